@@ -1,0 +1,156 @@
+// Package check holds the pure validators of the platform's field formats.
+// Each records what is wrong in an errs.Violations under the caller's field
+// path, so a request's problems are reported together, field by field.
+package check
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/raccordo/raccordo/internal/errs"
+)
+
+// DateLayout is the format of calendar dates in the API.
+const DateLayout = "2006-01-02"
+
+// Text checks a free-text field: at most max characters, and no control
+// characters other than newlines and tabs (multiline is false for names).
+func Text(v *errs.Violations, field, s string, required bool, max int, multiline bool) {
+	if strings.TrimSpace(s) == "" {
+		if required {
+			v.Add(field, "is required")
+		}
+		return
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		v.Add(field, "is %d characters long; at most %d are allowed", n, max)
+		return
+	}
+	for _, r := range s {
+		if r == utf8.RuneError || (unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t'))) {
+			v.Add(field, "contains a control or invalid character")
+			return
+		}
+	}
+}
+
+// Date parses an optional YYYY-MM-DD date; ok is false when it is empty or
+// invalid (and then a violation is recorded if it was invalid or required).
+func Date(v *errs.Violations, field, s string, required bool) (t time.Time, ok bool) {
+	if s == "" {
+		if required {
+			v.Add(field, "is required (YYYY-MM-DD)")
+		}
+		return time.Time{}, false
+	}
+	t, err := time.Parse(DateLayout, s)
+	if err != nil {
+		v.Add(field, "%q is not a valid date: want YYYY-MM-DD", clip(s))
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// FiscalCode checks the codice fiscale of a body (the same number as its
+// partita IVA): 11 digits, the last a check digit computed Luhn-style over
+// the first ten.
+func FiscalCode(v *errs.Violations, field, s string) {
+	if s == "" {
+		return
+	}
+	if len(s) != 11 || !allDigits(s) {
+		v.Add(field, "%q is not a body's fiscal code: want 11 digits", clip(s))
+		return
+	}
+	if want := fiscalCheckDigit(s[:10]); s[10] != want {
+		v.Add(field, "%q has a wrong check digit (want %c)", s, want)
+	}
+}
+
+func fiscalCheckDigit(ten string) byte {
+	sum := 0
+	for i := 0; i < 10; i++ {
+		d := int(ten[i] - '0')
+		if i%2 == 1 { // the 2nd, 4th, ... digits are doubled
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return byte('0' + (10-sum%10)%10)
+}
+
+// ISTATCode checks the format of a municipality's ISTAT code: six digits.
+func ISTATCode(v *errs.Violations, field, s string) bool {
+	if len(s) != 6 || !allDigits(s) {
+		v.Add(field, "%q is not an ISTAT municipality code: want six digits", clip(s))
+		return false
+	}
+	return true
+}
+
+// CUP checks a Codice Unico di Progetto: 15 upper-case letters and digits.
+func CUP(v *errs.Violations, field, s string) {
+	if s == "" {
+		return
+	}
+	if len(s) != 15 {
+		v.Add(field, "%q is not a CUP: want 15 characters, got %d", clip(s), len(s))
+		return
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			v.Add(field, "%q is not a CUP: use upper-case letters and digits only", s)
+			return
+		}
+	}
+}
+
+// Email checks a bare e-mail address (no display name).
+func Email(v *errs.Violations, field, s string) {
+	if s == "" {
+		return
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || len(s) > 254 {
+		v.Add(field, "%q is not an e-mail address", clip(s))
+	}
+}
+
+// Enum checks that an enum value is set (unless optional) and is one the
+// API defines, since gRPC clients can send any number.
+func Enum(v *errs.Violations, field string, e protoreflect.Enum, required bool) {
+	n := e.Number()
+	if n == 0 {
+		if required {
+			v.Add(field, "is required")
+		}
+		return
+	}
+	if e.Descriptor().Values().ByNumber(n) == nil {
+		v.Add(field, "%d is not a value of %s", n, e.Descriptor().Name())
+	}
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func clip(s string) string {
+	if len(s) <= 40 {
+		return s
+	}
+	return s[:40] + "..."
+}

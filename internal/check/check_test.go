@@ -1,0 +1,75 @@
+package check_test
+
+import (
+	"testing"
+
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+)
+
+func TestFiscalCode(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"", true},
+		// Comune di Milano, Regione Lombardia and Comune di Bergamo.
+		{"01199250158", true},
+		{"80050050154", true},
+		{"80034840167", true},
+		{"01199250159", false}, // wrong check digit
+		{"0119925015", false},  // ten digits
+		{"0119925015X", false},
+		{"011992501580", false},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			var v errs.Violations
+			check.FiscalCode(&v, "fiscal_code", tc.in)
+			if got := len(v) == 0; got != tc.ok {
+				t.Errorf("valid = %v, want %v (violations %v)", got, tc.ok, v)
+			}
+			if !tc.ok && v[0].Field != "fiscal_code" {
+				t.Errorf("field = %q, want fiscal_code", v[0].Field)
+			}
+		})
+	}
+}
+
+func TestDate(t *testing.T) {
+	for _, tc := range []struct {
+		in       string
+		required bool
+		wantOK   bool
+		wantViol bool
+	}{
+		{"2023-06-30", true, true, false},
+		{"", false, false, false},
+		{"", true, false, true},
+		{"2023-02-30", false, false, true},
+		{"30/06/2023", false, false, true},
+	} {
+		var v errs.Violations
+		_, ok := check.Date(&v, "d", tc.in, tc.required)
+		if ok != tc.wantOK || (len(v) > 0) != tc.wantViol {
+			t.Errorf("Date(%q, %v) = ok %v, violations %v; want ok %v, violation %v", tc.in, tc.required, ok, v, tc.wantOK, tc.wantViol)
+		}
+	}
+}
+
+func TestCUPAndText(t *testing.T) {
+	var v errs.Violations
+	check.CUP(&v, "cup", "E89F18000510007")
+	check.Text(&v, "name", "Lab'Impact", true, 10, false)
+	if len(v) != 0 {
+		t.Fatalf("valid input refused: %v", v)
+	}
+	check.CUP(&v, "cup", "e89f18000510007")
+	check.CUP(&v, "cup", "E89F1800051000")
+	check.Text(&v, "name", "", true, 10, false)
+	check.Text(&v, "name", "eleven chars", true, 10, false)
+	check.Text(&v, "name", "bell\a", true, 10, false)
+	check.Email(&v, "pec", "Protocollo <a@b.it>")
+	if got, want := len(v), 6; got != want {
+		t.Fatalf("got %d violations, want %d: %v", got, want, v)
+	}
+}

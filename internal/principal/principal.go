@@ -1,0 +1,49 @@
+// Package principal carries the authenticated caller of a request through a
+// context, from the transport edge down to the services and the change log.
+package principal
+
+import "context"
+
+// Role is the level of governance a principal acts at.
+type Role string
+
+// The roles of the rights table (DESIGN.md section 6).
+const (
+	Ministry       Role = "ministry"
+	RegionAdmin    Role = "region_admin"
+	Consultant     Role = "consultant"
+	NetworkMember  Role = "network_member"
+	RegionalSystem Role = "regional_system"
+)
+
+// Principal is who makes a request.
+type Principal struct {
+	// Subject identifies the principal (JWT "sub"); it is what the change
+	// log records.
+	Subject string
+	Role    Role
+	// Region is the region id the principal is bound to; empty for the
+	// ministry.
+	Region string
+	// Partner is the partner resource name a network member works for.
+	Partner     string
+	DisplayName string
+}
+
+// Anonymous is the principal of a request without credentials.
+var Anonymous = Principal{Subject: "anonymous"}
+
+type key struct{}
+
+// With returns a context carrying p.
+func With(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, key{}, p)
+}
+
+// From returns the principal in ctx, or Anonymous.
+func From(ctx context.Context) Principal {
+	if p, ok := ctx.Value(key{}).(Principal); ok {
+		return p
+	}
+	return Anonymous
+}

@@ -1,0 +1,282 @@
+package registry
+
+import (
+	"context"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// Networks implements fami.v1.NetworkService.
+type Networks struct {
+	famiv1.UnimplementedNetworkServiceServer
+	r *Registry
+}
+
+// Networks returns the NetworkService.
+func (r *Registry) Networks() *Networks { return &Networks{r: r} }
+
+// networkMutable lists the fields UpdateNetwork may change.
+var networkMutable = []string{"display_name", "lead_partner", "members", "municipalities", "ats", "social_district", "projects", "state", "description"}
+
+const maxMembers = 500
+
+// validate checks a network's fields and that every partner and project it
+// names exists in its region, with the lead among the members as LEAD.
+func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) error {
+	var v errs.Violations
+	check.Text(&v, "network.display_name", n.GetDisplayName(), true, 200, false)
+	check.Text(&v, "network.ats", n.GetAts(), false, 200, false)
+	check.Text(&v, "network.social_district", n.GetSocialDistrict(), false, 200, false)
+	check.Text(&v, "network.description", n.GetDescription(), false, 8000, true)
+	check.Enum(&v, "network.state", n.GetState(), false)
+	s.r.municipalities(&v, "network.municipalities", n.GetMunicipalities(), region)
+
+	switch {
+	case len(n.GetMembers()) == 0:
+		v.Add("network.members", "is required: at least the lead partner")
+	case len(n.GetMembers()) > maxMembers:
+		v.Add("network.members", "lists %d members; at most %d are allowed", len(n.GetMembers()), maxMembers)
+	}
+	seen := map[string]bool{}
+	var leads []string
+	for i, m := range n.GetMembers() {
+		f := indexed("network.members", i)
+		if s.partnerRef(tx, &v, f+".partner", m.GetPartner(), region) {
+			if seen[m.GetPartner()] {
+				v.Add(f+".partner", "%s is listed twice", m.GetPartner())
+			}
+			seen[m.GetPartner()] = true
+		}
+		check.Enum(&v, f+".role", m.GetRole(), true)
+		check.Date(&v, f+".since", m.GetSince(), false)
+		if m.GetRole() == famiv1.MemberRole_MEMBER_ROLE_LEAD {
+			leads = append(leads, m.GetPartner())
+		}
+	}
+	switch {
+	case n.GetLeadPartner() == "":
+		v.Add("network.lead_partner", "is required")
+	case !slices.Contains(leads, n.GetLeadPartner()):
+		v.Add("network.lead_partner", "%q must be a member with role LEAD", clip(n.GetLeadPartner()))
+	}
+	if len(leads) > 1 {
+		v.Add("network.members", "has %d members with role LEAD; a network has exactly one", len(leads))
+	}
+
+	if len(n.GetProjects()) > 100 {
+		v.Add("network.projects", "lists %d projects; at most 100 are allowed", len(n.GetProjects()))
+		return v.Err()
+	}
+	projects := map[string]bool{}
+	for i, np := range n.GetProjects() {
+		f := indexed("network.projects", i)
+		p := &famiv1.Project{}
+		if r, _, err := aip.ParseName(f+".project", np.GetProject(), collProjects); err != nil || r != region {
+			v.Add(f+".project", "%q is not a project of region %q", clip(np.GetProject()), region)
+			continue
+		}
+		if projects[np.GetProject()] {
+			v.Add(f+".project", "%s is listed twice", np.GetProject())
+			continue
+		}
+		projects[np.GetProject()] = true
+		if !exists(tx, np.GetProject(), p) {
+			v.Add(f+".project", "project %q does not exist", np.GetProject())
+			continue
+		}
+		for j, a := range np.GetActions() {
+			if !slices.ContainsFunc(p.GetActions(), func(pa *famiv1.ProjectAction) bool { return pa.GetCode() == a }) {
+				v.Add(indexed(f+".actions", j), "%q is not an action of %s", clip(a), np.GetProject())
+			}
+		}
+	}
+	return v.Err()
+}
+
+// partnerRef checks that name is an existing partner of region.
+func (s *Networks) partnerRef(tx store.ReadTx, v *errs.Violations, field, name, region string) bool {
+	if r, _, err := aip.ParseName(field, name, collPartners); err != nil || r != region {
+		v.Add(field, "%q is not a partner of region %q", clip(name), region)
+		return false
+	}
+	if !exists(tx, name, &famiv1.Partner{}) {
+		v.Add(field, "partner %q does not exist", name)
+		return false
+	}
+	return true
+}
+
+// networkRefs lists the resources a network references.
+func networkRefs(n *famiv1.Network) []string {
+	var refs []string
+	for _, m := range n.GetMembers() {
+		refs = append(refs, m.GetPartner())
+	}
+	for _, p := range n.GetProjects() {
+		refs = append(refs, p.GetProject())
+	}
+	return refs
+}
+
+// CreateNetwork implements fami.v1.NetworkService.
+func (s *Networks) CreateNetwork(ctx context.Context, req *famiv1.CreateNetworkRequest) (*famiv1.Network, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	if req.GetNetwork() == nil {
+		return nil, errs.InvalidField("network", "is required")
+	}
+	id, err := newID("network_id", req.GetNetworkId())
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Network, error) {
+		n := &famiv1.Network{}
+		aip.ApplyMask(n, req.GetNetwork(), nil, networkMutable)
+		n.Name = aip.Name(region, collNetworks, id)
+		if n.State == famiv1.NetworkState_NETWORK_STATE_UNSPECIFIED {
+			n.State = famiv1.NetworkState_NETWORK_STATE_ACTIVE
+		}
+		if err := s.validate(tx, n, region); err != nil {
+			return nil, err
+		}
+		if exists(tx, n.Name, &famiv1.Network{}) {
+			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", n.Name)
+		}
+		if err := setRefs(tx, n.Name, nil, networkRefs(n)); err != nil {
+			return nil, err
+		}
+		return n, tx.Put(n)
+	})
+}
+
+// GetNetwork implements fami.v1.NetworkService.
+func (s *Networks) GetNetwork(ctx context.Context, req *famiv1.GetNetworkRequest) (*famiv1.Network, error) {
+	region, err := name("name", req.GetName(), collNetworks)
+	if err != nil {
+		return nil, err
+	}
+	n := &famiv1.Network{}
+	return n, s.r.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), n) })
+}
+
+// ListNetworks implements fami.v1.NetworkService.
+func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	check.Enum(&v, "state", req.GetState(), false)
+	if p := req.GetPartner(); p != "" {
+		if _, _, err := aip.ParseName("partner", p, collPartners); err != nil {
+			v.Add("partner", "%q is not a partner name", clip(p))
+		}
+	}
+	if p := req.GetProject(); p != "" {
+		if _, _, err := aip.ParseName("project", p, collProjects); err != nil {
+			v.Add("project", "%q is not a project name", clip(p))
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	items, next, rev, err := list(ctx, s.r.store, region, collNetworks, req.GetPageSize(), req.GetPageToken(),
+		func() *famiv1.Network { return &famiv1.Network{} },
+		func(n *famiv1.Network) bool {
+			if req.GetState() != 0 && n.GetState() != req.GetState() {
+				return false
+			}
+			if p := req.GetPartner(); p != "" && !slices.ContainsFunc(n.GetMembers(), func(m *famiv1.Member) bool { return m.GetPartner() == p }) {
+				return false
+			}
+			if p := req.GetProject(); p != "" && !slices.ContainsFunc(n.GetProjects(), func(np *famiv1.NetworkProject) bool { return np.GetProject() == p }) {
+				return false
+			}
+			return true
+		})
+	if err != nil {
+		return nil, err
+	}
+	return &famiv1.ListNetworksResponse{Networks: items, NextPageToken: next, Revision: rev}, nil
+}
+
+// UpdateNetwork implements fami.v1.NetworkService.
+func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkRequest) (*famiv1.Network, error) {
+	in := req.GetNetwork()
+	if in == nil {
+		return nil, errs.InvalidField("network", "is required")
+	}
+	region, err := name("network.name", in.GetName(), collNetworks)
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Network, error) {
+		cur := &famiv1.Network{}
+		if err := tx.Get(in.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, in.GetEtag()); err != nil {
+			return nil, err
+		}
+		next := proto.CloneOf(cur)
+		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), networkMutable); err != nil {
+			return nil, err
+		}
+		if next.State == famiv1.NetworkState_NETWORK_STATE_UNSPECIFIED {
+			next.State = famiv1.NetworkState_NETWORK_STATE_ACTIVE
+		}
+		if err := s.validate(tx, next, region); err != nil {
+			return nil, err
+		}
+		if err := setRefs(tx, next.Name, networkRefs(cur), networkRefs(next)); err != nil {
+			return nil, err
+		}
+		return next, tx.Put(next)
+	})
+}
+
+// DeleteNetwork implements fami.v1.NetworkService.
+func (s *Networks) DeleteNetwork(ctx context.Context, req *famiv1.DeleteNetworkRequest) (*emptypb.Empty, error) {
+	region, err := name("name", req.GetName(), collNetworks)
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*emptypb.Empty, error) {
+		cur := &famiv1.Network{}
+		if err := tx.Get(req.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		if err := inUse(tx, cur.GetName(), "NETWORK_IN_USE"); err != nil {
+			return nil, err
+		}
+		if err := setRefs(tx, cur.Name, networkRefs(cur), nil); err != nil {
+			return nil, err
+		}
+		return &emptypb.Empty{}, tx.Delete(cur.GetName())
+	})
+}

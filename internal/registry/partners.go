@@ -1,0 +1,205 @@
+package registry
+
+import (
+	"context"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// Partners implements fami.v1.PartnerService.
+type Partners struct {
+	famiv1.UnimplementedPartnerServiceServer
+	r *Registry
+}
+
+// Partners returns the PartnerService.
+func (r *Registry) Partners() *Partners { return &Partners{r: r} }
+
+// partnerMutable lists the fields UpdatePartner may change.
+var partnerMutable = []string{"display_name", "kind", "fiscal_code", "istat_code", "municipalities", "certified_email", "description", "archived"}
+
+// validate checks a partner's own fields.
+func (s *Partners) validate(p *famiv1.Partner, region string) error {
+	var v errs.Violations
+	check.Text(&v, "partner.display_name", p.GetDisplayName(), true, 200, false)
+	check.Enum(&v, "partner.kind", p.GetKind(), true)
+	check.FiscalCode(&v, "partner.fiscal_code", p.GetFiscalCode())
+	switch {
+	case p.GetKind() == famiv1.PartnerKind_PARTNER_KIND_MUNICIPALITY && p.GetIstatCode() == "":
+		v.Add("partner.istat_code", "is required for a MUNICIPALITY partner")
+	case p.GetKind() != famiv1.PartnerKind_PARTNER_KIND_MUNICIPALITY && p.GetIstatCode() != "":
+		v.Add("partner.istat_code", "is only for MUNICIPALITY partners (use municipalities for the area a body covers)")
+	case p.GetIstatCode() != "":
+		s.r.municipality(&v, "partner.istat_code", p.GetIstatCode(), region)
+	}
+	s.r.municipalities(&v, "partner.municipalities", p.GetMunicipalities(), region)
+	check.Email(&v, "partner.certified_email", p.GetCertifiedEmail())
+	check.Text(&v, "partner.description", p.GetDescription(), false, 4000, true)
+	return v.Err()
+}
+
+// claimFiscalCode keeps the fiscal-code index in step with a partner and
+// enforces uniqueness within the region.
+func claimFiscalCode(tx store.WriteTx, p *famiv1.Partner, old string) error {
+	code := p.GetFiscalCode()
+	if code != "" {
+		if owner, ok := tx.IndexGet(indexFiscalCode, code); ok && owner != p.GetName() {
+			return &errs.Error{
+				Code:       errs.AlreadyExists,
+				Reason:     "FISCAL_CODE_TAKEN",
+				Message:    "fiscal code " + code + " is already registered for " + owner,
+				Violations: []errs.Violation{{Field: "partner.fiscal_code", Description: "is already registered for " + owner}},
+				Metadata:   map[string]string{"partner": owner},
+			}
+		}
+	}
+	if old != "" && old != code {
+		if err := tx.IndexDelete(indexFiscalCode, old); err != nil {
+			return err
+		}
+	}
+	if code != "" {
+		return tx.IndexPut(indexFiscalCode, code, p.GetName())
+	}
+	return nil
+}
+
+// CreatePartner implements fami.v1.PartnerService.
+func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerRequest) (*famiv1.Partner, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	if req.GetPartner() == nil {
+		return nil, errs.InvalidField("partner", "is required")
+	}
+	id, err := newID("partner_id", req.GetPartnerId())
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Partner, error) {
+		p := &famiv1.Partner{}
+		aip.ApplyMask(p, req.GetPartner(), nil, partnerMutable)
+		p.Name = aip.Name(region, collPartners, id)
+		if err := s.validate(p, region); err != nil {
+			return nil, err
+		}
+		if exists(tx, p.Name, &famiv1.Partner{}) {
+			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", p.Name)
+		}
+		if err := claimFiscalCode(tx, p, ""); err != nil {
+			return nil, err
+		}
+		return p, tx.Put(p)
+	})
+}
+
+// GetPartner implements fami.v1.PartnerService.
+func (s *Partners) GetPartner(ctx context.Context, req *famiv1.GetPartnerRequest) (*famiv1.Partner, error) {
+	region, err := name("name", req.GetName(), collPartners)
+	if err != nil {
+		return nil, err
+	}
+	p := &famiv1.Partner{}
+	return p, s.r.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), p) })
+}
+
+// ListPartners implements fami.v1.PartnerService.
+func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	check.Enum(&v, "kind", req.GetKind(), false)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	items, next, rev, err := list(ctx, s.r.store, region, collPartners, req.GetPageSize(), req.GetPageToken(),
+		func() *famiv1.Partner { return &famiv1.Partner{} },
+		func(p *famiv1.Partner) bool {
+			return (req.GetShowArchived() || !p.GetArchived()) &&
+				(req.GetKind() == 0 || p.GetKind() == req.GetKind())
+		})
+	if err != nil {
+		return nil, err
+	}
+	return &famiv1.ListPartnersResponse{Partners: items, NextPageToken: next, Revision: rev}, nil
+}
+
+// UpdatePartner implements fami.v1.PartnerService.
+func (s *Partners) UpdatePartner(ctx context.Context, req *famiv1.UpdatePartnerRequest) (*famiv1.Partner, error) {
+	in := req.GetPartner()
+	if in == nil {
+		return nil, errs.InvalidField("partner", "is required")
+	}
+	region, err := name("partner.name", in.GetName(), collPartners)
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Partner, error) {
+		cur := &famiv1.Partner{}
+		if err := tx.Get(in.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, in.GetEtag()); err != nil {
+			return nil, err
+		}
+		next := proto.CloneOf(cur)
+		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), partnerMutable); err != nil {
+			return nil, err
+		}
+		if err := s.validate(next, region); err != nil {
+			return nil, err
+		}
+		if err := claimFiscalCode(tx, next, cur.GetFiscalCode()); err != nil {
+			return nil, err
+		}
+		return next, tx.Put(next)
+	})
+}
+
+// DeletePartner implements fami.v1.PartnerService.
+func (s *Partners) DeletePartner(ctx context.Context, req *famiv1.DeletePartnerRequest) (*emptypb.Empty, error) {
+	region, err := name("name", req.GetName(), collPartners)
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*emptypb.Empty, error) {
+		cur := &famiv1.Partner{}
+		if err := tx.Get(req.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		if err := inUse(tx, cur.GetName(), "PARTNER_IN_USE"); err != nil {
+			return nil, err
+		}
+		if cur.GetFiscalCode() != "" {
+			if err := tx.IndexDelete(indexFiscalCode, cur.GetFiscalCode()); err != nil {
+				return nil, err
+			}
+		}
+		return &emptypb.Empty{}, tx.Delete(cur.GetName())
+	})
+}

@@ -1,0 +1,285 @@
+package registry
+
+import (
+	"context"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// Projects implements fami.v1.ProjectService.
+type Projects struct {
+	famiv1.UnimplementedProjectServiceServer
+	r *Registry
+}
+
+// Projects returns the ProjectService.
+func (r *Registry) Projects() *Projects { return &Projects{r: r} }
+
+// projectMutable lists the fields UpdateProject may change; extensions only
+// move through ExtendProject, so their history cannot be rewritten.
+var projectMutable = []string{"code", "cup", "title", "description", "fund", "specific_objective", "actions", "budget_cents", "start_date", "end_date", "beneficiary"}
+
+// validate checks a project against its own rules and the region's partners.
+func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) error {
+	var v errs.Violations
+	check.Text(&v, "project.code", p.GetCode(), true, 40, false)
+	check.CUP(&v, "project.cup", p.GetCup())
+	check.Text(&v, "project.title", p.GetTitle(), true, 300, false)
+	check.Text(&v, "project.description", p.GetDescription(), false, 8000, true)
+	check.Enum(&v, "project.fund", p.GetFund(), true)
+	check.Enum(&v, "project.specific_objective", p.GetSpecificObjective(), false)
+	if p.GetBudgetCents() < 0 {
+		v.Add("project.budget_cents", "must not be negative, got %d", p.GetBudgetCents())
+	}
+	if len(p.GetActions()) > 100 {
+		v.Add("project.actions", "lists %d actions; at most 100 are allowed", len(p.GetActions()))
+	}
+	codes := map[string]bool{}
+	for i, a := range p.GetActions() {
+		f := indexed("project.actions", i)
+		check.Text(&v, f+".code", a.GetCode(), true, 10, false)
+		check.Text(&v, f+".title", a.GetTitle(), true, 300, false)
+		if codes[a.GetCode()] {
+			v.Add(f+".code", "%q is used by another action of the project", a.GetCode())
+		}
+		codes[a.GetCode()] = true
+	}
+	start, okStart := check.Date(&v, "project.start_date", p.GetStartDate(), true)
+	end, okEnd := check.Date(&v, "project.end_date", p.GetEndDate(), true)
+	if okStart && okEnd && end.Before(start) {
+		v.Add("project.end_date", "%s is before start_date %s", p.GetEndDate(), p.GetStartDate())
+	}
+	if b := p.GetBeneficiary(); b != "" {
+		if r, _, err := aip.ParseName("project.beneficiary", b, collPartners); err != nil || r != region {
+			v.Add("project.beneficiary", "%q is not a partner of region %q", clip(b), region)
+		} else if !exists(tx, b, &famiv1.Partner{}) {
+			v.Add("project.beneficiary", "partner %q does not exist", b)
+		}
+	}
+	return v.Err()
+}
+
+// claimCode keeps the project-code index in step and the code unique.
+func claimCode(tx store.WriteTx, p *famiv1.Project, old string) error {
+	if owner, ok := tx.IndexGet(indexProjectCode, p.GetCode()); ok && owner != p.GetName() {
+		return &errs.Error{
+			Code:       errs.AlreadyExists,
+			Reason:     "PROJECT_CODE_TAKEN",
+			Message:    "project code " + p.GetCode() + " is already used by " + owner,
+			Violations: []errs.Violation{{Field: "project.code", Description: "is already used by " + owner}},
+		}
+	}
+	if old != "" && old != p.GetCode() {
+		if err := tx.IndexDelete(indexProjectCode, old); err != nil {
+			return err
+		}
+	}
+	return tx.IndexPut(indexProjectCode, p.GetCode(), p.GetName())
+}
+
+func beneficiaryRefs(p *famiv1.Project) []string {
+	if p.GetBeneficiary() == "" {
+		return nil
+	}
+	return []string{p.GetBeneficiary()}
+}
+
+// CreateProject implements fami.v1.ProjectService.
+func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectRequest) (*famiv1.Project, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	if req.GetProject() == nil {
+		return nil, errs.InvalidField("project", "is required")
+	}
+	id, err := newID("project_id", req.GetProjectId())
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Project, error) {
+		p := &famiv1.Project{}
+		aip.ApplyMask(p, req.GetProject(), nil, projectMutable)
+		p.Name = aip.Name(region, collProjects, id)
+		if err := s.validate(tx, p, region); err != nil {
+			return nil, err
+		}
+		if exists(tx, p.Name, &famiv1.Project{}) {
+			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", p.Name)
+		}
+		if err := claimCode(tx, p, ""); err != nil {
+			return nil, err
+		}
+		if err := setRefs(tx, p.Name, nil, beneficiaryRefs(p)); err != nil {
+			return nil, err
+		}
+		return p, tx.Put(p)
+	})
+}
+
+// GetProject implements fami.v1.ProjectService.
+func (s *Projects) GetProject(ctx context.Context, req *famiv1.GetProjectRequest) (*famiv1.Project, error) {
+	region, err := name("name", req.GetName(), collProjects)
+	if err != nil {
+		return nil, err
+	}
+	p := &famiv1.Project{}
+	return p, s.r.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), p) })
+}
+
+// ListProjects implements fami.v1.ProjectService.
+func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	check.Enum(&v, "fund", req.GetFund(), false)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	items, next, rev, err := list(ctx, s.r.store, region, collProjects, req.GetPageSize(), req.GetPageToken(),
+		func() *famiv1.Project { return &famiv1.Project{} },
+		func(p *famiv1.Project) bool { return req.GetFund() == 0 || p.GetFund() == req.GetFund() })
+	if err != nil {
+		return nil, err
+	}
+	return &famiv1.ListProjectsResponse{Projects: items, NextPageToken: next, Revision: rev}, nil
+}
+
+// UpdateProject implements fami.v1.ProjectService.
+func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectRequest) (*famiv1.Project, error) {
+	in := req.GetProject()
+	if in == nil {
+		return nil, errs.InvalidField("project", "is required")
+	}
+	region, err := name("project.name", in.GetName(), collProjects)
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Project, error) {
+		cur := &famiv1.Project{}
+		if err := tx.Get(in.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, in.GetEtag()); err != nil {
+			return nil, err
+		}
+		next := proto.CloneOf(cur)
+		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), projectMutable); err != nil {
+			return nil, err
+		}
+		if len(cur.GetExtensions()) > 0 && next.GetEndDate() != cur.GetEndDate() {
+			return nil, errs.New(errs.FailedPrecondition, "PROJECT_EXTENDED",
+				"%s has extensions: move its end date with :extend so the history is kept", cur.GetName())
+		}
+		if err := s.validate(tx, next, region); err != nil {
+			return nil, err
+		}
+		if err := claimCode(tx, next, cur.GetCode()); err != nil {
+			return nil, err
+		}
+		if err := setRefs(tx, next.Name, beneficiaryRefs(cur), beneficiaryRefs(next)); err != nil {
+			return nil, err
+		}
+		return next, tx.Put(next)
+	})
+}
+
+// DeleteProject implements fami.v1.ProjectService.
+func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectRequest) (*emptypb.Empty, error) {
+	region, err := name("name", req.GetName(), collProjects)
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*emptypb.Empty, error) {
+		cur := &famiv1.Project{}
+		if err := tx.Get(req.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		if err := inUse(tx, cur.GetName(), "PROJECT_IN_USE"); err != nil {
+			return nil, err
+		}
+		if err := tx.IndexDelete(indexProjectCode, cur.GetCode()); err != nil {
+			return nil, err
+		}
+		if err := setRefs(tx, cur.Name, beneficiaryRefs(cur), nil); err != nil {
+			return nil, err
+		}
+		return &emptypb.Empty{}, tx.Delete(cur.GetName())
+	})
+}
+
+// ExtendProject implements fami.v1.ProjectService.
+func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectRequest) (*famiv1.Project, error) {
+	region, err := name("name", req.GetName(), collProjects)
+	if err != nil {
+		return nil, err
+	}
+	ext := req.GetExtension()
+	var v errs.Violations
+	if ext == nil {
+		v.Add("extension", "is required")
+	}
+	newEnd, okEnd := check.Date(&v, "extension.end_date", ext.GetEndDate(), true)
+	check.Date(&v, "extension.granted_on", ext.GetGrantedOn(), false)
+	check.Text(&v, "extension.act_reference", ext.GetActReference(), false, 200, false)
+	check.Text(&v, "extension.reason", ext.GetReason(), false, 2000, true)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Project, error) {
+		p := &famiv1.Project{}
+		if err := tx.Get(req.GetName(), p); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(p, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		if okEnd && ext.GetEndDate() <= p.GetEndDate() {
+			return nil, errs.InvalidField("extension.end_date", "%s does not extend the current end date %s", newEnd.Format(check.DateLayout), p.GetEndDate())
+		}
+		p.Extensions = append(p.Extensions, &famiv1.Extension{
+			EndDate:         ext.GetEndDate(),
+			PreviousEndDate: p.GetEndDate(),
+			ActReference:    ext.GetActReference(),
+			GrantedOn:       ext.GetGrantedOn(),
+			Reason:          ext.GetReason(),
+		})
+		p.EndDate = ext.GetEndDate()
+		return p, tx.Put(p)
+	})
+}
+
+func clip(s string) string {
+	if len(s) <= 80 {
+		return s
+	}
+	return s[:80] + "..."
+}

@@ -1,0 +1,225 @@
+// Package registry implements the registry services: regions and
+// municipalities (reference data), partners, projects and networks. The
+// same types serve grpc-go and connect-go (their unary signatures are
+// identical); the rules live here, below every transport.
+package registry
+
+import (
+	"context"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
+)
+
+// Collection ids, as they appear in resource names.
+const (
+	collPartners = "partners"
+	collProjects = "projects"
+	collNetworks = "networks"
+)
+
+// Secondary indexes kept in each region's store.
+const (
+	// indexRefs holds "{target}\x00{source}" for every reference from one
+	// resource to another, so a delete can tell who still points at it.
+	indexRefs = "refs"
+	// indexFiscalCode maps a partner's fiscal code to its name.
+	indexFiscalCode = "partner_fiscal_code"
+	// indexProjectCode maps a project's code to its name.
+	indexProjectCode = "project_code"
+)
+
+// Registry holds what the registry services share.
+type Registry struct {
+	store store.Store
+	munis *territory.Municipalities
+}
+
+// New returns the registry over a store and an optional municipality list
+// (nil: ISTAT codes are checked for format only).
+func New(s store.Store, munis *territory.Municipalities) *Registry {
+	return &Registry{store: s, munis: munis}
+}
+
+// region validates a region id taken from a request and returns it.
+func region(id string) (string, error) {
+	if _, ok := territory.LookupRegion(id); !ok {
+		return "", errs.NotFoundf("region %q not found", id)
+	}
+	return id, nil
+}
+
+// parent parses and checks a request's parent region.
+func parent(p string) (string, error) {
+	r, err := aip.ParseRegion("parent", p)
+	if err != nil {
+		return "", err
+	}
+	return region(r)
+}
+
+// name parses and checks a resource name of a collection.
+func name(field, n, collection string) (string, error) {
+	r, _, err := aip.ParseName(field, n, collection)
+	if err != nil {
+		return "", err
+	}
+	return region(r)
+}
+
+// newID validates a client-chosen id or picks one.
+func newID(field, id string) (string, error) {
+	if id == "" {
+		return aip.NewID(), nil
+	}
+	return id, aip.CheckID(field, id)
+}
+
+// mutation describes a write by the caller in ctx.
+func mutation(ctx context.Context, requestID string, req proto.Message) (store.Mutation, error) {
+	var v errs.Violations
+	check.Text(&v, "request_id", requestID, false, 128, false)
+	if err := v.Err(); err != nil {
+		return store.Mutation{}, err
+	}
+	return store.Mutation{
+		Principal:   principal.From(ctx).Subject,
+		RequestID:   requestID,
+		Fingerprint: store.Fingerprint(req),
+	}, nil
+}
+
+// municipality checks an ISTAT code's format and, when a list is loaded,
+// that it is a municipality of region.
+func (r *Registry) municipality(v *errs.Violations, field, code, region string) {
+	if !check.ISTATCode(v, field, code) || r.munis.Len() == 0 {
+		return
+	}
+	if _, ok := r.munis.Lookup(code); !ok {
+		v.Add(field, "%q is not in the ISTAT list of municipalities", code)
+		return
+	}
+	if !r.munis.InRegion(code, region) {
+		v.Add(field, "municipality %q is not in region %q", code, region)
+	}
+}
+
+// municipalities checks a list of ISTAT codes: valid, known, no repeats.
+func (r *Registry) municipalities(v *errs.Violations, field string, codes []string, region string) {
+	const max = 2000
+	if len(codes) > max {
+		v.Add(field, "lists %d municipalities; at most %d are allowed", len(codes), max)
+		return
+	}
+	seen := make(map[string]bool, len(codes))
+	for i, c := range codes {
+		f := indexed(field, i)
+		if seen[c] {
+			v.Add(f, "%q is listed twice", c)
+			continue
+		}
+		seen[c] = true
+		r.municipality(v, f, c, region)
+	}
+}
+
+// setRefs replaces the references a source resource makes.
+func setRefs(tx store.WriteTx, source string, old, next []string) error {
+	for _, t := range old {
+		if err := tx.IndexDelete(indexRefs, t+"\x00"+source); err != nil {
+			return err
+		}
+	}
+	for _, t := range next {
+		if err := tx.IndexPut(indexRefs, t+"\x00"+source, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inUse fails with FAILED_PRECONDITION when another resource references
+// target, naming the first such resource.
+func inUse(tx store.ReadTx, target, reason string) error {
+	var by string
+	tx.IndexScan(indexRefs, target+"\x00", func(key, _ string) bool {
+		by = key[len(target)+1:]
+		return false
+	})
+	if by == "" {
+		return nil
+	}
+	return &errs.Error{
+		Code:     errs.FailedPrecondition,
+		Reason:   reason,
+		Message:  target + " is still referenced by " + by + "; remove that reference first",
+		Metadata: map[string]string{"resource": target, "referenced_by": by},
+	}
+}
+
+// exists reports whether a resource of the transaction's region exists.
+func exists(tx store.ReadTx, name string, into store.Resource) bool {
+	return tx.Get(name, into) == nil
+}
+
+// list pages through a collection in id order, keeping the resources keep
+// accepts. It returns the page, the next page token and the revision the
+// page reflects.
+func list[T store.Resource](ctx context.Context, s store.Store, region, collection string, pageSize int32, pageToken string, newT func() T, keep func(T) bool) ([]T, string, int64, error) {
+	size, err := aip.PageSize(pageSize)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	after, err := aip.DecodeToken(pageToken)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	var (
+		out  []T
+		next string
+		rev  int64
+	)
+	err = s.View(ctx, region, func(tx store.ReadTx) error {
+		rev = tx.Revision()
+		return tx.List(collection, after, func(id string, raw []byte) (bool, error) {
+			item := newT()
+			if err := proto.Unmarshal(raw, item); err != nil {
+				return false, err
+			}
+			if keep != nil && !keep(item) {
+				return true, nil
+			}
+			if len(out) == size {
+				next = aip.EncodeToken(lastID(out))
+				return false, nil
+			}
+			out = append(out, item)
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, "", 0, err
+	}
+	return out, next, rev, nil
+}
+
+func lastID[T store.Resource](items []T) string {
+	n := items[len(items)-1].GetName()
+	for i := len(n) - 1; i >= 0; i-- {
+		if n[i] == '/' {
+			return n[i+1:]
+		}
+	}
+	return n
+}
+
+func indexed(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
+}

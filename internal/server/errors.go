@@ -1,0 +1,108 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/raccordo/raccordo/internal/errs"
+)
+
+// errorDomain is the google.rpc.ErrorInfo domain of every error.
+const errorDomain = "raccordo.fami"
+
+// grpcCodes translates the domain's error codes: the one table every edge
+// uses (Connect codes are numerically the gRPC codes, and REST statuses
+// derive from them).
+var grpcCodes = map[errs.Code]codes.Code{
+	errs.Internal:           codes.Internal,
+	errs.Invalid:            codes.InvalidArgument,
+	errs.NotFound:           codes.NotFound,
+	errs.AlreadyExists:      codes.AlreadyExists,
+	errs.Conflict:           codes.Aborted,
+	errs.FailedPrecondition: codes.FailedPrecondition,
+	errs.PermissionDenied:   codes.PermissionDenied,
+	errs.Unauthenticated:    codes.Unauthenticated,
+	errs.ResourceExhausted:  codes.ResourceExhausted,
+	errs.Unavailable:        codes.Unavailable,
+}
+
+// toStatus turns any error a service returns into the gRPC status a caller
+// sees. Domain errors keep their message and gain ErrorInfo, BadRequest and
+// RetryInfo details; anything else is logged and becomes a bare INTERNAL,
+// so no internal detail leaks.
+func toStatus(ctx context.Context, log *slog.Logger, procedure string, err error) *status.Status {
+	if st, ok := status.FromError(err); ok {
+		return st // already a status (e.g. from the gRPC runtime)
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.New(codes.DeadlineExceeded, "the request took longer than its deadline")
+	case errors.Is(err, context.Canceled):
+		return status.New(codes.Canceled, "the request was canceled")
+	}
+	e := errs.As(err)
+	if e == nil || e.Code == errs.Internal {
+		log.ErrorContext(ctx, "internal error", "procedure", procedure, "err", err)
+		return status.New(codes.Internal, "internal error")
+	}
+	st := status.New(grpcCodes[e.Code], e.Message)
+	reason := e.Reason
+	if reason == "" {
+		reason = e.Code.String()
+	}
+	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason, Domain: errorDomain, Metadata: e.Metadata}}
+	if len(e.Violations) > 0 {
+		br := &errdetails.BadRequest{}
+		for _, v := range e.Violations {
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
+		}
+		details = append(details, br)
+	}
+	if e.RetryAfter > 0 {
+		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(time.Duration(e.RetryAfter) * time.Second)})
+	}
+	withDetails, derr := st.WithDetails(details...)
+	if derr != nil {
+		return st
+	}
+	return withDetails
+}
+
+// toConnect turns a status into a Connect error with the same code, message
+// and details.
+func toConnect(st *status.Status) *connect.Error {
+	ce := connect.NewError(connect.Code(st.Code()), errors.New(st.Message()))
+	for _, d := range st.Proto().GetDetails() {
+		m, err := d.UnmarshalNew()
+		if err != nil {
+			continue
+		}
+		if detail, err := connect.NewErrorDetail(m); err == nil {
+			ce.AddDetail(detail)
+		}
+	}
+	if ri := retryInfo(st); ri > 0 {
+		ce.Meta().Set("Retry-After", strconv.Itoa(ri))
+	}
+	return ce
+}
+
+// retryInfo returns the RetryInfo delay of a status in whole seconds.
+func retryInfo(st *status.Status) int {
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			return int(ri.GetRetryDelay().AsDuration().Seconds() + 0.999)
+		}
+	}
+	return 0
+}

@@ -1,0 +1,288 @@
+// Package server wires the platform's services onto its two listeners: gRPC
+// (grpc-go, with reflection and health) and HTTP (Connect, gRPC and gRPC-Web
+// through connect-go; REST through grpc-gateway; the OpenAPI document;
+// /healthz). Every surface runs the same pipeline, so deadlines, logging,
+// error translation and, later, authorisation cannot drift between them.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/test/bufconn"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/territory"
+)
+
+// Config is the server's configuration; cmd/famid fills it from flags.
+type Config struct {
+	// DataDir holds the bbolt files (system.db and regions/*.db).
+	DataDir string
+	// GRPCAddr and HTTPAddr are the listen addresses; port 0 picks a free
+	// port (see Server.GRPCAddr and Server.HTTPAddr).
+	GRPCAddr string
+	HTTPAddr string
+	// MunicipalitiesFile is an ISTAT municipality list (CSV); empty means
+	// ISTAT codes are checked for format only.
+	MunicipalitiesFile string
+	// RequestTimeout bounds every unary call without a shorter deadline.
+	RequestTimeout time.Duration
+	// MaxMessageBytes bounds a request message (and a REST body).
+	MaxMessageBytes int
+	// ShutdownTimeout bounds the graceful shutdown.
+	ShutdownTimeout time.Duration
+	// LockTimeout bounds the wait for the data dir's file locks.
+	LockTimeout time.Duration
+	Logger      *slog.Logger
+}
+
+// Defaults for the zero values of Config.
+const (
+	DefaultGRPCAddr        = "127.0.0.1:9090"
+	DefaultHTTPAddr        = "127.0.0.1:8080"
+	DefaultRequestTimeout  = 30 * time.Second
+	DefaultMaxMessageBytes = 4 << 20
+	DefaultShutdownTimeout = 10 * time.Second
+)
+
+func (c *Config) setDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = "data"
+	}
+	if c.GRPCAddr == "" {
+		c.GRPCAddr = DefaultGRPCAddr
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = DefaultHTTPAddr
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.MaxMessageBytes <= 0 {
+		c.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Server is a running famid: open with Open, serve with Run, release with
+// Close. End-to-end tests use the same type as cmd/famid.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	store    *bolt.Store
+	grpc     *grpc.Server
+	health   *health.Server
+	http     *http.Server
+	grpcLis  net.Listener
+	httpLis  net.Listener
+	inproc   *bufconn.Listener
+	gateway  *grpc.ClientConn
+	closeOne sync.Once
+}
+
+// Open opens the data dir, loads the reference data and binds both
+// listeners; nothing is served until Run.
+func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
+	cfg.setDefaults()
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+
+	var munis *territory.Municipalities
+	if cfg.MunicipalitiesFile != "" {
+		if munis, err = territory.LoadMunicipalitiesFile(cfg.MunicipalitiesFile); err != nil {
+			return nil, fmt.Errorf("load municipalities: %w", err)
+		}
+		s.log.Info("municipalities loaded", "file", cfg.MunicipalitiesFile, "count", munis.Len())
+	}
+
+	var regionIDs []string
+	for _, r := range territory.Regions() {
+		regionIDs = append(regionIDs, r.ID)
+	}
+	s.store, err = bolt.Open(cfg.DataDir, bolt.Options{Regions: regionIDs, LockTimeout: cfg.LockTimeout})
+	if err != nil {
+		return nil, err
+	}
+
+	reg := registry.New(s.store, munis)
+	svc := services{
+		regions:  reg.Regions(),
+		partners: reg.Partners(),
+		projects: reg.Projects(),
+		networks: reg.Networks(),
+	}
+	pipe := &pipeline{log: s.log, requestTimeout: cfg.RequestTimeout}
+
+	s.grpc = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(pipe.grpcUnary),
+		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+	)
+	svc.registerGRPC(s.grpc)
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+
+	// The gateway reaches the services through an in-process gRPC channel
+	// served by the same grpc.Server, so REST runs the same interceptors as
+	// every other surface without a loopback hop.
+	s.inproc = bufconn.Listen(1 << 20)
+	s.gateway, err = grpc.NewClient("passthrough:///in-process",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.inproc.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("gateway channel: %w", err)
+	}
+	handler, err := s.httpHandler(ctx, svc, pipe)
+	if err != nil {
+		return nil, err
+	}
+	s.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		// No WriteTimeout: server streams (sync) stay open; unary calls
+		// are bounded by the pipeline's deadline instead.
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 1 << 20,
+		Protocols:      httpProtocols(),
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+
+	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("listen gRPC: %w", err)
+	}
+	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("listen HTTP: %w", err)
+	}
+	s.log.Info("famid ready", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "data_dir", absPath(cfg.DataDir))
+	return s, nil
+}
+
+func httpProtocols() *http.Protocols {
+	p := new(http.Protocols)
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	return p
+}
+
+// GRPCAddr is the gRPC listener's address.
+func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
+
+// HTTPAddr is the HTTP listener's address.
+func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
+
+// Run serves until ctx is done, then shuts down gracefully: in-flight calls
+// finish (within ShutdownTimeout) and the data files are closed.
+func (s *Server) Run(ctx context.Context) error {
+	errc := make(chan error, 3)
+	go func() { errc <- s.grpc.Serve(s.grpcLis) }()
+	go func() { errc <- s.grpc.Serve(s.inproc) }()
+	go func() {
+		if err := s.http.Serve(s.httpLis); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		s.log.Error("listener failed", "err", err)
+	}
+	s.log.Info("shutting down")
+	s.health.Shutdown()
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if herr := s.http.Shutdown(sctx); herr != nil {
+		s.log.Warn("HTTP shutdown", "err", herr)
+	}
+	stopped := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-sctx.Done():
+		s.grpc.Stop()
+	}
+	return errors.Join(err, s.Close())
+}
+
+// Close releases everything Open acquired. It is safe to call twice.
+func (s *Server) Close() error {
+	var err error
+	s.closeOne.Do(func() {
+		if s.grpc != nil {
+			s.grpc.Stop()
+		}
+		if s.gateway != nil {
+			s.gateway.Close()
+		}
+		for _, l := range []net.Listener{s.grpcLis, s.httpLis} {
+			if l != nil {
+				l.Close()
+			}
+		}
+		if s.store != nil {
+			err = s.store.Close()
+		}
+	})
+	return err
+}
+
+// inProcess reports whether a gRPC call came through the gateway's
+// in-process channel.
+func inProcess(ctx context.Context) bool {
+	p, ok := peer.FromContext(ctx)
+	return ok && p.Addr != nil && p.Addr.Network() == "bufconn"
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// services are the implementations every surface serves.
+type services struct {
+	regions  *registry.Regions
+	partners *registry.Partners
+	projects *registry.Projects
+	networks *registry.Networks
+}
+
+func (svc services) registerGRPC(g *grpc.Server) {
+	famiv1.RegisterRegionServiceServer(g, svc.regions)
+	famiv1.RegisterPartnerServiceServer(g, svc.partners)
+	famiv1.RegisterProjectServiceServer(g, svc.projects)
+	famiv1.RegisterNetworkServiceServer(g, svc.networks)
+}

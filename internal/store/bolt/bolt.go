@@ -1,0 +1,493 @@
+// Package bolt implements store.Store on bbolt: one file per region under
+// <data-dir>/regions/, so regions commit independently and can be backed up
+// or handed over one by one, plus <data-dir>/system.db for platform-wide
+// records. Every file is locked by the process that opens it, so a second
+// server on the same data dir fails at once instead of corrupting it.
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// Options configure Open.
+type Options struct {
+	// Regions are the region ids to open, one file each.
+	Regions []string
+	// LockTimeout bounds the wait for another process's file lock.
+	// Defaults to one second.
+	LockTimeout time.Duration
+	// Now is the clock; defaults to time.Now.
+	Now func() time.Time
+}
+
+// Store is a store.Store over bbolt files.
+type Store struct {
+	dir     string
+	system  *bbolt.DB
+	regions map[string]*bbolt.DB
+	now     func() time.Time
+}
+
+var _ store.Store = (*Store)(nil)
+
+// ErrLocked is returned by Open when another process holds the data dir.
+var ErrLocked = errors.New("data dir is in use by another process")
+
+var marshal = proto.MarshalOptions{Deterministic: true}
+
+// Open opens (creating when needed) the data dir's files.
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "regions"), 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	s := &Store{dir: dir, regions: make(map[string]*bbolt.DB, len(opts.Regions)), now: opts.Now}
+	// The system file is opened first: its lock is what a second server
+	// trips over.
+	var err error
+	if s.system, err = openDB(filepath.Join(dir, "system.db"), opts.LockTimeout, nil); err != nil {
+		return nil, err
+	}
+	for _, r := range opts.Regions {
+		db, err := openDB(filepath.Join(dir, "regions", r+".db"), opts.LockTimeout, regionBuckets)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.regions[r] = db
+	}
+	return s, nil
+}
+
+func openDB(path string, timeout time.Duration, buckets [][]byte) (*bbolt.DB, error) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w (lock not acquired within %s)", path, ErrLocked, timeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if len(buckets) == 0 {
+		return db, nil
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range buckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("init %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes every file.
+func (s *Store) Close() error {
+	var first error
+	for _, db := range s.regions {
+		if err := db.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	if s.system != nil {
+		if err := s.system.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// System returns the platform-wide database (accounts, keys, revocations).
+func (s *Store) System() *bbolt.DB { return s.system }
+
+func (s *Store) db(region string) (*bbolt.DB, error) {
+	db, ok := s.regions[region]
+	if !ok {
+		return nil, errs.NotFoundf("region %q not found", region)
+	}
+	return db, nil
+}
+
+// View implements store.Store.
+func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	db, err := s.db(region)
+	if err != nil {
+		return err
+	}
+	return db.View(func(btx *bbolt.Tx) error {
+		return fn(newTx(btx, region, time.Time{}, ""))
+	})
+}
+
+// Update implements store.Store.
+func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn func(store.WriteTx) (proto.Message, error)) (proto.Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	db, err := s.db(region)
+	if err != nil {
+		return nil, err
+	}
+	var res proto.Message
+	err = db.Update(func(btx *bbolt.Tx) error {
+		res = nil
+		t := newTx(btx, region, s.now().UTC(), m.Principal)
+		var reqKey []byte
+		if m.RequestID != "" {
+			reqKey = []byte(m.Principal + "\x00" + m.RequestID)
+			if rec := btx.Bucket(bucketRequests).Get(reqKey); rec != nil {
+				r, err := replay(rec, m.Fingerprint)
+				res = r
+				return err
+			}
+		}
+		r, err := fn(t)
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			return errors.New("store: mutation returned no result")
+		}
+		if reqKey != nil {
+			rec, err := encodeRequest(m.Fingerprint, t.now, r)
+			if err != nil {
+				return err
+			}
+			if err := btx.Bucket(bucketRequests).Put(reqKey, rec); err != nil {
+				return err
+			}
+		}
+		res = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// A request record is: fingerprint length (1 byte), fingerprint, the time
+// of the first attempt (8 bytes, Unix nanoseconds), the result as an Any.
+func encodeRequest(fp []byte, now time.Time, res proto.Message) ([]byte, error) {
+	a := new(anypb.Any)
+	if err := anypb.MarshalFrom(a, res, marshal); err != nil {
+		return nil, err
+	}
+	ab, err := marshal.Marshal(a)
+	if err != nil {
+		return nil, err
+	}
+	if len(fp) > 255 {
+		fp = fp[:255]
+	}
+	buf := make([]byte, 0, 1+len(fp)+8+len(ab))
+	buf = append(buf, byte(len(fp)))
+	buf = append(buf, fp...)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(now.UnixNano()))
+	return append(buf, ab...), nil
+}
+
+func replay(rec, fp []byte) (proto.Message, error) {
+	n := int(rec[0])
+	if len(rec) < 1+n+8 {
+		return nil, errors.New("store: corrupt request record")
+	}
+	if !bytes.Equal(rec[1:1+n], fp) {
+		return nil, errs.InvalidField("request_id", "was already used for a different request")
+	}
+	a := new(anypb.Any)
+	if err := proto.Unmarshal(rec[1+n+8:], a); err != nil {
+		return nil, fmt.Errorf("store: request record: %w", err)
+	}
+	return a.UnmarshalNew()
+}
+
+type tx struct {
+	btx       *bbolt.Tx
+	region    string
+	now       time.Time
+	principal string
+}
+
+func newTx(btx *bbolt.Tx, region string, now time.Time, principal string) *tx {
+	return &tx{btx: btx, region: region, now: now, principal: principal}
+}
+
+func (t *tx) Region() string { return t.region }
+func (t *tx) Now() time.Time { return t.now }
+
+func (t *tx) Revision() int64 {
+	v := t.btx.Bucket(bucketMeta).Get(keyRevision)
+	if len(v) != 8 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}
+
+// key turns a resource name of this region into its key in
+// bucketResources: "{collection}/{id}".
+func (t *tx) key(name string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(name, "regions/"+t.region+"/")
+	if !ok || strings.Count(rest, "/") != 1 || strings.HasPrefix(rest, "/") || strings.HasSuffix(rest, "/") {
+		return nil, errs.InvalidField("name", "%q is not a resource of region %q", name, t.region)
+	}
+	return []byte(rest), nil
+}
+
+func (t *tx) Get(name string, into store.Resource) error {
+	k, err := t.key(name)
+	if err != nil {
+		return err
+	}
+	v := t.btx.Bucket(bucketResources).Get(k)
+	if v == nil {
+		return errs.NotFoundf("%s not found", name)
+	}
+	if err := proto.Unmarshal(v, into); err != nil {
+		return fmt.Errorf("store: decode %s: %w", name, err)
+	}
+	return nil
+}
+
+func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool, error)) error {
+	prefix := []byte(collection + "/")
+	c := t.btx.Bucket(bucketResources).Cursor()
+	k, v := c.Seek(append(append([]byte(nil), prefix...), after...))
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		id := string(k[len(prefix):])
+		if id <= after {
+			continue
+		}
+		more, err := fn(id, v)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) IndexGet(index, key string) (string, bool) {
+	b := t.btx.Bucket(bucketIndexes).Bucket([]byte(index))
+	if b == nil {
+		return "", false
+	}
+	v := b.Get([]byte(key))
+	return string(v), v != nil
+}
+
+func (t *tx) IndexScan(index, prefix string, fn func(key, value string) bool) {
+	b := t.btx.Bucket(bucketIndexes).Bucket([]byte(index))
+	if b == nil {
+		return
+	}
+	p := []byte(prefix)
+	c := b.Cursor()
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		if !fn(string(k), string(v)) {
+			return
+		}
+	}
+}
+
+func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
+	c := t.btx.Bucket(bucketChanges).Cursor()
+	for k, v := c.Seek(revKey(after + 1)); k != nil; k, v = c.Next() {
+		ch := new(famiv1.Change)
+		if err := proto.Unmarshal(v, ch); err != nil {
+			return fmt.Errorf("store: decode change %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		if !fn(ch) {
+			return nil
+		}
+	}
+	return nil
+}
+
+func (t *tx) Put(r store.Resource) error {
+	k, err := t.key(r.GetName())
+	if err != nil {
+		return err
+	}
+	b := t.btx.Bucket(bucketResources)
+	op := famiv1.ChangeOperation_CHANGE_OPERATION_CREATE
+	created := timestamppb.New(t.now)
+	if old := b.Get(k); old != nil {
+		op = famiv1.ChangeOperation_CHANGE_OPERATION_UPDATE
+		prev := r.ProtoReflect().New().Interface()
+		if err := proto.Unmarshal(old, prev); err != nil {
+			return fmt.Errorf("store: decode %s: %w", r.GetName(), err)
+		}
+		if ct, ok := getTimestamp(prev, "create_time"); ok {
+			created = ct
+		}
+	}
+	rev := t.Revision() + 1
+	if err := stamp(r, rev, created, timestamppb.New(t.now)); err != nil {
+		return err
+	}
+	v, err := marshal.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("store: encode %s: %w", r.GetName(), err)
+	}
+	if err := b.Put(k, v); err != nil {
+		return err
+	}
+	return t.appendChange(rev, op, r)
+}
+
+func (t *tx) Delete(name string) error {
+	k, err := t.key(name)
+	if err != nil {
+		return err
+	}
+	b := t.btx.Bucket(bucketResources)
+	old := b.Get(k)
+	if old == nil {
+		return errs.NotFoundf("%s not found", name)
+	}
+	// The last state goes into the change as an Any of its stored bytes;
+	// the type comes from the most recent change of this resource.
+	last := append([]byte(nil), old...)
+	if err := b.Delete(k); err != nil {
+		return err
+	}
+	typ, err := t.typeOf(name)
+	if err != nil {
+		return err
+	}
+	rev := t.Revision() + 1
+	return t.writeChange(&famiv1.Change{
+		Revision:     rev,
+		Time:         timestamppb.New(t.now),
+		Operation:    famiv1.ChangeOperation_CHANGE_OPERATION_DELETE,
+		ResourceName: name,
+		ResourceType: string(typ),
+		Resource:     &anypb.Any{TypeUrl: "type.googleapis.com/" + string(typ), Value: last},
+	})
+}
+
+// typeOf finds the full type name of a stored resource from the change log's
+// index of the latest change per resource.
+func (t *tx) typeOf(name string) (protoreflect.FullName, error) {
+	v, ok := t.IndexGet(indexTypes, name)
+	if !ok {
+		return "", fmt.Errorf("store: no type recorded for %s", name)
+	}
+	return protoreflect.FullName(v), nil
+}
+
+// indexTypes maps a resource name to its protobuf type, so a delete can
+// record the last state with its type.
+const indexTypes = "_types"
+
+func (t *tx) IndexPut(index, key, value string) error {
+	b, err := t.btx.Bucket(bucketIndexes).CreateBucketIfNotExists([]byte(index))
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), []byte(value))
+}
+
+func (t *tx) IndexDelete(index, key string) error {
+	b := t.btx.Bucket(bucketIndexes).Bucket([]byte(index))
+	if b == nil {
+		return nil
+	}
+	return b.Delete([]byte(key))
+}
+
+func (t *tx) appendChange(rev int64, op famiv1.ChangeOperation, r store.Resource) error {
+	a := new(anypb.Any)
+	if err := anypb.MarshalFrom(a, r, marshal); err != nil {
+		return err
+	}
+	typ := string(r.ProtoReflect().Descriptor().FullName())
+	if op == famiv1.ChangeOperation_CHANGE_OPERATION_CREATE {
+		if err := t.IndexPut(indexTypes, r.GetName(), typ); err != nil {
+			return err
+		}
+	}
+	return t.writeChange(&famiv1.Change{
+		Revision:     rev,
+		Time:         timestamppb.New(t.now),
+		Operation:    op,
+		ResourceName: r.GetName(),
+		ResourceType: typ,
+		Resource:     a,
+	})
+}
+
+func (t *tx) writeChange(ch *famiv1.Change) error {
+	ch.Principal = t.principal
+	v, err := marshal.Marshal(ch)
+	if err != nil {
+		return err
+	}
+	if err := t.btx.Bucket(bucketChanges).Put(revKey(ch.Revision), v); err != nil {
+		return err
+	}
+	if ch.Operation == famiv1.ChangeOperation_CHANGE_OPERATION_DELETE {
+		if err := t.IndexDelete(indexTypes, ch.ResourceName); err != nil {
+			return err
+		}
+	}
+	return t.btx.Bucket(bucketMeta).Put(keyRevision, revKey(ch.Revision))
+}
+
+func revKey(rev int64) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(rev))
+}
+
+// stamp sets the store-owned fields of a resource.
+func stamp(r store.Resource, rev int64, created, updated *timestamppb.Timestamp) error {
+	m := r.ProtoReflect()
+	fields := m.Descriptor().Fields()
+	etag, ct, ut := fields.ByName("etag"), fields.ByName("create_time"), fields.ByName("update_time")
+	if etag == nil || ct == nil || ut == nil {
+		return fmt.Errorf("store: %s lacks etag, create_time or update_time", m.Descriptor().FullName())
+	}
+	m.Set(etag, protoreflect.ValueOfString(fmt.Sprintf("%d", rev)))
+	m.Set(ct, protoreflect.ValueOfMessage(created.ProtoReflect()))
+	m.Set(ut, protoreflect.ValueOfMessage(updated.ProtoReflect()))
+	return nil
+}
+
+func getTimestamp(m proto.Message, field protoreflect.Name) (*timestamppb.Timestamp, bool) {
+	r := m.ProtoReflect()
+	f := r.Descriptor().Fields().ByName(field)
+	if f == nil || !r.Has(f) {
+		return nil, false
+	}
+	ts, ok := r.Get(f).Message().Interface().(*timestamppb.Timestamp)
+	return ts, ok
+}

@@ -1,0 +1,22 @@
+package bolt
+
+// Every region file holds the same buckets, declared once here.
+var (
+	// bucketMeta holds the region's counters.
+	bucketMeta = []byte("meta")
+	// bucketResources maps "{collection}/{id}" to a resource, as
+	// deterministic protobuf.
+	bucketResources = []byte("resources")
+	// bucketChanges maps a big-endian revision to its fami.v1.Change.
+	bucketChanges = []byte("changes")
+	// bucketRequests maps "{principal}\x00{request_id}" to the first result
+	// of that request (see requestRecord).
+	bucketRequests = []byte("requests")
+	// bucketIndexes holds one nested bucket per secondary index.
+	bucketIndexes = []byte("indexes")
+
+	regionBuckets = [][]byte{bucketMeta, bucketResources, bucketChanges, bucketRequests, bucketIndexes}
+)
+
+// keyRevision, in bucketMeta, holds the region's current revision.
+var keyRevision = []byte("revision")

@@ -1,0 +1,134 @@
+// Package store defines how the platform keeps its records: per region, as
+// protobuf resources with a revision counter and a change log written in the
+// same transaction as every mutation. Implementations live in sub-packages
+// (bolt) and must pass the conformance suite in storetest.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
+)
+
+// Resource is a stored record: a protobuf message with the AIP standard
+// fields name ("regions/{region}/{collection}/{id}"), etag, create_time and
+// update_time. The store owns the last three.
+type Resource interface {
+	proto.Message
+	GetName() string
+	GetEtag() string
+}
+
+// Store keeps every region's data.
+//
+// Errors: operations on an unknown region return errs.NotFound; a canceled
+// context returns its error; storage failures are returned wrapped and are
+// internal errors for the caller.
+type Store interface {
+	// View runs fn in a read-only, consistent snapshot of region.
+	View(ctx context.Context, region string, fn func(ReadTx) error) error
+	// Update runs fn as one atomic mutation of region and returns fn's result.
+	// If fn fails nothing is written. If m.RequestID was already used by the
+	// same principal in this region, fn is not run: Update returns the result
+	// recorded the first time, or errs.Invalid (field request_id) when that
+	// request differed (another fingerprint).
+	Update(ctx context.Context, region string, m Mutation, fn func(WriteTx) (proto.Message, error)) (proto.Message, error)
+	// Close releases the store's files.
+	Close() error
+}
+
+// Mutation describes who makes a change and how a retry is recognised.
+type Mutation struct {
+	// Principal is the subject recorded in the change log.
+	Principal string
+	// RequestID is the optional idempotency key chosen by the client.
+	RequestID string
+	// Fingerprint identifies the request's content; see Fingerprint.
+	Fingerprint []byte
+}
+
+// ReadTx reads one region's data at a fixed revision.
+type ReadTx interface {
+	// Region is the region id the transaction works on.
+	Region() string
+	// Revision is the region's revision: the revision of its last change.
+	Revision() int64
+	// Get reads the resource called name into into. Returns errs.NotFound
+	// if it does not exist.
+	Get(name string, into Resource) error
+	// List calls fn for each resource of collection (e.g. "partners") with
+	// an id greater than after, in id order, until fn returns false.
+	List(collection, after string, fn func(id string, raw []byte) (bool, error)) error
+	// IndexGet returns the value stored under key in index.
+	IndexGet(index, key string) (string, bool)
+	// IndexScan calls fn for each key of index that starts with prefix, in
+	// key order, until fn returns false.
+	IndexScan(index, prefix string, fn func(key, value string) bool)
+	// Changes calls fn for each change after revision after, in revision
+	// order, until fn returns false.
+	Changes(after int64, fn func(*famiv1.Change) bool) error
+}
+
+// WriteTx reads and writes one region's data within one mutation.
+type WriteTx interface {
+	ReadTx
+	// Now is the mutation's time, the same for every write in it.
+	Now() time.Time
+	// Put creates or replaces r. It assigns the region's next revision,
+	// sets r's etag, update_time and (on create) create_time, and appends a
+	// CREATE or UPDATE change. Returns errs.Invalid if r's name is not in
+	// this region.
+	Put(r Resource) error
+	// Delete removes the resource called name and appends a DELETE change
+	// with its last state. Returns errs.NotFound if it does not exist.
+	Delete(name string) error
+	// IndexPut stores value under key in index.
+	IndexPut(index, key, value string) error
+	// IndexDelete removes key from index; a missing key is not an error.
+	IndexDelete(index, key string) error
+}
+
+// Mutate is Update for a result of a known type.
+func Mutate[T proto.Message](ctx context.Context, s Store, region string, m Mutation, fn func(WriteTx) (T, error)) (T, error) {
+	var zero T
+	res, err := s.Update(ctx, region, m, func(tx WriteTx) (proto.Message, error) { return fn(tx) })
+	if err != nil {
+		return zero, err
+	}
+	out, ok := res.(T)
+	if !ok {
+		return zero, fmt.Errorf("store: replayed result is %T, want %T", res, zero)
+	}
+	return out, nil
+}
+
+// Fingerprint hashes a request so that a reused request_id with different
+// content can be told from a genuine retry.
+func Fingerprint(req proto.Message) []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
+	if err != nil {
+		return nil
+	}
+	sum := sha256.Sum256(b)
+	return sum[:]
+}
+
+// CheckEtag returns errs.Conflict when want is set and differs from the
+// current resource's etag.
+func CheckEtag(cur Resource, want string) error {
+	if want != "" && want != cur.GetEtag() {
+		return &errs.Error{
+			Code:     errs.Conflict,
+			Reason:   "ETAG_MISMATCH",
+			Message:  fmt.Sprintf("%s was changed since it was read (etag %q, current %q); read it again", cur.GetName(), want, cur.GetEtag()),
+			Metadata: map[string]string{"resource": cur.GetName(), "etag": cur.GetEtag()},
+		}
+	}
+	return nil
+}
