@@ -2,7 +2,10 @@
 // context, from the transport edge down to the services and the change log.
 package principal
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Role is the level of governance a principal acts at.
 type Role string
@@ -28,7 +31,12 @@ type Principal struct {
 	// Partner is the partner resource name a network member works for.
 	Partner     string
 	DisplayName string
+	// ExpiresAt is when the principal's credentials expire.
+	ExpiresAt time.Time
 }
+
+// Authenticated reports whether p comes from a verified credential.
+func (p Principal) Authenticated() bool { return p.Role != "" }
 
 // Anonymous is the principal of a request without credentials.
 var Anonymous = Principal{Subject: "anonymous"}
@@ -46,4 +54,18 @@ func From(ctx context.Context) Principal {
 		return p
 	}
 	return Anonymous
+}
+
+type addrKey struct{}
+
+// WithClientAddr returns a context carrying the client's network address
+// (without port), for per-client limits such as failed logins.
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, addrKey{}, addr)
+}
+
+// ClientAddr returns the client's address in ctx, or "".
+func ClientAddr(ctx context.Context) string {
+	a, _ := ctx.Value(addrKey{}).(string)
+	return a
 }

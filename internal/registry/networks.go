@@ -11,6 +11,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -112,6 +113,22 @@ func (s *Networks) partnerRef(tx store.ReadTx, v *errs.Violations, field, name, 
 		return false
 	}
 	return true
+}
+
+// leadOnly enforces the network members' right of DESIGN.md section 6:
+// staff of the lead partner may edit their network, but the lead itself
+// changes only by the region's hand.
+func leadOnly(p principal.Principal, cur, next *famiv1.Network) error {
+	if p.Role != principal.NetworkMember {
+		return nil
+	}
+	if cur.GetLeadPartner() != p.Partner {
+		return errs.New(errs.PermissionDenied, "NOT_NETWORK_LEAD", "only staff of the lead partner may edit %s", cur.GetName())
+	}
+	if next.GetLeadPartner() != cur.GetLeadPartner() {
+		return errs.New(errs.PermissionDenied, "LEAD_CHANGE_NOT_ALLOWED", "the lead partner of %s is changed by the region", cur.GetName())
+	}
+	return nil
 }
 
 // networkRefs lists the resources a network references.
@@ -238,6 +255,9 @@ func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkR
 		}
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), networkMutable); err != nil {
+			return nil, err
+		}
+		if err := leadOnly(principal.From(ctx), cur, next); err != nil {
 			return nil, err
 		}
 		if next.State == famiv1.NetworkState_NETWORK_STATE_UNSPECIFIED {

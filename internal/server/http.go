@@ -26,6 +26,7 @@ func (s *Server) httpHandler(ctx context.Context, svc services, pipe *pipeline) 
 	mux.Handle(famiv1connect.NewPartnerServiceHandler(svc.partners, opts...))
 	mux.Handle(famiv1connect.NewProjectServiceHandler(svc.projects, opts...))
 	mux.Handle(famiv1connect.NewNetworkServiceHandler(svc.networks, opts...))
+	mux.Handle(famiv1connect.NewAuthServiceHandler(svc.auth, opts...))
 
 	gw := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
@@ -50,6 +51,9 @@ func (s *Server) httpHandler(ctx context.Context, svc services, pipe *pipeline) 
 		func(ctx context.Context, m *runtime.ServeMux) error {
 			return famiv1.RegisterNetworkServiceHandler(ctx, m, s.gateway)
 		},
+		func(ctx context.Context, m *runtime.ServeMux) error {
+			return famiv1.RegisterAuthServiceHandler(ctx, m, s.gateway)
+		},
 	} {
 		if err := register(ctx, gw); err != nil {
 			return nil, fmt.Errorf("register gateway: %w", err)
@@ -57,6 +61,11 @@ func (s *Server) httpHandler(ctx context.Context, svc services, pipe *pipeline) 
 	}
 	mux.Handle("/v1/", http.MaxBytesHandler(gw, int64(s.cfg.MaxMessageBytes)))
 	mux.Handle("GET /openapi.json", openapi.Handler())
+	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		w.Header().Set("Cache-Control", "max-age=300")
+		w.Write(s.keys.JWKS())
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintln(w, `{"status":"SERVING"}`)

@@ -14,8 +14,11 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // call is what the shared pipeline knows of a unary RPC, whatever transport
@@ -30,6 +33,8 @@ type call struct {
 	header func(key string) string
 	// peer is the client's address.
 	peer string
+	// req is the request message, for the authorisation rule.
+	req proto.Message
 }
 
 type unaryFunc func(ctx context.Context) (any, error)
@@ -40,11 +45,70 @@ type unaryFunc func(ctx context.Context) (any, error)
 type pipeline struct {
 	log            *slog.Logger
 	requestTimeout time.Duration
+	verifier       *auth.Verifier
+	policy         auth.Policy
+	// noAuth skips authentication and authorisation; only benchmarks that
+	// measure the cost of auth set it.
+	noAuth bool
+}
+
+// authenticate returns the principal of a call's bearer token; no
+// Authorization header means the anonymous principal, and any malformed or
+// invalid credential is refused (never downgraded to anonymous).
+func (p *pipeline) authenticate(c call) (principal.Principal, error) {
+	h := c.header("authorization")
+	if h == "" {
+		return principal.Anonymous, nil
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return principal.Principal{}, &errs.Error{Code: errs.Unauthenticated, Reason: "INVALID_TOKEN", Message: "the Authorization header must be \"Bearer <token>\""}
+	}
+	claims, err := p.verifier.Verify(strings.TrimSpace(token))
+	if err != nil {
+		return principal.Principal{}, err
+	}
+	return claims.Principal(), nil
+}
+
+// admit authenticates and authorises a call and returns the context the
+// service runs in.
+func (p *pipeline) admit(ctx context.Context, c call) (context.Context, principal.Principal, error) {
+	ctx = principal.WithClientAddr(ctx, c.peer)
+	if p.noAuth {
+		return ctx, principal.Anonymous, nil
+	}
+	who, err := p.authenticate(c)
+	if err != nil {
+		return ctx, who, err
+	}
+	if err := p.policy.Authorize(c.procedure, who, c.req); err != nil {
+		return ctx, who, err
+	}
+	return principal.With(ctx, who), who, nil
 }
 
 // run executes a call. The error it returns is the service's, untranslated.
 func (p *pipeline) run(ctx context.Context, c call, next unaryFunc) (res any, err error) {
 	start := time.Now()
+	ctx, who, err := p.admit(ctx, c)
+	defer func() {
+		level := slog.LevelInfo
+		code := "OK"
+		if err != nil {
+			code = errs.CodeOf(err).String()
+			if st, ok := status.FromError(err); ok {
+				code = upperSnake(st.Code())
+			}
+			if errs.CodeOf(err) == errs.Internal {
+				level = slog.LevelWarn
+			}
+		}
+		p.log.Log(ctx, level, "rpc", "procedure", c.procedure, "protocol", c.protocol, "peer", c.peer, "principal", who.Subject, "code", code, "duration", time.Since(start))
+	}()
+	if err != nil {
+		return nil, err
+	}
 	if p.requestTimeout > 0 {
 		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > p.requestTimeout {
 			var cancel context.CancelFunc
@@ -57,18 +121,6 @@ func (p *pipeline) run(ctx context.Context, c call, next unaryFunc) (res any, er
 			p.log.ErrorContext(ctx, "panic", "procedure", c.procedure, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			res, err = nil, errs.New(errs.Internal, "INTERNAL", "panic: %v", r)
 		}
-		level := slog.LevelInfo
-		code := "OK"
-		if err != nil {
-			code = errs.CodeOf(err).String()
-			if st, ok := status.FromError(err); ok {
-				code = upperSnake(st.Code())
-			}
-			if errs.CodeOf(err) == errs.Internal {
-				level = slog.LevelWarn
-			}
-		}
-		p.log.Log(ctx, level, "rpc", "procedure", c.procedure, "protocol", c.protocol, "peer", c.peer, "code", code, "duration", time.Since(start))
 	}()
 	return next(ctx)
 }
@@ -77,20 +129,21 @@ func (p *pipeline) run(ctx context.Context, c call, next unaryFunc) (res any, er
 // edge.
 func (p *pipeline) grpcUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
-	c := call{procedure: info.FullMethod, protocol: "grpc", header: func(k string) string {
+	msg, _ := req.(proto.Message)
+	c := call{procedure: info.FullMethod, protocol: "grpc", req: msg, header: func(k string) string {
 		if v := md.Get(k); len(v) > 0 {
 			return v[0]
 		}
 		return ""
 	}}
 	if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
-		c.peer = pr.Addr.String()
+		c.peer = hostOf(pr.Addr.String())
 	}
 	if inProcess(ctx) {
 		// The REST gateway reaches the services through an in-process
 		// channel; the client's address is in X-Forwarded-For.
 		c.protocol = "rest"
-		c.peer = firstForwarded(c.header("x-forwarded-for"))
+		c.peer = lastForwarded(c.header("x-forwarded-for"))
 	}
 	res, err := p.run(ctx, c, func(ctx context.Context) (any, error) { return handler(ctx, req) })
 	if err != nil {
@@ -103,11 +156,13 @@ func (p *pipeline) grpcUnary(ctx context.Context, req any, info *grpc.UnaryServe
 // gRPC-Web on the HTTP listener).
 func (p *pipeline) connectUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		msg, _ := req.Any().(proto.Message)
 		c := call{
 			procedure: req.Spec().Procedure,
 			protocol:  req.Peer().Protocol,
 			header:    req.Header().Get,
-			peer:      req.Peer().Addr,
+			peer:      hostOf(req.Peer().Addr),
+			req:       msg,
 		}
 		res, err := p.run(ctx, c, func(ctx context.Context) (any, error) { return next(ctx, req) })
 		if err != nil {
@@ -122,11 +177,19 @@ func (p *pipeline) connectInterceptor() connect.Interceptor {
 	return connect.UnaryInterceptorFunc(p.connectUnary)
 }
 
-func firstForwarded(xff string) string {
-	first, _, _ := strings.Cut(xff, ",")
-	first = strings.TrimSpace(first)
-	if host, _, err := net.SplitHostPort(first); err == nil {
+// lastForwarded returns the last X-Forwarded-For entry: the one the gateway
+// appended from the connection's remote address. Earlier entries come from
+// the client and are not trusted.
+func lastForwarded(xff string) string {
+	if i := strings.LastIndexByte(xff, ','); i >= 0 {
+		xff = xff[i+1:]
+	}
+	return strings.TrimSpace(xff)
+}
+
+func hostOf(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
 		return host
 	}
-	return first
+	return addr
 }

@@ -26,6 +26,8 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/territory"
@@ -50,7 +52,13 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// LockTimeout bounds the wait for the data dir's file locks.
 	LockTimeout time.Duration
-	Logger      *slog.Logger
+	// LoginTokenTTL is the lifetime of a token from Login.
+	LoginTokenTTL time.Duration
+	// InsecureNoAuth turns authentication and authorisation off. It exists
+	// only so a benchmark can measure what auth costs; famid has no flag
+	// for it.
+	InsecureNoAuth bool
+	Logger         *slog.Logger
 }
 
 // Defaults for the zero values of Config.
@@ -92,6 +100,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	store    *bolt.Store
+	keys     *auth.KeySet
 	grpc     *grpc.Server
 	health   *health.Server
 	http     *http.Server
@@ -130,14 +139,31 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 
+	// The keys are read after the store is open: its lock is what keeps a
+	// second server off this data dir.
+	if s.keys, err = auth.LoadOrCreateKeys(cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	acc, err := accounts.New(ctx, s.store, s.store, s.keys, accounts.Options{LoginTTL: cfg.LoginTokenTTL})
+	if err != nil {
+		return nil, err
+	}
+
 	reg := registry.New(s.store, munis)
 	svc := services{
 		regions:  reg.Regions(),
 		partners: reg.Partners(),
 		projects: reg.Projects(),
 		networks: reg.Networks(),
+		auth:     acc,
 	}
-	pipe := &pipeline{log: s.log, requestTimeout: cfg.RequestTimeout}
+	pipe := &pipeline{
+		log:            s.log,
+		requestTimeout: cfg.RequestTimeout,
+		verifier:       auth.NewVerifier(s.keys, acc.Revocations(), nil),
+		policy:         auth.Rights(),
+		noAuth:         cfg.InsecureNoAuth,
+	}
 
 	s.grpc = grpc.NewServer(
 		grpc.ChainUnaryInterceptor(pipe.grpcUnary),
@@ -278,6 +304,7 @@ type services struct {
 	partners *registry.Partners
 	projects *registry.Projects
 	networks *registry.Networks
+	auth     *accounts.Service
 }
 
 func (svc services) registerGRPC(g *grpc.Server) {
@@ -285,4 +312,5 @@ func (svc services) registerGRPC(g *grpc.Server) {
 	famiv1.RegisterPartnerServiceServer(g, svc.partners)
 	famiv1.RegisterProjectServiceServer(g, svc.projects)
 	famiv1.RegisterNetworkServiceServer(g, svc.networks)
+	famiv1.RegisterAuthServiceServer(g, svc.auth)
 }

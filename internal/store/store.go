@@ -132,3 +132,28 @@ func CheckEtag(cur Resource, want string) error {
 	}
 	return nil
 }
+
+// System keeps the platform-wide records (accounts, service tokens,
+// revocations) as key/value pairs in named buckets, outside every region.
+//
+// Errors: a canceled context returns its error; storage failures are
+// returned wrapped.
+type System interface {
+	// SystemView runs fn in a read-only snapshot.
+	SystemView(ctx context.Context, fn func(SystemTx) error) error
+	// SystemUpdate runs fn atomically; if fn fails nothing is written.
+	SystemUpdate(ctx context.Context, fn func(SystemTx) error) error
+}
+
+// SystemTx reads and writes system records.
+type SystemTx interface {
+	// Get returns the value of key in bucket, or nil.
+	Get(bucket, key string) []byte
+	// Put stores value under key in bucket, creating the bucket.
+	Put(bucket, key string, value []byte) error
+	// Delete removes key from bucket; a missing key is not an error.
+	Delete(bucket, key string) error
+	// Scan calls fn for each key of bucket that starts with prefix and is
+	// greater than after, in key order, until fn returns false.
+	Scan(bucket, prefix, after string, fn func(key string, value []byte) bool)
+}

@@ -1,0 +1,523 @@
+// Package accounts implements fami.v1.AuthService: logins, the caller's
+// identity, people's accounts and the service tokens of regional IT
+// systems. Its records live in the system store, outside every region.
+package accounts
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
+)
+
+// System buckets of accounts and tokens.
+const (
+	bucketAccounts      = "accounts"       // username -> fami.v1.Account
+	bucketPasswords     = "passwords"      // username -> argon2id hash
+	bucketServiceTokens = "service_tokens" // {region}/{jti} -> fami.v1.ServiceToken
+)
+
+// Token lifetimes.
+const (
+	DefaultLoginTTL        = time.Hour
+	DefaultServiceTokenTTL = 90 * 24 * time.Hour
+	MaxServiceTokenTTL     = 366 * 24 * time.Hour
+)
+
+// Options configure the service.
+type Options struct {
+	// LoginTTL is the lifetime of a login token.
+	LoginTTL time.Duration
+	// Now is the clock.
+	Now func() time.Time
+}
+
+// Service implements fami.v1.AuthService.
+type Service struct {
+	famiv1.UnimplementedAuthServiceServer
+	sys      store.System
+	regions  store.Store
+	keys     *auth.KeySet
+	revoked  *revocations
+	users    *auth.LoginLimiter
+	clients  *auth.LoginLimiter
+	loginTTL time.Duration
+	now      func() time.Time
+}
+
+// New returns the service. It loads the revocation list, which the token
+// verifier consults through Revocations.
+func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.KeySet, opts Options) (*Service, error) {
+	if opts.LoginTTL <= 0 {
+		opts.LoginTTL = DefaultLoginTTL
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	rev, err := loadRevocations(ctx, sys)
+	if err != nil {
+		return nil, fmt.Errorf("load revocations: %w", err)
+	}
+	return &Service{
+		sys: sys, regions: regions, keys: keys, revoked: rev,
+		// Five failures in a row, then one attempt a minute per username;
+		// twenty, then one every fifteen seconds per client address.
+		users:    auth.NewLoginLimiter(5, time.Minute),
+		clients:  auth.NewLoginLimiter(20, 15*time.Second),
+		loginTTL: opts.LoginTTL,
+		now:      opts.Now,
+	}, nil
+}
+
+// Revocations is the revocation list for the token verifier.
+func (s *Service) Revocations() auth.Revocations { return s.revoked }
+
+var usernamePattern = regexp.MustCompile(`^[a-z][a-z0-9.-]{1,62}[a-z0-9]$`)
+
+// errLogin is the single answer to a failed login, whichever part was wrong.
+var errLogin = &errs.Error{Code: errs.Unauthenticated, Reason: "LOGIN_FAILED", Message: "wrong username or password"}
+
+// Login implements fami.v1.AuthService.
+func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.LoginResponse, error) {
+	var v errs.Violations
+	check.Text(&v, "username", req.GetUsername(), true, 64, false)
+	check.Text(&v, "password", req.GetPassword(), true, 256, false)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	user, client := req.GetUsername(), principal.ClientAddr(ctx)
+	for _, l := range []struct {
+		lim *auth.LoginLimiter
+		key string
+	}{{s.users, user}, {s.clients, client}} {
+		if wait, blocked := l.lim.Blocked(l.key, now); blocked {
+			secs := int(wait.Seconds()) + 1
+			return nil, &errs.Error{Code: errs.ResourceExhausted, Reason: "TOO_MANY_LOGIN_FAILURES", RetryAfter: secs,
+				Message: "too many failed logins; try again in " + strconv.Itoa(secs) + " seconds"}
+		}
+	}
+	acc, hash, err := s.account(ctx, user)
+	if err != nil && errs.CodeOf(err) != errs.NotFound {
+		return nil, err
+	}
+	ok := false
+	if acc == nil {
+		auth.CheckNoPassword(req.GetPassword())
+	} else if ok, err = auth.CheckPassword(hash, req.GetPassword()); err != nil {
+		return nil, fmt.Errorf("check password of %s: %w", user, err)
+	}
+	if !ok {
+		s.users.Fail(user, now)
+		s.clients.Fail(client, now)
+		return nil, errLogin
+	}
+	region, _ := aip.ParseRegion("name", parentOf(acc.GetName()))
+	token, claims, err := s.keys.Sign(auth.TokenSpec{
+		Subject: "account:" + user, Role: roleOf(acc.GetRole()), Region: region,
+		Partner: acc.GetPartner(), Name: acc.GetDisplayName(), TTL: s.loginTTL,
+	}, now)
+	if err != nil {
+		return nil, err
+	}
+	return &famiv1.LoginResponse{Token: token, ExpireTime: timestamppb.New(claims.ExpiresAt.Time)}, nil
+}
+
+// WhoAmI implements fami.v1.AuthService.
+func (s *Service) WhoAmI(ctx context.Context, _ *famiv1.WhoAmIRequest) (*famiv1.WhoAmIResponse, error) {
+	p := principal.From(ctx)
+	res := &famiv1.WhoAmIResponse{Subject: p.Subject, Role: roleProto(p.Role), Partner: p.Partner, DisplayName: p.DisplayName}
+	if p.Region != "" {
+		res.Region = "regions/" + p.Region
+	}
+	if !p.ExpiresAt.IsZero() {
+		res.ExpireTime = timestamppb.New(p.ExpiresAt)
+	}
+	return res, nil
+}
+
+func (s *Service) account(ctx context.Context, username string) (*famiv1.Account, string, error) {
+	var acc *famiv1.Account
+	var hash string
+	err := s.sys.SystemView(ctx, func(tx store.SystemTx) error {
+		b := tx.Get(bucketAccounts, username)
+		if b == nil {
+			return errs.NotFoundf("account %q not found", username)
+		}
+		acc = &famiv1.Account{}
+		hash = string(tx.Get(bucketPasswords, username))
+		return proto.Unmarshal(b, acc)
+	})
+	return acc, hash, err
+}
+
+// accountName splits regions/{region}/accounts/{username}.
+func accountName(name string) (region, username string, err error) {
+	region, username, err = aip.ParseName("name", name, "accounts")
+	if err != nil {
+		return "", "", err
+	}
+	if _, ok := territory.LookupRegion(region); !ok {
+		return "", "", errs.NotFoundf("region %q not found", region)
+	}
+	return region, username, nil
+}
+
+func checkPassword(v *errs.Violations, field, pw string) {
+	switch n := len([]rune(pw)); {
+	case n < 12:
+		v.Add(field, "must be at least 12 characters long")
+	case n > 128:
+		v.Add(field, "must be at most 128 characters long")
+	}
+}
+
+// CreateAccount implements fami.v1.AuthService.
+func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRequest) (*famiv1.Account, error) {
+	region, err := aip.ParseRegion("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := territory.LookupRegion(region); !ok {
+		return nil, errs.NotFoundf("region %q not found", region)
+	}
+	in := req.GetAccount()
+	var v errs.Violations
+	if !usernamePattern.MatchString(req.GetAccountId()) {
+		v.Add("account_id", "is not a valid username: 3-64 lowercase letters, digits, dots and hyphens, starting with a letter")
+	}
+	check.Text(&v, "account.display_name", in.GetDisplayName(), true, 200, false)
+	check.Email(&v, "account.email", in.GetEmail())
+	checkPassword(&v, "password", req.GetPassword())
+	switch in.GetRole() {
+	case famiv1.Role_ROLE_REGION_ADMIN, famiv1.Role_ROLE_CONSULTANT:
+		if in.GetPartner() != "" {
+			v.Add("account.partner", "is only for network members")
+		}
+	case famiv1.Role_ROLE_NETWORK_MEMBER:
+		s.checkPartner(ctx, &v, in.GetPartner(), region)
+	default:
+		v.Add("account.role", "must be REGION_ADMIN, CONSULTANT or NETWORK_MEMBER")
+	}
+	if p := principal.From(ctx); p.Role == principal.RegionAdmin && in.GetRole() == famiv1.Role_ROLE_MINISTRY {
+		v.Add("account.role", "a region admin cannot create ministry accounts")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	hash, err := auth.HashPassword(req.GetPassword())
+	if err != nil {
+		return nil, err
+	}
+	now := timestamppb.New(s.now())
+	acc := &famiv1.Account{
+		Name:        aip.Name(region, "accounts", req.GetAccountId()),
+		DisplayName: in.GetDisplayName(), Role: in.GetRole(), Partner: in.GetPartner(), Email: in.GetEmail(),
+		Etag: strconv.FormatInt(now.AsTime().UnixNano(), 36), CreateTime: now, UpdateTime: now,
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(acc)
+	if err != nil {
+		return nil, err
+	}
+	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+		if tx.Get(bucketAccounts, req.GetAccountId()) != nil {
+			return &errs.Error{Code: errs.AlreadyExists, Reason: "USERNAME_TAKEN", Message: "username " + req.GetAccountId() + " is taken",
+				Violations: []errs.Violation{{Field: "account_id", Description: "is taken"}}}
+		}
+		if err := tx.Put(bucketAccounts, req.GetAccountId(), b); err != nil {
+			return err
+		}
+		return tx.Put(bucketPasswords, req.GetAccountId(), []byte(hash))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return acc, nil
+}
+
+// checkPartner checks that a network member's partner exists in region.
+func (s *Service) checkPartner(ctx context.Context, v *errs.Violations, partner, region string) {
+	r, _, err := aip.ParseName("account.partner", partner, "partners")
+	if err != nil || r != region {
+		v.Add("account.partner", "a network member needs a partner of region %q: regions/%s/partners/{partner}", region, region)
+		return
+	}
+	err = s.regions.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(partner, &famiv1.Partner{}) })
+	if err != nil {
+		v.Add("account.partner", "partner %q does not exist", partner)
+	}
+}
+
+// GetAccount implements fami.v1.AuthService.
+func (s *Service) GetAccount(ctx context.Context, req *famiv1.GetAccountRequest) (*famiv1.Account, error) {
+	region, user, err := accountName(req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	acc, _, err := s.account(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	if acc.GetName() != aip.Name(region, "accounts", user) {
+		return nil, errs.NotFoundf("%s not found", req.GetName())
+	}
+	return acc, nil
+}
+
+// ListAccounts implements fami.v1.AuthService.
+func (s *Service) ListAccounts(ctx context.Context, req *famiv1.ListAccountsRequest) (*famiv1.ListAccountsResponse, error) {
+	region, err := aip.ParseRegion("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	size, err := aip.PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := aip.DecodeToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	res := &famiv1.ListAccountsResponse{}
+	var scanErr error
+	err = s.sys.SystemView(ctx, func(tx store.SystemTx) error {
+		tx.Scan(bucketAccounts, "", after, func(k string, b []byte) bool {
+			acc := &famiv1.Account{}
+			if scanErr = proto.Unmarshal(b, acc); scanErr != nil {
+				return false
+			}
+			if parentOf(acc.GetName()) != "regions/"+region {
+				return true
+			}
+			if len(res.Accounts) == size {
+				res.NextPageToken = aip.EncodeToken(after)
+				return false
+			}
+			res.Accounts = append(res.Accounts, acc)
+			after = k
+			return true
+		})
+		return scanErr
+	})
+	return res, err
+}
+
+// DeleteAccount implements fami.v1.AuthService.
+func (s *Service) DeleteAccount(ctx context.Context, req *famiv1.DeleteAccountRequest) (*emptypb.Empty, error) {
+	if _, err := s.GetAccount(ctx, &famiv1.GetAccountRequest{Name: req.GetName()}); err != nil {
+		return nil, err
+	}
+	_, user, _ := accountName(req.GetName())
+	now := s.now()
+	err := s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+		if err := tx.Delete(bucketAccounts, user); err != nil {
+			return err
+		}
+		if err := tx.Delete(bucketPasswords, user); err != nil {
+			return err
+		}
+		return tx.Put(bucketRevokedSubject, "account:"+user, unixBytes(now))
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.revoked.addSubject("account:"+user, now.Truncate(time.Second))
+	return &emptypb.Empty{}, nil
+}
+
+// SetAccountPassword implements fami.v1.AuthService. The tokens issued
+// before the change stop working.
+func (s *Service) SetAccountPassword(ctx context.Context, req *famiv1.SetAccountPasswordRequest) (*emptypb.Empty, error) {
+	var v errs.Violations
+	checkPassword(&v, "password", req.GetPassword())
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := s.GetAccount(ctx, &famiv1.GetAccountRequest{Name: req.GetName()}); err != nil {
+		return nil, err
+	}
+	_, user, _ := accountName(req.GetName())
+	hash, err := auth.HashPassword(req.GetPassword())
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+		if tx.Get(bucketAccounts, user) == nil {
+			return errs.NotFoundf("%s not found", req.GetName())
+		}
+		if err := tx.Put(bucketPasswords, user, []byte(hash)); err != nil {
+			return err
+		}
+		return tx.Put(bucketRevokedSubject, "account:"+user, unixBytes(now))
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.revoked.addSubject("account:"+user, now.Truncate(time.Second))
+	return &emptypb.Empty{}, nil
+}
+
+// CreateServiceToken implements fami.v1.AuthService.
+func (s *Service) CreateServiceToken(ctx context.Context, req *famiv1.CreateServiceTokenRequest) (*famiv1.CreateServiceTokenResponse, error) {
+	region, err := aip.ParseRegion("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	if err := aip.CheckID("system_id", req.GetSystemId()); err != nil {
+		v = append(v, errs.As(err).Violations...)
+	}
+	check.Text(&v, "display_name", req.GetDisplayName(), false, 200, false)
+	ttl := DefaultServiceTokenTTL
+	switch t := req.GetTtlSeconds(); {
+	case t < 0 || time.Duration(t)*time.Second > MaxServiceTokenTTL:
+		v.Add("ttl_seconds", "must be between 1 and %d (one year)", int64(MaxServiceTokenTTL/time.Second))
+	case t > 0:
+		ttl = time.Duration(t) * time.Second
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	token, claims, err := s.keys.Sign(auth.TokenSpec{
+		Subject: "system:" + req.GetSystemId(), Role: principal.RegionalSystem, Region: region,
+		Name: req.GetDisplayName(), TTL: ttl,
+	}, now)
+	if err != nil {
+		return nil, err
+	}
+	st := &famiv1.ServiceToken{
+		Name:    aip.Name(region, "serviceTokens", claims.ID),
+		Subject: claims.Subject, DisplayName: req.GetDisplayName(),
+		CreateTime: timestamppb.New(now), ExpireTime: timestamppb.New(claims.ExpiresAt.Time),
+		IssuedBy: principal.From(ctx).Subject,
+	}
+	if err := s.putServiceToken(ctx, region, claims.ID, st); err != nil {
+		return nil, err
+	}
+	return &famiv1.CreateServiceTokenResponse{ServiceToken: st, Token: token}, nil
+}
+
+func (s *Service) putServiceToken(ctx context.Context, region, jti string, st *famiv1.ServiceToken) error {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+		return tx.Put(bucketServiceTokens, region+"/"+jti, b)
+	})
+}
+
+// ListServiceTokens implements fami.v1.AuthService.
+func (s *Service) ListServiceTokens(ctx context.Context, req *famiv1.ListServiceTokensRequest) (*famiv1.ListServiceTokensResponse, error) {
+	region, err := aip.ParseRegion("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	size, err := aip.PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := aip.DecodeToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	res := &famiv1.ListServiceTokensResponse{}
+	var scanErr error
+	err = s.sys.SystemView(ctx, func(tx store.SystemTx) error {
+		tx.Scan(bucketServiceTokens, region+"/", after, func(k string, b []byte) bool {
+			if len(res.ServiceTokens) == size {
+				res.NextPageToken = aip.EncodeToken(after)
+				return false
+			}
+			st := &famiv1.ServiceToken{}
+			if scanErr = proto.Unmarshal(b, st); scanErr != nil {
+				return false
+			}
+			res.ServiceTokens = append(res.ServiceTokens, st)
+			after = k
+			return true
+		})
+		return scanErr
+	})
+	return res, err
+}
+
+// RevokeServiceToken implements fami.v1.AuthService.
+func (s *Service) RevokeServiceToken(ctx context.Context, req *famiv1.RevokeServiceTokenRequest) (*famiv1.ServiceToken, error) {
+	region, jti, err := aip.ParseName("name", req.GetName(), "serviceTokens")
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	st := &famiv1.ServiceToken{}
+	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+		b := tx.Get(bucketServiceTokens, region+"/"+jti)
+		if b == nil {
+			return errs.NotFoundf("%s not found", req.GetName())
+		}
+		if err := proto.Unmarshal(b, st); err != nil {
+			return err
+		}
+		if st.RevokeTime == nil {
+			st.RevokeTime = timestamppb.New(now)
+		}
+		nb, err := proto.MarshalOptions{Deterministic: true}.Marshal(st)
+		if err != nil {
+			return err
+		}
+		if err := tx.Put(bucketServiceTokens, region+"/"+jti, nb); err != nil {
+			return err
+		}
+		return tx.Put(bucketRevokedJTI, jti, unixBytes(st.GetExpireTime().AsTime()))
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.revoked.addJTI(jti, st.GetExpireTime().AsTime())
+	return st, nil
+}
+
+// parentOf returns "regions/{region}" of a resource name.
+func parentOf(name string) string {
+	parts := strings.SplitN(name, "/", 3)
+	if len(parts) < 3 || parts[0] != "regions" {
+		return ""
+	}
+	return "regions/" + parts[1]
+}
+
+var roles = map[famiv1.Role]principal.Role{
+	famiv1.Role_ROLE_MINISTRY:        principal.Ministry,
+	famiv1.Role_ROLE_REGION_ADMIN:    principal.RegionAdmin,
+	famiv1.Role_ROLE_CONSULTANT:      principal.Consultant,
+	famiv1.Role_ROLE_NETWORK_MEMBER:  principal.NetworkMember,
+	famiv1.Role_ROLE_REGIONAL_SYSTEM: principal.RegionalSystem,
+}
+
+func roleOf(r famiv1.Role) principal.Role { return roles[r] }
+
+func roleProto(r principal.Role) famiv1.Role {
+	for k, v := range roles {
+		if v == r {
+			return k
+		}
+	}
+	return famiv1.Role_ROLE_UNSPECIFIED
+}

@@ -1,0 +1,152 @@
+package auth
+
+import (
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+)
+
+// Rule decides whether principal p may make request req. It returns nil,
+// or an Unauthenticated or PermissionDenied error.
+type Rule func(p principal.Principal, req proto.Message) error
+
+// Policy maps every RPC (its full procedure name) to its rule. A procedure
+// without a rule is refused: deny by default.
+type Policy map[string]Rule
+
+// Authorize applies the rule of procedure.
+func (pol Policy) Authorize(procedure string, p principal.Principal, req proto.Message) error {
+	rule, ok := pol[procedure]
+	if !ok {
+		return errs.New(errs.PermissionDenied, "NO_POLICY", "%s is not open to any caller", procedure)
+	}
+	return rule(p, req)
+}
+
+// Public lets anyone call, with or without a token.
+func Public(principal.Principal, proto.Message) error { return nil }
+
+// Authenticated lets any caller with a valid token call.
+func Authenticated(p principal.Principal, _ proto.Message) error {
+	if !p.Authenticated() {
+		return errNeedToken()
+	}
+	return nil
+}
+
+// InRegion lets the given roles call on resources of their own region; the
+// ministry, when listed, on every region. field is the request field (a
+// dotted path) holding the resource name or parent.
+func InRegion(field string, roles ...principal.Role) Rule {
+	return func(p principal.Principal, req proto.Message) error {
+		if !p.Authenticated() {
+			return errNeedToken()
+		}
+		allowed := false
+		for _, r := range roles {
+			allowed = allowed || r == p.Role
+		}
+		if !allowed {
+			return errs.New(errs.PermissionDenied, "ROLE_NOT_ALLOWED", "the %s role may not make this request", p.Role)
+		}
+		region, err := RegionOf(req, field)
+		if err != nil {
+			return err
+		}
+		if p.Role == principal.Ministry || region == p.Region {
+			return nil
+		}
+		// The same answer whether or not the resource exists there.
+		return errs.New(errs.PermissionDenied, "OUTSIDE_REGION", "you may not access data of region %q", region)
+	}
+}
+
+func errNeedToken() error {
+	return &errs.Error{Code: errs.Unauthenticated, Reason: "TOKEN_REQUIRED", Message: "this request needs a bearer token (Authorization: Bearer ...)"}
+}
+
+// RegionOf reads the region id out of the resource name or parent at field.
+func RegionOf(req proto.Message, field string) (string, error) {
+	m := req.ProtoReflect()
+	parts := strings.Split(field, ".")
+	for i, name := range parts {
+		fd := m.Descriptor().Fields().ByName(protoreflect.Name(name))
+		if fd == nil {
+			return "", errs.New(errs.Internal, "INTERNAL", "policy: %s has no field %s", m.Descriptor().FullName(), field)
+		}
+		if i < len(parts)-1 {
+			m = m.Get(fd).Message()
+			continue
+		}
+		v := m.Get(fd).String()
+		rest, ok := strings.CutPrefix(v, "regions/")
+		region, _, _ := strings.Cut(rest, "/")
+		if !ok || region == "" {
+			return "", errs.InvalidField(field, "%q is not a name under regions/{region}", clipName(v))
+		}
+		return region, nil
+	}
+	return "", errs.New(errs.Internal, "INTERNAL", "policy: empty field path")
+}
+
+func clipName(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
+}
+
+// The rights table of DESIGN.md section 6, by level.
+var (
+	readers         = []principal.Role{principal.Ministry, principal.RegionAdmin, principal.Consultant, principal.NetworkMember, principal.RegionalSystem}
+	registryWriters = []principal.Role{principal.RegionAdmin, principal.RegionalSystem}
+	// Network members may edit the networks their partner leads; the
+	// registry checks the lead against the stored network.
+	networkEditors = []principal.Role{principal.RegionAdmin, principal.RegionalSystem, principal.NetworkMember}
+	accountAdmins  = []principal.Role{principal.Ministry, principal.RegionAdmin}
+	tokenAdmins    = []principal.Role{principal.RegionAdmin}
+)
+
+// Rights is the platform's policy: every RPC of every service.
+func Rights() Policy {
+	return Policy{
+		famiv1connect.RegionServiceListRegionsProcedure:        Public,
+		famiv1connect.RegionServiceGetRegionProcedure:          Public,
+		famiv1connect.RegionServiceListMunicipalitiesProcedure: Public,
+
+		famiv1connect.PartnerServiceGetPartnerProcedure:    InRegion("name", readers...),
+		famiv1connect.PartnerServiceListPartnersProcedure:  InRegion("parent", readers...),
+		famiv1connect.PartnerServiceCreatePartnerProcedure: InRegion("parent", registryWriters...),
+		famiv1connect.PartnerServiceUpdatePartnerProcedure: InRegion("partner.name", registryWriters...),
+		famiv1connect.PartnerServiceDeletePartnerProcedure: InRegion("name", registryWriters...),
+
+		famiv1connect.ProjectServiceGetProjectProcedure:    InRegion("name", readers...),
+		famiv1connect.ProjectServiceListProjectsProcedure:  InRegion("parent", readers...),
+		famiv1connect.ProjectServiceCreateProjectProcedure: InRegion("parent", registryWriters...),
+		famiv1connect.ProjectServiceUpdateProjectProcedure: InRegion("project.name", registryWriters...),
+		famiv1connect.ProjectServiceDeleteProjectProcedure: InRegion("name", registryWriters...),
+		famiv1connect.ProjectServiceExtendProjectProcedure: InRegion("name", registryWriters...),
+
+		famiv1connect.NetworkServiceGetNetworkProcedure:    InRegion("name", readers...),
+		famiv1connect.NetworkServiceListNetworksProcedure:  InRegion("parent", readers...),
+		famiv1connect.NetworkServiceCreateNetworkProcedure: InRegion("parent", registryWriters...),
+		famiv1connect.NetworkServiceUpdateNetworkProcedure: InRegion("network.name", networkEditors...),
+		famiv1connect.NetworkServiceDeleteNetworkProcedure: InRegion("name", registryWriters...),
+
+		famiv1connect.AuthServiceLoginProcedure:              Public,
+		famiv1connect.AuthServiceWhoAmIProcedure:             Public,
+		famiv1connect.AuthServiceCreateAccountProcedure:      InRegion("parent", accountAdmins...),
+		famiv1connect.AuthServiceGetAccountProcedure:         InRegion("name", accountAdmins...),
+		famiv1connect.AuthServiceListAccountsProcedure:       InRegion("parent", accountAdmins...),
+		famiv1connect.AuthServiceDeleteAccountProcedure:      InRegion("name", accountAdmins...),
+		famiv1connect.AuthServiceSetAccountPasswordProcedure: InRegion("name", accountAdmins...),
+		famiv1connect.AuthServiceCreateServiceTokenProcedure: InRegion("parent", tokenAdmins...),
+		famiv1connect.AuthServiceListServiceTokensProcedure:  InRegion("parent", tokenAdmins...),
+		famiv1connect.AuthServiceRevokeServiceTokenProcedure: InRegion("name", tokenAdmins...),
+	}
+}

@@ -1,0 +1,218 @@
+package auth
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+)
+
+// The issuer and audience every token carries and every verification pins.
+const (
+	Issuer   = "raccordo"
+	Audience = "raccordo-api"
+)
+
+// MaxTokenBytes bounds a bearer token; anything longer is refused before
+// parsing, so a hostile header costs nothing.
+const MaxTokenBytes = 8 << 10
+
+// leeway tolerates small clock differences between issuer and verifier.
+const leeway = 30 * time.Second
+
+// Claims are a token's claims.
+type Claims struct {
+	jwt.RegisteredClaims
+	Role    principal.Role `json:"role"`
+	Region  string         `json:"region,omitempty"`
+	Partner string         `json:"partner,omitempty"`
+	Name    string         `json:"name,omitempty"`
+}
+
+// Principal returns the principal the claims describe.
+func (c *Claims) Principal() principal.Principal {
+	p := principal.Principal{Subject: c.Subject, Role: c.Role, Region: c.Region, Partner: c.Partner, DisplayName: c.Name}
+	if c.ExpiresAt != nil {
+		p.ExpiresAt = c.ExpiresAt.Time
+	}
+	return p
+}
+
+// TokenSpec is what a new token says.
+type TokenSpec struct {
+	Subject, Region, Partner, Name string
+	Role                           principal.Role
+	TTL                            time.Duration
+}
+
+// Validate checks that a spec describes a principal the rights table knows.
+func (s TokenSpec) Validate() error {
+	var v errs.Violations
+	switch s.Role {
+	case principal.Ministry:
+		if s.Region != "" {
+			v.Add("region", "must be empty for the ministry")
+		}
+	case principal.RegionAdmin, principal.Consultant, principal.RegionalSystem, principal.NetworkMember:
+		if s.Region == "" {
+			v.Add("region", "is required for role %s", s.Role)
+		}
+	default:
+		v.Add("role", "%q is not a role (ministry, region_admin, consultant, network_member, regional_system)", s.Role)
+	}
+	if s.Role == principal.NetworkMember {
+		if r, _, err := aip.ParseName("partner", s.Partner, "partners"); err != nil || r != s.Region {
+			v.Add("partner", "a network member needs a partner of its region: regions/%s/partners/{partner}", s.Region)
+		}
+	} else if s.Partner != "" {
+		v.Add("partner", "is only for network members")
+	}
+	if s.Subject == "" {
+		v.Add("subject", "is required")
+	}
+	if s.TTL <= 0 {
+		v.Add("ttl", "must be positive")
+	}
+	return v.Err()
+}
+
+// Sign issues a token for spec with a fresh jti. It returns the token and
+// its claims.
+func (ks *KeySet) Sign(spec TokenSpec, now time.Time) (string, *Claims, error) {
+	if err := spec.Validate(); err != nil {
+		return "", nil, err
+	}
+	kid, key := ks.signer()
+	c := &Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    Issuer,
+			Subject:   spec.Subject,
+			Audience:  jwt.ClaimStrings{Audience},
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(spec.TTL)),
+			ID:        aip.NewID(),
+		},
+		Role: spec.Role, Region: spec.Region, Partner: spec.Partner, Name: spec.Name,
+	}
+	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
+	t.Header["kid"] = kid
+	s, err := t.SignedString(key)
+	if err != nil {
+		return "", nil, fmt.Errorf("sign token: %w", err)
+	}
+	return s, c, nil
+}
+
+// Revocations tells whether a verified token was revoked since it was
+// issued: by its jti, or because its subject (an account) was deleted.
+type Revocations interface {
+	Revoked(jti, subject string, issuedAt time.Time) bool
+}
+
+// Verifier checks bearer tokens. Verified claims are cached by token until
+// they expire, so the signature check does not dominate the cost of a call;
+// revocation is checked on every call, cached or not.
+type Verifier struct {
+	keys    *KeySet
+	revoked Revocations
+	now     func() time.Time
+	parser  *jwt.Parser
+
+	mu    sync.Mutex
+	cache map[[32]byte]*Claims
+}
+
+// maxCached bounds the verified-token cache.
+const maxCached = 10000
+
+// NewVerifier returns a verifier over a key set and a revocation list.
+func NewVerifier(keys *KeySet, revoked Revocations, now func() time.Time) *Verifier {
+	if now == nil {
+		now = time.Now
+	}
+	return &Verifier{
+		keys:    keys,
+		revoked: revoked,
+		now:     now,
+		cache:   make(map[[32]byte]*Claims),
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+			jwt.WithIssuer(Issuer),
+			jwt.WithAudience(Audience),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithLeeway(leeway),
+			jwt.WithTimeFunc(now),
+		),
+	}
+}
+
+// errToken is the one answer to every bad token: the caller learns nothing
+// about which check failed.
+func errToken(why string) error {
+	return &errs.Error{Code: errs.Unauthenticated, Reason: "INVALID_TOKEN", Message: "the bearer token is not valid: " + why}
+}
+
+// Verify checks a bearer token and returns its claims.
+func (v *Verifier) Verify(token string) (*Claims, error) {
+	if len(token) > MaxTokenBytes {
+		return nil, errToken("too large")
+	}
+	key := sha256.Sum256([]byte(token))
+	now := v.now()
+	v.mu.Lock()
+	c, ok := v.cache[key]
+	v.mu.Unlock()
+	if ok && c.ExpiresAt.Add(leeway).Before(now) {
+		ok = false
+	}
+	if !ok {
+		var err error
+		if c, err = v.parse(token); err != nil {
+			return nil, err
+		}
+		v.mu.Lock()
+		if len(v.cache) >= maxCached {
+			clear(v.cache) // crude but bounded; entries are cheap to rebuild
+		}
+		v.cache[key] = c
+		v.mu.Unlock()
+	}
+	if v.revoked != nil && v.revoked.Revoked(c.ID, c.Subject, c.IssuedAt.Time) {
+		return nil, errToken("revoked")
+	}
+	return c, nil
+}
+
+func (v *Verifier) parse(token string) (*Claims, error) {
+	c := &Claims{}
+	_, err := v.parser.ParseWithClaims(token, c, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		k, ok := v.keys.publicKey(kid)
+		if !ok {
+			return nil, errors.New("unknown key id")
+		}
+		return k, nil
+	})
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return nil, errToken("expired")
+	case err != nil:
+		return nil, errToken("rejected")
+	case c.ID == "" || c.IssuedAt == nil:
+		return nil, errToken("missing jti or iat")
+	}
+	spec := TokenSpec{Subject: c.Subject, Region: c.Region, Partner: c.Partner, Role: c.Role, TTL: time.Second}
+	if spec.Validate() != nil {
+		return nil, errToken("claims do not describe a principal")
+	}
+	return c, nil
+}
