@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// freeAddr returns a loopback address that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestRunFromEnvironment starts famid configured only through environment
+// variables, checks it serves, and stops it as SIGTERM would.
+func TestRunFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	httpAddr := freeAddr(t)
+	env := map[string]string{
+		"FAMID_DATA_DIR":  dir,
+		"FAMID_GRPC_ADDR": freeAddr(t),
+		"FAMID_HTTP_ADDR": httpAddr,
+		"FAMID_LOG_LEVEL": "warn",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs bytes.Buffer
+	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, &logs) }()
+
+	waitHealthy(t, httpAddr)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run returned %v after shutdown, want nil", err)
+	}
+}
+
+func TestRunRejectsBadFlags(t *testing.T) {
+	for name, args := range map[string][]string{
+		"unknown flag":   {"--nope"},
+		"stray argument": {"serve"},
+		"bad duration":   {"--request-timeout", "soon"},
+		"bad level":      {"--log-level", "loud"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			err := run(context.Background(), args, func(string) string { return "" }, &stderr)
+			if err == nil {
+				t.Fatal("run accepted bad arguments")
+			}
+		})
+	}
+}
+
+func TestSecondServerOnSameDataDirFailsFast(t *testing.T) {
+	dir := t.TempDir()
+	args := func() []string {
+		return []string{"--data-dir", dir, "--grpc-addr", freeAddr(t), "--http-addr", freeAddr(t), "--lock-timeout", "200ms", "--log-level", "error"}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := make(chan error, 1)
+	var logs bytes.Buffer
+	a := args()
+	go func() { first <- run(ctx, a, func(string) string { return "" }, &logs) }()
+	waitHealthy(t, a[5])
+
+	start := time.Now()
+	err := run(context.Background(), args(), func(string) string { return "" }, &bytes.Buffer{})
+	if err == nil {
+		t.Fatal("a second famid on the same data dir started")
+	}
+	if !strings.Contains(err.Error(), "in use by another process") {
+		t.Errorf("error = %q, want it to say the data dir is in use", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the second server took %v to fail; it must fail at once", took)
+	}
+	cancel()
+	if err := <-first; err != nil {
+		t.Fatalf("first server: %v", err)
+	}
+}
+
+func waitHealthy(t *testing.T, httpAddr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := http.Get("http://" + httpAddr + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server on %s not healthy: %v", httpAddr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
