@@ -8,6 +8,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -43,6 +44,7 @@ type Store struct {
 	dir     string
 	system  *bbolt.DB
 	regions map[string]*bbolt.DB
+	writers map[string]*writer
 	now     func() time.Time
 }
 
@@ -64,7 +66,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "regions"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	s := &Store{dir: dir, regions: make(map[string]*bbolt.DB, len(opts.Regions)), now: opts.Now}
+	s := &Store{dir: dir, regions: make(map[string]*bbolt.DB, len(opts.Regions)), writers: make(map[string]*writer, len(opts.Regions)), now: opts.Now}
 	// The system file is opened first: its lock is what a second server
 	// trips over.
 	var err error
@@ -78,6 +80,7 @@ func Open(dir string, opts Options) (*Store, error) {
 			return nil, err
 		}
 		s.regions[r] = db
+		s.writers[r] = newWriter(db)
 	}
 	return s, nil
 }
@@ -108,8 +111,11 @@ func openDB(path string, timeout time.Duration, buckets [][]byte) (*bbolt.DB, er
 	return db, nil
 }
 
-// Close closes every file.
+// Close waits for the writes in progress, then closes every file.
 func (s *Store) Close() error {
+	for _, w := range s.writers {
+		w.close()
+	}
 	var first error
 	for _, db := range s.regions {
 		if err := db.Close(); err != nil && first == nil {
@@ -154,12 +160,12 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	db, err := s.db(region)
-	if err != nil {
-		return nil, err
+	w, ok := s.writers[region]
+	if !ok {
+		return nil, errs.NotFoundf("region %q not found", region)
 	}
 	var res proto.Message
-	err = db.Update(func(btx *bbolt.Tx) error {
+	err := w.do(func(btx *bbolt.Tx) error {
 		res = nil
 		t := newTx(btx, region, s.now().UTC(), m.Principal)
 		var reqKey []byte
@@ -196,8 +202,9 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 	return res, nil
 }
 
-// A request record is: fingerprint length (1 byte), fingerprint, the time
-// of the first attempt (8 bytes, Unix nanoseconds), the result as an Any.
+// A request record is: the SHA-256 of the request's fingerprint (32
+// bytes, so fingerprints of any length compare alike), the time of the
+// first attempt (8 bytes, Unix nanoseconds), the result as an Any.
 func encodeRequest(fp []byte, now time.Time, res proto.Message) ([]byte, error) {
 	a := new(anypb.Any)
 	if err := anypb.MarshalFrom(a, res, marshal); err != nil {
@@ -207,26 +214,23 @@ func encodeRequest(fp []byte, now time.Time, res proto.Message) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	if len(fp) > 255 {
-		fp = fp[:255]
-	}
-	buf := make([]byte, 0, 1+len(fp)+8+len(ab))
-	buf = append(buf, byte(len(fp)))
-	buf = append(buf, fp...)
+	sum := sha256.Sum256(fp)
+	buf := make([]byte, 0, len(sum)+8+len(ab))
+	buf = append(buf, sum[:]...)
 	buf = binary.BigEndian.AppendUint64(buf, uint64(now.UnixNano()))
 	return append(buf, ab...), nil
 }
 
 func replay(rec, fp []byte) (proto.Message, error) {
-	n := int(rec[0])
-	if len(rec) < 1+n+8 {
+	const n = sha256.Size
+	if len(rec) < n+8 {
 		return nil, errors.New("store: corrupt request record")
 	}
-	if !bytes.Equal(rec[1:1+n], fp) {
+	if sum := sha256.Sum256(fp); !bytes.Equal(rec[:n], sum[:]) {
 		return nil, errs.InvalidField("request_id", "was already used for a different request")
 	}
 	a := new(anypb.Any)
-	if err := proto.Unmarshal(rec[1+n+8:], a); err != nil {
+	if err := proto.Unmarshal(rec[n+8:], a); err != nil {
 		return nil, fmt.Errorf("store: request record: %w", err)
 	}
 	return a.UnmarshalNew()
