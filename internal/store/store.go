@@ -34,7 +34,9 @@ type Store interface {
 	// View runs fn in a read-only, consistent snapshot of region.
 	View(ctx context.Context, region string, fn func(ReadTx) error) error
 	// Update runs fn as one atomic mutation of region and returns fn's result.
-	// If fn fails nothing is written. If m.RequestID was already used by the
+	// If fn fails nothing is written. fn may be called more than once (a
+	// group commit reruns a batch without a failed member), so it must have
+	// no effects outside tx and build its result afresh on every call. If m.RequestID was already used by the
 	// same principal in this region, fn is not run: Update returns the result
 	// recorded the first time, or errs.Invalid (field request_id) when that
 	// request differed (another fingerprint).

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -46,6 +47,9 @@ type Store struct {
 	regions map[string]*bbolt.DB
 	writers map[string]*writer
 	now     func() time.Time
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -111,23 +115,25 @@ func openDB(path string, timeout time.Duration, buckets [][]byte) (*bbolt.DB, er
 	return db, nil
 }
 
-// Close waits for the writes in progress, then closes every file.
+// Close waits for the writes in progress, then closes every file. Calling
+// it again returns the first call's result.
 func (s *Store) Close() error {
-	for _, w := range s.writers {
-		w.close()
-	}
-	var first error
-	for _, db := range s.regions {
-		if err := db.Close(); err != nil && first == nil {
-			first = err
+	s.closeOnce.Do(func() {
+		for _, w := range s.writers {
+			w.close()
 		}
-	}
-	if s.system != nil {
-		if err := s.system.Close(); err != nil && first == nil {
-			first = err
+		for _, db := range s.regions {
+			if err := db.Close(); err != nil && s.closeErr == nil {
+				s.closeErr = err
+			}
 		}
-	}
-	return first
+		if s.system != nil {
+			if err := s.system.Close(); err != nil && s.closeErr == nil {
+				s.closeErr = err
+			}
+		}
+	})
+	return s.closeErr
 }
 
 // System returns the platform-wide database (accounts, keys, revocations).
@@ -400,19 +406,14 @@ func (t *tx) Delete(name string) error {
 	})
 }
 
-// typeOf finds the full type name of a stored resource from the change log's
-// index of the latest change per resource.
+// typeOf finds the full type name of a stored resource.
 func (t *tx) typeOf(name string) (protoreflect.FullName, error) {
-	v, ok := t.IndexGet(indexTypes, name)
-	if !ok {
+	v := t.btx.Bucket(bucketTypes).Get([]byte(name))
+	if v == nil {
 		return "", fmt.Errorf("store: no type recorded for %s", name)
 	}
 	return protoreflect.FullName(v), nil
 }
-
-// indexTypes maps a resource name to its protobuf type, so a delete can
-// record the last state with its type.
-const indexTypes = "_types"
 
 func (t *tx) IndexPut(index, key, value string) error {
 	b, err := t.btx.Bucket(bucketIndexes).CreateBucketIfNotExists([]byte(index))
@@ -437,7 +438,7 @@ func (t *tx) appendChange(rev int64, op famiv1.ChangeOperation, r store.Resource
 	}
 	typ := string(r.ProtoReflect().Descriptor().FullName())
 	if op == famiv1.ChangeOperation_CHANGE_OPERATION_CREATE {
-		if err := t.IndexPut(indexTypes, r.GetName(), typ); err != nil {
+		if err := t.btx.Bucket(bucketTypes).Put([]byte(r.GetName()), []byte(typ)); err != nil {
 			return err
 		}
 	}
@@ -461,7 +462,7 @@ func (t *tx) writeChange(ch *famiv1.Change) error {
 		return err
 	}
 	if ch.Operation == famiv1.ChangeOperation_CHANGE_OPERATION_DELETE {
-		if err := t.IndexDelete(indexTypes, ch.ResourceName); err != nil {
+		if err := t.btx.Bucket(bucketTypes).Delete([]byte(ch.ResourceName)); err != nil {
 			return err
 		}
 	}

@@ -14,8 +14,12 @@ var (
 	bucketRequests = []byte("requests")
 	// bucketIndexes holds one nested bucket per secondary index.
 	bucketIndexes = []byte("indexes")
+	// bucketTypes maps a resource name to its protobuf type, so a delete
+	// can record the last state with its type. It is the store's own, out
+	// of reach of the index methods.
+	bucketTypes = []byte("types")
 
-	regionBuckets = [][]byte{bucketMeta, bucketResources, bucketChanges, bucketRequests, bucketIndexes}
+	regionBuckets = [][]byte{bucketMeta, bucketResources, bucketChanges, bucketRequests, bucketIndexes, bucketTypes}
 )
 
 // keyRevision, in bucketMeta, holds the region's current revision.
