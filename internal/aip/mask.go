@@ -10,10 +10,16 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 )
 
+// outputOnly are the standard fields every resource has that a client
+// cannot set; a mask naming them (as grpc-gateway's mask derived from a
+// PATCH body does when the body carries the etag) ignores them (AIP-161).
+var outputOnly = []string{"name", "etag", "create_time", "update_time"}
+
 // ApplyMask copies the fields named by mask from src to dst (AIP-134).
 // mutable lists the top-level fields a client may change; an empty mask or
-// "*" means all of them. A path outside mutable is refused, naming
-// update_mask, so a client never believes it changed an output-only field.
+// "*" means all of them. Paths may use proto names (display_name) or JSON
+// names (displayName). A path that is neither mutable nor a standard
+// output-only field is refused, naming update_mask.
 func ApplyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, mutable []string) error {
 	paths := mask.GetPaths()
 	if len(paths) == 0 || (len(paths) == 1 && paths[0] == "*") {
@@ -22,12 +28,19 @@ func ApplyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, mutable []st
 	d, s := dst.ProtoReflect(), src.ProtoReflect()
 	fields := d.Descriptor().Fields()
 	for _, p := range paths {
-		if !slices.Contains(mutable, p) {
-			return errs.InvalidField("update_mask", "%q is not a field that can be updated (updatable: %v)", clip(p), mutable)
-		}
 		f := fields.ByName(protoreflect.Name(p))
 		if f == nil {
-			return errs.InvalidField("update_mask", "%q is not a field of %s", p, d.Descriptor().Name())
+			f = fields.ByJSONName(p)
+		}
+		if f == nil {
+			return errs.InvalidField("update_mask", "%q is not a field of %s", clip(p), d.Descriptor().Name())
+		}
+		name := string(f.Name())
+		if slices.Contains(outputOnly, name) {
+			continue
+		}
+		if !slices.Contains(mutable, name) {
+			return errs.InvalidField("update_mask", "%q is not a field that can be updated (updatable: %v)", clip(p), mutable)
 		}
 		if s.Has(f) {
 			d.Set(f, s.Get(f))

@@ -108,8 +108,11 @@ func routingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w
 
 // upperSnake renders a gRPC code as in the gRPC spec: INVALID_ARGUMENT.
 func upperSnake(c codes.Code) string {
-	if c == codes.OK {
+	switch c {
+	case codes.OK:
 		return "OK"
+	case codes.Canceled:
+		return "CANCELLED" // the gRPC spec's spelling
 	}
 	s := c.String()
 	var b strings.Builder
@@ -126,7 +129,7 @@ func upperSnake(c codes.Code) string {
 // protojson says `unknown field "x"` or `enum field x:`, the query parser
 // `parsing field "x"`. It falls back to "body".
 func decodeErrorField(msg string) string {
-	for _, marker := range []string{`unknown field "`, `parsing field "`, `enum field `, `for field `} {
+	for _, marker := range []string{`unknown field "`, `parsing field "`, `enum field `, `for field `, ` field `} {
 		if _, rest, ok := strings.Cut(msg, marker); ok {
 			end := strings.IndexAny(rest, `": `)
 			if end > 0 {

@@ -161,7 +161,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		log:            s.log,
 		requestTimeout: cfg.RequestTimeout,
 		verifier:       auth.NewVerifier(s.keys, acc.Revocations(), nil),
-		policy:         auth.Rights(),
+		policy:         policy(),
 		noAuth:         cfg.InsecureNoAuth,
 	}
 
@@ -282,6 +282,15 @@ func (s *Server) Close() error {
 		}
 	})
 	return err
+}
+
+// policy is the rights table plus the infrastructure RPCs the server adds:
+// health checks are open to probes without a token.
+func policy() auth.Policy {
+	p := auth.Rights()
+	p[healthpb.Health_Check_FullMethodName] = auth.Public
+	p[healthpb.Health_List_FullMethodName] = auth.Public
+	return p
 }
 
 // inProcess reports whether a gRPC call came through the gateway's

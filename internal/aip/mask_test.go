@@ -1,0 +1,50 @@
+package aip_test
+
+import (
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/errs"
+)
+
+func TestApplyMask(t *testing.T) {
+	mutable := []string{"display_name", "kind", "archived"}
+	cur := &famiv1.Partner{Name: "regions/lombardia/partners/p", DisplayName: "Old", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL, Etag: "7"}
+	in := &famiv1.Partner{Name: "regions/lombardia/partners/other", DisplayName: "New", Etag: "1", Archived: true}
+	for _, tc := range []struct {
+		name  string
+		paths []string
+		want  *famiv1.Partner
+		field string // the violation, when refused
+	}{
+		{"proto name", []string{"display_name"}, &famiv1.Partner{Name: cur.Name, DisplayName: "New", Kind: cur.Kind, Etag: "7"}, ""},
+		{"JSON name", []string{"displayName"}, &famiv1.Partner{Name: cur.Name, DisplayName: "New", Kind: cur.Kind, Etag: "7"}, ""},
+		{"unset field clears", []string{"kind"}, &famiv1.Partner{Name: cur.Name, DisplayName: "Old", Etag: "7"}, ""},
+		{"output-only fields are ignored", []string{"archived", "etag", "name", "update_time"}, &famiv1.Partner{Name: cur.Name, DisplayName: "Old", Kind: cur.Kind, Etag: "7", Archived: true}, ""},
+		{"empty mask means every mutable field", nil, &famiv1.Partner{Name: cur.Name, DisplayName: "New", Etag: "7", Archived: true}, ""},
+		{"unknown field", []string{"nope"}, nil, "update_mask"},
+		{"immutable field", []string{"fiscal_code"}, nil, "update_mask"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := proto.CloneOf(cur)
+			err := aip.ApplyMask(dst, in, &fieldmaskpb.FieldMask{Paths: tc.paths}, mutable)
+			if tc.field != "" {
+				e := errs.As(err)
+				if e == nil || e.Code != errs.Invalid || e.Violations[0].Field != tc.field {
+					t.Fatalf("err = %v, want INVALID naming %s", err, tc.field)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !proto.Equal(dst, tc.want) {
+				t.Fatalf("got %v, want %v", dst, tc.want)
+			}
+		})
+	}
+}
