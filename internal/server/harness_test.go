@@ -17,7 +17,7 @@ const municipalitiesFile = "../../../shared/data/comuni-istat.csv"
 
 // testServer is a famid running in the test process on free ports.
 type testServer struct {
-	t   *testing.T
+	t   testing.TB
 	cfg server.Config
 	srv *server.Server
 
@@ -35,7 +35,7 @@ type testServer struct {
 // startServer opens and runs a server with cfg; empty addresses become
 // free loopback ports, an empty DataDir a fresh temporary directory. The
 // server is stopped (and its Run error checked) when the test ends.
-func startServer(t *testing.T, cfg server.Config) *testServer {
+func startServer(t testing.TB, cfg server.Config) *testServer {
 	t.Helper()
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
@@ -84,7 +84,7 @@ func (ts *testServer) mintToken(spec auth.TokenSpec) string {
 
 // testLogger logs warnings and errors into the test's output, so an
 // internal error in the server shows next to the failing test.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
