@@ -9,24 +9,20 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/openapi"
 )
 
 // httpHandler builds the HTTP listener's routes: Connect/gRPC/gRPC-Web per
 // service, REST under /v1/, the OpenAPI document and /healthz.
-func (s *Server) httpHandler(ctx context.Context, svc services, pipe *pipeline) (http.Handler, error) {
+func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline) (http.Handler, error) {
 	mux := http.NewServeMux()
 	opts := []connect.HandlerOption{
 		connect.WithInterceptors(pipe.connectInterceptor()),
 		connect.WithReadMaxBytes(s.cfg.MaxMessageBytes),
 	}
-	mux.Handle(famiv1connect.NewRegionServiceHandler(svc.regions, opts...))
-	mux.Handle(famiv1connect.NewPartnerServiceHandler(svc.partners, opts...))
-	mux.Handle(famiv1connect.NewProjectServiceHandler(svc.projects, opts...))
-	mux.Handle(famiv1connect.NewNetworkServiceHandler(svc.networks, opts...))
-	mux.Handle(famiv1connect.NewAuthServiceHandler(svc.auth, opts...))
+	for _, svc := range svcs {
+		mux.Handle(svc.connect(opts...))
+	}
 
 	gw := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
@@ -38,24 +34,8 @@ func (s *Server) httpHandler(ctx context.Context, svc services, pipe *pipeline) 
 		runtime.WithErrorHandler(gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
 	)
-	for _, register := range []func(context.Context, *runtime.ServeMux) error{
-		func(ctx context.Context, m *runtime.ServeMux) error {
-			return famiv1.RegisterRegionServiceHandler(ctx, m, s.gateway)
-		},
-		func(ctx context.Context, m *runtime.ServeMux) error {
-			return famiv1.RegisterPartnerServiceHandler(ctx, m, s.gateway)
-		},
-		func(ctx context.Context, m *runtime.ServeMux) error {
-			return famiv1.RegisterProjectServiceHandler(ctx, m, s.gateway)
-		},
-		func(ctx context.Context, m *runtime.ServeMux) error {
-			return famiv1.RegisterNetworkServiceHandler(ctx, m, s.gateway)
-		},
-		func(ctx context.Context, m *runtime.ServeMux) error {
-			return famiv1.RegisterAuthServiceHandler(ctx, m, s.gateway)
-		},
-	} {
-		if err := register(ctx, gw); err != nil {
+	for _, svc := range svcs {
+		if err := svc.gateway(ctx, gw, s.gateway); err != nil {
 			return nil, fmt.Errorf("register gateway: %w", err)
 		}
 	}

@@ -25,7 +25,6 @@ import (
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/test/bufconn"
 
-	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/registry"
@@ -149,14 +148,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 
-	reg := registry.New(s.store, munis)
-	svc := services{
-		regions:  reg.Regions(),
-		partners: reg.Partners(),
-		projects: reg.Projects(),
-		networks: reg.Networks(),
-		auth:     acc,
-	}
+	svcs := apiServices(registry.New(s.store, munis), acc)
 	pipe := &pipeline{
 		log:            s.log,
 		requestTimeout: cfg.RequestTimeout,
@@ -170,7 +162,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)
-	svc.registerGRPC(s.grpc)
+	for _, svc := range svcs {
+		svc.grpc(s.grpc)
+	}
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
@@ -187,7 +181,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway channel: %w", err)
 	}
-	handler, err := s.httpHandler(ctx, svc, pipe)
+	handler, err := s.httpHandler(ctx, svcs, pipe)
 	if err != nil {
 		return nil, err
 	}
@@ -305,21 +299,4 @@ func absPath(p string) string {
 		return a
 	}
 	return p
-}
-
-// services are the implementations every surface serves.
-type services struct {
-	regions  *registry.Regions
-	partners *registry.Partners
-	projects *registry.Projects
-	networks *registry.Networks
-	auth     *accounts.Service
-}
-
-func (svc services) registerGRPC(g *grpc.Server) {
-	famiv1.RegisterRegionServiceServer(g, svc.regions)
-	famiv1.RegisterPartnerServiceServer(g, svc.partners)
-	famiv1.RegisterProjectServiceServer(g, svc.projects)
-	famiv1.RegisterNetworkServiceServer(g, svc.networks)
-	famiv1.RegisterAuthServiceServer(g, svc.auth)
 }
