@@ -30,28 +30,38 @@ func apiServices(reg *registry.Registry, acc *accounts.Service) []service {
 	regions, partners, projects, networks := reg.Regions(), reg.Partners(), reg.Projects(), reg.Networks()
 	return []service{
 		{
-			grpc:    func(s *grpc.Server) { famiv1.RegisterRegionServiceServer(s, regions) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) { return famiv1connect.NewRegionServiceHandler(regions, o...) },
+			grpc: func(s *grpc.Server) { famiv1.RegisterRegionServiceServer(s, regions) },
+			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+				return famiv1connect.NewRegionServiceHandler(regions, o...)
+			},
 			gateway: famiv1.RegisterRegionServiceHandler,
 		},
 		{
-			grpc:    func(s *grpc.Server) { famiv1.RegisterPartnerServiceServer(s, partners) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) { return famiv1connect.NewPartnerServiceHandler(partners, o...) },
+			grpc: func(s *grpc.Server) { famiv1.RegisterPartnerServiceServer(s, partners) },
+			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+				return famiv1connect.NewPartnerServiceHandler(partners, o...)
+			},
 			gateway: famiv1.RegisterPartnerServiceHandler,
 		},
 		{
-			grpc:    func(s *grpc.Server) { famiv1.RegisterProjectServiceServer(s, projects) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) { return famiv1connect.NewProjectServiceHandler(projects, o...) },
+			grpc: func(s *grpc.Server) { famiv1.RegisterProjectServiceServer(s, projects) },
+			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+				return famiv1connect.NewProjectServiceHandler(projects, o...)
+			},
 			gateway: famiv1.RegisterProjectServiceHandler,
 		},
 		{
-			grpc:    func(s *grpc.Server) { famiv1.RegisterNetworkServiceServer(s, networks) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) { return famiv1connect.NewNetworkServiceHandler(networks, o...) },
+			grpc: func(s *grpc.Server) { famiv1.RegisterNetworkServiceServer(s, networks) },
+			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+				return famiv1connect.NewNetworkServiceHandler(networks, o...)
+			},
 			gateway: famiv1.RegisterNetworkServiceHandler,
 		},
 		{
-			grpc:    func(s *grpc.Server) { famiv1.RegisterAuthServiceServer(s, acc) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) { return famiv1connect.NewAuthServiceHandler(acc, o...) },
+			grpc: func(s *grpc.Server) { famiv1.RegisterAuthServiceServer(s, acc) },
+			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+				return famiv1connect.NewAuthServiceHandler(acc, o...)
+			},
 			gateway: famiv1.RegisterAuthServiceHandler,
 		},
 	}
