@@ -283,4 +283,3 @@ func checkFiles(t *testing.T, dir string, partners int) {
 		t.Fatal(err)
 	}
 }
-
