@@ -172,10 +172,6 @@ func (p *pipeline) connectUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	}
 }
 
-// connectInterceptor is the pipeline as a connect.Interceptor.
-func (p *pipeline) connectInterceptor() connect.Interceptor {
-	return connect.UnaryInterceptorFunc(p.connectUnary)
-}
 
 // lastForwarded returns the last X-Forwarded-For entry: the one the gateway
 // appended from the connection's remote address. Earlier entries come from

@@ -23,6 +23,8 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
+	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/raccordo/raccordo/internal/accounts"
@@ -159,6 +161,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 	s.grpc = grpc.NewServer(
 		grpc.ChainUnaryInterceptor(pipe.grpcUnary),
+		grpc.ChainStreamInterceptor(pipe.grpcStream),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)
@@ -279,11 +282,19 @@ func (s *Server) Close() error {
 }
 
 // policy is the rights table plus the infrastructure RPCs the server adds:
-// health checks are open to probes without a token.
+// health checks are open to probes, and reflection (the API's schema, public
+// in the OpenAPI document too) to tools such as grpcurl, without a token.
 func policy() auth.Policy {
 	p := auth.Rights()
-	p[healthpb.Health_Check_FullMethodName] = auth.Public
-	p[healthpb.Health_List_FullMethodName] = auth.Public
+	for _, m := range []string{
+		healthpb.Health_Check_FullMethodName,
+		healthpb.Health_List_FullMethodName,
+		healthpb.Health_Watch_FullMethodName,
+		reflectionv1.ServerReflection_ServerReflectionInfo_FullMethodName,
+		reflectionv1alpha.ServerReflection_ServerReflectionInfo_FullMethodName,
+	} {
+		p[m] = auth.Public
+	}
 	return p
 }
 

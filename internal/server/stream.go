@@ -1,0 +1,153 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+)
+
+// Streams are admitted in two steps: the caller is authenticated from the
+// headers before the handler runs, and the rule of the policy table is
+// applied to the first request message as the handler receives it (a
+// server stream's request names the region). A handler never sends before
+// it has received its request, so nothing leaves before the decision.
+
+// stream runs a streaming call through the pipeline: authentication, the
+// authorisation hook, panic recovery and the log line. Streams have no
+// request deadline: a watch is meant to stay open.
+func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context, func(proto.Message) error) error) (err error) {
+	start := time.Now()
+	ctx = principal.WithClientAddr(ctx, c.peer)
+	who := principal.Anonymous
+	defer func() {
+		if r := recover(); r != nil {
+			p.log.ErrorContext(ctx, "panic", "procedure", c.procedure, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = errs.New(errs.Internal, "INTERNAL", "panic: %v", r)
+		}
+		code := "OK"
+		if err != nil {
+			code = errs.CodeOf(err).String()
+		}
+		p.log.Log(ctx, slog.LevelInfo, "stream", "procedure", c.procedure, "protocol", c.protocol, "peer", c.peer, "principal", who.Subject, "code", code, "duration", time.Since(start))
+	}()
+	if !p.noAuth {
+		if who, err = p.authenticate(c); err != nil {
+			return err
+		}
+		ctx = principal.With(ctx, who)
+	}
+	admitted := p.noAuth
+	authorize := func(m proto.Message) error {
+		if admitted {
+			return nil
+		}
+		if err := p.policy.Authorize(c.procedure, who, m); err != nil {
+			return err
+		}
+		admitted = true
+		return nil
+	}
+	return next(ctx, authorize)
+}
+
+// grpcStream adapts the pipeline to grpc-go server streams.
+func (p *pipeline) grpcStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx := ss.Context()
+	md, _ := metadata.FromIncomingContext(ctx)
+	c := call{procedure: info.FullMethod, protocol: "grpc", header: func(k string) string {
+		if v := md.Get(k); len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}}
+	if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
+		c.peer = hostOf(pr.Addr.String())
+	}
+	if inProcess(ctx) {
+		c.protocol = "rest"
+		c.peer = lastForwarded(c.header("x-forwarded-for"))
+	}
+	err := p.stream(ctx, c, func(ctx context.Context, authorize func(proto.Message) error) error {
+		return handler(srv, &admittingServerStream{ServerStream: ss, ctx: ctx, authorize: authorize})
+	})
+	if err != nil {
+		return toStatus(ctx, p.log, c.procedure, err).Err()
+	}
+	return nil
+}
+
+// admittingServerStream authorises the first message a handler receives
+// and carries the admitted context.
+type admittingServerStream struct {
+	grpc.ServerStream
+	ctx       context.Context
+	authorize func(proto.Message) error
+}
+
+func (s *admittingServerStream) Context() context.Context { return s.ctx }
+
+func (s *admittingServerStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	msg, _ := m.(proto.Message)
+	return s.authorize(msg)
+}
+
+// connectInterceptor is the pipeline as a connect.Interceptor, for unary
+// and streaming handlers.
+func (p *pipeline) connectInterceptor() connect.Interceptor { return connectPipeline{p} }
+
+type connectPipeline struct{ p *pipeline }
+
+func (cp connectPipeline) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return cp.p.connectUnary(next)
+}
+
+func (connectPipeline) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (cp connectPipeline) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	p := cp.p
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		c := call{
+			procedure: conn.Spec().Procedure,
+			protocol:  conn.Peer().Protocol,
+			header:    conn.RequestHeader().Get,
+			peer:      hostOf(conn.Peer().Addr),
+		}
+		err := p.stream(ctx, c, func(ctx context.Context, authorize func(proto.Message) error) error {
+			return next(ctx, &admittingConn{StreamingHandlerConn: conn, authorize: authorize})
+		})
+		if err != nil {
+			return toConnect(toStatus(ctx, p.log, c.procedure, err))
+		}
+		return nil
+	}
+}
+
+// admittingConn authorises the first message a connect handler receives.
+type admittingConn struct {
+	connect.StreamingHandlerConn
+	authorize func(proto.Message) error
+}
+
+func (c *admittingConn) Receive(m any) error {
+	if err := c.StreamingHandlerConn.Receive(m); err != nil {
+		return err
+	}
+	msg, _ := m.(proto.Message)
+	return c.authorize(msg)
+}
