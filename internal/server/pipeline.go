@@ -172,7 +172,6 @@ func (p *pipeline) connectUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	}
 }
 
-
 // lastForwarded returns the last X-Forwarded-For entry: the one the gateway
 // appended from the connection's remote address. Earlier entries come from
 // the client and are not trusted.
