@@ -2,6 +2,9 @@
 //
 //	famictl token create --data-dir DIR --role ROLE [--region R] [--partner P] [--subject S] [--name N] [--ttl 1h]
 //	famictl key rotate --data-dir DIR
+//	famictl backup --region R [--out FILE] [--server URL] [--token T]
+//	famictl restore --data-dir DIR --region R --from FILE
+//	famictl mirror --region R --out DIR [--server URL] [--token T]
 //
 // The token and key commands work on the server's data dir directly (the
 // signing keys are plain files beside the bbolt files), so they run while
@@ -33,11 +36,24 @@ func main() {
 const usage = `usage:
   famictl token create --data-dir DIR --role ROLE [--region R] [--partner P] [--subject S] [--name N] [--ttl 1h]
   famictl key rotate --data-dir DIR
+  famictl backup --region R [--out FILE] [--server URL] [--token T]     (hot, through the API)
+  famictl restore --data-dir DIR --region R --from FILE                 (famid stopped)
+  famictl mirror --region R --out DIR [--server URL] [--token T]        (one JSON file per resource, kept in sync)
 
 roles: ministry, region_admin, consultant, network_member, regional_system
 `
 
 func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) >= 1 {
+		switch args[0] {
+		case "backup":
+			return backup(args[1:], stdout, stderr)
+		case "restore":
+			return restore(args[1:], stdout, stderr)
+		case "mirror":
+			return mirror(args[1:], stdout, stderr)
+		}
+	}
 	if len(args) < 2 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("missing command")

@@ -102,35 +102,44 @@ func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.
 	}
 	now := s.now()
 	user, client := req.GetUsername(), principal.ClientAddr(ctx)
+	// An attempt is spent per username and per client address before the
+	// password is checked, and given back if it was right.
+	var releases []func(bool)
+	ok := false
+	defer func() {
+		for _, release := range releases {
+			release(ok)
+		}
+	}()
 	for _, l := range []struct {
 		lim *auth.LoginLimiter
 		key string
 	}{{s.users, user}, {s.clients, client}} {
-		if wait, blocked := l.lim.Blocked(l.key, now); blocked {
+		release, wait, allowed := l.lim.Take(l.key, now)
+		if !allowed {
 			secs := int(wait.Seconds()) + 1
 			return nil, &errs.Error{Code: errs.ResourceExhausted, Reason: "TOO_MANY_LOGIN_FAILURES", RetryAfter: secs,
 				Message: "too many failed logins; try again in " + strconv.Itoa(secs) + " seconds"}
 		}
+		releases = append(releases, release)
 	}
-	acc, hash, err := s.account(ctx, user)
+	acc, hash, gen, err := s.account(ctx, user)
 	if err != nil && errs.CodeOf(err) != errs.NotFound {
 		return nil, err
 	}
-	ok := false
 	if acc == nil {
 		auth.CheckNoPassword(req.GetPassword())
 	} else if ok, err = auth.CheckPassword(hash, req.GetPassword()); err != nil {
 		return nil, fmt.Errorf("check password of %s: %w", user, err)
 	}
 	if !ok {
-		s.users.Fail(user, now)
-		s.clients.Fail(client, now)
 		return nil, errLogin
 	}
 	region, _ := aip.ParseRegion("name", parentOf(acc.GetName()))
 	token, claims, err := s.keys.Sign(auth.TokenSpec{
 		Subject: "account:" + user, Role: roleOf(acc.GetRole()), Region: region,
 		Partner: acc.GetPartner(), Name: acc.GetDisplayName(), TTL: s.loginTTL,
+		Generation: gen,
 	}, now)
 	if err != nil {
 		return nil, err
@@ -151,9 +160,12 @@ func (s *Service) WhoAmI(ctx context.Context, _ *famiv1.WhoAmIRequest) (*famiv1.
 	return res, nil
 }
 
-func (s *Service) account(ctx context.Context, username string) (*famiv1.Account, string, error) {
+// account reads an account, its password hash and its credential
+// generation from one snapshot.
+func (s *Service) account(ctx context.Context, username string) (*famiv1.Account, string, int64, error) {
 	var acc *famiv1.Account
 	var hash string
+	var gen int64
 	err := s.sys.SystemView(ctx, func(tx store.SystemTx) error {
 		b := tx.Get(bucketAccounts, username)
 		if b == nil {
@@ -161,9 +173,10 @@ func (s *Service) account(ctx context.Context, username string) (*famiv1.Account
 		}
 		acc = &famiv1.Account{}
 		hash = string(tx.Get(bucketPasswords, username))
+		gen = generationIn(tx, "account:"+username)
 		return proto.Unmarshal(b, acc)
 	})
-	return acc, hash, err
+	return acc, hash, gen, err
 }
 
 // accountName splits regions/{region}/accounts/{username}.
@@ -269,7 +282,7 @@ func (s *Service) GetAccount(ctx context.Context, req *famiv1.GetAccountRequest)
 	if err != nil {
 		return nil, err
 	}
-	acc, _, err := s.account(ctx, user)
+	acc, _, _, err := s.account(ctx, user)
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +336,7 @@ func (s *Service) DeleteAccount(ctx context.Context, req *famiv1.DeleteAccountRe
 		return nil, err
 	}
 	_, user, _ := accountName(req.GetName())
-	now := s.now()
+	var commit func()
 	err := s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
 		if err := tx.Delete(bucketAccounts, user); err != nil {
 			return err
@@ -331,12 +344,14 @@ func (s *Service) DeleteAccount(ctx context.Context, req *famiv1.DeleteAccountRe
 		if err := tx.Delete(bucketPasswords, user); err != nil {
 			return err
 		}
-		return tx.Put(bucketRevokedSubject, "account:"+user, unixBytes(now))
+		var err error
+		_, commit, err = s.revoked.bump(tx, "account:"+user)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.revoked.addSubject("account:"+user, now.Truncate(time.Second))
+	commit()
 	return &emptypb.Empty{}, nil
 }
 
@@ -356,7 +371,7 @@ func (s *Service) SetAccountPassword(ctx context.Context, req *famiv1.SetAccount
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	var commit func()
 	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
 		if tx.Get(bucketAccounts, user) == nil {
 			return errs.NotFoundf("%s not found", req.GetName())
@@ -364,12 +379,14 @@ func (s *Service) SetAccountPassword(ctx context.Context, req *famiv1.SetAccount
 		if err := tx.Put(bucketPasswords, user, []byte(hash)); err != nil {
 			return err
 		}
-		return tx.Put(bucketRevokedSubject, "account:"+user, unixBytes(now))
+		var err error
+		_, commit, err = s.revoked.bump(tx, "account:"+user)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.revoked.addSubject("account:"+user, now.Truncate(time.Second))
+	commit()
 	return &emptypb.Empty{}, nil
 }
 
@@ -386,7 +403,7 @@ func (s *Service) CreateServiceToken(ctx context.Context, req *famiv1.CreateServ
 	check.Text(&v, "display_name", req.GetDisplayName(), false, 200, false)
 	ttl := DefaultServiceTokenTTL
 	switch t := req.GetTtlSeconds(); {
-	case t < 0 || time.Duration(t)*time.Second > MaxServiceTokenTTL:
+	case t < 0 || t > int64(MaxServiceTokenTTL/time.Second):
 		v.Add("ttl_seconds", "must be between 1 and %d (one year)", int64(MaxServiceTokenTTL/time.Second))
 	case t > 0:
 		ttl = time.Duration(t) * time.Second

@@ -14,30 +14,31 @@ const (
 	// bucketRevokedJTI maps a revoked token id to its expiry (Unix
 	// seconds, big-endian), after which the entry can be forgotten.
 	bucketRevokedJTI = "revoked_jti"
-	// bucketRevokedSubject maps a subject to the time (Unix seconds) before
-	// which every token issued to it is void: set when an account is
-	// deleted or its password replaced.
-	bucketRevokedSubject = "revoked_subject"
+	// bucketGeneration maps a subject to its credential generation
+	// (big-endian): tokens of an older generation are void. Deleting an
+	// account or replacing its password raises it; it outlives the account,
+	// so a re-created username does not revive old tokens.
+	bucketGeneration = "subject_generation"
 )
 
 // revocations is the in-memory copy of the revocation list, consulted on
 // every call; writes go to the system store first, then here, so a revoked
 // token is refused at once and after a restart.
 type revocations struct {
-	mu       sync.RWMutex
-	jtis     map[string]time.Time
-	subjects map[string]time.Time
+	mu          sync.RWMutex
+	jtis        map[string]time.Time
+	generations map[string]int64
 }
 
 func loadRevocations(ctx context.Context, sys store.System) (*revocations, error) {
-	r := &revocations{jtis: map[string]time.Time{}, subjects: map[string]time.Time{}}
+	r := &revocations{jtis: map[string]time.Time{}, generations: map[string]int64{}}
 	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
 		tx.Scan(bucketRevokedJTI, "", "", func(k string, v []byte) bool {
 			r.jtis[k] = unixOf(v)
 			return true
 		})
-		tx.Scan(bucketRevokedSubject, "", "", func(k string, v []byte) bool {
-			r.subjects[k] = unixOf(v)
+		tx.Scan(bucketGeneration, "", "", func(k string, v []byte) bool {
+			r.generations[k] = int64(binary.BigEndian.Uint64(v))
 			return true
 		})
 		return nil
@@ -46,25 +47,40 @@ func loadRevocations(ctx context.Context, sys store.System) (*revocations, error
 }
 
 // Revoked implements auth.Revocations.
-func (r *revocations) Revoked(jti, subject string, issuedAt time.Time) bool {
+func (r *revocations) Revoked(jti, subject string, generation int64) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if _, ok := r.jtis[jti]; ok {
 		return true
 	}
-	since, ok := r.subjects[subject]
-	return ok && !issuedAt.After(since)
+	return generation < r.generations[subject]
+}
+
+// generationIn reads a subject's credential generation in a transaction.
+func generationIn(tx store.SystemTx, subject string) int64 {
+	if v := tx.Get(bucketGeneration, subject); len(v) == 8 {
+		return int64(binary.BigEndian.Uint64(v))
+	}
+	return 0
+}
+
+// bump raises a subject's generation inside a system transaction and
+// returns the new one; call commit after the transaction commits.
+func (r *revocations) bump(tx store.SystemTx, subject string) (gen int64, commit func(), err error) {
+	gen = generationIn(tx, subject) + 1
+	if err := tx.Put(bucketGeneration, subject, binary.BigEndian.AppendUint64(nil, uint64(gen))); err != nil {
+		return 0, nil, err
+	}
+	return gen, func() {
+		r.mu.Lock()
+		r.generations[subject] = gen
+		r.mu.Unlock()
+	}, nil
 }
 
 func (r *revocations) addJTI(jti string, exp time.Time) {
 	r.mu.Lock()
 	r.jtis[jti] = exp
-	r.mu.Unlock()
-}
-
-func (r *revocations) addSubject(subject string, at time.Time) {
-	r.mu.Lock()
-	r.subjects[subject] = at
 	r.mu.Unlock()
 }
 

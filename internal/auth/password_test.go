@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,20 +38,55 @@ func TestPasswordHash(t *testing.T) {
 func TestLoginLimiter(t *testing.T) {
 	l := auth.NewLoginLimiter(3, time.Minute)
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	for i := 0; i < 3; i++ {
-		if _, blocked := l.Blocked("mrossi", now); blocked {
+	// Successes give their attempt back: any number of them.
+	for range 10 {
+		release, _, ok := l.Take("mrossi", now)
+		if !ok {
+			t.Fatal("blocked after successful logins")
+		}
+		release(true)
+	}
+	for i := range 3 {
+		release, _, ok := l.Take("mrossi", now)
+		if !ok {
 			t.Fatalf("blocked after %d failures, want 3 allowed", i)
 		}
-		l.Fail("mrossi", now)
+		release(false)
 	}
-	wait, blocked := l.Blocked("mrossi", now)
-	if !blocked || wait <= 0 || wait > time.Minute {
-		t.Fatalf("after 3 failures: blocked = %v, wait = %v; want blocked up to a minute", blocked, wait)
+	_, wait, ok := l.Take("mrossi", now)
+	if ok || wait <= 0 || wait > time.Minute {
+		t.Fatalf("after 3 failures: ok = %v, wait = %v; want refused for up to a minute", ok, wait)
 	}
-	if _, blocked := l.Blocked("someone-else", now); blocked {
+	if _, _, ok := l.Take("someone-else", now); !ok {
 		t.Fatal("another key is blocked")
 	}
-	if _, blocked := l.Blocked("mrossi", now.Add(time.Minute)); blocked {
+	if _, _, ok := l.Take("mrossi", now.Add(time.Minute)); !ok {
 		t.Fatal("still blocked after the refill interval")
+	}
+}
+
+// TestLoginLimiterConcurrent takes attempts from many goroutines at once:
+// no more than the burst get through before any is released.
+func TestLoginLimiterConcurrent(t *testing.T) {
+	l := auth.NewLoginLimiter(5, time.Hour)
+	now := time.Now()
+	var mu sync.Mutex
+	passed := 0
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if release, _, ok := l.Take("target", now); ok {
+				mu.Lock()
+				passed++
+				mu.Unlock()
+				release(false)
+			}
+		}()
+	}
+	wg.Wait()
+	if passed != 5 {
+		t.Fatalf("%d concurrent attempts got through, want 5", passed)
 	}
 }

@@ -110,6 +110,33 @@ var (
 	networkEditors = []principal.Role{principal.RegionAdmin, principal.RegionalSystem, principal.NetworkMember}
 	accountAdmins  = []principal.Role{principal.Ministry, principal.RegionAdmin}
 	tokenAdmins    = []principal.Role{principal.RegionAdmin}
+	// Protocols of collaboration are drafted and edited by the region, its
+	// consultants and systems, and by network members for the protocols
+	// their partner is a party to (the protocols service checks the party
+	// against the stored protocol).
+	protocolEditors = []principal.Role{principal.RegionAdmin, principal.Consultant, principal.NetworkMember, principal.RegionalSystem}
+	// Only a party's staff sign, each for its own partner (checked by the
+	// protocols service).
+	protocolSigners = []principal.Role{principal.NetworkMember}
+	// The change feed is for the systems that mirror a region and for the
+	// authorities above them.
+	feedReaders = []principal.Role{principal.Ministry, principal.RegionAdmin, principal.RegionalSystem}
+	backupers   = []principal.Role{principal.Ministry, principal.RegionAdmin}
+	// Compacting drops audit history: the platform operator's call.
+	operators = []principal.Role{principal.Ministry}
+)
+
+// The support-hours rights of DESIGN.md section 6. Consultants log their
+// own entries; the region reviews them and closes periods; reports reach
+// the ministry (every region) and network members as summaries only. The
+// support service checks what depends on the data: a consultant's own
+// entries, a network member's networks, summaries only for the ministry
+// and network members.
+var (
+	supportLoggers   = []principal.Role{principal.Consultant}
+	supportReviewers = []principal.Role{principal.RegionAdmin}
+	supportReaders   = []principal.Role{principal.RegionAdmin, principal.RegionalSystem, principal.Consultant}
+	supportReporters = []principal.Role{principal.Ministry, principal.RegionAdmin, principal.RegionalSystem, principal.Consultant, principal.NetworkMember}
 )
 
 // Rights is the platform's policy: every RPC of every service.
@@ -138,6 +165,21 @@ func Rights() Policy {
 		famiv1connect.NetworkServiceUpdateNetworkProcedure: InRegion("network.name", networkEditors...),
 		famiv1connect.NetworkServiceDeleteNetworkProcedure: InRegion("name", registryWriters...),
 
+		famiv1connect.ProtocolServiceGetProtocolProcedure:              InRegion("name", readers...),
+		famiv1connect.ProtocolServiceListProtocolsProcedure:            InRegion("parent", readers...),
+		famiv1connect.ProtocolServiceCreateProtocolProcedure:           InRegion("parent", protocolEditors...),
+		famiv1connect.ProtocolServiceUpdateProtocolProcedure:           InRegion("protocol.name", protocolEditors...),
+		famiv1connect.ProtocolServiceDeleteProtocolProcedure:           InRegion("name", protocolEditors...),
+		famiv1connect.ProtocolServiceOpenProtocolForSignatureProcedure: InRegion("name", protocolEditors...),
+		famiv1connect.ProtocolServiceTerminateProtocolProcedure:        InRegion("name", protocolEditors...),
+		famiv1connect.ProtocolServiceAmendProtocolProcedure:            InRegion("name", protocolEditors...),
+		famiv1connect.ProtocolServiceSignProtocolProcedure:             InRegion("name", protocolSigners...),
+
+		famiv1connect.SyncServiceListChangesProcedure:     InRegion("parent", feedReaders...),
+		famiv1connect.SyncServiceWatchProcedure:           InRegion("parent", feedReaders...),
+		famiv1connect.AdminServiceBackupRegionProcedure:   InRegion("name", backupers...),
+		famiv1connect.AdminServiceCompactChangesProcedure: InRegion("parent", operators...),
+
 		famiv1connect.AuthServiceLoginProcedure:              Public,
 		famiv1connect.AuthServiceWhoAmIProcedure:             Public,
 		famiv1connect.AuthServiceCreateAccountProcedure:      InRegion("parent", accountAdmins...),
@@ -148,5 +190,18 @@ func Rights() Policy {
 		famiv1connect.AuthServiceCreateServiceTokenProcedure: InRegion("parent", tokenAdmins...),
 		famiv1connect.AuthServiceListServiceTokensProcedure:  InRegion("parent", tokenAdmins...),
 		famiv1connect.AuthServiceRevokeServiceTokenProcedure: InRegion("name", tokenAdmins...),
+
+		famiv1connect.SupportServiceCreateSupportEntryProcedure:         InRegion("parent", supportLoggers...),
+		famiv1connect.SupportServiceGetSupportEntryProcedure:            InRegion("name", supportReaders...),
+		famiv1connect.SupportServiceListSupportEntriesProcedure:         InRegion("parent", supportReaders...),
+		famiv1connect.SupportServiceUpdateSupportEntryProcedure:         InRegion("support_entry.name", supportLoggers...),
+		famiv1connect.SupportServiceDeleteSupportEntryProcedure:         InRegion("name", supportLoggers...),
+		famiv1connect.SupportServiceBatchApproveSupportEntriesProcedure: InRegion("parent", supportReviewers...),
+		famiv1connect.SupportServiceRejectSupportEntryProcedure:         InRegion("name", supportReviewers...),
+		famiv1connect.SupportServiceClosePeriodProcedure:                InRegion("parent", supportReviewers...),
+		famiv1connect.SupportServiceReopenPeriodProcedure:               InRegion("name", supportReviewers...),
+		famiv1connect.SupportServiceListClosedPeriodsProcedure:          InRegion("parent", readers...),
+		famiv1connect.SupportServiceSummarizeSupportEntriesProcedure:    InRegion("parent", supportReporters...),
+		famiv1connect.SupportServiceExportSupportEntriesProcedure:       InRegion("parent", supportReporters...),
 	}
 }

@@ -9,8 +9,8 @@ import (
 
 // LoginLimiter rate-limits failed logins per key (a username, a client
 // address): a burst of failures is allowed, then one per interval. Only
-// failures spend tokens, so a person who types the password right is never
-// slowed down by the limiter.
+// failures keep their token, so a person who types the password right is
+// never slowed down by the limiter.
 type LoginLimiter struct {
 	every time.Duration
 	burst int
@@ -28,26 +28,15 @@ func NewLoginLimiter(burst int, every time.Duration) *LoginLimiter {
 	return &LoginLimiter{every: every, burst: burst, keys: make(map[string]*rate.Limiter)}
 }
 
-// Blocked reports whether key has used up its failures, and for how long.
-func (l *LoginLimiter) Blocked(key string, now time.Time) (time.Duration, bool) {
+// Take spends one attempt of key before a password is checked, atomically,
+// so concurrent guesses cannot all slip past the limit. When key has no
+// attempt left it returns how long to wait and ok false. Otherwise the
+// caller must call release(true) on success, which gives the attempt back
+// (only failures count), or release(false) on failure.
+func (l *LoginLimiter) Take(key string, now time.Time) (release func(success bool), wait time.Duration, ok bool) {
 	l.mu.Lock()
-	lim, ok := l.keys[key]
-	l.mu.Unlock()
-	if !ok || lim.TokensAt(now) >= 1 {
-		return 0, false
-	}
-	r := lim.ReserveN(now, 1)
-	d := r.DelayFrom(now)
-	r.CancelAt(now)
-	return d, true
-}
-
-// Fail records a failed attempt for key.
-func (l *LoginLimiter) Fail(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim, ok := l.keys[key]
-	if !ok {
+	lim, found := l.keys[key]
+	if !found {
 		if len(l.keys) >= maxLimiterKeys {
 			for k, v := range l.keys {
 				if v.TokensAt(now) >= float64(l.burst) {
@@ -58,5 +47,15 @@ func (l *LoginLimiter) Fail(key string, now time.Time) {
 		lim = rate.NewLimiter(rate.Every(l.every), l.burst)
 		l.keys[key] = lim
 	}
-	lim.AllowN(now, 1)
+	l.mu.Unlock()
+	r := lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return nil, d, false
+	}
+	return func(success bool) {
+		if success {
+			r.CancelAt(now)
+		}
+	}, 0, true
 }

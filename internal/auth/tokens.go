@@ -34,6 +34,10 @@ type Claims struct {
 	Region  string         `json:"region,omitempty"`
 	Partner string         `json:"partner,omitempty"`
 	Name    string         `json:"name,omitempty"`
+	// Gen is the credential generation of the subject (an account's
+	// password changes and deletions raise it); older generations are
+	// revoked.
+	Gen int64 `json:"gen,omitempty"`
 }
 
 // Principal returns the principal the claims describe.
@@ -50,6 +54,8 @@ type TokenSpec struct {
 	Subject, Region, Partner, Name string
 	Role                           principal.Role
 	TTL                            time.Duration
+	// Generation is the subject's credential generation (see Claims.Gen).
+	Generation int64
 }
 
 // Validate checks that a spec describes a principal the rights table knows.
@@ -100,7 +106,7 @@ func (ks *KeySet) Sign(spec TokenSpec, now time.Time) (string, *Claims, error) {
 			ExpiresAt: jwt.NewNumericDate(now.Add(spec.TTL)),
 			ID:        aip.NewID(),
 		},
-		Role: spec.Role, Region: spec.Region, Partner: spec.Partner, Name: spec.Name,
+		Role: spec.Role, Region: spec.Region, Partner: spec.Partner, Name: spec.Name, Gen: spec.Generation,
 	}
 	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
 	t.Header["kid"] = kid
@@ -112,9 +118,10 @@ func (ks *KeySet) Sign(spec TokenSpec, now time.Time) (string, *Claims, error) {
 }
 
 // Revocations tells whether a verified token was revoked since it was
-// issued: by its jti, or because its subject (an account) was deleted.
+// issued: by its jti, or because its subject's credential generation moved
+// past the token's (an account was deleted or its password replaced).
 type Revocations interface {
-	Revoked(jti, subject string, issuedAt time.Time) bool
+	Revoked(jti, subject string, generation int64) bool
 }
 
 // Verifier checks bearer tokens. Verified claims are cached by token until
@@ -186,7 +193,7 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 		v.cache[key] = c
 		v.mu.Unlock()
 	}
-	if v.revoked != nil && v.revoked.Revoked(c.ID, c.Subject, c.IssuedAt.Time) {
+	if v.revoked != nil && v.revoked.Revoked(c.ID, c.Subject, c.Gen) {
 		return nil, errToken("revoked")
 	}
 	return c, nil

@@ -50,6 +50,8 @@ type pipeline struct {
 	// noAuth skips authentication and authorisation; only benchmarks that
 	// measure the cost of auth set it.
 	noAuth bool
+	// shutdown is done when the server starts shutting down.
+	shutdown context.Context
 }
 
 // authenticate returns the principal of a call's bearer token; no

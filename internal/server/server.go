@@ -28,9 +28,13 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/admin"
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/feed"
+	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/support"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -53,6 +57,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// LockTimeout bounds the wait for the data dir's file locks.
 	LockTimeout time.Duration
+	// BookmarkInterval is how often an idle watch gets a bookmark.
+	BookmarkInterval time.Duration
 	// LoginTokenTTL is the lifetime of a token from Login.
 	LoginTokenTTL time.Duration
 	// InsecureNoAuth turns authentication and authorisation off. It exists
@@ -98,18 +104,21 @@ func (c *Config) setDefaults() {
 // Server is a running famid: open with Open, serve with Run, release with
 // Close. End-to-end tests use the same type as cmd/famid.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	store    *bolt.Store
-	keys     *auth.KeySet
-	grpc     *grpc.Server
-	health   *health.Server
-	http     *http.Server
-	grpcLis  net.Listener
-	httpLis  net.Listener
-	inproc   *bufconn.Listener
-	gateway  *grpc.ClientConn
-	closeOne sync.Once
+	cfg   Config
+	log   *slog.Logger
+	store *bolt.Store
+	keys  *auth.KeySet
+	admin *admin.Service
+	// beginShutdown ends the streams when shutdown starts.
+	beginShutdown context.CancelFunc
+	grpc          *grpc.Server
+	health        *health.Server
+	http          *http.Server
+	grpcLis       net.Listener
+	httpLis       net.Listener
+	inproc        *bufconn.Listener
+	gateway       *grpc.ClientConn
+	closeOne      sync.Once
 }
 
 // Open opens the data dir, loads the reference data and binds both
@@ -150,13 +159,18 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 
-	svcs := apiServices(registry.New(s.store, munis), acc)
+	s.admin = admin.New(s.store)
+	svcs := append(apiServices(registry.New(s.store, munis), acc, protocols.New(s.store, protocols.Options{}), support.New(s.store, support.Options{})),
+		syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
+	shutdown, beginShutdown := context.WithCancel(context.Background())
+	s.beginShutdown = beginShutdown
 	pipe := &pipeline{
 		log:            s.log,
 		requestTimeout: cfg.RequestTimeout,
 		verifier:       auth.NewVerifier(s.keys, acc.Revocations(), nil),
 		policy:         policy(),
 		noAuth:         cfg.InsecureNoAuth,
+		shutdown:       shutdown,
 	}
 
 	s.grpc = grpc.NewServer(
@@ -194,8 +208,10 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		ReadTimeout:       60 * time.Second,
 		// No WriteTimeout: server streams (sync) stay open; unary calls
 		// are bounded by the pipeline's deadline instead.
-		IdleTimeout:    2 * time.Minute,
-		MaxHeaderBytes: 1 << 20,
+		IdleTimeout: 2 * time.Minute,
+		// Room for a hostile 1 MiB token to reach the verifier, which refuses
+		// anything over auth.MaxTokenBytes with a proper 401.
+		MaxHeaderBytes: 2 << 20,
 		Protocols:      httpProtocols(),
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
@@ -244,6 +260,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.Info("shutting down")
 	s.health.Shutdown()
+	s.beginShutdown()
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if herr := s.http.Shutdown(sctx); herr != nil {
@@ -263,6 +280,9 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) Close() error {
 	var err error
 	s.closeOne.Do(func() {
+		if s.beginShutdown != nil {
+			s.beginShutdown()
+		}
 		if s.grpc != nil {
 			s.grpc.Stop()
 		}

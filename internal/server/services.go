@@ -11,7 +11,11 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/admin"
+	"github.com/raccordo/raccordo/internal/feed"
+	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/support"
 )
 
 // service is one API service as every surface mounts it: on the gRPC
@@ -22,11 +26,15 @@ type service struct {
 	grpc    func(*grpc.Server)
 	connect func(...connect.HandlerOption) (string, http.Handler)
 	gateway func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+	// routes, when set, mounts the service's plain HTTP routes: what the
+	// gateway's JSON mapping cannot express (a CSV download), admitted by
+	// the same pipeline.
+	routes func(*http.ServeMux, *pipeline)
 }
 
 // apiServices lists every service the server exposes; a new service is one
 // entry here (plus its rules in auth.Rights and its HTTP mapping).
-func apiServices(reg *registry.Registry, acc *accounts.Service) []service {
+func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.Service, sup *support.Service) []service {
 	regions, partners, projects, networks := reg.Regions(), reg.Partners(), reg.Projects(), reg.Networks()
 	return []service{
 		{
@@ -58,11 +66,50 @@ func apiServices(reg *registry.Registry, acc *accounts.Service) []service {
 			gateway: famiv1.RegisterNetworkServiceHandler,
 		},
 		{
+			grpc: func(s *grpc.Server) { famiv1.RegisterProtocolServiceServer(s, prot) },
+			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+				return famiv1connect.NewProtocolServiceHandler(prot, o...)
+			},
+			gateway: famiv1.RegisterProtocolServiceHandler,
+		},
+		{
+			grpc: func(s *grpc.Server) { famiv1.RegisterSupportServiceServer(s, sup) },
+			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+				return famiv1connect.NewSupportServiceHandler(sup, o...)
+			},
+			gateway: famiv1.RegisterSupportServiceHandler,
+			routes: func(mux *http.ServeMux, pipe *pipeline) {
+				mux.Handle("GET /v1/regions/{region}/supportEntries:export", exportSupportCSV(pipe, sup))
+			},
+		},
+		{
 			grpc: func(s *grpc.Server) { famiv1.RegisterAuthServiceServer(s, acc) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 				return famiv1connect.NewAuthServiceHandler(acc, o...)
 			},
 			gateway: famiv1.RegisterAuthServiceHandler,
+		},
+	}
+}
+
+// syncServices lists the change feed and the operators' service. Their
+// server streams have different grpc-go and connect-go signatures, so each
+// has a connect-go adapter over the same logic.
+func syncServices(f *feed.Service, a *admin.Service) []service {
+	return []service{
+		{
+			grpc: func(s *grpc.Server) { famiv1.RegisterSyncServiceServer(s, f) },
+			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+				return famiv1connect.NewSyncServiceHandler(f.Connect(), o...)
+			},
+			gateway: famiv1.RegisterSyncServiceHandler,
+		},
+		{
+			grpc: func(s *grpc.Server) { famiv1.RegisterAdminServiceServer(s, a) },
+			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+				return famiv1connect.NewAdminServiceHandler(a.Connect(), o...)
+			},
+			gateway: famiv1.RegisterAdminServiceHandler,
 		},
 	}
 }

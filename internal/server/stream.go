@@ -29,6 +29,18 @@ import (
 func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context, func(proto.Message) error) error) (err error) {
 	start := time.Now()
 	ctx = principal.WithClientAddr(ctx, c.peer)
+	// Graceful shutdown waits for in-flight calls, but a watch never ends
+	// by itself: streams end when shutdown begins, telling the client to
+	// reconnect (to this server once restarted, or to another).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(p.shutdown, cancel)
+	defer stop()
+	defer func() {
+		if p.shutdown.Err() != nil && (err == nil || ctx.Err() != nil) {
+			err = errs.New(errs.Unavailable, "SHUTTING_DOWN", "the server is shutting down; reconnect and resume from the last revision")
+		}
+	}()
 	who := principal.Anonymous
 	defer func() {
 		if r := recover(); r != nil {

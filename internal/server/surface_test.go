@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -36,6 +37,8 @@ import (
 // so one scenario runs unchanged on all of them.
 type surface interface {
 	ListRegions(context.Context, *famiv1.ListRegionsRequest) (*famiv1.ListRegionsResponse, error)
+	GetRegion(context.Context, *famiv1.GetRegionRequest) (*famiv1.Region, error)
+	ListMunicipalities(context.Context, *famiv1.ListMunicipalitiesRequest) (*famiv1.ListMunicipalitiesResponse, error)
 
 	CreatePartner(context.Context, *famiv1.CreatePartnerRequest) (*famiv1.Partner, error)
 	GetPartner(context.Context, *famiv1.GetPartnerRequest) (*famiv1.Partner, error)
@@ -45,6 +48,9 @@ type surface interface {
 
 	CreateProject(context.Context, *famiv1.CreateProjectRequest) (*famiv1.Project, error)
 	GetProject(context.Context, *famiv1.GetProjectRequest) (*famiv1.Project, error)
+	ListProjects(context.Context, *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error)
+	UpdateProject(context.Context, *famiv1.UpdateProjectRequest) (*famiv1.Project, error)
+	DeleteProject(context.Context, *famiv1.DeleteProjectRequest) error
 	ExtendProject(context.Context, *famiv1.ExtendProjectRequest) (*famiv1.Project, error)
 
 	CreateNetwork(context.Context, *famiv1.CreateNetworkRequest) (*famiv1.Network, error)
@@ -52,6 +58,17 @@ type surface interface {
 	ListNetworks(context.Context, *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error)
 	UpdateNetwork(context.Context, *famiv1.UpdateNetworkRequest) (*famiv1.Network, error)
 	DeleteNetwork(context.Context, *famiv1.DeleteNetworkRequest) error
+
+	Login(context.Context, *famiv1.LoginRequest) (*famiv1.LoginResponse, error)
+	WhoAmI(context.Context, *famiv1.WhoAmIRequest) (*famiv1.WhoAmIResponse, error)
+	CreateAccount(context.Context, *famiv1.CreateAccountRequest) (*famiv1.Account, error)
+	GetAccount(context.Context, *famiv1.GetAccountRequest) (*famiv1.Account, error)
+	ListAccounts(context.Context, *famiv1.ListAccountsRequest) (*famiv1.ListAccountsResponse, error)
+	DeleteAccount(context.Context, *famiv1.DeleteAccountRequest) error
+	SetAccountPassword(context.Context, *famiv1.SetAccountPasswordRequest) error
+	CreateServiceToken(context.Context, *famiv1.CreateServiceTokenRequest) (*famiv1.CreateServiceTokenResponse, error)
+	ListServiceTokens(context.Context, *famiv1.ListServiceTokensRequest) (*famiv1.ListServiceTokensResponse, error)
+	RevokeServiceToken(context.Context, *famiv1.RevokeServiceTokenRequest) (*famiv1.ServiceToken, error)
 }
 
 // surfaceKinds are the four surfaces, in the order the tests run them.
@@ -96,6 +113,9 @@ type callError struct {
 	// Fields are the google.rpc.BadRequest field violations' fields (REST:
 	// the problem's violations).
 	Fields []string
+	// RetryAfter is the google.rpc.RetryInfo delay (REST: the Retry-After
+	// header), 0 when the error has none.
+	RetryAfter time.Duration
 }
 
 func (e *callError) Error() string {
@@ -131,6 +151,8 @@ func (e *callError) fromDetails(details []any) {
 			for _, v := range d.GetFieldViolations() {
 				e.Fields = append(e.Fields, v.GetField())
 			}
+		case *errdetails.RetryInfo:
+			e.RetryAfter = d.GetRetryDelay().AsDuration()
 		}
 	}
 }
@@ -142,6 +164,7 @@ type grpcSurface struct {
 	partners famiv1.PartnerServiceClient
 	projects famiv1.ProjectServiceClient
 	networks famiv1.NetworkServiceClient
+	auth     famiv1.AuthServiceClient
 }
 
 // dialGRPC connects to ts's gRPC port; every call carries token, if any.
@@ -171,6 +194,7 @@ func newGRPCSurface(t *testing.T, ts *testServer, token string) *grpcSurface {
 		partners: famiv1.NewPartnerServiceClient(conn),
 		projects: famiv1.NewProjectServiceClient(conn),
 		networks: famiv1.NewNetworkServiceClient(conn),
+		auth:     famiv1.NewAuthServiceClient(conn),
 	}
 }
 
@@ -265,6 +289,7 @@ type connectSurface struct {
 	partners famiv1connect.PartnerServiceClient
 	projects famiv1connect.ProjectServiceClient
 	networks famiv1connect.NetworkServiceClient
+	auth     famiv1connect.AuthServiceClient
 }
 
 // newHTTPClient returns an HTTP client whose idle connections are closed
@@ -294,6 +319,7 @@ func newConnectSurface(t *testing.T, ts *testServer, token string, opts ...conne
 		partners: famiv1connect.NewPartnerServiceClient(hc, base, opts...),
 		projects: famiv1connect.NewProjectServiceClient(hc, base, opts...),
 		networks: famiv1connect.NewNetworkServiceClient(hc, base, opts...),
+		auth:     famiv1connect.NewAuthServiceClient(hc, base, opts...),
 	}
 }
 
@@ -407,6 +433,7 @@ func newRESTSurface(t *testing.T, ts *testServer, token string) *restSurface {
 type restResponse struct {
 	Status      int
 	ContentType string
+	Header      http.Header
 	Body        []byte
 }
 
@@ -441,7 +468,7 @@ func (s *restSurface) send(ctx context.Context, method, path string, query url.V
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: read body: %w", method, path, err)
 	}
-	return &restResponse{Status: res.StatusCode, ContentType: res.Header.Get("Content-Type"), Body: b}, nil
+	return &restResponse{Status: res.StatusCode, ContentType: res.Header.Get("Content-Type"), Header: res.Header, Body: b}, nil
 }
 
 // problemDoc is the RFC 9457 problem document the REST surface answers
@@ -480,6 +507,13 @@ func problemError(method, path string, r *restResponse) error {
 	e := &callError{Code: code, HTTPStatus: r.Status, Message: p.Detail, Reason: p.Reason}
 	for _, v := range p.Violations {
 		e.Fields = append(e.Fields, v.Field)
+	}
+	if ra := r.Header.Get("Retry-After"); ra != "" {
+		secs, err := strconv.Atoi(ra)
+		if err != nil || secs < 0 {
+			return fmt.Errorf("%s %s: Retry-After %q is not a number of seconds", method, path, ra)
+		}
+		e.RetryAfter = time.Duration(secs) * time.Second
 	}
 	return e
 }
@@ -618,4 +652,237 @@ func (s *restSurface) UpdateNetwork(ctx context.Context, r *famiv1.UpdateNetwork
 
 func (s *restSurface) DeleteNetwork(ctx context.Context, r *famiv1.DeleteNetworkRequest) error {
 	return s.call(ctx, http.MethodDelete, "/v1/"+r.GetName(), queryOf(r, "name"), nil, nil)
+}
+
+// --- The remaining RPCs, on each surface ---
+
+func (s *grpcSurface) GetRegion(ctx context.Context, r *famiv1.GetRegionRequest) (*famiv1.Region, error) {
+	res, err := s.regions.GetRegion(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (s *grpcSurface) ListMunicipalities(ctx context.Context, r *famiv1.ListMunicipalitiesRequest) (*famiv1.ListMunicipalitiesResponse, error) {
+	res, err := s.regions.ListMunicipalities(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (s *grpcSurface) ListProjects(ctx context.Context, r *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
+	res, err := s.projects.ListProjects(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (s *grpcSurface) UpdateProject(ctx context.Context, r *famiv1.UpdateProjectRequest) (*famiv1.Project, error) {
+	res, err := s.projects.UpdateProject(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (s *grpcSurface) DeleteProject(ctx context.Context, r *famiv1.DeleteProjectRequest) error {
+	_, err := s.projects.DeleteProject(ctx, r)
+	return grpcErr(err)
+}
+
+func (s *grpcSurface) Login(ctx context.Context, r *famiv1.LoginRequest) (*famiv1.LoginResponse, error) {
+	res, err := s.auth.Login(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (s *grpcSurface) WhoAmI(ctx context.Context, r *famiv1.WhoAmIRequest) (*famiv1.WhoAmIResponse, error) {
+	res, err := s.auth.WhoAmI(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (s *grpcSurface) CreateAccount(ctx context.Context, r *famiv1.CreateAccountRequest) (*famiv1.Account, error) {
+	res, err := s.auth.CreateAccount(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (s *grpcSurface) GetAccount(ctx context.Context, r *famiv1.GetAccountRequest) (*famiv1.Account, error) {
+	res, err := s.auth.GetAccount(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (s *grpcSurface) ListAccounts(ctx context.Context, r *famiv1.ListAccountsRequest) (*famiv1.ListAccountsResponse, error) {
+	res, err := s.auth.ListAccounts(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (s *grpcSurface) DeleteAccount(ctx context.Context, r *famiv1.DeleteAccountRequest) error {
+	_, err := s.auth.DeleteAccount(ctx, r)
+	return grpcErr(err)
+}
+
+func (s *grpcSurface) SetAccountPassword(ctx context.Context, r *famiv1.SetAccountPasswordRequest) error {
+	_, err := s.auth.SetAccountPassword(ctx, r)
+	return grpcErr(err)
+}
+
+func (s *grpcSurface) CreateServiceToken(ctx context.Context, r *famiv1.CreateServiceTokenRequest) (*famiv1.CreateServiceTokenResponse, error) {
+	res, err := s.auth.CreateServiceToken(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (s *grpcSurface) ListServiceTokens(ctx context.Context, r *famiv1.ListServiceTokensRequest) (*famiv1.ListServiceTokensResponse, error) {
+	res, err := s.auth.ListServiceTokens(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (s *grpcSurface) RevokeServiceToken(ctx context.Context, r *famiv1.RevokeServiceTokenRequest) (*famiv1.ServiceToken, error) {
+	res, err := s.auth.RevokeServiceToken(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (s *connectSurface) GetRegion(ctx context.Context, r *famiv1.GetRegionRequest) (*famiv1.Region, error) {
+	res, err := s.regions.GetRegion(ctx, r)
+	return res, connectErr(err)
+}
+
+func (s *connectSurface) ListMunicipalities(ctx context.Context, r *famiv1.ListMunicipalitiesRequest) (*famiv1.ListMunicipalitiesResponse, error) {
+	res, err := s.regions.ListMunicipalities(ctx, r)
+	return res, connectErr(err)
+}
+
+func (s *connectSurface) ListProjects(ctx context.Context, r *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
+	res, err := s.projects.ListProjects(ctx, r)
+	return res, connectErr(err)
+}
+
+func (s *connectSurface) UpdateProject(ctx context.Context, r *famiv1.UpdateProjectRequest) (*famiv1.Project, error) {
+	res, err := s.projects.UpdateProject(ctx, r)
+	return res, connectErr(err)
+}
+
+func (s *connectSurface) DeleteProject(ctx context.Context, r *famiv1.DeleteProjectRequest) error {
+	_, err := s.projects.DeleteProject(ctx, r)
+	return connectErr(err)
+}
+
+func (s *connectSurface) Login(ctx context.Context, r *famiv1.LoginRequest) (*famiv1.LoginResponse, error) {
+	res, err := s.auth.Login(ctx, r)
+	return res, connectErr(err)
+}
+
+func (s *connectSurface) WhoAmI(ctx context.Context, r *famiv1.WhoAmIRequest) (*famiv1.WhoAmIResponse, error) {
+	res, err := s.auth.WhoAmI(ctx, r)
+	return res, connectErr(err)
+}
+
+func (s *connectSurface) CreateAccount(ctx context.Context, r *famiv1.CreateAccountRequest) (*famiv1.Account, error) {
+	res, err := s.auth.CreateAccount(ctx, r)
+	return res, connectErr(err)
+}
+
+func (s *connectSurface) GetAccount(ctx context.Context, r *famiv1.GetAccountRequest) (*famiv1.Account, error) {
+	res, err := s.auth.GetAccount(ctx, r)
+	return res, connectErr(err)
+}
+
+func (s *connectSurface) ListAccounts(ctx context.Context, r *famiv1.ListAccountsRequest) (*famiv1.ListAccountsResponse, error) {
+	res, err := s.auth.ListAccounts(ctx, r)
+	return res, connectErr(err)
+}
+
+func (s *connectSurface) DeleteAccount(ctx context.Context, r *famiv1.DeleteAccountRequest) error {
+	_, err := s.auth.DeleteAccount(ctx, r)
+	return connectErr(err)
+}
+
+func (s *connectSurface) SetAccountPassword(ctx context.Context, r *famiv1.SetAccountPasswordRequest) error {
+	_, err := s.auth.SetAccountPassword(ctx, r)
+	return connectErr(err)
+}
+
+func (s *connectSurface) CreateServiceToken(ctx context.Context, r *famiv1.CreateServiceTokenRequest) (*famiv1.CreateServiceTokenResponse, error) {
+	res, err := s.auth.CreateServiceToken(ctx, r)
+	return res, connectErr(err)
+}
+
+func (s *connectSurface) ListServiceTokens(ctx context.Context, r *famiv1.ListServiceTokensRequest) (*famiv1.ListServiceTokensResponse, error) {
+	res, err := s.auth.ListServiceTokens(ctx, r)
+	return res, connectErr(err)
+}
+
+func (s *connectSurface) RevokeServiceToken(ctx context.Context, r *famiv1.RevokeServiceTokenRequest) (*famiv1.ServiceToken, error) {
+	res, err := s.auth.RevokeServiceToken(ctx, r)
+	return res, connectErr(err)
+}
+
+func (s *restSurface) GetRegion(ctx context.Context, r *famiv1.GetRegionRequest) (*famiv1.Region, error) {
+	out := &famiv1.Region{}
+	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetName(), nil, nil, out)
+}
+
+func (s *restSurface) ListMunicipalities(ctx context.Context, r *famiv1.ListMunicipalitiesRequest) (*famiv1.ListMunicipalitiesResponse, error) {
+	out := &famiv1.ListMunicipalitiesResponse{}
+	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetParent()+"/municipalities", queryOf(r, "parent"), nil, out)
+}
+
+func (s *restSurface) ListProjects(ctx context.Context, r *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
+	out := &famiv1.ListProjectsResponse{}
+	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetParent()+"/projects", queryOf(r, "parent"), nil, out)
+}
+
+func (s *restSurface) UpdateProject(ctx context.Context, r *famiv1.UpdateProjectRequest) (*famiv1.Project, error) {
+	out := &famiv1.Project{}
+	return out, s.call(ctx, http.MethodPatch, "/v1/"+r.GetProject().GetName(), queryOf(r, "project"), r.GetProject(), out)
+}
+
+func (s *restSurface) DeleteProject(ctx context.Context, r *famiv1.DeleteProjectRequest) error {
+	return s.call(ctx, http.MethodDelete, "/v1/"+r.GetName(), queryOf(r, "name"), nil, nil)
+}
+
+func (s *restSurface) Login(ctx context.Context, r *famiv1.LoginRequest) (*famiv1.LoginResponse, error) {
+	out := &famiv1.LoginResponse{}
+	return out, s.call(ctx, http.MethodPost, "/v1/auth:login", nil, r, out)
+}
+
+func (s *restSurface) WhoAmI(ctx context.Context, r *famiv1.WhoAmIRequest) (*famiv1.WhoAmIResponse, error) {
+	out := &famiv1.WhoAmIResponse{}
+	return out, s.call(ctx, http.MethodGet, "/v1/auth:whoami", nil, nil, out)
+}
+
+func (s *restSurface) CreateAccount(ctx context.Context, r *famiv1.CreateAccountRequest) (*famiv1.Account, error) {
+	// body: "*": the whole request but the path's parent.
+	body := proto.CloneOf(r)
+	body.Parent = ""
+	out := &famiv1.Account{}
+	return out, s.call(ctx, http.MethodPost, "/v1/"+r.GetParent()+"/accounts", nil, body, out)
+}
+
+func (s *restSurface) GetAccount(ctx context.Context, r *famiv1.GetAccountRequest) (*famiv1.Account, error) {
+	out := &famiv1.Account{}
+	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetName(), nil, nil, out)
+}
+
+func (s *restSurface) ListAccounts(ctx context.Context, r *famiv1.ListAccountsRequest) (*famiv1.ListAccountsResponse, error) {
+	out := &famiv1.ListAccountsResponse{}
+	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetParent()+"/accounts", queryOf(r, "parent"), nil, out)
+}
+
+func (s *restSurface) DeleteAccount(ctx context.Context, r *famiv1.DeleteAccountRequest) error {
+	return s.call(ctx, http.MethodDelete, "/v1/"+r.GetName(), queryOf(r, "name"), nil, nil)
+}
+
+func (s *restSurface) SetAccountPassword(ctx context.Context, r *famiv1.SetAccountPasswordRequest) error {
+	body := proto.CloneOf(r)
+	body.Name = ""
+	return s.call(ctx, http.MethodPost, "/v1/"+r.GetName()+":setPassword", nil, body, nil)
+}
+
+func (s *restSurface) CreateServiceToken(ctx context.Context, r *famiv1.CreateServiceTokenRequest) (*famiv1.CreateServiceTokenResponse, error) {
+	body := proto.CloneOf(r)
+	body.Parent = ""
+	out := &famiv1.CreateServiceTokenResponse{}
+	return out, s.call(ctx, http.MethodPost, "/v1/"+r.GetParent()+"/serviceTokens", nil, body, out)
+}
+
+func (s *restSurface) ListServiceTokens(ctx context.Context, r *famiv1.ListServiceTokensRequest) (*famiv1.ListServiceTokensResponse, error) {
+	out := &famiv1.ListServiceTokensResponse{}
+	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetParent()+"/serviceTokens", queryOf(r, "parent"), nil, out)
+}
+
+func (s *restSurface) RevokeServiceToken(ctx context.Context, r *famiv1.RevokeServiceTokenRequest) (*famiv1.ServiceToken, error) {
+	body := proto.CloneOf(r)
+	body.Name = ""
+	out := &famiv1.ServiceToken{}
+	return out, s.call(ctx, http.MethodPost, "/v1/"+r.GetName()+":revoke", nil, body, out)
 }

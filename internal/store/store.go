@@ -41,6 +41,14 @@ type Store interface {
 	// recorded the first time, or errs.Invalid (field request_id) when that
 	// request differed (another fingerprint).
 	Update(ctx context.Context, region string, m Mutation, fn func(WriteTx) (proto.Message, error)) (proto.Message, error)
+	// Compact drops region's change log up to and including revision and
+	// returns the number of changes dropped. Returns errs.Invalid (field
+	// revision) beyond the current revision; compacting to an older
+	// revision than already compacted drops nothing.
+	Compact(ctx context.Context, region string, revision int64) (int64, error)
+	// Changed returns a channel that is closed at region's next commit, so
+	// watchers wait for changes without a writer ever waiting for them.
+	Changed(region string) <-chan struct{}
 	// Close releases the store's files.
 	Close() error
 }
@@ -73,8 +81,11 @@ type ReadTx interface {
 	// key order, until fn returns false.
 	IndexScan(index, prefix string, fn func(key, value string) bool)
 	// Changes calls fn for each change after revision after, in revision
-	// order, until fn returns false.
+	// order, until fn returns false. Returns errs.FailedPrecondition with
+	// reason REVISION_COMPACTED when after is older than the retained log.
 	Changes(after int64, fn func(*famiv1.Change) bool) error
+	// Compacted is the revision the change log is compacted to (0: never).
+	Compacted() int64
 }
 
 // WriteTx reads and writes one region's data within one mutation.
@@ -158,4 +169,15 @@ type SystemTx interface {
 	// Scan calls fn for each key of bucket that starts with prefix and is
 	// greater than after, in key order, until fn returns false.
 	Scan(bucket, prefix, after string, fn func(key string, value []byte) bool)
+}
+
+// ErrCompacted returns the error for a sync position older than the
+// retained change log.
+func ErrCompacted(after, compacted int64) error {
+	return &errs.Error{
+		Code:     errs.FailedPrecondition,
+		Reason:   "REVISION_COMPACTED",
+		Message:  fmt.Sprintf("revision %d is older than the retained change log (compacted to %d): list again and watch from the listed revision", after, compacted),
+		Metadata: map[string]string{"compacted_revision": fmt.Sprint(compacted)},
+	}
 }

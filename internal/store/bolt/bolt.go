@@ -156,9 +156,18 @@ func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) e
 	if err != nil {
 		return err
 	}
-	return db.View(func(btx *bbolt.Tx) error {
+	return closedErr(db.View(func(btx *bbolt.Tx) error {
 		return fn(newTx(btx, region, time.Time{}, ""))
-	})
+	}))
+}
+
+// closedErr turns bbolt's "database not open" into the store's answer for
+// a call that arrives while the server shuts down.
+func closedErr(err error) error {
+	if errors.Is(err, bbolt.ErrDatabaseNotOpen) || errors.Is(err, ErrClosed) {
+		return errs.New(errs.Unavailable, "UNAVAILABLE", "the store is closed: the server is shutting down")
+	}
+	return err
 }
 
 // Update implements store.Store.
@@ -203,7 +212,7 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, closedErr(err)
 	}
 	return res, nil
 }
@@ -329,7 +338,18 @@ func (t *tx) IndexScan(index, prefix string, fn func(key, value string) bool) {
 	}
 }
 
+func (t *tx) Compacted() int64 {
+	v := t.btx.Bucket(bucketMeta).Get(keyCompacted)
+	if len(v) != 8 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}
+
 func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
+	if c := t.Compacted(); after < c {
+		return store.ErrCompacted(after, c)
+	}
 	c := t.btx.Bucket(bucketChanges).Cursor()
 	for k, v := c.Seek(revKey(after + 1)); k != nil; k, v = c.Next() {
 		ch := new(famiv1.Change)

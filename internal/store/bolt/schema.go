@@ -22,5 +22,9 @@ var (
 	regionBuckets = [][]byte{bucketMeta, bucketResources, bucketChanges, bucketRequests, bucketIndexes, bucketTypes}
 )
 
-// keyRevision, in bucketMeta, holds the region's current revision.
-var keyRevision = []byte("revision")
+// Keys of bucketMeta: the region's current revision, and the revision its
+// change log is compacted to.
+var (
+	keyRevision  = []byte("revision")
+	keyCompacted = []byte("compacted")
+)

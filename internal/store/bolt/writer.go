@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"sync"
 
 	"go.etcd.io/bbolt"
 )
@@ -27,6 +28,24 @@ type writer struct {
 	reqs chan *writeReq
 	stop chan struct{}
 	done chan struct{}
+
+	// notify is closed and replaced after every successful commit.
+	mu     sync.Mutex
+	notify chan struct{}
+}
+
+// changed returns a channel closed at the next commit.
+func (w *writer) changed() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.notify
+}
+
+func (w *writer) broadcast() {
+	w.mu.Lock()
+	close(w.notify)
+	w.notify = make(chan struct{})
+	w.mu.Unlock()
 }
 
 type writeReq struct {
@@ -35,7 +54,7 @@ type writeReq struct {
 }
 
 func newWriter(db *bbolt.DB) *writer {
-	w := &writer{db: db, reqs: make(chan *writeReq), stop: make(chan struct{}), done: make(chan struct{})}
+	w := &writer{db: db, reqs: make(chan *writeReq), stop: make(chan struct{}), done: make(chan struct{}), notify: make(chan struct{})}
 	go w.loop()
 	return w
 }
@@ -96,6 +115,9 @@ func (w *writer) commit(batch []*writeReq) {
 			batch[failed].err <- ferr
 			batch = slices.Delete(batch, failed, failed+1)
 			continue
+		}
+		if err == nil {
+			w.broadcast()
 		}
 		for _, r := range batch {
 			r.err <- err // nil, or the commit's own failure for all of them

@@ -1,0 +1,205 @@
+// Package feed implements fami.v1.SyncService: a region's change log as a
+// paged list and as a watch stream (list-then-watch). Watchers read the log
+// itself, woken by the store's commit signal, so a slow watcher holds no
+// buffer and never slows a writer or another watcher: it only reads
+// further behind.
+package feed
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"time"
+
+	"connectrpc.com/connect"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
+)
+
+// Options configure the service.
+type Options struct {
+	// BookmarkInterval is how often an idle watch gets a bookmark.
+	// Defaults to five seconds.
+	BookmarkInterval time.Duration
+}
+
+// maxBatch bounds the changes in one watch response.
+const maxBatch = 500
+
+// Service implements fami.v1.SyncService for grpc-go; Connect returns the
+// connect-go handler over the same logic.
+type Service struct {
+	famiv1.UnimplementedSyncServiceServer
+	store    store.Store
+	bookmark time.Duration
+}
+
+// New returns the service.
+func New(s store.Store, opts Options) *Service {
+	if opts.BookmarkInterval <= 0 {
+		opts.BookmarkInterval = 5 * time.Second
+	}
+	return &Service{store: s, bookmark: opts.BookmarkInterval}
+}
+
+func region(parent string) (string, error) {
+	r, err := aip.ParseRegion("parent", parent)
+	if err != nil {
+		return "", err
+	}
+	if _, ok := territory.LookupRegion(r); !ok {
+		return "", errs.NotFoundf("region %q not found", r)
+	}
+	return r, nil
+}
+
+func checkTypes(types []string) error {
+	var v errs.Violations
+	if len(types) > 20 {
+		v.Add("resource_types", "lists %d types; at most 20 are allowed", len(types))
+	}
+	for i, t := range types {
+		if len(t) == 0 || len(t) > 100 {
+			v.Add("resource_types["+strconv.Itoa(i)+"]", "is not a type name such as fami.v1.Partner")
+		}
+	}
+	return v.Err()
+}
+
+// read returns up to max changes after rev that match types, the revision
+// read up to (which passes filtered-out changes), and the region's revision.
+func (s *Service) read(ctx context.Context, region string, after int64, max int, types []string) ([]*famiv1.Change, int64, int64, error) {
+	var (
+		out     []*famiv1.Change
+		upTo    = after
+		current int64
+	)
+	err := s.store.View(ctx, region, func(tx store.ReadTx) error {
+		current = tx.Revision()
+		if after > current {
+			return errs.InvalidField("since_revision", "%d is beyond the region's revision %d", after, current)
+		}
+		scanned := 0
+		return tx.Changes(after, func(ch *famiv1.Change) bool {
+			upTo = ch.GetRevision()
+			if len(types) == 0 || slices.Contains(types, ch.GetResourceType()) {
+				out = append(out, ch)
+			}
+			scanned++
+			// A filter that matches little must not scan the whole log
+			// in one transaction.
+			return len(out) < max && scanned < 20*max
+		})
+	})
+	return out, upTo, current, err
+}
+
+// ListChanges implements fami.v1.SyncService.
+func (s *Service) ListChanges(ctx context.Context, req *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error) {
+	r, err := region(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	size, err := aip.PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTypes(req.GetResourceTypes()); err != nil {
+		return nil, err
+	}
+	after := req.GetSinceRevision()
+	if after < 0 {
+		return nil, errs.InvalidField("since_revision", "must not be negative")
+	}
+	if pos, err := aip.DecodeToken(req.GetPageToken()); err != nil {
+		return nil, err
+	} else if pos != "" {
+		if after, err = strconv.ParseInt(pos, 10, 64); err != nil {
+			return nil, errs.InvalidField("page_token", "is not a token returned by this server")
+		}
+	}
+	changes, upTo, current, err := s.read(ctx, r, after, size, req.GetResourceTypes())
+	if err != nil {
+		return nil, err
+	}
+	res := &famiv1.ListChangesResponse{Changes: changes, Revision: current}
+	if upTo < current {
+		res.NextPageToken = aip.EncodeToken(strconv.FormatInt(upTo, 10))
+	}
+	return res, nil
+}
+
+// Watch implements fami.v1.SyncService for grpc-go.
+func (s *Service) Watch(req *famiv1.WatchRequest, stream famiv1.SyncService_WatchServer) error {
+	return s.watch(stream.Context(), req, stream.Send)
+}
+
+// watch streams the changes after req.since_revision, then live ones, with
+// bookmarks when idle. It returns when ctx ends.
+func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func(*famiv1.WatchResponse) error) error {
+	r, err := region(req.GetParent())
+	if err != nil {
+		return err
+	}
+	if err := checkTypes(req.GetResourceTypes()); err != nil {
+		return err
+	}
+	rev := req.GetSinceRevision()
+	if rev < 0 {
+		return errs.InvalidField("since_revision", "must not be negative")
+	}
+	ticker := time.NewTicker(s.bookmark)
+	defer ticker.Stop()
+	for {
+		// Take the commit signal before reading, so a commit that lands
+		// between the read and the wait still wakes us.
+		changed := s.store.Changed(r)
+		changes, upTo, current, err := s.read(ctx, r, rev, maxBatch, req.GetResourceTypes())
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if len(changes) > 0 {
+			if err := send(&famiv1.WatchResponse{Changes: changes, Revision: upTo}); err != nil {
+				return err
+			}
+			ticker.Reset(s.bookmark)
+		}
+		rev = upTo
+		if rev < current {
+			continue // more to catch up on
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		case <-ticker.C:
+			if err := send(&famiv1.WatchResponse{Revision: rev}); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Connect returns the connect-go handler of the service: the same logic
+// behind connect-go's server-stream signature.
+func (s *Service) Connect() ConnectHandler { return ConnectHandler{s} }
+
+// ConnectHandler implements famiv1connect.SyncServiceHandler.
+type ConnectHandler struct{ s *Service }
+
+// ListChanges implements famiv1connect.SyncServiceHandler.
+func (h ConnectHandler) ListChanges(ctx context.Context, req *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error) {
+	return h.s.ListChanges(ctx, req)
+}
+
+// Watch implements famiv1connect.SyncServiceHandler.
+func (h ConnectHandler) Watch(ctx context.Context, req *famiv1.WatchRequest, stream *connect.ServerStream[famiv1.WatchResponse]) error {
+	return h.s.watch(ctx, req, stream.Send)
+}

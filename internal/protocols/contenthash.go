@@ -1,0 +1,116 @@
+package protocols
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"unicode/utf8"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// ContentFormat names the canonical form of a protocol's signed content
+// described in docs/protocol-content-hash.md. It is part of the hashed
+// document, so a later form can never yield the hash of an earlier one.
+const ContentFormat = "raccordo.protocol-content.v1"
+
+// ContentHash returns the lowercase hex SHA-256 of CanonicalContent(p): the
+// content_hash a protocol gets when it is opened for signature.
+func ContentHash(p *famiv1.Protocol) string {
+	sum := sha256.Sum256(CanonicalContent(p))
+	return hex.EncodeToString(sum[:])
+}
+
+// CanonicalContent encodes what the parties of p sign as one JSON object in
+// the canonical form of RFC 8785 (JCS): members sorted by key, no
+// whitespace, strings with the minimal escapes, integers in decimal. The
+// members are, in that order: body, format, name, objectives, parties (in
+// the protocol's order, each with commitments, partner, role, role_label),
+// title, valid_from, valid_until, version. Every member is always present;
+// an unset text is "". Nothing else (network, themes, signatures, times)
+// is signed.
+//
+// The encoding depends only on the field values, never on protobuf bytes,
+// so it stays the same across restarts and server versions.
+func CanonicalContent(p *famiv1.Protocol) []byte {
+	b := make([]byte, 0, 512+len(p.GetBody())+len(p.GetObjectives()))
+	b = append(b, '{')
+	b = member(b, "body", true)
+	b = jsonString(b, p.GetBody())
+	b = member(b, "format", false)
+	b = jsonString(b, ContentFormat)
+	b = member(b, "name", false)
+	b = jsonString(b, p.GetName())
+	b = member(b, "objectives", false)
+	b = jsonString(b, p.GetObjectives())
+	b = member(b, "parties", false)
+	b = append(b, '[')
+	for i, party := range p.GetParties() {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		b = member(b, "commitments", true)
+		b = jsonString(b, party.GetCommitments())
+		b = member(b, "partner", false)
+		b = jsonString(b, party.GetPartner())
+		b = member(b, "role", false)
+		b = jsonString(b, party.GetRole().String())
+		b = member(b, "role_label", false)
+		b = jsonString(b, party.GetRoleLabel())
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	b = member(b, "title", false)
+	b = jsonString(b, p.GetTitle())
+	b = member(b, "valid_from", false)
+	b = jsonString(b, p.GetValidFrom())
+	b = member(b, "valid_until", false)
+	b = jsonString(b, p.GetValidUntil())
+	b = member(b, "version", false)
+	b = strconv.AppendInt(b, int64(p.GetVersion()), 10)
+	return append(b, '}')
+}
+
+// member appends an object member's key and colon, after a comma unless it
+// is the first.
+func member(b []byte, key string, first bool) []byte {
+	if !first {
+		b = append(b, ',')
+	}
+	b = jsonString(b, key)
+	return append(b, ':')
+}
+
+// jsonString appends s as a JSON string the way RFC 8785 (and ECMAScript's
+// JSON.stringify) does: '"' and '\' escaped, the control characters
+// U+0000-U+001F as \b \t \n \f \r or \u00xx (lowercase hex), every other
+// character as its UTF-8 bytes, unescaped. Invalid UTF-8 (which validation
+// refuses before a text is frozen) is written as U+FFFD.
+func jsonString(b []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b = append(b, '\\', '"')
+		case r == '\\':
+			b = append(b, '\\', '\\')
+		case r == '\b':
+			b = append(b, '\\', 'b')
+		case r == '\t':
+			b = append(b, '\\', 't')
+		case r == '\n':
+			b = append(b, '\\', 'n')
+		case r == '\f':
+			b = append(b, '\\', 'f')
+		case r == '\r':
+			b = append(b, '\\', 'r')
+		case r < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[r>>4], hexDigits[r&0xf])
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return append(b, '"')
+}

@@ -1,0 +1,693 @@
+// Package protocols implements fami.v1.ProtocolService: protocols of
+// collaboration drafted by a region, its consultants or the parties' staff,
+// frozen and signed by every party, amended by new versions, and in force,
+// expired or superseded according to the calendar. The rules live here,
+// below every transport; the policy table (internal/auth) admits callers by
+// role and region, and this package checks what depends on the data (who is
+// a party, which state a protocol is in).
+package protocols
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	// Validity dates are Italian calendar days: the answer to "is it in
+	// force today" must not depend on the host's zoneinfo files.
+	_ "time/tzdata"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
+)
+
+// Collection ids, as they appear in resource names.
+const (
+	collProtocols = "protocols"
+	collPartners  = "partners"
+	collNetworks  = "networks"
+)
+
+// indexSuccessors holds "{protocol}\x00{amendment}" for every amendment of
+// a protocol, so a read can tell whether a later version is in force.
+const indexSuccessors = "protocol_successors"
+
+// mutable lists the fields UpdateProtocol may change (in DRAFT only).
+var mutable = []string{"network", "additional_networks", "title", "parties", "objectives", "body", "themes", "valid_from", "valid_until"}
+
+// outputOnly are the fields of a Protocol the server owns besides the
+// standard ones (name, etag, times) that aip.ApplyMask already ignores. A
+// mask naming them, as grpc-gateway derives from a PATCH body copied from
+// a GET, ignores them too (AIP-161).
+var outputOnly = []string{"state", "content_hash", "signatures", "version", "supersedes", "superseded_by", "termination"}
+
+// Options configure the service.
+type Options struct {
+	// Now is the clock: "today" for the states that depend on the date,
+	// and the time of signatures and terminations. Defaults to time.Now.
+	Now func() time.Time
+	// Location is where validity dates are calendar days. Defaults to
+	// Europe/Rome.
+	Location *time.Location
+}
+
+// Service implements fami.v1.ProtocolService.
+type Service struct {
+	famiv1.UnimplementedProtocolServiceServer
+	store store.Store
+	now   func() time.Time
+	loc   *time.Location
+}
+
+// New returns the service over a region store.
+func New(s store.Store, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Location == nil {
+		loc, err := time.LoadLocation("Europe/Rome")
+		if err != nil {
+			// Unreachable: time/tzdata is linked in.
+			panic(fmt.Sprintf("protocols: load Europe/Rome: %v", err))
+		}
+		opts.Location = loc
+	}
+	return &Service{store: s, now: opts.Now, loc: opts.Location}
+}
+
+// CreateProtocol implements fami.v1.ProtocolService.
+func (s *Service) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	if req.GetProtocol() == nil {
+		return nil, errs.InvalidField("protocol", "is required")
+	}
+	id, err := newID("protocol_id", req.GetProtocolId())
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Protocol, error) {
+		p := &famiv1.Protocol{}
+		aip.ApplyMask(p, req.GetProtocol(), nil, mutable)
+		p.Name = aip.Name(region, collProtocols, id)
+		p.Version = 1
+		p.State = famiv1.ProtocolState_PROTOCOL_STATE_DRAFT
+		if err := partyOnly(who, p, "draft"); err != nil {
+			return nil, err
+		}
+		if err := validate(tx, p, region); err != nil {
+			return nil, err
+		}
+		if tx.Get(p.Name, &famiv1.Protocol{}) == nil {
+			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", p.Name)
+		}
+		if err := registry.SetRefs(tx, p.Name, nil, refs(p)); err != nil {
+			return nil, err
+		}
+		return p, tx.Put(p)
+	})
+}
+
+// GetProtocol implements fami.v1.ProtocolService.
+func (s *Service) GetProtocol(ctx context.Context, req *famiv1.GetProtocolRequest) (*famiv1.Protocol, error) {
+	region, err := name("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	p := &famiv1.Protocol{}
+	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
+		if err := tx.Get(req.GetName(), p); err != nil {
+			return err
+		}
+		s.present(tx, p, s.today())
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// ListProtocols implements fami.v1.ProtocolService.
+func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	check.Enum(&v, "state", req.GetState(), false)
+	if n := req.GetNetwork(); n != "" {
+		if _, _, err := aip.ParseName("network", n, collNetworks); err != nil {
+			v.Add("network", "%q is not a network name", clip(n))
+		}
+	}
+	if p := req.GetPartner(); p != "" {
+		if _, _, err := aip.ParseName("partner", p, collPartners); err != nil {
+			v.Add("partner", "%q is not a partner name", clip(p))
+		}
+	}
+	check.Date(&v, "valid_on", req.GetValidOn(), false)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	size, err := aip.PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := aip.DecodeToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	keep := func(p *famiv1.Protocol) bool {
+		if st := req.GetState(); st != 0 && p.GetState() != st {
+			return false
+		}
+		if n := req.GetNetwork(); n != "" && p.GetNetwork() != n && !slices.Contains(p.GetAdditionalNetworks(), n) {
+			return false
+		}
+		if pt := req.GetPartner(); pt != "" && !isParty(p, pt) {
+			return false
+		}
+		if d := req.GetValidOn(); d != "" && (p.GetValidFrom() == "" || d < p.GetValidFrom() || (p.GetValidUntil() != "" && d > p.GetValidUntil())) {
+			return false
+		}
+		return true
+	}
+	res := &famiv1.ListProtocolsResponse{}
+	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
+		res.Revision = tx.Revision()
+		today := s.today()
+		var last string
+		return tx.List(collProtocols, after, func(id string, raw []byte) (bool, error) {
+			p := &famiv1.Protocol{}
+			if err := proto.Unmarshal(raw, p); err != nil {
+				return false, err
+			}
+			if !keep(s.present(tx, p, today)) {
+				return true, nil
+			}
+			if len(res.Protocols) == size {
+				res.NextPageToken = aip.EncodeToken(last)
+				return false, nil
+			}
+			res.Protocols = append(res.Protocols, p)
+			last = id
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// UpdateProtocol implements fami.v1.ProtocolService.
+func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error) {
+	in := req.GetProtocol()
+	if in == nil {
+		return nil, errs.InvalidField("protocol", "is required")
+	}
+	region, err := name("protocol.name", in.GetName())
+	if err != nil {
+		return nil, err
+	}
+	mask, noop := withoutOutputOnly(req.GetUpdateMask())
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Protocol, error) {
+		cur := &famiv1.Protocol{}
+		if err := tx.Get(in.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, in.GetEtag()); err != nil {
+			return nil, err
+		}
+		if err := partyOnly(who, cur, "edit"); err != nil {
+			return nil, err
+		}
+		today := s.today()
+		if !isDraft(cur) {
+			st, _ := s.derive(tx, cur, today)
+			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT",
+				"%s is %s: its text was frozen when it was opened for signature; amend it (:amend) to change it", cur.GetName(), stateName(st))
+		}
+		if noop {
+			return s.present(tx, cur, today), nil
+		}
+		next := proto.CloneOf(cur)
+		if err := aip.ApplyMask(next, in, mask, mutable); err != nil {
+			return nil, err
+		}
+		if who.Role == principal.NetworkMember && !isParty(next, who.Partner) {
+			return nil, errs.New(errs.PermissionDenied, "NOT_A_PARTY",
+				"%s would no longer be a party to %s: its staff cannot remove it; ask the region", who.Partner, cur.GetName())
+		}
+		if err := validate(tx, next, region); err != nil {
+			return nil, err
+		}
+		if err := registry.SetRefs(tx, next.GetName(), refs(cur), refs(next)); err != nil {
+			return nil, err
+		}
+		next.State = famiv1.ProtocolState_PROTOCOL_STATE_DRAFT
+		return next, tx.Put(next)
+	})
+}
+
+// DeleteProtocol implements fami.v1.ProtocolService.
+func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocolRequest) (*emptypb.Empty, error) {
+	region, err := name("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*emptypb.Empty, error) {
+		cur := &famiv1.Protocol{}
+		if err := tx.Get(req.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		if err := partyOnly(who, cur, "delete"); err != nil {
+			return nil, err
+		}
+		if !isDraft(cur) {
+			st, _ := s.derive(tx, cur, s.today())
+			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT",
+				"%s is %s: only a DRAFT can be deleted; terminate it (:terminate) to withdraw it, keeping its signatures on record", cur.GetName(), stateName(st))
+		}
+		if err := registry.SetRefs(tx, cur.GetName(), refs(cur), nil); err != nil {
+			return nil, err
+		}
+		if pred := cur.GetSupersedes(); pred != "" {
+			if err := tx.IndexDelete(indexSuccessors, pred+"\x00"+cur.GetName()); err != nil {
+				return nil, err
+			}
+		}
+		return &emptypb.Empty{}, tx.Delete(cur.GetName())
+	})
+}
+
+// OpenProtocolForSignature implements fami.v1.ProtocolService.
+func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
+	region, err := name("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Protocol, error) {
+		p := &famiv1.Protocol{}
+		if err := tx.Get(req.GetName(), p); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(p, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		if err := partyOnly(who, p, "open"); err != nil {
+			return nil, err
+		}
+		today := s.today()
+		if !isDraft(p) {
+			st, _ := s.derive(tx, p, today)
+			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT", "%s is %s: it was already opened for signature", p.GetName(), stateName(st))
+		}
+		if err := validate(tx, p, region); err != nil {
+			return nil, err
+		}
+		if err := ready(p, today); err != nil {
+			return nil, err
+		}
+		p.ContentHash = ContentHash(p)
+		p.State, _ = s.derive(tx, p, today)
+		return p, tx.Put(p)
+	})
+}
+
+// SignProtocol implements fami.v1.ProtocolService.
+func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequest) (*famiv1.Protocol, error) {
+	region, err := name("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if err := checkHash("content_hash", req.GetContentHash()); err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	if who.Role != principal.NetworkMember || who.Partner == "" {
+		// The policy admits only network members; this keeps the rule
+		// where the data is, too.
+		return nil, errs.New(errs.PermissionDenied, "NOT_A_PARTY", "only the staff of a party sign a protocol, each for their own partner; the %s role cannot sign", who.Role)
+	}
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Protocol, error) {
+		p := &famiv1.Protocol{}
+		if err := tx.Get(req.GetName(), p); err != nil {
+			return nil, err
+		}
+		if !isParty(p, who.Partner) {
+			return nil, &errs.Error{
+				Code:     errs.PermissionDenied,
+				Reason:   "NOT_A_PARTY",
+				Message:  fmt.Sprintf("%s is not a party to %s: only its parties' staff can sign it", who.Partner, p.GetName()),
+				Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
+			}
+		}
+		if sig := signatureOf(p, who.Partner); sig != nil {
+			return nil, &errs.Error{
+				Code:   errs.FailedPrecondition,
+				Reason: "ALREADY_SIGNED",
+				Message: fmt.Sprintf("%s already signed %s on %s (signer %s); a party signs once",
+					who.Partner, p.GetName(), sig.GetSignTime().AsTime().In(s.loc).Format(time.RFC3339), sig.GetSigner()),
+				Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
+			}
+		}
+		now := s.now()
+		today := s.day(now)
+		switch st, _ := s.derive(tx, p, today); st {
+		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE:
+		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
+			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_OPEN", "%s is a DRAFT: it can be signed once it is opened for signature", p.GetName())
+		default:
+			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_OPEN", "%s is %s: it can no longer be signed", p.GetName(), stateName(st))
+		}
+		if req.GetContentHash() != p.GetContentHash() {
+			return nil, &errs.Error{
+				Code:   errs.Conflict,
+				Reason: "CONTENT_HASH_MISMATCH",
+				Message: fmt.Sprintf("content_hash %s is not the hash of the text of %s (%s): the text you read is not the one open for signature (another version, or an old copy); read the protocol again before signing",
+					req.GetContentHash(), p.GetName(), p.GetContentHash()),
+				Metadata: map[string]string{"protocol": p.GetName(), "content_hash": p.GetContentHash()},
+			}
+		}
+		p.Signatures = append(p.Signatures, &famiv1.Signature{
+			Party:             who.Partner,
+			Signer:            who.Subject,
+			SignerDisplayName: who.DisplayName,
+			SignerRole:        string(who.Role),
+			SignTime:          timestamppb.New(now),
+			ContentHash:       p.GetContentHash(),
+		})
+		p.State, _ = s.derive(tx, p, today)
+		if err := tx.Put(p); err != nil {
+			return nil, err
+		}
+		if p.State == famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE {
+			// The last signature brought an amendment into force: every
+			// earlier version of its chain is superseded from now on.
+			if err := supersedeChain(tx, p); err != nil {
+				return nil, err
+			}
+		}
+		return p, nil
+	})
+}
+
+// supersedeChain records, on each earlier version of p's chain still
+// standing, which version superseded it.
+func supersedeChain(tx store.WriteTx, p *famiv1.Protocol) error {
+	cur := p
+	for range maxChain {
+		if cur.GetSupersedes() == "" {
+			return nil
+		}
+		pred := &famiv1.Protocol{}
+		if err := tx.Get(cur.GetSupersedes(), pred); err != nil {
+			return err
+		}
+		if pred.GetTermination() != nil || pred.GetSupersededBy() != "" {
+			return nil
+		}
+		pred.SupersededBy = cur.GetName()
+		pred.State = famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED
+		if err := tx.Put(pred); err != nil {
+			return err
+		}
+		cur = pred
+	}
+	return nil
+}
+
+// TerminateProtocol implements fami.v1.ProtocolService.
+func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
+	region, err := name("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	check.Text(&v, "reason", req.GetReason(), true, maxReason, true)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Protocol, error) {
+		p := &famiv1.Protocol{}
+		if err := tx.Get(req.GetName(), p); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(p, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		if err := partyOnly(who, p, "terminate"); err != nil {
+			return nil, err
+		}
+		now := s.now()
+		switch st, _ := s.derive(tx, p, s.day(now)); st {
+		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED, famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE:
+		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
+			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_OPEN", "%s is a DRAFT: delete it instead", p.GetName())
+		default:
+			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_ENDED", "%s is already %s", p.GetName(), stateName(st))
+		}
+		p.Termination = &famiv1.Termination{Reason: req.GetReason(), Time: timestamppb.New(now), By: who.Subject}
+		p.State = famiv1.ProtocolState_PROTOCOL_STATE_TERMINATED
+		return p, tx.Put(p)
+	})
+}
+
+// AmendProtocol implements fami.v1.ProtocolService.
+func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error) {
+	region, err := name("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	id, err := newID("protocol_id", req.GetProtocolId())
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Protocol, error) {
+		old := &famiv1.Protocol{}
+		if err := tx.Get(req.GetName(), old); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(old, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		if err := partyOnly(who, old, "amend"); err != nil {
+			return nil, err
+		}
+		today := s.today()
+		switch st, by := s.derive(tx, old, today); st {
+		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED,
+			famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE, famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED:
+		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
+			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_OPEN", "%s is a DRAFT: edit it instead", old.GetName())
+		case famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED:
+			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_ENDED", "%s is SUPERSEDED by %s: amend the later version", old.GetName(), by)
+		default:
+			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_ENDED", "%s is %s: it can no longer be amended", old.GetName(), stateName(st))
+		}
+		// One amendment at a time, so a protocol's versions form a chain.
+		for _, n := range successors(tx, old.GetName()) {
+			a := &famiv1.Protocol{}
+			if err := tx.Get(n, a); err != nil {
+				return nil, err
+			}
+			switch st, _ := s.derive(tx, a, today); st {
+			case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT, famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED:
+				return nil, &errs.Error{
+					Code:     errs.FailedPrecondition,
+					Reason:   "AMENDMENT_PENDING",
+					Message:  fmt.Sprintf("%s already has an amendment under way, %s (%s): complete, delete or terminate it first", old.GetName(), n, stateName(st)),
+					Metadata: map[string]string{"amendment": n},
+				}
+			}
+		}
+		p := &famiv1.Protocol{
+			Name:               aip.Name(region, collProtocols, id),
+			Network:            old.GetNetwork(),
+			AdditionalNetworks: slices.Clone(old.GetAdditionalNetworks()),
+			Title:              old.GetTitle(),
+			Objectives:         old.GetObjectives(),
+			Body:               old.GetBody(),
+			Themes:             slices.Clone(old.GetThemes()),
+			ValidFrom:          old.GetValidFrom(),
+			ValidUntil:         old.GetValidUntil(),
+			State:              famiv1.ProtocolState_PROTOCOL_STATE_DRAFT,
+			Version:            old.GetVersion() + 1,
+			Supersedes:         old.GetName(),
+		}
+		for _, party := range old.GetParties() {
+			p.Parties = append(p.Parties, proto.CloneOf(party))
+		}
+		if tx.Get(p.Name, &famiv1.Protocol{}) == nil {
+			return nil, &errs.Error{
+				Code:       errs.AlreadyExists,
+				Reason:     "ALREADY_EXISTS",
+				Message:    p.Name + " already exists",
+				Violations: []errs.Violation{{Field: "protocol_id", Description: "is already taken by " + p.Name}},
+			}
+		}
+		if err := registry.SetRefs(tx, p.Name, nil, refs(p)); err != nil {
+			return nil, err
+		}
+		if err := tx.IndexPut(indexSuccessors, old.GetName()+"\x00"+p.Name, ""); err != nil {
+			return nil, err
+		}
+		return p, tx.Put(p)
+	})
+}
+
+// partyOnly enforces the network members' right of DESIGN.md section 6:
+// their staff draft and edit only the protocols their partner is a party
+// to. Other roles pass (the policy table already bound them to a region).
+func partyOnly(who principal.Principal, p *famiv1.Protocol, verb string) error {
+	if who.Role != principal.NetworkMember || isParty(p, who.Partner) {
+		return nil
+	}
+	return &errs.Error{
+		Code:     errs.PermissionDenied,
+		Reason:   "NOT_A_PARTY",
+		Message:  fmt.Sprintf("%s is not a party to %s: network members may %s only protocols their partner is a party to", who.Partner, p.GetName(), verb),
+		Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
+	}
+}
+
+// withoutOutputOnly drops the output-only fields from a mask. noop is true
+// when the mask named fields and only output-only ones: nothing to change.
+func withoutOutputOnly(mask *fieldmaskpb.FieldMask) (_ *fieldmaskpb.FieldMask, noop bool) {
+	if len(mask.GetPaths()) == 0 {
+		return mask, false
+	}
+	fields := (&famiv1.Protocol{}).ProtoReflect().Descriptor().Fields()
+	out := &fieldmaskpb.FieldMask{}
+	for _, path := range mask.GetPaths() {
+		f := fields.ByName(protoreflect.Name(path))
+		if f == nil {
+			f = fields.ByJSONName(path)
+		}
+		if f != nil && slices.Contains(outputOnly, string(f.Name())) {
+			continue
+		}
+		out.Paths = append(out.Paths, path)
+	}
+	return out, len(out.Paths) == 0
+}
+
+// checkHash checks the format of a content hash: 64 lowercase hex digits.
+func checkHash(field, h string) error {
+	if h == "" {
+		return errs.InvalidField(field, "is required: the content_hash of the protocol as you read it")
+	}
+	if len(h) != 64 || !isLowerHex(h) {
+		return errs.InvalidField(field, "%q is not a content hash: want 64 lowercase hexadecimal digits (SHA-256)", clip(h))
+	}
+	return nil
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !(s[i] >= '0' && s[i] <= '9' || s[i] >= 'a' && s[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// parent parses and checks a request's parent region.
+func parent(p string) (string, error) {
+	r, err := aip.ParseRegion("parent", p)
+	if err != nil {
+		return "", err
+	}
+	return region(r)
+}
+
+// name parses a protocol's name and checks its region.
+func name(field, n string) (string, error) {
+	r, _, err := aip.ParseName(field, n, collProtocols)
+	if err != nil {
+		return "", err
+	}
+	return region(r)
+}
+
+func region(id string) (string, error) {
+	if _, ok := territory.LookupRegion(id); !ok {
+		return "", errs.NotFoundf("region %q not found", id)
+	}
+	return id, nil
+}
+
+// newID validates a client-chosen id or picks one.
+func newID(field, id string) (string, error) {
+	if id == "" {
+		return aip.NewID(), nil
+	}
+	return id, aip.CheckID(field, id)
+}
+
+// mutation describes a write by the caller in ctx.
+func mutation(ctx context.Context, requestID string, req proto.Message) (store.Mutation, error) {
+	var v errs.Violations
+	check.Text(&v, "request_id", requestID, false, 128, false)
+	if err := v.Err(); err != nil {
+		return store.Mutation{}, err
+	}
+	return store.Mutation{
+		Principal:   principal.From(ctx).Subject,
+		RequestID:   requestID,
+		Fingerprint: store.Fingerprint(req),
+	}, nil
+}

@@ -1,0 +1,775 @@
+package protocols_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/protocols"
+	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+)
+
+const (
+	lombardia = "lombardia"
+	parent    = "regions/lombardia"
+)
+
+var rome = mustLocation("Europe/Rome")
+
+func mustLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// setDay moves the clock to 10:00 in Rome on day (YYYY-MM-DD).
+func (c *clock) setDay(t *testing.T, day string) {
+	t.Helper()
+	d, err := time.ParseInLocation("2006-01-02", day, rome)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	c.t = d.Add(10 * time.Hour)
+	c.mu.Unlock()
+}
+
+func partnerName(id string) string  { return parent + "/partners/" + id }
+func networkName(id string) string  { return parent + "/networks/" + id }
+func protocolName(id string) string { return parent + "/protocols/" + id }
+
+// env is a protocol service on a fresh bbolt store with a region's
+// registry: four partners (three of them parties of the protocols the
+// tests draft) and two networks.
+type env struct {
+	t     *testing.T
+	store *bolt.Store
+	reg   *registry.Registry
+	svc   *protocols.Service
+	clock *clock
+}
+
+var partners = []string{"udp-bergamo", "cpia-bergamo", "cpi-bergamo", "caritas"}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{lombardia, "veneto"}, LockTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := &env{t: t, store: st, reg: registry.New(st, nil), clock: &clock{}}
+	e.clock.setDay(t, "2026-03-02")
+	e.svc = protocols.New(st, protocols.Options{Now: e.clock.Now})
+	ctx := e.admin()
+	for _, id := range partners {
+		_, err := e.reg.Partners().CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: parent, PartnerId: id, Partner: &famiv1.Partner{
+			DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}})
+		if err != nil {
+			t.Fatalf("create partner %s: %v", id, err)
+		}
+	}
+	for _, id := range []string{"rete-bergamo", "rete-dalmine"} {
+		_, err := e.reg.Networks().CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: id, Network: &famiv1.Network{
+			DisplayName: id, LeadPartner: partnerName("udp-bergamo"),
+			Members: []*famiv1.Member{{Partner: partnerName("udp-bergamo"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
+		if err != nil {
+			t.Fatalf("create network %s: %v", id, err)
+		}
+	}
+	return e
+}
+
+func (e *env) as(p principal.Principal) context.Context {
+	return principal.With(e.t.Context(), p)
+}
+
+func (e *env) admin() context.Context {
+	return e.as(principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: lombardia, DisplayName: "Region admin"})
+}
+
+// member is the context of a network member working for partner id.
+func (e *env) member(id string) context.Context {
+	return e.as(principal.Principal{Subject: "test:staff:" + id, Role: principal.NetworkMember, Region: lombardia,
+		Partner: partnerName(id), DisplayName: "Staff of " + id})
+}
+
+// draft is a protocol with three parties valid through 2026-2028.
+func draft() *famiv1.Protocol {
+	return &famiv1.Protocol{
+		Network:    networkName("rete-bergamo"),
+		Title:      "Protocollo UdP-CPIA-CPI per l'italiano L2",
+		Objectives: "Corsi di italiano L2 vicini ai servizi",
+		Body:       "Art. 1 - Oggetto\nLe parti collaborano.",
+		Themes:     []string{"italiano L2"},
+		ValidFrom:  "2026-01-01",
+		ValidUntil: "2028-12-31",
+		Parties: []*famiv1.Party{
+			{Partner: partnerName("udp-bergamo"), Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT, Commitments: "Coordina"},
+			{Partner: partnerName("cpia-bergamo"), Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY, Commitments: "Tiene i corsi"},
+			{Partner: partnerName("cpi-bergamo"), Role: famiv1.PartyRole_PARTY_ROLE_OTHER, RoleLabel: "orientamento al lavoro", Commitments: "Orienta"},
+		},
+	}
+}
+
+func (e *env) create(id string, p *famiv1.Protocol) *famiv1.Protocol {
+	e.t.Helper()
+	got, err := e.svc.CreateProtocol(e.admin(), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: id, Protocol: p})
+	if err != nil {
+		e.t.Fatalf("create %s: %v", id, err)
+	}
+	return got
+}
+
+func (e *env) open(name string) *famiv1.Protocol {
+	e.t.Helper()
+	got, err := e.svc.OpenProtocolForSignature(e.admin(), &famiv1.OpenProtocolForSignatureRequest{Name: name})
+	if err != nil {
+		e.t.Fatalf("open %s: %v", name, err)
+	}
+	return got
+}
+
+func (e *env) sign(partner, name, hash string) (*famiv1.Protocol, error) {
+	return e.svc.SignProtocol(e.member(partner), &famiv1.SignProtocolRequest{Name: name, ContentHash: hash})
+}
+
+// signAll signs name by its three parties and returns the result of the
+// last signature.
+func (e *env) signAll(name, hash string) *famiv1.Protocol {
+	e.t.Helper()
+	var p *famiv1.Protocol
+	for _, id := range partners[:3] {
+		var err error
+		if p, err = e.sign(id, name, hash); err != nil {
+			e.t.Fatalf("sign %s by %s: %v", name, id, err)
+		}
+	}
+	return p
+}
+
+func (e *env) get(name string) *famiv1.Protocol {
+	e.t.Helper()
+	p, err := e.svc.GetProtocol(e.admin(), &famiv1.GetProtocolRequest{Name: name})
+	if err != nil {
+		e.t.Fatalf("get %s: %v", name, err)
+	}
+	return p
+}
+
+// stored reads a protocol as the store holds it, without derivation.
+func (e *env) stored(name string) *famiv1.Protocol {
+	e.t.Helper()
+	p := &famiv1.Protocol{}
+	if err := e.store.View(e.t.Context(), lombardia, func(tx store.ReadTx) error { return tx.Get(name, p) }); err != nil {
+		e.t.Fatalf("read %s: %v", name, err)
+	}
+	return p
+}
+
+// changesSince returns the change log after revision rev.
+func (e *env) changesSince(rev int64) []*famiv1.Change {
+	e.t.Helper()
+	var out []*famiv1.Change
+	err := e.store.View(e.t.Context(), lombardia, func(tx store.ReadTx) error {
+		return tx.Changes(rev, func(c *famiv1.Change) bool { out = append(out, c); return true })
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+func (e *env) revision() int64 {
+	e.t.Helper()
+	var rev int64
+	e.store.View(e.t.Context(), lombardia, func(tx store.ReadTx) error { rev = tx.Revision(); return nil })
+	return rev
+}
+
+// wantErr checks err's code, reason and field violations.
+func wantErr(t *testing.T, step string, err error, code errs.Code, reason string, fields ...string) {
+	t.Helper()
+	e := errs.As(err)
+	if e == nil {
+		t.Errorf("%s: got %v, want %s %s", step, err, code, reason)
+		return
+	}
+	if e.Code != code || e.Reason != reason {
+		t.Errorf("%s: got %s %s (%v), want %s %s", step, e.Code, e.Reason, e, code, reason)
+	}
+	var got []string
+	for _, v := range e.Violations {
+		got = append(got, v.Field)
+	}
+	if !slices.Equal(got, fields) {
+		t.Errorf("%s: got violations %q, want %q", step, got, fields)
+	}
+}
+
+func wantState(t *testing.T, step string, p *famiv1.Protocol, want famiv1.ProtocolState) {
+	t.Helper()
+	if p.GetState() != want {
+		t.Errorf("%s: state %s, want %s", step, p.GetState(), want)
+	}
+}
+
+func TestLifecycle(t *testing.T) {
+	e := newEnv(t)
+	name := protocolName("udp-cpia")
+	p := e.create("udp-cpia", draft())
+	wantState(t, "create", p, famiv1.ProtocolState_PROTOCOL_STATE_DRAFT)
+	if p.GetVersion() != 1 || p.GetContentHash() != "" || p.GetEtag() == "" || p.GetCreateTime() == nil {
+		t.Errorf("create: got version %d, hash %q, etag %q, create_time %v", p.GetVersion(), p.GetContentHash(), p.GetEtag(), p.GetCreateTime())
+	}
+
+	upd, err := e.svc.UpdateProtocol(e.member("cpia-bergamo"), &famiv1.UpdateProtocolRequest{
+		Protocol:   &famiv1.Protocol{Name: name, Title: "Protocollo per l'italiano L2", Etag: p.GetEtag()},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}},
+	})
+	if err != nil {
+		t.Fatalf("update by a party: %v", err)
+	}
+	if upd.GetTitle() != "Protocollo per l'italiano L2" || upd.GetBody() != p.GetBody() || upd.GetEtag() == p.GetEtag() {
+		t.Errorf("update: got title %q body %q etag %q", upd.GetTitle(), upd.GetBody(), upd.GetEtag())
+	}
+	_, err = e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: name, Title: "x", Etag: p.GetEtag()},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
+	wantErr(t, "update with a stale etag", err, errs.Conflict, "ETAG_MISMATCH")
+
+	opened := e.open(name)
+	wantState(t, "open", opened, famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE)
+	if got, want := opened.GetContentHash(), protocols.ContentHash(upd); got != want || len(got) != 64 {
+		t.Errorf("open: content_hash %q, want %q", got, want)
+	}
+
+	rev := e.revision()
+	for i, id := range partners[:3] {
+		got, err := e.sign(id, name, opened.GetContentHash())
+		if err != nil {
+			t.Fatalf("sign by %s: %v", id, err)
+		}
+		want := famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE
+		if i == 2 {
+			want = famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE
+		}
+		wantState(t, "sign by "+id, got, want)
+		sig := got.GetSignatures()[i]
+		if sig.GetParty() != partnerName(id) || sig.GetSigner() != "test:staff:"+id || sig.GetSignerDisplayName() != "Staff of "+id ||
+			sig.GetSignerRole() != "network_member" || sig.GetContentHash() != opened.GetContentHash() || !sig.GetSignTime().AsTime().Equal(e.clock.Now()) {
+			t.Errorf("sign by %s: signature %v", id, sig)
+		}
+	}
+	wantState(t, "get after three signatures", e.get(name), famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
+	if got := e.stored(name).GetState(); got != famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE {
+		t.Errorf("stored state %s, want IN_FORCE", got)
+	}
+	// Every signature went through the change log, with its signer.
+	changes := e.changesSince(rev)
+	if len(changes) != 3 {
+		t.Fatalf("got %d changes for three signatures, want 3", len(changes))
+	}
+	for i, c := range changes {
+		if c.GetResourceName() != name || c.GetPrincipal() != "test:staff:"+partners[i] {
+			t.Errorf("change %d: %s by %s", i, c.GetResourceName(), c.GetPrincipal())
+		}
+	}
+}
+
+func TestSignRefusals(t *testing.T) {
+	e := newEnv(t)
+	name := protocolName("udp-cpia")
+	e.create("udp-cpia", draft())
+
+	_, err := e.sign("udp-bergamo", name, "0000000000000000000000000000000000000000000000000000000000000000")
+	wantErr(t, "sign a draft", err, errs.FailedPrecondition, "PROTOCOL_NOT_OPEN")
+
+	hash := e.open(name).GetContentHash()
+	_, err = e.sign("caritas", name, hash)
+	wantErr(t, "sign by a partner that is not a party", err, errs.PermissionDenied, "NOT_A_PARTY")
+	_, err = e.svc.SignProtocol(e.admin(), &famiv1.SignProtocolRequest{Name: name, ContentHash: hash})
+	wantErr(t, "sign by a region admin", err, errs.PermissionDenied, "NOT_A_PARTY")
+	_, err = e.sign("udp-bergamo", name, "")
+	wantErr(t, "sign without a hash", err, errs.Invalid, "INVALID_ARGUMENT", "content_hash")
+	stale := protocols.ContentHash(draft())
+	_, err = e.sign("udp-bergamo", name, stale)
+	wantErr(t, "sign with a stale hash", err, errs.Conflict, "CONTENT_HASH_MISMATCH")
+
+	if _, err := e.sign("udp-bergamo", name, hash); err != nil {
+		t.Fatalf("first signature: %v", err)
+	}
+	_, err = e.sign("udp-bergamo", name, hash)
+	wantErr(t, "second signature by the same party", err, errs.FailedPrecondition, "ALREADY_SIGNED")
+	e.sign("cpia-bergamo", name, hash)
+	e.sign("cpi-bergamo", name, hash)
+	_, err = e.sign("caritas", name, hash)
+	wantErr(t, "a fourth signature", err, errs.PermissionDenied, "NOT_A_PARTY")
+	if n := len(e.get(name).GetSignatures()); n != 3 {
+		t.Errorf("got %d signatures, want 3", n)
+	}
+
+	// A retried signature (same request_id) returns the first result and
+	// writes nothing.
+	name2 := protocolName("retry")
+	e.create("retry", draft())
+	hash2 := e.open(name2).GetContentHash()
+	req := &famiv1.SignProtocolRequest{Name: name2, ContentHash: hash2, RequestId: "sign-1"}
+	first, err := e.svc.SignProtocol(e.member("udp-bergamo"), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := e.revision()
+	again, err := e.svc.SignProtocol(e.member("udp-bergamo"), req)
+	if err != nil || !proto.Equal(first, again) || e.revision() != rev {
+		t.Errorf("retried signature: got %v, %v at revision %d; want the first result at revision %d", again, err, e.revision(), rev)
+	}
+
+	// Terminated and expired protocols can no longer be signed.
+	if _, err := e.svc.TerminateProtocol(e.admin(), &famiv1.TerminateProtocolRequest{Name: name2, Reason: "Rinuncia del CPI"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.sign("cpia-bergamo", name2, hash2)
+	wantErr(t, "sign a terminated protocol", err, errs.FailedPrecondition, "PROTOCOL_NOT_OPEN")
+	name3 := protocolName("late")
+	e.create("late", draft())
+	hash3 := e.open(name3).GetContentHash()
+	e.clock.setDay(t, "2029-01-01")
+	_, err = e.sign("cpia-bergamo", name3, hash3)
+	wantErr(t, "sign an expired protocol", err, errs.FailedPrecondition, "PROTOCOL_NOT_OPEN")
+}
+
+func TestDerivedStates(t *testing.T) {
+	e := newEnv(t)
+	name := protocolName("future")
+	d := draft()
+	d.ValidFrom, d.ValidUntil = "2026-06-01", "2026-12-31"
+	e.create("future", d)
+	hash := e.open(name).GetContentHash()
+	last := e.signAll(name, hash)
+	wantState(t, "all signed before validity", last, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED)
+
+	for _, c := range []struct {
+		day  string
+		want famiv1.ProtocolState
+	}{
+		{"2026-05-31", famiv1.ProtocolState_PROTOCOL_STATE_SIGNED},
+		{"2026-06-01", famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE},
+		{"2026-12-31", famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE},
+		{"2027-01-01", famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED},
+	} {
+		e.clock.setDay(t, c.day)
+		wantState(t, "get on "+c.day, e.get(name), c.want)
+		res, err := e.svc.ListProtocols(e.admin(), &famiv1.ListProtocolsRequest{Parent: parent, State: c.want})
+		if err != nil || len(res.GetProtocols()) != 1 {
+			t.Errorf("list %s on %s: got %v, %v; want the protocol", c.want, c.day, res, err)
+		}
+	}
+	// Reading wrote nothing: the stored state is the one of the last write.
+	if got := e.stored(name).GetState(); got != famiv1.ProtocolState_PROTOCOL_STATE_SIGNED {
+		t.Errorf("stored state %s, want SIGNED", got)
+	}
+
+	// Midnight in Rome, not UTC, ends a day.
+	e.clock.mu.Lock()
+	e.clock.t = time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC) // 00:30 on 1 January in Rome
+	e.clock.mu.Unlock()
+	wantState(t, "half an hour after midnight in Rome", e.get(name), famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED)
+
+	// Open-ended validity never expires.
+	e.clock.setDay(t, "2026-03-02")
+	d = draft()
+	d.ValidUntil = ""
+	e.create("open-ended", d)
+	e.signAll(protocolName("open-ended"), e.open(protocolName("open-ended")).GetContentHash())
+	e.clock.setDay(t, "2099-01-01")
+	wantState(t, "open-ended in 2099", e.get(protocolName("open-ended")), famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
+}
+
+func TestAmendment(t *testing.T) {
+	e := newEnv(t)
+	v1 := protocolName("udp-cpia")
+	e.create("udp-cpia", draft())
+	e.signAll(v1, e.open(v1).GetContentHash())
+
+	_, err := e.svc.AmendProtocol(e.member("caritas"), &famiv1.AmendProtocolRequest{Name: v1, ProtocolId: "x"})
+	wantErr(t, "amend by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
+
+	v2name := protocolName("udp-cpia-v2")
+	v2, err := e.svc.AmendProtocol(e.member("udp-bergamo"), &famiv1.AmendProtocolRequest{Name: v1, ProtocolId: "udp-cpia-v2"})
+	if err != nil {
+		t.Fatalf("amend: %v", err)
+	}
+	wantState(t, "amendment", v2, famiv1.ProtocolState_PROTOCOL_STATE_DRAFT)
+	old := e.get(v1)
+	if v2.GetName() != v2name || v2.GetVersion() != 2 || v2.GetSupersedes() != v1 || v2.GetBody() != old.GetBody() ||
+		!proto.Equal(&famiv1.Protocol{Parties: v2.GetParties()}, &famiv1.Protocol{Parties: old.GetParties()}) ||
+		len(v2.GetSignatures()) != 0 || v2.GetContentHash() != "" {
+		t.Errorf("amendment: got %v", v2)
+	}
+	_, err = e.svc.AmendProtocol(e.admin(), &famiv1.AmendProtocolRequest{Name: v1, ProtocolId: "udp-cpia-v3"})
+	wantErr(t, "a second amendment while one is pending", err, errs.FailedPrecondition, "AMENDMENT_PENDING")
+	_, err = e.svc.AmendProtocol(e.admin(), &famiv1.AmendProtocolRequest{Name: v2name})
+	wantErr(t, "amend a draft", err, errs.FailedPrecondition, "PROTOCOL_NOT_OPEN")
+
+	// The amendment moves the start to the future: the old version stays
+	// in force until the new one starts.
+	v2, err = e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{
+		Protocol:   &famiv1.Protocol{Name: v2name, Body: old.GetBody() + "\nArt. 2 - Mediazione", ValidFrom: "2026-04-01"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"body", "valid_from"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash2 := e.open(v2name).GetContentHash()
+	if hash2 == old.GetContentHash() {
+		t.Fatal("the amendment has the old version's content hash")
+	}
+	_, err = e.sign("udp-bergamo", v2name, old.GetContentHash())
+	wantErr(t, "sign the amendment with the old version's hash", err, errs.Conflict, "CONTENT_HASH_MISMATCH")
+	last := e.signAll(v2name, hash2)
+	wantState(t, "amendment signed before its start", last, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED)
+	wantState(t, "old version while the amendment waits", e.get(v1), famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
+
+	e.clock.setDay(t, "2026-04-01")
+	got := e.get(v1)
+	wantState(t, "old version once the amendment started", got, famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED)
+	if got.GetSupersededBy() != v2name {
+		t.Errorf("derived superseded_by %q, want %q", got.GetSupersededBy(), v2name)
+	}
+	wantState(t, "amendment on its first day", e.get(v2name), famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
+	res, err := e.svc.ListProtocols(e.admin(), &famiv1.ListProtocolsRequest{Parent: parent, State: famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED})
+	if err != nil || !slices.Equal(names(res.GetProtocols()), []string{v1}) {
+		t.Errorf("list SUPERSEDED: got %v, %v", res, err)
+	}
+	_, err = e.svc.AmendProtocol(e.admin(), &famiv1.AmendProtocolRequest{Name: v1})
+	wantErr(t, "amend a superseded version", err, errs.FailedPrecondition, "PROTOCOL_ENDED")
+
+	// An amendment signed within its validity supersedes the earlier
+	// versions at once, on record: v3, then v2 and v1 (until now only
+	// derived as superseded) in the same transaction.
+	v3name := protocolName("udp-cpia-v3")
+	if _, err := e.svc.AmendProtocol(e.admin(), &famiv1.AmendProtocolRequest{Name: v2name, ProtocolId: "udp-cpia-v3"}); err != nil {
+		t.Fatal(err)
+	}
+	hash3 := e.open(v3name).GetContentHash()
+	e.sign("udp-bergamo", v3name, hash3)
+	e.sign("cpia-bergamo", v3name, hash3)
+	rev := e.revision()
+	last, err = e.sign("cpi-bergamo", v3name, hash3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, "v3 signed", last, famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
+	if last.GetVersion() != 3 {
+		t.Errorf("v3 version %d", last.GetVersion())
+	}
+	changes := e.changesSince(rev)
+	if len(changes) != 3 || changes[0].GetResourceName() != v3name || changes[1].GetResourceName() != v2name || changes[2].GetResourceName() != v1 ||
+		changes[0].GetRevision()+2 != changes[2].GetRevision() {
+		t.Fatalf("last signature of v3: got changes %v, want v3, v2, v1", changes)
+	}
+	if s := e.stored(v1); s.GetSupersededBy() != v2name {
+		t.Errorf("stored v1: superseded_by %q, want %q", s.GetSupersededBy(), v2name)
+	}
+	if s := e.stored(v2name); s.GetSupersededBy() != v3name || s.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED {
+		t.Errorf("stored v2: superseded_by %q state %s", s.GetSupersededBy(), s.GetState())
+	}
+	got = e.get(v1)
+	wantState(t, "v1 after v3", got, famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED)
+	if got.GetSupersededBy() != v2name {
+		t.Errorf("v1 superseded_by %q, want %q", got.GetSupersededBy(), v2name)
+	}
+}
+
+func TestAmendmentChainSkipsAVersionNeverInForce(t *testing.T) {
+	e := newEnv(t)
+	v1, v2, v3 := protocolName("v1"), protocolName("v2"), protocolName("v3")
+	e.create("v1", draft())
+	e.signAll(v1, e.open(v1).GetContentHash())
+	e.svc.AmendProtocol(e.admin(), &famiv1.AmendProtocolRequest{Name: v1, ProtocolId: "v2"})
+	e.open(v2)
+	// v2 never gets its signatures; v3 amends it and comes into force.
+	if _, err := e.svc.AmendProtocol(e.admin(), &famiv1.AmendProtocolRequest{Name: v2, ProtocolId: "v3"}); err != nil {
+		t.Fatal(err)
+	}
+	e.signAll(v3, e.open(v3).GetContentHash())
+	for _, n := range []string{v1, v2} {
+		s := e.stored(n)
+		if s.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED {
+			t.Errorf("%s: stored state %s, want SUPERSEDED", n, s.GetState())
+		}
+	}
+	if got := e.get(v1).GetSupersededBy(); got != v2 {
+		t.Errorf("v1 superseded_by %q, want %q", got, v2)
+	}
+	if got := e.get(v2).GetSupersededBy(); got != v3 {
+		t.Errorf("v2 superseded_by %q, want %q", got, v3)
+	}
+}
+
+func TestValidation(t *testing.T) {
+	e := newEnv(t)
+	rev := e.revision()
+	tests := []struct {
+		name   string
+		edit   func(p *famiv1.Protocol)
+		fields []string
+	}{
+		{"end before start", func(p *famiv1.Protocol) { p.ValidFrom, p.ValidUntil = "2026-06-01", "2026-05-31" }, []string{"protocol.valid_until"}},
+		{"a party that does not exist", func(p *famiv1.Protocol) { p.Parties[1].Partner = partnerName("nessuno") }, []string{"protocol.parties[1].partner"}},
+		{"a party of another region", func(p *famiv1.Protocol) { p.Parties[2].Partner = "regions/veneto/partners/udp-bergamo" }, []string{"protocol.parties[2].partner"}},
+		{"a party twice", func(p *famiv1.Protocol) { p.Parties[2].Partner = p.Parties[0].Partner }, []string{"protocol.parties[2].partner"}},
+		{"no network", func(p *famiv1.Protocol) { p.Network = "" }, []string{"protocol.network"}},
+		{"a network that does not exist", func(p *famiv1.Protocol) { p.AdditionalNetworks = []string{networkName("nessuna")} }, []string{"protocol.additional_networks[0]"}},
+		{"the network again", func(p *famiv1.Protocol) { p.AdditionalNetworks = []string{p.Network} }, []string{"protocol.additional_networks[0]"}},
+		{"no title, no role", func(p *famiv1.Protocol) { p.Title = ""; p.Parties[0].Role = 0 }, []string{"protocol.title", "protocol.parties[0].role"}},
+		{"OTHER without a label", func(p *famiv1.Protocol) { p.Parties[2].RoleLabel = "" }, []string{"protocol.parties[2].role_label"}},
+		{"a bad date", func(p *famiv1.Protocol) { p.ValidFrom = "2026-02-30" }, []string{"protocol.valid_from"}},
+		{"a control character in the title", func(p *famiv1.Protocol) { p.Title = "a\x00b" }, []string{"protocol.title"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := draft()
+			tt.edit(p)
+			_, err := e.svc.CreateProtocol(e.admin(), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "bad", Protocol: p})
+			wantErr(t, "create", err, errs.Invalid, "INVALID_ARGUMENT", tt.fields...)
+		})
+	}
+	_, err := e.svc.CreateProtocol(e.admin(), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "Bad_Id", Protocol: draft()})
+	wantErr(t, "bad id", err, errs.Invalid, "INVALID_ARGUMENT", "protocol_id")
+	if e.revision() != rev {
+		t.Errorf("invalid requests wrote: revision %d, want %d", e.revision(), rev)
+	}
+
+	// Opening needs two parties, a text and a start.
+	p := draft()
+	p.Parties, p.Body, p.ValidFrom = p.Parties[:1], "", ""
+	e.create("incomplete", p)
+	_, err = e.svc.OpenProtocolForSignature(e.admin(), &famiv1.OpenProtocolForSignatureRequest{Name: protocolName("incomplete")})
+	wantErr(t, "open an incomplete draft", err, errs.FailedPrecondition, "PROTOCOL_INCOMPLETE", "protocol.parties", "protocol.body", "protocol.valid_from")
+	p = draft()
+	p.ValidFrom, p.ValidUntil = "2025-01-01", "2025-12-31"
+	e.create("past", p)
+	_, err = e.svc.OpenProtocolForSignature(e.admin(), &famiv1.OpenProtocolForSignatureRequest{Name: protocolName("past")})
+	wantErr(t, "open a protocol whose validity has passed", err, errs.FailedPrecondition, "PROTOCOL_INCOMPLETE", "protocol.valid_until")
+
+	_, err = e.svc.TerminateProtocol(e.admin(), &famiv1.TerminateProtocolRequest{Name: protocolName("past")})
+	wantErr(t, "terminate without a reason", err, errs.Invalid, "INVALID_ARGUMENT", "reason")
+}
+
+func TestFrozenText(t *testing.T) {
+	e := newEnv(t)
+	name := protocolName("udp-cpia")
+	e.create("udp-cpia", draft())
+	opened := e.open(name)
+	_, err := e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{
+		Protocol: &famiv1.Protocol{Name: name, Body: "Altro testo"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"body"}}})
+	wantErr(t, "edit after opening", err, errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT")
+	err = deleteErr(e.svc.DeleteProtocol(e.admin(), &famiv1.DeleteProtocolRequest{Name: name}))
+	wantErr(t, "delete after opening", err, errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT")
+	_, err = e.svc.OpenProtocolForSignature(e.admin(), &famiv1.OpenProtocolForSignatureRequest{Name: name})
+	wantErr(t, "open twice", err, errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT")
+	if got := e.get(name); got.GetBody() != opened.GetBody() || got.GetEtag() != opened.GetEtag() {
+		t.Errorf("the refused calls changed the protocol: %v", got)
+	}
+
+	term, err := e.svc.TerminateProtocol(e.member("cpi-bergamo"), &famiv1.TerminateProtocolRequest{Name: name, Reason: "Il CPI si ritira"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, "terminate", term, famiv1.ProtocolState_PROTOCOL_STATE_TERMINATED)
+	if tm := term.GetTermination(); tm.GetReason() != "Il CPI si ritira" || tm.GetBy() != "test:staff:cpi-bergamo" || !tm.GetTime().AsTime().Equal(e.clock.Now()) {
+		t.Errorf("termination %v", tm)
+	}
+	_, err = e.svc.TerminateProtocol(e.admin(), &famiv1.TerminateProtocolRequest{Name: name, Reason: "again"})
+	wantErr(t, "terminate twice", err, errs.FailedPrecondition, "PROTOCOL_ENDED")
+}
+
+func deleteErr(_ any, err error) error { return err }
+
+func TestReferences(t *testing.T) {
+	e := newEnv(t)
+	d := draft()
+	d.AdditionalNetworks = []string{networkName("rete-dalmine")}
+	e.create("udp-cpia", d)
+	ctx := e.admin()
+
+	_, err := e.reg.Partners().DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("cpia-bergamo")})
+	wantErr(t, "delete a party's partner", err, errs.FailedPrecondition, "PARTNER_IN_USE")
+	if got := errs.As(err).Metadata["referenced_by"]; got != protocolName("udp-cpia") {
+		t.Errorf("referenced_by %q, want the protocol", got)
+	}
+	_, err = e.reg.Networks().DeleteNetwork(ctx, &famiv1.DeleteNetworkRequest{Name: networkName("rete-dalmine")})
+	wantErr(t, "delete an additional network", err, errs.FailedPrecondition, "NETWORK_IN_USE")
+
+	// An edit that drops a party releases its partner; deleting the draft
+	// releases the rest.
+	upd := &famiv1.Protocol{Name: protocolName("udp-cpia"), Parties: d.Parties[:2]}
+	if _, err := e.svc.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{Protocol: upd, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"parties"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reg.Partners().DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("cpi-bergamo")}); err != nil {
+		t.Errorf("delete a partner no longer a party: %v", err)
+	}
+	if _, err := e.svc.DeleteProtocol(ctx, &famiv1.DeleteProtocolRequest{Name: protocolName("udp-cpia")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reg.Partners().DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("cpia-bergamo")}); err != nil {
+		t.Errorf("delete a partner after the draft went: %v", err)
+	}
+	if _, err := e.reg.Networks().DeleteNetwork(ctx, &famiv1.DeleteNetworkRequest{Name: networkName("rete-dalmine")}); err != nil {
+		t.Errorf("delete a network after the draft went: %v", err)
+	}
+}
+
+func TestNetworkMembers(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.svc.CreateProtocol(e.member("caritas"), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "p", Protocol: draft()})
+	wantErr(t, "draft without its partner", err, errs.PermissionDenied, "NOT_A_PARTY")
+	p, err := e.svc.CreateProtocol(e.member("cpia-bergamo"), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "p", Protocol: draft()})
+	if err != nil {
+		t.Fatalf("draft by a party: %v", err)
+	}
+	_, err = e.svc.UpdateProtocol(e.member("caritas"), &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: p.GetName(), Title: "x"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
+	wantErr(t, "edit by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
+	_, err = e.svc.UpdateProtocol(e.member("cpia-bergamo"), &famiv1.UpdateProtocolRequest{
+		Protocol:   &famiv1.Protocol{Name: p.GetName(), Parties: []*famiv1.Party{p.GetParties()[0], p.GetParties()[2]}},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"parties"}}})
+	wantErr(t, "a party removes itself", err, errs.PermissionDenied, "NOT_A_PARTY")
+	err = deleteErr(e.svc.DeleteProtocol(e.member("caritas"), &famiv1.DeleteProtocolRequest{Name: p.GetName()}))
+	wantErr(t, "delete by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
+	_, err = e.svc.OpenProtocolForSignature(e.member("caritas"), &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()})
+	wantErr(t, "open by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
+	if _, err := e.svc.OpenProtocolForSignature(e.member("udp-bergamo"), &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}); err != nil {
+		t.Errorf("open by a party: %v", err)
+	}
+}
+
+func TestUpdateIgnoresOutputOnlyFields(t *testing.T) {
+	e := newEnv(t)
+	p := e.create("p", draft())
+	// A PATCH body copied from a GET carries output-only fields; they are
+	// ignored, the others applied.
+	in := proto.CloneOf(p)
+	in.Title = "Nuovo titolo"
+	in.State = famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE
+	in.ContentHash = "f00d"
+	in.Version = 9
+	in.Signatures = []*famiv1.Signature{{Party: partnerName("udp-bergamo")}}
+	got, err := e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{Protocol: in,
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title", "state", "contentHash", "version", "signatures", "etag"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetTitle() != "Nuovo titolo" || got.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_DRAFT || got.GetContentHash() != "" ||
+		got.GetVersion() != 1 || len(got.GetSignatures()) != 0 {
+		t.Errorf("update: got %v", got)
+	}
+	// A mask of output-only fields only changes nothing.
+	in.Etag = ""
+	rev := e.revision()
+	got, err = e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{Protocol: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"state"}}})
+	if err != nil || got.GetTitle() != "Nuovo titolo" || e.revision() != rev {
+		t.Errorf("update of output-only fields: %v, %v, revision %d (want %d)", got, err, e.revision(), rev)
+	}
+	_, err = e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{Protocol: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"nope"}}})
+	wantErr(t, "unknown mask path", err, errs.Invalid, "INVALID_ARGUMENT", "update_mask")
+}
+
+func TestList(t *testing.T) {
+	e := newEnv(t)
+	a := draft() // parties udp, cpia, cpi; rete-bergamo; 2026-2028
+	e.create("a", a)
+	b := draft()
+	b.Network = networkName("rete-dalmine")
+	b.AdditionalNetworks = []string{networkName("rete-bergamo")}
+	b.Parties = b.Parties[:2]
+	b.ValidFrom, b.ValidUntil = "2027-01-01", ""
+	e.create("b", b)
+	c := draft()
+	c.Network = networkName("rete-dalmine")
+	c.Parties = []*famiv1.Party{b.Parties[0], {Partner: partnerName("caritas"), Role: famiv1.PartyRole_PARTY_ROLE_SUPPORTER}}
+	e.create("c", c)
+	e.signAll(protocolName("a"), e.open(protocolName("a")).GetContentHash())
+
+	for _, tt := range []struct {
+		name string
+		req  *famiv1.ListProtocolsRequest
+		want []string
+	}{
+		{"all", &famiv1.ListProtocolsRequest{}, []string{"a", "b", "c"}},
+		{"network as additional network", &famiv1.ListProtocolsRequest{Network: networkName("rete-bergamo")}, []string{"a", "b"}},
+		{"party", &famiv1.ListProtocolsRequest{Partner: partnerName("caritas")}, []string{"c"}},
+		{"valid on", &famiv1.ListProtocolsRequest{ValidOn: "2029-06-01"}, []string{"b"}},
+		{"in force", &famiv1.ListProtocolsRequest{State: famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE}, []string{"a"}},
+		{"drafts", &famiv1.ListProtocolsRequest{State: famiv1.ProtocolState_PROTOCOL_STATE_DRAFT}, []string{"b", "c"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.req.Parent = parent
+			res, err := e.svc.ListProtocols(e.member("caritas"), tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, id := range tt.want {
+				want = append(want, protocolName(id))
+			}
+			if got := names(res.GetProtocols()); !slices.Equal(got, want) || res.GetRevision() != e.revision() {
+				t.Errorf("got %q at revision %d, want %q at %d", got, res.GetRevision(), want, e.revision())
+			}
+		})
+	}
+
+	// Paging with a filter: one per page, a token while more remain.
+	var got []string
+	token := ""
+	for range 5 {
+		res, err := e.svc.ListProtocols(e.admin(), &famiv1.ListProtocolsRequest{Parent: parent, PageSize: 1, PageToken: token, Network: networkName("rete-dalmine")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, names(res.GetProtocols())...)
+		if token = res.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	if want := []string{protocolName("b"), protocolName("c")}; !slices.Equal(got, want) {
+		t.Errorf("paged: got %q, want %q", got, want)
+	}
+
+	_, err := e.svc.ListProtocols(e.admin(), &famiv1.ListProtocolsRequest{Parent: parent, ValidOn: "2026-13-01", Partner: "udp"})
+	wantErr(t, "bad filters", err, errs.Invalid, "INVALID_ARGUMENT", "partner", "valid_on")
+}
+
+func names(ps []*famiv1.Protocol) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.GetName())
+	}
+	return out
+}

@@ -1,0 +1,162 @@
+package protocols
+
+import (
+	"strconv"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// Limits of a protocol's fields.
+const (
+	maxParties    = 200
+	maxNetworks   = 50
+	maxThemes     = 30
+	maxTitle      = 300
+	maxLabel      = 100
+	maxText       = 20000
+	maxBody       = 200000
+	maxReason     = 2000
+	minSignatures = 2
+)
+
+// validate checks a protocol's fields and that the networks and partners
+// it names exist in its region.
+func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
+	var v errs.Violations
+	networks := map[string]bool{}
+	if ref(tx, &v, "protocol.network", p.GetNetwork(), region, collNetworks, &famiv1.Network{}, true) {
+		networks[p.GetNetwork()] = true
+	}
+	if n := len(p.GetAdditionalNetworks()); n > maxNetworks {
+		v.Add("protocol.additional_networks", "lists %d networks; at most %d are allowed", n, maxNetworks)
+	} else {
+		for i, n := range p.GetAdditionalNetworks() {
+			f := indexed("protocol.additional_networks", i)
+			if !ref(tx, &v, f, n, region, collNetworks, &famiv1.Network{}, true) {
+				continue
+			}
+			if networks[n] {
+				v.Add(f, "%s is already listed as a network of the protocol", n)
+			}
+			networks[n] = true
+		}
+	}
+
+	check.Text(&v, "protocol.title", p.GetTitle(), true, maxTitle, false)
+	if n := len(p.GetParties()); n > maxParties {
+		v.Add("protocol.parties", "lists %d parties; at most %d are allowed", n, maxParties)
+	} else {
+		seen := map[string]bool{}
+		for i, party := range p.GetParties() {
+			f := indexed("protocol.parties", i)
+			if ref(tx, &v, f+".partner", party.GetPartner(), region, collPartners, &famiv1.Partner{}, true) {
+				if seen[party.GetPartner()] {
+					v.Add(f+".partner", "%s is listed twice", party.GetPartner())
+				}
+				seen[party.GetPartner()] = true
+			}
+			check.Enum(&v, f+".role", party.GetRole(), true)
+			other := party.GetRole() == famiv1.PartyRole_PARTY_ROLE_OTHER
+			check.Text(&v, f+".role_label", party.GetRoleLabel(), other, maxLabel, false)
+			check.Text(&v, f+".commitments", party.GetCommitments(), false, maxText, true)
+		}
+	}
+	check.Text(&v, "protocol.objectives", p.GetObjectives(), false, maxText, true)
+	check.Text(&v, "protocol.body", p.GetBody(), false, maxBody, true)
+	if n := len(p.GetThemes()); n > maxThemes {
+		v.Add("protocol.themes", "lists %d themes; at most %d are allowed", n, maxThemes)
+	} else {
+		seen := map[string]bool{}
+		for i, th := range p.GetThemes() {
+			f := indexed("protocol.themes", i)
+			check.Text(&v, f, th, true, maxLabel, false)
+			if seen[th] {
+				v.Add(f, "%q is listed twice", clip(th))
+			}
+			seen[th] = true
+		}
+	}
+	from, okFrom := check.Date(&v, "protocol.valid_from", p.GetValidFrom(), false)
+	until, okUntil := check.Date(&v, "protocol.valid_until", p.GetValidUntil(), false)
+	if okFrom && okUntil && until.Before(from) {
+		v.Add("protocol.valid_until", "%s is before valid_from %s", p.GetValidUntil(), p.GetValidFrom())
+	}
+	return v.Err()
+}
+
+// ready checks that a DRAFT has what signing needs: at least two parties,
+// a text, a start of validity, and an end (if any) not yet past. It
+// returns FAILED_PRECONDITION (PROTOCOL_INCOMPLETE) naming every missing
+// field.
+func ready(p *famiv1.Protocol, today string) error {
+	var v errs.Violations
+	if n := len(p.GetParties()); n < minSignatures {
+		v.Add("protocol.parties", "lists %d parties; at least %d are needed to open a protocol for signature", n, minSignatures)
+	}
+	if p.GetBody() == "" {
+		v.Add("protocol.body", "is required to open a protocol for signature")
+	}
+	if p.GetValidFrom() == "" {
+		v.Add("protocol.valid_from", "is required to open a protocol for signature")
+	}
+	if u := p.GetValidUntil(); u != "" && u < today {
+		v.Add("protocol.valid_until", "%s has passed: the protocol could never come into force", u)
+	}
+	if len(v) == 0 {
+		return nil
+	}
+	e := errs.As(v.Err())
+	e.Code, e.Reason = errs.FailedPrecondition, "PROTOCOL_INCOMPLETE"
+	e.Message = p.GetName() + " cannot be opened for signature: " + e.Message
+	return e
+}
+
+// ref checks that name is an existing resource of collection in region.
+func ref(tx store.ReadTx, v *errs.Violations, field, name, region, collection string, into store.Resource, required bool) bool {
+	if name == "" {
+		if required {
+			v.Add(field, "is required")
+		}
+		return false
+	}
+	kind := collection[:len(collection)-1] // "partners" -> "partner"
+	if r, _, err := aip.ParseName(field, name, collection); err != nil || r != region {
+		v.Add(field, "%q is not a %s of region %q", clip(name), kind, region)
+		return false
+	}
+	if tx.Get(name, into) != nil {
+		v.Add(field, "%s %q does not exist", kind, name)
+		return false
+	}
+	return true
+}
+
+// refs lists the registry resources p references: its networks and its
+// parties' partners.
+func refs(p *famiv1.Protocol) []string {
+	var out []string
+	if p.GetNetwork() != "" {
+		out = append(out, p.GetNetwork())
+	}
+	out = append(out, p.GetAdditionalNetworks()...)
+	for _, party := range p.GetParties() {
+		out = append(out, party.GetPartner())
+	}
+	return out
+}
+
+func indexed(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
+}
+
+// clip shortens hostile input before it is echoed in an error message.
+func clip(s string) string {
+	if len(s) <= 80 {
+		return s
+	}
+	return s[:80] + "..."
+}

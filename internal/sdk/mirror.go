@@ -1,0 +1,250 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// Resource is what a mirror holds: a named resource.
+type Resource interface {
+	proto.Message
+	GetName() string
+}
+
+// Lister lists one collection of a region page by page; every page reports
+// the region revision it reflects.
+type Lister func(ctx context.Context, region, pageToken string) (items []Resource, next string, revision int64, err error)
+
+// Handler receives what a mirror learns.
+type Handler interface {
+	// Reset drops everything: the mirror is about to list the region again
+	// (at start without a revision, or when the feed was compacted past
+	// the mirror's revision).
+	Reset(ctx context.Context) error
+	// Put stores the current state of a resource.
+	Put(ctx context.Context, r Resource) error
+	// Delete removes a resource by name; a missing one is not an error.
+	Delete(ctx context.Context, name string) error
+	// Synced records that everything up to revision is applied; a mirror
+	// restarted from it resumes without listing again.
+	Synced(ctx context.Context, revision int64) error
+}
+
+// Mirror keeps a Handler in step with a region: it lists every collection,
+// then watches from the lists' revision, reconnects with backoff from the
+// last revision it applied, and lists again when the server says the
+// revision was compacted.
+type Mirror struct {
+	Client *Client
+	Region string
+	// Listers are the collections to list; DefaultListers when nil.
+	Listers []Lister
+	Handler Handler
+	// Since resumes from a revision a previous run reached (0: list).
+	Since int64
+	// MinBackoff and MaxBackoff bound the reconnection delay.
+	MinBackoff, MaxBackoff time.Duration
+	Logger                 *slog.Logger
+}
+
+// DefaultListers are the registry's collections.
+func DefaultListers(c *Client) []Lister {
+	return []Lister{
+		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
+			res, err := c.Partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok, ShowArchived: true})
+			return asResources(res.GetPartners()), res.GetNextPageToken(), res.GetRevision(), err
+		},
+		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
+			res, err := c.Projects.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
+			return asResources(res.GetProjects()), res.GetNextPageToken(), res.GetRevision(), err
+		},
+		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
+			res, err := c.Networks.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
+			return asResources(res.GetNetworks()), res.GetNextPageToken(), res.GetRevision(), err
+		},
+	}
+}
+
+func asResources[T Resource](items []T) []Resource {
+	out := make([]Resource, len(items))
+	for i, it := range items {
+		out[i] = it
+	}
+	return out
+}
+
+// Run keeps the mirror in sync until ctx ends or an error that retrying
+// cannot fix (a refused token, a handler error).
+func (m *Mirror) Run(ctx context.Context) error {
+	if m.Listers == nil {
+		m.Listers = DefaultListers(m.Client)
+	}
+	if m.MinBackoff <= 0 {
+		m.MinBackoff = 100 * time.Millisecond
+	}
+	if m.MaxBackoff <= 0 {
+		m.MaxBackoff = 30 * time.Second
+	}
+	if m.Logger == nil {
+		m.Logger = slog.Default()
+	}
+	rev := m.Since
+	listed := rev > 0
+	backoff := m.MinBackoff
+	for ctx.Err() == nil {
+		if !listed {
+			r, err := m.list(ctx)
+			if err != nil {
+				if !retryable(err) {
+					return err
+				}
+				m.wait(ctx, &backoff, err)
+				continue
+			}
+			rev, listed = r, true
+		}
+		r, err := m.watch(ctx, rev, &backoff)
+		rev = r
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case isCompacted(err):
+			m.Logger.Info("revision compacted: listing again", "region", m.Region, "revision", rev)
+			listed = false
+		case err != nil && !retryable(err):
+			return err
+		default:
+			m.wait(ctx, &backoff, err)
+		}
+	}
+	return nil
+}
+
+// list resets the handler and lists every collection. Each list is its own
+// snapshot: the watch starts from the oldest of their revisions, and the
+// changes it replays are idempotent (Put of a state, Delete by name).
+func (m *Mirror) list(ctx context.Context) (int64, error) {
+	if err := m.Handler.Reset(ctx); err != nil {
+		return 0, handlerErr{err}
+	}
+	var oldest int64 = -1
+	for _, l := range m.Listers {
+		tok := ""
+		for {
+			items, next, rev, err := l(ctx, m.Region, tok)
+			if err != nil {
+				return 0, err
+			}
+			if oldest < 0 || rev < oldest {
+				oldest = rev
+			}
+			for _, it := range items {
+				if err := m.Handler.Put(ctx, it); err != nil {
+					return 0, handlerErr{err}
+				}
+			}
+			if tok = next; tok == "" {
+				break
+			}
+		}
+	}
+	return max(oldest, 0), nil
+}
+
+// watch applies the feed from rev until the stream breaks; it returns the
+// last revision applied.
+func (m *Mirror) watch(ctx context.Context, rev int64, backoff *time.Duration) (int64, error) {
+	stream, err := m.Client.Sync.Watch(ctx, &famiv1.WatchRequest{Parent: "regions/" + m.Region, SinceRevision: rev})
+	if err != nil {
+		return rev, err
+	}
+	defer stream.Close()
+	for stream.Receive() {
+		*backoff = m.MinBackoff // the connection works
+		res := stream.Msg()
+		for _, ch := range res.GetChanges() {
+			if err := m.apply(ctx, ch); err != nil {
+				return rev, handlerErr{err}
+			}
+		}
+		if res.GetRevision() > rev {
+			rev = res.GetRevision()
+			if err := m.Handler.Synced(ctx, rev); err != nil {
+				return rev, handlerErr{err}
+			}
+		}
+	}
+	return rev, stream.Err()
+}
+
+func (m *Mirror) apply(ctx context.Context, ch *famiv1.Change) error {
+	if ch.GetOperation() == famiv1.ChangeOperation_CHANGE_OPERATION_DELETE {
+		return m.Handler.Delete(ctx, ch.GetResourceName())
+	}
+	msg, err := anypb.UnmarshalNew(ch.GetResource(), proto.UnmarshalOptions{})
+	if err != nil {
+		return err
+	}
+	r, ok := msg.(Resource)
+	if !ok {
+		return errors.New("sdk: change carries a resource without a name")
+	}
+	return m.Handler.Put(ctx, r)
+}
+
+func (m *Mirror) wait(ctx context.Context, backoff *time.Duration, err error) {
+	d := *backoff/2 + rand.N(*backoff/2+1) // jitter, so mirrors don't reconnect in step
+	m.Logger.Warn("sync interrupted; retrying", "region", m.Region, "in", d, "err", err)
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+	*backoff = min(*backoff*2, m.MaxBackoff)
+}
+
+// handlerErr marks an error of the Handler: retrying cannot fix it.
+type handlerErr struct{ error }
+
+func (e handlerErr) Unwrap() error { return e.error }
+
+func retryable(err error) bool {
+	if err == nil {
+		return true
+	}
+	var h handlerErr
+	if errors.As(err, &h) {
+		return false
+	}
+	switch connect.CodeOf(err) {
+	case connect.CodeUnauthenticated, connect.CodePermissionDenied, connect.CodeInvalidArgument, connect.CodeNotFound:
+		return false
+	}
+	return true
+}
+
+// isCompacted reports whether err says the revision is older than the
+// retained change log.
+func isCompacted(err error) bool {
+	var ce *connect.Error
+	if !errors.As(err, &ce) || ce.Code() != connect.CodeFailedPrecondition {
+		return false
+	}
+	for _, d := range ce.Details() {
+		if v, err := d.Value(); err == nil {
+			if info, ok := v.(*errdetails.ErrorInfo); ok && info.GetReason() == "REVISION_COMPACTED" {
+				return true
+			}
+		}
+	}
+	return false
+}

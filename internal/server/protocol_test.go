@@ -1,0 +1,548 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"connectrpc.com/connect"
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// protocolClient is the ProtocolService as one surface calls it; like
+// surface, it reports a failed call as a *callError.
+type protocolClient interface {
+	CreateProtocol(context.Context, *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error)
+	GetProtocol(context.Context, *famiv1.GetProtocolRequest) (*famiv1.Protocol, error)
+	ListProtocols(context.Context, *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error)
+	UpdateProtocol(context.Context, *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error)
+	DeleteProtocol(context.Context, *famiv1.DeleteProtocolRequest) error
+	OpenProtocolForSignature(context.Context, *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error)
+	SignProtocol(context.Context, *famiv1.SignProtocolRequest) (*famiv1.Protocol, error)
+	TerminateProtocol(context.Context, *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error)
+	AmendProtocol(context.Context, *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error)
+}
+
+// newProtocolClient returns a ProtocolService client of kind for ts that
+// sends token (none when empty).
+func newProtocolClient(t *testing.T, ts *testServer, kind, token string) protocolClient {
+	t.Helper()
+	var opts []connect.ClientOption
+	if token != "" {
+		opts = append(opts, bearer(token))
+	}
+	switch kind {
+	case "grpc":
+		return grpcProtocols{famiv1.NewProtocolServiceClient(dialGRPC(t, ts, token))}
+	case "connect":
+		return connectProtocols{famiv1connect.NewProtocolServiceClient(newHTTPClient(t), ts.httpURL(), opts...)}
+	case "grpcweb":
+		return connectProtocols{famiv1connect.NewProtocolServiceClient(newHTTPClient(t), ts.httpURL(), append(opts, connect.WithGRPCWeb())...)}
+	case "rest":
+		return restProtocols{newRESTSurface(t, ts, token)}
+	}
+	t.Fatalf("unknown surface %q", kind)
+	return nil
+}
+
+// --- gRPC ---
+
+type grpcProtocols struct{ c famiv1.ProtocolServiceClient }
+
+func (g grpcProtocols) CreateProtocol(ctx context.Context, r *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error) {
+	res, err := g.c.CreateProtocol(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcProtocols) GetProtocol(ctx context.Context, r *famiv1.GetProtocolRequest) (*famiv1.Protocol, error) {
+	res, err := g.c.GetProtocol(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcProtocols) ListProtocols(ctx context.Context, r *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
+	res, err := g.c.ListProtocols(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcProtocols) UpdateProtocol(ctx context.Context, r *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error) {
+	res, err := g.c.UpdateProtocol(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcProtocols) DeleteProtocol(ctx context.Context, r *famiv1.DeleteProtocolRequest) error {
+	_, err := g.c.DeleteProtocol(ctx, r)
+	return grpcErr(err)
+}
+
+func (g grpcProtocols) OpenProtocolForSignature(ctx context.Context, r *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
+	res, err := g.c.OpenProtocolForSignature(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcProtocols) SignProtocol(ctx context.Context, r *famiv1.SignProtocolRequest) (*famiv1.Protocol, error) {
+	res, err := g.c.SignProtocol(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcProtocols) TerminateProtocol(ctx context.Context, r *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
+	res, err := g.c.TerminateProtocol(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcProtocols) AmendProtocol(ctx context.Context, r *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error) {
+	res, err := g.c.AmendProtocol(ctx, r)
+	return res, grpcErr(err)
+}
+
+// --- Connect and gRPC-Web ---
+
+type connectProtocols struct {
+	c famiv1connect.ProtocolServiceClient
+}
+
+func (c connectProtocols) CreateProtocol(ctx context.Context, r *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error) {
+	res, err := c.c.CreateProtocol(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectProtocols) GetProtocol(ctx context.Context, r *famiv1.GetProtocolRequest) (*famiv1.Protocol, error) {
+	res, err := c.c.GetProtocol(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectProtocols) ListProtocols(ctx context.Context, r *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
+	res, err := c.c.ListProtocols(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectProtocols) UpdateProtocol(ctx context.Context, r *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error) {
+	res, err := c.c.UpdateProtocol(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectProtocols) DeleteProtocol(ctx context.Context, r *famiv1.DeleteProtocolRequest) error {
+	_, err := c.c.DeleteProtocol(ctx, r)
+	return connectErr(err)
+}
+
+func (c connectProtocols) OpenProtocolForSignature(ctx context.Context, r *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
+	res, err := c.c.OpenProtocolForSignature(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectProtocols) SignProtocol(ctx context.Context, r *famiv1.SignProtocolRequest) (*famiv1.Protocol, error) {
+	res, err := c.c.SignProtocol(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectProtocols) TerminateProtocol(ctx context.Context, r *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
+	res, err := c.c.TerminateProtocol(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectProtocols) AmendProtocol(ctx context.Context, r *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error) {
+	res, err := c.c.AmendProtocol(ctx, r)
+	return res, connectErr(err)
+}
+
+// --- REST, on the mapping of fami_http.yaml ---
+
+type restProtocols struct{ s *restSurface }
+
+func (r restProtocols) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error) {
+	out := &famiv1.Protocol{}
+	return out, r.s.call(ctx, http.MethodPost, "/v1/"+req.GetParent()+"/protocols", queryOf(req, "parent", "protocol"), req.GetProtocol(), out)
+}
+
+func (r restProtocols) GetProtocol(ctx context.Context, req *famiv1.GetProtocolRequest) (*famiv1.Protocol, error) {
+	out := &famiv1.Protocol{}
+	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetName(), nil, nil, out)
+}
+
+func (r restProtocols) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
+	out := &famiv1.ListProtocolsResponse{}
+	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetParent()+"/protocols", queryOf(req, "parent"), nil, out)
+}
+
+func (r restProtocols) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error) {
+	out := &famiv1.Protocol{}
+	return out, r.s.call(ctx, http.MethodPatch, "/v1/"+req.GetProtocol().GetName(), queryOf(req, "protocol"), req.GetProtocol(), out)
+}
+
+func (r restProtocols) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocolRequest) error {
+	return r.s.call(ctx, http.MethodDelete, "/v1/"+req.GetName(), queryOf(req, "name"), nil, nil)
+}
+
+// custom posts a custom method: body "*", the whole request but the
+// path's name.
+func (r restProtocols) custom(ctx context.Context, name, verb string, req proto.Message) (*famiv1.Protocol, error) {
+	body := proto.Clone(req)
+	m := body.ProtoReflect()
+	m.Clear(m.Descriptor().Fields().ByName("name"))
+	out := &famiv1.Protocol{}
+	return out, r.s.call(ctx, http.MethodPost, "/v1/"+name+":"+verb, nil, body, out)
+}
+
+func (r restProtocols) OpenProtocolForSignature(ctx context.Context, req *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
+	return r.custom(ctx, req.GetName(), "openForSignature", req)
+}
+
+func (r restProtocols) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequest) (*famiv1.Protocol, error) {
+	return r.custom(ctx, req.GetName(), "sign", req)
+}
+
+func (r restProtocols) TerminateProtocol(ctx context.Context, req *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
+	return r.custom(ctx, req.GetName(), "terminate", req)
+}
+
+func (r restProtocols) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error) {
+	return r.custom(ctx, req.GetName(), "amend", req)
+}
+
+// --- the scenario ---
+
+func protocolName(id string) string { return lombardia + "/protocols/" + id }
+
+// TestProtocolsEverySurface runs the protocol lifecycle of issue 6 through
+// grpc-go, Connect, gRPC-Web and REST, each against its own fresh server,
+// and requires the four transcripts to be identical: a draft with three
+// parties, edits, opening for signature, three signatures by three
+// partners' staff, IN_FORCE; the refusals; an amendment that supersedes the
+// first version once in force.
+func TestProtocolsEverySurface(t *testing.T) {
+	var (
+		mu          sync.Mutex
+		transcripts = map[string][]string{}
+	)
+	t.Run("surface", func(t *testing.T) {
+		for _, kind := range surfaceKinds {
+			t.Run(kind, func(t *testing.T) {
+				t.Parallel()
+				ts := startServer(t, server.Config{})
+				sc := &protocolScenario{t: t, ctx: t.Context(), ts: ts, kind: kind}
+				defer func() {
+					mu.Lock()
+					transcripts[kind] = sc.transcript
+					mu.Unlock()
+				}()
+				sc.run()
+			})
+		}
+	})
+	want := transcripts[surfaceKinds[0]]
+	if len(want) == 0 {
+		t.Fatalf("the %s scenario recorded nothing", surfaceKinds[0])
+	}
+	for _, kind := range surfaceKinds[1:] {
+		if d := diffLines(want, transcripts[kind]); d != "" {
+			t.Errorf("the %s transcript differs from the %s one (-%s +%s):\n%s", kind, surfaceKinds[0], surfaceKinds[0], kind, d)
+		}
+	}
+	if t.Failed() {
+		t.Logf("%s transcript:\n%s", surfaceKinds[0], strings.Join(want, "\n"))
+	}
+}
+
+type protocolScenario struct {
+	t          *testing.T
+	ctx        context.Context
+	ts         *testServer
+	kind       string
+	transcript []string
+}
+
+// as returns a client of the scenario's surface for a principal.
+func (sc *protocolScenario) as(spec auth.TokenSpec) protocolClient {
+	return newProtocolClient(sc.t, sc.ts, sc.kind, sc.ts.mintToken(spec))
+}
+
+// staff is a network member working for partner id of lombardia.
+func (sc *protocolScenario) staff(id, displayName string) protocolClient {
+	return sc.as(auth.TokenSpec{Subject: "test:staff:" + id, Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName(id), Name: displayName})
+}
+
+func (sc *protocolScenario) record(format string, args ...any) {
+	sc.transcript = append(sc.transcript, fmt.Sprintf(format, args...))
+}
+
+// summary is what the transcript keeps of a protocol: everything but
+// times, which differ between servers.
+func summary(p *famiv1.Protocol) string {
+	var sigs []string
+	for _, s := range p.GetSignatures() {
+		sigs = append(sigs, fmt.Sprintf("%s by %s (%s, %s) hash %.8s", s.GetParty(), s.GetSigner(), s.GetSignerDisplayName(), s.GetSignerRole(), s.GetContentHash()))
+	}
+	return fmt.Sprintf("%s v%d %s etag=%s hash=%s supersedes=%q superseded_by=%q title=%q signatures=%q",
+		p.GetName(), p.GetVersion(), p.GetState(), p.GetEtag(), p.GetContentHash(), p.GetSupersedes(), p.GetSupersededBy(), p.GetTitle(), sigs)
+}
+
+// ok checks that a step succeeded and records its result:
+// sc.ok(step)(client.Call(...)).
+func (sc *protocolScenario) ok(step string) func(*famiv1.Protocol, error) *famiv1.Protocol {
+	return func(p *famiv1.Protocol, err error) *famiv1.Protocol {
+		sc.t.Helper()
+		if err != nil {
+			sc.t.Fatalf("%s: %v", step, err)
+		}
+		sc.record("%s: OK %s", step, summary(p))
+		return p
+	}
+}
+
+// fails checks that a step failed as want says, with a message containing
+// every one of words, and records the error (without its message, which
+// may name times).
+func (sc *protocolScenario) fails(step string, err error, want wantErr, words ...string) {
+	sc.t.Helper()
+	checkErr(sc.t, step, err, want)
+	e, ok := asCallError(err)
+	if !ok {
+		sc.record("%s: %v", step, err)
+		return
+	}
+	for _, w := range words {
+		if !strings.Contains(e.Message, w) {
+			sc.t.Errorf("%s: message %q does not say %q", step, e.Message, w)
+		}
+	}
+	httpStatus := e.HTTPStatus
+	if httpStatus == 0 {
+		httpStatus = runtime.HTTPStatusFromCode(e.Code)
+	}
+	sc.record("%s: %s http=%d reason=%s fields=%v", step, upperSnake(e.Code), httpStatus, e.Reason, e.Fields)
+}
+
+func (sc *protocolScenario) wantState(step string, p *famiv1.Protocol, want famiv1.ProtocolState) {
+	sc.t.Helper()
+	if p.GetState() != want {
+		sc.t.Errorf("%s: state %s, want %s", step, p.GetState(), want)
+	}
+}
+
+func (sc *protocolScenario) run() {
+	t, ctx := sc.t, sc.ctx
+	reg := newSurface(t, sc.ts, sc.kind) // region_admin of lombardia
+	for _, p := range []struct{ id, name string }{
+		{"udp-milano", "Ufficio di Piano di Milano"},
+		{"cpia-milano", "CPIA 5 Milano"},
+		{"cpi-milano", "Centro per l'impiego di Milano"},
+		{"caritas", "Caritas Ambrosiana"},
+	} {
+		if _, err := reg.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: p.id,
+			Partner: &famiv1.Partner{DisplayName: p.name, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}}); err != nil {
+			t.Fatalf("create partner %s: %v", p.id, err)
+		}
+	}
+	if _, err := reg.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-milano", Network: &famiv1.Network{
+		DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"),
+		Members: []*famiv1.Member{
+			{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
+			{Partner: partnerName("cpia-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
+		}}}); err != nil {
+		t.Fatalf("create network: %v", err)
+	}
+
+	admin := newProtocolClient(t, sc.ts, sc.kind, sc.ts.token)
+	consultant := sc.as(auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia", Name: "Consulente ANCI"})
+	udp := sc.staff("udp-milano", "Anna Bianchi")
+	cpia := sc.staff("cpia-milano", "Marco Verdi")
+	cpi := sc.staff("cpi-milano", "Giulia Neri")
+	caritas := sc.staff("caritas", "Luca Russo")
+	veneto := sc.as(auth.TokenSpec{Subject: "test:staff:veneto", Role: principal.NetworkMember, Region: "veneto", Partner: "regions/veneto/partners/udp-milano"})
+
+	draft := &famiv1.Protocol{
+		Network:    networkName("rete-milano"),
+		Title:      "Protocollo UdP-CPIA-CPI",
+		Objectives: "Percorsi di italiano L2 e orientamento al lavoro",
+		Body:       "Art. 1 - Oggetto\nLe parti collaborano.",
+		Themes:     []string{"italiano L2", "lavoro"},
+		ValidFrom:  "2024-01-01",
+		ValidUntil: "2099-12-31",
+		Parties: []*famiv1.Party{
+			{Partner: partnerName("udp-milano"), Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT, Commitments: "Coordina il tavolo"},
+			{Partner: partnerName("cpia-milano"), Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY, Commitments: "Tiene i corsi L2"},
+			{Partner: partnerName("cpi-milano"), Role: famiv1.PartyRole_PARTY_ROLE_OTHER, RoleLabel: "orientamento", Commitments: "Orienta al lavoro"},
+		},
+	}
+
+	// Invalid drafts name the field at fault.
+	bad := proto.CloneOf(draft)
+	bad.ValidFrom, bad.ValidUntil = "2026-06-01", "2026-05-31"
+	_, err := consultant.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: lombardia, ProtocolId: "bad", Protocol: bad})
+	sc.fails("create with validity ending before it starts", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"protocol.valid_until"}}, "before valid_from")
+	bad = proto.CloneOf(draft)
+	bad.Parties[1].Partner = partnerName("nessuno")
+	_, err = consultant.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: lombardia, ProtocolId: "bad", Protocol: bad})
+	sc.fails("create with a party that does not exist", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"protocol.parties[1].partner"}}, "does not exist")
+	_, err = caritas.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: lombardia, ProtocolId: "p", Protocol: draft})
+	sc.fails("create by the staff of a partner that is not a party", err, wantErr{codes.PermissionDenied, "NOT_A_PARTY", nil}, "not a party")
+
+	// A consultant drafts; a party's staff and the region edit.
+	v1 := protocolName("udp-cpia-cpi")
+	p := sc.ok("create draft")(consultant.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: lombardia, ProtocolId: "udp-cpia-cpi", Protocol: draft}))
+	sc.wantState("create draft", p, famiv1.ProtocolState_PROTOCOL_STATE_DRAFT)
+	p = sc.ok("edit body by the CPIA")(cpia.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{
+		Protocol:   &famiv1.Protocol{Name: v1, Body: draft.Body + "\nArt. 2 - Impegni\nCome indicato per ciascuna parte.", Etag: p.GetEtag()},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"body"}},
+	}))
+	p = sc.ok("edit title by the region")(admin.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{
+		Protocol:   &famiv1.Protocol{Name: v1, Title: "Protocollo di collaborazione UdP-CPIA-CPI di Milano", Etag: p.GetEtag()},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}},
+	}))
+
+	// Opening freezes the text; its hash is the documented one.
+	p = sc.ok("open for signature")(admin.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: v1, Etag: p.GetEtag()}))
+	sc.wantState("open for signature", p, famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE)
+	if got, want := p.GetContentHash(), thirdPartyContentHash(t, p); got != want {
+		t.Errorf("content_hash %s, recomputed from docs/protocol-content-hash.md: %s", got, want)
+	}
+	hash := p.GetContentHash()
+	_, err = admin.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{
+		Protocol: &famiv1.Protocol{Name: v1, Title: "Altro titolo"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
+	sc.fails("edit after opening", err, wantErr{codes.FailedPrecondition, "PROTOCOL_NOT_DRAFT", nil}, "frozen", "amend")
+	err = admin.DeleteProtocol(ctx, &famiv1.DeleteProtocolRequest{Name: v1})
+	sc.fails("delete after opening", err, wantErr{codes.FailedPrecondition, "PROTOCOL_NOT_DRAFT", nil}, "only a DRAFT can be deleted")
+
+	// Only a party's staff sign, for their own partner, the current text.
+	sign := func(c protocolClient, name, h string) (*famiv1.Protocol, error) {
+		return c.SignProtocol(ctx, &famiv1.SignProtocolRequest{Name: name, ContentHash: h})
+	}
+	_, err = sign(admin, v1, hash)
+	sc.fails("sign by a region admin", err, wantErr{codes.PermissionDenied, "ROLE_NOT_ALLOWED", nil}, "region_admin")
+	_, err = sign(veneto, v1, hash)
+	sc.fails("sign by another region's staff", err, wantErr{codes.PermissionDenied, "OUTSIDE_REGION", nil}, "lombardia")
+	_, err = sign(caritas, v1, hash)
+	sc.fails("sign by a partner that is not a party", err, wantErr{codes.PermissionDenied, "NOT_A_PARTY", nil}, partnerName("caritas")+" is not a party")
+	stale := strings.Repeat("0", 64)
+	_, err = sign(udp, v1, stale)
+	sc.fails("sign with a stale content hash", err, wantErr{codes.Aborted, "CONTENT_HASH_MISMATCH", nil}, "read the protocol again")
+
+	p = sc.ok("sign by the UdP")(sign(udp, v1, hash))
+	sc.wantState("sign by the UdP", p, famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE)
+	_, err = sign(udp, v1, hash)
+	sc.fails("second signature by the UdP", err, wantErr{codes.FailedPrecondition, "ALREADY_SIGNED", nil}, "already signed")
+	p = sc.ok("sign by the CPIA")(sign(cpia, v1, hash))
+	p = sc.ok("sign by the CPI")(sign(cpi, v1, hash))
+	sc.wantState("sign by the CPI", p, famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
+	_, err = sign(caritas, v1, hash)
+	sc.fails("a fourth signature", err, wantErr{codes.PermissionDenied, "NOT_A_PARTY", nil}, "not a party")
+
+	p = sc.ok("get after three signatures")(caritas.GetProtocol(ctx, &famiv1.GetProtocolRequest{Name: v1}))
+	sc.wantState("get after three signatures", p, famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
+	if n := len(p.GetSignatures()); n != 3 {
+		t.Errorf("get after three signatures: %d signatures, want 3", n)
+	}
+	res, err := udp.ListProtocols(ctx, &famiv1.ListProtocolsRequest{Parent: lombardia, State: famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE, Partner: partnerName("cpi-milano")})
+	if err != nil || len(res.GetProtocols()) != 1 {
+		t.Errorf("list IN_FORCE with the CPI as a party: %v, %v", res, err)
+	}
+	sc.record("list IN_FORCE with the CPI as a party: %q", names(res.GetProtocols()))
+
+	// A partner a protocol references cannot go.
+	err = reg.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("cpi-milano")})
+	sc.fails("delete a partner that is a party", err, wantErr{codes.FailedPrecondition, "PARTNER_IN_USE", nil}, v1)
+
+	// An amendment: a new DRAFT version, copied, edited, signed again.
+	v2 := protocolName("udp-cpia-cpi-2")
+	a := sc.ok("amend")(udp.AmendProtocol(ctx, &famiv1.AmendProtocolRequest{Name: v1, ProtocolId: "udp-cpia-cpi-2"}))
+	sc.wantState("amend", a, famiv1.ProtocolState_PROTOCOL_STATE_DRAFT)
+	if a.GetVersion() != 2 || a.GetSupersedes() != v1 || a.GetBody() != p.GetBody() || len(a.GetParties()) != 3 {
+		t.Errorf("amend: got %s", summary(a))
+	}
+	a = sc.ok("edit the amendment")(cpia.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{
+		Protocol:   &famiv1.Protocol{Name: v2, Body: p.GetBody() + "\nArt. 3 - Mediazione culturale"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"body"}},
+	}))
+	a = sc.ok("open the amendment")(cpi.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: v2}))
+	if a.GetContentHash() == hash || a.GetContentHash() != thirdPartyContentHash(t, a) {
+		t.Errorf("amendment content_hash %s (first version %s)", a.GetContentHash(), hash)
+	}
+	_, err = sign(udp, v2, hash)
+	sc.fails("sign the amendment with the first version's hash", err, wantErr{codes.Aborted, "CONTENT_HASH_MISMATCH", nil}, "read the protocol again")
+	sc.ok("sign the amendment by the UdP")(sign(udp, v2, a.GetContentHash()))
+	sc.ok("sign the amendment by the CPIA")(sign(cpia, v2, a.GetContentHash()))
+	old := sc.ok("the first version while the amendment waits")(admin.GetProtocol(ctx, &famiv1.GetProtocolRequest{Name: v1}))
+	sc.wantState("the first version while the amendment waits", old, famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
+	a = sc.ok("sign the amendment by the CPI")(sign(cpi, v2, a.GetContentHash()))
+	sc.wantState("sign the amendment by the CPI", a, famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
+	old = sc.ok("the first version once the amendment is in force")(admin.GetProtocol(ctx, &famiv1.GetProtocolRequest{Name: v1}))
+	sc.wantState("the first version once the amendment is in force", old, famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED)
+	if old.GetSupersededBy() != v2 {
+		t.Errorf("superseded_by %q, want %q", old.GetSupersededBy(), v2)
+	}
+	res, err = admin.ListProtocols(ctx, &famiv1.ListProtocolsRequest{Parent: lombardia, State: famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED})
+	if err != nil || len(res.GetProtocols()) != 1 || res.GetProtocols()[0].GetName() != v1 {
+		t.Errorf("list SUPERSEDED: %v, %v", res, err)
+	}
+	sc.record("list SUPERSEDED: %q", names(res.GetProtocols()))
+
+	_, err = admin.TerminateProtocol(ctx, &famiv1.TerminateProtocolRequest{Name: v2})
+	sc.fails("terminate without a reason", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"reason"}}, "reason")
+	_, err = admin.TerminateProtocol(ctx, &famiv1.TerminateProtocolRequest{Name: v1, Reason: "Sostituito"})
+	sc.fails("terminate a superseded version", err, wantErr{codes.FailedPrecondition, "PROTOCOL_ENDED", nil}, "SUPERSEDED")
+	term := sc.ok("terminate the amendment")(udp.TerminateProtocol(ctx, &famiv1.TerminateProtocolRequest{Name: v2, Reason: "Il CPI si ritira dal tavolo"}))
+	sc.wantState("terminate the amendment", term, famiv1.ProtocolState_PROTOCOL_STATE_TERMINATED)
+	if tm := term.GetTermination(); tm.GetReason() != "Il CPI si ritira dal tavolo" || tm.GetBy() != "test:staff:udp-milano" || tm.GetTime() == nil {
+		t.Errorf("termination %v", tm)
+	}
+}
+
+// thirdPartyContentHash recomputes a content hash the way
+// docs/protocol-content-hash.md tells a third party to: the JSON object of
+// the signed fields, members in key order, no whitespace, the minimal RFC
+// 8785 string escapes, hex SHA-256. Written from the document, it shares no
+// code with the server: encoding/json with structs whose fields are
+// declared in key order, then encoding/json's extra escapes undone.
+func thirdPartyContentHash(t *testing.T, p *famiv1.Protocol) string {
+	t.Helper()
+	type party struct {
+		Commitments string `json:"commitments"`
+		Partner     string `json:"partner"`
+		Role        string `json:"role"`
+		RoleLabel   string `json:"role_label"`
+	}
+	type content struct {
+		Body       string  `json:"body"`
+		Format     string  `json:"format"`
+		Name       string  `json:"name"`
+		Objectives string  `json:"objectives"`
+		Parties    []party `json:"parties"`
+		Title      string  `json:"title"`
+		ValidFrom  string  `json:"valid_from"`
+		ValidUntil string  `json:"valid_until"`
+		Version    int32   `json:"version"`
+	}
+	doc := content{
+		Body: p.GetBody(), Format: "raccordo.protocol-content.v1", Name: p.GetName(), Objectives: p.GetObjectives(),
+		Parties: []party{}, Title: p.GetTitle(), ValidFrom: p.GetValidFrom(), ValidUntil: p.GetValidUntil(), Version: p.GetVersion(),
+	}
+	for _, pt := range p.GetParties() {
+		doc.Parties = append(doc.Parties, party{Commitments: pt.GetCommitments(), Partner: pt.GetPartner(), Role: pt.GetRole().String(), RoleLabel: pt.GetRoleLabel()})
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		t.Fatal(err)
+	}
+	s := strings.TrimSuffix(buf.String(), "\n")
+	s = strings.NewReplacer(`\u2028`, "\u2028", `\u2029`, "\u2029").Replace(s)
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,809 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// supportClient is SupportService as one surface calls it; failed calls
+// are *callError, as in surface_test.go.
+type supportClient interface {
+	CreateSupportEntry(context.Context, *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error)
+	GetSupportEntry(context.Context, *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error)
+	ListSupportEntries(context.Context, *famiv1.ListSupportEntriesRequest) (*famiv1.ListSupportEntriesResponse, error)
+	UpdateSupportEntry(context.Context, *famiv1.UpdateSupportEntryRequest) (*famiv1.SupportEntry, error)
+	DeleteSupportEntry(context.Context, *famiv1.DeleteSupportEntryRequest) error
+	BatchApproveSupportEntries(context.Context, *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error)
+	RejectSupportEntry(context.Context, *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error)
+	ClosePeriod(context.Context, *famiv1.ClosePeriodRequest) (*famiv1.ClosedPeriod, error)
+	ReopenPeriod(context.Context, *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error)
+	ListClosedPeriods(context.Context, *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error)
+	SummarizeSupportEntries(context.Context, *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error)
+	// ExportSupportEntries is the RPC on gRPC, Connect and gRPC-Web, and
+	// the CSV download parsed back into rows on REST.
+	ExportSupportEntries(context.Context, *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error)
+}
+
+func newSupportClient(t *testing.T, ts *testServer, kind, token string) supportClient {
+	t.Helper()
+	switch kind {
+	case "grpc":
+		return grpcSupport{famiv1.NewSupportServiceClient(dialGRPC(t, ts, token))}
+	case "connect", "grpcweb":
+		var opts []connect.ClientOption
+		if kind == "grpcweb" {
+			opts = append(opts, connect.WithGRPCWeb())
+		}
+		if token != "" {
+			opts = append(opts, bearer(token))
+		}
+		return connectSupport{famiv1connect.NewSupportServiceClient(newHTTPClient(t), ts.httpURL(), opts...)}
+	case "rest":
+		return restSupport{newRESTSurface(t, ts, token)}
+	}
+	t.Fatalf("unknown surface %q", kind)
+	return nil
+}
+
+// --- gRPC ---
+
+type grpcSupport struct{ c famiv1.SupportServiceClient }
+
+func (g grpcSupport) CreateSupportEntry(ctx context.Context, r *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	res, err := g.c.CreateSupportEntry(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcSupport) GetSupportEntry(ctx context.Context, r *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	res, err := g.c.GetSupportEntry(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcSupport) ListSupportEntries(ctx context.Context, r *famiv1.ListSupportEntriesRequest) (*famiv1.ListSupportEntriesResponse, error) {
+	res, err := g.c.ListSupportEntries(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcSupport) UpdateSupportEntry(ctx context.Context, r *famiv1.UpdateSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	res, err := g.c.UpdateSupportEntry(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcSupport) DeleteSupportEntry(ctx context.Context, r *famiv1.DeleteSupportEntryRequest) error {
+	_, err := g.c.DeleteSupportEntry(ctx, r)
+	return grpcErr(err)
+}
+
+func (g grpcSupport) BatchApproveSupportEntries(ctx context.Context, r *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error) {
+	res, err := g.c.BatchApproveSupportEntries(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcSupport) RejectSupportEntry(ctx context.Context, r *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	res, err := g.c.RejectSupportEntry(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcSupport) ClosePeriod(ctx context.Context, r *famiv1.ClosePeriodRequest) (*famiv1.ClosedPeriod, error) {
+	res, err := g.c.ClosePeriod(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcSupport) ReopenPeriod(ctx context.Context, r *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
+	res, err := g.c.ReopenPeriod(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcSupport) ListClosedPeriods(ctx context.Context, r *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error) {
+	res, err := g.c.ListClosedPeriods(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcSupport) SummarizeSupportEntries(ctx context.Context, r *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error) {
+	res, err := g.c.SummarizeSupportEntries(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (g grpcSupport) ExportSupportEntries(ctx context.Context, r *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error) {
+	res, err := g.c.ExportSupportEntries(ctx, r)
+	return res, grpcErr(err)
+}
+
+// --- Connect and gRPC-Web ---
+
+type connectSupport struct{ c famiv1connect.SupportServiceClient }
+
+func (c connectSupport) CreateSupportEntry(ctx context.Context, r *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	res, err := c.c.CreateSupportEntry(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectSupport) GetSupportEntry(ctx context.Context, r *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	res, err := c.c.GetSupportEntry(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectSupport) ListSupportEntries(ctx context.Context, r *famiv1.ListSupportEntriesRequest) (*famiv1.ListSupportEntriesResponse, error) {
+	res, err := c.c.ListSupportEntries(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectSupport) UpdateSupportEntry(ctx context.Context, r *famiv1.UpdateSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	res, err := c.c.UpdateSupportEntry(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectSupport) DeleteSupportEntry(ctx context.Context, r *famiv1.DeleteSupportEntryRequest) error {
+	_, err := c.c.DeleteSupportEntry(ctx, r)
+	return connectErr(err)
+}
+
+func (c connectSupport) BatchApproveSupportEntries(ctx context.Context, r *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error) {
+	res, err := c.c.BatchApproveSupportEntries(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectSupport) RejectSupportEntry(ctx context.Context, r *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	res, err := c.c.RejectSupportEntry(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectSupport) ClosePeriod(ctx context.Context, r *famiv1.ClosePeriodRequest) (*famiv1.ClosedPeriod, error) {
+	res, err := c.c.ClosePeriod(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectSupport) ReopenPeriod(ctx context.Context, r *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
+	res, err := c.c.ReopenPeriod(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectSupport) ListClosedPeriods(ctx context.Context, r *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error) {
+	res, err := c.c.ListClosedPeriods(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectSupport) SummarizeSupportEntries(ctx context.Context, r *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error) {
+	res, err := c.c.SummarizeSupportEntries(ctx, r)
+	return res, connectErr(err)
+}
+
+func (c connectSupport) ExportSupportEntries(ctx context.Context, r *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error) {
+	res, err := c.c.ExportSupportEntries(ctx, r)
+	return res, connectErr(err)
+}
+
+// --- REST ---
+
+// restSupport calls the "# SupportService" rules of fami_http.yaml and the
+// CSV export handler.
+type restSupport struct{ s *restSurface }
+
+// supportQuery encodes the populated fields of a request but skip as query
+// parameters with their JSON names: enums by name, repeated fields
+// repeated, field masks as comma-separated paths.
+func supportQuery(req proto.Message, skip ...protoreflect.Name) url.Values {
+	q := url.Values{}
+	scalar := func(fd protoreflect.FieldDescriptor, v protoreflect.Value) string {
+		if fd.Kind() == protoreflect.EnumKind {
+			if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
+				return string(ev.Name())
+			}
+			return strconv.Itoa(int(v.Enum()))
+		}
+		if fm, ok := v.Interface().(protoreflect.Message); ok {
+			return strings.Join(fm.Interface().(*fieldmaskpb.FieldMask).GetPaths(), ",")
+		}
+		return v.String()
+	}
+	req.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if slices.Contains(skip, fd.Name()) {
+			return true
+		}
+		if fd.IsList() {
+			for i := 0; i < v.List().Len(); i++ {
+				q.Add(fd.JSONName(), scalar(fd, v.List().Get(i)))
+			}
+			return true
+		}
+		q.Set(fd.JSONName(), scalar(fd, v))
+		return true
+	})
+	return q
+}
+
+// bodyWithout returns a copy of req with the named fields cleared: the
+// body of a `body: "*"` rule, without what the path carries.
+func bodyWithout(req proto.Message, fields ...protoreflect.Name) proto.Message {
+	c := proto.Clone(req)
+	for _, f := range fields {
+		c.ProtoReflect().Clear(c.ProtoReflect().Descriptor().Fields().ByName(f))
+	}
+	return c
+}
+
+func (r restSupport) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	out := &famiv1.SupportEntry{}
+	return out, r.s.call(ctx, http.MethodPost, "/v1/"+req.GetParent()+"/supportEntries", supportQuery(req, "parent", "support_entry"), req.GetSupportEntry(), out)
+}
+
+func (r restSupport) GetSupportEntry(ctx context.Context, req *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	out := &famiv1.SupportEntry{}
+	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetName(), nil, nil, out)
+}
+
+func (r restSupport) ListSupportEntries(ctx context.Context, req *famiv1.ListSupportEntriesRequest) (*famiv1.ListSupportEntriesResponse, error) {
+	out := &famiv1.ListSupportEntriesResponse{}
+	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetParent()+"/supportEntries", supportQuery(req, "parent"), nil, out)
+}
+
+func (r restSupport) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	out := &famiv1.SupportEntry{}
+	return out, r.s.call(ctx, http.MethodPatch, "/v1/"+req.GetSupportEntry().GetName(), supportQuery(req, "support_entry"), req.GetSupportEntry(), out)
+}
+
+func (r restSupport) DeleteSupportEntry(ctx context.Context, req *famiv1.DeleteSupportEntryRequest) error {
+	return r.s.call(ctx, http.MethodDelete, "/v1/"+req.GetName(), supportQuery(req, "name"), nil, nil)
+}
+
+func (r restSupport) BatchApproveSupportEntries(ctx context.Context, req *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error) {
+	out := &famiv1.BatchApproveSupportEntriesResponse{}
+	return out, r.s.call(ctx, http.MethodPost, "/v1/"+req.GetParent()+"/supportEntries:batchApprove", nil, bodyWithout(req, "parent"), out)
+}
+
+func (r restSupport) RejectSupportEntry(ctx context.Context, req *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	out := &famiv1.SupportEntry{}
+	return out, r.s.call(ctx, http.MethodPost, "/v1/"+req.GetName()+":reject", nil, bodyWithout(req, "name"), out)
+}
+
+func (r restSupport) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodRequest) (*famiv1.ClosedPeriod, error) {
+	out := &famiv1.ClosedPeriod{}
+	return out, r.s.call(ctx, http.MethodPost, "/v1/"+req.GetParent()+"/closedPeriods", supportQuery(req, "parent", "closed_period"), req.GetClosedPeriod(), out)
+}
+
+func (r restSupport) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
+	out := &famiv1.ClosedPeriod{}
+	return out, r.s.call(ctx, http.MethodPost, "/v1/"+req.GetName()+":reopen", nil, bodyWithout(req, "name"), out)
+}
+
+func (r restSupport) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error) {
+	out := &famiv1.ListClosedPeriodsResponse{}
+	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetParent()+"/closedPeriods", supportQuery(req, "parent"), nil, out)
+}
+
+func (r restSupport) SummarizeSupportEntries(ctx context.Context, req *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error) {
+	out := &famiv1.SummarizeSupportEntriesResponse{}
+	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetParent()+"/supportEntries:summarize", supportQuery(req, "parent"), nil, out)
+}
+
+// ExportSupportEntries downloads the CSV, checks its framing and returns
+// its rows (every page: the download follows the page tokens itself).
+func (r restSupport) ExportSupportEntries(ctx context.Context, req *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error) {
+	path := "/v1/" + req.GetParent() + "/supportEntries:export"
+	res, err := r.s.send(ctx, http.MethodGet, path, supportQuery(req, "parent"), nil)
+	if err != nil {
+		return nil, err
+	}
+	if res.Status != http.StatusOK {
+		return nil, problemError(http.MethodGet, path, res)
+	}
+	return parseCSVExport(res)
+}
+
+// parseCSVExport checks an export's media type and framing (UTF-8 BOM,
+// CRLF line ends) and parses it.
+func parseCSVExport(res *restResponse) (*famiv1.ExportSupportEntriesResponse, error) {
+	if mt, params, _ := mime.ParseMediaType(res.ContentType); mt != "text/csv" || params["charset"] != "utf-8" {
+		return nil, fmt.Errorf("export: Content-Type %q, want text/csv; charset=utf-8", res.ContentType)
+	}
+	body, ok := bytes.CutPrefix(res.Body, []byte("\xef\xbb\xbf"))
+	if !ok {
+		return nil, fmt.Errorf("export: no UTF-8 byte-order mark")
+	}
+	inQuotes := false
+	for i, c := range body {
+		switch {
+		case c == '"':
+			inQuotes = !inQuotes
+		case c == '\n' && !inQuotes && (i == 0 || body[i-1] != '\r'):
+			return nil, fmt.Errorf("export: the record ending at byte %d ends with a bare LF, not CRLF", i)
+		}
+	}
+	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil || len(rows) == 0 {
+		return nil, fmt.Errorf("export: %v (%d rows)", err, len(rows))
+	}
+	out := &famiv1.ExportSupportEntriesResponse{Header: rows[0]}
+	for _, row := range rows[1:] {
+		out.Rows = append(out.Rows, &famiv1.ExportRow{Values: row})
+	}
+	return out, nil
+}
+
+// --- the scenario ---
+
+func supportEntryName(id string) string { return lombardia + "/supportEntries/" + id }
+
+// The principals of the support scenario.
+var (
+	supportConsultant  = auth.TokenSpec{Subject: "acct:lombardia:mrossi", Role: principal.Consultant, Region: "lombardia", Name: "Mario Rossi"}
+	supportConsultant2 = auth.TokenSpec{Subject: "acct:lombardia:lbianchi", Role: principal.Consultant, Region: "lombardia", Name: "Laura Bianchi"}
+	supportMinistry    = auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry, Name: "Ministero"}
+)
+
+// TestSupportEverySurface runs the support-hours scenario through grpc-go,
+// Connect, gRPC-Web and REST, each against its own server, and requires
+// the four transcripts to be identical.
+func TestSupportEverySurface(t *testing.T) {
+	var (
+		mu          sync.Mutex
+		transcripts = map[string][]string{}
+	)
+	t.Run("surface", func(t *testing.T) {
+		for _, kind := range surfaceKinds {
+			t.Run(kind, func(t *testing.T) {
+				t.Parallel()
+				ts := startServer(t, server.Config{})
+				sc := &supportScenario{t: t, ctx: t.Context(), registry: newSurface(t, ts, kind),
+					admin:       newSupportClient(t, ts, kind, ts.token),
+					consultant:  newSupportClient(t, ts, kind, ts.mintToken(supportConsultant)),
+					consultant2: newSupportClient(t, ts, kind, ts.mintToken(supportConsultant2)),
+					ministry:    newSupportClient(t, ts, kind, ts.mintToken(supportMinistry)),
+					anonymous:   newSupportClient(t, ts, kind, ""),
+				}
+				defer func() {
+					mu.Lock()
+					transcripts[kind] = sc.transcript
+					mu.Unlock()
+				}()
+				sc.run()
+			})
+		}
+	})
+	want := transcripts[surfaceKinds[0]]
+	if len(want) == 0 {
+		t.Fatalf("the %s scenario recorded nothing", surfaceKinds[0])
+	}
+	for _, kind := range surfaceKinds[1:] {
+		if d := diffLines(want, transcripts[kind]); d != "" {
+			t.Errorf("the %s transcript differs from the %s one (-%s +%s):\n%s", kind, surfaceKinds[0], surfaceKinds[0], kind, d)
+		}
+	}
+	if t.Failed() || testing.Verbose() {
+		t.Logf("%s transcript:\n%s", surfaceKinds[0], strings.Join(want, "\n"))
+	}
+}
+
+type supportScenario struct {
+	t   *testing.T
+	ctx context.Context
+	// registry calls the registry as the region admin.
+	registry                                             surface
+	admin, consultant, consultant2, ministry, anonymous supportClient
+	transcript                                           []string
+}
+
+func (sc *supportScenario) record(format string, args ...any) {
+	sc.transcript = append(sc.transcript, fmt.Sprintf(format, args...))
+}
+
+// ok records a step that must succeed, with its result without times.
+func (sc *supportScenario) ok(step string, err error, res proto.Message) bool {
+	sc.t.Helper()
+	if err != nil {
+		sc.t.Errorf("%s: got error %v, want success", step, err)
+		sc.record("%s: ERROR %v", step, err)
+		return false
+	}
+	sc.record("%s: OK %s", step, supportBrief(res))
+	return true
+}
+
+func (sc *supportScenario) must(step string, err error, res proto.Message) {
+	sc.t.Helper()
+	if !sc.ok(step, err, res) {
+		sc.t.FailNow()
+	}
+}
+
+// fails records a step that must fail with want.
+func (sc *supportScenario) fails(step string, err error, want wantErr) {
+	sc.t.Helper()
+	checkErr(sc.t, step, err, want)
+	e, ok := asCallError(err)
+	if !ok {
+		sc.record("%s: %v", step, err)
+		return
+	}
+	httpStatus := e.HTTPStatus
+	if httpStatus == 0 {
+		httpStatus = runtime.HTTPStatusFromCode(e.Code)
+	}
+	sc.record("%s: %s http=%d reason=%s fields=%v detail=%q", step, upperSnake(e.Code), httpStatus, e.Reason, e.Fields, e.Message)
+}
+
+// supportBrief renders m for a transcript without the times that differ
+// between servers (create, update, review and reopen times).
+func supportBrief(m proto.Message) string {
+	if m == nil {
+		return "null"
+	}
+	c := proto.Clone(m)
+	clearSupportTimes(c.ProtoReflect())
+	b, err := protojson.Marshal(c)
+	if err != nil {
+		return fmt.Sprintf("<%v>", err)
+	}
+	var buf bytes.Buffer
+	json.Compact(&buf, b)
+	return buf.String()
+}
+
+func clearSupportTimes(m protoreflect.Message) {
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.Message() != nil && fd.Message().FullName() == "google.protobuf.Timestamp":
+			m.Clear(fd)
+		case fd.IsList() && fd.Message() != nil:
+			for i := 0; i < v.List().Len(); i++ {
+				clearSupportTimes(v.List().Get(i).Message())
+			}
+		case fd.Message() != nil && !fd.IsMap():
+			clearSupportTimes(v.Message())
+		}
+		return true
+	})
+}
+
+// exportBrief renders an export without the columns of times.
+func exportBrief(res *famiv1.ExportSupportEntriesResponse) string {
+	var skip []int
+	for i, h := range res.GetHeader() {
+		if strings.HasSuffix(h, "_time") {
+			skip = append(skip, i)
+		}
+	}
+	var lines []string
+	for _, r := range append([]*famiv1.ExportRow{{Values: res.GetHeader()}}, res.GetRows()...) {
+		var cells []string
+		for i, v := range r.GetValues() {
+			if !slices.Contains(skip, i) {
+				cells = append(cells, v)
+			}
+		}
+		lines = append(lines, strings.Join(cells, "|"))
+	}
+	return strings.Join(lines, " / ")
+}
+
+func (sc *supportScenario) run() {
+	t, ctx := sc.t, sc.ctx
+	c, c2, admin := sc.consultant, sc.consultant2, sc.admin
+
+	// Two networks for the support to go to.
+	for _, id := range []string{"udp-nord", "udp-sud"} {
+		_, err := sc.registry.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: id,
+			Partner: &famiv1.Partner{DisplayName: "Ufficio di Piano " + id, Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}})
+		if err != nil {
+			t.Fatalf("create partner %s: %v", id, err)
+		}
+		_, err = sc.registry.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-" + id[4:], Network: &famiv1.Network{
+			DisplayName: "Rete " + id[4:], LeadPartner: partnerName(id),
+			Members: []*famiv1.Member{{Partner: partnerName(id), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
+		if err != nil {
+			t.Fatalf("create network: %v", err)
+		}
+	}
+	nord, sud := networkName("rete-nord"), networkName("rete-sud")
+	entry := func(network, date string, minutes int32, activity famiv1.SupportActivity) *famiv1.SupportEntry {
+		return &famiv1.SupportEntry{Network: network, Date: date, DurationMinutes: minutes, Activity: activity, Mode: famiv1.SupportMode_SUPPORT_MODE_IN_PERSON,
+			OperatorsReached: []*famiv1.OperatorsReached{{Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_CULTURAL_MEDIATOR, Count: 2}}}
+	}
+	create := func(cl supportClient, id string, se *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
+		return cl.CreateSupportEntry(ctx, &famiv1.CreateSupportEntryRequest{Parent: lombardia, SupportEntryId: id, SupportEntry: se})
+	}
+
+	// Log: the consultants' entries of Q1 and April 2021.
+	logged := map[string]*famiv1.SupportEntry{}
+	for _, l := range []struct {
+		by supportClient
+		id string
+		e  *famiv1.SupportEntry
+	}{
+		{c, "e1", entry(nord, "2021-02-03", 120, famiv1.SupportActivity_SUPPORT_ACTIVITY_PROJECT_FOCUS)},
+		{c, "e2", entry(sud, "2021-03-15", 90, famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP)},
+		{c, "e3", entry(nord, "2021-03-20", 60, famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP)},
+		{c, "e4", entry(sud, "2021-03-25", 45, famiv1.SupportActivity_SUPPORT_ACTIVITY_COMMUNICATION)},
+		{c, "e5", entry(sud, "2021-04-02", 180, famiv1.SupportActivity_SUPPORT_ACTIVITY_NETWORK_DEVELOPMENT)},
+		{c2, "f1", entry(nord, "2021-02-03", 240, famiv1.SupportActivity_SUPPORT_ACTIVITY_PROJECT_FOCUS)},
+	} {
+		res, err := create(l.by, l.id, l.e)
+		sc.must("log "+l.id, err, res)
+		logged[l.id] = res
+	}
+	if e1 := logged["e1"]; e1.GetConsultant() != supportConsultant.Subject || e1.GetConsultantDisplayName() != "Mario Rossi" ||
+		e1.GetState() != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED || e1.GetCreateTime() == nil {
+		t.Errorf("log e1: got %v, want the caller as consultant, SUBMITTED, stamped", e1)
+	}
+
+	// Edit, guarded by the etag just read; the same etag again is stale.
+	edit := &famiv1.UpdateSupportEntryRequest{
+		SupportEntry: &famiv1.SupportEntry{Name: supportEntryName("e3"), DurationMinutes: 75, Notes: "Laboratorio sul modello di mediazione", Etag: logged["e3"].GetEtag()},
+		UpdateMask:   &fieldmaskpb.FieldMask{Paths: []string{"duration_minutes", "notes"}},
+	}
+	res, err := c.UpdateSupportEntry(ctx, edit)
+	if sc.ok("edit e3", err, res) && (res.GetDurationMinutes() != 75 || res.GetEtag() == logged["e3"].GetEtag()) {
+		t.Errorf("edit e3: got %v, want 75 minutes and a new etag", res)
+	}
+	_, err = c.UpdateSupportEntry(ctx, edit)
+	sc.fails("edit e3 with a stale etag", err, wantErr{codes.Aborted, "ETAG_MISMATCH", nil})
+
+	// Refused with the field named, and nothing written.
+	future := time.Now().In(rome(t)).AddDate(0, 0, 2).Format("2006-01-02")
+	for _, r := range []struct {
+		step  string
+		entry *famiv1.SupportEntry
+		field string
+	}{
+		{"log zero minutes", entry(nord, "2021-04-06", 0, famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP), "support_entry.duration_minutes"},
+		{"log negative minutes", entry(nord, "2021-04-06", -30, famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP), "support_entry.duration_minutes"},
+		{"log 50 minutes, not a multiple of 15", entry(nord, "2021-04-06", 50, famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP), "support_entry.duration_minutes"},
+		{"log a 13th hour on 2021-02-03", entry(sud, "2021-02-03", 615, famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP), "support_entry.duration_minutes"},
+		{"log a future date", entry(nord, future, 60, famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP), "support_entry.date"},
+		{"log for an unknown network", entry(networkName("rete-ovest"), "2021-04-06", 60, famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP), "support_entry.network"},
+	} {
+		_, err := create(c, "", r.entry)
+		sc.fails(r.step, err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{r.field}})
+	}
+	// The other consultant's 2021-02-03 does not count against this one's.
+	res, err = create(c, "e6", entry(sud, "2021-02-03", 600, famiv1.SupportActivity_SUPPORT_ACTIVITY_NETWORK_ACCOMPANIMENT))
+	sc.ok("log the rest of 2021-02-03: 12 hours in all", err, res)
+
+	// Another consultant's entry, and approvals, are not a consultant's.
+	_, err = c2.UpdateSupportEntry(ctx, &famiv1.UpdateSupportEntryRequest{
+		SupportEntry: &famiv1.SupportEntry{Name: supportEntryName("e1"), Notes: "mine"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"notes"}}})
+	sc.fails("edit another consultant's entry", err, wantErr{codes.PermissionDenied, "NOT_OWN_ENTRY", nil})
+	err = c2.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e1")})
+	sc.fails("delete another consultant's entry", err, wantErr{codes.PermissionDenied, "NOT_OWN_ENTRY", nil})
+	_, err = c2.GetSupportEntry(ctx, &famiv1.GetSupportEntryRequest{Name: supportEntryName("e1")})
+	sc.fails("read another consultant's entry", err, wantErr{codes.PermissionDenied, "NOT_OWN_ENTRY", nil})
+	_, err = c.BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: lombardia, Names: []string{supportEntryName("e1")}})
+	sc.fails("a consultant approves", err, wantErr{codes.PermissionDenied, "ROLE_NOT_ALLOWED", nil})
+	_, err = sc.anonymous.ListSupportEntries(ctx, &famiv1.ListSupportEntriesRequest{Parent: lombardia})
+	sc.fails("list without a token", err, wantErr{codes.Unauthenticated, "TOKEN_REQUIRED", nil})
+
+	// The region approves a batch and rejects one, with a reason.
+	approved, err := admin.BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: lombardia,
+		Names: []string{supportEntryName("e1"), supportEntryName("e2"), supportEntryName("f1"), supportEntryName("e6")}, Reason: "Verificato"})
+	sc.must("approve e1, e2, f1, e6", err, approved)
+	_, err = admin.BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: lombardia, Names: []string{supportEntryName("e3"), supportEntryName("e1")}})
+	sc.fails("approve a batch with an approved entry: nothing approved", err, wantErr{codes.FailedPrecondition, "ENTRY_NOT_SUBMITTED", nil})
+	_, err = admin.RejectSupportEntry(ctx, &famiv1.RejectSupportEntryRequest{Name: supportEntryName("e3")})
+	sc.fails("reject without a reason", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"reason"}})
+	res, err = admin.RejectSupportEntry(ctx, &famiv1.RejectSupportEntryRequest{Name: supportEntryName("e3"), Reason: "Attività non svolta con la rete"})
+	sc.ok("reject e3", err, res)
+	_, err = c.UpdateSupportEntry(ctx, &famiv1.UpdateSupportEntryRequest{
+		SupportEntry: &famiv1.SupportEntry{Name: supportEntryName("e1"), Notes: "late"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"notes"}}})
+	sc.fails("edit an approved entry", err, wantErr{codes.FailedPrecondition, "ENTRY_NOT_SUBMITTED", nil})
+
+	// The region closes Q1 2021; e4 is still SUBMITTED inside it.
+	q1, err := admin.ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: lombardia, ClosedPeriodId: "q1-2021",
+		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2021-01-01", EndDate: "2021-03-31", Reason: "Trimestre rendicontato"}})
+	sc.must("close Q1 2021", err, q1)
+	_, err = c.ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: lombardia, ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2021-04-01", EndDate: "2021-06-30"}})
+	sc.fails("a consultant closes a period", err, wantErr{codes.PermissionDenied, "ROLE_NOT_ALLOWED", nil})
+	_, err = create(c, "e7", entry(nord, "2021-03-10", 60, famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP))
+	sc.fails("log inside the closed quarter", err, wantErr{codes.FailedPrecondition, "PERIOD_CLOSED", []string{"support_entry.date"}})
+	_, err = c.UpdateSupportEntry(ctx, &famiv1.UpdateSupportEntryRequest{
+		SupportEntry: &famiv1.SupportEntry{Name: supportEntryName("e4"), DurationMinutes: 60}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"duration_minutes"}}})
+	sc.fails("edit an entry inside the closed quarter", err, wantErr{codes.FailedPrecondition, "PERIOD_CLOSED", nil})
+	_, err = c.UpdateSupportEntry(ctx, &famiv1.UpdateSupportEntryRequest{
+		SupportEntry: &famiv1.SupportEntry{Name: supportEntryName("e5"), Date: "2021-03-31"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"date"}}})
+	sc.fails("move an entry into the closed quarter", err, wantErr{codes.FailedPrecondition, "PERIOD_CLOSED", []string{"support_entry.date"}})
+	err = c.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e4")})
+	sc.fails("delete an entry inside the closed quarter", err, wantErr{codes.FailedPrecondition, "PERIOD_CLOSED", nil})
+	_, err = admin.BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: lombardia, Names: []string{supportEntryName("e4")}})
+	sc.fails("approve an entry inside the closed quarter", err, wantErr{codes.FailedPrecondition, "PERIOD_CLOSED", nil})
+	res, err = c.UpdateSupportEntry(ctx, &famiv1.UpdateSupportEntryRequest{
+		SupportEntry: &famiv1.SupportEntry{Name: supportEntryName("e5"), Mode: famiv1.SupportMode_SUPPORT_MODE_HYBRID}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"mode"}}})
+	sc.ok("edit an April entry", err, res)
+
+	// Summaries by activity and by month, for the region and the
+	// ministry; a consultant's summary is their own.
+	summarize := func(cl supportClient, step string, gb famiv1.SupportGroupBy, states ...famiv1.SupportEntryState) *famiv1.SummarizeSupportEntriesResponse {
+		res, err := cl.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: lombardia, StartDate: "2021-01-01", EndDate: "2021-06-30", GroupBy: gb, States: states})
+		sc.ok(step, err, res)
+		return res
+	}
+	approvedOnly := famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_APPROVED
+	byActivity := summarize(admin, "summary by activity, approved", famiv1.SupportGroupBy_SUPPORT_GROUP_BY_ACTIVITY, approvedOnly)
+	if tot := byActivity.GetTotals(); tot.GetTotalMinutes() != 120+90+240+600 || tot.GetEntries() != 4 || tot.GetDistinctNetworks() != 2 || len(byActivity.GetGroups()) != 3 {
+		t.Errorf("summary by activity: got %v", byActivity)
+	}
+	byMonth := summarize(admin, "summary by month", famiv1.SupportGroupBy_SUPPORT_GROUP_BY_MONTH)
+	if keys := groupKeys(byMonth); !slices.Equal(keys, []string{"2021-02", "2021-03", "2021-04"}) || byMonth.GetTotals().GetTotalMinutes() != 120+90+45+180+240+600 {
+		t.Errorf("summary by month: got %v", byMonth)
+	}
+	summarize(sc.ministry, "the ministry's summary by network", famiv1.SupportGroupBy_SUPPORT_GROUP_BY_NETWORK)
+	own := summarize(c2, "a consultant's own summary by consultant", famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT)
+	if keys := groupKeys(own); !slices.Equal(keys, []string{supportConsultant2.Subject}) || own.GetGroups()[0].GetDisplayName() != "Laura Bianchi" {
+		t.Errorf("a consultant's own summary: got %v", own)
+	}
+	_, err = sc.ministry.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: lombardia, StartDate: "2021-01-01", EndDate: "2021-06-30",
+		GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT})
+	sc.fails("the ministry's summary by consultant", err, wantErr{codes.PermissionDenied, "CONSULTANT_DETAIL_NOT_ALLOWED", nil})
+	_, err = admin.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: lombardia, StartDate: "2021-06-30", EndDate: "2021-01-01"})
+	sc.fails("a summary of a backwards range", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"end_date"}})
+
+	// Lists: the region sees everything by date; a consultant their own.
+	all, err := admin.ListSupportEntries(ctx, &famiv1.ListSupportEntriesRequest{Parent: lombardia})
+	if sc.ok("list every entry", err, all) && !slices.Equal(names(all.GetSupportEntries()), []string{
+		supportEntryName("e1"), supportEntryName("e6"), supportEntryName("f1"), supportEntryName("e2"), supportEntryName("e3"), supportEntryName("e4"), supportEntryName("e5")}) {
+		t.Errorf("list every entry: got %q", names(all.GetSupportEntries()))
+	}
+	mine, err := c2.ListSupportEntries(ctx, &famiv1.ListSupportEntriesRequest{Parent: lombardia})
+	if sc.ok("a consultant lists their own", err, mine) && !slices.Equal(names(mine.GetSupportEntries()), []string{supportEntryName("f1")}) {
+		t.Errorf("a consultant lists their own: got %q", names(mine.GetSupportEntries()))
+	}
+	page, err := admin.ListSupportEntries(ctx, &famiv1.ListSupportEntriesRequest{Parent: lombardia, PageSize: 2,
+		States: []famiv1.SupportEntryState{famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED}, StartDate: "2021-03-01"})
+	sc.ok("list submitted entries from March, two a page", err, page)
+
+	// Exports: the summary by month (the REST surface downloads the CSV)
+	// and the entries of one network.
+	exp, err := admin.ExportSupportEntries(ctx, &famiv1.ExportSupportEntriesRequest{Parent: lombardia, GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_MONTH, StartDate: "2021-01-01", EndDate: "2021-06-30"})
+	if err != nil {
+		t.Errorf("export the summary by month: %v", err)
+	}
+	sc.record("export the summary by month: %s", exportBrief(exp))
+	exp, err = admin.ExportSupportEntries(ctx, &famiv1.ExportSupportEntriesRequest{Parent: lombardia, Network: nord})
+	if err != nil {
+		t.Errorf("export rete-nord's entries: %v", err)
+	}
+	sc.record("export rete-nord's entries: %s", exportBrief(exp))
+	_, err = sc.ministry.ExportSupportEntries(ctx, &famiv1.ExportSupportEntriesRequest{Parent: lombardia})
+	sc.fails("the ministry exports entries", err, wantErr{codes.PermissionDenied, "SUMMARIES_ONLY", nil})
+
+	// Reopening is explicit, recorded, and lets the entry go.
+	periods, err := c.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: lombardia})
+	sc.ok("list closed periods", err, periods)
+	_, err = admin.ReopenPeriod(ctx, &famiv1.ReopenPeriodRequest{Name: q1.GetName()})
+	sc.fails("reopen without a reason", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"reason"}})
+	reopened, err := admin.ReopenPeriod(ctx, &famiv1.ReopenPeriodRequest{Name: q1.GetName(), Reason: "Correzione richiesta dal consulente", Etag: q1.GetEtag()})
+	sc.ok("reopen Q1 2021", err, reopened)
+	err = c.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e4")})
+	if err != nil {
+		t.Errorf("delete e4 after reopening: %v", err)
+	}
+	sc.record("delete e4 after reopening: %v", err)
+	periods, err = admin.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: lombardia, ShowReopened: true})
+	sc.ok("list closed periods with the reopened", err, periods)
+}
+
+func groupKeys(res *famiv1.SummarizeSupportEntriesResponse) []string {
+	var out []string
+	for _, g := range res.GetGroups() {
+		out = append(out, g.GetKey())
+	}
+	return out
+}
+
+func rome(t *testing.T) *time.Location {
+	loc, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		t.Fatalf("load Europe/Rome: %v", err)
+	}
+	return loc
+}
+
+// TestSupportCSVExport checks the REST download itself: headers, framing,
+// a multi-page export in one file, and errors as problem documents before
+// any byte of CSV.
+func TestSupportCSVExport(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	admin := newSurface(t, ts, "rest")
+	if _, err := admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp", Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete", Network: &famiv1.Network{DisplayName: "Rete",
+		LeadPartner: partnerName("udp"), Members: []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
+		t.Fatal(err)
+	}
+	consultant := newSupportClient(t, ts, "connect", ts.mintToken(supportConsultant))
+	const n = 1203 // more than one page of the export
+	for i := 0; i < n; i++ {
+		_, err := consultant.CreateSupportEntry(ctx, &famiv1.CreateSupportEntryRequest{Parent: lombardia, SupportEntryId: fmt.Sprintf("e%04d", i), SupportEntry: &famiv1.SupportEntry{
+			Network: networkName("rete"), Date: time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i).Format("2006-01-02"), DurationMinutes: 30,
+			Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP, Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE, Notes: "Riunione, \"tavolo\" n. " + strconv.Itoa(i)}})
+		if err != nil {
+			t.Fatalf("log entry %d: %v", i, err)
+		}
+	}
+
+	rs := newRESTSurface(t, ts, ts.token)
+	res, err := rs.send(ctx, http.MethodGet, "/v1/regions/lombardia/supportEntries:export", url.Values{"startDate": {"2019-01-01"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := parseCSVExport(res)
+	if err != nil {
+		t.Fatalf("%v; body starts %q", err, res.Body[:min(len(res.Body), 200)])
+	}
+	if len(exp.GetRows()) != n || exp.GetRows()[n-1].GetValues()[0] != supportEntryName(fmt.Sprintf("e%04d", n-1)) {
+		t.Errorf("export: %d rows, last %v; want %d, the last entry last", len(exp.GetRows()), exp.GetRows()[len(exp.GetRows())-1].GetValues(), n)
+	}
+	if !bytes.Contains(res.Body, []byte("\"Riunione, \"\"tavolo\"\" n. 7\"\r\n")) && !bytes.Contains(res.Body, []byte("\"Riunione, \"\"tavolo\"\" n. 7\",")) {
+		t.Errorf("the notes are not quoted as RFC 4180 says")
+	}
+
+	// The summary, with its file name.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.httpURL()+"/v1/regions/lombardia/supportEntries:export?groupBy=SUPPORT_GROUP_BY_QUARTER&startDate=2019-01-01&endDate=2022-12-31", nil)
+	req.Header.Set("Authorization", "Bearer "+ts.token)
+	hres, err := newHTTPClient(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hres.Body.Close()
+	if got := hres.Header.Get("Content-Disposition"); got != `attachment; filename="support-summary-lombardia-by-quarter.csv"` {
+		t.Errorf("Content-Disposition %q", got)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		token  string
+		query  url.Values
+		status int
+		reason string
+		field  string
+	}{
+		{"no token", "", nil, http.StatusUnauthorized, "TOKEN_REQUIRED", ""},
+		{"the ministry asks for entries", ts.mintToken(supportMinistry), nil, http.StatusForbidden, "SUMMARIES_ONLY", ""},
+		{"another region", ts.mintToken(auth.TokenSpec{Subject: "v", Role: principal.RegionAdmin, Region: "veneto"}), nil, http.StatusForbidden, "OUTSIDE_REGION", ""},
+		{"a bad date", ts.token, url.Values{"startDate": {"yesterday"}}, http.StatusBadRequest, "INVALID_ARGUMENT", "start_date"},
+		{"an unknown enum", ts.token, url.Values{"groupBy": {"SUPPORT_GROUP_BY_WEEKDAY"}}, http.StatusBadRequest, "INVALID_ARGUMENT", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := newRESTSurface(t, ts, tc.token).send(ctx, http.MethodGet, "/v1/regions/lombardia/supportEntries:export", tc.query, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Status != tc.status {
+				t.Fatalf("status %d, want %d; body %s", res.Status, tc.status, res.Body)
+			}
+			e, ok := asCallError(problemError(http.MethodGet, "export", res))
+			if !ok {
+				t.Fatalf("not a problem document: %s", res.Body)
+			}
+			if tc.reason != "" && e.Reason != tc.reason || tc.field != "" && !slices.Contains(e.Fields, tc.field) {
+				t.Errorf("got %v, want reason %s naming %q", e, tc.reason, tc.field)
+			}
+		})
+	}
+}

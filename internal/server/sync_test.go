@@ -1,0 +1,272 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"testing"
+
+	"connectrpc.com/connect"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/sdk"
+)
+
+// feedSurface calls the SyncService and AdminService, streams included,
+// on one surface. Errors come back as *callError like every surface's.
+type feedSurface interface {
+	ListChanges(ctx context.Context, r *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error)
+	CompactChanges(ctx context.Context, r *famiv1.CompactChangesRequest) (*famiv1.CompactChangesResponse, error)
+	// WatchFirst opens a watch and returns its first response.
+	WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*famiv1.WatchResponse, error)
+	// Backup downloads a region's backup and returns its first message
+	// (revision and size) with the whole file in Data.
+	Backup(ctx context.Context, r *famiv1.BackupRegionRequest) (*famiv1.BackupRegionResponse, error)
+}
+
+func newFeedSurface(t *testing.T, ts *testServer, kind, token string) feedSurface {
+	t.Helper()
+	switch kind {
+	case "grpc":
+		conn := dialFeedGRPCAs(t, ts, token)
+		t.Cleanup(func() { conn.Close() })
+		return grpcFeed{famiv1.NewSyncServiceClient(conn), famiv1.NewAdminServiceClient(conn)}
+	case "connect", "grpcweb":
+		var opts []connect.ClientOption
+		if kind == "grpcweb" {
+			opts = append(opts, connect.WithGRPCWeb())
+		}
+		opts = append(opts, connect.WithInterceptors(sdk.Bearer(token)))
+		hc := newHTTPClient(t)
+		return connectFeed{famiv1connect.NewSyncServiceClient(hc, ts.httpURL(), opts...), famiv1connect.NewAdminServiceClient(hc, ts.httpURL(), opts...)}
+	case "rest":
+		return restFeed{newRESTSurface(t, ts, token)}
+	}
+	t.Fatalf("unknown surface %q", kind)
+	return nil
+}
+
+// dialFeedGRPC connects to ts's gRPC port with ts's token on unary and
+// streaming calls.
+func dialFeedGRPC(t *testing.T, ts *testServer) *grpc.ClientConn {
+	return dialFeedGRPCAs(t, ts, ts.token)
+}
+
+func dialFeedGRPCAs(t *testing.T, ts *testServer, token string) *grpc.ClientConn {
+	t.Helper()
+	md := func(ctx context.Context) context.Context {
+		if token == "" {
+			return ctx
+		}
+		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+	}
+	conn, err := grpc.NewClient(ts.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			return invoker(md(ctx), method, req, reply, cc, opts...)
+		}),
+		grpc.WithStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			return streamer(md(ctx), desc, cc, method, opts...)
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+type grpcFeed struct {
+	sync  famiv1.SyncServiceClient
+	admin famiv1.AdminServiceClient
+}
+
+func (f grpcFeed) ListChanges(ctx context.Context, r *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error) {
+	res, err := f.sync.ListChanges(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (f grpcFeed) CompactChanges(ctx context.Context, r *famiv1.CompactChangesRequest) (*famiv1.CompactChangesResponse, error) {
+	res, err := f.admin.CompactChanges(ctx, r)
+	return res, grpcErr(err)
+}
+
+func (f grpcFeed) WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*famiv1.WatchResponse, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := f.sync.Watch(ctx, r)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	res, err := stream.Recv()
+	return res, grpcErr(err)
+}
+
+func (f grpcFeed) Backup(ctx context.Context, r *famiv1.BackupRegionRequest) (*famiv1.BackupRegionResponse, error) {
+	stream, err := f.admin.BackupRegion(ctx, r)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	var first *famiv1.BackupRegionResponse
+	var data []byte
+	for {
+		m, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, grpcErr(err)
+		}
+		if first == nil {
+			first = m
+		}
+		data = append(data, m.GetData()...)
+	}
+	first.Data = data
+	return first, nil
+}
+
+type connectFeed struct {
+	sync  famiv1connect.SyncServiceClient
+	admin famiv1connect.AdminServiceClient
+}
+
+func (f connectFeed) ListChanges(ctx context.Context, r *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error) {
+	res, err := f.sync.ListChanges(ctx, r)
+	return res, connectErr(err)
+}
+
+func (f connectFeed) CompactChanges(ctx context.Context, r *famiv1.CompactChangesRequest) (*famiv1.CompactChangesResponse, error) {
+	res, err := f.admin.CompactChanges(ctx, r)
+	return res, connectErr(err)
+}
+
+func (f connectFeed) WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*famiv1.WatchResponse, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := f.sync.Watch(ctx, r)
+	if err != nil {
+		return nil, connectErr(err)
+	}
+	defer stream.Close()
+	if !stream.Receive() {
+		return nil, connectErr(stream.Err())
+	}
+	return stream.Msg(), nil
+}
+
+func (f connectFeed) Backup(ctx context.Context, r *famiv1.BackupRegionRequest) (*famiv1.BackupRegionResponse, error) {
+	stream, err := f.admin.BackupRegion(ctx, r)
+	if err != nil {
+		return nil, connectErr(err)
+	}
+	defer stream.Close()
+	var first *famiv1.BackupRegionResponse
+	var data []byte
+	for stream.Receive() {
+		if first == nil {
+			first = stream.Msg()
+		}
+		data = append(data, stream.Msg().GetData()...)
+	}
+	if err := stream.Err(); err != nil {
+		return nil, connectErr(err)
+	}
+	first.Data = data
+	return first, nil
+}
+
+type restFeed struct{ s *restSurface }
+
+func (f restFeed) ListChanges(ctx context.Context, r *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error) {
+	out := &famiv1.ListChangesResponse{}
+	return out, f.s.call(ctx, http.MethodGet, "/v1/"+r.GetParent()+"/changes", queryOf(r, "parent"), nil, out)
+}
+
+func (f restFeed) CompactChanges(ctx context.Context, r *famiv1.CompactChangesRequest) (*famiv1.CompactChangesResponse, error) {
+	out := &famiv1.CompactChangesResponse{}
+	return out, f.s.call(ctx, http.MethodPost, "/v1/"+r.GetParent()+"/changes:compact", nil, r, out)
+}
+
+// WatchFirst reads the first line of the newline-delimited JSON stream:
+// {"result": WatchResponse}, or {"error": google.rpc.Status} with the
+// error's HTTP status when the watch is refused.
+func (f restFeed) WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*famiv1.WatchResponse, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	res, err := f.get(ctx, "/v1/"+r.GetParent()+"/changes:watch", queryOf(r, "parent"))
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	line, err := bufio.NewReader(res.Body).ReadBytes('\n')
+	if err != nil && len(line) == 0 {
+		return nil, fmt.Errorf("watch: %v", err)
+	}
+	var chunk struct {
+		Result json.RawMessage `json:"result"`
+		Error  json.RawMessage `json:"error"`
+	}
+	if err := json.Unmarshal(line, &chunk); err != nil {
+		return nil, fmt.Errorf("watch: %q: %v", line, err)
+	}
+	if chunk.Error != nil {
+		st := &spb.Status{}
+		if err := protojson.Unmarshal(chunk.Error, st); err != nil {
+			return nil, fmt.Errorf("watch error %s: %v", chunk.Error, err)
+		}
+		ce := &callError{Code: codes.Code(st.GetCode()), HTTPStatus: res.StatusCode, Message: st.GetMessage()}
+		var details []any
+		for _, d := range st.GetDetails() {
+			if m, err := d.UnmarshalNew(); err == nil {
+				details = append(details, m)
+			}
+		}
+		ce.fromDetails(details)
+		return nil, ce
+	}
+	out := &famiv1.WatchResponse{}
+	return out, protojson.Unmarshal(chunk.Result, out)
+}
+
+// Backup downloads GET /v1/regions/{region}:backup.
+func (f restFeed) Backup(ctx context.Context, r *famiv1.BackupRegionRequest) (*famiv1.BackupRegionResponse, error) {
+	res, err := f.get(ctx, "/v1/"+r.GetName()+":backup", nil)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, problemError(http.MethodGet, r.GetName()+":backup", &restResponse{Status: res.StatusCode, ContentType: res.Header.Get("Content-Type"), Body: body, Header: res.Header})
+	}
+	rev, _ := strconv.ParseInt(res.Header.Get("X-Raccordo-Revision"), 10, 64)
+	return &famiv1.BackupRegionResponse{Revision: rev, Size: int64(len(body)), Data: body}, nil
+}
+
+func (f restFeed) get(ctx context.Context, path string, q url.Values) (*http.Response, error) {
+	u := f.s.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if f.s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+f.s.token)
+	}
+	return f.s.hc.Do(req)
+}

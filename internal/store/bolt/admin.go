@@ -1,0 +1,76 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"io"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// Compact implements store.Store. Changes are deleted in the region's
+// writer like any mutation, so compaction never races a commit.
+func (s *Store) Compact(ctx context.Context, region string, revision int64) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	w, ok := s.writers[region]
+	if !ok {
+		return 0, errs.NotFoundf("region %q not found", region)
+	}
+	var removed int64
+	err := w.do(func(btx *bbolt.Tx) error {
+		removed = 0
+		t := newTx(btx, region, s.now(), "")
+		if revision < 0 || revision > t.Revision() {
+			return errs.InvalidField("revision", "%d is not between 0 and the current revision %d", revision, t.Revision())
+		}
+		if revision <= t.Compacted() {
+			return nil
+		}
+		c := btx.Bucket(bucketChanges).Cursor()
+		end := revKey(revision)
+		for k, _ := c.First(); k != nil && bytes.Compare(k, end) <= 0; k, _ = c.First() {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			removed++
+		}
+		return btx.Bucket(bucketMeta).Put(keyCompacted, revKey(revision))
+	})
+	return removed, err
+}
+
+// Backup writes a consistent copy of region's file to w while writers
+// carry on (a bbolt read transaction sees one snapshot). It calls start
+// with the revision and size of the copy before the first byte.
+func (s *Store) Backup(ctx context.Context, region string, w io.Writer, start func(revision, size int64) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	db, err := s.db(region)
+	if err != nil {
+		return err
+	}
+	return db.View(func(btx *bbolt.Tx) error {
+		if err := start(newTx(btx, region, s.now(), "").Revision(), btx.Size()); err != nil {
+			return err
+		}
+		_, err := btx.WriteTo(w)
+		return err
+	})
+}
+
+// Changed implements store.Store.
+func (s *Store) Changed(region string) <-chan struct{} {
+	w, ok := s.writers[region]
+	if !ok {
+		return nil
+	}
+	return w.changed()
+}
+
+var _ store.Store = (*Store)(nil)

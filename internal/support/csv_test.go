@@ -1,0 +1,130 @@
+package support_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"slices"
+	"strings"
+	"testing"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
+)
+
+// readCSV checks the framing of an export (BOM, CRLF line ends) and parses
+// it.
+func readCSV(t *testing.T, b []byte) [][]string {
+	t.Helper()
+	const bom = "\xef\xbb\xbf"
+	if !bytes.HasPrefix(b, []byte(bom)) {
+		t.Fatalf("export does not start with a UTF-8 byte-order mark: %q", b[:min(len(b), 20)])
+	}
+	if !bytes.HasSuffix(b, []byte("\r\n")) {
+		t.Errorf("export does not end with CRLF")
+	}
+	// Every LF outside quoted fields ends a record with CR LF.
+	inQuotes := false
+	for i, c := range b {
+		switch {
+		case c == '"':
+			inQuotes = !inQuotes
+		case c == '\n' && !inQuotes && (i == 0 || b[i-1] != '\r'):
+			t.Errorf("bare LF at byte %d ends a record", i)
+		}
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b[len(bom):])).ReadAll()
+	if err != nil {
+		t.Fatalf("parse the export: %v", err)
+	}
+	return rows
+}
+
+func TestExportCSV(t *testing.T) {
+	e := newEnv(t, 2)
+	tricky := entry(1, "2022-03-02", 90)
+	tricky.Notes = "Rete \"Nord\", fase 1\nattività con l'UdP: à è ì ò ù"
+	tricky.Topics = []famiv1.SupportTopic{famiv1.SupportTopic_SUPPORT_TOPIC_MEDIATION_MODEL, famiv1.SupportTopic_SUPPORT_TOPIC_ENGAGEMENT_OF_TCN}
+	tricky.OperatorsReached = []*famiv1.OperatorsReached{{Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_TEACHER, Count: 3}, {Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_OTHER, Count: 1}}
+	e.mustCreate(consultantP, "tricky", tricky)
+	formula := entry(2, "2022-03-01", 30)
+	formula.Notes = "=HYPERLINK(\"http://evil\")"
+	e.mustCreate(consultantP, "formula", formula)
+	e.mustCreate(otherP, "other", entry(2, "2022-04-01", 60))
+	ok(e.svc.BatchApproveSupportEntries(e.as(adminP), &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{entryName("other")}}))(t, "approve")
+
+	t.Run("entries", func(t *testing.T) {
+		var buf bytes.Buffer
+		// Pages of two: the writer follows the page tokens.
+		if err := e.svc.WriteCSV(e.as(adminP), &buf, &famiv1.ExportSupportEntriesRequest{Parent: parent, PageSize: 2}); err != nil {
+			t.Fatal(err)
+		}
+		rows := readCSV(t, buf.Bytes())
+		header := rows[0]
+		col := func(name string) int {
+			i := slices.Index(header, name)
+			if i < 0 {
+				t.Fatalf("no column %q in %q", name, header)
+			}
+			return i
+		}
+		if len(rows) != 4 {
+			t.Fatalf("got %d rows, want a header and 3 entries:\n%s", len(rows), buf.String())
+		}
+		var names []string
+		for _, r := range rows[1:] {
+			names = append(names, r[col("name")])
+		}
+		if want := []string{entryName("formula"), entryName("tricky"), entryName("other")}; !slices.Equal(names, want) {
+			t.Errorf("rows %q, want %q (by date)", names, want)
+		}
+		r := rows[2]
+		for c, want := range map[string]string{
+			"notes": tricky.Notes, "date": "2022-03-02", "duration_minutes": "90", "hours": "1.50", "activity": "NETWORK_ACCOMPANIMENT",
+			"mode": "ONLINE", "topics": "MEDIATION_MODEL;ENGAGEMENT_OF_TCN", "operators_reached": "4", "operators_teacher": "3",
+			"operators_other": "1", "operators_udp_manager": "0", "state": "SUBMITTED", "consultant": consultantP.Subject,
+			"consultant_display_name": "Mario Rossi", "network": networkName(1),
+		} {
+			if got := r[col(c)]; got != want {
+				t.Errorf("tricky entry's %s: got %q, want %q", c, got, want)
+			}
+		}
+		if got := rows[1][col("notes")]; got != "'"+formula.Notes {
+			t.Errorf("a formula in notes: got %q, want it neutralised with an apostrophe", got)
+		}
+		if got := rows[3][col("review_time")]; !strings.HasPrefix(got, "20") || !strings.HasSuffix(got, "Z") {
+			t.Errorf("review_time %q, want an RFC 3339 UTC time", got)
+		}
+	})
+
+	t.Run("summary", func(t *testing.T) {
+		var buf bytes.Buffer
+		err := e.svc.WriteCSV(e.as(ministryP), &buf, &famiv1.ExportSupportEntriesRequest{Parent: parent, GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_MONTH,
+			StartDate: "2022-01-01", EndDate: "2022-06-30"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := readCSV(t, buf.Bytes())
+		want := [][]string{
+			{"group", "display_name", "hours", "total_minutes", "entries", "distinct_networks", "operators_reached",
+				"operators_udp_manager", "operators_cultural_mediator", "operators_teacher", "operators_social_worker",
+				"operators_project_manager", "operators_intercultural_facilitator", "operators_other"},
+			{"2022-03", "", "2.00", "120", "2", "2", "4", "0", "0", "3", "0", "0", "0", "1"},
+			{"2022-04", "", "1.00", "60", "1", "1", "0", "0", "0", "0", "0", "0", "0", "0"},
+			{"TOTAL", "", "3.00", "180", "3", "2", "4", "0", "0", "3", "0", "0", "0", "1"},
+		}
+		if !slices.EqualFunc(rows, want, slices.Equal) {
+			t.Errorf("summary export:\n got  %q\n want %q", rows, want)
+		}
+	})
+
+	t.Run("refusals write nothing", func(t *testing.T) {
+		var buf bytes.Buffer
+		err := e.svc.WriteCSV(e.as(ministryP), &buf, &famiv1.ExportSupportEntriesRequest{Parent: parent})
+		wantErr(t, "the ministry exports entries", err, errs.PermissionDenied, "SUMMARIES_ONLY")
+		err = e.svc.WriteCSV(e.as(adminP), &buf, &famiv1.ExportSupportEntriesRequest{Parent: parent, GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_ACTIVITY})
+		wantErr(t, "a summary without dates", err, errs.Invalid, "INVALID_ARGUMENT", "start_date", "end_date")
+		if buf.Len() != 0 {
+			t.Errorf("refused exports wrote %q", buf.String())
+		}
+	})
+}

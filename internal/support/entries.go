@@ -1,0 +1,459 @@
+package support
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// entryMutable lists the fields a consultant sets and may update; the rest
+// (consultant, state, review) are the server's.
+var entryMutable = []string{"network", "activity", "date", "duration_minutes", "mode", "topics", "operators_reached", "meeting", "notes"}
+
+const (
+	stateSubmitted = famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED
+	stateApproved  = famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_APPROVED
+	stateRejected  = famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_REJECTED
+)
+
+// validate checks an entry's own fields and that its network exists in
+// its region. today bounds the date.
+func (s *Service) validate(tx store.ReadTx, v *errs.Violations, e *famiv1.SupportEntry, region, today string) {
+	if e.GetNetwork() == "" {
+		v.Add("support_entry.network", "is required")
+	} else if _, ok := ref(v, "support_entry.network", e.GetNetwork(), collNetworks, region); ok {
+		if tx.Get(e.GetNetwork(), &famiv1.Network{}) != nil {
+			v.Add("support_entry.network", "network %q does not exist", e.GetNetwork())
+		}
+	}
+	check.Enum(v, "support_entry.activity", e.GetActivity(), true)
+	if _, ok := check.Date(v, "support_entry.date", e.GetDate(), true); ok {
+		switch {
+		case e.GetDate() > today:
+			v.Add("support_entry.date", "%s is in the future (today is %s)", e.GetDate(), today)
+		case e.GetDate() < firstDate:
+			v.Add("support_entry.date", "%s is before %s, the start of FAMI 2014-2020", e.GetDate(), firstDate)
+		}
+	}
+	switch d := e.GetDurationMinutes(); {
+	case d <= 0:
+		v.Add("support_entry.duration_minutes", "must be positive, got %d", d)
+	case d%minuteStep != 0:
+		v.Add("support_entry.duration_minutes", "%d is not a multiple of %d minutes", d, minuteStep)
+	case d > maxDayMinutes:
+		v.Add("support_entry.duration_minutes", "%d minutes is more than %d (12 hours), the most for one day", d, maxDayMinutes)
+	}
+	check.Enum(v, "support_entry.mode", e.GetMode(), true)
+
+	topics := map[famiv1.SupportTopic]bool{}
+	for i, t := range e.GetTopics() {
+		f := indexed("support_entry.topics", i)
+		check.Enum(v, f, t, true)
+		if topics[t] {
+			v.Add(f, "%s is listed twice", t)
+		}
+		topics[t] = true
+	}
+	roles := map[famiv1.SupportOperatorRole]bool{}
+	for i, o := range e.GetOperatorsReached() {
+		f := indexed("support_entry.operators_reached", i)
+		check.Enum(v, f+".role", o.GetRole(), true)
+		if roles[o.GetRole()] && o.GetRole() != 0 {
+			v.Add(f+".role", "%s is listed twice", o.GetRole())
+		}
+		roles[o.GetRole()] = true
+		if c := o.GetCount(); c < 1 || c > maxOperators {
+			v.Add(f+".count", "must be between 1 and %d, got %d", maxOperators, c)
+		}
+	}
+	if m := e.GetMeeting(); m != "" {
+		// Meetings are not built yet: a well-formed meeting name of the
+		// entry's region is accepted without checking that it exists.
+		// Once the meeting service exists, check it here and record the
+		// reference with registry.SetRefs-like bookkeeping.
+		ref(v, "support_entry.meeting", m, collMeetings, region)
+	}
+	check.Text(v, "support_entry.notes", e.GetNotes(), false, 4000, true)
+}
+
+func indexed(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
+}
+
+// counts reports whether an entry's minutes count towards its consultant's
+// 12 hours a day: rejected ones do not.
+func counts(e *famiv1.SupportEntry) bool { return e.GetState() != stateRejected }
+
+func dayKey(e *famiv1.SupportEntry) string {
+	return escape(e.GetConsultant()) + "\x00" + e.GetDate()
+}
+
+// dayMinutes returns the minutes the consultant of e has logged on e's day.
+func dayMinutes(tx store.ReadTx, e *famiv1.SupportEntry) int64 {
+	v, _ := tx.IndexGet(indexDayMinutes, dayKey(e))
+	n, _ := strconv.ParseInt(v, 10, 64)
+	return n
+}
+
+// checkDay records a violation when e would take its consultant's day
+// over 12 hours. e's own minutes must not be accounted yet.
+func checkDay(tx store.ReadTx, v *errs.Violations, e *famiv1.SupportEntry) {
+	if !counts(e) || e.GetDurationMinutes() <= 0 {
+		return
+	}
+	if got := dayMinutes(tx, e); got+int64(e.GetDurationMinutes()) > maxDayMinutes {
+		v.Add("support_entry.duration_minutes", "%d more minutes would bring %s's support on %s to %d minutes; at most %d (12 hours) a day are allowed, all entries together",
+			e.GetDurationMinutes(), e.GetConsultant(), e.GetDate(), got+int64(e.GetDurationMinutes()), maxDayMinutes)
+	}
+}
+
+// attrs is the value of an entry's list index keys: what list filters
+// need, so they skip entries without decoding them.
+func attrs(e *famiv1.SupportEntry) string {
+	return strconv.Itoa(int(e.GetState())) + "\x00" + strconv.Itoa(int(e.GetActivity())) + "\x00" + idOf(e.GetNetwork()) + "\x00" + escape(e.GetConsultant())
+}
+
+// account adds (sign 1) or removes (sign -1) what an entry contributes
+// besides the resource itself: aggregate cells, its consultant's day
+// minutes and the list indexes.
+func (s *Service) account(tx store.WriteTx, e *famiv1.SupportEntry, sign int64) error {
+	if !s.noAggregates {
+		if err := applyCells(tx, contributionOf(e), sign); err != nil {
+			return err
+		}
+	}
+	if counts(e) {
+		n := dayMinutes(tx, e) + sign*int64(e.GetDurationMinutes())
+		var err error
+		if n == 0 {
+			err = tx.IndexDelete(indexDayMinutes, dayKey(e))
+		} else {
+			err = tx.IndexPut(indexDayMinutes, dayKey(e), strconv.FormatInt(n, 10))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	pos := e.GetDate() + "\x00" + idOf(e.GetName())
+	byConsultant := escape(e.GetConsultant()) + "\x00" + pos
+	if sign < 0 {
+		if err := tx.IndexDelete(indexByDate, pos); err != nil {
+			return err
+		}
+		return tx.IndexDelete(indexByConsultant, byConsultant)
+	}
+	a := attrs(e)
+	if err := tx.IndexPut(indexByDate, pos, a); err != nil {
+		return err
+	}
+	return tx.IndexPut(indexByConsultant, byConsultant, a)
+}
+
+// insert writes a new, validated entry with everything it contributes.
+func (s *Service) insert(tx store.WriteTx, e *famiv1.SupportEntry) error {
+	if err := s.account(tx, e, 1); err != nil {
+		return err
+	}
+	if err := registry.SetRefs(tx, e.GetName(), nil, []string{e.GetNetwork()}); err != nil {
+		return err
+	}
+	if n := e.GetConsultantDisplayName(); n != "" {
+		key := escape(e.GetConsultant())
+		if cur, _ := tx.IndexGet(indexConsultantNames, key); cur != n {
+			if err := tx.IndexPut(indexConsultantNames, key, n); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Put(e)
+}
+
+// CreateSupportEntry implements fami.v1.SupportService.
+func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	if req.GetSupportEntry() == nil {
+		return nil, errs.InvalidField("support_entry", "is required")
+	}
+	id, err := newID("support_entry_id", req.GetSupportEntryId())
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	p := principal.From(ctx)
+	today := s.today()
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.SupportEntry, error) {
+		e := &famiv1.SupportEntry{}
+		if err := aip.ApplyMask(e, req.GetSupportEntry(), nil, entryMutable); err != nil {
+			return nil, err
+		}
+		e.Name = aip.Name(region, collEntries, id)
+		e.Consultant = p.Subject
+		e.ConsultantDisplayName = displayName(p)
+		e.State = stateSubmitted
+		var v errs.Violations
+		s.validate(tx, &v, e, region, today)
+		if len(v) == 0 {
+			checkDay(tx, &v, e)
+		}
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		if err := closedOn(tx, e.GetDate(), "support_entry.date"); err != nil {
+			return nil, err
+		}
+		if tx.Get(e.Name, &famiv1.SupportEntry{}) == nil {
+			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", e.Name)
+		}
+		return e, s.insert(tx, e)
+	})
+}
+
+// GetSupportEntry implements fami.v1.SupportService.
+func (s *Service) GetSupportEntry(ctx context.Context, req *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	region, err := name("name", req.GetName(), collEntries)
+	if err != nil {
+		return nil, err
+	}
+	e := &famiv1.SupportEntry{}
+	if err := s.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), e) }); err != nil {
+		return nil, err
+	}
+	if p := principal.From(ctx); p.Role == principal.Consultant && e.GetConsultant() != p.Subject {
+		return nil, notOwn(e.GetName())
+	}
+	return e, nil
+}
+
+// editable checks that the caller may change or delete cur: its own
+// consultant, the version read, still SUBMITTED, outside closed periods.
+func editable(tx store.ReadTx, p principal.Principal, cur *famiv1.SupportEntry, etag string) error {
+	if cur.GetConsultant() != p.Subject {
+		return notOwn(cur.GetName())
+	}
+	if err := store.CheckEtag(cur, etag); err != nil {
+		return err
+	}
+	if cur.GetState() != stateSubmitted {
+		return notSubmitted(cur)
+	}
+	return closedOn(tx, cur.GetDate(), "")
+}
+
+func notSubmitted(e *famiv1.SupportEntry) error {
+	state := strings.TrimPrefix(e.GetState().String(), "SUPPORT_ENTRY_STATE_")
+	return &errs.Error{
+		Code:     errs.FailedPrecondition,
+		Reason:   "ENTRY_NOT_SUBMITTED",
+		Message:  e.GetName() + " is " + state + ": only SUBMITTED entries can be changed, deleted or reviewed",
+		Metadata: map[string]string{"resource": e.GetName(), "state": state},
+	}
+}
+
+// UpdateSupportEntry implements fami.v1.SupportService.
+func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	in := req.GetSupportEntry()
+	if in == nil {
+		return nil, errs.InvalidField("support_entry", "is required")
+	}
+	region, err := name("support_entry.name", in.GetName(), collEntries)
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	p := principal.From(ctx)
+	today := s.today()
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.SupportEntry, error) {
+		cur := &famiv1.SupportEntry{}
+		if err := tx.Get(in.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := editable(tx, p, cur, in.GetEtag()); err != nil {
+			return nil, err
+		}
+		next := proto.CloneOf(cur)
+		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), entryMutable); err != nil {
+			return nil, err
+		}
+		// The old figures leave first, so the day's cap counts the new
+		// duration instead of the old one. Nothing is kept if a check
+		// below fails.
+		if err := s.account(tx, cur, -1); err != nil {
+			return nil, err
+		}
+		var v errs.Violations
+		s.validate(tx, &v, next, region, today)
+		if len(v) == 0 {
+			checkDay(tx, &v, next)
+		}
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		if next.GetDate() != cur.GetDate() {
+			if err := closedOn(tx, next.GetDate(), "support_entry.date"); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.account(tx, next, 1); err != nil {
+			return nil, err
+		}
+		if next.GetNetwork() != cur.GetNetwork() {
+			if err := registry.SetRefs(tx, next.GetName(), []string{cur.GetNetwork()}, []string{next.GetNetwork()}); err != nil {
+				return nil, err
+			}
+		}
+		return next, tx.Put(next)
+	})
+}
+
+// DeleteSupportEntry implements fami.v1.SupportService.
+func (s *Service) DeleteSupportEntry(ctx context.Context, req *famiv1.DeleteSupportEntryRequest) (*emptypb.Empty, error) {
+	region, err := name("name", req.GetName(), collEntries)
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	p := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*emptypb.Empty, error) {
+		cur := &famiv1.SupportEntry{}
+		if err := tx.Get(req.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := editable(tx, p, cur, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		if err := s.account(tx, cur, -1); err != nil {
+			return nil, err
+		}
+		if err := registry.SetRefs(tx, cur.GetName(), []string{cur.GetNetwork()}, nil); err != nil {
+			return nil, err
+		}
+		return &emptypb.Empty{}, tx.Delete(cur.GetName())
+	})
+}
+
+// review moves a SUBMITTED entry to state, outside closed periods.
+func (s *Service) review(tx store.WriteTx, p principal.Principal, cur *famiv1.SupportEntry, state famiv1.SupportEntryState, reason string) (*famiv1.SupportEntry, error) {
+	if cur.GetState() != stateSubmitted {
+		return nil, notSubmitted(cur)
+	}
+	if err := closedOn(tx, cur.GetDate(), ""); err != nil {
+		return nil, err
+	}
+	if err := s.account(tx, cur, -1); err != nil {
+		return nil, err
+	}
+	next := proto.CloneOf(cur)
+	next.State = state
+	next.Review = &famiv1.SupportReview{
+		Reviewer:            p.Subject,
+		ReviewerDisplayName: displayName(p),
+		Time:                timestamppb.New(tx.Now()),
+		Reason:              reason,
+	}
+	if err := s.account(tx, next, 1); err != nil {
+		return nil, err
+	}
+	return next, tx.Put(next)
+}
+
+// BatchApproveSupportEntries implements fami.v1.SupportService.
+func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	switch n := len(req.GetNames()); {
+	case n == 0:
+		v.Add("names", "is required: at least one entry")
+	case n > maxBatch:
+		v.Add("names", "lists %d entries; at most %d are allowed", n, maxBatch)
+	}
+	seen := map[string]bool{}
+	for i, n := range req.GetNames() {
+		f := indexed("names", i)
+		if _, ok := ref(&v, f, n, collEntries, region); !ok {
+			continue
+		}
+		if seen[n] {
+			v.Add(f, "%s is listed twice", n)
+		}
+		seen[n] = true
+	}
+	check.Text(&v, "reason", req.GetReason(), false, 2000, true)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	p := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.BatchApproveSupportEntriesResponse, error) {
+		res := &famiv1.BatchApproveSupportEntriesResponse{}
+		for _, n := range req.GetNames() {
+			cur := &famiv1.SupportEntry{}
+			if err := tx.Get(n, cur); err != nil {
+				return nil, err
+			}
+			next, err := s.review(tx, p, cur, stateApproved, req.GetReason())
+			if err != nil {
+				return nil, err
+			}
+			res.SupportEntries = append(res.SupportEntries, next)
+		}
+		return res, nil
+	})
+}
+
+// RejectSupportEntry implements fami.v1.SupportService.
+func (s *Service) RejectSupportEntry(ctx context.Context, req *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	region, err := name("name", req.GetName(), collEntries)
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	check.Text(&v, "reason", req.GetReason(), true, 2000, true)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	p := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.SupportEntry, error) {
+		cur := &famiv1.SupportEntry{}
+		if err := tx.Get(req.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		return s.review(tx, p, cur, stateRejected, req.GetReason())
+	})
+}

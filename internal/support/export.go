@@ -1,0 +1,211 @@
+package support
+
+import (
+	"context"
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+)
+
+// exportPageSize is an export's default and largest page of entries.
+const exportPageSize = 1000
+
+// roleColumns are the operator columns of both exports, in role order.
+var roleColumns = func() []string {
+	var out []string
+	for r := 1; r <= numRoles; r++ {
+		out = append(out, "operators_"+strings.ToLower(shortEnum(famiv1.SupportOperatorRole(r).String(), "SUPPORT_OPERATOR_ROLE_")))
+	}
+	return out
+}()
+
+var entryHeader = append(append([]string{
+	"name", "consultant", "consultant_display_name", "network", "activity", "date",
+	"duration_minutes", "hours", "mode", "topics", "operators_reached",
+}, roleColumns...),
+	"meeting", "notes", "state", "reviewer", "review_time", "review_reason", "create_time", "update_time")
+
+var summaryHeader = append([]string{
+	"group", "display_name", "hours", "total_minutes", "entries", "distinct_networks", "operators_reached",
+}, roleColumns...)
+
+// ExportSupportEntries implements fami.v1.SupportService.
+func (s *Service) ExportSupportEntries(ctx context.Context, req *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	p := principal.From(ctx)
+	if req.GetGroupBy() != famiv1.SupportGroupBy_SUPPORT_GROUP_BY_UNSPECIFIED {
+		if req.GetActivity() != 0 {
+			return nil, errs.InvalidField("activity", "filters entries only; a summary by activity is group_by=SUPPORT_GROUP_BY_ACTIVITY")
+		}
+		q, err := newSummaryQuery(p, region, req.GetStartDate(), req.GetEndDate(), req.GetGroupBy(), req.GetStates(), req.GetConsultant(), req.GetNetwork())
+		if err != nil {
+			return nil, err
+		}
+		sum, err := s.summarize(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		res := &famiv1.ExportSupportEntriesResponse{Header: summaryHeader}
+		for _, g := range sum.GetGroups() {
+			res.Rows = append(res.Rows, summaryRow(g, g.GetKey()))
+		}
+		res.Rows = append(res.Rows, summaryRow(sum.GetTotals(), "TOTAL"))
+		return res, nil
+	}
+	f, err := newEntryFilter(p, region, req.GetConsultant(), req.GetNetwork(), req.GetActivity(), req.GetStates(), req.GetStartDate(), req.GetEndDate())
+	if err != nil {
+		return nil, err
+	}
+	size := int(req.GetPageSize())
+	switch {
+	case size < 0:
+		return nil, errs.InvalidField("page_size", "must not be negative, got %d", size)
+	case size == 0 || size > exportPageSize:
+		size = exportPageSize
+	}
+	items, next, _, err := s.listEntries(ctx, region, f, size, req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	res := &famiv1.ExportSupportEntriesResponse{Header: entryHeader, NextPageToken: next}
+	for _, e := range items {
+		res.Rows = append(res.Rows, entryRow(e))
+	}
+	return res, nil
+}
+
+// shortEnum drops an enum value's prefix: spreadsheets read WORKSHOP
+// better than SUPPORT_ACTIVITY_WORKSHOP.
+func shortEnum(name, prefix string) string {
+	return strings.TrimPrefix(name, prefix)
+}
+
+func hours(minutes int64) string {
+	return strconv.FormatFloat(float64(minutes)/60, 'f', 2, 64)
+}
+
+func timestamp(t *timestamppb.Timestamp) string {
+	if t == nil {
+		return ""
+	}
+	return t.AsTime().UTC().Format(time.RFC3339)
+}
+
+func entryRow(e *famiv1.SupportEntry) *famiv1.ExportRow {
+	var topics []string
+	for _, t := range e.GetTopics() {
+		topics = append(topics, shortEnum(t.String(), "SUPPORT_TOPIC_"))
+	}
+	var ops [numRoles]int64
+	var total int64
+	for _, o := range e.GetOperatorsReached() {
+		if r := int(o.GetRole()); r >= 1 && r <= numRoles {
+			ops[r-1] += int64(o.GetCount())
+			total += int64(o.GetCount())
+		}
+	}
+	row := []string{
+		e.GetName(), e.GetConsultant(), e.GetConsultantDisplayName(), e.GetNetwork(),
+		shortEnum(e.GetActivity().String(), "SUPPORT_ACTIVITY_"), e.GetDate(),
+		strconv.Itoa(int(e.GetDurationMinutes())), hours(int64(e.GetDurationMinutes())),
+		shortEnum(e.GetMode().String(), "SUPPORT_MODE_"), strings.Join(topics, ";"),
+		strconv.FormatInt(total, 10),
+	}
+	for _, n := range ops {
+		row = append(row, strconv.FormatInt(n, 10))
+	}
+	row = append(row,
+		e.GetMeeting(), e.GetNotes(), shortEnum(e.GetState().String(), "SUPPORT_ENTRY_STATE_"),
+		e.GetReview().GetReviewer(), timestamp(e.GetReview().GetTime()), e.GetReview().GetReason(),
+		timestamp(e.GetCreateTime()), timestamp(e.GetUpdateTime()))
+	return &famiv1.ExportRow{Values: row}
+}
+
+func summaryRow(g *famiv1.SupportSummaryGroup, key string) *famiv1.ExportRow {
+	if g.GetActivity() != 0 {
+		key = shortEnum(key, "SUPPORT_ACTIVITY_")
+	}
+	row := []string{
+		key, g.GetDisplayName(), hours(g.GetTotalMinutes()), strconv.FormatInt(g.GetTotalMinutes(), 10),
+		strconv.FormatInt(g.GetEntries(), 10), strconv.Itoa(int(g.GetDistinctNetworks())), strconv.FormatInt(g.GetOperatorsReached(), 10),
+	}
+	var ops [numRoles]int64
+	for _, o := range g.GetOperatorsByRole() {
+		if r := int(o.GetRole()); r >= 1 && r <= numRoles {
+			ops[r-1] = int64(o.GetCount())
+		}
+	}
+	for _, n := range ops {
+		row = append(row, strconv.FormatInt(n, 10))
+	}
+	return &famiv1.ExportRow{Values: row}
+}
+
+// WriteCSV writes the export req asks for as CSV (RFC 4180 through
+// encoding/csv: a header row, CRLF line ends, fields quoted as needed),
+// UTF-8 with a byte-order mark so spreadsheets detect the encoding. It
+// reads the export a page at a time (each page one consistent snapshot)
+// and writes nothing when the first page fails, so the caller can still
+// answer with an error. Text that a spreadsheet would run as a formula
+// (starting with =, +, -, @, tab or CR) is prefixed with an apostrophe.
+func (s *Service) WriteCSV(ctx context.Context, w io.Writer, req *famiv1.ExportSupportEntriesRequest) error {
+	req = proto.CloneOf(req)
+	page, err := s.ExportSupportEntries(ctx, req)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write(page.GetHeader()); err != nil {
+		return err
+	}
+	for {
+		for _, r := range page.GetRows() {
+			if err := cw.Write(defuse(r.GetValues())); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		if page.GetNextPageToken() == "" {
+			return nil
+		}
+		req.PageToken = page.GetNextPageToken()
+		if page, err = s.ExportSupportEntries(ctx, req); err != nil {
+			return err
+		}
+	}
+}
+
+// defuse neutralises cells a spreadsheet would evaluate (CSV injection).
+// No numeric cell of an export is negative, so none is altered.
+func defuse(values []string) []string {
+	out := values
+	copied := false
+	for i, v := range values {
+		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+			if !copied {
+				out, copied = append([]string(nil), values...), true
+			}
+			out[i] = "'" + v
+		}
+	}
+	return out
+}

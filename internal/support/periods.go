@@ -1,0 +1,184 @@
+package support
+
+import (
+	"context"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+const (
+	periodClosed   = famiv1.ClosedPeriodState_CLOSED_PERIOD_STATE_CLOSED
+	periodReopened = famiv1.ClosedPeriodState_CLOSED_PERIOD_STATE_REOPENED
+)
+
+// closedOn fails with FAILED_PRECONDITION (reason PERIOD_CLOSED) when a
+// closed period in force covers date. field, when set, is the request
+// field the date came from, named in the error. Regions close a handful of
+// periods (quarters, years), so all of them are read.
+func closedOn(tx store.ReadTx, date, field string) error {
+	var id, start, end string
+	tx.IndexScan(indexClosed, "", func(k, v string) bool {
+		s, e, _ := strings.Cut(v, "\x00")
+		if s <= date && date <= e {
+			id, start, end = k, s, e
+			return false
+		}
+		return true
+	})
+	if id == "" {
+		return nil
+	}
+	period := aip.Name(tx.Region(), collPeriods, id)
+	msg := date + " is in closed period " + period + " (" + start + " to " + end + "): entries dated in it cannot be created, changed or deleted until the region reopens it"
+	e := &errs.Error{
+		Code:     errs.FailedPrecondition,
+		Reason:   "PERIOD_CLOSED",
+		Message:  msg,
+		Metadata: map[string]string{"closed_period": period, "date": date},
+	}
+	if field != "" {
+		e.Message = "invalid " + field + ": " + msg
+		e.Violations = []errs.Violation{{Field: field, Description: msg}}
+	}
+	return e
+}
+
+// ClosePeriod implements fami.v1.SupportService.
+func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodRequest) (*famiv1.ClosedPeriod, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	in := req.GetClosedPeriod()
+	if in == nil {
+		return nil, errs.InvalidField("closed_period", "is required")
+	}
+	id, err := newID("closed_period_id", req.GetClosedPeriodId())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	_, okStart := check.Date(&v, "closed_period.start_date", in.GetStartDate(), true)
+	_, okEnd := check.Date(&v, "closed_period.end_date", in.GetEndDate(), true)
+	if okStart && okEnd && in.GetEndDate() < in.GetStartDate() {
+		v.Add("closed_period.end_date", "%s is before start_date %s", in.GetEndDate(), in.GetStartDate())
+	}
+	check.Text(&v, "closed_period.reason", in.GetReason(), false, 2000, true)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	p := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.ClosedPeriod, error) {
+		cp := &famiv1.ClosedPeriod{
+			Name:      aip.Name(region, collPeriods, id),
+			StartDate: in.GetStartDate(),
+			EndDate:   in.GetEndDate(),
+			Reason:    in.GetReason(),
+			State:     periodClosed,
+			ClosedBy:  p.Subject,
+		}
+		if tx.Get(cp.Name, &famiv1.ClosedPeriod{}) == nil {
+			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", cp.Name)
+		}
+		if err := tx.IndexPut(indexClosed, id, cp.GetStartDate()+"\x00"+cp.GetEndDate()); err != nil {
+			return nil, err
+		}
+		return cp, tx.Put(cp)
+	})
+}
+
+// ReopenPeriod implements fami.v1.SupportService.
+func (s *Service) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
+	region, err := name("name", req.GetName(), collPeriods)
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	check.Text(&v, "reason", req.GetReason(), true, 2000, true)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	p := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.ClosedPeriod, error) {
+		cur := &famiv1.ClosedPeriod{}
+		if err := tx.Get(req.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		if cur.GetState() != periodClosed {
+			return nil, &errs.Error{
+				Code:     errs.FailedPrecondition,
+				Reason:   "PERIOD_NOT_CLOSED",
+				Message:  cur.GetName() + " was already reopened",
+				Metadata: map[string]string{"resource": cur.GetName()},
+			}
+		}
+		next := proto.CloneOf(cur)
+		next.State = periodReopened
+		next.ReopenedBy = p.Subject
+		next.ReopenTime = timestamppb.New(tx.Now())
+		next.ReopenReason = req.GetReason()
+		if err := tx.IndexDelete(indexClosed, idOf(cur.GetName())); err != nil {
+			return nil, err
+		}
+		return next, tx.Put(next)
+	})
+}
+
+// ListClosedPeriods implements fami.v1.SupportService.
+func (s *Service) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	size, err := aip.PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := aip.DecodeToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	res := &famiv1.ListClosedPeriodsResponse{}
+	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
+		res.Revision = tx.Revision()
+		return tx.List(collPeriods, after, func(id string, raw []byte) (bool, error) {
+			cp := &famiv1.ClosedPeriod{}
+			if err := proto.Unmarshal(raw, cp); err != nil {
+				return false, err
+			}
+			if cp.GetState() != periodClosed && !req.GetShowReopened() {
+				return true, nil
+			}
+			if len(res.ClosedPeriods) == size {
+				res.NextPageToken = aip.EncodeToken(idOf(res.ClosedPeriods[size-1].GetName()))
+				return false, nil
+			}
+			res.ClosedPeriods = append(res.ClosedPeriods, cp)
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}

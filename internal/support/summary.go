@@ -1,0 +1,296 @@
+package support
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// summaryQuery is a validated summary request, with the caller's view
+// applied.
+type summaryQuery struct {
+	region     string
+	start, end string
+	groupBy    famiv1.SupportGroupBy
+	// states are enum numbers.
+	states []string
+	// consultant is a subject; "" means every consultant.
+	consultant string
+	// network is a network id; "" means every network.
+	network string
+	// members restricts the summary to the networks partner is a member
+	// of (a network member's view; no partner, no networks).
+	members bool
+	partner string
+}
+
+// newSummaryQuery validates a summary's parameters and applies the
+// caller's view (DESIGN.md section 6, reports): consultants get their own
+// entries only; network members the networks their partner is a member
+// of; the ministry and network members get no per-consultant figures.
+func newSummaryQuery(p principal.Principal, region, start, end string, groupBy famiv1.SupportGroupBy, states []famiv1.SupportEntryState, consultant, network string) (*summaryQuery, error) {
+	q := &summaryQuery{region: region, start: start, end: end, groupBy: groupBy, consultant: consultant}
+	switch p.Role {
+	case principal.Consultant:
+		if consultant != "" && consultant != p.Subject {
+			return nil, errs.New(errs.PermissionDenied, "NOT_OWN_ENTRY", "consultants may only summarize their own support entries: leave consultant empty or set it to %q", p.Subject)
+		}
+		q.consultant = p.Subject
+	case principal.Ministry, principal.NetworkMember:
+		if consultant != "" || groupBy == famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT {
+			return nil, errs.New(errs.PermissionDenied, "CONSULTANT_DETAIL_NOT_ALLOWED", "the %s role gets support summaries without per-consultant figures: drop consultant and group by activity, network, month or quarter", p.Role)
+		}
+		if p.Role == principal.NetworkMember {
+			q.members, q.partner = true, p.Partner
+		}
+	}
+	var v errs.Violations
+	dateRange(&v, start, end, true)
+	if len(v) == 0 {
+		if s, _ := time.Parse(check.DateLayout, start); s.AddDate(maxSummaryYears, 0, 0).Format(check.DateLayout) < end {
+			v.Add("end_date", "the range spans more than %d years", maxSummaryYears)
+		}
+	}
+	check.Enum(&v, "group_by", groupBy, false)
+	for i, st := range states {
+		check.Enum(&v, indexed("states", i), st, true)
+		if n := strconv.Itoa(int(st)); !contains(q.states, n) {
+			q.states = append(q.states, n)
+		}
+	}
+	if len(states) == 0 {
+		q.states = []string{strconv.Itoa(int(stateSubmitted)), strconv.Itoa(int(stateApproved))}
+	}
+	check.Text(&v, "consultant", consultant, false, 256, false)
+	if network != "" {
+		q.network, _ = ref(&v, "network", network, collNetworks, region)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// group accumulates one line of a summary.
+type group struct {
+	cell     cell
+	networks map[string]bool
+}
+
+func (g *group) add(c *cell, network string) {
+	g.cell.add(c, 1)
+	if g.networks == nil {
+		g.networks = map[string]bool{}
+	}
+	g.networks[network] = true
+}
+
+// summarize computes a summary from the aggregate cells in one snapshot.
+func (s *Service) summarize(ctx context.Context, q *summaryQuery) (*famiv1.SummarizeSupportEntriesResponse, error) {
+	res := &famiv1.SummarizeSupportEntriesResponse{}
+	err := s.store.View(ctx, q.region, func(tx store.ReadTx) error {
+		res.Revision = tx.Revision()
+		var allowed map[string]bool
+		if q.members {
+			var err error
+			if allowed, err = memberNetworks(tx, q.partner); err != nil {
+				return err
+			}
+			if q.network != "" && !allowed[q.network] {
+				return errs.New(errs.PermissionDenied, "NOT_NETWORK_MEMBER", "your partner is not a member of network %q", q.network)
+			}
+		}
+		scope, dim := scopeRegion, dimActivity
+		if q.consultant != "" {
+			scope = scopeConsultant + escape(q.consultant)
+		} else if q.groupBy == famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT {
+			dim = dimConsultant
+		}
+		groups := map[string]*group{}
+		var total group
+		var ferr error
+		for _, period := range spans(q.start, q.end) {
+			for _, state := range q.states {
+				prefix := cellPrefix(scope, period, dim, state)
+				tx.IndexScan(indexCells, prefix, func(k, v string) bool {
+					rest := k[len(prefix):]
+					i := strings.LastIndexByte(rest, 0)
+					if i < 0 {
+						ferr = errCorruptCell
+						return false
+					}
+					value, network := rest[:i], rest[i+1:]
+					if (q.network != "" && network != q.network) || (allowed != nil && !allowed[network]) {
+						return true
+					}
+					c, err := decodeCell(v)
+					if err != nil {
+						ferr = err
+						return false
+					}
+					total.add(&c, network)
+					if key, ok := q.groupKey(period, value, network); ok {
+						g := groups[key]
+						if g == nil {
+							g = &group{}
+							groups[key] = g
+						}
+						g.add(&c, network)
+					}
+					return true
+				})
+				if ferr != nil {
+					return ferr
+				}
+			}
+		}
+		res.Totals = line(&total)
+		keys := make([]string, 0, len(groups))
+		for k := range groups {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, q.compareKeys)
+		for _, k := range keys {
+			g := line(groups[k])
+			s.describe(tx, q, g, k)
+			res.Groups = append(res.Groups, g)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// groupKey returns the group a cell counts in.
+func (q *summaryQuery) groupKey(period, value, network string) (string, bool) {
+	switch q.groupBy {
+	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_ACTIVITY:
+		return value, true
+	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_NETWORK:
+		return network, true
+	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT:
+		if q.consultant != "" {
+			return q.consultant, true
+		}
+		return unescape(value), true
+	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_MONTH:
+		return period[1:8], true
+	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_QUARTER:
+		m, _ := strconv.Atoi(period[6:8])
+		return period[1:5] + "-Q" + strconv.Itoa((m+2)/3), true
+	}
+	return "", false
+}
+
+// compareKeys orders groups: activities by number, the rest as text
+// (months and quarters are then chronological).
+func (q *summaryQuery) compareKeys(a, b string) int {
+	if q.groupBy == famiv1.SupportGroupBy_SUPPORT_GROUP_BY_ACTIVITY {
+		x, _ := strconv.Atoi(a)
+		y, _ := strconv.Atoi(b)
+		return x - y
+	}
+	return strings.Compare(a, b)
+}
+
+// describe sets a group's key, as the API shows it, and display name.
+func (s *Service) describe(tx store.ReadTx, q *summaryQuery, g *famiv1.SupportSummaryGroup, key string) {
+	g.Key = key
+	switch q.groupBy {
+	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_ACTIVITY:
+		n, _ := strconv.Atoi(key)
+		g.Activity = famiv1.SupportActivity(n)
+		g.Key = g.Activity.String()
+	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_NETWORK:
+		g.Key = aip.Name(q.region, collNetworks, key)
+		n := &famiv1.Network{}
+		if tx.Get(g.Key, n) == nil {
+			g.DisplayName = n.GetDisplayName()
+		}
+	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT:
+		g.DisplayName, _ = tx.IndexGet(indexConsultantNames, escape(key))
+	}
+}
+
+// line renders an accumulated group.
+func line(g *group) *famiv1.SupportSummaryGroup {
+	out := &famiv1.SupportSummaryGroup{
+		TotalMinutes:     g.cell.minutes,
+		Entries:          g.cell.entries,
+		DistinctNetworks: int32(len(g.networks)),
+		OperatorsReached: g.cell.operators(),
+	}
+	for i, n := range g.cell.ops {
+		if n > 0 {
+			out.OperatorsByRole = append(out.OperatorsByRole, &famiv1.OperatorsReached{Role: famiv1.SupportOperatorRole(i + 1), Count: int32(min(n, 1<<31-1))})
+		}
+	}
+	return out
+}
+
+// memberNetworks returns the ids of the networks partner is a member of.
+// A region has tens of networks, so they are all read.
+func memberNetworks(tx store.ReadTx, partner string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if partner == "" {
+		return out, nil
+	}
+	err := tx.List(collNetworks, "", func(id string, raw []byte) (bool, error) {
+		n := &famiv1.Network{}
+		if err := proto.Unmarshal(raw, n); err != nil {
+			return false, err
+		}
+		if slices.ContainsFunc(n.GetMembers(), func(m *famiv1.Member) bool { return m.GetPartner() == partner }) {
+			out[id] = true
+		}
+		return true, nil
+	})
+	return out, err
+}
+
+// spans splits a date range into the periods of the aggregate cells that
+// cover it exactly: whole months as months, the days of the months the
+// range covers in part as days.
+func spans(start, end string) []string {
+	var out []string
+	d, _ := time.Parse(check.DateLayout, start)
+	last, _ := time.Parse(check.DateLayout, end)
+	for !d.After(last) {
+		monthEnd := d.AddDate(0, 1, -d.Day())
+		if d.Day() == 1 && !monthEnd.After(last) {
+			out = append(out, monthPeriod(d.Format("2006-01")))
+			d = monthEnd.AddDate(0, 0, 1)
+			continue
+		}
+		for stop := min(monthEnd.Unix(), last.Unix()); d.Unix() <= stop; d = d.AddDate(0, 0, 1) {
+			out = append(out, dayPeriod(d.Format(check.DateLayout)))
+		}
+	}
+	return out
+}
+
+// SummarizeSupportEntries implements fami.v1.SupportService.
+func (s *Service) SummarizeSupportEntries(ctx context.Context, req *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	q, err := newSummaryQuery(principal.From(ctx), region, req.GetStartDate(), req.GetEndDate(), req.GetGroupBy(), req.GetStates(), req.GetConsultant(), req.GetNetwork())
+	if err != nil {
+		return nil, err
+	}
+	return s.summarize(ctx, q)
+}

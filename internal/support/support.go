@@ -1,0 +1,251 @@
+// Package support implements fami.v1.SupportService: the log of the hours
+// consultants give to local networks, its review by the region, closed
+// periods and the summaries and exports built on it.
+//
+// Summaries never read the entries. Every write keeps, in the same
+// transaction, aggregate cells per day and per month (see aggregates.go),
+// so a summary over a date range reads O((months + edge days) x groups x
+// networks) small cells, however many entries the range holds.
+//
+// The same type serves grpc-go and connect-go (their unary signatures are
+// identical); the rules live here, below every transport. Region binding
+// and roles are checked by the policy table (auth.Rights); this package
+// checks what depends on the data: a consultant's own entries, a network
+// member's networks, the ministry's aggregates-only view.
+package support
+
+import (
+	"context"
+	"strings"
+	"time"
+	_ "time/tzdata" // "today" is Italy's today, whatever the host's zone database
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
+)
+
+// Collection ids, as they appear in resource names.
+const (
+	collEntries  = "supportEntries"
+	collPeriods  = "closedPeriods"
+	collNetworks = "networks"
+	collMeetings = "meetings"
+)
+
+// Secondary indexes kept in each region's store, all written in the
+// transaction of the change they follow.
+const (
+	// indexCells holds the aggregate cells summaries read (aggregates.go).
+	indexCells = "support_cells"
+	// indexDayMinutes maps "{consultant}\x00{date}" to the minutes of the
+	// consultant's SUBMITTED and APPROVED entries that day, in decimal: the
+	// 12-hour cap.
+	indexDayMinutes = "support_day_minutes"
+	// indexByDate maps "{date}\x00{id}" to the entry's filter attributes
+	// (see attrs), so lists page in date order and filter without decoding
+	// entries.
+	indexByDate = "support_by_date"
+	// indexByConsultant is indexByDate under "{consultant}\x00", for a
+	// consultant's own list.
+	indexByConsultant = "support_by_consultant"
+	// indexClosed maps the id of every closed period in force to
+	// "{start}\x00{end}".
+	indexClosed = "support_closed"
+	// indexConsultantNames maps a consultant to the display name of their
+	// latest entry, for summaries by consultant.
+	indexConsultantNames = "support_consultant_names"
+)
+
+// Limits of the domain.
+const (
+	// maxDayMinutes is the most a consultant may log on one day, all
+	// entries together: 12 hours.
+	maxDayMinutes = 12 * 60
+	// minuteStep is the granularity of durations.
+	minuteStep = 15
+	// firstDate is the earliest date an entry may have: FAMI 2014-2020
+	// began on 1 January 2014.
+	firstDate = "2014-01-01"
+	// maxOperators bounds one role's count in an entry.
+	maxOperators = 10000
+	// maxBatch bounds BatchApproveSupportEntries.
+	maxBatch = 1000
+	// maxSummaryYears bounds a summary's date range.
+	maxSummaryYears = 50
+)
+
+// Options configure New.
+type Options struct {
+	// Now is the clock; defaults to time.Now. Tests set it to a fixed day.
+	Now func() time.Time
+	// Location is the time zone "today" is taken in, for refusing dates in
+	// the future; defaults to Europe/Rome.
+	Location *time.Location
+}
+
+// Service implements fami.v1.SupportService.
+type Service struct {
+	famiv1.UnimplementedSupportServiceServer
+	store store.Store
+	now   func() time.Time
+	loc   *time.Location
+	// noAggregates skips the aggregate cells; only the benchmark that
+	// measures what they cost sets it (export_test.go).
+	noAggregates bool
+}
+
+// New returns the service over a store.
+func New(s store.Store, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Location == nil {
+		loc, err := time.LoadLocation("Europe/Rome")
+		if err != nil {
+			loc = time.UTC // unreachable: time/tzdata is embedded
+		}
+		opts.Location = loc
+	}
+	return &Service{store: s, now: opts.Now, loc: opts.Location}
+}
+
+// today is the current date in the service's time zone, YYYY-MM-DD.
+func (s *Service) today() string {
+	return s.now().In(s.loc).Format(check.DateLayout)
+}
+
+// region validates a region id taken from a request and returns it.
+func region(id string) (string, error) {
+	if _, ok := territory.LookupRegion(id); !ok {
+		return "", errs.NotFoundf("region %q not found", id)
+	}
+	return id, nil
+}
+
+// parent parses and checks a request's parent region.
+func parent(p string) (string, error) {
+	r, err := aip.ParseRegion("parent", p)
+	if err != nil {
+		return "", err
+	}
+	return region(r)
+}
+
+// name parses and checks a resource name of a collection.
+func name(field, n, collection string) (string, error) {
+	r, _, err := aip.ParseName(field, n, collection)
+	if err != nil {
+		return "", err
+	}
+	return region(r)
+}
+
+// newID validates a client-chosen id or picks one.
+func newID(field, id string) (string, error) {
+	if id == "" {
+		return aip.NewID(), nil
+	}
+	return id, aip.CheckID(field, id)
+}
+
+// idOf returns the last segment of a resource name.
+func idOf(name string) string {
+	return name[strings.LastIndexByte(name, '/')+1:]
+}
+
+// mutation describes a write by the caller in ctx.
+func mutation(ctx context.Context, requestID string, req proto.Message) (store.Mutation, error) {
+	var v errs.Violations
+	check.Text(&v, "request_id", requestID, false, 128, false)
+	if err := v.Err(); err != nil {
+		return store.Mutation{}, err
+	}
+	return store.Mutation{
+		Principal:   principal.From(ctx).Subject,
+		RequestID:   requestID,
+		Fingerprint: store.Fingerprint(req),
+	}, nil
+}
+
+// ref checks that name is a resource name of collection in region and
+// returns its id; a violation is recorded otherwise.
+func ref(v *errs.Violations, field, name, collection, region string) (string, bool) {
+	r, id, err := aip.ParseName(field, name, collection)
+	if err != nil || r != region || aip.CheckID(field, id) != nil {
+		v.Add(field, "%q is not a name of region %q's %s: want regions/%s/%s/{id}", clip(name), region, collection, region, collection)
+		return "", false
+	}
+	return id, true
+}
+
+// dateRange checks an optional date range; required makes both ends
+// mandatory.
+func dateRange(v *errs.Violations, start, end string, required bool) {
+	_, okStart := check.Date(v, "start_date", start, required)
+	_, okEnd := check.Date(v, "end_date", end, required)
+	if okStart && okEnd && end < start {
+		v.Add("end_date", "%s is before start_date %s", end, start)
+	}
+}
+
+// escape makes a free-form string (a consultant's subject) safe as a key
+// part: index keys separate their parts with NUL.
+func escape(s string) string {
+	if !strings.ContainsAny(s, "%\x00") {
+		return s
+	}
+	return escaper.Replace(s)
+}
+
+func unescape(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	return unescaper.Replace(s)
+}
+
+var (
+	escaper   = strings.NewReplacer("%", "%25", "\x00", "%00")
+	unescaper = strings.NewReplacer("%00", "\x00", "%25", "%")
+)
+
+// clip shortens hostile input before it is echoed in an error message.
+func clip(s string) string {
+	const max = 80
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
+}
+
+// displayName bounds a display name taken from a token.
+func displayName(p principal.Principal) string {
+	n := strings.TrimSpace(p.DisplayName)
+	if r := []rune(n); len(r) > 200 {
+		n = string(r[:200])
+	}
+	return n
+}
+
+// notOwn is the refusal of another consultant's entry.
+func notOwn(name string) error {
+	return &errs.Error{
+		Code:     errs.PermissionDenied,
+		Reason:   "NOT_OWN_ENTRY",
+		Message:  "consultants may only see and change their own support entries; " + name + " is another consultant's",
+		Metadata: map[string]string{"resource": name},
+	}
+}
+
+// summariesOnly is the refusal of entry-level data to the roles that get
+// aggregates only.
+func summariesOnly(p principal.Principal) error {
+	return errs.New(errs.PermissionDenied, "SUMMARIES_ONLY", "the %s role gets support summaries without consultants' details: summarize, or export with group_by, without a consultant", p.Role)
+}
