@@ -245,14 +245,7 @@ func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkR
 	if err != nil {
 		return nil, err
 	}
-	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Network, error) {
-		cur := &famiv1.Network{}
-		if err := tx.Get(in.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(cur, in.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.r.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Network) (*famiv1.Network, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), networkMutable); err != nil {
 			return nil, err
@@ -283,14 +276,7 @@ func (s *Networks) DeleteNetwork(ctx context.Context, req *famiv1.DeleteNetworkR
 	if err != nil {
 		return nil, err
 	}
-	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*emptypb.Empty, error) {
-		cur := &famiv1.Network{}
-		if err := tx.Get(req.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.r.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Network) (*emptypb.Empty, error) {
 		if err := inUse(tx, cur.GetName(), "NETWORK_IN_USE"); err != nil {
 			return nil, err
 		}

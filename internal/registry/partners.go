@@ -152,14 +152,7 @@ func (s *Partners) UpdatePartner(ctx context.Context, req *famiv1.UpdatePartnerR
 	if err != nil {
 		return nil, err
 	}
-	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Partner, error) {
-		cur := &famiv1.Partner{}
-		if err := tx.Get(in.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(cur, in.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.r.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), partnerMutable); err != nil {
 			return nil, err
@@ -184,14 +177,7 @@ func (s *Partners) DeletePartner(ctx context.Context, req *famiv1.DeletePartnerR
 	if err != nil {
 		return nil, err
 	}
-	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*emptypb.Empty, error) {
-		cur := &famiv1.Partner{}
-		if err := tx.Get(req.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.r.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Partner) (*emptypb.Empty, error) {
 		if err := inUse(tx, cur.GetName(), "PARTNER_IN_USE"); err != nil {
 			return nil, err
 		}

@@ -172,14 +172,7 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 	if err != nil {
 		return nil, err
 	}
-	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Project, error) {
-		cur := &famiv1.Project{}
-		if err := tx.Get(in.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(cur, in.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.r.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Project) (*famiv1.Project, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), projectMutable); err != nil {
 			return nil, err
@@ -211,14 +204,7 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 	if err != nil {
 		return nil, err
 	}
-	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*emptypb.Empty, error) {
-		cur := &famiv1.Project{}
-		if err := tx.Get(req.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.r.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Project) (*emptypb.Empty, error) {
 		if err := inUse(tx, cur.GetName(), "PROJECT_IN_USE"); err != nil {
 			return nil, err
 		}
@@ -254,14 +240,7 @@ func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectR
 	if err != nil {
 		return nil, err
 	}
-	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Project, error) {
-		p := &famiv1.Project{}
-		if err := tx.Get(req.GetName(), p); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(p, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.r.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, p *famiv1.Project) (*famiv1.Project, error) {
 		if okEnd && ext.GetEndDate() <= p.GetEndDate() {
 			return nil, errs.InvalidField("extension.end_date", "%s does not extend the current end date %s", newEnd.Format(check.DateLayout), p.GetEndDate())
 		}

@@ -181,3 +181,22 @@ func ErrCompacted(after, compacted int64) error {
 		Metadata: map[string]string{"compacted_revision": fmt.Sprint(compacted)},
 	}
 }
+
+// Modify is Mutate for a change to one existing resource: it reads the
+// resource called name, refuses a stale etag (when etag is set) with
+// errs.Conflict, and hands the current state to fn. Returns errs.NotFound
+// when the resource does not exist.
+func Modify[T Resource, R proto.Message](ctx context.Context, s Store, region string, m Mutation, name, etag string, fn func(tx WriteTx, cur T) (R, error)) (R, error) {
+	return Mutate(ctx, s, region, m, func(tx WriteTx) (R, error) {
+		var zero R
+		var t T
+		cur := t.ProtoReflect().New().Interface().(T)
+		if err := tx.Get(name, cur); err != nil {
+			return zero, err
+		}
+		if err := CheckEtag(cur, etag); err != nil {
+			return zero, err
+		}
+		return fn(tx, cur)
+	})
+}

@@ -1,0 +1,49 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+)
+
+func TestModify(t *testing.T) {
+	s, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	const name = "regions/lombardia/partners/p"
+	rename := func(etag, to string) (*famiv1.Partner, error) {
+		return store.Modify(ctx, s, "lombardia", store.Mutation{Principal: "t"}, name, etag, func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {
+			cur.DisplayName = to
+			return cur, tx.Put(cur)
+		})
+	}
+	if _, err := rename("", "x"); errs.CodeOf(err) != errs.NotFound {
+		t.Fatalf("modify a missing resource: err = %v, want NOT_FOUND", err)
+	}
+	_, err = s.Update(ctx, "lombardia", store.Mutation{Principal: "t"}, func(tx store.WriteTx) (proto.Message, error) {
+		p := &famiv1.Partner{Name: name, DisplayName: "first"}
+		return p, tx.Put(p)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := rename("1", "second")
+	if err != nil || got.GetDisplayName() != "second" || got.GetEtag() != "2" {
+		t.Fatalf("modify with the current etag = %v, %v; want renamed at etag 2", got, err)
+	}
+	if _, err := rename("1", "third"); errs.CodeOf(err) != errs.Conflict {
+		t.Fatalf("modify with a stale etag: err = %v, want ABORTED", err)
+	}
+	if got, err := rename("", "fourth"); err != nil || got.GetDisplayName() != "fourth" {
+		t.Fatalf("modify without an etag = %v, %v", got, err)
+	}
+}
