@@ -5,6 +5,7 @@
 //	famictl backup --region R [--out FILE] [--server URL] [--token T]
 //	famictl restore --data-dir DIR --region R --from FILE
 //	famictl mirror --region R --out DIR [--server URL] [--token T]
+//	famictl protocol create|get|list|open|sign|terminate|amend|hash ...
 //
 // The token and key commands work on the server's data dir directly (the
 // signing keys are plain files beside the bbolt files), so they run while
@@ -39,6 +40,7 @@ const usage = `usage:
   famictl backup --region R [--out FILE] [--server URL] [--token T]     (hot, through the API)
   famictl restore --data-dir DIR --region R --from FILE                 (famid stopped)
   famictl mirror --region R --out DIR [--server URL] [--token T]        (one JSON file per resource, kept in sync)
+  famictl protocol create|get|list|open|sign|terminate|amend|hash ...   (famictl protocol for details)
 
 roles: ministry, region_admin, consultant, network_member, regional_system
 `
@@ -52,6 +54,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return restore(args[1:], stdout, stderr)
 		case "mirror":
 			return mirror(args[1:], stdout, stderr)
+		case "protocol":
+			return protocol(args[1:], os.Stdin, stdout, stderr)
 		}
 	}
 	if len(args) < 2 {

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// TestProtocolCommands runs a protocol's life with famictl against a real
+// server: create from a file, open, a signature by each party's staff
+// (the text shown, the hash recomputed locally), IN_FORCE.
+func TestProtocolCommands(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	url := "http://" + srv.HTTPAddr()
+	keys, err := auth.LoadKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := func(spec auth.TokenSpec) string {
+		spec.TTL = time.Hour
+		tok, _, err := keys.Sign(spec, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	admin := token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
+	cf := clientFlags{server: &url, token: &admin}
+	partners := famiv1connect.NewPartnerServiceClient(http.DefaultClient, url, cf.options()...)
+	networks := famiv1connect.NewNetworkServiceClient(http.DefaultClient, url, cf.options()...)
+	for _, id := range []string{"udp-bergamo", "cpia-bergamo"} {
+		if _, err := partners.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: id,
+			Partner: &famiv1.Partner{DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	udp, cpia := "regions/lombardia/partners/udp-bergamo", "regions/lombardia/partners/cpia-bergamo"
+	if _, err := networks.CreateNetwork(context.Background(), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia", NetworkId: "rete-bergamo",
+		Network: &famiv1.Network{DisplayName: "Rete Bergamo", LeadPartner: udp, Members: []*famiv1.Member{
+			{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: cpia, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}}); err != nil {
+		t.Fatal(err)
+	}
+	draft := &famiv1.Protocol{
+		Network: "regions/lombardia/networks/rete-bergamo", Title: "Protocollo UdP-CPIA", Body: "Le parti collaborano ai corsi di italiano L2.",
+		ValidFrom: time.Now().AddDate(0, 0, -1).Format("2006-01-02"), ValidUntil: time.Now().AddDate(1, 0, 0).Format("2006-01-02"),
+		Parties: []*famiv1.Party{
+			{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT, Commitments: "coordina"},
+			{Partner: cpia, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY, Commitments: "insegna"},
+		},
+	}
+	b, _ := protojson.Marshal(draft)
+	file := filepath.Join(t.TempDir(), "protocol.json")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	famictl := func(tok string, stdin string, args ...string) (string, error) {
+		var out, errOut bytes.Buffer
+		err := protocol(append(args, "--server", url, "--token", tok), strings.NewReader(stdin), &out, &errOut)
+		return out.String(), err
+	}
+	name := "regions/lombardia/protocols/udp-cpia"
+	if out, err := famictl(admin, "", "create", "--region", "lombardia", "--id", "udp-cpia", "--file", file); err != nil || !strings.Contains(out, "PROTOCOL_STATE_DRAFT") {
+		t.Fatalf("create: %v\n%s", err, out)
+	}
+	if out, err := famictl(admin, "", "open", name); err != nil || !strings.Contains(out, "OPEN_FOR_SIGNATURE") {
+		t.Fatalf("open: %v\n%s", err, out)
+	}
+	staff := func(partner string) string {
+		return token(auth.TokenSpec{Subject: "test:" + partner, Role: principal.NetworkMember, Region: "lombardia", Partner: partner})
+	}
+	// A signer who says no signs nothing.
+	if out, err := famictl(staff(udp), "n\n", "sign", name); err == nil || !strings.Contains(out, "Le parti collaborano") {
+		t.Fatalf("sign answered no: err = %v, shown:\n%s", err, out)
+	}
+	if _, err := famictl(staff(udp), "y\n", "sign", name); err != nil {
+		t.Fatalf("sign by the UdP: %v", err)
+	}
+	out, err := famictl(staff(cpia), "", "sign", name, "--yes")
+	if err != nil || !strings.Contains(out, "PROTOCOL_STATE_IN_FORCE") {
+		t.Fatalf("sign by the CPIA: %v\n%s", err, out)
+	}
+	hash, err := famictl(admin, "", "hash", name)
+	if err != nil || !strings.Contains(out, strings.TrimSpace(hash)) {
+		t.Fatalf("hash %q (%v) is not the signed content hash in\n%s", hash, err, out)
+	}
+	if out, err := famictl(admin, "", "list", "--region", "lombardia", "--state", "in_force"); err != nil || !strings.Contains(out, name) {
+		t.Fatalf("list in force: %v\n%s", err, out)
+	}
+}
