@@ -139,6 +139,14 @@ var (
 	supportReporters = []principal.Role{principal.Ministry, principal.RegionAdmin, principal.RegionalSystem, principal.Consultant, principal.NetworkMember}
 )
 
+// The meeting rights of DESIGN.md section 6: "create / edit meetings:
+// region_admin own, consultant own, network_member its networks,
+// regional_system own"; reads, calendars and feed tokens like the registry
+// (the ministry everywhere, the others in their own region). The meetings
+// service checks what depends on the data: a network member's networks,
+// whose feed token a caller may revoke.
+var meetingEditors = []principal.Role{principal.RegionAdmin, principal.Consultant, principal.NetworkMember, principal.RegionalSystem}
+
 // Rights is the platform's policy: every RPC of every service.
 func Rights() Policy {
 	return Policy{
@@ -203,5 +211,21 @@ func Rights() Policy {
 		famiv1connect.SupportServiceListClosedPeriodsProcedure:          InRegion("parent", readers...),
 		famiv1connect.SupportServiceSummarizeSupportEntriesProcedure:    InRegion("parent", supportReporters...),
 		famiv1connect.SupportServiceExportSupportEntriesProcedure:       InRegion("parent", supportReporters...),
+
+		famiv1connect.MeetingServiceGetMeetingProcedure:            InRegion("name", readers...),
+		famiv1connect.MeetingServiceListMeetingsProcedure:          InRegion("parent", readers...),
+		famiv1connect.MeetingServiceListActionItemsProcedure:       InRegion("parent", readers...),
+		famiv1connect.MeetingServiceSummarizeAttendanceProcedure:   InRegion("parent", readers...),
+		famiv1connect.MeetingServiceExportMeetingCalendarProcedure: InRegion("parent", readers...),
+		famiv1connect.MeetingServiceCreateMeetingProcedure:         InRegion("parent", meetingEditors...),
+		famiv1connect.MeetingServiceUpdateMeetingProcedure:         InRegion("meeting.name", meetingEditors...),
+		famiv1connect.MeetingServiceDeleteMeetingProcedure:         InRegion("name", meetingEditors...),
+		famiv1connect.MeetingServiceCancelMeetingProcedure:         InRegion("name", meetingEditors...),
+		famiv1connect.MeetingServiceRecordAttendanceProcedure:      InRegion("name", meetingEditors...),
+		famiv1connect.MeetingServiceRecordMinutesProcedure:         InRegion("name", meetingEditors...),
+		famiv1connect.MeetingServiceUpdateActionItemProcedure:      InRegion("name", meetingEditors...),
+		famiv1connect.MeetingServiceCreateCalendarTokenProcedure:   InRegion("parent", readers...),
+		famiv1connect.MeetingServiceListCalendarTokensProcedure:    InRegion("parent", readers...),
+		famiv1connect.MeetingServiceRevokeCalendarTokenProcedure:   InRegion("name", readers...),
 	}
 }

@@ -370,7 +370,7 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 	if who.Role != principal.NetworkMember || who.Partner == "" {
 		// The policy admits only network members; this keeps the rule
 		// where the data is, too.
-		return nil, errs.New(errs.PermissionDenied, "NOT_A_PARTY", "only the staff of a party sign a protocol, each for their own partner; the %s role cannot sign", who.Role)
+		return nil, errs.New(errs.PermissionDenied, "ROLE_NOT_ALLOWED", "only the staff of a party sign a protocol, each for their own partner; the %s role cannot sign", who.Role)
 	}
 	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Protocol, error) {
 		p := &famiv1.Protocol{}

@@ -312,7 +312,7 @@ func TestSignRefusals(t *testing.T) {
 	_, err = e.sign("caritas", name, hash)
 	wantErr(t, "sign by a partner that is not a party", err, errs.PermissionDenied, "NOT_A_PARTY")
 	_, err = e.svc.SignProtocol(e.admin(), &famiv1.SignProtocolRequest{Name: name, ContentHash: hash})
-	wantErr(t, "sign by a region admin", err, errs.PermissionDenied, "NOT_A_PARTY")
+	wantErr(t, "sign by a region admin", err, errs.PermissionDenied, "ROLE_NOT_ALLOWED")
 	_, err = e.sign("udp-bergamo", name, "")
 	wantErr(t, "sign without a hash", err, errs.Invalid, "INVALID_ARGUMENT", "content_hash")
 	stale := protocols.ContentHash(draft())

@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -12,10 +15,14 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/openapi"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/support"
 )
 
@@ -136,4 +143,99 @@ func (d *csvDownload) Write(b []byte) (int, error) {
 		d.w.WriteHeader(http.StatusOK)
 	}
 	return d.w.Write(b)
+}
+
+// meetingCalendar serves the iCalendar feeds, the REST face of
+// MeetingService.ExportMeetingCalendar (the gateway cannot answer
+// text/calendar): GET /v1/regions/{region}/meetings.ics,
+// /v1/regions/{region}/networks/{network}/meetings.ics and
+// /v1/regions/{region}/facilitators/{subject}/meetings.ics, with an
+// optional startFrom query parameter (RFC 3339). The request is admitted by
+// the pipeline as that RPC, authenticated either by the Authorization
+// header or, since calendar clients cannot send headers, by a feed token
+// (?token=..., see meetings.Service.FeedPrincipal), never both. The answer
+// carries an ETag, so a polling client gets 304 Not Modified while nothing
+// changed.
+func meetingCalendar(pipe *pipeline, mtg *meetings.Service) http.Handler {
+	const procedure = famiv1connect.MeetingServiceExportMeetingCalendarProcedure
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		region := r.PathValue("region")
+		q := r.URL.Query()
+		token, withToken := q.Get("token"), q.Has("token")
+		q.Del("token")
+		req := &famiv1.ExportMeetingCalendarRequest{}
+		// The path says whose feed it is: the query cannot override it.
+		inPath := utilities.NewDoubleArray([][]string{{"parent"}, {"network"}, {"facilitator"}})
+		if err := runtime.PopulateQueryParameters(req, q, inPath); err != nil {
+			writeProblem(w, problemFromStatus(status.New(codes.InvalidArgument, err.Error())), 0)
+			return
+		}
+		req.Parent = "regions/" + region
+		if n := r.PathValue("network"); n != "" {
+			req.Network = req.Parent + "/networks/" + n
+		}
+		req.Facilitator = r.PathValue("subject")
+		serve := func(ctx context.Context) (bool, error) {
+			res, err := mtg.ExportMeetingCalendar(ctx, req)
+			if err != nil {
+				return false, err
+			}
+			sum := sha256.Sum256([]byte(res.GetCalendar()))
+			etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+			h := w.Header()
+			h.Set("ETag", etag)
+			// The URL may carry a token: no shared cache keeps the feed.
+			h.Set("Cache-Control", "private, no-cache")
+			if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, etag) {
+				w.WriteHeader(http.StatusNotModified)
+				return true, nil
+			}
+			h.Set("Content-Type", res.GetContentType())
+			h.Set("Content-Disposition", `inline; filename="`+res.GetFilename()+`"`)
+			h.Set("X-Content-Type-Options", "nosniff")
+			w.WriteHeader(http.StatusOK)
+			io.WriteString(w, res.GetCalendar())
+			return true, nil
+		}
+		switch {
+		case !withToken:
+			pipe.serveHTTP(w, r, procedure, req, serve)
+		case r.Header.Get("Authorization") != "":
+			err := errs.InvalidField("token", "send a feed token or an Authorization header, not both")
+			writeProblem(w, problemFromStatus(toStatus(r.Context(), pipe.log, procedure, err)), 0)
+		default:
+			pipe.serveHTTPAs(w, r, procedure, req, func(ctx context.Context) (principal.Principal, error) {
+				return mtg.FeedPrincipal(ctx, region, token)
+			}, serve)
+		}
+	})
+}
+
+// serveHTTPAs is serveHTTP for a caller identified by something other than
+// the Authorization header (a calendar feed token): resolve returns its
+// principal, and the policy table's rule for procedure admits it or not,
+// as for any other call.
+func (p *pipeline) serveHTTPAs(w http.ResponseWriter, r *http.Request, procedure string, req proto.Message,
+	resolve func(context.Context) (principal.Principal, error), fn func(ctx context.Context) (started bool, err error)) {
+	noHeader := func(string) string { return "" }
+	c := call{procedure: procedure, protocol: "rest", header: noHeader, peer: hostOf(r.RemoteAddr), req: req}
+	started := false
+	err := p.stream(r.Context(), c, func(ctx context.Context, _ func(proto.Message) error) error {
+		who, err := resolve(ctx)
+		if err != nil {
+			return err
+		}
+		if !p.noAuth {
+			if err := p.policy.Authorize(procedure, who, req); err != nil {
+				return err
+			}
+		}
+		p.log.InfoContext(ctx, "feed token", "procedure", procedure, "principal", who.Subject, "role", string(who.Role))
+		started, err = fn(principal.With(ctx, who))
+		return err
+	})
+	if err != nil && !started {
+		st := toStatus(r.Context(), p.log, procedure, err)
+		writeProblem(w, problemFromStatus(st), retryInfo(st))
+	}
 }

@@ -3,12 +3,14 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
@@ -56,9 +58,27 @@ const (
 	// leadsOwn: in its own region, and only on the networks its partner
 	// leads (network members updating networks).
 	leadsOwn
+	// partyOwn: in its own region, and only on the protocols its partner
+	// is a party to (network members drafting, editing, opening, amending,
+	// terminating and signing protocols). The matrix makes these calls on
+	// a protocol the network member's partner is a party to; the others
+	// are covered by their own subtests (NOT_A_PARTY).
+	partyOwn
+	// ownEntries: in its own region, and only on the support entries it
+	// logged itself (consultants); lists, exports and summaries count only
+	// those. The matrix makes these calls on the consultant's own entries
+	// and checks that its lists and summaries hold nothing else; another
+	// consultant's entries are covered by their own subtests
+	// (NOT_OWN_ENTRY).
+	ownEntries
+	// memberNetworks: in its own region, over the networks its partner is
+	// a member of (network members' support summaries): the matrix checks
+	// that its summaries count nothing else, and a subtest that asking for
+	// another network is refused (NOT_NETWORK_MEMBER).
+	memberNetworks
 )
 
-// right is a row of the README's rights table.
+// right is a row of the README's rights tables.
 type right string
 
 const (
@@ -74,11 +94,24 @@ const (
 	rightFeed          right = "list and watch the change feed"
 	rightBackup        right = "back up a region"
 	rightCompact       right = "compact the change log"
+
+	// The protocol rows of the "Who may do what" table.
+	rightReadProtocols  right = "read a region's protocols"
+	rightDraftProtocols right = "draft, edit, delete (drafts), open, amend, terminate protocols"
+	rightSignProtocols  right = "sign a protocol"
+
+	// The rows of the "Support hours" table.
+	rightLogEntries    right = "log, edit, delete entries"
+	rightReadEntries   right = "read, list and export entries"
+	rightReviewEntries right = "approve, reject, close and reopen periods"
+	rightListPeriods   right = "list closed periods"
+	rightSummaries     right = "summaries and summary exports"
 )
 
-// readmeRights is the README's "Who may do what" table, transcribed by
-// hand: it is what the server must do, written independently of
-// auth.Rights(), which is what the server does. The "write networks" row is
+// readmeRights is the README's "Who may do what" table and the rights
+// table of its "Support hours" section, transcribed by hand (each new row
+// quoted above it): it is what the server must do, written independently
+// of auth.Rights(), which is what the server does. The "write networks" row is
 // split in two, since network members may only update ("update the
 // networks its partner leads"). Logging in is public ("every call but the
 // reference data and login needs a bearer token"); WhoAmI answers
@@ -96,12 +129,47 @@ var readmeRights = map[right]map[string]scope{
 	rightFeed:          {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: own},
 	rightBackup:        {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: never},
 	rightCompact:       {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: never, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: never},
+
+	// | read a region's protocols | all regions | own | own | own | own | no |
+	rightReadProtocols: {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own},
+	// | draft, edit, delete (drafts), open, amend, terminate protocols | no | own | own | those its partner is a party to | own | no |
+	//
+	// The table does not name deleting; the Protocols section puts it in
+	// the DRAFT step ("created and edited ... by the region admin,
+	// consultants and regional systems of the region, and by the staff
+	// (network members) of a partner that is a party; only a draft can be
+	// deleted"), so DeleteProtocol is held to this row.
+	rightDraftProtocols: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: partyOwn, roleRegionalSystem: own},
+	// | sign a protocol | no | no | no | for its own partner, once, if a party | no | no |
+	rightSignProtocols: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: never, roleConsultant: never, roleNetworkMember: partyOwn, roleRegionalSystem: never},
+
+	// The "Support hours" table has no anonymous column: "every call but
+	// the reference data (regions, municipalities), login and whoami needs
+	// a bearer token".
+	//
+	// | log, edit, delete entries | no | no | own entries, while SUBMITTED | no | no |
+	rightLogEntries: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: never, roleConsultant: ownEntries, roleNetworkMember: never, roleRegionalSystem: never},
+	// | read, list and export entries | no | own region | own entries | no | own region |
+	rightReadEntries: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: ownEntries, roleNetworkMember: never, roleRegionalSystem: own},
+	// | approve, reject, close and reopen periods | no | own region | no | no | no |
+	rightReviewEntries: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: never},
+	// | list closed periods | all regions | own | own | own | own |
+	rightListPeriods: {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own},
+	// | summaries and summary exports | all regions, no per-consultant figures | own region | own entries |
+	// the networks its partner is a member of, no per-consultant figures | own region |
+	//
+	// The matrix asks for no per-consultant figures; asking the ministry's
+	// and network members' summaries for them is a subtest
+	// (CONSULTANT_DETAIL_NOT_ALLOWED).
+	rightSummaries: {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: ownEntries, roleNetworkMember: memberNetworks, roleRegionalSystem: own},
 }
 
 // readmeAllows reports whether the README lets role make a call of right
 // in region ("" for calls outside any region). A leadsOwn call is made on
-// a network the caller's partner leads; the other networks are covered by
-// their own subtests.
+// a network the caller's partner leads, a partyOwn call on a protocol its
+// partner is a party to, an ownEntries call on the caller's own entries,
+// a memberNetworks call over the networks its partner is a member of; the
+// rest is covered by their own subtests.
 func readmeAllows(t *testing.T, r right, role, region string) bool {
 	t.Helper()
 	row, ok := readmeRights[r]
@@ -111,7 +179,7 @@ func readmeAllows(t *testing.T, r right, role, region string) bool {
 	switch row[role] {
 	case everywhere:
 		return true
-	case own, leadsOwn:
+	case own, leadsOwn, partyOwn, ownEntries, memberNetworks:
 		return role != roleMinistry && role != roleAnonymous && region == ownRegion
 	}
 	return false
@@ -129,6 +197,10 @@ type matrixCase struct {
 	call  func(c *matrixCall) (proto.Message, error)
 	// check, if set, checks the result of an allowed call.
 	check func(c *matrixCall, res proto.Message)
+	// variants are other forms of the same RPC that the README gives
+	// another row (ExportSupportEntries: the entries, or a summary with
+	// group_by); each runs the whole matrix too, as "{Method}_{variant}".
+	variants map[string]matrixCase
 }
 
 // matrixCall is one cell of the matrix: a role calling an RPC in a region
@@ -151,7 +223,18 @@ type matrixCall struct {
 	allowed bool
 	// target is the resource the call acts on, when setup made one.
 	target string
+	// hash is the content hash of target, when setup opened a protocol
+	// for signature.
+	hash string
+	// date is a day for the call, when setup picked one: an entry's date
+	// or a period to close.
+	date string
 }
+
+// protocols calls ProtocolService as the cell's role; support calls
+// SupportService.
+func (c *matrixCall) protocols() protocolClient { return c.env.protocols[c.role] }
+func (c *matrixCall) support() supportClient    { return c.env.support[c.role] }
 
 // ret lets a typed result be returned as a proto.Message.
 func ret[T proto.Message](m T, err error) (proto.Message, error) { return m, err }
@@ -173,6 +256,22 @@ type matrixFixtures struct {
 	network      string
 	account      string
 	serviceToken string
+	// third is a partner of no fixture protocol; otherNetwork is led by
+	// member, with third: lead is not a member.
+	third        string
+	otherNetwork string
+	// protocol is a DRAFT between lead and member; openProtocol, with
+	// content hash openHash, the same opened for signature and signed by
+	// no one.
+	protocol, openProtocol, openHash string
+	// period is a closed period in force, June 2014 (see fixtureDay).
+	period string
+	// The support entries of fixtureDay (fixtureTotals), all SUBMITTED:
+	// entry, logged by the region's consultant (in ownRegion, the
+	// matrix's consultant) for network; otherEntry, by another consultant
+	// for otherNetwork; otherOnNetwork, by that other consultant for
+	// network.
+	entry, otherEntry, otherOnNetwork string
 }
 
 // mustOK takes the results of a call that must succeed (a fixture, a
@@ -215,11 +314,26 @@ type matrixEnv struct {
 	subjects map[string]string
 	// feeds call the sync and admin services as each role.
 	feeds map[string]feedSurface
+	// protocols and support call ProtocolService and SupportService as
+	// each role.
+	protocols map[string]protocolClient
+	support   map[string]supportClient
+	// By region: protocolAdmins and supportAdmins call as its region
+	// admin; loggers as a consultant of the region (in ownRegion, the
+	// matrix's consultant), who logs the fixture entries; otherLoggers as
+	// another consultant of the region.
+	protocolAdmins map[string]protocolClient
+	supportAdmins  map[string]supportClient
+	loggers        map[string]supportClient
+	otherLoggers   map[string]supportClient
 	// admins are the region admins of ownRegion and foreignRegion.
 	admins map[string]surface
 	fx     map[string]*matrixFixtures
 	// seq numbers project codes, unique in a region.
 	seq atomic.Int64
+	// entryDays and periodDays count the days handed out to entries and
+	// closed periods (entryDay, periodDay).
+	entryDays, periodDays atomic.Int64
 }
 
 func (e *matrixEnv) newPartner(ctx context.Context, admin surface, parent, id string) (*famiv1.Partner, error) {
@@ -264,10 +378,15 @@ func newMatrixEnv(t *testing.T, kind string) *matrixEnv {
 	t.Helper()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
-	e := &matrixEnv{kind: kind, ts: ts, as: map[string]surface{}, subjects: map[string]string{}, feeds: map[string]feedSurface{}, admins: map[string]surface{}, fx: map[string]*matrixFixtures{}}
+	e := &matrixEnv{kind: kind, ts: ts, as: map[string]surface{}, subjects: map[string]string{}, feeds: map[string]feedSurface{}, admins: map[string]surface{}, fx: map[string]*matrixFixtures{},
+		protocols: map[string]protocolClient{}, support: map[string]supportClient{},
+		protocolAdmins: map[string]protocolClient{}, supportAdmins: map[string]supportClient{}, loggers: map[string]supportClient{}, otherLoggers: map[string]supportClient{}}
 	for _, region := range []string{ownRegion, foreignRegion} {
 		tok := ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region})
 		e.admins[region] = newSurfaceAs(t, ts, kind, tok)
+		e.protocolAdmins[region] = newProtocolClient(t, ts, kind, tok)
+		e.supportAdmins[region] = newSupportClient(t, ts, kind, tok)
+		e.otherLoggers[region] = newSupportClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: otherConsultant(region), Role: principal.Consultant, Region: region}))
 	}
 	for _, region := range []string{ownRegion, foreignRegion} {
 		admin, parent := e.admins[region], "regions/"+region
@@ -278,6 +397,8 @@ func newMatrixEnv(t *testing.T, kind string) *matrixEnv {
 		fx.network = mustOK(e.newNetwork(ctx, admin, parent, "fx-network", fx.lead, fx.member))(t, "fixture network").GetName()
 		fx.account = mustOK(e.newAccount(ctx, admin, parent, "fx-account-"+region))(t, "fixture account").GetName()
 		fx.serviceToken = mustOK(e.newServiceToken(ctx, admin, parent, "fx-system"))(t, "fixture service token").GetServiceToken().GetName()
+		fx.third = mustOK(e.newPartner(ctx, admin, parent, "fx-third"))(t, "fixture partner").GetName()
+		fx.otherNetwork = mustOK(e.newNetwork(ctx, admin, parent, "fx-other-network", fx.member, fx.third))(t, "fixture network").GetName()
 		e.fx[region] = fx
 	}
 	mustOK(e.newAccount(ctx, e.admins[ownRegion], "regions/"+ownRegion, loginUser))(t, "login account")
@@ -291,12 +412,160 @@ func newMatrixEnv(t *testing.T, kind string) *matrixEnv {
 	}
 	e.as[roleAnonymous], e.subjects[roleAnonymous] = newSurfaceAs(t, ts, kind, ""), "anonymous"
 	e.feeds[roleAnonymous] = newFeedSurface(t, ts, kind, "")
+	e.protocols[roleAnonymous] = newProtocolClient(t, ts, kind, "")
+	e.support[roleAnonymous] = newSupportClient(t, ts, kind, "")
 	for role, spec := range specs {
 		token := ts.mintToken(spec)
 		e.as[role], e.subjects[role] = newSurfaceAs(t, ts, kind, token), spec.Subject
 		e.feeds[role] = newFeedSurface(t, ts, kind, token)
+		e.protocols[role] = newProtocolClient(t, ts, kind, token)
+		e.support[role] = newSupportClient(t, ts, kind, token)
+	}
+
+	// The protocol and support fixtures. In ownRegion the matrix's
+	// consultant logs the entries of "its own"; in foreignRegion a
+	// consultant of that region.
+	e.loggers[ownRegion] = e.support[roleConsultant]
+	e.loggers[foreignRegion] = newSupportClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant:" + foreignRegion, Role: principal.Consultant, Region: foreignRegion}))
+	for _, region := range []string{ownRegion, foreignRegion} {
+		fx, parent := e.fx[region], "regions/"+region
+		fx.protocol = mustOK(e.newProtocol(ctx, region, "fx-protocol", fx.network, false, fx.lead, fx.member))(t, "fixture protocol").GetName()
+		open := mustOK(e.newProtocol(ctx, region, "fx-open-protocol", fx.network, true, fx.lead, fx.member))(t, "fixture protocol")
+		fx.openProtocol, fx.openHash = open.GetName(), open.GetContentHash()
+		fx.period = mustOK(e.supportAdmins[region].ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriodId: "fx-period",
+			ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2014-06-01", EndDate: "2014-06-30", Reason: "Period " + secretMarker}}))(t, "fixture period").GetName()
+		fx.entry = mustOK(e.newEntry(ctx, e.loggers[region], parent, "fx-entry", fx.network, fixtureDay, 60))(t, "fixture entry").GetName()
+		fx.otherEntry = mustOK(e.newEntry(ctx, e.otherLoggers[region], parent, "fx-other-entry", fx.otherNetwork, fixtureDay, 90))(t, "fixture entry").GetName()
+		fx.otherOnNetwork = mustOK(e.newEntry(ctx, e.otherLoggers[region], parent, "fx-other-on-network", fx.network, fixtureDay, 30))(t, "fixture entry").GetName()
 	}
 	return e
+}
+
+// otherConsultant is the subject of a consultant of region other than
+// the one who logs the fixture entries of "its own".
+func otherConsultant(region string) string { return "test:consultant:other:" + region }
+
+// matrixProtocol is a draft of network between parties, complete enough
+// to be opened for signature; the first party proposes, the others sign.
+func matrixProtocol(network, id string, parties ...string) *famiv1.Protocol {
+	p := &famiv1.Protocol{Network: network, Title: "Protocol " + id + " " + secretMarker, Body: "Art. 1 - Oggetto", ValidFrom: "2024-01-01"}
+	for i, partner := range parties {
+		role := famiv1.PartyRole_PARTY_ROLE_SIGNATORY
+		if i == 0 {
+			role = famiv1.PartyRole_PARTY_ROLE_PROPONENT
+		}
+		p.Parties = append(p.Parties, &famiv1.Party{Partner: partner, Role: role})
+	}
+	return p
+}
+
+// newProtocol creates, as region's admin, a protocol of network between
+// parties, opened for signature when open.
+func (e *matrixEnv) newProtocol(ctx context.Context, region, id, network string, open bool, parties ...string) (*famiv1.Protocol, error) {
+	admin := e.protocolAdmins[region]
+	p, err := admin.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: "regions/" + region, ProtocolId: id, Protocol: matrixProtocol(network, id, parties...)})
+	if err != nil || !open {
+		return p, err
+	}
+	return admin.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()})
+}
+
+// The days of the support entries and closed periods. The fixture entries
+// are dated fixtureDay, which no other entry is. Every other entry gets a
+// day of its own (entryDay), going back from entriesUntil, so no
+// consultant's day nears 12 hours. Closed periods are single days from
+// periodsFrom on (periodDay), where no entry is dated, so a period a cell
+// closes (or leaves closed) never blocks another cell; the fixture period
+// is June 2014.
+const fixtureDay = "2020-01-15"
+
+var (
+	entriesUntil = time.Date(2023, 12, 31, 0, 0, 0, 0, time.UTC)
+	periodsFrom  = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+func (e *matrixEnv) entryDay() string {
+	return entriesUntil.AddDate(0, 0, -int(e.entryDays.Add(1))).Format(time.DateOnly)
+}
+
+func (e *matrixEnv) periodDay() string {
+	return periodsFrom.AddDate(0, 0, int(e.periodDays.Add(1))).Format(time.DateOnly)
+}
+
+// matrixEntry is a valid support entry for network.
+func matrixEntry(network, date string, minutes int32) *famiv1.SupportEntry {
+	return &famiv1.SupportEntry{Network: network, Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP, Date: date, DurationMinutes: minutes,
+		Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE, Notes: "Entry " + secretMarker,
+		OperatorsReached: []*famiv1.OperatorsReached{{Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_CULTURAL_MEDIATOR, Count: 2}}}
+}
+
+// newEntry logs an entry as the consultant by.
+func (e *matrixEnv) newEntry(ctx context.Context, by supportClient, parent, id, network, date string, minutes int32) (*famiv1.SupportEntry, error) {
+	return by.CreateSupportEntry(ctx, &famiv1.CreateSupportEntryRequest{Parent: parent, SupportEntryId: id, SupportEntry: matrixEntry(network, date, minutes)})
+}
+
+// newPeriod closes a single-day period of its own, as region's admin.
+func (e *matrixEnv) newPeriod(ctx context.Context, region, id string) (*famiv1.ClosedPeriod, error) {
+	day := e.periodDay()
+	return e.supportAdmins[region].ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: "regions/" + region, ClosedPeriodId: id,
+		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: day, EndDate: day, Reason: "Period " + secretMarker}})
+}
+
+// The calls that change or delete a protocol, an entry or a period act on
+// a fresh one when the README allows them. A refused call acts on a
+// fixture in the same state, on which it would succeed just as well if
+// the server let it through (the refusal must write nothing): fixtures
+// cost a write each, and most cells are refused.
+
+// newProtocol makes the cell's protocol: between lead (in ownRegion, the
+// network member's partner) and member, opened for signature when open.
+func (c *matrixCall) newProtocol(open bool) {
+	c.t.Helper()
+	if !c.allowed {
+		c.target = c.fx.protocol
+		if open {
+			c.target, c.hash = c.fx.openProtocol, c.fx.openHash
+		}
+		return
+	}
+	p := mustOK(c.env.newProtocol(c.ctx, c.region, c.id, c.fx.network, open, c.fx.lead, c.fx.member))(c.t, "create protocol "+c.id)
+	c.target, c.hash = p.GetName(), p.GetContentHash()
+}
+
+// newEntry makes the cell's entry: SUBMITTED, on a day of its own, logged
+// by the region's consultant (in ownRegion, the matrix's consultant: its
+// own entry).
+func (c *matrixCall) newEntry() {
+	c.t.Helper()
+	if !c.allowed {
+		c.target = c.fx.entry
+		return
+	}
+	en := mustOK(c.env.newEntry(c.ctx, c.env.loggers[c.region], c.parent, c.id, c.fx.network, c.env.entryDay(), 60))(c.t, "log entry "+c.id)
+	c.target = en.GetName()
+}
+
+// fixtureTotals is what a role's summary of fixtureDay counts, as the
+// README's summaries row says: a consultant its own entries (entry), a
+// network member the networks its partner, lead, is a member of (network:
+// entry and otherOnNetwork), the other roles the whole region.
+func fixtureTotals(role string) (minutes, entries int64, networks int32) {
+	switch role {
+	case roleConsultant:
+		return 60, 1, 1
+	case roleNetworkMember:
+		return 90, 2, 1
+	}
+	return 60 + 90 + 30, 3, 2
+}
+
+// entriesFor lists, sorted, the entries of fixtureDay role reads, lists
+// and exports: a consultant its own entries, the other roles every entry.
+func (fx *matrixFixtures) entriesFor(role string) []string {
+	if role == roleConsultant {
+		return []string{fx.entry}
+	}
+	return slices.Sorted(slices.Values([]string{fx.entry, fx.otherEntry, fx.otherOnNetwork}))
 }
 
 // matrixSnapshot is what a refused call must leave unchanged in a region:
@@ -506,6 +775,250 @@ func matrixCases() map[string]matrixCase {
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.s.RevokeServiceToken(c.ctx, &famiv1.RevokeServiceTokenRequest{Name: c.target}))
 			}},
+
+		// Protocols. The matrix's protocols are between the fixture lead,
+		// the network member's partner, and member: see TestRightsMatrix
+		// for the protocols its partner is not a party to.
+		"/fami.v1.ProtocolService/CreateProtocol": {right: rightDraftProtocols, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.protocols().CreateProtocol(c.ctx, &famiv1.CreateProtocolRequest{Parent: c.parent, ProtocolId: c.id,
+					Protocol: matrixProtocol(c.fx.network, c.id, c.fx.lead, c.fx.member)}))
+			},
+			check: wantProtocol(famiv1.ProtocolState_PROTOCOL_STATE_DRAFT, 1)},
+		"/fami.v1.ProtocolService/GetProtocol": {right: rightReadProtocols, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.protocols().GetProtocol(c.ctx, &famiv1.GetProtocolRequest{Name: c.fx.protocol}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := res.(*famiv1.Protocol).GetName(); got != c.fx.protocol {
+					c.t.Errorf("GetProtocol: got %q, want %q", got, c.fx.protocol)
+				}
+			}},
+		"/fami.v1.ProtocolService/ListProtocols": {right: rightReadProtocols, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.protocols().ListProtocols(c.ctx, &famiv1.ListProtocolsRequest{Parent: c.parent, PageSize: 1000}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := names(res.(*famiv1.ListProtocolsResponse).GetProtocols()); !slices.Contains(got, c.fx.protocol) {
+					c.t.Errorf("ListProtocols: got %q, want %q among them", got, c.fx.protocol)
+				}
+			}},
+		"/fami.v1.ProtocolService/UpdateProtocol": {right: rightDraftProtocols, scoped: true,
+			setup: func(c *matrixCall) { c.newProtocol(false) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.protocols().UpdateProtocol(c.ctx, &famiv1.UpdateProtocolRequest{
+					Protocol: &famiv1.Protocol{Name: c.target, Title: "Renamed " + c.id}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := res.(*famiv1.Protocol).GetTitle(); got != "Renamed "+c.id {
+					c.t.Errorf("UpdateProtocol: got title %q", got)
+				}
+			}},
+		"/fami.v1.ProtocolService/DeleteProtocol": {right: rightDraftProtocols, scoped: true,
+			setup: func(c *matrixCall) { c.newProtocol(false) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return nil, c.protocols().DeleteProtocol(c.ctx, &famiv1.DeleteProtocolRequest{Name: c.target})
+			}},
+		"/fami.v1.ProtocolService/OpenProtocolForSignature": {right: rightDraftProtocols, scoped: true,
+			setup: func(c *matrixCall) { c.newProtocol(false) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.protocols().OpenProtocolForSignature(c.ctx, &famiv1.OpenProtocolForSignatureRequest{Name: c.target}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if p := res.(*famiv1.Protocol); p.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE || p.GetContentHash() == "" {
+					c.t.Errorf("OpenProtocolForSignature: got %s with content hash %q, want OPEN_FOR_SIGNATURE with one", p.GetState(), p.GetContentHash())
+				}
+			}},
+		"/fami.v1.ProtocolService/SignProtocol": {right: rightSignProtocols, scoped: true,
+			setup: func(c *matrixCall) { c.newProtocol(true) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.protocols().SignProtocol(c.ctx, &famiv1.SignProtocolRequest{Name: c.target, ContentHash: c.hash}))
+			},
+			// "for its own partner": the signature is the token's
+			// partner's, by the token's subject.
+			check: func(c *matrixCall, res proto.Message) {
+				sigs := res.(*famiv1.Protocol).GetSignatures()
+				if len(sigs) != 1 || sigs[0].GetParty() != c.env.fx[ownRegion].lead || sigs[0].GetSigner() != c.env.subjects[c.role] || sigs[0].GetContentHash() != c.hash {
+					c.t.Errorf("SignProtocol: got signatures %v, want one for %s by %s", sigs, c.env.fx[ownRegion].lead, c.env.subjects[c.role])
+				}
+			}},
+		"/fami.v1.ProtocolService/TerminateProtocol": {right: rightDraftProtocols, scoped: true,
+			setup: func(c *matrixCall) { c.newProtocol(true) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.protocols().TerminateProtocol(c.ctx, &famiv1.TerminateProtocolRequest{Name: c.target, Reason: "Withdrawn"}))
+			},
+			check: wantProtocol(famiv1.ProtocolState_PROTOCOL_STATE_TERMINATED, 1)},
+		"/fami.v1.ProtocolService/AmendProtocol": {right: rightDraftProtocols, scoped: true,
+			setup: func(c *matrixCall) { c.newProtocol(true) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.protocols().AmendProtocol(c.ctx, &famiv1.AmendProtocolRequest{Name: c.target, ProtocolId: c.id + "-v2"}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				wantProtocol(famiv1.ProtocolState_PROTOCOL_STATE_DRAFT, 2)(c, res)
+				if got := res.(*famiv1.Protocol).GetSupersedes(); got != c.target {
+					c.t.Errorf("AmendProtocol: the amendment supersedes %q, want %q", got, c.target)
+				}
+			}},
+
+		// Support hours. The matrix's entries are the consultant's own:
+		// see TestRightsMatrix for another consultant's.
+		"/fami.v1.SupportService/CreateSupportEntry": {right: rightLogEntries, scoped: true,
+			setup: func(c *matrixCall) { c.date = c.env.entryDay() },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.support().CreateSupportEntry(c.ctx, &famiv1.CreateSupportEntryRequest{Parent: c.parent, SupportEntryId: c.id,
+					SupportEntry: matrixEntry(c.fx.network, c.date, 60)}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if en := res.(*famiv1.SupportEntry); en.GetConsultant() != c.env.subjects[c.role] || en.GetState() != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED {
+					c.t.Errorf("CreateSupportEntry: got consultant %q, %s; want the caller, SUBMITTED", en.GetConsultant(), en.GetState())
+				}
+			}},
+		"/fami.v1.SupportService/GetSupportEntry": {right: rightReadEntries, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.support().GetSupportEntry(c.ctx, &famiv1.GetSupportEntryRequest{Name: c.fx.entry}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := res.(*famiv1.SupportEntry).GetName(); got != c.fx.entry {
+					c.t.Errorf("GetSupportEntry: got %q, want %q", got, c.fx.entry)
+				}
+			}},
+		"/fami.v1.SupportService/ListSupportEntries": {right: rightReadEntries, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.support().ListSupportEntries(c.ctx, &famiv1.ListSupportEntriesRequest{Parent: c.parent, StartDate: fixtureDay, EndDate: fixtureDay}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				got := slices.Sorted(slices.Values(names(res.(*famiv1.ListSupportEntriesResponse).GetSupportEntries())))
+				if want := c.fx.entriesFor(c.role); !slices.Equal(got, want) {
+					c.t.Errorf("ListSupportEntries of %s: got %q, want %q", fixtureDay, got, want)
+				}
+			}},
+		"/fami.v1.SupportService/UpdateSupportEntry": {right: rightLogEntries, scoped: true,
+			setup: func(c *matrixCall) { c.newEntry() },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.support().UpdateSupportEntry(c.ctx, &famiv1.UpdateSupportEntryRequest{
+					SupportEntry: &famiv1.SupportEntry{Name: c.target, DurationMinutes: 90, Notes: "Edited"},
+					UpdateMask:   &fieldmaskpb.FieldMask{Paths: []string{"duration_minutes", "notes"}}}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := res.(*famiv1.SupportEntry).GetDurationMinutes(); got != 90 {
+					c.t.Errorf("UpdateSupportEntry: got %d minutes, want 90", got)
+				}
+			}},
+		"/fami.v1.SupportService/DeleteSupportEntry": {right: rightLogEntries, scoped: true,
+			setup: func(c *matrixCall) { c.newEntry() },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return nil, c.support().DeleteSupportEntry(c.ctx, &famiv1.DeleteSupportEntryRequest{Name: c.target})
+			}},
+		"/fami.v1.SupportService/BatchApproveSupportEntries": {right: rightReviewEntries, scoped: true,
+			setup: func(c *matrixCall) { c.newEntry() },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.support().BatchApproveSupportEntries(c.ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: c.parent, Names: []string{c.target}, Reason: "Verified"}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				got := res.(*famiv1.BatchApproveSupportEntriesResponse).GetSupportEntries()
+				if len(got) != 1 || got[0].GetName() != c.target || got[0].GetState() != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_APPROVED {
+					c.t.Errorf("BatchApproveSupportEntries: got %v, want %s APPROVED", got, c.target)
+				}
+			}},
+		"/fami.v1.SupportService/RejectSupportEntry": {right: rightReviewEntries, scoped: true,
+			setup: func(c *matrixCall) { c.newEntry() },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.support().RejectSupportEntry(c.ctx, &famiv1.RejectSupportEntryRequest{Name: c.target, Reason: "No network involved"}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := res.(*famiv1.SupportEntry).GetState(); got != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_REJECTED {
+					c.t.Errorf("RejectSupportEntry: got %s, want REJECTED", got)
+				}
+			}},
+		"/fami.v1.SupportService/ClosePeriod": {right: rightReviewEntries, scoped: true,
+			setup: func(c *matrixCall) { c.date = c.env.periodDay() },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.support().ClosePeriod(c.ctx, &famiv1.ClosePeriodRequest{Parent: c.parent, ClosedPeriodId: c.id,
+					ClosedPeriod: &famiv1.ClosedPeriod{StartDate: c.date, EndDate: c.date, Reason: "Reported"}}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := res.(*famiv1.ClosedPeriod).GetState(); got != famiv1.ClosedPeriodState_CLOSED_PERIOD_STATE_CLOSED {
+					c.t.Errorf("ClosePeriod: got %s, want CLOSED", got)
+				}
+			}},
+		"/fami.v1.SupportService/ReopenPeriod": {right: rightReviewEntries, scoped: true,
+			setup: func(c *matrixCall) {
+				c.target = c.fx.period
+				if c.allowed {
+					c.target = mustOK(c.env.newPeriod(c.ctx, c.region, c.id))(c.t, "close period "+c.id).GetName()
+				}
+			},
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.support().ReopenPeriod(c.ctx, &famiv1.ReopenPeriodRequest{Name: c.target, Reason: "Correction"}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := res.(*famiv1.ClosedPeriod).GetState(); got != famiv1.ClosedPeriodState_CLOSED_PERIOD_STATE_REOPENED {
+					c.t.Errorf("ReopenPeriod: got %s, want REOPENED", got)
+				}
+			}},
+		"/fami.v1.SupportService/ListClosedPeriods": {right: rightListPeriods, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.support().ListClosedPeriods(c.ctx, &famiv1.ListClosedPeriodsRequest{Parent: c.parent, PageSize: 1000}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := names(res.(*famiv1.ListClosedPeriodsResponse).GetClosedPeriods()); !slices.Contains(got, c.fx.period) {
+					c.t.Errorf("ListClosedPeriods: got %q, want %q among them", got, c.fx.period)
+				}
+			}},
+		// By network: no per-consultant figures, which the ministry and
+		// network members may not ask for (see TestRightsMatrix).
+		"/fami.v1.SupportService/SummarizeSupportEntries": {right: rightSummaries, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.support().SummarizeSupportEntries(c.ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: c.parent,
+					StartDate: fixtureDay, EndDate: fixtureDay, GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_NETWORK}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				sum := res.(*famiv1.SummarizeSupportEntriesResponse)
+				minutes, entries, networks := fixtureTotals(c.role)
+				if tot := sum.GetTotals(); tot.GetTotalMinutes() != minutes || tot.GetEntries() != entries || tot.GetDistinctNetworks() != networks || len(sum.GetGroups()) != int(networks) {
+					c.t.Errorf("SummarizeSupportEntries of %s: got %v, want %d minutes, %d entries, %d networks", fixtureDay, sum, minutes, entries, networks)
+				}
+			}},
+		"/fami.v1.SupportService/ExportSupportEntries": {right: rightReadEntries, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.support().ExportSupportEntries(c.ctx, &famiv1.ExportSupportEntriesRequest{Parent: c.parent, StartDate: fixtureDay, EndDate: fixtureDay}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				var got []string
+				for _, r := range res.(*famiv1.ExportSupportEntriesResponse).GetRows() {
+					got = append(got, r.GetValues()[0])
+				}
+				slices.Sort(got)
+				if want := c.fx.entriesFor(c.role); !slices.Equal(got, want) {
+					c.t.Errorf("ExportSupportEntries of %s: got %q, want %q", fixtureDay, got, want)
+				}
+			},
+			variants: map[string]matrixCase{
+				"summary": {right: rightSummaries, scoped: true,
+					call: func(c *matrixCall) (proto.Message, error) {
+						return ret(c.support().ExportSupportEntries(c.ctx, &famiv1.ExportSupportEntriesRequest{Parent: c.parent,
+							GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_NETWORK, StartDate: fixtureDay, EndDate: fixtureDay}))
+					},
+					check: func(c *matrixCall, res proto.Message) {
+						exp := res.(*famiv1.ExportSupportEntriesResponse)
+						minutes, _, networks := fixtureTotals(c.role)
+						col := slices.Index(exp.GetHeader(), "total_minutes")
+						rows := exp.GetRows()
+						if col < 0 || len(rows) != int(networks)+1 || rows[len(rows)-1].GetValues()[0] != "TOTAL" || rows[len(rows)-1].GetValues()[col] != fmt.Sprint(minutes) {
+							c.t.Errorf("ExportSupportEntries by network of %s: got %v, want %d networks and a TOTAL of %d minutes", fixtureDay, exp, networks, minutes)
+						}
+					}},
+			}},
+	}
+}
+
+// wantProtocol checks that an allowed call returned a protocol in state,
+// at version.
+func wantProtocol(state famiv1.ProtocolState, version int32) func(c *matrixCall, res proto.Message) {
+	return func(c *matrixCall, res proto.Message) {
+		if p := res.(*famiv1.Protocol); p.GetState() != state || p.GetVersion() != version {
+			c.t.Errorf("got %s version %d, want %s version %d", p.GetState(), p.GetVersion(), state, version)
+		}
 	}
 }
 
@@ -538,6 +1051,7 @@ func apiProcedures(t *testing.T) []string {
 func TestRightsMatrix(t *testing.T) {
 	procs := apiProcedures(t)
 	cases := matrixCases()
+	maps.Copy(cases, meetingMatrixCases())
 	for _, p := range procs {
 		if _, ok := cases[p]; !ok {
 			t.Errorf("%s has no case in matrixCases: add one, with its row of the README rights table", p)
@@ -563,28 +1077,34 @@ func TestRightsMatrix(t *testing.T) {
 						continue
 					}
 					method := proc[strings.LastIndexByte(proc, '/')+1:]
-					t.Run(method, func(t *testing.T) {
-						for _, role := range matrixRoles {
-							t.Run(role, func(t *testing.T) {
-								regions := []string{""}
-								if mc.scoped {
-									regions = []string{ownRegion, foreignRegion}
-								}
-								for _, region := range regions {
-									name := region
-									if name == "" {
-										name = "no_region"
+					runCase := func(method string, mc matrixCase) {
+						t.Run(method, func(t *testing.T) {
+							for _, role := range matrixRoles {
+								t.Run(role, func(t *testing.T) {
+									regions := []string{""}
+									if mc.scoped {
+										regions = []string{ownRegion, foreignRegion}
 									}
-									t.Run(name, func(t *testing.T) {
-										ran.Add(1)
-										if env.run(t, kind, method, mc, role, region) {
-											allowed.Add(1)
+									for _, region := range regions {
+										name := region
+										if name == "" {
+											name = "no_region"
 										}
-									})
-								}
-							})
-						}
-					})
+										t.Run(name, func(t *testing.T) {
+											ran.Add(1)
+											if env.run(t, kind, method, mc, role, region) {
+												allowed.Add(1)
+											}
+										})
+									}
+								})
+							}
+						})
+					}
+					runCase(method, mc)
+					for _, v := range slices.Sorted(maps.Keys(mc.variants)) {
+						runCase(method+"_"+v, mc.variants[v])
+					}
 				}
 				t.Run("UpdateNetwork/network_member/"+ownRegion+"/network_led_by_another_partner", func(t *testing.T) {
 					ran.Add(1)
@@ -594,6 +1114,12 @@ func TestRightsMatrix(t *testing.T) {
 					ran.Add(1)
 					env.updateNetworkAsMember(t, "lead-change", true, "LEAD_CHANGE_NOT_ALLOWED")
 				})
+				for _, st := range env.beyondMatrix() {
+					t.Run(st.name, func(t *testing.T) {
+						ran.Add(1)
+						st.run(t)
+					})
+				}
 			})
 		}
 	})
@@ -710,5 +1236,457 @@ func (e *matrixEnv) updateNetworkAsMember(t *testing.T, id string, ownNetwork bo
 	got := mustOK(admin.GetNetwork(ctx, &famiv1.GetNetworkRequest{Name: n.GetName()}))(t, "get network")
 	if !proto.Equal(got, n) {
 		t.Errorf("after the refused update: got %s, want %s", brief(got), brief(n))
+	}
+}
+
+// matrixSubtest is a call beyond the matrix's cells: the README's rights
+// on data the matrix's calls do not touch (another consultant's entries,
+// protocols the network member's partner is not a party to, ...).
+type matrixSubtest struct {
+	name string
+	run  func(t *testing.T)
+}
+
+// expectRefusal makes a call the README refuses beyond the matrix, in
+// ownRegion, and checks the refusal: want's code and reason, no data, no
+// fixture detail in its message, and nothing written.
+func (e *matrixEnv) expectRefusal(t *testing.T, want wantErr, call func() (proto.Message, error)) {
+	t.Helper()
+	ctx := t.Context()
+	before := e.snapshot(t, ctx, ownRegion)
+	res, err := call()
+	checkErr(t, "the call", err, want)
+	if res != nil && proto.Size(res) > 0 {
+		t.Errorf("the refusal carries data: %s", brief(res))
+	}
+	if ce, ok := asCallError(err); ok && strings.Contains(ce.Message, secretMarker) {
+		t.Errorf("the refusal's message carries data: %q", ce.Message)
+	}
+	if after := e.snapshot(t, ctx, ownRegion); !after.equal(before) {
+		t.Errorf("the refused call changed region %s: got %+v, want %+v", ownRegion, after, before)
+	}
+}
+
+// beyondMatrix lists the subtests of the data-dependent rights, all in
+// ownRegion:
+//
+//   - partyOwn: the network member drafts, edits, opens, amends,
+//     terminates and signs only protocols its partner is a party to
+//     (NOT_A_PARTY otherwise), and signs once (ALREADY_SIGNED, the
+//     Protocols section's refusal table);
+//   - ownEntries: a consultant reads, edits and deletes only its own
+//     entries (NOT_OWN_ENTRY), lists, exports and summarizes only its own
+//     (NOT_OWN_ENTRY when it asks for another consultant's), and edits or
+//     deletes them only while SUBMITTED (ENTRY_NOT_SUBMITTED);
+//   - summaries: the ministry and network members get no per-consultant
+//     figures (CONSULTANT_DETAIL_NOT_ALLOWED); a network member only the
+//     networks its partner is a member of (NOT_NETWORK_MEMBER).
+func (e *matrixEnv) beyondMatrix() []matrixSubtest {
+	var out []matrixSubtest
+	fx, parent := e.fx[ownRegion], "regions/"+ownRegion
+	notAParty := wantErr{code: codes.PermissionDenied, reason: "NOT_A_PARTY"}
+	notOwn := wantErr{code: codes.PermissionDenied, reason: "NOT_OWN_ENTRY"}
+	noConsultants := wantErr{code: codes.PermissionDenied, reason: "CONSULTANT_DETAIL_NOT_ALLOWED"}
+	notSubmitted := wantErr{code: codes.FailedPrecondition, reason: "ENTRY_NOT_SUBMITTED"}
+
+	// The network member on a protocol between member and third: its
+	// partner, lead, is not a party. The protocol must not change.
+	for _, pc := range []struct {
+		method string
+		// exists: the call acts on a protocol, opened when open.
+		exists, open bool
+		call         func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error)
+	}{
+		{"CreateProtocol", false, false, func(ctx context.Context, nm protocolClient, id string, _ *famiv1.Protocol) (proto.Message, error) {
+			return ret(nm.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: id, Protocol: matrixProtocol(fx.network, id, fx.member, fx.third)}))
+		}},
+		{"UpdateProtocol", true, false, func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error) {
+			return ret(nm.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: p.GetName(), Title: "Renamed"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}}))
+		}},
+		{"DeleteProtocol", true, false, func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error) {
+			return nil, nm.DeleteProtocol(ctx, &famiv1.DeleteProtocolRequest{Name: p.GetName()})
+		}},
+		{"OpenProtocolForSignature", true, false, func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error) {
+			return ret(nm.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}))
+		}},
+		{"SignProtocol", true, true, func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error) {
+			return ret(nm.SignProtocol(ctx, &famiv1.SignProtocolRequest{Name: p.GetName(), ContentHash: p.GetContentHash()}))
+		}},
+		{"TerminateProtocol", true, true, func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error) {
+			return ret(nm.TerminateProtocol(ctx, &famiv1.TerminateProtocolRequest{Name: p.GetName(), Reason: "Withdrawn"}))
+		}},
+		{"AmendProtocol", true, true, func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error) {
+			return ret(nm.AmendProtocol(ctx, &famiv1.AmendProtocolRequest{Name: p.GetName(), ProtocolId: id + "-v2"}))
+		}},
+	} {
+		out = append(out, matrixSubtest{pc.method + "/network_member/" + ownRegion + "/protocol_its_partner_is_not_a_party_to", func(t *testing.T) {
+			ctx := t.Context()
+			id := e.kind + "-not-a-party-" + strings.ToLower(pc.method)
+			var p *famiv1.Protocol
+			if pc.exists {
+				p = mustOK(e.newProtocol(ctx, ownRegion, id, fx.network, pc.open, fx.member, fx.third))(t, "create protocol")
+			}
+			e.expectRefusal(t, notAParty, func() (proto.Message, error) { return pc.call(ctx, e.protocols[roleNetworkMember], id, p) })
+			if p != nil {
+				if got := mustOK(e.protocolAdmins[ownRegion].GetProtocol(ctx, &famiv1.GetProtocolRequest{Name: p.GetName()}))(t, "get protocol"); !proto.Equal(got, p) {
+					t.Errorf("after the refused call: got %s, want %s", brief(got), brief(p))
+				}
+			}
+		}})
+	}
+	out = append(out, matrixSubtest{"SignProtocol/network_member/" + ownRegion + "/second_signature", func(t *testing.T) {
+		ctx := t.Context()
+		nm := e.protocols[roleNetworkMember]
+		p := mustOK(e.newProtocol(ctx, ownRegion, e.kind+"-second-signature", fx.network, true, fx.lead, fx.member))(t, "create protocol")
+		sign := &famiv1.SignProtocolRequest{Name: p.GetName(), ContentHash: p.GetContentHash()}
+		mustOK(nm.SignProtocol(ctx, sign))(t, "first signature")
+		e.expectRefusal(t, wantErr{code: codes.FailedPrecondition, reason: "ALREADY_SIGNED"}, func() (proto.Message, error) { return ret(nm.SignProtocol(ctx, sign)) })
+	}})
+
+	// A consultant on another consultant's entries. The entries must not
+	// change.
+	entryUnchanged := func(t *testing.T, en *famiv1.SupportEntry) {
+		t.Helper()
+		if got := mustOK(e.supportAdmins[ownRegion].GetSupportEntry(t.Context(), &famiv1.GetSupportEntryRequest{Name: en.GetName()}))(t, "get entry"); !proto.Equal(got, en) {
+			t.Errorf("after the refused call: got %s, want %s", brief(got), brief(en))
+		}
+	}
+	consultant := func() supportClient { return e.support[roleConsultant] }
+	other := otherConsultant(ownRegion)
+	out = append(out,
+		matrixSubtest{"GetSupportEntry/consultant/" + ownRegion + "/another_consultants_entry", func(t *testing.T) {
+			e.expectRefusal(t, notOwn, func() (proto.Message, error) {
+				return ret(consultant().GetSupportEntry(t.Context(), &famiv1.GetSupportEntryRequest{Name: fx.otherEntry}))
+			})
+		}},
+		matrixSubtest{"UpdateSupportEntry/consultant/" + ownRegion + "/another_consultants_entry", func(t *testing.T) {
+			ctx := t.Context()
+			en := mustOK(e.newEntry(ctx, e.otherLoggers[ownRegion], parent, e.kind+"-others-update", fx.network, e.entryDay(), 60))(t, "log entry")
+			e.expectRefusal(t, notOwn, func() (proto.Message, error) {
+				return ret(consultant().UpdateSupportEntry(ctx, &famiv1.UpdateSupportEntryRequest{
+					SupportEntry: &famiv1.SupportEntry{Name: en.GetName(), Notes: "Mine"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"notes"}}}))
+			})
+			entryUnchanged(t, en)
+		}},
+		matrixSubtest{"DeleteSupportEntry/consultant/" + ownRegion + "/another_consultants_entry", func(t *testing.T) {
+			ctx := t.Context()
+			en := mustOK(e.newEntry(ctx, e.otherLoggers[ownRegion], parent, e.kind+"-others-delete", fx.network, e.entryDay(), 60))(t, "log entry")
+			e.expectRefusal(t, notOwn, func() (proto.Message, error) {
+				return nil, consultant().DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: en.GetName()})
+			})
+			entryUnchanged(t, en)
+		}},
+		matrixSubtest{"ListSupportEntries/consultant/" + ownRegion + "/another_consultants_entries", func(t *testing.T) {
+			e.expectRefusal(t, notOwn, func() (proto.Message, error) {
+				return ret(consultant().ListSupportEntries(t.Context(), &famiv1.ListSupportEntriesRequest{Parent: parent, Consultant: other}))
+			})
+		}},
+		matrixSubtest{"ExportSupportEntries/consultant/" + ownRegion + "/another_consultants_entries", func(t *testing.T) {
+			e.expectRefusal(t, notOwn, func() (proto.Message, error) {
+				return ret(consultant().ExportSupportEntries(t.Context(), &famiv1.ExportSupportEntriesRequest{Parent: parent, Consultant: other}))
+			})
+		}},
+		matrixSubtest{"SummarizeSupportEntries/consultant/" + ownRegion + "/another_consultants_entries", func(t *testing.T) {
+			e.expectRefusal(t, notOwn, func() (proto.Message, error) {
+				return ret(consultant().SummarizeSupportEntries(t.Context(), &famiv1.SummarizeSupportEntriesRequest{Parent: parent, StartDate: fixtureDay, EndDate: fixtureDay, Consultant: other}))
+			})
+		}},
+		matrixSubtest{"ExportSupportEntries_summary/consultant/" + ownRegion + "/another_consultants_entries", func(t *testing.T) {
+			e.expectRefusal(t, notOwn, func() (proto.Message, error) {
+				return ret(consultant().ExportSupportEntries(t.Context(), &famiv1.ExportSupportEntriesRequest{Parent: parent,
+					GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_NETWORK, StartDate: fixtureDay, EndDate: fixtureDay, Consultant: other}))
+			})
+		}},
+	)
+	// "own entries, while SUBMITTED": its own entry, once approved.
+	for _, method := range []string{"UpdateSupportEntry", "DeleteSupportEntry"} {
+		out = append(out, matrixSubtest{method + "/consultant/" + ownRegion + "/own_approved_entry", func(t *testing.T) {
+			ctx := t.Context()
+			en := mustOK(e.newEntry(ctx, consultant(), parent, e.kind+"-approved-"+strings.ToLower(method), fx.network, e.entryDay(), 60))(t, "log entry")
+			approved := mustOK(e.supportAdmins[ownRegion].BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{en.GetName()}}))(t, "approve entry")
+			e.expectRefusal(t, notSubmitted, func() (proto.Message, error) {
+				if method == "DeleteSupportEntry" {
+					return nil, consultant().DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: en.GetName()})
+				}
+				return ret(consultant().UpdateSupportEntry(ctx, &famiv1.UpdateSupportEntryRequest{
+					SupportEntry: &famiv1.SupportEntry{Name: en.GetName(), Notes: "Late"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"notes"}}}))
+			})
+			entryUnchanged(t, approved.GetSupportEntries()[0])
+		}})
+	}
+
+	// "no per-consultant figures", for the ministry and network members.
+	for _, role := range []string{roleMinistry, roleNetworkMember} {
+		for _, sc := range []struct {
+			name string
+			call func(ctx context.Context, s supportClient) (proto.Message, error)
+		}{
+			{"SummarizeSupportEntries/" + role + "/" + ownRegion + "/by_consultant", func(ctx context.Context, s supportClient) (proto.Message, error) {
+				return ret(s.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: parent, StartDate: fixtureDay, EndDate: fixtureDay,
+					GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT}))
+			}},
+			{"SummarizeSupportEntries/" + role + "/" + ownRegion + "/one_consultant", func(ctx context.Context, s supportClient) (proto.Message, error) {
+				return ret(s.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: parent, StartDate: fixtureDay, EndDate: fixtureDay,
+					Consultant: e.subjects[roleConsultant]}))
+			}},
+			{"ExportSupportEntries_summary/" + role + "/" + ownRegion + "/by_consultant", func(ctx context.Context, s supportClient) (proto.Message, error) {
+				return ret(s.ExportSupportEntries(ctx, &famiv1.ExportSupportEntriesRequest{Parent: parent, StartDate: fixtureDay, EndDate: fixtureDay,
+					GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT}))
+			}},
+		} {
+			out = append(out, matrixSubtest{sc.name, func(t *testing.T) {
+				e.expectRefusal(t, noConsultants, func() (proto.Message, error) { return sc.call(t.Context(), e.support[role]) })
+			}})
+		}
+	}
+	// "the networks its partner is a member of": lead is not a member of
+	// otherNetwork.
+	notMember := wantErr{code: codes.PermissionDenied, reason: "NOT_NETWORK_MEMBER"}
+	out = append(out,
+		matrixSubtest{"SummarizeSupportEntries/network_member/" + ownRegion + "/network_its_partner_is_not_a_member_of", func(t *testing.T) {
+			e.expectRefusal(t, notMember, func() (proto.Message, error) {
+				return ret(e.support[roleNetworkMember].SummarizeSupportEntries(t.Context(), &famiv1.SummarizeSupportEntriesRequest{Parent: parent,
+					StartDate: fixtureDay, EndDate: fixtureDay, Network: fx.otherNetwork}))
+			})
+		}},
+		matrixSubtest{"ExportSupportEntries_summary/network_member/" + ownRegion + "/network_its_partner_is_not_a_member_of", func(t *testing.T) {
+			e.expectRefusal(t, notMember, func() (proto.Message, error) {
+				return ret(e.support[roleNetworkMember].ExportSupportEntries(t.Context(), &famiv1.ExportSupportEntriesRequest{Parent: parent,
+					GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_NETWORK, StartDate: fixtureDay, EndDate: fixtureDay, Network: fx.otherNetwork}))
+			})
+		}},
+	)
+	return out
+}
+
+// ---- MeetingService (issue 7) ----
+//
+// The meeting rows of the README's "Who may do what" table, and the
+// matrix's cases of every MeetingService RPC. Network members write only
+// meetings whose every network their partner is a member of, and their
+// attendance summaries cover those networks only: both are the
+// memberNetworks scope; the matrix's meetings are of the fixture network,
+// whose members include the network member's partner (the fixture lead),
+// and the check of the network member's cells also tries a meeting, and a
+// summary, of a network it is not in (NOT_NETWORK_MEMBER). Helpers:
+// meeting_test.go.
+
+const (
+	rightReadMeetings     right = "read a region's meetings, action items and calendars"
+	rightMeetingSummaries right = "attendance summaries"
+	rightWriteMeetings    right = "schedule, edit, cancel and delete meetings; record attendance, minutes and action items"
+	rightCalendarTokens   right = "create, list and revoke calendar feed tokens"
+)
+
+func init() {
+	// | read a region's meetings, action items and calendars | all regions | own | own | own | own | no |
+	readmeRights[rightReadMeetings] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own}
+	// | attendance summaries | all regions | own | own | the networks its partner is a member of | own | no |
+	readmeRights[rightMeetingSummaries] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: memberNetworks, roleRegionalSystem: own}
+	// | schedule, edit, cancel and delete meetings; record attendance, minutes and action items | no | own | own |
+	// meetings whose every network its partner is a member of | own | no |
+	readmeRights[rightWriteMeetings] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: memberNetworks, roleRegionalSystem: own}
+	// | create, list and revoke calendar feed tokens | all regions | own | own | own | own | no |
+	//
+	// Each caller lists and revokes its own tokens; a region admin every
+	// token of its region (the RevokeCalendarToken check tries another's).
+	readmeRights[rightCalendarTokens] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own}
+}
+
+// meetingMatrixCases maps every MeetingService RPC to how the matrix calls
+// it.
+func meetingMatrixCases() map[string]matrixCase {
+	notMember := wantErr{code: codes.PermissionDenied, reason: "NOT_NETWORK_MEMBER"}
+	wantState := func(st famiv1.MeetingState) func(c *matrixCall, res proto.Message) {
+		return func(c *matrixCall, res proto.Message) {
+			if got := res.(*famiv1.Meeting).GetState(); got != st {
+				c.t.Errorf("got state %s, want %s", got, st)
+			}
+		}
+	}
+	return map[string]matrixCase{
+		"/fami.v1.MeetingService/CreateMeeting": {right: rightWriteMeetings, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.mtg().CreateMeeting(c.ctx, &famiv1.CreateMeetingRequest{Parent: c.parent, MeetingId: c.id, Meeting: matrixMeeting(c.fx.network, c.id)}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got, want := res.(*famiv1.Meeting).GetFacilitator(), c.env.subjects[c.role]; got != want {
+					c.t.Errorf("facilitator %q, want the creator %q", got, want)
+				}
+				if c.role == roleNetworkMember {
+					c.env.expectRefusal(c.t, notMember, func() (proto.Message, error) {
+						return ret(c.mtg().CreateMeeting(c.ctx, &famiv1.CreateMeetingRequest{Parent: c.parent, MeetingId: c.id + "-x",
+							Meeting: matrixMeeting(c.mfx().otherNetwork, c.id)}))
+					})
+				}
+			}},
+		"/fami.v1.MeetingService/GetMeeting": {right: rightReadMeetings, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.mtg().GetMeeting(c.ctx, &famiv1.GetMeetingRequest{Name: c.mfx().held}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := res.(*famiv1.Meeting).GetName(); got != c.mfx().held {
+					c.t.Errorf("GetMeeting: got %q, want %q", got, c.mfx().held)
+				}
+			}},
+		"/fami.v1.MeetingService/ListMeetings": {right: rightReadMeetings, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.mtg().ListMeetings(c.ctx, &famiv1.ListMeetingsRequest{Parent: c.parent, PageSize: 1000}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := names(res.(*famiv1.ListMeetingsResponse).GetMeetings()); !slices.Contains(got, c.mfx().held) || !slices.Contains(got, c.mfx().elsewhere) {
+					c.t.Errorf("ListMeetings: got %q, want the fixtures among them", got)
+				}
+			}},
+		"/fami.v1.MeetingService/UpdateMeeting": {right: rightWriteMeetings, scoped: true,
+			setup: func(c *matrixCall) { c.newMeeting(false) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.mtg().UpdateMeeting(c.ctx, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: c.target, Title: "Renamed " + c.id},
+					UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if c.role == roleNetworkMember {
+					c.env.expectRefusal(c.t, notMember, func() (proto.Message, error) {
+						return ret(c.mtg().UpdateMeeting(c.ctx, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: c.mfx().elsewhere, Title: "Renamed"},
+							UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}}))
+					})
+				}
+			}},
+		"/fami.v1.MeetingService/DeleteMeeting": {right: rightWriteMeetings, scoped: true,
+			setup: func(c *matrixCall) { c.newMeeting(false) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return nil, c.mtg().DeleteMeeting(c.ctx, &famiv1.DeleteMeetingRequest{Name: c.target})
+			}},
+		"/fami.v1.MeetingService/CancelMeeting": {right: rightWriteMeetings, scoped: true,
+			setup: func(c *matrixCall) { c.newMeeting(false) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.mtg().CancelMeeting(c.ctx, &famiv1.CancelMeetingRequest{Name: c.target, Reason: "Cancelled by " + c.id}))
+			},
+			check: wantState(famiv1.MeetingState_MEETING_STATE_CANCELLED)},
+		"/fami.v1.MeetingService/RecordAttendance": {right: rightWriteMeetings, scoped: true,
+			setup: func(c *matrixCall) { c.newMeeting(false) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.mtg().RecordAttendance(c.ctx, &famiv1.RecordAttendanceRequest{Name: c.target,
+					Attendance: []*famiv1.PartnerAttendance{{Partner: c.fx.lead, Attendees: 3}}}))
+			},
+			check: wantState(famiv1.MeetingState_MEETING_STATE_HELD)},
+		"/fami.v1.MeetingService/RecordMinutes": {right: rightWriteMeetings, scoped: true,
+			setup: func(c *matrixCall) { c.newMeeting(false) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.mtg().RecordMinutes(c.ctx, &famiv1.RecordMinutesRequest{Name: c.target, Minutes: "Minutes by " + c.id,
+					ActionItems: []*famiv1.ActionItem{{Description: "Act", Owner: c.fx.member, DueDate: "2024-04-30"}}}))
+			},
+			check: wantState(famiv1.MeetingState_MEETING_STATE_HELD)},
+		"/fami.v1.MeetingService/UpdateActionItem": {right: rightWriteMeetings, scoped: true,
+			setup: func(c *matrixCall) { c.newMeeting(true) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.mtg().UpdateActionItem(c.ctx, &famiv1.UpdateActionItemRequest{Name: c.target, ActionItemId: "item-1",
+					Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := res.(*famiv1.Meeting).GetActionItems()[0].GetStatus(); got != famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE {
+					c.t.Errorf("action item status %s, want DONE", got)
+				}
+			}},
+		"/fami.v1.MeetingService/ListActionItems": {right: rightReadMeetings, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.mtg().ListActionItems(c.ctx, &famiv1.ListActionItemsRequest{Parent: c.parent, Network: c.fx.network, PageSize: 1000}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				found := false
+				for _, it := range res.(*famiv1.ListActionItemsResponse).GetActionItems() {
+					found = found || it.GetMeeting() == c.mfx().held
+				}
+				if !found {
+					c.t.Errorf("ListActionItems: the fixture's item is missing")
+				}
+			}},
+		// The network member's summary counts its networks only: the
+		// fixture network, not otherNetwork.
+		"/fami.v1.MeetingService/SummarizeAttendance": {right: rightMeetingSummaries, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.mtg().SummarizeAttendance(c.ctx, &famiv1.SummarizeAttendanceRequest{Parent: c.parent}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				var networks []string
+				for _, g := range res.(*famiv1.SummarizeAttendanceResponse).GetGroups() {
+					networks = append(networks, g.GetNetwork())
+				}
+				want := []string{c.fx.network, c.mfx().otherNetwork}
+				if c.role == roleNetworkMember {
+					want = want[:1]
+					c.env.expectRefusal(c.t, notMember, func() (proto.Message, error) {
+						return ret(c.mtg().SummarizeAttendance(c.ctx, &famiv1.SummarizeAttendanceRequest{Parent: c.parent, Network: c.mfx().otherNetwork}))
+					})
+				}
+				for _, n := range want {
+					if !slices.Contains(networks, n) {
+						c.t.Errorf("SummarizeAttendance: networks %q lack %s", networks, n)
+					}
+				}
+				if len(networks) != len(want) && c.role == roleNetworkMember {
+					c.t.Errorf("SummarizeAttendance: the network member's summary covers %q, want %q", networks, want)
+				}
+			}},
+		// Over REST: the .ics download, with the Authorization header.
+		"/fami.v1.MeetingService/ExportMeetingCalendar": {right: rightReadMeetings, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.mtg().ExportMeetingCalendar(c.ctx, &famiv1.ExportMeetingCalendarRequest{Parent: c.parent, StartFrom: matrixMeetingsFrom}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				want := "\r\nUID:fx-held@regions." + c.region + ".raccordo\r\n"
+				if cal := res.(*famiv1.ExportMeetingCalendarResponse).GetCalendar(); !strings.Contains(cal, want) {
+					c.t.Errorf("ExportMeetingCalendar: the feed lacks the fixture %q", want)
+				}
+			}},
+		"/fami.v1.MeetingService/CreateCalendarToken": {right: rightCalendarTokens, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.mtg().CreateCalendarToken(c.ctx, &famiv1.CreateCalendarTokenRequest{Parent: c.parent, DisplayName: c.id}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				r := res.(*famiv1.CreateCalendarTokenResponse)
+				if r.GetToken() == "" || r.GetCalendarToken().GetOwner() != c.env.subjects[c.role] {
+					c.t.Errorf("CreateCalendarToken: got %s, want a token of %s", brief(r.GetCalendarToken()), c.env.subjects[c.role])
+				}
+			}},
+		"/fami.v1.MeetingService/ListCalendarTokens": {right: rightCalendarTokens, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.mtg().ListCalendarTokens(c.ctx, &famiv1.ListCalendarTokensRequest{Parent: c.parent, PageSize: 1000}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				var admins int
+				for _, ct := range res.(*famiv1.ListCalendarTokensResponse).GetCalendarTokens() {
+					if ct.GetName() == c.mfx().token {
+						admins++
+					} else if c.role != roleRegionAdmin && ct.GetOwner() != c.env.subjects[c.role] {
+						c.t.Errorf("ListCalendarTokens: %s sees %s's token", c.role, ct.GetOwner())
+					}
+				}
+				if (admins == 1) != (c.role == roleRegionAdmin) {
+					c.t.Errorf("ListCalendarTokens: the region admin's token is listed %d times to %s", admins, c.role)
+				}
+			}},
+		// An allowed caller revokes a token of its own; a refused one
+		// tries the region admin's.
+		"/fami.v1.MeetingService/RevokeCalendarToken": {right: rightCalendarTokens, scoped: true,
+			setup: func(c *matrixCall) {
+				c.target = c.mfx().token
+				if c.allowed {
+					c.target = mustOK(c.mtg().CreateCalendarToken(c.ctx, &famiv1.CreateCalendarTokenRequest{Parent: c.parent}))(c.t, "create feed token").GetCalendarToken().GetName()
+				}
+			},
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.mtg().RevokeCalendarToken(c.ctx, &famiv1.RevokeCalendarTokenRequest{Name: c.target}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if res.(*famiv1.CalendarToken).GetRevokeTime() == nil {
+					c.t.Error("RevokeCalendarToken: not revoked")
+				}
+				if c.role != roleRegionAdmin {
+					c.env.expectRefusal(c.t, wantErr{code: codes.PermissionDenied, reason: "NOT_OWN_TOKEN"}, func() (proto.Message, error) {
+						return ret(c.mtg().RevokeCalendarToken(c.ctx, &famiv1.RevokeCalendarTokenRequest{Name: c.mfx().token}))
+					})
+				}
+			}},
 	}
 }

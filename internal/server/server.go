@@ -31,6 +31,7 @@ import (
 	"github.com/raccordo/raccordo/internal/admin"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/feed"
+	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store/bolt"
@@ -160,7 +161,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 
 	s.admin = admin.New(s.store)
-	svcs := append(apiServices(registry.New(s.store, munis), acc, protocols.New(s.store, protocols.Options{}), support.New(s.store, support.Options{})),
+	svcs := append(apiServices(registry.New(s.store, munis), acc, protocols.New(s.store, protocols.Options{}), support.New(s.store, support.Options{}),
+		meetings.New(s.store, meetings.Options{})),
 		syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown

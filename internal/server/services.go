@@ -13,6 +13,7 @@ import (
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/admin"
 	"github.com/raccordo/raccordo/internal/feed"
+	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/support"
@@ -34,7 +35,7 @@ type service struct {
 
 // apiServices lists every service the server exposes; a new service is one
 // entry here (plus its rules in auth.Rights and its HTTP mapping).
-func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.Service, sup *support.Service) []service {
+func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.Service, sup *support.Service, mtg *meetings.Service) []service {
 	regions, partners, projects, networks := reg.Regions(), reg.Partners(), reg.Projects(), reg.Networks()
 	return []service{
 		{
@@ -80,6 +81,19 @@ func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.
 			gateway: famiv1.RegisterSupportServiceHandler,
 			routes: func(mux *http.ServeMux, pipe *pipeline) {
 				mux.Handle("GET /v1/regions/{region}/supportEntries:export", exportSupportCSV(pipe, sup))
+			},
+		},
+		{
+			grpc: func(s *grpc.Server) { famiv1.RegisterMeetingServiceServer(s, mtg) },
+			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+				return famiv1connect.NewMeetingServiceHandler(mtg, o...)
+			},
+			gateway: famiv1.RegisterMeetingServiceHandler,
+			routes: func(mux *http.ServeMux, pipe *pipeline) {
+				feed := meetingCalendar(pipe, mtg)
+				mux.Handle("GET /v1/regions/{region}/meetings.ics", feed)
+				mux.Handle("GET /v1/regions/{region}/networks/{network}/meetings.ics", feed)
+				mux.Handle("GET /v1/regions/{region}/facilitators/{subject}/meetings.ics", feed)
 			},
 		},
 		{

@@ -137,7 +137,9 @@ func (g grpcSupport) ExportSupportEntries(ctx context.Context, r *famiv1.ExportS
 
 // --- Connect and gRPC-Web ---
 
-type connectSupport struct{ c famiv1connect.SupportServiceClient }
+type connectSupport struct {
+	c famiv1connect.SupportServiceClient
+}
 
 func (c connectSupport) CreateSupportEntry(ctx context.Context, r *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
 	res, err := c.c.CreateSupportEntry(ctx, r)
@@ -404,9 +406,9 @@ type supportScenario struct {
 	t   *testing.T
 	ctx context.Context
 	// registry calls the registry as the region admin.
-	registry                                             surface
+	registry                                            surface
 	admin, consultant, consultant2, ministry, anonymous supportClient
-	transcript                                           []string
+	transcript                                          []string
 }
 
 func (sc *supportScenario) record(format string, args ...any) {

@@ -17,13 +17,15 @@ import (
 // update or a review moves them (remove the old contribution, add the new
 // one), a delete removes them. A cell's key is
 //
-//	{scope}\x00{period}\x00{dim}\x00{state}\x00{value}\x00{network}
+//	{kind}{month}\x00{scope}\x00{dim}\x00{state}\x00{value}\x00{network}
 //
+//   - kind and month: "t" and YYYY-MM for a month's total figures, "d" and
+//     YYYY-MM for the same total followed by the figures of each day of the
+//     month with entries. A range reads the small "t" cells of the months
+//     it covers whole and the "d" cells of the (at most two) months it
+//     covers in part, summing the days inside the range;
 //   - scope is "*" (the whole region) or "c:" and a consultant, so a
 //     consultant's own summary reads only their cells;
-//   - period is "d" and a day (YYYY-MM-DD) or "m" and a month (YYYY-MM):
-//     a range reads the months it covers whole and the days of the months
-//     it covers in part, at most 62 days;
 //   - dim is "a" (value: the activity's number) or, in scope "*" only, "c"
 //     (value: the consultant). Totals, networks, months and quarters are
 //     read from the "a" cells (at most 7 activities per network);
@@ -32,33 +34,34 @@ import (
 //     any group and range (the set of networks of the group's cells) and
 //     serves the network filter and a network member's view.
 //
-// An entry thus touches 3 cells per period, 6 in all. A cell disappears
-// when its last entry leaves, so reads only meet cells with entries: a
-// summary reads at most (months + edge days) x states x groups x networks
-// cells (groups: 7 activities, or the consultants), never an entry.
+// An entry thus touches 6 cells, in two places of the index (its month's
+// "t" and "d" cells). A cell disappears when its last entry leaves, so
+// reads only meet cells with entries: a summary reads at most months x
+// states x groups x networks cells (groups: the 7 activities, or the
+// consultants), never an entry.
 
 // numRoles is the number of SupportOperatorRole values cells count.
 const numRoles = 7
 
-// cell is what a set of entries adds up to.
-type cell struct {
+// figures is what a set of entries adds up to.
+type figures struct {
 	entries, minutes int64
 	ops              [numRoles]int64
 }
 
-func (c *cell) add(o *cell, sign int64) {
-	c.entries += sign * o.entries
-	c.minutes += sign * o.minutes
-	for i := range c.ops {
-		c.ops[i] += sign * o.ops[i]
+func (f *figures) add(o *figures, sign int64) {
+	f.entries += sign * o.entries
+	f.minutes += sign * o.minutes
+	for i := range f.ops {
+		f.ops[i] += sign * o.ops[i]
 	}
 }
 
-func (c *cell) negative() bool {
-	if c.entries < 0 || c.minutes < 0 {
+func (f *figures) negative() bool {
+	if f.entries < 0 || f.minutes < 0 {
 		return true
 	}
-	for _, n := range c.ops {
+	for _, n := range f.ops {
 		if n < 0 {
 			return true
 		}
@@ -67,56 +70,145 @@ func (c *cell) negative() bool {
 }
 
 // operators is the total of operators reached.
-func (c *cell) operators() int64 {
+func (f *figures) operators() int64 {
 	var n int64
-	for _, o := range c.ops {
+	for _, o := range f.ops {
 		n += o
 	}
 	return n
 }
 
-// encode writes a cell as unsigned varints: entries, minutes, then the
-// operators by role up to the last role reached.
-func (c *cell) encode() string {
-	last := len(c.ops)
-	for last > 0 && c.ops[last-1] == 0 {
-		last--
+// appendFigures writes figures as unsigned varints: entries, minutes, the
+// number k of roles up to the last one reached, then those k counts.
+func appendFigures(b []byte, f *figures) []byte {
+	k := len(f.ops)
+	for k > 0 && f.ops[k-1] == 0 {
+		k--
 	}
-	b := make([]byte, 0, 4+last)
-	b = binary.AppendUvarint(b, uint64(c.entries))
-	b = binary.AppendUvarint(b, uint64(c.minutes))
-	for _, o := range c.ops[:last] {
+	b = binary.AppendUvarint(b, uint64(f.entries))
+	b = binary.AppendUvarint(b, uint64(f.minutes))
+	b = binary.AppendUvarint(b, uint64(k))
+	for _, o := range f.ops[:k] {
 		b = binary.AppendUvarint(b, uint64(o))
 	}
-	return string(b)
+	return b
 }
 
 var errCorruptCell = errors.New("support: corrupt aggregate cell")
 
-func decodeCell(s string) (cell, error) {
-	var c cell
-	b := []byte(s)
-	next := func() (int64, bool) {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			return 0, false
+// cellReader reads a cell's varints.
+type cellReader struct {
+	b   []byte
+	err error
+}
+
+func (r *cellReader) next() int64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errCorruptCell
+		r.b = nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return int64(v)
+}
+
+func (r *cellReader) figures(f *figures) {
+	f.entries, f.minutes = r.next(), r.next()
+	k := int(r.next())
+	for i := 0; i < k && r.err == nil; i++ {
+		if n := r.next(); i < numRoles {
+			f.ops[i] = n
 		}
-		b = b[n:]
-		return int64(v), true
 	}
-	var ok bool
-	if c.entries, ok = next(); !ok {
-		return c, errCorruptCell
+}
+
+// A cell's value is the month's total figures, then, for each day of the
+// month with entries in increasing order, the day's number and figures.
+
+// updateCell returns the value of a cell (old: "" for a new one) once the
+// figures f are added (sign 1) or removed (sign -1) on day, and the month's
+// number of entries after the change (0: the cell is empty).
+func updateCell(old string, day int, f *figures, sign int64) (string, int64, error) {
+	r := cellReader{b: []byte(old)}
+	var total figures
+	if old != "" {
+		r.figures(&total)
 	}
-	if c.minutes, ok = next(); !ok {
-		return c, errCorruptCell
+	total.add(f, sign)
+	if total.negative() {
+		return "", 0, errNegativeCell
 	}
-	for i := 0; len(b) > 0 && i < numRoles; i++ {
-		if c.ops[i], ok = next(); !ok {
-			return c, errCorruptCell
+	out := appendFigures(make([]byte, 0, len(old)+16), &total)
+	changed := false
+	// change adds f to the figures of day (zero if the day had none) and
+	// appends the day's record unless it is left empty.
+	change := func(cur figures) error {
+		cur.add(f, sign)
+		if cur.negative() {
+			return errNegativeCell
+		}
+		if cur.entries != 0 {
+			out = binary.AppendUvarint(out, uint64(day))
+			out = appendFigures(out, &cur)
+		}
+		changed = true
+		return nil
+	}
+	for len(r.b) > 0 && r.err == nil {
+		d := int(r.next())
+		var cur figures
+		r.figures(&cur)
+		switch {
+		case !changed && d == day:
+			if err := change(cur); err != nil {
+				return "", 0, err
+			}
+			continue
+		case !changed && d > day:
+			if err := change(figures{}); err != nil {
+				return "", 0, err
+			}
+		}
+		out = binary.AppendUvarint(out, uint64(d))
+		out = appendFigures(out, &cur)
+	}
+	if r.err != nil {
+		return "", 0, r.err
+	}
+	if !changed {
+		if err := change(figures{}); err != nil {
+			return "", 0, err
 		}
 	}
-	return c, nil
+	return string(out), total.entries, nil
+}
+
+var errNegativeCell = errors.New("support: an aggregate cell would go negative")
+
+// readCell returns the figures of a cell's days from first to last (1 and
+// 31: the whole month, read from the total alone).
+func readCell(s string, first, last int) (figures, error) {
+	var f figures
+	r := cellReader{b: []byte(s)}
+	if first <= 1 && last >= 31 {
+		r.figures(&f)
+		return f, r.err
+	}
+	var skip figures
+	r.figures(&skip)
+	for len(r.b) > 0 && r.err == nil {
+		d := int(r.next())
+		var day figures
+		r.figures(&day)
+		if d > last {
+			break
+		}
+		if d >= first {
+			f.add(&day, 1)
+		}
+	}
+	return f, r.err
 }
 
 // contribution is what one entry adds to the aggregates.
@@ -125,22 +217,26 @@ type contribution struct {
 	network    string // id
 	activity   string // the enum's number
 	state      string // the enum's number
-	date       string
-	cell       cell
+	month      string // YYYY-MM
+	day        int
+	figures    figures
 }
 
 func contributionOf(e *famiv1.SupportEntry) contribution {
+	date := e.GetDate()
+	day, _ := strconv.Atoi(date[8:10])
 	ct := contribution{
 		consultant: escape(e.GetConsultant()),
 		network:    idOf(e.GetNetwork()),
 		activity:   strconv.Itoa(int(e.GetActivity())),
 		state:      strconv.Itoa(int(e.GetState())),
-		date:       e.GetDate(),
-		cell:       cell{entries: 1, minutes: int64(e.GetDurationMinutes())},
+		month:      date[:7],
+		day:        day,
+		figures:    figures{entries: 1, minutes: int64(e.GetDurationMinutes())},
 	}
 	for _, o := range e.GetOperatorsReached() {
 		if r := int(o.GetRole()); r >= 1 && r <= numRoles {
-			ct.cell.ops[r-1] += int64(o.GetCount())
+			ct.figures.ops[r-1] += int64(o.GetCount())
 		}
 	}
 	return ct
@@ -154,51 +250,53 @@ const (
 	dimConsultant   = "c"
 )
 
-func dayPeriod(date string) string    { return "d" + date }
-func monthPeriod(month string) string { return "m" + month }
+// Cell kinds.
+const (
+	kindTotal = "t"
+	kindDays  = "d"
+)
 
-// cellPrefix is the key prefix of the cells of one scope, period,
+// cellPrefix is the key prefix of the cells of one kind, month, scope,
 // dimension and state.
-func cellPrefix(scope, period, dim, state string) string {
-	return scope + "\x00" + period + "\x00" + dim + "\x00" + state + "\x00"
+func cellPrefix(kind, month, scope, dim, state string) string {
+	return kind + month + "\x00" + scope + "\x00" + dim + "\x00" + state + "\x00"
 }
 
-// cellKeys lists the cells a contribution goes to.
-func cellKeys(ct contribution) []string {
-	keys := make([]string, 0, 6)
-	own := scopeConsultant + ct.consultant
-	for _, period := range []string{dayPeriod(ct.date), monthPeriod(ct.date[:7])} {
-		keys = append(keys,
-			cellPrefix(scopeRegion, period, dimActivity, ct.state)+ct.activity+"\x00"+ct.network,
-			cellPrefix(scopeRegion, period, dimConsultant, ct.state)+ct.consultant+"\x00"+ct.network,
-			cellPrefix(own, period, dimActivity, ct.state)+ct.activity+"\x00"+ct.network,
-		)
+// cellKeys lists the cells a contribution goes to, without their kind.
+func cellKeys(ct contribution) [3]string {
+	return [3]string{
+		cellPrefix("", ct.month, scopeRegion, dimActivity, ct.state) + ct.activity + "\x00" + ct.network,
+		cellPrefix("", ct.month, scopeRegion, dimConsultant, ct.state) + ct.consultant + "\x00" + ct.network,
+		cellPrefix("", ct.month, scopeConsultant+ct.consultant, dimActivity, ct.state) + ct.activity + "\x00" + ct.network,
 	}
-	return keys
 }
 
 // applyCells adds (sign 1) or removes (sign -1) a contribution.
 func applyCells(tx store.WriteTx, ct contribution, sign int64) error {
 	for _, k := range cellKeys(ct) {
-		var c cell
-		if v, ok := tx.IndexGet(indexCells, k); ok {
-			var err error
-			if c, err = decodeCell(v); err != nil {
-				return err
-			}
+		old, _ := tx.IndexGet(indexCells, kindDays+k)
+		days, entries, err := updateCell(old, ct.day, &ct.figures, sign)
+		if err != nil {
+			return fmt.Errorf("support: aggregate cell %q: %w", k, err)
 		}
-		c.add(&ct.cell, sign)
-		switch {
-		case c.negative():
-			return fmt.Errorf("support: aggregate cell %q would go negative", k)
-		case c.entries == 0:
-			if err := tx.IndexDelete(indexCells, k); err != nil {
+		if entries == 0 {
+			if err := tx.IndexDelete(indexCells, kindDays+k); err != nil {
 				return err
 			}
-		default:
-			if err := tx.IndexPut(indexCells, k, c.encode()); err != nil {
+			if err := tx.IndexDelete(indexCells, kindTotal+k); err != nil {
 				return err
 			}
+			continue
+		}
+		if err := tx.IndexPut(indexCells, kindDays+k, days); err != nil {
+			return err
+		}
+		// The total is the head of the days cell.
+		var total figures
+		r := cellReader{b: []byte(days)}
+		r.figures(&total)
+		if err := tx.IndexPut(indexCells, kindTotal+k, string(appendFigures(nil, &total))); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -69,7 +69,7 @@ func (s *Service) ScanSummary(ctx context.Context, region string, req *famiv1.Su
 			}
 			// The entry's figures, computed here rather than with the
 			// aggregates' own code, so the comparison checks it too.
-			c := cell{entries: 1, minutes: int64(e.GetDurationMinutes())}
+			c := figures{entries: 1, minutes: int64(e.GetDurationMinutes())}
 			for _, o := range e.GetOperatorsReached() {
 				c.ops[o.GetRole()-1] += int64(o.GetCount())
 			}
@@ -120,5 +120,11 @@ func (s *Service) ScanSummary(ctx context.Context, region string, req *famiv1.Su
 	return res, nil
 }
 
-// Spans exposes spans to the tests.
-var Spans = spans
+// MonthSpans exposes monthSpans to the tests as "YYYY-MM first-last".
+func MonthSpans(start, end string) []string {
+	var out []string
+	for _, s := range monthSpans(start, end) {
+		out = append(out, fmt.Sprintf("%s %d-%d", s.month, s.first, s.last))
+	}
+	return out
+}

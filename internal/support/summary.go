@@ -84,12 +84,12 @@ func newSummaryQuery(p principal.Principal, region, start, end string, groupBy f
 
 // group accumulates one line of a summary.
 type group struct {
-	cell     cell
+	figures  figures
 	networks map[string]bool
 }
 
-func (g *group) add(c *cell, network string) {
-	g.cell.add(c, 1)
+func (g *group) add(f *figures, network string) {
+	g.figures.add(f, 1)
 	if g.networks == nil {
 		g.networks = map[string]bool{}
 	}
@@ -120,9 +120,13 @@ func (s *Service) summarize(ctx context.Context, q *summaryQuery) (*famiv1.Summa
 		groups := map[string]*group{}
 		var total group
 		var ferr error
-		for _, period := range spans(q.start, q.end) {
+		for _, span := range monthSpans(q.start, q.end) {
 			for _, state := range q.states {
-				prefix := cellPrefix(scope, period, dim, state)
+				kind := kindTotal
+				if !span.whole() {
+					kind = kindDays
+				}
+				prefix := cellPrefix(kind, span.month, scope, dim, state)
 				tx.IndexScan(indexCells, prefix, func(k, v string) bool {
 					rest := k[len(prefix):]
 					i := strings.LastIndexByte(rest, 0)
@@ -134,19 +138,22 @@ func (s *Service) summarize(ctx context.Context, q *summaryQuery) (*famiv1.Summa
 					if (q.network != "" && network != q.network) || (allowed != nil && !allowed[network]) {
 						return true
 					}
-					c, err := decodeCell(v)
+					f, err := readCell(v, span.first, span.last)
 					if err != nil {
 						ferr = err
 						return false
 					}
-					total.add(&c, network)
-					if key, ok := q.groupKey(period, value, network); ok {
+					if f.entries == 0 {
+						return true // no entries on the days of the range
+					}
+					total.add(&f, network)
+					if key, ok := q.groupKey(span.month, value, network); ok {
 						g := groups[key]
 						if g == nil {
 							g = &group{}
 							groups[key] = g
 						}
-						g.add(&c, network)
+						g.add(&f, network)
 					}
 					return true
 				})
@@ -174,8 +181,8 @@ func (s *Service) summarize(ctx context.Context, q *summaryQuery) (*famiv1.Summa
 	return res, nil
 }
 
-// groupKey returns the group a cell counts in.
-func (q *summaryQuery) groupKey(period, value, network string) (string, bool) {
+// groupKey returns the group a cell of month counts in.
+func (q *summaryQuery) groupKey(month, value, network string) (string, bool) {
 	switch q.groupBy {
 	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_ACTIVITY:
 		return value, true
@@ -187,10 +194,10 @@ func (q *summaryQuery) groupKey(period, value, network string) (string, bool) {
 		}
 		return unescape(value), true
 	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_MONTH:
-		return period[1:8], true
+		return month, true
 	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_QUARTER:
-		m, _ := strconv.Atoi(period[6:8])
-		return period[1:5] + "-Q" + strconv.Itoa((m+2)/3), true
+		m, _ := strconv.Atoi(month[5:7])
+		return month[:4] + "-Q" + strconv.Itoa((m+2)/3), true
 	}
 	return "", false
 }
@@ -228,12 +235,12 @@ func (s *Service) describe(tx store.ReadTx, q *summaryQuery, g *famiv1.SupportSu
 // line renders an accumulated group.
 func line(g *group) *famiv1.SupportSummaryGroup {
 	out := &famiv1.SupportSummaryGroup{
-		TotalMinutes:     g.cell.minutes,
-		Entries:          g.cell.entries,
+		TotalMinutes:     g.figures.minutes,
+		Entries:          g.figures.entries,
 		DistinctNetworks: int32(len(g.networks)),
-		OperatorsReached: g.cell.operators(),
+		OperatorsReached: g.figures.operators(),
 	}
-	for i, n := range g.cell.ops {
+	for i, n := range g.figures.ops {
 		if n > 0 {
 			out.OperatorsByRole = append(out.OperatorsByRole, &famiv1.OperatorsReached{Role: famiv1.SupportOperatorRole(i + 1), Count: int32(min(n, 1<<31-1))})
 		}
@@ -261,25 +268,39 @@ func memberNetworks(tx store.ReadTx, partner string) (map[string]bool, error) {
 	return out, err
 }
 
-// spans splits a date range into the periods of the aggregate cells that
-// cover it exactly: whole months as months, the days of the months the
-// range covers in part as days.
-func spans(start, end string) []string {
-	var out []string
-	d, _ := time.Parse(check.DateLayout, start)
-	last, _ := time.Parse(check.DateLayout, end)
-	for !d.After(last) {
-		monthEnd := d.AddDate(0, 1, -d.Day())
-		if d.Day() == 1 && !monthEnd.After(last) {
-			out = append(out, monthPeriod(d.Format("2006-01")))
-			d = monthEnd.AddDate(0, 0, 1)
-			continue
+// monthSpan is the part of a month a date range covers: days first to
+// last (1 to 31 when it covers the whole month).
+type monthSpan struct {
+	month       string
+	first, last int
+}
+
+// whole reports whether the span covers its month entirely.
+func (s monthSpan) whole() bool { return s.first <= 1 && s.last >= 31 }
+
+// monthSpans splits a date range into months.
+func monthSpans(start, end string) []monthSpan {
+	var out []monthSpan
+	for month := start[:7]; month <= end[:7]; month = nextMonth(month) {
+		span := monthSpan{month: month, first: 1, last: 31}
+		if month == start[:7] {
+			span.first, _ = strconv.Atoi(start[8:10])
 		}
-		for stop := min(monthEnd.Unix(), last.Unix()); d.Unix() <= stop; d = d.AddDate(0, 0, 1) {
-			out = append(out, dayPeriod(d.Format(check.DateLayout)))
+		if month == end[:7] {
+			span.last, _ = strconv.Atoi(end[8:10])
+			if span.last >= daysIn(month) {
+				span.last = 31
+			}
 		}
+		out = append(out, span)
 	}
 	return out
+}
+
+// daysIn returns the number of days of a YYYY-MM month.
+func daysIn(month string) int {
+	t, _ := time.Parse("2006-01", month)
+	return t.AddDate(0, 1, -1).Day()
 }
 
 // SummarizeSupportEntries implements fami.v1.SupportService.

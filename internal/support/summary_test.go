@@ -113,6 +113,7 @@ func TestSummaryMatchesFullScan(t *testing.T) {
 		{"2021-12-01", "2022-05-31"}, // whole months only
 		{"2021-12-17", "2022-02-03"}, // across a year, partial months at both ends
 		{"2022-03-05", "2022-03-05"}, // one day
+		{"2022-02-01", "2022-02-14"}, // the first half of a month
 		{"2020-01-01", "2030-12-31"}, // wider than the data
 	}
 	states := [][]famiv1.SupportEntryState{
@@ -220,25 +221,20 @@ func TestPublishedFigure(t *testing.T) {
 	}
 }
 
-func TestSpans(t *testing.T) {
+func TestMonthSpans(t *testing.T) {
 	for _, tc := range []struct {
 		start, end string
 		want       []string
 	}{
-		{"2022-01-29", "2022-03-02", []string{"d2022-01-29", "d2022-01-30", "d2022-01-31", "m2022-02", "d2022-03-01", "d2022-03-02"}},
-		{"2020-02-01", "2020-02-29", []string{"m2020-02"}},
-		{"2020-02-01", "2020-02-28", nil}, // leap year: 28 days, then filled in below
-		{"2021-12-01", "2022-01-31", []string{"m2021-12", "m2022-01"}},
-		{"2022-05-03", "2022-05-03", []string{"d2022-05-03"}},
+		{"2022-01-29", "2022-03-02", []string{"2022-01 29-31", "2022-02 1-31", "2022-03 1-2"}},
+		{"2020-02-01", "2020-02-29", []string{"2020-02 1-31"}}, // a leap year's February, whole
+		{"2020-02-01", "2020-02-28", []string{"2020-02 1-28"}},
+		{"2021-12-01", "2022-01-31", []string{"2021-12 1-31", "2022-01 1-31"}},
+		{"2022-04-01", "2022-04-30", []string{"2022-04 1-31"}},
+		{"2022-05-03", "2022-05-03", []string{"2022-05 3-3"}},
 	} {
-		want := tc.want
-		if want == nil {
-			for d := 1; d <= 28; d++ {
-				want = append(want, fmt.Sprintf("d2020-02-%02d", d))
-			}
-		}
-		if got := support.Spans(tc.start, tc.end); !slices.Equal(got, want) {
-			t.Errorf("spans(%s, %s) = %q, want %q", tc.start, tc.end, got, want)
+		if got := support.MonthSpans(tc.start, tc.end); !slices.Equal(got, tc.want) {
+			t.Errorf("monthSpans(%s, %s) = %q, want %q", tc.start, tc.end, got, tc.want)
 		}
 	}
 }

@@ -65,9 +65,10 @@ type ProtocolServiceClient interface {
 	OpenProtocolForSignature(ctx context.Context, in *OpenProtocolForSignatureRequest, opts ...grpc.CallOption) (*Protocol, error)
 	// SignProtocol records the signature of the caller's partner, a party.
 	// Returns ABORTED (CONTENT_HASH_MISMATCH) when content_hash is not the
-	// protocol's, PERMISSION_DENIED (NOT_A_PARTY) for anyone but the staff of
-	// a party, FAILED_PRECONDITION (ALREADY_SIGNED) for a party's second
-	// signature.
+	// protocol's, PERMISSION_DENIED (ROLE_NOT_ALLOWED) for any role but a
+	// network member, PERMISSION_DENIED (NOT_A_PARTY) for the staff of a
+	// partner that is not a party, FAILED_PRECONDITION (ALREADY_SIGNED) for a
+	// party's second signature.
 	SignProtocol(ctx context.Context, in *SignProtocolRequest, opts ...grpc.CallOption) (*Protocol, error)
 	// TerminateProtocol withdraws an opened protocol, with a reason.
 	TerminateProtocol(ctx context.Context, in *TerminateProtocolRequest, opts ...grpc.CallOption) (*Protocol, error)
@@ -208,9 +209,10 @@ type ProtocolServiceServer interface {
 	OpenProtocolForSignature(context.Context, *OpenProtocolForSignatureRequest) (*Protocol, error)
 	// SignProtocol records the signature of the caller's partner, a party.
 	// Returns ABORTED (CONTENT_HASH_MISMATCH) when content_hash is not the
-	// protocol's, PERMISSION_DENIED (NOT_A_PARTY) for anyone but the staff of
-	// a party, FAILED_PRECONDITION (ALREADY_SIGNED) for a party's second
-	// signature.
+	// protocol's, PERMISSION_DENIED (ROLE_NOT_ALLOWED) for any role but a
+	// network member, PERMISSION_DENIED (NOT_A_PARTY) for the staff of a
+	// partner that is not a party, FAILED_PRECONDITION (ALREADY_SIGNED) for a
+	// party's second signature.
 	SignProtocol(context.Context, *SignProtocolRequest) (*Protocol, error)
 	// TerminateProtocol withdraws an opened protocol, with a reason.
 	TerminateProtocol(context.Context, *TerminateProtocolRequest) (*Protocol, error)

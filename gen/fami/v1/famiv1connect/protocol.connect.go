@@ -83,9 +83,10 @@ type ProtocolServiceClient interface {
 	OpenProtocolForSignature(context.Context, *v1.OpenProtocolForSignatureRequest) (*v1.Protocol, error)
 	// SignProtocol records the signature of the caller's partner, a party.
 	// Returns ABORTED (CONTENT_HASH_MISMATCH) when content_hash is not the
-	// protocol's, PERMISSION_DENIED (NOT_A_PARTY) for anyone but the staff of
-	// a party, FAILED_PRECONDITION (ALREADY_SIGNED) for a party's second
-	// signature.
+	// protocol's, PERMISSION_DENIED (ROLE_NOT_ALLOWED) for any role but a
+	// network member, PERMISSION_DENIED (NOT_A_PARTY) for the staff of a
+	// partner that is not a party, FAILED_PRECONDITION (ALREADY_SIGNED) for a
+	// party's second signature.
 	SignProtocol(context.Context, *v1.SignProtocolRequest) (*v1.Protocol, error)
 	// TerminateProtocol withdraws an opened protocol, with a reason.
 	TerminateProtocol(context.Context, *v1.TerminateProtocolRequest) (*v1.Protocol, error)
@@ -276,9 +277,10 @@ type ProtocolServiceHandler interface {
 	OpenProtocolForSignature(context.Context, *v1.OpenProtocolForSignatureRequest) (*v1.Protocol, error)
 	// SignProtocol records the signature of the caller's partner, a party.
 	// Returns ABORTED (CONTENT_HASH_MISMATCH) when content_hash is not the
-	// protocol's, PERMISSION_DENIED (NOT_A_PARTY) for anyone but the staff of
-	// a party, FAILED_PRECONDITION (ALREADY_SIGNED) for a party's second
-	// signature.
+	// protocol's, PERMISSION_DENIED (ROLE_NOT_ALLOWED) for any role but a
+	// network member, PERMISSION_DENIED (NOT_A_PARTY) for the staff of a
+	// partner that is not a party, FAILED_PRECONDITION (ALREADY_SIGNED) for a
+	// party's second signature.
 	SignProtocol(context.Context, *v1.SignProtocolRequest) (*v1.Protocol, error)
 	// TerminateProtocol withdraws an opened protocol, with a reason.
 	TerminateProtocol(context.Context, *v1.TerminateProtocolRequest) (*v1.Protocol, error)

@@ -1,0 +1,212 @@
+package meetings
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// meetingFilter selects meetings from byStart's attributes.
+type meetingFilter struct {
+	// from and to bound the start time keys: from <= key < to ("" is no
+	// bound).
+	from, to    string
+	network     string // network id
+	kind, state int
+	facilitator string
+}
+
+func (f *meetingFilter) match(a meetingAttrs) bool {
+	return (f.state == 0 || a.state == f.state) &&
+		(f.kind == 0 || a.kind == f.kind) &&
+		(f.network == "" || slices.Contains(a.networks, f.network)) &&
+		(f.facilitator == "" || a.facilitator == f.facilitator)
+}
+
+// timeBound turns an optional timestamp filter into a key bound; ok is
+// false (with a violation) when it is not a valid timestamp.
+func timeBound(v *errs.Violations, field string, ts *timestamppb.Timestamp) string {
+	if ts == nil {
+		return ""
+	}
+	if ts.CheckValid() != nil {
+		v.Add(field, "is not a valid timestamp")
+		return ""
+	}
+	t := ts.AsTime().UTC()
+	switch {
+	case t.Year() < 2000:
+		return "2000"
+	case t.Year() > 9999:
+		return "9999"
+	}
+	return timeKey(ts)
+}
+
+// ListMeetings implements fami.v1.MeetingService.
+func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	f := meetingFilter{
+		network:     refFormat(&v, "network", req.GetNetwork(), region, collNetworks),
+		kind:        int(req.GetKind()),
+		state:       int(req.GetState()),
+		facilitator: req.GetFacilitator(),
+		from:        timeBound(&v, "start_from", req.GetStartFrom()),
+		to:          timeBound(&v, "start_before", req.GetStartBefore()),
+	}
+	check.Enum(&v, "kind", req.GetKind(), false)
+	check.Enum(&v, "state", req.GetState(), false)
+	check.Text(&v, "facilitator", req.GetFacilitator(), false, maxSubject, false)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	size, err := aip.PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := aip.DecodeToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	res := &famiv1.ListMeetingsResponse{}
+	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
+		res.Revision = tx.Revision()
+		var ferr error
+		last := ""
+		byStart.scan(tx, f.from, f.to, after, func(k, val string) bool {
+			if !f.match(decodeMeetingAttrs(val)) {
+				return true
+			}
+			if len(res.Meetings) == size {
+				res.NextPageToken = aip.EncodeToken(last)
+				return false
+			}
+			mt := &famiv1.Meeting{}
+			if ferr = tx.Get(aip.Name(region, collMeetings, keyID(k)), mt); ferr != nil {
+				return false
+			}
+			res.Meetings = append(res.Meetings, mt)
+			last = k
+			return true
+		})
+		return ferr
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// keyID is the meeting id in a byStart key.
+func keyID(k string) string {
+	_, id, _ := strings.Cut(k, "\x00")
+	return id
+}
+
+// ListActionItems implements fami.v1.MeetingService.
+func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionItemsRequest) (*famiv1.ListActionItemsResponse, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	owner := refFormat(&v, "owner", req.GetOwner(), region, collPartners)
+	network := refFormat(&v, "network", req.GetNetwork(), region, collNetworks)
+	check.Enum(&v, "status", req.GetStatus(), false)
+	if req.GetOverdueOnly() && req.GetStatus() != 0 && req.GetStatus() != famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN {
+		v.Add("status", "%s contradicts overdue_only: overdue items are OPEN", req.GetStatus())
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	size, err := aip.PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := aip.DecodeToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	today := s.today()
+	ix, to := allItems, ""
+	if req.GetOverdueOnly() {
+		ix, to = openItems, today
+	}
+	status := strconv.Itoa(int(req.GetStatus()))
+	res := &famiv1.ListActionItemsResponse{}
+	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
+		res.Revision = tx.Revision()
+		meetings := map[string]*famiv1.Meeting{}
+		var ferr error
+		last := ""
+		ix.scan(tx, "", to, after, func(k, val string) bool {
+			due, meetingID, itemID, ok := splitItemKey(k)
+			if !ok {
+				return true
+			}
+			if ix == openItems {
+				// The open index has no attributes: read them from the
+				// full one.
+				val, _ = tx.IndexGet(allItems.keys, k)
+			}
+			a := decodeItemAttrs(val)
+			if (req.GetStatus() != 0 && strconv.Itoa(a.status) != status) ||
+				(owner != "" && a.owner != owner) ||
+				(network != "" && !slices.Contains(a.networks, network)) {
+				return true
+			}
+			if len(res.ActionItems) == size {
+				res.NextPageToken = aip.EncodeToken(last)
+				return false
+			}
+			mt, ok := meetings[meetingID]
+			if !ok {
+				mt = &famiv1.Meeting{}
+				if ferr = tx.Get(aip.Name(region, collMeetings, meetingID), mt); ferr != nil {
+					return false
+				}
+				meetings[meetingID] = mt
+			}
+			for _, it := range mt.GetActionItems() {
+				if it.GetId() != itemID {
+					continue
+				}
+				res.ActionItems = append(res.ActionItems, &famiv1.MeetingActionItem{
+					Meeting:          mt.GetName(),
+					MeetingTitle:     mt.GetTitle(),
+					MeetingStartTime: mt.GetStartTime(),
+					Networks:         mt.GetNetworks(),
+					ActionItem:       it,
+					Overdue:          it.GetStatus() == famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN && due < today,
+				})
+			}
+			last = k
+			return true
+		})
+		return ferr
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// splitItemKey splits "{due}\x00{meeting id}\x00{item id}".
+func splitItemKey(k string) (due, meetingID, itemID string, ok bool) {
+	due, rest, ok1 := strings.Cut(k, "\x00")
+	meetingID, itemID, ok2 := strings.Cut(rest, "\x00")
+	return due, meetingID, itemID, ok1 && ok2
+}

@@ -1,0 +1,457 @@
+// Package meetings implements fami.v1.MeetingService: the coordination
+// meetings of the networks (agenda, invited partners, attendance counted by
+// partner and role, minutes, action items), their iCalendar feeds and the
+// revocable feed tokens calendar clients read them with.
+//
+// The rules live here, below every transport. The policy table
+// (internal/auth) admits callers by role and region; this package checks
+// what depends on the data: a network member writes only the meetings whose
+// every network has its partner as a member, and sees attendance summaries
+// of those networks only.
+//
+// Lists never sort in memory: every write keeps, in the same transaction,
+// an index of the meetings by start time and of the action items by due
+// date (index.go), partitioned by month so that a page resumes within one
+// month's keys.
+package meetings
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	// Dates (due dates, "today", summary periods) are Italian calendar
+	// days, and feeds carry TZID=Europe/Rome: neither may depend on the
+	// host's zoneinfo files.
+	_ "time/tzdata"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
+)
+
+// Collection ids, as they appear in resource names.
+const (
+	collMeetings  = "meetings"
+	collNetworks  = "networks"
+	collPartners  = "partners"
+	collProtocols = "protocols"
+	collTokens    = "calendarTokens"
+)
+
+// mutable lists the fields UpdateMeeting may change. Attendance, minutes,
+// action items and the state change only through their own methods.
+var mutable = []string{
+	"networks", "protocol", "kind", "title", "description", "start_time", "end_time", "mode",
+	"place", "link", "agenda", "invited_partners", "facilitator", "facilitator_display_name",
+}
+
+// outputOnly are the fields of a Meeting the server owns besides the
+// standard ones (name, etag, times) that aip.ApplyMask already ignores. A
+// mask naming them, as grpc-gateway derives from a PATCH body copied from a
+// GET, ignores them too (AIP-161).
+var outputOnly = []string{"attendance", "minutes", "action_items", "state", "cancellation", "sequence", "attendance_time", "minutes_time"}
+
+// Options configure the service.
+type Options struct {
+	// Now is the clock: whether a meeting has started, "today" for overdue
+	// action items, the time of cancellations and status changes, the
+	// expiry of feed tokens. Defaults to time.Now.
+	Now func() time.Time
+	// Location is where dates (due dates, "today", summary periods) are
+	// calendar days. Defaults to Europe/Rome. Feeds always write local
+	// times in Europe/Rome, the zone their VTIMEZONE describes.
+	Location *time.Location
+}
+
+// Service implements fami.v1.MeetingService.
+type Service struct {
+	famiv1.UnimplementedMeetingServiceServer
+	store store.Store
+	now   func() time.Time
+	loc   *time.Location
+}
+
+// New returns the service over a region store.
+func New(s store.Store, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Location == nil {
+		opts.Location = rome
+	}
+	return &Service{store: s, now: opts.Now, loc: opts.Location}
+}
+
+// today is the current date where dates are read, YYYY-MM-DD.
+func (s *Service) today() string { return s.day(s.now()) }
+
+// day is the calendar date of t where dates are read.
+func (s *Service) day(t time.Time) string { return t.In(s.loc).Format(check.DateLayout) }
+
+// CreateMeeting implements fami.v1.MeetingService.
+func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRequest) (*famiv1.Meeting, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	if req.GetMeeting() == nil {
+		return nil, errs.InvalidField("meeting", "is required")
+	}
+	id, err := newID("meeting_id", req.GetMeetingId())
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Meeting, error) {
+		mt := &famiv1.Meeting{}
+		if err := aip.ApplyMask(mt, req.GetMeeting(), nil, mutable); err != nil {
+			return nil, err
+		}
+		mt.Name = aip.Name(region, collMeetings, id)
+		mt.State = famiv1.MeetingState_MEETING_STATE_SCHEDULED
+		if mt.GetFacilitator() == "" {
+			mt.Facilitator = who.Subject
+			if mt.GetFacilitatorDisplayName() == "" {
+				mt.FacilitatorDisplayName = who.DisplayName
+			}
+		}
+		if err := validate(tx, mt, region); err != nil {
+			return nil, err
+		}
+		if err := memberOnly(tx, who, mt, "schedule"); err != nil {
+			return nil, err
+		}
+		if tx.Get(mt.Name, &famiv1.Meeting{}) == nil {
+			return nil, &errs.Error{
+				Code:       errs.AlreadyExists,
+				Reason:     "ALREADY_EXISTS",
+				Message:    mt.Name + " already exists",
+				Violations: []errs.Violation{{Field: "meeting_id", Description: "is already taken by " + mt.Name}},
+			}
+		}
+		return mt, write(tx, nil, mt)
+	})
+}
+
+// GetMeeting implements fami.v1.MeetingService.
+func (s *Service) GetMeeting(ctx context.Context, req *famiv1.GetMeetingRequest) (*famiv1.Meeting, error) {
+	region, err := meetingName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	mt := &famiv1.Meeting{}
+	if err := s.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), mt) }); err != nil {
+		return nil, err
+	}
+	return mt, nil
+}
+
+// UpdateMeeting implements fami.v1.MeetingService.
+func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRequest) (*famiv1.Meeting, error) {
+	in := req.GetMeeting()
+	if in == nil {
+		return nil, errs.InvalidField("meeting", "is required")
+	}
+	region, err := meetingName("meeting.name", in.GetName())
+	if err != nil {
+		return nil, err
+	}
+	mask, noop := withoutOutputOnly(req.GetUpdateMask())
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Meeting, error) {
+		cur := &famiv1.Meeting{}
+		if err := tx.Get(in.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, in.GetEtag()); err != nil {
+			return nil, err
+		}
+		if err := memberOnly(tx, who, cur, "edit"); err != nil {
+			return nil, err
+		}
+		if isCancelled(cur) {
+			return nil, errCancelled(cur, "edited")
+		}
+		if noop {
+			return cur, nil
+		}
+		next := proto.CloneOf(cur)
+		if err := aip.ApplyMask(next, in, mask, mutable); err != nil {
+			return nil, err
+		}
+		if err := validate(tx, next, region); err != nil {
+			return nil, err
+		}
+		if err := memberOnly(tx, who, next, "edit"); err != nil {
+			return nil, err
+		}
+		if next.GetState() == famiv1.MeetingState_MEETING_STATE_HELD && next.GetStartTime().AsTime().After(s.now()) {
+			return nil, &errs.Error{
+				Code:    errs.FailedPrecondition,
+				Reason:  "MEETING_HELD",
+				Message: fmt.Sprintf("%s was held (attendance or minutes are recorded): its start_time cannot move into the future", cur.GetName()),
+				Violations: []errs.Violation{{Field: "meeting.start_time",
+					Description: fmt.Sprintf("%s is in the future, but the meeting already took place", s.local(next.GetStartTime()))}},
+			}
+		}
+		next.Sequence++
+		return next, write(tx, cur, next)
+	})
+}
+
+// DeleteMeeting implements fami.v1.MeetingService.
+func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRequest) (*emptypb.Empty, error) {
+	region, err := meetingName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*emptypb.Empty, error) {
+		cur := &famiv1.Meeting{}
+		if err := tx.Get(req.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		if err := memberOnly(tx, who, cur, "delete"); err != nil {
+			return nil, err
+		}
+		if cur.GetState() != famiv1.MeetingState_MEETING_STATE_SCHEDULED {
+			return nil, errs.New(errs.FailedPrecondition, "MEETING_NOT_SCHEDULED",
+				"%s is %s: only a SCHEDULED meeting can be deleted; held and cancelled meetings stay on record", cur.GetName(), stateName(cur.GetState()))
+		}
+		return &emptypb.Empty{}, write(tx, cur, nil)
+	})
+}
+
+// CancelMeeting implements fami.v1.MeetingService.
+func (s *Service) CancelMeeting(ctx context.Context, req *famiv1.CancelMeetingRequest) (*famiv1.Meeting, error) {
+	region, err := meetingName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	check.Text(&v, "reason", req.GetReason(), true, maxReason, true)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Meeting, error) {
+		cur := &famiv1.Meeting{}
+		if err := tx.Get(req.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		if err := memberOnly(tx, who, cur, "cancel"); err != nil {
+			return nil, err
+		}
+		switch cur.GetState() {
+		case famiv1.MeetingState_MEETING_STATE_CANCELLED:
+			return nil, errCancelled(cur, "cancelled again")
+		case famiv1.MeetingState_MEETING_STATE_HELD:
+			return nil, errs.New(errs.FailedPrecondition, "MEETING_HELD",
+				"%s was held (attendance or minutes are recorded): it can no longer be cancelled", cur.GetName())
+		}
+		next := proto.CloneOf(cur)
+		next.State = famiv1.MeetingState_MEETING_STATE_CANCELLED
+		next.Cancellation = &famiv1.Cancellation{Reason: req.GetReason(), Time: timestamppb.New(s.now()), By: who.Subject}
+		next.Sequence++
+		return next, write(tx, cur, next)
+	})
+}
+
+// write stores next (nil: deletes old) and keeps the indexes and the
+// registry references in step, in the caller's transaction.
+func write(tx store.WriteTx, old, next *famiv1.Meeting) error {
+	if err := unindex(tx, old); err != nil {
+		return err
+	}
+	name := old.GetName()
+	if next != nil {
+		name = next.GetName()
+	}
+	if err := registry.SetRefs(tx, name, refs(old), refs(next)); err != nil {
+		return err
+	}
+	if next == nil {
+		return tx.Delete(name)
+	}
+	if err := index(tx, next); err != nil {
+		return err
+	}
+	return tx.Put(next)
+}
+
+// refs lists the registry resources a meeting references: its networks,
+// its invited partners, the partners of its attendance and the owners of
+// its action items (so none of them can be deleted while it does). The
+// protocol is not a registry resource: a DRAFT protocol it names can still
+// be deleted.
+func refs(mt *famiv1.Meeting) []string {
+	if mt == nil {
+		return nil
+	}
+	var out []string
+	add := func(n string) {
+		if n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	for _, n := range mt.GetNetworks() {
+		add(n)
+	}
+	for _, p := range mt.GetInvitedPartners() {
+		add(p)
+	}
+	for _, a := range mt.GetAttendance() {
+		add(a.GetPartner())
+	}
+	for _, it := range mt.GetActionItems() {
+		add(it.GetOwner())
+	}
+	return out
+}
+
+func isCancelled(mt *famiv1.Meeting) bool {
+	return mt.GetState() == famiv1.MeetingState_MEETING_STATE_CANCELLED
+}
+
+// errCancelled is the refusal of a change to a cancelled meeting; fields,
+// when given, are the request fields that cannot be recorded.
+func errCancelled(mt *famiv1.Meeting, verb string, fields ...string) error {
+	e := &errs.Error{
+		Code:     errs.FailedPrecondition,
+		Reason:   "MEETING_CANCELLED",
+		Message:  fmt.Sprintf("%s was cancelled (%q): it can no longer be %s", mt.GetName(), clip(mt.GetCancellation().GetReason()), verb),
+		Metadata: map[string]string{"meeting": mt.GetName()},
+	}
+	for _, f := range fields {
+		e.Violations = append(e.Violations, errs.Violation{Field: f, Description: "cannot be recorded for a cancelled meeting"})
+	}
+	return e
+}
+
+// stateName is a state as the API spells it, for messages: HELD.
+func stateName(st famiv1.MeetingState) string {
+	const prefix = "MEETING_STATE_"
+	n := st.String()
+	if len(n) > len(prefix) {
+		return n[len(prefix):]
+	}
+	return n
+}
+
+// local formats a time where the service reads dates, for messages.
+func (s *Service) local(ts *timestamppb.Timestamp) string {
+	return ts.AsTime().In(s.loc).Format("2006-01-02 15:04 MST")
+}
+
+// withoutOutputOnly drops the output-only fields from a mask. noop is true
+// when the mask named fields and only output-only ones: nothing to change.
+func withoutOutputOnly(mask *fieldmaskpb.FieldMask) (_ *fieldmaskpb.FieldMask, noop bool) {
+	if len(mask.GetPaths()) == 0 {
+		return mask, false
+	}
+	fields := (&famiv1.Meeting{}).ProtoReflect().Descriptor().Fields()
+	out := &fieldmaskpb.FieldMask{}
+	for _, path := range mask.GetPaths() {
+		f := fields.ByName(protoreflect.Name(path))
+		if f == nil {
+			f = fields.ByJSONName(path)
+		}
+		if f != nil && slices.Contains(outputOnly, string(f.Name())) {
+			continue
+		}
+		out.Paths = append(out.Paths, path)
+	}
+	return out, len(out.Paths) == 0
+}
+
+// parent parses and checks a request's parent region.
+func parent(p string) (string, error) {
+	r, err := aip.ParseRegion("parent", p)
+	if err != nil {
+		return "", err
+	}
+	return region(r)
+}
+
+// meetingName parses a meeting's name and checks its region.
+func meetingName(field, n string) (string, error) {
+	r, _, err := aip.ParseName(field, n, collMeetings)
+	if err != nil {
+		return "", err
+	}
+	return region(r)
+}
+
+func region(id string) (string, error) {
+	if _, ok := territory.LookupRegion(id); !ok {
+		return "", errs.NotFoundf("region %q not found", id)
+	}
+	return id, nil
+}
+
+// newID validates a client-chosen id or picks one.
+func newID(field, id string) (string, error) {
+	if id == "" {
+		return aip.NewID(), nil
+	}
+	return id, aip.CheckID(field, id)
+}
+
+// idOf is the last segment of a resource name.
+func idOf(name string) string {
+	for i := len(name) - 1; i >= 0; i-- {
+		if name[i] == '/' {
+			return name[i+1:]
+		}
+	}
+	return name
+}
+
+// mutation describes a write by the caller in ctx.
+func mutation(ctx context.Context, requestID string, req proto.Message) (store.Mutation, error) {
+	var v errs.Violations
+	check.Text(&v, "request_id", requestID, false, 128, false)
+	if err := v.Err(); err != nil {
+		return store.Mutation{}, err
+	}
+	return store.Mutation{
+		Principal:   principal.From(ctx).Subject,
+		RequestID:   requestID,
+		Fingerprint: store.Fingerprint(req),
+	}, nil
+}

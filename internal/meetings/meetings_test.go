@@ -1,0 +1,793 @@
+package meetings_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/meetings"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+)
+
+const (
+	lombardia = "lombardia"
+	parent    = "regions/lombardia"
+)
+
+var rome = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// at is a time in Rome: at("2026-03-02 10:00").
+func at(t testing.TB, s string) time.Time {
+	t.Helper()
+	v, err := time.ParseInLocation("2006-01-02 15:04", s, rome)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func ts(t testing.TB, s string) *timestamppb.Timestamp { return timestamppb.New(at(t, s)) }
+
+func partnerName(id string) string { return parent + "/partners/" + id }
+func networkName(id string) string { return parent + "/networks/" + id }
+func meetingName(id string) string { return parent + "/meetings/" + id }
+
+// env is a meeting service on a fresh bbolt store with a region's
+// registry: partners udp-bergamo (member of both networks), cpia-bergamo
+// (rete-bergamo only), cpi-dalmine (rete-dalmine only) and caritas (no
+// network); a network in veneto too.
+type env struct {
+	t     *testing.T
+	store *bolt.Store
+	reg   *registry.Registry
+	svc   *meetings.Service
+	clock *clock
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{lombardia, "veneto"}, LockTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := &env{t: t, store: st, reg: registry.New(st, nil), clock: &clock{}}
+	e.clock.set(at(t, "2026-03-02 10:00"))
+	e.svc = meetings.New(st, meetings.Options{Now: e.clock.Now})
+	ctx := e.admin()
+	for _, p := range []string{"regions/lombardia/partners/udp-bergamo", "regions/lombardia/partners/cpia-bergamo",
+		"regions/lombardia/partners/cpi-dalmine", "regions/lombardia/partners/caritas", "regions/veneto/partners/udp-padova"} {
+		parts := strings.Split(p, "/")
+		_, err := e.reg.Partners().CreatePartner(e.adminOf(parts[1]), &famiv1.CreatePartnerRequest{Parent: "regions/" + parts[1], PartnerId: parts[3],
+			Partner: &famiv1.Partner{DisplayName: "Partner " + parts[3], Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}})
+		if err != nil {
+			t.Fatalf("create partner %s: %v", p, err)
+		}
+	}
+	for id, other := range map[string]string{"rete-bergamo": "cpia-bergamo", "rete-dalmine": "cpi-dalmine"} {
+		_, err := e.reg.Networks().CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: id, Network: &famiv1.Network{
+			DisplayName: "Rete " + strings.TrimPrefix(id, "rete-"), LeadPartner: partnerName("udp-bergamo"),
+			Members: []*famiv1.Member{
+				{Partner: partnerName("udp-bergamo"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
+				{Partner: partnerName(other), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
+			}}})
+		if err != nil {
+			t.Fatalf("create network %s: %v", id, err)
+		}
+	}
+	_, err = e.reg.Networks().CreateNetwork(e.adminOf("veneto"), &famiv1.CreateNetworkRequest{Parent: "regions/veneto", NetworkId: "rete-padova", Network: &famiv1.Network{
+		DisplayName: "Rete Padova", LeadPartner: "regions/veneto/partners/udp-padova",
+		Members: []*famiv1.Member{{Partner: "regions/veneto/partners/udp-padova", Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
+	if err != nil {
+		t.Fatalf("create veneto network: %v", err)
+	}
+	return e
+}
+
+func (e *env) as(p principal.Principal) context.Context { return principal.With(e.t.Context(), p) }
+
+func (e *env) admin() context.Context { return e.adminOf(lombardia) }
+
+func (e *env) adminOf(region string) context.Context {
+	return e.as(principal.Principal{Subject: "test:admin:" + region, Role: principal.RegionAdmin, Region: region, DisplayName: "Admin " + region})
+}
+
+func (e *env) consultant() context.Context {
+	return e.as(principal.Principal{Subject: "acct:lombardia:mrossi", Role: principal.Consultant, Region: lombardia, DisplayName: "Mario Rossi"})
+}
+
+// member is the context of a network member working for partner id.
+func (e *env) member(id string) context.Context {
+	return e.as(principal.Principal{Subject: "test:staff:" + id, Role: principal.NetworkMember, Region: lombardia,
+		Partner: partnerName(id), DisplayName: "Staff of " + id})
+}
+
+// meeting is a coordination table of rete-bergamo on 2026-03-10 10:00-12:00.
+func (e *env) meeting() *famiv1.Meeting {
+	return &famiv1.Meeting{
+		Networks:        []string{networkName("rete-bergamo")},
+		Kind:            famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE,
+		Title:           "Tavolo di coordinamento, marzo",
+		StartTime:       ts(e.t, "2026-03-10 10:00"),
+		EndTime:         ts(e.t, "2026-03-10 12:00"),
+		Mode:            famiv1.MeetingMode_MEETING_MODE_HYBRID,
+		Place:           "Sala consiliare, Bergamo",
+		Link:            "https://meet.example.org/tavolo-bergamo",
+		Agenda:          []*famiv1.AgendaItem{{Title: "Protocollo UdP-CPIA", DurationMinutes: 45}, {Title: "Varie"}},
+		InvitedPartners: []string{partnerName("udp-bergamo"), partnerName("cpia-bergamo")},
+	}
+}
+
+func (e *env) create(ctx context.Context, id string, mt *famiv1.Meeting) *famiv1.Meeting {
+	e.t.Helper()
+	got, err := e.svc.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: id, Meeting: mt})
+	if err != nil {
+		e.t.Fatalf("create meeting %s: %v", id, err)
+	}
+	return got
+}
+
+// wantErr checks an error's code, reason and violated fields (nil: any).
+func wantErr(t *testing.T, what string, err error, code errs.Code, reason string, fields ...string) {
+	t.Helper()
+	e := errs.As(err)
+	if e == nil {
+		t.Fatalf("%s: got %v, want %s %s", what, err, code, reason)
+	}
+	if e.Code != code || (reason != "" && e.Reason != reason) {
+		t.Errorf("%s: got %s %s (%v), want %s %s", what, e.Code, e.Reason, err, code, reason)
+	}
+	var got []string
+	for _, v := range e.Violations {
+		got = append(got, v.Field)
+	}
+	for _, f := range fields {
+		if !slices.Contains(got, f) {
+			t.Errorf("%s: violations %v do not name %s (%v)", what, got, f, err)
+		}
+	}
+}
+
+func TestCreateRefusesInvalidMeetings(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		name   string
+		mutate func(*famiv1.Meeting)
+		field  string
+		words  string
+	}{
+		{"end before start", func(m *famiv1.Meeting) { m.EndTime = ts(t, "2026-03-10 09:00") }, "meeting.end_time", "not after start_time"},
+		{"end equal to start", func(m *famiv1.Meeting) { m.EndTime = m.StartTime }, "meeting.end_time", "not after"},
+		{"longer than a week", func(m *famiv1.Meeting) { m.EndTime = ts(t, "2026-03-18 10:00") }, "meeting.end_time", "7 days"},
+		{"no start", func(m *famiv1.Meeting) { m.StartTime = nil }, "meeting.start_time", "required"},
+		{"before 2014", func(m *famiv1.Meeting) { m.StartTime = ts(t, "2013-12-31 10:00") }, "meeting.start_time", "out of range"},
+		{"no network", func(m *famiv1.Meeting) { m.Networks = nil }, "meeting.networks", "required"},
+		{"unknown network", func(m *famiv1.Meeting) { m.Networks = []string{networkName("nessuna")} }, "meeting.networks[0]", "does not exist"},
+		{"network of another region", func(m *famiv1.Meeting) {
+			m.Networks = append(m.Networks, "regions/veneto/networks/rete-padova")
+		}, "meeting.networks[1]", `not a network of region "lombardia"`},
+		{"network twice", func(m *famiv1.Meeting) { m.Networks = append(m.Networks, m.Networks[0]) }, "meeting.networks[1]", "twice"},
+		{"unknown partner", func(m *famiv1.Meeting) { m.InvitedPartners[1] = partnerName("nessuno") }, "meeting.invited_partners[1]", "does not exist"},
+		{"partner of another region", func(m *famiv1.Meeting) {
+			m.InvitedPartners = []string{"regions/veneto/partners/udp-padova"}
+		}, "meeting.invited_partners[0]", "not a partner of region"},
+		{"unknown protocol", func(m *famiv1.Meeting) { m.Protocol = parent + "/protocols/nessuno" }, "meeting.protocol", "does not exist"},
+		{"no kind", func(m *famiv1.Meeting) { m.Kind = 0 }, "meeting.kind", "required"},
+		{"unknown kind", func(m *famiv1.Meeting) { m.Kind = 99 }, "meeting.kind", "not a value"},
+		{"no title", func(m *famiv1.Meeting) { m.Title = " " }, "meeting.title", "required"},
+		{"online without a link", func(m *famiv1.Meeting) {
+			m.Mode, m.Link = famiv1.MeetingMode_MEETING_MODE_ONLINE, ""
+		}, "meeting.link", "required when mode is ONLINE"},
+		{"in person without a place", func(m *famiv1.Meeting) {
+			m.Mode, m.Place = famiv1.MeetingMode_MEETING_MODE_IN_PERSON, ""
+		}, "meeting.place", "required when mode is IN_PERSON"},
+		{"link not a URL", func(m *famiv1.Meeting) { m.Link = "meet.example.org/tavolo" }, "meeting.link", "not a URL"},
+		{"link not http", func(m *famiv1.Meeting) { m.Link = "ftp://example.org/x" }, "meeting.link", "not an http(s) URL"},
+		{"link with a password", func(m *famiv1.Meeting) { m.Link = "https://u:p@meet.example.org/x" }, "meeting.link", "password"},
+		{"agenda item without a title", func(m *famiv1.Meeting) { m.Agenda[1].Title = "" }, "meeting.agenda[1].title", "required"},
+		{"agenda item too long", func(m *famiv1.Meeting) { m.Agenda[0].DurationMinutes = -5 }, "meeting.agenda[0].duration_minutes", "out of range"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := e.meeting()
+			tc.mutate(m)
+			_, err := e.svc.CreateMeeting(e.admin(), &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "bad", Meeting: m})
+			wantErr(t, tc.name, err, errs.Invalid, "INVALID_ARGUMENT", tc.field)
+			if err != nil && !strings.Contains(err.Error(), tc.words) {
+				t.Errorf("message %q does not say %q", err, tc.words)
+			}
+		})
+	}
+	if _, err := e.svc.GetMeeting(e.admin(), &famiv1.GetMeetingRequest{Name: meetingName("bad")}); errs.CodeOf(err) != errs.NotFound {
+		t.Errorf("a refused meeting was stored: %v", err)
+	}
+}
+
+func TestLifecycle(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	name := meetingName("tavolo-marzo")
+	m := e.create(c, "tavolo-marzo", e.meeting())
+	if m.GetState() != famiv1.MeetingState_MEETING_STATE_SCHEDULED || m.GetSequence() != 0 {
+		t.Errorf("created: state %s sequence %d", m.GetState(), m.GetSequence())
+	}
+	if m.GetFacilitator() != "acct:lombardia:mrossi" || m.GetFacilitatorDisplayName() != "Mario Rossi" {
+		t.Errorf("facilitator %q (%q), want the creator", m.GetFacilitator(), m.GetFacilitatorDisplayName())
+	}
+	_, err := e.svc.CreateMeeting(c, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "tavolo-marzo", Meeting: e.meeting()})
+	wantErr(t, "create twice", err, errs.AlreadyExists, "ALREADY_EXISTS", "meeting_id")
+
+	// Edits: etag-checked, masked, output-only fields ignored.
+	_, err = e.svc.UpdateMeeting(c, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: name, Title: "x", Etag: "1"}, UpdateMask: mask("title")})
+	wantErr(t, "stale etag", err, errs.Conflict, "ETAG_MISMATCH")
+	m, err = e.svc.UpdateMeeting(c, &famiv1.UpdateMeetingRequest{
+		Meeting:    &famiv1.Meeting{Name: name, Title: "Tavolo di marzo", Place: "Via Tasso 8, Bergamo", Etag: m.GetEtag(), State: famiv1.MeetingState_MEETING_STATE_HELD},
+		UpdateMask: mask("title", "place", "state")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.GetTitle() != "Tavolo di marzo" || m.GetPlace() != "Via Tasso 8, Bergamo" || m.GetState() != famiv1.MeetingState_MEETING_STATE_SCHEDULED || m.GetSequence() != 1 {
+		t.Errorf("after update: %v", m)
+	}
+	_, err = e.svc.UpdateMeeting(c, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: name}, UpdateMask: mask("minutes")})
+	if err != nil {
+		t.Errorf("an update of output-only fields only: %v", err)
+	}
+
+	// Attendance before the start is refused, naming the field.
+	att := []*famiv1.PartnerAttendance{
+		{Partner: partnerName("udp-bergamo"), Attendees: 3, Roles: []*famiv1.AttendeeCount{
+			{Role: famiv1.AttendeeRole_ATTENDEE_ROLE_UDP_MANAGER, Count: 1}, {Role: famiv1.AttendeeRole_ATTENDEE_ROLE_SOCIAL_WORKER, Count: 2}}},
+		{Partner: partnerName("cpia-bergamo"), Attendees: 2},
+		{Partner: partnerName("caritas"), Attendees: 0},
+	}
+	_, err = e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: name, Attendance: att})
+	wantErr(t, "attendance before the start", err, errs.FailedPrecondition, "MEETING_NOT_STARTED", "attendance")
+	_, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "x"})
+	wantErr(t, "minutes before the start", err, errs.FailedPrecondition, "MEETING_NOT_STARTED", "minutes")
+
+	e.clock.set(at(t, "2026-03-10 10:00")) // the start itself
+	bad := proto.CloneOf(att[0])
+	bad.Attendees = 4
+	_, err = e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: name, Attendance: []*famiv1.PartnerAttendance{bad, {Partner: partnerName("nessuno"), Attendees: 1}}})
+	wantErr(t, "attendance with a wrong sum and an unknown partner", err, errs.Invalid, "INVALID_ARGUMENT", "attendance[0].roles", "attendance[1].partner")
+	_, err = e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: name})
+	wantErr(t, "no attendance at all", err, errs.Invalid, "INVALID_ARGUMENT", "attendance")
+	m, err = e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: name, Attendance: att})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.GetState() != famiv1.MeetingState_MEETING_STATE_HELD || len(m.GetAttendance()) != 3 || m.GetAttendanceTime() == nil {
+		t.Errorf("after attendance: %v", m)
+	}
+	_, err = e.svc.CancelMeeting(c, &famiv1.CancelMeetingRequest{Name: name, Reason: "troppo tardi"})
+	wantErr(t, "cancel a held meeting", err, errs.FailedPrecondition, "MEETING_HELD")
+	_, err = e.svc.UpdateMeeting(c, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: name, StartTime: ts(t, "2026-04-10 10:00"), EndTime: ts(t, "2026-04-10 12:00")},
+		UpdateMask: mask("start_time", "end_time")})
+	wantErr(t, "move a held meeting into the future", err, errs.FailedPrecondition, "MEETING_HELD", "meeting.start_time")
+
+	// Minutes with two action items; ids are assigned.
+	e.clock.set(at(t, "2026-03-10 13:00"))
+	_, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "Verbale", ActionItems: []*famiv1.ActionItem{
+		{Description: "Bozza", Owner: partnerName("udp-bergamo"), DueDate: "2026-03-09"}}})
+	wantErr(t, "an item due before the meeting", err, errs.Invalid, "INVALID_ARGUMENT", "action_items[0].due_date")
+	m, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "Verbale del tavolo.\nPresenti: UdP, CPIA.", ActionItems: []*famiv1.ActionItem{
+		{Description: "Bozza del protocollo", Owner: partnerName("udp-bergamo"), DueDate: "2026-03-31"},
+		{Id: "calendario-l2", Description: "Calendario dei corsi L2", Owner: partnerName("cpia-bergamo"), DueDate: "2026-04-15"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := itemIDs(m); !slices.Equal(ids, []string{"item-1", "calendario-l2"}) {
+		t.Errorf("action item ids %v", ids)
+	}
+	for _, it := range m.GetActionItems() {
+		if it.GetStatus() != famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN || it.GetStatusBy() != "acct:lombardia:mrossi" || it.GetStatusTime() == nil {
+			t.Errorf("new item %v", it)
+		}
+	}
+	m, err = e.svc.UpdateActionItem(c, &famiv1.UpdateActionItemRequest{Name: name, ActionItemId: "item-1", Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE, Note: "inviata", Etag: m.GetEtag()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := m.GetActionItems()[0]; it.GetStatus() != famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE || it.GetStatusNote() != "inviata" {
+		t.Errorf("after update: %v", it)
+	}
+	_, err = e.svc.UpdateActionItem(c, &famiv1.UpdateActionItemRequest{Name: name, ActionItemId: "item-9", Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE})
+	wantErr(t, "an unknown item", err, errs.NotFound, "ACTION_ITEM_NOT_FOUND", "action_item_id")
+
+	// Minutes again: recorded items keep their status.
+	m, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "Verbale corretto", ActionItems: m.GetActionItems()[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.GetActionItems()) != 1 || m.GetActionItems()[0].GetStatus() != famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE || m.GetActionItems()[0].GetStatusNote() != "inviata" {
+		t.Errorf("after minutes again: %v", m.GetActionItems())
+	}
+	if m.GetSequence() != 5 {
+		t.Errorf("sequence %d after five changes, want 5", m.GetSequence())
+	}
+	err = deleteMeeting(e, c, name)
+	wantErr(t, "delete a held meeting", err, errs.FailedPrecondition, "MEETING_NOT_SCHEDULED")
+
+	// Another meeting is cancelled; then nothing more can be recorded.
+	other := e.meeting()
+	other.StartTime, other.EndTime = ts(t, "2026-03-05 10:00"), ts(t, "2026-03-05 11:00")
+	o := e.create(c, "tavolo-annullato", other)
+	_, err = e.svc.CancelMeeting(c, &famiv1.CancelMeetingRequest{Name: o.GetName()})
+	wantErr(t, "cancel without a reason", err, errs.Invalid, "INVALID_ARGUMENT", "reason")
+	o, err = e.svc.CancelMeeting(c, &famiv1.CancelMeetingRequest{Name: o.GetName(), Reason: "Sala non disponibile", Etag: o.GetEtag()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.GetState() != famiv1.MeetingState_MEETING_STATE_CANCELLED || o.GetCancellation().GetBy() != "acct:lombardia:mrossi" || o.GetCancellation().GetReason() != "Sala non disponibile" {
+		t.Errorf("cancelled: %v", o)
+	}
+	_, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: o.GetName(), Minutes: "Verbale"})
+	wantErr(t, "minutes of a cancelled meeting", err, errs.FailedPrecondition, "MEETING_CANCELLED", "minutes")
+	_, err = e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: o.GetName(), Attendance: att})
+	wantErr(t, "attendance of a cancelled meeting", err, errs.FailedPrecondition, "MEETING_CANCELLED", "attendance")
+	_, err = e.svc.UpdateMeeting(c, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: o.GetName(), Title: "x"}, UpdateMask: mask("title")})
+	wantErr(t, "edit a cancelled meeting", err, errs.FailedPrecondition, "MEETING_CANCELLED")
+	_, err = e.svc.CancelMeeting(c, &famiv1.CancelMeetingRequest{Name: o.GetName(), Reason: "ancora"})
+	wantErr(t, "cancel twice", err, errs.FailedPrecondition, "MEETING_CANCELLED")
+
+	// A scheduled meeting can be deleted, and its references go with it.
+	s := e.create(c, "da-cancellare", e.meeting())
+	if err := deleteMeeting(e, c, s.GetName()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.reg.Partners().DeletePartner(e.admin(), &famiv1.DeletePartnerRequest{Name: partnerName("caritas")})
+	wantErr(t, "delete a partner whose attendance is recorded", err, errs.FailedPrecondition, "PARTNER_IN_USE")
+}
+
+func deleteMeeting(e *env, ctx context.Context, name string) error {
+	_, err := e.svc.DeleteMeeting(ctx, &famiv1.DeleteMeetingRequest{Name: name})
+	return err
+}
+
+func mask(paths ...string) *fieldmaskpb.FieldMask { return &fieldmaskpb.FieldMask{Paths: paths} }
+
+func itemIDs(m *famiv1.Meeting) []string {
+	var out []string
+	for _, it := range m.GetActionItems() {
+		out = append(out, it.GetId())
+	}
+	return out
+}
+
+func names(ms []*famiv1.Meeting) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.GetName())
+	}
+	return out
+}
+
+func TestNetworkMembersWriteTheirNetworksOnly(t *testing.T) {
+	e := newEnv(t)
+	cpia := e.member("cpia-bergamo") // rete-bergamo only
+	m := e.create(cpia, "tavolo-cpia", e.meeting())
+	if m.GetFacilitator() != "test:staff:cpia-bergamo" {
+		t.Errorf("facilitator %q", m.GetFacilitator())
+	}
+	cross := e.meeting()
+	cross.Networks = append(cross.Networks, networkName("rete-dalmine"))
+	_, err := e.svc.CreateMeeting(cpia, &famiv1.CreateMeetingRequest{Parent: parent, Meeting: cross})
+	wantErr(t, "a meeting with a network the partner is not in", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	// The UdP is a member of both: it may.
+	x := e.create(e.member("udp-bergamo"), "tavolo-due-reti", cross)
+	_, err = e.svc.UpdateMeeting(cpia, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: x.GetName(), Title: "x"}, UpdateMask: mask("title")})
+	wantErr(t, "edit a meeting with a network the partner is not in", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	_, err = e.svc.UpdateMeeting(cpia, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: m.GetName(), Networks: cross.Networks}, UpdateMask: mask("networks")})
+	wantErr(t, "add a network the partner is not in", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	_, err = e.svc.CancelMeeting(e.member("caritas"), &famiv1.CancelMeetingRequest{Name: m.GetName(), Reason: "no"})
+	wantErr(t, "cancel by a partner of no network", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	if _, err := e.svc.CancelMeeting(cpia, &famiv1.CancelMeetingRequest{Name: m.GetName(), Reason: "Rinviato"}); err != nil {
+		t.Errorf("cancel its own network's meeting: %v", err)
+	}
+}
+
+func TestListMeetingsByStartTime(t *testing.T) {
+	e := newEnv(t)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	type want struct {
+		start time.Time
+		name  string
+	}
+	var all []want
+	for i := range 40 {
+		m := e.meeting()
+		start := at(t, "2025-11-03 09:00").Add(time.Duration(rnd.IntN(150*24)) * time.Hour)
+		if i%7 == 0 && len(all) > 0 {
+			start = all[len(all)-1].start // ties break by id
+		}
+		m.StartTime, m.EndTime = timestamppb.New(start), timestamppb.New(start.Add(time.Hour))
+		if i%2 == 1 {
+			m.Networks = []string{networkName("rete-dalmine")}
+			m.InvitedPartners = nil
+		}
+		if i%3 == 0 {
+			m.Kind = famiv1.MeetingKind_MEETING_KIND_WORKSHOP
+			m.Facilitator = "acct:lombardia:lverdi"
+		}
+		id := fmt.Sprintf("m-%02d", rnd.IntN(1000)*100+i)
+		e.create(e.admin(), id, m)
+		all = append(all, want{start, meetingName(id)})
+	}
+	e.clock.set(at(t, "2026-06-30 10:00"))
+	// Cancel a few.
+	for _, w := range all[:5] {
+		if _, err := e.svc.CancelMeeting(e.admin(), &famiv1.CancelMeetingRequest{Name: w.name, Reason: "annullato"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.SortFunc(all, func(a, b want) int {
+		if c := a.start.Compare(b.start); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+
+	list := func(req *famiv1.ListMeetingsRequest) []*famiv1.Meeting {
+		t.Helper()
+		req.Parent, req.PageSize = parent, 7
+		var out []*famiv1.Meeting
+		for page := 0; ; page++ {
+			res, err := e.svc.ListMeetings(e.admin(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.GetMeetings()) > 7 || page > 10 {
+				t.Fatalf("page %d has %d meetings", page, len(res.GetMeetings()))
+			}
+			out = append(out, res.GetMeetings()...)
+			if res.GetNextPageToken() == "" {
+				return out
+			}
+			req.PageToken = res.GetNextPageToken()
+		}
+	}
+	check := func(what string, req *famiv1.ListMeetingsRequest, keep func(*famiv1.Meeting) bool) {
+		t.Helper()
+		var wantNames []string
+		for _, w := range all {
+			m, err := e.svc.GetMeeting(e.admin(), &famiv1.GetMeetingRequest{Name: w.name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if keep(m) {
+				wantNames = append(wantNames, w.name)
+			}
+		}
+		if got := names(list(req)); !slices.Equal(got, wantNames) {
+			t.Errorf("%s:\n got %v\nwant %v", what, got, wantNames)
+		}
+		if len(wantNames) == 0 {
+			t.Errorf("%s: the filter keeps nothing: a weak test", what)
+		}
+	}
+	from, before := at(t, "2026-01-01 00:00"), at(t, "2026-02-15 00:00")
+	check("all", &famiv1.ListMeetingsRequest{}, func(*famiv1.Meeting) bool { return true })
+	check("network", &famiv1.ListMeetingsRequest{Network: networkName("rete-dalmine")}, func(m *famiv1.Meeting) bool {
+		return m.GetNetworks()[0] == networkName("rete-dalmine")
+	})
+	check("kind and facilitator", &famiv1.ListMeetingsRequest{Kind: famiv1.MeetingKind_MEETING_KIND_WORKSHOP, Facilitator: "acct:lombardia:lverdi"}, func(m *famiv1.Meeting) bool {
+		return m.GetKind() == famiv1.MeetingKind_MEETING_KIND_WORKSHOP
+	})
+	check("state", &famiv1.ListMeetingsRequest{State: famiv1.MeetingState_MEETING_STATE_CANCELLED}, func(m *famiv1.Meeting) bool {
+		return m.GetState() == famiv1.MeetingState_MEETING_STATE_CANCELLED
+	})
+	check("time range", &famiv1.ListMeetingsRequest{StartFrom: timestamppb.New(from), StartBefore: timestamppb.New(before)}, func(m *famiv1.Meeting) bool {
+		s := m.GetStartTime().AsTime()
+		return !s.Before(from) && s.Before(before)
+	})
+
+	_, err := e.svc.ListMeetings(e.admin(), &famiv1.ListMeetingsRequest{Parent: parent, Network: "regions/veneto/networks/rete-padova"})
+	wantErr(t, "a network of another region", err, errs.Invalid, "INVALID_ARGUMENT", "network")
+	_, err = e.svc.ListMeetings(e.admin(), &famiv1.ListMeetingsRequest{Parent: parent, PageToken: "nonsense"})
+	wantErr(t, "a bad page token", err, errs.Invalid, "INVALID_ARGUMENT", "page_token")
+
+	// Moving a meeting moves it in the list.
+	last := all[len(all)-1].name
+	if _, err := e.svc.UpdateMeeting(e.admin(), &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: last,
+		StartTime: ts(t, "2025-01-01 10:00"), EndTime: ts(t, "2025-01-01 11:00")}, UpdateMask: mask("start_time", "end_time")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(&famiv1.ListMeetingsRequest{}); got[0].GetName() != last || len(got) != len(all) {
+		t.Errorf("after moving %s first: got %v", last, names(got))
+	}
+}
+
+func TestActionItemsAndOverdue(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	e.create(c, "m1", e.meeting())
+	m2 := e.meeting()
+	m2.Networks, m2.InvitedPartners = []string{networkName("rete-dalmine")}, nil
+	m2.StartTime, m2.EndTime = ts(t, "2026-04-20 10:00"), ts(t, "2026-04-20 12:00")
+	e.create(c, "m2", m2)
+	e.clock.set(at(t, "2026-05-01 10:00"))
+	record := func(meeting string, items ...*famiv1.ActionItem) {
+		t.Helper()
+		if _, err := e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: meetingName(meeting), Minutes: "Verbale", ActionItems: items}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	item := func(id, owner, due string) *famiv1.ActionItem {
+		return &famiv1.ActionItem{Id: id, Description: "Azione " + id, Owner: partnerName(owner), DueDate: due}
+	}
+	record("m1", item("a", "udp-bergamo", "2026-03-31"), item("b", "cpia-bergamo", "2026-04-30"), item("c", "cpia-bergamo", "2026-05-01"), item("d", "udp-bergamo", "2026-06-30"))
+	record("m2", item("a", "cpi-dalmine", "2026-04-25"), item("b", "udp-bergamo", "2026-07-01"))
+	if _, err := e.svc.UpdateActionItem(c, &famiv1.UpdateActionItemRequest{Name: meetingName("m1"), ActionItemId: "b", Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE}); err != nil {
+		t.Fatal(err)
+	}
+	list := func(req *famiv1.ListActionItemsRequest) []string {
+		t.Helper()
+		req.Parent, req.PageSize = parent, 2
+		var out []string
+		for {
+			res, err := e.svc.ListActionItems(e.admin(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range res.GetActionItems() {
+				s := idOfName(it.GetMeeting()) + "/" + it.GetActionItem().GetId()
+				if it.GetOverdue() {
+					s += "!"
+				}
+				out = append(out, s)
+			}
+			if res.GetNextPageToken() == "" {
+				return out
+			}
+			req.PageToken = res.GetNextPageToken()
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		req  *famiv1.ListActionItemsRequest
+		want []string
+	}{
+		{"all, by due date", &famiv1.ListActionItemsRequest{}, []string{"m1/a!", "m2/a!", "m1/b", "m1/c", "m1/d", "m2/b"}},
+		{"overdue: before today and OPEN", &famiv1.ListActionItemsRequest{OverdueOnly: true}, []string{"m1/a!", "m2/a!"}},
+		{"by owner", &famiv1.ListActionItemsRequest{Owner: partnerName("udp-bergamo")}, []string{"m1/a!", "m1/d", "m2/b"}},
+		{"by network", &famiv1.ListActionItemsRequest{Network: networkName("rete-dalmine")}, []string{"m2/a!", "m2/b"}},
+		{"overdue of a network", &famiv1.ListActionItemsRequest{Network: networkName("rete-dalmine"), OverdueOnly: true}, []string{"m2/a!"}},
+		{"by status", &famiv1.ListActionItemsRequest{Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE}, []string{"m1/b"}},
+	} {
+		if got := list(tc.req); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	// Closing an item takes it off the overdue list; a new day adds one.
+	if _, err := e.svc.UpdateActionItem(c, &famiv1.UpdateActionItemRequest{Name: meetingName("m2"), ActionItemId: "a", Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_CANCELLED, Note: "superata"}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.set(at(t, "2026-05-02 00:30"))
+	if got, want := list(&famiv1.ListActionItemsRequest{OverdueOnly: true}), []string{"m1/a!", "m1/c!"}; !slices.Equal(got, want) {
+		t.Errorf("overdue the next day: got %v, want %v", got, want)
+	}
+	// Minutes recorded again replace the items.
+	record("m1", item("d", "udp-bergamo", "2026-06-30"))
+	if got, want := list(&famiv1.ListActionItemsRequest{}), []string{"m2/a", "m1/d", "m2/b"}; !slices.Equal(got, want) {
+		t.Errorf("after new minutes: got %v, want %v", got, want)
+	}
+	_, err := e.svc.ListActionItems(e.admin(), &famiv1.ListActionItemsRequest{Parent: parent, OverdueOnly: true, Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE})
+	wantErr(t, "overdue and DONE", err, errs.Invalid, "INVALID_ARGUMENT", "status")
+}
+
+func idOfName(n string) string { return n[strings.LastIndexByte(n, '/')+1:] }
+
+func TestSummarizeAttendance(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	mk := func(id, network, start string, att ...*famiv1.PartnerAttendance) {
+		t.Helper()
+		m := e.meeting()
+		m.Networks, m.InvitedPartners = []string{networkName(network)}, nil
+		if network == "both" {
+			m.Networks = []string{networkName("rete-bergamo"), networkName("rete-dalmine")}
+		}
+		m.StartTime = ts(t, start)
+		m.EndTime = timestamppb.New(m.StartTime.AsTime().Add(time.Hour))
+		e.create(c, id, m)
+		if att != nil {
+			if _, err := e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: meetingName(id), Attendance: att}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	e.clock.set(at(t, "2026-06-01 10:00"))
+	pa := func(p string, n int32, roles ...*famiv1.AttendeeCount) *famiv1.PartnerAttendance {
+		return &famiv1.PartnerAttendance{Partner: partnerName(p), Attendees: n, Roles: roles}
+	}
+	teachers := func(n int32) *famiv1.AttendeeCount {
+		return &famiv1.AttendeeCount{Role: famiv1.AttendeeRole_ATTENDEE_ROLE_TEACHER, Count: n}
+	}
+	mk("b1", "rete-bergamo", "2026-01-15 10:00", pa("udp-bergamo", 2), pa("cpia-bergamo", 3, teachers(3)))
+	// February in Italy, still January 31 in UTC: periods are Italian.
+	mk("b2", "rete-bergamo", "2026-02-01 00:30", pa("udp-bergamo", 1), pa("caritas", 0))
+	mk("b3", "rete-bergamo", "2026-02-10 10:00") // cancelled, never held
+	mk("x1", "both", "2026-02-20 10:00", pa("udp-bergamo", 4), pa("cpi-dalmine", 2, teachers(1), &famiv1.AttendeeCount{Role: famiv1.AttendeeRole_ATTENDEE_ROLE_OTHER, Count: 1}))
+	mk("d1", "rete-dalmine", "2026-04-01 10:00", pa("cpi-dalmine", 5))
+	if _, err := e.svc.CancelMeeting(c, &famiv1.CancelMeetingRequest{Name: meetingName("b3"), Reason: "no"}); err != nil {
+		t.Fatal(err)
+	}
+
+	brief := func(s *famiv1.AttendanceSummary) string {
+		var roles []string
+		for _, r := range s.GetAttendancesByRole() {
+			roles = append(roles, fmt.Sprintf("%s=%d", strings.TrimPrefix(r.GetRole().String(), "ATTENDEE_ROLE_"), r.GetCount()))
+		}
+		return fmt.Sprintf("%s %s held=%d att=%d partners=%d %v", idOfName(s.GetNetwork()), s.GetPeriod(), s.GetMeetingsHeld(), s.GetAttendances(), s.GetDistinctPartners(), roles)
+	}
+	sum := func(ctx context.Context, req *famiv1.SummarizeAttendanceRequest) []string {
+		t.Helper()
+		req.Parent = parent
+		res, err := e.svc.SummarizeAttendance(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, g := range res.GetGroups() {
+			out = append(out, brief(g))
+		}
+		return append(out, "TOTAL: "+brief(res.GetTotals()))
+	}
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		req  *famiv1.SummarizeAttendanceRequest
+		want []string
+	}{
+		{"by month, Italian days", e.admin(), &famiv1.SummarizeAttendanceRequest{Period: famiv1.AttendancePeriod_ATTENDANCE_PERIOD_MONTH}, []string{
+			"rete-bergamo 2026-01 held=1 att=5 partners=2 [TEACHER=3]",
+			"rete-bergamo 2026-02 held=2 att=7 partners=2 [TEACHER=1 OTHER=1]",
+			"rete-dalmine 2026-02 held=1 att=6 partners=2 [TEACHER=1 OTHER=1]",
+			"rete-dalmine 2026-04 held=1 att=5 partners=1 []",
+			"  held=4 att=17 partners=3 [TEACHER=4 OTHER=1]",
+		}},
+		{"one network, a range", e.admin(), &famiv1.SummarizeAttendanceRequest{Network: networkName("rete-bergamo"), StartDate: "2026-02-01", EndDate: "2026-02-28"}, []string{
+			"rete-bergamo  held=2 att=7 partners=2 [TEACHER=1 OTHER=1]",
+			"  held=2 att=7 partners=2 [TEACHER=1 OTHER=1]",
+		}},
+		{"by quarter, for the CPIA's staff: rete-bergamo only", e.member("cpia-bergamo"), &famiv1.SummarizeAttendanceRequest{Period: famiv1.AttendancePeriod_ATTENDANCE_PERIOD_QUARTER}, []string{
+			"rete-bergamo 2026-Q1 held=3 att=12 partners=3 [TEACHER=4 OTHER=1]",
+			"  held=3 att=12 partners=3 [TEACHER=4 OTHER=1]",
+		}},
+	} {
+		got := sum(tc.ctx, tc.req)
+		for i := range got {
+			got[i] = strings.TrimPrefix(got[i], "TOTAL: ")
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
+		}
+	}
+	_, err := e.svc.SummarizeAttendance(e.member("cpia-bergamo"), &famiv1.SummarizeAttendanceRequest{Parent: parent, Network: networkName("rete-dalmine")})
+	wantErr(t, "a member's summary of another network", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	_, err = e.svc.SummarizeAttendance(e.admin(), &famiv1.SummarizeAttendanceRequest{Parent: parent, StartDate: "2026-03-01", EndDate: "2026-02-01"})
+	wantErr(t, "an inverted range", err, errs.Invalid, "INVALID_ARGUMENT", "end_date")
+}
+
+func TestCalendarTokens(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	res, err := e.svc.CreateCalendarToken(c, &famiv1.CreateCalendarTokenRequest{Parent: parent, DisplayName: "Thunderbird"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, ct := res.GetToken(), res.GetCalendarToken()
+	if !strings.HasPrefix(tok, "rcal_") || len(tok) < 40 || ct.GetOwner() != "acct:lombardia:mrossi" || ct.GetOwnerRole() != famiv1.Role_ROLE_CONSULTANT {
+		t.Errorf("created %q %v", tok, ct)
+	}
+	if want := e.clock.Now().Add(365 * 24 * time.Hour); !ct.GetExpireTime().AsTime().Equal(want) {
+		t.Errorf("expires %v, want %v", ct.GetExpireTime().AsTime(), want)
+	}
+	who, err := e.svc.FeedPrincipal(t.Context(), lombardia, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if who.Subject != "acct:lombardia:mrossi" || who.Role != principal.Consultant || who.Region != lombardia {
+		t.Errorf("feed principal %+v", who)
+	}
+	for what, tc := range map[string]struct{ region, token string }{
+		"another region": {"veneto", tok},
+		"a wrong token":  {lombardia, tok[:len(tok)-1] + "x"},
+		"not a token":    {lombardia, "abc"},
+	} {
+		_, err := e.svc.FeedPrincipal(t.Context(), tc.region, tc.token)
+		wantErr(t, what, err, errs.Unauthenticated, "INVALID_CALENDAR_TOKEN")
+	}
+
+	// Tokens are listed to their owner (and the region admin), never
+	// with the token.
+	other, err := e.svc.CreateCalendarToken(e.member("cpia-bergamo"), &famiv1.CreateCalendarTokenRequest{Parent: parent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ctx, want := range map[context.Context]int{c: 1, e.member("cpia-bergamo"): 1, e.admin(): 2, e.member("udp-bergamo"): 0} {
+		l, err := e.svc.ListCalendarTokens(ctx, &famiv1.ListCalendarTokensRequest{Parent: parent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l.GetCalendarTokens()) != want {
+			t.Errorf("%s lists %d tokens, want %d", principal.From(ctx).Subject, len(l.GetCalendarTokens()), want)
+		}
+	}
+	_, err = e.svc.RevokeCalendarToken(c, &famiv1.RevokeCalendarTokenRequest{Name: other.GetCalendarToken().GetName()})
+	wantErr(t, "revoke another's token", err, errs.PermissionDenied, "NOT_OWN_TOKEN")
+	r, err := e.svc.RevokeCalendarToken(c, &famiv1.RevokeCalendarTokenRequest{Name: ct.GetName()})
+	if err != nil || r.GetRevokeTime() == nil || r.GetRevokedBy() != "acct:lombardia:mrossi" {
+		t.Fatalf("revoke: %v, %v", r, err)
+	}
+	_, err = e.svc.FeedPrincipal(t.Context(), lombardia, tok)
+	wantErr(t, "a revoked token", err, errs.Unauthenticated, "INVALID_CALENDAR_TOKEN")
+	if _, err := e.svc.RevokeCalendarToken(e.admin(), &famiv1.RevokeCalendarTokenRequest{Name: other.GetCalendarToken().GetName()}); err != nil {
+		t.Errorf("the region admin revokes a member's token: %v", err)
+	}
+
+	short, err := e.svc.CreateCalendarToken(c, &famiv1.CreateCalendarTokenRequest{Parent: parent, TtlSeconds: 3600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.set(e.clock.Now().Add(time.Hour))
+	_, err = e.svc.FeedPrincipal(t.Context(), lombardia, short.GetToken())
+	wantErr(t, "an expired token", err, errs.Unauthenticated, "INVALID_CALENDAR_TOKEN")
+	_, err = e.svc.CreateCalendarToken(c, &famiv1.CreateCalendarTokenRequest{Parent: parent, TtlSeconds: 3 * 365 * 86400})
+	wantErr(t, "a three-year token", err, errs.Invalid, "INVALID_ARGUMENT", "ttl_seconds")
+}
+
+func TestRequestIDReplaysTheFirstResult(t *testing.T) {
+	e := newEnv(t)
+	req := &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "tavolo", Meeting: e.meeting(), RequestId: "req-1"}
+	first, err := e.svc.CreateMeeting(e.admin(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.svc.CreateMeeting(e.admin(), req)
+	if err != nil || !proto.Equal(first, again) {
+		t.Fatalf("retry: got %v, %v; want the first result", again, err)
+	}
+	other := proto.CloneOf(req)
+	other.Meeting.Title = "Another"
+	_, err = e.svc.CreateMeeting(e.admin(), other)
+	wantErr(t, "the same request id for another request", err, errs.Invalid, "", "request_id")
+}

@@ -1,0 +1,230 @@
+package meetings
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// RecordAttendance implements fami.v1.MeetingService.
+func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttendanceRequest) (*famiv1.Meeting, error) {
+	region, err := meetingName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Meeting, error) {
+		cur := &famiv1.Meeting{}
+		if err := tx.Get(req.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		if err := memberOnly(tx, who, cur, "record the attendance of"); err != nil {
+			return nil, err
+		}
+		now := s.now()
+		if err := s.recordable(cur, now, "attendance"); err != nil {
+			return nil, err
+		}
+		if err := validateAttendance(tx, req.GetAttendance(), region); err != nil {
+			return nil, err
+		}
+		next := proto.CloneOf(cur)
+		next.Attendance = nil
+		for _, a := range req.GetAttendance() {
+			next.Attendance = append(next.Attendance, proto.CloneOf(a))
+		}
+		next.AttendanceTime = timestamppb.New(now)
+		next.State = famiv1.MeetingState_MEETING_STATE_HELD
+		next.Sequence++
+		return next, write(tx, cur, next)
+	})
+}
+
+// RecordMinutes implements fami.v1.MeetingService.
+func (s *Service) RecordMinutes(ctx context.Context, req *famiv1.RecordMinutesRequest) (*famiv1.Meeting, error) {
+	region, err := meetingName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	check.Text(&v, "minutes", req.GetMinutes(), true, maxMinutes, true)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Meeting, error) {
+		cur := &famiv1.Meeting{}
+		if err := tx.Get(req.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		if err := memberOnly(tx, who, cur, "record the minutes of"); err != nil {
+			return nil, err
+		}
+		now := s.now()
+		if err := s.recordable(cur, now, "minutes"); err != nil {
+			return nil, err
+		}
+		if err := validateActionItems(tx, req.GetActionItems(), region, s.day(cur.GetStartTime().AsTime())); err != nil {
+			return nil, err
+		}
+		next := proto.CloneOf(cur)
+		next.Minutes = req.GetMinutes()
+		next.ActionItems = mergeItems(cur.GetActionItems(), req.GetActionItems(), now, who.Subject)
+		next.MinutesTime = timestamppb.New(now)
+		next.State = famiv1.MeetingState_MEETING_STATE_HELD
+		next.Sequence++
+		return next, write(tx, cur, next)
+	})
+}
+
+// recordable refuses to record attendance or minutes (field) of a meeting
+// that was cancelled or has not started by now.
+func (s *Service) recordable(mt *famiv1.Meeting, now time.Time, field string) error {
+	if isCancelled(mt) {
+		return errCancelled(mt, "recorded", field)
+	}
+	if start := mt.GetStartTime(); start.AsTime().After(now) {
+		return &errs.Error{
+			Code:    errs.FailedPrecondition,
+			Reason:  "MEETING_NOT_STARTED",
+			Message: fmt.Sprintf("%s starts at %s: its %s can be recorded once it has started", mt.GetName(), s.local(start), field),
+			Violations: []errs.Violation{{Field: field,
+				Description: fmt.Sprintf("cannot be recorded before the meeting starts (%s)", s.local(start))}},
+			Metadata: map[string]string{"meeting": mt.GetName(), "start_time": timeKey(start)},
+		}
+	}
+	return nil
+}
+
+// mergeItems builds the action items of minutes from the request: items
+// without an id get the next free item-N; an item with the id of a
+// recorded one keeps its status (and when and by whom it was set) unless
+// the request sets another; a new item is OPEN unless the request says
+// otherwise.
+func mergeItems(old, in []*famiv1.ActionItem, now time.Time, by string) []*famiv1.ActionItem {
+	prev := map[string]*famiv1.ActionItem{}
+	for _, it := range old {
+		prev[it.GetId()] = it
+	}
+	used := map[string]bool{}
+	for _, it := range in {
+		used[it.GetId()] = true
+	}
+	seq := 0
+	nextID := func() string {
+		for {
+			seq++
+			id := "item-" + strconv.Itoa(seq)
+			if !used[id] {
+				used[id] = true
+				return id
+			}
+		}
+	}
+	out := make([]*famiv1.ActionItem, 0, len(in))
+	for _, src := range in {
+		it := &famiv1.ActionItem{
+			Id:          src.GetId(),
+			Description: src.GetDescription(),
+			Owner:       src.GetOwner(),
+			DueDate:     src.GetDueDate(),
+			Status:      src.GetStatus(),
+			StatusNote:  src.GetStatusNote(),
+		}
+		if it.Id == "" {
+			it.Id = nextID()
+		}
+		p := prev[it.GetId()]
+		switch {
+		case p != nil && (it.Status == 0 || it.Status == p.GetStatus()):
+			it.Status, it.StatusTime, it.StatusBy = p.GetStatus(), p.GetStatusTime(), p.GetStatusBy()
+			if it.StatusNote == "" {
+				it.StatusNote = p.GetStatusNote()
+			}
+		default:
+			if it.Status == 0 {
+				it.Status = famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN
+			}
+			it.StatusTime, it.StatusBy = timestamppb.New(now), by
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// UpdateActionItem implements fami.v1.MeetingService.
+func (s *Service) UpdateActionItem(ctx context.Context, req *famiv1.UpdateActionItemRequest) (*famiv1.Meeting, error) {
+	region, err := meetingName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	check.Text(&v, "action_item_id", req.GetActionItemId(), true, 63, false)
+	check.Enum(&v, "status", req.GetStatus(), true)
+	check.Text(&v, "note", req.GetNote(), false, maxReason, true)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	m, err := mutation(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Meeting, error) {
+		cur := &famiv1.Meeting{}
+		if err := tx.Get(req.GetName(), cur); err != nil {
+			return nil, err
+		}
+		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
+			return nil, err
+		}
+		if err := memberOnly(tx, who, cur, "update the action items of"); err != nil {
+			return nil, err
+		}
+		next := proto.CloneOf(cur)
+		var item *famiv1.ActionItem
+		for _, it := range next.GetActionItems() {
+			if it.GetId() == req.GetActionItemId() {
+				item = it
+			}
+		}
+		if item == nil {
+			return nil, &errs.Error{
+				Code:       errs.NotFound,
+				Reason:     "ACTION_ITEM_NOT_FOUND",
+				Message:    fmt.Sprintf("%s has no action item %q", cur.GetName(), clip(req.GetActionItemId())),
+				Violations: []errs.Violation{{Field: "action_item_id", Description: "is not an action item of " + cur.GetName()}},
+			}
+		}
+		item.Status = req.GetStatus()
+		item.StatusNote = req.GetNote()
+		item.StatusTime = timestamppb.New(s.now())
+		item.StatusBy = who.Subject
+		next.Sequence++
+		return next, write(tx, cur, next)
+	})
+}

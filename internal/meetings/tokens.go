@@ -1,0 +1,263 @@
+package meetings
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// Feed tokens let calendar clients, which cannot send an Authorization
+// header, read the .ics feeds: an opaque random token in the URL
+// (?token=...), accepted there only, carrying its owner's read rights in
+// one region. The region keeps a CalendarToken resource (owner, expiry,
+// revocation: in the change log like every write) and, in an index outside
+// the change log, the token's SHA-256, never the token.
+const (
+	// tokenPrefix marks feed tokens, so they are recognisable in a leak
+	// report (and never mistaken for a JWT).
+	tokenPrefix = "rcal_"
+	// tokenBytes of randomness: 256 bits.
+	tokenBytes = 32
+	// indexTokenHashes maps the hex SHA-256 of a token to its id.
+	indexTokenHashes = "meeting_calendar_token_hashes"
+	// indexTokenIDs maps a token's id to its hash, to drop it on
+	// revocation.
+	indexTokenIDs = "meeting_calendar_token_ids"
+
+	defaultTokenTTL = 365 * 24 * time.Hour
+	maxTokenTTL     = 2 * 365 * 24 * time.Hour
+	minTokenTTL     = time.Hour
+)
+
+var roleProtos = map[principal.Role]famiv1.Role{
+	principal.Ministry:       famiv1.Role_ROLE_MINISTRY,
+	principal.RegionAdmin:    famiv1.Role_ROLE_REGION_ADMIN,
+	principal.Consultant:     famiv1.Role_ROLE_CONSULTANT,
+	principal.NetworkMember:  famiv1.Role_ROLE_NETWORK_MEMBER,
+	principal.RegionalSystem: famiv1.Role_ROLE_REGIONAL_SYSTEM,
+}
+
+func roleOf(r famiv1.Role) principal.Role {
+	for k, v := range roleProtos {
+		if v == r {
+			return k
+		}
+	}
+	return ""
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateCalendarToken implements fami.v1.MeetingService.
+func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCalendarTokenRequest) (*famiv1.CreateCalendarTokenResponse, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	check.Text(&v, "display_name", req.GetDisplayName(), false, maxLabel, false)
+	ttl := defaultTokenTTL
+	if n := req.GetTtlSeconds(); n != 0 {
+		if n < int64(minTokenTTL/time.Second) || n > int64(maxTokenTTL/time.Second) {
+			v.Add("ttl_seconds", "%d is out of range: %d (an hour) to %d (two years)", n, int64(minTokenTTL/time.Second), int64(maxTokenTTL/time.Second))
+		}
+		ttl = time.Duration(n) * time.Second
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	if !who.Authenticated() {
+		return nil, errs.New(errs.Unauthenticated, "TOKEN_REQUIRED", "a feed token is issued to an authenticated caller")
+	}
+	// The token and its id are drawn once, outside the transaction, which
+	// may run more than once.
+	raw := make([]byte, tokenBytes)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	id := aip.NewID()
+	// No request_id: a replay would have to store the token to return it.
+	m := store.Mutation{Principal: who.Subject, Fingerprint: store.Fingerprint(req)}
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CreateCalendarTokenResponse, error) {
+		ct := &famiv1.CalendarToken{
+			Name:             aip.Name(region, collTokens, id),
+			Owner:            who.Subject,
+			OwnerDisplayName: who.DisplayName,
+			OwnerRole:        roleProtos[who.Role],
+			OwnerPartner:     who.Partner,
+			DisplayName:      req.GetDisplayName(),
+			ExpireTime:       timestamppb.New(s.now().Add(ttl)),
+		}
+		h := hashToken(token)
+		if err := tx.IndexPut(indexTokenHashes, h, id); err != nil {
+			return nil, err
+		}
+		if err := tx.IndexPut(indexTokenIDs, id, h); err != nil {
+			return nil, err
+		}
+		if err := tx.Put(ct); err != nil {
+			return nil, err
+		}
+		return &famiv1.CreateCalendarTokenResponse{CalendarToken: ct, Token: token}, nil
+	})
+}
+
+// ListCalendarTokens implements fami.v1.MeetingService.
+func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalendarTokensRequest) (*famiv1.ListCalendarTokensResponse, error) {
+	region, err := parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	size, err := aip.PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := aip.DecodeToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	all := who.Role == principal.RegionAdmin
+	res := &famiv1.ListCalendarTokensResponse{}
+	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
+		res.Revision = tx.Revision()
+		last := ""
+		return tx.List(collTokens, after, func(id string, raw []byte) (bool, error) {
+			ct := &famiv1.CalendarToken{}
+			if err := proto.Unmarshal(raw, ct); err != nil {
+				return false, err
+			}
+			if !all && ct.GetOwner() != who.Subject {
+				return true, nil
+			}
+			if len(res.CalendarTokens) == size {
+				res.NextPageToken = aip.EncodeToken(last)
+				return false, nil
+			}
+			res.CalendarTokens = append(res.CalendarTokens, ct)
+			last = id
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// RevokeCalendarToken implements fami.v1.MeetingService. Revoking a
+// revoked token changes nothing and returns it.
+func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCalendarTokenRequest) (*famiv1.CalendarToken, error) {
+	r, _, err := aip.ParseName("name", req.GetName(), collTokens)
+	if err != nil {
+		return nil, err
+	}
+	region, err := region(r)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	m := store.Mutation{Principal: who.Subject, Fingerprint: store.Fingerprint(req)}
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CalendarToken, error) {
+		ct := &famiv1.CalendarToken{}
+		if err := tx.Get(req.GetName(), ct); err != nil {
+			return nil, err
+		}
+		if ct.GetOwner() != who.Subject && who.Role != principal.RegionAdmin {
+			return nil, &errs.Error{
+				Code:     errs.PermissionDenied,
+				Reason:   "NOT_OWN_TOKEN",
+				Message:  fmt.Sprintf("%s belongs to another user: only its owner or the region admin can revoke it", ct.GetName()),
+				Metadata: map[string]string{"calendar_token": ct.GetName()},
+			}
+		}
+		if ct.GetRevokeTime() != nil {
+			return ct, nil
+		}
+		id := idOf(ct.GetName())
+		if h, ok := tx.IndexGet(indexTokenIDs, id); ok {
+			if err := tx.IndexDelete(indexTokenHashes, h); err != nil {
+				return nil, err
+			}
+			if err := tx.IndexDelete(indexTokenIDs, id); err != nil {
+				return nil, err
+			}
+		}
+		ct.RevokeTime = timestamppb.New(s.now())
+		ct.RevokedBy = who.Subject
+		return ct, tx.Put(ct)
+	})
+}
+
+// errBadFeedToken is the one answer to a feed token that is malformed,
+// unknown, revoked or expired, so a guess learns nothing.
+func errBadFeedToken() error {
+	return &errs.Error{
+		Code:    errs.Unauthenticated,
+		Reason:  "INVALID_CALENDAR_TOKEN",
+		Message: "the calendar feed token is not valid (unknown, expired or revoked): create a new one (CreateCalendarToken)",
+	}
+}
+
+// FeedPrincipal returns the principal a feed token of region acts as: its
+// owner, with the role, region and partner the owner had when the token
+// was issued, so the policy table and this package decide what the feed
+// may show. Returns Unauthenticated (INVALID_CALENDAR_TOKEN) for a token
+// that is malformed, unknown in region, revoked or expired.
+func (s *Service) FeedPrincipal(ctx context.Context, region, token string) (principal.Principal, error) {
+	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
+		return principal.Principal{}, errBadFeedToken()
+	}
+	if _, err := parent("regions/" + region); err != nil {
+		return principal.Principal{}, err
+	}
+	var who principal.Principal
+	err := s.store.View(ctx, region, func(tx store.ReadTx) error {
+		id, ok := tx.IndexGet(indexTokenHashes, hashToken(token))
+		if !ok {
+			return errBadFeedToken()
+		}
+		ct := &famiv1.CalendarToken{}
+		if tx.Get(aip.Name(region, collTokens, id), ct) != nil {
+			return errBadFeedToken()
+		}
+		if ct.GetRevokeTime() != nil || !ct.GetExpireTime().AsTime().After(s.now()) {
+			return errBadFeedToken()
+		}
+		who = principal.Principal{
+			Subject:     ct.GetOwner(),
+			Role:        roleOf(ct.GetOwnerRole()),
+			Partner:     ct.GetOwnerPartner(),
+			DisplayName: ct.GetOwnerDisplayName(),
+			ExpiresAt:   ct.GetExpireTime().AsTime(),
+		}
+		if who.Role != principal.Ministry {
+			who.Region = region
+		}
+		return nil
+	})
+	if err != nil {
+		return principal.Principal{}, err
+	}
+	return who, nil
+}

@@ -1,0 +1,305 @@
+package meetings
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// Limits of a meeting's fields.
+const (
+	maxNetworks     = 50
+	maxPartners     = 500
+	maxAgenda       = 100
+	maxActionItems  = 200
+	maxRoles        = 20
+	maxAttendees    = 1000
+	maxTitle        = 300
+	maxLabel        = 300
+	maxSubject      = 256
+	maxText         = 20000
+	maxMinutes      = 200000
+	maxReason       = 2000
+	maxLink         = 2000
+	maxAgendaMins   = 24 * 60
+	maxMeetingSpan  = 7 * 24 * time.Hour
+	firstMeetingDay = "2014-01-01"
+	lastMeetingDay  = "2100-12-31"
+)
+
+// validate checks a meeting's own fields and that the networks, partners
+// and protocol it names exist in its region.
+func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
+	var v errs.Violations
+	switch n := len(mt.GetNetworks()); {
+	case n == 0:
+		v.Add("meeting.networks", "is required: name one or more networks of region %q", region)
+	case n > maxNetworks:
+		v.Add("meeting.networks", "lists %d networks; at most %d are allowed", n, maxNetworks)
+	default:
+		seen := map[string]bool{}
+		for i, n := range mt.GetNetworks() {
+			f := indexed("meeting.networks", i)
+			if !ref(tx, &v, f, n, region, collNetworks, &famiv1.Network{}, true) {
+				continue
+			}
+			if seen[n] {
+				v.Add(f, "%s is listed twice", n)
+			}
+			seen[n] = true
+		}
+	}
+	ref(tx, &v, "meeting.protocol", mt.GetProtocol(), region, collProtocols, &famiv1.Protocol{}, false)
+	check.Enum(&v, "meeting.kind", mt.GetKind(), true)
+	check.Text(&v, "meeting.title", mt.GetTitle(), true, maxTitle, false)
+	check.Text(&v, "meeting.description", mt.GetDescription(), false, maxText, true)
+	times(&v, mt.GetStartTime(), mt.GetEndTime())
+	check.Enum(&v, "meeting.mode", mt.GetMode(), true)
+	mode := mt.GetMode()
+	needPlace := mode == famiv1.MeetingMode_MEETING_MODE_IN_PERSON || mode == famiv1.MeetingMode_MEETING_MODE_HYBRID
+	needLink := mode == famiv1.MeetingMode_MEETING_MODE_ONLINE || mode == famiv1.MeetingMode_MEETING_MODE_HYBRID
+	if needPlace && strings.TrimSpace(mt.GetPlace()) == "" {
+		v.Add("meeting.place", "is required when mode is %s", modeName(mode))
+	} else {
+		check.Text(&v, "meeting.place", mt.GetPlace(), false, maxLabel, false)
+	}
+	if needLink && mt.GetLink() == "" {
+		v.Add("meeting.link", "is required when mode is %s: the http(s) URL to join the meeting", modeName(mode))
+	} else {
+		link(&v, "meeting.link", mt.GetLink())
+	}
+	if n := len(mt.GetAgenda()); n > maxAgenda {
+		v.Add("meeting.agenda", "lists %d items; at most %d are allowed", n, maxAgenda)
+	} else {
+		for i, it := range mt.GetAgenda() {
+			f := indexed("meeting.agenda", i)
+			check.Text(&v, f+".title", it.GetTitle(), true, maxTitle, false)
+			check.Text(&v, f+".description", it.GetDescription(), false, maxText, true)
+			if d := it.GetDurationMinutes(); d < 0 || d > maxAgendaMins {
+				v.Add(f+".duration_minutes", "%d is out of range: 0 (not planned) to %d minutes", d, maxAgendaMins)
+			}
+		}
+	}
+	partners(tx, &v, "meeting.invited_partners", mt.GetInvitedPartners(), region)
+	check.Text(&v, "meeting.facilitator", mt.GetFacilitator(), true, maxSubject, false)
+	check.Text(&v, "meeting.facilitator_display_name", mt.GetFacilitatorDisplayName(), false, maxLabel, false)
+	return v.Err()
+}
+
+// times checks a meeting's start and end: both set, from 2014 to 2100, the
+// end after the start and at most maxMeetingSpan later.
+func times(v *errs.Violations, start, end *timestamppb.Timestamp) {
+	ok := true
+	for _, t := range []struct {
+		field string
+		ts    *timestamppb.Timestamp
+	}{{"meeting.start_time", start}, {"meeting.end_time", end}} {
+		switch {
+		case t.ts == nil:
+			v.Add(t.field, "is required")
+			ok = false
+		case t.ts.CheckValid() != nil:
+			v.Add(t.field, "is not a valid timestamp")
+			ok = false
+		default:
+			if d := t.ts.AsTime().UTC().Format(check.DateLayout); d < firstMeetingDay || d > lastMeetingDay {
+				v.Add(t.field, "%s is out of range: meetings are from %s to %s", t.ts.AsTime().UTC().Format(time.RFC3339), firstMeetingDay, lastMeetingDay)
+				ok = false
+			}
+		}
+	}
+	if !ok {
+		return
+	}
+	s, e := start.AsTime(), end.AsTime()
+	switch {
+	case !e.After(s):
+		v.Add("meeting.end_time", "%s is not after start_time %s", e.Format(time.RFC3339), s.Format(time.RFC3339))
+	case e.Sub(s) > maxMeetingSpan:
+		v.Add("meeting.end_time", "%s is more than 7 days after start_time %s", e.Format(time.RFC3339), s.Format(time.RFC3339))
+	}
+}
+
+// link checks an optional URL to join a meeting: absolute http or https,
+// with a host and no credentials.
+func link(v *errs.Violations, field, s string) {
+	if s == "" {
+		return
+	}
+	if len(s) > maxLink {
+		v.Add(field, "is %d bytes long; at most %d are allowed", len(s), maxLink)
+		return
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || strings.ContainsAny(s, " \t\r\n") || u.Host == "":
+		v.Add(field, "%q is not a URL: want an absolute http(s) URL such as https://meet.example.org/room", clip(s))
+	case u.Scheme != "https" && u.Scheme != "http":
+		v.Add(field, "%q is not an http(s) URL", clip(s))
+	case u.User != nil:
+		v.Add(field, "must not carry a user name or password")
+	}
+}
+
+// partners checks a list of partners of region: each existing, once.
+func partners(tx store.ReadTx, v *errs.Violations, field string, names []string, region string) {
+	if len(names) > maxPartners {
+		v.Add(field, "lists %d partners; at most %d are allowed", len(names), maxPartners)
+		return
+	}
+	seen := map[string]bool{}
+	for i, p := range names {
+		f := indexed(field, i)
+		if !ref(tx, v, f, p, region, collPartners, &famiv1.Partner{}, true) {
+			continue
+		}
+		if seen[p] {
+			v.Add(f, "%s is listed twice", p)
+		}
+		seen[p] = true
+	}
+}
+
+// validateAttendance checks the attendance of a meeting: existing partners
+// of its region, each once, counts in range, role counts adding up.
+func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, region string) error {
+	var v errs.Violations
+	if len(list) == 0 {
+		v.Add("attendance", "is required: list the partners present (attendees 0 records a partner's absence)")
+		return v.Err()
+	}
+	if len(list) > maxPartners {
+		v.Add("attendance", "lists %d partners; at most %d are allowed", len(list), maxPartners)
+		return v.Err()
+	}
+	seen := map[string]bool{}
+	for i, a := range list {
+		f := indexed("attendance", i)
+		if ref(tx, &v, f+".partner", a.GetPartner(), region, collPartners, &famiv1.Partner{}, true) {
+			if seen[a.GetPartner()] {
+				v.Add(f+".partner", "%s is listed twice", a.GetPartner())
+			}
+			seen[a.GetPartner()] = true
+		}
+		n := a.GetAttendees()
+		if n < 0 || n > maxAttendees {
+			v.Add(f+".attendees", "%d is out of range: 0 (absent) to %d", n, maxAttendees)
+		}
+		if len(a.GetRoles()) > maxRoles {
+			v.Add(f+".roles", "lists %d roles; at most %d are allowed", len(a.GetRoles()), maxRoles)
+			continue
+		}
+		var sum int32
+		roles := map[famiv1.AttendeeRole]bool{}
+		ok := true
+		for j, rc := range a.GetRoles() {
+			rf := indexed(f+".roles", j)
+			before := len(v)
+			check.Enum(&v, rf+".role", rc.GetRole(), true)
+			if roles[rc.GetRole()] && rc.GetRole() != 0 {
+				v.Add(rf+".role", "%s is listed twice", rc.GetRole())
+			}
+			roles[rc.GetRole()] = true
+			if c := rc.GetCount(); c < 1 || c > maxAttendees {
+				v.Add(rf+".count", "%d is out of range: 1 to %d", c, maxAttendees)
+			} else {
+				sum += c
+			}
+			ok = ok && len(v) == before
+		}
+		if ok && len(a.GetRoles()) > 0 && sum != n {
+			v.Add(f+".roles", "the counts by role add up to %d, but attendees is %d", sum, n)
+		}
+	}
+	return v.Err()
+}
+
+// validateActionItems checks the action items of minutes recorded for a
+// meeting that starts on day (YYYY-MM-DD).
+func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, day string) error {
+	var v errs.Violations
+	if len(items) > maxActionItems {
+		v.Add("action_items", "lists %d items; at most %d are allowed", len(items), maxActionItems)
+		return v.Err()
+	}
+	seen := map[string]bool{}
+	for i, it := range items {
+		f := indexed("action_items", i)
+		if id := it.GetId(); id != "" {
+			if err := aip.CheckID(f+".id", id); err != nil {
+				v = append(v, errs.As(err).Violations...)
+			} else if seen[id] {
+				v.Add(f+".id", "%q is listed twice", id)
+			}
+			seen[id] = true
+		}
+		check.Text(&v, f+".description", it.GetDescription(), true, maxText, true)
+		ref(tx, &v, f+".owner", it.GetOwner(), region, collPartners, &famiv1.Partner{}, true)
+		if _, ok := check.Date(&v, f+".due_date", it.GetDueDate(), true); ok && it.GetDueDate() < day {
+			v.Add(f+".due_date", "%s is before the meeting (%s)", it.GetDueDate(), day)
+		}
+		check.Enum(&v, f+".status", it.GetStatus(), false)
+		check.Text(&v, f+".status_note", it.GetStatusNote(), false, maxReason, true)
+	}
+	return v.Err()
+}
+
+// ref checks that name is an existing resource of collection in region.
+func ref(tx store.ReadTx, v *errs.Violations, field, name, region, collection string, into store.Resource, required bool) bool {
+	if name == "" {
+		if required {
+			v.Add(field, "is required")
+		}
+		return false
+	}
+	kind := collection[:len(collection)-1] // "partners" -> "partner"
+	if r, _, err := aip.ParseName(field, name, collection); err != nil || r != region {
+		v.Add(field, "%q is not a %s of region %q", clip(name), kind, region)
+		return false
+	}
+	if tx.Get(name, into) != nil {
+		v.Add(field, "%s %q does not exist", kind, name)
+		return false
+	}
+	return true
+}
+
+// refFormat checks that an optional filter names a resource of collection
+// in region, without reading it; it returns the resource's id.
+func refFormat(v *errs.Violations, field, name, region, collection string) string {
+	if name == "" {
+		return ""
+	}
+	r, id, err := aip.ParseName(field, name, collection)
+	if err != nil || r != region {
+		v.Add(field, "%q is not a %s of region %q", clip(name), collection[:len(collection)-1], region)
+		return ""
+	}
+	return id
+}
+
+// modeName is a mode as the API spells it, for messages: IN_PERSON.
+func modeName(m famiv1.MeetingMode) string {
+	return strings.TrimPrefix(m.String(), "MEETING_MODE_")
+}
+
+func indexed(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
+}
+
+// clip shortens hostile input before it is echoed in an error message.
+func clip(s string) string {
+	if len(s) <= 80 {
+		return s
+	}
+	return s[:80] + "..."
+}
