@@ -57,8 +57,9 @@ type Mirror struct {
 	Logger                 *slog.Logger
 }
 
-// DefaultListers are the registry's collections.
-func DefaultListers(c *Client) []Lister {
+// RegistryListers are the registry's collections: partners, projects and
+// networks.
+func RegistryListers(c *Client) []Lister {
 	return []Lister{
 		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
 			res, err := c.Partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok, ShowArchived: true})
@@ -73,6 +74,29 @@ func DefaultListers(c *Client) []Lister {
 			return asResources(res.GetNetworks()), res.GetNextPageToken(), res.GetRevision(), err
 		},
 	}
+}
+
+// DefaultListers are the collections a regional system mirrors: the
+// registry, protocols, meetings, support entries and closed periods.
+func DefaultListers(c *Client) []Lister {
+	return append(RegistryListers(c),
+		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
+			res, err := c.Protocols.ListProtocols(ctx, &famiv1.ListProtocolsRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
+			return asResources(res.GetProtocols()), res.GetNextPageToken(), res.GetRevision(), err
+		},
+		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
+			res, err := c.Meetings.ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
+			return asResources(res.GetMeetings()), res.GetNextPageToken(), res.GetRevision(), err
+		},
+		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
+			res, err := c.Support.ListSupportEntries(ctx, &famiv1.ListSupportEntriesRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
+			return asResources(res.GetSupportEntries()), res.GetNextPageToken(), res.GetRevision(), err
+		},
+		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
+			res, err := c.Support.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
+			return asResources(res.GetClosedPeriods()), res.GetNextPageToken(), res.GetRevision(), err
+		},
+	)
 }
 
 func asResources[T Resource](items []T) []Resource {

@@ -14,10 +14,13 @@ import (
 
 // Client bundles the service clients of one server.
 type Client struct {
-	Partners famiv1connect.PartnerServiceClient
-	Projects famiv1connect.ProjectServiceClient
-	Networks famiv1connect.NetworkServiceClient
-	Sync     famiv1connect.SyncServiceClient
+	Partners  famiv1connect.PartnerServiceClient
+	Projects  famiv1connect.ProjectServiceClient
+	Networks  famiv1connect.NetworkServiceClient
+	Protocols famiv1connect.ProtocolServiceClient
+	Meetings  famiv1connect.MeetingServiceClient
+	Support   famiv1connect.SupportServiceClient
+	Sync      famiv1connect.SyncServiceClient
 }
 
 // NewClient returns clients for the server at baseURL (its HTTP address,
@@ -30,10 +33,13 @@ func NewClient(httpClient *http.Client, baseURL, token string, opts ...connect.C
 	}
 	opts = append(opts, connect.WithInterceptors(Bearer(token)))
 	return &Client{
-		Partners: famiv1connect.NewPartnerServiceClient(httpClient, baseURL, opts...),
-		Projects: famiv1connect.NewProjectServiceClient(httpClient, baseURL, opts...),
-		Networks: famiv1connect.NewNetworkServiceClient(httpClient, baseURL, opts...),
-		Sync:     famiv1connect.NewSyncServiceClient(httpClient, baseURL, opts...),
+		Partners:  famiv1connect.NewPartnerServiceClient(httpClient, baseURL, opts...),
+		Projects:  famiv1connect.NewProjectServiceClient(httpClient, baseURL, opts...),
+		Networks:  famiv1connect.NewNetworkServiceClient(httpClient, baseURL, opts...),
+		Protocols: famiv1connect.NewProtocolServiceClient(httpClient, baseURL, opts...),
+		Meetings:  famiv1connect.NewMeetingServiceClient(httpClient, baseURL, opts...),
+		Support:   famiv1connect.NewSupportServiceClient(httpClient, baseURL, opts...),
+		Sync:      famiv1connect.NewSyncServiceClient(httpClient, baseURL, opts...),
 	}
 }
 

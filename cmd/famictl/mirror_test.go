@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// TestMirror keeps a directory in sync with a region while it changes, and
+// resumes from the saved revision after a restart of the mirror.
+func TestMirror(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		BookmarkInterval: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, scancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(sctx) }()
+	defer func() { scancel(); <-done }()
+	url := "http://" + srv.HTTPAddr()
+	keys, err := auth.LoadKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := keys.Sign(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia", TTL: time.Hour}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf := clientFlags{server: &url, token: &token}
+	partners := famiv1connect.NewPartnerServiceClient(http.DefaultClient, url, cf.options()...)
+	create := func(id string) {
+		t.Helper()
+		if _, err := partners.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: id,
+			Partner: &famiv1.Partner{DisplayName: "Partner " + id, Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := t.TempDir()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	revision := func() string {
+		b, _ := os.ReadFile(filepath.Join(out, ".revision"))
+		return strings.TrimSpace(string(b))
+	}
+	startMirror := func() context.CancelFunc {
+		ctx, cancel := context.WithCancel(context.Background())
+		ended := make(chan error, 1)
+		go func() { ended <- runMirror(ctx, cf, "lombardia", out, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+		return func() {
+			cancel()
+			if err := <-ended; err != nil {
+				t.Errorf("mirror: %v", err)
+			}
+		}
+	}
+
+	for i := range 3 {
+		create(fmt.Sprintf("before-%d", i))
+	}
+	stop := startMirror()
+	waitFor("the listed partners", func() bool {
+		_, err := os.Stat(filepath.Join(out, "partners", "before-2.json"))
+		return err == nil
+	})
+	create("live")
+	if _, err := partners.DeletePartner(context.Background(), &famiv1.DeletePartnerRequest{Name: "regions/lombardia/partners/before-0"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("revision 5", func() bool { return revision() == "5" })
+	stop()
+	if _, err := os.Stat(filepath.Join(out, "partners", "before-0.json")); !os.IsNotExist(err) {
+		t.Fatalf("the deleted partner's file is still there: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "partners", "live.json"))
+	if err != nil || !strings.Contains(string(b), `"Partner live"`) {
+		t.Fatalf("live.json = %s, %v", b, err)
+	}
+
+	// Changes while the mirror is away arrive when it resumes from .revision.
+	create("while-away")
+	stop = startMirror()
+	waitFor("the change made while away", func() bool {
+		_, err := os.Stat(filepath.Join(out, "partners", "while-away.json"))
+		return err == nil && revision() == "6"
+	})
+	stop()
+	files, _ := filepath.Glob(filepath.Join(out, "partners", "*.json"))
+	if len(files) != 4 {
+		t.Fatalf("mirror holds %d partners, want 4: %v", len(files), files)
+	}
+}
