@@ -3,9 +3,9 @@
 // periods and the summaries and exports built on it.
 //
 // Summaries never read the entries. Every write keeps, in the same
-// transaction, aggregate cells per day and per month (see aggregates.go),
-// so a summary over a date range reads O((months + edge days) x groups x
-// networks) small cells, however many entries the range holds.
+// transaction, aggregate cells per month with their days (see
+// aggregates.go), so a summary over a date range reads O(months x groups x
+// networks) cells, however many entries the range holds.
 //
 // The same type serves grpc-go and connect-go (their unary signatures are
 // identical); the rules live here, below every transport. Region binding
