@@ -6,6 +6,7 @@
 //	famictl restore --data-dir DIR --region R --from FILE
 //	famictl mirror --region R --out DIR [--server URL] [--token T]
 //	famictl protocol create|get|list|open|sign|terminate|amend|hash ...
+//	famictl hours export --region R [--from D --to D] [--group-by G] [--out FILE]
 //
 // The token and key commands work on the server's data dir directly (the
 // signing keys are plain files beside the bbolt files), so they run while
@@ -41,6 +42,7 @@ const usage = `usage:
   famictl restore --data-dir DIR --region R --from FILE                 (famid stopped)
   famictl mirror --region R --out DIR [--server URL] [--token T]        (one JSON file per resource, kept in sync)
   famictl protocol create|get|list|open|sign|terminate|amend|hash ...   (famictl protocol for details)
+  famictl hours export --region R [--from D --to D] [--group-by G] [--out FILE]   (support hours as CSV)
 
 roles: ministry, region_admin, consultant, network_member, regional_system
 `
@@ -56,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return mirror(args[1:], stdout, stderr)
 		case "protocol":
 			return protocol(args[1:], os.Stdin, stdout, stderr)
+		case "hours":
+			return hours(args[1:], stdout, stderr)
 		}
 	}
 	if len(args) < 2 {

@@ -153,6 +153,16 @@ func summaryRow(g *famiv1.SupportSummaryGroup, key string) *famiv1.ExportRow {
 	return &famiv1.ExportRow{Values: row}
 }
 
+// WriteCSV writes the export req asks for as CSV; see the package-level
+// WriteCSV.
+func (s *Service) WriteCSV(ctx context.Context, w io.Writer, req *famiv1.ExportSupportEntriesRequest) error {
+	return WriteCSV(ctx, w, req, s.ExportSupportEntries, nil)
+}
+
+// Exporter returns one page of an export: the service itself on the
+// server, a client's ExportSupportEntries in famictl.
+type Exporter func(context.Context, *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error)
+
 // WriteCSV writes the export req asks for as CSV (RFC 4180 through
 // encoding/csv: a header row, CRLF line ends, fields quoted as needed),
 // UTF-8 with a byte-order mark so spreadsheets detect the encoding. It
@@ -160,9 +170,10 @@ func summaryRow(g *famiv1.SupportSummaryGroup, key string) *famiv1.ExportRow {
 // and writes nothing when the first page fails, so the caller can still
 // answer with an error. Text that a spreadsheet would run as a formula
 // (starting with =, +, -, @, tab or CR) is prefixed with an apostrophe.
-func (s *Service) WriteCSV(ctx context.Context, w io.Writer, req *famiv1.ExportSupportEntriesRequest) error {
+// progress, when set, is told the rows written so far after each page.
+func WriteCSV(ctx context.Context, w io.Writer, req *famiv1.ExportSupportEntriesRequest, export Exporter, progress func(rows int)) error {
 	req = proto.CloneOf(req)
-	page, err := s.ExportSupportEntries(ctx, req)
+	page, err := export(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -174,21 +185,26 @@ func (s *Service) WriteCSV(ctx context.Context, w io.Writer, req *famiv1.ExportS
 	if err := cw.Write(page.GetHeader()); err != nil {
 		return err
 	}
+	rows := 0
 	for {
 		for _, r := range page.GetRows() {
 			if err := cw.Write(defuse(r.GetValues())); err != nil {
 				return err
 			}
 		}
+		rows += len(page.GetRows())
 		cw.Flush()
 		if err := cw.Error(); err != nil {
 			return err
+		}
+		if progress != nil {
+			progress(rows)
 		}
 		if page.GetNextPageToken() == "" {
 			return nil
 		}
 		req.PageToken = page.GetNextPageToken()
-		if page, err = s.ExportSupportEntries(ctx, req); err != nil {
+		if page, err = export(ctx, req); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// TestHoursExport exports a consultant's entries and a summary by activity
+// from a real server, and reads the CSV files back.
+func TestHoursExport(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	url := "http://" + srv.HTTPAddr()
+	keys, err := auth.LoadKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := func(spec auth.TokenSpec) string {
+		spec.TTL = time.Hour
+		tok, _, err := keys.Sign(spec, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	admin := token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
+	consultant := token(auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia", Name: "Mario Rossi"})
+	acf := clientFlags{server: &url, token: &admin}
+	ccf := clientFlags{server: &url, token: &consultant}
+	udp := "regions/lombardia/partners/udp"
+	if _, err := famiv1connect.NewPartnerServiceClient(http.DefaultClient, url, acf.options()...).CreatePartner(context.Background(),
+		&famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: "udp", Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := famiv1connect.NewNetworkServiceClient(http.DefaultClient, url, acf.options()...).CreateNetwork(context.Background(),
+		&famiv1.CreateNetworkRequest{Parent: "regions/lombardia", NetworkId: "rete", Network: &famiv1.Network{DisplayName: "Rete", LeadPartner: udp,
+			Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
+		t.Fatal(err)
+	}
+	entries := famiv1connect.NewSupportServiceClient(http.DefaultClient, url, ccf.options()...)
+	activities := []famiv1.SupportActivity{famiv1.SupportActivity_SUPPORT_ACTIVITY_PROJECT_FOCUS, famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP}
+	for i := range 30 {
+		_, err := entries.CreateSupportEntry(context.Background(), &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
+			SupportEntry: &famiv1.SupportEntry{Network: "regions/lombardia/networks/rete", Activity: activities[i%2],
+				Date: fmt.Sprintf("2022-03-%02d", i+1), DurationMinutes: 90, Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE,
+				Notes: "=HYPERLINK(\"x\")"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	read := func(path string) [][]string {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(b, []byte("\uFEFF")) || !bytes.Contains(b, []byte("\r\n")) {
+			t.Fatalf("%s lacks the UTF-8 byte-order mark or CRLF line ends", path)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(b[3:])).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	out := filepath.Join(t.TempDir(), "ore.csv")
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"hours", "export", "--server", url, "--token", consultant, "--region", "lombardia", "--out", out, "--quiet"}, &stdout, &stderr); err != nil {
+		t.Fatalf("export: %v (%s)", err, stderr.String())
+	}
+	rows := read(out)
+	if len(rows) != 31 {
+		t.Fatalf("entries export has %d rows, want a header and 30 entries", len(rows))
+	}
+	if !strings.Contains(strings.Join(rows[1], ","), "'=HYPERLINK") {
+		t.Errorf("a formula in the notes is not defused: %v", rows[1])
+	}
+
+	summary := filepath.Join(t.TempDir(), "attivita.csv")
+	if err := run([]string{"hours", "export", "--server", url, "--token", admin, "--region", "lombardia", "--group-by", "activity",
+		"--from", "2022-01-01", "--to", "2022-12-31", "--out", summary, "--quiet"}, &stdout, &stderr); err != nil {
+		t.Fatalf("summary export: %v", err)
+	}
+	rows = read(summary)
+	total := rows[len(rows)-1]
+	if len(rows) != 4 || !strings.Contains(strings.Join(total, ","), "2700") {
+		t.Fatalf("summary export = %v, want two activities and a TOTAL of 2700 minutes", rows)
+	}
+
+	// A refused export leaves no file behind.
+	refused := filepath.Join(t.TempDir(), "no.csv")
+	if err := run([]string{"hours", "export", "--server", url, "--token", consultant, "--region", "veneto", "--out", refused, "--quiet"}, &stdout, &stderr); err == nil {
+		t.Fatal("an export of another region succeeded")
+	}
+	if _, err := os.Stat(refused); !os.IsNotExist(err) {
+		t.Fatalf("a refused export left %s behind", refused)
+	}
+}
