@@ -13,8 +13,6 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
-	"github.com/raccordo/raccordo/internal/errs"
-	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // Store is what the service needs of the storage.
@@ -41,15 +39,13 @@ type Service struct {
 // New returns the service.
 func New(s Store) *Service { return &Service{store: s} }
 
+// region parses and checks the region a request names in field.
 func region(field, name string) (string, error) {
 	r, err := aip.ParseRegion(field, name)
 	if err != nil {
 		return "", err
 	}
-	if _, ok := territory.LookupRegion(r); !ok {
-		return "", errs.NotFoundf("region %q not found", r)
-	}
-	return r, nil
+	return aip.Region(r)
 }
 
 // CompactChanges implements fami.v1.AdminService.

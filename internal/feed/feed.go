@@ -17,7 +17,6 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
-	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // Options configure the service.
@@ -44,17 +43,6 @@ func New(s store.Store, opts Options) *Service {
 		opts.BookmarkInterval = 5 * time.Second
 	}
 	return &Service{store: s, bookmark: opts.BookmarkInterval}
-}
-
-func region(parent string) (string, error) {
-	r, err := aip.ParseRegion("parent", parent)
-	if err != nil {
-		return "", err
-	}
-	if _, ok := territory.LookupRegion(r); !ok {
-		return "", errs.NotFoundf("region %q not found", r)
-	}
-	return r, nil
 }
 
 func checkTypes(types []string) error {
@@ -100,7 +88,7 @@ func (s *Service) read(ctx context.Context, region string, after int64, max int,
 
 // ListChanges implements fami.v1.SyncService.
 func (s *Service) ListChanges(ctx context.Context, req *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error) {
-	r, err := region(req.GetParent())
+	r, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +129,7 @@ func (s *Service) Watch(req *famiv1.WatchRequest, stream famiv1.SyncService_Watc
 // watch streams the changes after req.since_revision, then live ones, with
 // bookmarks when idle. It returns when ctx ends.
 func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func(*famiv1.WatchResponse) error) error {
-	r, err := region(req.GetParent())
+	r, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return err
 	}

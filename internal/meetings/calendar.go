@@ -56,7 +56,7 @@ func UID(meeting string) string {
 
 // ExportMeetingCalendar implements fami.v1.MeetingService.
 func (s *Service) ExportMeetingCalendar(ctx context.Context, req *famiv1.ExportMeetingCalendarRequest) (*famiv1.ExportMeetingCalendarResponse, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}

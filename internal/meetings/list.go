@@ -54,7 +54,7 @@ func timeBound(v *errs.Violations, field string, ts *timestamppb.Timestamp) stri
 
 // ListMeetings implements fami.v1.MeetingService.
 func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func keyID(k string) string {
 
 // ListActionItems implements fami.v1.MeetingService.
 func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionItemsRequest) (*famiv1.ListActionItemsResponse, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,6 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store"
-	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // Collection ids, as they appear in resource names.
@@ -103,18 +102,18 @@ func (s *Service) day(t time.Time) string { return t.In(s.loc).Format(check.Date
 
 // CreateMeeting implements fami.v1.MeetingService.
 func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRequest) (*famiv1.Meeting, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
 	if req.GetMeeting() == nil {
 		return nil, errs.InvalidField("meeting", "is required")
 	}
-	id, err := newID("meeting_id", req.GetMeetingId())
+	id, err := aip.NewOrCheckID("meeting_id", req.GetMeetingId())
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +151,7 @@ func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRe
 
 // GetMeeting implements fami.v1.MeetingService.
 func (s *Service) GetMeeting(ctx context.Context, req *famiv1.GetMeetingRequest) (*famiv1.Meeting, error) {
-	region, err := meetingName("name", req.GetName())
+	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
 	if err != nil {
 		return nil, err
 	}
@@ -169,12 +168,12 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 	if in == nil {
 		return nil, errs.InvalidField("meeting", "is required")
 	}
-	region, err := meetingName("meeting.name", in.GetName())
+	region, err := aip.RegionOfName("meeting.name", in.GetName(), collMeetings)
 	if err != nil {
 		return nil, err
 	}
 	mask, noop := withoutOutputOnly(req.GetUpdateMask())
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -222,11 +221,11 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 
 // DeleteMeeting implements fami.v1.MeetingService.
 func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRequest) (*emptypb.Empty, error) {
-	region, err := meetingName("name", req.GetName())
+	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +251,7 @@ func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRe
 
 // CancelMeeting implements fami.v1.MeetingService.
 func (s *Service) CancelMeeting(ctx context.Context, req *famiv1.CancelMeetingRequest) (*famiv1.Meeting, error) {
-	region, err := meetingName("name", req.GetName())
+	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +260,7 @@ func (s *Service) CancelMeeting(ctx context.Context, req *famiv1.CancelMeetingRe
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -399,39 +398,6 @@ func withoutOutputOnly(mask *fieldmaskpb.FieldMask) (_ *fieldmaskpb.FieldMask, n
 	return out, len(out.Paths) == 0
 }
 
-// parent parses and checks a request's parent region.
-func parent(p string) (string, error) {
-	r, err := aip.ParseRegion("parent", p)
-	if err != nil {
-		return "", err
-	}
-	return region(r)
-}
-
-// meetingName parses a meeting's name and checks its region.
-func meetingName(field, n string) (string, error) {
-	r, _, err := aip.ParseName(field, n, collMeetings)
-	if err != nil {
-		return "", err
-	}
-	return region(r)
-}
-
-func region(id string) (string, error) {
-	if _, ok := territory.LookupRegion(id); !ok {
-		return "", errs.NotFoundf("region %q not found", id)
-	}
-	return id, nil
-}
-
-// newID validates a client-chosen id or picks one.
-func newID(field, id string) (string, error) {
-	if id == "" {
-		return aip.NewID(), nil
-	}
-	return id, aip.CheckID(field, id)
-}
-
 // idOf is the last segment of a resource name.
 func idOf(name string) string {
 	for i := len(name) - 1; i >= 0; i-- {
@@ -440,18 +406,4 @@ func idOf(name string) string {
 		}
 	}
 	return name
-}
-
-// mutation describes a write by the caller in ctx.
-func mutation(ctx context.Context, requestID string, req proto.Message) (store.Mutation, error) {
-	var v errs.Violations
-	check.Text(&v, "request_id", requestID, false, 128, false)
-	if err := v.Err(); err != nil {
-		return store.Mutation{}, err
-	}
-	return store.Mutation{
-		Principal:   principal.From(ctx).Subject,
-		RequestID:   requestID,
-		Fingerprint: store.Fingerprint(req),
-	}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
@@ -18,11 +19,11 @@ import (
 
 // RecordAttendance implements fami.v1.MeetingService.
 func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttendanceRequest) (*famiv1.Meeting, error) {
-	region, err := meetingName("name", req.GetName())
+	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +60,7 @@ func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttend
 
 // RecordMinutes implements fami.v1.MeetingService.
 func (s *Service) RecordMinutes(ctx context.Context, req *famiv1.RecordMinutesRequest) (*famiv1.Meeting, error) {
-	region, err := meetingName("name", req.GetName())
+	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +69,7 @@ func (s *Service) RecordMinutes(ctx context.Context, req *famiv1.RecordMinutesRe
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +179,7 @@ func mergeItems(old, in []*famiv1.ActionItem, now time.Time, by string) []*famiv
 
 // UpdateActionItem implements fami.v1.MeetingService.
 func (s *Service) UpdateActionItem(ctx context.Context, req *famiv1.UpdateActionItemRequest) (*famiv1.Meeting, error) {
-	region, err := meetingName("name", req.GetName())
+	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +190,7 @@ func (s *Service) UpdateActionItem(ctx context.Context, req *famiv1.UpdateAction
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}

@@ -76,7 +76,7 @@ func period(day string, p famiv1.AttendancePeriod) string {
 // SummarizeAttendance implements fami.v1.MeetingService. It reads the HELD
 // meetings that start in the range, found through the start-time index.
 func (s *Service) SummarizeAttendance(ctx context.Context, req *famiv1.SummarizeAttendanceRequest) (*famiv1.SummarizeAttendanceResponse, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}

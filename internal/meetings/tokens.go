@@ -68,7 +68,7 @@ func hashToken(token string) string {
 
 // CreateCalendarToken implements fami.v1.MeetingService.
 func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCalendarTokenRequest) (*famiv1.CreateCalendarTokenResponse, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 
 // ListCalendarTokens implements fami.v1.MeetingService.
 func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalendarTokensRequest) (*famiv1.ListCalendarTokensResponse, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCal
 	if err != nil {
 		return nil, err
 	}
-	region, err := region(r)
+	region, err := aip.Region(r)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +228,7 @@ func (s *Service) FeedPrincipal(ctx context.Context, region, token string) (prin
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
 		return principal.Principal{}, errBadFeedToken()
 	}
-	if _, err := parent("regions/" + region); err != nil {
+	if _, err := aip.Parent("regions/" + region); err != nil {
 		return principal.Principal{}, err
 	}
 	var who principal.Principal

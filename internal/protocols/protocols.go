@@ -30,7 +30,6 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store"
-	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // Collection ids, as they appear in resource names.
@@ -89,18 +88,18 @@ func New(s store.Store, opts Options) *Service {
 
 // CreateProtocol implements fami.v1.ProtocolService.
 func (s *Service) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
 	if req.GetProtocol() == nil {
 		return nil, errs.InvalidField("protocol", "is required")
 	}
-	id, err := newID("protocol_id", req.GetProtocolId())
+	id, err := aip.NewOrCheckID("protocol_id", req.GetProtocolId())
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +128,7 @@ func (s *Service) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocol
 
 // GetProtocol implements fami.v1.ProtocolService.
 func (s *Service) GetProtocol(ctx context.Context, req *famiv1.GetProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := name("name", req.GetName())
+	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +148,7 @@ func (s *Service) GetProtocol(ctx context.Context, req *famiv1.GetProtocolReques
 
 // ListProtocols implements fami.v1.ProtocolService.
 func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
@@ -226,12 +225,12 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 	if in == nil {
 		return nil, errs.InvalidField("protocol", "is required")
 	}
-	region, err := name("protocol.name", in.GetName())
+	region, err := aip.RegionOfName("protocol.name", in.GetName(), collProtocols)
 	if err != nil {
 		return nil, err
 	}
 	mask, noop := withoutOutputOnly(req.GetUpdateMask())
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -277,11 +276,11 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 
 // DeleteProtocol implements fami.v1.ProtocolService.
 func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocolRequest) (*emptypb.Empty, error) {
-	region, err := name("name", req.GetName())
+	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -316,11 +315,11 @@ func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocol
 
 // OpenProtocolForSignature implements fami.v1.ProtocolService.
 func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
-	region, err := name("name", req.GetName())
+	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -355,14 +354,14 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 
 // SignProtocol implements fami.v1.ProtocolService.
 func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := name("name", req.GetName())
+	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkHash("content_hash", req.GetContentHash()); err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -462,7 +461,7 @@ func supersedeChain(tx store.WriteTx, p *famiv1.Protocol) error {
 
 // TerminateProtocol implements fami.v1.ProtocolService.
 func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := name("name", req.GetName())
+	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
 	if err != nil {
 		return nil, err
 	}
@@ -471,7 +470,7 @@ func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminatePr
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -503,15 +502,15 @@ func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminatePr
 
 // AmendProtocol implements fami.v1.ProtocolService.
 func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := name("name", req.GetName())
+	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
 	if err != nil {
 		return nil, err
 	}
-	id, err := newID("protocol_id", req.GetProtocolId())
+	id, err := aip.NewOrCheckID("protocol_id", req.GetProtocolId())
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -643,51 +642,4 @@ func isLowerHex(s string) bool {
 		}
 	}
 	return true
-}
-
-// parent parses and checks a request's parent region.
-func parent(p string) (string, error) {
-	r, err := aip.ParseRegion("parent", p)
-	if err != nil {
-		return "", err
-	}
-	return region(r)
-}
-
-// name parses a protocol's name and checks its region.
-func name(field, n string) (string, error) {
-	r, _, err := aip.ParseName(field, n, collProtocols)
-	if err != nil {
-		return "", err
-	}
-	return region(r)
-}
-
-func region(id string) (string, error) {
-	if _, ok := territory.LookupRegion(id); !ok {
-		return "", errs.NotFoundf("region %q not found", id)
-	}
-	return id, nil
-}
-
-// newID validates a client-chosen id or picks one.
-func newID(field, id string) (string, error) {
-	if id == "" {
-		return aip.NewID(), nil
-	}
-	return id, aip.CheckID(field, id)
-}
-
-// mutation describes a write by the caller in ctx.
-func mutation(ctx context.Context, requestID string, req proto.Message) (store.Mutation, error) {
-	var v errs.Violations
-	check.Text(&v, "request_id", requestID, false, 128, false)
-	if err := v.Err(); err != nil {
-		return store.Mutation{}, err
-	}
-	return store.Mutation{
-		Principal:   principal.From(ctx).Subject,
-		RequestID:   requestID,
-		Fingerprint: store.Fingerprint(req),
-	}, nil
 }

@@ -145,18 +145,18 @@ func networkRefs(n *famiv1.Network) []string {
 
 // CreateNetwork implements fami.v1.NetworkService.
 func (s *Networks) CreateNetwork(ctx context.Context, req *famiv1.CreateNetworkRequest) (*famiv1.Network, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
 	if req.GetNetwork() == nil {
 		return nil, errs.InvalidField("network", "is required")
 	}
-	id, err := newID("network_id", req.GetNetworkId())
+	id, err := aip.NewOrCheckID("network_id", req.GetNetworkId())
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,7 @@ func (s *Networks) CreateNetwork(ctx context.Context, req *famiv1.CreateNetworkR
 
 // GetNetwork implements fami.v1.NetworkService.
 func (s *Networks) GetNetwork(ctx context.Context, req *famiv1.GetNetworkRequest) (*famiv1.Network, error) {
-	region, err := name("name", req.GetName(), collNetworks)
+	region, err := aip.RegionOfName("name", req.GetName(), collNetworks)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func (s *Networks) GetNetwork(ctx context.Context, req *famiv1.GetNetworkRequest
 
 // ListNetworks implements fami.v1.NetworkService.
 func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
@@ -237,11 +237,11 @@ func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkR
 	if in == nil {
 		return nil, errs.InvalidField("network", "is required")
 	}
-	region, err := name("network.name", in.GetName(), collNetworks)
+	region, err := aip.RegionOfName("network.name", in.GetName(), collNetworks)
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -268,11 +268,11 @@ func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkR
 
 // DeleteNetwork implements fami.v1.NetworkService.
 func (s *Networks) DeleteNetwork(ctx context.Context, req *famiv1.DeleteNetworkRequest) (*emptypb.Empty, error) {
-	region, err := name("name", req.GetName(), collNetworks)
+	region, err := aip.RegionOfName("name", req.GetName(), collNetworks)
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}

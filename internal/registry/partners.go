@@ -73,18 +73,18 @@ func claimFiscalCode(tx store.WriteTx, p *famiv1.Partner, old string) error {
 
 // CreatePartner implements fami.v1.PartnerService.
 func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerRequest) (*famiv1.Partner, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
 	if req.GetPartner() == nil {
 		return nil, errs.InvalidField("partner", "is required")
 	}
-	id, err := newID("partner_id", req.GetPartnerId())
+	id, err := aip.NewOrCheckID("partner_id", req.GetPartnerId())
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerR
 
 // GetPartner implements fami.v1.PartnerService.
 func (s *Partners) GetPartner(ctx context.Context, req *famiv1.GetPartnerRequest) (*famiv1.Partner, error) {
-	region, err := name("name", req.GetName(), collPartners)
+	region, err := aip.RegionOfName("name", req.GetName(), collPartners)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (s *Partners) GetPartner(ctx context.Context, req *famiv1.GetPartnerRequest
 
 // ListPartners implements fami.v1.PartnerService.
 func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
@@ -144,11 +144,11 @@ func (s *Partners) UpdatePartner(ctx context.Context, req *famiv1.UpdatePartnerR
 	if in == nil {
 		return nil, errs.InvalidField("partner", "is required")
 	}
-	region, err := name("partner.name", in.GetName(), collPartners)
+	region, err := aip.RegionOfName("partner.name", in.GetName(), collPartners)
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -169,11 +169,11 @@ func (s *Partners) UpdatePartner(ctx context.Context, req *famiv1.UpdatePartnerR
 
 // DeletePartner implements fami.v1.PartnerService.
 func (s *Partners) DeletePartner(ctx context.Context, req *famiv1.DeletePartnerRequest) (*emptypb.Empty, error) {
-	region, err := name("name", req.GetName(), collPartners)
+	region, err := aip.RegionOfName("name", req.GetName(), collPartners)
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}

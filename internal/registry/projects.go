@@ -93,18 +93,18 @@ func beneficiaryRefs(p *famiv1.Project) []string {
 
 // CreateProject implements fami.v1.ProjectService.
 func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectRequest) (*famiv1.Project, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
 	if req.GetProject() == nil {
 		return nil, errs.InvalidField("project", "is required")
 	}
-	id, err := newID("project_id", req.GetProjectId())
+	id, err := aip.NewOrCheckID("project_id", req.GetProjectId())
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 
 // GetProject implements fami.v1.ProjectService.
 func (s *Projects) GetProject(ctx context.Context, req *famiv1.GetProjectRequest) (*famiv1.Project, error) {
-	region, err := name("name", req.GetName(), collProjects)
+	region, err := aip.RegionOfName("name", req.GetName(), collProjects)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func (s *Projects) GetProject(ctx context.Context, req *famiv1.GetProjectRequest
 
 // ListProjects implements fami.v1.ProjectService.
 func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
@@ -164,11 +164,11 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 	if in == nil {
 		return nil, errs.InvalidField("project", "is required")
 	}
-	region, err := name("project.name", in.GetName(), collProjects)
+	region, err := aip.RegionOfName("project.name", in.GetName(), collProjects)
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -196,11 +196,11 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 
 // DeleteProject implements fami.v1.ProjectService.
 func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectRequest) (*emptypb.Empty, error) {
-	region, err := name("name", req.GetName(), collProjects)
+	region, err := aip.RegionOfName("name", req.GetName(), collProjects)
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +220,7 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 
 // ExtendProject implements fami.v1.ProjectService.
 func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectRequest) (*famiv1.Project, error) {
-	region, err := name("name", req.GetName(), collProjects)
+	region, err := aip.RegionOfName("name", req.GetName(), collProjects)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +236,7 @@ func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectR
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ func (s *Regions) ListMunicipalities(_ context.Context, req *famiv1.ListMunicipa
 		return nil, err
 	}
 	if id != "-" {
-		if _, err := region(id); err != nil {
+		if _, err := aip.Region(id); err != nil {
 			return nil, err
 		}
 	}

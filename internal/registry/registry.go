@@ -13,7 +13,6 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
-	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -46,54 +45,6 @@ type Registry struct {
 // (nil: ISTAT codes are checked for format only).
 func New(s store.Store, munis *territory.Municipalities) *Registry {
 	return &Registry{store: s, munis: munis}
-}
-
-// region validates a region id taken from a request and returns it.
-func region(id string) (string, error) {
-	if _, ok := territory.LookupRegion(id); !ok {
-		return "", errs.NotFoundf("region %q not found", id)
-	}
-	return id, nil
-}
-
-// parent parses and checks a request's parent region.
-func parent(p string) (string, error) {
-	r, err := aip.ParseRegion("parent", p)
-	if err != nil {
-		return "", err
-	}
-	return region(r)
-}
-
-// name parses and checks a resource name of a collection.
-func name(field, n, collection string) (string, error) {
-	r, _, err := aip.ParseName(field, n, collection)
-	if err != nil {
-		return "", err
-	}
-	return region(r)
-}
-
-// newID validates a client-chosen id or picks one.
-func newID(field, id string) (string, error) {
-	if id == "" {
-		return aip.NewID(), nil
-	}
-	return id, aip.CheckID(field, id)
-}
-
-// mutation describes a write by the caller in ctx.
-func mutation(ctx context.Context, requestID string, req proto.Message) (store.Mutation, error) {
-	var v errs.Violations
-	check.Text(&v, "request_id", requestID, false, 128, false)
-	if err := v.Err(); err != nil {
-		return store.Mutation{}, err
-	}
-	return store.Mutation{
-		Principal:   principal.From(ctx).Subject,
-		RequestID:   requestID,
-		Fingerprint: store.Fingerprint(req),
-	}, nil
 }
 
 // municipality checks an ISTAT code's format and, when a list is loaded,

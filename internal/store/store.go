@@ -13,7 +13,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // Resource is a stored record: a protobuf message with the AIP standard
@@ -199,4 +201,20 @@ func Modify[T Resource, R proto.Message](ctx context.Context, s Store, region st
 		}
 		return fn(tx, cur)
 	})
+}
+
+// MutationOf describes a write by the caller in ctx with the client's
+// idempotency key. Returns errs.Invalid (field request_id) for a key that
+// is too long or not plain text.
+func MutationOf(ctx context.Context, requestID string, req proto.Message) (Mutation, error) {
+	var v errs.Violations
+	check.Text(&v, "request_id", requestID, false, 128, false)
+	if err := v.Err(); err != nil {
+		return Mutation{}, err
+	}
+	return Mutation{
+		Principal:   principal.From(ctx).Subject,
+		RequestID:   requestID,
+		Fingerprint: Fingerprint(req),
+	}, nil
 }

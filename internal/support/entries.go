@@ -182,18 +182,18 @@ func (s *Service) insert(tx store.WriteTx, e *famiv1.SupportEntry) error {
 
 // CreateSupportEntry implements fami.v1.SupportService.
 func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
 	if req.GetSupportEntry() == nil {
 		return nil, errs.InvalidField("support_entry", "is required")
 	}
-	id, err := newID("support_entry_id", req.GetSupportEntryId())
+	id, err := aip.NewOrCheckID("support_entry_id", req.GetSupportEntryId())
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +228,7 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 
 // GetSupportEntry implements fami.v1.SupportService.
 func (s *Service) GetSupportEntry(ctx context.Context, req *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	region, err := name("name", req.GetName(), collEntries)
+	region, err := aip.RegionOfName("name", req.GetName(), collEntries)
 	if err != nil {
 		return nil, err
 	}
@@ -273,11 +273,11 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 	if in == nil {
 		return nil, errs.InvalidField("support_entry", "is required")
 	}
-	region, err := name("support_entry.name", in.GetName(), collEntries)
+	region, err := aip.RegionOfName("support_entry.name", in.GetName(), collEntries)
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -328,11 +328,11 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 
 // DeleteSupportEntry implements fami.v1.SupportService.
 func (s *Service) DeleteSupportEntry(ctx context.Context, req *famiv1.DeleteSupportEntryRequest) (*emptypb.Empty, error) {
-	region, err := name("name", req.GetName(), collEntries)
+	region, err := aip.RegionOfName("name", req.GetName(), collEntries)
 	if err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +382,7 @@ func (s *Service) review(tx store.WriteTx, p principal.Principal, cur *famiv1.Su
 
 // BatchApproveSupportEntries implements fami.v1.SupportService.
 func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
@@ -408,7 +408,7 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +432,7 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 
 // RejectSupportEntry implements fami.v1.SupportService.
 func (s *Service) RejectSupportEntry(ctx context.Context, req *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	region, err := name("name", req.GetName(), collEntries)
+	region, err := aip.RegionOfName("name", req.GetName(), collEntries)
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +441,7 @@ func (s *Service) RejectSupportEntry(ctx context.Context, req *famiv1.RejectSupp
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}

@@ -167,7 +167,7 @@ func nextMonth(m string) string {
 
 // ListSupportEntries implements fami.v1.SupportService.
 func (s *Service) ListSupportEntries(ctx context.Context, req *famiv1.ListSupportEntriesRequest) (*famiv1.ListSupportEntriesResponse, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}

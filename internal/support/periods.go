@@ -54,7 +54,7 @@ func closedOn(tx store.ReadTx, date, field string) error {
 
 // ClosePeriod implements fami.v1.SupportService.
 func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodRequest) (*famiv1.ClosedPeriod, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 	if in == nil {
 		return nil, errs.InvalidField("closed_period", "is required")
 	}
-	id, err := newID("closed_period_id", req.GetClosedPeriodId())
+	id, err := aip.NewOrCheckID("closed_period_id", req.GetClosedPeriodId())
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 
 // ReopenPeriod implements fami.v1.SupportService.
 func (s *Service) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
-	region, err := name("name", req.GetName(), collPeriods)
+	region, err := aip.RegionOfName("name", req.GetName(), collPeriods)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func (s *Service) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequ
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	m, err := mutation(ctx, req.GetRequestId(), req)
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (s *Service) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequ
 
 // ListClosedPeriods implements fami.v1.SupportService.
 func (s *Service) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}

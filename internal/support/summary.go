@@ -305,7 +305,7 @@ func daysIn(month string) int {
 
 // SummarizeSupportEntries implements fami.v1.SupportService.
 func (s *Service) SummarizeSupportEntries(ctx context.Context, req *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error) {
-	region, err := parent(req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
 	}

@@ -15,12 +15,9 @@
 package support
 
 import (
-	"context"
 	"strings"
 	"time"
 	_ "time/tzdata" // "today" is Italy's today, whatever the host's zone database
-
-	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
@@ -28,7 +25,6 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store"
-	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // Collection ids, as they appear in resource names.
@@ -121,57 +117,9 @@ func (s *Service) today() string {
 	return s.now().In(s.loc).Format(check.DateLayout)
 }
 
-// region validates a region id taken from a request and returns it.
-func region(id string) (string, error) {
-	if _, ok := territory.LookupRegion(id); !ok {
-		return "", errs.NotFoundf("region %q not found", id)
-	}
-	return id, nil
-}
-
-// parent parses and checks a request's parent region.
-func parent(p string) (string, error) {
-	r, err := aip.ParseRegion("parent", p)
-	if err != nil {
-		return "", err
-	}
-	return region(r)
-}
-
-// name parses and checks a resource name of a collection.
-func name(field, n, collection string) (string, error) {
-	r, _, err := aip.ParseName(field, n, collection)
-	if err != nil {
-		return "", err
-	}
-	return region(r)
-}
-
-// newID validates a client-chosen id or picks one.
-func newID(field, id string) (string, error) {
-	if id == "" {
-		return aip.NewID(), nil
-	}
-	return id, aip.CheckID(field, id)
-}
-
 // idOf returns the last segment of a resource name.
 func idOf(name string) string {
 	return name[strings.LastIndexByte(name, '/')+1:]
-}
-
-// mutation describes a write by the caller in ctx.
-func mutation(ctx context.Context, requestID string, req proto.Message) (store.Mutation, error) {
-	var v errs.Violations
-	check.Text(&v, "request_id", requestID, false, 128, false)
-	if err := v.Err(); err != nil {
-		return store.Mutation{}, err
-	}
-	return store.Mutation{
-		Principal:   principal.From(ctx).Subject,
-		RequestID:   requestID,
-		Fingerprint: store.Fingerprint(req),
-	}, nil
 }
 
 // ref checks that name is a resource name of collection in region and
