@@ -245,6 +245,9 @@ func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRe
 			return nil, errs.New(errs.FailedPrecondition, "MEETING_NOT_SCHEDULED",
 				"%s is %s: only a SCHEDULED meeting can be deleted; held and cancelled meetings stay on record", cur.GetName(), stateName(cur.GetState()))
 		}
+		if err := registry.InUse(tx, cur.GetName(), "MEETING_IN_USE"); err != nil {
+			return nil, err
+		}
 		return &emptypb.Empty{}, write(tx, cur, nil)
 	})
 }
@@ -340,6 +343,7 @@ func refs(mt *famiv1.Meeting) []string {
 	for _, it := range mt.GetActionItems() {
 		add(it.GetOwner())
 	}
+	add(mt.GetProtocol())
 	return out
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
@@ -790,4 +791,32 @@ func TestRequestIDReplaysTheFirstResult(t *testing.T) {
 	other.Meeting.Title = "Another"
 	_, err = e.svc.CreateMeeting(e.admin(), other)
 	wantErr(t, "the same request id for another request", err, errs.Invalid, "", "request_id")
+}
+
+// TestProtocolReferencedByMeeting: a meeting's protocol is a reference, so
+// a draft protocol a meeting names cannot be deleted under it.
+func TestProtocolReferencedByMeeting(t *testing.T) {
+	e := newEnv(t)
+	p := protocols.New(e.store, protocols.Options{Now: e.clock.Now})
+	draft, err := p.CreateProtocol(e.admin(), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "udp-cpia", Protocol: &famiv1.Protocol{
+		Network: networkName("rete-bergamo"), Title: "Protocollo UdP-CPIA",
+		Parties: []*famiv1.Party{
+			{Partner: partnerName("udp-bergamo"), Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT},
+			{Partner: partnerName("cpia-bergamo"), Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY},
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt := e.meeting()
+	mt.Protocol = draft.GetName()
+	e.create(e.admin(), "tavolo", mt)
+	_, err = p.DeleteProtocol(e.admin(), &famiv1.DeleteProtocolRequest{Name: draft.GetName()})
+	wantErr(t, "delete a protocol a meeting names", err, errs.FailedPrecondition, "PROTOCOL_IN_USE")
+	if _, err := e.svc.DeleteMeeting(e.admin(), &famiv1.DeleteMeetingRequest{Name: parent + "/meetings/tavolo"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DeleteProtocol(e.admin(), &famiv1.DeleteProtocolRequest{Name: draft.GetName()}); err != nil {
+		t.Fatalf("delete the protocol once no meeting names it: %v", err)
+	}
 }

@@ -301,6 +301,9 @@ func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocol
 			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT",
 				"%s is %s: only a DRAFT can be deleted; terminate it (:terminate) to withdraw it, keeping its signatures on record", cur.GetName(), stateName(st))
 		}
+		if err := registry.InUse(tx, cur.GetName(), "PROTOCOL_IN_USE"); err != nil {
+			return nil, err
+		}
 		if err := registry.SetRefs(tx, cur.GetName(), refs(cur), nil); err != nil {
 			return nil, err
 		}

@@ -12,3 +12,9 @@ import "github.com/raccordo/raccordo/internal/store"
 func SetRefs(tx store.WriteTx, source string, old, next []string) error {
 	return setRefs(tx, source, old, next)
 }
+
+// InUse fails with FAILED_PRECONDITION (reason, e.g. PROTOCOL_IN_USE) when
+// a resource recorded with SetRefs still references target, naming it.
+func InUse(tx store.ReadTx, target, reason string) error {
+	return inUse(tx, target, reason)
+}

@@ -2,6 +2,7 @@ package support
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -79,13 +80,28 @@ func (s *Service) validate(tx store.ReadTx, v *errs.Violations, e *famiv1.Suppor
 		}
 	}
 	if m := e.GetMeeting(); m != "" {
-		// Meetings are not built yet: a well-formed meeting name of the
-		// entry's region is accepted without checking that it exists.
-		// Once the meeting service exists, check it here and record the
-		// reference with registry.SetRefs-like bookkeeping.
-		ref(v, "support_entry.meeting", m, collMeetings, region)
+		// The linked meeting must be one of the entry's network.
+		if _, ok := ref(v, "support_entry.meeting", m, collMeetings, region); ok {
+			mt := &famiv1.Meeting{}
+			switch {
+			case tx.Get(m, mt) != nil:
+				v.Add("support_entry.meeting", "meeting %q does not exist", m)
+			case !slices.Contains(mt.GetNetworks(), e.GetNetwork()):
+				v.Add("support_entry.meeting", "meeting %q is not a meeting of network %q", m, e.GetNetwork())
+			}
+		}
 	}
 	check.Text(v, "support_entry.notes", e.GetNotes(), false, 4000, true)
+}
+
+// entryRefs are the resources an entry references: its network and, when
+// set, its meeting.
+func entryRefs(e *famiv1.SupportEntry) []string {
+	refs := []string{e.GetNetwork()}
+	if m := e.GetMeeting(); m != "" {
+		refs = append(refs, m)
+	}
+	return refs
 }
 
 func indexed(field string, i int) string {
@@ -166,7 +182,7 @@ func (s *Service) insert(tx store.WriteTx, e *famiv1.SupportEntry) error {
 	if err := s.account(tx, e, 1); err != nil {
 		return err
 	}
-	if err := registry.SetRefs(tx, e.GetName(), nil, []string{e.GetNetwork()}); err != nil {
+	if err := registry.SetRefs(tx, e.GetName(), nil, entryRefs(e)); err != nil {
 		return err
 	}
 	if n := e.GetConsultantDisplayName(); n != "" {
@@ -317,8 +333,8 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 		if err := s.account(tx, next, 1); err != nil {
 			return nil, err
 		}
-		if next.GetNetwork() != cur.GetNetwork() {
-			if err := registry.SetRefs(tx, next.GetName(), []string{cur.GetNetwork()}, []string{next.GetNetwork()}); err != nil {
+		if !slices.Equal(entryRefs(cur), entryRefs(next)) {
+			if err := registry.SetRefs(tx, next.GetName(), entryRefs(cur), entryRefs(next)); err != nil {
 				return nil, err
 			}
 		}
@@ -348,7 +364,7 @@ func (s *Service) DeleteSupportEntry(ctx context.Context, req *famiv1.DeleteSupp
 		if err := s.account(tx, cur, -1); err != nil {
 			return nil, err
 		}
-		if err := registry.SetRefs(tx, cur.GetName(), []string{cur.GetNetwork()}, nil); err != nil {
+		if err := registry.SetRefs(tx, cur.GetName(), entryRefs(cur), nil); err != nil {
 			return nil, err
 		}
 		return &emptypb.Empty{}, tx.Delete(cur.GetName())

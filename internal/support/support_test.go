@@ -13,6 +13,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store"
@@ -52,6 +53,22 @@ type env struct {
 	st  *bolt.Store
 	svc *support.Service
 	reg *registry.Registry
+}
+
+// mustMeeting stores a scheduled meeting of networks as a fixture (the
+// meeting service's own rules are its tests' business) and returns its
+// name.
+func (e *env) mustMeeting(id string, networks ...string) string {
+	e.t.Helper()
+	name := parent + "/meetings/" + id
+	_, err := e.st.Update(context.Background(), region, store.Mutation{Principal: "test"}, func(tx store.WriteTx) (proto.Message, error) {
+		mt := &famiv1.Meeting{Name: name, Title: id, Networks: networks, State: famiv1.MeetingState_MEETING_STATE_SCHEDULED}
+		return mt, tx.Put(mt)
+	})
+	if err != nil {
+		e.t.Fatalf("store meeting %s: %v", id, err)
+	}
+	return name
 }
 
 // newEnv opens a fresh store and creates n networks (at least 2): each led
@@ -151,7 +168,7 @@ func TestCreateAndGet(t *testing.T) {
 	in := entry(1, "2022-03-02", 90)
 	in.Topics = []famiv1.SupportTopic{famiv1.SupportTopic_SUPPORT_TOPIC_PROTOCOL_DEFINITION, famiv1.SupportTopic_SUPPORT_TOPIC_CO_DESIGN}
 	in.OperatorsReached = []*famiv1.OperatorsReached{{Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_UDP_MANAGER, Count: 2}}
-	in.Meeting = parent + "/meetings/tavolo-2022-03-02"
+	in.Meeting = e.mustMeeting("tavolo-2022-03-02", networkName(1))
 	in.Notes = "Protocollo UdP-CPIA, prima bozza"
 	// Output-only fields a client sends are ignored.
 	in.Consultant, in.State = "someone-else", famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_APPROVED
@@ -183,6 +200,7 @@ func TestCreateAndGet(t *testing.T) {
 
 func TestCreateValidation(t *testing.T) {
 	e := newEnv(t, 2)
+	otherNetworkMeeting := e.mustMeeting("of-rete-02", networkName(2))
 	mutate := func(f func(*famiv1.SupportEntry)) *famiv1.SupportEntry {
 		se := entry(1, "2022-03-02", 60)
 		f(se)
@@ -219,6 +237,8 @@ func TestCreateValidation(t *testing.T) {
 		}), "support_entry.operators_reached[0].count"},
 		{"meeting of another region", mutate(func(se *famiv1.SupportEntry) { se.Meeting = "regions/veneto/meetings/m1" }), "support_entry.meeting"},
 		{"not a meeting name", mutate(func(se *famiv1.SupportEntry) { se.Meeting = "meeting-1" }), "support_entry.meeting"},
+		{"unknown meeting", mutate(func(se *famiv1.SupportEntry) { se.Meeting = parent + "/meetings/nowhere" }), "support_entry.meeting"},
+		{"meeting of another network", mutate(func(se *famiv1.SupportEntry) { se.Meeting = otherNetworkMeeting }), "support_entry.meeting"},
 		{"control characters in notes", mutate(func(se *famiv1.SupportEntry) { se.Notes = "a\x00b" }), "support_entry.notes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -596,4 +616,22 @@ func fieldMask(paths ...string) *fieldmaskpb.FieldMask { return &fieldmaskpb.Fie
 
 func deleteEntry(e *env, p principal.Principal, id, etag string) (*emptyT, error) {
 	return e.svc.DeleteSupportEntry(e.as(p), &famiv1.DeleteSupportEntryRequest{Name: entryName(id), Etag: etag})
+}
+
+// TestLinkedMeeting: an entry's meeting is a reference, so the meeting
+// cannot be deleted while the entry names it.
+func TestLinkedMeeting(t *testing.T) {
+	e := newEnv(t, 2)
+	in := entry(1, "2022-03-02", 60)
+	in.Meeting = e.mustMeeting("tavolo", networkName(1))
+	e.mustCreate(consultantP, "e1", in)
+	mt := meetings.New(e.st, meetings.Options{Now: func() time.Time { return now }})
+	_, err := mt.DeleteMeeting(e.as(adminP), &famiv1.DeleteMeetingRequest{Name: in.Meeting})
+	wantErr(t, "delete a meeting an entry names", err, errs.FailedPrecondition, "MEETING_IN_USE")
+	if _, err := e.svc.DeleteSupportEntry(e.as(consultantP), &famiv1.DeleteSupportEntryRequest{Name: entryName("e1")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mt.DeleteMeeting(e.as(adminP), &famiv1.DeleteMeetingRequest{Name: in.Meeting}); err != nil {
+		t.Fatalf("delete the meeting once no entry names it: %v", err)
+	}
 }
