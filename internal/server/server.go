@@ -58,6 +58,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// LockTimeout bounds the wait for the data dir's file locks.
 	LockTimeout time.Duration
+	// RequestRetention is how long request_ids are remembered.
+	RequestRetention time.Duration
 	// BookmarkInterval is how often an idle watch gets a bookmark.
 	BookmarkInterval time.Duration
 	// LoginTokenTTL is the lifetime of a token from Login.
@@ -145,7 +147,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	for _, r := range territory.Regions() {
 		regionIDs = append(regionIDs, r.ID)
 	}
-	s.store, err = bolt.Open(cfg.DataDir, bolt.Options{Regions: regionIDs, LockTimeout: cfg.LockTimeout})
+	s.store, err = bolt.Open(cfg.DataDir, bolt.Options{Regions: regionIDs, LockTimeout: cfg.LockTimeout, RequestRetention: cfg.RequestRetention})
 	if err != nil {
 		return nil, err
 	}

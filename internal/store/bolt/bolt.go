@@ -38,7 +38,18 @@ type Options struct {
 	LockTimeout time.Duration
 	// Now is the clock; defaults to time.Now.
 	Now func() time.Time
+	// RequestRetention is how long a request_id is remembered (a retry
+	// after that runs again). Defaults to DefaultRequestRetention.
+	RequestRetention time.Duration
 }
+
+// DefaultRequestRetention keeps request_ids for a day: far longer than any
+// client retries, short enough that the records do not grow without bound.
+const DefaultRequestRetention = 24 * time.Hour
+
+// pruneBatch bounds the expired request records one mutation removes, so
+// pruning adds a small, constant cost to each write.
+const pruneBatch = 32
 
 // Store is a store.Store over bbolt files.
 type Store struct {
@@ -47,6 +58,8 @@ type Store struct {
 	regions map[string]*bbolt.DB
 	writers map[string]*writer
 	now     func() time.Time
+	// retention is how long request records are kept.
+	retention time.Duration
 
 	closeOnce sync.Once
 	closeErr  error
@@ -67,10 +80,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.RequestRetention <= 0 {
+		opts.RequestRetention = DefaultRequestRetention
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "regions"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	s := &Store{dir: dir, regions: make(map[string]*bbolt.DB, len(opts.Regions)), writers: make(map[string]*writer, len(opts.Regions)), now: opts.Now}
+	s := &Store{dir: dir, regions: make(map[string]*bbolt.DB, len(opts.Regions)), writers: make(map[string]*writer, len(opts.Regions)), now: opts.Now, retention: opts.RequestRetention}
 	// The system file is opened first: its lock is what a second server
 	// trips over.
 	var err error
@@ -207,14 +223,39 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 			if err := btx.Bucket(bucketRequests).Put(reqKey, rec); err != nil {
 				return err
 			}
+			if err := btx.Bucket(bucketRequestTimes).Put(append(binary.BigEndian.AppendUint64(nil, uint64(t.now.UnixNano())), reqKey...), nil); err != nil {
+				return err
+			}
 		}
 		res = r
-		return nil
+		return s.pruneRequests(btx, t.now)
 	})
 	if err != nil {
 		return nil, closedErr(err)
 	}
 	return res, nil
+}
+
+// pruneRequests forgets up to pruneBatch request records older than the
+// retention, oldest first.
+func (s *Store) pruneRequests(btx *bbolt.Tx, now time.Time) error {
+	cutoff := uint64(now.Add(-s.retention).UnixNano())
+	times, requests := btx.Bucket(bucketRequestTimes), btx.Bucket(bucketRequests)
+	c := times.Cursor()
+	for i, k := 0, firstKey(c); i < pruneBatch && k != nil && len(k) >= 8 && binary.BigEndian.Uint64(k[:8]) < cutoff; i, k = i+1, firstKey(c) {
+		if err := requests.Delete(k[8:]); err != nil {
+			return err
+		}
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func firstKey(c *bbolt.Cursor) []byte {
+	k, _ := c.First()
+	return k
 }
 
 // A request record is: the SHA-256 of the request's fingerprint (32

@@ -12,6 +12,10 @@ var (
 	// bucketRequests maps "{principal}\x00{request_id}" to the first result
 	// of that request (see requestRecord).
 	bucketRequests = []byte("requests")
+	// bucketRequestTimes orders the request records by age: big-endian
+	// Unix nanoseconds followed by the record's key, so the oldest are
+	// pruned first.
+	bucketRequestTimes = []byte("request_times")
 	// bucketIndexes holds one nested bucket per secondary index.
 	bucketIndexes = []byte("indexes")
 	// bucketTypes maps a resource name to its protobuf type, so a delete
@@ -19,7 +23,7 @@ var (
 	// of reach of the index methods.
 	bucketTypes = []byte("types")
 
-	regionBuckets = [][]byte{bucketMeta, bucketResources, bucketChanges, bucketRequests, bucketIndexes, bucketTypes}
+	regionBuckets = [][]byte{bucketMeta, bucketResources, bucketChanges, bucketRequests, bucketRequestTimes, bucketIndexes, bucketTypes}
 )
 
 // Keys of bucketMeta: the region's current revision, and the revision its
