@@ -163,9 +163,11 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 
 	s.admin = admin.New(s.store)
-	svcs := append(apiServices(registry.New(s.store, munis), acc, protocols.New(s.store, protocols.Options{}), support.New(s.store, support.Options{}),
-		meetings.New(s.store, meetings.Options{})),
-		syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
+	svcs := apiServices(registry.New(s.store, munis), acc,
+		protocols.New(s.store, protocols.Options{}),
+		support.New(s.store, support.Options{}),
+		meetings.New(s.store, meetings.Options{}))
+	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown
 	pipe := &pipeline{
