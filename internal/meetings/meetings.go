@@ -73,14 +73,24 @@ type Options struct {
 	// calendar days. Defaults to Europe/Rome. Feeds always write local
 	// times in Europe/Rome, the zone their VTIMEZONE describes.
 	Location *time.Location
+	// Revocations tells whether an owner's credentials were revoked (an
+	// account deleted, a password replaced) since a feed token was issued;
+	// nil checks nothing.
+	Revocations Revocations
+}
+
+// Revocations is what the service needs of the platform's revocation list.
+type Revocations interface {
+	Revoked(jti, subject string, generation int64) bool
 }
 
 // Service implements fami.v1.MeetingService.
 type Service struct {
 	famiv1.UnimplementedMeetingServiceServer
-	store store.Store
-	now   func() time.Time
-	loc   *time.Location
+	store   store.Store
+	now     func() time.Time
+	loc     *time.Location
+	revoked Revocations
 }
 
 // New returns the service over a region store.
@@ -91,7 +101,7 @@ func New(s store.Store, opts Options) *Service {
 	if opts.Location == nil {
 		opts.Location = rome
 	}
-	return &Service{store: s, now: opts.Now, loc: opts.Location}
+	return &Service{store: s, now: opts.Now, loc: opts.Location, revoked: opts.Revocations}
 }
 
 // today is the current date where dates are read, YYYY-MM-DD.

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,7 +34,9 @@ const (
 	tokenPrefix = "rcal_"
 	// tokenBytes of randomness: 256 bits.
 	tokenBytes = 32
-	// indexTokenHashes maps the hex SHA-256 of a token to its id.
+	// indexTokenHashes maps the hex SHA-256 of a token to its id and, after
+	// a NUL, the credential generation of its owner when it was issued, so
+	// the token dies with the owner's account or password.
 	indexTokenHashes = "meeting_calendar_token_hashes"
 	// indexTokenIDs maps a token's id to its hash, to drop it on
 	// revocation.
@@ -109,7 +112,7 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 			ExpireTime:       timestamppb.New(s.now().Add(ttl)),
 		}
 		h := hashToken(token)
-		if err := tx.IndexPut(indexTokenHashes, h, id); err != nil {
+		if err := tx.IndexPut(indexTokenHashes, h, id+"\x00"+strconv.FormatInt(who.Generation, 10)); err != nil {
 			return nil, err
 		}
 		if err := tx.IndexPut(indexTokenIDs, id, h); err != nil {
@@ -233,15 +236,20 @@ func (s *Service) FeedPrincipal(ctx context.Context, region, token string) (prin
 	}
 	var who principal.Principal
 	err := s.store.View(ctx, region, func(tx store.ReadTx) error {
-		id, ok := tx.IndexGet(indexTokenHashes, hashToken(token))
+		v, ok := tx.IndexGet(indexTokenHashes, hashToken(token))
 		if !ok {
 			return errBadFeedToken()
 		}
+		id, genText, _ := strings.Cut(v, "\x00")
+		gen, _ := strconv.ParseInt(genText, 10, 64)
 		ct := &famiv1.CalendarToken{}
 		if tx.Get(aip.Name(region, collTokens, id), ct) != nil {
 			return errBadFeedToken()
 		}
 		if ct.GetRevokeTime() != nil || !ct.GetExpireTime().AsTime().After(s.now()) {
+			return errBadFeedToken()
+		}
+		if s.revoked != nil && s.revoked.Revoked("", ct.GetOwner(), gen) {
 			return errBadFeedToken()
 		}
 		who = principal.Principal{

@@ -33,6 +33,9 @@ type Principal struct {
 	DisplayName string
 	// ExpiresAt is when the principal's credentials expire.
 	ExpiresAt time.Time
+	// Generation is the subject's credential generation the credentials
+	// were issued at; a deleted account or a replaced password raises it.
+	Generation int64
 }
 
 // Authenticated reports whether p comes from a verified credential.

@@ -166,7 +166,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	svcs := apiServices(registry.New(s.store, munis), acc,
 		protocols.New(s.store, protocols.Options{}),
 		support.New(s.store, support.Options{}),
-		meetings.New(s.store, meetings.Options{}))
+		meetings.New(s.store, meetings.Options{Revocations: acc.Revocations()}))
 	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown

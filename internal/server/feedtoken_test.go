@@ -1,0 +1,71 @@
+package server_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// TestFeedTokenDiesWithItsAccount: a calendar feed token works for its
+// owner's account until the account is deleted (or its password replaced),
+// then is refused at once, like the account's bearer tokens.
+func TestFeedTokenDiesWithItsAccount(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	admin := newSurface(t, ts, "grpc")
+	for _, username := range []string{"mrossi", "lbianchi"} {
+		if _, err := admin.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: username,
+			Password: "correct horse battery staple",
+			Account:  &famiv1.Account{DisplayName: username, Role: famiv1.Role_ROLE_CONSULTANT}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	feedToken := func(username, password string) string {
+		t.Helper()
+		login, err := newSurface(t, ts, "grpc").Login(ctx, &famiv1.LoginRequest{Username: username, Password: password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := newMeetingClient(t, ts, "connect", login.GetToken()).CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: "regions/lombardia"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.GetToken()
+	}
+	feed := func(token string) int {
+		t.Helper()
+		res, err := http.Get(ts.httpURL() + "/v1/regions/lombardia/meetings.ics?token=" + url.QueryEscape(token))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
+
+	deleted, replaced := feedToken("mrossi", "correct horse battery staple"), feedToken("lbianchi", "correct horse battery staple")
+	for _, tok := range []string{deleted, replaced} {
+		if got := feed(tok); got != http.StatusOK {
+			t.Fatalf("feed with a fresh token: HTTP %d, want 200", got)
+		}
+	}
+	if err := admin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: "regions/lombardia/accounts/mrossi"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: "regions/lombardia/accounts/lbianchi", Password: "another long password"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]string{"deleted account": deleted, "replaced password": replaced} {
+		if got := feed(tok); got != http.StatusUnauthorized {
+			t.Errorf("feed token of a %s: HTTP %d, want 401", name, got)
+		}
+	}
+	// A token the owner creates after the new password works again.
+	if got := feed(feedToken("lbianchi", "another long password")); got != http.StatusOK {
+		t.Fatalf("feed with a token issued after the password change: HTTP %d, want 200", got)
+	}
+}
