@@ -188,14 +188,7 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 		return nil, err
 	}
 	who := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Meeting, error) {
-		cur := &famiv1.Meeting{}
-		if err := tx.Get(in.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(cur, in.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := memberOnly(tx, who, cur, "edit"); err != nil {
 			return nil, err
 		}
@@ -240,14 +233,7 @@ func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRe
 		return nil, err
 	}
 	who := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*emptypb.Empty, error) {
-		cur := &famiv1.Meeting{}
-		if err := tx.Get(req.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*emptypb.Empty, error) {
 		if err := memberOnly(tx, who, cur, "delete"); err != nil {
 			return nil, err
 		}
@@ -278,14 +264,7 @@ func (s *Service) CancelMeeting(ctx context.Context, req *famiv1.CancelMeetingRe
 		return nil, err
 	}
 	who := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Meeting, error) {
-		cur := &famiv1.Meeting{}
-		if err := tx.Get(req.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := memberOnly(tx, who, cur, "cancel"); err != nil {
 			return nil, err
 		}

@@ -28,14 +28,7 @@ func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttend
 		return nil, err
 	}
 	who := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Meeting, error) {
-		cur := &famiv1.Meeting{}
-		if err := tx.Get(req.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := memberOnly(tx, who, cur, "record the attendance of"); err != nil {
 			return nil, err
 		}
@@ -74,14 +67,7 @@ func (s *Service) RecordMinutes(ctx context.Context, req *famiv1.RecordMinutesRe
 		return nil, err
 	}
 	who := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Meeting, error) {
-		cur := &famiv1.Meeting{}
-		if err := tx.Get(req.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := memberOnly(tx, who, cur, "record the minutes of"); err != nil {
 			return nil, err
 		}
@@ -195,14 +181,7 @@ func (s *Service) UpdateActionItem(ctx context.Context, req *famiv1.UpdateAction
 		return nil, err
 	}
 	who := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Meeting, error) {
-		cur := &famiv1.Meeting{}
-		if err := tx.Get(req.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := memberOnly(tx, who, cur, "update the action items of"); err != nil {
 			return nil, err
 		}

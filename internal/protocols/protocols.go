@@ -235,14 +235,7 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 		return nil, err
 	}
 	who := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Protocol, error) {
-		cur := &famiv1.Protocol{}
-		if err := tx.Get(in.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(cur, in.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, cur, "edit"); err != nil {
 			return nil, err
 		}
@@ -285,14 +278,7 @@ func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocol
 		return nil, err
 	}
 	who := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*emptypb.Empty, error) {
-		cur := &famiv1.Protocol{}
-		if err := tx.Get(req.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Protocol) (*emptypb.Empty, error) {
 		if err := partyOnly(who, cur, "delete"); err != nil {
 			return nil, err
 		}
@@ -327,14 +313,7 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 		return nil, err
 	}
 	who := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Protocol, error) {
-		p := &famiv1.Protocol{}
-		if err := tx.Get(req.GetName(), p); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(p, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, p, "open"); err != nil {
 			return nil, err
 		}
@@ -478,14 +457,7 @@ func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminatePr
 		return nil, err
 	}
 	who := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Protocol, error) {
-		p := &famiv1.Protocol{}
-		if err := tx.Get(req.GetName(), p); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(p, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, p, "terminate"); err != nil {
 			return nil, err
 		}
@@ -518,14 +490,7 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 		return nil, err
 	}
 	who := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Protocol, error) {
-		old := &famiv1.Protocol{}
-		if err := tx.Get(req.GetName(), old); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(old, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, old *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, old, "amend"); err != nil {
 			return nil, err
 		}

@@ -462,14 +462,7 @@ func (s *Service) RejectSupportEntry(ctx context.Context, req *famiv1.RejectSupp
 		return nil, err
 	}
 	p := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.SupportEntry, error) {
-		cur := &famiv1.SupportEntry{}
-		if err := tx.Get(req.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := store.CheckEtag(cur, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
 		return s.review(tx, p, cur, stateRejected, req.GetReason())
 	})
 }
