@@ -7,7 +7,7 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/raccordo/raccordo/internal/sdk"
+	"github.com/raccordo/raccordo/sdk"
 )
 
 // clientFlags are the flags of every command that talks to a server.

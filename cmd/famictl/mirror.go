@@ -16,7 +16,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/raccordo/raccordo/internal/sdk"
+	"github.com/raccordo/raccordo/sdk"
 )
 
 // mirror keeps DIR in sync with a region: one JSON file per resource

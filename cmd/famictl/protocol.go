@@ -15,7 +15,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
-	"github.com/raccordo/raccordo/internal/protocols"
+	"github.com/raccordo/raccordo/sdk/protocolhash"
 )
 
 const protocolUsage = `usage:
@@ -132,7 +132,7 @@ func protocol(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, protocols.ContentHash(p))
+		fmt.Fprintln(stdout, protocolhash.Of(p))
 		return nil
 	default:
 		fmt.Fprint(stderr, protocolUsage)
@@ -158,7 +158,7 @@ func sign(ctx context.Context, client famiv1connect.ProtocolServiceClient, name 
 	if err != nil {
 		return nil, err
 	}
-	hash := protocols.ContentHash(p)
+	hash := protocolhash.Of(p)
 	if p.GetContentHash() != hash {
 		return nil, fmt.Errorf("the server's content hash %s is not the hash of the text it sent (%s): not signing", p.GetContentHash(), hash)
 	}

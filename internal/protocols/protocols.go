@@ -30,6 +30,7 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/sdk/protocolhash"
 )
 
 // Collection ids, as they appear in resource names.
@@ -328,7 +329,7 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 		if err := ready(p, today); err != nil {
 			return nil, err
 		}
-		p.ContentHash = ContentHash(p)
+		p.ContentHash = protocolhash.Of(p)
 		p.State, _ = s.derive(tx, p, today)
 		return p, tx.Put(p)
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/sdk/protocolhash"
 )
 
 const (
@@ -263,7 +264,7 @@ func TestLifecycle(t *testing.T) {
 
 	opened := e.open(name)
 	wantState(t, "open", opened, famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE)
-	if got, want := opened.GetContentHash(), protocols.ContentHash(upd); got != want || len(got) != 64 {
+	if got, want := opened.GetContentHash(), protocolhash.Of(upd); got != want || len(got) != 64 {
 		t.Errorf("open: content_hash %q, want %q", got, want)
 	}
 
@@ -315,7 +316,7 @@ func TestSignRefusals(t *testing.T) {
 	wantErr(t, "sign by a region admin", err, errs.PermissionDenied, "ROLE_NOT_ALLOWED")
 	_, err = e.sign("udp-bergamo", name, "")
 	wantErr(t, "sign without a hash", err, errs.Invalid, "INVALID_ARGUMENT", "content_hash")
-	stale := protocols.ContentHash(draft())
+	stale := protocolhash.Of(draft())
 	_, err = e.sign("udp-bergamo", name, stale)
 	wantErr(t, "sign with a stale hash", err, errs.Conflict, "CONTENT_HASH_MISMATCH")
 

@@ -21,7 +21,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
-	"github.com/raccordo/raccordo/internal/sdk"
+	"github.com/raccordo/raccordo/sdk"
 )
 
 // feedSurface calls the SyncService and AdminService, streams included,

@@ -13,8 +13,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/sdk"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/sdk"
 )
 
 // liveServer is the server the watchers talk to; it changes on restart.

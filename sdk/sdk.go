@@ -1,6 +1,13 @@
-// Package sdk is the Go client of regional IT systems: the generated
-// Connect clients behind one constructor, and Mirror, which keeps a copy of
-// a region's resources in sync with list-then-watch.
+// Package sdk is the Go client of Raccordo for regional IT systems and other
+// integrators: the generated Connect clients of every service behind one
+// constructor, and Mirror, which keeps a copy of a region's resources in
+// sync with list-then-watch. Package protocolhash, beside it, recomputes a
+// protocol's content hash to check signatures without trusting the server.
+//
+// The clients speak Connect by default, and gRPC or gRPC-Web with
+// connect.WithGRPC() or connect.WithGRPCWeb(), all on the server's HTTP
+// port. The messages are the generated ones of
+// github.com/raccordo/raccordo/gen/fami/v1.
 package sdk
 
 import (
@@ -14,6 +21,9 @@ import (
 
 // Client bundles the service clients of one server.
 type Client struct {
+	Regions   famiv1connect.RegionServiceClient
+	Auth      famiv1connect.AuthServiceClient
+	Admin     famiv1connect.AdminServiceClient
 	Partners  famiv1connect.PartnerServiceClient
 	Projects  famiv1connect.ProjectServiceClient
 	Networks  famiv1connect.NetworkServiceClient
@@ -24,7 +34,8 @@ type Client struct {
 }
 
 // NewClient returns clients for the server at baseURL (its HTTP address,
-// e.g. http://127.0.0.1:8080) that send token on every call. opts may pick
+// e.g. http://127.0.0.1:8080) that send token on every call (none when
+// token is empty: regions and Auth.Login need none). opts may pick
 // the protocol (connect.WithGRPC(), connect.WithGRPCWeb(); Connect by
 // default).
 func NewClient(httpClient *http.Client, baseURL, token string, opts ...connect.ClientOption) *Client {
@@ -33,6 +44,9 @@ func NewClient(httpClient *http.Client, baseURL, token string, opts ...connect.C
 	}
 	opts = append(opts, connect.WithInterceptors(Bearer(token)))
 	return &Client{
+		Regions:   famiv1connect.NewRegionServiceClient(httpClient, baseURL, opts...),
+		Auth:      famiv1connect.NewAuthServiceClient(httpClient, baseURL, opts...),
+		Admin:     famiv1connect.NewAdminServiceClient(httpClient, baseURL, opts...),
 		Partners:  famiv1connect.NewPartnerServiceClient(httpClient, baseURL, opts...),
 		Projects:  famiv1connect.NewProjectServiceClient(httpClient, baseURL, opts...),
 		Networks:  famiv1connect.NewNetworkServiceClient(httpClient, baseURL, opts...),
@@ -44,8 +58,17 @@ func NewClient(httpClient *http.Client, baseURL, token string, opts ...connect.C
 }
 
 // Bearer is a connect.Interceptor that sends a bearer token on unary and
-// streaming calls.
+// streaming calls. Its String method hides the token, so logging a Bearer
+// never leaks it.
 type Bearer string
+
+// String implements fmt.Stringer without revealing the token.
+func (b Bearer) String() string {
+	if b == "" {
+		return "Bearer(none)"
+	}
+	return "Bearer(redacted)"
+}
 
 // WrapUnary implements connect.Interceptor.
 func (b Bearer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {

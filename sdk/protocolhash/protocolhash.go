@@ -1,27 +1,62 @@
-package protocols
+// Package protocolhash computes the content hash of a protocol of
+// collaboration: the SHA-256 of the canonical form of what its parties sign
+// (docs/protocol-content-hash.md). The server sets a protocol's
+// content_hash with it when the text is frozen; integrators use the same
+// code to check, without trusting the server, that the text they hold is
+// the text that was signed.
+//
+// It imports nothing but the generated messages, so both the server and
+// code outside this module can use it.
+package protocolhash
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"strconv"
 	"unicode/utf8"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
 
-// ContentFormat names the canonical form of a protocol's signed content
+// Format names the canonical form of a protocol's signed content
 // described in docs/protocol-content-hash.md. It is part of the hashed
 // document, so a later form can never yield the hash of an earlier one.
-const ContentFormat = "raccordo.protocol-content.v1"
+const Format = "raccordo.protocol-content.v1"
 
-// ContentHash returns the lowercase hex SHA-256 of CanonicalContent(p): the
-// content_hash a protocol gets when it is opened for signature.
-func ContentHash(p *famiv1.Protocol) string {
-	sum := sha256.Sum256(CanonicalContent(p))
+// Of returns the lowercase hex SHA-256 of Canonical(p): the content_hash a
+// protocol gets when it is opened for signature.
+func Of(p *famiv1.Protocol) string {
+	sum := sha256.Sum256(Canonical(p))
 	return hex.EncodeToString(sum[:])
 }
 
-// CanonicalContent encodes what the parties of p sign as one JSON object in
+// ErrDraft is returned by Verify for a protocol that has no content hash
+// yet: a draft, whose text can still change and cannot be signed.
+var ErrDraft = errors.New("protocolhash: the protocol is a draft: it has no content hash")
+
+// Verify checks that p's text is the text its signers signed: that
+// p.content_hash is Of(p), and that every signature records that same
+// hash. It returns ErrDraft for a draft, and an error naming the first
+// mismatch otherwise.
+func Verify(p *famiv1.Protocol) error {
+	if p.GetContentHash() == "" {
+		return ErrDraft
+	}
+	got := Of(p)
+	if p.GetContentHash() != got {
+		return fmt.Errorf("protocolhash: %s: content_hash %s is not the hash of its text (%s)", p.GetName(), p.GetContentHash(), got)
+	}
+	for _, s := range p.GetSignatures() {
+		if s.GetContentHash() != got {
+			return fmt.Errorf("protocolhash: %s: the signature of %s is for content hash %s, not %s", p.GetName(), s.GetParty(), s.GetContentHash(), got)
+		}
+	}
+	return nil
+}
+
+// Canonical encodes what the parties of p sign as one JSON object in
 // the canonical form of RFC 8785 (JCS): members sorted by key, no
 // whitespace, strings with the minimal escapes, integers in decimal. The
 // members are, in that order: body, format, name, objectives, parties (in
@@ -32,13 +67,13 @@ func ContentHash(p *famiv1.Protocol) string {
 //
 // The encoding depends only on the field values, never on protobuf bytes,
 // so it stays the same across restarts and server versions.
-func CanonicalContent(p *famiv1.Protocol) []byte {
+func Canonical(p *famiv1.Protocol) []byte {
 	b := make([]byte, 0, 512+len(p.GetBody())+len(p.GetObjectives()))
 	b = append(b, '{')
 	b = member(b, "body", true)
 	b = jsonString(b, p.GetBody())
 	b = member(b, "format", false)
-	b = jsonString(b, ContentFormat)
+	b = jsonString(b, Format)
 	b = member(b, "name", false)
 	b = jsonString(b, p.GetName())
 	b = member(b, "objectives", false)

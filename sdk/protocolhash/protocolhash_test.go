@@ -1,15 +1,16 @@
-package protocols_test
+package protocolhash_test
 
 import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/protocols"
+	"github.com/raccordo/raccordo/sdk/protocolhash"
 )
 
 // golden is the protocol of the worked example in
@@ -41,11 +42,27 @@ func TestContentHashGolden(t *testing.T) {
 		wantDoc  = `{"body":"Art. 1\r\nOggetto:\tcorsi` + "\u2028" + `fine \\ ok / è € 🤝","format":"raccordo.protocol-content.v1","name":"regions/lombardia/protocols/udp-cpia","objectives":"Corsi <A2> & orientamento","parties":[{"commitments":"Coordina","partner":"regions/lombardia/partners/udp-bergamo","role":"PARTY_ROLE_PROPONENT","role_label":""},{"commitments":"Tiene i corsi\n","partner":"regions/lombardia/partners/cpia-bergamo","role":"PARTY_ROLE_OTHER","role_label":"ente erogatore"}],"title":"Protocollo d'intesa UdP–CPIA \"Italiano L2\"","valid_from":"2026-01-01","valid_until":"","version":2}`
 		wantHash = "10e05e3abf120f055221059372d4733d7f37005cc3647adb39b066abe0bfc89f"
 	)
-	if got := string(protocols.CanonicalContent(golden())); got != wantDoc {
+	if got := string(protocolhash.Canonical(golden())); got != wantDoc {
 		t.Errorf("canonical content:\n got  %s\n want %s", got, wantDoc)
 	}
-	if got := protocols.ContentHash(golden()); got != wantHash {
+	if got := protocolhash.Of(golden()); got != wantHash {
 		t.Errorf("content hash %s, want %s", got, wantHash)
+	}
+}
+
+// draft is a protocol as a client drafts it: no name or version yet.
+func draft() *famiv1.Protocol {
+	return &famiv1.Protocol{
+		Title:      "Protocollo UdP-CPIA-CPI per l'italiano L2",
+		Objectives: "Corsi di italiano L2 vicini ai servizi",
+		Body:       "Art. 1 - Oggetto\nLe parti collaborano.",
+		ValidFrom:  "2026-01-01",
+		ValidUntil: "2028-12-31",
+		Parties: []*famiv1.Party{
+			{Partner: "regions/lombardia/partners/udp-bergamo", Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT, Commitments: "Coordina"},
+			{Partner: "regions/lombardia/partners/cpia-bergamo", Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY, Commitments: "Tiene i corsi"},
+			{Partner: "regions/lombardia/partners/cpi-bergamo", Role: famiv1.PartyRole_PARTY_ROLE_OTHER, RoleLabel: "orientamento al lavoro", Commitments: "Orienta"},
+		},
 	}
 }
 
@@ -95,8 +112,8 @@ func TestContentHashIndependent(t *testing.T) {
 	edge.ValidUntil = "2030-12-31"
 	edge.Version = 1234567
 	for _, p := range []*famiv1.Protocol{golden(), edge, draft(), {}} {
-		if got, want := protocols.ContentHash(p), independentHash(t, p); got != want {
-			t.Errorf("ContentHash(%q) = %s, want %s (independent: %s)", p.GetTitle(), got, want, protocols.CanonicalContent(p))
+		if got, want := protocolhash.Of(p), independentHash(t, p); got != want {
+			t.Errorf("Of(%q) = %s, want %s (independent: %s)", p.GetTitle(), got, want, protocolhash.Canonical(p))
 		}
 	}
 }
@@ -104,7 +121,7 @@ func TestContentHashIndependent(t *testing.T) {
 // TestContentHashCoversTheSignedContent changes each signed field in turn:
 // the hash must change; changing what is not signed must not change it.
 func TestContentHashCoversTheSignedContent(t *testing.T) {
-	base := protocols.ContentHash(golden())
+	base := protocolhash.Of(golden())
 	for name, edit := range map[string]func(*famiv1.Protocol){
 		"name":        func(p *famiv1.Protocol) { p.Name += "x" },
 		"version":     func(p *famiv1.Protocol) { p.Version++ },
@@ -123,7 +140,7 @@ func TestContentHashCoversTheSignedContent(t *testing.T) {
 	} {
 		p := golden()
 		edit(p)
-		if protocols.ContentHash(p) == base {
+		if protocolhash.Of(p) == base {
 			t.Errorf("changing %s left the content hash unchanged", name)
 		}
 	}
@@ -131,7 +148,32 @@ func TestContentHashCoversTheSignedContent(t *testing.T) {
 	p.Network, p.AdditionalNetworks, p.Themes = "regions/lombardia/networks/altra", []string{"x"}, nil
 	p.Signatures = []*famiv1.Signature{{Party: "x"}}
 	p.Etag, p.State = "42", famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE
-	if protocols.ContentHash(p) != base {
+	if protocolhash.Of(p) != base {
 		t.Error("fields outside the signed content changed the content hash")
+	}
+}
+
+func TestVerify(t *testing.T) {
+	signed := func() *famiv1.Protocol {
+		p := golden()
+		p.ContentHash = protocolhash.Of(p)
+		p.Signatures = []*famiv1.Signature{{Party: p.Parties[0].Partner, ContentHash: p.ContentHash}}
+		return p
+	}
+	if err := protocolhash.Verify(signed()); err != nil {
+		t.Errorf("Verify(signed) = %v, want nil", err)
+	}
+	if err := protocolhash.Verify(golden()); !errors.Is(err, protocolhash.ErrDraft) {
+		t.Errorf("Verify(draft) = %v, want ErrDraft", err)
+	}
+	for name, edit := range map[string]func(*famiv1.Protocol){
+		"text changed after freezing": func(p *famiv1.Protocol) { p.Body += "." },
+		"signature of another text":   func(p *famiv1.Protocol) { p.Signatures[0].ContentHash = strings.Repeat("0", 64) },
+	} {
+		p := signed()
+		edit(p)
+		if err := protocolhash.Verify(p); err == nil || errors.Is(err, protocolhash.ErrDraft) {
+			t.Errorf("%s: Verify = %v, want a mismatch", name, err)
+		}
 	}
 }

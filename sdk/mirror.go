@@ -36,7 +36,8 @@ type Handler interface {
 	// Delete removes a resource by name; a missing one is not an error.
 	Delete(ctx context.Context, name string) error
 	// Synced records that everything up to revision is applied; a mirror
-	// restarted from it resumes without listing again.
+	// restarted from it resumes without listing again. It is called once
+	// the lists are applied, then as the watch advances.
 	Synced(ctx context.Context, revision int64) error
 }
 
@@ -154,7 +155,8 @@ func (m *Mirror) Run(ctx context.Context) error {
 	return nil
 }
 
-// list resets the handler and lists every collection. Each list is its own
+// list resets the handler, lists every collection and reports the revision
+// to resume from to Handler.Synced. Each list is its own
 // snapshot: the watch starts from the oldest of their revisions, and the
 // changes it replays are idempotent (Put of a state, Delete by name).
 func (m *Mirror) list(ctx context.Context) (int64, error) {
@@ -162,6 +164,7 @@ func (m *Mirror) list(ctx context.Context) (int64, error) {
 		return 0, handlerErr{err}
 	}
 	var oldest int64 = -1
+	n := 0
 	for _, l := range m.Listers {
 		tok := ""
 		for {
@@ -177,12 +180,20 @@ func (m *Mirror) list(ctx context.Context) (int64, error) {
 					return 0, handlerErr{err}
 				}
 			}
+			n += len(items)
 			if tok = next; tok == "" {
 				break
 			}
 		}
 	}
-	return max(oldest, 0), nil
+	rev := max(oldest, 0)
+	// Recording the lists' revision now, not at the first change, lets a
+	// mirror stopped before anything changes resume without listing again.
+	if err := m.Handler.Synced(ctx, rev); err != nil {
+		return 0, handlerErr{err}
+	}
+	m.Logger.Info("listed the region; watching its changes", "region", m.Region, "revision", rev, "resources", n)
+	return rev, nil
 }
 
 // watch applies the feed from rev until the stream breaks; it returns the

@@ -1,0 +1,126 @@
+package sdk_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"sync"
+
+	"connectrpc.com/connect"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/sdk"
+	"github.com/raccordo/raccordo/sdk/protocolhash"
+)
+
+func ExampleNewClient() {
+	// serverURL is famid's HTTP address, e.g. http://127.0.0.1:8080, and
+	// token a service token of a regional system.
+	c := sdk.NewClient(nil, serverURL, token)
+	res, err := c.Partners.ListPartners(context.Background(), &famiv1.ListPartnersRequest{Parent: "regions/lombardia"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range res.GetPartners() {
+		fmt.Println(p.GetName())
+	}
+	fmt.Println("revision", res.GetRevision())
+	// Output:
+	// regions/lombardia/partners/cpia-bergamo
+	// regions/lombardia/partners/udp-bergamo
+	// revision 5
+}
+
+func ExampleNewClient_grpc() {
+	// The same clients speak gRPC (or gRPC-Web) on the same port.
+	c := sdk.NewClient(nil, serverURL, token, connect.WithGRPC())
+	r, err := c.Regions.GetRegion(context.Background(), &famiv1.GetRegionRequest{Name: "regions/lombardia"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(r.GetDisplayName(), r.GetIstatCode())
+	// Output: Lombardia 03
+}
+
+// memory is a sdk.Handler that keeps the mirror in a map and calls listed
+// once the first lists are applied.
+type memory struct {
+	mu       sync.Mutex
+	items    map[string]sdk.Resource
+	revision int64
+	listed   func()
+}
+
+func (m *memory) Reset(context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.items = map[string]sdk.Resource{}
+	return nil
+}
+
+func (m *memory) Put(_ context.Context, r sdk.Resource) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.items[r.GetName()] = r
+	return nil
+}
+
+func (m *memory) Delete(_ context.Context, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.items, name)
+	return nil
+}
+
+func (m *memory) Synced(_ context.Context, revision int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.revision = revision
+	if m.listed != nil {
+		m.listed()
+	}
+	return nil
+}
+
+func ExampleMirror() {
+	// A mirror runs until its context ends; this one stops once the region
+	// is listed. A real one keeps running, and its Handler persists the
+	// revision given to Synced so a restart resumes from it (Mirror.Since).
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	held := &memory{listed: stop}
+	m := &sdk.Mirror{
+		Client:  sdk.NewClient(nil, serverURL, token),
+		Region:  "lombardia",
+		Handler: held,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if err := m.Run(ctx); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(held.items), "resources at revision", held.revision)
+	p := held.items["regions/lombardia/protocols/udp-cpia"].(*famiv1.Protocol)
+	fmt.Println(p.GetTitle(), protocolhash.Verify(p) == nil)
+	// Output:
+	// 4 resources at revision 5
+	// Protocollo UdP-CPIA true
+}
+
+func Example_verifyProtocol() {
+	// Check, without trusting the server, that the text of a protocol is
+	// the text its content_hash (and so every signature) covers.
+	c := sdk.NewClient(nil, serverURL, token)
+	p, err := c.Protocols.GetProtocol(context.Background(), &famiv1.GetProtocolRequest{Name: "regions/lombardia/protocols/udp-cpia"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("verified:", protocolhash.Verify(p) == nil)
+
+	p.Body += " (edited)"
+	fmt.Println("verified after editing the text:", protocolhash.Verify(p) == nil)
+	// Output:
+	// verified: true
+	// verified after editing the text: false
+}
