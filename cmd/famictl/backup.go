@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,35 +13,45 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
 	"go.etcd.io/bbolt"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 )
 
+func newBackupCmd(a *app) *cobra.Command {
+	var region, out string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "backup",
+		Short: "Download a hot, consistent copy of a region's file (checked with SHA-256)",
+		Long: `Download a consistent copy of a region's bbolt file from a running server
+(AdminService.BackupRegion), with a progress bar on standard error; the
+SHA-256 the server sends is checked before the file gets its name.`,
+		Example: "  famictl backup --region lombardia --out lombardia.db",
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return backup(a.client(), region, out, quiet, a.stdout, a.stderr)
+		},
+	}
+	regionFlag(cmd, &region, true)
+	cmd.Flags().StringVar(&out, "out", "", "file to write (default <region>-<revision>.db)")
+	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
+	return cmd
+}
+
 // backup downloads a consistent copy of a region's file from a running
 // server (AdminService.BackupRegion), checking its SHA-256.
-func backup(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("famictl backup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cf := addClientFlags(fs)
-	region := fs.String("region", "", "region id, e.g. lombardia")
-	out := fs.String("out", "", "file to write (default <region>-<revision>.db)")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *region == "" {
-		return errors.New("--region is required")
-	}
+func backup(cf clientFlags, region, out string, quiet bool, stdout, stderr io.Writer) error {
 	client := famiv1connect.NewAdminServiceClient(cf.httpClient(), *cf.server, cf.options()...)
-	stream, err := client.BackupRegion(context.Background(), &famiv1.BackupRegionRequest{Name: "regions/" + *region})
+	stream, err := client.BackupRegion(context.Background(), &famiv1.BackupRegionRequest{Name: "regions/" + region})
 	if err != nil {
 		return err
 	}
 	defer stream.Close()
 
-	tmp, err := os.CreateTemp(filepath.Dir(absOr(*out, ".")), ".famictl-backup-*")
+	tmp, err := os.CreateTemp(filepath.Dir(absOr(out, ".")), ".famictl-backup-*")
 	if err != nil {
 		return err
 	}
@@ -59,8 +68,8 @@ func backup(args []string, stdout, stderr io.Writer) error {
 		m := stream.Msg()
 		if bar == nil {
 			revision, size = m.GetRevision(), m.GetSize()
-			bar = progressbar.NewOptions64(size, progressbar.OptionSetWriter(progressWriter(stderr, *quiet)),
-				progressbar.OptionSetDescription("backup "+*region), progressbar.OptionShowBytes(true), progressbar.OptionClearOnFinish())
+			bar = progressbar.NewOptions64(size, progressbar.OptionSetWriter(progressWriter(stderr, quiet)),
+				progressbar.OptionSetDescription("backup "+region), progressbar.OptionShowBytes(true), progressbar.OptionClearOnFinish())
 		}
 		if _, err := tmp.Write(m.GetData()); err != nil {
 			return err
@@ -84,35 +93,42 @@ func backup(args []string, stdout, stderr io.Writer) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if *out == "" {
-		*out = fmt.Sprintf("%s-%d.db", *region, revision)
+	if out == "" {
+		out = fmt.Sprintf("%s-%d.db", region, revision)
 	}
-	if err := os.Rename(tmp.Name(), *out); err != nil {
+	if err := os.Rename(tmp.Name(), out); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: region %s at revision %d, %d bytes, sha256 %s\n", *out, *region, revision, size, want)
+	fmt.Fprintf(stdout, "%s: region %s at revision %d, %d bytes, sha256 %s\n", out, region, revision, size, want)
 	return nil
+}
+
+func newRestoreCmd(a *app) *cobra.Command {
+	var dataDir, region, from string
+	cmd := &cobra.Command{
+		Use:     "restore",
+		Short:   "Install a backup as a region's file (famid stopped)",
+		Example: "  famictl restore --data-dir data --region lombardia --from lombardia.db",
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return restore(dataDir, region, from, a.stdout)
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data-dir", "data", "the server's data dir")
+	regionFlag(cmd, &region, true)
+	cmd.Flags().StringVar(&from, "from", "", "backup file made by famictl backup")
+	cmd.MarkFlagRequired("from")
+	return cmd
 }
 
 // restore installs a backup as a region's file in a data dir. famid must
 // be stopped: the region file's lock says whether it is.
-func restore(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("famictl restore", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataDir := fs.String("data-dir", "data", "the server's data dir")
-	region := fs.String("region", "", "region id, e.g. lombardia")
-	from := fs.String("from", "", "backup file made by famictl backup")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *region == "" || *from == "" {
-		return errors.New("--region and --from are required")
-	}
-	revision, err := checkFile(*from)
+func restore(dataDir, region, from string, stdout io.Writer) error {
+	revision, err := checkFile(from)
 	if err != nil {
-		return fmt.Errorf("%s is not a usable backup: %w", *from, err)
+		return fmt.Errorf("%s is not a usable backup: %w", from, err)
 	}
-	target := filepath.Join(*dataDir, "regions", *region+".db")
+	target := filepath.Join(dataDir, "regions", region+".db")
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 		return err
 	}
@@ -126,14 +142,14 @@ func restore(args []string, stdout, stderr io.Writer) error {
 		defer db.Close()
 	}
 	tmp := target + ".restore"
-	if err := copyFile(*from, tmp); err != nil {
+	if err := copyFile(from, tmp); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, target); err != nil {
 		os.Remove(tmp)
 		return err
 	}
-	fmt.Fprintf(stdout, "restored region %s at revision %d into %s\n", *region, revision, target)
+	fmt.Fprintf(stdout, "restored region %s at revision %d into %s\n", region, revision, target)
 	return nil
 }
 

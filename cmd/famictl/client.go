@@ -1,12 +1,16 @@
 package main
 
 import (
-	"flag"
+	"fmt"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 
 	"connectrpc.com/connect"
+	"github.com/spf13/cobra"
 
+	"github.com/raccordo/raccordo/internal/territory"
 	"github.com/raccordo/raccordo/sdk"
 )
 
@@ -16,25 +20,75 @@ type clientFlags struct {
 	token  *string
 }
 
-func addClientFlags(fs *flag.FlagSet) clientFlags {
-	return clientFlags{
-		server: fs.String("server", envOr("FAMICTL_SERVER", "http://127.0.0.1:8080"), "famid's HTTP address (env FAMICTL_SERVER)"),
-		token:  fs.String("token", os.Getenv("FAMICTL_TOKEN"), "bearer token (env FAMICTL_TOKEN)"),
+// bearer returns the token of --token, or of FAMICTL_TOKEN when the flag is
+// not given.
+func (c clientFlags) bearer() string {
+	if *c.token != "" {
+		return *c.token
 	}
+	return os.Getenv("FAMICTL_TOKEN")
 }
 
 // options returns the Connect client options: the bearer token on every
 // call.
 func (c clientFlags) options() []connect.ClientOption {
-	token := *c.token
-	return []connect.ClientOption{connect.WithInterceptors(sdk.Bearer(token))}
+	return []connect.ClientOption{connect.WithInterceptors(sdk.Bearer(c.bearer()))}
 }
 
 func (c clientFlags) httpClient() *http.Client { return http.DefaultClient }
+
+// sdk returns the clients of every service.
+func (c clientFlags) sdk() *sdk.Client {
+	return sdk.NewClient(c.httpClient(), *c.server, c.bearer())
+}
 
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {
 		return v
 	}
 	return def
+}
+
+// regionFlag adds the usual --region flag, completed from the region list.
+func regionFlag(cmd *cobra.Command, p *string, required bool) {
+	cmd.Flags().StringVar(p, "region", "", "region id, e.g. lombardia")
+	if required {
+		cmd.MarkFlagRequired("region")
+	}
+	cmd.RegisterFlagCompletionFunc("region", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var ids []string
+		for _, r := range territory.Regions() {
+			ids = append(ids, r.ID+"\t"+r.DisplayName)
+		}
+		return ids, cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+// enumFlag parses a user's short enum value ("in_force") into the value of
+// the protobuf enum whose names start with prefix ("PROTOCOL_STATE_").
+func enumFlag(flag, value, prefix string, values map[string]int32) (int32, error) {
+	if value == "" {
+		return 0, nil
+	}
+	v, ok := values[prefix+strings.ToUpper(strings.ReplaceAll(value, "-", "_"))]
+	if !ok || v == 0 {
+		var names []string
+		for name, n := range values {
+			if n != 0 {
+				names = append(names, strings.ToLower(strings.TrimPrefix(name, prefix)))
+			}
+		}
+		return 0, &flagError{flag: flag, value: value, valid: names}
+	}
+	return v, nil
+}
+
+type flagError struct {
+	flag, value string
+	valid       []string
+}
+
+func (e *flagError) Error() string {
+	slices.Sort(e.valid)
+	return fmt.Sprintf("--%s %q is not one of %s", e.flag, e.value, strings.Join(e.valid, ", "))
 }

@@ -2,73 +2,113 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/support"
 )
 
-// hours runs the support-hours commands; today, export.
-func hours(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "export" {
-		return errors.New("usage: famictl hours export --region R [--from YYYY-MM-DD --to YYYY-MM-DD] [--group-by activity|network|consultant|month|quarter] [--consultant S] [--network N] [--state approved] [--out FILE]")
-	}
-	fs := flag.NewFlagSet("famictl hours export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cf := addClientFlags(fs)
-	region := fs.String("region", "", "region id, e.g. lombardia")
-	from := fs.String("from", "", "first date, YYYY-MM-DD")
-	to := fs.String("to", "", "last date, YYYY-MM-DD")
-	groupBy := fs.String("group-by", "", "summary grouping: activity, network, consultant, month or quarter (default: one row per entry)")
-	consultant := fs.String("consultant", "", "only this consultant's entries (a subject)")
-	network := fs.String("network", "", "only this network's entries")
-	state := fs.String("state", "", "only entries in this state: submitted, approved or rejected")
-	out := fs.String("out", "", "CSV file to write (default: standard output)")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if *region == "" {
-		return errors.New("--region is required")
-	}
-	req := &famiv1.ExportSupportEntriesRequest{
-		Parent: "regions/" + *region, StartDate: *from, EndDate: *to, Consultant: *consultant, Network: *network,
-	}
-	if *groupBy != "" {
-		v, ok := famiv1.SupportGroupBy_value["SUPPORT_GROUP_BY_"+strings.ToUpper(*groupBy)]
-		if !ok {
-			return fmt.Errorf("--group-by %q is not activity, network, consultant, month or quarter", *groupBy)
-		}
-		req.GroupBy = famiv1.SupportGroupBy(v)
-	}
-	if *state != "" {
-		v, ok := famiv1.SupportEntryState_value["SUPPORT_ENTRY_STATE_"+strings.ToUpper(*state)]
-		if !ok {
-			return fmt.Errorf("--state %q is not submitted, approved or rejected", *state)
-		}
-		req.States = []famiv1.SupportEntryState{famiv1.SupportEntryState(v)}
-	}
+// hourFilters are the filters the export and the summary share.
+type hourFilters struct {
+	region, from, to, groupBy, consultant, network, state string
+}
 
-	w, commit, err := output(*out, stdout)
+func (h *hourFilters) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	regionFlag(cmd, &h.region, true)
+	f.StringVar(&h.from, "from", "", "first date, YYYY-MM-DD")
+	f.StringVar(&h.to, "to", "", "last date, YYYY-MM-DD")
+	f.StringVar(&h.consultant, "consultant", "", "only this consultant's entries (a subject)")
+	f.StringVar(&h.network, "network", "", "only this network's entries")
+	f.StringVar(&h.state, "state", "", "only entries in this state: submitted, approved or rejected (default: the server's, submitted and approved)")
+	cmd.RegisterFlagCompletionFunc("group-by", fixedCompletion("activity", "network", "consultant", "month", "quarter"))
+	cmd.RegisterFlagCompletionFunc("state", fixedCompletion("submitted", "approved", "rejected"))
+}
+
+func (h *hourFilters) parse() (famiv1.SupportGroupBy, []famiv1.SupportEntryState, error) {
+	g, err := enumFlag("group-by", h.groupBy, "SUPPORT_GROUP_BY_", famiv1.SupportGroupBy_value)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
-	client := famiv1connect.NewSupportServiceClient(cf.httpClient(), *cf.server, cf.options()...)
-	// The number of rows is not known in advance: the bar counts them.
-	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(progressWriter(stderr, *quiet)),
-		progressbar.OptionSetDescription("export "+*region), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
-	err = support.WriteCSV(context.Background(), w, req, client.ExportSupportEntries, func(rows int) { bar.Set(rows) })
-	bar.Finish()
-	return commit(err)
+	st, err := enumFlag("state", h.state, "SUPPORT_ENTRY_STATE_", famiv1.SupportEntryState_value)
+	if err != nil {
+		return 0, nil, err
+	}
+	var states []famiv1.SupportEntryState
+	if st != 0 {
+		states = []famiv1.SupportEntryState{famiv1.SupportEntryState(st)}
+	}
+	return famiv1.SupportGroupBy(g), states, nil
+}
+
+func newHoursCmd(a *app) *cobra.Command {
+	var (
+		h     hourFilters
+		out   string
+		quiet bool
+	)
+	export := &cobra.Command{
+		Use:   "export",
+		Short: "Support hours as CSV: one row per entry, or a summary with --group-by",
+		Example: `  famictl hours export --region lombardia --from 2026-01-01 --to 2026-03-31 --out q1.csv
+  famictl hours export --region lombardia --group-by activity`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			groupBy, states, err := h.parse()
+			if err != nil {
+				return err
+			}
+			req := &famiv1.ExportSupportEntriesRequest{
+				Parent: "regions/" + h.region, StartDate: h.from, EndDate: h.to, Consultant: h.consultant, Network: h.network,
+				GroupBy: groupBy, States: states,
+			}
+			w, commit, err := output(out, a.stdout)
+			if err != nil {
+				return err
+			}
+			cf := a.client()
+			client := famiv1connect.NewSupportServiceClient(cf.httpClient(), a.server, cf.options()...)
+			// The number of rows is not known in advance: the bar counts them.
+			bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(progressWriter(a.stderr, quiet)),
+				progressbar.OptionSetDescription("export "+h.region), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+			err = support.WriteCSV(context.Background(), w, req, client.ExportSupportEntries, func(rows int) { bar.Set(rows) })
+			bar.Finish()
+			return commit(err)
+		},
+	}
+	h.add(export)
+	export.Flags().StringVar(&h.groupBy, "group-by", "", "summary grouping: activity, network, consultant, month or quarter (default: one row per entry)")
+	export.Flags().StringVar(&out, "out", "", "CSV file to write (default: standard output)")
+	export.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
+
+	var sh hourFilters
+	summary := &cobra.Command{
+		Use:     "summary",
+		Short:   "Hours and entries by activity, network, consultant, month or quarter",
+		Example: "  famictl hours summary --region lombardia --group-by network -o table",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			groupBy, states, err := sh.parse()
+			if err != nil {
+				return err
+			}
+			return a.call(a.client().sdk().Support.SummarizeSupportEntries(cmd.Context(), &famiv1.SummarizeSupportEntriesRequest{
+				Parent: "regions/" + sh.region, StartDate: sh.from, EndDate: sh.to, GroupBy: groupBy, States: states,
+				Consultant: sh.consultant, Network: sh.network,
+			}))
+		},
+	}
+	sh.add(summary)
+	summary.MarkFlagRequired("from")
+	summary.MarkFlagRequired("to")
+	summary.Flags().StringVar(&sh.groupBy, "group-by", "activity", "activity, network, consultant, month or quarter")
+	return group("hours", "Support hours: CSV export and summaries", export, summary)
 }
 
 // output opens the destination of an export: a file, written beside its

@@ -1,125 +1,132 @@
-// Command famictl is Raccordo's command-line client and admin tool.
-//
-//	famictl token create --data-dir DIR --role ROLE [--region R] [--partner P] [--subject S] [--name N] [--ttl 1h]
-//	famictl key rotate --data-dir DIR
-//	famictl backup --region R [--out FILE] [--server URL] [--token T]
-//	famictl restore --data-dir DIR --region R --from FILE
-//	famictl mirror --region R --out DIR [--server URL] [--token T]
-//	famictl protocol create|get|list|open|sign|terminate|amend|hash ...
-//	famictl hours export --region R [--from D --to D] [--group-by G] [--out FILE]
+// Command famictl is Raccordo's command-line client and admin tool. Run
+// `famictl help` or `famictl COMMAND --help` for the commands and their
+// flags, and `famictl completion bash|zsh|fish|powershell` for shell
+// completion.
 //
 // The token and key commands work on the server's data dir directly (the
 // signing keys are plain files beside the bbolt files), so they run while
-// famid is serving.
+// famid is serving; every other command talks to famid over its HTTP port
+// (Connect), with the bearer token of --token or FAMICTL_TOKEN.
 package main
 
 import (
+	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"time"
 
-	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/spf13/cobra"
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "famictl:", err)
-		}
+	if err := execute(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "famictl:", err)
 		os.Exit(2)
 	}
 }
 
-const usage = `usage:
-  famictl token create --data-dir DIR --role ROLE [--region R] [--partner P] [--subject S] [--name N] [--ttl 1h]
-  famictl key rotate --data-dir DIR
-  famictl backup --region R [--out FILE] [--server URL] [--token T]     (hot, through the API)
-  famictl restore --data-dir DIR --region R --from FILE                 (famid stopped)
-  famictl mirror --region R --out DIR [--server URL] [--token T]        (one JSON file per resource, kept in sync)
-  famictl protocol create|get|list|open|sign|terminate|amend|hash ...   (famictl protocol for details)
-  famictl hours export --region R [--from D --to D] [--group-by G] [--out FILE]   (support hours as CSV)
-
-roles: ministry, region_admin, consultant, network_member, regional_system
-`
-
+// run executes famictl with args, reading answers from the process's
+// standard input.
 func run(args []string, stdout, stderr io.Writer) error {
-	if len(args) >= 1 {
-		switch args[0] {
-		case "backup":
-			return backup(args[1:], stdout, stderr)
-		case "restore":
-			return restore(args[1:], stdout, stderr)
-		case "mirror":
-			return mirror(args[1:], stdout, stderr)
-		case "protocol":
-			return protocol(args[1:], os.Stdin, stdout, stderr)
-		case "hours":
-			return hours(args[1:], stdout, stderr)
-		}
-	}
-	if len(args) < 2 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("missing command")
-	}
-	switch args[0] + " " + args[1] {
-	case "token create":
-		return tokenCreate(args[2:], stdout, stderr)
-	case "key rotate":
-		return keyRotate(args[2:], stdout, stderr)
-	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", strings.Join(args[:2], " "))
+	return execute(args, os.Stdin, stdout, stderr)
 }
 
-func tokenCreate(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("famictl token create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataDir := fs.String("data-dir", "data", "the server's data dir")
-	role := fs.String("role", "", "ministry, region_admin, consultant, network_member or regional_system")
-	region := fs.String("region", "", "region id, e.g. lombardia (all roles but ministry)")
-	partner := fs.String("partner", "", "partner name for a network member, e.g. regions/lombardia/partners/udp-bergamo")
-	subject := fs.String("subject", "", "the token's subject (default: cli:<role>[:<region>])")
-	name := fs.String("name", "", "display name")
-	ttl := fs.Duration("ttl", time.Hour, "lifetime")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *subject == "" {
-		*subject = "cli:" + *role
-		if *region != "" {
-			*subject += ":" + *region
-		}
-	}
-	keys, err := auth.LoadKeys(*dataDir)
-	if err != nil {
-		return err
-	}
-	token, _, err := keys.Sign(auth.TokenSpec{
-		Subject: *subject, Role: principal.Role(*role), Region: *region, Partner: *partner, Name: *name, TTL: *ttl,
-	}, time.Now())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, token)
-	return nil
+// execute builds the command tree and runs args through it.
+func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return executeContext(context.Background(), args, stdin, stdout, stderr)
 }
 
-func keyRotate(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("famictl key rotate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataDir := fs.String("data-dir", "data", "the server's data dir")
-	if err := fs.Parse(args); err != nil {
-		return err
+// executeContext is execute with a context, which long-running commands
+// (mirror, watch) stop at.
+func executeContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	root := newRoot(&app{stdin: stdin, stdout: stdout, stderr: stderr})
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
+}
+
+// app is what every command shares: the standard streams and the global
+// flags.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	server, token  string
+	output         string
+}
+
+func (a *app) client() clientFlags { return clientFlags{server: &a.server, token: &a.token} }
+
+func newRoot(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "famictl",
+		Short: "Raccordo's command-line client and admin tool",
+		Long: `famictl talks to a Raccordo server (famid) over its HTTP port, and manages the
+server's signing keys in its data dir.
+
+Commands that talk to the server take --server (env FAMICTL_SERVER) and the
+bearer token from FAMICTL_TOKEN or --token (prefer the variable: a flag is
+visible to other users in the process list).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          noArgs,
+		RunE:          missingCommand,
 	}
-	kid, err := auth.RotateKey(*dataDir, time.Now())
-	if err != nil {
-		return err
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.server, "server", envOr("FAMICTL_SERVER", "http://127.0.0.1:8080"), "famid's HTTP address (env FAMICTL_SERVER)")
+	// The default is empty on purpose: a default read from FAMICTL_TOKEN
+	// would be printed by --help. clientFlags.bearer falls back to it.
+	pf.StringVar(&a.token, "token", "", "bearer token (default: env FAMICTL_TOKEN)")
+	pf.StringVarP(&a.output, "output", "o", "json", "output format: json or table")
+	root.RegisterFlagCompletionFunc("output", fixedCompletion("json", "table"))
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if a.output != "json" && a.output != "table" {
+			return fmt.Errorf("--output %q is not json or table", a.output)
+		}
+		return nil
 	}
-	fmt.Fprintf(stdout, "new signing key %s; tokens signed by older keys keep verifying\n", kid)
-	return nil
+	root.AddCommand(
+		newTokenCmd(a), newKeyCmd(a),
+		newBackupCmd(a), newRestoreCmd(a), newMirrorCmd(a),
+		newProtocolCmd(a), newMeetingCmd(a), newCalendarCmd(a),
+		newHoursCmd(a), newPeriodCmd(a),
+		newAccountCmd(a), newServiceTokenCmd(a),
+		newChangesCmd(a), newWatchCmd(a),
+	)
+	return root
+}
+
+// group returns a command that only holds subcommands: run alone it shows
+// its help and fails, so a script that lost a word does not succeed.
+func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short, Args: noArgs, RunE: missingCommand}
+	c.AddCommand(subs...)
+	return c
+}
+
+// noArgs refuses arguments, naming an unknown subcommand as such.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return errors.New(msg)
+}
+
+func missingCommand(cmd *cobra.Command, _ []string) error {
+	cmd.SetOut(cmd.ErrOrStderr())
+	cmd.Help()
+	return fmt.Errorf("%s needs a command", cmd.CommandPath())
+}
+
+func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
 }

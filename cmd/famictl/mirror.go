@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -14,29 +12,40 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/raccordo/raccordo/sdk"
 )
 
-// mirror keeps DIR in sync with a region: one JSON file per resource
-// (DIR/<collection>/<id>.json) and DIR/.revision, from which a restarted
-// mirror resumes without listing again.
-func mirror(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("famictl mirror", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cf := addClientFlags(fs)
-	region := fs.String("region", "", "region id, e.g. lombardia")
-	out := fs.String("out", "", "directory to keep in sync")
-	if err := fs.Parse(args); err != nil {
-		return err
+func newMirrorCmd(a *app) *cobra.Command {
+	var region, out string
+	cmd := &cobra.Command{
+		Use:   "mirror",
+		Short: "Keep a directory in sync with a region: one JSON file per resource",
+		Long: `Keep a directory in sync with a region, until interrupted.
+
+famictl lists every collection of the region (partners, projects, networks,
+protocols, meetings, support entries, closed periods) into
+DIR/<collection>/<id>.json, writes the revision it reached to DIR/.revision,
+then follows the region's change feed, rewriting and deleting files as
+resources change and advancing .revision. Stopped and started again, it
+resumes from .revision without listing again; when the server has compacted
+the change log past it, it empties DIR and lists again.`,
+		Example: "  FAMICTL_TOKEN=... famictl mirror --region lombardia --out ./lombardia",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			fmt.Fprintf(a.stderr, "mirroring region %s from %s into %s (one JSON file per resource, progress in %s); stop with Ctrl-C, a restart resumes\n",
+				region, a.server, out, filepath.Join(out, revisionFile))
+			return runMirror(ctx, a.client(), region, out, slog.New(slog.NewTextHandler(a.stderr, nil)))
+		},
 	}
-	if *region == "" || *out == "" {
-		return errors.New("--region and --out are required")
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return runMirror(ctx, cf, *region, *out, slog.New(slog.NewTextHandler(stderr, nil)))
+	regionFlag(cmd, &region, true)
+	cmd.Flags().StringVar(&out, "out", "", "directory to keep in sync")
+	cmd.MarkFlagRequired("out")
+	return cmd
 }
 
 func runMirror(ctx context.Context, cf clientFlags, region, out string, log *slog.Logger) error {
@@ -49,7 +58,7 @@ func runMirror(ctx context.Context, cf clientFlags, region, out string, log *slo
 		return err
 	}
 	m := &sdk.Mirror{
-		Client:  sdk.NewClient(cf.httpClient(), *cf.server, *cf.token),
+		Client:  cf.sdk(),
 		Region:  region,
 		Handler: d,
 		Since:   since,

@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -18,135 +18,148 @@ import (
 	"github.com/raccordo/raccordo/sdk/protocolhash"
 )
 
-const protocolUsage = `usage:
-  famictl protocol create --region R --id ID --file PROTOCOL.json
-  famictl protocol get NAME
-  famictl protocol list --region R [--state IN_FORCE] [--partner P] [--network N] [--valid-on YYYY-MM-DD]
-  famictl protocol open NAME
-  famictl protocol sign NAME [--yes]
-  famictl protocol terminate NAME --reason TEXT
-  famictl protocol amend NAME [--id NEW_ID]
-  famictl protocol hash FILE|NAME
-every command but hash with a file also takes --server and --token (env FAMICTL_SERVER, FAMICTL_TOKEN)
-`
+func newProtocolCmd(a *app) *cobra.Command {
+	client := func() famiv1connect.ProtocolServiceClient {
+		cf := a.client()
+		return famiv1connect.NewProtocolServiceClient(cf.httpClient(), a.server, cf.options()...)
+	}
+	var region, id, file string
+	create := &cobra.Command{
+		Use:     "create",
+		Short:   "Create a draft protocol from a JSON file (the API's REST form)",
+		Example: "  famictl protocol create --region lombardia --id udp-cpia --file protocol.json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p := &famiv1.Protocol{}
+			if err := readJSON(file, p); err != nil {
+				return err
+			}
+			return a.call(client().CreateProtocol(cmd.Context(), &famiv1.CreateProtocolRequest{Parent: "regions/" + region, ProtocolId: id, Protocol: p}))
+		},
+	}
+	regionFlag(create, &region, true)
+	create.Flags().StringVar(&id, "id", "", "id of the new protocol")
+	create.Flags().StringVar(&file, "file", "", "protocol as JSON (the API's REST form)")
+	create.MarkFlagRequired("file")
 
-// protocol runs the protocol commands: the common steps of a protocol of
-// collaboration's life, over the API.
-func protocol(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, protocolUsage)
-		return errors.New("missing protocol command")
-	}
-	cmd, args := args[0], args[1:]
-	fs := flag.NewFlagSet("famictl protocol "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cf := addClientFlags(fs)
-	region := fs.String("region", "", "region id, e.g. lombardia")
-	id := fs.String("id", "", "id of the new protocol")
-	file := fs.String("file", "", "protocol as JSON (the API's REST form)")
-	state := fs.String("state", "", "derived state, e.g. IN_FORCE")
-	partner := fs.String("partner", "", "party partner name")
-	network := fs.String("network", "", "network name")
-	validOn := fs.String("valid-on", "", "valid on this date, YYYY-MM-DD")
-	reason := fs.String("reason", "", "why the protocol is terminated")
-	yes := fs.Bool("yes", false, "sign without asking")
-	// The protocol's name comes first, flags after it.
-	var name string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	client := famiv1connect.NewProtocolServiceClient(cf.httpClient(), *cf.server, cf.options()...)
-	ctx := context.Background()
-	needName := func() error {
-		if name == "" {
-			return fmt.Errorf("famictl protocol %s needs the protocol's name, e.g. regions/lombardia/protocols/udp-cpia", cmd)
-		}
-		return nil
+	get := &cobra.Command{
+		Use:   "get NAME",
+		Short: "Show a protocol",
+		Args:  nameArg("protocol", "regions/lombardia/protocols/udp-cpia"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.call(client().GetProtocol(cmd.Context(), &famiv1.GetProtocolRequest{Name: args[0]}))
+		},
 	}
 
-	var (
-		res proto.Message
-		err error
-	)
-	switch cmd {
-	case "create":
-		if *region == "" || *file == "" {
-			return errors.New("--region and --file are required")
-		}
-		p := &famiv1.Protocol{}
-		if err := readJSON(*file, p); err != nil {
-			return err
-		}
-		res, err = client.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: "regions/" + *region, ProtocolId: *id, Protocol: p})
-	case "get":
-		if err := needName(); err != nil {
-			return err
-		}
-		res, err = client.GetProtocol(ctx, &famiv1.GetProtocolRequest{Name: name})
-	case "list":
-		if *region == "" {
-			return errors.New("--region is required")
-		}
-		req := &famiv1.ListProtocolsRequest{Parent: "regions/" + *region, PageSize: 1000, Partner: *partner, Network: *network, ValidOn: *validOn}
-		if *state != "" {
-			v, ok := famiv1.ProtocolState_value["PROTOCOL_STATE_"+strings.ToUpper(*state)]
-			if !ok {
-				return fmt.Errorf("--state %q is not a protocol state", *state)
+	var state, partner, network, validOn string
+	list := &cobra.Command{
+		Use:     "list",
+		Short:   "List a region's protocols",
+		Example: "  famictl protocol list --region lombardia --state in_force -o table",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req := &famiv1.ListProtocolsRequest{Parent: "regions/" + region, PageSize: 1000, Partner: partner, Network: network, ValidOn: validOn}
+			v, err := enumFlag("state", state, "PROTOCOL_STATE_", famiv1.ProtocolState_value)
+			if err != nil {
+				return err
 			}
 			req.State = famiv1.ProtocolState(v)
+			return a.call(client().ListProtocols(cmd.Context(), req))
+		},
+	}
+	regionFlag(list, &region, true)
+	list.Flags().StringVar(&state, "state", "", "derived state, e.g. in_force")
+	list.Flags().StringVar(&partner, "partner", "", "party partner name")
+	list.Flags().StringVar(&network, "network", "", "network name")
+	list.Flags().StringVar(&validOn, "valid-on", "", "valid on this date, YYYY-MM-DD")
+
+	open := &cobra.Command{
+		Use:   "open NAME",
+		Short: "Freeze a draft's text and open it for signature",
+		Args:  nameArg("protocol", "regions/lombardia/protocols/udp-cpia"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.call(client().OpenProtocolForSignature(cmd.Context(), &famiv1.OpenProtocolForSignatureRequest{Name: args[0]}))
+		},
+	}
+
+	var yes bool
+	signCmd := &cobra.Command{
+		Use:   "sign NAME",
+		Short: "Sign for your partner, after reading the text and checking its hash",
+		Long: `Show the protocol's text, recompute its content hash here (the documented
+canonical form, docs/protocol-content-hash.md), check it against the
+server's, ask for confirmation (unless --yes) and sign that hash: the
+signature binds exactly what was shown.`,
+		Example: "  famictl protocol sign regions/lombardia/protocols/udp-cpia\n  famictl protocol sign --yes regions/lombardia/protocols/udp-cpia",
+		Args:    nameArg("protocol", "regions/lombardia/protocols/udp-cpia"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.call(sign(cmd.Context(), client(), args[0], yes, a.stdin, a.stdout))
+		},
+	}
+	signCmd.Flags().BoolVarP(&yes, "yes", "y", false, "sign without asking")
+
+	var reason string
+	terminate := &cobra.Command{
+		Use:   "terminate NAME",
+		Short: "Withdraw a protocol, with a reason",
+		Args:  nameArg("protocol", "regions/lombardia/protocols/udp-cpia"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.call(client().TerminateProtocol(cmd.Context(), &famiv1.TerminateProtocolRequest{Name: args[0], Reason: reason}))
+		},
+	}
+	terminate.Flags().StringVar(&reason, "reason", "", "why the protocol is terminated")
+	terminate.MarkFlagRequired("reason")
+
+	var newID string
+	amend := &cobra.Command{
+		Use:   "amend NAME",
+		Short: "Start an amendment: a new draft version that supersedes NAME once in force",
+		Args:  nameArg("protocol", "regions/lombardia/protocols/udp-cpia"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.call(client().AmendProtocol(cmd.Context(), &famiv1.AmendProtocolRequest{Name: args[0], ProtocolId: newID}))
+		},
+	}
+	amend.Flags().StringVar(&newID, "id", "", "id of the new version")
+
+	hash := &cobra.Command{
+		Use:   "hash FILE|NAME",
+		Short: "Print a protocol's content hash, computed here",
+		Long:  "Compute the content hash of a protocol from a JSON file, or of a protocol fetched from the server.",
+		Args:  nameArg("protocol", "protocol.json"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p := &famiv1.Protocol{}
+			var err error
+			if _, statErr := os.Stat(args[0]); statErr == nil {
+				err = readJSON(args[0], p)
+			} else {
+				p, err = client().GetProtocol(cmd.Context(), &famiv1.GetProtocolRequest{Name: args[0]})
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, protocolhash.Of(p))
+			return nil
+		},
+	}
+	return group("protocol", "Protocols of collaboration: draft, open, sign, terminate, amend", create, get, list, open, signCmd, terminate, amend, hash)
+}
+
+// call prints a call's result, or returns its error.
+func (a *app) call(m proto.Message, err error) error {
+	if err != nil {
+		return err
+	}
+	return a.print(m)
+}
+
+// nameArg requires exactly one argument, the resource's name.
+func nameArg(what, example string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return fmt.Errorf("%s needs the %s's name, e.g. %s", cmd.CommandPath(), what, example)
 		}
-		res, err = client.ListProtocols(ctx, req)
-	case "open":
-		if err := needName(); err != nil {
-			return err
-		}
-		res, err = client.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: name})
-	case "sign":
-		if err := needName(); err != nil {
-			return err
-		}
-		res, err = sign(ctx, client, name, *yes, stdin, stdout)
-	case "terminate":
-		if err := needName(); err != nil {
-			return err
-		}
-		res, err = client.TerminateProtocol(ctx, &famiv1.TerminateProtocolRequest{Name: name, Reason: *reason})
-	case "amend":
-		if err := needName(); err != nil {
-			return err
-		}
-		res, err = client.AmendProtocol(ctx, &famiv1.AmendProtocolRequest{Name: name, ProtocolId: *id})
-	case "hash":
-		if err := needName(); err != nil {
-			return err
-		}
-		p := &famiv1.Protocol{}
-		if _, statErr := os.Stat(name); statErr == nil {
-			err = readJSON(name, p)
-		} else {
-			p, err = client.GetProtocol(ctx, &famiv1.GetProtocolRequest{Name: name})
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, protocolhash.Of(p))
 		return nil
-	default:
-		fmt.Fprint(stderr, protocolUsage)
-		return fmt.Errorf("unknown protocol command %q", cmd)
 	}
-	if err != nil {
-		return err
-	}
-	b, err := protojson.MarshalOptions{Multiline: true}.Marshal(res)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, string(b))
-	return nil
 }
 
 // sign shows the text to sign, checks that the server's content hash is

@@ -79,7 +79,7 @@ func TestProtocolCommands(t *testing.T) {
 	}
 	famictl := func(tok string, stdin string, args ...string) (string, error) {
 		var out, errOut bytes.Buffer
-		err := protocol(append(args, "--server", url, "--token", tok), strings.NewReader(stdin), &out, &errOut)
+		err := execute(append(append([]string{"protocol"}, args...), "--server", url, "--token", tok), strings.NewReader(stdin), &out, &errOut)
 		return out.String(), err
 	}
 	name := "regions/lombardia/protocols/udp-cpia"

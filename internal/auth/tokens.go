@@ -12,6 +12,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // The issuer and audience every token carries and every verification pins.
@@ -69,6 +70,8 @@ func (s TokenSpec) Validate() error {
 	case principal.RegionAdmin, principal.Consultant, principal.RegionalSystem, principal.NetworkMember:
 		if s.Region == "" {
 			v.Add("region", "is required for role %s", s.Role)
+		} else if _, ok := territory.LookupRegion(s.Region); !ok {
+			v.Add("region", "%q is not a region id (e.g. lombardia, emilia-romagna, trento)", s.Region)
 		}
 	default:
 		v.Add("role", "%q is not a role (ministry, region_admin, consultant, network_member, regional_system)", s.Role)

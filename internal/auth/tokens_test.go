@@ -132,6 +132,7 @@ func TestVerifyRejects(t *testing.T) {
 		"truncated":                      valid[:len(valid)-4],
 		"no expiry":                      ks.SignClaims(t, mod(func(c *auth.Claims) { c.ExpiresAt = nil })),
 		"unknown role":                   ks.SignClaims(t, mod(func(c *auth.Claims) { c.Role = "root" })),
+		"unknown region":                 ks.SignClaims(t, mod(func(c *auth.Claims) { c.Region = "atlantide" })),
 		"wrong audience":                 ks.SignClaims(t, mod(func(c *auth.Claims) { c.Audience = jwt.ClaimStrings{"other"} })),
 		"empty":                          "",
 		"header only valid":              parts[0] + "..",

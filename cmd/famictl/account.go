@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+func newAccountCmd(a *app) *cobra.Command {
+	const example = "regions/lombardia/accounts/anna.bianchi"
+	var region, username, role, name, partner, email string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create a person's account; the password is read from standard input",
+		Long: `Create an account for a person (region_admin, consultant or network_member).
+The password is read from standard input (asked for without echo on a
+terminal), never from a flag, so it stays out of the shell history and the
+process list.`,
+		Example: `  famictl account create --region lombardia --username anna.bianchi --role network_member \
+    --name "Anna Bianchi" --partner udp-bergamo < password.txt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := enumFlag("role", role, "ROLE_", famiv1.Role_value)
+			if err != nil {
+				return err
+			}
+			pw, err := readPassword(a, "password for "+username+": ")
+			if err != nil {
+				return err
+			}
+			return a.call(a.client().sdk().Auth.CreateAccount(cmd.Context(), &famiv1.CreateAccountRequest{
+				Parent: "regions/" + region, AccountId: username, Password: pw,
+				Account: &famiv1.Account{DisplayName: name, Role: famiv1.Role(r), Partner: partnerName(region, partner), Email: email},
+			}))
+		},
+	}
+	regionFlag(create, &region, true)
+	create.Flags().StringVar(&username, "username", "", "the login name, unique across regions")
+	create.Flags().StringVar(&role, "role", "", "region_admin, consultant or network_member")
+	create.Flags().StringVar(&name, "name", "", "display name")
+	create.Flags().StringVar(&partner, "partner", "", "a network member's partner (id or full name)")
+	create.Flags().StringVar(&email, "email", "", "e-mail address")
+	create.MarkFlagRequired("username")
+	create.MarkFlagRequired("role")
+	create.RegisterFlagCompletionFunc("role", fixedCompletion("region_admin", "consultant", "network_member"))
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List a region's accounts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.call(a.client().sdk().Auth.ListAccounts(cmd.Context(), &famiv1.ListAccountsRequest{Parent: "regions/" + region, PageSize: 1000}))
+		},
+	}
+	regionFlag(list, &region, true)
+
+	get := &cobra.Command{
+		Use:   "get NAME",
+		Short: "Show an account",
+		Args:  nameArg("account", example),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.call(a.client().sdk().Auth.GetAccount(cmd.Context(), &famiv1.GetAccountRequest{Name: args[0]}))
+		},
+	}
+	del := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete an account; its tokens stop working",
+		Args:  nameArg("account", example),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := a.client().sdk().Auth.DeleteAccount(cmd.Context(), &famiv1.DeleteAccountRequest{Name: args[0]}); err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stderr, "deleted", args[0])
+			return nil
+		},
+	}
+	password := &cobra.Command{
+		Use:   "password NAME",
+		Short: "Set an account's password (read from standard input); its tokens stop working",
+		Args:  nameArg("account", example),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pw, err := readPassword(a, "new password for "+args[0]+": ")
+			if err != nil {
+				return err
+			}
+			if _, err := a.client().sdk().Auth.SetAccountPassword(cmd.Context(), &famiv1.SetAccountPasswordRequest{Name: args[0], Password: pw}); err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stderr, "password set for", args[0])
+			return nil
+		},
+	}
+	return group("account", "People's accounts (login with username and password)", create, list, get, del, password)
+}
+
+// readPassword reads one line from standard input, without echo when it
+// is a terminal.
+func readPassword(a *app, prompt string) (string, error) {
+	if f, ok := a.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(a.stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(a.stderr)
+		return string(b), err
+	}
+	line, err := bufio.NewReader(a.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("no password on standard input")
+	}
+	return line, nil
+}
+
+func newServiceTokenCmd(a *app) *cobra.Command {
+	var region, systemID, name string
+	var ttl time.Duration
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Issue a regional system's token (printed once; store it safely)",
+		Example: `  famictl service-token create --region lombardia --system-id sirl --name "SIRL Lombardia" --ttl 2160h
+  famictl service-token create --region lombardia --system-id sirl -o table`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.call(a.client().sdk().Auth.CreateServiceToken(cmd.Context(), &famiv1.CreateServiceTokenRequest{
+				Parent: "regions/" + region, SystemId: systemID, DisplayName: name, TtlSeconds: int64(ttl / time.Second),
+			}))
+		},
+	}
+	regionFlag(create, &region, true)
+	create.Flags().StringVar(&systemID, "system-id", "", "the system's id, part of the token's subject")
+	create.Flags().StringVar(&name, "name", "", "display name")
+	create.Flags().DurationVar(&ttl, "ttl", 0, "lifetime (default: the server's)")
+	create.MarkFlagRequired("system-id")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List a region's service tokens (never the tokens themselves)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.call(a.client().sdk().Auth.ListServiceTokens(cmd.Context(), &famiv1.ListServiceTokensRequest{Parent: "regions/" + region, PageSize: 1000}))
+		},
+	}
+	regionFlag(list, &region, true)
+
+	revoke := &cobra.Command{
+		Use:   "revoke NAME",
+		Short: "Revoke a service token",
+		Args:  nameArg("service token", "regions/lombardia/serviceTokens/0f3c..."),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.call(a.client().sdk().Auth.RevokeServiceToken(cmd.Context(), &famiv1.RevokeServiceTokenRequest{Name: args[0]}))
+		},
+	}
+	return group("service-token", "Tokens of regional systems, issued by the server", create, list, revoke)
+}
+
+func newCalendarCmd(a *app) *cobra.Command {
+	var region, label string
+	var ttl time.Duration
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Issue a calendar feed token with your read rights (printed once)",
+		Long: `Issue a token that a calendar application puts in a feed URL to subscribe
+to a region's meetings (.ics). It carries your read rights and dies with
+your credentials.`,
+		Example: `  famictl calendar token create --region lombardia --label "Thunderbird in ufficio" --ttl 4320h`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.call(a.client().sdk().Meetings.CreateCalendarToken(cmd.Context(), &famiv1.CreateCalendarTokenRequest{
+				Parent: "regions/" + region, DisplayName: label, TtlSeconds: int64(ttl / time.Second),
+			}))
+		},
+	}
+	regionFlag(create, &region, true)
+	create.Flags().StringVar(&label, "label", "", `what the token is for, e.g. "Thunderbird at the office"`)
+	create.Flags().DurationVar(&ttl, "ttl", 0, "lifetime (default: the server's)")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List a region's calendar tokens (never the tokens themselves)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.call(a.client().sdk().Meetings.ListCalendarTokens(cmd.Context(), &famiv1.ListCalendarTokensRequest{Parent: "regions/" + region, PageSize: 1000}))
+		},
+	}
+	regionFlag(list, &region, true)
+
+	revoke := &cobra.Command{
+		Use:   "revoke NAME",
+		Short: "Revoke a calendar token: its feed URL stops working",
+		Args:  nameArg("calendar token", "regions/lombardia/calendarTokens/..."),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.call(a.client().sdk().Meetings.RevokeCalendarToken(cmd.Context(), &famiv1.RevokeCalendarTokenRequest{Name: args[0]}))
+		},
+	}
+	return group("calendar", "Meeting calendars", group("token", "Calendar feed tokens", create, list, revoke))
+}
+
+func newPeriodCmd(a *app) *cobra.Command {
+	var region, id, from, to, reason string
+	closeCmd := &cobra.Command{
+		Use:     "close",
+		Short:   "Close a period: support entries dated in it can no longer change",
+		Example: `  famictl period close --region lombardia --id q1-2026 --from 2026-01-01 --to 2026-03-31 --reason "Q1 reported to the ministry"`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.call(a.client().sdk().Support.ClosePeriod(cmd.Context(), &famiv1.ClosePeriodRequest{
+				Parent: "regions/" + region, ClosedPeriodId: id,
+				ClosedPeriod: &famiv1.ClosedPeriod{StartDate: from, EndDate: to, Reason: reason},
+			}))
+		},
+	}
+	regionFlag(closeCmd, &region, true)
+	closeCmd.Flags().StringVar(&id, "id", "", "id of the closed period, e.g. q1-2026 (default: chosen by the server)")
+	closeCmd.Flags().StringVar(&from, "from", "", "first day, YYYY-MM-DD")
+	closeCmd.Flags().StringVar(&to, "to", "", "last day, YYYY-MM-DD")
+	closeCmd.Flags().StringVar(&reason, "reason", "", "why it is closed")
+	closeCmd.MarkFlagRequired("from")
+	closeCmd.MarkFlagRequired("to")
+
+	reopen := &cobra.Command{
+		Use:   "reopen NAME",
+		Short: "Reopen a closed period, with a reason",
+		Args:  nameArg("closed period", "regions/lombardia/closedPeriods/q1-2026"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.call(a.client().sdk().Support.ReopenPeriod(cmd.Context(), &famiv1.ReopenPeriodRequest{Name: args[0], Reason: reason}))
+		},
+	}
+	reopen.Flags().StringVar(&reason, "reason", "", "why it is reopened")
+	reopen.MarkFlagRequired("reason")
+
+	var all bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List a region's closed periods",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.call(a.client().sdk().Support.ListClosedPeriods(cmd.Context(), &famiv1.ListClosedPeriodsRequest{Parent: "regions/" + region, PageSize: 1000, ShowReopened: all}))
+		},
+	}
+	regionFlag(list, &region, true)
+	list.Flags().BoolVar(&all, "all", false, "include reopened periods")
+	return group("period", "Closed periods of support hours", closeCmd, reopen, list)
+}

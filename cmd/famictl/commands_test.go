@@ -1,0 +1,520 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/sdk"
+)
+
+// famidForTest is a real server on a loopback port, with a data dir whose
+// keys sign the tests' tokens.
+type famidForTest struct {
+	t       *testing.T
+	dir     string
+	url     string
+	keys    *auth.KeySet
+	admin   string // region admin of lombardia
+	udp     string // network member for udp-bergamo
+	cpia    string // network member for cpia-bergamo
+	network string
+}
+
+const (
+	udpName  = "regions/lombardia/partners/udp-bergamo"
+	cpiaName = "regions/lombardia/partners/cpia-bergamo"
+)
+
+// startFamid starts a server and seeds lombardia with two partners and a
+// network (revisions 1 to 3).
+func startFamid(t *testing.T) *famidForTest {
+	t.Helper()
+	dir := t.TempDir()
+	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		BookmarkInterval: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	keys, err := auth.LoadKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &famidForTest{t: t, dir: dir, url: "http://" + srv.HTTPAddr(), keys: keys, network: "regions/lombardia/networks/rete-bergamo"}
+	f.admin = f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
+	f.udp = f.token(auth.TokenSpec{Subject: "test:udp", Role: principal.NetworkMember, Region: "lombardia", Partner: udpName})
+	f.cpia = f.token(auth.TokenSpec{Subject: "test:cpia", Role: principal.NetworkMember, Region: "lombardia", Partner: cpiaName})
+	c := sdk.NewClient(nil, f.url, f.admin)
+	for _, id := range []string{"udp-bergamo", "cpia-bergamo"} {
+		if _, err := c.Partners.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: id,
+			Partner: &famiv1.Partner{DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Networks.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: "regions/lombardia", NetworkId: "rete-bergamo",
+		Network: &famiv1.Network{DisplayName: "Rete Bergamo", LeadPartner: udpName, Members: []*famiv1.Member{
+			{Partner: udpName, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: cpiaName, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *famidForTest) token(spec auth.TokenSpec) string {
+	f.t.Helper()
+	spec.TTL = time.Hour
+	tok, _, err := f.keys.Sign(spec, time.Now())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return tok
+}
+
+// run runs famictl against the server with a token; it returns standard
+// output and error.
+func (f *famidForTest) run(token, stdin string, args ...string) (string, string, error) {
+	var out, errOut bytes.Buffer
+	err := execute(append(args, "--server", f.url, "--token", token), strings.NewReader(stdin), &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+// must runs famictl and fails the test on an error.
+func (f *famidForTest) must(token string, args ...string) string {
+	f.t.Helper()
+	out, errOut, err := f.run(token, "", args...)
+	if err != nil {
+		f.t.Fatalf("famictl %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
+func TestHelpNeverShowsTheToken(t *testing.T) {
+	const secret = "eyJhbGciOiJFZERTQSJ9.secret-payload.signature"
+	t.Setenv("FAMICTL_TOKEN", secret)
+	for _, args := range [][]string{{"--help"}, {"meeting", "list", "--help"}, {"watch", "--help"}, {"protocol", "sign", "--help"}, {"meeting"}} {
+		var out, errOut bytes.Buffer
+		execute(args, strings.NewReader(""), &out, &errOut)
+		if strings.Contains(out.String()+errOut.String(), "secret-payload") {
+			t.Errorf("famictl %s shows the token:\n%s%s", strings.Join(args, " "), out.String(), errOut.String())
+		}
+		if !strings.Contains(out.String()+errOut.String(), "FAMICTL_TOKEN") {
+			t.Errorf("famictl %s does not say where the token comes from", strings.Join(args, " "))
+		}
+	}
+}
+
+func TestTokenFromEnvironment(t *testing.T) {
+	f := startFamid(t)
+	t.Setenv("FAMICTL_TOKEN", f.admin)
+	var out, errOut bytes.Buffer
+	if err := execute([]string{"changes", "list", "--region", "lombardia", "--server", f.url}, nil, &out, &errOut); err != nil {
+		t.Fatalf("changes list with FAMICTL_TOKEN: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), udpName) {
+		t.Fatalf("changes list:\n%s", out.String())
+	}
+}
+
+func TestTokenCreateChecksRegionAndPartner(t *testing.T) {
+	f := startFamid(t)
+	create := func(server string, args ...string) (string, string, error) {
+		var out, errOut bytes.Buffer
+		err := execute(append([]string{"token", "create", "--data-dir", f.dir, "--server", server}, args...), nil, &out, &errOut)
+		return out.String(), errOut.String(), err
+	}
+	member := func(partner string) []string {
+		return []string{"--role", "network_member", "--region", "lombardia", "--partner", partner}
+	}
+	if out, _, err := create(f.url, "--role", "region_admin", "--region", "atlantide"); err == nil || out != "" || !strings.Contains(err.Error(), "atlantide") {
+		t.Errorf("token for region atlantide: err = %v, printed %q", err, out)
+	}
+	if out, _, err := create(f.url, member("regions/lombardia/partners/nessuno")...); err == nil || out != "" || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("token for a missing partner: err = %v, printed %q", err, out)
+	}
+	out, _, err := create(f.url, member(udpName)...)
+	if err != nil {
+		t.Fatalf("token for an existing partner: %v", err)
+	}
+	if _, err := sdk.NewClient(nil, f.url, strings.TrimSpace(out)).Auth.WhoAmI(context.Background(), &famiv1.WhoAmIRequest{}); err != nil {
+		t.Errorf("the printed token does not work: %v", err)
+	}
+	// No server to ask: the token is issued, with a warning.
+	closed := closedPort(t)
+	out, errOut, err := create(closed, member("regions/lombardia/partners/nessuno")...)
+	if err != nil || out == "" || !strings.Contains(errOut, "unchecked") {
+		t.Errorf("token with no server: err = %v, out %q, stderr %q", err, out, errOut)
+	}
+	if strings.Contains(errOut, strings.TrimSpace(out)) {
+		t.Error("the warning shows the token")
+	}
+}
+
+// closedPort returns the URL of a loopback port nobody listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
+}
+
+func TestProtocolSignFlagBeforeOrAfterName(t *testing.T) {
+	f := startFamid(t)
+	file := filepath.Join(t.TempDir(), "protocol.json")
+	writeMessage(t, file, &famiv1.Protocol{
+		Network: f.network, Title: "Protocollo UdP-CPIA", Body: "Le parti collaborano.",
+		ValidFrom: time.Now().AddDate(0, 0, -1).Format(time.DateOnly),
+		Parties: []*famiv1.Party{
+			{Partner: udpName, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT},
+			{Partner: cpiaName, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY},
+		},
+	})
+	name := "regions/lombardia/protocols/udp-cpia"
+	f.must(f.admin, "protocol", "create", "--region", "lombardia", "--id", "udp-cpia", "--file", file)
+	f.must(f.admin, "protocol", "open", name)
+	f.must(f.udp, "protocol", "sign", name, "--yes")
+	out := f.must(f.cpia, "protocol", "sign", "--yes", name)
+	if !strings.Contains(out, "PROTOCOL_STATE_IN_FORCE") {
+		t.Fatalf("after both signatures:\n%s", out)
+	}
+	table := f.must(f.admin, "protocol", "list", "--region", "lombardia", "-o", "table")
+	if !strings.Contains(table, "NAME") || !regexpLine(table, name, "IN_FORCE", "Protocollo UdP-CPIA") {
+		t.Fatalf("protocol list -o table:\n%s", table)
+	}
+}
+
+// regexpLine reports whether one line of s contains every word, in order.
+func regexpLine(s string, words ...string) bool {
+	for _, line := range strings.Split(s, "\n") {
+		rest, ok := line, true
+		for _, w := range words {
+			i := strings.Index(rest, w)
+			if i < 0 {
+				ok = false
+				break
+			}
+			rest = rest[i+len(w):]
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// writeMessage writes m as the API's JSON, the form --file reads.
+func writeMessage(t *testing.T, path string, m proto.Message) {
+	t.Helper()
+	b, err := protojson.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMeetingCommands(t *testing.T) {
+	f := startFamid(t)
+	start := time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC)
+	file := filepath.Join(t.TempDir(), "meeting.json")
+	writeMessage(t, file, &famiv1.Meeting{
+		Networks: []string{f.network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo di marzo",
+		StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(2 * time.Hour)),
+		Mode: famiv1.MeetingMode_MEETING_MODE_IN_PERSON, Place: "Bergamo", InvitedPartners: []string{udpName, cpiaName},
+	})
+	name := "regions/lombardia/meetings/tavolo-marzo"
+	f.must(f.admin, "meeting", "create", "--region", "lombardia", "--id", "tavolo-marzo", "--file", file)
+	f.must(f.admin, "meeting", "create", "--region", "lombardia", "--id", "tavolo-annullato", "--file", file)
+
+	list := f.must(f.admin, "meeting", "list", "--region", "lombardia", "--state", "scheduled", "-o", "table")
+	if !regexpLine(list, name, "COORDINATION_TABLE", "SCHEDULED", "2026-03-10", "Tavolo di marzo") {
+		t.Fatalf("meeting list -o table:\n%s", list)
+	}
+	if _, _, err := f.run(f.admin, "", "meeting", "list", "--region", "lombardia", "--state", "finished"); err == nil ||
+		!strings.Contains(err.Error(), "cancelled, held, scheduled") {
+		t.Errorf("meeting list --state finished: %v", err)
+	}
+
+	held := f.must(f.admin, "meeting", "attendance", name, "--attended", "udp-bergamo=3,udp_manager=1,social_worker=2", "--attended", cpiaName+"=0")
+	m := &famiv1.Meeting{}
+	if err := protojson.Unmarshal([]byte(held), m); err != nil {
+		t.Fatal(err)
+	}
+	if m.GetState() != famiv1.MeetingState_MEETING_STATE_HELD || len(m.GetAttendance()) != 2 ||
+		m.GetAttendance()[0].GetAttendees() != 3 || len(m.GetAttendance()[0].GetRoles()) != 2 || m.GetAttendance()[1].GetAttendees() != 0 {
+		t.Fatalf("after attendance: %v", m)
+	}
+	if _, _, err := f.run(f.admin, "", "meeting", "attendance", name, "--attended", "udp-bergamo"); err == nil {
+		t.Error("attendance without a count was accepted")
+	}
+
+	minutes := filepath.Join(t.TempDir(), "verbale.txt")
+	os.WriteFile(minutes, []byte("Si decide il calendario dei corsi.\n"), 0o600)
+	out := f.must(f.admin, "meeting", "minutes", name, "--file", minutes,
+		"--action", "cpia-bergamo:2027-04-30:Calendario dei corsi: bozza", "--action", udpName+":2026-03-20:Convocare il tavolo")
+	if err := protojson.Unmarshal([]byte(out), m); err != nil {
+		t.Fatal(err)
+	}
+	if m.GetMinutes() != "Si decide il calendario dei corsi.\n" || len(m.GetActionItems()) != 2 ||
+		m.GetActionItems()[0].GetOwner() != cpiaName || m.GetActionItems()[0].GetDescription() != "Calendario dei corsi: bozza" {
+		t.Fatalf("after minutes: %v", m)
+	}
+	items := f.must(f.admin, "meeting", "actions", "list", "--region", "lombardia", "--overdue", "-o", "table")
+	if !regexpLine(items, name, "item-2", udpName, "2026-03-20", "OPEN", "true") || strings.Contains(items, "Calendario") {
+		t.Fatalf("overdue action items (only the one due 2026-03-20):\n%s", items)
+	}
+	f.must(f.admin, "meeting", "actions", "set", name, "item-2", "--status", "done", "--note", "convocato")
+	items = f.must(f.admin, "meeting", "actions", "list", "--region", "lombardia", "--status", "done", "-o", "table")
+	if !regexpLine(items, name, "item-2", "DONE") || strings.Contains(items, "item-1") {
+		t.Fatalf("done action items:\n%s", items)
+	}
+
+	out = f.must(f.admin, "meeting", "cancel", "regions/lombardia/meetings/tavolo-annullato", "--reason", "sciopero")
+	if !strings.Contains(out, "MEETING_STATE_CANCELLED") {
+		t.Fatalf("cancel:\n%s", out)
+	}
+	get := f.must(f.udp, "meeting", "get", name, "-o", "table")
+	if !regexpLine(get, "state", "HELD") || !regexpLine(get, "minutes", "Si decide il calendario") {
+		t.Fatalf("meeting get -o table:\n%s", get)
+	}
+}
+
+func TestAccountAndTokenCommands(t *testing.T) {
+	f := startFamid(t)
+	out, _, err := f.run(f.admin, "s3gret-Passw0rd!\n", "account", "create", "--region", "lombardia", "--username", "anna.bianchi",
+		"--role", "network_member", "--name", "Anna Bianchi", "--partner", "udp-bergamo")
+	if err != nil || !strings.Contains(out, "regions/lombardia/accounts/anna.bianchi") {
+		t.Fatalf("account create: %v\n%s", err, out)
+	}
+	if strings.Contains(out, "s3gret") {
+		t.Fatal("account create prints the password")
+	}
+	login := func(pw string) error {
+		_, err := sdk.NewClient(nil, f.url, "").Auth.Login(context.Background(), &famiv1.LoginRequest{Username: "anna.bianchi", Password: pw})
+		return err
+	}
+	if err := login("s3gret-Passw0rd!"); err != nil {
+		t.Fatalf("login with the password read from stdin: %v", err)
+	}
+	if list := f.must(f.admin, "account", "list", "--region", "lombardia", "-o", "table"); !regexpLine(list, "anna.bianchi", "Anna Bianchi", "NETWORK_MEMBER", udpName) {
+		t.Fatalf("account list:\n%s", list)
+	}
+	if _, errOut, err := f.run(f.admin, "An0ther-Passw0rd?\n", "account", "password", "regions/lombardia/accounts/anna.bianchi"); err != nil {
+		t.Fatalf("account password: %v %s", err, errOut)
+	}
+	if err := login("An0ther-Passw0rd?"); err != nil {
+		t.Fatalf("login with the new password: %v", err)
+	}
+	f.must(f.admin, "account", "delete", "regions/lombardia/accounts/anna.bianchi")
+	if err := login("An0ther-Passw0rd?"); err == nil {
+		t.Fatal("login after delete succeeded")
+	}
+
+	created := &famiv1.CreateServiceTokenResponse{}
+	if err := protojson.Unmarshal([]byte(f.must(f.admin, "service-token", "create", "--region", "lombardia", "--system-id", "sirl", "--name", "SIRL", "--ttl", "24h")), created); err != nil {
+		t.Fatal(err)
+	}
+	system := sdk.NewClient(nil, f.url, created.GetToken())
+	if _, err := system.Partners.ListPartners(context.Background(), &famiv1.ListPartnersRequest{Parent: "regions/lombardia"}); err != nil {
+		t.Fatalf("the service token does not work: %v", err)
+	}
+	list := f.must(f.admin, "service-token", "list", "--region", "lombardia", "-o", "table")
+	if !regexpLine(list, created.GetServiceToken().GetName(), "SIRL") || strings.Contains(list, created.GetToken()) {
+		t.Fatalf("service-token list:\n%s", list)
+	}
+	f.must(f.admin, "service-token", "revoke", created.GetServiceToken().GetName())
+	if _, err := system.Partners.ListPartners(context.Background(), &famiv1.ListPartnersRequest{Parent: "regions/lombardia"}); err == nil {
+		t.Fatal("the revoked service token still works")
+	}
+
+	cal := &famiv1.CreateCalendarTokenResponse{}
+	if err := protojson.Unmarshal([]byte(f.must(f.udp, "calendar", "token", "create", "--region", "lombardia", "--label", "Thunderbird")), cal); err != nil {
+		t.Fatal(err)
+	}
+	if cal.GetToken() == "" || cal.GetCalendarToken().GetOwner() != "test:udp" {
+		t.Fatalf("calendar token: %v", cal)
+	}
+	if list := f.must(f.admin, "calendar", "token", "list", "--region", "lombardia", "-o", "table"); !regexpLine(list, cal.GetCalendarToken().GetName(), "Thunderbird", "test:udp") {
+		t.Fatalf("calendar token list:\n%s", list)
+	}
+	revoked := f.must(f.udp, "calendar", "token", "revoke", cal.GetCalendarToken().GetName(), "-o", "table")
+	if !regexpLine(revoked, "revoke_time", "20") {
+		t.Fatalf("calendar token revoke:\n%s", revoked)
+	}
+}
+
+func TestPeriodSummaryAndChangeCommands(t *testing.T) {
+	f := startFamid(t)
+	consultant := f.token(auth.TokenSpec{Subject: "test:consulente", Role: principal.Consultant, Region: "lombardia"})
+	hours := sdk.NewClient(nil, f.url, consultant).Support
+	for _, day := range []string{"2026-05-04", "2026-05-05"} {
+		if _, err := hours.CreateSupportEntry(context.Background(), &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
+			SupportEntry: &famiv1.SupportEntry{Network: f.network, Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_PROJECT_FOCUS,
+				Date: day, DurationMinutes: 90, Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	summary := &famiv1.SummarizeSupportEntriesResponse{}
+	if err := protojson.Unmarshal([]byte(f.must(f.admin, "hours", "summary", "--region", "lombardia", "--from", "2026-05-01", "--to", "2026-05-31")), summary); err != nil {
+		t.Fatal(err)
+	}
+	if summary.GetTotals().GetTotalMinutes() != 180 || summary.GetTotals().GetEntries() != 2 || len(summary.GetGroups()) != 1 {
+		t.Fatalf("hours summary: %v", summary)
+	}
+	if table := f.must(f.admin, "hours", "summary", "--region", "lombardia", "--from", "2026-01-01", "--to", "2026-12-31", "--group-by", "network", "-o", "table"); !regexpLine(table, f.network, "180", "2") {
+		t.Fatalf("hours summary -o table:\n%s", table)
+	}
+
+	f.must(f.admin, "period", "close", "--region", "lombardia", "--id", "q2-2026", "--from", "2026-04-01", "--to", "2026-06-30", "--reason", "Q2 rendicontato")
+	if list := f.must(f.admin, "period", "list", "--region", "lombardia", "-o", "table"); !regexpLine(list, "regions/lombardia/closedPeriods/q2-2026", "2026-04-01", "2026-06-30", "CLOSED") {
+		t.Fatalf("period list:\n%s", list)
+	}
+	if _, err := hours.CreateSupportEntry(context.Background(), &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
+		SupportEntry: &famiv1.SupportEntry{Network: f.network, Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP,
+			Date: "2026-05-06", DurationMinutes: 60, Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE}}); err == nil {
+		t.Fatal("an entry in the closed period was accepted")
+	}
+	f.must(f.admin, "period", "reopen", "regions/lombardia/closedPeriods/q2-2026", "--reason", "correzione")
+	if list := f.must(f.admin, "period", "list", "--region", "lombardia", "-o", "table"); strings.Contains(list, "q2-2026") {
+		t.Fatalf("period list shows the reopened period:\n%s", list)
+	}
+	if list := f.must(f.admin, "period", "list", "--region", "lombardia", "--all", "-o", "table"); !regexpLine(list, "q2-2026", "REOPENED") {
+		t.Fatalf("period list --all:\n%s", list)
+	}
+
+	changes := &famiv1.ListChangesResponse{}
+	if err := protojson.Unmarshal([]byte(f.must(f.admin, "changes", "list", "--region", "lombardia", "--since", "3", "--type", "fami.v1.ClosedPeriod")), changes); err != nil {
+		t.Fatal(err)
+	}
+	if len(changes.GetChanges()) != 2 || changes.GetChanges()[1].GetOperation() != famiv1.ChangeOperation_CHANGE_OPERATION_UPDATE {
+		t.Fatalf("changes list --type fami.v1.ClosedPeriod: %v", changes)
+	}
+	if table := f.must(f.admin, "changes", "list", "--region", "lombardia", "-o", "table"); !regexpLine(table, "1", "CREATE", udpName, "test:admin") {
+		t.Fatalf("changes list -o table:\n%s", table)
+	}
+}
+
+func TestWatchCommand(t *testing.T) {
+	f := startFamid(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- executeContext(ctx, []string{"watch", "--region", "lombardia", "--since", "1", "--server", f.url, "--token", f.admin}, nil, w, io.Discard)
+		w.Close()
+	}()
+	lines := bufio.NewScanner(r)
+	next := func() *famiv1.Change {
+		t.Helper()
+		if !lines.Scan() {
+			t.Fatalf("watch ended: %v", lines.Err())
+		}
+		ch := &famiv1.Change{}
+		if err := protojson.Unmarshal(lines.Bytes(), ch); err != nil {
+			t.Fatalf("watch printed %q: %v", lines.Text(), err)
+		}
+		return ch
+	}
+	if ch := next(); ch.GetRevision() != 2 || ch.GetResourceName() != cpiaName {
+		t.Fatalf("first change: %v", ch)
+	}
+	if ch := next(); ch.GetRevision() != 3 {
+		t.Fatalf("second change: %v", ch)
+	}
+	// A live change arrives too.
+	if _, err := sdk.NewClient(nil, f.url, f.admin).Partners.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: "live",
+		Partner: &famiv1.Partner{DisplayName: "live", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}}); err != nil {
+		t.Fatal(err)
+	}
+	if ch := next(); ch.GetRevision() != 4 || ch.GetResourceName() != "regions/lombardia/partners/live" {
+		t.Fatalf("live change: %v", ch)
+	}
+	cancel()
+	go io.Copy(io.Discard, r)
+	if err := <-done; err != nil {
+		t.Fatalf("watch after cancel: %v", err)
+	}
+}
+
+// TestMirrorCommandWritesRevisionAfterList: with nothing changing after
+// the list, .revision must still be written, so a restart does not list
+// again.
+func TestMirrorCommandWritesRevisionAfterList(t *testing.T) {
+	f := startFamid(t)
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- executeContext(ctx, []string{"mirror", "--region", "lombardia", "--out", out, "--server", f.url, "--token", f.admin}, nil, io.Discard, &stderr)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(filepath.Join(out, ".revision"))
+		if strings.TrimSpace(string(b)) == "3" {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf(".revision = %q after the list, want 3", b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("mirror: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "networks", "rete-bergamo.json")); err != nil {
+		t.Errorf("the listed network is missing: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "mirroring region lombardia from "+f.url+" into "+out) {
+		t.Errorf("mirror does not say what it does:\n%s", stderr.String())
+	}
+	if strings.Contains(stderr.String(), f.admin) {
+		t.Error("mirror logs the token")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader in two
+// goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

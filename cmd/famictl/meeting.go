@@ -1,0 +1,278 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+func newMeetingCmd(a *app) *cobra.Command {
+	const example = "regions/lombardia/meetings/tavolo-2026-03"
+	var region, id, file string
+	create := &cobra.Command{
+		Use:     "create",
+		Short:   "Schedule a meeting from a JSON file (the API's REST form)",
+		Example: "  famictl meeting create --region lombardia --id tavolo-2026-03 --file meeting.json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m := &famiv1.Meeting{}
+			if err := readJSON(file, m); err != nil {
+				return err
+			}
+			return a.call(a.client().sdk().Meetings.CreateMeeting(cmd.Context(), &famiv1.CreateMeetingRequest{Parent: "regions/" + region, MeetingId: id, Meeting: m}))
+		},
+	}
+	regionFlag(create, &region, true)
+	create.Flags().StringVar(&id, "id", "", "id of the new meeting (default: chosen by the server)")
+	create.Flags().StringVar(&file, "file", "", "meeting as JSON (the API's REST form)")
+	create.MarkFlagRequired("file")
+
+	get := &cobra.Command{
+		Use:   "get NAME",
+		Short: "Show a meeting",
+		Args:  nameArg("meeting", example),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.call(a.client().sdk().Meetings.GetMeeting(cmd.Context(), &famiv1.GetMeetingRequest{Name: args[0]}))
+		},
+	}
+
+	var network, state, kind, from, facilitator string
+	list := &cobra.Command{
+		Use:     "list",
+		Short:   "List a region's meetings, by start time",
+		Example: "  famictl meeting list --region lombardia --state scheduled --from 2026-01-01 -o table",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req := &famiv1.ListMeetingsRequest{Parent: "regions/" + region, PageSize: 1000, Network: network, Facilitator: facilitator}
+			st, err := enumFlag("state", state, "MEETING_STATE_", famiv1.MeetingState_value)
+			if err != nil {
+				return err
+			}
+			k, err := enumFlag("kind", kind, "MEETING_KIND_", famiv1.MeetingKind_value)
+			if err != nil {
+				return err
+			}
+			req.State, req.Kind = famiv1.MeetingState(st), famiv1.MeetingKind(k)
+			if from != "" {
+				t, err := parseDay("from", from)
+				if err != nil {
+					return err
+				}
+				req.StartFrom = timestamppb.New(t)
+			}
+			return a.call(a.client().sdk().Meetings.ListMeetings(cmd.Context(), req))
+		},
+	}
+	regionFlag(list, &region, true)
+	list.Flags().StringVar(&network, "network", "", "only this network's meetings")
+	list.Flags().StringVar(&state, "state", "", "scheduled, held or cancelled")
+	list.Flags().StringVar(&kind, "kind", "", "coordination_table, project_focus, workshop, personalised_support, closing or other")
+	list.Flags().StringVar(&from, "from", "", "only meetings starting on or after this day (YYYY-MM-DD) or time (RFC 3339)")
+	list.Flags().StringVar(&facilitator, "facilitator", "", "only this facilitator's meetings (a subject)")
+	list.RegisterFlagCompletionFunc("state", fixedCompletion("scheduled", "held", "cancelled"))
+
+	var reason string
+	cancel := &cobra.Command{
+		Use:   "cancel NAME",
+		Short: "Cancel a scheduled meeting, with a reason",
+		Args:  nameArg("meeting", example),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.call(a.client().sdk().Meetings.CancelMeeting(cmd.Context(), &famiv1.CancelMeetingRequest{Name: args[0], Reason: reason}))
+		},
+	}
+	cancel.Flags().StringVar(&reason, "reason", "", "why the meeting is cancelled")
+	cancel.MarkFlagRequired("reason")
+
+	var attended []string
+	attendance := &cobra.Command{
+		Use:   "attendance NAME --attended PARTNER=COUNT[,ROLE=N...]...",
+		Short: "Record who attended (the meeting becomes HELD)",
+		Long: `Record the attendance of a meeting, one --attended per partner: the partner
+(its id in the meeting's region, or its full name), the number of people, and
+optionally how many of them had each role (udp_manager, cultural_mediator,
+teacher, social_worker, project_manager, intercultural_facilitator, other).
+COUNT 0 records that the partner was absent. The list replaces any earlier one.`,
+		Example: `  famictl meeting attendance regions/lombardia/meetings/tavolo-2026-03 \
+    --attended udp-bergamo=3,udp_manager=1,social_worker=2 --attended cpia-bergamo=1`,
+		Args: nameArg("meeting", example),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req := &famiv1.RecordAttendanceRequest{Name: args[0]}
+			for _, v := range attended {
+				pa, err := parseAttendance(regionOf(args[0]), v)
+				if err != nil {
+					return err
+				}
+				req.Attendance = append(req.Attendance, pa)
+			}
+			return a.call(a.client().sdk().Meetings.RecordAttendance(cmd.Context(), req))
+		},
+	}
+	attendance.Flags().StringArrayVar(&attended, "attended", nil, "PARTNER=COUNT[,ROLE=N...], once per partner")
+	attendance.MarkFlagRequired("attended")
+
+	var text, textFile string
+	var actions []string
+	minutes := &cobra.Command{
+		Use:   "minutes NAME",
+		Short: "Record the minutes and the action items decided",
+		Long: `Record a held meeting's minutes (--text, or --file with a text file, "-" for
+standard input) and its action items, one --action each: the owner partner
+(id or full name), the due date and what is to be done, separated by colons.`,
+		Example: `  famictl meeting minutes regions/lombardia/meetings/tavolo-2026-03 --file verbale.txt \
+    --action 'cpia-bergamo:2026-04-30:Calendario dei corsi di L2'`,
+		Args: nameArg("meeting", example),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if textFile != "" {
+				b, err := readText(textFile, a.stdin)
+				if err != nil {
+					return err
+				}
+				text = b
+			}
+			req := &famiv1.RecordMinutesRequest{Name: args[0], Minutes: text}
+			for _, v := range actions {
+				owner, rest, ok1 := strings.Cut(v, ":")
+				due, desc, ok2 := strings.Cut(rest, ":")
+				if !ok1 || !ok2 {
+					return fmt.Errorf("--action %q is not OWNER:YYYY-MM-DD:DESCRIPTION", v)
+				}
+				req.ActionItems = append(req.ActionItems, &famiv1.ActionItem{Owner: partnerName(regionOf(args[0]), owner), DueDate: due, Description: desc})
+			}
+			return a.call(a.client().sdk().Meetings.RecordMinutes(cmd.Context(), req))
+		},
+	}
+	minutes.Flags().StringVar(&text, "text", "", "the minutes")
+	minutes.Flags().StringVar(&textFile, "file", "", `text file with the minutes ("-": standard input)`)
+	minutes.Flags().StringArrayVar(&actions, "action", nil, "OWNER:YYYY-MM-DD:DESCRIPTION, once per action item")
+	minutes.MarkFlagsMutuallyExclusive("text", "file")
+
+	var owner, status string
+	var overdue bool
+	actionList := &cobra.Command{
+		Use:     "list",
+		Short:   "List the action items of a region's meetings",
+		Example: "  famictl meeting actions list --region lombardia --status open --overdue -o table",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := enumFlag("status", status, "ACTION_ITEM_STATUS_", famiv1.ActionItemStatus_value)
+			if err != nil {
+				return err
+			}
+			return a.call(a.client().sdk().Meetings.ListActionItems(cmd.Context(), &famiv1.ListActionItemsRequest{
+				Parent: "regions/" + region, PageSize: 1000, Owner: partnerName(region, owner), Network: network,
+				Status: famiv1.ActionItemStatus(st), OverdueOnly: overdue,
+			}))
+		},
+	}
+	regionFlag(actionList, &region, true)
+	actionList.Flags().StringVar(&owner, "owner", "", "only this partner's items (id or full name)")
+	actionList.Flags().StringVar(&network, "network", "", "only items of this network's meetings")
+	actionList.Flags().StringVar(&status, "status", "", "open, done or cancelled")
+	actionList.Flags().BoolVar(&overdue, "overdue", false, "only open items past their due date")
+	actionList.RegisterFlagCompletionFunc("status", fixedCompletion("open", "done", "cancelled"))
+
+	var note string
+	actionSet := &cobra.Command{
+		Use:     "set MEETING ITEM --status done|cancelled|open",
+		Short:   "Set an action item's status",
+		Example: "  famictl meeting actions set regions/lombardia/meetings/tavolo-2026-03 item-1 --status done --note 'calendario inviato'",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return fmt.Errorf("%s needs the meeting's name and the item's id, e.g. %s item-1", cmd.CommandPath(), example)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := enumFlag("status", status, "ACTION_ITEM_STATUS_", famiv1.ActionItemStatus_value)
+			if err != nil {
+				return err
+			}
+			return a.call(a.client().sdk().Meetings.UpdateActionItem(cmd.Context(), &famiv1.UpdateActionItemRequest{
+				Name: args[0], ActionItemId: args[1], Status: famiv1.ActionItemStatus(st), Note: note,
+			}))
+		},
+	}
+	actionSet.Flags().StringVar(&status, "status", "", "open, done or cancelled")
+	actionSet.Flags().StringVar(&note, "note", "", "why, e.g. why it was cancelled")
+	actionSet.MarkFlagRequired("status")
+	actionSet.RegisterFlagCompletionFunc("status", fixedCompletion("open", "done", "cancelled"))
+
+	return group("meeting", "Meetings: schedule, attendance, minutes, action items",
+		create, get, list, cancel, attendance, minutes,
+		group("actions", "Action items decided in meetings", actionList, actionSet))
+}
+
+// regionOf returns the region id of a resource name regions/{r}/...
+func regionOf(name string) string {
+	parts := strings.SplitN(name, "/", 3)
+	if len(parts) < 2 || parts[0] != "regions" {
+		return ""
+	}
+	return parts[1]
+}
+
+// partnerName expands a partner id to its name in region; a full name is
+// kept as it is (the server checks it).
+func partnerName(region, p string) string {
+	if p == "" || strings.HasPrefix(p, "regions/") {
+		return p
+	}
+	return "regions/" + region + "/partners/" + p
+}
+
+// parseAttendance reads PARTNER=COUNT[,ROLE=N...].
+func parseAttendance(region, v string) (*famiv1.PartnerAttendance, error) {
+	fields := strings.Split(v, ",")
+	partner, count, ok := strings.Cut(fields[0], "=")
+	n, err := strconv.Atoi(count)
+	if !ok || partner == "" || err != nil {
+		return nil, fmt.Errorf("--attended %q is not PARTNER=COUNT[,ROLE=N...]", v)
+	}
+	pa := &famiv1.PartnerAttendance{Partner: partnerName(region, partner), Attendees: int32(n)}
+	for _, f := range fields[1:] {
+		role, count, ok := strings.Cut(f, "=")
+		n, err := strconv.Atoi(count)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("--attended %q: %q is not ROLE=N", v, f)
+		}
+		r, err := enumFlag("attended", role, "ATTENDEE_ROLE_", famiv1.AttendeeRole_value)
+		if err != nil {
+			return nil, err
+		}
+		pa.Roles = append(pa.Roles, &famiv1.AttendeeCount{Role: famiv1.AttendeeRole(r), Count: int32(n)})
+	}
+	return pa, nil
+}
+
+// parseDay reads a day (YYYY-MM-DD, midnight local time) or an RFC 3339
+// time.
+func parseDay(flag, v string) (time.Time, error) {
+	if t, err := time.ParseInLocation(time.DateOnly, v, time.Local); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--%s %q is neither YYYY-MM-DD nor an RFC 3339 time", flag, v)
+	}
+	return t, nil
+}
+
+// readText reads a text file, or stdin for "-".
+func readText(path string, stdin io.Reader) (string, error) {
+	var b []byte
+	var err error
+	if path == "-" {
+		b, err = io.ReadAll(stdin)
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	return string(b), err
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// print writes a result in the --output format: the API's JSON (the REST
+// form, so it can be fed back to --file), or a table for people.
+func (a *app) print(m proto.Message) error {
+	if a.output == "table" {
+		return writeTable(a.stdout, m)
+	}
+	b, err := protojson.MarshalOptions{Multiline: true}.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(a.stdout, string(b))
+	return err
+}
+
+// columns are the table columns of the resources people list most; other
+// messages show their first scalar fields. A dotted path reaches into a
+// nested message.
+var columns = map[protoreflect.FullName][]string{
+	"fami.v1.Protocol":            {"name", "state", "title", "valid_from", "valid_until", "version"},
+	"fami.v1.Meeting":             {"name", "kind", "state", "start_time", "end_time", "title"},
+	"fami.v1.MeetingActionItem":   {"meeting", "action_item.id", "action_item.owner", "action_item.due_date", "action_item.status", "overdue", "action_item.description"},
+	"fami.v1.Change":              {"revision", "time", "operation", "resource_name", "principal"},
+	"fami.v1.SupportSummaryGroup": {"key", "display_name", "total_minutes", "entries", "distinct_networks", "operators_reached"},
+	"fami.v1.Account":             {"name", "display_name", "role", "partner", "email"},
+	"fami.v1.ServiceToken":        {"name", "subject", "display_name", "expire_time", "revoke_time"},
+	"fami.v1.CalendarToken":       {"name", "display_name", "owner", "expire_time", "revoke_time"},
+	"fami.v1.ClosedPeriod":        {"name", "start_date", "end_date", "state", "reason"},
+	"fami.v1.SupportEntry":        {"name", "date", "consultant", "network", "activity", "duration_minutes", "state"},
+}
+
+// writeTable writes a list response as one row per item (plus the rows of
+// fields of the item's type, such as totals, and the response's own
+// scalars below), and any other message as one line per set field.
+func writeTable(w io.Writer, m proto.Message) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	r := m.ProtoReflect()
+	fields := r.Descriptor().Fields()
+	list := listField(r.Descriptor())
+	if list == nil {
+		for i := range fields.Len() {
+			f := fields.Get(i)
+			if r.Has(f) {
+				fmt.Fprintf(tw, "%s\t%s\n", f.Name(), cell(f, r.Get(f), 0))
+			}
+		}
+		return tw.Flush()
+	}
+	cols := columnsOf(list.Message())
+	header := make([]string, len(cols))
+	for i, c := range cols {
+		header[i] = strings.ToUpper(c[strings.LastIndex(c, ".")+1:])
+	}
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	row := func(item protoreflect.Message) { fmt.Fprintln(tw, strings.Join(rowCells(item, cols), "\t")) }
+	items := r.Get(list).List()
+	for i := range items.Len() {
+		row(items.Get(i).Message())
+	}
+	var footer []string
+	for i := range fields.Len() {
+		f := fields.Get(i)
+		switch {
+		case f == list || !r.Has(f):
+		case f.Message() == list.Message() && !f.IsList():
+			row(r.Get(f).Message())
+		default:
+			footer = append(footer, fmt.Sprintf("%s: %s", f.Name(), cell(f, r.Get(f), 0)))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, line := range footer {
+		fmt.Fprintln(w, line)
+	}
+	return nil
+}
+
+func rowCells(m protoreflect.Message, cols []string) []string {
+	cells := make([]string, len(cols))
+	for i, c := range cols {
+		cells[i] = pathCell(m, c)
+	}
+	return cells
+}
+
+// listField returns the repeated message field of a list-like response
+// (a message named ...Response), or nil.
+func listField(d protoreflect.MessageDescriptor) protoreflect.FieldDescriptor {
+	if !strings.HasSuffix(string(d.Name()), "Response") {
+		return nil
+	}
+	fields := d.Fields()
+	for i := range fields.Len() {
+		if f := fields.Get(i); f.IsList() && f.Message() != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+func columnsOf(d protoreflect.MessageDescriptor) []string {
+	if c, ok := columns[d.FullName()]; ok {
+		return c
+	}
+	var cols []string
+	fields := d.Fields()
+	for i := 0; i < fields.Len() && len(cols) < 8; i++ {
+		if f := fields.Get(i); !f.IsList() && !f.IsMap() && (f.Message() == nil || isTimestamp(f)) {
+			cols = append(cols, string(f.Name()))
+		}
+	}
+	return cols
+}
+
+// pathCell formats the field at a dotted path of m ("" when unset).
+func pathCell(m protoreflect.Message, path string) string {
+	names := strings.Split(path, ".")
+	for i, name := range names {
+		f := m.Descriptor().Fields().ByName(protoreflect.Name(name))
+		if f == nil || !m.Has(f) {
+			return ""
+		}
+		if i == len(names)-1 {
+			return cell(f, m.Get(f), 60)
+		}
+		m = m.Get(f).Message()
+	}
+	return ""
+}
+
+// cell formats one value on one line: enums without their type prefix,
+// timestamps in RFC 3339, messages as compact JSON; texts longer than max
+// runes (when max > 0) are cut.
+func cell(f protoreflect.FieldDescriptor, v protoreflect.Value, max int) string {
+	if f.IsList() {
+		l := v.List()
+		parts := make([]string, l.Len())
+		for i := range l.Len() {
+			parts[i] = scalar(f, l.Get(i))
+		}
+		return clip(strings.Join(parts, ", "), max)
+	}
+	return clip(scalar(f, v), max)
+}
+
+func scalar(f protoreflect.FieldDescriptor, v protoreflect.Value) string {
+	switch {
+	case f.Enum() != nil:
+		values := f.Enum().Values()
+		ev := values.ByNumber(v.Enum())
+		if ev == nil {
+			return fmt.Sprint(v.Enum())
+		}
+		prefix := strings.TrimSuffix(string(values.ByNumber(0).Name()), "UNSPECIFIED")
+		return strings.TrimPrefix(string(ev.Name()), prefix)
+	case isTimestamp(f):
+		ts, ok := v.Message().Interface().(*timestamppb.Timestamp)
+		if !ok {
+			return ""
+		}
+		return ts.AsTime().Local().Format(time.RFC3339)
+	case f.Message() != nil:
+		b, _ := protojson.Marshal(v.Message().Interface())
+		return string(b)
+	}
+	return fmt.Sprint(v.Interface())
+}
+
+func isTimestamp(f protoreflect.FieldDescriptor) bool {
+	return f.Message() != nil && f.Message().FullName() == "google.protobuf.Timestamp"
+}
+
+// clip puts a text on one line and cuts it to max runes.
+func clip(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); max > 0 && len(r) > max {
+		return string(r[:max-1]) + "…"
+	}
+	return s
+}
+
+// printLine writes m as JSON on one line (newline-delimited JSON, for
+// streams).
+func (a *app) printLine(m proto.Message) error {
+	b, err := protojson.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(a.stdout, string(b))
+	return err
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/spf13/cobra"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/sdk"
+)
+
+var roles = []string{"ministry", "region_admin", "consultant", "network_member", "regional_system"}
+
+func newTokenCmd(a *app) *cobra.Command {
+	var (
+		dataDir, role, region, partner, subject, name string
+		ttl                                           time.Duration
+		offline                                       bool
+	)
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Sign a token with the server's key (works on the data dir, while famid runs)",
+		Long: `Sign a token with the server's current signing key, read from the data dir.
+
+The region must exist. A network member's partner must exist too: famictl
+asks the server (--server) with the new token before printing it, and
+refuses it when the server does not know the partner. When the server
+cannot be reached the token is printed with a warning, unless --offline
+says not to ask.`,
+		Example: `  famictl token create --data-dir data --role region_admin --region lombardia
+  famictl token create --data-dir data --role network_member --region lombardia \
+    --partner regions/lombardia/partners/udp-bergamo --name "Anna Bianchi" --ttl 8h`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if subject == "" {
+				subject = "cli:" + role
+				if region != "" {
+					subject += ":" + region
+				}
+			}
+			keys, err := auth.LoadKeys(dataDir)
+			if err != nil {
+				return err
+			}
+			token, _, err := keys.Sign(auth.TokenSpec{
+				Subject: subject, Role: principal.Role(role), Region: region, Partner: partner, Name: name, TTL: ttl,
+			}, time.Now())
+			if err != nil {
+				return err
+			}
+			if partner != "" && !offline {
+				if err := checkPartner(cmd.Context(), a, token, partner); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintln(a.stdout, token)
+			return nil
+		},
+	}
+	f := create.Flags()
+	f.StringVar(&dataDir, "data-dir", "data", "the server's data dir")
+	f.StringVar(&role, "role", "", "one of "+fmt.Sprint(roles))
+	regionFlag(create, &region, false)
+	f.StringVar(&partner, "partner", "", "partner name for a network member, e.g. regions/lombardia/partners/udp-bergamo")
+	f.StringVar(&subject, "subject", "", "the token's subject (default: cli:<role>[:<region>])")
+	f.StringVar(&name, "name", "", "display name")
+	f.DurationVar(&ttl, "ttl", time.Hour, "lifetime")
+	f.BoolVar(&offline, "offline", false, "do not ask the server whether the partner exists")
+	create.MarkFlagRequired("role")
+	create.RegisterFlagCompletionFunc("role", fixedCompletion(roles...))
+	return group("token", "Tokens signed with the server's key", create)
+}
+
+// checkPartner asks the server, with the new token itself (a network
+// member may read its own partner), whether partner exists.
+func checkPartner(ctx context.Context, a *app, token, partner string) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	client := famiv1connect.NewPartnerServiceClient(a.client().httpClient(), a.server, connect.WithInterceptors(sdk.Bearer(token)))
+	_, err := client.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: partner})
+	if err == nil {
+		return nil
+	}
+	switch connect.CodeOf(err) {
+	case connect.CodeNotFound:
+		return fmt.Errorf("partner %s does not exist on %s: no token issued", partner, a.server)
+	case connect.CodeUnavailable, connect.CodeDeadlineExceeded, connect.CodeUnimplemented, connect.CodeUnauthenticated:
+		// No famid there, or not the famid of this data dir: nobody to ask.
+		fmt.Fprintf(a.stderr, "famictl: warning: could not ask %s whether %s exists (%v); the token is issued unchecked\n", a.server, partner, connect.CodeOf(err))
+		return nil
+	}
+	return fmt.Errorf("checking partner %s on %s: %w", partner, a.server, err)
+}
+
+func newKeyCmd(a *app) *cobra.Command {
+	var dataDir string
+	rotate := &cobra.Command{
+		Use:   "rotate",
+		Short: "Add a new signing key; tokens signed by older keys keep verifying",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			kid, err := auth.RotateKey(dataDir, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "new signing key %s; tokens signed by older keys keep verifying\n", kid)
+			return nil
+		},
+	}
+	rotate.Flags().StringVar(&dataDir, "data-dir", "data", "the server's data dir")
+	return group("key", "The server's signing keys", rotate)
+}
