@@ -26,7 +26,7 @@ func (h *hourFilters) add(cmd *cobra.Command) {
 	f.StringVar(&h.to, "to", "", "last date, YYYY-MM-DD")
 	f.StringVar(&h.consultant, "consultant", "", "only this consultant's entries (a subject)")
 	f.StringVar(&h.network, "network", "", "only this network's entries")
-	f.StringVar(&h.state, "state", "", "only entries in this state: submitted, approved or rejected (default: the server's, submitted and approved)")
+	f.StringVar(&h.state, "state", "", "only entries in this state: submitted, approved or rejected (default: submitted and approved)")
 	cmd.RegisterFlagCompletionFunc("group-by", fixedCompletion("activity", "network", "consultant", "month", "quarter"))
 	cmd.RegisterFlagCompletionFunc("state", fixedCompletion("submitted", "approved", "rejected"))
 }
@@ -49,24 +49,29 @@ func (h *hourFilters) parse() (famiv1.SupportGroupBy, []famiv1.SupportEntryState
 
 func newHoursCmd(a *app) *cobra.Command {
 	var (
-		h     hourFilters
-		out   string
-		quiet bool
+		h       hourFilters
+		out     string
+		dialect string
+		quiet   bool
 	)
 	export := &cobra.Command{
 		Use:   "export",
 		Short: "Support hours as CSV: one row per entry, or a summary with --group-by",
 		Example: `  famictl hours export --region lombardia --from 2026-01-01 --to 2026-03-31 --out q1.csv
-  famictl hours export --region lombardia --group-by activity`,
+  famictl hours export --region lombardia --group-by activity --dialect italian`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			groupBy, states, err := h.parse()
 			if err != nil {
 				return err
 			}
+			d, err := enumFlag("dialect", dialect, "CSV_DIALECT_", famiv1.CsvDialect_value)
+			if err != nil {
+				return err
+			}
 			req := &famiv1.ExportSupportEntriesRequest{
 				Parent: "regions/" + h.region, StartDate: h.from, EndDate: h.to, Consultant: h.consultant, Network: h.network,
-				GroupBy: groupBy, States: states,
+				GroupBy: groupBy, States: states, Dialect: famiv1.CsvDialect(d),
 			}
 			w, commit, err := output(out, a.stdout)
 			if err != nil {
@@ -85,6 +90,8 @@ func newHoursCmd(a *app) *cobra.Command {
 	h.add(export)
 	export.Flags().StringVar(&h.groupBy, "group-by", "", "summary grouping: activity, network, consultant, month or quarter (default: one row per entry)")
 	export.Flags().StringVar(&out, "out", "", "CSV file to write (default: standard output)")
+	export.Flags().StringVar(&dialect, "dialect", "standard", "standard (comma, 1.50) or italian (semicolon, 1,50: what a spreadsheet set up for Italy opens directly)")
+	export.RegisterFlagCompletionFunc("dialect", fixedCompletion("standard", "italian"))
 	export.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
 
 	var sh hourFilters

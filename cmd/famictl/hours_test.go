@@ -112,6 +112,19 @@ func TestHoursExport(t *testing.T) {
 		t.Fatalf("summary export = %v, want two activities and a TOTAL of 2700 minutes", rows)
 	}
 
+	// The Italian dialect: semicolons and decimal commas (90 minutes: 1,50).
+	stdout.Reset()
+	if err := run([]string{"hours", "export", "--server", url, "--token", admin, "--region", "lombardia", "--dialect", "italian", "--quiet"}, &stdout, &stderr); err != nil {
+		t.Fatalf("Italian export: %v", err)
+	}
+	if !strings.HasPrefix(stdout.String(), "\uFEFFname;consultant;") || !strings.Contains(stdout.String(), ";90;1,50;") {
+		t.Errorf("Italian export starts %q", stdout.String()[:min(stdout.Len(), 400)])
+	}
+	if err := run([]string{"hours", "export", "--server", url, "--token", admin, "--region", "lombardia", "--dialect", "excel", "--quiet"}, &stdout, &stderr); err == nil ||
+		!strings.Contains(err.Error(), "italian, standard") {
+		t.Errorf("--dialect excel: %v", err)
+	}
+
 	// A refused export leaves no file behind.
 	refused := filepath.Join(t.TempDir(), "no.csv")
 	if err := run([]string{"hours", "export", "--server", url, "--token", consultant, "--region", "veneto", "--out", refused, "--quiet"}, &stdout, &stderr); err == nil {

@@ -777,6 +777,17 @@ func TestSupportCSVExport(t *testing.T) {
 		t.Errorf("Content-Disposition %q", got)
 	}
 
+	// The Italian spreadsheet dialect: semicolons, decimal commas.
+	res, err = rs.send(ctx, http.MethodGet, "/v1/regions/lombardia/supportEntries:export",
+		url.Values{"startDate": {"2019-01-01"}, "endDate": {"2019-01-31"}, "dialect": {"CSV_DIALECT_ITALIAN"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != http.StatusOK || !bytes.HasPrefix(res.Body, []byte("\xef\xbb\xbfname;consultant;")) ||
+		!bytes.Contains(res.Body, []byte(";WORKSHOP;2019-01-01;30;0,50;ONLINE;")) || !bytes.Contains(res.Body, []byte(";\"Riunione, \"\"tavolo\"\" n. 7\";")) {
+		t.Errorf("Italian export (status %d) starts %q", res.Status, res.Body[:min(len(res.Body), 600)])
+	}
+
 	for _, tc := range []struct {
 		name   string
 		token  string
@@ -790,6 +801,8 @@ func TestSupportCSVExport(t *testing.T) {
 		{"another region", ts.mintToken(auth.TokenSpec{Subject: "v", Role: principal.RegionAdmin, Region: "veneto"}), nil, http.StatusForbidden, "OUTSIDE_REGION", ""},
 		{"a bad date", ts.token, url.Values{"startDate": {"yesterday"}}, http.StatusBadRequest, "INVALID_ARGUMENT", "start_date"},
 		{"an unknown enum", ts.token, url.Values{"groupBy": {"SUPPORT_GROUP_BY_WEEKDAY"}}, http.StatusBadRequest, "INVALID_ARGUMENT", ""},
+		{"an unknown dialect", ts.token, url.Values{"dialect": {"CSV_DIALECT_EXCEL"}}, http.StatusBadRequest, "INVALID_ARGUMENT", ""},
+		{"a dialect out of range", ts.token, url.Values{"dialect": {"9"}}, http.StatusBadRequest, "INVALID_ARGUMENT", "dialect"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := newRESTSurface(t, ts, tc.token).send(ctx, http.MethodGet, "/v1/regions/lombardia/supportEntries:export", tc.query, nil)

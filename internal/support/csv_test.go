@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,6 +15,12 @@ import (
 // readCSV checks the framing of an export (BOM, CRLF line ends) and parses
 // it.
 func readCSV(t *testing.T, b []byte) [][]string {
+	t.Helper()
+	return readCSVWith(t, b, ',')
+}
+
+// readCSVWith is readCSV for a separator.
+func readCSVWith(t *testing.T, b []byte, comma rune) [][]string {
 	t.Helper()
 	const bom = "\xef\xbb\xbf"
 	if !bytes.HasPrefix(b, []byte(bom)) {
@@ -32,7 +39,9 @@ func readCSV(t *testing.T, b []byte) [][]string {
 			t.Errorf("bare LF at byte %d ends a record", i)
 		}
 	}
-	rows, err := csv.NewReader(bytes.NewReader(b[len(bom):])).ReadAll()
+	r := csv.NewReader(bytes.NewReader(b[len(bom):]))
+	r.Comma = comma
+	rows, err := r.ReadAll()
 	if err != nil {
 		t.Fatalf("parse the export: %v", err)
 	}
@@ -127,4 +136,95 @@ func TestExportCSV(t *testing.T) {
 			t.Errorf("refused exports wrote %q", buf.String())
 		}
 	})
+}
+
+// TestExportCountsWhatTheSummaryCounts: without states, the entries export
+// and the summary both count SUBMITTED and APPROVED entries, so the
+// spreadsheet of the entries adds up to the summary of the same range.
+func TestExportCountsWhatTheSummaryCounts(t *testing.T) {
+	e := newEnv(t, 1)
+	e.mustCreate(consultantP, "submitted", entry(1, "2022-03-01", 90))
+	e.mustCreate(consultantP, "approved", entry(1, "2022-03-02", 45))
+	e.mustCreate(consultantP, "rejected", entry(1, "2022-03-03", 60))
+	ok(e.svc.BatchApproveSupportEntries(e.as(adminP), &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{entryName("approved")}}))(t, "approve")
+	ok(e.svc.RejectSupportEntry(e.as(adminP), &famiv1.RejectSupportEntryRequest{Name: entryName("rejected"), Reason: "doppia"}))(t, "reject")
+
+	var buf bytes.Buffer
+	if err := e.svc.WriteCSV(e.as(adminP), &buf, &famiv1.ExportSupportEntriesRequest{Parent: parent, StartDate: "2022-03-01", EndDate: "2022-03-31"}); err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, buf.Bytes())
+	col := slices.Index(rows[0], "duration_minutes")
+	exported := 0
+	for _, r := range rows[1:] {
+		n, err := strconv.Atoi(r[col])
+		if err != nil {
+			t.Fatal(err)
+		}
+		exported += n
+	}
+	sum := ok(e.svc.SummarizeSupportEntries(e.as(adminP), &famiv1.SummarizeSupportEntriesRequest{Parent: parent,
+		StartDate: "2022-03-01", EndDate: "2022-03-31", GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_ACTIVITY}))(t, "summarize")
+	if len(rows)-1 != 2 || exported != 135 || sum.GetTotals().GetTotalMinutes() != int64(exported) || sum.GetTotals().GetEntries() != int64(len(rows)-1) {
+		t.Errorf("export: %d entries, %d minutes; summary: %d entries, %d minutes; want 2 and 135 in both",
+			len(rows)-1, exported, sum.GetTotals().GetEntries(), sum.GetTotals().GetTotalMinutes())
+	}
+
+	// Rejected entries when asked for.
+	buf.Reset()
+	if err := e.svc.WriteCSV(e.as(adminP), &buf, &famiv1.ExportSupportEntriesRequest{Parent: parent,
+		States: []famiv1.SupportEntryState{famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_REJECTED}}); err != nil {
+		t.Fatal(err)
+	}
+	if rows := readCSV(t, buf.Bytes()); len(rows) != 2 || rows[1][0] != entryName("rejected") {
+		t.Errorf("export of rejected entries: %q", rows)
+	}
+}
+
+func TestExportItalianDialect(t *testing.T) {
+	e := newEnv(t, 1)
+	se := entry(1, "2022-03-01", 90)
+	se.Notes = "Tavolo; poi 1,5 ore di laboratorio"
+	e.mustCreate(consultantP, "a", se)
+	e.mustCreate(consultantP, "b", entry(1, "2022-03-02", 45))
+	italian := famiv1.CsvDialect_CSV_DIALECT_ITALIAN
+
+	var buf bytes.Buffer
+	if err := e.svc.WriteCSV(e.as(adminP), &buf, &famiv1.ExportSupportEntriesRequest{Parent: parent, Dialect: italian}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(buf.Bytes(), []byte("\uFEFFname;consultant;")) {
+		t.Errorf("the Italian export does not separate with semicolons: %q", buf.Bytes()[:40])
+	}
+	rows := readCSVWith(t, buf.Bytes(), ';')
+	hours, notes := slices.Index(rows[0], "hours"), slices.Index(rows[0], "notes")
+	if len(rows) != 3 || rows[1][hours] != "1,50" || rows[2][hours] != "0,75" || rows[1][notes] != se.Notes {
+		t.Errorf("Italian export rows: %q", rows)
+	}
+
+	buf.Reset()
+	if err := e.svc.WriteCSV(e.as(adminP), &buf, &famiv1.ExportSupportEntriesRequest{Parent: parent, Dialect: italian,
+		GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_MONTH, StartDate: "2022-01-01", EndDate: "2022-12-31"}); err != nil {
+		t.Fatal(err)
+	}
+	rows = readCSVWith(t, buf.Bytes(), ';')
+	if want := []string{"TOTAL", "", "2,25", "135"}; !slices.Equal(rows[len(rows)-1][:4], want) {
+		t.Errorf("Italian summary's total row %q, want it to start with %q", rows[len(rows)-1], want)
+	}
+
+	// The standard dialect, by name, is the default's.
+	buf.Reset()
+	if err := e.svc.WriteCSV(e.as(adminP), &buf, &famiv1.ExportSupportEntriesRequest{Parent: parent, Dialect: famiv1.CsvDialect_CSV_DIALECT_STANDARD}); err != nil {
+		t.Fatal(err)
+	}
+	if rows := readCSV(t, buf.Bytes()); rows[1][hours] != "1.50" {
+		t.Errorf("standard export hours %q, want 1.50", rows[1][hours])
+	}
+
+	buf.Reset()
+	err := e.svc.WriteCSV(e.as(adminP), &buf, &famiv1.ExportSupportEntriesRequest{Parent: parent, Dialect: 7})
+	wantErr(t, "an unknown dialect", err, errs.Invalid, "INVALID_ARGUMENT", "dialect")
+	if buf.Len() != 0 {
+		t.Errorf("a refused export wrote %q", buf.String())
+	}
 }

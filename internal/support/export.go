@@ -13,6 +13,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 )
@@ -46,6 +47,12 @@ func (s *Service) ExportSupportEntries(ctx context.Context, req *famiv1.ExportSu
 		return nil, err
 	}
 	p := principal.From(ctx)
+	var v errs.Violations
+	check.Enum(&v, "dialect", req.GetDialect(), false)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	dialect := req.GetDialect()
 	if req.GetGroupBy() != famiv1.SupportGroupBy_SUPPORT_GROUP_BY_UNSPECIFIED {
 		if req.GetActivity() != 0 {
 			return nil, errs.InvalidField("activity", "filters entries only; a summary by activity is group_by=SUPPORT_GROUP_BY_ACTIVITY")
@@ -60,12 +67,16 @@ func (s *Service) ExportSupportEntries(ctx context.Context, req *famiv1.ExportSu
 		}
 		res := &famiv1.ExportSupportEntriesResponse{Header: summaryHeader}
 		for _, g := range sum.GetGroups() {
-			res.Rows = append(res.Rows, summaryRow(g, g.GetKey()))
+			res.Rows = append(res.Rows, summaryRow(g, g.GetKey(), dialect))
 		}
-		res.Rows = append(res.Rows, summaryRow(sum.GetTotals(), "TOTAL"))
+		res.Rows = append(res.Rows, summaryRow(sum.GetTotals(), "TOTAL", dialect))
 		return res, nil
 	}
-	f, err := newEntryFilter(p, region, req.GetConsultant(), req.GetNetwork(), req.GetActivity(), req.GetStates(), req.GetStartDate(), req.GetEndDate())
+	states := req.GetStates()
+	if len(states) == 0 {
+		states = countedStates
+	}
+	f, err := newEntryFilter(p, region, req.GetConsultant(), req.GetNetwork(), req.GetActivity(), states, req.GetStartDate(), req.GetEndDate())
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +93,7 @@ func (s *Service) ExportSupportEntries(ctx context.Context, req *famiv1.ExportSu
 	}
 	res := &famiv1.ExportSupportEntriesResponse{Header: entryHeader, NextPageToken: next}
 	for _, e := range items {
-		res.Rows = append(res.Rows, entryRow(e))
+		res.Rows = append(res.Rows, entryRow(e, dialect))
 	}
 	return res, nil
 }
@@ -93,8 +104,14 @@ func shortEnum(name, prefix string) string {
 	return strings.TrimPrefix(name, prefix)
 }
 
-func hours(minutes int64) string {
-	return strconv.FormatFloat(float64(minutes)/60, 'f', 2, 64)
+// hours formats minutes as hours with two decimals, with the decimal
+// separator of the CSV dialect.
+func hours(minutes int64, d famiv1.CsvDialect) string {
+	s := strconv.FormatFloat(float64(minutes)/60, 'f', 2, 64)
+	if d == famiv1.CsvDialect_CSV_DIALECT_ITALIAN {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
 }
 
 func timestamp(t *timestamppb.Timestamp) string {
@@ -104,7 +121,7 @@ func timestamp(t *timestamppb.Timestamp) string {
 	return t.AsTime().UTC().Format(time.RFC3339)
 }
 
-func entryRow(e *famiv1.SupportEntry) *famiv1.ExportRow {
+func entryRow(e *famiv1.SupportEntry, d famiv1.CsvDialect) *famiv1.ExportRow {
 	var topics []string
 	for _, t := range e.GetTopics() {
 		topics = append(topics, shortEnum(t.String(), "SUPPORT_TOPIC_"))
@@ -120,7 +137,7 @@ func entryRow(e *famiv1.SupportEntry) *famiv1.ExportRow {
 	row := []string{
 		e.GetName(), e.GetConsultant(), e.GetConsultantDisplayName(), e.GetNetwork(),
 		shortEnum(e.GetActivity().String(), "SUPPORT_ACTIVITY_"), e.GetDate(),
-		strconv.Itoa(int(e.GetDurationMinutes())), hours(int64(e.GetDurationMinutes())),
+		strconv.Itoa(int(e.GetDurationMinutes())), hours(int64(e.GetDurationMinutes()), d),
 		shortEnum(e.GetMode().String(), "SUPPORT_MODE_"), strings.Join(topics, ";"),
 		strconv.FormatInt(total, 10),
 	}
@@ -134,12 +151,12 @@ func entryRow(e *famiv1.SupportEntry) *famiv1.ExportRow {
 	return &famiv1.ExportRow{Values: row}
 }
 
-func summaryRow(g *famiv1.SupportSummaryGroup, key string) *famiv1.ExportRow {
+func summaryRow(g *famiv1.SupportSummaryGroup, key string, d famiv1.CsvDialect) *famiv1.ExportRow {
 	if g.GetActivity() != 0 {
 		key = shortEnum(key, "SUPPORT_ACTIVITY_")
 	}
 	row := []string{
-		key, g.GetDisplayName(), hours(g.GetTotalMinutes()), strconv.FormatInt(g.GetTotalMinutes(), 10),
+		key, g.GetDisplayName(), hours(g.GetTotalMinutes(), d), strconv.FormatInt(g.GetTotalMinutes(), 10),
 		strconv.FormatInt(g.GetEntries(), 10), strconv.Itoa(int(g.GetDistinctNetworks())), strconv.FormatInt(g.GetOperatorsReached(), 10),
 	}
 	var ops [numRoles]int64
@@ -166,7 +183,10 @@ type Exporter func(context.Context, *famiv1.ExportSupportEntriesRequest) (*famiv
 
 // WriteCSV writes the export req asks for as CSV (RFC 4180 through
 // encoding/csv: a header row, CRLF line ends, fields quoted as needed),
-// UTF-8 with a byte-order mark so spreadsheets detect the encoding. It
+// UTF-8 with a byte-order mark so spreadsheets detect the encoding. The
+// separator is the comma, or the semicolon in req's Italian dialect (whose
+// rows carry decimal commas: a spreadsheet set up for Italy reads
+// "1,50";"x" as a number and a text without an import wizard). It
 // reads the export a page at a time (each page one consistent snapshot)
 // and writes nothing when the first page fails, so the caller can still
 // answer with an error. Text that a spreadsheet would run as a formula
@@ -183,6 +203,9 @@ func WriteCSV(ctx context.Context, w io.Writer, req *famiv1.ExportSupportEntries
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
+	if req.GetDialect() == famiv1.CsvDialect_CSV_DIALECT_ITALIAN {
+		cw.Comma = ';'
+	}
 	if err := cw.Write(page.GetHeader()); err != nil {
 		return err
 	}

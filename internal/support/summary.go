@@ -39,6 +39,12 @@ type summaryQuery struct {
 // caller's view (DESIGN.md section 6, reports): consultants get their own
 // entries only; network members the networks their partner is a member
 // of; the ministry and network members get no per-consultant figures.
+// countedStates are the states a summary and an export of entries count
+// when the request names none: the hours worked, approved yet or not, and
+// never rejected ones, so a spreadsheet of the entries adds up to the
+// summary of the same range.
+var countedStates = []famiv1.SupportEntryState{stateSubmitted, stateApproved}
+
 func newSummaryQuery(p principal.Principal, region, start, end string, groupBy famiv1.SupportGroupBy, states []famiv1.SupportEntryState, consultant, network string) (*summaryQuery, error) {
 	q := &summaryQuery{region: region, start: start, end: end, groupBy: groupBy, consultant: consultant}
 	switch p.Role {
@@ -63,14 +69,14 @@ func newSummaryQuery(p principal.Principal, region, start, end string, groupBy f
 		}
 	}
 	check.Enum(&v, "group_by", groupBy, false)
+	if len(states) == 0 {
+		states = countedStates
+	}
 	for i, st := range states {
 		check.Enum(&v, indexed("states", i), st, true)
 		if n := strconv.Itoa(int(st)); !contains(q.states, n) {
 			q.states = append(q.states, n)
 		}
-	}
-	if len(states) == 0 {
-		q.states = []string{strconv.Itoa(int(stateSubmitted)), strconv.Itoa(int(stateApproved))}
 	}
 	check.Text(&v, "consultant", consultant, false, 256, false)
 	if network != "" {

@@ -473,6 +473,59 @@ func (SupportGroupBy) EnumDescriptor() ([]byte, []int) {
 	return file_fami_v1_support_proto_rawDescGZIP(), []int{6}
 }
 
+// CsvDialect is the spreadsheet convention of a CSV export.
+type CsvDialect int32
+
+const (
+	CsvDialect_CSV_DIALECT_UNSPECIFIED CsvDialect = 0
+	// RFC 4180: comma separator, decimal point (1.50).
+	CsvDialect_CSV_DIALECT_STANDARD CsvDialect = 1
+	// What spreadsheets set up for Italy read without an import wizard:
+	// semicolon separator, decimal comma (1,50).
+	CsvDialect_CSV_DIALECT_ITALIAN CsvDialect = 2
+)
+
+// Enum value maps for CsvDialect.
+var (
+	CsvDialect_name = map[int32]string{
+		0: "CSV_DIALECT_UNSPECIFIED",
+		1: "CSV_DIALECT_STANDARD",
+		2: "CSV_DIALECT_ITALIAN",
+	}
+	CsvDialect_value = map[string]int32{
+		"CSV_DIALECT_UNSPECIFIED": 0,
+		"CSV_DIALECT_STANDARD":    1,
+		"CSV_DIALECT_ITALIAN":     2,
+	}
+)
+
+func (x CsvDialect) Enum() *CsvDialect {
+	p := new(CsvDialect)
+	*p = x
+	return p
+}
+
+func (x CsvDialect) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CsvDialect) Descriptor() protoreflect.EnumDescriptor {
+	return file_fami_v1_support_proto_enumTypes[7].Descriptor()
+}
+
+func (CsvDialect) Type() protoreflect.EnumType {
+	return &file_fami_v1_support_proto_enumTypes[7]
+}
+
+func (x CsvDialect) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CsvDialect.Descriptor instead.
+func (CsvDialect) EnumDescriptor() ([]byte, []int) {
+	return file_fami_v1_support_proto_rawDescGZIP(), []int{7}
+}
+
 // OperatorsReached counts the operators of one role a session reached.
 type OperatorsReached struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2121,11 +2174,14 @@ type ExportSupportEntriesRequest struct {
 	Consultant string          `protobuf:"bytes,5,opt,name=consultant,proto3" json:"consultant,omitempty"`
 	Network    string          `protobuf:"bytes,6,opt,name=network,proto3" json:"network,omitempty"`
 	Activity   SupportActivity `protobuf:"varint,7,opt,name=activity,proto3,enum=fami.v1.SupportActivity" json:"activity,omitempty"`
-	// For entries, empty means every state; for a summary, SUBMITTED and
-	// APPROVED.
-	States        []SupportEntryState `protobuf:"varint,8,rep,packed,name=states,proto3,enum=fami.v1.SupportEntryState" json:"states,omitempty"`
-	StartDate     string              `protobuf:"bytes,9,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
-	EndDate       string              `protobuf:"bytes,10,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// Empty means SUBMITTED and APPROVED, for entries as for a summary: the
+	// hours worked, approved yet or not. REJECTED entries only when asked.
+	States    []SupportEntryState `protobuf:"varint,8,rep,packed,name=states,proto3,enum=fami.v1.SupportEntryState" json:"states,omitempty"`
+	StartDate string              `protobuf:"bytes,9,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	EndDate   string              `protobuf:"bytes,10,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// How the CSV is written; the hours cells of the rows use its decimal
+	// separator too. Unset means CSV_DIALECT_STANDARD.
+	Dialect       CsvDialect `protobuf:"varint,11,opt,name=dialect,proto3,enum=fami.v1.CsvDialect" json:"dialect,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2228,6 +2284,13 @@ func (x *ExportSupportEntriesRequest) GetEndDate() string {
 		return x.EndDate
 	}
 	return ""
+}
+
+func (x *ExportSupportEntriesRequest) GetDialect() CsvDialect {
+	if x != nil {
+		return x.Dialect
+	}
+	return CsvDialect_CSV_DIALECT_UNSPECIFIED
 }
 
 // ExportRow is one line of an export.
@@ -2486,7 +2549,7 @@ const file_fami_v1_support_proto_rawDesc = "" +
 	"\x1fSummarizeSupportEntriesResponse\x124\n" +
 	"\x06groups\x18\x01 \x03(\v2\x1c.fami.v1.SupportSummaryGroupR\x06groups\x124\n" +
 	"\x06totals\x18\x02 \x01(\v2\x1c.fami.v1.SupportSummaryGroupR\x06totals\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x03R\brevision\"\x83\x03\n" +
+	"\brevision\x18\x03 \x01(\x03R\brevision\"\xb2\x03\n" +
 	"\x1bExportSupportEntriesRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x122\n" +
 	"\bgroup_by\x18\x02 \x01(\x0e2\x17.fami.v1.SupportGroupByR\agroupBy\x12\x1b\n" +
@@ -2502,7 +2565,8 @@ const file_fami_v1_support_proto_rawDesc = "" +
 	"\n" +
 	"start_date\x18\t \x01(\tR\tstartDate\x12\x19\n" +
 	"\bend_date\x18\n" +
-	" \x01(\tR\aendDate\"#\n" +
+	" \x01(\tR\aendDate\x12-\n" +
+	"\adialect\x18\v \x01(\x0e2\x13.fami.v1.CsvDialectR\adialect\"#\n" +
 	"\tExportRow\x12\x16\n" +
 	"\x06values\x18\x01 \x03(\tR\x06values\"\x86\x01\n" +
 	"\x1cExportSupportEntriesResponse\x12\x16\n" +
@@ -2562,7 +2626,12 @@ const file_fami_v1_support_proto_rawDesc = "" +
 	"\x18SUPPORT_GROUP_BY_NETWORK\x10\x02\x12\x1f\n" +
 	"\x1bSUPPORT_GROUP_BY_CONSULTANT\x10\x03\x12\x1a\n" +
 	"\x16SUPPORT_GROUP_BY_MONTH\x10\x04\x12\x1c\n" +
-	"\x18SUPPORT_GROUP_BY_QUARTER\x10\x052\xad\b\n" +
+	"\x18SUPPORT_GROUP_BY_QUARTER\x10\x05*\\\n" +
+	"\n" +
+	"CsvDialect\x12\x1b\n" +
+	"\x17CSV_DIALECT_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14CSV_DIALECT_STANDARD\x10\x01\x12\x17\n" +
+	"\x13CSV_DIALECT_ITALIAN\x10\x022\xad\b\n" +
 	"\x0eSupportService\x12O\n" +
 	"\x12CreateSupportEntry\x12\".fami.v1.CreateSupportEntryRequest\x1a\x15.fami.v1.SupportEntry\x12I\n" +
 	"\x0fGetSupportEntry\x12\x1f.fami.v1.GetSupportEntryRequest\x1a\x15.fami.v1.SupportEntry\x12]\n" +
@@ -2590,7 +2659,7 @@ func file_fami_v1_support_proto_rawDescGZIP() []byte {
 	return file_fami_v1_support_proto_rawDescData
 }
 
-var file_fami_v1_support_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_fami_v1_support_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
 var file_fami_v1_support_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_fami_v1_support_proto_goTypes = []any{
 	(SupportActivity)(0),                       // 0: fami.v1.SupportActivity
@@ -2600,96 +2669,98 @@ var file_fami_v1_support_proto_goTypes = []any{
 	(SupportEntryState)(0),                     // 4: fami.v1.SupportEntryState
 	(ClosedPeriodState)(0),                     // 5: fami.v1.ClosedPeriodState
 	(SupportGroupBy)(0),                        // 6: fami.v1.SupportGroupBy
-	(*OperatorsReached)(nil),                   // 7: fami.v1.OperatorsReached
-	(*SupportReview)(nil),                      // 8: fami.v1.SupportReview
-	(*SupportEntry)(nil),                       // 9: fami.v1.SupportEntry
-	(*CreateSupportEntryRequest)(nil),          // 10: fami.v1.CreateSupportEntryRequest
-	(*GetSupportEntryRequest)(nil),             // 11: fami.v1.GetSupportEntryRequest
-	(*ListSupportEntriesRequest)(nil),          // 12: fami.v1.ListSupportEntriesRequest
-	(*ListSupportEntriesResponse)(nil),         // 13: fami.v1.ListSupportEntriesResponse
-	(*UpdateSupportEntryRequest)(nil),          // 14: fami.v1.UpdateSupportEntryRequest
-	(*DeleteSupportEntryRequest)(nil),          // 15: fami.v1.DeleteSupportEntryRequest
-	(*BatchApproveSupportEntriesRequest)(nil),  // 16: fami.v1.BatchApproveSupportEntriesRequest
-	(*BatchApproveSupportEntriesResponse)(nil), // 17: fami.v1.BatchApproveSupportEntriesResponse
-	(*RejectSupportEntryRequest)(nil),          // 18: fami.v1.RejectSupportEntryRequest
-	(*ClosedPeriod)(nil),                       // 19: fami.v1.ClosedPeriod
-	(*ClosePeriodRequest)(nil),                 // 20: fami.v1.ClosePeriodRequest
-	(*ReopenPeriodRequest)(nil),                // 21: fami.v1.ReopenPeriodRequest
-	(*ListClosedPeriodsRequest)(nil),           // 22: fami.v1.ListClosedPeriodsRequest
-	(*ListClosedPeriodsResponse)(nil),          // 23: fami.v1.ListClosedPeriodsResponse
-	(*SummarizeSupportEntriesRequest)(nil),     // 24: fami.v1.SummarizeSupportEntriesRequest
-	(*SupportSummaryGroup)(nil),                // 25: fami.v1.SupportSummaryGroup
-	(*SummarizeSupportEntriesResponse)(nil),    // 26: fami.v1.SummarizeSupportEntriesResponse
-	(*ExportSupportEntriesRequest)(nil),        // 27: fami.v1.ExportSupportEntriesRequest
-	(*ExportRow)(nil),                          // 28: fami.v1.ExportRow
-	(*ExportSupportEntriesResponse)(nil),       // 29: fami.v1.ExportSupportEntriesResponse
-	(*timestamppb.Timestamp)(nil),              // 30: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),              // 31: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),                      // 32: google.protobuf.Empty
+	(CsvDialect)(0),                            // 7: fami.v1.CsvDialect
+	(*OperatorsReached)(nil),                   // 8: fami.v1.OperatorsReached
+	(*SupportReview)(nil),                      // 9: fami.v1.SupportReview
+	(*SupportEntry)(nil),                       // 10: fami.v1.SupportEntry
+	(*CreateSupportEntryRequest)(nil),          // 11: fami.v1.CreateSupportEntryRequest
+	(*GetSupportEntryRequest)(nil),             // 12: fami.v1.GetSupportEntryRequest
+	(*ListSupportEntriesRequest)(nil),          // 13: fami.v1.ListSupportEntriesRequest
+	(*ListSupportEntriesResponse)(nil),         // 14: fami.v1.ListSupportEntriesResponse
+	(*UpdateSupportEntryRequest)(nil),          // 15: fami.v1.UpdateSupportEntryRequest
+	(*DeleteSupportEntryRequest)(nil),          // 16: fami.v1.DeleteSupportEntryRequest
+	(*BatchApproveSupportEntriesRequest)(nil),  // 17: fami.v1.BatchApproveSupportEntriesRequest
+	(*BatchApproveSupportEntriesResponse)(nil), // 18: fami.v1.BatchApproveSupportEntriesResponse
+	(*RejectSupportEntryRequest)(nil),          // 19: fami.v1.RejectSupportEntryRequest
+	(*ClosedPeriod)(nil),                       // 20: fami.v1.ClosedPeriod
+	(*ClosePeriodRequest)(nil),                 // 21: fami.v1.ClosePeriodRequest
+	(*ReopenPeriodRequest)(nil),                // 22: fami.v1.ReopenPeriodRequest
+	(*ListClosedPeriodsRequest)(nil),           // 23: fami.v1.ListClosedPeriodsRequest
+	(*ListClosedPeriodsResponse)(nil),          // 24: fami.v1.ListClosedPeriodsResponse
+	(*SummarizeSupportEntriesRequest)(nil),     // 25: fami.v1.SummarizeSupportEntriesRequest
+	(*SupportSummaryGroup)(nil),                // 26: fami.v1.SupportSummaryGroup
+	(*SummarizeSupportEntriesResponse)(nil),    // 27: fami.v1.SummarizeSupportEntriesResponse
+	(*ExportSupportEntriesRequest)(nil),        // 28: fami.v1.ExportSupportEntriesRequest
+	(*ExportRow)(nil),                          // 29: fami.v1.ExportRow
+	(*ExportSupportEntriesResponse)(nil),       // 30: fami.v1.ExportSupportEntriesResponse
+	(*timestamppb.Timestamp)(nil),              // 31: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),              // 32: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),                      // 33: google.protobuf.Empty
 }
 var file_fami_v1_support_proto_depIdxs = []int32{
 	3,  // 0: fami.v1.OperatorsReached.role:type_name -> fami.v1.SupportOperatorRole
-	30, // 1: fami.v1.SupportReview.time:type_name -> google.protobuf.Timestamp
+	31, // 1: fami.v1.SupportReview.time:type_name -> google.protobuf.Timestamp
 	0,  // 2: fami.v1.SupportEntry.activity:type_name -> fami.v1.SupportActivity
 	1,  // 3: fami.v1.SupportEntry.mode:type_name -> fami.v1.SupportMode
 	2,  // 4: fami.v1.SupportEntry.topics:type_name -> fami.v1.SupportTopic
-	7,  // 5: fami.v1.SupportEntry.operators_reached:type_name -> fami.v1.OperatorsReached
+	8,  // 5: fami.v1.SupportEntry.operators_reached:type_name -> fami.v1.OperatorsReached
 	4,  // 6: fami.v1.SupportEntry.state:type_name -> fami.v1.SupportEntryState
-	8,  // 7: fami.v1.SupportEntry.review:type_name -> fami.v1.SupportReview
-	30, // 8: fami.v1.SupportEntry.create_time:type_name -> google.protobuf.Timestamp
-	30, // 9: fami.v1.SupportEntry.update_time:type_name -> google.protobuf.Timestamp
-	9,  // 10: fami.v1.CreateSupportEntryRequest.support_entry:type_name -> fami.v1.SupportEntry
+	9,  // 7: fami.v1.SupportEntry.review:type_name -> fami.v1.SupportReview
+	31, // 8: fami.v1.SupportEntry.create_time:type_name -> google.protobuf.Timestamp
+	31, // 9: fami.v1.SupportEntry.update_time:type_name -> google.protobuf.Timestamp
+	10, // 10: fami.v1.CreateSupportEntryRequest.support_entry:type_name -> fami.v1.SupportEntry
 	0,  // 11: fami.v1.ListSupportEntriesRequest.activity:type_name -> fami.v1.SupportActivity
 	4,  // 12: fami.v1.ListSupportEntriesRequest.states:type_name -> fami.v1.SupportEntryState
-	9,  // 13: fami.v1.ListSupportEntriesResponse.support_entries:type_name -> fami.v1.SupportEntry
-	9,  // 14: fami.v1.UpdateSupportEntryRequest.support_entry:type_name -> fami.v1.SupportEntry
-	31, // 15: fami.v1.UpdateSupportEntryRequest.update_mask:type_name -> google.protobuf.FieldMask
-	9,  // 16: fami.v1.BatchApproveSupportEntriesResponse.support_entries:type_name -> fami.v1.SupportEntry
+	10, // 13: fami.v1.ListSupportEntriesResponse.support_entries:type_name -> fami.v1.SupportEntry
+	10, // 14: fami.v1.UpdateSupportEntryRequest.support_entry:type_name -> fami.v1.SupportEntry
+	32, // 15: fami.v1.UpdateSupportEntryRequest.update_mask:type_name -> google.protobuf.FieldMask
+	10, // 16: fami.v1.BatchApproveSupportEntriesResponse.support_entries:type_name -> fami.v1.SupportEntry
 	5,  // 17: fami.v1.ClosedPeriod.state:type_name -> fami.v1.ClosedPeriodState
-	30, // 18: fami.v1.ClosedPeriod.reopen_time:type_name -> google.protobuf.Timestamp
-	30, // 19: fami.v1.ClosedPeriod.create_time:type_name -> google.protobuf.Timestamp
-	30, // 20: fami.v1.ClosedPeriod.update_time:type_name -> google.protobuf.Timestamp
-	19, // 21: fami.v1.ClosePeriodRequest.closed_period:type_name -> fami.v1.ClosedPeriod
-	19, // 22: fami.v1.ListClosedPeriodsResponse.closed_periods:type_name -> fami.v1.ClosedPeriod
+	31, // 18: fami.v1.ClosedPeriod.reopen_time:type_name -> google.protobuf.Timestamp
+	31, // 19: fami.v1.ClosedPeriod.create_time:type_name -> google.protobuf.Timestamp
+	31, // 20: fami.v1.ClosedPeriod.update_time:type_name -> google.protobuf.Timestamp
+	20, // 21: fami.v1.ClosePeriodRequest.closed_period:type_name -> fami.v1.ClosedPeriod
+	20, // 22: fami.v1.ListClosedPeriodsResponse.closed_periods:type_name -> fami.v1.ClosedPeriod
 	6,  // 23: fami.v1.SummarizeSupportEntriesRequest.group_by:type_name -> fami.v1.SupportGroupBy
 	4,  // 24: fami.v1.SummarizeSupportEntriesRequest.states:type_name -> fami.v1.SupportEntryState
 	0,  // 25: fami.v1.SupportSummaryGroup.activity:type_name -> fami.v1.SupportActivity
-	7,  // 26: fami.v1.SupportSummaryGroup.operators_by_role:type_name -> fami.v1.OperatorsReached
-	25, // 27: fami.v1.SummarizeSupportEntriesResponse.groups:type_name -> fami.v1.SupportSummaryGroup
-	25, // 28: fami.v1.SummarizeSupportEntriesResponse.totals:type_name -> fami.v1.SupportSummaryGroup
+	8,  // 26: fami.v1.SupportSummaryGroup.operators_by_role:type_name -> fami.v1.OperatorsReached
+	26, // 27: fami.v1.SummarizeSupportEntriesResponse.groups:type_name -> fami.v1.SupportSummaryGroup
+	26, // 28: fami.v1.SummarizeSupportEntriesResponse.totals:type_name -> fami.v1.SupportSummaryGroup
 	6,  // 29: fami.v1.ExportSupportEntriesRequest.group_by:type_name -> fami.v1.SupportGroupBy
 	0,  // 30: fami.v1.ExportSupportEntriesRequest.activity:type_name -> fami.v1.SupportActivity
 	4,  // 31: fami.v1.ExportSupportEntriesRequest.states:type_name -> fami.v1.SupportEntryState
-	28, // 32: fami.v1.ExportSupportEntriesResponse.rows:type_name -> fami.v1.ExportRow
-	10, // 33: fami.v1.SupportService.CreateSupportEntry:input_type -> fami.v1.CreateSupportEntryRequest
-	11, // 34: fami.v1.SupportService.GetSupportEntry:input_type -> fami.v1.GetSupportEntryRequest
-	12, // 35: fami.v1.SupportService.ListSupportEntries:input_type -> fami.v1.ListSupportEntriesRequest
-	14, // 36: fami.v1.SupportService.UpdateSupportEntry:input_type -> fami.v1.UpdateSupportEntryRequest
-	15, // 37: fami.v1.SupportService.DeleteSupportEntry:input_type -> fami.v1.DeleteSupportEntryRequest
-	16, // 38: fami.v1.SupportService.BatchApproveSupportEntries:input_type -> fami.v1.BatchApproveSupportEntriesRequest
-	18, // 39: fami.v1.SupportService.RejectSupportEntry:input_type -> fami.v1.RejectSupportEntryRequest
-	20, // 40: fami.v1.SupportService.ClosePeriod:input_type -> fami.v1.ClosePeriodRequest
-	21, // 41: fami.v1.SupportService.ReopenPeriod:input_type -> fami.v1.ReopenPeriodRequest
-	22, // 42: fami.v1.SupportService.ListClosedPeriods:input_type -> fami.v1.ListClosedPeriodsRequest
-	24, // 43: fami.v1.SupportService.SummarizeSupportEntries:input_type -> fami.v1.SummarizeSupportEntriesRequest
-	27, // 44: fami.v1.SupportService.ExportSupportEntries:input_type -> fami.v1.ExportSupportEntriesRequest
-	9,  // 45: fami.v1.SupportService.CreateSupportEntry:output_type -> fami.v1.SupportEntry
-	9,  // 46: fami.v1.SupportService.GetSupportEntry:output_type -> fami.v1.SupportEntry
-	13, // 47: fami.v1.SupportService.ListSupportEntries:output_type -> fami.v1.ListSupportEntriesResponse
-	9,  // 48: fami.v1.SupportService.UpdateSupportEntry:output_type -> fami.v1.SupportEntry
-	32, // 49: fami.v1.SupportService.DeleteSupportEntry:output_type -> google.protobuf.Empty
-	17, // 50: fami.v1.SupportService.BatchApproveSupportEntries:output_type -> fami.v1.BatchApproveSupportEntriesResponse
-	9,  // 51: fami.v1.SupportService.RejectSupportEntry:output_type -> fami.v1.SupportEntry
-	19, // 52: fami.v1.SupportService.ClosePeriod:output_type -> fami.v1.ClosedPeriod
-	19, // 53: fami.v1.SupportService.ReopenPeriod:output_type -> fami.v1.ClosedPeriod
-	23, // 54: fami.v1.SupportService.ListClosedPeriods:output_type -> fami.v1.ListClosedPeriodsResponse
-	26, // 55: fami.v1.SupportService.SummarizeSupportEntries:output_type -> fami.v1.SummarizeSupportEntriesResponse
-	29, // 56: fami.v1.SupportService.ExportSupportEntries:output_type -> fami.v1.ExportSupportEntriesResponse
-	45, // [45:57] is the sub-list for method output_type
-	33, // [33:45] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	7,  // 32: fami.v1.ExportSupportEntriesRequest.dialect:type_name -> fami.v1.CsvDialect
+	29, // 33: fami.v1.ExportSupportEntriesResponse.rows:type_name -> fami.v1.ExportRow
+	11, // 34: fami.v1.SupportService.CreateSupportEntry:input_type -> fami.v1.CreateSupportEntryRequest
+	12, // 35: fami.v1.SupportService.GetSupportEntry:input_type -> fami.v1.GetSupportEntryRequest
+	13, // 36: fami.v1.SupportService.ListSupportEntries:input_type -> fami.v1.ListSupportEntriesRequest
+	15, // 37: fami.v1.SupportService.UpdateSupportEntry:input_type -> fami.v1.UpdateSupportEntryRequest
+	16, // 38: fami.v1.SupportService.DeleteSupportEntry:input_type -> fami.v1.DeleteSupportEntryRequest
+	17, // 39: fami.v1.SupportService.BatchApproveSupportEntries:input_type -> fami.v1.BatchApproveSupportEntriesRequest
+	19, // 40: fami.v1.SupportService.RejectSupportEntry:input_type -> fami.v1.RejectSupportEntryRequest
+	21, // 41: fami.v1.SupportService.ClosePeriod:input_type -> fami.v1.ClosePeriodRequest
+	22, // 42: fami.v1.SupportService.ReopenPeriod:input_type -> fami.v1.ReopenPeriodRequest
+	23, // 43: fami.v1.SupportService.ListClosedPeriods:input_type -> fami.v1.ListClosedPeriodsRequest
+	25, // 44: fami.v1.SupportService.SummarizeSupportEntries:input_type -> fami.v1.SummarizeSupportEntriesRequest
+	28, // 45: fami.v1.SupportService.ExportSupportEntries:input_type -> fami.v1.ExportSupportEntriesRequest
+	10, // 46: fami.v1.SupportService.CreateSupportEntry:output_type -> fami.v1.SupportEntry
+	10, // 47: fami.v1.SupportService.GetSupportEntry:output_type -> fami.v1.SupportEntry
+	14, // 48: fami.v1.SupportService.ListSupportEntries:output_type -> fami.v1.ListSupportEntriesResponse
+	10, // 49: fami.v1.SupportService.UpdateSupportEntry:output_type -> fami.v1.SupportEntry
+	33, // 50: fami.v1.SupportService.DeleteSupportEntry:output_type -> google.protobuf.Empty
+	18, // 51: fami.v1.SupportService.BatchApproveSupportEntries:output_type -> fami.v1.BatchApproveSupportEntriesResponse
+	10, // 52: fami.v1.SupportService.RejectSupportEntry:output_type -> fami.v1.SupportEntry
+	20, // 53: fami.v1.SupportService.ClosePeriod:output_type -> fami.v1.ClosedPeriod
+	20, // 54: fami.v1.SupportService.ReopenPeriod:output_type -> fami.v1.ClosedPeriod
+	24, // 55: fami.v1.SupportService.ListClosedPeriods:output_type -> fami.v1.ListClosedPeriodsResponse
+	27, // 56: fami.v1.SupportService.SummarizeSupportEntries:output_type -> fami.v1.SummarizeSupportEntriesResponse
+	30, // 57: fami.v1.SupportService.ExportSupportEntries:output_type -> fami.v1.ExportSupportEntriesResponse
+	46, // [46:58] is the sub-list for method output_type
+	34, // [34:46] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_fami_v1_support_proto_init() }
@@ -2702,7 +2773,7 @@ func file_fami_v1_support_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fami_v1_support_proto_rawDesc), len(file_fami_v1_support_proto_rawDesc)),
-			NumEnums:      7,
+			NumEnums:      8,
 			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
