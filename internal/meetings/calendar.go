@@ -21,7 +21,8 @@ import (
 // at 75 octets; we ask it for CRLF line ends (its default on Unix is LF).
 const (
 	// calendarTZ is the time zone every feed writes local times in
-	// (DTSTART;TZID=Europe/Rome:...), described by the feed's VTIMEZONE.
+	// (DTSTART;TZID=Europe/Rome:...), described by the feed's VTIMEZONE;
+	// only the repeated autumn hour is written in UTC (see addEvent).
 	calendarTZ = "Europe/Rome"
 	// ContentTypeCalendar is the media type of a feed.
 	ContentTypeCalendar = "text/calendar; charset=utf-8"
@@ -162,8 +163,17 @@ func addEvent(cal *ics.Calendar, mt *famiv1.Meeting, networkName func(string) st
 	e.SetCreatedTime(mt.GetCreateTime().AsTime())
 	e.SetModifiedAt(mt.GetUpdateTime().AsTime())
 	e.SetSequence(int(mt.GetSequence()))
-	e.SetProperty(ics.ComponentPropertyDtStart, mt.GetStartTime().AsTime().In(rome).Format(icsLocalLayout), ics.WithTZID(calendarTZ))
-	e.SetProperty(ics.ComponentPropertyDtEnd, mt.GetEndTime().AsTime().In(rome).Format(icsLocalLayout), ics.WithTZID(calendarTZ))
+	start, end := mt.GetStartTime().AsTime(), mt.GetEndTime().AsTime()
+	if repeatedWallClock(start) || repeatedWallClock(end) {
+		// A local time with TZID names the first of two equal wall clocks
+		// (RFC 5545 3.3.5), so a meeting in the hour repeated when summer
+		// time ends is written in UTC, which every client places right.
+		e.SetStartAt(start)
+		e.SetEndAt(end)
+	} else {
+		e.SetProperty(ics.ComponentPropertyDtStart, start.In(rome).Format(icsLocalLayout), ics.WithTZID(calendarTZ))
+		e.SetProperty(ics.ComponentPropertyDtEnd, end.In(rome).Format(icsLocalLayout), ics.WithTZID(calendarTZ))
+	}
 	e.SetSummary(text(mt.GetTitle()))
 	if mt.GetState() == famiv1.MeetingState_MEETING_STATE_CANCELLED {
 		e.SetStatus(ics.ObjectStatusCancelled)
@@ -181,6 +191,14 @@ func addEvent(cal *ics.Calendar, mt *famiv1.Meeting, networkName func(string) st
 	}
 	e.AddCategory(kindLabel(mt.GetKind()))
 	e.SetDescription(text(description(mt, networkName)))
+}
+
+// repeatedWallClock reports whether t's wall clock in Rome happens twice
+// (02:00-03:00 on the last Sunday of October), so that a local time could
+// not say which of the two instants is meant.
+func repeatedWallClock(t time.Time) bool {
+	wall := t.In(rome).Format(icsLocalLayout)
+	return t.Add(-time.Hour).In(rome).Format(icsLocalLayout) == wall || t.Add(time.Hour).In(rome).Format(icsLocalLayout) == wall
 }
 
 // description is the text of a meeting's VEVENT: what a calendar user

@@ -2,6 +2,10 @@ package meetings_test
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -292,4 +296,132 @@ func TestRomeTimezoneRule(t *testing.T) {
 			t.Errorf("%d: Europe/Rome does not switch at %v and %v", year, spring, autumn)
 		}
 	}
+}
+
+// TestCalendarRepeatedAutumnHour: on the last Sunday of October Rome's
+// clocks go from 03:00 back to 02:00, so 02:00-03:00 happens twice. A local
+// time with TZID=Europe/Rome names the first one only (RFC 5545 3.3.5), so
+// meetings in that hour must come out unambiguous: both parsers must read
+// the instant stored and the duration, for a meeting in the first 02:30,
+// one in the second 02:30, and one across the change.
+func TestCalendarRepeatedAutumnHour(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	e.clock.set(at(t, "2026-10-01 10:00"))
+	utc := func(s string) *timestamppb.Timestamp {
+		tm, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return timestamppb.New(tm)
+	}
+	cases := []struct {
+		id, start, end, wantLocal string
+	}{
+		{"prima-ora", "2026-10-25T00:30:00Z", "2026-10-25T00:50:00Z", "02:30 CEST"},  // the first 02:30 (UTC+2)
+		{"seconda-ora", "2026-10-25T01:30:00Z", "2026-10-25T01:50:00Z", "02:30 CET"}, // the second 02:30 (UTC+1)
+		{"a-cavallo", "2026-10-25T00:15:00Z", "2026-10-25T01:45:00Z", "02:15 CEST"},  // 90 minutes, 02:15 to the second 02:45
+		{"dopo", "2026-10-25T02:30:00Z", "2026-10-25T03:30:00Z", "03:30 CET"},        // unambiguous: stays in local time
+	}
+	for _, tc := range cases {
+		m := e.meeting()
+		m.StartTime, m.EndTime = utc(tc.start), utc(tc.end)
+		e.create(c, tc.id, m)
+	}
+	res, err := e.svc.ExportMeetingCalendar(e.admin(), &famiv1.ExportMeetingCalendarRequest{Parent: parent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := parseFeed(t, res.GetCalendar()) // both parsers, and they agree
+	rome, _ := time.LoadLocation("Europe/Rome")
+	for _, tc := range cases {
+		ev, ok := events[meetings.UID(meetingName(tc.id))]
+		if !ok {
+			t.Errorf("%s: not in the feed", tc.id)
+			continue
+		}
+		start, end := utc(tc.start).AsTime(), utc(tc.end).AsTime()
+		if !ev.start.Equal(start) || ev.end.Sub(ev.start) != end.Sub(start) {
+			t.Errorf("%s: read %v (%v), want %v (%v)", tc.id, ev.start, ev.end.Sub(ev.start), start, end.Sub(start))
+		}
+		if got := ev.start.In(rome).Format("15:04 MST"); got != tc.wantLocal {
+			t.Errorf("%s: starts at %s in Rome, want %s", tc.id, got, tc.wantLocal)
+		}
+	}
+	if !strings.Contains(res.GetCalendar(), "DTSTART;TZID=Europe/Rome:20261025T033000\r\n") {
+		t.Errorf("a meeting outside the repeated hour is not in local time:\n%s", res.GetCalendar())
+	}
+	if !strings.Contains(res.GetCalendar(), "DTSTART:20261025T013000Z\r\n") {
+		t.Errorf("the meeting at the second 02:30 is not in UTC:\n%s", res.GetCalendar())
+	}
+
+	// A third, non-Go reader: Python's icalendar (Debian's
+	// python3-icalendar; .ci/run installs it and sets
+	// RACCORDO_REQUIRE_PYTHON_ICALENDAR so CI cannot skip this).
+	py := pythonICalendar(t, res.GetCalendar())
+	for _, tc := range cases {
+		start, end := utc(tc.start).AsTime(), utc(tc.end).AsTime()
+		got, ok := py[meetings.UID(meetingName(tc.id))]
+		if !ok || !got.start.Equal(start) || got.duration != end.Sub(start) {
+			t.Errorf("%s: Python icalendar reads %v (%v), want %v (%v)", tc.id, got.start, got.duration, start, end.Sub(start))
+		}
+	}
+}
+
+// pythonEvent is what Python's icalendar reads of a VEVENT.
+type pythonEvent struct {
+	start    time.Time
+	duration time.Duration
+}
+
+// pythonICalendar reads a feed with Python's icalendar package and returns
+// each event's start (as an instant) and duration, by UID. It skips the
+// test when the package is missing, unless
+// RACCORDO_REQUIRE_PYTHON_ICALENDAR is set.
+func pythonICalendar(t *testing.T, feed string) map[string]pythonEvent {
+	t.Helper()
+	const script = `
+import datetime, sys, icalendar
+cal = icalendar.Calendar.from_ical(open(sys.argv[1], "rb").read())
+for ev in cal.walk("VEVENT"):
+    s, e = ev.decoded("DTSTART"), ev.decoded("DTEND")
+    print(str(ev["UID"]), s.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), int((e - s).total_seconds()))
+`
+	// Debian's package is for the system's Python, which may not be the
+	// first python3 on PATH (pyenv).
+	python := ""
+	for _, p := range []string{"python3", "/usr/bin/python3"} {
+		if exec.Command(p, "-c", "import icalendar").Run() == nil {
+			python = p
+			break
+		}
+	}
+	if python == "" {
+		if os.Getenv("RACCORDO_REQUIRE_PYTHON_ICALENDAR") != "" {
+			t.Fatal("Python's icalendar is required but no python3 imports it")
+		}
+		t.Skip("Python's icalendar is not installed (apt-get install python3-icalendar)")
+	}
+	file := filepath.Join(t.TempDir(), "feed.ics")
+	if err := os.WriteFile(file, []byte(feed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(python, "-c", script, file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("python3 icalendar: %v\n%s", err, out)
+	}
+	events := map[string]pythonEvent{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var uid, start string
+		var seconds int64
+		if _, err := fmt.Sscan(line, &uid, &start, &seconds); err != nil {
+			t.Fatalf("python3 printed %q: %v", line, err)
+		}
+		st, err := time.Parse(time.RFC3339, start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events[uid] = pythonEvent{start: st, duration: time.Duration(seconds) * time.Second}
+	}
+	return events
 }
