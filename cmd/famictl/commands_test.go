@@ -518,3 +518,23 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestShellCompletion: the completion script is generated, and flags
+// complete from the region list and the enum values.
+func TestShellCompletion(t *testing.T) {
+	var out bytes.Buffer
+	if err := execute([]string{"completion", "bash"}, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "__start_famictl") {
+		t.Fatalf("completion bash: %v\n%.200s", err, out.String())
+	}
+	for args, want := range map[string]string{
+		"meeting list --region ":             "lombardia",
+		"hours export --region x --dialect ": "italian",
+		"protocol list -o ":                  "table",
+		"mee":                                "meeting",
+	} {
+		out.Reset()
+		if err := execute(append([]string{"__complete"}, strings.Split(args, " ")...), nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), want) {
+			t.Errorf("completing %q: %v, want %q in\n%s", args, err, want, out.String())
+		}
+	}
+}
