@@ -78,17 +78,8 @@ func enumFlag(flag, value, prefix string, values map[string]int32) (int32, error
 				names = append(names, strings.ToLower(strings.TrimPrefix(name, prefix)))
 			}
 		}
-		return 0, &flagError{flag: flag, value: value, valid: names}
+		slices.Sort(names)
+		return 0, fmt.Errorf("--%s %q is not one of %s", flag, value, strings.Join(names, ", "))
 	}
 	return v, nil
-}
-
-type flagError struct {
-	flag, value string
-	valid       []string
-}
-
-func (e *flagError) Error() string {
-	slices.Sort(e.valid)
-	return fmt.Sprintf("--%s %q is not one of %s", e.flag, e.value, strings.Join(e.valid, ", "))
 }

@@ -19,8 +19,10 @@ type hourFilters struct {
 	region, from, to, groupBy, consultant, network, state string
 }
 
-func (h *hourFilters) add(cmd *cobra.Command) {
+// add adds the filters' flags to cmd, with group-by's default and help.
+func (h *hourFilters) add(cmd *cobra.Command, groupBy, groupByHelp string) {
 	f := cmd.Flags()
+	f.StringVar(&h.groupBy, "group-by", groupBy, groupByHelp)
 	regionFlag(cmd, &h.region, true)
 	f.StringVar(&h.from, "from", "", "first date, YYYY-MM-DD")
 	f.StringVar(&h.to, "to", "", "last date, YYYY-MM-DD")
@@ -87,8 +89,7 @@ func newHoursCmd(a *app) *cobra.Command {
 			return commit(err)
 		},
 	}
-	h.add(export)
-	export.Flags().StringVar(&h.groupBy, "group-by", "", "summary grouping: activity, network, consultant, month or quarter (default: one row per entry)")
+	h.add(export, "", "summary grouping: activity, network, consultant, month or quarter (default: one row per entry)")
 	export.Flags().StringVar(&out, "out", "", "CSV file to write (default: standard output)")
 	export.Flags().StringVar(&dialect, "dialect", "standard", "standard (comma, 1.50) or italian (semicolon, 1,50: what a spreadsheet set up for Italy opens directly)")
 	export.RegisterFlagCompletionFunc("dialect", fixedCompletion("standard", "italian"))
@@ -111,10 +112,9 @@ func newHoursCmd(a *app) *cobra.Command {
 			}))
 		},
 	}
-	sh.add(summary)
+	sh.add(summary, "activity", "activity, network, consultant, month or quarter")
 	summary.MarkFlagRequired("from")
 	summary.MarkFlagRequired("to")
-	summary.Flags().StringVar(&sh.groupBy, "group-by", "activity", "activity, network, consultant, month or quarter")
 	return group("hours", "Support hours: CSV export and summaries", export, summary)
 }
 

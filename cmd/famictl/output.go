@@ -27,6 +27,14 @@ func (a *app) print(m proto.Message) error {
 	return err
 }
 
+// call prints a call's result, or returns its error.
+func (a *app) call(m proto.Message, err error) error {
+	if err != nil {
+		return err
+	}
+	return a.print(m)
+}
+
 // columns are the table columns of the resources people list most; other
 // messages show their first scalar fields. A dotted path reaches into a
 // nested message.
@@ -145,18 +153,18 @@ func pathCell(m protoreflect.Message, path string) string {
 }
 
 // cell formats one value on one line: enums without their type prefix,
-// timestamps in RFC 3339, messages as compact JSON; texts longer than max
-// runes (when max > 0) are cut.
-func cell(f protoreflect.FieldDescriptor, v protoreflect.Value, max int) string {
+// timestamps in RFC 3339, messages as compact JSON; texts longer than limit
+// runes (when limit > 0) are cut.
+func cell(f protoreflect.FieldDescriptor, v protoreflect.Value, limit int) string {
 	if f.IsList() {
 		l := v.List()
 		parts := make([]string, l.Len())
 		for i := range l.Len() {
 			parts[i] = scalar(f, l.Get(i))
 		}
-		return clip(strings.Join(parts, ", "), max)
+		return clip(strings.Join(parts, ", "), limit)
 	}
-	return clip(scalar(f, v), max)
+	return clip(scalar(f, v), limit)
 }
 
 func scalar(f protoreflect.FieldDescriptor, v protoreflect.Value) string {
@@ -186,11 +194,11 @@ func isTimestamp(f protoreflect.FieldDescriptor) bool {
 	return f.Message() != nil && f.Message().FullName() == "google.protobuf.Timestamp"
 }
 
-// clip puts a text on one line and cuts it to max runes.
-func clip(s string, max int) string {
+// clip puts a text on one line and cuts it to limit runes.
+func clip(s string, limit int) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); max > 0 && len(r) > max {
-		return string(r[:max-1]) + "…"
+	if r := []rune(s); limit > 0 && len(r) > limit {
+		return string(r[:limit-1]) + "…"
 	}
 	return s
 }

@@ -144,14 +144,6 @@ signature binds exactly what was shown.`,
 	return group("protocol", "Protocols of collaboration: draft, open, sign, terminate, amend", create, get, list, open, signCmd, terminate, amend, hash)
 }
 
-// call prints a call's result, or returns its error.
-func (a *app) call(m proto.Message, err error) error {
-	if err != nil {
-		return err
-	}
-	return a.print(m)
-}
-
 // nameArg requires exactly one argument, the resource's name.
 func nameArg(what, example string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {

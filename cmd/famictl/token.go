@@ -80,9 +80,6 @@ says not to ask.`,
 // checkPartner asks the server, with the new token itself (a network
 // member may read its own partner), whether partner exists.
 func checkPartner(ctx context.Context, a *app, token, partner string) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	client := famiv1connect.NewPartnerServiceClient(a.client().httpClient(), a.server, connect.WithInterceptors(sdk.Bearer(token)))
