@@ -297,6 +297,20 @@ func TestMeetingCommands(t *testing.T) {
 	if !strings.Contains(out, "MEETING_STATE_CANCELLED") {
 		t.Fatalf("cancel:\n%s", out)
 	}
+	sum := &famiv1.SummarizeAttendanceResponse{}
+	if err := protojson.Unmarshal([]byte(f.must(f.admin, "meeting", "summary", "--region", "lombardia", "--from", "2026-01-01", "--to", "2026-12-31", "--period", "quarter")), sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.GetTotals().GetMeetingsHeld() != 1 || sum.GetTotals().GetAttendances() != 3 || len(sum.GetGroups()) != 1 || sum.GetGroups()[0].GetPeriod() != "2026-Q1" {
+		t.Fatalf("meeting summary: %v", sum)
+	}
+	ics := filepath.Join(t.TempDir(), "rete.ics")
+	f.must(f.admin, "meeting", "calendar", "--region", "lombardia", "--network", f.network, "--from", "2026-01-01", "--out", ics)
+	if b, err := os.ReadFile(ics); err != nil || !strings.HasPrefix(string(b), "BEGIN:VCALENDAR\r\n") ||
+		!strings.Contains(string(b), "UID:tavolo-marzo@regions.lombardia.raccordo\r\n") || !strings.Contains(string(b), "STATUS:CANCELLED\r\n") {
+		t.Fatalf("meeting calendar wrote %v:\n%s", err, b)
+	}
+
 	get := f.must(f.udp, "meeting", "get", name, "-o", "table")
 	if !regexpLine(get, "state", "HELD") || !regexpLine(get, "minutes", "Si decide il calendario") {
 		t.Fatalf("meeting get -o table:\n%s", get)

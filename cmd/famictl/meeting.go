@@ -205,8 +205,75 @@ standard input) and its action items, one --action each: the owner partner
 	actionSet.MarkFlagRequired("status")
 	actionSet.RegisterFlagCompletionFunc("status", fixedCompletion("open", "done", "cancelled"))
 
-	return group("meeting", "Meetings: schedule, attendance, minutes, action items",
-		create, get, list, cancel, attendance, minutes,
+	var to, period string
+	summary := &cobra.Command{
+		Use:     "summary --region R --from YYYY-MM-DD --to YYYY-MM-DD",
+		Short:   "Meetings held and attendances, by network (and month, quarter or year)",
+		Example: "  famictl meeting summary --region lombardia --from 2026-01-01 --to 2026-12-31 --period quarter -o table",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := enumFlag("period", period, "ATTENDANCE_PERIOD_", famiv1.AttendancePeriod_value)
+			if err != nil {
+				return err
+			}
+			return a.call(a.client().sdk().Meetings.SummarizeAttendance(cmd.Context(), &famiv1.SummarizeAttendanceRequest{
+				Parent: "regions/" + region, Network: network, StartDate: from, EndDate: to, Period: famiv1.AttendancePeriod(p),
+			}))
+		},
+	}
+	regionFlag(summary, &region, true)
+	summary.Flags().StringVar(&from, "from", "", "first day, YYYY-MM-DD")
+	summary.Flags().StringVar(&to, "to", "", "last day, YYYY-MM-DD")
+	summary.Flags().StringVar(&network, "network", "", "only this network's meetings")
+	summary.Flags().StringVar(&period, "period", "", "month, quarter or year (default: the whole range)")
+	summary.MarkFlagRequired("from")
+	summary.MarkFlagRequired("to")
+	summary.RegisterFlagCompletionFunc("period", fixedCompletion("month", "quarter", "year"))
+
+	var out string
+	export := &cobra.Command{
+		Use:   "calendar --region R [--network N | --facilitator S] [--out FILE]",
+		Short: "Write the meetings as an iCalendar file (.ics)",
+		Long: `Write a region's meetings (or a network's, or a facilitator's) as an
+iCalendar file, from a year ago on (--from for older ones). To subscribe a
+calendar application instead, create a feed token: famictl calendar token create.`,
+		Example: "  famictl meeting calendar --region lombardia --network regions/lombardia/networks/rete-bergamo --out rete.ics",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req := &famiv1.ExportMeetingCalendarRequest{Parent: "regions/" + region, Network: network, Facilitator: facilitator}
+			if from != "" {
+				t, err := parseDay("from", from)
+				if err != nil {
+					return err
+				}
+				req.StartFrom = timestamppb.New(t)
+			}
+			res, err := a.client().sdk().Meetings.ExportMeetingCalendar(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			w, commit, err := output(out, a.stdout)
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(w, res.GetCalendar())
+			if err := commit(err); err != nil {
+				return err
+			}
+			if out != "" {
+				fmt.Fprintf(a.stderr, "%s: %d meetings\n", out, res.GetEvents())
+			}
+			return nil
+		},
+	}
+	regionFlag(export, &region, true)
+	export.Flags().StringVar(&network, "network", "", "only this network's meetings")
+	export.Flags().StringVar(&facilitator, "facilitator", "", "only this facilitator's meetings (a subject)")
+	export.Flags().StringVar(&from, "from", "", "meetings starting from this day (YYYY-MM-DD) or time (RFC 3339)")
+	export.Flags().StringVar(&out, "out", "", ".ics file to write (default: standard output)")
+
+	return group("meeting", "Meetings: schedule, attendance, minutes, action items, summaries, calendars",
+		create, get, list, cancel, attendance, minutes, summary, export,
 		group("actions", "Action items decided in meetings", actionList, actionSet))
 }
 
