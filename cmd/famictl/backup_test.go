@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -16,7 +14,6 @@ import (
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
-	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
@@ -24,22 +21,7 @@ import (
 // TestBackupAndRestore backs a region up from a running server through the
 // API, restores it into another data dir and serves it from there.
 func TestBackupAndRestore(t *testing.T) {
-	src := t.TempDir()
-	srv, err := server.Open(context.Background(), server.Config{DataDir: src, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	url := "http://" + srv.HTTPAddr()
-
-	keys, err := auth.LoadKeys(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, url, keys := startServer(t)
 	token, _, err := keys.Sign(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia", TTL: time.Hour}, time.Now())
 	if err != nil {
 		t.Fatal(err)

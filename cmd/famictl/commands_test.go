@@ -43,9 +43,10 @@ const (
 	cpiaName = "regions/lombardia/partners/cpia-bergamo"
 )
 
-// startFamid starts a server and seeds lombardia with two partners and a
-// network (revisions 1 to 3).
-func startFamid(t *testing.T) *famidForTest {
+// startServer starts a server on loopback ports with a fresh data dir,
+// stopped when the test ends; it returns the data dir, the HTTP address and
+// the keys that sign the test's tokens.
+func startServer(t *testing.T) (string, string, *auth.KeySet) {
 	t.Helper()
 	dir := t.TempDir()
 	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
@@ -61,7 +62,16 @@ func startFamid(t *testing.T) *famidForTest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &famidForTest{t: t, dir: dir, url: "http://" + srv.HTTPAddr(), keys: keys, network: "regions/lombardia/networks/rete-bergamo"}
+	return dir, "http://" + srv.HTTPAddr(), keys
+}
+
+// startFamid starts a server and seeds lombardia with two partners and a
+// network (revisions 1 to 3).
+func startFamid(t *testing.T) *famidForTest {
+	t.Helper()
+	dir, url, keys := startServer(t)
+	ctx := context.Background()
+	f := &famidForTest{t: t, dir: dir, url: url, keys: keys, network: "regions/lombardia/networks/rete-bergamo"}
 	f.admin = f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
 	f.udp = f.token(auth.TokenSpec{Subject: "test:udp", Role: principal.NetworkMember, Region: "lombardia", Partner: udpName})
 	f.cpia = f.token(auth.TokenSpec{Subject: "test:cpia", Role: principal.NetworkMember, Region: "lombardia", Partner: cpiaName})

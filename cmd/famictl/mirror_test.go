@@ -16,27 +16,12 @@ import (
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
-	"github.com/raccordo/raccordo/internal/server"
 )
 
 // TestMirror keeps a directory in sync with a region while it changes, and
 // resumes from the saved revision after a restart of the mirror.
 func TestMirror(t *testing.T) {
-	dir := t.TempDir()
-	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
-		BookmarkInterval: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, scancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(sctx) }()
-	defer func() { scancel(); <-done }()
-	url := "http://" + srv.HTTPAddr()
-	keys, err := auth.LoadKeys(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, url, keys := startServer(t)
 	token, _, err := keys.Sign(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia", TTL: time.Hour}, time.Now())
 	if err != nil {
 		t.Fatal(err)

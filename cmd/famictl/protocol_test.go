@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,28 +16,13 @@ import (
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
-	"github.com/raccordo/raccordo/internal/server"
 )
 
 // TestProtocolCommands runs a protocol's life with famictl against a real
 // server: create from a file, open, a signature by each party's staff
 // (the text shown, the hash recomputed locally), IN_FORCE.
 func TestProtocolCommands(t *testing.T) {
-	dir := t.TempDir()
-	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	url := "http://" + srv.HTTPAddr()
-	keys, err := auth.LoadKeys(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, url, keys := startServer(t)
 	token := func(spec auth.TokenSpec) string {
 		spec.TTL = time.Hour
 		tok, _, err := keys.Sign(spec, time.Now())
