@@ -70,6 +70,9 @@ func (b Bearer) String() string {
 	return "Bearer(redacted)"
 }
 
+// GoString implements fmt.GoStringer, so %#v hides the token too.
+func (b Bearer) GoString() string { return b.String() }
+
 // WrapUnary implements connect.Interceptor.
 func (b Bearer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
