@@ -10,8 +10,11 @@ import (
 	"strings"
 
 	"connectrpc.com/connect"
+	"connectrpc.com/otelconnect"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -30,8 +33,19 @@ import (
 // service, REST under /v1/, the OpenAPI document and /healthz.
 func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline) (http.Handler, error) {
 	mux := http.NewServeMux()
+	otelConnect, err := otelconnect.NewInterceptor(
+		otelconnect.WithTracerProvider(s.cfg.TracerProvider),
+		otelconnect.WithPropagator(propagator),
+		// A caller's trace context is the parent of the server's span, so
+		// a trace runs end to end (the default only links it).
+		otelconnect.WithTrustRemote(),
+		otelconnect.WithoutMetrics(),
+	)
+	if err != nil {
+		return nil, err
+	}
 	opts := []connect.HandlerOption{
-		connect.WithInterceptors(pipe.connectInterceptor()),
+		connect.WithInterceptors(otelConnect, pipe.connectInterceptor()),
 		connect.WithReadMaxBytes(s.cfg.MaxMessageBytes),
 	}
 	for _, svc := range svcs {
@@ -67,11 +81,28 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		w.Header().Set("Cache-Control", "max-age=300")
 		w.Write(s.keys.JWKS())
 	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintln(w, `{"status":"SERVING"}`)
-	})
-	return recoverHTTP(s, mux), nil
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.metricsHandler())
+	// REST calls (the gateway's and the downloads) get a server span
+	// here; Connect, gRPC and gRPC-Web calls get theirs from otelconnect.
+	traced := otelhttp.NewHandler(mux, "gateway",
+		otelhttp.WithTracerProvider(s.cfg.TracerProvider),
+		otelhttp.WithPropagators(propagator),
+		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
+		otelhttp.WithFilter(func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/v1/") }),
+		// "gateway GET /v1/regions/{region}/meetings.ics": the route's
+		// pattern once the mux has matched it, never the raw path with its
+		// ids.
+		otelhttp.WithSpanNameFormatter(func(op string, r *http.Request) string {
+			_, pattern, _ := strings.Cut(r.Pattern, " ")
+			if pattern == "" {
+				pattern = r.Pattern
+			}
+			return strings.TrimSpace(op + " " + r.Method + " " + pattern)
+		}),
+	)
+	return recoverHTTP(s, traced), nil
 }
 
 // recoverHTTP turns a panic in a plain HTTP handler into a 500 problem
