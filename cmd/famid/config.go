@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 
@@ -120,9 +121,17 @@ type origins struct{ list *[]string }
 
 func (o origins) Set(s string) error {
 	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			*o.list = append(*o.list, v)
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
 		}
+		// An origin is scheme://host[:port], nothing after: a browser
+		// never sends a path, so an origin with one would match nothing.
+		u, err := url.Parse(v)
+		if v != "*" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil) {
+			return fmt.Errorf("%q is not an origin: write https://host[:port]", v)
+		}
+		*o.list = append(*o.list, v)
 	}
 	return nil
 }

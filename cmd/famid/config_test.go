@@ -97,6 +97,9 @@ func TestConfigFile(t *testing.T) {
 	if _, err := parseOptions([]string{"--config", file}, io.Discard); err == nil || !strings.Contains(err.Error(), "max-mesage-bytes") {
 		t.Errorf("a misspelt setting in the file: got %v, want a refusal naming it", err)
 	}
+	if _, err := parseOptions([]string{"--cors-origin", "https://portale.example/app"}, io.Discard); err == nil || !strings.Contains(err.Error(), "cors-origin") {
+		t.Errorf("an origin with a path: got %v, want a refusal naming cors-origin", err)
+	}
 	if _, err := parseOptions([]string{"--config", filepath.Join(t.TempDir(), "missing.conf")}, io.Discard); err == nil {
 		t.Error("a missing config file was accepted")
 	}

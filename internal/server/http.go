@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"connectrpc.com/connect"
+	"connectrpc.com/grpcreflect"
 	"connectrpc.com/otelconnect"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
@@ -48,17 +49,25 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		connect.WithInterceptors(otelConnect, pipe.connectInterceptor()),
 		connect.WithReadMaxBytes(s.cfg.MaxMessageBytes),
 	}
+	var names []string
 	for _, svc := range svcs {
-		mux.Handle(svc.connect(opts...))
+		path, h := svc.connect(opts...)
+		mux.Handle(path, h)
+		names = append(names, strings.Trim(path, "/"))
 	}
+	// Reflection, as on the gRPC port, so that grpcurl and
+	// `buf curl --reflect` work on either; public like the OpenAPI document.
+	reflector := grpcreflect.NewStaticReflector(names...)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector, opts...))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, opts...))
 
 	gw := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, restMarshaler{&runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: false},
 			// Unknown fields are refused rather than silently dropped, so
 			// a misspelt field is an error naming it, not lost data.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}),
+		}}),
 		runtime.WithErrorHandler(gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
 	)
@@ -67,7 +76,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 			return nil, fmt.Errorf("register gateway: %w", err)
 		}
 	}
-	rest := http.MaxBytesHandler(gw, int64(s.cfg.MaxMessageBytes))
+	rest := problemStatus(http.MaxBytesHandler(gw, int64(s.cfg.MaxMessageBytes)))
 	mux.Handle("/v1/", rest)
 	mux.Handle("GET /v1/regions/{region}", s.backupHandler(pipe, rest))
 	for _, svc := range svcs {
@@ -102,7 +111,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 			return strings.TrimSpace(op + " " + r.Method + " " + pattern)
 		}),
 	)
-	return recoverHTTP(s, traced), nil
+	return recoverHTTP(s, withCORS(s.cfg.CORSOrigins, grpcWebText(s.cfg.MaxMessageBytes, traced))), nil
 }
 
 // recoverHTTP turns a panic in a plain HTTP handler into a 500 problem
