@@ -85,6 +85,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		}
 	}
 	mux.Handle("GET /openapi.json", openapi.Handler())
+	mux.Handle("GET /openapi3.json", openapi.Handler3())
 	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/jwk-set+json")
 		w.Header().Set("Cache-Control", "max-age=300")
