@@ -15,9 +15,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
@@ -54,9 +57,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "famid", version.Read())
 		return nil
 	}
+	if opts.checkHealth {
+		return checkHealth(ctx, opts.server.HTTPAddr)
+	}
 	m := &Main{opts: opts, stderr: stderr}
 	defer m.Close()
 	return m.Run(ctx)
+}
+
+// checkHealth asks the server listening on httpAddr whether it is ready:
+// the image's HEALTHCHECK, which has no curl to call.
+func checkHealth(ctx context.Context, httpAddr string) error {
+	host, port, err := net.SplitHostPort(httpAddr)
+	if err != nil {
+		return fmt.Errorf("--http-addr %q: %w", httpAddr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("not ready: %s", res.Status)
+	}
+	return nil
 }
 
 // Main is a configured famid: Run serves, Close releases what Run

@@ -43,6 +43,9 @@ func TestRunFromEnvironment(t *testing.T) {
 	go func() { done <- run(ctx, nil, io.Discard, &logs) }()
 
 	waitHealthy(t, httpAddr)
+	if err := run(ctx, []string{"--check-health"}, io.Discard, io.Discard); err != nil {
+		t.Errorf("--check-health on a ready server: %v", err)
+	}
 	// 64KiB is 65,536 bytes: a body just over it is refused, one just under
 	// reaches authentication.
 	for _, tt := range []struct {
@@ -63,6 +66,9 @@ func TestRunFromEnvironment(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run returned %v after shutdown, want nil", err)
+	}
+	if err := run(context.Background(), []string{"--check-health"}, io.Discard, io.Discard); err == nil {
+		t.Error("--check-health on a stopped server succeeded")
 	}
 	if !strings.Contains(logs.String(), "--municipalities") {
 		t.Errorf("the start-up log does not say how to give the municipality list:\n%s", logs.String())
