@@ -6,19 +6,23 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -261,6 +265,73 @@ func TestHealthAndReadiness(t *testing.T) {
 	for _, svc := range services {
 		if got := check(svc); got != healthpb.HealthCheckResponse_NOT_SERVING {
 			t.Errorf("health %q while draining: %s, want NOT_SERVING", svc, got)
+		}
+	}
+}
+
+// TestTracePropagatesOnEverySurface sends a traceparent on gRPC, Connect
+// and gRPC-Web and checks that the pipeline's and the store's spans join
+// the caller's trace, below the caller's span.
+func TestTracePropagatesOnEverySurface(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { tp.Shutdown(context.Background()) })
+	ts := startServer(t, server.Config{TracerProvider: tp})
+	const traceID = "0af7651916cd43dd8448eb211c80319c"
+	parents := map[string]string{"grpc": "b7ad6b7169203331", "connect": "c7ad6b7169203332", "grpcweb": "d7ad6b7169203333"}
+	req := &famiv1.ListPartnersRequest{Parent: lombardia}
+	withTrace := func(parent string) connect.ClientOption {
+		return connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+			return func(ctx context.Context, r connect.AnyRequest) (connect.AnyResponse, error) {
+				r.Header().Set("Authorization", "Bearer "+ts.token)
+				r.Header().Set("traceparent", "00-"+traceID+"-"+parent+"-01")
+				return next(ctx, r)
+			}
+		}))
+	}
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "traceparent", "00-"+traceID+"-"+parents["grpc"]+"-01")
+	if _, err := famiv1.NewPartnerServiceClient(dialGRPC(t, ts, ts.token)).ListPartners(ctx, req); err != nil {
+		t.Fatalf("grpc: %v", err)
+	}
+	if _, err := famiv1connect.NewPartnerServiceClient(newHTTPClient(t), ts.httpURL(), withTrace(parents["connect"])).ListPartners(t.Context(), req); err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	if _, err := famiv1connect.NewPartnerServiceClient(newHTTPClient(t), ts.httpURL(), connect.WithGRPCWeb(), withTrace(parents["grpcweb"])).ListPartners(t.Context(), req); err != nil {
+		t.Fatalf("grpcweb: %v", err)
+	}
+
+	spans := exp.GetSpans()
+	byID := map[trace.SpanID]tracetest.SpanStub{}
+	for _, s := range spans {
+		byID[s.SpanContext.SpanID()] = s
+	}
+	// root follows a span's parents up to the first one not recorded here:
+	// the caller's.
+	root := func(s tracetest.SpanStub) string {
+		for {
+			p, ok := byID[s.Parent.SpanID()]
+			if !ok {
+				return s.Parent.SpanID().String()
+			}
+			s = p
+		}
+	}
+	for surface, parent := range parents {
+		var names []string
+		for _, s := range spans {
+			if s.SpanContext.TraceID().String() == traceID && root(s) == parent {
+				names = append(names, s.Name)
+				if s.Name == "pipeline" {
+					for _, a := range s.Attributes {
+						if a.Key == "raccordo.surface" && a.Value.AsString() != surface {
+							t.Errorf("%s: the pipeline span says surface %q", surface, a.Value.AsString())
+						}
+					}
+				}
+			}
+		}
+		if !slices.Contains(names, "pipeline") || !slices.Contains(names, "store.view") {
+			t.Errorf("%s: spans under the caller's %v, want pipeline and store.view", surface, names)
 		}
 	}
 }
