@@ -87,8 +87,13 @@ func TestMetricsEverySurface(t *testing.T) {
 	}
 	rs := newRESTSurface(t, ts, ts.token)
 	seedPartner(t, ctx, rs)
-	if _, err := newSurfaceAs(t, ts, "connect", "").Login(ctx, &famiv1.LoginRequest{Username: "nobody", Password: "wrong password"}); err == nil {
-		t.Fatal("login with a wrong password succeeded")
+	// Six wrong passwords for one username: five failures, then the
+	// limiter refuses.
+	anon := newSurfaceAs(t, ts, "connect", "")
+	for range 6 {
+		if _, err := anon.Login(ctx, &famiv1.LoginRequest{Username: "nobody", Password: "wrong password"}); err == nil {
+			t.Fatal("login with a wrong password succeeded")
+		}
 	}
 
 	m := scrape(t, ts.httpURL()+"/metrics")
@@ -112,7 +117,8 @@ func TestMetricsEverySurface(t *testing.T) {
 		{"raccordo_store_commit_write_seconds_count", []string{`region="lombardia"`}, 1},
 		{"raccordo_store_revision", []string{`region="lombardia"`}, 1},
 		{"raccordo_store_changelog_length", []string{`region="lombardia"`}, 1},
-		{"raccordo_auth_failures_total", []string{`reason="LOGIN_FAILED"`}, 1},
+		{"raccordo_auth_failures_total", []string{`reason="LOGIN_FAILED"`}, 5},
+		{"raccordo_rate_limited_total", []string{`method="Login"`, `reason="TOO_MANY_LOGIN_FAILURES"`}, 1},
 		{"go_goroutines", nil, 1},
 	}
 	for _, c := range checks {
