@@ -48,7 +48,7 @@ func newMetrics() *metrics {
 		}, []string{"service", "method", "code", "surface"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "raccordo_rpc_duration_seconds",
-			Help:    "Time from a call's admission to its answer, by service, method, status code and surface.",
+			Help:    "Time from a call's arrival in the pipeline to its answer, by service, method, status code and surface.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"service", "method", "code", "surface"}),
 		streams: prometheus.NewGaugeVec(prometheus.GaugeOpts{

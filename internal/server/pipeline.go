@@ -85,7 +85,7 @@ func (p *pipeline) finish(ctx context.Context, span trace.Span, kind string, c c
 	}
 	p.log.Log(ctx, level, kind, "procedure", c.procedure, "protocol", c.protocol, "peer", c.peer, "principal", who.Subject, "code", code, "duration", d)
 	p.metrics.observe(c, code, reason, d)
-	span.SetAttributes(attribute.String("rpc.grpc.status_code", code), attribute.String("raccordo.role", string(who.Role)), attribute.String("raccordo.principal_region", who.Region))
+	span.SetAttributes(attribute.String("raccordo.code", code), attribute.String("raccordo.role", string(who.Role)), attribute.String("raccordo.principal_region", who.Region))
 	if err != nil {
 		span.SetAttributes(attribute.String("raccordo.reason", reason))
 		if code == "INTERNAL" || code == "UNAVAILABLE" || code == "DEADLINE_EXCEEDED" {

@@ -37,17 +37,16 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 	defer cancel()
 	stop := context.AfterFunc(p.shutdown, cancel)
 	defer stop()
-	defer func() {
-		if p.shutdown.Err() != nil && (err == nil || ctx.Err() != nil) {
-			err = errs.New(errs.Unavailable, "SHUTTING_DOWN", "the server is shutting down; reconnect and resume from the last revision")
-		}
-	}()
 	who := principal.Anonymous
 	defer func() {
 		if r := recover(); r != nil {
 			p.log.ErrorContext(ctx, "panic", "procedure", c.procedure, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			err = errs.New(errs.Internal, "INTERNAL", "panic: %v", r)
 		}
+		if p.shutdown.Err() != nil && (err == nil || ctx.Err() != nil) {
+			err = errs.New(errs.Unavailable, "SHUTTING_DOWN", "the server is shutting down; reconnect and resume from the last revision")
+		}
+		// The log line, metrics and span record the error the caller gets.
 		p.finish(ctx, span, "stream", c, who, err, start)
 	}()
 	if !p.noAuth {
