@@ -146,6 +146,52 @@ func TestGRPCWebText(t *testing.T) {
 	}
 }
 
+// TestGRPCWebTextStream watches the change feed in gRPC-Web text mode:
+// every message must arrive as soon as it is sent (the base64 is padded at
+// each flush), decodable 4 characters at a time as browsers decode it.
+func TestGRPCWebTextStream(t *testing.T) {
+	ts := startServer(t, server.Config{BookmarkInterval: time.Hour})
+	// A message held back would never come: the deadline ends the read.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	seedPartner(t, ctx, newRESTSurface(t, ts, ts.token))
+	b, _ := proto.Marshal(&famiv1.WatchRequest{Parent: lombardia})
+	frame := append([]byte{0, 0, 0, 0, 0}, b...)
+	binary.BigEndian.PutUint32(frame[1:5], uint32(len(b)))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.httpURL()+"/fami.v1.SyncService/Watch", strings.NewReader(base64.StdEncoding.EncodeToString(frame)))
+	req.Header.Set("Content-Type", "application/grpc-web-text")
+	req.Header.Set("Authorization", "Bearer "+ts.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	// The stream stays open: read until the first message is whole.
+	var text, data []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := res.Body.Read(buf)
+		text = append(text, buf[:n]...)
+		for len(text) >= 4 {
+			group, err := base64.StdEncoding.DecodeString(string(text[:4]))
+			if err != nil {
+				t.Fatalf("base64 group %q: %v", text[:4], err)
+			}
+			data, text = append(data, group...), text[4:]
+		}
+		if len(data) >= 5 && len(data) >= 5+int(binary.BigEndian.Uint32(data[1:5])) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("stream ended before the first message (%d bytes): %v", len(data), err)
+		}
+	}
+	msg := &famiv1.WatchResponse{}
+	if err := proto.Unmarshal(data[5:5+binary.BigEndian.Uint32(data[1:5])], msg); err != nil || len(msg.GetChanges()) != 1 {
+		t.Errorf("first message: %v (%v), want the partner's creation", msg, err)
+	}
+}
+
 // TestCORS checks preflights and answers for an allowed origin on REST,
 // Connect and gRPC-Web, and nothing for another origin or a server
 // without --cors-origin.
