@@ -31,7 +31,9 @@ import (
 )
 
 // httpHandler builds the HTTP listener's routes: Connect/gRPC/gRPC-Web per
-// service, REST under /v1/, the OpenAPI document and /healthz.
+// service and reflection, REST under /v1/, the OpenAPI documents, the JWKS,
+// /healthz, /readyz and /metrics; around them the REST spans, gRPC-Web's
+// text mode and CORS.
 func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline) (http.Handler, error) {
 	mux := http.NewServeMux()
 	otelConnect, err := otelconnect.NewInterceptor(

@@ -1,8 +1,10 @@
 // Package server wires the platform's services onto its two listeners: gRPC
 // (grpc-go, with reflection and health) and HTTP (Connect, gRPC and gRPC-Web
-// through connect-go; REST through grpc-gateway; the OpenAPI document;
-// /healthz). Every surface runs the same pipeline, so deadlines, logging,
-// error translation and, later, authorisation cannot drift between them.
+// through connect-go, with reflection; REST through grpc-gateway; the
+// OpenAPI documents; /healthz, /readyz, /metrics), plus the opt-in admin
+// listener (pprof). Every surface runs the same pipeline, so deadlines,
+// logging, metrics, traces, error translation and authorisation cannot
+// drift between them.
 package server
 
 import (
