@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"io"
+	"mime"
 	"net/http"
 	"os"
 	"os/exec"
@@ -299,5 +300,61 @@ func TestRESTWatchErrors(t *testing.T) {
 	var doc problemDoc
 	if err := json.Unmarshal(last, &doc); err != nil || doc.Status != http.StatusServiceUnavailable || doc.Reason != "SHUTTING_DOWN" || doc.Type == "" {
 		t.Errorf("last line %q (%v), want a 503 SHUTTING_DOWN problem document", last, err)
+	}
+}
+
+// TestOpenAPIPathsAreServed calls every operation of the served OpenAPI
+// document, without a token and with placeholder ids: none may fall
+// through to "no such route". A path the document invents, or one whose
+// HTTP method is wrong, would.
+func TestOpenAPIPathsAreServed(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	rs := newRESTSurface(t, ts, "")
+	res, err := rs.send(t.Context(), http.MethodGet, "/openapi.json", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage
+	}
+	if err := json.Unmarshal(res.Body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	operations := 0
+	for path, item := range doc.Paths {
+		concrete := path
+		for strings.Contains(concrete, "{") {
+			i, j := strings.Index(concrete, "{"), strings.Index(concrete, "}")
+			id := "x"
+			if concrete[i:j+1] == "{region}" {
+				id = "lombardia"
+			}
+			concrete = concrete[:i] + id + concrete[j+1:]
+		}
+		for method := range item {
+			if method == "parameters" {
+				continue
+			}
+			operations++
+			method = strings.ToUpper(method)
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			res, err := rs.send(ctx, method, concrete, nil, nil)
+			cancel()
+			if err != nil && !strings.HasSuffix(concrete, ":watch") {
+				t.Errorf("%s %s: %v", method, concrete, err)
+				continue
+			}
+			if res == nil {
+				continue // a watch: it answered and stayed open
+			}
+			mt, _, _ := mime.ParseMediaType(res.ContentType)
+			if res.Status == http.StatusNotFound && (mt == "text/plain" || strings.Contains(string(res.Body), "no API route")) ||
+				res.Status == http.StatusMethodNotAllowed {
+				t.Errorf("%s %s (documented as %s): %d %s", method, concrete, path, res.Status, res.Body)
+			}
+		}
+	}
+	if operations < 70 {
+		t.Errorf("the document has %d operations, want every RPC's and the extra routes", operations)
 	}
 }
