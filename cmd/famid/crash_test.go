@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
 		ctx, stop := signalContext()
 		defer stop()
-		if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 			fmt.Fprintln(os.Stderr, "famid:", err)
 			os.Exit(1)
 		}

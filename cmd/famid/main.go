@@ -2,30 +2,37 @@
 // platform's gRPC, Connect, gRPC-Web and REST API over per-region bbolt
 // files.
 //
-// Every flag has an environment fallback: --data-dir reads FAMID_DATA_DIR,
-// --grpc-addr FAMID_GRPC_ADDR, and so on.
+// Every flag can also be set as an environment variable (--data-dir as
+// FAMID_DATA_DIR, --max-message-bytes as FAMID_MAX_MESSAGE_BYTES, ...) or
+// in a config file (--config); `famid -h` lists them. Traces are exported
+// when the standard OTEL_* variables ask for it (internal/telemetry).
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/raccordo/raccordo/internal/server"
-	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/telemetry"
+	"github.com/raccordo/raccordo/internal/version"
 )
 
 func main() {
 	ctx, stop := signalContext()
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "famid:", err)
 		os.Exit(1)
 	}
@@ -37,44 +44,83 @@ func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
-// run parses the command line, opens the server and serves until ctx ends.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("famid", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	env := func(name, def string) string {
-		if v := getenv("FAMID_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); v != "" {
-			return v
-		}
-		return def
+// run parses the configuration, then serves until ctx ends.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	opts, err := parseOptions(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-	var (
-		cfg      server.Config
-		logLevel slog.Level
-		logJSON  bool
-	)
-	fs.StringVar(&cfg.DataDir, "data-dir", env("data-dir", "data"), "directory of the bbolt files (env FAMID_DATA_DIR)")
-	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", env("grpc-addr", server.DefaultGRPCAddr), "gRPC listen address (env FAMID_GRPC_ADDR)")
-	fs.StringVar(&cfg.HTTPAddr, "http-addr", env("http-addr", server.DefaultHTTPAddr), "HTTP listen address: REST, Connect, gRPC-Web (env FAMID_HTTP_ADDR)")
-	fs.StringVar(&cfg.MunicipalitiesFile, "municipalities", env("municipalities", ""), "ISTAT municipality list (CSV) to load (env FAMID_MUNICIPALITIES)")
-	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", envDuration(env("request-timeout", ""), server.DefaultRequestTimeout), "deadline of a call that sets none (env FAMID_REQUEST_TIMEOUT)")
-	fs.IntVar(&cfg.MaxMessageBytes, "max-message-bytes", envInt(env("max-message-bytes", ""), server.DefaultMaxMessageBytes), "largest request message or REST body (env FAMID_MAX_MESSAGE_BYTES)")
-	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", envDuration(env("shutdown-timeout", ""), server.DefaultShutdownTimeout), "graceful shutdown bound (env FAMID_SHUTDOWN_TIMEOUT)")
-	fs.DurationVar(&cfg.LockTimeout, "lock-timeout", envDuration(env("lock-timeout", ""), time.Second), "wait for the data dir's lock before failing (env FAMID_LOCK_TIMEOUT)")
-	fs.DurationVar(&cfg.RequestRetention, "request-retention", envDuration(env("request-retention", ""), bolt.DefaultRequestRetention), "how long a request_id is remembered for idempotent retries (env FAMID_REQUEST_RETENTION)")
-	fs.TextVar(&logLevel, "log-level", levelOf(env("log-level", "info")), "debug, info, warn or error (env FAMID_LOG_LEVEL)")
-	fs.BoolVar(&logJSON, "log-json", env("log-json", "") == "true", "log as JSON lines (env FAMID_LOG_JSON)")
-	if err := fs.Parse(args); err != nil {
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	if opts.showVersion {
+		fmt.Fprintln(stdout, "famid", version.Read())
+		return nil
 	}
+	if opts.checkHealth {
+		return checkHealth(ctx, opts.server.HTTPAddr)
+	}
+	m := &Main{opts: opts, stderr: stderr}
+	defer m.Close()
+	return m.Run(ctx)
+}
 
-	hopts := &slog.HandlerOptions{Level: logLevel}
-	if logJSON {
-		cfg.Logger = slog.New(slog.NewJSONHandler(stderr, hopts))
+// checkHealth asks the server listening on httpAddr whether it is ready:
+// the image's HEALTHCHECK, which has no curl to call.
+func checkHealth(ctx context.Context, httpAddr string) error {
+	host, port, err := net.SplitHostPort(httpAddr)
+	if err != nil {
+		return fmt.Errorf("--http-addr %q: %w", httpAddr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("not ready: %s", res.Status)
+	}
+	return nil
+}
+
+// Main is a configured famid: Run serves, Close releases what Run
+// acquired beyond the server (the trace exporter).
+type Main struct {
+	opts   *options
+	stderr io.Writer
+	traces *sdktrace.TracerProvider
+}
+
+// Run opens the server and serves until ctx ends.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := m.opts.server
+	hopts := &slog.HandlerOptions{Level: m.opts.logLevel}
+	if m.opts.logJSON {
+		cfg.Logger = slog.New(slog.NewJSONHandler(m.stderr, hopts))
 	} else {
-		cfg.Logger = slog.New(slog.NewTextHandler(stderr, hopts))
+		cfg.Logger = slog.New(slog.NewTextHandler(m.stderr, hopts))
+	}
+	v := version.Read()
+	cfg.Logger.Info("famid starting", "version", v.Version, "commit", v.Commit, "go", v.Go)
+	if cfg.MunicipalitiesFile == "" {
+		cfg.Logger.Warn("no municipality list: ISTAT codes are checked for format only; give ISTAT's list with --municipalities FILE (FAMID_MUNICIPALITIES)")
+	}
+	var err error
+	if m.traces, err = telemetry.TracerProvider(ctx, os.Getenv, v.Version); err != nil {
+		return err
+	}
+	if m.traces != nil {
+		cfg.TracerProvider = m.traces
+		cfg.Logger.Info("tracing on: spans are exported over OTLP as the OTEL_* variables say")
 	}
 	srv, err := server.Open(ctx, cfg)
 	if err != nil {
@@ -83,25 +129,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	return srv.Run(ctx)
 }
 
-func envDuration(v string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(v); err == nil {
-		return d
+// Close flushes the spans still queued.
+func (m *Main) Close() error {
+	if m.traces == nil {
+		return nil
 	}
-	return def
-}
-
-func envInt(v string, def int) int {
-	var n int
-	if _, err := fmt.Sscan(v, &n); err == nil {
-		return n
-	}
-	return def
-}
-
-func levelOf(v string) slog.Level {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(v)); err != nil {
-		return slog.LevelInfo
-	}
-	return l
+	return m.traces.Shutdown(context.Background())
 }

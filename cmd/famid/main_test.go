@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -26,22 +28,70 @@ func freeAddr(t *testing.T) string {
 func TestRunFromEnvironment(t *testing.T) {
 	dir := t.TempDir()
 	httpAddr := freeAddr(t)
-	env := map[string]string{
-		"FAMID_DATA_DIR":  dir,
-		"FAMID_GRPC_ADDR": freeAddr(t),
-		"FAMID_HTTP_ADDR": httpAddr,
-		"FAMID_LOG_LEVEL": "warn",
+	for k, v := range map[string]string{
+		"FAMID_DATA_DIR":          dir,
+		"FAMID_GRPC_ADDR":         freeAddr(t),
+		"FAMID_HTTP_ADDR":         httpAddr,
+		"FAMID_LOG_LEVEL":         "warn",
+		"FAMID_MAX_MESSAGE_BYTES": "64KiB",
+	} {
+		t.Setenv(k, v)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var logs bytes.Buffer
-	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, &logs) }()
+	var logs syncBuffer
+	go func() { done <- run(ctx, nil, io.Discard, &logs) }()
 
 	waitHealthy(t, httpAddr)
+	if err := run(ctx, []string{"--check-health"}, io.Discard, io.Discard); err != nil {
+		t.Errorf("--check-health on a ready server: %v", err)
+	}
+	// 64KiB is 65,536 bytes: a body just over it is refused, one just under
+	// reaches authentication.
+	for _, tt := range []struct {
+		size int
+		want int
+	}{{65536 + 100, http.StatusBadRequest}, {65536 - 1000, http.StatusUnauthorized}} {
+		body := `{"displayName":"` + strings.Repeat("a", tt.size-40) + `"}`
+		res, err := http.Post("http://"+httpAddr+"/v1/regions/lombardia/partners", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tt.want {
+			t.Errorf("a %d-byte body: %d %s, want %d", len(body), res.StatusCode, b, tt.want)
+		}
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run returned %v after shutdown, want nil", err)
 	}
+	if err := run(context.Background(), []string{"--check-health"}, io.Discard, io.Discard); err == nil {
+		t.Error("--check-health on a stopped server succeeded")
+	}
+	if !strings.Contains(logs.String(), "--municipalities") {
+		t.Errorf("the start-up log does not say how to give the municipality list:\n%s", logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines to log to
+// while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {
@@ -53,7 +103,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			err := run(context.Background(), args, func(string) string { return "" }, &stderr)
+			err := run(context.Background(), args, io.Discard, &stderr)
 			if err == nil {
 				t.Fatal("run accepted bad arguments")
 			}
@@ -71,11 +121,11 @@ func TestSecondServerOnSameDataDirFailsFast(t *testing.T) {
 	first := make(chan error, 1)
 	var logs bytes.Buffer
 	a := args()
-	go func() { first <- run(ctx, a, func(string) string { return "" }, &logs) }()
+	go func() { first <- run(ctx, a, io.Discard, &logs) }()
 	waitHealthy(t, a[5])
 
 	start := time.Now()
-	err := run(context.Background(), args(), func(string) string { return "" }, &bytes.Buffer{})
+	err := run(context.Background(), args(), io.Discard, &bytes.Buffer{})
 	if err == nil {
 		t.Fatal("a second famid on the same data dir started")
 	}

@@ -23,24 +23,26 @@ func TestServiceEndpoints(t *testing.T) {
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 
-	t.Run("openapi", func(t *testing.T) {
-		res, err := newRESTSurface(t, ts, "").send(ctx, http.MethodGet, "/openapi.json", nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if mt, _, _ := mime.ParseMediaType(res.ContentType); res.Status != http.StatusOK || mt != "application/json" {
-			t.Fatalf("GET /openapi.json: got %d %q, want 200 application/json", res.Status, res.ContentType)
-		}
-		var doc struct {
-			Paths map[string]json.RawMessage `json:"paths"`
-		}
-		if err := json.Unmarshal(res.Body, &doc); err != nil {
-			t.Fatalf("GET /openapi.json: %v", err)
-		}
-		if !slices.ContainsFunc(slices.Collect(maps.Keys(doc.Paths)), func(p string) bool { return strings.HasSuffix(p, "}/partners") }) {
-			t.Errorf("GET /openapi.json: no partners collection among the paths %v", slices.Sorted(maps.Keys(doc.Paths)))
-		}
-	})
+	for _, path := range []string{"/openapi.json", "/openapi3.json"} {
+		t.Run(path, func(t *testing.T) {
+			res, err := newRESTSurface(t, ts, "").send(ctx, http.MethodGet, path, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mt, _, _ := mime.ParseMediaType(res.ContentType); res.Status != http.StatusOK || mt != "application/json" {
+				t.Fatalf("GET %s: got %d %q, want 200 application/json", path, res.Status, res.ContentType)
+			}
+			var doc struct {
+				Paths map[string]json.RawMessage `json:"paths"`
+			}
+			if err := json.Unmarshal(res.Body, &doc); err != nil {
+				t.Fatalf("GET %s: %v", path, err)
+			}
+			if !slices.ContainsFunc(slices.Collect(maps.Keys(doc.Paths)), func(p string) bool { return strings.HasSuffix(p, "}/partners") }) {
+				t.Errorf("GET %s: no partners collection among the paths %v", path, slices.Sorted(maps.Keys(doc.Paths)))
+			}
+		})
+	}
 
 	t.Run("healthz", func(t *testing.T) {
 		res, err := newRESTSurface(t, ts, "").send(ctx, http.MethodGet, "/healthz", nil, nil)

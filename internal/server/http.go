@@ -10,8 +10,12 @@ import (
 	"strings"
 
 	"connectrpc.com/connect"
+	"connectrpc.com/grpcreflect"
+	"connectrpc.com/otelconnect"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -27,24 +31,45 @@ import (
 )
 
 // httpHandler builds the HTTP listener's routes: Connect/gRPC/gRPC-Web per
-// service, REST under /v1/, the OpenAPI document and /healthz.
+// service and reflection, REST under /v1/, the OpenAPI documents, the JWKS,
+// /healthz, /readyz and /metrics; around them the REST spans, gRPC-Web's
+// text mode and CORS.
 func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline) (http.Handler, error) {
 	mux := http.NewServeMux()
+	otelConnect, err := otelconnect.NewInterceptor(
+		otelconnect.WithTracerProvider(s.cfg.TracerProvider),
+		otelconnect.WithPropagator(propagator),
+		// A caller's trace context is the parent of the server's span, so
+		// a trace runs end to end (the default only links it).
+		otelconnect.WithTrustRemote(),
+		otelconnect.WithoutMetrics(),
+	)
+	if err != nil {
+		return nil, err
+	}
 	opts := []connect.HandlerOption{
-		connect.WithInterceptors(pipe.connectInterceptor()),
+		connect.WithInterceptors(otelConnect, pipe.connectInterceptor()),
 		connect.WithReadMaxBytes(s.cfg.MaxMessageBytes),
 	}
+	var names []string
 	for _, svc := range svcs {
-		mux.Handle(svc.connect(opts...))
+		path, h := svc.connect(opts...)
+		mux.Handle(path, h)
+		names = append(names, strings.Trim(path, "/"))
 	}
+	// Reflection, as on the gRPC port, so that grpcurl and
+	// `buf curl --reflect` work on either; public like the OpenAPI document.
+	reflector := grpcreflect.NewStaticReflector(names...)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector, opts...))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, opts...))
 
 	gw := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, restMarshaler{&runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: false},
 			// Unknown fields are refused rather than silently dropped, so
 			// a misspelt field is an error naming it, not lost data.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}),
+		}}),
 		runtime.WithErrorHandler(gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
 	)
@@ -53,7 +78,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 			return nil, fmt.Errorf("register gateway: %w", err)
 		}
 	}
-	rest := http.MaxBytesHandler(gw, int64(s.cfg.MaxMessageBytes))
+	rest := problemStatus(http.MaxBytesHandler(gw, int64(s.cfg.MaxMessageBytes)))
 	mux.Handle("/v1/", rest)
 	mux.Handle("GET /v1/regions/{region}", s.backupHandler(pipe, rest))
 	for _, svc := range svcs {
@@ -62,16 +87,34 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		}
 	}
 	mux.Handle("GET /openapi.json", openapi.Handler())
+	mux.Handle("GET /openapi3.json", openapi.Handler3())
 	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/jwk-set+json")
 		w.Header().Set("Cache-Control", "max-age=300")
 		w.Write(s.keys.JWKS())
 	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintln(w, `{"status":"SERVING"}`)
-	})
-	return recoverHTTP(s, mux), nil
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.metricsHandler())
+	// REST calls (the gateway's and the downloads) get a server span
+	// here; Connect, gRPC and gRPC-Web calls get theirs from otelconnect.
+	traced := otelhttp.NewHandler(mux, "gateway",
+		otelhttp.WithTracerProvider(s.cfg.TracerProvider),
+		otelhttp.WithPropagators(propagator),
+		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
+		otelhttp.WithFilter(func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/v1/") }),
+		// "gateway GET /v1/regions/{region}/meetings.ics": the route's
+		// pattern once the mux has matched it, never the raw path with its
+		// ids.
+		otelhttp.WithSpanNameFormatter(func(op string, r *http.Request) string {
+			_, pattern, _ := strings.Cut(r.Pattern, " ")
+			if pattern == "" {
+				pattern = r.Pattern
+			}
+			return strings.TrimSpace(op + " " + r.Method + " " + pattern)
+		}),
+	)
+	return recoverHTTP(s, withCORS(s.cfg.CORSOrigins, grpcWebText(s.cfg.MaxMessageBytes, traced))), nil
 }
 
 // recoverHTTP turns a panic in a plain HTTP handler into a 500 problem

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,6 +11,10 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"go.opentelemetry.io/otel/attribute"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
@@ -52,6 +57,68 @@ type pipeline struct {
 	noAuth bool
 	// shutdown is done when the server starts shutting down.
 	shutdown context.Context
+	metrics  *metrics
+	tracer   trace.Tracer
+}
+
+// begin starts the pipeline's span of a call, a child of the transport's
+// span (otelgrpc, otelconnect or, for REST, the gateway's).
+func (p *pipeline) begin(ctx context.Context, c call) (context.Context, trace.Span) {
+	service, method := splitProcedure(c.procedure)
+	return p.tracer.Start(ctx, "pipeline", trace.WithAttributes(
+		attribute.String("rpc.service", service),
+		attribute.String("rpc.method", method),
+		attribute.String("raccordo.surface", c.protocol),
+	))
+}
+
+// finish records a finished call, unary or stream, the same way on every
+// surface: its log line, its metrics and the end of its span. The
+// principal's role and region go on the span; its subject (a person's
+// username) only in the log.
+func (p *pipeline) finish(ctx context.Context, span trace.Span, kind string, c call, who principal.Principal, err error, start time.Time) {
+	d := time.Since(start)
+	code, reason := outcome(err)
+	level := slog.LevelInfo
+	if code == "INTERNAL" {
+		level = slog.LevelWarn
+	}
+	p.log.Log(ctx, level, kind, "procedure", c.procedure, "protocol", c.protocol, "peer", c.peer, "principal", who.Subject, "code", code, "duration", d)
+	p.metrics.observe(c, code, reason, d)
+	span.SetAttributes(attribute.String("raccordo.code", code), attribute.String("raccordo.role", string(who.Role)), attribute.String("raccordo.principal_region", who.Region))
+	if err != nil {
+		span.SetAttributes(attribute.String("raccordo.reason", reason))
+		if code == "INTERNAL" || code == "UNAVAILABLE" || code == "DEADLINE_EXCEEDED" {
+			span.SetStatus(otelcodes.Error, code)
+		}
+	}
+	span.End()
+}
+
+// outcome is the code (as the caller will see it) and the ErrorInfo reason
+// of a call's error.
+func outcome(err error) (code, reason string) {
+	if err == nil {
+		return "OK", ""
+	}
+	if e := errs.As(err); e != nil {
+		return e.Code.String(), e.Reason
+	}
+	if st, ok := status.FromError(err); ok {
+		for _, d := range st.Details() {
+			if info, ok := d.(*errdetails.ErrorInfo); ok {
+				reason = info.GetReason()
+			}
+		}
+		return upperSnake(st.Code()), reason
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "DEADLINE_EXCEEDED", ""
+	case errors.Is(err, context.Canceled):
+		return "CANCELLED", ""
+	}
+	return "INTERNAL", ""
 }
 
 // authenticate returns the principal of a call's bearer token; no
@@ -93,21 +160,9 @@ func (p *pipeline) admit(ctx context.Context, c call) (context.Context, principa
 // run executes a call. The error it returns is the service's, untranslated.
 func (p *pipeline) run(ctx context.Context, c call, next unaryFunc) (res any, err error) {
 	start := time.Now()
+	ctx, span := p.begin(ctx, c)
 	ctx, who, err := p.admit(ctx, c)
-	defer func() {
-		level := slog.LevelInfo
-		code := "OK"
-		if err != nil {
-			code = errs.CodeOf(err).String()
-			if st, ok := status.FromError(err); ok {
-				code = upperSnake(st.Code())
-			}
-			if errs.CodeOf(err) == errs.Internal {
-				level = slog.LevelWarn
-			}
-		}
-		p.log.Log(ctx, level, "rpc", "procedure", c.procedure, "protocol", c.protocol, "peer", c.peer, "principal", who.Subject, "code", code, "duration", time.Since(start))
-	}()
+	defer func() { p.finish(ctx, span, "rpc", c, who, err, start) }()
 	if err != nil {
 		return nil, err
 	}

@@ -9,8 +9,10 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // problem is an RFC 9457 problem document, the REST error format the
@@ -27,6 +29,53 @@ type problem struct {
 	Metadata   map[string]string `json:"metadata,omitempty"`
 }
 
+// reasonStatus is the HTTP status of the ErrorInfo reasons whose gRPC
+// code's usual status (runtime.HTTPStatusFromCode) says the wrong thing to a
+// REST caller. gRPC has a single FAILED_PRECONDITION for "the system is not
+// in a state for this request", which the gateway maps to 400; but most of
+// those refusals are state conflicts (RFC 9110, 409 Conflict): the request
+// is well formed and the resource's current state refuses it, so the caller
+// must look at the resource, not at its request. Adding a reason is one
+// line here and one row in docs/errors.md (TestErrorsDocMatchesTable keeps
+// the two in step). gRPC and Connect callers see the code, unchanged.
+var reasonStatus = map[string]int{
+	// Protocols: the text is frozen, signed or ended.
+	"PROTOCOL_NOT_DRAFT":  http.StatusConflict,
+	"PROTOCOL_NOT_OPEN":   http.StatusConflict,
+	"PROTOCOL_ENDED":      http.StatusConflict,
+	"PROTOCOL_INCOMPLETE": http.StatusConflict,
+	"ALREADY_SIGNED":      http.StatusConflict,
+	"AMENDMENT_PENDING":   http.StatusConflict,
+	// Another resource still references this one.
+	"PARTNER_IN_USE":  http.StatusConflict,
+	"NETWORK_IN_USE":  http.StatusConflict,
+	"PROJECT_IN_USE":  http.StatusConflict,
+	"PROTOCOL_IN_USE": http.StatusConflict,
+	"MEETING_IN_USE":  http.StatusConflict,
+	// Projects, meetings and support hours.
+	"PROJECT_EXTENDED":      http.StatusConflict,
+	"MEETING_NOT_SCHEDULED": http.StatusConflict,
+	"MEETING_NOT_STARTED":   http.StatusConflict,
+	"MEETING_HELD":          http.StatusConflict,
+	"MEETING_CANCELLED":     http.StatusConflict,
+	"ENTRY_NOT_SUBMITTED":   http.StatusConflict,
+	"PERIOD_CLOSED":         http.StatusConflict,
+	"PERIOD_NOT_CLOSED":     http.StatusConflict,
+	// The change log no longer holds the revision asked for: list again
+	// (as Kubernetes answers a too-old resourceVersion).
+	"REVISION_COMPACTED": http.StatusGone,
+}
+
+// httpStatus is the HTTP status of an error with a gRPC code and an
+// ErrorInfo reason: the reason's row in reasonStatus, or the gateway's
+// mapping of the code.
+func httpStatus(code codes.Code, reason string) int {
+	if s, ok := reasonStatus[reason]; ok {
+		return s
+	}
+	return runtime.HTTPStatusFromCode(code)
+}
+
 type violation struct {
 	Field       string `json:"field"`
 	Description string `json:"description"`
@@ -37,11 +86,9 @@ func problemFromStatus(st *status.Status) problem {
 	code := st.Code()
 	p := problem{
 		Type:   "about:blank",
-		Status: runtime.HTTPStatusFromCode(code),
 		Detail: st.Message(),
 		Code:   code.String(),
 	}
-	p.Title = http.StatusText(p.Status)
 	for _, d := range st.Details() {
 		switch d := d.(type) {
 		case *errdetails.ErrorInfo:
@@ -54,6 +101,8 @@ func problemFromStatus(st *status.Status) problem {
 			}
 		}
 	}
+	p.Status = httpStatus(code, p.Reason)
+	p.Title = http.StatusText(p.Status)
 	p.Code = upperSnake(code)
 	// The gateway reports its own decoding failures (malformed JSON,
 	// unknown fields or enum values, a body over the limit, bad query
@@ -90,6 +139,85 @@ func gatewayError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w
 	st := status.Convert(err)
 	writeProblem(w, problemFromStatus(st), retryInfo(st))
 }
+
+// restMarshaler is the gateway's JSON marshaler, except for the error that
+// ends a server stream (a REST watch): grpc-gateway writes it as
+// {"error": google.rpc.Status}; here it is the problem document every other
+// REST error is. Refused before the first change, the whole answer is that
+// document (Content-Type application/problem+json); cut short later, the
+// stream's last line is.
+type restMarshaler struct{ *runtime.JSONPb }
+
+func (m restMarshaler) ContentType(v any) string {
+	if _, ok := streamError(v); ok {
+		return "application/problem+json"
+	}
+	return m.JSONPb.ContentType(v)
+}
+
+func (m restMarshaler) Marshal(v any) ([]byte, error) {
+	if st, ok := streamError(v); ok {
+		return json.Marshal(problemFromStatus(status.FromProto(st)))
+	}
+	return m.JSONPb.Marshal(v)
+}
+
+// streamError recognises grpc-gateway's stream error chunk.
+func streamError(v any) (*spb.Status, bool) {
+	chunk, ok := v.(map[string]proto.Message)
+	if !ok || len(chunk) != 1 {
+		return nil, false
+	}
+	st, ok := chunk["error"].(*spb.Status)
+	return st, ok
+}
+
+// problemStatus makes the status line of a gateway problem document the
+// document's own "status". grpc-gateway writes a refused stream's status
+// line from the gRPC code alone, before the body, where problemFromStatus
+// applied the reason table (REVISION_COMPACTED is 410, not 400). Every
+// problem document is written whole, in one Write.
+func problemStatus(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pw := &problemWriter{ResponseWriter: w}
+		next.ServeHTTP(pw, r)
+		if pw.held != 0 {
+			w.WriteHeader(pw.held)
+		}
+	})
+}
+
+type problemWriter struct {
+	http.ResponseWriter
+	// held is the status of a problem document not written yet.
+	held int
+}
+
+func (p *problemWriter) WriteHeader(code int) {
+	if code >= 400 && strings.HasPrefix(p.Header().Get("Content-Type"), "application/problem+json") {
+		p.held = code
+		return
+	}
+	p.ResponseWriter.WriteHeader(code)
+}
+
+func (p *problemWriter) Write(b []byte) (int, error) {
+	if p.held != 0 {
+		var doc struct {
+			Status int `json:"status"`
+		}
+		if json.Unmarshal(b, &doc) == nil && doc.Status >= 400 && doc.Status <= 599 {
+			p.held = doc.Status
+		}
+		p.ResponseWriter.WriteHeader(p.held)
+		p.held = 0
+	}
+	return p.ResponseWriter.Write(b)
+}
+
+func (p *problemWriter) Flush() { http.NewResponseController(p.ResponseWriter).Flush() }
+
+func (p *problemWriter) Unwrap() http.ResponseWriter { return p.ResponseWriter }
 
 // routingError answers requests that match no REST route.
 func routingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {

@@ -1,8 +1,10 @@
 // Package server wires the platform's services onto its two listeners: gRPC
 // (grpc-go, with reflection and health) and HTTP (Connect, gRPC and gRPC-Web
-// through connect-go; REST through grpc-gateway; the OpenAPI document;
-// /healthz). Every surface runs the same pipeline, so deadlines, logging,
-// error translation and, later, authorisation cannot drift between them.
+// through connect-go, with reflection; REST through grpc-gateway; the
+// OpenAPI documents; /healthz, /readyz, /metrics), plus the opt-in admin
+// listener (pprof). Every surface runs the same pipeline, so deadlines,
+// logging, metrics, traces, error translation and authorisation cannot
+// drift between them.
 package server
 
 import (
@@ -14,8 +16,14 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
@@ -64,6 +72,21 @@ type Config struct {
 	BookmarkInterval time.Duration
 	// LoginTokenTTL is the lifetime of a token from Login.
 	LoginTokenTTL time.Duration
+	// AdminAddr, when set, is the listen address of the operators'
+	// listener: pprof under /debug/pprof/ and /metrics. Off by default:
+	// profiles show the process's internals.
+	AdminAddr string
+	// CORSOrigins are the browser origins (https://portale.regione.it)
+	// allowed to call REST, Connect and gRPC-Web cross-site; none when
+	// empty.
+	CORSOrigins []string
+	// DrainDelay is how long the server keeps serving after shutdown
+	// begins while /readyz and gRPC health already say NOT_SERVING, so a
+	// load balancer stops sending new calls before the listeners close.
+	DrainDelay time.Duration
+	// TracerProvider receives the server's spans; nil traces nothing.
+	// cmd/famid builds one from the OTEL_* environment (internal/telemetry).
+	TracerProvider trace.TracerProvider
 	// InsecureNoAuth turns authentication and authorisation off. It exists
 	// only so a benchmark can measure what auth costs; famid has no flag
 	// for it.
@@ -102,6 +125,9 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.TracerProvider == nil {
+		c.TracerProvider = tracenoop.NewTracerProvider()
+	}
 }
 
 // Server is a running famid: open with Open, serve with Run, release with
@@ -121,7 +147,12 @@ type Server struct {
 	httpLis       net.Listener
 	inproc        *bufconn.Listener
 	gateway       *grpc.ClientConn
-	closeOne      sync.Once
+	metrics       *metrics
+	// draining is set when shutdown begins: /readyz then answers 503.
+	draining  atomic.Bool
+	adminHTTP *http.Server
+	adminLis  net.Listener
+	closeOne  sync.Once
 }
 
 // Open opens the data dir, loads the reference data and binds both
@@ -147,10 +178,14 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	for _, r := range territory.Regions() {
 		regionIDs = append(regionIDs, r.ID)
 	}
-	s.store, err = bolt.Open(cfg.DataDir, bolt.Options{Regions: regionIDs, LockTimeout: cfg.LockTimeout, RequestRetention: cfg.RequestRetention})
+	s.metrics = newMetrics()
+	tracer := cfg.TracerProvider.Tracer(instrumentationName)
+	s.store, err = bolt.Open(cfg.DataDir, bolt.Options{Regions: regionIDs, LockTimeout: cfg.LockTimeout, RequestRetention: cfg.RequestRetention,
+		Observer: &storeObserver{tracer: tracer, metrics: s.metrics}})
 	if err != nil {
 		return nil, err
 	}
+	s.metrics.reg.MustRegister(&storeCollector{stats: s.store.Stats})
 
 	// The keys are read after the store is open: its lock is what keeps a
 	// second server off this data dir.
@@ -177,9 +212,12 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		policy:         policy(),
 		noAuth:         cfg.InsecureNoAuth,
 		shutdown:       shutdown,
+		metrics:        s.metrics,
+		tracer:         tracer,
 	}
 
 	s.grpc = grpc.NewServer(
+		grpc.StatsHandler(otelgrpc.NewServerHandler(s.otelgrpcOptions()...)),
 		grpc.ChainUnaryInterceptor(pipe.grpcUnary),
 		grpc.ChainStreamInterceptor(pipe.grpcStream),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
@@ -200,6 +238,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.inproc.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)),
+		// The REST call's span (the gateway's) goes on to the server side.
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(s.otelgrpcOptions()...)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("gateway channel: %w", err)
@@ -228,7 +268,13 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("listen HTTP: %w", err)
 	}
-	s.log.Info("famid ready", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "data_dir", absPath(cfg.DataDir))
+	if cfg.AdminAddr != "" {
+		if s.adminLis, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
+			return nil, fmt.Errorf("listen admin: %w", err)
+		}
+		s.adminHTTP = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: s.http.ErrorLog}
+	}
+	s.log.Info("famid ready", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "admin", s.AdminAddr(), "data_dir", absPath(cfg.DataDir))
 	return s, nil
 }
 
@@ -245,18 +291,55 @@ func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
 // HTTPAddr is the HTTP listener's address.
 func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
 
+// AdminAddr is the admin listener's address; empty when it is off.
+func (s *Server) AdminAddr() string {
+	if s.adminLis == nil {
+		return ""
+	}
+	return s.adminLis.Addr().String()
+}
+
+// instrumentationName names the server's tracer.
+const instrumentationName = "github.com/raccordo/raccordo/internal/server"
+
+// propagator reads and writes the W3C trace context and baggage headers.
+var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+
+// otelgrpcOptions trace gRPC calls with the server's provider and no
+// OpenTelemetry metrics (the pipeline's Prometheus metrics count calls).
+func (s *Server) otelgrpcOptions() []otelgrpc.Option {
+	return []otelgrpc.Option{
+		otelgrpc.WithTracerProvider(s.cfg.TracerProvider),
+		otelgrpc.WithPropagators(propagator),
+		otelgrpc.WithMeterProvider(metricnoop.NewMeterProvider()),
+	}
+}
+
 // Run serves until ctx is done, then shuts down gracefully: in-flight calls
 // finish (within ShutdownTimeout) and the data files are closed.
 func (s *Server) Run(ctx context.Context) error {
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	go func() { errc <- s.grpc.Serve(s.grpcLis) }()
 	go func() { errc <- s.grpc.Serve(s.inproc) }()
-	go func() {
-		if err := s.http.Serve(s.httpLis); !errors.Is(err, http.ErrServerClosed) {
-			errc <- err
+	for _, h := range []struct {
+		srv *http.Server
+		lis net.Listener
+	}{{s.http, s.httpLis}, {s.adminHTTP, s.adminLis}} {
+		if h.srv == nil {
+			continue
 		}
-	}()
+		go func() {
+			if err := h.srv.Serve(h.lis); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+	}
+	// gRPC health answers for the server ("") and for each service by
+	// name, as load balancers and grpc_health_probe -service ask.
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	for name := range s.grpc.GetServiceInfo() {
+		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
 
 	var err error
 	select {
@@ -264,13 +347,22 @@ func (s *Server) Run(ctx context.Context) error {
 	case err = <-errc:
 		s.log.Error("listener failed", "err", err)
 	}
-	s.log.Info("shutting down")
-	s.health.Shutdown()
+	s.log.Info("shutting down", "drain_delay", s.cfg.DrainDelay)
+	s.draining.Store(true)
+	s.health.Shutdown() // every service NOT_SERVING
+	if err == nil && s.cfg.DrainDelay > 0 {
+		time.Sleep(s.cfg.DrainDelay)
+	}
 	s.beginShutdown()
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	if herr := s.http.Shutdown(sctx); herr != nil {
-		s.log.Warn("HTTP shutdown", "err", herr)
+	for _, srv := range []*http.Server{s.http, s.adminHTTP} {
+		if srv == nil {
+			continue
+		}
+		if herr := srv.Shutdown(sctx); herr != nil {
+			s.log.Warn("HTTP shutdown", "err", herr)
+		}
 	}
 	stopped := make(chan struct{})
 	go func() { s.grpc.GracefulStop(); close(stopped) }()
@@ -295,7 +387,7 @@ func (s *Server) Close() error {
 		if s.gateway != nil {
 			s.gateway.Close()
 		}
-		for _, l := range []net.Listener{s.grpcLis, s.httpLis} {
+		for _, l := range []net.Listener{s.grpcLis, s.httpLis, s.adminLis} {
 			if l != nil {
 				l.Close()
 			}

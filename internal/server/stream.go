@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"runtime/debug"
 	"time"
 
@@ -28,6 +27,8 @@ import (
 // request deadline: a watch is meant to stay open.
 func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context, func(proto.Message) error) error) (err error) {
 	start := time.Now()
+	ctx, span := p.begin(ctx, c)
+	defer p.metrics.streamStarted(c)()
 	ctx = principal.WithClientAddr(ctx, c.peer)
 	// Graceful shutdown waits for in-flight calls, but a watch never ends
 	// by itself: streams end when shutdown begins, telling the client to
@@ -36,22 +37,17 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 	defer cancel()
 	stop := context.AfterFunc(p.shutdown, cancel)
 	defer stop()
-	defer func() {
-		if p.shutdown.Err() != nil && (err == nil || ctx.Err() != nil) {
-			err = errs.New(errs.Unavailable, "SHUTTING_DOWN", "the server is shutting down; reconnect and resume from the last revision")
-		}
-	}()
 	who := principal.Anonymous
 	defer func() {
 		if r := recover(); r != nil {
 			p.log.ErrorContext(ctx, "panic", "procedure", c.procedure, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			err = errs.New(errs.Internal, "INTERNAL", "panic: %v", r)
 		}
-		code := "OK"
-		if err != nil {
-			code = errs.CodeOf(err).String()
+		if p.shutdown.Err() != nil && (err == nil || ctx.Err() != nil) {
+			err = errs.New(errs.Unavailable, "SHUTTING_DOWN", "the server is shutting down; reconnect and resume from the last revision")
 		}
-		p.log.Log(ctx, slog.LevelInfo, "stream", "procedure", c.procedure, "protocol", c.protocol, "peer", c.peer, "principal", who.Subject, "code", code, "duration", time.Since(start))
+		// The log line, metrics and span record the error the caller gets.
+		p.finish(ctx, span, "stream", c, who, err, start)
 	}()
 	if !p.noAuth {
 		if who, err = p.authenticate(c); err != nil {

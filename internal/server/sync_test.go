@@ -12,9 +12,7 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
-	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -197,13 +195,14 @@ func (f restFeed) CompactChanges(ctx context.Context, r *famiv1.CompactChangesRe
 	return out, f.s.call(ctx, http.MethodPost, "/v1/"+r.GetParent()+"/changes:compact", nil, r, out)
 }
 
-// WatchFirst reads the first line of the newline-delimited JSON stream:
-// {"result": WatchResponse}, or {"error": google.rpc.Status} with the
-// error's HTTP status when the watch is refused.
+// WatchFirst reads the first line of the newline-delimited JSON stream,
+// {"result": WatchResponse}; a refused watch is a problem document with
+// the error's HTTP status, as for any other REST call.
 func (f restFeed) WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*famiv1.WatchResponse, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	res, err := f.get(ctx, "/v1/"+r.GetParent()+"/changes:watch", queryOf(r, "parent"))
+	path := "/v1/" + r.GetParent() + "/changes:watch"
+	res, err := f.get(ctx, path, queryOf(r, "parent"))
 	if err != nil {
 		return nil, err
 	}
@@ -212,27 +211,14 @@ func (f restFeed) WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*fami
 	if err != nil && len(line) == 0 {
 		return nil, fmt.Errorf("watch: %v", err)
 	}
+	if res.StatusCode != http.StatusOK {
+		return nil, problemError(http.MethodGet, path, &restResponse{Status: res.StatusCode, ContentType: res.Header.Get("Content-Type"), Header: res.Header, Body: line})
+	}
 	var chunk struct {
 		Result json.RawMessage `json:"result"`
-		Error  json.RawMessage `json:"error"`
 	}
-	if err := json.Unmarshal(line, &chunk); err != nil {
-		return nil, fmt.Errorf("watch: %q: %v", line, err)
-	}
-	if chunk.Error != nil {
-		st := &spb.Status{}
-		if err := protojson.Unmarshal(chunk.Error, st); err != nil {
-			return nil, fmt.Errorf("watch error %s: %v", chunk.Error, err)
-		}
-		ce := &callError{Code: codes.Code(st.GetCode()), HTTPStatus: res.StatusCode, Message: st.GetMessage()}
-		var details []any
-		for _, d := range st.GetDetails() {
-			if m, err := d.UnmarshalNew(); err == nil {
-				details = append(details, m)
-			}
-		}
-		ce.fromDetails(details)
-		return nil, ce
+	if err := json.Unmarshal(line, &chunk); err != nil || chunk.Result == nil {
+		return nil, fmt.Errorf("watch: %q: want a result line (%v)", line, err)
 	}
 	out := &famiv1.WatchResponse{}
 	return out, protojson.Unmarshal(chunk.Result, out)

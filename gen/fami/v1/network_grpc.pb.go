@@ -33,12 +33,17 @@ const (
 //
 // NetworkService manages local networks (reti territoriali).
 type NetworkServiceClient interface {
+	// CreateNetwork registers a local network in a region, with its lead
+	// partner and members.
 	CreateNetwork(ctx context.Context, in *CreateNetworkRequest, opts ...grpc.CallOption) (*Network, error)
 	// GetNetwork returns a network. Returns NOT_FOUND if it does not exist.
 	GetNetwork(ctx context.Context, in *GetNetworkRequest, opts ...grpc.CallOption) (*Network, error)
 	// ListNetworks lists a region's networks ordered by id.
 	ListNetworks(ctx context.Context, in *ListNetworksRequest, opts ...grpc.CallOption) (*ListNetworksResponse, error)
+	// UpdateNetwork changes the fields named in update_mask.
 	UpdateNetwork(ctx context.Context, in *UpdateNetworkRequest, opts ...grpc.CallOption) (*Network, error)
+	// DeleteNetwork removes a network. Returns FAILED_PRECONDITION while
+	// something (a protocol, a meeting, a support entry) still references it.
 	DeleteNetwork(ctx context.Context, in *DeleteNetworkRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 }
 
@@ -106,12 +111,17 @@ func (c *networkServiceClient) DeleteNetwork(ctx context.Context, in *DeleteNetw
 //
 // NetworkService manages local networks (reti territoriali).
 type NetworkServiceServer interface {
+	// CreateNetwork registers a local network in a region, with its lead
+	// partner and members.
 	CreateNetwork(context.Context, *CreateNetworkRequest) (*Network, error)
 	// GetNetwork returns a network. Returns NOT_FOUND if it does not exist.
 	GetNetwork(context.Context, *GetNetworkRequest) (*Network, error)
 	// ListNetworks lists a region's networks ordered by id.
 	ListNetworks(context.Context, *ListNetworksRequest) (*ListNetworksResponse, error)
+	// UpdateNetwork changes the fields named in update_mask.
 	UpdateNetwork(context.Context, *UpdateNetworkRequest) (*Network, error)
+	// DeleteNetwork removes a network. Returns FAILED_PRECONDITION while
+	// something (a protocol, a meeting, a support entry) still references it.
 	DeleteNetwork(context.Context, *DeleteNetworkRequest) (*emptypb.Empty, error)
 	mustEmbedUnimplementedNetworkServiceServer()
 }

@@ -34,6 +34,7 @@ const (
 //
 // ProjectService manages the funded projects a region's networks implement.
 type ProjectServiceClient interface {
+	// CreateProject registers a funded project in a region.
 	CreateProject(ctx context.Context, in *CreateProjectRequest, opts ...grpc.CallOption) (*Project, error)
 	// GetProject returns a project. Returns NOT_FOUND if it does not exist.
 	GetProject(ctx context.Context, in *GetProjectRequest, opts ...grpc.CallOption) (*Project, error)
@@ -124,6 +125,7 @@ func (c *projectServiceClient) ExtendProject(ctx context.Context, in *ExtendProj
 //
 // ProjectService manages the funded projects a region's networks implement.
 type ProjectServiceServer interface {
+	// CreateProject registers a funded project in a region.
 	CreateProject(context.Context, *CreateProjectRequest) (*Project, error)
 	// GetProject returns a project. Returns NOT_FOUND if it does not exist.
 	GetProject(context.Context, *GetProjectRequest) (*Project, error)

@@ -53,12 +53,17 @@ const (
 
 // NetworkServiceClient is a client for the fami.v1.NetworkService service.
 type NetworkServiceClient interface {
+	// CreateNetwork registers a local network in a region, with its lead
+	// partner and members.
 	CreateNetwork(context.Context, *v1.CreateNetworkRequest) (*v1.Network, error)
 	// GetNetwork returns a network. Returns NOT_FOUND if it does not exist.
 	GetNetwork(context.Context, *v1.GetNetworkRequest) (*v1.Network, error)
 	// ListNetworks lists a region's networks ordered by id.
 	ListNetworks(context.Context, *v1.ListNetworksRequest) (*v1.ListNetworksResponse, error)
+	// UpdateNetwork changes the fields named in update_mask.
 	UpdateNetwork(context.Context, *v1.UpdateNetworkRequest) (*v1.Network, error)
+	// DeleteNetwork removes a network. Returns FAILED_PRECONDITION while
+	// something (a protocol, a meeting, a support entry) still references it.
 	DeleteNetwork(context.Context, *v1.DeleteNetworkRequest) (*emptypb.Empty, error)
 }
 
@@ -162,12 +167,17 @@ func (c *networkServiceClient) DeleteNetwork(ctx context.Context, req *v1.Delete
 
 // NetworkServiceHandler is an implementation of the fami.v1.NetworkService service.
 type NetworkServiceHandler interface {
+	// CreateNetwork registers a local network in a region, with its lead
+	// partner and members.
 	CreateNetwork(context.Context, *v1.CreateNetworkRequest) (*v1.Network, error)
 	// GetNetwork returns a network. Returns NOT_FOUND if it does not exist.
 	GetNetwork(context.Context, *v1.GetNetworkRequest) (*v1.Network, error)
 	// ListNetworks lists a region's networks ordered by id.
 	ListNetworks(context.Context, *v1.ListNetworksRequest) (*v1.ListNetworksResponse, error)
+	// UpdateNetwork changes the fields named in update_mask.
 	UpdateNetwork(context.Context, *v1.UpdateNetworkRequest) (*v1.Network, error)
+	// DeleteNetwork removes a network. Returns FAILED_PRECONDITION while
+	// something (a protocol, a meeting, a support entry) still references it.
 	DeleteNetwork(context.Context, *v1.DeleteNetworkRequest) (*emptypb.Empty, error)
 }
 

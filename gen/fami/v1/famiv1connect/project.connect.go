@@ -56,6 +56,7 @@ const (
 
 // ProjectServiceClient is a client for the fami.v1.ProjectService service.
 type ProjectServiceClient interface {
+	// CreateProject registers a funded project in a region.
 	CreateProject(context.Context, *v1.CreateProjectRequest) (*v1.Project, error)
 	// GetProject returns a project. Returns NOT_FOUND if it does not exist.
 	GetProject(context.Context, *v1.GetProjectRequest) (*v1.Project, error)
@@ -188,6 +189,7 @@ func (c *projectServiceClient) ExtendProject(ctx context.Context, req *v1.Extend
 
 // ProjectServiceHandler is an implementation of the fami.v1.ProjectService service.
 type ProjectServiceHandler interface {
+	// CreateProject registers a funded project in a region.
 	CreateProject(context.Context, *v1.CreateProjectRequest) (*v1.Project, error)
 	// GetProject returns a project. Returns NOT_FOUND if it does not exist.
 	GetProject(context.Context, *v1.GetProjectRequest) (*v1.Project, error)

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"github.com/peterbourgon/ff/v3"
+
+	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+)
+
+// options is famid's configuration: the server's, plus what only the
+// command needs.
+type options struct {
+	server      server.Config
+	logLevel    slog.Level
+	logJSON     bool
+	showVersion bool
+	checkHealth bool
+}
+
+// parseOptions reads the configuration from, by precedence, the command
+// line, FAMID_* environment variables and the config file named by
+// --config (FAMID_CONFIG): one "flag-name value" per line, # comments.
+// Every value is parsed strictly: a bad one is refused with the name of
+// the flag and, when it came from there, of the variable.
+func parseOptions(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	c := &o.server
+	fs := flag.NewFlagSet("famid", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: famid [flags]\n\nEvery flag can also be set as FAMID_<FLAG> (--max-message-bytes as FAMID_MAX_MESSAGE_BYTES) or in the --config file.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	fs.String("config", "", "optional config file: one \"flag-name value\" per line, # comments")
+	fs.BoolVar(&o.showVersion, "version", false, "print the version, commit and Go version, then exit")
+	fs.BoolVar(&o.checkHealth, "check-health", false, "ask the server on --http-addr for /readyz and exit 0 if it is ready (a container HEALTHCHECK)")
+	fs.StringVar(&c.DataDir, "data-dir", "data", "directory of the bbolt files")
+	fs.StringVar(&c.GRPCAddr, "grpc-addr", server.DefaultGRPCAddr, "gRPC listen address")
+	fs.StringVar(&c.HTTPAddr, "http-addr", server.DefaultHTTPAddr, "HTTP listen address: REST, Connect, gRPC-Web, OpenAPI, health, metrics")
+	fs.StringVar(&c.AdminAddr, "admin-addr", "", "operators' listen address for pprof and /metrics; off when empty")
+	fs.StringVar(&c.MunicipalitiesFile, "municipalities", "", "ISTAT municipality list (CSV) to check ISTAT codes against")
+	fs.Var(origins{&c.CORSOrigins}, "cors-origin", "browser `origin` allowed to call the API cross-site (repeat, or comma-separated); none when empty")
+	c.MaxMessageBytes = server.DefaultMaxMessageBytes
+	fs.Var(&byteSize{n: &c.MaxMessageBytes, min: 4 << 10, max: 1 << 30}, "max-message-bytes", "largest request message or REST body: 4MB, 4MiB, 512KiB or bytes")
+	durationVar(fs, &c.RequestTimeout, "request-timeout", server.DefaultRequestTimeout, "deadline of a call that sets none")
+	durationVar(fs, &c.ShutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "bound on the graceful shutdown (SIGINT/SIGTERM)")
+	durationVar(fs, &c.DrainDelay, "drain-delay", 0, "after SIGTERM, how long /readyz and gRPC health say NOT_SERVING before the listeners close")
+	durationVar(fs, &c.LockTimeout, "lock-timeout", time.Second, "wait for the data dir's lock before failing")
+	durationVar(fs, &c.RequestRetention, "request-retention", bolt.DefaultRequestRetention, "how long a request_id is remembered for idempotent retries")
+	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
+	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
+
+	err := ff.Parse(fs, args,
+		ff.WithEnvVarPrefix("FAMID"),
+		ff.WithConfigFileFlag("config"),
+		ff.WithConfigFileParser(ff.PlainParser),
+	)
+	if err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return o, nil
+}
+
+// byteSize is a flag.Value for a size as people write it: 4MB is 4,000,000
+// bytes, 4MiB 4,194,304, a bare number is bytes. A value outside
+// [min, max] is refused, so that a unit forgotten or misread never makes a
+// 4-byte limit.
+type byteSize struct {
+	n        *int
+	min, max int64
+}
+
+func (b *byteSize) Set(s string) error {
+	v, err := humanize.ParseBytes(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a size: write 4MB, 4MiB, 512KiB or a number of bytes", s)
+	}
+	if int64(v) < b.min || int64(v) > b.max {
+		return fmt.Errorf("%s (%d bytes) is outside %s..%s", s, v, humanize.IBytes(uint64(b.min)), humanize.IBytes(uint64(b.max)))
+	}
+	*b.n = int(v)
+	return nil
+}
+
+func (b *byteSize) String() string {
+	if b == nil || b.n == nil {
+		return ""
+	}
+	return humanize.IBytes(uint64(*b.n))
+}
+
+// durationVar defines a duration flag that refuses negative values.
+func durationVar(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {
+	*p = def
+	fs.Func(name, usage+" (default "+def.String()+")", func(s string) error {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration: write 30s, 1m30s or 24h", s)
+		}
+		if d < 0 {
+			return fmt.Errorf("%s is negative", s)
+		}
+		*p = d
+		return nil
+	})
+}
+
+// origins is a flag.Value collecting CORS origins from repeated flags or a
+// comma-separated list (the form an environment variable can carry).
+type origins struct{ list *[]string }
+
+func (o origins) Set(s string) error {
+	for _, v := range strings.Split(s, ",") {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		// An origin is scheme://host[:port], nothing after: a browser
+		// never sends a path, so an origin with one would match nothing.
+		u, err := url.Parse(v)
+		if v != "*" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil) {
+			return fmt.Errorf("%q is not an origin: write https://host[:port]", v)
+		}
+		*o.list = append(*o.list, v)
+	}
+	return nil
+}
+
+func (o origins) String() string {
+	if o.list == nil {
+		return ""
+	}
+	return strings.Join(*o.list, ",")
+}

@@ -1,0 +1,94 @@
+package openapi_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/raccordo/raccordo/internal/openapi"
+)
+
+// TestDocuments builds both documents and checks what a reader relies
+// on: a real header, the bearer scheme, problem documents for errors and
+// the routes outside the gateway.
+func TestDocuments(t *testing.T) {
+	v2, err := openapi.Document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v3, err := openapi.Document3()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d2, d3 struct {
+		OpenAPI    string `json:"openapi"`
+		Info       struct{ Title, Version string }
+		Paths      map[string]map[string]json.RawMessage
+		Components struct {
+			SecuritySchemes map[string]struct{ Type, Scheme string }
+		}
+	}
+	if err := json.Unmarshal(v2, &d2); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(v3, &d3); err != nil {
+		t.Fatal(err)
+	}
+	if d2.Info.Title != "Raccordo API" || d2.Info.Version != "v1" || d3.Info != d2.Info {
+		t.Errorf("info: v2 %+v, v3 %+v", d2.Info, d3.Info)
+	}
+	if !strings.HasPrefix(d3.OpenAPI, "3.") {
+		t.Errorf("openapi %q, want 3.x", d3.OpenAPI)
+	}
+	if s := d3.Components.SecuritySchemes["bearer"]; s.Type != "http" || s.Scheme != "bearer" {
+		t.Errorf("v3 bearer scheme %+v", s)
+	}
+	for _, p := range []string{
+		"/v1/regions/{region}/partners/{partner}", "/v1/regions/{region}/supportEntries:export",
+		"/v1/regions/{region}/meetings.ics", "/v1/regions/{region}:backup",
+		"/.well-known/jwks.json", "/healthz", "/readyz", "/metrics",
+	} {
+		if d2.Paths[p] == nil || d3.Paths[p] == nil {
+			t.Errorf("path %s missing (v2 %v, v3 %v)", p, d2.Paths[p] != nil, d3.Paths[p] != nil)
+		}
+	}
+	for p := range d2.Paths {
+		if strings.Contains(p, "{name") || strings.Contains(p, "{parent") {
+			t.Errorf("path %s: want the resource's segments, not its whole name", p)
+		}
+	}
+	if len(d2.Paths) != len(d3.Paths) {
+		t.Errorf("%d paths in v2, %d in v3", len(d2.Paths), len(d3.Paths))
+	}
+	if !strings.Contains(string(v3), `"application/problem+json"`) {
+		t.Error("v3 has no problem+json error responses")
+	}
+}
+
+// TestRedoclyLint lints both documents with Redocly's CLI (npm
+// @redocly/cli), which .ci/run installs and names in REDOCLY; it must find
+// no error.
+func TestRedoclyLint(t *testing.T) {
+	redocly := os.Getenv("REDOCLY")
+	if redocly == "" {
+		t.Skip("REDOCLY is not set (.ci/run installs @redocly/cli and sets it)")
+	}
+	dir := t.TempDir()
+	for name, doc := range map[string]func() ([]byte, error){"openapi.json": openapi.Document, "openapi3.json": openapi.Document3} {
+		b, err := doc()
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(redocly, "lint", "--format=summary", path).CombinedOutput()
+		if err != nil {
+			t.Errorf("redocly lint %s: %v\n%s", name, err, out)
+		}
+	}
+}

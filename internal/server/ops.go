@@ -1,0 +1,68 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/pprof"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// The operators' endpoints. /healthz, /readyz and /metrics are on the HTTP
+// listener, without a token: probes and Prometheus scrapers carry none,
+// and none of them says anything about a region's data (counts per RPC,
+// revisions, Go runtime figures). pprof is only on the admin listener
+// (--admin-addr, off by default), which should be reachable by operators
+// only: profiles and goroutine dumps show the process's internals.
+
+// metricsHandler serves the server's Prometheus registry.
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{ErrorLog: promLogger{s}})
+}
+
+type promLogger struct{ s *Server }
+
+func (l promLogger) Println(v ...any) { l.s.log.Warn("metrics", "err", v) }
+
+// adminHandler is the admin listener's: pprof and /metrics.
+func (s *Server) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("GET /metrics", s.metricsHandler())
+	return mux
+}
+
+// healthz says the process is alive: it answers as long as the HTTP
+// listener does.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeStatus(w, http.StatusOK, "SERVING", "")
+}
+
+// readyz says whether the server takes calls: its data files are open and
+// it is not shutting down. During the drain delay and the shutdown it
+// answers 503, so a load balancer sends new calls elsewhere.
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	if s.draining.Load() {
+		writeStatus(w, http.StatusServiceUnavailable, "NOT_SERVING", "the server is shutting down")
+		return
+	}
+	if _, err := s.store.Stats(); err != nil {
+		writeStatus(w, http.StatusServiceUnavailable, "NOT_SERVING", "the data files are not readable")
+		return
+	}
+	writeStatus(w, http.StatusOK, "SERVING", "")
+}
+
+func writeStatus(w http.ResponseWriter, code int, status, detail string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(struct {
+		Status string `json:"status"`
+		Detail string `json:"detail,omitempty"`
+	}{status, detail})
+}
