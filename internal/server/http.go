@@ -24,10 +24,12 @@ import (
 	"github.com/raccordo/raccordo/internal/openapi"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/support"
+	"github.com/raccordo/raccordo/internal/web"
 )
 
 // httpHandler builds the HTTP listener's routes: Connect/gRPC/gRPC-Web per
-// service, REST under /v1/, the OpenAPI document and /healthz.
+// service, REST under /v1/, the OpenAPI document, /healthz and the web
+// application at "/".
 func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline) (http.Handler, error) {
 	mux := http.NewServeMux()
 	opts := []connect.HandlerOption{
@@ -71,6 +73,13 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintln(w, `{"status":"SERVING"}`)
 	})
+	// The web application calls the services over the gateway's in-process
+	// channel, so its pages run the same pipeline as REST.
+	app, err := web.New(s.gateway, web.Options{Logger: s.log})
+	if err != nil {
+		return nil, fmt.Errorf("web application: %w", err)
+	}
+	mux.Handle("/", app)
 	return recoverHTTP(s, mux), nil
 }
 
