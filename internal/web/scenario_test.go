@@ -149,7 +149,7 @@ func TestBrowserVenetoNeverSeesLombardia(t *testing.T) {
 
 func (b *browser) count(sel string) int {
 	b.t.Helper()
-	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll(` + quote(sel) + `).length`))
+	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+quote(sel)+`).length`))
 	if err != nil {
 		b.t.Fatalf("count %s: %v", sel, err)
 	}
