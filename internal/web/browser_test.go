@@ -115,7 +115,7 @@ func (b *browser) check(shot string) {
 		w, h int64
 	}{{"desktop", 1280, 800}, {"mobile", 390, 844}} {
 		b.run("viewport", chromedp.EmulateViewport(size.w, size.h))
-		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			b.t.Fatalf("screenshot %s: %v", shot, err)
 		}
