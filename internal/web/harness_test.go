@@ -63,6 +63,11 @@ func (f *famid) url(path string) string { return "http://" + f.srv.HTTPAddr() + 
 // as returns a context carrying a token minted for a principal of region
 // (the bootstrap famictl token create gives).
 func (f *famid) as(role principal.Role, region string) context.Context {
+	return metadata.AppendToOutgoingContext(f.t.Context(), "authorization", "Bearer "+f.token(role, region))
+}
+
+// token mints a token as famictl token create does.
+func (f *famid) token(role principal.Role, region string) string {
 	f.t.Helper()
 	keys, err := auth.LoadKeys(f.dir)
 	if err != nil {
@@ -72,7 +77,7 @@ func (f *famid) as(role principal.Role, region string) context.Context {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return metadata.AppendToOutgoingContext(f.t.Context(), "authorization", "Bearer "+tok)
+	return tok
 }
 
 func (f *famid) admin(region string) context.Context { return f.as(principal.RegionAdmin, region) }

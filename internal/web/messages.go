@@ -94,6 +94,7 @@ var italian = map[string]string{
 	"hours.edit_title":             "Modifica ore di supporto",
 	"hours.save":                   "Salva",
 	"hours.resubmit":               "Salva e ripresenta",
+	"hours.resubmit_link":          "Ripresenta",
 	"hours.back":                   "Torna alle mie ore",
 	"hours.summary":                "Il mio riepilogo",
 	"hours.entries":                "Registrazioni",
@@ -312,5 +313,6 @@ var italian = map[string]string{
 	"enum.PARTY_ROLE_OTHER":                                "Altro ruolo",
 	"enum.MEMBER_ROLE_LEAD":                                "Capofila",
 	"enum.MEMBER_ROLE_PARTNER":                             "Partner",
+	"enum.MEMBER_ROLE_SUPPORTER":                           "Sostenitore",
 	"enum.NETWORK_STATE_ACTIVE":                            "Attiva",
 }
