@@ -35,6 +35,7 @@ var funcs = template.FuncMap{
 	"fld":      fld,
 	"sel":      sel,
 	"optional": optional,
+	"list":     func(v ...any) []any { return v },
 }
 
 // formatDate shows a "YYYY-MM-DD" calendar date as dd/mm/yyyy; anything else

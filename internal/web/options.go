@@ -34,3 +34,7 @@ func sortedOptions(m map[string]string) []option {
 }
 
 func trimEnum(s, prefix string) string { return strings.TrimPrefix(s, prefix) }
+
+func cutPrefix(s, prefix string) (string, bool) { return strings.CutPrefix(s, prefix) }
+
+func compareStrings(a, b string) int { return cmp.Compare(a, b) }

@@ -101,6 +101,7 @@ func (a *App) newFrame(r *http.Request, s *session, title string) frame {
 		{"/partner", "nav.partners", famiv1connect.PartnerServiceListPartnersProcedure, &famiv1.ListPartnersRequest{Parent: parent.Parent}},
 		{"/reti", "nav.networks", famiv1connect.NetworkServiceListNetworksProcedure, &famiv1.ListNetworksRequest{Parent: parent.Parent}},
 		{"/protocolli", "nav.protocols", famiv1connect.ProtocolServiceListProtocolsProcedure, &famiv1.ListProtocolsRequest{Parent: parent.Parent}},
+		{"/incontri", "nav.meetings", famiv1connect.MeetingServiceListMeetingsProcedure, &famiv1.ListMeetingsRequest{Parent: parent.Parent}},
 	}
 	for _, it := range items {
 		if s.can(a, it.procedure, it.req) {

@@ -52,6 +52,7 @@ type App struct {
 	networks  famiv1.NetworkServiceClient
 	protocols famiv1.ProtocolServiceClient
 	support   famiv1.SupportServiceClient
+	meetings  famiv1.MeetingServiceClient
 	sync      famiv1.SyncServiceClient
 }
 
@@ -84,6 +85,7 @@ func New(conn grpc.ClientConnInterface, opts Options) (*App, error) {
 		networks:  famiv1.NewNetworkServiceClient(conn),
 		protocols: famiv1.NewProtocolServiceClient(conn),
 		support:   famiv1.NewSupportServiceClient(conn),
+		meetings:  famiv1.NewMeetingServiceClient(conn),
 		sync:      famiv1.NewSyncServiceClient(conn),
 	}
 	a.routes()
@@ -141,6 +143,15 @@ func (a *App) routes() {
 	m.Handle("GET /protocolli/{protocol}", a.page(a.protocolView))
 	m.Handle("POST /protocolli/{protocol}/firma", a.page(a.protocolSign))
 	m.Handle("POST /protocolli/{protocol}/apri", a.page(a.protocolOpen))
+
+	m.Handle("GET /incontri", a.page(a.meetingList))
+	m.Handle("POST /incontri/calendario", a.page(a.calendarToken))
+	m.Handle("GET /incontri/nuovo", a.page(a.meetingNew))
+	m.Handle("POST /incontri", a.page(a.meetingCreate))
+	m.Handle("GET /incontri/{meeting}", a.page(a.meetingView))
+	m.Handle("POST /incontri/{meeting}/presenze", a.page(a.recordAttendance))
+	m.Handle("POST /incontri/{meeting}/verbale", a.page(a.recordMinutes))
+	m.Handle("POST /incontri/{meeting}/azioni/{item}", a.page(a.actionItemDone))
 
 	m.Handle("GET /storia", a.page(a.history))
 	m.Handle("/", a.page(a.notFound))
