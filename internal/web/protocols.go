@@ -11,6 +11,7 @@ import (
 type protocolsPage struct {
 	frame
 	Protocols []*famiv1.Protocol
+	CanCreate bool
 }
 
 func (a *App) protocolList(w http.ResponseWriter, r *http.Request, s *session) {
@@ -23,7 +24,8 @@ func (a *App) protocolList(w http.ResponseWriter, r *http.Request, s *session) {
 		a.fail(w, r, s, err)
 		return
 	}
-	a.render(w, http.StatusOK, "protocols", &protocolsPage{frame: a.newFrame(r, s, "protocols.title"), Protocols: res.GetProtocols()})
+	a.render(w, http.StatusOK, "protocols", &protocolsPage{frame: a.newFrame(r, s, "protocols.title"), Protocols: res.GetProtocols(),
+		CanCreate: s.can(a, famiv1.ProtocolService_CreateProtocol_FullMethodName, &famiv1.CreateProtocolRequest{Parent: regionName(s.region)})})
 }
 
 // protocolPage shows a protocol: its frozen text and content hash, its
@@ -36,6 +38,9 @@ type protocolPage struct {
 	Signed          map[string]bool
 	CanSign         bool
 	CanOpen         bool
+	CanEdit         bool
+	CanAmend        bool
+	CanTerminate    bool
 	Form            *form
 	RequestID       string
 	NetworkName     string
@@ -76,8 +81,14 @@ func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session,
 	p.MyPartnerSigned = p.Signed[s.who.Partner]
 	p.CanSign = party && !p.MyPartnerSigned && pr.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE &&
 		s.can(a, famiv1.ProtocolService_SignProtocol_FullMethodName, &famiv1.SignProtocolRequest{Name: pr.GetName()})
-	p.CanOpen = pr.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_DRAFT &&
-		s.can(a, famiv1.ProtocolService_OpenProtocolForSignature_FullMethodName, &famiv1.OpenProtocolForSignatureRequest{Name: pr.GetName()})
+	state := pr.GetState()
+	draft := state == famiv1.ProtocolState_PROTOCOL_STATE_DRAFT
+	p.CanOpen = draft && s.can(a, famiv1.ProtocolService_OpenProtocolForSignature_FullMethodName, &famiv1.OpenProtocolForSignatureRequest{Name: pr.GetName()})
+	p.CanEdit = draft && s.can(a, famiv1.ProtocolService_UpdateProtocol_FullMethodName, &famiv1.UpdateProtocolRequest{Protocol: pr})
+	inForce := state == famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE || state == famiv1.ProtocolState_PROTOCOL_STATE_SIGNED
+	p.CanAmend = inForce && pr.GetSupersededBy() == "" && s.can(a, famiv1.ProtocolService_AmendProtocol_FullMethodName, &famiv1.AmendProtocolRequest{Name: pr.GetName()})
+	p.CanTerminate = (inForce || state == famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE) &&
+		s.can(a, famiv1.ProtocolService_TerminateProtocol_FullMethodName, &famiv1.TerminateProtocolRequest{Name: pr.GetName()})
 	a.render(w, code, "protocol", p)
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -116,6 +117,21 @@ func TestBrowserThreePartiesSignAProtocol(t *testing.T) {
 	b.signIn("anna")
 	b.open("/protocolli/udp-cpia-cpi", "protocollo-in-vigore")
 	b.wantText("#protocol-state", "In vigore")
+
+	// The meetings of anna's network, with the forms to record one held.
+	start := time.Now().Add(-72 * time.Hour)
+	mt, err := famiv1.NewMeetingServiceClient(f.conn).CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", Meeting: &famiv1.Meeting{
+		Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo di coordinamento",
+		StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(2 * time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE,
+		Link: "https://meet.example.org/tavolo", Facilitator: "test:region_admin:lombardia",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.open("/incontri", "incontri")
+	b.open("/incontri/"+mt.GetName()[strings.LastIndexByte(mt.GetName(), '/')+1:], "incontro")
+	b.open("/incontri/nuovo", "incontro-nuovo")
+	b.open("/protocolli/nuovo", "protocollo-nuovo")
 }
 
 // TestBrowserVenetoNeverSeesLombardia is acceptance (c).

@@ -140,7 +140,13 @@ func (a *App) routes() {
 	m.Handle("GET /reti", a.page(a.networkList))
 
 	m.Handle("GET /protocolli", a.page(a.protocolList))
+	m.Handle("GET /protocolli/nuovo", a.page(a.protocolNew))
+	m.Handle("POST /protocolli", a.page(a.protocolCreate))
 	m.Handle("GET /protocolli/{protocol}", a.page(a.protocolView))
+	m.Handle("GET /protocolli/{protocol}/modifica", a.page(a.protocolEdit))
+	m.Handle("POST /protocolli/{protocol}/modifica", a.page(a.protocolUpdate))
+	m.Handle("POST /protocolli/{protocol}/emenda", a.page(a.protocolAmend))
+	m.Handle("POST /protocolli/{protocol}/risolvi", a.page(a.protocolTerminate))
 	m.Handle("POST /protocolli/{protocol}/firma", a.page(a.protocolSign))
 	m.Handle("POST /protocolli/{protocol}/apri", a.page(a.protocolOpen))
 
