@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -38,3 +39,5 @@ func trimEnum(s, prefix string) string { return strings.TrimPrefix(s, prefix) }
 func cutPrefix(s, prefix string) (string, bool) { return strings.CutPrefix(s, prefix) }
 
 func compareStrings(a, b string) int { return cmp.Compare(a, b) }
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

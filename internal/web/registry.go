@@ -131,8 +131,10 @@ func (a *App) partnerUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 // their partner belongs to first.
 type networksPage struct {
 	frame
-	Networks []*famiv1.Network
-	Partners map[string]string
+	Networks  []*famiv1.Network
+	Partners  map[string]string
+	CanCreate bool
+	CanEdit   bool
 }
 
 func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
@@ -147,7 +149,9 @@ func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
 		a.fail(w, r, s, err)
 		return
 	}
-	a.render(w, http.StatusOK, "networks", &networksPage{frame: a.newFrame(r, s, "networks.title"), Networks: res.GetNetworks(), Partners: names})
+	a.render(w, http.StatusOK, "networks", &networksPage{frame: a.newFrame(r, s, "networks.title"), Networks: res.GetNetworks(), Partners: names,
+		CanCreate: s.can(a, famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{Parent: regionName(s.region)}),
+		CanEdit:   s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: regionName(s.region) + "/networks/-"}})})
 }
 
 func (a *App) partnerNames(s *session) (map[string]string, error) {

@@ -99,6 +99,7 @@ func (a *App) newFrame(r *http.Request, s *session, title string) frame {
 		{"/periodi", "nav.periods", famiv1connect.SupportServiceListClosedPeriodsProcedure, &famiv1.ListClosedPeriodsRequest{Parent: parent.Parent}},
 		{"/riepilogo", "nav.summary", famiv1connect.SupportServiceSummarizeSupportEntriesProcedure, &famiv1.SummarizeSupportEntriesRequest{Parent: parent.Parent}},
 		{"/partner", "nav.partners", famiv1connect.PartnerServiceListPartnersProcedure, &famiv1.ListPartnersRequest{Parent: parent.Parent}},
+		{"/progetti", "nav.projects", famiv1connect.ProjectServiceListProjectsProcedure, &famiv1.ListProjectsRequest{Parent: parent.Parent}},
 		{"/reti", "nav.networks", famiv1connect.NetworkServiceListNetworksProcedure, &famiv1.ListNetworksRequest{Parent: parent.Parent}},
 		{"/protocolli", "nav.protocols", famiv1connect.ProtocolServiceListProtocolsProcedure, &famiv1.ListProtocolsRequest{Parent: parent.Parent}},
 		{"/incontri", "nav.meetings", famiv1connect.MeetingServiceListMeetingsProcedure, &famiv1.ListMeetingsRequest{Parent: parent.Parent}},
@@ -184,6 +185,9 @@ type form struct {
 	// the resource since the form was loaded.
 	Message string
 	Stale   bool
+	// Prefix is put before the fields' names, for a second form on a page
+	// whose fields would otherwise share names (and ids) with the first.
+	Prefix string
 }
 
 func newForm(v url.Values) *form {
@@ -240,7 +244,7 @@ func (f *form) absorb(err error, prefix string) bool {
 			if i := strings.IndexAny(field, ".["); i >= 0 {
 				field = field[:i]
 			}
-			f.Errors[field] = fieldMessage(field, st.Code())
+			f.Errors[f.Prefix+field] = fieldMessage(field, st.Code())
 		}
 	}
 	if len(f.Errors) == 0 || st.Code() != codes.InvalidArgument {

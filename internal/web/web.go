@@ -50,6 +50,7 @@ type App struct {
 	regions   famiv1.RegionServiceClient
 	partners  famiv1.PartnerServiceClient
 	networks  famiv1.NetworkServiceClient
+	projects  famiv1.ProjectServiceClient
 	protocols famiv1.ProtocolServiceClient
 	support   famiv1.SupportServiceClient
 	meetings  famiv1.MeetingServiceClient
@@ -83,6 +84,7 @@ func New(conn grpc.ClientConnInterface, opts Options) (*App, error) {
 		regions:   famiv1.NewRegionServiceClient(conn),
 		partners:  famiv1.NewPartnerServiceClient(conn),
 		networks:  famiv1.NewNetworkServiceClient(conn),
+		projects:  famiv1.NewProjectServiceClient(conn),
 		protocols: famiv1.NewProtocolServiceClient(conn),
 		support:   famiv1.NewSupportServiceClient(conn),
 		meetings:  famiv1.NewMeetingServiceClient(conn),
@@ -137,7 +139,17 @@ func (a *App) routes() {
 	m.Handle("POST /partner", a.page(a.partnerCreate))
 	m.Handle("GET /partner/{partner}", a.page(a.partnerEdit))
 	m.Handle("POST /partner/{partner}", a.page(a.partnerUpdate))
+	m.Handle("GET /progetti", a.page(a.projectList))
+	m.Handle("GET /progetti/nuovo", a.page(a.projectNew))
+	m.Handle("POST /progetti", a.page(a.projectCreate))
+	m.Handle("GET /progetti/{project}", a.page(a.projectEdit))
+	m.Handle("POST /progetti/{project}", a.page(a.projectUpdate))
+	m.Handle("POST /progetti/{project}/proroga", a.page(a.projectExtend))
 	m.Handle("GET /reti", a.page(a.networkList))
+	m.Handle("GET /reti/nuova", a.page(a.networkNew))
+	m.Handle("POST /reti", a.page(a.networkCreate))
+	m.Handle("GET /reti/{network}", a.page(a.networkEdit))
+	m.Handle("POST /reti/{network}", a.page(a.networkUpdate))
 
 	m.Handle("GET /protocolli", a.page(a.protocolList))
 	m.Handle("GET /protocolli/nuovo", a.page(a.protocolNew))
