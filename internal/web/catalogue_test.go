@@ -14,7 +14,7 @@ import (
 // checks the catalogue has the key, so no page shows a bare key.
 func TestCatalogueCoversTemplates(t *testing.T) {
 	keyRE := regexp.MustCompile(`\{\{-?\s*(?:t|fld|sel)\s[^}]*?"([a-z_]+\.[a-z_.]+)"`)
-	anyKey := regexp.MustCompile(`"((?:nav|meetings|projects|hours|field|hint|approvals|periods|summary|partners|networks|protocols|history|common|error|signin|home|app|msg)\.[a-z_]+)"`)
+	anyKey := regexp.MustCompile(`"((?:nav|meetings|projects|accounts|tokens|hours|field|hint|approvals|periods|summary|partners|networks|protocols|history|common|error|signin|home|app|msg)\.[a-z_]+)"`)
 	err := fs.WalkDir(templateFS, "templates", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

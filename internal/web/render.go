@@ -102,6 +102,7 @@ func (a *App) newFrame(r *http.Request, s *session, title string) frame {
 		{"/progetti", "nav.projects", famiv1connect.ProjectServiceListProjectsProcedure, &famiv1.ListProjectsRequest{Parent: parent.Parent}},
 		{"/reti", "nav.networks", famiv1connect.NetworkServiceListNetworksProcedure, &famiv1.ListNetworksRequest{Parent: parent.Parent}},
 		{"/protocolli", "nav.protocols", famiv1connect.ProtocolServiceListProtocolsProcedure, &famiv1.ListProtocolsRequest{Parent: parent.Parent}},
+		{"/account", "nav.accounts", famiv1connect.AuthServiceListAccountsProcedure, &famiv1.ListAccountsRequest{Parent: parent.Parent}},
 		{"/incontri", "nav.meetings", famiv1connect.MeetingServiceListMeetingsProcedure, &famiv1.ListMeetingsRequest{Parent: parent.Parent}},
 	}
 	for _, it := range items {

@@ -171,6 +171,13 @@ func (a *App) routes() {
 	m.Handle("POST /incontri/{meeting}/verbale", a.page(a.recordMinutes))
 	m.Handle("POST /incontri/{meeting}/azioni/{item}", a.page(a.actionItemDone))
 
+	m.Handle("GET /account", a.page(a.accountList))
+	m.Handle("POST /account", a.page(a.accountCreate))
+	m.Handle("POST /account/{account}/elimina", a.page(a.accountDelete))
+	m.Handle("POST /account/{account}/password", a.page(a.accountPassword))
+	m.Handle("POST /token", a.page(a.tokenCreate))
+	m.Handle("POST /token/{token}/revoca", a.page(a.tokenRevoke))
+
 	m.Handle("GET /storia", a.page(a.history))
 	m.Handle("/", a.page(a.notFound))
 	a.mux = m
