@@ -5,10 +5,12 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -26,6 +28,7 @@ type hoursPage struct {
 	Networks           []option
 	Activities, Modes  []option
 	Topics, Operators  []option
+	Meetings           []option
 	RequestID          string
 	CanLog, CanExport  bool
 	CSVURL, SummaryURL string
@@ -124,6 +127,10 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 		p.Entries = append(p.Entries, row)
 	}
 	p.fillOptions(names)
+	if p.Meetings, err = a.recentMeetings(s); err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
 	a.render(w, code, "hours", p)
 }
 
@@ -193,7 +200,7 @@ func (a *App) closedPeriods(s *session) (closedSet, error) {
 
 // entryFields are the fields of the entry form, by their proto names, so
 // that a field violation lands next to its field.
-var entryFields = []string{"network", "activity", "date", "duration_minutes", "mode", "topics", "operators_reached", "notes"}
+var entryFields = []string{"network", "activity", "date", "duration_minutes", "mode", "topics", "operators_reached", "meeting", "notes"}
 
 // entryFromForm reads the entry form. Numbers that are not numbers become
 // -1, which the service refuses with a violation naming the field: the
@@ -204,6 +211,7 @@ func entryFromForm(v url.Values) *famiv1.SupportEntry {
 		Activity: famiv1.SupportActivity(famiv1.SupportActivity_value[v.Get("activity")]),
 		Date:     parseDate(v.Get("date")),
 		Mode:     famiv1.SupportMode(famiv1.SupportMode_value[v.Get("mode")]),
+		Meeting:  v.Get("meeting"),
 		Notes:    v.Get("notes"),
 	}
 	e.DurationMinutes = int32(atoi(v.Get("duration_minutes")))
@@ -231,7 +239,7 @@ func atoi(s string) int {
 func entryForm(e *famiv1.SupportEntry) url.Values {
 	v := url.Values{
 		"network": {e.GetNetwork()}, "activity": {e.GetActivity().String()}, "date": {formatDate(e.GetDate())},
-		"duration_minutes": {strconv.Itoa(int(e.GetDurationMinutes()))}, "notes": {e.GetNotes()}, "etag": {e.GetEtag()},
+		"duration_minutes": {strconv.Itoa(int(e.GetDurationMinutes()))}, "notes": {e.GetNotes()}, "etag": {e.GetEtag()}, "meeting": {e.GetMeeting()},
 	}
 	if e.GetMode() != 0 {
 		v.Set("mode", e.GetMode().String())
@@ -313,6 +321,10 @@ func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, cod
 		p.Editable = s.can(a, famiv1.SupportService_UpdateSupportEntry_FullMethodName, &famiv1.UpdateSupportEntryRequest{SupportEntry: e})
 	}
 	p.fillOptions(names)
+	if p.Meetings, err = a.recentMeetings(s); err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
 	a.render(w, code, "entry", p)
 }
 
@@ -390,4 +402,21 @@ func (a *App) hoursCSV(w http.ResponseWriter, r *http.Request, s *session) {
 // double click, a reload) is one write, as the services dedupe request ids.
 func newRequestID() string {
 	return rand.Text()
+}
+
+// recentMeetings lists the meetings an entry may name: the region's
+// meetings from the last four months and the next one, newest first.
+func (a *App) recentMeetings(s *session) ([]option, error) {
+	now := a.now()
+	res, err := a.meetings.ListMeetings(s.ctx, &famiv1.ListMeetingsRequest{Parent: regionName(s.region), PageSize: 200,
+		StartFrom: timestamppb.New(now.AddDate(0, -4, 0)), StartBefore: timestamppb.New(now.AddDate(0, 1, 0))})
+	if err != nil {
+		return nil, err
+	}
+	var out []option
+	for _, m := range res.GetMeetings() {
+		out = append(out, option{Value: m.GetName(), Label: formatTimestamp(m.GetStartTime())[:10] + " · " + m.GetTitle()})
+	}
+	slices.Reverse(out)
+	return out, nil
 }

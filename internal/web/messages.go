@@ -120,6 +120,8 @@ var italian = map[string]string{
 	"field.activity":               "Attività",
 	"field.date":                   "Data",
 	"field.duration":               "Durata (minuti)",
+	"field.meeting":                "Incontro collegato",
+	"invalid.meeting":              "Scegli un incontro di questa rete.",
 	"field.mode":                   "Modalità",
 	"field.notes":                  "Note",
 	"field.reason":                 "Motivo",
