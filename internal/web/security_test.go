@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -211,5 +212,33 @@ func TestNotFoundAndOtherRegion(t *testing.T) {
 		if strings.Contains(page, "Bergamo") || strings.Contains(page, "lombardia/networks") {
 			t.Errorf("GET %s as a Veneto user shows Lombardia data", path)
 		}
+	}
+}
+
+// TestFirstVisitIsLightAndLocal checks the sign-in page and what it loads:
+// under 150 KB in all, nothing from another origin, static files cached.
+func TestFirstVisitIsLightAndLocal(t *testing.T) {
+	f := startFamid(t)
+	b := f.client(t)
+	_, page := b.do("GET", "/accedi", nil)
+	total := len(page)
+	refs := regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(page, -1)
+	for _, m := range refs {
+		ref := strings.ReplaceAll(m[1], "&amp;", "&")
+		if !strings.HasPrefix(ref, "/") && !strings.HasPrefix(ref, "#") || strings.HasPrefix(ref, "//") {
+			t.Errorf("the page refers to %q, not a path of this site", ref)
+			continue
+		}
+		if !strings.HasPrefix(ref, "/static/") {
+			continue
+		}
+		res, body := b.do("GET", ref, nil)
+		if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Cache-Control"), "immutable") {
+			t.Errorf("%s: status %d, Cache-Control %q; want 200 and immutable", ref, res.StatusCode, res.Header.Get("Cache-Control"))
+		}
+		total += len(body)
+	}
+	if total > 150<<10 {
+		t.Errorf("the first visit downloads %d bytes, want under 150 KB", total)
 	}
 }
