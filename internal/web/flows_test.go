@@ -55,6 +55,9 @@ func TestEntryEditRejectResubmitDelete(t *testing.T) {
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Ricarica la versione attuale") || !strings.Contains(page, `value="45"`) {
 		t.Errorf("stale edit: status %d; want 422 keeping 45 and offering to reload", res.StatusCode)
 	}
+	if !strings.Contains(page, `<th scope="row">Durata (minuti)</th><td>120</td><td>45</td>`) {
+		t.Errorf("stale edit does not show what changed")
+	}
 	if got := f.entries("lombardia")[0].GetDurationMinutes(); got != 120 {
 		t.Errorf("a stale edit changed the entry to %d minutes", got)
 	}
@@ -127,6 +130,9 @@ func TestPartnerStaleEditShowsCurrent(t *testing.T) {
 	res, page := a.do("POST", "/partner/cpia", form)
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "<strong>CPIA 1 Bergamo</strong>") || !strings.Contains(page, `value="CPIA Bergamo Est"`) {
 		t.Errorf("stale edit: status %d; want 422 showing the stored name beside the typed one", res.StatusCode)
+	}
+	if !strings.Contains(page, `<th scope="row">Denominazione</th><td>CPIA 1 Bergamo</td><td>CPIA Bergamo Est</td>`) {
+		t.Errorf("stale edit does not show what changed")
 	}
 	// Bad input lands next to its field, in Italian.
 	for _, c := range []struct {

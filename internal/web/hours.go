@@ -311,6 +311,8 @@ func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, cod
 	if fm == nil {
 		fm = newForm(entryForm(e))
 	}
+	fm.compare(entryForm(e), map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
+		"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes"})
 	p := &editPage{hoursPage: hoursPage{frame: a.newFrame(r, s, "hours.edit_title"), Form: fm, RequestID: newRequestID()}, Entry: e}
 	switch {
 	case closed.contains(e.GetDate()):

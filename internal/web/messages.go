@@ -220,6 +220,10 @@ var italian = map[string]string{
 	"error.refused_detail":   "L'operazione non è stata eseguita.",
 	"error.check_fields":     "Controlla i campi evidenziati.",
 	"error.home":             "Torna alla pagina iniziale",
+	"error.changes":          "Che cosa è cambiato",
+	"error.field":            "Campo",
+	"error.now":              "Valore attuale",
+	"error.yours":            "Il tuo valore",
 	"error.stale":            "Nel frattempo qualcun altro ha modificato questi dati: i tuoi valori sono ancora qui sotto.",
 
 	"reason.PERIOD_CLOSED":           "Il trimestre è chiuso: queste ore non si possono più registrare, modificare o eliminare.",

@@ -141,6 +141,8 @@ func (a *App) protocolUpdate(w http.ResponseWriter, r *http.Request, s *session)
 			a.fail(w, r, s, gerr)
 			return
 		}
+		fm.compare(protocolForm(cur), map[string]string{"title": "meetings.what", "objectives": "protocols.objectives", "body": "protocols.body",
+			"themes": "protocols.themes", "valid_from": "protocols.valid_from", "valid_until": "protocols.valid_until"})
 		a.renderProtocolEdit(w, r, s, http.StatusUnprocessableEntity, fm, cur)
 		return
 	}

@@ -99,9 +99,12 @@ func (a *App) partnerEdit(w http.ResponseWriter, r *http.Request, s *session) {
 		a.fail(w, r, s, err)
 		return
 	}
-	fm := newForm(url.Values{"display_name": {pt.GetDisplayName()}, "kind": {pt.GetKind().String()}, "fiscal_code": {pt.GetFiscalCode()},
-		"description": {pt.GetDescription()}, "etag": {pt.GetEtag()}})
-	a.renderPartner(w, r, s, http.StatusOK, fm, pt)
+	a.renderPartner(w, r, s, http.StatusOK, newForm(partnerForm(pt)), pt)
+}
+
+func partnerForm(pt *famiv1.Partner) url.Values {
+	return url.Values{"display_name": {pt.GetDisplayName()}, "kind": {pt.GetKind().String()}, "fiscal_code": {pt.GetFiscalCode()},
+		"description": {pt.GetDescription()}, "etag": {pt.GetEtag()}}
 }
 
 func (a *App) partnerUpdate(w http.ResponseWriter, r *http.Request, s *session) {
@@ -117,6 +120,8 @@ func (a *App) partnerUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 			a.fail(w, r, s, gerr)
 			return
 		}
+		fm.compare(partnerForm(cur), map[string]string{"display_name": "field.display_name", "kind": "field.kind",
+			"fiscal_code": "field.fiscal_code", "description": "field.description"})
 		a.renderPartner(w, r, s, http.StatusUnprocessableEntity, fm, cur)
 		return
 	}

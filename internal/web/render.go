@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -186,6 +188,9 @@ type form struct {
 	// the resource since the form was loaded.
 	Message string
 	Stale   bool
+	// Changes lists, after a stale submit, the fields whose stored value
+	// differs from what the user typed (see compare).
+	Changes []change
 	// Prefix is put before the fields' names, for a second form on a page
 	// whose fields would otherwise share names (and ids) with the first.
 	Prefix string
@@ -216,6 +221,32 @@ func (f *form) Err(name string) string { return f.Errors[name] }
 
 // Failed reports whether the form has any error.
 func (f *form) Failed() bool { return f.Message != "" || len(f.Errors) > 0 }
+
+// change is a field someone else changed: its label, the value stored now
+// and the value the user typed.
+type change struct{ Label, Current, Yours string }
+
+// compare fills Changes after a stale submit: for each field (form name ->
+// catalogue key of its label) whose stored value differs from the typed one.
+func (f *form) compare(current url.Values, labels map[string]string) {
+	if !f.Stale {
+		return
+	}
+	for _, name := range slices.Sorted(maps.Keys(labels)) {
+		cur, yours := strings.Join(current[name], ", "), strings.Join(f.Values[name], ", ")
+		if cur != yours {
+			f.Changes = append(f.Changes, change{Label: msg(labels[name]), Current: shown(cur), Yours: shown(yours)})
+		}
+	}
+}
+
+// shown is a form value as a person reads it: an enum value by its label.
+func shown(v string) string {
+	if hasMsg("enum." + v) {
+		return msg("enum." + v)
+	}
+	return v
+}
 
 // absorb turns a call's error into the form's errors, in Italian: field
 // violations next to their fields (prefix is the request field holding the
