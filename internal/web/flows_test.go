@@ -10,14 +10,6 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 )
 
-func mustURL(s string) *url.URL {
-	u, err := url.Parse(s)
-	if err != nil {
-		panic(err)
-	}
-	return u
-}
-
 func lastID(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }
 
 func TestEntryEditRejectResubmitDelete(t *testing.T) {
@@ -156,15 +148,21 @@ func TestPartnerStaleEditShowsCurrent(t *testing.T) {
 func TestMinistryReadsAnyRegionAndHistory(t *testing.T) {
 	f := startFamid(t)
 	f.partner("veneto", "udp-padova", "Ufficio di Piano di Padova")
-	// Accounts are regional, so the ministry's session is a token from
-	// famictl token create; the session cookie holds a token either way.
+	// Accounts are regional, so the ministry signs in with a token from
+	// famictl token create.
 	m := f.client(t)
-	m.c.Jar.SetCookies(mustURL(f.url("/")), []*http.Cookie{{Name: "raccordo_sessione", Value: f.token(principal.Ministry, "")}})
-	res, _ := m.do("POST", "/regione", url.Values{"csrf": {m.csrf("/")}, "regione": {"veneto"}})
+	res, page := m.do("POST", "/accedi/token", url.Values{"token": {"not a token"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-token-err">Token non valido`) {
+		t.Errorf("a bad token: status %d; want 422 with the error at the token", res.StatusCode)
+	}
+	if res, _ = m.do("POST", "/accedi/token", url.Values{"token": {f.token(principal.Ministry, "")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in with a token: status %d", res.StatusCode)
+	}
+	res, _ = m.do("POST", "/regione", url.Values{"csrf": {m.csrf("/")}, "regione": {"veneto"}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("switch region: status %d", res.StatusCode)
 	}
-	_, page := m.do("GET", "/partner", nil)
+	_, page = m.do("GET", "/partner", nil)
 	if !strings.Contains(page, "Ufficio di Piano di Padova") || strings.Contains(page, "Nuovo partner") {
 		t.Errorf("the ministry does not read Veneto's partners read-only")
 	}

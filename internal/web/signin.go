@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -13,6 +14,8 @@ type signInPage struct {
 	Form    *form
 	Next    string
 	Warning string
+	// TokenOpen opens the token sign-in section.
+	TokenOpen bool
 }
 
 func (a *App) signInForm(w http.ResponseWriter, r *http.Request) {
@@ -48,6 +51,32 @@ func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setCookie(w, r, sessionCookie, res.GetToken(), res.GetExpireTime().AsTime())
+	if next == "" {
+		next = "/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// signInWithToken opens a session with a bearer token instead of a
+// password: the ministry and other principals without an account get
+// theirs from famictl token create. The token is checked through WhoAmI,
+// as every page checks it.
+func (a *App) signInWithToken(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		a.forbidden(w, r, nil)
+		return
+	}
+	token := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.PostFormValue("token")), "Bearer "))
+	next := localPath(r.PostFormValue("dopo"), r.Host)
+	me, err := a.auth.WhoAmI(callContext(r, token), &famiv1.WhoAmIRequest{})
+	if token == "" || err != nil || me.GetRole() == famiv1.Role_ROLE_UNSPECIFIED {
+		fm := newForm(nil)
+		fm.Errors["token"] = msg("signin.token_invalid")
+		fm.Message = msg("error.check_fields")
+		a.render(w, http.StatusUnprocessableEntity, "signin", &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: fm, Next: next, TokenOpen: true})
+		return
+	}
+	setCookie(w, r, sessionCookie, token, me.GetExpireTime().AsTime())
 	if next == "" {
 		next = "/"
 	}

@@ -116,6 +116,7 @@ func (a *App) routes() {
 	m.Handle("GET /static/", a.static)
 	m.HandleFunc("GET /accedi", a.signInForm)
 	m.HandleFunc("POST /accedi", a.signIn)
+	m.HandleFunc("POST /accedi/token", a.signInWithToken)
 	m.HandleFunc("POST /esci", a.signOut)
 	m.Handle("GET /{$}", a.page(a.home))
 	m.Handle("POST /regione", a.page(a.switchRegion))
