@@ -61,6 +61,9 @@ func TestEntryEditRejectResubmitDelete(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("reject: status %d", res.StatusCode)
 	}
+	if res, page := c.do("GET", "/approvazioni", nil); res.StatusCode != http.StatusForbidden || !strings.Contains(page, "Accesso negato") {
+		t.Errorf("a consultant opens the approval queue: status %d, want 403", res.StatusCode)
+	}
 	_, page = c.do("GET", "/ore", nil)
 	if !strings.Contains(page, "Motivo del rifiuto: Manca il verbale") || !strings.Contains(page, "/ore?ripresenta="+id) {
 		t.Errorf("the hours page does not show the rejection's reason and a way to resubmit")
@@ -165,6 +168,10 @@ func TestMinistryReadsAnyRegionAndHistory(t *testing.T) {
 	_, page = m.do("GET", "/partner", nil)
 	if !strings.Contains(page, "Ufficio di Piano di Padova") || strings.Contains(page, "Nuovo partner") {
 		t.Errorf("the ministry does not read Veneto's partners read-only")
+	}
+	_, page = m.do("GET", "/partner/udp-padova", nil)
+	if !strings.Contains(page, "Ufficio di Piano di Padova") || strings.Contains(page, `action="/partner/udp-padova"`) {
+		t.Errorf("the ministry is offered a form to edit a partner")
 	}
 	_, page = m.do("GET", "/storia?nome=regions/veneto/partners/udp-padova", nil)
 	if !strings.Contains(page, "creazione") || !strings.Contains(page, "test:region_admin:veneto") {

@@ -48,6 +48,8 @@ type partnerPage struct {
 	Kinds     []option
 	Partner   *famiv1.Partner
 	RequestID string
+	// CanEdit is unset for readers: the page shows the partner, no form.
+	CanEdit bool
 }
 
 func (a *App) partnerNew(w http.ResponseWriter, r *http.Request, s *session) {
@@ -60,7 +62,11 @@ func (a *App) renderPartner(w http.ResponseWriter, r *http.Request, s *session, 
 		title = "partners.edit"
 	}
 	p := &partnerPage{frame: a.newFrame(r, s, title), Form: fm, Partner: pt, RequestID: newRequestID(),
-		Kinds: enumOptions(famiv1.PartnerKind_name, func(n int32) string { return famiv1.PartnerKind(n).String() })}
+		Kinds:   enumOptions(famiv1.PartnerKind_name, func(n int32) string { return famiv1.PartnerKind(n).String() }),
+		CanEdit: s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)})}
+	if pt != nil && !p.CanEdit {
+		p.Title = pt.GetDisplayName()
+	}
 	a.render(w, code, "partner", p)
 }
 

@@ -24,6 +24,12 @@ func (a *App) approvals(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderApprovals(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
+	// The queue is a reviewer's page: the listing alone would be open to a
+	// consultant (their own entries), the review is not.
+	if !s.can(a, famiv1.SupportService_BatchApproveSupportEntries_FullMethodName, &famiv1.BatchApproveSupportEntriesRequest{Parent: regionName(s.region)}) {
+		a.forbidden(w, r, s)
+		return
+	}
 	entries, err := a.listEntries(s, &famiv1.ListSupportEntriesRequest{Parent: regionName(s.region), States: submitted})
 	if err != nil {
 		a.fail(w, r, s, err)

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // TestBrowserHoursApprovedAndQuarterClosed is acceptance (a): a consultant
@@ -161,6 +162,19 @@ func TestBrowserVenetoNeverSeesLombardia(t *testing.T) {
 	b.wantText("h1", "Pagina non trovata")
 	b.open("/partner/udp-bergamo", "veneto-partner-lombardia")
 	b.wantText("h1", "Pagina non trovata")
+	b.signOut()
+
+	// The ministry reads every region, read-only, switching from the header.
+	b.run("sign in with a ministry token", chromedp.Navigate(f.url("/accedi")), chromedp.Click(chromedp.CSS("details summary")),
+		chromedp.SendKeys(chromedp.CSS("#f-token"), f.token(principal.Ministry, "")), chromedp.Submit(chromedp.CSS("#f-token")),
+		chromedp.WaitVisible(chromedp.CSS("#regione")))
+	b.run("switch to Veneto", chromedp.SetValue(chromedp.CSS("#regione"), "veneto"), chromedp.Submit(chromedp.CSS("#regione")),
+		chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.open("/partner", "ministero-partner-veneto")
+	b.wantText("tbody", "Ufficio di Piano di Padova")
+	if n := b.count(`a[href="/partner/nuovo"]`); n != 0 {
+		t.Errorf("the ministry is offered to create a partner")
+	}
 }
 
 func (b *browser) count(sel string) int {
