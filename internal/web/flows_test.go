@@ -178,3 +178,16 @@ func TestMinistryReadsAnyRegionAndHistory(t *testing.T) {
 		t.Errorf("the partner's history does not show its creation and who made it")
 	}
 }
+
+func TestReviewWithoutSelection(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	a := f.client(t)
+	a.signIn("admin")
+	for _, action := range []string{"approva", "respingi"} {
+		res, page := a.do("POST", "/approvazioni", url.Values{"csrf": {a.csrf("/")}, "azione": {action}, "reason": {"motivo"}})
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="selection-err">Seleziona almeno una registrazione.`) {
+			t.Errorf("%s with nothing selected: status %d; want 422 with an error", action, res.StatusCode)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // hoursPage is a consultant's hours for a week or a month, with the form to
@@ -368,7 +369,7 @@ func (a *App) deleteEntry(w http.ResponseWriter, r *http.Request, s *session) {
 func (a *App) hoursCSV(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
 	req := &famiv1.ExportSupportEntriesRequest{Parent: regionName(s.region), StartDate: q.Get("dal"), EndDate: q.Get("al"), PageSize: 1000}
-	if s.who.Role == "consultant" {
+	if s.who.Role == principal.Consultant {
 		req.Consultant = s.who.Subject
 	}
 	var out *csv.Writer

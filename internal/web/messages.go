@@ -262,6 +262,7 @@ var italian = map[string]string{
 	"invalid.username":         "Indica il nome utente.",
 	"invalid.password":         "Indica la password.",
 	"invalid.names":            "Seleziona almeno una registrazione.",
+	"invalid.name":             "Seleziona almeno una registrazione.",
 	"refused.date":             "Il trimestre di questa data è chiuso.",
 
 	"enum.SUPPORT_ACTIVITY_PROJECT_FOCUS":                  "Focus sul progetto",

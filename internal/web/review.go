@@ -60,9 +60,8 @@ func (a *App) review(w http.ResponseWriter, r *http.Request, s *session) {
 	if r.PostFormValue("azione") == "respingi" {
 		done = "rejected"
 		if len(names) == 0 {
-			// The batch call names the empty selection; rejection is one
-			// call per entry, so ask the batch rule's question here.
-			_, err = a.support.BatchApproveSupportEntries(s.ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: regionName(s.region)})
+			// Nothing selected: the service names the missing entry.
+			names = []string{""}
 		}
 		for i, n := range names {
 			if _, err = a.support.RejectSupportEntry(s.ctx, &famiv1.RejectSupportEntryRequest{

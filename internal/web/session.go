@@ -18,6 +18,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // The session cookie holds the bearer token Login returned, and nothing
@@ -105,7 +106,7 @@ func (a *App) page(fn pageFunc) http.Handler {
 		}}
 		s.region = s.who.Region
 		if s.who.Role == principal.Ministry {
-			s.region = "lombardia"
+			s.region = territory.Regions()[0].ID
 			if rc, err := r.Cookie(regionCookie); err == nil && validID(rc.Value) {
 				s.region = rc.Value
 			}

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // summaryPage shows hours by network, activity and month as bar charts
@@ -50,7 +51,7 @@ func (a *App) summary(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	p := &summaryPage{frame: a.newFrame(r, s, "summary.title"), Form: fm}
 	base := &famiv1.SummarizeSupportEntriesRequest{Parent: regionName(s.region), StartDate: parseDate(fm.Get("start_date")), EndDate: parseDate(fm.Get("end_date"))}
-	if s.who.Role == "consultant" {
+	if s.who.Role == principal.Consultant {
 		base.Consultant = s.who.Subject
 	}
 	for _, g := range []struct {

@@ -47,7 +47,6 @@ type App struct {
 	static *staticFiles
 
 	auth      famiv1.AuthServiceClient
-	regions   famiv1.RegionServiceClient
 	partners  famiv1.PartnerServiceClient
 	networks  famiv1.NetworkServiceClient
 	projects  famiv1.ProjectServiceClient
@@ -81,7 +80,6 @@ func New(conn grpc.ClientConnInterface, opts Options) (*App, error) {
 	a := &App{
 		log: opts.Logger, now: opts.Now, policy: auth.Rights(), pages: pg, static: st,
 		auth:      famiv1.NewAuthServiceClient(conn),
-		regions:   famiv1.NewRegionServiceClient(conn),
 		partners:  famiv1.NewPartnerServiceClient(conn),
 		networks:  famiv1.NewNetworkServiceClient(conn),
 		projects:  famiv1.NewProjectServiceClient(conn),
