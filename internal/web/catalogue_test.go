@@ -47,6 +47,7 @@ func TestCatalogueLabelsEveryEnumShown(t *testing.T) {
 		famiv1.MemberRole(0).Descriptor(), famiv1.ChangeOperation(0).Descriptor(),
 		famiv1.MeetingKind(0).Descriptor(), famiv1.MeetingMode(0).Descriptor(), famiv1.MeetingState(0).Descriptor(),
 		famiv1.ActionItemStatus(0).Descriptor(), famiv1.Fund(0).Descriptor(), famiv1.SpecificObjective(0).Descriptor(),
+		famiv1.AttendeeRole(0).Descriptor(),
 	} {
 		for i := 1; i < e.Values().Len(); i++ {
 			if k := "enum." + string(e.Values().Get(i).Name()); !hasMsg(k) {

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -194,6 +195,7 @@ type meetingPage struct {
 	Members     []option
 	Attendance  map[string]int32
 	Items       []actionRow
+	Roles       []option
 	Form        *form
 	CanRecord   bool
 	RequestID   string
@@ -232,6 +234,7 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	}
 	p := &meetingPage{frame: a.newFrame(r, s, "meetings.title"), Meeting: m, Partners: partners, Attendance: map[string]int32{},
 		RequestID: newRequestID(), NewItems: []int{0, 1, 2},
+		Roles: enumOptions(famiv1.AttendeeRole_name, func(n int32) string { return famiv1.AttendeeRole(n).String() }),
 		CanRecord: m.GetState() != famiv1.MeetingState_MEETING_STATE_CANCELLED && !m.GetStartTime().AsTime().After(a.now()) &&
 			s.can(a, famiv1.MeetingService_RecordMinutes_FullMethodName, &famiv1.RecordMinutesRequest{Name: m.GetName()})}
 	p.Title = m.GetTitle()
@@ -257,8 +260,11 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	}
 	if fm == nil {
 		v := url.Values{"minutes": {m.GetMinutes()}}
-		for partner, n := range p.Attendance {
-			v.Set("att."+partner, strconv.Itoa(int(n)))
+		for _, at := range m.GetAttendance() {
+			v.Set("att."+at.GetPartner(), strconv.Itoa(int(at.GetAttendees())))
+			for _, rc := range at.GetRoles() {
+				v.Set("att."+at.GetPartner()+"."+rc.GetRole().String(), strconv.Itoa(int(rc.GetCount())))
+			}
 		}
 		fm = newForm(v)
 	}
@@ -266,14 +272,37 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	a.render(w, code, "meeting", p)
 }
 
-// recordAttendance records how many people each partner sent; a field left
-// empty leaves the partner out, 0 records an absence.
+// recordAttendance records how many people each partner sent ("att.<partner>")
+// and, optionally, how many of them in each role ("att.<partner>.<ROLE>");
+// a partner left empty is left out, 0 records an absence.
 func (a *App) recordAttendance(w http.ResponseWriter, r *http.Request, s *session) {
-	var att []*famiv1.PartnerAttendance
-	for k, vals := range r.PostForm {
-		if partner, ok := cutPrefix(k, "att."); ok && vals[0] != "" {
-			att = append(att, &famiv1.PartnerAttendance{Partner: partner, Attendees: int32(atoi(vals[0]))})
+	byPartner := map[string]*famiv1.PartnerAttendance{}
+	get := func(partner string) *famiv1.PartnerAttendance {
+		if byPartner[partner] == nil {
+			byPartner[partner] = &famiv1.PartnerAttendance{Partner: partner}
 		}
+		return byPartner[partner]
+	}
+	for k, vals := range r.PostForm {
+		rest, ok := cutPrefix(k, "att.")
+		if !ok || vals[0] == "" {
+			continue
+		}
+		// Resource names hold no dots: a dot starts the role.
+		partner, role, withRole := strings.Cut(rest, ".")
+		if !withRole {
+			get(partner).Attendees = int32(atoi(vals[0]))
+			continue
+		}
+		if n := atoi(vals[0]); n != 0 {
+			pa := get(partner)
+			pa.Roles = append(pa.Roles, &famiv1.AttendeeCount{Role: famiv1.AttendeeRole(famiv1.AttendeeRole_value[role]), Count: int32(n)})
+		}
+	}
+	var att []*famiv1.PartnerAttendance
+	for _, pa := range byPartner {
+		slices.SortFunc(pa.Roles, func(x, y *famiv1.AttendeeCount) int { return int(x.GetRole() - y.GetRole()) })
+		att = append(att, pa)
 	}
 	slices.SortFunc(att, func(x, y *famiv1.PartnerAttendance) int { return compareStrings(x.GetPartner(), y.GetPartner()) })
 	_, err := a.meetings.RecordAttendance(s.ctx, &famiv1.RecordAttendanceRequest{Name: a.meetingName(r, s), Attendance: att,

@@ -37,7 +37,12 @@ func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 	}
 	path := strings.Split(res.Header.Get("Location"), "?")[0]
 
-	res, _ = b.do("POST", path+"/presenze", url.Values{"csrf": {b.csrf(path)}, "att." + udp: {"3"}, "att." + cpia: {"0"}})
+	res, page = b.do("POST", path+"/presenze", url.Values{"csrf": {b.csrf(path)}, "att." + udp: {"3"}, "att." + udp + ".ATTENDEE_ROLE_TEACHER": {"5"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `role="alert"`) || !strings.Contains(page, `name="att.`+udp+`.ATTENDEE_ROLE_TEACHER" value="5"`) {
+		t.Errorf("roles adding up to more than the attendees: status %d; want 422 keeping the input", res.StatusCode)
+	}
+	res, _ = b.do("POST", path+"/presenze", url.Values{"csrf": {b.csrf(path)}, "att." + udp: {"3"}, "att." + cpia: {"0"},
+		"att." + udp + ".ATTENDEE_ROLE_TEACHER": {"2"}, "att." + udp + ".ATTENDEE_ROLE_CULTURAL_MEDIATOR": {"1"}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("attendance: status %d", res.StatusCode)
 	}
@@ -48,7 +53,7 @@ func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 		t.Fatalf("minutes: status %d", res.StatusCode)
 	}
 	_, page = b.do("GET", path, nil)
-	for _, want := range []string{"Ufficio di Piano di Bergamo: 3", "CPIA Bergamo: 0", "Il tavolo ha condiviso", `class="overdue">Inviare il calendario dei corsi`, "Scaduta"} {
+	for _, want := range []string{"Ufficio di Piano di Bergamo: 3 (1 Mediatori culturali, 2 Docenti)", "CPIA Bergamo: 0", "Il tavolo ha condiviso", `class="overdue">Inviare il calendario dei corsi`, "Scaduta"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("meeting page lacks %q", want)
 		}

@@ -515,4 +515,12 @@ var italian = map[string]string{
 	"enum.ROLE_CONSULTANT":                                 "Consulente",
 	"enum.ROLE_NETWORK_MEMBER":                             "Personale di rete",
 	"enum.ROLE_REGIONAL_SYSTEM":                            "Sistema regionale",
+	"meetings.attendees":                                   "Presenti in tutto",
+	"enum.ATTENDEE_ROLE_UDP_MANAGER":                       "Responsabili UdP",
+	"enum.ATTENDEE_ROLE_CULTURAL_MEDIATOR":                 "Mediatori culturali",
+	"enum.ATTENDEE_ROLE_TEACHER":                           "Docenti",
+	"enum.ATTENDEE_ROLE_SOCIAL_WORKER":                     "Assistenti sociali",
+	"enum.ATTENDEE_ROLE_PROJECT_MANAGER":                   "Responsabili di progetto",
+	"enum.ATTENDEE_ROLE_INTERCULTURAL_FACILITATOR":         "Facilitatori interculturali",
+	"enum.ATTENDEE_ROLE_OTHER":                             "Altri",
 }
