@@ -36,6 +36,7 @@ var funcs = template.FuncMap{
 	"sel":      sel,
 	"optional": optional,
 	"list":     func(v ...any) []any { return v },
+	"inc":      func(i int) int { return i + 1 },
 }
 
 // formatDate shows a "YYYY-MM-DD" calendar date as dd/mm/yyyy; anything else
