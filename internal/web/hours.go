@@ -3,10 +3,13 @@ package web
 import (
 	"crypto/rand"
 	"encoding/csv"
+	"html"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -35,18 +38,63 @@ type hoursPage struct {
 	CSVURL, SummaryURL string
 }
 
+// Rows is the hours table's body (see tableRows).
+func (p *hoursPage) Rows() template.HTML { return tableRows(p.Entries) }
+
+// entryRow is an entry as the tables show it, formatted once in Go: the
+// hours page lists up to a month of entries, and a template action per
+// value (rather than a function call per value) keeps it fast.
 type entryRow struct {
-	*famiv1.SupportEntry
-	NetworkName string
+	ID, Name, Date, Network, Activity, Duration string
+	Consultant                                  string
+	// State is the state's short name (the badge's class), StateLabel its
+	// Italian label; Reason is a rejection's reason.
+	State, StateLabel, Reason string
 	// Editable is set while the entry may still change; Locked says why
 	// it may not.
 	Editable bool
 	Locked   string
 }
 
-// State is the entry state's short name, for the badge's class.
-func (e entryRow) State() string {
-	return trimEnum(e.GetState().String(), "SUPPORT_ENTRY_STATE_")
+// tableRows renders the hours table's rows. A month of entries is up to a
+// thousand rows, and html/template spends about a microsecond per action
+// (a reflective call to its escaper), eight times the rest of the page; so
+// this one table is written in Go, every value escaped with
+// html.EscapeString (entry ids are checked ids, escaped all the same). The
+// hostile-input test renders a network named <script> through it.
+func tableRows(rows []entryRow) template.HTML {
+	edit, resubmit, why := html.EscapeString(msg("hours.edit")), html.EscapeString(msg("hours.resubmit_link")), html.EscapeString(msg("hours.rejected_why"))
+	var b strings.Builder
+	b.Grow(len(rows) * 400)
+	for _, r := range rows {
+		id, date := html.EscapeString(r.ID), html.EscapeString(r.Date)
+		b.WriteString("<tr>\n<td>" + date + "</td><td>" + html.EscapeString(r.Network) + "</td><td>" + html.EscapeString(r.Activity) +
+			`</td><td class="num">` + html.EscapeString(r.Duration) + "</td>\n<td>" +
+			`<span class="badge ` + html.EscapeString(r.State) + `">` + html.EscapeString(r.StateLabel) + "</span>")
+		if r.Reason != "" {
+			b.WriteString("<br>" + why + " " + html.EscapeString(r.Reason))
+		}
+		b.WriteString("</td>\n<td>")
+		switch {
+		case r.Editable:
+			b.WriteString(`<a href="/ore/` + id + `">` + edit + `<span class="visually-hidden"> ` + date + "</span></a>")
+		default:
+			b.WriteString("<span>" + html.EscapeString(r.Locked) + "</span>")
+			if r.State == "REJECTED" {
+				b.WriteString(` <a href="/ore?ripresenta=` + id + `#log-title">` + resubmit + "</a>")
+			}
+		}
+		b.WriteString("</td>\n</tr>")
+	}
+	return template.HTML(b.String())
+}
+
+func newEntryRow(e *famiv1.SupportEntry, networks map[string]string) entryRow {
+	return entryRow{
+		ID: lastSegment(e.GetName()), Name: e.GetName(), Date: formatDate(e.GetDate()), Network: networks[e.GetNetwork()],
+		Activity: label(e.GetActivity()), Duration: formatMinutes(int64(e.GetDurationMinutes())), Consultant: e.GetConsultantDisplayName(),
+		State: trimEnum(e.GetState().String(), "SUPPORT_ENTRY_STATE_"), StateLabel: label(e.GetState()), Reason: e.GetReview().GetReason(),
+	}
 }
 
 func (a *App) hours(w http.ResponseWriter, r *http.Request, s *session) {
@@ -115,7 +163,7 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 		return
 	}
 	for _, e := range entries {
-		row := entryRow{SupportEntry: e, NetworkName: names[e.GetNetwork()]}
+		row := newEntryRow(e, names)
 		switch {
 		case closed.contains(e.GetDate()):
 			row.Locked = msg("reason.PERIOD_CLOSED")

@@ -94,7 +94,7 @@ var italian = map[string]string{
 	"hours.edit":                   "Modifica",
 	"hours.delete":                 "Elimina",
 	"hours.locked":                 "Non modificabile",
-	"hours.rejected_why":           "Motivo del rifiuto: %s",
+	"hours.rejected_why":           "Motivo del rifiuto:",
 	"hours.edit_title":             "Modifica ore di supporto",
 	"hours.save":                   "Salva",
 	"hours.resubmit":               "Salva e ripresenta",

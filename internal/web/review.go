@@ -42,7 +42,9 @@ func (a *App) renderApprovals(w http.ResponseWriter, r *http.Request, s *session
 	}
 	p := &approvalsPage{frame: a.newFrame(r, s, "approvals.title"), Form: fm, RequestID: newRequestID()}
 	for _, e := range entries {
-		p.Entries = append(p.Entries, entryRow{SupportEntry: e, NetworkName: names[e.GetNetwork()], Editable: true})
+		row := newEntryRow(e, names)
+		row.Editable = true
+		p.Entries = append(p.Entries, row)
 	}
 	a.render(w, code, "approvals", p)
 }

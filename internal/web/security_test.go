@@ -108,19 +108,32 @@ func TestForgedPostWritesNothing(t *testing.T) {
 	}
 }
 
-func TestPartnerNameIsText(t *testing.T) {
+func TestHostileNamesRenderAsText(t *testing.T) {
+	const evil = "<script>alert(1)</script>"
+	const escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
 	f := startFamid(t)
-	f.partner("lombardia", "evil", "<script>alert(1)</script>")
+	p := f.partner("lombardia", "evil", evil)
+	network := f.network("lombardia", "rete-evil", evil, p)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	f.account("lombardia", "mrossi", evil, famiv1.Role_ROLE_CONSULTANT, "")
+	c := f.client(t)
+	c.signIn("mrossi")
+	c.do("POST", "/ore", entryForm(c.csrf("/ore"), network))
 	b := f.client(t)
 	b.signIn("admin")
-	for _, path := range []string{"/partner", "/partner/evil"} {
-		_, page := b.do("GET", path, nil)
-		if strings.Contains(page, "<script>alert(1)") {
-			t.Errorf("%s renders the partner's name as markup", path)
+	id := lastID(f.entries("lombardia")[0].GetName())
+	// The rejection's reason is shown to the consultant in the hours table.
+	b.do("POST", "/approvazioni", url.Values{"csrf": {b.csrf("/")}, "voce": {id}, "azione": {"respingi"}, "reason": {evil}})
+	for _, page := range []struct {
+		who  *browserless
+		path string
+	}{{b, "/partner"}, {b, "/partner/evil"}, {b, "/reti"}, {c, "/ore?data=2026-11-20"}, {c, "/"}} {
+		_, body := page.who.do("GET", page.path, nil)
+		if strings.Contains(body, "<script>alert(1)") {
+			t.Errorf("%s renders a name as markup", page.path)
 		}
-		if !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
-			t.Errorf("%s does not show the partner's name as text", path)
+		if !strings.Contains(body, escaped) {
+			t.Errorf("%s does not show the name as text", page.path)
 		}
 	}
 }
