@@ -50,8 +50,14 @@ func TestBrowserHoursApprovedAndQuarterClosed(t *testing.T) {
 	b.wantText("tbody", "Chiuso")
 	b.open("/riepilogo", "riepilogo")
 	b.wantText("main", "Laboratorio")
-	b.open("/partner", "partner")
-	b.open("/reti", "reti")
+	for _, page := range []struct{ path, shot string }{
+		{"/partner", "partner"}, {"/partner/nuovo", "partner-nuovo"}, {"/partner/udp-bergamo", "partner-modifica"},
+		{"/progetti", "progetti"}, {"/progetti/nuovo", "progetto-nuovo"}, {"/reti", "reti"}, {"/reti/nuova", "rete-nuova"},
+		{"/reti/rete-bergamo", "rete-modifica"}, {"/account", "account"}, {"/protocolli", "protocolli"}, {"/incontri", "incontri"},
+		{"/storia?nome=regions/lombardia/networks/rete-bergamo", "storia"}, {"/non-esiste", "pagina-non-trovata"},
+	} {
+		b.open(page.path, page.shot)
+	}
 	b.signOut()
 
 	b.signIn("mrossi")
@@ -67,6 +73,7 @@ func TestBrowserHoursApprovedAndQuarterClosed(t *testing.T) {
 	if n := b.count(`form[action^="/ore/"]`); n != 0 {
 		t.Errorf("the closed entry's page still offers %d forms", n)
 	}
+	b.open("/riepilogo", "riepilogo-consulente")
 }
 
 // TestBrowserThreePartiesSignAProtocol is acceptance (b): the staff of
