@@ -175,6 +175,7 @@ var italian = map[string]string{
 	"networks.title":               "Reti territoriali",
 	"networks.none":                "Nessuna rete.",
 	"networks.lead":                "Capofila",
+	"networks.member":              "Membro",
 	"networks.members":             "Membri",
 	"networks.calendar":            "Calendario degli incontri (iCalendar)",
 	"protocols.title":              "Protocolli di collaborazione",
