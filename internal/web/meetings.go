@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
@@ -284,7 +285,7 @@ func (a *App) recordAttendance(w http.ResponseWriter, r *http.Request, s *sessio
 		return byPartner[partner]
 	}
 	for k, vals := range r.PostForm {
-		rest, ok := cutPrefix(k, "att.")
+		rest, ok := strings.CutPrefix(k, "att.")
 		if !ok || vals[0] == "" {
 			continue
 		}
@@ -304,7 +305,7 @@ func (a *App) recordAttendance(w http.ResponseWriter, r *http.Request, s *sessio
 		slices.SortFunc(pa.Roles, func(x, y *famiv1.AttendeeCount) int { return int(x.GetRole() - y.GetRole()) })
 		att = append(att, pa)
 	}
-	slices.SortFunc(att, func(x, y *famiv1.PartnerAttendance) int { return compareStrings(x.GetPartner(), y.GetPartner()) })
+	slices.SortFunc(att, func(x, y *famiv1.PartnerAttendance) int { return cmp.Compare(x.GetPartner(), y.GetPartner()) })
 	_, err := a.meetings.RecordAttendance(s.ctx, &famiv1.RecordAttendanceRequest{Name: a.meetingName(r, s), Attendance: att,
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
 	a.afterMeetingAction(w, r, s, err, "attendance_recorded")

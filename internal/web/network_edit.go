@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -58,12 +59,12 @@ func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, 
 func networkFromForm(v url.Values) *famiv1.Network {
 	n := &famiv1.Network{DisplayName: v.Get("display_name"), Ats: v.Get("ats"), SocialDistrict: v.Get("social_district"),
 		Description: v.Get("description"), Etag: v.Get("etag")}
-	for i := 0; v.Has(sprintf("member.%d.partner", i)); i++ {
-		p := v.Get(sprintf("member.%d.partner", i))
+	for i := 0; v.Has(fmt.Sprintf("member.%d.partner", i)); i++ {
+		p := v.Get(fmt.Sprintf("member.%d.partner", i))
 		if p == "" {
 			continue
 		}
-		role := famiv1.MemberRole(famiv1.MemberRole_value[v.Get(sprintf("member.%d.role", i))])
+		role := famiv1.MemberRole(famiv1.MemberRole_value[v.Get(fmt.Sprintf("member.%d.role", i))])
 		if role == famiv1.MemberRole_MEMBER_ROLE_LEAD {
 			n.LeadPartner = p
 		}
@@ -82,8 +83,8 @@ func networkForm(n *famiv1.Network) url.Values {
 	v := url.Values{"display_name": {n.GetDisplayName()}, "ats": {n.GetAts()}, "social_district": {n.GetSocialDistrict()},
 		"description": {n.GetDescription()}, "etag": {n.GetEtag()}, "municipalities": {strings.Join(n.GetMunicipalities(), ", ")}}
 	for i, m := range n.GetMembers() {
-		v.Set(sprintf("member.%d.partner", i), m.GetPartner())
-		v.Set(sprintf("member.%d.role", i), m.GetRole().String())
+		v.Set(fmt.Sprintf("member.%d.partner", i), m.GetPartner())
+		v.Set(fmt.Sprintf("member.%d.role", i), m.GetRole().String())
 	}
 	for _, p := range n.GetProjects() {
 		v.Add("projects", p.GetProject())

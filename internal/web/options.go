@@ -2,7 +2,6 @@ package web
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -33,11 +32,3 @@ func sortedOptions(m map[string]string) []option {
 	slices.SortFunc(out, func(a, b option) int { return cmp.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) })
 	return out
 }
-
-func trimEnum(s, prefix string) string { return strings.TrimPrefix(s, prefix) }
-
-func cutPrefix(s, prefix string) (string, bool) { return strings.CutPrefix(s, prefix) }
-
-func compareStrings(a, b string) int { return cmp.Compare(a, b) }
-
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

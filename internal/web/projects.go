@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -108,7 +109,7 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 // spare empty ones.
 func formRows(fm *form, key string, spare int) []int {
 	n := 0
-	for fm.Get(sprintf(key, n)) != "" {
+	for fm.Get(fmt.Sprintf(key, n)) != "" {
 		n++
 	}
 	rows := make([]int, n+spare)
@@ -156,9 +157,9 @@ func projectFromForm(v url.Values) *famiv1.Project {
 		BudgetCents:       parseEuro(v.Get("budget_cents")), StartDate: parseDate(v.Get("start_date")), EndDate: parseDate(v.Get("end_date")),
 		Beneficiary: v.Get("beneficiary"), Etag: v.Get("etag"),
 	}
-	for i := 0; v.Has(sprintf("action.%d.code", i)); i++ {
-		if c := v.Get(sprintf("action.%d.code", i)); c != "" {
-			p.Actions = append(p.Actions, &famiv1.ProjectAction{Code: c, Title: v.Get(sprintf("action.%d.title", i))})
+	for i := 0; v.Has(fmt.Sprintf("action.%d.code", i)); i++ {
+		if c := v.Get(fmt.Sprintf("action.%d.code", i)); c != "" {
+			p.Actions = append(p.Actions, &famiv1.ProjectAction{Code: c, Title: v.Get(fmt.Sprintf("action.%d.title", i))})
 		}
 	}
 	return p
@@ -169,8 +170,8 @@ func projectForm(p *famiv1.Project) url.Values {
 		"fund": {p.GetFund().String()}, "specific_objective": {p.GetSpecificObjective().String()}, "budget_cents": {euroInput(p.GetBudgetCents())},
 		"start_date": {formatDate(p.GetStartDate())}, "end_date": {formatDate(p.GetEndDate())}, "beneficiary": {p.GetBeneficiary()}, "etag": {p.GetEtag()}}
 	for i, act := range p.GetActions() {
-		v.Set(sprintf("action.%d.code", i), act.GetCode())
-		v.Set(sprintf("action.%d.title", i), act.GetTitle())
+		v.Set(fmt.Sprintf("action.%d.code", i), act.GetCode())
+		v.Set(fmt.Sprintf("action.%d.title", i), act.GetTitle())
 	}
 	return v
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -69,7 +70,7 @@ func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session,
 		return
 	}
 	p := &protocolPage{frame: a.newFrame(r, s, "protocols.title"), Protocol: pr, Partners: names, Signed: map[string]bool{},
-		Form: fm, RequestID: newRequestID(), NetworkName: nets[pr.GetNetwork()], StateName: trimEnum(pr.GetState().String(), "PROTOCOL_STATE_")}
+		Form: fm, RequestID: newRequestID(), NetworkName: nets[pr.GetNetwork()], StateName: strings.TrimPrefix(pr.GetState().String(), "PROTOCOL_STATE_")}
 	p.Title = pr.GetTitle()
 	for _, sg := range pr.GetSignatures() {
 		p.Signed[sg.GetParty()] = true
