@@ -79,7 +79,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	if err != nil {
 		return nil, fmt.Errorf("web application: %w", err)
 	}
-	mux.Handle("/", app)
+	mux.Handle("/", http.MaxBytesHandler(app, int64(s.cfg.MaxMessageBytes)))
 	return recoverHTTP(s, mux), nil
 }
 

@@ -90,22 +90,22 @@ func (a *App) newFrame(r *http.Request, s *session, title string) frame {
 	if s.who.Role == principal.Ministry {
 		f.Regions = regionList()
 	}
-	parent := &famiv1.ListSupportEntriesRequest{Parent: regionName(s.region)}
-	f.History = s.can(a, famiv1connect.SyncServiceListChangesProcedure, &famiv1.ListChangesRequest{Parent: parent.Parent})
+	parent := regionName(s.region)
+	f.History = s.can(a, famiv1connect.SyncServiceListChangesProcedure, &famiv1.ListChangesRequest{Parent: parent})
 	items := []struct {
 		href, label, procedure string
 		req                    proto.Message
 	}{
-		{"/ore", "nav.hours", famiv1connect.SupportServiceCreateSupportEntryProcedure, &famiv1.CreateSupportEntryRequest{Parent: parent.Parent}},
-		{"/approvazioni", "nav.approvals", famiv1connect.SupportServiceBatchApproveSupportEntriesProcedure, &famiv1.BatchApproveSupportEntriesRequest{Parent: parent.Parent}},
-		{"/periodi", "nav.periods", famiv1connect.SupportServiceListClosedPeriodsProcedure, &famiv1.ListClosedPeriodsRequest{Parent: parent.Parent}},
-		{"/riepilogo", "nav.summary", famiv1connect.SupportServiceSummarizeSupportEntriesProcedure, &famiv1.SummarizeSupportEntriesRequest{Parent: parent.Parent}},
-		{"/partner", "nav.partners", famiv1connect.PartnerServiceListPartnersProcedure, &famiv1.ListPartnersRequest{Parent: parent.Parent}},
-		{"/progetti", "nav.projects", famiv1connect.ProjectServiceListProjectsProcedure, &famiv1.ListProjectsRequest{Parent: parent.Parent}},
-		{"/reti", "nav.networks", famiv1connect.NetworkServiceListNetworksProcedure, &famiv1.ListNetworksRequest{Parent: parent.Parent}},
-		{"/protocolli", "nav.protocols", famiv1connect.ProtocolServiceListProtocolsProcedure, &famiv1.ListProtocolsRequest{Parent: parent.Parent}},
-		{"/account", "nav.accounts", famiv1connect.AuthServiceListAccountsProcedure, &famiv1.ListAccountsRequest{Parent: parent.Parent}},
-		{"/incontri", "nav.meetings", famiv1connect.MeetingServiceListMeetingsProcedure, &famiv1.ListMeetingsRequest{Parent: parent.Parent}},
+		{"/ore", "nav.hours", famiv1connect.SupportServiceCreateSupportEntryProcedure, &famiv1.CreateSupportEntryRequest{Parent: parent}},
+		{"/approvazioni", "nav.approvals", famiv1connect.SupportServiceBatchApproveSupportEntriesProcedure, &famiv1.BatchApproveSupportEntriesRequest{Parent: parent}},
+		{"/periodi", "nav.periods", famiv1connect.SupportServiceListClosedPeriodsProcedure, &famiv1.ListClosedPeriodsRequest{Parent: parent}},
+		{"/riepilogo", "nav.summary", famiv1connect.SupportServiceSummarizeSupportEntriesProcedure, &famiv1.SummarizeSupportEntriesRequest{Parent: parent}},
+		{"/partner", "nav.partners", famiv1connect.PartnerServiceListPartnersProcedure, &famiv1.ListPartnersRequest{Parent: parent}},
+		{"/progetti", "nav.projects", famiv1connect.ProjectServiceListProjectsProcedure, &famiv1.ListProjectsRequest{Parent: parent}},
+		{"/reti", "nav.networks", famiv1connect.NetworkServiceListNetworksProcedure, &famiv1.ListNetworksRequest{Parent: parent}},
+		{"/protocolli", "nav.protocols", famiv1connect.ProtocolServiceListProtocolsProcedure, &famiv1.ListProtocolsRequest{Parent: parent}},
+		{"/account", "nav.accounts", famiv1connect.AuthServiceListAccountsProcedure, &famiv1.ListAccountsRequest{Parent: parent}},
+		{"/incontri", "nav.meetings", famiv1connect.MeetingServiceListMeetingsProcedure, &famiv1.ListMeetingsRequest{Parent: parent}},
 	}
 	for _, it := range items {
 		if s.can(a, it.procedure, it.req) {
