@@ -142,6 +142,7 @@ func (a *App) partnerUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 // their partner belongs to first.
 type networksPage struct {
 	frame
+	Query     string
 	Networks  []*famiv1.Network
 	Partners  map[string]string
 	CanCreate bool
@@ -160,7 +161,14 @@ func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
 		a.fail(w, r, s, err)
 		return
 	}
-	a.render(w, http.StatusOK, "networks", &networksPage{frame: a.newFrame(r, s, "networks.title"), Networks: res.GetNetworks(), Partners: names,
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	var shown []*famiv1.Network
+	for _, n := range res.GetNetworks() {
+		if matches(q, n.GetDisplayName(), n.GetSocialDistrict(), n.GetAts(), names[n.GetLeadPartner()]) {
+			shown = append(shown, n)
+		}
+	}
+	a.render(w, http.StatusOK, "networks", &networksPage{frame: a.newFrame(r, s, "networks.title"), Query: q, Networks: shown, Partners: names,
 		CanCreate: s.can(a, famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{Parent: regionName(s.region)}),
 		CanEdit:   s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: regionName(s.region) + "/networks/-"}})})
 }

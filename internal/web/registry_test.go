@@ -64,4 +64,7 @@ func TestProjectsAndNetworks(t *testing.T) {
 	if !strings.Contains(page, "Ufficio di Piano di Bergamo (Capofila)") || !strings.Contains(page, "CPIA Bergamo (Partner)") {
 		t.Errorf("the network list does not show the members and the capofila")
 	}
+	if _, page = a.do("GET", "/reti?q=padova", nil); strings.Contains(page, "Rete Bergamo") {
+		t.Errorf("the network search does not filter")
+	}
 }
