@@ -199,6 +199,7 @@ type meetingPage struct {
 	Roles       []option
 	Form        *form
 	CanRecord   bool
+	CanCancel   bool
 	RequestID   string
 	NetworkList []string
 	NewItems    []int
@@ -239,6 +240,8 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 		CanRecord: m.GetState() != famiv1.MeetingState_MEETING_STATE_CANCELLED && !m.GetStartTime().AsTime().After(a.now()) &&
 			s.can(a, famiv1.MeetingService_RecordMinutes_FullMethodName, &famiv1.RecordMinutesRequest{Name: m.GetName()})}
 	p.Title = m.GetTitle()
+	p.CanCancel = m.GetState() == famiv1.MeetingState_MEETING_STATE_SCHEDULED &&
+		s.can(a, famiv1.MeetingService_CancelMeeting_FullMethodName, &famiv1.CancelMeetingRequest{Name: m.GetName()})
 	for _, n := range m.GetNetworks() {
 		p.NetworkList = append(p.NetworkList, nets[n])
 		net, err := a.networks.GetNetwork(s.ctx, &famiv1.GetNetworkRequest{Name: n})
@@ -329,6 +332,12 @@ func (a *App) recordMinutes(w http.ResponseWriter, r *http.Request, s *session) 
 	_, err = a.meetings.RecordMinutes(s.ctx, &famiv1.RecordMinutesRequest{Name: m.GetName(), Minutes: r.PostFormValue("minutes"), ActionItems: items,
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
 	a.afterMeetingAction(w, r, s, err, "minutes_recorded")
+}
+
+func (a *App) meetingCancel(w http.ResponseWriter, r *http.Request, s *session) {
+	_, err := a.meetings.CancelMeeting(s.ctx, &famiv1.CancelMeetingRequest{Name: a.meetingName(r, s), Reason: r.PostFormValue("reason"),
+		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
+	a.afterMeetingAction(w, r, s, err, "meeting_cancelled")
 }
 
 func (a *App) actionItemDone(w http.ResponseWriter, r *http.Request, s *session) {

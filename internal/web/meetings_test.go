@@ -63,6 +63,27 @@ func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 		t.Errorf("the meetings page does not list the overdue action item")
 	}
 
+	// A scheduled meeting can be cancelled, with a reason.
+	form.Set("csrf", b.csrf("/incontri/nuovo"))
+	form.Set("day", time.Now().In(rome()).AddDate(0, 0, 10).Format("02/01/2006"))
+	res, _ = b.do("POST", "/incontri", form)
+	next := strings.Split(res.Header.Get("Location"), "?")[0]
+	res, page = b.do("POST", next+"/annulla", url.Values{"csrf": {b.csrf(next)}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-reason-err"`) {
+		t.Errorf("cancel without a reason: status %d; want 422 with the error at the reason", res.StatusCode)
+	}
+	_, page = b.do("GET", next, nil)
+	etag := regexp.MustCompile(`action="/incontri/[^"]+/annulla"[^>]*>.*?name="etag" value="([^"]+)"`).FindStringSubmatch(strings.ReplaceAll(page, "\n", " "))
+	if etag == nil {
+		t.Fatalf("no cancel form on a scheduled meeting")
+	}
+	if res, _ = b.do("POST", next+"/annulla", url.Values{"csrf": {b.csrf(next)}, "etag": {etag[1]}, "reason": {"Sciopero dei trasporti"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("cancel: status %d", res.StatusCode)
+	}
+	if _, page = b.do("GET", next, nil); !strings.Contains(page, "Sciopero dei trasporti") || strings.Contains(page, "/annulla") {
+		t.Errorf("the cancelled meeting does not show why, or can be cancelled again")
+	}
+
 	// The calendar link works without a session, with the feed token.
 	_, page = b.do("POST", "/incontri/calendario", url.Values{"csrf": {b.csrf("/incontri")}})
 	m := regexp.MustCompile(`id="feed-url">([^<]+)<`).FindStringSubmatch(page)

@@ -168,6 +168,7 @@ func (a *App) routes() {
 	m.Handle("GET /incontri/{meeting}", a.page(a.meetingView))
 	m.Handle("POST /incontri/{meeting}/presenze", a.page(a.recordAttendance))
 	m.Handle("POST /incontri/{meeting}/verbale", a.page(a.recordMinutes))
+	m.Handle("POST /incontri/{meeting}/annulla", a.page(a.meetingCancel))
 	m.Handle("POST /incontri/{meeting}/azioni/{item}", a.page(a.actionItemDone))
 
 	m.Handle("GET /account", a.page(a.accountList))
