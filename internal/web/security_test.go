@@ -2,12 +2,14 @@ package web_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/web"
 )
 
 // setupLombardia creates a network and a consultant in Lombardia.
@@ -253,5 +255,34 @@ func TestFirstVisitIsLightAndLocal(t *testing.T) {
 	}
 	if total > 150<<10 {
 		t.Errorf("the first visit downloads %d bytes, want under 150 KB", total)
+	}
+}
+
+// TestSessionCookieSecureUnderTLS serves the application over TLS (over a
+// gRPC connection to the same famid) and checks the cookie is Secure.
+func TestSessionCookieSecureUnderTLS(t *testing.T) {
+	f := startFamid(t)
+	setupLombardia(f)
+	app, err := web.New(f.conn, web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(app)
+	defer ts.Close()
+	client := ts.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := client.PostForm(ts.URL+"/accedi", url.Values{"username": {"mrossi"}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var session *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "raccordo_sessione" {
+			session = c
+		}
+	}
+	if session == nil || !session.Secure || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode {
+		t.Errorf("session cookie over TLS: %q; want Secure, HttpOnly, SameSite=Strict", res.Header.Get("Set-Cookie"))
 	}
 }
