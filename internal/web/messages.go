@@ -103,6 +103,7 @@ var italian = map[string]string{
 	"hours.summary":                "Il mio riepilogo",
 	"hours.entries":                "Registrazioni",
 	"hours.meeting_none":           "Nessuno",
+	"hours.more":                   "Temi e operatori raggiunti (facoltativi)",
 	"hours.operators":              "Operatori raggiunti per ruolo",
 	"hours.topics":                 "Temi",
 	"hours.state_col":              "Stato",

@@ -31,6 +31,7 @@ func TestBrowserHoursApprovedAndQuarterClosed(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
 		chromedp.SetValue(chromedp.CSS("#f-date"), today),
 		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "90"),
+		chromedp.Click(chromedp.CSS("details.more summary")),
 		chromedp.Click(chromedp.CSS(`input[value="SUPPORT_TOPIC_GOVERNANCE"]`)),
 		chromedp.Submit(chromedp.CSS("#f-duration_minutes")),
 		chromedp.WaitVisible(chromedp.CSS(".alert.success")))
