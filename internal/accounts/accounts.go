@@ -137,7 +137,7 @@ func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.
 	}
 	region, _ := aip.ParseRegion("name", parentOf(acc.GetName()))
 	token, claims, err := s.keys.Sign(auth.TokenSpec{
-		Subject: "account:" + user, Role: roleOf(acc.GetRole()), Region: region,
+		Subject: "account:" + user, Role: RoleOf(acc.GetRole()), Region: region,
 		Partner: acc.GetPartner(), Name: acc.GetDisplayName(), TTL: s.loginTTL,
 		Generation: gen,
 	}, now)
@@ -528,7 +528,8 @@ var roles = map[famiv1.Role]principal.Role{
 	famiv1.Role_ROLE_REGIONAL_SYSTEM: principal.RegionalSystem,
 }
 
-func roleOf(r famiv1.Role) principal.Role { return roles[r] }
+// RoleOf is the principal role of an API role (empty for an unknown one).
+func RoleOf(r famiv1.Role) principal.Role { return roles[r] }
 
 func roleProto(r principal.Role) famiv1.Role {
 	for k, v := range roles {

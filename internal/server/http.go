@@ -28,12 +28,13 @@ import (
 	"github.com/raccordo/raccordo/internal/openapi"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/support"
+	"github.com/raccordo/raccordo/internal/web"
 )
 
 // httpHandler builds the HTTP listener's routes: Connect/gRPC/gRPC-Web per
 // service and reflection, REST under /v1/, the OpenAPI documents, the JWKS,
-// /healthz, /readyz and /metrics; around them the REST spans, gRPC-Web's
-// text mode and CORS.
+// /healthz, /readyz, /metrics and the web application at "/"; around them
+// the REST spans, gRPC-Web's text mode and CORS.
 func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline) (http.Handler, error) {
 	mux := http.NewServeMux()
 	otelConnect, err := otelconnect.NewInterceptor(
@@ -96,6 +97,13 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metricsHandler())
+	// The web application calls the services over the gateway's in-process
+	// channel, so its pages run the same pipeline as REST.
+	app, err := web.New(s.gateway, web.Options{Logger: s.log})
+	if err != nil {
+		return nil, fmt.Errorf("web application: %w", err)
+	}
+	mux.Handle("/", http.MaxBytesHandler(app, int64(s.cfg.MaxMessageBytes)))
 	// REST calls (the gateway's and the downloads) get a server span
 	// here; Connect, gRPC and gRPC-Web calls get theirs from otelconnect.
 	traced := otelhttp.NewHandler(mux, "gateway",

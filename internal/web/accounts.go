@@ -1,0 +1,139 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// accountsPage lists the region's accounts and service tokens, with the
+// forms to create them. A new service token is shown once (Issued).
+type accountsPage struct {
+	frame
+	Accounts    []*famiv1.Account
+	Tokens      []*famiv1.ServiceToken
+	Partners    map[string]string
+	PartnerOpts []option
+	Roles       []option
+	Form        *form
+	TokenForm   *form
+	Issued      string
+	CanTokens   bool
+	RequestID   string
+}
+
+// accountRoles are the roles an account may have (the ministry and
+// regional systems use tokens).
+var accountRoles = []famiv1.Role{famiv1.Role_ROLE_REGION_ADMIN, famiv1.Role_ROLE_CONSULTANT, famiv1.Role_ROLE_NETWORK_MEMBER}
+
+func (a *App) accountList(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderAccounts(w, r, s, http.StatusOK, newForm(nil), tokenForm(nil), "")
+}
+
+func tokenForm(v url.Values) *form {
+	f := newForm(v)
+	f.Prefix = "tok_"
+	return f
+}
+
+func (a *App) renderAccounts(w http.ResponseWriter, r *http.Request, s *session, code int, fm, tf *form, issued string) {
+	parent := regionName(s.region)
+	p := &accountsPage{frame: a.newFrame(r, s, "accounts.title"), Form: fm, TokenForm: tf, Issued: issued, RequestID: newRequestID(),
+		CanTokens: s.can(a, famiv1.AuthService_ListServiceTokens_FullMethodName, &famiv1.ListServiceTokensRequest{Parent: parent})}
+	req := &famiv1.ListAccountsRequest{Parent: parent, PageSize: 1000}
+	for {
+		res, err := a.auth.ListAccounts(s.ctx, req)
+		if err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+		p.Accounts = append(p.Accounts, res.GetAccounts()...)
+		if res.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = res.GetNextPageToken()
+	}
+	if p.CanTokens {
+		res, err := a.auth.ListServiceTokens(s.ctx, &famiv1.ListServiceTokensRequest{Parent: parent, PageSize: 1000})
+		if err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+		p.Tokens = res.GetServiceTokens()
+	}
+	var err error
+	if p.Partners, err = a.partnerNames(s); err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	p.PartnerOpts = sortedOptions(p.Partners)
+	for _, role := range accountRoles {
+		p.Roles = append(p.Roles, option{Value: role.String(), Label: msg("enum." + role.String())})
+	}
+	a.render(w, code, "accounts", p)
+}
+
+func (a *App) accountCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	fm := newForm(url.Values{"account_id": {r.PostFormValue("account_id")}, "display_name": {r.PostFormValue("display_name")},
+		"role": {r.PostFormValue("role")}, "partner": {r.PostFormValue("partner")}, "email": {r.PostFormValue("email")}})
+	_, err := a.auth.CreateAccount(s.ctx, &famiv1.CreateAccountRequest{Parent: regionName(s.region), AccountId: r.PostFormValue("account_id"),
+		Password: r.PostFormValue("password"), Account: &famiv1.Account{DisplayName: r.PostFormValue("display_name"),
+			Role: famiv1.Role(famiv1.Role_value[r.PostFormValue("role")]), Partner: r.PostFormValue("partner"), Email: r.PostFormValue("email")}})
+	if formError(fm, err, "account.") {
+		a.renderAccounts(w, r, s, http.StatusUnprocessableEntity, fm, tokenForm(nil), "")
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/account?ok=account_created", http.StatusSeeOther)
+}
+
+// accountDelete deletes an account; its sessions end at once (the
+// services refuse tokens of a raised credential generation).
+func (a *App) accountDelete(w http.ResponseWriter, r *http.Request, s *session) {
+	_, err := a.auth.DeleteAccount(s.ctx, &famiv1.DeleteAccountRequest{Name: regionName(s.region) + "/accounts/" + r.PathValue("account")})
+	a.afterAccounts(w, r, s, err, "account_deleted")
+}
+
+func (a *App) accountPassword(w http.ResponseWriter, r *http.Request, s *session) {
+	_, err := a.auth.SetAccountPassword(s.ctx, &famiv1.SetAccountPasswordRequest{Name: regionName(s.region) + "/accounts/" + r.PathValue("account"),
+		Password: r.PostFormValue("password")})
+	a.afterAccounts(w, r, s, err, "password_set")
+}
+
+func (a *App) afterAccounts(w http.ResponseWriter, r *http.Request, s *session, err error, ok string) {
+	if fm := newForm(nil); formError(fm, err, "") {
+		a.renderAccounts(w, r, s, http.StatusUnprocessableEntity, fm, tokenForm(nil), "")
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/account?ok="+ok, http.StatusSeeOther)
+}
+
+// tokenCreate issues a service token for a regional system and shows it
+// once.
+func (a *App) tokenCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	tf := tokenForm(r.PostForm)
+	res, err := a.auth.CreateServiceToken(s.ctx, &famiv1.CreateServiceTokenRequest{Parent: regionName(s.region),
+		SystemId: r.PostFormValue("tok_system_id"), DisplayName: r.PostFormValue("tok_display_name")})
+	if formError(tf, err, "") {
+		a.renderAccounts(w, r, s, http.StatusUnprocessableEntity, newForm(nil), tf, "")
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	a.renderAccounts(w, r, s, http.StatusOK, newForm(nil), tokenForm(nil), res.GetToken())
+}
+
+func (a *App) tokenRevoke(w http.ResponseWriter, r *http.Request, s *session) {
+	_, err := a.auth.RevokeServiceToken(s.ctx, &famiv1.RevokeServiceTokenRequest{Name: regionName(s.region) + "/serviceTokens/" + r.PathValue("token")})
+	a.afterAccounts(w, r, s, err, "token_revoked")
+}

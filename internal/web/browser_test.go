@@ -1,0 +1,161 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The browser tests drive Debian's headless Chromium against a real famid.
+// They read:
+//
+//	RACCORDO_CHROMIUM     the browser (default: chromium on the PATH)
+//	RACCORDO_AXE_JS       axe-core's axe.min.js, run on every page
+//	RACCORDO_SCREENSHOTS  a folder for screenshots (none when unset)
+//
+// Outside CI a missing browser or axe skips them; under CI=true it fails.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+	f   *famid
+	axe string
+	// shots is the screenshot folder, "" for none.
+	shots string
+}
+
+func needed(t *testing.T, what string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is missing: CI must run the browser tests (see .ci/run)", what)
+	}
+	t.Skipf("%s is missing: skipping the browser test (CI installs it)", what)
+}
+
+func newBrowser(t *testing.T, f *famid) *browser {
+	t.Helper()
+	exe := os.Getenv("RACCORDO_CHROMIUM")
+	if exe == "" {
+		exe, _ = exec.LookPath("chromium")
+	}
+	if exe == "" {
+		needed(t, "Chromium (set RACCORDO_CHROMIUM or install the chromium package)")
+	}
+	axePath := os.Getenv("RACCORDO_AXE_JS")
+	if axePath == "" {
+		needed(t, "axe-core (set RACCORDO_AXE_JS to axe.min.js)")
+	}
+	axe, err := os.ReadFile(axePath)
+	if err != nil {
+		needed(t, "axe-core at "+axePath)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return &browser{t: t, ctx: ctx, f: f, axe: string(axe), shots: os.Getenv("RACCORDO_SCREENSHOTS")}
+}
+
+func (b *browser) run(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", step, err)
+	}
+}
+
+// open loads a page and checks it: no serious or critical axe violation,
+// and screenshots at both sizes when a folder is set.
+func (b *browser) open(path, shot string) {
+	b.t.Helper()
+	b.run("open "+path, chromedp.Navigate(b.f.url(path)), chromedp.WaitReady(chromedp.CSS("main")))
+	b.check(shot)
+}
+
+// check runs axe on the page shown and saves its screenshots.
+func (b *browser) check(shot string) {
+	b.t.Helper()
+	script := b.axe + `;axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations
+		.filter(v => v.impact === "serious" || v.impact === "critical")
+		.map(v => v.id + " (" + v.impact + "): " + v.nodes.map(n => n.target.join(" ")).join(", ")))`
+	found, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](script, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("axe on %s: %v", shot, err)
+	}
+	if len(found) > 0 {
+		b.t.Errorf("axe on %s: %s", shot, strings.Join(found, "; "))
+	}
+	if b.shots == "" {
+		return
+	}
+	if err := os.MkdirAll(b.shots, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	for _, size := range []struct {
+		name string
+		w, h int64
+	}{{"desktop", 1280, 800}, {"mobile", 390, 844}} {
+		b.run("viewport", chromedp.EmulateViewport(size.w, size.h))
+		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			b.t.Fatalf("screenshot %s: %v", shot, err)
+		}
+		name := filepath.Join(b.shots, b.t.Name()+"-"+shot+"-"+size.name+".png")
+		if err := os.WriteFile(strings.ReplaceAll(name, "/", string(filepath.Separator)), png, 0o644); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	b.run("reset viewport", chromedp.EmulateReset())
+}
+
+func (b *browser) signIn(username string) {
+	b.t.Helper()
+	b.run("sign in "+username,
+		chromedp.Navigate(b.f.url("/accedi")), chromedp.WaitVisible(chromedp.CSS("#f-username")),
+		chromedp.SendKeys(chromedp.CSS("#f-username"), username), chromedp.SendKeys(chromedp.CSS("#f-password"), password),
+		chromedp.Submit(chromedp.CSS("#f-password")), chromedp.WaitVisible(chromedp.CSS("nav.main")))
+}
+
+func (b *browser) signOut() {
+	b.t.Helper()
+	b.run("sign out", chromedp.Click(chromedp.CSS(`form[action="/esci"] button`)), chromedp.WaitVisible(chromedp.CSS("#f-username")))
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	// An element that is not there fails the read in seconds, not at the
+	// test's deadline.
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("read %s: %v", sel, err)
+	}
+	return s
+}
+
+func (b *browser) wantText(sel, want string) {
+	b.t.Helper()
+	if got := b.text(sel); !strings.Contains(got, want) {
+		b.t.Errorf("%s shows %q, want it to contain %q", sel, got, want)
+	}
+}

@@ -1,0 +1,50 @@
+package web
+
+import "strings"
+
+// field is what the input, select and textarea partials show: the label,
+// the value the user typed (kept when a submit fails) and the error tied to
+// the field with aria-describedby.
+type field struct {
+	Name, Type, Label, Hint, Value, Error string
+	Autocomplete                          string
+	Required                              bool
+	Options                               []option
+}
+
+type option struct{ Value, Label string }
+
+// DescribedBy lists the ids of the hint and the error.
+func (f field) DescribedBy() string {
+	var ids []string
+	if f.Hint != "" {
+		ids = append(ids, "f-"+f.Name+"-hint")
+	}
+	if f.Error != "" {
+		ids = append(ids, "f-"+f.Name+"-err")
+	}
+	return strings.Join(ids, " ")
+}
+
+// fld builds a field of form fm; extra is the hint's catalogue key and the
+// autocomplete token, both optional.
+func fld(fm *form, name, typ, labelKey string, extra ...string) field {
+	f := field{Name: name, Type: typ, Label: msg(labelKey), Value: fm.Get(name), Error: fm.Err(name), Required: true}
+	if len(extra) > 0 && extra[0] != "" {
+		f.Hint = msg(extra[0])
+	}
+	if len(extra) > 1 {
+		f.Autocomplete = extra[1]
+	}
+	return f
+}
+
+// optional marks a field as not required.
+func optional(f field) field { f.Required = false; return f }
+
+// sel builds a select of form fm with options.
+func sel(fm *form, name, labelKey string, opts []option) field {
+	f := fld(fm, name, "", labelKey)
+	f.Options = opts
+	return f
+}

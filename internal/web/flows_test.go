@@ -1,0 +1,193 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/principal"
+)
+
+func lastID(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }
+
+func TestEntryEditRejectResubmitDelete(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	c := f.client(t)
+	c.signIn("mrossi")
+	if res, _ := c.do("POST", "/ore", entryForm(c.csrf("/ore"), network)); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("log hours: status %d", res.StatusCode)
+	}
+	entry := f.entries("lombardia")[0]
+	id := lastID(entry.GetName())
+
+	// Edit while submitted: the form carries the etag it was read at.
+	edit := "/ore/" + id
+	_, page := c.do("GET", edit, nil)
+	if !strings.Contains(page, `name="etag" value="`+entry.GetEtag()+`"`) {
+		t.Fatalf("edit form lacks the entry's etag")
+	}
+	form := entryForm(c.csrf(edit), network)
+	form.Set("etag", entry.GetEtag())
+	form.Set("duration_minutes", "120")
+	if res, _ := c.do("POST", edit, form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: status %d", res.StatusCode)
+	}
+	if got := f.entries("lombardia")[0].GetDurationMinutes(); got != 120 {
+		t.Errorf("after edit: %d minutes, want 120", got)
+	}
+
+	// The same form again holds a stale etag: the page keeps the input and
+	// offers to reload.
+	form.Set("duration_minutes", "45")
+	res, page := c.do("POST", edit, form)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Ricarica la versione attuale") || !strings.Contains(page, `value="45"`) {
+		t.Errorf("stale edit: status %d; want 422 keeping 45 and offering to reload", res.StatusCode)
+	}
+	if !strings.Contains(page, `<th scope="row">Durata (minuti)</th><td>120</td><td>45</td>`) {
+		t.Errorf("stale edit does not show what changed")
+	}
+	if got := f.entries("lombardia")[0].GetDurationMinutes(); got != 120 {
+		t.Errorf("a stale edit changed the entry to %d minutes", got)
+	}
+
+	// Rejected with a reason: the consultant sees it and resubmits.
+	a := f.client(t)
+	a.signIn("admin")
+	res, _ = a.do("POST", "/approvazioni", url.Values{"csrf": {a.csrf("/approvazioni")}, "voce": {id}, "azione": {"respingi"}, "reason": {"Manca il verbale"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reject: status %d", res.StatusCode)
+	}
+	if res, page := c.do("GET", "/approvazioni", nil); res.StatusCode != http.StatusForbidden || !strings.Contains(page, "Accesso negato") {
+		t.Errorf("a consultant opens the approval queue: status %d, want 403", res.StatusCode)
+	}
+	_, page = c.do("GET", "/ore", nil)
+	if !strings.Contains(page, "Motivo del rifiuto: Manca il verbale") || !strings.Contains(page, "/ore?ripresenta="+id) {
+		t.Errorf("the hours page does not show the rejection's reason and a way to resubmit")
+	}
+	_, page = c.do("GET", "/ore?ripresenta="+id, nil)
+	if !strings.Contains(page, `value="120"`) {
+		t.Errorf("the resubmission form does not start from the rejected entry")
+	}
+	if res, _ := c.do("POST", "/ore", entryForm(c.csrf("/ore"), network)); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resubmit: status %d", res.StatusCode)
+	}
+
+	// A submitted entry can be deleted; a rejected one cannot, and says why.
+	var fresh *famiv1.SupportEntry
+	for _, e := range f.entries("lombardia") {
+		if e.GetState() == famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED {
+			fresh = e
+		}
+	}
+	res, page = c.do("POST", "/ore/"+id+"/elimina", url.Values{"csrf": {c.csrf("/ore")}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "già state approvate o respinte") {
+		t.Errorf("delete a rejected entry: status %d; want 422 saying why", res.StatusCode)
+	}
+	res, _ = c.do("POST", "/ore/"+lastID(fresh.GetName())+"/elimina", url.Values{"csrf": {c.csrf("/ore")}, "etag": {fresh.GetEtag()}})
+	if res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 1 {
+		t.Errorf("delete a submitted entry: status %d, %d entries left; want 303 and 1", res.StatusCode, len(f.entries("lombardia")))
+	}
+}
+
+func TestHoursCSV(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	c := f.client(t)
+	c.signIn("mrossi")
+	c.do("POST", "/ore", entryForm(c.csrf("/ore"), network))
+	res, body := c.do("GET", "/ore.csv?dal=2026-11-01&al=2026-11-30", nil)
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("CSV: status %d, type %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if lines := strings.Split(strings.TrimSpace(body), "\n"); len(lines) != 2 || !strings.Contains(lines[1], "2026-11-20") {
+		t.Errorf("CSV is %q, want a header and the one entry", body)
+	}
+}
+
+func TestPartnerStaleEditShowsCurrent(t *testing.T) {
+	f := startFamid(t)
+	f.partner("lombardia", "cpia", "CPIA Bergamo")
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	a := f.client(t)
+	a.signIn("admin")
+	_, page := a.do("GET", "/partner/cpia", nil)
+	etag := page[strings.Index(page, `name="etag" value="`)+len(`name="etag" value="`):]
+	etag = etag[:strings.IndexByte(etag, '"')]
+	form := url.Values{"csrf": {a.csrf("/partner/cpia")}, "etag": {etag}, "display_name": {"CPIA 1 Bergamo"}, "kind": {"PARTNER_KIND_ADULT_EDUCATION_CENTRE"}}
+	if res, _ := a.do("POST", "/partner/cpia", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: status %d", res.StatusCode)
+	}
+	form.Set("display_name", "CPIA Bergamo Est")
+	res, page := a.do("POST", "/partner/cpia", form)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "<strong>CPIA 1 Bergamo</strong>") || !strings.Contains(page, `value="CPIA Bergamo Est"`) {
+		t.Errorf("stale edit: status %d; want 422 showing the stored name beside the typed one", res.StatusCode)
+	}
+	if !strings.Contains(page, `<th scope="row">Denominazione</th><td>CPIA 1 Bergamo</td><td>CPIA Bergamo Est</td>`) {
+		t.Errorf("stale edit does not show what changed")
+	}
+	// Bad input lands next to its field, in Italian.
+	for _, c := range []struct {
+		form url.Values
+		want []string
+	}{
+		{url.Values{"partner_id": {"Non Valido!"}, "display_name": {"Ente"}}, []string{`id="f-partner_id-err"`, `value="Non Valido!"`}},
+		{url.Values{"partner_id": {"ente"}, "display_name": {""}, "fiscal_code": {"123"}},
+			[]string{`id="f-display_name-err">Indica la denominazione.`, `id="f-fiscal_code-err">Codice fiscale non valido`, `value="123"`}},
+	} {
+		c.form.Set("csrf", form.Get("csrf"))
+		res, page = a.do("POST", "/partner", c.form)
+		for _, want := range c.want {
+			if !strings.Contains(page, want) {
+				t.Errorf("invalid partner (status %d): page lacks %q", res.StatusCode, want)
+			}
+		}
+	}
+}
+
+func TestMinistryReadsAnyRegionAndHistory(t *testing.T) {
+	f := startFamid(t)
+	f.partner("veneto", "udp-padova", "Ufficio di Piano di Padova")
+	// Accounts are regional, so the ministry signs in with a token from
+	// famictl token create.
+	m := f.client(t)
+	res, page := m.do("POST", "/accedi/token", url.Values{"token": {"not a token"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-token-err">Token non valido`) {
+		t.Errorf("a bad token: status %d; want 422 with the error at the token", res.StatusCode)
+	}
+	if res, _ = m.do("POST", "/accedi/token", url.Values{"token": {f.token(principal.Ministry, "")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in with a token: status %d", res.StatusCode)
+	}
+	res, _ = m.do("POST", "/regione", url.Values{"csrf": {m.csrf("/")}, "regione": {"veneto"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("switch region: status %d", res.StatusCode)
+	}
+	_, page = m.do("GET", "/partner", nil)
+	if !strings.Contains(page, "Ufficio di Piano di Padova") || strings.Contains(page, "Nuovo partner") {
+		t.Errorf("the ministry does not read Veneto's partners read-only")
+	}
+	_, page = m.do("GET", "/partner/udp-padova", nil)
+	if !strings.Contains(page, "Ufficio di Piano di Padova") || strings.Contains(page, `action="/partner/udp-padova"`) {
+		t.Errorf("the ministry is offered a form to edit a partner")
+	}
+	_, page = m.do("GET", "/storia?nome=regions/veneto/partners/udp-padova", nil)
+	if !strings.Contains(page, "creazione") || !strings.Contains(page, "test:region_admin:veneto") {
+		t.Errorf("the partner's history does not show its creation and who made it")
+	}
+}
+
+func TestReviewWithoutSelection(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	a := f.client(t)
+	a.signIn("admin")
+	for _, action := range []string{"approva", "respingi"} {
+		res, page := a.do("POST", "/approvazioni", url.Values{"csrf": {a.csrf("/")}, "azione": {action}, "reason": {"motivo"}})
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="selection-err">Seleziona almeno una registrazione.`) {
+			t.Errorf("%s with nothing selected: status %d; want 422 with an error", action, res.StatusCode)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // Europe/Rome on machines without a zoneinfo database
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// rome is the time zone of every date and time the pages show.
+var rome = mustLoad("Europe/Rome")
+
+func mustLoad(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+var funcs = template.FuncMap{
+	"t":        msgf,
+	"label":    label,
+	"date":     formatDate,
+	"datetime": formatTimestamp,
+	"duration": formatMinutes,
+	"minutes":  func(m int32) string { return formatMinutes(int64(m)) },
+	"euro":     formatEuro,
+	"short":    shortHash,
+	"id":       lastSegment,
+	"fld":      fld,
+	"sel":      sel,
+	"optional": optional,
+	"list":     func(v ...any) []any { return v },
+	"inc":      func(i int) int { return i + 1 },
+}
+
+// formatDate shows a "YYYY-MM-DD" calendar date as dd/mm/yyyy; anything else
+// is shown as it is.
+func formatDate(d string) string {
+	t, err := time.Parse(time.DateOnly, d)
+	if err != nil {
+		return d
+	}
+	return t.Format("02/01/2006")
+}
+
+// parseDate reads a date typed as dd/mm/yyyy or given by a date input
+// (YYYY-MM-DD) and returns it as the API's "YYYY-MM-DD"; anything else is
+// passed on unchanged, for the service to refuse with a field violation.
+func parseDate(s string) string {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse("02/01/2006", s); err == nil {
+		return t.Format(time.DateOnly)
+	}
+	return s
+}
+
+// formatTimestamp shows an instant as dd/mm/yyyy hh:mm in Europe/Rome.
+func formatTimestamp(ts *timestamppb.Timestamp) string {
+	if ts == nil {
+		return ""
+	}
+	return ts.AsTime().In(rome).Format("02/01/2006 15:04")
+}
+
+// formatMinutes shows a duration as Italian officers write it: "1 h 30 min".
+func formatMinutes(m int64) string {
+	h, min := m/60, m%60
+	switch {
+	case h == 0:
+		return fmt.Sprintf("%d min", min)
+	case min == 0:
+		return fmt.Sprintf("%d h", h)
+	}
+	return fmt.Sprintf("%d h %d min", h, min)
+}
+
+// formatEuro shows cents as an Italian amount: "1.234,56 €".
+func formatEuro(cents int64) string {
+	neg := cents < 0
+	if neg {
+		cents = -cents
+	}
+	units := strconv.FormatInt(cents/100, 10)
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range units {
+		if i > 0 && (len(units)-i)%3 == 0 {
+			b.WriteByte('.')
+		}
+		b.WriteRune(c)
+	}
+	fmt.Fprintf(&b, ",%02d\u00a0€", cents%100)
+	return b.String()
+}
+
+// shortHash abbreviates a content hash for tables; the full hash is shown
+// where it is signed.
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	return h
+}

@@ -1,0 +1,182 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// famid is a real server on loopback ports with a real data dir, and a
+// gRPC client acting as a region admin to set up each scenario.
+type famid struct {
+	t    testing.TB
+	srv  *server.Server
+	dir  string
+	conn *grpc.ClientConn
+}
+
+const password = "una password lunga abbastanza"
+
+func startFamid(t testing.TB) *famid {
+	t.Helper()
+	dir := t.TempDir()
+	srv, err := server.Open(t.Context(), server.Config{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		t.Fatalf("server.Open: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("server Run: %v", err)
+		}
+	})
+	return &famid{t: t, srv: srv, dir: dir, conn: conn}
+}
+
+func (f *famid) url(path string) string { return "http://" + f.srv.HTTPAddr() + path }
+
+// as returns a context carrying a token minted for a principal of region
+// (the bootstrap famictl token create gives).
+func (f *famid) as(role principal.Role, region string) context.Context {
+	return metadata.AppendToOutgoingContext(f.t.Context(), "authorization", "Bearer "+f.token(role, region))
+}
+
+// token mints a token as famictl token create does.
+func (f *famid) token(role principal.Role, region string) string {
+	f.t.Helper()
+	keys, err := auth.LoadKeys(f.dir)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	tok, _, err := keys.Sign(auth.TokenSpec{Subject: "test:" + string(role) + ":" + region, Role: role, Region: region, TTL: time.Hour}, time.Now())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return tok
+}
+
+func (f *famid) admin(region string) context.Context { return f.as(principal.RegionAdmin, region) }
+
+// account creates an account in region with the test password.
+func (f *famid) account(region, id, display string, role famiv1.Role, partner string) {
+	f.t.Helper()
+	_, err := famiv1.NewAuthServiceClient(f.conn).CreateAccount(f.admin(region), &famiv1.CreateAccountRequest{
+		Parent: "regions/" + region, AccountId: id, Password: password,
+		Account: &famiv1.Account{DisplayName: display, Role: role, Partner: partner},
+	})
+	if err != nil {
+		f.t.Fatalf("create account %s: %v", id, err)
+	}
+}
+
+// partner and network create the registry a scenario needs.
+func (f *famid) partner(region, id, display string) string {
+	f.t.Helper()
+	p, err := famiv1.NewPartnerServiceClient(f.conn).CreatePartner(f.admin(region), &famiv1.CreatePartnerRequest{
+		Parent: "regions/" + region, PartnerId: id, Partner: &famiv1.Partner{DisplayName: display, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER},
+	})
+	if err != nil {
+		f.t.Fatalf("create partner %s: %v", id, err)
+	}
+	return p.GetName()
+}
+
+func (f *famid) network(region, id, display string, lead string, others ...string) string {
+	f.t.Helper()
+	members := []*famiv1.Member{{Partner: lead, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}
+	for _, o := range others {
+		members = append(members, &famiv1.Member{Partner: o, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER})
+	}
+	n, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin(region), &famiv1.CreateNetworkRequest{
+		Parent: "regions/" + region, NetworkId: id, Network: &famiv1.Network{DisplayName: display, LeadPartner: lead, Members: members},
+	})
+	if err != nil {
+		f.t.Fatalf("create network %s: %v", id, err)
+	}
+	return n.GetName()
+}
+
+// browserless is a cookie-keeping HTTP client that does not follow
+// redirects, to look at each answer.
+type browserless struct {
+	t *testing.T
+	c *http.Client
+	f *famid
+}
+
+func (f *famid) client(t *testing.T) *browserless {
+	jar, _ := cookiejar.New(nil)
+	return &browserless{t: t, f: f, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browserless) do(method, path string, form url.Values, hdr ...string) (*http.Response, string) {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.f.url(path), body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res, string(out)
+}
+
+func (b *browserless) signIn(username string) *http.Response {
+	b.t.Helper()
+	res, _ := b.do("POST", "/accedi", url.Values{"username": {username}, "password": {password}})
+	if res.StatusCode != http.StatusSeeOther {
+		b.t.Fatalf("sign in %s: status %d, want 303", username, res.StatusCode)
+	}
+	return res
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf reads the anti-forgery token from a page's forms.
+func (b *browserless) csrf(path string) string {
+	b.t.Helper()
+	_, page := b.do("GET", path, nil)
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		b.t.Fatalf("no CSRF token on %s", path)
+	}
+	return m[1]
+}

@@ -1,0 +1,45 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// historyPage is a resource's history from the region's change log.
+type historyPage struct {
+	frame
+	Name    string
+	Changes []*famiv1.Change
+}
+
+// history reads the region's change log through ListChanges and keeps the
+// changes of one resource. The name must belong to the region shown: the
+// log is read with the user's rights.
+func (a *App) history(w http.ResponseWriter, r *http.Request, s *session) {
+	name := r.URL.Query().Get("nome")
+	if !strings.HasPrefix(name, regionName(s.region)+"/") {
+		a.notFound(w, r, s)
+		return
+	}
+	p := &historyPage{frame: a.newFrame(r, s, "history.title"), Name: name}
+	req := &famiv1.ListChangesRequest{Parent: regionName(s.region), PageSize: 1000}
+	for {
+		res, err := a.sync.ListChanges(s.ctx, req)
+		if err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+		for _, c := range res.GetChanges() {
+			if c.GetResourceName() == name {
+				p.Changes = append(p.Changes, c)
+			}
+		}
+		if res.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = res.GetNextPageToken()
+	}
+	a.render(w, http.StatusOK, "history", p)
+}

@@ -1,0 +1,473 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/csv"
+	"html"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/principal"
+)
+
+// hoursPage is a consultant's hours for a week or a month, with the form to
+// log a new entry.
+type hoursPage struct {
+	frame
+	View               string
+	Start, End         string
+	Prev, Next         string
+	Entries            []entryRow
+	TotalMinutes       int64
+	Form               *form
+	Networks           []option
+	Activities, Modes  []option
+	Topics, Operators  []option
+	Meetings           []option
+	RequestID          string
+	CanLog, CanExport  bool
+	CSVURL, SummaryURL string
+}
+
+// Rows is the hours table's body (see tableRows).
+func (p *hoursPage) Rows() template.HTML { return tableRows(p.Entries) }
+
+// entryRow is an entry as the tables show it, formatted once in Go: the
+// hours page lists up to a month of entries, and a template action per
+// value (rather than a function call per value) keeps it fast.
+type entryRow struct {
+	ID, Name, Date, Network, Activity, Duration string
+	Consultant                                  string
+	// State is the state's short name (the badge's class), StateLabel its
+	// Italian label; Reason is a rejection's reason.
+	State, StateLabel, Reason string
+	// Editable is set while the entry may still change; Locked says why
+	// it may not.
+	Editable bool
+	Locked   string
+}
+
+// tableRows renders the hours table's rows. A month of entries is up to a
+// thousand rows, and html/template spends about a microsecond per action
+// (a reflective call to its escaper), eight times the rest of the page; so
+// this one table is written in Go, every value escaped with
+// html.EscapeString (entry ids are checked ids, escaped all the same). The
+// hostile-input test renders a network named <script> through it.
+func tableRows(rows []entryRow) template.HTML {
+	edit, resubmit, why := html.EscapeString(msg("hours.edit")), html.EscapeString(msg("hours.resubmit_link")), html.EscapeString(msg("hours.rejected_why"))
+	var b strings.Builder
+	b.Grow(len(rows) * 400)
+	for _, r := range rows {
+		id, date := html.EscapeString(r.ID), html.EscapeString(r.Date)
+		b.WriteString("<tr>\n<td>" + date + "</td><td>" + html.EscapeString(r.Network) + "</td><td>" + html.EscapeString(r.Activity) +
+			`</td><td class="num">` + html.EscapeString(r.Duration) + "</td>\n<td>" +
+			`<span class="badge ` + html.EscapeString(r.State) + `">` + html.EscapeString(r.StateLabel) + "</span>")
+		if r.Reason != "" {
+			b.WriteString("<br>" + why + " " + html.EscapeString(r.Reason))
+		}
+		b.WriteString("</td>\n<td>")
+		switch {
+		case r.Editable:
+			b.WriteString(`<a href="/ore/` + id + `">` + edit + `<span class="visually-hidden"> ` + date + "</span></a>")
+		default:
+			b.WriteString("<span>" + html.EscapeString(r.Locked) + "</span>")
+			if r.State == "REJECTED" {
+				b.WriteString(` <a href="/ore?ripresenta=` + id + `#log-title">` + resubmit + "</a>")
+			}
+		}
+		b.WriteString("</td>\n</tr>")
+	}
+	return template.HTML(b.String())
+}
+
+func newEntryRow(e *famiv1.SupportEntry, networks map[string]string) entryRow {
+	return entryRow{
+		ID: lastSegment(e.GetName()), Name: e.GetName(), Date: formatDate(e.GetDate()), Network: networks[e.GetNetwork()],
+		Activity: label(e.GetActivity()), Duration: formatMinutes(int64(e.GetDurationMinutes())), Consultant: e.GetConsultantDisplayName(),
+		State: strings.TrimPrefix(e.GetState().String(), "SUPPORT_ENTRY_STATE_"), StateLabel: label(e.GetState()), Reason: e.GetReview().GetReason(),
+	}
+}
+
+func (a *App) hours(w http.ResponseWriter, r *http.Request, s *session) {
+	fm := newForm(url.Values{"date": {a.today().Format("02/01/2006")}, "mode": {famiv1.SupportMode_SUPPORT_MODE_IN_PERSON.String()}})
+	if id := r.URL.Query().Get("ripresenta"); id != "" {
+		// A rejected entry is submitted again as a new one, starting from
+		// what was rejected.
+		e, err := a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: regionName(s.region) + "/supportEntries/" + id})
+		if err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+		fm = newForm(entryForm(e))
+		fm.Values.Del("etag")
+	}
+	a.renderHours(w, r, s, http.StatusOK, fm)
+}
+
+func (a *App) today() time.Time { return a.now().In(rome) }
+
+// period reads the view (week or month) and the day it contains from the
+// query and returns its first and last day.
+func (a *App) period(q url.Values) (view string, start, end time.Time) {
+	day, err := time.ParseInLocation(time.DateOnly, q.Get("data"), rome)
+	if err != nil {
+		day = a.today()
+	}
+	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, rome)
+	if q.Get("vista") == "settimana" {
+		offset := (int(day.Weekday()) + 6) % 7 // Monday first
+		start = day.AddDate(0, 0, -offset)
+		return "settimana", start, start.AddDate(0, 0, 6)
+	}
+	start = time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, rome)
+	return "mese", start, start.AddDate(0, 1, -1)
+}
+
+func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
+	view, start, end := a.period(r.URL.Query())
+	p := &hoursPage{frame: a.newFrame(r, s, "hours.title"), View: view, Form: fm,
+		Start: start.Format(time.DateOnly), End: end.Format(time.DateOnly), RequestID: newRequestID()}
+	prev, next := start.AddDate(0, -1, 0), end.AddDate(0, 0, 1)
+	if view == "settimana" {
+		prev = start.AddDate(0, 0, -7)
+	}
+	p.Prev = "/ore?" + url.Values{"vista": {view}, "data": {prev.Format(time.DateOnly)}}.Encode()
+	p.Next = "/ore?" + url.Values{"vista": {view}, "data": {next.Format(time.DateOnly)}}.Encode()
+	parent := regionName(s.region)
+	p.CanLog = s.can(a, famiv1.SupportService_CreateSupportEntry_FullMethodName, &famiv1.CreateSupportEntryRequest{Parent: parent})
+	p.CanExport = s.can(a, famiv1.SupportService_ExportSupportEntries_FullMethodName, &famiv1.ExportSupportEntriesRequest{Parent: parent})
+	p.CSVURL = "/ore.csv?" + url.Values{"dal": {p.Start}, "al": {p.End}}.Encode()
+
+	entries, err := a.listEntries(s, &famiv1.ListSupportEntriesRequest{Parent: parent, Consultant: s.who.Subject, StartDate: p.Start, EndDate: p.End})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	names, err := a.networkNames(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	closed, err := a.closedPeriods(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	for _, e := range entries {
+		row := newEntryRow(e, names)
+		switch {
+		case closed.contains(e.GetDate()):
+			row.Locked = msg("reason.PERIOD_CLOSED")
+		case e.GetState() != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED:
+			row.Locked = msg("reason.ENTRY_NOT_SUBMITTED")
+		default:
+			row.Editable = true
+		}
+		p.TotalMinutes += int64(e.GetDurationMinutes())
+		p.Entries = append(p.Entries, row)
+	}
+	p.fillOptions(names)
+	if p.Meetings, err = a.recentMeetings(s); err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	a.render(w, code, "hours", p)
+}
+
+// fillOptions lists the choices of the entry form.
+func (p *hoursPage) fillOptions(networks map[string]string) {
+	p.Networks = sortedOptions(networks)
+	p.Activities = enumOptions(famiv1.SupportActivity_name, func(n int32) string { return famiv1.SupportActivity(n).String() })
+	p.Modes = enumOptions(famiv1.SupportMode_name, func(n int32) string { return famiv1.SupportMode(n).String() })
+	p.Topics = enumOptions(famiv1.SupportTopic_name, func(n int32) string { return famiv1.SupportTopic(n).String() })
+	p.Operators = enumOptions(famiv1.SupportOperatorRole_name, func(n int32) string { return famiv1.SupportOperatorRole(n).String() })
+}
+
+// listEntries reads every page of a listing.
+func (a *App) listEntries(s *session, req *famiv1.ListSupportEntriesRequest) ([]*famiv1.SupportEntry, error) {
+	var out []*famiv1.SupportEntry
+	req.PageSize = 1000
+	for {
+		res, err := a.support.ListSupportEntries(s.ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res.GetSupportEntries()...)
+		if res.GetNextPageToken() == "" {
+			return out, nil
+		}
+		req.PageToken = res.GetNextPageToken()
+	}
+}
+
+// networkNames maps the region's network names to their display names.
+func (a *App) networkNames(s *session) (map[string]string, error) {
+	out := map[string]string{}
+	req := &famiv1.ListNetworksRequest{Parent: regionName(s.region), PageSize: 1000}
+	for {
+		res, err := a.networks.ListNetworks(s.ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range res.GetNetworks() {
+			out[n.GetName()] = n.GetDisplayName()
+		}
+		if res.GetNextPageToken() == "" {
+			return out, nil
+		}
+		req.PageToken = res.GetNextPageToken()
+	}
+}
+
+type closedSet []*famiv1.ClosedPeriod
+
+func (c closedSet) contains(date string) bool {
+	for _, p := range c {
+		if p.GetStartDate() <= date && date <= p.GetEndDate() {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *App) closedPeriods(s *session) (closedSet, error) {
+	res, err := a.support.ListClosedPeriods(s.ctx, &famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region), PageSize: 1000})
+	if err != nil {
+		return nil, err
+	}
+	return res.GetClosedPeriods(), nil
+}
+
+// entryFields are the fields of the entry form, by their proto names, so
+// that a field violation lands next to its field.
+var entryFields = []string{"network", "activity", "date", "duration_minutes", "mode", "topics", "operators_reached", "meeting", "notes"}
+
+// entryFromForm reads the entry form. Numbers that are not numbers become
+// -1, which the service refuses with a violation naming the field: the
+// rules stay the service's.
+func entryFromForm(v url.Values) *famiv1.SupportEntry {
+	e := &famiv1.SupportEntry{
+		Network:  v.Get("network"),
+		Activity: famiv1.SupportActivity(famiv1.SupportActivity_value[v.Get("activity")]),
+		Date:     parseDate(v.Get("date")),
+		Mode:     famiv1.SupportMode(famiv1.SupportMode_value[v.Get("mode")]),
+		Meeting:  v.Get("meeting"),
+		Notes:    v.Get("notes"),
+	}
+	e.DurationMinutes = int32(atoi(v.Get("duration_minutes")))
+	for _, t := range v["topics"] {
+		e.Topics = append(e.Topics, famiv1.SupportTopic(famiv1.SupportTopic_value[t]))
+	}
+	for name, n := range famiv1.SupportOperatorRole_value {
+		if n == 0 || v.Get("op."+name) == "" {
+			continue
+		}
+		e.OperatorsReached = append(e.OperatorsReached, &famiv1.OperatorsReached{Role: famiv1.SupportOperatorRole(n), Count: int32(atoi(v.Get("op." + name)))})
+	}
+	return e
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil || n != int(int32(n)) {
+		return -1
+	}
+	return n
+}
+
+// entryForm shows an entry in the form's fields.
+func entryForm(e *famiv1.SupportEntry) url.Values {
+	v := url.Values{
+		"network": {e.GetNetwork()}, "activity": {e.GetActivity().String()}, "date": {formatDate(e.GetDate())},
+		"duration_minutes": {strconv.Itoa(int(e.GetDurationMinutes()))}, "notes": {e.GetNotes()}, "etag": {e.GetEtag()}, "meeting": {e.GetMeeting()},
+	}
+	if e.GetMode() != 0 {
+		v.Set("mode", e.GetMode().String())
+	}
+	for _, t := range e.GetTopics() {
+		v.Add("topics", t.String())
+	}
+	for _, o := range e.GetOperatorsReached() {
+		v.Set("op."+o.GetRole().String(), strconv.Itoa(int(o.GetCount())))
+	}
+	return v
+}
+
+func (a *App) createEntry(w http.ResponseWriter, r *http.Request, s *session) {
+	fm := newForm(r.PostForm)
+	_, err := a.support.CreateSupportEntry(s.ctx, &famiv1.CreateSupportEntryRequest{
+		Parent: regionName(s.region), SupportEntry: entryFromForm(r.PostForm), RequestId: r.PostFormValue("request_id"),
+	})
+	if formError(fm, err, "support_entry.") {
+		a.renderHours(w, r, s, http.StatusUnprocessableEntity, fm)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/ore?ok=entry_created&"+keepView(r), http.StatusSeeOther)
+}
+
+func keepView(r *http.Request) string {
+	q := url.Values{}
+	for _, k := range []string{"vista", "data"} {
+		if v := r.URL.Query().Get(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q.Encode()
+}
+
+// editPage edits one submitted entry, or shows why it cannot be edited.
+type editPage struct {
+	hoursPage
+	Entry    *famiv1.SupportEntry
+	Editable bool
+	Locked   string
+}
+
+func (a *App) editEntryForm(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderEdit(w, r, s, http.StatusOK, nil)
+}
+
+func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
+	name := regionName(s.region) + "/supportEntries/" + r.PathValue("entry")
+	e, err := a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: name})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	names, err := a.networkNames(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	closed, err := a.closedPeriods(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	if fm == nil {
+		fm = newForm(entryForm(e))
+	}
+	fm.compare(entryForm(e), map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
+		"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes"})
+	p := &editPage{hoursPage: hoursPage{frame: a.newFrame(r, s, "hours.edit_title"), Form: fm, RequestID: newRequestID()}, Entry: e}
+	switch {
+	case closed.contains(e.GetDate()):
+		p.Locked = msg("reason.PERIOD_CLOSED")
+	case e.GetState() != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED:
+		p.Locked = msg("reason.ENTRY_NOT_SUBMITTED")
+	default:
+		p.Editable = s.can(a, famiv1.SupportService_UpdateSupportEntry_FullMethodName, &famiv1.UpdateSupportEntryRequest{SupportEntry: e})
+	}
+	p.fillOptions(names)
+	if p.Meetings, err = a.recentMeetings(s); err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	a.render(w, code, "entry", p)
+}
+
+func (a *App) updateEntry(w http.ResponseWriter, r *http.Request, s *session) {
+	fm := newForm(r.PostForm)
+	e := entryFromForm(r.PostForm)
+	e.Name = regionName(s.region) + "/supportEntries/" + r.PathValue("entry")
+	e.Etag = r.PostFormValue("etag")
+	_, err := a.support.UpdateSupportEntry(s.ctx, &famiv1.UpdateSupportEntryRequest{
+		SupportEntry: e, UpdateMask: &fieldmaskpb.FieldMask{Paths: entryFields}, RequestId: r.PostFormValue("request_id"),
+	})
+	if formError(fm, err, "support_entry.") {
+		a.renderEdit(w, r, s, http.StatusUnprocessableEntity, fm)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/ore?ok=entry_updated&"+url.Values{"data": {e.GetDate()}}.Encode(), http.StatusSeeOther)
+}
+
+func (a *App) deleteEntry(w http.ResponseWriter, r *http.Request, s *session) {
+	name := regionName(s.region) + "/supportEntries/" + r.PathValue("entry")
+	_, err := a.support.DeleteSupportEntry(s.ctx, &famiv1.DeleteSupportEntryRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
+	if fm := newForm(r.PostForm); formError(fm, err, "") {
+		a.renderEdit(w, r, s, http.StatusUnprocessableEntity, fm)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/ore?ok=entry_deleted", http.StatusSeeOther)
+}
+
+// hoursCSV downloads the user's entries of a period through
+// ExportSupportEntries, the call behind the REST CSV export.
+func (a *App) hoursCSV(w http.ResponseWriter, r *http.Request, s *session) {
+	q := r.URL.Query()
+	req := &famiv1.ExportSupportEntriesRequest{Parent: regionName(s.region), StartDate: q.Get("dal"), EndDate: q.Get("al"), PageSize: 1000}
+	if s.who.Role == principal.Consultant {
+		req.Consultant = s.who.Subject
+	}
+	var out *csv.Writer
+	for {
+		res, err := a.support.ExportSupportEntries(s.ctx, req)
+		if err != nil {
+			if out == nil {
+				a.fail(w, r, s, err)
+				return
+			}
+			panic(http.ErrAbortHandler) // never a truncated file that looks whole
+		}
+		if out == nil {
+			h := w.Header()
+			h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
+			h.Set("Content-Disposition", `attachment; filename="ore-`+s.region+`.csv"`)
+			h.Set("Cache-Control", "no-store")
+			out = csv.NewWriter(w)
+			out.Write(res.GetHeader())
+		}
+		for _, row := range res.GetRows() {
+			out.Write(row.GetValues())
+		}
+		if res.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = res.GetNextPageToken()
+	}
+	out.Flush()
+}
+
+// newRequestID names one rendering of a form: submitting it twice (a
+// double click, a reload) is one write, as the services dedupe request ids.
+func newRequestID() string {
+	return rand.Text()
+}
+
+// recentMeetings lists the meetings an entry may name: the region's
+// meetings from the last four months and the next one, newest first.
+func (a *App) recentMeetings(s *session) ([]option, error) {
+	now := a.now()
+	res, err := a.meetings.ListMeetings(s.ctx, &famiv1.ListMeetingsRequest{Parent: regionName(s.region), PageSize: 200,
+		StartFrom: timestamppb.New(now.AddDate(0, -4, 0)), StartBefore: timestamppb.New(now.AddDate(0, 1, 0))})
+	if err != nil {
+		return nil, err
+	}
+	var out []option
+	for _, m := range res.GetMeetings() {
+		out = append(out, option{Value: m.GetName(), Label: formatTimestamp(m.GetStartTime())[:10] + " · " + m.GetTitle()})
+	}
+	slices.Reverse(out)
+	return out, nil
+}

@@ -1,0 +1,359 @@
+package web
+
+import (
+	"cmp"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// meetingsPage lists the meetings of the user's networks (every network of
+// the region for the roles that read them all), the overdue action items
+// and the calendar subscription.
+type meetingsPage struct {
+	frame
+	Upcoming, Past []*famiv1.Meeting
+	Overdue        []*famiv1.MeetingActionItem
+	Networks       map[string]string
+	CanSchedule    bool
+	FeedURL        string
+}
+
+// myNetworks returns the networks the pages show the user: a network
+// member's partner's networks, or all of the region's.
+func (a *App) myNetworks(s *session) (map[string]string, error) {
+	if s.who.Partner == "" {
+		return a.networkNames(s)
+	}
+	res, err := a.networks.ListNetworks(s.ctx, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner, PageSize: 1000})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, n := range res.GetNetworks() {
+		out[n.GetName()] = n.GetDisplayName()
+	}
+	return out, nil
+}
+
+func (a *App) meetingList(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderMeetings(w, r, s, "")
+}
+
+func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session, feed string) {
+	nets, err := a.myNetworks(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	p := &meetingsPage{frame: a.newFrame(r, s, "meetings.title"), Networks: nets, FeedURL: feed,
+		CanSchedule: len(nets) > 0 && s.can(a, famiv1.MeetingService_CreateMeeting_FullMethodName, &famiv1.CreateMeetingRequest{Parent: regionName(s.region)})}
+	filters := []string{""}
+	if s.who.Partner != "" {
+		filters = filters[:0]
+		for n := range nets {
+			filters = append(filters, n)
+		}
+		slices.Sort(filters)
+	}
+	now := a.now()
+	seen := map[string]bool{}
+	for _, n := range filters {
+		res, err := a.meetings.ListMeetings(s.ctx, &famiv1.ListMeetingsRequest{Parent: regionName(s.region), Network: n, PageSize: 1000})
+		if err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+		for _, m := range res.GetMeetings() {
+			if seen[m.GetName()] {
+				continue
+			}
+			seen[m.GetName()] = true
+			if m.GetEndTime().AsTime().After(now) {
+				p.Upcoming = append(p.Upcoming, m)
+			} else {
+				p.Past = append(p.Past, m)
+			}
+		}
+		items, err := a.meetings.ListActionItems(s.ctx, &famiv1.ListActionItemsRequest{Parent: regionName(s.region), Network: n, OverdueOnly: true, PageSize: 1000})
+		if err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+		for _, it := range items.GetActionItems() {
+			if !seen[it.GetMeeting()+"#"+it.GetActionItem().GetId()] {
+				seen[it.GetMeeting()+"#"+it.GetActionItem().GetId()] = true
+				p.Overdue = append(p.Overdue, it)
+			}
+		}
+	}
+	byStart := func(x, y *famiv1.Meeting) int { return x.GetStartTime().AsTime().Compare(y.GetStartTime().AsTime()) }
+	slices.SortFunc(p.Upcoming, byStart)
+	slices.SortFunc(p.Past, func(x, y *famiv1.Meeting) int { return byStart(y, x) })
+	a.render(w, http.StatusOK, "meetings", p)
+}
+
+// calendarToken creates a feed token for the user and shows the address a
+// calendar application subscribes to (shown once: the region keeps only
+// its hash).
+func (a *App) calendarToken(w http.ResponseWriter, r *http.Request, s *session) {
+	res, err := a.meetings.CreateCalendarToken(s.ctx, &famiv1.CreateCalendarTokenRequest{Parent: regionName(s.region), DisplayName: msg("meetings.feed_label")})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	feed := scheme + "://" + r.Host + "/v1/regions/" + s.region + "/meetings.ics?" + url.Values{"token": {res.GetToken()}}.Encode()
+	a.renderMeetings(w, r, s, feed)
+}
+
+// meetingForm schedules a meeting.
+type meetingForm struct {
+	frame
+	Form            *form
+	Networks, Kinds []option
+	Modes           []option
+	RequestID       string
+}
+
+func (a *App) meetingNew(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderMeetingForm(w, r, s, http.StatusOK, newForm(url.Values{"mode": {"MEETING_MODE_IN_PERSON"}, "kind": {"MEETING_KIND_COORDINATION_TABLE"}}))
+}
+
+func (a *App) renderMeetingForm(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
+	nets, err := a.myNetworks(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	a.render(w, code, "meeting_new", &meetingForm{frame: a.newFrame(r, s, "meetings.new"), Form: fm, RequestID: newRequestID(),
+		Networks: sortedOptions(nets),
+		Kinds:    enumOptions(famiv1.MeetingKind_name, func(n int32) string { return famiv1.MeetingKind(n).String() }),
+		Modes:    enumOptions(famiv1.MeetingMode_name, func(n int32) string { return famiv1.MeetingMode(n).String() }),
+	})
+}
+
+// localTime reads a day (dd/mm/yyyy) and a time (hh:mm) in Europe/Rome; nil
+// when either does not parse, which the service reports as a missing time
+// on the field.
+func localTime(day, clock string) *timestamppb.Timestamp {
+	t, err := time.ParseInLocation("2006-01-02 15:04", parseDate(day)+" "+clock, rome)
+	if err != nil {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+func (a *App) meetingCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	v := r.PostForm
+	fm := newForm(v)
+	m := &famiv1.Meeting{
+		Networks: nonEmpty(v.Get("networks")), Kind: famiv1.MeetingKind(famiv1.MeetingKind_value[v.Get("kind")]),
+		Title: v.Get("title"), Description: v.Get("description"),
+		StartTime: localTime(v.Get("day"), v.Get("start_time")), EndTime: localTime(v.Get("day"), v.Get("end_time")),
+		Mode: famiv1.MeetingMode(famiv1.MeetingMode_value[v.Get("mode")]), Place: v.Get("place"), Link: v.Get("link"),
+		Facilitator: s.who.Subject, FacilitatorDisplayName: s.who.DisplayName,
+	}
+	res, err := a.meetings.CreateMeeting(s.ctx, &famiv1.CreateMeetingRequest{Parent: regionName(s.region), Meeting: m, RequestId: v.Get("request_id")})
+	if formError(fm, err, "meeting.") {
+		a.renderMeetingForm(w, r, s, http.StatusUnprocessableEntity, fm)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/incontri/"+lastSegment(res.GetName())+"?ok=meeting_created", http.StatusSeeOther)
+}
+
+func nonEmpty(s ...string) []string {
+	var out []string
+	for _, x := range s {
+		if x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// meetingPage shows one meeting: agenda, attendance by partner, minutes and
+// action items (the overdue ones highlighted), with the forms to record
+// them once it has started.
+type meetingPage struct {
+	frame
+	Meeting     *famiv1.Meeting
+	Partners    map[string]string
+	Members     []option
+	Attendance  map[string]int32
+	Items       []actionRow
+	Roles       []option
+	Form        *form
+	CanRecord   bool
+	CanCancel   bool
+	RequestID   string
+	NetworkList []string
+	NewItems    []int
+}
+
+type actionRow struct {
+	*famiv1.ActionItem
+	Overdue bool
+}
+
+func (a *App) meetingView(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderMeeting(w, r, s, http.StatusOK, nil)
+}
+
+func (a *App) meetingName(r *http.Request, s *session) string {
+	return regionName(s.region) + "/meetings/" + r.PathValue("meeting")
+}
+
+func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
+	m, err := a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: a.meetingName(r, s)})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	partners, err := a.partnerNames(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	nets, err := a.networkNames(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	p := &meetingPage{frame: a.newFrame(r, s, "meetings.title"), Meeting: m, Partners: partners, Attendance: map[string]int32{},
+		RequestID: newRequestID(), NewItems: []int{0, 1, 2},
+		Roles: enumOptions(famiv1.AttendeeRole_name, func(n int32) string { return famiv1.AttendeeRole(n).String() }),
+		CanRecord: m.GetState() != famiv1.MeetingState_MEETING_STATE_CANCELLED && !m.GetStartTime().AsTime().After(a.now()) &&
+			s.can(a, famiv1.MeetingService_RecordMinutes_FullMethodName, &famiv1.RecordMinutesRequest{Name: m.GetName()})}
+	p.Title = m.GetTitle()
+	p.CanCancel = m.GetState() == famiv1.MeetingState_MEETING_STATE_SCHEDULED &&
+		s.can(a, famiv1.MeetingService_CancelMeeting_FullMethodName, &famiv1.CancelMeetingRequest{Name: m.GetName()})
+	for _, n := range m.GetNetworks() {
+		p.NetworkList = append(p.NetworkList, nets[n])
+		net, err := a.networks.GetNetwork(s.ctx, &famiv1.GetNetworkRequest{Name: n})
+		if err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+		for _, mem := range net.GetMembers() {
+			if !slices.ContainsFunc(p.Members, func(o option) bool { return o.Value == mem.GetPartner() }) {
+				p.Members = append(p.Members, option{Value: mem.GetPartner(), Label: partners[mem.GetPartner()]})
+			}
+		}
+	}
+	for _, at := range m.GetAttendance() {
+		p.Attendance[at.GetPartner()] = at.GetAttendees()
+	}
+	today := a.today().Format(time.DateOnly)
+	for _, it := range m.GetActionItems() {
+		p.Items = append(p.Items, actionRow{ActionItem: it, Overdue: it.GetStatus() == famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN && it.GetDueDate() < today})
+	}
+	if fm == nil {
+		v := url.Values{"minutes": {m.GetMinutes()}}
+		for _, at := range m.GetAttendance() {
+			v.Set("att."+at.GetPartner(), strconv.Itoa(int(at.GetAttendees())))
+			for _, rc := range at.GetRoles() {
+				v.Set("att."+at.GetPartner()+"."+rc.GetRole().String(), strconv.Itoa(int(rc.GetCount())))
+			}
+		}
+		fm = newForm(v)
+	}
+	p.Form = fm
+	a.render(w, code, "meeting", p)
+}
+
+// recordAttendance records how many people each partner sent ("att.<partner>")
+// and, optionally, how many of them in each role ("att.<partner>.<ROLE>");
+// a partner left empty is left out, 0 records an absence.
+func (a *App) recordAttendance(w http.ResponseWriter, r *http.Request, s *session) {
+	byPartner := map[string]*famiv1.PartnerAttendance{}
+	get := func(partner string) *famiv1.PartnerAttendance {
+		if byPartner[partner] == nil {
+			byPartner[partner] = &famiv1.PartnerAttendance{Partner: partner}
+		}
+		return byPartner[partner]
+	}
+	for k, vals := range r.PostForm {
+		rest, ok := strings.CutPrefix(k, "att.")
+		if !ok || vals[0] == "" {
+			continue
+		}
+		// Resource names hold no dots: a dot starts the role.
+		partner, role, withRole := strings.Cut(rest, ".")
+		if !withRole {
+			get(partner).Attendees = int32(atoi(vals[0]))
+			continue
+		}
+		if n := atoi(vals[0]); n != 0 {
+			pa := get(partner)
+			pa.Roles = append(pa.Roles, &famiv1.AttendeeCount{Role: famiv1.AttendeeRole(famiv1.AttendeeRole_value[role]), Count: int32(n)})
+		}
+	}
+	var att []*famiv1.PartnerAttendance
+	for _, pa := range byPartner {
+		slices.SortFunc(pa.Roles, func(x, y *famiv1.AttendeeCount) int { return int(x.GetRole() - y.GetRole()) })
+		att = append(att, pa)
+	}
+	slices.SortFunc(att, func(x, y *famiv1.PartnerAttendance) int { return cmp.Compare(x.GetPartner(), y.GetPartner()) })
+	_, err := a.meetings.RecordAttendance(s.ctx, &famiv1.RecordAttendanceRequest{Name: a.meetingName(r, s), Attendance: att,
+		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
+	a.afterMeetingAction(w, r, s, err, "attendance_recorded")
+}
+
+// recordMinutes records the minutes and adds the action items typed in the
+// empty rows; the recorded items are sent back unchanged.
+func (a *App) recordMinutes(w http.ResponseWriter, r *http.Request, s *session) {
+	m, err := a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: a.meetingName(r, s)})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	items := m.GetActionItems()
+	for i := range 3 {
+		p := "ai." + strconv.Itoa(i) + "."
+		if d := r.PostFormValue(p + "description"); d != "" {
+			items = append(items, &famiv1.ActionItem{Description: d, Owner: r.PostFormValue(p + "owner"), DueDate: parseDate(r.PostFormValue(p + "due_date"))})
+		}
+	}
+	_, err = a.meetings.RecordMinutes(s.ctx, &famiv1.RecordMinutesRequest{Name: m.GetName(), Minutes: r.PostFormValue("minutes"), ActionItems: items,
+		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
+	a.afterMeetingAction(w, r, s, err, "minutes_recorded")
+}
+
+func (a *App) meetingCancel(w http.ResponseWriter, r *http.Request, s *session) {
+	_, err := a.meetings.CancelMeeting(s.ctx, &famiv1.CancelMeetingRequest{Name: a.meetingName(r, s), Reason: r.PostFormValue("reason"),
+		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
+	a.afterMeetingAction(w, r, s, err, "meeting_cancelled")
+}
+
+func (a *App) actionItemDone(w http.ResponseWriter, r *http.Request, s *session) {
+	_, err := a.meetings.UpdateActionItem(s.ctx, &famiv1.UpdateActionItemRequest{Name: a.meetingName(r, s), ActionItemId: r.PathValue("item"),
+		Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
+	a.afterMeetingAction(w, r, s, err, "action_done")
+}
+
+func (a *App) afterMeetingAction(w http.ResponseWriter, r *http.Request, s *session, err error, ok string) {
+	if fm := newForm(r.PostForm); formError(fm, err, "") {
+		a.renderMeeting(w, r, s, http.StatusUnprocessableEntity, fm)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/incontri/"+r.PathValue("meeting")+"?ok="+ok, http.StatusSeeOther)
+}

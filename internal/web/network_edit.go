@@ -1,0 +1,143 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// networkPage creates or edits a network: its lead partner (capofila),
+// members, the projects it implements and its territory.
+type networkPage struct {
+	frame
+	Form      *form
+	Network   *famiv1.Network
+	Partners  []option
+	Projects  []option
+	Roles     []option
+	Rows      []int
+	RequestID string
+}
+
+var networkFields = []string{"display_name", "lead_partner", "members", "municipalities", "ats", "social_district", "projects", "description"}
+
+func (a *App) networkNew(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderNetwork(w, r, s, http.StatusOK, newForm(nil), nil)
+}
+
+func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, n *famiv1.Network) {
+	partners, err := a.partnerNames(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	projects := map[string]string{}
+	res, err := a.projects.ListProjects(s.ctx, &famiv1.ListProjectsRequest{Parent: regionName(s.region), PageSize: 1000})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	for _, p := range res.GetProjects() {
+		projects[p.GetName()] = p.GetCode() + " " + p.GetTitle()
+	}
+	title := "networks.new"
+	if n != nil {
+		title = "networks.edit"
+	}
+	a.render(w, code, "network", &networkPage{frame: a.newFrame(r, s, title), Form: fm, Network: n, RequestID: newRequestID(),
+		Partners: sortedOptions(partners), Projects: sortedOptions(projects), Rows: formRows(fm, "member.%d.partner", 2),
+		Roles: enumOptions(famiv1.MemberRole_name, func(n int32) string { return famiv1.MemberRole(n).String() })})
+}
+
+// networkFromForm reads the network form. The lead partner is the member
+// row whose role is LEAD, as the service requires.
+func networkFromForm(v url.Values) *famiv1.Network {
+	n := &famiv1.Network{DisplayName: v.Get("display_name"), Ats: v.Get("ats"), SocialDistrict: v.Get("social_district"),
+		Description: v.Get("description"), Etag: v.Get("etag")}
+	for i := 0; v.Has(fmt.Sprintf("member.%d.partner", i)); i++ {
+		p := v.Get(fmt.Sprintf("member.%d.partner", i))
+		if p == "" {
+			continue
+		}
+		role := famiv1.MemberRole(famiv1.MemberRole_value[v.Get(fmt.Sprintf("member.%d.role", i))])
+		if role == famiv1.MemberRole_MEMBER_ROLE_LEAD {
+			n.LeadPartner = p
+		}
+		n.Members = append(n.Members, &famiv1.Member{Partner: p, Role: role})
+	}
+	for _, p := range v["projects"] {
+		n.Projects = append(n.Projects, &famiv1.NetworkProject{Project: p})
+	}
+	for _, m := range strings.FieldsFunc(v.Get("municipalities"), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
+		n.Municipalities = append(n.Municipalities, m)
+	}
+	return n
+}
+
+func networkForm(n *famiv1.Network) url.Values {
+	v := url.Values{"display_name": {n.GetDisplayName()}, "ats": {n.GetAts()}, "social_district": {n.GetSocialDistrict()},
+		"description": {n.GetDescription()}, "etag": {n.GetEtag()}, "municipalities": {strings.Join(n.GetMunicipalities(), ", ")}}
+	for i, m := range n.GetMembers() {
+		v.Set(fmt.Sprintf("member.%d.partner", i), m.GetPartner())
+		v.Set(fmt.Sprintf("member.%d.role", i), m.GetRole().String())
+	}
+	for _, p := range n.GetProjects() {
+		v.Add("projects", p.GetProject())
+	}
+	return v
+}
+
+func (a *App) networkCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	fm := newForm(r.PostForm)
+	n, err := a.networks.CreateNetwork(s.ctx, &famiv1.CreateNetworkRequest{Parent: regionName(s.region), Network: networkFromForm(r.PostForm),
+		NetworkId: r.PostFormValue("network_id"), RequestId: r.PostFormValue("request_id")})
+	if formError(fm, err, "network.") {
+		a.renderNetwork(w, r, s, http.StatusUnprocessableEntity, fm, nil)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/reti/"+lastSegment(n.GetName())+"?ok=network_saved", http.StatusSeeOther)
+}
+
+func (a *App) getNetwork(r *http.Request, s *session) (*famiv1.Network, error) {
+	return a.networks.GetNetwork(s.ctx, &famiv1.GetNetworkRequest{Name: regionName(s.region) + "/networks/" + r.PathValue("network")})
+}
+
+func (a *App) networkEdit(w http.ResponseWriter, r *http.Request, s *session) {
+	n, err := a.getNetwork(r, s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	a.renderNetwork(w, r, s, http.StatusOK, newForm(networkForm(n)), n)
+}
+
+func (a *App) networkUpdate(w http.ResponseWriter, r *http.Request, s *session) {
+	fm := newForm(r.PostForm)
+	in := networkFromForm(r.PostForm)
+	in.Name = regionName(s.region) + "/networks/" + r.PathValue("network")
+	_, err := a.networks.UpdateNetwork(s.ctx, &famiv1.UpdateNetworkRequest{Network: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: networkFields},
+		RequestId: r.PostFormValue("request_id")})
+	if formError(fm, err, "network.") {
+		cur, gerr := a.getNetwork(r, s)
+		if gerr != nil {
+			a.fail(w, r, s, gerr)
+			return
+		}
+		a.renderNetwork(w, r, s, http.StatusUnprocessableEntity, fm, cur)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/reti/"+r.PathValue("network")+"?ok=network_saved", http.StatusSeeOther)
+}

@@ -1,0 +1,34 @@
+package web
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// enumOptions lists an enum's values but the zero one, labelled from the
+// catalogue, in declaration order.
+func enumOptions(names map[int32]string, name func(int32) string) []option {
+	var nums []int32
+	for n := range names {
+		if n != 0 {
+			nums = append(nums, n)
+		}
+	}
+	slices.Sort(nums)
+	out := make([]option, 0, len(nums))
+	for _, n := range nums {
+		out = append(out, option{Value: name(n), Label: msg("enum." + name(n))})
+	}
+	return out
+}
+
+// sortedOptions lists name -> label pairs sorted by label.
+func sortedOptions(m map[string]string) []option {
+	out := make([]option, 0, len(m))
+	for v, l := range m {
+		out = append(out, option{Value: v, Label: l})
+	}
+	slices.SortFunc(out, func(a, b option) int { return cmp.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) })
+	return out
+}

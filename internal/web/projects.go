@@ -1,0 +1,249 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// projectsPage lists the region's projects, filtered by code or title.
+type projectsPage struct {
+	frame
+	Projects  []*famiv1.Project
+	Query     string
+	CanCreate bool
+}
+
+func (a *App) projectList(w http.ResponseWriter, r *http.Request, s *session) {
+	p := &projectsPage{frame: a.newFrame(r, s, "projects.title"), Query: strings.TrimSpace(r.URL.Query().Get("q")),
+		CanCreate: s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)})}
+	req := &famiv1.ListProjectsRequest{Parent: regionName(s.region), PageSize: 1000}
+	for {
+		res, err := a.projects.ListProjects(s.ctx, req)
+		if err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+		for _, pr := range res.GetProjects() {
+			if matches(p.Query, pr.GetTitle(), pr.GetCode(), pr.GetCup()) {
+				p.Projects = append(p.Projects, pr)
+			}
+		}
+		if res.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = res.GetNextPageToken()
+	}
+	a.render(w, http.StatusOK, "projects", p)
+}
+
+// matches reports whether any of fields contains the query, ignoring case.
+func matches(q string, fields ...string) bool {
+	if q == "" {
+		return true
+	}
+	q = strings.ToLower(q)
+	for _, f := range fields {
+		if strings.Contains(strings.ToLower(f), q) {
+			return true
+		}
+	}
+	return false
+}
+
+// projectPage creates or edits a project and records its extensions.
+type projectPage struct {
+	frame
+	Form, ExtForm     *form
+	Project           *famiv1.Project
+	Funds, Objectives []option
+	Partners          []option
+	Rows              []int
+	RequestID         string
+	CanEdit           bool
+}
+
+var projectFields = []string{"code", "cup", "title", "description", "fund", "specific_objective", "actions", "budget_cents", "start_date", "end_date", "beneficiary"}
+
+func (a *App) projectNew(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderProject(w, r, s, http.StatusOK, newForm(nil), extForm(nil), nil)
+}
+
+// extForm is the extension form, whose fields are named ext_*.
+func extForm(v url.Values) *form {
+	f := newForm(v)
+	f.Prefix = "ext_"
+	return f
+}
+
+func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, code int, fm, ext *form, pr *famiv1.Project) {
+	partners, err := a.partnerNames(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	title := "projects.new"
+	if pr != nil {
+		title = "projects.edit"
+	}
+	p := &projectPage{frame: a.newFrame(r, s, title), Form: fm, ExtForm: ext, Project: pr, RequestID: newRequestID(),
+		Partners:   sortedOptions(partners),
+		Funds:      enumOptions(famiv1.Fund_name, func(n int32) string { return famiv1.Fund(n).String() }),
+		Objectives: enumOptions(famiv1.SpecificObjective_name, func(n int32) string { return famiv1.SpecificObjective(n).String() }),
+		CanEdit:    s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)}),
+	}
+	if pr != nil && !p.CanEdit {
+		p.Title = pr.GetTitle()
+	}
+	p.Rows = formRows(fm, "action.%d.code", 2)
+	a.render(w, code, "project", p)
+}
+
+// formRows numbers the rows of a repeated group: the filled ones and
+// spare empty ones.
+func formRows(fm *form, key string, spare int) []int {
+	n := 0
+	for fm.Get(fmt.Sprintf(key, n)) != "" {
+		n++
+	}
+	rows := make([]int, n+spare)
+	for i := range rows {
+		rows[i] = i
+	}
+	return rows
+}
+
+// parseEuro reads an Italian amount ("1.234,56", "1234,5", "1234") as
+// cents; anything else is -1, which the service refuses naming the field.
+func parseEuro(s string) int64 {
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "€"))
+	if s == "" {
+		return 0
+	}
+	units, cents, _ := strings.Cut(strings.ReplaceAll(s, ".", ""), ",")
+	if len(cents) > 2 {
+		return -1
+	}
+	u, err := strconv.ParseInt(units, 10, 64)
+	if err != nil || u < 0 || u > 1e13 {
+		return -1
+	}
+	c := int64(0)
+	if cents != "" {
+		c, err = strconv.ParseInt((cents + "0")[:2], 10, 64)
+		if err != nil || c < 0 {
+			return -1
+		}
+	}
+	return u*100 + c
+}
+
+// euroInput shows cents in the form's Italian format, without the sign.
+func euroInput(cents int64) string {
+	return strings.TrimSuffix(formatEuro(cents), "\u00a0€")
+}
+
+func projectFromForm(v url.Values) *famiv1.Project {
+	p := &famiv1.Project{
+		Code: v.Get("code"), Cup: v.Get("cup"), Title: v.Get("title"), Description: v.Get("description"),
+		Fund:              famiv1.Fund(famiv1.Fund_value[v.Get("fund")]),
+		SpecificObjective: famiv1.SpecificObjective(famiv1.SpecificObjective_value[v.Get("specific_objective")]),
+		BudgetCents:       parseEuro(v.Get("budget_cents")), StartDate: parseDate(v.Get("start_date")), EndDate: parseDate(v.Get("end_date")),
+		Beneficiary: v.Get("beneficiary"), Etag: v.Get("etag"),
+	}
+	for i := 0; v.Has(fmt.Sprintf("action.%d.code", i)); i++ {
+		if c := v.Get(fmt.Sprintf("action.%d.code", i)); c != "" {
+			p.Actions = append(p.Actions, &famiv1.ProjectAction{Code: c, Title: v.Get(fmt.Sprintf("action.%d.title", i))})
+		}
+	}
+	return p
+}
+
+func projectForm(p *famiv1.Project) url.Values {
+	v := url.Values{"code": {p.GetCode()}, "cup": {p.GetCup()}, "title": {p.GetTitle()}, "description": {p.GetDescription()},
+		"fund": {p.GetFund().String()}, "specific_objective": {p.GetSpecificObjective().String()}, "budget_cents": {euroInput(p.GetBudgetCents())},
+		"start_date": {formatDate(p.GetStartDate())}, "end_date": {formatDate(p.GetEndDate())}, "beneficiary": {p.GetBeneficiary()}, "etag": {p.GetEtag()}}
+	for i, act := range p.GetActions() {
+		v.Set(fmt.Sprintf("action.%d.code", i), act.GetCode())
+		v.Set(fmt.Sprintf("action.%d.title", i), act.GetTitle())
+	}
+	return v
+}
+
+func (a *App) projectCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	fm := newForm(r.PostForm)
+	pr, err := a.projects.CreateProject(s.ctx, &famiv1.CreateProjectRequest{Parent: regionName(s.region), Project: projectFromForm(r.PostForm),
+		ProjectId: r.PostFormValue("project_id"), RequestId: r.PostFormValue("request_id")})
+	if formError(fm, err, "project.") {
+		a.renderProject(w, r, s, http.StatusUnprocessableEntity, fm, extForm(nil), nil)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/progetti/"+lastSegment(pr.GetName())+"?ok=project_saved", http.StatusSeeOther)
+}
+
+func (a *App) getProject(r *http.Request, s *session) (*famiv1.Project, error) {
+	return a.projects.GetProject(s.ctx, &famiv1.GetProjectRequest{Name: regionName(s.region) + "/projects/" + r.PathValue("project")})
+}
+
+func (a *App) projectEdit(w http.ResponseWriter, r *http.Request, s *session) {
+	pr, err := a.getProject(r, s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	a.renderProject(w, r, s, http.StatusOK, newForm(projectForm(pr)), extForm(nil), pr)
+}
+
+func (a *App) projectUpdate(w http.ResponseWriter, r *http.Request, s *session) {
+	fm := newForm(r.PostForm)
+	in := projectFromForm(r.PostForm)
+	in.Name = regionName(s.region) + "/projects/" + r.PathValue("project")
+	_, err := a.projects.UpdateProject(s.ctx, &famiv1.UpdateProjectRequest{Project: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: projectFields},
+		RequestId: r.PostFormValue("request_id")})
+	a.afterProject(w, r, s, err, fm, extForm(nil), "project.")
+}
+
+// projectExtend records an extension (proroga): the new end date and the
+// act that granted it.
+func (a *App) projectExtend(w http.ResponseWriter, r *http.Request, s *session) {
+	ext := extForm(r.PostForm)
+	_, err := a.projects.ExtendProject(s.ctx, &famiv1.ExtendProjectRequest{Name: regionName(s.region) + "/projects/" + r.PathValue("project"),
+		Extension: &famiv1.Extension{EndDate: parseDate(r.PostFormValue("ext_end_date")), ActReference: r.PostFormValue("ext_act_reference"),
+			GrantedOn: parseDate(r.PostFormValue("ext_granted_on"))},
+		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
+	a.afterProject(w, r, s, err, nil, ext, "extension.")
+}
+
+func (a *App) afterProject(w http.ResponseWriter, r *http.Request, s *session, err error, fm, ext *form, prefix string) {
+	target := fm
+	if target == nil {
+		target = ext
+	}
+	if formError(target, err, prefix) {
+		pr, gerr := a.getProject(r, s)
+		if gerr != nil {
+			a.fail(w, r, s, gerr)
+			return
+		}
+		if fm == nil {
+			fm = newForm(projectForm(pr))
+		}
+		a.renderProject(w, r, s, http.StatusUnprocessableEntity, fm, ext, pr)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/progetti/"+r.PathValue("project")+"?ok=project_saved", http.StatusSeeOther)
+}

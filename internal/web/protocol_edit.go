@@ -1,0 +1,173 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// protocolEditPage drafts a protocol or edits a draft: the parties are
+// rows of the form (the recorded ones and two empty ones).
+type protocolEditPage struct {
+	frame
+	Form      *form
+	Protocol  *famiv1.Protocol
+	Networks  []option
+	Partners  []option
+	Roles     []option
+	Rows      []int
+	RequestID string
+}
+
+// protocolFields are the fields the draft form edits, by proto name.
+var protocolFields = []string{"network", "title", "parties", "objectives", "body", "themes", "valid_from", "valid_until"}
+
+func (a *App) protocolNew(w http.ResponseWriter, r *http.Request, s *session) {
+	v := url.Values{}
+	if s.who.Partner != "" {
+		v.Set("party.0.partner", s.who.Partner)
+		v.Set("party.0.role", famiv1.PartyRole_PARTY_ROLE_PROPONENT.String())
+	}
+	a.renderProtocolEdit(w, r, s, http.StatusOK, newForm(v), nil)
+}
+
+func (a *App) renderProtocolEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, p *famiv1.Protocol) {
+	nets, err := a.myNetworks(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	partners, err := a.partnerNames(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	title := "protocols.new"
+	if p != nil {
+		title = "protocols.edit"
+	}
+	page := &protocolEditPage{frame: a.newFrame(r, s, title), Form: fm, Protocol: p, RequestID: newRequestID(),
+		Networks: sortedOptions(nets), Partners: sortedOptions(partners),
+		Roles: enumOptions(famiv1.PartyRole_name, func(n int32) string { return famiv1.PartyRole(n).String() })}
+	rows := 2
+	for fm.Get("party."+strconv.Itoa(rows-2)+".partner") != "" {
+		rows++
+	}
+	for i := range rows {
+		page.Rows = append(page.Rows, i)
+	}
+	a.render(w, code, "protocol_edit", page)
+}
+
+// protocolFromForm reads the draft form; party rows without a partner are
+// left out.
+func protocolFromForm(v url.Values) *famiv1.Protocol {
+	p := &famiv1.Protocol{
+		Network: v.Get("network"), Title: v.Get("title"), Objectives: v.Get("objectives"), Body: v.Get("body"),
+		ValidFrom: parseDate(v.Get("valid_from")), ValidUntil: parseDate(v.Get("valid_until")), Etag: v.Get("etag"),
+	}
+	for _, t := range strings.Split(v.Get("themes"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			p.Themes = append(p.Themes, t)
+		}
+	}
+	for i := 0; ; i++ {
+		k := "party." + strconv.Itoa(i) + "."
+		if !v.Has(k + "partner") {
+			break
+		}
+		if v.Get(k+"partner") == "" {
+			continue
+		}
+		p.Parties = append(p.Parties, &famiv1.Party{Partner: v.Get(k + "partner"), Role: famiv1.PartyRole(famiv1.PartyRole_value[v.Get(k+"role")]),
+			RoleLabel: v.Get(k + "role_label"), Commitments: v.Get(k + "commitments")})
+	}
+	return p
+}
+
+// protocolForm shows a protocol in the draft form's fields.
+func protocolForm(p *famiv1.Protocol) url.Values {
+	v := url.Values{"network": {p.GetNetwork()}, "title": {p.GetTitle()}, "objectives": {p.GetObjectives()}, "body": {p.GetBody()},
+		"themes": {strings.Join(p.GetThemes(), ", ")}, "valid_from": {formatDate(p.GetValidFrom())}, "valid_until": {formatDate(p.GetValidUntil())},
+		"etag": {p.GetEtag()}}
+	for i, pt := range p.GetParties() {
+		k := "party." + strconv.Itoa(i) + "."
+		v.Set(k+"partner", pt.GetPartner())
+		v.Set(k+"role", pt.GetRole().String())
+		v.Set(k+"role_label", pt.GetRoleLabel())
+		v.Set(k+"commitments", pt.GetCommitments())
+	}
+	return v
+}
+
+func (a *App) protocolCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	fm := newForm(r.PostForm)
+	p, err := a.protocols.CreateProtocol(s.ctx, &famiv1.CreateProtocolRequest{Parent: regionName(s.region), Protocol: protocolFromForm(r.PostForm),
+		RequestId: r.PostFormValue("request_id")})
+	if formError(fm, err, "protocol.") {
+		a.renderProtocolEdit(w, r, s, http.StatusUnprocessableEntity, fm, nil)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/protocolli/"+lastSegment(p.GetName())+"?ok=protocol_created", http.StatusSeeOther)
+}
+
+func (a *App) protocolEdit(w http.ResponseWriter, r *http.Request, s *session) {
+	p, err := a.protocols.GetProtocol(s.ctx, &famiv1.GetProtocolRequest{Name: regionName(s.region) + "/protocols/" + r.PathValue("protocol")})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	a.renderProtocolEdit(w, r, s, http.StatusOK, newForm(protocolForm(p)), p)
+}
+
+func (a *App) protocolUpdate(w http.ResponseWriter, r *http.Request, s *session) {
+	fm := newForm(r.PostForm)
+	in := protocolFromForm(r.PostForm)
+	in.Name = regionName(s.region) + "/protocols/" + r.PathValue("protocol")
+	_, err := a.protocols.UpdateProtocol(s.ctx, &famiv1.UpdateProtocolRequest{Protocol: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: protocolFields},
+		RequestId: r.PostFormValue("request_id")})
+	if formError(fm, err, "protocol.") {
+		cur, gerr := a.protocols.GetProtocol(s.ctx, &famiv1.GetProtocolRequest{Name: in.GetName()})
+		if gerr != nil {
+			a.fail(w, r, s, gerr)
+			return
+		}
+		fm.compare(protocolForm(cur), map[string]string{"title": "meetings.what", "objectives": "protocols.objectives", "body": "protocols.body",
+			"themes": "protocols.themes", "valid_from": "protocols.valid_from", "valid_until": "protocols.valid_until"})
+		a.renderProtocolEdit(w, r, s, http.StatusUnprocessableEntity, fm, cur)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/protocolli/"+r.PathValue("protocol")+"?ok=protocol_updated", http.StatusSeeOther)
+}
+
+// protocolAmend starts the next version: a draft copy the parties edit,
+// open and sign again.
+func (a *App) protocolAmend(w http.ResponseWriter, r *http.Request, s *session) {
+	name := regionName(s.region) + "/protocols/" + r.PathValue("protocol")
+	next, err := a.protocols.AmendProtocol(s.ctx, &famiv1.AmendProtocolRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
+	if err == nil {
+		http.Redirect(w, r, "/protocolli/"+lastSegment(next.GetName())+"/modifica?ok=protocol_amended", http.StatusSeeOther)
+		return
+	}
+	a.afterProtocolAction(w, r, s, err, "")
+}
+
+func (a *App) protocolTerminate(w http.ResponseWriter, r *http.Request, s *session) {
+	name := regionName(s.region) + "/protocols/" + r.PathValue("protocol")
+	_, err := a.protocols.TerminateProtocol(s.ctx, &famiv1.TerminateProtocolRequest{Name: name, Reason: r.PostFormValue("reason"),
+		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
+	a.afterProtocolAction(w, r, s, err, "protocol_terminated")
+}

@@ -1,0 +1,121 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// protocolsPage lists protocols: for network staff, those where their
+// partner is a party.
+type protocolsPage struct {
+	frame
+	Protocols []*famiv1.Protocol
+	CanCreate bool
+}
+
+func (a *App) protocolList(w http.ResponseWriter, r *http.Request, s *session) {
+	req := &famiv1.ListProtocolsRequest{Parent: regionName(s.region), PageSize: 1000, Partner: s.who.Partner}
+	if n := r.URL.Query().Get("rete"); validID(n) {
+		req.Network = regionName(s.region) + "/networks/" + n
+	}
+	res, err := a.protocols.ListProtocols(s.ctx, req)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	a.render(w, http.StatusOK, "protocols", &protocolsPage{frame: a.newFrame(r, s, "protocols.title"), Protocols: res.GetProtocols(),
+		CanCreate: s.can(a, famiv1.ProtocolService_CreateProtocol_FullMethodName, &famiv1.CreateProtocolRequest{Parent: regionName(s.region)})})
+}
+
+// protocolPage shows a protocol: its frozen text and content hash, its
+// parties and signatures, and the signature form when the user's partner
+// may sign now.
+type protocolPage struct {
+	frame
+	Protocol        *famiv1.Protocol
+	Partners        map[string]string
+	Signed          map[string]bool
+	CanSign         bool
+	CanOpen         bool
+	CanEdit         bool
+	CanAmend        bool
+	CanTerminate    bool
+	Form            *form
+	RequestID       string
+	NetworkName     string
+	StateName       string
+	MyPartnerSigned bool
+}
+
+func (a *App) protocolView(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderProtocol(w, r, s, http.StatusOK, newForm(nil))
+}
+
+func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
+	pr, err := a.protocols.GetProtocol(s.ctx, &famiv1.GetProtocolRequest{Name: regionName(s.region) + "/protocols/" + r.PathValue("protocol")})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	names, err := a.partnerNames(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	nets, err := a.networkNames(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	p := &protocolPage{frame: a.newFrame(r, s, "protocols.title"), Protocol: pr, Partners: names, Signed: map[string]bool{},
+		Form: fm, RequestID: newRequestID(), NetworkName: nets[pr.GetNetwork()], StateName: strings.TrimPrefix(pr.GetState().String(), "PROTOCOL_STATE_")}
+	p.Title = pr.GetTitle()
+	for _, sg := range pr.GetSignatures() {
+		p.Signed[sg.GetParty()] = true
+	}
+	party := false
+	for _, pt := range pr.GetParties() {
+		party = party || pt.GetPartner() == s.who.Partner
+	}
+	p.MyPartnerSigned = p.Signed[s.who.Partner]
+	p.CanSign = party && !p.MyPartnerSigned && pr.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE &&
+		s.can(a, famiv1.ProtocolService_SignProtocol_FullMethodName, &famiv1.SignProtocolRequest{Name: pr.GetName()})
+	state := pr.GetState()
+	draft := state == famiv1.ProtocolState_PROTOCOL_STATE_DRAFT
+	p.CanOpen = draft && s.can(a, famiv1.ProtocolService_OpenProtocolForSignature_FullMethodName, &famiv1.OpenProtocolForSignatureRequest{Name: pr.GetName()})
+	p.CanEdit = draft && s.can(a, famiv1.ProtocolService_UpdateProtocol_FullMethodName, &famiv1.UpdateProtocolRequest{Protocol: pr})
+	inForce := state == famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE || state == famiv1.ProtocolState_PROTOCOL_STATE_SIGNED
+	p.CanAmend = inForce && pr.GetSupersededBy() == "" && s.can(a, famiv1.ProtocolService_AmendProtocol_FullMethodName, &famiv1.AmendProtocolRequest{Name: pr.GetName()})
+	p.CanTerminate = (inForce || state == famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE) &&
+		s.can(a, famiv1.ProtocolService_TerminateProtocol_FullMethodName, &famiv1.TerminateProtocolRequest{Name: pr.GetName()})
+	a.render(w, code, "protocol", p)
+}
+
+// protocolSign signs with the content hash the page showed: if the text
+// changed since, the service refuses (CONTENT_HASH_MISMATCH) and the page
+// shows the new text.
+func (a *App) protocolSign(w http.ResponseWriter, r *http.Request, s *session) {
+	name := regionName(s.region) + "/protocols/" + r.PathValue("protocol")
+	_, err := a.protocols.SignProtocol(s.ctx, &famiv1.SignProtocolRequest{Name: name, ContentHash: r.PostFormValue("content_hash"), RequestId: r.PostFormValue("request_id")})
+	a.afterProtocolAction(w, r, s, err, "protocol_signed")
+}
+
+func (a *App) protocolOpen(w http.ResponseWriter, r *http.Request, s *session) {
+	name := regionName(s.region) + "/protocols/" + r.PathValue("protocol")
+	_, err := a.protocols.OpenProtocolForSignature(s.ctx, &famiv1.OpenProtocolForSignatureRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
+	a.afterProtocolAction(w, r, s, err, "protocol_opened")
+}
+
+func (a *App) afterProtocolAction(w http.ResponseWriter, r *http.Request, s *session, err error, ok string) {
+	if fm := newForm(nil); formError(fm, err, "") {
+		a.renderProtocol(w, r, s, http.StatusUnprocessableEntity, fm)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/protocolli/"+r.PathValue("protocol")+"?ok="+ok, http.StatusSeeOther)
+}

@@ -1,0 +1,76 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+func TestProtocolDraftEditOpenAmend(t *testing.T) {
+	f := startFamid(t)
+	udp := f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
+	cpia := f.partner("lombardia", "cpia-bergamo", "CPIA Bergamo")
+	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
+	f.account("lombardia", "marco", "Marco Verdi", famiv1.Role_ROLE_NETWORK_MEMBER, cpia)
+	b := f.client(t)
+	b.signIn("anna")
+
+	form := url.Values{"csrf": {b.csrf("/protocolli/nuovo")}, "network": {network}, "title": {"Protocollo UdP-CPIA"},
+		"body": {"Art. 1 - Le parti collaborano."}, "valid_from": {"01/01/2025"}, "themes": {"italiano L2, orientamento"},
+		"party.0.partner": {udp}, "party.0.role": {"PARTY_ROLE_PROPONENT"}, "party.1.partner": {""}}
+	res, page := b.do("POST", "/protocolli", form)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a one-party draft: status %d, want 303 (two parties are needed only to open it)", res.StatusCode)
+	}
+	path := strings.Split(res.Header.Get("Location"), "?")[0]
+	id := path[strings.LastIndexByte(path, '/')+1:]
+
+	_, page = b.do("POST", path+"/apri", url.Values{"csrf": {b.csrf(path)}})
+	if !strings.Contains(page, `role="alert"`) {
+		t.Errorf("opening a one-party draft shows no error")
+	}
+	_, page = b.do("GET", path+"/modifica", nil)
+	if !strings.Contains(page, "italiano L2, orientamento") || !strings.Contains(page, `value="01/01/2025"`) {
+		t.Fatalf("the edit form does not show the draft")
+	}
+	etag := page[strings.Index(page, `name="etag" value="`)+len(`name="etag" value="`):]
+	etag = etag[:strings.IndexByte(etag, '"')]
+	form.Set("csrf", b.csrf(path+"/modifica"))
+	form.Set("etag", etag)
+	form.Set("party.1.partner", cpia)
+	form.Set("party.1.role", "PARTY_ROLE_SIGNATORY")
+	form.Set("party.2.partner", "")
+	if res, _ = b.do("POST", path+"/modifica", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: status %d", res.StatusCode)
+	}
+	if res, _ = b.do("POST", path+"/apri", url.Values{"csrf": {b.csrf(path)}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("open: status %d", res.StatusCode)
+	}
+	for _, who := range []string{"anna", "marco"} {
+		c := f.client(t)
+		c.signIn(who)
+		_, page = c.do("GET", path, nil)
+		hash := page[strings.Index(page, `name="content_hash" value="`)+len(`name="content_hash" value="`):]
+		hash = hash[:strings.IndexByte(hash, '"')]
+		if res, _ = c.do("POST", path+"/firma", url.Values{"csrf": {c.csrf(path)}, "content_hash": {hash}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s signs: status %d", who, res.StatusCode)
+		}
+	}
+	_, page = b.do("GET", path, nil)
+	if !strings.Contains(page, "In vigore") || !strings.Contains(page, "Prepara un emendamento") {
+		t.Fatalf("the signed protocol is not shown in force with the amendment action")
+	}
+	res, _ = b.do("POST", path+"/emenda", url.Values{"csrf": {b.csrf(path)}})
+	if res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(strings.Split(res.Header.Get("Location"), "?")[0], "/modifica") {
+		t.Fatalf("amend: status %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	next := strings.TrimSuffix(strings.Split(res.Header.Get("Location"), "?")[0], "/modifica")
+	_, page = b.do("GET", next, nil)
+	if !strings.Contains(page, "Versione 2") || !strings.Contains(page, `href="/protocolli/`+id+`"`) {
+		t.Errorf("the amendment does not show its version and the one it replaces")
+	}
+}

@@ -1,0 +1,192 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// partnersPage lists the region's partners, filtered by name.
+type partnersPage struct {
+	frame
+	Partners  []*famiv1.Partner
+	Query     string
+	CanCreate bool
+}
+
+func (a *App) partnerList(w http.ResponseWriter, r *http.Request, s *session) {
+	p := &partnersPage{frame: a.newFrame(r, s, "partners.title"), Query: strings.TrimSpace(r.URL.Query().Get("q")),
+		CanCreate: s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)})}
+	req := &famiv1.ListPartnersRequest{Parent: regionName(s.region), PageSize: 1000}
+	for {
+		res, err := a.partners.ListPartners(s.ctx, req)
+		if err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+		for _, pt := range res.GetPartners() {
+			if p.Query == "" || strings.Contains(strings.ToLower(pt.GetDisplayName()), strings.ToLower(p.Query)) {
+				p.Partners = append(p.Partners, pt)
+			}
+		}
+		if res.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = res.GetNextPageToken()
+	}
+	a.render(w, http.StatusOK, "partners", p)
+}
+
+// partnerPage creates or edits a partner.
+type partnerPage struct {
+	frame
+	Form      *form
+	Kinds     []option
+	Partner   *famiv1.Partner
+	RequestID string
+	// CanEdit is unset for readers: the page shows the partner, no form.
+	CanEdit bool
+}
+
+func (a *App) partnerNew(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderPartner(w, r, s, http.StatusOK, newForm(nil), nil)
+}
+
+func (a *App) renderPartner(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, pt *famiv1.Partner) {
+	title := "partners.new"
+	if pt != nil {
+		title = "partners.edit"
+	}
+	p := &partnerPage{frame: a.newFrame(r, s, title), Form: fm, Partner: pt, RequestID: newRequestID(),
+		Kinds:   enumOptions(famiv1.PartnerKind_name, func(n int32) string { return famiv1.PartnerKind(n).String() }),
+		CanEdit: s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)})}
+	if pt != nil && !p.CanEdit {
+		p.Title = pt.GetDisplayName()
+	}
+	a.render(w, code, "partner", p)
+}
+
+var partnerFields = []string{"display_name", "kind", "fiscal_code", "description"}
+
+func partnerFromForm(v url.Values) *famiv1.Partner {
+	return &famiv1.Partner{
+		DisplayName: v.Get("display_name"), Kind: famiv1.PartnerKind(famiv1.PartnerKind_value[v.Get("kind")]),
+		FiscalCode: strings.TrimSpace(v.Get("fiscal_code")), Description: v.Get("description"), Etag: v.Get("etag"),
+	}
+}
+
+func (a *App) partnerCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	fm := newForm(r.PostForm)
+	pt, err := a.partners.CreatePartner(s.ctx, &famiv1.CreatePartnerRequest{
+		Parent: regionName(s.region), Partner: partnerFromForm(r.PostForm), PartnerId: r.PostFormValue("partner_id"), RequestId: r.PostFormValue("request_id"),
+	})
+	if formError(fm, err, "partner.") {
+		a.renderPartner(w, r, s, http.StatusUnprocessableEntity, fm, nil)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/partner/"+lastSegment(pt.GetName())+"?ok=partner_created", http.StatusSeeOther)
+}
+
+func (a *App) getPartner(r *http.Request, s *session) (*famiv1.Partner, error) {
+	return a.partners.GetPartner(s.ctx, &famiv1.GetPartnerRequest{Name: regionName(s.region) + "/partners/" + r.PathValue("partner")})
+}
+
+func (a *App) partnerEdit(w http.ResponseWriter, r *http.Request, s *session) {
+	pt, err := a.getPartner(r, s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	a.renderPartner(w, r, s, http.StatusOK, newForm(partnerForm(pt)), pt)
+}
+
+func partnerForm(pt *famiv1.Partner) url.Values {
+	return url.Values{"display_name": {pt.GetDisplayName()}, "kind": {pt.GetKind().String()}, "fiscal_code": {pt.GetFiscalCode()},
+		"description": {pt.GetDescription()}, "etag": {pt.GetEtag()}}
+}
+
+func (a *App) partnerUpdate(w http.ResponseWriter, r *http.Request, s *session) {
+	fm := newForm(r.PostForm)
+	in := partnerFromForm(r.PostForm)
+	in.Name = regionName(s.region) + "/partners/" + r.PathValue("partner")
+	_, err := a.partners.UpdatePartner(s.ctx, &famiv1.UpdatePartnerRequest{Partner: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: partnerFields}, RequestId: r.PostFormValue("request_id")})
+	if formError(fm, err, "partner.") {
+		// The form shows what the user typed; the page beside it what is
+		// stored now, so a stale edit can be compared and redone.
+		cur, gerr := a.getPartner(r, s)
+		if gerr != nil {
+			a.fail(w, r, s, gerr)
+			return
+		}
+		fm.compare(partnerForm(cur), map[string]string{"display_name": "field.display_name", "kind": "field.kind",
+			"fiscal_code": "field.fiscal_code", "description": "field.description"})
+		a.renderPartner(w, r, s, http.StatusUnprocessableEntity, fm, cur)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/partner/"+r.PathValue("partner")+"?ok=partner_updated", http.StatusSeeOther)
+}
+
+// networksPage lists the region's networks; network staff see the ones
+// their partner belongs to first.
+type networksPage struct {
+	frame
+	Query     string
+	Networks  []*famiv1.Network
+	Partners  map[string]string
+	CanCreate bool
+	CanEdit   bool
+}
+
+func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
+	req := &famiv1.ListNetworksRequest{Parent: regionName(s.region), PageSize: 1000, Partner: s.who.Partner}
+	res, err := a.networks.ListNetworks(s.ctx, req)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	names, err := a.partnerNames(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	var shown []*famiv1.Network
+	for _, n := range res.GetNetworks() {
+		if matches(q, n.GetDisplayName(), n.GetSocialDistrict(), n.GetAts(), names[n.GetLeadPartner()]) {
+			shown = append(shown, n)
+		}
+	}
+	a.render(w, http.StatusOK, "networks", &networksPage{frame: a.newFrame(r, s, "networks.title"), Query: q, Networks: shown, Partners: names,
+		CanCreate: s.can(a, famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{Parent: regionName(s.region)}),
+		CanEdit:   s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: regionName(s.region) + "/networks/-"}})})
+}
+
+func (a *App) partnerNames(s *session) (map[string]string, error) {
+	out := map[string]string{}
+	req := &famiv1.ListPartnersRequest{Parent: regionName(s.region), PageSize: 1000}
+	for {
+		res, err := a.partners.ListPartners(s.ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range res.GetPartners() {
+			out[p.GetName()] = p.GetDisplayName()
+		}
+		if res.GetNextPageToken() == "" {
+			return out, nil
+		}
+		req.PageToken = res.GetNextPageToken()
+	}
+}

@@ -1,0 +1,336 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/territory"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// pages are the parsed templates, one set per page: the layout, the shared
+// partials (files named "_*.html") and the page's own file.
+type pages map[string]*template.Template
+
+func parsePages() (pages, error) {
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pg := pages{}
+	for _, f := range files {
+		name := strings.TrimSuffix(strings.TrimPrefix(f, "templates/"), ".html")
+		if name == "layout" || strings.HasPrefix(name, "_") {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", f)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		pg[name] = t
+	}
+	return pg, nil
+}
+
+// frame is what the layout shows around every page.
+type frame struct {
+	Title  string
+	CSRF   string
+	User   string
+	Role   principal.Role
+	Region string
+	// Regions lists the regions a ministry user may switch between.
+	Regions []*famiv1.Region
+	Nav     []navItem
+	// History is set when the user may read the change log.
+	History bool
+	Path    string
+	Notice  string
+	CSS, JS string
+}
+
+type navItem struct {
+	Href, Label string
+	Current     bool
+}
+
+// Frame lets every page's data expose the frame to the layout.
+func (f *frame) Frame() *frame { return f }
+
+type framed interface{ Frame() *frame }
+
+// newFrame fills the frame of a page for s (nil before signing in).
+func (a *App) newFrame(r *http.Request, s *session, title string) frame {
+	f := frame{Title: msg(title), Path: r.URL.Path, CSS: a.static.url("app.css"), JS: a.static.url("app.js")}
+	if n := r.URL.Query().Get("ok"); n != "" && hasMsg("ok."+n) {
+		f.Notice = msg("ok." + n)
+	}
+	if s == nil {
+		return f
+	}
+	f.CSRF, f.User, f.Role, f.Region = s.csrf, s.who.DisplayName, s.who.Role, s.region
+	if f.User == "" {
+		f.User = s.who.Subject
+	}
+	if s.who.Role == principal.Ministry {
+		f.Regions = regionList()
+	}
+	parent := regionName(s.region)
+	f.History = s.can(a, famiv1connect.SyncServiceListChangesProcedure, &famiv1.ListChangesRequest{Parent: parent})
+	items := []struct {
+		href, label, procedure string
+		req                    proto.Message
+	}{
+		{"/ore", "nav.hours", famiv1connect.SupportServiceCreateSupportEntryProcedure, &famiv1.CreateSupportEntryRequest{Parent: parent}},
+		{"/approvazioni", "nav.approvals", famiv1connect.SupportServiceBatchApproveSupportEntriesProcedure, &famiv1.BatchApproveSupportEntriesRequest{Parent: parent}},
+		{"/periodi", "nav.periods", famiv1connect.SupportServiceListClosedPeriodsProcedure, &famiv1.ListClosedPeriodsRequest{Parent: parent}},
+		{"/riepilogo", "nav.summary", famiv1connect.SupportServiceSummarizeSupportEntriesProcedure, &famiv1.SummarizeSupportEntriesRequest{Parent: parent}},
+		{"/partner", "nav.partners", famiv1connect.PartnerServiceListPartnersProcedure, &famiv1.ListPartnersRequest{Parent: parent}},
+		{"/progetti", "nav.projects", famiv1connect.ProjectServiceListProjectsProcedure, &famiv1.ListProjectsRequest{Parent: parent}},
+		{"/reti", "nav.networks", famiv1connect.NetworkServiceListNetworksProcedure, &famiv1.ListNetworksRequest{Parent: parent}},
+		{"/protocolli", "nav.protocols", famiv1connect.ProtocolServiceListProtocolsProcedure, &famiv1.ListProtocolsRequest{Parent: parent}},
+		{"/account", "nav.accounts", famiv1connect.AuthServiceListAccountsProcedure, &famiv1.ListAccountsRequest{Parent: parent}},
+		{"/incontri", "nav.meetings", famiv1connect.MeetingServiceListMeetingsProcedure, &famiv1.ListMeetingsRequest{Parent: parent}},
+	}
+	for _, it := range items {
+		if s.can(a, it.procedure, it.req) {
+			f.Nav = append(f.Nav, navItem{Href: it.href, Label: msg(it.label), Current: strings.HasPrefix(r.URL.Path, it.href)})
+		}
+	}
+	return f
+}
+
+// can asks the rights table whether the session's user may make req: the
+// pages show a control only when its call would be admitted.
+func (s *session) can(a *App, procedure string, req proto.Message) bool {
+	return a.policy.Authorize(procedure, s.who, req) == nil
+}
+
+// render writes page name with data, buffered so that a template error is
+// a clean 500 rather than half a page.
+func (a *App) render(w http.ResponseWriter, status int, name string, data framed) {
+	t, ok := a.pages[name]
+	if !ok {
+		panic("web: no page " + name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		a.log.Error("render page", "page", name, "err", err)
+		http.Error(w, msg("error.internal"), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// errorPage is the data of the error pages.
+type errorPage struct {
+	frame
+	Heading, Detail string
+}
+
+func (a *App) notFound(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderError(w, r, s, http.StatusNotFound, "error.not_found", "error.not_found_detail")
+}
+
+func (a *App) forbidden(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderError(w, r, s, http.StatusForbidden, "error.forbidden", "error.forbidden_detail")
+}
+
+func (a *App) renderError(w http.ResponseWriter, r *http.Request, s *session, code int, heading, detail string) {
+	p := &errorPage{frame: a.newFrame(r, s, heading), Heading: msg(heading), Detail: msg(detail)}
+	a.render(w, code, "error", p)
+}
+
+// fail answers a call's error that no form can show: the session is over,
+// the page is forbidden or gone, or something broke.
+func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	switch status.Code(err) {
+	case codes.Unauthenticated:
+		clearCookie(w, r, sessionCookie)
+		a.toSignIn(w, r, "msg.session_expired")
+	case codes.PermissionDenied:
+		a.forbidden(w, r, s)
+	case codes.NotFound:
+		a.notFound(w, r, s)
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists, codes.ResourceExhausted:
+		a.renderError(w, r, s, http.StatusBadRequest, "error.refused", reasonKey(err))
+	default:
+		a.log.Error("web call failed", "path", r.URL.Path, "err", err)
+		a.renderError(w, r, s, http.StatusInternalServerError, "error.internal", "error.internal_detail")
+	}
+}
+
+// form is a submitted form as a page shows it again: what the user typed,
+// the error of each field and the error of the whole form.
+type form struct {
+	Values url.Values
+	Errors map[string]string
+	// Message is the form's error; Stale is set when someone else changed
+	// the resource since the form was loaded.
+	Message string
+	Stale   bool
+	// Changes lists, after a stale submit, the fields whose stored value
+	// differs from what the user typed (see compare).
+	Changes []change
+	// Prefix is put before the fields' names, for a second form on a page
+	// whose fields would otherwise share names (and ids) with the first.
+	Prefix string
+}
+
+func newForm(v url.Values) *form {
+	if v == nil {
+		v = url.Values{}
+	}
+	return &form{Values: v, Errors: map[string]string{}}
+}
+
+// Get returns a field's value.
+func (f *form) Get(name string) string { return f.Values.Get(name) }
+
+// Has reports whether a multi-valued field holds v.
+func (f *form) Has(name, v string) bool {
+	for _, x := range f.Values[name] {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Err returns the error shown next to a field.
+func (f *form) Err(name string) string { return f.Errors[name] }
+
+// Failed reports whether the form has any error.
+func (f *form) Failed() bool { return f.Message != "" || len(f.Errors) > 0 }
+
+// change is a field someone else changed: its label, the value stored now
+// and the value the user typed.
+type change struct{ Label, Current, Yours string }
+
+// compare fills Changes after a stale submit: for each field (form name ->
+// catalogue key of its label) whose stored value differs from the typed one.
+func (f *form) compare(current url.Values, labels map[string]string) {
+	if !f.Stale {
+		return
+	}
+	for _, name := range slices.Sorted(maps.Keys(labels)) {
+		cur, yours := strings.Join(current[name], ", "), strings.Join(f.Values[name], ", ")
+		if cur != yours {
+			f.Changes = append(f.Changes, change{Label: msg(labels[name]), Current: shown(cur), Yours: shown(yours)})
+		}
+	}
+}
+
+// shown is a form value as a person reads it: an enum value by its label.
+func shown(v string) string {
+	if hasMsg("enum." + v) {
+		return msg("enum." + v)
+	}
+	return v
+}
+
+// absorb turns a call's error into the form's errors, in Italian: field
+// violations next to their fields (prefix is the request field holding the
+// resource, e.g. "support_entry."), a stale etag as an offer to reload, a
+// refused state change as the form's message. It reports false for errors
+// a form cannot show (see App.fail).
+func (f *form) absorb(err error, prefix string) bool {
+	st, ok := status.FromError(err)
+	if !ok {
+		return false
+	}
+	switch st.Code() {
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists, codes.ResourceExhausted:
+	default:
+		return false
+	}
+	if st.Code() == codes.Aborted {
+		f.Stale = true
+	}
+	for _, d := range st.Details() {
+		br, ok := d.(*errdetails.BadRequest)
+		if !ok {
+			continue
+		}
+		for _, v := range br.GetFieldViolations() {
+			field := strings.TrimPrefix(v.GetField(), prefix)
+			if i := strings.IndexAny(field, ".["); i >= 0 {
+				field = field[:i]
+			}
+			f.Errors[f.Prefix+field] = fieldMessage(field, st.Code())
+		}
+	}
+	if len(f.Errors) == 0 || st.Code() != codes.InvalidArgument {
+		f.Message = msg(reasonKey(err))
+	} else {
+		f.Message = msg("error.check_fields")
+	}
+	return true
+}
+
+// reasonKey is the catalogue key of an error's google.rpc.ErrorInfo reason
+// ("reason.PERIOD_CLOSED"), or of its code when the catalogue has no text
+// for the reason.
+func reasonKey(err error) string {
+	st, _ := status.FromError(err)
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && hasMsg("reason."+info.GetReason()) {
+			return "reason." + info.GetReason()
+		}
+	}
+	if k := "code." + st.Code().String(); hasMsg(k) {
+		return k
+	}
+	return "error.refused_detail"
+}
+
+// fieldMessage is the Italian text for an invalid field: the field's own
+// hint when the catalogue has one, a generic one otherwise.
+func fieldMessage(field string, c codes.Code) string {
+	if c == codes.InvalidArgument && hasMsg("invalid."+field) {
+		return msg("invalid." + field)
+	}
+	if c == codes.FailedPrecondition && hasMsg("refused."+field) {
+		return msg("refused." + field)
+	}
+	return msg("invalid.generic")
+}
+
+// formError is true when err is a form's error (absorbed into f).
+func formError(f *form, err error, prefix string) bool {
+	return err != nil && f.absorb(err, prefix)
+}
+
+func regionName(id string) string { return "regions/" + id }
+
+func regionList() []*famiv1.Region {
+	var out []*famiv1.Region
+	for _, r := range territory.Regions() {
+		out = append(out, &famiv1.Region{Name: regionName(r.ID), DisplayName: r.DisplayName})
+	}
+	return out
+}
+
+// lastSegment returns the id at the end of a resource name.
+func lastSegment(name string) string {
+	return name[strings.LastIndexByte(name, '/')+1:]
+}

@@ -1,0 +1,169 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// approvalsPage is the region admin's queue of submitted hours.
+type approvalsPage struct {
+	frame
+	Entries   []entryRow
+	Form      *form
+	RequestID string
+}
+
+var submitted = []famiv1.SupportEntryState{famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED}
+
+func (a *App) approvals(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderApprovals(w, r, s, http.StatusOK, newForm(nil))
+}
+
+func (a *App) renderApprovals(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
+	// The queue is a reviewer's page: the listing alone would be open to a
+	// consultant (their own entries), the review is not.
+	if !s.can(a, famiv1.SupportService_BatchApproveSupportEntries_FullMethodName, &famiv1.BatchApproveSupportEntriesRequest{Parent: regionName(s.region)}) {
+		a.forbidden(w, r, s)
+		return
+	}
+	entries, err := a.listEntries(s, &famiv1.ListSupportEntriesRequest{Parent: regionName(s.region), States: submitted})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	names, err := a.networkNames(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	p := &approvalsPage{frame: a.newFrame(r, s, "approvals.title"), Form: fm, RequestID: newRequestID()}
+	for _, e := range entries {
+		row := newEntryRow(e, names)
+		row.Editable = true
+		p.Entries = append(p.Entries, row)
+	}
+	a.render(w, code, "approvals", p)
+}
+
+// review approves the selected entries in one batch, or rejects each of
+// them with the reason given.
+func (a *App) review(w http.ResponseWriter, r *http.Request, s *session) {
+	fm := newForm(r.PostForm)
+	var names []string
+	for _, id := range r.PostForm["voce"] {
+		names = append(names, regionName(s.region)+"/supportEntries/"+id)
+	}
+	var err error
+	done := "approved"
+	if r.PostFormValue("azione") == "respingi" {
+		done = "rejected"
+		if len(names) == 0 {
+			// Nothing selected: the service names the missing entry.
+			names = []string{""}
+		}
+		for i, n := range names {
+			if _, err = a.support.RejectSupportEntry(s.ctx, &famiv1.RejectSupportEntryRequest{
+				Name: n, Reason: r.PostFormValue("reason"), RequestId: fmt.Sprintf("%s-%d", r.PostFormValue("request_id"), i),
+			}); err != nil {
+				break
+			}
+		}
+	} else {
+		_, err = a.support.BatchApproveSupportEntries(s.ctx, &famiv1.BatchApproveSupportEntriesRequest{
+			Parent: regionName(s.region), Names: names, Reason: r.PostFormValue("reason"), RequestId: r.PostFormValue("request_id"),
+		})
+	}
+	if formError(fm, err, "") {
+		a.renderApprovals(w, r, s, http.StatusUnprocessableEntity, fm)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/approvazioni?ok="+done, http.StatusSeeOther)
+}
+
+// periodsPage lists the closed periods and closes a new one.
+type periodsPage struct {
+	frame
+	Periods   []*famiv1.ClosedPeriod
+	Form      *form
+	Waiting   int
+	RequestID string
+	CanClose  bool
+}
+
+func (a *App) periods(w http.ResponseWriter, r *http.Request, s *session) {
+	start, end := quarterOf(a.today())
+	a.renderPeriods(w, r, s, http.StatusOK, newForm(url.Values{"start_date": {start.Format("02/01/2006")}, "end_date": {end.Format("02/01/2006")}}), 0)
+}
+
+// quarterOf returns the first and last day of t's quarter.
+func quarterOf(t time.Time) (time.Time, time.Time) {
+	start := time.Date(t.Year(), t.Month()-(t.Month()-1)%3, 1, 0, 0, 0, 0, rome)
+	return start, start.AddDate(0, 3, -1)
+}
+
+func (a *App) renderPeriods(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, waiting int) {
+	res, err := a.support.ListClosedPeriods(s.ctx, &famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region), PageSize: 1000, ShowReopened: true})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	p := &periodsPage{frame: a.newFrame(r, s, "periods.title"), Periods: res.GetClosedPeriods(), Form: fm, Waiting: waiting, RequestID: newRequestID(),
+		CanClose: s.can(a, famiv1.SupportService_ClosePeriod_FullMethodName, &famiv1.ClosePeriodRequest{Parent: regionName(s.region)})}
+	a.render(w, code, "periods", p)
+}
+
+// closePeriod closes a period; while entries of the period still wait for
+// approval it first warns and asks to confirm.
+func (a *App) closePeriod(w http.ResponseWriter, r *http.Request, s *session) {
+	fm := newForm(r.PostForm)
+	cp := &famiv1.ClosedPeriod{StartDate: parseDate(r.PostFormValue("start_date")), EndDate: parseDate(r.PostFormValue("end_date")), Reason: r.PostFormValue("reason")}
+	if r.PostFormValue("conferma") == "" {
+		waiting, err := a.listEntries(s, &famiv1.ListSupportEntriesRequest{Parent: regionName(s.region), States: submitted, StartDate: cp.StartDate, EndDate: cp.EndDate})
+		if formError(fm, err, "") {
+			a.renderPeriods(w, r, s, http.StatusUnprocessableEntity, fm, 0)
+			return
+		}
+		if err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+		if len(waiting) > 0 {
+			a.renderPeriods(w, r, s, http.StatusOK, fm, len(waiting))
+			return
+		}
+	}
+	_, err := a.support.ClosePeriod(s.ctx, &famiv1.ClosePeriodRequest{Parent: regionName(s.region), ClosedPeriod: cp, RequestId: r.PostFormValue("request_id")})
+	if formError(fm, err, "closed_period.") {
+		a.renderPeriods(w, r, s, http.StatusUnprocessableEntity, fm, 0)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/periodi?ok=period_closed", http.StatusSeeOther)
+}
+
+func (a *App) reopenPeriod(w http.ResponseWriter, r *http.Request, s *session) {
+	_, err := a.support.ReopenPeriod(s.ctx, &famiv1.ReopenPeriodRequest{
+		Name: regionName(s.region) + "/closedPeriods/" + r.PathValue("period"), Reason: r.PostFormValue("reason"),
+		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id"),
+	})
+	if fm := newForm(nil); formError(fm, err, "") {
+		a.renderPeriods(w, r, s, http.StatusUnprocessableEntity, fm, 0)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/periodi?ok=period_reopened", http.StatusSeeOther)
+}

@@ -1,0 +1,205 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/principal"
+)
+
+// TestBrowserHoursApprovedAndQuarterClosed is acceptance (a): a consultant
+// logs 90 minutes and sees them submitted; a region admin approves them and
+// closes the quarter; the consultant can no longer edit them and is told
+// why.
+func TestBrowserHoursApprovedAndQuarterClosed(t *testing.T) {
+	f := startFamid(t)
+	setupLombardia(f)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	b := newBrowser(t, f)
+	today := time.Now().In(rome()).Format("02/01/2006")
+
+	b.open("/ore", "accedi") // no session: the sign-in page
+	b.signIn("mrossi")
+	b.open("/ore", "ore")
+	b.run("log 90 minutes",
+		chromedp.SetValue(chromedp.CSS("#f-network"), "regions/lombardia/networks/rete-bergamo"),
+		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
+		chromedp.SetValue(chromedp.CSS("#f-date"), today),
+		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "90"),
+		chromedp.Click(chromedp.CSS("details.more summary")),
+		chromedp.Click(chromedp.CSS(`input[value="SUPPORT_TOPIC_GOVERNANCE"]`)),
+		chromedp.Submit(chromedp.CSS("#f-duration_minutes")),
+		chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.wantText("tbody", "1 h 30 min")
+	b.wantText("tbody", "In attesa di approvazione")
+	b.check("ore-registrate")
+	b.signOut()
+
+	b.signIn("admin")
+	b.open("/approvazioni", "approvazioni")
+	b.run("approve", chromedp.Click(chromedp.CSS(`input[name="voce"]`)),
+		chromedp.Click(chromedp.CSS(`button[value="approva"]`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.wantText("main", "Nessuna registrazione in attesa")
+	b.open("/periodi", "periodi")
+	b.run("close the quarter", chromedp.Click(chromedp.CSS(`#close-title ~ form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.wantText("tbody", "Chiuso")
+	b.open("/riepilogo", "riepilogo")
+	b.wantText("main", "Laboratorio")
+	for _, page := range []struct{ path, shot string }{
+		{"/partner", "partner"}, {"/partner/nuovo", "partner-nuovo"}, {"/partner/udp-bergamo", "partner-modifica"},
+		{"/progetti", "progetti"}, {"/progetti/nuovo", "progetto-nuovo"}, {"/reti", "reti"}, {"/reti/nuova", "rete-nuova"},
+		{"/reti/rete-bergamo", "rete-modifica"}, {"/account", "account"}, {"/protocolli", "protocolli"}, {"/incontri", "incontri"},
+		{"/storia?nome=regions/lombardia/networks/rete-bergamo", "storia"}, {"/non-esiste", "pagina-non-trovata"},
+	} {
+		b.open(page.path, page.shot)
+	}
+	b.signOut()
+
+	b.signIn("mrossi")
+	b.open("/ore", "ore-chiuse")
+	b.wantText("tbody", "Approvata")
+	b.wantText("tbody", "Il trimestre è chiuso")
+	if n := b.count(`tbody a[href^="/ore/"]`); n != 0 {
+		t.Errorf("the closed entry still has %d edit links", n)
+	}
+	id := f.entries("lombardia")[0].GetName()
+	b.open("/ore/"+id[strings.LastIndexByte(id, '/')+1:], "ora-chiusa")
+	b.wantText("#locked", "Il trimestre è chiuso")
+	if n := b.count(`form[action^="/ore/"]`); n != 0 {
+		t.Errorf("the closed entry's page still offers %d forms", n)
+	}
+	b.open("/riepilogo", "riepilogo-consulente")
+}
+
+// TestBrowserThreePartiesSignAProtocol is acceptance (b): the staff of
+// three partners each read the text and hash they sign, sign, and the
+// protocol shows as in force.
+func TestBrowserThreePartiesSignAProtocol(t *testing.T) {
+	f := startFamid(t)
+	udp := f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
+	cpia := f.partner("lombardia", "cpia-bergamo", "CPIA Bergamo")
+	cpi := f.partner("lombardia", "cpi-bergamo", "Centro per l'impiego di Bergamo")
+	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia, cpi)
+	prot := famiv1.NewProtocolServiceClient(f.conn)
+	p, err := prot.CreateProtocol(f.admin("lombardia"), &famiv1.CreateProtocolRequest{Parent: "regions/lombardia", ProtocolId: "udp-cpia-cpi", Protocol: &famiv1.Protocol{
+		Network: network, Title: "Protocollo UdP-CPIA-CPI", Body: "Art. 1 - Oggetto\nLe parti collaborano per i corsi di italiano L2.",
+		ValidFrom: "2025-01-01", Parties: []*famiv1.Party{
+			{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT}, {Partner: cpia, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}, {Partner: cpi, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY},
+		}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err = prot.OpenProtocolForSignature(f.admin("lombardia"), &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	staff := map[string]string{"anna": udp, "marco": cpia, "giulia": cpi}
+	for user, partner := range staff {
+		f.account("lombardia", user, strings.ToUpper(user[:1])+user[1:], famiv1.Role_ROLE_NETWORK_MEMBER, partner)
+	}
+
+	b := newBrowser(t, f)
+	for i, user := range []string{"anna", "marco", "giulia"} {
+		b.signIn(user)
+		b.open("/protocolli", "protocolli-"+user)
+		b.run("open the protocol", chromedp.Click(chromedp.CSS(`a[href="/protocolli/udp-cpia-cpi"]`)), chromedp.WaitVisible(chromedp.CSS("#protocol-hash")))
+		b.check("protocollo-" + user)
+		if got := b.text("#protocol-hash"); got != p.GetContentHash() {
+			t.Errorf("%s reads hash %q, want %q", user, got, p.GetContentHash())
+		}
+		b.wantText("#protocol-body", "Le parti collaborano")
+		b.wantText("#sign-title ~ code", p.GetContentHash())
+		b.run("sign", chromedp.Click(chromedp.CSS("#sign")), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+		if i < 2 {
+			b.wantText("#protocol-state", "Aperto alla firma")
+		}
+		if n := b.count("#sign"); n != 0 {
+			t.Errorf("%s may sign twice", user)
+		}
+		b.signOut()
+	}
+	b.signIn("anna")
+	b.open("/protocolli/udp-cpia-cpi", "protocollo-in-vigore")
+	b.wantText("#protocol-state", "In vigore")
+
+	// The meetings of anna's network, with the forms to record one held.
+	start := time.Now().Add(-72 * time.Hour)
+	mt, err := famiv1.NewMeetingServiceClient(f.conn).CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", Meeting: &famiv1.Meeting{
+		Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo di coordinamento",
+		StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(2 * time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE,
+		Link: "https://meet.example.org/tavolo", Facilitator: "test:region_admin:lombardia",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.open("/incontri", "incontri")
+	b.open("/incontri/"+mt.GetName()[strings.LastIndexByte(mt.GetName(), '/')+1:], "incontro")
+	b.open("/incontri/nuovo", "incontro-nuovo")
+	b.open("/protocolli/nuovo", "protocollo-nuovo")
+}
+
+// TestBrowserVenetoNeverSeesLombardia is acceptance (c).
+func TestBrowserVenetoNeverSeesLombardia(t *testing.T) {
+	f := startFamid(t)
+	setupLombardia(f)
+	f.partner("veneto", "udp-padova", "Ufficio di Piano di Padova")
+	f.account("veneto", "vadmin", "Vittoria Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	lb := f.client(t)
+	lb.signIn("mrossi")
+	lb.do("POST", "/ore", entryForm(lb.csrf("/ore"), "regions/lombardia/networks/rete-bergamo"))
+	id := f.entries("lombardia")[0].GetName()
+
+	b := newBrowser(t, f)
+	b.signIn("vadmin")
+	for _, path := range []string{"/", "/approvazioni", "/periodi", "/riepilogo", "/partner", "/reti", "/protocolli"} {
+		b.open(path, "veneto"+strings.ReplaceAll(path, "/", "-"))
+		body := b.text("body")
+		for _, leak := range []string{"Bergamo", "Mario Rossi", "lombardia", "Lombardia"} {
+			if strings.Contains(body, leak) {
+				t.Errorf("%s shows %q to a Veneto user", path, leak)
+			}
+		}
+	}
+	b.wantText("main", "")
+	b.open("/storia?nome="+id, "veneto-storia-lombardia")
+	b.wantText("h1", "Pagina non trovata")
+	b.open("/partner/udp-bergamo", "veneto-partner-lombardia")
+	b.wantText("h1", "Pagina non trovata")
+	b.signOut()
+
+	// The ministry reads every region, read-only, switching from the header.
+	b.run("sign in with a ministry token", chromedp.Navigate(f.url("/accedi")), chromedp.Click(chromedp.CSS("details summary")),
+		chromedp.SendKeys(chromedp.CSS("#f-token"), f.token(principal.Ministry, "")), chromedp.Submit(chromedp.CSS("#f-token")),
+		chromedp.WaitVisible(chromedp.CSS("#regione")))
+	b.run("switch to Veneto", chromedp.SetValue(chromedp.CSS("#regione"), "veneto"), chromedp.Submit(chromedp.CSS("#regione")),
+		chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.open("/partner", "ministero-partner-veneto")
+	b.wantText("tbody", "Ufficio di Piano di Padova")
+	if n := b.count(`a[href="/partner/nuovo"]`); n != 0 {
+		t.Errorf("the ministry is offered to create a partner")
+	}
+}
+
+func (b *browser) count(sel string) int {
+	b.t.Helper()
+	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+quote(sel)+`).length`))
+	if err != nil {
+		b.t.Fatalf("count %s: %v", sel, err)
+	}
+	return n
+}
+
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }
+
+func rome() *time.Location {
+	loc, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}

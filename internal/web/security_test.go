@@ -1,0 +1,288 @@
+package web_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/web"
+)
+
+// setupLombardia creates a network and a consultant in Lombardia.
+func setupLombardia(f *famid) (network string) {
+	udp := f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
+	network = f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp)
+	f.account("lombardia", "mrossi", "Mario Rossi", famiv1.Role_ROLE_CONSULTANT, "")
+	return network
+}
+
+func entryForm(csrf, network string) url.Values {
+	return url.Values{"csrf": {csrf}, "network": {network}, "activity": {"SUPPORT_ACTIVITY_WORKSHOP"}, "mode": {"SUPPORT_MODE_ONLINE"},
+		"date": {"20/11/2026"}, "duration_minutes": {"90"}}
+}
+
+func (f *famid) entries(region string) []*famiv1.SupportEntry {
+	f.t.Helper()
+	res, err := famiv1.NewSupportServiceClient(f.conn).ListSupportEntries(f.admin(region), &famiv1.ListSupportEntriesRequest{Parent: "regions/" + region})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return res.GetSupportEntries()
+}
+
+func TestSessionCookieAndHeaders(t *testing.T) {
+	f := startFamid(t)
+	setupLombardia(f)
+	b := f.client(t)
+
+	res, page := b.do("GET", "/accedi", nil)
+	csp := res.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "form-action 'self'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "http") {
+		t.Errorf("CSP %q allows inline code or another origin", csp)
+	}
+	if !strings.Contains(page, `lang="it"`) || !strings.Contains(page, "Accedi") {
+		t.Errorf("sign-in page is not the Italian one:\n%s", page)
+	}
+
+	res = b.signIn("mrossi")
+	var session *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "raccordo_sessione" {
+			session = c
+		}
+	}
+	if session == nil {
+		t.Fatalf("no session cookie in %v", res.Header["Set-Cookie"])
+	}
+	if !session.HttpOnly || session.SameSite != http.SameSiteStrictMode {
+		t.Errorf("session cookie %q: want HttpOnly and SameSite=Strict", res.Header.Get("Set-Cookie"))
+	}
+	if session.Secure {
+		t.Errorf("session cookie is Secure over plain HTTP: the browser would never send it back")
+	}
+}
+
+func TestForgedPostWritesNothing(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	b := f.client(t)
+	b.signIn("mrossi")
+	token := b.csrf("/ore")
+
+	cases := []struct {
+		name string
+		form url.Values
+		hdr  []string
+	}{
+		{"no CSRF token", entryForm("", network), nil},
+		{"wrong CSRF token", entryForm(token[:len(token)-2]+"xx", network), nil},
+		{"cross-site origin", entryForm(token, network), []string{"Origin", "https://attacker.example", "Sec-Fetch-Site", "cross-site"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.form.Get("csrf") == "" {
+				c.form.Del("csrf")
+			}
+			res, page := b.do("POST", "/ore", c.form, c.hdr...)
+			if res.StatusCode != http.StatusForbidden || !strings.Contains(page, "Accesso negato") {
+				t.Errorf("forged POST: status %d, want 403 with the Italian forbidden page", res.StatusCode)
+			}
+			if n := len(f.entries("lombardia")); n != 0 {
+				t.Errorf("forged POST wrote %d entries", n)
+			}
+		})
+	}
+
+	// The same form with the token is accepted: the refusal above was the
+	// CSRF check, not a broken form.
+	res, _ := b.do("POST", "/ore", entryForm(token, network))
+	if res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 1 {
+		t.Fatalf("genuine POST: status %d, entries %d; want 303 and 1", res.StatusCode, len(f.entries("lombardia")))
+	}
+}
+
+func TestHostileNamesRenderAsText(t *testing.T) {
+	const evil = "<script>alert(1)</script>"
+	const escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+	f := startFamid(t)
+	p := f.partner("lombardia", "evil", evil)
+	network := f.network("lombardia", "rete-evil", evil, p)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	f.account("lombardia", "mrossi", evil, famiv1.Role_ROLE_CONSULTANT, "")
+	c := f.client(t)
+	c.signIn("mrossi")
+	c.do("POST", "/ore", entryForm(c.csrf("/ore"), network))
+	b := f.client(t)
+	b.signIn("admin")
+	id := lastID(f.entries("lombardia")[0].GetName())
+	// The rejection's reason is shown to the consultant in the hours table.
+	b.do("POST", "/approvazioni", url.Values{"csrf": {b.csrf("/")}, "voce": {id}, "azione": {"respingi"}, "reason": {evil}})
+	for _, page := range []struct {
+		who  *browserless
+		path string
+	}{{b, "/partner"}, {b, "/partner/evil"}, {b, "/reti"}, {c, "/ore?data=2026-11-20"}, {c, "/"}} {
+		_, body := page.who.do("GET", page.path, nil)
+		if strings.Contains(body, "<script>alert(1)") {
+			t.Errorf("%s renders a name as markup", page.path)
+		}
+		if !strings.Contains(body, escaped) {
+			t.Errorf("%s does not show the name as text", page.path)
+		}
+	}
+}
+
+func TestRevokedAccountSessionEndsAtOnce(t *testing.T) {
+	f := startFamid(t)
+	setupLombardia(f)
+	b := f.client(t)
+	b.signIn("mrossi")
+	if res, _ := b.do("GET", "/ore", nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("before revocation: status %d, want 200", res.StatusCode)
+	}
+	_, err := famiv1.NewAuthServiceClient(f.conn).DeleteAccount(f.admin("lombardia"), &famiv1.DeleteAccountRequest{Name: "regions/lombardia/accounts/mrossi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := b.do("GET", "/ore", nil)
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/accedi?") || !strings.Contains(loc, "dopo=%2Fore") {
+		t.Fatalf("after revocation: status %d to %q, want 303 to the sign-in page returning to /ore", res.StatusCode, loc)
+	}
+}
+
+func TestExpiredSessionReturnsWhereTheUserWasGoing(t *testing.T) {
+	f := startFamid(t)
+	setupLombardia(f)
+	b := f.client(t)
+	res, _ := b.do("GET", "/ore?vista=settimana", nil)
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/accedi?") {
+		t.Fatalf("no session: status %d to %q, want 303 to the sign-in page", res.StatusCode, loc)
+	}
+	u, _ := url.Parse(loc)
+	next := u.Query().Get("dopo")
+	res, _ = b.do("POST", "/accedi", url.Values{"username": {"mrossi"}, "password": {password}, "dopo": {next}})
+	if got := res.Header.Get("Location"); got != "/ore?vista=settimana" {
+		t.Errorf("after signing in: redirect to %q, want /ore?vista=settimana", got)
+	}
+	// A return address on another site is dropped.
+	b2 := f.client(t)
+	res, _ = b2.do("POST", "/accedi", url.Values{"username": {"mrossi"}, "password": {password}, "dopo": {"//attacker.example/x"}})
+	if got := res.Header.Get("Location"); got != "/" {
+		t.Errorf("return address off-site: redirect to %q, want /", got)
+	}
+}
+
+func TestFieldErrorsInItalianKeepInput(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	b := f.client(t)
+	b.signIn("mrossi")
+	form := entryForm(b.csrf("/ore"), network)
+	form.Set("duration_minutes", "novanta")
+	form.Set("notes", "Incontro con il tavolo")
+	res, page := b.do("POST", "/ore", form)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d, want 422", res.StatusCode)
+	}
+	for _, want := range []string{
+		`id="f-duration_minutes-err">Indica la durata in minuti`,
+		`aria-describedby="f-duration_minutes-hint f-duration_minutes-err" aria-invalid="true"`,
+		`value="novanta"`, "Incontro con il tavolo", `value="20/11/2026"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if n := len(f.entries("lombardia")); n != 0 {
+		t.Errorf("an invalid form wrote %d entries", n)
+	}
+}
+
+func TestNotFoundAndOtherRegion(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	f.account("veneto", "vbianchi", "Vera Bianchi", famiv1.Role_ROLE_CONSULTANT, "")
+	lb := f.client(t)
+	lb.signIn("mrossi")
+	lb.do("POST", "/ore", entryForm(lb.csrf("/ore"), network))
+	id := f.entries("lombardia")[0].GetName()
+	id = id[strings.LastIndexByte(id, '/')+1:]
+
+	vb := f.client(t)
+	vb.signIn("vbianchi")
+	for _, path := range []string{"/ore/" + id, "/nessuna-pagina", "/storia?nome=regions/lombardia/supportEntries/" + id} {
+		res, page := vb.do("GET", path, nil)
+		if res.StatusCode != http.StatusNotFound || !strings.Contains(page, "Pagina non trovata") {
+			t.Errorf("GET %s as a Veneto user: status %d, want 404 with the Italian not-found page", path, res.StatusCode)
+		}
+		if strings.Contains(page, "Bergamo") || strings.Contains(page, "lombardia/networks") {
+			t.Errorf("GET %s as a Veneto user shows Lombardia data", path)
+		}
+	}
+}
+
+// TestFirstVisitIsLightAndLocal checks the sign-in page and what it loads:
+// under 150 KB in all, nothing from another origin, static files cached.
+func TestFirstVisitIsLightAndLocal(t *testing.T) {
+	f := startFamid(t)
+	b := f.client(t)
+	_, page := b.do("GET", "/accedi", nil)
+	total := len(page)
+	refs := regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(page, -1)
+	for _, m := range refs {
+		ref := strings.ReplaceAll(m[1], "&amp;", "&")
+		if !strings.HasPrefix(ref, "/") && !strings.HasPrefix(ref, "#") || strings.HasPrefix(ref, "//") {
+			t.Errorf("the page refers to %q, not a path of this site", ref)
+			continue
+		}
+		if !strings.HasPrefix(ref, "/static/") {
+			continue
+		}
+		res, body := b.do("GET", ref, nil)
+		if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Cache-Control"), "immutable") {
+			t.Errorf("%s: status %d, Cache-Control %q; want 200 and immutable", ref, res.StatusCode, res.Header.Get("Cache-Control"))
+		}
+		total += len(body)
+	}
+	if total > 150<<10 {
+		t.Errorf("the first visit downloads %d bytes, want under 150 KB", total)
+	}
+}
+
+// TestSessionCookieSecureUnderTLS serves the application over TLS (over a
+// gRPC connection to the same famid) and checks the cookie is Secure.
+func TestSessionCookieSecureUnderTLS(t *testing.T) {
+	f := startFamid(t)
+	setupLombardia(f)
+	app, err := web.New(f.conn, web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(app)
+	defer ts.Close()
+	client := ts.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := client.PostForm(ts.URL+"/accedi", url.Values{"username": {"mrossi"}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var session *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "raccordo_sessione" {
+			session = c
+		}
+	}
+	if session == nil || !session.Secure || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode {
+		t.Errorf("session cookie over TLS: %q; want Secure, HttpOnly, SameSite=Strict", res.Header.Get("Set-Cookie"))
+	}
+}

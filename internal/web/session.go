@@ -1,0 +1,206 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/territory"
+)
+
+// The session cookie holds the bearer token Login returned, and nothing
+// else: the token is the session. Every page sends it to the services, whose
+// verifier checks its signature, expiry and the account's credential
+// generation, so a deleted account or a changed password ends the session
+// on the next click, and no session state lives in the server.
+const (
+	sessionCookie = "raccordo_sessione"
+	regionCookie  = "raccordo_regione"
+	csrfField     = "csrf"
+)
+
+// session is a signed-in user's request: the token, who it names (as the
+// pipeline verified it) and the region the pages show.
+type session struct {
+	token  string
+	who    principal.Principal
+	region string
+	csrf   string
+	ctx    context.Context
+}
+
+// csrfToken derives the anti-forgery token from the session token. Forms
+// carry it in a hidden field; a cross-site page can neither read the cookie
+// (HttpOnly, SameSite=Strict) nor the field, so it cannot forge the pair.
+func csrfToken(token string) string {
+	sum := sha256.Sum256([]byte("raccordo csrf\x00" + token))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// callContext is the context of a call to the services on behalf of a
+// browser: the bearer token, and the client's address as the gateway passes
+// it (the pipeline reads the last X-Forwarded-For entry of in-process calls).
+func callContext(r *http.Request, token string) context.Context {
+	md := metadata.Pairs("x-forwarded-for", clientHost(r))
+	if token != "" {
+		md.Set("authorization", "Bearer "+token)
+	}
+	return metadata.NewOutgoingContext(r.Context(), md)
+}
+
+func clientHost(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
+
+type pageFunc func(w http.ResponseWriter, r *http.Request, s *session)
+
+// page admits a browser request: it needs a session whose token the
+// services still accept (WhoAmI through the pipeline), and a state-changing
+// request needs the session's CSRF token and must come from this origin.
+// Without a valid session the user goes to the sign-in page, which brings
+// them back to where they were going.
+func (a *App) page(fn pageFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(sessionCookie)
+		if err != nil || c.Value == "" {
+			a.toSignIn(w, r, "")
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !sameOrigin(r) {
+			a.forbidden(w, r, nil)
+			return
+		}
+		ctx := callContext(r, c.Value)
+		me, err := a.auth.WhoAmI(ctx, &famiv1.WhoAmIRequest{})
+		if err == nil && me.GetRole() == famiv1.Role_ROLE_UNSPECIFIED {
+			err = status.Error(codes.Unauthenticated, "no principal")
+		}
+		if err != nil {
+			if status.Code(err) == codes.Unauthenticated {
+				clearCookie(w, r, sessionCookie)
+				a.toSignIn(w, r, "msg.session_expired")
+				return
+			}
+			a.fail(w, r, nil, err)
+			return
+		}
+		s := &session{token: c.Value, csrf: csrfToken(c.Value), ctx: ctx, who: principal.Principal{
+			Subject: me.GetSubject(), Role: accounts.RoleOf(me.GetRole()), Region: strings.TrimPrefix(me.GetRegion(), "regions/"),
+			Partner: me.GetPartner(), DisplayName: me.GetDisplayName(),
+		}}
+		s.region = s.who.Region
+		if s.who.Role == principal.Ministry {
+			s.region = territory.Regions()[0].ID
+			if rc, err := r.Cookie(regionCookie); err == nil && validID(rc.Value) {
+				s.region = rc.Value
+			}
+		}
+		if r.Method == http.MethodPost {
+			got := r.PostFormValue(csrfField)
+			if subtle.ConstantTimeCompare([]byte(got), []byte(s.csrf)) != 1 {
+				a.forbidden(w, r, s)
+				return
+			}
+		}
+		fn(w, r, s)
+	})
+}
+
+// sameOrigin refuses what the browser says is a cross-site request (Fetch
+// metadata, then Origin); the CSRF token is the check that does not rely on
+// the browser.
+func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		u, err := url.Parse(o)
+		return err == nil && u.Host == r.Host
+	}
+	return true
+}
+
+// toSignIn redirects to the sign-in page, remembering the page asked for
+// (a GET; after a POST the user returns to the page that posted it).
+func (a *App) toSignIn(w http.ResponseWriter, r *http.Request, msg string) {
+	next := r.URL.RequestURI()
+	if r.Method != http.MethodGet {
+		next = localPath(r.Referer(), r.Host)
+	}
+	q := url.Values{}
+	if next != "" && next != "/" {
+		q.Set("dopo", next)
+	}
+	if msg != "" {
+		q.Set("avviso", msg)
+	}
+	target := "/accedi"
+	if len(q) > 0 {
+		target += "?" + q.Encode()
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// localPath returns the path and query of raw when it names a page of this
+// site, and "" otherwise, so a crafted return address cannot send the user
+// to another site after signing in.
+func localPath(raw, host string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Host != "" && u.Host != host) || u.User != nil {
+		return ""
+	}
+	p := u.EscapedPath()
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.Contains(p, "\\") {
+		return ""
+	}
+	if u.RawQuery != "" {
+		p += "?" + u.RawQuery
+	}
+	return p
+}
+
+func setCookie(w http.ResponseWriter, r *http.Request, name, value string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: "/", Expires: expires,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+	})
+}
+
+func clearCookie(w http.ResponseWriter, r *http.Request, name string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+	})
+}
+
+// validID reports whether s looks like a resource id (it goes into a
+// resource name; the services validate it again).
+func validID(s string) bool {
+	if s == "" || len(s) > 63 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,124 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+type signInPage struct {
+	frame
+	Form    *form
+	Next    string
+	Warning string
+	// TokenOpen opens the token sign-in section.
+	TokenOpen bool
+}
+
+func (a *App) signInForm(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p := &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: newForm(nil), Next: localPath(q.Get("dopo"), r.Host)}
+	if k := q.Get("avviso"); k == "msg.session_expired" || k == "msg.signed_out" {
+		p.Warning = msg(k)
+	}
+	a.render(w, http.StatusOK, "signin", p)
+}
+
+// signIn exchanges the username and password for a token through the
+// existing Login call (its rate limits and uniform failure included) and
+// keeps the token in the session cookie until it expires.
+func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		a.forbidden(w, r, nil)
+		return
+	}
+	r.ParseForm()
+	// The form shown again keeps the username, never the password.
+	fm := newForm(url.Values{"username": {r.PostFormValue("username")}})
+	next := localPath(r.PostFormValue("dopo"), r.Host)
+	res, err := a.auth.Login(callContext(r, ""), &famiv1.LoginRequest{
+		Username: r.PostFormValue("username"), Password: r.PostFormValue("password"),
+	})
+	if err != nil {
+		if !fm.absorb(err, "") {
+			a.fail(w, r, nil, err)
+			return
+		}
+		a.render(w, http.StatusUnprocessableEntity, "signin", &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: fm, Next: next})
+		return
+	}
+	setCookie(w, r, sessionCookie, res.GetToken(), res.GetExpireTime().AsTime())
+	if next == "" {
+		next = "/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// signInWithToken opens a session with a bearer token instead of a
+// password: the ministry and other principals without an account get
+// theirs from famictl token create. The token is checked through WhoAmI,
+// as every page checks it.
+func (a *App) signInWithToken(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		a.forbidden(w, r, nil)
+		return
+	}
+	token := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.PostFormValue("token")), "Bearer "))
+	next := localPath(r.PostFormValue("dopo"), r.Host)
+	me, err := a.auth.WhoAmI(callContext(r, token), &famiv1.WhoAmIRequest{})
+	if token == "" || err != nil || me.GetRole() == famiv1.Role_ROLE_UNSPECIFIED {
+		fm := newForm(nil)
+		fm.Errors["token"] = msg("signin.token_invalid")
+		fm.Message = msg("error.check_fields")
+		a.render(w, http.StatusUnprocessableEntity, "signin", &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: fm, Next: next, TokenOpen: true})
+		return
+	}
+	setCookie(w, r, sessionCookie, token, me.GetExpireTime().AsTime())
+	if next == "" {
+		next = "/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// signOut forgets the session in this browser. The token itself stays valid
+// until it expires (tokens are not stored server-side), but nothing in the
+// browser holds it any more.
+func (a *App) signOut(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err != nil || !sameOrigin(r) || r.PostFormValue(csrfField) != csrfToken(c.Value) {
+		a.forbidden(w, r, nil)
+		return
+	}
+	clearCookie(w, r, sessionCookie)
+	clearCookie(w, r, regionCookie)
+	http.Redirect(w, r, "/accedi?avviso=msg.signed_out", http.StatusSeeOther)
+}
+
+type homePage struct {
+	frame
+	Partner string
+}
+
+func (a *App) home(w http.ResponseWriter, r *http.Request, s *session) {
+	p := &homePage{frame: a.newFrame(r, s, "home.title")}
+	if s.who.Partner != "" {
+		if pt, err := a.partners.GetPartner(s.ctx, &famiv1.GetPartnerRequest{Name: s.who.Partner}); err == nil {
+			p.Partner = pt.GetDisplayName()
+		}
+	}
+	a.render(w, http.StatusOK, "home", p)
+}
+
+// switchRegion chooses the region a ministry user reads. It changes only
+// what the pages ask for: the services decide what the user may read.
+func (a *App) switchRegion(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PostFormValue("regione")
+	if !validID(id) {
+		a.notFound(w, r, s)
+		return
+	}
+	setCookie(w, r, regionCookie, id, time.Time{})
+	http.Redirect(w, r, "/?ok=region_changed", http.StatusSeeOther)
+}

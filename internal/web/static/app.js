@@ -1,0 +1,54 @@
+// Raccordo: small enhancements. Every form works without this script.
+"use strict";
+document.addEventListener("DOMContentLoaded", function () {
+  // "Seleziona tutte" in the approval queue.
+  document.querySelectorAll("[data-select-all]").forEach(function (box) {
+    box.addEventListener("change", function () {
+      document.querySelectorAll("input[name='" + box.dataset.selectAll + "']").forEach(function (c) {
+        c.checked = box.checked;
+      });
+    });
+  });
+  // Ask before destructive actions.
+  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
+    f.addEventListener("submit", function (e) {
+      if (!window.confirm(f.dataset.confirm)) {
+        e.preventDefault();
+      }
+    });
+  });
+});
+
+// Municipality autocomplete: typing a name in a list of ISTAT codes offers
+// the matching municipalities of the region (ListMunicipalities over REST,
+// same origin). Without the script the field takes codes as typed.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("input[data-municipalities]").forEach(function (input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    var timer = null;
+    input.addEventListener("input", function () {
+      var value = input.value;
+      var cut = value.lastIndexOf(",");
+      var head = cut >= 0 ? value.slice(0, cut + 1) + " " : "";
+      var term = value.slice(cut + 1).trim();
+      clearTimeout(timer);
+      if (term.length < 2 || /^[0-9]+$/.test(term)) {
+        return;
+      }
+      timer = setTimeout(function () {
+        var url = "/v1/regions/" + encodeURIComponent(input.dataset.municipalities) +
+          "/municipalities?pageSize=10&namePrefix=" + encodeURIComponent(term);
+        fetch(url, { credentials: "omit" }).then(function (r) { return r.ok ? r.json() : { municipalities: [] }; })
+          .then(function (body) {
+            list.replaceChildren();
+            (body.municipalities || []).forEach(function (m) {
+              var opt = document.createElement("option");
+              opt.value = head + m.istatCode;
+              opt.label = m.displayName + " (" + m.provinceAbbr + ")";
+              list.appendChild(opt);
+            });
+          });
+      }, 200);
+    });
+  });
+});

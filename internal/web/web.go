@@ -1,0 +1,184 @@
+// Package web is the browser application famid serves at "/": server-rendered
+// Italian pages for consultants, network staff, regional officers and the
+// ministry.
+//
+// The pages hold no rule of their own. Every read and write is a call of the
+// generated gRPC clients over the connection the server hands to New (the
+// in-process channel the REST gateway also uses, ADR 0001), carrying the
+// session's bearer token, so authentication, the rights table, validation,
+// etags, request ids and error mapping are the pipeline's. What a page may
+// show as a control is asked of the same rights table (auth.Rights), never
+// re-decided here.
+package web
+
+import (
+	"embed"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"google.golang.org/grpc"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options tune the application; the zero value is ready to use.
+type Options struct {
+	Logger *slog.Logger
+	// Now is the clock (today's date in the forms); time.Now when nil.
+	Now func() time.Time
+}
+
+// App is the web application, an http.Handler.
+type App struct {
+	log    *slog.Logger
+	now    func() time.Time
+	policy auth.Policy
+	mux    *http.ServeMux
+	pages  pages
+	static *staticFiles
+
+	auth      famiv1.AuthServiceClient
+	partners  famiv1.PartnerServiceClient
+	networks  famiv1.NetworkServiceClient
+	projects  famiv1.ProjectServiceClient
+	protocols famiv1.ProtocolServiceClient
+	support   famiv1.SupportServiceClient
+	meetings  famiv1.MeetingServiceClient
+	sync      famiv1.SyncServiceClient
+}
+
+// New builds the application over conn, a gRPC connection to the platform's
+// services through their full pipeline.
+func New(conn grpc.ClientConnInterface, opts Options) (*App, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	pg, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	st, err := newStaticFiles(sub)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{
+		log: opts.Logger, now: opts.Now, policy: auth.Rights(), pages: pg, static: st,
+		auth:      famiv1.NewAuthServiceClient(conn),
+		partners:  famiv1.NewPartnerServiceClient(conn),
+		networks:  famiv1.NewNetworkServiceClient(conn),
+		projects:  famiv1.NewProjectServiceClient(conn),
+		protocols: famiv1.NewProtocolServiceClient(conn),
+		support:   famiv1.NewSupportServiceClient(conn),
+		meetings:  famiv1.NewMeetingServiceClient(conn),
+		sync:      famiv1.NewSyncServiceClient(conn),
+	}
+	a.routes()
+	return a, nil
+}
+
+// ServeHTTP sets the security headers every answer carries and routes.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+	a.mux.ServeHTTP(w, r)
+}
+
+// contentSecurityPolicy allows nothing but this origin's own styles, script
+// and images: no inline script or style, no third-party origin, no framing.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+func (a *App) routes() {
+	m := http.NewServeMux()
+	m.Handle("GET /static/", a.static)
+	m.HandleFunc("GET /accedi", a.signInForm)
+	m.HandleFunc("POST /accedi", a.signIn)
+	m.HandleFunc("POST /accedi/token", a.signInWithToken)
+	m.HandleFunc("POST /esci", a.signOut)
+	m.Handle("GET /{$}", a.page(a.home))
+	m.Handle("POST /regione", a.page(a.switchRegion))
+
+	m.Handle("GET /ore", a.page(a.hours))
+	m.Handle("POST /ore", a.page(a.createEntry))
+	m.Handle("GET /ore/{entry}", a.page(a.editEntryForm))
+	m.Handle("POST /ore/{entry}", a.page(a.updateEntry))
+	m.Handle("POST /ore/{entry}/elimina", a.page(a.deleteEntry))
+	m.Handle("GET /ore.csv", a.page(a.hoursCSV))
+
+	m.Handle("GET /approvazioni", a.page(a.approvals))
+	m.Handle("POST /approvazioni", a.page(a.review))
+	m.Handle("GET /periodi", a.page(a.periods))
+	m.Handle("POST /periodi", a.page(a.closePeriod))
+	m.Handle("POST /periodi/{period}/riapri", a.page(a.reopenPeriod))
+	m.Handle("GET /riepilogo", a.page(a.summary))
+
+	m.Handle("GET /partner", a.page(a.partnerList))
+	m.Handle("GET /partner/nuovo", a.page(a.partnerNew))
+	m.Handle("POST /partner", a.page(a.partnerCreate))
+	m.Handle("GET /partner/{partner}", a.page(a.partnerEdit))
+	m.Handle("POST /partner/{partner}", a.page(a.partnerUpdate))
+	m.Handle("GET /progetti", a.page(a.projectList))
+	m.Handle("GET /progetti/nuovo", a.page(a.projectNew))
+	m.Handle("POST /progetti", a.page(a.projectCreate))
+	m.Handle("GET /progetti/{project}", a.page(a.projectEdit))
+	m.Handle("POST /progetti/{project}", a.page(a.projectUpdate))
+	m.Handle("POST /progetti/{project}/proroga", a.page(a.projectExtend))
+	m.Handle("GET /reti", a.page(a.networkList))
+	m.Handle("GET /reti/nuova", a.page(a.networkNew))
+	m.Handle("POST /reti", a.page(a.networkCreate))
+	m.Handle("GET /reti/{network}", a.page(a.networkEdit))
+	m.Handle("POST /reti/{network}", a.page(a.networkUpdate))
+
+	m.Handle("GET /protocolli", a.page(a.protocolList))
+	m.Handle("GET /protocolli/nuovo", a.page(a.protocolNew))
+	m.Handle("POST /protocolli", a.page(a.protocolCreate))
+	m.Handle("GET /protocolli/{protocol}", a.page(a.protocolView))
+	m.Handle("GET /protocolli/{protocol}/modifica", a.page(a.protocolEdit))
+	m.Handle("POST /protocolli/{protocol}/modifica", a.page(a.protocolUpdate))
+	m.Handle("POST /protocolli/{protocol}/emenda", a.page(a.protocolAmend))
+	m.Handle("POST /protocolli/{protocol}/risolvi", a.page(a.protocolTerminate))
+	m.Handle("POST /protocolli/{protocol}/firma", a.page(a.protocolSign))
+	m.Handle("POST /protocolli/{protocol}/apri", a.page(a.protocolOpen))
+
+	m.Handle("GET /incontri", a.page(a.meetingList))
+	m.Handle("POST /incontri/calendario", a.page(a.calendarToken))
+	m.Handle("GET /incontri/nuovo", a.page(a.meetingNew))
+	m.Handle("POST /incontri", a.page(a.meetingCreate))
+	m.Handle("GET /incontri/{meeting}", a.page(a.meetingView))
+	m.Handle("POST /incontri/{meeting}/presenze", a.page(a.recordAttendance))
+	m.Handle("POST /incontri/{meeting}/verbale", a.page(a.recordMinutes))
+	m.Handle("POST /incontri/{meeting}/annulla", a.page(a.meetingCancel))
+	m.Handle("POST /incontri/{meeting}/azioni/{item}", a.page(a.actionItemDone))
+
+	m.Handle("GET /account", a.page(a.accountList))
+	m.Handle("POST /account", a.page(a.accountCreate))
+	m.Handle("POST /account/{account}/elimina", a.page(a.accountDelete))
+	m.Handle("POST /account/{account}/password", a.page(a.accountPassword))
+	m.Handle("POST /token", a.page(a.tokenCreate))
+	m.Handle("POST /token/{token}/revoca", a.page(a.tokenRevoke))
+
+	m.Handle("GET /storia", a.page(a.history))
+	m.Handle("/", a.page(a.notFound))
+	a.mux = m
+}
