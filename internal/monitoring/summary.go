@@ -11,6 +11,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -135,24 +136,25 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 		slices.SortFunc(out.Indicators, func(a, b *famiv1.IndicatorProgress) int { return cmp.Compare(a.GetCode(), b.GetCode()) })
 		out.Flags, out.ReportStates = figures.GetFlags(), figures.GetReportStates()
 
-		// Reports overdue: the quarter ended more than 30 days ago and an
-		// active project never submitted its report.
-		var reported int64
-		for _, st := range out.ReportStates {
-			reported += st.GetCount()
+		// Active projects without a report, and reports overdue: the
+		// quarter ended more than 30 days ago and an active project never
+		// submitted its report.
+		late := overdue(q, s.today())
+		var missing int64
+		for _, p := range active {
+			v, ok := tx.IndexGet(indexSubmitted, period+"\x00"+idOf(p.GetName()))
+			if !ok {
+				missing++
+			}
+			if late && v != "1" {
+				out.OverdueProjects = append(out.OverdueProjects, p.GetName())
+			}
 		}
-		if missing := out.Projects - reported; missing > 0 {
+		if missing > 0 {
 			out.ReportStates = append([]*famiv1.ReportStateCount{{Count: missing}}, out.ReportStates...)
 		}
-		if overdue(q, s.today()) {
-			for _, p := range active {
-				if v, _ := tx.IndexGet(indexSubmitted, period+"\x00"+idOf(p.GetName())); v != "1" {
-					out.OverdueProjects = append(out.OverdueProjects, p.GetName())
-				}
-			}
-			if n := int64(len(out.OverdueProjects)); n > 0 {
-				out.Flags = append(out.Flags, &famiv1.FlagCount{Kind: famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_REPORT_OVERDUE, Count: n})
-			}
+		if n := int64(len(out.OverdueProjects)); n > 0 {
+			out.Flags = append(out.Flags, &famiv1.FlagCount{Kind: famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_REPORT_OVERDUE, Count: n})
 		}
 		return nil
 	})
@@ -163,7 +165,7 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 }
 
 // projectsOf reads the projects of a scope: one, those a network
-// implements, or all the region's.
+// implements, or all the region's (as plan digests).
 func projectsOf(tx store.ReadTx, sc scope) ([]*famiv1.Project, error) {
 	switch {
 	case sc.project != "":
@@ -187,14 +189,12 @@ func projectsOf(tx store.ReadTx, sc scope) ([]*famiv1.Project, error) {
 		}
 		return out, nil
 	}
+	// A region's: the registry's plan digests, which hold all a summary
+	// reads of a project, cost a fraction of whole projects to decode.
 	var out []*famiv1.Project
-	err := tx.List(collProjects, "", func(_ string, raw []byte) (bool, error) {
-		p := &famiv1.Project{}
-		if err := proto.Unmarshal(raw, p); err != nil {
-			return false, err
-		}
+	err := registry.ProjectPlans(tx, func(p *famiv1.Project) bool {
 		out = append(out, p)
-		return true, nil
+		return true
 	})
 	return out, err
 }
