@@ -164,11 +164,12 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 
 	s.admin = admin.New(s.store)
-	svcs := apiServices(registry.New(s.store, munis), acc,
+	reg := registry.New(s.store, munis)
+	svcs := apiServices(reg, acc,
 		protocols.New(s.store, protocols.Options{}),
 		support.New(s.store, support.Options{}),
 		meetings.New(s.store, meetings.Options{Revocations: acc.Revocations()}))
-	svcs = append(svcs, monitoringServices(monitoring.New(s.store, monitoring.Options{}))...)
+	svcs = append(svcs, monitoringServices(monitoring.New(s.store, monitoring.Options{}), reg.Contacts())...)
 	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown
