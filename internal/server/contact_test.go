@@ -110,6 +110,39 @@ func TestOperatorsCountedOnceEverySurface(t *testing.T) {
 			checkErr(t, "name bad contacts", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{
 				"support_entry.contacts[1]", "support_entry.contacts[2]", "support_entry.contacts[3]"}})
 
+			// Meeting attendance names contacts too: two meetings, five
+			// named attendances, four people.
+			meetings := newMeetingClient(t, ts, kind, ts.token)
+			for i, att := range [][]*famiv1.PartnerAttendance{
+				{{Partner: partnerName("udp-milano"), Attendees: 3, Contacts: []string{names[0], names[2]}}, {Partner: partnerName("cpia-milano"), Attendees: 1, Contacts: []string{names[1]}}},
+				{{Partner: partnerName("udp-milano"), Attendees: 2, Contacts: []string{names[0], names[4]}}},
+			} {
+				mt, err := meetings.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: lombardia, MeetingId: fmt.Sprintf("tavolo-%d", i), Meeting: matrixMeeting(networkName("rete-milano"), "tavolo")})
+				if err != nil {
+					t.Fatalf("create meeting: %v", err)
+				}
+				if _, err := meetings.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: mt.GetName(), Attendance: att}); err != nil {
+					t.Fatalf("record attendance: %v", err)
+				}
+			}
+			att, err := meetings.SummarizeAttendance(ctx, &famiv1.SummarizeAttendanceRequest{Parent: lombardia})
+			if err != nil {
+				t.Fatalf("summarize attendance: %v", err)
+			}
+			if tot := att.GetTotals(); tot.GetAttendances() != 6 || tot.GetNamedAttendances() != 5 || tot.GetDistinctContacts() != 4 {
+				t.Errorf("attendance totals: %d attendances, %d named, %d distinct contacts; want 6, 5, 4", tot.GetAttendances(), tot.GetNamedAttendances(), tot.GetDistinctContacts())
+			}
+			mt, err := meetings.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: lombardia, MeetingId: "tavolo-x", Meeting: matrixMeeting(networkName("rete-milano"), "tavolo")})
+			if err != nil {
+				t.Fatalf("create meeting: %v", err)
+			}
+			_, err = meetings.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: mt.GetName(), Attendance: []*famiv1.PartnerAttendance{
+				{Partner: partnerName("udp-milano"), Attendees: 2, Contacts: []string{names[1], names[0]}},
+				{Partner: partnerName("cpia-milano"), Attendees: 1, Contacts: []string{names[0], names[5]}},
+			}})
+			checkErr(t, "attendance naming another partner's staff", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{
+				"attendance[0].contacts[0]", "attendance[1].contacts"}})
+
 			// Professional data stay in the region: not even the ministry
 			// lists contacts; network staff of the region do.
 			ministry := newContactClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
