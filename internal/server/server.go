@@ -30,6 +30,7 @@ import (
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/admin"
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/evaluation"
 	"github.com/raccordo/raccordo/internal/feed"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/monitoring"
@@ -169,7 +170,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		protocols.New(s.store, protocols.Options{}),
 		support.New(s.store, support.Options{}),
 		meetings.New(s.store, meetings.Options{Revocations: acc.Revocations()}))
-	svcs = append(svcs, monitoringServices(monitoring.New(s.store, monitoring.Options{}), reg.Contacts())...)
+	svcs = append(svcs, monitoringServices(monitoring.New(s.store, monitoring.Options{}), reg.Contacts(), evaluation.New(s.store))...)
 	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown
