@@ -1,7 +1,8 @@
-// Package evaluation implements fami.v1.EvaluationService: the
-// effectiveness of the support measured as the capacity of each network at
-// the start (T0) and later (T1), with the deltas per network and the
-// averages per region.
+// Package evaluation implements the evaluation of the support:
+// fami.v1.EvaluationService, its effectiveness measured as the capacity of
+// each network at the start (T0) and later (T1), with the deltas per
+// network and the averages per region; and fami.v1.SurveyService, the
+// operators' satisfaction in anonymous surveys (surveys.go).
 //
 // Region binding and roles are checked by the policy table (auth.Rights).
 package evaluation
@@ -11,6 +12,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -276,3 +278,5 @@ func clip(s string) string {
 	}
 	return s[:80] + "..."
 }
+
+func indexed(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }

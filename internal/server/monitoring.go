@@ -16,7 +16,7 @@ import (
 // monitoringServices lists the services of plan against reality: the
 // quarterly monitoring, the contacts register that makes operator counts
 // exact, and the evaluation of the support.
-func monitoringServices(mon *monitoring.Service, contacts *registry.Contacts, eval *evaluation.Service) []service {
+func monitoringServices(mon *monitoring.Service, contacts *registry.Contacts, eval *evaluation.Service, surveys *evaluation.Surveys) []service {
 	return []service{
 		{
 			grpc: func(s *grpc.Server) { famiv1.RegisterMonitoringServiceServer(s, mon) },
@@ -38,6 +38,13 @@ func monitoringServices(mon *monitoring.Service, contacts *registry.Contacts, ev
 				return famiv1connect.NewEvaluationServiceHandler(eval, o...)
 			},
 			gateway: famiv1.RegisterEvaluationServiceHandler,
+		},
+		{
+			grpc: func(s *grpc.Server) { famiv1.RegisterSurveyServiceServer(s, surveys) },
+			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+				return famiv1connect.NewSurveyServiceHandler(surveys, o...)
+			},
+			gateway: famiv1.RegisterSurveyServiceHandler,
 		},
 	}
 }

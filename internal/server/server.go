@@ -66,6 +66,9 @@ type Config struct {
 	BookmarkInterval time.Duration
 	// LoginTokenTTL is the lifetime of a token from Login.
 	LoginTokenTTL time.Duration
+	// SurveyBurst is how many survey opens and answers one client address
+	// may make at once before being slowed to one a second; 0 means 60.
+	SurveyBurst int
 	// InsecureNoAuth turns authentication and authorisation off. It exists
 	// only so a benchmark can measure what auth costs; famid has no flag
 	// for it.
@@ -170,7 +173,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		protocols.New(s.store, protocols.Options{}),
 		support.New(s.store, support.Options{}),
 		meetings.New(s.store, meetings.Options{Revocations: acc.Revocations()}))
-	svcs = append(svcs, monitoringServices(monitoring.New(s.store, monitoring.Options{}), reg.Contacts(), evaluation.New(s.store))...)
+	svcs = append(svcs, monitoringServices(monitoring.New(s.store, monitoring.Options{}), reg.Contacts(), evaluation.New(s.store),
+		evaluation.NewSurveys(s.store, evaluation.SurveyOptions{Burst: cfg.SurveyBurst}))...)
 	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown
