@@ -78,7 +78,10 @@ func RegistryListers(c *Client) []Lister {
 }
 
 // DefaultListers are the collections a regional system mirrors: the
-// registry, protocols, meetings, support entries and closed periods.
+// registry, protocols, meetings, support entries, closed periods, contacts
+// and surveys. Resources nested in another (monitoring reports, capacity
+// assessments) have no region-wide list yet: a mirror gets them from the
+// change feed only, so it should start from revision 0 to hold them all.
 func DefaultListers(c *Client) []Lister {
 	return append(RegistryListers(c),
 		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
@@ -96,6 +99,14 @@ func DefaultListers(c *Client) []Lister {
 		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
 			res, err := c.Support.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
 			return asResources(res.GetClosedPeriods()), res.GetNextPageToken(), res.GetRevision(), err
+		},
+		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
+			res, err := c.Contacts.ListContacts(ctx, &famiv1.ListContactsRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
+			return asResources(res.GetContacts()), res.GetNextPageToken(), res.GetRevision(), err
+		},
+		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
+			res, err := c.Surveys.ListSurveys(ctx, &famiv1.ListSurveysRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
+			return asResources(res.GetSurveys()), res.GetNextPageToken(), res.GetRevision(), err
 		},
 	)
 }

@@ -31,6 +31,11 @@ type Client struct {
 	Meetings  famiv1connect.MeetingServiceClient
 	Support   famiv1connect.SupportServiceClient
 	Sync      famiv1connect.SyncServiceClient
+
+	Monitoring famiv1connect.MonitoringServiceClient
+	Contacts   famiv1connect.ContactServiceClient
+	Evaluation famiv1connect.EvaluationServiceClient
+	Surveys    famiv1connect.SurveyServiceClient
 }
 
 // NewClient returns clients for the server at baseURL (its HTTP address,
@@ -54,6 +59,11 @@ func NewClient(httpClient *http.Client, baseURL, token string, opts ...connect.C
 		Meetings:  famiv1connect.NewMeetingServiceClient(httpClient, baseURL, opts...),
 		Support:   famiv1connect.NewSupportServiceClient(httpClient, baseURL, opts...),
 		Sync:      famiv1connect.NewSyncServiceClient(httpClient, baseURL, opts...),
+
+		Monitoring: famiv1connect.NewMonitoringServiceClient(httpClient, baseURL, opts...),
+		Contacts:   famiv1connect.NewContactServiceClient(httpClient, baseURL, opts...),
+		Evaluation: famiv1connect.NewEvaluationServiceClient(httpClient, baseURL, opts...),
+		Surveys:    famiv1connect.NewSurveyServiceClient(httpClient, baseURL, opts...),
 	}
 }
 

@@ -147,6 +147,29 @@ var (
 // whose feed token a caller may revoke.
 var meetingEditors = []principal.Role{principal.RegionAdmin, principal.Consultant, principal.NetworkMember, principal.RegionalSystem}
 
+// The monitoring rights: the region (and its systems) and the staff of a
+// lead partner of a network implementing the project write and submit the
+// quarterly reports (the monitoring service checks the network); the region
+// admin reviews them and sets the thresholds; every reader of the region,
+// and the ministry everywhere, reads reports and summaries.
+var (
+	reportWriters   = []principal.Role{principal.RegionAdmin, principal.RegionalSystem, principal.NetworkMember}
+	reportReviewers = []principal.Role{principal.RegionAdmin}
+)
+
+// The contacts register holds professional data of partners' staff: read
+// inside the region only (the ministry sees counts, never contacts), kept
+// by the region, its consultants and systems.
+var (
+	contactReaders = []principal.Role{principal.RegionAdmin, principal.Consultant, principal.NetworkMember, principal.RegionalSystem}
+	contactWriters = []principal.Role{principal.RegionAdmin, principal.Consultant, principal.RegionalSystem}
+)
+
+// The evaluation of the support: consultants record, with each network,
+// its capacity measures and run the satisfaction surveys (the region too);
+// readers as the registry's.
+var assessors = []principal.Role{principal.RegionAdmin, principal.Consultant}
+
 // Rights is the platform's policy: every RPC of every service.
 func Rights() Policy {
 	return Policy{
@@ -211,6 +234,39 @@ func Rights() Policy {
 		famiv1connect.SupportServiceListClosedPeriodsProcedure:          InRegion("parent", readers...),
 		famiv1connect.SupportServiceSummarizeSupportEntriesProcedure:    InRegion("parent", supportReporters...),
 		famiv1connect.SupportServiceExportSupportEntriesProcedure:       InRegion("parent", supportReporters...),
+
+		famiv1connect.MonitoringServiceCreateMonitoringReportProcedure:   InRegion("parent", reportWriters...),
+		famiv1connect.MonitoringServiceGetMonitoringReportProcedure:      InRegion("name", readers...),
+		famiv1connect.MonitoringServiceListMonitoringReportsProcedure:    InRegion("parent", readers...),
+		famiv1connect.MonitoringServiceUpdateMonitoringReportProcedure:   InRegion("monitoring_report.name", reportWriters...),
+		famiv1connect.MonitoringServiceSubmitMonitoringReportProcedure:   InRegion("name", reportWriters...),
+		famiv1connect.MonitoringServiceApproveMonitoringReportProcedure:  InRegion("name", reportReviewers...),
+		famiv1connect.MonitoringServiceReturnMonitoringReportProcedure:   InRegion("name", reportReviewers...),
+		famiv1connect.MonitoringServiceCorrectMonitoringReportProcedure:  InRegion("name", reportReviewers...),
+		famiv1connect.MonitoringServiceSummarizeMonitoringProcedure:      InRegion("parent", readers...),
+		famiv1connect.MonitoringServiceGetMonitoringSettingsProcedure:    InRegion("name", readers...),
+		famiv1connect.MonitoringServiceUpdateMonitoringSettingsProcedure: InRegion("monitoring_settings.name", reportReviewers...),
+
+		famiv1connect.ContactServiceCreateContactProcedure: InRegion("parent", contactWriters...),
+		famiv1connect.ContactServiceGetContactProcedure:    InRegion("name", contactReaders...),
+		famiv1connect.ContactServiceListContactsProcedure:  InRegion("parent", contactReaders...),
+		famiv1connect.ContactServiceUpdateContactProcedure: InRegion("contact.name", contactWriters...),
+		famiv1connect.ContactServiceDeleteContactProcedure: InRegion("name", contactWriters...),
+
+		famiv1connect.EvaluationServiceCreateCapacityAssessmentProcedure: InRegion("parent", assessors...),
+		famiv1connect.EvaluationServiceGetCapacityAssessmentProcedure:    InRegion("name", readers...),
+		famiv1connect.EvaluationServiceListCapacityAssessmentsProcedure:  InRegion("parent", readers...),
+		famiv1connect.EvaluationServiceUpdateCapacityAssessmentProcedure: InRegion("capacity_assessment.name", assessors...),
+		famiv1connect.EvaluationServiceSummarizeCapacityProcedure:        InRegion("parent", readers...),
+
+		famiv1connect.SurveyServiceCreateSurveyProcedure: InRegion("parent", assessors...),
+		famiv1connect.SurveyServiceGetSurveyProcedure:    InRegion("name", readers...),
+		famiv1connect.SurveyServiceListSurveysProcedure:  InRegion("parent", readers...),
+		// Participants answer without an account: the survey's link key and
+		// the form's one-time ticket are the credentials, rate-limited per
+		// client address.
+		famiv1connect.SurveyServiceOpenSurveyProcedure:   Public,
+		famiv1connect.SurveyServiceAnswerSurveyProcedure: Public,
 
 		famiv1connect.MeetingServiceGetMeetingProcedure:            InRegion("name", readers...),
 		famiv1connect.MeetingServiceListMeetingsProcedure:          InRegion("parent", readers...),

@@ -22,6 +22,7 @@ const (
 	collPartners = "partners"
 	collProjects = "projects"
 	collNetworks = "networks"
+	collContacts = "contacts"
 )
 
 // Secondary indexes kept in each region's store.
@@ -33,6 +34,12 @@ const (
 	indexFiscalCode = "partner_fiscal_code"
 	// indexProjectCode maps a project's code to its name.
 	indexProjectCode = "project_code"
+	// indexPlans maps a project's id to the digest of its plan (see
+	// ProjectPlans).
+	indexPlans = "project_plans"
+	// indexRetiredContacts holds the ids of deleted contacts, never given
+	// out again.
+	indexRetiredContacts = "contacts_retired"
 )
 
 // Registry holds what the registry services share.

@@ -1052,6 +1052,10 @@ func TestRightsMatrix(t *testing.T) {
 	procs := apiProcedures(t)
 	cases := matrixCases()
 	maps.Copy(cases, meetingMatrixCases())
+	maps.Copy(cases, monitoringMatrixCases())
+	maps.Copy(cases, contactMatrixCases())
+	maps.Copy(cases, evaluationMatrixCases())
+	maps.Copy(cases, surveyMatrixCases())
 	for _, p := range procs {
 		if _, ok := cases[p]; !ok {
 			t.Errorf("%s has no case in matrixCases: add one, with its row of the README rights table", p)

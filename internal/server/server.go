@@ -38,8 +38,10 @@ import (
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/admin"
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/evaluation"
 	"github.com/raccordo/raccordo/internal/feed"
 	"github.com/raccordo/raccordo/internal/meetings"
+	"github.com/raccordo/raccordo/internal/monitoring"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store/bolt"
@@ -87,6 +89,9 @@ type Config struct {
 	// TracerProvider receives the server's spans; nil traces nothing.
 	// cmd/famid builds one from the OTEL_* environment (internal/telemetry).
 	TracerProvider trace.TracerProvider
+	// SurveyBurst is how many survey opens and answers one client address
+	// may make at once before being slowed to one a second; 0 means 60.
+	SurveyBurst int
 	// InsecureNoAuth turns authentication and authorisation off. It exists
 	// only so a benchmark can measure what auth costs; famid has no flag
 	// for it.
@@ -198,10 +203,13 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 
 	s.admin = admin.New(s.store)
-	svcs := apiServices(registry.New(s.store, munis), acc,
+	reg := registry.New(s.store, munis)
+	svcs := apiServices(reg, acc,
 		protocols.New(s.store, protocols.Options{}),
 		support.New(s.store, support.Options{}),
 		meetings.New(s.store, meetings.Options{Revocations: acc.Revocations()}))
+	svcs = append(svcs, monitoringServices(monitoring.New(s.store, monitoring.Options{}), reg.Contacts(), evaluation.New(s.store),
+		evaluation.NewSurveys(s.store, evaluation.SurveyOptions{Burst: cfg.SurveyBurst}))...)
 	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown
