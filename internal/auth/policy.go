@@ -61,6 +61,9 @@ func InRegion(field string, roles ...principal.Role) Rule {
 		if p.Role == principal.Ministry || region == p.Region {
 			return nil
 		}
+		if region == "-" {
+			return errs.New(errs.PermissionDenied, "NATIONAL_VIEW_NOT_ALLOWED", "only the ministry reads across regions (regions/-)")
+		}
 		// The same answer whether or not the resource exists there.
 		return errs.New(errs.PermissionDenied, "OUTSIDE_REGION", "you may not access data of region %q", region)
 	}
@@ -147,6 +150,12 @@ var (
 // whose feed token a caller may revoke.
 var meetingEditors = []principal.Role{principal.RegionAdmin, principal.Consultant, principal.NetworkMember, principal.RegionalSystem}
 
+// The national summaries of DESIGN.md section 6 ("overlaps, national
+// summaries"): the ministry everywhere (with regions/-), the region and its
+// systems their own region. Consultants are left out: their support
+// figures are their own entries only, which a region's dashboard is not.
+var dashboardReaders = []principal.Role{principal.Ministry, principal.RegionAdmin, principal.RegionalSystem}
+
 // Rights is the platform's policy: every RPC of every service.
 func Rights() Policy {
 	return Policy{
@@ -227,5 +236,7 @@ func Rights() Policy {
 		famiv1connect.MeetingServiceCreateCalendarTokenProcedure:   InRegion("parent", readers...),
 		famiv1connect.MeetingServiceListCalendarTokensProcedure:    InRegion("parent", readers...),
 		famiv1connect.MeetingServiceRevokeCalendarTokenProcedure:   InRegion("name", readers...),
+
+		famiv1connect.DashboardServiceSummarizeRegionsProcedure: InRegion("name", dashboardReaders...),
 	}
 }

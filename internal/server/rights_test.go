@@ -1052,6 +1052,7 @@ func TestRightsMatrix(t *testing.T) {
 	procs := apiProcedures(t)
 	cases := matrixCases()
 	maps.Copy(cases, meetingMatrixCases())
+	maps.Copy(cases, nationalMatrixCases())
 	for _, p := range procs {
 		if _, ok := cases[p]; !ok {
 			t.Errorf("%s has no case in matrixCases: add one, with its row of the README rights table", p)

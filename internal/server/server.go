@@ -30,6 +30,7 @@ import (
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/admin"
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/dashboard"
 	"github.com/raccordo/raccordo/internal/feed"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/protocols"
@@ -163,10 +164,13 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 
 	s.admin = admin.New(s.store)
-	svcs := apiServices(registry.New(s.store, munis), acc,
-		protocols.New(s.store, protocols.Options{}),
-		support.New(s.store, support.Options{}),
-		meetings.New(s.store, meetings.Options{Revocations: acc.Revocations()}))
+	reg := registry.New(s.store, munis)
+	prot := protocols.New(s.store, protocols.Options{})
+	sup := support.New(s.store, support.Options{})
+	mtg := meetings.New(s.store, meetings.Options{Revocations: acc.Revocations()})
+	svcs := apiServices(reg, acc, prot, sup, mtg)
+	svcs = append(svcs, dashboardService(dashboard.New(dashboard.Sources{
+		Partners: reg.Partners(), Networks: reg.Networks(), Protocols: prot, Meetings: mtg, Support: sup})))
 	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown
