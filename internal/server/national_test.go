@@ -50,7 +50,9 @@ func (g grpcDashboard) SummarizeRegions(ctx context.Context, r *famiv1.Summarize
 	return res, grpcErr(err)
 }
 
-type connectDashboard struct{ c famiv1connect.DashboardServiceClient }
+type connectDashboard struct {
+	c famiv1connect.DashboardServiceClient
+}
 
 func (c connectDashboard) SummarizeRegions(ctx context.Context, r *famiv1.SummarizeRegionsRequest) (*famiv1.SummarizeRegionsResponse, error) {
 	res, err := c.c.SummarizeRegions(ctx, r)
