@@ -4,6 +4,7 @@
 package check
 
 import (
+	"math"
 	"net/mail"
 	"strings"
 	"time"
@@ -111,6 +112,38 @@ func CUP(v *errs.Violations, field, s string) {
 			return
 		}
 	}
+}
+
+// MaxQuantity bounds the measured quantities (indicator values, counts
+// kept as numbers) the API accepts, far above any real figure and well
+// inside the range where float64 sums stay exact for whole numbers.
+const MaxQuantity = 1e12
+
+// Quantity checks a measured value: a finite number from 0 to MaxQuantity.
+func Quantity(v *errs.Violations, field string, x float64) {
+	if math.IsNaN(x) || math.IsInf(x, 0) || x < 0 || x > MaxQuantity {
+		v.Add(field, "%v is not a quantity: want a finite number from 0 to %g", x, MaxQuantity)
+	}
+}
+
+// Code checks a short code (of an action, an indicator, an activity): 1 to
+// max letters, digits, '.', '-' or '_'.
+func Code(v *errs.Violations, field, s string, max int) bool {
+	if s == "" {
+		v.Add(field, "is required")
+		return false
+	}
+	if len(s) > max {
+		v.Add(field, "%q is longer than %d characters", clip(s), max)
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			v.Add(field, "%q is not a code: use letters, digits, '.', '-' and '_'", clip(s))
+			return false
+		}
+	}
+	return true
 }
 
 // Email checks a bare e-mail address (no display name).

@@ -1,6 +1,7 @@
 package check_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/raccordo/raccordo/internal/check"
@@ -71,5 +72,27 @@ func TestCUPAndText(t *testing.T) {
 	check.Email(&v, "pec", "Protocollo <a@b.it>")
 	if got, want := len(v), 6; got != want {
 		t.Fatalf("got %d violations, want %d: %v", got, want, v)
+	}
+}
+
+func TestQuantityAndCode(t *testing.T) {
+	for _, tc := range []struct {
+		x  float64
+		ok bool
+	}{{0, true}, {33, true}, {72.5, true}, {check.MaxQuantity, true}, {-1, false}, {check.MaxQuantity * 2, false}, {math.NaN(), false}, {math.Inf(1), false}} {
+		var v errs.Violations
+		check.Quantity(&v, "q", tc.x)
+		if got := len(v) == 0; got != tc.ok {
+			t.Errorf("Quantity(%v): valid = %v, want %v", tc.x, got, tc.ok)
+		}
+	}
+	for _, tc := range []struct {
+		s  string
+		ok bool
+	}{{"OUT-01", true}, {"02.1", true}, {"a_b", true}, {"", false}, {"OUT 01", false}, {"x\n", false}, {"ABCDEFGHIJKLMNOPQRSTU", false}} {
+		var v errs.Violations
+		if got := check.Code(&v, "c", tc.s, 20); got != tc.ok || (len(v) == 0) != tc.ok {
+			t.Errorf("Code(%q) = %v (violations %v), want %v", tc.s, got, v, tc.ok)
+		}
 	}
 }

@@ -24,7 +24,8 @@ func (r *Registry) Projects() *Projects { return &Projects{r: r} }
 
 // projectMutable lists the fields UpdateProject may change; extensions only
 // move through ExtendProject, so their history cannot be rewritten.
-var projectMutable = []string{"code", "cup", "title", "description", "fund", "specific_objective", "actions", "budget_cents", "start_date", "end_date", "beneficiary"}
+var projectMutable = []string{"code", "cup", "title", "description", "fund", "specific_objective", "actions", "budget_cents", "start_date", "end_date", "beneficiary",
+	"programme", "municipalities", "indicators", "timetable", "financial_plan"}
 
 // validate checks a project against its own rules and the region's partners.
 func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) error {
@@ -63,6 +64,7 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 			v.Add("project.beneficiary", "partner %q does not exist", b)
 		}
 	}
+	s.validatePlan(&v, p, region)
 	return v.Err()
 }
 
@@ -194,6 +196,10 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 			return nil, errs.New(errs.FailedPrecondition, "PROJECT_EXTENDED",
 				"%s has extensions: move its end date with :extend so the history is kept", cur.GetName())
 		}
+		if fundedExtension(cur) && next.GetBudgetCents() != cur.GetBudgetCents() {
+			return nil, errs.New(errs.FailedPrecondition, "PROJECT_EXTENDED",
+				"%s has a funded extension: change its budget with :extend so the history is kept", cur.GetName())
+		}
 		if err := s.validate(tx, next, region); err != nil {
 			return nil, err
 		}
@@ -246,6 +252,12 @@ func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectR
 	check.Date(&v, "extension.granted_on", ext.GetGrantedOn(), false)
 	check.Text(&v, "extension.act_reference", ext.GetActReference(), false, 200, false)
 	check.Text(&v, "extension.reason", ext.GetReason(), false, 2000, true)
+	if ext.GetBudgetCents() < 0 {
+		v.Add("extension.budget_cents", "must not be negative, got %d", ext.GetBudgetCents())
+	}
+	if ext.GetBudgetCents() == 0 && len(ext.GetFinancialPlan()) > 0 {
+		v.Add("extension.financial_plan", "is only for a funded extension (set budget_cents)")
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -257,16 +269,52 @@ func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectR
 		if okEnd && ext.GetEndDate() <= p.GetEndDate() {
 			return nil, errs.InvalidField("extension.end_date", "%s does not extend the current end date %s", newEnd.Format(check.DateLayout), p.GetEndDate())
 		}
-		p.Extensions = append(p.Extensions, &famiv1.Extension{
+		granted := &famiv1.Extension{
 			EndDate:         ext.GetEndDate(),
 			PreviousEndDate: p.GetEndDate(),
 			ActReference:    ext.GetActReference(),
 			GrantedOn:       ext.GetGrantedOn(),
 			Reason:          ext.GetReason(),
-		})
+		}
+		if ext.GetBudgetCents() != 0 {
+			if err := applyFunding(p, granted, ext); err != nil {
+				return nil, err
+			}
+		}
+		p.Extensions = append(p.Extensions, granted)
 		p.EndDate = ext.GetEndDate()
 		return p, tx.Put(p)
 	})
+}
+
+// fundedExtension reports whether an extension of p changed its budget.
+func fundedExtension(p *famiv1.Project) bool {
+	for _, e := range p.GetExtensions() {
+		if e.GetBudgetCents() != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// applyFunding applies the budget change of a funded extension (proroga onerosa)
+// to p, recording the previous budget and financial plan in granted.
+func applyFunding(p *famiv1.Project, granted, ext *famiv1.Extension) error {
+	var v errs.Violations
+	if len(p.GetFinancialPlan()) > 0 && len(ext.GetFinancialPlan()) == 0 {
+		v.Add("extension.financial_plan", "is required: the project has a financial plan and the budget changes")
+	}
+	checkFinancialPlan(&v, "extension.financial_plan", ext.GetFinancialPlan(), planActions(p), ext.GetBudgetCents())
+	if err := v.Err(); err != nil {
+		return err
+	}
+	granted.BudgetCents, granted.PreviousBudgetCents = ext.GetBudgetCents(), p.GetBudgetCents()
+	granted.FinancialPlan, granted.PreviousFinancialPlan = ext.GetFinancialPlan(), p.GetFinancialPlan()
+	p.BudgetCents = ext.GetBudgetCents()
+	if len(ext.GetFinancialPlan()) > 0 {
+		p.FinancialPlan = ext.GetFinancialPlan()
+	}
+	return nil
 }
 
 func clip(s string) string {

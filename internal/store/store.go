@@ -75,7 +75,10 @@ type ReadTx interface {
 	// if it does not exist.
 	Get(name string, into Resource) error
 	// List calls fn for each resource of collection (e.g. "partners") with
-	// an id greater than after, in id order, until fn returns false.
+	// an id greater than after, in id order, until fn returns false. The
+	// collection of nested resources is their parent's name below the
+	// region followed by the collection ("projects/p1/monitoringReports");
+	// a listing never includes the children of the resources it lists.
 	List(collection, after string, fn func(id string, raw []byte) (bool, error)) error
 	// IndexGet returns the value stored under key in index.
 	IndexGet(index, key string) (string, bool)
@@ -95,7 +98,8 @@ type WriteTx interface {
 	ReadTx
 	// Now is the mutation's time, the same for every write in it.
 	Now() time.Time
-	// Put creates or replaces r. It assigns the region's next revision,
+	// Put creates or replaces r. Names are "regions/{region}/{collection}/{id}",
+	// optionally followed by nested "/{collection}/{id}" pairs. It assigns the region's next revision,
 	// sets r's etag, update_time and (on create) create_time, and appends a
 	// CREATE or UPDATE change. Returns errs.Invalid if r's name is not in
 	// this region.

@@ -24,13 +24,28 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Fund is the programming period a project is financed from.
+// Fund is the source a project is financed from. Besides the two FAMI
+// programming periods, projects from other sources are recorded too, so that
+// funding that lands on the same territory and target can be seen together.
 type Fund int32
 
 const (
 	Fund_FUND_UNSPECIFIED    Fund = 0
 	Fund_FUND_FAMI_2014_2020 Fund = 1
 	Fund_FUND_FAMI_2021_2027 Fund = 2
+	// Fondo nazionale per le politiche e i servizi dell'asilo.
+	Fund_FUND_FNPSA Fund = 3
+	// European Social Fund Plus.
+	Fund_FUND_FSE_PLUS Fund = 4
+	// European Regional Development Fund.
+	Fund_FUND_FESR Fund = 5
+	// Piano Nazionale di Ripresa e Resilienza.
+	Fund_FUND_PNRR Fund = 6
+	// Other national funding (ministries, national funds).
+	Fund_FUND_NATIONAL Fund = 7
+	// A region's own funding.
+	Fund_FUND_REGIONAL Fund = 8
+	Fund_FUND_OTHER    Fund = 9
 )
 
 // Enum value maps for Fund.
@@ -39,11 +54,25 @@ var (
 		0: "FUND_UNSPECIFIED",
 		1: "FUND_FAMI_2014_2020",
 		2: "FUND_FAMI_2021_2027",
+		3: "FUND_FNPSA",
+		4: "FUND_FSE_PLUS",
+		5: "FUND_FESR",
+		6: "FUND_PNRR",
+		7: "FUND_NATIONAL",
+		8: "FUND_REGIONAL",
+		9: "FUND_OTHER",
 	}
 	Fund_value = map[string]int32{
 		"FUND_UNSPECIFIED":    0,
 		"FUND_FAMI_2014_2020": 1,
 		"FUND_FAMI_2021_2027": 2,
+		"FUND_FNPSA":          3,
+		"FUND_FSE_PLUS":       4,
+		"FUND_FESR":           5,
+		"FUND_PNRR":           6,
+		"FUND_NATIONAL":       7,
+		"FUND_REGIONAL":       8,
+		"FUND_OTHER":          9,
 	}
 )
 
@@ -137,6 +166,57 @@ func (SpecificObjective) EnumDescriptor() ([]byte, []int) {
 	return file_fami_v1_project_proto_rawDescGZIP(), []int{1}
 }
 
+// IndicatorKind tells an output (what the project delivers) from a result
+// (the change it brings).
+type IndicatorKind int32
+
+const (
+	IndicatorKind_INDICATOR_KIND_UNSPECIFIED IndicatorKind = 0
+	IndicatorKind_INDICATOR_KIND_OUTPUT      IndicatorKind = 1
+	IndicatorKind_INDICATOR_KIND_RESULT      IndicatorKind = 2
+)
+
+// Enum value maps for IndicatorKind.
+var (
+	IndicatorKind_name = map[int32]string{
+		0: "INDICATOR_KIND_UNSPECIFIED",
+		1: "INDICATOR_KIND_OUTPUT",
+		2: "INDICATOR_KIND_RESULT",
+	}
+	IndicatorKind_value = map[string]int32{
+		"INDICATOR_KIND_UNSPECIFIED": 0,
+		"INDICATOR_KIND_OUTPUT":      1,
+		"INDICATOR_KIND_RESULT":      2,
+	}
+)
+
+func (x IndicatorKind) Enum() *IndicatorKind {
+	p := new(IndicatorKind)
+	*p = x
+	return p
+}
+
+func (x IndicatorKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (IndicatorKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_fami_v1_project_proto_enumTypes[2].Descriptor()
+}
+
+func (IndicatorKind) Type() protoreflect.EnumType {
+	return &file_fami_v1_project_proto_enumTypes[2]
+}
+
+func (x IndicatorKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use IndicatorKind.Descriptor instead.
+func (IndicatorKind) EnumDescriptor() ([]byte, []int) {
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{2}
+}
+
 // ProjectAction is one action of a project, e.g. Lab'Impact's "02 access to
 // services".
 type ProjectAction struct {
@@ -193,7 +273,324 @@ func (x *ProjectAction) GetTitle() string {
 	return ""
 }
 
-// Extension is a granted extension (proroga) of a project's end date.
+// ProgrammeCodes place a project in its fund's programme, as the programme
+// writes them: e.g. FAMI 2021-2027 specific objective "OS2", measure "2c",
+// action "e". For a FAMI project the specific objective must agree with
+// Project.specific_objective when both are set.
+type ProgrammeCodes struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// E.g. "OS2".
+	SpecificObjective string `protobuf:"bytes,1,opt,name=specific_objective,json=specificObjective,proto3" json:"specific_objective,omitempty"`
+	// E.g. "2c".
+	Measure string `protobuf:"bytes,2,opt,name=measure,proto3" json:"measure,omitempty"`
+	// E.g. "e".
+	Action        string `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProgrammeCodes) Reset() {
+	*x = ProgrammeCodes{}
+	mi := &file_fami_v1_project_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProgrammeCodes) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProgrammeCodes) ProtoMessage() {}
+
+func (x *ProgrammeCodes) ProtoReflect() protoreflect.Message {
+	mi := &file_fami_v1_project_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProgrammeCodes.ProtoReflect.Descriptor instead.
+func (*ProgrammeCodes) Descriptor() ([]byte, []int) {
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ProgrammeCodes) GetSpecificObjective() string {
+	if x != nil {
+		return x.SpecificObjective
+	}
+	return ""
+}
+
+func (x *ProgrammeCodes) GetMeasure() string {
+	if x != nil {
+		return x.Measure
+	}
+	return ""
+}
+
+func (x *ProgrammeCodes) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+// Indicator is one of a project's indicators, measured from its baseline
+// (T0) towards its target by the target date; quarterly reports record the
+// value achieved.
+type Indicator struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Short code unique within the project, e.g. "OUT-01".
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// Required. E.g. "Reti supportate".
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Required. E.g. "reti", "ore", "presenze".
+	Unit string `protobuf:"bytes,3,opt,name=unit,proto3" json:"unit,omitempty"`
+	// Required.
+	Kind IndicatorKind `protobuf:"varint,4,opt,name=kind,proto3,enum=fami.v1.IndicatorKind" json:"kind,omitempty"`
+	// The value at the start (T0); finite, not negative.
+	Baseline float64 `protobuf:"fixed64,5,opt,name=baseline,proto3" json:"baseline,omitempty"`
+	// Required. The value to reach; finite, not negative.
+	Target float64 `protobuf:"fixed64,6,opt,name=target,proto3" json:"target,omitempty"`
+	// Required. YYYY-MM-DD, not before the project's start date.
+	TargetDate string `protobuf:"bytes,7,opt,name=target_date,json=targetDate,proto3" json:"target_date,omitempty"`
+	// The code of the project action the indicator measures, if one.
+	Action        string `protobuf:"bytes,8,opt,name=action,proto3" json:"action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Indicator) Reset() {
+	*x = Indicator{}
+	mi := &file_fami_v1_project_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Indicator) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Indicator) ProtoMessage() {}
+
+func (x *Indicator) ProtoReflect() protoreflect.Message {
+	mi := &file_fami_v1_project_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Indicator.ProtoReflect.Descriptor instead.
+func (*Indicator) Descriptor() ([]byte, []int) {
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Indicator) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Indicator) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Indicator) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *Indicator) GetKind() IndicatorKind {
+	if x != nil {
+		return x.Kind
+	}
+	return IndicatorKind_INDICATOR_KIND_UNSPECIFIED
+}
+
+func (x *Indicator) GetBaseline() float64 {
+	if x != nil {
+		return x.Baseline
+	}
+	return 0
+}
+
+func (x *Indicator) GetTarget() float64 {
+	if x != nil {
+		return x.Target
+	}
+	return 0
+}
+
+func (x *Indicator) GetTargetDate() string {
+	if x != nil {
+		return x.TargetDate
+	}
+	return ""
+}
+
+func (x *Indicator) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+// PlannedActivity is one activity of the project's timetable
+// (cronoprogramma).
+type PlannedActivity struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Short code unique within the project, e.g. "02.1".
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// Required. The code of the project action it belongs to.
+	Action string `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
+	// Required.
+	Title string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	// Required. YYYY-MM-DD.
+	PlannedStart string `protobuf:"bytes,4,opt,name=planned_start,json=plannedStart,proto3" json:"planned_start,omitempty"`
+	// Required. YYYY-MM-DD, not before planned_start.
+	PlannedEnd    string `protobuf:"bytes,5,opt,name=planned_end,json=plannedEnd,proto3" json:"planned_end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlannedActivity) Reset() {
+	*x = PlannedActivity{}
+	mi := &file_fami_v1_project_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlannedActivity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlannedActivity) ProtoMessage() {}
+
+func (x *PlannedActivity) ProtoReflect() protoreflect.Message {
+	mi := &file_fami_v1_project_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlannedActivity.ProtoReflect.Descriptor instead.
+func (*PlannedActivity) Descriptor() ([]byte, []int) {
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PlannedActivity) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *PlannedActivity) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *PlannedActivity) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *PlannedActivity) GetPlannedStart() string {
+	if x != nil {
+		return x.PlannedStart
+	}
+	return ""
+}
+
+func (x *PlannedActivity) GetPlannedEnd() string {
+	if x != nil {
+		return x.PlannedEnd
+	}
+	return ""
+}
+
+// ActionBudget is one line of a project's financial plan.
+type ActionBudget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The code of a project action; each action at most once.
+	Action string `protobuf:"bytes,1,opt,name=action,proto3" json:"action,omitempty"`
+	// Euro cents, not negative.
+	BudgetCents   int64 `protobuf:"varint,2,opt,name=budget_cents,json=budgetCents,proto3" json:"budget_cents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActionBudget) Reset() {
+	*x = ActionBudget{}
+	mi := &file_fami_v1_project_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActionBudget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActionBudget) ProtoMessage() {}
+
+func (x *ActionBudget) ProtoReflect() protoreflect.Message {
+	mi := &file_fami_v1_project_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActionBudget.ProtoReflect.Descriptor instead.
+func (*ActionBudget) Descriptor() ([]byte, []int) {
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ActionBudget) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *ActionBudget) GetBudgetCents() int64 {
+	if x != nil {
+		return x.BudgetCents
+	}
+	return 0
+}
+
+// Extension is a granted extension (proroga) of a project's end date. A
+// funded extension (proroga onerosa) also changes the budget.
 type Extension struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. The new end date, YYYY-MM-DD, after the current one.
@@ -203,15 +600,26 @@ type Extension struct {
 	// Reference of the act that granted it, e.g. "Decreto n. 123/2021".
 	ActReference string `protobuf:"bytes,3,opt,name=act_reference,json=actReference,proto3" json:"act_reference,omitempty"`
 	// Date the extension was granted, YYYY-MM-DD.
-	GrantedOn     string `protobuf:"bytes,4,opt,name=granted_on,json=grantedOn,proto3" json:"granted_on,omitempty"`
-	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	GrantedOn string `protobuf:"bytes,4,opt,name=granted_on,json=grantedOn,proto3" json:"granted_on,omitempty"`
+	Reason    string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The new total budget in euro cents for a funded extension; 0 keeps
+	// the budget.
+	BudgetCents int64 `protobuf:"varint,6,opt,name=budget_cents,json=budgetCents,proto3" json:"budget_cents,omitempty"`
+	// Output only. The budget before this extension.
+	PreviousBudgetCents int64 `protobuf:"varint,7,opt,name=previous_budget_cents,json=previousBudgetCents,proto3" json:"previous_budget_cents,omitempty"`
+	// The new financial plan of a funded extension; it must add up to
+	// budget_cents. Required when the project has a financial plan and the
+	// budget changes.
+	FinancialPlan []*ActionBudget `protobuf:"bytes,8,rep,name=financial_plan,json=financialPlan,proto3" json:"financial_plan,omitempty"`
+	// Output only. The financial plan before this extension.
+	PreviousFinancialPlan []*ActionBudget `protobuf:"bytes,9,rep,name=previous_financial_plan,json=previousFinancialPlan,proto3" json:"previous_financial_plan,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *Extension) Reset() {
 	*x = Extension{}
-	mi := &file_fami_v1_project_proto_msgTypes[1]
+	mi := &file_fami_v1_project_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -223,7 +631,7 @@ func (x *Extension) String() string {
 func (*Extension) ProtoMessage() {}
 
 func (x *Extension) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_project_proto_msgTypes[1]
+	mi := &file_fami_v1_project_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -236,7 +644,7 @@ func (x *Extension) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Extension.ProtoReflect.Descriptor instead.
 func (*Extension) Descriptor() ([]byte, []int) {
-	return file_fami_v1_project_proto_rawDescGZIP(), []int{1}
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Extension) GetEndDate() string {
@@ -274,6 +682,34 @@ func (x *Extension) GetReason() string {
 	return ""
 }
 
+func (x *Extension) GetBudgetCents() int64 {
+	if x != nil {
+		return x.BudgetCents
+	}
+	return 0
+}
+
+func (x *Extension) GetPreviousBudgetCents() int64 {
+	if x != nil {
+		return x.PreviousBudgetCents
+	}
+	return 0
+}
+
+func (x *Extension) GetFinancialPlan() []*ActionBudget {
+	if x != nil {
+		return x.FinancialPlan
+	}
+	return nil
+}
+
+func (x *Extension) GetPreviousFinancialPlan() []*ActionBudget {
+	if x != nil {
+		return x.PreviousFinancialPlan
+	}
+	return nil
+}
+
 // Project is a funded project, e.g. Lab'Impact (PROG-2463).
 type Project struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -290,7 +726,8 @@ type Project struct {
 	Fund              Fund              `protobuf:"varint,6,opt,name=fund,proto3,enum=fami.v1.Fund" json:"fund,omitempty"`
 	SpecificObjective SpecificObjective `protobuf:"varint,7,opt,name=specific_objective,json=specificObjective,proto3,enum=fami.v1.SpecificObjective" json:"specific_objective,omitempty"`
 	Actions           []*ProjectAction  `protobuf:"bytes,8,rep,name=actions,proto3" json:"actions,omitempty"`
-	// Total budget in euro cents (EUR 9,250,000 is 925000000).
+	// Total budget in euro cents (EUR 9,250,000 is 925000000). Once a funded
+	// extension has changed it, it moves only through ExtendProject.
 	BudgetCents int64 `protobuf:"varint,9,opt,name=budget_cents,json=budgetCents,proto3" json:"budget_cents,omitempty"`
 	// Required. YYYY-MM-DD.
 	StartDate string `protobuf:"bytes,10,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
@@ -301,6 +738,17 @@ type Project struct {
 	// The lead beneficiary, a partner of the same region:
 	// regions/{region}/partners/{partner}.
 	Beneficiary string `protobuf:"bytes,13,opt,name=beneficiary,proto3" json:"beneficiary,omitempty"`
+	// The fund programme's codes for the project.
+	Programme *ProgrammeCodes `protobuf:"bytes,14,opt,name=programme,proto3" json:"programme,omitempty"`
+	// The territory covered: ISTAT codes of municipalities of the region.
+	Municipalities []string `protobuf:"bytes,15,rep,name=municipalities,proto3" json:"municipalities,omitempty"`
+	// The indicators the project is monitored on.
+	Indicators []*Indicator `protobuf:"bytes,16,rep,name=indicators,proto3" json:"indicators,omitempty"`
+	// The timetable (cronoprogramma): activities per action.
+	Timetable []*PlannedActivity `protobuf:"bytes,17,rep,name=timetable,proto3" json:"timetable,omitempty"`
+	// The financial plan: budget per action. When set, it adds up to
+	// budget_cents.
+	FinancialPlan []*ActionBudget `protobuf:"bytes,18,rep,name=financial_plan,json=financialPlan,proto3" json:"financial_plan,omitempty"`
 	// Output only.
 	Etag string `protobuf:"bytes,20,opt,name=etag,proto3" json:"etag,omitempty"`
 	// Output only.
@@ -313,7 +761,7 @@ type Project struct {
 
 func (x *Project) Reset() {
 	*x = Project{}
-	mi := &file_fami_v1_project_proto_msgTypes[2]
+	mi := &file_fami_v1_project_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -325,7 +773,7 @@ func (x *Project) String() string {
 func (*Project) ProtoMessage() {}
 
 func (x *Project) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_project_proto_msgTypes[2]
+	mi := &file_fami_v1_project_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -338,7 +786,7 @@ func (x *Project) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Project.ProtoReflect.Descriptor instead.
 func (*Project) Descriptor() ([]byte, []int) {
-	return file_fami_v1_project_proto_rawDescGZIP(), []int{2}
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Project) GetName() string {
@@ -432,6 +880,41 @@ func (x *Project) GetBeneficiary() string {
 	return ""
 }
 
+func (x *Project) GetProgramme() *ProgrammeCodes {
+	if x != nil {
+		return x.Programme
+	}
+	return nil
+}
+
+func (x *Project) GetMunicipalities() []string {
+	if x != nil {
+		return x.Municipalities
+	}
+	return nil
+}
+
+func (x *Project) GetIndicators() []*Indicator {
+	if x != nil {
+		return x.Indicators
+	}
+	return nil
+}
+
+func (x *Project) GetTimetable() []*PlannedActivity {
+	if x != nil {
+		return x.Timetable
+	}
+	return nil
+}
+
+func (x *Project) GetFinancialPlan() []*ActionBudget {
+	if x != nil {
+		return x.FinancialPlan
+	}
+	return nil
+}
+
 func (x *Project) GetEtag() string {
 	if x != nil {
 		return x.Etag
@@ -468,7 +951,7 @@ type CreateProjectRequest struct {
 
 func (x *CreateProjectRequest) Reset() {
 	*x = CreateProjectRequest{}
-	mi := &file_fami_v1_project_proto_msgTypes[3]
+	mi := &file_fami_v1_project_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -480,7 +963,7 @@ func (x *CreateProjectRequest) String() string {
 func (*CreateProjectRequest) ProtoMessage() {}
 
 func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_project_proto_msgTypes[3]
+	mi := &file_fami_v1_project_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -493,7 +976,7 @@ func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProjectRequest.ProtoReflect.Descriptor instead.
 func (*CreateProjectRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_project_proto_rawDescGZIP(), []int{3}
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateProjectRequest) GetParent() string {
@@ -534,7 +1017,7 @@ type GetProjectRequest struct {
 
 func (x *GetProjectRequest) Reset() {
 	*x = GetProjectRequest{}
-	mi := &file_fami_v1_project_proto_msgTypes[4]
+	mi := &file_fami_v1_project_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -546,7 +1029,7 @@ func (x *GetProjectRequest) String() string {
 func (*GetProjectRequest) ProtoMessage() {}
 
 func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_project_proto_msgTypes[4]
+	mi := &file_fami_v1_project_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -559,7 +1042,7 @@ func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectRequest.ProtoReflect.Descriptor instead.
 func (*GetProjectRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_project_proto_rawDescGZIP(), []int{4}
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetProjectRequest) GetName() string {
@@ -585,7 +1068,7 @@ type ListProjectsRequest struct {
 
 func (x *ListProjectsRequest) Reset() {
 	*x = ListProjectsRequest{}
-	mi := &file_fami_v1_project_proto_msgTypes[5]
+	mi := &file_fami_v1_project_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -597,7 +1080,7 @@ func (x *ListProjectsRequest) String() string {
 func (*ListProjectsRequest) ProtoMessage() {}
 
 func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_project_proto_msgTypes[5]
+	mi := &file_fami_v1_project_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -610,7 +1093,7 @@ func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsRequest.ProtoReflect.Descriptor instead.
 func (*ListProjectsRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_project_proto_rawDescGZIP(), []int{5}
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListProjectsRequest) GetParent() string {
@@ -653,7 +1136,7 @@ type ListProjectsResponse struct {
 
 func (x *ListProjectsResponse) Reset() {
 	*x = ListProjectsResponse{}
-	mi := &file_fami_v1_project_proto_msgTypes[6]
+	mi := &file_fami_v1_project_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -665,7 +1148,7 @@ func (x *ListProjectsResponse) String() string {
 func (*ListProjectsResponse) ProtoMessage() {}
 
 func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_project_proto_msgTypes[6]
+	mi := &file_fami_v1_project_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -678,7 +1161,7 @@ func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsResponse.ProtoReflect.Descriptor instead.
 func (*ListProjectsResponse) Descriptor() ([]byte, []int) {
-	return file_fami_v1_project_proto_rawDescGZIP(), []int{6}
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListProjectsResponse) GetProjects() []*Project {
@@ -715,7 +1198,7 @@ type UpdateProjectRequest struct {
 
 func (x *UpdateProjectRequest) Reset() {
 	*x = UpdateProjectRequest{}
-	mi := &file_fami_v1_project_proto_msgTypes[7]
+	mi := &file_fami_v1_project_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -727,7 +1210,7 @@ func (x *UpdateProjectRequest) String() string {
 func (*UpdateProjectRequest) ProtoMessage() {}
 
 func (x *UpdateProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_project_proto_msgTypes[7]
+	mi := &file_fami_v1_project_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -740,7 +1223,7 @@ func (x *UpdateProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProjectRequest.ProtoReflect.Descriptor instead.
 func (*UpdateProjectRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_project_proto_rawDescGZIP(), []int{7}
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpdateProjectRequest) GetProject() *Project {
@@ -776,7 +1259,7 @@ type DeleteProjectRequest struct {
 
 func (x *DeleteProjectRequest) Reset() {
 	*x = DeleteProjectRequest{}
-	mi := &file_fami_v1_project_proto_msgTypes[8]
+	mi := &file_fami_v1_project_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -788,7 +1271,7 @@ func (x *DeleteProjectRequest) String() string {
 func (*DeleteProjectRequest) ProtoMessage() {}
 
 func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_project_proto_msgTypes[8]
+	mi := &file_fami_v1_project_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -801,7 +1284,7 @@ func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProjectRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProjectRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_project_proto_rawDescGZIP(), []int{8}
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DeleteProjectRequest) GetName() string {
@@ -839,7 +1322,7 @@ type ExtendProjectRequest struct {
 
 func (x *ExtendProjectRequest) Reset() {
 	*x = ExtendProjectRequest{}
-	mi := &file_fami_v1_project_proto_msgTypes[9]
+	mi := &file_fami_v1_project_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -851,7 +1334,7 @@ func (x *ExtendProjectRequest) String() string {
 func (*ExtendProjectRequest) ProtoMessage() {}
 
 func (x *ExtendProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_project_proto_msgTypes[9]
+	mi := &file_fami_v1_project_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -864,7 +1347,7 @@ func (x *ExtendProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendProjectRequest.ProtoReflect.Descriptor instead.
 func (*ExtendProjectRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_project_proto_rawDescGZIP(), []int{9}
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ExtendProjectRequest) GetName() string {
@@ -902,14 +1385,42 @@ const file_fami_v1_project_proto_rawDesc = "" +
 	"\x15fami/v1/project.proto\x12\afami.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"9\n" +
 	"\rProjectAction\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x14\n" +
-	"\x05title\x18\x02 \x01(\tR\x05title\"\xae\x01\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\"q\n" +
+	"\x0eProgrammeCodes\x12-\n" +
+	"\x12specific_objective\x18\x01 \x01(\tR\x11specificObjective\x12\x18\n" +
+	"\ameasure\x18\x02 \x01(\tR\ameasure\x12\x16\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\"\xe0\x01\n" +
+	"\tIndicator\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
+	"\x04unit\x18\x03 \x01(\tR\x04unit\x12*\n" +
+	"\x04kind\x18\x04 \x01(\x0e2\x16.fami.v1.IndicatorKindR\x04kind\x12\x1a\n" +
+	"\bbaseline\x18\x05 \x01(\x01R\bbaseline\x12\x16\n" +
+	"\x06target\x18\x06 \x01(\x01R\x06target\x12\x1f\n" +
+	"\vtarget_date\x18\a \x01(\tR\n" +
+	"targetDate\x12\x16\n" +
+	"\x06action\x18\b \x01(\tR\x06action\"\x99\x01\n" +
+	"\x0fPlannedActivity\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
+	"\x06action\x18\x02 \x01(\tR\x06action\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x12#\n" +
+	"\rplanned_start\x18\x04 \x01(\tR\fplannedStart\x12\x1f\n" +
+	"\vplanned_end\x18\x05 \x01(\tR\n" +
+	"plannedEnd\"I\n" +
+	"\fActionBudget\x12\x16\n" +
+	"\x06action\x18\x01 \x01(\tR\x06action\x12!\n" +
+	"\fbudget_cents\x18\x02 \x01(\x03R\vbudgetCents\"\x92\x03\n" +
 	"\tExtension\x12\x19\n" +
 	"\bend_date\x18\x01 \x01(\tR\aendDate\x12*\n" +
 	"\x11previous_end_date\x18\x02 \x01(\tR\x0fpreviousEndDate\x12#\n" +
 	"\ract_reference\x18\x03 \x01(\tR\factReference\x12\x1d\n" +
 	"\n" +
 	"granted_on\x18\x04 \x01(\tR\tgrantedOn\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xdc\x04\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12!\n" +
+	"\fbudget_cents\x18\x06 \x01(\x03R\vbudgetCents\x122\n" +
+	"\x15previous_budget_cents\x18\a \x01(\x03R\x13previousBudgetCents\x12<\n" +
+	"\x0efinancial_plan\x18\b \x03(\v2\x15.fami.v1.ActionBudgetR\rfinancialPlan\x12M\n" +
+	"\x17previous_financial_plan\x18\t \x03(\v2\x15.fami.v1.ActionBudgetR\x15previousFinancialPlan\"\xe5\x06\n" +
 	"\aProject\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x10\n" +
@@ -927,7 +1438,14 @@ const file_fami_v1_project_proto_rawDesc = "" +
 	"\n" +
 	"extensions\x18\f \x03(\v2\x12.fami.v1.ExtensionR\n" +
 	"extensions\x12 \n" +
-	"\vbeneficiary\x18\r \x01(\tR\vbeneficiary\x12\x12\n" +
+	"\vbeneficiary\x18\r \x01(\tR\vbeneficiary\x125\n" +
+	"\tprogramme\x18\x0e \x01(\v2\x17.fami.v1.ProgrammeCodesR\tprogramme\x12&\n" +
+	"\x0emunicipalities\x18\x0f \x03(\tR\x0emunicipalities\x122\n" +
+	"\n" +
+	"indicators\x18\x10 \x03(\v2\x12.fami.v1.IndicatorR\n" +
+	"indicators\x126\n" +
+	"\ttimetable\x18\x11 \x03(\v2\x18.fami.v1.PlannedActivityR\ttimetable\x12<\n" +
+	"\x0efinancial_plan\x18\x12 \x03(\v2\x15.fami.v1.ActionBudgetR\rfinancialPlan\x12\x12\n" +
 	"\x04etag\x18\x14 \x01(\tR\x04etag\x12;\n" +
 	"\vcreate_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
@@ -968,18 +1486,31 @@ const file_fami_v1_project_proto_rawDesc = "" +
 	"\textension\x18\x02 \x01(\v2\x12.fami.v1.ExtensionR\textension\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId*N\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId*\xc5\x01\n" +
 	"\x04Fund\x12\x14\n" +
 	"\x10FUND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13FUND_FAMI_2014_2020\x10\x01\x12\x17\n" +
-	"\x13FUND_FAMI_2021_2027\x10\x02*\xf9\x01\n" +
+	"\x13FUND_FAMI_2021_2027\x10\x02\x12\x0e\n" +
+	"\n" +
+	"FUND_FNPSA\x10\x03\x12\x11\n" +
+	"\rFUND_FSE_PLUS\x10\x04\x12\r\n" +
+	"\tFUND_FESR\x10\x05\x12\r\n" +
+	"\tFUND_PNRR\x10\x06\x12\x11\n" +
+	"\rFUND_NATIONAL\x10\a\x12\x11\n" +
+	"\rFUND_REGIONAL\x10\b\x12\x0e\n" +
+	"\n" +
+	"FUND_OTHER\x10\t*\xf9\x01\n" +
 	"\x11SpecificObjective\x12\"\n" +
 	"\x1eSPECIFIC_OBJECTIVE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19SPECIFIC_OBJECTIVE_ASYLUM\x10\x01\x122\n" +
 	".SPECIFIC_OBJECTIVE_LEGAL_MIGRATION_INTEGRATION\x10\x02\x12\x1d\n" +
 	"\x19SPECIFIC_OBJECTIVE_RETURN\x10\x03\x12!\n" +
 	"\x1dSPECIFIC_OBJECTIVE_SOLIDARITY\x10\x04\x12+\n" +
-	"'SPECIFIC_OBJECTIVE_TECHNICAL_ASSISTANCE\x10\x052\xa7\x03\n" +
+	"'SPECIFIC_OBJECTIVE_TECHNICAL_ASSISTANCE\x10\x05*e\n" +
+	"\rIndicatorKind\x12\x1e\n" +
+	"\x1aINDICATOR_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15INDICATOR_KIND_OUTPUT\x10\x01\x12\x19\n" +
+	"\x15INDICATOR_KIND_RESULT\x10\x022\xa7\x03\n" +
 	"\x0eProjectService\x12@\n" +
 	"\rCreateProject\x12\x1d.fami.v1.CreateProjectRequest\x1a\x10.fami.v1.Project\x12:\n" +
 	"\n" +
@@ -1002,55 +1533,67 @@ func file_fami_v1_project_proto_rawDescGZIP() []byte {
 	return file_fami_v1_project_proto_rawDescData
 }
 
-var file_fami_v1_project_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_fami_v1_project_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_fami_v1_project_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_fami_v1_project_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_fami_v1_project_proto_goTypes = []any{
 	(Fund)(0),                     // 0: fami.v1.Fund
 	(SpecificObjective)(0),        // 1: fami.v1.SpecificObjective
-	(*ProjectAction)(nil),         // 2: fami.v1.ProjectAction
-	(*Extension)(nil),             // 3: fami.v1.Extension
-	(*Project)(nil),               // 4: fami.v1.Project
-	(*CreateProjectRequest)(nil),  // 5: fami.v1.CreateProjectRequest
-	(*GetProjectRequest)(nil),     // 6: fami.v1.GetProjectRequest
-	(*ListProjectsRequest)(nil),   // 7: fami.v1.ListProjectsRequest
-	(*ListProjectsResponse)(nil),  // 8: fami.v1.ListProjectsResponse
-	(*UpdateProjectRequest)(nil),  // 9: fami.v1.UpdateProjectRequest
-	(*DeleteProjectRequest)(nil),  // 10: fami.v1.DeleteProjectRequest
-	(*ExtendProjectRequest)(nil),  // 11: fami.v1.ExtendProjectRequest
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 13: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),         // 14: google.protobuf.Empty
+	(IndicatorKind)(0),            // 2: fami.v1.IndicatorKind
+	(*ProjectAction)(nil),         // 3: fami.v1.ProjectAction
+	(*ProgrammeCodes)(nil),        // 4: fami.v1.ProgrammeCodes
+	(*Indicator)(nil),             // 5: fami.v1.Indicator
+	(*PlannedActivity)(nil),       // 6: fami.v1.PlannedActivity
+	(*ActionBudget)(nil),          // 7: fami.v1.ActionBudget
+	(*Extension)(nil),             // 8: fami.v1.Extension
+	(*Project)(nil),               // 9: fami.v1.Project
+	(*CreateProjectRequest)(nil),  // 10: fami.v1.CreateProjectRequest
+	(*GetProjectRequest)(nil),     // 11: fami.v1.GetProjectRequest
+	(*ListProjectsRequest)(nil),   // 12: fami.v1.ListProjectsRequest
+	(*ListProjectsResponse)(nil),  // 13: fami.v1.ListProjectsResponse
+	(*UpdateProjectRequest)(nil),  // 14: fami.v1.UpdateProjectRequest
+	(*DeleteProjectRequest)(nil),  // 15: fami.v1.DeleteProjectRequest
+	(*ExtendProjectRequest)(nil),  // 16: fami.v1.ExtendProjectRequest
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil), // 18: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),         // 19: google.protobuf.Empty
 }
 var file_fami_v1_project_proto_depIdxs = []int32{
-	0,  // 0: fami.v1.Project.fund:type_name -> fami.v1.Fund
-	1,  // 1: fami.v1.Project.specific_objective:type_name -> fami.v1.SpecificObjective
-	2,  // 2: fami.v1.Project.actions:type_name -> fami.v1.ProjectAction
-	3,  // 3: fami.v1.Project.extensions:type_name -> fami.v1.Extension
-	12, // 4: fami.v1.Project.create_time:type_name -> google.protobuf.Timestamp
-	12, // 5: fami.v1.Project.update_time:type_name -> google.protobuf.Timestamp
-	4,  // 6: fami.v1.CreateProjectRequest.project:type_name -> fami.v1.Project
-	0,  // 7: fami.v1.ListProjectsRequest.fund:type_name -> fami.v1.Fund
-	4,  // 8: fami.v1.ListProjectsResponse.projects:type_name -> fami.v1.Project
-	4,  // 9: fami.v1.UpdateProjectRequest.project:type_name -> fami.v1.Project
-	13, // 10: fami.v1.UpdateProjectRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,  // 11: fami.v1.ExtendProjectRequest.extension:type_name -> fami.v1.Extension
-	5,  // 12: fami.v1.ProjectService.CreateProject:input_type -> fami.v1.CreateProjectRequest
-	6,  // 13: fami.v1.ProjectService.GetProject:input_type -> fami.v1.GetProjectRequest
-	7,  // 14: fami.v1.ProjectService.ListProjects:input_type -> fami.v1.ListProjectsRequest
-	9,  // 15: fami.v1.ProjectService.UpdateProject:input_type -> fami.v1.UpdateProjectRequest
-	10, // 16: fami.v1.ProjectService.DeleteProject:input_type -> fami.v1.DeleteProjectRequest
-	11, // 17: fami.v1.ProjectService.ExtendProject:input_type -> fami.v1.ExtendProjectRequest
-	4,  // 18: fami.v1.ProjectService.CreateProject:output_type -> fami.v1.Project
-	4,  // 19: fami.v1.ProjectService.GetProject:output_type -> fami.v1.Project
-	8,  // 20: fami.v1.ProjectService.ListProjects:output_type -> fami.v1.ListProjectsResponse
-	4,  // 21: fami.v1.ProjectService.UpdateProject:output_type -> fami.v1.Project
-	14, // 22: fami.v1.ProjectService.DeleteProject:output_type -> google.protobuf.Empty
-	4,  // 23: fami.v1.ProjectService.ExtendProject:output_type -> fami.v1.Project
-	18, // [18:24] is the sub-list for method output_type
-	12, // [12:18] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	2,  // 0: fami.v1.Indicator.kind:type_name -> fami.v1.IndicatorKind
+	7,  // 1: fami.v1.Extension.financial_plan:type_name -> fami.v1.ActionBudget
+	7,  // 2: fami.v1.Extension.previous_financial_plan:type_name -> fami.v1.ActionBudget
+	0,  // 3: fami.v1.Project.fund:type_name -> fami.v1.Fund
+	1,  // 4: fami.v1.Project.specific_objective:type_name -> fami.v1.SpecificObjective
+	3,  // 5: fami.v1.Project.actions:type_name -> fami.v1.ProjectAction
+	8,  // 6: fami.v1.Project.extensions:type_name -> fami.v1.Extension
+	4,  // 7: fami.v1.Project.programme:type_name -> fami.v1.ProgrammeCodes
+	5,  // 8: fami.v1.Project.indicators:type_name -> fami.v1.Indicator
+	6,  // 9: fami.v1.Project.timetable:type_name -> fami.v1.PlannedActivity
+	7,  // 10: fami.v1.Project.financial_plan:type_name -> fami.v1.ActionBudget
+	17, // 11: fami.v1.Project.create_time:type_name -> google.protobuf.Timestamp
+	17, // 12: fami.v1.Project.update_time:type_name -> google.protobuf.Timestamp
+	9,  // 13: fami.v1.CreateProjectRequest.project:type_name -> fami.v1.Project
+	0,  // 14: fami.v1.ListProjectsRequest.fund:type_name -> fami.v1.Fund
+	9,  // 15: fami.v1.ListProjectsResponse.projects:type_name -> fami.v1.Project
+	9,  // 16: fami.v1.UpdateProjectRequest.project:type_name -> fami.v1.Project
+	18, // 17: fami.v1.UpdateProjectRequest.update_mask:type_name -> google.protobuf.FieldMask
+	8,  // 18: fami.v1.ExtendProjectRequest.extension:type_name -> fami.v1.Extension
+	10, // 19: fami.v1.ProjectService.CreateProject:input_type -> fami.v1.CreateProjectRequest
+	11, // 20: fami.v1.ProjectService.GetProject:input_type -> fami.v1.GetProjectRequest
+	12, // 21: fami.v1.ProjectService.ListProjects:input_type -> fami.v1.ListProjectsRequest
+	14, // 22: fami.v1.ProjectService.UpdateProject:input_type -> fami.v1.UpdateProjectRequest
+	15, // 23: fami.v1.ProjectService.DeleteProject:input_type -> fami.v1.DeleteProjectRequest
+	16, // 24: fami.v1.ProjectService.ExtendProject:input_type -> fami.v1.ExtendProjectRequest
+	9,  // 25: fami.v1.ProjectService.CreateProject:output_type -> fami.v1.Project
+	9,  // 26: fami.v1.ProjectService.GetProject:output_type -> fami.v1.Project
+	13, // 27: fami.v1.ProjectService.ListProjects:output_type -> fami.v1.ListProjectsResponse
+	9,  // 28: fami.v1.ProjectService.UpdateProject:output_type -> fami.v1.Project
+	19, // 29: fami.v1.ProjectService.DeleteProject:output_type -> google.protobuf.Empty
+	9,  // 30: fami.v1.ProjectService.ExtendProject:output_type -> fami.v1.Project
+	25, // [25:31] is the sub-list for method output_type
+	19, // [19:25] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_fami_v1_project_proto_init() }
@@ -1063,8 +1606,8 @@ func file_fami_v1_project_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fami_v1_project_proto_rawDesc), len(file_fami_v1_project_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   10,
+			NumEnums:      3,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

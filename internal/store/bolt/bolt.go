@@ -315,10 +315,11 @@ func (t *tx) Revision() int64 {
 }
 
 // key turns a resource name of this region into its key in
-// bucketResources: "{collection}/{id}".
+// bucketResources: "{collection}/{id}", or for a nested resource
+// "{collection}/{id}/{child collection}/{child id}" and so on.
 func (t *tx) key(name string) ([]byte, error) {
 	rest, ok := strings.CutPrefix(name, "regions/"+t.region+"/")
-	if !ok || strings.Count(rest, "/") != 1 || strings.HasPrefix(rest, "/") || strings.HasSuffix(rest, "/") {
+	if !ok || strings.Count(rest, "/")%2 != 1 || strings.Contains(rest, "//") || strings.HasPrefix(rest, "/") || strings.HasSuffix(rest, "/") {
 		return nil, errs.InvalidField("name", "%q is not a resource of region %q", name, t.region)
 	}
 	return []byte(rest), nil
@@ -343,15 +344,23 @@ func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool
 	prefix := []byte(collection + "/")
 	c := t.btx.Bucket(bucketResources).Cursor()
 	k, v := c.Seek(append(append([]byte(nil), prefix...), after...))
-	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+	for k != nil && bytes.HasPrefix(k, prefix) {
 		id := string(k[len(prefix):])
+		if parent, _, nested := strings.Cut(id, "/"); nested {
+			// A child of resource parent: seek past parent's subtree
+			// ('0' is the byte after '/').
+			k, v = c.Seek(append(append(append([]byte(nil), prefix...), parent...), '0'))
+			continue
+		}
 		if id <= after {
+			k, v = c.Next()
 			continue
 		}
 		more, err := fn(id, v)
 		if err != nil || !more {
 			return err
 		}
+		k, v = c.Next()
 	}
 	return nil
 }

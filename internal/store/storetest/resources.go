@@ -102,6 +102,8 @@ func testPut(t *testing.T, open func(t *testing.T) store.Store) {
 			"regions/lombardia-est/partners/p1",
 			"regions/lombardia",
 			"partners/p1",
+			"regions/lombardia/partners/p1/notes",
+			"regions/lombardia/partners//notes/n1",
 		} {
 			_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
 				p := newPartner(lombardia, "p1")
@@ -187,6 +189,11 @@ func testList(t *testing.T, open func(t *testing.T) store.Store) {
 		put(t, s, alice, newNetwork(lombardia, c.collection, c.id))
 	}
 	put(t, s, alice, newPartner(veneto, "a0"))
+	// Nested resources: children of partners b and bb, which listing the
+	// partners must skip.
+	for _, name := range []string{"b/notes/y", "b/notes/x", "bb/notes/a", "b/notes/x/parts/1"} {
+		put(t, s, alice, newPartner(lombardia, name))
+	}
 
 	tests := []struct {
 		collection, after string
@@ -205,6 +212,11 @@ func testList(t *testing.T, open func(t *testing.T) store.Store) {
 		{"netw", "", []string{}},
 		{"network", "", []string{}},
 		{"projects", "", []string{}},
+		{"partners/b/notes", "", []string{"x", "y"}},
+		{"partners/b/notes", "x", []string{"y"}},
+		{"partners/bb/notes", "", []string{"a"}},
+		{"partners/b/notes/x/parts", "", []string{"1"}},
+		{"partners/c/notes", "", []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.collection+"/after="+tt.after, func(t *testing.T) {

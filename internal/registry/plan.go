@@ -1,0 +1,162 @@
+package registry
+
+import (
+	"time"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+)
+
+// Limits of a project's plan: generous for a regional plan, small enough
+// that a project record stays a few hundred kilobytes at most.
+const (
+	maxIndicators = 200
+	maxActivities = 500
+)
+
+// validatePlan checks the plan fields of a project (programme codes,
+// territory, indicators, timetable, financial plan) against each other and
+// against the project's actions, dates and budget.
+func (s *Projects) validatePlan(v *errs.Violations, p *famiv1.Project, region string) {
+	actions := planActions(p)
+	action := func(field, code string, required bool) {
+		switch {
+		case code == "" && required:
+			v.Add(field, "is required")
+		case code != "" && !actions[code]:
+			v.Add(field, "%q is not an action of the project", clip(code))
+		}
+	}
+
+	checkProgramme(v, p)
+	s.r.municipalities(v, "project.municipalities", p.GetMunicipalities(), region)
+
+	// The project's own dates are checked by validate.
+	start, err := time.Parse(check.DateLayout, p.GetStartDate())
+	okStart := err == nil
+	if n := len(p.GetIndicators()); n > maxIndicators {
+		v.Add("project.indicators", "lists %d indicators; at most %d are allowed", n, maxIndicators)
+	} else {
+		seen := map[string]bool{}
+		for i, ind := range p.GetIndicators() {
+			f := indexed("project.indicators", i)
+			if check.Code(v, f+".code", ind.GetCode(), 20) {
+				if seen[ind.GetCode()] {
+					v.Add(f+".code", "%q is used by another indicator of the project", ind.GetCode())
+				}
+				seen[ind.GetCode()] = true
+			}
+			check.Text(v, f+".name", ind.GetName(), true, 300, false)
+			check.Text(v, f+".unit", ind.GetUnit(), true, 40, false)
+			check.Enum(v, f+".kind", ind.GetKind(), true)
+			check.Quantity(v, f+".baseline", ind.GetBaseline())
+			check.Quantity(v, f+".target", ind.GetTarget())
+			if due, ok := check.Date(v, f+".target_date", ind.GetTargetDate(), true); ok && okStart && due.Before(start) {
+				v.Add(f+".target_date", "%s is before the project's start_date %s", ind.GetTargetDate(), p.GetStartDate())
+			}
+			action(f+".action", ind.GetAction(), false)
+		}
+	}
+
+	if n := len(p.GetTimetable()); n > maxActivities {
+		v.Add("project.timetable", "lists %d activities; at most %d are allowed", n, maxActivities)
+	} else {
+		seen := map[string]bool{}
+		for i, a := range p.GetTimetable() {
+			f := indexed("project.timetable", i)
+			if check.Code(v, f+".code", a.GetCode(), 20) {
+				if seen[a.GetCode()] {
+					v.Add(f+".code", "%q is used by another activity of the timetable", a.GetCode())
+				}
+				seen[a.GetCode()] = true
+			}
+			action(f+".action", a.GetAction(), true)
+			check.Text(v, f+".title", a.GetTitle(), true, 300, false)
+			from, okFrom := check.Date(v, f+".planned_start", a.GetPlannedStart(), true)
+			to, okTo := check.Date(v, f+".planned_end", a.GetPlannedEnd(), true)
+			if okFrom && okTo && to.Before(from) {
+				v.Add(f+".planned_end", "%s is before planned_start %s", a.GetPlannedEnd(), a.GetPlannedStart())
+			}
+		}
+	}
+
+	checkFinancialPlan(v, "project.financial_plan", p.GetFinancialPlan(), actions, p.GetBudgetCents())
+}
+
+// checkFinancialPlan checks budget lines: known actions, each once, not
+// negative, adding up to the total budget.
+func checkFinancialPlan(v *errs.Violations, field string, plan []*famiv1.ActionBudget, actions map[string]bool, total int64) {
+	if len(plan) == 0 {
+		return
+	}
+	if len(plan) > len(actions) {
+		v.Add(field, "lists %d budget lines for %d actions; one line per action at most", len(plan), len(actions))
+		return
+	}
+	seen := map[string]bool{}
+	var sum int64
+	for i, b := range plan {
+		f := indexed(field, i)
+		switch {
+		case b.GetAction() == "":
+			v.Add(f+".action", "is required")
+		case !actions[b.GetAction()]:
+			v.Add(f+".action", "%q is not an action of the project", clip(b.GetAction()))
+		case seen[b.GetAction()]:
+			v.Add(f+".action", "%q has another budget line", b.GetAction())
+		}
+		seen[b.GetAction()] = true
+		if b.GetBudgetCents() < 0 {
+			v.Add(f+".budget_cents", "must not be negative, got %d", b.GetBudgetCents())
+			return
+		}
+		if sum += b.GetBudgetCents(); sum < 0 {
+			v.Add(f+".budget_cents", "the plan's total overflows")
+			return
+		}
+	}
+	if sum != total {
+		v.Add(field, "adds up to %d cents, but the budget is %d cents", sum, total)
+	}
+}
+
+// objectiveCodes are the programme codes of the FAMI specific objectives.
+var objectiveCodes = map[famiv1.SpecificObjective]string{
+	famiv1.SpecificObjective_SPECIFIC_OBJECTIVE_ASYLUM:                      "OS1",
+	famiv1.SpecificObjective_SPECIFIC_OBJECTIVE_LEGAL_MIGRATION_INTEGRATION: "OS2",
+	famiv1.SpecificObjective_SPECIFIC_OBJECTIVE_RETURN:                      "OS3",
+	famiv1.SpecificObjective_SPECIFIC_OBJECTIVE_SOLIDARITY:                  "OS4",
+}
+
+// checkProgramme checks the programme codes and, for a FAMI project, that
+// the written specific objective agrees with the classified one.
+func checkProgramme(v *errs.Violations, p *famiv1.Project) {
+	pc := p.GetProgramme()
+	if pc == nil {
+		return
+	}
+	for _, c := range []struct{ field, value string }{
+		{"project.programme.specific_objective", pc.GetSpecificObjective()},
+		{"project.programme.measure", pc.GetMeasure()},
+		{"project.programme.action", pc.GetAction()},
+	} {
+		if c.value != "" {
+			check.Code(v, c.field, c.value, 20)
+		}
+	}
+	fami := p.GetFund() == famiv1.Fund_FUND_FAMI_2014_2020 || p.GetFund() == famiv1.Fund_FUND_FAMI_2021_2027
+	if want, ok := objectiveCodes[p.GetSpecificObjective()]; fami && ok && pc.GetSpecificObjective() != "" && pc.GetSpecificObjective() != want {
+		v.Add("project.programme.specific_objective", "%q disagrees with specific_objective %s (%s)",
+			clip(pc.GetSpecificObjective()), p.GetSpecificObjective(), want)
+	}
+}
+
+// planActions returns the set of a project's action codes.
+func planActions(p *famiv1.Project) map[string]bool {
+	m := make(map[string]bool, len(p.GetActions()))
+	for _, a := range p.GetActions() {
+		m[a.GetCode()] = true
+	}
+	return m
+}

@@ -1,0 +1,169 @@
+package server_test
+
+import (
+	"math"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// labImpact returns Lab'Impact (PROG-2463) with its plan as first granted:
+// four actions, the four indicators the support report measures, a
+// timetable and a financial plan of EUR 8,500,000, ending 2021-12-31.
+func labImpact() *famiv1.Project {
+	return &famiv1.Project{
+		Code:              "PROG-2463",
+		Cup:               "E89F18000510007",
+		Title:             "Lab'Impact",
+		Fund:              famiv1.Fund_FUND_FAMI_2014_2020,
+		SpecificObjective: famiv1.SpecificObjective_SPECIFIC_OBJECTIVE_LEGAL_MIGRATION_INTEGRATION,
+		Programme:         &famiv1.ProgrammeCodes{SpecificObjective: "OS2", Measure: "ON2"},
+		Actions: []*famiv1.ProjectAction{
+			{Code: "01", Title: "Sistema scolastico in contesti multiculturali"},
+			{Code: "02", Title: "Accesso ai servizi"},
+			{Code: "03", Title: "Informazione qualificata"},
+			{Code: "04", Title: "Partecipazione attiva dei migranti"},
+		},
+		BudgetCents:    850000000,
+		StartDate:      "2018-09-01",
+		EndDate:        "2021-12-31",
+		Municipalities: []string{"015146", "016024", "017029"},
+		Indicators: []*famiv1.Indicator{
+			{Code: "OUT-01", Name: "Reti supportate", Unit: "reti", Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT, Target: 33, TargetDate: "2021-12-31", Action: "02"},
+			{Code: "OUT-02", Name: "Ore di accompagnamento personalizzato", Unit: "ore", Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT, Target: 700, TargetDate: "2021-12-31", Action: "02"},
+			{Code: "OUT-03", Name: "Incontri di supporto", Unit: "incontri", Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT, Target: 160, TargetDate: "2021-12-31", Action: "02"},
+			{Code: "RES-01", Name: "Presenze ai laboratori", Unit: "presenze", Kind: famiv1.IndicatorKind_INDICATOR_KIND_RESULT, Baseline: 0, Target: 500, TargetDate: "2021-12-31", Action: "04"},
+		},
+		Timetable: []*famiv1.PlannedActivity{
+			{Code: "01.1", Action: "01", Title: "Formazione docenti", PlannedStart: "2019-01-01", PlannedEnd: "2021-06-30"},
+			{Code: "02.1", Action: "02", Title: "Accompagnamento delle reti", PlannedStart: "2019-05-01", PlannedEnd: "2021-12-31"},
+			{Code: "03.1", Action: "03", Title: "Sportelli informativi", PlannedStart: "2019-03-01", PlannedEnd: "2021-09-30"},
+			{Code: "04.1", Action: "04", Title: "Laboratori con le associazioni", PlannedStart: "2021-01-01", PlannedEnd: "2021-03-31"},
+		},
+		FinancialPlan: []*famiv1.ActionBudget{
+			{Action: "01", BudgetCents: 200000000},
+			{Action: "02", BudgetCents: 400000000},
+			{Action: "03", BudgetCents: 150000000},
+			{Action: "04", BudgetCents: 100000000},
+		},
+	}
+}
+
+// TestProjectPlanEverySurface records Lab'Impact's plan, grants the funded
+// extension that brought it to EUR 9,250,000 and checks the history and the
+// validation of every plan field, on the four surfaces.
+func TestProjectPlanEverySurface(t *testing.T) {
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			ts := startServer(t, server.Config{MunicipalitiesFile: municipalitiesFile})
+			s := newSurface(t, ts, kind)
+			ctx := t.Context()
+
+			in := labImpact()
+			p, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "lab-impact", Project: in})
+			if err != nil {
+				t.Fatalf("create lab-impact: %v", err)
+			}
+			want := proto.CloneOf(in)
+			want.Name, want.Etag = projectName("lab-impact"), p.GetEtag()
+			if !proto.Equal(withoutTimes(p), withoutTimes(want)) {
+				t.Fatalf("create lab-impact:\n got  %s\n want %s", brief(p), brief(want))
+			}
+
+			// The funded extension (proroga onerosa): new end, new budget,
+			// new financial plan; the previous ones are kept in the history.
+			newPlan := []*famiv1.ActionBudget{
+				{Action: "01", BudgetCents: 215000000},
+				{Action: "02", BudgetCents: 440000000},
+				{Action: "03", BudgetCents: 160000000},
+				{Action: "04", BudgetCents: 110000000},
+			}
+			p, err = s.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: projectName("lab-impact"), Etag: p.GetEtag(), Extension: &famiv1.Extension{
+				EndDate: "2023-06-30", ActReference: "Decreto di proroga onerosa", BudgetCents: 925000000, FinancialPlan: newPlan,
+			}})
+			if err != nil {
+				t.Fatalf("funded extension: %v", err)
+			}
+			want.EndDate, want.BudgetCents, want.FinancialPlan, want.Etag = "2023-06-30", 925000000, newPlan, p.GetEtag()
+			want.Extensions = []*famiv1.Extension{{
+				EndDate: "2023-06-30", PreviousEndDate: "2021-12-31", ActReference: "Decreto di proroga onerosa",
+				BudgetCents: 925000000, PreviousBudgetCents: 850000000, FinancialPlan: newPlan, PreviousFinancialPlan: in.GetFinancialPlan(),
+			}}
+			if !proto.Equal(withoutTimes(p), withoutTimes(want)) {
+				t.Fatalf("funded extension:\n got  %s\n want %s", brief(p), brief(want))
+			}
+			got, err := s.GetProject(ctx, &famiv1.GetProjectRequest{Name: projectName("lab-impact")})
+			if err != nil || !proto.Equal(withoutTimes(got), withoutTimes(want)) {
+				t.Fatalf("get lab-impact: %v\n got  %s\n want %s", err, brief(got), brief(want))
+			}
+
+			// Once funded, the budget moves only through :extend; the split
+			// between actions may still be changed.
+			_, err = s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{
+				Project:    &famiv1.Project{Name: projectName("lab-impact"), BudgetCents: 990000000},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"budget_cents"}},
+			})
+			checkErr(t, "update the budget of a funded project", err, wantErr{codes.FailedPrecondition, "PROJECT_EXTENDED", nil})
+			moved := []*famiv1.ActionBudget{
+				{Action: "01", BudgetCents: 205000000},
+				{Action: "02", BudgetCents: 450000000},
+				{Action: "03", BudgetCents: 160000000},
+				{Action: "04", BudgetCents: 110000000},
+			}
+			if _, err := s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{
+				Project:    &famiv1.Project{Name: projectName("lab-impact"), FinancialPlan: moved},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"financial_plan"}},
+			}); err != nil {
+				t.Errorf("move budget between actions: %v", err)
+			}
+			_, err = s.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: projectName("lab-impact"), Extension: &famiv1.Extension{EndDate: "2023-12-31", BudgetCents: 1000000000}})
+			checkErr(t, "funded extension without a new financial plan", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"extension.financial_plan"}})
+
+			// Other funds are recorded and filtered on.
+			other := &famiv1.Project{Code: "PNRR-M5C2", Title: "Housing first", Fund: famiv1.Fund_FUND_PNRR,
+				StartDate: "2022-01-01", EndDate: "2026-06-30", Municipalities: []string{"015146"}}
+			if _, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "pnrr-housing", Project: other}); err != nil {
+				t.Fatalf("create a PNRR project: %v", err)
+			}
+			list, err := s.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: lombardia, Fund: famiv1.Fund_FUND_PNRR})
+			if err != nil || len(list.GetProjects()) != 1 || list.GetProjects()[0].GetName() != projectName("pnrr-housing") {
+				t.Errorf("list PNRR projects: %v, got %v, want only pnrr-housing", err, names(list.GetProjects()))
+			}
+
+			// Bad plans: every wrong field is named.
+			bad := labImpact()
+			bad.Code = "PROG-9999"
+			bad.Programme.SpecificObjective = "OS3"
+			bad.Municipalities = []string{"027042", "12345"}
+			bad.Indicators[0].Kind = 0
+			bad.Indicators[1].Target = math.Inf(1)
+			bad.Indicators[2].Code = "OUT-01"
+			bad.Indicators[3].TargetDate = "2018-01-01"
+			bad.Timetable[0].Action = "09"
+			bad.Timetable[1].PlannedEnd = "2019-01-01"
+			bad.FinancialPlan[3].BudgetCents = 1
+			_, err = s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "bad", Project: bad})
+			checkErr(t, "create a project with a bad plan", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{
+				"project.programme.specific_objective",
+				"project.municipalities[0]",
+				"project.municipalities[1]",
+				"project.indicators[0].kind",
+				"project.indicators[1].target",
+				"project.indicators[2].code",
+				"project.indicators[3].target_date",
+				"project.timetable[0].action",
+				"project.timetable[1].planned_end",
+				"project.financial_plan",
+			}})
+			if _, err := s.GetProject(ctx, &famiv1.GetProjectRequest{Name: projectName("bad")}); err == nil {
+				t.Errorf("the rejected project was stored")
+			}
+		})
+	}
+}
