@@ -189,6 +189,11 @@ func TestNationalView(t *testing.T) {
 						t.Errorf("page size %d: got %q, want %q", size, got, wantProjects)
 					}
 				}
+				parts := mustOK(ministry.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/-", PageSize: 4}))(t, "list partners")
+				if got, want := names(parts.GetPartners()), []string{"regions/lombardia/partners/cpia", "regions/lombardia/partners/udp",
+					"regions/toscana/partners/cpia", "regions/toscana/partners/udp"}; !slices.Equal(got, want) || parts.GetNextPageToken() == "" {
+					t.Errorf("partners: got %q (next page %q), want %q and a next page", got, parts.GetNextPageToken(), want)
+				}
 				nets := mustOK(ministry.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: "regions/-"}))(t, "list networks")
 				if got := names(nets.GetNetworks()); !slices.Equal(got, wantNetworks) {
 					t.Errorf("networks: got %q, want %q", got, wantNetworks)
