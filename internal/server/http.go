@@ -22,6 +22,7 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/openapi"
+	"github.com/raccordo/raccordo/internal/opendata"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/support"
 )
@@ -61,6 +62,10 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 			svc.routes(mux, pipe)
 		}
 	}
+	// Open data is anonymous: it bypasses the pipeline's authentication
+	// and reads through the services as the national reader.
+	mux.Handle("GET "+opendata.Prefix, s.openData)
+	mux.Handle("GET /opendata", http.RedirectHandler(opendata.Prefix, http.StatusMovedPermanently))
 	mux.Handle("GET /openapi.json", openapi.Handler())
 	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/jwk-set+json")

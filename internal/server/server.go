@@ -33,6 +33,7 @@ import (
 	"github.com/raccordo/raccordo/internal/dashboard"
 	"github.com/raccordo/raccordo/internal/feed"
 	"github.com/raccordo/raccordo/internal/meetings"
+	"github.com/raccordo/raccordo/internal/opendata"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store/bolt"
@@ -65,6 +66,9 @@ type Config struct {
 	BookmarkInterval time.Duration
 	// LoginTokenTTL is the lifetime of a token from Login.
 	LoginTokenTTL time.Duration
+	// OpenData configures /opendata/ (public URL, publisher, per-client
+	// rate limit); the zero value is usable.
+	OpenData opendata.Options
 	// InsecureNoAuth turns authentication and authorisation off. It exists
 	// only so a benchmark can measure what auth costs; famid has no flag
 	// for it.
@@ -113,6 +117,8 @@ type Server struct {
 	store *bolt.Store
 	keys  *auth.KeySet
 	admin *admin.Service
+	// openData serves /opendata/, the one anonymous surface.
+	openData *opendata.Handler
 	// beginShutdown ends the streams when shutdown starts.
 	beginShutdown context.CancelFunc
 	grpc          *grpc.Server
@@ -171,6 +177,12 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	svcs := apiServices(reg, acc, prot, sup, mtg)
 	svcs = append(svcs, dashboardService(dashboard.New(dashboard.Sources{
 		Partners: reg.Partners(), Networks: reg.Networks(), Protocols: prot, Meetings: mtg, Support: sup})))
+	odOpts := cfg.OpenData
+	if odOpts.Log == nil {
+		odOpts.Log = s.log
+	}
+	s.openData = opendata.New(s.store, opendata.Sources{
+		Partners: reg.Partners(), Projects: reg.Projects(), Networks: reg.Networks(), Protocols: prot, Support: sup}, odOpts)
 	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown
