@@ -156,6 +156,11 @@ var meetingEditors = []principal.Role{principal.RegionAdmin, principal.Consultan
 // figures are their own entries only, which a region's dashboard is not.
 var dashboardReaders = []principal.Role{principal.Ministry, principal.RegionAdmin, principal.RegionalSystem}
 
+// Overlaps of projects (DESIGN.md section 6, "overlaps, national
+// summaries"): the ministry everywhere, the region, its consultants and
+// systems their own region; not network members.
+var overlapReaders = []principal.Role{principal.Ministry, principal.RegionAdmin, principal.Consultant, principal.RegionalSystem}
+
 // Rights is the platform's policy: every RPC of every service.
 func Rights() Policy {
 	return Policy{
@@ -238,5 +243,6 @@ func Rights() Policy {
 		famiv1connect.MeetingServiceRevokeCalendarTokenProcedure:   InRegion("name", readers...),
 
 		famiv1connect.DashboardServiceSummarizeRegionsProcedure: InRegion("name", dashboardReaders...),
+		famiv1connect.OverlapServiceListOverlapsProcedure:       InRegion("parent", overlapReaders...),
 	}
 }

@@ -126,7 +126,7 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 		if err := setRefs(tx, p.Name, nil, beneficiaryRefs(p)); err != nil {
 			return nil, err
 		}
-		return p, tx.Put(p)
+		return written(tx, nil, p)
 	})
 }
 
@@ -137,7 +137,13 @@ func (s *Projects) GetProject(ctx context.Context, req *famiv1.GetProjectRequest
 		return nil, err
 	}
 	p := &famiv1.Project{}
-	return p, s.r.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), p) })
+	return p, s.r.store.View(ctx, region, func(tx store.ReadTx) error {
+		if err := tx.Get(req.GetName(), p); err != nil {
+			return err
+		}
+		withOverlapCount(tx, p)
+		return nil
+	})
 }
 
 // ListProjects implements fami.v1.ProjectService.
@@ -167,6 +173,17 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 	items, next, rev, err := list(ctx, s.r.store, region, collProjects, req.GetPageSize(), req.GetPageToken(),
 		func() *famiv1.Project { return &famiv1.Project{} },
 		func(p *famiv1.Project) bool { return req.GetFund() == 0 || p.GetFund() == req.GetFund() })
+	if err != nil {
+		return nil, err
+	}
+	// The overlap counts come from the territory index, in a snapshot at
+	// the page's revision or later.
+	err = s.r.store.View(ctx, region, func(tx store.ReadTx) error {
+		for _, p := range items {
+			withOverlapCount(tx, p)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +226,7 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 		if err := setRefs(tx, next.Name, beneficiaryRefs(cur), beneficiaryRefs(next)); err != nil {
 			return nil, err
 		}
-		return next, tx.Put(next)
+		return written(tx, cur, next)
 	})
 }
 
@@ -231,6 +248,9 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 			return nil, err
 		}
 		if err := setRefs(tx, cur.Name, beneficiaryRefs(cur), nil); err != nil {
+			return nil, err
+		}
+		if err := indexProject(tx, cur, nil); err != nil {
 			return nil, err
 		}
 		return &emptypb.Empty{}, tx.Delete(cur.GetName())
@@ -283,7 +303,8 @@ func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectR
 		}
 		p.Extensions = append(p.Extensions, granted)
 		p.EndDate = ext.GetEndDate()
-		return p, tx.Put(p)
+		// The municipalities are the same: the index takes the new end date.
+		return written(tx, p, p)
 	})
 }
 

@@ -1053,6 +1053,7 @@ func TestRightsMatrix(t *testing.T) {
 	cases := matrixCases()
 	maps.Copy(cases, meetingMatrixCases())
 	maps.Copy(cases, nationalMatrixCases())
+	maps.Copy(cases, overlapMatrixCases())
 	for _, p := range procs {
 		if _, ok := cases[p]; !ok {
 			t.Errorf("%s has no case in matrixCases: add one, with its row of the README rights table", p)

@@ -177,6 +177,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	svcs := apiServices(reg, acc, prot, sup, mtg)
 	svcs = append(svcs, dashboardService(dashboard.New(dashboard.Sources{
 		Partners: reg.Partners(), Networks: reg.Networks(), Protocols: prot, Meetings: mtg, Support: sup})))
+	svcs = append(svcs, overlapService(reg.Overlaps()))
 	odOpts := cfg.OpenData
 	if odOpts.Log == nil {
 		odOpts.Log = s.log

@@ -140,3 +140,15 @@ func dashboardService(d *dashboard.Service) service {
 		gateway: famiv1.RegisterDashboardServiceHandler,
 	}
 }
+
+// overlapService mounts the overlaps of projects, which the registry keeps
+// by its territory index.
+func overlapService(o *registry.Overlaps) service {
+	return service{
+		grpc: func(s *grpc.Server) { famiv1.RegisterOverlapServiceServer(s, o) },
+		connect: func(opts ...connect.HandlerOption) (string, http.Handler) {
+			return famiv1connect.NewOverlapServiceHandler(o, opts...)
+		},
+		gateway: famiv1.RegisterOverlapServiceHandler,
+	}
+}
