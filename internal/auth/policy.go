@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -150,6 +151,12 @@ var (
 // whose feed token a caller may revoke.
 var meetingEditors = []principal.Role{principal.RegionAdmin, principal.Consultant, principal.NetworkMember, principal.RegionalSystem}
 
+// meetingConveners are the meeting editors and the ministry, which "may
+// convene meetings in any region (focus groups and bilateral meetings with
+// beneficiaries, which belong to no network)": the meetings service keeps
+// the ministry to the meetings of no network.
+var meetingConveners = append(slices.Clone(meetingEditors), principal.Ministry)
+
 // The national summaries of DESIGN.md section 6 ("overlaps, national
 // summaries"): the ministry everywhere (with regions/-), the region and its
 // systems their own region. Consultants are left out: their support
@@ -231,13 +238,13 @@ func Rights() Policy {
 		famiv1connect.MeetingServiceListActionItemsProcedure:       InRegion("parent", readers...),
 		famiv1connect.MeetingServiceSummarizeAttendanceProcedure:   InRegion("parent", readers...),
 		famiv1connect.MeetingServiceExportMeetingCalendarProcedure: InRegion("parent", readers...),
-		famiv1connect.MeetingServiceCreateMeetingProcedure:         InRegion("parent", meetingEditors...),
-		famiv1connect.MeetingServiceUpdateMeetingProcedure:         InRegion("meeting.name", meetingEditors...),
-		famiv1connect.MeetingServiceDeleteMeetingProcedure:         InRegion("name", meetingEditors...),
-		famiv1connect.MeetingServiceCancelMeetingProcedure:         InRegion("name", meetingEditors...),
-		famiv1connect.MeetingServiceRecordAttendanceProcedure:      InRegion("name", meetingEditors...),
-		famiv1connect.MeetingServiceRecordMinutesProcedure:         InRegion("name", meetingEditors...),
-		famiv1connect.MeetingServiceUpdateActionItemProcedure:      InRegion("name", meetingEditors...),
+		famiv1connect.MeetingServiceCreateMeetingProcedure:         InRegion("parent", meetingConveners...),
+		famiv1connect.MeetingServiceUpdateMeetingProcedure:         InRegion("meeting.name", meetingConveners...),
+		famiv1connect.MeetingServiceDeleteMeetingProcedure:         InRegion("name", meetingConveners...),
+		famiv1connect.MeetingServiceCancelMeetingProcedure:         InRegion("name", meetingConveners...),
+		famiv1connect.MeetingServiceRecordAttendanceProcedure:      InRegion("name", meetingConveners...),
+		famiv1connect.MeetingServiceRecordMinutesProcedure:         InRegion("name", meetingConveners...),
+		famiv1connect.MeetingServiceUpdateActionItemProcedure:      InRegion("name", meetingConveners...),
 		famiv1connect.MeetingServiceCreateCalendarTokenProcedure:   InRegion("parent", readers...),
 		famiv1connect.MeetingServiceListCalendarTokensProcedure:    InRegion("parent", readers...),
 		famiv1connect.MeetingServiceRevokeCalendarTokenProcedure:   InRegion("name", readers...),
