@@ -168,6 +168,16 @@ var dashboardReaders = []principal.Role{principal.Ministry, principal.RegionAdmi
 // systems their own region; not network members.
 var overlapReaders = []principal.Role{principal.Ministry, principal.RegionAdmin, principal.Consultant, principal.RegionalSystem}
 
+// The monitoring rights: the region (and its systems) and the staff of a
+// lead partner of a network implementing the project write and submit the
+// quarterly reports (the monitoring service checks the network); the region
+// admin reviews them and sets the thresholds; every reader of the region,
+// and the ministry everywhere, reads reports and summaries.
+var (
+	reportWriters   = []principal.Role{principal.RegionAdmin, principal.RegionalSystem, principal.NetworkMember}
+	reportReviewers = []principal.Role{principal.RegionAdmin}
+)
+
 // Rights is the platform's policy: every RPC of every service.
 func Rights() Policy {
 	return Policy{
@@ -232,6 +242,18 @@ func Rights() Policy {
 		famiv1connect.SupportServiceListClosedPeriodsProcedure:          InRegion("parent", readers...),
 		famiv1connect.SupportServiceSummarizeSupportEntriesProcedure:    InRegion("parent", supportReporters...),
 		famiv1connect.SupportServiceExportSupportEntriesProcedure:       InRegion("parent", supportReporters...),
+
+		famiv1connect.MonitoringServiceCreateMonitoringReportProcedure:   InRegion("parent", reportWriters...),
+		famiv1connect.MonitoringServiceGetMonitoringReportProcedure:      InRegion("name", readers...),
+		famiv1connect.MonitoringServiceListMonitoringReportsProcedure:    InRegion("parent", readers...),
+		famiv1connect.MonitoringServiceUpdateMonitoringReportProcedure:   InRegion("monitoring_report.name", reportWriters...),
+		famiv1connect.MonitoringServiceSubmitMonitoringReportProcedure:   InRegion("name", reportWriters...),
+		famiv1connect.MonitoringServiceApproveMonitoringReportProcedure:  InRegion("name", reportReviewers...),
+		famiv1connect.MonitoringServiceReturnMonitoringReportProcedure:   InRegion("name", reportReviewers...),
+		famiv1connect.MonitoringServiceCorrectMonitoringReportProcedure:  InRegion("name", reportReviewers...),
+		famiv1connect.MonitoringServiceSummarizeMonitoringProcedure:      InRegion("parent", readers...),
+		famiv1connect.MonitoringServiceGetMonitoringSettingsProcedure:    InRegion("name", readers...),
+		famiv1connect.MonitoringServiceUpdateMonitoringSettingsProcedure: InRegion("monitoring_settings.name", reportReviewers...),
 
 		famiv1connect.MeetingServiceGetMeetingProcedure:            InRegion("name", readers...),
 		famiv1connect.MeetingServiceListMeetingsProcedure:          InRegion("parent", readers...),

@@ -1,11 +1,16 @@
 package registry
 
 import (
+	"fmt"
+	"strings"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 // Limits of a project's plan: generous for a regional plan, small enough
@@ -159,4 +164,44 @@ func planActions(p *famiv1.Project) map[string]bool {
 		m[a.GetCode()] = true
 	}
 	return m
+}
+
+// planDigest is what summaries over many projects need of a project's
+// plan: its name, span, budget and indicator targets, without the rest.
+func planDigest(p *famiv1.Project) *famiv1.Project {
+	d := &famiv1.Project{Name: p.GetName(), StartDate: p.GetStartDate(), EndDate: p.GetEndDate(), BudgetCents: p.GetBudgetCents()}
+	for _, i := range p.GetIndicators() {
+		d.Indicators = append(d.Indicators, &famiv1.Indicator{Code: i.GetCode(), Name: i.GetName(), Unit: i.GetUnit(), Target: i.GetTarget()})
+	}
+	return d
+}
+
+// keepPlan records the digest of p's plan, in the transaction that writes
+// p.
+func keepPlan(tx store.WriteTx, p *famiv1.Project) error {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(planDigest(p))
+	if err != nil {
+		return err
+	}
+	return tx.IndexPut(indexPlans, idOf(p.GetName()), string(b))
+}
+
+func idOf(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }
+
+// ProjectPlans calls fn, in id order until it returns false, with the plan
+// digest of each project of tx's region: a Project holding only its name,
+// start and end dates, budget and indicators (code, name, unit, target).
+// The registry keeps the digests with every project write, so a summary
+// over a region's projects reads them without decoding whole projects.
+func ProjectPlans(tx store.ReadTx, fn func(*famiv1.Project) bool) error {
+	var err error
+	tx.IndexScan(indexPlans, "", func(k, v string) bool {
+		d := &famiv1.Project{}
+		if err = proto.Unmarshal([]byte(v), d); err != nil {
+			err = fmt.Errorf("registry: corrupt plan digest of project %q: %w", k, err)
+			return false
+		}
+		return fn(d)
+	})
+	return err
 }

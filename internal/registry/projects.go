@@ -126,6 +126,9 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 		if err := setRefs(tx, p.Name, nil, beneficiaryRefs(p)); err != nil {
 			return nil, err
 		}
+		if err := keepPlan(tx, p); err != nil {
+			return nil, err
+		}
 		return written(tx, nil, p)
 	})
 }
@@ -226,6 +229,9 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 		if err := setRefs(tx, next.Name, beneficiaryRefs(cur), beneficiaryRefs(next)); err != nil {
 			return nil, err
 		}
+		if err := keepPlan(tx, next); err != nil {
+			return nil, err
+		}
 		return written(tx, cur, next)
 	})
 }
@@ -248,6 +254,9 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 			return nil, err
 		}
 		if err := setRefs(tx, cur.Name, beneficiaryRefs(cur), nil); err != nil {
+			return nil, err
+		}
+		if err := tx.IndexDelete(indexPlans, idOf(cur.GetName())); err != nil {
 			return nil, err
 		}
 		if err := indexProject(tx, cur, nil); err != nil {
@@ -303,6 +312,9 @@ func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectR
 		}
 		p.Extensions = append(p.Extensions, granted)
 		p.EndDate = ext.GetEndDate()
+		if err := keepPlan(tx, p); err != nil {
+			return nil, err
+		}
 		// The municipalities are the same: the index takes the new end date.
 		return written(tx, p, p)
 	})

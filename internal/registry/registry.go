@@ -33,6 +33,9 @@ const (
 	indexFiscalCode = "partner_fiscal_code"
 	// indexProjectCode maps a project's code to its name.
 	indexProjectCode = "project_code"
+	// indexPlans maps a project's id to the digest of its plan (see
+	// ProjectPlans).
+	indexPlans = "project_plans"
 )
 
 // Registry holds what the registry services share.

@@ -27,6 +27,57 @@ type problem struct {
 	Metadata   map[string]string `json:"metadata,omitempty"`
 }
 
+// reasonStatus is the HTTP status of the ErrorInfo reasons whose gRPC
+// code's usual status (runtime.HTTPStatusFromCode) says the wrong thing to a
+// REST caller. gRPC has a single FAILED_PRECONDITION for "the system is not
+// in a state for this request", which the gateway maps to 400; but most of
+// those refusals are state conflicts (RFC 9110, 409 Conflict): the request
+// is well formed and the resource's current state refuses it, so the caller
+// must look at the resource, not at its request. Adding a reason is one
+// line here and one row in docs/errors.md (TestErrorsDocMatchesTable keeps
+// the two in step). gRPC and Connect callers see the code, unchanged.
+var reasonStatus = map[string]int{
+	// Protocols: the text is frozen, signed or ended.
+	"PROTOCOL_NOT_DRAFT":  http.StatusConflict,
+	"PROTOCOL_NOT_OPEN":   http.StatusConflict,
+	"PROTOCOL_ENDED":      http.StatusConflict,
+	"PROTOCOL_INCOMPLETE": http.StatusConflict,
+	"ALREADY_SIGNED":      http.StatusConflict,
+	"AMENDMENT_PENDING":   http.StatusConflict,
+	// Another resource still references this one.
+	"PARTNER_IN_USE":  http.StatusConflict,
+	"NETWORK_IN_USE":  http.StatusConflict,
+	"PROJECT_IN_USE":  http.StatusConflict,
+	"PROTOCOL_IN_USE": http.StatusConflict,
+	"MEETING_IN_USE":  http.StatusConflict,
+	// Projects, meetings and support hours.
+	"PROJECT_EXTENDED":      http.StatusConflict,
+	"MEETING_NOT_SCHEDULED": http.StatusConflict,
+	"MEETING_NOT_STARTED":   http.StatusConflict,
+	"MEETING_HELD":          http.StatusConflict,
+	"MEETING_CANCELLED":     http.StatusConflict,
+	"ENTRY_NOT_SUBMITTED":   http.StatusConflict,
+	"PERIOD_CLOSED":         http.StatusConflict,
+	"PERIOD_NOT_CLOSED":     http.StatusConflict,
+	// Quarterly monitoring reports.
+	"REPORT_APPROVED":  http.StatusConflict,
+	"REPORT_SUBMITTED": http.StatusConflict,
+	"REPORT_STATE":     http.StatusConflict,
+	// The change log no longer holds the revision asked for: list again
+	// (as Kubernetes answers a too-old resourceVersion).
+	"REVISION_COMPACTED": http.StatusGone,
+}
+
+// httpStatus is the HTTP status of an error with a gRPC code and an
+// ErrorInfo reason: the reason's row in reasonStatus, or the gateway's
+// mapping of the code.
+func httpStatus(code codes.Code, reason string) int {
+	if s, ok := reasonStatus[reason]; ok {
+		return s
+	}
+	return runtime.HTTPStatusFromCode(code)
+}
+
 type violation struct {
 	Field       string `json:"field"`
 	Description string `json:"description"`
@@ -37,11 +88,9 @@ func problemFromStatus(st *status.Status) problem {
 	code := st.Code()
 	p := problem{
 		Type:   "about:blank",
-		Status: runtime.HTTPStatusFromCode(code),
 		Detail: st.Message(),
 		Code:   code.String(),
 	}
-	p.Title = http.StatusText(p.Status)
 	for _, d := range st.Details() {
 		switch d := d.(type) {
 		case *errdetails.ErrorInfo:
@@ -54,6 +103,8 @@ func problemFromStatus(st *status.Status) problem {
 			}
 		}
 	}
+	p.Status = httpStatus(code, p.Reason)
+	p.Title = http.StatusText(p.Status)
 	p.Code = upperSnake(code)
 	// The gateway reports its own decoding failures (malformed JSON,
 	// unknown fields or enum values, a body over the limit, bad query

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
-	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -321,10 +320,7 @@ func (sc *protocolScenario) fails(step string, err error, want wantErr, words ..
 			sc.t.Errorf("%s: message %q does not say %q", step, e.Message, w)
 		}
 	}
-	httpStatus := e.HTTPStatus
-	if httpStatus == 0 {
-		httpStatus = runtime.HTTPStatusFromCode(e.Code)
-	}
+	httpStatus := restStatus(e)
 	sc.record("%s: %s http=%d reason=%s fields=%v", step, upperSnake(e.Code), httpStatus, e.Reason, e.Fields)
 }
 

@@ -1054,6 +1054,7 @@ func TestRightsMatrix(t *testing.T) {
 	maps.Copy(cases, meetingMatrixCases())
 	maps.Copy(cases, nationalMatrixCases())
 	maps.Copy(cases, overlapMatrixCases())
+	maps.Copy(cases, monitoringMatrixCases())
 	for _, p := range procs {
 		if _, ok := cases[p]; !ok {
 			t.Errorf("%s has no case in matrixCases: add one, with its row of the README rights table", p)

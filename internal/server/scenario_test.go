@@ -10,7 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -118,8 +117,8 @@ type wantErr struct {
 }
 
 // fails records a step that must fail and checks its error: the gRPC code,
-// the HTTP status (on REST, the status grpc-gateway maps the code to), the
-// ErrorInfo reason and domain and the field violations.
+// the HTTP status (on REST, the one server.HTTPStatus gives the code and
+// reason), the ErrorInfo reason and domain and the field violations.
 func (sc *scenario) fails(step string, err error, want wantErr) {
 	sc.t.Helper()
 	checkErr(sc.t, step, err, want)
@@ -128,11 +127,17 @@ func (sc *scenario) fails(step string, err error, want wantErr) {
 		sc.record("%s: %v", step, err)
 		return
 	}
-	httpStatus := e.HTTPStatus
-	if httpStatus == 0 {
-		httpStatus = runtime.HTTPStatusFromCode(e.Code)
-	}
+	httpStatus := restStatus(e)
 	sc.record("%s: %s http=%d reason=%s fields=%v detail=%q", step, upperSnake(e.Code), httpStatus, e.Reason, e.Fields, e.Message)
+}
+
+// restStatus is the HTTP status of e: the one REST answered, or the one
+// it answers for e's code and reason on the other surfaces.
+func restStatus(e *callError) int {
+	if e.HTTPStatus != 0 {
+		return e.HTTPStatus
+	}
+	return server.HTTPStatus(e.Code, e.Reason)
 }
 
 // checkErr checks that err is the error want describes.
@@ -147,7 +152,7 @@ func checkErr(t *testing.T, step string, err error, want wantErr) {
 		t.Errorf("%s: got code %s, want %s (%v)", step, upperSnake(e.Code), upperSnake(want.code), e)
 	}
 	if e.HTTPStatus != 0 {
-		if got, wantHTTP := e.HTTPStatus, runtime.HTTPStatusFromCode(want.code); got != wantHTTP {
+		if got, wantHTTP := e.HTTPStatus, server.HTTPStatus(want.code, want.reason); got != wantHTTP {
 			t.Errorf("%s: got HTTP status %d, want %d", step, got, wantHTTP)
 		}
 	} else if e.Domain != errorDomain {

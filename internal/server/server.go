@@ -33,6 +33,7 @@ import (
 	"github.com/raccordo/raccordo/internal/dashboard"
 	"github.com/raccordo/raccordo/internal/feed"
 	"github.com/raccordo/raccordo/internal/meetings"
+	"github.com/raccordo/raccordo/internal/monitoring"
 	"github.com/raccordo/raccordo/internal/opendata"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
@@ -184,6 +185,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.openData = opendata.New(s.store, opendata.Sources{
 		Partners: reg.Partners(), Projects: reg.Projects(), Networks: reg.Networks(), Protocols: prot, Support: sup}, odOpts)
+	svcs = append(svcs, monitoringServices(monitoring.New(s.store, monitoring.Options{}))...)
 	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown

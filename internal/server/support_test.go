@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -443,10 +442,7 @@ func (sc *supportScenario) fails(step string, err error, want wantErr) {
 		sc.record("%s: %v", step, err)
 		return
 	}
-	httpStatus := e.HTTPStatus
-	if httpStatus == 0 {
-		httpStatus = runtime.HTTPStatusFromCode(e.Code)
-	}
+	httpStatus := restStatus(e)
 	sc.record("%s: %s http=%d reason=%s fields=%v detail=%q", step, upperSnake(e.Code), httpStatus, e.Reason, e.Fields, e.Message)
 }
 

@@ -41,6 +41,8 @@ type Options struct {
 	// RequestRetention is how long a request_id is remembered (a retry
 	// after that runs again). Defaults to DefaultRequestRetention.
 	RequestRetention time.Duration
+	// Observer, when set, is told about every transaction and commit.
+	Observer Observer
 }
 
 // DefaultRequestRetention keeps request_ids for a day: far longer than any
@@ -60,6 +62,7 @@ type Store struct {
 	now     func() time.Time
 	// retention is how long request records are kept.
 	retention time.Duration
+	obs       Observer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -83,10 +86,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.RequestRetention <= 0 {
 		opts.RequestRetention = DefaultRequestRetention
 	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "regions"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	s := &Store{dir: dir, regions: make(map[string]*bbolt.DB, len(opts.Regions)), writers: make(map[string]*writer, len(opts.Regions)), now: opts.Now, retention: opts.RequestRetention}
+	s := &Store{dir: dir, regions: make(map[string]*bbolt.DB, len(opts.Regions)), writers: make(map[string]*writer, len(opts.Regions)), now: opts.Now, retention: opts.RequestRetention, obs: opts.Observer}
 	// The system file is opened first: its lock is what a second server
 	// trips over.
 	var err error
@@ -100,7 +106,7 @@ func Open(dir string, opts Options) (*Store, error) {
 			return nil, err
 		}
 		s.regions[r] = db
-		s.writers[r] = newWriter(db)
+		s.writers[r] = newWriter(db, r, opts.Observer)
 	}
 	return s, nil
 }
@@ -164,7 +170,7 @@ func (s *Store) db(region string) (*bbolt.DB, error) {
 }
 
 // View implements store.Store.
-func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) error) error {
+func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -172,6 +178,8 @@ func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) e
 	if err != nil {
 		return err
 	}
+	end := s.obs.Begin(ctx, region, "view")
+	defer func() { end(err) }()
 	return closedErr(db.View(func(btx *bbolt.Tx) error {
 		return fn(newTx(btx, region, time.Time{}, ""))
 	}))
@@ -187,7 +195,7 @@ func closedErr(err error) error {
 }
 
 // Update implements store.Store.
-func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn func(store.WriteTx) (proto.Message, error)) (proto.Message, error) {
+func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn func(store.WriteTx) (proto.Message, error)) (_ proto.Message, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -195,8 +203,10 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 	if !ok {
 		return nil, errs.NotFoundf("region %q not found", region)
 	}
+	end := s.obs.Begin(ctx, region, "update")
+	defer func() { end(err) }()
 	var res proto.Message
-	err := w.do(func(btx *bbolt.Tx) error {
+	err = w.do(func(btx *bbolt.Tx) error {
 		res = nil
 		t := newTx(btx, region, s.now().UTC(), m.Principal)
 		var reqKey []byte

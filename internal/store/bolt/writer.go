@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"time"
 
 	"go.etcd.io/bbolt"
 )
@@ -24,10 +25,12 @@ const maxBatch = 256
 // commits a lone write at once, and under load the batch is simply
 // everything that arrived while the previous commit was on disk.
 type writer struct {
-	db   *bbolt.DB
-	reqs chan *writeReq
-	stop chan struct{}
-	done chan struct{}
+	db     *bbolt.DB
+	region string
+	obs    Observer
+	reqs   chan *writeReq
+	stop   chan struct{}
+	done   chan struct{}
 
 	// notify is closed and replaced after every successful commit.
 	mu     sync.Mutex
@@ -53,8 +56,8 @@ type writeReq struct {
 	err chan error
 }
 
-func newWriter(db *bbolt.DB) *writer {
-	w := &writer{db: db, reqs: make(chan *writeReq), stop: make(chan struct{}), done: make(chan struct{}), notify: make(chan struct{})}
+func newWriter(db *bbolt.DB, region string, obs Observer) *writer {
+	w := &writer{db: db, region: region, obs: obs, reqs: make(chan *writeReq), stop: make(chan struct{}), done: make(chan struct{}), notify: make(chan struct{})}
 	go w.loop()
 	return w
 }
@@ -100,9 +103,12 @@ func (w *writer) loop() {
 // the rest of the batch runs again without it: each mutation reads the
 // state it writes within the transaction, so running it again is safe.
 func (w *writer) commit(batch []*writeReq) {
+	start := time.Now()
 	for len(batch) > 0 {
 		failed, ferr := -1, error(nil)
+		var committed *bbolt.Tx
 		err := w.db.Update(func(tx *bbolt.Tx) error {
+			committed = tx
 			for i, r := range batch {
 				if err := safely(r.fn, tx); err != nil {
 					failed, ferr = i, err
@@ -118,6 +124,8 @@ func (w *writer) commit(batch []*writeReq) {
 		}
 		if err == nil {
 			w.broadcast()
+			stats := committed.Stats()
+			w.obs.Committed(w.region, Commit{Mutations: len(batch), Duration: time.Since(start), Write: stats.GetWriteTime()})
 		}
 		for _, r := range batch {
 			r.err <- err // nil, or the commit's own failure for all of them

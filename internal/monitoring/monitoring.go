@@ -1,0 +1,182 @@
+// Package monitoring implements fami.v1.MonitoringService: the quarterly
+// reports of funded projects (plan against reality), their review, the
+// deviations found in them and the summaries per project, network, region
+// and quarter.
+//
+// Summaries never read the reports. Every report write keeps, in the same
+// transaction, an aggregate cell per project and quarter and one per region
+// and quarter (see aggregates.go), so a summary reads the cells of the
+// quarters up to the one asked for and the plans of the projects in scope,
+// however many reports there are.
+//
+// Region binding and roles are checked by the policy table (auth.Rights);
+// this package checks what depends on the data: a network member reports
+// only for projects a network led by their partner implements.
+package monitoring
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // "today" is Italy's today, whatever the host's zone database
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// Collection ids, as they appear in resource names.
+const (
+	collProjects = "projects"
+	collNetworks = "networks"
+	collReports  = "monitoringReports"
+)
+
+// Options configure New.
+type Options struct {
+	// Now is the clock; defaults to time.Now. Tests set it to a fixed day.
+	Now func() time.Time
+}
+
+// Service implements fami.v1.MonitoringService.
+type Service struct {
+	famiv1.UnimplementedMonitoringServiceServer
+	store store.Store
+	now   func() time.Time
+	loc   *time.Location
+}
+
+// New returns the service over a store.
+func New(s store.Store, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	loc, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		loc = time.UTC // unreachable: time/tzdata is embedded
+	}
+	return &Service{store: s, now: opts.Now, loc: loc}
+}
+
+// today is the current day in Italy, as a date at UTC midnight like the
+// parsed plan dates.
+func (s *Service) today() time.Time {
+	y, m, d := s.now().In(s.loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// reportName is a parsed report name.
+type reportName struct {
+	region, project, period string // project: the project's resource name
+	revision                int    // of an earlier approved revision; 0 for the report itself
+}
+
+func (n reportName) String() string {
+	s := n.project + "/" + collReports + "/" + n.period
+	if n.revision > 0 {
+		s += "@" + strconv.Itoa(n.revision)
+	}
+	return s
+}
+
+// parseReportName reads
+// "regions/{region}/projects/{project}/monitoringReports/{period}[@{revision}]";
+// withRevision allows the revision suffix.
+func parseReportName(field, name string, withRevision bool) (reportName, error) {
+	bad := errs.InvalidField(field, "%q is not a monitoring report name: want regions/{region}/projects/{project}/monitoringReports/{YYYY-qN}", clip(name))
+	parts := strings.Split(name, "/")
+	if len(parts) != 6 || parts[4] != collReports {
+		return reportName{}, bad
+	}
+	region, project, err := parseProject(field, strings.Join(parts[:4], "/"))
+	if err != nil {
+		return reportName{}, bad
+	}
+	n := reportName{region: region, project: project}
+	period, rev, hasRev := strings.Cut(parts[5], "@")
+	if hasRev {
+		r, err := strconv.Atoi(rev)
+		if !withRevision || err != nil || r < 1 || strconv.Itoa(r) != rev {
+			return reportName{}, bad
+		}
+		n.revision = r
+	}
+	if _, ok := parsePeriod(period); !ok {
+		return reportName{}, bad
+	}
+	n.period = period
+	return n, nil
+}
+
+// parseProject reads "regions/{region}/projects/{project}" and returns the
+// region and the name.
+func parseProject(field, name string) (region, project string, err error) {
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[0] != "regions" || parts[1] == "" || parts[2] != collProjects || parts[3] == "" {
+		return "", "", errs.InvalidField(field, "%q is not a project name: want regions/{region}/projects/{project}", clip(name))
+	}
+	return parts[1], name, nil
+}
+
+// idOf returns the last segment of a resource name.
+func idOf(name string) string {
+	return name[strings.LastIndexByte(name, '/')+1:]
+}
+
+// getProject reads the project a report belongs to.
+func getProject(tx store.ReadTx, name string) (*famiv1.Project, error) {
+	p := &famiv1.Project{}
+	if err := tx.Get(name, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// mayReport enforces the network members' right: their staff write the
+// reports of a project only when their partner leads a network that
+// implements it. Other roles pass: the policy table already bound them to
+// the region and the right roles.
+func mayReport(tx store.ReadTx, who principal.Principal, project string) error {
+	if who.Role != principal.NetworkMember {
+		return nil
+	}
+	if who.Partner != "" {
+		found := false
+		err := tx.List(collNetworks, "", func(_ string, raw []byte) (bool, error) {
+			n := &famiv1.Network{}
+			if err := proto.Unmarshal(raw, n); err != nil {
+				return false, err
+			}
+			if n.GetLeadPartner() == who.Partner {
+				for _, np := range n.GetProjects() {
+					found = found || np.GetProject() == project
+				}
+			}
+			return !found, nil
+		})
+		if err != nil {
+			return err
+		}
+		if found {
+			return nil
+		}
+	}
+	return &errs.Error{
+		Code:     errs.PermissionDenied,
+		Reason:   "NOT_PROJECT_NETWORK",
+		Message:  "network members report only for projects implemented by a network their partner leads; " + project + " is not",
+		Metadata: map[string]string{"project": project, "partner": who.Partner},
+	}
+}
+
+// clip shortens hostile input before it is echoed in an error message.
+func clip(s string) string {
+	const max = 80
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
+}

@@ -1,0 +1,106 @@
+package monitoring_test
+
+import (
+	"fmt"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/monitoring"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+)
+
+// TestAggregatesMatchScan checks the aggregate cells against a full scan
+// after every kind of write: creates, edits, review steps, corrections,
+// and plan changes that move projects in and out of a quarter.
+func TestAggregatesMatchScan(t *testing.T) {
+	const region, projects, quarters = "lombardia", 12, 8
+	st, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{region}})
+	if err != nil {
+		t.Fatalf("bolt.Open: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: region})
+	svc, reg := monitoring.New(st, monitoring.Options{}), registry.New(st, nil)
+
+	check := func(step string) {
+		t.Helper()
+		for k := 0; k <= quarters; k++ {
+			req := &famiv1.SummarizeMonitoringRequest{Parent: "regions/" + region, Period: fmt.Sprintf("%d-q%d", 2015+k/4, 1+k%4)}
+			got, err := svc.SummarizeMonitoring(ctx, req)
+			if err != nil {
+				t.Fatalf("%s: summarize %s: %v", step, req.Period, err)
+			}
+			want, err := svc.ScanSummary(ctx, req)
+			if err != nil {
+				t.Fatalf("%s: scan %s: %v", step, req.Period, err)
+			}
+			if !proto.Equal(got, want) {
+				t.Errorf("%s, %s:\naggregates %v\nfull scan  %v", step, req.Period, got, want)
+			}
+		}
+	}
+
+	var names []string
+	for i := 0; i < projects; i++ {
+		p, err := reg.Projects().CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + region, ProjectId: fmt.Sprintf("p%02d", i), Project: benchProject(region, i)})
+		if err != nil {
+			t.Fatalf("create project: %v", err)
+		}
+		names = append(names, p.GetName())
+		for k := 0; k < quarters-i%3; k++ {
+			r := benchReport(p.GetName(), i, k)
+			r.State, r.SubmitTime = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, nil
+			if _, err := svc.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: r.GetPeriod(), MonitoringReport: r}); err != nil {
+				t.Fatalf("create report: %v", err)
+			}
+		}
+	}
+	check("created")
+
+	q := func(k int) string { return fmt.Sprintf("%d-q%d", 2015+k/4, 1+k%4) }
+	report := func(i, k int) string { return names[i] + "/monitoringReports/" + q(k) }
+	for i := 0; i < projects; i += 2 {
+		name := report(i, 1)
+		steps := []func() error{
+			func() error {
+				_, err := svc.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: name,
+					Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 7, PaidCents: 5}}}})
+				return err
+			},
+			func() error {
+				_, err := svc.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: name})
+				return err
+			},
+			func() error {
+				_, err := svc.ApproveMonitoringReport(ctx, &famiv1.ApproveMonitoringReportRequest{Name: name})
+				return err
+			},
+			func() error {
+				_, err := svc.CorrectMonitoringReport(ctx, &famiv1.CorrectMonitoringReportRequest{Name: name, Reason: "fix"})
+				return err
+			},
+		}
+		for j, step := range steps[:1+i%len(steps)] {
+			if err := step(); err != nil {
+				t.Fatalf("report %s, step %d: %v", name, j, err)
+			}
+		}
+	}
+	check("reviewed")
+
+	// A project ending earlier drops out of the later quarters.
+	p := benchProject(region, 0)
+	p.Name, p.EndDate = names[0], "2015-06-30"
+	for _, ind := range p.Indicators {
+		ind.TargetDate = "2015-06-30"
+	}
+	p.Timetable = nil
+	if _, err := reg.Projects().UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: p}); err != nil {
+		t.Fatalf("shorten a project: %v", err)
+	}
+	check("project shortened")
+}

@@ -1,0 +1,50 @@
+package monitoring
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/raccordo/raccordo/internal/check"
+)
+
+// quarter is a calendar quarter, the monitoring period.
+type quarter struct {
+	year, n int // n is 1 to 4
+}
+
+var periodPattern = regexp.MustCompile(`^(20[0-9]{2})-q([1-4])$`)
+
+// parsePeriod reads a period id, "2021-q1".
+func parsePeriod(s string) (quarter, bool) {
+	m := periodPattern.FindStringSubmatch(s)
+	if m == nil {
+		return quarter{}, false
+	}
+	y, _ := strconv.Atoi(m[1])
+	return quarter{year: y, n: int(m[2][0] - '0')}, true
+}
+
+func (q quarter) String() string { return fmt.Sprintf("%d-q%d", q.year, q.n) }
+
+// start is the quarter's first day.
+func (q quarter) start() time.Time {
+	return time.Date(q.year, time.Month(3*q.n-2), 1, 0, 0, 0, 0, time.UTC)
+}
+
+// end is the quarter's last day.
+func (q quarter) end() time.Time {
+	return q.start().AddDate(0, 3, -1)
+}
+
+// quarterOf is the quarter a day falls in.
+func quarterOf(t time.Time) quarter {
+	return quarter{year: t.Year(), n: (int(t.Month())-1)/3 + 1}
+}
+
+// date parses a YYYY-MM-DD date already validated.
+func date(s string) (time.Time, bool) {
+	t, err := time.Parse(check.DateLayout, s)
+	return t, err == nil
+}

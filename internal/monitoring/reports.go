@@ -1,0 +1,292 @@
+package monitoring
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// write validates a report's content against its project's plan, finds its
+// flags and stores it with the aggregates; old is the stored state it
+// replaces (nil for a new report).
+func (s *Service) write(tx store.WriteTx, n reportName, old, next *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
+	p, err := getProject(tx, n.project)
+	if err != nil {
+		return nil, err
+	}
+	q, _ := parsePeriod(n.period)
+	if err := validate(p, next, q); err != nil {
+		return nil, err
+	}
+	paid, err := paidBefore(tx, n.project, n.period)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range next.GetExpenditures() {
+		paid += e.GetPaidCents()
+	}
+	next.Flags = findFlags(p, next, q, paid, threshold(tx))
+	if err := keepAggregates(tx, n.project, n.period, old, next); err != nil {
+		return nil, err
+	}
+	return next, tx.Put(next)
+}
+
+// CreateMonitoringReport implements fami.v1.MonitoringService.
+func (s *Service) CreateMonitoringReport(ctx context.Context, req *famiv1.CreateMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	region, project, err := parseProject("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	q, ok := parsePeriod(req.GetMonitoringReportId())
+	if !ok {
+		return nil, errs.InvalidField("monitoring_report_id", "%q is not a quarter: want YYYY-qN, e.g. 2021-q1", clip(req.GetMonitoringReportId()))
+	}
+	if req.GetMonitoringReport() == nil {
+		return nil, errs.InvalidField("monitoring_report", "is required")
+	}
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	n := reportName{region: region, project: project, period: q.String()}
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.MonitoringReport, error) {
+		if err := mayReport(tx, principal.From(ctx), project); err != nil {
+			return nil, err
+		}
+		p, err := getProject(tx, project)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkSpan(p, q); err != nil {
+			return nil, err
+		}
+		if tx.Get(n.String(), &famiv1.MonitoringReport{}) == nil {
+			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", n)
+		}
+		r := &famiv1.MonitoringReport{}
+		if err := aip.ApplyMask(r, req.GetMonitoringReport(), nil, reportMutable); err != nil {
+			return nil, err
+		}
+		r.Name, r.Period, r.State, r.Revision = n.String(), n.period, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, 1
+		return s.write(tx, n, nil, r)
+	})
+}
+
+// GetMonitoringReport implements fami.v1.MonitoringService.
+func (s *Service) GetMonitoringReport(ctx context.Context, req *famiv1.GetMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	n, err := parseReportName("name", req.GetName(), true)
+	if err != nil {
+		return nil, err
+	}
+	r := &famiv1.MonitoringReport{}
+	return r, s.store.View(ctx, n.region, func(tx store.ReadTx) error { return tx.Get(n.String(), r) })
+}
+
+// ListMonitoringReports implements fami.v1.MonitoringService. Earlier
+// approved revisions are not listed; they are read by name.
+func (s *Service) ListMonitoringReports(ctx context.Context, req *famiv1.ListMonitoringReportsRequest) (*famiv1.ListMonitoringReportsResponse, error) {
+	region, project, err := parseProject("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	size, err := aip.PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := aip.DecodeToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	res := &famiv1.ListMonitoringReportsResponse{}
+	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
+		res.Revision = tx.Revision()
+		if _, err := getProject(tx, project); err != nil {
+			return err
+		}
+		collection := strings.TrimPrefix(project, "regions/"+region+"/") + "/" + collReports
+		return tx.List(collection, after, func(id string, raw []byte) (bool, error) {
+			if strings.Contains(id, "@") {
+				return true, nil
+			}
+			if len(res.MonitoringReports) == size {
+				res.NextPageToken = aip.EncodeToken(res.MonitoringReports[size-1].GetPeriod())
+				return false, nil
+			}
+			r := &famiv1.MonitoringReport{}
+			if err := proto.Unmarshal(raw, r); err != nil {
+				return false, err
+			}
+			res.MonitoringReports = append(res.MonitoringReports, r)
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// UpdateMonitoringReport implements fami.v1.MonitoringService.
+func (s *Service) UpdateMonitoringReport(ctx context.Context, req *famiv1.UpdateMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	in := req.GetMonitoringReport()
+	if in == nil {
+		return nil, errs.InvalidField("monitoring_report", "is required")
+	}
+	n, err := parseReportName("monitoring_report.name", in.GetName(), false)
+	if err != nil {
+		return nil, err
+	}
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Modify(ctx, s.store, n.region, m, n.String(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
+		if err := mayReport(tx, principal.From(ctx), n.project); err != nil {
+			return nil, err
+		}
+		if err := editable(cur); err != nil {
+			return nil, err
+		}
+		next := proto.CloneOf(cur)
+		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), reportMutable); err != nil {
+			return nil, err
+		}
+		return s.write(tx, n, cur, next)
+	})
+}
+
+// editable refuses changes to a report under review or approved.
+func editable(r *famiv1.MonitoringReport) error {
+	switch r.GetState() {
+	case famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED:
+		return &errs.Error{
+			Code:     errs.FailedPrecondition,
+			Reason:   "REPORT_APPROVED",
+			Message:  r.GetName() + " is approved and locked: open a correction with :correct",
+			Metadata: map[string]string{"resource": r.GetName()},
+		}
+	case famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED:
+		return &errs.Error{
+			Code:     errs.FailedPrecondition,
+			Reason:   "REPORT_SUBMITTED",
+			Message:  r.GetName() + " awaits review: it can be changed once returned",
+			Metadata: map[string]string{"resource": r.GetName()},
+		}
+	}
+	return nil
+}
+
+// transition is a review step: it checks the report's state is one of
+// from, applies change, and stores the result with its aggregates.
+func (s *Service) transition(ctx context.Context, name, etag, requestID string, req proto.Message, member bool,
+	from []famiv1.MonitoringReportState, change func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error,
+) (*famiv1.MonitoringReport, error) {
+	n, err := parseReportName("name", name, false)
+	if err != nil {
+		return nil, err
+	}
+	m, err := store.MutationOf(ctx, requestID, req)
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	return store.Modify(ctx, s.store, n.region, m, n.String(), etag, func(tx store.WriteTx, cur *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
+		if member {
+			if err := mayReport(tx, who, n.project); err != nil {
+				return nil, err
+			}
+		}
+		ok := false
+		for _, st := range from {
+			ok = ok || cur.GetState() == st
+		}
+		if !ok {
+			if cur.GetState() == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED {
+				return nil, editable(cur)
+			}
+			return nil, &errs.Error{
+				Code:     errs.FailedPrecondition,
+				Reason:   "REPORT_STATE",
+				Message:  cur.GetName() + " is " + cur.GetState().String() + ", which does not allow this step",
+				Metadata: map[string]string{"resource": cur.GetName(), "state": cur.GetState().String()},
+			}
+		}
+		next := proto.CloneOf(cur)
+		if err := change(tx, next, who); err != nil {
+			return nil, err
+		}
+		return s.write(tx, n, cur, next)
+	})
+}
+
+// SubmitMonitoringReport implements fami.v1.MonitoringService.
+func (s *Service) SubmitMonitoringReport(ctx context.Context, req *famiv1.SubmitMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	return s.transition(ctx, req.GetName(), req.GetEtag(), req.GetRequestId(), req, true,
+		[]famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED},
+		func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error {
+			r.State = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED
+			r.SubmittedBy, r.SubmitTime = who.Subject, timestamppb.New(tx.Now())
+			return nil
+		})
+}
+
+// ApproveMonitoringReport implements fami.v1.MonitoringService.
+func (s *Service) ApproveMonitoringReport(ctx context.Context, req *famiv1.ApproveMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	return s.transition(ctx, req.GetName(), req.GetEtag(), req.GetRequestId(), req, false,
+		[]famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED},
+		func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error {
+			r.State, r.ReturnReason = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED, ""
+			r.ReviewedBy, r.ReviewTime = who.Subject, timestamppb.New(tx.Now())
+			return nil
+		})
+}
+
+// ReturnMonitoringReport implements fami.v1.MonitoringService.
+func (s *Service) ReturnMonitoringReport(ctx context.Context, req *famiv1.ReturnMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	var v errs.Violations
+	check.Text(&v, "reason", req.GetReason(), true, 4000, true)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return s.transition(ctx, req.GetName(), req.GetEtag(), req.GetRequestId(), req, false,
+		[]famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED},
+		func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error {
+			r.State, r.ReturnReason = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED, req.GetReason()
+			r.ReviewedBy, r.ReviewTime = who.Subject, timestamppb.New(tx.Now())
+			return nil
+		})
+}
+
+// CorrectMonitoringReport implements fami.v1.MonitoringService: the
+// approved state is kept as its own resource, "{name}@{revision}", and the
+// report goes on as a DRAFT of the next revision.
+func (s *Service) CorrectMonitoringReport(ctx context.Context, req *famiv1.CorrectMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	var v errs.Violations
+	check.Text(&v, "reason", req.GetReason(), true, 4000, true)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return s.transition(ctx, req.GetName(), req.GetEtag(), req.GetRequestId(), req, false,
+		[]famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED},
+		func(tx store.WriteTx, r *famiv1.MonitoringReport, _ principal.Principal) error {
+			kept := proto.CloneOf(r)
+			kept.Name += "@" + strconv.Itoa(int(r.GetRevision()))
+			if err := tx.Put(kept); err != nil {
+				return err
+			}
+			r.State, r.Revision, r.CorrectionReason = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, r.GetRevision()+1, req.GetReason()
+			r.SubmittedBy, r.SubmitTime, r.ReviewedBy, r.ReviewTime = "", nil, "", nil
+			return nil
+		})
+}

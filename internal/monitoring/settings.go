@@ -1,0 +1,87 @@
+package monitoring
+
+import (
+	"context"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// settingsName is the name of a region's monitoring settings.
+func settingsName(region string) string { return "regions/" + region + "/settings/monitoring" }
+
+// parseSettingsName reads "regions/{region}/settings/monitoring".
+func parseSettingsName(field, name string) (string, error) {
+	region, id, err := aip.ParseName(field, name, "settings")
+	if err != nil || id != "monitoring" {
+		return "", errs.InvalidField(field, "%q is not a monitoring settings name: want regions/{region}/settings/monitoring", clip(name))
+	}
+	return region, nil
+}
+
+// threshold is the region's threshold for the "behind" flags, in percent.
+func threshold(tx store.ReadTx) int32 {
+	st := &famiv1.MonitoringSettings{}
+	if tx.Get(settingsName(tx.Region()), st) != nil || st.GetBehindThresholdPercent() == 0 {
+		return defaultThreshold
+	}
+	return st.GetBehindThresholdPercent()
+}
+
+// GetMonitoringSettings implements fami.v1.MonitoringService.
+func (s *Service) GetMonitoringSettings(ctx context.Context, req *famiv1.GetMonitoringSettingsRequest) (*famiv1.MonitoringSettings, error) {
+	region, err := parseSettingsName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	st := &famiv1.MonitoringSettings{}
+	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
+		err := tx.Get(settingsName(region), st)
+		if errs.CodeOf(err) == errs.NotFound {
+			st.Name, st.BehindThresholdPercent = settingsName(region), defaultThreshold
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// UpdateMonitoringSettings implements fami.v1.MonitoringService.
+func (s *Service) UpdateMonitoringSettings(ctx context.Context, req *famiv1.UpdateMonitoringSettingsRequest) (*famiv1.MonitoringSettings, error) {
+	in := req.GetMonitoringSettings()
+	if in == nil {
+		return nil, errs.InvalidField("monitoring_settings", "is required")
+	}
+	region, err := parseSettingsName("monitoring_settings.name", in.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if t := in.GetBehindThresholdPercent(); t < 0 || t > 100 {
+		return nil, errs.InvalidField("monitoring_settings.behind_threshold_percent", "%d is not a percentage from 1 to 100 (0: the default, %d)", t, defaultThreshold)
+	}
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.MonitoringSettings, error) {
+		cur := &famiv1.MonitoringSettings{}
+		switch err := tx.Get(settingsName(region), cur); {
+		case err == nil:
+			if err := store.CheckEtag(cur, in.GetEtag()); err != nil {
+				return nil, err
+			}
+		case errs.CodeOf(err) != errs.NotFound:
+			return nil, err
+		}
+		next := &famiv1.MonitoringSettings{Name: settingsName(region), BehindThresholdPercent: in.GetBehindThresholdPercent()}
+		if next.BehindThresholdPercent == 0 {
+			next.BehindThresholdPercent = defaultThreshold
+		}
+		return next, tx.Put(next)
+	})
+}

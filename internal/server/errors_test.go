@@ -1,0 +1,108 @@
+package server_test
+
+import (
+	"bufio"
+	"maps"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// TestConflictStatusOverREST checks, over the real REST surface, that a
+// state conflict (FAILED_PRECONDITION with a reason in the table) is a 409
+// problem document, that the other statuses keep grpc-gateway's mapping,
+// and that gRPC callers still see the code unchanged.
+func TestConflictStatusOverREST(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	rs := newRESTSurface(t, ts, ts.token)
+	seedPartner(t, ctx, rs)
+	_, err := rs.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-milano", Network: &famiv1.Network{
+		DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"),
+		Members: []*famiv1.Member{{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}},
+	}})
+	if err != nil {
+		t.Fatalf("create network: %v", err)
+	}
+
+	tests := []struct {
+		name       string
+		call       func(s surface) error
+		code       codes.Code
+		reason     string
+		httpStatus int
+	}{
+		{"delete a partner a network references", func(s surface) error {
+			return s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("udp-milano")})
+		}, codes.FailedPrecondition, "PARTNER_IN_USE", http.StatusConflict},
+		{"delete with a stale etag", func(s surface) error {
+			return s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("udp-milano"), Etag: `"stale"`})
+		}, codes.Aborted, "ETAG_MISMATCH", http.StatusConflict},
+		{"get a partner that does not exist", func(s surface) error {
+			_, err := s.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: partnerName("nobody")})
+			return err
+		}, codes.NotFound, "NOT_FOUND", http.StatusNotFound},
+	}
+	gs := newGRPCSurface(t, ts, ts.token)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call(rs)
+			e, ok := asCallError(err)
+			if !ok {
+				t.Fatalf("REST: got %v, want a problem document", err)
+			}
+			if e.HTTPStatus != tt.httpStatus || e.Code != tt.code || e.Reason != tt.reason {
+				t.Errorf("REST: got %d %s %s, want %d %s %s", e.HTTPStatus, upperSnake(e.Code), e.Reason, tt.httpStatus, upperSnake(tt.code), tt.reason)
+			}
+			err = tt.call(gs)
+			if g, ok := asCallError(err); !ok || g.Code != tt.code || g.Reason != tt.reason {
+				t.Errorf("gRPC: got %v, want %s %s", err, upperSnake(tt.code), tt.reason)
+			}
+		})
+	}
+}
+
+// TestErrorsDocMatchesTable checks that the table of reasons in
+// docs/errors.md is the server's, row for row.
+func TestErrorsDocMatchesTable(t *testing.T) {
+	f, err := os.Open("../../docs/errors.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	documented := map[string]int{}
+	in := false
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		line := sc.Text()
+		if strings.HasPrefix(line, "| reason | gRPC code | HTTP status |") {
+			in = true
+			continue
+		}
+		if !in || strings.HasPrefix(line, "|---") {
+			continue
+		}
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		cells := strings.Split(line, "|")
+		reason := strings.Trim(strings.TrimSpace(cells[1]), "`")
+		status, err := strconv.Atoi(strings.TrimSpace(cells[3]))
+		if err != nil {
+			t.Fatalf("docs/errors.md: row %q: status: %v", line, err)
+		}
+		if _, dup := documented[reason]; dup {
+			t.Errorf("docs/errors.md: %s is listed twice", reason)
+		}
+		documented[reason] = status
+	}
+	if !maps.Equal(documented, server.ReasonStatus) {
+		t.Errorf("docs/errors.md lists\n %v\nthe server maps\n %v", documented, server.ReasonStatus)
+	}
+}

@@ -1,0 +1,282 @@
+package server_test
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+)
+
+// ---- MonitoringService (issue 18) ----
+//
+// The rows of the README's "Quarterly monitoring" rights table, and the
+// matrix's cases of every MonitoringService RPC. Network members write and
+// submit the reports of the projects a network led by their partner
+// implements: the leadsOwn scope, the matrix's calls act on such a project,
+// and the network member's cells also try a project no network of theirs
+// implements (NOT_PROJECT_NETWORK).
+
+const (
+	rightReadReports   right = "read monitoring reports, summaries and thresholds"
+	rightWriteReports  right = "write and submit monitoring reports"
+	rightReviewReports right = "approve, return and correct monitoring reports; set thresholds"
+)
+
+func init() {
+	// | read monitoring reports, summaries and thresholds | all regions | own | own | own | own | no |
+	readmeRights[rightReadReports] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own}
+	// | write and submit monitoring reports | no | own | no | projects of networks its partner leads | own | no |
+	readmeRights[rightWriteReports] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: leadsOwn, roleRegionalSystem: own}
+	// | approve, return and correct monitoring reports; set thresholds | no | own | no | no | no | no |
+	readmeRights[rightReviewReports] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: never}
+}
+
+// monitoringMatrix is the MonitoringService side of one surface's
+// matrixEnv, built on the first monitoring cell's setup (cells of one env
+// run one at a time).
+type monitoringMatrix struct {
+	as     map[string]monitoringClient
+	admins map[string]monitoringClient
+	fx     map[string]*monitoringFixtures
+	// quarters hands out fresh quarters to the reports cells create.
+	quarters int
+}
+
+// monitoringFixtures are one region's: project, implemented by a network
+// led by the fixture lead (the network member's partner), with reports in
+// each state; other, a project no network implements, with a draft.
+type monitoringFixtures struct {
+	project, other                         string
+	draft, submitted, approved, otherDraft string
+}
+
+var (
+	monitoringMatricesMu sync.Mutex
+	monitoringMatrices   = map[*matrixEnv]*monitoringMatrix{}
+)
+
+// matrixPlanProject is a project with a plan long enough for every
+// quarter the matrix uses (2014 to 2039).
+func matrixPlanProject(code string) *famiv1.Project {
+	return &famiv1.Project{
+		Code: code, Title: "Project " + code + " " + secretMarker, Fund: famiv1.Fund_FUND_FAMI_2014_2020,
+		Actions:   []*famiv1.ProjectAction{{Code: "01", Title: "Scuola"}},
+		StartDate: "2014-01-01", EndDate: "2039-12-31",
+		Timetable:  []*famiv1.PlannedActivity{{Code: "01.1", Action: "01", Title: "Corsi", PlannedStart: "2014-01-01", PlannedEnd: "2039-12-31"}},
+		Indicators: []*famiv1.Indicator{{Code: "OUT-01", Name: "Corsi", Unit: "corsi", Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT, Target: 10, TargetDate: "2039-12-31"}},
+	}
+}
+
+// matrixReport is a valid report of matrixPlanProject.
+func matrixReport() *famiv1.MonitoringReport {
+	return &famiv1.MonitoringReport{
+		Activities:      []*famiv1.ActivityStatus{{Activity: "01.1", State: famiv1.ActivityState_ACTIVITY_STATE_ON_SCHEDULE, ActualStart: "2014-01-02"}},
+		IndicatorValues: []*famiv1.IndicatorValue{{Indicator: "OUT-01", Value: 1}},
+		Notes:           "Report " + secretMarker,
+	}
+}
+
+// mon returns the env's monitoringMatrix, building it on first use.
+func (c *matrixCall) mon() *monitoringMatrix {
+	c.t.Helper()
+	monitoringMatricesMu.Lock()
+	defer monitoringMatricesMu.Unlock()
+	e := c.env
+	if mm, ok := monitoringMatrices[e]; ok {
+		return mm
+	}
+	envT := e.ts.t.(*testing.T)
+	mm := &monitoringMatrix{as: map[string]monitoringClient{}, admins: map[string]monitoringClient{}, fx: map[string]*monitoringFixtures{}}
+	mm.as[roleAnonymous] = newMonitoringClient(envT, e.ts, e.kind, "")
+	for _, role := range matrixRoles[1:] {
+		mm.as[role] = newMonitoringClient(envT, e.ts, e.kind, e.ts.mintToken(e.meetingSpec(role)))
+	}
+	ctx := c.ctx
+	for _, region := range []string{ownRegion, foreignRegion} {
+		admin := newMonitoringClient(envT, e.ts, e.kind, e.ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region}))
+		mm.admins[region] = admin
+		fx, mfx, parent := e.fx[region], &monitoringFixtures{}, "regions/"+region
+		for _, p := range []struct {
+			id   string
+			into *string
+		}{{"fx-mon-project", &mfx.project}, {"fx-mon-other", &mfx.other}} {
+			*p.into = mustOK(e.admins[region].CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: parent, ProjectId: p.id,
+				Project: matrixPlanProject(fmt.Sprintf("MON-%05d", e.seq.Add(1)))}))(c.t, "monitoring fixture project").GetName()
+		}
+		mustOK(e.admins[region].CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: "fx-mon-network", Network: &famiv1.Network{
+			DisplayName: "Network fx-mon-network " + secretMarker, LeadPartner: fx.lead,
+			Members:  []*famiv1.Member{{Partner: fx.lead, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: fx.member, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}},
+			Projects: []*famiv1.NetworkProject{{Project: mfx.project, Actions: []string{"01"}}},
+		}}))(c.t, "monitoring fixture network")
+		mfx.draft = mustOK(mm.newReport(c, region, mfx.project, "2014-q1", famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT))(c.t, "fixture report").GetName()
+		mfx.submitted = mustOK(mm.newReport(c, region, mfx.project, "2014-q2", famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED))(c.t, "fixture report").GetName()
+		mfx.approved = mustOK(mm.newReport(c, region, mfx.project, "2014-q3", famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED))(c.t, "fixture report").GetName()
+		mfx.otherDraft = mustOK(mm.newReport(c, region, mfx.other, "2014-q1", famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT))(c.t, "fixture report").GetName()
+		mm.fx[region] = mfx
+	}
+	monitoringMatrices[e] = mm
+	envT.Cleanup(func() {
+		monitoringMatricesMu.Lock()
+		delete(monitoringMatrices, e)
+		monitoringMatricesMu.Unlock()
+	})
+	return mm
+}
+
+// newReport creates, as region's admin, project's report of period and
+// takes it to state.
+func (mm *monitoringMatrix) newReport(c *matrixCall, region, project, period string, state famiv1.MonitoringReportState) (*famiv1.MonitoringReport, error) {
+	admin := mm.admins[region]
+	r, err := admin.CreateMonitoringReport(c.ctx, &famiv1.CreateMonitoringReportRequest{Parent: project, MonitoringReportId: period, MonitoringReport: matrixReport()})
+	if err != nil || state == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT {
+		return r, err
+	}
+	if r, err = admin.SubmitMonitoringReport(c.ctx, &famiv1.SubmitMonitoringReportRequest{Name: r.GetName()}); err != nil || state == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED {
+		return r, err
+	}
+	return admin.ApproveMonitoringReport(c.ctx, &famiv1.ApproveMonitoringReportRequest{Name: r.GetName()})
+}
+
+// quarter hands out a quarter no report of the fixture project has yet.
+func (mm *monitoringMatrix) quarter() string {
+	n := mm.quarters
+	mm.quarters++
+	return fmt.Sprintf("%d-q%d", 2015+n/4, 1+n%4)
+}
+
+// newCellReport makes the cell's report: a fresh one in state when the
+// README allows the call, the fixture in that state otherwise (a refused
+// call must write nothing).
+func (c *matrixCall) newCellReport(state famiv1.MonitoringReportState) {
+	c.t.Helper()
+	mm := c.mon()
+	mfx := mm.fx[c.region]
+	if !c.allowed {
+		c.target = map[famiv1.MonitoringReportState]string{
+			famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT:     mfx.draft,
+			famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED: mfx.submitted,
+			famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED:  mfx.approved,
+		}[state]
+		return
+	}
+	c.target = mustOK(mm.newReport(c, c.region, mfx.project, mm.quarter(), state))(c.t, "cell report").GetName()
+}
+
+func (c *matrixCall) monc() monitoringClient     { return c.mon().as[c.role] }
+func (c *matrixCall) monfx() *monitoringFixtures { return c.mon().fx[c.region] }
+func wantReportState(st famiv1.MonitoringReportState) func(c *matrixCall, res proto.Message) {
+	return func(c *matrixCall, res proto.Message) {
+		if got := res.(*famiv1.MonitoringReport).GetState(); got != st {
+			c.t.Errorf("got state %s, want %s", got, st)
+		}
+	}
+}
+
+// monitoringMatrixCases maps every MonitoringService RPC to how the matrix
+// calls it.
+func monitoringMatrixCases() map[string]matrixCase {
+	notNetwork := wantErr{code: codes.PermissionDenied, reason: "NOT_PROJECT_NETWORK"}
+	notes := &fieldmaskpb.FieldMask{Paths: []string{"notes"}}
+	build := func(c *matrixCall) { c.mon() }
+	return map[string]matrixCase{
+		"/fami.v1.MonitoringService/CreateMonitoringReport": {right: rightWriteReports, scoped: true,
+			setup: func(c *matrixCall) { c.date = c.mon().quarter() },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.monc().CreateMonitoringReport(c.ctx, &famiv1.CreateMonitoringReportRequest{Parent: c.monfx().project, MonitoringReportId: c.date, MonitoringReport: matrixReport()}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				wantReportState(famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT)(c, res)
+				if c.role == roleNetworkMember {
+					c.env.expectRefusal(c.t, notNetwork, func() (proto.Message, error) {
+						return ret(c.monc().CreateMonitoringReport(c.ctx, &famiv1.CreateMonitoringReportRequest{Parent: c.monfx().other, MonitoringReportId: "2020-q1", MonitoringReport: matrixReport()}))
+					})
+				}
+			}},
+		"/fami.v1.MonitoringService/GetMonitoringReport": {right: rightReadReports, scoped: true, setup: build,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.monc().GetMonitoringReport(c.ctx, &famiv1.GetMonitoringReportRequest{Name: c.monfx().approved}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := res.(*famiv1.MonitoringReport).GetName(); got != c.monfx().approved {
+					c.t.Errorf("got %q, want %q", got, c.monfx().approved)
+				}
+			}},
+		"/fami.v1.MonitoringService/ListMonitoringReports": {right: rightReadReports, scoped: true, setup: build,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.monc().ListMonitoringReports(c.ctx, &famiv1.ListMonitoringReportsRequest{Parent: c.monfx().project, PageSize: 1000}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := names(res.(*famiv1.ListMonitoringReportsResponse).GetMonitoringReports()); !slices.Contains(got, c.monfx().draft) || !slices.Contains(got, c.monfx().approved) {
+					c.t.Errorf("got %q, want the fixtures among them", got)
+				}
+			}},
+		"/fami.v1.MonitoringService/UpdateMonitoringReport": {right: rightWriteReports, scoped: true,
+			setup: func(c *matrixCall) { c.newCellReport(famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.monc().UpdateMonitoringReport(c.ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: c.target, Notes: "Updated"}, UpdateMask: notes}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if c.role == roleNetworkMember {
+					c.env.expectRefusal(c.t, notNetwork, func() (proto.Message, error) {
+						return ret(c.monc().UpdateMonitoringReport(c.ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: c.monfx().otherDraft, Notes: "Updated"}, UpdateMask: notes}))
+					})
+				}
+			}},
+		"/fami.v1.MonitoringService/SubmitMonitoringReport": {right: rightWriteReports, scoped: true,
+			setup: func(c *matrixCall) { c.newCellReport(famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.monc().SubmitMonitoringReport(c.ctx, &famiv1.SubmitMonitoringReportRequest{Name: c.target}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				wantReportState(famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED)(c, res)
+				if c.role == roleNetworkMember {
+					c.env.expectRefusal(c.t, notNetwork, func() (proto.Message, error) {
+						return ret(c.monc().SubmitMonitoringReport(c.ctx, &famiv1.SubmitMonitoringReportRequest{Name: c.monfx().otherDraft}))
+					})
+				}
+			}},
+		"/fami.v1.MonitoringService/ApproveMonitoringReport": {right: rightReviewReports, scoped: true,
+			setup: func(c *matrixCall) { c.newCellReport(famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.monc().ApproveMonitoringReport(c.ctx, &famiv1.ApproveMonitoringReportRequest{Name: c.target}))
+			},
+			check: wantReportState(famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED)},
+		"/fami.v1.MonitoringService/ReturnMonitoringReport": {right: rightReviewReports, scoped: true,
+			setup: func(c *matrixCall) { c.newCellReport(famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.monc().ReturnMonitoringReport(c.ctx, &famiv1.ReturnMonitoringReportRequest{Name: c.target, Reason: "Incomplete"}))
+			},
+			check: wantReportState(famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED)},
+		"/fami.v1.MonitoringService/CorrectMonitoringReport": {right: rightReviewReports, scoped: true,
+			setup: func(c *matrixCall) { c.newCellReport(famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.monc().CorrectMonitoringReport(c.ctx, &famiv1.CorrectMonitoringReportRequest{Name: c.target, Reason: "Payments left out"}))
+			},
+			check: wantReportState(famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT)},
+		"/fami.v1.MonitoringService/SummarizeMonitoring": {right: rightReadReports, scoped: true, setup: build,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.monc().SummarizeMonitoring(c.ctx, &famiv1.SummarizeMonitoringRequest{Parent: c.parent, Period: "2014-q3"}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := res.(*famiv1.MonitoringSummary).GetReportStates(); len(got) == 0 {
+					c.t.Errorf("got no report states, want the fixture's")
+				}
+			}},
+		"/fami.v1.MonitoringService/GetMonitoringSettings": {right: rightReadReports, scoped: true, setup: build,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.monc().GetMonitoringSettings(c.ctx, &famiv1.GetMonitoringSettingsRequest{Name: c.parent + "/settings/monitoring"}))
+			}},
+		"/fami.v1.MonitoringService/UpdateMonitoringSettings": {right: rightReviewReports, scoped: true, setup: build,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.monc().UpdateMonitoringSettings(c.ctx, &famiv1.UpdateMonitoringSettingsRequest{MonitoringSettings: &famiv1.MonitoringSettings{Name: c.parent + "/settings/monitoring", BehindThresholdPercent: 20}}))
+			}},
+	}
+}
