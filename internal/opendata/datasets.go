@@ -77,6 +77,15 @@ type snapshotData struct {
 	networks  []*famiv1.Network
 	protocols []*famiv1.Protocol
 	hours     []hoursRow
+	// reports are the approved monitoring reports, each with its project.
+	reports []approvedReport
+}
+
+// approvedReport is the last approved revision of a project's quarterly
+// report.
+type approvedReport struct {
+	project *famiv1.Project
+	report  *famiv1.MonitoringReport
 }
 
 // hoursRow is the approved support of one network, activity and quarter.
@@ -140,6 +149,13 @@ func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
 	d.protocols = slices.DeleteFunc(protocols, func(p *famiv1.Protocol) bool {
 		return p.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_DRAFT || p.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_UNSPECIFIED
 	})
+	for _, p := range d.projects {
+		reports, err := h.readReports(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		d.reports = append(d.reports, reports...)
+	}
 	for _, n := range d.networks {
 		rows, err := h.readHours(ctx, n)
 		if err != nil {
@@ -148,6 +164,36 @@ func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
 		d.hours = append(d.hours, rows...)
 	}
 	return d, nil
+}
+
+// readReports reads the last approved revision of each quarterly report of
+// p: the report itself when APPROVED; under correction (a later revision
+// not yet approved), the approved revision the correction keeps; nothing
+// for a report never approved.
+func (h *Handler) readReports(ctx context.Context, p *famiv1.Project) ([]approvedReport, error) {
+	reports, err := pages(func(token string) ([]*famiv1.MonitoringReport, string, error) {
+		res, err := h.src.Monitoring.ListMonitoringReports(ctx, &famiv1.ListMonitoringReportsRequest{Parent: p.GetName(), PageSize: aip.MaxPageSize, PageToken: token})
+		return res.GetMonitoringReports(), res.GetNextPageToken(), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []approvedReport
+	for _, r := range reports {
+		switch {
+		case r.GetState() == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED:
+		case r.GetRevision() > 1:
+			kept, err := h.src.Monitoring.GetMonitoringReport(ctx, &famiv1.GetMonitoringReportRequest{Name: r.GetName() + "@" + strconv.Itoa(int(r.GetRevision()-1))})
+			if err != nil {
+				return nil, err
+			}
+			r = kept
+		default:
+			continue
+		}
+		out = append(out, approvedReport{project: p, report: r})
+	}
+	return out, nil
 }
 
 // Approved support hours are read over every date of the programming
@@ -206,7 +252,7 @@ func quarterDates(q string) (start, end string, err error) {
 
 // tables builds the datasets from what read collected.
 func (d *snapshotData) tables() []*table {
-	return []*table{d.projectsTable(), d.networksTable(), d.protocolsTable(), d.hoursTable()}
+	return []*table{d.projectsTable(), d.networksTable(), d.protocolsTable(), d.hoursTable(), d.monitoringTable()}
 }
 
 func regionOf(name string) string {
@@ -388,13 +434,75 @@ func (d *snapshotData) hoursTable() *table {
 		},
 	}
 	for _, h := range d.hours {
-		reach, suppressed := strconv.FormatInt(h.reach, 10), "false"
-		if h.reach > 0 && h.reach < minPersons {
-			reach, suppressed = "", "true"
-		}
+		reach, suppressed := persons(h.reach)
 		t.rows = append(t.rows, []string{regionOf(h.network.GetName()), h.network.GetName(), h.network.GetDisplayName(), h.quarter,
 			enumName("SUPPORT_ACTIVITY_", h.activity.String(), int32(h.activity)),
 			strconv.FormatFloat(float64(h.minutes)/60, 'f', 2, 64), strconv.FormatInt(h.entries, 10), reach, suppressed})
+	}
+	return t
+}
+
+// persons is a published count of persons: empty, and flagged, below
+// minPersons (but not zero).
+func persons(n int64) (count, suppressed string) {
+	if n > 0 && n < minPersons {
+		return "", "true"
+	}
+	return strconv.FormatInt(n, 10), "false"
+}
+
+func (d *snapshotData) monitoringTable() *table {
+	t := &table{
+		name:  "monitoraggio",
+		title: "Monitoraggio trimestrale dei progetti",
+		description: fmt.Sprintf("Per progetto e trimestre, dai rapporti di monitoraggio approvati (l'ultima revisione approvata): valori degli indicatori, "+
+			"spesa impegnata e pagata, rimborsi richiesti, persone raggiunte e operatori formati. I conteggi di persone inferiori a %d sono soppressi e segnalati.", minPersons),
+		keywords:   []string{"monitoraggio", "indicatori", "spesa", "FAMI"},
+		primaryKey: []string{"progetto", "trimestre"},
+		columns: []column{
+			regionColumn,
+			{name: "progetto", typ: "string", title: "Progetto", description: "Nome della risorsa: regions/{regione}/projects/{id}.", required: true},
+			{name: "codice_progetto", typ: "string", title: "Codice del progetto"},
+			{name: "trimestre", typ: "string", title: "Trimestre", description: "AAAA-qN.", pattern: "^[0-9]{4}-q[1-4]$", required: true},
+			{name: "revisione", typ: "integer", title: "Revisione", description: "La revisione approvata pubblicata (1, poi una in più per ogni correzione)."},
+			{name: "indicatori", typ: "string", title: "Indicatori", description: "Valori cumulati alla fine del trimestre: codice=valore unità, separati da |."},
+			{name: "impegnato_euro", typ: "number", title: "Impegnato nel trimestre (euro)"},
+			{name: "pagato_euro", typ: "number", title: "Pagato nel trimestre (euro)"},
+			{name: "rimborsi_richiesti_euro", typ: "number", title: "Rimborsi richiesti nel trimestre (euro)"},
+			{name: "persone_raggiunte", typ: "integer", title: "Persone raggiunte", description: fmt.Sprintf("Cittadini di paesi terzi raggiunti; vuoto quando inferiore a %d.", minPersons)},
+			{name: "persone_soppresse", typ: "boolean", title: "Conteggio di persone soppresso"},
+			{name: "operatori_formati", typ: "integer", title: "Operatori formati", description: fmt.Sprintf("Vuoto quando inferiore a %d.", minPersons)},
+			{name: "operatori_soppressi", typ: "boolean", title: "Conteggio di operatori soppresso"},
+		},
+	}
+	for _, ar := range d.reports {
+		p, r := ar.project, ar.report
+		units := map[string]string{}
+		for _, in := range p.GetIndicators() {
+			units[in.GetCode()] = in.GetUnit()
+		}
+		var indicators []string
+		for _, v := range r.GetIndicatorValues() {
+			indicators = append(indicators, strings.TrimSpace(v.GetIndicator()+"="+strconv.FormatFloat(v.GetValue(), 'f', -1, 64)+" "+units[v.GetIndicator()]))
+		}
+		var committed, paid, claimed, people, trained int64
+		for _, e := range r.GetExpenditures() {
+			committed += e.GetCommittedCents()
+			paid += e.GetPaidCents()
+		}
+		for _, c := range r.GetReimbursementClaims() {
+			claimed += c.GetAmountCents()
+		}
+		for _, c := range r.GetPeopleReached() {
+			people += int64(c.GetCount())
+		}
+		for _, c := range r.GetOperatorsTrained() {
+			trained += int64(c.GetCount())
+		}
+		peopleN, peopleS := persons(people)
+		trainedN, trainedS := persons(trained)
+		t.rows = append(t.rows, []string{regionOf(p.GetName()), p.GetName(), p.GetCode(), r.GetPeriod(), strconv.Itoa(int(r.GetRevision())),
+			strings.Join(indicators, " | "), euros(committed), euros(paid), euros(claimed), peopleN, peopleS, trainedN, trainedS})
 	}
 	return t
 }

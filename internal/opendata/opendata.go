@@ -1,6 +1,6 @@
 // Package opendata serves the platform's open data under /opendata/: the
 // one anonymous surface. Its datasets (projects, networks, protocols,
-// support hours) are derived from what the services return to a national
+// support hours, monitoring) are derived from what the services return to a national
 // reader, keeping only approved, non-personal data: no consultant, account
 // or contact, no minutes or notes, no draft; counts of persons below
 // minPersons are suppressed and flagged. Each dataset is served as CSV and
@@ -51,6 +51,10 @@ type Sources struct {
 	}
 	Support interface {
 		SummarizeSupportEntries(context.Context, *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error)
+	}
+	Monitoring interface {
+		ListMonitoringReports(context.Context, *famiv1.ListMonitoringReportsRequest) (*famiv1.ListMonitoringReportsResponse, error)
+		GetMonitoringReport(context.Context, *famiv1.GetMonitoringReportRequest) (*famiv1.MonitoringReport, error)
 	}
 }
 

@@ -31,6 +31,7 @@ import (
 var openDataMarkers = []string{
 	"MKACCOUNT7f3a", "MKTOKEN1c9e", "mkconsultant4b2d", "MKNOTES88e1", "MKMINUTES5d0c", "MKMEETING2a7f",
 	"MKDRAFT91b2", "MKREJECT3e6a", "MKPENDING6f14", "MKBODY0d93", "MKCOMMIT7a21", "MKPLACE44c8",
+	"MKREPORTNOTES1b7c", "MKCORRECTION9e2d", "MKDEVIATION5a3f",
 }
 
 // openDataFixture fills lombardia through the API with public data and,
@@ -110,6 +111,29 @@ func openDataFixture(t *testing.T, ts *testServer) {
 	mustOK(reviewer.BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: approved}))(t, "approve")
 	rejected := entry(bergamo, "2025-02-05", 600, 9, famiv1.SupportActivity_SUPPORT_ACTIVITY_COMMUNICATION)
 	mustOK(reviewer.RejectSupportEntry(ctx, &famiv1.RejectSupportEntryRequest{Name: rejected, Reason: "Motivo MKREJECT3e6a"}))(t, "reject")
+	// Monitoring: Lab'Impact's plan as its own project, 2021-q1 approved,
+	// 2021-q2 approved then under correction (its approved revision is
+	// published), 2021-q3 a draft (never published).
+	plan := labImpact()
+	plan.Code = "PROG-PLAN"
+	planned := mustOK(admin.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: parent, ProjectId: "lab-plan", Project: plan}))(t, "planned project").GetName()
+	mon := newMonitoringClient(t, ts, kind, tok)
+	for q := 1; q <= 3; q++ {
+		r := labImpactQuarter(q)
+		r.Notes = "Note MKREPORTNOTES1b7c"
+		r.Deviations = []*famiv1.Deviation{{Activity: "02.1", Description: "Scostamento MKDEVIATION5a3f", Cause: "Ritardo"}}
+		id := "2021-q" + string(rune('0'+q))
+		name := mustOK(mon.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: planned, MonitoringReportId: id, MonitoringReport: r}))(t, "report "+id).GetName()
+		if q == 3 {
+			continue
+		}
+		mustOK(mon.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: name}))(t, "submit "+id)
+		mustOK(mon.ApproveMonitoringReport(ctx, &famiv1.ApproveMonitoringReportRequest{Name: name}))(t, "approve "+id)
+		if q == 2 {
+			mustOK(mon.CorrectMonitoringReport(ctx, &famiv1.CorrectMonitoringReportRequest{Name: name, Reason: "Correzione MKCORRECTION9e2d"}))(t, "correct "+id)
+		}
+	}
+
 	pending := matrixEntry(bergamo, "2025-02-06", 480)
 	pending.Activity, pending.Notes = famiv1.SupportActivity_SUPPORT_ACTIVITY_NETWORK_DEVELOPMENT, "MKPENDING6f14"
 	mustOK(consultant.CreateSupportEntry(ctx, &famiv1.CreateSupportEntryRequest{Parent: parent, SupportEntry: pending}))(t, "pending entry")
@@ -229,8 +253,8 @@ func TestOpenData(t *testing.T) {
 		}
 		names = append(names, ds["@id"].(string))
 	}
-	if len(datasets) != 4 {
-		t.Fatalf("the catalogue has %d datasets (%q), want 4", len(datasets), names)
+	if len(datasets) != 5 {
+		t.Fatalf("the catalogue has %d datasets (%q), want 5", len(datasets), names)
 	}
 	for _, f := range []string{"datapackage.json", "feed.atom", ""} {
 		files[f] = mustGet(t, ts, opendata.Prefix+f)
@@ -252,8 +276,8 @@ func TestOpenData(t *testing.T) {
 
 	t.Run("datasets", func(t *testing.T) {
 		projects := readCSV(t, files["progetti.csv"])
-		if len(projects) != 1 {
-			t.Fatalf("progetti.csv: %d rows, want 1", len(projects))
+		if len(projects) != 2 {
+			t.Fatalf("progetti.csv: %d rows, want 2", len(projects))
 		}
 		p := projects[0]
 		for k, want := range map[string]string{"cup": "E89F18000510007", "fondo": "FAMI_2014_2020", "importo_euro": "9250000.00", "data_fine": "2023-06-30",
@@ -284,13 +308,26 @@ func TestOpenData(t *testing.T) {
 		if err := json.Unmarshal(files["ore_supporto.json"], &js); err != nil || len(js.Dati) != 2 || js.Dati[1]["operatori_raggiunti"] != nil || js.Dati[0]["operatori_raggiunti"] != float64(5) {
 			t.Errorf("ore_supporto.json: got %v (%v), want typed rows with a null suppressed count", js.Dati, err)
 		}
+		reports := readCSV(t, files["monitoraggio.csv"])
+		if len(reports) != 2 || reports[0]["trimestre"] != "2021-q1" || reports[1]["trimestre"] != "2021-q2" || reports[1]["revisione"] != "1" {
+			t.Fatalf("monitoraggio.csv: got %v, want 2021-q1 and 2021-q2 revision 1 (approved only)", reports)
+		}
+		for k, want := range map[string]string{"indicatori": "OUT-01=24 reti | OUT-02=450 ore | OUT-03=100 incontri | RES-01=300 presenze",
+			"impegnato_euro": "5000000.00", "pagato_euro": "4200000.00", "rimborsi_richiesti_euro": "1500000.00", "persone_raggiunte": "20", "operatori_formati": "5"} {
+			if got := reports[0][k]; got != want {
+				t.Errorf("monitoraggio.csv 2021-q1 %s: got %q, want %q", k, got, want)
+			}
+		}
+		if got := reports[1]["indicatori"]; !strings.HasPrefix(got, "OUT-01=28 reti") {
+			t.Errorf("monitoraggio.csv 2021-q2 indicatori: got %q, want the approved revision's (OUT-01=28)", got)
+		}
 		var feed struct {
 			Entries []struct {
 				ID string `xml:"id"`
 			} `xml:"entry"`
 		}
-		if err := xml.Unmarshal(files["feed.atom"], &feed); err != nil || len(feed.Entries) != 4 {
-			t.Errorf("feed.atom: %d entries (%v), want 4", len(feed.Entries), err)
+		if err := xml.Unmarshal(files["feed.atom"], &feed); err != nil || len(feed.Entries) != 5 {
+			t.Errorf("feed.atom: %d entries (%v), want 5", len(feed.Entries), err)
 		}
 	})
 

@@ -179,13 +179,14 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	svcs = append(svcs, dashboardService(dashboard.New(dashboard.Sources{
 		Partners: reg.Partners(), Networks: reg.Networks(), Protocols: prot, Meetings: mtg, Support: sup})))
 	svcs = append(svcs, overlapService(reg.Overlaps()))
+	mon := monitoring.New(s.store, monitoring.Options{})
+	svcs = append(svcs, monitoringServices(mon)...)
 	odOpts := cfg.OpenData
 	if odOpts.Log == nil {
 		odOpts.Log = s.log
 	}
 	s.openData = opendata.New(s.store, opendata.Sources{
-		Partners: reg.Partners(), Projects: reg.Projects(), Networks: reg.Networks(), Protocols: prot, Support: sup}, odOpts)
-	svcs = append(svcs, monitoringServices(monitoring.New(s.store, monitoring.Options{}))...)
+		Partners: reg.Partners(), Projects: reg.Projects(), Networks: reg.Networks(), Protocols: prot, Support: sup, Monitoring: mon}, odOpts)
 	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown
