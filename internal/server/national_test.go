@@ -299,3 +299,55 @@ func TestNationalView(t *testing.T) {
 		})
 	}
 }
+
+// TestNationalMonitoringSummary checks on every surface that the
+// ministry's monitoring summary of regions/- adds up the regions'
+// summaries of the quarter, and is the ministry's alone.
+func TestNationalMonitoringSummary(t *testing.T) {
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			ts := startServer(t, server.Config{})
+			ctx := t.Context()
+			for _, region := range []string{"lombardia", "veneto"} {
+				tok := ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region})
+				p := labImpact()
+				name := mustOK(newSurfaceAs(t, ts, kind, tok).CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + region, ProjectId: "lab-impact", Project: p}))(t, "project").GetName()
+				mon := newMonitoringClient(t, ts, kind, tok)
+				r := mustOK(mon.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: name, MonitoringReportId: "2021-q1", MonitoringReport: labImpactQuarter(1)}))(t, "report")
+				mustOK(mon.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: r.GetName()}))(t, "submit")
+				mustOK(mon.ApproveMonitoringReport(ctx, &famiv1.ApproveMonitoringReportRequest{Name: r.GetName()}))(t, "approve")
+			}
+			ministry := newMonitoringClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
+			national := mustOK(ministry.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/-", Period: "2021-q1"}))(t, "national summary")
+			want := &famiv1.MonitoringSummary{Parent: "regions/-", Period: "2021-q1"}
+			achieved := map[string][2]float64{}
+			for _, region := range []string{"lombardia", "veneto"} {
+				s := mustOK(ministry.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/" + region, Period: "2021-q1"}))(t, "regional summary")
+				want.Projects += s.GetProjects()
+				want.BudgetCents += s.GetBudgetCents()
+				want.CommittedCents += s.GetCommittedCents()
+				want.PaidCents += s.GetPaidCents()
+				for _, in := range s.GetIndicators() {
+					a := achieved[in.GetCode()]
+					achieved[in.GetCode()] = [2]float64{a[0] + in.GetTarget(), a[1] + in.GetAchieved()}
+				}
+			}
+			if national.GetProjects() != 2 || national.GetProjects() != want.GetProjects() || national.GetBudgetCents() != want.GetBudgetCents() ||
+				national.GetCommittedCents() != want.GetCommittedCents() || national.GetPaidCents() != want.GetPaidCents() || national.GetCommittedCents() == 0 {
+				t.Errorf("national summary %v, want the regions' sum %v", national, want)
+			}
+			for _, in := range national.GetIndicators() {
+				if a := achieved[in.GetCode()]; in.GetTarget() != a[0] || in.GetAchieved() != a[1] || in.GetPercent() != a[1]/a[0]*100 {
+					t.Errorf("indicator %s: %v, want target %v achieved %v", in.GetCode(), in, a[0], a[1])
+				}
+			}
+			if len(national.GetIndicators()) != 4 {
+				t.Errorf("national indicators %v, want the 4 codes", national.GetIndicators())
+			}
+			admin := newMonitoringClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:lombardia", Role: principal.RegionAdmin, Region: "lombardia"}))
+			_, err := admin.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/-", Period: "2021-q1"})
+			checkErr(t, "a region admin's regions/-", err, wantErr{code: codes.PermissionDenied, reason: "NATIONAL_VIEW_NOT_ALLOWED"})
+		})
+	}
+}
