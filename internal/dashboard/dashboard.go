@@ -7,8 +7,11 @@ package dashboard
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
+	"time"
+	_ "time/tzdata" // Europe/Rome wherever the server runs.
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
@@ -32,6 +35,11 @@ type Sources struct {
 	Support interface {
 		SummarizeSupportEntries(context.Context, *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error)
 	}
+	Monitoring interface {
+		SummarizeMonitoring(context.Context, *famiv1.SummarizeMonitoringRequest) (*famiv1.MonitoringSummary, error)
+	}
+	// Now is the clock that picks the default quarter (time.Now when nil).
+	Now func() time.Time
 }
 
 // Approved support hours are counted over every date of the programming
@@ -48,7 +56,32 @@ type Service struct {
 }
 
 // New returns the dashboard over its sources.
-func New(src Sources) *Service { return &Service{src: src} }
+func New(src Sources) *Service {
+	if src.Now == nil {
+		src.Now = time.Now
+	}
+	return &Service{src: src}
+}
+
+// rome is the time zone of the quarters.
+var rome = func() *time.Location {
+	l, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
+
+// lastQuarter is the last quarter that ended before now, in Italy:
+// "YYYY-qN".
+func lastQuarter(now time.Time) string {
+	t := now.In(rome)
+	year, q := t.Year(), (int(t.Month())-1)/3
+	if q == 0 {
+		year, q = year-1, 4
+	}
+	return fmt.Sprintf("%d-q%d", year, q)
+}
 
 // SummarizeRegions implements fami.v1.DashboardService.
 func (s *Service) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeRegionsRequest) (*famiv1.SummarizeRegionsResponse, error) {
@@ -65,10 +98,15 @@ func (s *Service) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeReg
 		}
 		regions = []string{r}
 	}
-	out := &famiv1.SummarizeRegionsResponse{Totals: &famiv1.RegionSummary{}}
+	period := req.GetPeriod()
+	if period == "" {
+		period = lastQuarter(s.src.Now())
+	}
+	out := &famiv1.SummarizeRegionsResponse{Totals: &famiv1.RegionSummary{MonitoringPeriod: period}}
 	kinds := map[famiv1.PartnerKind]int32{}
+	indicators := map[string]*famiv1.IndicatorProgress{}
 	for _, region := range regions {
-		row, err := s.summarize(ctx, "regions/"+region)
+		row, err := s.summarize(ctx, "regions/"+region, period)
 		if err != nil {
 			return nil, err
 		}
@@ -83,16 +121,33 @@ func (s *Service) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeReg
 		t.MeetingsHeld += row.MeetingsHeld
 		t.ApprovedSupportMinutes += row.ApprovedSupportMinutes
 		t.ApprovedSupportEntries += row.ApprovedSupportEntries
+		t.MonitoredProjects += row.MonitoredProjects
 		for _, k := range row.PartnersByKind {
 			kinds[k.Kind] += k.Count
 		}
+		for _, in := range row.Indicators {
+			sum, ok := indicators[in.GetCode()]
+			if !ok {
+				sum = &famiv1.IndicatorProgress{Code: in.GetCode(), Name: in.GetName(), Unit: in.GetUnit()}
+				indicators[in.GetCode()] = sum
+			}
+			sum.Target += in.GetTarget()
+			sum.Achieved += in.GetAchieved()
+		}
 	}
 	out.Totals.PartnersByKind = byKind(kinds)
+	for _, code := range slices.Sorted(maps.Keys(indicators)) {
+		in := indicators[code]
+		if in.Target > 0 {
+			in.Percent = in.Achieved / in.Target * 100
+		}
+		out.Totals.Indicators = append(out.Totals.Indicators, in)
+	}
 	return out, nil
 }
 
 func empty(r *famiv1.RegionSummary) bool {
-	return r.Networks == 0 && r.Partners == 0 && r.ProtocolsInForce == 0 && r.MeetingsHeld == 0 && r.ApprovedSupportEntries == 0
+	return r.Networks == 0 && r.Partners == 0 && r.ProtocolsInForce == 0 && r.MeetingsHeld == 0 && r.ApprovedSupportEntries == 0 && r.MonitoredProjects == 0
 }
 
 func byKind(kinds map[famiv1.PartnerKind]int32) []*famiv1.PartnerKindCount {
@@ -104,8 +159,8 @@ func byKind(kinds map[famiv1.PartnerKind]int32) []*famiv1.PartnerKindCount {
 }
 
 // summarize reads one region's figures.
-func (s *Service) summarize(ctx context.Context, parent string) (*famiv1.RegionSummary, error) {
-	row := &famiv1.RegionSummary{Region: parent}
+func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1.RegionSummary, error) {
+	row := &famiv1.RegionSummary{Region: parent, MonitoringPeriod: period}
 	kinds := map[famiv1.PartnerKind]int32{}
 	err := each(func(token string) (string, error) {
 		res, err := s.src.Partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token})
@@ -152,6 +207,11 @@ func (s *Service) summarize(ctx context.Context, parent string) (*famiv1.RegionS
 	}
 	row.ApprovedSupportMinutes = sum.GetTotals().GetTotalMinutes()
 	row.ApprovedSupportEntries = sum.GetTotals().GetEntries()
+	mon, err := s.src.Monitoring.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: parent, Period: period})
+	if err != nil {
+		return nil, err
+	}
+	row.MonitoredProjects, row.Indicators = mon.GetProjects(), mon.GetIndicators()
 	return row, nil
 }
 

@@ -63,7 +63,7 @@ type restDashboard struct{ s *restSurface }
 
 func (r restDashboard) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeRegionsRequest) (*famiv1.SummarizeRegionsResponse, error) {
 	out := &famiv1.SummarizeRegionsResponse{}
-	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetName()+":summarize", nil, nil, out)
+	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetName()+":summarize", queryOf(req, "name"), nil, out)
 }
 
 // | overlaps, national summaries | all regions (regions/-) | own | no | no | own | no |
@@ -235,13 +235,13 @@ func TestNationalView(t *testing.T) {
 
 			t.Run("dashboard_totals_are_the_sum_of_the_regions", func(t *testing.T) {
 				dash := newDashboardClient(t, ts, kind, ministryToken)
-				national := mustOK(dash.SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-"}))(t, "national dashboard")
+				national := mustOK(dash.SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-", Period: "2025-q1"}))(t, "national dashboard")
 				var regions []string
-				sum := &famiv1.RegionSummary{}
+				sum := &famiv1.RegionSummary{MonitoringPeriod: "2025-q1"}
 				kinds := map[famiv1.PartnerKind]int32{}
 				for _, row := range national.GetRegions() {
 					regions = append(regions, row.GetRegion())
-					one := mustOK(dash.SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: row.GetRegion()}))(t, "regional dashboard")
+					one := mustOK(dash.SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: row.GetRegion(), Period: "2025-q1"}))(t, "regional dashboard")
 					if len(one.GetRegions()) != 1 || !proto.Equal(one.GetRegions()[0], row) {
 						t.Errorf("%s: national row %v, regional %v", row.GetRegion(), row, one.GetRegions())
 					}
@@ -251,6 +251,7 @@ func TestNationalView(t *testing.T) {
 					sum.MeetingsHeld += row.GetMeetingsHeld()
 					sum.ApprovedSupportMinutes += row.GetApprovedSupportMinutes()
 					sum.ApprovedSupportEntries += row.GetApprovedSupportEntries()
+					sum.MonitoredProjects += row.GetMonitoredProjects()
 					for _, k := range row.GetPartnersByKind() {
 						kinds[k.GetKind()] += k.GetCount()
 					}
@@ -268,7 +269,8 @@ func TestNationalView(t *testing.T) {
 				if !proto.Equal(got, sum) {
 					t.Errorf("totals %v, want the rows' sum %v", got, sum)
 				}
-				want := &famiv1.RegionSummary{Networks: 2, Partners: 6, ProtocolsInForce: 2, MeetingsHeld: 2, ApprovedSupportMinutes: 180, ApprovedSupportEntries: 2}
+				want := &famiv1.RegionSummary{MonitoringPeriod: "2025-q1", Networks: 2, Partners: 6, ProtocolsInForce: 2, MeetingsHeld: 2,
+					ApprovedSupportMinutes: 180, ApprovedSupportEntries: 2, MonitoredProjects: 6}
 				if !proto.Equal(sum, want) {
 					t.Errorf("the rows sum %v, want %v", sum, want)
 				}
@@ -344,6 +346,13 @@ func TestNationalMonitoringSummary(t *testing.T) {
 			}
 			if len(national.GetIndicators()) != 4 {
 				t.Errorf("national indicators %v, want the 4 codes", national.GetIndicators())
+			}
+			// The dashboard's indicator achievement is the same sum.
+			dash := mustOK(newDashboardClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry})).
+				SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-", Period: "2021-q1"}))(t, "national dashboard")
+			if got := dash.GetTotals(); got.GetMonitoredProjects() != 2 || len(got.GetIndicators()) != 4 ||
+				!slices.EqualFunc(got.GetIndicators(), national.GetIndicators(), func(a, b *famiv1.IndicatorProgress) bool { return proto.Equal(a, b) }) {
+				t.Errorf("dashboard totals %v, want the national monitoring's indicators %v", got, national.GetIndicators())
 			}
 			admin := newMonitoringClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:lombardia", Role: principal.RegionAdmin, Region: "lombardia"}))
 			_, err := admin.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/-", Period: "2021-q1"})

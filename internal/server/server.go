@@ -176,11 +176,11 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	sup := support.New(s.store, support.Options{})
 	mtg := meetings.New(s.store, meetings.Options{Revocations: acc.Revocations()})
 	svcs := apiServices(reg, acc, prot, sup, mtg)
-	svcs = append(svcs, dashboardService(dashboard.New(dashboard.Sources{
-		Partners: reg.Partners(), Networks: reg.Networks(), Protocols: prot, Meetings: mtg, Support: sup})))
-	svcs = append(svcs, overlapService(reg.Overlaps()))
 	mon := monitoring.New(s.store, monitoring.Options{})
 	svcs = append(svcs, monitoringServices(mon)...)
+	svcs = append(svcs, dashboardService(dashboard.New(dashboard.Sources{
+		Partners: reg.Partners(), Networks: reg.Networks(), Protocols: prot, Meetings: mtg, Support: sup, Monitoring: mon})))
+	svcs = append(svcs, overlapService(reg.Overlaps()))
 	odOpts := cfg.OpenData
 	if odOpts.Log == nil {
 		odOpts.Log = s.log

@@ -24,7 +24,10 @@ const (
 type SummarizeRegionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. Format: regions/{region}, or regions/- for every region.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The quarter of the indicator achievement, YYYY-qN; empty: the last
+	// quarter that has ended (in Italy).
+	Period        string `protobuf:"bytes,2,opt,name=period,proto3" json:"period,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -62,6 +65,13 @@ func (*SummarizeRegionsRequest) Descriptor() ([]byte, []int) {
 func (x *SummarizeRegionsRequest) GetName() string {
 	if x != nil {
 		return x.Name
+	}
+	return ""
+}
+
+func (x *SummarizeRegionsRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
 	}
 	return ""
 }
@@ -137,8 +147,16 @@ type RegionSummary struct {
 	// come from (every date since 2000).
 	ApprovedSupportMinutes int64 `protobuf:"varint,7,opt,name=approved_support_minutes,json=approvedSupportMinutes,proto3" json:"approved_support_minutes,omitempty"`
 	ApprovedSupportEntries int64 `protobuf:"varint,8,opt,name=approved_support_entries,json=approvedSupportEntries,proto3" json:"approved_support_entries,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// The quarter of the monitoring figures, YYYY-qN.
+	MonitoringPeriod string `protobuf:"bytes,9,opt,name=monitoring_period,json=monitoringPeriod,proto3" json:"monitoring_period,omitempty"`
+	// Projects running in that quarter.
+	MonitoredProjects int64 `protobuf:"varint,10,opt,name=monitored_projects,json=monitoredProjects,proto3" json:"monitored_projects,omitempty"`
+	// Indicator achievement by the quarter's end, from the approved and
+	// submitted reports (MonitoringService.SummarizeMonitoring): targets and
+	// values of the same indicator code added up.
+	Indicators    []*IndicatorProgress `protobuf:"bytes,11,rep,name=indicators,proto3" json:"indicators,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RegionSummary) Reset() {
@@ -227,6 +245,27 @@ func (x *RegionSummary) GetApprovedSupportEntries() int64 {
 	return 0
 }
 
+func (x *RegionSummary) GetMonitoringPeriod() string {
+	if x != nil {
+		return x.MonitoringPeriod
+	}
+	return ""
+}
+
+func (x *RegionSummary) GetMonitoredProjects() int64 {
+	if x != nil {
+		return x.MonitoredProjects
+	}
+	return 0
+}
+
+func (x *RegionSummary) GetIndicators() []*IndicatorProgress {
+	if x != nil {
+		return x.Indicators
+	}
+	return nil
+}
+
 type SummarizeRegionsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One row per region: the region asked for, or with regions/- every
@@ -286,12 +325,13 @@ var File_fami_v1_dashboard_proto protoreflect.FileDescriptor
 
 const file_fami_v1_dashboard_proto_rawDesc = "" +
 	"\n" +
-	"\x17fami/v1/dashboard.proto\x12\afami.v1\x1a\x15fami/v1/partner.proto\"-\n" +
+	"\x17fami/v1/dashboard.proto\x12\afami.v1\x1a\x18fami/v1/monitoring.proto\x1a\x15fami/v1/partner.proto\"E\n" +
 	"\x17SummarizeRegionsRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"R\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06period\x18\x02 \x01(\tR\x06period\"R\n" +
 	"\x10PartnerKindCount\x12(\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x14.fami.v1.PartnerKindR\x04kind\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\x05R\x05count\"\xeb\x02\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count\"\x83\x04\n" +
 	"\rRegionSummary\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\tR\x06region\x12\x1a\n" +
 	"\bnetworks\x18\x02 \x01(\x05R\bnetworks\x12\x1a\n" +
@@ -300,7 +340,13 @@ const file_fami_v1_dashboard_proto_rawDesc = "" +
 	"\x12protocols_in_force\x18\x05 \x01(\x05R\x10protocolsInForce\x12#\n" +
 	"\rmeetings_held\x18\x06 \x01(\x05R\fmeetingsHeld\x128\n" +
 	"\x18approved_support_minutes\x18\a \x01(\x03R\x16approvedSupportMinutes\x128\n" +
-	"\x18approved_support_entries\x18\b \x01(\x03R\x16approvedSupportEntries\"|\n" +
+	"\x18approved_support_entries\x18\b \x01(\x03R\x16approvedSupportEntries\x12+\n" +
+	"\x11monitoring_period\x18\t \x01(\tR\x10monitoringPeriod\x12-\n" +
+	"\x12monitored_projects\x18\n" +
+	" \x01(\x03R\x11monitoredProjects\x12:\n" +
+	"\n" +
+	"indicators\x18\v \x03(\v2\x1a.fami.v1.IndicatorProgressR\n" +
+	"indicators\"|\n" +
 	"\x18SummarizeRegionsResponse\x120\n" +
 	"\aregions\x18\x01 \x03(\v2\x16.fami.v1.RegionSummaryR\aregions\x12.\n" +
 	"\x06totals\x18\x02 \x01(\v2\x16.fami.v1.RegionSummaryR\x06totals2k\n" +
@@ -327,19 +373,21 @@ var file_fami_v1_dashboard_proto_goTypes = []any{
 	(*RegionSummary)(nil),            // 2: fami.v1.RegionSummary
 	(*SummarizeRegionsResponse)(nil), // 3: fami.v1.SummarizeRegionsResponse
 	(PartnerKind)(0),                 // 4: fami.v1.PartnerKind
+	(*IndicatorProgress)(nil),        // 5: fami.v1.IndicatorProgress
 }
 var file_fami_v1_dashboard_proto_depIdxs = []int32{
 	4, // 0: fami.v1.PartnerKindCount.kind:type_name -> fami.v1.PartnerKind
 	1, // 1: fami.v1.RegionSummary.partners_by_kind:type_name -> fami.v1.PartnerKindCount
-	2, // 2: fami.v1.SummarizeRegionsResponse.regions:type_name -> fami.v1.RegionSummary
-	2, // 3: fami.v1.SummarizeRegionsResponse.totals:type_name -> fami.v1.RegionSummary
-	0, // 4: fami.v1.DashboardService.SummarizeRegions:input_type -> fami.v1.SummarizeRegionsRequest
-	3, // 5: fami.v1.DashboardService.SummarizeRegions:output_type -> fami.v1.SummarizeRegionsResponse
-	5, // [5:6] is the sub-list for method output_type
-	4, // [4:5] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	5, // 2: fami.v1.RegionSummary.indicators:type_name -> fami.v1.IndicatorProgress
+	2, // 3: fami.v1.SummarizeRegionsResponse.regions:type_name -> fami.v1.RegionSummary
+	2, // 4: fami.v1.SummarizeRegionsResponse.totals:type_name -> fami.v1.RegionSummary
+	0, // 5: fami.v1.DashboardService.SummarizeRegions:input_type -> fami.v1.SummarizeRegionsRequest
+	3, // 6: fami.v1.DashboardService.SummarizeRegions:output_type -> fami.v1.SummarizeRegionsResponse
+	6, // [6:7] is the sub-list for method output_type
+	5, // [5:6] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_fami_v1_dashboard_proto_init() }
@@ -347,6 +395,7 @@ func file_fami_v1_dashboard_proto_init() {
 	if File_fami_v1_dashboard_proto != nil {
 		return
 	}
+	file_fami_v1_monitoring_proto_init()
 	file_fami_v1_partner_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
