@@ -125,6 +125,16 @@ func (f overlapFilter) keep(p, other *famiv1.Project, o *overlap) bool {
 
 // ListOverlaps implements fami.v1.OverlapService.
 func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
+	if aip.IsAllRegions(req.GetParent()) && req.GetProject() != "" {
+		// A project is in one region: its overlaps are that region's, and
+		// the other regions would refuse a project not theirs.
+		region, err := aip.RegionOfName("project", req.GetProject(), collProjects)
+		if err != nil {
+			return nil, err
+		}
+		req = proto.CloneOf(req)
+		req.Parent = "regions/" + region
+	}
 	if aip.IsAllRegions(req.GetParent()) {
 		items, next, err := aip.ListAcross(req,
 			func(r *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
@@ -206,6 +216,28 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 			}
 			_, err := visit(p)
 			return err
+		}
+		if f.municipality != "" {
+			// Only the projects of the municipality can have overlaps
+			// there: the index lists them in id order.
+			var ids []string
+			prefix := f.municipality + "\x00"
+			tx.IndexScan(indexTerritory, prefix, func(key, _ string) bool {
+				if id := key[len(prefix):]; id >= afterProject {
+					ids = append(ids, id)
+				}
+				return true
+			})
+			for _, id := range ids {
+				p := &famiv1.Project{}
+				if err := tx.Get(aip.Name(region, collProjects, id), p); err != nil {
+					return err
+				}
+				if more, err := visit(p); err != nil || !more {
+					return err
+				}
+			}
+			return nil
 		}
 		// The page token's project may have more overlaps after the last
 		// one listed; the others follow in id order.

@@ -187,6 +187,20 @@ func TestOverlapsEverySurface(t *testing.T) {
 			if got := describe(mustOK(ministry.ListOverlaps(ctx, &famiv1.ListOverlapsRequest{Parent: "regions/-"}))(t, "national overlaps")); !slices.Equal(got, both) {
 				t.Errorf("the ministry's regions/-: got %q, want %q", got, both)
 			}
+			if got := describe(mustOK(ministry.ListOverlaps(ctx, &famiv1.ListOverlapsRequest{Parent: "regions/-", Project: fse.GetName()}))(t, "national overlaps of a project")); !slices.Equal(got, both[1:]) {
+				t.Errorf("the ministry's regions/- of one project: got %q, want %q", got, both[1:])
+			}
+			var paged []string
+			for token, pages := "", 0; pages == 0 || token != ""; pages++ {
+				res := mustOK(ministry.ListOverlaps(ctx, &famiv1.ListOverlapsRequest{Parent: "regions/-", Municipality: istatDalmine, PageSize: 1, PageToken: token}))(t, "paged by municipality")
+				paged, token = append(paged, describe(res)...), res.GetNextPageToken()
+				if pages > 3 {
+					t.Fatal("paging by municipality does not end")
+				}
+			}
+			if !slices.Equal(paged, both) {
+				t.Errorf("regions/- by municipality, paged by one: got %q, want %q", paged, both)
+			}
 			veneto := newOverlapClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:veneto", Role: principal.RegionAdmin, Region: "veneto"}))
 			res, err = veneto.ListOverlaps(ctx, &famiv1.ListOverlapsRequest{Parent: "regions/lombardia"})
 			checkErr(t, "Veneto's admin on regions/lombardia", err, wantErr{code: codes.PermissionDenied, reason: "OUTSIDE_REGION"})
