@@ -51,11 +51,14 @@ func enumNames(prefix string, values map[int32]string) []string {
 
 // enumName is one enum value as open data spells it; "" for the
 // unspecified zero.
-func enumName(prefix, name string, value int32) string {
+func enumName[E interface {
+	~int32
+	String() string
+}](prefix string, value E) string {
 	if value == 0 {
 		return ""
 	}
-	return strings.TrimPrefix(name, prefix)
+	return strings.TrimPrefix(value.String(), prefix)
 }
 
 var (
@@ -323,8 +326,8 @@ func (d *snapshotData) projectsTable() *table {
 		}
 		t.rows = append(t.rows, []string{
 			regionOf(p.GetName()), p.GetName(), p.GetCode(), p.GetCup(), p.GetTitle(),
-			enumName("FUND_", p.GetFund().String(), int32(p.GetFund())),
-			enumName("SPECIFIC_OBJECTIVE_", p.GetSpecificObjective().String(), int32(p.GetSpecificObjective())),
+			enumName("FUND_", p.GetFund()),
+			enumName("SPECIFIC_OBJECTIVE_", p.GetSpecificObjective()),
 			strings.Join(programme, "/"), d.displayName(p.GetBeneficiary()), euros(p.GetBudgetCents()),
 			p.GetStartDate(), p.GetEndDate(), originalEnd, strconv.Itoa(len(p.GetExtensions())),
 			strings.Join(actions, " | "), strings.Join(p.GetMunicipalities(), " "), strings.Join(implementers[p.GetName()], " | "),
@@ -362,10 +365,10 @@ func (d *snapshotData) networksTable() *table {
 		byKind := map[string]int{}
 		for _, m := range n.GetMembers() {
 			k := d.partners[m.GetPartner()].GetKind()
-			byKind[enumName("PARTNER_KIND_", k.String(), int32(k))]++
+			byKind[enumName("PARTNER_KIND_", k)]++
 		}
 		row := []string{regionOf(n.GetName()), n.GetName(), n.GetDisplayName(), d.displayName(n.GetLeadPartner()),
-			enumName("NETWORK_STATE_", n.GetState().String(), int32(n.GetState())), strconv.Itoa(len(n.GetMembers()))}
+			enumName("NETWORK_STATE_", n.GetState()), strconv.Itoa(len(n.GetMembers()))}
 		for _, k := range partnerKinds {
 			row = append(row, strconv.Itoa(byKind[k]))
 		}
@@ -404,10 +407,10 @@ func (d *snapshotData) protocolsTable() *table {
 	for _, p := range d.protocols {
 		var parties []string
 		for _, pt := range p.GetParties() {
-			parties = append(parties, d.displayName(pt.GetPartner())+" ("+enumName("PARTY_ROLE_", pt.GetRole().String(), int32(pt.GetRole()))+")")
+			parties = append(parties, d.displayName(pt.GetPartner())+" ("+enumName("PARTY_ROLE_", pt.GetRole())+")")
 		}
 		t.rows = append(t.rows, []string{regionOf(p.GetName()), p.GetName(), p.GetTitle(), p.GetNetwork(), strings.Join(parties, " | "),
-			p.GetValidFrom(), p.GetValidUntil(), enumName("PROTOCOL_STATE_", p.GetState().String(), int32(p.GetState())),
+			p.GetValidFrom(), p.GetValidUntil(), enumName("PROTOCOL_STATE_", p.GetState()),
 			strconv.Itoa(int(p.GetVersion())), p.GetSupersedes(), p.GetContentHash()})
 	}
 	return t
@@ -436,7 +439,7 @@ func (d *snapshotData) hoursTable() *table {
 	for _, h := range d.hours {
 		reach, suppressed := persons(h.reach)
 		t.rows = append(t.rows, []string{regionOf(h.network.GetName()), h.network.GetName(), h.network.GetDisplayName(), h.quarter,
-			enumName("SUPPORT_ACTIVITY_", h.activity.String(), int32(h.activity)),
+			enumName("SUPPORT_ACTIVITY_", h.activity),
 			strconv.FormatFloat(float64(h.minutes)/60, 'f', 2, 64), strconv.FormatInt(h.entries, 10), reach, suppressed})
 	}
 	return t
