@@ -178,6 +178,14 @@ var (
 	reportReviewers = []principal.Role{principal.RegionAdmin}
 )
 
+// The contacts register holds professional data of partners' staff: read
+// inside the region only (the ministry sees counts, never contacts), kept
+// by the region, its consultants and systems.
+var (
+	contactReaders = []principal.Role{principal.RegionAdmin, principal.Consultant, principal.NetworkMember, principal.RegionalSystem}
+	contactWriters = []principal.Role{principal.RegionAdmin, principal.Consultant, principal.RegionalSystem}
+)
+
 // Rights is the platform's policy: every RPC of every service.
 func Rights() Policy {
 	return Policy{
@@ -254,6 +262,12 @@ func Rights() Policy {
 		famiv1connect.MonitoringServiceSummarizeMonitoringProcedure:      InRegion("parent", readers...),
 		famiv1connect.MonitoringServiceGetMonitoringSettingsProcedure:    InRegion("name", readers...),
 		famiv1connect.MonitoringServiceUpdateMonitoringSettingsProcedure: InRegion("monitoring_settings.name", reportReviewers...),
+
+		famiv1connect.ContactServiceCreateContactProcedure: InRegion("parent", contactWriters...),
+		famiv1connect.ContactServiceGetContactProcedure:    InRegion("name", contactReaders...),
+		famiv1connect.ContactServiceListContactsProcedure:  InRegion("parent", contactReaders...),
+		famiv1connect.ContactServiceUpdateContactProcedure: InRegion("contact.name", contactWriters...),
+		famiv1connect.ContactServiceDeleteContactProcedure: InRegion("name", contactWriters...),
 
 		famiv1connect.MeetingServiceGetMeetingProcedure:            InRegion("name", readers...),
 		famiv1connect.MeetingServiceListMeetingsProcedure:          InRegion("parent", readers...),

@@ -48,6 +48,7 @@ const (
 	collPartners  = "partners"
 	collProtocols = "protocols"
 	collTokens    = "calendarTokens"
+	collContacts  = "contacts"
 )
 
 // mutable lists the fields UpdateMeeting may change. Attendance, minutes,

@@ -24,11 +24,15 @@ type tally struct {
 	attendances int64
 	partners    map[string]bool
 	roles       map[famiv1.AttendeeRole]int64
+	// contacts are the people named; named counts the attendances they
+	// make up.
+	contacts map[string]bool
+	named    int64
 }
 
 func (t *tally) add(mt *famiv1.Meeting) {
 	if t.partners == nil {
-		t.partners, t.roles = map[string]bool{}, map[famiv1.AttendeeRole]int64{}
+		t.partners, t.roles, t.contacts = map[string]bool{}, map[famiv1.AttendeeRole]int64{}, map[string]bool{}
 	}
 	t.meetings++
 	for _, a := range mt.GetAttendance() {
@@ -39,6 +43,10 @@ func (t *tally) add(mt *famiv1.Meeting) {
 		for _, rc := range a.GetRoles() {
 			t.roles[rc.GetRole()] += int64(rc.GetCount())
 		}
+		for _, c := range a.GetContacts() {
+			t.contacts[c] = true
+		}
+		t.named += int64(len(a.GetContacts()))
 	}
 }
 
@@ -50,6 +58,8 @@ func (t *tally) summary(network, displayName, period string) *famiv1.AttendanceS
 		MeetingsHeld:       t.meetings,
 		Attendances:        t.attendances,
 		DistinctPartners:   int32(len(t.partners)),
+		DistinctContacts:   int32(len(t.contacts)),
+		NamedAttendances:   t.named,
 	}
 	for r := famiv1.AttendeeRole(1); int(r) < len(famiv1.AttendeeRole_name); r++ {
 		if n := t.roles[r]; n > 0 {

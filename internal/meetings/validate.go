@@ -182,7 +182,7 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 		v.Add("attendance", "lists %d partners; at most %d are allowed", len(list), maxPartners)
 		return v.Err()
 	}
-	seen := map[string]bool{}
+	seen, seenContacts := map[string]bool{}, map[string]bool{}
 	for i, a := range list {
 		f := indexed("attendance", i)
 		if ref(tx, &v, f+".partner", a.GetPartner(), region, collPartners, &famiv1.Partner{}, true) {
@@ -219,6 +219,24 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 		}
 		if ok && len(a.GetRoles()) > 0 && sum != n {
 			v.Add(f+".roles", "the counts by role add up to %d, but attendees is %d", sum, n)
+		}
+		if len(a.GetContacts()) > int(max(n, 0)) {
+			v.Add(f+".contacts", "names %d contacts for %d attendees", len(a.GetContacts()), n)
+			continue
+		}
+		for j, c := range a.GetContacts() {
+			cf := indexed(f+".contacts", j)
+			ct := &famiv1.Contact{}
+			if !ref(tx, &v, cf, c, region, collContacts, ct, true) {
+				continue
+			}
+			if seenContacts[c] {
+				v.Add(cf, "%s is named twice", c)
+			}
+			seenContacts[c] = true
+			if ct.GetPartner() != a.GetPartner() {
+				v.Add(cf, "%s is staff of %s, not of %s", c, ct.GetPartner(), a.GetPartner())
+			}
 		}
 	}
 	return v.Err()

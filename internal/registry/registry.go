@@ -22,6 +22,7 @@ const (
 	collPartners = "partners"
 	collProjects = "projects"
 	collNetworks = "networks"
+	collContacts = "contacts"
 )
 
 // Secondary indexes kept in each region's store.
@@ -36,6 +37,9 @@ const (
 	// indexPlans maps a project's id to the digest of its plan (see
 	// ProjectPlans).
 	indexPlans = "project_plans"
+	// indexRetiredContacts holds the ids of deleted contacts, never given
+	// out again.
+	indexRetiredContacts = "contacts_retired"
 )
 
 // Registry holds what the registry services share.

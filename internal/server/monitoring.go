@@ -9,15 +9,27 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/monitoring"
+	"github.com/raccordo/raccordo/internal/registry"
 )
 
-// monitoringServices lists the quarterly monitoring service.
-func monitoringServices(mon *monitoring.Service) []service {
-	return []service{{
-		grpc: func(s *grpc.Server) { famiv1.RegisterMonitoringServiceServer(s, mon) },
-		connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-			return famiv1connect.NewMonitoringServiceHandler(mon, o...)
+// monitoringServices lists the services of plan against reality: the
+// quarterly monitoring and the contacts register that makes operator counts
+// exact.
+func monitoringServices(mon *monitoring.Service, contacts *registry.Contacts) []service {
+	return []service{
+		{
+			grpc: func(s *grpc.Server) { famiv1.RegisterMonitoringServiceServer(s, mon) },
+			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+				return famiv1connect.NewMonitoringServiceHandler(mon, o...)
+			},
+			gateway: famiv1.RegisterMonitoringServiceHandler,
 		},
-		gateway: famiv1.RegisterMonitoringServiceHandler,
-	}}
+		{
+			grpc: func(s *grpc.Server) { famiv1.RegisterContactServiceServer(s, contacts) },
+			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+				return famiv1connect.NewContactServiceHandler(contacts, o...)
+			},
+			gateway: famiv1.RegisterContactServiceHandler,
+		},
+	}
 }

@@ -45,7 +45,10 @@ func init() {
 type monitoringMatrix struct {
 	as     map[string]monitoringClient
 	admins map[string]monitoringClient
-	fx     map[string]*monitoringFixtures
+	// contacts call ContactService as each role; contactAdmins as each
+	// region's admin.
+	contacts, contactAdmins map[string]contactClient
+	fx                      map[string]*monitoringFixtures
 	// quarters hands out fresh quarters to the reports cells create.
 	quarters int
 }
@@ -94,15 +97,20 @@ func (c *matrixCall) mon() *monitoringMatrix {
 		return mm
 	}
 	envT := e.ts.t.(*testing.T)
-	mm := &monitoringMatrix{as: map[string]monitoringClient{}, admins: map[string]monitoringClient{}, fx: map[string]*monitoringFixtures{}}
+	mm := &monitoringMatrix{as: map[string]monitoringClient{}, admins: map[string]monitoringClient{}, fx: map[string]*monitoringFixtures{},
+		contacts: map[string]contactClient{}, contactAdmins: map[string]contactClient{}}
 	mm.as[roleAnonymous] = newMonitoringClient(envT, e.ts, e.kind, "")
+	mm.contacts[roleAnonymous] = newContactClient(envT, e.ts, e.kind, "")
 	for _, role := range matrixRoles[1:] {
-		mm.as[role] = newMonitoringClient(envT, e.ts, e.kind, e.ts.mintToken(e.meetingSpec(role)))
+		token := e.ts.mintToken(e.meetingSpec(role))
+		mm.as[role] = newMonitoringClient(envT, e.ts, e.kind, token)
+		mm.contacts[role] = newContactClient(envT, e.ts, e.kind, token)
 	}
 	ctx := c.ctx
 	for _, region := range []string{ownRegion, foreignRegion} {
-		admin := newMonitoringClient(envT, e.ts, e.kind, e.ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region}))
-		mm.admins[region] = admin
+		token := e.ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region})
+		mm.admins[region] = newMonitoringClient(envT, e.ts, e.kind, token)
+		mm.contactAdmins[region] = newContactClient(envT, e.ts, e.kind, token)
 		fx, mfx, parent := e.fx[region], &monitoringFixtures{}, "regions/"+region
 		for _, p := range []struct {
 			id   string
@@ -277,6 +285,71 @@ func monitoringMatrixCases() map[string]matrixCase {
 		"/fami.v1.MonitoringService/UpdateMonitoringSettings": {right: rightReviewReports, scoped: true, setup: build,
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.monc().UpdateMonitoringSettings(c.ctx, &famiv1.UpdateMonitoringSettingsRequest{MonitoringSettings: &famiv1.MonitoringSettings{Name: c.parent + "/settings/monitoring", BehindThresholdPercent: 20}}))
+			}},
+	}
+}
+
+// ---- ContactService (issue 18) ----
+
+const (
+	rightReadContacts  right = "read contacts (partners' staff)"
+	rightWriteContacts right = "register, edit and delete contacts"
+)
+
+func init() {
+	// | read contacts (partners' staff) | no | own | own | own | own | no |
+	readmeRights[rightReadContacts] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own}
+	// | register, edit and delete contacts | no | own | own | no | own | no |
+	readmeRights[rightWriteContacts] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: never, roleRegionalSystem: own}
+}
+
+func (c *matrixCall) contacts() contactClient { return c.mon().contacts[c.role] }
+
+// matrixContact is a contact of the fixture lead.
+func matrixContact(c *matrixCall) *famiv1.Contact {
+	return &famiv1.Contact{DisplayName: "Contact " + secretMarker, Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_CULTURAL_MEDIATOR, Partner: c.fx.lead}
+}
+
+// newContact makes the cell's contact, as the region's admin, before the
+// refused calls' snapshot.
+func (c *matrixCall) newContact() {
+	c.t.Helper()
+	ct := mustOK(c.mon().contactAdmins[c.region].CreateContact(c.ctx, &famiv1.CreateContactRequest{Parent: c.parent, ContactId: c.id, Contact: matrixContact(c)}))(c.t, "create contact")
+	c.target = ct.GetName()
+}
+
+// contactMatrixCases maps every ContactService RPC to how the matrix calls
+// it.
+func contactMatrixCases() map[string]matrixCase {
+	return map[string]matrixCase{
+		"/fami.v1.ContactService/CreateContact": {right: rightWriteContacts, scoped: true, setup: func(c *matrixCall) { c.mon() },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.contacts().CreateContact(c.ctx, &famiv1.CreateContactRequest{Parent: c.parent, ContactId: c.id, Contact: matrixContact(c)}))
+			}},
+		"/fami.v1.ContactService/GetContact": {right: rightReadContacts, scoped: true, setup: (*matrixCall).newContact,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.contacts().GetContact(c.ctx, &famiv1.GetContactRequest{Name: c.target}))
+			}},
+		"/fami.v1.ContactService/ListContacts": {right: rightReadContacts, scoped: true, setup: (*matrixCall).newContact,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.contacts().ListContacts(c.ctx, &famiv1.ListContactsRequest{Parent: c.parent, PageSize: 1000}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := names(res.(*famiv1.ListContactsResponse).GetContacts()); !slices.Contains(got, c.target) {
+					c.t.Errorf("got %q, want %q among them", got, c.target)
+				}
+			}},
+		"/fami.v1.ContactService/UpdateContact": {right: rightWriteContacts, scoped: true, setup: (*matrixCall).newContact,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.contacts().UpdateContact(c.ctx, &famiv1.UpdateContactRequest{Contact: &famiv1.Contact{Name: c.target, Phone: "+39 02 1234"},
+					UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"phone"}}}))
+			}},
+		"/fami.v1.ContactService/DeleteContact": {right: rightWriteContacts, scoped: true, setup: (*matrixCall).newContact,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return nil, func() error {
+					_, err := c.contacts().DeleteContact(c.ctx, &famiv1.DeleteContactRequest{Name: c.target})
+					return err
+				}()
 			}},
 	}
 }

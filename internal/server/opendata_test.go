@@ -32,6 +32,7 @@ var openDataMarkers = []string{
 	"MKACCOUNT7f3a", "MKTOKEN1c9e", "mkconsultant4b2d", "MKNOTES88e1", "MKMINUTES5d0c", "MKMEETING2a7f",
 	"MKDRAFT91b2", "MKREJECT3e6a", "MKPENDING6f14", "MKBODY0d93", "MKCOMMIT7a21", "MKPLACE44c8",
 	"MKREPORTNOTES1b7c", "MKCORRECTION9e2d", "MKDEVIATION5a3f",
+	"MKCONTACT8d2e", "mkcontactmail3f1a", "mkcontactid7c9e",
 }
 
 // openDataFixture fills lombardia through the API with public data and,
@@ -93,12 +94,19 @@ func openDataFixture(t *testing.T, ts *testServer) {
 	mustOK(mtg.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(), Attendance: []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 2}}}))(t, "attendance")
 	mustOK(mtg.RecordMinutes(ctx, &famiv1.RecordMinutesRequest{Name: m.GetName(), Minutes: "Verbale MKMINUTES5d0c"}))(t, "minutes")
 
+	contact := mustOK(newContactClient(t, ts, kind, tok).CreateContact(ctx, &famiv1.CreateContactRequest{Parent: parent, ContactId: "mkcontactid7c9e", Contact: &famiv1.Contact{
+		DisplayName: "Mario MKCONTACT8d2e", Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_CULTURAL_MEDIATOR, Partner: udp,
+		Email: "mkcontactmail3f1a@example.it", Phone: "+39 035 000000"}}))(t, "contact").GetName()
 	consultant := newSupportClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "mkconsultant4b2d", Role: principal.Consultant, Region: "lombardia", Name: "Consulente"}))
 	reviewer := newSupportClient(t, ts, kind, tok)
 	entry := func(network, date string, minutes, reached int32, activity famiv1.SupportActivity) string {
 		e := matrixEntry(network, date, minutes)
 		e.Activity, e.Notes = activity, "Note MKNOTES88e1"
 		e.OperatorsReached[0].Count = reached
+		if reached == 3 {
+			// The operators met, named from the contacts register.
+			e.Contacts = []string{contact}
+		}
 		return mustOK(consultant.CreateSupportEntry(ctx, &famiv1.CreateSupportEntryRequest{Parent: parent, SupportEntry: e}))(t, "entry").GetName()
 	}
 	// Approved: Bergamo's workshop, 2025-Q1, two entries reaching 5

@@ -1055,6 +1055,7 @@ func TestRightsMatrix(t *testing.T) {
 	maps.Copy(cases, nationalMatrixCases())
 	maps.Copy(cases, overlapMatrixCases())
 	maps.Copy(cases, monitoringMatrixCases())
+	maps.Copy(cases, contactMatrixCases())
 	for _, p := range procs {
 		if _, ok := cases[p]; !ok {
 			t.Errorf("%s has no case in matrixCases: add one, with its row of the README rights table", p)

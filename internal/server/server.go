@@ -177,7 +177,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	mtg := meetings.New(s.store, meetings.Options{Revocations: acc.Revocations()})
 	svcs := apiServices(reg, acc, prot, sup, mtg)
 	mon := monitoring.New(s.store, monitoring.Options{})
-	svcs = append(svcs, monitoringServices(mon)...)
+	svcs = append(svcs, monitoringServices(mon, reg.Contacts())...)
 	svcs = append(svcs, dashboardService(dashboard.New(dashboard.Sources{
 		Partners: reg.Partners(), Networks: reg.Networks(), Protocols: prot, Meetings: mtg, Support: sup, Monitoring: mon})))
 	svcs = append(svcs, overlapService(reg.Overlaps()))

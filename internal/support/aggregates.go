@@ -35,7 +35,8 @@ import (
 //     serves the network filter and a network member's view.
 //
 // An entry thus touches 6 cells, in two places of the index (its month's
-// "t" and "d" cells). A cell disappears when its last entry leaves, so
+// "t" and "d" cells), and 4 more plus 4 per contact when it names contacts
+// (dims "e" and "k", in both scopes: see dimContact). A cell disappears when its last entry leaves, so
 // reads only meet cells with entries: a summary reads at most months x
 // states x groups x networks cells (groups: the 7 activities, or the
 // consultants), never an entry.
@@ -213,11 +214,12 @@ func readCell(s string, first, last int) (figures, error) {
 
 // contribution is what one entry adds to the aggregates.
 type contribution struct {
-	consultant string // escaped
-	network    string // id
-	activity   string // the enum's number
-	state      string // the enum's number
-	month      string // YYYY-MM
+	consultant string   // escaped
+	network    string   // id
+	contacts   []string // ids of the contacts it names
+	activity   string   // the enum's number
+	state      string   // the enum's number
+	month      string   // YYYY-MM
 	day        int
 	figures    figures
 }
@@ -234,6 +236,9 @@ func contributionOf(e *famiv1.SupportEntry) contribution {
 		day:        day,
 		figures:    figures{entries: 1, minutes: int64(e.GetDurationMinutes())},
 	}
+	for _, c := range e.GetContacts() {
+		ct.contacts = append(ct.contacts, idOf(c))
+	}
 	for _, o := range e.GetOperatorsReached() {
 		if r := int(o.GetRole()); r >= 1 && r <= numRoles {
 			ct.figures.ops[r-1] += int64(o.GetCount())
@@ -248,6 +253,13 @@ const (
 	scopeConsultant = "c:"
 	dimActivity     = "a"
 	dimConsultant   = "c"
+	// dimContact cells count, per contact (value: the contact's id), the
+	// entries naming it; dimNaming cells (value: "n") the entries naming
+	// contacts at all. Both exist in both scopes, so distinct contacts are
+	// exact for any range, state, consultant and network: the set of
+	// contacts of the cells read.
+	dimContact = "k"
+	dimNaming  = "e"
 )
 
 // Cell kinds.
@@ -262,20 +274,38 @@ func cellPrefix(kind, month, scope, dim, state string) string {
 	return kind + month + "\x00" + scope + "\x00" + dim + "\x00" + state + "\x00"
 }
 
-// cellKeys lists the cells a contribution goes to, without their kind.
-func cellKeys(ct contribution) [3]string {
-	return [3]string{
-		cellPrefix("", ct.month, scopeRegion, dimActivity, ct.state) + ct.activity + "\x00" + ct.network,
-		cellPrefix("", ct.month, scopeRegion, dimConsultant, ct.state) + ct.consultant + "\x00" + ct.network,
-		cellPrefix("", ct.month, scopeConsultant+ct.consultant, dimActivity, ct.state) + ct.activity + "\x00" + ct.network,
+// cellUpdate is a cell a contribution goes to (without its kind) and the
+// figures it adds there.
+type cellUpdate struct {
+	key     string
+	figures *figures
+}
+
+// cellKeys lists the cells a contribution goes to.
+func cellKeys(ct contribution) []cellUpdate {
+	out := []cellUpdate{
+		{cellPrefix("", ct.month, scopeRegion, dimActivity, ct.state) + ct.activity + "\x00" + ct.network, &ct.figures},
+		{cellPrefix("", ct.month, scopeRegion, dimConsultant, ct.state) + ct.consultant + "\x00" + ct.network, &ct.figures},
+		{cellPrefix("", ct.month, scopeConsultant+ct.consultant, dimActivity, ct.state) + ct.activity + "\x00" + ct.network, &ct.figures},
 	}
+	if len(ct.contacts) > 0 {
+		one := &figures{entries: 1}
+		for _, scope := range []string{scopeRegion, scopeConsultant + ct.consultant} {
+			out = append(out, cellUpdate{cellPrefix("", ct.month, scope, dimNaming, ct.state) + "n\x00" + ct.network, one})
+			for _, c := range ct.contacts {
+				out = append(out, cellUpdate{cellPrefix("", ct.month, scope, dimContact, ct.state) + c + "\x00" + ct.network, one})
+			}
+		}
+	}
+	return out
 }
 
 // applyCells adds (sign 1) or removes (sign -1) a contribution.
 func applyCells(tx store.WriteTx, ct contribution, sign int64) error {
-	for _, k := range cellKeys(ct) {
+	for _, c := range cellKeys(ct) {
+		k := c.key
 		old, _ := tx.IndexGet(indexCells, kindDays+k)
-		days, entries, err := updateCell(old, ct.day, &ct.figures, sign)
+		days, entries, err := updateCell(old, ct.day, c.figures, sign)
 		if err != nil {
 			return fmt.Errorf("support: aggregate cell %q: %w", k, err)
 		}

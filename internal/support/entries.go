@@ -21,7 +21,7 @@ import (
 
 // entryMutable lists the fields a consultant sets and may update; the rest
 // (consultant, state, review) are the server's.
-var entryMutable = []string{"network", "activity", "date", "duration_minutes", "mode", "topics", "operators_reached", "meeting", "notes"}
+var entryMutable = []string{"network", "activity", "date", "duration_minutes", "mode", "topics", "operators_reached", "meeting", "notes", "contacts"}
 
 const (
 	stateSubmitted = famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED
@@ -92,6 +92,31 @@ func (s *Service) validate(tx store.ReadTx, v *errs.Violations, e *famiv1.Suppor
 		}
 	}
 	check.Text(v, "support_entry.notes", e.GetNotes(), false, 4000, true)
+}
+
+// checkContacts checks the contacts an entry names: contacts of its region,
+// each once, that exist, or that the stored entry prev (nil for a new
+// entry) already named: a contact deleted on request stays counted.
+func checkContacts(tx store.ReadTx, v *errs.Violations, e, prev *famiv1.SupportEntry, region string) {
+	if n := len(e.GetContacts()); n > maxContacts {
+		v.Add("support_entry.contacts", "names %d contacts; at most %d are allowed", n, maxContacts)
+		return
+	}
+	seen := map[string]bool{}
+	for i, c := range e.GetContacts() {
+		f := indexed("support_entry.contacts", i)
+		if _, ok := ref(v, f, c, collContacts, region); !ok {
+			continue
+		}
+		switch {
+		case seen[c]:
+			v.Add(f, "%q is named twice", c)
+		case slices.Contains(prev.GetContacts(), c):
+		case tx.Get(c, &famiv1.Contact{}) != nil:
+			v.Add(f, "contact %q does not exist", c)
+		}
+		seen[c] = true
+	}
 }
 
 // entryRefs are the resources an entry references: its network and, when
@@ -226,6 +251,7 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 		e.State = stateSubmitted
 		var v errs.Violations
 		s.validate(tx, &v, e, region, today)
+		checkContacts(tx, &v, e, nil, region)
 		if len(v) == 0 {
 			checkDay(tx, &v, e)
 		}
@@ -319,6 +345,7 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 		}
 		var v errs.Violations
 		s.validate(tx, &v, next, region, today)
+		checkContacts(tx, &v, next, cur, region)
 		if len(v) == 0 {
 			checkDay(tx, &v, next)
 		}

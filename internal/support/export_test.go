@@ -54,6 +54,8 @@ func (s *Service) ScanSummary(ctx context.Context, region string, req *famiv1.Su
 	q := &summaryQuery{groupBy: req.GetGroupBy()}
 	groups := map[string]*group{}
 	var total group
+	contacts := map[string]bool{}
+	var naming int64
 	res := &famiv1.SummarizeSupportEntriesResponse{}
 	err := s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
@@ -75,6 +77,12 @@ func (s *Service) ScanSummary(ctx context.Context, region string, req *famiv1.Su
 			}
 			network := e.GetNetwork()[strings.LastIndexByte(e.GetNetwork(), '/')+1:]
 			total.add(&c, network)
+			for _, ct := range e.GetContacts() {
+				contacts[ct] = true
+			}
+			if len(e.GetContacts()) > 0 {
+				naming++
+			}
 			key := ""
 			switch q.groupBy {
 			case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_UNSPECIFIED:
@@ -104,6 +112,7 @@ func (s *Service) ScanSummary(ctx context.Context, region string, req *famiv1.Su
 		return nil, err
 	}
 	res.Totals = line(&total)
+	res.Totals.DistinctContacts, res.Totals.EntriesNamingContacts = int32(len(contacts)), naming
 	for k, g := range groups {
 		out := line(g)
 		out.Key = k

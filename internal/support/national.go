@@ -44,6 +44,9 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 		sum.Entries += t.GetEntries()
 		sum.DistinctNetworks += t.GetDistinctNetworks()
 		sum.OperatorsReached += t.GetOperatorsReached()
+		// Contacts are each region's own: distinct across regions too.
+		sum.DistinctContacts += t.GetDistinctContacts()
+		sum.EntriesNamingContacts += t.GetEntriesNamingContacts()
 		for _, o := range t.GetOperatorsByRole() {
 			byRole[o.GetRole()] += int64(o.GetCount())
 		}

@@ -117,52 +117,72 @@ func (s *Service) summarize(ctx context.Context, q *summaryQuery) (*famiv1.Summa
 		} else if q.groupBy == famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT {
 			dim = dimConsultant
 		}
-		groups := map[string]*group{}
-		var total group
-		var ferr error
-		for _, span := range monthSpans(q.start, q.end) {
-			for _, state := range q.states {
-				kind := kindTotal
-				if !span.whole() {
-					kind = kindDays
-				}
-				prefix := cellPrefix(kind, span.month, scope, dim, state)
-				tx.IndexScan(indexCells, prefix, func(k, v string) bool {
-					rest := k[len(prefix):]
-					i := strings.LastIndexByte(rest, 0)
-					if i < 0 {
-						ferr = errCorruptCell
-						return false
+		// scan calls fn with the figures, on the range's days, of each cell
+		// of dim in the query's scope, states and networks.
+		scan := func(dim string, fn func(month, value, network string, f *figures)) error {
+			var ferr error
+			for _, span := range monthSpans(q.start, q.end) {
+				for _, state := range q.states {
+					kind := kindTotal
+					if !span.whole() {
+						kind = kindDays
 					}
-					value, network := rest[:i], rest[i+1:]
-					if (q.network != "" && network != q.network) || (allowed != nil && !allowed[network]) {
-						return true
-					}
-					f, err := readCell(v, span.first, span.last)
-					if err != nil {
-						ferr = err
-						return false
-					}
-					if f.entries == 0 {
-						return true // no entries on the days of the range
-					}
-					total.add(&f, network)
-					if key, ok := q.groupKey(span.month, value, network); ok {
-						g := groups[key]
-						if g == nil {
-							g = &group{}
-							groups[key] = g
+					prefix := cellPrefix(kind, span.month, scope, dim, state)
+					tx.IndexScan(indexCells, prefix, func(k, v string) bool {
+						rest := k[len(prefix):]
+						i := strings.LastIndexByte(rest, 0)
+						if i < 0 {
+							ferr = errCorruptCell
+							return false
 						}
-						g.add(&f, network)
+						value, network := rest[:i], rest[i+1:]
+						if (q.network != "" && network != q.network) || (allowed != nil && !allowed[network]) {
+							return true
+						}
+						f, err := readCell(v, span.first, span.last)
+						if err != nil {
+							ferr = err
+							return false
+						}
+						if f.entries > 0 { // else no entries on the days of the range
+							fn(span.month, value, network, &f)
+						}
+						return true
+					})
+					if ferr != nil {
+						return ferr
 					}
-					return true
-				})
-				if ferr != nil {
-					return ferr
 				}
 			}
+			return nil
+		}
+		groups := map[string]*group{}
+		var total group
+		err := scan(dim, func(month, value, network string, f *figures) {
+			total.add(f, network)
+			if key, ok := q.groupKey(month, value, network); ok {
+				g := groups[key]
+				if g == nil {
+					g = &group{}
+					groups[key] = g
+				}
+				g.add(f, network)
+			}
+		})
+		if err != nil {
+			return err
 		}
 		res.Totals = line(&total)
+		// The contacts named: distinct people, and how many entries name
+		// theirs (the rest count operators without telling who).
+		contacts := map[string]bool{}
+		if err := scan(dimContact, func(_, contact, _ string, _ *figures) { contacts[contact] = true }); err != nil {
+			return err
+		}
+		if err := scan(dimNaming, func(_, _, _ string, f *figures) { res.Totals.EntriesNamingContacts += f.entries }); err != nil {
+			return err
+		}
+		res.Totals.DistinctContacts = int32(len(contacts))
 		keys := make([]string, 0, len(groups))
 		for k := range groups {
 			keys = append(keys, k)

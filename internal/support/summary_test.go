@@ -72,6 +72,20 @@ func TestSummaryMatchesFullScan(t *testing.T) {
 		name string
 		by   principal.Principal
 	}
+	// Contacts, which some entries name (0 to 3 of them).
+	var contacts []string
+	for i := range 8 {
+		c := ok(e.reg.Contacts().CreateContact(e.as(adminP), &famiv1.CreateContactRequest{Parent: parent, ContactId: fmt.Sprintf("op-%d", i),
+			Contact: &famiv1.Contact{DisplayName: "Operatore", Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_TEACHER, Partner: partnerName("cpia")}}))(t, "create contact")
+		contacts = append(contacts, c.GetName())
+	}
+	randomEntry := func(rng *rand.Rand, networks int, first time.Time) *famiv1.SupportEntry {
+		se := randomEntry(rng, networks, first)
+		for _, i := range rng.Perm(len(contacts))[:rng.IntN(4)] {
+			se.Contacts = append(se.Contacts, contacts[i])
+		}
+		return se
+	}
 	var live []logged
 	for i := 0; i < 400; i++ {
 		switch op := rng.IntN(10); {
@@ -85,7 +99,7 @@ func TestSummaryMatchesFullScan(t *testing.T) {
 			l := live[rng.IntN(len(live))]
 			next := randomEntry(rng, 6, first)
 			next.Name = l.name
-			mask := []string{"network", "activity", "date", "duration_minutes", "operators_reached"}
+			mask := []string{"contacts", "network", "activity", "date", "duration_minutes", "operators_reached"}
 			e.svc.UpdateSupportEntry(e.as(l.by), &famiv1.UpdateSupportEntryRequest{SupportEntry: next, UpdateMask: fieldMask(mask[rng.IntN(len(mask)):]...)})
 		case op < 8:
 			i := rng.IntN(len(live))

@@ -33,6 +33,7 @@ const (
 	collPeriods  = "closedPeriods"
 	collNetworks = "networks"
 	collMeetings = "meetings"
+	collContacts = "contacts"
 )
 
 // Secondary indexes kept in each region's store, all written in the
@@ -71,6 +72,8 @@ const (
 	firstDate = "2014-01-01"
 	// maxOperators bounds one role's count in an entry.
 	maxOperators = 10000
+	// maxContacts bounds the contacts an entry names.
+	maxContacts = 200
 	// maxBatch bounds BatchApproveSupportEntries.
 	maxBatch = 1000
 	// maxSummaryYears bounds a summary's date range.

@@ -151,9 +151,10 @@ type RegionSummary struct {
 	MonitoringPeriod string `protobuf:"bytes,9,opt,name=monitoring_period,json=monitoringPeriod,proto3" json:"monitoring_period,omitempty"`
 	// Projects running in that quarter.
 	MonitoredProjects int64 `protobuf:"varint,10,opt,name=monitored_projects,json=monitoredProjects,proto3" json:"monitored_projects,omitempty"`
-	// Indicator achievement by the quarter's end, from the approved and
-	// submitted reports (MonitoringService.SummarizeMonitoring): targets and
-	// values of the same indicator code added up.
+	// Indicator achievement by the quarter's end, as
+	// MonitoringService.SummarizeMonitoring gives it for the region (every
+	// report of the quarter counts, whatever its state): targets and values
+	// of the same indicator code added up.
 	Indicators    []*IndicatorProgress `protobuf:"bytes,11,rep,name=indicators,proto3" json:"indicators,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -517,7 +517,11 @@ type PartnerAttendance struct {
 	// Required: 0 to 1000; 0 records that the partner was absent.
 	Attendees int32 `protobuf:"varint,2,opt,name=attendees,proto3" json:"attendees,omitempty"`
 	// The attendees by role; when listed, the counts add up to attendees.
-	Roles         []*AttendeeCount `protobuf:"bytes,3,rep,name=roles,proto3" json:"roles,omitempty"`
+	Roles []*AttendeeCount `protobuf:"bytes,3,rep,name=roles,proto3" json:"roles,omitempty"`
+	// The attendees by name, from the contacts register: staff of this
+	// partner (regions/{region}/contacts/{contact}), at most attendees of
+	// them. Naming them makes the summaries' distinct_contacts exact.
+	Contacts      []string `protobuf:"bytes,4,rep,name=contacts,proto3" json:"contacts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -569,6 +573,13 @@ func (x *PartnerAttendance) GetAttendees() int32 {
 func (x *PartnerAttendance) GetRoles() []*AttendeeCount {
 	if x != nil {
 		return x.Roles
+	}
+	return nil
+}
+
+func (x *PartnerAttendance) GetContacts() []string {
+	if x != nil {
+		return x.Contacts
 	}
 	return nil
 }
@@ -2101,8 +2112,13 @@ type AttendanceSummary struct {
 	DistinctPartners int32 `protobuf:"varint,6,opt,name=distinct_partners,json=distinctPartners,proto3" json:"distinct_partners,omitempty"`
 	// The attendances by role, where the roles were recorded.
 	AttendancesByRole []*AttendeeCount `protobuf:"bytes,7,rep,name=attendances_by_role,json=attendancesByRole,proto3" json:"attendances_by_role,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Distinct people among the attendees named from the contacts register.
+	DistinctContacts int32 `protobuf:"varint,8,opt,name=distinct_contacts,json=distinctContacts,proto3" json:"distinct_contacts,omitempty"`
+	// The attendances that are named contacts; when it equals attendances,
+	// distinct_contacts is the exact number of people who attended.
+	NamedAttendances int64 `protobuf:"varint,9,opt,name=named_attendances,json=namedAttendances,proto3" json:"named_attendances,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *AttendanceSummary) Reset() {
@@ -2182,6 +2198,20 @@ func (x *AttendanceSummary) GetAttendancesByRole() []*AttendeeCount {
 		return x.AttendancesByRole
 	}
 	return nil
+}
+
+func (x *AttendanceSummary) GetDistinctContacts() int32 {
+	if x != nil {
+		return x.DistinctContacts
+	}
+	return 0
+}
+
+func (x *AttendanceSummary) GetNamedAttendances() int64 {
+	if x != nil {
+		return x.NamedAttendances
+	}
+	return 0
 }
 
 type SummarizeAttendanceResponse struct {
@@ -2833,11 +2863,12 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"\x10duration_minutes\x18\x03 \x01(\x05R\x0fdurationMinutes\"P\n" +
 	"\rAttendeeCount\x12)\n" +
 	"\x04role\x18\x01 \x01(\x0e2\x15.fami.v1.AttendeeRoleR\x04role\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\x05R\x05count\"y\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count\"\x95\x01\n" +
 	"\x11PartnerAttendance\x12\x18\n" +
 	"\apartner\x18\x01 \x01(\tR\apartner\x12\x1c\n" +
 	"\tattendees\x18\x02 \x01(\x05R\tattendees\x12,\n" +
-	"\x05roles\x18\x03 \x03(\v2\x16.fami.v1.AttendeeCountR\x05roles\"\x9d\x02\n" +
+	"\x05roles\x18\x03 \x03(\v2\x16.fami.v1.AttendeeCountR\x05roles\x12\x1a\n" +
+	"\bcontacts\x18\x04 \x03(\tR\bcontacts\"\x9d\x02\n" +
 	"\n" +
 	"ActionItem\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12 \n" +
@@ -2979,7 +3010,7 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"\n" +
 	"start_date\x18\x03 \x01(\tR\tstartDate\x12\x19\n" +
 	"\bend_date\x18\x04 \x01(\tR\aendDate\x121\n" +
-	"\x06period\x18\x05 \x01(\x0e2\x19.fami.v1.AttendancePeriodR\x06period\"\xb3\x02\n" +
+	"\x06period\x18\x05 \x01(\x0e2\x19.fami.v1.AttendancePeriodR\x06period\"\x8d\x03\n" +
 	"\x11AttendanceSummary\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x120\n" +
 	"\x14network_display_name\x18\x02 \x01(\tR\x12networkDisplayName\x12\x16\n" +
@@ -2987,7 +3018,9 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"\rmeetings_held\x18\x04 \x01(\x03R\fmeetingsHeld\x12 \n" +
 	"\vattendances\x18\x05 \x01(\x03R\vattendances\x12+\n" +
 	"\x11distinct_partners\x18\x06 \x01(\x05R\x10distinctPartners\x12F\n" +
-	"\x13attendances_by_role\x18\a \x03(\v2\x16.fami.v1.AttendeeCountR\x11attendancesByRole\"\xa1\x01\n" +
+	"\x13attendances_by_role\x18\a \x03(\v2\x16.fami.v1.AttendeeCountR\x11attendancesByRole\x12+\n" +
+	"\x11distinct_contacts\x18\b \x01(\x05R\x10distinctContacts\x12+\n" +
+	"\x11named_attendances\x18\t \x01(\x03R\x10namedAttendances\"\xa1\x01\n" +
 	"\x1bSummarizeAttendanceResponse\x122\n" +
 	"\x06groups\x18\x01 \x03(\v2\x1a.fami.v1.AttendanceSummaryR\x06groups\x122\n" +
 	"\x06totals\x18\x02 \x01(\v2\x1a.fami.v1.AttendanceSummaryR\x06totals\x12\x1a\n" +

@@ -637,6 +637,10 @@ type SupportEntry struct {
 	State SupportEntryState `protobuf:"varint,13,opt,name=state,proto3,enum=fami.v1.SupportEntryState" json:"state,omitempty"`
 	// Output only. Set when the entry is approved or rejected.
 	Review *SupportReview `protobuf:"bytes,14,opt,name=review,proto3" json:"review,omitempty"`
+	// The operators met, from the contacts register:
+	// regions/{region}/contacts/{contact}, same region, each once. Naming
+	// them makes the summaries' distinct_contacts exact.
+	Contacts []string `protobuf:"bytes,15,rep,name=contacts,proto3" json:"contacts,omitempty"`
 	// Output only. Changes on every update; send it back to update or delete
 	// only the version you read.
 	Etag string `protobuf:"bytes,20,opt,name=etag,proto3" json:"etag,omitempty"`
@@ -772,6 +776,13 @@ func (x *SupportEntry) GetState() SupportEntryState {
 func (x *SupportEntry) GetReview() *SupportReview {
 	if x != nil {
 		return x.Review
+	}
+	return nil
+}
+
+func (x *SupportEntry) GetContacts() []string {
+	if x != nil {
+		return x.Contacts
 	}
 	return nil
 }
@@ -1953,10 +1964,18 @@ type SupportSummaryGroup struct {
 	// operators_reached by role, in role order; roles never reached are
 	// left out.
 	OperatorsByRole []*OperatorsReached `protobuf:"bytes,8,rep,name=operators_by_role,json=operatorsByRole,proto3" json:"operators_by_role,omitempty"`
+	// Distinct contacts (operators of the contacts register) the entries
+	// name: an exact count of people. Set in the totals only.
+	DistinctContacts int32 `protobuf:"varint,9,opt,name=distinct_contacts,json=distinctContacts,proto3" json:"distinct_contacts,omitempty"`
+	// The entries that name their contacts. When it equals entries,
+	// distinct_contacts is the exact number of operators reached; otherwise
+	// the other entries' operators are counts only (a person may count
+	// twice). Set in the totals only.
+	EntriesNamingContacts int64 `protobuf:"varint,10,opt,name=entries_naming_contacts,json=entriesNamingContacts,proto3" json:"entries_naming_contacts,omitempty"`
 	// The region the group counts, in a national summary (parent
 	// regions/-): format regions/{region}. Empty otherwise, and for the
 	// totals.
-	Region        string `protobuf:"bytes,9,opt,name=region,proto3" json:"region,omitempty"`
+	Region        string `protobuf:"bytes,11,opt,name=region,proto3" json:"region,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2045,6 +2064,20 @@ func (x *SupportSummaryGroup) GetOperatorsByRole() []*OperatorsReached {
 		return x.OperatorsByRole
 	}
 	return nil
+}
+
+func (x *SupportSummaryGroup) GetDistinctContacts() int32 {
+	if x != nil {
+		return x.DistinctContacts
+	}
+	return 0
+}
+
+func (x *SupportSummaryGroup) GetEntriesNamingContacts() int64 {
+	if x != nil {
+		return x.EntriesNamingContacts
+	}
+	return 0
 }
 
 func (x *SupportSummaryGroup) GetRegion() string {
@@ -2361,7 +2394,7 @@ const file_fami_v1_support_proto_rawDesc = "" +
 	"\breviewer\x18\x01 \x01(\tR\breviewer\x122\n" +
 	"\x15reviewer_display_name\x18\x02 \x01(\tR\x13reviewerDisplayName\x12.\n" +
 	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xca\x05\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xe6\x05\n" +
 	"\fSupportEntry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
 	"\n" +
@@ -2379,7 +2412,8 @@ const file_fami_v1_support_proto_rawDesc = "" +
 	"\ameeting\x18\v \x01(\tR\ameeting\x12\x14\n" +
 	"\x05notes\x18\f \x01(\tR\x05notes\x120\n" +
 	"\x05state\x18\r \x01(\x0e2\x1a.fami.v1.SupportEntryStateR\x05state\x12.\n" +
-	"\x06review\x18\x0e \x01(\v2\x16.fami.v1.SupportReviewR\x06review\x12\x12\n" +
+	"\x06review\x18\x0e \x01(\v2\x16.fami.v1.SupportReviewR\x06review\x12\x1a\n" +
+	"\bcontacts\x18\x0f \x03(\tR\bcontacts\x12\x12\n" +
 	"\x04etag\x18\x14 \x01(\tR\x04etag\x12;\n" +
 	"\vcreate_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
@@ -2486,7 +2520,7 @@ const file_fami_v1_support_proto_rawDesc = "" +
 	"\n" +
 	"consultant\x18\x06 \x01(\tR\n" +
 	"consultant\x12\x18\n" +
-	"\anetwork\x18\a \x01(\tR\anetwork\"\xf8\x02\n" +
+	"\anetwork\x18\a \x01(\tR\anetwork\"\xdd\x03\n" +
 	"\x13SupportSummaryGroup\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x124\n" +
@@ -2495,8 +2529,11 @@ const file_fami_v1_support_proto_rawDesc = "" +
 	"\aentries\x18\x05 \x01(\x03R\aentries\x12+\n" +
 	"\x11distinct_networks\x18\x06 \x01(\x05R\x10distinctNetworks\x12+\n" +
 	"\x11operators_reached\x18\a \x01(\x03R\x10operatorsReached\x12E\n" +
-	"\x11operators_by_role\x18\b \x03(\v2\x19.fami.v1.OperatorsReachedR\x0foperatorsByRole\x12\x16\n" +
-	"\x06region\x18\t \x01(\tR\x06region\"\xa9\x01\n" +
+	"\x11operators_by_role\x18\b \x03(\v2\x19.fami.v1.OperatorsReachedR\x0foperatorsByRole\x12+\n" +
+	"\x11distinct_contacts\x18\t \x01(\x05R\x10distinctContacts\x126\n" +
+	"\x17entries_naming_contacts\x18\n" +
+	" \x01(\x03R\x15entriesNamingContacts\x12\x16\n" +
+	"\x06region\x18\v \x01(\tR\x06region\"\xa9\x01\n" +
 	"\x1fSummarizeSupportEntriesResponse\x124\n" +
 	"\x06groups\x18\x01 \x03(\v2\x1c.fami.v1.SupportSummaryGroupR\x06groups\x124\n" +
 	"\x06totals\x18\x02 \x01(\v2\x1c.fami.v1.SupportSummaryGroupR\x06totals\x12\x1a\n" +

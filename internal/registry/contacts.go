@@ -1,0 +1,159 @@
+package registry
+
+import (
+	"context"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// Contacts implements fami.v1.ContactService: the register of partners'
+// staff that support entries name, so operators are counted once.
+type Contacts struct {
+	famiv1.UnimplementedContactServiceServer
+	r *Registry
+}
+
+// Contacts returns the ContactService.
+func (r *Registry) Contacts() *Contacts { return &Contacts{r: r} }
+
+// contactMutable lists the fields UpdateContact may change.
+var contactMutable = []string{"display_name", "role", "partner", "email", "phone"}
+
+// validate checks a contact's fields and that its partner exists.
+func (s *Contacts) validate(tx store.ReadTx, c *famiv1.Contact, region string) error {
+	var v errs.Violations
+	check.Text(&v, "contact.display_name", c.GetDisplayName(), true, 200, false)
+	check.Enum(&v, "contact.role", c.GetRole(), true)
+	switch p := c.GetPartner(); {
+	case p == "":
+		v.Add("contact.partner", "is required")
+	default:
+		if r, _, err := aip.ParseName("contact.partner", p, collPartners); err != nil || r != region {
+			v.Add("contact.partner", "%q is not a partner of region %q", clip(p), region)
+		} else if !exists(tx, p, &famiv1.Partner{}) {
+			v.Add("contact.partner", "partner %q does not exist", p)
+		}
+	}
+	check.Email(&v, "contact.email", c.GetEmail())
+	check.Text(&v, "contact.phone", c.GetPhone(), false, 40, false)
+	return v.Err()
+}
+
+// CreateContact implements fami.v1.ContactService. The id of a deleted
+// contact is never used again: support figures still count under it.
+func (s *Contacts) CreateContact(ctx context.Context, req *famiv1.CreateContactRequest) (*famiv1.Contact, error) {
+	region, err := aip.Parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	if req.GetContact() == nil {
+		return nil, errs.InvalidField("contact", "is required")
+	}
+	id, err := aip.NewOrCheckID("contact_id", req.GetContactId())
+	if err != nil {
+		return nil, err
+	}
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Contact, error) {
+		c := &famiv1.Contact{}
+		aip.ApplyMask(c, req.GetContact(), nil, contactMutable)
+		c.Name = aip.Name(region, collContacts, id)
+		if err := s.validate(tx, c, region); err != nil {
+			return nil, err
+		}
+		if _, retired := tx.IndexGet(indexRetiredContacts, id); retired || exists(tx, c.Name, &famiv1.Contact{}) {
+			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists or was deleted: choose another id", c.Name)
+		}
+		if err := setRefs(tx, c.Name, nil, []string{c.GetPartner()}); err != nil {
+			return nil, err
+		}
+		return c, tx.Put(c)
+	})
+}
+
+// GetContact implements fami.v1.ContactService.
+func (s *Contacts) GetContact(ctx context.Context, req *famiv1.GetContactRequest) (*famiv1.Contact, error) {
+	region, err := aip.RegionOfName("name", req.GetName(), collContacts)
+	if err != nil {
+		return nil, err
+	}
+	c := &famiv1.Contact{}
+	return c, s.r.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), c) })
+}
+
+// ListContacts implements fami.v1.ContactService.
+func (s *Contacts) ListContacts(ctx context.Context, req *famiv1.ListContactsRequest) (*famiv1.ListContactsResponse, error) {
+	region, err := aip.Parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	items, next, rev, err := list(ctx, s.r.store, region, collContacts, req.GetPageSize(), req.GetPageToken(),
+		func() *famiv1.Contact { return &famiv1.Contact{} },
+		func(c *famiv1.Contact) bool { return req.GetPartner() == "" || c.GetPartner() == req.GetPartner() })
+	if err != nil {
+		return nil, err
+	}
+	return &famiv1.ListContactsResponse{Contacts: items, NextPageToken: next, Revision: rev}, nil
+}
+
+// UpdateContact implements fami.v1.ContactService.
+func (s *Contacts) UpdateContact(ctx context.Context, req *famiv1.UpdateContactRequest) (*famiv1.Contact, error) {
+	in := req.GetContact()
+	if in == nil {
+		return nil, errs.InvalidField("contact", "is required")
+	}
+	region, err := aip.RegionOfName("contact.name", in.GetName(), collContacts)
+	if err != nil {
+		return nil, err
+	}
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Modify(ctx, s.r.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Contact) (*famiv1.Contact, error) {
+		next := proto.CloneOf(cur)
+		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), contactMutable); err != nil {
+			return nil, err
+		}
+		if err := s.validate(tx, next, region); err != nil {
+			return nil, err
+		}
+		if err := setRefs(tx, next.Name, []string{cur.GetPartner()}, []string{next.GetPartner()}); err != nil {
+			return nil, err
+		}
+		return next, tx.Put(next)
+	})
+}
+
+// DeleteContact implements fami.v1.ContactService: the contact's data go,
+// its id is retired, and the support entries that named it keep counting
+// it under that id.
+func (s *Contacts) DeleteContact(ctx context.Context, req *famiv1.DeleteContactRequest) (*emptypb.Empty, error) {
+	region, err := aip.RegionOfName("name", req.GetName(), collContacts)
+	if err != nil {
+		return nil, err
+	}
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Modify(ctx, s.r.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Contact) (*emptypb.Empty, error) {
+		if err := setRefs(tx, cur.Name, []string{cur.GetPartner()}, nil); err != nil {
+			return nil, err
+		}
+		if err := tx.IndexPut(indexRetiredContacts, idOf(cur.GetName()), ""); err != nil {
+			return nil, err
+		}
+		return &emptypb.Empty{}, tx.Delete(cur.GetName())
+	})
+}
