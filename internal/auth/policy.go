@@ -186,6 +186,11 @@ var (
 	contactWriters = []principal.Role{principal.RegionAdmin, principal.Consultant, principal.RegionalSystem}
 )
 
+// The evaluation of the support: consultants record, with each network,
+// its capacity measures and run the satisfaction surveys (the region too);
+// readers as the registry's.
+var assessors = []principal.Role{principal.RegionAdmin, principal.Consultant}
+
 // Rights is the platform's policy: every RPC of every service.
 func Rights() Policy {
 	return Policy{
@@ -268,6 +273,21 @@ func Rights() Policy {
 		famiv1connect.ContactServiceListContactsProcedure:  InRegion("parent", contactReaders...),
 		famiv1connect.ContactServiceUpdateContactProcedure: InRegion("contact.name", contactWriters...),
 		famiv1connect.ContactServiceDeleteContactProcedure: InRegion("name", contactWriters...),
+
+		famiv1connect.EvaluationServiceCreateCapacityAssessmentProcedure: InRegion("parent", assessors...),
+		famiv1connect.EvaluationServiceGetCapacityAssessmentProcedure:    InRegion("name", readers...),
+		famiv1connect.EvaluationServiceListCapacityAssessmentsProcedure:  InRegion("parent", readers...),
+		famiv1connect.EvaluationServiceUpdateCapacityAssessmentProcedure: InRegion("capacity_assessment.name", assessors...),
+		famiv1connect.EvaluationServiceSummarizeCapacityProcedure:        InRegion("parent", readers...),
+
+		famiv1connect.SurveyServiceCreateSurveyProcedure: InRegion("parent", assessors...),
+		famiv1connect.SurveyServiceGetSurveyProcedure:    InRegion("name", readers...),
+		famiv1connect.SurveyServiceListSurveysProcedure:  InRegion("parent", readers...),
+		// Participants answer without an account: the survey's link key and
+		// the form's one-time ticket are the credentials, rate-limited per
+		// client address.
+		famiv1connect.SurveyServiceOpenSurveyProcedure:   Public,
+		famiv1connect.SurveyServiceAnswerSurveyProcedure: Public,
 
 		famiv1connect.MeetingServiceGetMeetingProcedure:            InRegion("name", readers...),
 		famiv1connect.MeetingServiceListMeetingsProcedure:          InRegion("parent", readers...),

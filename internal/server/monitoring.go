@@ -8,14 +8,15 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/evaluation"
 	"github.com/raccordo/raccordo/internal/monitoring"
 	"github.com/raccordo/raccordo/internal/registry"
 )
 
 // monitoringServices lists the services of plan against reality: the
-// quarterly monitoring and the contacts register that makes operator counts
-// exact.
-func monitoringServices(mon *monitoring.Service, contacts *registry.Contacts) []service {
+// quarterly monitoring, the contacts register that makes operator counts
+// exact, and the evaluation of the support.
+func monitoringServices(mon *monitoring.Service, contacts *registry.Contacts, eval *evaluation.Service, surveys *evaluation.Surveys) []service {
 	return []service{
 		{
 			grpc: func(s *grpc.Server) { famiv1.RegisterMonitoringServiceServer(s, mon) },
@@ -30,6 +31,20 @@ func monitoringServices(mon *monitoring.Service, contacts *registry.Contacts) []
 				return famiv1connect.NewContactServiceHandler(contacts, o...)
 			},
 			gateway: famiv1.RegisterContactServiceHandler,
+		},
+		{
+			grpc: func(s *grpc.Server) { famiv1.RegisterEvaluationServiceServer(s, eval) },
+			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+				return famiv1connect.NewEvaluationServiceHandler(eval, o...)
+			},
+			gateway: famiv1.RegisterEvaluationServiceHandler,
+		},
+		{
+			grpc: func(s *grpc.Server) { famiv1.RegisterSurveyServiceServer(s, surveys) },
+			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+				return famiv1connect.NewSurveyServiceHandler(surveys, o...)
+			},
+			gateway: famiv1.RegisterSurveyServiceHandler,
 		},
 	}
 }

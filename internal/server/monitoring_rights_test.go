@@ -5,10 +5,12 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
@@ -350,6 +352,197 @@ func contactMatrixCases() map[string]matrixCase {
 					_, err := c.contacts().DeleteContact(c.ctx, &famiv1.DeleteContactRequest{Name: c.target})
 					return err
 				}()
+			}},
+	}
+}
+
+// ---- EvaluationService (issue 18) ----
+
+const (
+	rightReadCapacity  right = "read capacity measures and their averages"
+	rightWriteCapacity right = "record capacity measures (T0, T1)"
+)
+
+func init() {
+	// | read capacity measures and their averages | all regions | own | own | own | own | no |
+	readmeRights[rightReadCapacity] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own}
+	// | record capacity measures (T0, T1) | no | own | own | no | no | no |
+	readmeRights[rightWriteCapacity] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: never, roleRegionalSystem: never}
+}
+
+// evaluationMatrix holds EvaluationService clients by role and by region
+// admin, built with the env's first evaluation cell.
+var (
+	evaluationMatricesMu sync.Mutex
+	evaluationMatrices   = map[*matrixEnv]map[string]evaluationClient{}
+)
+
+// eval calls EvaluationService as role ("admin:{region}" for a region's
+// admin).
+func (c *matrixCall) eval(role string) evaluationClient {
+	c.t.Helper()
+	evaluationMatricesMu.Lock()
+	defer evaluationMatricesMu.Unlock()
+	e := c.env
+	if m, ok := evaluationMatrices[e]; ok {
+		return m[role]
+	}
+	envT := e.ts.t.(*testing.T)
+	m := map[string]evaluationClient{roleAnonymous: newEvaluationClient(envT, e.ts, e.kind, "")}
+	for _, r := range matrixRoles[1:] {
+		m[r] = newEvaluationClient(envT, e.ts, e.kind, e.ts.mintToken(e.meetingSpec(r)))
+	}
+	for _, region := range []string{ownRegion, foreignRegion} {
+		m["admin:"+region] = newEvaluationClient(envT, e.ts, e.kind, e.ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region}))
+	}
+	evaluationMatrices[e] = m
+	envT.Cleanup(func() {
+		evaluationMatricesMu.Lock()
+		delete(evaluationMatrices, e)
+		evaluationMatricesMu.Unlock()
+	})
+	return m[role]
+}
+
+// newAssessment makes the cell's assessment of the fixture network, as the
+// region's admin, before the refused calls' snapshot.
+func (c *matrixCall) newAssessment() {
+	c.t.Helper()
+	a := mustOK(c.eval("admin:"+c.region).CreateCapacityAssessment(c.ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: c.fx.network, CapacityAssessmentId: c.id,
+		CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Measure " + secretMarker, T0: 2, T0Date: "2021-02-10"}}))(c.t, "create assessment")
+	c.target = a.GetName()
+}
+
+// evaluationMatrixCases maps every EvaluationService RPC to how the
+// matrix calls it.
+func evaluationMatrixCases() map[string]matrixCase {
+	return map[string]matrixCase{
+		"/fami.v1.EvaluationService/CreateCapacityAssessment": {right: rightWriteCapacity, scoped: true, setup: func(c *matrixCall) { c.eval(c.role) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.eval(c.role).CreateCapacityAssessment(c.ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: c.fx.network, CapacityAssessmentId: c.id,
+					CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Measure", T0: 2, T0Date: "2021-02-10"}}))
+			}},
+		"/fami.v1.EvaluationService/GetCapacityAssessment": {right: rightReadCapacity, scoped: true, setup: (*matrixCall).newAssessment,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.eval(c.role).GetCapacityAssessment(c.ctx, &famiv1.GetCapacityAssessmentRequest{Name: c.target}))
+			}},
+		"/fami.v1.EvaluationService/ListCapacityAssessments": {right: rightReadCapacity, scoped: true, setup: (*matrixCall).newAssessment,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.eval(c.role).ListCapacityAssessments(c.ctx, &famiv1.ListCapacityAssessmentsRequest{Parent: c.fx.network, PageSize: 1000}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := names(res.(*famiv1.ListCapacityAssessmentsResponse).GetCapacityAssessments()); !slices.Contains(got, c.target) {
+					c.t.Errorf("got %q, want %q among them", got, c.target)
+				}
+			}},
+		"/fami.v1.EvaluationService/UpdateCapacityAssessment": {right: rightWriteCapacity, scoped: true, setup: (*matrixCall).newAssessment,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.eval(c.role).UpdateCapacityAssessment(c.ctx, &famiv1.UpdateCapacityAssessmentRequest{
+					CapacityAssessment: &famiv1.CapacityAssessment{Name: c.target, T1: proto.Float64(4), T1Date: "2022-06-15"},
+					UpdateMask:         &fieldmaskpb.FieldMask{Paths: []string{"t1", "t1_date"}}}))
+			}},
+		"/fami.v1.EvaluationService/SummarizeCapacity": {right: rightReadCapacity, scoped: true, setup: func(c *matrixCall) { c.eval(c.role) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.eval(c.role).SummarizeCapacity(c.ctx, &famiv1.SummarizeCapacityRequest{Parent: c.parent}))
+			}},
+	}
+}
+
+// ---- SurveyService (issue 18) ----
+
+const (
+	rightReadSurveys   right = "read satisfaction surveys and their results"
+	rightCreateSurveys right = "create satisfaction surveys"
+	rightAnswerSurveys right = "open and answer a survey, with its link"
+)
+
+func init() {
+	// | read satisfaction surveys and their results | all regions | own | own | own | own | no |
+	readmeRights[rightReadSurveys] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own}
+	// | create satisfaction surveys | no | own | own | no | no | no |
+	readmeRights[rightCreateSurveys] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: never, roleRegionalSystem: never}
+	// | open and answer a survey, with its link | yes | yes | yes | yes | yes | yes |
+	readmeRights[rightAnswerSurveys] = map[string]scope{roleAnonymous: everywhere, roleMinistry: everywhere, roleRegionAdmin: everywhere, roleConsultant: everywhere, roleNetworkMember: everywhere, roleRegionalSystem: everywhere}
+}
+
+var (
+	surveyMatricesMu sync.Mutex
+	surveyMatrices   = map[*matrixEnv]map[string]surveyClient{}
+)
+
+// surveys calls SurveyService as role ("admin:{region}" for a region's
+// admin).
+func (c *matrixCall) surveys(role string) surveyClient {
+	c.t.Helper()
+	surveyMatricesMu.Lock()
+	defer surveyMatricesMu.Unlock()
+	e := c.env
+	if m, ok := surveyMatrices[e]; ok {
+		return m[role]
+	}
+	envT := e.ts.t.(*testing.T)
+	m := map[string]surveyClient{roleAnonymous: newSurveyClient(envT, e.ts, e.kind, "")}
+	for _, r := range matrixRoles[1:] {
+		m[r] = newSurveyClient(envT, e.ts, e.kind, e.ts.mintToken(e.meetingSpec(r)))
+	}
+	for _, region := range []string{ownRegion, foreignRegion} {
+		m["admin:"+region] = newSurveyClient(envT, e.ts, e.kind, e.ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region}))
+	}
+	surveyMatrices[e] = m
+	envT.Cleanup(func() {
+		surveyMatricesMu.Lock()
+		delete(surveyMatrices, e)
+		surveyMatricesMu.Unlock()
+	})
+	return m[role]
+}
+
+func matrixSurvey() *famiv1.Survey {
+	return &famiv1.Survey{Title: "Survey " + secretMarker, CloseTime: timestamppb.New(time.Now().Add(time.Hour)),
+		Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE}}}
+}
+
+// newSurvey makes the cell's survey as the region's admin; with a form
+// opened (its ticket in c.hash) when form.
+func (c *matrixCall) newSurvey(form bool) {
+	c.t.Helper()
+	admin := c.surveys("admin:" + c.region)
+	sv := mustOK(admin.CreateSurvey(c.ctx, &famiv1.CreateSurveyRequest{Parent: c.parent, SurveyId: c.id, Survey: matrixSurvey()}))(c.t, "create survey")
+	c.target, c.date = sv.GetName(), sv.GetLinkKey()
+	if form {
+		c.hash = mustOK(admin.OpenSurvey(c.ctx, &famiv1.OpenSurveyRequest{Name: sv.GetName(), LinkKey: sv.GetLinkKey()}))(c.t, "open survey").GetTicket()
+	}
+}
+
+// surveyMatrixCases maps every SurveyService RPC to how the matrix calls
+// it. c.date carries the survey's link key.
+func surveyMatrixCases() map[string]matrixCase {
+	return map[string]matrixCase{
+		"/fami.v1.SurveyService/CreateSurvey": {right: rightCreateSurveys, scoped: true, setup: func(c *matrixCall) { c.surveys(c.role) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.surveys(c.role).CreateSurvey(c.ctx, &famiv1.CreateSurveyRequest{Parent: c.parent, SurveyId: c.id, Survey: matrixSurvey()}))
+			}},
+		"/fami.v1.SurveyService/GetSurvey": {right: rightReadSurveys, scoped: true, setup: func(c *matrixCall) { c.newSurvey(false) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.surveys(c.role).GetSurvey(c.ctx, &famiv1.GetSurveyRequest{Name: c.target}))
+			}},
+		"/fami.v1.SurveyService/ListSurveys": {right: rightReadSurveys, scoped: true, setup: func(c *matrixCall) { c.newSurvey(false) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.surveys(c.role).ListSurveys(c.ctx, &famiv1.ListSurveysRequest{Parent: c.parent, PageSize: 1000}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := names(res.(*famiv1.ListSurveysResponse).GetSurveys()); !slices.Contains(got, c.target) {
+					c.t.Errorf("got %q, want %q among them", got, c.target)
+				}
+			}},
+		"/fami.v1.SurveyService/OpenSurvey": {right: rightAnswerSurveys, scoped: true, setup: func(c *matrixCall) { c.newSurvey(false) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.surveys(c.role).OpenSurvey(c.ctx, &famiv1.OpenSurveyRequest{Name: c.target, LinkKey: c.date}))
+			}},
+		"/fami.v1.SurveyService/AnswerSurvey": {right: rightAnswerSurveys, scoped: true, setup: func(c *matrixCall) { c.newSurvey(true) },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.surveys(c.role).AnswerSurvey(c.ctx, &famiv1.AnswerSurveyRequest{Name: c.target, Ticket: c.hash,
+					Answers: []*famiv1.SurveyAnswer{{Question: "utilita", Score: 4}}}))
 			}},
 	}
 }

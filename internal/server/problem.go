@@ -63,6 +63,9 @@ var reasonStatus = map[string]int{
 	"REPORT_APPROVED":  http.StatusConflict,
 	"REPORT_SUBMITTED": http.StatusConflict,
 	"REPORT_STATE":     http.StatusConflict,
+	// Satisfaction surveys.
+	"TICKET_USED":   http.StatusConflict,
+	"SURVEY_CLOSED": http.StatusConflict,
 	// The change log no longer holds the revision asked for: list again
 	// (as Kubernetes answers a too-old resourceVersion).
 	"REVISION_COMPACTED": http.StatusGone,

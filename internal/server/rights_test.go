@@ -1056,6 +1056,8 @@ func TestRightsMatrix(t *testing.T) {
 	maps.Copy(cases, overlapMatrixCases())
 	maps.Copy(cases, monitoringMatrixCases())
 	maps.Copy(cases, contactMatrixCases())
+	maps.Copy(cases, evaluationMatrixCases())
+	maps.Copy(cases, surveyMatrixCases())
 	for _, p := range procs {
 		if _, ok := cases[p]; !ok {
 			t.Errorf("%s has no case in matrixCases: add one, with its row of the README rights table", p)

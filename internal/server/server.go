@@ -31,6 +31,7 @@ import (
 	"github.com/raccordo/raccordo/internal/admin"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/dashboard"
+	"github.com/raccordo/raccordo/internal/evaluation"
 	"github.com/raccordo/raccordo/internal/feed"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/monitoring"
@@ -70,6 +71,9 @@ type Config struct {
 	// OpenData configures /opendata/ (public URL, publisher, per-client
 	// rate limit); the zero value is usable.
 	OpenData opendata.Options
+	// SurveyBurst is how many survey opens and answers one client address
+	// may make at once before being slowed to one a second; 0 means 60.
+	SurveyBurst int
 	// InsecureNoAuth turns authentication and authorisation off. It exists
 	// only so a benchmark can measure what auth costs; famid has no flag
 	// for it.
@@ -177,7 +181,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	mtg := meetings.New(s.store, meetings.Options{Revocations: acc.Revocations()})
 	svcs := apiServices(reg, acc, prot, sup, mtg)
 	mon := monitoring.New(s.store, monitoring.Options{})
-	svcs = append(svcs, monitoringServices(mon, reg.Contacts())...)
+	svcs = append(svcs, monitoringServices(mon, reg.Contacts(), evaluation.New(s.store),
+		evaluation.NewSurveys(s.store, evaluation.SurveyOptions{Burst: cfg.SurveyBurst}))...)
 	svcs = append(svcs, dashboardService(dashboard.New(dashboard.Sources{
 		Partners: reg.Partners(), Networks: reg.Networks(), Protocols: prot, Meetings: mtg, Support: sup, Monitoring: mon})))
 	svcs = append(svcs, overlapService(reg.Overlaps()))

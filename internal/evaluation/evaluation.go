@@ -1,0 +1,282 @@
+// Package evaluation implements the evaluation of the support:
+// fami.v1.EvaluationService, its effectiveness measured as the capacity of
+// each network at the start (T0) and later (T1), with the deltas per
+// network and the averages per region; and fami.v1.SurveyService, the
+// operators' satisfaction in anonymous surveys (surveys.go).
+//
+// Region binding and roles are checked by the policy table (auth.Rights).
+package evaluation
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+const (
+	collNetworks    = "networks"
+	collAssessments = "capacityAssessments"
+	// defaultScale is the top of a scale left unset: 1 to 5.
+	defaultScale = 5
+)
+
+// Service implements fami.v1.EvaluationService.
+type Service struct {
+	famiv1.UnimplementedEvaluationServiceServer
+	store store.Store
+}
+
+// New returns the service over a store.
+func New(s store.Store) *Service { return &Service{store: s} }
+
+// assessmentMutable lists the fields a caller sets.
+var assessmentMutable = []string{"display_name", "scale_max", "t0", "t0_date", "t1", "t1_date", "notes"}
+
+// parseNetwork reads "regions/{region}/networks/{network}".
+func parseNetwork(field, name string) (region string, err error) {
+	region, _, err = aip.ParseName(field, name, collNetworks)
+	return region, err
+}
+
+// parseAssessment reads
+// "regions/{region}/networks/{network}/capacityAssessments/{measure}".
+func parseAssessment(field, name string) (region, network string, err error) {
+	parts := strings.Split(name, "/")
+	if len(parts) != 6 || parts[4] != collAssessments || aip.CheckID(field, parts[5]) != nil {
+		return "", "", errs.InvalidField(field, "%q is not a capacity assessment name: want regions/{region}/networks/{network}/capacityAssessments/{measure}", clip(name))
+	}
+	network = strings.Join(parts[:4], "/")
+	if region, err = parseNetwork(field, network); err != nil {
+		return "", "", err
+	}
+	return region, network, nil
+}
+
+// complete validates an assessment and derives its output fields.
+func complete(a *famiv1.CapacityAssessment, who principal.Principal) error {
+	var v errs.Violations
+	const f = "capacity_assessment."
+	check.Text(&v, f+"display_name", a.GetDisplayName(), true, 200, false)
+	if a.ScaleMax == 0 {
+		a.ScaleMax = defaultScale
+	}
+	top := float64(a.GetScaleMax())
+	if a.GetScaleMax() < 2 || a.GetScaleMax() > 10 {
+		v.Add(f+"scale_max", "%d is not a scale's top: want 2 to 10", a.GetScaleMax())
+		top = math.Inf(1)
+	}
+	score := func(field string, x float64) {
+		if math.IsNaN(x) || x < 1 || x > top {
+			v.Add(field, "%v is not a score on the 1 to %d scale", x, a.GetScaleMax())
+		}
+	}
+	score(f+"t0", a.GetT0())
+	t0, ok0 := check.Date(&v, f+"t0_date", a.GetT0Date(), true)
+	if a.T1 != nil {
+		score(f+"t1", a.GetT1())
+		if t1, ok1 := check.Date(&v, f+"t1_date", a.GetT1Date(), true); ok0 && ok1 && !t1.After(t0) {
+			v.Add(f+"t1_date", "%s is not after t0_date %s", a.GetT1Date(), a.GetT0Date())
+		}
+	} else if a.GetT1Date() != "" {
+		v.Add(f+"t1_date", "is only for a recorded t1")
+	}
+	check.Text(&v, f+"notes", a.GetNotes(), false, 4000, true)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	a.Delta = nil
+	if a.T1 != nil {
+		a.Delta = proto.Float64(a.GetT1() - a.GetT0())
+	}
+	a.AssessedBy = who.Subject
+	return nil
+}
+
+// CreateCapacityAssessment implements fami.v1.EvaluationService.
+func (s *Service) CreateCapacityAssessment(ctx context.Context, req *famiv1.CreateCapacityAssessmentRequest) (*famiv1.CapacityAssessment, error) {
+	region, err := parseNetwork("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	if err := aip.CheckID("capacity_assessment_id", req.GetCapacityAssessmentId()); err != nil {
+		return nil, err
+	}
+	if req.GetCapacityAssessment() == nil {
+		return nil, errs.InvalidField("capacity_assessment", "is required")
+	}
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CapacityAssessment, error) {
+		if err := tx.Get(req.GetParent(), &famiv1.Network{}); err != nil {
+			return nil, err
+		}
+		a := &famiv1.CapacityAssessment{}
+		if err := aip.ApplyMask(a, req.GetCapacityAssessment(), nil, assessmentMutable); err != nil {
+			return nil, err
+		}
+		a.Name = req.GetParent() + "/" + collAssessments + "/" + req.GetCapacityAssessmentId()
+		if tx.Get(a.Name, &famiv1.CapacityAssessment{}) == nil {
+			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", a.Name)
+		}
+		if err := complete(a, principal.From(ctx)); err != nil {
+			return nil, err
+		}
+		return a, tx.Put(a)
+	})
+}
+
+// GetCapacityAssessment implements fami.v1.EvaluationService.
+func (s *Service) GetCapacityAssessment(ctx context.Context, req *famiv1.GetCapacityAssessmentRequest) (*famiv1.CapacityAssessment, error) {
+	region, _, err := parseAssessment("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	a := &famiv1.CapacityAssessment{}
+	return a, s.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), a) })
+}
+
+// ListCapacityAssessments implements fami.v1.EvaluationService.
+func (s *Service) ListCapacityAssessments(ctx context.Context, req *famiv1.ListCapacityAssessmentsRequest) (*famiv1.ListCapacityAssessmentsResponse, error) {
+	region, err := parseNetwork("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	size, err := aip.PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := aip.DecodeToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	res := &famiv1.ListCapacityAssessmentsResponse{}
+	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
+		res.Revision = tx.Revision()
+		if err := tx.Get(req.GetParent(), &famiv1.Network{}); err != nil {
+			return err
+		}
+		return tx.List(below(region, req.GetParent())+"/"+collAssessments, after, func(id string, raw []byte) (bool, error) {
+			if len(res.CapacityAssessments) == size {
+				res.NextPageToken = aip.EncodeToken(idOf(res.CapacityAssessments[size-1].GetName()))
+				return false, nil
+			}
+			a := &famiv1.CapacityAssessment{}
+			if err := proto.Unmarshal(raw, a); err != nil {
+				return false, err
+			}
+			res.CapacityAssessments = append(res.CapacityAssessments, a)
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// UpdateCapacityAssessment implements fami.v1.EvaluationService.
+func (s *Service) UpdateCapacityAssessment(ctx context.Context, req *famiv1.UpdateCapacityAssessmentRequest) (*famiv1.CapacityAssessment, error) {
+	in := req.GetCapacityAssessment()
+	if in == nil {
+		return nil, errs.InvalidField("capacity_assessment", "is required")
+	}
+	region, _, err := parseAssessment("capacity_assessment.name", in.GetName())
+	if err != nil {
+		return nil, err
+	}
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	return store.Modify(ctx, s.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.CapacityAssessment) (*famiv1.CapacityAssessment, error) {
+		next := proto.CloneOf(cur)
+		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), assessmentMutable); err != nil {
+			return nil, err
+		}
+		if err := complete(next, principal.From(ctx)); err != nil {
+			return nil, err
+		}
+		return next, tx.Put(next)
+	})
+}
+
+// SummarizeCapacity implements fami.v1.EvaluationService. A region has
+// tens of networks and a handful of measures each, so it reads them all.
+func (s *Service) SummarizeCapacity(ctx context.Context, req *famiv1.SummarizeCapacityRequest) (*famiv1.SummarizeCapacityResponse, error) {
+	region, err := aip.ParseRegion("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	type sums struct {
+		out          *famiv1.CapacityMeasureSummary
+		t0, t0b, t1b float64
+	}
+	measures := map[string]*sums{}
+	res := &famiv1.SummarizeCapacityResponse{}
+	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
+		res.Revision = tx.Revision()
+		return tx.List(collNetworks, "", func(network string, _ []byte) (bool, error) {
+			err := tx.List(collNetworks+"/"+network+"/"+collAssessments, "", func(id string, raw []byte) (bool, error) {
+				a := &famiv1.CapacityAssessment{}
+				if err := proto.Unmarshal(raw, a); err != nil {
+					return false, err
+				}
+				m := measures[id]
+				if m == nil {
+					m = &sums{out: &famiv1.CapacityMeasureSummary{Measure: id, DisplayName: a.GetDisplayName()}}
+					measures[id] = m
+				}
+				m.out.Networks++
+				m.t0 += a.GetT0()
+				if a.T1 != nil {
+					m.out.NetworksRemeasured++
+					m.t0b += a.GetT0()
+					m.t1b += a.GetT1()
+				}
+				return true, nil
+			})
+			return err == nil, err
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range measures {
+		m.out.MeanT0 = m.t0 / float64(m.out.Networks)
+		if n := float64(m.out.NetworksRemeasured); n > 0 {
+			m.out.MeanT1 = m.t1b / n
+			m.out.MeanDelta = (m.t1b - m.t0b) / n
+		}
+		res.Measures = append(res.Measures, m.out)
+	}
+	slices.SortFunc(res.Measures, func(a, b *famiv1.CapacityMeasureSummary) int { return cmp.Compare(a.GetMeasure(), b.GetMeasure()) })
+	return res, nil
+}
+
+// below returns a name without its "regions/{region}/" prefix.
+func below(region, name string) string { return strings.TrimPrefix(name, "regions/"+region+"/") }
+
+func idOf(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }
+
+func clip(s string) string {
+	if len(s) <= 80 {
+		return s
+	}
+	return s[:80] + "..."
+}
+
+func indexed(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }

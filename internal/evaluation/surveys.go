@@ -1,0 +1,357 @@
+package evaluation
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"math"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+const (
+	collSurveys  = "surveys"
+	collMeetings = "meetings"
+	// indexSurveyKeys maps a survey's id to the secret its answer tickets
+	// are signed with: an index, not a field, so that it never reaches a
+	// reader or the change log.
+	indexSurveyKeys = "survey_keys"
+	// indexTicketsUsed holds "{survey id}\x00{nonce}" for every ticket
+	// counted, written in the transaction that counts it.
+	indexTicketsUsed = "survey_tickets_used"
+	maxQuestions     = 20
+	maxScore         = 5
+)
+
+// SurveyOptions configure NewSurveys.
+type SurveyOptions struct {
+	// Now is the clock; defaults to time.Now.
+	Now func() time.Time
+	// Burst and Every bound the opens and answers of one client address: a
+	// burst (a room behind one address answering at the end of a
+	// workshop), then one per Every. Default 60 and one a second.
+	Burst int
+	Every time.Duration
+}
+
+// Surveys implements fami.v1.SurveyService.
+type Surveys struct {
+	famiv1.UnimplementedSurveyServiceServer
+	store   store.Store
+	now     func() time.Time
+	clients *auth.LoginLimiter
+}
+
+// NewSurveys returns the survey service over a store.
+func NewSurveys(s store.Store, opts SurveyOptions) *Surveys {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Burst == 0 {
+		opts.Burst = 60
+	}
+	if opts.Every == 0 {
+		opts.Every = time.Second
+	}
+	return &Surveys{store: s, now: opts.Now, clients: auth.NewLoginLimiter(opts.Burst, opts.Every)}
+}
+
+// limit spends one of the client's attempts; every open and answer counts.
+func (s *Surveys) limit(ctx context.Context) error {
+	release, wait, ok := s.clients.Take("survey:"+principal.ClientAddr(ctx), s.now())
+	if !ok {
+		secs := int(math.Ceil(wait.Seconds()))
+		return &errs.Error{Code: errs.ResourceExhausted, Reason: "TOO_MANY_SURVEY_REQUESTS", RetryAfter: secs,
+			Message: "too many survey requests from your address: try again later"}
+	}
+	release(false)
+	return nil
+}
+
+// validateSurvey checks a new survey.
+func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region string) error {
+	var v errs.Violations
+	check.Text(&v, "survey.title", sv.GetTitle(), true, 300, false)
+	check.Text(&v, "survey.subject", sv.GetSubject(), false, 300, false)
+	if m := sv.GetMeeting(); m != "" {
+		if r, _, err := aip.ParseName("survey.meeting", m, collMeetings); err != nil || r != region {
+			v.Add("survey.meeting", "%q is not a meeting of region %q", clip(m), region)
+		} else if tx.Get(m, &famiv1.Meeting{}) != nil {
+			v.Add("survey.meeting", "meeting %q does not exist", m)
+		}
+	}
+	switch n := len(sv.GetQuestions()); {
+	case n == 0:
+		v.Add("survey.questions", "is required")
+	case n > maxQuestions:
+		v.Add("survey.questions", "lists %d questions; at most %d are allowed", n, maxQuestions)
+	}
+	seen := map[string]bool{}
+	for i, q := range sv.GetQuestions() {
+		f := indexed("survey.questions", i)
+		if aip.CheckID(f+".id", q.GetId()) != nil {
+			v.Add(f+".id", "%q is not an id: lowercase letters, digits and hyphens", clip(q.GetId()))
+		} else if seen[q.GetId()] {
+			v.Add(f+".id", "%q is used by another question", q.GetId())
+		}
+		seen[q.GetId()] = true
+		check.Text(&v, f+".text", q.GetText(), true, 500, false)
+		check.Enum(&v, f+".kind", q.GetKind(), true)
+	}
+	switch ct := sv.GetCloseTime(); {
+	case ct == nil:
+		v.Add("survey.close_time", "is required")
+	case ct.CheckValid() != nil || !ct.AsTime().After(s.now()):
+		v.Add("survey.close_time", "must be a time in the future")
+	}
+	return v.Err()
+}
+
+// CreateSurvey implements fami.v1.SurveyService.
+func (s *Surveys) CreateSurvey(ctx context.Context, req *famiv1.CreateSurveyRequest) (*famiv1.Survey, error) {
+	region, err := aip.Parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	if req.GetSurvey() == nil {
+		return nil, errs.InvalidField("survey", "is required")
+	}
+	id, err := aip.NewOrCheckID("survey_id", req.GetSurveyId())
+	if err != nil {
+		return nil, err
+	}
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return nil, err
+	}
+	linkKey, secret := randomKey(), randomKey()
+	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Survey, error) {
+		in := req.GetSurvey()
+		sv := &famiv1.Survey{Title: in.GetTitle(), Meeting: in.GetMeeting(), Subject: in.GetSubject(), Questions: in.GetQuestions(), CloseTime: in.GetCloseTime()}
+		sv.Name = aip.Name(region, collSurveys, id)
+		if err := s.validateSurvey(tx, sv, region); err != nil {
+			return nil, err
+		}
+		if tx.Get(sv.Name, &famiv1.Survey{}) == nil {
+			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", sv.Name)
+		}
+		sv.LinkKey = linkKey
+		for _, q := range sv.GetQuestions() {
+			r := &famiv1.QuestionResult{Question: q.GetId()}
+			if q.GetKind() == famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE {
+				r.ScoreCounts = make([]int64, maxScore)
+			}
+			sv.Results = append(sv.Results, r)
+		}
+		if err := tx.IndexPut(indexSurveyKeys, id, secret); err != nil {
+			return nil, err
+		}
+		return sv, tx.Put(sv)
+	})
+}
+
+// GetSurvey implements fami.v1.SurveyService.
+func (s *Surveys) GetSurvey(ctx context.Context, req *famiv1.GetSurveyRequest) (*famiv1.Survey, error) {
+	region, err := aip.RegionOfName("name", req.GetName(), collSurveys)
+	if err != nil {
+		return nil, err
+	}
+	sv := &famiv1.Survey{}
+	return sv, s.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), sv) })
+}
+
+// ListSurveys implements fami.v1.SurveyService.
+func (s *Surveys) ListSurveys(ctx context.Context, req *famiv1.ListSurveysRequest) (*famiv1.ListSurveysResponse, error) {
+	region, err := aip.Parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	size, err := aip.PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := aip.DecodeToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	res := &famiv1.ListSurveysResponse{}
+	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
+		res.Revision = tx.Revision()
+		return tx.List(collSurveys, after, func(id string, raw []byte) (bool, error) {
+			if len(res.Surveys) == size {
+				res.NextPageToken = aip.EncodeToken(idOf(res.Surveys[size-1].GetName()))
+				return false, nil
+			}
+			sv := &famiv1.Survey{}
+			if err := proto.Unmarshal(raw, sv); err != nil {
+				return false, err
+			}
+			res.Surveys = append(res.Surveys, sv)
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// closed is the refusal after a survey's closing time.
+func closed(sv *famiv1.Survey) error {
+	return errs.New(errs.FailedPrecondition, "SURVEY_CLOSED", "the survey closed at %s", sv.GetCloseTime().AsTime().Format(time.RFC3339))
+}
+
+// notFound is the answer to a wrong link, the same whether or not the
+// survey exists.
+func notFound(name string) error {
+	return errs.NotFoundf("%s not found, or the link is wrong", clip(name))
+}
+
+// OpenSurvey implements fami.v1.SurveyService.
+func (s *Surveys) OpenSurvey(ctx context.Context, req *famiv1.OpenSurveyRequest) (*famiv1.SurveyForm, error) {
+	if err := s.limit(ctx); err != nil {
+		return nil, err
+	}
+	region, err := aip.RegionOfName("name", req.GetName(), collSurveys)
+	if err != nil {
+		return nil, err
+	}
+	form := &famiv1.SurveyForm{}
+	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
+		sv := &famiv1.Survey{}
+		if tx.Get(req.GetName(), sv) != nil || !hmac.Equal([]byte(sv.GetLinkKey()), []byte(req.GetLinkKey())) {
+			return notFound(req.GetName())
+		}
+		if !s.now().Before(sv.GetCloseTime().AsTime()) {
+			return closed(sv)
+		}
+		secret, _ := tx.IndexGet(indexSurveyKeys, idOf(sv.GetName()))
+		nonce := randomKey()
+		form.Name, form.Title, form.Subject, form.Questions, form.CloseTime = sv.GetName(), sv.GetTitle(), sv.GetSubject(), sv.GetQuestions(), sv.GetCloseTime()
+		form.Ticket = nonce + "." + sign(secret, sv.GetName(), nonce)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return form, nil
+}
+
+// AnswerSurvey implements fami.v1.SurveyService. The ticket is checked
+// and marked used in the transaction that adds the answers to the counts,
+// so no ticket counts twice, however the submission is repeated.
+func (s *Surveys) AnswerSurvey(ctx context.Context, req *famiv1.AnswerSurveyRequest) (*famiv1.AnswerSurveyResponse, error) {
+	if err := s.limit(ctx); err != nil {
+		return nil, err
+	}
+	region, err := aip.RegionOfName("name", req.GetName(), collSurveys)
+	if err != nil {
+		return nil, err
+	}
+	nonce, mac, ok := strings.Cut(req.GetTicket(), ".")
+	if !ok || len(nonce) > 64 || len(mac) > 64 {
+		return nil, errs.InvalidField("ticket", "is not a ticket of this survey's form")
+	}
+	// Answers carry no identity: the change log records them as the
+	// anonymous principal, and only as the survey's new counts.
+	m := store.Mutation{Principal: principal.Anonymous.Subject}
+	_, err = store.Modify(ctx, s.store, region, m, req.GetName(), "", func(tx store.WriteTx, sv *famiv1.Survey) (*famiv1.AnswerSurveyResponse, error) {
+		secret, _ := tx.IndexGet(indexSurveyKeys, idOf(sv.GetName()))
+		if !hmac.Equal([]byte(mac), []byte(sign(secret, sv.GetName(), nonce))) {
+			return nil, errs.InvalidField("ticket", "is not a ticket of this survey's form")
+		}
+		if !s.now().Before(sv.GetCloseTime().AsTime()) {
+			return nil, closed(sv)
+		}
+		used := idOf(sv.GetName()) + "\x00" + nonce
+		if _, dup := tx.IndexGet(indexTicketsUsed, used); dup {
+			return nil, errs.New(errs.FailedPrecondition, "TICKET_USED", "these answers were already counted: each form counts once")
+		}
+		if err := count(sv, req.GetAnswers()); err != nil {
+			return nil, err
+		}
+		if err := tx.IndexPut(indexTicketsUsed, used, ""); err != nil {
+			return nil, err
+		}
+		return &famiv1.AnswerSurveyResponse{}, tx.Put(sv)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &famiv1.AnswerSurveyResponse{}, nil
+}
+
+// count adds answers to a survey's results, after checking them all.
+func count(sv *famiv1.Survey, answers []*famiv1.SurveyAnswer) error {
+	var v errs.Violations
+	kinds := map[string]int{}
+	for i, q := range sv.GetQuestions() {
+		kinds[q.GetId()] = i
+	}
+	seen := map[string]bool{}
+	for i, a := range answers {
+		f := indexed("answers", i)
+		qi, ok := kinds[a.GetQuestion()]
+		switch {
+		case !ok:
+			v.Add(f+".question", "%q is not a question of the survey", clip(a.GetQuestion()))
+			continue
+		case seen[a.GetQuestion()]:
+			v.Add(f+".question", "%q is answered twice", a.GetQuestion())
+		}
+		seen[a.GetQuestion()] = true
+		if sv.GetQuestions()[qi].GetKind() == famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE && (a.GetScore() < 1 || a.GetScore() > maxScore) {
+			v.Add(f+".score", "%d is not a score from 1 to %d", a.GetScore(), maxScore)
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	sv.Responses++
+	for _, a := range answers {
+		qi := kinds[a.GetQuestion()]
+		r := sv.GetResults()[qi]
+		r.Answers++
+		switch sv.GetQuestions()[qi].GetKind() {
+		case famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE:
+			r.ScoreCounts[a.GetScore()-1]++
+			var sum int64
+			for s, n := range r.GetScoreCounts() {
+				sum += int64(s+1) * n
+			}
+			r.Mean = float64(sum) / float64(r.GetAnswers())
+		case famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_RECOMMEND:
+			if a.GetRecommend() {
+				r.Recommend++
+			}
+			r.RecommendShare = float64(r.GetRecommend()) / float64(r.GetAnswers())
+		}
+	}
+	return nil
+}
+
+// sign is a ticket's MAC: the survey's secret over its name and the nonce.
+func sign(secret, survey, nonce string) string {
+	h := hmac.New(sha256.New, []byte(secret))
+	h.Write([]byte(survey + "\x00" + nonce))
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+}
+
+// randomKey is 128 random bits, base64url.
+func randomKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
