@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -60,6 +61,9 @@ func InRegion(field string, roles ...principal.Role) Rule {
 		}
 		if p.Role == principal.Ministry || region == p.Region {
 			return nil
+		}
+		if region == "-" {
+			return errs.New(errs.PermissionDenied, "NATIONAL_VIEW_NOT_ALLOWED", "only the ministry reads across regions (regions/-)")
 		}
 		// The same answer whether or not the resource exists there.
 		return errs.New(errs.PermissionDenied, "OUTSIDE_REGION", "you may not access data of region %q", region)
@@ -146,6 +150,23 @@ var (
 // service checks what depends on the data: a network member's networks,
 // whose feed token a caller may revoke.
 var meetingEditors = []principal.Role{principal.RegionAdmin, principal.Consultant, principal.NetworkMember, principal.RegionalSystem}
+
+// meetingConveners are the meeting editors and the ministry, which "may
+// convene meetings in any region (focus groups and bilateral meetings with
+// beneficiaries, which belong to no network)": the meetings service keeps
+// the ministry to the meetings of no network.
+var meetingConveners = append(slices.Clone(meetingEditors), principal.Ministry)
+
+// The national summaries of DESIGN.md section 6 ("overlaps, national
+// summaries"): the ministry everywhere (with regions/-), the region and its
+// systems their own region. Consultants are left out: their support
+// figures are their own entries only, which a region's dashboard is not.
+var dashboardReaders = []principal.Role{principal.Ministry, principal.RegionAdmin, principal.RegionalSystem}
+
+// Overlaps of projects (DESIGN.md section 6, "overlaps, national
+// summaries"): the ministry everywhere, the region, its consultants and
+// systems their own region; not network members.
+var overlapReaders = []principal.Role{principal.Ministry, principal.RegionAdmin, principal.Consultant, principal.RegionalSystem}
 
 // The monitoring rights: the region (and its systems) and the staff of a
 // lead partner of a network implementing the project write and submit the
@@ -273,15 +294,18 @@ func Rights() Policy {
 		famiv1connect.MeetingServiceListActionItemsProcedure:       InRegion("parent", readers...),
 		famiv1connect.MeetingServiceSummarizeAttendanceProcedure:   InRegion("parent", readers...),
 		famiv1connect.MeetingServiceExportMeetingCalendarProcedure: InRegion("parent", readers...),
-		famiv1connect.MeetingServiceCreateMeetingProcedure:         InRegion("parent", meetingEditors...),
-		famiv1connect.MeetingServiceUpdateMeetingProcedure:         InRegion("meeting.name", meetingEditors...),
-		famiv1connect.MeetingServiceDeleteMeetingProcedure:         InRegion("name", meetingEditors...),
-		famiv1connect.MeetingServiceCancelMeetingProcedure:         InRegion("name", meetingEditors...),
-		famiv1connect.MeetingServiceRecordAttendanceProcedure:      InRegion("name", meetingEditors...),
-		famiv1connect.MeetingServiceRecordMinutesProcedure:         InRegion("name", meetingEditors...),
-		famiv1connect.MeetingServiceUpdateActionItemProcedure:      InRegion("name", meetingEditors...),
+		famiv1connect.MeetingServiceCreateMeetingProcedure:         InRegion("parent", meetingConveners...),
+		famiv1connect.MeetingServiceUpdateMeetingProcedure:         InRegion("meeting.name", meetingConveners...),
+		famiv1connect.MeetingServiceDeleteMeetingProcedure:         InRegion("name", meetingConveners...),
+		famiv1connect.MeetingServiceCancelMeetingProcedure:         InRegion("name", meetingConveners...),
+		famiv1connect.MeetingServiceRecordAttendanceProcedure:      InRegion("name", meetingConveners...),
+		famiv1connect.MeetingServiceRecordMinutesProcedure:         InRegion("name", meetingConveners...),
+		famiv1connect.MeetingServiceUpdateActionItemProcedure:      InRegion("name", meetingConveners...),
 		famiv1connect.MeetingServiceCreateCalendarTokenProcedure:   InRegion("parent", readers...),
 		famiv1connect.MeetingServiceListCalendarTokensProcedure:    InRegion("parent", readers...),
 		famiv1connect.MeetingServiceRevokeCalendarTokenProcedure:   InRegion("name", readers...),
+
+		famiv1connect.DashboardServiceSummarizeRegionsProcedure: InRegion("name", dashboardReaders...),
+		famiv1connect.OverlapServiceListOverlapsProcedure:       InRegion("parent", overlapReaders...),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -54,6 +55,29 @@ func timeBound(v *errs.Violations, field string, ts *timestamppb.Timestamp) stri
 
 // ListMeetings implements fami.v1.MeetingService.
 func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
+	if aip.IsAllRegions(req.GetParent()) && req.GetNetwork() != "" {
+		// A network is in one region: its meetings are that region's, and
+		// the other regions would refuse a network not theirs.
+		region, err := aip.RegionOfName("network", req.GetNetwork(), collNetworks)
+		if err != nil {
+			return nil, err
+		}
+		req = proto.CloneOf(req)
+		req.Parent = "regions/" + region
+	}
+	if aip.IsAllRegions(req.GetParent()) {
+		items, next, err := aip.ListAcross(req,
+			func(r *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
+				return s.ListMeetings(ctx, r)
+			},
+			func(r *famiv1.ListMeetingsResponse) ([]*famiv1.Meeting, string) {
+				return r.GetMeetings(), r.GetNextPageToken()
+			})
+		if err != nil {
+			return nil, err
+		}
+		return &famiv1.ListMeetingsResponse{Meetings: items, NextPageToken: next}, nil
+	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err

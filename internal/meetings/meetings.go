@@ -145,7 +145,7 @@ func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRe
 		if err := validate(tx, mt, region); err != nil {
 			return nil, err
 		}
-		if err := memberOnly(tx, who, mt, "schedule"); err != nil {
+		if err := mayWrite(tx, who, mt, "schedule"); err != nil {
 			return nil, err
 		}
 		if tx.Get(mt.Name, &famiv1.Meeting{}) == nil {
@@ -190,7 +190,7 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 	}
 	who := principal.From(ctx)
 	return store.Modify(ctx, s.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
-		if err := memberOnly(tx, who, cur, "edit"); err != nil {
+		if err := mayWrite(tx, who, cur, "edit"); err != nil {
 			return nil, err
 		}
 		if isCancelled(cur) {
@@ -206,7 +206,7 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 		if err := validate(tx, next, region); err != nil {
 			return nil, err
 		}
-		if err := memberOnly(tx, who, next, "edit"); err != nil {
+		if err := mayWrite(tx, who, next, "edit"); err != nil {
 			return nil, err
 		}
 		if next.GetState() == famiv1.MeetingState_MEETING_STATE_HELD && next.GetStartTime().AsTime().After(s.now()) {
@@ -235,7 +235,7 @@ func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRe
 	}
 	who := principal.From(ctx)
 	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*emptypb.Empty, error) {
-		if err := memberOnly(tx, who, cur, "delete"); err != nil {
+		if err := mayWrite(tx, who, cur, "delete"); err != nil {
 			return nil, err
 		}
 		if cur.GetState() != famiv1.MeetingState_MEETING_STATE_SCHEDULED {
@@ -266,7 +266,7 @@ func (s *Service) CancelMeeting(ctx context.Context, req *famiv1.CancelMeetingRe
 	}
 	who := principal.From(ctx)
 	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
-		if err := memberOnly(tx, who, cur, "cancel"); err != nil {
+		if err := mayWrite(tx, who, cur, "cancel"); err != nil {
 			return nil, err
 		}
 		switch cur.GetState() {

@@ -29,7 +29,7 @@ func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttend
 	}
 	who := principal.From(ctx)
 	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
-		if err := memberOnly(tx, who, cur, "record the attendance of"); err != nil {
+		if err := mayWrite(tx, who, cur, "record the attendance of"); err != nil {
 			return nil, err
 		}
 		now := s.now()
@@ -68,7 +68,7 @@ func (s *Service) RecordMinutes(ctx context.Context, req *famiv1.RecordMinutesRe
 	}
 	who := principal.From(ctx)
 	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
-		if err := memberOnly(tx, who, cur, "record the minutes of"); err != nil {
+		if err := mayWrite(tx, who, cur, "record the minutes of"); err != nil {
 			return nil, err
 		}
 		now := s.now()
@@ -182,7 +182,7 @@ func (s *Service) UpdateActionItem(ctx context.Context, req *famiv1.UpdateAction
 	}
 	who := principal.From(ctx)
 	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
-		if err := memberOnly(tx, who, cur, "update the action items of"); err != nil {
+		if err := mayWrite(tx, who, cur, "update the action items of"); err != nil {
 			return nil, err
 		}
 		next := proto.CloneOf(cur)

@@ -9,28 +9,54 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 )
 
-// memberOnly enforces the network members' right of DESIGN.md section 6,
-// "create / edit meetings: network_member its networks": their staff write
-// only meetings whose every network has their partner as a member (a
-// meeting across networks is the region's, or a consultant's, to
-// schedule). Other roles pass: the policy table already bound them to a
-// region.
-func memberOnly(tx store.ReadTx, who principal.Principal, mt *famiv1.Meeting, verb string) error {
-	if who.Role != principal.NetworkMember {
-		return nil
-	}
-	for _, n := range mt.GetNetworks() {
-		if !isMember(tx, n, who.Partner) {
+// mayWrite enforces the data-dependent meeting rights of DESIGN.md
+// section 6. Network members ("create / edit meetings: network_member its
+// networks") write only meetings whose every network has their partner as
+// a member, so never a meeting of no network (a meeting across networks is
+// the region's, or a consultant's, to schedule). The ministry ("create
+// meetings: any region (focus groups, bilateral)") writes only the meetings
+// of no network it convenes. Other roles pass: the policy table already
+// bound them to a region.
+func mayWrite(tx store.ReadTx, who principal.Principal, mt *famiv1.Meeting, verb string) error {
+	switch who.Role {
+	case principal.Ministry:
+		if len(mt.GetNetworks()) > 0 {
 			return &errs.Error{
-				Code:   errs.PermissionDenied,
-				Reason: "NOT_NETWORK_MEMBER",
-				Message: fmt.Sprintf("%s is not a member of %s: network members may %s only meetings of networks their partner is a member of",
-					orNone(who.Partner), n, verb),
-				Metadata: map[string]string{"meeting": mt.GetName(), "network": n, "partner": who.Partner},
+				Code:     errs.PermissionDenied,
+				Reason:   "NETWORK_MEETING",
+				Message:  fmt.Sprintf("the ministry may %s only meetings of no network (focus groups, bilateral meetings); %s belongs to %s", verb, orNew(mt.GetName()), mt.GetNetworks()[0]),
+				Metadata: map[string]string{"meeting": mt.GetName(), "network": mt.GetNetworks()[0]},
+			}
+		}
+	case principal.NetworkMember:
+		if len(mt.GetNetworks()) == 0 {
+			return &errs.Error{
+				Code:     errs.PermissionDenied,
+				Reason:   "NOT_NETWORK_MEMBER",
+				Message:  fmt.Sprintf("network members may %s only meetings of networks their partner is a member of, and %s belongs to none", verb, orNew(mt.GetName())),
+				Metadata: map[string]string{"meeting": mt.GetName(), "partner": who.Partner},
+			}
+		}
+		for _, n := range mt.GetNetworks() {
+			if !isMember(tx, n, who.Partner) {
+				return &errs.Error{
+					Code:   errs.PermissionDenied,
+					Reason: "NOT_NETWORK_MEMBER",
+					Message: fmt.Sprintf("%s is not a member of %s: network members may %s only meetings of networks their partner is a member of",
+						orNone(who.Partner), n, verb),
+					Metadata: map[string]string{"meeting": mt.GetName(), "network": n, "partner": who.Partner},
+				}
 			}
 		}
 	}
 	return nil
+}
+
+func orNew(name string) string {
+	if name == "" {
+		return "the meeting"
+	}
+	return name
 }
 
 // isMember reports whether partner is a member of the network called

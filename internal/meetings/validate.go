@@ -41,8 +41,9 @@ const (
 func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 	var v errs.Violations
 	switch n := len(mt.GetNetworks()); {
+	case n == 0 && !networkless(mt.GetKind()):
+		v.Add("meeting.networks", "is required: name one or more networks of region %q (only focus groups and bilateral meetings may have none)", region)
 	case n == 0:
-		v.Add("meeting.networks", "is required: name one or more networks of region %q", region)
 	case n > maxNetworks:
 		v.Add("meeting.networks", "lists %d networks; at most %d are allowed", n, maxNetworks)
 	default:
@@ -320,4 +321,11 @@ func clip(s string) string {
 		return s
 	}
 	return s[:80] + "..."
+}
+
+// networkless reports whether meetings of kind may belong to no network:
+// the focus groups and bilateral meetings the managing authority holds with
+// beneficiaries.
+func networkless(kind famiv1.MeetingKind) bool {
+	return kind == famiv1.MeetingKind_MEETING_KIND_FOCUS_GROUP || kind == famiv1.MeetingKind_MEETING_KIND_BILATERAL
 }

@@ -44,6 +44,9 @@ func parseScope(parent string) (scope, error) {
 // plans of the projects in scope (targets, budgets, spans) and the
 // aggregate cells of the quarters up to the one asked for, never a report.
 func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.SummarizeMonitoringRequest) (*famiv1.MonitoringSummary, error) {
+	if aip.IsAllRegions(req.GetParent()) {
+		return s.summarizeNationally(ctx, req)
+	}
 	sc, err := parseScope(req.GetParent())
 	if err != nil {
 		return nil, err

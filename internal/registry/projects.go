@@ -129,7 +129,7 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 		if err := keepPlan(tx, p); err != nil {
 			return nil, err
 		}
-		return p, tx.Put(p)
+		return written(tx, nil, p)
 	})
 }
 
@@ -140,11 +140,30 @@ func (s *Projects) GetProject(ctx context.Context, req *famiv1.GetProjectRequest
 		return nil, err
 	}
 	p := &famiv1.Project{}
-	return p, s.r.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), p) })
+	return p, s.r.store.View(ctx, region, func(tx store.ReadTx) error {
+		if err := tx.Get(req.GetName(), p); err != nil {
+			return err
+		}
+		withOverlapCount(tx, p)
+		return nil
+	})
 }
 
 // ListProjects implements fami.v1.ProjectService.
 func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
+	if aip.IsAllRegions(req.GetParent()) {
+		items, next, err := aip.ListAcross(req,
+			func(r *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
+				return s.ListProjects(ctx, r)
+			},
+			func(r *famiv1.ListProjectsResponse) ([]*famiv1.Project, string) {
+				return r.GetProjects(), r.GetNextPageToken()
+			})
+		if err != nil {
+			return nil, err
+		}
+		return &famiv1.ListProjectsResponse{Projects: items, NextPageToken: next}, nil
+	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
@@ -157,6 +176,17 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 	items, next, rev, err := list(ctx, s.r.store, region, collProjects, req.GetPageSize(), req.GetPageToken(),
 		func() *famiv1.Project { return &famiv1.Project{} },
 		func(p *famiv1.Project) bool { return req.GetFund() == 0 || p.GetFund() == req.GetFund() })
+	if err != nil {
+		return nil, err
+	}
+	// The overlap counts come from the territory index, in a snapshot at
+	// the page's revision or later.
+	err = s.r.store.View(ctx, region, func(tx store.ReadTx) error {
+		for _, p := range items {
+			withOverlapCount(tx, p)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +232,7 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 		if err := keepPlan(tx, next); err != nil {
 			return nil, err
 		}
-		return next, tx.Put(next)
+		return written(tx, cur, next)
 	})
 }
 
@@ -227,6 +257,9 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 			return nil, err
 		}
 		if err := tx.IndexDelete(indexPlans, idOf(cur.GetName())); err != nil {
+			return nil, err
+		}
+		if err := indexProject(tx, cur, nil); err != nil {
 			return nil, err
 		}
 		return &emptypb.Empty{}, tx.Delete(cur.GetName())
@@ -282,7 +315,8 @@ func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectR
 		if err := keepPlan(tx, p); err != nil {
 			return nil, err
 		}
-		return p, tx.Put(p)
+		// The municipalities are the same: the index takes the new end date.
+		return written(tx, p, p)
 	})
 }
 

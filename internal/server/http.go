@@ -26,6 +26,7 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/openapi"
+	"github.com/raccordo/raccordo/internal/opendata"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/support"
 	"github.com/raccordo/raccordo/internal/web"
@@ -87,6 +88,10 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 			svc.routes(mux, pipe)
 		}
 	}
+	// Open data is anonymous: it bypasses the pipeline's authentication
+	// and reads through the services as the national reader.
+	mux.Handle("GET "+opendata.Prefix, s.openData)
+	mux.Handle("GET /opendata", http.RedirectHandler(opendata.Prefix, http.StatusMovedPermanently))
 	mux.Handle("GET /openapi.json", openapi.Handler())
 	mux.Handle("GET /openapi3.json", openapi.Handler3())
 	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, _ *http.Request) {

@@ -1052,6 +1052,8 @@ func TestRightsMatrix(t *testing.T) {
 	procs := apiProcedures(t)
 	cases := matrixCases()
 	maps.Copy(cases, meetingMatrixCases())
+	maps.Copy(cases, nationalMatrixCases())
+	maps.Copy(cases, overlapMatrixCases())
 	maps.Copy(cases, monitoringMatrixCases())
 	maps.Copy(cases, contactMatrixCases())
 	maps.Copy(cases, evaluationMatrixCases())
@@ -1487,8 +1489,13 @@ func init() {
 	readmeRights[rightReadMeetings] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own}
 	// | attendance summaries | all regions | own | own | the networks its partner is a member of | own | no |
 	readmeRights[rightMeetingSummaries] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: memberNetworks, roleRegionalSystem: own}
-	// | schedule, edit, cancel and delete meetings; record attendance, minutes and action items | no | own | own |
+	// | schedule, edit, cancel and delete meetings; record attendance, minutes and action items |
+	// meetings of no network (focus groups, bilateral meetings), in every region | own | own |
 	// meetings whose every network its partner is a member of | own | no |
+	//
+	// The matrix's meetings belong to a network, which the ministry may not
+	// write (NETWORK_MEETING); its focus groups and bilateral meetings are
+	// TestMinistryConvenesMeetings'.
 	readmeRights[rightWriteMeetings] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: memberNetworks, roleRegionalSystem: own}
 	// | create, list and revoke calendar feed tokens | all regions | own | own | own | own | no |
 	//

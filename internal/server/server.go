@@ -38,10 +38,12 @@ import (
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/admin"
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/dashboard"
 	"github.com/raccordo/raccordo/internal/evaluation"
 	"github.com/raccordo/raccordo/internal/feed"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/monitoring"
+	"github.com/raccordo/raccordo/internal/opendata"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store/bolt"
@@ -89,6 +91,9 @@ type Config struct {
 	// TracerProvider receives the server's spans; nil traces nothing.
 	// cmd/famid builds one from the OTEL_* environment (internal/telemetry).
 	TracerProvider trace.TracerProvider
+	// OpenData configures /opendata/ (public URL, publisher, per-client
+	// rate limit); the zero value is usable.
+	OpenData opendata.Options
 	// SurveyBurst is how many survey opens and answers one client address
 	// may make at once before being slowed to one a second; 0 means 60.
 	SurveyBurst int
@@ -143,6 +148,8 @@ type Server struct {
 	store *bolt.Store
 	keys  *auth.KeySet
 	admin *admin.Service
+	// openData serves /opendata/, the one anonymous surface.
+	openData *opendata.Handler
 	// beginShutdown ends the streams when shutdown starts.
 	beginShutdown context.CancelFunc
 	grpc          *grpc.Server
@@ -204,12 +211,22 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 	s.admin = admin.New(s.store)
 	reg := registry.New(s.store, munis)
-	svcs := apiServices(reg, acc,
-		protocols.New(s.store, protocols.Options{}),
-		support.New(s.store, support.Options{}),
-		meetings.New(s.store, meetings.Options{Revocations: acc.Revocations()}))
-	svcs = append(svcs, monitoringServices(monitoring.New(s.store, monitoring.Options{}), reg.Contacts(), evaluation.New(s.store),
+	prot := protocols.New(s.store, protocols.Options{})
+	sup := support.New(s.store, support.Options{})
+	mtg := meetings.New(s.store, meetings.Options{Revocations: acc.Revocations()})
+	svcs := apiServices(reg, acc, prot, sup, mtg)
+	mon := monitoring.New(s.store, monitoring.Options{})
+	svcs = append(svcs, monitoringServices(mon, reg.Contacts(), evaluation.New(s.store),
 		evaluation.NewSurveys(s.store, evaluation.SurveyOptions{Burst: cfg.SurveyBurst}))...)
+	svcs = append(svcs, dashboardService(dashboard.New(dashboard.Sources{
+		Partners: reg.Partners(), Networks: reg.Networks(), Protocols: prot, Meetings: mtg, Support: sup, Monitoring: mon})))
+	svcs = append(svcs, overlapService(reg.Overlaps()))
+	odOpts := cfg.OpenData
+	if odOpts.Log == nil {
+		odOpts.Log = s.log
+	}
+	s.openData = opendata.New(s.store, opendata.Sources{
+		Partners: reg.Partners(), Projects: reg.Projects(), Networks: reg.Networks(), Protocols: prot, Support: sup, Monitoring: mon}, odOpts)
 	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown

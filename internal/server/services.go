@@ -12,6 +12,7 @@ import (
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/admin"
+	"github.com/raccordo/raccordo/internal/dashboard"
 	"github.com/raccordo/raccordo/internal/feed"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/protocols"
@@ -125,5 +126,29 @@ func syncServices(f *feed.Service, a *admin.Service) []service {
 			},
 			gateway: famiv1.RegisterAdminServiceHandler,
 		},
+	}
+}
+
+// dashboardService mounts the governance dashboard, which reads through the
+// other services.
+func dashboardService(d *dashboard.Service) service {
+	return service{
+		grpc: func(s *grpc.Server) { famiv1.RegisterDashboardServiceServer(s, d) },
+		connect: func(o ...connect.HandlerOption) (string, http.Handler) {
+			return famiv1connect.NewDashboardServiceHandler(d, o...)
+		},
+		gateway: famiv1.RegisterDashboardServiceHandler,
+	}
+}
+
+// overlapService mounts the overlaps of projects, which the registry keeps
+// by its territory index.
+func overlapService(o *registry.Overlaps) service {
+	return service{
+		grpc: func(s *grpc.Server) { famiv1.RegisterOverlapServiceServer(s, o) },
+		connect: func(opts ...connect.HandlerOption) (string, http.Handler) {
+			return famiv1connect.NewOverlapServiceHandler(o, opts...)
+		},
+		gateway: famiv1.RegisterOverlapServiceHandler,
 	}
 }

@@ -2,7 +2,6 @@ package support
 
 import (
 	"context"
-	"encoding/csv"
 	"io"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/csvfile"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 )
@@ -198,13 +198,12 @@ func WriteCSV(ctx context.Context, w io.Writer, req *famiv1.ExportSupportEntries
 	if err != nil {
 		return err
 	}
-	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+	if err := csvfile.WriteBOM(w); err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
+	cw := csvfile.NewWriter(w)
 	if req.GetDialect() == famiv1.CsvDialect_CSV_DIALECT_ITALIAN {
-		cw.Comma = ';'
+		cw.SetComma(';')
 	}
 	if err := cw.Write(page.GetHeader()); err != nil {
 		return err
@@ -212,13 +211,12 @@ func WriteCSV(ctx context.Context, w io.Writer, req *famiv1.ExportSupportEntries
 	rows := 0
 	for {
 		for _, r := range page.GetRows() {
-			if err := cw.Write(defuse(r.GetValues())); err != nil {
+			if err := cw.Write(r.GetValues()); err != nil {
 				return err
 			}
 		}
 		rows += len(page.GetRows())
-		cw.Flush()
-		if err := cw.Error(); err != nil {
+		if err := cw.Flush(); err != nil {
 			return err
 		}
 		if progress != nil {
@@ -232,20 +230,4 @@ func WriteCSV(ctx context.Context, w io.Writer, req *famiv1.ExportSupportEntries
 			return err
 		}
 	}
-}
-
-// defuse neutralises cells a spreadsheet would evaluate (CSV injection).
-// No numeric cell of an export is negative, so none is altered.
-func defuse(values []string) []string {
-	out := values
-	copied := false
-	for i, v := range values {
-		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-			if !copied {
-				out, copied = append([]string(nil), values...), true
-			}
-			out[i] = "'" + v
-		}
-	}
-	return out
 }

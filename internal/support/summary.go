@@ -331,6 +331,9 @@ func daysIn(month string) int {
 
 // SummarizeSupportEntries implements fami.v1.SupportService.
 func (s *Service) SummarizeSupportEntries(ctx context.Context, req *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error) {
+	if aip.IsAllRegions(req.GetParent()) {
+		return s.summarizeNationally(ctx, req)
+	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err

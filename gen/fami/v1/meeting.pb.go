@@ -40,6 +40,12 @@ const (
 	// A closing meeting.
 	MeetingKind_MEETING_KIND_CLOSING MeetingKind = 5
 	MeetingKind_MEETING_KIND_OTHER   MeetingKind = 6
+	// A focus group the managing authority holds with beneficiaries; it may
+	// belong to no network.
+	MeetingKind_MEETING_KIND_FOCUS_GROUP MeetingKind = 7
+	// A bilateral meeting (e.g. the managing authority with a beneficiary);
+	// it may belong to no network.
+	MeetingKind_MEETING_KIND_BILATERAL MeetingKind = 8
 )
 
 // Enum value maps for MeetingKind.
@@ -52,6 +58,8 @@ var (
 		4: "MEETING_KIND_PERSONALISED_SUPPORT",
 		5: "MEETING_KIND_CLOSING",
 		6: "MEETING_KIND_OTHER",
+		7: "MEETING_KIND_FOCUS_GROUP",
+		8: "MEETING_KIND_BILATERAL",
 	}
 	MeetingKind_value = map[string]int32{
 		"MEETING_KIND_UNSPECIFIED":          0,
@@ -61,6 +69,8 @@ var (
 		"MEETING_KIND_PERSONALISED_SUPPORT": 4,
 		"MEETING_KIND_CLOSING":              5,
 		"MEETING_KIND_OTHER":                6,
+		"MEETING_KIND_FOCUS_GROUP":          7,
+		"MEETING_KIND_BILATERAL":            8,
 	}
 )
 
@@ -752,8 +762,9 @@ type Meeting struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Output only. Format: regions/{region}/meetings/{meeting}.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Required: one or more networks of the same region. Format:
-	// regions/{region}/networks/{network}.
+	// One or more networks of the same region; required but for focus groups
+	// and bilateral meetings, which may belong to no network (those the
+	// ministry convenes never do). Format: regions/{region}/networks/{network}.
 	Networks []string `protobuf:"bytes,2,rep,name=networks,proto3" json:"networks,omitempty"`
 	// The protocol of collaboration the meeting concerns, if any. Format:
 	// regions/{region}/protocols/{protocol}, same region.
@@ -1140,7 +1151,9 @@ func (x *GetMeetingRequest) GetName() string {
 
 type ListMeetingsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required. Format: regions/{region}.
+	// Required. Format: regions/{region}, or regions/- (the ministry only)
+	// for every region: region by region in region id order, each row named
+	// under its region; the page token carries the region to resume in.
 	Parent    string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	PageSize  int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -1258,7 +1271,7 @@ type ListMeetingsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Meetings      []*Meeting             `protobuf:"bytes,1,rep,name=meetings,proto3" json:"meetings,omitempty"`
 	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
-	// The region's revision this page reflects.
+	// The region's revision this page reflects; 0 for regions/-.
 	Revision      int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3060,7 +3073,7 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
 	"\brevision\x18\x03 \x01(\x03R\brevision\"0\n" +
 	"\x1aRevokeCalendarTokenRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name*\xe4\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name*\x9e\x02\n" +
 	"\vMeetingKind\x12\x1c\n" +
 	"\x18MEETING_KIND_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fMEETING_KIND_COORDINATION_TABLE\x10\x01\x12\x1e\n" +
@@ -3068,7 +3081,9 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"\x15MEETING_KIND_WORKSHOP\x10\x03\x12%\n" +
 	"!MEETING_KIND_PERSONALISED_SUPPORT\x10\x04\x12\x18\n" +
 	"\x14MEETING_KIND_CLOSING\x10\x05\x12\x16\n" +
-	"\x12MEETING_KIND_OTHER\x10\x06*y\n" +
+	"\x12MEETING_KIND_OTHER\x10\x06\x12\x1c\n" +
+	"\x18MEETING_KIND_FOCUS_GROUP\x10\a\x12\x1a\n" +
+	"\x16MEETING_KIND_BILATERAL\x10\b*y\n" +
 	"\vMeetingMode\x12\x1c\n" +
 	"\x18MEETING_MODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16MEETING_MODE_IN_PERSON\x10\x01\x12\x17\n" +

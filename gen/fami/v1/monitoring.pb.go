@@ -1819,7 +1819,8 @@ func (x *CorrectMonitoringReportRequest) GetRequestId() string {
 type SummarizeMonitoringRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. Format: regions/{region}, regions/{region}/projects/{project}
-	// or regions/{region}/networks/{network} (the projects it implements).
+	// or regions/{region}/networks/{network} (the projects it implements);
+	// regions/- (the ministry only) sums every region's summary.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// Required. The quarter, YYYY-qN.
 	Period        string `protobuf:"bytes,2,opt,name=period,proto3" json:"period,omitempty"`
@@ -2086,7 +2087,7 @@ type MonitoringSummary struct {
 	QuarterPaidCents      int64               `protobuf:"varint,11,opt,name=quarter_paid_cents,json=quarterPaidCents,proto3" json:"quarter_paid_cents,omitempty"`
 	Flags                 []*FlagCount        `protobuf:"bytes,12,rep,name=flags,proto3" json:"flags,omitempty"`
 	ReportStates          []*ReportStateCount `protobuf:"bytes,13,rep,name=report_states,json=reportStates,proto3" json:"report_states,omitempty"`
-	// The region's revision the summary reflects.
+	// The region's revision the summary reflects; 0 for regions/-.
 	Revision int64 `protobuf:"varint,14,opt,name=revision,proto3" json:"revision,omitempty"`
 	// The projects whose report for the quarter is overdue (counted in flags
 	// as REPORT_OVERDUE).

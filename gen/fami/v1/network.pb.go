@@ -519,7 +519,9 @@ func (x *GetNetworkRequest) GetName() string {
 
 type ListNetworksRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required. Format: regions/{region}.
+	// Required. Format: regions/{region}, or regions/- (the ministry only)
+	// for every region: region by region in region id order, each row named
+	// under its region; the page token carries the region to resume in.
 	Parent    string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	PageSize  int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -609,7 +611,7 @@ type ListNetworksResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Networks      []*Network             `protobuf:"bytes,1,rep,name=networks,proto3" json:"networks,omitempty"`
 	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
-	// The region's revision this page reflects.
+	// The region's revision this page reflects; 0 for regions/-.
 	Revision      int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

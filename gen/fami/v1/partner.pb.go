@@ -380,7 +380,9 @@ func (x *GetPartnerRequest) GetName() string {
 
 type ListPartnersRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required. Format: regions/{region}.
+	// Required. Format: regions/{region}, or regions/- (the ministry only)
+	// for every region: region by region in region id order, each row named
+	// under its region; the page token carries the region to resume in.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// Maximum number of results; 0 means the default (50), at most 1000.
 	PageSize  int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
@@ -462,7 +464,8 @@ type ListPartnersResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Partners      []*Partner             `protobuf:"bytes,1,rep,name=partners,proto3" json:"partners,omitempty"`
 	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
-	// The region's revision this page reflects (start a watch from here).
+	// The region's revision this page reflects (start a watch from here); 0
+	// for regions/-.
 	Revision      int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -749,6 +749,10 @@ type Project struct {
 	// The financial plan: budget per action. When set, it adds up to
 	// budget_cents.
 	FinancialPlan []*ActionBudget `protobuf:"bytes,18,rep,name=financial_plan,json=financialPlan,proto3" json:"financial_plan,omitempty"`
+	// Output only. How many other projects, of any fund, share a
+	// municipality of this one and run at the same time (see
+	// OverlapService.ListOverlaps).
+	OverlapCount int32 `protobuf:"varint,30,opt,name=overlap_count,json=overlapCount,proto3" json:"overlap_count,omitempty"`
 	// Output only.
 	Etag string `protobuf:"bytes,20,opt,name=etag,proto3" json:"etag,omitempty"`
 	// Output only.
@@ -915,6 +919,13 @@ func (x *Project) GetFinancialPlan() []*ActionBudget {
 	return nil
 }
 
+func (x *Project) GetOverlapCount() int32 {
+	if x != nil {
+		return x.OverlapCount
+	}
+	return 0
+}
+
 func (x *Project) GetEtag() string {
 	if x != nil {
 		return x.Etag
@@ -1054,7 +1065,9 @@ func (x *GetProjectRequest) GetName() string {
 
 type ListProjectsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required. Format: regions/{region}.
+	// Required. Format: regions/{region}, or regions/- (the ministry only)
+	// for every region: region by region in region id order, each row named
+	// under its region; the page token carries the region to resume in.
 	Parent    string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	PageSize  int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -1126,7 +1139,7 @@ type ListProjectsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Projects      []*Project             `protobuf:"bytes,1,rep,name=projects,proto3" json:"projects,omitempty"`
 	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
-	// The region's revision this page reflects.
+	// The region's revision this page reflects; 0 for regions/-.
 	Revision      int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1418,7 +1431,7 @@ const file_fami_v1_project_proto_rawDesc = "" +
 	"\fbudget_cents\x18\x06 \x01(\x03R\vbudgetCents\x122\n" +
 	"\x15previous_budget_cents\x18\a \x01(\x03R\x13previousBudgetCents\x12<\n" +
 	"\x0efinancial_plan\x18\b \x03(\v2\x15.fami.v1.ActionBudgetR\rfinancialPlan\x12M\n" +
-	"\x17previous_financial_plan\x18\t \x03(\v2\x15.fami.v1.ActionBudgetR\x15previousFinancialPlan\"\xe5\x06\n" +
+	"\x17previous_financial_plan\x18\t \x03(\v2\x15.fami.v1.ActionBudgetR\x15previousFinancialPlan\"\x8a\a\n" +
 	"\aProject\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x10\n" +
@@ -1443,7 +1456,8 @@ const file_fami_v1_project_proto_rawDesc = "" +
 	"indicators\x18\x10 \x03(\v2\x12.fami.v1.IndicatorR\n" +
 	"indicators\x126\n" +
 	"\ttimetable\x18\x11 \x03(\v2\x18.fami.v1.PlannedActivityR\ttimetable\x12<\n" +
-	"\x0efinancial_plan\x18\x12 \x03(\v2\x15.fami.v1.ActionBudgetR\rfinancialPlan\x12\x12\n" +
+	"\x0efinancial_plan\x18\x12 \x03(\v2\x15.fami.v1.ActionBudgetR\rfinancialPlan\x12#\n" +
+	"\roverlap_count\x18\x1e \x01(\x05R\foverlapCount\x12\x12\n" +
 	"\x04etag\x18\x14 \x01(\tR\x04etag\x12;\n" +
 	"\vcreate_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +

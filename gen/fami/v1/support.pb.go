@@ -1894,7 +1894,9 @@ func (x *ListClosedPeriodsResponse) GetRevision() int64 {
 
 type SummarizeSupportEntriesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required. Format: regions/{region}.
+	// Required. Format: regions/{region}, or regions/- for the ministry's
+	// national summary: each region's groups (naming their region) one
+	// region after the other, in region id order, and the national totals.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// Required. First day of the range, YYYY-MM-DD.
 	StartDate string `protobuf:"bytes,2,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
@@ -2023,8 +2025,12 @@ type SupportSummaryGroup struct {
 	// the other entries' operators are counts only (a person may count
 	// twice). Set in the totals only.
 	EntriesNamingContacts int64 `protobuf:"varint,10,opt,name=entries_naming_contacts,json=entriesNamingContacts,proto3" json:"entries_naming_contacts,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// The region the group counts, in a national summary (parent
+	// regions/-): format regions/{region}. Empty otherwise, and for the
+	// totals.
+	Region        string `protobuf:"bytes,11,opt,name=region,proto3" json:"region,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SupportSummaryGroup) Reset() {
@@ -2127,6 +2133,13 @@ func (x *SupportSummaryGroup) GetEntriesNamingContacts() int64 {
 	return 0
 }
 
+func (x *SupportSummaryGroup) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
 type SummarizeSupportEntriesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The groups with at least one entry, in key order (chronological for
@@ -2134,7 +2147,7 @@ type SummarizeSupportEntriesResponse struct {
 	Groups []*SupportSummaryGroup `protobuf:"bytes,1,rep,name=groups,proto3" json:"groups,omitempty"`
 	// Every counted entry; distinct_networks is over the whole range.
 	Totals *SupportSummaryGroup `protobuf:"bytes,2,opt,name=totals,proto3" json:"totals,omitempty"`
-	// The region's revision the summary reflects.
+	// The region's revision the summary reflects; 0 in a national summary.
 	Revision      int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2570,7 +2583,7 @@ const file_fami_v1_support_proto_rawDesc = "" +
 	"\n" +
 	"consultant\x18\x06 \x01(\tR\n" +
 	"consultant\x12\x18\n" +
-	"\anetwork\x18\a \x01(\tR\anetwork\"\xc5\x03\n" +
+	"\anetwork\x18\a \x01(\tR\anetwork\"\xdd\x03\n" +
 	"\x13SupportSummaryGroup\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x124\n" +
@@ -2582,7 +2595,8 @@ const file_fami_v1_support_proto_rawDesc = "" +
 	"\x11operators_by_role\x18\b \x03(\v2\x19.fami.v1.OperatorsReachedR\x0foperatorsByRole\x12+\n" +
 	"\x11distinct_contacts\x18\t \x01(\x05R\x10distinctContacts\x126\n" +
 	"\x17entries_naming_contacts\x18\n" +
-	" \x01(\x03R\x15entriesNamingContacts\"\xa9\x01\n" +
+	" \x01(\x03R\x15entriesNamingContacts\x12\x16\n" +
+	"\x06region\x18\v \x01(\tR\x06region\"\xa9\x01\n" +
 	"\x1fSummarizeSupportEntriesResponse\x124\n" +
 	"\x06groups\x18\x01 \x03(\v2\x1c.fami.v1.SupportSummaryGroupR\x06groups\x124\n" +
 	"\x06totals\x18\x02 \x01(\v2\x1c.fami.v1.SupportSummaryGroupR\x06totals\x12\x1a\n" +

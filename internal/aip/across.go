@@ -1,0 +1,127 @@
+package aip
+
+import (
+	"encoding/base64"
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/territory"
+)
+
+// AllRegions is the wildcard parent of AIP-159: "regions/-" reads every
+// region at once (the national view). Only the ministry may use it; the
+// policy refuses it to everyone else.
+const AllRegions = "regions/-"
+
+// IsAllRegions reports whether parent is the wildcard parent.
+func IsAllRegions(parent string) bool { return parent == AllRegions }
+
+// RegionIDs returns the ids of the 21 regions and autonomous provinces in
+// id order: the order of every national list.
+func RegionIDs() []string {
+	var ids []string
+	for _, r := range territory.Regions() {
+		ids = append(ids, r.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// A national page token is its own version, so that a token of one region's
+// list is never mistaken for a national one or the other way round: the
+// region the next page starts in and that region's own page token.
+const acrossTokenVersion = 'n'
+
+func encodeAcross(region, inner string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(string(acrossTokenVersion) + region + "/" + inner))
+}
+
+func decodeAcross(token string) (region, inner string, err error) {
+	if token == "" {
+		return "", "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err == nil && len(b) > 1 && b[0] == acrossTokenVersion {
+		region, inner, ok := strings.Cut(string(b[1:]), "/")
+		if _, known := territory.LookupRegion(region); ok && known {
+			return region, inner, nil
+		}
+	}
+	return "", "", errs.InvalidField("page_token", "is not a token returned by this server")
+}
+
+// ListFunc lists one page of a region: at most pageSize items after
+// pageToken (the region's own token), and the token of the next page.
+type ListFunc[T any] func(region string, pageSize int32, pageToken string) ([]T, string, error)
+
+// Across pages a list over every region, in region id order and within a
+// region in that list's own order, so pages stay consistent however the
+// results fall across regions. Its page token is opaque and holds the
+// region to resume in and the position there. An error of one region's
+// list is returned as it is.
+func Across[T any](pageSize int32, pageToken string, list ListFunc[T]) ([]T, string, error) {
+	size, err := PageSize(pageSize)
+	if err != nil {
+		return nil, "", err
+	}
+	start, inner, err := decodeAcross(pageToken)
+	if err != nil {
+		return nil, "", err
+	}
+	ids := RegionIDs()
+	i := 0
+	if start != "" {
+		i = slices.Index(ids, start)
+	}
+	var out []T
+	for ; i < len(ids); i++ {
+		items, next, err := list(ids[i], int32(size-len(out)), inner)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, items...)
+		inner = ""
+		if next != "" {
+			return out, encodeAcross(ids[i], next), nil
+		}
+		if len(out) == size && i+1 < len(ids) {
+			return out, encodeAcross(ids[i+1], ""), nil
+		}
+	}
+	return out, "", nil
+}
+
+// ListRequest is an AIP List request: its parent, page_size and page_token
+// fields are the standard ones.
+type ListRequest interface {
+	proto.Message
+	GetParent() string
+	GetPageSize() int32
+	GetPageToken() string
+}
+
+// ListAcross answers a List request whose parent is AllRegions: it calls
+// list once per region, with a copy of req whose parent, page_size and
+// page_token are that region's, so every filter and rule of the regional
+// list applies unchanged; page picks the items and the next page token out
+// of a regional response.
+func ListAcross[Req ListRequest, Resp any, T any](req Req, list func(Req) (Resp, error), page func(Resp) ([]T, string)) ([]T, string, error) {
+	return Across(req.GetPageSize(), req.GetPageToken(), func(region string, size int32, token string) ([]T, string, error) {
+		r := proto.CloneOf(req)
+		m := r.ProtoReflect()
+		fields := m.Descriptor().Fields()
+		m.Set(fields.ByName("parent"), protoreflect.ValueOfString("regions/"+region))
+		m.Set(fields.ByName("page_size"), protoreflect.ValueOfInt32(size))
+		m.Set(fields.ByName("page_token"), protoreflect.ValueOfString(token))
+		res, err := list(r)
+		if err != nil {
+			return nil, "", err
+		}
+		items, next := page(res)
+		return items, next, nil
+	})
+}

@@ -1,0 +1,229 @@
+// Package dashboard implements fami.v1.DashboardService: each region's
+// governance figures and the national totals. It holds no rule of its own:
+// it reads through the registry, protocols, meetings and support services,
+// so a figure means what the lists and summaries of those services mean
+// (a protocol "in force" is the protocols service's derived state).
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+	_ "time/tzdata" // Europe/Rome wherever the server runs.
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+)
+
+// Sources are the services the dashboard reads; the generated service
+// types satisfy them.
+type Sources struct {
+	Partners interface {
+		ListPartners(context.Context, *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error)
+	}
+	Networks interface {
+		ListNetworks(context.Context, *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error)
+	}
+	Protocols interface {
+		ListProtocols(context.Context, *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error)
+	}
+	Meetings interface {
+		ListMeetings(context.Context, *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error)
+	}
+	Support interface {
+		SummarizeSupportEntries(context.Context, *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error)
+	}
+	Monitoring interface {
+		SummarizeMonitoring(context.Context, *famiv1.SummarizeMonitoringRequest) (*famiv1.MonitoringSummary, error)
+	}
+	// Now is the clock that picks the default quarter (time.Now when nil).
+	Now func() time.Time
+}
+
+// Approved support hours are counted over every date of the programming
+// periods the platform serves (the support summary's range is bounded).
+const (
+	supportFrom = "2000-01-01"
+	supportTo   = "2049-12-31"
+)
+
+// Service implements fami.v1.DashboardService.
+type Service struct {
+	famiv1.UnimplementedDashboardServiceServer
+	src Sources
+}
+
+// New returns the dashboard over its sources.
+func New(src Sources) *Service {
+	if src.Now == nil {
+		src.Now = time.Now
+	}
+	return &Service{src: src}
+}
+
+// rome is the time zone of the quarters.
+var rome = func() *time.Location {
+	l, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
+
+// lastQuarter is the last quarter that ended before now, in Italy:
+// "YYYY-qN".
+func lastQuarter(now time.Time) string {
+	t := now.In(rome)
+	year, q := t.Year(), (int(t.Month())-1)/3
+	if q == 0 {
+		year, q = year-1, 4
+	}
+	return fmt.Sprintf("%d-q%d", year, q)
+}
+
+// SummarizeRegions implements fami.v1.DashboardService.
+func (s *Service) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeRegionsRequest) (*famiv1.SummarizeRegionsResponse, error) {
+	var regions []string
+	if req.GetName() == aip.AllRegions {
+		regions = aip.RegionIDs()
+	} else {
+		r, err := aip.ParseRegion("name", req.GetName())
+		if err != nil {
+			return nil, err
+		}
+		if _, err := aip.Region(r); err != nil {
+			return nil, err
+		}
+		regions = []string{r}
+	}
+	period := req.GetPeriod()
+	if period == "" {
+		period = lastQuarter(s.src.Now())
+	}
+	out := &famiv1.SummarizeRegionsResponse{Totals: &famiv1.RegionSummary{MonitoringPeriod: period}}
+	kinds := map[famiv1.PartnerKind]int32{}
+	indicators := map[string]*famiv1.IndicatorProgress{}
+	for _, region := range regions {
+		row, err := s.summarize(ctx, "regions/"+region, period)
+		if err != nil {
+			return nil, err
+		}
+		if len(regions) > 1 && empty(row) {
+			continue
+		}
+		out.Regions = append(out.Regions, row)
+		t := out.Totals
+		t.Networks += row.Networks
+		t.Partners += row.Partners
+		t.ProtocolsInForce += row.ProtocolsInForce
+		t.MeetingsHeld += row.MeetingsHeld
+		t.ApprovedSupportMinutes += row.ApprovedSupportMinutes
+		t.ApprovedSupportEntries += row.ApprovedSupportEntries
+		t.MonitoredProjects += row.MonitoredProjects
+		for _, k := range row.PartnersByKind {
+			kinds[k.Kind] += k.Count
+		}
+		for _, in := range row.Indicators {
+			sum, ok := indicators[in.GetCode()]
+			if !ok {
+				sum = &famiv1.IndicatorProgress{Code: in.GetCode(), Name: in.GetName(), Unit: in.GetUnit()}
+				indicators[in.GetCode()] = sum
+			}
+			sum.Target += in.GetTarget()
+			sum.Achieved += in.GetAchieved()
+		}
+	}
+	out.Totals.PartnersByKind = byKind(kinds)
+	for _, code := range slices.Sorted(maps.Keys(indicators)) {
+		in := indicators[code]
+		if in.Target > 0 {
+			in.Percent = in.Achieved / in.Target * 100
+		}
+		out.Totals.Indicators = append(out.Totals.Indicators, in)
+	}
+	return out, nil
+}
+
+func empty(r *famiv1.RegionSummary) bool {
+	return r.Networks == 0 && r.Partners == 0 && r.ProtocolsInForce == 0 && r.MeetingsHeld == 0 && r.ApprovedSupportEntries == 0 && r.MonitoredProjects == 0
+}
+
+func byKind(kinds map[famiv1.PartnerKind]int32) []*famiv1.PartnerKindCount {
+	var out []*famiv1.PartnerKindCount
+	for _, k := range slices.Sorted(maps.Keys(kinds)) {
+		out = append(out, &famiv1.PartnerKindCount{Kind: k, Count: kinds[k]})
+	}
+	return out
+}
+
+// summarize reads one region's figures.
+func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1.RegionSummary, error) {
+	row := &famiv1.RegionSummary{Region: parent, MonitoringPeriod: period}
+	kinds := map[famiv1.PartnerKind]int32{}
+	err := each(func(token string) (string, error) {
+		res, err := s.src.Partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token})
+		for _, p := range res.GetPartners() {
+			kinds[p.GetKind()]++
+			row.Partners++
+		}
+		return res.GetNextPageToken(), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	row.PartnersByKind = byKind(kinds)
+	err = each(func(token string) (string, error) {
+		res, err := s.src.Networks.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token})
+		row.Networks += int32(len(res.GetNetworks()))
+		return res.GetNextPageToken(), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = each(func(token string) (string, error) {
+		res, err := s.src.Protocols.ListProtocols(ctx, &famiv1.ListProtocolsRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token,
+			State: famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE})
+		row.ProtocolsInForce += int32(len(res.GetProtocols()))
+		return res.GetNextPageToken(), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = each(func(token string) (string, error) {
+		res, err := s.src.Meetings.ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token,
+			State: famiv1.MeetingState_MEETING_STATE_HELD})
+		row.MeetingsHeld += int32(len(res.GetMeetings()))
+		return res.GetNextPageToken(), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	sum, err := s.src.Support.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: parent,
+		StartDate: supportFrom, EndDate: supportTo, States: []famiv1.SupportEntryState{famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_APPROVED}})
+	if err != nil {
+		return nil, err
+	}
+	row.ApprovedSupportMinutes = sum.GetTotals().GetTotalMinutes()
+	row.ApprovedSupportEntries = sum.GetTotals().GetEntries()
+	mon, err := s.src.Monitoring.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: parent, Period: period})
+	if err != nil {
+		return nil, err
+	}
+	row.MonitoredProjects, row.Indicators = mon.GetProjects(), mon.GetIndicators()
+	return row, nil
+}
+
+// each calls page with each page token, starting with the first page,
+// until a page has no next one or fails.
+func each(page func(token string) (string, error)) error {
+	token := ""
+	for {
+		next, err := page(token)
+		if err != nil || next == "" {
+			return err
+		}
+		token = next
+	}
+}

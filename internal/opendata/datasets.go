@@ -1,0 +1,511 @@
+package opendata
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+)
+
+// column is one field of a dataset and of its Table Schema.
+type column struct {
+	name, typ, title, description string
+	// enum, when set, lists the values the column may take.
+	enum []string
+	// pattern, when set, is the regular expression string values match.
+	pattern  string
+	required bool
+}
+
+// table is one dataset: its description, its columns and its rows, each
+// cell as text ("" is a missing value).
+type table struct {
+	name, title, description string
+	keywords                 []string
+	columns                  []column
+	primaryKey               []string
+	rows                     [][]string
+}
+
+// The smallest count of persons published: smaller counts could point at
+// someone, so they are suppressed and flagged (the statistical
+// confidentiality rule of thumb of the Italian national statistics system).
+const minPersons = 3
+
+// enumNames lists an enum's values as open data spells them: the value
+// names without their prefix, in number order, without the unspecified zero.
+func enumNames(prefix string, values map[int32]string) []string {
+	var out []string
+	for i := int32(1); ; i++ {
+		n, ok := values[i]
+		if !ok {
+			return out
+		}
+		out = append(out, strings.TrimPrefix(n, prefix))
+	}
+}
+
+// enumName is one enum value as open data spells it; "" for the
+// unspecified zero.
+func enumName[E interface {
+	~int32
+	String() string
+}](prefix string, value E) string {
+	if value == 0 {
+		return ""
+	}
+	return strings.TrimPrefix(value.String(), prefix)
+}
+
+var (
+	fundNames      = enumNames("FUND_", famiv1.Fund_name)
+	objectiveNames = enumNames("SPECIFIC_OBJECTIVE_", famiv1.SpecificObjective_name)
+	networkStates  = enumNames("NETWORK_STATE_", famiv1.NetworkState_name)
+	activityNames  = enumNames("SUPPORT_ACTIVITY_", famiv1.SupportActivity_name)
+	partnerKinds   = enumNames("PARTNER_KIND_", famiv1.PartnerKind_name)
+	// publicProtocolStates are the states open data publishes: every
+	// state but DRAFT, whose text is not final.
+	publicProtocolStates = slices.DeleteFunc(enumNames("PROTOCOL_STATE_", famiv1.ProtocolState_name),
+		func(s string) bool { return s == "DRAFT" })
+)
+
+// snapshotData is what open data reads from the services, once per build.
+type snapshotData struct {
+	partners  map[string]*famiv1.Partner
+	projects  []*famiv1.Project
+	networks  []*famiv1.Network
+	protocols []*famiv1.Protocol
+	hours     []hoursRow
+	// reports are the approved monitoring reports, each with its project.
+	reports []approvedReport
+}
+
+// approvedReport is the last approved revision of a project's quarterly
+// report.
+type approvedReport struct {
+	project *famiv1.Project
+	report  *famiv1.MonitoringReport
+}
+
+// hoursRow is the approved support of one network, activity and quarter.
+type hoursRow struct {
+	network                 *famiv1.Network
+	quarter                 string
+	activity                famiv1.SupportActivity
+	minutes, entries, reach int64
+}
+
+// pages reads every page of a list.
+func pages[T any](page func(token string) ([]T, string, error)) ([]T, error) {
+	var out []T
+	token := ""
+	for {
+		items, next, err := page(token)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+		if next == "" {
+			return out, nil
+		}
+		token = next
+	}
+}
+
+// read collects the data of the datasets through the services, nationally
+// (regions/-), as the national reader in ctx.
+func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
+	d := &snapshotData{partners: map[string]*famiv1.Partner{}}
+	partners, err := pages(func(token string) ([]*famiv1.Partner, string, error) {
+		res, err := h.src.Partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token, ShowArchived: true})
+		return res.GetPartners(), res.GetNextPageToken(), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range partners {
+		d.partners[p.GetName()] = p
+	}
+	if d.projects, err = pages(func(token string) ([]*famiv1.Project, string, error) {
+		res, err := h.src.Projects.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token})
+		return res.GetProjects(), res.GetNextPageToken(), err
+	}); err != nil {
+		return nil, err
+	}
+	if d.networks, err = pages(func(token string) ([]*famiv1.Network, string, error) {
+		res, err := h.src.Networks.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token})
+		return res.GetNetworks(), res.GetNextPageToken(), err
+	}); err != nil {
+		return nil, err
+	}
+	protocols, err := pages(func(token string) ([]*famiv1.Protocol, string, error) {
+		res, err := h.src.Protocols.ListProtocols(ctx, &famiv1.ListProtocolsRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token})
+		return res.GetProtocols(), res.GetNextPageToken(), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.protocols = slices.DeleteFunc(protocols, func(p *famiv1.Protocol) bool {
+		return p.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_DRAFT || p.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_UNSPECIFIED
+	})
+	for _, p := range d.projects {
+		reports, err := h.readReports(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		d.reports = append(d.reports, reports...)
+	}
+	for _, n := range d.networks {
+		rows, err := h.readHours(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		d.hours = append(d.hours, rows...)
+	}
+	return d, nil
+}
+
+// readReports reads the last approved revision of each quarterly report of
+// p: the report itself when APPROVED; under correction (a later revision
+// not yet approved), the approved revision the correction keeps; nothing
+// for a report never approved.
+func (h *Handler) readReports(ctx context.Context, p *famiv1.Project) ([]approvedReport, error) {
+	reports, err := pages(func(token string) ([]*famiv1.MonitoringReport, string, error) {
+		res, err := h.src.Monitoring.ListMonitoringReports(ctx, &famiv1.ListMonitoringReportsRequest{Parent: p.GetName(), PageSize: aip.MaxPageSize, PageToken: token})
+		return res.GetMonitoringReports(), res.GetNextPageToken(), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []approvedReport
+	for _, r := range reports {
+		switch {
+		case r.GetState() == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED:
+		case r.GetRevision() > 1:
+			kept, err := h.src.Monitoring.GetMonitoringReport(ctx, &famiv1.GetMonitoringReportRequest{Name: r.GetName() + "@" + strconv.Itoa(int(r.GetRevision()-1))})
+			if err != nil {
+				return nil, err
+			}
+			r = kept
+		default:
+			continue
+		}
+		out = append(out, approvedReport{project: p, report: r})
+	}
+	return out, nil
+}
+
+// Approved support hours are read over every date of the programming
+// periods the platform serves (the support summary's range is bounded).
+const (
+	hoursFrom = "2000-01-01"
+	hoursTo   = "2049-12-31"
+)
+
+var approvedOnly = []famiv1.SupportEntryState{famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_APPROVED}
+
+// readHours reads a network's approved hours per quarter and activity
+// through the support summary: the quarters with any, then each quarter by
+// activity.
+func (h *Handler) readHours(ctx context.Context, n *famiv1.Network) ([]hoursRow, error) {
+	region, _, err := aip.ParseName("network", n.GetName(), "networks")
+	if err != nil {
+		return nil, err
+	}
+	parent := "regions/" + region
+	quarters, err := h.src.Support.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: parent, StartDate: hoursFrom, EndDate: hoursTo,
+		GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_QUARTER, States: approvedOnly, Network: n.GetName()})
+	if err != nil {
+		return nil, err
+	}
+	var out []hoursRow
+	for _, q := range quarters.GetGroups() {
+		start, end, err := quarterDates(q.GetKey())
+		if err != nil {
+			return nil, err
+		}
+		acts, err := h.src.Support.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: parent, StartDate: start, EndDate: end,
+			GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_ACTIVITY, States: approvedOnly, Network: n.GetName()})
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range acts.GetGroups() {
+			out = append(out, hoursRow{network: n, quarter: q.GetKey(), activity: a.GetActivity(),
+				minutes: a.GetTotalMinutes(), entries: a.GetEntries(), reach: a.GetOperatorsReached()})
+		}
+	}
+	return out, nil
+}
+
+// quarterDates returns the first and last day of a quarter "YYYY-Qn".
+func quarterDates(q string) (start, end string, err error) {
+	year, n, ok := strings.Cut(q, "-Q")
+	y, errY := strconv.Atoi(year)
+	k, errK := strconv.Atoi(n)
+	if !ok || errY != nil || errK != nil || k < 1 || k > 4 {
+		return "", "", fmt.Errorf("opendata: unexpected quarter %q", q)
+	}
+	lastDay := map[int]string{1: "03-31", 2: "06-30", 3: "09-30", 4: "12-31"}[k]
+	return fmt.Sprintf("%04d-%02d-01", y, 3*k-2), fmt.Sprintf("%04d-%s", y, lastDay), nil
+}
+
+// tables builds the datasets from what read collected.
+func (d *snapshotData) tables() []*table {
+	return []*table{d.projectsTable(), d.networksTable(), d.protocolsTable(), d.hoursTable(), d.monitoringTable()}
+}
+
+func regionOf(name string) string {
+	rest := strings.TrimPrefix(name, "regions/")
+	r, _, _ := strings.Cut(rest, "/")
+	return r
+}
+
+func euros(cents int64) string {
+	return fmt.Sprintf("%d.%02d", cents/100, cents%100)
+}
+
+func (d *snapshotData) displayName(partner string) string {
+	return d.partners[partner].GetDisplayName()
+}
+
+var regionColumn = column{name: "regione", typ: "string", title: "Regione", description: "Identificativo della regione o provincia autonoma (es. lombardia).", required: true}
+
+func (d *snapshotData) projectsTable() *table {
+	t := &table{
+		name:        "progetti",
+		title:       "Progetti finanziati",
+		description: "I progetti finanziati dal FAMI e da altri fondi registrati dalle regioni: fondo, codici di programma, importo, date, proroghe, azioni, territorio (comuni) e reti che li attuano.",
+		keywords:    []string{"FAMI", "progetti", "integrazione", "migranti"},
+		primaryKey:  []string{"progetto"},
+		columns: []column{
+			regionColumn,
+			{name: "progetto", typ: "string", title: "Identificativo", description: "Nome della risorsa: regions/{regione}/projects/{id}.", required: true},
+			{name: "codice", typ: "string", title: "Codice del progetto", description: "Codice del programma, es. PROG-2463."},
+			{name: "cup", typ: "string", title: "CUP", description: "Codice Unico di Progetto.", pattern: "^[A-Z0-9]{15}$"},
+			{name: "titolo", typ: "string", title: "Titolo"},
+			{name: "fondo", typ: "string", title: "Fondo", description: "Fonte di finanziamento.", enum: fundNames},
+			{name: "obiettivo_specifico", typ: "string", title: "Obiettivo specifico FAMI", enum: objectiveNames},
+			{name: "codici_programma", typ: "string", title: "Codici di programma", description: "Obiettivo specifico, misura e azione del programma, separati da /."},
+			{name: "beneficiario", typ: "string", title: "Beneficiario capofila"},
+			{name: "importo_euro", typ: "number", title: "Importo (euro)", description: "Importo totale, proroghe onerose comprese."},
+			{name: "data_inizio", typ: "date", title: "Data di inizio"},
+			{name: "data_fine", typ: "date", title: "Data di fine", description: "Data di fine in vigore, proroghe comprese."},
+			{name: "data_fine_originaria", typ: "date", title: "Data di fine originaria", description: "Data di fine prima delle proroghe."},
+			{name: "proroghe", typ: "integer", title: "Proroghe", description: "Numero di proroghe concesse."},
+			{name: "azioni", typ: "string", title: "Azioni", description: "Codice e titolo delle azioni, separati da |."},
+			{name: "comuni", typ: "string", title: "Comuni", description: "Codici ISTAT dei comuni del territorio del progetto, separati da spazio."},
+			{name: "reti", typ: "string", title: "Reti", description: "Reti territoriali che attuano il progetto, separate da |."},
+		},
+	}
+	implementers := map[string][]string{}
+	for _, n := range d.networks {
+		for _, p := range n.GetProjects() {
+			implementers[p.GetProject()] = append(implementers[p.GetProject()], n.GetDisplayName())
+		}
+	}
+	for _, p := range d.projects {
+		originalEnd := p.GetEndDate()
+		if ext := p.GetExtensions(); len(ext) > 0 {
+			originalEnd = ext[0].GetPreviousEndDate()
+		}
+		var actions []string
+		for _, a := range p.GetActions() {
+			actions = append(actions, a.GetCode()+" "+a.GetTitle())
+		}
+		var programme []string
+		if pc := p.GetProgramme(); pc != nil {
+			for _, c := range []string{pc.GetSpecificObjective(), pc.GetMeasure(), pc.GetAction()} {
+				if c != "" {
+					programme = append(programme, c)
+				}
+			}
+		}
+		t.rows = append(t.rows, []string{
+			regionOf(p.GetName()), p.GetName(), p.GetCode(), p.GetCup(), p.GetTitle(),
+			enumName("FUND_", p.GetFund()),
+			enumName("SPECIFIC_OBJECTIVE_", p.GetSpecificObjective()),
+			strings.Join(programme, "/"), d.displayName(p.GetBeneficiary()), euros(p.GetBudgetCents()),
+			p.GetStartDate(), p.GetEndDate(), originalEnd, strconv.Itoa(len(p.GetExtensions())),
+			strings.Join(actions, " | "), strings.Join(p.GetMunicipalities(), " "), strings.Join(implementers[p.GetName()], " | "),
+		})
+	}
+	return t
+}
+
+// kindColumn is the column counting a network's members of kind k.
+func kindColumn(k string) string { return "membri_" + strings.ToLower(k) }
+
+func (d *snapshotData) networksTable() *table {
+	t := &table{
+		name:        "reti",
+		title:       "Reti territoriali",
+		description: "Le reti territoriali: ente capofila, membri contati per tipo di ente, comuni coperti e progetti attuati.",
+		keywords:    []string{"reti territoriali", "governance multilivello", "FAMI"},
+		primaryKey:  []string{"rete"},
+		columns: []column{
+			regionColumn,
+			{name: "rete", typ: "string", title: "Identificativo", description: "Nome della risorsa: regions/{regione}/networks/{id}.", required: true},
+			{name: "nome", typ: "string", title: "Nome"},
+			{name: "capofila", typ: "string", title: "Ente capofila"},
+			{name: "stato", typ: "string", title: "Stato", enum: networkStates},
+			{name: "membri", typ: "integer", title: "Membri", description: "Numero di enti membri."},
+		},
+	}
+	for _, k := range partnerKinds {
+		t.columns = append(t.columns, column{name: kindColumn(k), typ: "integer", title: "Membri di tipo " + k})
+	}
+	t.columns = append(t.columns,
+		column{name: "comuni", typ: "string", title: "Comuni", description: "Codici ISTAT dei comuni coperti, separati da spazio."},
+		column{name: "progetti", typ: "string", title: "Progetti", description: "Progetti attuati (nome della risorsa), separati da spazio."})
+	for _, n := range d.networks {
+		byKind := map[string]int{}
+		for _, m := range n.GetMembers() {
+			k := d.partners[m.GetPartner()].GetKind()
+			byKind[enumName("PARTNER_KIND_", k)]++
+		}
+		row := []string{regionOf(n.GetName()), n.GetName(), n.GetDisplayName(), d.displayName(n.GetLeadPartner()),
+			enumName("NETWORK_STATE_", n.GetState()), strconv.Itoa(len(n.GetMembers()))}
+		for _, k := range partnerKinds {
+			row = append(row, strconv.Itoa(byKind[k]))
+		}
+		var projects []string
+		for _, p := range n.GetProjects() {
+			projects = append(projects, p.GetProject())
+		}
+		row = append(row, strings.Join(n.GetMunicipalities(), " "), strings.Join(projects, " "))
+		t.rows = append(t.rows, row)
+	}
+	return t
+}
+
+func (d *snapshotData) protocolsTable() *table {
+	t := &table{
+		name:  "protocolli",
+		title: "Protocolli di collaborazione",
+		description: "I protocolli di collaborazione aperti alla firma, firmati, in vigore, scaduti, risolti o sostituiti (mai le bozze): parti, validità, stato e impronta " +
+			"SHA-256 del testo firmato, ricalcolabile da chiunque.",
+		keywords:   []string{"protocolli di collaborazione", "accordi", "reti territoriali"},
+		primaryKey: []string{"protocollo"},
+		columns: []column{
+			regionColumn,
+			{name: "protocollo", typ: "string", title: "Identificativo", description: "Nome della risorsa: regions/{regione}/protocols/{id}.", required: true},
+			{name: "titolo", typ: "string", title: "Titolo"},
+			{name: "rete", typ: "string", title: "Rete", description: "La rete del protocollo (nome della risorsa)."},
+			{name: "parti", typ: "string", title: "Parti", description: "Enti firmatari con il loro ruolo, separati da |."},
+			{name: "valido_dal", typ: "date", title: "Valido dal"},
+			{name: "valido_al", typ: "date", title: "Valido fino al", description: "Vuoto: senza scadenza."},
+			{name: "stato", typ: "string", title: "Stato", enum: publicProtocolStates},
+			{name: "versione", typ: "integer", title: "Versione"},
+			{name: "sostituisce", typ: "string", title: "Sostituisce", description: "La versione precedente (nome della risorsa)."},
+			{name: "hash_contenuto", typ: "string", title: "Impronta del contenuto", description: "SHA-256 esadecimale della forma canonica del testo firmato.", pattern: "^[0-9a-f]{64}$"},
+		},
+	}
+	for _, p := range d.protocols {
+		var parties []string
+		for _, pt := range p.GetParties() {
+			parties = append(parties, d.displayName(pt.GetPartner())+" ("+enumName("PARTY_ROLE_", pt.GetRole())+")")
+		}
+		t.rows = append(t.rows, []string{regionOf(p.GetName()), p.GetName(), p.GetTitle(), p.GetNetwork(), strings.Join(parties, " | "),
+			p.GetValidFrom(), p.GetValidUntil(), enumName("PROTOCOL_STATE_", p.GetState()),
+			strconv.Itoa(int(p.GetVersion())), p.GetSupersedes(), p.GetContentHash()})
+	}
+	return t
+}
+
+func (d *snapshotData) hoursTable() *table {
+	t := &table{
+		name:  "ore_supporto",
+		title: "Ore di supporto alle reti",
+		description: fmt.Sprintf("Ore di accompagnamento approvate dalle regioni per rete, attività e trimestre, con il numero di interventi e di operatori raggiunti. "+
+			"I conteggi di persone inferiori a %d sono soppressi (cella vuota) e segnalati in operatori_soppressi.", minPersons),
+		keywords:   []string{"supporto", "accompagnamento", "reti territoriali", "ANCI"},
+		primaryKey: []string{"rete", "trimestre", "attivita"},
+		columns: []column{
+			regionColumn,
+			{name: "rete", typ: "string", title: "Rete", description: "Nome della risorsa: regions/{regione}/networks/{id}.", required: true},
+			{name: "nome_rete", typ: "string", title: "Nome della rete"},
+			{name: "trimestre", typ: "string", title: "Trimestre", description: "AAAA-Qn.", pattern: "^[0-9]{4}-Q[1-4]$", required: true},
+			{name: "attivita", typ: "string", title: "Attività", enum: activityNames, required: true},
+			{name: "ore_approvate", typ: "number", title: "Ore approvate"},
+			{name: "interventi", typ: "integer", title: "Interventi", description: "Voci di supporto approvate."},
+			{name: "operatori_raggiunti", typ: "integer", title: "Operatori raggiunti", description: fmt.Sprintf("Vuoto quando inferiore a %d (soppresso).", minPersons)},
+			{name: "operatori_soppressi", typ: "boolean", title: "Conteggio soppresso", description: fmt.Sprintf("true quando operatori_raggiunti è inferiore a %d e non è pubblicato.", minPersons)},
+		},
+	}
+	for _, h := range d.hours {
+		reach, suppressed := persons(h.reach)
+		t.rows = append(t.rows, []string{regionOf(h.network.GetName()), h.network.GetName(), h.network.GetDisplayName(), h.quarter,
+			enumName("SUPPORT_ACTIVITY_", h.activity),
+			strconv.FormatFloat(float64(h.minutes)/60, 'f', 2, 64), strconv.FormatInt(h.entries, 10), reach, suppressed})
+	}
+	return t
+}
+
+// persons is a published count of persons: empty, and flagged, below
+// minPersons (but not zero).
+func persons(n int64) (count, suppressed string) {
+	if n > 0 && n < minPersons {
+		return "", "true"
+	}
+	return strconv.FormatInt(n, 10), "false"
+}
+
+func (d *snapshotData) monitoringTable() *table {
+	t := &table{
+		name:  "monitoraggio",
+		title: "Monitoraggio trimestrale dei progetti",
+		description: fmt.Sprintf("Per progetto e trimestre, dai rapporti di monitoraggio approvati (l'ultima revisione approvata): valori degli indicatori, "+
+			"spesa impegnata e pagata, rimborsi richiesti, persone raggiunte e operatori formati. I conteggi di persone inferiori a %d sono soppressi e segnalati.", minPersons),
+		keywords:   []string{"monitoraggio", "indicatori", "spesa", "FAMI"},
+		primaryKey: []string{"progetto", "trimestre"},
+		columns: []column{
+			regionColumn,
+			{name: "progetto", typ: "string", title: "Progetto", description: "Nome della risorsa: regions/{regione}/projects/{id}.", required: true},
+			{name: "codice_progetto", typ: "string", title: "Codice del progetto"},
+			{name: "trimestre", typ: "string", title: "Trimestre", description: "AAAA-qN.", pattern: "^[0-9]{4}-q[1-4]$", required: true},
+			{name: "revisione", typ: "integer", title: "Revisione", description: "La revisione approvata pubblicata (1, poi una in più per ogni correzione)."},
+			{name: "indicatori", typ: "string", title: "Indicatori", description: "Valori cumulati alla fine del trimestre: codice=valore unità, separati da |."},
+			{name: "impegnato_euro", typ: "number", title: "Impegnato nel trimestre (euro)"},
+			{name: "pagato_euro", typ: "number", title: "Pagato nel trimestre (euro)"},
+			{name: "rimborsi_richiesti_euro", typ: "number", title: "Rimborsi richiesti nel trimestre (euro)"},
+			{name: "persone_raggiunte", typ: "integer", title: "Persone raggiunte", description: fmt.Sprintf("Cittadini di paesi terzi raggiunti; vuoto quando inferiore a %d.", minPersons)},
+			{name: "persone_soppresse", typ: "boolean", title: "Conteggio di persone soppresso"},
+			{name: "operatori_formati", typ: "integer", title: "Operatori formati", description: fmt.Sprintf("Vuoto quando inferiore a %d.", minPersons)},
+			{name: "operatori_soppressi", typ: "boolean", title: "Conteggio di operatori soppresso"},
+		},
+	}
+	for _, ar := range d.reports {
+		p, r := ar.project, ar.report
+		units := map[string]string{}
+		for _, in := range p.GetIndicators() {
+			units[in.GetCode()] = in.GetUnit()
+		}
+		var indicators []string
+		for _, v := range r.GetIndicatorValues() {
+			indicators = append(indicators, strings.TrimSpace(v.GetIndicator()+"="+strconv.FormatFloat(v.GetValue(), 'f', -1, 64)+" "+units[v.GetIndicator()]))
+		}
+		var committed, paid, claimed, people, trained int64
+		for _, e := range r.GetExpenditures() {
+			committed += e.GetCommittedCents()
+			paid += e.GetPaidCents()
+		}
+		for _, c := range r.GetReimbursementClaims() {
+			claimed += c.GetAmountCents()
+		}
+		for _, c := range r.GetPeopleReached() {
+			people += int64(c.GetCount())
+		}
+		for _, c := range r.GetOperatorsTrained() {
+			trained += int64(c.GetCount())
+		}
+		peopleN, peopleS := persons(people)
+		trainedN, trainedS := persons(trained)
+		t.rows = append(t.rows, []string{regionOf(p.GetName()), p.GetName(), p.GetCode(), r.GetPeriod(), strconv.Itoa(int(r.GetRevision())),
+			strings.Join(indicators, " | "), euros(committed), euros(paid), euros(claimed), peopleN, peopleS, trainedN, trainedS})
+	}
+	return t
+}

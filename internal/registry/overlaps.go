@@ -1,0 +1,303 @@
+package registry
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// indexTerritory maps "{istat}\x00{project id}" to the project's period,
+// "{start}\x00{end}": the projects of a municipality, kept in the same
+// transaction as every project write, so finding one project's overlaps
+// reads the index of its municipalities and never the other projects.
+const indexTerritory = "project_territory"
+
+// putProject stores next (a new project when old is nil) and moves its
+// municipalities and period in the territory index.
+func putProject(tx store.WriteTx, old, next *famiv1.Project) error {
+	if err := indexProject(tx, old, next); err != nil {
+		return err
+	}
+	return tx.Put(next)
+}
+
+// written stores a created or changed project (see putProject) and
+// returns it as the caller sees it, with its overlap count.
+func written(tx store.WriteTx, old, next *famiv1.Project) (*famiv1.Project, error) {
+	if err := putProject(tx, old, next); err != nil {
+		return nil, err
+	}
+	return withOverlapCount(tx, proto.CloneOf(next)), nil
+}
+
+// indexProject replaces old's entries of the territory index with next's
+// (either may be nil).
+func indexProject(tx store.WriteTx, old, next *famiv1.Project) error {
+	for _, m := range old.GetMunicipalities() {
+		if err := tx.IndexDelete(indexTerritory, m+"\x00"+idOf(old.GetName())); err != nil {
+			return err
+		}
+	}
+	for _, m := range next.GetMunicipalities() {
+		if err := tx.IndexPut(indexTerritory, m+"\x00"+idOf(next.GetName()), next.GetStartDate()+"\x00"+next.GetEndDate()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// overlap is another project sharing municipalities and dates with one.
+type overlap struct {
+	id           string
+	municipality []string
+	start, end   string
+}
+
+// overlapsOf finds the projects that overlap p (as stored), by the
+// territory index: for each municipality of p, the projects there whose
+// period intersects p's. The result is ordered by project id.
+func overlapsOf(tx store.ReadTx, p *famiv1.Project) []*overlap {
+	self := idOf(p.GetName())
+	byID := map[string]*overlap{}
+	for _, m := range p.GetMunicipalities() {
+		prefix := m + "\x00"
+		tx.IndexScan(indexTerritory, prefix, func(key, value string) bool {
+			id := key[len(prefix):]
+			start, end, _ := strings.Cut(value, "\x00")
+			if id == self || start > p.GetEndDate() || end < p.GetStartDate() {
+				return true
+			}
+			o, ok := byID[id]
+			if !ok {
+				o = &overlap{id: id, start: max(start, p.GetStartDate()), end: min(end, p.GetEndDate())}
+				byID[id] = o
+			}
+			o.municipality = append(o.municipality, m)
+			return true
+		})
+	}
+	out := make([]*overlap, 0, len(byID))
+	for _, o := range byID {
+		out = append(out, o)
+	}
+	slices.SortFunc(out, func(a, b *overlap) int { return strings.Compare(a.id, b.id) })
+	return out
+}
+
+// withOverlapCount returns p with its output-only overlap count.
+func withOverlapCount(tx store.ReadTx, p *famiv1.Project) *famiv1.Project {
+	p.OverlapCount = int32(len(overlapsOf(tx, p)))
+	return p
+}
+
+// Overlaps implements fami.v1.OverlapService.
+type Overlaps struct {
+	famiv1.UnimplementedOverlapServiceServer
+	r *Registry
+}
+
+// Overlaps returns the OverlapService.
+func (r *Registry) Overlaps() *Overlaps { return &Overlaps{r: r} }
+
+// overlapFilter is a ListOverlaps request's filters.
+type overlapFilter struct {
+	project, municipality, date string
+	fund                        famiv1.Fund
+}
+
+func (f overlapFilter) keep(p, other *famiv1.Project, o *overlap) bool {
+	if f.fund != 0 && p.GetFund() != f.fund && other.GetFund() != f.fund {
+		return false
+	}
+	if f.municipality != "" && !slices.Contains(o.municipality, f.municipality) {
+		return false
+	}
+	return f.date == "" || (o.start <= f.date && f.date <= o.end)
+}
+
+// ListOverlaps implements fami.v1.OverlapService.
+func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
+	if aip.IsAllRegions(req.GetParent()) && req.GetProject() != "" {
+		// A project is in one region: its overlaps are that region's, and
+		// the other regions would refuse a project not theirs.
+		region, err := aip.RegionOfName("project", req.GetProject(), collProjects)
+		if err != nil {
+			return nil, err
+		}
+		req = proto.CloneOf(req)
+		req.Parent = "regions/" + region
+	}
+	if aip.IsAllRegions(req.GetParent()) {
+		items, next, err := aip.ListAcross(req,
+			func(r *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
+				return s.ListOverlaps(ctx, r)
+			},
+			func(r *famiv1.ListOverlapsResponse) ([]*famiv1.Overlap, string) {
+				return r.GetOverlaps(), r.GetNextPageToken()
+			})
+		if err != nil {
+			return nil, err
+		}
+		return &famiv1.ListOverlapsResponse{Overlaps: items, NextPageToken: next}, nil
+	}
+	region, err := aip.Parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	f := overlapFilter{municipality: req.GetMunicipality(), fund: req.GetFund(), date: req.GetDate()}
+	var v errs.Violations
+	if p := req.GetProject(); p != "" {
+		if r, id, err := aip.ParseName("project", p, collProjects); err != nil || r != region {
+			v.Add("project", "%q is not a project of region %q", clip(p), region)
+		} else {
+			f.project = id
+		}
+	}
+	if f.municipality != "" {
+		check.ISTATCode(&v, "municipality", f.municipality)
+	}
+	check.Enum(&v, "fund", req.GetFund(), false)
+	check.Date(&v, "date", req.GetDate(), false)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	size, err := aip.PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := aip.DecodeToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	afterProject, afterOther, _ := strings.Cut(after, "\x00")
+	res := &famiv1.ListOverlapsResponse{}
+	err = s.r.store.View(ctx, region, func(tx store.ReadTx) error {
+		res.Revision = tx.Revision()
+		last := ""
+		// visit lists p's overlaps onto the page; it reports whether the
+		// page has room for more.
+		visit := func(p *famiv1.Project) (bool, error) {
+			id := idOf(p.GetName())
+			for _, o := range overlapsOf(tx, p) {
+				if id == afterProject && o.id <= afterOther {
+					continue
+				}
+				other := &famiv1.Project{}
+				if err := tx.Get(aip.Name(region, collProjects, o.id), other); err != nil {
+					return false, err
+				}
+				if !f.keep(p, other, o) {
+					continue
+				}
+				if len(res.Overlaps) == size {
+					res.NextPageToken = aip.EncodeToken(last)
+					return false, nil
+				}
+				res.Overlaps = append(res.Overlaps, newOverlap(p, other, o))
+				last = id + "\x00" + o.id
+			}
+			return true, nil
+		}
+		if f.project != "" {
+			if afterProject != "" && afterProject != f.project {
+				return errs.InvalidField("page_token", "belongs to another request")
+			}
+			p := &famiv1.Project{}
+			if err := tx.Get(aip.Name(region, collProjects, f.project), p); err != nil {
+				return err
+			}
+			_, err := visit(p)
+			return err
+		}
+		if f.municipality != "" {
+			// Only the projects of the municipality can have overlaps
+			// there: the index lists them in id order.
+			var ids []string
+			prefix := f.municipality + "\x00"
+			tx.IndexScan(indexTerritory, prefix, func(key, _ string) bool {
+				if id := key[len(prefix):]; id >= afterProject {
+					ids = append(ids, id)
+				}
+				return true
+			})
+			for _, id := range ids {
+				p := &famiv1.Project{}
+				if err := tx.Get(aip.Name(region, collProjects, id), p); err != nil {
+					return err
+				}
+				if more, err := visit(p); err != nil || !more {
+					return err
+				}
+			}
+			return nil
+		}
+		// The page token's project may have more overlaps after the last
+		// one listed; the others follow in id order.
+		if afterProject != "" {
+			p := &famiv1.Project{}
+			if err := tx.Get(aip.Name(region, collProjects, afterProject), p); err == nil {
+				if more, err := visit(p); err != nil || !more {
+					return err
+				}
+			} else if errs.CodeOf(err) != errs.NotFound {
+				return err
+			}
+		}
+		return tx.List(collProjects, afterProject, func(_ string, raw []byte) (bool, error) {
+			p := &famiv1.Project{}
+			if err := proto.Unmarshal(raw, p); err != nil {
+				return false, err
+			}
+			return visit(p)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func newOverlap(p, other *famiv1.Project, o *overlap) *famiv1.Overlap {
+	strength := famiv1.OverlapStrength_OVERLAP_STRENGTH_TERRITORY_ONLY
+	if sameAction(p, other) {
+		strength = famiv1.OverlapStrength_OVERLAP_STRENGTH_SAME_ACTION
+	}
+	return &famiv1.Overlap{
+		Project:              side(p),
+		Other:                side(other),
+		SharedMunicipalities: o.municipality,
+		SharedStartDate:      o.start,
+		SharedEndDate:        o.end,
+		Strength:             strength,
+	}
+}
+
+func side(p *famiv1.Project) *famiv1.OverlapProject {
+	return &famiv1.OverlapProject{Project: p.GetName(), Code: p.GetCode(), Title: p.GetTitle(), Fund: p.GetFund(),
+		Programme: p.GetProgramme(), Actions: p.GetActions(), StartDate: p.GetStartDate(), EndDate: p.GetEndDate()}
+}
+
+// sameAction reports whether two projects run the same action: the same
+// complete programme codes, or actions of the same title (action codes are
+// each project's own, so they are not compared).
+func sameAction(a, b *famiv1.Project) bool {
+	pa, pb := a.GetProgramme(), b.GetProgramme()
+	if pa.GetSpecificObjective() != "" && pa.GetMeasure() != "" && pa.GetAction() != "" && proto.Equal(pa, pb) {
+		return true
+	}
+	titles := map[string]bool{}
+	for _, x := range a.GetActions() {
+		titles[strings.ToLower(strings.TrimSpace(x.GetTitle()))] = true
+	}
+	return slices.ContainsFunc(b.GetActions(), func(x *famiv1.ProjectAction) bool {
+		return titles[strings.ToLower(strings.TrimSpace(x.GetTitle()))]
+	})
+}
