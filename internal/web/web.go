@@ -179,6 +179,20 @@ func (a *App) routes() {
 	m.Handle("POST /token/{token}/revoca", a.page(a.tokenRevoke))
 
 	m.Handle("GET /storia", a.page(a.history))
-	m.Handle("/", a.page(a.notFound))
+	m.Handle("/", a.unknownPath(a.page(a.notFound)))
 	a.mux = m
+}
+
+// unknownPath answers a path the application does not have: the not-found
+// page in the signed-in frame for a session, and without one a plain 404
+// rather than the sign-in form, so that no path looks served that is not
+// (/debug/pprof/ on this port, for one).
+func (a *App) unknownPath(signedIn http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+			signedIn.ServeHTTP(w, r)
+			return
+		}
+		a.notFound(w, r, nil)
+	})
 }
