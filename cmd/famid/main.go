@@ -1,6 +1,6 @@
 // Command famid is the Raccordo server: the FAMI multi-level governance
 // platform's gRPC, Connect, gRPC-Web and REST API over per-region bbolt
-// files.
+// files, or over an etcd cluster (--store=etcd) shared by several famid.
 //
 // Every flag has an environment fallback: --data-dir reads FAMID_DATA_DIR,
 // --grpc-addr FAMID_GRPC_ADDR, and so on.
@@ -20,6 +20,7 @@ import (
 
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/etcd"
 )
 
 func main() {
@@ -61,6 +62,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", envDuration(env("shutdown-timeout", ""), server.DefaultShutdownTimeout), "graceful shutdown bound (env FAMID_SHUTDOWN_TIMEOUT)")
 	fs.DurationVar(&cfg.LockTimeout, "lock-timeout", envDuration(env("lock-timeout", ""), time.Second), "wait for the data dir's lock before failing (env FAMID_LOCK_TIMEOUT)")
 	fs.DurationVar(&cfg.RequestRetention, "request-retention", envDuration(env("request-retention", ""), bolt.DefaultRequestRetention), "how long a request_id is remembered for idempotent retries (env FAMID_REQUEST_RETENTION)")
+	fs.StringVar(&cfg.Store, "store", env("store", server.StoreBolt), "storage: bbolt (files in --data-dir) or etcd (env FAMID_STORE)")
+	var etcdEndpoints string
+	fs.StringVar(&etcdEndpoints, "etcd-endpoints", env("etcd-endpoints", ""), "comma-separated etcd client URLs, for --store=etcd (env FAMID_ETCD_ENDPOINTS)")
+	fs.StringVar(&cfg.Etcd.Prefix, "etcd-prefix", env("etcd-prefix", ""), "prefix of every etcd key (default /raccordo/) (env FAMID_ETCD_PREFIX)")
+	fs.StringVar(&cfg.Etcd.CertFile, "etcd-cert", env("etcd-cert", ""), "etcd client certificate, PEM (env FAMID_ETCD_CERT)")
+	fs.StringVar(&cfg.Etcd.KeyFile, "etcd-key", env("etcd-key", ""), "etcd client certificate's key, PEM (env FAMID_ETCD_KEY)")
+	fs.StringVar(&cfg.Etcd.CAFile, "etcd-ca", env("etcd-ca", ""), "CA of the etcd members' certificates, PEM (env FAMID_ETCD_CA)")
+	fs.StringVar(&cfg.Etcd.Username, "etcd-username", env("etcd-username", ""), "etcd user (env FAMID_ETCD_USERNAME)")
+	fs.StringVar(&cfg.Etcd.Password, "etcd-password", env("etcd-password", ""), "etcd password; prefer the environment (env FAMID_ETCD_PASSWORD)")
+	fs.DurationVar(&cfg.Etcd.DialTimeout, "etcd-dial-timeout", envDuration(env("etcd-dial-timeout", ""), 5*time.Second), "bound of the first connection to etcd (env FAMID_ETCD_DIAL_TIMEOUT)")
+	fs.DurationVar(&cfg.Etcd.RequestTimeout, "etcd-request-timeout", envDuration(env("etcd-request-timeout", ""), etcd.DefaultRequestTimeout), "bound of each etcd round trip of a write (env FAMID_ETCD_REQUEST_TIMEOUT)")
+	fs.IntVar(&cfg.Etcd.MaxTxnOps, "etcd-max-txn-ops", envInt(env("etcd-max-txn-ops", ""), etcd.DefaultMaxTxnOps), "the cluster's --max-txn-ops (env FAMID_ETCD_MAX_TXN_OPS)")
 	fs.TextVar(&logLevel, "log-level", levelOf(env("log-level", "info")), "debug, info, warn or error (env FAMID_LOG_LEVEL)")
 	fs.BoolVar(&logJSON, "log-json", env("log-json", "") == "true", "log as JSON lines (env FAMID_LOG_JSON)")
 	if err := fs.Parse(args); err != nil {
@@ -68,6 +81,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if etcdEndpoints != "" {
+		cfg.Etcd.Endpoints = strings.Split(etcdEndpoints, ",")
 	}
 
 	hopts := &slog.HandlerOptions{Level: logLevel}

@@ -34,15 +34,19 @@ import (
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
-	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/support"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // Config is the server's configuration; cmd/famid fills it from flags.
 type Config struct {
-	// DataDir holds the bbolt files (system.db and regions/*.db).
+	// DataDir holds the bbolt files (system.db and regions/*.db) and the
+	// signing keys.
 	DataDir string
+	// Store is the storage backend: StoreBolt (the default) or StoreEtcd.
+	Store string
+	// Etcd configures the etcd backend.
+	Etcd EtcdConfig
 	// GRPCAddr and HTTPAddr are the listen addresses; port 0 picks a free
 	// port (see Server.GRPCAddr and Server.HTTPAddr).
 	GRPCAddr string
@@ -109,9 +113,11 @@ func (c *Config) setDefaults() {
 type Server struct {
 	cfg   Config
 	log   *slog.Logger
-	store *bolt.Store
-	keys  *auth.KeySet
-	admin *admin.Service
+	store backend
+	// closeStore releases the store.
+	closeStore func() error
+	keys       *auth.KeySet
+	admin      *admin.Service
 	// beginShutdown ends the streams when shutdown starts.
 	beginShutdown context.CancelFunc
 	grpc          *grpc.Server
@@ -122,6 +128,8 @@ type Server struct {
 	inproc        *bufconn.Listener
 	gateway       *grpc.ClientConn
 	closeOne      sync.Once
+	// stopFollow stops following a shared store's system changes.
+	stopFollow func()
 }
 
 // Open opens the data dir, loads the reference data and binds both
@@ -147,9 +155,15 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	for _, r := range territory.Regions() {
 		regionIDs = append(regionIDs, r.ID)
 	}
-	s.store, err = bolt.Open(cfg.DataDir, bolt.Options{Regions: regionIDs, LockTimeout: cfg.LockTimeout, RequestRetention: cfg.RequestRetention})
-	if err != nil {
+	if s.store, s.closeStore, err = openStore(ctx, cfg, regionIDs); err != nil {
 		return nil, err
+	}
+	shared, isShared := s.store.(sharedStore)
+	if isShared {
+		// Download the keys other processes created before loading them.
+		if err := shareKeys(ctx, s.store, cfg.DataDir); err != nil {
+			return nil, err
+		}
 	}
 
 	// The keys are read after the store is open: its lock is what keeps a
@@ -160,6 +174,12 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	acc, err := accounts.New(ctx, s.store, s.store, s.keys, accounts.Options{LoginTTL: cfg.LoginTokenTTL})
 	if err != nil {
 		return nil, err
+	}
+	if isShared {
+		if err := shareKeys(ctx, s.store, cfg.DataDir); err != nil {
+			return nil, err
+		}
+		s.followShared(shared, acc)
 	}
 
 	s.admin = admin.New(s.store)
@@ -300,8 +320,11 @@ func (s *Server) Close() error {
 				l.Close()
 			}
 		}
-		if s.store != nil {
-			err = s.store.Close()
+		if s.stopFollow != nil {
+			s.stopFollow()
+		}
+		if s.closeStore != nil {
+			err = s.closeStore()
 		}
 	})
 	return err

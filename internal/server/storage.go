@@ -1,0 +1,198 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.etcd.io/etcd/client/pkg/v3/transport"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/admin"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/etcd"
+)
+
+// Store backends (Config.Store).
+const (
+	StoreBolt = "bbolt"
+	StoreEtcd = "etcd"
+)
+
+// EtcdConfig configures the etcd store.
+type EtcdConfig struct {
+	// Endpoints are the cluster's client URLs.
+	Endpoints []string
+	// Prefix is prepended to every key; see etcd.Options.
+	Prefix string
+	// CertFile and KeyFile are the client certificate, CAFile the CA that
+	// signed the members' certificates; all empty means plain TCP.
+	CertFile, KeyFile, CAFile string
+	// Username and Password authenticate to etcd's own RBAC.
+	Username, Password string
+	// DialTimeout bounds the first connection; RequestTimeout each etcd
+	// round trip of a write batch.
+	DialTimeout, RequestTimeout time.Duration
+	// MaxTxnOps is the cluster's --max-txn-ops.
+	MaxTxnOps int
+}
+
+// backend is what the server needs of its storage.
+type backend interface {
+	store.Store
+	store.System
+	admin.Store
+}
+
+// openStore opens the configured backend and returns it with the function
+// that releases it.
+func openStore(ctx context.Context, cfg Config, regions []string) (backend, func() error, error) {
+	switch cfg.Store {
+	case "", StoreBolt:
+		st, err := bolt.Open(cfg.DataDir, bolt.Options{Regions: regions, LockTimeout: cfg.LockTimeout, RequestRetention: cfg.RequestRetention})
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, st.Close, nil
+	case StoreEtcd:
+		return openEtcd(ctx, cfg, regions)
+	default:
+		return nil, nil, fmt.Errorf("store %q: want %s or %s", cfg.Store, StoreBolt, StoreEtcd)
+	}
+}
+
+func openEtcd(ctx context.Context, cfg Config, regions []string) (backend, func() error, error) {
+	ec := cfg.Etcd
+	if len(ec.Endpoints) == 0 {
+		return nil, nil, errors.New("store etcd: no endpoints (--etcd-endpoints)")
+	}
+	var tlsCfg *tls.Config
+	if ec.CertFile != "" || ec.KeyFile != "" || ec.CAFile != "" {
+		info := transport.TLSInfo{CertFile: ec.CertFile, KeyFile: ec.KeyFile, TrustedCAFile: ec.CAFile}
+		var err error
+		if tlsCfg, err = info.ClientConfig(); err != nil {
+			return nil, nil, fmt.Errorf("etcd TLS: %w", err)
+		}
+	}
+	dial := ec.DialTimeout
+	if dial <= 0 {
+		dial = 5 * time.Second
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints: ec.Endpoints, TLS: tlsCfg, Username: ec.Username, Password: ec.Password,
+		DialTimeout: dial, Context: ctx, Logger: zap.NewNop(),
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("etcd client: %w", err)
+	}
+	octx, cancel := context.WithTimeout(ctx, dial)
+	defer cancel()
+	st, err := etcd.Open(octx, etcd.Options{
+		Client: cli, Prefix: ec.Prefix, Regions: regions,
+		RequestRetention: cfg.RequestRetention, RequestTimeout: ec.RequestTimeout, MaxTxnOps: ec.MaxTxnOps,
+	})
+	if err != nil {
+		cli.Close()
+		return nil, nil, err
+	}
+	return st, func() error { return errors.Join(st.Close(), cli.Close()) }, nil
+}
+
+// bucketSigningKeys holds the signing keys in the system store when
+// several processes share it: file name -> PEM, as in the key dir.
+const bucketSigningKeys = "signing_keys"
+
+// shareKeys makes the data dir's key files and the shared system store
+// hold the same keys (the union of both), so that every famid on one etcd
+// cluster signs with the newest key and verifies every key. The private
+// keys are in etcd then: the cluster must be protected like the data dir
+// (TLS, etcd users; see docs/deploy-etcd.md).
+func shareKeys(ctx context.Context, sys store.System, dataDir string) error {
+	dir := filepath.Join(dataDir, auth.KeyDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create key dir: %w", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("read key dir: %w", err)
+	}
+	local := map[string][]byte{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".pem") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return fmt.Errorf("read key: %w", err)
+		}
+		local[e.Name()] = b
+	}
+	var missing map[string][]byte
+	err = sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+		missing = map[string][]byte{}
+		shared := map[string]bool{}
+		tx.Scan(bucketSigningKeys, "", "", func(name string, b []byte) bool {
+			shared[name] = true
+			if _, ok := local[name]; !ok {
+				missing[name] = b
+			}
+			return true
+		})
+		for name, b := range local {
+			if !shared[name] {
+				if err := tx.Put(bucketSigningKeys, name, b); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("share signing keys: %w", err)
+	}
+	for name, b := range missing {
+		if filepath.Base(name) != name || !strings.HasSuffix(name, ".pem") {
+			return fmt.Errorf("shared signing key %q: not a key file name", name)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			return fmt.Errorf("write shared key: %w", err)
+		}
+	}
+	return nil
+}
+
+// sharedStore is a store several famid processes serve at once: it reports
+// the system changes any of them makes.
+type sharedStore interface {
+	SystemChanged(ctx context.Context, fn func())
+}
+
+// followShared keeps this process's copies of shared system records (the
+// revocation list, the signing keys) in step with the other processes'
+// changes: a token revoked through one famid is refused by all of them as
+// soon as the etcd watch reports the change.
+func (s *Server) followShared(shared sharedStore, acc *accounts.Service) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	s.stopFollow = func() { cancel(); <-done }
+	go func() {
+		defer close(done)
+		shared.SystemChanged(ctx, func() {
+			if err := acc.ReloadRevocations(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("reload revocations", "err", err)
+			}
+			if err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil && ctx.Err() == nil {
+				s.log.Warn("share signing keys", "err", err)
+			}
+		})
+	}()
+}
