@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -18,6 +19,9 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/etcd"
 )
 
 // backup downloads a consistent copy of a region's file from a running
@@ -94,14 +98,23 @@ func backup(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// restore installs a backup as a region's file in a data dir. famid must
-// be stopped: the region file's lock says whether it is.
+// restore installs a backup as a region's file in a data dir, or imports
+// it into an empty region of an etcd cluster (--etcd-endpoints). famid must
+// be stopped: the region file's lock says whether it is; on etcd the
+// import refuses a region that is not empty or is written meanwhile.
 func restore(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("famictl restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", "data", "the server's data dir")
 	region := fs.String("region", "", "region id, e.g. lombardia")
 	from := fs.String("from", "", "backup file made by famictl backup")
+	var ec etcd.ClientConfig
+	endpoints := fs.String("etcd-endpoints", "", "comma-separated etcd client URLs: import into etcd instead of a data dir")
+	prefix := fs.String("etcd-prefix", etcd.DefaultPrefix, "prefix of famid's etcd keys")
+	fs.StringVar(&ec.CertFile, "etcd-cert", "", "etcd client certificate, PEM")
+	fs.StringVar(&ec.KeyFile, "etcd-key", "", "etcd client certificate's key, PEM")
+	fs.StringVar(&ec.CAFile, "etcd-ca", "", "CA of the etcd members' certificates, PEM")
+	fs.StringVar(&ec.Username, "etcd-username", "", "etcd user (password in FAMICTL_ETCD_PASSWORD)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -111,6 +124,14 @@ func restore(args []string, stdout, stderr io.Writer) error {
 	revision, err := checkFile(*from)
 	if err != nil {
 		return fmt.Errorf("%s is not a usable backup: %w", *from, err)
+	}
+	if *endpoints != "" {
+		ec.Endpoints, ec.Password = strings.Split(*endpoints, ","), os.Getenv("FAMICTL_ETCD_PASSWORD")
+		if err := importEtcd(ec, *prefix, *region, *from); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "imported region %s at revision %d into etcd %s (prefix %s)\n", *region, revision, *endpoints, *prefix)
+		return nil
 	}
 	target := filepath.Join(*dataDir, "regions", *region+".db")
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
@@ -135,6 +156,25 @@ func restore(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "restored region %s at revision %d into %s\n", *region, revision, target)
 	return nil
+}
+
+// importEtcd copies the region file from into region of the cluster.
+func importEtcd(ec etcd.ClientConfig, prefix, region, from string) error {
+	ctx := context.Background()
+	cli, err := etcd.NewClient(ctx, ec)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	st, err := etcd.Open(ctx, etcd.Options{Client: cli, Prefix: prefix, Regions: []string{region}})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.ImportRegion(ctx, region, func(put func(store.Record) error) error {
+		_, err := bolt.ReadRegionFile(from, put)
+		return err
+	})
 }
 
 // checkFile runs bbolt's consistency check on a backup and returns the

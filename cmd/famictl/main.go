@@ -40,6 +40,7 @@ const usage = `usage:
   famictl key rotate --data-dir DIR
   famictl backup --region R [--out FILE] [--server URL] [--token T]     (hot, through the API)
   famictl restore --data-dir DIR --region R --from FILE                 (famid stopped)
+  famictl restore --etcd-endpoints URLS [--etcd-prefix P] --region R --from FILE   (into an empty etcd region)
   famictl mirror --region R --out DIR [--server URL] [--token T]        (one JSON file per resource, kept in sync)
   famictl protocol create|get|list|open|sign|terminate|amend|hash ...   (famictl protocol for details)
   famictl hours export --region R [--from D --to D] [--group-by G] [--out FILE]   (support hours as CSV)

@@ -10,12 +10,13 @@ import (
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 )
 
 // etcdConfig is a server configuration on c's cluster under prefix.
 func etcdConfig(c *etcdtest.Cluster, prefix string) server.Config {
-	return server.Config{Store: server.StoreEtcd, Etcd: server.EtcdConfig{Endpoints: c.Endpoints(), Prefix: prefix}}
+	return server.Config{Store: server.StoreEtcd, Etcd: server.EtcdConfig{ClientConfig: etcd.ClientConfig{Endpoints: c.Endpoints()}, Prefix: prefix}}
 }
 
 // TestEtcdTwoServers runs two famid on one etcd cluster, each with its own

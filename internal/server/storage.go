@@ -2,17 +2,13 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
-
-	"go.etcd.io/etcd/client/pkg/v3/transport"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/admin"
@@ -30,18 +26,11 @@ const (
 
 // EtcdConfig configures the etcd store.
 type EtcdConfig struct {
-	// Endpoints are the cluster's client URLs.
-	Endpoints []string
+	etcd.ClientConfig
 	// Prefix is prepended to every key; see etcd.Options.
 	Prefix string
-	// CertFile and KeyFile are the client certificate, CAFile the CA that
-	// signed the members' certificates; all empty means plain TCP.
-	CertFile, KeyFile, CAFile string
-	// Username and Password authenticate to etcd's own RBAC.
-	Username, Password string
-	// DialTimeout bounds the first connection; RequestTimeout each etcd
-	// round trip of a write batch.
-	DialTimeout, RequestTimeout time.Duration
+	// RequestTimeout bounds each etcd round trip of a write batch.
+	RequestTimeout time.Duration
 	// MaxTxnOps is the cluster's --max-txn-ops.
 	MaxTxnOps int
 }
@@ -75,24 +64,13 @@ func openEtcd(ctx context.Context, cfg Config, regions []string) (backend, func(
 	if len(ec.Endpoints) == 0 {
 		return nil, nil, errors.New("store etcd: no endpoints (--etcd-endpoints)")
 	}
-	var tlsCfg *tls.Config
-	if ec.CertFile != "" || ec.KeyFile != "" || ec.CAFile != "" {
-		info := transport.TLSInfo{CertFile: ec.CertFile, KeyFile: ec.KeyFile, TrustedCAFile: ec.CAFile}
-		var err error
-		if tlsCfg, err = info.ClientConfig(); err != nil {
-			return nil, nil, fmt.Errorf("etcd TLS: %w", err)
-		}
+	cli, err := etcd.NewClient(ctx, ec.ClientConfig)
+	if err != nil {
+		return nil, nil, err
 	}
 	dial := ec.DialTimeout
 	if dial <= 0 {
 		dial = 5 * time.Second
-	}
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints: ec.Endpoints, TLS: tlsCfg, Username: ec.Username, Password: ec.Password,
-		DialTimeout: dial, Context: ctx, Logger: zap.NewNop(),
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("etcd client: %w", err)
 	}
 	octx, cancel := context.WithTimeout(ctx, dial)
 	defer cancel()
@@ -104,7 +82,45 @@ func openEtcd(ctx context.Context, cfg Config, regions []string) (backend, func(
 		cli.Close()
 		return nil, nil, err
 	}
-	return st, func() error { return errors.Join(st.Close(), cli.Close()) }, nil
+	return etcdBackend{st}, func() error { return errors.Join(st.Close(), cli.Close()) }, nil
+}
+
+// etcdBackend gives the etcd store the backups of the bbolt one: a region
+// file, exported at one etcd revision.
+type etcdBackend struct{ *etcd.Store }
+
+// Backup implements admin.Store: the region is exported into a temporary
+// region file, then sent.
+func (b etcdBackend) Backup(ctx context.Context, region string, w io.Writer, start func(revision, size int64) error) error {
+	dir, err := os.MkdirTemp("", "famid-backup-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, region+".db")
+	var revision int64
+	err = bolt.WriteRegionFile(path, func(put func(store.Record) error) error {
+		var err error
+		revision, err = b.ExportRegion(ctx, region, put)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := start(revision, fi.Size()); err != nil {
+		return err
+	}
+	_, err = io.Copy(w, f)
+	return err
 }
 
 // bucketSigningKeys holds the signing keys in the system store when

@@ -153,3 +153,29 @@ func ReplayRequest(rec, fp []byte) (proto.Message, error) {
 	}
 	return a.UnmarshalNew()
 }
+
+// Record is one stored key of a region in a backend-neutral form: the unit
+// of a copy of a region from one backend to another. Table is one of the
+// Table constants; Index names the index of a TableIndexes record.
+type Record struct {
+	Table, Index string
+	Key, Value   []byte
+}
+
+// The tables of a region, as named in a region file (a backup).
+const (
+	// TableMeta holds "revision" and "compacted" (8-byte big-endian).
+	TableMeta = "meta"
+	// TableResources maps "{collection}/{id}" to a resource.
+	TableResources = "resources"
+	// TableChanges maps a big-endian revision to its fami.v1.Change.
+	TableChanges = "changes"
+	// TableRequests maps RequestKey to a request record.
+	TableRequests = "requests"
+	// TableRequestTimes orders the request records by age.
+	TableRequestTimes = "request_times"
+	// TableIndexes holds the secondary indexes.
+	TableIndexes = "indexes"
+	// TableTypes maps a resource name to its protobuf type.
+	TableTypes = "types"
+)

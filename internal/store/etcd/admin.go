@@ -1,8 +1,6 @@
 package etcd
 
 import (
-	"io"
-
 	"context"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -52,14 +50,4 @@ func (s *Store) Compact(ctx context.Context, region string, revision int64) (int
 			return resp.Responses[0].GetResponseDeleteRange().Deleted, nil
 		}
 	}
-}
-
-// Backup is not available on etcd yet: back the cluster up with
-// `etcdctl snapshot save` (see docs/deploy-etcd.md). It answers
-// FailedPrecondition so BackupRegion says so instead of failing obscurely.
-func (s *Store) Backup(ctx context.Context, region string, _ io.Writer, _ func(revision, size int64) error) error {
-	if _, err := s.region(region); err != nil {
-		return err
-	}
-	return errs.New(errs.FailedPrecondition, "BACKUP_UNSUPPORTED", "region backups of the etcd store are not implemented: back the cluster up with etcdctl snapshot save")
 }
