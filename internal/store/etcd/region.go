@@ -43,6 +43,16 @@ type mutation struct {
 	done chan result
 	// res is the result of the latest run, kept until the commit.
 	res proto.Message
+	// answered is set once done has the result.
+	answered bool
+}
+
+// answer hands the caller its result, once.
+func (m *mutation) answer(msg proto.Message, err error) {
+	if !m.answered {
+		m.answered = true
+		m.done <- result{msg: msg, err: err}
+	}
 }
 
 type result struct {
@@ -160,24 +170,24 @@ func (r *region) loop() {
 // commit runs batch as one etcd transaction, again and again while another
 // process commits in between, and returns the mutations that did not fit
 // in the transaction's limits, for the next one.
-func (r *region) commit(batch []*mutation) (rest []*mutation) {
+func (r *region) commit(batch []*mutation) []*mutation {
 	for attempt := 0; ; attempt++ {
 		batch = r.dropDone(batch)
 		if len(batch) == 0 {
-			return rest
+			return nil
 		}
 		ctx, cancel := context.WithTimeout(r.s.ctx, r.s.opts.RequestTimeout)
 		ok, applied, deferred, err := r.try(ctx, batch)
 		cancel()
 		if err != nil {
 			for _, m := range batch {
-				m.done <- result{err: unavailable(m.ctx, err)}
+				m.answer(nil, unavailable(m.ctx, err))
 			}
-			return rest
+			return nil
 		}
 		if ok {
 			for _, m := range applied {
-				m.done <- result{msg: m.res}
+				m.answer(m.res, nil)
 			}
 			return deferred
 		}
@@ -197,7 +207,7 @@ func (r *region) dropDone(batch []*mutation) []*mutation {
 	out := batch[:0]
 	for _, m := range batch {
 		if err := m.ctx.Err(); err != nil {
-			m.done <- result{err: err}
+			m.answer(nil, err)
 			continue
 		}
 		out = append(out, m)
@@ -223,14 +233,14 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 		}
 		if ferr != nil {
 			o.rollback(mark)
-			m.done <- result{err: ferr}
+			m.answer(nil, ferr)
 			continue
 		}
 		// +1 for the guard.
 		if ops, size := len(o.writes)+1, o.bytes; ops > limits.MaxTxnOps || size > limits.MaxTxnBytes {
 			o.rollback(mark)
 			if len(applied) == 0 {
-				m.done <- result{err: errTooLarge(ops, size, limits)}
+				m.answer(nil, errTooLarge(ops, size, limits))
 				continue
 			}
 			deferred = append(deferred, batch[i:]...)
