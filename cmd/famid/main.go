@@ -74,6 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fs.DurationVar(&cfg.Etcd.DialTimeout, "etcd-dial-timeout", envDuration(env("etcd-dial-timeout", ""), 5*time.Second), "bound of the first connection to etcd (env FAMID_ETCD_DIAL_TIMEOUT)")
 	fs.DurationVar(&cfg.Etcd.RequestTimeout, "etcd-request-timeout", envDuration(env("etcd-request-timeout", ""), etcd.DefaultRequestTimeout), "bound of each etcd round trip of a write (env FAMID_ETCD_REQUEST_TIMEOUT)")
 	fs.IntVar(&cfg.Etcd.MaxTxnOps, "etcd-max-txn-ops", envInt(env("etcd-max-txn-ops", ""), etcd.DefaultMaxTxnOps), "the cluster's --max-txn-ops (env FAMID_ETCD_MAX_TXN_OPS)")
+	fs.IntVar(&cfg.Etcd.MaxTxnBytes, "etcd-max-txn-bytes", envInt(env("etcd-max-txn-bytes", ""), etcd.DefaultMaxTxnBytes), "largest etcd transaction, below the cluster's --max-request-bytes (env FAMID_ETCD_MAX_TXN_BYTES)")
 	fs.TextVar(&logLevel, "log-level", levelOf(env("log-level", "info")), "debug, info, warn or error (env FAMID_LOG_LEVEL)")
 	fs.BoolVar(&logJSON, "log-json", env("log-json", "") == "true", "log as JSON lines (env FAMID_LOG_JSON)")
 	if err := fs.Parse(args); err != nil {

@@ -31,8 +31,9 @@ type EtcdConfig struct {
 	Prefix string
 	// RequestTimeout bounds each etcd round trip of a write batch.
 	RequestTimeout time.Duration
-	// MaxTxnOps is the cluster's --max-txn-ops.
-	MaxTxnOps int
+	// MaxTxnOps is the cluster's --max-txn-ops; MaxTxnBytes a little less
+	// than its --max-request-bytes.
+	MaxTxnOps, MaxTxnBytes int
 }
 
 // backend is what the server needs of its storage.
@@ -76,7 +77,7 @@ func openEtcd(ctx context.Context, cfg Config, regions []string) (backend, func(
 	defer cancel()
 	st, err := etcd.Open(octx, etcd.Options{
 		Client: cli, Prefix: ec.Prefix, Regions: regions,
-		RequestRetention: cfg.RequestRetention, RequestTimeout: ec.RequestTimeout, MaxTxnOps: ec.MaxTxnOps,
+		RequestRetention: cfg.RequestRetention, RequestTimeout: ec.RequestTimeout, MaxTxnOps: ec.MaxTxnOps, MaxTxnBytes: ec.MaxTxnBytes,
 	})
 	if err != nil {
 		cli.Close()
