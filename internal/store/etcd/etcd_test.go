@@ -53,7 +53,23 @@ func openOn(t *testing.T, c *etcdtest.Cluster, now func() time.Time) *etcd.Store
 
 func TestConformance(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	storetest.Run(t, func(t *testing.T) store.Store { return openOn(t, c, steppingClock()) })
+	t.Run("Store", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) store.Store { return openOn(t, c, steppingClock()) })
+	})
+	t.Run("System", func(t *testing.T) {
+		storetest.RunSystem(t, func(t *testing.T) store.System { return openOn(t, c, steppingClock()) })
+	})
+	t.Run("RequestRetention", func(t *testing.T) {
+		storetest.Retention(t, func(t *testing.T, now func() time.Time) store.Store {
+			s, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: fmt.Sprintf("/conformance-%d/", prefixes.Add(1)),
+				Regions: regions, Now: now, RequestRetention: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		})
+	})
 }
 
 // TestTwoProcesses has two stores on the same key range, as two famid
