@@ -45,7 +45,10 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/raccordo/raccordo/internal/errs"
@@ -219,14 +222,21 @@ func (s *Store) Changed(region string) <-chan struct{} {
 }
 
 // unavailable is the answer to a failed etcd round trip: the caller's own
-// context error as is, otherwise Unavailable (the cluster may have lost
-// its quorum; a retry with the same request_id is safe).
+// context error as is; Unavailable when the cluster did not answer (no
+// quorum, no leader, a member gone, a timeout: a retry with the same
+// request_id is safe); any other failure is internal.
 func unavailable(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return errs.New(errs.Unavailable, "UNAVAILABLE", "the etcd cluster did not answer in time; retry with the same request_id")
+	code := status.Code(err)
+	var ee rpctypes.EtcdError
+	if errors.As(err, &ee) {
+		code = ee.Code()
+	}
+	if code == codes.Unavailable || code == codes.DeadlineExceeded || code == codes.Canceled ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return errs.New(errs.Unavailable, "UNAVAILABLE", "the etcd cluster did not answer (%v); retry with the same request_id", err)
 	}
 	return fmt.Errorf("store: %w", err)
 }

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
@@ -181,5 +182,48 @@ func create(t *testing.T, s store.Store, id string) {
 	})
 	if err != nil {
 		t.Errorf("create %s: %v", id, err)
+	}
+}
+
+// TestUnavailable: with the cluster gone, a write fails with Unavailable
+// (safe to retry with its request_id) within the request timeout, and
+// writes nothing once the cluster is back.
+func TestUnavailable(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	s, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Regions: regions, RequestTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c.Kill(0)
+	_, err = store.Mutate(t.Context(), s, "lombardia", store.Mutation{Principal: "users/alice"}, func(tx store.WriteTx) (*famiv1.Partner, error) {
+		p := partner("lost")
+		return p, tx.Put(p)
+	})
+	if errs.CodeOf(err) != errs.Unavailable {
+		t.Fatalf("Update with the cluster down: got %v (code %v), want Unavailable", err, errs.CodeOf(err))
+	}
+	c.Restart(0)
+	// The client reconnects with a backoff: retry as a caller would.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		_, err := store.Mutate(t.Context(), s, "lombardia", store.Mutation{Principal: "users/alice"}, func(tx store.WriteTx) (*famiv1.Partner, error) {
+			p := partner("after")
+			return p, tx.Put(p)
+		})
+		if err == nil {
+			break
+		}
+		if errs.CodeOf(err) != errs.Unavailable || time.Now().After(deadline) {
+			t.Fatalf("Update after the cluster came back: %v", err)
+		}
+	}
+	err = s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+		if tx.Revision() != 1 {
+			t.Errorf("revision after the cluster came back: got %d, want 1", tx.Revision())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
