@@ -161,7 +161,7 @@ func restore(args []string, stdout, stderr io.Writer) error {
 // importEtcd copies the region file from into region of the cluster.
 func importEtcd(ec etcd.ClientConfig, prefix, region, from string) error {
 	ctx := context.Background()
-	cli, err := etcd.NewClient(ctx, ec)
+	cli, err := etcd.NewClient(ec)
 	if err != nil {
 		return err
 	}

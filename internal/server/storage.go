@@ -65,7 +65,7 @@ func openEtcd(ctx context.Context, cfg Config, regions []string) (backend, func(
 	if len(ec.Endpoints) == 0 {
 		return nil, nil, errors.New("store etcd: no endpoints (--etcd-endpoints)")
 	}
-	cli, err := etcd.NewClient(ctx, ec.ClientConfig)
+	cli, err := etcd.NewClient(ec.ClientConfig)
 	if err != nil {
 		return nil, nil, err
 	}

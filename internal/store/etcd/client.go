@@ -1,7 +1,6 @@
 package etcd
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -25,9 +24,10 @@ type ClientConfig struct {
 	DialTimeout time.Duration
 }
 
-// NewClient connects to the cluster; the client lives until closed, ctx
-// only bounds the dial.
-func NewClient(ctx context.Context, c ClientConfig) (*clientv3.Client, error) {
+// NewClient returns a client of the cluster; it connects in the
+// background, so the first request waits for (at most DialTimeout) or
+// fails on an unreachable cluster.
+func NewClient(c ClientConfig) (*clientv3.Client, error) {
 	if len(c.Endpoints) == 0 {
 		return nil, errors.New("etcd: no endpoints")
 	}
