@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -18,6 +19,9 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/etcd"
 )
 
 func newBackupCmd(a *app) *cobra.Command {
@@ -104,31 +108,58 @@ func backup(cf clientFlags, region, out string, quiet bool, stdout, stderr io.Wr
 }
 
 func newRestoreCmd(a *app) *cobra.Command {
-	var dataDir, region, from string
+	var o restoreOptions
 	cmd := &cobra.Command{
-		Use:     "restore",
-		Short:   "Install a backup as a region's file (famid stopped)",
-		Example: "  famictl restore --data-dir data --region lombardia --from lombardia.db",
-		Args:    cobra.NoArgs,
+		Use:   "restore",
+		Short: "Install a backup as a region's file (famid stopped), or import it into an empty etcd region",
+		Example: "  famictl restore --data-dir data --region lombardia --from lombardia.db\n" +
+			"  famictl restore --etcd-endpoints http://127.0.0.1:2379 --region lombardia --from lombardia.db",
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return restore(dataDir, region, from, a.stdout)
+			o.etcd.Password = os.Getenv("FAMICTL_ETCD_PASSWORD")
+			return restore(o, a.stdout)
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data-dir", "data", "the server's data dir")
-	regionFlag(cmd, &region, true)
-	cmd.Flags().StringVar(&from, "from", "", "backup file made by famictl backup")
+	f := cmd.Flags()
+	f.StringVar(&o.dataDir, "data-dir", "data", "the server's data dir")
+	regionFlag(cmd, &o.region, true)
+	f.StringVar(&o.from, "from", "", "backup file made by famictl backup")
 	cmd.MarkFlagRequired("from")
+	f.StringSliceVar(&o.etcd.Endpoints, "etcd-endpoints", nil, "comma-separated etcd client URLs: import into etcd instead of a data dir")
+	f.StringVar(&o.prefix, "etcd-prefix", etcd.DefaultPrefix, "prefix of famid's etcd keys")
+	f.StringVar(&o.etcd.CertFile, "etcd-cert", "", "etcd client certificate, PEM")
+	f.StringVar(&o.etcd.KeyFile, "etcd-key", "", "etcd client certificate's key, PEM")
+	f.StringVar(&o.etcd.CAFile, "etcd-ca", "", "CA of the etcd members' certificates, PEM")
+	f.StringVar(&o.etcd.Username, "etcd-username", "", "etcd user (password in FAMICTL_ETCD_PASSWORD)")
 	return cmd
 }
 
-// restore installs a backup as a region's file in a data dir. famid must
-// be stopped: the region file's lock says whether it is.
-func restore(dataDir, region, from string, stdout io.Writer) error {
+// restoreOptions are famictl restore's flags.
+type restoreOptions struct {
+	dataDir, region, from string
+	// etcd, with endpoints, imports into a cluster instead of a data dir.
+	etcd   etcd.ClientConfig
+	prefix string
+}
+
+// restore installs a backup as a region's file in a data dir, or imports
+// it into an empty region of an etcd cluster (--etcd-endpoints). famid must
+// be stopped: the region file's lock says whether it is; on etcd the
+// import refuses a region that is not empty or is written meanwhile.
+func restore(o restoreOptions, stdout io.Writer) error {
+	region, from := o.region, o.from
 	revision, err := checkFile(from)
 	if err != nil {
 		return fmt.Errorf("%s is not a usable backup: %w", from, err)
 	}
-	target := filepath.Join(dataDir, "regions", region+".db")
+	if len(o.etcd.Endpoints) > 0 {
+		if err := importEtcd(o.etcd, o.prefix, region, from); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "imported region %s at revision %d into etcd %s (prefix %s)\n", region, revision, strings.Join(o.etcd.Endpoints, ","), o.prefix)
+		return nil
+	}
+	target := filepath.Join(o.dataDir, "regions", region+".db")
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 		return err
 	}
@@ -151,6 +182,25 @@ func restore(dataDir, region, from string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "restored region %s at revision %d into %s\n", region, revision, target)
 	return nil
+}
+
+// importEtcd copies the region file from into region of the cluster.
+func importEtcd(ec etcd.ClientConfig, prefix, region, from string) error {
+	ctx := context.Background()
+	cli, err := etcd.NewClient(ec)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	st, err := etcd.Open(ctx, etcd.Options{Client: cli, Prefix: prefix, Regions: []string{region}})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.ImportRegion(ctx, region, func(put func(store.Record) error) error {
+		_, err := bolt.ReadRegionFile(from, put)
+		return err
+	})
 }
 
 // checkFile runs bbolt's consistency check on a backup and returns the

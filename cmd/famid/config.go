@@ -14,6 +14,7 @@ import (
 
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/etcd"
 )
 
 // options is famid's configuration: the server's, plus what only the
@@ -56,6 +57,33 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	durationVar(fs, &c.DrainDelay, "drain-delay", 0, "after SIGTERM, how long /readyz and gRPC health say NOT_SERVING before the listeners close")
 	durationVar(fs, &c.LockTimeout, "lock-timeout", time.Second, "wait for the data dir's lock before failing")
 	durationVar(fs, &c.RequestRetention, "request-retention", bolt.DefaultRequestRetention, "how long a request_id is remembered for idempotent retries")
+	fs.Func("store", "storage: bbolt (files in --data-dir) or etcd (a cluster several famid share) (default bbolt)", func(v string) error {
+		if v != server.StoreBolt && v != server.StoreEtcd {
+			return fmt.Errorf("%q is not a store: write %s or %s", v, server.StoreBolt, server.StoreEtcd)
+		}
+		c.Store = v
+		return nil
+	})
+	fs.Func("etcd-endpoints", "comma-separated etcd client URLs, for --store=etcd", func(v string) error {
+		c.Etcd.Endpoints = nil
+		for _, e := range strings.Split(v, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				c.Etcd.Endpoints = append(c.Etcd.Endpoints, e)
+			}
+		}
+		return nil
+	})
+	fs.StringVar(&c.Etcd.Prefix, "etcd-prefix", "", "prefix of every etcd key (default /raccordo/)")
+	fs.StringVar(&c.Etcd.CertFile, "etcd-cert", "", "etcd client certificate, PEM")
+	fs.StringVar(&c.Etcd.KeyFile, "etcd-key", "", "etcd client certificate's key, PEM")
+	fs.StringVar(&c.Etcd.CAFile, "etcd-ca", "", "CA of the etcd members' certificates, PEM")
+	fs.StringVar(&c.Etcd.Username, "etcd-username", "", "etcd user")
+	fs.StringVar(&c.Etcd.Password, "etcd-password", "", "etcd password; prefer FAMID_ETCD_PASSWORD to the command line")
+	durationVar(fs, &c.Etcd.DialTimeout, "etcd-dial-timeout", 5*time.Second, "bound of the first connection to etcd")
+	durationVar(fs, &c.Etcd.RequestTimeout, "etcd-request-timeout", etcd.DefaultRequestTimeout, "bound of each etcd round trip of a write")
+	fs.IntVar(&c.Etcd.MaxTxnOps, "etcd-max-txn-ops", etcd.DefaultMaxTxnOps, "the cluster's --max-txn-ops")
+	c.Etcd.MaxTxnBytes = etcd.DefaultMaxTxnBytes
+	fs.Var(&byteSize{n: &c.Etcd.MaxTxnBytes, min: 64 << 10, max: 1 << 30}, "etcd-max-txn-bytes", "largest etcd transaction, below the cluster's --max-request-bytes: 1MiB, 1.5MB or bytes")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
 

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 )
 
 // freeAddr returns a loopback address that was free a moment ago.
@@ -96,10 +98,12 @@ func (s *syncBuffer) String() string {
 
 func TestRunRejectsBadFlags(t *testing.T) {
 	for name, args := range map[string][]string{
-		"unknown flag":   {"--nope"},
-		"stray argument": {"serve"},
-		"bad duration":   {"--request-timeout", "soon"},
-		"bad level":      {"--log-level", "loud"},
+		"unknown flag":       {"--nope"},
+		"stray argument":     {"serve"},
+		"bad duration":       {"--request-timeout", "soon"},
+		"bad level":          {"--log-level", "loud"},
+		"unknown store":      {"--store", "postgres"},
+		"etcd, no endpoints": {"--store", "etcd"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var stderr bytes.Buffer
@@ -108,6 +112,30 @@ func TestRunRejectsBadFlags(t *testing.T) {
 				t.Fatal("run accepted bad arguments")
 			}
 		})
+	}
+}
+
+// TestRunOnEtcd starts two famid with --store=etcd on one embedded etcd
+// member, each with its own data dir, as on two machines.
+func TestRunOnEtcd(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var done []chan error
+	for range 2 {
+		httpAddr := freeAddr(t)
+		args := []string{"--store", "etcd", "--etcd-endpoints", strings.Join(c.Endpoints(), ","), "--etcd-prefix", "/famid-test/",
+			"--data-dir", t.TempDir(), "--grpc-addr", freeAddr(t), "--http-addr", httpAddr, "--log-level", "error"}
+		d := make(chan error, 1)
+		go func() { d <- run(ctx, args, io.Discard, &bytes.Buffer{}) }()
+		done = append(done, d)
+		waitHealthy(t, httpAddr)
+	}
+	cancel()
+	for _, d := range done {
+		if err := <-d; err != nil {
+			t.Fatalf("run returned %v after shutdown, want nil", err)
+		}
 	}
 }
 

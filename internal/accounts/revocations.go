@@ -46,6 +46,27 @@ func loadRevocations(ctx context.Context, sys store.System) (*revocations, error
 	return r, err
 }
 
+// ReloadRevocations merges the system store's revocation list into the
+// in-memory one, so that revocations made by other processes sharing the
+// store take effect here. Entries only ever grow (a generation only rises),
+// so a merge never undoes a revocation this process has just made.
+func (s *Service) ReloadRevocations(ctx context.Context) error {
+	fresh, err := loadRevocations(ctx, s.sys)
+	if err != nil {
+		return err
+	}
+	r := s.revoked
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for jti, exp := range fresh.jtis {
+		r.jtis[jti] = exp
+	}
+	for subject, gen := range fresh.generations {
+		r.generations[subject] = max(r.generations[subject], gen)
+	}
+	return nil
+}
+
 // Revoked implements auth.Revocations.
 func (r *revocations) Revoked(jti, subject string, generation int64) bool {
 	r.mu.RLock()

@@ -53,8 +53,13 @@ import (
 
 // Config is the server's configuration; cmd/famid fills it from flags.
 type Config struct {
-	// DataDir holds the bbolt files (system.db and regions/*.db).
+	// DataDir holds the bbolt files (system.db and regions/*.db) and the
+	// signing keys.
 	DataDir string
+	// Store is the storage backend: StoreBolt (the default) or StoreEtcd.
+	Store string
+	// Etcd configures the etcd backend.
+	Etcd EtcdConfig
 	// GRPCAddr and HTTPAddr are the listen addresses; port 0 picks a free
 	// port (see Server.GRPCAddr and Server.HTTPAddr).
 	GRPCAddr string
@@ -145,9 +150,14 @@ func (c *Config) setDefaults() {
 type Server struct {
 	cfg   Config
 	log   *slog.Logger
-	store *bolt.Store
-	keys  *auth.KeySet
-	admin *admin.Service
+	store backend
+	// closeStore releases the store.
+	closeStore func() error
+	// storeStats reads the regions' revisions and change-log lengths; nil
+	// when the backend (etcd) has no such local figures.
+	storeStats func() ([]bolt.RegionStats, error)
+	keys       *auth.KeySet
+	admin      *admin.Service
 	// openData serves /opendata/, the one anonymous surface.
 	openData *opendata.Handler
 	// beginShutdown ends the streams when shutdown starts.
@@ -165,6 +175,8 @@ type Server struct {
 	adminHTTP *http.Server
 	adminLis  net.Listener
 	closeOne  sync.Once
+	// stopFollow stops following a shared store's system changes.
+	stopFollow func()
 }
 
 // Open opens the data dir, loads the reference data and binds both
@@ -192,12 +204,23 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.metrics = newMetrics()
 	tracer := cfg.TracerProvider.Tracer(instrumentationName)
-	s.store, err = bolt.Open(cfg.DataDir, bolt.Options{Regions: regionIDs, LockTimeout: cfg.LockTimeout, RequestRetention: cfg.RequestRetention,
-		Observer: &storeObserver{tracer: tracer, metrics: s.metrics}})
-	if err != nil {
+	obs := &storeObserver{tracer: tracer, metrics: s.metrics}
+	if s.store, s.closeStore, err = openStore(ctx, cfg, regionIDs, obs); err != nil {
 		return nil, err
 	}
-	s.metrics.reg.MustRegister(&storeCollector{stats: s.store.Stats})
+	if st, ok := s.store.(interface {
+		Stats() ([]bolt.RegionStats, error)
+	}); ok {
+		s.storeStats = st.Stats
+		s.metrics.reg.MustRegister(&storeCollector{stats: st.Stats})
+	}
+	shared, isShared := s.store.(sharedStore)
+	if isShared {
+		// Download the keys other processes created before loading them.
+		if err := shareKeys(ctx, s.store, cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
 
 	// The keys are read after the store is open: its lock is what keeps a
 	// second server off this data dir.
@@ -207,6 +230,12 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	acc, err := accounts.New(ctx, s.store, s.store, s.keys, accounts.Options{LoginTTL: cfg.LoginTokenTTL})
 	if err != nil {
 		return nil, err
+	}
+	if isShared {
+		if err := shareKeys(ctx, s.store, cfg.DataDir); err != nil {
+			return nil, err
+		}
+		s.followShared(shared, acc)
 	}
 
 	s.admin = admin.New(s.store)
@@ -417,8 +446,11 @@ func (s *Server) Close() error {
 				l.Close()
 			}
 		}
-		if s.store != nil {
-			err = s.store.Close()
+		if s.stopFollow != nil {
+			s.stopFollow()
+		}
+		if s.closeStore != nil {
+			err = s.closeStore()
 		}
 	})
 	return err

@@ -1,7 +1,7 @@
 // Package store defines how the platform keeps its records: per region, as
 // protobuf resources with a revision counter and a change log written in the
 // same transaction as every mutation. Implementations live in sub-packages
-// (bolt) and must pass the conformance suite in storetest.
+// (bolt, etcd) and must pass the conformance suite in storetest.
 package store
 
 import (

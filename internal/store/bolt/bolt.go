@@ -8,7 +8,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -21,7 +20,6 @@ import (
 	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -72,8 +70,6 @@ var _ store.Store = (*Store)(nil)
 
 // ErrLocked is returned by Open when another process holds the data dir.
 var ErrLocked = errors.New("data dir is in use by another process")
-
-var marshal = proto.MarshalOptions{Deterministic: true}
 
 // Open opens (creating when needed) the data dir's files.
 func Open(dir string, opts Options) (*Store, error) {
@@ -209,11 +205,10 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 	err = w.do(func(btx *bbolt.Tx) error {
 		res = nil
 		t := newTx(btx, region, s.now().UTC(), m.Principal)
-		var reqKey []byte
-		if m.RequestID != "" {
-			reqKey = []byte(m.Principal + "\x00" + m.RequestID)
+		reqKey := []byte(store.RequestKey(m))
+		if len(reqKey) > 0 {
 			if rec := btx.Bucket(bucketRequests).Get(reqKey); rec != nil {
-				r, err := replay(rec, m.Fingerprint)
+				r, err := store.ReplayRequest(rec, m.Fingerprint)
 				res = r
 				return err
 			}
@@ -225,8 +220,8 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 		if r == nil {
 			return errors.New("store: mutation returned no result")
 		}
-		if reqKey != nil {
-			rec, err := encodeRequest(m.Fingerprint, t.now, r)
+		if len(reqKey) > 0 {
+			rec, err := store.EncodeRequest(m.Fingerprint, t.now, r)
 			if err != nil {
 				return err
 			}
@@ -268,40 +263,6 @@ func firstKey(c *bbolt.Cursor) []byte {
 	return k
 }
 
-// A request record is: the SHA-256 of the request's fingerprint (32
-// bytes, so fingerprints of any length compare alike), the time of the
-// first attempt (8 bytes, Unix nanoseconds), the result as an Any.
-func encodeRequest(fp []byte, now time.Time, res proto.Message) ([]byte, error) {
-	a := new(anypb.Any)
-	if err := anypb.MarshalFrom(a, res, marshal); err != nil {
-		return nil, err
-	}
-	ab, err := marshal.Marshal(a)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(fp)
-	buf := make([]byte, 0, len(sum)+8+len(ab))
-	buf = append(buf, sum[:]...)
-	buf = binary.BigEndian.AppendUint64(buf, uint64(now.UnixNano()))
-	return append(buf, ab...), nil
-}
-
-func replay(rec, fp []byte) (proto.Message, error) {
-	const n = sha256.Size
-	if len(rec) < n+8 {
-		return nil, errors.New("store: corrupt request record")
-	}
-	if sum := sha256.Sum256(fp); !bytes.Equal(rec[:n], sum[:]) {
-		return nil, errs.InvalidField("request_id", "was already used for a different request")
-	}
-	a := new(anypb.Any)
-	if err := proto.Unmarshal(rec[n+8:], a); err != nil {
-		return nil, fmt.Errorf("store: request record: %w", err)
-	}
-	return a.UnmarshalNew()
-}
-
 type tx struct {
 	btx       *bbolt.Tx
 	region    string
@@ -328,11 +289,8 @@ func (t *tx) Revision() int64 {
 // bucketResources: "{collection}/{id}", or for a nested resource
 // "{collection}/{id}/{child collection}/{child id}" and so on.
 func (t *tx) key(name string) ([]byte, error) {
-	rest, ok := strings.CutPrefix(name, "regions/"+t.region+"/")
-	if !ok || strings.Count(rest, "/")%2 != 1 || strings.Contains(rest, "//") || strings.HasPrefix(rest, "/") || strings.HasSuffix(rest, "/") {
-		return nil, errs.InvalidField("name", "%q is not a resource of region %q", name, t.region)
-	}
-	return []byte(rest), nil
+	k, err := store.ResourceKey(t.region, name)
+	return []byte(k), err
 }
 
 func (t *tx) Get(name string, into store.Resource) error {
@@ -430,22 +388,19 @@ func (t *tx) Put(r store.Resource) error {
 	}
 	b := t.btx.Bucket(bucketResources)
 	op := famiv1.ChangeOperation_CHANGE_OPERATION_CREATE
-	created := timestamppb.New(t.now)
-	if old := b.Get(k); old != nil {
+	old := b.Get(k)
+	if old != nil {
 		op = famiv1.ChangeOperation_CHANGE_OPERATION_UPDATE
-		prev := r.ProtoReflect().New().Interface()
-		if err := proto.Unmarshal(old, prev); err != nil {
-			return fmt.Errorf("store: decode %s: %w", r.GetName(), err)
-		}
-		if ct, ok := getTimestamp(prev, "create_time"); ok {
-			created = ct
-		}
 	}
-	rev := t.Revision() + 1
-	if err := stamp(r, rev, created, timestamppb.New(t.now)); err != nil {
+	created, err := store.CreateTime(r, old, t.now)
+	if err != nil {
 		return err
 	}
-	v, err := marshal.Marshal(r)
+	rev := t.Revision() + 1
+	if err := store.Stamp(r, rev, created, timestamppb.New(t.now)); err != nil {
+		return err
+	}
+	v, err := store.Marshal.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("store: encode %s: %w", r.GetName(), err)
 	}
@@ -475,15 +430,7 @@ func (t *tx) Delete(name string) error {
 	if err != nil {
 		return err
 	}
-	rev := t.Revision() + 1
-	return t.writeChange(&famiv1.Change{
-		Revision:     rev,
-		Time:         timestamppb.New(t.now),
-		Operation:    famiv1.ChangeOperation_CHANGE_OPERATION_DELETE,
-		ResourceName: name,
-		ResourceType: string(typ),
-		Resource:     &anypb.Any{TypeUrl: "type.googleapis.com/" + string(typ), Value: last},
-	})
+	return t.writeChange(store.DeleteChange(t.Revision()+1, t.now, t.principal, name, string(typ), last))
 }
 
 // typeOf finds the full type name of a stored resource.
@@ -512,29 +459,20 @@ func (t *tx) IndexDelete(index, key string) error {
 }
 
 func (t *tx) appendChange(rev int64, op famiv1.ChangeOperation, r store.Resource) error {
-	a := new(anypb.Any)
-	if err := anypb.MarshalFrom(a, r, marshal); err != nil {
+	ch, err := store.PutChange(rev, t.now, op, t.principal, r)
+	if err != nil {
 		return err
 	}
-	typ := string(r.ProtoReflect().Descriptor().FullName())
 	if op == famiv1.ChangeOperation_CHANGE_OPERATION_CREATE {
-		if err := t.btx.Bucket(bucketTypes).Put([]byte(r.GetName()), []byte(typ)); err != nil {
+		if err := t.btx.Bucket(bucketTypes).Put([]byte(r.GetName()), []byte(ch.ResourceType)); err != nil {
 			return err
 		}
 	}
-	return t.writeChange(&famiv1.Change{
-		Revision:     rev,
-		Time:         timestamppb.New(t.now),
-		Operation:    op,
-		ResourceName: r.GetName(),
-		ResourceType: typ,
-		Resource:     a,
-	})
+	return t.writeChange(ch)
 }
 
 func (t *tx) writeChange(ch *famiv1.Change) error {
-	ch.Principal = t.principal
-	v, err := marshal.Marshal(ch)
+	v, err := store.Marshal.Marshal(ch)
 	if err != nil {
 		return err
 	}
@@ -551,28 +489,4 @@ func (t *tx) writeChange(ch *famiv1.Change) error {
 
 func revKey(rev int64) []byte {
 	return binary.BigEndian.AppendUint64(nil, uint64(rev))
-}
-
-// stamp sets the store-owned fields of a resource.
-func stamp(r store.Resource, rev int64, created, updated *timestamppb.Timestamp) error {
-	m := r.ProtoReflect()
-	fields := m.Descriptor().Fields()
-	etag, ct, ut := fields.ByName("etag"), fields.ByName("create_time"), fields.ByName("update_time")
-	if etag == nil || ct == nil || ut == nil {
-		return fmt.Errorf("store: %s lacks etag, create_time or update_time", m.Descriptor().FullName())
-	}
-	m.Set(etag, protoreflect.ValueOfString(fmt.Sprintf("%d", rev)))
-	m.Set(ct, protoreflect.ValueOfMessage(created.ProtoReflect()))
-	m.Set(ut, protoreflect.ValueOfMessage(updated.ProtoReflect()))
-	return nil
-}
-
-func getTimestamp(m proto.Message, field protoreflect.Name) (*timestamppb.Timestamp, bool) {
-	r := m.ProtoReflect()
-	f := r.Descriptor().Fields().ByName(field)
-	if f == nil || !r.Has(f) {
-		return nil, false
-	}
-	ts, ok := r.Get(f).Message().Interface().(*timestamppb.Timestamp)
-	return ts, ok
 }

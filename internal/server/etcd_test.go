@@ -1,0 +1,112 @@
+package server_test
+
+import (
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/store/etcd"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+)
+
+// etcdConfig is a server configuration on c's cluster under prefix.
+func etcdConfig(c *etcdtest.Cluster, prefix string) server.Config {
+	return server.Config{Store: server.StoreEtcd, Etcd: server.EtcdConfig{ClientConfig: etcd.ClientConfig{Endpoints: c.Endpoints()}, Prefix: prefix}}
+}
+
+// TestEtcdTwoServers runs two famid on one etcd cluster, each with its own
+// data dir: they share the signing keys, the accounts and the data, and a
+// service token revoked through one is refused by the other within one
+// second (the acceptance bound; the etcd watch usually takes a few
+// milliseconds).
+func TestEtcdTwoServers(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	a := startServer(t, etcdConfig(c, "/two/"))
+	b := startServer(t, etcdConfig(c, "/two/"))
+	ctx := t.Context()
+	onA, onB := newSurface(t, a, "grpc"), newSurfaceAs(t, b, "grpc", a.token)
+
+	p, err := onA.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp-milano", Partner: &famiv1.Partner{
+		DisplayName: "Ufficio di Piano di Milano", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}})
+	if err != nil {
+		t.Fatalf("create partner through A: %v", err)
+	}
+	got, err := onB.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: p.GetName()})
+	if err != nil || got.GetEtag() != p.GetEtag() {
+		t.Fatalf("read through B (with a token signed by A's key): got %v, %v, want the partner A created", got, err)
+	}
+
+	const password = "correct horse battery staple"
+	_, err = onB.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: lombardia, AccountId: "mrossi", Password: password,
+		Account: &famiv1.Account{DisplayName: "Mario Rossi", Role: famiv1.Role_ROLE_CONSULTANT}})
+	if err != nil {
+		t.Fatalf("create account through B: %v", err)
+	}
+	login, err := newSurfaceAs(t, a, "grpc", "").Login(ctx, &famiv1.LoginRequest{Username: "mrossi", Password: password})
+	if err != nil {
+		t.Fatalf("login through A to an account created through B: %v", err)
+	}
+	if _, err := newSurfaceAs(t, b, "grpc", login.GetToken()).WhoAmI(ctx, &famiv1.WhoAmIRequest{}); err != nil {
+		t.Fatalf("A's login token through B: %v", err)
+	}
+
+	created, err := onA.CreateServiceToken(ctx, &famiv1.CreateServiceTokenRequest{Parent: lombardia, SystemId: "siage", DisplayName: "SIAGE"})
+	if err != nil {
+		t.Fatalf("CreateServiceToken through A: %v", err)
+	}
+	withToken := newSurfaceAs(t, b, "grpc", created.GetToken())
+	if _, err := withToken.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia}); err != nil {
+		t.Fatalf("service token from A, through B: %v", err)
+	}
+	if _, err := onA.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: created.GetServiceToken().GetName()}); err != nil {
+		t.Fatalf("RevokeServiceToken through A: %v", err)
+	}
+	revoked := time.Now()
+	for {
+		_, err := withToken.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia})
+		if e, ok := asCallError(err); ok && e.Code == codes.Unauthenticated {
+			t.Logf("B refused the token revoked through A after %v", time.Since(revoked))
+			break
+		}
+		if err != nil {
+			t.Fatalf("revoked token through B: got %v, want Unauthenticated", err)
+		}
+		if time.Since(revoked) > time.Second {
+			t.Fatal("B still accepts a service token revoked through A one second ago")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestScenarioEtcd runs the end-to-end scenario on gRPC once with the etcd
+// store and once with bbolt: the transcripts must be identical.
+func TestScenarioEtcd(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	transcripts := map[string][]string{}
+	for name, cfg := range map[string]server.Config{"bbolt": {}, "etcd": etcdConfig(c, "/scenario/")} {
+		t.Run(name, func(t *testing.T) {
+			cfg.MunicipalitiesFile = municipalitiesFile
+			ts := startServer(t, cfg)
+			sc := &scenario{
+				t:         t,
+				ctx:       t.Context(),
+				s:         newSurface(t, ts, "grpc"),
+				ministry:  newSurfaceAs(t, ts, "grpc", ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry})),
+				anonymous: newSurfaceAs(t, ts, "grpc", ""),
+			}
+			sc.run()
+			transcripts[name] = sc.transcript
+		})
+	}
+	if len(transcripts["etcd"]) == 0 {
+		t.Fatal("the etcd scenario recorded nothing")
+	}
+	if d := diffLines(transcripts["bbolt"], transcripts["etcd"]); d != "" {
+		t.Errorf("the etcd transcript differs from the bbolt one (-bbolt +etcd):\n%s", d)
+	}
+}

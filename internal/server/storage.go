@@ -1,0 +1,218 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/admin"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/etcd"
+)
+
+// Store backends (Config.Store).
+const (
+	StoreBolt = "bbolt"
+	StoreEtcd = "etcd"
+)
+
+// EtcdConfig configures the etcd store.
+type EtcdConfig struct {
+	etcd.ClientConfig
+	// Prefix is prepended to every key; see etcd.Options.
+	Prefix string
+	// RequestTimeout bounds each etcd round trip of a write batch.
+	RequestTimeout time.Duration
+	// MaxTxnOps is the cluster's --max-txn-ops; MaxTxnBytes a little less
+	// than its --max-request-bytes.
+	MaxTxnOps, MaxTxnBytes int
+}
+
+// backend is what the server needs of its storage.
+type backend interface {
+	store.Store
+	store.System
+	admin.Store
+}
+
+// openStore opens the configured backend and returns it with the function
+// that releases it.
+// obs is told of the bbolt store's transactions and commits (metrics and
+// spans).
+func openStore(ctx context.Context, cfg Config, regions []string, obs bolt.Observer) (backend, func() error, error) {
+	switch cfg.Store {
+	case "", StoreBolt:
+		st, err := bolt.Open(cfg.DataDir, bolt.Options{Regions: regions, LockTimeout: cfg.LockTimeout, RequestRetention: cfg.RequestRetention,
+			Observer: obs})
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, st.Close, nil
+	case StoreEtcd:
+		return openEtcd(ctx, cfg, regions)
+	default:
+		return nil, nil, fmt.Errorf("store %q: want %s or %s", cfg.Store, StoreBolt, StoreEtcd)
+	}
+}
+
+func openEtcd(ctx context.Context, cfg Config, regions []string) (backend, func() error, error) {
+	ec := cfg.Etcd
+	if len(ec.Endpoints) == 0 {
+		return nil, nil, errors.New("store etcd: no endpoints (--etcd-endpoints)")
+	}
+	cli, err := etcd.NewClient(ec.ClientConfig)
+	if err != nil {
+		return nil, nil, err
+	}
+	dial := ec.DialTimeout
+	if dial <= 0 {
+		dial = 5 * time.Second
+	}
+	octx, cancel := context.WithTimeout(ctx, dial)
+	defer cancel()
+	st, err := etcd.Open(octx, etcd.Options{
+		Client: cli, Prefix: ec.Prefix, Regions: regions,
+		RequestRetention: cfg.RequestRetention, RequestTimeout: ec.RequestTimeout, MaxTxnOps: ec.MaxTxnOps, MaxTxnBytes: ec.MaxTxnBytes,
+	})
+	if err != nil {
+		cli.Close()
+		return nil, nil, err
+	}
+	return etcdBackend{st}, func() error { return errors.Join(st.Close(), cli.Close()) }, nil
+}
+
+// etcdBackend gives the etcd store the backups of the bbolt one: a region
+// file, exported at one etcd revision.
+type etcdBackend struct{ *etcd.Store }
+
+// Backup implements admin.Store: the region is exported into a temporary
+// region file, then sent.
+func (b etcdBackend) Backup(ctx context.Context, region string, w io.Writer, start func(revision, size int64) error) error {
+	dir, err := os.MkdirTemp("", "famid-backup-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, region+".db")
+	var revision int64
+	err = bolt.WriteRegionFile(path, func(put func(store.Record) error) error {
+		var err error
+		revision, err = b.ExportRegion(ctx, region, put)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := start(revision, fi.Size()); err != nil {
+		return err
+	}
+	_, err = io.Copy(w, f)
+	return err
+}
+
+// bucketSigningKeys holds the signing keys in the system store when
+// several processes share it: file name -> PEM, as in the key dir.
+const bucketSigningKeys = "signing_keys"
+
+// shareKeys makes the data dir's key files and the shared system store
+// hold the same keys (the union of both), so that every famid on one etcd
+// cluster signs with the newest key and verifies every key. The private
+// keys are in etcd then: the cluster must be protected like the data dir
+// (TLS, etcd users; see docs/deploy-etcd.md).
+func shareKeys(ctx context.Context, sys store.System, dataDir string) error {
+	dir := filepath.Join(dataDir, auth.KeyDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create key dir: %w", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("read key dir: %w", err)
+	}
+	local := map[string][]byte{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".pem") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return fmt.Errorf("read key: %w", err)
+		}
+		local[e.Name()] = b
+	}
+	var missing map[string][]byte
+	err = sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+		missing = map[string][]byte{}
+		shared := map[string]bool{}
+		tx.Scan(bucketSigningKeys, "", "", func(name string, b []byte) bool {
+			shared[name] = true
+			if _, ok := local[name]; !ok {
+				missing[name] = b
+			}
+			return true
+		})
+		for name, b := range local {
+			if !shared[name] {
+				if err := tx.Put(bucketSigningKeys, name, b); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("share signing keys: %w", err)
+	}
+	for name, b := range missing {
+		if filepath.Base(name) != name || !strings.HasSuffix(name, ".pem") {
+			return fmt.Errorf("shared signing key %q: not a key file name", name)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			return fmt.Errorf("write shared key: %w", err)
+		}
+	}
+	return nil
+}
+
+// sharedStore is a store several famid processes serve at once: it reports
+// the system changes any of them makes.
+type sharedStore interface {
+	SystemChanged(ctx context.Context, fn func())
+}
+
+// followShared keeps this process's copies of shared system records (the
+// revocation list, the signing keys) in step with the other processes'
+// changes: a token revoked through one famid is refused by all of them as
+// soon as the etcd watch reports the change.
+func (s *Server) followShared(shared sharedStore, acc *accounts.Service) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	s.stopFollow = func() { cancel(); <-done }
+	go func() {
+		defer close(done)
+		shared.SystemChanged(ctx, func() {
+			if err := acc.ReloadRevocations(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("reload revocations", "err", err)
+			}
+			if err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil && ctx.Err() == nil {
+				s.log.Warn("share signing keys", "err", err)
+			}
+		})
+	}()
+}

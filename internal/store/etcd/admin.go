@@ -1,0 +1,53 @@
+package etcd
+
+import (
+	"context"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/raccordo/raccordo/internal/errs"
+)
+
+// Compact implements store.Store: one guarded transaction deletes the
+// change log's key range up to revision and records the compaction,
+// retried while other commits of the region come in between. It does not
+// compact etcd's own history; see docs/deploy-etcd.md.
+func (s *Store) Compact(ctx context.Context, region string, revision int64) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	r, err := s.region(region)
+	if err != nil {
+		return 0, err
+	}
+	guard := r.base + keyRevision
+	for {
+		snap := &snapshot{ctx: ctx, kv: s.kv}
+		guardRev := snap.modRevision(guard)
+		t := r.newTx(newOverlay(snap), s.opts.Now(), "")
+		cur, compacted := t.Revision(), t.Compacted()
+		if snap.err != nil {
+			return 0, unavailable(ctx, snap.err)
+		}
+		if revision < 0 || revision > cur {
+			return 0, errs.InvalidField("revision", "%d is not between 0 and the current revision %d", revision, cur)
+		}
+		if revision <= compacted {
+			return 0, nil
+		}
+		resp, err := s.kv.Txn(ctx).
+			If(clientv3.Compare(clientv3.ModRevision(guard), "=", guardRev)).
+			Then(
+				clientv3.OpDelete(r.base+rangeChg, clientv3.WithRange(r.base+rangeChg+string(revBytes(revision+1)))),
+				clientv3.OpPut(r.base+keyCompacted, string(revBytes(revision))),
+				clientv3.OpPut(guard, string(revBytes(cur))),
+			).Commit()
+		if err != nil {
+			return 0, unavailable(ctx, err)
+		}
+		if resp.Succeeded {
+			r.signal(resp.Header.Revision)
+			return resp.Responses[0].GetResponseDeleteRange().Deleted, nil
+		}
+	}
+}

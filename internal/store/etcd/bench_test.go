@@ -1,0 +1,185 @@
+package etcd_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/etcd"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+)
+
+// The etcd figures of docs/benchmarks.md: every sub-benchmark runs on
+// bbolt (fsync per commit) and on a three-member etcd cluster on loopback
+// (fsync on every member, as in production), in the same run, so the
+// ratios compare like with like on the same machine.
+
+// backends opens one store of each kind. The cluster belongs to parent
+// (a sub-benchmark's cleanups run after each of its b.N rounds) and is
+// shared by its sub-benchmarks, each on its own key prefix.
+func backends(parent *testing.B) map[string]func(b *testing.B) store.Store {
+	var (
+		once    sync.Once
+		cluster *clientv3.Client
+		n       atomic.Int64
+	)
+	return map[string]func(b *testing.B) store.Store{
+		"bbolt": func(b *testing.B) store.Store {
+			s, err := bolt.Open(b.TempDir(), bolt.Options{Regions: regions})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { s.Close() })
+			return s
+		},
+		"etcd3": func(b *testing.B) store.Store {
+			once.Do(func() { cluster = etcdtest.Start(parent, etcdtest.Options{Members: 3, MaxTxnOps: 1024}).Client(parent) })
+			s, err := etcd.Open(context.Background(), etcd.Options{Client: cluster, Prefix: fmt.Sprintf("/bench-%d/", n.Add(1)), Regions: regions, MaxTxnOps: 1024})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { s.Close() })
+			return s
+		},
+	}
+}
+
+var backendOrder = []string{"bbolt", "etcd3"}
+
+func benchPartner(n int64) *famiv1.Partner {
+	return &famiv1.Partner{
+		Name:        fmt.Sprintf("regions/lombardia/partners/p%09d", n),
+		DisplayName: fmt.Sprintf("Partner %d", n),
+		Kind:        famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR,
+		FiscalCode:  "01199250158",
+	}
+}
+
+func benchCreate(s store.Store, n int64) error {
+	_, err := s.Update(context.Background(), "lombardia", store.Mutation{Principal: "bench"}, func(tx store.WriteTx) (proto.Message, error) {
+		p := benchPartner(n)
+		return p, tx.Put(p)
+	})
+	return err
+}
+
+// runConcurrent calls op b.N times from c goroutines.
+func runConcurrent(b *testing.B, c int, op func(n int64) error) {
+	b.Helper()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for range c {
+		wg.Go(func() {
+			for {
+				n := next.Add(1)
+				if n > int64(b.N) {
+					return
+				}
+				if err := op(n); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
+}
+
+// BenchmarkCreate: durable creates of one region at concurrency 1 and 64.
+func BenchmarkCreate(b *testing.B) {
+	open := backends(b)
+	for _, c := range []int{1, 64} {
+		for _, name := range backendOrder {
+			b.Run(fmt.Sprintf("%s/c%d", name, c), func(b *testing.B) {
+				s := open[name](b)
+				runConcurrent(b, c, func(n int64) error { return benchCreate(s, n) })
+			})
+		}
+	}
+}
+
+// BenchmarkGet: one View reading one partner (on etcd, a linearizable
+// read that fixes the snapshot's revision, then the Get at it).
+func BenchmarkGet(b *testing.B) {
+	open := backends(b)
+	for _, name := range backendOrder {
+		b.Run(name, func(b *testing.B) {
+			s := open[name](b)
+			if err := benchCreate(s, 1); err != nil {
+				b.Fatal(err)
+			}
+			pname := benchPartner(1).Name
+			for b.Loop() {
+				p := &famiv1.Partner{}
+				if err := s.View(context.Background(), "lombardia", func(tx store.ReadTx) error { return tx.Get(pname, p) }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkWatchFanout: 64 watchers follow the region as the sync feed
+// does (wait on Changed, read the new changes); each operation is one
+// create and ends when every watcher has read it.
+func BenchmarkWatchFanout(b *testing.B) {
+	const watchers = 64
+	open := backends(b)
+	for _, name := range backendOrder {
+		b.Run(name, func(b *testing.B) {
+			s := open[name](b)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			seen := make(chan int64, watchers)
+			var wg sync.WaitGroup
+			for range watchers {
+				wg.Go(func() {
+					var last, sent int64
+					for {
+						ch := s.Changed("lombardia")
+						err := s.View(ctx, "lombardia", func(tx store.ReadTx) error {
+							return tx.Changes(last, func(c *famiv1.Change) bool { last = c.GetRevision(); return true })
+						})
+						if err != nil {
+							return
+						}
+						if last > sent {
+							seen <- last
+							sent = last
+						}
+						select {
+						case <-ch:
+						case <-ctx.Done():
+							return
+						}
+					}
+				})
+			}
+			var n int64
+			for b.Loop() {
+				n++
+				if err := benchCreate(s, n); err != nil {
+					b.Fatal(err)
+				}
+				for got := 0; got < watchers; {
+					if <-seen >= n {
+						got++
+					}
+				}
+			}
+			cancel()
+			wg.Wait()
+		})
+	}
+}

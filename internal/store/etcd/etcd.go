@@ -1,0 +1,251 @@
+// Package etcd implements store.Store and store.System on an etcd v3
+// cluster, so that several famid processes serve the same data and no
+// acknowledged write is lost when a member dies.
+//
+// Layout: every key lives under Options.Prefix; each region owns one key
+// range, "{prefix}regions/{region}/", holding
+//
+//	meta/revision        the region's revision (8 bytes, big-endian); every
+//	                     commit of the region writes it, so its etcd
+//	                     ModRevision is the region's commit guard
+//	meta/compacted       the revision the change log is compacted to
+//	res/{collection}/{id} resources, deterministic protobuf
+//	chg/{revision}       the change log (8-byte big-endian revision)
+//	req/{principal}\0{id} request records (store.EncodeRequest)
+//	reqt/{unix ns}{key}  request records by age, for pruning
+//	idx/{index}\0{key}   secondary indexes
+//	typ/{name}           the protobuf type of each resource
+//
+// and the system records live under "{prefix}system/{bucket}\0{key}",
+// guarded by "{prefix}system-guard".
+//
+// Writes are optimistic transactions: a mutation reads at one etcd
+// revision, buffers its writes, and commits them with the change-log entry
+// and the new region revision in ONE etcd transaction that succeeds only
+// if the region's guard key has not moved since the read. Another
+// process's commit in between makes the transaction fail and the batch
+// run again on fresh data (Update's fn may run more than once), so
+// revisions stay gapless and without duplicates across processes.
+//
+// Limits: etcd refuses a transaction with more operations than its
+// --max-txn-ops (default 128) or a request larger than
+// --max-request-bytes (default 1.5 MiB). Mutations queued together are
+// batched into one transaction only up to Options.MaxTxnOps and
+// MaxTxnBytes (set them to the cluster's values); a single mutation that
+// exceeds them on its own fails with an internal error and writes nothing.
+// A create costs 3 operations (resource, change, type), plus 2 with a
+// request id, plus 1 per index entry; every transaction adds the guard.
+package etcd
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// Options configure Open.
+type Options struct {
+	// Client is the etcd client; the caller closes it after the store.
+	Client *clientv3.Client
+	// Prefix is prepended to every key, so that several installations
+	// can share a cluster. Defaults to DefaultPrefix.
+	Prefix string
+	// Regions are the region ids served.
+	Regions []string
+	// Now is the clock; defaults to time.Now.
+	Now func() time.Time
+	// RequestRetention is how long a request_id is remembered. Defaults to
+	// DefaultRequestRetention.
+	RequestRetention time.Duration
+	// MaxTxnOps bounds the operations of one etcd transaction: the
+	// cluster's --max-txn-ops. Defaults to 128, etcd's default.
+	MaxTxnOps int
+	// MaxTxnBytes bounds the size of one etcd transaction: a little less
+	// than the cluster's --max-request-bytes. Defaults to 1 MiB (etcd's
+	// default limit is 1.5 MiB).
+	MaxTxnBytes int
+	// RequestTimeout bounds each etcd round trip of a write batch, which
+	// runs on behalf of several callers. Defaults to 10 seconds.
+	RequestTimeout time.Duration
+}
+
+// Defaults of Options.
+const (
+	DefaultPrefix           = "/raccordo/"
+	DefaultRequestRetention = 24 * time.Hour
+	DefaultMaxTxnOps        = 128
+	DefaultMaxTxnBytes      = 1 << 20
+	DefaultRequestTimeout   = 10 * time.Second
+)
+
+// pruneBatch bounds the expired request records one commit removes.
+const pruneBatch = 32
+
+// Store is a store.Store and store.System over etcd.
+type Store struct {
+	opts    Options
+	kv      clientv3.KV
+	regions map[string]*region
+	// ctx ends when the store closes; it stops the watches and writers.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	closeOnce sync.Once
+}
+
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.System = (*Store)(nil)
+)
+
+// ErrClosed is returned for writes submitted while or after the store
+// closes.
+var ErrClosed = errors.New("store is closed")
+
+// Open starts serving opts.Regions from the cluster behind opts.Client:
+// one writer and one watch per region.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.Client == nil {
+		return nil, errors.New("etcd store: no client")
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultPrefix
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.RequestRetention <= 0 {
+		opts.RequestRetention = DefaultRequestRetention
+	}
+	if opts.MaxTxnOps <= 0 {
+		opts.MaxTxnOps = DefaultMaxTxnOps
+	}
+	if opts.MaxTxnBytes <= 0 {
+		opts.MaxTxnBytes = DefaultMaxTxnBytes
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = DefaultRequestTimeout
+	}
+	s := &Store{opts: opts, kv: opts.Client.KV, regions: make(map[string]*region, len(opts.Regions))}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	// One read fixes the revision the watches start after: every commit
+	// after it signals Changed.
+	resp, err := s.kv.Get(ctx, opts.Prefix+"system-guard")
+	if err != nil {
+		s.cancel()
+		return nil, fmt.Errorf("etcd store: reach the cluster: %w", err)
+	}
+	for _, r := range opts.Regions {
+		reg := newRegion(s, r)
+		s.regions[r] = reg
+		s.wg.Add(2)
+		go func() { defer s.wg.Done(); reg.loop() }()
+		go func() { defer s.wg.Done(); reg.watch(resp.Header.Revision) }()
+	}
+	return s, nil
+}
+
+// Close stops the writers (a batch in progress finishes) and the watches.
+// The client stays open.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		for _, r := range s.regions {
+			close(r.stop)
+		}
+		s.cancel()
+		s.wg.Wait()
+	})
+	return nil
+}
+
+func (s *Store) region(name string) (*region, error) {
+	r, ok := s.regions[name]
+	if !ok {
+		return nil, errs.NotFoundf("region %q not found", name)
+	}
+	return r, nil
+}
+
+// View implements store.Store.
+func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r, err := s.region(region)
+	if err != nil {
+		return err
+	}
+	snap := &snapshot{ctx: ctx, kv: s.kv}
+	t := r.newTx(newOverlay(snap), time.Time{}, "")
+	err = fn(t)
+	if snap.err != nil {
+		return unavailable(ctx, snap.err)
+	}
+	return err
+}
+
+// Update implements store.Store. The mutation queues on the region's
+// writer, which commits it with whatever else is queued.
+func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn func(store.WriteTx) (proto.Message, error)) (proto.Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r, err := s.region(region)
+	if err != nil {
+		return nil, err
+	}
+	return r.do(ctx, &mutation{m: m, fn: fn})
+}
+
+// Changed implements store.Store: the channel closes at the region's next
+// commit made by any process, as reported by an etcd watch (and at once
+// for this process's own commits).
+func (s *Store) Changed(region string) <-chan struct{} {
+	r, ok := s.regions[region]
+	if !ok {
+		return nil
+	}
+	return r.changed()
+}
+
+// unavailable is the answer to a failed etcd round trip: the caller's own
+// context error as is; Unavailable when the cluster did not answer (no
+// quorum, no leader, a member gone, a timeout: a retry with the same
+// request_id is safe); any other failure is internal.
+func unavailable(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	code := status.Code(err)
+	var ee rpctypes.EtcdError
+	if errors.As(err, &ee) {
+		code = ee.Code()
+	}
+	if code == codes.Unavailable || code == codes.DeadlineExceeded || code == codes.Canceled ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return errs.New(errs.Unavailable, "UNAVAILABLE", "the etcd cluster did not answer (%v); retry with the same request_id", err)
+	}
+	return fmt.Errorf("store: %w", err)
+}
+
+func revBytes(rev int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(rev)) }
+
+func revOf(v []byte) int64 {
+	if len(v) != 8 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}

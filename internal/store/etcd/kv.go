@@ -1,0 +1,232 @@
+package etcd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// pageSize is how many keys one range read fetches.
+const pageSize = 256
+
+// snapshot reads etcd at one revision: the first read is linearizable and
+// fixes the revision, every later read is at that revision, so a View or a
+// mutation sees one consistent state however many round trips it takes.
+//
+// ReadTx has methods without an error result (Revision, IndexGet, ...): a
+// failed read there is kept in err and returned by the View or Update.
+type snapshot struct {
+	ctx context.Context
+	kv  clientv3.KV
+	rev int64
+	err error
+}
+
+func (s *snapshot) fail(err error) {
+	if s.err == nil {
+		s.err = fmt.Errorf("etcd: %w", err)
+	}
+}
+
+func (s *snapshot) opts(o ...clientv3.OpOption) []clientv3.OpOption {
+	if s.rev > 0 {
+		o = append(o, clientv3.WithRev(s.rev))
+	}
+	return o
+}
+
+func (s *snapshot) get(key string) ([]byte, bool) {
+	if s.err != nil {
+		return nil, false
+	}
+	resp, err := s.kv.Get(s.ctx, key, s.opts()...)
+	if err != nil {
+		s.fail(err)
+		return nil, false
+	}
+	if s.rev == 0 {
+		s.rev = resp.Header.Revision
+	}
+	if len(resp.Kvs) == 0 {
+		return nil, false
+	}
+	return resp.Kvs[0].Value, true
+}
+
+// modRevision returns the etcd revision of key's last write at the
+// snapshot (0: absent).
+func (s *snapshot) modRevision(key string) int64 {
+	if s.err != nil {
+		return 0
+	}
+	resp, err := s.kv.Get(s.ctx, key, s.opts()...)
+	if err != nil {
+		s.fail(err)
+		return 0
+	}
+	if s.rev == 0 {
+		s.rev = resp.Header.Revision
+	}
+	if len(resp.Kvs) == 0 {
+		return 0
+	}
+	return resp.Kvs[0].ModRevision
+}
+
+// scan calls fn for the keys in [from, end) in order until fn returns
+// false, a page at a time.
+func (s *snapshot) scan(from, end string, fn func(k string, v []byte) bool) {
+	for s.err == nil {
+		resp, err := s.kv.Get(s.ctx, from, s.opts(clientv3.WithRange(end), clientv3.WithLimit(pageSize))...)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		if s.rev == 0 {
+			s.rev = resp.Header.Revision
+		}
+		for _, kv := range resp.Kvs {
+			if !fn(string(kv.Key), kv.Value) {
+				return
+			}
+		}
+		if !resp.More || len(resp.Kvs) == 0 {
+			return
+		}
+		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	}
+}
+
+// write is a buffered write: a value, or a deletion.
+type write struct {
+	value   []byte
+	deleted bool
+}
+
+// undo restores one key of the overlay.
+type undo struct {
+	key  string
+	prev write
+	had  bool
+}
+
+// overlay is a read-write transaction over a snapshot: writes are buffered
+// and seen by later reads of the same transaction, and become one etcd
+// transaction at commit. A mark and rollback undo the writes of one
+// mutation of a batch without touching the others.
+type overlay struct {
+	snap    *snapshot
+	writes  map[string]write
+	journal []undo
+	// bytes estimates the size of the etcd request.
+	bytes int
+}
+
+func newOverlay(snap *snapshot) *overlay {
+	return &overlay{snap: snap, writes: map[string]write{}}
+}
+
+func (o *overlay) get(key string) ([]byte, bool) {
+	if w, ok := o.writes[key]; ok {
+		return w.value, !w.deleted
+	}
+	return o.snap.get(key)
+}
+
+func (o *overlay) set(key string, w write) {
+	prev, had := o.writes[key]
+	o.journal = append(o.journal, undo{key, prev, had})
+	if had {
+		o.bytes -= len(key) + len(prev.value)
+	}
+	o.bytes += len(key) + len(w.value)
+	o.writes[key] = w
+}
+
+func (o *overlay) put(key string, value []byte) { o.set(key, write{value: bytes.Clone(value)}) }
+func (o *overlay) del(key string)               { o.set(key, write{deleted: true}) }
+
+// mark is a point to roll back to.
+func (o *overlay) mark() int { return len(o.journal) }
+
+// rollback undoes every write since mark m.
+func (o *overlay) rollback(m int) {
+	for i := len(o.journal) - 1; i >= m; i-- {
+		u := o.journal[i]
+		cur := o.writes[u.key]
+		o.bytes -= len(u.key) + len(cur.value)
+		if u.had {
+			o.writes[u.key] = u.prev
+			o.bytes += len(u.key) + len(u.prev.value)
+		} else {
+			delete(o.writes, u.key)
+		}
+	}
+	o.journal = o.journal[:m]
+}
+
+// scan merges the snapshot's keys in [from, end) with the buffered writes.
+func (o *overlay) scan(from, end string, fn func(k string, v []byte) bool) {
+	var pending []string
+	for k := range o.writes {
+		if k >= from && k < end {
+			pending = append(pending, k)
+		}
+	}
+	slices.Sort(pending)
+	// emit sends the buffered writes before key k (all of them for k ==
+	// ""); false means fn asked to stop.
+	emit := func(k string) bool {
+		for len(pending) > 0 && (k == "" || pending[0] < k) {
+			w := o.writes[pending[0]]
+			key := pending[0]
+			pending = pending[1:]
+			if !w.deleted && !fn(key, w.value) {
+				return false
+			}
+		}
+		return true
+	}
+	stopped := false
+	o.snap.scan(from, end, func(k string, v []byte) bool {
+		if !emit(k) {
+			stopped = true
+			return false
+		}
+		if _, ok := o.writes[k]; ok {
+			return true // the buffered write (value or deletion) wins
+		}
+		if !fn(k, v) {
+			stopped = true
+			return false
+		}
+		return true
+	})
+	if !stopped && o.snap.err == nil {
+		emit("")
+	}
+}
+
+// ops turns the buffered writes into etcd operations, in key order so that
+// a batch is applied the same way every time.
+func (o *overlay) ops() []clientv3.Op {
+	keys := slices.Sorted(func(yield func(string) bool) {
+		for k := range o.writes {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	ops := make([]clientv3.Op, 0, len(keys))
+	for _, k := range keys {
+		if w := o.writes[k]; w.deleted {
+			ops = append(ops, clientv3.OpDelete(k))
+		} else {
+			ops = append(ops, clientv3.OpPut(k, string(w.value)))
+		}
+	}
+	return ops
+}

@@ -1,0 +1,335 @@
+package etcd
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// maxBatch bounds how many queued mutations one commit considers.
+const maxBatch = 256
+
+// region is one region's writer and watch in this process.
+type region struct {
+	s    *Store
+	name string
+	base string
+	reqs chan *mutation
+	stop chan struct{}
+
+	mu sync.Mutex
+	// notify is closed and replaced at every commit seen; seen is the
+	// etcd revision of the last commit signalled, so that a commit
+	// reported both by this process and by the watch signals once.
+	notify chan struct{}
+	seen   int64
+}
+
+// mutation is one queued Update.
+type mutation struct {
+	ctx  context.Context
+	m    store.Mutation
+	fn   func(store.WriteTx) (proto.Message, error)
+	done chan result
+	// res is the result of the latest run, kept until the commit.
+	res proto.Message
+	// answered is set once done has the result.
+	answered bool
+}
+
+// answer hands the caller its result, once.
+func (m *mutation) answer(msg proto.Message, err error) {
+	if !m.answered {
+		m.answered = true
+		m.done <- result{msg: msg, err: err}
+	}
+}
+
+type result struct {
+	msg proto.Message
+	err error
+}
+
+func newRegion(s *Store, name string) *region {
+	return &region{
+		s: s, name: name, base: s.opts.Prefix + "regions/" + name + "/",
+		reqs: make(chan *mutation), stop: make(chan struct{}), notify: make(chan struct{}),
+	}
+}
+
+func (r *region) newTx(o *overlay, now time.Time, principal string) *tx {
+	return &tx{o: o, region: r.name, base: r.base, now: now, principal: principal}
+}
+
+func (r *region) changed() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.notify
+}
+
+// signal wakes the watchers for a commit at etcd revision rev (0: a
+// commit of unknown revision, after a watch was interrupted).
+func (r *region) signal(rev int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rev != 0 && rev <= r.seen {
+		return
+	}
+	r.seen = max(r.seen, rev)
+	close(r.notify)
+	r.notify = make(chan struct{})
+}
+
+// watch signals every commit of the region, by any process, after etcd
+// revision from. A broken watch (member lost, leader lost, history
+// compacted) is opened again; the wake-up it sends then is harmless,
+// watchers read the change log to see what is new.
+func (r *region) watch(from int64) {
+	key := r.base + keyRevision
+	for r.s.ctx.Err() == nil {
+		ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(r.s.ctx))
+		wc := r.s.opts.Client.Watch(ctx, key, clientv3.WithRev(from+1))
+		for resp := range wc {
+			if resp.Err() != nil {
+				break
+			}
+			for _, ev := range resp.Events {
+				r.signal(ev.Kv.ModRevision)
+				from = max(from, ev.Kv.ModRevision)
+			}
+		}
+		cancel()
+		if r.s.ctx.Err() != nil {
+			return
+		}
+		// Whatever happened while the watch was down is signalled once;
+		// a compacted history resumes from the present.
+		r.signal(0)
+		if resp, err := r.s.kv.Get(r.s.ctx, key); err == nil {
+			from = max(from, resp.Header.Revision)
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-r.s.ctx.Done():
+		}
+	}
+}
+
+// do queues m and waits for its result.
+func (r *region) do(ctx context.Context, m *mutation) (proto.Message, error) {
+	m.ctx, m.done = ctx, make(chan result, 1)
+	select {
+	case r.reqs <- m:
+	case <-r.stop:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	res := <-m.done
+	return res.msg, res.err
+}
+
+// loop commits whatever has queued up, like the bbolt writer: a lone write
+// commits at once, under load a batch is everything that arrived during
+// the previous commit.
+func (r *region) loop() {
+	var carry []*mutation
+	for {
+		batch := carry
+		if len(batch) == 0 {
+			select {
+			case m := <-r.reqs:
+				batch = append(batch, m)
+			case <-r.stop:
+				return
+			}
+		}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case m := <-r.reqs:
+				batch = append(batch, m)
+			default:
+				break drain
+			}
+		}
+		carry = r.commit(batch)
+	}
+}
+
+// commit runs batch as one etcd transaction, again and again while another
+// process commits in between, and returns the mutations that did not fit
+// in the transaction's limits, for the next one.
+func (r *region) commit(batch []*mutation) []*mutation {
+	for attempt := 0; ; attempt++ {
+		batch = r.dropDone(batch)
+		if len(batch) == 0 {
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(r.s.ctx, r.s.opts.RequestTimeout)
+		ok, applied, deferred, err := r.try(ctx, batch)
+		cancel()
+		if err != nil {
+			for _, m := range batch {
+				m.answer(nil, unavailable(m.ctx, err))
+			}
+			return nil
+		}
+		if ok {
+			for _, m := range applied {
+				m.answer(m.res, nil)
+			}
+			return deferred
+		}
+		// Another process committed since our read: run the batch again
+		// on the new state, after a short random pause so that two
+		// processes do not keep colliding.
+		batch = append(applied, deferred...)
+		select {
+		case <-time.After(time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))):
+		case <-r.s.ctx.Done():
+		}
+	}
+}
+
+// dropDone answers the mutations whose caller gave up.
+func (r *region) dropDone(batch []*mutation) []*mutation {
+	out := batch[:0]
+	for _, m := range batch {
+		if err := m.ctx.Err(); err != nil {
+			m.answer(nil, err)
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// try runs batch on one snapshot and commits it. Mutations that fail are
+// answered at once (a failure is a read of the snapshot: nothing of it is
+// written); applied are the ones in the transaction, deferred the ones
+// left for the next. ok is false when the guard moved.
+func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, deferred []*mutation, err error) {
+	snap := &snapshot{ctx: ctx, kv: r.s.kv}
+	guard := r.base + keyRevision
+	guardRev := snap.modRevision(guard)
+	o := newOverlay(snap)
+	limits := r.s.opts
+	for i, m := range batch {
+		mark := o.mark()
+		res, ferr := r.run(o, m)
+		if snap.err != nil {
+			return false, nil, nil, snap.err
+		}
+		if ferr != nil {
+			o.rollback(mark)
+			m.answer(nil, ferr)
+			continue
+		}
+		// +1 for the guard.
+		if ops, size := len(o.writes)+1, o.bytes; ops > limits.MaxTxnOps || size > limits.MaxTxnBytes {
+			o.rollback(mark)
+			if len(applied) == 0 {
+				m.answer(nil, errTooLarge(ops, size, limits))
+				continue
+			}
+			deferred = append(deferred, batch[i:]...)
+			break
+		}
+		m.res = res
+		applied = append(applied, m)
+	}
+	if len(o.writes) == 0 {
+		return true, applied, deferred, nil // replays and read-only runs
+	}
+	r.prune(o, limits.MaxTxnOps-1-len(o.writes))
+	if snap.err != nil {
+		return false, nil, nil, snap.err
+	}
+	// Every commit writes the guard, even when the revision is unchanged
+	// (only index or request records written), so that its ModRevision
+	// moves with every change to the region.
+	if _, written := o.writes[guard]; !written {
+		v, _ := o.get(guard)
+		o.put(guard, revBytes(revOf(v)))
+	}
+	resp, err := r.s.kv.Txn(ctx).
+		If(clientv3.Compare(clientv3.ModRevision(guard), "=", guardRev)).
+		Then(o.ops()...).
+		Commit()
+	if err != nil {
+		return false, nil, nil, err
+	}
+	if resp.Succeeded {
+		r.signal(resp.Header.Revision)
+	}
+	return resp.Succeeded, applied, deferred, nil
+}
+
+// errTooLarge is the error of a mutation that cannot fit in one etcd
+// transaction on its own.
+func errTooLarge(ops, size int, limits Options) error {
+	return fmt.Errorf("store: mutation too large for one etcd transaction (%d operations, %d bytes; limits %d and %d: raise --max-txn-ops and --max-request-bytes on the cluster and the famid flags with them)", ops, size, limits.MaxTxnOps, limits.MaxTxnBytes)
+}
+
+// run runs one mutation on o: the recorded result of a retried request,
+// or fn and the request record.
+func (r *region) run(o *overlay, m *mutation) (res proto.Message, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store: panic in mutation: %v\n%s", p, debug.Stack())
+		}
+	}()
+	t := r.newTx(o, r.s.opts.Now().UTC(), m.m.Principal)
+	reqKey := store.RequestKey(m.m)
+	if reqKey != "" {
+		if rec, ok := o.get(r.base + rangeReq + reqKey); ok {
+			return store.ReplayRequest(rec, m.m.Fingerprint)
+		}
+	}
+	res, err = m.fn(t)
+	if err != nil {
+		return nil, err
+	}
+	if res == nil {
+		return nil, errors.New("store: mutation returned no result")
+	}
+	if reqKey != "" {
+		rec, err := store.EncodeRequest(m.m.Fingerprint, t.now, res)
+		if err != nil {
+			return nil, err
+		}
+		o.put(r.base+rangeReq+reqKey, rec)
+		o.put(r.base+rangeReqTime+string(binary.BigEndian.AppendUint64(nil, uint64(t.now.UnixNano())))+reqKey, nil)
+	}
+	return res, nil
+}
+
+// prune forgets up to pruneBatch expired request records, oldest first,
+// within room operations.
+func (r *region) prune(o *overlay, room int) {
+	cutoff := uint64(r.s.opts.Now().Add(-r.s.opts.RequestRetention).UnixNano())
+	start := r.base + rangeReqTime
+	n := 0
+	o.scan(start, prefixEnd(start), func(k string, _ []byte) bool {
+		rest := k[len(start):]
+		if n >= pruneBatch || room < 2 || len(rest) < 8 || binary.BigEndian.Uint64([]byte(rest[:8])) >= cutoff {
+			return false
+		}
+		o.del(k)
+		o.del(r.base + rangeReq + rest[8:])
+		n++
+		room -= 2
+		return true
+	})
+}

@@ -1,0 +1,123 @@
+package etcd
+
+import (
+	"context"
+	"strings"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// SystemView implements store.System: reads at one etcd revision.
+func (s *Store) SystemView(ctx context.Context, fn func(store.SystemTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	snap := &snapshot{ctx: ctx, kv: s.kv}
+	err := fn(&systemTx{o: newOverlay(snap), base: s.opts.Prefix + "system/"})
+	if snap.err != nil {
+		return unavailable(ctx, snap.err)
+	}
+	return err
+}
+
+// SystemUpdate implements store.System as an optimistic transaction on the
+// system guard key: fn runs again when another process changed the system
+// records in between (system writes are rare: accounts, tokens,
+// revocations), so fn must have no effects outside tx before it returns.
+func (s *Store) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	guard := s.opts.Prefix + "system-guard"
+	for {
+		snap := &snapshot{ctx: ctx, kv: s.kv}
+		guardRev := snap.modRevision(guard)
+		o := newOverlay(snap)
+		err := fn(&systemTx{o: o, base: s.opts.Prefix + "system/"})
+		if snap.err != nil {
+			return unavailable(ctx, snap.err)
+		}
+		if err != nil {
+			return err
+		}
+		if len(o.writes) == 0 {
+			return nil
+		}
+		if len(o.writes)+1 > s.opts.MaxTxnOps {
+			return errTooLarge(len(o.writes)+1, o.bytes, s.opts)
+		}
+		o.put(guard, nil)
+		resp, err := s.kv.Txn(ctx).
+			If(clientv3.Compare(clientv3.ModRevision(guard), "=", guardRev)).
+			Then(o.ops()...).
+			Commit()
+		if err != nil {
+			return unavailable(ctx, err)
+		}
+		if resp.Succeeded {
+			return nil
+		}
+	}
+}
+
+// SystemChanged calls fn after every change to the system records made by
+// any process, until ctx ends, so that caches of them (revocations) follow
+// the cluster. fn also runs after the watch was interrupted.
+func (s *Store) SystemChanged(ctx context.Context, fn func()) {
+	guard := s.opts.Prefix + "system-guard"
+	for ctx.Err() == nil {
+		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+		for resp := range s.opts.Client.Watch(wctx, guard) {
+			if resp.Err() != nil {
+				break
+			}
+			fn()
+		}
+		cancel()
+		if ctx.Err() == nil {
+			fn()
+		}
+	}
+}
+
+type systemTx struct {
+	o    *overlay
+	base string
+}
+
+func (t *systemTx) key(bucket, key string) string { return t.base + bucket + "\x00" + key }
+
+func (t *systemTx) Get(bucket, key string) []byte {
+	v, ok := t.o.get(t.key(bucket, key))
+	if !ok {
+		return nil
+	}
+	return append([]byte{}, v...)
+}
+
+func (t *systemTx) Put(bucket, key string, value []byte) error {
+	t.o.put(t.key(bucket, key), value)
+	return nil
+}
+
+func (t *systemTx) Delete(bucket, key string) error {
+	t.o.del(t.key(bucket, key))
+	return nil
+}
+
+func (t *systemTx) Scan(bucket, prefix, after string, fn func(string, []byte) bool) {
+	start := t.key(bucket, prefix)
+	if after != "" && after > prefix {
+		start = t.key(bucket, after)
+	}
+	b := t.key(bucket, "")
+	t.o.scan(start, prefixEnd(t.key(bucket, prefix)), func(k string, v []byte) bool {
+		k = strings.TrimPrefix(k, b)
+		if after != "" && k <= after {
+			return true
+		}
+		return fn(k, append([]byte{}, v...))
+	})
+}

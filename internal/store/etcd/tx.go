@@ -1,0 +1,221 @@
+package etcd
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// Sub-ranges of a region's key range; see the package documentation.
+const (
+	keyRevision  = "meta/revision"
+	keyCompacted = "meta/compacted"
+	rangeRes     = "res/"
+	rangeChg     = "chg/"
+	rangeReq     = "req/"
+	rangeReqTime = "reqt/"
+	rangeIdx     = "idx/"
+	rangeTyp     = "typ/"
+)
+
+// prefixEnd is the end of the key range of every key starting with p.
+func prefixEnd(p string) string {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return "\x00"
+}
+
+// tx is a store.WriteTx (and ReadTx) over a region's key range.
+type tx struct {
+	o         *overlay
+	region    string
+	base      string
+	now       time.Time
+	principal string
+}
+
+func (t *tx) Region() string { return t.region }
+func (t *tx) Now() time.Time { return t.now }
+
+func (t *tx) Revision() int64 {
+	v, _ := t.o.get(t.base + keyRevision)
+	return revOf(v)
+}
+
+func (t *tx) Compacted() int64 {
+	v, _ := t.o.get(t.base + keyCompacted)
+	return revOf(v)
+}
+
+func (t *tx) resKey(name string) (string, error) {
+	k, err := store.ResourceKey(t.region, name)
+	return t.base + rangeRes + k, err
+}
+
+func (t *tx) Get(name string, into store.Resource) error {
+	k, err := t.resKey(name)
+	if err != nil {
+		return err
+	}
+	v, ok := t.o.get(k)
+	if t.o.snap.err != nil {
+		return t.o.snap.err
+	}
+	if !ok {
+		return errs.NotFoundf("%s not found", name)
+	}
+	if err := proto.Unmarshal(v, into); err != nil {
+		return fmt.Errorf("store: decode %s: %w", name, err)
+	}
+	return nil
+}
+
+func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool, error)) error {
+	prefix := t.base + rangeRes + collection + "/"
+	var ferr error
+	t.o.scan(prefix+after, prefixEnd(prefix), func(k string, v []byte) bool {
+		id := k[len(prefix):]
+		if id <= after || strings.Contains(id, "/") {
+			// Already seen, or a nested child of a listed resource
+			// (".../monitoringReports/2021-q1"), which a listing
+			// never includes.
+			return true
+		}
+		more, err := fn(id, v)
+		ferr = err
+		return err == nil && more
+	})
+	if ferr != nil {
+		return ferr
+	}
+	return t.o.snap.err
+}
+
+func (t *tx) idxKey(index, key string) string { return t.base + rangeIdx + index + "\x00" + key }
+
+func (t *tx) IndexGet(index, key string) (string, bool) {
+	v, ok := t.o.get(t.idxKey(index, key))
+	return string(v), ok
+}
+
+func (t *tx) IndexScan(index, prefix string, fn func(key, value string) bool) {
+	start := t.idxKey(index, "")
+	t.o.scan(start+prefix, prefixEnd(start+prefix), func(k string, v []byte) bool {
+		return fn(k[len(start):], string(v))
+	})
+}
+
+func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
+	if c := t.Compacted(); after < c {
+		return store.ErrCompacted(after, c)
+	}
+	var derr error
+	start := t.base + rangeChg
+	t.o.scan(start+string(revBytes(after+1)), prefixEnd(start), func(k string, v []byte) bool {
+		ch := new(famiv1.Change)
+		if err := proto.Unmarshal(v, ch); err != nil {
+			derr = fmt.Errorf("store: decode change %d: %w", revOf([]byte(k[len(start):])), err)
+			return false
+		}
+		return fn(ch)
+	})
+	if derr != nil {
+		return derr
+	}
+	return t.o.snap.err
+}
+
+func (t *tx) Put(r store.Resource) error {
+	k, err := t.resKey(r.GetName())
+	if err != nil {
+		return err
+	}
+	op := famiv1.ChangeOperation_CHANGE_OPERATION_CREATE
+	old, exists := t.o.get(k)
+	if t.o.snap.err != nil {
+		return t.o.snap.err
+	}
+	if exists {
+		op = famiv1.ChangeOperation_CHANGE_OPERATION_UPDATE
+	} else {
+		old = nil
+	}
+	created, err := store.CreateTime(r, old, t.now)
+	if err != nil {
+		return err
+	}
+	rev := t.Revision() + 1
+	if err := store.Stamp(r, rev, created, timestamppb.New(t.now)); err != nil {
+		return err
+	}
+	v, err := store.Marshal.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("store: encode %s: %w", r.GetName(), err)
+	}
+	ch, err := store.PutChange(rev, t.now, op, t.principal, r)
+	if err != nil {
+		return err
+	}
+	t.o.put(k, v)
+	if op == famiv1.ChangeOperation_CHANGE_OPERATION_CREATE {
+		t.o.put(t.base+rangeTyp+r.GetName(), []byte(ch.ResourceType))
+	}
+	return t.writeChange(ch)
+}
+
+func (t *tx) Delete(name string) error {
+	k, err := t.resKey(name)
+	if err != nil {
+		return err
+	}
+	old, ok := t.o.get(k)
+	if t.o.snap.err != nil {
+		return t.o.snap.err
+	}
+	if !ok {
+		return errs.NotFoundf("%s not found", name)
+	}
+	typ, ok := t.o.get(t.base + rangeTyp + name)
+	if !ok {
+		return fmt.Errorf("store: no type recorded for %s", name)
+	}
+	last := bytes.Clone(old)
+	t.o.del(k)
+	t.o.del(t.base + rangeTyp + name)
+	return t.writeChange(store.DeleteChange(t.Revision()+1, t.now, t.principal, name, string(typ), last))
+}
+
+func (t *tx) writeChange(ch *famiv1.Change) error {
+	v, err := store.Marshal.Marshal(ch)
+	if err != nil {
+		return err
+	}
+	t.o.put(t.base+rangeChg+string(revBytes(ch.Revision)), v)
+	t.o.put(t.base+keyRevision, revBytes(ch.Revision))
+	return nil
+}
+
+func (t *tx) IndexPut(index, key, value string) error {
+	t.o.put(t.idxKey(index, key), []byte(value))
+	return nil
+}
+
+func (t *tx) IndexDelete(index, key string) error {
+	if _, ok := t.o.get(t.idxKey(index, key)); ok {
+		t.o.del(t.idxKey(index, key))
+	}
+	return t.o.snap.err
+}

@@ -1,0 +1,192 @@
+package storetest
+
+import (
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// RunSystem is the conformance suite of store.System: open must return a
+// new, empty system store and arrange for it to be closed.
+func RunSystem(t *testing.T, open func(t *testing.T) store.System) {
+	t.Run("GetPutDelete", func(t *testing.T) {
+		s := open(t)
+		sysUpdate(t, s, func(tx store.SystemTx) error {
+			if v := tx.Get("accounts", "alice"); v != nil {
+				t.Errorf("Get of a missing key: got %q, want nil", v)
+			}
+			if err := tx.Put("accounts", "alice", []byte("a1")); err != nil {
+				return err
+			}
+			if v := tx.Get("accounts", "alice"); string(v) != "a1" {
+				t.Errorf("Get after Put in the same transaction: got %q, want a1", v)
+			}
+			return tx.Delete("nowhere", "nobody")
+		})
+		sysView(t, s, func(tx store.SystemTx) {
+			if v := tx.Get("accounts", "alice"); string(v) != "a1" {
+				t.Errorf("Get after the commit: got %q, want a1", v)
+			}
+			if v := tx.Get("passwords", "alice"); v != nil {
+				t.Errorf("Get in another bucket: got %q, want nil", v)
+			}
+		})
+		sysUpdate(t, s, func(tx store.SystemTx) error { return tx.Delete("accounts", "alice") })
+		sysView(t, s, func(tx store.SystemTx) {
+			if v := tx.Get("accounts", "alice"); v != nil {
+				t.Errorf("Get after Delete: got %q, want nil", v)
+			}
+		})
+	})
+
+	t.Run("FailedUpdate", func(t *testing.T) {
+		s := open(t)
+		errFail := errors.New("refused")
+		err := s.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+			if err := tx.Put("accounts", "bob", []byte("b")); err != nil {
+				return err
+			}
+			return errFail
+		})
+		if !errors.Is(err, errFail) {
+			t.Errorf("SystemUpdate: got %v, want fn's error", err)
+		}
+		sysView(t, s, func(tx store.SystemTx) {
+			if v := tx.Get("accounts", "bob"); v != nil {
+				t.Errorf("a failed update wrote %q", v)
+			}
+		})
+	})
+
+	t.Run("Scan", func(t *testing.T) {
+		s := open(t)
+		sysUpdate(t, s, func(tx store.SystemTx) error {
+			for _, k := range []string{"lombardia/b", "lombardia/a", "lombardia/c", "lombardiax", "veneto/a", "l"} {
+				if err := tx.Put("tokens", k, []byte("v-"+k)); err != nil {
+					return err
+				}
+			}
+			return tx.Put("tokensx", "lombardia/z", []byte("other bucket"))
+		})
+		for _, c := range []struct {
+			prefix, after string
+			want          []string
+		}{
+			{"", "", []string{"l", "lombardia/a", "lombardia/b", "lombardia/c", "lombardiax", "veneto/a"}},
+			{"lombardia/", "", []string{"lombardia/a", "lombardia/b", "lombardia/c"}},
+			{"lombardia/", "lombardia/a", []string{"lombardia/b", "lombardia/c"}},
+			{"lombardia/", "lombardia/c", []string{}},
+			{"lombardia/", "a", []string{"lombardia/a", "lombardia/b", "lombardia/c"}},
+			{"veneto/", "", []string{"veneto/a"}},
+			{"sicilia/", "", []string{}},
+		} {
+			sysView(t, s, func(tx store.SystemTx) {
+				got := []string{}
+				tx.Scan("tokens", c.prefix, c.after, func(k string, v []byte) bool {
+					if string(v) != "v-"+k {
+						t.Errorf("Scan value of %s: got %q", k, v)
+					}
+					got = append(got, k)
+					return true
+				})
+				if !slices.Equal(got, c.want) {
+					t.Errorf("Scan(prefix %q, after %q): got %q, want %q", c.prefix, c.after, got, c.want)
+				}
+			})
+		}
+		sysView(t, s, func(tx store.SystemTx) {
+			n := 0
+			tx.Scan("tokens", "", "", func(string, []byte) bool { n++; return n < 2 })
+			if n != 2 {
+				t.Errorf("Scan went on after fn returned false: %d calls, want 2", n)
+			}
+		})
+	})
+
+	t.Run("ScanSeesOwnWrites", func(t *testing.T) {
+		s := open(t)
+		sysUpdate(t, s, func(tx store.SystemTx) error {
+			for _, k := range []string{"a", "b", "c"} {
+				if err := tx.Put("jti", k, []byte(k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		sysUpdate(t, s, func(tx store.SystemTx) error {
+			if err := tx.Delete("jti", "b"); err != nil {
+				return err
+			}
+			if err := tx.Put("jti", "bb", []byte("bb")); err != nil {
+				return err
+			}
+			got := []string{}
+			tx.Scan("jti", "", "", func(k string, _ []byte) bool { got = append(got, k); return true })
+			if want := []string{"a", "bb", "c"}; !slices.Equal(got, want) {
+				t.Errorf("Scan inside the update: got %q, want %q", got, want)
+			}
+			return nil
+		})
+	})
+}
+
+func sysUpdate(t *testing.T, s store.System, fn func(store.SystemTx) error) {
+	t.Helper()
+	if err := s.SystemUpdate(t.Context(), fn); err != nil {
+		t.Fatalf("SystemUpdate: %v", err)
+	}
+}
+
+func sysView(t *testing.T, s store.System, fn func(store.SystemTx)) {
+	t.Helper()
+	err := s.SystemView(t.Context(), func(tx store.SystemTx) error { fn(tx); return nil })
+	if err != nil {
+		t.Fatalf("SystemView: %v", err)
+	}
+}
+
+// Retention checks that a request_id is remembered for the retention,
+// then forgotten by later writes, after which the same id runs again.
+// open must return a new store with region "lombardia", the clock now and
+// a request retention of one hour.
+func Retention(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store) {
+	var mu sync.Mutex
+	clock := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	s := open(t, now)
+	runs := 0
+	create := func(id, requestID string) {
+		t.Helper()
+		m := store.Mutation{Principal: "alice", RequestID: requestID, Fingerprint: []byte(id)}
+		_, err := s.Update(t.Context(), "lombardia", m, func(tx store.WriteTx) (proto.Message, error) {
+			if requestID != "" {
+				runs++
+			}
+			p := &famiv1.Partner{Name: "regions/lombardia/partners/" + id, DisplayName: id}
+			return p, tx.Put(p)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	create("p1", "req-1")
+	advance(30 * time.Minute)
+	create("p1", "req-1") // a retry within the retention replays
+	if runs != 1 {
+		t.Fatalf("a retry within the retention ran the mutation again (%d runs)", runs)
+	}
+	advance(31 * time.Minute)
+	create("other", "") // any later write prunes what has expired
+	create("p1", "req-1")
+	if runs != 2 {
+		t.Fatalf("after the retention the request_id was still remembered (%d runs, want 2)", runs)
+	}
+}
