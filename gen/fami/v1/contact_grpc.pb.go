@@ -38,11 +38,15 @@ const (
 // gone, its id retired; the support figures that named it keep counting it
 // under that id.
 type ContactServiceClient interface {
+	// CreateContact registers a member of a partner's staff. Returns
+	// ALREADY_EXISTS if the id is taken (or was retired by a deletion).
 	CreateContact(ctx context.Context, in *CreateContactRequest, opts ...grpc.CallOption) (*Contact, error)
 	// GetContact returns a contact. Returns NOT_FOUND if it does not exist.
 	GetContact(ctx context.Context, in *GetContactRequest, opts ...grpc.CallOption) (*Contact, error)
 	// ListContacts lists a region's contacts ordered by id.
 	ListContacts(ctx context.Context, in *ListContactsRequest, opts ...grpc.CallOption) (*ListContactsResponse, error)
+	// UpdateContact changes a contact's fields named in update_mask. Returns
+	// ABORTED if the etag is stale.
 	UpdateContact(ctx context.Context, in *UpdateContactRequest, opts ...grpc.CallOption) (*Contact, error)
 	// DeleteContact removes a contact's data for good; its id is never
 	// given to another contact.
@@ -118,11 +122,15 @@ func (c *contactServiceClient) DeleteContact(ctx context.Context, in *DeleteCont
 // gone, its id retired; the support figures that named it keep counting it
 // under that id.
 type ContactServiceServer interface {
+	// CreateContact registers a member of a partner's staff. Returns
+	// ALREADY_EXISTS if the id is taken (or was retired by a deletion).
 	CreateContact(context.Context, *CreateContactRequest) (*Contact, error)
 	// GetContact returns a contact. Returns NOT_FOUND if it does not exist.
 	GetContact(context.Context, *GetContactRequest) (*Contact, error)
 	// ListContacts lists a region's contacts ordered by id.
 	ListContacts(context.Context, *ListContactsRequest) (*ListContactsResponse, error)
+	// UpdateContact changes a contact's fields named in update_mask. Returns
+	// ABORTED if the etag is stale.
 	UpdateContact(context.Context, *UpdateContactRequest) (*Contact, error)
 	// DeleteContact removes a contact's data for good; its id is never
 	// given to another contact.

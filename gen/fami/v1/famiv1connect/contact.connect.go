@@ -53,11 +53,15 @@ const (
 
 // ContactServiceClient is a client for the fami.v1.ContactService service.
 type ContactServiceClient interface {
+	// CreateContact registers a member of a partner's staff. Returns
+	// ALREADY_EXISTS if the id is taken (or was retired by a deletion).
 	CreateContact(context.Context, *v1.CreateContactRequest) (*v1.Contact, error)
 	// GetContact returns a contact. Returns NOT_FOUND if it does not exist.
 	GetContact(context.Context, *v1.GetContactRequest) (*v1.Contact, error)
 	// ListContacts lists a region's contacts ordered by id.
 	ListContacts(context.Context, *v1.ListContactsRequest) (*v1.ListContactsResponse, error)
+	// UpdateContact changes a contact's fields named in update_mask. Returns
+	// ABORTED if the etag is stale.
 	UpdateContact(context.Context, *v1.UpdateContactRequest) (*v1.Contact, error)
 	// DeleteContact removes a contact's data for good; its id is never
 	// given to another contact.
@@ -164,11 +168,15 @@ func (c *contactServiceClient) DeleteContact(ctx context.Context, req *v1.Delete
 
 // ContactServiceHandler is an implementation of the fami.v1.ContactService service.
 type ContactServiceHandler interface {
+	// CreateContact registers a member of a partner's staff. Returns
+	// ALREADY_EXISTS if the id is taken (or was retired by a deletion).
 	CreateContact(context.Context, *v1.CreateContactRequest) (*v1.Contact, error)
 	// GetContact returns a contact. Returns NOT_FOUND if it does not exist.
 	GetContact(context.Context, *v1.GetContactRequest) (*v1.Contact, error)
 	// ListContacts lists a region's contacts ordered by id.
 	ListContacts(context.Context, *v1.ListContactsRequest) (*v1.ListContactsResponse, error)
+	// UpdateContact changes a contact's fields named in update_mask. Returns
+	// ABORTED if the etag is stale.
 	UpdateContact(context.Context, *v1.UpdateContactRequest) (*v1.Contact, error)
 	// DeleteContact removes a contact's data for good; its id is never
 	// given to another contact.
