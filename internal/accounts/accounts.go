@@ -398,7 +398,7 @@ func (s *Service) CreateServiceToken(ctx context.Context, req *famiv1.CreateServ
 	}
 	var v errs.Violations
 	if err := aip.CheckID("system_id", req.GetSystemId()); err != nil {
-		v = append(v, errs.As(err).Violations...)
+		v.AddFrom(err)
 	}
 	check.Text(&v, "display_name", req.GetDisplayName(), false, 200, false)
 	ttl := DefaultServiceTokenTTL

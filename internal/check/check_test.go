@@ -25,11 +25,11 @@ func TestFiscalCode(t *testing.T) {
 		t.Run(tc.in, func(t *testing.T) {
 			var v errs.Violations
 			check.FiscalCode(&v, "fiscal_code", tc.in)
-			if got := len(v) == 0; got != tc.ok {
+			if got := v.Len() == 0; got != tc.ok {
 				t.Errorf("valid = %v, want %v (violations %v)", got, tc.ok, v)
 			}
-			if !tc.ok && v[0].Field != "fiscal_code" {
-				t.Errorf("field = %q, want fiscal_code", v[0].Field)
+			if !tc.ok && v.List()[0].Field != "fiscal_code" {
+				t.Errorf("field = %q, want fiscal_code", v.List()[0].Field)
 			}
 		})
 	}
@@ -50,7 +50,7 @@ func TestDate(t *testing.T) {
 	} {
 		var v errs.Violations
 		_, ok := check.Date(&v, "d", tc.in, tc.required)
-		if ok != tc.wantOK || (len(v) > 0) != tc.wantViol {
+		if ok != tc.wantOK || (v.Len() > 0) != tc.wantViol {
 			t.Errorf("Date(%q, %v) = ok %v, violations %v; want ok %v, violation %v", tc.in, tc.required, ok, v, tc.wantOK, tc.wantViol)
 		}
 	}
@@ -60,7 +60,7 @@ func TestCUPAndText(t *testing.T) {
 	var v errs.Violations
 	check.CUP(&v, "cup", "E89F18000510007")
 	check.Text(&v, "name", "Lab'Impact", true, 10, false)
-	if len(v) != 0 {
+	if v.Len() != 0 {
 		t.Fatalf("valid input refused: %v", v)
 	}
 	check.CUP(&v, "cup", "e89f18000510007")
@@ -69,7 +69,7 @@ func TestCUPAndText(t *testing.T) {
 	check.Text(&v, "name", "eleven chars", true, 10, false)
 	check.Text(&v, "name", "bell\a", true, 10, false)
 	check.Email(&v, "pec", "Protocollo <a@b.it>")
-	if got, want := len(v), 6; got != want {
+	if got, want := v.Len(), 6; got != want {
 		t.Fatalf("got %d violations, want %d: %v", got, want, v)
 	}
 }

@@ -106,7 +106,7 @@ func ready(p *famiv1.Protocol, today string) error {
 	if u := p.GetValidUntil(); u != "" && u < today {
 		v.Add("protocol.valid_until", "%s has passed: the protocol could never come into force", u)
 	}
-	if len(v) == 0 {
+	if v.Len() == 0 {
 		return nil
 	}
 	e := errs.As(v.Err())

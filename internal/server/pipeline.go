@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 )
@@ -85,6 +86,11 @@ func (p *pipeline) admit(ctx context.Context, c call) (context.Context, principa
 		return ctx, who, err
 	}
 	if err := p.policy.Authorize(c.procedure, who, c.req); err != nil {
+		return ctx, who, err
+	}
+	// Bound the request's repeated fields before any service loops over
+	// them (after authentication: strangers get no validation work).
+	if err := check.Bounds(c.req); err != nil {
 		return ctx, who, err
 	}
 	return principal.With(ctx, who), who, nil

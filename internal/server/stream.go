@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 )
@@ -65,6 +66,9 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 			return nil
 		}
 		if err := p.policy.Authorize(c.procedure, who, m); err != nil {
+			return err
+		}
+		if err := check.Bounds(m); err != nil {
 			return err
 		}
 		admitted = true

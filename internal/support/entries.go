@@ -226,7 +226,7 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 		e.State = stateSubmitted
 		var v errs.Violations
 		s.validate(tx, &v, e, region, today)
-		if len(v) == 0 {
+		if v.Len() == 0 {
 			checkDay(tx, &v, e)
 		}
 		if err := v.Err(); err != nil {
@@ -319,7 +319,7 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 		}
 		var v errs.Violations
 		s.validate(tx, &v, next, region, today)
-		if len(v) == 0 {
+		if v.Len() == 0 {
 			checkDay(tx, &v, next)
 		}
 		if err := v.Err(); err != nil {

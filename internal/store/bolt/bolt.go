@@ -173,7 +173,13 @@ func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) e
 		return err
 	}
 	return closedErr(db.View(func(btx *bbolt.Tx) error {
-		return fn(newTx(btx, region, time.Time{}, ""))
+		t := newTx(btx, region, time.Time{}, "")
+		t.ctx = ctx
+		err := fn(t)
+		if t.ended != nil {
+			return t.ended // a scan stopped early: fn's result is partial
+		}
+		return err
 	}))
 }
 
@@ -199,6 +205,7 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 	err := w.do(func(btx *bbolt.Tx) error {
 		res = nil
 		t := newTx(btx, region, s.now().UTC(), m.Principal)
+		t.ctx = ctx
 		var reqKey []byte
 		if m.RequestID != "" {
 			reqKey = []byte(m.Principal + "\x00" + m.RequestID)
@@ -209,6 +216,9 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 			}
 		}
 		r, err := fn(t)
+		if t.ended != nil {
+			return t.ended
+		}
 		if err != nil {
 			return err
 		}
@@ -297,10 +307,40 @@ type tx struct {
 	region    string
 	now       time.Time
 	principal string
+
+	// ctx is the request's context: scans stop when it ends, so a request
+	// whose client left or whose deadline passed stops working.
+	ctx context.Context
+	// steps counts scan steps since ctx was last looked at.
+	steps int
+	// ended is ctx's error once a scan stopped for it; the transaction
+	// then fails with it whatever fn returns.
+	ended error
 }
 
 func newTx(btx *bbolt.Tx, region string, now time.Time, principal string) *tx {
-	return &tx{btx: btx, region: region, now: now, principal: principal}
+	return &tx{btx: btx, region: region, now: now, principal: principal, ctx: context.Background()}
+}
+
+// ctxCheckEvery is how many scan steps pass between looks at the context:
+// often enough to stop within a millisecond or so, rarely enough to cost
+// nothing.
+const ctxCheckEvery = 256
+
+// live reports whether a scan may take another step; once the request's
+// context has ended it records why and answers false for good.
+func (t *tx) live() bool {
+	if t.ended != nil {
+		return false
+	}
+	if t.steps++; t.steps%ctxCheckEvery != 0 {
+		return true
+	}
+	if err := t.ctx.Err(); err != nil {
+		t.ended = err
+		return false
+	}
+	return true
 }
 
 func (t *tx) Region() string { return t.region }
@@ -344,6 +384,9 @@ func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool
 	c := t.btx.Bucket(bucketResources).Cursor()
 	k, v := c.Seek(append(append([]byte(nil), prefix...), after...))
 	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if !t.live() {
+			return t.ended
+		}
 		id := string(k[len(prefix):])
 		if id <= after {
 			continue
@@ -372,7 +415,7 @@ func (t *tx) IndexScan(index, prefix string, fn func(key, value string) bool) {
 	}
 	p := []byte(prefix)
 	c := b.Cursor()
-	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p) && t.live(); k, v = c.Next() {
 		if !fn(string(k), string(v)) {
 			return
 		}
@@ -393,6 +436,9 @@ func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
 	}
 	c := t.btx.Bucket(bucketChanges).Cursor()
 	for k, v := c.Seek(revKey(after + 1)); k != nil; k, v = c.Next() {
+		if !t.live() {
+			return t.ended
+		}
 		ch := new(famiv1.Change)
 		if err := proto.Unmarshal(v, ch); err != nil {
 			return fmt.Errorf("store: decode change %d: %w", binary.BigEndian.Uint64(k), err)
