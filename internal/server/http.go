@@ -47,6 +47,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		}),
 		runtime.WithErrorHandler(gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
+		runtime.WithOutgoingHeaderMatcher(gatewayHeader),
 	)
 	for _, svc := range svcs {
 		if err := svc.gateway(ctx, gw, s.gateway); err != nil {
@@ -72,6 +73,16 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		fmt.Fprintln(w, `{"status":"SERVING"}`)
 	})
 	return recoverHTTP(s, mux), nil
+}
+
+// gatewayHeader maps the gRPC response headers the gateway forwards to REST:
+// retry-after (a refused stream) as the HTTP header, the others with
+// grpc-gateway's usual Grpc-Metadata- prefix.
+func gatewayHeader(key string) (string, bool) {
+	if key == "retry-after" {
+		return "Retry-After", true
+	}
+	return runtime.MetadataHeaderPrefix + key, true
 }
 
 // recoverHTTP turns a panic in a plain HTTP handler into a 500 problem
@@ -220,7 +231,7 @@ func (p *pipeline) serveHTTPAs(w http.ResponseWriter, r *http.Request, procedure
 	noHeader := func(string) string { return "" }
 	c := call{procedure: procedure, protocol: "rest", header: noHeader, peer: hostOf(r.RemoteAddr), req: req}
 	started := false
-	err := p.stream(r.Context(), c, func(ctx context.Context, _ func(proto.Message) error) error {
+	err := p.stream(r.Context(), c, func(ctx context.Context, _ admission) error {
 		who, err := resolve(ctx)
 		if err != nil {
 			return err

@@ -36,6 +36,9 @@ type call struct {
 	peer string
 	// req is the request message, for the authorisation rule.
 	req proto.Message
+	// long marks a stream that stays open (a watch), counted against the
+	// stream limits; downloads are not.
+	long bool
 }
 
 type unaryFunc func(ctx context.Context) (any, error)
@@ -53,6 +56,8 @@ type pipeline struct {
 	noAuth bool
 	// shutdown is done when the server starts shutting down.
 	shutdown context.Context
+	// streams limits the open streams.
+	streams *streamSlots
 }
 
 // authenticate returns the principal of a call's bearer token; no

@@ -62,6 +62,11 @@ type Config struct {
 	RequestRetention time.Duration
 	// BookmarkInterval is how often an idle watch gets a bookmark.
 	BookmarkInterval time.Duration
+	// MaxStreams and MaxStreamsPerPrincipal bound the open streams (watches),
+	// in total and per caller; beyond them a stream is refused with
+	// RESOURCE_EXHAUSTED and a Retry-After.
+	MaxStreams             int
+	MaxStreamsPerPrincipal int
 	// LoginTokenTTL is the lifetime of a token from Login.
 	LoginTokenTTL time.Duration
 	// InsecureNoAuth turns authentication and authorisation off. It exists
@@ -98,6 +103,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.MaxStreams <= 0 {
+		c.MaxStreams = DefaultMaxStreams
+	}
+	if c.MaxStreamsPerPrincipal <= 0 {
+		c.MaxStreamsPerPrincipal = DefaultMaxStreamsPerPrincipal
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -177,6 +188,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		policy:         policy(),
 		noAuth:         cfg.InsecureNoAuth,
 		shutdown:       shutdown,
+		streams:        newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
 	}
 
 	s.grpc = grpc.NewServer(

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
@@ -212,6 +213,13 @@ func (f restFeed) WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*fami
 	if err != nil && len(line) == 0 {
 		return nil, fmt.Errorf("watch: %v", err)
 	}
+	return watchLine(res, line)
+}
+
+// watchLine decodes one line of a REST watch: {"result": WatchResponse},
+// or {"error": google.rpc.Status} as a *callError with the response's
+// HTTP status and headers.
+func watchLine(res *http.Response, line []byte) (*famiv1.WatchResponse, error) {
 	var chunk struct {
 		Result json.RawMessage `json:"result"`
 		Error  json.RawMessage `json:"error"`
@@ -232,6 +240,10 @@ func (f restFeed) WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*fami
 			}
 		}
 		ce.fromDetails(details)
+		ce.RetryAfter = 0 // on REST, the delay is the Retry-After header
+		if ra, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil {
+			ce.RetryAfter = time.Duration(ra) * time.Second
+		}
 		return nil, ce
 	}
 	out := &famiv1.WatchResponse{}
