@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", envDuration(env("shutdown-timeout", ""), server.DefaultShutdownTimeout), "graceful shutdown bound (env FAMID_SHUTDOWN_TIMEOUT)")
 	fs.DurationVar(&cfg.LockTimeout, "lock-timeout", envDuration(env("lock-timeout", ""), time.Second), "wait for the data dir's lock before failing (env FAMID_LOCK_TIMEOUT)")
 	fs.DurationVar(&cfg.RequestRetention, "request-retention", envDuration(env("request-retention", ""), bolt.DefaultRequestRetention), "how long a request_id is remembered for idempotent retries (env FAMID_REQUEST_RETENTION)")
+	fs.Int64Var(&cfg.ChangeRetention, "change-retention", int64(envInt(env("change-retention", ""), bolt.DefaultChangeRetention)), "changes each region's log keeps, older ones compacted; -1 keeps all (env FAMID_CHANGE_RETENTION)")
 	fs.IntVar(&cfg.MaxStreams, "max-streams", envInt(env("max-streams", ""), server.DefaultMaxStreams), "most open streams (watches) in all (env FAMID_MAX_STREAMS)")
 	fs.IntVar(&cfg.MaxStreamsPerPrincipal, "max-streams-per-caller", envInt(env("max-streams-per-caller", ""), server.DefaultMaxStreamsPerPrincipal), "most open streams (watches) per caller (env FAMID_MAX_STREAMS_PER_CALLER)")
 	fs.TextVar(&logLevel, "log-level", levelOf(env("log-level", "info")), "debug, info, warn or error (env FAMID_LOG_LEVEL)")

@@ -322,7 +322,7 @@ func (s *Service) ListAccounts(ctx context.Context, req *famiv1.ListAccountsRequ
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	page, err := aip.NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -341,7 +341,7 @@ func (s *Service) ListAccounts(ctx context.Context, req *famiv1.ListAccountsRequ
 			if parentOf(acc.GetName()) != "regions/"+region {
 				return true
 			}
-			if len(res.Accounts) == size {
+			if !page.Take(acc) {
 				res.NextPageToken = aip.EncodeToken(after)
 				return false
 			}
@@ -471,7 +471,7 @@ func (s *Service) ListServiceTokens(ctx context.Context, req *famiv1.ListService
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	page, err := aip.NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -483,12 +483,12 @@ func (s *Service) ListServiceTokens(ctx context.Context, req *famiv1.ListService
 	var scanErr error
 	err = s.sys.SystemView(ctx, func(tx store.SystemTx) error {
 		tx.Scan(bucketServiceTokens, region+"/", after, func(k string, b []byte) bool {
-			if len(res.ServiceTokens) == size {
-				res.NextPageToken = aip.EncodeToken(after)
-				return false
-			}
 			st := &famiv1.ServiceToken{}
 			if scanErr = proto.Unmarshal(b, st); scanErr != nil {
+				return false
+			}
+			if !page.Take(st) {
+				res.NextPageToken = aip.EncodeToken(after)
 				return false
 			}
 			res.ServiceTokens = append(res.ServiceTokens, st)

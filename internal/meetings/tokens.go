@@ -131,7 +131,7 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	page, err := aip.NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 			if !all && ct.GetOwner() != who.Subject {
 				return true, nil
 			}
-			if len(res.CalendarTokens) == size {
+			if !page.Take(ct) {
 				res.NextPageToken = aip.EncodeToken(last)
 				return false, nil
 			}

@@ -168,7 +168,7 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	page, err := aip.NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +204,7 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 			if !keep(s.present(tx, p, today)) {
 				return true, nil
 			}
-			if len(res.Protocols) == size {
+			if !page.Take(p) {
 				res.NextPageToken = aip.EncodeToken(last)
 				return false, nil
 			}

@@ -124,7 +124,7 @@ func exists(tx store.ReadTx, name string, into store.Resource) bool {
 // accepts. It returns the page, the next page token and the revision the
 // page reflects.
 func list[T store.Resource](ctx context.Context, s store.Store, region, collection string, pageSize int32, pageToken string, newT func() T, keep func(T) bool) ([]T, string, int64, error) {
-	size, err := aip.PageSize(pageSize)
+	page, err := aip.NewPage(pageSize)
 	if err != nil {
 		return nil, "", 0, err
 	}
@@ -147,7 +147,7 @@ func list[T store.Resource](ctx context.Context, s store.Store, region, collecti
 			if keep != nil && !keep(item) {
 				return true, nil
 			}
-			if len(out) == size {
+			if !page.Take(item) {
 				next = aip.EncodeToken(lastID(out))
 				return false, nil
 			}

@@ -62,6 +62,9 @@ type Config struct {
 	RequestRetention time.Duration
 	// BookmarkInterval is how often an idle watch gets a bookmark.
 	BookmarkInterval time.Duration
+	// ChangeRetention is how many recent changes each region's change log
+	// keeps (0: bolt.DefaultChangeRetention; negative: all).
+	ChangeRetention int64
 	// MaxStreams and MaxStreamsPerPrincipal bound the open streams (watches),
 	// in total and per caller; beyond them a stream is refused with
 	// RESOURCE_EXHAUSTED and a Retry-After.
@@ -158,7 +161,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	for _, r := range territory.Regions() {
 		regionIDs = append(regionIDs, r.ID)
 	}
-	s.store, err = bolt.Open(cfg.DataDir, bolt.Options{Regions: regionIDs, LockTimeout: cfg.LockTimeout, RequestRetention: cfg.RequestRetention})
+	s.store, err = bolt.Open(cfg.DataDir, bolt.Options{Regions: regionIDs, LockTimeout: cfg.LockTimeout, RequestRetention: cfg.RequestRetention, ChangeRetention: cfg.ChangeRetention})
 	if err != nil {
 		return nil, err
 	}

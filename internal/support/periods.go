@@ -143,7 +143,7 @@ func (s *Service) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedP
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	page, err := aip.NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +162,8 @@ func (s *Service) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedP
 			if cp.GetState() != periodClosed && !req.GetShowReopened() {
 				return true, nil
 			}
-			if len(res.ClosedPeriods) == size {
-				res.NextPageToken = aip.EncodeToken(idOf(res.ClosedPeriods[size-1].GetName()))
+			if !page.Take(cp) {
+				res.NextPageToken = aip.EncodeToken(idOf(res.ClosedPeriods[len(res.ClosedPeriods)-1].GetName()))
 				return false, nil
 			}
 			res.ClosedPeriods = append(res.ClosedPeriods, cp)

@@ -41,11 +41,22 @@ type Options struct {
 	// RequestRetention is how long a request_id is remembered (a retry
 	// after that runs again). Defaults to DefaultRequestRetention.
 	RequestRetention time.Duration
+	// ChangeRetention is how many of a region's most recent changes the
+	// change log keeps; older ones are compacted away, a few at each
+	// write. Defaults to DefaultChangeRetention; negative keeps them all.
+	ChangeRetention int64
 }
 
 // DefaultRequestRetention keeps request_ids for a day: far longer than any
 // client retries, short enough that the records do not grow without bound.
 const DefaultRequestRetention = 24 * time.Hour
+
+// DefaultChangeRetention is the change log a region keeps by default: the
+// last 100,000 changes, enough for a regional system to catch up after weeks
+// offline, bounded so that a stream of draft edits (each a full copy of the
+// resource) cannot grow the file for ever. A watcher further behind gets
+// REVISION_COMPACTED and lists again.
+const DefaultChangeRetention = 100_000
 
 // pruneBatch bounds the expired request records one mutation removes, so
 // pruning adds a small, constant cost to each write.
@@ -60,6 +71,8 @@ type Store struct {
 	now     func() time.Time
 	// retention is how long request records are kept.
 	retention time.Duration
+	// keepChanges is how many recent changes a region keeps (<0: all).
+	keepChanges int64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -83,10 +96,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.RequestRetention <= 0 {
 		opts.RequestRetention = DefaultRequestRetention
 	}
+	if opts.ChangeRetention == 0 {
+		opts.ChangeRetention = DefaultChangeRetention
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "regions"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	s := &Store{dir: dir, regions: make(map[string]*bbolt.DB, len(opts.Regions)), writers: make(map[string]*writer, len(opts.Regions)), now: opts.Now, retention: opts.RequestRetention}
+	s := &Store{dir: dir, regions: make(map[string]*bbolt.DB, len(opts.Regions)), writers: make(map[string]*writer, len(opts.Regions)), now: opts.Now, retention: opts.RequestRetention, keepChanges: opts.ChangeRetention}
 	// The system file is opened first: its lock is what a second server
 	// trips over.
 	var err error
@@ -238,6 +254,9 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 			}
 		}
 		res = r
+		if err := s.pruneChanges(t); err != nil {
+			return err
+		}
 		return s.pruneRequests(btx, t.now)
 	})
 	if err != nil {
@@ -261,6 +280,27 @@ func (s *Store) pruneRequests(btx *bbolt.Tx, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// pruneChanges compacts up to pruneBatch of the oldest changes beyond the
+// retained count, as Compact would (older positions then answer
+// REVISION_COMPACTED).
+func (s *Store) pruneChanges(t *tx) error {
+	if s.keepChanges < 0 {
+		return nil
+	}
+	rev, compacted := t.Revision(), t.Compacted()
+	if rev-compacted <= s.keepChanges {
+		return nil
+	}
+	c := t.btx.Bucket(bucketChanges).Cursor()
+	for i, k := 0, firstKey(c); i < pruneBatch && k != nil && rev-compacted > s.keepChanges; i, k = i+1, firstKey(c) {
+		compacted = int64(binary.BigEndian.Uint64(k))
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return t.btx.Bucket(bucketMeta).Put(keyCompacted, revKey(compacted))
 }
 
 func firstKey(c *bbolt.Cursor) []byte {
