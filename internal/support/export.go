@@ -170,7 +170,8 @@ type Exporter func(context.Context, *famiv1.ExportSupportEntriesRequest) (*famiv
 // reads the export a page at a time (each page one consistent snapshot)
 // and writes nothing when the first page fails, so the caller can still
 // answer with an error. Text that a spreadsheet would run as a formula
-// (starting with =, +, -, @, tab or CR) is prefixed with an apostrophe.
+// (=, +, -, @, tab or CR at the start of a cell, or after any character a
+// spreadsheet may split cells at) gets an apostrophe first (defuseCell).
 // progress, when set, is told the rows written so far after each page.
 func WriteCSV(ctx context.Context, w io.Writer, req *famiv1.ExportSupportEntriesRequest, export Exporter, progress func(rows int)) error {
 	req = proto.CloneOf(req)
@@ -217,12 +218,50 @@ func defuse(values []string) []string {
 	out := values
 	copied := false
 	for i, v := range values {
-		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		if d := defuseCell(v); d != v {
 			if !copied {
 				out, copied = append([]string(nil), values...), true
 			}
-			out[i] = "'" + v
+			out[i] = d
 		}
 	}
 	return out
+}
+
+// formulaStart holds the characters that make a spreadsheet read a cell
+// as a formula (the full-width forms too, which some spreadsheets accept).
+const formulaStart = "=+-@\t\r＝＋－＠"
+
+// cellSeparators holds every character a spreadsheet may split a line
+// into cells at, whatever its locale or import dialog: Italian Excel splits
+// on ';' where the file says ','; others on tabs or '|'; and a line break
+// inside a quoted cell starts a new line for a naive importer.
+const cellSeparators = ",;\t|\r\n"
+
+// defuseCell puts an apostrophe (which spreadsheets show as nothing and
+// read as "text follows") before a formula character wherever a cell could
+// begin: at the start of the value and after any separator, spaces
+// skipped. Whatever separator the reader splits on, no cell it sees starts
+// a formula.
+func defuseCell(v string) string {
+	var b strings.Builder
+	cellStart, done := true, 0 // done: bytes of v already in b
+	for i, r := range v {
+		if cellStart && strings.ContainsRune(formulaStart, r) {
+			b.WriteString(v[done:i])
+			b.WriteByte('\'')
+			done = i
+		}
+		switch {
+		case strings.ContainsRune(cellSeparators, r):
+			cellStart = true
+		case r != ' ':
+			cellStart = false
+		}
+	}
+	if done == 0 && b.Len() == 0 {
+		return v
+	}
+	b.WriteString(v[done:])
+	return b.String()
 }
