@@ -161,7 +161,7 @@ func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.
 	}
 	region, _ := aip.ParseRegion("name", parentOf(acc.GetName()))
 	token, claims, err := s.keys.Sign(auth.TokenSpec{
-		Subject: "account:" + user, Role: roleOf(acc.GetRole()), Region: region,
+		Subject: principal.AccountPrefix + user, Role: roleOf(acc.GetRole()), Region: region,
 		Partner: acc.GetPartner(), Name: acc.GetDisplayName(), TTL: s.loginTTL,
 		Generation: gen,
 	}, now)
