@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -117,13 +118,16 @@ func restore(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	// Holding the target's lock proves no famid serves this region while
-	// the file is replaced.
+	// the file is replaced. A damaged target (what a restore is for) may
+	// not open at all: only a lock held elsewhere stops the restore.
 	if _, err := os.Stat(target); err == nil {
-		db, err := bbolt.Open(target, 0o600, &bbolt.Options{Timeout: time.Second})
-		if err != nil {
+		db, err := lockTarget(target)
+		if errors.Is(err, bbolt.ErrTimeout) {
 			return fmt.Errorf("%s is in use (stop famid first): %w", target, err)
 		}
-		defer db.Close()
+		if db != nil {
+			defer db.Close()
+		}
 	}
 	tmp := target + ".restore"
 	if err := copyFile(*from, tmp); err != nil {
@@ -135,6 +139,19 @@ func restore(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "restored region %s at revision %d into %s\n", *region, revision, target)
 	return nil
+}
+
+// lockTarget opens a region file to hold its lock. A damaged file may fail
+// to open, or fault when bbolt reads a page past its end: both are
+// returned as errors (a fault as a panic recovered), never a crash.
+func lockTarget(path string) (db *bbolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%s cannot be read: %v", path, r)
+		}
+	}()
+	return bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
 }
 
 // checkFile runs bbolt's consistency check on a backup and returns the

@@ -37,6 +37,9 @@ const (
 	ResourceExhausted
 	// Unavailable means the server cannot serve the request now.
 	Unavailable
+	// DataLoss means stored data is damaged: a record failed its checksum
+	// or a region's file is unreadable. It is never served as data.
+	DataLoss
 )
 
 // String returns the code's name as the gRPC code it maps to.
@@ -60,6 +63,8 @@ func (c Code) String() string {
 		return "RESOURCE_EXHAUSTED"
 	case Unavailable:
 		return "UNAVAILABLE"
+	case DataLoss:
+		return "DATA_LOSS"
 	default:
 		return "INTERNAL"
 	}

@@ -165,6 +165,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	for region, err := range s.store.Damaged() {
+		s.log.Error("region not served: its file is damaged", "region", region, "err", err)
+	}
 
 	// The keys are read after the store is open: its lock is what keeps a
 	// second server off this data dir.

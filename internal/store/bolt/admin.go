@@ -17,12 +17,12 @@ func (s *Store) Compact(ctx context.Context, region string, revision int64) (int
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	w, ok := s.writers[region]
-	if !ok {
-		return 0, errs.NotFoundf("region %q not found", region)
+	w, err := s.writer(region)
+	if err != nil {
+		return 0, err
 	}
 	var removed int64
-	err := w.do(func(btx *bbolt.Tx) error {
+	err = w.do(func(btx *bbolt.Tx) error {
 		removed = 0
 		t := newTx(btx, region, s.now(), "")
 		if revision < 0 || revision > t.Revision() {

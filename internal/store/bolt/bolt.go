@@ -73,6 +73,9 @@ type Store struct {
 	retention time.Duration
 	// keepChanges is how many recent changes a region keeps (<0: all).
 	keepChanges int64
+	// damaged holds the regions whose file failed the check on open, with
+	// the error every call for them gets.
+	damaged map[string]error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -102,7 +105,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "regions"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	s := &Store{dir: dir, regions: make(map[string]*bbolt.DB, len(opts.Regions)), writers: make(map[string]*writer, len(opts.Regions)), now: opts.Now, retention: opts.RequestRetention, keepChanges: opts.ChangeRetention}
+	s := &Store{dir: dir, damaged: map[string]error{}, regions: make(map[string]*bbolt.DB, len(opts.Regions)), writers: make(map[string]*writer, len(opts.Regions)), now: opts.Now, retention: opts.RequestRetention, keepChanges: opts.ChangeRetention}
 	// The system file is opened first: its lock is what a second server
 	// trips over.
 	var err error
@@ -110,7 +113,12 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	for _, r := range opts.Regions {
-		db, err := openDB(filepath.Join(dir, "regions", r+".db"), opts.LockTimeout, regionBuckets)
+		db, err := openRegion(dir, r, opts.LockTimeout)
+		if errs.CodeOf(err) == errs.DataLoss {
+			// The other regions are served; this one answers its damage.
+			s.damaged[r] = err
+			continue
+		}
 		if err != nil {
 			s.Close()
 			return nil, err
@@ -171,12 +179,31 @@ func (s *Store) Close() error {
 // System returns the platform-wide database (accounts, keys, revocations).
 func (s *Store) System() *bbolt.DB { return s.system }
 
+// Damaged returns the regions not served because their file failed the
+// check on open, each with its error (errs.DataLoss, naming the file and
+// the restore command).
+func (s *Store) Damaged() map[string]error { return s.damaged }
+
 func (s *Store) db(region string) (*bbolt.DB, error) {
 	db, ok := s.regions[region]
 	if !ok {
+		if err := s.damaged[region]; err != nil {
+			return nil, err
+		}
 		return nil, errs.NotFoundf("region %q not found", region)
 	}
 	return db, nil
+}
+
+func (s *Store) writer(region string) (*writer, error) {
+	w, ok := s.writers[region]
+	if !ok {
+		if err := s.damaged[region]; err != nil {
+			return nil, err
+		}
+		return nil, errs.NotFoundf("region %q not found", region)
+	}
+	return w, nil
 }
 
 // View implements store.Store.
@@ -213,12 +240,12 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	w, ok := s.writers[region]
-	if !ok {
-		return nil, errs.NotFoundf("region %q not found", region)
+	w, err := s.writer(region)
+	if err != nil {
+		return nil, err
 	}
 	var res proto.Message
-	err := w.do(func(btx *bbolt.Tx) error {
+	err = w.do(func(btx *bbolt.Tx) error {
 		res = nil
 		t := newTx(btx, region, s.now().UTC(), m.Principal)
 		t.ctx = ctx
@@ -413,6 +440,9 @@ func (t *tx) Get(name string, into store.Resource) error {
 	if v == nil {
 		return errs.NotFoundf("%s not found", name)
 	}
+	if v, err = unframe(name, v); err != nil {
+		return err
+	}
 	if err := proto.Unmarshal(v, into); err != nil {
 		return fmt.Errorf("store: decode %s: %w", name, err)
 	}
@@ -431,7 +461,11 @@ func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool
 		if id <= after {
 			continue
 		}
-		more, err := fn(id, v)
+		raw, err := unframe("regions/"+t.region+"/"+string(k), v)
+		if err != nil {
+			return err
+		}
+		more, err := fn(id, raw)
 		if err != nil || !more {
 			return err
 		}
@@ -479,6 +513,10 @@ func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
 		if !t.live() {
 			return t.ended
 		}
+		v, err := unframe(fmt.Sprintf("change %d of region %s", binary.BigEndian.Uint64(k), t.region), v)
+		if err != nil {
+			return err
+		}
 		ch := new(famiv1.Change)
 		if err := proto.Unmarshal(v, ch); err != nil {
 			return fmt.Errorf("store: decode change %d: %w", binary.BigEndian.Uint64(k), err)
@@ -501,6 +539,10 @@ func (t *tx) Put(r store.Resource) error {
 	if old := b.Get(k); old != nil {
 		op = famiv1.ChangeOperation_CHANGE_OPERATION_UPDATE
 		prev := r.ProtoReflect().New().Interface()
+		old, err := unframe(r.GetName(), old)
+		if err != nil {
+			return err
+		}
 		if err := proto.Unmarshal(old, prev); err != nil {
 			return fmt.Errorf("store: decode %s: %w", r.GetName(), err)
 		}
@@ -516,7 +558,7 @@ func (t *tx) Put(r store.Resource) error {
 	if err != nil {
 		return fmt.Errorf("store: encode %s: %w", r.GetName(), err)
 	}
-	if err := b.Put(k, v); err != nil {
+	if err := b.Put(k, frame(v)); err != nil {
 		return err
 	}
 	return t.appendChange(rev, op, r)
@@ -534,7 +576,11 @@ func (t *tx) Delete(name string) error {
 	}
 	// The last state goes into the change as an Any of its stored bytes;
 	// the type comes from the most recent change of this resource.
-	last := append([]byte(nil), old...)
+	payload, err := unframe(name, old)
+	if err != nil {
+		return err
+	}
+	last := append([]byte(nil), payload...)
 	if err := b.Delete(k); err != nil {
 		return err
 	}
@@ -605,7 +651,7 @@ func (t *tx) writeChange(ch *famiv1.Change) error {
 	if err != nil {
 		return err
 	}
-	if err := t.btx.Bucket(bucketChanges).Put(revKey(ch.Revision), v); err != nil {
+	if err := t.btx.Bucket(bucketChanges).Put(revKey(ch.Revision), frame(v)); err != nil {
 		return err
 	}
 	if ch.Operation == famiv1.ChangeOperation_CHANGE_OPERATION_DELETE {
