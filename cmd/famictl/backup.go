@@ -19,6 +19,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/store/bolt"
 )
 
 // backup downloads a consistent copy of a region's file from a running
@@ -103,6 +104,7 @@ func restore(args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data-dir", "data", "the server's data dir")
 	region := fs.String("region", "", "region id, e.g. lombardia")
 	from := fs.String("from", "", "backup file made by famictl backup")
+	bump := fs.Int64("bump-revision", 1_000_000, "how far above the highest revision known (the backup's, or the replaced file's when readable) the region continues: more than the writes made since the backup")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -120,6 +122,7 @@ func restore(args []string, stdout, stderr io.Writer) error {
 	// Holding the target's lock proves no famid serves this region while
 	// the file is replaced. A damaged target (what a restore is for) may
 	// not open at all: only a lock held elsewhere stops the restore.
+	issued := revision // the highest revision known to have been issued
 	if _, err := os.Stat(target); err == nil {
 		db, err := lockTarget(target)
 		if errors.Is(err, bbolt.ErrTimeout) {
@@ -127,17 +130,27 @@ func restore(args []string, stdout, stderr io.Writer) error {
 		}
 		if db != nil {
 			defer db.Close()
+			issued = max(issued, fileRevision(db))
 		}
+	}
+	if *bump < 1 {
+		return errors.New("--bump-revision must be at least 1")
 	}
 	tmp := target + ".restore"
 	if err := copyFile(*from, tmp); err != nil {
 		return err
+	}
+	next := issued + *bump
+	if err := bolt.BumpRevision(tmp, next); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("continue the revisions of %s: %w", tmp, err)
 	}
 	if err := os.Rename(tmp, target); err != nil {
 		os.Remove(tmp)
 		return err
 	}
 	fmt.Fprintf(stdout, "restored region %s at revision %d into %s\n", *region, revision, target)
+	fmt.Fprintf(stdout, "its revisions continue from %d, and older positions are compacted: regional systems list again\n", next)
 	return nil
 }
 
@@ -152,6 +165,25 @@ func lockTarget(path string) (db *bbolt.DB, err error) {
 		}
 	}()
 	return bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+}
+
+// fileRevision reads a region file's revision (0 when it has none).
+func fileRevision(db *bbolt.DB) (rev int64) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			rev = 0 // a damaged file: the backup's revision is all we know
+		}
+	}()
+	db.View(func(tx *bbolt.Tx) error {
+		if meta := tx.Bucket([]byte("meta")); meta != nil {
+			if v := meta.Get([]byte("revision")); len(v) == 8 {
+				rev = int64(binary.BigEndian.Uint64(v))
+			}
+		}
+		return nil
+	})
+	return rev
 }
 
 // checkFile runs bbolt's consistency check on a backup and returns the

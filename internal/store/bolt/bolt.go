@@ -322,7 +322,9 @@ func (s *Store) pruneChanges(t *tx) error {
 	}
 	c := t.btx.Bucket(bucketChanges).Cursor()
 	for i, k := 0, firstKey(c); i < pruneBatch && k != nil && rev-compacted > s.keepChanges; i, k = i+1, firstKey(c) {
-		compacted = int64(binary.BigEndian.Uint64(k))
+		// Changes below the compacted revision (a restored backup's) go
+		// first, without moving it back.
+		compacted = max(compacted, int64(binary.BigEndian.Uint64(k)))
 		if err := c.Delete(); err != nil {
 			return err
 		}
