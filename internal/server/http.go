@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"connectrpc.com/connect"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -54,7 +55,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 			return nil, fmt.Errorf("register gateway: %w", err)
 		}
 	}
-	rest := http.MaxBytesHandler(gw, int64(s.cfg.MaxMessageBytes))
+	rest := utf8Only(http.MaxBytesHandler(gw, int64(s.cfg.MaxMessageBytes)))
 	mux.Handle("/v1/", rest)
 	mux.Handle("GET /v1/regions/{region}", s.backupHandler(pipe, rest))
 	for _, svc := range svcs {
@@ -83,6 +84,36 @@ func gatewayHeader(key string) (string, bool) {
 		return "Retry-After", true
 	}
 	return runtime.MetadataHeaderPrefix + key, true
+}
+
+// utf8Only refuses a REST request whose path or query is not UTF-8 with a
+// 400 naming the part at fault. The gateway would copy the bytes into
+// proto string fields, which cannot hold them, and fail with a 500.
+func utf8Only(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		field := ""
+		if !utf8.ValidString(r.URL.Path) {
+			field = "path"
+		}
+		for k, vs := range r.URL.Query() {
+			if !utf8.ValidString(k) {
+				field = "query"
+			}
+			for _, v := range vs {
+				if !utf8.ValidString(v) {
+					field = k
+				}
+			}
+		}
+		if field != "" {
+			detail := "is not valid UTF-8"
+			writeProblem(w, problem{Type: "urn:raccordo:problem:invalid-argument", Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
+				Code: "INVALID_ARGUMENT", Reason: "INVALID_ARGUMENT", Detail: "invalid " + field + ": " + detail,
+				Violations: []violation{{Field: field, Description: detail}}}, 0)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // recoverHTTP turns a panic in a plain HTTP handler into a 500 problem
