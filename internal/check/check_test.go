@@ -73,3 +73,36 @@ func TestCUPAndText(t *testing.T) {
 		t.Fatalf("got %d violations, want %d: %v", got, want, v)
 	}
 }
+
+func TestNamesRefuseInvisibleCharacters(t *testing.T) {
+	for _, name := range []string{
+		"Comune di Milano\u202Etxt.exe", // right-to-left override
+		"CPIA\u200B5",                   // zero-width space
+		"Caritas\u2066",                 // left-to-right isolate
+		"\uFEFFRete Nord",               // byte-order mark
+	} {
+		var v errs.Violations
+		check.Text(&v, "display_name", name, true, 200, false)
+		if v.Len() != 1 {
+			t.Errorf("name %q accepted", name)
+		}
+	}
+	var v errs.Violations
+	check.Text(&v, "display_name", "Città di Sant'Angelo Lodigiano", true, 200, false)
+	if v.Len() != 0 {
+		t.Errorf("an ordinary Italian name refused: %v", v.List())
+	}
+}
+
+func TestDatesInASaneRange(t *testing.T) {
+	for date, ok := range map[string]bool{
+		"0000-01-01": false, "1899-12-31": false, "1900-01-01": true,
+		"2021-03-31": true, "2199-12-31": true, "2200-01-01": false, "9999-12-31": false,
+	} {
+		var v errs.Violations
+		_, got := check.Date(&v, "start_date", date, true)
+		if got != ok || (v.Len() == 0) != ok {
+			t.Errorf("Date(%s): ok %v with %d violations, want ok %v", date, got, v.Len(), ok)
+		}
+	}
+}

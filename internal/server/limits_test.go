@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -158,4 +159,25 @@ func cpuTime(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestHostileTextAndDates checks, on every surface, that a name with a
+// bidirectional override and a date in year 0000 are refused naming the
+// field (both used to be stored).
+func TestHostileTextAndDates(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			s := newSurface(t, ts, kind)
+			_, err := s.CreatePartner(t.Context(), &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "spoof-" + kind,
+				Partner: &famiv1.Partner{DisplayName: "Comune\u202Eexe.txt", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}})
+			checkErr(t, "bidi override in a name", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"partner.display_name"}})
+			_, err = s.CreateProject(t.Context(), &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "old-" + kind, Project: &famiv1.Project{
+				Code: "PROG-1", Title: "Progetto", StartDate: "0000-01-01", EndDate: "2021-12-31"}})
+			e, ok := asCallError(err)
+			if !ok || e.Code != codes.InvalidArgument || !slices.Contains(e.Fields, "project.start_date") {
+				t.Errorf("project starting 0000-01-01: got %v, want INVALID_ARGUMENT naming project.start_date", err)
+			}
+		})
+	}
 }
