@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -226,11 +227,18 @@ func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) e
 	}))
 }
 
-// closedErr turns bbolt's "database not open" into the store's answer for
-// a call that arrives while the server shuts down.
+// closedErr turns the storage failures a caller can retry into
+// errs.Unavailable: bbolt's "database not open" for a call that arrives
+// while the server shuts down, and a full disk (nothing was written: the
+// transaction rolled back).
 func closedErr(err error) error {
-	if errors.Is(err, bbolt.ErrDatabaseNotOpen) || errors.Is(err, ErrClosed) {
+	switch {
+	case errors.Is(err, bbolt.ErrDatabaseNotOpen) || errors.Is(err, ErrClosed):
 		return errs.New(errs.Unavailable, "UNAVAILABLE", "the store is closed: the server is shutting down")
+	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+		e := errs.New(errs.Unavailable, "STORAGE_FULL", "the server's disk is full: nothing was written; retry later")
+		e.RetryAfter = 30
+		return e
 	}
 	return err
 }

@@ -2,9 +2,11 @@ package bolt_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"go.etcd.io/bbolt"
@@ -169,5 +171,18 @@ func TestUnframedRecordsStillRead(t *testing.T) {
 	}
 	if !proto.Equal(got, old) {
 		t.Errorf("got %v, want %v", got, old)
+	}
+}
+
+// TestDiskFullIsRetryable: a write that fails because the disk is full
+// (bbolt returns the write's ENOSPC, wrapped) is answered UNAVAILABLE with a
+// Retry-After, a code clients retry, instead of an internal error (500).
+func TestDiskFullIsRetryable(t *testing.T) {
+	for _, cause := range []error{syscall.ENOSPC, syscall.EDQUOT} {
+		err := bolt.StorageErr(fmt.Errorf("write at offset 4096: %w", &os.PathError{Op: "write", Path: "lombardia.db", Err: cause}))
+		e := errs.As(err)
+		if e == nil || e.Code != errs.Unavailable || e.Reason != "STORAGE_FULL" || e.RetryAfter <= 0 {
+			t.Errorf("%v: got %v, want UNAVAILABLE STORAGE_FULL with a Retry-After", cause, err)
+		}
 	}
 }
