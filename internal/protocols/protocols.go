@@ -328,6 +328,9 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 		if err := ready(p, today); err != nil {
 			return nil, err
 		}
+		if err := partiesAreMembers(tx, p); err != nil {
+			return nil, err
+		}
 		p.ContentHash = ContentHash(p)
 		p.State, _ = s.derive(tx, p, today)
 		return p, tx.Put(p)
@@ -365,6 +368,12 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 				Message:  fmt.Sprintf("%s is not a party to %s: only its parties' staff can sign it", who.Partner, p.GetName()),
 				Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
 			}
+		}
+		// Membership may have changed since the protocol was opened.
+		if !members(tx, p)[who.Partner] {
+			var v errs.Violations
+			v.Add("name", "%s is no longer a member of the network or the additional networks of %s", who.Partner, p.GetName())
+			return nil, errNotMember(p, &v)
 		}
 		if sig := signatureOf(p, who.Partner); sig != nil {
 			return nil, &errs.Error{
