@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/netutil"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
@@ -70,6 +71,15 @@ type Config struct {
 	// RESOURCE_EXHAUSTED and a Retry-After.
 	MaxStreams             int
 	MaxStreamsPerPrincipal int
+	// GRPCMaxConnections caps the gRPC listener's open connections; more
+	// wait in the kernel's backlog until one closes.
+	GRPCMaxConnections int
+	// GRPCIdleTimeout closes a gRPC connection without calls for that long
+	// (a GOAWAY the client reconnects after); GRPCMaxConnectionAge closes
+	// any connection after that long, its calls given a grace period, so
+	// no connection is held for ever.
+	GRPCIdleTimeout      time.Duration
+	GRPCMaxConnectionAge time.Duration
 	// LoginTokenTTL is the lifetime of a token from Login.
 	LoginTokenTTL time.Duration
 	// InsecureNoAuth turns authentication and authorisation off. It exists
@@ -86,7 +96,19 @@ const (
 	DefaultRequestTimeout  = 30 * time.Second
 	DefaultMaxMessageBytes = 4 << 20
 	DefaultShutdownTimeout = 10 * time.Second
+
+	DefaultGRPCMaxConnections   = 1000
+	DefaultGRPCIdleTimeout      = 5 * time.Minute
+	DefaultGRPCMaxConnectionAge = 2 * time.Hour
 )
+
+// grpcAgeGrace is how long the calls of a connection past its maximum age
+// may finish (a watch then reconnects and resumes from its revision).
+const grpcAgeGrace = time.Minute
+
+// grpcHandshakeTimeout bounds a new connection's HTTP/2 handshake: one
+// that opens TCP and sends nothing is dropped.
+const grpcHandshakeTimeout = 10 * time.Second
 
 func (c *Config) setDefaults() {
 	if c.DataDir == "" {
@@ -106,6 +128,15 @@ func (c *Config) setDefaults() {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.GRPCMaxConnections <= 0 {
+		c.GRPCMaxConnections = DefaultGRPCMaxConnections
+	}
+	if c.GRPCIdleTimeout <= 0 {
+		c.GRPCIdleTimeout = DefaultGRPCIdleTimeout
+	}
+	if c.GRPCMaxConnectionAge <= 0 {
+		c.GRPCMaxConnectionAge = DefaultGRPCMaxConnectionAge
 	}
 	if c.MaxStreams <= 0 {
 		c.MaxStreams = DefaultMaxStreams
@@ -202,6 +233,12 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		grpc.ChainStreamInterceptor(pipe.grpcStream),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle:     cfg.GRPCIdleTimeout,
+			MaxConnectionAge:      cfg.GRPCMaxConnectionAge,
+			MaxConnectionAgeGrace: grpcAgeGrace,
+		}),
+		grpc.ConnectionTimeout(grpcHandshakeTimeout),
 	)
 	for _, svc := range svcs {
 		svc.grpc(s.grpc)
@@ -240,7 +277,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 
-	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+	if s.grpcLis, err = listenCapped(cfg.GRPCAddr, cfg.GRPCMaxConnections); err != nil {
 		return nil, fmt.Errorf("listen gRPC: %w", err)
 	}
 	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
@@ -354,4 +391,14 @@ func absPath(p string) string {
 		return a
 	}
 	return p
+}
+
+// listenCapped listens on addr and accepts at most max connections at a
+// time.
+func listenCapped(addr string, max int) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return netutil.LimitListener(l, max), nil
 }
