@@ -58,6 +58,8 @@ type pipeline struct {
 	shutdown context.Context
 	// streams limits the open streams.
 	streams *streamSlots
+	// shed limits the unary calls in progress.
+	shed *shedder
 }
 
 // authenticate returns the principal of a call's bearer token; no
@@ -122,6 +124,11 @@ func (p *pipeline) run(ctx context.Context, c call, next unaryFunc) (res any, er
 	if err != nil {
 		return nil, err
 	}
+	release, err := p.shed.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if p.requestTimeout > 0 {
 		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > p.requestTimeout {
 			var cancel context.CancelFunc

@@ -71,6 +71,10 @@ type Config struct {
 	// RESOURCE_EXHAUSTED and a Retry-After.
 	MaxStreams             int
 	MaxStreamsPerPrincipal int
+	// MaxConcurrentCalls bounds the unary calls in progress, on every
+	// surface together; beyond it a call is refused with
+	// RESOURCE_EXHAUSTED (REST: 429) and a Retry-After.
+	MaxConcurrentCalls int
 	// GRPCMaxConnections caps the gRPC listener's open connections; more
 	// wait in the kernel's backlog until one closes.
 	GRPCMaxConnections int
@@ -128,6 +132,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.MaxConcurrentCalls <= 0 {
+		c.MaxConcurrentCalls = DefaultMaxConcurrentCalls
 	}
 	if c.GRPCMaxConnections <= 0 {
 		c.GRPCMaxConnections = DefaultGRPCMaxConnections
@@ -226,6 +233,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		noAuth:         cfg.InsecureNoAuth,
 		shutdown:       shutdown,
 		streams:        newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
+		shed:           newShedder(cfg.MaxConcurrentCalls),
 	}
 
 	s.grpc = grpc.NewServer(
