@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/support"
@@ -45,6 +46,17 @@ func TestCSVDefusesEverySeparator(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := strings.TrimPrefix(buf.String(), "\uFEFF")
+	checkNoFormula(t, body)
+	// Defused text keeps its content: only apostrophes are added.
+	if !strings.Contains(body, "ok; text; here") {
+		t.Errorf("harmless text was altered: %q", body)
+	}
+}
+
+// checkNoFormula reads a CSV file back the ways spreadsheets do and fails
+// if any cell starts a formula.
+func checkNoFormula(t *testing.T, body string) {
+	t.Helper()
 	dangerous := func(cell string) bool {
 		cell = strings.TrimLeft(cell, " ")
 		for _, f := range []string{"=", "+", "-", "@", "＝", "＋", "－", "＠"} {
@@ -78,8 +90,25 @@ func TestCSVDefusesEverySeparator(t *testing.T) {
 			}
 		}
 	}
-	// Defused text keeps its content: only apostrophes are added.
-	if !strings.Contains(body, "ok; text; here") {
-		t.Errorf("harmless text was altered: %q", body)
+}
+
+// FuzzCSVDefuse: whatever a cell holds, no spreadsheet reading the export
+// with any separator sees a cell that starts a formula.
+func FuzzCSVDefuse(f *testing.F) {
+	for _, c := range hostileCells {
+		f.Add(c)
 	}
+	f.Fuzz(func(t *testing.T, cell string) {
+		if !utf8.ValidString(cell) {
+			return // the API refuses text that is not UTF-8
+		}
+		export := func(context.Context, *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error) {
+			return &famiv1.ExportSupportEntriesResponse{Header: []string{"notes"}, Rows: []*famiv1.ExportRow{{Values: []string{cell}}}}, nil
+		}
+		var buf bytes.Buffer
+		if err := support.WriteCSV(t.Context(), &buf, &famiv1.ExportSupportEntriesRequest{}, export, nil); err != nil {
+			t.Fatal(err)
+		}
+		checkNoFormula(t, strings.TrimPrefix(buf.String(), "\uFEFF"))
+	})
 }

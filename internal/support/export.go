@@ -240,9 +240,9 @@ const cellSeparators = ",;\t|\r\n"
 
 // defuseCell puts an apostrophe (which spreadsheets show as nothing and
 // read as "text follows") before a formula character wherever a cell could
-// begin: at the start of the value and after any separator, spaces
-// skipped. Whatever separator the reader splits on, no cell it sees starts
-// a formula.
+// begin: at the start of the value and after any separator, spaces and
+// quotes skipped. Whatever separator the reader splits on, no cell it sees
+// starts a formula.
 func defuseCell(v string) string {
 	var b strings.Builder
 	cellStart, done := true, 0 // done: bytes of v already in b
@@ -255,7 +255,9 @@ func defuseCell(v string) string {
 		switch {
 		case strings.ContainsRune(cellSeparators, r):
 			cellStart = true
-		case r != ' ':
+		case r != ' ' && r != '"':
+			// Spaces and quotes (which a naive importer may strip) do
+			// not end a cell's start.
 			cellStart = false
 		}
 	}
