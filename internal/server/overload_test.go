@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -65,7 +67,7 @@ func TestLoadShedding(t *testing.T) {
 }
 
 // BenchmarkOverload measures goodput (successful calls per second) at the
-// server's capacity and at twice it, in the same run, over Connect
+// server's capacity and at twice it, in the same run, over gRPC
 // (docs/benchmarks.md): first closed-loop clients as many as the
 // concurrency limit (the peak), then an open-loop arrival rate of twice
 // the peak's throughput. goodput-% is the second over the first (target
@@ -74,14 +76,17 @@ func BenchmarkOverload(b *testing.B) {
 	const limit = 8
 	ts := startServer(b, server.Config{MaxConcurrentCalls: limit, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	name := benchPartner(b, ts)
-	// Connections are reused: at twice the capacity, new TCP connections
-	// would measure the client's handshakes, not the server.
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 4096
-	b.Cleanup(tr.CloseIdleConnections)
-	client := famiv1connect.NewPartnerServiceClient(&http.Client{Transport: tr}, ts.httpURL(), bearer(ts.token))
+	// gRPC: one HTTP/2 connection carries every call, so the load
+	// generator's cost is not a connection per call.
+	conn, err := grpc.NewClient(ts.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	client := famiv1.NewPartnerServiceClient(conn)
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+ts.token)
 	call := func() error {
-		_, err := client.GetPartner(context.Background(), &famiv1.GetPartnerRequest{Name: name})
+		_, err := client.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: name})
 		return err
 	}
 	const phase = time.Second
