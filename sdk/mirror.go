@@ -97,7 +97,9 @@ func DefaultListers(c *Client) []Lister {
 			return asResources(res.GetSupportEntries()), res.GetNextPageToken(), res.GetRevision(), err
 		},
 		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
-			res, err := c.Support.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
+			// Reopened periods too: the mirror holds every state, as the
+			// feed delivers them.
+			res, err := c.Support.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok, ShowReopened: true})
 			return asResources(res.GetClosedPeriods()), res.GetNextPageToken(), res.GetRevision(), err
 		},
 		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
@@ -148,6 +150,13 @@ func (m *Mirror) Run(ctx context.Context) error {
 				continue
 			}
 			rev, listed = r, true
+			// The position is recorded as soon as the list is complete, so
+			// a mirror stopped before the first change resumes instead of
+			// listing again.
+			if err := m.Handler.Synced(ctx, rev); err != nil {
+				return handlerErr{err}
+			}
+			m.Logger.Info("listed; watching", "region", m.Region, "revision", rev)
 		}
 		r, err := m.watch(ctx, rev, &backoff)
 		rev = r
@@ -171,6 +180,7 @@ func (m *Mirror) Run(ctx context.Context) error {
 // snapshot: the watch starts from the oldest of their revisions, and the
 // changes it replays are idempotent (Put of a state, Delete by name).
 func (m *Mirror) list(ctx context.Context) (int64, error) {
+	m.Logger.Info("listing every collection", "region", m.Region)
 	if err := m.Handler.Reset(ctx); err != nil {
 		return 0, handlerErr{err}
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -125,6 +126,7 @@ func newRestoreCmd(a *app) *cobra.Command {
 	regionFlag(cmd, &o.region, true)
 	f.StringVar(&o.from, "from", "", "backup file made by famictl backup")
 	cmd.MarkFlagRequired("from")
+	f.Int64Var(&o.bump, "bump-revision", 1_000_000, "how far above the highest revision known (the backup's, or the replaced file's when readable) the region continues: more than the writes made since the backup")
 	f.StringSliceVar(&o.etcd.Endpoints, "etcd-endpoints", nil, "comma-separated etcd client URLs: import into etcd instead of a data dir")
 	f.StringVar(&o.prefix, "etcd-prefix", etcd.DefaultPrefix, "prefix of famid's etcd keys")
 	f.StringVar(&o.etcd.CertFile, "etcd-cert", "", "etcd client certificate, PEM")
@@ -137,6 +139,9 @@ func newRestoreCmd(a *app) *cobra.Command {
 // restoreOptions are famictl restore's flags.
 type restoreOptions struct {
 	dataDir, region, from string
+	// bump is how far above the highest revision known a restored region
+	// continues, so no revision is issued twice.
+	bump int64
 	// etcd, with endpoints, imports into a cluster instead of a data dir.
 	etcd   etcd.ClientConfig
 	prefix string
@@ -164,23 +169,37 @@ func restore(o restoreOptions, stdout io.Writer) error {
 		return err
 	}
 	// Holding the target's lock proves no famid serves this region while
-	// the file is replaced.
+	// the file is replaced. A damaged target (what a restore is for) may
+	// not open at all: only a lock held elsewhere stops the restore.
+	issued := revision // the highest revision known to have been issued
 	if _, err := os.Stat(target); err == nil {
-		db, err := bbolt.Open(target, 0o600, &bbolt.Options{Timeout: time.Second})
-		if err != nil {
+		db, err := lockTarget(target)
+		if errors.Is(err, bbolt.ErrTimeout) {
 			return fmt.Errorf("%s is in use (stop famid first): %w", target, err)
 		}
-		defer db.Close()
+		if db != nil {
+			defer db.Close()
+			issued = max(issued, fileRevision(db))
+		}
+	}
+	if o.bump < 1 {
+		return errors.New("--bump-revision must be at least 1")
 	}
 	tmp := target + ".restore"
 	if err := copyFile(from, tmp); err != nil {
 		return err
+	}
+	next := issued + o.bump
+	if err := bolt.BumpRevision(tmp, next); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("continue the revisions of %s: %w", tmp, err)
 	}
 	if err := os.Rename(tmp, target); err != nil {
 		os.Remove(tmp)
 		return err
 	}
 	fmt.Fprintf(stdout, "restored region %s at revision %d into %s\n", region, revision, target)
+	fmt.Fprintf(stdout, "its revisions continue from %d, and older positions are compacted: regional systems list again\n", next)
 	return nil
 }
 
@@ -201,6 +220,38 @@ func importEtcd(ec etcd.ClientConfig, prefix, region, from string) error {
 		_, err := bolt.ReadRegionFile(from, put)
 		return err
 	})
+}
+
+// lockTarget opens a region file to hold its lock. A damaged file may fail
+// to open, or fault when bbolt reads a page past its end: both are
+// returned as errors (a fault as a panic recovered), never a crash.
+func lockTarget(path string) (db *bbolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%s cannot be read: %v", path, r)
+		}
+	}()
+	return bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+}
+
+// fileRevision reads a region file's revision (0 when it has none).
+func fileRevision(db *bbolt.DB) (rev int64) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			rev = 0 // a damaged file: the backup's revision is all we know
+		}
+	}()
+	db.View(func(tx *bbolt.Tx) error {
+		if meta := tx.Bucket([]byte("meta")); meta != nil {
+			if v := meta.Get([]byte("revision")); len(v) == 8 {
+				rev = int64(binary.BigEndian.Uint64(v))
+			}
+		}
+		return nil
+	})
+	return rev
 }
 
 // checkFile runs bbolt's consistency check on a backup and returns the

@@ -30,7 +30,10 @@ func TestTokenCreate(t *testing.T) {
 	}
 	p := claims.Principal()
 	want := principal.Principal{Subject: "cli:network_member:lombardia", Role: principal.NetworkMember, Region: "lombardia",
-		Partner: "regions/lombardia/partners/udp-bergamo", DisplayName: "Anna Bianchi", ExpiresAt: p.ExpiresAt}
+		Partner: "regions/lombardia/partners/udp-bergamo", DisplayName: "Anna Bianchi", ExpiresAt: p.ExpiresAt, TokenID: claims.ID}
+	if p.TokenID == "" {
+		t.Errorf("the principal carries no token id")
+	}
 	if p != want {
 		t.Fatalf("principal = %+v, want %+v", p, want)
 	}

@@ -97,3 +97,53 @@ func TestMirror(t *testing.T) {
 		t.Fatalf("mirror holds %d partners, want 4: %v", len(files), files)
 	}
 }
+
+// TestMirrorListsEveryState: a fresh mirror writes its position as soon as
+// its first list is complete (it used to wait for a change), and lists
+// reopened periods too (it used to skip them, though the feed delivers
+// them).
+func TestMirrorListsEveryState(t *testing.T) {
+	_, url, keys := startServer(t)
+	admin, _, err := keys.Sign(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia", TTL: time.Hour}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	acf := clientFlags{server: &url, token: &admin}
+	sup := famiv1connect.NewSupportServiceClient(http.DefaultClient, url, acf.options()...)
+	if _, err := sup.ClosePeriod(context.Background(), &famiv1.ClosePeriodRequest{Parent: "regions/lombardia", ClosedPeriodId: "q1-2021",
+		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2021-01-01", EndDate: "2021-03-31", Reason: "reported"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sup.ReopenPeriod(context.Background(), &famiv1.ReopenPeriodRequest{Name: "regions/lombardia/closedPeriods/q1-2021", Reason: "a correction"}); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := keys.Sign(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia", TTL: time.Hour}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf := clientFlags{server: &url, token: &token}
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	ended := make(chan error, 1)
+	go func() { ended <- runMirror(ctx, cf, "lombardia", out, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	defer func() {
+		cancel()
+		if err := <-ended; err != nil {
+			t.Errorf("mirror: %v", err)
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(filepath.Join(out, ".revision"))
+		if strings.TrimSpace(string(b)) == "2" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no .revision 2 after the first list (got %q)", b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(out, "closedPeriods", "q1-2021.json")); err != nil {
+		t.Errorf("the reopened period is not mirrored: %v", err)
+	}
+}

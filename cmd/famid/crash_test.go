@@ -140,7 +140,13 @@ type child struct {
 
 func startChild(t *testing.T, dir string) *child {
 	t.Helper()
-	grpcAddr, httpAddr := freeAddr(t), freeAddr(t)
+	return startChildAt(t, dir, freeAddr(t), freeAddr(t))
+}
+
+// startChildAt starts famid on given addresses, so clients can follow a
+// server across restarts.
+func startChildAt(t *testing.T, dir, grpcAddr, httpAddr string) *child {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "--data-dir", dir, "--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--log-level", "error", "--lock-timeout", "5s")
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	cmd.Stderr = os.Stderr

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -50,12 +51,15 @@ type Options struct {
 // Service implements fami.v1.AuthService.
 type Service struct {
 	famiv1.UnimplementedAuthServiceServer
-	sys      store.System
-	regions  store.Store
-	keys     *auth.KeySet
-	revoked  *revocations
-	users    *auth.LoginLimiter
-	clients  *auth.LoginLimiter
+	sys     store.System
+	regions store.Store
+	keys    *auth.KeySet
+	revoked *revocations
+	users   *auth.LoginLimiter
+	clients *auth.LoginLimiter
+	// known holds the paths (username, client address) of recent
+	// successful logins, most recent first, bounded.
+	known    *lru.Cache[string, struct{}]
 	loginTTL time.Duration
 	now      func() time.Time
 }
@@ -73,8 +77,12 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 	if err != nil {
 		return nil, fmt.Errorf("load revocations: %w", err)
 	}
+	known, err := lru.New[string, struct{}](maxKnownPaths)
+	if err != nil {
+		return nil, err
+	}
 	return &Service{
-		sys: sys, regions: regions, keys: keys, revoked: rev,
+		sys: sys, regions: regions, keys: keys, revoked: rev, known: known,
 		// Five failures in a row, then one attempt a minute per username;
 		// twenty, then one every fifteen seconds per client address.
 		users:    auth.NewLoginLimiter(5, time.Minute),
@@ -83,6 +91,9 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 		now:      opts.Now,
 	}, nil
 }
+
+// maxKnownPaths bounds the memory of successful login paths.
+const maxKnownPaths = 100000
 
 // Revocations is the revocation list for the token verifier.
 func (s *Service) Revocations() auth.Revocations { return s.revoked }
@@ -102,19 +113,32 @@ func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.
 	}
 	now := s.now()
 	user, client := req.GetUsername(), principal.ClientAddr(ctx)
-	// An attempt is spent per username and per client address before the
-	// password is checked, and given back if it was right.
+	// An attempt is spent from the client address's budget, then from the
+	// username's, before the password is checked, and given back if it was
+	// right. The address comes first, so attempts it refuses never spend
+	// the username's budget; and a username's lock does not apply where
+	// its owner has logged in before (a known path: this username from
+	// this address), so failures from elsewhere cannot lock the owner out.
+	type budget struct {
+		lim *auth.LoginLimiter
+		key string
+	}
+	limits := []budget{{s.clients, client}}
+	path := user + "\x00" + client
+	if !s.known.Contains(path) {
+		limits = append(limits, budget{s.users, user})
+	}
 	var releases []func(bool)
 	ok := false
 	defer func() {
 		for _, release := range releases {
 			release(ok)
 		}
+		if ok {
+			s.known.Add(path, struct{}{})
+		}
 	}()
-	for _, l := range []struct {
-		lim *auth.LoginLimiter
-		key string
-	}{{s.users, user}, {s.clients, client}} {
+	for _, l := range limits {
 		release, wait, allowed := l.lim.Take(l.key, now)
 		if !allowed {
 			secs := int(wait.Seconds()) + 1
@@ -137,7 +161,7 @@ func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.
 	}
 	region, _ := aip.ParseRegion("name", parentOf(acc.GetName()))
 	token, claims, err := s.keys.Sign(auth.TokenSpec{
-		Subject: "account:" + user, Role: RoleOf(acc.GetRole()), Region: region,
+		Subject: principal.AccountPrefix + user, Role: RoleOf(acc.GetRole()), Region: region,
 		Partner: acc.GetPartner(), Name: acc.GetDisplayName(), TTL: s.loginTTL,
 		Generation: gen,
 	}, now)
@@ -298,7 +322,7 @@ func (s *Service) ListAccounts(ctx context.Context, req *famiv1.ListAccountsRequ
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	page, err := aip.NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +341,7 @@ func (s *Service) ListAccounts(ctx context.Context, req *famiv1.ListAccountsRequ
 			if parentOf(acc.GetName()) != "regions/"+region {
 				return true
 			}
-			if len(res.Accounts) == size {
+			if !page.Take(acc) {
 				res.NextPageToken = aip.EncodeToken(after)
 				return false
 			}
@@ -398,7 +422,7 @@ func (s *Service) CreateServiceToken(ctx context.Context, req *famiv1.CreateServ
 	}
 	var v errs.Violations
 	if err := aip.CheckID("system_id", req.GetSystemId()); err != nil {
-		v = append(v, errs.As(err).Violations...)
+		v.AddFrom(err)
 	}
 	check.Text(&v, "display_name", req.GetDisplayName(), false, 200, false)
 	ttl := DefaultServiceTokenTTL
@@ -447,7 +471,7 @@ func (s *Service) ListServiceTokens(ctx context.Context, req *famiv1.ListService
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	page, err := aip.NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -459,12 +483,12 @@ func (s *Service) ListServiceTokens(ctx context.Context, req *famiv1.ListService
 	var scanErr error
 	err = s.sys.SystemView(ctx, func(tx store.SystemTx) error {
 		tx.Scan(bucketServiceTokens, region+"/", after, func(k string, b []byte) bool {
-			if len(res.ServiceTokens) == size {
-				res.NextPageToken = aip.EncodeToken(after)
-				return false
-			}
 			st := &famiv1.ServiceToken{}
 			if scanErr = proto.Unmarshal(b, st); scanErr != nil {
+				return false
+			}
+			if !page.Take(st) {
+				res.NextPageToken = aip.EncodeToken(after)
 				return false
 			}
 			res.ServiceTokens = append(res.ServiceTokens, st)

@@ -96,8 +96,10 @@ func DecodeToken(token string) (string, error) {
 	if token == "" {
 		return "", nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(b) < 2 || b[0] != tokenVersion {
+	// Only the exact form the server issues: encoding/base64 would also
+	// accept line breaks and stray trailing bits.
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	if err != nil || strings.ContainsAny(token, "\r\n") || len(b) < 2 || b[0] != tokenVersion {
 		return "", errs.InvalidField("page_token", "is not a token returned by this server")
 	}
 	return string(b[1:]), nil

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -88,5 +89,29 @@ func TestLoginLimiterConcurrent(t *testing.T) {
 	wg.Wait()
 	if passed != 5 {
 		t.Fatalf("%d concurrent attempts got through, want 5", passed)
+	}
+}
+
+// TestLoginLimiterMemoryIsBounded sprays failed attempts over more
+// usernames than the limiter remembers: its memory stays bounded even when
+// no limiter is idle (the old eviction only dropped full limiters, after a
+// scan of every key under one lock), and the most recent keys keep their
+// state.
+func TestLoginLimiterMemoryIsBounded(t *testing.T) {
+	l := auth.NewLoginLimiter(1, time.Hour)
+	now := time.Now()
+	const spray = 150_000
+	for i := range spray {
+		release, _, ok := l.Take(fmt.Sprintf("user%d", i), now)
+		if !ok {
+			t.Fatalf("attempt %d refused", i)
+		}
+		release(false)
+	}
+	if got := l.Len(); got > 100_000 {
+		t.Errorf("the limiter remembers %d keys, want at most 100000", got)
+	}
+	if _, _, ok := l.Take(fmt.Sprintf("user%d", spray-1), now); ok {
+		t.Errorf("the most recent key lost its state: a second failure within the hour was allowed")
 	}
 }

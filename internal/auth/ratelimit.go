@@ -1,9 +1,9 @@
 package auth
 
 import (
-	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/time/rate"
 )
 
@@ -11,22 +11,34 @@ import (
 // address): a burst of failures is allowed, then one per interval. Only
 // failures keep their token, so a person who types the password right is
 // never slowed down by the limiter.
+//
+// Its memory is bounded: it remembers the maxLimiterKeys most recently used
+// keys and forgets the least recently used one to make room, in constant
+// time (a spray of usernames never makes a login scan the others). A key
+// forgotten this way starts again with a full burst: reaching it costs an
+// attacker maxLimiterKeys attempts, each also spent from the per-address
+// limit.
 type LoginLimiter struct {
 	every time.Duration
 	burst int
-
-	mu   sync.Mutex
-	keys map[string]*rate.Limiter
+	keys  *lru.Cache[string, *rate.Limiter]
 }
 
 // maxLimiterKeys bounds the limiter's memory under a spray of usernames or
-// addresses; full (idle) limiters are dropped first.
+// addresses.
 const maxLimiterKeys = 100000
 
 // NewLoginLimiter allows burst failures per key, refilled one per every.
 func NewLoginLimiter(burst int, every time.Duration) *LoginLimiter {
-	return &LoginLimiter{every: every, burst: burst, keys: make(map[string]*rate.Limiter)}
+	keys, err := lru.New[string, *rate.Limiter](maxLimiterKeys)
+	if err != nil {
+		panic(err) // only for a size <= 0
+	}
+	return &LoginLimiter{every: every, burst: burst, keys: keys}
 }
+
+// Len is the number of keys the limiter remembers.
+func (l *LoginLimiter) Len() int { return l.keys.Len() }
 
 // Take spends one attempt of key before a password is checked, atomically,
 // so concurrent guesses cannot all slip past the limit. When key has no
@@ -34,20 +46,14 @@ func NewLoginLimiter(burst int, every time.Duration) *LoginLimiter {
 // caller must call release(true) on success, which gives the attempt back
 // (only failures count), or release(false) on failure.
 func (l *LoginLimiter) Take(key string, now time.Time) (release func(success bool), wait time.Duration, ok bool) {
-	l.mu.Lock()
-	lim, found := l.keys[key]
+	lim, found := l.keys.Get(key)
 	if !found {
-		if len(l.keys) >= maxLimiterKeys {
-			for k, v := range l.keys {
-				if v.TokensAt(now) >= float64(l.burst) {
-					delete(l.keys, k)
-				}
-			}
-		}
+		// Two first attempts may race here: PeekOrAdd keeps one limiter.
 		lim = rate.NewLimiter(rate.Every(l.every), l.burst)
-		l.keys[key] = lim
+		if prev, ok, _ := l.keys.PeekOrAdd(key, lim); ok {
+			lim = prev
+		}
 	}
-	l.mu.Unlock()
 	r := lim.ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)

@@ -43,7 +43,7 @@ type Claims struct {
 
 // Principal returns the principal the claims describe.
 func (c *Claims) Principal() principal.Principal {
-	p := principal.Principal{Subject: c.Subject, Role: c.Role, Region: c.Region, Partner: c.Partner, DisplayName: c.Name, Generation: c.Gen}
+	p := principal.Principal{Subject: c.Subject, Role: c.Role, Region: c.Region, Partner: c.Partner, DisplayName: c.Name, Generation: c.Gen, TokenID: c.ID}
 	if c.ExpiresAt != nil {
 		p.ExpiresAt = c.ExpiresAt.Time
 	}

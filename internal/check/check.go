@@ -19,6 +19,13 @@ import (
 // DateLayout is the format of calendar dates in the API.
 const DateLayout = "2006-01-02"
 
+// MinDate and MaxDate bound every calendar date: a year 0000 or 9999 is a
+// typing error, and far dates break the month-by-month indexes and sums.
+const (
+	MinDate = "1900-01-01"
+	MaxDate = "2199-12-31"
+)
+
 // Text checks a free-text field: at most max characters, and no control
 // characters other than newlines and tabs (multiline is false for names).
 func Text(v *errs.Violations, field, s string, required bool, max int, multiline bool) {
@@ -37,7 +44,22 @@ func Text(v *errs.Violations, field, s string, required bool, max int, multiline
 			v.Add(field, "contains a control or invalid character")
 			return
 		}
+		if !multiline && invisible(r) {
+			v.Add(field, "contains an invisible or direction-changing character (U+%04X)", r)
+			return
+		}
 	}
+}
+
+// invisible reports the characters a name must not hide: bidirectional
+// controls (an override can make "exe.txt" read "txt.exe") and zero-width
+// characters (two names that look alike but differ).
+func invisible(r rune) bool {
+	switch r {
+	case '\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', '\u00AD', '\u180E':
+		return true
+	}
+	return unicode.Is(unicode.Bidi_Control, r)
 }
 
 // Date parses an optional YYYY-MM-DD date; ok is false when it is empty or
@@ -52,6 +74,10 @@ func Date(v *errs.Violations, field, s string, required bool) (t time.Time, ok b
 	t, err := time.Parse(DateLayout, s)
 	if err != nil {
 		v.Add(field, "%q is not a valid date: want YYYY-MM-DD", clip(s))
+		return time.Time{}, false
+	}
+	if s < MinDate || s > MaxDate {
+		v.Add(field, "%s is out of range: %s to %s", s, MinDate, MaxDate)
 		return time.Time{}, false
 	}
 	return t, true

@@ -26,11 +26,11 @@ func TestFiscalCode(t *testing.T) {
 		t.Run(tc.in, func(t *testing.T) {
 			var v errs.Violations
 			check.FiscalCode(&v, "fiscal_code", tc.in)
-			if got := len(v) == 0; got != tc.ok {
+			if got := v.Len() == 0; got != tc.ok {
 				t.Errorf("valid = %v, want %v (violations %v)", got, tc.ok, v)
 			}
-			if !tc.ok && v[0].Field != "fiscal_code" {
-				t.Errorf("field = %q, want fiscal_code", v[0].Field)
+			if !tc.ok && v.List()[0].Field != "fiscal_code" {
+				t.Errorf("field = %q, want fiscal_code", v.List()[0].Field)
 			}
 		})
 	}
@@ -51,7 +51,7 @@ func TestDate(t *testing.T) {
 	} {
 		var v errs.Violations
 		_, ok := check.Date(&v, "d", tc.in, tc.required)
-		if ok != tc.wantOK || (len(v) > 0) != tc.wantViol {
+		if ok != tc.wantOK || (v.Len() > 0) != tc.wantViol {
 			t.Errorf("Date(%q, %v) = ok %v, violations %v; want ok %v, violation %v", tc.in, tc.required, ok, v, tc.wantOK, tc.wantViol)
 		}
 	}
@@ -61,7 +61,7 @@ func TestCUPAndText(t *testing.T) {
 	var v errs.Violations
 	check.CUP(&v, "cup", "E89F18000510007")
 	check.Text(&v, "name", "Lab'Impact", true, 10, false)
-	if len(v) != 0 {
+	if v.Len() != 0 {
 		t.Fatalf("valid input refused: %v", v)
 	}
 	check.CUP(&v, "cup", "e89f18000510007")
@@ -70,7 +70,7 @@ func TestCUPAndText(t *testing.T) {
 	check.Text(&v, "name", "eleven chars", true, 10, false)
 	check.Text(&v, "name", "bell\a", true, 10, false)
 	check.Email(&v, "pec", "Protocollo <a@b.it>")
-	if got, want := len(v), 6; got != want {
+	if got, want := v.Len(), 6; got != want {
 		t.Fatalf("got %d violations, want %d: %v", got, want, v)
 	}
 }
@@ -82,7 +82,7 @@ func TestQuantityAndCode(t *testing.T) {
 	}{{0, true}, {33, true}, {72.5, true}, {check.MaxQuantity, true}, {-1, false}, {check.MaxQuantity * 2, false}, {math.NaN(), false}, {math.Inf(1), false}} {
 		var v errs.Violations
 		check.Quantity(&v, "q", tc.x)
-		if got := len(v) == 0; got != tc.ok {
+		if got := v.Len() == 0; got != tc.ok {
 			t.Errorf("Quantity(%v): valid = %v, want %v", tc.x, got, tc.ok)
 		}
 	}
@@ -91,8 +91,41 @@ func TestQuantityAndCode(t *testing.T) {
 		ok bool
 	}{{"OUT-01", true}, {"02.1", true}, {"a_b", true}, {"", false}, {"OUT 01", false}, {"x\n", false}, {"ABCDEFGHIJKLMNOPQRSTU", false}} {
 		var v errs.Violations
-		if got := check.Code(&v, "c", tc.s, 20); got != tc.ok || (len(v) == 0) != tc.ok {
+		if got := check.Code(&v, "c", tc.s, 20); got != tc.ok || (v.Len() == 0) != tc.ok {
 			t.Errorf("Code(%q) = %v (violations %v), want %v", tc.s, got, v, tc.ok)
+		}
+	}
+}
+
+func TestNamesRefuseInvisibleCharacters(t *testing.T) {
+	for _, name := range []string{
+		"Comune di Milano\u202Etxt.exe", // right-to-left override
+		"CPIA\u200B5",                   // zero-width space
+		"Caritas\u2066",                 // left-to-right isolate
+		"\uFEFFRete Nord",               // byte-order mark
+	} {
+		var v errs.Violations
+		check.Text(&v, "display_name", name, true, 200, false)
+		if v.Len() != 1 {
+			t.Errorf("name %q accepted", name)
+		}
+	}
+	var v errs.Violations
+	check.Text(&v, "display_name", "Città di Sant'Angelo Lodigiano", true, 200, false)
+	if v.Len() != 0 {
+		t.Errorf("an ordinary Italian name refused: %v", v.List())
+	}
+}
+
+func TestDatesInASaneRange(t *testing.T) {
+	for date, ok := range map[string]bool{
+		"0000-01-01": false, "1899-12-31": false, "1900-01-01": true,
+		"2021-03-31": true, "2199-12-31": true, "2200-01-01": false, "9999-12-31": false,
+	} {
+		var v errs.Violations
+		_, got := check.Date(&v, "start_date", date, true)
+		if got != ok || (v.Len() == 0) != ok {
+			t.Errorf("Date(%s): ok %v with %d violations, want ok %v", date, got, v.Len(), ok)
 		}
 	}
 }

@@ -47,20 +47,59 @@ func (w *Writer) Flush() error {
 	return w.cw.Error()
 }
 
-// Defuse neutralises cells a spreadsheet would evaluate (CSV injection):
-// text starting with =, +, -, @, tab or CR gets an apostrophe in front. It
-// returns values itself when no cell needs it. Callers write no negative
-// numbers, so no number is altered.
+// Defuse neutralises cells a spreadsheet would evaluate (CSV injection),
+// with defuseCell. It returns values itself when no cell needs it. Callers
+// write no negative numbers, so no number is altered.
 func Defuse(values []string) []string {
 	out := values
 	copied := false
 	for i, v := range values {
-		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		if d := defuseCell(v); d != v {
 			if !copied {
 				out, copied = append([]string(nil), values...), true
 			}
-			out[i] = "'" + v
+			out[i] = d
 		}
 	}
 	return out
+}
+
+// formulaStart holds the characters that make a spreadsheet read a cell
+// as a formula (the full-width forms too, which some spreadsheets accept).
+const formulaStart = "=+-@\t\r＝＋－＠"
+
+// cellSeparators holds every character a spreadsheet may split a line
+// into cells at, whatever its locale or import dialog: Italian Excel splits
+// on ';' where the file says ','; others on tabs or '|'; and a line break
+// inside a quoted cell starts a new line for a naive importer.
+const cellSeparators = ",;\t|\r\n"
+
+// defuseCell puts an apostrophe (which spreadsheets show as nothing and
+// read as "text follows") before a formula character wherever a cell could
+// begin: at the start of the value and after any separator, spaces and
+// quotes skipped. Whatever separator the reader splits on, no cell it sees
+// starts a formula.
+func defuseCell(v string) string {
+	var b strings.Builder
+	cellStart, done := true, 0 // done: bytes of v already in b
+	for i, r := range v {
+		if cellStart && strings.ContainsRune(formulaStart, r) {
+			b.WriteString(v[done:i])
+			b.WriteByte('\'')
+			done = i
+		}
+		switch {
+		case strings.ContainsRune(cellSeparators, r):
+			cellStart = true
+		case r != ' ' && r != '"':
+			// Spaces and quotes (which a naive importer may strip) do
+			// not end a cell's start.
+			cellStart = false
+		}
+	}
+	if done == 0 && b.Len() == 0 {
+		return v
+	}
+	b.WriteString(v[done:])
+	return b.String()
 }

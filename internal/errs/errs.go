@@ -7,6 +7,8 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // Code classifies an error for every transport. The values mirror the gRPC
@@ -35,6 +37,9 @@ const (
 	ResourceExhausted
 	// Unavailable means the server cannot serve the request now.
 	Unavailable
+	// DataLoss means stored data is damaged: a record failed its checksum
+	// or a region's file is unreadable. It is never served as data.
+	DataLoss
 )
 
 // String returns the code's name as the gRPC code it maps to.
@@ -58,6 +63,8 @@ func (c Code) String() string {
 		return "RESOURCE_EXHAUSTED"
 	case Unavailable:
 		return "UNAVAILABLE"
+	case DataLoss:
+		return "DATA_LOSS"
 	default:
 		return "INTERNAL"
 	}
@@ -79,6 +86,10 @@ type Error struct {
 	Reason     string
 	Message    string
 	Violations []Violation
+	// MoreViolations counts the violations found beyond MaxViolations and
+	// not listed, so a hostile request cannot make the answer (or the work
+	// of building it) grow with its size.
+	MoreViolations int
 	// Metadata adds key/value facts to the ErrorInfo, e.g. the network that
 	// still references a partner.
 	Metadata map[string]string
@@ -86,15 +97,31 @@ type Error struct {
 	RetryAfter int
 }
 
+// Error returns the message followed by the listed violations. It is
+// built in one pass: grpc-go and the logs call it on every failed call.
 func (e *Error) Error() string {
 	if len(e.Violations) == 0 {
 		return e.Message
 	}
-	msg := e.Message
+	n := len(e.Message) + len("; and  more") + 20
 	for _, v := range e.Violations {
-		msg += fmt.Sprintf("; %s: %s", v.Field, v.Description)
+		n += len("; : ") + len(v.Field) + len(v.Description)
 	}
-	return msg
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(e.Message)
+	for _, v := range e.Violations {
+		b.WriteString("; ")
+		b.WriteString(v.Field)
+		b.WriteString(": ")
+		b.WriteString(v.Description)
+	}
+	if e.MoreViolations > 0 {
+		b.WriteString("; and ")
+		b.WriteString(strconv.Itoa(e.MoreViolations))
+		b.WriteString(" more")
+	}
+	return b.String()
 }
 
 // New returns an error with a code, a reason and a formatted message.
@@ -135,24 +162,62 @@ func CodeOf(err error) Code {
 	return Internal
 }
 
-// Violations collects field violations and turns them into one Invalid error,
-// so a caller sees every problem of a request at once.
-type Violations []Violation
+// MaxViolations is how many violations an error lists; the rest are only
+// counted. A caller learns what to fix first without the server spending
+// work (or the answer growing) in proportion to a hostile request.
+const MaxViolations = 50
 
-// Add records a violation of field.
-func (v *Violations) Add(field, format string, args ...any) {
-	*v = append(*v, Violation{Field: field, Description: fmt.Sprintf(format, args...)})
+// Violations collects field violations and turns them into one Invalid error,
+// so a caller sees the problems of a request at once (the first
+// MaxViolations of them, and how many more there are). The zero value is
+// ready to use.
+type Violations struct {
+	list []Violation
+	more int
 }
 
+// Add records a violation of field. Beyond MaxViolations it only counts,
+// without formatting the description.
+func (v *Violations) Add(field, format string, args ...any) {
+	if len(v.list) >= MaxViolations {
+		v.more++
+		return
+	}
+	v.list = append(v.list, Violation{Field: field, Description: fmt.Sprintf(format, args...)})
+}
+
+// AddFrom records the violations of err, an *Error (other errors are
+// recorded as nothing: callers pass the result of a field validator).
+func (v *Violations) AddFrom(err error) {
+	e := As(err)
+	if e == nil {
+		return
+	}
+	for _, x := range e.Violations {
+		if len(v.list) >= MaxViolations {
+			v.more++
+			continue
+		}
+		v.list = append(v.list, x)
+	}
+	v.more += e.MoreViolations
+}
+
+// Len is the number of violations recorded, listed or only counted.
+func (v *Violations) Len() int { return len(v.list) + v.more }
+
+// List returns the listed violations (at most MaxViolations).
+func (v *Violations) List() []Violation { return v.list }
+
 // Err returns nil when nothing was recorded, or an Invalid error listing
-// every violation.
-func (v Violations) Err() error {
-	if len(v) == 0 {
+// the violations.
+func (v *Violations) Err() error {
+	if v.Len() == 0 {
 		return nil
 	}
-	msg := "invalid " + v[0].Field + ": " + v[0].Description
-	if len(v) > 1 {
-		msg = fmt.Sprintf("%s (and %d more)", msg, len(v)-1)
+	msg := "invalid " + v.list[0].Field + ": " + v.list[0].Description
+	if n := v.Len(); n > 1 {
+		msg = fmt.Sprintf("%s (and %d more)", msg, n-1)
 	}
-	return &Error{Code: Invalid, Reason: "INVALID_ARGUMENT", Message: msg, Violations: append([]Violation(nil), v...)}
+	return &Error{Code: Invalid, Reason: "INVALID_ARGUMENT", Message: msg, Violations: append([]Violation(nil), v.list...), MoreViolations: v.more}
 }

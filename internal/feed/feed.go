@@ -72,15 +72,19 @@ func (s *Service) read(ctx context.Context, region string, after int64, max int,
 			return errs.InvalidField("since_revision", "%d is beyond the region's revision %d", after, current)
 		}
 		scanned := 0
+		page := aip.PageOf(max)
 		return tx.Changes(after, func(ch *famiv1.Change) bool {
-			upTo = ch.GetRevision()
 			if len(types) == 0 || slices.Contains(types, ch.GetResourceType()) {
+				if !page.Take(ch) {
+					return false // read up to the last change taken
+				}
 				out = append(out, ch)
 			}
+			upTo = ch.GetRevision()
 			scanned++
 			// A filter that matches little must not scan the whole log
 			// in one transaction.
-			return len(out) < max && scanned < 20*max
+			return scanned < 20*max
 		})
 	})
 	return out, upTo, current, err

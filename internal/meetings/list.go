@@ -97,7 +97,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	page, err := aip.NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -114,12 +114,12 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 			if !f.match(decodeMeetingAttrs(val)) {
 				return true
 			}
-			if len(res.Meetings) == size {
-				res.NextPageToken = aip.EncodeToken(last)
-				return false
-			}
 			mt := &famiv1.Meeting{}
 			if ferr = tx.Get(aip.Name(region, collMeetings, keyID(k)), mt); ferr != nil {
+				return false
+			}
+			if !page.Take(mt) {
+				res.NextPageToken = aip.EncodeToken(last)
 				return false
 			}
 			res.Meetings = append(res.Meetings, mt)
@@ -156,7 +156,7 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	page, err := aip.NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -192,10 +192,6 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 				(network != "" && !slices.Contains(a.networks, network)) {
 				return true
 			}
-			if len(res.ActionItems) == size {
-				res.NextPageToken = aip.EncodeToken(last)
-				return false
-			}
 			mt, ok := meetings[meetingID]
 			if !ok {
 				mt = &famiv1.Meeting{}
@@ -208,14 +204,19 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 				if it.GetId() != itemID {
 					continue
 				}
-				res.ActionItems = append(res.ActionItems, &famiv1.MeetingActionItem{
+				item := &famiv1.MeetingActionItem{
 					Meeting:          mt.GetName(),
 					MeetingTitle:     mt.GetTitle(),
 					MeetingStartTime: mt.GetStartTime(),
 					Networks:         mt.GetNetworks(),
 					ActionItem:       it,
 					Overdue:          it.GetStatus() == famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN && due < today,
-				})
+				}
+				if !page.Take(item) {
+					res.NextPageToken = aip.EncodeToken(last)
+					return false
+				}
+				res.ActionItems = append(res.ActionItems, item)
 			}
 			last = k
 			return true

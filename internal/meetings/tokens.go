@@ -34,9 +34,11 @@ const (
 	tokenPrefix = "rcal_"
 	// tokenBytes of randomness: 256 bits.
 	tokenBytes = 32
-	// indexTokenHashes maps the hex SHA-256 of a token to its id and, after
-	// a NUL, the credential generation of its owner when it was issued, so
-	// the token dies with the owner's account or password.
+	// indexTokenHashes maps the hex SHA-256 of a token to its id, after a
+	// NUL the credential generation of its owner when it was issued, and
+	// after another the id of the machine token that created it (empty for
+	// an account), so the feed token dies with the owner's account or
+	// password, or with the service token.
 	indexTokenHashes = "meeting_calendar_token_hashes"
 	// indexTokenIDs maps a token's id to its hash, to drop it on
 	// revocation.
@@ -101,6 +103,17 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 	id := aip.NewID()
 	// No request_id: a replay would have to store the token to return it.
 	m := store.Mutation{Principal: who.Subject, Fingerprint: store.Fingerprint(req)}
+	expire := s.now().Add(ttl)
+	// A feed token dies with the credential that created it: an account's
+	// by its generation; a machine token's by its id (revocation) and its
+	// expiry, which the feed token's cannot pass.
+	bound := ""
+	if who.MachineToken() {
+		bound = who.TokenID
+		if !who.ExpiresAt.IsZero() && who.ExpiresAt.Before(expire) {
+			expire = who.ExpiresAt
+		}
+	}
 	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CreateCalendarTokenResponse, error) {
 		ct := &famiv1.CalendarToken{
 			Name:             aip.Name(region, collTokens, id),
@@ -109,10 +122,10 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 			OwnerRole:        roleProtos[who.Role],
 			OwnerPartner:     who.Partner,
 			DisplayName:      req.GetDisplayName(),
-			ExpireTime:       timestamppb.New(s.now().Add(ttl)),
+			ExpireTime:       timestamppb.New(expire),
 		}
 		h := hashToken(token)
-		if err := tx.IndexPut(indexTokenHashes, h, id+"\x00"+strconv.FormatInt(who.Generation, 10)); err != nil {
+		if err := tx.IndexPut(indexTokenHashes, h, id+"\x00"+strconv.FormatInt(who.Generation, 10)+"\x00"+bound); err != nil {
 			return nil, err
 		}
 		if err := tx.IndexPut(indexTokenIDs, id, h); err != nil {
@@ -131,7 +144,7 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	page, err := aip.NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +166,7 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 			if !all && ct.GetOwner() != who.Subject {
 				return true, nil
 			}
-			if len(res.CalendarTokens) == size {
+			if !page.Take(ct) {
 				res.NextPageToken = aip.EncodeToken(last)
 				return false, nil
 			}
@@ -240,7 +253,11 @@ func (s *Service) FeedPrincipal(ctx context.Context, region, token string) (prin
 		if !ok {
 			return errBadFeedToken()
 		}
-		id, genText, _ := strings.Cut(v, "\x00")
+		// id NUL generation [NUL creating token's id]: tokens issued
+		// before feed tokens were bound to machine tokens have no third
+		// part and are checked by generation only.
+		id, rest, _ := strings.Cut(v, "\x00")
+		genText, bound, _ := strings.Cut(rest, "\x00")
 		gen, _ := strconv.ParseInt(genText, 10, 64)
 		ct := &famiv1.CalendarToken{}
 		if tx.Get(aip.Name(region, collTokens, id), ct) != nil {
@@ -249,7 +266,7 @@ func (s *Service) FeedPrincipal(ctx context.Context, region, token string) (prin
 		if ct.GetRevokeTime() != nil || !ct.GetExpireTime().AsTime().After(s.now()) {
 			return errBadFeedToken()
 		}
-		if s.revoked != nil && s.revoked.Revoked("", ct.GetOwner(), gen) {
+		if s.revoked != nil && s.revoked.Revoked(bound, ct.GetOwner(), gen) {
 			return errBadFeedToken()
 		}
 		who = principal.Principal{

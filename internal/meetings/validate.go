@@ -204,7 +204,7 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 		ok := true
 		for j, rc := range a.GetRoles() {
 			rf := indexed(f+".roles", j)
-			before := len(v)
+			before := v.Len()
 			check.Enum(&v, rf+".role", rc.GetRole(), true)
 			if roles[rc.GetRole()] && rc.GetRole() != 0 {
 				v.Add(rf+".role", "%s is listed twice", rc.GetRole())
@@ -215,7 +215,7 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 			} else {
 				sum += c
 			}
-			ok = ok && len(v) == before
+			ok = ok && v.Len() == before
 		}
 		if ok && len(a.GetRoles()) > 0 && sum != n {
 			v.Add(f+".roles", "the counts by role add up to %d, but attendees is %d", sum, n)
@@ -255,7 +255,7 @@ func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, da
 		f := indexed("action_items", i)
 		if id := it.GetId(); id != "" {
 			if err := aip.CheckID(f+".id", id); err != nil {
-				v = append(v, errs.As(err).Violations...)
+				v.AddFrom(err)
 			} else if seen[id] {
 				v.Add(f+".id", "%q is listed twice", id)
 			}

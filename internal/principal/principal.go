@@ -4,6 +4,7 @@ package principal
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -36,6 +37,22 @@ type Principal struct {
 	// Generation is the subject's credential generation the credentials
 	// were issued at; a deleted account or a replaced password raises it.
 	Generation int64
+	// TokenID is the id (jti) of the bearer token presented.
+	TokenID string
+}
+
+// AccountPrefix starts the subject of a person's account
+// ("account:mrossi"). A person's lasting credential is the account (its
+// password, Generation); a login token is only a session of it. Any other
+// subject is a machine credential (a service token, a token minted with
+// famictl), each token a credential of its own.
+const AccountPrefix = "account:"
+
+// MachineToken reports whether p's credential is a token of its own rather
+// than a session of an account: what p creates to last (a calendar feed
+// token) must then die with that token.
+func (p Principal) MachineToken() bool {
+	return p.Authenticated() && !strings.HasPrefix(p.Subject, AccountPrefix)
 }
 
 // Authenticated reports whether p comes from a verified credential.

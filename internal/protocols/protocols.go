@@ -182,7 +182,7 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	page, err := aip.NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +218,7 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 			if !keep(s.present(tx, p, today)) {
 				return true, nil
 			}
-			if len(res.Protocols) == size {
+			if !page.Take(p) {
 				res.NextPageToken = aip.EncodeToken(last)
 				return false, nil
 			}
@@ -342,6 +342,9 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 		if err := ready(p, today); err != nil {
 			return nil, err
 		}
+		if err := partiesAreMembers(tx, p); err != nil {
+			return nil, err
+		}
 		p.ContentHash = protocolhash.Of(p)
 		p.State, _ = s.derive(tx, p, today)
 		return p, tx.Put(p)
@@ -379,6 +382,12 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 				Message:  fmt.Sprintf("%s is not a party to %s: only its parties' staff can sign it", who.Partner, p.GetName()),
 				Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
 			}
+		}
+		// Membership may have changed since the protocol was opened.
+		if !members(tx, p)[who.Partner] {
+			var v errs.Violations
+			v.Add("name", "%s is no longer a member of the network or the additional networks of %s", who.Partner, p.GetName())
+			return nil, errNotMember(p, &v)
 		}
 		if sig := signatureOf(p, who.Partner); sig != nil {
 			return nil, &errs.Error{

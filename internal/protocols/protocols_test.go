@@ -94,10 +94,19 @@ func newEnv(t *testing.T) *env {
 			t.Fatalf("create partner %s: %v", id, err)
 		}
 	}
-	for _, id := range []string{"rete-bergamo", "rete-dalmine"} {
+	// Every partner is a member of rete-bergamo, the drafts' network: only
+	// members of a protocol's networks may sign it.
+	lead := []*famiv1.Member{{Partner: partnerName("udp-bergamo"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}
+	all := lead
+	for _, id := range partners {
+		if id != "udp-bergamo" {
+			all = append(all, &famiv1.Member{Partner: partnerName(id), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER})
+		}
+	}
+	for id, members := range map[string][]*famiv1.Member{"rete-bergamo": all, "rete-dalmine": lead} {
 		_, err := e.reg.Networks().CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: id, Network: &famiv1.Network{
 			DisplayName: id, LeadPartner: partnerName("udp-bergamo"),
-			Members: []*famiv1.Member{{Partner: partnerName("udp-bergamo"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
+			Members: members}})
 		if err != nil {
 			t.Fatalf("create network %s: %v", id, err)
 		}
@@ -614,6 +623,14 @@ func deleteErr(_ any, err error) error { return err }
 
 func TestReferences(t *testing.T) {
 	e := newEnv(t)
+	// Here the parties are referenced by the protocol alone: the network
+	// keeps only its lead (a draft may list parties that are not members).
+	if _, err := e.reg.Networks().UpdateNetwork(e.admin(), &famiv1.UpdateNetworkRequest{
+		Network:    &famiv1.Network{Name: networkName("rete-bergamo"), Members: []*famiv1.Member{{Partner: partnerName("udp-bergamo"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"members"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
 	d := draft()
 	d.AdditionalNetworks = []string{networkName("rete-dalmine")}
 	e.create("udp-cpia", d)
@@ -773,4 +790,37 @@ func names(ps []*famiv1.Protocol) []string {
 		out = append(out, p.GetName())
 	}
 	return out
+}
+
+// TestPartiesMustBeMembers: a protocol opens for signature only when every
+// party is a member of its network or of an additional network, and a
+// party removed from the networks afterwards can no longer sign. Any
+// partner of the region could sign before.
+func TestPartiesMustBeMembers(t *testing.T) {
+	e := newEnv(t)
+	d := draft()
+	d.Network = networkName("rete-dalmine") // its only member is the lead, udp-bergamo
+	e.create("outsiders", d)
+	_, err := e.svc.OpenProtocolForSignature(e.admin(), &famiv1.OpenProtocolForSignatureRequest{Name: protocolName("outsiders")})
+	wantErr(t, "open with parties outside the network", err, errs.FailedPrecondition, "PARTY_NOT_A_MEMBER", "protocol.parties[1].partner", "protocol.parties[2].partner")
+
+	// Joined through an additional network, they may.
+	d.AdditionalNetworks = []string{networkName("rete-bergamo")}
+	e.create("joined", d)
+	p := e.open(protocolName("joined"))
+
+	// A party that leaves the networks before signing cannot sign.
+	for _, n := range []string{"rete-bergamo"} {
+		if _, err := e.reg.Networks().UpdateNetwork(e.admin(), &famiv1.UpdateNetworkRequest{
+			Network:    &famiv1.Network{Name: networkName(n), Members: []*famiv1.Member{{Partner: partnerName("udp-bergamo"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"members"}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = e.sign(partners[1], p.GetName(), p.GetContentHash())
+	wantErr(t, "sign after leaving the networks", err, errs.FailedPrecondition, "PARTY_NOT_A_MEMBER", "name")
+	if _, err := e.sign("udp-bergamo", p.GetName(), p.GetContentHash()); err != nil {
+		t.Errorf("the lead, still a member, signs: %v", err)
+	}
 }

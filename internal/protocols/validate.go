@@ -106,7 +106,7 @@ func ready(p *famiv1.Protocol, today string) error {
 	if u := p.GetValidUntil(); u != "" && u < today {
 		v.Add("protocol.valid_until", "%s has passed: the protocol could never come into force", u)
 	}
-	if len(v) == 0 {
+	if v.Len() == 0 {
 		return nil
 	}
 	e := errs.As(v.Err())
@@ -159,4 +159,46 @@ func clip(s string) string {
 		return s
 	}
 	return s[:80] + "..."
+}
+
+// members returns the partners of a protocol's network and additional
+// networks: the only partners that may sign it.
+func members(tx store.ReadTx, p *famiv1.Protocol) map[string]bool {
+	out := map[string]bool{}
+	for _, name := range append([]string{p.GetNetwork()}, p.GetAdditionalNetworks()...) {
+		n := &famiv1.Network{}
+		if tx.Get(name, n) != nil {
+			continue
+		}
+		for _, m := range n.GetMembers() {
+			out[m.GetPartner()] = true
+		}
+	}
+	return out
+}
+
+// errNotMember is the FAILED_PRECONDITION of a party (or signer) that is
+// not a member of the protocol's networks.
+func errNotMember(p *famiv1.Protocol, v *errs.Violations) error {
+	e := errs.As(v.Err())
+	e.Code, e.Reason = errs.FailedPrecondition, "PARTY_NOT_A_MEMBER"
+	e.Message = "a protocol is signed by members of its network or of its additional networks: " + e.Message
+	e.Metadata = map[string]string{"protocol": p.GetName()}
+	return e
+}
+
+// partiesAreMembers checks that every party of p is a member of its
+// network or of one of its additional networks.
+func partiesAreMembers(tx store.ReadTx, p *famiv1.Protocol) error {
+	in := members(tx, p)
+	var v errs.Violations
+	for i, party := range p.GetParties() {
+		if !in[party.GetPartner()] {
+			v.Add(indexed("protocol.parties", i)+".partner", "%s is not a member of the protocol's network or of its additional networks", party.GetPartner())
+		}
+	}
+	if v.Len() == 0 {
+		return nil
+	}
+	return errNotMember(p, &v)
 }

@@ -7,6 +7,7 @@ package registry
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -103,22 +104,33 @@ func setRefs(tx store.WriteTx, source string, old, next []string) error {
 	return nil
 }
 
-// inUse fails with FAILED_PRECONDITION when another resource references
-// target, naming the first such resource.
+// inUse fails with FAILED_PRECONDITION when other resources reference
+// target, naming the first few (a protocol's party is referenced by its
+// network and by the protocol: the caller learns of both).
 func inUse(tx store.ReadTx, target, reason string) error {
-	var by string
+	const named = 5
+	var by []string
+	more := false
 	tx.IndexScan(indexRefs, target+"\x00", func(key, _ string) bool {
-		by = key[len(target)+1:]
-		return false
+		if len(by) == named {
+			more = true
+			return false
+		}
+		by = append(by, key[len(target)+1:])
+		return true
 	})
-	if by == "" {
+	if len(by) == 0 {
 		return nil
+	}
+	list := strings.Join(by, ", ")
+	if more {
+		list += " and others"
 	}
 	return &errs.Error{
 		Code:     errs.FailedPrecondition,
 		Reason:   reason,
-		Message:  target + " is still referenced by " + by + "; remove that reference first",
-		Metadata: map[string]string{"resource": target, "referenced_by": by},
+		Message:  target + " is still referenced by " + list + "; remove those references first",
+		Metadata: map[string]string{"resource": target, "referenced_by": by[0]},
 	}
 }
 
@@ -131,7 +143,7 @@ func exists(tx store.ReadTx, name string, into store.Resource) bool {
 // accepts. It returns the page, the next page token and the revision the
 // page reflects.
 func list[T store.Resource](ctx context.Context, s store.Store, region, collection string, pageSize int32, pageToken string, newT func() T, keep func(T) bool) ([]T, string, int64, error) {
-	size, err := aip.PageSize(pageSize)
+	page, err := aip.NewPage(pageSize)
 	if err != nil {
 		return nil, "", 0, err
 	}
@@ -154,7 +166,7 @@ func list[T store.Resource](ctx context.Context, s store.Store, region, collecti
 			if keep != nil && !keep(item) {
 				return true, nil
 			}
-			if len(out) == size {
+			if !page.Take(item) {
 				next = aip.EncodeToken(lastID(out))
 				return false, nil
 			}

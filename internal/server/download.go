@@ -19,8 +19,8 @@ import (
 func (p *pipeline) serveHTTP(w http.ResponseWriter, r *http.Request, procedure string, req proto.Message, fn func(ctx context.Context) (started bool, err error)) {
 	c := call{procedure: procedure, protocol: "rest", header: r.Header.Get, peer: hostOf(r.RemoteAddr), req: req}
 	started := false
-	err := p.stream(r.Context(), c, func(ctx context.Context, authorize func(proto.Message) error) error {
-		if err := authorize(req); err != nil {
+	err := p.stream(r.Context(), c, func(ctx context.Context, a admission) error {
+		if err := a.authorize(req); err != nil {
 			return err
 		}
 		var err error

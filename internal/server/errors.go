@@ -34,6 +34,7 @@ var grpcCodes = map[errs.Code]codes.Code{
 	errs.Unauthenticated:    codes.Unauthenticated,
 	errs.ResourceExhausted:  codes.ResourceExhausted,
 	errs.Unavailable:        codes.Unavailable,
+	errs.DataLoss:           codes.DataLoss,
 }
 
 // toStatus turns any error a service returns into the gRPC status a caller
@@ -54,6 +55,10 @@ func toStatus(ctx context.Context, log *slog.Logger, procedure string, err error
 	if e == nil || e.Code == errs.Internal {
 		log.ErrorContext(ctx, "internal error", "procedure", procedure, "err", err)
 		return status.New(codes.Internal, "internal error")
+	}
+	if e.Code == errs.DataLoss {
+		// Damaged data needs an operator: say so in the log, every time.
+		log.ErrorContext(ctx, "data loss", "procedure", procedure, "err", err)
 	}
 	st := status.New(grpcCodes[e.Code], e.Message)
 	reason := e.Reason

@@ -69,3 +69,46 @@ func TestFeedTokenDiesWithItsAccount(t *testing.T) {
 		t.Fatalf("feed with a token issued after the password change: HTTP %d, want 200", got)
 	}
 }
+
+// TestFeedTokenDiesWithItsServiceToken: a calendar feed token created with
+// a service token is refused once that service token is revoked, and never
+// outlives its expiry. It used to live on for its own year.
+func TestFeedTokenDiesWithItsServiceToken(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	admin := newSurface(t, ts, "grpc")
+	svc, err := admin.CreateServiceToken(ctx, &famiv1.CreateServiceTokenRequest{Parent: lombardia, SystemId: "siage", TtlSeconds: 7 * 24 * 3600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"grpc", "connect", "grpcweb", "rest"} {
+		res, err := newMeetingClient(t, ts, kind, svc.GetToken()).CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia, TtlSeconds: 365 * 24 * 3600})
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if got, limit := res.GetCalendarToken().GetExpireTime().AsTime(), svc.GetServiceToken().GetExpireTime().AsTime(); got.After(limit) {
+			t.Errorf("%s: the feed token expires %v, after the service token that created it (%v)", kind, got, limit)
+		}
+		feed := func() int {
+			t.Helper()
+			r, err := http.Get(ts.httpURL() + "/v1/regions/lombardia/meetings.ics?token=" + url.QueryEscape(res.GetToken()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, r.Body)
+			r.Body.Close()
+			return r.StatusCode
+		}
+		if got := feed(); got != http.StatusOK {
+			t.Fatalf("%s: feed with a fresh token: HTTP %d, want 200", kind, got)
+		}
+		defer func() {
+			if got := feed(); got != http.StatusUnauthorized {
+				t.Errorf("%s: feed token of a revoked service token: HTTP %d, want 401", kind, got)
+			}
+		}()
+	}
+	if _, err := admin.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: svc.GetServiceToken().GetName()}); err != nil {
+		t.Fatal(err)
+	}
+}

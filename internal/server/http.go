@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"connectrpc.com/connect"
 	"connectrpc.com/grpcreflect"
@@ -56,7 +57,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	var names []string
 	for _, svc := range svcs {
 		path, h := svc.connect(opts...)
-		mux.Handle(path, h)
+		mux.Handle(path, authBeforeInflate(pipe, h))
 		names = append(names, strings.Trim(path, "/"))
 	}
 	// Reflection, as on the gRPC port, so that grpcurl and
@@ -74,13 +75,14 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		}}),
 		runtime.WithErrorHandler(gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
+		runtime.WithOutgoingHeaderMatcher(gatewayHeader),
 	)
 	for _, svc := range svcs {
 		if err := svc.gateway(ctx, gw, s.gateway); err != nil {
 			return nil, fmt.Errorf("register gateway: %w", err)
 		}
 	}
-	rest := problemStatus(http.MaxBytesHandler(gw, int64(s.cfg.MaxMessageBytes)))
+	rest := problemStatus(utf8Only(http.MaxBytesHandler(gw, int64(s.cfg.MaxMessageBytes))))
 	mux.Handle("/v1/", rest)
 	mux.Handle("GET /v1/regions/{region}", s.backupHandler(pipe, rest))
 	for _, svc := range svcs {
@@ -128,6 +130,78 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		}),
 	)
 	return recoverHTTP(s, withCORS(s.cfg.CORSOrigins, grpcWebText(s.cfg.MaxMessageBytes, traced))), nil
+}
+
+// gatewayHeader maps the gRPC response headers the gateway forwards to REST:
+// retry-after (a refused stream) as the HTTP header, the others with
+// grpc-gateway's usual Grpc-Metadata- prefix.
+func gatewayHeader(key string) (string, bool) {
+	if key == "retry-after" {
+		return "Retry-After", true
+	}
+	return runtime.MetadataHeaderPrefix + key, true
+}
+
+// compressedHeaders name the encodings of a request body on the Connect,
+// gRPC and gRPC-Web protocols.
+var compressedHeaders = []string{"Content-Encoding", "Connect-Content-Encoding", "Grpc-Encoding"}
+
+// authBeforeInflate authenticates a compressed request before its body is
+// decompressed: inflating is the costly part of reading it (a 4 MB gzip
+// body is seconds of CPU), so a caller without valid credentials is refused
+// first. Uncompressed requests go straight on (the pipeline authenticates
+// them as usual).
+func authBeforeInflate(p *pipeline, next http.Handler) http.Handler {
+	errw := connect.NewErrorWriter()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		compressed := false
+		for _, h := range compressedHeaders {
+			if v := r.Header.Get(h); v != "" && v != "identity" {
+				compressed = true
+			}
+		}
+		if compressed && !p.noAuth {
+			who, err := p.authenticate(call{header: r.Header.Get})
+			if err == nil && !who.Authenticated() {
+				err = &errs.Error{Code: errs.Unauthenticated, Reason: "TOKEN_REQUIRED", Message: "a compressed request needs a bearer token"}
+			}
+			if err != nil {
+				errw.Write(w, r, toConnect(toStatus(r.Context(), p.log, r.URL.Path, err)))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// utf8Only refuses a REST request whose path or query is not UTF-8 with a
+// 400 naming the part at fault. The gateway would copy the bytes into
+// proto string fields, which cannot hold them, and fail with a 500.
+func utf8Only(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		field := ""
+		if !utf8.ValidString(r.URL.Path) {
+			field = "path"
+		}
+		for k, vs := range r.URL.Query() {
+			if !utf8.ValidString(k) {
+				field = "query"
+			}
+			for _, v := range vs {
+				if !utf8.ValidString(v) {
+					field = k
+				}
+			}
+		}
+		if field != "" {
+			detail := "is not valid UTF-8"
+			writeProblem(w, problem{Type: "urn:raccordo:problem:invalid-argument", Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
+				Code: "INVALID_ARGUMENT", Reason: "INVALID_ARGUMENT", Detail: "invalid " + field + ": " + detail,
+				Violations: []violation{{Field: field, Description: detail}}}, 0)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // recoverHTTP turns a panic in a plain HTTP handler into a 500 problem
@@ -276,7 +350,7 @@ func (p *pipeline) serveHTTPAs(w http.ResponseWriter, r *http.Request, procedure
 	noHeader := func(string) string { return "" }
 	c := call{procedure: procedure, protocol: "rest", header: noHeader, peer: hostOf(r.RemoteAddr), req: req}
 	started := false
-	err := p.stream(r.Context(), c, func(ctx context.Context, _ func(proto.Message) error) error {
+	err := p.stream(r.Context(), c, func(ctx context.Context, _ admission) error {
 		who, err := resolve(ctx)
 		if err != nil {
 			return err

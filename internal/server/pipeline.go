@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 )
@@ -40,6 +41,9 @@ type call struct {
 	peer string
 	// req is the request message, for the authorisation rule.
 	req proto.Message
+	// long marks a stream that stays open (a watch), counted against the
+	// stream limits; downloads are not.
+	long bool
 }
 
 type unaryFunc func(ctx context.Context) (any, error)
@@ -57,8 +61,12 @@ type pipeline struct {
 	noAuth bool
 	// shutdown is done when the server starts shutting down.
 	shutdown context.Context
-	metrics  *metrics
-	tracer   trace.Tracer
+	// streams limits the open streams.
+	streams *streamSlots
+	// shed limits the unary calls in progress.
+	shed    *shedder
+	metrics *metrics
+	tracer  trace.Tracer
 }
 
 // begin starts the pipeline's span of a call, a child of the transport's
@@ -154,6 +162,11 @@ func (p *pipeline) admit(ctx context.Context, c call) (context.Context, principa
 	if err := p.policy.Authorize(c.procedure, who, c.req); err != nil {
 		return ctx, who, err
 	}
+	// Bound the request's repeated fields before any service loops over
+	// them (after authentication: strangers get no validation work).
+	if err := check.Bounds(c.req); err != nil {
+		return ctx, who, err
+	}
 	return principal.With(ctx, who), who, nil
 }
 
@@ -166,6 +179,11 @@ func (p *pipeline) run(ctx context.Context, c call, next unaryFunc) (res any, er
 	if err != nil {
 		return nil, err
 	}
+	release, err := p.shed.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if p.requestTimeout > 0 {
 		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > p.requestTimeout {
 			var cancel context.CancelFunc

@@ -116,12 +116,15 @@ func problemFromStatus(st *status.Status) problem {
 	// parameters) as bare INVALID_ARGUMENTs: name the part of the request.
 	if code == codes.InvalidArgument && len(p.Violations) == 0 {
 		field := "body"
+		p.Reason = "INVALID_ARGUMENT"
 		if strings.Contains(p.Detail, "request body too large") {
+			// 413, not a retryable status: the same body will never fit.
 			p.Detail = "the request body is larger than the server accepts"
+			p.Status, p.Reason = http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE"
+			p.Title, p.Type = http.StatusText(p.Status), "urn:raccordo:problem:body-too-large"
 		} else {
 			field = decodeErrorField(p.Detail)
 		}
-		p.Reason = "INVALID_ARGUMENT"
 		p.Violations = []violation{{Field: field, Description: p.Detail}}
 	}
 	return p

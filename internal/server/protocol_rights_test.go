@@ -93,7 +93,11 @@ func TestProtocolRights(t *testing.T) {
 			}
 			if _, err := reg.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-milano", Network: &famiv1.Network{
 				DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"),
-				Members: []*famiv1.Member{{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
+				Members: []*famiv1.Member{
+					{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
+					{Partner: partnerName("cpia-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
+					{Partner: partnerName("caritas"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
+				}}}); err != nil {
 				t.Fatal(err)
 			}
 			admin := newProtocolClient(t, ts, kind, ts.token)

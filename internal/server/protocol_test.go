@@ -350,6 +350,7 @@ func (sc *protocolScenario) run() {
 		Members: []*famiv1.Member{
 			{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
 			{Partner: partnerName("cpia-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
+			{Partner: partnerName("cpi-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
 		}}}); err != nil {
 		t.Fatalf("create network: %v", err)
 	}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -79,15 +80,21 @@ func TestRESTDecodingErrors(t *testing.T) {
 			if err != nil {
 				t.Fatalf("POST: %v", err)
 			}
-			if res.Status != http.StatusBadRequest {
-				t.Fatalf("got status %d, want 400; body %s", res.Status, res.Body)
+			wantStatus, wantReason := http.StatusBadRequest, "INVALID_ARGUMENT"
+			if tt.name == "body over the size limit" {
+				// Not retryable (and not 429, as it once was): the
+				// same body will never fit.
+				wantStatus, wantReason = http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE"
+			}
+			if res.Status != wantStatus {
+				t.Fatalf("got status %d, want %d; body %s", res.Status, wantStatus, res.Body)
 			}
 			e, ok := asCallError(problemError(http.MethodPost, "partners", res))
 			if !ok {
 				t.Fatalf("got %v, want a problem document", problemError(http.MethodPost, "partners", res))
 			}
-			if e.Code != codes.InvalidArgument || e.Reason != "INVALID_ARGUMENT" {
-				t.Errorf("got code %s reason %q, want INVALID_ARGUMENT", upperSnake(e.Code), e.Reason)
+			if e.Code != codes.InvalidArgument || e.Reason != wantReason {
+				t.Errorf("got code %s reason %q, want INVALID_ARGUMENT %s", upperSnake(e.Code), e.Reason, wantReason)
 			}
 			if !slices.ContainsFunc(e.Fields, func(f string) bool { return strings.Contains(f, tt.field) }) {
 				t.Errorf("got violations of %q, want one naming %q", e.Fields, tt.field)
@@ -182,6 +189,42 @@ func TestRESTUpdateMaskJSONNames(t *testing.T) {
 			}
 			if p.GetDisplayName() != name || p.GetFiscalCode() != "80034840167" {
 				t.Errorf("got display_name %q, fiscal_code %q; want %q and the fiscal code kept", p.GetDisplayName(), p.GetFiscalCode(), name)
+			}
+		})
+	}
+}
+
+// TestRESTInvalidUTF8 sends bytes that are not UTF-8 in the path and in a
+// query parameter: each is a 400 problem naming where they were (they used
+// to reach the proto encoder and come back as a 500).
+func TestRESTInvalidUTF8(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	rs := newRESTSurface(t, ts, ts.token)
+	for _, tt := range []struct {
+		name, path, query, field string
+	}{
+		{"path", "/v1/" + lombardia + "/partners/%ff%fe", "", "path"},
+		{"query", "/v1/" + lombardia + "/partners", "filter=%ff", "filter"},
+		{"page token", "/v1/" + lombardia + "/partners", "pageToken=%c3%28", "pageToken"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u := ts.httpURL() + tt.path
+			if tt.query != "" {
+				u += "?" + tt.query
+			}
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+			req.Header.Set("Authorization", "Bearer "+ts.token)
+			hr, err := rs.hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer hr.Body.Close()
+			body, _ := io.ReadAll(hr.Body)
+			res := &restResponse{Status: hr.StatusCode, ContentType: hr.Header.Get("Content-Type"), Header: hr.Header, Body: body}
+			e, ok := asCallError(problemError(http.MethodGet, tt.path, res))
+			if !ok || e.HTTPStatus != http.StatusBadRequest || !slices.Equal(e.Fields, []string{tt.field}) {
+				t.Errorf("got HTTP %d %s, want 400 naming %s", hr.StatusCode, body, tt.field)
 			}
 		})
 	}

@@ -462,8 +462,14 @@ func matrixProtocol(network, id string, parties ...string) *famiv1.Protocol {
 // newProtocol creates, as region's admin, a protocol of network between
 // parties, opened for signature when open.
 func (e *matrixEnv) newProtocol(ctx context.Context, region, id, network string, open bool, parties ...string) (*famiv1.Protocol, error) {
+	return e.newProtocolOf(ctx, region, id, matrixProtocol(network, id, parties...), open)
+}
+
+// newProtocolOf creates protocol p as region's admin, opened for
+// signature when open.
+func (e *matrixEnv) newProtocolOf(ctx context.Context, region, id string, p *famiv1.Protocol, open bool) (*famiv1.Protocol, error) {
 	admin := e.protocolAdmins[region]
-	p, err := admin.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: "regions/" + region, ProtocolId: id, Protocol: matrixProtocol(network, id, parties...)})
+	p, err := admin.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: "regions/" + region, ProtocolId: id, Protocol: p})
 	if err != nil || !open {
 		return p, err
 	}
@@ -1296,7 +1302,13 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 	notSubmitted := wantErr{code: codes.FailedPrecondition, reason: "ENTRY_NOT_SUBMITTED"}
 
 	// The network member on a protocol between member and third: its
-	// partner, lead, is not a party. The protocol must not change.
+	// partner, lead, is not a party. The protocol must not change. Third
+	// is a member of the additional network (parties must be members).
+	memberAndThird := func(id string) *famiv1.Protocol {
+		p := matrixProtocol(fx.network, id, fx.member, fx.third)
+		p.AdditionalNetworks = []string{fx.otherNetwork}
+		return p
+	}
 	for _, pc := range []struct {
 		method string
 		// exists: the call acts on a protocol, opened when open.
@@ -1304,7 +1316,7 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 		call         func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error)
 	}{
 		{"CreateProtocol", false, false, func(ctx context.Context, nm protocolClient, id string, _ *famiv1.Protocol) (proto.Message, error) {
-			return ret(nm.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: id, Protocol: matrixProtocol(fx.network, id, fx.member, fx.third)}))
+			return ret(nm.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: id, Protocol: memberAndThird(id)}))
 		}},
 		{"UpdateProtocol", true, false, func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error) {
 			return ret(nm.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: p.GetName(), Title: "Renamed"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}}))
@@ -1330,7 +1342,7 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 			id := e.kind + "-not-a-party-" + strings.ToLower(pc.method)
 			var p *famiv1.Protocol
 			if pc.exists {
-				p = mustOK(e.newProtocol(ctx, ownRegion, id, fx.network, pc.open, fx.member, fx.third))(t, "create protocol")
+				p = mustOK(e.newProtocolOf(ctx, ownRegion, id, memberAndThird(id), pc.open))(t, "create protocol")
 			}
 			e.expectRefusal(t, notAParty, func() (proto.Message, error) { return pc.call(ctx, e.protocols[roleNetworkMember], id, p) })
 			if p != nil {

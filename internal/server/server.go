@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
+	"golang.org/x/net/netutil"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
@@ -79,6 +80,27 @@ type Config struct {
 	RequestRetention time.Duration
 	// BookmarkInterval is how often an idle watch gets a bookmark.
 	BookmarkInterval time.Duration
+	// ChangeRetention is how many recent changes each region's change log
+	// keeps (0: bolt.DefaultChangeRetention; negative: all).
+	ChangeRetention int64
+	// MaxStreams and MaxStreamsPerPrincipal bound the open streams (watches),
+	// in total and per caller; beyond them a stream is refused with
+	// RESOURCE_EXHAUSTED and a Retry-After.
+	MaxStreams             int
+	MaxStreamsPerPrincipal int
+	// MaxConcurrentCalls bounds the unary calls in progress, on every
+	// surface together; beyond it a call is refused with
+	// RESOURCE_EXHAUSTED (REST: 429) and a Retry-After.
+	MaxConcurrentCalls int
+	// GRPCMaxConnections caps the gRPC listener's open connections; more
+	// wait in the kernel's backlog until one closes.
+	GRPCMaxConnections int
+	// GRPCIdleTimeout closes a gRPC connection without calls for that long
+	// (a GOAWAY the client reconnects after); GRPCMaxConnectionAge closes
+	// any connection after that long, its calls given a grace period, so
+	// no connection is held for ever.
+	GRPCIdleTimeout      time.Duration
+	GRPCMaxConnectionAge time.Duration
 	// LoginTokenTTL is the lifetime of a token from Login.
 	LoginTokenTTL time.Duration
 	// AdminAddr, when set, is the listen address of the operators'
@@ -116,7 +138,19 @@ const (
 	DefaultRequestTimeout  = 30 * time.Second
 	DefaultMaxMessageBytes = 4 << 20
 	DefaultShutdownTimeout = 10 * time.Second
+
+	DefaultGRPCMaxConnections   = 1000
+	DefaultGRPCIdleTimeout      = 5 * time.Minute
+	DefaultGRPCMaxConnectionAge = 2 * time.Hour
 )
+
+// grpcAgeGrace is how long the calls of a connection past its maximum age
+// may finish (a watch then reconnects and resumes from its revision).
+const grpcAgeGrace = time.Minute
+
+// grpcHandshakeTimeout bounds a new connection's HTTP/2 handshake: one
+// that opens TCP and sends nothing is dropped.
+const grpcHandshakeTimeout = 10 * time.Second
 
 func (c *Config) setDefaults() {
 	if c.DataDir == "" {
@@ -136,6 +170,24 @@ func (c *Config) setDefaults() {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.MaxConcurrentCalls <= 0 {
+		c.MaxConcurrentCalls = DefaultMaxConcurrentCalls
+	}
+	if c.GRPCMaxConnections <= 0 {
+		c.GRPCMaxConnections = DefaultGRPCMaxConnections
+	}
+	if c.GRPCIdleTimeout <= 0 {
+		c.GRPCIdleTimeout = DefaultGRPCIdleTimeout
+	}
+	if c.GRPCMaxConnectionAge <= 0 {
+		c.GRPCMaxConnectionAge = DefaultGRPCMaxConnectionAge
+	}
+	if c.MaxStreams <= 0 {
+		c.MaxStreams = DefaultMaxStreams
+	}
+	if c.MaxStreamsPerPrincipal <= 0 {
+		c.MaxStreamsPerPrincipal = DefaultMaxStreamsPerPrincipal
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -221,6 +273,11 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 			return nil, err
 		}
 	}
+	if st, ok := s.store.(interface{ Damaged() map[string]error }); ok {
+		for region, err := range st.Damaged() {
+			s.log.Error("region not served: its file is damaged", "region", region, "err", err)
+		}
+	}
 
 	// The keys are read after the store is open: its lock is what keeps a
 	// second server off this data dir.
@@ -268,6 +325,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		shutdown:       shutdown,
 		metrics:        s.metrics,
 		tracer:         tracer,
+		streams:        newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
+		shed:           newShedder(cfg.MaxConcurrentCalls),
 	}
 
 	s.grpc = grpc.NewServer(
@@ -276,6 +335,12 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		grpc.ChainStreamInterceptor(pipe.grpcStream),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle:     cfg.GRPCIdleTimeout,
+			MaxConnectionAge:      cfg.GRPCMaxConnectionAge,
+			MaxConnectionAgeGrace: grpcAgeGrace,
+		}),
+		grpc.ConnectionTimeout(grpcHandshakeTimeout),
 	)
 	for _, svc := range svcs {
 		svc.grpc(s.grpc)
@@ -316,7 +381,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 
-	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+	if s.grpcLis, err = listenCapped(cfg.GRPCAddr, cfg.GRPCMaxConnections); err != nil {
 		return nil, fmt.Errorf("listen gRPC: %w", err)
 	}
 	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
@@ -485,4 +550,14 @@ func absPath(p string) string {
 		return a
 	}
 	return p
+}
+
+// listenCapped listens on addr and accepts at most max connections at a
+// time.
+func listenCapped(addr string, max int) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return netutil.LimitListener(l, max), nil
 }

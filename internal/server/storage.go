@@ -51,7 +51,7 @@ func openStore(ctx context.Context, cfg Config, regions []string, obs bolt.Obser
 	switch cfg.Store {
 	case "", StoreBolt:
 		st, err := bolt.Open(cfg.DataDir, bolt.Options{Regions: regions, LockTimeout: cfg.LockTimeout, RequestRetention: cfg.RequestRetention,
-			Observer: obs})
+			ChangeRetention: cfg.ChangeRetention, Observer: obs})
 		if err != nil {
 			return nil, nil, err
 		}

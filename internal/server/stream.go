@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"connectrpc.com/connect"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 )
@@ -25,7 +27,7 @@ import (
 // stream runs a streaming call through the pipeline: authentication, the
 // authorisation hook, panic recovery and the log line. Streams have no
 // request deadline: a watch is meant to stay open.
-func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context, func(proto.Message) error) error) (err error) {
+func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context, admission) error) (err error) {
 	start := time.Now()
 	ctx, span := p.begin(ctx, c)
 	defer p.metrics.streamStarted(c)()
@@ -55,6 +57,40 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 		}
 		ctx = principal.With(ctx, who)
 	}
+	if c.long {
+		release, err := p.streams.acquire(who.Subject)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	// A stream lives as long as its credential: it ends with
+	// UNAUTHENTICATED when the token expires, and when it is found revoked
+	// (checked before every message sent, and an idle watch sends a
+	// bookmark every few seconds).
+	ctx, revoke := context.WithCancelCause(ctx)
+	defer revoke(nil)
+	if !p.noAuth && !who.ExpiresAt.IsZero() {
+		expiry := time.AfterFunc(time.Until(who.ExpiresAt), func() {
+			revoke(&errs.Error{Code: errs.Unauthenticated, Reason: "INVALID_TOKEN", Message: "the bearer token expired during the stream; reconnect with a fresh one"})
+		})
+		defer expiry.Stop()
+	}
+	defer func() {
+		if cause := context.Cause(ctx); errs.CodeOf(cause) == errs.Unauthenticated && ctx.Err() != nil {
+			err = cause
+		}
+	}()
+	recheck := func() error {
+		if p.noAuth {
+			return nil
+		}
+		if _, err := p.authenticate(c); err != nil {
+			revoke(err)
+			return err
+		}
+		return nil
+	}
 	admitted := p.noAuth
 	authorize := func(m proto.Message) error {
 		if admitted {
@@ -63,17 +99,27 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 		if err := p.policy.Authorize(c.procedure, who, m); err != nil {
 			return err
 		}
+		if err := check.Bounds(m); err != nil {
+			return err
+		}
 		admitted = true
 		return nil
 	}
-	return next(ctx, authorize)
+	return next(ctx, admission{authorize: authorize, recheck: recheck})
+}
+
+// admission is what a stream adapter asks of the pipeline: authorise the
+// first message received, re-check the credential before each one sent.
+type admission struct {
+	authorize func(proto.Message) error
+	recheck   func() error
 }
 
 // grpcStream adapts the pipeline to grpc-go server streams.
 func (p *pipeline) grpcStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	ctx := ss.Context()
 	md, _ := metadata.FromIncomingContext(ctx)
-	c := call{procedure: info.FullMethod, protocol: "grpc", header: func(k string) string {
+	c := call{procedure: info.FullMethod, protocol: "grpc", long: true, header: func(k string) string {
 		if v := md.Get(k); len(v) > 0 {
 			return v[0]
 		}
@@ -86,21 +132,35 @@ func (p *pipeline) grpcStream(srv any, ss grpc.ServerStream, info *grpc.StreamSe
 		c.protocol = "rest"
 		c.peer = lastForwarded(c.header("x-forwarded-for"))
 	}
-	err := p.stream(ctx, c, func(ctx context.Context, authorize func(proto.Message) error) error {
-		return handler(srv, &admittingServerStream{ServerStream: ss, ctx: ctx, authorize: authorize})
+	err := p.stream(ctx, c, func(ctx context.Context, a admission) error {
+		return handler(srv, &admittingServerStream{ServerStream: ss, ctx: ctx, admission: a})
 	})
 	if err != nil {
-		return toStatus(ctx, p.log, c.procedure, err).Err()
+		st := toStatus(ctx, p.log, c.procedure, err)
+		if ri := retryInfo(st); ri > 0 {
+			// The gateway turns this header into REST's Retry-After
+			// (gatewayHeader); gRPC clients read the RetryInfo detail.
+			ss.SetHeader(metadata.Pairs("retry-after", strconv.Itoa(ri)))
+		}
+		return st.Err()
 	}
 	return nil
 }
 
-// admittingServerStream authorises the first message a handler receives
-// and carries the admitted context.
+// admittingServerStream authorises the first message a handler receives,
+// re-checks the credential before each message it sends and carries the
+// admitted context.
 type admittingServerStream struct {
 	grpc.ServerStream
-	ctx       context.Context
-	authorize func(proto.Message) error
+	ctx context.Context
+	admission
+}
+
+func (s *admittingServerStream) SendMsg(m any) error {
+	if err := s.recheck(); err != nil {
+		return err
+	}
+	return s.ServerStream.SendMsg(m)
 }
 
 func (s *admittingServerStream) Context() context.Context { return s.ctx }
@@ -135,9 +195,10 @@ func (cp connectPipeline) WrapStreamingHandler(next connect.StreamingHandlerFunc
 			protocol:  conn.Peer().Protocol,
 			header:    conn.RequestHeader().Get,
 			peer:      hostOf(conn.Peer().Addr),
+			long:      true,
 		}
-		err := p.stream(ctx, c, func(ctx context.Context, authorize func(proto.Message) error) error {
-			return next(ctx, &admittingConn{StreamingHandlerConn: conn, authorize: authorize})
+		err := p.stream(ctx, c, func(ctx context.Context, a admission) error {
+			return next(ctx, &admittingConn{StreamingHandlerConn: conn, admission: a})
 		})
 		if err != nil {
 			return toConnect(toStatus(ctx, p.log, c.procedure, err))
@@ -146,10 +207,18 @@ func (cp connectPipeline) WrapStreamingHandler(next connect.StreamingHandlerFunc
 	}
 }
 
-// admittingConn authorises the first message a connect handler receives.
+// admittingConn authorises the first message a connect handler receives
+// and re-checks the credential before each message it sends.
 type admittingConn struct {
 	connect.StreamingHandlerConn
-	authorize func(proto.Message) error
+	admission
+}
+
+func (c *admittingConn) Send(m any) error {
+	if err := c.recheck(); err != nil {
+		return err
+	}
+	return c.StreamingHandlerConn.Send(m)
 }
 
 func (c *admittingConn) Receive(m any) error {

@@ -610,8 +610,12 @@ func (sc *supportScenario) run() {
 		SupportEntry: &famiv1.SupportEntry{Name: supportEntryName("e1"), Notes: "late"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"notes"}}})
 	sc.fails("edit an approved entry", err, wantErr{codes.FailedPrecondition, "ENTRY_NOT_SUBMITTED", nil})
 
-	// The region closes Q1 2021; e4 is still SUBMITTED inside it.
-	q1, err := admin.ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: lombardia, ClosedPeriodId: "q1-2021",
+	// The region closes Q1 2021; e4 is still SUBMITTED inside it, so the
+	// close must be forced (with a reason).
+	_, err = admin.ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: lombardia, ClosedPeriodId: "q1-2021",
+		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2021-01-01", EndDate: "2021-03-31", Reason: "Trimestre rendicontato"}})
+	sc.fails("close Q1 2021 with an entry awaiting review", err, wantErr{codes.FailedPrecondition, "ENTRIES_PENDING_REVIEW", nil})
+	q1, err := admin.ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: lombardia, ClosedPeriodId: "q1-2021", Force: true,
 		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2021-01-01", EndDate: "2021-03-31", Reason: "Trimestre rendicontato"}})
 	sc.must("close Q1 2021", err, q1)
 	_, err = c.ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: lombardia, ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2021-04-01", EndDate: "2021-06-30"}})

@@ -211,14 +211,32 @@ func (f restFeed) WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*fami
 	if err != nil && len(line) == 0 {
 		return nil, fmt.Errorf("watch: %v", err)
 	}
+	return watchLine(res, line)
+}
+
+// watchLine decodes one line of a REST watch: {"result": WatchResponse},
+// or a problem document: the whole answer of a refused watch (with the
+// error's HTTP status), or the last line of a watch cut short (the status
+// is then in the document, the response's being 200).
+func watchLine(res *http.Response, line []byte) (*famiv1.WatchResponse, error) {
+	path := res.Request.URL.Path
 	if res.StatusCode != http.StatusOK {
 		return nil, problemError(http.MethodGet, path, &restResponse{Status: res.StatusCode, ContentType: res.Header.Get("Content-Type"), Header: res.Header, Body: line})
 	}
 	var chunk struct {
 		Result json.RawMessage `json:"result"`
 	}
-	if err := json.Unmarshal(line, &chunk); err != nil || chunk.Result == nil {
-		return nil, fmt.Errorf("watch: %q: want a result line (%v)", line, err)
+	if err := json.Unmarshal(line, &chunk); err != nil {
+		return nil, fmt.Errorf("watch: %q: %v", line, err)
+	}
+	if chunk.Result == nil {
+		var doc struct {
+			Status int `json:"status"`
+		}
+		if err := json.Unmarshal(line, &doc); err != nil || doc.Status == 0 {
+			return nil, fmt.Errorf("watch: %q: want a result line or a problem document (%v)", line, err)
+		}
+		return nil, problemError(http.MethodGet, path, &restResponse{Status: doc.Status, ContentType: "application/problem+json", Header: res.Header, Body: line})
 	}
 	out := &famiv1.WatchResponse{}
 	return out, protojson.Unmarshal(chunk.Result, out)

@@ -30,7 +30,8 @@ type Resource interface {
 // Store keeps every region's data.
 //
 // Errors: operations on an unknown region return errs.NotFound; a canceled
-// context returns its error; storage failures are returned wrapped and are
+// context returns its error, also when it ends during View or Update (their
+// scans stop within a few steps and the partial result is dropped); storage failures are returned wrapped and are
 // internal errors for the caller.
 type Store interface {
 	// View runs fn in a read-only, consistent snapshot of region.

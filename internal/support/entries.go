@@ -252,7 +252,7 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 		var v errs.Violations
 		s.validate(tx, &v, e, region, today)
 		checkContacts(tx, &v, e, nil, region)
-		if len(v) == 0 {
+		if v.Len() == 0 {
 			checkDay(tx, &v, e)
 		}
 		if err := v.Err(); err != nil {
@@ -346,7 +346,7 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 		var v errs.Violations
 		s.validate(tx, &v, next, region, today)
 		checkContacts(tx, &v, next, cur, region)
-		if len(v) == 0 {
+		if v.Len() == 0 {
 			checkDay(tx, &v, next)
 		}
 		if err := v.Err(); err != nil {

@@ -87,7 +87,7 @@ func (s *Service) ExportSupportEntries(ctx context.Context, req *famiv1.ExportSu
 	case size == 0 || size > exportPageSize:
 		size = exportPageSize
 	}
-	items, next, _, err := s.listEntries(ctx, region, f, size, req.GetPageToken())
+	items, next, _, err := s.listEntries(ctx, region, f, aip.PageOf(size), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,8 @@ type Exporter func(context.Context, *famiv1.ExportSupportEntriesRequest) (*famiv
 // reads the export a page at a time (each page one consistent snapshot)
 // and writes nothing when the first page fails, so the caller can still
 // answer with an error. Text that a spreadsheet would run as a formula
-// (starting with =, +, -, @, tab or CR) is prefixed with an apostrophe.
+// (=, +, -, @, tab or CR at the start of a cell, or after any character a
+// spreadsheet may split cells at) gets an apostrophe first (csvfile.Defuse).
 // progress, when set, is told the rows written so far after each page.
 func WriteCSV(ctx context.Context, w io.Writer, req *famiv1.ExportSupportEntriesRequest, export Exporter, progress func(rows int)) error {
 	req = proto.CloneOf(req)

@@ -84,7 +84,7 @@ func contains(list []string, s string) bool {
 // list indexes are read a month at a time (a prefix per month), so a page
 // token skips at most one month's keys, and only matching entries are
 // decoded.
-func (s *Service) listEntries(ctx context.Context, region string, f entryFilter, size int, pageToken string) ([]*famiv1.SupportEntry, string, int64, error) {
+func (s *Service) listEntries(ctx context.Context, region string, f entryFilter, page *aip.Page, pageToken string) ([]*famiv1.SupportEntry, string, int64, error) {
 	after, err := aip.DecodeToken(pageToken)
 	if err != nil {
 		return nil, "", 0, err
@@ -127,12 +127,13 @@ func (s *Service) listEntries(ctx context.Context, region string, f entryFilter,
 					return false
 				case date < from || (after != "" && pos <= after) || !f.match(v):
 					return true
-				case len(out) == size:
-					next, done = aip.EncodeToken(last), true
-					return false
 				}
 				e := &famiv1.SupportEntry{}
 				if ferr = tx.Get(aip.Name(region, collEntries, pos[11:]), e); ferr != nil {
+					return false
+				}
+				if !page.Take(e) {
+					next, done = aip.EncodeToken(last), true
 					return false
 				}
 				out, last = append(out, e), pos
@@ -175,11 +176,11 @@ func (s *Service) ListSupportEntries(ctx context.Context, req *famiv1.ListSuppor
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	page, err := aip.NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
-	items, next, rev, err := s.listEntries(ctx, region, f, size, req.GetPageToken())
+	items, next, rev, err := s.listEntries(ctx, region, f, page, req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}

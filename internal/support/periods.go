@@ -2,6 +2,8 @@ package support
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -72,7 +74,9 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 	if okStart && okEnd && in.GetEndDate() < in.GetStartDate() {
 		v.Add("closed_period.end_date", "%s is before start_date %s", in.GetEndDate(), in.GetStartDate())
 	}
-	check.Text(&v, "closed_period.reason", in.GetReason(), false, 2000, true)
+	// A forced close freezes entries nobody reviewed: say why, for the
+	// record.
+	check.Text(&v, "closed_period.reason", in.GetReason(), req.GetForce(), 2000, true)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -92,6 +96,15 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 		}
 		if tx.Get(cp.Name, &famiv1.ClosedPeriod{}) == nil {
 			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", cp.Name)
+		}
+		if n := pendingIn(tx, cp.GetStartDate(), cp.GetEndDate()); n > 0 && !req.GetForce() {
+			return nil, &errs.Error{
+				Code:   errs.FailedPrecondition,
+				Reason: "ENTRIES_PENDING_REVIEW",
+				Message: fmt.Sprintf("%d entries dated %s to %s still await review: approve or reject them first, or close with force and a reason (they are then frozen as SUBMITTED)",
+					n, cp.GetStartDate(), cp.GetEndDate()),
+				Metadata: map[string]string{"pending_entries": strconv.Itoa(n)},
+			}
 		}
 		if err := tx.IndexPut(indexClosed, id, cp.GetStartDate()+"\x00"+cp.GetEndDate()); err != nil {
 			return nil, err
@@ -143,7 +156,7 @@ func (s *Service) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedP
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	page, err := aip.NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +175,8 @@ func (s *Service) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedP
 			if cp.GetState() != periodClosed && !req.GetShowReopened() {
 				return true, nil
 			}
-			if len(res.ClosedPeriods) == size {
-				res.NextPageToken = aip.EncodeToken(idOf(res.ClosedPeriods[size-1].GetName()))
+			if !page.Take(cp) {
+				res.NextPageToken = aip.EncodeToken(idOf(res.ClosedPeriods[len(res.ClosedPeriods)-1].GetName()))
 				return false, nil
 			}
 			res.ClosedPeriods = append(res.ClosedPeriods, cp)
@@ -174,4 +187,24 @@ func (s *Service) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedP
 		return nil, err
 	}
 	return res, nil
+}
+
+// pendingIn counts the entries dated from start to end (inclusive) that
+// still await review.
+func pendingIn(tx store.ReadTx, start, end string) int {
+	submitted := strconv.Itoa(int(stateSubmitted))
+	n := 0
+	for month := start[:7]; month <= end[:7]; month = nextMonth(month) {
+		tx.IndexScan(indexByDate, month+"-", func(k, v string) bool {
+			date := k[:10]
+			if date > end {
+				return false
+			}
+			if date >= start && strings.HasPrefix(v, submitted+"\x00") {
+				n++
+			}
+			return true
+		})
+	}
+	return n
 }

@@ -63,7 +63,7 @@ func newSummaryQuery(p principal.Principal, region, start, end string, groupBy f
 	}
 	var v errs.Violations
 	dateRange(&v, start, end, true)
-	if len(v) == 0 {
+	if v.Len() == 0 {
 		if s, _ := time.Parse(check.DateLayout, start); s.AddDate(maxSummaryYears, 0, 0).Format(check.DateLayout) < end {
 			v.Add("end_date", "the range spans more than %d years", maxSummaryYears)
 		}

@@ -416,7 +416,15 @@ func TestClosedPeriods(t *testing.T) {
 
 	_, err := e.svc.ClosePeriod(e.as(adminP), &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2022-03-31", EndDate: "2022-01-01"}})
 	wantErr(t, "close a backwards range", err, errs.Invalid, "INVALID_ARGUMENT", "closed_period.end_date")
-	q1 := ok(e.svc.ClosePeriod(e.as(adminP), &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriodId: "q1-2022",
+	// Two entries of Q1 still await review: the close is refused, unless
+	// forced with a reason.
+	_, err = e.svc.ClosePeriod(e.as(adminP), &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriodId: "q1-2022",
+		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2022-01-01", EndDate: "2022-03-31", Reason: "Q1 2022 reported"}})
+	wantErr(t, "close Q1 with entries awaiting review", err, errs.FailedPrecondition, "ENTRIES_PENDING_REVIEW")
+	_, err = e.svc.ClosePeriod(e.as(adminP), &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriodId: "q1-2022", Force: true,
+		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2022-01-01", EndDate: "2022-03-31"}})
+	wantErr(t, "force without a reason", err, errs.Invalid, "INVALID_ARGUMENT", "closed_period.reason")
+	q1 := ok(e.svc.ClosePeriod(e.as(adminP), &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriodId: "q1-2022", Force: true,
 		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2022-01-01", EndDate: "2022-03-31", Reason: "Q1 2022 reported"}}))(t, "close Q1")
 	if q1.GetState() != famiv1.ClosedPeriodState_CLOSED_PERIOD_STATE_CLOSED || q1.GetClosedBy() != adminP.Subject {
 		t.Errorf("close Q1: got %v", q1)
@@ -442,8 +450,9 @@ func TestClosedPeriods(t *testing.T) {
 	}
 
 	// Overlapping periods: the day stays closed while either is in force.
-	ok(e.svc.ClosePeriod(e.as(adminP), &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriodId: "march-2022",
-		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2022-03-01", EndDate: "2022-03-31"}}))(t, "close 2022")
+	// ("pending", of 31 March, still awaits review: forced.)
+	ok(e.svc.ClosePeriod(e.as(adminP), &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriodId: "march-2022", Force: true,
+		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2022-03-01", EndDate: "2022-03-31", Reason: "March reported"}}))(t, "close 2022")
 
 	_, err = e.svc.ReopenPeriod(e.as(adminP), &famiv1.ReopenPeriodRequest{Name: q1.GetName()})
 	wantErr(t, "reopen without a reason", err, errs.Invalid, "INVALID_ARGUMENT", "reason")

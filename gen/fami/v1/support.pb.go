@@ -1628,8 +1628,13 @@ type ClosePeriodRequest struct {
 	// Client-chosen id, e.g. "q1-2021"; the server picks one when empty.
 	ClosedPeriodId string `protobuf:"bytes,3,opt,name=closed_period_id,json=closedPeriodId,proto3" json:"closed_period_id,omitempty"`
 	RequestId      string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Close even though entries dated in the period still await review
+	// (SUBMITTED): they are frozen as they are. Without it such a close is
+	// refused (FAILED_PRECONDITION, ENTRIES_PENDING_REVIEW); with it
+	// closed_period.reason is required and recorded.
+	Force         bool `protobuf:"varint,5,opt,name=force,proto3" json:"force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ClosePeriodRequest) Reset() {
@@ -1688,6 +1693,13 @@ func (x *ClosePeriodRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *ClosePeriodRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
 }
 
 type ReopenPeriodRequest struct {
@@ -2550,13 +2562,14 @@ const file_fami_v1_support_proto_rawDesc = "" +
 	"\vcreate_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xb1\x01\n" +
+	"updateTime\"\xc7\x01\n" +
 	"\x12ClosePeriodRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12:\n" +
 	"\rclosed_period\x18\x02 \x01(\v2\x15.fami.v1.ClosedPeriodR\fclosedPeriod\x12(\n" +
 	"\x10closed_period_id\x18\x03 \x01(\tR\x0eclosedPeriodId\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"t\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12\x14\n" +
+	"\x05force\x18\x05 \x01(\bR\x05force\"t\n" +
 	"\x13ReopenPeriodRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x12\n" +

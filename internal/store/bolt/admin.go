@@ -3,7 +3,10 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -17,12 +20,12 @@ func (s *Store) Compact(ctx context.Context, region string, revision int64) (int
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	w, ok := s.writers[region]
-	if !ok {
-		return 0, errs.NotFoundf("region %q not found", region)
+	w, err := s.writer(region)
+	if err != nil {
+		return 0, err
 	}
 	var removed int64
-	err := w.do(func(btx *bbolt.Tx) error {
+	err = w.do(func(btx *bbolt.Tx) error {
 		removed = 0
 		t := newTx(btx, region, s.now(), "")
 		if revision < 0 || revision > t.Revision() {
@@ -74,3 +77,35 @@ func (s *Store) Changed(region string) <-chan struct{} {
 }
 
 var _ store.Store = (*Store)(nil)
+
+// BumpRevision prepares a region file restored from a backup (famid
+// stopped) to be served again, as etcd's restore does with --bump-revision
+// and --mark-compacted: the region's revision jumps to revision, which the
+// caller chooses above any the region ever issued, and every older position
+// is compacted. A regional system that had seen revisions the backup does
+// not hold then gets REVISION_COMPACTED and lists again, instead of missing
+// the writes that reuse those numbers. The backup's own changes stay in the
+// file (the audit trail) but are no longer served as a feed.
+func BumpRevision(path string, revision int64) error {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		return err
+	}
+	err = db.Update(func(btx *bbolt.Tx) error {
+		meta := btx.Bucket(bucketMeta)
+		if meta == nil {
+			return errors.New("no region data in the file")
+		}
+		if cur := newTx(btx, "", time.Time{}, "").Revision(); revision < cur {
+			return fmt.Errorf("revision %d is below the file's %d", revision, cur)
+		}
+		if err := meta.Put(keyRevision, revKey(revision)); err != nil {
+			return err
+		}
+		return meta.Put(keyCompacted, revKey(revision))
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

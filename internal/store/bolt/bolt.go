@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -41,11 +42,22 @@ type Options struct {
 	RequestRetention time.Duration
 	// Observer, when set, is told about every transaction and commit.
 	Observer Observer
+	// ChangeRetention is how many of a region's most recent changes the
+	// change log keeps; older ones are compacted away, a few at each
+	// write. Defaults to DefaultChangeRetention; negative keeps them all.
+	ChangeRetention int64
 }
 
 // DefaultRequestRetention keeps request_ids for a day: far longer than any
 // client retries, short enough that the records do not grow without bound.
 const DefaultRequestRetention = 24 * time.Hour
+
+// DefaultChangeRetention is the change log a region keeps by default: the
+// last 100,000 changes, enough for a regional system to catch up after weeks
+// offline, bounded so that a stream of draft edits (each a full copy of the
+// resource) cannot grow the file for ever. A watcher further behind gets
+// REVISION_COMPACTED and lists again.
+const DefaultChangeRetention = 100_000
 
 // pruneBatch bounds the expired request records one mutation removes, so
 // pruning adds a small, constant cost to each write.
@@ -61,6 +73,11 @@ type Store struct {
 	// retention is how long request records are kept.
 	retention time.Duration
 	obs       Observer
+	// keepChanges is how many recent changes a region keeps (<0: all).
+	keepChanges int64
+	// damaged holds the regions whose file failed the check on open, with
+	// the error every call for them gets.
+	damaged map[string]error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -85,10 +102,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
 	}
+	if opts.ChangeRetention == 0 {
+		opts.ChangeRetention = DefaultChangeRetention
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "regions"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	s := &Store{dir: dir, regions: make(map[string]*bbolt.DB, len(opts.Regions)), writers: make(map[string]*writer, len(opts.Regions)), now: opts.Now, retention: opts.RequestRetention, obs: opts.Observer}
+	s := &Store{dir: dir, damaged: map[string]error{}, regions: make(map[string]*bbolt.DB, len(opts.Regions)), writers: make(map[string]*writer, len(opts.Regions)), now: opts.Now, retention: opts.RequestRetention, keepChanges: opts.ChangeRetention, obs: opts.Observer}
 	// The system file is opened first: its lock is what a second server
 	// trips over.
 	var err error
@@ -96,7 +116,12 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	for _, r := range opts.Regions {
-		db, err := openDB(filepath.Join(dir, "regions", r+".db"), opts.LockTimeout, regionBuckets)
+		db, err := openRegion(dir, r, opts.LockTimeout)
+		if errs.CodeOf(err) == errs.DataLoss {
+			// The other regions are served; this one answers its damage.
+			s.damaged[r] = err
+			continue
+		}
 		if err != nil {
 			s.Close()
 			return nil, err
@@ -157,12 +182,31 @@ func (s *Store) Close() error {
 // System returns the platform-wide database (accounts, keys, revocations).
 func (s *Store) System() *bbolt.DB { return s.system }
 
+// Damaged returns the regions not served because their file failed the
+// check on open, each with its error (errs.DataLoss, naming the file and
+// the restore command).
+func (s *Store) Damaged() map[string]error { return s.damaged }
+
 func (s *Store) db(region string) (*bbolt.DB, error) {
 	db, ok := s.regions[region]
 	if !ok {
+		if err := s.damaged[region]; err != nil {
+			return nil, err
+		}
 		return nil, errs.NotFoundf("region %q not found", region)
 	}
 	return db, nil
+}
+
+func (s *Store) writer(region string) (*writer, error) {
+	w, ok := s.writers[region]
+	if !ok {
+		if err := s.damaged[region]; err != nil {
+			return nil, err
+		}
+		return nil, errs.NotFoundf("region %q not found", region)
+	}
+	return w, nil
 }
 
 // View implements store.Store.
@@ -177,15 +221,28 @@ func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) e
 	end := s.obs.Begin(ctx, region, "view")
 	defer func() { end(err) }()
 	return closedErr(db.View(func(btx *bbolt.Tx) error {
-		return fn(newTx(btx, region, time.Time{}, ""))
+		t := newTx(btx, region, time.Time{}, "")
+		t.ctx = ctx
+		err := fn(t)
+		if t.ended != nil {
+			return t.ended // a scan stopped early: fn's result is partial
+		}
+		return err
 	}))
 }
 
-// closedErr turns bbolt's "database not open" into the store's answer for
-// a call that arrives while the server shuts down.
+// closedErr turns the storage failures a caller can retry into
+// errs.Unavailable: bbolt's "database not open" for a call that arrives
+// while the server shuts down, and a full disk (nothing was written: the
+// transaction rolled back).
 func closedErr(err error) error {
-	if errors.Is(err, bbolt.ErrDatabaseNotOpen) || errors.Is(err, ErrClosed) {
+	switch {
+	case errors.Is(err, bbolt.ErrDatabaseNotOpen) || errors.Is(err, ErrClosed):
 		return errs.New(errs.Unavailable, "UNAVAILABLE", "the store is closed: the server is shutting down")
+	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+		e := errs.New(errs.Unavailable, "STORAGE_FULL", "the server's disk is full: nothing was written; retry later")
+		e.RetryAfter = 30
+		return e
 	}
 	return err
 }
@@ -195,9 +252,9 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	w, ok := s.writers[region]
-	if !ok {
-		return nil, errs.NotFoundf("region %q not found", region)
+	w, err := s.writer(region)
+	if err != nil {
+		return nil, err
 	}
 	end := s.obs.Begin(ctx, region, "update")
 	defer func() { end(err) }()
@@ -205,6 +262,7 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 	err = w.do(func(btx *bbolt.Tx) error {
 		res = nil
 		t := newTx(btx, region, s.now().UTC(), m.Principal)
+		t.ctx = ctx
 		reqKey := []byte(store.RequestKey(m))
 		if len(reqKey) > 0 {
 			if rec := btx.Bucket(bucketRequests).Get(reqKey); rec != nil {
@@ -214,6 +272,9 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 			}
 		}
 		r, err := fn(t)
+		if t.ended != nil {
+			return t.ended
+		}
 		if err != nil {
 			return err
 		}
@@ -233,6 +294,9 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 			}
 		}
 		res = r
+		if err := s.pruneChanges(t); err != nil {
+			return err
+		}
 		return s.pruneRequests(btx, t.now)
 	})
 	if err != nil {
@@ -258,6 +322,29 @@ func (s *Store) pruneRequests(btx *bbolt.Tx, now time.Time) error {
 	return nil
 }
 
+// pruneChanges compacts up to pruneBatch of the oldest changes beyond the
+// retained count, as Compact would (older positions then answer
+// REVISION_COMPACTED).
+func (s *Store) pruneChanges(t *tx) error {
+	if s.keepChanges < 0 {
+		return nil
+	}
+	rev, compacted := t.Revision(), t.Compacted()
+	if rev-compacted <= s.keepChanges {
+		return nil
+	}
+	c := t.btx.Bucket(bucketChanges).Cursor()
+	for i, k := 0, firstKey(c); i < pruneBatch && k != nil && rev-compacted > s.keepChanges; i, k = i+1, firstKey(c) {
+		// Changes below the compacted revision (a restored backup's) go
+		// first, without moving it back.
+		compacted = max(compacted, int64(binary.BigEndian.Uint64(k)))
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return t.btx.Bucket(bucketMeta).Put(keyCompacted, revKey(compacted))
+}
+
 func firstKey(c *bbolt.Cursor) []byte {
 	k, _ := c.First()
 	return k
@@ -268,10 +355,40 @@ type tx struct {
 	region    string
 	now       time.Time
 	principal string
+
+	// ctx is the request's context: scans stop when it ends, so a request
+	// whose client left or whose deadline passed stops working.
+	ctx context.Context
+	// steps counts scan steps since ctx was last looked at.
+	steps int
+	// ended is ctx's error once a scan stopped for it; the transaction
+	// then fails with it whatever fn returns.
+	ended error
 }
 
 func newTx(btx *bbolt.Tx, region string, now time.Time, principal string) *tx {
-	return &tx{btx: btx, region: region, now: now, principal: principal}
+	return &tx{btx: btx, region: region, now: now, principal: principal, ctx: context.Background()}
+}
+
+// ctxCheckEvery is how many scan steps pass between looks at the context:
+// often enough to stop within a millisecond or so, rarely enough to cost
+// nothing.
+const ctxCheckEvery = 256
+
+// live reports whether a scan may take another step; once the request's
+// context has ended it records why and answers false for good.
+func (t *tx) live() bool {
+	if t.ended != nil {
+		return false
+	}
+	if t.steps++; t.steps%ctxCheckEvery != 0 {
+		return true
+	}
+	if err := t.ctx.Err(); err != nil {
+		t.ended = err
+		return false
+	}
+	return true
 }
 
 func (t *tx) Region() string { return t.region }
@@ -302,6 +419,9 @@ func (t *tx) Get(name string, into store.Resource) error {
 	if v == nil {
 		return errs.NotFoundf("%s not found", name)
 	}
+	if v, err = unframe(name, v); err != nil {
+		return err
+	}
 	if err := proto.Unmarshal(v, into); err != nil {
 		return fmt.Errorf("store: decode %s: %w", name, err)
 	}
@@ -313,6 +433,9 @@ func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool
 	c := t.btx.Bucket(bucketResources).Cursor()
 	k, v := c.Seek(append(append([]byte(nil), prefix...), after...))
 	for k != nil && bytes.HasPrefix(k, prefix) {
+		if !t.live() {
+			return t.ended
+		}
 		id := string(k[len(prefix):])
 		if parent, _, nested := strings.Cut(id, "/"); nested {
 			// A child of resource parent: seek past parent's subtree
@@ -324,7 +447,11 @@ func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool
 			k, v = c.Next()
 			continue
 		}
-		more, err := fn(id, v)
+		raw, err := unframe("regions/"+t.region+"/"+string(k), v)
+		if err != nil {
+			return err
+		}
+		more, err := fn(id, raw)
 		if err != nil || !more {
 			return err
 		}
@@ -349,7 +476,7 @@ func (t *tx) IndexScan(index, prefix string, fn func(key, value string) bool) {
 	}
 	p := []byte(prefix)
 	c := b.Cursor()
-	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p) && t.live(); k, v = c.Next() {
 		if !fn(string(k), string(v)) {
 			return
 		}
@@ -370,6 +497,13 @@ func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
 	}
 	c := t.btx.Bucket(bucketChanges).Cursor()
 	for k, v := c.Seek(revKey(after + 1)); k != nil; k, v = c.Next() {
+		if !t.live() {
+			return t.ended
+		}
+		v, err := unframe(fmt.Sprintf("change %d of region %s", binary.BigEndian.Uint64(k), t.region), v)
+		if err != nil {
+			return err
+		}
 		ch := new(famiv1.Change)
 		if err := proto.Unmarshal(v, ch); err != nil {
 			return fmt.Errorf("store: decode change %d: %w", binary.BigEndian.Uint64(k), err)
@@ -391,6 +525,9 @@ func (t *tx) Put(r store.Resource) error {
 	old := b.Get(k)
 	if old != nil {
 		op = famiv1.ChangeOperation_CHANGE_OPERATION_UPDATE
+		if old, err = unframe(r.GetName(), old); err != nil {
+			return err
+		}
 	}
 	created, err := store.CreateTime(r, old, t.now)
 	if err != nil {
@@ -404,7 +541,7 @@ func (t *tx) Put(r store.Resource) error {
 	if err != nil {
 		return fmt.Errorf("store: encode %s: %w", r.GetName(), err)
 	}
-	if err := b.Put(k, v); err != nil {
+	if err := b.Put(k, frame(v)); err != nil {
 		return err
 	}
 	return t.appendChange(rev, op, r)
@@ -422,7 +559,11 @@ func (t *tx) Delete(name string) error {
 	}
 	// The last state goes into the change as an Any of its stored bytes;
 	// the type comes from the most recent change of this resource.
-	last := append([]byte(nil), old...)
+	payload, err := unframe(name, old)
+	if err != nil {
+		return err
+	}
+	last := append([]byte(nil), payload...)
 	if err := b.Delete(k); err != nil {
 		return err
 	}
@@ -476,7 +617,7 @@ func (t *tx) writeChange(ch *famiv1.Change) error {
 	if err != nil {
 		return err
 	}
-	if err := t.btx.Bucket(bucketChanges).Put(revKey(ch.Revision), v); err != nil {
+	if err := t.btx.Bucket(bucketChanges).Put(revKey(ch.Revision), frame(v)); err != nil {
 		return err
 	}
 	if ch.Operation == famiv1.ChangeOperation_CHANGE_OPERATION_DELETE {

@@ -11,6 +11,13 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 )
 
+// framed says whether table's values carry a checksum frame in a region
+// file (resources and changes). A store.Record holds the payload alone, so
+// that every backend stores the same bytes.
+func framed(table string) bool {
+	return table == store.TableResources || table == store.TableChanges
+}
+
 // ReadRegionFile calls fn for every record of the region file at path (a
 // backup, or the file of a region no famid serves), in table and key
 // order, and returns the region revision it holds.
@@ -30,6 +37,12 @@ func ReadRegionFile(path string, fn func(store.Record) error) (int64, error) {
 		for _, b := range regionBuckets {
 			err := btx.Bucket(b).ForEach(func(k, v []byte) error {
 				if v != nil {
+					if framed(string(b)) {
+						var err error
+						if v, err = unframe(fmt.Sprintf("%s record %q", b, k), v); err != nil {
+							return err
+						}
+					}
 					return fn(store.Record{Table: string(b), Key: k, Value: v})
 				}
 				// A nested bucket: one index.
@@ -65,7 +78,11 @@ func WriteRegionFile(path string, records func(put func(store.Record) error) err
 					return err
 				}
 			}
-			return b.Put(r.Key, r.Value)
+			v := r.Value
+			if framed(r.Table) {
+				v = frame(v)
+			}
+			return b.Put(r.Key, v)
 		})
 	})
 	if cerr := db.Close(); err == nil {

@@ -1,9 +1,14 @@
 package bolt_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/storetest"
@@ -28,4 +33,42 @@ func TestSystemConformance(t *testing.T) {
 		t.Cleanup(func() { mustClose(t, s) })
 		return s
 	})
+}
+
+// TestChangeRetention: the change log keeps the last ChangeRetention
+// changes; older positions are compacted (watchers from there relist).
+func TestChangeRetention(t *testing.T) {
+	s, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia"}, ChangeRetention: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 30 {
+		_, err := s.Update(t.Context(), "lombardia", store.Mutation{Principal: "alice"}, func(tx store.WriteTx) (proto.Message, error) {
+			p := &famiv1.Partner{Name: "regions/lombardia/partners/p", DisplayName: fmt.Sprint("draft ", i)}
+			return p, tx.Put(p)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+		if got := tx.Compacted(); got != 20 {
+			t.Errorf("compacted to %d, want 20 (30 changes, 10 kept)", got)
+		}
+		if err := tx.Changes(0, func(*famiv1.Change) bool { return true }); errs.As(err) == nil || errs.As(err).Reason != "REVISION_COMPACTED" {
+			t.Errorf("changes from 0: got %v, want REVISION_COMPACTED", err)
+		}
+		n := 0
+		if err := tx.Changes(20, func(*famiv1.Change) bool { n++; return true }); err != nil {
+			t.Fatal(err)
+		}
+		if n != 10 {
+			t.Errorf("%d changes retained, want 10", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

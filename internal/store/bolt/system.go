@@ -24,7 +24,7 @@ func (s *Store) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.system.Update(func(tx *bbolt.Tx) error { return fn(systemTx{tx}) })
+	return closedErr(s.system.Update(func(tx *bbolt.Tx) error { return fn(systemTx{tx}) }))
 }
 
 type systemTx struct{ tx *bbolt.Tx }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -119,6 +120,61 @@ func testContext(t *testing.T, open func(t *testing.T) store.Store) {
 			}
 			if got := revision(t, s, lombardia); got != 0 {
 				t.Errorf("revision: got %d, want 0", got)
+			}
+		})
+	}
+}
+
+// testContextMidScan checks that a request whose context ends while it
+// scans stops within a few steps: every scan (List, IndexScan, Changes)
+// ends early and View returns the context's error, not a partial result.
+func testContextMidScan(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	const n = 3000
+	_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
+		for i := range n {
+			id := fmt.Sprintf("p%05d", i)
+			if err := tx.Put(newPartner(lombardia, id)); err != nil {
+				return nil, err
+			}
+			if err := tx.IndexPut("scan", id, id); err != nil {
+				return nil, err
+			}
+		}
+		return &emptypb.Empty{}, nil
+	})
+	if err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	scans := map[string]func(tx store.ReadTx, step func()) error{
+		"List": func(tx store.ReadTx, step func()) error {
+			return tx.List("partners", "", func(string, []byte) (bool, error) { step(); return true, nil })
+		},
+		"IndexScan": func(tx store.ReadTx, step func()) error {
+			tx.IndexScan("scan", "", func(string, string) bool { step(); return true })
+			return nil
+		},
+		"Changes": func(tx store.ReadTx, step func()) error {
+			return tx.Changes(0, func(*famiv1.Change) bool { step(); return true })
+		},
+	}
+	for name, scan := range scans {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			steps := 0
+			err := s.View(ctx, lombardia, func(tx store.ReadTx) error {
+				return scan(tx, func() {
+					if steps++; steps == 10 {
+						cancel() // the client leaves
+					}
+				})
+			})
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("View: got %v, want context.Canceled", err)
+			}
+			if steps >= n {
+				t.Errorf("the scan took all %d steps after the context ended, want it to stop early", steps)
 			}
 		})
 	}

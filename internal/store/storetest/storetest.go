@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("CheckEtag", func(t *testing.T) { testCheckEtag(t, open) })
 	t.Run("Regions", func(t *testing.T) { testRegions(t, open) })
 	t.Run("Context", func(t *testing.T) { testContext(t, open) })
+	t.Run("ContextMidScan", func(t *testing.T) { testContextMidScan(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("Compact", func(t *testing.T) { testCompact(t, open) })
 	t.Run("Changed", func(t *testing.T) { testChanged(t, open) })

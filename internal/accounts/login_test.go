@@ -1,0 +1,103 @@
+package accounts_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+)
+
+const password = "correct horse battery"
+
+// newService opens the AuthService on a fresh data dir with one account,
+// "owner", in lombardia.
+func newService(t *testing.T) *accounts.Service {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keys, err := auth.LoadOrCreateKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := accounts.New(t.Context(), st, st, keys, accounts.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
+	if _, err := s.CreateAccount(admin, &famiv1.CreateAccountRequest{
+		Parent: "regions/lombardia", AccountId: "owner", Password: password,
+		Account: &famiv1.Account{DisplayName: "Owner", Role: famiv1.Role_ROLE_CONSULTANT},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// login tries a password for username from a client address.
+func login(s *accounts.Service, addr, username, pw string) error {
+	ctx := principal.WithClientAddr(context.Background(), addr)
+	_, err := s.Login(ctx, &famiv1.LoginRequest{Username: username, Password: pw})
+	return err
+}
+
+// TestRefusedAttemptsSpendNoUsernameBudget: an attacker whose address is
+// already over its limit keeps trying the victim's username; those
+// refusals used to spend the victim's budget (five of them locked the
+// account), now they spend nothing.
+func TestRefusedAttemptsSpendNoUsernameBudget(t *testing.T) {
+	s := newService(t)
+	const attacker = "203.0.113.7"
+	// Spend the attacker address's budget on usernames that do not exist.
+	for i := 0; ; i++ {
+		err := login(s, attacker, fmt.Sprintf("nobody%d", i), "wrong password!")
+		if errs.CodeOf(err) == errs.ResourceExhausted {
+			break
+		}
+		if i > 100 {
+			t.Fatal("the per-address limit never refused")
+		}
+	}
+	for range 10 {
+		if err := login(s, attacker, "owner", "wrong password!"); errs.CodeOf(err) != errs.ResourceExhausted {
+			t.Fatalf("attacker over its address limit: got %v, want RESOURCE_EXHAUSTED", err)
+		}
+	}
+	// The owner, from an address never seen, is not locked out.
+	if err := login(s, "198.51.100.20", "owner", password); err != nil {
+		t.Errorf("owner after refused attempts on their username: %v, want a token", err)
+	}
+}
+
+// TestUsernameLockSparesKnownPath: failures from many addresses lock a
+// username for unknown paths, but its owner still logs in from where they
+// logged in before.
+func TestUsernameLockSparesKnownPath(t *testing.T) {
+	s := newService(t)
+	const home = "198.51.100.20"
+	if err := login(s, home, "owner", password); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		login(s, fmt.Sprintf("203.0.113.%d", i), "owner", "wrong password!")
+	}
+	if err := login(s, "192.0.2.99", "owner", password); errs.CodeOf(err) != errs.ResourceExhausted {
+		t.Errorf("right password from an unknown address during the lock: got %v, want RESOURCE_EXHAUSTED", err)
+	}
+	if err := login(s, home, "owner", password); err != nil {
+		t.Errorf("owner from their known address during the lock: %v, want a token", err)
+	}
+	// The known path is no bypass of the password.
+	if err := login(s, home, "owner", "wrong password!"); errs.CodeOf(err) != errs.Unauthenticated {
+		t.Errorf("wrong password from the known path: got %v, want UNAUTHENTICATED", err)
+	}
+}

@@ -1,0 +1,60 @@
+package aip
+
+import "google.golang.org/protobuf/proto"
+
+// MaxPageBytes is the size budget of one page: a List stops adding items
+// once the next would take the page beyond it, and says so with its
+// next_page_token like any page cut short. A single item larger than the
+// budget still makes a page of its own, so paging always progresses.
+// Resources of a few MB each (protocol bodies) would otherwise make one
+// page of a thousand of them weigh gigabytes.
+const MaxPageBytes = 2 << 20
+
+// Page is one page of a List being filled, bounded by the requested size
+// and by MaxPageBytes. Every List fills its page through it:
+//
+//	page, err := aip.NewPage(req.GetPageSize())
+//	...
+//	if !page.Take(item) {
+//		res.NextPageToken = aip.EncodeToken(lastPosition)
+//		stop
+//	}
+//	append item
+type Page struct {
+	size  int
+	n     int
+	bytes int
+}
+
+// NewPage returns an empty page of the requested size (see PageSize).
+func NewPage(pageSize int32) (*Page, error) {
+	size, err := PageSize(pageSize)
+	if err != nil {
+		return nil, err
+	}
+	return &Page{size: size}, nil
+}
+
+// PageOf returns an empty page of size items, for a List whose size the
+// caller has already validated and bounded (an export's larger pages).
+func PageOf(size int) *Page { return &Page{size: size} }
+
+// Take reports whether m joins the page, and counts it if so. It answers
+// false when the page already holds its size, or when m would take it past
+// MaxPageBytes (unless the page is empty): the caller then ends the page
+// with a next_page_token at the last item taken.
+func (p *Page) Take(m proto.Message) bool {
+	if p.n >= p.size {
+		return false
+	}
+	n := proto.Size(m)
+	if p.n > 0 && p.bytes+n > MaxPageBytes {
+		return false
+	}
+	p.n++
+	p.bytes += n
+	return true
+}
+
+// Len is the number of items taken.
+func (p *Page) Len() int { return p.n }

@@ -1,0 +1,72 @@
+package errs_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/raccordo/raccordo/internal/errs"
+)
+
+// TestViolationsAreBounded checks that a request with a huge number of
+// invalid fields gets an error of bounded size: the first MaxViolations
+// listed, the rest counted.
+func TestViolationsAreBounded(t *testing.T) {
+	const n = 200_000
+	var v errs.Violations
+	for range n {
+		v.Add("network.members[0].partner", "is required")
+	}
+	if got := v.Len(); got != n {
+		t.Errorf("Len: got %d, want %d", got, n)
+	}
+	e := errs.As(v.Err())
+	if e == nil {
+		t.Fatal("Err: got nil, want an *errs.Error")
+	}
+	if got := len(e.Violations); got != errs.MaxViolations {
+		t.Errorf("listed violations: got %d, want %d", got, errs.MaxViolations)
+	}
+	if got, want := e.MoreViolations, n-errs.MaxViolations; got != want {
+		t.Errorf("MoreViolations: got %d, want %d", got, want)
+	}
+	if want := "(and 199999 more)"; !strings.Contains(e.Message, want) {
+		t.Errorf("message %q does not say %q", e.Message, want)
+	}
+	msg := e.Error()
+	if !strings.HasSuffix(msg, "; and 199950 more") {
+		t.Errorf("Error() = %.100q..., want it to end with the count of unlisted violations", msg)
+	}
+	if len(msg) > 100*errs.MaxViolations {
+		t.Errorf("Error() is %d bytes long, want it bounded by the listed violations", len(msg))
+	}
+}
+
+// TestErrorTextIsLinear checks that Error() allocates a constant number of
+// times whatever the number of violations (it used to append in a loop,
+// quadratic in time and allocations).
+func TestErrorTextIsLinear(t *testing.T) {
+	e := &errs.Error{Code: errs.Invalid, Message: "invalid request"}
+	for range 5000 {
+		e.Violations = append(e.Violations, errs.Violation{Field: "names[0]", Description: "is not a support entry"})
+	}
+	if allocs := testing.AllocsPerRun(5, func() { _ = e.Error() }); allocs > 10 {
+		t.Errorf("Error() with 5000 violations: %.0f allocations, want a few", allocs)
+	}
+}
+
+// TestAddFrom checks that merging a validator's error keeps the bound.
+func TestAddFrom(t *testing.T) {
+	var inner errs.Violations
+	for range 2 * errs.MaxViolations {
+		inner.Add("id", "is not a valid id")
+	}
+	var v errs.Violations
+	v.Add("display_name", "is required")
+	v.AddFrom(inner.Err())
+	if got, want := v.Len(), 2*errs.MaxViolations+1; got != want {
+		t.Errorf("Len: got %d, want %d", got, want)
+	}
+	if got := len(v.List()); got != errs.MaxViolations {
+		t.Errorf("listed: got %d, want %d", got, errs.MaxViolations)
+	}
+}

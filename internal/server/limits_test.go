@@ -1,0 +1,183 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// hostileNetwork returns a network request with n members that name
+// nothing: each one is a violation (and a store lookup) if the server
+// looks at it.
+func hostileNetwork(n int) *famiv1.CreateNetworkRequest {
+	members := make([]*famiv1.Member, n)
+	for i := range members {
+		members[i] = &famiv1.Member{Partner: fmt.Sprintf("x%d", i)}
+	}
+	return &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "hostile", Network: &famiv1.Network{DisplayName: "hostile", Members: members}}
+}
+
+// TestRepeatedFieldLimits checks that a request whose repeated fields are
+// far beyond their limits is refused at once, naming the field, on every
+// surface: 60,000 network members or batch-approve names used to take
+// minutes of CPU (and the deadline did not stop it).
+func TestRepeatedFieldLimits(t *testing.T) {
+	ts := startServer(t, server.Config{MunicipalitiesFile: municipalitiesFile})
+	names := make([]string, 60_000)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s/supportEntries/x%d", lombardia, i)
+	}
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			// Far less than the minutes this took; a slow refusal fails
+			// with DEADLINE_EXCEEDED instead of the violation.
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			s := newSurface(t, ts, kind)
+			_, err := s.CreateNetwork(ctx, hostileNetwork(60_000))
+			checkErr(t, "CreateNetwork with 60,000 members", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"network.members"}})
+
+			sc := newSupportClient(t, ts, kind, ts.token)
+			_, err = sc.BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: lombardia, Names: names})
+			checkErr(t, "BatchApprove with 60,000 names", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"names"}})
+		})
+	}
+}
+
+// TestViolationsReportedAreBounded checks that a request with a thousand
+// invalid members lists the first errs.MaxViolations and counts the rest.
+func TestViolationsReportedAreBounded(t *testing.T) {
+	ts := startServer(t, server.Config{MunicipalitiesFile: municipalitiesFile})
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			_, err := newSurface(t, ts, kind).CreateNetwork(t.Context(), hostileNetwork(1000))
+			e, ok := asCallError(err)
+			if !ok || e.Code != codes.InvalidArgument {
+				t.Fatalf("got %v, want INVALID_ARGUMENT", err)
+			}
+			if got := len(e.Fields); got != errs.MaxViolations {
+				t.Errorf("got %d field violations, want the first %d", got, errs.MaxViolations)
+			}
+			if !strings.Contains(e.Message, "more)") {
+				t.Errorf("message %q does not count the violations left out", e.Message)
+			}
+		})
+	}
+}
+
+// BenchmarkHostileRequest sends the costliest invalid requests that fit in
+// the 4 MB message limit, pre-encoded, over Connect, and reports the
+// process's CPU time per request (server and the thin client together;
+// docs/benchmarks.md):
+//
+//   - invalid-1000x4KB: 1,000 members (the most the guard lets through),
+//     each naming a 4 KB partner that cannot exist with an undefined role,
+//     so the service validates every one: the most violations a request
+//     can carry. Target: cpu-ms/op under 100.
+//   - members-4MB: about 2 million empty members, refused by the
+//     repeated-field guard before any service work; its cost is protobuf
+//     decoding the message (and collecting the garbage), which happens
+//     before the pipeline sees the request.
+func BenchmarkHostileRequest(b *testing.B) {
+	ts := startServer(b, server.Config{MunicipalitiesFile: municipalitiesFile, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	limit := server.DefaultMaxMessageBytes - 1024
+	// fill adds members until the request is just under the limit (sizes
+	// are summed per member: re-measuring the request would be quadratic).
+	fill := func(member func(i int) *famiv1.Member) []byte {
+		req := hostileNetwork(0)
+		size := proto.Size(req)
+		for i := 0; ; i++ {
+			m := member(i)
+			n := proto.Size(m)
+			n += 1 + protowire.SizeVarint(uint64(n)) // tag and length
+			if size+n+8 > limit {                    // +8: the network's own length prefix
+				break
+			}
+			size += n
+			req.Network.Members = append(req.Network.Members, m)
+		}
+		body, err := proto.Marshal(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return body
+	}
+	long := strings.Repeat("p", 4000)
+	shapes := map[string][]byte{
+		"members-4MB":      fill(func(int) *famiv1.Member { return &famiv1.Member{} }),
+		"invalid-1000x4KB": fill(func(i int) *famiv1.Member { return &famiv1.Member{Partner: fmt.Sprint(long, i), Role: 99} }),
+	}
+	url := ts.httpURL() + famiv1connect.NetworkServiceCreateNetworkProcedure
+	hc := &http.Client{}
+	for _, name := range []string{"members-4MB", "invalid-1000x4KB"} {
+		body := shapes[name]
+		b.Run(name, func(b *testing.B) {
+			var cpu time.Duration
+			for b.Loop() {
+				before := cpuTime(b)
+				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/proto")
+				req.Header.Set("Authorization", "Bearer "+ts.token)
+				res, err := hc.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusBadRequest {
+					b.Fatalf("got HTTP %d, want 400", res.StatusCode)
+				}
+				cpu += cpuTime(b) - before
+			}
+			b.ReportMetric(float64(len(body))/(1<<20), "MB/req")
+			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
+	}
+}
+
+// cpuTime is the CPU time (user and system) the process has used.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestHostileTextAndDates checks, on every surface, that a name with a
+// bidirectional override and a date in year 0000 are refused naming the
+// field (both used to be stored).
+func TestHostileTextAndDates(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			s := newSurface(t, ts, kind)
+			_, err := s.CreatePartner(t.Context(), &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "spoof-" + kind,
+				Partner: &famiv1.Partner{DisplayName: "Comune\u202Eexe.txt", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}})
+			checkErr(t, "bidi override in a name", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"partner.display_name"}})
+			_, err = s.CreateProject(t.Context(), &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "old-" + kind, Project: &famiv1.Project{
+				Code: "PROG-1", Title: "Progetto", StartDate: "0000-01-01", EndDate: "2021-12-31"}})
+			e, ok := asCallError(err)
+			if !ok || e.Code != codes.InvalidArgument || !slices.Contains(e.Fields, "project.start_date") {
+				t.Errorf("project starting 0000-01-01: got %v, want INVALID_ARGUMENT naming project.start_date", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,196 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/grpc/codes"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/sdk"
+)
+
+// watchSurfaces are the surfaces a watch runs on (gRPC-Web streams are
+// connect-go's, as Connect's).
+var watchSurfaces = []string{"grpc", "connect", "grpcweb", "rest"}
+
+// watchToEnd opens a watch of lombardia with token on kind, signals opened
+// after its first response and returns the error that ends it (nil when
+// it ends cleanly).
+func watchToEnd(ctx context.Context, t *testing.T, ts *testServer, kind, token string, opened chan<- struct{}) error {
+	req := &famiv1.WatchRequest{Parent: lombardia}
+	first := true
+	got := func() {
+		if first {
+			first = false
+			close(opened)
+		}
+	}
+	switch kind {
+	case "grpc":
+		stream, err := famiv1.NewSyncServiceClient(dialFeedGRPCAs(t, ts, token)).Watch(ctx, req)
+		if err != nil {
+			return grpcErr(err)
+		}
+		for {
+			if _, err := stream.Recv(); err != nil {
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				return grpcErr(err)
+			}
+			got()
+		}
+	case "connect", "grpcweb":
+		opts := []connect.ClientOption{connect.WithInterceptors(sdk.Bearer(token))}
+		if kind == "grpcweb" {
+			opts = append(opts, connect.WithGRPCWeb())
+		}
+		stream, err := sdk.NewClient(newHTTPClient(t), ts.httpURL(), token, opts...).Sync.Watch(ctx, req)
+		if err != nil {
+			return connectErr(err)
+		}
+		defer stream.Close()
+		for stream.Receive() {
+			got()
+		}
+		return connectErr(stream.Err())
+	default:
+		res, err := restFeed{newRESTSurface(t, ts, token)}.get(ctx, "/v1/"+lombardia+"/changes:watch", nil)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		r := bufio.NewReader(res.Body)
+		for {
+			line, err := r.ReadBytes('\n')
+			if len(line) > 0 {
+				if _, err := watchLine(res, line); err != nil {
+					return err
+				}
+				got()
+			}
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// wantStreamEnd waits for a watch to end and checks it ended with code.
+func wantStreamEnd(t *testing.T, step string, done <-chan error, code codes.Code, within time.Duration) {
+	t.Helper()
+	select {
+	case err := <-done:
+		e, ok := asCallError(err)
+		if !ok || e.Code != code {
+			t.Errorf("%s: the watch ended with %v, want %s", step, err, upperSnake(code))
+		}
+	case <-time.After(within):
+		t.Errorf("%s: the watch still runs after %v, want it ended with %s", step, within, upperSnake(code))
+	}
+}
+
+// TestWatchObeysItsCredential checks that a watch ends with
+// UNAUTHENTICATED as soon as its token is revoked or expires, on every
+// surface: it used to be authorised on its first message only and kept
+// delivering.
+func TestWatchObeysItsCredential(t *testing.T) {
+	ts := startServer(t, server.Config{BookmarkInterval: 100 * time.Millisecond})
+	admin := newSurface(t, ts, "grpc")
+	for _, kind := range watchSurfaces {
+		t.Run(kind+"/revoked", func(t *testing.T) {
+			tok, err := admin.CreateServiceToken(t.Context(), &famiv1.CreateServiceTokenRequest{Parent: lombardia, SystemId: "siage-" + kind})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opened, done := make(chan struct{}), make(chan error, 1)
+			go func() { done <- watchToEnd(t.Context(), t, ts, kind, tok.GetToken(), opened) }()
+			select {
+			case <-opened:
+			case err := <-done:
+				t.Fatalf("the watch ended before its first response: %v", err)
+			}
+			if _, err := admin.RevokeServiceToken(t.Context(), &famiv1.RevokeServiceTokenRequest{Name: tok.GetServiceToken().GetName()}); err != nil {
+				t.Fatal(err)
+			}
+			wantStreamEnd(t, "after revocation", done, codes.Unauthenticated, 5*time.Second)
+		})
+		t.Run(kind+"/expired", func(t *testing.T) {
+			// An idle stream: no bookmark falls due before the expiry.
+			quiet := startServer(t, server.Config{BookmarkInterval: time.Hour})
+			tok := quiet.mintToken(auth.TokenSpec{Subject: "test:system:siage", Role: principal.RegionalSystem, Region: "lombardia", TTL: 2 * time.Second})
+			opened, done := make(chan struct{}), make(chan error, 1)
+			go func() { done <- watchToEnd(t.Context(), t, quiet, kind, tok, opened) }()
+			wantStreamEnd(t, "after expiry", done, codes.Unauthenticated, 10*time.Second)
+		})
+	}
+}
+
+// TestWatchLimits checks that streams beyond the per-caller limit are
+// refused with RESOURCE_EXHAUSTED and a Retry-After on every surface, and
+// that a closed stream frees its slot.
+func TestWatchLimits(t *testing.T) {
+	ts := startServer(t, server.Config{BookmarkInterval: 100 * time.Millisecond, MaxStreamsPerPrincipal: 2, MaxStreams: 100})
+	for _, kind := range watchSurfaces {
+		t.Run(kind, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			var ends []chan error
+			for range 2 {
+				opened, done := make(chan struct{}), make(chan error, 1)
+				go func() { done <- watchToEnd(ctx, t, ts, kind, ts.token, opened) }()
+				select {
+				case <-opened:
+				case err := <-done:
+					t.Fatalf("a watch within the limit ended: %v", err)
+				}
+				ends = append(ends, done)
+			}
+			err := watchToEnd(t.Context(), t, ts, kind, ts.token, make(chan struct{}))
+			e, ok := asCallError(err)
+			switch {
+			case !ok || e.Code != codes.ResourceExhausted:
+				t.Errorf("third watch: got %v, want RESOURCE_EXHAUSTED", err)
+			case kind == "rest" && e.HTTPStatus != 429:
+				t.Errorf("third watch: got HTTP %d, want 429", e.HTTPStatus)
+			case e.RetryAfter <= 0:
+				t.Errorf("third watch: no Retry-After")
+			}
+			cancel()
+			for _, done := range ends {
+				<-done
+			}
+			// The slots are free again (the server notices the closed
+			// streams asynchronously).
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				ctx, stop := context.WithCancel(t.Context())
+				opened, done := make(chan struct{}), make(chan error, 1)
+				go func() { done <- watchToEnd(ctx, t, ts, kind, ts.token, opened) }()
+				select {
+				case <-opened:
+					stop()
+					<-done
+					return
+				case err := <-done:
+					stop()
+					if time.Now().After(deadline) {
+						t.Fatalf("after closing the watches: %v", err)
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		})
+	}
+}
