@@ -208,6 +208,7 @@ your credentials.`,
 
 func newPeriodCmd(a *app) *cobra.Command {
 	var region, id, from, to, reason string
+	var force bool
 	closeCmd := &cobra.Command{
 		Use:     "close",
 		Short:   "Close a period: support entries dated in it can no longer change",
@@ -217,6 +218,7 @@ func newPeriodCmd(a *app) *cobra.Command {
 			return a.call(a.client().sdk().Support.ClosePeriod(cmd.Context(), &famiv1.ClosePeriodRequest{
 				Parent: "regions/" + region, ClosedPeriodId: id,
 				ClosedPeriod: &famiv1.ClosedPeriod{StartDate: from, EndDate: to, Reason: reason},
+				Force:        force,
 			}))
 		},
 	}
@@ -225,6 +227,7 @@ func newPeriodCmd(a *app) *cobra.Command {
 	closeCmd.Flags().StringVar(&from, "from", "", "first day, YYYY-MM-DD")
 	closeCmd.Flags().StringVar(&to, "to", "", "last day, YYYY-MM-DD")
 	closeCmd.Flags().StringVar(&reason, "reason", "", "why it is closed")
+	closeCmd.Flags().BoolVar(&force, "force", false, "close even though entries in the period still await review (they stay SUBMITTED, frozen); needs --reason")
 	closeCmd.MarkFlagRequired("from")
 	closeCmd.MarkFlagRequired("to")
 

@@ -126,7 +126,7 @@ func newRestoreCmd(a *app) *cobra.Command {
 	regionFlag(cmd, &o.region, true)
 	f.StringVar(&o.from, "from", "", "backup file made by famictl backup")
 	cmd.MarkFlagRequired("from")
-	f.Int64Var(&o.bump, "bump-revision", 1_000_000, "how far above the highest revision known (the backup's, or the replaced file's when readable) the region continues: more than the writes made since the backup")
+	f.Int64Var(&o.bump, "bump-revision", 1_000_000, "how far above the highest revision known (the backup's, or the replaced file's when readable) the region continues: more than the writes made since the backup; 0 keeps the backup's revisions, for a move of a region that no server has written since (onto a data dir without that region)")
 	f.StringSliceVar(&o.etcd.Endpoints, "etcd-endpoints", nil, "comma-separated etcd client URLs: import into etcd instead of a data dir")
 	f.StringVar(&o.prefix, "etcd-prefix", etcd.DefaultPrefix, "prefix of famid's etcd keys")
 	f.StringVar(&o.etcd.CertFile, "etcd-cert", "", "etcd client certificate, PEM")
@@ -182,24 +182,33 @@ func restore(o restoreOptions, stdout io.Writer) error {
 			issued = max(issued, fileRevision(db))
 		}
 	}
-	if o.bump < 1 {
-		return errors.New("--bump-revision must be at least 1")
+	if o.bump < 0 {
+		return errors.New("--bump-revision must not be negative")
+	}
+	if o.bump == 0 && issued != revision {
+		// Revisions above the backup's were issued from this file: reusing
+		// them would hide later writes from the regional systems.
+		return fmt.Errorf("--bump-revision 0 keeps revisions only for a move: %s has issued revision %d, past the backup's %d", target, issued, revision)
 	}
 	tmp := target + ".restore"
 	if err := copyFile(from, tmp); err != nil {
 		return err
 	}
 	next := issued + o.bump
-	if err := bolt.BumpRevision(tmp, next); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("continue the revisions of %s: %w", tmp, err)
+	if o.bump > 0 {
+		if err := bolt.BumpRevision(tmp, next); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("continue the revisions of %s: %w", tmp, err)
+		}
 	}
 	if err := os.Rename(tmp, target); err != nil {
 		os.Remove(tmp)
 		return err
 	}
 	fmt.Fprintf(stdout, "restored region %s at revision %d into %s\n", region, revision, target)
-	fmt.Fprintf(stdout, "its revisions continue from %d, and older positions are compacted: regional systems list again\n", next)
+	if o.bump > 0 {
+		fmt.Fprintf(stdout, "its revisions continue from %d, and older positions are compacted: regional systems list again\n", next)
+	}
 	return nil
 }
 

@@ -413,7 +413,11 @@ func TestPeriodSummaryAndChangeCommands(t *testing.T) {
 		t.Fatalf("hours summary -o table:\n%s", table)
 	}
 
-	f.must(f.admin, "period", "close", "--region", "lombardia", "--id", "q2-2026", "--from", "2026-04-01", "--to", "2026-06-30", "--reason", "Q2 rendicontato")
+	// Two entries of the period still await review: closing needs --force.
+	if _, stderr, err := f.run(f.admin, "", "period", "close", "--region", "lombardia", "--id", "q2-2026", "--from", "2026-04-01", "--to", "2026-06-30", "--reason", "Q2 rendicontato"); err == nil || !strings.Contains(stderr+err.Error(), "await review") {
+		t.Fatalf("period close with entries awaiting review: err %v, stderr %q; want it refused", err, stderr)
+	}
+	f.must(f.admin, "period", "close", "--region", "lombardia", "--id", "q2-2026", "--from", "2026-04-01", "--to", "2026-06-30", "--reason", "Q2 rendicontato", "--force")
 	if list := f.must(f.admin, "period", "list", "--region", "lombardia", "-o", "table"); !regexpLine(list, "regions/lombardia/closedPeriods/q2-2026", "2026-04-01", "2026-06-30", "CLOSED") {
 		t.Fatalf("period list:\n%s", list)
 	}
