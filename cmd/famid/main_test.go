@@ -53,7 +53,7 @@ func TestRunFromEnvironment(t *testing.T) {
 	for _, tt := range []struct {
 		size int
 		want int
-	}{{65536 + 100, http.StatusBadRequest}, {65536 - 1000, http.StatusUnauthorized}} {
+	}{{65536 + 100, http.StatusRequestEntityTooLarge}, {65536 - 1000, http.StatusUnauthorized}} {
 		body := `{"displayName":"` + strings.Repeat("a", tt.size-40) + `"}`
 		res, err := http.Post("http://"+httpAddr+"/v1/regions/lombardia/partners", "application/json", strings.NewReader(body))
 		if err != nil {

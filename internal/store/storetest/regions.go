@@ -130,21 +130,25 @@ func testContext(t *testing.T, open func(t *testing.T) store.Store) {
 // ends early and View returns the context's error, not a partial result.
 func testContextMidScan(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
-	const n = 3000
-	_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
-		for i := range n {
-			id := fmt.Sprintf("p%05d", i)
-			if err := tx.Put(newPartner(lombardia, id)); err != nil {
-				return nil, err
+	// The seed is written in small mutations: one of thousands of writes
+	// exceeds what one etcd transaction may hold by default.
+	const n, perMutation = 3000, 20
+	for first := 0; first < n; first += perMutation {
+		_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
+			for i := first; i < first+perMutation; i++ {
+				id := fmt.Sprintf("p%05d", i)
+				if err := tx.Put(newPartner(lombardia, id)); err != nil {
+					return nil, err
+				}
+				if err := tx.IndexPut("scan", id, id); err != nil {
+					return nil, err
+				}
 			}
-			if err := tx.IndexPut("scan", id, id); err != nil {
-				return nil, err
-			}
+			return &emptypb.Empty{}, nil
+		})
+		if err != nil {
+			t.Fatalf("seed: %v", err)
 		}
-		return &emptypb.Empty{}, nil
-	})
-	if err != nil {
-		t.Fatalf("seed: %v", err)
 	}
 	scans := map[string]func(tx store.ReadTx, step func()) error{
 		"List": func(tx store.ReadTx, step func()) error {
