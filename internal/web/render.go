@@ -106,6 +106,8 @@ func (a *App) newFrame(r *http.Request, s *session, title string) frame {
 		{"/protocolli", "nav.protocols", famiv1connect.ProtocolServiceListProtocolsProcedure, &famiv1.ListProtocolsRequest{Parent: parent}},
 		{"/account", "nav.accounts", famiv1connect.AuthServiceListAccountsProcedure, &famiv1.ListAccountsRequest{Parent: parent}},
 		{"/incontri", "nav.meetings", famiv1connect.MeetingServiceListMeetingsProcedure, &famiv1.ListMeetingsRequest{Parent: parent}},
+		{"/monitoraggio", "nav.monitoring", famiv1connect.MonitoringServiceSummarizeMonitoringProcedure, &famiv1.SummarizeMonitoringRequest{Parent: parent}},
+		{"/cruscotto", "nav.dashboard", famiv1connect.DashboardServiceSummarizeRegionsProcedure, &famiv1.SummarizeRegionsRequest{Name: parent}},
 	}
 	for _, it := range items {
 		if s.can(a, it.procedure, it.req) {

@@ -1,0 +1,258 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/principal"
+)
+
+const (
+	evil        = "<script>alert(1)</script>"
+	evilEscaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+	labReport   = "/progetti/lab-impact/monitoraggio/2021-q2"
+)
+
+// setupMonitoring records in Lombardia a project with a plan (indicators,
+// timetable, financial plan), the network whose lead partner implements
+// it, a second project on the same territory at the same time, the
+// project's report of 2021-q2 (a late activity, a deviation, counts of
+// people; hostile text in the deviation and the notes), and the accounts:
+// the region's admin and the lead partner's staff.
+func setupMonitoring(f *famid) {
+	f.t.Helper()
+	ctx := f.admin("lombardia")
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
+	lab, err := projects.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: "lab-impact", Project: &famiv1.Project{
+		Code: "PROG-2463", Title: "Lab'Impact", Fund: famiv1.Fund_FUND_FAMI_2014_2020,
+		Actions:   []*famiv1.ProjectAction{{Code: "01", Title: "Scuola"}, {Code: "02", Title: "Accesso ai servizi"}},
+		StartDate: "2018-09-01", EndDate: "2021-12-31", BudgetCents: 600000000, Municipalities: []string{"015146", "016024"},
+		Indicators: []*famiv1.Indicator{
+			{Code: "OUT-01", Name: "Reti supportate", Unit: "reti", Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT, Target: 33, TargetDate: "2021-12-31"},
+		},
+		Timetable: []*famiv1.PlannedActivity{
+			{Code: "01.1", Action: "01", Title: "Formazione docenti", PlannedStart: "2019-01-01", PlannedEnd: "2021-06-30"},
+			{Code: "02.1", Action: "02", Title: "Accompagnamento delle reti", PlannedStart: "2019-05-01", PlannedEnd: "2021-12-31"},
+		},
+		FinancialPlan: []*famiv1.ActionBudget{{Action: "01", BudgetCents: 200000000}, {Action: "02", BudgetCents: 400000000}},
+	}})
+	if err != nil {
+		f.t.Fatalf("create lab-impact: %v", err)
+	}
+	if _, err := projects.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: "fse-milano", Project: &famiv1.Project{
+		Code: "FSE-77", Title: "Sportelli FSE+", Fund: famiv1.Fund_FUND_FSE_PLUS, StartDate: "2020-01-01", EndDate: "2022-12-31",
+		Municipalities: []string{"015146"},
+	}}); err != nil {
+		f.t.Fatalf("create fse-milano: %v", err)
+	}
+	if _, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: "regions/lombardia", NetworkId: "rete-milano",
+		Network: &famiv1.Network{DisplayName: "Rete Milano", LeadPartner: udp, Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}},
+			Projects: []*famiv1.NetworkProject{{Project: lab.GetName(), Actions: []string{"02"}}}}}); err != nil {
+		f.t.Fatalf("create rete-milano: %v", err)
+	}
+	if _, err := famiv1.NewMonitoringServiceClient(f.conn).CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{
+		Parent: lab.GetName(), MonitoringReportId: "2021-q2", MonitoringReport: &famiv1.MonitoringReport{
+			Activities: []*famiv1.ActivityStatus{
+				{Activity: "01.1", State: famiv1.ActivityState_ACTIVITY_STATE_COMPLETED, ActualStart: "2019-01-15", ActualEnd: "2021-06-30"},
+				{Activity: "02.1", State: famiv1.ActivityState_ACTIVITY_STATE_LATE, ActualStart: "2019-05-02"},
+			},
+			Deviations: []*famiv1.Deviation{{Activity: "02.1", Description: "Incontri rinviati " + evil, Cause: "Chiusure per la pandemia",
+				CorrectiveAction: "Incontri online", NewDate: "2021-09-30"}},
+			IndicatorValues: []*famiv1.IndicatorValue{{Indicator: "OUT-01", Value: 28}},
+			Expenditures:    []*famiv1.ActionExpenditure{{Action: "02", CommittedCents: 30000000, PaidCents: 20000000}},
+			PeopleReached:   []*famiv1.PeopleCount{{AgeBand: famiv1.AgeBand_AGE_BAND_18_29, Sex: famiv1.Sex_SEX_FEMALE, Count: 12}},
+			Notes:           evil,
+		}}); err != nil {
+		f.t.Fatalf("create report 2021-q2: %v", err)
+	}
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	f.account("lombardia", "staff", "Sara Staff", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
+}
+
+func (f *famid) reportState(period string) famiv1.MonitoringReportState {
+	f.t.Helper()
+	r, err := famiv1.NewMonitoringServiceClient(f.conn).GetMonitoringReport(f.admin("lombardia"), &famiv1.GetMonitoringReportRequest{
+		Name: "regions/lombardia/projects/lab-impact/monitoringReports/" + period})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return r.GetState()
+}
+
+// wantPage gets path and checks its status and that it shows each text.
+func (b *browserless) wantPage(path string, status int, texts ...string) string {
+	b.t.Helper()
+	res, page := b.do("GET", path, nil)
+	if res.StatusCode != status {
+		b.t.Fatalf("GET %s: status %d, want %d", path, res.StatusCode, status)
+	}
+	for _, s := range texts {
+		if !strings.Contains(page, s) {
+			b.t.Errorf("GET %s does not show %q", path, s)
+		}
+	}
+	return page
+}
+
+// TestMonitoringReportLifecycle follows a quarterly report through the
+// pages: the lead partner's staff see it with its Italian state and flags
+// and submit it; the region returns it (a reason is required) and, after a
+// second submission, approves it. Each control shows only to whom the
+// rights table admits.
+func TestMonitoringReportLifecycle(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	staff, admin := f.client(t), f.client(t)
+	staff.signIn("staff")
+	admin.signIn("admin")
+
+	staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK, "2° trimestre 2021", "Bozza", "Attività in ritardo (02.1)",
+		"Reti supportate", `<td class="num">28</td><td class="num">33</td>`, "Nuovo rapporto trimestrale")
+	page := staff.wantPage(labReport, http.StatusOK, "Bozza", "In ritardo", "Completata", "Accompagnamento delle reti", "Incontri rinviati",
+		"Chiusure per la pandemia", "30/09/2021", "18-29 anni", "Femmine", "<td class=\"num\">12</td>", "Invia il rapporto")
+	if strings.Contains(page, "/approva") || strings.Contains(page, "/restituisci") {
+		t.Errorf("network staff are offered the review")
+	}
+	submit := url.Values{"csrf": {staff.csrf(labReport)}}
+	if res, _ := staff.do("POST", labReport+"/invia", submit); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("staff submit: status %d, want 303", res.StatusCode)
+	}
+	staff.wantPage(labReport+"?ok=report_invia", http.StatusOK, "Rapporto inviato.", "Inviata")
+	if st := f.reportState("2021-q2"); st != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED {
+		t.Fatalf("after submit: %s", st)
+	}
+
+	page = admin.wantPage(labReport, http.StatusOK, "Inviata", "Approva", "Restituisci", "Inviato da</dt><dd>account:staff")
+	if strings.Contains(page, "/invia") {
+		t.Errorf("a submitted report offers to submit it again")
+	}
+	back := url.Values{"csrf": {admin.csrf(labReport)}}
+	res, page := admin.do("POST", labReport+"/restituisci", back)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-reason-err"`) || !strings.Contains(page, "Indica il motivo.") {
+		t.Fatalf("return without a reason: status %d; want 422 with the error next to the reason", res.StatusCode)
+	}
+	back.Set("reason", "Manca la spesa dell'azione 01")
+	if res, _ := admin.do("POST", labReport+"/restituisci", back); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("return: status %d, want 303", res.StatusCode)
+	}
+	staff.wantPage(labReport, http.StatusOK, "Restituita", "Manca la spesa dell&#39;azione 01", "Invia il rapporto")
+	if res, _ := staff.do("POST", labReport+"/invia", submit); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("submit again: status %d, want 303", res.StatusCode)
+	}
+	if res, _ := admin.do("POST", labReport+"/approva", back); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve: status %d, want 303", res.StatusCode)
+	}
+	page = staff.wantPage(labReport, http.StatusOK, "Approvata")
+	if strings.Contains(page, "/invia") {
+		t.Errorf("an approved report offers to submit it")
+	}
+	// Approving twice is refused by the service, in Italian.
+	res, page = admin.do("POST", labReport+"/approva", back)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Il rapporto è approvato e non si può più modificare.") {
+		t.Errorf("approve an approved report: status %d; want 422 saying why", res.StatusCode)
+	}
+
+	// A draft for another quarter, from the form; a bad quarter is named.
+	create := url.Values{"csrf": {staff.csrf("/progetti/lab-impact/monitoraggio")}, "new_period": {"2021-q9"}}
+	res, page = staff.do("POST", "/progetti/lab-impact/monitoraggio", create)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-new_period-err"`) || !strings.Contains(page, `value="2021-q9"`) {
+		t.Errorf("create with a bad quarter: status %d; want 422 with the error next to the quarter, keeping it", res.StatusCode)
+	}
+	create.Set("new_period", "2021-q3")
+	if res, _ := staff.do("POST", "/progetti/lab-impact/monitoraggio", create); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create 2021-q3: status %d, want 303", res.StatusCode)
+	}
+	if st := f.reportState("2021-q3"); st != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT {
+		t.Errorf("the new report is %s, want a draft", st)
+	}
+
+	// The region's summary of the quarter, and a quarter that is none.
+	admin.wantPage("/monitoraggio?trimestre=2021-q2", http.StatusOK, "Riepilogo del 2° trimestre 2021", "Reti supportate", "Approvata: 1",
+		`href="/progetti/lab-impact/monitoraggio"`, `<svg class="chart"`)
+	admin.wantPage("/monitoraggio?trimestre=primavera", http.StatusUnprocessableEntity, `id="f-trimestre-err"`)
+}
+
+// TestMonitoringOfAnotherRegionIsNotFound: a Veneto user opening a
+// Lombardia report gets the not-found page and nothing of Lombardia.
+func TestMonitoringOfAnotherRegionIsNotFound(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	f.account("veneto", "vadmin", "Vera Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	vb := f.client(t)
+	vb.signIn("vadmin")
+	for _, path := range []string{labReport, "/progetti/lab-impact/monitoraggio"} {
+		page := vb.wantPage(path, http.StatusNotFound, "Pagina non trovata")
+		if strings.Contains(page, "Lab&#39;Impact") || strings.Contains(page, "Incontri rinviati") {
+			t.Errorf("GET %s as a Veneto user shows Lombardia data", path)
+		}
+	}
+	res, _ := vb.do("POST", labReport+"/approva", url.Values{"csrf": {vb.csrf("/")}})
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("a Veneto admin approves a Lombardia report: status %d, want 404", res.StatusCode)
+	}
+	if st := f.reportState("2021-q2"); st != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT {
+		t.Errorf("the report is %s after Veneto's attempt", st)
+	}
+}
+
+// TestMonitoringHostileTextRendersAsText: what a report's writer typed is
+// shown as text on every new page.
+func TestMonitoringHostileTextRendersAsText(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	_, err := famiv1.NewProjectServiceClient(f.conn).CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia",
+		ProjectId: "evil", Project: &famiv1.Project{Code: "EVIL-1", Title: evil, Fund: famiv1.Fund_FUND_OTHER, StartDate: "2021-01-01", EndDate: "2021-12-31",
+			Municipalities: []string{"016024"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := f.client(t)
+	admin.signIn("admin")
+	for _, path := range []string{labReport, "/progetti/lab-impact", "/progetti/evil/monitoraggio", "/monitoraggio"} {
+		page := admin.wantPage(path, http.StatusOK)
+		if strings.Contains(page, "<script>alert(1)") {
+			t.Errorf("%s renders hostile text as markup", path)
+		}
+		if !strings.Contains(page, evilEscaped) {
+			t.Errorf("%s does not show the hostile text as text", path)
+		}
+	}
+}
+
+// TestProjectOverlapsAndNationalDashboard: the project page lists the
+// projects on the same territory at the same time for the region (not for
+// network staff, whom the rights table leaves out), and the ministry's
+// dashboard has a row per region with data and the national totals.
+func TestProjectOverlapsAndNationalDashboard(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	f.partner("veneto", "udp-venezia", "Ufficio di Piano di Venezia")
+	admin, staff := f.client(t), f.client(t)
+	admin.signIn("admin")
+	staff.signIn("staff")
+	admin.wantPage("/progetti/lab-impact", http.StatusOK, "Monitoraggio trimestrale del progetto",
+		"Progetti sullo stesso territorio nello stesso periodo: 1.", `href="/progetti/fse-milano"`, "FSE-77 Sportelli FSE", "015146",
+		"01/01/2020 al 31/12/2021", "Solo territorio e periodo")
+	page := staff.wantPage("/progetti/lab-impact", http.StatusOK, "Monitoraggio trimestrale del progetto")
+	if strings.Contains(page, "Sovrapposizioni") {
+		t.Errorf("network staff see the overlaps, which the rights table does not give them")
+	}
+	if strings.Contains(page, `href="/cruscotto"`) {
+		t.Errorf("network staff are offered the dashboard")
+	}
+
+	m := f.client(t)
+	if res, _ := m.do("POST", "/accedi/token", url.Values{"token": {f.token(principal.Ministry, "")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("ministry sign-in: status %d", res.StatusCode)
+	}
+	page = m.wantPage("/cruscotto", http.StatusOK, "Cruscotto della governance", `<th scope="row">Lombardia</th><td class="num">1</td><td class="num">1</td>`,
+		`<th scope="row">Veneto</th><td class="num">0</td><td class="num">1</td>`, `<th scope="row">Totale nazionale</th><td class="num">1</td><td class="num">2</td>`)
+	if strings.Contains(page, `<th scope="row">Lazio`) {
+		t.Errorf("the dashboard lists a region without data")
+	}
+	admin.wantPage("/cruscotto", http.StatusOK, `<th scope="row">Lombardia</th>`)
+}
