@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/principal"
@@ -25,12 +26,14 @@ func (a *App) dashboardPage(w http.ResponseWriter, r *http.Request, s *session) 
 	if s.who.Role == principal.Ministry {
 		name = regionName("-")
 	}
-	p := &dashboardPage{frame: a.newFrame(r, s, "dashboard.title"), Names: map[string]string{}, Form: newForm(nil)}
+	period := a.quarterParam(r)
+	p := &dashboardPage{frame: a.newFrame(r, s, "dashboard.title"), Names: map[string]string{}, Form: newForm(url.Values{"trimestre": {period}})}
 	for _, rg := range territory.Regions() {
 		p.Names[regionName(rg.ID)] = rg.DisplayName
 	}
-	res, err := a.dashboard.SummarizeRegions(s.ctx, &famiv1.SummarizeRegionsRequest{Name: name, Period: r.URL.Query().Get("trimestre")})
+	res, err := a.dashboard.SummarizeRegions(s.ctx, &famiv1.SummarizeRegionsRequest{Name: name, Period: period})
 	if formError(p.Form, err, "") {
+		p.Form.alias("period", "trimestre")
 		a.render(w, http.StatusUnprocessableEntity, "dashboard", p)
 		return
 	}

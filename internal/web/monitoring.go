@@ -89,10 +89,7 @@ func (a *App) regionMonitoring(w http.ResponseWriter, r *http.Request, s *sessio
 func (a *App) summarize(w http.ResponseWriter, r *http.Request, s *session, p *monitoringPage, parent, period string) bool {
 	ms, err := a.monitoring.SummarizeMonitoring(s.ctx, &famiv1.SummarizeMonitoringRequest{Parent: parent, Period: period})
 	if formError(p.Form, err, "") {
-		// The request's field is "period"; the page's is "trimestre".
-		if e, ok := p.Form.Errors["period"]; ok {
-			p.Form.Errors["trimestre"] = e
-		}
+		p.Form.alias("period", "trimestre")
 		return true
 	}
 	if err != nil {
@@ -153,9 +150,7 @@ func (a *App) createReport(w http.ResponseWriter, r *http.Request, s *session) {
 		MonitoringReportId: period, MonitoringReport: &famiv1.MonitoringReport{Notes: r.PostFormValue("new_notes")},
 		RequestId: r.PostFormValue("request_id")})
 	if formError(nf, err, "monitoring_report.") {
-		if e, ok := nf.Errors["new_monitoring_report_id"]; ok {
-			nf.Errors["new_period"] = e
-		}
+		nf.alias("new_monitoring_report_id", "new_period")
 		a.renderProjectMonitoring(w, r, s, http.StatusUnprocessableEntity, nf)
 		return
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/principal"
 )
@@ -249,10 +251,60 @@ func TestProjectOverlapsAndNationalDashboard(t *testing.T) {
 	if res, _ := m.do("POST", "/accedi/token", url.Values{"token": {f.token(principal.Ministry, "")}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("ministry sign-in: status %d", res.StatusCode)
 	}
-	page = m.wantPage("/cruscotto", http.StatusOK, "Cruscotto della governance", `<th scope="row">Lombardia</th><td class="num">1</td><td class="num">1</td>`,
+	page = m.wantPage("/cruscotto?trimestre=2021-q2", http.StatusOK, "Cruscotto della governance", "OUT-01: 28/33", `<th scope="row">Lombardia</th><td class="num">1</td><td class="num">1</td>`,
 		`<th scope="row">Veneto</th><td class="num">0</td><td class="num">1</td>`, `<th scope="row">Totale nazionale</th><td class="num">1</td><td class="num">2</td>`)
 	if strings.Contains(page, `<th scope="row">Lazio`) {
 		t.Errorf("the dashboard lists a region without data")
 	}
 	admin.wantPage("/cruscotto", http.StatusOK, `<th scope="row">Lombardia</th>`)
+	admin.wantPage("/cruscotto?trimestre=estate", http.StatusUnprocessableEntity, `id="f-trimestre-err"`)
+}
+
+// TestBrowserMonitoring visits the new pages in Chromium (axe-core clean
+// on each): the lead partner's staff submit a report, the region returns
+// it with a reason and reads the summaries, overlaps and dashboard; the
+// quarter is closed anyway while hours await review.
+func TestBrowserMonitoring(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	network := setupLombardia(f)
+	c := f.client(t)
+	c.signIn("mrossi")
+	if res, _ := c.do("POST", "/ore", entryForm(c.csrf("/ore"), network)); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("log hours: status %d", res.StatusCode)
+	}
+	b := newBrowser(t, f)
+
+	b.signIn("staff")
+	b.open("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", "monitoraggio-progetto")
+	b.open(labReport, "rapporto-bozza")
+	b.wantText("#report-state", "Bozza")
+	b.run("submit", chromedp.Click(chromedp.CSS(`#submit-title ~ form button`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.wantText("#report-state", "Inviata")
+	b.signOut()
+
+	b.signIn("admin")
+	b.open(labReport, "rapporto-inviato")
+	b.run("return without a reason", chromedp.Click(chromedp.CSS(`form[action$="/restituisci"] button`)), chromedp.WaitVisible(chromedp.CSS("#f-reason-err")))
+	b.check("rapporto-restituzione-senza-motivo")
+	b.run("return with a reason", chromedp.SendKeys(chromedp.CSS("#f-reason"), "Manca la spesa dell'azione 01"),
+		chromedp.Click(chromedp.CSS(`form[action$="/restituisci"] button`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.wantText("#report-state", "Restituita")
+	b.open("/monitoraggio?trimestre=2021-q2", "monitoraggio-regione")
+	b.open("/progetti/lab-impact", "progetto-sovrapposizioni")
+	b.wantText("#overlap-count", "1")
+	b.open("/cruscotto", "cruscotto-regione")
+	b.open("/periodi", "periodi")
+	b.run("close the quarter", chromedp.Click(chromedp.CSS(`#close-title ~ form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#waiting")))
+	b.check("periodi-in-attesa")
+	b.run("close anyway", chromedp.SendKeys(chromedp.CSS("#f-reason"), "Rendicontazione del trimestre"),
+		chromedp.Click(chromedp.CSS(`button[name="conferma"]`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.wantText("tbody", "Chiuso")
+	b.signOut()
+
+	b.run("sign in with a ministry token", chromedp.Navigate(f.url("/accedi")), chromedp.Click(chromedp.CSS("details summary")),
+		chromedp.SendKeys(chromedp.CSS("#f-token"), f.token(principal.Ministry, "")), chromedp.Submit(chromedp.CSS("#f-token")),
+		chromedp.WaitVisible(chromedp.CSS("#regione")))
+	b.open("/cruscotto?trimestre=2021-q2", "cruscotto-nazionale")
+	b.wantText("tfoot", "Totale nazionale")
 }

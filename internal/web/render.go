@@ -221,6 +221,14 @@ func (f *form) Has(name, v string) bool {
 // Err returns the error shown next to a field.
 func (f *form) Err(name string) string { return f.Errors[name] }
 
+// alias shows the error of a request's field next to the form's field of
+// another name (the request's "period" is the page's "trimestre").
+func (f *form) alias(field, as string) {
+	if e, ok := f.Errors[field]; ok {
+		f.Errors[as] = e
+	}
+}
+
 // Failed reports whether the form has any error.
 func (f *form) Failed() bool { return f.Message != "" || len(f.Errors) > 0 }
 

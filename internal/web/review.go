@@ -139,6 +139,10 @@ func (a *App) closePeriod(w http.ResponseWriter, r *http.Request, s *session) {
 	if formError(fm, err, "closed_period.") {
 		// A refused forced close (no reason, say) keeps offering to force.
 		waiting, pending := pendingEntries(err)
+		if pending {
+			// The warning the page shows says it all, with the count.
+			fm.Message = ""
+		}
 		a.renderPeriods(w, r, s, http.StatusUnprocessableEntity, fm, waiting, pending || force)
 		return
 	}
