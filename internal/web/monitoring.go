@@ -175,7 +175,26 @@ type reportPage struct {
 
 func (p *reportPage) Submittable() bool {
 	st := p.Report.GetState()
-	return p.CanSubmit && (st == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT || st == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED)
+	return p.CanSubmit && !p.Earlier() && (st == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT || st == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED)
+}
+
+// Correctable is an approved report the user may reopen as a correction.
+func (p *reportPage) Correctable() bool {
+	return p.CanReview && p.Report.GetState() == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED && !p.Earlier()
+}
+
+// Earlier reports whether the page shows an earlier approved revision
+// ("{period}@{revision}"), which is read-only.
+func (p *reportPage) Earlier() bool { return strings.Contains(p.Report.GetName(), "@") }
+
+// Revisions are the earlier approved revisions of the report, readable
+// as "{period}@{revision}".
+func (p *reportPage) Revisions() []int32 {
+	var out []int32
+	for i := int32(1); i < p.Report.GetRevision() && !p.Earlier(); i++ {
+		out = append(out, i)
+	}
+	return out
 }
 
 func (p *reportPage) Reviewable() bool {
@@ -231,6 +250,8 @@ func (a *App) reportAction(w http.ResponseWriter, r *http.Request, s *session) {
 		_, err = a.monitoring.ApproveMonitoringReport(s.ctx, &famiv1.ApproveMonitoringReportRequest{Name: name, Etag: etag, RequestId: rid})
 	case "restituisci":
 		_, err = a.monitoring.ReturnMonitoringReport(s.ctx, &famiv1.ReturnMonitoringReportRequest{Name: name, Reason: r.PostFormValue("reason"), Etag: etag, RequestId: rid})
+	case "correggi":
+		_, err = a.monitoring.CorrectMonitoringReport(s.ctx, &famiv1.CorrectMonitoringReportRequest{Name: name, Reason: r.PostFormValue("reason"), Etag: etag, RequestId: rid})
 	default:
 		a.notFound(w, r, s)
 		return

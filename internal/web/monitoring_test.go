@@ -158,6 +158,17 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 		t.Errorf("approve an approved report: status %d; want 422 saying why", res.StatusCode)
 	}
 
+	// A correction keeps the approved revision readable.
+	fix := url.Values{"csrf": {admin.csrf(labReport)}, "reason": {"Spesa dell'azione 02 corretta"}}
+	if res, _ := admin.do("POST", labReport+"/correggi", fix); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("correct: status %d, want 303", res.StatusCode)
+	}
+	admin.wantPage(labReport, http.StatusOK, "Bozza", "Spesa dell&#39;azione 02 corretta", `href="/progetti/lab-impact/monitoraggio/2021-q2@1"`)
+	page = admin.wantPage(labReport+"@1", http.StatusOK, "Approvata", "in sola lettura")
+	if strings.Contains(page, `method="post" action="/progetti/lab-impact/monitoraggio/`) {
+		t.Errorf("an earlier approved revision offers lifecycle actions")
+	}
+
 	// A draft for another quarter, from the form; a bad quarter is named.
 	create := url.Values{"csrf": {staff.csrf("/progetti/lab-impact/monitoraggio")}, "new_period": {"2021-q9"}}
 	res, page = staff.do("POST", "/progetti/lab-impact/monitoraggio", create)
@@ -173,7 +184,7 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 	}
 
 	// The region's summary of the quarter, and a quarter that is none.
-	admin.wantPage("/monitoraggio?trimestre=2021-q2", http.StatusOK, "Riepilogo del 2° trimestre 2021", "Reti supportate", "Approvata: 1",
+	admin.wantPage("/monitoraggio?trimestre=2021-q2", http.StatusOK, "Riepilogo del 2° trimestre 2021", "Reti supportate", "Bozza: 1",
 		`href="/progetti/lab-impact/monitoraggio"`, `<svg class="chart"`)
 	admin.wantPage("/monitoraggio?trimestre=primavera", http.StatusUnprocessableEntity, `id="f-trimestre-err"`)
 }
