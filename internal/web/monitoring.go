@@ -169,13 +169,20 @@ type reportPage struct {
 	// Activity and indicator titles from the project's plan, by code.
 	ActivityTitles, IndicatorNames, ActionTitles map[string]string
 	Form                                         *form
-	CanSubmit, CanReview                         bool
+	CanSubmit, CanReview, CanEdit                bool
 	RequestID                                    string
 }
 
-func (p *reportPage) Submittable() bool {
+func (p *reportPage) Submittable() bool { return p.CanSubmit && p.open() }
+
+// Editable is a draft or returned report the user may change.
+func (p *reportPage) Editable() bool { return p.CanEdit && p.open() }
+
+// open reports whether the report is a draft or returned (not an earlier
+// revision): it may change and be submitted.
+func (p *reportPage) open() bool {
 	st := p.Report.GetState()
-	return p.CanSubmit && !p.Earlier() && (st == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT || st == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED)
+	return !p.Earlier() && (st == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT || st == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED)
 }
 
 // Correctable is an approved report the user may reopen as a correction.
@@ -224,6 +231,8 @@ func (a *App) renderReport(w http.ResponseWriter, r *http.Request, s *session, c
 		ActivityTitles: map[string]string{}, IndicatorNames: map[string]string{}, ActionTitles: map[string]string{},
 		CanSubmit: s.can(a, famiv1.MonitoringService_SubmitMonitoringReport_FullMethodName, &famiv1.SubmitMonitoringReportRequest{Name: rep.GetName()}),
 		CanReview: s.can(a, famiv1.MonitoringService_ApproveMonitoringReport_FullMethodName, &famiv1.ApproveMonitoringReportRequest{Name: rep.GetName()}),
+		CanEdit: s.can(a, famiv1.MonitoringService_UpdateMonitoringReport_FullMethodName,
+			&famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: rep.GetName()}}),
 	}
 	p.Title = msgf("monitoring.report_title", formatQuarter(rep.GetPeriod()), pr.GetTitle())
 	for _, act := range pr.GetTimetable() {

@@ -119,6 +119,26 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 	if strings.Contains(page, "/approva") || strings.Contains(page, "/restituisci") {
 		t.Errorf("network staff are offered the review")
 	}
+	// Edit the draft: the form starts from the stored report; a count that
+	// is no number is named next to its group and the input is kept.
+	edit := labReport + "/modifica"
+	staff.wantPage(edit, http.StatusOK, `name="ind.0.value" value="28"`, `name="exp.1.committed" value="300.000,00"`,
+		`<option value="ACTIVITY_STATE_LATE" selected>In ritardo</option>`, `name="dev.0.description" value="Incontri rinviati `+evilEscaped)
+	form := url.Values{"csrf": {staff.csrf(edit)}, "act.0.state": {"ACTIVITY_STATE_COMPLETED"}, "act.0.start": {"15/01/2019"}, "act.0.end": {"30/06/2021"},
+		"act.1.state": {"ACTIVITY_STATE_LATE"}, "act.1.start": {"02/05/2019"}, "ind.0.value": {"29"}, "exp.1.committed": {"300.000"}, "exp.1.paid": {"250.000,50"},
+		"dev.0.activity": {"02.1"}, "dev.0.description": {"Incontri rinviati"}, "dev.0.cause": {"Pandemia"}, "dev.0.new_date": {"30/09/2021"},
+		"ppl.0.age_band": {"AGE_BAND_18_29"}, "ppl.0.sex": {"SEX_FEMALE"}, "ppl.0.count": {"molti"}, "notes": {"Note del trimestre"}}
+	res, page := staff.do("POST", edit, form)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-people_reached-err"`) || !strings.Contains(page, `value="molti"`) {
+		t.Fatalf("edit with a count that is no number: status %d; want 422 naming the people reached and keeping the input", res.StatusCode)
+	}
+	form.Set("ppl.0.count", "15")
+	if res, _ := staff.do("POST", edit, form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: status %d, want 303", res.StatusCode)
+	}
+	staff.wantPage(labReport+"?ok=report_saved", http.StatusOK, "Rapporto salvato.", `<td class="num">29</td>`, "250.000,50", "Pandemia",
+		`<td class="num">15</td>`, "Note del trimestre")
+
 	submit := url.Values{"csrf": {staff.csrf(labReport)}}
 	if res, _ := staff.do("POST", labReport+"/invia", submit); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("staff submit: status %d, want 303", res.StatusCode)
@@ -127,13 +147,17 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 	if st := f.reportState("2021-q2"); st != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED {
 		t.Fatalf("after submit: %s", st)
 	}
+	form.Set("csrf", staff.csrf(labReport))
+	if res, page := staff.do("POST", edit, form); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "in attesa di esame") {
+		t.Errorf("edit a submitted report: status %d; want 422 saying it awaits review", res.StatusCode)
+	}
 
 	page = admin.wantPage(labReport, http.StatusOK, "Inviata", "Approva", "Restituisci", "Inviato da</dt><dd>account:staff")
 	if strings.Contains(page, "/invia") {
 		t.Errorf("a submitted report offers to submit it again")
 	}
 	back := url.Values{"csrf": {admin.csrf(labReport)}}
-	res, page := admin.do("POST", labReport+"/restituisci", back)
+	res, page = admin.do("POST", labReport+"/restituisci", back)
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-reason-err"`) || !strings.Contains(page, "Indica il motivo.") {
 		t.Fatalf("return without a reason: status %d; want 422 with the error next to the reason", res.StatusCode)
 	}
@@ -197,7 +221,7 @@ func TestMonitoringOfAnotherRegionIsNotFound(t *testing.T) {
 	f.account("veneto", "vadmin", "Vera Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	vb := f.client(t)
 	vb.signIn("vadmin")
-	for _, path := range []string{labReport, "/progetti/lab-impact/monitoraggio"} {
+	for _, path := range []string{labReport, labReport + "/modifica", "/progetti/lab-impact/monitoraggio"} {
 		page := vb.wantPage(path, http.StatusNotFound, "Pagina non trovata")
 		if strings.Contains(page, "Lab&#39;Impact") || strings.Contains(page, "Incontri rinviati") {
 			t.Errorf("GET %s as a Veneto user shows Lombardia data", path)
@@ -225,7 +249,7 @@ func TestMonitoringHostileTextRendersAsText(t *testing.T) {
 	}
 	admin := f.client(t)
 	admin.signIn("admin")
-	for _, path := range []string{labReport, "/progetti/lab-impact", "/progetti/evil/monitoraggio", "/monitoraggio"} {
+	for _, path := range []string{labReport, labReport + "/modifica", "/progetti/lab-impact", "/progetti/evil/monitoraggio", "/monitoraggio"} {
 		page := admin.wantPage(path, http.StatusOK)
 		if strings.Contains(page, "<script>alert(1)") {
 			t.Errorf("%s renders hostile text as markup", path)
@@ -288,6 +312,7 @@ func TestBrowserMonitoring(t *testing.T) {
 
 	b.signIn("staff")
 	b.open("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", "monitoraggio-progetto")
+	b.open(labReport+"/modifica", "rapporto-modifica")
 	b.open(labReport, "rapporto-bozza")
 	b.wantText("#report-state", "Bozza")
 	b.run("submit", chromedp.Click(chromedp.CSS(`#submit-title ~ form button`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))

@@ -156,6 +156,8 @@ func (a *App) routes() {
 	m.Handle("POST /progetti/{project}/monitoraggio", a.page(a.createReport))
 	m.Handle("GET /progetti/{project}/monitoraggio/{period}", a.page(a.reportView))
 	m.Handle("POST /progetti/{project}/monitoraggio/{period}/{action}", a.page(a.reportAction))
+	m.Handle("GET /progetti/{project}/monitoraggio/{period}/modifica", a.page(a.reportEdit))
+	m.Handle("POST /progetti/{project}/monitoraggio/{period}/modifica", a.page(a.reportUpdate))
 	m.Handle("GET /monitoraggio", a.page(a.regionMonitoring))
 	m.Handle("GET /cruscotto", a.page(a.dashboardPage))
 	m.Handle("GET /reti", a.page(a.networkList))
