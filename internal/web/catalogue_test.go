@@ -14,7 +14,7 @@ import (
 // checks the catalogue has the key, so no page shows a bare key.
 func TestCatalogueCoversTemplates(t *testing.T) {
 	keyRE := regexp.MustCompile(`\{\{-?\s*(?:t|fld|sel)\s[^}]*?"([a-z_]+\.[a-z_.]+)"`)
-	anyKey := regexp.MustCompile(`"((?:nav|meetings|projects|accounts|tokens|hours|field|hint|approvals|periods|summary|partners|networks|protocols|history|common|error|signin|home|app|msg)\.[a-z_]+)"`)
+	anyKey := regexp.MustCompile(`"((?:nav|meetings|projects|accounts|tokens|hours|field|hint|approvals|periods|summary|partners|networks|protocols|history|common|error|signin|home|app|msg|monitoring|overlaps|dashboard)\.[a-z_]+)"`)
 	err := fs.WalkDir(templateFS, "templates", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -48,6 +48,8 @@ func TestCatalogueLabelsEveryEnumShown(t *testing.T) {
 		famiv1.MeetingKind(0).Descriptor(), famiv1.MeetingMode(0).Descriptor(), famiv1.MeetingState(0).Descriptor(),
 		famiv1.ActionItemStatus(0).Descriptor(), famiv1.Fund(0).Descriptor(), famiv1.SpecificObjective(0).Descriptor(),
 		famiv1.AttendeeRole(0).Descriptor(),
+		famiv1.MonitoringReportState(0).Descriptor(), famiv1.ActivityState(0).Descriptor(), famiv1.MonitoringFlagKind(0).Descriptor(),
+		famiv1.AgeBand(0).Descriptor(), famiv1.Sex(0).Descriptor(), famiv1.OverlapStrength(0).Descriptor(),
 	} {
 		for i := 1; i < e.Values().Len(); i++ {
 			if k := "enum." + string(e.Values().Get(i).Name()); !hasMsg(k) {

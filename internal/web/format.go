@@ -37,6 +37,9 @@ var funcs = template.FuncMap{
 	"optional": optional,
 	"list":     func(v ...any) []any { return v },
 	"inc":      func(i int) int { return i + 1 },
+	"quarter":  formatQuarter,
+	"percent":  formatPercent,
+	"number":   formatNumber,
 }
 
 // formatDate shows a "YYYY-MM-DD" calendar date as dd/mm/yyyy; anything else

@@ -67,6 +67,10 @@ type projectPage struct {
 	Rows              []int
 	RequestID         string
 	CanEdit           bool
+	// Overlaps are the projects on the same territory at the same time,
+	// for the users who may read them (ShowOverlaps).
+	Overlaps     []*famiv1.Overlap
+	ShowOverlaps bool
 }
 
 var projectFields = []string{"code", "cup", "title", "description", "fund", "specific_objective", "actions", "budget_cents", "start_date", "end_date", "beneficiary"}
@@ -102,6 +106,15 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 		p.Title = pr.GetTitle()
 	}
 	p.Rows = formRows(fm, "action.%d.code", 2)
+	if pr != nil {
+		overlaps := &famiv1.ListOverlapsRequest{Parent: regionName(s.region), Project: pr.GetName(), PageSize: 1000}
+		if p.ShowOverlaps = s.can(a, famiv1.OverlapService_ListOverlaps_FullMethodName, overlaps); p.ShowOverlaps {
+			if p.Overlaps, err = a.listOverlaps(s, overlaps); err != nil {
+				a.fail(w, r, s, err)
+				return
+			}
+		}
+	}
 	a.render(w, code, "project", p)
 }
 
@@ -246,4 +259,19 @@ func (a *App) afterProject(w http.ResponseWriter, r *http.Request, s *session, e
 		return
 	}
 	http.Redirect(w, r, "/progetti/"+r.PathValue("project")+"?ok=project_saved", http.StatusSeeOther)
+}
+
+// listOverlaps reads every page of the overlaps req asks for.
+func (a *App) listOverlaps(s *session, req *famiv1.ListOverlapsRequest) ([]*famiv1.Overlap, error) {
+	var out []*famiv1.Overlap
+	for {
+		res, err := a.overlaps.ListOverlaps(s.ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res.GetOverlaps()...)
+		if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
+			return out, nil
+		}
+	}
 }

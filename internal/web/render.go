@@ -106,6 +106,8 @@ func (a *App) newFrame(r *http.Request, s *session, title string) frame {
 		{"/protocolli", "nav.protocols", famiv1connect.ProtocolServiceListProtocolsProcedure, &famiv1.ListProtocolsRequest{Parent: parent}},
 		{"/account", "nav.accounts", famiv1connect.AuthServiceListAccountsProcedure, &famiv1.ListAccountsRequest{Parent: parent}},
 		{"/incontri", "nav.meetings", famiv1connect.MeetingServiceListMeetingsProcedure, &famiv1.ListMeetingsRequest{Parent: parent}},
+		{"/monitoraggio", "nav.monitoring", famiv1connect.MonitoringServiceSummarizeMonitoringProcedure, &famiv1.SummarizeMonitoringRequest{Parent: parent}},
+		{"/cruscotto", "nav.dashboard", famiv1connect.DashboardServiceSummarizeRegionsProcedure, &famiv1.SummarizeRegionsRequest{Name: parent}},
 	}
 	for _, it := range items {
 		if s.can(a, it.procedure, it.req) {
@@ -218,6 +220,14 @@ func (f *form) Has(name, v string) bool {
 
 // Err returns the error shown next to a field.
 func (f *form) Err(name string) string { return f.Errors[name] }
+
+// alias shows the error of a request's field next to the form's field of
+// another name (the request's "period" is the page's "trimestre").
+func (f *form) alias(field, as string) {
+	if e, ok := f.Errors[field]; ok {
+		f.Errors[as] = e
+	}
+}
 
 // Failed reports whether the form has any error.
 func (f *form) Failed() bool { return f.Message != "" || len(f.Errors) > 0 }

@@ -4,7 +4,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/status"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -91,8 +95,11 @@ func (a *App) review(w http.ResponseWriter, r *http.Request, s *session) {
 // periodsPage lists the closed periods and closes a new one.
 type periodsPage struct {
 	frame
-	Periods   []*famiv1.ClosedPeriod
-	Form      *form
+	Periods []*famiv1.ClosedPeriod
+	Form    *form
+	// Forcing offers to close anyway, after the service refused because
+	// Waiting entries of the period still await review.
+	Forcing   bool
 	Waiting   int
 	RequestID string
 	CanClose  bool
@@ -100,7 +107,7 @@ type periodsPage struct {
 
 func (a *App) periods(w http.ResponseWriter, r *http.Request, s *session) {
 	start, end := quarterOf(a.today())
-	a.renderPeriods(w, r, s, http.StatusOK, newForm(url.Values{"start_date": {start.Format("02/01/2006")}, "end_date": {end.Format("02/01/2006")}}), 0)
+	a.renderPeriods(w, r, s, http.StatusOK, newForm(url.Values{"start_date": {start.Format("02/01/2006")}, "end_date": {end.Format("02/01/2006")}}), 0, false)
 }
 
 // quarterOf returns the first and last day of t's quarter.
@@ -109,40 +116,34 @@ func quarterOf(t time.Time) (time.Time, time.Time) {
 	return start, start.AddDate(0, 3, -1)
 }
 
-func (a *App) renderPeriods(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, waiting int) {
+func (a *App) renderPeriods(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, waiting int, forcing bool) {
 	res, err := a.support.ListClosedPeriods(s.ctx, &famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region), PageSize: 1000, ShowReopened: true})
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	p := &periodsPage{frame: a.newFrame(r, s, "periods.title"), Periods: res.GetClosedPeriods(), Form: fm, Waiting: waiting, RequestID: newRequestID(),
+	p := &periodsPage{frame: a.newFrame(r, s, "periods.title"), Periods: res.GetClosedPeriods(), Form: fm, Forcing: forcing, Waiting: waiting, RequestID: newRequestID(),
 		CanClose: s.can(a, famiv1.SupportService_ClosePeriod_FullMethodName, &famiv1.ClosePeriodRequest{Parent: regionName(s.region)})}
 	a.render(w, code, "periods", p)
 }
 
-// closePeriod closes a period; while entries of the period still wait for
-// approval it first warns and asks to confirm.
+// closePeriod closes a period. The service refuses a close while entries
+// of the period still await review (ENTRIES_PENDING_REVIEW); the page then
+// explains why and offers to close anyway ("conferma"), which the service
+// admits only with a reason (force: the entries are frozen as they are).
 func (a *App) closePeriod(w http.ResponseWriter, r *http.Request, s *session) {
 	fm := newForm(r.PostForm)
 	cp := &famiv1.ClosedPeriod{StartDate: parseDate(r.PostFormValue("start_date")), EndDate: parseDate(r.PostFormValue("end_date")), Reason: r.PostFormValue("reason")}
-	if r.PostFormValue("conferma") == "" {
-		waiting, err := a.listEntries(s, &famiv1.ListSupportEntriesRequest{Parent: regionName(s.region), States: submitted, StartDate: cp.StartDate, EndDate: cp.EndDate})
-		if formError(fm, err, "") {
-			a.renderPeriods(w, r, s, http.StatusUnprocessableEntity, fm, 0)
-			return
-		}
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
-		}
-		if len(waiting) > 0 {
-			a.renderPeriods(w, r, s, http.StatusOK, fm, len(waiting))
-			return
-		}
-	}
-	_, err := a.support.ClosePeriod(s.ctx, &famiv1.ClosePeriodRequest{Parent: regionName(s.region), ClosedPeriod: cp, RequestId: r.PostFormValue("request_id")})
+	force := r.PostFormValue("conferma") != ""
+	_, err := a.support.ClosePeriod(s.ctx, &famiv1.ClosePeriodRequest{Parent: regionName(s.region), ClosedPeriod: cp, Force: force, RequestId: r.PostFormValue("request_id")})
 	if formError(fm, err, "closed_period.") {
-		a.renderPeriods(w, r, s, http.StatusUnprocessableEntity, fm, 0)
+		// A refused forced close (no reason, say) keeps offering to force.
+		waiting, pending := pendingEntries(err)
+		if pending {
+			// The warning the page shows says it all, with the count.
+			fm.Message = ""
+		}
+		a.renderPeriods(w, r, s, http.StatusUnprocessableEntity, fm, waiting, pending || force)
 		return
 	}
 	if err != nil {
@@ -152,13 +153,27 @@ func (a *App) closePeriod(w http.ResponseWriter, r *http.Request, s *session) {
 	http.Redirect(w, r, "/periodi?ok=period_closed", http.StatusSeeOther)
 }
 
+// pendingEntries is the number of entries awaiting review that made the
+// service refuse a close, and whether that was the refusal
+// (ENTRIES_PENDING_REVIEW).
+func pendingEntries(err error) (int, bool) {
+	st, _ := status.FromError(err)
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == "ENTRIES_PENDING_REVIEW" {
+			n, _ := strconv.Atoi(info.GetMetadata()["pending_entries"])
+			return n, true
+		}
+	}
+	return 0, false
+}
+
 func (a *App) reopenPeriod(w http.ResponseWriter, r *http.Request, s *session) {
 	_, err := a.support.ReopenPeriod(s.ctx, &famiv1.ReopenPeriodRequest{
 		Name: regionName(s.region) + "/closedPeriods/" + r.PathValue("period"), Reason: r.PostFormValue("reason"),
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id"),
 	})
 	if fm := newForm(nil); formError(fm, err, "") {
-		a.renderPeriods(w, r, s, http.StatusUnprocessableEntity, fm, 0)
+		a.renderPeriods(w, r, s, http.StatusUnprocessableEntity, fm, 0, false)
 		return
 	}
 	if err != nil {

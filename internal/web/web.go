@@ -54,6 +54,10 @@ type App struct {
 	support   famiv1.SupportServiceClient
 	meetings  famiv1.MeetingServiceClient
 	sync      famiv1.SyncServiceClient
+
+	monitoring famiv1.MonitoringServiceClient
+	overlaps   famiv1.OverlapServiceClient
+	dashboard  famiv1.DashboardServiceClient
 }
 
 // New builds the application over conn, a gRPC connection to the platform's
@@ -87,6 +91,10 @@ func New(conn grpc.ClientConnInterface, opts Options) (*App, error) {
 		support:   famiv1.NewSupportServiceClient(conn),
 		meetings:  famiv1.NewMeetingServiceClient(conn),
 		sync:      famiv1.NewSyncServiceClient(conn),
+
+		monitoring: famiv1.NewMonitoringServiceClient(conn),
+		overlaps:   famiv1.NewOverlapServiceClient(conn),
+		dashboard:  famiv1.NewDashboardServiceClient(conn),
 	}
 	a.routes()
 	return a, nil
@@ -144,6 +152,14 @@ func (a *App) routes() {
 	m.Handle("GET /progetti/{project}", a.page(a.projectEdit))
 	m.Handle("POST /progetti/{project}", a.page(a.projectUpdate))
 	m.Handle("POST /progetti/{project}/proroga", a.page(a.projectExtend))
+	m.Handle("GET /progetti/{project}/monitoraggio", a.page(a.projectMonitoring))
+	m.Handle("POST /progetti/{project}/monitoraggio", a.page(a.createReport))
+	m.Handle("GET /progetti/{project}/monitoraggio/{period}", a.page(a.reportView))
+	m.Handle("POST /progetti/{project}/monitoraggio/{period}/{action}", a.page(a.reportAction))
+	m.Handle("GET /progetti/{project}/monitoraggio/{period}/modifica", a.page(a.reportEdit))
+	m.Handle("POST /progetti/{project}/monitoraggio/{period}/modifica", a.page(a.reportUpdate))
+	m.Handle("GET /monitoraggio", a.page(a.regionMonitoring))
+	m.Handle("GET /cruscotto", a.page(a.dashboardPage))
 	m.Handle("GET /reti", a.page(a.networkList))
 	m.Handle("GET /reti/nuova", a.page(a.networkNew))
 	m.Handle("POST /reti", a.page(a.networkCreate))

@@ -1,0 +1,300 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// The quarterly monitoring (MonitoringService): a region's summary of a
+// quarter, a project's reports with their states and flags, one report
+// with its lifecycle (submit, approve, return with reasons). What the
+// report says and which flags it carries are the service's; the pages only
+// show them with Italian labels.
+
+// monitoringSummary is a MonitoringSummary as the pages show it, with the
+// indicators' achievement drawn as bars.
+type monitoringSummary struct {
+	*famiv1.MonitoringSummary
+	Chart chart
+}
+
+func newMonitoringSummary(ms *famiv1.MonitoringSummary) *monitoringSummary {
+	c := chart{ID: "indicator-chart", Title: msg("monitoring.achievement")}
+	for i, in := range ms.GetIndicators() {
+		pct := min(max(in.GetPercent(), 0), 100)
+		c.Bars = append(c.Bars, bar{Label: in.GetCode() + " " + in.GetName(), Value: formatPercent(in.GetPercent()),
+			Y: i * (barHeight + 8), Width: int(pct * (chartWidth - labelWidth - 90) / 100)})
+	}
+	c.Height = len(c.Bars)*(barHeight+8) + 8
+	return &monitoringSummary{MonitoringSummary: ms, Chart: c}
+}
+
+// monitoringPage is a region's (or a project's) monitoring of a quarter.
+type monitoringPage struct {
+	frame
+	Form    *form
+	Summary *monitoringSummary
+	// Project and Reports are set on a project's page.
+	Project   *famiv1.Project
+	Reports   []*famiv1.MonitoringReport
+	Projects  []*famiv1.Project
+	NewForm   *form
+	CanCreate bool
+	RequestID string
+}
+
+// quarterParam is the quarter a monitoring page shows: the one asked for,
+// or the last one that has ended.
+func (a *App) quarterParam(r *http.Request) string {
+	if q := strings.TrimSpace(r.URL.Query().Get("trimestre")); q != "" {
+		return q
+	}
+	start, _ := quarterOf(a.today())
+	prev := start.AddDate(0, -3, 0)
+	return fmt.Sprintf("%d-q%d", prev.Year(), (int(prev.Month())+2)/3)
+}
+
+// regionMonitoring is the region's summary of a quarter and its projects.
+func (a *App) regionMonitoring(w http.ResponseWriter, r *http.Request, s *session) {
+	period := a.quarterParam(r)
+	p := &monitoringPage{frame: a.newFrame(r, s, "monitoring.title"), Form: newForm(url.Values{"trimestre": {period}})}
+	if !a.summarize(w, r, s, p, regionName(s.region), period) {
+		return
+	}
+	code := http.StatusOK
+	if p.Form.Failed() {
+		code = http.StatusUnprocessableEntity
+	}
+	req := &famiv1.ListProjectsRequest{Parent: regionName(s.region), PageSize: 1000}
+	for {
+		res, err := a.projects.ListProjects(s.ctx, req)
+		if err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+		p.Projects = append(p.Projects, res.GetProjects()...)
+		if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
+			break
+		}
+	}
+	a.render(w, code, "monitoring", p)
+}
+
+// summarize fills p's summary of parent's quarter; an invalid quarter is
+// the form's error. It reports false when it answered the request.
+func (a *App) summarize(w http.ResponseWriter, r *http.Request, s *session, p *monitoringPage, parent, period string) bool {
+	ms, err := a.monitoring.SummarizeMonitoring(s.ctx, &famiv1.SummarizeMonitoringRequest{Parent: parent, Period: period})
+	if formError(p.Form, err, "") {
+		p.Form.alias("period", "trimestre")
+		return true
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return false
+	}
+	p.Summary = newMonitoringSummary(ms)
+	return true
+}
+
+func projectName(s *session, r *http.Request) string {
+	return regionName(s.region) + "/projects/" + r.PathValue("project")
+}
+
+// projectMonitoring lists a project's reports and summarizes a quarter.
+func (a *App) projectMonitoring(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderProjectMonitoring(w, r, s, http.StatusOK, newForm(nil))
+}
+
+func (a *App) renderProjectMonitoring(w http.ResponseWriter, r *http.Request, s *session, code int, nf *form) {
+	pr, err := a.getProject(r, s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	period := a.quarterParam(r)
+	p := &monitoringPage{frame: a.newFrame(r, s, "monitoring.project_title"), Form: newForm(url.Values{"trimestre": {period}}),
+		Project: pr, NewForm: nf, RequestID: newRequestID(),
+		CanCreate: s.can(a, famiv1.MonitoringService_CreateMonitoringReport_FullMethodName, &famiv1.CreateMonitoringReportRequest{Parent: pr.GetName()})}
+	p.Title = msgf("monitoring.project_title", pr.GetTitle())
+	req := &famiv1.ListMonitoringReportsRequest{Parent: pr.GetName(), PageSize: 1000}
+	for {
+		res, err := a.monitoring.ListMonitoringReports(s.ctx, req)
+		if err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+		p.Reports = append(p.Reports, res.GetMonitoringReports()...)
+		if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
+			break
+		}
+	}
+	if !a.summarize(w, r, s, p, pr.GetName(), period) {
+		return
+	}
+	if p.Form.Failed() {
+		code = http.StatusUnprocessableEntity
+	}
+	a.render(w, code, "monitoring", p)
+}
+
+// createReport starts a quarter's report as a draft.
+func (a *App) createReport(w http.ResponseWriter, r *http.Request, s *session) {
+	nf := newForm(r.PostForm)
+	nf.Prefix = "new_"
+	period := strings.TrimSpace(r.PostFormValue("new_period"))
+	_, err := a.monitoring.CreateMonitoringReport(s.ctx, &famiv1.CreateMonitoringReportRequest{Parent: projectName(s, r),
+		MonitoringReportId: period, MonitoringReport: &famiv1.MonitoringReport{Notes: r.PostFormValue("new_notes")},
+		RequestId: r.PostFormValue("request_id")})
+	if formError(nf, err, "monitoring_report.") {
+		nf.alias("new_monitoring_report_id", "new_period")
+		a.renderProjectMonitoring(w, r, s, http.StatusUnprocessableEntity, nf)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/progetti/"+r.PathValue("project")+"/monitoraggio/"+url.PathEscape(period)+"?ok=report_created", http.StatusSeeOther)
+}
+
+// reportPage shows one report and the lifecycle actions the user may take.
+type reportPage struct {
+	frame
+	Report  *famiv1.MonitoringReport
+	Project *famiv1.Project
+	// Activity and indicator titles from the project's plan, by code.
+	ActivityTitles, IndicatorNames, ActionTitles map[string]string
+	Form                                         *form
+	CanSubmit, CanReview, CanEdit                bool
+	RequestID                                    string
+}
+
+func (p *reportPage) Submittable() bool { return p.CanSubmit && p.open() }
+
+// Editable is a draft or returned report the user may change.
+func (p *reportPage) Editable() bool { return p.CanEdit && p.open() }
+
+// open reports whether the report is a draft or returned (not an earlier
+// revision): it may change and be submitted.
+func (p *reportPage) open() bool {
+	st := p.Report.GetState()
+	return !p.Earlier() && (st == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT || st == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED)
+}
+
+// Correctable is an approved report the user may reopen as a correction.
+func (p *reportPage) Correctable() bool {
+	return p.CanReview && p.Report.GetState() == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED && !p.Earlier()
+}
+
+// Earlier reports whether the page shows an earlier approved revision
+// ("{period}@{revision}"), which is read-only.
+func (p *reportPage) Earlier() bool { return strings.Contains(p.Report.GetName(), "@") }
+
+// Revisions are the earlier approved revisions of the report, readable
+// as "{period}@{revision}".
+func (p *reportPage) Revisions() []int32 {
+	var out []int32
+	for i := int32(1); i < p.Report.GetRevision() && !p.Earlier(); i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+func (p *reportPage) Reviewable() bool {
+	return p.CanReview && p.Report.GetState() == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED
+}
+
+func reportName(s *session, r *http.Request) string {
+	return projectName(s, r) + "/monitoringReports/" + r.PathValue("period")
+}
+
+func (a *App) reportView(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderReport(w, r, s, http.StatusOK, newForm(nil))
+}
+
+func (a *App) renderReport(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
+	rep, err := a.monitoring.GetMonitoringReport(s.ctx, &famiv1.GetMonitoringReportRequest{Name: reportName(s, r)})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	pr, err := a.getProject(r, s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	p := &reportPage{frame: a.newFrame(r, s, "monitoring.report_title"), Report: rep, Project: pr, Form: fm, RequestID: newRequestID(),
+		ActivityTitles: map[string]string{}, IndicatorNames: map[string]string{}, ActionTitles: map[string]string{},
+		CanSubmit: s.can(a, famiv1.MonitoringService_SubmitMonitoringReport_FullMethodName, &famiv1.SubmitMonitoringReportRequest{Name: rep.GetName()}),
+		CanReview: s.can(a, famiv1.MonitoringService_ApproveMonitoringReport_FullMethodName, &famiv1.ApproveMonitoringReportRequest{Name: rep.GetName()}),
+		CanEdit: s.can(a, famiv1.MonitoringService_UpdateMonitoringReport_FullMethodName,
+			&famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: rep.GetName()}}),
+	}
+	p.Title = msgf("monitoring.report_title", formatQuarter(rep.GetPeriod()), pr.GetTitle())
+	for _, act := range pr.GetTimetable() {
+		p.ActivityTitles[act.GetCode()] = act.GetTitle()
+	}
+	for _, in := range pr.GetIndicators() {
+		p.IndicatorNames[in.GetCode()] = in.GetName() + " (" + in.GetUnit() + ")"
+	}
+	for _, act := range pr.GetActions() {
+		p.ActionTitles[act.GetCode()] = act.GetTitle()
+	}
+	a.render(w, code, "report", p)
+}
+
+// reportAction is a lifecycle step of a report: submit, approve or return.
+func (a *App) reportAction(w http.ResponseWriter, r *http.Request, s *session) {
+	name, etag, rid := reportName(s, r), r.PostFormValue("etag"), r.PostFormValue("request_id")
+	var err error
+	done := r.PathValue("action")
+	switch done {
+	case "invia":
+		_, err = a.monitoring.SubmitMonitoringReport(s.ctx, &famiv1.SubmitMonitoringReportRequest{Name: name, Etag: etag, RequestId: rid})
+	case "approva":
+		_, err = a.monitoring.ApproveMonitoringReport(s.ctx, &famiv1.ApproveMonitoringReportRequest{Name: name, Etag: etag, RequestId: rid})
+	case "restituisci":
+		_, err = a.monitoring.ReturnMonitoringReport(s.ctx, &famiv1.ReturnMonitoringReportRequest{Name: name, Reason: r.PostFormValue("reason"), Etag: etag, RequestId: rid})
+	case "correggi":
+		_, err = a.monitoring.CorrectMonitoringReport(s.ctx, &famiv1.CorrectMonitoringReportRequest{Name: name, Reason: r.PostFormValue("reason"), Etag: etag, RequestId: rid})
+	default:
+		a.notFound(w, r, s)
+		return
+	}
+	if fm := newForm(r.PostForm); formError(fm, err, "") {
+		a.renderReport(w, r, s, http.StatusUnprocessableEntity, fm)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_"+done, http.StatusSeeOther)
+}
+
+// formatQuarter shows "2021-q1" as "1° trimestre 2021"; anything else as
+// it is.
+func formatQuarter(q string) string {
+	var y, n int
+	if _, err := fmt.Sscanf(q, "%4d-q%1d", &y, &n); err != nil || n < 1 || n > 4 || fmt.Sprintf("%04d-q%d", y, n) != q {
+		return q
+	}
+	return msgf("monitoring.quarter", n, y)
+}
+
+// formatPercent shows a percentage the Italian way, with one decimal.
+func formatPercent(p float64) string {
+	return strings.Replace(fmt.Sprintf("%.1f\u00a0%%", p), ".", ",", 1)
+}
+
+// formatNumber shows an indicator's value: whole numbers without decimals.
+func formatNumber(v float64) string {
+	if v == float64(int64(v)) {
+		return fmt.Sprintf("%d", int64(v))
+	}
+	return strings.Replace(fmt.Sprintf("%.2f", v), ".", ",", 1)
+}

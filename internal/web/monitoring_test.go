@@ -1,0 +1,346 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/principal"
+)
+
+const (
+	evil        = "<script>alert(1)</script>"
+	evilEscaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+	labReport   = "/progetti/lab-impact/monitoraggio/2021-q2"
+)
+
+// setupMonitoring records in Lombardia a project with a plan (indicators,
+// timetable, financial plan), the network whose lead partner implements
+// it, a second project on the same territory at the same time, the
+// project's report of 2021-q2 (a late activity, a deviation, counts of
+// people; hostile text in the deviation and the notes), and the accounts:
+// the region's admin and the lead partner's staff.
+func setupMonitoring(f *famid) {
+	f.t.Helper()
+	ctx := f.admin("lombardia")
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
+	lab, err := projects.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: "lab-impact", Project: &famiv1.Project{
+		Code: "PROG-2463", Title: "Lab'Impact", Fund: famiv1.Fund_FUND_FAMI_2014_2020,
+		Actions:   []*famiv1.ProjectAction{{Code: "01", Title: "Scuola"}, {Code: "02", Title: "Accesso ai servizi"}},
+		StartDate: "2018-09-01", EndDate: "2021-12-31", BudgetCents: 600000000, Municipalities: []string{"015146", "016024"},
+		Indicators: []*famiv1.Indicator{
+			{Code: "OUT-01", Name: "Reti supportate", Unit: "reti", Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT, Target: 33, TargetDate: "2021-12-31"},
+		},
+		Timetable: []*famiv1.PlannedActivity{
+			{Code: "01.1", Action: "01", Title: "Formazione docenti", PlannedStart: "2019-01-01", PlannedEnd: "2021-06-30"},
+			{Code: "02.1", Action: "02", Title: "Accompagnamento delle reti", PlannedStart: "2019-05-01", PlannedEnd: "2021-12-31"},
+		},
+		FinancialPlan: []*famiv1.ActionBudget{{Action: "01", BudgetCents: 200000000}, {Action: "02", BudgetCents: 400000000}},
+	}})
+	if err != nil {
+		f.t.Fatalf("create lab-impact: %v", err)
+	}
+	if _, err := projects.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: "fse-milano", Project: &famiv1.Project{
+		Code: "FSE-77", Title: "Sportelli FSE+", Fund: famiv1.Fund_FUND_FSE_PLUS, StartDate: "2020-01-01", EndDate: "2022-12-31",
+		Municipalities: []string{"015146"},
+	}}); err != nil {
+		f.t.Fatalf("create fse-milano: %v", err)
+	}
+	if _, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: "regions/lombardia", NetworkId: "rete-milano",
+		Network: &famiv1.Network{DisplayName: "Rete Milano", LeadPartner: udp, Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}},
+			Projects: []*famiv1.NetworkProject{{Project: lab.GetName(), Actions: []string{"02"}}}}}); err != nil {
+		f.t.Fatalf("create rete-milano: %v", err)
+	}
+	if _, err := famiv1.NewMonitoringServiceClient(f.conn).CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{
+		Parent: lab.GetName(), MonitoringReportId: "2021-q2", MonitoringReport: &famiv1.MonitoringReport{
+			Activities: []*famiv1.ActivityStatus{
+				{Activity: "01.1", State: famiv1.ActivityState_ACTIVITY_STATE_COMPLETED, ActualStart: "2019-01-15", ActualEnd: "2021-06-30"},
+				{Activity: "02.1", State: famiv1.ActivityState_ACTIVITY_STATE_LATE, ActualStart: "2019-05-02"},
+			},
+			Deviations: []*famiv1.Deviation{{Activity: "02.1", Description: "Incontri rinviati " + evil, Cause: "Chiusure per la pandemia",
+				CorrectiveAction: "Incontri online", NewDate: "2021-09-30"}},
+			IndicatorValues: []*famiv1.IndicatorValue{{Indicator: "OUT-01", Value: 28}},
+			Expenditures:    []*famiv1.ActionExpenditure{{Action: "02", CommittedCents: 30000000, PaidCents: 20000000}},
+			PeopleReached:   []*famiv1.PeopleCount{{AgeBand: famiv1.AgeBand_AGE_BAND_18_29, Sex: famiv1.Sex_SEX_FEMALE, Count: 12}},
+			Notes:           evil,
+		}}); err != nil {
+		f.t.Fatalf("create report 2021-q2: %v", err)
+	}
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	f.account("lombardia", "staff", "Sara Staff", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
+}
+
+func (f *famid) reportState(period string) famiv1.MonitoringReportState {
+	f.t.Helper()
+	r, err := famiv1.NewMonitoringServiceClient(f.conn).GetMonitoringReport(f.admin("lombardia"), &famiv1.GetMonitoringReportRequest{
+		Name: "regions/lombardia/projects/lab-impact/monitoringReports/" + period})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return r.GetState()
+}
+
+// wantPage gets path and checks its status and that it shows each text.
+func (b *browserless) wantPage(path string, status int, texts ...string) string {
+	b.t.Helper()
+	res, page := b.do("GET", path, nil)
+	if res.StatusCode != status {
+		b.t.Fatalf("GET %s: status %d, want %d", path, res.StatusCode, status)
+	}
+	for _, s := range texts {
+		if !strings.Contains(page, s) {
+			b.t.Errorf("GET %s does not show %q", path, s)
+		}
+	}
+	return page
+}
+
+// TestMonitoringReportLifecycle follows a quarterly report through the
+// pages: the lead partner's staff see it with its Italian state and flags
+// and submit it; the region returns it (a reason is required) and, after a
+// second submission, approves it. Each control shows only to whom the
+// rights table admits.
+func TestMonitoringReportLifecycle(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	staff, admin := f.client(t), f.client(t)
+	staff.signIn("staff")
+	admin.signIn("admin")
+
+	staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK, "2° trimestre 2021", "Bozza", "Attività in ritardo (02.1)",
+		"Reti supportate", `<td class="num">28</td><td class="num">33</td>`, "Nuovo rapporto trimestrale")
+	page := staff.wantPage(labReport, http.StatusOK, "Bozza", "In ritardo", "Completata", "Accompagnamento delle reti", "Incontri rinviati",
+		"Chiusure per la pandemia", "30/09/2021", "18-29 anni", "Femmine", "<td class=\"num\">12</td>", "Invia il rapporto")
+	if strings.Contains(page, "/approva") || strings.Contains(page, "/restituisci") {
+		t.Errorf("network staff are offered the review")
+	}
+	// Edit the draft: the form starts from the stored report; a count that
+	// is no number is named next to its group and the input is kept.
+	edit := labReport + "/modifica"
+	staff.wantPage(edit, http.StatusOK, `name="ind.0.value" value="28"`, `name="exp.1.committed" value="300.000,00"`,
+		`<option value="ACTIVITY_STATE_LATE" selected>In ritardo</option>`, `name="dev.0.description" value="Incontri rinviati `+evilEscaped)
+	form := url.Values{"csrf": {staff.csrf(edit)}, "act.0.state": {"ACTIVITY_STATE_COMPLETED"}, "act.0.start": {"15/01/2019"}, "act.0.end": {"30/06/2021"},
+		"act.1.state": {"ACTIVITY_STATE_LATE"}, "act.1.start": {"02/05/2019"}, "ind.0.value": {"29"}, "exp.1.committed": {"300.000"}, "exp.1.paid": {"250.000,50"},
+		"dev.0.activity": {"02.1"}, "dev.0.description": {"Incontri rinviati"}, "dev.0.cause": {"Pandemia"}, "dev.0.new_date": {"30/09/2021"},
+		"ppl.0.age_band": {"AGE_BAND_18_29"}, "ppl.0.sex": {"SEX_FEMALE"}, "ppl.0.count": {"molti"}, "notes": {"Note del trimestre"}}
+	res, page := staff.do("POST", edit, form)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-people_reached-err"`) || !strings.Contains(page, `value="molti"`) {
+		t.Fatalf("edit with a count that is no number: status %d; want 422 naming the people reached and keeping the input", res.StatusCode)
+	}
+	form.Set("ppl.0.count", "15")
+	if res, _ := staff.do("POST", edit, form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: status %d, want 303", res.StatusCode)
+	}
+	staff.wantPage(labReport+"?ok=report_saved", http.StatusOK, "Rapporto salvato.", `<td class="num">29</td>`, "250.000,50", "Pandemia",
+		`<td class="num">15</td>`, "Note del trimestre")
+
+	submit := url.Values{"csrf": {staff.csrf(labReport)}}
+	if res, _ := staff.do("POST", labReport+"/invia", submit); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("staff submit: status %d, want 303", res.StatusCode)
+	}
+	staff.wantPage(labReport+"?ok=report_invia", http.StatusOK, "Rapporto inviato.", "Inviata")
+	if st := f.reportState("2021-q2"); st != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED {
+		t.Fatalf("after submit: %s", st)
+	}
+	form.Set("csrf", staff.csrf(labReport))
+	if res, page := staff.do("POST", edit, form); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "in attesa di esame") {
+		t.Errorf("edit a submitted report: status %d; want 422 saying it awaits review", res.StatusCode)
+	}
+
+	page = admin.wantPage(labReport, http.StatusOK, "Inviata", "Approva", "Restituisci", "Inviato da</dt><dd>account:staff")
+	if strings.Contains(page, "/invia") {
+		t.Errorf("a submitted report offers to submit it again")
+	}
+	back := url.Values{"csrf": {admin.csrf(labReport)}}
+	res, page = admin.do("POST", labReport+"/restituisci", back)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-reason-err"`) || !strings.Contains(page, "Indica il motivo.") {
+		t.Fatalf("return without a reason: status %d; want 422 with the error next to the reason", res.StatusCode)
+	}
+	back.Set("reason", "Manca la spesa dell'azione 01")
+	if res, _ := admin.do("POST", labReport+"/restituisci", back); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("return: status %d, want 303", res.StatusCode)
+	}
+	staff.wantPage(labReport, http.StatusOK, "Restituita", "Manca la spesa dell&#39;azione 01", "Invia il rapporto")
+	if res, _ := staff.do("POST", labReport+"/invia", submit); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("submit again: status %d, want 303", res.StatusCode)
+	}
+	if res, _ := admin.do("POST", labReport+"/approva", back); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve: status %d, want 303", res.StatusCode)
+	}
+	page = staff.wantPage(labReport, http.StatusOK, "Approvata")
+	if strings.Contains(page, "/invia") {
+		t.Errorf("an approved report offers to submit it")
+	}
+	// Approving twice is refused by the service, in Italian.
+	res, page = admin.do("POST", labReport+"/approva", back)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Il rapporto è approvato e non si può più modificare.") {
+		t.Errorf("approve an approved report: status %d; want 422 saying why", res.StatusCode)
+	}
+
+	// A correction keeps the approved revision readable.
+	fix := url.Values{"csrf": {admin.csrf(labReport)}, "reason": {"Spesa dell'azione 02 corretta"}}
+	if res, _ := admin.do("POST", labReport+"/correggi", fix); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("correct: status %d, want 303", res.StatusCode)
+	}
+	admin.wantPage(labReport, http.StatusOK, "Bozza", "Spesa dell&#39;azione 02 corretta", `href="/progetti/lab-impact/monitoraggio/2021-q2@1"`)
+	page = admin.wantPage(labReport+"@1", http.StatusOK, "Approvata", "in sola lettura")
+	if strings.Contains(page, `method="post" action="/progetti/lab-impact/monitoraggio/`) {
+		t.Errorf("an earlier approved revision offers lifecycle actions")
+	}
+
+	// A draft for another quarter, from the form; a bad quarter is named.
+	create := url.Values{"csrf": {staff.csrf("/progetti/lab-impact/monitoraggio")}, "new_period": {"2021-q9"}}
+	res, page = staff.do("POST", "/progetti/lab-impact/monitoraggio", create)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-new_period-err"`) || !strings.Contains(page, `value="2021-q9"`) {
+		t.Errorf("create with a bad quarter: status %d; want 422 with the error next to the quarter, keeping it", res.StatusCode)
+	}
+	create.Set("new_period", "2021-q3")
+	if res, _ := staff.do("POST", "/progetti/lab-impact/monitoraggio", create); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create 2021-q3: status %d, want 303", res.StatusCode)
+	}
+	if st := f.reportState("2021-q3"); st != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT {
+		t.Errorf("the new report is %s, want a draft", st)
+	}
+
+	// The region's summary of the quarter, and a quarter that is none.
+	admin.wantPage("/monitoraggio?trimestre=2021-q2", http.StatusOK, "Riepilogo del 2° trimestre 2021", "Reti supportate", "Bozza: 1",
+		`href="/progetti/lab-impact/monitoraggio"`, `<svg class="chart"`)
+	admin.wantPage("/monitoraggio?trimestre=primavera", http.StatusUnprocessableEntity, `id="f-trimestre-err"`)
+}
+
+// TestMonitoringOfAnotherRegionIsNotFound: a Veneto user opening a
+// Lombardia report gets the not-found page and nothing of Lombardia.
+func TestMonitoringOfAnotherRegionIsNotFound(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	f.account("veneto", "vadmin", "Vera Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	vb := f.client(t)
+	vb.signIn("vadmin")
+	for _, path := range []string{labReport, labReport + "/modifica", "/progetti/lab-impact/monitoraggio"} {
+		page := vb.wantPage(path, http.StatusNotFound, "Pagina non trovata")
+		if strings.Contains(page, "Lab&#39;Impact") || strings.Contains(page, "Incontri rinviati") {
+			t.Errorf("GET %s as a Veneto user shows Lombardia data", path)
+		}
+	}
+	res, _ := vb.do("POST", labReport+"/approva", url.Values{"csrf": {vb.csrf("/")}})
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("a Veneto admin approves a Lombardia report: status %d, want 404", res.StatusCode)
+	}
+	if st := f.reportState("2021-q2"); st != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT {
+		t.Errorf("the report is %s after Veneto's attempt", st)
+	}
+}
+
+// TestMonitoringHostileTextRendersAsText: what a report's writer typed is
+// shown as text on every new page.
+func TestMonitoringHostileTextRendersAsText(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	_, err := famiv1.NewProjectServiceClient(f.conn).CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia",
+		ProjectId: "evil", Project: &famiv1.Project{Code: "EVIL-1", Title: evil, Fund: famiv1.Fund_FUND_OTHER, StartDate: "2021-01-01", EndDate: "2021-12-31",
+			Municipalities: []string{"016024"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := f.client(t)
+	admin.signIn("admin")
+	for _, path := range []string{labReport, labReport + "/modifica", "/progetti/lab-impact", "/progetti/evil/monitoraggio", "/monitoraggio"} {
+		page := admin.wantPage(path, http.StatusOK)
+		if strings.Contains(page, "<script>alert(1)") {
+			t.Errorf("%s renders hostile text as markup", path)
+		}
+		if !strings.Contains(page, evilEscaped) {
+			t.Errorf("%s does not show the hostile text as text", path)
+		}
+	}
+}
+
+// TestProjectOverlapsAndNationalDashboard: the project page lists the
+// projects on the same territory at the same time for the region (not for
+// network staff, whom the rights table leaves out), and the ministry's
+// dashboard has a row per region with data and the national totals.
+func TestProjectOverlapsAndNationalDashboard(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	f.partner("veneto", "udp-venezia", "Ufficio di Piano di Venezia")
+	admin, staff := f.client(t), f.client(t)
+	admin.signIn("admin")
+	staff.signIn("staff")
+	admin.wantPage("/progetti/lab-impact", http.StatusOK, "Monitoraggio trimestrale del progetto",
+		"Progetti sullo stesso territorio nello stesso periodo: 1.", `href="/progetti/fse-milano"`, "FSE-77 Sportelli FSE", "015146",
+		"01/01/2020 al 31/12/2021", "Solo territorio e periodo")
+	page := staff.wantPage("/progetti/lab-impact", http.StatusOK, "Monitoraggio trimestrale del progetto")
+	if strings.Contains(page, "Sovrapposizioni") {
+		t.Errorf("network staff see the overlaps, which the rights table does not give them")
+	}
+	if strings.Contains(page, `href="/cruscotto"`) {
+		t.Errorf("network staff are offered the dashboard")
+	}
+
+	m := f.client(t)
+	if res, _ := m.do("POST", "/accedi/token", url.Values{"token": {f.token(principal.Ministry, "")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("ministry sign-in: status %d", res.StatusCode)
+	}
+	page = m.wantPage("/cruscotto?trimestre=2021-q2", http.StatusOK, "Cruscotto della governance", "OUT-01: 28/33", `<th scope="row">Lombardia</th><td class="num">1</td><td class="num">1</td>`,
+		`<th scope="row">Veneto</th><td class="num">0</td><td class="num">1</td>`, `<th scope="row">Totale nazionale</th><td class="num">1</td><td class="num">2</td>`)
+	if strings.Contains(page, `<th scope="row">Lazio`) {
+		t.Errorf("the dashboard lists a region without data")
+	}
+	admin.wantPage("/cruscotto", http.StatusOK, `<th scope="row">Lombardia</th>`)
+	admin.wantPage("/cruscotto?trimestre=estate", http.StatusUnprocessableEntity, `id="f-trimestre-err"`)
+}
+
+// TestBrowserMonitoring visits the new pages in Chromium (axe-core clean
+// on each): the lead partner's staff submit a report, the region returns
+// it with a reason and reads the summaries, overlaps and dashboard; the
+// quarter is closed anyway while hours await review.
+func TestBrowserMonitoring(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	network := setupLombardia(f)
+	c := f.client(t)
+	c.signIn("mrossi")
+	if res, _ := c.do("POST", "/ore", entryForm(c.csrf("/ore"), network)); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("log hours: status %d", res.StatusCode)
+	}
+	b := newBrowser(t, f)
+
+	b.signIn("staff")
+	b.open("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", "monitoraggio-progetto")
+	b.open(labReport+"/modifica", "rapporto-modifica")
+	b.open(labReport, "rapporto-bozza")
+	b.wantText("#report-state", "Bozza")
+	b.run("submit", chromedp.Click(chromedp.CSS(`#submit-title ~ form button`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.wantText("#report-state", "Inviata")
+	b.signOut()
+
+	b.signIn("admin")
+	b.open(labReport, "rapporto-inviato")
+	b.run("return without a reason", chromedp.Click(chromedp.CSS(`form[action$="/restituisci"] button`)), chromedp.WaitVisible(chromedp.CSS("#f-reason-err")))
+	b.check("rapporto-restituzione-senza-motivo")
+	b.run("return with a reason", chromedp.SendKeys(chromedp.CSS("#f-reason"), "Manca la spesa dell'azione 01"),
+		chromedp.Click(chromedp.CSS(`form[action$="/restituisci"] button`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.wantText("#report-state", "Restituita")
+	b.open("/monitoraggio?trimestre=2021-q2", "monitoraggio-regione")
+	b.open("/progetti/lab-impact", "progetto-sovrapposizioni")
+	b.wantText("#overlap-count", "1")
+	b.open("/cruscotto", "cruscotto-regione")
+	b.open("/periodi", "periodi")
+	b.run("close the quarter", chromedp.Click(chromedp.CSS(`#close-title ~ form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#waiting")))
+	b.check("periodi-in-attesa")
+	b.run("close anyway", chromedp.SendKeys(chromedp.CSS("#f-reason"), "Rendicontazione del trimestre"),
+		chromedp.Click(chromedp.CSS(`button[name="conferma"]`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.wantText("tbody", "Chiuso")
+	b.signOut()
+
+	b.run("sign in with a ministry token", chromedp.Navigate(f.url("/accedi")), chromedp.Click(chromedp.CSS("details summary")),
+		chromedp.SendKeys(chromedp.CSS("#f-token"), f.token(principal.Ministry, "")), chromedp.Submit(chromedp.CSS("#f-token")),
+		chromedp.WaitVisible(chromedp.CSS("#regione")))
+	b.open("/cruscotto?trimestre=2021-q2", "cruscotto-nazionale")
+	b.wantText("tfoot", "Totale nazionale")
+}

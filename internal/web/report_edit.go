@@ -1,0 +1,195 @@
+package web
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// The form of a draft (or returned) report: one row per timetable
+// activity, indicator and action of the project's plan, rows of deviations
+// and of people reached (the filled ones and a spare one), and the notes.
+// Reimbursement claims and operators trained are left as they are (the
+// update mask does not name them).
+
+// reportFields are the fields the form writes.
+var reportFields = []string{"activities", "deviations", "indicator_values", "expenditures", "people_reached", "notes"}
+
+// reportEditPage edits a report.
+type reportEditPage struct {
+	frame
+	Report                            *famiv1.MonitoringReport
+	Project                           *famiv1.Project
+	Form                              *form
+	States, AgeBands, Sexes, Timeline []option
+	Deviations, People                []int
+	RequestID                         string
+}
+
+func (a *App) reportEdit(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderReportEdit(w, r, s, http.StatusOK, nil)
+}
+
+// renderReportEdit shows the form: fm when given (a refused submit), the
+// stored report otherwise.
+func (a *App) renderReportEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
+	rep, err := a.monitoring.GetMonitoringReport(s.ctx, &famiv1.GetMonitoringReportRequest{Name: reportName(s, r)})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	pr, err := a.getProject(r, s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	if fm == nil {
+		fm = newForm(reportForm(rep, pr))
+	}
+	p := &reportEditPage{frame: a.newFrame(r, s, "monitoring.edit_title"), Report: rep, Project: pr, Form: fm, RequestID: newRequestID(),
+		States:     enumOptions(famiv1.ActivityState_name, func(n int32) string { return famiv1.ActivityState(n).String() }),
+		AgeBands:   enumOptions(famiv1.AgeBand_name, func(n int32) string { return famiv1.AgeBand(n).String() }),
+		Sexes:      enumOptions(famiv1.Sex_name, func(n int32) string { return famiv1.Sex(n).String() }),
+		Deviations: formRows(fm, "dev.%d.activity", 1), People: formRows(fm, "ppl.%d.count", 1),
+	}
+	for _, act := range pr.GetTimetable() {
+		p.Timeline = append(p.Timeline, option{Value: act.GetCode(), Label: act.GetCode() + " " + act.GetTitle()})
+	}
+	p.Title = msgf("monitoring.edit_title", formatQuarter(rep.GetPeriod()), pr.GetTitle())
+	a.render(w, code, "report_edit", p)
+}
+
+// reportForm is the stored report as the form's values, with a row for
+// every activity, indicator and action of the plan.
+func reportForm(rep *famiv1.MonitoringReport, pr *famiv1.Project) url.Values {
+	v := url.Values{"notes": {rep.GetNotes()}, "etag": {rep.GetEtag()}}
+	acts := map[string]*famiv1.ActivityStatus{}
+	for _, a := range rep.GetActivities() {
+		acts[a.GetActivity()] = a
+	}
+	for i, pa := range pr.GetTimetable() {
+		if a, ok := acts[pa.GetCode()]; ok {
+			v.Set(fmt.Sprintf("act.%d.state", i), a.GetState().String())
+			v.Set(fmt.Sprintf("act.%d.start", i), formatDate(a.GetActualStart()))
+			v.Set(fmt.Sprintf("act.%d.end", i), formatDate(a.GetActualEnd()))
+		}
+	}
+	vals := map[string]float64{}
+	for _, iv := range rep.GetIndicatorValues() {
+		vals[iv.GetIndicator()] = iv.GetValue()
+	}
+	for i, in := range pr.GetIndicators() {
+		if x, ok := vals[in.GetCode()]; ok {
+			v.Set(fmt.Sprintf("ind.%d.value", i), formatNumber(x))
+		}
+	}
+	spent := map[string]*famiv1.ActionExpenditure{}
+	for _, e := range rep.GetExpenditures() {
+		spent[e.GetAction()] = e
+	}
+	for i, act := range pr.GetActions() {
+		if e, ok := spent[act.GetCode()]; ok {
+			v.Set(fmt.Sprintf("exp.%d.committed", i), euroInput(e.GetCommittedCents()))
+			v.Set(fmt.Sprintf("exp.%d.paid", i), euroInput(e.GetPaidCents()))
+		}
+	}
+	for i, d := range rep.GetDeviations() {
+		v.Set(fmt.Sprintf("dev.%d.activity", i), d.GetActivity())
+		v.Set(fmt.Sprintf("dev.%d.description", i), d.GetDescription())
+		v.Set(fmt.Sprintf("dev.%d.cause", i), d.GetCause())
+		v.Set(fmt.Sprintf("dev.%d.corrective_action", i), d.GetCorrectiveAction())
+		v.Set(fmt.Sprintf("dev.%d.new_date", i), formatDate(d.GetNewDate()))
+	}
+	for i, pc := range rep.GetPeopleReached() {
+		v.Set(fmt.Sprintf("ppl.%d.age_band", i), pc.GetAgeBand().String())
+		v.Set(fmt.Sprintf("ppl.%d.sex", i), pc.GetSex().String())
+		v.Set(fmt.Sprintf("ppl.%d.count", i), strconv.Itoa(int(pc.GetCount())))
+	}
+	return v
+}
+
+// reportFromForm reads the form against the project's plan: a row left
+// empty is no entry; what does not parse is passed on as a value the
+// service refuses naming the field.
+func reportFromForm(v url.Values, pr *famiv1.Project) *famiv1.MonitoringReport {
+	rep := &famiv1.MonitoringReport{Notes: v.Get("notes"), Etag: v.Get("etag")}
+	for i, pa := range pr.GetTimetable() {
+		st, start, end := v.Get(fmt.Sprintf("act.%d.state", i)), v.Get(fmt.Sprintf("act.%d.start", i)), v.Get(fmt.Sprintf("act.%d.end", i))
+		if st == "" && start == "" && end == "" {
+			continue
+		}
+		rep.Activities = append(rep.Activities, &famiv1.ActivityStatus{Activity: pa.GetCode(),
+			State: famiv1.ActivityState(famiv1.ActivityState_value[st]), ActualStart: parseDate(start), ActualEnd: parseDate(end)})
+	}
+	for i, in := range pr.GetIndicators() {
+		if x := strings.TrimSpace(v.Get(fmt.Sprintf("ind.%d.value", i))); x != "" {
+			rep.IndicatorValues = append(rep.IndicatorValues, &famiv1.IndicatorValue{Indicator: in.GetCode(), Value: parseNumber(x)})
+		}
+	}
+	for i, act := range pr.GetActions() {
+		c, p := v.Get(fmt.Sprintf("exp.%d.committed", i)), v.Get(fmt.Sprintf("exp.%d.paid", i))
+		if strings.TrimSpace(c+p) != "" {
+			rep.Expenditures = append(rep.Expenditures, &famiv1.ActionExpenditure{Action: act.GetCode(), CommittedCents: parseEuro(c), PaidCents: parseEuro(p)})
+		}
+	}
+	for i := 0; v.Has(fmt.Sprintf("dev.%d.activity", i)); i++ {
+		d := &famiv1.Deviation{Activity: v.Get(fmt.Sprintf("dev.%d.activity", i)), Description: v.Get(fmt.Sprintf("dev.%d.description", i)),
+			Cause: v.Get(fmt.Sprintf("dev.%d.cause", i)), CorrectiveAction: v.Get(fmt.Sprintf("dev.%d.corrective_action", i)),
+			NewDate: parseDate(v.Get(fmt.Sprintf("dev.%d.new_date", i)))}
+		if d.Activity+d.Description+d.Cause+d.CorrectiveAction+d.NewDate != "" {
+			rep.Deviations = append(rep.Deviations, d)
+		}
+	}
+	for i := 0; v.Has(fmt.Sprintf("ppl.%d.count", i)); i++ {
+		n := strings.TrimSpace(v.Get(fmt.Sprintf("ppl.%d.count", i)))
+		if n == "" {
+			continue
+		}
+		count, err := strconv.ParseInt(n, 10, 32)
+		if err != nil {
+			count = -1
+		}
+		rep.PeopleReached = append(rep.PeopleReached, &famiv1.PeopleCount{Count: int32(count),
+			AgeBand: famiv1.AgeBand(famiv1.AgeBand_value[v.Get(fmt.Sprintf("ppl.%d.age_band", i))]),
+			Sex:     famiv1.Sex(famiv1.Sex_value[v.Get(fmt.Sprintf("ppl.%d.sex", i))])})
+	}
+	return rep
+}
+
+// parseNumber reads a value typed the Italian way ("16,5"); anything else
+// is NaN, which the service refuses naming the field.
+func parseNumber(s string) float64 {
+	x, err := strconv.ParseFloat(strings.Replace(strings.TrimSpace(s), ",", ".", 1), 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return x
+}
+
+func (a *App) reportUpdate(w http.ResponseWriter, r *http.Request, s *session) {
+	pr, err := a.getProject(r, s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	in := reportFromForm(r.PostForm, pr)
+	in.Name = reportName(s, r)
+	_, err = a.monitoring.UpdateMonitoringReport(s.ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: in,
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: reportFields}, RequestId: r.PostFormValue("request_id")})
+	if fm := newForm(r.PostForm); formError(fm, err, "monitoring_report.") {
+		a.renderReportEdit(w, r, s, http.StatusUnprocessableEntity, fm)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_saved", http.StatusSeeOther)
+}
