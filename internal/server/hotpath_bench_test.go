@@ -1,0 +1,319 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// The hot-path benchmarks of issue 19 (docs/benchmarks.md). Each b.Loop
+// iteration is one round that runs every contender in turn, so all of them
+// see the same noise on a shared machine; the figures are the ratios
+// between contenders over all rounds. Client and server share the process,
+// so "cpu-us/call" counts both sides.
+
+// benchLogger logs at info level, as famid does by default, into a file:
+// the access log's cost is part of what is measured.
+func benchLogger(b *testing.B) *slog.Logger {
+	f, err := os.Create(filepath.Join(b.TempDir(), "famid.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	return slog.New(slog.NewTextHandler(f, nil))
+}
+
+// bareServer is the baseline: grpc-go with no interceptor, answering
+// GetPartner with a fixed Partner.
+type bareServer struct {
+	famiv1.UnimplementedPartnerServiceServer
+	p *famiv1.Partner
+}
+
+func (s bareServer) GetPartner(context.Context, *famiv1.GetPartnerRequest) (*famiv1.Partner, error) {
+	return s.p, nil
+}
+
+func startBare(b *testing.B, p *famiv1.Partner) string {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	famiv1.RegisterPartnerServiceServer(srv, bareServer{p: p})
+	go srv.Serve(lis)
+	b.Cleanup(srv.Stop)
+	return lis.Addr().String()
+}
+
+// contender is one way to make a call, and what its calls cost so far.
+type contender struct {
+	name  string
+	call  func(ctx context.Context) error
+	busy  time.Duration // wall time of its rounds
+	cpu   time.Duration // process CPU time during its rounds
+	calls int
+	lat   []time.Duration
+}
+
+// run makes calls from c goroutines, each n calls, and adds up the cost.
+func (k *contender) run(b *testing.B, c, n int) {
+	lats := make([][]time.Duration, c)
+	cpu0 := cpuTime()
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	for i := range c {
+		wg.Go(func() {
+			for range n {
+				s := time.Now()
+				if err := k.call(context.Background()); err != nil {
+					b.Error(k.name, err)
+					return
+				}
+				lats[i] = append(lats[i], time.Since(s))
+			}
+		})
+	}
+	wg.Wait()
+	k.busy += time.Since(t0)
+	k.cpu += cpuTime() - cpu0
+	k.calls += c * n
+	k.lat = append(k.lat, slices.Concat(lats...)...)
+}
+
+func (k *contender) qps() float64 { return float64(k.calls) / k.busy.Seconds() }
+func (k *contender) cpuPerCall() float64 {
+	return float64(k.cpu.Microseconds()) / float64(k.calls)
+}
+
+func (k *contender) pct(p float64) time.Duration {
+	slices.Sort(k.lat)
+	if len(k.lat) == 0 {
+		return 0
+	}
+	return k.lat[min(len(k.lat)-1, int(p*float64(len(k.lat))))]
+}
+
+// cpuTime is the process's user and system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchHTTPClient keeps enough idle connections for 64 concurrent callers.
+func benchHTTPClient(b *testing.B) *http.Client {
+	tr := &http.Transport{MaxIdleConnsPerHost: 128, MaxIdleConns: 256}
+	b.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
+func benchConn(b *testing.B, addr string) *grpc.ClientConn {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// BenchmarkHotPathGet is an authenticated GetPartner at concurrency 50 on
+// every surface against a bare grpc-go server returning a fixed Partner.
+func BenchmarkHotPathGet(b *testing.B) {
+	const c, n = 50, 20
+	ts := startServer(b, server.Config{Logger: benchLogger(b)})
+	name := benchPartner(b, ts)
+	req := &famiv1.GetPartnerRequest{Name: name}
+	hc := benchHTTPClient(b)
+
+	grpcClient := famiv1.NewPartnerServiceClient(benchConn(b, ts.grpcAddr()))
+	fixed, err := grpcClient.GetPartner(metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+ts.token), req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bareClient := famiv1.NewPartnerServiceClient(benchConn(b, startBare(b, fixed)))
+	connectClient := famiv1connect.NewPartnerServiceClient(hc, ts.httpURL(), bearer(ts.token))
+	connectNoGzip := famiv1connect.NewPartnerServiceClient(hc, ts.httpURL(), bearer(ts.token), connect.WithAcceptCompression("gzip", nil, nil))
+	webClient := famiv1connect.NewPartnerServiceClient(hc, ts.httpURL(), bearer(ts.token), connect.WithGRPCWeb())
+	withToken := func(ctx context.Context) context.Context {
+		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+ts.token)
+	}
+	restURL := ts.httpURL() + "/v1/" + name
+
+	bare := &contender{name: "bare", call: func(ctx context.Context) error { _, err := bareClient.GetPartner(ctx, req); return err }}
+	grpcK := &contender{name: "grpc", call: func(ctx context.Context) error { _, err := grpcClient.GetPartner(withToken(ctx), req); return err }}
+	connectK := &contender{name: "connect", call: func(ctx context.Context) error { _, err := connectClient.GetPartner(ctx, req); return err }}
+	connectNoGzipK := &contender{name: "connect-nogzip", call: func(ctx context.Context) error { _, err := connectNoGzip.GetPartner(ctx, req); return err }}
+	webK := &contender{name: "grpcweb", call: func(ctx context.Context) error { _, err := webClient.GetPartner(ctx, req); return err }}
+	restK := &contender{name: "rest", call: func(ctx context.Context) error {
+		r, _ := http.NewRequestWithContext(ctx, http.MethodGet, restURL, nil)
+		r.Header.Set("Authorization", "Bearer "+ts.token)
+		res, err := hc.Do(r)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		if _, err := io.Copy(io.Discard, res.Body); err != nil {
+			return err
+		}
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("REST GET: %s", res.Status)
+		}
+		return nil
+	}}
+	all := []*contender{bare, grpcK, connectK, connectNoGzipK, webK, restK}
+	for _, k := range all { // warm up connections
+		k.run(b, c, 2)
+		*k = contender{name: k.name, call: k.call}
+	}
+	for b.Loop() {
+		for _, k := range all {
+			k.run(b, c, n)
+		}
+	}
+	for _, k := range all {
+		b.ReportMetric(k.qps(), k.name+"-qps")
+	}
+	b.ReportMetric(grpcK.qps()/bare.qps(), "grpc/bare-qps")
+	b.ReportMetric(grpcK.cpuPerCall()/bare.cpuPerCall(), "grpc/bare-cpu")
+	b.ReportMetric(float64(grpcK.pct(0.99))/float64(bare.pct(0.99)), "grpc/bare-p99")
+	b.ReportMetric(connectK.qps()/grpcK.qps(), "connect/grpc-qps")
+	b.ReportMetric(connectNoGzipK.qps()/grpcK.qps(), "connect-nogzip/grpc-qps")
+	b.ReportMetric(webK.qps()/grpcK.qps(), "grpcweb/grpc-qps")
+	b.ReportMetric(restK.qps()/grpcK.qps(), "rest/grpc-qps")
+	b.ReportMetric(restK.cpuPerCall()/grpcK.cpuPerCall(), "rest/grpc-cpu")
+}
+
+// partnerIDs numbers the partners the benchmarks create.
+var partnerIDs atomic.Int64
+
+// creator makes durable CreatePartner calls over gRPC in one region.
+func creator(b *testing.B, ts *testServer, region string) *contender {
+	client := famiv1.NewPartnerServiceClient(benchConn(b, ts.grpcAddr()))
+	token := ts.mintToken(auth.TokenSpec{Subject: "bench:" + region, Role: principal.RegionAdmin, Region: region})
+	return &contender{name: region, call: func(ctx context.Context) error {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+		_, err := client.CreatePartner(ctx, &famiv1.CreatePartnerRequest{
+			Parent: "regions/" + region, PartnerId: fmt.Sprintf("p%08d", partnerIDs.Add(1)),
+			Partner: &famiv1.Partner{DisplayName: "Partner di prova", Kind: famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR},
+		})
+		return err
+	}}
+}
+
+// dsyncWriter writes 4 KiB blocks with O_DSYNC, as
+// `dd if=/dev/zero of=FILE bs=4k oflag=dsync` does: the disk's physical
+// limit for durable commits.
+func dsyncWriter(b *testing.B) *contender {
+	f, err := os.OpenFile(filepath.Join(b.TempDir(), "dsync"), os.O_CREATE|os.O_WRONLY|syscall.O_DSYNC, 0o600)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	block := make([]byte, 4096)
+	return &contender{name: "dsync", call: func(context.Context) error { _, err := f.Write(block); return err }}
+}
+
+// BenchmarkHotPathCreate is a durable CreatePartner through the gRPC API at
+// concurrency 1 and 64 in one region, and at 64 in each of two regions at
+// once, beside the disk's synced 4 KiB writes per second.
+func BenchmarkHotPathCreate(b *testing.B) {
+	ts := startServer(b, server.Config{Logger: benchLogger(b)})
+	c1 := creator(b, ts, "lombardia")
+	c64 := creator(b, ts, "lombardia")
+	two := [2]*contender{creator(b, ts, "lombardia"), creator(b, ts, "veneto")}
+	twoK := &contender{name: "two-regions"}
+	disk := dsyncWriter(b)
+	for b.Loop() {
+		disk.run(b, 1, 32)
+		c1.run(b, 1, 32)
+		c64.run(b, 64, 8)
+		// Both regions at once, 64 callers each.
+		cpu0, t0 := cpuTime(), time.Now()
+		var wg sync.WaitGroup
+		for _, k := range two {
+			wg.Go(func() { k.run(b, 64, 8) })
+		}
+		wg.Wait()
+		twoK.busy += time.Since(t0)
+		twoK.cpu += cpuTime() - cpu0
+		twoK.calls += 2 * 64 * 8
+	}
+	b.ReportMetric(disk.qps(), "dsync-writes/s")
+	b.ReportMetric(c1.qps(), "c1-creates/s")
+	b.ReportMetric(c64.qps(), "c64-creates/s")
+	b.ReportMetric(twoK.qps(), "2regions-c64-creates/s")
+	b.ReportMetric(c64.qps()/c1.qps(), "c64/c1")
+	b.ReportMetric(twoK.qps()/c64.qps(), "2regions/1region")
+	b.ReportMetric(c64.qps()/disk.qps(), "c64/dsync")
+	b.ReportMetric(c1.qps()/disk.qps(), "c1/dsync")
+	b.ReportMetric(c64.cpuPerCall(), "c64-cpu-us/create")
+	b.ReportMetric(twoK.cpuPerCall(), "2regions-cpu-us/create")
+}
+
+// BenchmarkHotPathWatchers is the write acknowledgement latency (c=1,
+// gRPC) of a server with 500 open watches of the region, every one reading
+// each change, against a server with none.
+func BenchmarkHotPathWatchers(b *testing.B) {
+	const watchers = 500
+	quiet := benchLogger(b)
+	none := startServer(b, server.Config{Logger: quiet})
+	watched := startServer(b, server.Config{Logger: quiet})
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	conn := benchConn(b, watched.grpcAddr())
+	wctx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+watched.token)
+	var seen atomic.Int64
+	var wg sync.WaitGroup
+	b.Cleanup(wg.Wait)
+	b.Cleanup(cancel)
+	for range watchers {
+		stream, err := famiv1.NewSyncServiceClient(conn).Watch(wctx, &famiv1.WatchRequest{Parent: "regions/lombardia"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		wg.Go(func() {
+			for {
+				res, err := stream.Recv()
+				if err != nil {
+					return
+				}
+				seen.Add(int64(len(res.GetChanges())))
+			}
+		})
+	}
+	kNone, kWatched := creator(b, none, "lombardia"), creator(b, watched, "lombardia")
+	kNone.name, kWatched.name = "none", "watched"
+	for b.Loop() {
+		kNone.run(b, 1, 16)
+		kWatched.run(b, 1, 16)
+	}
+	b.ReportMetric(float64(kNone.pct(0.5).Microseconds()), "none-p50-us")
+	b.ReportMetric(float64(kNone.pct(0.99).Microseconds()), "none-p99-us")
+	b.ReportMetric(float64(kWatched.pct(0.5).Microseconds()), "watched-p50-us")
+	b.ReportMetric(float64(kWatched.pct(0.99).Microseconds()), "watched-p99-us")
+	b.ReportMetric(float64(kWatched.pct(0.99))/float64(kNone.pct(0.99)), "watched/none-p99")
+	b.ReportMetric(float64(seen.Load())/float64(kWatched.calls), "deliveries/create")
+}
