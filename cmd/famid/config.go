@@ -57,6 +57,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	durationVar(fs, &c.LockTimeout, "lock-timeout", time.Second, "wait for the data dir's lock before failing")
 	durationVar(fs, &c.RequestRetention, "request-retention", bolt.DefaultRequestRetention, "how long a request_id is remembered for idempotent retries")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
+	fs.TextVar(&c.AccessLogLevel, "access-log-level", slog.LevelInfo, "level of the line logged for each call: debug hides it at the default --log-level")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
 
 	err := ff.Parse(fs, args,

@@ -24,6 +24,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/logbuf"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
@@ -34,15 +35,16 @@ import (
 // between contenders over all rounds. Client and server share the process,
 // so "cpu-us/call" counts both sides.
 
-// benchLogger logs at info level, as famid does by default, into a file:
-// the access log's cost is part of what is measured.
+// benchLogger logs at info level into a file through a buffer, as famid
+// does by default: the access log's cost is part of what is measured.
 func benchLogger(b *testing.B) *slog.Logger {
 	f, err := os.Create(filepath.Join(b.TempDir(), "famid.log"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { f.Close() })
-	return slog.New(slog.NewTextHandler(f, nil))
+	w := logbuf.New(f, 0)
+	b.Cleanup(func() { w.Close(); f.Close() })
+	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 // bareServer is the baseline: grpc-go with no interceptor, answering

@@ -49,6 +49,7 @@ type unaryFunc func(ctx context.Context) (any, error)
 // between transports.
 type pipeline struct {
 	log            *slog.Logger
+	accessLevel    slog.Level
 	requestTimeout time.Duration
 	verifier       *auth.Verifier
 	policy         auth.Policy
@@ -79,11 +80,14 @@ func (p *pipeline) begin(ctx context.Context, c call) (context.Context, trace.Sp
 func (p *pipeline) finish(ctx context.Context, span trace.Span, kind string, c call, who principal.Principal, err error, start time.Time) {
 	d := time.Since(start)
 	code, reason := outcome(err)
-	level := slog.LevelInfo
+	level := p.accessLevel
 	if code == "INTERNAL" {
-		level = slog.LevelWarn
+		level = max(level, slog.LevelWarn)
 	}
-	p.log.Log(ctx, level, kind, "procedure", c.procedure, "protocol", c.protocol, "peer", c.peer, "principal", who.Subject, "code", code, "duration", d)
+	if p.log.Enabled(ctx, level) {
+		p.log.LogAttrs(ctx, level, kind, slog.String("procedure", c.procedure), slog.String("protocol", c.protocol), slog.String("peer", c.peer),
+			slog.String("principal", who.Subject), slog.String("code", code), slog.Duration("duration", d))
+	}
 	p.metrics.observe(c, code, reason, d)
 	span.SetAttributes(attribute.String("raccordo.code", code), attribute.String("raccordo.role", string(who.Role)), attribute.String("raccordo.principal_region", who.Region))
 	if err != nil {

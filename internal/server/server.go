@@ -92,6 +92,11 @@ type Config struct {
 	// for it.
 	InsecureNoAuth bool
 	Logger         *slog.Logger
+	// AccessLogLevel is the level of the line logged for each call
+	// (info when zero); calls that fail with INTERNAL are logged at warn
+	// at least. Below the Logger's level, calls are not logged and the
+	// line costs nothing.
+	AccessLogLevel slog.Level
 }
 
 // Defaults for the zero values of Config.
@@ -207,6 +212,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.beginShutdown = beginShutdown
 	pipe := &pipeline{
 		log:            s.log,
+		accessLevel:    cfg.AccessLogLevel,
 		requestTimeout: cfg.RequestTimeout,
 		verifier:       auth.NewVerifier(s.keys, acc.Revocations(), nil),
 		policy:         policy(),
