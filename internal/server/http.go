@@ -30,6 +30,10 @@ import (
 	"github.com/raccordo/raccordo/internal/support"
 )
 
+// compressMinBytes is the smallest Connect, gRPC or gRPC-Web response the
+// HTTP listener compresses (when the client accepts gzip).
+const compressMinBytes = 1 << 10
+
 // httpHandler builds the HTTP listener's routes: Connect/gRPC/gRPC-Web per
 // service and reflection, REST under /v1/, the OpenAPI documents, the JWKS,
 // /healthz, /readyz and /metrics; around them the REST spans, gRPC-Web's
@@ -50,6 +54,8 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	opts := []connect.HandlerOption{
 		connect.WithInterceptors(otelConnect, pipe.connectInterceptor()),
 		connect.WithReadMaxBytes(s.cfg.MaxMessageBytes),
+		// A small message gains a few bytes from gzip for a lot of CPU.
+		connect.WithCompressMinBytes(compressMinBytes),
 	}
 	var names []string
 	for _, svc := range svcs {
