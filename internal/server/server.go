@@ -19,13 +19,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fullstorydev/grpchan/inprocgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -33,7 +33,6 @@ import (
 	"google.golang.org/grpc/reflection"
 	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/admin"
@@ -150,9 +149,9 @@ type Server struct {
 	http          *http.Server
 	grpcLis       net.Listener
 	httpLis       net.Listener
-	inproc        *bufconn.Listener
-	gateway       *grpc.ClientConn
-	metrics       *metrics
+	// gateway is the REST gateway's connection to the services.
+	gateway grpc.ClientConnInterface
+	metrics *metrics
 	// draining is set when shutdown begins: /readyz then answers 503.
 	draining  atomic.Bool
 	adminHTTP *http.Server
@@ -236,20 +235,20 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 
-	// The gateway reaches the services through an in-process gRPC channel
-	// served by the same grpc.Server, so REST runs the same interceptors as
-	// every other surface without a loopback hop.
-	s.inproc = bufconn.Listen(1 << 20)
-	s.gateway, err = grpc.NewClient("passthrough:///in-process",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.inproc.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)),
+	// The gateway reaches the services through an in-process channel that
+	// runs the same interceptors as the gRPC server but hands the messages
+	// over as copies instead of serialising them (ADR 8). The channel is
+	// also what the gateway's callers get as their connection.
+	inproc := new(inprocgrpc.Channel).
+		WithServerUnaryInterceptor(pipe.grpcUnary).
+		WithServerStreamInterceptor(pipe.grpcStream).
 		// The REST call's span (the gateway's) goes on to the server side.
-		grpc.WithStatsHandler(otelgrpc.NewClientHandler(s.otelgrpcOptions()...)),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("gateway channel: %w", err)
+		WithClientStatsHandler(otelgrpc.NewClientHandler(s.otelgrpcOptions()...)).
+		WithServerStatsHandler(otelgrpc.NewServerHandler(s.otelgrpcOptions()...))
+	for _, svc := range svcs {
+		svc.grpc(inproc)
 	}
+	s.gateway = inproc
 	handler, err := s.httpHandler(ctx, svcs, pipe)
 	if err != nil {
 		return nil, err
@@ -326,7 +325,6 @@ func (s *Server) otelgrpcOptions() []otelgrpc.Option {
 func (s *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 4)
 	go func() { errc <- s.grpc.Serve(s.grpcLis) }()
-	go func() { errc <- s.grpc.Serve(s.inproc) }()
 	for _, h := range []struct {
 		srv *http.Server
 		lis net.Listener
@@ -390,9 +388,6 @@ func (s *Server) Close() error {
 		if s.grpc != nil {
 			s.grpc.Stop()
 		}
-		if s.gateway != nil {
-			s.gateway.Close()
-		}
 		for _, l := range []net.Listener{s.grpcLis, s.httpLis, s.adminLis} {
 			if l != nil {
 				l.Close()
@@ -423,10 +418,10 @@ func policy() auth.Policy {
 }
 
 // inProcess reports whether a gRPC call came through the gateway's
-// in-process channel.
+// in-process channel (inprocgrpc's peer).
 func inProcess(ctx context.Context) bool {
 	p, ok := peer.FromContext(ctx)
-	return ok && p.Addr != nil && p.Addr.Network() == "bufconn"
+	return ok && p.Addr != nil && p.Addr.Network() == "inproc"
 }
 
 func absPath(p string) string {
