@@ -152,6 +152,8 @@ type Server struct {
 	// gateway is the REST gateway's connection to the services.
 	gateway grpc.ClientConnInterface
 	metrics *metrics
+	// tracing is set when Config.TracerProvider was.
+	tracing bool
 	// draining is set when shutdown begins: /readyz then answers 503.
 	draining  atomic.Bool
 	adminHTTP *http.Server
@@ -162,8 +164,9 @@ type Server struct {
 // Open opens the data dir, loads the reference data and binds both
 // listeners; nothing is served until Run.
 func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
+	tracing := cfg.TracerProvider != nil
 	cfg.setDefaults()
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, tracing: tracing}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -183,7 +186,12 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		regionIDs = append(regionIDs, r.ID)
 	}
 	s.metrics = newMetrics()
-	tracer := cfg.TracerProvider.Tracer(instrumentationName)
+	// With tracing off (no TracerProvider) nothing traces at all: no
+	// otel middleware, no noop spans on the hot paths.
+	var tracer trace.Tracer
+	if s.tracing {
+		tracer = cfg.TracerProvider.Tracer(instrumentationName)
+	}
 	s.store, err = bolt.Open(cfg.DataDir, bolt.Options{Regions: regionIDs, LockTimeout: cfg.LockTimeout, RequestRetention: cfg.RequestRetention,
 		Observer: &storeObserver{tracer: tracer, metrics: s.metrics}})
 	if err != nil {
@@ -221,13 +229,16 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		tracer:         tracer,
 	}
 
-	s.grpc = grpc.NewServer(
-		grpc.StatsHandler(otelgrpc.NewServerHandler(s.otelgrpcOptions()...)),
+	grpcOpts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(pipe.grpcUnary),
 		grpc.ChainStreamInterceptor(pipe.grpcStream),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-	)
+	}
+	if s.tracing {
+		grpcOpts = append(grpcOpts, grpc.StatsHandler(otelgrpc.NewServerHandler(s.otelgrpcOptions()...)))
+	}
+	s.grpc = grpc.NewServer(grpcOpts...)
 	for _, svc := range svcs {
 		svc.grpc(s.grpc)
 	}
@@ -241,10 +252,12 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	// also what the gateway's callers get as their connection.
 	inproc := new(inprocgrpc.Channel).
 		WithServerUnaryInterceptor(pipe.grpcUnary).
-		WithServerStreamInterceptor(pipe.grpcStream).
+		WithServerStreamInterceptor(pipe.grpcStream)
+	if s.tracing {
 		// The REST call's span (the gateway's) goes on to the server side.
-		WithClientStatsHandler(otelgrpc.NewClientHandler(s.otelgrpcOptions()...)).
-		WithServerStatsHandler(otelgrpc.NewServerHandler(s.otelgrpcOptions()...))
+		inproc = inproc.WithClientStatsHandler(otelgrpc.NewClientHandler(s.otelgrpcOptions()...)).
+			WithServerStatsHandler(otelgrpc.NewServerHandler(s.otelgrpcOptions()...))
+	}
 	for _, svc := range svcs {
 		svc.grpc(inproc)
 	}
