@@ -31,9 +31,10 @@ import (
 
 // The hot-path benchmarks of issue 19 (docs/benchmarks.md). Each b.Loop
 // iteration is one round that runs every contender in turn, so all of them
-// see the same noise on a shared machine; the figures are the ratios
-// between contenders over all rounds. Client and server share the process,
-// so "cpu-us/call" counts both sides.
+// see the same noise on a shared machine; a ratio is the median over the
+// rounds of the ratio within each round, so a round that another process
+// disturbed does not decide the figure. Client and server share the
+// process, so CPU per call counts both sides.
 
 // benchLogger logs at info level into a file through a buffer, as famid
 // does by default: the access log's cost is part of what is measured.
@@ -70,18 +71,63 @@ func startBare(b *testing.B, p *famiv1.Partner) string {
 	return lis.Addr().String()
 }
 
-// contender is one way to make a call, and what its calls cost so far.
+// contender is one way to make a call, and what its rounds measured.
 type contender struct {
-	name  string
-	call  func(ctx context.Context) error
-	busy  time.Duration // wall time of its rounds
-	cpu   time.Duration // process CPU time during its rounds
-	calls int
-	lat   []time.Duration
+	name   string
+	call   func(ctx context.Context) error
+	rounds []round
 }
 
-// run makes calls from c goroutines, each n calls, and adds up the cost.
+// round is what one contender's calls of one round measured.
+type round struct {
+	qps        float64
+	cpuPerCall float64 // µs of process CPU time per call
+	p50, p99   float64 // µs
+}
+
+func newRound(calls int, busy, cpu time.Duration, lat []time.Duration) round {
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds())
+	}
+	return round{qps: float64(calls) / busy.Seconds(), cpuPerCall: float64(cpu.Microseconds()) / float64(calls), p50: pct(0.5), p99: pct(0.99)}
+}
+
+// median is the median over the rounds of f of a round.
+func (k *contender) median(f func(round) float64) float64 {
+	v := make([]float64, len(k.rounds))
+	for i, r := range k.rounds {
+		v[i] = f(r)
+	}
+	return medianOf(v)
+}
+
+// ratio is the median over the rounds of f(a's round) / f(b's round).
+func ratio(a, b *contender, f func(round) float64) float64 {
+	v := make([]float64, len(a.rounds))
+	for i := range v {
+		v[i] = f(a.rounds[i]) / f(b.rounds[i])
+	}
+	return medianOf(v)
+}
+
+func medianOf(v []float64) float64 {
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+func qps(r round) float64 { return r.qps }
+func cpu(r round) float64 { return r.cpuPerCall }
+func p50(r round) float64 { return r.p50 }
+func p99(r round) float64 { return r.p99 }
+
+// run makes calls from c goroutines, each n calls, and records the round.
 func (k *contender) run(b *testing.B, c, n int) {
+	k.rounds = append(k.rounds, k.measure(b, c, n))
+}
+
+// measure makes calls from c goroutines, each n calls.
+func (k *contender) measure(b *testing.B, c, n int) round {
 	lats := make([][]time.Duration, c)
 	cpu0 := cpuTime()
 	t0 := time.Now()
@@ -99,23 +145,7 @@ func (k *contender) run(b *testing.B, c, n int) {
 		})
 	}
 	wg.Wait()
-	k.busy += time.Since(t0)
-	k.cpu += cpuTime() - cpu0
-	k.calls += c * n
-	k.lat = append(k.lat, slices.Concat(lats...)...)
-}
-
-func (k *contender) qps() float64 { return float64(k.calls) / k.busy.Seconds() }
-func (k *contender) cpuPerCall() float64 {
-	return float64(k.cpu.Microseconds()) / float64(k.calls)
-}
-
-func (k *contender) pct(p float64) time.Duration {
-	slices.Sort(k.lat)
-	if len(k.lat) == 0 {
-		return 0
-	}
-	return k.lat[min(len(k.lat)-1, int(p*float64(len(k.lat))))]
+	return newRound(c*n, time.Since(t0), cpuTime()-cpu0, slices.Concat(lats...))
 }
 
 // cpuTime is the process's user and system CPU time.
@@ -187,8 +217,7 @@ func BenchmarkHotPathGet(b *testing.B) {
 	}}
 	all := []*contender{bare, grpcK, connectK, connectNoGzipK, webK, restK}
 	for _, k := range all { // warm up connections
-		k.run(b, c, 2)
-		*k = contender{name: k.name, call: k.call}
+		k.measure(b, c, 2)
 	}
 	for b.Loop() {
 		for _, k := range all {
@@ -196,16 +225,16 @@ func BenchmarkHotPathGet(b *testing.B) {
 		}
 	}
 	for _, k := range all {
-		b.ReportMetric(k.qps(), k.name+"-qps")
+		b.ReportMetric(k.median(qps), k.name+"-qps")
 	}
-	b.ReportMetric(grpcK.qps()/bare.qps(), "grpc/bare-qps")
-	b.ReportMetric(grpcK.cpuPerCall()/bare.cpuPerCall(), "grpc/bare-cpu")
-	b.ReportMetric(float64(grpcK.pct(0.99))/float64(bare.pct(0.99)), "grpc/bare-p99")
-	b.ReportMetric(connectK.qps()/grpcK.qps(), "connect/grpc-qps")
-	b.ReportMetric(connectNoGzipK.qps()/grpcK.qps(), "connect-nogzip/grpc-qps")
-	b.ReportMetric(webK.qps()/grpcK.qps(), "grpcweb/grpc-qps")
-	b.ReportMetric(restK.qps()/grpcK.qps(), "rest/grpc-qps")
-	b.ReportMetric(restK.cpuPerCall()/grpcK.cpuPerCall(), "rest/grpc-cpu")
+	b.ReportMetric(ratio(grpcK, bare, qps), "grpc/bare-qps")
+	b.ReportMetric(ratio(grpcK, bare, cpu), "grpc/bare-cpu")
+	b.ReportMetric(ratio(grpcK, bare, p99), "grpc/bare-p99")
+	b.ReportMetric(ratio(connectK, grpcK, qps), "connect/grpc-qps")
+	b.ReportMetric(ratio(connectNoGzipK, grpcK, qps), "connect-nogzip/grpc-qps")
+	b.ReportMetric(ratio(webK, grpcK, qps), "grpcweb/grpc-qps")
+	b.ReportMetric(ratio(restK, grpcK, qps), "rest/grpc-qps")
+	b.ReportMetric(ratio(restK, grpcK, cpu), "rest/grpc-cpu")
 }
 
 // partnerIDs numbers the partners the benchmarks create.
@@ -256,30 +285,28 @@ func BenchmarkHotPathCreate(b *testing.B) {
 		cpu0, t0 := cpuTime(), time.Now()
 		var wg sync.WaitGroup
 		for _, k := range two {
-			wg.Go(func() { k.run(b, 64, 8) })
+			wg.Go(func() { k.measure(b, 64, 8) })
 		}
 		wg.Wait()
-		twoK.busy += time.Since(t0)
-		twoK.cpu += cpuTime() - cpu0
-		twoK.calls += 2 * 64 * 8
+		twoK.rounds = append(twoK.rounds, round{qps: 2 * 64 * 8 / time.Since(t0).Seconds(), cpuPerCall: float64((cpuTime() - cpu0).Microseconds()) / (2 * 64 * 8)})
 	}
-	b.ReportMetric(disk.qps(), "dsync-writes/s")
-	b.ReportMetric(c1.qps(), "c1-creates/s")
-	b.ReportMetric(c64.qps(), "c64-creates/s")
-	b.ReportMetric(twoK.qps(), "2regions-c64-creates/s")
-	b.ReportMetric(c64.qps()/c1.qps(), "c64/c1")
-	b.ReportMetric(twoK.qps()/c64.qps(), "2regions/1region")
-	b.ReportMetric(c64.qps()/disk.qps(), "c64/dsync")
-	b.ReportMetric(c1.qps()/disk.qps(), "c1/dsync")
-	b.ReportMetric(c64.cpuPerCall(), "c64-cpu-us/create")
-	b.ReportMetric(twoK.cpuPerCall(), "2regions-cpu-us/create")
+	b.ReportMetric(disk.median(qps), "dsync-writes/s")
+	b.ReportMetric(c1.median(qps), "c1-creates/s")
+	b.ReportMetric(c64.median(qps), "c64-creates/s")
+	b.ReportMetric(twoK.median(qps), "2regions-c64-creates/s")
+	b.ReportMetric(ratio(c64, c1, qps), "c64/c1")
+	b.ReportMetric(ratio(twoK, c64, qps), "2regions/1region")
+	b.ReportMetric(ratio(c64, disk, qps), "c64/dsync")
+	b.ReportMetric(ratio(c1, disk, qps), "c1/dsync")
+	b.ReportMetric(c64.median(cpu), "c64-cpu-us/create")
+	b.ReportMetric(twoK.median(cpu), "2regions-cpu-us/create")
 }
 
 // BenchmarkHotPathWatchers is the write acknowledgement latency (c=1,
 // gRPC) of a server with 500 open watches of the region, every one reading
 // each change, against a server with none.
 func BenchmarkHotPathWatchers(b *testing.B) {
-	const watchers = 500
+	const watchers, perRound = 500, 32
 	quiet := benchLogger(b)
 	none := startServer(b, server.Config{Logger: quiet})
 	watched := startServer(b, server.Config{Logger: quiet})
@@ -309,13 +336,14 @@ func BenchmarkHotPathWatchers(b *testing.B) {
 	kNone, kWatched := creator(b, none, "lombardia"), creator(b, watched, "lombardia")
 	kNone.name, kWatched.name = "none", "watched"
 	for b.Loop() {
-		kNone.run(b, 1, 16)
-		kWatched.run(b, 1, 16)
+		kNone.run(b, 1, perRound)
+		kWatched.run(b, 1, perRound)
 	}
-	b.ReportMetric(float64(kNone.pct(0.5).Microseconds()), "none-p50-us")
-	b.ReportMetric(float64(kNone.pct(0.99).Microseconds()), "none-p99-us")
-	b.ReportMetric(float64(kWatched.pct(0.5).Microseconds()), "watched-p50-us")
-	b.ReportMetric(float64(kWatched.pct(0.99).Microseconds()), "watched-p99-us")
-	b.ReportMetric(float64(kWatched.pct(0.99))/float64(kNone.pct(0.99)), "watched/none-p99")
-	b.ReportMetric(float64(seen.Load())/float64(kWatched.calls), "deliveries/create")
+	b.ReportMetric(kNone.median(p50), "none-p50-us")
+	b.ReportMetric(kNone.median(p99), "none-p99-us")
+	b.ReportMetric(kWatched.median(p50), "watched-p50-us")
+	b.ReportMetric(kWatched.median(p99), "watched-p99-us")
+	b.ReportMetric(ratio(kWatched, kNone, p50), "watched/none-p50")
+	b.ReportMetric(ratio(kWatched, kNone, p99), "watched/none-p99")
+	b.ReportMetric(float64(seen.Load())/float64(perRound*len(kWatched.rounds)), "deliveries/create")
 }
