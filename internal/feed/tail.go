@@ -27,6 +27,9 @@ type tail struct {
 
 // tailOf returns region's tail.
 func (s *Service) tailOf(region string) *tail {
+	if t, ok := s.tails.Load(region); ok {
+		return t.(*tail)
+	}
 	t, _ := s.tails.LoadOrStore(region, &tail{})
 	return t.(*tail)
 }
@@ -71,8 +74,12 @@ func (s *Service) fromTail(ctx context.Context, region string, rev int64, types 
 	i, _ := slices.BinarySearchFunc(t.changes, rev+1, func(ch *famiv1.Change, r int64) int {
 		return cmp.Compare(ch.GetRevision(), r)
 	})
+	if len(types) == 0 {
+		// Shared, read-only: the tail never changes a slice it handed out.
+		return t.changes[i:len(t.changes):len(t.changes)], upTo, t.upTo, true, nil
+	}
 	for _, ch := range t.changes[i:] {
-		if len(types) == 0 || slices.Contains(types, ch.GetResourceType()) {
+		if slices.Contains(types, ch.GetResourceType()) {
 			out = append(out, ch)
 		}
 	}

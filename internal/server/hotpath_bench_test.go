@@ -155,9 +155,14 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// benchHTTPClient keeps enough idle connections for 64 concurrent callers.
-func benchHTTPClient(b *testing.B) *http.Client {
+// benchHTTPClient keeps enough idle connections for 64 concurrent callers
+// over HTTP/1.1, or speaks HTTP/2 without TLS (one connection, as gRPC).
+func benchHTTPClient(b *testing.B, h2 bool) *http.Client {
 	tr := &http.Transport{MaxIdleConnsPerHost: 128, MaxIdleConns: 256}
+	if h2 {
+		tr.Protocols = new(http.Protocols)
+		tr.Protocols.SetUnencryptedHTTP2(true)
+	}
 	b.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
 }
@@ -178,7 +183,7 @@ func BenchmarkHotPathGet(b *testing.B) {
 	ts := startServer(b, server.Config{Logger: benchLogger(b)})
 	name := benchPartner(b, ts)
 	req := &famiv1.GetPartnerRequest{Name: name}
-	hc := benchHTTPClient(b)
+	hc := benchHTTPClient(b, false)
 
 	grpcClient := famiv1.NewPartnerServiceClient(benchConn(b, ts.grpcAddr()))
 	fixed, err := grpcClient.GetPartner(metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+ts.token), req)
@@ -188,6 +193,7 @@ func BenchmarkHotPathGet(b *testing.B) {
 	bareClient := famiv1.NewPartnerServiceClient(benchConn(b, startBare(b, fixed)))
 	connectClient := famiv1connect.NewPartnerServiceClient(hc, ts.httpURL(), bearer(ts.token))
 	connectNoGzip := famiv1connect.NewPartnerServiceClient(hc, ts.httpURL(), bearer(ts.token), connect.WithAcceptCompression("gzip", nil, nil))
+	connectH2 := famiv1connect.NewPartnerServiceClient(benchHTTPClient(b, true), ts.httpURL(), bearer(ts.token))
 	webClient := famiv1connect.NewPartnerServiceClient(hc, ts.httpURL(), bearer(ts.token), connect.WithGRPCWeb())
 	withToken := func(ctx context.Context) context.Context {
 		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+ts.token)
@@ -198,6 +204,7 @@ func BenchmarkHotPathGet(b *testing.B) {
 	grpcK := &contender{name: "grpc", call: func(ctx context.Context) error { _, err := grpcClient.GetPartner(withToken(ctx), req); return err }}
 	connectK := &contender{name: "connect", call: func(ctx context.Context) error { _, err := connectClient.GetPartner(ctx, req); return err }}
 	connectNoGzipK := &contender{name: "connect-nogzip", call: func(ctx context.Context) error { _, err := connectNoGzip.GetPartner(ctx, req); return err }}
+	connectH2K := &contender{name: "connect-h2c", call: func(ctx context.Context) error { _, err := connectH2.GetPartner(ctx, req); return err }}
 	webK := &contender{name: "grpcweb", call: func(ctx context.Context) error { _, err := webClient.GetPartner(ctx, req); return err }}
 	restK := &contender{name: "rest", call: func(ctx context.Context) error {
 		r, _ := http.NewRequestWithContext(ctx, http.MethodGet, restURL, nil)
@@ -215,7 +222,7 @@ func BenchmarkHotPathGet(b *testing.B) {
 		}
 		return nil
 	}}
-	all := []*contender{bare, grpcK, connectK, connectNoGzipK, webK, restK}
+	all := []*contender{bare, grpcK, connectK, connectNoGzipK, connectH2K, webK, restK}
 	for _, k := range all { // warm up connections
 		k.measure(b, c, 2)
 	}
@@ -232,6 +239,7 @@ func BenchmarkHotPathGet(b *testing.B) {
 	b.ReportMetric(ratio(grpcK, bare, p99), "grpc/bare-p99")
 	b.ReportMetric(ratio(connectK, grpcK, qps), "connect/grpc-qps")
 	b.ReportMetric(ratio(connectNoGzipK, grpcK, qps), "connect-nogzip/grpc-qps")
+	b.ReportMetric(ratio(connectH2K, grpcK, qps), "connect-h2c/grpc-qps")
 	b.ReportMetric(ratio(webK, grpcK, qps), "grpcweb/grpc-qps")
 	b.ReportMetric(ratio(restK, grpcK, qps), "rest/grpc-qps")
 	b.ReportMetric(ratio(restK, grpcK, cpu), "rest/grpc-cpu")
