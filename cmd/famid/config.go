@@ -92,6 +92,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	c.Etcd.MaxTxnBytes = etcd.DefaultMaxTxnBytes
 	fs.Var(&byteSize{n: &c.Etcd.MaxTxnBytes, min: 64 << 10, max: 1 << 30}, "etcd-max-txn-bytes", "largest etcd transaction, below the cluster's --max-request-bytes: 1MiB, 1.5MB or bytes")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
+	fs.TextVar(&c.AccessLogLevel, "access-log-level", slog.LevelInfo, "level of the line logged for each call: debug hides it at the default --log-level")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines instead of text")
 
 	err := ff.Parse(fs, args,

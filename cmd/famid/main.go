@@ -24,6 +24,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/raccordo/raccordo/internal/logbuf"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/telemetry"
 	"github.com/raccordo/raccordo/internal/version"
@@ -98,16 +99,20 @@ type Main struct {
 	opts   *options
 	stderr io.Writer
 	traces *sdktrace.TracerProvider
+	// logs buffers the log lines, so a call's access line costs no write
+	// system call of its own.
+	logs *logbuf.Writer
 }
 
 // Run opens the server and serves until ctx ends.
 func (m *Main) Run(ctx context.Context) error {
 	cfg := m.opts.server
 	hopts := &slog.HandlerOptions{Level: m.opts.logLevel}
+	m.logs = logbuf.New(m.stderr, 0)
 	if m.opts.logJSON {
-		cfg.Logger = slog.New(slog.NewJSONHandler(m.stderr, hopts))
+		cfg.Logger = slog.New(slog.NewJSONHandler(m.logs, hopts))
 	} else {
-		cfg.Logger = slog.New(slog.NewTextHandler(m.stderr, hopts))
+		cfg.Logger = slog.New(slog.NewTextHandler(m.logs, hopts))
 	}
 	v := version.Read()
 	cfg.Logger.Info("famid starting", "version", v.Version, "commit", v.Commit, "go", v.Go)
@@ -129,10 +134,14 @@ func (m *Main) Run(ctx context.Context) error {
 	return srv.Run(ctx)
 }
 
-// Close flushes the spans still queued.
+// Close flushes the spans still queued and the buffered log lines.
 func (m *Main) Close() error {
-	if m.traces == nil {
-		return nil
+	var err error
+	if m.traces != nil {
+		err = m.traces.Shutdown(context.Background())
 	}
-	return m.traces.Shutdown(context.Background())
+	if m.logs != nil {
+		err = errors.Join(err, m.logs.Close())
+	}
+	return err
 }

@@ -1,9 +1,9 @@
 package auth
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,8 +136,11 @@ type Verifier struct {
 	now     func() time.Time
 	parser  *jwt.Parser
 
-	mu    sync.Mutex
-	cache map[[32]byte]*Claims
+	mu sync.Mutex
+	// cache is keyed by the token itself: only tokens whose signature
+	// verified get in, so the keys are tokens this server signed, and
+	// hashing the string for the map is far cheaper than a SHA-256.
+	cache map[string]*Claims
 }
 
 // maxCached bounds the verified-token cache.
@@ -152,7 +155,7 @@ func NewVerifier(keys *KeySet, revoked Revocations, now func() time.Time) *Verif
 		keys:    keys,
 		revoked: revoked,
 		now:     now,
-		cache:   make(map[[32]byte]*Claims),
+		cache:   make(map[string]*Claims),
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
 			jwt.WithIssuer(Issuer),
@@ -176,10 +179,9 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 	if len(token) > MaxTokenBytes {
 		return nil, errToken("too large")
 	}
-	key := sha256.Sum256([]byte(token))
 	now := v.now()
 	v.mu.Lock()
-	c, ok := v.cache[key]
+	c, ok := v.cache[token]
 	v.mu.Unlock()
 	if ok && c.ExpiresAt.Add(leeway).Before(now) {
 		ok = false
@@ -193,7 +195,7 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 		if len(v.cache) >= maxCached {
 			clear(v.cache) // crude but bounded; entries are cheap to rebuild
 		}
-		v.cache[key] = c
+		v.cache[strings.Clone(token)] = c // not a slice of a larger request buffer
 		v.mu.Unlock()
 	}
 	if v.revoked != nil && v.revoked.Revoked(c.ID, c.Subject, c.Gen) {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"connectrpc.com/connect"
@@ -35,6 +36,8 @@ type Service struct {
 	famiv1.UnimplementedSyncServiceServer
 	store    store.Store
 	bookmark time.Duration
+	// tails holds each watched region's *tail.
+	tails sync.Map
 }
 
 // New returns the service.
@@ -146,11 +149,25 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 	}
 	ticker := time.NewTicker(s.bookmark)
 	defer ticker.Stop()
+	// live is set once the watcher has caught up and waits for commits:
+	// it then reads the region's shared tail rather than the log.
+	live := false
 	for {
 		// Take the commit signal before reading, so a commit that lands
 		// between the read and the wait still wakes us.
 		changed := s.store.Changed(r)
-		changes, upTo, current, err := s.read(ctx, r, rev, maxBatch, req.GetResourceTypes())
+		var (
+			changes       []*famiv1.Change
+			upTo, current int64
+			err           error
+			fromTail      bool
+		)
+		if live {
+			changes, upTo, current, fromTail, err = s.fromTail(ctx, r, rev, req.GetResourceTypes(), changed)
+		}
+		if !fromTail && err == nil {
+			changes, upTo, current, err = s.read(ctx, r, rev, maxBatch, req.GetResourceTypes())
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -171,6 +188,7 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 		case <-ctx.Done():
 			return nil
 		case <-changed:
+			live = true
 		case <-ticker.C:
 			if err := send(&famiv1.WatchResponse{Revision: rev}); err != nil {
 				return err

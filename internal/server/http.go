@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -33,26 +34,36 @@ import (
 	"github.com/raccordo/raccordo/internal/web"
 )
 
+// compressMinBytes is the smallest Connect, gRPC or gRPC-Web response the
+// HTTP listener compresses (when the client accepts gzip).
+const compressMinBytes = 1 << 10
+
 // httpHandler builds the HTTP listener's routes: Connect/gRPC/gRPC-Web per
 // service and reflection, REST under /v1/, the OpenAPI documents, the JWKS,
 // /healthz, /readyz, /metrics and the web application at "/"; around them
 // the REST spans, gRPC-Web's text mode and CORS.
 func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline) (http.Handler, error) {
 	mux := http.NewServeMux()
-	otelConnect, err := otelconnect.NewInterceptor(
-		otelconnect.WithTracerProvider(s.cfg.TracerProvider),
-		otelconnect.WithPropagator(propagator),
-		// A caller's trace context is the parent of the server's span, so
-		// a trace runs end to end (the default only links it).
-		otelconnect.WithTrustRemote(),
-		otelconnect.WithoutMetrics(),
-	)
-	if err != nil {
-		return nil, err
+	interceptors := []connect.Interceptor{pipe.connectInterceptor()}
+	if s.tracing {
+		otelConnect, err := otelconnect.NewInterceptor(
+			otelconnect.WithTracerProvider(s.cfg.TracerProvider),
+			otelconnect.WithPropagator(propagator),
+			// A caller's trace context is the parent of the server's span,
+			// so a trace runs end to end (the default only links it).
+			otelconnect.WithTrustRemote(),
+			otelconnect.WithoutMetrics(),
+		)
+		if err != nil {
+			return nil, err
+		}
+		interceptors = slices.Insert(interceptors, 0, connect.Interceptor(otelConnect))
 	}
 	opts := []connect.HandlerOption{
-		connect.WithInterceptors(otelConnect, pipe.connectInterceptor()),
+		connect.WithInterceptors(interceptors...),
 		connect.WithReadMaxBytes(s.cfg.MaxMessageBytes),
+		// A small message gains a few bytes from gzip for a lot of CPU.
+		connect.WithCompressMinBytes(compressMinBytes),
 	}
 	var names []string
 	for _, svc := range svcs {
@@ -113,6 +124,9 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	mux.Handle("/", http.MaxBytesHandler(app, int64(s.cfg.MaxMessageBytes)))
 	// REST calls (the gateway's and the downloads) get a server span
 	// here; Connect, gRPC and gRPC-Web calls get theirs from otelconnect.
+	if !s.tracing {
+		return recoverHTTP(s, withCORS(s.cfg.CORSOrigins, grpcWebText(s.cfg.MaxMessageBytes, mux))), nil
+	}
 	traced := otelhttp.NewHandler(mux, "gateway",
 		otelhttp.WithTracerProvider(s.cfg.TracerProvider),
 		otelhttp.WithPropagators(propagator),

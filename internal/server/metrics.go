@@ -148,11 +148,14 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 // storeObserver is the store's bolt.Observer: a span for each transaction
 // (a child of the call's span) and the commit histograms.
 type storeObserver struct {
-	tracer  trace.Tracer
+	tracer  trace.Tracer // nil when tracing is off
 	metrics *metrics
 }
 
 func (o *storeObserver) Begin(ctx context.Context, region, op string) func(error) {
+	if o.tracer == nil {
+		return endNothing
+	}
 	_, span := o.tracer.Start(ctx, "store."+op, trace.WithAttributes(attribute.String("raccordo.region", region)))
 	return func(err error) {
 		if err != nil {
@@ -162,6 +165,9 @@ func (o *storeObserver) Begin(ctx context.Context, region, op string) func(error
 		span.End()
 	}
 }
+
+// endNothing ends a store operation when tracing is off.
+func endNothing(error) {}
 
 func (o *storeObserver) Committed(region string, c bolt.Commit) {
 	o.metrics.commit.WithLabelValues(region).Observe(c.Duration.Seconds())

@@ -19,32 +19,32 @@ import (
 func monitoringServices(mon *monitoring.Service, contacts *registry.Contacts, eval *evaluation.Service, surveys *evaluation.Surveys) []service {
 	return []service{
 		{
-			grpc: func(s *grpc.Server) { famiv1.RegisterMonitoringServiceServer(s, mon) },
+			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterMonitoringServiceServer(s, mon) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 				return famiv1connect.NewMonitoringServiceHandler(mon, o...)
 			},
-			gateway: famiv1.RegisterMonitoringServiceHandler,
+			gateway: gatewayOf(famiv1.RegisterMonitoringServiceHandlerClient, famiv1.NewMonitoringServiceClient),
 		},
 		{
-			grpc: func(s *grpc.Server) { famiv1.RegisterContactServiceServer(s, contacts) },
+			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterContactServiceServer(s, contacts) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 				return famiv1connect.NewContactServiceHandler(contacts, o...)
 			},
-			gateway: famiv1.RegisterContactServiceHandler,
+			gateway: gatewayOf(famiv1.RegisterContactServiceHandlerClient, famiv1.NewContactServiceClient),
 		},
 		{
-			grpc: func(s *grpc.Server) { famiv1.RegisterEvaluationServiceServer(s, eval) },
+			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterEvaluationServiceServer(s, eval) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 				return famiv1connect.NewEvaluationServiceHandler(eval, o...)
 			},
-			gateway: famiv1.RegisterEvaluationServiceHandler,
+			gateway: gatewayOf(famiv1.RegisterEvaluationServiceHandlerClient, famiv1.NewEvaluationServiceClient),
 		},
 		{
-			grpc: func(s *grpc.Server) { famiv1.RegisterSurveyServiceServer(s, surveys) },
+			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterSurveyServiceServer(s, surveys) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 				return famiv1connect.NewSurveyServiceHandler(surveys, o...)
 			},
-			gateway: famiv1.RegisterSurveyServiceHandler,
+			gateway: gatewayOf(famiv1.RegisterSurveyServiceHandlerClient, famiv1.NewSurveyServiceClient),
 		},
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -53,6 +54,7 @@ type unaryFunc func(ctx context.Context) (any, error)
 // between transports.
 type pipeline struct {
 	log            *slog.Logger
+	accessLevel    slog.Level
 	requestTimeout time.Duration
 	verifier       *auth.Verifier
 	policy         auth.Policy
@@ -66,12 +68,17 @@ type pipeline struct {
 	// shed limits the unary calls in progress.
 	shed    *shedder
 	metrics *metrics
-	tracer  trace.Tracer
+	// tracer is nil when tracing is off.
+	tracer trace.Tracer
 }
 
 // begin starts the pipeline's span of a call, a child of the transport's
-// span (otelgrpc, otelconnect or, for REST, the gateway's).
+// span (otelgrpc, otelconnect or, for REST, the gateway's). Without a
+// tracer (tracing off) the span is a no-op that costs nothing.
 func (p *pipeline) begin(ctx context.Context, c call) (context.Context, trace.Span) {
+	if p.tracer == nil {
+		return ctx, tracenoop.Span{}
+	}
 	service, method := splitProcedure(c.procedure)
 	return p.tracer.Start(ctx, "pipeline", trace.WithAttributes(
 		attribute.String("rpc.service", service),
@@ -87,11 +94,14 @@ func (p *pipeline) begin(ctx context.Context, c call) (context.Context, trace.Sp
 func (p *pipeline) finish(ctx context.Context, span trace.Span, kind string, c call, who principal.Principal, err error, start time.Time) {
 	d := time.Since(start)
 	code, reason := outcome(err)
-	level := slog.LevelInfo
+	level := p.accessLevel
 	if code == "INTERNAL" {
-		level = slog.LevelWarn
+		level = max(level, slog.LevelWarn)
 	}
-	p.log.Log(ctx, level, kind, "procedure", c.procedure, "protocol", c.protocol, "peer", c.peer, "principal", who.Subject, "code", code, "duration", d)
+	if p.log.Enabled(ctx, level) {
+		p.log.LogAttrs(ctx, level, kind, slog.String("procedure", c.procedure), slog.String("protocol", c.protocol), slog.String("peer", c.peer),
+			slog.String("principal", who.Subject), slog.String("code", code), slog.Duration("duration", d))
+	}
 	p.metrics.observe(c, code, reason, d)
 	span.SetAttributes(attribute.String("raccordo.code", code), attribute.String("raccordo.role", string(who.Role)), attribute.String("raccordo.principal_region", who.Region))
 	if err != nil {

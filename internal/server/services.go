@@ -25,9 +25,9 @@ import (
 // gateway. One implementation serves the first two, since connect-go's
 // "simple" signatures are grpc-go's.
 type service struct {
-	grpc    func(*grpc.Server)
+	grpc    func(grpc.ServiceRegistrar)
 	connect func(...connect.HandlerOption) (string, http.Handler)
-	gateway func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+	gateway func(context.Context, *runtime.ServeMux, grpc.ClientConnInterface) error
 	// routes, when set, mounts the service's plain HTTP routes: what the
 	// gateway's JSON mapping cannot express (a CSV download), admitted by
 	// the same pipeline.
@@ -40,56 +40,56 @@ func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.
 	regions, partners, projects, networks := reg.Regions(), reg.Partners(), reg.Projects(), reg.Networks()
 	return []service{
 		{
-			grpc: func(s *grpc.Server) { famiv1.RegisterRegionServiceServer(s, regions) },
+			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterRegionServiceServer(s, regions) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 				return famiv1connect.NewRegionServiceHandler(regions, o...)
 			},
-			gateway: famiv1.RegisterRegionServiceHandler,
+			gateway: gatewayOf(famiv1.RegisterRegionServiceHandlerClient, famiv1.NewRegionServiceClient),
 		},
 		{
-			grpc: func(s *grpc.Server) { famiv1.RegisterPartnerServiceServer(s, partners) },
+			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterPartnerServiceServer(s, partners) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 				return famiv1connect.NewPartnerServiceHandler(partners, o...)
 			},
-			gateway: famiv1.RegisterPartnerServiceHandler,
+			gateway: gatewayOf(famiv1.RegisterPartnerServiceHandlerClient, famiv1.NewPartnerServiceClient),
 		},
 		{
-			grpc: func(s *grpc.Server) { famiv1.RegisterProjectServiceServer(s, projects) },
+			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterProjectServiceServer(s, projects) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 				return famiv1connect.NewProjectServiceHandler(projects, o...)
 			},
-			gateway: famiv1.RegisterProjectServiceHandler,
+			gateway: gatewayOf(famiv1.RegisterProjectServiceHandlerClient, famiv1.NewProjectServiceClient),
 		},
 		{
-			grpc: func(s *grpc.Server) { famiv1.RegisterNetworkServiceServer(s, networks) },
+			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterNetworkServiceServer(s, networks) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 				return famiv1connect.NewNetworkServiceHandler(networks, o...)
 			},
-			gateway: famiv1.RegisterNetworkServiceHandler,
+			gateway: gatewayOf(famiv1.RegisterNetworkServiceHandlerClient, famiv1.NewNetworkServiceClient),
 		},
 		{
-			grpc: func(s *grpc.Server) { famiv1.RegisterProtocolServiceServer(s, prot) },
+			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterProtocolServiceServer(s, prot) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 				return famiv1connect.NewProtocolServiceHandler(prot, o...)
 			},
-			gateway: famiv1.RegisterProtocolServiceHandler,
+			gateway: gatewayOf(famiv1.RegisterProtocolServiceHandlerClient, famiv1.NewProtocolServiceClient),
 		},
 		{
-			grpc: func(s *grpc.Server) { famiv1.RegisterSupportServiceServer(s, sup) },
+			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterSupportServiceServer(s, sup) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 				return famiv1connect.NewSupportServiceHandler(sup, o...)
 			},
-			gateway: famiv1.RegisterSupportServiceHandler,
+			gateway: gatewayOf(famiv1.RegisterSupportServiceHandlerClient, famiv1.NewSupportServiceClient),
 			routes: func(mux *http.ServeMux, pipe *pipeline) {
 				mux.Handle("GET /v1/regions/{region}/supportEntries:export", exportSupportCSV(pipe, sup))
 			},
 		},
 		{
-			grpc: func(s *grpc.Server) { famiv1.RegisterMeetingServiceServer(s, mtg) },
+			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterMeetingServiceServer(s, mtg) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 				return famiv1connect.NewMeetingServiceHandler(mtg, o...)
 			},
-			gateway: famiv1.RegisterMeetingServiceHandler,
+			gateway: gatewayOf(famiv1.RegisterMeetingServiceHandlerClient, famiv1.NewMeetingServiceClient),
 			routes: func(mux *http.ServeMux, pipe *pipeline) {
 				feed := meetingCalendar(pipe, mtg)
 				mux.Handle("GET /v1/regions/{region}/meetings.ics", feed)
@@ -98,11 +98,11 @@ func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.
 			},
 		},
 		{
-			grpc: func(s *grpc.Server) { famiv1.RegisterAuthServiceServer(s, acc) },
+			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterAuthServiceServer(s, acc) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 				return famiv1connect.NewAuthServiceHandler(acc, o...)
 			},
-			gateway: famiv1.RegisterAuthServiceHandler,
+			gateway: gatewayOf(famiv1.RegisterAuthServiceHandlerClient, famiv1.NewAuthServiceClient),
 		},
 	}
 }
@@ -113,18 +113,18 @@ func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.
 func syncServices(f *feed.Service, a *admin.Service) []service {
 	return []service{
 		{
-			grpc: func(s *grpc.Server) { famiv1.RegisterSyncServiceServer(s, f) },
+			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterSyncServiceServer(s, f) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 				return famiv1connect.NewSyncServiceHandler(f.Connect(), o...)
 			},
-			gateway: famiv1.RegisterSyncServiceHandler,
+			gateway: gatewayOf(famiv1.RegisterSyncServiceHandlerClient, famiv1.NewSyncServiceClient),
 		},
 		{
-			grpc: func(s *grpc.Server) { famiv1.RegisterAdminServiceServer(s, a) },
+			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterAdminServiceServer(s, a) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 				return famiv1connect.NewAdminServiceHandler(a.Connect(), o...)
 			},
-			gateway: famiv1.RegisterAdminServiceHandler,
+			gateway: gatewayOf(famiv1.RegisterAdminServiceHandlerClient, famiv1.NewAdminServiceClient),
 		},
 	}
 }
@@ -133,11 +133,11 @@ func syncServices(f *feed.Service, a *admin.Service) []service {
 // other services.
 func dashboardService(d *dashboard.Service) service {
 	return service{
-		grpc: func(s *grpc.Server) { famiv1.RegisterDashboardServiceServer(s, d) },
+		grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterDashboardServiceServer(s, d) },
 		connect: func(o ...connect.HandlerOption) (string, http.Handler) {
 			return famiv1connect.NewDashboardServiceHandler(d, o...)
 		},
-		gateway: famiv1.RegisterDashboardServiceHandler,
+		gateway: gatewayOf(famiv1.RegisterDashboardServiceHandlerClient, famiv1.NewDashboardServiceClient),
 	}
 }
 
@@ -145,10 +145,18 @@ func dashboardService(d *dashboard.Service) service {
 // by its territory index.
 func overlapService(o *registry.Overlaps) service {
 	return service{
-		grpc: func(s *grpc.Server) { famiv1.RegisterOverlapServiceServer(s, o) },
+		grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterOverlapServiceServer(s, o) },
 		connect: func(opts ...connect.HandlerOption) (string, http.Handler) {
 			return famiv1connect.NewOverlapServiceHandler(o, opts...)
 		},
-		gateway: famiv1.RegisterOverlapServiceHandler,
+		gateway: gatewayOf(famiv1.RegisterOverlapServiceHandlerClient, famiv1.NewOverlapServiceClient),
+	}
+}
+
+// gatewayOf registers a service's REST routes on the gateway, calling the
+// service through conn.
+func gatewayOf[C any](register func(context.Context, *runtime.ServeMux, C) error, client func(grpc.ClientConnInterface) C) func(context.Context, *runtime.ServeMux, grpc.ClientConnInterface) error {
+	return func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
+		return register(ctx, mux, client(conn))
 	}
 }

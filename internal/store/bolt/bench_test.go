@@ -157,3 +157,47 @@ func BenchmarkCreateAllocs(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFill creates partners at concurrency 64 and reports how full the
+// leaf pages of the region file's buckets are, and their bytes per partner.
+// Keys that only grow (the change log's revisions, the request records'
+// times) fill pages only as far as bbolt's FillPercent lets them.
+func BenchmarkFill(b *testing.B) {
+	const partners = 5000
+	for b.Loop() {
+		dir := b.TempDir()
+		s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range 64 {
+			wg.Go(func() {
+				for n := next.Add(1); n <= partners; n = next.Add(1) {
+					if err := create(s, "lombardia", n); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+		db, err := bbolt.Open(filepath.Join(dir, "regions", "lombardia.db"), 0o600, &bbolt.Options{ReadOnly: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		db.View(func(tx *bbolt.Tx) error {
+			for _, name := range []string{"changes", "resources"} {
+				st := tx.Bucket([]byte(name)).Stats()
+				b.ReportMetric(100*float64(st.LeafInuse)/float64(st.LeafAlloc), name+"-fill-%")
+				b.ReportMetric(float64(st.LeafAlloc)/partners, name+"-B/partner")
+			}
+			return nil
+		})
+		db.Close()
+	}
+}

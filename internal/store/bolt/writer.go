@@ -109,6 +109,7 @@ func (w *writer) commit(batch []*writeReq) {
 		var committed *bbolt.Tx
 		err := w.db.Update(func(tx *bbolt.Tx) error {
 			committed = tx
+			appendOnly(tx)
 			for i, r := range batch {
 				if err := safely(r.fn, tx); err != nil {
 					failed, ferr = i, err
@@ -131,6 +132,24 @@ func (w *writer) commit(batch []*writeReq) {
 			r.err <- err // nil, or the commit's own failure for all of them
 		}
 		return
+	}
+}
+
+// appendFill is the fill percent of buckets whose keys only grow. bbolt
+// splits a full page at its default 50% so that inserts in the middle
+// have room; keys that are always appended never come back to a split
+// page, which would stay half empty for ever.
+const appendFill = 0.95
+
+// appendOnly sets the fill percent of the region's append-only buckets for
+// this transaction (bbolt keeps it per bucket handle, not in the file): the
+// change log (keys are revisions) and the request records' ages (keys
+// start with the time).
+func appendOnly(tx *bbolt.Tx) {
+	for _, name := range [][]byte{bucketChanges, bucketRequestTimes} {
+		if b := tx.Bucket(name); b != nil {
+			b.FillPercent = appendFill
+		}
 	}
 }
 
