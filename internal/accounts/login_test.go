@@ -13,8 +13,6 @@ import (
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
 
-const password = "correct horse battery"
-
 // newService opens the AuthService on a fresh data dir with one account,
 // "owner", in lombardia.
 func newService(t *testing.T) *accounts.Service {

@@ -9,8 +9,6 @@ import (
 	"hash"
 	"io"
 
-	"connectrpc.com/connect"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 )
@@ -61,7 +59,8 @@ func (s *Service) CompactChanges(ctx context.Context, req *famiv1.CompactChanges
 	return &famiv1.CompactChangesResponse{CompactedRevision: req.GetRevision(), RemovedChanges: removed}, nil
 }
 
-// BackupRegion implements fami.v1.AdminService for grpc-go.
+// BackupRegion implements fami.v1.AdminService (grpc-go's signature, which
+// the server adapts to connect-go).
 func (s *Service) BackupRegion(req *famiv1.BackupRegionRequest, stream famiv1.AdminService_BackupRegionServer) error {
 	return s.Backup(stream.Context(), req.GetName(), stream.Send)
 }
@@ -123,20 +122,4 @@ func (c *chunker) flush() error {
 	msg.Data = c.buf
 	c.buf = make([]byte, 0, chunkSize)
 	return c.send(msg)
-}
-
-// Connect returns the connect-go handler of the service.
-func (s *Service) Connect() ConnectHandler { return ConnectHandler{s} }
-
-// ConnectHandler implements famiv1connect.AdminServiceHandler.
-type ConnectHandler struct{ s *Service }
-
-// CompactChanges implements famiv1connect.AdminServiceHandler.
-func (h ConnectHandler) CompactChanges(ctx context.Context, req *famiv1.CompactChangesRequest) (*famiv1.CompactChangesResponse, error) {
-	return h.s.CompactChanges(ctx, req)
-}
-
-// BackupRegion implements famiv1connect.AdminServiceHandler.
-func (h ConnectHandler) BackupRegion(ctx context.Context, req *famiv1.BackupRegionRequest, stream *connect.ServerStream[famiv1.BackupRegionResponse]) error {
-	return h.s.Backup(ctx, req.GetName(), stream.Send)
 }

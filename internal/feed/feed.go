@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"connectrpc.com/connect"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
@@ -128,7 +126,8 @@ func (s *Service) ListChanges(ctx context.Context, req *famiv1.ListChangesReques
 	return res, nil
 }
 
-// Watch implements fami.v1.SyncService for grpc-go.
+// Watch implements fami.v1.SyncService (grpc-go's signature, which the
+// server adapts to connect-go).
 func (s *Service) Watch(req *famiv1.WatchRequest, stream famiv1.SyncService_WatchServer) error {
 	return s.watch(stream.Context(), req, stream.Send)
 }
@@ -195,21 +194,4 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 			}
 		}
 	}
-}
-
-// Connect returns the connect-go handler of the service: the same logic
-// behind connect-go's server-stream signature.
-func (s *Service) Connect() ConnectHandler { return ConnectHandler{s} }
-
-// ConnectHandler implements famiv1connect.SyncServiceHandler.
-type ConnectHandler struct{ s *Service }
-
-// ListChanges implements famiv1connect.SyncServiceHandler.
-func (h ConnectHandler) ListChanges(ctx context.Context, req *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error) {
-	return h.s.ListChanges(ctx, req)
-}
-
-// Watch implements famiv1connect.SyncServiceHandler.
-func (h ConnectHandler) Watch(ctx context.Context, req *famiv1.WatchRequest, stream *connect.ServerStream[famiv1.WatchResponse]) error {
-	return h.s.watch(ctx, req, stream.Send)
 }

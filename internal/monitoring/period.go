@@ -38,11 +38,6 @@ func (q quarter) end() time.Time {
 	return q.start().AddDate(0, 3, -1)
 }
 
-// quarterOf is the quarter a day falls in.
-func quarterOf(t time.Time) quarter {
-	return quarter{year: t.Year(), n: (int(t.Month())-1)/3 + 1}
-}
-
 // date parses a YYYY-MM-DD date already validated.
 func date(s string) (time.Time, bool) {
 	t, err := time.Parse(check.DateLayout, s)

@@ -2,10 +2,7 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,22 +12,13 @@ import (
 	"connectrpc.com/grpcreflect"
 	"connectrpc.com/otelconnect"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
-	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/errs"
-	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/openapi"
 	"github.com/raccordo/raccordo/internal/opendata"
-	"github.com/raccordo/raccordo/internal/principal"
-	"github.com/raccordo/raccordo/internal/support"
 	"github.com/raccordo/raccordo/internal/web"
 )
 
@@ -95,7 +83,13 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	}
 	rest := problemStatus(utf8Only(http.MaxBytesHandler(gw, int64(s.cfg.MaxMessageBytes))))
 	mux.Handle("/v1/", rest)
-	mux.Handle("GET /v1/regions/{region}", s.backupHandler(pipe, rest))
+	// The backup's path ends in a custom verb after a wildcard, which
+	// net/http's patterns cannot express and the gateway's router parses;
+	// registered after the services, it is matched before GetRegion's
+	// GET /v1/{name=regions/*}.
+	if err := gw.HandlePath(http.MethodGet, "/v1/{name=regions/*}:backup", s.backupFile(pipe)); err != nil {
+		return nil, fmt.Errorf("register the backup download: %w", err)
+	}
 	for _, svc := range svcs {
 		if svc.routes != nil {
 			svc.routes(mux, pipe)
@@ -233,153 +227,4 @@ func recoverHTTP(s *Server, next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// exportSupportCSV serves GET /v1/regions/{region}/supportEntries:export,
-// the REST face of SupportService.ExportSupportEntries: the same rows as a
-// CSV download (support.WriteCSV). The query parameters are the RPC's
-// fields, read as the gateway reads them (startDate=2022-01-01,
-// groupBy=SUPPORT_GROUP_BY_MONTH, states=...), and the request is admitted
-// by the pipeline as that RPC. An error before the first byte is a problem
-// document; one after it cuts the connection, so a client never mistakes a
-// truncated file for a whole one.
-func exportSupportCSV(pipe *pipeline, sup *support.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req := &famiv1.ExportSupportEntriesRequest{}
-		if err := runtime.PopulateQueryParameters(req, r.URL.Query(), utilities.NewDoubleArray([][]string{{"parent"}})); err != nil {
-			writeProblem(w, problemFromStatus(status.New(codes.InvalidArgument, err.Error())), 0)
-			return
-		}
-		region := r.PathValue("region")
-		req.Parent = "regions/" + region
-		name := "support-entries-" + region + ".csv"
-		if gb := req.GetGroupBy(); gb != famiv1.SupportGroupBy_SUPPORT_GROUP_BY_UNSPECIFIED {
-			name = "support-summary-" + region + "-by-" + strings.ToLower(strings.TrimPrefix(gb.String(), "SUPPORT_GROUP_BY_")) + ".csv"
-		}
-		out := &csvDownload{w: w, filename: name}
-		var failed bool
-		pipe.serveHTTP(w, r, famiv1connect.SupportServiceExportSupportEntriesProcedure, req, func(ctx context.Context) (bool, error) {
-			err := sup.WriteCSV(ctx, out, req)
-			failed = err != nil
-			return out.started, err
-		})
-		if failed && out.started {
-			panic(http.ErrAbortHandler)
-		}
-	})
-}
-
-// csvDownload sends the CSV headers with the first byte of the body.
-type csvDownload struct {
-	w        http.ResponseWriter
-	filename string
-	started  bool
-}
-
-func (d *csvDownload) Write(b []byte) (int, error) {
-	if !d.started {
-		d.started = true
-		h := d.w.Header()
-		h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
-		h.Set("Content-Disposition", `attachment; filename="`+d.filename+`"`)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Cache-Control", "no-store")
-		d.w.WriteHeader(http.StatusOK)
-	}
-	return d.w.Write(b)
-}
-
-// meetingCalendar serves the iCalendar feeds, the REST face of
-// MeetingService.ExportMeetingCalendar (the gateway cannot answer
-// text/calendar): GET /v1/regions/{region}/meetings.ics,
-// /v1/regions/{region}/networks/{network}/meetings.ics and
-// /v1/regions/{region}/facilitators/{subject}/meetings.ics, with an
-// optional startFrom query parameter (RFC 3339). The request is admitted by
-// the pipeline as that RPC, authenticated either by the Authorization
-// header or, since calendar clients cannot send headers, by a feed token
-// (?token=..., see meetings.Service.FeedPrincipal), never both. The answer
-// carries an ETag, so a polling client gets 304 Not Modified while nothing
-// changed.
-func meetingCalendar(pipe *pipeline, mtg *meetings.Service) http.Handler {
-	const procedure = famiv1connect.MeetingServiceExportMeetingCalendarProcedure
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		region := r.PathValue("region")
-		q := r.URL.Query()
-		token, withToken := q.Get("token"), q.Has("token")
-		q.Del("token")
-		req := &famiv1.ExportMeetingCalendarRequest{}
-		// The path says whose feed it is: the query cannot override it.
-		inPath := utilities.NewDoubleArray([][]string{{"parent"}, {"network"}, {"facilitator"}})
-		if err := runtime.PopulateQueryParameters(req, q, inPath); err != nil {
-			writeProblem(w, problemFromStatus(status.New(codes.InvalidArgument, err.Error())), 0)
-			return
-		}
-		req.Parent = "regions/" + region
-		if n := r.PathValue("network"); n != "" {
-			req.Network = req.Parent + "/networks/" + n
-		}
-		req.Facilitator = r.PathValue("subject")
-		serve := func(ctx context.Context) (bool, error) {
-			res, err := mtg.ExportMeetingCalendar(ctx, req)
-			if err != nil {
-				return false, err
-			}
-			sum := sha256.Sum256([]byte(res.GetCalendar()))
-			etag := `"` + hex.EncodeToString(sum[:16]) + `"`
-			h := w.Header()
-			h.Set("ETag", etag)
-			// The URL may carry a token: no shared cache keeps the feed.
-			h.Set("Cache-Control", "private, no-cache")
-			if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, etag) {
-				w.WriteHeader(http.StatusNotModified)
-				return true, nil
-			}
-			h.Set("Content-Type", res.GetContentType())
-			h.Set("Content-Disposition", `inline; filename="`+res.GetFilename()+`"`)
-			h.Set("X-Content-Type-Options", "nosniff")
-			w.WriteHeader(http.StatusOK)
-			io.WriteString(w, res.GetCalendar())
-			return true, nil
-		}
-		switch {
-		case !withToken:
-			pipe.serveHTTP(w, r, procedure, req, serve)
-		case r.Header.Get("Authorization") != "":
-			err := errs.InvalidField("token", "send a feed token or an Authorization header, not both")
-			writeProblem(w, problemFromStatus(toStatus(r.Context(), pipe.log, procedure, err)), 0)
-		default:
-			pipe.serveHTTPAs(w, r, procedure, req, func(ctx context.Context) (principal.Principal, error) {
-				return mtg.FeedPrincipal(ctx, region, token)
-			}, serve)
-		}
-	})
-}
-
-// serveHTTPAs is serveHTTP for a caller identified by something other than
-// the Authorization header (a calendar feed token): resolve returns its
-// principal, and the policy table's rule for procedure admits it or not,
-// as for any other call.
-func (p *pipeline) serveHTTPAs(w http.ResponseWriter, r *http.Request, procedure string, req proto.Message,
-	resolve func(context.Context) (principal.Principal, error), fn func(ctx context.Context) (started bool, err error)) {
-	noHeader := func(string) string { return "" }
-	c := call{procedure: procedure, protocol: "rest", header: noHeader, peer: hostOf(r.RemoteAddr), req: req}
-	started := false
-	err := p.stream(r.Context(), c, func(ctx context.Context, _ admission) error {
-		who, err := resolve(ctx)
-		if err != nil {
-			return err
-		}
-		if !p.noAuth {
-			if err := p.policy.Authorize(procedure, who, req); err != nil {
-				return err
-			}
-		}
-		p.log.InfoContext(ctx, "feed token", "procedure", procedure, "principal", who.Subject, "role", string(who.Role))
-		started, err = fn(principal.With(ctx, who))
-		return err
-	})
-	if err != nil && !started {
-		st := toStatus(r.Context(), p.log, procedure, err)
-		writeProblem(w, problemFromStatus(st), retryInfo(st))
-	}
 }

@@ -24,7 +24,7 @@ type metrics struct {
 	// counted by the pipeline, once.
 	rpcs    *prometheus.CounterVec
 	latency *prometheus.HistogramVec
-	// streams counts the streams in progress (watches, downloads).
+	// streams counts the streams in progress (watches, backup downloads).
 	streams *prometheus.GaugeVec
 	// authFailures counts refused credentials by reason (LOGIN_FAILED for
 	// a wrong password, INVALID_TOKEN, ...); rateLimited the calls refused

@@ -27,11 +27,6 @@ const (
 	submitted = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED
 	approved  = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED
 	returned  = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED
-
-	flagLate     = famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_ACTIVITY_LATE
-	flagBehind   = famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_INDICATOR_BEHIND
-	flagSpending = famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_SPENDING_BEHIND
-	flagOverdue  = famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_REPORT_OVERDUE
 )
 
 // labImpactQuarter is Lab'Impact's report of a 2021 quarter: the state of

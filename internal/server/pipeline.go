@@ -45,6 +45,9 @@ type call struct {
 	// long marks a stream that stays open (a watch), counted against the
 	// stream limits; downloads are not.
 	long bool
+	// caller, when set, identifies the caller instead of the
+	// Authorization header (a calendar feed token, see files.go).
+	caller func() (principal.Principal, error)
 }
 
 type unaryFunc func(ctx context.Context) (any, error)
@@ -143,6 +146,9 @@ func outcome(err error) (code, reason string) {
 // Authorization header means the anonymous principal, and any malformed or
 // invalid credential is refused (never downgraded to anonymous).
 func (p *pipeline) authenticate(c call) (principal.Principal, error) {
+	if c.caller != nil {
+		return c.caller()
+	}
 	h := c.header("authorization")
 	if h == "" {
 		return principal.Anonymous, nil

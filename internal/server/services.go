@@ -115,14 +115,14 @@ func syncServices(f *feed.Service, a *admin.Service) []service {
 		{
 			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterSyncServiceServer(s, f) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewSyncServiceHandler(f.Connect(), o...)
+				return famiv1connect.NewSyncServiceHandler(syncConnect{f}, o...)
 			},
 			gateway: gatewayOf(famiv1.RegisterSyncServiceHandlerClient, famiv1.NewSyncServiceClient),
 		},
 		{
 			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterAdminServiceServer(s, a) },
 			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewAdminServiceHandler(a.Connect(), o...)
+				return famiv1connect.NewAdminServiceHandler(adminConnect{a}, o...)
 			},
 			gateway: gatewayOf(famiv1.RegisterAdminServiceHandlerClient, famiv1.NewAdminServiceClient),
 		},

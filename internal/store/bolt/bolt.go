@@ -179,9 +179,6 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// System returns the platform-wide database (accounts, keys, revocations).
-func (s *Store) System() *bbolt.DB { return s.system }
-
 // Damaged returns the regions not served because their file failed the
 // check on open, each with its error (errs.DataLoss, naming the file and
 // the restore command).

@@ -1,0 +1,318 @@
+package accounts_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+)
+
+// fixture is the service over a real bbolt store in a temporary directory,
+// with Lombardia's partner regions/lombardia/partners/comune-milano.
+type fixture struct {
+	svc  *accounts.Service
+	keys *auth.KeySet
+	now  time.Time
+}
+
+const (
+	partner  = "regions/lombardia/partners/comune-milano"
+	password = "correct horse battery"
+)
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia", "veneto"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	keys, err := auth.LoadOrCreateKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Update(t.Context(), "lombardia", store.Mutation{Principal: "test"}, func(tx store.WriteTx) (proto.Message, error) {
+		p := &famiv1.Partner{Name: partner, DisplayName: "Comune di Milano", Kind: famiv1.PartnerKind_PARTNER_KIND_MUNICIPALITY}
+		return p, tx.Put(p)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{keys: keys, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	f.svc, err = accounts.New(t.Context(), s, s, keys, accounts.Options{Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// as returns ctx acting as a region admin of region.
+func as(ctx context.Context, region string) context.Context {
+	return principal.With(ctx, principal.Principal{Subject: "test:admin:" + region, Role: principal.RegionAdmin, Region: region})
+}
+
+// wantErr fails unless err is an *errs.Error with code and reason and, when
+// field is set, a violation of field.
+func wantErr(t *testing.T, err error, code errs.Code, reason, field string) {
+	t.Helper()
+	e := errs.As(err)
+	if e == nil {
+		t.Fatalf("got %v, want %v %s", err, code, reason)
+	}
+	if e.Code != code || e.Reason != reason {
+		t.Errorf("got %v %s (%v), want %v %s", e.Code, e.Reason, err, code, reason)
+	}
+	if field != "" && !slices.ContainsFunc(e.Violations, func(v errs.Violation) bool { return v.Field == field }) {
+		t.Errorf("violations %v, want one of %s", e.Violations, field)
+	}
+}
+
+func account(role famiv1.Role, partner string) *famiv1.Account {
+	return &famiv1.Account{DisplayName: "Maria Rossi", Email: "m.rossi@example.it", Role: role, Partner: partner}
+}
+
+func TestCreateAccountRules(t *testing.T) {
+	f := newFixture(t)
+	ctx := as(t.Context(), "lombardia")
+	if _, err := f.svc.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "taken", Account: account(famiv1.Role_ROLE_CONSULTANT, ""), Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		req     *famiv1.CreateAccountRequest
+		code    errs.Code
+		reason  string
+		field   string
+		partner string
+	}{
+		{name: "a region admin", req: &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "a.admin", Account: account(famiv1.Role_ROLE_REGION_ADMIN, ""), Password: password}},
+		{name: "a network member of a partner of the region", partner: partner,
+			req: &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "member-1", Account: account(famiv1.Role_ROLE_NETWORK_MEMBER, partner), Password: password}},
+		{name: "a username with capitals", code: errs.Invalid, reason: "INVALID_ARGUMENT", field: "account_id",
+			req: &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "MRossi", Account: account(famiv1.Role_ROLE_CONSULTANT, ""), Password: password}},
+		{name: "a username of two letters", code: errs.Invalid, reason: "INVALID_ARGUMENT", field: "account_id",
+			req: &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "mr", Account: account(famiv1.Role_ROLE_CONSULTANT, ""), Password: password}},
+		{name: "a password of eleven characters", code: errs.Invalid, reason: "INVALID_ARGUMENT", field: "password",
+			req: &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "short-pw", Account: account(famiv1.Role_ROLE_CONSULTANT, ""), Password: "elevenchars"}},
+		{name: "a password of 129 characters", code: errs.Invalid, reason: "INVALID_ARGUMENT", field: "password",
+			req: &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "long-pw", Account: account(famiv1.Role_ROLE_CONSULTANT, ""), Password: strings.Repeat("x", 129)}},
+		{name: "no display name", code: errs.Invalid, reason: "INVALID_ARGUMENT", field: "account.display_name",
+			req: &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "no-name", Account: &famiv1.Account{Role: famiv1.Role_ROLE_CONSULTANT}, Password: password}},
+		{name: "a ministry account", code: errs.Invalid, reason: "INVALID_ARGUMENT", field: "account.role",
+			req: &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "ministry", Account: account(famiv1.Role_ROLE_MINISTRY, ""), Password: password}},
+		{name: "a regional system as an account", code: errs.Invalid, reason: "INVALID_ARGUMENT", field: "account.role",
+			req: &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "system", Account: account(famiv1.Role_ROLE_REGIONAL_SYSTEM, ""), Password: password}},
+		{name: "a consultant with a partner", code: errs.Invalid, reason: "INVALID_ARGUMENT", field: "account.partner",
+			req: &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "consultant", Account: account(famiv1.Role_ROLE_CONSULTANT, partner), Password: password}},
+		{name: "a network member without a partner", code: errs.Invalid, reason: "INVALID_ARGUMENT", field: "account.partner",
+			req: &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "member-2", Account: account(famiv1.Role_ROLE_NETWORK_MEMBER, ""), Password: password}},
+		{name: "a network member of another region's partner", code: errs.Invalid, reason: "INVALID_ARGUMENT", field: "account.partner",
+			req: &famiv1.CreateAccountRequest{Parent: "regions/veneto", AccountId: "member-3", Account: account(famiv1.Role_ROLE_NETWORK_MEMBER, partner), Password: password}},
+		{name: "a network member of a partner that does not exist", code: errs.Invalid, reason: "INVALID_ARGUMENT", field: "account.partner",
+			req: &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "member-4", Account: account(famiv1.Role_ROLE_NETWORK_MEMBER, "regions/lombardia/partners/nessuno"), Password: password}},
+		{name: "a region that does not exist", code: errs.NotFound, reason: "NOT_FOUND",
+			req: &famiv1.CreateAccountRequest{Parent: "regions/atlantide", AccountId: "nowhere", Account: account(famiv1.Role_ROLE_CONSULTANT, ""), Password: password}},
+		{name: "a username taken", code: errs.AlreadyExists, reason: "USERNAME_TAKEN", field: "account_id",
+			req: &famiv1.CreateAccountRequest{Parent: "regions/veneto", AccountId: "taken", Account: account(famiv1.Role_ROLE_CONSULTANT, ""), Password: password}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			acc, err := f.svc.CreateAccount(ctx, tt.req)
+			if tt.reason != "" {
+				wantErr(t, err, tt.code, tt.reason, tt.field)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tt.req.GetParent() + "/accounts/" + tt.req.GetAccountId()
+			if acc.GetName() != want || acc.GetRole() != tt.req.GetAccount().GetRole() || acc.GetPartner() != tt.partner || acc.GetEtag() == "" {
+				t.Errorf("created %v, want %s with its role and partner %q and an etag", acc, want, tt.partner)
+			}
+			got, err := f.svc.GetAccount(ctx, &famiv1.GetAccountRequest{Name: want})
+			if err != nil || !proto.Equal(got, acc) {
+				t.Errorf("GetAccount: %v, %v; want what CreateAccount returned", got, err)
+			}
+		})
+	}
+}
+
+func TestAccountsStayInTheirRegion(t *testing.T) {
+	f := newFixture(t)
+	ctx := as(t.Context(), "lombardia")
+	for _, id := range []string{"anna", "bruno", "carla"} {
+		if _, err := f.svc.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: id, Account: account(famiv1.Role_ROLE_CONSULTANT, ""), Password: password}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.svc.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: "regions/veneto", AccountId: "beppe", Account: account(famiv1.Role_ROLE_CONSULTANT, ""), Password: password}); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := f.svc.GetAccount(ctx, &famiv1.GetAccountRequest{Name: "regions/veneto/accounts/anna"})
+	wantErr(t, err, errs.NotFound, "NOT_FOUND", "")
+
+	var names []string
+	req := &famiv1.ListAccountsRequest{Parent: "regions/lombardia", PageSize: 2}
+	for pages := 0; ; pages++ {
+		if pages == 3 {
+			t.Fatal("ListAccounts does not end")
+		}
+		res, err := f.svc.ListAccounts(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range res.GetAccounts() {
+			names = append(names, a.GetName())
+		}
+		if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
+			break
+		}
+	}
+	want := []string{"regions/lombardia/accounts/anna", "regions/lombardia/accounts/bruno", "regions/lombardia/accounts/carla"}
+	if !slices.Equal(names, want) {
+		t.Errorf("ListAccounts in pages of 2: %v, want %v", names, want)
+	}
+	_, err = f.svc.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: "regions/lombardia", PageToken: "not a token"})
+	wantErr(t, err, errs.Invalid, "INVALID_ARGUMENT", "page_token")
+}
+
+func TestLoginRules(t *testing.T) {
+	f := newFixture(t)
+	ctx := as(t.Context(), "lombardia")
+	if _, err := f.svc.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "mrossi", Account: account(famiv1.Role_ROLE_NETWORK_MEMBER, partner), Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	verifier := auth.NewVerifier(f.keys, f.svc.Revocations(), func() time.Time { return f.now })
+	login := func(user, pw string) (string, error) {
+		res, err := f.svc.Login(principal.WithClientAddr(t.Context(), "192.0.2.1"), &famiv1.LoginRequest{Username: user, Password: pw})
+		return res.GetToken(), err
+	}
+
+	token, err := login("mrossi", password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, err := verifier.Verify(token)
+	if err != nil {
+		t.Fatalf("the login token does not verify: %v", err)
+	}
+	if p := claims.Principal(); p.Subject != "account:mrossi" || p.Role != principal.NetworkMember || p.Region != "lombardia" || p.Partner != partner {
+		t.Errorf("login principal %+v, want account:mrossi, a network member of lombardia for %s", p, partner)
+	}
+
+	for _, tt := range []struct{ name, user, pw string }{
+		{"a wrong password", "mrossi", "wrong horse battery"},
+		{"an unknown username", "nessuno", password},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := login(tt.user, tt.pw)
+			wantErr(t, err, errs.Unauthenticated, "LOGIN_FAILED", "")
+		})
+	}
+	_, err = login("", "")
+	wantErr(t, err, errs.Invalid, "INVALID_ARGUMENT", "username")
+
+	// A new password ends the tokens issued before it.
+	if _, err := f.svc.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: "regions/lombardia/accounts/mrossi", Password: "short"}); err == nil {
+		t.Error("SetAccountPassword accepted a five-character password")
+	}
+	if _, err := f.svc.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: "regions/lombardia/accounts/mrossi", Password: "a brand new passphrase"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifier.Verify(token); err == nil {
+		t.Error("a token issued before the password changed still verifies")
+	}
+	if _, err := login("mrossi", password); err == nil {
+		t.Error("the old password still logs in")
+	}
+	if token, err = login("mrossi", "a brand new passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifier.Verify(token); err != nil {
+		t.Errorf("a token issued after the change does not verify: %v", err)
+	}
+
+	// A deleted account's tokens end with it.
+	if _, err := f.svc.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: "regions/lombardia/accounts/mrossi"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifier.Verify(token); err == nil {
+		t.Error("a deleted account's token still verifies")
+	}
+	_, err = login("mrossi", "a brand new passphrase")
+	wantErr(t, err, errs.Unauthenticated, "LOGIN_FAILED", "")
+}
+
+func TestLoginFailuresAreLimitedPerUsername(t *testing.T) {
+	f := newFixture(t)
+	var err error
+	for i := range 6 {
+		// Each attempt from another address: the username's limit decides.
+		ctx := principal.WithClientAddr(t.Context(), "192.0.2."+string(rune('1'+i)))
+		_, err = f.svc.Login(ctx, &famiv1.LoginRequest{Username: "mrossi", Password: "wrong horse battery"})
+		if i < 5 {
+			wantErr(t, err, errs.Unauthenticated, "LOGIN_FAILED", "")
+		}
+	}
+	wantErr(t, err, errs.ResourceExhausted, "TOO_MANY_LOGIN_FAILURES", "")
+	if e := errs.As(err); e == nil || e.RetryAfter <= 0 {
+		t.Errorf("the sixth failure has no Retry-After: %v", err)
+	}
+	// A minute later the username may try again.
+	f.now = f.now.Add(time.Minute + time.Second)
+	_, err = f.svc.Login(principal.WithClientAddr(t.Context(), "192.0.2.9"), &famiv1.LoginRequest{Username: "mrossi", Password: "wrong horse battery"})
+	wantErr(t, err, errs.Unauthenticated, "LOGIN_FAILED", "")
+}
+
+func TestServiceTokenRules(t *testing.T) {
+	f := newFixture(t)
+	ctx := as(t.Context(), "lombardia")
+	verifier := auth.NewVerifier(f.keys, f.svc.Revocations(), func() time.Time { return f.now })
+	for _, tt := range []struct {
+		name  string
+		req   *famiv1.CreateServiceTokenRequest
+		field string
+	}{
+		{"a system id with capitals", &famiv1.CreateServiceTokenRequest{Parent: "regions/lombardia", SystemId: "Protocollo"}, "system_id"},
+		{"a negative lifetime", &famiv1.CreateServiceTokenRequest{Parent: "regions/lombardia", SystemId: "protocollo", TtlSeconds: -1}, "ttl_seconds"},
+		{"a lifetime beyond a year", &famiv1.CreateServiceTokenRequest{Parent: "regions/lombardia", SystemId: "protocollo", TtlSeconds: int64(accounts.MaxServiceTokenTTL/time.Second) + 1}, "ttl_seconds"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.svc.CreateServiceToken(ctx, tt.req)
+			wantErr(t, err, errs.Invalid, "INVALID_ARGUMENT", tt.field)
+		})
+	}
+
+	res, err := f.svc.CreateServiceToken(ctx, &famiv1.CreateServiceTokenRequest{Parent: "regions/lombardia", SystemId: "protocollo", DisplayName: "Protocollo informatico"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, err := verifier.Verify(res.GetToken())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := claims.Principal(); p.Subject != "system:protocollo" || p.Role != principal.RegionalSystem || p.Region != "lombardia" {
+		t.Errorf("service token principal %+v, want system:protocollo, a regional system of lombardia", p)
+	}
+	if got, want := claims.ExpiresAt.Sub(f.now), accounts.DefaultServiceTokenTTL; got != want {
+		t.Errorf("service token lives %v, want the default %v", got, want)
+	}
+	if _, err := f.svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: res.GetServiceToken().GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifier.Verify(res.GetToken()); err == nil {
+		t.Error("a revoked service token still verifies")
+	}
+}

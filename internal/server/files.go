@@ -1,0 +1,272 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/meetings"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/support"
+)
+
+// Files are the REST faces of RPCs whose answer is a file the gateway's
+// JSON mapping cannot express: the CSV export (ExportSupportEntries), the
+// calendar feeds (ExportMeetingCalendar) and the backup (BackupRegion).
+// Each is admitted by serveFile as its RPC, so a download gets what the
+// same call gets on every other surface: authentication, the policy
+// table's rule, the unary deadline (or, for a streaming RPC, the stream's
+// handling), panic recovery, the log line, the metrics and the span.
+//
+// They are plain handlers rather than RPCs returning google.api.HttpBody:
+// the gateway would buffer a whole HttpBody answer in memory, and a
+// download needs HTTP itself (an ETag and 304 for calendar clients, a feed
+// token in the query, a Content-Length for the backup's progress bar).
+
+// file is one download as the pipeline admits it.
+type file struct {
+	// procedure is the RPC the download is the REST face of; its kind
+	// (unary or server stream) decides the admission.
+	procedure string
+	// req is the RPC's request, for the policy table's rule.
+	req proto.Message
+	// caller, when set, identifies the caller instead of the
+	// Authorization header (a calendar feed token).
+	caller func() (principal.Principal, error)
+	// write sends the file and reports whether it has started the
+	// response: an error after that can only cut the response short.
+	write func(ctx context.Context) (started bool, err error)
+}
+
+// serveFile runs a download through the pipeline as f.procedure. An error
+// before the first byte is a problem document; one after it cuts the
+// connection, so a client never mistakes a truncated file for a whole one.
+func (p *pipeline) serveFile(w http.ResponseWriter, r *http.Request, f file) {
+	c := call{procedure: f.procedure, protocol: "rest", header: r.Header.Get, peer: hostOf(r.RemoteAddr), req: f.req, caller: f.caller}
+	started := false
+	write := func(ctx context.Context) error {
+		var err error
+		started, err = f.write(ctx)
+		return err
+	}
+	var err error
+	if serverStreaming(f.procedure) {
+		err = p.stream(r.Context(), c, func(ctx context.Context, a admission) error {
+			if err := a.authorize(f.req); err != nil {
+				return err
+			}
+			return write(ctx)
+		})
+	} else {
+		_, err = p.run(r.Context(), c, func(ctx context.Context) (any, error) { return nil, write(ctx) })
+	}
+	switch {
+	case err == nil:
+	case started:
+		panic(http.ErrAbortHandler)
+	default:
+		st := toStatus(r.Context(), p.log, f.procedure, err)
+		writeProblem(w, problemFromStatus(st), retryInfo(st))
+	}
+}
+
+// serverStreaming reports whether procedure ("/fami.v1.AdminService/
+// BackupRegion") is a server-streaming RPC. It panics on a procedure no
+// service declares: a download must be the face of a real RPC.
+func serverStreaming(procedure string) bool {
+	service, method := splitProcedure(procedure)
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service))
+	if err != nil {
+		panic(fmt.Sprintf("download of %s: %v", procedure, err))
+	}
+	m := d.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(method))
+	if m == nil {
+		panic("download of an unknown method " + procedure)
+	}
+	return m.IsStreamingServer()
+}
+
+// queryRequest reads a download's query parameters into req as the gateway
+// reads an RPC's (startDate=2022-01-01, groupBy=SUPPORT_GROUP_BY_MONTH);
+// the fields in inPath come from the path and the query cannot set them.
+func queryRequest(w http.ResponseWriter, req proto.Message, q map[string][]string, inPath ...string) bool {
+	var fields [][]string
+	for _, f := range inPath {
+		fields = append(fields, []string{f})
+	}
+	if err := runtime.PopulateQueryParameters(req, q, utilities.NewDoubleArray(fields)); err != nil {
+		writeProblem(w, problemFromStatus(status.New(codes.InvalidArgument, err.Error())), 0)
+		return false
+	}
+	return true
+}
+
+// exportSupportCSV serves GET /v1/regions/{region}/supportEntries:export,
+// the REST face of SupportService.ExportSupportEntries: the same rows as a
+// CSV download (support.WriteCSV), every page of them within the one
+// request's deadline.
+func exportSupportCSV(pipe *pipeline, sup *support.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := &famiv1.ExportSupportEntriesRequest{}
+		if !queryRequest(w, req, r.URL.Query(), "parent") {
+			return
+		}
+		region := r.PathValue("region")
+		req.Parent = "regions/" + region
+		name := "support-entries-" + region + ".csv"
+		if gb := req.GetGroupBy(); gb != famiv1.SupportGroupBy_SUPPORT_GROUP_BY_UNSPECIFIED {
+			name = "support-summary-" + region + "-by-" + strings.ToLower(strings.TrimPrefix(gb.String(), "SUPPORT_GROUP_BY_")) + ".csv"
+		}
+		out := &csvDownload{w: w, filename: name}
+		pipe.serveFile(w, r, file{
+			procedure: famiv1connect.SupportServiceExportSupportEntriesProcedure,
+			req:       req,
+			write: func(ctx context.Context) (bool, error) {
+				err := sup.WriteCSV(ctx, out, req)
+				return out.started, err
+			},
+		})
+	})
+}
+
+// csvDownload sends the CSV headers with the first byte of the body.
+type csvDownload struct {
+	w        http.ResponseWriter
+	filename string
+	started  bool
+}
+
+func (d *csvDownload) Write(b []byte) (int, error) {
+	if !d.started {
+		d.started = true
+		h := d.w.Header()
+		h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
+		h.Set("Content-Disposition", `attachment; filename="`+d.filename+`"`)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		d.w.WriteHeader(http.StatusOK)
+	}
+	return d.w.Write(b)
+}
+
+// meetingCalendar serves the iCalendar feeds, the REST face of
+// MeetingService.ExportMeetingCalendar (the gateway cannot answer
+// text/calendar): GET /v1/regions/{region}/meetings.ics,
+// /v1/regions/{region}/networks/{network}/meetings.ics and
+// /v1/regions/{region}/facilitators/{subject}/meetings.ics, with an
+// optional startFrom query parameter (RFC 3339). The caller is identified
+// either by the Authorization header or, since calendar clients cannot
+// send headers, by a feed token (?token=..., see
+// meetings.Service.FeedPrincipal), never both; the policy table's rule
+// admits either alike. The answer carries an ETag, so a polling client
+// gets 304 Not Modified while nothing changed.
+func meetingCalendar(pipe *pipeline, mtg *meetings.Service) http.Handler {
+	const procedure = famiv1connect.MeetingServiceExportMeetingCalendarProcedure
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		region := r.PathValue("region")
+		q := r.URL.Query()
+		token, withToken := q.Get("token"), q.Has("token")
+		q.Del("token")
+		req := &famiv1.ExportMeetingCalendarRequest{}
+		// The path says whose feed it is: the query cannot override it.
+		if !queryRequest(w, req, q, "parent", "network", "facilitator") {
+			return
+		}
+		req.Parent = "regions/" + region
+		if n := r.PathValue("network"); n != "" {
+			req.Network = req.Parent + "/networks/" + n
+		}
+		req.Facilitator = r.PathValue("subject")
+		f := file{procedure: procedure, req: req, write: func(ctx context.Context) (bool, error) {
+			res, err := mtg.ExportMeetingCalendar(ctx, req)
+			if err != nil {
+				return false, err
+			}
+			writeCalendar(w, r, res)
+			return true, nil
+		}}
+		if withToken {
+			if r.Header.Get("Authorization") != "" {
+				err := errs.InvalidField("token", "send a feed token or an Authorization header, not both")
+				writeProblem(w, problemFromStatus(toStatus(r.Context(), pipe.log, procedure, err)), 0)
+				return
+			}
+			f.caller = func() (principal.Principal, error) {
+				who, err := mtg.FeedPrincipal(r.Context(), region, token)
+				if err == nil {
+					pipe.log.InfoContext(r.Context(), "feed token", "procedure", procedure, "principal", who.Subject, "role", string(who.Role))
+				}
+				return who, err
+			}
+		}
+		pipe.serveFile(w, r, f)
+	})
+}
+
+// writeCalendar answers with a calendar, or 304 when the client's
+// If-None-Match names its ETag.
+func writeCalendar(w http.ResponseWriter, r *http.Request, res *famiv1.ExportMeetingCalendarResponse) {
+	sum := sha256.Sum256([]byte(res.GetCalendar()))
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	h := w.Header()
+	h.Set("ETag", etag)
+	// The URL may carry a token: no shared cache keeps the feed.
+	h.Set("Cache-Control", "private, no-cache")
+	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", res.GetContentType())
+	h.Set("Content-Disposition", `inline; filename="`+res.GetFilename()+`"`)
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, res.GetCalendar())
+}
+
+// backupFile serves GET /v1/regions/{region}:backup, the REST face of
+// AdminService.BackupRegion (a server stream, admitted as one): the
+// region's file as a download with its length (for the browser's
+// progress) and its revision in a header; famictl backup uses the RPC,
+// which also checks the file's SHA-256.
+func (s *Server) backupFile(pipe *pipeline) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		req := &famiv1.BackupRegionRequest{Name: params["name"]}
+		region := strings.TrimPrefix(req.GetName(), "regions/")
+		pipe.serveFile(w, r, file{
+			procedure: famiv1connect.AdminServiceBackupRegionProcedure,
+			req:       req,
+			write: func(ctx context.Context) (bool, error) {
+				started := false
+				err := s.admin.Backup(ctx, req.GetName(), func(m *famiv1.BackupRegionResponse) error {
+					if !started {
+						started = true
+						h := w.Header()
+						h.Set("Content-Type", "application/octet-stream")
+						h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%d.db"`, region, m.GetRevision()))
+						h.Set("Content-Length", fmt.Sprint(m.GetSize()))
+						h.Set("X-Raccordo-Revision", fmt.Sprint(m.GetRevision()))
+						w.WriteHeader(http.StatusOK)
+					}
+					_, err := w.Write(m.GetData())
+					return err
+				})
+				return started, err
+			},
+		})
+	}
+}
