@@ -16,11 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"connectrpc.com/connect"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -30,284 +30,87 @@ import (
 	"github.com/raccordo/raccordo/internal/server"
 )
 
-// supportClient is SupportService as one surface calls it; failed calls
-// are *callError, as in surface_test.go.
-type supportClient interface {
-	CreateSupportEntry(context.Context, *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error)
-	GetSupportEntry(context.Context, *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error)
-	ListSupportEntries(context.Context, *famiv1.ListSupportEntriesRequest) (*famiv1.ListSupportEntriesResponse, error)
-	UpdateSupportEntry(context.Context, *famiv1.UpdateSupportEntryRequest) (*famiv1.SupportEntry, error)
-	DeleteSupportEntry(context.Context, *famiv1.DeleteSupportEntryRequest) error
-	BatchApproveSupportEntries(context.Context, *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error)
-	RejectSupportEntry(context.Context, *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error)
-	ClosePeriod(context.Context, *famiv1.ClosePeriodRequest) (*famiv1.ClosedPeriod, error)
-	ReopenPeriod(context.Context, *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error)
-	ListClosedPeriods(context.Context, *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error)
-	SummarizeSupportEntries(context.Context, *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error)
-	// ExportSupportEntries is the RPC on gRPC, Connect and gRPC-Web, and
-	// the CSV download parsed back into rows on REST.
-	ExportSupportEntries(context.Context, *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error)
-}
+// supportClient is SupportService as one surface calls it, with the
+// "# SupportService" rules of fami_http.yaml and the CSV export handler on
+// REST; failed calls are *callError, as in surface_test.go.
+type supportClient struct{ c *rpcClient }
 
 func newSupportClient(t *testing.T, ts *testServer, kind, token string) supportClient {
 	t.Helper()
-	switch kind {
-	case "grpc":
-		return grpcSupport{famiv1.NewSupportServiceClient(dialGRPC(t, ts, token))}
-	case "connect", "grpcweb":
-		var opts []connect.ClientOption
-		if kind == "grpcweb" {
-			opts = append(opts, connect.WithGRPCWeb())
-		}
-		if token != "" {
-			opts = append(opts, bearer(token))
-		}
-		return connectSupport{famiv1connect.NewSupportServiceClient(newHTTPClient(t), ts.httpURL(), opts...)}
-	case "rest":
-		return restSupport{newRESTSurface(t, ts, token)}
+	return supportClient{newRPCClient(t, ts, kind, token)}
+}
+
+func (x supportClient) CreateSupportEntry(ctx context.Context, r *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	return unary(ctx, x.c, famiv1connect.SupportServiceCreateSupportEntryProcedure,
+		httpPost("/v1/{parent}/supportEntries", "support_entry"), r, &famiv1.SupportEntry{})
+}
+
+func (x supportClient) GetSupportEntry(ctx context.Context, r *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	return unary(ctx, x.c, famiv1connect.SupportServiceGetSupportEntryProcedure,
+		httpGet("/v1/{name}"), r, &famiv1.SupportEntry{})
+}
+
+func (x supportClient) ListSupportEntries(ctx context.Context, r *famiv1.ListSupportEntriesRequest) (*famiv1.ListSupportEntriesResponse, error) {
+	return unary(ctx, x.c, famiv1connect.SupportServiceListSupportEntriesProcedure,
+		httpGet("/v1/{parent}/supportEntries"), r, &famiv1.ListSupportEntriesResponse{})
+}
+
+func (x supportClient) UpdateSupportEntry(ctx context.Context, r *famiv1.UpdateSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	return unary(ctx, x.c, famiv1connect.SupportServiceUpdateSupportEntryProcedure,
+		httpPatch("/v1/{support_entry.name}", "support_entry"), r, &famiv1.SupportEntry{})
+}
+
+func (x supportClient) BatchApproveSupportEntries(ctx context.Context, r *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error) {
+	return unary(ctx, x.c, famiv1connect.SupportServiceBatchApproveSupportEntriesProcedure,
+		httpPost("/v1/{parent}/supportEntries:batchApprove", "*"), r, &famiv1.BatchApproveSupportEntriesResponse{})
+}
+
+func (x supportClient) RejectSupportEntry(ctx context.Context, r *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	return unary(ctx, x.c, famiv1connect.SupportServiceRejectSupportEntryProcedure,
+		httpPost("/v1/{name}:reject", "*"), r, &famiv1.SupportEntry{})
+}
+
+func (x supportClient) ClosePeriod(ctx context.Context, r *famiv1.ClosePeriodRequest) (*famiv1.ClosedPeriod, error) {
+	return unary(ctx, x.c, famiv1connect.SupportServiceClosePeriodProcedure,
+		httpPost("/v1/{parent}/closedPeriods", "closed_period"), r, &famiv1.ClosedPeriod{})
+}
+
+func (x supportClient) ReopenPeriod(ctx context.Context, r *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
+	return unary(ctx, x.c, famiv1connect.SupportServiceReopenPeriodProcedure,
+		httpPost("/v1/{name}:reopen", "*"), r, &famiv1.ClosedPeriod{})
+}
+
+func (x supportClient) ListClosedPeriods(ctx context.Context, r *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error) {
+	return unary(ctx, x.c, famiv1connect.SupportServiceListClosedPeriodsProcedure,
+		httpGet("/v1/{parent}/closedPeriods"), r, &famiv1.ListClosedPeriodsResponse{})
+}
+
+func (x supportClient) SummarizeSupportEntries(ctx context.Context, r *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error) {
+	return unary(ctx, x.c, famiv1connect.SupportServiceSummarizeSupportEntriesProcedure,
+		httpGet("/v1/{parent}/supportEntries:summarize"), r, &famiv1.SummarizeSupportEntriesResponse{})
+}
+
+func (x supportClient) DeleteSupportEntry(ctx context.Context, r *famiv1.DeleteSupportEntryRequest) error {
+	_, err := unary(ctx, x.c, famiv1connect.SupportServiceDeleteSupportEntryProcedure,
+		httpDelete("/v1/{name}"), r, &emptypb.Empty{})
+	return err
+}
+
+// ExportSupportEntries is the RPC on gRPC, Connect and gRPC-Web, and the
+// CSV download parsed back into rows on REST.
+func (x supportClient) ExportSupportEntries(ctx context.Context, r *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error) {
+	if x.c.kind == "rest" {
+		return exportSupportCSV(ctx, x.c.rest, r)
 	}
-	t.Fatalf("unknown surface %q", kind)
-	return nil
+	return unary(ctx, x.c, famiv1connect.SupportServiceExportSupportEntriesProcedure,
+		route{}, r, &famiv1.ExportSupportEntriesResponse{})
 }
 
-// --- gRPC ---
-
-type grpcSupport struct{ c famiv1.SupportServiceClient }
-
-func (g grpcSupport) CreateSupportEntry(ctx context.Context, r *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	res, err := g.c.CreateSupportEntry(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (g grpcSupport) GetSupportEntry(ctx context.Context, r *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	res, err := g.c.GetSupportEntry(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (g grpcSupport) ListSupportEntries(ctx context.Context, r *famiv1.ListSupportEntriesRequest) (*famiv1.ListSupportEntriesResponse, error) {
-	res, err := g.c.ListSupportEntries(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (g grpcSupport) UpdateSupportEntry(ctx context.Context, r *famiv1.UpdateSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	res, err := g.c.UpdateSupportEntry(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (g grpcSupport) DeleteSupportEntry(ctx context.Context, r *famiv1.DeleteSupportEntryRequest) error {
-	_, err := g.c.DeleteSupportEntry(ctx, r)
-	return grpcErr(err)
-}
-
-func (g grpcSupport) BatchApproveSupportEntries(ctx context.Context, r *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error) {
-	res, err := g.c.BatchApproveSupportEntries(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (g grpcSupport) RejectSupportEntry(ctx context.Context, r *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	res, err := g.c.RejectSupportEntry(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (g grpcSupport) ClosePeriod(ctx context.Context, r *famiv1.ClosePeriodRequest) (*famiv1.ClosedPeriod, error) {
-	res, err := g.c.ClosePeriod(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (g grpcSupport) ReopenPeriod(ctx context.Context, r *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
-	res, err := g.c.ReopenPeriod(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (g grpcSupport) ListClosedPeriods(ctx context.Context, r *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error) {
-	res, err := g.c.ListClosedPeriods(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (g grpcSupport) SummarizeSupportEntries(ctx context.Context, r *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error) {
-	res, err := g.c.SummarizeSupportEntries(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (g grpcSupport) ExportSupportEntries(ctx context.Context, r *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error) {
-	res, err := g.c.ExportSupportEntries(ctx, r)
-	return res, grpcErr(err)
-}
-
-// --- Connect and gRPC-Web ---
-
-type connectSupport struct {
-	c famiv1connect.SupportServiceClient
-}
-
-func (c connectSupport) CreateSupportEntry(ctx context.Context, r *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	res, err := c.c.CreateSupportEntry(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectSupport) GetSupportEntry(ctx context.Context, r *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	res, err := c.c.GetSupportEntry(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectSupport) ListSupportEntries(ctx context.Context, r *famiv1.ListSupportEntriesRequest) (*famiv1.ListSupportEntriesResponse, error) {
-	res, err := c.c.ListSupportEntries(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectSupport) UpdateSupportEntry(ctx context.Context, r *famiv1.UpdateSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	res, err := c.c.UpdateSupportEntry(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectSupport) DeleteSupportEntry(ctx context.Context, r *famiv1.DeleteSupportEntryRequest) error {
-	_, err := c.c.DeleteSupportEntry(ctx, r)
-	return connectErr(err)
-}
-
-func (c connectSupport) BatchApproveSupportEntries(ctx context.Context, r *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error) {
-	res, err := c.c.BatchApproveSupportEntries(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectSupport) RejectSupportEntry(ctx context.Context, r *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	res, err := c.c.RejectSupportEntry(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectSupport) ClosePeriod(ctx context.Context, r *famiv1.ClosePeriodRequest) (*famiv1.ClosedPeriod, error) {
-	res, err := c.c.ClosePeriod(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectSupport) ReopenPeriod(ctx context.Context, r *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
-	res, err := c.c.ReopenPeriod(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectSupport) ListClosedPeriods(ctx context.Context, r *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error) {
-	res, err := c.c.ListClosedPeriods(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectSupport) SummarizeSupportEntries(ctx context.Context, r *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error) {
-	res, err := c.c.SummarizeSupportEntries(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectSupport) ExportSupportEntries(ctx context.Context, r *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error) {
-	res, err := c.c.ExportSupportEntries(ctx, r)
-	return res, connectErr(err)
-}
-
-// --- REST ---
-
-// restSupport calls the "# SupportService" rules of fami_http.yaml and the
-// CSV export handler.
-type restSupport struct{ s *restSurface }
-
-// supportQuery encodes the populated fields of a request but skip as query
-// parameters with their JSON names: enums by name, repeated fields
-// repeated, field masks as comma-separated paths.
-func supportQuery(req proto.Message, skip ...protoreflect.Name) url.Values {
-	q := url.Values{}
-	scalar := func(fd protoreflect.FieldDescriptor, v protoreflect.Value) string {
-		if fd.Kind() == protoreflect.EnumKind {
-			if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
-				return string(ev.Name())
-			}
-			return strconv.Itoa(int(v.Enum()))
-		}
-		if fm, ok := v.Interface().(protoreflect.Message); ok {
-			return strings.Join(fm.Interface().(*fieldmaskpb.FieldMask).GetPaths(), ",")
-		}
-		return v.String()
-	}
-	req.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if slices.Contains(skip, fd.Name()) {
-			return true
-		}
-		if fd.IsList() {
-			for i := 0; i < v.List().Len(); i++ {
-				q.Add(fd.JSONName(), scalar(fd, v.List().Get(i)))
-			}
-			return true
-		}
-		q.Set(fd.JSONName(), scalar(fd, v))
-		return true
-	})
-	return q
-}
-
-// bodyWithout returns a copy of req with the named fields cleared: the
-// body of a `body: "*"` rule, without what the path carries.
-func bodyWithout(req proto.Message, fields ...protoreflect.Name) proto.Message {
-	c := proto.Clone(req)
-	for _, f := range fields {
-		c.ProtoReflect().Clear(c.ProtoReflect().Descriptor().Fields().ByName(f))
-	}
-	return c
-}
-
-func (r restSupport) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	out := &famiv1.SupportEntry{}
-	return out, r.s.call(ctx, http.MethodPost, "/v1/"+req.GetParent()+"/supportEntries", supportQuery(req, "parent", "support_entry"), req.GetSupportEntry(), out)
-}
-
-func (r restSupport) GetSupportEntry(ctx context.Context, req *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	out := &famiv1.SupportEntry{}
-	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetName(), nil, nil, out)
-}
-
-func (r restSupport) ListSupportEntries(ctx context.Context, req *famiv1.ListSupportEntriesRequest) (*famiv1.ListSupportEntriesResponse, error) {
-	out := &famiv1.ListSupportEntriesResponse{}
-	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetParent()+"/supportEntries", supportQuery(req, "parent"), nil, out)
-}
-
-func (r restSupport) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	out := &famiv1.SupportEntry{}
-	return out, r.s.call(ctx, http.MethodPatch, "/v1/"+req.GetSupportEntry().GetName(), supportQuery(req, "support_entry"), req.GetSupportEntry(), out)
-}
-
-func (r restSupport) DeleteSupportEntry(ctx context.Context, req *famiv1.DeleteSupportEntryRequest) error {
-	return r.s.call(ctx, http.MethodDelete, "/v1/"+req.GetName(), supportQuery(req, "name"), nil, nil)
-}
-
-func (r restSupport) BatchApproveSupportEntries(ctx context.Context, req *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error) {
-	out := &famiv1.BatchApproveSupportEntriesResponse{}
-	return out, r.s.call(ctx, http.MethodPost, "/v1/"+req.GetParent()+"/supportEntries:batchApprove", nil, bodyWithout(req, "parent"), out)
-}
-
-func (r restSupport) RejectSupportEntry(ctx context.Context, req *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	out := &famiv1.SupportEntry{}
-	return out, r.s.call(ctx, http.MethodPost, "/v1/"+req.GetName()+":reject", nil, bodyWithout(req, "name"), out)
-}
-
-func (r restSupport) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodRequest) (*famiv1.ClosedPeriod, error) {
-	out := &famiv1.ClosedPeriod{}
-	return out, r.s.call(ctx, http.MethodPost, "/v1/"+req.GetParent()+"/closedPeriods", supportQuery(req, "parent", "closed_period"), req.GetClosedPeriod(), out)
-}
-
-func (r restSupport) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
-	out := &famiv1.ClosedPeriod{}
-	return out, r.s.call(ctx, http.MethodPost, "/v1/"+req.GetName()+":reopen", nil, bodyWithout(req, "name"), out)
-}
-
-func (r restSupport) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error) {
-	out := &famiv1.ListClosedPeriodsResponse{}
-	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetParent()+"/closedPeriods", supportQuery(req, "parent"), nil, out)
-}
-
-func (r restSupport) SummarizeSupportEntries(ctx context.Context, req *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error) {
-	out := &famiv1.SummarizeSupportEntriesResponse{}
-	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetParent()+"/supportEntries:summarize", supportQuery(req, "parent"), nil, out)
-}
-
-// ExportSupportEntries downloads the CSV, checks its framing and returns
-// its rows (every page: the download follows the page tokens itself).
-func (r restSupport) ExportSupportEntries(ctx context.Context, req *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error) {
+// exportSupportCSV downloads the CSV, checks its framing and returns its
+// rows (every page: the download follows the page tokens itself).
+func exportSupportCSV(ctx context.Context, s *restSurface, req *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error) {
 	path := "/v1/" + req.GetParent() + "/supportEntries:export"
-	res, err := r.s.send(ctx, http.MethodGet, path, supportQuery(req, "parent"), nil)
+	res, err := s.send(ctx, http.MethodGet, path, restQuery(req, "parent"), nil)
 	if err != nil {
 		return nil, err
 	}
