@@ -197,3 +197,13 @@ func restQuery(req proto.Message, skip ...protoreflect.Name) url.Values {
 	})
 	return q
 }
+
+// without returns a copy of req with the named fields cleared: the body
+// of a `body: "*"` rule, without what the path carries.
+func without(req proto.Message, fields ...protoreflect.Name) proto.Message {
+	c := proto.Clone(req)
+	for _, f := range fields {
+		c.ProtoReflect().Clear(c.ProtoReflect().Descriptor().Fields().ByName(f))
+	}
+	return c
+}

@@ -13,13 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"connectrpc.com/connect"
 	ics "github.com/arran4/golang-ical"
 	goical "github.com/emersion/go-ical"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -30,276 +28,101 @@ import (
 	"github.com/raccordo/raccordo/internal/server"
 )
 
-// meetingClient is the MeetingService as one surface calls it; like
-// surface, it reports a failed call as a *callError.
-type meetingClient interface {
-	CreateMeeting(context.Context, *famiv1.CreateMeetingRequest) (*famiv1.Meeting, error)
-	GetMeeting(context.Context, *famiv1.GetMeetingRequest) (*famiv1.Meeting, error)
-	ListMeetings(context.Context, *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error)
-	UpdateMeeting(context.Context, *famiv1.UpdateMeetingRequest) (*famiv1.Meeting, error)
-	DeleteMeeting(context.Context, *famiv1.DeleteMeetingRequest) error
-	CancelMeeting(context.Context, *famiv1.CancelMeetingRequest) (*famiv1.Meeting, error)
-	RecordAttendance(context.Context, *famiv1.RecordAttendanceRequest) (*famiv1.Meeting, error)
-	RecordMinutes(context.Context, *famiv1.RecordMinutesRequest) (*famiv1.Meeting, error)
-	UpdateActionItem(context.Context, *famiv1.UpdateActionItemRequest) (*famiv1.Meeting, error)
-	ListActionItems(context.Context, *famiv1.ListActionItemsRequest) (*famiv1.ListActionItemsResponse, error)
-	SummarizeAttendance(context.Context, *famiv1.SummarizeAttendanceRequest) (*famiv1.SummarizeAttendanceResponse, error)
-	// ExportMeetingCalendar is the RPC on gRPC, Connect and gRPC-Web, and
-	// the .ics download on REST.
-	ExportMeetingCalendar(context.Context, *famiv1.ExportMeetingCalendarRequest) (*famiv1.ExportMeetingCalendarResponse, error)
-	CreateCalendarToken(context.Context, *famiv1.CreateCalendarTokenRequest) (*famiv1.CreateCalendarTokenResponse, error)
-	ListCalendarTokens(context.Context, *famiv1.ListCalendarTokensRequest) (*famiv1.ListCalendarTokensResponse, error)
-	RevokeCalendarToken(context.Context, *famiv1.RevokeCalendarTokenRequest) (*famiv1.CalendarToken, error)
-}
+// meetingClient is MeetingService as one surface calls it, with the "# MeetingService" rules of fami_http.yaml and
+// the .ics handlers
+// on REST; failed calls are *callError, as in surface_test.go.
+type meetingClient struct{ c *rpcClient }
 
-// newMeetingClient returns a MeetingService client of kind for ts that
-// sends token (none when empty).
+// newMeetingClient returns a MeetingService client of kind for ts that sends token
+// (none when empty).
 func newMeetingClient(t *testing.T, ts *testServer, kind, token string) meetingClient {
 	t.Helper()
-	var opts []connect.ClientOption
-	if token != "" {
-		opts = append(opts, bearer(token))
-	}
-	switch kind {
-	case "grpc":
-		return grpcMeetings{famiv1.NewMeetingServiceClient(dialGRPC(t, ts, token))}
-	case "connect":
-		return connectMeetings{famiv1connect.NewMeetingServiceClient(newHTTPClient(t), ts.httpURL(), opts...)}
-	case "grpcweb":
-		return connectMeetings{famiv1connect.NewMeetingServiceClient(newHTTPClient(t), ts.httpURL(), append(opts, connect.WithGRPCWeb())...)}
-	case "rest":
-		return restMeetings{newRESTSurface(t, ts, token)}
-	}
-	t.Fatalf("unknown surface %q", kind)
-	return nil
+	return meetingClient{newRPCClient(t, ts, kind, token)}
 }
 
-// --- gRPC ---
-
-type grpcMeetings struct{ c famiv1.MeetingServiceClient }
-
-// viaGRPC makes a grpc-go call and converts its error.
-func viaGRPC[Req, Res any](ctx context.Context, f func(context.Context, Req, ...grpc.CallOption) (Res, error), r Req) (Res, error) {
-	res, err := f(ctx, r)
-	return res, grpcErr(err)
+func (x meetingClient) CreateMeeting(ctx context.Context, r *famiv1.CreateMeetingRequest) (*famiv1.Meeting, error) {
+	return unary(ctx, x.c, famiv1connect.MeetingServiceCreateMeetingProcedure,
+		httpPost("/v1/{parent}/meetings", "meeting"), r, &famiv1.Meeting{})
 }
 
-func (g grpcMeetings) CreateMeeting(ctx context.Context, r *famiv1.CreateMeetingRequest) (*famiv1.Meeting, error) {
-	return viaGRPC(ctx, g.c.CreateMeeting, r)
+func (x meetingClient) GetMeeting(ctx context.Context, r *famiv1.GetMeetingRequest) (*famiv1.Meeting, error) {
+	return unary(ctx, x.c, famiv1connect.MeetingServiceGetMeetingProcedure,
+		httpGet("/v1/{name}"), r, &famiv1.Meeting{})
 }
-func (g grpcMeetings) GetMeeting(ctx context.Context, r *famiv1.GetMeetingRequest) (*famiv1.Meeting, error) {
-	return viaGRPC(ctx, g.c.GetMeeting, r)
+
+func (x meetingClient) ListMeetings(ctx context.Context, r *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
+	return unary(ctx, x.c, famiv1connect.MeetingServiceListMeetingsProcedure,
+		httpGet("/v1/{parent}/meetings"), r, &famiv1.ListMeetingsResponse{})
 }
-func (g grpcMeetings) ListMeetings(ctx context.Context, r *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-	return viaGRPC(ctx, g.c.ListMeetings, r)
+
+func (x meetingClient) UpdateMeeting(ctx context.Context, r *famiv1.UpdateMeetingRequest) (*famiv1.Meeting, error) {
+	return unary(ctx, x.c, famiv1connect.MeetingServiceUpdateMeetingProcedure,
+		httpPatch("/v1/{meeting.name}", "meeting"), r, &famiv1.Meeting{})
 }
-func (g grpcMeetings) UpdateMeeting(ctx context.Context, r *famiv1.UpdateMeetingRequest) (*famiv1.Meeting, error) {
-	return viaGRPC(ctx, g.c.UpdateMeeting, r)
-}
-func (g grpcMeetings) DeleteMeeting(ctx context.Context, r *famiv1.DeleteMeetingRequest) error {
-	_, err := viaGRPC(ctx, g.c.DeleteMeeting, r)
+
+func (x meetingClient) DeleteMeeting(ctx context.Context, r *famiv1.DeleteMeetingRequest) error {
+	_, err := unary(ctx, x.c, famiv1connect.MeetingServiceDeleteMeetingProcedure,
+		httpDelete("/v1/{name}"), r, &emptypb.Empty{})
 	return err
 }
-func (g grpcMeetings) CancelMeeting(ctx context.Context, r *famiv1.CancelMeetingRequest) (*famiv1.Meeting, error) {
-	return viaGRPC(ctx, g.c.CancelMeeting, r)
-}
-func (g grpcMeetings) RecordAttendance(ctx context.Context, r *famiv1.RecordAttendanceRequest) (*famiv1.Meeting, error) {
-	return viaGRPC(ctx, g.c.RecordAttendance, r)
-}
-func (g grpcMeetings) RecordMinutes(ctx context.Context, r *famiv1.RecordMinutesRequest) (*famiv1.Meeting, error) {
-	return viaGRPC(ctx, g.c.RecordMinutes, r)
-}
-func (g grpcMeetings) UpdateActionItem(ctx context.Context, r *famiv1.UpdateActionItemRequest) (*famiv1.Meeting, error) {
-	return viaGRPC(ctx, g.c.UpdateActionItem, r)
-}
-func (g grpcMeetings) ListActionItems(ctx context.Context, r *famiv1.ListActionItemsRequest) (*famiv1.ListActionItemsResponse, error) {
-	return viaGRPC(ctx, g.c.ListActionItems, r)
-}
-func (g grpcMeetings) SummarizeAttendance(ctx context.Context, r *famiv1.SummarizeAttendanceRequest) (*famiv1.SummarizeAttendanceResponse, error) {
-	return viaGRPC(ctx, g.c.SummarizeAttendance, r)
-}
-func (g grpcMeetings) ExportMeetingCalendar(ctx context.Context, r *famiv1.ExportMeetingCalendarRequest) (*famiv1.ExportMeetingCalendarResponse, error) {
-	return viaGRPC(ctx, g.c.ExportMeetingCalendar, r)
-}
-func (g grpcMeetings) CreateCalendarToken(ctx context.Context, r *famiv1.CreateCalendarTokenRequest) (*famiv1.CreateCalendarTokenResponse, error) {
-	return viaGRPC(ctx, g.c.CreateCalendarToken, r)
-}
-func (g grpcMeetings) ListCalendarTokens(ctx context.Context, r *famiv1.ListCalendarTokensRequest) (*famiv1.ListCalendarTokensResponse, error) {
-	return viaGRPC(ctx, g.c.ListCalendarTokens, r)
-}
-func (g grpcMeetings) RevokeCalendarToken(ctx context.Context, r *famiv1.RevokeCalendarTokenRequest) (*famiv1.CalendarToken, error) {
-	return viaGRPC(ctx, g.c.RevokeCalendarToken, r)
+
+func (x meetingClient) CancelMeeting(ctx context.Context, r *famiv1.CancelMeetingRequest) (*famiv1.Meeting, error) {
+	return unary(ctx, x.c, famiv1connect.MeetingServiceCancelMeetingProcedure,
+		httpPost("/v1/{name}:cancel", "*"), r, &famiv1.Meeting{})
 }
 
-// --- Connect and gRPC-Web ---
-
-type connectMeetings struct {
-	c famiv1connect.MeetingServiceClient
+func (x meetingClient) RecordAttendance(ctx context.Context, r *famiv1.RecordAttendanceRequest) (*famiv1.Meeting, error) {
+	return unary(ctx, x.c, famiv1connect.MeetingServiceRecordAttendanceProcedure,
+		httpPost("/v1/{name}:recordAttendance", "*"), r, &famiv1.Meeting{})
 }
 
-// viaConnect makes a connect-go call and converts its error.
-func viaConnect[Req, Res any](ctx context.Context, f func(context.Context, Req) (Res, error), r Req) (Res, error) {
-	res, err := f(ctx, r)
-	return res, connectErr(err)
+func (x meetingClient) RecordMinutes(ctx context.Context, r *famiv1.RecordMinutesRequest) (*famiv1.Meeting, error) {
+	return unary(ctx, x.c, famiv1connect.MeetingServiceRecordMinutesProcedure,
+		httpPost("/v1/{name}:recordMinutes", "*"), r, &famiv1.Meeting{})
 }
 
-func (c connectMeetings) CreateMeeting(ctx context.Context, r *famiv1.CreateMeetingRequest) (*famiv1.Meeting, error) {
-	return viaConnect(ctx, c.c.CreateMeeting, r)
-}
-func (c connectMeetings) GetMeeting(ctx context.Context, r *famiv1.GetMeetingRequest) (*famiv1.Meeting, error) {
-	return viaConnect(ctx, c.c.GetMeeting, r)
-}
-func (c connectMeetings) ListMeetings(ctx context.Context, r *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-	return viaConnect(ctx, c.c.ListMeetings, r)
-}
-func (c connectMeetings) UpdateMeeting(ctx context.Context, r *famiv1.UpdateMeetingRequest) (*famiv1.Meeting, error) {
-	return viaConnect(ctx, c.c.UpdateMeeting, r)
-}
-func (c connectMeetings) DeleteMeeting(ctx context.Context, r *famiv1.DeleteMeetingRequest) error {
-	_, err := viaConnect(ctx, c.c.DeleteMeeting, r)
-	return err
-}
-func (c connectMeetings) CancelMeeting(ctx context.Context, r *famiv1.CancelMeetingRequest) (*famiv1.Meeting, error) {
-	return viaConnect(ctx, c.c.CancelMeeting, r)
-}
-func (c connectMeetings) RecordAttendance(ctx context.Context, r *famiv1.RecordAttendanceRequest) (*famiv1.Meeting, error) {
-	return viaConnect(ctx, c.c.RecordAttendance, r)
-}
-func (c connectMeetings) RecordMinutes(ctx context.Context, r *famiv1.RecordMinutesRequest) (*famiv1.Meeting, error) {
-	return viaConnect(ctx, c.c.RecordMinutes, r)
-}
-func (c connectMeetings) UpdateActionItem(ctx context.Context, r *famiv1.UpdateActionItemRequest) (*famiv1.Meeting, error) {
-	return viaConnect(ctx, c.c.UpdateActionItem, r)
-}
-func (c connectMeetings) ListActionItems(ctx context.Context, r *famiv1.ListActionItemsRequest) (*famiv1.ListActionItemsResponse, error) {
-	return viaConnect(ctx, c.c.ListActionItems, r)
-}
-func (c connectMeetings) SummarizeAttendance(ctx context.Context, r *famiv1.SummarizeAttendanceRequest) (*famiv1.SummarizeAttendanceResponse, error) {
-	return viaConnect(ctx, c.c.SummarizeAttendance, r)
-}
-func (c connectMeetings) ExportMeetingCalendar(ctx context.Context, r *famiv1.ExportMeetingCalendarRequest) (*famiv1.ExportMeetingCalendarResponse, error) {
-	return viaConnect(ctx, c.c.ExportMeetingCalendar, r)
-}
-func (c connectMeetings) CreateCalendarToken(ctx context.Context, r *famiv1.CreateCalendarTokenRequest) (*famiv1.CreateCalendarTokenResponse, error) {
-	return viaConnect(ctx, c.c.CreateCalendarToken, r)
-}
-func (c connectMeetings) ListCalendarTokens(ctx context.Context, r *famiv1.ListCalendarTokensRequest) (*famiv1.ListCalendarTokensResponse, error) {
-	return viaConnect(ctx, c.c.ListCalendarTokens, r)
-}
-func (c connectMeetings) RevokeCalendarToken(ctx context.Context, r *famiv1.RevokeCalendarTokenRequest) (*famiv1.CalendarToken, error) {
-	return viaConnect(ctx, c.c.RevokeCalendarToken, r)
+func (x meetingClient) UpdateActionItem(ctx context.Context, r *famiv1.UpdateActionItemRequest) (*famiv1.Meeting, error) {
+	return unary(ctx, x.c, famiv1connect.MeetingServiceUpdateActionItemProcedure,
+		httpPost("/v1/{name}:updateActionItem", "*"), r, &famiv1.Meeting{})
 }
 
-// --- REST: the "# MeetingService" rules of fami_http.yaml and the .ics
-// handlers ---
+func (x meetingClient) ListActionItems(ctx context.Context, r *famiv1.ListActionItemsRequest) (*famiv1.ListActionItemsResponse, error) {
+	return unary(ctx, x.c, famiv1connect.MeetingServiceListActionItemsProcedure,
+		httpGet("/v1/{parent}/meetings:listActionItems"), r, &famiv1.ListActionItemsResponse{})
+}
 
-type restMeetings struct{ s *restSurface }
+func (x meetingClient) SummarizeAttendance(ctx context.Context, r *famiv1.SummarizeAttendanceRequest) (*famiv1.SummarizeAttendanceResponse, error) {
+	return unary(ctx, x.c, famiv1connect.MeetingServiceSummarizeAttendanceProcedure,
+		httpGet("/v1/{parent}/meetings:summarizeAttendance"), r, &famiv1.SummarizeAttendanceResponse{})
+}
 
-// meetingQuery encodes the populated fields of a request but skip as
-// query parameters with their JSON names, as grpc-gateway reads them:
-// enums by name, timestamps in RFC 3339, field masks as comma-separated
-// paths.
-func meetingQuery(req proto.Message, skip ...protoreflect.Name) url.Values {
-	q := url.Values{}
-	req.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if slices.Contains(skip, fd.Name()) {
-			return true
+func (x meetingClient) CreateCalendarToken(ctx context.Context, r *famiv1.CreateCalendarTokenRequest) (*famiv1.CreateCalendarTokenResponse, error) {
+	return unary(ctx, x.c, famiv1connect.MeetingServiceCreateCalendarTokenProcedure,
+		httpPost("/v1/{parent}/calendarTokens", "*"), r, &famiv1.CreateCalendarTokenResponse{})
+}
+
+func (x meetingClient) ListCalendarTokens(ctx context.Context, r *famiv1.ListCalendarTokensRequest) (*famiv1.ListCalendarTokensResponse, error) {
+	return unary(ctx, x.c, famiv1connect.MeetingServiceListCalendarTokensProcedure,
+		httpGet("/v1/{parent}/calendarTokens"), r, &famiv1.ListCalendarTokensResponse{})
+}
+
+func (x meetingClient) RevokeCalendarToken(ctx context.Context, r *famiv1.RevokeCalendarTokenRequest) (*famiv1.CalendarToken, error) {
+	return unary(ctx, x.c, famiv1connect.MeetingServiceRevokeCalendarTokenProcedure,
+		httpPost("/v1/{name}:revoke", "*"), r, &famiv1.CalendarToken{})
+}
+
+// ExportMeetingCalendar is the RPC on gRPC, Connect and gRPC-Web, and the
+// .ics download the request names, returned as the RPC would, on REST.
+func (x meetingClient) ExportMeetingCalendar(ctx context.Context, r *famiv1.ExportMeetingCalendarRequest) (*famiv1.ExportMeetingCalendarResponse, error) {
+	if x.c.kind == "rest" {
+		res, err := x.c.rest.send(ctx, http.MethodGet, feedPath(r), restQuery(r, "parent", "network", "facilitator"), nil)
+		if err != nil {
+			return nil, err
 		}
-		s := v.String()
-		switch fd.Kind() {
-		case protoreflect.EnumKind:
-			s = string(fd.Enum().Values().ByNumber(v.Enum()).Name())
-		case protoreflect.MessageKind:
-			switch m := v.Message().Interface().(type) {
-			case *timestamppb.Timestamp:
-				s = m.AsTime().Format(time.RFC3339Nano)
-			case *fieldmaskpb.FieldMask:
-				s = strings.Join(m.GetPaths(), ",")
-			default:
-				panic(fmt.Sprintf("meetingQuery: cannot encode %s", fd.FullName()))
-			}
-		}
-		q.Set(fd.JSONName(), s)
-		return true
-	})
-	return q
-}
-
-// without returns a copy of req with the named fields cleared: the body
-// of a `body: "*"` rule, without what the path carries.
-func without(req proto.Message, fields ...protoreflect.Name) proto.Message {
-	c := proto.Clone(req)
-	for _, f := range fields {
-		c.ProtoReflect().Clear(c.ProtoReflect().Descriptor().Fields().ByName(f))
+		return calendarResponse(http.MethodGet, feedPath(r), res)
 	}
-	return c
-}
-
-func (r restMeetings) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRequest) (*famiv1.Meeting, error) {
-	out := &famiv1.Meeting{}
-	return out, r.s.call(ctx, http.MethodPost, "/v1/"+req.GetParent()+"/meetings", meetingQuery(req, "parent", "meeting"), req.GetMeeting(), out)
-}
-
-func (r restMeetings) GetMeeting(ctx context.Context, req *famiv1.GetMeetingRequest) (*famiv1.Meeting, error) {
-	out := &famiv1.Meeting{}
-	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetName(), nil, nil, out)
-}
-
-func (r restMeetings) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-	out := &famiv1.ListMeetingsResponse{}
-	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetParent()+"/meetings", meetingQuery(req, "parent"), nil, out)
-}
-
-func (r restMeetings) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRequest) (*famiv1.Meeting, error) {
-	out := &famiv1.Meeting{}
-	return out, r.s.call(ctx, http.MethodPatch, "/v1/"+req.GetMeeting().GetName(), meetingQuery(req, "meeting"), req.GetMeeting(), out)
-}
-
-func (r restMeetings) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRequest) error {
-	return r.s.call(ctx, http.MethodDelete, "/v1/"+req.GetName(), meetingQuery(req, "name"), nil, nil)
-}
-
-// custom posts a custom method of a meeting: body "*", the whole request
-// but the path's name.
-func (r restMeetings) custom(ctx context.Context, name, verb string, req proto.Message) (*famiv1.Meeting, error) {
-	out := &famiv1.Meeting{}
-	return out, r.s.call(ctx, http.MethodPost, "/v1/"+name+":"+verb, nil, without(req, "name"), out)
-}
-
-func (r restMeetings) CancelMeeting(ctx context.Context, req *famiv1.CancelMeetingRequest) (*famiv1.Meeting, error) {
-	return r.custom(ctx, req.GetName(), "cancel", req)
-}
-
-func (r restMeetings) RecordAttendance(ctx context.Context, req *famiv1.RecordAttendanceRequest) (*famiv1.Meeting, error) {
-	return r.custom(ctx, req.GetName(), "recordAttendance", req)
-}
-
-func (r restMeetings) RecordMinutes(ctx context.Context, req *famiv1.RecordMinutesRequest) (*famiv1.Meeting, error) {
-	return r.custom(ctx, req.GetName(), "recordMinutes", req)
-}
-
-func (r restMeetings) UpdateActionItem(ctx context.Context, req *famiv1.UpdateActionItemRequest) (*famiv1.Meeting, error) {
-	return r.custom(ctx, req.GetName(), "updateActionItem", req)
-}
-
-func (r restMeetings) ListActionItems(ctx context.Context, req *famiv1.ListActionItemsRequest) (*famiv1.ListActionItemsResponse, error) {
-	out := &famiv1.ListActionItemsResponse{}
-	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetParent()+"/meetings:listActionItems", meetingQuery(req, "parent"), nil, out)
-}
-
-func (r restMeetings) SummarizeAttendance(ctx context.Context, req *famiv1.SummarizeAttendanceRequest) (*famiv1.SummarizeAttendanceResponse, error) {
-	out := &famiv1.SummarizeAttendanceResponse{}
-	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetParent()+"/meetings:summarizeAttendance", meetingQuery(req, "parent"), nil, out)
-}
-
-// ExportMeetingCalendar downloads the .ics feed the request names and
-// returns it as the RPC would.
-func (r restMeetings) ExportMeetingCalendar(ctx context.Context, req *famiv1.ExportMeetingCalendarRequest) (*famiv1.ExportMeetingCalendarResponse, error) {
-	res, err := r.s.send(ctx, http.MethodGet, feedPath(req), meetingQuery(req, "parent", "network", "facilitator"), nil)
-	if err != nil {
-		return nil, err
-	}
-	return calendarResponse(http.MethodGet, feedPath(req), res)
+	return unary(ctx, x.c, famiv1connect.MeetingServiceExportMeetingCalendarProcedure,
+		route{}, r, &famiv1.ExportMeetingCalendarResponse{})
 }
 
 // feedPath is the .ics URL path of a feed request.
@@ -330,21 +153,6 @@ func calendarResponse(method, path string, res *restResponse) (*famiv1.ExportMee
 	body := string(res.Body)
 	return &famiv1.ExportMeetingCalendarResponse{ContentType: res.ContentType, Filename: disp["filename"], Calendar: body,
 		Events: int32(strings.Count(body, "\r\nBEGIN:VEVENT\r\n"))}, nil
-}
-
-func (r restMeetings) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCalendarTokenRequest) (*famiv1.CreateCalendarTokenResponse, error) {
-	out := &famiv1.CreateCalendarTokenResponse{}
-	return out, r.s.call(ctx, http.MethodPost, "/v1/"+req.GetParent()+"/calendarTokens", nil, without(req, "parent"), out)
-}
-
-func (r restMeetings) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalendarTokensRequest) (*famiv1.ListCalendarTokensResponse, error) {
-	out := &famiv1.ListCalendarTokensResponse{}
-	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetParent()+"/calendarTokens", meetingQuery(req, "parent"), nil, out)
-}
-
-func (r restMeetings) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCalendarTokenRequest) (*famiv1.CalendarToken, error) {
-	out := &famiv1.CalendarToken{}
-	return out, r.s.call(ctx, http.MethodPost, "/v1/"+req.GetName()+":revoke", nil, without(req, "name"), out)
 }
 
 // --- reading feeds back ---

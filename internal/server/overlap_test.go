@@ -2,11 +2,9 @@ package server_test
 
 import (
 	"context"
-	"net/http"
 	"slices"
 	"testing"
 
-	"connectrpc.com/connect"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -18,52 +16,20 @@ import (
 	"github.com/raccordo/raccordo/internal/server"
 )
 
-// overlapClient is the OverlapService as one surface calls it.
-type overlapClient interface {
-	ListOverlaps(context.Context, *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error)
-}
+// overlapClient is OverlapService as one surface calls it, with its rule in fami_http.yaml
+// on REST; failed calls are *callError, as in surface_test.go.
+type overlapClient struct{ c *rpcClient }
 
+// newOverlapClient returns a OverlapService client of kind for ts that sends token
+// (none when empty).
 func newOverlapClient(t *testing.T, ts *testServer, kind, token string) overlapClient {
 	t.Helper()
-	var opts []connect.ClientOption
-	if token != "" {
-		opts = append(opts, bearer(token))
-	}
-	switch kind {
-	case "grpc":
-		return grpcOverlaps{famiv1.NewOverlapServiceClient(dialGRPC(t, ts, token))}
-	case "connect":
-		return connectOverlaps{famiv1connect.NewOverlapServiceClient(newHTTPClient(t), ts.httpURL(), opts...)}
-	case "grpcweb":
-		return connectOverlaps{famiv1connect.NewOverlapServiceClient(newHTTPClient(t), ts.httpURL(), append(opts, connect.WithGRPCWeb())...)}
-	case "rest":
-		return restOverlaps{newRESTSurface(t, ts, token)}
-	}
-	t.Fatalf("unknown surface %q", kind)
-	return nil
+	return overlapClient{newRPCClient(t, ts, kind, token)}
 }
 
-type grpcOverlaps struct{ c famiv1.OverlapServiceClient }
-
-func (g grpcOverlaps) ListOverlaps(ctx context.Context, r *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
-	res, err := g.c.ListOverlaps(ctx, r)
-	return res, grpcErr(err)
-}
-
-type connectOverlaps struct {
-	c famiv1connect.OverlapServiceClient
-}
-
-func (c connectOverlaps) ListOverlaps(ctx context.Context, r *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
-	res, err := c.c.ListOverlaps(ctx, r)
-	return res, connectErr(err)
-}
-
-type restOverlaps struct{ s *restSurface }
-
-func (r restOverlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
-	out := &famiv1.ListOverlapsResponse{}
-	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetParent()+"/overlaps", queryOf(req, "parent"), nil, out)
+func (x overlapClient) ListOverlaps(ctx context.Context, r *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
+	return unary(ctx, x.c, famiv1connect.OverlapServiceListOverlapsProcedure,
+		httpGet("/v1/{parent}/overlaps"), r, &famiv1.ListOverlapsResponse{})
 }
 
 // | overlaps of projects | all regions (regions/-) | own | own | no | own | no |

@@ -7,14 +7,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
 
-	"connectrpc.com/connect"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -24,194 +23,61 @@ import (
 	"github.com/raccordo/raccordo/internal/server"
 )
 
-// protocolClient is the ProtocolService as one surface calls it; like
-// surface, it reports a failed call as a *callError.
-type protocolClient interface {
-	CreateProtocol(context.Context, *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error)
-	GetProtocol(context.Context, *famiv1.GetProtocolRequest) (*famiv1.Protocol, error)
-	ListProtocols(context.Context, *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error)
-	UpdateProtocol(context.Context, *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error)
-	DeleteProtocol(context.Context, *famiv1.DeleteProtocolRequest) error
-	OpenProtocolForSignature(context.Context, *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error)
-	SignProtocol(context.Context, *famiv1.SignProtocolRequest) (*famiv1.Protocol, error)
-	TerminateProtocol(context.Context, *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error)
-	AmendProtocol(context.Context, *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error)
-}
+// protocolClient is ProtocolService as one surface calls it, with the "# ProtocolService" rules of fami_http.yaml
+// on REST; failed calls are *callError, as in surface_test.go.
+type protocolClient struct{ c *rpcClient }
 
-// newProtocolClient returns a ProtocolService client of kind for ts that
-// sends token (none when empty).
+// newProtocolClient returns a ProtocolService client of kind for ts that sends token
+// (none when empty).
 func newProtocolClient(t *testing.T, ts *testServer, kind, token string) protocolClient {
 	t.Helper()
-	var opts []connect.ClientOption
-	if token != "" {
-		opts = append(opts, bearer(token))
-	}
-	switch kind {
-	case "grpc":
-		return grpcProtocols{famiv1.NewProtocolServiceClient(dialGRPC(t, ts, token))}
-	case "connect":
-		return connectProtocols{famiv1connect.NewProtocolServiceClient(newHTTPClient(t), ts.httpURL(), opts...)}
-	case "grpcweb":
-		return connectProtocols{famiv1connect.NewProtocolServiceClient(newHTTPClient(t), ts.httpURL(), append(opts, connect.WithGRPCWeb())...)}
-	case "rest":
-		return restProtocols{newRESTSurface(t, ts, token)}
-	}
-	t.Fatalf("unknown surface %q", kind)
-	return nil
+	return protocolClient{newRPCClient(t, ts, kind, token)}
 }
 
-// --- gRPC ---
-
-type grpcProtocols struct{ c famiv1.ProtocolServiceClient }
-
-func (g grpcProtocols) CreateProtocol(ctx context.Context, r *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error) {
-	res, err := g.c.CreateProtocol(ctx, r)
-	return res, grpcErr(err)
+func (x protocolClient) CreateProtocol(ctx context.Context, r *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error) {
+	return unary(ctx, x.c, famiv1connect.ProtocolServiceCreateProtocolProcedure,
+		httpPost("/v1/{parent}/protocols", "protocol"), r, &famiv1.Protocol{})
 }
 
-func (g grpcProtocols) GetProtocol(ctx context.Context, r *famiv1.GetProtocolRequest) (*famiv1.Protocol, error) {
-	res, err := g.c.GetProtocol(ctx, r)
-	return res, grpcErr(err)
+func (x protocolClient) GetProtocol(ctx context.Context, r *famiv1.GetProtocolRequest) (*famiv1.Protocol, error) {
+	return unary(ctx, x.c, famiv1connect.ProtocolServiceGetProtocolProcedure,
+		httpGet("/v1/{name}"), r, &famiv1.Protocol{})
 }
 
-func (g grpcProtocols) ListProtocols(ctx context.Context, r *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
-	res, err := g.c.ListProtocols(ctx, r)
-	return res, grpcErr(err)
+func (x protocolClient) ListProtocols(ctx context.Context, r *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
+	return unary(ctx, x.c, famiv1connect.ProtocolServiceListProtocolsProcedure,
+		httpGet("/v1/{parent}/protocols"), r, &famiv1.ListProtocolsResponse{})
 }
 
-func (g grpcProtocols) UpdateProtocol(ctx context.Context, r *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error) {
-	res, err := g.c.UpdateProtocol(ctx, r)
-	return res, grpcErr(err)
+func (x protocolClient) UpdateProtocol(ctx context.Context, r *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error) {
+	return unary(ctx, x.c, famiv1connect.ProtocolServiceUpdateProtocolProcedure,
+		httpPatch("/v1/{protocol.name}", "protocol"), r, &famiv1.Protocol{})
 }
 
-func (g grpcProtocols) DeleteProtocol(ctx context.Context, r *famiv1.DeleteProtocolRequest) error {
-	_, err := g.c.DeleteProtocol(ctx, r)
-	return grpcErr(err)
+func (x protocolClient) DeleteProtocol(ctx context.Context, r *famiv1.DeleteProtocolRequest) error {
+	_, err := unary(ctx, x.c, famiv1connect.ProtocolServiceDeleteProtocolProcedure,
+		httpDelete("/v1/{name}"), r, &emptypb.Empty{})
+	return err
 }
 
-func (g grpcProtocols) OpenProtocolForSignature(ctx context.Context, r *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
-	res, err := g.c.OpenProtocolForSignature(ctx, r)
-	return res, grpcErr(err)
+func (x protocolClient) OpenProtocolForSignature(ctx context.Context, r *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
+	return unary(ctx, x.c, famiv1connect.ProtocolServiceOpenProtocolForSignatureProcedure,
+		httpPost("/v1/{name}:openForSignature", "*"), r, &famiv1.Protocol{})
 }
 
-func (g grpcProtocols) SignProtocol(ctx context.Context, r *famiv1.SignProtocolRequest) (*famiv1.Protocol, error) {
-	res, err := g.c.SignProtocol(ctx, r)
-	return res, grpcErr(err)
+func (x protocolClient) SignProtocol(ctx context.Context, r *famiv1.SignProtocolRequest) (*famiv1.Protocol, error) {
+	return unary(ctx, x.c, famiv1connect.ProtocolServiceSignProtocolProcedure,
+		httpPost("/v1/{name}:sign", "*"), r, &famiv1.Protocol{})
 }
 
-func (g grpcProtocols) TerminateProtocol(ctx context.Context, r *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
-	res, err := g.c.TerminateProtocol(ctx, r)
-	return res, grpcErr(err)
+func (x protocolClient) TerminateProtocol(ctx context.Context, r *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
+	return unary(ctx, x.c, famiv1connect.ProtocolServiceTerminateProtocolProcedure,
+		httpPost("/v1/{name}:terminate", "*"), r, &famiv1.Protocol{})
 }
 
-func (g grpcProtocols) AmendProtocol(ctx context.Context, r *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error) {
-	res, err := g.c.AmendProtocol(ctx, r)
-	return res, grpcErr(err)
-}
-
-// --- Connect and gRPC-Web ---
-
-type connectProtocols struct {
-	c famiv1connect.ProtocolServiceClient
-}
-
-func (c connectProtocols) CreateProtocol(ctx context.Context, r *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error) {
-	res, err := c.c.CreateProtocol(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectProtocols) GetProtocol(ctx context.Context, r *famiv1.GetProtocolRequest) (*famiv1.Protocol, error) {
-	res, err := c.c.GetProtocol(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectProtocols) ListProtocols(ctx context.Context, r *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
-	res, err := c.c.ListProtocols(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectProtocols) UpdateProtocol(ctx context.Context, r *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error) {
-	res, err := c.c.UpdateProtocol(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectProtocols) DeleteProtocol(ctx context.Context, r *famiv1.DeleteProtocolRequest) error {
-	_, err := c.c.DeleteProtocol(ctx, r)
-	return connectErr(err)
-}
-
-func (c connectProtocols) OpenProtocolForSignature(ctx context.Context, r *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
-	res, err := c.c.OpenProtocolForSignature(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectProtocols) SignProtocol(ctx context.Context, r *famiv1.SignProtocolRequest) (*famiv1.Protocol, error) {
-	res, err := c.c.SignProtocol(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectProtocols) TerminateProtocol(ctx context.Context, r *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
-	res, err := c.c.TerminateProtocol(ctx, r)
-	return res, connectErr(err)
-}
-
-func (c connectProtocols) AmendProtocol(ctx context.Context, r *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error) {
-	res, err := c.c.AmendProtocol(ctx, r)
-	return res, connectErr(err)
-}
-
-// --- REST, on the mapping of fami_http.yaml ---
-
-type restProtocols struct{ s *restSurface }
-
-func (r restProtocols) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error) {
-	out := &famiv1.Protocol{}
-	return out, r.s.call(ctx, http.MethodPost, "/v1/"+req.GetParent()+"/protocols", queryOf(req, "parent", "protocol"), req.GetProtocol(), out)
-}
-
-func (r restProtocols) GetProtocol(ctx context.Context, req *famiv1.GetProtocolRequest) (*famiv1.Protocol, error) {
-	out := &famiv1.Protocol{}
-	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetName(), nil, nil, out)
-}
-
-func (r restProtocols) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
-	out := &famiv1.ListProtocolsResponse{}
-	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetParent()+"/protocols", queryOf(req, "parent"), nil, out)
-}
-
-func (r restProtocols) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error) {
-	out := &famiv1.Protocol{}
-	return out, r.s.call(ctx, http.MethodPatch, "/v1/"+req.GetProtocol().GetName(), queryOf(req, "protocol"), req.GetProtocol(), out)
-}
-
-func (r restProtocols) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocolRequest) error {
-	return r.s.call(ctx, http.MethodDelete, "/v1/"+req.GetName(), queryOf(req, "name"), nil, nil)
-}
-
-// custom posts a custom method: body "*", the whole request but the
-// path's name.
-func (r restProtocols) custom(ctx context.Context, name, verb string, req proto.Message) (*famiv1.Protocol, error) {
-	body := proto.Clone(req)
-	m := body.ProtoReflect()
-	m.Clear(m.Descriptor().Fields().ByName("name"))
-	out := &famiv1.Protocol{}
-	return out, r.s.call(ctx, http.MethodPost, "/v1/"+name+":"+verb, nil, body, out)
-}
-
-func (r restProtocols) OpenProtocolForSignature(ctx context.Context, req *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
-	return r.custom(ctx, req.GetName(), "openForSignature", req)
-}
-
-func (r restProtocols) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequest) (*famiv1.Protocol, error) {
-	return r.custom(ctx, req.GetName(), "sign", req)
-}
-
-func (r restProtocols) TerminateProtocol(ctx context.Context, req *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
-	return r.custom(ctx, req.GetName(), "terminate", req)
-}
-
-func (r restProtocols) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error) {
-	return r.custom(ctx, req.GetName(), "amend", req)
+func (x protocolClient) AmendProtocol(ctx context.Context, r *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error) {
+	return unary(ctx, x.c, famiv1connect.ProtocolServiceAmendProtocolProcedure,
+		httpPost("/v1/{name}:amend", "*"), r, &famiv1.Protocol{})
 }
 
 // --- the scenario ---

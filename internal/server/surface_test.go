@@ -24,52 +24,17 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/emptypb"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 )
 
-// surface is one way of calling the API. Every implementation takes and
-// returns the generated messages and reports a failed call as a *callError,
-// so one scenario runs unchanged on all of them.
-type surface interface {
-	ListRegions(context.Context, *famiv1.ListRegionsRequest) (*famiv1.ListRegionsResponse, error)
-	GetRegion(context.Context, *famiv1.GetRegionRequest) (*famiv1.Region, error)
-	ListMunicipalities(context.Context, *famiv1.ListMunicipalitiesRequest) (*famiv1.ListMunicipalitiesResponse, error)
-
-	CreatePartner(context.Context, *famiv1.CreatePartnerRequest) (*famiv1.Partner, error)
-	GetPartner(context.Context, *famiv1.GetPartnerRequest) (*famiv1.Partner, error)
-	ListPartners(context.Context, *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error)
-	UpdatePartner(context.Context, *famiv1.UpdatePartnerRequest) (*famiv1.Partner, error)
-	DeletePartner(context.Context, *famiv1.DeletePartnerRequest) error
-
-	CreateProject(context.Context, *famiv1.CreateProjectRequest) (*famiv1.Project, error)
-	GetProject(context.Context, *famiv1.GetProjectRequest) (*famiv1.Project, error)
-	ListProjects(context.Context, *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error)
-	UpdateProject(context.Context, *famiv1.UpdateProjectRequest) (*famiv1.Project, error)
-	DeleteProject(context.Context, *famiv1.DeleteProjectRequest) error
-	ExtendProject(context.Context, *famiv1.ExtendProjectRequest) (*famiv1.Project, error)
-
-	CreateNetwork(context.Context, *famiv1.CreateNetworkRequest) (*famiv1.Network, error)
-	GetNetwork(context.Context, *famiv1.GetNetworkRequest) (*famiv1.Network, error)
-	ListNetworks(context.Context, *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error)
-	UpdateNetwork(context.Context, *famiv1.UpdateNetworkRequest) (*famiv1.Network, error)
-	DeleteNetwork(context.Context, *famiv1.DeleteNetworkRequest) error
-
-	Login(context.Context, *famiv1.LoginRequest) (*famiv1.LoginResponse, error)
-	WhoAmI(context.Context, *famiv1.WhoAmIRequest) (*famiv1.WhoAmIResponse, error)
-	CreateAccount(context.Context, *famiv1.CreateAccountRequest) (*famiv1.Account, error)
-	GetAccount(context.Context, *famiv1.GetAccountRequest) (*famiv1.Account, error)
-	ListAccounts(context.Context, *famiv1.ListAccountsRequest) (*famiv1.ListAccountsResponse, error)
-	DeleteAccount(context.Context, *famiv1.DeleteAccountRequest) error
-	SetAccountPassword(context.Context, *famiv1.SetAccountPasswordRequest) error
-	CreateServiceToken(context.Context, *famiv1.CreateServiceTokenRequest) (*famiv1.CreateServiceTokenResponse, error)
-	ListServiceTokens(context.Context, *famiv1.ListServiceTokensRequest) (*famiv1.ListServiceTokensResponse, error)
-	RevokeServiceToken(context.Context, *famiv1.RevokeServiceTokenRequest) (*famiv1.ServiceToken, error)
-}
+// surface is one way of calling the core API (regions, partners, projects,
+// networks, accounts): gRPC, Connect, gRPC-Web or REST. It takes and
+// returns the generated messages and reports a failed call as a
+// *callError, so one scenario runs unchanged on all of them.
+type surface struct{ c *rpcClient }
 
 // surfaceKinds are the four surfaces, in the order the tests run them.
 var surfaceKinds = []string{"grpc", "connect", "grpcweb", "rest"}
@@ -84,18 +49,7 @@ func newSurface(t *testing.T, ts *testServer, kind string) surface {
 // empty).
 func newSurfaceAs(t *testing.T, ts *testServer, kind, token string) surface {
 	t.Helper()
-	switch kind {
-	case "grpc":
-		return newGRPCSurface(t, ts, token)
-	case "connect":
-		return newConnectSurface(t, ts, token)
-	case "grpcweb":
-		return newConnectSurface(t, ts, token, connect.WithGRPCWeb())
-	case "rest":
-		return newRESTSurface(t, ts, token)
-	}
-	t.Fatalf("unknown surface %q", kind)
-	return nil
+	return surface{newRPCClient(t, ts, kind, token)}
 }
 
 // callError is a failed call in the same shape whatever the surface.
@@ -159,14 +113,6 @@ func (e *callError) fromDetails(details []any) {
 
 // --- gRPC (grpc-go on the gRPC port) ---
 
-type grpcSurface struct {
-	regions  famiv1.RegionServiceClient
-	partners famiv1.PartnerServiceClient
-	projects famiv1.ProjectServiceClient
-	networks famiv1.NetworkServiceClient
-	auth     famiv1.AuthServiceClient
-}
-
 // dialGRPC connects to ts's gRPC port; every call carries token, if any.
 func dialGRPC(t *testing.T, ts *testServer, token string) *grpc.ClientConn {
 	t.Helper()
@@ -187,17 +133,6 @@ func dialGRPC(t *testing.T, ts *testServer, token string) *grpc.ClientConn {
 	return conn
 }
 
-func newGRPCSurface(t *testing.T, ts *testServer, token string) *grpcSurface {
-	conn := dialGRPC(t, ts, token)
-	return &grpcSurface{
-		regions:  famiv1.NewRegionServiceClient(conn),
-		partners: famiv1.NewPartnerServiceClient(conn),
-		projects: famiv1.NewProjectServiceClient(conn),
-		networks: famiv1.NewNetworkServiceClient(conn),
-		auth:     famiv1.NewAuthServiceClient(conn),
-	}
-}
-
 // grpcErr converts a grpc-go error.
 func grpcErr(err error) error {
 	if err == nil {
@@ -212,85 +147,7 @@ func grpcErr(err error) error {
 	return e
 }
 
-func (s *grpcSurface) ListRegions(ctx context.Context, r *famiv1.ListRegionsRequest) (*famiv1.ListRegionsResponse, error) {
-	res, err := s.regions.ListRegions(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (s *grpcSurface) CreatePartner(ctx context.Context, r *famiv1.CreatePartnerRequest) (*famiv1.Partner, error) {
-	res, err := s.partners.CreatePartner(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (s *grpcSurface) GetPartner(ctx context.Context, r *famiv1.GetPartnerRequest) (*famiv1.Partner, error) {
-	res, err := s.partners.GetPartner(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (s *grpcSurface) ListPartners(ctx context.Context, r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
-	res, err := s.partners.ListPartners(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (s *grpcSurface) UpdatePartner(ctx context.Context, r *famiv1.UpdatePartnerRequest) (*famiv1.Partner, error) {
-	res, err := s.partners.UpdatePartner(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (s *grpcSurface) DeletePartner(ctx context.Context, r *famiv1.DeletePartnerRequest) error {
-	_, err := s.partners.DeletePartner(ctx, r)
-	return grpcErr(err)
-}
-
-func (s *grpcSurface) CreateProject(ctx context.Context, r *famiv1.CreateProjectRequest) (*famiv1.Project, error) {
-	res, err := s.projects.CreateProject(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (s *grpcSurface) GetProject(ctx context.Context, r *famiv1.GetProjectRequest) (*famiv1.Project, error) {
-	res, err := s.projects.GetProject(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (s *grpcSurface) ExtendProject(ctx context.Context, r *famiv1.ExtendProjectRequest) (*famiv1.Project, error) {
-	res, err := s.projects.ExtendProject(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (s *grpcSurface) CreateNetwork(ctx context.Context, r *famiv1.CreateNetworkRequest) (*famiv1.Network, error) {
-	res, err := s.networks.CreateNetwork(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (s *grpcSurface) GetNetwork(ctx context.Context, r *famiv1.GetNetworkRequest) (*famiv1.Network, error) {
-	res, err := s.networks.GetNetwork(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (s *grpcSurface) ListNetworks(ctx context.Context, r *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
-	res, err := s.networks.ListNetworks(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (s *grpcSurface) UpdateNetwork(ctx context.Context, r *famiv1.UpdateNetworkRequest) (*famiv1.Network, error) {
-	res, err := s.networks.UpdateNetwork(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (s *grpcSurface) DeleteNetwork(ctx context.Context, r *famiv1.DeleteNetworkRequest) error {
-	_, err := s.networks.DeleteNetwork(ctx, r)
-	return grpcErr(err)
-}
-
 // --- Connect and gRPC-Web (connect-go on the HTTP port) ---
-
-type connectSurface struct {
-	regions  famiv1connect.RegionServiceClient
-	partners famiv1connect.PartnerServiceClient
-	projects famiv1connect.ProjectServiceClient
-	networks famiv1connect.NetworkServiceClient
-	auth     famiv1connect.AuthServiceClient
-}
 
 // newHTTPClient returns an HTTP client whose idle connections are closed
 // when the test ends.
@@ -298,29 +155,6 @@ func newHTTPClient(t *testing.T) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
-}
-
-// newConnectSurface returns connect-go clients of ts's HTTP port: the
-// Connect protocol by default, gRPC-Web with connect.WithGRPCWeb(). Every
-// call carries token, if any.
-func newConnectSurface(t *testing.T, ts *testServer, token string, opts ...connect.ClientOption) *connectSurface {
-	auth := connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			if token != "" {
-				req.Header().Set("Authorization", "Bearer "+token)
-			}
-			return next(ctx, req)
-		}
-	})
-	opts = append(opts, connect.WithInterceptors(auth))
-	hc, base := newHTTPClient(t), ts.httpURL()
-	return &connectSurface{
-		regions:  famiv1connect.NewRegionServiceClient(hc, base, opts...),
-		partners: famiv1connect.NewPartnerServiceClient(hc, base, opts...),
-		projects: famiv1connect.NewProjectServiceClient(hc, base, opts...),
-		networks: famiv1connect.NewNetworkServiceClient(hc, base, opts...),
-		auth:     famiv1connect.NewAuthServiceClient(hc, base, opts...),
-	}
 }
 
 // connectErr converts a connect-go error.
@@ -343,76 +177,6 @@ func connectErr(err error) error {
 	}
 	e.fromDetails(details)
 	return e
-}
-
-func (s *connectSurface) ListRegions(ctx context.Context, r *famiv1.ListRegionsRequest) (*famiv1.ListRegionsResponse, error) {
-	res, err := s.regions.ListRegions(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) CreatePartner(ctx context.Context, r *famiv1.CreatePartnerRequest) (*famiv1.Partner, error) {
-	res, err := s.partners.CreatePartner(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) GetPartner(ctx context.Context, r *famiv1.GetPartnerRequest) (*famiv1.Partner, error) {
-	res, err := s.partners.GetPartner(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) ListPartners(ctx context.Context, r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
-	res, err := s.partners.ListPartners(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) UpdatePartner(ctx context.Context, r *famiv1.UpdatePartnerRequest) (*famiv1.Partner, error) {
-	res, err := s.partners.UpdatePartner(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) DeletePartner(ctx context.Context, r *famiv1.DeletePartnerRequest) error {
-	_, err := s.partners.DeletePartner(ctx, r)
-	return connectErr(err)
-}
-
-func (s *connectSurface) CreateProject(ctx context.Context, r *famiv1.CreateProjectRequest) (*famiv1.Project, error) {
-	res, err := s.projects.CreateProject(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) GetProject(ctx context.Context, r *famiv1.GetProjectRequest) (*famiv1.Project, error) {
-	res, err := s.projects.GetProject(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) ExtendProject(ctx context.Context, r *famiv1.ExtendProjectRequest) (*famiv1.Project, error) {
-	res, err := s.projects.ExtendProject(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) CreateNetwork(ctx context.Context, r *famiv1.CreateNetworkRequest) (*famiv1.Network, error) {
-	res, err := s.networks.CreateNetwork(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) GetNetwork(ctx context.Context, r *famiv1.GetNetworkRequest) (*famiv1.Network, error) {
-	res, err := s.networks.GetNetwork(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) ListNetworks(ctx context.Context, r *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
-	res, err := s.networks.ListNetworks(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) UpdateNetwork(ctx context.Context, r *famiv1.UpdateNetworkRequest) (*famiv1.Network, error) {
-	res, err := s.networks.UpdateNetwork(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) DeleteNetwork(ctx context.Context, r *famiv1.DeleteNetworkRequest) error {
-	_, err := s.networks.DeleteNetwork(ctx, r)
-	return connectErr(err)
 }
 
 // --- REST (HTTP/JSON through grpc-gateway on the HTTP port) ---
@@ -547,342 +311,154 @@ func (s *restSurface) call(ctx context.Context, method, path string, query url.V
 	return nil
 }
 
-// queryOf encodes the populated fields of a request, except those carried
-// in the path or the body, as query parameters with their JSON names, as
-// grpc-gateway expects: enums by name, field masks as comma-separated
-// paths. grpc-gateway passes mask paths through verbatim, so they keep
-// their proto names here; TestRESTUpdateMaskJSONNames covers the JSON
-// names (updateMask=displayName) the README shows.
-func queryOf(req proto.Message, skip ...protoreflect.Name) url.Values {
-	q := url.Values{}
-	req.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		for _, s := range skip {
-			if fd.Name() == s {
-				return true
-			}
-		}
-		var s string
-		switch fd.Kind() {
-		case protoreflect.EnumKind:
-			s = strconv.Itoa(int(v.Enum()))
-			if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
-				s = string(ev.Name())
-			}
-		case protoreflect.MessageKind:
-			fm, ok := v.Message().Interface().(*fieldmaskpb.FieldMask)
-			if !ok {
-				panic(fmt.Sprintf("queryOf: cannot encode %s in a query", fd.FullName()))
-			}
-			s = strings.Join(fm.GetPaths(), ",")
-		default:
-			s = v.String()
-		}
-		q.Set(fd.JSONName(), s)
-		return true
-	})
-	return q
+// --- The core API: each RPC with its rule in fami_http.yaml ---
+
+func (s surface) ListRegions(ctx context.Context, r *famiv1.ListRegionsRequest) (*famiv1.ListRegionsResponse, error) {
+	return unary(ctx, s.c, famiv1connect.RegionServiceListRegionsProcedure,
+		httpGet("/v1/regions"), r, &famiv1.ListRegionsResponse{})
 }
 
-func (s *restSurface) ListRegions(ctx context.Context, r *famiv1.ListRegionsRequest) (*famiv1.ListRegionsResponse, error) {
-	out := &famiv1.ListRegionsResponse{}
-	return out, s.call(ctx, http.MethodGet, "/v1/regions", queryOf(r), nil, out)
+func (s surface) GetRegion(ctx context.Context, r *famiv1.GetRegionRequest) (*famiv1.Region, error) {
+	return unary(ctx, s.c, famiv1connect.RegionServiceGetRegionProcedure,
+		httpGet("/v1/{name}"), r, &famiv1.Region{})
 }
 
-func (s *restSurface) CreatePartner(ctx context.Context, r *famiv1.CreatePartnerRequest) (*famiv1.Partner, error) {
-	out := &famiv1.Partner{}
-	return out, s.call(ctx, http.MethodPost, "/v1/"+r.GetParent()+"/partners", queryOf(r, "parent", "partner"), r.GetPartner(), out)
+func (s surface) ListMunicipalities(ctx context.Context, r *famiv1.ListMunicipalitiesRequest) (*famiv1.ListMunicipalitiesResponse, error) {
+	return unary(ctx, s.c, famiv1connect.RegionServiceListMunicipalitiesProcedure,
+		httpGet("/v1/{parent}/municipalities"), r, &famiv1.ListMunicipalitiesResponse{})
 }
 
-func (s *restSurface) GetPartner(ctx context.Context, r *famiv1.GetPartnerRequest) (*famiv1.Partner, error) {
-	out := &famiv1.Partner{}
-	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetName(), nil, nil, out)
+func (s surface) CreatePartner(ctx context.Context, r *famiv1.CreatePartnerRequest) (*famiv1.Partner, error) {
+	return unary(ctx, s.c, famiv1connect.PartnerServiceCreatePartnerProcedure,
+		httpPost("/v1/{parent}/partners", "partner"), r, &famiv1.Partner{})
 }
 
-func (s *restSurface) ListPartners(ctx context.Context, r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
-	out := &famiv1.ListPartnersResponse{}
-	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetParent()+"/partners", queryOf(r, "parent"), nil, out)
+func (s surface) GetPartner(ctx context.Context, r *famiv1.GetPartnerRequest) (*famiv1.Partner, error) {
+	return unary(ctx, s.c, famiv1connect.PartnerServiceGetPartnerProcedure,
+		httpGet("/v1/{name}"), r, &famiv1.Partner{})
 }
 
-func (s *restSurface) UpdatePartner(ctx context.Context, r *famiv1.UpdatePartnerRequest) (*famiv1.Partner, error) {
-	out := &famiv1.Partner{}
-	return out, s.call(ctx, http.MethodPatch, "/v1/"+r.GetPartner().GetName(), queryOf(r, "partner"), r.GetPartner(), out)
+func (s surface) ListPartners(ctx context.Context, r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+	return unary(ctx, s.c, famiv1connect.PartnerServiceListPartnersProcedure,
+		httpGet("/v1/{parent}/partners"), r, &famiv1.ListPartnersResponse{})
 }
 
-func (s *restSurface) DeletePartner(ctx context.Context, r *famiv1.DeletePartnerRequest) error {
-	return s.call(ctx, http.MethodDelete, "/v1/"+r.GetName(), queryOf(r, "name"), nil, nil)
+func (s surface) UpdatePartner(ctx context.Context, r *famiv1.UpdatePartnerRequest) (*famiv1.Partner, error) {
+	return unary(ctx, s.c, famiv1connect.PartnerServiceUpdatePartnerProcedure,
+		httpPatch("/v1/{partner.name}", "partner"), r, &famiv1.Partner{})
 }
 
-func (s *restSurface) CreateProject(ctx context.Context, r *famiv1.CreateProjectRequest) (*famiv1.Project, error) {
-	out := &famiv1.Project{}
-	return out, s.call(ctx, http.MethodPost, "/v1/"+r.GetParent()+"/projects", queryOf(r, "parent", "project"), r.GetProject(), out)
+func (s surface) DeletePartner(ctx context.Context, r *famiv1.DeletePartnerRequest) error {
+	_, err := unary(ctx, s.c, famiv1connect.PartnerServiceDeletePartnerProcedure,
+		httpDelete("/v1/{name}"), r, &emptypb.Empty{})
+	return err
 }
 
-func (s *restSurface) GetProject(ctx context.Context, r *famiv1.GetProjectRequest) (*famiv1.Project, error) {
-	out := &famiv1.Project{}
-	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetName(), nil, nil, out)
+func (s surface) CreateProject(ctx context.Context, r *famiv1.CreateProjectRequest) (*famiv1.Project, error) {
+	return unary(ctx, s.c, famiv1connect.ProjectServiceCreateProjectProcedure,
+		httpPost("/v1/{parent}/projects", "project"), r, &famiv1.Project{})
 }
 
-func (s *restSurface) ExtendProject(ctx context.Context, r *famiv1.ExtendProjectRequest) (*famiv1.Project, error) {
-	// body: "*": the whole request but the path's name.
-	body := proto.CloneOf(r)
-	body.Name = ""
-	out := &famiv1.Project{}
-	return out, s.call(ctx, http.MethodPost, "/v1/"+r.GetName()+":extend", nil, body, out)
+func (s surface) GetProject(ctx context.Context, r *famiv1.GetProjectRequest) (*famiv1.Project, error) {
+	return unary(ctx, s.c, famiv1connect.ProjectServiceGetProjectProcedure,
+		httpGet("/v1/{name}"), r, &famiv1.Project{})
 }
 
-func (s *restSurface) CreateNetwork(ctx context.Context, r *famiv1.CreateNetworkRequest) (*famiv1.Network, error) {
-	out := &famiv1.Network{}
-	return out, s.call(ctx, http.MethodPost, "/v1/"+r.GetParent()+"/networks", queryOf(r, "parent", "network"), r.GetNetwork(), out)
+func (s surface) ListProjects(ctx context.Context, r *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
+	return unary(ctx, s.c, famiv1connect.ProjectServiceListProjectsProcedure,
+		httpGet("/v1/{parent}/projects"), r, &famiv1.ListProjectsResponse{})
 }
 
-func (s *restSurface) GetNetwork(ctx context.Context, r *famiv1.GetNetworkRequest) (*famiv1.Network, error) {
-	out := &famiv1.Network{}
-	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetName(), nil, nil, out)
+func (s surface) UpdateProject(ctx context.Context, r *famiv1.UpdateProjectRequest) (*famiv1.Project, error) {
+	return unary(ctx, s.c, famiv1connect.ProjectServiceUpdateProjectProcedure,
+		httpPatch("/v1/{project.name}", "project"), r, &famiv1.Project{})
 }
 
-func (s *restSurface) ListNetworks(ctx context.Context, r *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
-	out := &famiv1.ListNetworksResponse{}
-	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetParent()+"/networks", queryOf(r, "parent"), nil, out)
+func (s surface) DeleteProject(ctx context.Context, r *famiv1.DeleteProjectRequest) error {
+	_, err := unary(ctx, s.c, famiv1connect.ProjectServiceDeleteProjectProcedure,
+		httpDelete("/v1/{name}"), r, &emptypb.Empty{})
+	return err
 }
 
-func (s *restSurface) UpdateNetwork(ctx context.Context, r *famiv1.UpdateNetworkRequest) (*famiv1.Network, error) {
-	out := &famiv1.Network{}
-	return out, s.call(ctx, http.MethodPatch, "/v1/"+r.GetNetwork().GetName(), queryOf(r, "network"), r.GetNetwork(), out)
+func (s surface) ExtendProject(ctx context.Context, r *famiv1.ExtendProjectRequest) (*famiv1.Project, error) {
+	return unary(ctx, s.c, famiv1connect.ProjectServiceExtendProjectProcedure,
+		httpPost("/v1/{name}:extend", "*"), r, &famiv1.Project{})
 }
 
-func (s *restSurface) DeleteNetwork(ctx context.Context, r *famiv1.DeleteNetworkRequest) error {
-	return s.call(ctx, http.MethodDelete, "/v1/"+r.GetName(), queryOf(r, "name"), nil, nil)
+func (s surface) CreateNetwork(ctx context.Context, r *famiv1.CreateNetworkRequest) (*famiv1.Network, error) {
+	return unary(ctx, s.c, famiv1connect.NetworkServiceCreateNetworkProcedure,
+		httpPost("/v1/{parent}/networks", "network"), r, &famiv1.Network{})
 }
 
-// --- The remaining RPCs, on each surface ---
-
-func (s *grpcSurface) GetRegion(ctx context.Context, r *famiv1.GetRegionRequest) (*famiv1.Region, error) {
-	res, err := s.regions.GetRegion(ctx, r)
-	return res, grpcErr(err)
+func (s surface) GetNetwork(ctx context.Context, r *famiv1.GetNetworkRequest) (*famiv1.Network, error) {
+	return unary(ctx, s.c, famiv1connect.NetworkServiceGetNetworkProcedure,
+		httpGet("/v1/{name}"), r, &famiv1.Network{})
 }
 
-func (s *grpcSurface) ListMunicipalities(ctx context.Context, r *famiv1.ListMunicipalitiesRequest) (*famiv1.ListMunicipalitiesResponse, error) {
-	res, err := s.regions.ListMunicipalities(ctx, r)
-	return res, grpcErr(err)
+func (s surface) ListNetworks(ctx context.Context, r *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
+	return unary(ctx, s.c, famiv1connect.NetworkServiceListNetworksProcedure,
+		httpGet("/v1/{parent}/networks"), r, &famiv1.ListNetworksResponse{})
 }
 
-func (s *grpcSurface) ListProjects(ctx context.Context, r *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
-	res, err := s.projects.ListProjects(ctx, r)
-	return res, grpcErr(err)
+func (s surface) UpdateNetwork(ctx context.Context, r *famiv1.UpdateNetworkRequest) (*famiv1.Network, error) {
+	return unary(ctx, s.c, famiv1connect.NetworkServiceUpdateNetworkProcedure,
+		httpPatch("/v1/{network.name}", "network"), r, &famiv1.Network{})
 }
 
-func (s *grpcSurface) UpdateProject(ctx context.Context, r *famiv1.UpdateProjectRequest) (*famiv1.Project, error) {
-	res, err := s.projects.UpdateProject(ctx, r)
-	return res, grpcErr(err)
+func (s surface) DeleteNetwork(ctx context.Context, r *famiv1.DeleteNetworkRequest) error {
+	_, err := unary(ctx, s.c, famiv1connect.NetworkServiceDeleteNetworkProcedure,
+		httpDelete("/v1/{name}"), r, &emptypb.Empty{})
+	return err
 }
 
-func (s *grpcSurface) DeleteProject(ctx context.Context, r *famiv1.DeleteProjectRequest) error {
-	_, err := s.projects.DeleteProject(ctx, r)
-	return grpcErr(err)
+func (s surface) Login(ctx context.Context, r *famiv1.LoginRequest) (*famiv1.LoginResponse, error) {
+	return unary(ctx, s.c, famiv1connect.AuthServiceLoginProcedure,
+		httpPost("/v1/auth:login", "*"), r, &famiv1.LoginResponse{})
 }
 
-func (s *grpcSurface) Login(ctx context.Context, r *famiv1.LoginRequest) (*famiv1.LoginResponse, error) {
-	res, err := s.auth.Login(ctx, r)
-	return res, grpcErr(err)
+func (s surface) WhoAmI(ctx context.Context, r *famiv1.WhoAmIRequest) (*famiv1.WhoAmIResponse, error) {
+	return unary(ctx, s.c, famiv1connect.AuthServiceWhoAmIProcedure,
+		httpGet("/v1/auth:whoami"), r, &famiv1.WhoAmIResponse{})
 }
 
-func (s *grpcSurface) WhoAmI(ctx context.Context, r *famiv1.WhoAmIRequest) (*famiv1.WhoAmIResponse, error) {
-	res, err := s.auth.WhoAmI(ctx, r)
-	return res, grpcErr(err)
+func (s surface) CreateAccount(ctx context.Context, r *famiv1.CreateAccountRequest) (*famiv1.Account, error) {
+	return unary(ctx, s.c, famiv1connect.AuthServiceCreateAccountProcedure,
+		httpPost("/v1/{parent}/accounts", "*"), r, &famiv1.Account{})
 }
 
-func (s *grpcSurface) CreateAccount(ctx context.Context, r *famiv1.CreateAccountRequest) (*famiv1.Account, error) {
-	res, err := s.auth.CreateAccount(ctx, r)
-	return res, grpcErr(err)
+func (s surface) GetAccount(ctx context.Context, r *famiv1.GetAccountRequest) (*famiv1.Account, error) {
+	return unary(ctx, s.c, famiv1connect.AuthServiceGetAccountProcedure,
+		httpGet("/v1/{name}"), r, &famiv1.Account{})
 }
 
-func (s *grpcSurface) GetAccount(ctx context.Context, r *famiv1.GetAccountRequest) (*famiv1.Account, error) {
-	res, err := s.auth.GetAccount(ctx, r)
-	return res, grpcErr(err)
+func (s surface) ListAccounts(ctx context.Context, r *famiv1.ListAccountsRequest) (*famiv1.ListAccountsResponse, error) {
+	return unary(ctx, s.c, famiv1connect.AuthServiceListAccountsProcedure,
+		httpGet("/v1/{parent}/accounts"), r, &famiv1.ListAccountsResponse{})
 }
 
-func (s *grpcSurface) ListAccounts(ctx context.Context, r *famiv1.ListAccountsRequest) (*famiv1.ListAccountsResponse, error) {
-	res, err := s.auth.ListAccounts(ctx, r)
-	return res, grpcErr(err)
+func (s surface) DeleteAccount(ctx context.Context, r *famiv1.DeleteAccountRequest) error {
+	_, err := unary(ctx, s.c, famiv1connect.AuthServiceDeleteAccountProcedure,
+		httpDelete("/v1/{name}"), r, &emptypb.Empty{})
+	return err
 }
 
-func (s *grpcSurface) DeleteAccount(ctx context.Context, r *famiv1.DeleteAccountRequest) error {
-	_, err := s.auth.DeleteAccount(ctx, r)
-	return grpcErr(err)
+func (s surface) SetAccountPassword(ctx context.Context, r *famiv1.SetAccountPasswordRequest) error {
+	_, err := unary(ctx, s.c, famiv1connect.AuthServiceSetAccountPasswordProcedure,
+		httpPost("/v1/{name}:setPassword", "*"), r, &emptypb.Empty{})
+	return err
 }
 
-func (s *grpcSurface) SetAccountPassword(ctx context.Context, r *famiv1.SetAccountPasswordRequest) error {
-	_, err := s.auth.SetAccountPassword(ctx, r)
-	return grpcErr(err)
+func (s surface) CreateServiceToken(ctx context.Context, r *famiv1.CreateServiceTokenRequest) (*famiv1.CreateServiceTokenResponse, error) {
+	return unary(ctx, s.c, famiv1connect.AuthServiceCreateServiceTokenProcedure,
+		httpPost("/v1/{parent}/serviceTokens", "*"), r, &famiv1.CreateServiceTokenResponse{})
 }
 
-func (s *grpcSurface) CreateServiceToken(ctx context.Context, r *famiv1.CreateServiceTokenRequest) (*famiv1.CreateServiceTokenResponse, error) {
-	res, err := s.auth.CreateServiceToken(ctx, r)
-	return res, grpcErr(err)
+func (s surface) ListServiceTokens(ctx context.Context, r *famiv1.ListServiceTokensRequest) (*famiv1.ListServiceTokensResponse, error) {
+	return unary(ctx, s.c, famiv1connect.AuthServiceListServiceTokensProcedure,
+		httpGet("/v1/{parent}/serviceTokens"), r, &famiv1.ListServiceTokensResponse{})
 }
 
-func (s *grpcSurface) ListServiceTokens(ctx context.Context, r *famiv1.ListServiceTokensRequest) (*famiv1.ListServiceTokensResponse, error) {
-	res, err := s.auth.ListServiceTokens(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (s *grpcSurface) RevokeServiceToken(ctx context.Context, r *famiv1.RevokeServiceTokenRequest) (*famiv1.ServiceToken, error) {
-	res, err := s.auth.RevokeServiceToken(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (s *connectSurface) GetRegion(ctx context.Context, r *famiv1.GetRegionRequest) (*famiv1.Region, error) {
-	res, err := s.regions.GetRegion(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) ListMunicipalities(ctx context.Context, r *famiv1.ListMunicipalitiesRequest) (*famiv1.ListMunicipalitiesResponse, error) {
-	res, err := s.regions.ListMunicipalities(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) ListProjects(ctx context.Context, r *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
-	res, err := s.projects.ListProjects(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) UpdateProject(ctx context.Context, r *famiv1.UpdateProjectRequest) (*famiv1.Project, error) {
-	res, err := s.projects.UpdateProject(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) DeleteProject(ctx context.Context, r *famiv1.DeleteProjectRequest) error {
-	_, err := s.projects.DeleteProject(ctx, r)
-	return connectErr(err)
-}
-
-func (s *connectSurface) Login(ctx context.Context, r *famiv1.LoginRequest) (*famiv1.LoginResponse, error) {
-	res, err := s.auth.Login(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) WhoAmI(ctx context.Context, r *famiv1.WhoAmIRequest) (*famiv1.WhoAmIResponse, error) {
-	res, err := s.auth.WhoAmI(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) CreateAccount(ctx context.Context, r *famiv1.CreateAccountRequest) (*famiv1.Account, error) {
-	res, err := s.auth.CreateAccount(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) GetAccount(ctx context.Context, r *famiv1.GetAccountRequest) (*famiv1.Account, error) {
-	res, err := s.auth.GetAccount(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) ListAccounts(ctx context.Context, r *famiv1.ListAccountsRequest) (*famiv1.ListAccountsResponse, error) {
-	res, err := s.auth.ListAccounts(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) DeleteAccount(ctx context.Context, r *famiv1.DeleteAccountRequest) error {
-	_, err := s.auth.DeleteAccount(ctx, r)
-	return connectErr(err)
-}
-
-func (s *connectSurface) SetAccountPassword(ctx context.Context, r *famiv1.SetAccountPasswordRequest) error {
-	_, err := s.auth.SetAccountPassword(ctx, r)
-	return connectErr(err)
-}
-
-func (s *connectSurface) CreateServiceToken(ctx context.Context, r *famiv1.CreateServiceTokenRequest) (*famiv1.CreateServiceTokenResponse, error) {
-	res, err := s.auth.CreateServiceToken(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) ListServiceTokens(ctx context.Context, r *famiv1.ListServiceTokensRequest) (*famiv1.ListServiceTokensResponse, error) {
-	res, err := s.auth.ListServiceTokens(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *connectSurface) RevokeServiceToken(ctx context.Context, r *famiv1.RevokeServiceTokenRequest) (*famiv1.ServiceToken, error) {
-	res, err := s.auth.RevokeServiceToken(ctx, r)
-	return res, connectErr(err)
-}
-
-func (s *restSurface) GetRegion(ctx context.Context, r *famiv1.GetRegionRequest) (*famiv1.Region, error) {
-	out := &famiv1.Region{}
-	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetName(), nil, nil, out)
-}
-
-func (s *restSurface) ListMunicipalities(ctx context.Context, r *famiv1.ListMunicipalitiesRequest) (*famiv1.ListMunicipalitiesResponse, error) {
-	out := &famiv1.ListMunicipalitiesResponse{}
-	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetParent()+"/municipalities", queryOf(r, "parent"), nil, out)
-}
-
-func (s *restSurface) ListProjects(ctx context.Context, r *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
-	out := &famiv1.ListProjectsResponse{}
-	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetParent()+"/projects", queryOf(r, "parent"), nil, out)
-}
-
-func (s *restSurface) UpdateProject(ctx context.Context, r *famiv1.UpdateProjectRequest) (*famiv1.Project, error) {
-	out := &famiv1.Project{}
-	return out, s.call(ctx, http.MethodPatch, "/v1/"+r.GetProject().GetName(), queryOf(r, "project"), r.GetProject(), out)
-}
-
-func (s *restSurface) DeleteProject(ctx context.Context, r *famiv1.DeleteProjectRequest) error {
-	return s.call(ctx, http.MethodDelete, "/v1/"+r.GetName(), queryOf(r, "name"), nil, nil)
-}
-
-func (s *restSurface) Login(ctx context.Context, r *famiv1.LoginRequest) (*famiv1.LoginResponse, error) {
-	out := &famiv1.LoginResponse{}
-	return out, s.call(ctx, http.MethodPost, "/v1/auth:login", nil, r, out)
-}
-
-func (s *restSurface) WhoAmI(ctx context.Context, r *famiv1.WhoAmIRequest) (*famiv1.WhoAmIResponse, error) {
-	out := &famiv1.WhoAmIResponse{}
-	return out, s.call(ctx, http.MethodGet, "/v1/auth:whoami", nil, nil, out)
-}
-
-func (s *restSurface) CreateAccount(ctx context.Context, r *famiv1.CreateAccountRequest) (*famiv1.Account, error) {
-	// body: "*": the whole request but the path's parent.
-	body := proto.CloneOf(r)
-	body.Parent = ""
-	out := &famiv1.Account{}
-	return out, s.call(ctx, http.MethodPost, "/v1/"+r.GetParent()+"/accounts", nil, body, out)
-}
-
-func (s *restSurface) GetAccount(ctx context.Context, r *famiv1.GetAccountRequest) (*famiv1.Account, error) {
-	out := &famiv1.Account{}
-	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetName(), nil, nil, out)
-}
-
-func (s *restSurface) ListAccounts(ctx context.Context, r *famiv1.ListAccountsRequest) (*famiv1.ListAccountsResponse, error) {
-	out := &famiv1.ListAccountsResponse{}
-	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetParent()+"/accounts", queryOf(r, "parent"), nil, out)
-}
-
-func (s *restSurface) DeleteAccount(ctx context.Context, r *famiv1.DeleteAccountRequest) error {
-	return s.call(ctx, http.MethodDelete, "/v1/"+r.GetName(), queryOf(r, "name"), nil, nil)
-}
-
-func (s *restSurface) SetAccountPassword(ctx context.Context, r *famiv1.SetAccountPasswordRequest) error {
-	body := proto.CloneOf(r)
-	body.Name = ""
-	return s.call(ctx, http.MethodPost, "/v1/"+r.GetName()+":setPassword", nil, body, nil)
-}
-
-func (s *restSurface) CreateServiceToken(ctx context.Context, r *famiv1.CreateServiceTokenRequest) (*famiv1.CreateServiceTokenResponse, error) {
-	body := proto.CloneOf(r)
-	body.Parent = ""
-	out := &famiv1.CreateServiceTokenResponse{}
-	return out, s.call(ctx, http.MethodPost, "/v1/"+r.GetParent()+"/serviceTokens", nil, body, out)
-}
-
-func (s *restSurface) ListServiceTokens(ctx context.Context, r *famiv1.ListServiceTokensRequest) (*famiv1.ListServiceTokensResponse, error) {
-	out := &famiv1.ListServiceTokensResponse{}
-	return out, s.call(ctx, http.MethodGet, "/v1/"+r.GetParent()+"/serviceTokens", queryOf(r, "parent"), nil, out)
-}
-
-func (s *restSurface) RevokeServiceToken(ctx context.Context, r *famiv1.RevokeServiceTokenRequest) (*famiv1.ServiceToken, error) {
-	body := proto.CloneOf(r)
-	body.Name = ""
-	out := &famiv1.ServiceToken{}
-	return out, s.call(ctx, http.MethodPost, "/v1/"+r.GetName()+":revoke", nil, body, out)
+func (s surface) RevokeServiceToken(ctx context.Context, r *famiv1.RevokeServiceTokenRequest) (*famiv1.ServiceToken, error) {
+	return unary(ctx, s.c, famiv1connect.AuthServiceRevokeServiceTokenProcedure,
+		httpPost("/v1/{name}:revoke", "*"), r, &famiv1.ServiceToken{})
 }
