@@ -73,6 +73,8 @@ type route struct {
 	body string
 }
 
+// httpGet, httpDelete, httpPost and httpPatch write a route as the YAML
+// does: `get: path`, or `post: path` with `body: body`.
 func httpGet(path string) route         { return route{http.MethodGet, path, ""} }
 func httpDelete(path string) route      { return route{http.MethodDelete, path, ""} }
 func httpPost(path, body string) route  { return route{http.MethodPost, path, body} }
@@ -88,10 +90,11 @@ func unary[Req, Res any](ctx context.Context, c *rpcClient, procedure string, rt
 	case "grpc":
 		return out, grpcErr(c.conn.Invoke(ctx, procedure, req, out))
 	case "connect", "grpcweb":
-		opts := c.opts
-		if m, err := methodOf(procedure); err == nil {
-			opts = append(slices.Clip(opts), connect.WithSchema(m))
+		m, err := methodOf(procedure)
+		if err != nil {
+			return nil, err
 		}
+		opts := append(slices.Clip(c.opts), connect.WithSchema(m))
 		res, err := connect.NewClient[Req, Res](c.hc, c.base+procedure, opts...).CallUnary(ctx, connect.NewRequest(req))
 		if err != nil {
 			return nil, connectErr(err)
