@@ -17,113 +17,14 @@ import (
 	goical "github.com/emersion/go-ical"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
-
-// meetingClient is MeetingService as one surface calls it, with the "# MeetingService" rules of fami_http.yaml and
-// the .ics handlers
-// on REST; failed calls are *callError, as in surface_test.go.
-type meetingClient struct{ c *rpcClient }
-
-// newMeetingClient returns a MeetingService client of kind for ts that sends token
-// (none when empty).
-func newMeetingClient(t *testing.T, ts *testServer, kind, token string) meetingClient {
-	t.Helper()
-	return meetingClient{newRPCClient(t, ts, kind, token)}
-}
-
-func (x meetingClient) CreateMeeting(ctx context.Context, r *famiv1.CreateMeetingRequest) (*famiv1.Meeting, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceCreateMeetingProcedure,
-		httpPost("/v1/{parent}/meetings", "meeting"), r, &famiv1.Meeting{})
-}
-
-func (x meetingClient) GetMeeting(ctx context.Context, r *famiv1.GetMeetingRequest) (*famiv1.Meeting, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceGetMeetingProcedure,
-		httpGet("/v1/{name}"), r, &famiv1.Meeting{})
-}
-
-func (x meetingClient) ListMeetings(ctx context.Context, r *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceListMeetingsProcedure,
-		httpGet("/v1/{parent}/meetings"), r, &famiv1.ListMeetingsResponse{})
-}
-
-func (x meetingClient) UpdateMeeting(ctx context.Context, r *famiv1.UpdateMeetingRequest) (*famiv1.Meeting, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceUpdateMeetingProcedure,
-		httpPatch("/v1/{meeting.name}", "meeting"), r, &famiv1.Meeting{})
-}
-
-func (x meetingClient) DeleteMeeting(ctx context.Context, r *famiv1.DeleteMeetingRequest) error {
-	_, err := unary(ctx, x.c, famiv1connect.MeetingServiceDeleteMeetingProcedure,
-		httpDelete("/v1/{name}"), r, &emptypb.Empty{})
-	return err
-}
-
-func (x meetingClient) CancelMeeting(ctx context.Context, r *famiv1.CancelMeetingRequest) (*famiv1.Meeting, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceCancelMeetingProcedure,
-		httpPost("/v1/{name}:cancel", "*"), r, &famiv1.Meeting{})
-}
-
-func (x meetingClient) RecordAttendance(ctx context.Context, r *famiv1.RecordAttendanceRequest) (*famiv1.Meeting, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceRecordAttendanceProcedure,
-		httpPost("/v1/{name}:recordAttendance", "*"), r, &famiv1.Meeting{})
-}
-
-func (x meetingClient) RecordMinutes(ctx context.Context, r *famiv1.RecordMinutesRequest) (*famiv1.Meeting, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceRecordMinutesProcedure,
-		httpPost("/v1/{name}:recordMinutes", "*"), r, &famiv1.Meeting{})
-}
-
-func (x meetingClient) UpdateActionItem(ctx context.Context, r *famiv1.UpdateActionItemRequest) (*famiv1.Meeting, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceUpdateActionItemProcedure,
-		httpPost("/v1/{name}:updateActionItem", "*"), r, &famiv1.Meeting{})
-}
-
-func (x meetingClient) ListActionItems(ctx context.Context, r *famiv1.ListActionItemsRequest) (*famiv1.ListActionItemsResponse, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceListActionItemsProcedure,
-		httpGet("/v1/{parent}/meetings:listActionItems"), r, &famiv1.ListActionItemsResponse{})
-}
-
-func (x meetingClient) SummarizeAttendance(ctx context.Context, r *famiv1.SummarizeAttendanceRequest) (*famiv1.SummarizeAttendanceResponse, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceSummarizeAttendanceProcedure,
-		httpGet("/v1/{parent}/meetings:summarizeAttendance"), r, &famiv1.SummarizeAttendanceResponse{})
-}
-
-func (x meetingClient) CreateCalendarToken(ctx context.Context, r *famiv1.CreateCalendarTokenRequest) (*famiv1.CreateCalendarTokenResponse, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceCreateCalendarTokenProcedure,
-		httpPost("/v1/{parent}/calendarTokens", "*"), r, &famiv1.CreateCalendarTokenResponse{})
-}
-
-func (x meetingClient) ListCalendarTokens(ctx context.Context, r *famiv1.ListCalendarTokensRequest) (*famiv1.ListCalendarTokensResponse, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceListCalendarTokensProcedure,
-		httpGet("/v1/{parent}/calendarTokens"), r, &famiv1.ListCalendarTokensResponse{})
-}
-
-func (x meetingClient) RevokeCalendarToken(ctx context.Context, r *famiv1.RevokeCalendarTokenRequest) (*famiv1.CalendarToken, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceRevokeCalendarTokenProcedure,
-		httpPost("/v1/{name}:revoke", "*"), r, &famiv1.CalendarToken{})
-}
-
-// ExportMeetingCalendar is the RPC on gRPC, Connect and gRPC-Web, and the
-// .ics download the request names, returned as the RPC would, on REST.
-func (x meetingClient) ExportMeetingCalendar(ctx context.Context, r *famiv1.ExportMeetingCalendarRequest) (*famiv1.ExportMeetingCalendarResponse, error) {
-	if x.c.kind == "rest" {
-		res, err := x.c.rest.send(ctx, http.MethodGet, feedPath(r), restQuery(r, "parent", "network", "facilitator"), nil)
-		if err != nil {
-			return nil, err
-		}
-		return calendarResponse(http.MethodGet, feedPath(r), res)
-	}
-	return unary(ctx, x.c, famiv1connect.MeetingServiceExportMeetingCalendarProcedure,
-		route{}, r, &famiv1.ExportMeetingCalendarResponse{})
-}
 
 // feedPath is the .ics URL path of a feed request.
 func feedPath(req *famiv1.ExportMeetingCalendarRequest) string {

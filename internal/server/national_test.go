@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -10,27 +9,10 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
-
-// dashboardClient is DashboardService as one surface calls it, with its rule in fami_http.yaml
-// on REST; failed calls are *callError, as in surface_test.go.
-type dashboardClient struct{ c *rpcClient }
-
-// newDashboardClient returns a DashboardService client of kind for ts that sends token
-// (none when empty).
-func newDashboardClient(t *testing.T, ts *testServer, kind, token string) dashboardClient {
-	t.Helper()
-	return dashboardClient{newRPCClient(t, ts, kind, token)}
-}
-
-func (x dashboardClient) SummarizeRegions(ctx context.Context, r *famiv1.SummarizeRegionsRequest) (*famiv1.SummarizeRegionsResponse, error) {
-	return unary(ctx, x.c, famiv1connect.DashboardServiceSummarizeRegionsProcedure,
-		httpGet("/v1/{name}:summarize"), r, &famiv1.SummarizeRegionsResponse{})
-}
 
 // | overlaps, national summaries | all regions (regions/-) | own | no | no | own | no |
 //

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"slices"
 	"testing"
 
@@ -10,27 +9,10 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
-
-// overlapClient is OverlapService as one surface calls it, with its rule in fami_http.yaml
-// on REST; failed calls are *callError, as in surface_test.go.
-type overlapClient struct{ c *rpcClient }
-
-// newOverlapClient returns a OverlapService client of kind for ts that sends token
-// (none when empty).
-func newOverlapClient(t *testing.T, ts *testServer, kind, token string) overlapClient {
-	t.Helper()
-	return overlapClient{newRPCClient(t, ts, kind, token)}
-}
-
-func (x overlapClient) ListOverlaps(ctx context.Context, r *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
-	return unary(ctx, x.c, famiv1connect.OverlapServiceListOverlapsProcedure,
-		httpGet("/v1/{parent}/overlaps"), r, &famiv1.ListOverlapsResponse{})
-}
 
 // | overlaps of projects | all regions (regions/-) | own | own | no | own | no |
 const rightOverlaps right = "overlaps of projects"

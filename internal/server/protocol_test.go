@@ -13,72 +13,13 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
-
-// protocolClient is ProtocolService as one surface calls it, with the "# ProtocolService" rules of fami_http.yaml
-// on REST; failed calls are *callError, as in surface_test.go.
-type protocolClient struct{ c *rpcClient }
-
-// newProtocolClient returns a ProtocolService client of kind for ts that sends token
-// (none when empty).
-func newProtocolClient(t *testing.T, ts *testServer, kind, token string) protocolClient {
-	t.Helper()
-	return protocolClient{newRPCClient(t, ts, kind, token)}
-}
-
-func (x protocolClient) CreateProtocol(ctx context.Context, r *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceCreateProtocolProcedure,
-		httpPost("/v1/{parent}/protocols", "protocol"), r, &famiv1.Protocol{})
-}
-
-func (x protocolClient) GetProtocol(ctx context.Context, r *famiv1.GetProtocolRequest) (*famiv1.Protocol, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceGetProtocolProcedure,
-		httpGet("/v1/{name}"), r, &famiv1.Protocol{})
-}
-
-func (x protocolClient) ListProtocols(ctx context.Context, r *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceListProtocolsProcedure,
-		httpGet("/v1/{parent}/protocols"), r, &famiv1.ListProtocolsResponse{})
-}
-
-func (x protocolClient) UpdateProtocol(ctx context.Context, r *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceUpdateProtocolProcedure,
-		httpPatch("/v1/{protocol.name}", "protocol"), r, &famiv1.Protocol{})
-}
-
-func (x protocolClient) DeleteProtocol(ctx context.Context, r *famiv1.DeleteProtocolRequest) error {
-	_, err := unary(ctx, x.c, famiv1connect.ProtocolServiceDeleteProtocolProcedure,
-		httpDelete("/v1/{name}"), r, &emptypb.Empty{})
-	return err
-}
-
-func (x protocolClient) OpenProtocolForSignature(ctx context.Context, r *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceOpenProtocolForSignatureProcedure,
-		httpPost("/v1/{name}:openForSignature", "*"), r, &famiv1.Protocol{})
-}
-
-func (x protocolClient) SignProtocol(ctx context.Context, r *famiv1.SignProtocolRequest) (*famiv1.Protocol, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceSignProtocolProcedure,
-		httpPost("/v1/{name}:sign", "*"), r, &famiv1.Protocol{})
-}
-
-func (x protocolClient) TerminateProtocol(ctx context.Context, r *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceTerminateProtocolProcedure,
-		httpPost("/v1/{name}:terminate", "*"), r, &famiv1.Protocol{})
-}
-
-func (x protocolClient) AmendProtocol(ctx context.Context, r *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceAmendProtocolProcedure,
-		httpPost("/v1/{name}:amend", "*"), r, &famiv1.Protocol{})
-}
 
 // --- the scenario ---
 

@@ -20,91 +20,13 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
-
-// supportClient is SupportService as one surface calls it, with the
-// "# SupportService" rules of fami_http.yaml and the CSV export handler on
-// REST; failed calls are *callError, as in surface_test.go.
-type supportClient struct{ c *rpcClient }
-
-func newSupportClient(t *testing.T, ts *testServer, kind, token string) supportClient {
-	t.Helper()
-	return supportClient{newRPCClient(t, ts, kind, token)}
-}
-
-func (x supportClient) CreateSupportEntry(ctx context.Context, r *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceCreateSupportEntryProcedure,
-		httpPost("/v1/{parent}/supportEntries", "support_entry"), r, &famiv1.SupportEntry{})
-}
-
-func (x supportClient) GetSupportEntry(ctx context.Context, r *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceGetSupportEntryProcedure,
-		httpGet("/v1/{name}"), r, &famiv1.SupportEntry{})
-}
-
-func (x supportClient) ListSupportEntries(ctx context.Context, r *famiv1.ListSupportEntriesRequest) (*famiv1.ListSupportEntriesResponse, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceListSupportEntriesProcedure,
-		httpGet("/v1/{parent}/supportEntries"), r, &famiv1.ListSupportEntriesResponse{})
-}
-
-func (x supportClient) UpdateSupportEntry(ctx context.Context, r *famiv1.UpdateSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceUpdateSupportEntryProcedure,
-		httpPatch("/v1/{support_entry.name}", "support_entry"), r, &famiv1.SupportEntry{})
-}
-
-func (x supportClient) BatchApproveSupportEntries(ctx context.Context, r *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceBatchApproveSupportEntriesProcedure,
-		httpPost("/v1/{parent}/supportEntries:batchApprove", "*"), r, &famiv1.BatchApproveSupportEntriesResponse{})
-}
-
-func (x supportClient) RejectSupportEntry(ctx context.Context, r *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceRejectSupportEntryProcedure,
-		httpPost("/v1/{name}:reject", "*"), r, &famiv1.SupportEntry{})
-}
-
-func (x supportClient) ClosePeriod(ctx context.Context, r *famiv1.ClosePeriodRequest) (*famiv1.ClosedPeriod, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceClosePeriodProcedure,
-		httpPost("/v1/{parent}/closedPeriods", "closed_period"), r, &famiv1.ClosedPeriod{})
-}
-
-func (x supportClient) ReopenPeriod(ctx context.Context, r *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceReopenPeriodProcedure,
-		httpPost("/v1/{name}:reopen", "*"), r, &famiv1.ClosedPeriod{})
-}
-
-func (x supportClient) ListClosedPeriods(ctx context.Context, r *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceListClosedPeriodsProcedure,
-		httpGet("/v1/{parent}/closedPeriods"), r, &famiv1.ListClosedPeriodsResponse{})
-}
-
-func (x supportClient) SummarizeSupportEntries(ctx context.Context, r *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceSummarizeSupportEntriesProcedure,
-		httpGet("/v1/{parent}/supportEntries:summarize"), r, &famiv1.SummarizeSupportEntriesResponse{})
-}
-
-func (x supportClient) DeleteSupportEntry(ctx context.Context, r *famiv1.DeleteSupportEntryRequest) error {
-	_, err := unary(ctx, x.c, famiv1connect.SupportServiceDeleteSupportEntryProcedure,
-		httpDelete("/v1/{name}"), r, &emptypb.Empty{})
-	return err
-}
-
-// ExportSupportEntries is the RPC on gRPC, Connect and gRPC-Web, and the
-// CSV download parsed back into rows on REST.
-func (x supportClient) ExportSupportEntries(ctx context.Context, r *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error) {
-	if x.c.kind == "rest" {
-		return exportSupportCSV(ctx, x.c.rest, r)
-	}
-	return unary(ctx, x.c, famiv1connect.SupportServiceExportSupportEntriesProcedure,
-		route{}, r, &famiv1.ExportSupportEntriesResponse{})
-}
 
 // exportSupportCSV downloads the CSV, checks its framing and returns its
 // rows (every page: the download follows the page tokens itself).
