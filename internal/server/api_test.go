@@ -152,7 +152,7 @@ func TestGRPCWebTextStream(t *testing.T) {
 	// A message held back would never come: the deadline ends the read.
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	seedPartner(t, ctx, newRESTSurface(t, ts, ts.token))
+	seedPartner(t, ctx, newSurface(t, ts, "rest"))
 	b, _ := proto.Marshal(&famiv1.WatchRequest{Parent: lombardia})
 	frame := append([]byte{0, 0, 0, 0, 0}, b...)
 	binary.BigEndian.PutUint32(frame[1:5], uint32(len(b)))
@@ -260,8 +260,9 @@ func TestRESTWatchErrors(t *testing.T) {
 	ts := startServer(t, server.Config{BookmarkInterval: 50 * time.Millisecond})
 	ctx := t.Context()
 	rs := newRESTSurface(t, ts, ts.token)
-	seedPartner(t, ctx, rs)
-	if _, err := rs.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "cpia-5", Partner: &famiv1.Partner{
+	api := newSurface(t, ts, "rest")
+	seedPartner(t, ctx, api)
+	if _, err := api.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "cpia-5", Partner: &famiv1.Partner{
 		DisplayName: "CPIA 5", Kind: famiv1.PartnerKind_PARTNER_KIND_ADULT_EDUCATION_CENTRE}}); err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ import (
 func TestConflictStatusOverREST(t *testing.T) {
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
-	rs := newRESTSurface(t, ts, ts.token)
+	rs := newSurface(t, ts, "rest")
 	seedPartner(t, ctx, rs)
 	_, err := rs.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-milano", Network: &famiv1.Network{
 		DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"),
@@ -50,7 +50,7 @@ func TestConflictStatusOverREST(t *testing.T) {
 			return err
 		}, codes.NotFound, "NOT_FOUND", http.StatusNotFound},
 	}
-	gs := newGRPCSurface(t, ts, ts.token)
+	gs := newSurface(t, ts, "grpc")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.call(rs)

@@ -1,70 +1,18 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"testing"
 
-	"connectrpc.com/connect"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
-
-// dashboardClient is the DashboardService as one surface calls it.
-type dashboardClient interface {
-	SummarizeRegions(context.Context, *famiv1.SummarizeRegionsRequest) (*famiv1.SummarizeRegionsResponse, error)
-}
-
-func newDashboardClient(t *testing.T, ts *testServer, kind, token string) dashboardClient {
-	t.Helper()
-	var opts []connect.ClientOption
-	if token != "" {
-		opts = append(opts, bearer(token))
-	}
-	switch kind {
-	case "grpc":
-		return grpcDashboard{famiv1.NewDashboardServiceClient(dialGRPC(t, ts, token))}
-	case "connect":
-		return connectDashboard{famiv1connect.NewDashboardServiceClient(newHTTPClient(t), ts.httpURL(), opts...)}
-	case "grpcweb":
-		return connectDashboard{famiv1connect.NewDashboardServiceClient(newHTTPClient(t), ts.httpURL(), append(opts, connect.WithGRPCWeb())...)}
-	case "rest":
-		return restDashboard{newRESTSurface(t, ts, token)}
-	}
-	t.Fatalf("unknown surface %q", kind)
-	return nil
-}
-
-type grpcDashboard struct{ c famiv1.DashboardServiceClient }
-
-func (g grpcDashboard) SummarizeRegions(ctx context.Context, r *famiv1.SummarizeRegionsRequest) (*famiv1.SummarizeRegionsResponse, error) {
-	res, err := g.c.SummarizeRegions(ctx, r)
-	return res, grpcErr(err)
-}
-
-type connectDashboard struct {
-	c famiv1connect.DashboardServiceClient
-}
-
-func (c connectDashboard) SummarizeRegions(ctx context.Context, r *famiv1.SummarizeRegionsRequest) (*famiv1.SummarizeRegionsResponse, error) {
-	res, err := c.c.SummarizeRegions(ctx, r)
-	return res, connectErr(err)
-}
-
-type restDashboard struct{ s *restSurface }
-
-func (r restDashboard) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeRegionsRequest) (*famiv1.SummarizeRegionsResponse, error) {
-	out := &famiv1.SummarizeRegionsResponse{}
-	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetName()+":summarize", queryOf(req, "name"), nil, out)
-}
 
 // | overlaps, national summaries | all regions (regions/-) | own | no | no | own | no |
 //

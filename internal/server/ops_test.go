@@ -85,8 +85,7 @@ func TestMetricsEverySurface(t *testing.T) {
 			t.Fatalf("%s: list partners: %v", kind, err)
 		}
 	}
-	rs := newRESTSurface(t, ts, ts.token)
-	seedPartner(t, ctx, rs)
+	seedPartner(t, ctx, newSurface(t, ts, "rest"))
 	// Six wrong passwords for one username: five failures, then the
 	// limiter refuses.
 	anon := newSurfaceAs(t, ts, "connect", "")

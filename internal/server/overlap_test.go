@@ -1,70 +1,18 @@
 package server_test
 
 import (
-	"context"
-	"net/http"
 	"slices"
 	"testing"
 
-	"connectrpc.com/connect"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
-
-// overlapClient is the OverlapService as one surface calls it.
-type overlapClient interface {
-	ListOverlaps(context.Context, *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error)
-}
-
-func newOverlapClient(t *testing.T, ts *testServer, kind, token string) overlapClient {
-	t.Helper()
-	var opts []connect.ClientOption
-	if token != "" {
-		opts = append(opts, bearer(token))
-	}
-	switch kind {
-	case "grpc":
-		return grpcOverlaps{famiv1.NewOverlapServiceClient(dialGRPC(t, ts, token))}
-	case "connect":
-		return connectOverlaps{famiv1connect.NewOverlapServiceClient(newHTTPClient(t), ts.httpURL(), opts...)}
-	case "grpcweb":
-		return connectOverlaps{famiv1connect.NewOverlapServiceClient(newHTTPClient(t), ts.httpURL(), append(opts, connect.WithGRPCWeb())...)}
-	case "rest":
-		return restOverlaps{newRESTSurface(t, ts, token)}
-	}
-	t.Fatalf("unknown surface %q", kind)
-	return nil
-}
-
-type grpcOverlaps struct{ c famiv1.OverlapServiceClient }
-
-func (g grpcOverlaps) ListOverlaps(ctx context.Context, r *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
-	res, err := g.c.ListOverlaps(ctx, r)
-	return res, grpcErr(err)
-}
-
-type connectOverlaps struct {
-	c famiv1connect.OverlapServiceClient
-}
-
-func (c connectOverlaps) ListOverlaps(ctx context.Context, r *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
-	res, err := c.c.ListOverlaps(ctx, r)
-	return res, connectErr(err)
-}
-
-type restOverlaps struct{ s *restSurface }
-
-func (r restOverlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
-	out := &famiv1.ListOverlapsResponse{}
-	return out, r.s.call(ctx, http.MethodGet, "/v1/"+req.GetParent()+"/overlaps", queryOf(req, "parent"), nil, out)
-}
 
 // | overlaps of projects | all regions (regions/-) | own | own | no | own | no |
 const rightOverlaps right = "overlaps of projects"

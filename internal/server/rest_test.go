@@ -54,8 +54,9 @@ func TestRESTDecodingErrors(t *testing.T) {
 	ts := startServer(t, server.Config{MaxMessageBytes: maxBytes})
 	ctx := t.Context()
 	rs := newRESTSurface(t, ts, ts.token)
-	seedPartner(t, ctx, rs)
-	before := snapshot(t, ctx, rs)
+	api := newSurface(t, ts, "rest")
+	seedPartner(t, ctx, api)
+	before := snapshot(t, ctx, api)
 
 	tests := []struct {
 		name string
@@ -99,7 +100,7 @@ func TestRESTDecodingErrors(t *testing.T) {
 			if !slices.ContainsFunc(e.Fields, func(f string) bool { return strings.Contains(f, tt.field) }) {
 				t.Errorf("got violations of %q, want one naming %q", e.Fields, tt.field)
 			}
-			if after := snapshot(t, ctx, rs); !after.equal(before) {
+			if after := snapshot(t, ctx, api); !after.equal(before) {
 				t.Errorf("after the refused request: got %+v, want %+v (nothing written)", after, before)
 			}
 		})
@@ -170,7 +171,8 @@ func TestRESTUpdateMaskJSONNames(t *testing.T) {
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	rs := newRESTSurface(t, ts, ts.token)
-	seedPartner(t, ctx, rs)
+	api := newSurface(t, ts, "rest")
+	seedPartner(t, ctx, api)
 
 	for i, mask := range []string{"display_name", "displayName"} {
 		t.Run(mask, func(t *testing.T) {

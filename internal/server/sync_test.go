@@ -187,7 +187,7 @@ type restFeed struct{ s *restSurface }
 
 func (f restFeed) ListChanges(ctx context.Context, r *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error) {
 	out := &famiv1.ListChangesResponse{}
-	return out, f.s.call(ctx, http.MethodGet, "/v1/"+r.GetParent()+"/changes", queryOf(r, "parent"), nil, out)
+	return out, f.s.call(ctx, http.MethodGet, "/v1/"+r.GetParent()+"/changes", restQuery(r, "parent"), nil, out)
 }
 
 func (f restFeed) CompactChanges(ctx context.Context, r *famiv1.CompactChangesRequest) (*famiv1.CompactChangesResponse, error) {
@@ -202,7 +202,7 @@ func (f restFeed) WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*fami
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	path := "/v1/" + r.GetParent() + "/changes:watch"
-	res, err := f.get(ctx, path, queryOf(r, "parent"))
+	res, err := f.get(ctx, path, restQuery(r, "parent"))
 	if err != nil {
 		return nil, err
 	}
