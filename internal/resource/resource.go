@@ -1,0 +1,155 @@
+// Package resource is the kit every capability builds its methods from: the
+// collections resources live in, a paged List over one of them, the
+// standard opening of a method that changes one existing resource, and the
+// small helpers of validation (Ref, Indexed, Clip). With them a capability
+// file says its own rules only.
+//
+// It sits between the capabilities and the store: it imports only gen/,
+// aip, errs, store and principal, and nothing below it imports it.
+package resource
+
+import (
+	"context"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// Collections: the ids resources are stored under, as they appear in their
+// names ("regions/{region}/{collection}/{id}"). A capability that points at
+// another's resources names their collection from here, so one spelling
+// serves every package.
+const (
+	Partners            = "partners"
+	Projects            = "projects"
+	Networks            = "networks"
+	Contacts            = "contacts"
+	Protocols           = "protocols"
+	Meetings            = "meetings"
+	CalendarTokens      = "calendarTokens"
+	SupportEntries      = "supportEntries"
+	ClosedPeriods       = "closedPeriods"
+	CapacityAssessments = "capacityAssessments"
+	Surveys             = "surveys"
+	MonitoringReports   = "monitoringReports"
+)
+
+// Ref checks that name is an existing resource of collection in region,
+// reading it into into, and records a violation of field otherwise (an
+// empty name only when required). It reports whether into was read.
+func Ref(tx store.ReadTx, v *errs.Violations, field, name, region, collection string, into store.Resource, required bool) bool {
+	if name == "" {
+		if required {
+			v.Add(field, "is required")
+		}
+		return false
+	}
+	kind := collection[:len(collection)-1] // "partners" -> "partner"
+	if r, _, err := aip.ParseName(field, name, collection); err != nil || r != region {
+		v.Add(field, "%q is not a %s of region %q", Clip(name), kind, region)
+		return false
+	}
+	if tx.Get(name, into) != nil {
+		v.Add(field, "%s %q does not exist", kind, name)
+		return false
+	}
+	return true
+}
+
+// Indexed is the path of the i-th element of a repeated field, for a
+// violation: "parties[2]".
+func Indexed(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
+}
+
+// Clip shortens hostile input before it is echoed in an error message.
+func Clip(s string) string {
+	const max = 80
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
+}
+
+// ChangeRequest is a request that changes one existing resource: its name,
+// the etag the client read (optional) and its idempotency key are the
+// standard fields.
+type ChangeRequest interface {
+	proto.Message
+	GetName() string
+	GetEtag() string
+	GetRequestId() string
+}
+
+// Change is the standard opening of a method that changes one existing
+// resource of collection: it parses req's name (field "name"), describes
+// the caller's write with req's request_id, and runs fn through
+// store.Modify on the current state, refusing a stale etag. fn learns the
+// region from tx.Region().
+func Change[T store.Resource, R proto.Message](ctx context.Context, s store.Store, collection string, req ChangeRequest, fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
+	var zero R
+	region, err := aip.RegionOfName("name", req.GetName(), collection)
+	if err != nil {
+		return zero, err
+	}
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return zero, err
+	}
+	return store.Modify(ctx, s, region, m, req.GetName(), req.GetEtag(), fn)
+}
+
+// List pages through collection in region in id order, keeping the
+// resources keep accepts (nil keeps all). It returns the page, the next
+// page token and the revision the page reflects.
+func List[T store.Resource](ctx context.Context, s store.Store, region, collection string, pageSize int32, pageToken string, newT func() T, keep func(T) bool) ([]T, string, int64, error) {
+	page, err := aip.NewPage(pageSize)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	after, err := aip.DecodeToken(pageToken)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	var (
+		out  []T
+		next string
+		rev  int64
+	)
+	err = s.View(ctx, region, func(tx store.ReadTx) error {
+		rev = tx.Revision()
+		return tx.List(collection, after, func(id string, raw []byte) (bool, error) {
+			item := newT()
+			if err := proto.Unmarshal(raw, item); err != nil {
+				return false, err
+			}
+			if keep != nil && !keep(item) {
+				return true, nil
+			}
+			if !page.Take(item) {
+				next = aip.EncodeToken(ID(out[len(out)-1].GetName()))
+				return false, nil
+			}
+			out = append(out, item)
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, "", 0, err
+	}
+	return out, next, rev, nil
+}
+
+// ID is the last segment of a resource name: its id.
+func ID(name string) string {
+	for i := len(name) - 1; i >= 0; i-- {
+		if name[i] == '/' {
+			return name[i+1:]
+		}
+	}
+	return name
+}
