@@ -12,7 +12,6 @@ import (
 	"context"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -22,6 +21,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -55,7 +55,7 @@ func parseNetwork(field, name string) (region string, err error) {
 func parseAssessment(field, name string) (region, network string, err error) {
 	parts := strings.Split(name, "/")
 	if len(parts) != 6 || parts[4] != collAssessments || aip.CheckID(field, parts[5]) != nil {
-		return "", "", errs.InvalidField(field, "%q is not a capacity assessment name: want regions/{region}/networks/{network}/capacityAssessments/{measure}", clip(name))
+		return "", "", errs.InvalidField(field, "%q is not a capacity assessment name: want regions/{region}/networks/{network}/capacityAssessments/{measure}", resource.Clip(name))
 	}
 	network = strings.Join(parts[:4], "/")
 	if region, err = parseNetwork(field, network); err != nil {
@@ -271,12 +271,3 @@ func (s *Service) SummarizeCapacity(ctx context.Context, req *famiv1.SummarizeCa
 func below(region, name string) string { return strings.TrimPrefix(name, "regions/"+region+"/") }
 
 func idOf(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }
-
-func clip(s string) string {
-	if len(s) <= 80 {
-		return s
-	}
-	return s[:80] + "..."
-}
-
-func indexed(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }

@@ -38,6 +38,7 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -347,7 +348,7 @@ func errCancelled(mt *famiv1.Meeting, verb string, fields ...string) error {
 	e := &errs.Error{
 		Code:     errs.FailedPrecondition,
 		Reason:   "MEETING_CANCELLED",
-		Message:  fmt.Sprintf("%s was cancelled (%q): it can no longer be %s", mt.GetName(), clip(mt.GetCancellation().GetReason()), verb),
+		Message:  fmt.Sprintf("%s was cancelled (%q): it can no longer be %s", mt.GetName(), resource.Clip(mt.GetCancellation().GetReason()), verb),
 		Metadata: map[string]string{"meeting": mt.GetName()},
 	}
 	for _, f := range fields {

@@ -14,6 +14,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -196,7 +197,7 @@ func (s *Service) UpdateActionItem(ctx context.Context, req *famiv1.UpdateAction
 			return nil, &errs.Error{
 				Code:       errs.NotFound,
 				Reason:     "ACTION_ITEM_NOT_FOUND",
-				Message:    fmt.Sprintf("%s has no action item %q", cur.GetName(), clip(req.GetActionItemId())),
+				Message:    fmt.Sprintf("%s has no action item %q", cur.GetName(), resource.Clip(req.GetActionItemId())),
 				Violations: []errs.Violation{{Field: "action_item_id", Description: "is not an action item of " + cur.GetName()}},
 			}
 		}

@@ -25,6 +25,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -86,7 +87,7 @@ func (n reportName) String() string {
 // "regions/{region}/projects/{project}/monitoringReports/{period}[@{revision}]";
 // withRevision allows the revision suffix.
 func parseReportName(field, name string, withRevision bool) (reportName, error) {
-	bad := errs.InvalidField(field, "%q is not a monitoring report name: want regions/{region}/projects/{project}/monitoringReports/{YYYY-qN}", clip(name))
+	bad := errs.InvalidField(field, "%q is not a monitoring report name: want regions/{region}/projects/{project}/monitoringReports/{YYYY-qN}", resource.Clip(name))
 	parts := strings.Split(name, "/")
 	if len(parts) != 6 || parts[4] != collReports {
 		return reportName{}, bad
@@ -116,7 +117,7 @@ func parseReportName(field, name string, withRevision bool) (reportName, error) 
 func parseProject(field, name string) (region, project string, err error) {
 	parts := strings.Split(name, "/")
 	if len(parts) != 4 || parts[0] != "regions" || parts[1] == "" || parts[2] != collProjects || parts[3] == "" {
-		return "", "", errs.InvalidField(field, "%q is not a project name: want regions/{region}/projects/{project}", clip(name))
+		return "", "", errs.InvalidField(field, "%q is not a project name: want regions/{region}/projects/{project}", resource.Clip(name))
 	}
 	return parts[1], name, nil
 }
@@ -170,13 +171,4 @@ func mayReport(tx store.ReadTx, who principal.Principal, project string) error {
 		Message:  "network members report only for projects implemented by a network their partner leads; " + project + " is not",
 		Metadata: map[string]string{"project": project, "partner": who.Partner},
 	}
-}
-
-// clip shortens hostile input before it is echoed in an error message.
-func clip(s string) string {
-	const max = 80
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -37,7 +38,7 @@ func parseScope(parent string) (scope, error) {
 			return scope{region: parts[1], network: parent}, nil
 		}
 	}
-	return scope{}, errs.InvalidField("parent", "%q is not a region, project or network name", clip(parent))
+	return scope{}, errs.InvalidField("parent", "%q is not a region, project or network name", resource.Clip(parent))
 }
 
 // SummarizeMonitoring implements fami.v1.MonitoringService. It reads the
@@ -53,7 +54,7 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 	}
 	q, ok := parsePeriod(req.GetPeriod())
 	if !ok {
-		return nil, errs.InvalidField("period", "%q is not a quarter: want YYYY-qN, e.g. 2021-q1", clip(req.GetPeriod()))
+		return nil, errs.InvalidField("period", "%q is not a quarter: want YYYY-qN, e.g. 2021-q1", resource.Clip(req.GetPeriod()))
 	}
 	period := q.String()
 	out := &famiv1.MonitoringSummary{Parent: req.GetParent(), Period: period}

@@ -29,6 +29,7 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/sdk/protocolhash"
 )
@@ -170,12 +171,12 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 	check.Enum(&v, "state", req.GetState(), false)
 	if n := req.GetNetwork(); n != "" {
 		if _, _, err := aip.ParseName("network", n, collNetworks); err != nil {
-			v.Add("network", "%q is not a network name", clip(n))
+			v.Add("network", "%q is not a network name", resource.Clip(n))
 		}
 	}
 	if p := req.GetPartner(); p != "" {
 		if _, _, err := aip.ParseName("partner", p, collPartners); err != nil {
-			v.Add("partner", "%q is not a partner name", clip(p))
+			v.Add("partner", "%q is not a partner name", resource.Clip(p))
 		}
 	}
 	check.Date(&v, "valid_on", req.GetValidOn(), false)
@@ -621,7 +622,7 @@ func checkHash(field, h string) error {
 		return errs.InvalidField(field, "is required: the content_hash of the protocol as you read it")
 	}
 	if len(h) != 64 || !isLowerHex(h) {
-		return errs.InvalidField(field, "%q is not a content hash: want 64 lowercase hexadecimal digits (SHA-256)", clip(h))
+		return errs.InvalidField(field, "%q is not a content hash: want 64 lowercase hexadecimal digits (SHA-256)", resource.Clip(h))
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -36,7 +37,7 @@ func (s *Contacts) validate(tx store.ReadTx, c *famiv1.Contact, region string) e
 		v.Add("contact.partner", "is required")
 	default:
 		if r, _, err := aip.ParseName("contact.partner", p, collPartners); err != nil || r != region {
-			v.Add("contact.partner", "%q is not a partner of region %q", clip(p), region)
+			v.Add("contact.partner", "%q is not a partner of region %q", resource.Clip(p), region)
 		} else if !exists(tx, p, &famiv1.Partner{}) {
 			v.Add("contact.partner", "partner %q does not exist", p)
 		}

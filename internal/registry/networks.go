@@ -12,6 +12,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -49,7 +50,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	seen := map[string]bool{}
 	var leads []string
 	for i, m := range n.GetMembers() {
-		f := indexed("network.members", i)
+		f := resource.Indexed("network.members", i)
 		if s.partnerRef(tx, &v, f+".partner", m.GetPartner(), region) {
 			if seen[m.GetPartner()] {
 				v.Add(f+".partner", "%s is listed twice", m.GetPartner())
@@ -66,7 +67,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	case n.GetLeadPartner() == "":
 		v.Add("network.lead_partner", "is required")
 	case !slices.Contains(leads, n.GetLeadPartner()):
-		v.Add("network.lead_partner", "%q must be a member with role LEAD", clip(n.GetLeadPartner()))
+		v.Add("network.lead_partner", "%q must be a member with role LEAD", resource.Clip(n.GetLeadPartner()))
 	}
 	if len(leads) > 1 {
 		v.Add("network.members", "has %d members with role LEAD; a network has exactly one", len(leads))
@@ -78,10 +79,10 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	}
 	projects := map[string]bool{}
 	for i, np := range n.GetProjects() {
-		f := indexed("network.projects", i)
+		f := resource.Indexed("network.projects", i)
 		p := &famiv1.Project{}
 		if r, _, err := aip.ParseName(f+".project", np.GetProject(), collProjects); err != nil || r != region {
-			v.Add(f+".project", "%q is not a project of region %q", clip(np.GetProject()), region)
+			v.Add(f+".project", "%q is not a project of region %q", resource.Clip(np.GetProject()), region)
 			continue
 		}
 		if projects[np.GetProject()] {
@@ -95,7 +96,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 		}
 		for j, a := range np.GetActions() {
 			if !slices.ContainsFunc(p.GetActions(), func(pa *famiv1.ProjectAction) bool { return pa.GetCode() == a }) {
-				v.Add(indexed(f+".actions", j), "%q is not an action of %s", clip(a), np.GetProject())
+				v.Add(resource.Indexed(f+".actions", j), "%q is not an action of %s", resource.Clip(a), np.GetProject())
 			}
 		}
 	}
@@ -105,7 +106,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 // partnerRef checks that name is an existing partner of region.
 func (s *Networks) partnerRef(tx store.ReadTx, v *errs.Violations, field, name, region string) bool {
 	if r, _, err := aip.ParseName(field, name, collPartners); err != nil || r != region {
-		v.Add(field, "%q is not a partner of region %q", clip(name), region)
+		v.Add(field, "%q is not a partner of region %q", resource.Clip(name), region)
 		return false
 	}
 	if !exists(tx, name, &famiv1.Partner{}) {
@@ -213,12 +214,12 @@ func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksReq
 	check.Enum(&v, "state", req.GetState(), false)
 	if p := req.GetPartner(); p != "" {
 		if _, _, err := aip.ParseName("partner", p, collPartners); err != nil {
-			v.Add("partner", "%q is not a partner name", clip(p))
+			v.Add("partner", "%q is not a partner name", resource.Clip(p))
 		}
 	}
 	if p := req.GetProject(); p != "" {
 		if _, _, err := aip.ParseName("project", p, collProjects); err != nil {
-			v.Add("project", "%q is not a project name", clip(p))
+			v.Add("project", "%q is not a project name", resource.Clip(p))
 		}
 	}
 	if err := v.Err(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -156,7 +157,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 	var v errs.Violations
 	if p := req.GetProject(); p != "" {
 		if r, id, err := aip.ParseName("project", p, collProjects); err != nil || r != region {
-			v.Add("project", "%q is not a project of region %q", clip(p), region)
+			v.Add("project", "%q is not a project of region %q", resource.Clip(p), region)
 		} else {
 			f.project = id
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -44,7 +45,7 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 	}
 	codes := map[string]bool{}
 	for i, a := range p.GetActions() {
-		f := indexed("project.actions", i)
+		f := resource.Indexed("project.actions", i)
 		check.Text(&v, f+".code", a.GetCode(), true, 10, false)
 		check.Text(&v, f+".title", a.GetTitle(), true, 300, false)
 		if codes[a.GetCode()] {
@@ -59,7 +60,7 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 	}
 	if b := p.GetBeneficiary(); b != "" {
 		if r, _, err := aip.ParseName("project.beneficiary", b, collPartners); err != nil || r != region {
-			v.Add("project.beneficiary", "%q is not a partner of region %q", clip(b), region)
+			v.Add("project.beneficiary", "%q is not a partner of region %q", resource.Clip(b), region)
 		} else if !exists(tx, b, &famiv1.Partner{}) {
 			v.Add("project.beneficiary", "partner %q does not exist", b)
 		}
@@ -348,11 +349,4 @@ func applyFunding(p *famiv1.Project, granted, ext *famiv1.Extension) error {
 		p.FinancialPlan = ext.GetFinancialPlan()
 	}
 	return nil
-}
-
-func clip(s string) string {
-	if len(s) <= 80 {
-		return s
-	}
-	return s[:80] + "..."
 }

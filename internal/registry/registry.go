@@ -6,7 +6,6 @@ package registry
 
 import (
 	"context"
-	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -14,6 +13,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -79,7 +79,7 @@ func (r *Registry) municipalities(v *errs.Violations, field string, codes []stri
 	}
 	seen := make(map[string]bool, len(codes))
 	for i, c := range codes {
-		f := indexed(field, i)
+		f := resource.Indexed(field, i)
 		if seen[c] {
 			v.Add(f, "%q is listed twice", c)
 			continue
@@ -188,8 +188,4 @@ func lastID[T store.Resource](items []T) string {
 		}
 	}
 	return n
-}
-
-func indexed(field string, i int) string {
-	return field + "[" + strconv.Itoa(i) + "]"
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -60,7 +61,7 @@ func (s *Service) validate(tx store.ReadTx, v *errs.Violations, e *famiv1.Suppor
 
 	topics := map[famiv1.SupportTopic]bool{}
 	for i, t := range e.GetTopics() {
-		f := indexed("support_entry.topics", i)
+		f := resource.Indexed("support_entry.topics", i)
 		check.Enum(v, f, t, true)
 		if topics[t] {
 			v.Add(f, "%s is listed twice", t)
@@ -69,7 +70,7 @@ func (s *Service) validate(tx store.ReadTx, v *errs.Violations, e *famiv1.Suppor
 	}
 	roles := map[famiv1.SupportOperatorRole]bool{}
 	for i, o := range e.GetOperatorsReached() {
-		f := indexed("support_entry.operators_reached", i)
+		f := resource.Indexed("support_entry.operators_reached", i)
 		check.Enum(v, f+".role", o.GetRole(), true)
 		if roles[o.GetRole()] && o.GetRole() != 0 {
 			v.Add(f+".role", "%s is listed twice", o.GetRole())
@@ -104,7 +105,7 @@ func checkContacts(tx store.ReadTx, v *errs.Violations, e, prev *famiv1.SupportE
 	}
 	seen := map[string]bool{}
 	for i, c := range e.GetContacts() {
-		f := indexed("support_entry.contacts", i)
+		f := resource.Indexed("support_entry.contacts", i)
 		if _, ok := ref(v, f, c, collContacts, region); !ok {
 			continue
 		}
@@ -127,10 +128,6 @@ func entryRefs(e *famiv1.SupportEntry) []string {
 		refs = append(refs, m)
 	}
 	return refs
-}
-
-func indexed(field string, i int) string {
-	return field + "[" + strconv.Itoa(i) + "]"
 }
 
 // counts reports whether an entry's minutes count towards its consultant's
@@ -438,7 +435,7 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 	}
 	seen := map[string]bool{}
 	for i, n := range req.GetNames() {
-		f := indexed("names", i)
+		f := resource.Indexed("names", i)
 		if _, ok := ref(&v, f, n, collEntries, region); !ok {
 			continue
 		}

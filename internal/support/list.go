@@ -11,6 +11,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -50,7 +51,7 @@ func newEntryFilter(p principal.Principal, region, consultant, network string, a
 		f.activity = strconv.Itoa(int(activity))
 	}
 	for i, st := range states {
-		check.Enum(&v, indexed("states", i), st, true)
+		check.Enum(&v, resource.Indexed("states", i), st, true)
 		f.states = append(f.states, strconv.Itoa(int(st)))
 	}
 	dateRange(&v, start, end, false)

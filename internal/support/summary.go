@@ -14,6 +14,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -73,7 +74,7 @@ func newSummaryQuery(p principal.Principal, region, start, end string, groupBy f
 		states = countedStates
 	}
 	for i, st := range states {
-		check.Enum(&v, indexed("states", i), st, true)
+		check.Enum(&v, resource.Indexed("states", i), st, true)
 		if n := strconv.Itoa(int(st)); !contains(q.states, n) {
 			q.states = append(q.states, n)
 		}
