@@ -98,7 +98,7 @@ func (s *Contacts) ListContacts(ctx context.Context, req *famiv1.ListContactsReq
 	if err != nil {
 		return nil, err
 	}
-	items, next, rev, err := list(ctx, s.r.store, region, collContacts, req.GetPageSize(), req.GetPageToken(),
+	items, next, rev, err := resource.List(ctx, s.r.store, region, collContacts, req.GetPageSize(), req.GetPageToken(),
 		func() *famiv1.Contact { return &famiv1.Contact{} },
 		func(c *famiv1.Contact) bool { return req.GetPartner() == "" || c.GetPartner() == req.GetPartner() })
 	if err != nil {

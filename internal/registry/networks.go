@@ -225,7 +225,7 @@ func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksReq
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	items, next, rev, err := list(ctx, s.r.store, region, collNetworks, req.GetPageSize(), req.GetPageToken(),
+	items, next, rev, err := resource.List(ctx, s.r.store, region, collNetworks, req.GetPageSize(), req.GetPageToken(),
 		func() *famiv1.Network { return &famiv1.Network{} },
 		func(n *famiv1.Network) bool {
 			if req.GetState() != 0 && n.GetState() != req.GetState() {

@@ -174,7 +174,7 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	items, next, rev, err := list(ctx, s.r.store, region, collProjects, req.GetPageSize(), req.GetPageToken(),
+	items, next, rev, err := resource.List(ctx, s.r.store, region, collProjects, req.GetPageSize(), req.GetPageToken(),
 		func() *famiv1.Project { return &famiv1.Project{} },
 		func(p *famiv1.Project) bool { return req.GetFund() == 0 || p.GetFund() == req.GetFund() })
 	if err != nil {

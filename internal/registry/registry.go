@@ -5,12 +5,8 @@
 package registry
 
 import (
-	"context"
 	"strings"
 
-	"google.golang.org/protobuf/proto"
-
-	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/resource"
@@ -137,55 +133,4 @@ func inUse(tx store.ReadTx, target, reason string) error {
 // exists reports whether a resource of the transaction's region exists.
 func exists(tx store.ReadTx, name string, into store.Resource) bool {
 	return tx.Get(name, into) == nil
-}
-
-// list pages through a collection in id order, keeping the resources keep
-// accepts. It returns the page, the next page token and the revision the
-// page reflects.
-func list[T store.Resource](ctx context.Context, s store.Store, region, collection string, pageSize int32, pageToken string, newT func() T, keep func(T) bool) ([]T, string, int64, error) {
-	page, err := aip.NewPage(pageSize)
-	if err != nil {
-		return nil, "", 0, err
-	}
-	after, err := aip.DecodeToken(pageToken)
-	if err != nil {
-		return nil, "", 0, err
-	}
-	var (
-		out  []T
-		next string
-		rev  int64
-	)
-	err = s.View(ctx, region, func(tx store.ReadTx) error {
-		rev = tx.Revision()
-		return tx.List(collection, after, func(id string, raw []byte) (bool, error) {
-			item := newT()
-			if err := proto.Unmarshal(raw, item); err != nil {
-				return false, err
-			}
-			if keep != nil && !keep(item) {
-				return true, nil
-			}
-			if !page.Take(item) {
-				next = aip.EncodeToken(lastID(out))
-				return false, nil
-			}
-			out = append(out, item)
-			return true, nil
-		})
-	})
-	if err != nil {
-		return nil, "", 0, err
-	}
-	return out, next, rev, nil
-}
-
-func lastID[T store.Resource](items []T) string {
-	n := items[len(items)-1].GetName()
-	for i := len(n) - 1; i >= 0; i-- {
-		if n[i] == '/' {
-			return n[i+1:]
-		}
-	}
-	return n
 }
