@@ -226,16 +226,8 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 
 // DeleteMeeting implements fami.v1.MeetingService.
 func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.store, collMeetings, req, func(tx store.WriteTx, cur *famiv1.Meeting) (*emptypb.Empty, error) {
 		if err := mayWrite(tx, who, cur, "delete"); err != nil {
 			return nil, err
 		}

@@ -20,16 +20,8 @@ import (
 
 // RecordAttendance implements fami.v1.MeetingService.
 func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttendanceRequest) (*famiv1.Meeting, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
+	return resource.Change(ctx, s.store, collMeetings, req, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "record the attendance of"); err != nil {
 			return nil, err
 		}
@@ -37,7 +29,7 @@ func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttend
 		if err := s.recordable(cur, now, "attendance"); err != nil {
 			return nil, err
 		}
-		if err := validateAttendance(tx, req.GetAttendance(), region); err != nil {
+		if err := validateAttendance(tx, req.GetAttendance(), tx.Region()); err != nil {
 			return nil, err
 		}
 		next := proto.CloneOf(cur)

@@ -284,16 +284,8 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 
 // DeleteProtocol implements fami.v1.ProtocolService.
 func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocolRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Protocol) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.store, collProtocols, req, func(tx store.WriteTx, cur *famiv1.Protocol) (*emptypb.Empty, error) {
 		if err := partyOnly(who, cur, "delete"); err != nil {
 			return nil, err
 		}
@@ -319,16 +311,8 @@ func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocol
 
 // OpenProtocolForSignature implements fami.v1.ProtocolService.
 func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
+	return resource.Change(ctx, s.store, collProtocols, req, func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, p, "open"); err != nil {
 			return nil, err
 		}
@@ -337,7 +321,7 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 			st, _ := s.derive(tx, p, today)
 			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT", "%s is %s: it was already opened for signature", p.GetName(), stateName(st))
 		}
-		if err := validate(tx, p, region); err != nil {
+		if err := validate(tx, p, tx.Region()); err != nil {
 			return nil, err
 		}
 		if err := ready(p, today); err != nil {

@@ -113,20 +113,12 @@ func (s *Contacts) UpdateContact(ctx context.Context, req *famiv1.UpdateContactR
 	if in == nil {
 		return nil, errs.InvalidField("contact", "is required")
 	}
-	region, err := aip.RegionOfName("contact.name", in.GetName(), collContacts)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Contact) (*famiv1.Contact, error) {
+	return resource.Modify(ctx, s.r.store, req, "contact.name", in.GetName(), in.GetEtag(), collContacts, func(tx store.WriteTx, cur *famiv1.Contact) (*famiv1.Contact, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), contactMutable); err != nil {
 			return nil, err
 		}
-		if err := s.validate(tx, next, region); err != nil {
+		if err := s.validate(tx, next, tx.Region()); err != nil {
 			return nil, err
 		}
 		if err := setRefs(tx, next.Name, []string{cur.GetPartner()}, []string{next.GetPartner()}); err != nil {
@@ -140,15 +132,7 @@ func (s *Contacts) UpdateContact(ctx context.Context, req *famiv1.UpdateContactR
 // its id is retired, and the support entries that named it keep counting
 // it under that id.
 func (s *Contacts) DeleteContact(ctx context.Context, req *famiv1.DeleteContactRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collContacts)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Contact) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.r.store, collContacts, req, func(tx store.WriteTx, cur *famiv1.Contact) (*emptypb.Empty, error) {
 		if err := setRefs(tx, cur.Name, []string{cur.GetPartner()}, nil); err != nil {
 			return nil, err
 		}

@@ -251,15 +251,7 @@ func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkR
 	if in == nil {
 		return nil, errs.InvalidField("network", "is required")
 	}
-	region, err := aip.RegionOfName("network.name", in.GetName(), collNetworks)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Network) (*famiv1.Network, error) {
+	return resource.Modify(ctx, s.r.store, req, "network.name", in.GetName(), in.GetEtag(), collNetworks, func(tx store.WriteTx, cur *famiv1.Network) (*famiv1.Network, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), networkMutable); err != nil {
 			return nil, err
@@ -270,7 +262,7 @@ func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkR
 		if next.State == famiv1.NetworkState_NETWORK_STATE_UNSPECIFIED {
 			next.State = famiv1.NetworkState_NETWORK_STATE_ACTIVE
 		}
-		if err := s.validate(tx, next, region); err != nil {
+		if err := s.validate(tx, next, tx.Region()); err != nil {
 			return nil, err
 		}
 		if err := setRefs(tx, next.Name, networkRefs(cur), networkRefs(next)); err != nil {
@@ -282,15 +274,7 @@ func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkR
 
 // DeleteNetwork implements fami.v1.NetworkService.
 func (s *Networks) DeleteNetwork(ctx context.Context, req *famiv1.DeleteNetworkRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collNetworks)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Network) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.r.store, collNetworks, req, func(tx store.WriteTx, cur *famiv1.Network) (*emptypb.Empty, error) {
 		if err := inUse(tx, cur.GetName(), "NETWORK_IN_USE"); err != nil {
 			return nil, err
 		}

@@ -158,20 +158,12 @@ func (s *Partners) UpdatePartner(ctx context.Context, req *famiv1.UpdatePartnerR
 	if in == nil {
 		return nil, errs.InvalidField("partner", "is required")
 	}
-	region, err := aip.RegionOfName("partner.name", in.GetName(), collPartners)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {
+	return resource.Modify(ctx, s.r.store, req, "partner.name", in.GetName(), in.GetEtag(), collPartners, func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), partnerMutable); err != nil {
 			return nil, err
 		}
-		if err := s.validate(next, region); err != nil {
+		if err := s.validate(next, tx.Region()); err != nil {
 			return nil, err
 		}
 		if err := claimFiscalCode(tx, next, cur.GetFiscalCode()); err != nil {
@@ -183,15 +175,7 @@ func (s *Partners) UpdatePartner(ctx context.Context, req *famiv1.UpdatePartnerR
 
 // DeletePartner implements fami.v1.PartnerService.
 func (s *Partners) DeletePartner(ctx context.Context, req *famiv1.DeletePartnerRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collPartners)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Partner) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.r.store, collPartners, req, func(tx store.WriteTx, cur *famiv1.Partner) (*emptypb.Empty, error) {
 		if err := inUse(tx, cur.GetName(), "PARTNER_IN_USE"); err != nil {
 			return nil, err
 		}

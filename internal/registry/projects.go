@@ -200,15 +200,7 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 	if in == nil {
 		return nil, errs.InvalidField("project", "is required")
 	}
-	region, err := aip.RegionOfName("project.name", in.GetName(), collProjects)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Project) (*famiv1.Project, error) {
+	return resource.Modify(ctx, s.r.store, req, "project.name", in.GetName(), in.GetEtag(), collProjects, func(tx store.WriteTx, cur *famiv1.Project) (*famiv1.Project, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), projectMutable); err != nil {
 			return nil, err
@@ -221,7 +213,7 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 			return nil, errs.New(errs.FailedPrecondition, "PROJECT_EXTENDED",
 				"%s has a funded extension: change its budget with :extend so the history is kept", cur.GetName())
 		}
-		if err := s.validate(tx, next, region); err != nil {
+		if err := s.validate(tx, next, tx.Region()); err != nil {
 			return nil, err
 		}
 		if err := claimCode(tx, next, cur.GetCode()); err != nil {
@@ -239,15 +231,7 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 
 // DeleteProject implements fami.v1.ProjectService.
 func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProjects)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Project) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.r.store, collProjects, req, func(tx store.WriteTx, cur *famiv1.Project) (*emptypb.Empty, error) {
 		if err := inUse(tx, cur.GetName(), "PROJECT_IN_USE"); err != nil {
 			return nil, err
 		}

@@ -75,24 +75,32 @@ func Clip(s string) string {
 	return s[:max] + "..."
 }
 
-// ChangeRequest is a request that changes one existing resource: its name,
-// the etag the client read (optional) and its idempotency key are the
-// standard fields.
-type ChangeRequest interface {
+// Request is a request that writes: its request_id is the client's
+// idempotency key (AIP-155).
+type Request interface {
 	proto.Message
-	GetName() string
-	GetEtag() string
 	GetRequestId() string
 }
 
-// Change is the standard opening of a method that changes one existing
-// resource of collection: it parses req's name (field "name"), describes
-// the caller's write with req's request_id, and runs fn through
-// store.Modify on the current state, refusing a stale etag. fn learns the
-// region from tx.Region().
-func Change[T store.Resource, R proto.Message](ctx context.Context, s store.Store, collection string, req ChangeRequest, fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
+// ChangeRequest is a request that changes one existing resource it names:
+// its name, the etag the client read (optional) and its request_id are
+// the standard fields (Delete methods, state changes).
+type ChangeRequest interface {
+	Request
+	GetName() string
+	GetEtag() string
+}
+
+// Modify is the standard opening of a method that changes one existing
+// resource of collection, called name in the request field field ("name",
+// or "partner.name" for an Update that carries the resource): it parses
+// name and checks its region, describes the caller's write with req's
+// request_id, and runs fn through store.Modify on the current state,
+// refusing a stale etag (when etag is set). fn learns the region from
+// tx.Region().
+func Modify[T store.Resource, R proto.Message](ctx context.Context, s store.Store, req Request, field, name, etag, collection string, fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
 	var zero R
-	region, err := aip.RegionOfName("name", req.GetName(), collection)
+	region, err := aip.RegionOfName(field, name, collection)
 	if err != nil {
 		return zero, err
 	}
@@ -100,7 +108,12 @@ func Change[T store.Resource, R proto.Message](ctx context.Context, s store.Stor
 	if err != nil {
 		return zero, err
 	}
-	return store.Modify(ctx, s, region, m, req.GetName(), req.GetEtag(), fn)
+	return store.Modify(ctx, s, region, m, name, etag, fn)
+}
+
+// Change is Modify for a request that carries the name and etag itself.
+func Change[T store.Resource, R proto.Message](ctx context.Context, s store.Store, collection string, req ChangeRequest, fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
+	return Modify(ctx, s, req, "name", req.GetName(), req.GetEtag(), collection, fn)
 }
 
 // List pages through collection in region in id order, keeping the

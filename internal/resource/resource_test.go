@@ -105,6 +105,12 @@ func TestChange(t *testing.T) {
 			t.Errorf("%v: got %v, want %v", tc.req, err, tc.code)
 		}
 	}
+	// An Update names the resource in a field of the resource it carries.
+	bad := &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: "regions/lombardia/partners"}}
+	_, err = resource.Modify(ctx, s, bad, "partner.name", bad.GetPartner().GetName(), "", resource.Partners, rename)
+	if e := errs.As(err); e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != "partner.name" {
+		t.Errorf("bad partner.name: got %v, want INVALID_ARGUMENT on partner.name", err)
+	}
 }
 
 func TestRef(t *testing.T) {
