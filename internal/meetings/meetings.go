@@ -244,21 +244,10 @@ func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRe
 
 // CancelMeeting implements fami.v1.MeetingService.
 func (s *Service) CancelMeeting(ctx context.Context, req *famiv1.CancelMeetingRequest) (*famiv1.Meeting, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
-	if err != nil {
-		return nil, err
-	}
-	var v errs.Violations
-	check.Text(&v, "reason", req.GetReason(), true, maxReason, true)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
+	return resource.ChangeChecked(ctx, s.store, collMeetings, req, func(v *errs.Violations) {
+		check.Text(v, "reason", req.GetReason(), true, maxReason, true)
+	}, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "cancel"); err != nil {
 			return nil, err
 		}

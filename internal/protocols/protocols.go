@@ -451,21 +451,10 @@ func supersedeChain(tx store.WriteTx, p *famiv1.Protocol) error {
 
 // TerminateProtocol implements fami.v1.ProtocolService.
 func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
-	if err != nil {
-		return nil, err
-	}
-	var v errs.Violations
-	check.Text(&v, "reason", req.GetReason(), true, maxReason, true)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
+	return resource.ChangeChecked(ctx, s.store, collProtocols, req, func(v *errs.Violations) {
+		check.Text(v, "reason", req.GetReason(), true, maxReason, true)
+	}, func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, p, "terminate"); err != nil {
 			return nil, err
 		}

@@ -99,21 +99,40 @@ type ChangeRequest interface {
 // refusing a stale etag (when etag is set). fn learns the region from
 // tx.Region().
 func Modify[T store.Resource, R proto.Message](ctx context.Context, s store.Store, req Request, field, name, etag, collection string, fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
+	return modify(ctx, s, req, field, name, etag, collection, nil, fn)
+}
+
+// Change is Modify for a request that carries the name and etag itself.
+func Change[T store.Resource, R proto.Message](ctx context.Context, s store.Store, collection string, req ChangeRequest, fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
+	return modify(ctx, s, req, "name", req.GetName(), req.GetEtag(), collection, nil, fn)
+}
+
+// ChangeChecked is Change for a request with fields of its own that need
+// no stored state to check (a reason, the minutes): check records their
+// violations, which fail the request after its name and before its
+// request_id is looked at.
+func ChangeChecked[T store.Resource, R proto.Message](ctx context.Context, s store.Store, collection string, req ChangeRequest, check func(v *errs.Violations), fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
+	return modify(ctx, s, req, "name", req.GetName(), req.GetEtag(), collection, check, fn)
+}
+
+func modify[T store.Resource, R proto.Message](ctx context.Context, s store.Store, req Request, field, name, etag, collection string, check func(*errs.Violations), fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
 	var zero R
 	region, err := aip.RegionOfName(field, name, collection)
 	if err != nil {
 		return zero, err
+	}
+	if check != nil {
+		var v errs.Violations
+		check(&v)
+		if err := v.Err(); err != nil {
+			return zero, err
+		}
 	}
 	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return zero, err
 	}
 	return store.Modify(ctx, s, region, m, name, etag, fn)
-}
-
-// Change is Modify for a request that carries the name and etag itself.
-func Change[T store.Resource, R proto.Message](ctx context.Context, s store.Store, collection string, req ChangeRequest, fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
-	return Modify(ctx, s, req, "name", req.GetName(), req.GetEtag(), collection, fn)
 }
 
 // List pages through collection in region in id order, keeping the

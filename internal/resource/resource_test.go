@@ -105,6 +105,21 @@ func TestChange(t *testing.T) {
 			t.Errorf("%v: got %v, want %v", tc.req, err, tc.code)
 		}
 	}
+	// A request's own fields are checked after its name, before its
+	// request_id.
+	reason := func(v *errs.Violations) { v.Add("reason", "is required") }
+	for _, tc := range []struct {
+		req   *famiv1.DeletePartnerRequest
+		field string
+	}{
+		{&famiv1.DeletePartnerRequest{Name: "regions/lombardia/projects/p01"}, "name"},
+		{&famiv1.DeletePartnerRequest{Name: name, RequestId: strings.Repeat("x", 200)}, "reason"},
+	} {
+		_, err := resource.ChangeChecked(ctx, s, resource.Partners, tc.req, reason, rename)
+		if e := errs.As(err); e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != tc.field {
+			t.Errorf("%v: got %v, want INVALID_ARGUMENT on %s", tc.req, err, tc.field)
+		}
+	}
 	// An Update names the resource in a field of the resource it carries.
 	bad := &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: "regions/lombardia/partners"}}
 	_, err = resource.Modify(ctx, s, bad, "partner.name", bad.GetPartner().GetName(), "", resource.Partners, rename)

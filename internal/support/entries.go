@@ -472,21 +472,10 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 
 // RejectSupportEntry implements fami.v1.SupportService.
 func (s *Service) RejectSupportEntry(ctx context.Context, req *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collEntries)
-	if err != nil {
-		return nil, err
-	}
-	var v errs.Violations
-	check.Text(&v, "reason", req.GetReason(), true, 2000, true)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	p := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
+	return resource.ChangeChecked(ctx, s.store, collEntries, req, func(v *errs.Violations) {
+		check.Text(v, "reason", req.GetReason(), true, 2000, true)
+	}, func(tx store.WriteTx, cur *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
 		return s.review(tx, p, cur, stateRejected, req.GetReason())
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -115,21 +116,10 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 
 // ReopenPeriod implements fami.v1.SupportService.
 func (s *Service) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collPeriods)
-	if err != nil {
-		return nil, err
-	}
-	var v errs.Violations
-	check.Text(&v, "reason", req.GetReason(), true, 2000, true)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	p := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.ClosedPeriod) (*famiv1.ClosedPeriod, error) {
+	return resource.ChangeChecked(ctx, s.store, collPeriods, req, func(v *errs.Violations) {
+		check.Text(v, "reason", req.GetReason(), true, 2000, true)
+	}, func(tx store.WriteTx, cur *famiv1.ClosedPeriod) (*famiv1.ClosedPeriod, error) {
 		if cur.GetState() != periodClosed {
 			return nil, &errs.Error{
 				Code:     errs.FailedPrecondition,
