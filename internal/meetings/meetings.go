@@ -27,9 +27,7 @@ import (
 	_ "time/tzdata"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/emptypb"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -184,7 +182,7 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 	if err != nil {
 		return nil, err
 	}
-	mask, noop := withoutOutputOnly(req.GetUpdateMask())
+	mask, noop := aip.WithoutOutputOnly(req.GetUpdateMask(), &famiv1.Meeting{}, outputOnly)
 	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
@@ -351,27 +349,6 @@ func stateName(st famiv1.MeetingState) string {
 // local formats a time where the service reads dates, for messages.
 func (s *Service) local(ts *timestamppb.Timestamp) string {
 	return ts.AsTime().In(s.loc).Format("2006-01-02 15:04 MST")
-}
-
-// withoutOutputOnly drops the output-only fields from a mask. noop is true
-// when the mask named fields and only output-only ones: nothing to change.
-func withoutOutputOnly(mask *fieldmaskpb.FieldMask) (_ *fieldmaskpb.FieldMask, noop bool) {
-	if len(mask.GetPaths()) == 0 {
-		return mask, false
-	}
-	fields := (&famiv1.Meeting{}).ProtoReflect().Descriptor().Fields()
-	out := &fieldmaskpb.FieldMask{}
-	for _, path := range mask.GetPaths() {
-		f := fields.ByName(protoreflect.Name(path))
-		if f == nil {
-			f = fields.ByJSONName(path)
-		}
-		if f != nil && slices.Contains(outputOnly, string(f.Name())) {
-			continue
-		}
-		out.Paths = append(out.Paths, path)
-	}
-	return out, len(out.Paths) == 0
 }
 
 // idOf is the last segment of a resource name.

@@ -18,9 +18,7 @@ import (
 	_ "time/tzdata"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/emptypb"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -244,7 +242,7 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 	if err != nil {
 		return nil, err
 	}
-	mask, noop := withoutOutputOnly(req.GetUpdateMask())
+	mask, noop := aip.WithoutOutputOnly(req.GetUpdateMask(), &famiv1.Protocol{}, outputOnly)
 	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
 		return nil, err
@@ -566,27 +564,6 @@ func partyOnly(who principal.Principal, p *famiv1.Protocol, verb string) error {
 		Message:  fmt.Sprintf("%s is not a party to %s: network members may %s only protocols their partner is a party to", who.Partner, p.GetName(), verb),
 		Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
 	}
-}
-
-// withoutOutputOnly drops the output-only fields from a mask. noop is true
-// when the mask named fields and only output-only ones: nothing to change.
-func withoutOutputOnly(mask *fieldmaskpb.FieldMask) (_ *fieldmaskpb.FieldMask, noop bool) {
-	if len(mask.GetPaths()) == 0 {
-		return mask, false
-	}
-	fields := (&famiv1.Protocol{}).ProtoReflect().Descriptor().Fields()
-	out := &fieldmaskpb.FieldMask{}
-	for _, path := range mask.GetPaths() {
-		f := fields.ByName(protoreflect.Name(path))
-		if f == nil {
-			f = fields.ByJSONName(path)
-		}
-		if f != nil && slices.Contains(outputOnly, string(f.Name())) {
-			continue
-		}
-		out.Paths = append(out.Paths, path)
-	}
-	return out, len(out.Paths) == 0
 }
 
 // checkHash checks the format of a content hash: 64 lowercase hex digits.
