@@ -178,17 +178,9 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 	if in == nil {
 		return nil, errs.InvalidField("meeting", "is required")
 	}
-	region, err := aip.RegionOfName("meeting.name", in.GetName(), collMeetings)
-	if err != nil {
-		return nil, err
-	}
 	mask, noop := aip.WithoutOutputOnly(req.GetUpdateMask(), &famiv1.Meeting{}, outputOnly)
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
+	return resource.Modify(ctx, s.store, req, "meeting.name", in.GetName(), in.GetEtag(), collMeetings, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "edit"); err != nil {
 			return nil, err
 		}
@@ -202,7 +194,7 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 		if err := aip.ApplyMask(next, in, mask, mutable); err != nil {
 			return nil, err
 		}
-		if err := validate(tx, next, region); err != nil {
+		if err := validate(tx, next, tx.Region()); err != nil {
 			return nil, err
 		}
 		if err := mayWrite(tx, who, next, "edit"); err != nil {

@@ -238,17 +238,9 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 	if in == nil {
 		return nil, errs.InvalidField("protocol", "is required")
 	}
-	region, err := aip.RegionOfName("protocol.name", in.GetName(), collProtocols)
-	if err != nil {
-		return nil, err
-	}
 	mask, noop := aip.WithoutOutputOnly(req.GetUpdateMask(), &famiv1.Protocol{}, outputOnly)
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Protocol) (*famiv1.Protocol, error) {
+	return resource.Modify(ctx, s.store, req, "protocol.name", in.GetName(), in.GetEtag(), collProtocols, func(tx store.WriteTx, cur *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, cur, "edit"); err != nil {
 			return nil, err
 		}
@@ -269,7 +261,7 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 			return nil, errs.New(errs.PermissionDenied, "NOT_A_PARTY",
 				"%s would no longer be a party to %s: its staff cannot remove it; ask the region", who.Partner, cur.GetName())
 		}
-		if err := validate(tx, next, region); err != nil {
+		if err := validate(tx, next, tx.Region()); err != nil {
 			return nil, err
 		}
 		if err := registry.SetRefs(tx, next.GetName(), refs(cur), refs(next)); err != nil {
