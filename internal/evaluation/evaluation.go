@@ -171,7 +171,7 @@ func (s *Service) ListCapacityAssessments(ctx context.Context, req *famiv1.ListC
 		}
 		return tx.List(below(region, req.GetParent())+"/"+collAssessments, after, func(id string, raw []byte) (bool, error) {
 			if len(res.CapacityAssessments) == size {
-				res.NextPageToken = aip.EncodeToken(idOf(res.CapacityAssessments[size-1].GetName()))
+				res.NextPageToken = aip.EncodeToken(resource.ID(res.CapacityAssessments[size-1].GetName()))
 				return false, nil
 			}
 			a := &famiv1.CapacityAssessment{}
@@ -269,5 +269,3 @@ func (s *Service) SummarizeCapacity(ctx context.Context, req *famiv1.SummarizeCa
 
 // below returns a name without its "regions/{region}/" prefix.
 func below(region, name string) string { return strings.TrimPrefix(name, "regions/"+region+"/") }
-
-func idOf(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }

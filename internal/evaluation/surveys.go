@@ -192,7 +192,7 @@ func (s *Surveys) ListSurveys(ctx context.Context, req *famiv1.ListSurveysReques
 		res.Revision = tx.Revision()
 		return tx.List(collSurveys, after, func(id string, raw []byte) (bool, error) {
 			if len(res.Surveys) == size {
-				res.NextPageToken = aip.EncodeToken(idOf(res.Surveys[size-1].GetName()))
+				res.NextPageToken = aip.EncodeToken(resource.ID(res.Surveys[size-1].GetName()))
 				return false, nil
 			}
 			sv := &famiv1.Survey{}
@@ -238,7 +238,7 @@ func (s *Surveys) OpenSurvey(ctx context.Context, req *famiv1.OpenSurveyRequest)
 		if !s.now().Before(sv.GetCloseTime().AsTime()) {
 			return closed(sv)
 		}
-		secret, _ := tx.IndexGet(indexSurveyKeys, idOf(sv.GetName()))
+		secret, _ := tx.IndexGet(indexSurveyKeys, resource.ID(sv.GetName()))
 		nonce := randomKey()
 		form.Name, form.Title, form.Subject, form.Questions, form.CloseTime = sv.GetName(), sv.GetTitle(), sv.GetSubject(), sv.GetQuestions(), sv.GetCloseTime()
 		form.Ticket = nonce + "." + sign(secret, sv.GetName(), nonce)
@@ -269,14 +269,14 @@ func (s *Surveys) AnswerSurvey(ctx context.Context, req *famiv1.AnswerSurveyRequ
 	// anonymous principal, and only as the survey's new counts.
 	m := store.Mutation{Principal: principal.Anonymous.Subject}
 	_, err = store.Modify(ctx, s.store, region, m, req.GetName(), "", func(tx store.WriteTx, sv *famiv1.Survey) (*famiv1.AnswerSurveyResponse, error) {
-		secret, _ := tx.IndexGet(indexSurveyKeys, idOf(sv.GetName()))
+		secret, _ := tx.IndexGet(indexSurveyKeys, resource.ID(sv.GetName()))
 		if !hmac.Equal([]byte(mac), []byte(sign(secret, sv.GetName(), nonce))) {
 			return nil, errs.InvalidField("ticket", "is not a ticket of this survey's form")
 		}
 		if !s.now().Before(sv.GetCloseTime().AsTime()) {
 			return nil, closed(sv)
 		}
-		used := idOf(sv.GetName()) + "\x00" + nonce
+		used := resource.ID(sv.GetName()) + "\x00" + nonce
 		if _, dup := tx.IndexGet(indexTicketsUsed, used); dup {
 			return nil, errs.New(errs.FailedPrecondition, "TICKET_USED", "these answers were already counted: each form counts once")
 		}

@@ -342,13 +342,3 @@ func stateName(st famiv1.MeetingState) string {
 func (s *Service) local(ts *timestamppb.Timestamp) string {
 	return ts.AsTime().In(s.loc).Format("2006-01-02 15:04 MST")
 }
-
-// idOf is the last segment of a resource name.
-func idOf(name string) string {
-	for i := len(name) - 1; i >= 0; i-- {
-		if name[i] == '/' {
-			return name[i+1:]
-		}
-	}
-	return name
-}

@@ -15,6 +15,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -152,7 +153,7 @@ func (s *Service) SummarizeAttendance(ctx context.Context, req *famiv1.Summarize
 			p := period(s.day(mt.GetStartTime().AsTime()), req.GetPeriod())
 			counted := false
 			for _, n := range mt.GetNetworks() {
-				if (network != "" && idOf(n) != network) || !visible(n) {
+				if (network != "" && resource.ID(n) != network) || !visible(n) {
 					continue
 				}
 				g := groups[groupKey{n, p}]

@@ -19,6 +19,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -210,7 +211,7 @@ func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCal
 		if ct.GetRevokeTime() != nil {
 			return ct, nil
 		}
-		id := idOf(ct.GetName())
+		id := resource.ID(ct.GetName())
 		if h, ok := tx.IndexGet(indexTokenIDs, id); ok {
 			if err := tx.IndexDelete(indexTokenHashes, h); err != nil {
 				return nil, err

@@ -122,11 +122,6 @@ func parseProject(field, name string) (region, project string, err error) {
 	return parts[1], name, nil
 }
 
-// idOf returns the last segment of a resource name.
-func idOf(name string) string {
-	return name[strings.LastIndexByte(name, '/')+1:]
-}
-
 // getProject reads the project a report belongs to.
 func getProject(tx store.ReadTx, name string) (*famiv1.Project, error) {
 	p := &famiv1.Project{}

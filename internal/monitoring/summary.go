@@ -114,7 +114,7 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 			err = sum("r")
 		} else {
 			for _, p := range active {
-				if err = sum("p" + idOf(p.GetName()) + "\x00"); err != nil {
+				if err = sum("p" + resource.ID(p.GetName()) + "\x00"); err != nil {
 					break
 				}
 			}
@@ -146,7 +146,7 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 		late := overdue(q, s.today())
 		var missing int64
 		for _, p := range active {
-			v, ok := tx.IndexGet(indexSubmitted, period+"\x00"+idOf(p.GetName()))
+			v, ok := tx.IndexGet(indexSubmitted, period+"\x00"+resource.ID(p.GetName()))
 			if !ok {
 				missing++
 			}

@@ -136,7 +136,7 @@ func (s *Contacts) DeleteContact(ctx context.Context, req *famiv1.DeleteContactR
 		if err := setRefs(tx, cur.Name, []string{cur.GetPartner()}, nil); err != nil {
 			return nil, err
 		}
-		if err := tx.IndexPut(indexRetiredContacts, idOf(cur.GetName()), ""); err != nil {
+		if err := tx.IndexPut(indexRetiredContacts, resource.ID(cur.GetName()), ""); err != nil {
 			return nil, err
 		}
 		return &emptypb.Empty{}, tx.Delete(cur.GetName())

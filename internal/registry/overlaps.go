@@ -43,12 +43,12 @@ func written(tx store.WriteTx, old, next *famiv1.Project) (*famiv1.Project, erro
 // (either may be nil).
 func indexProject(tx store.WriteTx, old, next *famiv1.Project) error {
 	for _, m := range old.GetMunicipalities() {
-		if err := tx.IndexDelete(indexTerritory, m+"\x00"+idOf(old.GetName())); err != nil {
+		if err := tx.IndexDelete(indexTerritory, m+"\x00"+resource.ID(old.GetName())); err != nil {
 			return err
 		}
 	}
 	for _, m := range next.GetMunicipalities() {
-		if err := tx.IndexPut(indexTerritory, m+"\x00"+idOf(next.GetName()), next.GetStartDate()+"\x00"+next.GetEndDate()); err != nil {
+		if err := tx.IndexPut(indexTerritory, m+"\x00"+resource.ID(next.GetName()), next.GetStartDate()+"\x00"+next.GetEndDate()); err != nil {
 			return err
 		}
 	}
@@ -66,7 +66,7 @@ type overlap struct {
 // territory index: for each municipality of p, the projects there whose
 // period intersects p's. The result is ordered by project id.
 func overlapsOf(tx store.ReadTx, p *famiv1.Project) []*overlap {
-	self := idOf(p.GetName())
+	self := resource.ID(p.GetName())
 	byID := map[string]*overlap{}
 	for _, m := range p.GetMunicipalities() {
 		prefix := m + "\x00"
@@ -186,7 +186,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 		// visit lists p's overlaps onto the page; it reports whether the
 		// page has room for more.
 		visit := func(p *famiv1.Project) (bool, error) {
-			id := idOf(p.GetName())
+			id := resource.ID(p.GetName())
 			for _, o := range overlapsOf(tx, p) {
 				if id == afterProject && o.id <= afterOther {
 					continue

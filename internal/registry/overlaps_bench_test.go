@@ -11,6 +11,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
@@ -64,7 +65,7 @@ func pairwiseOverlaps(b *testing.B, s store.Store, regions []string, p *famiv1.P
 				if other.GetName() == p.GetName() || other.GetStartDate() > p.GetEndDate() || other.GetEndDate() < p.GetStartDate() {
 					return true, nil
 				}
-				o := &overlap{id: idOf(other.GetName()), start: max(other.GetStartDate(), p.GetStartDate()), end: min(other.GetEndDate(), p.GetEndDate())}
+				o := &overlap{id: resource.ID(other.GetName()), start: max(other.GetStartDate(), p.GetStartDate()), end: min(other.GetEndDate(), p.GetEndDate())}
 				for _, m := range p.GetMunicipalities() {
 					if slices.Contains(other.GetMunicipalities(), m) {
 						o.municipality = append(o.municipality, m)

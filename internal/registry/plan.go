@@ -2,7 +2,6 @@ package registry
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -184,10 +183,8 @@ func keepPlan(tx store.WriteTx, p *famiv1.Project) error {
 	if err != nil {
 		return err
 	}
-	return tx.IndexPut(indexPlans, idOf(p.GetName()), string(b))
+	return tx.IndexPut(indexPlans, resource.ID(p.GetName()), string(b))
 }
-
-func idOf(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }
 
 // ProjectPlans calls fn, in id order until it returns false, with the plan
 // digest of each project of tx's region: a Project holding only its name,

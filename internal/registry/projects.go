@@ -241,7 +241,7 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 		if err := setRefs(tx, cur.Name, beneficiaryRefs(cur), nil); err != nil {
 			return nil, err
 		}
-		if err := tx.IndexDelete(indexPlans, idOf(cur.GetName())); err != nil {
+		if err := tx.IndexDelete(indexPlans, resource.ID(cur.GetName())); err != nil {
 			return nil, err
 		}
 		if err := indexProject(tx, cur, nil); err != nil {

@@ -160,7 +160,7 @@ func checkDay(tx store.ReadTx, v *errs.Violations, e *famiv1.SupportEntry) {
 // attrs is the value of an entry's list index keys: what list filters
 // need, so they skip entries without decoding them.
 func attrs(e *famiv1.SupportEntry) string {
-	return strconv.Itoa(int(e.GetState())) + "\x00" + strconv.Itoa(int(e.GetActivity())) + "\x00" + idOf(e.GetNetwork()) + "\x00" + escape(e.GetConsultant())
+	return strconv.Itoa(int(e.GetState())) + "\x00" + strconv.Itoa(int(e.GetActivity())) + "\x00" + resource.ID(e.GetNetwork()) + "\x00" + escape(e.GetConsultant())
 }
 
 // account adds (sign 1) or removes (sign -1) what an entry contributes
@@ -184,7 +184,7 @@ func (s *Service) account(tx store.WriteTx, e *famiv1.SupportEntry, sign int64) 
 			return err
 		}
 	}
-	pos := e.GetDate() + "\x00" + idOf(e.GetName())
+	pos := e.GetDate() + "\x00" + resource.ID(e.GetName())
 	byConsultant := escape(e.GetConsultant()) + "\x00" + pos
 	if sign < 0 {
 		if err := tx.IndexDelete(indexByDate, pos); err != nil {

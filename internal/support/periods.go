@@ -133,7 +133,7 @@ func (s *Service) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequ
 		next.ReopenedBy = p.Subject
 		next.ReopenTime = timestamppb.New(tx.Now())
 		next.ReopenReason = req.GetReason()
-		if err := tx.IndexDelete(indexClosed, idOf(cur.GetName())); err != nil {
+		if err := tx.IndexDelete(indexClosed, resource.ID(cur.GetName())); err != nil {
 			return nil, err
 		}
 		return next, tx.Put(next)
@@ -166,7 +166,7 @@ func (s *Service) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedP
 				return true, nil
 			}
 			if !page.Take(cp) {
-				res.NextPageToken = aip.EncodeToken(idOf(res.ClosedPeriods[len(res.ClosedPeriods)-1].GetName()))
+				res.NextPageToken = aip.EncodeToken(resource.ID(res.ClosedPeriods[len(res.ClosedPeriods)-1].GetName()))
 				return false, nil
 			}
 			res.ClosedPeriods = append(res.ClosedPeriods, cp)

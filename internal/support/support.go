@@ -121,11 +121,6 @@ func (s *Service) today() string {
 	return s.now().In(s.loc).Format(check.DateLayout)
 }
 
-// idOf returns the last segment of a resource name.
-func idOf(name string) string {
-	return name[strings.LastIndexByte(name, '/')+1:]
-}
-
 // ref checks that name is a resource name of collection in region and
 // returns its id; a violation is recorded otherwise.
 func ref(v *errs.Violations, field, name, collection, region string) (string, bool) {
