@@ -23,8 +23,6 @@ import (
 )
 
 const (
-	collSurveys  = "surveys"
-	collMeetings = "meetings"
 	// indexSurveyKeys maps a survey's id to the secret its answer tickets
 	// are signed with: an index, not a field, so that it never reaches a
 	// reader or the change log.
@@ -87,7 +85,7 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 	check.Text(&v, "survey.title", sv.GetTitle(), true, 300, false)
 	check.Text(&v, "survey.subject", sv.GetSubject(), false, 300, false)
 	if m := sv.GetMeeting(); m != "" {
-		if r, _, err := aip.ParseName("survey.meeting", m, collMeetings); err != nil || r != region {
+		if r, _, err := aip.ParseName("survey.meeting", m, resource.Meetings); err != nil || r != region {
 			v.Add("survey.meeting", "%q is not a meeting of region %q", resource.Clip(m), region)
 		} else if tx.Get(m, &famiv1.Meeting{}) != nil {
 			v.Add("survey.meeting", "meeting %q does not exist", m)
@@ -141,7 +139,7 @@ func (s *Surveys) CreateSurvey(ctx context.Context, req *famiv1.CreateSurveyRequ
 	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Survey, error) {
 		in := req.GetSurvey()
 		sv := &famiv1.Survey{Title: in.GetTitle(), Meeting: in.GetMeeting(), Subject: in.GetSubject(), Questions: in.GetQuestions(), CloseTime: in.GetCloseTime()}
-		sv.Name = aip.Name(region, collSurveys, id)
+		sv.Name = aip.Name(region, resource.Surveys, id)
 		if err := s.validateSurvey(tx, sv, region); err != nil {
 			return nil, err
 		}
@@ -165,7 +163,7 @@ func (s *Surveys) CreateSurvey(ctx context.Context, req *famiv1.CreateSurveyRequ
 
 // GetSurvey implements fami.v1.SurveyService.
 func (s *Surveys) GetSurvey(ctx context.Context, req *famiv1.GetSurveyRequest) (*famiv1.Survey, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collSurveys)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Surveys)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +188,7 @@ func (s *Surveys) ListSurveys(ctx context.Context, req *famiv1.ListSurveysReques
 	res := &famiv1.ListSurveysResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		return tx.List(collSurveys, after, func(id string, raw []byte) (bool, error) {
+		return tx.List(resource.Surveys, after, func(id string, raw []byte) (bool, error) {
 			if len(res.Surveys) == size {
 				res.NextPageToken = aip.EncodeToken(resource.ID(res.Surveys[size-1].GetName()))
 				return false, nil
@@ -225,7 +223,7 @@ func (s *Surveys) OpenSurvey(ctx context.Context, req *famiv1.OpenSurveyRequest)
 	if err := s.limit(ctx); err != nil {
 		return nil, err
 	}
-	region, err := aip.RegionOfName("name", req.GetName(), collSurveys)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Surveys)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +255,7 @@ func (s *Surveys) AnswerSurvey(ctx context.Context, req *famiv1.AnswerSurveyRequ
 	if err := s.limit(ctx); err != nil {
 		return nil, err
 	}
-	region, err := aip.RegionOfName("name", req.GetName(), collSurveys)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Surveys)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -58,7 +59,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	if aip.IsAllRegions(req.GetParent()) && req.GetNetwork() != "" {
 		// A network is in one region: its meetings are that region's, and
 		// the other regions would refuse a network not theirs.
-		region, err := aip.RegionOfName("network", req.GetNetwork(), collNetworks)
+		region, err := aip.RegionOfName("network", req.GetNetwork(), resource.Networks)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +85,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	}
 	var v errs.Violations
 	f := meetingFilter{
-		network:     refFormat(&v, "network", req.GetNetwork(), region, collNetworks),
+		network:     refFormat(&v, "network", req.GetNetwork(), region, resource.Networks),
 		kind:        int(req.GetKind()),
 		state:       int(req.GetState()),
 		facilitator: req.GetFacilitator(),
@@ -115,7 +116,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 				return true
 			}
 			mt := &famiv1.Meeting{}
-			if ferr = tx.Get(aip.Name(region, collMeetings, keyID(k)), mt); ferr != nil {
+			if ferr = tx.Get(aip.Name(region, resource.Meetings, keyID(k)), mt); ferr != nil {
 				return false
 			}
 			if !page.Take(mt) {
@@ -147,8 +148,8 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 		return nil, err
 	}
 	var v errs.Violations
-	owner := refFormat(&v, "owner", req.GetOwner(), region, collPartners)
-	network := refFormat(&v, "network", req.GetNetwork(), region, collNetworks)
+	owner := refFormat(&v, "owner", req.GetOwner(), region, resource.Partners)
+	network := refFormat(&v, "network", req.GetNetwork(), region, resource.Networks)
 	check.Enum(&v, "status", req.GetStatus(), false)
 	if req.GetOverdueOnly() && req.GetStatus() != 0 && req.GetStatus() != famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN {
 		v.Add("status", "%s contradicts overdue_only: overdue items are OPEN", req.GetStatus())
@@ -195,7 +196,7 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 			mt, ok := meetings[meetingID]
 			if !ok {
 				mt = &famiv1.Meeting{}
-				if ferr = tx.Get(aip.Name(region, collMeetings, meetingID), mt); ferr != nil {
+				if ferr = tx.Get(aip.Name(region, resource.Meetings, meetingID), mt); ferr != nil {
 					return false
 				}
 				meetings[meetingID] = mt

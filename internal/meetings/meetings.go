@@ -40,16 +40,6 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 )
 
-// Collection ids, as they appear in resource names.
-const (
-	collMeetings  = "meetings"
-	collNetworks  = "networks"
-	collPartners  = "partners"
-	collProtocols = "protocols"
-	collTokens    = "calendarTokens"
-	collContacts  = "contacts"
-)
-
 // mutable lists the fields UpdateMeeting may change. Attendance, minutes,
 // action items and the state change only through their own methods.
 var mutable = []string{
@@ -133,7 +123,7 @@ func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRe
 		if err := aip.ApplyMask(mt, req.GetMeeting(), nil, mutable); err != nil {
 			return nil, err
 		}
-		mt.Name = aip.Name(region, collMeetings, id)
+		mt.Name = aip.Name(region, resource.Meetings, id)
 		mt.State = famiv1.MeetingState_MEETING_STATE_SCHEDULED
 		if mt.GetFacilitator() == "" {
 			mt.Facilitator = who.Subject
@@ -161,7 +151,7 @@ func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRe
 
 // GetMeeting implements fami.v1.MeetingService.
 func (s *Service) GetMeeting(ctx context.Context, req *famiv1.GetMeetingRequest) (*famiv1.Meeting, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Meetings)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +170,7 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 	}
 	mask, noop := aip.WithoutOutputOnly(req.GetUpdateMask(), &famiv1.Meeting{}, outputOnly)
 	who := principal.From(ctx)
-	return resource.Modify(ctx, s.store, req, "meeting.name", in.GetName(), in.GetEtag(), collMeetings, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
+	return resource.Modify(ctx, s.store, req, "meeting.name", in.GetName(), in.GetEtag(), resource.Meetings, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "edit"); err != nil {
 			return nil, err
 		}
@@ -217,7 +207,7 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 // DeleteMeeting implements fami.v1.MeetingService.
 func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRequest) (*emptypb.Empty, error) {
 	who := principal.From(ctx)
-	return resource.Change(ctx, s.store, collMeetings, req, func(tx store.WriteTx, cur *famiv1.Meeting) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.store, resource.Meetings, req, func(tx store.WriteTx, cur *famiv1.Meeting) (*emptypb.Empty, error) {
 		if err := mayWrite(tx, who, cur, "delete"); err != nil {
 			return nil, err
 		}
@@ -235,7 +225,7 @@ func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRe
 // CancelMeeting implements fami.v1.MeetingService.
 func (s *Service) CancelMeeting(ctx context.Context, req *famiv1.CancelMeetingRequest) (*famiv1.Meeting, error) {
 	who := principal.From(ctx)
-	return resource.ChangeChecked(ctx, s.store, collMeetings, req, func(v *errs.Violations) {
+	return resource.ChangeChecked(ctx, s.store, resource.Meetings, req, func(v *errs.Violations) {
 		check.Text(v, "reason", req.GetReason(), true, maxReason, true)
 	}, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "cancel"); err != nil {

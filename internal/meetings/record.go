@@ -20,7 +20,7 @@ import (
 // RecordAttendance implements fami.v1.MeetingService.
 func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttendanceRequest) (*famiv1.Meeting, error) {
 	who := principal.From(ctx)
-	return resource.Change(ctx, s.store, collMeetings, req, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
+	return resource.Change(ctx, s.store, resource.Meetings, req, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "record the attendance of"); err != nil {
 			return nil, err
 		}
@@ -46,7 +46,7 @@ func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttend
 // RecordMinutes implements fami.v1.MeetingService.
 func (s *Service) RecordMinutes(ctx context.Context, req *famiv1.RecordMinutesRequest) (*famiv1.Meeting, error) {
 	who := principal.From(ctx)
-	return resource.ChangeChecked(ctx, s.store, collMeetings, req, func(v *errs.Violations) {
+	return resource.ChangeChecked(ctx, s.store, resource.Meetings, req, func(v *errs.Violations) {
 		check.Text(v, "minutes", req.GetMinutes(), true, maxMinutes, true)
 	}, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "record the minutes of"); err != nil {
@@ -147,7 +147,7 @@ func mergeItems(old, in []*famiv1.ActionItem, now time.Time, by string) []*famiv
 // UpdateActionItem implements fami.v1.MeetingService.
 func (s *Service) UpdateActionItem(ctx context.Context, req *famiv1.UpdateActionItemRequest) (*famiv1.Meeting, error) {
 	who := principal.From(ctx)
-	return resource.ChangeChecked(ctx, s.store, collMeetings, req, func(v *errs.Violations) {
+	return resource.ChangeChecked(ctx, s.store, resource.Meetings, req, func(v *errs.Violations) {
 		check.Text(v, "action_item_id", req.GetActionItemId(), true, 63, false)
 		check.Enum(v, "status", req.GetStatus(), true)
 		check.Text(v, "note", req.GetNote(), false, maxReason, true)

@@ -117,7 +117,7 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 	}
 	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CreateCalendarTokenResponse, error) {
 		ct := &famiv1.CalendarToken{
-			Name:             aip.Name(region, collTokens, id),
+			Name:             aip.Name(region, resource.CalendarTokens, id),
 			Owner:            who.Subject,
 			OwnerDisplayName: who.DisplayName,
 			OwnerRole:        roleProtos[who.Role],
@@ -159,7 +159,7 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
 		last := ""
-		return tx.List(collTokens, after, func(id string, raw []byte) (bool, error) {
+		return tx.List(resource.CalendarTokens, after, func(id string, raw []byte) (bool, error) {
 			ct := &famiv1.CalendarToken{}
 			if err := proto.Unmarshal(raw, ct); err != nil {
 				return false, err
@@ -185,7 +185,7 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 // RevokeCalendarToken implements fami.v1.MeetingService. Revoking a
 // revoked token changes nothing and returns it.
 func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCalendarTokenRequest) (*famiv1.CalendarToken, error) {
-	r, _, err := aip.ParseName("name", req.GetName(), collTokens)
+	r, _, err := aip.ParseName("name", req.GetName(), resource.CalendarTokens)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +261,7 @@ func (s *Service) FeedPrincipal(ctx context.Context, region, token string) (prin
 		genText, bound, _ := strings.Cut(rest, "\x00")
 		gen, _ := strconv.ParseInt(genText, 10, 64)
 		ct := &famiv1.CalendarToken{}
-		if tx.Get(aip.Name(region, collTokens, id), ct) != nil {
+		if tx.Get(aip.Name(region, resource.CalendarTokens, id), ct) != nil {
 			return errBadFeedToken()
 		}
 		if ct.GetRevokeTime() != nil || !ct.GetExpireTime().AsTime().After(s.now()) {

@@ -50,7 +50,7 @@ func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 		seen := map[string]bool{}
 		for i, n := range mt.GetNetworks() {
 			f := resource.Indexed("meeting.networks", i)
-			if !resource.Ref(tx, &v, f, n, region, collNetworks, &famiv1.Network{}, true) {
+			if !resource.Ref(tx, &v, f, n, region, resource.Networks, &famiv1.Network{}, true) {
 				continue
 			}
 			if seen[n] {
@@ -59,7 +59,7 @@ func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 			seen[n] = true
 		}
 	}
-	resource.Ref(tx, &v, "meeting.protocol", mt.GetProtocol(), region, collProtocols, &famiv1.Protocol{}, false)
+	resource.Ref(tx, &v, "meeting.protocol", mt.GetProtocol(), region, resource.Protocols, &famiv1.Protocol{}, false)
 	check.Enum(&v, "meeting.kind", mt.GetKind(), true)
 	check.Text(&v, "meeting.title", mt.GetTitle(), true, maxTitle, false)
 	check.Text(&v, "meeting.description", mt.GetDescription(), false, maxText, true)
@@ -160,7 +160,7 @@ func partners(tx store.ReadTx, v *errs.Violations, field string, names []string,
 	seen := map[string]bool{}
 	for i, p := range names {
 		f := resource.Indexed(field, i)
-		if !resource.Ref(tx, v, f, p, region, collPartners, &famiv1.Partner{}, true) {
+		if !resource.Ref(tx, v, f, p, region, resource.Partners, &famiv1.Partner{}, true) {
 			continue
 		}
 		if seen[p] {
@@ -185,7 +185,7 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 	seen, seenContacts := map[string]bool{}, map[string]bool{}
 	for i, a := range list {
 		f := resource.Indexed("attendance", i)
-		if resource.Ref(tx, &v, f+".partner", a.GetPartner(), region, collPartners, &famiv1.Partner{}, true) {
+		if resource.Ref(tx, &v, f+".partner", a.GetPartner(), region, resource.Partners, &famiv1.Partner{}, true) {
 			if seen[a.GetPartner()] {
 				v.Add(f+".partner", "%s is listed twice", a.GetPartner())
 			}
@@ -227,7 +227,7 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 		for j, c := range a.GetContacts() {
 			cf := resource.Indexed(f+".contacts", j)
 			ct := &famiv1.Contact{}
-			if !resource.Ref(tx, &v, cf, c, region, collContacts, ct, true) {
+			if !resource.Ref(tx, &v, cf, c, region, resource.Contacts, ct, true) {
 				continue
 			}
 			if seenContacts[c] {
@@ -262,7 +262,7 @@ func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, da
 			seen[id] = true
 		}
 		check.Text(&v, f+".description", it.GetDescription(), true, maxText, true)
-		resource.Ref(tx, &v, f+".owner", it.GetOwner(), region, collPartners, &famiv1.Partner{}, true)
+		resource.Ref(tx, &v, f+".owner", it.GetOwner(), region, resource.Partners, &famiv1.Partner{}, true)
 		if _, ok := check.Date(&v, f+".due_date", it.GetDueDate(), true); ok && it.GetDueDate() < day {
 			v.Add(f+".due_date", "%s is before the meeting (%s)", it.GetDueDate(), day)
 		}

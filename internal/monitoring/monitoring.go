@@ -29,13 +29,6 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 )
 
-// Collection ids, as they appear in resource names.
-const (
-	collProjects = "projects"
-	collNetworks = "networks"
-	collReports  = "monitoringReports"
-)
-
 // Options configure New.
 type Options struct {
 	// Now is the clock; defaults to time.Now. Tests set it to a fixed day.
@@ -76,7 +69,7 @@ type reportName struct {
 }
 
 func (n reportName) String() string {
-	s := n.project + "/" + collReports + "/" + n.period
+	s := n.project + "/" + resource.MonitoringReports + "/" + n.period
 	if n.revision > 0 {
 		s += "@" + strconv.Itoa(n.revision)
 	}
@@ -89,7 +82,7 @@ func (n reportName) String() string {
 func parseReportName(field, name string, withRevision bool) (reportName, error) {
 	bad := errs.InvalidField(field, "%q is not a monitoring report name: want regions/{region}/projects/{project}/monitoringReports/{YYYY-qN}", resource.Clip(name))
 	parts := strings.Split(name, "/")
-	if len(parts) != 6 || parts[4] != collReports {
+	if len(parts) != 6 || parts[4] != resource.MonitoringReports {
 		return reportName{}, bad
 	}
 	region, project, err := parseProject(field, strings.Join(parts[:4], "/"))
@@ -116,7 +109,7 @@ func parseReportName(field, name string, withRevision bool) (reportName, error) 
 // region and the name.
 func parseProject(field, name string) (region, project string, err error) {
 	parts := strings.Split(name, "/")
-	if len(parts) != 4 || parts[0] != "regions" || parts[1] == "" || parts[2] != collProjects || parts[3] == "" {
+	if len(parts) != 4 || parts[0] != "regions" || parts[1] == "" || parts[2] != resource.Projects || parts[3] == "" {
 		return "", "", errs.InvalidField(field, "%q is not a project name: want regions/{region}/projects/{project}", resource.Clip(name))
 	}
 	return parts[1], name, nil
@@ -141,7 +134,7 @@ func mayReport(tx store.ReadTx, who principal.Principal, project string) error {
 	}
 	if who.Partner != "" {
 		found := false
-		err := tx.List(collNetworks, "", func(_ string, raw []byte) (bool, error) {
+		err := tx.List(resource.Networks, "", func(_ string, raw []byte) (bool, error) {
 			n := &famiv1.Network{}
 			if err := proto.Unmarshal(raw, n); err != nil {
 				return false, err

@@ -115,7 +115,7 @@ func (s *Service) ListMonitoringReports(ctx context.Context, req *famiv1.ListMon
 		if _, err := getProject(tx, project); err != nil {
 			return err
 		}
-		collection := strings.TrimPrefix(project, "regions/"+region+"/") + "/" + collReports
+		collection := strings.TrimPrefix(project, "regions/"+region+"/") + "/" + resource.MonitoringReports
 		return tx.List(collection, after, func(id string, raw []byte) (bool, error) {
 			if strings.Contains(id, "@") {
 				return true, nil

@@ -32,9 +32,9 @@ func parseScope(parent string) (scope, error) {
 	}
 	if len(parts) == 4 && parts[0] == "regions" && parts[1] != "" && parts[3] != "" {
 		switch parts[2] {
-		case collProjects:
+		case resource.Projects:
 			return scope{region: parts[1], project: parent}, nil
-		case collNetworks:
+		case resource.Networks:
 			return scope{region: parts[1], network: parent}, nil
 		}
 	}

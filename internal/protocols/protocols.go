@@ -32,13 +32,6 @@ import (
 	"github.com/raccordo/raccordo/sdk/protocolhash"
 )
 
-// Collection ids, as they appear in resource names.
-const (
-	collProtocols = "protocols"
-	collPartners  = "partners"
-	collNetworks  = "networks"
-)
-
 // indexSuccessors holds "{protocol}\x00{amendment}" for every amendment of
 // a protocol, so a read can tell whether a later version is in force.
 const indexSuccessors = "protocol_successors"
@@ -107,7 +100,7 @@ func (s *Service) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocol
 	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Protocol, error) {
 		p := &famiv1.Protocol{}
 		aip.ApplyMask(p, req.GetProtocol(), nil, mutable)
-		p.Name = aip.Name(region, collProtocols, id)
+		p.Name = aip.Name(region, resource.Protocols, id)
 		p.Version = 1
 		p.State = famiv1.ProtocolState_PROTOCOL_STATE_DRAFT
 		if err := partyOnly(who, p, "draft"); err != nil {
@@ -128,7 +121,7 @@ func (s *Service) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocol
 
 // GetProtocol implements fami.v1.ProtocolService.
 func (s *Service) GetProtocol(ctx context.Context, req *famiv1.GetProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Protocols)
 	if err != nil {
 		return nil, err
 	}
@@ -168,12 +161,12 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 	var v errs.Violations
 	check.Enum(&v, "state", req.GetState(), false)
 	if n := req.GetNetwork(); n != "" {
-		if _, _, err := aip.ParseName("network", n, collNetworks); err != nil {
+		if _, _, err := aip.ParseName("network", n, resource.Networks); err != nil {
 			v.Add("network", "%q is not a network name", resource.Clip(n))
 		}
 	}
 	if p := req.GetPartner(); p != "" {
-		if _, _, err := aip.ParseName("partner", p, collPartners); err != nil {
+		if _, _, err := aip.ParseName("partner", p, resource.Partners); err != nil {
 			v.Add("partner", "%q is not a partner name", resource.Clip(p))
 		}
 	}
@@ -209,7 +202,7 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 		res.Revision = tx.Revision()
 		today := s.today()
 		var last string
-		return tx.List(collProtocols, after, func(id string, raw []byte) (bool, error) {
+		return tx.List(resource.Protocols, after, func(id string, raw []byte) (bool, error) {
 			p := &famiv1.Protocol{}
 			if err := proto.Unmarshal(raw, p); err != nil {
 				return false, err
@@ -240,7 +233,7 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 	}
 	mask, noop := aip.WithoutOutputOnly(req.GetUpdateMask(), &famiv1.Protocol{}, outputOnly)
 	who := principal.From(ctx)
-	return resource.Modify(ctx, s.store, req, "protocol.name", in.GetName(), in.GetEtag(), collProtocols, func(tx store.WriteTx, cur *famiv1.Protocol) (*famiv1.Protocol, error) {
+	return resource.Modify(ctx, s.store, req, "protocol.name", in.GetName(), in.GetEtag(), resource.Protocols, func(tx store.WriteTx, cur *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, cur, "edit"); err != nil {
 			return nil, err
 		}
@@ -275,7 +268,7 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 // DeleteProtocol implements fami.v1.ProtocolService.
 func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocolRequest) (*emptypb.Empty, error) {
 	who := principal.From(ctx)
-	return resource.Change(ctx, s.store, collProtocols, req, func(tx store.WriteTx, cur *famiv1.Protocol) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.store, resource.Protocols, req, func(tx store.WriteTx, cur *famiv1.Protocol) (*emptypb.Empty, error) {
 		if err := partyOnly(who, cur, "delete"); err != nil {
 			return nil, err
 		}
@@ -302,7 +295,7 @@ func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocol
 // OpenProtocolForSignature implements fami.v1.ProtocolService.
 func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
 	who := principal.From(ctx)
-	return resource.Change(ctx, s.store, collProtocols, req, func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
+	return resource.Change(ctx, s.store, resource.Protocols, req, func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, p, "open"); err != nil {
 			return nil, err
 		}
@@ -328,7 +321,7 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 
 // SignProtocol implements fami.v1.ProtocolService.
 func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Protocols)
 	if err != nil {
 		return nil, err
 	}
@@ -442,7 +435,7 @@ func supersedeChain(tx store.WriteTx, p *famiv1.Protocol) error {
 // TerminateProtocol implements fami.v1.ProtocolService.
 func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
 	who := principal.From(ctx)
-	return resource.ChangeChecked(ctx, s.store, collProtocols, req, func(v *errs.Violations) {
+	return resource.ChangeChecked(ctx, s.store, resource.Protocols, req, func(v *errs.Violations) {
 		check.Text(v, "reason", req.GetReason(), true, maxReason, true)
 	}, func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, p, "terminate"); err != nil {
@@ -464,7 +457,7 @@ func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminatePr
 
 // AmendProtocol implements fami.v1.ProtocolService.
 func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Protocols)
 	if err != nil {
 		return nil, err
 	}
@@ -509,7 +502,7 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 			}
 		}
 		p := &famiv1.Protocol{
-			Name:               aip.Name(region, collProtocols, id),
+			Name:               aip.Name(region, resource.Protocols, id),
 			Network:            old.GetNetwork(),
 			AdditionalNetworks: slices.Clone(old.GetAdditionalNetworks()),
 			Title:              old.GetTitle(),

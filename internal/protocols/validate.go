@@ -26,7 +26,7 @@ const (
 func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 	var v errs.Violations
 	networks := map[string]bool{}
-	if resource.Ref(tx, &v, "protocol.network", p.GetNetwork(), region, collNetworks, &famiv1.Network{}, true) {
+	if resource.Ref(tx, &v, "protocol.network", p.GetNetwork(), region, resource.Networks, &famiv1.Network{}, true) {
 		networks[p.GetNetwork()] = true
 	}
 	if n := len(p.GetAdditionalNetworks()); n > maxNetworks {
@@ -34,7 +34,7 @@ func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 	} else {
 		for i, n := range p.GetAdditionalNetworks() {
 			f := resource.Indexed("protocol.additional_networks", i)
-			if !resource.Ref(tx, &v, f, n, region, collNetworks, &famiv1.Network{}, true) {
+			if !resource.Ref(tx, &v, f, n, region, resource.Networks, &famiv1.Network{}, true) {
 				continue
 			}
 			if networks[n] {
@@ -51,7 +51,7 @@ func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 		seen := map[string]bool{}
 		for i, party := range p.GetParties() {
 			f := resource.Indexed("protocol.parties", i)
-			if resource.Ref(tx, &v, f+".partner", party.GetPartner(), region, collPartners, &famiv1.Partner{}, true) {
+			if resource.Ref(tx, &v, f+".partner", party.GetPartner(), region, resource.Partners, &famiv1.Partner{}, true) {
 				if seen[party.GetPartner()] {
 					v.Add(f+".partner", "%s is listed twice", party.GetPartner())
 				}

@@ -36,7 +36,7 @@ func (s *Contacts) validate(tx store.ReadTx, c *famiv1.Contact, region string) e
 	case p == "":
 		v.Add("contact.partner", "is required")
 	default:
-		if r, _, err := aip.ParseName("contact.partner", p, collPartners); err != nil || r != region {
+		if r, _, err := aip.ParseName("contact.partner", p, resource.Partners); err != nil || r != region {
 			v.Add("contact.partner", "%q is not a partner of region %q", resource.Clip(p), region)
 		} else if !exists(tx, p, &famiv1.Partner{}) {
 			v.Add("contact.partner", "partner %q does not exist", p)
@@ -68,7 +68,7 @@ func (s *Contacts) CreateContact(ctx context.Context, req *famiv1.CreateContactR
 	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Contact, error) {
 		c := &famiv1.Contact{}
 		aip.ApplyMask(c, req.GetContact(), nil, contactMutable)
-		c.Name = aip.Name(region, collContacts, id)
+		c.Name = aip.Name(region, resource.Contacts, id)
 		if err := s.validate(tx, c, region); err != nil {
 			return nil, err
 		}
@@ -84,7 +84,7 @@ func (s *Contacts) CreateContact(ctx context.Context, req *famiv1.CreateContactR
 
 // GetContact implements fami.v1.ContactService.
 func (s *Contacts) GetContact(ctx context.Context, req *famiv1.GetContactRequest) (*famiv1.Contact, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collContacts)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Contacts)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (s *Contacts) ListContacts(ctx context.Context, req *famiv1.ListContactsReq
 	if err != nil {
 		return nil, err
 	}
-	items, next, rev, err := resource.List(ctx, s.r.store, region, collContacts, req.GetPageSize(), req.GetPageToken(),
+	items, next, rev, err := resource.List(ctx, s.r.store, region, resource.Contacts, req.GetPageSize(), req.GetPageToken(),
 		func() *famiv1.Contact { return &famiv1.Contact{} },
 		func(c *famiv1.Contact) bool { return req.GetPartner() == "" || c.GetPartner() == req.GetPartner() })
 	if err != nil {
@@ -113,7 +113,7 @@ func (s *Contacts) UpdateContact(ctx context.Context, req *famiv1.UpdateContactR
 	if in == nil {
 		return nil, errs.InvalidField("contact", "is required")
 	}
-	return resource.Modify(ctx, s.r.store, req, "contact.name", in.GetName(), in.GetEtag(), collContacts, func(tx store.WriteTx, cur *famiv1.Contact) (*famiv1.Contact, error) {
+	return resource.Modify(ctx, s.r.store, req, "contact.name", in.GetName(), in.GetEtag(), resource.Contacts, func(tx store.WriteTx, cur *famiv1.Contact) (*famiv1.Contact, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), contactMutable); err != nil {
 			return nil, err
@@ -132,7 +132,7 @@ func (s *Contacts) UpdateContact(ctx context.Context, req *famiv1.UpdateContactR
 // its id is retired, and the support entries that named it keep counting
 // it under that id.
 func (s *Contacts) DeleteContact(ctx context.Context, req *famiv1.DeleteContactRequest) (*emptypb.Empty, error) {
-	return resource.Change(ctx, s.r.store, collContacts, req, func(tx store.WriteTx, cur *famiv1.Contact) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.r.store, resource.Contacts, req, func(tx store.WriteTx, cur *famiv1.Contact) (*emptypb.Empty, error) {
 		if err := setRefs(tx, cur.Name, []string{cur.GetPartner()}, nil); err != nil {
 			return nil, err
 		}

@@ -81,7 +81,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	for i, np := range n.GetProjects() {
 		f := resource.Indexed("network.projects", i)
 		p := &famiv1.Project{}
-		if r, _, err := aip.ParseName(f+".project", np.GetProject(), collProjects); err != nil || r != region {
+		if r, _, err := aip.ParseName(f+".project", np.GetProject(), resource.Projects); err != nil || r != region {
 			v.Add(f+".project", "%q is not a project of region %q", resource.Clip(np.GetProject()), region)
 			continue
 		}
@@ -105,7 +105,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 
 // partnerRef checks that name is an existing partner of region.
 func (s *Networks) partnerRef(tx store.ReadTx, v *errs.Violations, field, name, region string) bool {
-	if r, _, err := aip.ParseName(field, name, collPartners); err != nil || r != region {
+	if r, _, err := aip.ParseName(field, name, resource.Partners); err != nil || r != region {
 		v.Add(field, "%q is not a partner of region %q", resource.Clip(name), region)
 		return false
 	}
@@ -164,7 +164,7 @@ func (s *Networks) CreateNetwork(ctx context.Context, req *famiv1.CreateNetworkR
 	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Network, error) {
 		n := &famiv1.Network{}
 		aip.ApplyMask(n, req.GetNetwork(), nil, networkMutable)
-		n.Name = aip.Name(region, collNetworks, id)
+		n.Name = aip.Name(region, resource.Networks, id)
 		if n.State == famiv1.NetworkState_NETWORK_STATE_UNSPECIFIED {
 			n.State = famiv1.NetworkState_NETWORK_STATE_ACTIVE
 		}
@@ -183,7 +183,7 @@ func (s *Networks) CreateNetwork(ctx context.Context, req *famiv1.CreateNetworkR
 
 // GetNetwork implements fami.v1.NetworkService.
 func (s *Networks) GetNetwork(ctx context.Context, req *famiv1.GetNetworkRequest) (*famiv1.Network, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collNetworks)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Networks)
 	if err != nil {
 		return nil, err
 	}
@@ -213,19 +213,19 @@ func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksReq
 	var v errs.Violations
 	check.Enum(&v, "state", req.GetState(), false)
 	if p := req.GetPartner(); p != "" {
-		if _, _, err := aip.ParseName("partner", p, collPartners); err != nil {
+		if _, _, err := aip.ParseName("partner", p, resource.Partners); err != nil {
 			v.Add("partner", "%q is not a partner name", resource.Clip(p))
 		}
 	}
 	if p := req.GetProject(); p != "" {
-		if _, _, err := aip.ParseName("project", p, collProjects); err != nil {
+		if _, _, err := aip.ParseName("project", p, resource.Projects); err != nil {
 			v.Add("project", "%q is not a project name", resource.Clip(p))
 		}
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	items, next, rev, err := resource.List(ctx, s.r.store, region, collNetworks, req.GetPageSize(), req.GetPageToken(),
+	items, next, rev, err := resource.List(ctx, s.r.store, region, resource.Networks, req.GetPageSize(), req.GetPageToken(),
 		func() *famiv1.Network { return &famiv1.Network{} },
 		func(n *famiv1.Network) bool {
 			if req.GetState() != 0 && n.GetState() != req.GetState() {
@@ -251,7 +251,7 @@ func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkR
 	if in == nil {
 		return nil, errs.InvalidField("network", "is required")
 	}
-	return resource.Modify(ctx, s.r.store, req, "network.name", in.GetName(), in.GetEtag(), collNetworks, func(tx store.WriteTx, cur *famiv1.Network) (*famiv1.Network, error) {
+	return resource.Modify(ctx, s.r.store, req, "network.name", in.GetName(), in.GetEtag(), resource.Networks, func(tx store.WriteTx, cur *famiv1.Network) (*famiv1.Network, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), networkMutable); err != nil {
 			return nil, err
@@ -274,7 +274,7 @@ func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkR
 
 // DeleteNetwork implements fami.v1.NetworkService.
 func (s *Networks) DeleteNetwork(ctx context.Context, req *famiv1.DeleteNetworkRequest) (*emptypb.Empty, error) {
-	return resource.Change(ctx, s.r.store, collNetworks, req, func(tx store.WriteTx, cur *famiv1.Network) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.r.store, resource.Networks, req, func(tx store.WriteTx, cur *famiv1.Network) (*emptypb.Empty, error) {
 		if err := inUse(tx, cur.GetName(), "NETWORK_IN_USE"); err != nil {
 			return nil, err
 		}

@@ -129,7 +129,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 	if aip.IsAllRegions(req.GetParent()) && req.GetProject() != "" {
 		// A project is in one region: its overlaps are that region's, and
 		// the other regions would refuse a project not theirs.
-		region, err := aip.RegionOfName("project", req.GetProject(), collProjects)
+		region, err := aip.RegionOfName("project", req.GetProject(), resource.Projects)
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +156,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 	f := overlapFilter{municipality: req.GetMunicipality(), fund: req.GetFund(), date: req.GetDate()}
 	var v errs.Violations
 	if p := req.GetProject(); p != "" {
-		if r, id, err := aip.ParseName("project", p, collProjects); err != nil || r != region {
+		if r, id, err := aip.ParseName("project", p, resource.Projects); err != nil || r != region {
 			v.Add("project", "%q is not a project of region %q", resource.Clip(p), region)
 		} else {
 			f.project = id
@@ -192,7 +192,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 					continue
 				}
 				other := &famiv1.Project{}
-				if err := tx.Get(aip.Name(region, collProjects, o.id), other); err != nil {
+				if err := tx.Get(aip.Name(region, resource.Projects, o.id), other); err != nil {
 					return false, err
 				}
 				if !f.keep(p, other, o) {
@@ -212,7 +212,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 				return errs.InvalidField("page_token", "belongs to another request")
 			}
 			p := &famiv1.Project{}
-			if err := tx.Get(aip.Name(region, collProjects, f.project), p); err != nil {
+			if err := tx.Get(aip.Name(region, resource.Projects, f.project), p); err != nil {
 				return err
 			}
 			_, err := visit(p)
@@ -231,7 +231,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 			})
 			for _, id := range ids {
 				p := &famiv1.Project{}
-				if err := tx.Get(aip.Name(region, collProjects, id), p); err != nil {
+				if err := tx.Get(aip.Name(region, resource.Projects, id), p); err != nil {
 					return err
 				}
 				if more, err := visit(p); err != nil || !more {
@@ -244,7 +244,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 		// one listed; the others follow in id order.
 		if afterProject != "" {
 			p := &famiv1.Project{}
-			if err := tx.Get(aip.Name(region, collProjects, afterProject), p); err == nil {
+			if err := tx.Get(aip.Name(region, resource.Projects, afterProject), p); err == nil {
 				if more, err := visit(p); err != nil || !more {
 					return err
 				}
@@ -252,7 +252,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 				return err
 			}
 		}
-		return tx.List(collProjects, afterProject, func(_ string, raw []byte) (bool, error) {
+		return tx.List(resource.Projects, afterProject, func(_ string, raw []byte) (bool, error) {
 			p := &famiv1.Project{}
 			if err := proto.Unmarshal(raw, p); err != nil {
 				return false, err

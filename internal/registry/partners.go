@@ -92,7 +92,7 @@ func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerR
 	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Partner, error) {
 		p := &famiv1.Partner{}
 		aip.ApplyMask(p, req.GetPartner(), nil, partnerMutable)
-		p.Name = aip.Name(region, collPartners, id)
+		p.Name = aip.Name(region, resource.Partners, id)
 		if err := s.validate(p, region); err != nil {
 			return nil, err
 		}
@@ -108,7 +108,7 @@ func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerR
 
 // GetPartner implements fami.v1.PartnerService.
 func (s *Partners) GetPartner(ctx context.Context, req *famiv1.GetPartnerRequest) (*famiv1.Partner, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collPartners)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Partners)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersReq
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	items, next, rev, err := resource.List(ctx, s.r.store, region, collPartners, req.GetPageSize(), req.GetPageToken(),
+	items, next, rev, err := resource.List(ctx, s.r.store, region, resource.Partners, req.GetPageSize(), req.GetPageToken(),
 		func() *famiv1.Partner { return &famiv1.Partner{} },
 		func(p *famiv1.Partner) bool {
 			return (req.GetShowArchived() || !p.GetArchived()) &&
@@ -158,7 +158,7 @@ func (s *Partners) UpdatePartner(ctx context.Context, req *famiv1.UpdatePartnerR
 	if in == nil {
 		return nil, errs.InvalidField("partner", "is required")
 	}
-	return resource.Modify(ctx, s.r.store, req, "partner.name", in.GetName(), in.GetEtag(), collPartners, func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {
+	return resource.Modify(ctx, s.r.store, req, "partner.name", in.GetName(), in.GetEtag(), resource.Partners, func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), partnerMutable); err != nil {
 			return nil, err
@@ -175,7 +175,7 @@ func (s *Partners) UpdatePartner(ctx context.Context, req *famiv1.UpdatePartnerR
 
 // DeletePartner implements fami.v1.PartnerService.
 func (s *Partners) DeletePartner(ctx context.Context, req *famiv1.DeletePartnerRequest) (*emptypb.Empty, error) {
-	return resource.Change(ctx, s.r.store, collPartners, req, func(tx store.WriteTx, cur *famiv1.Partner) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.r.store, resource.Partners, req, func(tx store.WriteTx, cur *famiv1.Partner) (*emptypb.Empty, error) {
 		if err := inUse(tx, cur.GetName(), "PARTNER_IN_USE"); err != nil {
 			return nil, err
 		}

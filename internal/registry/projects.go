@@ -59,7 +59,7 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 		v.Add("project.end_date", "%s is before start_date %s", p.GetEndDate(), p.GetStartDate())
 	}
 	if b := p.GetBeneficiary(); b != "" {
-		if r, _, err := aip.ParseName("project.beneficiary", b, collPartners); err != nil || r != region {
+		if r, _, err := aip.ParseName("project.beneficiary", b, resource.Partners); err != nil || r != region {
 			v.Add("project.beneficiary", "%q is not a partner of region %q", resource.Clip(b), region)
 		} else if !exists(tx, b, &famiv1.Partner{}) {
 			v.Add("project.beneficiary", "partner %q does not exist", b)
@@ -114,7 +114,7 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Project, error) {
 		p := &famiv1.Project{}
 		aip.ApplyMask(p, req.GetProject(), nil, projectMutable)
-		p.Name = aip.Name(region, collProjects, id)
+		p.Name = aip.Name(region, resource.Projects, id)
 		if err := s.validate(tx, p, region); err != nil {
 			return nil, err
 		}
@@ -136,7 +136,7 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 
 // GetProject implements fami.v1.ProjectService.
 func (s *Projects) GetProject(ctx context.Context, req *famiv1.GetProjectRequest) (*famiv1.Project, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProjects)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Projects)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	items, next, rev, err := resource.List(ctx, s.r.store, region, collProjects, req.GetPageSize(), req.GetPageToken(),
+	items, next, rev, err := resource.List(ctx, s.r.store, region, resource.Projects, req.GetPageSize(), req.GetPageToken(),
 		func() *famiv1.Project { return &famiv1.Project{} },
 		func(p *famiv1.Project) bool { return req.GetFund() == 0 || p.GetFund() == req.GetFund() })
 	if err != nil {
@@ -200,7 +200,7 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 	if in == nil {
 		return nil, errs.InvalidField("project", "is required")
 	}
-	return resource.Modify(ctx, s.r.store, req, "project.name", in.GetName(), in.GetEtag(), collProjects, func(tx store.WriteTx, cur *famiv1.Project) (*famiv1.Project, error) {
+	return resource.Modify(ctx, s.r.store, req, "project.name", in.GetName(), in.GetEtag(), resource.Projects, func(tx store.WriteTx, cur *famiv1.Project) (*famiv1.Project, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), projectMutable); err != nil {
 			return nil, err
@@ -231,7 +231,7 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 
 // DeleteProject implements fami.v1.ProjectService.
 func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectRequest) (*emptypb.Empty, error) {
-	return resource.Change(ctx, s.r.store, collProjects, req, func(tx store.WriteTx, cur *famiv1.Project) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.r.store, resource.Projects, req, func(tx store.WriteTx, cur *famiv1.Project) (*emptypb.Empty, error) {
 		if err := inUse(tx, cur.GetName(), "PROJECT_IN_USE"); err != nil {
 			return nil, err
 		}
@@ -253,7 +253,7 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 
 // ExtendProject implements fami.v1.ProjectService.
 func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectRequest) (*famiv1.Project, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProjects)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Projects)
 	if err != nil {
 		return nil, err
 	}

@@ -14,14 +14,6 @@ import (
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
-// Collection ids, as they appear in resource names.
-const (
-	collPartners = "partners"
-	collProjects = "projects"
-	collNetworks = "networks"
-	collContacts = "contacts"
-)
-
 // Secondary indexes kept in each region's store.
 const (
 	// indexRefs holds "{target}\x00{source}" for every reference from one

@@ -35,7 +35,7 @@ const (
 func (s *Service) validate(tx store.ReadTx, v *errs.Violations, e *famiv1.SupportEntry, region, today string) {
 	if e.GetNetwork() == "" {
 		v.Add("support_entry.network", "is required")
-	} else if _, ok := ref(v, "support_entry.network", e.GetNetwork(), collNetworks, region); ok {
+	} else if _, ok := ref(v, "support_entry.network", e.GetNetwork(), resource.Networks, region); ok {
 		if tx.Get(e.GetNetwork(), &famiv1.Network{}) != nil {
 			v.Add("support_entry.network", "network %q does not exist", e.GetNetwork())
 		}
@@ -82,7 +82,7 @@ func (s *Service) validate(tx store.ReadTx, v *errs.Violations, e *famiv1.Suppor
 	}
 	if m := e.GetMeeting(); m != "" {
 		// The linked meeting must be one of the entry's network.
-		if _, ok := ref(v, "support_entry.meeting", m, collMeetings, region); ok {
+		if _, ok := ref(v, "support_entry.meeting", m, resource.Meetings, region); ok {
 			mt := &famiv1.Meeting{}
 			switch {
 			case tx.Get(m, mt) != nil:
@@ -106,7 +106,7 @@ func checkContacts(tx store.ReadTx, v *errs.Violations, e, prev *famiv1.SupportE
 	seen := map[string]bool{}
 	for i, c := range e.GetContacts() {
 		f := resource.Indexed("support_entry.contacts", i)
-		if _, ok := ref(v, f, c, collContacts, region); !ok {
+		if _, ok := ref(v, f, c, resource.Contacts, region); !ok {
 			continue
 		}
 		switch {
@@ -242,7 +242,7 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 		if err := aip.ApplyMask(e, req.GetSupportEntry(), nil, entryMutable); err != nil {
 			return nil, err
 		}
-		e.Name = aip.Name(region, collEntries, id)
+		e.Name = aip.Name(region, resource.SupportEntries, id)
 		e.Consultant = p.Subject
 		e.ConsultantDisplayName = displayName(p)
 		e.State = stateSubmitted
@@ -267,7 +267,7 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 
 // GetSupportEntry implements fami.v1.SupportService.
 func (s *Service) GetSupportEntry(ctx context.Context, req *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collEntries)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.SupportEntries)
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +312,7 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 	if in == nil {
 		return nil, errs.InvalidField("support_entry", "is required")
 	}
-	region, err := aip.RegionOfName("support_entry.name", in.GetName(), collEntries)
+	region, err := aip.RegionOfName("support_entry.name", in.GetName(), resource.SupportEntries)
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +368,7 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 
 // DeleteSupportEntry implements fami.v1.SupportService.
 func (s *Service) DeleteSupportEntry(ctx context.Context, req *famiv1.DeleteSupportEntryRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collEntries)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.SupportEntries)
 	if err != nil {
 		return nil, err
 	}
@@ -436,7 +436,7 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 	seen := map[string]bool{}
 	for i, n := range req.GetNames() {
 		f := resource.Indexed("names", i)
-		if _, ok := ref(&v, f, n, collEntries, region); !ok {
+		if _, ok := ref(&v, f, n, resource.SupportEntries, region); !ok {
 			continue
 		}
 		if seen[n] {
@@ -473,7 +473,7 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 // RejectSupportEntry implements fami.v1.SupportService.
 func (s *Service) RejectSupportEntry(ctx context.Context, req *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
 	p := principal.From(ctx)
-	return resource.ChangeChecked(ctx, s.store, collEntries, req, func(v *errs.Violations) {
+	return resource.ChangeChecked(ctx, s.store, resource.SupportEntries, req, func(v *errs.Violations) {
 		check.Text(v, "reason", req.GetReason(), true, 2000, true)
 	}, func(tx store.WriteTx, cur *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
 		return s.review(tx, p, cur, stateRejected, req.GetReason())

@@ -44,7 +44,7 @@ func newEntryFilter(p principal.Principal, region, consultant, network string, a
 	var v errs.Violations
 	check.Text(&v, "consultant", consultant, false, 256, false)
 	if network != "" {
-		f.network, _ = ref(&v, "network", network, collNetworks, region)
+		f.network, _ = ref(&v, "network", network, resource.Networks, region)
 	}
 	check.Enum(&v, "activity", activity, false)
 	if activity != 0 {
@@ -130,7 +130,7 @@ func (s *Service) listEntries(ctx context.Context, region string, f entryFilter,
 					return true
 				}
 				e := &famiv1.SupportEntry{}
-				if ferr = tx.Get(aip.Name(region, collEntries, pos[11:]), e); ferr != nil {
+				if ferr = tx.Get(aip.Name(region, resource.SupportEntries, pos[11:]), e); ferr != nil {
 					return false
 				}
 				if !page.Take(e) {

@@ -40,7 +40,7 @@ func closedOn(tx store.ReadTx, date, field string) error {
 	if id == "" {
 		return nil
 	}
-	period := aip.Name(tx.Region(), collPeriods, id)
+	period := aip.Name(tx.Region(), resource.ClosedPeriods, id)
 	msg := date + " is in closed period " + period + " (" + start + " to " + end + "): entries dated in it cannot be created, changed or deleted until the region reopens it"
 	e := &errs.Error{
 		Code:     errs.FailedPrecondition,
@@ -88,7 +88,7 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 	p := principal.From(ctx)
 	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.ClosedPeriod, error) {
 		cp := &famiv1.ClosedPeriod{
-			Name:      aip.Name(region, collPeriods, id),
+			Name:      aip.Name(region, resource.ClosedPeriods, id),
 			StartDate: in.GetStartDate(),
 			EndDate:   in.GetEndDate(),
 			Reason:    in.GetReason(),
@@ -117,7 +117,7 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 // ReopenPeriod implements fami.v1.SupportService.
 func (s *Service) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
 	p := principal.From(ctx)
-	return resource.ChangeChecked(ctx, s.store, collPeriods, req, func(v *errs.Violations) {
+	return resource.ChangeChecked(ctx, s.store, resource.ClosedPeriods, req, func(v *errs.Violations) {
 		check.Text(v, "reason", req.GetReason(), true, 2000, true)
 	}, func(tx store.WriteTx, cur *famiv1.ClosedPeriod) (*famiv1.ClosedPeriod, error) {
 		if cur.GetState() != periodClosed {
@@ -157,7 +157,7 @@ func (s *Service) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedP
 	res := &famiv1.ListClosedPeriodsResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		return tx.List(collPeriods, after, func(id string, raw []byte) (bool, error) {
+		return tx.List(resource.ClosedPeriods, after, func(id string, raw []byte) (bool, error) {
 			cp := &famiv1.ClosedPeriod{}
 			if err := proto.Unmarshal(raw, cp); err != nil {
 				return false, err

@@ -28,15 +28,6 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 )
 
-// Collection ids, as they appear in resource names.
-const (
-	collEntries  = "supportEntries"
-	collPeriods  = "closedPeriods"
-	collNetworks = "networks"
-	collMeetings = "meetings"
-	collContacts = "contacts"
-)
-
 // Secondary indexes kept in each region's store, all written in the
 // transaction of the change they follow.
 const (
