@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -145,41 +144,15 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 	if err != nil {
 		return nil, err
 	}
-	page, err := aip.NewPage(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := aip.DecodeToken(req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
 	all := who.Role == principal.RegionAdmin
-	res := &famiv1.ListCalendarTokensResponse{}
-	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
-		res.Revision = tx.Revision()
-		last := ""
-		return tx.List(resource.CalendarTokens, after, func(id string, raw []byte) (bool, error) {
-			ct := &famiv1.CalendarToken{}
-			if err := proto.Unmarshal(raw, ct); err != nil {
-				return false, err
-			}
-			if !all && ct.GetOwner() != who.Subject {
-				return true, nil
-			}
-			if !page.Take(ct) {
-				res.NextPageToken = aip.EncodeToken(last)
-				return false, nil
-			}
-			res.CalendarTokens = append(res.CalendarTokens, ct)
-			last = id
-			return true, nil
-		})
-	})
+	items, next, rev, err := resource.List(ctx, s.store, region, resource.CalendarTokens, req.GetPageSize(), req.GetPageToken(),
+		func() *famiv1.CalendarToken { return &famiv1.CalendarToken{} },
+		func(ct *famiv1.CalendarToken) bool { return all || ct.GetOwner() == who.Subject })
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return &famiv1.ListCalendarTokensResponse{CalendarTokens: items, NextPageToken: next, Revision: rev}, nil
 }
 
 // RevokeCalendarToken implements fami.v1.MeetingService. Revoking a

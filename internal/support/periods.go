@@ -146,37 +146,13 @@ func (s *Service) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedP
 	if err != nil {
 		return nil, err
 	}
-	page, err := aip.NewPage(req.GetPageSize())
+	items, next, rev, err := resource.List(ctx, s.store, region, resource.ClosedPeriods, req.GetPageSize(), req.GetPageToken(),
+		func() *famiv1.ClosedPeriod { return &famiv1.ClosedPeriod{} },
+		func(cp *famiv1.ClosedPeriod) bool { return cp.GetState() == periodClosed || req.GetShowReopened() })
 	if err != nil {
 		return nil, err
 	}
-	after, err := aip.DecodeToken(req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
-	res := &famiv1.ListClosedPeriodsResponse{}
-	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
-		res.Revision = tx.Revision()
-		return tx.List(resource.ClosedPeriods, after, func(id string, raw []byte) (bool, error) {
-			cp := &famiv1.ClosedPeriod{}
-			if err := proto.Unmarshal(raw, cp); err != nil {
-				return false, err
-			}
-			if cp.GetState() != periodClosed && !req.GetShowReopened() {
-				return true, nil
-			}
-			if !page.Take(cp) {
-				res.NextPageToken = aip.EncodeToken(resource.ID(res.ClosedPeriods[len(res.ClosedPeriods)-1].GetName()))
-				return false, nil
-			}
-			res.ClosedPeriods = append(res.ClosedPeriods, cp)
-			return true, nil
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return &famiv1.ListClosedPeriodsResponse{ClosedPeriods: items, NextPageToken: next, Revision: rev}, nil
 }
 
 // pendingIn counts the entries dated from start to end (inclusive) that
