@@ -153,7 +153,7 @@ func (s *Service) ListCapacityAssessments(ctx context.Context, req *famiv1.ListC
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	page, err := aip.NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -167,18 +167,10 @@ func (s *Service) ListCapacityAssessments(ctx context.Context, req *famiv1.ListC
 		if err := tx.Get(req.GetParent(), &famiv1.Network{}); err != nil {
 			return err
 		}
-		return tx.List(below(region, req.GetParent())+"/"+resource.CapacityAssessments, after, func(id string, raw []byte) (bool, error) {
-			if len(res.CapacityAssessments) == size {
-				res.NextPageToken = aip.EncodeToken(resource.ID(res.CapacityAssessments[size-1].GetName()))
-				return false, nil
-			}
-			a := &famiv1.CapacityAssessment{}
-			if err := proto.Unmarshal(raw, a); err != nil {
-				return false, err
-			}
-			res.CapacityAssessments = append(res.CapacityAssessments, a)
-			return true, nil
-		})
+		var err error
+		res.CapacityAssessments, res.NextPageToken, err = resource.ListIn(tx, below(region, req.GetParent())+"/"+resource.CapacityAssessments, after, page,
+			func() *famiv1.CapacityAssessment { return &famiv1.CapacityAssessment{} }, nil)
+		return err
 	})
 	if err != nil {
 		return nil, err

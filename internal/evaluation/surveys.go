@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/auth"
@@ -177,34 +175,12 @@ func (s *Surveys) ListSurveys(ctx context.Context, req *famiv1.ListSurveysReques
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	items, next, rev, err := resource.List(ctx, s.store, region, resource.Surveys, req.GetPageSize(), req.GetPageToken(),
+		func() *famiv1.Survey { return &famiv1.Survey{} }, nil)
 	if err != nil {
 		return nil, err
 	}
-	after, err := aip.DecodeToken(req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
-	res := &famiv1.ListSurveysResponse{}
-	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
-		res.Revision = tx.Revision()
-		return tx.List(resource.Surveys, after, func(id string, raw []byte) (bool, error) {
-			if len(res.Surveys) == size {
-				res.NextPageToken = aip.EncodeToken(resource.ID(res.Surveys[size-1].GetName()))
-				return false, nil
-			}
-			sv := &famiv1.Survey{}
-			if err := proto.Unmarshal(raw, sv); err != nil {
-				return false, err
-			}
-			res.Surveys = append(res.Surveys, sv)
-			return true, nil
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return &famiv1.ListSurveysResponse{Surveys: items, NextPageToken: next, Revision: rev}, nil
 }
 
 // closed is the refusal after a survey's closing time.

@@ -154,26 +154,43 @@ func List[T store.Resource](ctx context.Context, s store.Store, region, collecti
 	)
 	err = s.View(ctx, region, func(tx store.ReadTx) error {
 		rev = tx.Revision()
-		return tx.List(collection, after, func(id string, raw []byte) (bool, error) {
-			item := newT()
-			if err := proto.Unmarshal(raw, item); err != nil {
-				return false, err
-			}
-			if keep != nil && !keep(item) {
-				return true, nil
-			}
-			if !page.Take(item) {
-				next = aip.EncodeToken(ID(out[len(out)-1].GetName()))
-				return false, nil
-			}
-			out = append(out, item)
-			return true, nil
-		})
+		out, next, err = ListIn(tx, collection, after, page, newT, keep)
+		return err
 	})
 	if err != nil {
 		return nil, "", 0, err
 	}
 	return out, next, rev, nil
+}
+
+// ListIn is List within a snapshot the caller also reads (a nested
+// collection whose parent must exist): it fills page from collection,
+// resuming after the id after, and returns the items and the next page
+// token.
+func ListIn[T store.Resource](tx store.ReadTx, collection, after string, page *aip.Page, newT func() T, keep func(T) bool) ([]T, string, error) {
+	var (
+		out  []T
+		next string
+	)
+	err := tx.List(collection, after, func(id string, raw []byte) (bool, error) {
+		item := newT()
+		if err := proto.Unmarshal(raw, item); err != nil {
+			return false, err
+		}
+		if keep != nil && !keep(item) {
+			return true, nil
+		}
+		if !page.Take(item) {
+			next = aip.EncodeToken(ID(out[len(out)-1].GetName()))
+			return false, nil
+		}
+		out = append(out, item)
+		return true, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
 }
 
 // ID is the last segment of a resource name: its id.
