@@ -104,6 +104,26 @@ type ListRequest interface {
 	GetPageToken() string
 }
 
+// InRegionOf narrows an all-regions List request to the one region of
+// name, a filter of the request (field) naming a resource of collection
+// that lives in one region: its items are that region's, and the other
+// regions would refuse a filter not theirs. It returns req itself when its
+// parent is a region or name is empty, else a copy with the parent set.
+func InRegionOf[Req ListRequest](req Req, field, name, collection string) (Req, error) {
+	if !IsAllRegions(req.GetParent()) || name == "" {
+		return req, nil
+	}
+	region, err := RegionOfName(field, name, collection)
+	if err != nil {
+		var zero Req
+		return zero, err
+	}
+	r := proto.CloneOf(req)
+	m := r.ProtoReflect()
+	m.Set(m.Descriptor().Fields().ByName("parent"), protoreflect.ValueOfString("regions/"+region))
+	return r, nil
+}
+
 // ListAcross answers a List request whose parent is AllRegions: it calls
 // list once per region, with a copy of req whose parent, page_size and
 // page_token are that region's, so every filter and rule of the regional

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
 )
@@ -68,6 +69,40 @@ func TestAcrossRefusesForeignTokens(t *testing.T) {
 		_, _, err := aip.Across(10, token, regional(nil))
 		if e := errs.As(err); e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != "page_token" {
 			t.Errorf("token %q: got %v, want INVALID_ARGUMENT on page_token", token, err)
+		}
+	}
+}
+
+func TestInRegionOf(t *testing.T) {
+	const network = "regions/veneto/networks/n1"
+	for _, tc := range []struct {
+		parent, network, want string
+		fails                 bool
+		code                  errs.Code
+	}{
+		{aip.AllRegions, network, "regions/veneto", false, 0},
+		{aip.AllRegions, "", aip.AllRegions, false, 0},
+		{"regions/lombardia", network, "regions/lombardia", false, 0},
+		{aip.AllRegions, "regions/veneto/partners/p1", "", true, errs.Invalid},
+		{aip.AllRegions, "regions/atlantide/networks/n1", "", true, errs.NotFound},
+	} {
+		req := &famiv1.ListMeetingsRequest{Parent: tc.parent, Network: tc.network, PageSize: 7}
+		got, err := aip.InRegionOf(req, "network", req.GetNetwork(), "networks")
+		if tc.fails {
+			if errs.CodeOf(err) != tc.code {
+				t.Errorf("%s %s: got %v, want %v", tc.parent, tc.network, err, tc.code)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s %s: %v", tc.parent, tc.network, err)
+			continue
+		}
+		if got.GetParent() != tc.want || got.GetNetwork() != tc.network || got.GetPageSize() != 7 {
+			t.Errorf("%s %s: got %v, want parent %s and the rest unchanged", tc.parent, tc.network, got, tc.want)
+		}
+		if req.GetParent() != tc.parent {
+			t.Errorf("the request itself was changed: %v", req)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -56,15 +55,9 @@ func timeBound(v *errs.Violations, field string, ts *timestamppb.Timestamp) stri
 
 // ListMeetings implements fami.v1.MeetingService.
 func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-	if aip.IsAllRegions(req.GetParent()) && req.GetNetwork() != "" {
-		// A network is in one region: its meetings are that region's, and
-		// the other regions would refuse a network not theirs.
-		region, err := aip.RegionOfName("network", req.GetNetwork(), resource.Networks)
-		if err != nil {
-			return nil, err
-		}
-		req = proto.CloneOf(req)
-		req.Parent = "regions/" + region
+	req, err := aip.InRegionOf(req, "network", req.GetNetwork(), resource.Networks)
+	if err != nil {
+		return nil, err
 	}
 	if aip.IsAllRegions(req.GetParent()) {
 		items, next, err := aip.ListAcross(req,

@@ -126,15 +126,9 @@ func (f overlapFilter) keep(p, other *famiv1.Project, o *overlap) bool {
 
 // ListOverlaps implements fami.v1.OverlapService.
 func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
-	if aip.IsAllRegions(req.GetParent()) && req.GetProject() != "" {
-		// A project is in one region: its overlaps are that region's, and
-		// the other regions would refuse a project not theirs.
-		region, err := aip.RegionOfName("project", req.GetProject(), resource.Projects)
-		if err != nil {
-			return nil, err
-		}
-		req = proto.CloneOf(req)
-		req.Parent = "regions/" + region
+	req, err := aip.InRegionOf(req, "project", req.GetProject(), resource.Projects)
+	if err != nil {
+		return nil, err
 	}
 	if aip.IsAllRegions(req.GetParent()) {
 		items, next, err := aip.ListAcross(req,
