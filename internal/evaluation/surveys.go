@@ -161,12 +161,7 @@ func (s *Surveys) CreateSurvey(ctx context.Context, req *famiv1.CreateSurveyRequ
 
 // GetSurvey implements fami.v1.SurveyService.
 func (s *Surveys) GetSurvey(ctx context.Context, req *famiv1.GetSurveyRequest) (*famiv1.Survey, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), resource.Surveys)
-	if err != nil {
-		return nil, err
-	}
-	sv := &famiv1.Survey{}
-	return sv, s.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), sv) })
+	return resource.Get[*famiv1.Survey](ctx, s.store, resource.Surveys, req.GetName())
 }
 
 // ListSurveys implements fami.v1.SurveyService.

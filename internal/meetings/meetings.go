@@ -151,15 +151,7 @@ func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRe
 
 // GetMeeting implements fami.v1.MeetingService.
 func (s *Service) GetMeeting(ctx context.Context, req *famiv1.GetMeetingRequest) (*famiv1.Meeting, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), resource.Meetings)
-	if err != nil {
-		return nil, err
-	}
-	mt := &famiv1.Meeting{}
-	if err := s.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), mt) }); err != nil {
-		return nil, err
-	}
-	return mt, nil
+	return resource.Get[*famiv1.Meeting](ctx, s.store, resource.Meetings, req.GetName())
 }
 
 // UpdateMeeting implements fami.v1.MeetingService.

@@ -84,12 +84,7 @@ func (s *Contacts) CreateContact(ctx context.Context, req *famiv1.CreateContactR
 
 // GetContact implements fami.v1.ContactService.
 func (s *Contacts) GetContact(ctx context.Context, req *famiv1.GetContactRequest) (*famiv1.Contact, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), resource.Contacts)
-	if err != nil {
-		return nil, err
-	}
-	c := &famiv1.Contact{}
-	return c, s.r.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), c) })
+	return resource.Get[*famiv1.Contact](ctx, s.r.store, resource.Contacts, req.GetName())
 }
 
 // ListContacts implements fami.v1.ContactService.

@@ -183,12 +183,7 @@ func (s *Networks) CreateNetwork(ctx context.Context, req *famiv1.CreateNetworkR
 
 // GetNetwork implements fami.v1.NetworkService.
 func (s *Networks) GetNetwork(ctx context.Context, req *famiv1.GetNetworkRequest) (*famiv1.Network, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), resource.Networks)
-	if err != nil {
-		return nil, err
-	}
-	n := &famiv1.Network{}
-	return n, s.r.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), n) })
+	return resource.Get[*famiv1.Network](ctx, s.r.store, resource.Networks, req.GetName())
 }
 
 // ListNetworks implements fami.v1.NetworkService.

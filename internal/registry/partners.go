@@ -108,12 +108,7 @@ func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerR
 
 // GetPartner implements fami.v1.PartnerService.
 func (s *Partners) GetPartner(ctx context.Context, req *famiv1.GetPartnerRequest) (*famiv1.Partner, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), resource.Partners)
-	if err != nil {
-		return nil, err
-	}
-	p := &famiv1.Partner{}
-	return p, s.r.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), p) })
+	return resource.Get[*famiv1.Partner](ctx, s.r.store, resource.Partners, req.GetName())
 }
 
 // ListPartners implements fami.v1.PartnerService.

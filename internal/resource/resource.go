@@ -75,6 +75,22 @@ func Clip(s string) string {
 	return s[:max] + "..."
 }
 
+// Get is the standard Get method: it parses name (the request field
+// "name") as a resource of collection, checks its region, and reads it.
+// Returns errs.NotFound when it does not exist.
+func Get[T store.Resource](ctx context.Context, s store.Store, collection, name string) (T, error) {
+	var t T
+	region, err := aip.RegionOfName("name", name, collection)
+	if err != nil {
+		return t, err
+	}
+	out := t.ProtoReflect().New().Interface().(T)
+	if err := s.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(name, out) }); err != nil {
+		return t, err
+	}
+	return out, nil
+}
+
 // Request is a request that writes: its request_id is the client's
 // idempotency key (AIP-155).
 type Request interface {

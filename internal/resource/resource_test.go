@@ -166,3 +166,21 @@ func TestClipAndIndexed(t *testing.T) {
 		t.Errorf("ID = %q", got)
 	}
 }
+
+func TestGet(t *testing.T) {
+	s, ctx := seeded(t, 1)
+	p, err := resource.Get[*famiv1.Partner](ctx, s, resource.Partners, "regions/lombardia/partners/p01")
+	if err != nil || p.GetDisplayName() != "Partner p01" {
+		t.Fatalf("got %v, %v", p, err)
+	}
+	for name, code := range map[string]errs.Code{
+		"regions/lombardia/partners/p99":  errs.NotFound,
+		"regions/atlantide/partners/p01":  errs.NotFound,
+		"regions/lombardia/networks/p01":  errs.Invalid,
+		"regions/lombardia/partners/p01/": errs.Invalid,
+	} {
+		if p, err := resource.Get[*famiv1.Partner](ctx, s, resource.Partners, name); errs.CodeOf(err) != code || p != nil {
+			t.Errorf("%s: got %v, %v, want %v", name, p, err, code)
+		}
+	}
+}

@@ -267,12 +267,8 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 
 // GetSupportEntry implements fami.v1.SupportService.
 func (s *Service) GetSupportEntry(ctx context.Context, req *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), resource.SupportEntries)
+	e, err := resource.Get[*famiv1.SupportEntry](ctx, s.store, resource.SupportEntries, req.GetName())
 	if err != nil {
-		return nil, err
-	}
-	e := &famiv1.SupportEntry{}
-	if err := s.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), e) }); err != nil {
 		return nil, err
 	}
 	if p := principal.From(ctx); p.Role == principal.Consultant && e.GetConsultant() != p.Subject {
