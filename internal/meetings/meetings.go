@@ -102,23 +102,9 @@ func (s *Service) day(t time.Time) string { return t.In(s.loc).Format(check.Date
 
 // CreateMeeting implements fami.v1.MeetingService.
 func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRequest) (*famiv1.Meeting, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetMeeting() == nil {
-		return nil, errs.InvalidField("meeting", "is required")
-	}
-	id, err := aip.NewOrCheckID("meeting_id", req.GetMeetingId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Meeting, error) {
+	return resource.Create(ctx, s.store, req, "meeting", req.GetMeeting(), req.GetMeetingId(), func(tx store.WriteTx, id string) (*famiv1.Meeting, error) {
+		region := tx.Region()
 		mt := &famiv1.Meeting{}
 		if err := aip.ApplyMask(mt, req.GetMeeting(), nil, mutable); err != nil {
 			return nil, err

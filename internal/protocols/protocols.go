@@ -81,23 +81,9 @@ func New(s store.Store, opts Options) *Service {
 
 // CreateProtocol implements fami.v1.ProtocolService.
 func (s *Service) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetProtocol() == nil {
-		return nil, errs.InvalidField("protocol", "is required")
-	}
-	id, err := aip.NewOrCheckID("protocol_id", req.GetProtocolId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Protocol, error) {
+	return resource.Create(ctx, s.store, req, "protocol", req.GetProtocol(), req.GetProtocolId(), func(tx store.WriteTx, id string) (*famiv1.Protocol, error) {
+		region := tx.Region()
 		p := &famiv1.Protocol{}
 		aip.ApplyMask(p, req.GetProtocol(), nil, mutable)
 		p.Name = aip.Name(region, resource.Protocols, id)

@@ -50,22 +50,8 @@ func (s *Contacts) validate(tx store.ReadTx, c *famiv1.Contact, region string) e
 // CreateContact implements fami.v1.ContactService. The id of a deleted
 // contact is never used again: support figures still count under it.
 func (s *Contacts) CreateContact(ctx context.Context, req *famiv1.CreateContactRequest) (*famiv1.Contact, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetContact() == nil {
-		return nil, errs.InvalidField("contact", "is required")
-	}
-	id, err := aip.NewOrCheckID("contact_id", req.GetContactId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Contact, error) {
+	return resource.Create(ctx, s.r.store, req, "contact", req.GetContact(), req.GetContactId(), func(tx store.WriteTx, id string) (*famiv1.Contact, error) {
+		region := tx.Region()
 		c := &famiv1.Contact{}
 		aip.ApplyMask(c, req.GetContact(), nil, contactMutable)
 		c.Name = aip.Name(region, resource.Contacts, id)

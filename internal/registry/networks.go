@@ -146,22 +146,8 @@ func networkRefs(n *famiv1.Network) []string {
 
 // CreateNetwork implements fami.v1.NetworkService.
 func (s *Networks) CreateNetwork(ctx context.Context, req *famiv1.CreateNetworkRequest) (*famiv1.Network, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetNetwork() == nil {
-		return nil, errs.InvalidField("network", "is required")
-	}
-	id, err := aip.NewOrCheckID("network_id", req.GetNetworkId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Network, error) {
+	return resource.Create(ctx, s.r.store, req, "network", req.GetNetwork(), req.GetNetworkId(), func(tx store.WriteTx, id string) (*famiv1.Network, error) {
+		region := tx.Region()
 		n := &famiv1.Network{}
 		aip.ApplyMask(n, req.GetNetwork(), nil, networkMutable)
 		n.Name = aip.Name(region, resource.Networks, id)

@@ -74,22 +74,8 @@ func claimFiscalCode(tx store.WriteTx, p *famiv1.Partner, old string) error {
 
 // CreatePartner implements fami.v1.PartnerService.
 func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerRequest) (*famiv1.Partner, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetPartner() == nil {
-		return nil, errs.InvalidField("partner", "is required")
-	}
-	id, err := aip.NewOrCheckID("partner_id", req.GetPartnerId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Partner, error) {
+	return resource.Create(ctx, s.r.store, req, "partner", req.GetPartner(), req.GetPartnerId(), func(tx store.WriteTx, id string) (*famiv1.Partner, error) {
+		region := tx.Region()
 		p := &famiv1.Partner{}
 		aip.ApplyMask(p, req.GetPartner(), nil, partnerMutable)
 		p.Name = aip.Name(region, resource.Partners, id)

@@ -96,22 +96,8 @@ func beneficiaryRefs(p *famiv1.Project) []string {
 
 // CreateProject implements fami.v1.ProjectService.
 func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectRequest) (*famiv1.Project, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetProject() == nil {
-		return nil, errs.InvalidField("project", "is required")
-	}
-	id, err := aip.NewOrCheckID("project_id", req.GetProjectId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Project, error) {
+	return resource.Create(ctx, s.r.store, req, "project", req.GetProject(), req.GetProjectId(), func(tx store.WriteTx, id string) (*famiv1.Project, error) {
+		region := tx.Region()
 		p := &famiv1.Project{}
 		aip.ApplyMask(p, req.GetProject(), nil, projectMutable)
 		p.Name = aip.Name(region, resource.Projects, id)

@@ -98,6 +98,39 @@ type Request interface {
 	GetRequestId() string
 }
 
+// CreateRequest is an AIP Create request: its parent is
+// "regions/{region}".
+type CreateRequest interface {
+	Request
+	GetParent() string
+}
+
+// Create is the standard opening of a Create method: it checks req's
+// parent region, that the resource (the request field field, e.g.
+// "partner") is set, and the client-chosen id (field+"_id": id) or picks
+// one, describes the caller's write with req's request_id, and runs fn as
+// one mutation of the region with the new resource's id. fn learns the
+// region from tx.Region().
+func Create[R proto.Message](ctx context.Context, s store.Store, req CreateRequest, field string, body proto.Message, id string, fn func(tx store.WriteTx, id string) (R, error)) (R, error) {
+	var zero R
+	region, err := aip.Parent(req.GetParent())
+	if err != nil {
+		return zero, err
+	}
+	if body == nil || !body.ProtoReflect().IsValid() {
+		return zero, errs.InvalidField(field, "is required")
+	}
+	id, err = aip.NewOrCheckID(field+"_id", id)
+	if err != nil {
+		return zero, err
+	}
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return zero, err
+	}
+	return store.Mutate(ctx, s, region, m, func(tx store.WriteTx) (R, error) { return fn(tx, id) })
+}
+
 // ChangeRequest is a request that changes one existing resource it names:
 // its name, the etag the client read (optional) and its request_id are
 // the standard fields (Delete methods, state changes).

@@ -184,3 +184,36 @@ func TestGet(t *testing.T) {
 		}
 	}
 }
+
+func TestCreate(t *testing.T) {
+	s, ctx := seeded(t, 0)
+	put := func(tx store.WriteTx, id string) (*famiv1.Partner, error) {
+		p := &famiv1.Partner{Name: aip.Name(tx.Region(), resource.Partners, id), DisplayName: "New"}
+		return p, tx.Put(p)
+	}
+	p, err := resource.Create(ctx, s, &famiv1.CreatePartnerRequest{Parent: "regions/lombardia"}, "partner", &famiv1.Partner{}, "chosen", put)
+	if err != nil || p.GetName() != "regions/lombardia/partners/chosen" {
+		t.Fatalf("got %v, %v", p, err)
+	}
+	p, err = resource.Create(ctx, s, &famiv1.CreatePartnerRequest{Parent: "regions/lombardia"}, "partner", &famiv1.Partner{}, "", put)
+	if err != nil || aip.CheckID("id", resource.ID(p.GetName())) != nil {
+		t.Fatalf("picked id: got %v, %v", p, err)
+	}
+	var none *famiv1.Partner
+	for _, tc := range []struct {
+		parent, id, field string
+		body              *famiv1.Partner
+		code              errs.Code
+	}{
+		{"regions/atlantide", "", "", &famiv1.Partner{}, errs.NotFound},
+		{"lombardia", "", "parent", &famiv1.Partner{}, errs.Invalid},
+		{"regions/lombardia", "", "partner", none, errs.Invalid},
+		{"regions/lombardia", "Bad_Id", "partner_id", &famiv1.Partner{}, errs.Invalid},
+	} {
+		_, err := resource.Create(ctx, s, &famiv1.CreatePartnerRequest{Parent: tc.parent}, "partner", tc.body, tc.id, put)
+		e := errs.As(err)
+		if e == nil || e.Code != tc.code || (tc.field != "" && (len(e.Violations) != 1 || e.Violations[0].Field != tc.field)) {
+			t.Errorf("%+v: got %v, want %v on %q", tc, err, tc.code, tc.field)
+		}
+	}
+}

@@ -220,24 +220,10 @@ func (s *Service) insert(tx store.WriteTx, e *famiv1.SupportEntry) error {
 
 // CreateSupportEntry implements fami.v1.SupportService.
 func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetSupportEntry() == nil {
-		return nil, errs.InvalidField("support_entry", "is required")
-	}
-	id, err := aip.NewOrCheckID("support_entry_id", req.GetSupportEntryId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	p := principal.From(ctx)
 	today := s.today()
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.SupportEntry, error) {
+	return resource.Create(ctx, s.store, req, "support_entry", req.GetSupportEntry(), req.GetSupportEntryId(), func(tx store.WriteTx, id string) (*famiv1.SupportEntry, error) {
+		region := tx.Region()
 		e := &famiv1.SupportEntry{}
 		if err := aip.ApplyMask(e, req.GetSupportEntry(), nil, entryMutable); err != nil {
 			return nil, err
