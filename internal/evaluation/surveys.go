@@ -118,23 +118,9 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 
 // CreateSurvey implements fami.v1.SurveyService.
 func (s *Surveys) CreateSurvey(ctx context.Context, req *famiv1.CreateSurveyRequest) (*famiv1.Survey, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetSurvey() == nil {
-		return nil, errs.InvalidField("survey", "is required")
-	}
-	id, err := aip.NewOrCheckID("survey_id", req.GetSurveyId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	linkKey, secret := randomKey(), randomKey()
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Survey, error) {
+	return resource.Create(ctx, s.store, req, "survey", req.GetSurvey(), req.GetSurveyId(), func(tx store.WriteTx, id string) (*famiv1.Survey, error) {
+		region := tx.Region()
 		in := req.GetSurvey()
 		sv := &famiv1.Survey{Title: in.GetTitle(), Meeting: in.GetMeeting(), Subject: in.GetSubject(), Questions: in.GetQuestions(), CloseTime: in.GetCloseTime()}
 		sv.Name = aip.Name(region, resource.Surveys, id)
