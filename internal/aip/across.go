@@ -2,6 +2,7 @@ package aip
 
 import (
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -144,4 +145,58 @@ func ListAcross[Req ListRequest, Resp any, T any](req Req, list func(Req) (Resp,
 		items, next := page(res)
 		return items, next, nil
 	})
+}
+
+// ListAllRegions is ListAcross for a List whose response is the standard
+// one (AIP-132): a single repeated field of the items, next_page_token
+// and revision. It answers req (whose parent is AllRegions) with every
+// region's items through list, the regional List itself, and leaves the
+// revision unset: a national page spans the revisions of several regions.
+func ListAllRegions[Req ListRequest, Resp proto.Message](req Req, list func(Req) (Resp, error)) (Resp, error) {
+	var zero Resp
+	desc := zero.ProtoReflect().Descriptor()
+	items, token := listFields(desc)
+	if items == nil || token == nil {
+		return zero, fmt.Errorf("aip: %s is not a standard List response", desc.FullName())
+	}
+	values, next, err := ListAcross(req, list, func(r Resp) ([]protoreflect.Value, string) {
+		m := r.ProtoReflect()
+		l := m.Get(items).List()
+		out := make([]protoreflect.Value, l.Len())
+		for i := range out {
+			out[i] = l.Get(i)
+		}
+		return out, m.Get(token).String()
+	})
+	if err != nil {
+		return zero, err
+	}
+	out := zero.ProtoReflect().New()
+	l := out.Mutable(items).List()
+	for _, v := range values {
+		l.Append(v)
+	}
+	if next != "" {
+		out.Set(token, protoreflect.ValueOfString(next))
+	}
+	return out.Interface().(Resp), nil
+}
+
+// listFields returns a List response's one repeated message field and its
+// next_page_token; nil when it has not exactly one of each.
+func listFields(desc protoreflect.MessageDescriptor) (items, token protoreflect.FieldDescriptor) {
+	fields := desc.Fields()
+	for i := range fields.Len() {
+		f := fields.Get(i)
+		if f.IsList() && f.Kind() == protoreflect.MessageKind {
+			if items != nil {
+				return nil, nil
+			}
+			items = f
+		}
+	}
+	if t := fields.ByName("next_page_token"); t != nil && t.Kind() == protoreflect.StringKind {
+		token = t
+	}
+	return items, token
 }

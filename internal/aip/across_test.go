@@ -106,3 +106,60 @@ func TestInRegionOf(t *testing.T) {
 		}
 	}
 }
+
+func TestListAllRegions(t *testing.T) {
+	// Every region has the partners p1..p3: a national page of 4 spans
+	// two regions, and the pages together list every region's partners
+	// once, in region order.
+	regional := func(r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+		region, err := aip.Parent(r.GetParent())
+		if err != nil {
+			return nil, err
+		}
+		from := 0
+		if r.GetPageToken() != "" {
+			from, _ = strconv.Atoi(r.GetPageToken())
+		}
+		res := &famiv1.ListPartnersResponse{Revision: 9}
+		for i := from; i < 3 && len(res.Partners) < int(r.GetPageSize()); i++ {
+			res.Partners = append(res.Partners, &famiv1.Partner{Name: aip.Name(region, "partners", "p"+strconv.Itoa(i+1))})
+			if i+1 < 3 {
+				res.NextPageToken = strconv.Itoa(i + 1)
+			} else {
+				res.NextPageToken = ""
+			}
+		}
+		return res, nil
+	}
+	req := &famiv1.ListPartnersRequest{Parent: aip.AllRegions, PageSize: 4}
+	var got []string
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatal("paging does not end")
+		}
+		res, err := aip.ListAllRegions(req, regional)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.GetPartners()) > 4 || res.GetRevision() != 0 {
+			t.Fatalf("page of %d, revision %d: want at most 4 and no revision", len(res.GetPartners()), res.GetRevision())
+		}
+		for _, p := range res.GetPartners() {
+			got = append(got, p.GetName())
+		}
+		if res.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = res.GetNextPageToken()
+	}
+	if want := 3 * len(aip.RegionIDs()); len(got) != want || got[0] != "regions/"+aip.RegionIDs()[0]+"/partners/p1" {
+		t.Errorf("got %d partners starting %v, want %d starting with the first region's p1", len(got), got[:1], want)
+	}
+	seen := map[string]bool{}
+	for _, n := range got {
+		if seen[n] {
+			t.Errorf("%s listed twice", n)
+		}
+		seen[n] = true
+	}
+}

@@ -60,17 +60,9 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 		return nil, err
 	}
 	if aip.IsAllRegions(req.GetParent()) {
-		items, next, err := aip.ListAcross(req,
-			func(r *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-				return s.ListMeetings(ctx, r)
-			},
-			func(r *famiv1.ListMeetingsResponse) ([]*famiv1.Meeting, string) {
-				return r.GetMeetings(), r.GetNextPageToken()
-			})
-		if err != nil {
-			return nil, err
-		}
-		return &famiv1.ListMeetingsResponse{Meetings: items, NextPageToken: next}, nil
+		return aip.ListAllRegions(req, func(r *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
+			return s.ListMeetings(ctx, r)
+		})
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {

@@ -128,17 +128,9 @@ func (s *Service) GetProtocol(ctx context.Context, req *famiv1.GetProtocolReques
 // ListProtocols implements fami.v1.ProtocolService.
 func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
 	if aip.IsAllRegions(req.GetParent()) {
-		items, next, err := aip.ListAcross(req,
-			func(r *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
-				return s.ListProtocols(ctx, r)
-			},
-			func(r *famiv1.ListProtocolsResponse) ([]*famiv1.Protocol, string) {
-				return r.GetProtocols(), r.GetNextPageToken()
-			})
-		if err != nil {
-			return nil, err
-		}
-		return &famiv1.ListProtocolsResponse{Protocols: items, NextPageToken: next}, nil
+		return aip.ListAllRegions(req, func(r *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
+			return s.ListProtocols(ctx, r)
+		})
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {

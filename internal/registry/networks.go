@@ -175,17 +175,9 @@ func (s *Networks) GetNetwork(ctx context.Context, req *famiv1.GetNetworkRequest
 // ListNetworks implements fami.v1.NetworkService.
 func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
 	if aip.IsAllRegions(req.GetParent()) {
-		items, next, err := aip.ListAcross(req,
-			func(r *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
-				return s.ListNetworks(ctx, r)
-			},
-			func(r *famiv1.ListNetworksResponse) ([]*famiv1.Network, string) {
-				return r.GetNetworks(), r.GetNextPageToken()
-			})
-		if err != nil {
-			return nil, err
-		}
-		return &famiv1.ListNetworksResponse{Networks: items, NextPageToken: next}, nil
+		return aip.ListAllRegions(req, func(r *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
+			return s.ListNetworks(ctx, r)
+		})
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {

@@ -131,17 +131,9 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 		return nil, err
 	}
 	if aip.IsAllRegions(req.GetParent()) {
-		items, next, err := aip.ListAcross(req,
-			func(r *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
-				return s.ListOverlaps(ctx, r)
-			},
-			func(r *famiv1.ListOverlapsResponse) ([]*famiv1.Overlap, string) {
-				return r.GetOverlaps(), r.GetNextPageToken()
-			})
-		if err != nil {
-			return nil, err
-		}
-		return &famiv1.ListOverlapsResponse{Overlaps: items, NextPageToken: next}, nil
+		return aip.ListAllRegions(req, func(r *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
+			return s.ListOverlaps(ctx, r)
+		})
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {

@@ -100,17 +100,9 @@ func (s *Partners) GetPartner(ctx context.Context, req *famiv1.GetPartnerRequest
 // ListPartners implements fami.v1.PartnerService.
 func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
 	if aip.IsAllRegions(req.GetParent()) {
-		items, next, err := aip.ListAcross(req,
-			func(r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
-				return s.ListPartners(ctx, r)
-			},
-			func(r *famiv1.ListPartnersResponse) ([]*famiv1.Partner, string) {
-				return r.GetPartners(), r.GetNextPageToken()
-			})
-		if err != nil {
-			return nil, err
-		}
-		return &famiv1.ListPartnersResponse{Partners: items, NextPageToken: next}, nil
+		return aip.ListAllRegions(req, func(r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+			return s.ListPartners(ctx, r)
+		})
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {

@@ -139,17 +139,9 @@ func (s *Projects) GetProject(ctx context.Context, req *famiv1.GetProjectRequest
 // ListProjects implements fami.v1.ProjectService.
 func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
 	if aip.IsAllRegions(req.GetParent()) {
-		items, next, err := aip.ListAcross(req,
-			func(r *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
-				return s.ListProjects(ctx, r)
-			},
-			func(r *famiv1.ListProjectsResponse) ([]*famiv1.Project, string) {
-				return r.GetProjects(), r.GetNextPageToken()
-			})
-		if err != nil {
-			return nil, err
-		}
-		return &famiv1.ListProjectsResponse{Projects: items, NextPageToken: next}, nil
+		return aip.ListAllRegions(req, func(r *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
+			return s.ListProjects(ctx, r)
+		})
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
