@@ -143,12 +143,9 @@ func (s *Service) GetMeeting(ctx context.Context, req *famiv1.GetMeetingRequest)
 // UpdateMeeting implements fami.v1.MeetingService.
 func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRequest) (*famiv1.Meeting, error) {
 	in := req.GetMeeting()
-	if in == nil {
-		return nil, errs.InvalidField("meeting", "is required")
-	}
 	mask, noop := aip.WithoutOutputOnly(req.GetUpdateMask(), &famiv1.Meeting{}, outputOnly)
 	who := principal.From(ctx)
-	return resource.Modify(ctx, s.store, req, "meeting.name", in.GetName(), in.GetEtag(), resource.Meetings, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
+	return resource.Update(ctx, s.store, req, "meeting", in, resource.Meetings, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "edit"); err != nil {
 			return nil, err
 		}

@@ -206,12 +206,9 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 // UpdateProtocol implements fami.v1.ProtocolService.
 func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error) {
 	in := req.GetProtocol()
-	if in == nil {
-		return nil, errs.InvalidField("protocol", "is required")
-	}
 	mask, noop := aip.WithoutOutputOnly(req.GetUpdateMask(), &famiv1.Protocol{}, outputOnly)
 	who := principal.From(ctx)
-	return resource.Modify(ctx, s.store, req, "protocol.name", in.GetName(), in.GetEtag(), resource.Protocols, func(tx store.WriteTx, cur *famiv1.Protocol) (*famiv1.Protocol, error) {
+	return resource.Update(ctx, s.store, req, "protocol", in, resource.Protocols, func(tx store.WriteTx, cur *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, cur, "edit"); err != nil {
 			return nil, err
 		}

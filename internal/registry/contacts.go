@@ -91,10 +91,7 @@ func (s *Contacts) ListContacts(ctx context.Context, req *famiv1.ListContactsReq
 // UpdateContact implements fami.v1.ContactService.
 func (s *Contacts) UpdateContact(ctx context.Context, req *famiv1.UpdateContactRequest) (*famiv1.Contact, error) {
 	in := req.GetContact()
-	if in == nil {
-		return nil, errs.InvalidField("contact", "is required")
-	}
-	return resource.Modify(ctx, s.r.store, req, "contact.name", in.GetName(), in.GetEtag(), resource.Contacts, func(tx store.WriteTx, cur *famiv1.Contact) (*famiv1.Contact, error) {
+	return resource.Update(ctx, s.r.store, req, "contact", in, resource.Contacts, func(tx store.WriteTx, cur *famiv1.Contact) (*famiv1.Contact, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), contactMutable); err != nil {
 			return nil, err

@@ -221,10 +221,7 @@ func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksReq
 // UpdateNetwork implements fami.v1.NetworkService.
 func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkRequest) (*famiv1.Network, error) {
 	in := req.GetNetwork()
-	if in == nil {
-		return nil, errs.InvalidField("network", "is required")
-	}
-	return resource.Modify(ctx, s.r.store, req, "network.name", in.GetName(), in.GetEtag(), resource.Networks, func(tx store.WriteTx, cur *famiv1.Network) (*famiv1.Network, error) {
+	return resource.Update(ctx, s.r.store, req, "network", in, resource.Networks, func(tx store.WriteTx, cur *famiv1.Network) (*famiv1.Network, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), networkMutable); err != nil {
 			return nil, err

@@ -128,10 +128,7 @@ func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersReq
 // UpdatePartner implements fami.v1.PartnerService.
 func (s *Partners) UpdatePartner(ctx context.Context, req *famiv1.UpdatePartnerRequest) (*famiv1.Partner, error) {
 	in := req.GetPartner()
-	if in == nil {
-		return nil, errs.InvalidField("partner", "is required")
-	}
-	return resource.Modify(ctx, s.r.store, req, "partner.name", in.GetName(), in.GetEtag(), resource.Partners, func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {
+	return resource.Update(ctx, s.r.store, req, "partner", in, resource.Partners, func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), partnerMutable); err != nil {
 			return nil, err

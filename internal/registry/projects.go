@@ -175,10 +175,7 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 // UpdateProject implements fami.v1.ProjectService.
 func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectRequest) (*famiv1.Project, error) {
 	in := req.GetProject()
-	if in == nil {
-		return nil, errs.InvalidField("project", "is required")
-	}
-	return resource.Modify(ctx, s.r.store, req, "project.name", in.GetName(), in.GetEtag(), resource.Projects, func(tx store.WriteTx, cur *famiv1.Project) (*famiv1.Project, error) {
+	return resource.Update(ctx, s.r.store, req, "project", in, resource.Projects, func(tx store.WriteTx, cur *famiv1.Project) (*famiv1.Project, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), projectMutable); err != nil {
 			return nil, err

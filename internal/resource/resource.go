@@ -140,18 +140,24 @@ type ChangeRequest interface {
 	GetEtag() string
 }
 
-// Modify is the standard opening of a method that changes one existing
-// resource of collection, called name in the request field field ("name",
-// or "partner.name" for an Update that carries the resource): it parses
-// name and checks its region, describes the caller's write with req's
-// request_id, and runs fn through store.Modify on the current state,
-// refusing a stale etag (when etag is set). fn learns the region from
+// Update is the standard opening of an Update method, whose request
+// carries the resource in (the request field field, e.g. "partner"): it
+// checks in is set, parses its name (field+".name") as a resource of
+// collection and checks its region, describes the caller's write with
+// req's request_id, and runs fn through store.Modify on the current state,
+// refusing a stale etag (when in's etag is set). fn learns the region from
 // tx.Region().
-func Modify[T store.Resource, R proto.Message](ctx context.Context, s store.Store, req Request, field, name, etag, collection string, fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
-	return modify(ctx, s, req, field, name, etag, collection, nil, fn)
+func Update[T store.Resource, R proto.Message](ctx context.Context, s store.Store, req Request, field string, in store.Resource, collection string, fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
+	if in == nil || !in.ProtoReflect().IsValid() {
+		var zero R
+		return zero, errs.InvalidField(field, "is required")
+	}
+	return modify(ctx, s, req, field+".name", in.GetName(), in.GetEtag(), collection, nil, fn)
 }
 
-// Change is Modify for a request that carries the name and etag itself.
+// Change is the opening of the other methods that change one existing
+// resource (Delete, state changes): as Update, with the name (field
+// "name") and etag in the request itself.
 func Change[T store.Resource, R proto.Message](ctx context.Context, s store.Store, collection string, req ChangeRequest, fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
 	return modify(ctx, s, req, "name", req.GetName(), req.GetEtag(), collection, nil, fn)
 }

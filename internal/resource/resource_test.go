@@ -120,12 +120,6 @@ func TestChange(t *testing.T) {
 			t.Errorf("%v: got %v, want INVALID_ARGUMENT on %s", tc.req, err, tc.field)
 		}
 	}
-	// An Update names the resource in a field of the resource it carries.
-	bad := &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: "regions/lombardia/partners"}}
-	_, err = resource.Modify(ctx, s, bad, "partner.name", bad.GetPartner().GetName(), "", resource.Partners, rename)
-	if e := errs.As(err); e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != "partner.name" {
-		t.Errorf("bad partner.name: got %v, want INVALID_ARGUMENT on partner.name", err)
-	}
 }
 
 func TestRef(t *testing.T) {
@@ -215,5 +209,34 @@ func TestCreate(t *testing.T) {
 		if e == nil || e.Code != tc.code || (tc.field != "" && (len(e.Violations) != 1 || e.Violations[0].Field != tc.field)) {
 			t.Errorf("%+v: got %v, want %v on %q", tc, err, tc.code, tc.field)
 		}
+	}
+}
+
+func TestUpdate(t *testing.T) {
+	s, ctx := seeded(t, 1)
+	rename := func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {
+		cur.DisplayName = "Renamed"
+		return cur, tx.Put(cur)
+	}
+	req := &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: "regions/lombardia/partners/p01"}}
+	if p, err := resource.Update(ctx, s, req, "partner", req.GetPartner(), resource.Partners, rename); err != nil || p.GetDisplayName() != "Renamed" {
+		t.Fatalf("got %v, %v", p, err)
+	}
+	for _, tc := range []struct {
+		in    *famiv1.Partner
+		field string
+	}{
+		{nil, "partner"},
+		{&famiv1.Partner{Name: "regions/lombardia/networks/p01"}, "partner.name"},
+	} {
+		req := &famiv1.UpdatePartnerRequest{Partner: tc.in}
+		_, err := resource.Update(ctx, s, req, "partner", req.GetPartner(), resource.Partners, rename)
+		if e := errs.As(err); e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != tc.field {
+			t.Errorf("%v: got %v, want INVALID_ARGUMENT on %s", tc.in, err, tc.field)
+		}
+	}
+	stale := &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: "regions/lombardia/partners/p01", Etag: "stale"}}
+	if _, err := resource.Update(ctx, s, stale, "partner", stale.GetPartner(), resource.Partners, rename); errs.CodeOf(err) != errs.Conflict {
+		t.Errorf("stale etag: got %v, want ABORTED", err)
 	}
 }
