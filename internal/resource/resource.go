@@ -1,11 +1,13 @@
-// Package resource is the kit every capability builds its methods from: the
-// collections resources live in, a paged List over one of them, the
-// standard opening of a method that changes one existing resource, and the
-// small helpers of validation (Ref, Indexed, Clip). With them a capability
-// file says its own rules only.
+// Package resource is the kit every capability builds its standard
+// methods from, so that a capability file says its own rules only: the
+// collections resources live in, the openings of Get, Create, Update and
+// the other changes of one resource (parse the name or parent, check the
+// resource and id, describe the caller's write, run the capability's
+// closure in one mutation), a paged List over one collection, and the
+// small helpers of validation (Ref, Indexed, Clip, ID).
 //
-// It sits between the capabilities and the store: it imports only gen/,
-// aip, errs, store and principal, and nothing below it imports it.
+// It sits between the capabilities and the store: it imports only aip,
+// errs and store, and nothing below the capabilities imports it.
 package resource
 
 import (
