@@ -101,7 +101,7 @@ func (s *Service) ListMonitoringReports(ctx context.Context, req *famiv1.ListMon
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	page, err := aip.NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -116,21 +116,12 @@ func (s *Service) ListMonitoringReports(ctx context.Context, req *famiv1.ListMon
 			return err
 		}
 		collection := strings.TrimPrefix(project, "regions/"+region+"/") + "/" + resource.MonitoringReports
-		return tx.List(collection, after, func(id string, raw []byte) (bool, error) {
-			if strings.Contains(id, "@") {
-				return true, nil
-			}
-			if len(res.MonitoringReports) == size {
-				res.NextPageToken = aip.EncodeToken(res.MonitoringReports[size-1].GetPeriod())
-				return false, nil
-			}
-			r := &famiv1.MonitoringReport{}
-			if err := proto.Unmarshal(raw, r); err != nil {
-				return false, err
-			}
-			res.MonitoringReports = append(res.MonitoringReports, r)
-			return true, nil
-		})
+		var err error
+		res.MonitoringReports, res.NextPageToken, err = resource.ListIn(tx, collection, after, page,
+			func() *famiv1.MonitoringReport { return &famiv1.MonitoringReport{} },
+			// Earlier approved revisions ("{period}@{n}") are read by name only.
+			func(r *famiv1.MonitoringReport) bool { return !strings.Contains(resource.ID(r.GetName()), "@") })
+		return err
 	})
 	if err != nil {
 		return nil, err
