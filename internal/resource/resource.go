@@ -196,11 +196,7 @@ func modify[T store.Resource, R proto.Message](ctx context.Context, s store.Stor
 // resources keep accepts (nil keeps all). It returns the page, the next
 // page token and the revision the page reflects.
 func List[T store.Resource](ctx context.Context, s store.Store, region, collection string, pageSize int32, pageToken string, newT func() T, keep func(T) bool) ([]T, string, int64, error) {
-	page, err := aip.NewPage(pageSize)
-	if err != nil {
-		return nil, "", 0, err
-	}
-	after, err := aip.DecodeToken(pageToken)
+	page, after, err := aip.StartPage(pageSize, pageToken)
 	if err != nil {
 		return nil, "", 0, err
 	}
