@@ -2,6 +2,7 @@ package aip
 
 import (
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -104,6 +105,26 @@ type ListRequest interface {
 	GetPageToken() string
 }
 
+// InRegionOf narrows an all-regions List request to the one region of
+// name, a filter of the request (field) naming a resource of collection
+// that lives in one region: its items are that region's, and the other
+// regions would refuse a filter not theirs. It returns req itself when its
+// parent is a region or name is empty, else a copy with the parent set.
+func InRegionOf[Req ListRequest](req Req, field, name, collection string) (Req, error) {
+	if !IsAllRegions(req.GetParent()) || name == "" {
+		return req, nil
+	}
+	region, err := RegionOfName(field, name, collection)
+	if err != nil {
+		var zero Req
+		return zero, err
+	}
+	r := proto.CloneOf(req)
+	m := r.ProtoReflect()
+	m.Set(m.Descriptor().Fields().ByName("parent"), protoreflect.ValueOfString("regions/"+region))
+	return r, nil
+}
+
 // ListAcross answers a List request whose parent is AllRegions: it calls
 // list once per region, with a copy of req whose parent, page_size and
 // page_token are that region's, so every filter and rule of the regional
@@ -124,4 +145,58 @@ func ListAcross[Req ListRequest, Resp any, T any](req Req, list func(Req) (Resp,
 		items, next := page(res)
 		return items, next, nil
 	})
+}
+
+// ListAllRegions is ListAcross for a List whose response is the standard
+// one (AIP-132): a single repeated field of the items, next_page_token
+// and revision. It answers req (whose parent is AllRegions) with every
+// region's items through list, the regional List itself, and leaves the
+// revision unset: a national page spans the revisions of several regions.
+func ListAllRegions[Req ListRequest, Resp proto.Message](req Req, list func(Req) (Resp, error)) (Resp, error) {
+	var zero Resp
+	desc := zero.ProtoReflect().Descriptor()
+	items, token := listFields(desc)
+	if items == nil || token == nil {
+		return zero, fmt.Errorf("aip: %s is not a standard List response", desc.FullName())
+	}
+	values, next, err := ListAcross(req, list, func(r Resp) ([]protoreflect.Value, string) {
+		m := r.ProtoReflect()
+		l := m.Get(items).List()
+		out := make([]protoreflect.Value, l.Len())
+		for i := range out {
+			out[i] = l.Get(i)
+		}
+		return out, m.Get(token).String()
+	})
+	if err != nil {
+		return zero, err
+	}
+	out := zero.ProtoReflect().New()
+	l := out.Mutable(items).List()
+	for _, v := range values {
+		l.Append(v)
+	}
+	if next != "" {
+		out.Set(token, protoreflect.ValueOfString(next))
+	}
+	return out.Interface().(Resp), nil
+}
+
+// listFields returns a List response's one repeated message field and its
+// next_page_token; nil when it has not exactly one of each.
+func listFields(desc protoreflect.MessageDescriptor) (items, token protoreflect.FieldDescriptor) {
+	fields := desc.Fields()
+	for i := range fields.Len() {
+		f := fields.Get(i)
+		if f.IsList() && f.Kind() == protoreflect.MessageKind {
+			if items != nil {
+				return nil, nil
+			}
+			items = f
+		}
+	}
+	if t := fields.ByName("next_page_token"); t != nil && t.Kind() == protoreflect.StringKind {
+		token = t
+	}
+	return items, token
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
 )
@@ -69,5 +70,96 @@ func TestAcrossRefusesForeignTokens(t *testing.T) {
 		if e := errs.As(err); e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != "page_token" {
 			t.Errorf("token %q: got %v, want INVALID_ARGUMENT on page_token", token, err)
 		}
+	}
+}
+
+func TestInRegionOf(t *testing.T) {
+	const network = "regions/veneto/networks/n1"
+	for _, tc := range []struct {
+		parent, network, want string
+		fails                 bool
+		code                  errs.Code
+	}{
+		{aip.AllRegions, network, "regions/veneto", false, 0},
+		{aip.AllRegions, "", aip.AllRegions, false, 0},
+		{"regions/lombardia", network, "regions/lombardia", false, 0},
+		{aip.AllRegions, "regions/veneto/partners/p1", "", true, errs.Invalid},
+		{aip.AllRegions, "regions/atlantide/networks/n1", "", true, errs.NotFound},
+	} {
+		req := &famiv1.ListMeetingsRequest{Parent: tc.parent, Network: tc.network, PageSize: 7}
+		got, err := aip.InRegionOf(req, "network", req.GetNetwork(), "networks")
+		if tc.fails {
+			if errs.CodeOf(err) != tc.code {
+				t.Errorf("%s %s: got %v, want %v", tc.parent, tc.network, err, tc.code)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s %s: %v", tc.parent, tc.network, err)
+			continue
+		}
+		if got.GetParent() != tc.want || got.GetNetwork() != tc.network || got.GetPageSize() != 7 {
+			t.Errorf("%s %s: got %v, want parent %s and the rest unchanged", tc.parent, tc.network, got, tc.want)
+		}
+		if req.GetParent() != tc.parent {
+			t.Errorf("the request itself was changed: %v", req)
+		}
+	}
+}
+
+func TestListAllRegions(t *testing.T) {
+	// Every region has the partners p1..p3: a national page of 4 spans
+	// two regions, and the pages together list every region's partners
+	// once, in region order.
+	regional := func(r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+		region, err := aip.Parent(r.GetParent())
+		if err != nil {
+			return nil, err
+		}
+		from := 0
+		if r.GetPageToken() != "" {
+			from, _ = strconv.Atoi(r.GetPageToken())
+		}
+		res := &famiv1.ListPartnersResponse{Revision: 9}
+		for i := from; i < 3 && len(res.Partners) < int(r.GetPageSize()); i++ {
+			res.Partners = append(res.Partners, &famiv1.Partner{Name: aip.Name(region, "partners", "p"+strconv.Itoa(i+1))})
+			if i+1 < 3 {
+				res.NextPageToken = strconv.Itoa(i + 1)
+			} else {
+				res.NextPageToken = ""
+			}
+		}
+		return res, nil
+	}
+	req := &famiv1.ListPartnersRequest{Parent: aip.AllRegions, PageSize: 4}
+	var got []string
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatal("paging does not end")
+		}
+		res, err := aip.ListAllRegions(req, regional)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.GetPartners()) > 4 || res.GetRevision() != 0 {
+			t.Fatalf("page of %d, revision %d: want at most 4 and no revision", len(res.GetPartners()), res.GetRevision())
+		}
+		for _, p := range res.GetPartners() {
+			got = append(got, p.GetName())
+		}
+		if res.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = res.GetNextPageToken()
+	}
+	if want := 3 * len(aip.RegionIDs()); len(got) != want || got[0] != "regions/"+aip.RegionIDs()[0]+"/partners/p1" {
+		t.Errorf("got %d partners starting %v, want %d starting with the first region's p1", len(got), got[:1], want)
+	}
+	seen := map[string]bool{}
+	for _, n := range got {
+		if seen[n] {
+			t.Errorf("%s listed twice", n)
+		}
+		seen[n] = true
 	}
 }

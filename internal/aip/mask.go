@@ -50,3 +50,27 @@ func ApplyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, mutable []st
 	}
 	return nil
 }
+
+// WithoutOutputOnly drops from mask the fields of resource m that a client
+// cannot set besides the standard ones (outputOnly: a state, signatures),
+// for an Update whose mask grpc-gateway derived from a PATCH body copied
+// from a GET (AIP-161). noop is true when the mask named fields and only
+// output-only ones: nothing to change.
+func WithoutOutputOnly(mask *fieldmaskpb.FieldMask, m proto.Message, outputOnly []string) (_ *fieldmaskpb.FieldMask, noop bool) {
+	if len(mask.GetPaths()) == 0 {
+		return mask, false
+	}
+	fields := m.ProtoReflect().Descriptor().Fields()
+	out := &fieldmaskpb.FieldMask{}
+	for _, path := range mask.GetPaths() {
+		f := fields.ByName(protoreflect.Name(path))
+		if f == nil {
+			f = fields.ByJSONName(path)
+		}
+		if f != nil && slices.Contains(outputOnly, string(f.Name())) {
+			continue
+		}
+		out.Paths = append(out.Paths, path)
+	}
+	return out, len(out.Paths) == 0
+}

@@ -1,6 +1,7 @@
 package aip_test
 
 import (
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -46,5 +47,24 @@ func TestApplyMask(t *testing.T) {
 				t.Fatalf("got %v, want %v", dst, tc.want)
 			}
 		})
+	}
+}
+
+func TestWithoutOutputOnly(t *testing.T) {
+	outputOnly := []string{"state", "content_hash"}
+	for _, tc := range []struct {
+		paths, want []string
+		noop        bool
+	}{
+		{nil, nil, false},
+		{[]string{"title", "state", "signatures"}, []string{"title", "signatures"}, false},
+		{[]string{"title", "contentHash"}, []string{"title"}, false}, // JSON name
+		{[]string{"state"}, nil, true},
+		{[]string{"unknown_field", "state"}, []string{"unknown_field"}, false},
+	} {
+		got, noop := aip.WithoutOutputOnly(&fieldmaskpb.FieldMask{Paths: tc.paths}, &famiv1.Protocol{}, outputOnly)
+		if !slices.Equal(got.GetPaths(), tc.want) || noop != tc.noop {
+			t.Errorf("%v: got %v noop=%v, want %v noop=%v", tc.paths, got.GetPaths(), noop, tc.want, tc.noop)
+		}
 	}
 }

@@ -13,7 +13,7 @@ const MaxPageBytes = 2 << 20
 // Page is one page of a List being filled, bounded by the requested size
 // and by MaxPageBytes. Every List fills its page through it:
 //
-//	page, err := aip.NewPage(req.GetPageSize())
+//	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
 //	...
 //	if !page.Take(item) {
 //		res.NextPageToken = aip.EncodeToken(lastPosition)
@@ -33,6 +33,21 @@ func NewPage(pageSize int32) (*Page, error) {
 		return nil, err
 	}
 	return &Page{size: size}, nil
+}
+
+// StartPage opens a List request's page: an empty page of the requested
+// size and the position its page token resumes after ("" for the first
+// page). Errors name page_size or page_token.
+func StartPage(pageSize int32, pageToken string) (*Page, string, error) {
+	page, err := NewPage(pageSize)
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := DecodeToken(pageToken)
+	if err != nil {
+		return nil, "", err
+	}
+	return page, after, nil
 }
 
 // PageOf returns an empty page of size items, for a List whose size the

@@ -12,7 +12,6 @@ import (
 	"context"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -22,12 +21,11 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
 const (
-	collNetworks    = "networks"
-	collAssessments = "capacityAssessments"
 	// defaultScale is the top of a scale left unset: 1 to 5.
 	defaultScale = 5
 )
@@ -46,7 +44,7 @@ var assessmentMutable = []string{"display_name", "scale_max", "t0", "t0_date", "
 
 // parseNetwork reads "regions/{region}/networks/{network}".
 func parseNetwork(field, name string) (region string, err error) {
-	region, _, err = aip.ParseName(field, name, collNetworks)
+	region, _, err = aip.ParseName(field, name, resource.Networks)
 	return region, err
 }
 
@@ -54,8 +52,8 @@ func parseNetwork(field, name string) (region string, err error) {
 // "regions/{region}/networks/{network}/capacityAssessments/{measure}".
 func parseAssessment(field, name string) (region, network string, err error) {
 	parts := strings.Split(name, "/")
-	if len(parts) != 6 || parts[4] != collAssessments || aip.CheckID(field, parts[5]) != nil {
-		return "", "", errs.InvalidField(field, "%q is not a capacity assessment name: want regions/{region}/networks/{network}/capacityAssessments/{measure}", clip(name))
+	if len(parts) != 6 || parts[4] != resource.CapacityAssessments || aip.CheckID(field, parts[5]) != nil {
+		return "", "", errs.InvalidField(field, "%q is not a capacity assessment name: want regions/{region}/networks/{network}/capacityAssessments/{measure}", resource.Clip(name))
 	}
 	network = strings.Join(parts[:4], "/")
 	if region, err = parseNetwork(field, network); err != nil {
@@ -128,7 +126,7 @@ func (s *Service) CreateCapacityAssessment(ctx context.Context, req *famiv1.Crea
 		if err := aip.ApplyMask(a, req.GetCapacityAssessment(), nil, assessmentMutable); err != nil {
 			return nil, err
 		}
-		a.Name = req.GetParent() + "/" + collAssessments + "/" + req.GetCapacityAssessmentId()
+		a.Name = req.GetParent() + "/" + resource.CapacityAssessments + "/" + req.GetCapacityAssessmentId()
 		if tx.Get(a.Name, &famiv1.CapacityAssessment{}) == nil {
 			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", a.Name)
 		}
@@ -155,11 +153,7 @@ func (s *Service) ListCapacityAssessments(ctx context.Context, req *famiv1.ListC
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := aip.DecodeToken(req.GetPageToken())
+	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -169,18 +163,10 @@ func (s *Service) ListCapacityAssessments(ctx context.Context, req *famiv1.ListC
 		if err := tx.Get(req.GetParent(), &famiv1.Network{}); err != nil {
 			return err
 		}
-		return tx.List(below(region, req.GetParent())+"/"+collAssessments, after, func(id string, raw []byte) (bool, error) {
-			if len(res.CapacityAssessments) == size {
-				res.NextPageToken = aip.EncodeToken(idOf(res.CapacityAssessments[size-1].GetName()))
-				return false, nil
-			}
-			a := &famiv1.CapacityAssessment{}
-			if err := proto.Unmarshal(raw, a); err != nil {
-				return false, err
-			}
-			res.CapacityAssessments = append(res.CapacityAssessments, a)
-			return true, nil
-		})
+		var err error
+		res.CapacityAssessments, res.NextPageToken, err = resource.ListIn(tx, below(region, req.GetParent())+"/"+resource.CapacityAssessments, after, page,
+			func() *famiv1.CapacityAssessment { return &famiv1.CapacityAssessment{} }, nil)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -229,8 +215,8 @@ func (s *Service) SummarizeCapacity(ctx context.Context, req *famiv1.SummarizeCa
 	res := &famiv1.SummarizeCapacityResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		return tx.List(collNetworks, "", func(network string, _ []byte) (bool, error) {
-			err := tx.List(collNetworks+"/"+network+"/"+collAssessments, "", func(id string, raw []byte) (bool, error) {
+		return tx.List(resource.Networks, "", func(network string, _ []byte) (bool, error) {
+			err := tx.List(resource.Networks+"/"+network+"/"+resource.CapacityAssessments, "", func(id string, raw []byte) (bool, error) {
 				a := &famiv1.CapacityAssessment{}
 				if err := proto.Unmarshal(raw, a); err != nil {
 					return false, err
@@ -269,14 +255,3 @@ func (s *Service) SummarizeCapacity(ctx context.Context, req *famiv1.SummarizeCa
 
 // below returns a name without its "regions/{region}/" prefix.
 func below(region, name string) string { return strings.TrimPrefix(name, "regions/"+region+"/") }
-
-func idOf(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }
-
-func clip(s string) string {
-	if len(s) <= 80 {
-		return s
-	}
-	return s[:80] + "..."
-}
-
-func indexed(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }

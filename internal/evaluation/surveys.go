@@ -10,20 +10,17 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
 const (
-	collSurveys  = "surveys"
-	collMeetings = "meetings"
 	// indexSurveyKeys maps a survey's id to the secret its answer tickets
 	// are signed with: an index, not a field, so that it never reaches a
 	// reader or the change log.
@@ -86,8 +83,8 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 	check.Text(&v, "survey.title", sv.GetTitle(), true, 300, false)
 	check.Text(&v, "survey.subject", sv.GetSubject(), false, 300, false)
 	if m := sv.GetMeeting(); m != "" {
-		if r, _, err := aip.ParseName("survey.meeting", m, collMeetings); err != nil || r != region {
-			v.Add("survey.meeting", "%q is not a meeting of region %q", clip(m), region)
+		if r, _, err := aip.ParseName("survey.meeting", m, resource.Meetings); err != nil || r != region {
+			v.Add("survey.meeting", "%q is not a meeting of region %q", resource.Clip(m), region)
 		} else if tx.Get(m, &famiv1.Meeting{}) != nil {
 			v.Add("survey.meeting", "meeting %q does not exist", m)
 		}
@@ -100,9 +97,9 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 	}
 	seen := map[string]bool{}
 	for i, q := range sv.GetQuestions() {
-		f := indexed("survey.questions", i)
+		f := resource.Indexed("survey.questions", i)
 		if aip.CheckID(f+".id", q.GetId()) != nil {
-			v.Add(f+".id", "%q is not an id: lowercase letters, digits and hyphens", clip(q.GetId()))
+			v.Add(f+".id", "%q is not an id: lowercase letters, digits and hyphens", resource.Clip(q.GetId()))
 		} else if seen[q.GetId()] {
 			v.Add(f+".id", "%q is used by another question", q.GetId())
 		}
@@ -121,26 +118,12 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 
 // CreateSurvey implements fami.v1.SurveyService.
 func (s *Surveys) CreateSurvey(ctx context.Context, req *famiv1.CreateSurveyRequest) (*famiv1.Survey, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetSurvey() == nil {
-		return nil, errs.InvalidField("survey", "is required")
-	}
-	id, err := aip.NewOrCheckID("survey_id", req.GetSurveyId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	linkKey, secret := randomKey(), randomKey()
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Survey, error) {
+	return resource.Create(ctx, s.store, req, "survey", req.GetSurvey(), req.GetSurveyId(), func(tx store.WriteTx, id string) (*famiv1.Survey, error) {
+		region := tx.Region()
 		in := req.GetSurvey()
 		sv := &famiv1.Survey{Title: in.GetTitle(), Meeting: in.GetMeeting(), Subject: in.GetSubject(), Questions: in.GetQuestions(), CloseTime: in.GetCloseTime()}
-		sv.Name = aip.Name(region, collSurveys, id)
+		sv.Name = aip.Name(region, resource.Surveys, id)
 		if err := s.validateSurvey(tx, sv, region); err != nil {
 			return nil, err
 		}
@@ -164,12 +147,7 @@ func (s *Surveys) CreateSurvey(ctx context.Context, req *famiv1.CreateSurveyRequ
 
 // GetSurvey implements fami.v1.SurveyService.
 func (s *Surveys) GetSurvey(ctx context.Context, req *famiv1.GetSurveyRequest) (*famiv1.Survey, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collSurveys)
-	if err != nil {
-		return nil, err
-	}
-	sv := &famiv1.Survey{}
-	return sv, s.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), sv) })
+	return resource.Get[*famiv1.Survey](ctx, s.store, resource.Surveys, req.GetName())
 }
 
 // ListSurveys implements fami.v1.SurveyService.
@@ -178,34 +156,12 @@ func (s *Surveys) ListSurveys(ctx context.Context, req *famiv1.ListSurveysReques
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
+	items, next, rev, err := resource.List(ctx, s.store, region, resource.Surveys, req.GetPageSize(), req.GetPageToken(),
+		func() *famiv1.Survey { return &famiv1.Survey{} }, nil)
 	if err != nil {
 		return nil, err
 	}
-	after, err := aip.DecodeToken(req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
-	res := &famiv1.ListSurveysResponse{}
-	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
-		res.Revision = tx.Revision()
-		return tx.List(collSurveys, after, func(id string, raw []byte) (bool, error) {
-			if len(res.Surveys) == size {
-				res.NextPageToken = aip.EncodeToken(idOf(res.Surveys[size-1].GetName()))
-				return false, nil
-			}
-			sv := &famiv1.Survey{}
-			if err := proto.Unmarshal(raw, sv); err != nil {
-				return false, err
-			}
-			res.Surveys = append(res.Surveys, sv)
-			return true, nil
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return &famiv1.ListSurveysResponse{Surveys: items, NextPageToken: next, Revision: rev}, nil
 }
 
 // closed is the refusal after a survey's closing time.
@@ -216,7 +172,7 @@ func closed(sv *famiv1.Survey) error {
 // notFound is the answer to a wrong link, the same whether or not the
 // survey exists.
 func notFound(name string) error {
-	return errs.NotFoundf("%s not found, or the link is wrong", clip(name))
+	return errs.NotFoundf("%s not found, or the link is wrong", resource.Clip(name))
 }
 
 // OpenSurvey implements fami.v1.SurveyService.
@@ -224,7 +180,7 @@ func (s *Surveys) OpenSurvey(ctx context.Context, req *famiv1.OpenSurveyRequest)
 	if err := s.limit(ctx); err != nil {
 		return nil, err
 	}
-	region, err := aip.RegionOfName("name", req.GetName(), collSurveys)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Surveys)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +193,7 @@ func (s *Surveys) OpenSurvey(ctx context.Context, req *famiv1.OpenSurveyRequest)
 		if !s.now().Before(sv.GetCloseTime().AsTime()) {
 			return closed(sv)
 		}
-		secret, _ := tx.IndexGet(indexSurveyKeys, idOf(sv.GetName()))
+		secret, _ := tx.IndexGet(indexSurveyKeys, resource.ID(sv.GetName()))
 		nonce := randomKey()
 		form.Name, form.Title, form.Subject, form.Questions, form.CloseTime = sv.GetName(), sv.GetTitle(), sv.GetSubject(), sv.GetQuestions(), sv.GetCloseTime()
 		form.Ticket = nonce + "." + sign(secret, sv.GetName(), nonce)
@@ -256,7 +212,7 @@ func (s *Surveys) AnswerSurvey(ctx context.Context, req *famiv1.AnswerSurveyRequ
 	if err := s.limit(ctx); err != nil {
 		return nil, err
 	}
-	region, err := aip.RegionOfName("name", req.GetName(), collSurveys)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Surveys)
 	if err != nil {
 		return nil, err
 	}
@@ -268,14 +224,14 @@ func (s *Surveys) AnswerSurvey(ctx context.Context, req *famiv1.AnswerSurveyRequ
 	// anonymous principal, and only as the survey's new counts.
 	m := store.Mutation{Principal: principal.Anonymous.Subject}
 	_, err = store.Modify(ctx, s.store, region, m, req.GetName(), "", func(tx store.WriteTx, sv *famiv1.Survey) (*famiv1.AnswerSurveyResponse, error) {
-		secret, _ := tx.IndexGet(indexSurveyKeys, idOf(sv.GetName()))
+		secret, _ := tx.IndexGet(indexSurveyKeys, resource.ID(sv.GetName()))
 		if !hmac.Equal([]byte(mac), []byte(sign(secret, sv.GetName(), nonce))) {
 			return nil, errs.InvalidField("ticket", "is not a ticket of this survey's form")
 		}
 		if !s.now().Before(sv.GetCloseTime().AsTime()) {
 			return nil, closed(sv)
 		}
-		used := idOf(sv.GetName()) + "\x00" + nonce
+		used := resource.ID(sv.GetName()) + "\x00" + nonce
 		if _, dup := tx.IndexGet(indexTicketsUsed, used); dup {
 			return nil, errs.New(errs.FailedPrecondition, "TICKET_USED", "these answers were already counted: each form counts once")
 		}
@@ -302,11 +258,11 @@ func count(sv *famiv1.Survey, answers []*famiv1.SurveyAnswer) error {
 	}
 	seen := map[string]bool{}
 	for i, a := range answers {
-		f := indexed("answers", i)
+		f := resource.Indexed("answers", i)
 		qi, ok := kinds[a.GetQuestion()]
 		switch {
 		case !ok:
-			v.Add(f+".question", "%q is not a question of the survey", clip(a.GetQuestion()))
+			v.Add(f+".question", "%q is not a question of the survey", resource.Clip(a.GetQuestion()))
 			continue
 		case seen[a.GetQuestion()]:
 			v.Add(f+".question", "%q is answered twice", a.GetQuestion())

@@ -12,6 +12,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -48,7 +49,7 @@ var rome = func() *time.Location {
 // UID is a meeting's iCalendar UID: stable for the meeting's life, unique
 // across regions, e.g. "tavolo-2026-03@regions.lombardia.raccordo".
 func UID(meeting string) string {
-	region, id, err := aip.ParseName("name", meeting, collMeetings)
+	region, id, err := aip.ParseName("name", meeting, resource.Meetings)
 	if err != nil {
 		return meeting
 	}
@@ -63,7 +64,7 @@ func (s *Service) ExportMeetingCalendar(ctx context.Context, req *famiv1.ExportM
 	}
 	var v errs.Violations
 	f := meetingFilter{
-		network:     refFormat(&v, "network", req.GetNetwork(), region, collNetworks),
+		network:     refFormat(&v, "network", req.GetNetwork(), region, resource.Networks),
 		facilitator: req.GetFacilitator(),
 		from:        timeBound(&v, "start_from", req.GetStartFrom()),
 	}
@@ -108,7 +109,7 @@ func (s *Service) ExportMeetingCalendar(ctx context.Context, req *famiv1.ExportM
 					dn = nw.GetDisplayName()
 				}
 				if dn == "" {
-					dn = idOf(n)
+					dn = resource.ID(n)
 				}
 				names[n] = dn
 			}
@@ -125,7 +126,7 @@ func (s *Service) ExportMeetingCalendar(ctx context.Context, req *famiv1.ExportM
 				return false
 			}
 			mt := &famiv1.Meeting{}
-			if ferr = tx.Get(aip.Name(region, collMeetings, keyID(k)), mt); ferr != nil {
+			if ferr = tx.Get(aip.Name(region, resource.Meetings, keyID(k)), mt); ferr != nil {
 				return false
 			}
 			addEvent(cal, mt, networkName)

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -41,12 +42,12 @@ func timeKey(ts *timestamppb.Timestamp) string {
 
 // startKey is a meeting's key in byStart.
 func startKey(mt *famiv1.Meeting) string {
-	return timeKey(mt.GetStartTime()) + "\x00" + idOf(mt.GetName())
+	return timeKey(mt.GetStartTime()) + "\x00" + resource.ID(mt.GetName())
 }
 
 // itemKey is an action item's key in allItems and openItems.
 func itemKey(mt *famiv1.Meeting, it *famiv1.ActionItem) string {
-	return it.GetDueDate() + "\x00" + idOf(mt.GetName()) + "\x00" + it.GetId()
+	return it.GetDueDate() + "\x00" + resource.ID(mt.GetName()) + "\x00" + it.GetId()
 }
 
 // networkIDs joins the ids of a meeting's networks with spaces (ids have
@@ -54,7 +55,7 @@ func itemKey(mt *famiv1.Meeting, it *famiv1.ActionItem) string {
 func networkIDs(mt *famiv1.Meeting) string {
 	ids := make([]string, len(mt.GetNetworks()))
 	for i, n := range mt.GetNetworks() {
-		ids[i] = idOf(n)
+		ids[i] = resource.ID(n)
 	}
 	return strings.Join(ids, " ")
 }
@@ -90,7 +91,7 @@ type itemAttrs struct {
 }
 
 func encodeItemAttrs(mt *famiv1.Meeting, it *famiv1.ActionItem) string {
-	return strconv.Itoa(int(it.GetStatus())) + "\x00" + idOf(it.GetOwner()) + "\x00" + networkIDs(mt)
+	return strconv.Itoa(int(it.GetStatus())) + "\x00" + resource.ID(it.GetOwner()) + "\x00" + networkIDs(mt)
 }
 
 func decodeItemAttrs(v string) itemAttrs {

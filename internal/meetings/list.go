@@ -6,13 +6,13 @@ import (
 	"strconv"
 	"strings"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -55,28 +55,14 @@ func timeBound(v *errs.Violations, field string, ts *timestamppb.Timestamp) stri
 
 // ListMeetings implements fami.v1.MeetingService.
 func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-	if aip.IsAllRegions(req.GetParent()) && req.GetNetwork() != "" {
-		// A network is in one region: its meetings are that region's, and
-		// the other regions would refuse a network not theirs.
-		region, err := aip.RegionOfName("network", req.GetNetwork(), collNetworks)
-		if err != nil {
-			return nil, err
-		}
-		req = proto.CloneOf(req)
-		req.Parent = "regions/" + region
+	req, err := aip.InRegionOf(req, "network", req.GetNetwork(), resource.Networks)
+	if err != nil {
+		return nil, err
 	}
 	if aip.IsAllRegions(req.GetParent()) {
-		items, next, err := aip.ListAcross(req,
-			func(r *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-				return s.ListMeetings(ctx, r)
-			},
-			func(r *famiv1.ListMeetingsResponse) ([]*famiv1.Meeting, string) {
-				return r.GetMeetings(), r.GetNextPageToken()
-			})
-		if err != nil {
-			return nil, err
-		}
-		return &famiv1.ListMeetingsResponse{Meetings: items, NextPageToken: next}, nil
+		return aip.ListAllRegions(req, func(r *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
+			return s.ListMeetings(ctx, r)
+		})
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
@@ -84,7 +70,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	}
 	var v errs.Violations
 	f := meetingFilter{
-		network:     refFormat(&v, "network", req.GetNetwork(), region, collNetworks),
+		network:     refFormat(&v, "network", req.GetNetwork(), region, resource.Networks),
 		kind:        int(req.GetKind()),
 		state:       int(req.GetState()),
 		facilitator: req.GetFacilitator(),
@@ -97,11 +83,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	page, err := aip.NewPage(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := aip.DecodeToken(req.GetPageToken())
+	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +97,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 				return true
 			}
 			mt := &famiv1.Meeting{}
-			if ferr = tx.Get(aip.Name(region, collMeetings, keyID(k)), mt); ferr != nil {
+			if ferr = tx.Get(aip.Name(region, resource.Meetings, keyID(k)), mt); ferr != nil {
 				return false
 			}
 			if !page.Take(mt) {
@@ -147,8 +129,8 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 		return nil, err
 	}
 	var v errs.Violations
-	owner := refFormat(&v, "owner", req.GetOwner(), region, collPartners)
-	network := refFormat(&v, "network", req.GetNetwork(), region, collNetworks)
+	owner := refFormat(&v, "owner", req.GetOwner(), region, resource.Partners)
+	network := refFormat(&v, "network", req.GetNetwork(), region, resource.Networks)
 	check.Enum(&v, "status", req.GetStatus(), false)
 	if req.GetOverdueOnly() && req.GetStatus() != 0 && req.GetStatus() != famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN {
 		v.Add("status", "%s contradicts overdue_only: overdue items are OPEN", req.GetStatus())
@@ -156,11 +138,7 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	page, err := aip.NewPage(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := aip.DecodeToken(req.GetPageToken())
+	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +173,7 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 			mt, ok := meetings[meetingID]
 			if !ok {
 				mt = &famiv1.Meeting{}
-				if ferr = tx.Get(aip.Name(region, collMeetings, meetingID), mt); ferr != nil {
+				if ferr = tx.Get(aip.Name(region, resource.Meetings, meetingID), mt); ferr != nil {
 					return false
 				}
 				meetings[meetingID] = mt

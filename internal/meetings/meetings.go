@@ -27,9 +27,7 @@ import (
 	_ "time/tzdata"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/emptypb"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -38,17 +36,8 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
-)
-
-// Collection ids, as they appear in resource names.
-const (
-	collMeetings  = "meetings"
-	collNetworks  = "networks"
-	collPartners  = "partners"
-	collProtocols = "protocols"
-	collTokens    = "calendarTokens"
-	collContacts  = "contacts"
 )
 
 // mutable lists the fields UpdateMeeting may change. Attendance, minutes,
@@ -113,28 +102,14 @@ func (s *Service) day(t time.Time) string { return t.In(s.loc).Format(check.Date
 
 // CreateMeeting implements fami.v1.MeetingService.
 func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRequest) (*famiv1.Meeting, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetMeeting() == nil {
-		return nil, errs.InvalidField("meeting", "is required")
-	}
-	id, err := aip.NewOrCheckID("meeting_id", req.GetMeetingId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Meeting, error) {
+	return resource.Create(ctx, s.store, req, "meeting", req.GetMeeting(), req.GetMeetingId(), func(tx store.WriteTx, id string) (*famiv1.Meeting, error) {
+		region := tx.Region()
 		mt := &famiv1.Meeting{}
 		if err := aip.ApplyMask(mt, req.GetMeeting(), nil, mutable); err != nil {
 			return nil, err
 		}
-		mt.Name = aip.Name(region, collMeetings, id)
+		mt.Name = aip.Name(region, resource.Meetings, id)
 		mt.State = famiv1.MeetingState_MEETING_STATE_SCHEDULED
 		if mt.GetFacilitator() == "" {
 			mt.Facilitator = who.Subject
@@ -162,34 +137,15 @@ func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRe
 
 // GetMeeting implements fami.v1.MeetingService.
 func (s *Service) GetMeeting(ctx context.Context, req *famiv1.GetMeetingRequest) (*famiv1.Meeting, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
-	if err != nil {
-		return nil, err
-	}
-	mt := &famiv1.Meeting{}
-	if err := s.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), mt) }); err != nil {
-		return nil, err
-	}
-	return mt, nil
+	return resource.Get[*famiv1.Meeting](ctx, s.store, resource.Meetings, req.GetName())
 }
 
 // UpdateMeeting implements fami.v1.MeetingService.
 func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRequest) (*famiv1.Meeting, error) {
 	in := req.GetMeeting()
-	if in == nil {
-		return nil, errs.InvalidField("meeting", "is required")
-	}
-	region, err := aip.RegionOfName("meeting.name", in.GetName(), collMeetings)
-	if err != nil {
-		return nil, err
-	}
-	mask, noop := withoutOutputOnly(req.GetUpdateMask())
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
+	mask, noop := aip.WithoutOutputOnly(req.GetUpdateMask(), &famiv1.Meeting{}, outputOnly)
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
+	return resource.Update(ctx, s.store, req, "meeting", in, resource.Meetings, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "edit"); err != nil {
 			return nil, err
 		}
@@ -203,7 +159,7 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 		if err := aip.ApplyMask(next, in, mask, mutable); err != nil {
 			return nil, err
 		}
-		if err := validate(tx, next, region); err != nil {
+		if err := validate(tx, next, tx.Region()); err != nil {
 			return nil, err
 		}
 		if err := mayWrite(tx, who, next, "edit"); err != nil {
@@ -225,16 +181,8 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 
 // DeleteMeeting implements fami.v1.MeetingService.
 func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.store, resource.Meetings, req, func(tx store.WriteTx, cur *famiv1.Meeting) (*emptypb.Empty, error) {
 		if err := mayWrite(tx, who, cur, "delete"); err != nil {
 			return nil, err
 		}
@@ -251,21 +199,10 @@ func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRe
 
 // CancelMeeting implements fami.v1.MeetingService.
 func (s *Service) CancelMeeting(ctx context.Context, req *famiv1.CancelMeetingRequest) (*famiv1.Meeting, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
-	if err != nil {
-		return nil, err
-	}
-	var v errs.Violations
-	check.Text(&v, "reason", req.GetReason(), true, maxReason, true)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
+	return resource.ChangeChecked(ctx, s.store, resource.Meetings, req, func(v *errs.Violations) {
+		check.Text(v, "reason", req.GetReason(), true, maxReason, true)
+	}, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "cancel"); err != nil {
 			return nil, err
 		}
@@ -347,7 +284,7 @@ func errCancelled(mt *famiv1.Meeting, verb string, fields ...string) error {
 	e := &errs.Error{
 		Code:     errs.FailedPrecondition,
 		Reason:   "MEETING_CANCELLED",
-		Message:  fmt.Sprintf("%s was cancelled (%q): it can no longer be %s", mt.GetName(), clip(mt.GetCancellation().GetReason()), verb),
+		Message:  fmt.Sprintf("%s was cancelled (%q): it can no longer be %s", mt.GetName(), resource.Clip(mt.GetCancellation().GetReason()), verb),
 		Metadata: map[string]string{"meeting": mt.GetName()},
 	}
 	for _, f := range fields {
@@ -369,35 +306,4 @@ func stateName(st famiv1.MeetingState) string {
 // local formats a time where the service reads dates, for messages.
 func (s *Service) local(ts *timestamppb.Timestamp) string {
 	return ts.AsTime().In(s.loc).Format("2006-01-02 15:04 MST")
-}
-
-// withoutOutputOnly drops the output-only fields from a mask. noop is true
-// when the mask named fields and only output-only ones: nothing to change.
-func withoutOutputOnly(mask *fieldmaskpb.FieldMask) (_ *fieldmaskpb.FieldMask, noop bool) {
-	if len(mask.GetPaths()) == 0 {
-		return mask, false
-	}
-	fields := (&famiv1.Meeting{}).ProtoReflect().Descriptor().Fields()
-	out := &fieldmaskpb.FieldMask{}
-	for _, path := range mask.GetPaths() {
-		f := fields.ByName(protoreflect.Name(path))
-		if f == nil {
-			f = fields.ByJSONName(path)
-		}
-		if f != nil && slices.Contains(outputOnly, string(f.Name())) {
-			continue
-		}
-		out.Paths = append(out.Paths, path)
-	}
-	return out, len(out.Paths) == 0
-}
-
-// idOf is the last segment of a resource name.
-func idOf(name string) string {
-	for i := len(name) - 1; i >= 0; i-- {
-		if name[i] == '/' {
-			return name[i+1:]
-		}
-	}
-	return name
 }

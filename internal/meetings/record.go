@@ -10,25 +10,17 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
 // RecordAttendance implements fami.v1.MeetingService.
 func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttendanceRequest) (*famiv1.Meeting, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
+	return resource.Change(ctx, s.store, resource.Meetings, req, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "record the attendance of"); err != nil {
 			return nil, err
 		}
@@ -36,7 +28,7 @@ func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttend
 		if err := s.recordable(cur, now, "attendance"); err != nil {
 			return nil, err
 		}
-		if err := validateAttendance(tx, req.GetAttendance(), region); err != nil {
+		if err := validateAttendance(tx, req.GetAttendance(), tx.Region()); err != nil {
 			return nil, err
 		}
 		next := proto.CloneOf(cur)
@@ -53,21 +45,10 @@ func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttend
 
 // RecordMinutes implements fami.v1.MeetingService.
 func (s *Service) RecordMinutes(ctx context.Context, req *famiv1.RecordMinutesRequest) (*famiv1.Meeting, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
-	if err != nil {
-		return nil, err
-	}
-	var v errs.Violations
-	check.Text(&v, "minutes", req.GetMinutes(), true, maxMinutes, true)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
+	return resource.ChangeChecked(ctx, s.store, resource.Meetings, req, func(v *errs.Violations) {
+		check.Text(v, "minutes", req.GetMinutes(), true, maxMinutes, true)
+	}, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "record the minutes of"); err != nil {
 			return nil, err
 		}
@@ -75,7 +56,7 @@ func (s *Service) RecordMinutes(ctx context.Context, req *famiv1.RecordMinutesRe
 		if err := s.recordable(cur, now, "minutes"); err != nil {
 			return nil, err
 		}
-		if err := validateActionItems(tx, req.GetActionItems(), region, s.day(cur.GetStartTime().AsTime())); err != nil {
+		if err := validateActionItems(tx, req.GetActionItems(), tx.Region(), s.day(cur.GetStartTime().AsTime())); err != nil {
 			return nil, err
 		}
 		next := proto.CloneOf(cur)
@@ -165,23 +146,12 @@ func mergeItems(old, in []*famiv1.ActionItem, now time.Time, by string) []*famiv
 
 // UpdateActionItem implements fami.v1.MeetingService.
 func (s *Service) UpdateActionItem(ctx context.Context, req *famiv1.UpdateActionItemRequest) (*famiv1.Meeting, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collMeetings)
-	if err != nil {
-		return nil, err
-	}
-	var v errs.Violations
-	check.Text(&v, "action_item_id", req.GetActionItemId(), true, 63, false)
-	check.Enum(&v, "status", req.GetStatus(), true)
-	check.Text(&v, "note", req.GetNote(), false, maxReason, true)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
+	return resource.ChangeChecked(ctx, s.store, resource.Meetings, req, func(v *errs.Violations) {
+		check.Text(v, "action_item_id", req.GetActionItemId(), true, 63, false)
+		check.Enum(v, "status", req.GetStatus(), true)
+		check.Text(v, "note", req.GetNote(), false, maxReason, true)
+	}, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "update the action items of"); err != nil {
 			return nil, err
 		}
@@ -196,7 +166,7 @@ func (s *Service) UpdateActionItem(ctx context.Context, req *famiv1.UpdateAction
 			return nil, &errs.Error{
 				Code:       errs.NotFound,
 				Reason:     "ACTION_ITEM_NOT_FOUND",
-				Message:    fmt.Sprintf("%s has no action item %q", cur.GetName(), clip(req.GetActionItemId())),
+				Message:    fmt.Sprintf("%s has no action item %q", cur.GetName(), resource.Clip(req.GetActionItemId())),
 				Violations: []errs.Violation{{Field: "action_item_id", Description: "is not an action item of " + cur.GetName()}},
 			}
 		}

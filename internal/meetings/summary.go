@@ -15,6 +15,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -91,7 +92,7 @@ func (s *Service) SummarizeAttendance(ctx context.Context, req *famiv1.Summarize
 		return nil, err
 	}
 	var v errs.Violations
-	network := refFormat(&v, "network", req.GetNetwork(), region, collNetworks)
+	network := refFormat(&v, "network", req.GetNetwork(), region, resource.Networks)
 	start, okStart := check.Date(&v, "start_date", req.GetStartDate(), false)
 	end, okEnd := check.Date(&v, "end_date", req.GetEndDate(), false)
 	if okStart && okEnd && end.Before(start) {
@@ -146,13 +147,13 @@ func (s *Service) SummarizeAttendance(ctx context.Context, req *famiv1.Summarize
 				return true
 			}
 			mt := &famiv1.Meeting{}
-			if ferr = tx.Get(aip.Name(region, collMeetings, keyID(k)), mt); ferr != nil {
+			if ferr = tx.Get(aip.Name(region, resource.Meetings, keyID(k)), mt); ferr != nil {
 				return false
 			}
 			p := period(s.day(mt.GetStartTime().AsTime()), req.GetPeriod())
 			counted := false
 			for _, n := range mt.GetNetworks() {
-				if (network != "" && idOf(n) != network) || !visible(n) {
+				if (network != "" && resource.ID(n) != network) || !visible(n) {
 					continue
 				}
 				g := groups[groupKey{n, p}]

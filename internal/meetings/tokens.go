@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -19,6 +18,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -116,7 +116,7 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 	}
 	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CreateCalendarTokenResponse, error) {
 		ct := &famiv1.CalendarToken{
-			Name:             aip.Name(region, collTokens, id),
+			Name:             aip.Name(region, resource.CalendarTokens, id),
 			Owner:            who.Subject,
 			OwnerDisplayName: who.DisplayName,
 			OwnerRole:        roleProtos[who.Role],
@@ -144,47 +144,21 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 	if err != nil {
 		return nil, err
 	}
-	page, err := aip.NewPage(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := aip.DecodeToken(req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
 	all := who.Role == principal.RegionAdmin
-	res := &famiv1.ListCalendarTokensResponse{}
-	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
-		res.Revision = tx.Revision()
-		last := ""
-		return tx.List(collTokens, after, func(id string, raw []byte) (bool, error) {
-			ct := &famiv1.CalendarToken{}
-			if err := proto.Unmarshal(raw, ct); err != nil {
-				return false, err
-			}
-			if !all && ct.GetOwner() != who.Subject {
-				return true, nil
-			}
-			if !page.Take(ct) {
-				res.NextPageToken = aip.EncodeToken(last)
-				return false, nil
-			}
-			res.CalendarTokens = append(res.CalendarTokens, ct)
-			last = id
-			return true, nil
-		})
-	})
+	items, next, rev, err := resource.List(ctx, s.store, region, resource.CalendarTokens, req.GetPageSize(), req.GetPageToken(),
+		func() *famiv1.CalendarToken { return &famiv1.CalendarToken{} },
+		func(ct *famiv1.CalendarToken) bool { return all || ct.GetOwner() == who.Subject })
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return &famiv1.ListCalendarTokensResponse{CalendarTokens: items, NextPageToken: next, Revision: rev}, nil
 }
 
 // RevokeCalendarToken implements fami.v1.MeetingService. Revoking a
 // revoked token changes nothing and returns it.
 func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCalendarTokenRequest) (*famiv1.CalendarToken, error) {
-	r, _, err := aip.ParseName("name", req.GetName(), collTokens)
+	r, _, err := aip.ParseName("name", req.GetName(), resource.CalendarTokens)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +184,7 @@ func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCal
 		if ct.GetRevokeTime() != nil {
 			return ct, nil
 		}
-		id := idOf(ct.GetName())
+		id := resource.ID(ct.GetName())
 		if h, ok := tx.IndexGet(indexTokenIDs, id); ok {
 			if err := tx.IndexDelete(indexTokenHashes, h); err != nil {
 				return nil, err
@@ -260,7 +234,7 @@ func (s *Service) FeedPrincipal(ctx context.Context, region, token string) (prin
 		genText, bound, _ := strings.Cut(rest, "\x00")
 		gen, _ := strconv.ParseInt(genText, 10, 64)
 		ct := &famiv1.CalendarToken{}
-		if tx.Get(aip.Name(region, collTokens, id), ct) != nil {
+		if tx.Get(aip.Name(region, resource.CalendarTokens, id), ct) != nil {
 			return errBadFeedToken()
 		}
 		if ct.GetRevokeTime() != nil || !ct.GetExpireTime().AsTime().After(s.now()) {

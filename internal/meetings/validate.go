@@ -2,7 +2,6 @@ package meetings
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -49,8 +49,8 @@ func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 	default:
 		seen := map[string]bool{}
 		for i, n := range mt.GetNetworks() {
-			f := indexed("meeting.networks", i)
-			if !ref(tx, &v, f, n, region, collNetworks, &famiv1.Network{}, true) {
+			f := resource.Indexed("meeting.networks", i)
+			if !resource.Ref(tx, &v, f, n, region, resource.Networks, &famiv1.Network{}, true) {
 				continue
 			}
 			if seen[n] {
@@ -59,7 +59,7 @@ func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 			seen[n] = true
 		}
 	}
-	ref(tx, &v, "meeting.protocol", mt.GetProtocol(), region, collProtocols, &famiv1.Protocol{}, false)
+	resource.Ref(tx, &v, "meeting.protocol", mt.GetProtocol(), region, resource.Protocols, &famiv1.Protocol{}, false)
 	check.Enum(&v, "meeting.kind", mt.GetKind(), true)
 	check.Text(&v, "meeting.title", mt.GetTitle(), true, maxTitle, false)
 	check.Text(&v, "meeting.description", mt.GetDescription(), false, maxText, true)
@@ -82,7 +82,7 @@ func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 		v.Add("meeting.agenda", "lists %d items; at most %d are allowed", n, maxAgenda)
 	} else {
 		for i, it := range mt.GetAgenda() {
-			f := indexed("meeting.agenda", i)
+			f := resource.Indexed("meeting.agenda", i)
 			check.Text(&v, f+".title", it.GetTitle(), true, maxTitle, false)
 			check.Text(&v, f+".description", it.GetDescription(), false, maxText, true)
 			if d := it.GetDurationMinutes(); d < 0 || d > maxAgendaMins {
@@ -143,9 +143,9 @@ func link(v *errs.Violations, field, s string) {
 	u, err := url.Parse(s)
 	switch {
 	case err != nil || strings.ContainsAny(s, " \t\r\n") || u.Host == "":
-		v.Add(field, "%q is not a URL: want an absolute http(s) URL such as https://meet.example.org/room", clip(s))
+		v.Add(field, "%q is not a URL: want an absolute http(s) URL such as https://meet.example.org/room", resource.Clip(s))
 	case u.Scheme != "https" && u.Scheme != "http":
-		v.Add(field, "%q is not an http(s) URL", clip(s))
+		v.Add(field, "%q is not an http(s) URL", resource.Clip(s))
 	case u.User != nil:
 		v.Add(field, "must not carry a user name or password")
 	}
@@ -159,8 +159,8 @@ func partners(tx store.ReadTx, v *errs.Violations, field string, names []string,
 	}
 	seen := map[string]bool{}
 	for i, p := range names {
-		f := indexed(field, i)
-		if !ref(tx, v, f, p, region, collPartners, &famiv1.Partner{}, true) {
+		f := resource.Indexed(field, i)
+		if !resource.Ref(tx, v, f, p, region, resource.Partners, &famiv1.Partner{}, true) {
 			continue
 		}
 		if seen[p] {
@@ -184,8 +184,8 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 	}
 	seen, seenContacts := map[string]bool{}, map[string]bool{}
 	for i, a := range list {
-		f := indexed("attendance", i)
-		if ref(tx, &v, f+".partner", a.GetPartner(), region, collPartners, &famiv1.Partner{}, true) {
+		f := resource.Indexed("attendance", i)
+		if resource.Ref(tx, &v, f+".partner", a.GetPartner(), region, resource.Partners, &famiv1.Partner{}, true) {
 			if seen[a.GetPartner()] {
 				v.Add(f+".partner", "%s is listed twice", a.GetPartner())
 			}
@@ -203,7 +203,7 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 		roles := map[famiv1.AttendeeRole]bool{}
 		ok := true
 		for j, rc := range a.GetRoles() {
-			rf := indexed(f+".roles", j)
+			rf := resource.Indexed(f+".roles", j)
 			before := v.Len()
 			check.Enum(&v, rf+".role", rc.GetRole(), true)
 			if roles[rc.GetRole()] && rc.GetRole() != 0 {
@@ -225,9 +225,9 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 			continue
 		}
 		for j, c := range a.GetContacts() {
-			cf := indexed(f+".contacts", j)
+			cf := resource.Indexed(f+".contacts", j)
 			ct := &famiv1.Contact{}
-			if !ref(tx, &v, cf, c, region, collContacts, ct, true) {
+			if !resource.Ref(tx, &v, cf, c, region, resource.Contacts, ct, true) {
 				continue
 			}
 			if seenContacts[c] {
@@ -252,7 +252,7 @@ func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, da
 	}
 	seen := map[string]bool{}
 	for i, it := range items {
-		f := indexed("action_items", i)
+		f := resource.Indexed("action_items", i)
 		if id := it.GetId(); id != "" {
 			if err := aip.CheckID(f+".id", id); err != nil {
 				v.AddFrom(err)
@@ -262,7 +262,7 @@ func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, da
 			seen[id] = true
 		}
 		check.Text(&v, f+".description", it.GetDescription(), true, maxText, true)
-		ref(tx, &v, f+".owner", it.GetOwner(), region, collPartners, &famiv1.Partner{}, true)
+		resource.Ref(tx, &v, f+".owner", it.GetOwner(), region, resource.Partners, &famiv1.Partner{}, true)
 		if _, ok := check.Date(&v, f+".due_date", it.GetDueDate(), true); ok && it.GetDueDate() < day {
 			v.Add(f+".due_date", "%s is before the meeting (%s)", it.GetDueDate(), day)
 		}
@@ -270,26 +270,6 @@ func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, da
 		check.Text(&v, f+".status_note", it.GetStatusNote(), false, maxReason, true)
 	}
 	return v.Err()
-}
-
-// ref checks that name is an existing resource of collection in region.
-func ref(tx store.ReadTx, v *errs.Violations, field, name, region, collection string, into store.Resource, required bool) bool {
-	if name == "" {
-		if required {
-			v.Add(field, "is required")
-		}
-		return false
-	}
-	kind := collection[:len(collection)-1] // "partners" -> "partner"
-	if r, _, err := aip.ParseName(field, name, collection); err != nil || r != region {
-		v.Add(field, "%q is not a %s of region %q", clip(name), kind, region)
-		return false
-	}
-	if tx.Get(name, into) != nil {
-		v.Add(field, "%s %q does not exist", kind, name)
-		return false
-	}
-	return true
 }
 
 // refFormat checks that an optional filter names a resource of collection
@@ -300,7 +280,7 @@ func refFormat(v *errs.Violations, field, name, region, collection string) strin
 	}
 	r, id, err := aip.ParseName(field, name, collection)
 	if err != nil || r != region {
-		v.Add(field, "%q is not a %s of region %q", clip(name), collection[:len(collection)-1], region)
+		v.Add(field, "%q is not a %s of region %q", resource.Clip(name), collection[:len(collection)-1], region)
 		return ""
 	}
 	return id
@@ -309,18 +289,6 @@ func refFormat(v *errs.Violations, field, name, region, collection string) strin
 // modeName is a mode as the API spells it, for messages: IN_PERSON.
 func modeName(m famiv1.MeetingMode) string {
 	return strings.TrimPrefix(m.String(), "MEETING_MODE_")
-}
-
-func indexed(field string, i int) string {
-	return field + "[" + strconv.Itoa(i) + "]"
-}
-
-// clip shortens hostile input before it is echoed in an error message.
-func clip(s string) string {
-	if len(s) <= 80 {
-		return s
-	}
-	return s[:80] + "..."
 }
 
 // networkless reports whether meetings of kind may belong to no network:

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -105,7 +106,7 @@ func add(dst, src *famiv1.MonitoringSummary, sign int64) {
 	slices.SortFunc(dst.ReportStates, func(a, b *famiv1.ReportStateCount) int { return cmp.Compare(a.GetState(), b.GetState()) })
 }
 
-func projectCell(project, period string) string { return "p" + idOf(project) + "\x00" + period }
+func projectCell(project, period string) string { return "p" + resource.ID(project) + "\x00" + period }
 func regionCell(period string) string           { return "r" + period }
 
 // readCell decodes the cell at key into c; a missing cell leaves c empty.
@@ -153,7 +154,7 @@ func keepAggregates(tx store.WriteTx, project, period string, old, next *famiv1.
 	if next.GetSubmitTime() != nil || next.GetRevision() > 1 {
 		submitted = "1"
 	}
-	return tx.IndexPut(indexSubmitted, period+"\x00"+idOf(project), submitted)
+	return tx.IndexPut(indexSubmitted, period+"\x00"+resource.ID(project), submitted)
 }
 
 // paidBefore is what a project paid in the quarters before period, from its
@@ -161,7 +162,7 @@ func keepAggregates(tx store.WriteTx, project, period string, old, next *famiv1.
 func paidBefore(tx store.ReadTx, project, period string) (int64, error) {
 	var paid int64
 	var err error
-	prefix := "p" + idOf(project) + "\x00"
+	prefix := "p" + resource.ID(project) + "\x00"
 	tx.IndexScan(indexCells, prefix, func(k, v string) bool {
 		if k[len(prefix):] >= period {
 			return false

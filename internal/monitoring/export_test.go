@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -53,7 +54,7 @@ func (s *Service) ScanSummary(ctx context.Context, req *famiv1.SummarizeMonitori
 		targets := map[string]*famiv1.IndicatorProgress{}
 		flags := map[famiv1.MonitoringFlagKind]int64{}
 		states := map[famiv1.MonitoringReportState]int64{}
-		return tx.List(collProjects, "", func(id string, raw []byte) (bool, error) {
+		return tx.List(resource.Projects, "", func(id string, raw []byte) (bool, error) {
 			p := &famiv1.Project{}
 			if err := proto.Unmarshal(raw, p); err != nil {
 				return false, err
@@ -77,7 +78,7 @@ func (s *Service) ScanSummary(ctx context.Context, req *famiv1.SummarizeMonitori
 				}
 			}
 			var mine *famiv1.MonitoringReport
-			err := tx.List(collProjects+"/"+id+"/"+collReports, "", func(rid string, raw []byte) (bool, error) {
+			err := tx.List(resource.Projects+"/"+id+"/"+resource.MonitoringReports, "", func(rid string, raw []byte) (bool, error) {
 				if strings.Contains(rid, "@") || rid > period {
 					return rid <= period, nil
 				}

@@ -25,14 +25,8 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
-)
-
-// Collection ids, as they appear in resource names.
-const (
-	collProjects = "projects"
-	collNetworks = "networks"
-	collReports  = "monitoringReports"
 )
 
 // Options configure New.
@@ -75,7 +69,7 @@ type reportName struct {
 }
 
 func (n reportName) String() string {
-	s := n.project + "/" + collReports + "/" + n.period
+	s := n.project + "/" + resource.MonitoringReports + "/" + n.period
 	if n.revision > 0 {
 		s += "@" + strconv.Itoa(n.revision)
 	}
@@ -86,9 +80,9 @@ func (n reportName) String() string {
 // "regions/{region}/projects/{project}/monitoringReports/{period}[@{revision}]";
 // withRevision allows the revision suffix.
 func parseReportName(field, name string, withRevision bool) (reportName, error) {
-	bad := errs.InvalidField(field, "%q is not a monitoring report name: want regions/{region}/projects/{project}/monitoringReports/{YYYY-qN}", clip(name))
+	bad := errs.InvalidField(field, "%q is not a monitoring report name: want regions/{region}/projects/{project}/monitoringReports/{YYYY-qN}", resource.Clip(name))
 	parts := strings.Split(name, "/")
-	if len(parts) != 6 || parts[4] != collReports {
+	if len(parts) != 6 || parts[4] != resource.MonitoringReports {
 		return reportName{}, bad
 	}
 	region, project, err := parseProject(field, strings.Join(parts[:4], "/"))
@@ -115,15 +109,10 @@ func parseReportName(field, name string, withRevision bool) (reportName, error) 
 // region and the name.
 func parseProject(field, name string) (region, project string, err error) {
 	parts := strings.Split(name, "/")
-	if len(parts) != 4 || parts[0] != "regions" || parts[1] == "" || parts[2] != collProjects || parts[3] == "" {
-		return "", "", errs.InvalidField(field, "%q is not a project name: want regions/{region}/projects/{project}", clip(name))
+	if len(parts) != 4 || parts[0] != "regions" || parts[1] == "" || parts[2] != resource.Projects || parts[3] == "" {
+		return "", "", errs.InvalidField(field, "%q is not a project name: want regions/{region}/projects/{project}", resource.Clip(name))
 	}
 	return parts[1], name, nil
-}
-
-// idOf returns the last segment of a resource name.
-func idOf(name string) string {
-	return name[strings.LastIndexByte(name, '/')+1:]
 }
 
 // getProject reads the project a report belongs to.
@@ -145,7 +134,7 @@ func mayReport(tx store.ReadTx, who principal.Principal, project string) error {
 	}
 	if who.Partner != "" {
 		found := false
-		err := tx.List(collNetworks, "", func(_ string, raw []byte) (bool, error) {
+		err := tx.List(resource.Networks, "", func(_ string, raw []byte) (bool, error) {
 			n := &famiv1.Network{}
 			if err := proto.Unmarshal(raw, n); err != nil {
 				return false, err
@@ -170,13 +159,4 @@ func mayReport(tx store.ReadTx, who principal.Principal, project string) error {
 		Message:  "network members report only for projects implemented by a network their partner leads; " + project + " is not",
 		Metadata: map[string]string{"project": project, "partner": who.Partner},
 	}
-}
-
-// clip shortens hostile input before it is echoed in an error message.
-func clip(s string) string {
-	const max = 80
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
 }

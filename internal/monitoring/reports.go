@@ -13,6 +13,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -50,7 +51,7 @@ func (s *Service) CreateMonitoringReport(ctx context.Context, req *famiv1.Create
 	}
 	q, ok := parsePeriod(req.GetMonitoringReportId())
 	if !ok {
-		return nil, errs.InvalidField("monitoring_report_id", "%q is not a quarter: want YYYY-qN, e.g. 2021-q1", clip(req.GetMonitoringReportId()))
+		return nil, errs.InvalidField("monitoring_report_id", "%q is not a quarter: want YYYY-qN, e.g. 2021-q1", resource.Clip(req.GetMonitoringReportId()))
 	}
 	if req.GetMonitoringReport() == nil {
 		return nil, errs.InvalidField("monitoring_report", "is required")
@@ -100,11 +101,7 @@ func (s *Service) ListMonitoringReports(ctx context.Context, req *famiv1.ListMon
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := aip.DecodeToken(req.GetPageToken())
+	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -114,22 +111,13 @@ func (s *Service) ListMonitoringReports(ctx context.Context, req *famiv1.ListMon
 		if _, err := getProject(tx, project); err != nil {
 			return err
 		}
-		collection := strings.TrimPrefix(project, "regions/"+region+"/") + "/" + collReports
-		return tx.List(collection, after, func(id string, raw []byte) (bool, error) {
-			if strings.Contains(id, "@") {
-				return true, nil
-			}
-			if len(res.MonitoringReports) == size {
-				res.NextPageToken = aip.EncodeToken(res.MonitoringReports[size-1].GetPeriod())
-				return false, nil
-			}
-			r := &famiv1.MonitoringReport{}
-			if err := proto.Unmarshal(raw, r); err != nil {
-				return false, err
-			}
-			res.MonitoringReports = append(res.MonitoringReports, r)
-			return true, nil
-		})
+		collection := strings.TrimPrefix(project, "regions/"+region+"/") + "/" + resource.MonitoringReports
+		var err error
+		res.MonitoringReports, res.NextPageToken, err = resource.ListIn(tx, collection, after, page,
+			func() *famiv1.MonitoringReport { return &famiv1.MonitoringReport{} },
+			// Earlier approved revisions ("{period}@{n}") are read by name only.
+			func(r *famiv1.MonitoringReport) bool { return !strings.Contains(resource.ID(r.GetName()), "@") })
+		return err
 	})
 	if err != nil {
 		return nil, err

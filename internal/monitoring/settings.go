@@ -6,6 +6,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -16,7 +17,7 @@ func settingsName(region string) string { return "regions/" + region + "/setting
 func parseSettingsName(field, name string) (string, error) {
 	region, id, err := aip.ParseName(field, name, "settings")
 	if err != nil || id != "monitoring" {
-		return "", errs.InvalidField(field, "%q is not a monitoring settings name: want regions/{region}/settings/monitoring", clip(name))
+		return "", errs.InvalidField(field, "%q is not a monitoring settings name: want regions/{region}/settings/monitoring", resource.Clip(name))
 	}
 	return region, nil
 }

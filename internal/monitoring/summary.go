@@ -12,6 +12,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -31,13 +32,13 @@ func parseScope(parent string) (scope, error) {
 	}
 	if len(parts) == 4 && parts[0] == "regions" && parts[1] != "" && parts[3] != "" {
 		switch parts[2] {
-		case collProjects:
+		case resource.Projects:
 			return scope{region: parts[1], project: parent}, nil
-		case collNetworks:
+		case resource.Networks:
 			return scope{region: parts[1], network: parent}, nil
 		}
 	}
-	return scope{}, errs.InvalidField("parent", "%q is not a region, project or network name", clip(parent))
+	return scope{}, errs.InvalidField("parent", "%q is not a region, project or network name", resource.Clip(parent))
 }
 
 // SummarizeMonitoring implements fami.v1.MonitoringService. It reads the
@@ -53,7 +54,7 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 	}
 	q, ok := parsePeriod(req.GetPeriod())
 	if !ok {
-		return nil, errs.InvalidField("period", "%q is not a quarter: want YYYY-qN, e.g. 2021-q1", clip(req.GetPeriod()))
+		return nil, errs.InvalidField("period", "%q is not a quarter: want YYYY-qN, e.g. 2021-q1", resource.Clip(req.GetPeriod()))
 	}
 	period := q.String()
 	out := &famiv1.MonitoringSummary{Parent: req.GetParent(), Period: period}
@@ -113,7 +114,7 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 			err = sum("r")
 		} else {
 			for _, p := range active {
-				if err = sum("p" + idOf(p.GetName()) + "\x00"); err != nil {
+				if err = sum("p" + resource.ID(p.GetName()) + "\x00"); err != nil {
 					break
 				}
 			}
@@ -145,7 +146,7 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 		late := overdue(q, s.today())
 		var missing int64
 		for _, p := range active {
-			v, ok := tx.IndexGet(indexSubmitted, period+"\x00"+idOf(p.GetName()))
+			v, ok := tx.IndexGet(indexSubmitted, period+"\x00"+resource.ID(p.GetName()))
 			if !ok {
 				missing++
 			}

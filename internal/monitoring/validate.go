@@ -1,11 +1,10 @@
 package monitoring
 
 import (
-	"strconv"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 )
 
 // Limits of a report.
@@ -43,7 +42,7 @@ func validate(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter) error {
 		case code == "":
 			v.Add(field, "is required")
 		case !plan[code]:
-			v.Add(field, "%q is not %s of the project's plan", clip(code), what)
+			v.Add(field, "%q is not %s of the project's plan", resource.Clip(code), what)
 		case seen != nil && seen[code]:
 			v.Add(field, "%q is listed twice", code)
 		}
@@ -63,7 +62,7 @@ func validate(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter) error {
 	if lines(f+"activities", len(r.GetActivities())) {
 		seen := map[string]bool{}
 		for i, a := range r.GetActivities() {
-			g := indexed(f+"activities", i)
+			g := resource.Indexed(f+"activities", i)
 			ref(g+".activity", a.GetActivity(), activities, "an activity", seen)
 			check.Enum(&v, g+".state", a.GetState(), true)
 			start, okStart := check.Date(&v, g+".actual_start", a.GetActualStart(), false)
@@ -85,7 +84,7 @@ func validate(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter) error {
 	}
 	if lines(f+"deviations", len(r.GetDeviations())) {
 		for i, d := range r.GetDeviations() {
-			g := indexed(f+"deviations", i)
+			g := resource.Indexed(f+"deviations", i)
 			ref(g+".activity", d.GetActivity(), activities, "an activity", nil)
 			check.Text(&v, g+".description", d.GetDescription(), true, 4000, true)
 			check.Text(&v, g+".cause", d.GetCause(), true, 4000, true)
@@ -96,7 +95,7 @@ func validate(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter) error {
 	if lines(f+"indicator_values", len(r.GetIndicatorValues())) {
 		seen := map[string]bool{}
 		for i, iv := range r.GetIndicatorValues() {
-			g := indexed(f+"indicator_values", i)
+			g := resource.Indexed(f+"indicator_values", i)
 			ref(g+".indicator", iv.GetIndicator(), indicators, "an indicator", seen)
 			check.Quantity(&v, g+".value", iv.GetValue())
 		}
@@ -104,7 +103,7 @@ func validate(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter) error {
 	if lines(f+"expenditures", len(r.GetExpenditures())) {
 		seen := map[string]bool{}
 		for i, e := range r.GetExpenditures() {
-			g := indexed(f+"expenditures", i)
+			g := resource.Indexed(f+"expenditures", i)
 			ref(g+".action", e.GetAction(), actions, "an action", seen)
 			amount(&v, g+".committed_cents", e.GetCommittedCents(), false)
 			amount(&v, g+".paid_cents", e.GetPaidCents(), false)
@@ -112,7 +111,7 @@ func validate(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter) error {
 	}
 	if lines(f+"reimbursement_claims", len(r.GetReimbursementClaims())) {
 		for i, c := range r.GetReimbursementClaims() {
-			g := indexed(f+"reimbursement_claims", i)
+			g := resource.Indexed(f+"reimbursement_claims", i)
 			check.Text(&v, g+".reference", c.GetReference(), true, 100, false)
 			amount(&v, g+".amount_cents", c.GetAmountCents(), true)
 			if t, ok := check.Date(&v, g+".filed_on", c.GetFiledOn(), true); ok && t.After(end) {
@@ -123,7 +122,7 @@ func validate(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter) error {
 	if lines(f+"people_reached", len(r.GetPeopleReached())) {
 		seen := map[[2]int32]bool{}
 		for i, c := range r.GetPeopleReached() {
-			g := indexed(f+"people_reached", i)
+			g := resource.Indexed(f+"people_reached", i)
 			check.Enum(&v, g+".age_band", c.GetAgeBand(), true)
 			check.Enum(&v, g+".sex", c.GetSex(), true)
 			count(&v, g+".count", c.GetCount())
@@ -137,7 +136,7 @@ func validate(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter) error {
 	if lines(f+"operators_trained", len(r.GetOperatorsTrained())) {
 		seen := map[famiv1.SupportOperatorRole]bool{}
 		for i, c := range r.GetOperatorsTrained() {
-			g := indexed(f+"operators_trained", i)
+			g := resource.Indexed(f+"operators_trained", i)
 			check.Enum(&v, g+".role", c.GetRole(), true)
 			count(&v, g+".count", c.GetCount())
 			if seen[c.GetRole()] {
@@ -173,8 +172,4 @@ func count(v *errs.Violations, field string, n int32) {
 	if n < 0 || n > maxCount {
 		v.Add(field, "%d is not a count: want 0 to %d", n, maxCount)
 	}
-}
-
-func indexed(field string, i int) string {
-	return field + "[" + strconv.Itoa(i) + "]"
 }

@@ -18,9 +18,7 @@ import (
 	_ "time/tzdata"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/emptypb"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -29,15 +27,9 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/sdk/protocolhash"
-)
-
-// Collection ids, as they appear in resource names.
-const (
-	collProtocols = "protocols"
-	collPartners  = "partners"
-	collNetworks  = "networks"
 )
 
 // indexSuccessors holds "{protocol}\x00{amendment}" for every amendment of
@@ -89,26 +81,12 @@ func New(s store.Store, opts Options) *Service {
 
 // CreateProtocol implements fami.v1.ProtocolService.
 func (s *Service) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetProtocol() == nil {
-		return nil, errs.InvalidField("protocol", "is required")
-	}
-	id, err := aip.NewOrCheckID("protocol_id", req.GetProtocolId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Protocol, error) {
+	return resource.Create(ctx, s.store, req, "protocol", req.GetProtocol(), req.GetProtocolId(), func(tx store.WriteTx, id string) (*famiv1.Protocol, error) {
+		region := tx.Region()
 		p := &famiv1.Protocol{}
 		aip.ApplyMask(p, req.GetProtocol(), nil, mutable)
-		p.Name = aip.Name(region, collProtocols, id)
+		p.Name = aip.Name(region, resource.Protocols, id)
 		p.Version = 1
 		p.State = famiv1.ProtocolState_PROTOCOL_STATE_DRAFT
 		if err := partyOnly(who, p, "draft"); err != nil {
@@ -129,7 +107,7 @@ func (s *Service) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocol
 
 // GetProtocol implements fami.v1.ProtocolService.
 func (s *Service) GetProtocol(ctx context.Context, req *famiv1.GetProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Protocols)
 	if err != nil {
 		return nil, err
 	}
@@ -150,17 +128,9 @@ func (s *Service) GetProtocol(ctx context.Context, req *famiv1.GetProtocolReques
 // ListProtocols implements fami.v1.ProtocolService.
 func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
 	if aip.IsAllRegions(req.GetParent()) {
-		items, next, err := aip.ListAcross(req,
-			func(r *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
-				return s.ListProtocols(ctx, r)
-			},
-			func(r *famiv1.ListProtocolsResponse) ([]*famiv1.Protocol, string) {
-				return r.GetProtocols(), r.GetNextPageToken()
-			})
-		if err != nil {
-			return nil, err
-		}
-		return &famiv1.ListProtocolsResponse{Protocols: items, NextPageToken: next}, nil
+		return aip.ListAllRegions(req, func(r *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
+			return s.ListProtocols(ctx, r)
+		})
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
@@ -169,24 +139,20 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 	var v errs.Violations
 	check.Enum(&v, "state", req.GetState(), false)
 	if n := req.GetNetwork(); n != "" {
-		if _, _, err := aip.ParseName("network", n, collNetworks); err != nil {
-			v.Add("network", "%q is not a network name", clip(n))
+		if _, _, err := aip.ParseName("network", n, resource.Networks); err != nil {
+			v.Add("network", "%q is not a network name", resource.Clip(n))
 		}
 	}
 	if p := req.GetPartner(); p != "" {
-		if _, _, err := aip.ParseName("partner", p, collPartners); err != nil {
-			v.Add("partner", "%q is not a partner name", clip(p))
+		if _, _, err := aip.ParseName("partner", p, resource.Partners); err != nil {
+			v.Add("partner", "%q is not a partner name", resource.Clip(p))
 		}
 	}
 	check.Date(&v, "valid_on", req.GetValidOn(), false)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	page, err := aip.NewPage(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := aip.DecodeToken(req.GetPageToken())
+	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +176,7 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 		res.Revision = tx.Revision()
 		today := s.today()
 		var last string
-		return tx.List(collProtocols, after, func(id string, raw []byte) (bool, error) {
+		return tx.List(resource.Protocols, after, func(id string, raw []byte) (bool, error) {
 			p := &famiv1.Protocol{}
 			if err := proto.Unmarshal(raw, p); err != nil {
 				return false, err
@@ -236,20 +202,9 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 // UpdateProtocol implements fami.v1.ProtocolService.
 func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error) {
 	in := req.GetProtocol()
-	if in == nil {
-		return nil, errs.InvalidField("protocol", "is required")
-	}
-	region, err := aip.RegionOfName("protocol.name", in.GetName(), collProtocols)
-	if err != nil {
-		return nil, err
-	}
-	mask, noop := withoutOutputOnly(req.GetUpdateMask())
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
+	mask, noop := aip.WithoutOutputOnly(req.GetUpdateMask(), &famiv1.Protocol{}, outputOnly)
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Protocol) (*famiv1.Protocol, error) {
+	return resource.Update(ctx, s.store, req, "protocol", in, resource.Protocols, func(tx store.WriteTx, cur *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, cur, "edit"); err != nil {
 			return nil, err
 		}
@@ -270,7 +225,7 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 			return nil, errs.New(errs.PermissionDenied, "NOT_A_PARTY",
 				"%s would no longer be a party to %s: its staff cannot remove it; ask the region", who.Partner, cur.GetName())
 		}
-		if err := validate(tx, next, region); err != nil {
+		if err := validate(tx, next, tx.Region()); err != nil {
 			return nil, err
 		}
 		if err := registry.SetRefs(tx, next.GetName(), refs(cur), refs(next)); err != nil {
@@ -283,16 +238,8 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 
 // DeleteProtocol implements fami.v1.ProtocolService.
 func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocolRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Protocol) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.store, resource.Protocols, req, func(tx store.WriteTx, cur *famiv1.Protocol) (*emptypb.Empty, error) {
 		if err := partyOnly(who, cur, "delete"); err != nil {
 			return nil, err
 		}
@@ -318,16 +265,8 @@ func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocol
 
 // OpenProtocolForSignature implements fami.v1.ProtocolService.
 func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
+	return resource.Change(ctx, s.store, resource.Protocols, req, func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, p, "open"); err != nil {
 			return nil, err
 		}
@@ -336,7 +275,7 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 			st, _ := s.derive(tx, p, today)
 			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT", "%s is %s: it was already opened for signature", p.GetName(), stateName(st))
 		}
-		if err := validate(tx, p, region); err != nil {
+		if err := validate(tx, p, tx.Region()); err != nil {
 			return nil, err
 		}
 		if err := ready(p, today); err != nil {
@@ -353,7 +292,7 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 
 // SignProtocol implements fami.v1.ProtocolService.
 func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Protocols)
 	if err != nil {
 		return nil, err
 	}
@@ -466,21 +405,10 @@ func supersedeChain(tx store.WriteTx, p *famiv1.Protocol) error {
 
 // TerminateProtocol implements fami.v1.ProtocolService.
 func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
-	if err != nil {
-		return nil, err
-	}
-	var v errs.Violations
-	check.Text(&v, "reason", req.GetReason(), true, maxReason, true)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
+	return resource.ChangeChecked(ctx, s.store, resource.Protocols, req, func(v *errs.Violations) {
+		check.Text(v, "reason", req.GetReason(), true, maxReason, true)
+	}, func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, p, "terminate"); err != nil {
 			return nil, err
 		}
@@ -500,7 +428,7 @@ func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminatePr
 
 // AmendProtocol implements fami.v1.ProtocolService.
 func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProtocols)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Protocols)
 	if err != nil {
 		return nil, err
 	}
@@ -545,7 +473,7 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 			}
 		}
 		p := &famiv1.Protocol{
-			Name:               aip.Name(region, collProtocols, id),
+			Name:               aip.Name(region, resource.Protocols, id),
 			Network:            old.GetNetwork(),
 			AdditionalNetworks: slices.Clone(old.GetAdditionalNetworks()),
 			Title:              old.GetTitle(),
@@ -594,34 +522,13 @@ func partyOnly(who principal.Principal, p *famiv1.Protocol, verb string) error {
 	}
 }
 
-// withoutOutputOnly drops the output-only fields from a mask. noop is true
-// when the mask named fields and only output-only ones: nothing to change.
-func withoutOutputOnly(mask *fieldmaskpb.FieldMask) (_ *fieldmaskpb.FieldMask, noop bool) {
-	if len(mask.GetPaths()) == 0 {
-		return mask, false
-	}
-	fields := (&famiv1.Protocol{}).ProtoReflect().Descriptor().Fields()
-	out := &fieldmaskpb.FieldMask{}
-	for _, path := range mask.GetPaths() {
-		f := fields.ByName(protoreflect.Name(path))
-		if f == nil {
-			f = fields.ByJSONName(path)
-		}
-		if f != nil && slices.Contains(outputOnly, string(f.Name())) {
-			continue
-		}
-		out.Paths = append(out.Paths, path)
-	}
-	return out, len(out.Paths) == 0
-}
-
 // checkHash checks the format of a content hash: 64 lowercase hex digits.
 func checkHash(field, h string) error {
 	if h == "" {
 		return errs.InvalidField(field, "is required: the content_hash of the protocol as you read it")
 	}
 	if len(h) != 64 || !isLowerHex(h) {
-		return errs.InvalidField(field, "%q is not a content hash: want 64 lowercase hexadecimal digits (SHA-256)", clip(h))
+		return errs.InvalidField(field, "%q is not a content hash: want 64 lowercase hexadecimal digits (SHA-256)", resource.Clip(h))
 	}
 	return nil
 }

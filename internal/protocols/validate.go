@@ -1,12 +1,10 @@
 package protocols
 
 import (
-	"strconv"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -28,15 +26,15 @@ const (
 func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 	var v errs.Violations
 	networks := map[string]bool{}
-	if ref(tx, &v, "protocol.network", p.GetNetwork(), region, collNetworks, &famiv1.Network{}, true) {
+	if resource.Ref(tx, &v, "protocol.network", p.GetNetwork(), region, resource.Networks, &famiv1.Network{}, true) {
 		networks[p.GetNetwork()] = true
 	}
 	if n := len(p.GetAdditionalNetworks()); n > maxNetworks {
 		v.Add("protocol.additional_networks", "lists %d networks; at most %d are allowed", n, maxNetworks)
 	} else {
 		for i, n := range p.GetAdditionalNetworks() {
-			f := indexed("protocol.additional_networks", i)
-			if !ref(tx, &v, f, n, region, collNetworks, &famiv1.Network{}, true) {
+			f := resource.Indexed("protocol.additional_networks", i)
+			if !resource.Ref(tx, &v, f, n, region, resource.Networks, &famiv1.Network{}, true) {
 				continue
 			}
 			if networks[n] {
@@ -52,8 +50,8 @@ func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 	} else {
 		seen := map[string]bool{}
 		for i, party := range p.GetParties() {
-			f := indexed("protocol.parties", i)
-			if ref(tx, &v, f+".partner", party.GetPartner(), region, collPartners, &famiv1.Partner{}, true) {
+			f := resource.Indexed("protocol.parties", i)
+			if resource.Ref(tx, &v, f+".partner", party.GetPartner(), region, resource.Partners, &famiv1.Partner{}, true) {
 				if seen[party.GetPartner()] {
 					v.Add(f+".partner", "%s is listed twice", party.GetPartner())
 				}
@@ -72,10 +70,10 @@ func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 	} else {
 		seen := map[string]bool{}
 		for i, th := range p.GetThemes() {
-			f := indexed("protocol.themes", i)
+			f := resource.Indexed("protocol.themes", i)
 			check.Text(&v, f, th, true, maxLabel, false)
 			if seen[th] {
-				v.Add(f, "%q is listed twice", clip(th))
+				v.Add(f, "%q is listed twice", resource.Clip(th))
 			}
 			seen[th] = true
 		}
@@ -115,26 +113,6 @@ func ready(p *famiv1.Protocol, today string) error {
 	return e
 }
 
-// ref checks that name is an existing resource of collection in region.
-func ref(tx store.ReadTx, v *errs.Violations, field, name, region, collection string, into store.Resource, required bool) bool {
-	if name == "" {
-		if required {
-			v.Add(field, "is required")
-		}
-		return false
-	}
-	kind := collection[:len(collection)-1] // "partners" -> "partner"
-	if r, _, err := aip.ParseName(field, name, collection); err != nil || r != region {
-		v.Add(field, "%q is not a %s of region %q", clip(name), kind, region)
-		return false
-	}
-	if tx.Get(name, into) != nil {
-		v.Add(field, "%s %q does not exist", kind, name)
-		return false
-	}
-	return true
-}
-
 // refs lists the registry resources p references: its networks and its
 // parties' partners.
 func refs(p *famiv1.Protocol) []string {
@@ -147,18 +125,6 @@ func refs(p *famiv1.Protocol) []string {
 		out = append(out, party.GetPartner())
 	}
 	return out
-}
-
-func indexed(field string, i int) string {
-	return field + "[" + strconv.Itoa(i) + "]"
-}
-
-// clip shortens hostile input before it is echoed in an error message.
-func clip(s string) string {
-	if len(s) <= 80 {
-		return s
-	}
-	return s[:80] + "..."
 }
 
 // members returns the partners of a protocol's network and additional
@@ -194,7 +160,7 @@ func partiesAreMembers(tx store.ReadTx, p *famiv1.Protocol) error {
 	var v errs.Violations
 	for i, party := range p.GetParties() {
 		if !in[party.GetPartner()] {
-			v.Add(indexed("protocol.parties", i)+".partner", "%s is not a member of the protocol's network or of its additional networks", party.GetPartner())
+			v.Add(resource.Indexed("protocol.parties", i)+".partner", "%s is not a member of the protocol's network or of its additional networks", party.GetPartner())
 		}
 	}
 	if v.Len() == 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -35,8 +36,8 @@ func (s *Contacts) validate(tx store.ReadTx, c *famiv1.Contact, region string) e
 	case p == "":
 		v.Add("contact.partner", "is required")
 	default:
-		if r, _, err := aip.ParseName("contact.partner", p, collPartners); err != nil || r != region {
-			v.Add("contact.partner", "%q is not a partner of region %q", clip(p), region)
+		if r, _, err := aip.ParseName("contact.partner", p, resource.Partners); err != nil || r != region {
+			v.Add("contact.partner", "%q is not a partner of region %q", resource.Clip(p), region)
 		} else if !exists(tx, p, &famiv1.Partner{}) {
 			v.Add("contact.partner", "partner %q does not exist", p)
 		}
@@ -49,25 +50,11 @@ func (s *Contacts) validate(tx store.ReadTx, c *famiv1.Contact, region string) e
 // CreateContact implements fami.v1.ContactService. The id of a deleted
 // contact is never used again: support figures still count under it.
 func (s *Contacts) CreateContact(ctx context.Context, req *famiv1.CreateContactRequest) (*famiv1.Contact, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetContact() == nil {
-		return nil, errs.InvalidField("contact", "is required")
-	}
-	id, err := aip.NewOrCheckID("contact_id", req.GetContactId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Contact, error) {
+	return resource.Create(ctx, s.r.store, req, "contact", req.GetContact(), req.GetContactId(), func(tx store.WriteTx, id string) (*famiv1.Contact, error) {
+		region := tx.Region()
 		c := &famiv1.Contact{}
 		aip.ApplyMask(c, req.GetContact(), nil, contactMutable)
-		c.Name = aip.Name(region, collContacts, id)
+		c.Name = aip.Name(region, resource.Contacts, id)
 		if err := s.validate(tx, c, region); err != nil {
 			return nil, err
 		}
@@ -83,12 +70,7 @@ func (s *Contacts) CreateContact(ctx context.Context, req *famiv1.CreateContactR
 
 // GetContact implements fami.v1.ContactService.
 func (s *Contacts) GetContact(ctx context.Context, req *famiv1.GetContactRequest) (*famiv1.Contact, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collContacts)
-	if err != nil {
-		return nil, err
-	}
-	c := &famiv1.Contact{}
-	return c, s.r.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), c) })
+	return resource.Get[*famiv1.Contact](ctx, s.r.store, resource.Contacts, req.GetName())
 }
 
 // ListContacts implements fami.v1.ContactService.
@@ -97,7 +79,7 @@ func (s *Contacts) ListContacts(ctx context.Context, req *famiv1.ListContactsReq
 	if err != nil {
 		return nil, err
 	}
-	items, next, rev, err := list(ctx, s.r.store, region, collContacts, req.GetPageSize(), req.GetPageToken(),
+	items, next, rev, err := resource.List(ctx, s.r.store, region, resource.Contacts, req.GetPageSize(), req.GetPageToken(),
 		func() *famiv1.Contact { return &famiv1.Contact{} },
 		func(c *famiv1.Contact) bool { return req.GetPartner() == "" || c.GetPartner() == req.GetPartner() })
 	if err != nil {
@@ -109,23 +91,12 @@ func (s *Contacts) ListContacts(ctx context.Context, req *famiv1.ListContactsReq
 // UpdateContact implements fami.v1.ContactService.
 func (s *Contacts) UpdateContact(ctx context.Context, req *famiv1.UpdateContactRequest) (*famiv1.Contact, error) {
 	in := req.GetContact()
-	if in == nil {
-		return nil, errs.InvalidField("contact", "is required")
-	}
-	region, err := aip.RegionOfName("contact.name", in.GetName(), collContacts)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Contact) (*famiv1.Contact, error) {
+	return resource.Update(ctx, s.r.store, req, "contact", in, resource.Contacts, func(tx store.WriteTx, cur *famiv1.Contact) (*famiv1.Contact, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), contactMutable); err != nil {
 			return nil, err
 		}
-		if err := s.validate(tx, next, region); err != nil {
+		if err := s.validate(tx, next, tx.Region()); err != nil {
 			return nil, err
 		}
 		if err := setRefs(tx, next.Name, []string{cur.GetPartner()}, []string{next.GetPartner()}); err != nil {
@@ -139,19 +110,11 @@ func (s *Contacts) UpdateContact(ctx context.Context, req *famiv1.UpdateContactR
 // its id is retired, and the support entries that named it keep counting
 // it under that id.
 func (s *Contacts) DeleteContact(ctx context.Context, req *famiv1.DeleteContactRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collContacts)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Contact) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.r.store, resource.Contacts, req, func(tx store.WriteTx, cur *famiv1.Contact) (*emptypb.Empty, error) {
 		if err := setRefs(tx, cur.Name, []string{cur.GetPartner()}, nil); err != nil {
 			return nil, err
 		}
-		if err := tx.IndexPut(indexRetiredContacts, idOf(cur.GetName()), ""); err != nil {
+		if err := tx.IndexPut(indexRetiredContacts, resource.ID(cur.GetName()), ""); err != nil {
 			return nil, err
 		}
 		return &emptypb.Empty{}, tx.Delete(cur.GetName())

@@ -12,6 +12,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -49,7 +50,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	seen := map[string]bool{}
 	var leads []string
 	for i, m := range n.GetMembers() {
-		f := indexed("network.members", i)
+		f := resource.Indexed("network.members", i)
 		if s.partnerRef(tx, &v, f+".partner", m.GetPartner(), region) {
 			if seen[m.GetPartner()] {
 				v.Add(f+".partner", "%s is listed twice", m.GetPartner())
@@ -66,7 +67,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	case n.GetLeadPartner() == "":
 		v.Add("network.lead_partner", "is required")
 	case !slices.Contains(leads, n.GetLeadPartner()):
-		v.Add("network.lead_partner", "%q must be a member with role LEAD", clip(n.GetLeadPartner()))
+		v.Add("network.lead_partner", "%q must be a member with role LEAD", resource.Clip(n.GetLeadPartner()))
 	}
 	if len(leads) > 1 {
 		v.Add("network.members", "has %d members with role LEAD; a network has exactly one", len(leads))
@@ -78,10 +79,10 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	}
 	projects := map[string]bool{}
 	for i, np := range n.GetProjects() {
-		f := indexed("network.projects", i)
+		f := resource.Indexed("network.projects", i)
 		p := &famiv1.Project{}
-		if r, _, err := aip.ParseName(f+".project", np.GetProject(), collProjects); err != nil || r != region {
-			v.Add(f+".project", "%q is not a project of region %q", clip(np.GetProject()), region)
+		if r, _, err := aip.ParseName(f+".project", np.GetProject(), resource.Projects); err != nil || r != region {
+			v.Add(f+".project", "%q is not a project of region %q", resource.Clip(np.GetProject()), region)
 			continue
 		}
 		if projects[np.GetProject()] {
@@ -95,7 +96,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 		}
 		for j, a := range np.GetActions() {
 			if !slices.ContainsFunc(p.GetActions(), func(pa *famiv1.ProjectAction) bool { return pa.GetCode() == a }) {
-				v.Add(indexed(f+".actions", j), "%q is not an action of %s", clip(a), np.GetProject())
+				v.Add(resource.Indexed(f+".actions", j), "%q is not an action of %s", resource.Clip(a), np.GetProject())
 			}
 		}
 	}
@@ -104,8 +105,8 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 
 // partnerRef checks that name is an existing partner of region.
 func (s *Networks) partnerRef(tx store.ReadTx, v *errs.Violations, field, name, region string) bool {
-	if r, _, err := aip.ParseName(field, name, collPartners); err != nil || r != region {
-		v.Add(field, "%q is not a partner of region %q", clip(name), region)
+	if r, _, err := aip.ParseName(field, name, resource.Partners); err != nil || r != region {
+		v.Add(field, "%q is not a partner of region %q", resource.Clip(name), region)
 		return false
 	}
 	if !exists(tx, name, &famiv1.Partner{}) {
@@ -145,25 +146,11 @@ func networkRefs(n *famiv1.Network) []string {
 
 // CreateNetwork implements fami.v1.NetworkService.
 func (s *Networks) CreateNetwork(ctx context.Context, req *famiv1.CreateNetworkRequest) (*famiv1.Network, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetNetwork() == nil {
-		return nil, errs.InvalidField("network", "is required")
-	}
-	id, err := aip.NewOrCheckID("network_id", req.GetNetworkId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Network, error) {
+	return resource.Create(ctx, s.r.store, req, "network", req.GetNetwork(), req.GetNetworkId(), func(tx store.WriteTx, id string) (*famiv1.Network, error) {
+		region := tx.Region()
 		n := &famiv1.Network{}
 		aip.ApplyMask(n, req.GetNetwork(), nil, networkMutable)
-		n.Name = aip.Name(region, collNetworks, id)
+		n.Name = aip.Name(region, resource.Networks, id)
 		if n.State == famiv1.NetworkState_NETWORK_STATE_UNSPECIFIED {
 			n.State = famiv1.NetworkState_NETWORK_STATE_ACTIVE
 		}
@@ -182,28 +169,15 @@ func (s *Networks) CreateNetwork(ctx context.Context, req *famiv1.CreateNetworkR
 
 // GetNetwork implements fami.v1.NetworkService.
 func (s *Networks) GetNetwork(ctx context.Context, req *famiv1.GetNetworkRequest) (*famiv1.Network, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collNetworks)
-	if err != nil {
-		return nil, err
-	}
-	n := &famiv1.Network{}
-	return n, s.r.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), n) })
+	return resource.Get[*famiv1.Network](ctx, s.r.store, resource.Networks, req.GetName())
 }
 
 // ListNetworks implements fami.v1.NetworkService.
 func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
 	if aip.IsAllRegions(req.GetParent()) {
-		items, next, err := aip.ListAcross(req,
-			func(r *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
-				return s.ListNetworks(ctx, r)
-			},
-			func(r *famiv1.ListNetworksResponse) ([]*famiv1.Network, string) {
-				return r.GetNetworks(), r.GetNextPageToken()
-			})
-		if err != nil {
-			return nil, err
-		}
-		return &famiv1.ListNetworksResponse{Networks: items, NextPageToken: next}, nil
+		return aip.ListAllRegions(req, func(r *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
+			return s.ListNetworks(ctx, r)
+		})
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
@@ -212,19 +186,19 @@ func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksReq
 	var v errs.Violations
 	check.Enum(&v, "state", req.GetState(), false)
 	if p := req.GetPartner(); p != "" {
-		if _, _, err := aip.ParseName("partner", p, collPartners); err != nil {
-			v.Add("partner", "%q is not a partner name", clip(p))
+		if _, _, err := aip.ParseName("partner", p, resource.Partners); err != nil {
+			v.Add("partner", "%q is not a partner name", resource.Clip(p))
 		}
 	}
 	if p := req.GetProject(); p != "" {
-		if _, _, err := aip.ParseName("project", p, collProjects); err != nil {
-			v.Add("project", "%q is not a project name", clip(p))
+		if _, _, err := aip.ParseName("project", p, resource.Projects); err != nil {
+			v.Add("project", "%q is not a project name", resource.Clip(p))
 		}
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	items, next, rev, err := list(ctx, s.r.store, region, collNetworks, req.GetPageSize(), req.GetPageToken(),
+	items, next, rev, err := resource.List(ctx, s.r.store, region, resource.Networks, req.GetPageSize(), req.GetPageToken(),
 		func() *famiv1.Network { return &famiv1.Network{} },
 		func(n *famiv1.Network) bool {
 			if req.GetState() != 0 && n.GetState() != req.GetState() {
@@ -247,18 +221,7 @@ func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksReq
 // UpdateNetwork implements fami.v1.NetworkService.
 func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkRequest) (*famiv1.Network, error) {
 	in := req.GetNetwork()
-	if in == nil {
-		return nil, errs.InvalidField("network", "is required")
-	}
-	region, err := aip.RegionOfName("network.name", in.GetName(), collNetworks)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Network) (*famiv1.Network, error) {
+	return resource.Update(ctx, s.r.store, req, "network", in, resource.Networks, func(tx store.WriteTx, cur *famiv1.Network) (*famiv1.Network, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), networkMutable); err != nil {
 			return nil, err
@@ -269,7 +232,7 @@ func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkR
 		if next.State == famiv1.NetworkState_NETWORK_STATE_UNSPECIFIED {
 			next.State = famiv1.NetworkState_NETWORK_STATE_ACTIVE
 		}
-		if err := s.validate(tx, next, region); err != nil {
+		if err := s.validate(tx, next, tx.Region()); err != nil {
 			return nil, err
 		}
 		if err := setRefs(tx, next.Name, networkRefs(cur), networkRefs(next)); err != nil {
@@ -281,15 +244,7 @@ func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkR
 
 // DeleteNetwork implements fami.v1.NetworkService.
 func (s *Networks) DeleteNetwork(ctx context.Context, req *famiv1.DeleteNetworkRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collNetworks)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Network) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.r.store, resource.Networks, req, func(tx store.WriteTx, cur *famiv1.Network) (*emptypb.Empty, error) {
 		if err := inUse(tx, cur.GetName(), "NETWORK_IN_USE"); err != nil {
 			return nil, err
 		}

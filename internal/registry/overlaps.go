@@ -11,6 +11,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -42,12 +43,12 @@ func written(tx store.WriteTx, old, next *famiv1.Project) (*famiv1.Project, erro
 // (either may be nil).
 func indexProject(tx store.WriteTx, old, next *famiv1.Project) error {
 	for _, m := range old.GetMunicipalities() {
-		if err := tx.IndexDelete(indexTerritory, m+"\x00"+idOf(old.GetName())); err != nil {
+		if err := tx.IndexDelete(indexTerritory, m+"\x00"+resource.ID(old.GetName())); err != nil {
 			return err
 		}
 	}
 	for _, m := range next.GetMunicipalities() {
-		if err := tx.IndexPut(indexTerritory, m+"\x00"+idOf(next.GetName()), next.GetStartDate()+"\x00"+next.GetEndDate()); err != nil {
+		if err := tx.IndexPut(indexTerritory, m+"\x00"+resource.ID(next.GetName()), next.GetStartDate()+"\x00"+next.GetEndDate()); err != nil {
 			return err
 		}
 	}
@@ -65,7 +66,7 @@ type overlap struct {
 // territory index: for each municipality of p, the projects there whose
 // period intersects p's. The result is ordered by project id.
 func overlapsOf(tx store.ReadTx, p *famiv1.Project) []*overlap {
-	self := idOf(p.GetName())
+	self := resource.ID(p.GetName())
 	byID := map[string]*overlap{}
 	for _, m := range p.GetMunicipalities() {
 		prefix := m + "\x00"
@@ -125,28 +126,14 @@ func (f overlapFilter) keep(p, other *famiv1.Project, o *overlap) bool {
 
 // ListOverlaps implements fami.v1.OverlapService.
 func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
-	if aip.IsAllRegions(req.GetParent()) && req.GetProject() != "" {
-		// A project is in one region: its overlaps are that region's, and
-		// the other regions would refuse a project not theirs.
-		region, err := aip.RegionOfName("project", req.GetProject(), collProjects)
-		if err != nil {
-			return nil, err
-		}
-		req = proto.CloneOf(req)
-		req.Parent = "regions/" + region
+	req, err := aip.InRegionOf(req, "project", req.GetProject(), resource.Projects)
+	if err != nil {
+		return nil, err
 	}
 	if aip.IsAllRegions(req.GetParent()) {
-		items, next, err := aip.ListAcross(req,
-			func(r *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
-				return s.ListOverlaps(ctx, r)
-			},
-			func(r *famiv1.ListOverlapsResponse) ([]*famiv1.Overlap, string) {
-				return r.GetOverlaps(), r.GetNextPageToken()
-			})
-		if err != nil {
-			return nil, err
-		}
-		return &famiv1.ListOverlapsResponse{Overlaps: items, NextPageToken: next}, nil
+		return aip.ListAllRegions(req, func(r *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
+			return s.ListOverlaps(ctx, r)
+		})
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
@@ -155,8 +142,8 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 	f := overlapFilter{municipality: req.GetMunicipality(), fund: req.GetFund(), date: req.GetDate()}
 	var v errs.Violations
 	if p := req.GetProject(); p != "" {
-		if r, id, err := aip.ParseName("project", p, collProjects); err != nil || r != region {
-			v.Add("project", "%q is not a project of region %q", clip(p), region)
+		if r, id, err := aip.ParseName("project", p, resource.Projects); err != nil || r != region {
+			v.Add("project", "%q is not a project of region %q", resource.Clip(p), region)
 		} else {
 			f.project = id
 		}
@@ -185,13 +172,13 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 		// visit lists p's overlaps onto the page; it reports whether the
 		// page has room for more.
 		visit := func(p *famiv1.Project) (bool, error) {
-			id := idOf(p.GetName())
+			id := resource.ID(p.GetName())
 			for _, o := range overlapsOf(tx, p) {
 				if id == afterProject && o.id <= afterOther {
 					continue
 				}
 				other := &famiv1.Project{}
-				if err := tx.Get(aip.Name(region, collProjects, o.id), other); err != nil {
+				if err := tx.Get(aip.Name(region, resource.Projects, o.id), other); err != nil {
 					return false, err
 				}
 				if !f.keep(p, other, o) {
@@ -211,7 +198,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 				return errs.InvalidField("page_token", "belongs to another request")
 			}
 			p := &famiv1.Project{}
-			if err := tx.Get(aip.Name(region, collProjects, f.project), p); err != nil {
+			if err := tx.Get(aip.Name(region, resource.Projects, f.project), p); err != nil {
 				return err
 			}
 			_, err := visit(p)
@@ -230,7 +217,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 			})
 			for _, id := range ids {
 				p := &famiv1.Project{}
-				if err := tx.Get(aip.Name(region, collProjects, id), p); err != nil {
+				if err := tx.Get(aip.Name(region, resource.Projects, id), p); err != nil {
 					return err
 				}
 				if more, err := visit(p); err != nil || !more {
@@ -243,7 +230,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 		// one listed; the others follow in id order.
 		if afterProject != "" {
 			p := &famiv1.Project{}
-			if err := tx.Get(aip.Name(region, collProjects, afterProject), p); err == nil {
+			if err := tx.Get(aip.Name(region, resource.Projects, afterProject), p); err == nil {
 				if more, err := visit(p); err != nil || !more {
 					return err
 				}
@@ -251,7 +238,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 				return err
 			}
 		}
-		return tx.List(collProjects, afterProject, func(_ string, raw []byte) (bool, error) {
+		return tx.List(resource.Projects, afterProject, func(_ string, raw []byte) (bool, error) {
 			p := &famiv1.Project{}
 			if err := proto.Unmarshal(raw, p); err != nil {
 				return false, err

@@ -11,6 +11,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
@@ -38,7 +39,7 @@ func benchProject(region string, r, i int) *famiv1.Project {
 	start := time.Date(2014+int(h%14), time.Month(1+(h>>8)%12), 1, 0, 0, 0, 0, time.UTC)
 	end := start.AddDate(1+int((h>>16)%4), 0, -1)
 	p := &famiv1.Project{
-		Name: aip.Name(region, collProjects, fmt.Sprintf("p%03d", i)), Code: fmt.Sprintf("PROG-%03d", i), Title: "Progetto",
+		Name: aip.Name(region, resource.Projects, fmt.Sprintf("p%03d", i)), Code: fmt.Sprintf("PROG-%03d", i), Title: "Progetto",
 		Fund: famiv1.Fund(1 + (h>>24)%9), StartDate: start.Format(time.DateOnly), EndDate: end.Format(time.DateOnly),
 		Actions: []*famiv1.ProjectAction{{Code: "01", Title: fmt.Sprintf("Azione %d", (h>>32)%20)}},
 	}
@@ -56,7 +57,7 @@ func pairwiseOverlaps(b *testing.B, s store.Store, regions []string, p *famiv1.P
 	var out []*famiv1.Overlap
 	for _, region := range regions {
 		err := s.View(b.Context(), region, func(tx store.ReadTx) error {
-			return tx.List(collProjects, "", func(_ string, raw []byte) (bool, error) {
+			return tx.List(resource.Projects, "", func(_ string, raw []byte) (bool, error) {
 				other := &famiv1.Project{}
 				if err := proto.Unmarshal(raw, other); err != nil {
 					return false, err
@@ -64,7 +65,7 @@ func pairwiseOverlaps(b *testing.B, s store.Store, regions []string, p *famiv1.P
 				if other.GetName() == p.GetName() || other.GetStartDate() > p.GetEndDate() || other.GetEndDate() < p.GetStartDate() {
 					return true, nil
 				}
-				o := &overlap{id: idOf(other.GetName()), start: max(other.GetStartDate(), p.GetStartDate()), end: min(other.GetEndDate(), p.GetEndDate())}
+				o := &overlap{id: resource.ID(other.GetName()), start: max(other.GetStartDate(), p.GetStartDate()), end: min(other.GetEndDate(), p.GetEndDate())}
 				for _, m := range p.GetMunicipalities() {
 					if slices.Contains(other.GetMunicipalities(), m) {
 						o.municipality = append(o.municipality, m)

@@ -10,6 +10,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -73,25 +74,11 @@ func claimFiscalCode(tx store.WriteTx, p *famiv1.Partner, old string) error {
 
 // CreatePartner implements fami.v1.PartnerService.
 func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerRequest) (*famiv1.Partner, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetPartner() == nil {
-		return nil, errs.InvalidField("partner", "is required")
-	}
-	id, err := aip.NewOrCheckID("partner_id", req.GetPartnerId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Partner, error) {
+	return resource.Create(ctx, s.r.store, req, "partner", req.GetPartner(), req.GetPartnerId(), func(tx store.WriteTx, id string) (*famiv1.Partner, error) {
+		region := tx.Region()
 		p := &famiv1.Partner{}
 		aip.ApplyMask(p, req.GetPartner(), nil, partnerMutable)
-		p.Name = aip.Name(region, collPartners, id)
+		p.Name = aip.Name(region, resource.Partners, id)
 		if err := s.validate(p, region); err != nil {
 			return nil, err
 		}
@@ -107,28 +94,15 @@ func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerR
 
 // GetPartner implements fami.v1.PartnerService.
 func (s *Partners) GetPartner(ctx context.Context, req *famiv1.GetPartnerRequest) (*famiv1.Partner, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collPartners)
-	if err != nil {
-		return nil, err
-	}
-	p := &famiv1.Partner{}
-	return p, s.r.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), p) })
+	return resource.Get[*famiv1.Partner](ctx, s.r.store, resource.Partners, req.GetName())
 }
 
 // ListPartners implements fami.v1.PartnerService.
 func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
 	if aip.IsAllRegions(req.GetParent()) {
-		items, next, err := aip.ListAcross(req,
-			func(r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
-				return s.ListPartners(ctx, r)
-			},
-			func(r *famiv1.ListPartnersResponse) ([]*famiv1.Partner, string) {
-				return r.GetPartners(), r.GetNextPageToken()
-			})
-		if err != nil {
-			return nil, err
-		}
-		return &famiv1.ListPartnersResponse{Partners: items, NextPageToken: next}, nil
+		return aip.ListAllRegions(req, func(r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+			return s.ListPartners(ctx, r)
+		})
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
@@ -139,7 +113,7 @@ func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersReq
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	items, next, rev, err := list(ctx, s.r.store, region, collPartners, req.GetPageSize(), req.GetPageToken(),
+	items, next, rev, err := resource.List(ctx, s.r.store, region, resource.Partners, req.GetPageSize(), req.GetPageToken(),
 		func() *famiv1.Partner { return &famiv1.Partner{} },
 		func(p *famiv1.Partner) bool {
 			return (req.GetShowArchived() || !p.GetArchived()) &&
@@ -154,23 +128,12 @@ func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersReq
 // UpdatePartner implements fami.v1.PartnerService.
 func (s *Partners) UpdatePartner(ctx context.Context, req *famiv1.UpdatePartnerRequest) (*famiv1.Partner, error) {
 	in := req.GetPartner()
-	if in == nil {
-		return nil, errs.InvalidField("partner", "is required")
-	}
-	region, err := aip.RegionOfName("partner.name", in.GetName(), collPartners)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {
+	return resource.Update(ctx, s.r.store, req, "partner", in, resource.Partners, func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), partnerMutable); err != nil {
 			return nil, err
 		}
-		if err := s.validate(next, region); err != nil {
+		if err := s.validate(next, tx.Region()); err != nil {
 			return nil, err
 		}
 		if err := claimFiscalCode(tx, next, cur.GetFiscalCode()); err != nil {
@@ -182,15 +145,7 @@ func (s *Partners) UpdatePartner(ctx context.Context, req *famiv1.UpdatePartnerR
 
 // DeletePartner implements fami.v1.PartnerService.
 func (s *Partners) DeletePartner(ctx context.Context, req *famiv1.DeletePartnerRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collPartners)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Partner) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.r.store, resource.Partners, req, func(tx store.WriteTx, cur *famiv1.Partner) (*emptypb.Empty, error) {
 		if err := inUse(tx, cur.GetName(), "PARTNER_IN_USE"); err != nil {
 			return nil, err
 		}

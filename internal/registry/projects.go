@@ -10,6 +10,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -44,7 +45,7 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 	}
 	codes := map[string]bool{}
 	for i, a := range p.GetActions() {
-		f := indexed("project.actions", i)
+		f := resource.Indexed("project.actions", i)
 		check.Text(&v, f+".code", a.GetCode(), true, 10, false)
 		check.Text(&v, f+".title", a.GetTitle(), true, 300, false)
 		if codes[a.GetCode()] {
@@ -58,8 +59,8 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 		v.Add("project.end_date", "%s is before start_date %s", p.GetEndDate(), p.GetStartDate())
 	}
 	if b := p.GetBeneficiary(); b != "" {
-		if r, _, err := aip.ParseName("project.beneficiary", b, collPartners); err != nil || r != region {
-			v.Add("project.beneficiary", "%q is not a partner of region %q", clip(b), region)
+		if r, _, err := aip.ParseName("project.beneficiary", b, resource.Partners); err != nil || r != region {
+			v.Add("project.beneficiary", "%q is not a partner of region %q", resource.Clip(b), region)
 		} else if !exists(tx, b, &famiv1.Partner{}) {
 			v.Add("project.beneficiary", "partner %q does not exist", b)
 		}
@@ -95,25 +96,11 @@ func beneficiaryRefs(p *famiv1.Project) []string {
 
 // CreateProject implements fami.v1.ProjectService.
 func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectRequest) (*famiv1.Project, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetProject() == nil {
-		return nil, errs.InvalidField("project", "is required")
-	}
-	id, err := aip.NewOrCheckID("project_id", req.GetProjectId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Mutate(ctx, s.r.store, region, m, func(tx store.WriteTx) (*famiv1.Project, error) {
+	return resource.Create(ctx, s.r.store, req, "project", req.GetProject(), req.GetProjectId(), func(tx store.WriteTx, id string) (*famiv1.Project, error) {
+		region := tx.Region()
 		p := &famiv1.Project{}
 		aip.ApplyMask(p, req.GetProject(), nil, projectMutable)
-		p.Name = aip.Name(region, collProjects, id)
+		p.Name = aip.Name(region, resource.Projects, id)
 		if err := s.validate(tx, p, region); err != nil {
 			return nil, err
 		}
@@ -135,7 +122,7 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 
 // GetProject implements fami.v1.ProjectService.
 func (s *Projects) GetProject(ctx context.Context, req *famiv1.GetProjectRequest) (*famiv1.Project, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProjects)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Projects)
 	if err != nil {
 		return nil, err
 	}
@@ -152,17 +139,9 @@ func (s *Projects) GetProject(ctx context.Context, req *famiv1.GetProjectRequest
 // ListProjects implements fami.v1.ProjectService.
 func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
 	if aip.IsAllRegions(req.GetParent()) {
-		items, next, err := aip.ListAcross(req,
-			func(r *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
-				return s.ListProjects(ctx, r)
-			},
-			func(r *famiv1.ListProjectsResponse) ([]*famiv1.Project, string) {
-				return r.GetProjects(), r.GetNextPageToken()
-			})
-		if err != nil {
-			return nil, err
-		}
-		return &famiv1.ListProjectsResponse{Projects: items, NextPageToken: next}, nil
+		return aip.ListAllRegions(req, func(r *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
+			return s.ListProjects(ctx, r)
+		})
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
@@ -173,7 +152,7 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	items, next, rev, err := list(ctx, s.r.store, region, collProjects, req.GetPageSize(), req.GetPageToken(),
+	items, next, rev, err := resource.List(ctx, s.r.store, region, resource.Projects, req.GetPageSize(), req.GetPageToken(),
 		func() *famiv1.Project { return &famiv1.Project{} },
 		func(p *famiv1.Project) bool { return req.GetFund() == 0 || p.GetFund() == req.GetFund() })
 	if err != nil {
@@ -196,18 +175,7 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 // UpdateProject implements fami.v1.ProjectService.
 func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectRequest) (*famiv1.Project, error) {
 	in := req.GetProject()
-	if in == nil {
-		return nil, errs.InvalidField("project", "is required")
-	}
-	region, err := aip.RegionOfName("project.name", in.GetName(), collProjects)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.Project) (*famiv1.Project, error) {
+	return resource.Update(ctx, s.r.store, req, "project", in, resource.Projects, func(tx store.WriteTx, cur *famiv1.Project) (*famiv1.Project, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), projectMutable); err != nil {
 			return nil, err
@@ -220,7 +188,7 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 			return nil, errs.New(errs.FailedPrecondition, "PROJECT_EXTENDED",
 				"%s has a funded extension: change its budget with :extend so the history is kept", cur.GetName())
 		}
-		if err := s.validate(tx, next, region); err != nil {
+		if err := s.validate(tx, next, tx.Region()); err != nil {
 			return nil, err
 		}
 		if err := claimCode(tx, next, cur.GetCode()); err != nil {
@@ -238,15 +206,7 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 
 // DeleteProject implements fami.v1.ProjectService.
 func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProjects)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.Project) (*emptypb.Empty, error) {
+	return resource.Change(ctx, s.r.store, resource.Projects, req, func(tx store.WriteTx, cur *famiv1.Project) (*emptypb.Empty, error) {
 		if err := inUse(tx, cur.GetName(), "PROJECT_IN_USE"); err != nil {
 			return nil, err
 		}
@@ -256,7 +216,7 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 		if err := setRefs(tx, cur.Name, beneficiaryRefs(cur), nil); err != nil {
 			return nil, err
 		}
-		if err := tx.IndexDelete(indexPlans, idOf(cur.GetName())); err != nil {
+		if err := tx.IndexDelete(indexPlans, resource.ID(cur.GetName())); err != nil {
 			return nil, err
 		}
 		if err := indexProject(tx, cur, nil); err != nil {
@@ -268,7 +228,7 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 
 // ExtendProject implements fami.v1.ProjectService.
 func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectRequest) (*famiv1.Project, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collProjects)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Projects)
 	if err != nil {
 		return nil, err
 	}
@@ -348,11 +308,4 @@ func applyFunding(p *famiv1.Project, granted, ext *famiv1.Extension) error {
 		p.FinancialPlan = ext.GetFinancialPlan()
 	}
 	return nil
-}
-
-func clip(s string) string {
-	if len(s) <= 80 {
-		return s
-	}
-	return s[:80] + "..."
 }

@@ -5,25 +5,13 @@
 package registry
 
 import (
-	"context"
-	"strconv"
 	"strings"
 
-	"google.golang.org/protobuf/proto"
-
-	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/territory"
-)
-
-// Collection ids, as they appear in resource names.
-const (
-	collPartners = "partners"
-	collProjects = "projects"
-	collNetworks = "networks"
-	collContacts = "contacts"
 )
 
 // Secondary indexes kept in each region's store.
@@ -79,7 +67,7 @@ func (r *Registry) municipalities(v *errs.Violations, field string, codes []stri
 	}
 	seen := make(map[string]bool, len(codes))
 	for i, c := range codes {
-		f := indexed(field, i)
+		f := resource.Indexed(field, i)
 		if seen[c] {
 			v.Add(f, "%q is listed twice", c)
 			continue
@@ -137,59 +125,4 @@ func inUse(tx store.ReadTx, target, reason string) error {
 // exists reports whether a resource of the transaction's region exists.
 func exists(tx store.ReadTx, name string, into store.Resource) bool {
 	return tx.Get(name, into) == nil
-}
-
-// list pages through a collection in id order, keeping the resources keep
-// accepts. It returns the page, the next page token and the revision the
-// page reflects.
-func list[T store.Resource](ctx context.Context, s store.Store, region, collection string, pageSize int32, pageToken string, newT func() T, keep func(T) bool) ([]T, string, int64, error) {
-	page, err := aip.NewPage(pageSize)
-	if err != nil {
-		return nil, "", 0, err
-	}
-	after, err := aip.DecodeToken(pageToken)
-	if err != nil {
-		return nil, "", 0, err
-	}
-	var (
-		out  []T
-		next string
-		rev  int64
-	)
-	err = s.View(ctx, region, func(tx store.ReadTx) error {
-		rev = tx.Revision()
-		return tx.List(collection, after, func(id string, raw []byte) (bool, error) {
-			item := newT()
-			if err := proto.Unmarshal(raw, item); err != nil {
-				return false, err
-			}
-			if keep != nil && !keep(item) {
-				return true, nil
-			}
-			if !page.Take(item) {
-				next = aip.EncodeToken(lastID(out))
-				return false, nil
-			}
-			out = append(out, item)
-			return true, nil
-		})
-	})
-	if err != nil {
-		return nil, "", 0, err
-	}
-	return out, next, rev, nil
-}
-
-func lastID[T store.Resource](items []T) string {
-	n := items[len(items)-1].GetName()
-	for i := len(n) - 1; i >= 0; i-- {
-		if n[i] == '/' {
-			return n[i+1:]
-		}
-	}
-	return n
-}
-
-func indexed(field string, i int) string {
-	return field + "[" + strconv.Itoa(i) + "]"
 }

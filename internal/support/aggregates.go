@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -229,7 +230,7 @@ func contributionOf(e *famiv1.SupportEntry) contribution {
 	day, _ := strconv.Atoi(date[8:10])
 	ct := contribution{
 		consultant: escape(e.GetConsultant()),
-		network:    idOf(e.GetNetwork()),
+		network:    resource.ID(e.GetNetwork()),
 		activity:   strconv.Itoa(int(e.GetActivity())),
 		state:      strconv.Itoa(int(e.GetState())),
 		month:      date[:7],
@@ -237,7 +238,7 @@ func contributionOf(e *famiv1.SupportEntry) contribution {
 		figures:    figures{entries: 1, minutes: int64(e.GetDurationMinutes())},
 	}
 	for _, c := range e.GetContacts() {
-		ct.contacts = append(ct.contacts, idOf(c))
+		ct.contacts = append(ct.contacts, resource.ID(c))
 	}
 	for _, o := range e.GetOperatorsReached() {
 		if r := int(o.GetRole()); r >= 1 && r <= numRoles {

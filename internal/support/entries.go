@@ -16,6 +16,7 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -34,7 +35,7 @@ const (
 func (s *Service) validate(tx store.ReadTx, v *errs.Violations, e *famiv1.SupportEntry, region, today string) {
 	if e.GetNetwork() == "" {
 		v.Add("support_entry.network", "is required")
-	} else if _, ok := ref(v, "support_entry.network", e.GetNetwork(), collNetworks, region); ok {
+	} else if _, ok := ref(v, "support_entry.network", e.GetNetwork(), resource.Networks, region); ok {
 		if tx.Get(e.GetNetwork(), &famiv1.Network{}) != nil {
 			v.Add("support_entry.network", "network %q does not exist", e.GetNetwork())
 		}
@@ -60,7 +61,7 @@ func (s *Service) validate(tx store.ReadTx, v *errs.Violations, e *famiv1.Suppor
 
 	topics := map[famiv1.SupportTopic]bool{}
 	for i, t := range e.GetTopics() {
-		f := indexed("support_entry.topics", i)
+		f := resource.Indexed("support_entry.topics", i)
 		check.Enum(v, f, t, true)
 		if topics[t] {
 			v.Add(f, "%s is listed twice", t)
@@ -69,7 +70,7 @@ func (s *Service) validate(tx store.ReadTx, v *errs.Violations, e *famiv1.Suppor
 	}
 	roles := map[famiv1.SupportOperatorRole]bool{}
 	for i, o := range e.GetOperatorsReached() {
-		f := indexed("support_entry.operators_reached", i)
+		f := resource.Indexed("support_entry.operators_reached", i)
 		check.Enum(v, f+".role", o.GetRole(), true)
 		if roles[o.GetRole()] && o.GetRole() != 0 {
 			v.Add(f+".role", "%s is listed twice", o.GetRole())
@@ -81,7 +82,7 @@ func (s *Service) validate(tx store.ReadTx, v *errs.Violations, e *famiv1.Suppor
 	}
 	if m := e.GetMeeting(); m != "" {
 		// The linked meeting must be one of the entry's network.
-		if _, ok := ref(v, "support_entry.meeting", m, collMeetings, region); ok {
+		if _, ok := ref(v, "support_entry.meeting", m, resource.Meetings, region); ok {
 			mt := &famiv1.Meeting{}
 			switch {
 			case tx.Get(m, mt) != nil:
@@ -104,8 +105,8 @@ func checkContacts(tx store.ReadTx, v *errs.Violations, e, prev *famiv1.SupportE
 	}
 	seen := map[string]bool{}
 	for i, c := range e.GetContacts() {
-		f := indexed("support_entry.contacts", i)
-		if _, ok := ref(v, f, c, collContacts, region); !ok {
+		f := resource.Indexed("support_entry.contacts", i)
+		if _, ok := ref(v, f, c, resource.Contacts, region); !ok {
 			continue
 		}
 		switch {
@@ -127,10 +128,6 @@ func entryRefs(e *famiv1.SupportEntry) []string {
 		refs = append(refs, m)
 	}
 	return refs
-}
-
-func indexed(field string, i int) string {
-	return field + "[" + strconv.Itoa(i) + "]"
 }
 
 // counts reports whether an entry's minutes count towards its consultant's
@@ -163,7 +160,7 @@ func checkDay(tx store.ReadTx, v *errs.Violations, e *famiv1.SupportEntry) {
 // attrs is the value of an entry's list index keys: what list filters
 // need, so they skip entries without decoding them.
 func attrs(e *famiv1.SupportEntry) string {
-	return strconv.Itoa(int(e.GetState())) + "\x00" + strconv.Itoa(int(e.GetActivity())) + "\x00" + idOf(e.GetNetwork()) + "\x00" + escape(e.GetConsultant())
+	return strconv.Itoa(int(e.GetState())) + "\x00" + strconv.Itoa(int(e.GetActivity())) + "\x00" + resource.ID(e.GetNetwork()) + "\x00" + escape(e.GetConsultant())
 }
 
 // account adds (sign 1) or removes (sign -1) what an entry contributes
@@ -187,7 +184,7 @@ func (s *Service) account(tx store.WriteTx, e *famiv1.SupportEntry, sign int64) 
 			return err
 		}
 	}
-	pos := e.GetDate() + "\x00" + idOf(e.GetName())
+	pos := e.GetDate() + "\x00" + resource.ID(e.GetName())
 	byConsultant := escape(e.GetConsultant()) + "\x00" + pos
 	if sign < 0 {
 		if err := tx.IndexDelete(indexByDate, pos); err != nil {
@@ -223,29 +220,15 @@ func (s *Service) insert(tx store.WriteTx, e *famiv1.SupportEntry) error {
 
 // CreateSupportEntry implements fami.v1.SupportService.
 func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	if req.GetSupportEntry() == nil {
-		return nil, errs.InvalidField("support_entry", "is required")
-	}
-	id, err := aip.NewOrCheckID("support_entry_id", req.GetSupportEntryId())
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	p := principal.From(ctx)
 	today := s.today()
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.SupportEntry, error) {
+	return resource.Create(ctx, s.store, req, "support_entry", req.GetSupportEntry(), req.GetSupportEntryId(), func(tx store.WriteTx, id string) (*famiv1.SupportEntry, error) {
+		region := tx.Region()
 		e := &famiv1.SupportEntry{}
 		if err := aip.ApplyMask(e, req.GetSupportEntry(), nil, entryMutable); err != nil {
 			return nil, err
 		}
-		e.Name = aip.Name(region, collEntries, id)
+		e.Name = aip.Name(region, resource.SupportEntries, id)
 		e.Consultant = p.Subject
 		e.ConsultantDisplayName = displayName(p)
 		e.State = stateSubmitted
@@ -270,12 +253,8 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 
 // GetSupportEntry implements fami.v1.SupportService.
 func (s *Service) GetSupportEntry(ctx context.Context, req *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collEntries)
+	e, err := resource.Get[*famiv1.SupportEntry](ctx, s.store, resource.SupportEntries, req.GetName())
 	if err != nil {
-		return nil, err
-	}
-	e := &famiv1.SupportEntry{}
-	if err := s.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), e) }); err != nil {
 		return nil, err
 	}
 	if p := principal.From(ctx); p.Role == principal.Consultant && e.GetConsultant() != p.Subject {
@@ -315,7 +294,7 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 	if in == nil {
 		return nil, errs.InvalidField("support_entry", "is required")
 	}
-	region, err := aip.RegionOfName("support_entry.name", in.GetName(), collEntries)
+	region, err := aip.RegionOfName("support_entry.name", in.GetName(), resource.SupportEntries)
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +350,7 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 
 // DeleteSupportEntry implements fami.v1.SupportService.
 func (s *Service) DeleteSupportEntry(ctx context.Context, req *famiv1.DeleteSupportEntryRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collEntries)
+	region, err := aip.RegionOfName("name", req.GetName(), resource.SupportEntries)
 	if err != nil {
 		return nil, err
 	}
@@ -438,8 +417,8 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 	}
 	seen := map[string]bool{}
 	for i, n := range req.GetNames() {
-		f := indexed("names", i)
-		if _, ok := ref(&v, f, n, collEntries, region); !ok {
+		f := resource.Indexed("names", i)
+		if _, ok := ref(&v, f, n, resource.SupportEntries, region); !ok {
 			continue
 		}
 		if seen[n] {
@@ -475,21 +454,10 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 
 // RejectSupportEntry implements fami.v1.SupportService.
 func (s *Service) RejectSupportEntry(ctx context.Context, req *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collEntries)
-	if err != nil {
-		return nil, err
-	}
-	var v errs.Violations
-	check.Text(&v, "reason", req.GetReason(), true, 2000, true)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	p := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
+	return resource.ChangeChecked(ctx, s.store, resource.SupportEntries, req, func(v *errs.Violations) {
+		check.Text(v, "reason", req.GetReason(), true, 2000, true)
+	}, func(tx store.WriteTx, cur *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
 		return s.review(tx, p, cur, stateRejected, req.GetReason())
 	})
 }

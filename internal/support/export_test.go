@@ -10,6 +10,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -59,7 +60,7 @@ func (s *Service) ScanSummary(ctx context.Context, region string, req *famiv1.Su
 	res := &famiv1.SummarizeSupportEntriesResponse{}
 	err := s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		return tx.List(collEntries, "", func(_ string, raw []byte) (bool, error) {
+		return tx.List(resource.SupportEntries, "", func(_ string, raw []byte) (bool, error) {
 			e := &famiv1.SupportEntry{}
 			if err := proto.Unmarshal(raw, e); err != nil {
 				return false, err
@@ -122,7 +123,7 @@ func (s *Service) ScanSummary(ctx context.Context, region string, req *famiv1.Su
 			out.Activity = famiv1.SupportActivity(n)
 			out.Key = out.Activity.String()
 		case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_NETWORK:
-			out.Key = aip.Name(region, collNetworks, k)
+			out.Key = aip.Name(region, resource.Networks, k)
 		}
 		res.Groups = append(res.Groups, out)
 	}

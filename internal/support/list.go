@@ -11,6 +11,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -43,14 +44,14 @@ func newEntryFilter(p principal.Principal, region, consultant, network string, a
 	var v errs.Violations
 	check.Text(&v, "consultant", consultant, false, 256, false)
 	if network != "" {
-		f.network, _ = ref(&v, "network", network, collNetworks, region)
+		f.network, _ = ref(&v, "network", network, resource.Networks, region)
 	}
 	check.Enum(&v, "activity", activity, false)
 	if activity != 0 {
 		f.activity = strconv.Itoa(int(activity))
 	}
 	for i, st := range states {
-		check.Enum(&v, indexed("states", i), st, true)
+		check.Enum(&v, resource.Indexed("states", i), st, true)
 		f.states = append(f.states, strconv.Itoa(int(st)))
 	}
 	dateRange(&v, start, end, false)
@@ -129,7 +130,7 @@ func (s *Service) listEntries(ctx context.Context, region string, f entryFilter,
 					return true
 				}
 				e := &famiv1.SupportEntry{}
-				if ferr = tx.Get(aip.Name(region, collEntries, pos[11:]), e); ferr != nil {
+				if ferr = tx.Get(aip.Name(region, resource.SupportEntries, pos[11:]), e); ferr != nil {
 					return false
 				}
 				if !page.Take(e) {

@@ -9,6 +9,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/resource"
 )
 
 // summarizeNationally answers a summary of regions/-: every region's
@@ -20,7 +21,7 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 	regions := aip.RegionIDs()
 	if n := req.GetNetwork(); n != "" {
 		// A network is in one region: the others count nothing.
-		region, err := aip.RegionOfName("network", n, collNetworks)
+		region, err := aip.RegionOfName("network", n, resource.Networks)
 		if err != nil {
 			return nil, err
 		}

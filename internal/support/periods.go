@@ -14,6 +14,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -39,7 +40,7 @@ func closedOn(tx store.ReadTx, date, field string) error {
 	if id == "" {
 		return nil
 	}
-	period := aip.Name(tx.Region(), collPeriods, id)
+	period := aip.Name(tx.Region(), resource.ClosedPeriods, id)
 	msg := date + " is in closed period " + period + " (" + start + " to " + end + "): entries dated in it cannot be created, changed or deleted until the region reopens it"
 	e := &errs.Error{
 		Code:     errs.FailedPrecondition,
@@ -87,7 +88,7 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 	p := principal.From(ctx)
 	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.ClosedPeriod, error) {
 		cp := &famiv1.ClosedPeriod{
-			Name:      aip.Name(region, collPeriods, id),
+			Name:      aip.Name(region, resource.ClosedPeriods, id),
 			StartDate: in.GetStartDate(),
 			EndDate:   in.GetEndDate(),
 			Reason:    in.GetReason(),
@@ -115,21 +116,10 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 
 // ReopenPeriod implements fami.v1.SupportService.
 func (s *Service) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), collPeriods)
-	if err != nil {
-		return nil, err
-	}
-	var v errs.Violations
-	check.Text(&v, "reason", req.GetReason(), true, 2000, true)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	p := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.ClosedPeriod) (*famiv1.ClosedPeriod, error) {
+	return resource.ChangeChecked(ctx, s.store, resource.ClosedPeriods, req, func(v *errs.Violations) {
+		check.Text(v, "reason", req.GetReason(), true, 2000, true)
+	}, func(tx store.WriteTx, cur *famiv1.ClosedPeriod) (*famiv1.ClosedPeriod, error) {
 		if cur.GetState() != periodClosed {
 			return nil, &errs.Error{
 				Code:     errs.FailedPrecondition,
@@ -143,7 +133,7 @@ func (s *Service) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequ
 		next.ReopenedBy = p.Subject
 		next.ReopenTime = timestamppb.New(tx.Now())
 		next.ReopenReason = req.GetReason()
-		if err := tx.IndexDelete(indexClosed, idOf(cur.GetName())); err != nil {
+		if err := tx.IndexDelete(indexClosed, resource.ID(cur.GetName())); err != nil {
 			return nil, err
 		}
 		return next, tx.Put(next)
@@ -156,37 +146,13 @@ func (s *Service) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedP
 	if err != nil {
 		return nil, err
 	}
-	page, err := aip.NewPage(req.GetPageSize())
+	items, next, rev, err := resource.List(ctx, s.store, region, resource.ClosedPeriods, req.GetPageSize(), req.GetPageToken(),
+		func() *famiv1.ClosedPeriod { return &famiv1.ClosedPeriod{} },
+		func(cp *famiv1.ClosedPeriod) bool { return cp.GetState() == periodClosed || req.GetShowReopened() })
 	if err != nil {
 		return nil, err
 	}
-	after, err := aip.DecodeToken(req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
-	res := &famiv1.ListClosedPeriodsResponse{}
-	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
-		res.Revision = tx.Revision()
-		return tx.List(collPeriods, after, func(id string, raw []byte) (bool, error) {
-			cp := &famiv1.ClosedPeriod{}
-			if err := proto.Unmarshal(raw, cp); err != nil {
-				return false, err
-			}
-			if cp.GetState() != periodClosed && !req.GetShowReopened() {
-				return true, nil
-			}
-			if !page.Take(cp) {
-				res.NextPageToken = aip.EncodeToken(idOf(res.ClosedPeriods[len(res.ClosedPeriods)-1].GetName()))
-				return false, nil
-			}
-			res.ClosedPeriods = append(res.ClosedPeriods, cp)
-			return true, nil
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return &famiv1.ListClosedPeriodsResponse{ClosedPeriods: items, NextPageToken: next, Revision: rev}, nil
 }
 
 // pendingIn counts the entries dated from start to end (inclusive) that

@@ -14,6 +14,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -73,14 +74,14 @@ func newSummaryQuery(p principal.Principal, region, start, end string, groupBy f
 		states = countedStates
 	}
 	for i, st := range states {
-		check.Enum(&v, indexed("states", i), st, true)
+		check.Enum(&v, resource.Indexed("states", i), st, true)
 		if n := strconv.Itoa(int(st)); !contains(q.states, n) {
 			q.states = append(q.states, n)
 		}
 	}
 	check.Text(&v, "consultant", consultant, false, 256, false)
 	if network != "" {
-		q.network, _ = ref(&v, "network", network, collNetworks, region)
+		q.network, _ = ref(&v, "network", network, resource.Networks, region)
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -248,7 +249,7 @@ func (s *Service) describe(tx store.ReadTx, q *summaryQuery, g *famiv1.SupportSu
 		g.Activity = famiv1.SupportActivity(n)
 		g.Key = g.Activity.String()
 	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_NETWORK:
-		g.Key = aip.Name(q.region, collNetworks, key)
+		g.Key = aip.Name(q.region, resource.Networks, key)
 		n := &famiv1.Network{}
 		if tx.Get(g.Key, n) == nil {
 			g.DisplayName = n.GetDisplayName()
@@ -281,7 +282,7 @@ func memberNetworks(tx store.ReadTx, partner string) (map[string]bool, error) {
 	if partner == "" {
 		return out, nil
 	}
-	err := tx.List(collNetworks, "", func(id string, raw []byte) (bool, error) {
+	err := tx.List(resource.Networks, "", func(id string, raw []byte) (bool, error) {
 		n := &famiv1.Network{}
 		if err := proto.Unmarshal(raw, n); err != nil {
 			return false, err

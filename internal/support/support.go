@@ -24,16 +24,8 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
-)
-
-// Collection ids, as they appear in resource names.
-const (
-	collEntries  = "supportEntries"
-	collPeriods  = "closedPeriods"
-	collNetworks = "networks"
-	collMeetings = "meetings"
-	collContacts = "contacts"
 )
 
 // Secondary indexes kept in each region's store, all written in the
@@ -120,17 +112,12 @@ func (s *Service) today() string {
 	return s.now().In(s.loc).Format(check.DateLayout)
 }
 
-// idOf returns the last segment of a resource name.
-func idOf(name string) string {
-	return name[strings.LastIndexByte(name, '/')+1:]
-}
-
 // ref checks that name is a resource name of collection in region and
 // returns its id; a violation is recorded otherwise.
 func ref(v *errs.Violations, field, name, collection, region string) (string, bool) {
 	r, id, err := aip.ParseName(field, name, collection)
 	if err != nil || r != region || aip.CheckID(field, id) != nil {
-		v.Add(field, "%q is not a name of region %q's %s: want regions/%s/%s/{id}", clip(name), region, collection, region, collection)
+		v.Add(field, "%q is not a name of region %q's %s: want regions/%s/%s/{id}", resource.Clip(name), region, collection, region, collection)
 		return "", false
 	}
 	return id, true
@@ -166,15 +153,6 @@ var (
 	escaper   = strings.NewReplacer("%", "%25", "\x00", "%00")
 	unescaper = strings.NewReplacer("%00", "\x00", "%25", "%")
 )
-
-// clip shortens hostile input before it is echoed in an error message.
-func clip(s string) string {
-	const max = 80
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
-}
 
 // displayName bounds a display name taken from a token.
 func displayName(p principal.Principal) string {

@@ -1,0 +1,257 @@
+// Package resource is the kit every capability builds its standard
+// methods from, so that a capability file says its own rules only: the
+// collections resources live in, the openings of Get, Create, Update and
+// the other changes of one resource (parse the name or parent, check the
+// resource and id, describe the caller's write, run the capability's
+// closure in one mutation), a paged List over one collection, and the
+// small helpers of validation (Ref, Indexed, Clip, ID).
+//
+// It sits between the capabilities and the store: it imports only aip,
+// errs and store, and nothing below the capabilities imports it.
+package resource
+
+import (
+	"context"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// Collections: the ids resources are stored under, as they appear in their
+// names ("regions/{region}/{collection}/{id}"). A capability that points at
+// another's resources names their collection from here, so one spelling
+// serves every package.
+const (
+	Partners            = "partners"
+	Projects            = "projects"
+	Networks            = "networks"
+	Contacts            = "contacts"
+	Protocols           = "protocols"
+	Meetings            = "meetings"
+	CalendarTokens      = "calendarTokens"
+	SupportEntries      = "supportEntries"
+	ClosedPeriods       = "closedPeriods"
+	CapacityAssessments = "capacityAssessments"
+	Surveys             = "surveys"
+	MonitoringReports   = "monitoringReports"
+)
+
+// Ref checks that name is an existing resource of collection in region,
+// reading it into into, and records a violation of field otherwise (an
+// empty name only when required). It reports whether into was read.
+func Ref(tx store.ReadTx, v *errs.Violations, field, name, region, collection string, into store.Resource, required bool) bool {
+	if name == "" {
+		if required {
+			v.Add(field, "is required")
+		}
+		return false
+	}
+	kind := collection[:len(collection)-1] // "partners" -> "partner"
+	if r, _, err := aip.ParseName(field, name, collection); err != nil || r != region {
+		v.Add(field, "%q is not a %s of region %q", Clip(name), kind, region)
+		return false
+	}
+	if tx.Get(name, into) != nil {
+		v.Add(field, "%s %q does not exist", kind, name)
+		return false
+	}
+	return true
+}
+
+// Indexed is the path of the i-th element of a repeated field, for a
+// violation: "parties[2]".
+func Indexed(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
+}
+
+// Clip shortens hostile input before it is echoed in an error message.
+func Clip(s string) string {
+	const max = 80
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
+}
+
+// Get is the standard Get method: it parses name (the request field
+// "name") as a resource of collection, checks its region, and reads it.
+// Returns errs.NotFound when it does not exist.
+func Get[T store.Resource](ctx context.Context, s store.Store, collection, name string) (T, error) {
+	var t T
+	region, err := aip.RegionOfName("name", name, collection)
+	if err != nil {
+		return t, err
+	}
+	out := t.ProtoReflect().New().Interface().(T)
+	if err := s.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(name, out) }); err != nil {
+		return t, err
+	}
+	return out, nil
+}
+
+// Request is a request that writes: its request_id is the client's
+// idempotency key (AIP-155).
+type Request interface {
+	proto.Message
+	GetRequestId() string
+}
+
+// CreateRequest is an AIP Create request: its parent is
+// "regions/{region}".
+type CreateRequest interface {
+	Request
+	GetParent() string
+}
+
+// Create is the standard opening of a Create method: it checks req's
+// parent region, that the resource (the request field field, e.g.
+// "partner") is set, and the client-chosen id (field+"_id": id) or picks
+// one, describes the caller's write with req's request_id, and runs fn as
+// one mutation of the region with the new resource's id. fn learns the
+// region from tx.Region().
+func Create[R proto.Message](ctx context.Context, s store.Store, req CreateRequest, field string, body proto.Message, id string, fn func(tx store.WriteTx, id string) (R, error)) (R, error) {
+	var zero R
+	region, err := aip.Parent(req.GetParent())
+	if err != nil {
+		return zero, err
+	}
+	if body == nil || !body.ProtoReflect().IsValid() {
+		return zero, errs.InvalidField(field, "is required")
+	}
+	id, err = aip.NewOrCheckID(field+"_id", id)
+	if err != nil {
+		return zero, err
+	}
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return zero, err
+	}
+	return store.Mutate(ctx, s, region, m, func(tx store.WriteTx) (R, error) { return fn(tx, id) })
+}
+
+// ChangeRequest is a request that changes one existing resource it names:
+// its name, the etag the client read (optional) and its request_id are
+// the standard fields (Delete methods, state changes).
+type ChangeRequest interface {
+	Request
+	GetName() string
+	GetEtag() string
+}
+
+// Update is the standard opening of an Update method, whose request
+// carries the resource in (the request field field, e.g. "partner"): it
+// checks in is set, parses its name (field+".name") as a resource of
+// collection and checks its region, describes the caller's write with
+// req's request_id, and runs fn through store.Modify on the current state,
+// refusing a stale etag (when in's etag is set). fn learns the region from
+// tx.Region().
+func Update[T store.Resource, R proto.Message](ctx context.Context, s store.Store, req Request, field string, in store.Resource, collection string, fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
+	if in == nil || !in.ProtoReflect().IsValid() {
+		var zero R
+		return zero, errs.InvalidField(field, "is required")
+	}
+	return modify(ctx, s, req, field+".name", in.GetName(), in.GetEtag(), collection, nil, fn)
+}
+
+// Change is the opening of the other methods that change one existing
+// resource (Delete, state changes): as Update, with the name (field
+// "name") and etag in the request itself.
+func Change[T store.Resource, R proto.Message](ctx context.Context, s store.Store, collection string, req ChangeRequest, fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
+	return modify(ctx, s, req, "name", req.GetName(), req.GetEtag(), collection, nil, fn)
+}
+
+// ChangeChecked is Change for a request with fields of its own that need
+// no stored state to check (a reason, the minutes): check records their
+// violations, which fail the request after its name and before its
+// request_id is looked at.
+func ChangeChecked[T store.Resource, R proto.Message](ctx context.Context, s store.Store, collection string, req ChangeRequest, check func(v *errs.Violations), fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
+	return modify(ctx, s, req, "name", req.GetName(), req.GetEtag(), collection, check, fn)
+}
+
+func modify[T store.Resource, R proto.Message](ctx context.Context, s store.Store, req Request, field, name, etag, collection string, check func(*errs.Violations), fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
+	var zero R
+	region, err := aip.RegionOfName(field, name, collection)
+	if err != nil {
+		return zero, err
+	}
+	if check != nil {
+		var v errs.Violations
+		check(&v)
+		if err := v.Err(); err != nil {
+			return zero, err
+		}
+	}
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return zero, err
+	}
+	return store.Modify(ctx, s, region, m, name, etag, fn)
+}
+
+// List pages through collection in region in id order, keeping the
+// resources keep accepts (nil keeps all). It returns the page, the next
+// page token and the revision the page reflects.
+func List[T store.Resource](ctx context.Context, s store.Store, region, collection string, pageSize int32, pageToken string, newT func() T, keep func(T) bool) ([]T, string, int64, error) {
+	page, after, err := aip.StartPage(pageSize, pageToken)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	var (
+		out  []T
+		next string
+		rev  int64
+	)
+	err = s.View(ctx, region, func(tx store.ReadTx) error {
+		rev = tx.Revision()
+		out, next, err = ListIn(tx, collection, after, page, newT, keep)
+		return err
+	})
+	if err != nil {
+		return nil, "", 0, err
+	}
+	return out, next, rev, nil
+}
+
+// ListIn is List within a snapshot the caller also reads (a nested
+// collection whose parent must exist): it fills page from collection,
+// resuming after the id after, and returns the items and the next page
+// token.
+func ListIn[T store.Resource](tx store.ReadTx, collection, after string, page *aip.Page, newT func() T, keep func(T) bool) ([]T, string, error) {
+	var (
+		out  []T
+		next string
+	)
+	err := tx.List(collection, after, func(id string, raw []byte) (bool, error) {
+		item := newT()
+		if err := proto.Unmarshal(raw, item); err != nil {
+			return false, err
+		}
+		if keep != nil && !keep(item) {
+			return true, nil
+		}
+		if !page.Take(item) {
+			next = aip.EncodeToken(ID(out[len(out)-1].GetName()))
+			return false, nil
+		}
+		out = append(out, item)
+		return true, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}
+
+// ID is the last segment of a resource name: its id.
+func ID(name string) string {
+	for i := len(name) - 1; i >= 0; i-- {
+		if name[i] == '/' {
+			return name[i+1:]
+		}
+	}
+	return name
+}

@@ -1,0 +1,242 @@
+package resource_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+)
+
+// seeded returns a real bbolt store with Lombardia's partners p01..p{n}.
+func seeded(t *testing.T, n int) (store.Store, context.Context) {
+	t.Helper()
+	s, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := principal.With(context.Background(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
+	_, err = store.Mutate(ctx, s, "lombardia", store.Mutation{Principal: "test:admin"}, func(tx store.WriteTx) (*emptypb.Empty, error) {
+		for i := 1; i <= n; i++ {
+			id := "p" + string(rune('0'+i/10)) + string(rune('0'+i%10))
+			p := &famiv1.Partner{Name: aip.Name("lombardia", resource.Partners, id), DisplayName: "Partner " + id}
+			if err := tx.Put(p); err != nil {
+				return nil, err
+			}
+		}
+		return &emptypb.Empty{}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, ctx
+}
+
+func newPartner() *famiv1.Partner { return &famiv1.Partner{} }
+
+func TestListPagesInIDOrderWithFilter(t *testing.T) {
+	s, ctx := seeded(t, 7)
+	odd := func(p *famiv1.Partner) bool { return (p.GetName()[len(p.GetName())-1]-'0')%2 == 1 }
+	var got []string
+	token := ""
+	pages := 0
+	for {
+		items, next, rev, err := resource.List(ctx, s, "lombardia", resource.Partners, 2, token, newPartner, odd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rev == 0 {
+			t.Errorf("revision 0 after a write")
+		}
+		pages++
+		for _, p := range items {
+			got = append(got, resource.ID(p.GetName()))
+		}
+		if next == "" {
+			break
+		}
+		token = next
+	}
+	if strings.Join(got, ",") != "p01,p03,p05,p07" || pages != 2 {
+		t.Errorf("got %v in %d pages, want p01,p03,p05,p07 in 2", got, pages)
+	}
+	if _, _, _, err := resource.List(ctx, s, "lombardia", resource.Partners, -1, "", newPartner, nil); errs.CodeOf(err) != errs.Invalid {
+		t.Errorf("negative page size: got %v, want INVALID_ARGUMENT", err)
+	}
+	if _, _, _, err := resource.List(ctx, s, "lombardia", resource.Partners, 0, "forged", newPartner, nil); errs.CodeOf(err) != errs.Invalid {
+		t.Errorf("forged token: got %v, want INVALID_ARGUMENT", err)
+	}
+}
+
+func TestChange(t *testing.T) {
+	s, ctx := seeded(t, 1)
+	name := aip.Name("lombardia", resource.Partners, "p01")
+	rename := func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {
+		if tx.Region() != "lombardia" {
+			t.Errorf("tx.Region() = %q", tx.Region())
+		}
+		cur.DisplayName = "Renamed"
+		return cur, tx.Put(cur)
+	}
+	got, err := resource.Change(ctx, s, resource.Partners, &famiv1.DeletePartnerRequest{Name: name}, rename)
+	if err != nil || got.GetDisplayName() != "Renamed" {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	for _, tc := range []struct {
+		req  *famiv1.DeletePartnerRequest
+		code errs.Code
+	}{
+		{&famiv1.DeletePartnerRequest{Name: "regions/lombardia/projects/p01"}, errs.Invalid},
+		{&famiv1.DeletePartnerRequest{Name: "regions/atlantide/partners/p01"}, errs.NotFound},
+		{&famiv1.DeletePartnerRequest{Name: aip.Name("lombardia", resource.Partners, "p99")}, errs.NotFound},
+		{&famiv1.DeletePartnerRequest{Name: name, Etag: "stale"}, errs.Conflict},
+		{&famiv1.DeletePartnerRequest{Name: name, RequestId: strings.Repeat("x", 200)}, errs.Invalid},
+	} {
+		if _, err := resource.Change(ctx, s, resource.Partners, tc.req, rename); errs.CodeOf(err) != tc.code {
+			t.Errorf("%v: got %v, want %v", tc.req, err, tc.code)
+		}
+	}
+	// A request's own fields are checked after its name, before its
+	// request_id.
+	reason := func(v *errs.Violations) { v.Add("reason", "is required") }
+	for _, tc := range []struct {
+		req   *famiv1.DeletePartnerRequest
+		field string
+	}{
+		{&famiv1.DeletePartnerRequest{Name: "regions/lombardia/projects/p01"}, "name"},
+		{&famiv1.DeletePartnerRequest{Name: name, RequestId: strings.Repeat("x", 200)}, "reason"},
+	} {
+		_, err := resource.ChangeChecked(ctx, s, resource.Partners, tc.req, reason, rename)
+		if e := errs.As(err); e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != tc.field {
+			t.Errorf("%v: got %v, want INVALID_ARGUMENT on %s", tc.req, err, tc.field)
+		}
+	}
+}
+
+func TestRef(t *testing.T) {
+	s, _ := seeded(t, 1)
+	err := s.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
+		var v errs.Violations
+		if !resource.Ref(tx, &v, "partner", "regions/lombardia/partners/p01", "lombardia", resource.Partners, &famiv1.Partner{}, true) || v.Len() != 0 {
+			t.Errorf("existing partner refused: %v", v.List())
+		}
+		for _, name := range []string{"", "regions/lombardia/partners/p99", "regions/veneto/partners/p01", "regions/lombardia/networks/p01"} {
+			var v errs.Violations
+			if resource.Ref(tx, &v, "partner", name, "lombardia", resource.Partners, &famiv1.Partner{}, true) || v.Len() != 1 || v.List()[0].Field != "partner" {
+				t.Errorf("%q: got violations %v, want one of partner", name, v.List())
+			}
+		}
+		var v2 errs.Violations
+		if resource.Ref(tx, &v2, "partner", "", "lombardia", resource.Partners, &famiv1.Partner{}, false) || v2.Len() != 0 {
+			t.Errorf("optional empty ref: got %v", v2.List())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestClipAndIndexed(t *testing.T) {
+	if got := resource.Clip(strings.Repeat("a", 81)); got != strings.Repeat("a", 80)+"..." {
+		t.Errorf("Clip(81 a) = %q", got)
+	}
+	if got := resource.Clip("short"); got != "short" {
+		t.Errorf("Clip(short) = %q", got)
+	}
+	if got := resource.Indexed("parties", 2); got != "parties[2]" {
+		t.Errorf("Indexed = %q", got)
+	}
+	if got := resource.ID("regions/lombardia/partners/p01"); got != "p01" {
+		t.Errorf("ID = %q", got)
+	}
+}
+
+func TestGet(t *testing.T) {
+	s, ctx := seeded(t, 1)
+	p, err := resource.Get[*famiv1.Partner](ctx, s, resource.Partners, "regions/lombardia/partners/p01")
+	if err != nil || p.GetDisplayName() != "Partner p01" {
+		t.Fatalf("got %v, %v", p, err)
+	}
+	for name, code := range map[string]errs.Code{
+		"regions/lombardia/partners/p99":  errs.NotFound,
+		"regions/atlantide/partners/p01":  errs.NotFound,
+		"regions/lombardia/networks/p01":  errs.Invalid,
+		"regions/lombardia/partners/p01/": errs.Invalid,
+	} {
+		if p, err := resource.Get[*famiv1.Partner](ctx, s, resource.Partners, name); errs.CodeOf(err) != code || p != nil {
+			t.Errorf("%s: got %v, %v, want %v", name, p, err, code)
+		}
+	}
+}
+
+func TestCreate(t *testing.T) {
+	s, ctx := seeded(t, 0)
+	put := func(tx store.WriteTx, id string) (*famiv1.Partner, error) {
+		p := &famiv1.Partner{Name: aip.Name(tx.Region(), resource.Partners, id), DisplayName: "New"}
+		return p, tx.Put(p)
+	}
+	p, err := resource.Create(ctx, s, &famiv1.CreatePartnerRequest{Parent: "regions/lombardia"}, "partner", &famiv1.Partner{}, "chosen", put)
+	if err != nil || p.GetName() != "regions/lombardia/partners/chosen" {
+		t.Fatalf("got %v, %v", p, err)
+	}
+	p, err = resource.Create(ctx, s, &famiv1.CreatePartnerRequest{Parent: "regions/lombardia"}, "partner", &famiv1.Partner{}, "", put)
+	if err != nil || aip.CheckID("id", resource.ID(p.GetName())) != nil {
+		t.Fatalf("picked id: got %v, %v", p, err)
+	}
+	var none *famiv1.Partner
+	for _, tc := range []struct {
+		parent, id, field string
+		body              *famiv1.Partner
+		code              errs.Code
+	}{
+		{"regions/atlantide", "", "", &famiv1.Partner{}, errs.NotFound},
+		{"lombardia", "", "parent", &famiv1.Partner{}, errs.Invalid},
+		{"regions/lombardia", "", "partner", none, errs.Invalid},
+		{"regions/lombardia", "Bad_Id", "partner_id", &famiv1.Partner{}, errs.Invalid},
+	} {
+		_, err := resource.Create(ctx, s, &famiv1.CreatePartnerRequest{Parent: tc.parent}, "partner", tc.body, tc.id, put)
+		e := errs.As(err)
+		if e == nil || e.Code != tc.code || (tc.field != "" && (len(e.Violations) != 1 || e.Violations[0].Field != tc.field)) {
+			t.Errorf("%+v: got %v, want %v on %q", tc, err, tc.code, tc.field)
+		}
+	}
+}
+
+func TestUpdate(t *testing.T) {
+	s, ctx := seeded(t, 1)
+	rename := func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {
+		cur.DisplayName = "Renamed"
+		return cur, tx.Put(cur)
+	}
+	req := &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: "regions/lombardia/partners/p01"}}
+	if p, err := resource.Update(ctx, s, req, "partner", req.GetPartner(), resource.Partners, rename); err != nil || p.GetDisplayName() != "Renamed" {
+		t.Fatalf("got %v, %v", p, err)
+	}
+	for _, tc := range []struct {
+		in    *famiv1.Partner
+		field string
+	}{
+		{nil, "partner"},
+		{&famiv1.Partner{Name: "regions/lombardia/networks/p01"}, "partner.name"},
+	} {
+		req := &famiv1.UpdatePartnerRequest{Partner: tc.in}
+		_, err := resource.Update(ctx, s, req, "partner", req.GetPartner(), resource.Partners, rename)
+		if e := errs.As(err); e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != tc.field {
+			t.Errorf("%v: got %v, want INVALID_ARGUMENT on %s", tc.in, err, tc.field)
+		}
+	}
+	stale := &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: "regions/lombardia/partners/p01", Etag: "stale"}}
+	if _, err := resource.Update(ctx, s, stale, "partner", stale.GetPartner(), resource.Partners, rename); errs.CodeOf(err) != errs.Conflict {
+		t.Errorf("stale etag: got %v, want ABORTED", err)
+	}
+}
