@@ -85,11 +85,17 @@ func generationIn(tx store.SystemTx, subject string) int64 {
 	return 0
 }
 
+// raiseGeneration raises a subject's generation in the store only.
+func raiseGeneration(tx store.SystemTx, subject string) (int64, error) {
+	gen := generationIn(tx, subject) + 1
+	return gen, tx.Put(bucketGeneration, subject, binary.BigEndian.AppendUint64(nil, uint64(gen)))
+}
+
 // bump raises a subject's generation inside a system transaction and
 // returns the new one; call commit after the transaction commits.
 func (r *revocations) bump(tx store.SystemTx, subject string) (gen int64, commit func(), err error) {
-	gen = generationIn(tx, subject) + 1
-	if err := tx.Put(bucketGeneration, subject, binary.BigEndian.AppendUint64(nil, uint64(gen))); err != nil {
+	gen, err = raiseGeneration(tx, subject)
+	if err != nil {
 		return 0, nil, err
 	}
 	return gen, func() {
