@@ -11,6 +11,8 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/etcd"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 )
 
 // TestGlobalUsernamesMoveToTheirRegion: a system store written when
@@ -18,14 +20,35 @@ import (
 // start: the account is found under its region, its owner logs in as
 // username@region with the same password, and the tokens issued under the
 // old subject are void.
+// Both system stores are moved alike.
 func TestGlobalUsernamesMoveToTheirRegion(t *testing.T) {
-	dir := t.TempDir()
-	st, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	keys, err := auth.LoadOrCreateKeys(dir)
+	t.Run("bolt", func(t *testing.T) {
+		st, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		testGlobalUsernamesMove(t, st)
+	})
+	t.Run("etcd", func(t *testing.T) {
+		c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+		st, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Regions: []string{"lombardia"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		testGlobalUsernamesMove(t, st)
+	})
+}
+
+// stores is what accounts.New needs of a store.
+type stores interface {
+	store.System
+	store.Store
+}
+
+func testGlobalUsernamesMove(t *testing.T, st stores) {
+	keys, err := auth.LoadOrCreateKeys(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
