@@ -38,6 +38,10 @@ func Bounds(req proto.Message) error {
 		return nil
 	}
 	var v errs.Violations
+	if field, n, limit, ok := wireRefusal(req.ProtoReflect()); ok {
+		v.Add(field, "lists %d elements; at most %d are allowed", n, limit)
+		return v.Err()
+	}
 	bounds(&v, "", req.ProtoReflect())
 	return v.Err()
 }
