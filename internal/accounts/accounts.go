@@ -128,11 +128,9 @@ func parseLoginName(login string) (region, username string, ok bool) {
 	return region, username, true
 }
 
-// subjectOf is the token subject of an account, which also keys its
-// credential generation.
-func subjectOf(region, username string) string {
-	return principal.AccountPrefix + LoginName(region, username)
-}
+// subjectOf is the token subject of an account: like its username, unique
+// within its region (which the token also names).
+func subjectOf(username string) string { return principal.AccountPrefix + username }
 
 // errLogin is the single answer to a failed login, whichever part was wrong.
 var errLogin = &errs.Error{Code: errs.Unauthenticated, Reason: "LOGIN_FAILED",
@@ -204,7 +202,7 @@ func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.
 		return nil, errLogin
 	}
 	token, claims, err := s.keys.Sign(auth.TokenSpec{
-		Subject: subjectOf(region, username), Role: RoleOf(acc.GetRole()), Region: region,
+		Subject: subjectOf(username), Role: RoleOf(acc.GetRole()), Region: region,
 		Partner: acc.GetPartner(), Name: acc.GetDisplayName(), TTL: s.loginTTL,
 		Generation: gen,
 	}, now)
@@ -241,7 +239,7 @@ func (s *Service) account(ctx context.Context, region, username string) (*famiv1
 		}
 		acc = &famiv1.Account{}
 		hash = string(tx.Get(bucketPasswords, key))
-		gen = generationIn(tx, subjectOf(region, username))
+		gen = generationIn(tx, subjectOf(username), region)
 		return proto.Unmarshal(b, acc)
 	})
 	return acc, hash, gen, err
@@ -406,7 +404,7 @@ func (s *Service) DeleteAccount(ctx context.Context, req *famiv1.DeleteAccountRe
 			return err
 		}
 		var err error
-		_, commit, err = s.revoked.bump(tx, subjectOf(region, user))
+		_, commit, err = s.revoked.bump(tx, subjectOf(user), region)
 		return err
 	})
 	if err != nil {
@@ -442,7 +440,7 @@ func (s *Service) SetAccountPassword(ctx context.Context, req *famiv1.SetAccount
 			return err
 		}
 		var err error
-		_, commit, err = s.revoked.bump(tx, subjectOf(region, user))
+		_, commit, err = s.revoked.bump(tx, subjectOf(user), region)
 		return err
 	})
 	if err != nil {

@@ -16,9 +16,9 @@ import (
 // {region}/{username}, the region read from the account's name (ADR 14).
 // Each account moves in its own transaction (an etcd transaction holds a
 // bounded number of operations), so an interrupted start resumes where it
-// stopped. The tokens issued under the old subject account:{username} are
-// voided by raising its generation: their owners log in again, as
-// {username}@{region}.
+// stopped. Subjects stay account:{username}, so the region data naming them
+// (entries' consultants, owners, reviewers) needs no move, and the tokens
+// issued before stay as valid or void as they were (credentialKey).
 func migrateGlobalUsernames(ctx context.Context, sys store.System) error {
 	var legacy []string
 	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
@@ -62,10 +62,7 @@ func migrateGlobalUsernames(ctx context.Context, sys store.System) error {
 			if err := tx.Delete(bucketPasswords, user); err != nil {
 				return err
 			}
-			// The revocation list is loaded after the migration, so the
-			// raised generation is in force from the first request.
-			_, err := raiseGeneration(tx, "account:"+user)
-			return err
+			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("move account %q: %w", user, err)

@@ -134,7 +134,7 @@ func TestAccountsAndLogin(t *testing.T) {
 					if err != nil {
 						t.Fatalf("whoami as %s: %v", c.user, err)
 					}
-					want := &famiv1.WhoAmIResponse{Subject: "account:" + c.user + "@lombardia", Role: c.role, Region: lombardia, Partner: c.partner,
+					want := &famiv1.WhoAmIResponse{Subject: "account:" + c.user, Role: c.role, Region: lombardia, Partner: c.partner,
 						DisplayName: c.display, ExpireTime: res.GetExpireTime()}
 					if got, want := brief(who), brief(want); got != want {
 						t.Errorf("whoami as %s: got %s, want %s", c.user, got, want)
@@ -433,7 +433,7 @@ func TestUsernamesScopedToTheirRegion(t *testing.T) {
 				if err != nil {
 					t.Fatalf("whoami as %s@%s: %v", taken, region, err)
 				}
-				if who.GetSubject() != "account:"+taken+"@"+region || who.GetRegion() != "regions/"+region {
+				if who.GetSubject() != "account:"+taken || who.GetRegion() != "regions/"+region {
 					t.Errorf("whoami as %s@%s: got %s, want its own subject and region", taken, region, brief(who))
 				}
 			}

@@ -228,8 +228,8 @@ func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
 
 type WhoAmIResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The token's subject, e.g. "account:mrossi@lombardia"; "anonymous"
-	// without a token.
+	// The token's subject, e.g. "account:mrossi" (unique within the region);
+	// "anonymous" without a token.
 	Subject string `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
 	Role    Role   `protobuf:"varint,2,opt,name=role,proto3,enum=fami.v1.Role" json:"role,omitempty"`
 	// regions/{region}; empty for the ministry and anonymous callers.
