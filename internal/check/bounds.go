@@ -38,15 +38,17 @@ func Bounds(req proto.Message) error {
 		return nil
 	}
 	var v errs.Violations
-	if field, n, limit, ok := wireRefusal(req.ProtoReflect()); ok {
-		v.Add(field, "lists %d elements; at most %d are allowed", n, limit)
-		return v.Err()
-	}
 	bounds(&v, "", req.ProtoReflect())
 	return v.Err()
 }
 
 func bounds(v *errs.Violations, prefix string, m protoreflect.Message) {
+	// A field Unmarshal or UnmarshalJSON found over its limit and left
+	// undecoded.
+	if field, n, limit, ok := wireRefusal(m); ok {
+		v.Add(prefix+field, "lists %d elements; at most %d are allowed", n, limit)
+		return
+	}
 	m.Range(func(fd protoreflect.FieldDescriptor, val protoreflect.Value) bool {
 		field := prefix + string(fd.Name())
 		limit := MaxRepeated

@@ -19,7 +19,7 @@ import (
 // of the encoding holds more elements than its limit (MaxRepeated or
 // RepeatedLimits). Then the top-level field holding it is left out
 // undecoded and m carries the refusal instead, which Bounds reports as a
-// violation naming the field. The refusal waits for Bounds because a codec
+// violation naming the field (its path from the message carrying it). The refusal waits for Bounds because a codec
 // runs before authentication and cannot answer with field violations on
 // every transport (grpc-go turns a codec's error into INTERNAL).
 func Unmarshal(b []byte, m proto.Message) error {
@@ -42,9 +42,19 @@ func Unmarshal(b []byte, m proto.Message) error {
 		}
 		rest = rest[n+m:]
 	}
-	kept = protowire.AppendTag(kept, oversizeField, protowire.BytesType)
-	kept = protowire.AppendString(kept, fmt.Sprintf("%s %d %d", over.field, over.n, over.limit))
-	return proto.Unmarshal(kept, m)
+	if err := proto.Unmarshal(kept, m); err != nil {
+		return err
+	}
+	refuse(m.ProtoReflect(), over)
+	return nil
+}
+
+// refuse leaves the refusal of over among m's unknown fields, where Bounds
+// finds it (wireRefusal).
+func refuse(m protoreflect.Message, over oversize) {
+	b := protowire.AppendTag(m.GetUnknown(), oversizeField, protowire.BytesType)
+	b = protowire.AppendString(b, fmt.Sprintf("%s %d %d", over.field, over.n, over.limit))
+	m.SetUnknown(b)
 }
 
 // oversizeField is the field number, unused by every message (the largest

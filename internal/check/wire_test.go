@@ -2,8 +2,10 @@ package check_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -54,46 +56,101 @@ func TestUnmarshalBounds(t *testing.T) {
 		"packed scalars":             &famiv1.QuestionResult{Question: "q", ScoreCounts: make([]int64, 1500)},
 		"packed scalars within":      &famiv1.QuestionResult{Question: "q", ScoreCounts: []int64{1, 300, 5, 0, 1 << 40}},
 	} {
-		t.Run(name, func(t *testing.T) {
-			b, err := proto.Marshal(msg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := msg.ProtoReflect().New().Interface()
-			if err := check.Unmarshal(b, got); err != nil {
-				t.Fatalf("unmarshal: %v", err)
-			}
-			sent, decoded := check.Bounds(msg), check.Bounds(got)
-			if want, got := violations(t, sent), violations(t, decoded); !slices.Equal(got, want) {
-				t.Fatalf("violations of the decoded message: got %q, want %q", got, want)
-			}
-			if sent == nil {
-				if !proto.Equal(got, msg) {
-					t.Errorf("a message within its limits decoded differently from proto.Unmarshal")
+		for _, enc := range encodings {
+			t.Run(enc.name+"/"+name, func(t *testing.T) {
+				b, err := enc.marshal(msg)
+				if err != nil {
+					t.Fatal(err)
 				}
-				return
-			}
-			if got, want := decoded.Error(), sent.Error(); got != want {
-				t.Errorf("got %q, want %q", got, want)
-			}
-			// Without the refusal, nothing decoded is over its limit: the
-			// oversized field was never decoded.
-			got.ProtoReflect().SetUnknown(nil)
-			if err := check.Bounds(got); err != nil {
-				t.Errorf("the oversized field was decoded: %v", err)
-			}
-			first := msg.ProtoReflect().Descriptor().Fields().Get(0)
-			if g, w := got.ProtoReflect().Get(first), msg.ProtoReflect().Get(first); !g.Equal(w) {
-				t.Errorf("field %s of a refused message: got %v, want %v", first.Name(), g, w)
-			}
-		})
+				got := msg.ProtoReflect().New().Interface()
+				if err := enc.unmarshal(b, got); err != nil {
+					t.Fatalf("unmarshal: %v", err)
+				}
+				checkDecoded(t, msg, got)
+			})
+		}
 	}
 }
 
-// TestUnmarshalRefusesGarbage: an encoding proto.Unmarshal refuses is
-// refused too.
+// encodings are the two decoders with their encoders.
+var encodings = []struct {
+	name      string
+	marshal   func(proto.Message) ([]byte, error)
+	unmarshal func([]byte, proto.Message) error
+}{
+	{"wire", proto.Marshal, check.Unmarshal},
+	{"json", protojson.Marshal, func(b []byte, m proto.Message) error { return check.UnmarshalJSON(b, m, protojson.UnmarshalOptions{}) }},
+}
+
+// checkDecoded compares what was decoded, got, with what was sent.
+func checkDecoded(t *testing.T, msg, got proto.Message) {
+	t.Helper()
+	sent, decoded := check.Bounds(msg), check.Bounds(got)
+	if want, got := violations(t, sent), violations(t, decoded); !slices.Equal(got, want) {
+		t.Fatalf("violations of the decoded message: got %q, want %q", got, want)
+	}
+	if sent == nil {
+		if !proto.Equal(got, msg) {
+			t.Errorf("a message within its limits decoded differently from proto.Unmarshal")
+		}
+		return
+	}
+	if got, want := decoded.Error(), sent.Error(); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	// Without the refusal, nothing decoded is over its limit: the
+	// oversized field was never decoded.
+	got.ProtoReflect().SetUnknown(nil)
+	if err := check.Bounds(got); err != nil {
+		t.Errorf("the oversized field was decoded: %v", err)
+	}
+	first := msg.ProtoReflect().Descriptor().Fields().Get(0)
+	if g, w := got.ProtoReflect().Get(first), msg.ProtoReflect().Get(first); !g.Equal(w) {
+		t.Errorf("field %s of a refused message: got %v, want %v", first.Name(), g, w)
+	}
+}
+
+// TestUnmarshalRefusesGarbage: an encoding proto.Unmarshal or protojson
+// refuses is refused too.
 func TestUnmarshalRefusesGarbage(t *testing.T) {
 	if err := check.Unmarshal([]byte{0x0a, 0xff}, &famiv1.CreateNetworkRequest{}); err == nil {
 		t.Error("got no error for a truncated encoding")
+	}
+	for _, body := range []string{`{"names": [`, `{"names": ["a",]}`, `{"names" ["a"]}`, `{"names": ["a"]`, `{"nope": 1}`, `[1]`} {
+		if err := check.UnmarshalJSON([]byte(body), &famiv1.BatchApproveSupportEntriesRequest{}, protojson.UnmarshalOptions{}); err == nil {
+			t.Errorf("%s: got no error", body)
+		}
+	}
+}
+
+// TestUnmarshalJSONKeys: a field is found by its JSON name, its proto name
+// or an escaped spelling of either, as protojson finds it.
+func TestUnmarshalJSONKeys(t *testing.T) {
+	many := `["x"` + strings.Repeat(`,"x"`, check.MaxRepeated) + `]`
+	for _, key := range []string{`"names"`, `"names"`, `"network.members"`} {
+		body := `{"parent": "regions/lombardia", ` + key + `: ` + many + `}`
+		got := &famiv1.BatchApproveSupportEntriesRequest{}
+		err := check.UnmarshalJSON([]byte(body), got, protojson.UnmarshalOptions{})
+		if key == `"network.members"` {
+			if err == nil {
+				t.Errorf("%s: got no error for an unknown field", key)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		if len(got.GetNames()) != 0 || !slices.Equal(violations(t, check.Bounds(got)), []string{"names"}) {
+			t.Errorf("%s: decoded %d names, violations %v; want none decoded and names refused", key, len(got.GetNames()), check.Bounds(got))
+		}
+	}
+	nested := `{"network": {"displayName": "x", "members": [{}` + strings.Repeat(`,{}`, check.MaxRepeated) + `]}}`
+	// The gateway decodes a body into the request's field it maps to.
+	got := &famiv1.CreateNetworkRequest{Network: &famiv1.Network{}}
+	if err := check.UnmarshalJSON([]byte(nested)[len(`{"network": `):len(nested)-1], got.Network, protojson.UnmarshalOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(violations(t, check.Bounds(got)), []string{"network.members"}) {
+		t.Errorf("a REST body decoded into a field of the request: got %v, want network.members refused", check.Bounds(got))
 	}
 }

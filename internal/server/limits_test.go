@@ -93,8 +93,8 @@ func TestViolationsReportedAreBounded(t *testing.T) {
 //   - members-4MB: about 2 million empty members, counted on the wire by
 //     the server's codec (check.Unmarshal) and refused by the
 //     repeated-field guard without being decoded.
-//   - members-4MB-rest: the same as JSON over REST, which the gateway
-//     decodes in full before the pipeline sees the request.
+//   - members-4MB-rest: the same as JSON over REST, counted by the
+//     gateway's decoder (check.UnmarshalJSON) and refused alike.
 func BenchmarkHostileRequest(b *testing.B) {
 	ts := startServer(b, server.Config{MunicipalitiesFile: municipalitiesFile, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	limit := server.DefaultMaxMessageBytes - 1024
