@@ -154,3 +154,40 @@ func TestUnmarshalJSONKeys(t *testing.T) {
 		t.Errorf("a REST body decoded into a field of the request: got %v, want network.members refused", check.Bounds(got))
 	}
 }
+
+// FuzzUnmarshal: on any input, check.Unmarshal and check.UnmarshalJSON
+// agree with proto.Unmarshal and protojson on what is within its limits,
+// and what they decode is never within its limits when the plain decoder's
+// result is not.
+func FuzzUnmarshal(f *testing.F) {
+	seed := &famiv1.CreateNetworkRequest{Parent: "regions/lombardia", NetworkId: "n", Network: &famiv1.Network{
+		DisplayName: "Rete", Members: []*famiv1.Member{{Partner: "regions/lombardia/partners/p"}}, Municipalities: []string{"015146"}}}
+	b, _ := proto.Marshal(seed)
+	j, _ := protojson.Marshal(seed)
+	f.Add(b, false)
+	f.Add(j, true)
+	f.Add([]byte(`{"network": {"members": [{}, {}, {"partner": "\u0070"}], "municipalities": []}, "parent": null}`), true)
+	f.Add([]byte(`{"network": {"members": [{}, {} {}]}}`), true)
+	f.Add([]byte{0x0a, 0x02, 0x08, 0x01, 0x1a, 0x00}, false)
+	f.Fuzz(func(t *testing.T, data []byte, isJSON bool) {
+		got, plain := &famiv1.CreateNetworkRequest{}, &famiv1.CreateNetworkRequest{}
+		var err, plainErr error
+		if isJSON {
+			err, plainErr = check.UnmarshalJSON(data, got, protojson.UnmarshalOptions{}), protojson.Unmarshal(data, plain)
+		} else {
+			err, plainErr = check.Unmarshal(data, got), proto.Unmarshal(data, plain)
+		}
+		switch {
+		case plainErr == nil && check.Bounds(plain) == nil:
+			if err != nil || !proto.Equal(got, plain) {
+				t.Errorf("within its limits: got %v, %v; want what the plain decoder gives", got, err)
+			}
+		case plainErr == nil:
+			if err == nil && check.Bounds(got) == nil {
+				t.Errorf("over its limits, but what was decoded passes Bounds")
+			}
+		case err == nil && check.Bounds(got) == nil:
+			t.Errorf("the plain decoder refuses it (%v), but what was decoded passes Bounds", plainErr)
+		}
+	})
+}
