@@ -111,11 +111,8 @@ var usernamePattern = regexp.MustCompile(`^[a-z][a-z0-9.-]{1,62}[a-z0-9]$`)
 // accountKey is the system store key of an account.
 func accountKey(region, username string) string { return region + "/" + username }
 
-// LoginName is the name an account's owner logs in with.
-func LoginName(region, username string) string { return username + "@" + region }
-
-// parseLoginName splits a login name; ok is false for anything that cannot
-// name an account.
+// parseLoginName splits a login name, {username}@{region}; ok is false for
+// anything that cannot name an account.
 func parseLoginName(login string) (region, username string, ok bool) {
 	i := strings.LastIndexByte(login, '@')
 	if i < 0 {
