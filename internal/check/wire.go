@@ -33,14 +33,14 @@ func Unmarshal(b []byte, m proto.Message) error {
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
-		m := protowire.ConsumeFieldValue(num, typ, rest[n:])
-		if m < 0 {
-			return protowire.ParseError(m)
+		vn := protowire.ConsumeFieldValue(num, typ, rest[n:])
+		if vn < 0 {
+			return protowire.ParseError(vn)
 		}
 		if num != over.top {
-			kept = append(kept, rest[:n+m]...)
+			kept = append(kept, rest[:n+vn]...)
 		}
-		rest = rest[n+m:]
+		rest = rest[n+vn:]
 	}
 	if err := proto.Unmarshal(kept, m); err != nil {
 		return err
@@ -98,8 +98,7 @@ func scanWire(b []byte, md protoreflect.MessageDescriptor, prefix string, depth 
 		}
 		name := prefix + string(fd.Name())
 		elems := 1
-		if fd.IsList() && typ == protowire.BytesType && fd.Kind() != protoreflect.MessageKind &&
-			fd.Kind() != protoreflect.StringKind && fd.Kind() != protoreflect.BytesKind {
+		if packed(fd, typ) {
 			elems = packedLen(value, fd.Kind())
 		}
 		if fd.IsList() || fd.IsMap() {
@@ -136,18 +135,17 @@ func scanWire(b []byte, md protoreflect.MessageDescriptor, prefix string, depth 
 func countRest(b []byte, num protowire.Number, fd protoreflect.FieldDescriptor) int {
 	total := 0
 	for len(b) > 0 {
-		n2, typ, n := protowire.ConsumeTag(b)
+		found, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
 			break
 		}
 		b = b[n:]
-		n = protowire.ConsumeFieldValue(n2, typ, b)
+		n = protowire.ConsumeFieldValue(found, typ, b)
 		if n < 0 {
 			break
 		}
-		if n2 == num {
-			if typ == protowire.BytesType && fd.Kind() != protoreflect.MessageKind &&
-				fd.Kind() != protoreflect.StringKind && fd.Kind() != protoreflect.BytesKind {
+		if found == num {
+			if packed(fd, typ) {
 				total += packedLen(b[:n], fd.Kind())
 			} else {
 				total++
@@ -156,6 +154,16 @@ func countRest(b []byte, num protowire.Number, fd protoreflect.FieldDescriptor) 
 		b = b[n:]
 	}
 	return total
+}
+
+// packed reports a packed occurrence of a repeated scalar field: one
+// length-delimited run of elements.
+func packed(fd protoreflect.FieldDescriptor, typ protowire.Type) bool {
+	switch fd.Kind() {
+	case protoreflect.MessageKind, protoreflect.GroupKind, protoreflect.StringKind, protoreflect.BytesKind:
+		return false
+	}
+	return fd.IsList() && typ == protowire.BytesType
 }
 
 // packedLen is the number of elements of a packed repeated scalar field's
