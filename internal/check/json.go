@@ -152,7 +152,7 @@ func (s *jsonScan) object(md protoreflect.MessageDescriptor, prefix string, dept
 			break
 		}
 		s.i++
-		if fd := fieldOf(md, key); fd == nil || wellKnown(fd) {
+		if fd := fieldOf(md, key); fd == nil {
 			s.value(depth + 1)
 		} else if over, found := s.field(fd, prefix+string(fd.Name()), depth+1); found {
 			return over, true
@@ -174,7 +174,7 @@ func (s *jsonScan) object(md protoreflect.MessageDescriptor, prefix string, dept
 func (s *jsonScan) field(fd protoreflect.FieldDescriptor, name string, depth int) (jsonOversize, bool) {
 	c := s.next()
 	if !(fd.IsList() && c == '[') && !(fd.IsMap() && c == '{') {
-		if fd.Message() != nil && !fd.IsList() && !fd.IsMap() {
+		if fd.Message() != nil && !fd.IsList() && !fd.IsMap() && !wellKnown(fd) {
 			return s.object(fd.Message(), name+".", depth)
 		}
 		s.value(depth)
@@ -243,7 +243,8 @@ func fieldOf(md protoreflect.MessageDescriptor, key []byte) protoreflect.FieldDe
 }
 
 // wellKnown reports a field of a well-known type, whose JSON form is not
-// an object of its fields; those are left to protojson and Bounds.
+// an object of its fields: a list of them is counted, but their insides
+// are left to protojson and Bounds.
 func wellKnown(fd protoreflect.FieldDescriptor) bool {
 	return fd.Message() != nil && fd.Message().ParentFile().Package() == "google.protobuf"
 }
