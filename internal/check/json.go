@@ -1,6 +1,7 @@
 package check
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -22,11 +23,7 @@ func UnmarshalJSON(b []byte, m proto.Message, opts protojson.UnmarshalOptions) e
 	if !found || s.bad {
 		return opts.Unmarshal(b, m)
 	}
-	empty := "[]"
-	if over.isMap {
-		empty = "{}"
-	}
-	kept := slices.Concat(b[:over.start], []byte(empty), b[over.end:])
+	kept := slices.Concat(b[:over.start], []byte(over.empty), b[over.end:])
 	if err := opts.Unmarshal(kept, m); err != nil {
 		return err
 	}
@@ -125,12 +122,12 @@ func (s *jsonScan) value(depth int) {
 	}
 }
 
-// jsonOversize is an oversize found in JSON: the array or object at
-// b[start:end].
+// jsonOversize is an oversize found in JSON: the value at b[start:end],
+// to be decoded as empty instead.
 type jsonOversize struct {
 	oversize
 	start, end int
-	isMap      bool
+	empty      string
 }
 
 // object scans the object at s.i, a message md, for the first repeated or
@@ -173,6 +170,9 @@ func (s *jsonScan) object(md protoreflect.MessageDescriptor, prefix string, dept
 // field scans the value of field fd named name.
 func (s *jsonScan) field(fd protoreflect.FieldDescriptor, name string, depth int) (jsonOversize, bool) {
 	c := s.next()
+	if fd.Message() != nil && fd.Message().FullName() == "google.protobuf.FieldMask" && c == '"' {
+		return s.fieldMask(fd, name)
+	}
 	if !(fd.IsList() && c == '[') && !(fd.IsMap() && c == '{') {
 		if fd.Message() != nil && !fd.IsList() && !fd.IsMap() && !wellKnown(fd) {
 			return s.object(fd.Message(), name+".", depth)
@@ -226,7 +226,27 @@ func (s *jsonScan) field(fd protoreflect.FieldDescriptor, name string, depth int
 	if s.bad || n <= limit {
 		return jsonOversize{}, false
 	}
-	return jsonOversize{oversize: oversize{field: name, n: n, limit: limit}, start: start, end: s.i, isMap: fd.IsMap()}, true
+	empty := "[]"
+	if fd.IsMap() {
+		empty = "{}"
+	}
+	return jsonOversize{oversize: oversize{field: name, n: n, limit: limit}, start: start, end: s.i, empty: empty}, true
+}
+
+// fieldMask counts the paths of a field mask, whose JSON form is one
+// string of comma-separated paths.
+func (s *jsonScan) fieldMask(fd protoreflect.FieldDescriptor, name string) (jsonOversize, bool) {
+	paths := fd.Message().Fields().ByName("paths")
+	limit := MaxRepeated
+	if l, ok := RepeatedLimits[paths.FullName()]; ok {
+		limit = l
+	}
+	start := s.i
+	n := bytes.Count(s.str(), []byte(",")) + 1
+	if s.bad || n <= limit {
+		return jsonOversize{}, false
+	}
+	return jsonOversize{oversize: oversize{field: name + ".paths", n: n, limit: limit}, start: start, end: s.i, empty: `""`}, true
 }
 
 // fieldOf is the field a JSON key names (its JSON name or its proto name,

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/check"
@@ -55,6 +56,8 @@ func TestUnmarshalBounds(t *testing.T) {
 		"list inside a list":         &famiv1.RecordAttendanceRequest{Name: "regions/lombardia/meetings/m", Attendance: []*famiv1.PartnerAttendance{att(1), att(21)}},
 		"packed scalars":             &famiv1.QuestionResult{Question: "q", ScoreCounts: make([]int64, 1500)},
 		"packed scalars within":      &famiv1.QuestionResult{Question: "q", ScoreCounts: []int64{1, 300, 5, 0, 1 << 40}},
+		"field mask":                 &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: "n"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: slices.Repeat([]string{"display_name"}, check.MaxRepeated+1)}},
+		"field mask within":          &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: "n"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name", "members"}}},
 	} {
 		for _, enc := range encodings {
 			t.Run(enc.name+"/"+name, func(t *testing.T) {
