@@ -24,7 +24,8 @@ func newAccountCmd(a *app) *cobra.Command {
 		Long: `Create an account for a person (region_admin, consultant or network_member).
 The password is read from standard input (asked for without echo on a
 terminal), never from a flag, so it stays out of the shell history and the
-process list.`,
+process list. Usernames are per region: the person logs in as
+{username}@{region}, e.g. anna.bianchi@lombardia.`,
 		Example: `  famictl account create --region lombardia --username anna.bianchi --role network_member \
     --name "Anna Bianchi" --partner udp-bergamo < password.txt`,
 		Args: cobra.NoArgs,

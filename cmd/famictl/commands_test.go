@@ -338,7 +338,7 @@ func TestAccountAndTokenCommands(t *testing.T) {
 		t.Fatal("account create prints the password")
 	}
 	login := func(pw string) error {
-		_, err := sdk.NewClient(nil, f.url, "").Auth.Login(context.Background(), &famiv1.LoginRequest{Username: "anna.bianchi", Password: pw})
+		_, err := sdk.NewClient(nil, f.url, "").Auth.Login(context.Background(), &famiv1.LoginRequest{Username: "anna.bianchi@lombardia", Password: pw})
 		return err
 	}
 	if err := login("s3gret-Passw0rd!"); err != nil {

@@ -28,8 +28,8 @@ import (
 
 // System buckets of accounts and tokens.
 const (
-	bucketAccounts      = "accounts"       // username -> fami.v1.Account
-	bucketPasswords     = "passwords"      // username -> argon2id hash
+	bucketAccounts      = "accounts"       // {region}/{username} -> fami.v1.Account
+	bucketPasswords     = "passwords"      // {region}/{username} -> argon2id hash
 	bucketServiceTokens = "service_tokens" // {region}/{jti} -> fami.v1.ServiceToken
 )
 
@@ -73,6 +73,9 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if err := migrateGlobalUsernames(ctx, sys); err != nil {
+		return nil, fmt.Errorf("scope usernames to their region: %w", err)
+	}
 	rev, err := loadRevocations(ctx, sys)
 	if err != nil {
 		return nil, fmt.Errorf("load revocations: %w", err)
@@ -100,8 +103,35 @@ func (s *Service) Revocations() auth.Revocations { return s.revoked }
 
 var usernamePattern = regexp.MustCompile(`^[a-z][a-z0-9.-]{1,62}[a-z0-9]$`)
 
+// Usernames are scoped to their region (ADR 14): two regions may each have
+// an mrossi, so an admin learns nothing of other regions' usernames. A
+// person logs in as {username}@{region}, the login name; the account's
+// records are keyed {region}/{username}.
+
+// accountKey is the system store key of an account.
+func accountKey(region, username string) string { return region + "/" + username }
+
+// parseLoginName splits a login name, {username}@{region}; ok is false for
+// anything that cannot name an account.
+func parseLoginName(login string) (region, username string, ok bool) {
+	i := strings.LastIndexByte(login, '@')
+	if i < 0 {
+		return "", "", false
+	}
+	username, region = login[:i], login[i+1:]
+	if _, known := territory.LookupRegion(region); !known || !usernamePattern.MatchString(username) {
+		return "", "", false
+	}
+	return region, username, true
+}
+
+// subjectOf is the token subject of an account: like its username, unique
+// within its region (which the token also names).
+func subjectOf(username string) string { return principal.AccountPrefix + username }
+
 // errLogin is the single answer to a failed login, whichever part was wrong.
-var errLogin = &errs.Error{Code: errs.Unauthenticated, Reason: "LOGIN_FAILED", Message: "wrong username or password"}
+var errLogin = &errs.Error{Code: errs.Unauthenticated, Reason: "LOGIN_FAILED",
+	Message: "wrong username or password (a username reads name@region, e.g. mrossi@lombardia)"}
 
 // Login implements fami.v1.AuthService.
 func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.LoginResponse, error) {
@@ -147,9 +177,18 @@ func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.
 		}
 		releases = append(releases, release)
 	}
-	acc, hash, gen, err := s.account(ctx, user)
-	if err != nil && errs.CodeOf(err) != errs.NotFound {
-		return nil, err
+	var (
+		acc                     *famiv1.Account
+		hash                    string
+		gen                     int64
+		err                     error
+		region, username, named = parseLoginName(user)
+	)
+	if named {
+		acc, hash, gen, err = s.account(ctx, region, username)
+		if err != nil && errs.CodeOf(err) != errs.NotFound {
+			return nil, err
+		}
 	}
 	if acc == nil {
 		auth.CheckNoPassword(req.GetPassword())
@@ -159,9 +198,8 @@ func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.
 	if !ok {
 		return nil, errLogin
 	}
-	region, _ := aip.ParseRegion("name", parentOf(acc.GetName()))
 	token, claims, err := s.keys.Sign(auth.TokenSpec{
-		Subject: principal.AccountPrefix + user, Role: RoleOf(acc.GetRole()), Region: region,
+		Subject: subjectOf(username), Role: RoleOf(acc.GetRole()), Region: region,
 		Partner: acc.GetPartner(), Name: acc.GetDisplayName(), TTL: s.loginTTL,
 		Generation: gen,
 	}, now)
@@ -186,18 +224,19 @@ func (s *Service) WhoAmI(ctx context.Context, _ *famiv1.WhoAmIRequest) (*famiv1.
 
 // account reads an account, its password hash and its credential
 // generation from one snapshot.
-func (s *Service) account(ctx context.Context, username string) (*famiv1.Account, string, int64, error) {
+func (s *Service) account(ctx context.Context, region, username string) (*famiv1.Account, string, int64, error) {
 	var acc *famiv1.Account
 	var hash string
 	var gen int64
+	key := accountKey(region, username)
 	err := s.sys.SystemView(ctx, func(tx store.SystemTx) error {
-		b := tx.Get(bucketAccounts, username)
+		b := tx.Get(bucketAccounts, key)
 		if b == nil {
-			return errs.NotFoundf("account %q not found", username)
+			return errs.NotFoundf("%s not found", aip.Name(region, "accounts", username))
 		}
 		acc = &famiv1.Account{}
-		hash = string(tx.Get(bucketPasswords, username))
-		gen = generationIn(tx, "account:"+username)
+		hash = string(tx.Get(bucketPasswords, key))
+		gen = generationIn(tx, subjectOf(username), region)
 		return proto.Unmarshal(b, acc)
 	})
 	return acc, hash, gen, err
@@ -271,15 +310,16 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 	if err != nil {
 		return nil, err
 	}
+	key := accountKey(region, req.GetAccountId())
 	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
-		if tx.Get(bucketAccounts, req.GetAccountId()) != nil {
-			return &errs.Error{Code: errs.AlreadyExists, Reason: "USERNAME_TAKEN", Message: "username " + req.GetAccountId() + " is taken",
+		if tx.Get(bucketAccounts, key) != nil {
+			return &errs.Error{Code: errs.AlreadyExists, Reason: "USERNAME_TAKEN", Message: "username " + req.GetAccountId() + " is taken in regions/" + region,
 				Violations: []errs.Violation{{Field: "account_id", Description: "is taken"}}}
 		}
-		if err := tx.Put(bucketAccounts, req.GetAccountId(), b); err != nil {
+		if err := tx.Put(bucketAccounts, key, b); err != nil {
 			return err
 		}
-		return tx.Put(bucketPasswords, req.GetAccountId(), []byte(hash))
+		return tx.Put(bucketPasswords, key, []byte(hash))
 	})
 	if err != nil {
 		return nil, err
@@ -306,14 +346,8 @@ func (s *Service) GetAccount(ctx context.Context, req *famiv1.GetAccountRequest)
 	if err != nil {
 		return nil, err
 	}
-	acc, _, _, err := s.account(ctx, user)
-	if err != nil {
-		return nil, err
-	}
-	if acc.GetName() != aip.Name(region, "accounts", user) {
-		return nil, errs.NotFoundf("%s not found", req.GetName())
-	}
-	return acc, nil
+	acc, _, _, err := s.account(ctx, region, user)
+	return acc, err
 }
 
 // ListAccounts implements fami.v1.AuthService.
@@ -333,13 +367,10 @@ func (s *Service) ListAccounts(ctx context.Context, req *famiv1.ListAccountsRequ
 	res := &famiv1.ListAccountsResponse{}
 	var scanErr error
 	err = s.sys.SystemView(ctx, func(tx store.SystemTx) error {
-		tx.Scan(bucketAccounts, "", after, func(k string, b []byte) bool {
+		tx.Scan(bucketAccounts, region+"/", after, func(k string, b []byte) bool {
 			acc := &famiv1.Account{}
 			if scanErr = proto.Unmarshal(b, acc); scanErr != nil {
 				return false
-			}
-			if parentOf(acc.GetName()) != "regions/"+region {
-				return true
 			}
 			if !page.Take(acc) {
 				res.NextPageToken = aip.EncodeToken(after)
@@ -359,17 +390,18 @@ func (s *Service) DeleteAccount(ctx context.Context, req *famiv1.DeleteAccountRe
 	if _, err := s.GetAccount(ctx, &famiv1.GetAccountRequest{Name: req.GetName()}); err != nil {
 		return nil, err
 	}
-	_, user, _ := accountName(req.GetName())
+	region, user, _ := accountName(req.GetName())
+	key := accountKey(region, user)
 	var commit func()
 	err := s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
-		if err := tx.Delete(bucketAccounts, user); err != nil {
+		if err := tx.Delete(bucketAccounts, key); err != nil {
 			return err
 		}
-		if err := tx.Delete(bucketPasswords, user); err != nil {
+		if err := tx.Delete(bucketPasswords, key); err != nil {
 			return err
 		}
 		var err error
-		_, commit, err = s.revoked.bump(tx, "account:"+user)
+		_, commit, err = s.revoked.bump(tx, subjectOf(user), region)
 		return err
 	})
 	if err != nil {
@@ -390,21 +422,22 @@ func (s *Service) SetAccountPassword(ctx context.Context, req *famiv1.SetAccount
 	if _, err := s.GetAccount(ctx, &famiv1.GetAccountRequest{Name: req.GetName()}); err != nil {
 		return nil, err
 	}
-	_, user, _ := accountName(req.GetName())
+	region, user, _ := accountName(req.GetName())
+	key := accountKey(region, user)
 	hash, err := auth.HashPassword(req.GetPassword())
 	if err != nil {
 		return nil, err
 	}
 	var commit func()
 	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
-		if tx.Get(bucketAccounts, user) == nil {
+		if tx.Get(bucketAccounts, key) == nil {
 			return errs.NotFoundf("%s not found", req.GetName())
 		}
-		if err := tx.Put(bucketPasswords, user, []byte(hash)); err != nil {
+		if err := tx.Put(bucketPasswords, key, []byte(hash)); err != nil {
 			return err
 		}
 		var err error
-		_, commit, err = s.revoked.bump(tx, "account:"+user)
+		_, commit, err = s.revoked.bump(tx, subjectOf(user), region)
 		return err
 	})
 	if err != nil {

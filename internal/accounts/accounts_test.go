@@ -124,7 +124,11 @@ func TestCreateAccountRules(t *testing.T) {
 			req: &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "member-4", Account: account(famiv1.Role_ROLE_NETWORK_MEMBER, "regions/lombardia/partners/nessuno"), Password: password}},
 		{name: "a region that does not exist", code: errs.NotFound, reason: "NOT_FOUND",
 			req: &famiv1.CreateAccountRequest{Parent: "regions/atlantide", AccountId: "nowhere", Account: account(famiv1.Role_ROLE_CONSULTANT, ""), Password: password}},
-		{name: "a username taken", code: errs.AlreadyExists, reason: "USERNAME_TAKEN", field: "account_id",
+		{name: "a username taken in the region", code: errs.AlreadyExists, reason: "USERNAME_TAKEN", field: "account_id",
+			req: &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "taken", Account: account(famiv1.Role_ROLE_CONSULTANT, ""), Password: password}},
+		// Usernames are scoped to their region (ADR 14): another region's
+		// namesake is no clash, and nothing tells Veneto that it exists.
+		{name: "a username taken in another region",
 			req: &famiv1.CreateAccountRequest{Parent: "regions/veneto", AccountId: "taken", Account: account(famiv1.Role_ROLE_CONSULTANT, ""), Password: password}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,7 +204,7 @@ func TestLoginRules(t *testing.T) {
 		return res.GetToken(), err
 	}
 
-	token, err := login("mrossi", password)
+	token, err := login("mrossi@lombardia", password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,8 +217,8 @@ func TestLoginRules(t *testing.T) {
 	}
 
 	for _, tt := range []struct{ name, user, pw string }{
-		{"a wrong password", "mrossi", "wrong horse battery"},
-		{"an unknown username", "nessuno", password},
+		{"a wrong password", "mrossi@lombardia", "wrong horse battery"},
+		{"an unknown username", "nessuno@lombardia", password},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := login(tt.user, tt.pw)
@@ -234,10 +238,10 @@ func TestLoginRules(t *testing.T) {
 	if _, err := verifier.Verify(token); err == nil {
 		t.Error("a token issued before the password changed still verifies")
 	}
-	if _, err := login("mrossi", password); err == nil {
+	if _, err := login("mrossi@lombardia", password); err == nil {
 		t.Error("the old password still logs in")
 	}
-	if token, err = login("mrossi", "a brand new passphrase"); err != nil {
+	if token, err = login("mrossi@lombardia", "a brand new passphrase"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := verifier.Verify(token); err != nil {
@@ -251,7 +255,7 @@ func TestLoginRules(t *testing.T) {
 	if _, err := verifier.Verify(token); err == nil {
 		t.Error("a deleted account's token still verifies")
 	}
-	_, err = login("mrossi", "a brand new passphrase")
+	_, err = login("mrossi@lombardia", "a brand new passphrase")
 	wantErr(t, err, errs.Unauthenticated, "LOGIN_FAILED", "")
 }
 

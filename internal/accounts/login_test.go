@@ -13,6 +13,9 @@ import (
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
 
+// owner is the login name of newService's account.
+const owner = "owner@lombardia"
+
 // newService opens the AuthService on a fresh data dir with one account,
 // "owner", in lombardia.
 func newService(t *testing.T) *accounts.Service {
@@ -66,12 +69,12 @@ func TestRefusedAttemptsSpendNoUsernameBudget(t *testing.T) {
 		}
 	}
 	for range 10 {
-		if err := login(s, attacker, "owner", "wrong password!"); errs.CodeOf(err) != errs.ResourceExhausted {
+		if err := login(s, attacker, owner, "wrong password!"); errs.CodeOf(err) != errs.ResourceExhausted {
 			t.Fatalf("attacker over its address limit: got %v, want RESOURCE_EXHAUSTED", err)
 		}
 	}
 	// The owner, from an address never seen, is not locked out.
-	if err := login(s, "198.51.100.20", "owner", password); err != nil {
+	if err := login(s, "198.51.100.20", owner, password); err != nil {
 		t.Errorf("owner after refused attempts on their username: %v, want a token", err)
 	}
 }
@@ -82,20 +85,20 @@ func TestRefusedAttemptsSpendNoUsernameBudget(t *testing.T) {
 func TestUsernameLockSparesKnownPath(t *testing.T) {
 	s := newService(t)
 	const home = "198.51.100.20"
-	if err := login(s, home, "owner", password); err != nil {
+	if err := login(s, home, owner, password); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 10 {
-		login(s, fmt.Sprintf("203.0.113.%d", i), "owner", "wrong password!")
+		login(s, fmt.Sprintf("203.0.113.%d", i), owner, "wrong password!")
 	}
-	if err := login(s, "192.0.2.99", "owner", password); errs.CodeOf(err) != errs.ResourceExhausted {
+	if err := login(s, "192.0.2.99", owner, password); errs.CodeOf(err) != errs.ResourceExhausted {
 		t.Errorf("right password from an unknown address during the lock: got %v, want RESOURCE_EXHAUSTED", err)
 	}
-	if err := login(s, home, "owner", password); err != nil {
+	if err := login(s, home, owner, password); err != nil {
 		t.Errorf("owner from their known address during the lock: %v, want a token", err)
 	}
 	// The known path is no bypass of the password.
-	if err := login(s, home, "owner", "wrong password!"); errs.CodeOf(err) != errs.Unauthenticated {
+	if err := login(s, home, owner, "wrong password!"); errs.CodeOf(err) != errs.Unauthenticated {
 		t.Errorf("wrong password from the known path: got %v, want UNAUTHENTICATED", err)
 	}
 }

@@ -14,10 +14,10 @@ const (
 	// bucketRevokedJTI maps a revoked token id to its expiry (Unix
 	// seconds, big-endian), after which the entry can be forgotten.
 	bucketRevokedJTI = "revoked_jti"
-	// bucketGeneration maps a subject to its credential generation
-	// (big-endian): tokens of an older generation are void. Deleting an
-	// account or replacing its password raises it; it outlives the account,
-	// so a re-created username does not revive old tokens.
+	// bucketGeneration maps a credential (credentialKey) to its
+	// generation (big-endian): tokens of an older generation are void.
+	// Deleting an account or replacing its password raises it; it outlives
+	// the account, so a re-created username does not revive old tokens.
 	bucketGeneration = "subject_generation"
 )
 
@@ -68,33 +68,54 @@ func (s *Service) ReloadRevocations(ctx context.Context) error {
 }
 
 // Revoked implements auth.Revocations.
-func (r *revocations) Revoked(jti, subject string, generation int64) bool {
+func (r *revocations) Revoked(jti, subject, region string, generation int64) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if _, ok := r.jtis[jti]; ok {
 		return true
 	}
-	return generation < r.generations[subject]
+	key, legacy := credentialKey(subject, region)
+	return generation < max(r.generations[key], r.generations[legacy])
 }
 
-// generationIn reads a subject's credential generation in a transaction.
-func generationIn(tx store.SystemTx, subject string) int64 {
-	if v := tx.Get(bucketGeneration, subject); len(v) == 8 {
+// credentialKey is where the generation of a subject in a region is kept.
+// A subject is unique within its region only (two regions may each have
+// an account:mrossi, ADR 14), so the key is {subject}@{region}. Before
+// usernames were per region it was the subject alone: that legacy entry,
+// never written any more, still counts, so the move revives no token.
+func credentialKey(subject, region string) (key, legacy string) {
+	if region == "" {
+		return subject, subject
+	}
+	return subject + "@" + region, subject
+}
+
+// generationIn reads the credential generation of a subject in a region in
+// a transaction.
+func generationIn(tx store.SystemTx, subject, region string) int64 {
+	key, legacy := credentialKey(subject, region)
+	return max(storedGeneration(tx, key), storedGeneration(tx, legacy))
+}
+
+func storedGeneration(tx store.SystemTx, key string) int64 {
+	if v := tx.Get(bucketGeneration, key); len(v) == 8 {
 		return int64(binary.BigEndian.Uint64(v))
 	}
 	return 0
 }
 
-// bump raises a subject's generation inside a system transaction and
-// returns the new one; call commit after the transaction commits.
-func (r *revocations) bump(tx store.SystemTx, subject string) (gen int64, commit func(), err error) {
-	gen = generationIn(tx, subject) + 1
-	if err := tx.Put(bucketGeneration, subject, binary.BigEndian.AppendUint64(nil, uint64(gen))); err != nil {
+// bump raises the credential generation of a subject in a region inside a
+// system transaction and returns the new one; call commit after the
+// transaction commits.
+func (r *revocations) bump(tx store.SystemTx, subject, region string) (gen int64, commit func(), err error) {
+	gen = generationIn(tx, subject, region) + 1
+	key, _ := credentialKey(subject, region)
+	if err := tx.Put(bucketGeneration, key, binary.BigEndian.AppendUint64(nil, uint64(gen))); err != nil {
 		return 0, nil, err
 	}
 	return gen, func() {
 		r.mu.Lock()
-		r.generations[subject] = gen
+		r.generations[key] = gen
 		r.mu.Unlock()
 	}, nil
 }

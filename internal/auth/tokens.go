@@ -121,10 +121,11 @@ func (ks *KeySet) Sign(spec TokenSpec, now time.Time) (string, *Claims, error) {
 }
 
 // Revocations tells whether a verified token was revoked since it was
-// issued: by its jti, or because its subject's credential generation moved
-// past the token's (an account was deleted or its password replaced).
+// issued: by its jti, or because the credential generation of its subject
+// in its region moved past the token's (an account was deleted or its
+// password replaced).
 type Revocations interface {
-	Revoked(jti, subject string, generation int64) bool
+	Revoked(jti, subject, region string, generation int64) bool
 }
 
 // Verifier checks bearer tokens. Verified claims are cached by token until
@@ -198,7 +199,7 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 		v.cache[strings.Clone(token)] = c // not a slice of a larger request buffer
 		v.mu.Unlock()
 	}
-	if v.revoked != nil && v.revoked.Revoked(c.ID, c.Subject, c.Gen) {
+	if v.revoked != nil && v.revoked.Revoked(c.ID, c.Subject, c.Region, c.Gen) {
 		return nil, errToken("revoked")
 	}
 	return c, nil

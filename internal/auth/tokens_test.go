@@ -16,7 +16,7 @@ import (
 
 type revokedSet map[string]bool
 
-func (r revokedSet) Revoked(jti, subject string, _ int64) bool { return r[jti] || r[subject] }
+func (r revokedSet) Revoked(jti, subject, _ string, _ int64) bool { return r[jti] || r[subject] }
 
 func mustKeys(t *testing.T) (*auth.KeySet, string) {
 	t.Helper()

@@ -43,6 +43,12 @@ func Bounds(req proto.Message) error {
 }
 
 func bounds(v *errs.Violations, prefix string, m protoreflect.Message) {
+	// A field Unmarshal or UnmarshalJSON found over its limit and left
+	// undecoded.
+	if field, n, limit, ok := wireRefusal(m); ok {
+		v.Add(prefix+field, "lists %d elements; at most %d are allowed", n, limit)
+		return
+	}
 	m.Range(func(fd protoreflect.FieldDescriptor, val protoreflect.Value) bool {
 		field := prefix + string(fd.Name())
 		limit := MaxRepeated

@@ -71,7 +71,7 @@ type Options struct {
 
 // Revocations is what the service needs of the platform's revocation list.
 type Revocations interface {
-	Revoked(jti, subject string, generation int64) bool
+	Revoked(jti, subject, region string, generation int64) bool
 }
 
 // Service implements fami.v1.MeetingService.

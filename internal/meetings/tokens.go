@@ -240,7 +240,7 @@ func (s *Service) FeedPrincipal(ctx context.Context, region, token string) (prin
 		if ct.GetRevokeTime() != nil || !ct.GetExpireTime().AsTime().After(s.now()) {
 			return errBadFeedToken()
 		}
-		if s.revoked != nil && s.revoked.Revoked(bound, ct.GetOwner(), gen) {
+		if s.revoked != nil && s.revoked.Revoked(bound, ct.GetOwner(), region, gen) {
 			return errBadFeedToken()
 		}
 		who = principal.Principal{

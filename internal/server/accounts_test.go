@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -59,8 +62,9 @@ func TestAccountsAndLogin(t *testing.T) {
 				return &famiv1.CreateAccountRequest{Parent: lombardia, AccountId: id, Password: password,
 					Account: &famiv1.Account{DisplayName: display, Role: role, Partner: partner}}
 			}
+			// login logs in as user of lombardia.
 			login := func(user, pw string) (*famiv1.LoginResponse, error) {
-				return anon.Login(ctx, &famiv1.LoginRequest{Username: user, Password: pw})
+				return anon.Login(ctx, &famiv1.LoginRequest{Username: user + "@lombardia", Password: pw})
 			}
 			// as returns a client sending token, and checks that it may
 			// read its region.
@@ -192,10 +196,8 @@ func TestAccountsAndLogin(t *testing.T) {
 				checkErr(t, "password of 11 characters", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"password"}})
 				_, err = admin.CreateAccount(ctx, account(consultant, "Mario Rossi bis", famiv1.Role_ROLE_CONSULTANT, ""))
 				checkErr(t, "existing username", err, wantErr{codes.AlreadyExists, "USERNAME_TAKEN", []string{"account_id"}})
-				// Usernames are global: people log in by username alone.
-				_, err = ministry.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: "regions/veneto", AccountId: consultant, Password: password,
-					Account: &famiv1.Account{DisplayName: "Mario Rossi", Role: famiv1.Role_ROLE_CONSULTANT}})
-				checkErr(t, "existing username in another region", err, wantErr{codes.AlreadyExists, "USERNAME_TAKEN", []string{"account_id"}})
+				// A username taken in another region is no clash: see
+				// TestUsernamesScopedToTheirRegion.
 			})
 
 			t.Run("deleting_an_account_voids_its_tokens", func(t *testing.T) {
@@ -334,7 +336,7 @@ func TestLoginLimitUnderConcurrency(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range guesses {
 		wg.Go(func() {
-			_, err := anon.Login(ctx, &famiv1.LoginRequest{Username: "mrossi", Password: "guess number " + strconv.Itoa(i)})
+			_, err := anon.Login(ctx, &famiv1.LoginRequest{Username: "mrossi@lombardia", Password: "guess number " + strconv.Itoa(i)})
 			errc <- err
 		})
 	}
@@ -354,5 +356,101 @@ func TestLoginLimitUnderConcurrency(t *testing.T) {
 	}
 	if checked > 5 {
 		t.Errorf("%d concurrent guesses were checked against the password, want at most 5 before the username is blocked", checked)
+	}
+}
+
+// TestUsernamesScopedToTheirRegion: usernames are per region, so a region
+// admin learns nothing of another region's: every call Veneto's admin can
+// make with a username Lombardia has answers exactly as with one nobody
+// has (the username aside), and an mrossi of each region logs in as
+// mrossi@{region} into their own account only.
+func TestUsernamesScopedToTheirRegion(t *testing.T) {
+	const (
+		veneto          = "regions/veneto"
+		lombardiaSecret = "correct horse battery staple"
+		venetoSecret    = "a different long passphrase"
+	)
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			ts := startServer(t, server.Config{})
+			ctx := t.Context()
+			lombardiaAdmin := newSurface(t, ts, kind)
+			venetoAdmin := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:veneto-admin", Role: principal.RegionAdmin, Region: "veneto"}))
+			anon := newSurfaceAs(t, ts, kind, "")
+			taken, free := "mrossi-"+kind, "nessuno-"+kind
+			consultant := func(parent, id, pw string) *famiv1.CreateAccountRequest {
+				return &famiv1.CreateAccountRequest{Parent: parent, AccountId: id, Password: pw,
+					Account: &famiv1.Account{DisplayName: "Mario Rossi", Role: famiv1.Role_ROLE_CONSULTANT}}
+			}
+			if _, err := lombardiaAdmin.CreateAccount(ctx, consultant(lombardia, taken, lombardiaSecret)); err != nil {
+				t.Fatalf("create %s in lombardia: %v", taken, err)
+			}
+
+			// probe makes every call Veneto's admin has that names user,
+			// and describes the answers with the username blanked out.
+			probe := func(user string) []string {
+				var out []string
+				add := func(call string, res any, err error) {
+					desc := fmt.Sprintf("%s: OK", call)
+					if err != nil {
+						desc = fmt.Sprintf("%s: %+v", call, errorOf(err))
+					} else if acc, ok := res.(*famiv1.Account); ok {
+						desc += " " + acc.GetName()
+					}
+					out = append(out, strings.ReplaceAll(desc, user, "{username}"))
+				}
+				for _, parent := range []string{veneto, lombardia} {
+					name := parent + "/accounts/" + user
+					acc, err := venetoAdmin.GetAccount(ctx, &famiv1.GetAccountRequest{Name: name})
+					add("get "+name, acc, err)
+					err = venetoAdmin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: venetoSecret})
+					add("set password "+name, nil, err)
+					err = venetoAdmin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: name})
+					add("delete "+name, nil, err)
+				}
+				_, err := anon.Login(ctx, &famiv1.LoginRequest{Username: user + "@lombardia", Password: venetoSecret})
+				add("login", nil, err)
+				acc, err := venetoAdmin.CreateAccount(ctx, consultant(veneto, user, venetoSecret))
+				add("create", acc, err)
+				list, err := venetoAdmin.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: veneto})
+				add(fmt.Sprintf("list has it: %t", slices.Contains(names(list.GetAccounts()), veneto+"/accounts/"+user)), nil, err)
+				return out
+			}
+			if got, want := probe(taken), probe(free); !reflect.DeepEqual(got, want) {
+				t.Errorf("Veneto's admin tells a username Lombardia has from one nobody has:\n taken: %q\n  free: %q", got, want)
+			}
+
+			// Each mrossi logs in to their own account only.
+			tokens := map[string]string{}
+			for region, secret := range map[string]string{"lombardia": lombardiaSecret, "veneto": venetoSecret} {
+				res, err := anon.Login(ctx, &famiv1.LoginRequest{Username: taken + "@" + region, Password: secret})
+				if err != nil {
+					t.Fatalf("login %s@%s: %v", taken, region, err)
+				}
+				tokens[region] = res.GetToken()
+				who, err := newSurfaceAs(t, ts, kind, res.GetToken()).WhoAmI(ctx, &famiv1.WhoAmIRequest{})
+				if err != nil {
+					t.Fatalf("whoami as %s@%s: %v", taken, region, err)
+				}
+				if who.GetSubject() != "account:"+taken || who.GetRegion() != "regions/"+region {
+					t.Errorf("whoami as %s@%s: got %s, want its own subject and region", taken, region, brief(who))
+				}
+			}
+			_, err := anon.Login(ctx, &famiv1.LoginRequest{Username: taken + "@lombardia", Password: venetoSecret})
+			checkErr(t, "lombardia's account with veneto's password", err, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
+			_, err = anon.Login(ctx, &famiv1.LoginRequest{Username: taken, Password: lombardiaSecret})
+			checkErr(t, "a username without its region", err, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
+
+			// Deleting Veneto's mrossi leaves Lombardia's and its token be.
+			if err := venetoAdmin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: veneto + "/accounts/" + taken}); err != nil {
+				t.Fatalf("delete veneto's %s: %v", taken, err)
+			}
+			if _, err := newSurfaceAs(t, ts, kind, tokens["lombardia"]).ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia}); err != nil {
+				t.Errorf("lombardia's token after veneto's namesake was deleted: %v, want it valid", err)
+			}
+			_, err = newSurfaceAs(t, ts, kind, tokens["veneto"]).WhoAmI(ctx, &famiv1.WhoAmIRequest{})
+			checkErr(t, "the deleted veneto account's token", err, wantErr{codes.Unauthenticated, "INVALID_TOKEN", nil})
+		})
 	}
 }

@@ -47,7 +47,7 @@ func TestEtcdTwoServers(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create account through B: %v", err)
 	}
-	login, err := newSurfaceAs(t, a, "grpc", "").Login(ctx, &famiv1.LoginRequest{Username: "mrossi", Password: password})
+	login, err := newSurfaceAs(t, a, "grpc", "").Login(ctx, &famiv1.LoginRequest{Username: "mrossi@lombardia", Password: password})
 	if err != nil {
 		t.Fatalf("login through A to an account created through B: %v", err)
 	}

@@ -26,7 +26,7 @@ func TestFeedTokenDiesWithItsAccount(t *testing.T) {
 	}
 	feedToken := func(username, password string) string {
 		t.Helper()
-		login, err := newSurface(t, ts, "grpc").Login(ctx, &famiv1.LoginRequest{Username: username, Password: password})
+		login, err := newSurface(t, ts, "grpc").Login(ctx, &famiv1.LoginRequest{Username: username + "@lombardia", Password: password})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -50,6 +50,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	opts := []connect.HandlerOption{
 		connect.WithInterceptors(interceptors...),
 		connect.WithReadMaxBytes(s.cfg.MaxMessageBytes),
+		connect.WithCodec(connectCodec{}),
 		// A small message gains a few bytes from gzip for a lot of CPU.
 		connect.WithCompressMinBytes(compressMinBytes),
 	}

@@ -90,10 +90,11 @@ func TestViolationsReportedAreBounded(t *testing.T) {
 //     each naming a 4 KB partner that cannot exist with an undefined role,
 //     so the service validates every one: the most violations a request
 //     can carry. Target: cpu-ms/op under 100.
-//   - members-4MB: about 2 million empty members, refused by the
-//     repeated-field guard before any service work; its cost is protobuf
-//     decoding the message (and collecting the garbage), which happens
-//     before the pipeline sees the request.
+//   - members-4MB: about 2 million empty members, counted on the wire by
+//     the server's codec (check.Unmarshal) and refused by the
+//     repeated-field guard without being decoded.
+//   - members-4MB-rest: the same as JSON over REST, counted by the
+//     gateway's decoder (check.UnmarshalJSON) and refused alike.
 func BenchmarkHostileRequest(b *testing.B) {
 	ts := startServer(b, server.Config{MunicipalitiesFile: municipalitiesFile, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	limit := server.DefaultMaxMessageBytes - 1024
@@ -123,16 +124,22 @@ func BenchmarkHostileRequest(b *testing.B) {
 		"members-4MB":      fill(func(int) *famiv1.Member { return &famiv1.Member{} }),
 		"invalid-1000x4KB": fill(func(i int) *famiv1.Member { return &famiv1.Member{Partner: fmt.Sprint(long, i), Role: 99} }),
 	}
-	url := ts.httpURL() + famiv1connect.NetworkServiceCreateNetworkProcedure
+	// The same two million empty members as JSON over REST: "{}," each.
+	json := []byte(`{"displayName":"hostile","members":[{}` + strings.Repeat(`,{}`, (limit-64)/3) + `]}`)
+	connectURL := ts.httpURL() + famiv1connect.NetworkServiceCreateNetworkProcedure
+	restURL := ts.httpURL() + "/v1/" + lombardia + "/networks?networkId=hostile"
 	hc := &http.Client{}
-	for _, name := range []string{"members-4MB", "invalid-1000x4KB"} {
-		body := shapes[name]
+	for _, name := range []string{"members-4MB", "invalid-1000x4KB", "members-4MB-rest"} {
+		body, url, contentType := shapes[name], connectURL, "application/proto"
+		if name == "members-4MB-rest" {
+			body, url, contentType = json, restURL, "application/json"
+		}
 		b.Run(name, func(b *testing.B) {
 			var cpu time.Duration
 			for b.Loop() {
 				before := cpuTime()
 				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/proto")
+				req.Header.Set("Content-Type", contentType)
 				req.Header.Set("Authorization", "Bearer "+ts.token)
 				res, err := hc.Do(req)
 				if err != nil {

@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -13,6 +15,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/raccordo/raccordo/internal/check"
 )
 
 // problem is an RFC 9457 problem document, the REST error format the
@@ -170,6 +174,42 @@ func (m restMarshaler) Marshal(v any) ([]byte, error) {
 		return json.Marshal(problemFromStatus(status.FromProto(st)))
 	}
 	return m.JSONPb.Marshal(v)
+}
+
+// NewDecoder decodes a request body as the gateway's JSONPb does, but with
+// check.UnmarshalJSON: an array over its field's limit is counted, not
+// decoded, and refused by the pipeline naming the field.
+func (m restMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
+	d := json.NewDecoder(r)
+	return runtime.DecoderFunc(func(v any) error {
+		msg := bodyMessage(v)
+		if msg == nil {
+			return runtime.DecoderWrapper{Decoder: d, UnmarshalOptions: m.UnmarshalOptions}.Decode(v)
+		}
+		var raw json.RawMessage
+		if err := d.Decode(&raw); err != nil {
+			return err
+		}
+		return check.UnmarshalJSON(raw, msg, m.UnmarshalOptions)
+	})
+}
+
+// bodyMessage is the message a body decodes into: v itself, or, for a body
+// mapped to a message field of the request (body: "network"), the message
+// v points to, allocated if nil. Anything else is nil.
+func bodyMessage(v any) proto.Message {
+	if msg, ok := v.(proto.Message); ok {
+		return msg
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Pointer ||
+		!rv.Type().Elem().Implements(reflect.TypeFor[proto.Message]()) {
+		return nil
+	}
+	if rv.Elem().IsNil() {
+		rv.Elem().Set(reflect.New(rv.Type().Elem().Elem()))
+	}
+	return rv.Elem().Interface().(proto.Message)
 }
 
 // streamError recognises grpc-gateway's stream error chunk.

@@ -704,7 +704,7 @@ func matrixCases() map[string]matrixCase {
 
 		"/fami.v1.AuthService/Login": {right: rightLogin,
 			call: func(c *matrixCall) (proto.Message, error) {
-				return ret(c.s.Login(c.ctx, &famiv1.LoginRequest{Username: loginUser, Password: matrixPassword}))
+				return ret(c.s.Login(c.ctx, &famiv1.LoginRequest{Username: loginUser + "@" + ownRegion, Password: matrixPassword}))
 			},
 			check: func(c *matrixCall, res proto.Message) {
 				if res.(*famiv1.LoginResponse).GetToken() == "" {

@@ -346,6 +346,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		grpc.ChainUnaryInterceptor(pipe.grpcUnary),
 		grpc.ChainStreamInterceptor(pipe.grpcStream),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
+		grpc.ForceServerCodecV2(newGRPCCodec()),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			MaxConnectionIdle:     cfg.GRPCIdleTimeout,

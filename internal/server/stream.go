@@ -58,7 +58,8 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 		ctx = principal.With(ctx, who)
 	}
 	if c.long {
-		release, err := p.streams.acquire(who.Subject)
+		// A subject is unique within its region only (ADR 14).
+		release, err := p.streams.acquire(who.Subject + "@" + who.Region)
 		if err != nil {
 			return err
 		}

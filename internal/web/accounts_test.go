@@ -14,7 +14,7 @@ func TestAccountsAndServiceTokens(t *testing.T) {
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	a := f.client(t)
-	a.signIn("admin")
+	a.signIn("admin@lombardia")
 
 	form := url.Values{"csrf": {a.csrf("/account")}, "account_id": {"mrossi"}, "display_name": {"Mario Rossi"}, "role": {"ROLE_CONSULTANT"}, "password": {"corta"}}
 	res, page := a.do("POST", "/account", form)
@@ -26,7 +26,7 @@ func TestAccountsAndServiceTokens(t *testing.T) {
 		t.Fatalf("create account: status %d", res.StatusCode)
 	}
 	c := f.client(t)
-	c.signIn("mrossi")
+	c.signIn("mrossi@lombardia")
 	if res, _ = c.do("GET", "/ore", nil); res.StatusCode != http.StatusOK {
 		t.Fatalf("the new consultant cannot open the hours page: status %d", res.StatusCode)
 	}

@@ -21,7 +21,7 @@ import (
 func BenchmarkHoursPage(b *testing.B) {
 	f := startFamid(b)
 	network := setupLombardia(f)
-	login, err := famiv1.NewAuthServiceClient(f.conn).Login(b.Context(), &famiv1.LoginRequest{Username: "mrossi", Password: password})
+	login, err := famiv1.NewAuthServiceClient(f.conn).Login(b.Context(), &famiv1.LoginRequest{Username: "mrossi@lombardia", Password: password})
 	if err != nil {
 		b.Fatal(err)
 	}

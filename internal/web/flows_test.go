@@ -17,7 +17,7 @@ func TestEntryEditRejectResubmitDelete(t *testing.T) {
 	network := setupLombardia(f)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	c := f.client(t)
-	c.signIn("mrossi")
+	c.signIn("mrossi@lombardia")
 	if res, _ := c.do("POST", "/ore", entryForm(c.csrf("/ore"), network)); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("log hours: status %d", res.StatusCode)
 	}
@@ -56,7 +56,7 @@ func TestEntryEditRejectResubmitDelete(t *testing.T) {
 
 	// Rejected with a reason: the consultant sees it and resubmits.
 	a := f.client(t)
-	a.signIn("admin")
+	a.signIn("admin@lombardia")
 	res, _ = a.do("POST", "/approvazioni", url.Values{"csrf": {a.csrf("/approvazioni")}, "voce": {id}, "azione": {"respingi"}, "reason": {"Manca il verbale"}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("reject: status %d", res.StatusCode)
@@ -97,7 +97,7 @@ func TestHoursCSV(t *testing.T) {
 	f := startFamid(t)
 	network := setupLombardia(f)
 	c := f.client(t)
-	c.signIn("mrossi")
+	c.signIn("mrossi@lombardia")
 	c.do("POST", "/ore", entryForm(c.csrf("/ore"), network))
 	res, body := c.do("GET", "/ore.csv?dal=2026-11-01&al=2026-11-30", nil)
 	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
@@ -113,7 +113,7 @@ func TestPartnerStaleEditShowsCurrent(t *testing.T) {
 	f.partner("lombardia", "cpia", "CPIA Bergamo")
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	a := f.client(t)
-	a.signIn("admin")
+	a.signIn("admin@lombardia")
 	_, page := a.do("GET", "/partner/cpia", nil)
 	etag := page[strings.Index(page, `name="etag" value="`)+len(`name="etag" value="`):]
 	etag = etag[:strings.IndexByte(etag, '"')]
@@ -183,7 +183,7 @@ func TestReviewWithoutSelection(t *testing.T) {
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	a := f.client(t)
-	a.signIn("admin")
+	a.signIn("admin@lombardia")
 	for _, action := range []string{"approva", "respingi"} {
 		res, page := a.do("POST", "/approvazioni", url.Values{"csrf": {a.csrf("/")}, "azione": {action}, "reason": {"motivo"}})
 		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="selection-err">Seleziona almeno una registrazione.`) {

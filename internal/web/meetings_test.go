@@ -19,7 +19,7 @@ func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 	f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
 	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
 	b := f.client(t)
-	b.signIn("anna")
+	b.signIn("anna@lombardia")
 
 	// Held ten days ago, so its attendance and minutes can be recorded.
 	day := time.Now().In(rome()).AddDate(0, 0, -10)

@@ -56,7 +56,7 @@ var italian = map[string]string{
 	"nav.signedin":  "Utente: %s",
 
 	"signin.title":         "Accedi",
-	"signin.intro":         "Accedi con il nome utente e la password del tuo account Raccordo.",
+	"signin.intro":         "Accedi con il nome utente seguito da @ e dalla regione (per esempio mrossi@lombardia) e con la password del tuo account Raccordo.",
 	"signin.username":      "Nome utente",
 	"signin.password":      "Password",
 	"signin.submit":        "Accedi",
@@ -502,7 +502,7 @@ var italian = map[string]string{
 	"accounts.new_password":                                "Nuova password",
 	"accounts.set_password":                                "Cambia password",
 	"accounts.confirm_delete":                              "Eliminare l'account? Le sue sessioni terminano subito.",
-	"hint.username":                                        "Lettere minuscole, cifre, punti e trattini; comincia con una lettera.",
+	"hint.username":                                        "Lettere minuscole, cifre, punti e trattini; comincia con una lettera. Per accedere: nome@regione, per esempio mrossi@lombardia.",
 	"hint.password":                                        "Almeno 12 caratteri.",
 	"ok.account_created":                                   "Account creato.",
 	"ok.account_deleted":                                   "Account eliminato: le sue sessioni sono terminate.",

@@ -109,8 +109,8 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 	f := startFamid(t)
 	setupMonitoring(f)
 	staff, admin := f.client(t), f.client(t)
-	staff.signIn("staff")
-	admin.signIn("admin")
+	staff.signIn("staff@lombardia")
+	admin.signIn("admin@lombardia")
 
 	staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK, "2° trimestre 2021", "Bozza", "Attività in ritardo (02.1)",
 		"Reti supportate", `<td class="num">28</td><td class="num">33</td>`, "Nuovo rapporto trimestrale")
@@ -220,7 +220,7 @@ func TestMonitoringOfAnotherRegionIsNotFound(t *testing.T) {
 	setupMonitoring(f)
 	f.account("veneto", "vadmin", "Vera Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	vb := f.client(t)
-	vb.signIn("vadmin")
+	vb.signIn("vadmin@veneto")
 	for _, path := range []string{labReport, labReport + "/modifica", "/progetti/lab-impact/monitoraggio"} {
 		page := vb.wantPage(path, http.StatusNotFound, "Pagina non trovata")
 		if strings.Contains(page, "Lab&#39;Impact") || strings.Contains(page, "Incontri rinviati") {
@@ -248,7 +248,7 @@ func TestMonitoringHostileTextRendersAsText(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := f.client(t)
-	admin.signIn("admin")
+	admin.signIn("admin@lombardia")
 	for _, path := range []string{labReport, labReport + "/modifica", "/progetti/lab-impact", "/progetti/evil/monitoraggio", "/monitoraggio"} {
 		page := admin.wantPage(path, http.StatusOK)
 		if strings.Contains(page, "<script>alert(1)") {
@@ -269,8 +269,8 @@ func TestProjectOverlapsAndNationalDashboard(t *testing.T) {
 	setupMonitoring(f)
 	f.partner("veneto", "udp-venezia", "Ufficio di Piano di Venezia")
 	admin, staff := f.client(t), f.client(t)
-	admin.signIn("admin")
-	staff.signIn("staff")
+	admin.signIn("admin@lombardia")
+	staff.signIn("staff@lombardia")
 	admin.wantPage("/progetti/lab-impact", http.StatusOK, "Monitoraggio trimestrale del progetto",
 		"Progetti sullo stesso territorio nello stesso periodo: 1.", `href="/progetti/fse-milano"`, "FSE-77 Sportelli FSE", "015146",
 		"01/01/2020 al 31/12/2021", "Solo territorio e periodo")
@@ -304,13 +304,13 @@ func TestBrowserMonitoring(t *testing.T) {
 	setupMonitoring(f)
 	network := setupLombardia(f)
 	c := f.client(t)
-	c.signIn("mrossi")
+	c.signIn("mrossi@lombardia")
 	if res, _ := c.do("POST", "/ore", entryForm(c.csrf("/ore"), network)); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("log hours: status %d", res.StatusCode)
 	}
 	b := newBrowser(t, f)
 
-	b.signIn("staff")
+	b.signIn("staff@lombardia")
 	b.open("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", "monitoraggio-progetto")
 	b.open(labReport+"/modifica", "rapporto-modifica")
 	b.open(labReport, "rapporto-bozza")
@@ -319,7 +319,7 @@ func TestBrowserMonitoring(t *testing.T) {
 	b.wantText("#report-state", "Inviata")
 	b.signOut()
 
-	b.signIn("admin")
+	b.signIn("admin@lombardia")
 	b.open(labReport, "rapporto-inviato")
 	b.run("return without a reason", chromedp.Click(chromedp.CSS(`form[action$="/restituisci"] button`)), chromedp.WaitVisible(chromedp.CSS("#f-reason-err")))
 	b.check("rapporto-restituzione-senza-motivo")

@@ -17,12 +17,12 @@ func TestClosePeriodWithEntriesAwaitingReview(t *testing.T) {
 	network := setupLombardia(f)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	c := f.client(t)
-	c.signIn("mrossi")
+	c.signIn("mrossi@lombardia")
 	if res, _ := c.do("POST", "/ore", entryForm(c.csrf("/ore"), network)); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("log hours: status %d", res.StatusCode)
 	}
 	a := f.client(t)
-	a.signIn("admin")
+	a.signIn("admin@lombardia")
 	form := url.Values{"csrf": {a.csrf("/periodi")}, "start_date": {"01/10/2026"}, "end_date": {"31/12/2026"}}
 	res, page := a.do("POST", "/periodi", form)
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "1 registrazioni di questo periodo sono ancora in attesa") ||

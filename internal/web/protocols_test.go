@@ -17,7 +17,7 @@ func TestProtocolDraftEditOpenAmend(t *testing.T) {
 	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
 	f.account("lombardia", "marco", "Marco Verdi", famiv1.Role_ROLE_NETWORK_MEMBER, cpia)
 	b := f.client(t)
-	b.signIn("anna")
+	b.signIn("anna@lombardia")
 
 	form := url.Values{"csrf": {b.csrf("/protocolli/nuovo")}, "network": {network}, "title": {"Protocollo UdP-CPIA"},
 		"body": {"Art. 1 - Le parti collaborano."}, "valid_from": {"01/01/2025"}, "themes": {"italiano L2, orientamento"},
@@ -52,7 +52,7 @@ func TestProtocolDraftEditOpenAmend(t *testing.T) {
 	}
 	for _, who := range []string{"anna", "marco"} {
 		c := f.client(t)
-		c.signIn(who)
+		c.signIn(who + "@lombardia")
 		_, page = c.do("GET", path, nil)
 		hash := page[strings.Index(page, `name="content_hash" value="`)+len(`name="content_hash" value="`):]
 		hash = hash[:strings.IndexByte(hash, '"')]

@@ -15,7 +15,7 @@ func TestProjectsAndNetworks(t *testing.T) {
 	cpia := f.partner("lombardia", "cpia-bergamo", "CPIA Bergamo")
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	a := f.client(t)
-	a.signIn("admin")
+	a.signIn("admin@lombardia")
 
 	project := url.Values{"csrf": {a.csrf("/progetti/nuovo")}, "project_id": {"lab-impact"}, "code": {"PROG-2463"}, "title": {"Lab Impact"},
 		"fund": {"FUND_FAMI_2014_2020"}, "budget_cents": {"92.500,5"}, "start_date": {"01/09/2018"}, "end_date": {"31/12/2021"},

@@ -24,7 +24,7 @@ func TestBrowserHoursApprovedAndQuarterClosed(t *testing.T) {
 	today := time.Now().In(rome()).Format("02/01/2006")
 
 	b.open("/ore", "accedi") // no session: the sign-in page
-	b.signIn("mrossi")
+	b.signIn("mrossi@lombardia")
 	b.open("/ore", "ore")
 	b.run("log 90 minutes",
 		chromedp.SetValue(chromedp.CSS("#f-network"), "regions/lombardia/networks/rete-bergamo"),
@@ -40,7 +40,7 @@ func TestBrowserHoursApprovedAndQuarterClosed(t *testing.T) {
 	b.check("ore-registrate")
 	b.signOut()
 
-	b.signIn("admin")
+	b.signIn("admin@lombardia")
 	b.open("/approvazioni", "approvazioni")
 	b.run("approve", chromedp.Click(chromedp.CSS(`input[name="voce"]`)),
 		chromedp.Click(chromedp.CSS(`button[value="approva"]`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
@@ -61,7 +61,7 @@ func TestBrowserHoursApprovedAndQuarterClosed(t *testing.T) {
 	}
 	b.signOut()
 
-	b.signIn("mrossi")
+	b.signIn("mrossi@lombardia")
 	b.open("/ore", "ore-chiuse")
 	b.wantText("tbody", "Approvata")
 	b.wantText("tbody", "Il trimestre è chiuso")
@@ -105,7 +105,7 @@ func TestBrowserThreePartiesSignAProtocol(t *testing.T) {
 
 	b := newBrowser(t, f)
 	for i, user := range []string{"anna", "marco", "giulia"} {
-		b.signIn(user)
+		b.signIn(user + "@lombardia")
 		b.open("/protocolli", "protocolli-"+user)
 		b.run("open the protocol", chromedp.Click(chromedp.CSS(`a[href="/protocolli/udp-cpia-cpi"]`)), chromedp.WaitVisible(chromedp.CSS("#protocol-hash")))
 		b.check("protocollo-" + user)
@@ -123,7 +123,7 @@ func TestBrowserThreePartiesSignAProtocol(t *testing.T) {
 		}
 		b.signOut()
 	}
-	b.signIn("anna")
+	b.signIn("anna@lombardia")
 	b.open("/protocolli/udp-cpia-cpi", "protocollo-in-vigore")
 	b.wantText("#protocol-state", "In vigore")
 
@@ -150,12 +150,12 @@ func TestBrowserVenetoNeverSeesLombardia(t *testing.T) {
 	f.partner("veneto", "udp-padova", "Ufficio di Piano di Padova")
 	f.account("veneto", "vadmin", "Vittoria Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	lb := f.client(t)
-	lb.signIn("mrossi")
+	lb.signIn("mrossi@lombardia")
 	lb.do("POST", "/ore", entryForm(lb.csrf("/ore"), "regions/lombardia/networks/rete-bergamo"))
 	id := f.entries("lombardia")[0].GetName()
 
 	b := newBrowser(t, f)
-	b.signIn("vadmin")
+	b.signIn("vadmin@veneto")
 	for _, path := range []string{"/", "/approvazioni", "/periodi", "/riepilogo", "/partner", "/reti", "/protocolli"} {
 		b.open(path, "veneto"+strings.ReplaceAll(path, "/", "-"))
 		body := b.text("body")

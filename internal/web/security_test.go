@@ -53,7 +53,7 @@ func TestSessionCookieAndHeaders(t *testing.T) {
 		t.Errorf("sign-in page is not the Italian one:\n%s", page)
 	}
 
-	res = b.signIn("mrossi")
+	res = b.signIn("mrossi@lombardia")
 	var session *http.Cookie
 	for _, c := range res.Cookies() {
 		if c.Name == "raccordo_sessione" {
@@ -75,7 +75,7 @@ func TestForgedPostWritesNothing(t *testing.T) {
 	f := startFamid(t)
 	network := setupLombardia(f)
 	b := f.client(t)
-	b.signIn("mrossi")
+	b.signIn("mrossi@lombardia")
 	token := b.csrf("/ore")
 
 	cases := []struct {
@@ -119,10 +119,10 @@ func TestHostileNamesRenderAsText(t *testing.T) {
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	f.account("lombardia", "mrossi", evil, famiv1.Role_ROLE_CONSULTANT, "")
 	c := f.client(t)
-	c.signIn("mrossi")
+	c.signIn("mrossi@lombardia")
 	c.do("POST", "/ore", entryForm(c.csrf("/ore"), network))
 	b := f.client(t)
-	b.signIn("admin")
+	b.signIn("admin@lombardia")
 	id := lastID(f.entries("lombardia")[0].GetName())
 	// The rejection's reason is shown to the consultant in the hours table.
 	b.do("POST", "/approvazioni", url.Values{"csrf": {b.csrf("/")}, "voce": {id}, "azione": {"respingi"}, "reason": {evil}})
@@ -144,7 +144,7 @@ func TestRevokedAccountSessionEndsAtOnce(t *testing.T) {
 	f := startFamid(t)
 	setupLombardia(f)
 	b := f.client(t)
-	b.signIn("mrossi")
+	b.signIn("mrossi@lombardia")
 	if res, _ := b.do("GET", "/ore", nil); res.StatusCode != http.StatusOK {
 		t.Fatalf("before revocation: status %d, want 200", res.StatusCode)
 	}
@@ -169,13 +169,13 @@ func TestExpiredSessionReturnsWhereTheUserWasGoing(t *testing.T) {
 	}
 	u, _ := url.Parse(loc)
 	next := u.Query().Get("dopo")
-	res, _ = b.do("POST", "/accedi", url.Values{"username": {"mrossi"}, "password": {password}, "dopo": {next}})
+	res, _ = b.do("POST", "/accedi", url.Values{"username": {"mrossi@lombardia"}, "password": {password}, "dopo": {next}})
 	if got := res.Header.Get("Location"); got != "/ore?vista=settimana" {
 		t.Errorf("after signing in: redirect to %q, want /ore?vista=settimana", got)
 	}
 	// A return address on another site is dropped.
 	b2 := f.client(t)
-	res, _ = b2.do("POST", "/accedi", url.Values{"username": {"mrossi"}, "password": {password}, "dopo": {"//attacker.example/x"}})
+	res, _ = b2.do("POST", "/accedi", url.Values{"username": {"mrossi@lombardia"}, "password": {password}, "dopo": {"//attacker.example/x"}})
 	if got := res.Header.Get("Location"); got != "/" {
 		t.Errorf("return address off-site: redirect to %q, want /", got)
 	}
@@ -185,7 +185,7 @@ func TestFieldErrorsInItalianKeepInput(t *testing.T) {
 	f := startFamid(t)
 	network := setupLombardia(f)
 	b := f.client(t)
-	b.signIn("mrossi")
+	b.signIn("mrossi@lombardia")
 	form := entryForm(b.csrf("/ore"), network)
 	form.Set("duration_minutes", "novanta")
 	form.Set("notes", "Incontro con il tavolo")
@@ -212,13 +212,13 @@ func TestNotFoundAndOtherRegion(t *testing.T) {
 	network := setupLombardia(f)
 	f.account("veneto", "vbianchi", "Vera Bianchi", famiv1.Role_ROLE_CONSULTANT, "")
 	lb := f.client(t)
-	lb.signIn("mrossi")
+	lb.signIn("mrossi@lombardia")
 	lb.do("POST", "/ore", entryForm(lb.csrf("/ore"), network))
 	id := f.entries("lombardia")[0].GetName()
 	id = id[strings.LastIndexByte(id, '/')+1:]
 
 	vb := f.client(t)
-	vb.signIn("vbianchi")
+	vb.signIn("vbianchi@veneto")
 	for _, path := range []string{"/ore/" + id, "/nessuna-pagina", "/storia?nome=regions/lombardia/supportEntries/" + id} {
 		res, page := vb.do("GET", path, nil)
 		if res.StatusCode != http.StatusNotFound || !strings.Contains(page, "Pagina non trovata") {
@@ -271,7 +271,7 @@ func TestSessionCookieSecureUnderTLS(t *testing.T) {
 	defer ts.Close()
 	client := ts.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	res, err := client.PostForm(ts.URL+"/accedi", url.Values{"username": {"mrossi"}, "password": {password}})
+	res, err := client.PostForm(ts.URL+"/accedi", url.Values{"username": {"mrossi@lombardia"}, "password": {password}})
 	if err != nil {
 		t.Fatal(err)
 	}

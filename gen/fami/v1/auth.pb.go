@@ -84,7 +84,8 @@ func (Role) EnumDescriptor() ([]byte, []int) {
 
 type LoginRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required.
+	// Required. The login name, {username}@{region} (e.g. mrossi@lombardia):
+	// usernames are unique within a region only.
 	Username string `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
 	// Required.
 	Password      string `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
@@ -227,7 +228,8 @@ func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
 
 type WhoAmIResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The token's subject, e.g. "account:mrossi"; "anonymous" without a token.
+	// The token's subject, e.g. "account:mrossi" (unique within the region);
+	// "anonymous" without a token.
 	Subject string `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
 	Role    Role   `protobuf:"varint,2,opt,name=role,proto3,enum=fami.v1.Role" json:"role,omitempty"`
 	// regions/{region}; empty for the ministry and anonymous callers.
@@ -429,7 +431,8 @@ type CreateAccountRequest struct {
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// Required.
 	Account *Account `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
-	// Required. The username: lowercase letters, digits, dots, hyphens.
+	// Required. The username, unique within the region: lowercase letters,
+	// digits, dots, hyphens. Its owner logs in as {account_id}@{region}.
 	AccountId string `protobuf:"bytes,3,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
 	// Required. At least 12 characters.
 	Password      string `protobuf:"bytes,4,opt,name=password,proto3" json:"password,omitempty"`

@@ -1,0 +1,111 @@
+package accounts_test
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/etcd"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+)
+
+// TestGlobalUsernamesMoveToTheirRegion: a system store written when
+// usernames were global (accounts keyed by username alone) is moved on
+// start: the account is found under its region, its owner logs in as
+// username@region with the same password, and the tokens issued before
+// are as valid or void as they were.
+// Both system stores are moved alike.
+func TestGlobalUsernamesMoveToTheirRegion(t *testing.T) {
+	t.Run("bolt", func(t *testing.T) {
+		st, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		testGlobalUsernamesMove(t, st)
+	})
+	t.Run("etcd", func(t *testing.T) {
+		c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+		st, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Regions: []string{"lombardia"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		testGlobalUsernamesMove(t, st)
+	})
+}
+
+// stores is what accounts.New needs of a store.
+type stores interface {
+	store.System
+	store.Store
+}
+
+func testGlobalUsernamesMove(t *testing.T, st stores) {
+	keys, err := auth.LoadOrCreateKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := proto.Marshal(&famiv1.Account{Name: "regions/lombardia/accounts/mrossi", DisplayName: "Mario Rossi", Role: famiv1.Role_ROLE_CONSULTANT})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+		if err := tx.Put("accounts", "mrossi", acc); err != nil {
+			return err
+		}
+		// An account deleted before the move: its tokens (generation 0)
+		// were void and must stay so.
+		if err := tx.Put("subject_generation", "account:gone", binary.BigEndian.AppendUint64(nil, 1)); err != nil {
+			return err
+		}
+		return tx.Put("passwords", "mrossi", []byte(hash))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Twice: the second start finds nothing left to move.
+	for range 2 {
+		s, err := accounts.New(t.Context(), st, st, keys, accounts.Options{})
+		if err != nil {
+			t.Fatalf("start on a store with global usernames: %v", err)
+		}
+		got, err := s.GetAccount(t.Context(), &famiv1.GetAccountRequest{Name: "regions/lombardia/accounts/mrossi"})
+		if err != nil || got.GetDisplayName() != "Mario Rossi" {
+			t.Fatalf("get the moved account: got %v, %v; want Mario Rossi", got, err)
+		}
+		if err := login(s, "198.51.100.20", "mrossi@lombardia", password); err != nil {
+			t.Errorf("login as mrossi@lombardia after the move: %v, want a token", err)
+		}
+		if err := login(s, "198.51.100.20", "mrossi", password); errs.CodeOf(err) != errs.Unauthenticated {
+			t.Errorf("login by the bare username after the move: got %v, want UNAUTHENTICATED", err)
+		}
+		if s.Revocations().Revoked("jti", "account:mrossi", "lombardia", 0) {
+			t.Error("a token of mrossi issued before the move is void, want it valid")
+		}
+		if !s.Revocations().Revoked("jti", "account:gone", "lombardia", 0) {
+			t.Error("a token of an account deleted before the move passes, want it void")
+		}
+	}
+	err = st.SystemView(t.Context(), func(tx store.SystemTx) error {
+		if tx.Get("accounts", "mrossi") != nil || tx.Get("passwords", "mrossi") != nil {
+			t.Error("the records under the global username are still there")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
