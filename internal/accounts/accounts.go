@@ -130,8 +130,7 @@ func parseLoginName(login string) (region, username string, ok bool) {
 func subjectOf(username string) string { return principal.AccountPrefix + username }
 
 // errLogin is the single answer to a failed login, whichever part was wrong.
-var errLogin = &errs.Error{Code: errs.Unauthenticated, Reason: "LOGIN_FAILED",
-	Message: "wrong username or password (a username reads name@region, e.g. mrossi@lombardia)"}
+var errLogin = errs.LoginFailed.New("wrong username or password (a username reads name@region, e.g. mrossi@lombardia)")
 
 // Login implements fami.v1.AuthService.
 func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.LoginResponse, error) {
@@ -172,8 +171,8 @@ func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.
 		release, wait, allowed := l.lim.Take(l.key, now)
 		if !allowed {
 			secs := int(wait.Seconds()) + 1
-			return nil, &errs.Error{Code: errs.ResourceExhausted, Reason: "TOO_MANY_LOGIN_FAILURES", RetryAfter: secs,
-				Message: "too many failed logins; try again in " + strconv.Itoa(secs) + " seconds"}
+			return nil, errs.TooManyLoginFailures.With(errs.Error{RetryAfter: secs,
+				Message: "too many failed logins; try again in " + strconv.Itoa(secs) + " seconds"})
 		}
 		releases = append(releases, release)
 	}
@@ -313,8 +312,8 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 	key := accountKey(region, req.GetAccountId())
 	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
 		if tx.Get(bucketAccounts, key) != nil {
-			return &errs.Error{Code: errs.AlreadyExists, Reason: "USERNAME_TAKEN", Message: "username " + req.GetAccountId() + " is taken in regions/" + region,
-				Violations: []errs.Violation{{Field: "account_id", Description: "is taken"}}}
+			return errs.UsernameTaken.With(errs.Error{Message: "username " + req.GetAccountId() + " is taken in regions/" + region,
+				Violations: []errs.Violation{{Field: "account_id", Description: "is taken"}}})
 		}
 		if err := tx.Put(bucketAccounts, key, b); err != nil {
 			return err

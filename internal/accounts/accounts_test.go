@@ -65,7 +65,7 @@ func as(ctx context.Context, region string) context.Context {
 
 // wantErr fails unless err is an *errs.Error with code and reason and, when
 // field is set, a violation of field.
-func wantErr(t *testing.T, err error, code errs.Code, reason, field string) {
+func wantErr(t *testing.T, err error, code errs.Code, reason errs.Reason, field string) {
 	t.Helper()
 	e := errs.As(err)
 	if e == nil {
@@ -93,7 +93,7 @@ func TestCreateAccountRules(t *testing.T) {
 		name    string
 		req     *famiv1.CreateAccountRequest
 		code    errs.Code
-		reason  string
+		reason  errs.Reason
 		field   string
 		partner string
 	}{

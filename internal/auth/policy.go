@@ -24,7 +24,7 @@ type Policy map[string]Rule
 func (pol Policy) Authorize(procedure string, p principal.Principal, req proto.Message) error {
 	rule, ok := pol[procedure]
 	if !ok {
-		return errs.New(errs.PermissionDenied, "NO_POLICY", "%s is not open to any caller", procedure)
+		return errs.NoPolicy.New("%s is not open to any caller", procedure)
 	}
 	return rule(p, req)
 }
@@ -53,7 +53,7 @@ func InRegion(field string, roles ...principal.Role) Rule {
 			allowed = allowed || r == p.Role
 		}
 		if !allowed {
-			return errs.New(errs.PermissionDenied, "ROLE_NOT_ALLOWED", "the %s role may not make this request", p.Role)
+			return errs.RoleNotAllowed.New("the %s role may not make this request", p.Role)
 		}
 		region, err := RegionOf(req, field)
 		if err != nil {
@@ -63,15 +63,15 @@ func InRegion(field string, roles ...principal.Role) Rule {
 			return nil
 		}
 		if region == "-" {
-			return errs.New(errs.PermissionDenied, "NATIONAL_VIEW_NOT_ALLOWED", "only the ministry reads across regions (regions/-)")
+			return errs.NationalViewNotAllowed.New("only the ministry reads across regions (regions/-)")
 		}
 		// The same answer whether or not the resource exists there.
-		return errs.New(errs.PermissionDenied, "OUTSIDE_REGION", "you may not access data of region %q", region)
+		return errs.OutsideRegion.New("you may not access data of region %q", region)
 	}
 }
 
 func errNeedToken() error {
-	return &errs.Error{Code: errs.Unauthenticated, Reason: "TOKEN_REQUIRED", Message: "this request needs a bearer token (Authorization: Bearer ...)"}
+	return errs.TokenRequired.New("this request needs a bearer token (Authorization: Bearer ...)")
 }
 
 // RegionOf reads the region id out of the resource name or parent at field.
@@ -81,7 +81,7 @@ func RegionOf(req proto.Message, field string) (string, error) {
 	for i, name := range parts {
 		fd := m.Descriptor().Fields().ByName(protoreflect.Name(name))
 		if fd == nil {
-			return "", errs.New(errs.Internal, "INTERNAL", "policy: %s has no field %s", m.Descriptor().FullName(), field)
+			return "", errs.Internal.New("policy: %s has no field %s", m.Descriptor().FullName(), field)
 		}
 		if i < len(parts)-1 {
 			m = m.Get(fd).Message()
@@ -95,7 +95,7 @@ func RegionOf(req proto.Message, field string) (string, error) {
 		}
 		return region, nil
 	}
-	return "", errs.New(errs.Internal, "INTERNAL", "policy: empty field path")
+	return "", errs.Internal.New("policy: empty field path")
 }
 
 func clipName(s string) string {

@@ -172,7 +172,7 @@ func NewVerifier(keys *KeySet, revoked Revocations, now func() time.Time) *Verif
 // errToken is the one answer to every bad token: the caller learns nothing
 // about which check failed.
 func errToken(why string) error {
-	return &errs.Error{Code: errs.Unauthenticated, Reason: "INVALID_TOKEN", Message: "the bearer token is not valid: " + why}
+	return errs.InvalidToken.With(errs.Error{Message: "the bearer token is not valid: " + why})
 }
 
 // Verify checks a bearer token and returns its claims.

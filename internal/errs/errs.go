@@ -78,12 +78,14 @@ type Violation struct {
 	Description string
 }
 
-// Error is the platform's error. Reason is a stable UPPER_SNAKE_CASE token
-// clients can switch on (google.rpc.ErrorInfo.reason); Message is a sentence
-// for people; Violations list the invalid fields of an Invalid error.
+// Error is the platform's error. Reason is the stable token clients can
+// switch on, from the catalogue (reasons.go); Message is a sentence for
+// people; Violations list the invalid fields of an Invalid error. Build one
+// from its reason (NotOwnEntry.New, MeetingHeld.With, Code.New), which
+// gives it its code.
 type Error struct {
 	Code       Code
-	Reason     string
+	Reason     Reason
 	Message    string
 	Violations []Violation
 	// MoreViolations counts the violations found beyond MaxViolations and
@@ -124,25 +126,18 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// New returns an error with a code, a reason and a formatted message.
-func New(code Code, reason, format string, args ...any) *Error {
-	return &Error{Code: code, Reason: reason, Message: fmt.Sprintf(format, args...)}
-}
-
 // InvalidField returns an Invalid error for a single field.
 func InvalidField(field, format string, args ...any) *Error {
 	d := fmt.Sprintf(format, args...)
-	return &Error{
-		Code:       Invalid,
-		Reason:     "INVALID_ARGUMENT",
+	return Invalid.Reason().With(Error{
 		Message:    "invalid " + field + ": " + d,
 		Violations: []Violation{{Field: field, Description: d}},
-	}
+	})
 }
 
 // NotFoundf returns a NotFound error for a resource name.
 func NotFoundf(format string, args ...any) *Error {
-	return New(NotFound, "NOT_FOUND", format, args...)
+	return NotFound.New(format, args...)
 }
 
 // As returns the *Error in err's chain, or nil.
@@ -219,5 +214,5 @@ func (v *Violations) Err() error {
 	if n := v.Len(); n > 1 {
 		msg = fmt.Sprintf("%s (and %d more)", msg, n-1)
 	}
-	return &Error{Code: Invalid, Reason: "INVALID_ARGUMENT", Message: msg, Violations: append([]Violation(nil), v.list...), MoreViolations: v.more}
+	return Invalid.Reason().With(Error{Message: msg, Violations: append([]Violation(nil), v.list...), MoreViolations: v.more})
 }

@@ -128,7 +128,7 @@ func (s *Service) CreateCapacityAssessment(ctx context.Context, req *famiv1.Crea
 		}
 		a.Name = req.GetParent() + "/" + resource.CapacityAssessments + "/" + req.GetCapacityAssessmentId()
 		if tx.Get(a.Name, &famiv1.CapacityAssessment{}) == nil {
-			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", a.Name)
+			return nil, errs.AlreadyExists.New("%s already exists", a.Name)
 		}
 		if err := complete(a, principal.From(ctx)); err != nil {
 			return nil, err

@@ -70,8 +70,8 @@ func (s *Surveys) limit(ctx context.Context) error {
 	release, wait, ok := s.clients.Take("survey:"+principal.ClientAddr(ctx), s.now())
 	if !ok {
 		secs := int(math.Ceil(wait.Seconds()))
-		return &errs.Error{Code: errs.ResourceExhausted, Reason: "TOO_MANY_SURVEY_REQUESTS", RetryAfter: secs,
-			Message: "too many survey requests from your address: try again later"}
+		return errs.TooManySurveyRequests.With(errs.Error{RetryAfter: secs,
+			Message: "too many survey requests from your address: try again later"})
 	}
 	release(false)
 	return nil
@@ -128,7 +128,7 @@ func (s *Surveys) CreateSurvey(ctx context.Context, req *famiv1.CreateSurveyRequ
 			return nil, err
 		}
 		if tx.Get(sv.Name, &famiv1.Survey{}) == nil {
-			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", sv.Name)
+			return nil, errs.AlreadyExists.New("%s already exists", sv.Name)
 		}
 		sv.LinkKey = linkKey
 		for _, q := range sv.GetQuestions() {
@@ -166,7 +166,7 @@ func (s *Surveys) ListSurveys(ctx context.Context, req *famiv1.ListSurveysReques
 
 // closed is the refusal after a survey's closing time.
 func closed(sv *famiv1.Survey) error {
-	return errs.New(errs.FailedPrecondition, "SURVEY_CLOSED", "the survey closed at %s", sv.GetCloseTime().AsTime().Format(time.RFC3339))
+	return errs.SurveyClosed.New("the survey closed at %s", sv.GetCloseTime().AsTime().Format(time.RFC3339))
 }
 
 // notFound is the answer to a wrong link, the same whether or not the
@@ -233,7 +233,7 @@ func (s *Surveys) AnswerSurvey(ctx context.Context, req *famiv1.AnswerSurveyRequ
 		}
 		used := resource.ID(sv.GetName()) + "\x00" + nonce
 		if _, dup := tx.IndexGet(indexTicketsUsed, used); dup {
-			return nil, errs.New(errs.FailedPrecondition, "TICKET_USED", "these answers were already counted: each form counts once")
+			return nil, errs.TicketUsed.New("these answers were already counted: each form counts once")
 		}
 		if err := count(sv, req.GetAnswers()); err != nil {
 			return nil, err

@@ -121,7 +121,7 @@ func (s *Service) ExportMeetingCalendar(ctx context.Context, req *famiv1.ExportM
 				return true
 			}
 			if events == maxCalendarEvents {
-				ferr = errs.New(errs.FailedPrecondition, "CALENDAR_TOO_LARGE",
+				ferr = errs.CalendarTooLarge.New(
 					"the feed would hold more than %d meetings: ask for a later start_from (startFrom=...)", maxCalendarEvents)
 				return false
 			}

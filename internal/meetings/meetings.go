@@ -124,12 +124,10 @@ func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRe
 			return nil, err
 		}
 		if tx.Get(mt.Name, &famiv1.Meeting{}) == nil {
-			return nil, &errs.Error{
-				Code:       errs.AlreadyExists,
-				Reason:     "ALREADY_EXISTS",
+			return nil, errs.AlreadyExists.Reason().With(errs.Error{
 				Message:    mt.Name + " already exists",
 				Violations: []errs.Violation{{Field: "meeting_id", Description: "is already taken by " + mt.Name}},
-			}
+			})
 		}
 		return mt, write(tx, nil, mt)
 	})
@@ -166,13 +164,11 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 			return nil, err
 		}
 		if next.GetState() == famiv1.MeetingState_MEETING_STATE_HELD && next.GetStartTime().AsTime().After(s.now()) {
-			return nil, &errs.Error{
-				Code:    errs.FailedPrecondition,
-				Reason:  "MEETING_HELD",
+			return nil, errs.MeetingHeld.With(errs.Error{
 				Message: fmt.Sprintf("%s was held (attendance or minutes are recorded): its start_time cannot move into the future", cur.GetName()),
 				Violations: []errs.Violation{{Field: "meeting.start_time",
 					Description: fmt.Sprintf("%s is in the future, but the meeting already took place", s.local(next.GetStartTime()))}},
-			}
+			})
 		}
 		next.Sequence++
 		return next, write(tx, cur, next)
@@ -187,10 +183,10 @@ func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRe
 			return nil, err
 		}
 		if cur.GetState() != famiv1.MeetingState_MEETING_STATE_SCHEDULED {
-			return nil, errs.New(errs.FailedPrecondition, "MEETING_NOT_SCHEDULED",
+			return nil, errs.MeetingNotScheduled.New(
 				"%s is %s: only a SCHEDULED meeting can be deleted; held and cancelled meetings stay on record", cur.GetName(), stateName(cur.GetState()))
 		}
-		if err := registry.InUse(tx, cur.GetName(), "MEETING_IN_USE"); err != nil {
+		if err := registry.InUse(tx, cur.GetName(), errs.MeetingInUse); err != nil {
 			return nil, err
 		}
 		return &emptypb.Empty{}, write(tx, cur, nil)
@@ -210,7 +206,7 @@ func (s *Service) CancelMeeting(ctx context.Context, req *famiv1.CancelMeetingRe
 		case famiv1.MeetingState_MEETING_STATE_CANCELLED:
 			return nil, errCancelled(cur, "cancelled again")
 		case famiv1.MeetingState_MEETING_STATE_HELD:
-			return nil, errs.New(errs.FailedPrecondition, "MEETING_HELD",
+			return nil, errs.MeetingHeld.New(
 				"%s was held (attendance or minutes are recorded): it can no longer be cancelled", cur.GetName())
 		}
 		next := proto.CloneOf(cur)
@@ -281,12 +277,10 @@ func isCancelled(mt *famiv1.Meeting) bool {
 // errCancelled is the refusal of a change to a cancelled meeting; fields,
 // when given, are the request fields that cannot be recorded.
 func errCancelled(mt *famiv1.Meeting, verb string, fields ...string) error {
-	e := &errs.Error{
-		Code:     errs.FailedPrecondition,
-		Reason:   "MEETING_CANCELLED",
+	e := errs.MeetingCancelled.With(errs.Error{
 		Message:  fmt.Sprintf("%s was cancelled (%q): it can no longer be %s", mt.GetName(), resource.Clip(mt.GetCancellation().GetReason()), verb),
 		Metadata: map[string]string{"meeting": mt.GetName()},
-	}
+	})
 	for _, f := range fields {
 		e.Violations = append(e.Violations, errs.Violation{Field: f, Description: "cannot be recorded for a cancelled meeting"})
 	}

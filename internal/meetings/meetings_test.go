@@ -166,7 +166,7 @@ func (e *env) create(ctx context.Context, id string, mt *famiv1.Meeting) *famiv1
 }
 
 // wantErr checks an error's code, reason and violated fields (nil: any).
-func wantErr(t *testing.T, what string, err error, code errs.Code, reason string, fields ...string) {
+func wantErr(t *testing.T, what string, err error, code errs.Code, reason errs.Reason, fields ...string) {
 	t.Helper()
 	e := errs.As(err)
 	if e == nil {

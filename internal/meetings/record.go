@@ -76,14 +76,12 @@ func (s *Service) recordable(mt *famiv1.Meeting, now time.Time, field string) er
 		return errCancelled(mt, "recorded", field)
 	}
 	if start := mt.GetStartTime(); start.AsTime().After(now) {
-		return &errs.Error{
-			Code:    errs.FailedPrecondition,
-			Reason:  "MEETING_NOT_STARTED",
+		return errs.MeetingNotStarted.With(errs.Error{
 			Message: fmt.Sprintf("%s starts at %s: its %s can be recorded once it has started", mt.GetName(), s.local(start), field),
 			Violations: []errs.Violation{{Field: field,
 				Description: fmt.Sprintf("cannot be recorded before the meeting starts (%s)", s.local(start))}},
 			Metadata: map[string]string{"meeting": mt.GetName(), "start_time": timeKey(start)},
-		}
+		})
 	}
 	return nil
 }
@@ -163,12 +161,10 @@ func (s *Service) UpdateActionItem(ctx context.Context, req *famiv1.UpdateAction
 			}
 		}
 		if item == nil {
-			return nil, &errs.Error{
-				Code:       errs.NotFound,
-				Reason:     "ACTION_ITEM_NOT_FOUND",
+			return nil, errs.ActionItemNotFound.With(errs.Error{
 				Message:    fmt.Sprintf("%s has no action item %q", cur.GetName(), resource.Clip(req.GetActionItemId())),
 				Violations: []errs.Violation{{Field: "action_item_id", Description: "is not an action item of " + cur.GetName()}},
-			}
+			})
 		}
 		item.Status = req.GetStatus()
 		item.StatusNote = req.GetNote()

@@ -21,31 +21,25 @@ func mayWrite(tx store.ReadTx, who principal.Principal, mt *famiv1.Meeting, verb
 	switch who.Role {
 	case principal.Ministry:
 		if len(mt.GetNetworks()) > 0 {
-			return &errs.Error{
-				Code:     errs.PermissionDenied,
-				Reason:   "NETWORK_MEETING",
+			return errs.NetworkMeeting.With(errs.Error{
 				Message:  fmt.Sprintf("the ministry may %s only meetings of no network (focus groups, bilateral meetings); %s belongs to %s", verb, orNew(mt.GetName()), mt.GetNetworks()[0]),
 				Metadata: map[string]string{"meeting": mt.GetName(), "network": mt.GetNetworks()[0]},
-			}
+			})
 		}
 	case principal.NetworkMember:
 		if len(mt.GetNetworks()) == 0 {
-			return &errs.Error{
-				Code:     errs.PermissionDenied,
-				Reason:   "NOT_NETWORK_MEMBER",
+			return errs.NotNetworkMember.With(errs.Error{
 				Message:  fmt.Sprintf("network members may %s only meetings of networks their partner is a member of, and %s belongs to none", verb, orNew(mt.GetName())),
 				Metadata: map[string]string{"meeting": mt.GetName(), "partner": who.Partner},
-			}
+			})
 		}
 		for _, n := range mt.GetNetworks() {
 			if !isMember(tx, n, who.Partner) {
-				return &errs.Error{
-					Code:   errs.PermissionDenied,
-					Reason: "NOT_NETWORK_MEMBER",
+				return errs.NotNetworkMember.With(errs.Error{
 					Message: fmt.Sprintf("%s is not a member of %s: network members may %s only meetings of networks their partner is a member of",
 						orNone(who.Partner), n, verb),
 					Metadata: map[string]string{"meeting": mt.GetName(), "network": n, "partner": who.Partner},
-				}
+				})
 			}
 		}
 	}

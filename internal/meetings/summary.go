@@ -133,12 +133,10 @@ func (s *Service) SummarizeAttendance(ctx context.Context, req *famiv1.Summarize
 			return ok
 		}
 		if network != "" && !visible(req.GetNetwork()) {
-			return &errs.Error{
-				Code:     errs.PermissionDenied,
-				Reason:   "NOT_NETWORK_MEMBER",
+			return errs.NotNetworkMember.With(errs.Error{
 				Message:  fmt.Sprintf("%s is not a member of %s: network members read the attendance of their own networks", orNone(who.Partner), req.GetNetwork()),
 				Metadata: map[string]string{"network": req.GetNetwork(), "partner": who.Partner},
-			}
+			})
 		}
 		var ferr error
 		byStart.scan(tx, from, to, "", func(k, val string) bool {

@@ -91,7 +91,7 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 	}
 	who := principal.From(ctx)
 	if !who.Authenticated() {
-		return nil, errs.New(errs.Unauthenticated, "TOKEN_REQUIRED", "a feed token is issued to an authenticated caller")
+		return nil, errs.TokenRequired.New("a feed token is issued to an authenticated caller")
 	}
 	// The token and its id are drawn once, outside the transaction, which
 	// may run more than once.
@@ -174,12 +174,10 @@ func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCal
 			return nil, err
 		}
 		if ct.GetOwner() != who.Subject && who.Role != principal.RegionAdmin {
-			return nil, &errs.Error{
-				Code:     errs.PermissionDenied,
-				Reason:   "NOT_OWN_TOKEN",
+			return nil, errs.NotOwnToken.With(errs.Error{
 				Message:  fmt.Sprintf("%s belongs to another user: only its owner or the region admin can revoke it", ct.GetName()),
 				Metadata: map[string]string{"calendar_token": ct.GetName()},
-			}
+			})
 		}
 		if ct.GetRevokeTime() != nil {
 			return ct, nil
@@ -202,11 +200,9 @@ func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCal
 // errBadFeedToken is the one answer to a feed token that is malformed,
 // unknown, revoked or expired, so a guess learns nothing.
 func errBadFeedToken() error {
-	return &errs.Error{
-		Code:    errs.Unauthenticated,
-		Reason:  "INVALID_CALENDAR_TOKEN",
+	return errs.InvalidCalendarToken.With(errs.Error{
 		Message: "the calendar feed token is not valid (unknown, expired or revoked): create a new one (CreateCalendarToken)",
-	}
+	})
 }
 
 // FeedPrincipal returns the principal a feed token of region acts as: its

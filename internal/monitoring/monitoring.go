@@ -153,10 +153,8 @@ func mayReport(tx store.ReadTx, who principal.Principal, project string) error {
 			return nil
 		}
 	}
-	return &errs.Error{
-		Code:     errs.PermissionDenied,
-		Reason:   "NOT_PROJECT_NETWORK",
+	return errs.NotProjectNetwork.With(errs.Error{
 		Message:  "network members report only for projects implemented by a network their partner leads; " + project + " is not",
 		Metadata: map[string]string{"project": project, "partner": who.Partner},
-	}
+	})
 }

@@ -73,7 +73,7 @@ func (s *Service) CreateMonitoringReport(ctx context.Context, req *famiv1.Create
 			return nil, err
 		}
 		if tx.Get(n.String(), &famiv1.MonitoringReport{}) == nil {
-			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", n)
+			return nil, errs.AlreadyExists.New("%s already exists", n)
 		}
 		r := &famiv1.MonitoringReport{}
 		if err := aip.ApplyMask(r, req.GetMonitoringReport(), nil, reportMutable); err != nil {
@@ -158,19 +158,15 @@ func (s *Service) UpdateMonitoringReport(ctx context.Context, req *famiv1.Update
 func editable(r *famiv1.MonitoringReport) error {
 	switch r.GetState() {
 	case famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED:
-		return &errs.Error{
-			Code:     errs.FailedPrecondition,
-			Reason:   "REPORT_APPROVED",
+		return errs.ReportApproved.With(errs.Error{
 			Message:  r.GetName() + " is approved and locked: open a correction with :correct",
 			Metadata: map[string]string{"resource": r.GetName()},
-		}
+		})
 	case famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED:
-		return &errs.Error{
-			Code:     errs.FailedPrecondition,
-			Reason:   "REPORT_SUBMITTED",
+		return errs.ReportSubmitted.With(errs.Error{
 			Message:  r.GetName() + " awaits review: it can be changed once returned",
 			Metadata: map[string]string{"resource": r.GetName()},
-		}
+		})
 	}
 	return nil
 }
@@ -203,12 +199,10 @@ func (s *Service) transition(ctx context.Context, name, etag, requestID string, 
 			if cur.GetState() == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED {
 				return nil, editable(cur)
 			}
-			return nil, &errs.Error{
-				Code:     errs.FailedPrecondition,
-				Reason:   "REPORT_STATE",
+			return nil, errs.ReportState.With(errs.Error{
 				Message:  cur.GetName() + " is " + cur.GetState().String() + ", which does not allow this step",
 				Metadata: map[string]string{"resource": cur.GetName(), "state": cur.GetState().String()},
-			}
+			})
 		}
 		next := proto.CloneOf(cur)
 		if err := change(tx, next, who); err != nil {

@@ -96,7 +96,7 @@ func (s *Service) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocol
 			return nil, err
 		}
 		if tx.Get(p.Name, &famiv1.Protocol{}) == nil {
-			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", p.Name)
+			return nil, errs.AlreadyExists.New("%s already exists", p.Name)
 		}
 		if err := registry.SetRefs(tx, p.Name, nil, refs(p)); err != nil {
 			return nil, err
@@ -211,7 +211,7 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 		today := s.today()
 		if !isDraft(cur) {
 			st, _ := s.derive(tx, cur, today)
-			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT",
+			return nil, errs.ProtocolNotDraft.New(
 				"%s is %s: its text was frozen when it was opened for signature; amend it (:amend) to change it", cur.GetName(), stateName(st))
 		}
 		if noop {
@@ -222,7 +222,7 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 			return nil, err
 		}
 		if who.Role == principal.NetworkMember && !isParty(next, who.Partner) {
-			return nil, errs.New(errs.PermissionDenied, "NOT_A_PARTY",
+			return nil, errs.NotAParty.New(
 				"%s would no longer be a party to %s: its staff cannot remove it; ask the region", who.Partner, cur.GetName())
 		}
 		if err := validate(tx, next, tx.Region()); err != nil {
@@ -245,10 +245,10 @@ func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocol
 		}
 		if !isDraft(cur) {
 			st, _ := s.derive(tx, cur, s.today())
-			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT",
+			return nil, errs.ProtocolNotDraft.New(
 				"%s is %s: only a DRAFT can be deleted; terminate it (:terminate) to withdraw it, keeping its signatures on record", cur.GetName(), stateName(st))
 		}
-		if err := registry.InUse(tx, cur.GetName(), "PROTOCOL_IN_USE"); err != nil {
+		if err := registry.InUse(tx, cur.GetName(), errs.ProtocolInUse); err != nil {
 			return nil, err
 		}
 		if err := registry.SetRefs(tx, cur.GetName(), refs(cur), nil); err != nil {
@@ -273,7 +273,7 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 		today := s.today()
 		if !isDraft(p) {
 			st, _ := s.derive(tx, p, today)
-			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT", "%s is %s: it was already opened for signature", p.GetName(), stateName(st))
+			return nil, errs.ProtocolNotDraft.New("%s is %s: it was already opened for signature", p.GetName(), stateName(st))
 		}
 		if err := validate(tx, p, tx.Region()); err != nil {
 			return nil, err
@@ -307,7 +307,7 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 	if who.Role != principal.NetworkMember || who.Partner == "" {
 		// The policy admits only network members; this keeps the rule
 		// where the data is, too.
-		return nil, errs.New(errs.PermissionDenied, "ROLE_NOT_ALLOWED", "only the staff of a party sign a protocol, each for their own partner; the %s role cannot sign", who.Role)
+		return nil, errs.RoleNotAllowed.New("only the staff of a party sign a protocol, each for their own partner; the %s role cannot sign", who.Role)
 	}
 	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.Protocol, error) {
 		p := &famiv1.Protocol{}
@@ -315,12 +315,10 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 			return nil, err
 		}
 		if !isParty(p, who.Partner) {
-			return nil, &errs.Error{
-				Code:     errs.PermissionDenied,
-				Reason:   "NOT_A_PARTY",
+			return nil, errs.NotAParty.With(errs.Error{
 				Message:  fmt.Sprintf("%s is not a party to %s: only its parties' staff can sign it", who.Partner, p.GetName()),
 				Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
-			}
+			})
 		}
 		// Membership may have changed since the protocol was opened.
 		if !members(tx, p)[who.Partner] {
@@ -329,31 +327,27 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 			return nil, errNotMember(p, &v)
 		}
 		if sig := signatureOf(p, who.Partner); sig != nil {
-			return nil, &errs.Error{
-				Code:   errs.FailedPrecondition,
-				Reason: "ALREADY_SIGNED",
+			return nil, errs.AlreadySigned.With(errs.Error{
 				Message: fmt.Sprintf("%s already signed %s on %s (signer %s); a party signs once",
 					who.Partner, p.GetName(), sig.GetSignTime().AsTime().In(s.loc).Format(time.RFC3339), sig.GetSigner()),
 				Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
-			}
+			})
 		}
 		now := s.now()
 		today := s.day(now)
 		switch st, _ := s.derive(tx, p, today); st {
 		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE:
 		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
-			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_OPEN", "%s is a DRAFT: it can be signed once it is opened for signature", p.GetName())
+			return nil, errs.ProtocolNotOpen.New("%s is a DRAFT: it can be signed once it is opened for signature", p.GetName())
 		default:
-			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_OPEN", "%s is %s: it can no longer be signed", p.GetName(), stateName(st))
+			return nil, errs.ProtocolNotOpen.New("%s is %s: it can no longer be signed", p.GetName(), stateName(st))
 		}
 		if req.GetContentHash() != p.GetContentHash() {
-			return nil, &errs.Error{
-				Code:   errs.Conflict,
-				Reason: "CONTENT_HASH_MISMATCH",
+			return nil, errs.ContentHashMismatch.With(errs.Error{
 				Message: fmt.Sprintf("content_hash %s is not the hash of the text of %s (%s): the text you read is not the one open for signature (another version, or an old copy); read the protocol again before signing",
 					req.GetContentHash(), p.GetName(), p.GetContentHash()),
 				Metadata: map[string]string{"protocol": p.GetName(), "content_hash": p.GetContentHash()},
-			}
+			})
 		}
 		p.Signatures = append(p.Signatures, &famiv1.Signature{
 			Party:             who.Partner,
@@ -416,9 +410,9 @@ func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminatePr
 		switch st, _ := s.derive(tx, p, s.day(now)); st {
 		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED, famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE:
 		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
-			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_OPEN", "%s is a DRAFT: delete it instead", p.GetName())
+			return nil, errs.ProtocolNotOpen.New("%s is a DRAFT: delete it instead", p.GetName())
 		default:
-			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_ENDED", "%s is already %s", p.GetName(), stateName(st))
+			return nil, errs.ProtocolEnded.New("%s is already %s", p.GetName(), stateName(st))
 		}
 		p.Termination = &famiv1.Termination{Reason: req.GetReason(), Time: timestamppb.New(now), By: who.Subject}
 		p.State = famiv1.ProtocolState_PROTOCOL_STATE_TERMINATED
@@ -450,11 +444,11 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED,
 			famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE, famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED:
 		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
-			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_OPEN", "%s is a DRAFT: edit it instead", old.GetName())
+			return nil, errs.ProtocolNotOpen.New("%s is a DRAFT: edit it instead", old.GetName())
 		case famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED:
-			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_ENDED", "%s is SUPERSEDED by %s: amend the later version", old.GetName(), by)
+			return nil, errs.ProtocolEnded.New("%s is SUPERSEDED by %s: amend the later version", old.GetName(), by)
 		default:
-			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_ENDED", "%s is %s: it can no longer be amended", old.GetName(), stateName(st))
+			return nil, errs.ProtocolEnded.New("%s is %s: it can no longer be amended", old.GetName(), stateName(st))
 		}
 		// One amendment at a time, so a protocol's versions form a chain.
 		for _, n := range successors(tx, old.GetName()) {
@@ -464,12 +458,10 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 			}
 			switch st, _ := s.derive(tx, a, today); st {
 			case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT, famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED:
-				return nil, &errs.Error{
-					Code:     errs.FailedPrecondition,
-					Reason:   "AMENDMENT_PENDING",
+				return nil, errs.AmendmentPending.With(errs.Error{
 					Message:  fmt.Sprintf("%s already has an amendment under way, %s (%s): complete, delete or terminate it first", old.GetName(), n, stateName(st)),
 					Metadata: map[string]string{"amendment": n},
-				}
+				})
 			}
 		}
 		p := &famiv1.Protocol{
@@ -490,12 +482,10 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 			p.Parties = append(p.Parties, proto.CloneOf(party))
 		}
 		if tx.Get(p.Name, &famiv1.Protocol{}) == nil {
-			return nil, &errs.Error{
-				Code:       errs.AlreadyExists,
-				Reason:     "ALREADY_EXISTS",
+			return nil, errs.AlreadyExists.Reason().With(errs.Error{
 				Message:    p.Name + " already exists",
 				Violations: []errs.Violation{{Field: "protocol_id", Description: "is already taken by " + p.Name}},
-			}
+			})
 		}
 		if err := registry.SetRefs(tx, p.Name, nil, refs(p)); err != nil {
 			return nil, err
@@ -514,12 +504,10 @@ func partyOnly(who principal.Principal, p *famiv1.Protocol, verb string) error {
 	if who.Role != principal.NetworkMember || isParty(p, who.Partner) {
 		return nil
 	}
-	return &errs.Error{
-		Code:     errs.PermissionDenied,
-		Reason:   "NOT_A_PARTY",
+	return errs.NotAParty.With(errs.Error{
 		Message:  fmt.Sprintf("%s is not a party to %s: network members may %s only protocols their partner is a party to", who.Partner, p.GetName(), verb),
 		Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
-	}
+	})
 }
 
 // checkHash checks the format of a content hash: 64 lowercase hex digits.

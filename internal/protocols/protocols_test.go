@@ -222,7 +222,7 @@ func (e *env) revision() int64 {
 }
 
 // wantErr checks err's code, reason and field violations.
-func wantErr(t *testing.T, step string, err error, code errs.Code, reason string, fields ...string) {
+func wantErr(t *testing.T, step string, err error, code errs.Code, reason errs.Reason, fields ...string) {
 	t.Helper()
 	e := errs.As(err)
 	if e == nil {

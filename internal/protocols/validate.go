@@ -108,9 +108,8 @@ func ready(p *famiv1.Protocol, today string) error {
 		return nil
 	}
 	e := errs.As(v.Err())
-	e.Code, e.Reason = errs.FailedPrecondition, "PROTOCOL_INCOMPLETE"
 	e.Message = p.GetName() + " cannot be opened for signature: " + e.Message
-	return e
+	return errs.ProtocolIncomplete.With(*e)
 }
 
 // refs lists the registry resources p references: its networks and its
@@ -147,10 +146,9 @@ func members(tx store.ReadTx, p *famiv1.Protocol) map[string]bool {
 // not a member of the protocol's networks.
 func errNotMember(p *famiv1.Protocol, v *errs.Violations) error {
 	e := errs.As(v.Err())
-	e.Code, e.Reason = errs.FailedPrecondition, "PARTY_NOT_A_MEMBER"
 	e.Message = "a protocol is signed by members of its network or of its additional networks: " + e.Message
 	e.Metadata = map[string]string{"protocol": p.GetName()}
-	return e
+	return errs.PartyNotAMember.With(*e)
 }
 
 // partiesAreMembers checks that every party of p is a member of its

@@ -59,7 +59,7 @@ func (s *Contacts) CreateContact(ctx context.Context, req *famiv1.CreateContactR
 			return nil, err
 		}
 		if _, retired := tx.IndexGet(indexRetiredContacts, id); retired || exists(tx, c.Name, &famiv1.Contact{}) {
-			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists or was deleted: choose another id", c.Name)
+			return nil, errs.AlreadyExists.New("%s already exists or was deleted: choose another id", c.Name)
 		}
 		if err := setRefs(tx, c.Name, nil, []string{c.GetPartner()}); err != nil {
 			return nil, err

@@ -124,10 +124,10 @@ func leadOnly(p principal.Principal, cur, next *famiv1.Network) error {
 		return nil
 	}
 	if cur.GetLeadPartner() != p.Partner {
-		return errs.New(errs.PermissionDenied, "NOT_NETWORK_LEAD", "only staff of the lead partner may edit %s", cur.GetName())
+		return errs.NotNetworkLead.New("only staff of the lead partner may edit %s", cur.GetName())
 	}
 	if next.GetLeadPartner() != cur.GetLeadPartner() {
-		return errs.New(errs.PermissionDenied, "LEAD_CHANGE_NOT_ALLOWED", "the lead partner of %s is changed by the region", cur.GetName())
+		return errs.LeadChangeNotAllowed.New("the lead partner of %s is changed by the region", cur.GetName())
 	}
 	return nil
 }
@@ -158,7 +158,7 @@ func (s *Networks) CreateNetwork(ctx context.Context, req *famiv1.CreateNetworkR
 			return nil, err
 		}
 		if exists(tx, n.Name, &famiv1.Network{}) {
-			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", n.Name)
+			return nil, errs.AlreadyExists.New("%s already exists", n.Name)
 		}
 		if err := setRefs(tx, n.Name, nil, networkRefs(n)); err != nil {
 			return nil, err
@@ -245,7 +245,7 @@ func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkR
 // DeleteNetwork implements fami.v1.NetworkService.
 func (s *Networks) DeleteNetwork(ctx context.Context, req *famiv1.DeleteNetworkRequest) (*emptypb.Empty, error) {
 	return resource.Change(ctx, s.r.store, resource.Networks, req, func(tx store.WriteTx, cur *famiv1.Network) (*emptypb.Empty, error) {
-		if err := inUse(tx, cur.GetName(), "NETWORK_IN_USE"); err != nil {
+		if err := inUse(tx, cur.GetName(), errs.NetworkInUse); err != nil {
 			return nil, err
 		}
 		if err := setRefs(tx, cur.Name, networkRefs(cur), nil); err != nil {

@@ -52,13 +52,11 @@ func claimFiscalCode(tx store.WriteTx, p *famiv1.Partner, old string) error {
 	code := p.GetFiscalCode()
 	if code != "" {
 		if owner, ok := tx.IndexGet(indexFiscalCode, code); ok && owner != p.GetName() {
-			return &errs.Error{
-				Code:       errs.AlreadyExists,
-				Reason:     "FISCAL_CODE_TAKEN",
+			return errs.FiscalCodeTaken.With(errs.Error{
 				Message:    "fiscal code " + code + " is already registered for " + owner,
 				Violations: []errs.Violation{{Field: "partner.fiscal_code", Description: "is already registered for " + owner}},
 				Metadata:   map[string]string{"partner": owner},
-			}
+			})
 		}
 	}
 	if old != "" && old != code {
@@ -83,7 +81,7 @@ func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerR
 			return nil, err
 		}
 		if exists(tx, p.Name, &famiv1.Partner{}) {
-			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", p.Name)
+			return nil, errs.AlreadyExists.New("%s already exists", p.Name)
 		}
 		if err := claimFiscalCode(tx, p, ""); err != nil {
 			return nil, err
@@ -146,7 +144,7 @@ func (s *Partners) UpdatePartner(ctx context.Context, req *famiv1.UpdatePartnerR
 // DeletePartner implements fami.v1.PartnerService.
 func (s *Partners) DeletePartner(ctx context.Context, req *famiv1.DeletePartnerRequest) (*emptypb.Empty, error) {
 	return resource.Change(ctx, s.r.store, resource.Partners, req, func(tx store.WriteTx, cur *famiv1.Partner) (*emptypb.Empty, error) {
-		if err := inUse(tx, cur.GetName(), "PARTNER_IN_USE"); err != nil {
+		if err := inUse(tx, cur.GetName(), errs.PartnerInUse); err != nil {
 			return nil, err
 		}
 		if cur.GetFiscalCode() != "" {

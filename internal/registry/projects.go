@@ -72,12 +72,10 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 // claimCode keeps the project-code index in step and the code unique.
 func claimCode(tx store.WriteTx, p *famiv1.Project, old string) error {
 	if owner, ok := tx.IndexGet(indexProjectCode, p.GetCode()); ok && owner != p.GetName() {
-		return &errs.Error{
-			Code:       errs.AlreadyExists,
-			Reason:     "PROJECT_CODE_TAKEN",
+		return errs.ProjectCodeTaken.With(errs.Error{
 			Message:    "project code " + p.GetCode() + " is already used by " + owner,
 			Violations: []errs.Violation{{Field: "project.code", Description: "is already used by " + owner}},
-		}
+		})
 	}
 	if old != "" && old != p.GetCode() {
 		if err := tx.IndexDelete(indexProjectCode, old); err != nil {
@@ -105,7 +103,7 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 			return nil, err
 		}
 		if exists(tx, p.Name, &famiv1.Project{}) {
-			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", p.Name)
+			return nil, errs.AlreadyExists.New("%s already exists", p.Name)
 		}
 		if err := claimCode(tx, p, ""); err != nil {
 			return nil, err
@@ -181,11 +179,11 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 			return nil, err
 		}
 		if len(cur.GetExtensions()) > 0 && next.GetEndDate() != cur.GetEndDate() {
-			return nil, errs.New(errs.FailedPrecondition, "PROJECT_EXTENDED",
+			return nil, errs.ProjectExtended.New(
 				"%s has extensions: move its end date with :extend so the history is kept", cur.GetName())
 		}
 		if fundedExtension(cur) && next.GetBudgetCents() != cur.GetBudgetCents() {
-			return nil, errs.New(errs.FailedPrecondition, "PROJECT_EXTENDED",
+			return nil, errs.ProjectExtended.New(
 				"%s has a funded extension: change its budget with :extend so the history is kept", cur.GetName())
 		}
 		if err := s.validate(tx, next, tx.Region()); err != nil {
@@ -207,7 +205,7 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 // DeleteProject implements fami.v1.ProjectService.
 func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectRequest) (*emptypb.Empty, error) {
 	return resource.Change(ctx, s.r.store, resource.Projects, req, func(tx store.WriteTx, cur *famiv1.Project) (*emptypb.Empty, error) {
-		if err := inUse(tx, cur.GetName(), "PROJECT_IN_USE"); err != nil {
+		if err := inUse(tx, cur.GetName(), errs.ProjectInUse); err != nil {
 			return nil, err
 		}
 		if err := tx.IndexDelete(indexProjectCode, cur.GetCode()); err != nil {

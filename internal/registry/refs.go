@@ -1,6 +1,9 @@
 package registry
 
-import "github.com/raccordo/raccordo/internal/store"
+import (
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
 
 // SetRefs records, in the region's "refs" index, the registry resources
 // (partners, projects, networks) that source references, replacing those
@@ -15,6 +18,6 @@ func SetRefs(tx store.WriteTx, source string, old, next []string) error {
 
 // InUse fails with FAILED_PRECONDITION (reason, e.g. PROTOCOL_IN_USE) when
 // a resource recorded with SetRefs still references target, naming it.
-func InUse(tx store.ReadTx, target, reason string) error {
+func InUse(tx store.ReadTx, target string, reason errs.Reason) error {
 	return inUse(tx, target, reason)
 }

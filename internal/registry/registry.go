@@ -95,7 +95,7 @@ func setRefs(tx store.WriteTx, source string, old, next []string) error {
 // inUse fails with FAILED_PRECONDITION when other resources reference
 // target, naming the first few (a protocol's party is referenced by its
 // network and by the protocol: the caller learns of both).
-func inUse(tx store.ReadTx, target, reason string) error {
+func inUse(tx store.ReadTx, target string, reason errs.Reason) error {
 	const named = 5
 	var by []string
 	more := false
@@ -114,12 +114,10 @@ func inUse(tx store.ReadTx, target, reason string) error {
 	if more {
 		list += " and others"
 	}
-	return &errs.Error{
-		Code:     errs.FailedPrecondition,
-		Reason:   reason,
+	return reason.With(errs.Error{
 		Message:  target + " is still referenced by " + list + "; remove those references first",
 		Metadata: map[string]string{"resource": target, "referenced_by": by[0]},
-	}
+	})
 }
 
 // exists reports whether a resource of the transaction's region exists.

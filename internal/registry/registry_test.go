@@ -42,7 +42,7 @@ func admin(ctx context.Context) context.Context {
 
 // wantErr fails unless err is an *errs.Error with code and reason and, when
 // field is set, a violation of field.
-func wantErr(t *testing.T, err error, code errs.Code, reason, field string) {
+func wantErr(t *testing.T, err error, code errs.Code, reason errs.Reason, field string) {
 	t.Helper()
 	e := errs.As(err)
 	if e == nil {
@@ -79,7 +79,7 @@ func TestPartnerRules(t *testing.T) {
 		parent  string
 		partner *famiv1.Partner
 		code    errs.Code
-		reason  string
+		reason  errs.Reason
 		field   string
 	}{
 		{name: "a municipality of the region", parent: lombardia, partner: municipality("015146")},
@@ -221,7 +221,7 @@ func TestNetworkLeadRule(t *testing.T) {
 		name   string
 		ctx    context.Context
 		change func(*famiv1.Network)
-		reason string
+		reason errs.Reason
 	}{
 		{name: "the lead's staff rename it", ctx: memberOf(milano), change: func(n *famiv1.Network) { n.DisplayName = "Rete del Nord" }},
 		{name: "the lead's staff change the lead", ctx: memberOf(milano), change: swapLead, reason: "LEAD_CHANGE_NOT_ALLOWED"},
@@ -264,7 +264,7 @@ func TestProjectRules(t *testing.T) {
 		name   string
 		change func(*famiv1.Project)
 		code   errs.Code
-		reason string
+		reason errs.Reason
 		field  string
 	}{
 		{name: "another code", change: func(p *famiv1.Project) { p.Code = "PROG-2" }},

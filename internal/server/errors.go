@@ -63,9 +63,9 @@ func toStatus(ctx context.Context, log *slog.Logger, procedure string, err error
 	st := status.New(grpcCodes[e.Code], e.Message)
 	reason := e.Reason
 	if reason == "" {
-		reason = e.Code.String()
+		reason = e.Code.Reason()
 	}
-	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason, Domain: errorDomain, Metadata: e.Metadata}}
+	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: string(reason), Domain: errorDomain, Metadata: e.Metadata}}
 	if len(e.Violations) > 0 {
 		br := &errdetails.BadRequest{}
 		for _, v := range e.Violations {

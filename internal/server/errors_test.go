@@ -9,9 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -104,5 +106,27 @@ func TestErrorsDocMatchesTable(t *testing.T) {
 	}
 	if !maps.Equal(documented, server.ReasonStatus) {
 		t.Errorf("docs/errors.md lists\n %v\nthe server maps\n %v", documented, server.ReasonStatus)
+	}
+}
+
+// TestReasonStatusesKeepTheGatewayMapping checks the catalogue of reasons
+// against grpc-gateway: a reason's REST status is its code's, except the
+// state conflicts of FAILED_PRECONDITION (409, and 410 for a compacted
+// revision) and a body too large (413). A row with another status is a
+// mistake in the table, not a decision.
+func TestReasonStatusesKeepTheGatewayMapping(t *testing.T) {
+	for _, row := range errs.Catalogue() {
+		code := server.GRPCCode(row.Code)
+		if got := server.HTTPStatus(code, string(row.Reason)); got != row.HTTPStatus {
+			t.Errorf("%s: REST answers %d, the catalogue says %d", row.Reason, got, row.HTTPStatus)
+		}
+		gateway := runtime.HTTPStatusFromCode(code)
+		switch {
+		case row.HTTPStatus == gateway:
+		case row.Code == errs.FailedPrecondition && (row.HTTPStatus == http.StatusConflict || row.HTTPStatus == http.StatusGone):
+		case row.Reason == errs.BodyTooLarge && row.HTTPStatus == http.StatusRequestEntityTooLarge:
+		default:
+			t.Errorf("%s: %s is %d on REST, want the gateway's %d", row.Reason, upperSnake(code), row.HTTPStatus, gateway)
+		}
 	}
 }

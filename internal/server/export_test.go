@@ -1,9 +1,24 @@
 package server
 
+import (
+	"google.golang.org/grpc/codes"
+
+	"github.com/raccordo/raccordo/internal/errs"
+)
+
 // HTTPStatus is httpStatus, for the external tests: the HTTP status REST
 // answers an error with a gRPC code and an ErrorInfo reason.
 var HTTPStatus = httpStatus
 
-// ReasonStatus is the reasonStatus table, for the test that checks
-// docs/errors.md against it.
-var ReasonStatus = reasonStatus
+// ReasonStatus is the HTTP status REST answers each reason of the
+// catalogue with, for the test that checks docs/errors.md against it.
+var ReasonStatus = func() map[string]int {
+	m := map[string]int{}
+	for _, e := range errs.Catalogue() {
+		m[string(e.Reason)] = httpStatus(grpcCodes[e.Code], string(e.Reason))
+	}
+	return m
+}()
+
+// GRPCCode is the gRPC code of a domain error code.
+func GRPCCode(c errs.Code) codes.Code { return grpcCodes[c] }

@@ -172,7 +172,7 @@ func authBeforeInflate(p *pipeline, next http.Handler) http.Handler {
 		if compressed && !p.noAuth {
 			who, err := p.authenticate(call{header: r.Header.Get})
 			if err == nil && !who.Authenticated() {
-				err = &errs.Error{Code: errs.Unauthenticated, Reason: "TOKEN_REQUIRED", Message: "a compressed request needs a bearer token"}
+				err = errs.TokenRequired.New("a compressed request needs a bearer token")
 			}
 			if err != nil {
 				errw.Write(w, r, toConnect(toStatus(r.Context(), p.log, r.URL.Path, err)))
@@ -205,7 +205,7 @@ func utf8Only(next http.Handler) http.Handler {
 		if field != "" {
 			detail := "is not valid UTF-8"
 			writeProblem(w, problem{Type: "urn:raccordo:problem:invalid-argument", Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
-				Code: "INVALID_ARGUMENT", Reason: "INVALID_ARGUMENT", Detail: "invalid " + field + ": " + detail,
+				Code: "INVALID_ARGUMENT", Reason: string(errs.Invalid.Reason()), Detail: "invalid " + field + ": " + detail,
 				Violations: []violation{{Field: field, Description: detail}}}, 0)
 			return
 		}

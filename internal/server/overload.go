@@ -30,7 +30,7 @@ func (s *shedder) acquire() (release func(), err error) {
 	case s.slots <- struct{}{}:
 		return func() { <-s.slots }, nil
 	default:
-		return nil, &errs.Error{Code: errs.ResourceExhausted, Reason: "OVERLOADED", RetryAfter: shedRetryAfter,
-			Message: "the server is at capacity; retry in a moment"}
+		return nil, errs.Overloaded.With(errs.Error{RetryAfter: shedRetryAfter,
+			Message: "the server is at capacity; retry in a moment"})
 	}
 }

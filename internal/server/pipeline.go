@@ -123,7 +123,7 @@ func outcome(err error) (code, reason string) {
 		return "OK", ""
 	}
 	if e := errs.As(err); e != nil {
-		return e.Code.String(), e.Reason
+		return e.Code.String(), string(e.Reason)
 	}
 	if st, ok := status.FromError(err); ok {
 		for _, d := range st.Details() {
@@ -155,7 +155,7 @@ func (p *pipeline) authenticate(c call) (principal.Principal, error) {
 	}
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return principal.Principal{}, &errs.Error{Code: errs.Unauthenticated, Reason: "INVALID_TOKEN", Message: "the Authorization header must be \"Bearer <token>\""}
+		return principal.Principal{}, errs.InvalidToken.New("the Authorization header must be \"Bearer <token>\"")
 	}
 	claims, err := p.verifier.Verify(strings.TrimSpace(token))
 	if err != nil {
@@ -210,7 +210,7 @@ func (p *pipeline) run(ctx context.Context, c call, next unaryFunc) (res any, er
 	defer func() {
 		if r := recover(); r != nil {
 			p.log.ErrorContext(ctx, "panic", "procedure", c.procedure, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			res, err = nil, errs.New(errs.Internal, "INTERNAL", "panic: %v", r)
+			res, err = nil, errs.Internal.New("panic: %v", r)
 		}
 	}()
 	return next(ctx)

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
 )
 
 // problem is an RFC 9457 problem document, the REST error format the
@@ -33,56 +34,18 @@ type problem struct {
 	Metadata   map[string]string `json:"metadata,omitempty"`
 }
 
-// reasonStatus is the HTTP status of the ErrorInfo reasons whose gRPC
-// code's usual status (runtime.HTTPStatusFromCode) says the wrong thing to a
-// REST caller. gRPC has a single FAILED_PRECONDITION for "the system is not
-// in a state for this request", which the gateway maps to 400; but most of
-// those refusals are state conflicts (RFC 9110, 409 Conflict): the request
-// is well formed and the resource's current state refuses it, so the caller
-// must look at the resource, not at its request. Adding a reason is one
-// line here and one row in docs/errors.md (TestErrorsDocMatchesTable keeps
-// the two in step). gRPC and Connect callers see the code, unchanged.
-var reasonStatus = map[string]int{
-	// Protocols: the text is frozen, signed or ended.
-	"PROTOCOL_NOT_DRAFT":  http.StatusConflict,
-	"PROTOCOL_NOT_OPEN":   http.StatusConflict,
-	"PROTOCOL_ENDED":      http.StatusConflict,
-	"PROTOCOL_INCOMPLETE": http.StatusConflict,
-	"ALREADY_SIGNED":      http.StatusConflict,
-	"AMENDMENT_PENDING":   http.StatusConflict,
-	// Another resource still references this one.
-	"PARTNER_IN_USE":  http.StatusConflict,
-	"NETWORK_IN_USE":  http.StatusConflict,
-	"PROJECT_IN_USE":  http.StatusConflict,
-	"PROTOCOL_IN_USE": http.StatusConflict,
-	"MEETING_IN_USE":  http.StatusConflict,
-	// Projects, meetings and support hours.
-	"PROJECT_EXTENDED":      http.StatusConflict,
-	"MEETING_NOT_SCHEDULED": http.StatusConflict,
-	"MEETING_NOT_STARTED":   http.StatusConflict,
-	"MEETING_HELD":          http.StatusConflict,
-	"MEETING_CANCELLED":     http.StatusConflict,
-	"ENTRY_NOT_SUBMITTED":   http.StatusConflict,
-	"PERIOD_CLOSED":         http.StatusConflict,
-	"PERIOD_NOT_CLOSED":     http.StatusConflict,
-	// Quarterly monitoring reports.
-	"REPORT_APPROVED":  http.StatusConflict,
-	"REPORT_SUBMITTED": http.StatusConflict,
-	"REPORT_STATE":     http.StatusConflict,
-	// Satisfaction surveys.
-	"TICKET_USED":   http.StatusConflict,
-	"SURVEY_CLOSED": http.StatusConflict,
-	// The change log no longer holds the revision asked for: list again
-	// (as Kubernetes answers a too-old resourceVersion).
-	"REVISION_COMPACTED": http.StatusGone,
-}
-
 // httpStatus is the HTTP status of an error with a gRPC code and an
-// ErrorInfo reason: the reason's row in reasonStatus, or the gateway's
-// mapping of the code.
+// ErrorInfo reason: the reason's status in the catalogue of reasons
+// (internal/errs/reasons.go), or the gateway's mapping of the code. gRPC has
+// a single FAILED_PRECONDITION for "the system is not in a state for this
+// request", which the gateway maps to 400; but most of those refusals are
+// state conflicts (RFC 9110, 409 Conflict): the request is well formed and
+// the resource's current state refuses it, so the caller must look at the
+// resource, not at its request. The catalogue says which. gRPC and Connect
+// callers see the code, unchanged.
 func httpStatus(code codes.Code, reason string) int {
-	if s, ok := reasonStatus[reason]; ok {
-		return s
+	if e, ok := errs.Lookup(errs.Reason(reason)); ok {
+		return e.HTTPStatus
 	}
 	return runtime.HTTPStatusFromCode(code)
 }
@@ -120,11 +83,12 @@ func problemFromStatus(st *status.Status) problem {
 	// parameters) as bare INVALID_ARGUMENTs: name the part of the request.
 	if code == codes.InvalidArgument && len(p.Violations) == 0 {
 		field := "body"
-		p.Reason = "INVALID_ARGUMENT"
+		p.Reason = string(errs.Invalid.Reason())
 		if strings.Contains(p.Detail, "request body too large") {
 			// 413, not a retryable status: the same body will never fit.
 			p.Detail = "the request body is larger than the server accepts"
-			p.Status, p.Reason = http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE"
+			p.Reason = string(errs.BodyTooLarge)
+			p.Status = httpStatus(code, p.Reason)
 			p.Title, p.Type = http.StatusText(p.Status), "urn:raccordo:problem:body-too-large"
 		} else {
 			field = decodeErrorField(p.Detail)

@@ -43,10 +43,10 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 	defer func() {
 		if r := recover(); r != nil {
 			p.log.ErrorContext(ctx, "panic", "procedure", c.procedure, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			err = errs.New(errs.Internal, "INTERNAL", "panic: %v", r)
+			err = errs.Internal.New("panic: %v", r)
 		}
 		if p.shutdown.Err() != nil && (err == nil || ctx.Err() != nil) {
-			err = errs.New(errs.Unavailable, "SHUTTING_DOWN", "the server is shutting down; reconnect and resume from the last revision")
+			err = errs.ShuttingDown.New("the server is shutting down; reconnect and resume from the last revision")
 		}
 		// The log line, metrics and span record the error the caller gets.
 		p.finish(ctx, span, "stream", c, who, err, start)
@@ -73,7 +73,7 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 	defer revoke(nil)
 	if !p.noAuth && !who.ExpiresAt.IsZero() {
 		expiry := time.AfterFunc(time.Until(who.ExpiresAt), func() {
-			revoke(&errs.Error{Code: errs.Unauthenticated, Reason: "INVALID_TOKEN", Message: "the bearer token expired during the stream; reconnect with a fresh one"})
+			revoke(errs.InvalidToken.New("the bearer token expired during the stream; reconnect with a fresh one"))
 		})
 		defer expiry.Stop()
 	}

@@ -38,11 +38,11 @@ func (s *streamSlots) acquire(subject string) (release func(), err error) {
 	defer s.mu.Unlock()
 	switch {
 	case s.total >= s.max:
-		return nil, &errs.Error{Code: errs.ResourceExhausted, Reason: "TOO_MANY_STREAMS", RetryAfter: streamRetryAfter,
-			Message: "the server has as many open streams as it serves; retry later"}
+		return nil, errs.TooManyStreams.With(errs.Error{RetryAfter: streamRetryAfter,
+			Message: "the server has as many open streams as it serves; retry later"})
 	case s.by[subject] >= s.perPrincipal:
-		return nil, &errs.Error{Code: errs.ResourceExhausted, Reason: "TOO_MANY_STREAMS", RetryAfter: streamRetryAfter,
-			Message: "this caller already has as many open streams as it may; close one or retry later"}
+		return nil, errs.TooManyStreams.With(errs.Error{RetryAfter: streamRetryAfter,
+			Message: "this caller already has as many open streams as it may; close one or retry later"})
 	}
 	s.total++
 	s.by[subject]++

@@ -143,12 +143,10 @@ func Fingerprint(req proto.Message) []byte {
 // current resource's etag.
 func CheckEtag(cur Resource, want string) error {
 	if want != "" && want != cur.GetEtag() {
-		return &errs.Error{
-			Code:     errs.Conflict,
-			Reason:   "ETAG_MISMATCH",
+		return errs.EtagMismatch.With(errs.Error{
 			Message:  fmt.Sprintf("%s was changed since it was read (etag %q, current %q); read it again", cur.GetName(), want, cur.GetEtag()),
 			Metadata: map[string]string{"resource": cur.GetName(), "etag": cur.GetEtag()},
-		}
+		})
 	}
 	return nil
 }
@@ -181,12 +179,10 @@ type SystemTx interface {
 // ErrCompacted returns the error for a sync position older than the
 // retained change log.
 func ErrCompacted(after, compacted int64) error {
-	return &errs.Error{
-		Code:     errs.FailedPrecondition,
-		Reason:   "REVISION_COMPACTED",
+	return errs.RevisionCompacted.With(errs.Error{
 		Message:  fmt.Sprintf("revision %d is older than the retained change log (compacted to %d): list again and watch from the listed revision", after, compacted),
 		Metadata: map[string]string{"compacted_revision": fmt.Sprint(compacted)},
-	}
+	})
 }
 
 // Modify is Mutate for a change to one existing resource: it reads the

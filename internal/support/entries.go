@@ -245,7 +245,7 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 			return nil, err
 		}
 		if tx.Get(e.Name, &famiv1.SupportEntry{}) == nil {
-			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", e.Name)
+			return nil, errs.AlreadyExists.New("%s already exists", e.Name)
 		}
 		return e, s.insert(tx, e)
 	})
@@ -280,12 +280,10 @@ func editable(tx store.ReadTx, p principal.Principal, cur *famiv1.SupportEntry, 
 
 func notSubmitted(e *famiv1.SupportEntry) error {
 	state := strings.TrimPrefix(e.GetState().String(), "SUPPORT_ENTRY_STATE_")
-	return &errs.Error{
-		Code:     errs.FailedPrecondition,
-		Reason:   "ENTRY_NOT_SUBMITTED",
+	return errs.EntryNotSubmitted.With(errs.Error{
 		Message:  e.GetName() + " is " + state + ": only SUBMITTED entries can be changed, deleted or reviewed",
 		Metadata: map[string]string{"resource": e.GetName(), "state": state},
-	}
+	})
 }
 
 // UpdateSupportEntry implements fami.v1.SupportService.

@@ -36,7 +36,7 @@ func newEntryFilter(p principal.Principal, region, consultant, network string, a
 		return entryFilter{}, summariesOnly(p)
 	case principal.Consultant:
 		if consultant != "" && consultant != p.Subject {
-			return entryFilter{}, errs.New(errs.PermissionDenied, "NOT_OWN_ENTRY", "consultants may only list their own support entries: leave consultant empty or set it to %q", p.Subject)
+			return entryFilter{}, errs.NotOwnEntry.New("consultants may only list their own support entries: leave consultant empty or set it to %q", p.Subject)
 		}
 		consultant = p.Subject
 	}

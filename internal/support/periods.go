@@ -42,12 +42,10 @@ func closedOn(tx store.ReadTx, date, field string) error {
 	}
 	period := aip.Name(tx.Region(), resource.ClosedPeriods, id)
 	msg := date + " is in closed period " + period + " (" + start + " to " + end + "): entries dated in it cannot be created, changed or deleted until the region reopens it"
-	e := &errs.Error{
-		Code:     errs.FailedPrecondition,
-		Reason:   "PERIOD_CLOSED",
+	e := errs.PeriodClosed.With(errs.Error{
 		Message:  msg,
 		Metadata: map[string]string{"closed_period": period, "date": date},
-	}
+	})
 	if field != "" {
 		e.Message = "invalid " + field + ": " + msg
 		e.Violations = []errs.Violation{{Field: field, Description: msg}}
@@ -96,16 +94,14 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 			ClosedBy:  p.Subject,
 		}
 		if tx.Get(cp.Name, &famiv1.ClosedPeriod{}) == nil {
-			return nil, errs.New(errs.AlreadyExists, "ALREADY_EXISTS", "%s already exists", cp.Name)
+			return nil, errs.AlreadyExists.New("%s already exists", cp.Name)
 		}
 		if n := pendingIn(tx, cp.GetStartDate(), cp.GetEndDate()); n > 0 && !req.GetForce() {
-			return nil, &errs.Error{
-				Code:   errs.FailedPrecondition,
-				Reason: "ENTRIES_PENDING_REVIEW",
+			return nil, errs.EntriesPendingReview.With(errs.Error{
 				Message: fmt.Sprintf("%d entries dated %s to %s still await review: approve or reject them first, or close with force and a reason (they are then frozen as SUBMITTED)",
 					n, cp.GetStartDate(), cp.GetEndDate()),
 				Metadata: map[string]string{"pending_entries": strconv.Itoa(n)},
-			}
+			})
 		}
 		if err := tx.IndexPut(indexClosed, id, cp.GetStartDate()+"\x00"+cp.GetEndDate()); err != nil {
 			return nil, err
@@ -121,12 +117,10 @@ func (s *Service) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequ
 		check.Text(v, "reason", req.GetReason(), true, 2000, true)
 	}, func(tx store.WriteTx, cur *famiv1.ClosedPeriod) (*famiv1.ClosedPeriod, error) {
 		if cur.GetState() != periodClosed {
-			return nil, &errs.Error{
-				Code:     errs.FailedPrecondition,
-				Reason:   "PERIOD_NOT_CLOSED",
+			return nil, errs.PeriodNotClosed.With(errs.Error{
 				Message:  cur.GetName() + " was already reopened",
 				Metadata: map[string]string{"resource": cur.GetName()},
-			}
+			})
 		}
 		next := proto.CloneOf(cur)
 		next.State = periodReopened

@@ -51,12 +51,12 @@ func newSummaryQuery(p principal.Principal, region, start, end string, groupBy f
 	switch p.Role {
 	case principal.Consultant:
 		if consultant != "" && consultant != p.Subject {
-			return nil, errs.New(errs.PermissionDenied, "NOT_OWN_ENTRY", "consultants may only summarize their own support entries: leave consultant empty or set it to %q", p.Subject)
+			return nil, errs.NotOwnEntry.New("consultants may only summarize their own support entries: leave consultant empty or set it to %q", p.Subject)
 		}
 		q.consultant = p.Subject
 	case principal.Ministry, principal.NetworkMember:
 		if consultant != "" || groupBy == famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT {
-			return nil, errs.New(errs.PermissionDenied, "CONSULTANT_DETAIL_NOT_ALLOWED", "the %s role gets support summaries without per-consultant figures: drop consultant and group by activity, network, month or quarter", p.Role)
+			return nil, errs.ConsultantDetailNotAllowed.New("the %s role gets support summaries without per-consultant figures: drop consultant and group by activity, network, month or quarter", p.Role)
 		}
 		if p.Role == principal.NetworkMember {
 			q.members, q.partner = true, p.Partner
@@ -115,7 +115,7 @@ func (s *Service) summarize(ctx context.Context, q *summaryQuery) (*famiv1.Summa
 				return err
 			}
 			if q.network != "" && !allowed[q.network] {
-				return errs.New(errs.PermissionDenied, "NOT_NETWORK_MEMBER", "your partner is not a member of network %q", q.network)
+				return errs.NotNetworkMember.New("your partner is not a member of network %q", q.network)
 			}
 		}
 		scope, dim := scopeRegion, dimActivity

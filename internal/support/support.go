@@ -165,16 +165,14 @@ func displayName(p principal.Principal) string {
 
 // notOwn is the refusal of another consultant's entry.
 func notOwn(name string) error {
-	return &errs.Error{
-		Code:     errs.PermissionDenied,
-		Reason:   "NOT_OWN_ENTRY",
+	return errs.NotOwnEntry.With(errs.Error{
 		Message:  "consultants may only see and change their own support entries; " + name + " is another consultant's",
 		Metadata: map[string]string{"resource": name},
-	}
+	})
 }
 
 // summariesOnly is the refusal of entry-level data to the roles that get
 // aggregates only.
 func summariesOnly(p principal.Principal) error {
-	return errs.New(errs.PermissionDenied, "SUMMARIES_ONLY", "the %s role gets support summaries without consultants' details: summarize, or export with group_by, without a consultant", p.Role)
+	return errs.SummariesOnly.New("the %s role gets support summaries without consultants' details: summarize, or export with group_by, without a consultant", p.Role)
 }

@@ -147,7 +147,7 @@ func (e *env) mustCreate(p principal.Principal, id string, se *famiv1.SupportEnt
 }
 
 // wantErr checks an error's code, reason and violated fields (exactly).
-func wantErr(t testing.TB, what string, err error, code errs.Code, reason string, fields ...string) {
+func wantErr(t testing.TB, what string, err error, code errs.Code, reason errs.Reason, fields ...string) {
 	t.Helper()
 	e := errs.As(err)
 	if e == nil {

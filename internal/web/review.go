@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
 )
 
 // approvalsPage is the region admin's queue of submitted hours.
@@ -159,7 +160,7 @@ func (a *App) closePeriod(w http.ResponseWriter, r *http.Request, s *session) {
 func pendingEntries(err error) (int, bool) {
 	st, _ := status.FromError(err)
 	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == "ENTRIES_PENDING_REVIEW" {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && errs.Reason(info.GetReason()) == errs.EntriesPendingReview {
 			n, _ := strconv.Atoi(info.GetMetadata()["pending_entries"])
 			return n, true
 		}

@@ -235,9 +235,9 @@ func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) e
 func closedErr(err error) error {
 	switch {
 	case errors.Is(err, bbolt.ErrDatabaseNotOpen) || errors.Is(err, ErrClosed):
-		return errs.New(errs.Unavailable, "UNAVAILABLE", "the store is closed: the server is shutting down")
+		return errs.Unavailable.New("the store is closed: the server is shutting down")
 	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
-		e := errs.New(errs.Unavailable, "STORAGE_FULL", "the server's disk is full: nothing was written; retry later")
+		e := errs.StorageFull.New("the server's disk is full: nothing was written; retry later")
 		e.RetryAfter = 30
 		return e
 	}

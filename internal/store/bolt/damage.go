@@ -26,13 +26,11 @@ func openRegion(dataDir, region string, timeout time.Duration) (db *bbolt.DB, er
 		return openDB(path, timeout, regionBuckets) // a new region
 	}
 	damaged := func(why string) error {
-		return &errs.Error{
-			Code:   errs.DataLoss,
-			Reason: "REGION_FILE_DAMAGED",
+		return errs.RegionFileDamaged.With(errs.Error{
 			Message: fmt.Sprintf("region %s is not served: its file %s %s; stop famid and restore it from a backup: famictl restore --data-dir %s --region %s --from <backup.db>",
 				region, path, why, dataDir, region),
 			Metadata: map[string]string{"region": region, "file": path},
-		}
+		})
 	}
 	if fi.Size() == 0 {
 		return nil, damaged("is empty (0 bytes)")

@@ -37,12 +37,10 @@ func unframe(what string, v []byte) ([]byte, error) {
 		return v, nil // written before records were framed
 	}
 	if len(v) < 5 || binary.BigEndian.Uint32(v[1:5]) != crc32.Checksum(v[5:], castagnoli) {
-		return nil, &errs.Error{
-			Code:     errs.DataLoss,
-			Reason:   "RECORD_CORRUPT",
+		return nil, errs.RecordCorrupt.With(errs.Error{
 			Message:  fmt.Sprintf("the stored record of %s is damaged (checksum mismatch): restore the region from a backup", what),
 			Metadata: map[string]string{"record": what},
-		}
+		})
 	}
 	return v[5:], nil
 }

@@ -99,7 +99,7 @@ func (s *Store) ImportRegion(ctx context.Context, region string, records func(pu
 		return unavailable(ctx, err)
 	}
 	if resp.Count > 0 {
-		return errs.New(errs.FailedPrecondition, "REGION_NOT_EMPTY", "region %s already holds %d keys in etcd: import into an empty region", region, resp.Count)
+		return errs.RegionNotEmpty.New("region %s already holds %d keys in etcd: import into an empty region", region, resp.Count)
 	}
 	guard := r.base + keyRevision
 	var ops, meta []clientv3.Op
@@ -116,7 +116,7 @@ func (s *Store) ImportRegion(ctx context.Context, region string, records func(pu
 			return unavailable(ctx, err)
 		}
 		if !resp.Succeeded {
-			return errs.New(errs.Conflict, "REGION_WRITTEN", "region %s was written during the import", region)
+			return errs.RegionWritten.New("region %s was written during the import", region)
 		}
 		ops, size = ops[:0], 0
 		return nil

@@ -236,7 +236,7 @@ func unavailable(ctx context.Context, err error) error {
 	}
 	if code == codes.Unavailable || code == codes.DeadlineExceeded || code == codes.Canceled ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return errs.New(errs.Unavailable, "UNAVAILABLE", "the etcd cluster did not answer (%v); retry with the same request_id", err)
+		return errs.Unavailable.New("the etcd cluster did not answer (%v); retry with the same request_id", err)
 	}
 	return fmt.Errorf("store: %w", err)
 }

@@ -83,7 +83,7 @@ func testChanged(t *testing.T, open func(t *testing.T) store.Store) {
 		if err := tx.Put(newPartner("lombardia", "rolled-back")); err != nil {
 			return nil, err
 		}
-		return nil, errs.New(errs.Invalid, "INVALID_ARGUMENT", "refused")
+		return nil, errs.Invalid.New("refused")
 	})
 	if err == nil {
 		t.Fatal("the failing update succeeded")
