@@ -3,11 +3,13 @@ package web
 import (
 	"io/fs"
 	"regexp"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
 )
 
 // TestCatalogueCoversTemplates walks every template for {{t "key"}} and
@@ -91,5 +93,26 @@ func TestLocalPath(t *testing.T) {
 		if got := localPath(raw, "famid.local"); got != want {
 			t.Errorf("localPath(%q) = %q, want %q", raw, got, want)
 		}
+	}
+}
+
+// TestCatalogueTranslatesOnlyKnownReasons checks that every Italian text of
+// an error reason ("reason.PERIOD_CLOSED") is for a reason of the errors'
+// catalogue, so a renamed or mistyped reason cannot leave a text that never
+// shows.
+func TestCatalogueTranslatesOnlyKnownReasons(t *testing.T) {
+	n := 0
+	for key := range italian {
+		r, ok := strings.CutPrefix(key, "reason.")
+		if !ok {
+			continue
+		}
+		n++
+		if _, ok := errs.Lookup(errs.Reason(r)); !ok {
+			t.Errorf("%q translates %s, which is not in internal/errs/reasons.go", key, r)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no reason.* message found")
 	}
 }
