@@ -129,7 +129,7 @@ func (e *Error) Error() string {
 // InvalidField returns an Invalid error for a single field.
 func InvalidField(field, format string, args ...any) *Error {
 	d := fmt.Sprintf(format, args...)
-	return Invalid.Reason().With(Error{
+	return Invalid.With(Error{
 		Message:    "invalid " + field + ": " + d,
 		Violations: []Violation{{Field: field, Description: d}},
 	})
@@ -214,5 +214,5 @@ func (v *Violations) Err() error {
 	if n := v.Len(); n > 1 {
 		msg = fmt.Sprintf("%s (and %d more)", msg, n-1)
 	}
-	return Invalid.Reason().With(Error{Message: msg, Violations: append([]Violation(nil), v.list...), MoreViolations: v.more})
+	return Invalid.With(Error{Message: msg, Violations: append([]Violation(nil), v.list...), MoreViolations: v.more})
 }

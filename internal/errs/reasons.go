@@ -257,3 +257,6 @@ func (c Code) Reason() Reason { return Reason(c.String()) }
 func (c Code) New(format string, args ...any) *Error {
 	return c.Reason().New(format, args...)
 }
+
+// With returns e with code c and the code's own reason.
+func (c Code) With(e Error) *Error { return c.Reason().With(e) }

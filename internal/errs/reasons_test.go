@@ -59,6 +59,9 @@ func TestCatalogue(t *testing.T) {
 		if e := c.New("x"); e.Code != c || e.Reason != errs.Reason(c.String()) {
 			t.Errorf("%s.New: got %s %s, want the code and its own reason", c, e.Code, e.Reason)
 		}
+		if e := c.With(errs.Error{Message: "x"}); e.Code != c || e.Reason != errs.Reason(c.String()) || e.Message != "x" {
+			t.Errorf("%s.With: got %+v, want the code and its own reason", c, e)
+		}
 	}
 	if e := errs.InvalidField("partner.fiscal_code", "is required"); e.Code != errs.Invalid || e.Reason != "INVALID_ARGUMENT" {
 		t.Errorf("InvalidField: got %s %s", e.Code, e.Reason)

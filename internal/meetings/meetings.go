@@ -124,7 +124,7 @@ func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRe
 			return nil, err
 		}
 		if tx.Get(mt.Name, &famiv1.Meeting{}) == nil {
-			return nil, errs.AlreadyExists.Reason().With(errs.Error{
+			return nil, errs.AlreadyExists.With(errs.Error{
 				Message:    mt.Name + " already exists",
 				Violations: []errs.Violation{{Field: "meeting_id", Description: "is already taken by " + mt.Name}},
 			})

@@ -482,7 +482,7 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 			p.Parties = append(p.Parties, proto.CloneOf(party))
 		}
 		if tx.Get(p.Name, &famiv1.Protocol{}) == nil {
-			return nil, errs.AlreadyExists.Reason().With(errs.Error{
+			return nil, errs.AlreadyExists.With(errs.Error{
 				Message:    p.Name + " already exists",
 				Violations: []errs.Violation{{Field: "protocol_id", Description: "is already taken by " + p.Name}},
 			})
