@@ -204,8 +204,9 @@ func utf8Only(next http.Handler) http.Handler {
 		}
 		if field != "" {
 			detail := "is not valid UTF-8"
-			writeProblem(w, problem{Type: "urn:raccordo:problem:invalid-argument", Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
-				Code: "INVALID_ARGUMENT", Reason: string(errs.Invalid.Reason()), Detail: "invalid " + field + ": " + detail,
+			reason := string(errs.Invalid.Reason())
+			writeProblem(w, problem{Type: problemType(reason), Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
+				Code: "INVALID_ARGUMENT", Reason: reason, Detail: "invalid " + field + ": " + detail,
 				Violations: []violation{{Field: field, Description: detail}}}, 0)
 			return
 		}

@@ -50,6 +50,11 @@ func httpStatus(code codes.Code, reason string) int {
 	return runtime.HTTPStatusFromCode(code)
 }
 
+// problemType is the type URI of the problem documents of a reason.
+func problemType(reason string) string {
+	return "urn:raccordo:problem:" + strings.ToLower(strings.ReplaceAll(reason, "_", "-"))
+}
+
 type violation struct {
 	Field       string `json:"field"`
 	Description string `json:"description"`
@@ -68,7 +73,7 @@ func problemFromStatus(st *status.Status) problem {
 		case *errdetails.ErrorInfo:
 			p.Reason = d.GetReason()
 			p.Metadata = d.GetMetadata()
-			p.Type = "urn:raccordo:problem:" + strings.ToLower(strings.ReplaceAll(d.GetReason(), "_", "-"))
+			p.Type = problemType(d.GetReason())
 		case *errdetails.BadRequest:
 			for _, v := range d.GetFieldViolations() {
 				p.Violations = append(p.Violations, violation{Field: v.GetField(), Description: v.GetDescription()})
@@ -89,7 +94,7 @@ func problemFromStatus(st *status.Status) problem {
 			p.Detail = "the request body is larger than the server accepts"
 			p.Reason = string(errs.BodyTooLarge)
 			p.Status = httpStatus(code, p.Reason)
-			p.Title, p.Type = http.StatusText(p.Status), "urn:raccordo:problem:body-too-large"
+			p.Title, p.Type = http.StatusText(p.Status), problemType(p.Reason)
 		} else {
 			field = decodeErrorField(p.Detail)
 		}
