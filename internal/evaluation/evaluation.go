@@ -4,7 +4,7 @@
 // network and the averages per region; and fami.v1.SurveyService, the
 // operators' satisfaction in anonymous surveys (surveys.go).
 //
-// Region binding and roles are checked by the policy table (auth.Rights).
+// Region binding and roles are checked by the policy table (rights.go).
 package evaluation
 
 import (

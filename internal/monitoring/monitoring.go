@@ -9,7 +9,7 @@
 // quarters up to the one asked for and the plans of the projects in scope,
 // however many reports there are.
 //
-// Region binding and roles are checked by the policy table (auth.Rights);
+// Region binding and roles are checked by the policy table (rights.go);
 // this package checks what depends on the data: a network member reports
 // only for projects a network led by their partner implements.
 package monitoring

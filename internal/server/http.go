@@ -112,7 +112,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	mux.Handle("GET /metrics", s.metricsHandler())
 	// The web application calls the services over the gateway's in-process
 	// channel, so its pages run the same pipeline as REST.
-	app, err := web.New(s.gateway, web.Options{Logger: s.log})
+	app, err := web.New(s.gateway, web.Options{Logger: s.log, Policy: pipe.policy})
 	if err != nil {
 		return nil, fmt.Errorf("web application: %w", err)
 	}

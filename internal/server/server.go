@@ -32,8 +32,6 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
-	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
-	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/admin"
@@ -326,6 +324,10 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.openData = opendata.New(s.store, opendata.Sources{
 		Partners: reg.Partners(), Projects: reg.Projects(), Networks: reg.Networks(), Protocols: prot, Support: sup, Monitoring: mon}, odOpts)
 	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
+	rights, err := policy()
+	if err != nil {
+		return nil, fmt.Errorf("rights table: %w", err)
+	}
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown
 	pipe := &pipeline{
@@ -333,7 +335,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		accessLevel:    cfg.AccessLogLevel,
 		requestTimeout: cfg.RequestTimeout,
 		verifier:       auth.NewVerifier(s.keys, acc.Revocations(), nil),
-		policy:         policy(),
+		policy:         rights,
 		noAuth:         cfg.InsecureNoAuth,
 		shutdown:       shutdown,
 		metrics:        s.metrics,
@@ -534,23 +536,6 @@ func (s *Server) Close() error {
 		}
 	})
 	return err
-}
-
-// policy is the rights table plus the infrastructure RPCs the server adds:
-// health checks are open to probes, and reflection (the API's schema, public
-// in the OpenAPI document too) to tools such as grpcurl, without a token.
-func policy() auth.Policy {
-	p := auth.Rights()
-	for _, m := range []string{
-		healthpb.Health_Check_FullMethodName,
-		healthpb.Health_List_FullMethodName,
-		healthpb.Health_Watch_FullMethodName,
-		reflectionv1.ServerReflection_ServerReflectionInfo_FullMethodName,
-		reflectionv1alpha.ServerReflection_ServerReflectionInfo_FullMethodName,
-	} {
-		p[m] = auth.Public
-	}
-	return p
 }
 
 // inProcess reports whether a gRPC call came through the gateway's

@@ -9,7 +9,7 @@
 //
 // The same type serves grpc-go and connect-go (their unary signatures are
 // identical); the rules live here, below every transport. Region binding
-// and roles are checked by the policy table (auth.Rights); this package
+// and roles are checked by the policy table (rights.go); this package
 // checks what depends on the data: a consultant's own entries, a network
 // member's networks, the ministry's aggregates-only view.
 package support
