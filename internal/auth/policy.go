@@ -123,20 +123,19 @@ func Merge(parts ...Policy) (Policy, error) {
 	var twice, empty []string
 	for _, part := range parts {
 		for procedure, rule := range part {
-			switch _, dup := merged[procedure]; {
-			case dup:
+			if _, dup := merged[procedure]; dup {
 				twice = append(twice, procedure)
-			case rule == nil:
-				empty = append(empty, procedure)
-			default:
-				merged[procedure] = rule
 			}
+			if rule == nil {
+				empty = append(empty, procedure)
+			}
+			merged[procedure] = rule
 		}
 	}
 	var err error
 	if len(twice) > 0 {
 		slices.Sort(twice)
-		err = errors.Join(err, fmt.Errorf("rights declared more than once for %s", strings.Join(twice, ", ")))
+		err = errors.Join(err, fmt.Errorf("rights declared more than once for %s", strings.Join(slices.Compact(twice), ", ")))
 	}
 	if len(empty) > 0 {
 		slices.Sort(empty)

@@ -39,6 +39,9 @@ func TestMergeRefusesTwoRules(t *testing.T) {
 	if _, err := auth.Merge(auth.Policy{get: nil}); err == nil || !strings.Contains(err.Error(), get) {
 		t.Errorf("a nil rule: err = %v, want one naming %s", err, get)
 	}
+	if _, err := auth.Merge(auth.Policy{get: nil}, auth.Policy{get: auth.Public}); err == nil || !strings.Contains(err.Error(), "more than once") {
+		t.Errorf("a nil rule declared again: err = %v, want the procedure refused as declared twice", err)
+	}
 }
 
 func TestInRegion(t *testing.T) {
