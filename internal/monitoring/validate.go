@@ -24,44 +24,47 @@ var reportMutable = []string{"activities", "deviations", "indicator_values", "ex
 // most once, dates are dates, amounts and counts are in range. Each list
 // of the report is checked line by line, in the order of its fields.
 func validate(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter) error {
-	c := reportCheck{end: q.end(),
+	c := reportCheck{
+		end:        q.end(),
 		activities: codesOf(p.GetTimetable(), (*famiv1.PlannedActivity).GetCode),
 		indicators: codesOf(p.GetIndicators(), (*famiv1.Indicator).GetCode),
 		actions:    codesOf(p.GetActions(), (*famiv1.ProjectAction).GetCode),
 	}
 	const f = "monitoring_report."
-	lines(&c, f+"activities", r.GetActivities(), c.activity(seen[string]{}))
+	lines(&c, f+"activities", r.GetActivities(), c.activity(set[string]{}))
 	lines(&c, f+"deviations", r.GetDeviations(), c.deviation)
-	lines(&c, f+"indicator_values", r.GetIndicatorValues(), c.indicatorValue(seen[string]{}))
-	lines(&c, f+"expenditures", r.GetExpenditures(), c.expenditure(seen[string]{}))
+	lines(&c, f+"indicator_values", r.GetIndicatorValues(), c.indicatorValue(set[string]{}))
+	lines(&c, f+"expenditures", r.GetExpenditures(), c.expenditure(set[string]{}))
 	lines(&c, f+"reimbursement_claims", r.GetReimbursementClaims(), c.claim)
-	lines(&c, f+"people_reached", r.GetPeopleReached(), c.peopleCount(seen[[2]int32]{}))
-	lines(&c, f+"operators_trained", r.GetOperatorsTrained(), c.trainedOperators(seen[famiv1.SupportOperatorRole]{}))
+	lines(&c, f+"people_reached", r.GetPeopleReached(), c.peopleCount(set[[2]int32]{}))
+	lines(&c, f+"operators_trained", r.GetOperatorsTrained(), c.trainedOperators(set[famiv1.SupportOperatorRole]{}))
 	check.Text(&c.v, f+"notes", r.GetNotes(), false, 8000, true)
 	return c.v.Err()
 }
 
 // reportCheck collects the violations of one report, checked against the
-// codes of its project's plan and the end of its quarter.
+// codes of its project's plan (activities, indicators, actions) and the end
+// of its quarter.
 type reportCheck struct {
 	v                               errs.Violations
-	activities, indicators, actions seen[string]
+	activities, indicators, actions set[string]
 	end                             time.Time
 }
 
-// seen is a set of the keys a list names, to refuse a key listed twice.
-type seen[K comparable] map[K]bool
+// set is a set of keys: the codes of a plan, or the keys a list has named
+// so far (to refuse one listed twice).
+type set[K comparable] map[K]bool
 
 // again adds k and reports whether it was already there.
-func (s seen[K]) again(k K) bool {
+func (s set[K]) again(k K) bool {
 	was := s[k]
 	s[k] = true
 	return was
 }
 
 // codesOf is the set of the codes of a plan's items.
-func codesOf[T any](items []T, code func(T) string) seen[string] {
-	out := seen[string]{}
+func codesOf[T any](items []T, code func(T) string) set[string] {
+	out := set[string]{}
 	for _, it := range items {
 		out[code(it)] = true
 	}
@@ -82,7 +85,7 @@ func lines[T any](c *reportCheck, field string, items []T, line func(g string, i
 
 // ref checks code against the plan's codes (what names them in a message),
 // and, when listed is set, that the list names it once.
-func (c *reportCheck) ref(field, code string, plan seen[string], what string, listed seen[string]) {
+func (c *reportCheck) ref(field, code string, plan set[string], what string, listed set[string]) {
 	switch {
 	case code == "":
 		c.v.Add(field, "is required")
@@ -95,7 +98,7 @@ func (c *reportCheck) ref(field, code string, plan seen[string], what string, li
 
 // activity returns the check of one activity line: a planned activity,
 // listed once, whose dates fit its state and the quarter.
-func (c *reportCheck) activity(listed seen[string]) func(string, *famiv1.ActivityStatus) {
+func (c *reportCheck) activity(listed set[string]) func(string, *famiv1.ActivityStatus) {
 	return func(g string, a *famiv1.ActivityStatus) {
 		c.ref(g+".activity", a.GetActivity(), c.activities, "an activity", listed)
 		check.Enum(&c.v, g+".state", a.GetState(), true)
@@ -129,7 +132,7 @@ func (c *reportCheck) deviation(g string, d *famiv1.Deviation) {
 
 // indicatorValue returns the check of one indicator line: a planned
 // indicator, listed once, and its value.
-func (c *reportCheck) indicatorValue(listed seen[string]) func(string, *famiv1.IndicatorValue) {
+func (c *reportCheck) indicatorValue(listed set[string]) func(string, *famiv1.IndicatorValue) {
 	return func(g string, iv *famiv1.IndicatorValue) {
 		c.ref(g+".indicator", iv.GetIndicator(), c.indicators, "an indicator", listed)
 		check.Quantity(&c.v, g+".value", iv.GetValue())
@@ -138,7 +141,7 @@ func (c *reportCheck) indicatorValue(listed seen[string]) func(string, *famiv1.I
 
 // expenditure returns the check of one expenditure line: a planned
 // action, listed once, and its amounts.
-func (c *reportCheck) expenditure(listed seen[string]) func(string, *famiv1.ActionExpenditure) {
+func (c *reportCheck) expenditure(listed set[string]) func(string, *famiv1.ActionExpenditure) {
 	return func(g string, e *famiv1.ActionExpenditure) {
 		c.ref(g+".action", e.GetAction(), c.actions, "an action", listed)
 		amount(&c.v, g+".committed_cents", e.GetCommittedCents(), false)
@@ -157,7 +160,7 @@ func (c *reportCheck) claim(g string, rc *famiv1.ReimbursementClaim) {
 
 // peopleCount returns the check of one line of people reached: a count
 // per age band and sex, each pair listed once.
-func (c *reportCheck) peopleCount(listed seen[[2]int32]) func(string, *famiv1.PeopleCount) {
+func (c *reportCheck) peopleCount(listed set[[2]int32]) func(string, *famiv1.PeopleCount) {
 	return func(g string, pc *famiv1.PeopleCount) {
 		check.Enum(&c.v, g+".age_band", pc.GetAgeBand(), true)
 		check.Enum(&c.v, g+".sex", pc.GetSex(), true)
@@ -170,7 +173,7 @@ func (c *reportCheck) peopleCount(listed seen[[2]int32]) func(string, *famiv1.Pe
 
 // trainedOperators returns the check of one line of operators trained: a
 // count per role, each role listed once.
-func (c *reportCheck) trainedOperators(listed seen[famiv1.SupportOperatorRole]) func(string, *famiv1.TrainedOperators) {
+func (c *reportCheck) trainedOperators(listed set[famiv1.SupportOperatorRole]) func(string, *famiv1.TrainedOperators) {
 	return func(g string, t *famiv1.TrainedOperators) {
 		check.Enum(&c.v, g+".role", t.GetRole(), true)
 		count(&c.v, g+".count", t.GetCount())
