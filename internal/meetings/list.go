@@ -197,7 +197,7 @@ type itemPage struct {
 	page     *aip.Page
 	res      *famiv1.ListActionItemsResponse
 	meetings map[string]*famiv1.Meeting // by id
-	last     string                     // the key of the last item added
+	last     string                     // the last index key whose item is on the page
 	err      error
 }
 
