@@ -64,7 +64,7 @@ func (s *Service) ExportMeetingCalendar(ctx context.Context, req *famiv1.ExportM
 	}
 	var v errs.Violations
 	f := meetingFilter{
-		network:     refFormat(&v, "network", req.GetNetwork(), region, resource.Networks),
+		network:     resource.RefID(&v, "network", req.GetNetwork(), region, resource.Networks),
 		facilitator: req.GetFacilitator(),
 		from:        timeBound(&v, "start_from", req.GetStartFrom()),
 	}

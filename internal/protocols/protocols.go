@@ -136,67 +136,64 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 	if err != nil {
 		return nil, err
 	}
-	var v errs.Violations
-	check.Enum(&v, "state", req.GetState(), false)
-	if n := req.GetNetwork(); n != "" {
-		if _, _, err := aip.ParseName("network", n, resource.Networks); err != nil {
-			v.Add("network", "%q is not a network name", resource.Clip(n))
-		}
-	}
-	if p := req.GetPartner(); p != "" {
-		if _, _, err := aip.ParseName("partner", p, resource.Partners); err != nil {
-			v.Add("partner", "%q is not a partner name", resource.Clip(p))
-		}
-	}
-	check.Date(&v, "valid_on", req.GetValidOn(), false)
-	if err := v.Err(); err != nil {
+	f, err := newProtocolFilter(req)
+	if err != nil {
 		return nil, err
 	}
 	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	keep := func(p *famiv1.Protocol) bool {
-		if st := req.GetState(); st != 0 && p.GetState() != st {
-			return false
-		}
-		if n := req.GetNetwork(); n != "" && p.GetNetwork() != n && !slices.Contains(p.GetAdditionalNetworks(), n) {
-			return false
-		}
-		if pt := req.GetPartner(); pt != "" && !isParty(p, pt) {
-			return false
-		}
-		if d := req.GetValidOn(); d != "" && (p.GetValidFrom() == "" || d < p.GetValidFrom() || (p.GetValidUntil() != "" && d > p.GetValidUntil())) {
-			return false
-		}
-		return true
-	}
 	res := &famiv1.ListProtocolsResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
 		today := s.today()
-		var last string
-		return tx.List(resource.Protocols, after, func(id string, raw []byte) (bool, error) {
-			p := &famiv1.Protocol{}
-			if err := proto.Unmarshal(raw, p); err != nil {
-				return false, err
-			}
-			if !keep(s.present(tx, p, today)) {
-				return true, nil
-			}
-			if !page.Take(p) {
-				res.NextPageToken = aip.EncodeToken(last)
-				return false, nil
-			}
-			res.Protocols = append(res.Protocols, p)
-			last = id
-			return true, nil
-		})
+		// The state a filter asks for is the derived one.
+		keep := func(p *famiv1.Protocol) bool { return f.match(s.present(tx, p, today)) }
+		var err error
+		res.Protocols, res.NextPageToken, err = resource.ListIn(tx, resource.Protocols, after, page, newProtocol, keep)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+func newProtocol() *famiv1.Protocol { return &famiv1.Protocol{} }
+
+// protocolFilter is a ListProtocols request's filters.
+type protocolFilter struct {
+	state            famiv1.ProtocolState // 0 is any
+	network, partner string               // names
+	validOn          string               // a date
+}
+
+// newProtocolFilter checks the filters of req.
+func newProtocolFilter(req *famiv1.ListProtocolsRequest) (protocolFilter, error) {
+	var v errs.Violations
+	check.Enum(&v, "state", req.GetState(), false)
+	resource.CheckName(&v, "network", req.GetNetwork(), resource.Networks)
+	resource.CheckName(&v, "partner", req.GetPartner(), resource.Partners)
+	check.Date(&v, "valid_on", req.GetValidOn(), false)
+	f := protocolFilter{state: req.GetState(), network: req.GetNetwork(), partner: req.GetPartner(), validOn: req.GetValidOn()}
+	return f, v.Err()
+}
+
+// match reports whether p is in the state asked for, of the network (its
+// own or an additional one), with the partner as a party, and valid on the
+// date.
+func (f protocolFilter) match(p *famiv1.Protocol) bool {
+	return (f.state == 0 || p.GetState() == f.state) &&
+		(f.network == "" || p.GetNetwork() == f.network || slices.Contains(p.GetAdditionalNetworks(), f.network)) &&
+		(f.partner == "" || isParty(p, f.partner)) &&
+		(f.validOn == "" || validOn(p, f.validOn))
+}
+
+// validOn reports whether day falls within p's validity; a protocol
+// without a start of validity is valid on no day.
+func validOn(p *famiv1.Protocol, day string) bool {
+	return p.GetValidFrom() != "" && day >= p.GetValidFrom() && (p.GetValidUntil() == "" || day <= p.GetValidUntil())
 }
 
 // UpdateProtocol implements fami.v1.ProtocolService.

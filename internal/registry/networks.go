@@ -185,16 +185,8 @@ func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksReq
 	}
 	var v errs.Violations
 	check.Enum(&v, "state", req.GetState(), false)
-	if p := req.GetPartner(); p != "" {
-		if _, _, err := aip.ParseName("partner", p, resource.Partners); err != nil {
-			v.Add("partner", "%q is not a partner name", resource.Clip(p))
-		}
-	}
-	if p := req.GetProject(); p != "" {
-		if _, _, err := aip.ParseName("project", p, resource.Projects); err != nil {
-			v.Add("project", "%q is not a project name", resource.Clip(p))
-		}
-	}
+	resource.CheckName(&v, "partner", req.GetPartner(), resource.Partners)
+	resource.CheckName(&v, "project", req.GetProject(), resource.Projects)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -50,17 +50,46 @@ func Ref(tx store.ReadTx, v *errs.Violations, field, name, region, collection st
 		}
 		return false
 	}
-	kind := collection[:len(collection)-1] // "partners" -> "partner"
-	if r, _, err := aip.ParseName(field, name, collection); err != nil || r != region {
-		v.Add(field, "%q is not a %s of region %q", Clip(name), kind, region)
+	if RefID(v, field, name, region, collection) == "" {
 		return false
 	}
 	if tx.Get(name, into) != nil {
-		v.Add(field, "%s %q does not exist", kind, name)
+		v.Add(field, "%s %q does not exist", kindOf(collection), name)
 		return false
 	}
 	return true
 }
+
+// RefID checks, without reading it, that name (when set) is the name of a
+// resource of collection in region, as a List filter names one that need
+// not exist, and records a violation of field otherwise. It returns the
+// resource's id; "" when name is empty or not such a name.
+func RefID(v *errs.Violations, field, name, region, collection string) string {
+	if name == "" {
+		return ""
+	}
+	r, id, err := aip.ParseName(field, name, collection)
+	if err != nil || r != region {
+		v.Add(field, "%q is not a %s of region %q", Clip(name), kindOf(collection), region)
+		return ""
+	}
+	return id
+}
+
+// CheckName checks that name (when set) is the name of a resource of
+// collection in any region, and records a violation of field otherwise.
+func CheckName(v *errs.Violations, field, name, collection string) {
+	if name == "" {
+		return
+	}
+	if _, _, err := aip.ParseName(field, name, collection); err != nil {
+		v.Add(field, "%q is not a %s name", Clip(name), kindOf(collection))
+	}
+}
+
+// kindOf is the kind of the resources of collection: "partners" ->
+// "partner".
+func kindOf(collection string) string { return collection[:len(collection)-1] }
 
 // Indexed is the path of the i-th element of a repeated field, for a
 // violation: "parties[2]".

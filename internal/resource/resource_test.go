@@ -161,6 +161,47 @@ func TestClipAndIndexed(t *testing.T) {
 	}
 }
 
+// TestRefIDAndCheckName: a List filter's name is checked for its form
+// only (a resource of the collection, in the region for RefID), with the
+// field named and the input echoed clipped; an empty one is no filter.
+func TestRefIDAndCheckName(t *testing.T) {
+	for _, c := range []struct {
+		name, wantID, wantMsg string
+	}{
+		{"", "", ""},
+		{"regions/lombardia/networks/n1", "n1", ""},
+		{"regions/veneto/networks/n1", "", `"regions/veneto/networks/n1" is not a network of region "lombardia"`},
+		{"regions/lombardia/partners/p1", "", `"regions/lombardia/partners/p1" is not a network of region "lombardia"`},
+	} {
+		var v errs.Violations
+		if got := resource.RefID(&v, "network", c.name, "lombardia", resource.Networks); got != c.wantID {
+			t.Errorf("RefID(%q) = %q, want %q", c.name, got, c.wantID)
+		}
+		if got := violationText(v); got != c.wantMsg {
+			t.Errorf("RefID(%q): violation %q, want %q", c.name, got, c.wantMsg)
+		}
+	}
+	for _, c := range []struct{ name, wantMsg string }{
+		{"", ""},
+		{"regions/veneto/partners/p1", ""},
+		{"partners/p1", `"partners/p1" is not a partner name`},
+	} {
+		var v errs.Violations
+		resource.CheckName(&v, "partner", c.name, resource.Partners)
+		if got := violationText(v); got != c.wantMsg {
+			t.Errorf("CheckName(%q): violation %q, want %q", c.name, got, c.wantMsg)
+		}
+	}
+}
+
+// violationText is the message of v's one violation, "" when it has none.
+func violationText(v errs.Violations) string {
+	if v.Len() == 0 {
+		return ""
+	}
+	return v.List()[0].Description
+}
+
 func TestGet(t *testing.T) {
 	s, ctx := seeded(t, 1)
 	p, err := resource.Get[*famiv1.Partner](ctx, s, resource.Partners, "regions/lombardia/partners/p01")

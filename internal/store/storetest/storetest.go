@@ -325,3 +325,17 @@ func seq(from, to int64) []int64 {
 
 // errBoom is what a failing mutation returns.
 var errBoom = errors.New("storetest: mutation failed on purpose")
+
+// subtests are the named tests of a part of the suite, each run on a store
+// of its own.
+type subtests[S any] []struct {
+	name string
+	test func(t *testing.T, s S)
+}
+
+// run runs each test as a subtest of t, on a new store from open.
+func (st subtests[S]) run(t *testing.T, open func(t *testing.T) S) {
+	for _, c := range st {
+		t.Run(c.name, func(t *testing.T) { c.test(t, open(t)) })
+	}
+}
