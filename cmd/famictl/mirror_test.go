@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,21 +12,17 @@ import (
 	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
 )
 
 // TestMirror keeps a directory in sync with a region while it changes, and
 // resumes from the saved revision after a restart of the mirror.
 func TestMirror(t *testing.T) {
-	_, url, keys := startServer(t)
-	token, _, err := keys.Sign(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia", TTL: time.Hour}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf := clientFlags{server: &url, token: &token}
-	partners := famiv1connect.NewPartnerServiceClient(http.DefaultClient, url, cf.options()...)
+	f := startServer(t, server.Config{})
+	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
+	partners := cf.sdk().Partners
 	create := func(id string) {
 		t.Helper()
 		if _, err := partners.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: id,
@@ -103,13 +98,8 @@ func TestMirror(t *testing.T) {
 // reopened periods too (it used to skip them, though the feed delivers
 // them).
 func TestMirrorListsEveryState(t *testing.T) {
-	_, url, keys := startServer(t)
-	admin, _, err := keys.Sign(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia", TTL: time.Hour}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	acf := clientFlags{server: &url, token: &admin}
-	sup := famiv1connect.NewSupportServiceClient(http.DefaultClient, url, acf.options()...)
+	f := startServer(t, server.Config{})
+	sup := f.flags(f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})).sdk().Support
 	if _, err := sup.ClosePeriod(context.Background(), &famiv1.ClosePeriodRequest{Parent: "regions/lombardia", ClosedPeriodId: "q1-2021",
 		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2021-01-01", EndDate: "2021-03-31", Reason: "reported"}}); err != nil {
 		t.Fatal(err)
@@ -117,11 +107,7 @@ func TestMirrorListsEveryState(t *testing.T) {
 	if _, err := sup.ReopenPeriod(context.Background(), &famiv1.ReopenPeriodRequest{Name: "regions/lombardia/closedPeriods/q1-2021", Reason: "a correction"}); err != nil {
 		t.Fatal(err)
 	}
-	token, _, err := keys.Sign(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia", TTL: time.Hour}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf := clientFlags{server: &url, token: &token}
+	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
 	out := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	ended := make(chan error, 1)
