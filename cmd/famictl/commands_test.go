@@ -507,23 +507,13 @@ func TestMirrorCommandWritesRevisionAfterList(t *testing.T) {
 	f := startFamid(t)
 	out := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- executeContext(ctx, []string{"mirror", "--region", "lombardia", "--out", out, "--server", f.url, "--token", f.admin}, nil, io.Discard, &stderr)
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		b, _ := os.ReadFile(filepath.Join(out, ".revision"))
-		if strings.TrimSpace(string(b)) == "3" {
-			break
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf(".revision = %q after the list, want 3", b)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUntil(t, ".revision 3 after the list", func() bool { return mirrorRevision(out) == "3" })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("mirror: %v", err)

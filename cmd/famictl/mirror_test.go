@@ -31,31 +31,9 @@ func TestMirror(t *testing.T) {
 		}
 	}
 	out := t.TempDir()
-	waitFor := func(what string, ok func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	revision := func() string {
-		b, _ := os.ReadFile(filepath.Join(out, ".revision"))
-		return strings.TrimSpace(string(b))
-	}
-	startMirror := func() context.CancelFunc {
-		ctx, cancel := context.WithCancel(context.Background())
-		ended := make(chan error, 1)
-		go func() { ended <- runMirror(ctx, cf, "lombardia", out, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-		return func() {
-			cancel()
-			if err := <-ended; err != nil {
-				t.Errorf("mirror: %v", err)
-			}
-		}
-	}
+	waitFor := func(what string, ok func() bool) { t.Helper(); waitUntil(t, what, ok) }
+	revision := func() string { return mirrorRevision(out) }
+	startMirror := func() func() { return startMirror(t, cf, out) }
 
 	for i := range 3 {
 		create(fmt.Sprintf("before-%d", i))
@@ -109,27 +87,41 @@ func TestMirrorListsEveryState(t *testing.T) {
 	}
 	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
 	out := t.TempDir()
+	defer startMirror(t, cf, out)()
+	waitUntil(t, ".revision 2 after the first list", func() bool { return mirrorRevision(out) == "2" })
+	if _, err := os.Stat(filepath.Join(out, "closedPeriods", "q1-2021.json")); err != nil {
+		t.Errorf("the reopened period is not mirrored: %v", err)
+	}
+}
+
+// startMirror runs a mirror of lombardia into out until the returned stop
+// is called, which fails the test if the mirror ended with an error.
+func startMirror(t *testing.T, cf clientFlags, out string) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ended := make(chan error, 1)
 	go func() { ended <- runMirror(ctx, cf, "lombardia", out, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-	defer func() {
+	return func() {
 		cancel()
 		if err := <-ended; err != nil {
 			t.Errorf("mirror: %v", err)
 		}
-	}()
+	}
+}
+
+// mirrorRevision is the position a mirror saved in out.
+func mirrorRevision(out string) string {
+	b, _ := os.ReadFile(filepath.Join(out, ".revision"))
+	return strings.TrimSpace(string(b))
+}
+
+// waitUntil polls ok until it holds, and fails the test after ten seconds.
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		b, _ := os.ReadFile(filepath.Join(out, ".revision"))
-		if strings.TrimSpace(string(b)) == "2" {
-			break
-		}
+	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("no .revision 2 after the first list (got %q)", b)
+			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-	if _, err := os.Stat(filepath.Join(out, "closedPeriods", "q1-2021.json")); err != nil {
-		t.Errorf("the reopened period is not mirrored: %v", err)
 	}
 }
