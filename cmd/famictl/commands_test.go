@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/syncbuf"
 	"github.com/raccordo/raccordo/sdk"
 )
 
@@ -508,7 +508,7 @@ func TestMirrorCommandWritesRevisionAfterList(t *testing.T) {
 	out := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- executeContext(ctx, []string{"mirror", "--region", "lombardia", "--out", out, "--server", f.url, "--token", f.admin}, nil, io.Discard, &stderr)
@@ -527,25 +527,6 @@ func TestMirrorCommandWritesRevisionAfterList(t *testing.T) {
 	if strings.Contains(stderr.String(), f.admin) {
 		t.Error("mirror logs the token")
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader in two
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestShellCompletion: the completion script is generated, and flags
