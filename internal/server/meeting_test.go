@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -494,10 +493,7 @@ type meetingFixtures struct {
 	token                      string
 }
 
-var (
-	meetingMatricesMu sync.Mutex
-	meetingMatrices   = map[*matrixEnv]*meetingMatrix{}
-)
+var meetingMatrices perEnv[*meetingMatrix]
 
 // meetingSpec is the token spec of a matrix role, the same principal the
 // env's other clients call as.
@@ -555,22 +551,15 @@ func (mm *meetingMatrix) newMatrixMeeting(ctx context.Context, region, id, netwo
 // meetings returns the env's meetingMatrix, building it on first use.
 func (c *matrixCall) meetings() *meetingMatrix {
 	c.t.Helper()
-	meetingMatricesMu.Lock()
-	defer meetingMatricesMu.Unlock()
+	return meetingMatrices.get(c.env, c.newMeetingMatrix)
+}
+
+func (c *matrixCall) newMeetingMatrix(envT *testing.T) *meetingMatrix {
 	e := c.env
-	if mm, ok := meetingMatrices[e]; ok {
-		return mm
-	}
-	// Clients live as long as the env's server: they belong to its test.
-	envT := e.ts.t.(*testing.T)
-	mm := &meetingMatrix{as: map[string]meetingClient{}, admins: map[string]meetingClient{}, fx: map[string]*meetingFixtures{}}
-	mm.as[roleAnonymous] = newMeetingClient(envT, e.ts, e.kind, "")
-	for _, role := range matrixRoles[1:] {
-		mm.as[role] = newMeetingClient(envT, e.ts, e.kind, e.ts.mintToken(e.meetingSpec(role)))
-	}
+	mm := &meetingMatrix{as: roleClients(envT, e, newMeetingClient), admins: map[string]meetingClient{}, fx: map[string]*meetingFixtures{}}
 	ctx := c.ctx
 	for _, region := range []string{ownRegion, foreignRegion} {
-		mm.admins[region] = newMeetingClient(envT, e.ts, e.kind, e.ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region}))
+		mm.admins[region] = mm.as["admin:"+region]
 		fx, mfx, parent := e.fx[region], &meetingFixtures{}, "regions/"+region
 		mfx.third = mustOK(e.newPartner(ctx, e.admins[region], parent, "fx-meeting-third"))(c.t, "meeting fixture partner").GetName()
 		mfx.otherNetwork = mustOK(e.newNetwork(ctx, e.admins[region], parent, "fx-meeting-network", fx.member, mfx.third))(c.t, "meeting fixture network").GetName()
@@ -582,12 +571,6 @@ func (c *matrixCall) meetings() *meetingMatrix {
 		mfx.token = mustOK(mm.admins[region].CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: parent, DisplayName: "Token " + secretMarker}))(c.t, "feed token fixture").GetCalendarToken().GetName()
 		mm.fx[region] = mfx
 	}
-	meetingMatrices[e] = mm
-	envT.Cleanup(func() {
-		meetingMatricesMu.Lock()
-		delete(meetingMatrices, e)
-		meetingMatricesMu.Unlock()
-	})
 	return mm
 }
 
