@@ -17,6 +17,7 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 // fixture is the service over a real bbolt store in a temporary directory,
@@ -35,11 +36,7 @@ const (
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia", "veneto"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := bolttest.Open(t, dir, bolt.Options{Regions: []string{"lombardia", "veneto"}})
 	keys, err := auth.LoadOrCreateKeys(dir)
 	if err != nil {
 		t.Fatal(err)

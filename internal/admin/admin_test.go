@@ -20,6 +20,7 @@ import (
 	"github.com/raccordo/raccordo/internal/admin"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 func write(s store.Store, id string) error {
@@ -35,11 +36,7 @@ func write(s store.Store, id string) error {
 // passes, it holds exactly the revision the backup reported, the data of
 // that revision, and the SHA-256 the backup announced.
 func TestBackupUnderLoad(t *testing.T) {
-	src, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	src := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
 	for i := range 200 {
 		if err := write(src, fmt.Sprintf("seed-%d", i)); err != nil {
 			t.Fatal(err)
@@ -73,7 +70,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	var file bytes.Buffer
 	var first, last *famiv1.BackupRegionResponse
 	svc := admin.New(src)
-	err = svc.Backup(context.Background(), "regions/lombardia", func(m *famiv1.BackupRegionResponse) error {
+	err := svc.Backup(context.Background(), "regions/lombardia", func(m *famiv1.BackupRegionResponse) error {
 		if first == nil {
 			first = m
 		}
@@ -120,11 +117,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatalf("restored file fails the consistency check: %v", err)
 	}
-	restored, err := bolt.Open(dst, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer restored.Close()
+	restored := bolttest.Open(t, dst, bolt.Options{Regions: []string{"lombardia"}})
 	var partners int
 	err = restored.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
 		if got := tx.Revision(); got != first.GetRevision() {

@@ -21,6 +21,7 @@ import (
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 const (
@@ -84,11 +85,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{lombardia, "veneto"}, LockTimeout: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{lombardia, "veneto"}, LockTimeout: 100 * time.Millisecond})
 	e := &env{t: t, store: st, reg: registry.New(st, nil), clock: &clock{}}
 	e.clock.set(at(t, "2026-03-02 10:00"))
 	e.svc = meetings.New(st, meetings.Options{Now: e.clock.Now})
@@ -113,7 +110,7 @@ func newEnv(t *testing.T) *env {
 			t.Fatalf("create network %s: %v", id, err)
 		}
 	}
-	_, err = e.reg.Networks().CreateNetwork(e.adminOf("veneto"), &famiv1.CreateNetworkRequest{Parent: "regions/veneto", NetworkId: "rete-padova", Network: &famiv1.Network{
+	_, err := e.reg.Networks().CreateNetwork(e.adminOf("veneto"), &famiv1.CreateNetworkRequest{Parent: "regions/veneto", NetworkId: "rete-padova", Network: &famiv1.Network{
 		DisplayName: "Rete Padova", LeadPartner: "regions/veneto/partners/udp-padova",
 		Members: []*famiv1.Member{{Partner: "regions/veneto/partners/udp-padova", Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
 	if err != nil {

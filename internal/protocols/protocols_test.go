@@ -18,6 +18,7 @@ import (
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/sdk/protocolhash"
 )
 
@@ -79,11 +80,7 @@ var partners = []string{"udp-bergamo", "cpia-bergamo", "cpi-bergamo", "caritas"}
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{lombardia, "veneto"}, LockTimeout: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{lombardia, "veneto"}, LockTimeout: 100 * time.Millisecond})
 	e := &env{t: t, store: st, reg: registry.New(st, nil), clock: &clock{}}
 	e.clock.setDay(t, "2026-03-02")
 	e.svc = protocols.New(st, protocols.Options{Now: e.clock.Now})

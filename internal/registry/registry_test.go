@@ -14,6 +14,7 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -24,11 +25,7 @@ const municipalitiesFile = "../../../shared/data/comuni-istat.csv"
 // directory, with Lombardia and Veneto, and ISTAT's municipality list.
 func newRegistry(t *testing.T) *registry.Registry {
 	t.Helper()
-	s, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia", "veneto"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia", "veneto"}})
 	munis, err := territory.LoadMunicipalitiesFile(municipalitiesFile)
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/support"
 )
 
@@ -76,11 +77,7 @@ func (e *env) mustMeeting(id string, networks ...string) string {
 // by its own plan office; the first two also have the CPIA as a member.
 func newEnv(t testing.TB, n int) *env {
 	t.Helper()
-	st, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{region, "veneto"}})
-	if err != nil {
-		t.Fatalf("bolt.Open: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{region, "veneto"}})
 	e := &env{t: t, st: st, svc: support.New(st, support.Options{Now: func() time.Time { return now }}), reg: registry.New(st, nil)}
 	ctx := e.as(adminP)
 	partners := e.reg.Partners()
