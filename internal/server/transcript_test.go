@@ -54,18 +54,15 @@ func onEverySurface(t *testing.T, cfg server.Config, render func(proto.Message) 
 		transcripts = map[string][]string{}
 	)
 	t.Run("surface", func(t *testing.T) {
-		for _, kind := range surfaceKinds {
-			t.Run(kind, func(t *testing.T) {
-				t.Parallel()
-				tr := &transcript{t: t, render: render, messages: messages}
-				defer func() {
-					mu.Lock()
-					transcripts[kind] = tr.steps
-					mu.Unlock()
-				}()
-				run(&onSurface{transcript: tr, ctx: t.Context(), ts: startServer(t, cfg), kind: kind})
-			})
-		}
+		onEachSurface(t, cfg, func(t *testing.T, ts *testServer, kind string) {
+			tr := &transcript{t: t, render: render, messages: messages}
+			defer func() {
+				mu.Lock()
+				transcripts[kind] = tr.steps
+				mu.Unlock()
+			}()
+			run(&onSurface{transcript: tr, ctx: t.Context(), ts: ts, kind: kind})
+		})
 	})
 	want := transcripts[surfaceKinds[0]]
 	if len(want) == 0 {
@@ -146,4 +143,15 @@ func (tr *transcript) fails(step string, err error, want wantErr, words ...strin
 // rendered adapts a typed summary to a transcript's render.
 func rendered[T proto.Message](summary func(T) string) func(proto.Message) string {
 	return func(m proto.Message) string { return summary(m.(T)) }
+}
+
+// onEachSurface runs test on each surface, in parallel, each against its
+// own fresh server started with cfg.
+func onEachSurface(t *testing.T, cfg server.Config, test func(t *testing.T, ts *testServer, kind string)) {
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			test(t, startServer(t, cfg), kind)
+		})
+	}
 }
