@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -103,20 +102,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	if err := os.WriteFile(path, file.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.View(func(tx *bbolt.Tx) error {
-		for err := range tx.Check() {
-			return err
-		}
-		return nil
-	})
-	db.Close()
-	if err != nil {
-		t.Fatalf("restored file fails the consistency check: %v", err)
-	}
+	bolttest.Check(t, path)
 	restored := bolttest.Open(t, dst, bolt.Options{Regions: []string{"lombardia"}})
 	var partners int
 	err = restored.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
