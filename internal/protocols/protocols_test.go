@@ -3,7 +3,6 @@ package protocols_test
 import (
 	"context"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/errs/errstest"
+	"github.com/raccordo/raccordo/internal/fakeclock"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
@@ -37,28 +37,14 @@ func mustLocation(name string) *time.Location {
 	return loc
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// setDay moves the clock to 10:00 in Rome on day (YYYY-MM-DD).
-func (c *clock) setDay(t *testing.T, day string) {
+// setDay moves clock to 10:00 in Rome on day (YYYY-MM-DD).
+func setDay(t *testing.T, clock *fakeclock.Clock, day string) {
 	t.Helper()
 	d, err := time.ParseInLocation("2006-01-02", day, rome)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.mu.Lock()
-	c.t = d.Add(10 * time.Hour)
-	c.mu.Unlock()
+	clock.Set(d.Add(10 * time.Hour))
 }
 
 func partnerName(id string) string  { return parent + "/partners/" + id }
@@ -73,7 +59,7 @@ type env struct {
 	store *bolt.Store
 	reg   *registry.Registry
 	svc   *protocols.Service
-	clock *clock
+	clock *fakeclock.Clock
 }
 
 var partners = []string{"udp-bergamo", "cpia-bergamo", "cpi-bergamo", "caritas"}
@@ -81,8 +67,8 @@ var partners = []string{"udp-bergamo", "cpia-bergamo", "cpi-bergamo", "caritas"}
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{lombardia, "veneto"}, LockTimeout: 100 * time.Millisecond})
-	e := &env{t: t, store: st, reg: registry.New(st, nil), clock: &clock{}}
-	e.clock.setDay(t, "2026-03-02")
+	e := &env{t: t, store: st, reg: registry.New(st, nil), clock: &fakeclock.Clock{}}
+	setDay(t, e.clock, "2026-03-02")
 	e.svc = protocols.New(st, protocols.Options{Now: e.clock.Now})
 	ctx := e.admin()
 	for _, id := range partners {
@@ -345,7 +331,7 @@ func TestSignRefusals(t *testing.T) {
 	name3 := protocolName("late")
 	e.create("late", draft())
 	hash3 := e.open(name3).GetContentHash()
-	e.clock.setDay(t, "2029-01-01")
+	setDay(t, e.clock, "2029-01-01")
 	_, err = e.sign("cpia-bergamo", name3, hash3)
 	errstest.Want(t, "sign an expired protocol", err, errs.FailedPrecondition, "PROTOCOL_NOT_OPEN")
 }
@@ -369,7 +355,7 @@ func TestDerivedStates(t *testing.T) {
 		{"2026-12-31", famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE},
 		{"2027-01-01", famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED},
 	} {
-		e.clock.setDay(t, c.day)
+		setDay(t, e.clock, c.day)
 		wantState(t, "get on "+c.day, e.get(name), c.want)
 		res, err := e.svc.ListProtocols(e.admin(), &famiv1.ListProtocolsRequest{Parent: parent, State: c.want})
 		if err != nil || len(res.GetProtocols()) != 1 {
@@ -382,18 +368,16 @@ func TestDerivedStates(t *testing.T) {
 	}
 
 	// Midnight in Rome, not UTC, ends a day.
-	e.clock.mu.Lock()
-	e.clock.t = time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC) // 00:30 on 1 January in Rome
-	e.clock.mu.Unlock()
+	e.clock.Set(time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC)) // 00:30 on 1 January in Rome
 	wantState(t, "half an hour after midnight in Rome", e.get(name), famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED)
 
 	// Open-ended validity never expires.
-	e.clock.setDay(t, "2026-03-02")
+	setDay(t, e.clock, "2026-03-02")
 	d = draft()
 	d.ValidUntil = ""
 	e.create("open-ended", d)
 	e.signAll(protocolName("open-ended"), e.open(protocolName("open-ended")).GetContentHash())
-	e.clock.setDay(t, "2099-01-01")
+	setDay(t, e.clock, "2099-01-01")
 	wantState(t, "open-ended in 2099", e.get(protocolName("open-ended")), famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
 }
 
@@ -442,7 +426,7 @@ func TestAmendment(t *testing.T) {
 	wantState(t, "amendment signed before its start", last, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED)
 	wantState(t, "old version while the amendment waits", e.get(v1), famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
 
-	e.clock.setDay(t, "2026-04-01")
+	setDay(t, e.clock, "2026-04-01")
 	got := e.get(v1)
 	wantState(t, "old version once the amendment started", got, famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED)
 	if got.GetSupersededBy() != v2name {
