@@ -55,3 +55,9 @@ func roleClients[C any](envT *testing.T, e *matrixEnv, newClient func(*testing.T
 	}
 	return m
 }
+
+// roleClient is the client of role ("admin:{region}" for a region's admin)
+// among the env's roleClients of one service, built on first use.
+func roleClient[C any](c *matrixCall, clients *perEnv[map[string]C], newClient func(*testing.T, *testServer, string, string) C, role string) C {
+	return clients.get(c.env, func(envT *testing.T) map[string]C { return roleClients(envT, c.env, newClient) })[role]
+}

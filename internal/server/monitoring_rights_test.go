@@ -355,9 +355,7 @@ var evaluationMatrices perEnv[map[string]evaluationClient]
 // eval calls EvaluationService as role ("admin:{region}" for a region's
 // admin).
 func (c *matrixCall) eval(role string) evaluationClient {
-	return evaluationMatrices.get(c.env, func(envT *testing.T) map[string]evaluationClient {
-		return roleClients(envT, c.env, newEvaluationClient)
-	})[role]
+	return roleClient(c, &evaluationMatrices, newEvaluationClient, role)
 }
 
 // newAssessment makes the cell's assessment of the fixture network, as the
@@ -426,9 +424,7 @@ var surveyMatrices perEnv[map[string]surveyClient]
 // surveys calls SurveyService as role ("admin:{region}" for a region's
 // admin).
 func (c *matrixCall) surveys(role string) surveyClient {
-	return surveyMatrices.get(c.env, func(envT *testing.T) map[string]surveyClient {
-		return roleClients(envT, c.env, newSurveyClient)
-	})[role]
+	return roleClient(c, &surveyMatrices, newSurveyClient, role)
 }
 
 func matrixSurvey() *famiv1.Survey {
