@@ -38,6 +38,20 @@ func write(t *testing.T, s store.Store, region, id string) {
 	}
 }
 
+// writeConcurrently writes each partners to lombardia from each of
+// writers goroutines at once, and returns when all are written.
+func writeConcurrently(t *testing.T, s store.Store, writers, each int) {
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				write(t, s, "lombardia", fmt.Sprintf("w%d-%d", w, i))
+			}
+		})
+	}
+	wg.Wait()
+}
+
 func TestListChanges(t *testing.T) {
 	s := openStore(t)
 	svc := feed.New(s, feed.Options{})
@@ -187,17 +201,7 @@ func TestWatch(t *testing.T) {
 			}
 		}()
 	}
-	var writers sync.WaitGroup
-	for w := range 8 {
-		writers.Add(1)
-		go func() {
-			defer writers.Done()
-			for i := range 25 {
-				write(t, s, "lombardia", fmt.Sprintf("w%d-%d", w, i))
-			}
-		}()
-	}
-	writers.Wait()
+	writeConcurrently(t, s, 8, 25)
 	const total = 10 + 8*25
 	deadline := time.Now().Add(20 * time.Second)
 	for _, w := range watchers {
@@ -288,15 +292,7 @@ func TestWatchSharedTail(t *testing.T) {
 			}
 		})
 	}
-	var writers sync.WaitGroup
-	for w := range 16 {
-		writers.Go(func() {
-			for i := range 50 {
-				write(t, s, "lombardia", fmt.Sprintf("w%d-%d", w, i))
-			}
-		})
-	}
-	writers.Wait()
+	writeConcurrently(t, s, 16, 50)
 	const total = 40 + 16*50
 	deadline := time.Now().Add(30 * time.Second)
 	for since, rec := range recs {

@@ -14,18 +14,15 @@ import (
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 // seeded returns a real bbolt store with Lombardia's partners p01..p{n}.
 func seeded(t *testing.T, n int) (store.Store, context.Context) {
 	t.Helper()
-	s, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
 	ctx := principal.With(context.Background(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
-	_, err = store.Mutate(ctx, s, "lombardia", store.Mutation{Principal: "test:admin"}, func(tx store.WriteTx) (*emptypb.Empty, error) {
+	_, err := store.Mutate(ctx, s, "lombardia", store.Mutation{Principal: "test:admin"}, func(tx store.WriteTx) (*emptypb.Empty, error) {
 		for i := 1; i <= n; i++ {
 			id := "p" + string(rune('0'+i/10)) + string(rune('0'+i%10))
 			p := &famiv1.Partner{Name: aip.Name("lombardia", resource.Partners, id), DisplayName: "Partner " + id}

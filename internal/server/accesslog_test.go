@@ -1,41 +1,16 @@
 package server_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/syncbuf"
 )
-
-// lockedBuffer is a log destination the server and the test share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) lines(msg string) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, line := range strings.Split(l.b.String(), "\n") {
-		if strings.Contains(line, "msg="+msg+" ") {
-			out = append(out, line)
-		}
-	}
-	return out
-}
 
 // Every call gets one access line at AccessLogLevel; a level below the
 // logger's turns the lines off.
@@ -45,14 +20,14 @@ func TestAccessLogLevel(t *testing.T) {
 		want  int
 	}{{slog.LevelInfo, 1}, {slog.LevelDebug, 0}} {
 		t.Run(tc.level.String(), func(t *testing.T) {
-			var buf lockedBuffer
+			var buf syncbuf.Buffer
 			ts := startServer(t, server.Config{AccessLogLevel: tc.level, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 			client := famiv1connect.NewPartnerServiceClient(http.DefaultClient, ts.httpURL(), bearer(ts.token))
 			if _, err := client.GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/nobody"}); err == nil {
 				t.Fatal("GetPartner of a missing partner succeeded")
 			}
 			ts.stop()
-			lines := buf.lines("rpc")
+			lines := logLines(buf.String(), "rpc")
 			if len(lines) != tc.want {
 				t.Fatalf("%d access lines, want %d: %q", len(lines), tc.want, lines)
 			}
@@ -65,4 +40,15 @@ func TestAccessLogLevel(t *testing.T) {
 			}
 		})
 	}
+}
+
+// logLines are the lines of log with message msg.
+func logLines(log, msg string) []string {
+	var out []string
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, "msg="+msg+" ") {
+			out = append(out, line)
+		}
+	}
+	return out
 }

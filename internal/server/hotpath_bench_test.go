@@ -167,6 +167,12 @@ func benchHTTPClient(b *testing.B, h2 bool) *http.Client {
 	return &http.Client{Transport: tr}
 }
 
+// bearerContext carries token to grpc-go calls.
+func bearerContext(token string) context.Context {
+	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
+}
+
+// benchConn is a plaintext grpc-go connection to addr, closed with b.
 func benchConn(b *testing.B, addr string) *grpc.ClientConn {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -186,7 +192,7 @@ func BenchmarkHotPathGet(b *testing.B) {
 	hc := benchHTTPClient(b, false)
 
 	grpcClient := famiv1.NewPartnerServiceClient(benchConn(b, ts.grpcAddr()))
-	fixed, err := grpcClient.GetPartner(metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+ts.token), req)
+	fixed, err := grpcClient.GetPartner(bearerContext(ts.token), req)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,10 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
@@ -78,13 +74,8 @@ func BenchmarkOverload(b *testing.B) {
 	name := benchPartner(b, ts)
 	// gRPC: one HTTP/2 connection carries every call, so the load
 	// generator's cost is not a connection per call.
-	conn, err := grpc.NewClient(ts.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { conn.Close() })
-	client := famiv1.NewPartnerServiceClient(conn)
-	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+ts.token)
+	client := famiv1.NewPartnerServiceClient(benchConn(b, ts.grpcAddr()))
+	ctx := bearerContext(ts.token)
 	call := func() error {
 		_, err := client.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: name})
 		return err

@@ -177,6 +177,14 @@ func revision(t testing.TB, s store.Store, region string) int64 {
 	return rev
 }
 
+// wantRevision reports, as what, a region whose revision is not want.
+func wantRevision(t testing.TB, s store.Store, region string, want int64, what string) {
+	t.Helper()
+	if got := revision(t, s, region); got != want {
+		t.Errorf("%s: got %d, want %d", what, got, want)
+	}
+}
+
 // changes returns every change of region after revision after.
 func changes(t testing.TB, s store.Store, region string, after int64) []*famiv1.Change {
 	t.Helper()
