@@ -105,7 +105,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.ChangeRetention == 0 {
 		opts.ChangeRetention = DefaultChangeRetention
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "regions"), 0o700); err != nil {
+	if err := os.MkdirAll(regionsDir(dir), 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	s := &Store{dir: dir, damaged: map[string]error{}, regions: make(map[string]*bbolt.DB, len(opts.Regions)), writers: make(map[string]*writer, len(opts.Regions)), now: opts.Now, retention: opts.RequestRetention, keepChanges: opts.ChangeRetention, obs: opts.Observer}
@@ -132,13 +132,24 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-func openDB(path string, timeout time.Duration, buckets [][]byte) (*bbolt.DB, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType})
+// open opens the bbolt file at path; a lock another process holds past
+// opts.Timeout is ErrLocked.
+func open(path string, opts *bbolt.Options) (*bbolt.DB, error) {
+	db, err := bbolt.Open(path, 0o600, opts)
 	if errors.Is(err, bbolt.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w (lock not acquired within %s)", path, ErrLocked, timeout)
+		return nil, fmt.Errorf("open %s: %w (lock not acquired within %s)", path, ErrLocked, opts.Timeout)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// openDB opens (creating when needed) the file at path with the buckets.
+func openDB(path string, timeout time.Duration, buckets [][]byte) (*bbolt.DB, error) {
+	db, err := open(path, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType})
+	if err != nil {
+		return nil, err
 	}
 	if len(buckets) == 0 {
 		return db, nil
