@@ -172,21 +172,3 @@ func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
 		CanCreate: s.can(a, famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{Parent: regionName(s.region)}),
 		CanEdit:   s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: regionName(s.region) + "/networks/-"}})})
 }
-
-func (a *App) partnerNames(s *session) (map[string]string, error) {
-	out := map[string]string{}
-	req := &famiv1.ListPartnersRequest{Parent: regionName(s.region), PageSize: 1000}
-	for {
-		res, err := a.partners.ListPartners(s.ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range res.GetPartners() {
-			out[p.GetName()] = p.GetDisplayName()
-		}
-		if res.GetNextPageToken() == "" {
-			return out, nil
-		}
-		req.PageToken = res.GetNextPageToken()
-	}
-}

@@ -39,14 +39,14 @@ func (a *App) renderApprovals(w http.ResponseWriter, r *http.Request, s *session
 		a.fail(w, r, s, err)
 		return
 	}
-	names, err := a.networkNames(s)
+	l, err := a.lookup(s, needNetworks)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
 	p := &approvalsPage{frame: a.newFrame(r, s, "approvals.title"), Form: fm, RequestID: newRequestID()}
 	for _, e := range entries {
-		row := newEntryRow(e, names)
+		row := newEntryRow(e, l.networks)
 		row.Editable = true
 		p.Entries = append(p.Entries, row)
 	}
