@@ -4,14 +4,19 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
 
-// eachPage calls list with each page token in turn, from the first page until
-// a page has no next page token: the listings a page shows whole.
-func eachPage(list func(pageToken string) (next string, err error)) error {
+// listAll reads every page of a listing: list returns the items of the
+// page its token names and the next page token ("" after the last page).
+func listAll[T any](list func(pageToken string) ([]T, string, error)) ([]T, error) {
+	var out []T
 	token := ""
 	for {
-		next, err := list(token)
-		if err != nil || next == "" {
-			return err
+		items, next, err := list(token)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+		if next == "" {
+			return out, nil
 		}
 		token = next
 	}
@@ -19,50 +24,48 @@ func eachPage(list func(pageToken string) (next string, err error)) error {
 
 // listEntries reads every page of a listing.
 func (a *App) listEntries(s *session, req *famiv1.ListSupportEntriesRequest) ([]*famiv1.SupportEntry, error) {
-	var out []*famiv1.SupportEntry
 	req.PageSize = 1000
-	err := eachPage(func(token string) (string, error) {
+	return listAll(func(token string) ([]*famiv1.SupportEntry, string, error) {
 		req.PageToken = token
 		res, err := a.support.ListSupportEntries(s.ctx, req)
-		out = append(out, res.GetSupportEntries()...)
-		return res.GetNextPageToken(), err
+		return res.GetSupportEntries(), res.GetNextPageToken(), err
 	})
+}
+
+// named is a resource shown by its display name.
+type named interface {
+	GetName() string
+	GetDisplayName() string
+}
+
+// displayNames maps the names of the resources list returns, page after
+// page (see listAll), to their display names.
+func displayNames[T named](list func(pageToken string) ([]T, string, error)) (map[string]string, error) {
+	items, err := listAll(list)
 	if err != nil {
 		return nil, err
+	}
+	out := make(map[string]string, len(items))
+	for _, it := range items {
+		out[it.GetName()] = it.GetDisplayName()
 	}
 	return out, nil
 }
 
 // networkNames maps the region's network names to their display names.
 func (a *App) networkNames(s *session) (map[string]string, error) {
-	out := map[string]string{}
-	err := eachPage(func(token string) (string, error) {
+	return displayNames(func(token string) ([]*famiv1.Network, string, error) {
 		res, err := a.networks.ListNetworks(s.ctx, &famiv1.ListNetworksRequest{Parent: regionName(s.region), PageSize: 1000, PageToken: token})
-		for _, n := range res.GetNetworks() {
-			out[n.GetName()] = n.GetDisplayName()
-		}
-		return res.GetNextPageToken(), err
+		return res.GetNetworks(), res.GetNextPageToken(), err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // partnerNames maps the region's partner names to their display names.
 func (a *App) partnerNames(s *session) (map[string]string, error) {
-	out := map[string]string{}
-	err := eachPage(func(token string) (string, error) {
+	return displayNames(func(token string) ([]*famiv1.Partner, string, error) {
 		res, err := a.partners.ListPartners(s.ctx, &famiv1.ListPartnersRequest{Parent: regionName(s.region), PageSize: 1000, PageToken: token})
-		for _, p := range res.GetPartners() {
-			out[p.GetName()] = p.GetDisplayName()
-		}
-		return res.GetNextPageToken(), err
+		return res.GetPartners(), res.GetNextPageToken(), err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 type closedSet []*famiv1.ClosedPeriod
@@ -122,4 +125,12 @@ func (a *App) lookup(s *session, n need) (*lookups, error) {
 		}
 	}
 	return l, nil
+}
+
+// allProjects lists every project of the region.
+func (a *App) allProjects(s *session) ([]*famiv1.Project, error) {
+	return listAll(func(token string) ([]*famiv1.Project, string, error) {
+		res, err := a.projects.ListProjects(s.ctx, &famiv1.ListProjectsRequest{Parent: regionName(s.region), PageSize: 1000, PageToken: token})
+		return res.GetProjects(), res.GetNextPageToken(), err
+	})
 }

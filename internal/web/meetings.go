@@ -32,15 +32,10 @@ func (a *App) myNetworks(s *session) (map[string]string, error) {
 	if s.who.Partner == "" {
 		return a.networkNames(s)
 	}
-	res, err := a.networks.ListNetworks(s.ctx, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner, PageSize: 1000})
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, n := range res.GetNetworks() {
-		out[n.GetName()] = n.GetDisplayName()
-	}
-	return out, nil
+	return displayNames(func(token string) ([]*famiv1.Network, string, error) {
+		res, err := a.networks.ListNetworks(s.ctx, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner, PageSize: 1000, PageToken: token})
+		return res.GetNetworks(), res.GetNextPageToken(), err
+	})
 }
 
 func (a *App) meetingList(w http.ResponseWriter, r *http.Request, s *session) {

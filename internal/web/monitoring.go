@@ -69,18 +69,12 @@ func (a *App) regionMonitoring(w http.ResponseWriter, r *http.Request, s *sessio
 	if p.Form.Failed() {
 		code = http.StatusUnprocessableEntity
 	}
-	req := &famiv1.ListProjectsRequest{Parent: regionName(s.region), PageSize: 1000}
-	for {
-		res, err := a.projects.ListProjects(s.ctx, req)
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
-		}
-		p.Projects = append(p.Projects, res.GetProjects()...)
-		if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
-			break
-		}
+	projects, err := a.allProjects(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
 	}
+	p.Projects = projects
 	a.render(w, code, "monitoring", p)
 }
 
@@ -120,17 +114,13 @@ func (a *App) renderProjectMonitoring(w http.ResponseWriter, r *http.Request, s 
 		Project: pr, NewForm: nf, RequestID: newRequestID(),
 		CanCreate: s.can(a, famiv1.MonitoringService_CreateMonitoringReport_FullMethodName, &famiv1.CreateMonitoringReportRequest{Parent: pr.GetName()})}
 	p.Title = msgf("monitoring.project_title", pr.GetTitle())
-	req := &famiv1.ListMonitoringReportsRequest{Parent: pr.GetName(), PageSize: 1000}
-	for {
-		res, err := a.monitoring.ListMonitoringReports(s.ctx, req)
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
-		}
-		p.Reports = append(p.Reports, res.GetMonitoringReports()...)
-		if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
-			break
-		}
+	p.Reports, err = listAll(func(token string) ([]*famiv1.MonitoringReport, string, error) {
+		res, err := a.monitoring.ListMonitoringReports(s.ctx, &famiv1.ListMonitoringReportsRequest{Parent: pr.GetName(), PageSize: 1000, PageToken: token})
+		return res.GetMonitoringReports(), res.GetNextPageToken(), err
+	})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
 	}
 	if !a.summarize(w, r, s, p, pr.GetName(), period) {
 		return

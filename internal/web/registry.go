@@ -21,22 +21,18 @@ type partnersPage struct {
 func (a *App) partnerList(w http.ResponseWriter, r *http.Request, s *session) {
 	p := &partnersPage{frame: a.newFrame(r, s, "partners.title"), Query: strings.TrimSpace(r.URL.Query().Get("q")),
 		CanCreate: s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)})}
-	req := &famiv1.ListPartnersRequest{Parent: regionName(s.region), PageSize: 1000}
-	for {
-		res, err := a.partners.ListPartners(s.ctx, req)
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
+	partners, err := listAll(func(token string) ([]*famiv1.Partner, string, error) {
+		res, err := a.partners.ListPartners(s.ctx, &famiv1.ListPartnersRequest{Parent: regionName(s.region), PageSize: 1000, PageToken: token})
+		return res.GetPartners(), res.GetNextPageToken(), err
+	})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	for _, pt := range partners {
+		if p.Query == "" || strings.Contains(strings.ToLower(pt.GetDisplayName()), strings.ToLower(p.Query)) {
+			p.Partners = append(p.Partners, pt)
 		}
-		for _, pt := range res.GetPartners() {
-			if p.Query == "" || strings.Contains(strings.ToLower(pt.GetDisplayName()), strings.ToLower(p.Query)) {
-				p.Partners = append(p.Partners, pt)
-			}
-		}
-		if res.GetNextPageToken() == "" {
-			break
-		}
-		req.PageToken = res.GetNextPageToken()
 	}
 	a.render(w, http.StatusOK, "partners", p)
 }
