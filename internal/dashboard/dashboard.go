@@ -162,7 +162,7 @@ func byKind(kinds map[famiv1.PartnerKind]int32) []*famiv1.PartnerKindCount {
 func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1.RegionSummary, error) {
 	row := &famiv1.RegionSummary{Region: parent, MonitoringPeriod: period}
 	kinds := map[famiv1.PartnerKind]int32{}
-	err := each(func(token string) (string, error) {
+	err := aip.EachPage(func(token string) (string, error) {
 		res, err := s.src.Partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token})
 		for _, p := range res.GetPartners() {
 			kinds[p.GetKind()]++
@@ -174,7 +174,7 @@ func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1
 		return nil, err
 	}
 	row.PartnersByKind = byKind(kinds)
-	err = each(func(token string) (string, error) {
+	err = aip.EachPage(func(token string) (string, error) {
 		res, err := s.src.Networks.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token})
 		row.Networks += int32(len(res.GetNetworks()))
 		return res.GetNextPageToken(), err
@@ -182,7 +182,7 @@ func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1
 	if err != nil {
 		return nil, err
 	}
-	err = each(func(token string) (string, error) {
+	err = aip.EachPage(func(token string) (string, error) {
 		res, err := s.src.Protocols.ListProtocols(ctx, &famiv1.ListProtocolsRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token,
 			State: famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE})
 		row.ProtocolsInForce += int32(len(res.GetProtocols()))
@@ -191,7 +191,7 @@ func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1
 	if err != nil {
 		return nil, err
 	}
-	err = each(func(token string) (string, error) {
+	err = aip.EachPage(func(token string) (string, error) {
 		res, err := s.src.Meetings.ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token,
 			State: famiv1.MeetingState_MEETING_STATE_HELD})
 		row.MeetingsHeld += int32(len(res.GetMeetings()))
@@ -213,17 +213,4 @@ func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1
 	}
 	row.MonitoredProjects, row.Indicators = mon.GetProjects(), mon.GetIndicators()
 	return row, nil
-}
-
-// each calls page with each page token, starting with the first page,
-// until a page has no next one or fails.
-func each(page func(token string) (string, error)) error {
-	token := ""
-	for {
-		next, err := page(token)
-		if err != nil || next == "" {
-			return err
-		}
-		token = next
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 )
 
 // accountsPage lists the region's accounts and service tokens, with the
@@ -42,7 +43,7 @@ func (a *App) renderAccounts(w http.ResponseWriter, r *http.Request, s *session,
 	p := &accountsPage{frame: a.newFrame(r, s, "accounts.title"), Form: fm, TokenForm: tf, Issued: issued, RequestID: newRequestID(),
 		CanTokens: s.can(a, famiv1.AuthService_ListServiceTokens_FullMethodName, &famiv1.ListServiceTokensRequest{Parent: parent})}
 	var err error
-	p.Accounts, err = listAll(func(token string) ([]*famiv1.Account, string, error) {
+	p.Accounts, err = aip.ReadAll(func(token string) ([]*famiv1.Account, string, error) {
 		res, err := a.auth.ListAccounts(s.ctx, &famiv1.ListAccountsRequest{Parent: parent, PageSize: 1000, PageToken: token})
 		return res.GetAccounts(), res.GetNextPageToken(), err
 	})

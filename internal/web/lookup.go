@@ -2,30 +2,13 @@ package web
 
 import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 )
-
-// listAll reads every page of a listing: list returns the items of the
-// page its token names and the next page token ("" after the last page).
-func listAll[T any](list func(pageToken string) ([]T, string, error)) ([]T, error) {
-	var out []T
-	token := ""
-	for {
-		items, next, err := list(token)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, items...)
-		if next == "" {
-			return out, nil
-		}
-		token = next
-	}
-}
 
 // listEntries reads every page of a listing.
 func (a *App) listEntries(s *session, req *famiv1.ListSupportEntriesRequest) ([]*famiv1.SupportEntry, error) {
 	req.PageSize = 1000
-	return listAll(func(token string) ([]*famiv1.SupportEntry, string, error) {
+	return aip.ReadAll(func(token string) ([]*famiv1.SupportEntry, string, error) {
 		req.PageToken = token
 		res, err := a.support.ListSupportEntries(s.ctx, req)
 		return res.GetSupportEntries(), res.GetNextPageToken(), err
@@ -39,9 +22,9 @@ type named interface {
 }
 
 // displayNames maps the names of the resources list returns, page after
-// page (see listAll), to their display names.
+// page (see aip.ReadAll), to their display names.
 func displayNames[T named](list func(pageToken string) ([]T, string, error)) (map[string]string, error) {
-	items, err := listAll(list)
+	items, err := aip.ReadAll(list)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +112,7 @@ func (a *App) lookup(s *session, n need) (*lookups, error) {
 
 // allProjects lists every project of the region.
 func (a *App) allProjects(s *session) ([]*famiv1.Project, error) {
-	return listAll(func(token string) ([]*famiv1.Project, string, error) {
+	return aip.ReadAll(func(token string) ([]*famiv1.Project, string, error) {
 		res, err := a.projects.ListProjects(s.ctx, &famiv1.ListProjectsRequest{Parent: regionName(s.region), PageSize: 1000, PageToken: token})
 		return res.GetProjects(), res.GetNextPageToken(), err
 	})

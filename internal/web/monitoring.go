@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 )
 
 // The quarterly monitoring (MonitoringService): a region's summary of a
@@ -114,7 +115,7 @@ func (a *App) renderProjectMonitoring(w http.ResponseWriter, r *http.Request, s 
 		Project: pr, NewForm: nf, RequestID: newRequestID(),
 		CanCreate: s.can(a, famiv1.MonitoringService_CreateMonitoringReport_FullMethodName, &famiv1.CreateMonitoringReportRequest{Parent: pr.GetName()})}
 	p.Title = msgf("monitoring.project_title", pr.GetTitle())
-	p.Reports, err = listAll(func(token string) ([]*famiv1.MonitoringReport, string, error) {
+	p.Reports, err = aip.ReadAll(func(token string) ([]*famiv1.MonitoringReport, string, error) {
 		res, err := a.monitoring.ListMonitoringReports(s.ctx, &famiv1.ListMonitoringReportsRequest{Parent: pr.GetName(), PageSize: 1000, PageToken: token})
 		return res.GetMonitoringReports(), res.GetNextPageToken(), err
 	})

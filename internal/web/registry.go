@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 )
 
 // partnersPage lists the region's partners, filtered by name.
@@ -21,7 +22,7 @@ type partnersPage struct {
 func (a *App) partnerList(w http.ResponseWriter, r *http.Request, s *session) {
 	p := &partnersPage{frame: a.newFrame(r, s, "partners.title"), Query: strings.TrimSpace(r.URL.Query().Get("q")),
 		CanCreate: s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)})}
-	partners, err := listAll(func(token string) ([]*famiv1.Partner, string, error) {
+	partners, err := aip.ReadAll(func(token string) ([]*famiv1.Partner, string, error) {
 		res, err := a.partners.ListPartners(s.ctx, &famiv1.ListPartnersRequest{Parent: regionName(s.region), PageSize: 1000, PageToken: token})
 		return res.GetPartners(), res.GetNextPageToken(), err
 	})
