@@ -200,3 +200,32 @@ func listFields(desc protoreflect.MessageDescriptor) (items, token protoreflect.
 	}
 	return items, token
 }
+
+// ListResponse builds the standard List response Resp (AIP-132: one
+// repeated field of the items, next_page_token and revision) of a page of
+// items. It fails when Resp is not such a response for items of type T.
+func ListResponse[Resp proto.Message, T proto.Message](items []T, next string, revision int64) (Resp, error) {
+	var zero Resp
+	desc := zero.ProtoReflect().Descriptor()
+	itemsField, token := listFields(desc)
+	rev := desc.Fields().ByName("revision")
+	var t T
+	if itemsField == nil || token == nil || rev == nil || rev.Kind() != protoreflect.Int64Kind ||
+		itemsField.Message().FullName() != t.ProtoReflect().Descriptor().FullName() {
+		return zero, fmt.Errorf("aip: %s is not a standard List response of %s", desc.FullName(), t.ProtoReflect().Descriptor().FullName())
+	}
+	out := zero.ProtoReflect().New()
+	if len(items) > 0 {
+		l := out.Mutable(itemsField).List()
+		for _, it := range items {
+			l.Append(protoreflect.ValueOfMessage(it.ProtoReflect()))
+		}
+	}
+	if next != "" {
+		out.Set(token, protoreflect.ValueOfString(next))
+	}
+	if revision != 0 {
+		out.Set(rev, protoreflect.ValueOfInt64(revision))
+	}
+	return out.Interface().(Resp), nil
+}

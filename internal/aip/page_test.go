@@ -64,3 +64,17 @@ func TestReadAll(t *testing.T) {
 		t.Errorf("a failing page: got %v, %v; want nil, boom", got, err)
 	}
 }
+
+func TestListResponse(t *testing.T) {
+	items := []*famiv1.Partner{{Name: "regions/lombardia/partners/a"}, {Name: "regions/lombardia/partners/b"}}
+	res, err := aip.ListResponse[*famiv1.ListPartnersResponse](items, "next", 7)
+	if err != nil || len(res.GetPartners()) != 2 || res.GetPartners()[1] != items[1] || res.GetNextPageToken() != "next" || res.GetRevision() != 7 {
+		t.Errorf("got %v, %v", res, err)
+	}
+	if _, err := aip.ListResponse[*famiv1.ListNetworksResponse](items, "", 0); err == nil {
+		t.Error("partners built into a ListNetworksResponse")
+	}
+	if _, err := aip.ListResponse[*famiv1.Partner](items, "", 0); err == nil {
+		t.Error("a Partner built as a List response")
+	}
+}

@@ -140,19 +140,10 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 
 // ListCalendarTokens implements fami.v1.MeetingService.
 func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalendarTokensRequest) (*famiv1.ListCalendarTokensResponse, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
 	all := who.Role == principal.RegionAdmin
-	items, next, rev, err := resource.List(ctx, s.store, region, resource.CalendarTokens, req.GetPageSize(), req.GetPageToken(),
-		func() *famiv1.CalendarToken { return &famiv1.CalendarToken{} },
+	return resource.ListAnswer[*famiv1.ListCalendarTokensResponse](ctx, s.store, resource.CalendarTokens, req, nil,
 		func(ct *famiv1.CalendarToken) bool { return all || ct.GetOwner() == who.Subject })
-	if err != nil {
-		return nil, err
-	}
-	return &famiv1.ListCalendarTokensResponse{CalendarTokens: items, NextPageToken: next, Revision: rev}, nil
 }
 
 // RevokeCalendarToken implements fami.v1.MeetingService. Revoking a

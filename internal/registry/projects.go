@@ -143,25 +143,17 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 			return s.ListProjects(ctx, r)
 		})
 	}
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	var v errs.Violations
-	check.Enum(&v, "fund", req.GetFund(), false)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	items, next, rev, err := resource.List(ctx, s.r.store, region, resource.Projects, req.GetPageSize(), req.GetPageToken(),
-		func() *famiv1.Project { return &famiv1.Project{} },
+	res, err := resource.ListAnswer[*famiv1.ListProjectsResponse](ctx, s.r.store, resource.Projects, req,
+		func(v *errs.Violations) { check.Enum(v, "fund", req.GetFund(), false) },
 		func(p *famiv1.Project) bool { return req.GetFund() == 0 || p.GetFund() == req.GetFund() })
 	if err != nil {
 		return nil, err
 	}
 	// The overlap counts come from the territory index, in a snapshot at
 	// the page's revision or later.
+	region, _ := aip.Parent(req.GetParent()) // checked by ListAnswer
 	err = s.r.store.View(ctx, region, func(tx store.ReadTx) error {
-		for _, p := range items {
+		for _, p := range res.GetProjects() {
 			withOverlapCount(tx, p)
 		}
 		return nil
@@ -169,7 +161,7 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 	if err != nil {
 		return nil, err
 	}
-	return &famiv1.ListProjectsResponse{Projects: items, NextPageToken: next, Revision: rev}, nil
+	return res, nil
 }
 
 // UpdateProject implements fami.v1.ProjectService.

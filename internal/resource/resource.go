@@ -86,11 +86,17 @@ func Get[T store.Resource](ctx context.Context, s store.Store, collection, name 
 	if err != nil {
 		return t, err
 	}
-	out := t.ProtoReflect().New().Interface().(T)
+	out := newOf[T]()
 	if err := s.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(name, out) }); err != nil {
 		return t, err
 	}
 	return out, nil
+}
+
+// newOf returns a new, empty T (a pointer to a generated message).
+func newOf[T proto.Message]() T {
+	var t T
+	return t.ProtoReflect().New().Interface().(T)
 }
 
 // Request is a request that writes: its request_id is the client's
@@ -214,6 +220,32 @@ func List[T store.Resource](ctx context.Context, s store.Store, region, collecti
 		return nil, "", 0, err
 	}
 	return out, next, rev, nil
+}
+
+// ListAnswer is the standard List method (AIP-132) over collection: it
+// parses req's parent as a region, checks the request's own filters (check
+// records their violations; nil when it has none), pages through the
+// collection keeping the items keep accepts (nil keeps all), and answers
+// with the standard response Resp: the page, its next page token and the
+// revision it reflects.
+func ListAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, collection string, req aip.ListRequest, check func(v *errs.Violations), keep func(T) bool) (Resp, error) {
+	var zero Resp
+	region, err := aip.Parent(req.GetParent())
+	if err != nil {
+		return zero, err
+	}
+	if check != nil {
+		var v errs.Violations
+		check(&v)
+		if err := v.Err(); err != nil {
+			return zero, err
+		}
+	}
+	items, next, rev, err := List(ctx, s, region, collection, req.GetPageSize(), req.GetPageToken(), newOf[T], keep)
+	if err != nil {
+		return zero, err
+	}
+	return aip.ListResponse[Resp](items, next, rev)
 }
 
 // ListIn is List within a snapshot the caller also reads (a nested

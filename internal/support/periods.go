@@ -142,17 +142,8 @@ func (s *Service) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequ
 
 // ListClosedPeriods implements fami.v1.SupportService.
 func (s *Service) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	items, next, rev, err := resource.List(ctx, s.store, region, resource.ClosedPeriods, req.GetPageSize(), req.GetPageToken(),
-		func() *famiv1.ClosedPeriod { return &famiv1.ClosedPeriod{} },
+	return resource.ListAnswer[*famiv1.ListClosedPeriodsResponse](ctx, s.store, resource.ClosedPeriods, req, nil,
 		func(cp *famiv1.ClosedPeriod) bool { return cp.GetState() == periodClosed || req.GetShowReopened() })
-	if err != nil {
-		return nil, err
-	}
-	return &famiv1.ListClosedPeriodsResponse{ClosedPeriods: items, NextPageToken: next, Revision: rev}, nil
 }
 
 // pendingIn counts the entries dated from start to end (inclusive) that
