@@ -178,18 +178,25 @@ func ChangeChecked[T store.Resource, R proto.Message](ctx context.Context, s sto
 	return modify(ctx, s, req, "name", req.GetName(), req.GetEtag(), collection, check, fn)
 }
 
+// checked runs check (nil: nothing to check) and returns the violations
+// it records as one error.
+func checked(check func(*errs.Violations)) error {
+	if check == nil {
+		return nil
+	}
+	var v errs.Violations
+	check(&v)
+	return v.Err()
+}
+
 func modify[T store.Resource, R proto.Message](ctx context.Context, s store.Store, req Request, field, name, etag, collection string, check func(*errs.Violations), fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
 	var zero R
 	region, err := aip.RegionOfName(field, name, collection)
 	if err != nil {
 		return zero, err
 	}
-	if check != nil {
-		var v errs.Violations
-		check(&v)
-		if err := v.Err(); err != nil {
-			return zero, err
-		}
+	if err := checked(check); err != nil {
+		return zero, err
 	}
 	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
@@ -234,12 +241,8 @@ func ListAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s sto
 	if err != nil {
 		return zero, err
 	}
-	if check != nil {
-		var v errs.Violations
-		check(&v)
-		if err := v.Err(); err != nil {
-			return zero, err
-		}
+	if err := checked(check); err != nil {
+		return zero, err
 	}
 	items, next, rev, err := List(ctx, s, region, collection, req.GetPageSize(), req.GetPageToken(), newOf[T], keep)
 	if err != nil {
