@@ -11,10 +11,10 @@ import (
 	"maps"
 	"slices"
 	"time"
-	_ "time/tzdata" // Europe/Rome wherever the server runs.
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // Sources are the services the dashboard reads; the generated service
@@ -64,13 +64,7 @@ func New(src Sources) *Service {
 }
 
 // rome is the time zone of the quarters.
-var rome = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
+var rome = territory.Rome
 
 // lastQuarter is the last quarter that ended before now, in Italy:
 // "YYYY-qN".

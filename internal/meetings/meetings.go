@@ -21,11 +21,6 @@ import (
 	"slices"
 	"time"
 
-	// Dates (due dates, "today", summary periods) are Italian calendar
-	// days, and feeds carry TZID=Europe/Rome: neither may depend on the
-	// host's zoneinfo files.
-	_ "time/tzdata"
-
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -38,6 +33,7 @@ import (
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // mutable lists the fields UpdateMeeting may change. Attendance, minutes,
@@ -89,7 +85,7 @@ func New(s store.Store, opts Options) *Service {
 		opts.Now = time.Now
 	}
 	if opts.Location == nil {
-		opts.Location = rome
+		opts.Location = territory.Rome
 	}
 	return &Service{store: s, now: opts.Now, loc: opts.Location, revoked: opts.Revocations}
 }

@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // "today" is Italy's today, whatever the host's zone database
 
 	"google.golang.org/protobuf/proto"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // Options configure New.
@@ -48,11 +48,7 @@ func New(s store.Store, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	loc, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		loc = time.UTC // unreachable: time/tzdata is embedded
-	}
-	return &Service{store: s, now: opts.Now, loc: loc}
+	return &Service{store: s, now: opts.Now, loc: territory.Rome}
 }
 
 // today is the current day in Italy, as a date at UTC midnight like the

@@ -13,10 +13,6 @@ import (
 	"slices"
 	"time"
 
-	// Validity dates are Italian calendar days: the answer to "is it in
-	// force today" must not depend on the host's zoneinfo files.
-	_ "time/tzdata"
-
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -29,6 +25,7 @@ import (
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
 	"github.com/raccordo/raccordo/sdk/protocolhash"
 )
 
@@ -69,12 +66,7 @@ func New(s store.Store, opts Options) *Service {
 		opts.Now = time.Now
 	}
 	if opts.Location == nil {
-		loc, err := time.LoadLocation("Europe/Rome")
-		if err != nil {
-			// Unreachable: time/tzdata is linked in.
-			panic(fmt.Sprintf("protocols: load Europe/Rome: %v", err))
-		}
-		opts.Location = loc
+		opts.Location = territory.Rome
 	}
 	return &Service{store: s, now: opts.Now, loc: opts.Location}
 }

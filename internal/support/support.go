@@ -17,7 +17,6 @@ package support
 import (
 	"strings"
 	"time"
-	_ "time/tzdata" // "today" is Italy's today, whatever the host's zone database
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
@@ -26,6 +25,7 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // Secondary indexes kept in each region's store, all written in the
@@ -98,11 +98,7 @@ func New(s store.Store, opts Options) *Service {
 		opts.Now = time.Now
 	}
 	if opts.Location == nil {
-		loc, err := time.LoadLocation("Europe/Rome")
-		if err != nil {
-			loc = time.UTC // unreachable: time/tzdata is embedded
-		}
-		opts.Location = loc
+		opts.Location = territory.Rome
 	}
 	return &Service{store: s, now: opts.Now, loc: opts.Location}
 }

@@ -17,6 +17,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // hoursPage is a consultant's hours for a week or a month, with the form to
@@ -113,22 +114,22 @@ func (a *App) hours(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderHours(w, r, s, http.StatusOK, fm)
 }
 
-func (a *App) today() time.Time { return a.now().In(rome) }
+func (a *App) today() time.Time { return a.now().In(territory.Rome) }
 
 // period reads the view (week or month) and the day it contains from the
 // query and returns its first and last day.
 func (a *App) period(q url.Values) (view string, start, end time.Time) {
-	day, err := time.ParseInLocation(time.DateOnly, q.Get("data"), rome)
+	day, err := time.ParseInLocation(time.DateOnly, q.Get("data"), territory.Rome)
 	if err != nil {
 		day = a.today()
 	}
-	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, rome)
+	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, territory.Rome)
 	if q.Get("vista") == "settimana" {
 		offset := (int(day.Weekday()) + 6) % 7 // Monday first
 		start = day.AddDate(0, 0, -offset)
 		return "settimana", start, start.AddDate(0, 0, 6)
 	}
-	start = time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, rome)
+	start = time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, territory.Rome)
 	return "mese", start, start.AddDate(0, 1, -1)
 }
 

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // meetingsPage lists the meetings of the user's networks (every network of
@@ -142,7 +143,7 @@ func (a *App) renderMeetingForm(w http.ResponseWriter, r *http.Request, s *sessi
 // when either does not parse, which the service reports as a missing time
 // on the field.
 func localTime(day, clock string) *timestamppb.Timestamp {
-	t, err := time.ParseInLocation("2006-01-02 15:04", parseDate(day)+" "+clock, rome)
+	t, err := time.ParseInLocation("2006-01-02 15:04", parseDate(day)+" "+clock, territory.Rome)
 	if err != nil {
 		return nil
 	}
