@@ -413,12 +413,26 @@ func (s *Service) DeleteAccount(ctx context.Context, req *famiv1.DeleteAccountRe
 	}
 	region, user, _ := accountName(req.GetName())
 	key := accountKey(region, user)
-	var commit func()
-	err := s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+	err := s.revokingUpdate(ctx, region, user, func(tx store.SystemTx) error {
 		if err := tx.Delete(bucketAccounts, key); err != nil {
 			return err
 		}
-		if err := tx.Delete(bucketPasswords, key); err != nil {
+		return tx.Delete(bucketPasswords, key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, nil
+}
+
+// revokingUpdate runs change on the system records and, in the same
+// transaction, moves on the revocation generation of the account user of
+// region, so that every token issued to it before stops working. The
+// generation is applied in memory once the transaction has committed.
+func (s *Service) revokingUpdate(ctx context.Context, region, user string, change func(tx store.SystemTx) error) error {
+	var commit func()
+	err := s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+		if err := change(tx); err != nil {
 			return err
 		}
 		var err error
@@ -426,10 +440,10 @@ func (s *Service) DeleteAccount(ctx context.Context, req *famiv1.DeleteAccountRe
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	commit()
-	return &emptypb.Empty{}, nil
+	return nil
 }
 
 // SetAccountPassword implements fami.v1.AuthService. The tokens issued
@@ -449,22 +463,15 @@ func (s *Service) SetAccountPassword(ctx context.Context, req *famiv1.SetAccount
 	if err != nil {
 		return nil, err
 	}
-	var commit func()
-	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+	err = s.revokingUpdate(ctx, region, user, func(tx store.SystemTx) error {
 		if tx.Get(bucketAccounts, key) == nil {
 			return errs.NotFoundf("%s not found", req.GetName())
 		}
-		if err := tx.Put(bucketPasswords, key, []byte(hash)); err != nil {
-			return err
-		}
-		var err error
-		_, commit, err = s.revoked.bump(tx, subjectOf(user), region)
-		return err
+		return tx.Put(bucketPasswords, key, []byte(hash))
 	})
 	if err != nil {
 		return nil, err
 	}
-	commit()
 	return &emptypb.Empty{}, nil
 }
 
