@@ -203,17 +203,25 @@ func reportName(s *session, r *http.Request) string {
 	return projectName(s, r) + "/monitoringReports/" + r.PathValue("period")
 }
 
+// reportAndProject reads the report the path names and its project.
+func (a *App) reportAndProject(r *http.Request, s *session) (*famiv1.MonitoringReport, *famiv1.Project, error) {
+	rep, err := a.monitoring.GetMonitoringReport(s.ctx, &famiv1.GetMonitoringReportRequest{Name: reportName(s, r)})
+	if err != nil {
+		return nil, nil, err
+	}
+	pr, err := a.getProject(r, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rep, pr, nil
+}
+
 func (a *App) reportView(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderReport(w, r, s, http.StatusOK, newForm(nil))
 }
 
 func (a *App) renderReport(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	rep, err := a.monitoring.GetMonitoringReport(s.ctx, &famiv1.GetMonitoringReportRequest{Name: reportName(s, r)})
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	pr, err := a.getProject(r, s)
+	rep, pr, err := a.reportAndProject(r, s)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
