@@ -428,12 +428,8 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 	if err != nil {
 		return nil, err
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, old *famiv1.Protocol) (*famiv1.Protocol, error) {
+	return resource.Modify(ctx, s.store, region, req, req.GetName(), req.GetEtag(), func(tx store.WriteTx, old *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, old, "amend"); err != nil {
 			return nil, err
 		}

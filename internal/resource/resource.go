@@ -132,11 +132,30 @@ func Create[R proto.Message](ctx context.Context, s store.Store, req CreateReque
 	if err != nil {
 		return zero, err
 	}
+	return Mutate(ctx, s, region, req, func(tx store.WriteTx) (R, error) { return fn(tx, id) })
+}
+
+// Mutate runs fn as one mutation of region: the caller's write, described
+// with req's request_id (store.MutationOf). It opens the writes that are no
+// standard Create or change of one resource (a batch, a close).
+func Mutate[R proto.Message](ctx context.Context, s store.Store, region string, req Request, fn func(tx store.WriteTx) (R, error)) (R, error) {
 	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
+		var zero R
 		return zero, err
 	}
-	return store.Mutate(ctx, s, region, m, func(tx store.WriteTx) (R, error) { return fn(tx, id) })
+	return store.Mutate(ctx, s, region, m, fn)
+}
+
+// Modify is Mutate through store.Modify: fn changes the current state of
+// the resource name, refusing a stale etag.
+func Modify[T store.Resource, R proto.Message](ctx context.Context, s store.Store, region string, req Request, name, etag string, fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	return store.Modify(ctx, s, region, m, name, etag, fn)
 }
 
 // ChangeRequest is a request that changes one existing resource it names:
@@ -198,11 +217,7 @@ func modify[T store.Resource, R proto.Message](ctx context.Context, s store.Stor
 	if err := checked(check); err != nil {
 		return zero, err
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return zero, err
-	}
-	return store.Modify(ctx, s, region, m, name, etag, fn)
+	return Modify(ctx, s, region, req, name, etag, fn)
 }
 
 // List pages through collection in region in id order, keeping the

@@ -298,13 +298,9 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 	if err != nil {
 		return nil, err
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	p := principal.From(ctx)
 	today := s.today()
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.SupportEntry, error) {
+	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (*famiv1.SupportEntry, error) {
 		cur := &famiv1.SupportEntry{}
 		if err := tx.Get(in.GetName(), cur); err != nil {
 			return nil, err
@@ -354,12 +350,8 @@ func (s *Service) DeleteSupportEntry(ctx context.Context, req *famiv1.DeleteSupp
 	if err != nil {
 		return nil, err
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	p := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*emptypb.Empty, error) {
+	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (*emptypb.Empty, error) {
 		cur := &famiv1.SupportEntry{}
 		if err := tx.Get(req.GetName(), cur); err != nil {
 			return nil, err
@@ -430,12 +422,8 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	p := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.BatchApproveSupportEntriesResponse, error) {
+	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (*famiv1.BatchApproveSupportEntriesResponse, error) {
 		res := &famiv1.BatchApproveSupportEntriesResponse{}
 		for _, n := range req.GetNames() {
 			cur := &famiv1.SupportEntry{}

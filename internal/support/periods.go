@@ -81,12 +81,8 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	p := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.ClosedPeriod, error) {
+	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (*famiv1.ClosedPeriod, error) {
 		cp := &famiv1.ClosedPeriod{
 			Name:      aip.Name(region, resource.ClosedPeriods, id),
 			StartDate: in.GetStartDate(),
