@@ -21,10 +21,9 @@ type named interface {
 	GetDisplayName() string
 }
 
-// displayNames maps the names of the resources list returns, page after
-// page (see aip.ReadAll), to their display names.
-func displayNames[T named](list func(pageToken string) ([]T, string, error)) (map[string]string, error) {
-	items, err := aip.ReadAll(list)
+// displayNames maps the names of items to their display names (err, the
+// error of reading them, is passed on).
+func displayNames[T named](items []T, err error) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -37,15 +36,25 @@ func displayNames[T named](list func(pageToken string) ([]T, string, error)) (ma
 
 // networkNames maps the region's network names to their display names.
 func (a *App) networkNames(s *session) (map[string]string, error) {
-	return displayNames(func(token string) ([]*famiv1.Network, string, error) {
-		res, err := a.networks.ListNetworks(s.ctx, &famiv1.ListNetworksRequest{Parent: regionName(s.region), PageSize: 1000, PageToken: token})
+	return displayNames(a.networksOf(s, ""))
+}
+
+// networksOf lists the region's networks, or partner's only when set.
+func (a *App) networksOf(s *session, partner string) ([]*famiv1.Network, error) {
+	return aip.ReadAll(func(token string) ([]*famiv1.Network, string, error) {
+		res, err := a.networks.ListNetworks(s.ctx, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner, PageSize: 1000, PageToken: token})
 		return res.GetNetworks(), res.GetNextPageToken(), err
 	})
 }
 
 // partnerNames maps the region's partner names to their display names.
 func (a *App) partnerNames(s *session) (map[string]string, error) {
-	return displayNames(func(token string) ([]*famiv1.Partner, string, error) {
+	return displayNames(a.allPartners(s))
+}
+
+// allPartners lists the region's partners.
+func (a *App) allPartners(s *session) ([]*famiv1.Partner, error) {
+	return aip.ReadAll(func(token string) ([]*famiv1.Partner, string, error) {
 		res, err := a.partners.ListPartners(s.ctx, &famiv1.ListPartnersRequest{Parent: regionName(s.region), PageSize: 1000, PageToken: token})
 		return res.GetPartners(), res.GetNextPageToken(), err
 	})

@@ -33,10 +33,7 @@ func (a *App) myNetworks(s *session) (map[string]string, error) {
 	if s.who.Partner == "" {
 		return a.networkNames(s)
 	}
-	return displayNames(func(token string) ([]*famiv1.Network, string, error) {
-		res, err := a.networks.ListNetworks(s.ctx, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner, PageSize: 1000, PageToken: token})
-		return res.GetNetworks(), res.GetNextPageToken(), err
-	})
+	return displayNames(a.networksOf(s, s.who.Partner))
 }
 
 func (a *App) meetingList(w http.ResponseWriter, r *http.Request, s *session) {

@@ -8,7 +8,6 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/aip"
 )
 
 // partnersPage lists the region's partners, filtered by name.
@@ -22,10 +21,7 @@ type partnersPage struct {
 func (a *App) partnerList(w http.ResponseWriter, r *http.Request, s *session) {
 	p := &partnersPage{frame: a.newFrame(r, s, "partners.title"), Query: strings.TrimSpace(r.URL.Query().Get("q")),
 		CanCreate: s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)})}
-	partners, err := aip.ReadAll(func(token string) ([]*famiv1.Partner, string, error) {
-		res, err := a.partners.ListPartners(s.ctx, &famiv1.ListPartnersRequest{Parent: regionName(s.region), PageSize: 1000, PageToken: token})
-		return res.GetPartners(), res.GetNextPageToken(), err
-	})
+	partners, err := a.allPartners(s)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
@@ -147,8 +143,7 @@ type networksPage struct {
 }
 
 func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
-	req := &famiv1.ListNetworksRequest{Parent: regionName(s.region), PageSize: 1000, Partner: s.who.Partner}
-	res, err := a.networks.ListNetworks(s.ctx, req)
+	networks, err := a.networksOf(s, s.who.Partner)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
@@ -160,7 +155,7 @@ func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	var shown []*famiv1.Network
-	for _, n := range res.GetNetworks() {
+	for _, n := range networks {
 		if matches(q, n.GetDisplayName(), n.GetSocialDistrict(), n.GetAts(), names[n.GetLeadPartner()]) {
 			shown = append(shown, n)
 		}
