@@ -182,16 +182,8 @@ func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksReq
 	return resource.ListAnswer[*famiv1.ListNetworksResponse](ctx, s.r.store, resource.Networks, req,
 		func(v *errs.Violations) {
 			check.Enum(v, "state", req.GetState(), false)
-			if p := req.GetPartner(); p != "" {
-				if _, _, err := aip.ParseName("partner", p, resource.Partners); err != nil {
-					v.Add("partner", "%q is not a partner name", resource.Clip(p))
-				}
-			}
-			if p := req.GetProject(); p != "" {
-				if _, _, err := aip.ParseName("project", p, resource.Projects); err != nil {
-					v.Add("project", "%q is not a project name", resource.Clip(p))
-				}
-			}
+			resource.NameFilter(v, "partner", req.GetPartner(), resource.Partners)
+			resource.NameFilter(v, "project", req.GetProject(), resource.Projects)
 		},
 		func(n *famiv1.Network) bool {
 			if req.GetState() != 0 && n.GetState() != req.GetState() {

@@ -62,6 +62,18 @@ func Ref(tx store.ReadTx, v *errs.Violations, field, name, region, collection st
 	return true
 }
 
+// NameFilter checks an optional List filter, the request field field, that
+// names a resource of collection: a violation of field when it is not
+// such a name.
+func NameFilter(v *errs.Violations, field, name, collection string) {
+	if name == "" {
+		return
+	}
+	if _, _, err := aip.ParseName(field, name, collection); err != nil {
+		v.Add(field, "%q is not a %s name", Clip(name), collection[:len(collection)-1])
+	}
+}
+
 // Indexed is the path of the i-th element of a repeated field, for a
 // violation: "parties[2]".
 func Indexed(field string, i int) string {

@@ -178,6 +178,19 @@ func TestRef(t *testing.T) {
 	}
 }
 
+func TestNameFilter(t *testing.T) {
+	var v errs.Violations
+	resource.NameFilter(&v, "partner", "", resource.Partners)
+	resource.NameFilter(&v, "partner", "regions/lombardia/partners/p01", resource.Partners)
+	if v.Len() != 0 {
+		t.Fatalf("valid filters refused: %v", v.List())
+	}
+	resource.NameFilter(&v, "project", "regions/lombardia/partners/p01", resource.Projects)
+	if l := v.List(); len(l) != 1 || l[0].Field != "project" || !strings.Contains(l[0].Description, "is not a project name") {
+		t.Errorf("a partner as a project filter: got %v", l)
+	}
+}
+
 func TestClipAndIndexed(t *testing.T) {
 	if got := resource.Clip(strings.Repeat("a", 81)); got != strings.Repeat("a", 80)+"..." {
 		t.Errorf("Clip(81 a) = %q", got)
