@@ -177,6 +177,15 @@ func revision(t testing.TB, s store.Store, region string) int64 {
 	return rev
 }
 
+// wantRevision checks region's revision in s, when (for the message) says
+// after what.
+func wantRevision(t testing.TB, s store.Store, region string, want int64, when string) {
+	t.Helper()
+	if got := revision(t, s, region); got != want {
+		t.Errorf("%s: got %d, want %d", strings.TrimSpace(region+" revision "+when), got, want)
+	}
+}
+
 // changes returns every change of region after revision after.
 func changes(t testing.TB, s store.Store, region string, after int64) []*famiv1.Change {
 	t.Helper()
