@@ -1,6 +1,7 @@
 package aip
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"slices"
@@ -180,6 +181,18 @@ func ListAllRegions[Req ListRequest, Resp proto.Message](req Req, list func(Req)
 		out.Set(token, protoreflect.ValueOfString(next))
 	}
 	return out.Interface().(Resp), nil
+}
+
+// ForAllRegions opens a List method that also answers the parent AllRegions:
+// for that parent it answers req through list, the method itself, region
+// by region (ListAllRegions), and reports ok; for any other parent ok is
+// false and the method answers the request itself.
+func ForAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error)) (res Resp, ok bool, err error) {
+	if !IsAllRegions(req.GetParent()) {
+		return res, false, nil
+	}
+	res, err = ListAllRegions(req, func(r Req) (Resp, error) { return list(ctx, r) })
+	return res, true, err
 }
 
 // listFields returns a List response's one repeated message field and its

@@ -59,10 +59,8 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	if err != nil {
 		return nil, err
 	}
-	if aip.IsAllRegions(req.GetParent()) {
-		return aip.ListAllRegions(req, func(r *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-			return s.ListMeetings(ctx, r)
-		})
+	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListMeetings); ok {
+		return res, err
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {

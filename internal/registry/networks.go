@@ -174,10 +174,8 @@ func (s *Networks) GetNetwork(ctx context.Context, req *famiv1.GetNetworkRequest
 
 // ListNetworks implements fami.v1.NetworkService.
 func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
-	if aip.IsAllRegions(req.GetParent()) {
-		return aip.ListAllRegions(req, func(r *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
-			return s.ListNetworks(ctx, r)
-		})
+	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListNetworks); ok {
+		return res, err
 	}
 	return resource.ListAnswer[*famiv1.ListNetworksResponse](ctx, s.r.store, resource.Networks, req,
 		func(v *errs.Violations) {

@@ -99,10 +99,8 @@ func (s *Partners) GetPartner(ctx context.Context, req *famiv1.GetPartnerRequest
 
 // ListPartners implements fami.v1.PartnerService.
 func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
-	if aip.IsAllRegions(req.GetParent()) {
-		return aip.ListAllRegions(req, func(r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
-			return s.ListPartners(ctx, r)
-		})
+	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListPartners); ok {
+		return res, err
 	}
 	return resource.ListAnswer[*famiv1.ListPartnersResponse](ctx, s.r.store, resource.Partners, req,
 		func(v *errs.Violations) { check.Enum(v, "kind", req.GetKind(), false) },

@@ -139,10 +139,8 @@ func (s *Projects) GetProject(ctx context.Context, req *famiv1.GetProjectRequest
 
 // ListProjects implements fami.v1.ProjectService.
 func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
-	if aip.IsAllRegions(req.GetParent()) {
-		return aip.ListAllRegions(req, func(r *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
-			return s.ListProjects(ctx, r)
-		})
+	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListProjects); ok {
+		return res, err
 	}
 	res, err := resource.ListAnswer[*famiv1.ListProjectsResponse](ctx, s.r.store, resource.Projects, req,
 		func(v *errs.Violations) { check.Enum(v, "fund", req.GetFund(), false) },
