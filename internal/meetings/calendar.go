@@ -64,7 +64,7 @@ func (s *Service) ExportMeetingCalendar(ctx context.Context, req *famiv1.ExportM
 		return nil, err
 	}
 	if req.GetStartFrom() == nil {
-		f.from = s.now().Add(-calendarWindow).UTC().Format(timeKeyLayout)
+		f.from = s.cal.Now().Add(-calendarWindow).UTC().Format(timeKeyLayout)
 	}
 	r, _ := territory.LookupRegion(region)
 	calName := "Raccordo - " + r.DisplayName + ": meetings"

@@ -140,7 +140,7 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 	if err != nil {
 		return nil, err
 	}
-	today := s.today()
+	today := s.cal.Today()
 	ix, to := allItems, ""
 	if req.GetOverdueOnly() {
 		ix, to = openItems, today

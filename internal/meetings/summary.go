@@ -150,7 +150,7 @@ func (s *Service) SummarizeAttendance(ctx context.Context, req *famiv1.Summarize
 			if ferr = tx.Get(aip.Name(region, resource.Meetings, keyID(k)), mt); ferr != nil {
 				return false
 			}
-			p := period(s.day(mt.GetStartTime().AsTime()), req.GetPeriod())
+			p := period(s.cal.Day(mt.GetStartTime().AsTime()), req.GetPeriod())
 			counted := false
 			for _, n := range mt.GetNetworks() {
 				if (network != "" && resource.ID(n) != network) || !visible(n) {
@@ -215,5 +215,5 @@ func (s *Service) SummarizeAttendance(ctx context.Context, req *famiv1.Summarize
 // midnight is the start of a calendar day (a date parsed as UTC) where
 // dates are read.
 func (s *Service) midnight(day time.Time) time.Time {
-	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, s.loc)
+	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, s.cal.Location())
 }

@@ -56,19 +56,12 @@ type Options struct {
 type Service struct {
 	famiv1.UnimplementedProtocolServiceServer
 	store store.Store
-	now   func() time.Time
-	loc   *time.Location
+	cal   territory.Calendar
 }
 
 // New returns the service over a region store.
 func New(s store.Store, opts Options) *Service {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Location == nil {
-		opts.Location = territory.Rome
-	}
-	return &Service{store: s, now: opts.Now, loc: opts.Location}
+	return &Service{store: s, cal: territory.NewCalendar(opts.Now, opts.Location)}
 }
 
 // CreateProtocol implements fami.v1.ProtocolService.
@@ -108,7 +101,7 @@ func (s *Service) GetProtocol(ctx context.Context, req *famiv1.GetProtocolReques
 		if err := tx.Get(req.GetName(), p); err != nil {
 			return err
 		}
-		s.present(tx, p, s.today())
+		s.present(tx, p, s.cal.Today())
 		return nil
 	})
 	if err != nil {
@@ -166,7 +159,7 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 	res := &famiv1.ListProtocolsResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		today := s.today()
+		today := s.cal.Today()
 		var last string
 		return tx.List(resource.Protocols, after, func(id string, raw []byte) (bool, error) {
 			p := &famiv1.Protocol{}
@@ -200,7 +193,7 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 		if err := partyOnly(who, cur, "edit"); err != nil {
 			return nil, err
 		}
-		today := s.today()
+		today := s.cal.Today()
 		if !isDraft(cur) {
 			st, _ := s.derive(tx, cur, today)
 			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT",
@@ -236,7 +229,7 @@ func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocol
 			return nil, err
 		}
 		if !isDraft(cur) {
-			st, _ := s.derive(tx, cur, s.today())
+			st, _ := s.derive(tx, cur, s.cal.Today())
 			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT",
 				"%s is %s: only a DRAFT can be deleted; terminate it (:terminate) to withdraw it, keeping its signatures on record", cur.GetName(), stateName(st))
 		}
@@ -262,7 +255,7 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 		if err := partyOnly(who, p, "open"); err != nil {
 			return nil, err
 		}
-		today := s.today()
+		today := s.cal.Today()
 		if !isDraft(p) {
 			st, _ := s.derive(tx, p, today)
 			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT", "%s is %s: it was already opened for signature", p.GetName(), stateName(st))
@@ -325,12 +318,12 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 				Code:   errs.FailedPrecondition,
 				Reason: "ALREADY_SIGNED",
 				Message: fmt.Sprintf("%s already signed %s on %s (signer %s); a party signs once",
-					who.Partner, p.GetName(), sig.GetSignTime().AsTime().In(s.loc).Format(time.RFC3339), sig.GetSigner()),
+					who.Partner, p.GetName(), sig.GetSignTime().AsTime().In(s.cal.Location()).Format(time.RFC3339), sig.GetSigner()),
 				Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
 			}
 		}
-		now := s.now()
-		today := s.day(now)
+		now := s.cal.Now()
+		today := s.cal.Day(now)
 		switch st, _ := s.derive(tx, p, today); st {
 		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE:
 		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
@@ -404,8 +397,8 @@ func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminatePr
 		if err := partyOnly(who, p, "terminate"); err != nil {
 			return nil, err
 		}
-		now := s.now()
-		switch st, _ := s.derive(tx, p, s.day(now)); st {
+		now := s.cal.Now()
+		switch st, _ := s.derive(tx, p, s.cal.Day(now)); st {
 		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED, famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE:
 		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
 			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_OPEN", "%s is a DRAFT: delete it instead", p.GetName())
@@ -433,7 +426,7 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 		if err := partyOnly(who, old, "amend"); err != nil {
 			return nil, err
 		}
-		today := s.today()
+		today := s.cal.Today()
 		switch st, by := s.derive(tx, old, today); st {
 		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED,
 			famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE, famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED:

@@ -221,7 +221,7 @@ func (s *Service) insert(tx store.WriteTx, e *famiv1.SupportEntry) error {
 // CreateSupportEntry implements fami.v1.SupportService.
 func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
 	p := principal.From(ctx)
-	today := s.today()
+	today := s.cal.Today()
 	return resource.Create(ctx, s.store, req, "support_entry", req.GetSupportEntry(), req.GetSupportEntryId(), func(tx store.WriteTx, id string) (*famiv1.SupportEntry, error) {
 		region := tx.Region()
 		e := &famiv1.SupportEntry{}
@@ -294,7 +294,7 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 	if in == nil {
 		return nil, errs.InvalidField("support_entry", "is required")
 	}
-	today := s.today()
+	today := s.cal.Today()
 	return changeOwn(ctx, s, req, "support_entry.name", in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
 		region := tx.Region()
 		next := proto.CloneOf(cur)

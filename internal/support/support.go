@@ -85,8 +85,7 @@ type Options struct {
 type Service struct {
 	famiv1.UnimplementedSupportServiceServer
 	store store.Store
-	now   func() time.Time
-	loc   *time.Location
+	cal   territory.Calendar
 	// noAggregates skips the aggregate cells; only the benchmark that
 	// measures what they cost sets it (export_test.go).
 	noAggregates bool
@@ -94,18 +93,7 @@ type Service struct {
 
 // New returns the service over a store.
 func New(s store.Store, opts Options) *Service {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Location == nil {
-		opts.Location = territory.Rome
-	}
-	return &Service{store: s, now: opts.Now, loc: opts.Location}
-}
-
-// today is the current date in the service's time zone, YYYY-MM-DD.
-func (s *Service) today() string {
-	return s.now().In(s.loc).Format(check.DateLayout)
+	return &Service{store: s, cal: territory.NewCalendar(opts.Now, opts.Location)}
 }
 
 // ref checks that name is a resource name of collection in region and

@@ -21,3 +21,19 @@ func TestRome(t *testing.T) {
 		}
 	}
 }
+
+// TestCalendar: days are counted in the calendar's zone (Rome by default),
+// so 23:30 UTC on 31 December is already the new year in Italy.
+func TestCalendar(t *testing.T) {
+	at := time.Date(2025, 12, 31, 23, 30, 0, 0, time.UTC)
+	c := territory.NewCalendar(func() time.Time { return at }, nil)
+	if c.Today() != "2026-01-01" || c.Location() != territory.Rome || !c.Now().Equal(at) {
+		t.Errorf("Rome: today %s in %v at %v", c.Today(), c.Location(), c.Now())
+	}
+	if got := territory.NewCalendar(func() time.Time { return at }, time.UTC).Today(); got != "2025-12-31" {
+		t.Errorf("UTC: today %s, want 2025-12-31", got)
+	}
+	if d := territory.NewCalendar(nil, nil).Now(); time.Since(d) > time.Minute || time.Since(d) < 0 {
+		t.Errorf("default clock: %v", d)
+	}
+}
