@@ -58,10 +58,8 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	if err != nil {
 		return nil, err
 	}
-	if aip.IsAllRegions(req.GetParent()) {
-		return aip.ListAllRegions(req, func(r *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-			return s.ListMeetings(ctx, r)
-		})
+	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListMeetings); ok {
+		return res, err
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
@@ -156,7 +154,7 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 	if err != nil {
 		return nil, err
 	}
-	today := s.today()
+	today := s.cal.Today()
 	ix, to := allItems, ""
 	if req.GetOverdueOnly() {
 		ix, to = openItems, today

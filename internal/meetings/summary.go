@@ -137,7 +137,7 @@ func (s *Service) SummarizeAttendance(ctx context.Context, req *famiv1.Summarize
 			if ferr = tx.Get(aip.Name(region, resource.Meetings, keyID(k)), mt); ferr != nil {
 				return false
 			}
-			sum.add(mt, period(s.day(mt.GetStartTime().AsTime()), req.GetPeriod()))
+			sum.add(mt, period(s.cal.Day(mt.GetStartTime().AsTime()), req.GetPeriod()))
 			return true
 		})
 		if ferr != nil {
@@ -232,5 +232,5 @@ func (a *attendance) groupSummaries(tx store.ReadTx) []*famiv1.AttendanceSummary
 // midnight is the start of a calendar day (a date parsed as UTC) where
 // dates are read.
 func (s *Service) midnight(day time.Time) time.Time {
-	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, s.loc)
+	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, s.cal.Location())
 }

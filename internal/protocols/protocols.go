@@ -13,10 +13,6 @@ import (
 	"slices"
 	"time"
 
-	// Validity dates are Italian calendar days: the answer to "is it in
-	// force today" must not depend on the host's zoneinfo files.
-	_ "time/tzdata"
-
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -29,6 +25,7 @@ import (
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
 	"github.com/raccordo/raccordo/sdk/protocolhash"
 )
 
@@ -59,24 +56,12 @@ type Options struct {
 type Service struct {
 	famiv1.UnimplementedProtocolServiceServer
 	store store.Store
-	now   func() time.Time
-	loc   *time.Location
+	cal   territory.Calendar
 }
 
 // New returns the service over a region store.
 func New(s store.Store, opts Options) *Service {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Location == nil {
-		loc, err := time.LoadLocation("Europe/Rome")
-		if err != nil {
-			// Unreachable: time/tzdata is linked in.
-			panic(fmt.Sprintf("protocols: load Europe/Rome: %v", err))
-		}
-		opts.Location = loc
-	}
-	return &Service{store: s, now: opts.Now, loc: opts.Location}
+	return &Service{store: s, cal: territory.NewCalendar(opts.Now, opts.Location)}
 }
 
 // CreateProtocol implements fami.v1.ProtocolService.
@@ -116,7 +101,7 @@ func (s *Service) GetProtocol(ctx context.Context, req *famiv1.GetProtocolReques
 		if err := tx.Get(req.GetName(), p); err != nil {
 			return err
 		}
-		s.present(tx, p, s.today())
+		s.present(tx, p, s.cal.Today())
 		return nil
 	})
 	if err != nil {
@@ -147,7 +132,7 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 	res := &famiv1.ListProtocolsResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		today := s.today()
+		today := s.cal.Today()
 		// The state a filter asks for is the derived one.
 		keep := func(p *famiv1.Protocol) bool { return f.match(s.present(tx, p, today)) }
 		var err error
@@ -205,7 +190,7 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 		if err := partyOnly(who, cur, "edit"); err != nil {
 			return nil, err
 		}
-		today := s.today()
+		today := s.cal.Today()
 		if !isDraft(cur) {
 			st, _ := s.derive(tx, cur, today)
 			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT",
@@ -241,7 +226,7 @@ func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocol
 			return nil, err
 		}
 		if !isDraft(cur) {
-			st, _ := s.derive(tx, cur, s.today())
+			st, _ := s.derive(tx, cur, s.cal.Today())
 			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT",
 				"%s is %s: only a DRAFT can be deleted; terminate it (:terminate) to withdraw it, keeping its signatures on record", cur.GetName(), stateName(st))
 		}
@@ -267,7 +252,7 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 		if err := partyOnly(who, p, "open"); err != nil {
 			return nil, err
 		}
-		today := s.today()
+		today := s.cal.Today()
 		if !isDraft(p) {
 			st, _ := s.derive(tx, p, today)
 			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT", "%s is %s: it was already opened for signature", p.GetName(), stateName(st))
@@ -330,12 +315,12 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 				Code:   errs.FailedPrecondition,
 				Reason: "ALREADY_SIGNED",
 				Message: fmt.Sprintf("%s already signed %s on %s (signer %s); a party signs once",
-					who.Partner, p.GetName(), sig.GetSignTime().AsTime().In(s.loc).Format(time.RFC3339), sig.GetSigner()),
+					who.Partner, p.GetName(), sig.GetSignTime().AsTime().In(s.cal.Location()).Format(time.RFC3339), sig.GetSigner()),
 				Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
 			}
 		}
-		now := s.now()
-		today := s.day(now)
+		now := s.cal.Now()
+		today := s.cal.Day(now)
 		switch st, _ := s.derive(tx, p, today); st {
 		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE:
 		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
@@ -409,8 +394,8 @@ func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminatePr
 		if err := partyOnly(who, p, "terminate"); err != nil {
 			return nil, err
 		}
-		now := s.now()
-		switch st, _ := s.derive(tx, p, s.day(now)); st {
+		now := s.cal.Now()
+		switch st, _ := s.derive(tx, p, s.cal.Day(now)); st {
 		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED, famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE:
 		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
 			return nil, errs.New(errs.FailedPrecondition, "PROTOCOL_NOT_OPEN", "%s is a DRAFT: delete it instead", p.GetName())
@@ -433,16 +418,12 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 	if err != nil {
 		return nil, err
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, old *famiv1.Protocol) (*famiv1.Protocol, error) {
+	return resource.Modify(ctx, s.store, region, req, req.GetName(), req.GetEtag(), func(tx store.WriteTx, old *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, old, "amend"); err != nil {
 			return nil, err
 		}
-		today := s.today()
+		today := s.cal.Today()
 		switch st, by := s.derive(tx, old, today); st {
 		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED,
 			famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE, famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED:

@@ -74,6 +74,38 @@ func TestListPagesInIDOrderWithFilter(t *testing.T) {
 	}
 }
 
+// TestListAnswer answers a standard List request with its standard
+// response, the parent's error first, then the filters' violations, and a
+// response that is not the collection's refused.
+func TestListAnswer(t *testing.T) {
+	s, ctx := seeded(t, 3)
+	req := &famiv1.ListPartnersRequest{Parent: "regions/lombardia", PageSize: 2}
+	res, err := resource.ListAnswer[*famiv1.ListPartnersResponse, *famiv1.Partner](ctx, s, resource.Partners, req, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.GetPartners()) != 2 || res.GetNextPageToken() == "" || res.GetRevision() == 0 {
+		t.Fatalf("first page = %v", res)
+	}
+	req.PageToken = res.GetNextPageToken()
+	res, err = resource.ListAnswer[*famiv1.ListPartnersResponse](ctx, s, resource.Partners, req, nil,
+		func(p *famiv1.Partner) bool { return p.GetDisplayName() != "Partner p03" })
+	if err != nil || len(res.GetPartners()) != 0 || res.GetNextPageToken() != "" {
+		t.Errorf("filtered last page = %v, %v; want empty and last", res, err)
+	}
+
+	bad := func(v *errs.Violations) { v.Add("kind", "is bad") }
+	for parent, want := range map[string]string{"nope": "parent", "regions/lombardia": "kind"} {
+		_, err := resource.ListAnswer[*famiv1.ListPartnersResponse, *famiv1.Partner](ctx, s, resource.Partners, &famiv1.ListPartnersRequest{Parent: parent}, bad, nil)
+		if e := errs.As(err); e == nil || len(e.Violations) != 1 || e.Violations[0].Field != want {
+			t.Errorf("parent %q and a bad filter: got %v, want the violation of %s", parent, err, want)
+		}
+	}
+	if _, err := resource.ListAnswer[*famiv1.ListNetworksResponse, *famiv1.Partner](ctx, s, resource.Partners, req, nil, nil); err == nil {
+		t.Errorf("partners answered as networks")
+	}
+}
+
 func TestChange(t *testing.T) {
 	s, ctx := seeded(t, 1)
 	name := aip.Name("lombardia", resource.Partners, "p01")
@@ -140,6 +172,19 @@ func TestRef(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestCheckNameAnyRegion(t *testing.T) {
+	var v errs.Violations
+	resource.CheckName(&v, "partner", "", resource.Partners)
+	resource.CheckName(&v, "partner", "regions/lombardia/partners/p01", resource.Partners)
+	if v.Len() != 0 {
+		t.Fatalf("valid filters refused: %v", v.List())
+	}
+	resource.CheckName(&v, "project", "regions/lombardia/partners/p01", resource.Projects)
+	if l := v.List(); len(l) != 1 || l[0].Field != "project" || !strings.Contains(l[0].Description, "is not a project name") {
+		t.Errorf("a partner as a project filter: got %v", l)
 	}
 }
 

@@ -8,6 +8,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -155,47 +156,32 @@ const grpcAgeGrace = time.Minute
 const grpcHandshakeTimeout = 10 * time.Second
 
 func (c *Config) setDefaults() {
-	if c.DataDir == "" {
-		c.DataDir = "data"
-	}
-	if c.GRPCAddr == "" {
-		c.GRPCAddr = DefaultGRPCAddr
-	}
-	if c.HTTPAddr == "" {
-		c.HTTPAddr = DefaultHTTPAddr
-	}
-	if c.RequestTimeout <= 0 {
-		c.RequestTimeout = DefaultRequestTimeout
-	}
-	if c.MaxMessageBytes <= 0 {
-		c.MaxMessageBytes = DefaultMaxMessageBytes
-	}
-	if c.ShutdownTimeout <= 0 {
-		c.ShutdownTimeout = DefaultShutdownTimeout
-	}
-	if c.MaxConcurrentCalls <= 0 {
-		c.MaxConcurrentCalls = DefaultMaxConcurrentCalls
-	}
-	if c.GRPCMaxConnections <= 0 {
-		c.GRPCMaxConnections = DefaultGRPCMaxConnections
-	}
-	if c.GRPCIdleTimeout <= 0 {
-		c.GRPCIdleTimeout = DefaultGRPCIdleTimeout
-	}
-	if c.GRPCMaxConnectionAge <= 0 {
-		c.GRPCMaxConnectionAge = DefaultGRPCMaxConnectionAge
-	}
-	if c.MaxStreams <= 0 {
-		c.MaxStreams = DefaultMaxStreams
-	}
-	if c.MaxStreamsPerPrincipal <= 0 {
-		c.MaxStreamsPerPrincipal = DefaultMaxStreamsPerPrincipal
-	}
+	orDefault(&c.DataDir, "data")
+	orDefault(&c.GRPCAddr, DefaultGRPCAddr)
+	orDefault(&c.HTTPAddr, DefaultHTTPAddr)
+	orDefault(&c.RequestTimeout, DefaultRequestTimeout)
+	orDefault(&c.MaxMessageBytes, DefaultMaxMessageBytes)
+	orDefault(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	orDefault(&c.MaxConcurrentCalls, DefaultMaxConcurrentCalls)
+	orDefault(&c.GRPCMaxConnections, DefaultGRPCMaxConnections)
+	orDefault(&c.GRPCIdleTimeout, DefaultGRPCIdleTimeout)
+	orDefault(&c.GRPCMaxConnectionAge, DefaultGRPCMaxConnectionAge)
+	orDefault(&c.MaxStreams, DefaultMaxStreams)
+	orDefault(&c.MaxStreamsPerPrincipal, DefaultMaxStreamsPerPrincipal)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	if c.TracerProvider == nil {
 		c.TracerProvider = tracenoop.NewTracerProvider()
+	}
+}
+
+// orDefault sets *v to def when it is unset: zero, or for a number below
+// zero.
+func orDefault[T cmp.Ordered](v *T, def T) {
+	var zero T
+	if *v <= zero {
+		*v = def
 	}
 }
 

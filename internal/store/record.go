@@ -74,6 +74,24 @@ func CreateTime(r Resource, old []byte, now time.Time) (*timestamppb.Timestamp, 
 	return created, nil
 }
 
+// Encode stamps r for a write at revision rev and time now (see Stamp),
+// keeping the create_time of its stored bytes old (nil for a create), and
+// returns the bytes to store.
+func Encode(r Resource, old []byte, rev int64, now time.Time) ([]byte, error) {
+	created, err := CreateTime(r, old, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := Stamp(r, rev, created, timestamppb.New(now)); err != nil {
+		return nil, err
+	}
+	v, err := Marshal.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode %s: %w", r.GetName(), err)
+	}
+	return v, nil
+}
+
 // PutChange is the change recording r (already stamped) at rev.
 func PutChange(rev int64, now time.Time, op famiv1.ChangeOperation, principal string, r Resource) (*famiv1.Change, error) {
 	a := new(anypb.Any)

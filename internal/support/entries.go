@@ -256,7 +256,7 @@ func (s *Service) insert(tx store.WriteTx, e *famiv1.SupportEntry) error {
 // CreateSupportEntry implements fami.v1.SupportService.
 func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
 	p := principal.From(ctx)
-	today := s.today()
+	today := s.cal.Today()
 	return resource.Create(ctx, s.store, req, "support_entry", req.GetSupportEntry(), req.GetSupportEntryId(), func(tx store.WriteTx, id string) (*famiv1.SupportEntry, error) {
 		region := tx.Region()
 		e := &famiv1.SupportEntry{}
@@ -329,24 +329,9 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 	if in == nil {
 		return nil, errs.InvalidField("support_entry", "is required")
 	}
-	region, err := aip.RegionOfName("support_entry.name", in.GetName(), resource.SupportEntries)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	p := principal.From(ctx)
-	today := s.today()
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.SupportEntry, error) {
-		cur := &famiv1.SupportEntry{}
-		if err := tx.Get(in.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := editable(tx, p, cur, in.GetEtag()); err != nil {
-			return nil, err
-		}
+	today := s.cal.Today()
+	return changeOwn(ctx, s, req, "support_entry.name", in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
+		region := tx.Region()
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), entryMutable); err != nil {
 			return nil, err
@@ -385,23 +370,7 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 
 // DeleteSupportEntry implements fami.v1.SupportService.
 func (s *Service) DeleteSupportEntry(ctx context.Context, req *famiv1.DeleteSupportEntryRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), resource.SupportEntries)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	p := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*emptypb.Empty, error) {
-		cur := &famiv1.SupportEntry{}
-		if err := tx.Get(req.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := editable(tx, p, cur, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return changeOwn(ctx, s, req, "name", req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.SupportEntry) (*emptypb.Empty, error) {
 		if err := s.account(tx, cur, -1); err != nil {
 			return nil, err
 		}
@@ -409,6 +378,29 @@ func (s *Service) DeleteSupportEntry(ctx context.Context, req *famiv1.DeleteSupp
 			return nil, err
 		}
 		return &emptypb.Empty{}, tx.Delete(cur.GetName())
+	})
+}
+
+// changeOwn opens a change of one of the caller's own entries, the one
+// name (the request field field) names: fn runs in one mutation on the
+// entry once editable has accepted it (the caller's, etag, SUBMITTED,
+// outside closed periods, checked in that order).
+func changeOwn[R proto.Message](ctx context.Context, s *Service, req resource.Request, field, name, etag string, fn func(tx store.WriteTx, cur *famiv1.SupportEntry) (R, error)) (R, error) {
+	var zero R
+	region, err := aip.RegionOfName(field, name, resource.SupportEntries)
+	if err != nil {
+		return zero, err
+	}
+	p := principal.From(ctx)
+	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (R, error) {
+		cur := &famiv1.SupportEntry{}
+		if err := tx.Get(name, cur); err != nil {
+			return zero, err
+		}
+		if err := editable(tx, p, cur, etag); err != nil {
+			return zero, err
+		}
+		return fn(tx, cur)
 	})
 }
 
@@ -465,12 +457,8 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	p := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.BatchApproveSupportEntriesResponse, error) {
+	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (*famiv1.BatchApproveSupportEntriesResponse, error) {
 		res := &famiv1.BatchApproveSupportEntriesResponse{}
 		for _, n := range req.GetNames() {
 			cur := &famiv1.SupportEntry{}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
@@ -153,17 +152,10 @@ func (t *tx) Put(r store.Resource) error {
 	} else {
 		old = nil
 	}
-	created, err := store.CreateTime(r, old, t.now)
-	if err != nil {
-		return err
-	}
 	rev := t.Revision() + 1
-	if err := store.Stamp(r, rev, created, timestamppb.New(t.now)); err != nil {
-		return err
-	}
-	v, err := store.Marshal.Marshal(r)
+	v, err := store.Encode(r, old, rev, t.now)
 	if err != nil {
-		return fmt.Errorf("store: encode %s: %w", r.GetName(), err)
+		return err
 	}
 	ch, err := store.PutChange(rev, t.now, op, t.principal, r)
 	if err != nil {

@@ -18,9 +18,7 @@ func testRevision(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("StartsAtZero", func(t *testing.T) {
 		s := open(t)
 		for _, r := range []string{lombardia, veneto} {
-			if got := revision(t, s, r); got != 0 {
-				t.Errorf("%s revision of a new store: got %d, want 0", r, got)
-			}
+			wantRevision(t, s, r, 0, "of a new store")
 			if got := changes(t, s, r, 0); len(got) != 0 {
 				t.Errorf("%s change log of a new store: got %v, want none", r, got)
 			}
