@@ -126,7 +126,6 @@ func medianOf(v []float64) float64 {
 
 func qps(r round) float64 { return r.qps }
 func cpu(r round) float64 { return r.cpuPerCall }
-func serverCPU(r round) float64 { return r.serverCPUPerCall }
 func p50(r round) float64 { return r.p50 }
 func p99(r round) float64 { return r.p99 }
 

@@ -141,3 +141,6 @@ func pinSelf(b *testing.B, cpus string) {
 		}
 	})
 }
+
+// serverCPU is a round's server CPU time per call.
+func serverCPU(r round) float64 { return r.serverCPUPerCall }
