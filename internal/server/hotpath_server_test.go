@@ -30,6 +30,10 @@ import (
 
 const serverProcessEnv = "RACCORDO_HOTPATH_SERVER"
 
+// serverProfileEnv names a file for the server process's CPU profile
+// (RACCORDO_HOTPATH_SERVER_CPUPROFILE=server.prof), the server's alone.
+const serverProfileEnv = "RACCORDO_HOTPATH_SERVER_CPUPROFILE"
+
 // readServers is what the server process tells the benchmark.
 type readServers struct {
 	GRPC, HTTP, Bare string // addresses: famid's gRPC and HTTP, the bare server's
@@ -72,6 +76,9 @@ type serverProcess struct {
 // and stops it (and unpins this process) when b ends.
 func startServerProcess(b *testing.B) *serverProcess {
 	args := []string{os.Args[0], "-test.run", "^TestHotPathServer$", "-test.timeout", "0"}
+	if f := os.Getenv(serverProfileEnv); f != "" {
+		args = append(args, "-test.cpuprofile", f)
+	}
 	_, err := exec.LookPath("taskset")
 	pin := err == nil && runtime.NumCPU() >= 2
 	if pin {
