@@ -3,6 +3,7 @@ package server_test
 import (
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -51,4 +52,33 @@ func logLines(log, msg string) []string {
 		}
 	}
 	return out
+}
+
+// Every call on every surface gets one complete access line, with its
+// fields in the order slog's text handler writes them.
+func TestAccessLineEverySurface(t *testing.T) {
+	var buf syncbuf.Buffer
+	ts := startServer(t, server.Config{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	for _, kind := range surfaceKinds {
+		if _, err := newSurface(t, ts, kind).GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/nobody"}); err == nil {
+			t.Fatalf("%s: GetPartner of a missing partner succeeded", kind)
+		}
+	}
+	ts.stop()
+	lines := logLines(buf.String(), "rpc")
+	if len(lines) != len(surfaceKinds) {
+		t.Fatalf("%d access lines, want %d: %q", len(lines), len(surfaceKinds), lines)
+	}
+	line := regexp.MustCompile(`^time=\S+ level=INFO msg=rpc procedure=/fami.v1.PartnerService/GetPartner protocol=(\S+) peer=127.0.0.1 principal=` +
+		regexp.QuoteMeta(adminSubject) + ` code=NOT_FOUND duration=[0-9.]+[µnm]?s$`)
+	for i, l := range lines {
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			t.Errorf("access line %q is not of the expected shape", l)
+			continue
+		}
+		if m[1] != surfaceKinds[i] {
+			t.Errorf("access line %d has protocol=%s, want %s", i, m[1], surfaceKinds[i])
+		}
+	}
 }

@@ -63,7 +63,7 @@ func BenchmarkAuthOverhead(b *testing.B) {
 }
 
 // benchPartner creates one partner through the server and returns its name.
-func benchPartner(b *testing.B, ts *testServer) string {
+func benchPartner(b testing.TB, ts *testServer) string {
 	b.Helper()
 	client := famiv1connect.NewPartnerServiceClient(http.DefaultClient, ts.httpURL(), bearer(ts.token))
 	p, err := client.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{

@@ -25,6 +25,7 @@ import (
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/logbuf"
+	"github.com/raccordo/raccordo/internal/logtext"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
@@ -36,16 +37,17 @@ import (
 // disturbed does not decide the figure. Client and server share the
 // process, so CPU per call counts both sides.
 
-// benchLogger logs at info level into a file through a buffer, as famid
-// does by default: the access log's cost is part of what is measured.
-func benchLogger(b *testing.B) *slog.Logger {
+// benchLogger logs text lines at info level into a file through a buffer,
+// as famid does by default: the access log's cost is part of what is
+// measured.
+func benchLogger(b testing.TB) *slog.Logger {
 	f, err := os.Create(filepath.Join(b.TempDir(), "famid.log"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	w := logbuf.New(f, 0)
 	b.Cleanup(func() { w.Close(); f.Close() })
-	return slog.New(slog.NewTextHandler(w, nil))
+	return slog.New(logtext.New(w, nil))
 }
 
 // bareServer is the baseline: grpc-go with no interceptor, answering
@@ -59,7 +61,7 @@ func (s bareServer) GetPartner(context.Context, *famiv1.GetPartnerRequest) (*fam
 	return s.p, nil
 }
 
-func startBare(b *testing.B, p *famiv1.Partner) string {
+func startBare(b testing.TB, p *famiv1.Partner) string {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -73,16 +75,22 @@ func startBare(b *testing.B, p *famiv1.Partner) string {
 
 // contender is one way to make a call, and what its rounds measured.
 type contender struct {
-	name   string
-	call   func(ctx context.Context) error
-	rounds []round
+	name string
+	call func(ctx context.Context) error
+	// serverCPU, when set, is the CPU time used so far by the server
+	// process the calls go to (see hotpath_server_test.go).
+	serverCPU func() time.Duration
+	rounds    []round
 }
 
 // round is what one contender's calls of one round measured.
 type round struct {
 	qps        float64
 	cpuPerCall float64 // µs of process CPU time per call
-	p50, p99   float64 // µs
+	// serverCPUPerCall is the µs of the server process's CPU time per
+	// call, when the server runs in a process of its own.
+	serverCPUPerCall float64
+	p50, p99         float64 // µs
 }
 
 func newRound(calls int, busy, cpu time.Duration, lat []time.Duration) round {
@@ -129,6 +137,10 @@ func (k *contender) run(b *testing.B, c, n int) {
 // measure makes calls from c goroutines, each n calls.
 func (k *contender) measure(b *testing.B, c, n int) round {
 	lats := make([][]time.Duration, c)
+	var server0 time.Duration
+	if k.serverCPU != nil {
+		server0 = k.serverCPU()
+	}
 	cpu0 := cpuTime()
 	t0 := time.Now()
 	var wg sync.WaitGroup
@@ -145,7 +157,11 @@ func (k *contender) measure(b *testing.B, c, n int) round {
 		})
 	}
 	wg.Wait()
-	return newRound(c*n, time.Since(t0), cpuTime()-cpu0, slices.Concat(lats...))
+	r := newRound(c*n, time.Since(t0), cpuTime()-cpu0, slices.Concat(lats...))
+	if k.serverCPU != nil {
+		r.serverCPUPerCall = float64((k.serverCPU() - server0).Microseconds()) / float64(c*n)
+	}
+	return r
 }
 
 // cpuTime is the process's user and system CPU time.
@@ -173,7 +189,7 @@ func bearerContext(token string) context.Context {
 }
 
 // benchConn is a plaintext grpc-go connection to addr, closed with b.
-func benchConn(b *testing.B, addr string) *grpc.ClientConn {
+func benchConn(b testing.TB, addr string) *grpc.ClientConn {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		b.Fatal(err)
@@ -186,27 +202,29 @@ func benchConn(b *testing.B, addr string) *grpc.ClientConn {
 // every surface against a bare grpc-go server returning a fixed Partner.
 func BenchmarkHotPathGet(b *testing.B) {
 	const c, n = 50, 20
-	ts := startServer(b, server.Config{Logger: benchLogger(b)})
-	name := benchPartner(b, ts)
-	req := &famiv1.GetPartnerRequest{Name: name}
+	srv := startServerProcess(b)
+	req := &famiv1.GetPartnerRequest{Name: srv.Name}
 	hc := benchHTTPClient(b, false)
 
-	grpcClient := famiv1.NewPartnerServiceClient(benchConn(b, ts.grpcAddr()))
-	fixed, err := grpcClient.GetPartner(bearerContext(ts.token), req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	bareClient := famiv1.NewPartnerServiceClient(benchConn(b, startBare(b, fixed)))
-	connectClient := famiv1connect.NewPartnerServiceClient(hc, ts.httpURL(), bearer(ts.token))
-	connectNoGzip := famiv1connect.NewPartnerServiceClient(hc, ts.httpURL(), bearer(ts.token), connect.WithAcceptCompression("gzip", nil, nil))
-	connectH2 := famiv1connect.NewPartnerServiceClient(benchHTTPClient(b, true), ts.httpURL(), bearer(ts.token))
-	webClient := famiv1connect.NewPartnerServiceClient(hc, ts.httpURL(), bearer(ts.token), connect.WithGRPCWeb())
+	grpcClient := famiv1.NewPartnerServiceClient(benchConn(b, srv.GRPC))
+	bareClient := famiv1.NewPartnerServiceClient(benchConn(b, srv.Bare))
+	bareAnonClient := famiv1.NewPartnerServiceClient(benchConn(b, srv.Bare))
+	connectClient := famiv1connect.NewPartnerServiceClient(hc, srv.HTTP, bearer(srv.Token))
+	connectNoGzip := famiv1connect.NewPartnerServiceClient(hc, srv.HTTP, bearer(srv.Token), connect.WithAcceptCompression("gzip", nil, nil))
+	connectH2 := famiv1connect.NewPartnerServiceClient(benchHTTPClient(b, true), srv.HTTP, bearer(srv.Token))
+	webClient := famiv1connect.NewPartnerServiceClient(hc, srv.HTTP, bearer(srv.Token), connect.WithGRPCWeb())
 	withToken := func(ctx context.Context) context.Context {
-		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+ts.token)
+		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+srv.Token)
 	}
-	restURL := ts.httpURL() + "/v1/" + name
+	restURL := srv.HTTP + "/v1/" + srv.Name
 
-	bare := &contender{name: "bare", call: func(ctx context.Context) error { _, err := bareClient.GetPartner(ctx, req); return err }}
+	// The bare server's client sends the same token (which that server
+	// ignores), so that both clients do the same work and the ratio
+	// compares the servers.
+	bare := &contender{name: "bare", call: func(ctx context.Context) error { _, err := bareClient.GetPartner(withToken(ctx), req); return err }}
+	// The same, with a client that sends no token (the figure's earlier
+	// definition, in which the client's work differed too).
+	bareAnon := &contender{name: "bare-anon", call: func(ctx context.Context) error { _, err := bareAnonClient.GetPartner(ctx, req); return err }}
 	grpcK := &contender{name: "grpc", call: func(ctx context.Context) error { _, err := grpcClient.GetPartner(withToken(ctx), req); return err }}
 	connectK := &contender{name: "connect", call: func(ctx context.Context) error { _, err := connectClient.GetPartner(ctx, req); return err }}
 	connectNoGzipK := &contender{name: "connect-nogzip", call: func(ctx context.Context) error { _, err := connectNoGzip.GetPartner(ctx, req); return err }}
@@ -214,7 +232,7 @@ func BenchmarkHotPathGet(b *testing.B) {
 	webK := &contender{name: "grpcweb", call: func(ctx context.Context) error { _, err := webClient.GetPartner(ctx, req); return err }}
 	restK := &contender{name: "rest", call: func(ctx context.Context) error {
 		r, _ := http.NewRequestWithContext(ctx, http.MethodGet, restURL, nil)
-		r.Header.Set("Authorization", "Bearer "+ts.token)
+		r.Header.Set("Authorization", "Bearer "+srv.Token)
 		res, err := hc.Do(r)
 		if err != nil {
 			return err
@@ -228,8 +246,9 @@ func BenchmarkHotPathGet(b *testing.B) {
 		}
 		return nil
 	}}
-	all := []*contender{bare, grpcK, connectK, connectNoGzipK, connectH2K, webK, restK}
+	all := []*contender{bare, bareAnon, grpcK, connectK, connectNoGzipK, connectH2K, webK, restK}
 	for _, k := range all { // warm up connections
+		k.serverCPU = srv.cpu
 		k.measure(b, c, 2)
 	}
 	for b.Loop() {
@@ -239,9 +258,13 @@ func BenchmarkHotPathGet(b *testing.B) {
 	}
 	for _, k := range all {
 		b.ReportMetric(k.median(qps), k.name+"-qps")
+		b.ReportMetric(k.median(serverCPU), k.name+"-server-us/call")
+		b.ReportMetric(k.median(cpu), k.name+"-client-us/call")
 	}
 	b.ReportMetric(ratio(grpcK, bare, qps), "grpc/bare-qps")
+	b.ReportMetric(ratio(grpcK, bareAnon, qps), "grpc/bare-anon-qps")
 	b.ReportMetric(ratio(grpcK, bare, cpu), "grpc/bare-cpu")
+	b.ReportMetric(ratio(grpcK, bare, serverCPU), "grpc/bare-server-cpu")
 	b.ReportMetric(ratio(grpcK, bare, p99), "grpc/bare-p99")
 	b.ReportMetric(ratio(connectK, grpcK, qps), "connect/grpc-qps")
 	b.ReportMetric(ratio(connectNoGzipK, grpcK, qps), "connect-nogzip/grpc-qps")
@@ -249,6 +272,12 @@ func BenchmarkHotPathGet(b *testing.B) {
 	b.ReportMetric(ratio(webK, grpcK, qps), "grpcweb/grpc-qps")
 	b.ReportMetric(ratio(restK, grpcK, qps), "rest/grpc-qps")
 	b.ReportMetric(ratio(restK, grpcK, cpu), "rest/grpc-cpu")
+	b.ReportMetric(ratio(restK, grpcK, serverCPU), "rest/grpc-server-cpu")
+	b.ReportMetric(ratio(connectK, grpcK, serverCPU), "connect/grpc-server-cpu")
+	b.ReportMetric(ratio(connectH2K, grpcK, serverCPU), "connect-h2c/grpc-server-cpu")
+	if srv.pinned {
+		b.ReportMetric(1, "server-pinned")
+	}
 }
 
 // partnerIDs numbers the partners the benchmarks create.
