@@ -119,9 +119,15 @@ func ratio(a, b *contender, f func(round) float64) float64 {
 	return medianOf(v)
 }
 
+// medianOf is the median of v: with an even count, the mean of the two
+// middle values, so that neither side of a ratio is favoured.
 func medianOf(v []float64) float64 {
 	slices.Sort(v)
-	return v[len(v)/2]
+	n := len(v)
+	if n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	return v[n/2]
 }
 
 func qps(r round) float64 { return r.qps }
