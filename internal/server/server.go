@@ -88,9 +88,14 @@ type Config struct {
 	MaxStreams             int
 	MaxStreamsPerPrincipal int
 	// MaxConcurrentCalls bounds the unary calls in progress, on every
-	// surface together; beyond it a call is refused with
-	// RESOURCE_EXHAUSTED (REST: 429) and a Retry-After.
+	// surface together, each counted from its arrival at the listener to
+	// its answer; beyond it a call is refused as it arrives, before its
+	// request is read, with RESOURCE_EXHAUSTED (REST: 429) and a
+	// Retry-After.
 	MaxConcurrentCalls int
+	// admissionHold is how long a call admitted on arrival keeps its slot
+	// before reaching its handler; only tests change it.
+	admissionHold time.Duration
 	// GRPCMaxConnections caps the gRPC listener's open connections; more
 	// wait in the kernel's backlog until one closes.
 	GRPCMaxConnections int
@@ -177,6 +182,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxConcurrentCalls <= 0 {
 		c.MaxConcurrentCalls = DefaultMaxConcurrentCalls
+	}
+	if c.admissionHold <= 0 {
+		c.admissionHold = defaultAdmissionHold
 	}
 	if c.GRPCMaxConnections <= 0 {
 		c.GRPCMaxConnections = DefaultGRPCMaxConnections
@@ -339,7 +347,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		metrics:        s.metrics,
 		tracer:         tracer,
 		streams:        newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
-		shed:           newShedder(cfg.MaxConcurrentCalls),
+		shed:           newShedder(cfg.MaxConcurrentCalls, cfg.admissionHold, s.metrics, s.log),
 	}
 
 	grpcOpts := []grpc.ServerOption{
@@ -354,6 +362,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 			MaxConnectionAgeGrace: grpcAgeGrace,
 		}),
 		grpc.ConnectionTimeout(grpcHandshakeTimeout),
+		// Unary calls are admitted, or refused, as they arrive.
+		grpc.InTapHandle(pipe.shed.tap),
 	}
 	if s.tracing {
 		grpcOpts = append(grpcOpts, grpc.StatsHandler(otelgrpc.NewServerHandler(s.otelgrpcOptions()...)))
@@ -365,6 +375,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
+	pipe.shed.admitOnArrival(s.grpc)
 
 	// The gateway reaches the services through an in-process channel that
 	// runs the same interceptors as the gRPC server but hands the messages
