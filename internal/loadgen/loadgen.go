@@ -30,6 +30,9 @@ type Target struct {
 	Tokens map[string]string
 	// Timeout bounds each call; a call that takes longer is an error.
 	Timeout time.Duration
+	// ServerPID, when set, is famid's process id on this machine (Linux):
+	// each result then says how much CPU the server spent on it.
+	ServerPID int
 }
 
 // Load is one load to put on the target.
@@ -80,6 +83,12 @@ type Result struct {
 	// milliseconds.
 	P50 float64 `json:"p50Ms"`
 	P99 float64 `json:"p99Ms"`
+	// ServerCPU and ClientCPU are the CPU seconds famid (with
+	// Target.ServerPID) and the generator spent on the load, drain
+	// included. On a shared machine the CPU a process gets moves with the
+	// others' load; the work per call does not.
+	ServerCPU float64 `json:"serverCpuSeconds,omitempty"`
+	ClientCPU float64 `json:"clientCpuSeconds"`
 }
 
 // targetPartner is the partner a Get load reads in each region.
@@ -107,10 +116,18 @@ func (t Target) Run(ctx context.Context, l Load) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	server, client := t.serverCPU(), clientCPU()
+	var r Result
 	if l.Concurrency > 0 {
-		return t.closedLoop(ctx, c, call, l), nil
+		r = t.closedLoop(ctx, c, call, l)
+	} else {
+		r = t.openLoop(ctx, c, call, l)
 	}
-	return t.openLoop(ctx, c, call, l), nil
+	if t.ServerPID > 0 {
+		r.ServerCPU = t.serverCPU() - server
+	}
+	r.ClientCPU = clientCPU() - client
+	return r, nil
 }
 
 // callFunc makes the n-th call of a load.

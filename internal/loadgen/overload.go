@@ -32,6 +32,11 @@ type OverloadResult struct {
 	Peak    Result   `json:"peak"`
 	Over    Result   `json:"overload"`
 	Ratio   float64  `json:"ratio"`
+	// Efficiency is the goodput per server CPU-second under overload over
+	// the same at the peak (with Target.ServerPID): the share of the
+	// server's work that still ends in a served call, whatever CPU the
+	// machine's other processes leave it.
+	Efficiency float64 `json:"efficiency,omitempty"`
 }
 
 // Overload measures the peak, then offers Factor times it.
@@ -64,6 +69,9 @@ func (t Target) Overload(ctx context.Context, o Overload) (OverloadResult, error
 	}
 	res.Over = over
 	res.Ratio = over.Goodput / res.Peak.Goodput
+	if over.ServerCPU > 0 && res.Peak.ServerCPU > 0 {
+		res.Efficiency = (float64(over.OK) / over.ServerCPU) / (float64(res.Peak.OK) / res.Peak.ServerCPU)
+	}
 	return res, nil
 }
 
@@ -80,6 +88,8 @@ type Summary struct {
 	Goodput float64   `json:"goodput"`
 	Ratio   float64   `json:"ratio"`
 	Ratios  []float64 `json:"ratios"`
+	// Efficiency is the median of the runs' OverloadResult.Efficiency.
+	Efficiency float64 `json:"efficiency,omitempty"`
 	// RefusedShare is the median share of the overload's calls refused;
 	// RetryAfterShare the share of all refusals that had a Retry-After.
 	RefusedShare    float64 `json:"refusedShare"`
@@ -101,7 +111,7 @@ func Summarize(results []OverloadResult) []Summary {
 	}
 	for i := range out {
 		s := &out[i]
-		var peaks, goodputs, refusedShares []float64
+		var peaks, goodputs, refusedShares, efficiencies []float64
 		var refused, retryAfter int64
 		for _, r := range results {
 			if r.Surface != s.Surface || r.Op != s.Op {
@@ -111,6 +121,9 @@ func Summarize(results []OverloadResult) []Summary {
 			peaks = append(peaks, r.Peak.Goodput)
 			goodputs = append(goodputs, r.Over.Goodput)
 			s.Ratios = append(s.Ratios, r.Ratio)
+			if r.Efficiency > 0 {
+				efficiencies = append(efficiencies, r.Efficiency)
+			}
 			if r.Over.Sent > 0 {
 				refusedShares = append(refusedShares, float64(r.Over.Refused)/float64(r.Over.Sent))
 			}
@@ -120,7 +133,7 @@ func Summarize(results []OverloadResult) []Summary {
 			s.Dropped += r.Over.Dropped
 		}
 		s.Peak, s.Goodput, s.Ratio = median(peaks), median(goodputs), median(s.Ratios)
-		s.RefusedShare = median(refusedShares)
+		s.RefusedShare, s.Efficiency = median(refusedShares), median(efficiencies)
 		if refused > 0 {
 			s.RetryAfterShare = float64(retryAfter) / float64(refused)
 		}
@@ -153,6 +166,10 @@ func (r Result) String() string {
 		fmt.Fprintf(&b, ", dropped %d", r.Dropped)
 	}
 	fmt.Fprintf(&b, "; p50 %.2f ms, p99 %.2f ms", r.P50, r.P99)
+	if r.ServerCPU > 0 {
+		fmt.Fprintf(&b, "; server CPU %.2fs", r.ServerCPU)
+	}
+	fmt.Fprintf(&b, ", generator CPU %.2fs", r.ClientCPU)
 	for _, code := range slices.Sorted(maps.Keys(r.ErrorCodes)) {
 		fmt.Fprintf(&b, "; %s x%d", code, r.ErrorCodes[code])
 	}
@@ -161,9 +178,14 @@ func (r Result) String() string {
 
 // String is the measurement as one line of text.
 func (o OverloadResult) String() string {
-	return fmt.Sprintf("%-7s %-6s peak %.0f/s (c=%d); at %.0f/s offered: goodput %.0f/s = %.1f%% of peak, refused %.0f/s (%d of %d with Retry-After), errors %d, p99 %.2f ms",
-		o.Surface, o.Op, o.Peak.Goodput, o.Peak.Concurrency, o.Over.Rate, o.Over.Goodput, 100*o.Ratio,
-		float64(o.Over.Refused)/o.Over.Seconds, o.Over.RefusedRetryAfter, o.Over.Refused, o.Over.Errors, o.Over.P99)
+	s := fmt.Sprintf("%-7s %-6s peak %.0f/s (c=%d); at %.0f/s offered (%.0f/s sent, %d dropped): goodput %.0f/s = %.1f%% of peak, refused %.0f/s (%d of %d with Retry-After), errors %d, late %d, p99 %.2f ms",
+		o.Surface, o.Op, o.Peak.Goodput, o.Peak.Concurrency, o.Over.Rate, float64(o.Over.Sent)/o.Over.Seconds, o.Over.Dropped,
+		o.Over.Goodput, 100*o.Ratio, float64(o.Over.Refused)/o.Over.Seconds, o.Over.RefusedRetryAfter, o.Over.Refused,
+		o.Over.Errors, o.Over.Late, o.Over.P99)
+	if o.Efficiency > 0 {
+		s += fmt.Sprintf("; goodput per server CPU-second %.1f%% of peak's", 100*o.Efficiency)
+	}
+	return s
 }
 
 // String is the summary as one line of text.
@@ -172,6 +194,10 @@ func (s Summary) String() string {
 	for i, r := range s.Ratios {
 		ratios[i] = fmt.Sprintf("%.1f%%", 100*r)
 	}
-	return fmt.Sprintf("%-7s %-6s median of %d: peak %.0f/s, goodput at overload %.0f/s = %.1f%% [%s]; refused %.0f%% of calls, %.0f%% of refusals with Retry-After; errors %d, dropped %d",
+	out := fmt.Sprintf("%-7s %-6s median of %d: peak %.0f/s, goodput at overload %.0f/s = %.1f%% [%s]; refused %.0f%% of calls, %.0f%% of refusals with Retry-After; errors %d, dropped %d",
 		s.Surface, s.Op, s.Runs, s.Peak, s.Goodput, 100*s.Ratio, strings.Join(ratios, " "), 100*s.RefusedShare, 100*s.RetryAfterShare, s.Errors, s.Dropped)
+	if s.Efficiency > 0 {
+		out += fmt.Sprintf("; goodput per server CPU-second %.1f%% of peak's", 100*s.Efficiency)
+	}
+	return out
 }
