@@ -88,10 +88,10 @@ type Config struct {
 	MaxStreams             int
 	MaxStreamsPerPrincipal int
 	// MaxConcurrentCalls bounds the unary calls in progress, on every
-	// surface together, each counted from its arrival at the listener to
-	// its answer; beyond it a call is refused as it arrives, before its
-	// request is read, with RESOURCE_EXHAUSTED (REST: 429) and a
-	// Retry-After.
+	// surface together, each counted from its arrival at the listener
+	// until its handler returns; beyond it a call is refused as it
+	// arrives, before its request is read, with RESOURCE_EXHAUSTED (REST:
+	// 429) and a Retry-After.
 	MaxConcurrentCalls int
 	// admissionHold is how long a call admitted on arrival keeps its slot
 	// before reaching its handler; only tests change it.
