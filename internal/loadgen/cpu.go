@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
-	"time"
 )
 
 // clockTicks is the unit of /proc/PID/stat's CPU times (USER_HZ, 100 on
@@ -36,13 +34,4 @@ func (t Target) serverCPU() float64 {
 	fmt.Sscan(f[11], &utime)
 	fmt.Sscan(f[12], &stime)
 	return (utime + stime) / clockTicks
-}
-
-// clientCPU returns the CPU seconds the generator's process has used.
-func clientCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return (time.Duration(ru.Utime.Nano()) + time.Duration(ru.Stime.Nano())).Seconds()
 }
