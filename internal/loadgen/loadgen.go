@@ -266,7 +266,7 @@ func (t Target) openLoop(ctx context.Context, c client, call callFunc, l Load) R
 	tl := &tally{end: start.Add(l.Duration)}
 	var sent, dropped int64
 	var wg sync.WaitGroup
-	interval := time.Duration(float64(time.Second) / l.Rate)
+	interval := max(time.Duration(float64(time.Second)/l.Rate), time.Nanosecond)
 	for ctx.Err() == nil {
 		now := time.Now()
 		if !now.Before(tl.end) {
