@@ -217,7 +217,7 @@ func (p *pipeline) run(ctx context.Context, c *call, next unaryFunc) (res any, e
 	if err != nil {
 		return nil, err
 	}
-	release, err := p.shed.acquire()
+	release, err := p.shed.enter(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -87,9 +87,14 @@ type Config struct {
 	MaxStreams             int
 	MaxStreamsPerPrincipal int
 	// MaxConcurrentCalls bounds the unary calls in progress, on every
-	// surface together; beyond it a call is refused with
-	// RESOURCE_EXHAUSTED (REST: 429) and a Retry-After.
+	// surface together, each counted from its arrival at the listener
+	// until its handler returns; beyond it a call is refused as it
+	// arrives, before its request is read, with RESOURCE_EXHAUSTED (REST:
+	// 429) and a Retry-After.
 	MaxConcurrentCalls int
+	// admissionHold is how long a call admitted on arrival keeps its slot
+	// before reaching its handler; only tests change it.
+	admissionHold time.Duration
 	// GRPCMaxConnections caps the gRPC listener's open connections; more
 	// wait in the kernel's backlog until one closes.
 	GRPCMaxConnections int
@@ -163,6 +168,7 @@ func (c *Config) setDefaults() {
 	orDefault(&c.MaxMessageBytes, DefaultMaxMessageBytes)
 	orDefault(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	orDefault(&c.MaxConcurrentCalls, DefaultMaxConcurrentCalls)
+	orDefault(&c.admissionHold, defaultAdmissionHold)
 	orDefault(&c.GRPCMaxConnections, DefaultGRPCMaxConnections)
 	orDefault(&c.GRPCIdleTimeout, DefaultGRPCIdleTimeout)
 	orDefault(&c.GRPCMaxConnectionAge, DefaultGRPCMaxConnectionAge)
@@ -386,7 +392,7 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 		metrics:        s.metrics,
 		tracer:         tracer,
 		streams:        newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
-		shed:           newShedder(cfg.MaxConcurrentCalls),
+		shed:           newShedder(cfg.MaxConcurrentCalls, cfg.admissionHold, s.metrics, s.log),
 	}
 }
 
@@ -406,6 +412,8 @@ func (s *Server) newGRPCServer(svcs []service, pipe *pipeline) *grpc.Server {
 			MaxConnectionAgeGrace: grpcAgeGrace,
 		}),
 		grpc.ConnectionTimeout(grpcHandshakeTimeout),
+		// Unary calls are admitted, or refused, as they arrive.
+		grpc.InTapHandle(pipe.shed.tap),
 	}
 	if s.tracing {
 		grpcOpts = append(grpcOpts, grpc.StatsHandler(otelgrpc.NewServerHandler(s.otelgrpcOptions()...)))
@@ -417,6 +425,7 @@ func (s *Server) newGRPCServer(svcs []service, pipe *pipeline) *grpc.Server {
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(srv, s.health)
 	reflection.Register(srv)
+	pipe.shed.admitOnArrival(srv)
 	return srv
 }
 

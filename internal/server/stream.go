@@ -28,6 +28,8 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 	start := time.Now()
 	ctx, span := p.begin(ctx, c)
 	defer p.metrics.streamStarted(c)()
+	// A stream is bounded by the stream limits, not the unary calls'.
+	p.shed.leave(ctx)
 	ctx = principal.WithClientAddr(ctx, c.peer)
 	// Graceful shutdown waits for in-flight calls, but a watch never ends
 	// by itself: streams end when shutdown begins, telling the client to
