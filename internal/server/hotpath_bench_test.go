@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
@@ -27,6 +28,7 @@ import (
 	"github.com/raccordo/raccordo/internal/logbuf"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 )
 
 // The hot-path benchmarks of issue 19 (docs/benchmarks.md). Each b.Loop
@@ -248,18 +250,35 @@ func BenchmarkHotPathGet(b *testing.B) {
 // partnerIDs numbers the partners the benchmarks create.
 var partnerIDs atomic.Int64
 
+// newPartner is the request of every create the benchmarks make.
+func newPartner(region string) *famiv1.CreatePartnerRequest {
+	return &famiv1.CreatePartnerRequest{
+		Parent: "regions/" + region, PartnerId: fmt.Sprintf("p%08d", partnerIDs.Add(1)),
+		Partner: &famiv1.Partner{DisplayName: "Partner di prova", Kind: famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR},
+	}
+}
+
 // creator makes durable CreatePartner calls over gRPC in one region.
 func creator(b *testing.B, ts *testServer, region string) *contender {
 	client := famiv1.NewPartnerServiceClient(benchConn(b, ts.grpcAddr()))
 	token := ts.mintToken(auth.TokenSpec{Subject: "bench:" + region, Role: principal.RegionAdmin, Region: region})
 	return &contender{name: region, call: func(ctx context.Context) error {
 		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
-		_, err := client.CreatePartner(ctx, &famiv1.CreatePartnerRequest{
-			Parent: "regions/" + region, PartnerId: fmt.Sprintf("p%08d", partnerIDs.Add(1)),
-			Partner: &famiv1.Partner{DisplayName: "Partner di prova", Kind: famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR},
-		})
+		_, err := client.CreatePartner(ctx, newPartner(region))
 		return err
 	}}
+}
+
+// storedPartnerSize creates a partner as the creators do and returns the
+// size of its encoding, the record the etcd contender puts.
+func storedPartnerSize(b *testing.B, ts *testServer) int {
+	client := famiv1.NewPartnerServiceClient(benchConn(b, ts.grpcAddr()))
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+ts.token)
+	p, err := client.CreatePartner(ctx, newPartner("lombardia"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return proto.Size(p)
 }
 
 // dsyncWriter writes 4 KiB blocks with O_DSYNC, as
@@ -275,9 +294,24 @@ func dsyncWriter(b *testing.B) *contender {
 	return &contender{name: "dsync", call: func(context.Context) error { _, err := f.Write(block); return err }}
 }
 
+// etcdPutter puts records of size bytes into a one-member etcd embedded in
+// the process (etcd 3.6, the version the etcd store uses), its data dir in
+// the test's temporary folder like famid's, fsync on: the contender for a
+// durable create.
+func etcdPutter(b *testing.B, size int) *contender {
+	cli := etcdtest.Start(b, etcdtest.Options{}).Client(b)
+	val := string(make([]byte, size))
+	var n atomic.Int64
+	return &contender{name: "etcd", call: func(ctx context.Context) error {
+		_, err := cli.Put(ctx, fmt.Sprintf("/bench/partners/p%08d", n.Add(1)), val)
+		return err
+	}}
+}
+
 // BenchmarkHotPathCreate is a durable CreatePartner through the gRPC API at
 // concurrency 1 and 64 in one region, and at 64 in each of two regions at
-// once, beside the disk's synced 4 KiB writes per second.
+// once, beside the disk's synced 4 KiB writes per second and etcd puts of
+// a record of the Partner's size at 64.
 func BenchmarkHotPathCreate(b *testing.B) {
 	ts := startServer(b, server.Config{Logger: benchLogger(b)})
 	c1 := creator(b, ts, "lombardia")
@@ -285,10 +319,12 @@ func BenchmarkHotPathCreate(b *testing.B) {
 	two := [2]*contender{creator(b, ts, "lombardia"), creator(b, ts, "veneto")}
 	twoK := &contender{name: "two-regions"}
 	disk := dsyncWriter(b)
+	etcd := etcdPutter(b, storedPartnerSize(b, ts))
 	for b.Loop() {
 		disk.run(b, 1, 32)
 		c1.run(b, 1, 32)
 		c64.run(b, 64, 8)
+		etcd.run(b, 64, 8)
 		// Both regions at once, 64 callers each.
 		cpu0, t0 := cpuTime(), time.Now()
 		var wg sync.WaitGroup
@@ -302,7 +338,9 @@ func BenchmarkHotPathCreate(b *testing.B) {
 	b.ReportMetric(c1.median(qps), "c1-creates/s")
 	b.ReportMetric(c64.median(qps), "c64-creates/s")
 	b.ReportMetric(twoK.median(qps), "2regions-c64-creates/s")
+	b.ReportMetric(etcd.median(qps), "etcd-c64-puts/s")
 	b.ReportMetric(ratio(c64, c1, qps), "c64/c1")
+	b.ReportMetric(ratio(c64, etcd, qps), "c64/etcd-c64")
 	b.ReportMetric(ratio(twoK, c64, qps), "2regions/1region")
 	b.ReportMetric(ratio(c64, disk, qps), "c64/dsync")
 	b.ReportMetric(ratio(c1, disk, qps), "c1/dsync")
