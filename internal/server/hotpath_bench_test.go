@@ -376,6 +376,7 @@ func BenchmarkHotPathCreate(b *testing.B) {
 	b.ReportMetric(medianOf(mapped(batches, func(c commits) float64 { return c.mutations })), "c64-creates/commit")
 	b.ReportMetric(medianOf(mapped(batches, func(c commits) float64 { return c.duration })), "c64-us/commit")
 	b.ReportMetric(c64.median(cpu), "c64-cpu-us/create")
+	b.ReportMetric(etcd.median(cpu), "etcd-c64-cpu-us/put")
 	b.ReportMetric(twoK.median(cpu), "2regions-cpu-us/create")
 }
 
