@@ -87,7 +87,11 @@ type contender struct {
 type round struct {
 	qps        float64
 	cpuPerCall float64 // µs of process CPU time per call
-	p50, p99   float64 // µs
+	// starved is how many of the process's threads were, on average over
+	// the round, ready to run but waiting for a core (another process's
+	// or another of ours): near 0 the round had the cores it wanted.
+	starved  float64
+	p50, p99 float64 // µs
 }
 
 func newRound(calls int, busy, cpu time.Duration, lat []time.Duration) round {
@@ -121,10 +125,11 @@ func medianOf(v []float64) float64 {
 	return v[len(v)/2]
 }
 
-func qps(r round) float64 { return r.qps }
-func cpu(r round) float64 { return r.cpuPerCall }
-func p50(r round) float64 { return r.p50 }
-func p99(r round) float64 { return r.p99 }
+func qps(r round) float64     { return r.qps }
+func cpu(r round) float64     { return r.cpuPerCall }
+func starved(r round) float64 { return r.starved }
+func p50(r round) float64     { return r.p50 }
+func p99(r round) float64     { return r.p99 }
 
 // run makes calls from c goroutines, each n calls, and records the round.
 func (k *contender) run(b *testing.B, c, n int) {
@@ -134,7 +139,7 @@ func (k *contender) run(b *testing.B, c, n int) {
 // measure makes calls from c goroutines, each n calls.
 func (k *contender) measure(b *testing.B, c, n int) round {
 	lats := make([][]time.Duration, c)
-	cpu0 := cpuTime()
+	cpu0, wait0 := cpuTime(), runQueueTime()
 	t0 := time.Now()
 	var wg sync.WaitGroup
 	for i := range c {
@@ -150,7 +155,26 @@ func (k *contender) measure(b *testing.B, c, n int) round {
 		})
 	}
 	wg.Wait()
-	return newRound(c*n, time.Since(t0), cpuTime()-cpu0, slices.Concat(lats...))
+	busy := time.Since(t0)
+	r := newRound(c*n, busy, cpuTime()-cpu0, slices.Concat(lats...))
+	r.starved = float64(runQueueTime()-wait0) / float64(busy)
+	return r
+}
+
+// runQueueTime is how long the process's threads have waited, ready, for
+// a core (the second field of Linux's /proc/self/task/*/schedstat), or 0
+// where that is not available.
+func runQueueTime() time.Duration {
+	files, _ := filepath.Glob("/proc/self/task/*/schedstat")
+	var total time.Duration
+	for _, f := range files {
+		var run, wait int64
+		if b, err := os.ReadFile(f); err == nil {
+			fmt.Sscan(string(b), &run, &wait)
+			total += time.Duration(wait)
+		}
+	}
+	return total
 }
 
 // cpuTime is the process's user and system CPU time.
@@ -355,13 +379,14 @@ func BenchmarkHotPathCreate(b *testing.B) {
 		batches = append(batches, commitsSince(before, scrape(b, metrics), "lombardia"))
 		etcd.run(b, 64, 8)
 		// Both regions at once, 64 callers each.
-		cpu0, t0 := cpuTime(), time.Now()
+		cpu0, wait0, t0 := cpuTime(), runQueueTime(), time.Now()
 		var wg sync.WaitGroup
 		for _, k := range two {
 			wg.Go(func() { k.measure(b, 64, 8) })
 		}
 		wg.Wait()
-		twoK.rounds = append(twoK.rounds, round{qps: 2 * 64 * 8 / time.Since(t0).Seconds(), cpuPerCall: float64((cpuTime() - cpu0).Microseconds()) / (2 * 64 * 8)})
+		busy := time.Since(t0)
+		twoK.rounds = append(twoK.rounds, round{qps: 2 * 64 * 8 / busy.Seconds(), cpuPerCall: float64((cpuTime() - cpu0).Microseconds()) / (2 * 64 * 8), starved: float64(runQueueTime()-wait0) / float64(busy)})
 	}
 	b.ReportMetric(disk.median(qps), "dsync-writes/s")
 	b.ReportMetric(c1.median(qps), "c1-creates/s")
@@ -377,6 +402,8 @@ func BenchmarkHotPathCreate(b *testing.B) {
 	b.ReportMetric(medianOf(mapped(batches, func(c commits) float64 { return c.duration })), "c64-us/commit")
 	b.ReportMetric(c64.median(cpu), "c64-cpu-us/create")
 	b.ReportMetric(etcd.median(cpu), "etcd-c64-cpu-us/put")
+	b.ReportMetric(c64.median(starved), "c64-threads-waiting-for-a-core")
+	b.ReportMetric(twoK.median(starved), "2regions-threads-waiting-for-a-core")
 	b.ReportMetric(twoK.median(cpu), "2regions-cpu-us/create")
 }
 
@@ -408,6 +435,7 @@ func BenchmarkHotPathWatchers(b *testing.B) {
 	b.ReportMetric(kWatched.median(p99), "watched-p99-us")
 	b.ReportMetric(ratio(kWatched, kNone, p50), "watched/none-p50")
 	b.ReportMetric(ratio(kWatched, kNone, p99), "watched/none-p99")
+	b.ReportMetric(kWatched.median(starved), "watched-threads-waiting-for-a-core")
 	b.ReportMetric(float64(seen)/float64(perRound*len(kWatched.rounds)), "deliveries/create")
 }
 
