@@ -544,7 +544,7 @@ func (t *tx) Put(r store.Resource) error {
 	if err := b.Put(k, frame(v)); err != nil {
 		return err
 	}
-	return t.appendChange(rev, op, r)
+	return t.appendChange(store.PutChange(rev, t.now, op, t.principal, r, v))
 }
 
 func (t *tx) Delete(name string) error {
@@ -599,13 +599,9 @@ func (t *tx) IndexDelete(index, key string) error {
 	return b.Delete([]byte(key))
 }
 
-func (t *tx) appendChange(rev int64, op famiv1.ChangeOperation, r store.Resource) error {
-	ch, err := store.PutChange(rev, t.now, op, t.principal, r)
-	if err != nil {
-		return err
-	}
-	if op == famiv1.ChangeOperation_CHANGE_OPERATION_CREATE {
-		if err := t.btx.Bucket(bucketTypes).Put([]byte(r.GetName()), []byte(ch.ResourceType)); err != nil {
+func (t *tx) appendChange(ch *famiv1.Change) error {
+	if ch.Operation == famiv1.ChangeOperation_CHANGE_OPERATION_CREATE {
+		if err := t.btx.Bucket(bucketTypes).Put([]byte(ch.ResourceName), []byte(ch.ResourceType)); err != nil {
 			return err
 		}
 	}

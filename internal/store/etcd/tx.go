@@ -157,10 +157,7 @@ func (t *tx) Put(r store.Resource) error {
 	if err != nil {
 		return err
 	}
-	ch, err := store.PutChange(rev, t.now, op, t.principal, r)
-	if err != nil {
-		return err
-	}
+	ch := store.PutChange(rev, t.now, op, t.principal, r, v)
 	t.o.put(k, v)
 	if op == famiv1.ChangeOperation_CHANGE_OPERATION_CREATE {
 		t.o.put(t.base+rangeTyp+r.GetName(), []byte(ch.ResourceType))
