@@ -3,20 +3,16 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"go.etcd.io/bbolt"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
@@ -153,7 +149,7 @@ type restoreOptions struct {
 // import refuses a region that is not empty or is written meanwhile.
 func restore(o restoreOptions, stdout io.Writer) error {
 	region, from := o.region, o.from
-	revision, err := checkFile(from)
+	revision, err := bolt.CheckFile(from)
 	if err != nil {
 		return fmt.Errorf("%s is not a usable backup: %w", from, err)
 	}
@@ -164,24 +160,16 @@ func restore(o restoreOptions, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "imported region %s at revision %d into etcd %s (prefix %s)\n", region, revision, strings.Join(o.etcd.Endpoints, ","), o.prefix)
 		return nil
 	}
-	target := filepath.Join(o.dataDir, "regions", region+".db")
-	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
-		return err
-	}
+	target := bolt.RegionFile(o.dataDir, region)
 	// Holding the target's lock proves no famid serves this region while
 	// the file is replaced. A damaged target (what a restore is for) may
 	// not open at all: only a lock held elsewhere stops the restore.
-	issued := revision // the highest revision known to have been issued
-	if _, err := os.Stat(target); err == nil {
-		db, err := lockTarget(target)
-		if errors.Is(err, bbolt.ErrTimeout) {
-			return fmt.Errorf("%s is in use (stop famid first): %w", target, err)
-		}
-		if db != nil {
-			defer db.Close()
-			issued = max(issued, fileRevision(db))
-		}
+	lock, err := bolt.LockFile(target)
+	if err != nil {
+		return fmt.Errorf("%s is in use (stop famid first): %w", target, err)
 	}
+	defer lock.Close()
+	issued := max(revision, lock.Revision()) // the highest revision known to have been issued
 	if o.bump < 0 {
 		return errors.New("--bump-revision must not be negative")
 	}
@@ -190,19 +178,11 @@ func restore(o restoreOptions, stdout io.Writer) error {
 		// them would hide later writes from the regional systems.
 		return fmt.Errorf("--bump-revision 0 keeps revisions only for a move: %s has issued revision %d, past the backup's %d", target, issued, revision)
 	}
-	tmp := target + ".restore"
-	if err := copyFile(from, tmp); err != nil {
-		return err
-	}
-	next := issued + o.bump
+	var next int64 // 0: the backup's revisions are kept
 	if o.bump > 0 {
-		if err := bolt.BumpRevision(tmp, next); err != nil {
-			os.Remove(tmp)
-			return fmt.Errorf("continue the revisions of %s: %w", tmp, err)
-		}
+		next = issued + o.bump
 	}
-	if err := os.Rename(tmp, target); err != nil {
-		os.Remove(tmp)
+	if err := bolt.RestoreFile(from, target, next); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "restored region %s at revision %d into %s\n", region, revision, target)
@@ -229,84 +209,6 @@ func importEtcd(ec etcd.ClientConfig, prefix, region, from string) error {
 		_, err := bolt.ReadRegionFile(from, put)
 		return err
 	})
-}
-
-// lockTarget opens a region file to hold its lock. A damaged file may fail
-// to open, or fault when bbolt reads a page past its end: both are
-// returned as errors (a fault as a panic recovered), never a crash.
-func lockTarget(path string) (db *bbolt.DB, err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("%s cannot be read: %v", path, r)
-		}
-	}()
-	return bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
-}
-
-// fileRevision reads a region file's revision (0 when it has none).
-func fileRevision(db *bbolt.DB) (rev int64) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if recover() != nil {
-			rev = 0 // a damaged file: the backup's revision is all we know
-		}
-	}()
-	db.View(func(tx *bbolt.Tx) error {
-		if meta := tx.Bucket([]byte("meta")); meta != nil {
-			if v := meta.Get([]byte("revision")); len(v) == 8 {
-				rev = int64(binary.BigEndian.Uint64(v))
-			}
-		}
-		return nil
-	})
-	return rev
-}
-
-// checkFile runs bbolt's consistency check on a backup and returns the
-// region revision it holds.
-func checkFile(path string) (int64, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	var revision int64
-	err = db.View(func(tx *bbolt.Tx) error {
-		for err := range tx.Check() {
-			return err
-		}
-		meta := tx.Bucket([]byte("meta"))
-		if meta == nil {
-			return errors.New("no region data in the file")
-		}
-		if v := meta.Get([]byte("revision")); len(v) == 8 {
-			revision = int64(binary.BigEndian.Uint64(v))
-		}
-		return nil
-	})
-	return revision, err
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 func progressWriter(w io.Writer, quiet bool) io.Writer {

@@ -4,19 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
@@ -24,13 +22,10 @@ import (
 // TestBackupAndRestore backs a region up from a running server through the
 // API, restores it into another data dir and serves it from there.
 func TestBackupAndRestore(t *testing.T) {
-	src, url, keys := startServer(t)
-	token, _, err := keys.Sign(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia", TTL: time.Hour}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf := clientFlags{server: &url, token: &token}
-	partners := famiv1connect.NewPartnerServiceClient(http.DefaultClient, url, cf.options()...)
+	f := startServer(t, server.Config{})
+	src, url := f.dir, f.url
+	token := f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
+	partners := f.flags(token).sdk().Partners
 	for i := range 30 {
 		_, err := partners.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{
 			Parent: "regions/lombardia", PartnerId: fmt.Sprintf("p%d", i),
@@ -55,7 +50,7 @@ func TestBackupAndRestore(t *testing.T) {
 		t.Fatal("restore over a running server's region succeeded")
 	}
 	// A consultant may not back up.
-	consultant, _, _ := keys.Sign(auth.TokenSpec{Subject: "c", Role: principal.Consultant, Region: "lombardia", TTL: time.Hour}, time.Now())
+	consultant := f.token(auth.TokenSpec{Subject: "c", Role: principal.Consultant, Region: "lombardia"})
 	if err := run([]string{"backup", "--server", url, "--token", consultant, "--region", "lombardia", "--out", file + ".x", "--quiet"}, &out, &errOut); err == nil {
 		t.Fatal("a consultant's backup succeeded")
 	}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/syncbuf"
 	"github.com/raccordo/raccordo/sdk"
 )
 
@@ -43,14 +43,20 @@ const (
 	cpiaName = "regions/lombardia/partners/cpia-bergamo"
 )
 
-// startServer starts a server on loopback ports with a fresh data dir,
-// stopped when the test ends; it returns the data dir, the HTTP address and
-// the keys that sign the test's tokens.
-func startServer(t *testing.T) (string, string, *auth.KeySet) {
+// startServer starts a server on loopback ports, with cfg's data dir or a
+// fresh one, stopped when the test ends; its data dir's keys sign the
+// test's tokens.
+func startServer(t *testing.T, cfg server.Config) *famidForTest {
 	t.Helper()
-	dir := t.TempDir()
-	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
-		BookmarkInterval: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
+	if cfg.BookmarkInterval == 0 {
+		cfg.BookmarkInterval = 20 * time.Millisecond
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := server.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,20 +64,20 @@ func startServer(t *testing.T) (string, string, *auth.KeySet) {
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	keys, err := auth.LoadKeys(dir)
+	keys, err := auth.LoadKeys(cfg.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dir, "http://" + srv.HTTPAddr(), keys
+	return &famidForTest{t: t, dir: cfg.DataDir, url: "http://" + srv.HTTPAddr(), keys: keys}
 }
 
 // startFamid starts a server and seeds lombardia with two partners and a
 // network (revisions 1 to 3).
 func startFamid(t *testing.T) *famidForTest {
 	t.Helper()
-	dir, url, keys := startServer(t)
+	f := startServer(t, server.Config{})
 	ctx := context.Background()
-	f := &famidForTest{t: t, dir: dir, url: url, keys: keys, network: "regions/lombardia/networks/rete-bergamo"}
+	f.network = "regions/lombardia/networks/rete-bergamo"
 	f.admin = f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
 	f.udp = f.token(auth.TokenSpec{Subject: "test:udp", Role: principal.NetworkMember, Region: "lombardia", Partner: udpName})
 	f.cpia = f.token(auth.TokenSpec{Subject: "test:cpia", Role: principal.NetworkMember, Region: "lombardia", Partner: cpiaName})
@@ -98,6 +104,11 @@ func (f *famidForTest) token(spec auth.TokenSpec) string {
 		f.t.Fatal(err)
 	}
 	return tok
+}
+
+// flags are famictl's client flags for the server and a token.
+func (f *famidForTest) flags(token string) clientFlags {
+	return clientFlags{server: &f.url, token: &token}
 }
 
 // run runs famictl against the server with a token; it returns standard
@@ -496,23 +507,13 @@ func TestMirrorCommandWritesRevisionAfterList(t *testing.T) {
 	f := startFamid(t)
 	out := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr syncBuffer
+	defer cancel()
+	var stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- executeContext(ctx, []string{"mirror", "--region", "lombardia", "--out", out, "--server", f.url, "--token", f.admin}, nil, io.Discard, &stderr)
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		b, _ := os.ReadFile(filepath.Join(out, ".revision"))
-		if strings.TrimSpace(string(b)) == "3" {
-			break
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf(".revision = %q after the list, want 3", b)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUntil(t, ".revision 3 after the list", func() bool { return mirrorRevision(out) == "3" })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("mirror: %v", err)
@@ -526,25 +527,6 @@ func TestMirrorCommandWritesRevisionAfterList(t *testing.T) {
 	if strings.Contains(stderr.String(), f.admin) {
 		t.Error("mirror logs the token")
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader in two
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestShellCompletion: the completion script is generated, and flags

@@ -2,15 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -46,27 +42,10 @@ func TestCopyRegionBboltEtcdBbolt(t *testing.T) {
 		t.Error("a second import into the same etcd region succeeded, want it refused")
 	}
 
-	dataDir := t.TempDir()
-	srv, err := server.Open(context.Background(), server.Config{DataDir: dataDir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
-		Store: server.StoreEtcd, Etcd: server.EtcdConfig{ClientConfig: etcd.ClientConfig{Endpoints: c.Endpoints()}, Prefix: "/copy/"},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	keys, err := auth.LoadKeys(dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, _, err := keys.Sign(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia", TTL: time.Hour}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := startServer(t, server.Config{Store: server.StoreEtcd, Etcd: server.EtcdConfig{ClientConfig: etcd.ClientConfig{Endpoints: c.Endpoints()}, Prefix: "/copy/"}})
+	token := f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
 	backupFile := filepath.Join(t.TempDir(), "lombardia-from-etcd.db")
-	if err := run([]string{"backup", "--server", "http://" + srv.HTTPAddr(), "--token", token, "--region", "lombardia", "--out", backupFile, "--quiet"}, &out, &errOut); err != nil {
+	if err := run([]string{"backup", "--server", f.url, "--token", token, "--region", "lombardia", "--out", backupFile, "--quiet"}, &out, &errOut); err != nil {
 		t.Fatalf("backup from famid on etcd: %v (%s)", err, errOut.String())
 	}
 	dst := t.TempDir()

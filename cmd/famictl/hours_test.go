@@ -5,15 +5,12 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 )
@@ -21,34 +18,14 @@ import (
 // TestHoursExport exports a consultant's entries and a summary by activity
 // from a real server, and reads the CSV files back.
 func TestHoursExport(t *testing.T) {
-	_, url, keys := startServer(t)
-	token := func(spec auth.TokenSpec) string {
-		spec.TTL = time.Hour
-		tok, _, err := keys.Sign(spec, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
-	admin := token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
-	consultant := token(auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia", Name: "Mario Rossi"})
-	acf := clientFlags{server: &url, token: &admin}
-	ccf := clientFlags{server: &url, token: &consultant}
-	udp := "regions/lombardia/partners/udp"
-	if _, err := famiv1connect.NewPartnerServiceClient(http.DefaultClient, url, acf.options()...).CreatePartner(context.Background(),
-		&famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: "udp", Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := famiv1connect.NewNetworkServiceClient(http.DefaultClient, url, acf.options()...).CreateNetwork(context.Background(),
-		&famiv1.CreateNetworkRequest{Parent: "regions/lombardia", NetworkId: "rete", Network: &famiv1.Network{DisplayName: "Rete", LeadPartner: udp,
-			Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
-		t.Fatal(err)
-	}
-	entries := famiv1connect.NewSupportServiceClient(http.DefaultClient, url, ccf.options()...)
+	f := startFamid(t)
+	url, admin := f.url, f.admin
+	consultant := f.token(auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia", Name: "Mario Rossi"})
+	entries := f.flags(consultant).sdk().Support
 	activities := []famiv1.SupportActivity{famiv1.SupportActivity_SUPPORT_ACTIVITY_PROJECT_FOCUS, famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP}
 	for i := range 30 {
 		_, err := entries.CreateSupportEntry(context.Background(), &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
-			SupportEntry: &famiv1.SupportEntry{Network: "regions/lombardia/networks/rete", Activity: activities[i%2],
+			SupportEntry: &famiv1.SupportEntry{Network: f.network, Activity: activities[i%2],
 				Date: fmt.Sprintf("2022-03-%02d", i+1), DurationMinutes: 90, Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE,
 				Notes: "=HYPERLINK(\"x\")"}})
 		if err != nil {

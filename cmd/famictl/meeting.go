@@ -14,8 +14,20 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
 
+// newMeetingCmd is "famictl meeting": one subcommand per method of the
+// meeting service.
 func newMeetingCmd(a *app) *cobra.Command {
-	const example = "regions/lombardia/meetings/tavolo-2026-03"
+	return group("meeting", "Meetings: schedule, attendance, minutes, action items, summaries, calendars",
+		meetingCreateCmd(a), meetingGetCmd(a), meetingListCmd(a), meetingCancelCmd(a), meetingAttendanceCmd(a),
+		meetingMinutesCmd(a), meetingSummaryCmd(a), meetingCalendarCmd(a),
+		group("actions", "Action items decided in meetings", actionListCmd(a), actionSetCmd(a)))
+}
+
+// meetingExample is the name of a meeting in the subcommands' help.
+const meetingExample = "regions/lombardia/meetings/tavolo-2026-03"
+
+// meetingCreateCmd is "famictl meeting create".
+func meetingCreateCmd(a *app) *cobra.Command {
 	var region, id, file string
 	create := &cobra.Command{
 		Use:     "create",
@@ -34,17 +46,24 @@ func newMeetingCmd(a *app) *cobra.Command {
 	create.Flags().StringVar(&id, "id", "", "id of the new meeting (default: chosen by the server)")
 	create.Flags().StringVar(&file, "file", "", "meeting as JSON (the API's REST form)")
 	create.MarkFlagRequired("file")
+	return create
+}
 
-	get := &cobra.Command{
+// meetingGetCmd is "famictl meeting get".
+func meetingGetCmd(a *app) *cobra.Command {
+	return &cobra.Command{
 		Use:   "get NAME",
 		Short: "Show a meeting",
-		Args:  nameArg("meeting", example),
+		Args:  nameArg("meeting", meetingExample),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.call(a.client().sdk().Meetings.GetMeeting(cmd.Context(), &famiv1.GetMeetingRequest{Name: args[0]}))
 		},
 	}
+}
 
-	var network, state, kind, from, facilitator string
+// meetingListCmd is "famictl meeting list".
+func meetingListCmd(a *app) *cobra.Command {
+	var region, network, state, kind, from, facilitator string
 	list := &cobra.Command{
 		Use:     "list",
 		Short:   "List a region's meetings, by start time",
@@ -61,12 +80,8 @@ func newMeetingCmd(a *app) *cobra.Command {
 				return err
 			}
 			req.State, req.Kind = famiv1.MeetingState(st), famiv1.MeetingKind(k)
-			if from != "" {
-				t, err := parseDay("from", from)
-				if err != nil {
-					return err
-				}
-				req.StartFrom = timestamppb.New(t)
+			if req.StartFrom, err = startFrom(from); err != nil {
+				return err
 			}
 			return a.call(a.client().sdk().Meetings.ListMeetings(cmd.Context(), req))
 		},
@@ -78,19 +93,27 @@ func newMeetingCmd(a *app) *cobra.Command {
 	list.Flags().StringVar(&from, "from", "", "only meetings starting on or after this day (YYYY-MM-DD) or time (RFC 3339)")
 	list.Flags().StringVar(&facilitator, "facilitator", "", "only this facilitator's meetings (a subject)")
 	list.RegisterFlagCompletionFunc("state", fixedCompletion("scheduled", "held", "cancelled"))
+	return list
+}
 
+// meetingCancelCmd is "famictl meeting cancel".
+func meetingCancelCmd(a *app) *cobra.Command {
 	var reason string
 	cancel := &cobra.Command{
 		Use:   "cancel NAME",
 		Short: "Cancel a scheduled meeting, with a reason",
-		Args:  nameArg("meeting", example),
+		Args:  nameArg("meeting", meetingExample),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.call(a.client().sdk().Meetings.CancelMeeting(cmd.Context(), &famiv1.CancelMeetingRequest{Name: args[0], Reason: reason}))
 		},
 	}
 	cancel.Flags().StringVar(&reason, "reason", "", "why the meeting is cancelled")
 	cancel.MarkFlagRequired("reason")
+	return cancel
+}
 
+// meetingAttendanceCmd is "famictl meeting attendance".
+func meetingAttendanceCmd(a *app) *cobra.Command {
 	var attended []string
 	attendance := &cobra.Command{
 		Use:   "attendance NAME --attended PARTNER=COUNT[,ROLE=N...]...",
@@ -102,7 +125,7 @@ teacher, social_worker, project_manager, intercultural_facilitator, other).
 COUNT 0 records that the partner was absent. The list replaces any earlier one.`,
 		Example: `  famictl meeting attendance regions/lombardia/meetings/tavolo-2026-03 \
     --attended udp-bergamo=3,udp_manager=1,social_worker=2 --attended cpia-bergamo=1`,
-		Args: nameArg("meeting", example),
+		Args: nameArg("meeting", meetingExample),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := &famiv1.RecordAttendanceRequest{Name: args[0]}
 			for _, v := range attended {
@@ -117,7 +140,11 @@ COUNT 0 records that the partner was absent. The list replaces any earlier one.`
 	}
 	attendance.Flags().StringArrayVar(&attended, "attended", nil, "PARTNER=COUNT[,ROLE=N...], once per partner")
 	attendance.MarkFlagRequired("attended")
+	return attendance
+}
 
+// meetingMinutesCmd is "famictl meeting minutes".
+func meetingMinutesCmd(a *app) *cobra.Command {
 	var text, textFile string
 	var actions []string
 	minutes := &cobra.Command{
@@ -128,7 +155,7 @@ standard input) and its action items, one --action each: the owner partner
 (id or full name), the due date and what is to be done, separated by colons.`,
 		Example: `  famictl meeting minutes regions/lombardia/meetings/tavolo-2026-03 --file verbale.txt \
     --action 'cpia-bergamo:2026-04-30:Calendario dei corsi di L2'`,
-		Args: nameArg("meeting", example),
+		Args: nameArg("meeting", meetingExample),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if textFile != "" {
 				b, err := readText(textFile, a.stdin)
@@ -153,59 +180,12 @@ standard input) and its action items, one --action each: the owner partner
 	minutes.Flags().StringVar(&textFile, "file", "", `text file with the minutes ("-": standard input)`)
 	minutes.Flags().StringArrayVar(&actions, "action", nil, "OWNER:YYYY-MM-DD:DESCRIPTION, once per action item")
 	minutes.MarkFlagsMutuallyExclusive("text", "file")
+	return minutes
+}
 
-	var owner, status string
-	var overdue bool
-	actionList := &cobra.Command{
-		Use:     "list",
-		Short:   "List the action items of a region's meetings",
-		Example: "  famictl meeting actions list --region lombardia --status open --overdue -o table",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := enumFlag("status", status, "ACTION_ITEM_STATUS_", famiv1.ActionItemStatus_value)
-			if err != nil {
-				return err
-			}
-			return a.call(a.client().sdk().Meetings.ListActionItems(cmd.Context(), &famiv1.ListActionItemsRequest{
-				Parent: "regions/" + region, PageSize: 1000, Owner: partnerName(region, owner), Network: network,
-				Status: famiv1.ActionItemStatus(st), OverdueOnly: overdue,
-			}))
-		},
-	}
-	regionFlag(actionList, &region, true)
-	actionList.Flags().StringVar(&owner, "owner", "", "only this partner's items (id or full name)")
-	actionList.Flags().StringVar(&network, "network", "", "only items of this network's meetings")
-	actionList.Flags().StringVar(&status, "status", "", "open, done or cancelled")
-	actionList.Flags().BoolVar(&overdue, "overdue", false, "only open items past their due date")
-	actionList.RegisterFlagCompletionFunc("status", fixedCompletion("open", "done", "cancelled"))
-
-	var note string
-	actionSet := &cobra.Command{
-		Use:     "set MEETING ITEM --status done|cancelled|open",
-		Short:   "Set an action item's status",
-		Example: "  famictl meeting actions set regions/lombardia/meetings/tavolo-2026-03 item-1 --status done --note 'calendario inviato'",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 2 {
-				return fmt.Errorf("%s needs the meeting's name and the item's id, e.g. %s item-1", cmd.CommandPath(), example)
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := enumFlag("status", status, "ACTION_ITEM_STATUS_", famiv1.ActionItemStatus_value)
-			if err != nil {
-				return err
-			}
-			return a.call(a.client().sdk().Meetings.UpdateActionItem(cmd.Context(), &famiv1.UpdateActionItemRequest{
-				Name: args[0], ActionItemId: args[1], Status: famiv1.ActionItemStatus(st), Note: note,
-			}))
-		},
-	}
-	actionSet.Flags().StringVar(&status, "status", "", "open, done or cancelled")
-	actionSet.Flags().StringVar(&note, "note", "", "why, e.g. why it was cancelled")
-	actionSet.MarkFlagRequired("status")
-	actionSet.RegisterFlagCompletionFunc("status", fixedCompletion("open", "done", "cancelled"))
-
-	var to, period string
+// meetingSummaryCmd is "famictl meeting summary".
+func meetingSummaryCmd(a *app) *cobra.Command {
+	var region, network, from, to, period string
 	summary := &cobra.Command{
 		Use:     "summary --region R --from YYYY-MM-DD --to YYYY-MM-DD",
 		Short:   "Meetings held and attendances, by network (and month, quarter or year)",
@@ -229,8 +209,12 @@ standard input) and its action items, one --action each: the owner partner
 	summary.MarkFlagRequired("from")
 	summary.MarkFlagRequired("to")
 	summary.RegisterFlagCompletionFunc("period", fixedCompletion("month", "quarter", "year"))
+	return summary
+}
 
-	var out string
+// meetingCalendarCmd is "famictl meeting calendar".
+func meetingCalendarCmd(a *app) *cobra.Command {
+	var region, network, facilitator, from, out string
 	export := &cobra.Command{
 		Use:   "calendar --region R [--network N | --facilitator S] [--out FILE]",
 		Short: "Write the meetings as an iCalendar file (.ics)",
@@ -241,12 +225,9 @@ calendar application instead, create a feed token: famictl calendar token create
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req := &famiv1.ExportMeetingCalendarRequest{Parent: "regions/" + region, Network: network, Facilitator: facilitator}
-			if from != "" {
-				t, err := parseDay("from", from)
-				if err != nil {
-					return err
-				}
-				req.StartFrom = timestamppb.New(t)
+			var err error
+			if req.StartFrom, err = startFrom(from); err != nil {
+				return err
 			}
 			res, err := a.client().sdk().Meetings.ExportMeetingCalendar(cmd.Context(), req)
 			if err != nil {
@@ -271,10 +252,66 @@ calendar application instead, create a feed token: famictl calendar token create
 	export.Flags().StringVar(&facilitator, "facilitator", "", "only this facilitator's meetings (a subject)")
 	export.Flags().StringVar(&from, "from", "", "meetings starting from this day (YYYY-MM-DD) or time (RFC 3339)")
 	export.Flags().StringVar(&out, "out", "", ".ics file to write (default: standard output)")
+	return export
+}
 
-	return group("meeting", "Meetings: schedule, attendance, minutes, action items, summaries, calendars",
-		create, get, list, cancel, attendance, minutes, summary, export,
-		group("actions", "Action items decided in meetings", actionList, actionSet))
+// actionListCmd is "famictl meeting actions list".
+func actionListCmd(a *app) *cobra.Command {
+	var region, owner, network, status string
+	var overdue bool
+	actionList := &cobra.Command{
+		Use:     "list",
+		Short:   "List the action items of a region's meetings",
+		Example: "  famictl meeting actions list --region lombardia --status open --overdue -o table",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := enumFlag("status", status, "ACTION_ITEM_STATUS_", famiv1.ActionItemStatus_value)
+			if err != nil {
+				return err
+			}
+			return a.call(a.client().sdk().Meetings.ListActionItems(cmd.Context(), &famiv1.ListActionItemsRequest{
+				Parent: "regions/" + region, PageSize: 1000, Owner: partnerName(region, owner), Network: network,
+				Status: famiv1.ActionItemStatus(st), OverdueOnly: overdue,
+			}))
+		},
+	}
+	regionFlag(actionList, &region, true)
+	actionList.Flags().StringVar(&owner, "owner", "", "only this partner's items (id or full name)")
+	actionList.Flags().StringVar(&network, "network", "", "only items of this network's meetings")
+	actionList.Flags().StringVar(&status, "status", "", "open, done or cancelled")
+	actionList.Flags().BoolVar(&overdue, "overdue", false, "only open items past their due date")
+	actionList.RegisterFlagCompletionFunc("status", fixedCompletion("open", "done", "cancelled"))
+	return actionList
+}
+
+// actionSetCmd is "famictl meeting actions set".
+func actionSetCmd(a *app) *cobra.Command {
+	var status, note string
+	actionSet := &cobra.Command{
+		Use:     "set MEETING ITEM --status done|cancelled|open",
+		Short:   "Set an action item's status",
+		Example: "  famictl meeting actions set regions/lombardia/meetings/tavolo-2026-03 item-1 --status done --note 'calendario inviato'",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return fmt.Errorf("%s needs the meeting's name and the item's id, e.g. %s item-1", cmd.CommandPath(), meetingExample)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := enumFlag("status", status, "ACTION_ITEM_STATUS_", famiv1.ActionItemStatus_value)
+			if err != nil {
+				return err
+			}
+			return a.call(a.client().sdk().Meetings.UpdateActionItem(cmd.Context(), &famiv1.UpdateActionItemRequest{
+				Name: args[0], ActionItemId: args[1], Status: famiv1.ActionItemStatus(st), Note: note,
+			}))
+		},
+	}
+	actionSet.Flags().StringVar(&status, "status", "", "open, done or cancelled")
+	actionSet.Flags().StringVar(&note, "note", "", "why, e.g. why it was cancelled")
+	actionSet.MarkFlagRequired("status")
+	actionSet.RegisterFlagCompletionFunc("status", fixedCompletion("open", "done", "cancelled"))
+	return actionSet
 }
 
 // regionOf returns the region id of a resource name regions/{r}/...
@@ -317,6 +354,19 @@ func parseAttendance(region, v string) (*famiv1.PartnerAttendance, error) {
 		pa.Roles = append(pa.Roles, &famiv1.AttendeeCount{Role: famiv1.AttendeeRole(r), Count: int32(n)})
 	}
 	return pa, nil
+}
+
+// startFrom is the start_from of a --from flag's value (see parseDay);
+// nil when it is empty.
+func startFrom(from string) (*timestamppb.Timestamp, error) {
+	if from == "" {
+		return nil, nil
+	}
+	t, err := parseDay("from", from)
+	if err != nil {
+		return nil, err
+	}
+	return timestamppb.New(t), nil
 }
 
 // parseDay reads a day (YYYY-MM-DD, midnight local time) or an RFC 3339

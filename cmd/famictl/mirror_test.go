@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,21 +12,17 @@ import (
 	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
 )
 
 // TestMirror keeps a directory in sync with a region while it changes, and
 // resumes from the saved revision after a restart of the mirror.
 func TestMirror(t *testing.T) {
-	_, url, keys := startServer(t)
-	token, _, err := keys.Sign(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia", TTL: time.Hour}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf := clientFlags{server: &url, token: &token}
-	partners := famiv1connect.NewPartnerServiceClient(http.DefaultClient, url, cf.options()...)
+	f := startServer(t, server.Config{})
+	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
+	partners := cf.sdk().Partners
 	create := func(id string) {
 		t.Helper()
 		if _, err := partners.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: id,
@@ -36,31 +31,9 @@ func TestMirror(t *testing.T) {
 		}
 	}
 	out := t.TempDir()
-	waitFor := func(what string, ok func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	revision := func() string {
-		b, _ := os.ReadFile(filepath.Join(out, ".revision"))
-		return strings.TrimSpace(string(b))
-	}
-	startMirror := func() context.CancelFunc {
-		ctx, cancel := context.WithCancel(context.Background())
-		ended := make(chan error, 1)
-		go func() { ended <- runMirror(ctx, cf, "lombardia", out, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-		return func() {
-			cancel()
-			if err := <-ended; err != nil {
-				t.Errorf("mirror: %v", err)
-			}
-		}
-	}
+	waitFor := func(what string, ok func() bool) { t.Helper(); waitUntil(t, what, ok) }
+	revision := func() string { return mirrorRevision(out) }
+	startMirror := func() func() { return startMirror(t, cf, out) }
 
 	for i := range 3 {
 		create(fmt.Sprintf("before-%d", i))
@@ -103,13 +76,8 @@ func TestMirror(t *testing.T) {
 // reopened periods too (it used to skip them, though the feed delivers
 // them).
 func TestMirrorListsEveryState(t *testing.T) {
-	_, url, keys := startServer(t)
-	admin, _, err := keys.Sign(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia", TTL: time.Hour}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	acf := clientFlags{server: &url, token: &admin}
-	sup := famiv1connect.NewSupportServiceClient(http.DefaultClient, url, acf.options()...)
+	f := startServer(t, server.Config{})
+	sup := f.flags(f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})).sdk().Support
 	if _, err := sup.ClosePeriod(context.Background(), &famiv1.ClosePeriodRequest{Parent: "regions/lombardia", ClosedPeriodId: "q1-2021",
 		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2021-01-01", EndDate: "2021-03-31", Reason: "reported"}}); err != nil {
 		t.Fatal(err)
@@ -117,33 +85,43 @@ func TestMirrorListsEveryState(t *testing.T) {
 	if _, err := sup.ReopenPeriod(context.Background(), &famiv1.ReopenPeriodRequest{Name: "regions/lombardia/closedPeriods/q1-2021", Reason: "a correction"}); err != nil {
 		t.Fatal(err)
 	}
-	token, _, err := keys.Sign(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia", TTL: time.Hour}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf := clientFlags{server: &url, token: &token}
+	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
 	out := t.TempDir()
+	defer startMirror(t, cf, out)()
+	waitUntil(t, ".revision 2 after the first list", func() bool { return mirrorRevision(out) == "2" })
+	if _, err := os.Stat(filepath.Join(out, "closedPeriods", "q1-2021.json")); err != nil {
+		t.Errorf("the reopened period is not mirrored: %v", err)
+	}
+}
+
+// startMirror runs a mirror of lombardia into out until the returned stop
+// is called, which fails the test if the mirror ended with an error.
+func startMirror(t *testing.T, cf clientFlags, out string) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ended := make(chan error, 1)
 	go func() { ended <- runMirror(ctx, cf, "lombardia", out, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-	defer func() {
+	return func() {
 		cancel()
 		if err := <-ended; err != nil {
 			t.Errorf("mirror: %v", err)
 		}
-	}()
+	}
+}
+
+// mirrorRevision is the position a mirror saved in out.
+func mirrorRevision(out string) string {
+	b, _ := os.ReadFile(filepath.Join(out, ".revision"))
+	return strings.TrimSpace(string(b))
+}
+
+// waitUntil polls ok until it holds, and fails the test after ten seconds.
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		b, _ := os.ReadFile(filepath.Join(out, ".revision"))
-		if strings.TrimSpace(string(b)) == "2" {
-			break
-		}
+	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("no .revision 2 after the first list (got %q)", b)
+			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-	if _, err := os.Stat(filepath.Join(out, "closedPeriods", "q1-2021.json")); err != nil {
-		t.Errorf("the reopened period is not mirrored: %v", err)
 	}
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +11,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 )
@@ -22,33 +19,10 @@ import (
 // server: create from a file, open, a signature by each party's staff
 // (the text shown, the hash recomputed locally), IN_FORCE.
 func TestProtocolCommands(t *testing.T) {
-	_, url, keys := startServer(t)
-	token := func(spec auth.TokenSpec) string {
-		spec.TTL = time.Hour
-		tok, _, err := keys.Sign(spec, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
-	admin := token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
-	cf := clientFlags{server: &url, token: &admin}
-	partners := famiv1connect.NewPartnerServiceClient(http.DefaultClient, url, cf.options()...)
-	networks := famiv1connect.NewNetworkServiceClient(http.DefaultClient, url, cf.options()...)
-	for _, id := range []string{"udp-bergamo", "cpia-bergamo"} {
-		if _, err := partners.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: id,
-			Partner: &famiv1.Partner{DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	udp, cpia := "regions/lombardia/partners/udp-bergamo", "regions/lombardia/partners/cpia-bergamo"
-	if _, err := networks.CreateNetwork(context.Background(), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia", NetworkId: "rete-bergamo",
-		Network: &famiv1.Network{DisplayName: "Rete Bergamo", LeadPartner: udp, Members: []*famiv1.Member{
-			{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: cpia, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}}); err != nil {
-		t.Fatal(err)
-	}
+	f := startFamid(t)
+	admin, udp, cpia := f.admin, udpName, cpiaName
 	draft := &famiv1.Protocol{
-		Network: "regions/lombardia/networks/rete-bergamo", Title: "Protocollo UdP-CPIA", Body: "Le parti collaborano ai corsi di italiano L2.",
+		Network: f.network, Title: "Protocollo UdP-CPIA", Body: "Le parti collaborano ai corsi di italiano L2.",
 		ValidFrom: time.Now().AddDate(0, 0, -1).Format("2006-01-02"), ValidUntil: time.Now().AddDate(1, 0, 0).Format("2006-01-02"),
 		Parties: []*famiv1.Party{
 			{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT, Commitments: "coordina"},
@@ -62,7 +36,7 @@ func TestProtocolCommands(t *testing.T) {
 	}
 	famictl := func(tok string, stdin string, args ...string) (string, error) {
 		var out, errOut bytes.Buffer
-		err := execute(append(append([]string{"protocol"}, args...), "--server", url, "--token", tok), strings.NewReader(stdin), &out, &errOut)
+		err := execute(append(append([]string{"protocol"}, args...), "--server", f.url, "--token", tok), strings.NewReader(stdin), &out, &errOut)
 		return out.String(), err
 	}
 	name := "regions/lombardia/protocols/udp-cpia"
@@ -73,7 +47,7 @@ func TestProtocolCommands(t *testing.T) {
 		t.Fatalf("open: %v\n%s", err, out)
 	}
 	staff := func(partner string) string {
-		return token(auth.TokenSpec{Subject: "test:" + partner, Role: principal.NetworkMember, Region: "lombardia", Partner: partner})
+		return f.token(auth.TokenSpec{Subject: "test:" + partner, Role: principal.NetworkMember, Region: "lombardia", Partner: partner})
 	}
 	// A signer who says no signs nothing.
 	if out, err := famictl(staff(udp), "n\n", "sign", name); err == nil || !strings.Contains(out, "Le parti collaborano") {

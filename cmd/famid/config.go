@@ -58,7 +58,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	durationVar(fs, &c.LockTimeout, "lock-timeout", time.Second, "wait for the data dir's lock before failing")
 	durationVar(fs, &c.RequestRetention, "request-retention", bolt.DefaultRequestRetention, "how long a request_id is remembered for idempotent retries")
 	fs.Int64Var(&c.ChangeRetention, "change-retention", bolt.DefaultChangeRetention, "changes each region's log keeps, older ones compacted; -1 keeps all")
-	fs.IntVar(&c.MaxConcurrentCalls, "max-concurrent-calls", server.DefaultMaxConcurrentCalls, "unary calls worked on at once; more are refused with RESOURCE_EXHAUSTED / 429 and Retry-After")
+	fs.IntVar(&c.MaxConcurrentCalls, "max-concurrent-calls", server.DefaultMaxConcurrentCalls, "unary calls in progress at once, counted from their arrival; more are refused as they arrive, unread, with RESOURCE_EXHAUSTED / 429 and Retry-After")
 	fs.IntVar(&c.GRPCMaxConnections, "grpc-max-connections", server.DefaultGRPCMaxConnections, "most open gRPC connections; more wait")
 	durationVar(fs, &c.GRPCIdleTimeout, "grpc-idle-timeout", server.DefaultGRPCIdleTimeout, "close a gRPC connection without calls after this long")
 	durationVar(fs, &c.GRPCMaxConnectionAge, "grpc-max-connection-age", server.DefaultGRPCMaxConnectionAge, "close any gRPC connection after this long, its calls given a minute")

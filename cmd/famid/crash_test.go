@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -27,6 +26,7 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 var crashRounds = flag.Int("crash.rounds", 20, "rounds of the SIGKILL crash test")
@@ -240,20 +240,7 @@ func checkFiles(t *testing.T, dir string, partners int) {
 	files, _ := filepath.Glob(filepath.Join(dir, "regions", "*.db"))
 	files = append(files, filepath.Join(dir, "system.db"))
 	for _, f := range files {
-		db, err := bbolt.Open(f, 0o600, &bbolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
-		if err != nil {
-			t.Fatalf("open %s: %v", f, err)
-		}
-		err = db.View(func(tx *bbolt.Tx) error {
-			for err := range tx.Check() {
-				return err
-			}
-			return nil
-		})
-		db.Close()
-		if err != nil {
-			t.Fatalf("bbolt check of %s: %v", f, err)
-		}
+		bolttest.Check(t, f)
 	}
 	s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/raccordo/raccordo/internal/logbuf"
+	"github.com/raccordo/raccordo/internal/logtext"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/telemetry"
 	"github.com/raccordo/raccordo/internal/version"
@@ -112,7 +113,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.opts.logJSON {
 		cfg.Logger = slog.New(slog.NewJSONHandler(m.logs, hopts))
 	} else {
-		cfg.Logger = slog.New(slog.NewTextHandler(m.logs, hopts))
+		// slog's text lines, written with less work per access line.
+		cfg.Logger = slog.New(logtext.New(m.logs, hopts))
 	}
 	v := version.Read()
 	cfg.Logger.Info("famid starting", "version", v.Version, "commit", v.Commit, "go", v.Go)

@@ -7,11 +7,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+	"github.com/raccordo/raccordo/internal/syncbuf"
 )
 
 // freeAddr returns a loopback address that was free a moment ago.
@@ -41,7 +41,7 @@ func TestRunFromEnvironment(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	go func() { done <- run(ctx, nil, io.Discard, &logs) }()
 
 	waitHealthy(t, httpAddr)
@@ -75,25 +75,6 @@ func TestRunFromEnvironment(t *testing.T) {
 	if !strings.Contains(logs.String(), "--municipalities") {
 		t.Errorf("the start-up log does not say how to give the municipality list:\n%s", logs.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines to log to
-// while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {

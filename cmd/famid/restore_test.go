@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -16,51 +15,8 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/sdk"
+	"github.com/raccordo/raccordo/sdk/sdktest"
 )
-
-// mapMirror is a sdk.Handler holding a mirror in memory and counting its
-// relists.
-type mapMirror struct {
-	mu       sync.Mutex
-	items    map[string]proto.Message
-	resets   int
-	revision int64
-}
-
-func (m *mapMirror) Reset(context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.items = map[string]proto.Message{}
-	m.resets++
-	return nil
-}
-
-func (m *mapMirror) Put(_ context.Context, r sdk.Resource) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.items[r.GetName()] = r
-	return nil
-}
-
-func (m *mapMirror) Delete(_ context.Context, name string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.items, name)
-	return nil
-}
-
-func (m *mapMirror) Synced(_ context.Context, revision int64) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.revision = revision
-	return nil
-}
-
-func (m *mapMirror) state() (map[string]proto.Message, int, int64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return maps.Clone(m.items), m.resets, m.revision
-}
 
 // TestCrashSafetyAcrossRestore is the crash test with a restore in the
 // middle: a region is backed up, written further (creates, updates,
@@ -112,9 +68,9 @@ func TestCrashSafetyAcrossRestore(t *testing.T) {
 	// Mirrors follow the region from now on.
 	mctx, stopMirrors := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	mirrors := make([]*mapMirror, 3)
+	mirrors := make([]*sdktest.Memory, 3)
 	for i := range mirrors {
-		mirrors[i] = &mapMirror{}
+		mirrors[i] = &sdktest.Memory{}
 		m := &sdk.Mirror{
 			Client:  sdk.NewClient(nil, "http://"+httpAddr, token),
 			Region:  "lombardia",
@@ -131,7 +87,7 @@ func TestCrashSafetyAcrossRestore(t *testing.T) {
 	write("after-backup", 30)
 	remove("before-backup", 10)
 	converge(t, "before the restore", client, ctx, mirrors)
-	_, resetsBefore, revBefore := mirrors[0].state()
+	_, resetsBefore, revBefore := mirrors[0].State()
 
 	// Crash, then restore the backup as famictl restore does.
 	child.kill(t)
@@ -149,20 +105,20 @@ func TestCrashSafetyAcrossRestore(t *testing.T) {
 	remove("before-backup", 5)
 	converge(t, "after the restore", client, ctx, mirrors)
 	for i, m := range mirrors {
-		if _, resets, rev := m.state(); resets <= resetsBefore || rev <= revBefore+1_000_000 {
+		if _, resets, rev := m.State(); resets <= resetsBefore || rev <= revBefore+1_000_000 {
 			t.Errorf("mirror %d: %d lists (before the restore %d), at revision %d: want a new list above %d", i, resets, resetsBefore, rev, revBefore+1_000_000)
 		}
 	}
 }
 
 // converge waits until every mirror holds exactly the server's partners.
-func converge(t *testing.T, when string, client famiv1.PartnerServiceClient, ctx context.Context, mirrors []*mapMirror) {
+func converge(t *testing.T, when string, client famiv1.PartnerServiceClient, ctx context.Context, mirrors []*sdktest.Memory) {
 	t.Helper()
 	want := listAll(t, ctx, client)
 	deadline := time.Now().Add(20 * time.Second)
 	for i, m := range mirrors {
 		for {
-			got, _, _ := m.state()
+			got, _, _ := m.State()
 			same := len(got) == len(want)
 			for name, p := range want {
 				if !same {

@@ -351,37 +351,58 @@ func (s *Service) GetAccount(ctx context.Context, req *famiv1.GetAccountRequest)
 
 // ListAccounts implements fami.v1.AuthService.
 func (s *Service) ListAccounts(ctx context.Context, req *famiv1.ListAccountsRequest) (*famiv1.ListAccountsResponse, error) {
+	accs, next, err := listRegion(ctx, s.sys, bucketAccounts, req, func() *famiv1.Account { return &famiv1.Account{} })
+	if err != nil {
+		return nil, err
+	}
+	return &famiv1.ListAccountsResponse{Accounts: accs, NextPageToken: next}, nil
+}
+
+// listRequest is a List request of a region's system records.
+type listRequest interface {
+	GetParent() string
+	GetPageSize() int32
+	GetPageToken() string
+}
+
+// listRegion is the standard List of a region's system records (accounts,
+// service tokens): it pages through bucket's keys "{region}/..." of the
+// region req's parent names, in key order, and returns the page and the
+// next page token.
+func listRegion[T proto.Message](ctx context.Context, sys store.System, bucket string, req listRequest, newT func() T) ([]T, string, error) {
 	region, err := aip.ParseRegion("parent", req.GetParent())
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	page, err := aip.NewPage(req.GetPageSize())
+	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	after, err := aip.DecodeToken(req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
-	res := &famiv1.ListAccountsResponse{}
-	var scanErr error
-	err = s.sys.SystemView(ctx, func(tx store.SystemTx) error {
-		tx.Scan(bucketAccounts, region+"/", after, func(k string, b []byte) bool {
-			acc := &famiv1.Account{}
-			if scanErr = proto.Unmarshal(b, acc); scanErr != nil {
+	var (
+		out     []T
+		next    string
+		scanErr error
+	)
+	err = sys.SystemView(ctx, func(tx store.SystemTx) error {
+		tx.Scan(bucket, region+"/", after, func(k string, b []byte) bool {
+			item := newT()
+			if scanErr = proto.Unmarshal(b, item); scanErr != nil {
 				return false
 			}
-			if !page.Take(acc) {
-				res.NextPageToken = aip.EncodeToken(after)
+			if !page.Take(item) {
+				next = aip.EncodeToken(after)
 				return false
 			}
-			res.Accounts = append(res.Accounts, acc)
+			out = append(out, item)
 			after = k
 			return true
 		})
 		return scanErr
 	})
-	return res, err
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
 }
 
 // DeleteAccount implements fami.v1.AuthService.
@@ -391,12 +412,26 @@ func (s *Service) DeleteAccount(ctx context.Context, req *famiv1.DeleteAccountRe
 	}
 	region, user, _ := accountName(req.GetName())
 	key := accountKey(region, user)
-	var commit func()
-	err := s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+	err := s.revokingUpdate(ctx, region, user, func(tx store.SystemTx) error {
 		if err := tx.Delete(bucketAccounts, key); err != nil {
 			return err
 		}
-		if err := tx.Delete(bucketPasswords, key); err != nil {
+		return tx.Delete(bucketPasswords, key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, nil
+}
+
+// revokingUpdate runs change on the system records and, in the same
+// transaction, moves on the revocation generation of the account user of
+// region, so that every token issued to it before stops working. The
+// generation is applied in memory once the transaction has committed.
+func (s *Service) revokingUpdate(ctx context.Context, region, user string, change func(tx store.SystemTx) error) error {
+	var commit func()
+	err := s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+		if err := change(tx); err != nil {
 			return err
 		}
 		var err error
@@ -404,10 +439,10 @@ func (s *Service) DeleteAccount(ctx context.Context, req *famiv1.DeleteAccountRe
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	commit()
-	return &emptypb.Empty{}, nil
+	return nil
 }
 
 // SetAccountPassword implements fami.v1.AuthService. The tokens issued
@@ -427,22 +462,15 @@ func (s *Service) SetAccountPassword(ctx context.Context, req *famiv1.SetAccount
 	if err != nil {
 		return nil, err
 	}
-	var commit func()
-	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+	err = s.revokingUpdate(ctx, region, user, func(tx store.SystemTx) error {
 		if tx.Get(bucketAccounts, key) == nil {
 			return errs.NotFoundf("%s not found", req.GetName())
 		}
-		if err := tx.Put(bucketPasswords, key, []byte(hash)); err != nil {
-			return err
-		}
-		var err error
-		_, commit, err = s.revoked.bump(tx, subjectOf(user), region)
-		return err
+		return tx.Put(bucketPasswords, key, []byte(hash))
 	})
 	if err != nil {
 		return nil, err
 	}
-	commit()
 	return &emptypb.Empty{}, nil
 }
 
@@ -499,37 +527,11 @@ func (s *Service) putServiceToken(ctx context.Context, region, jti string, st *f
 
 // ListServiceTokens implements fami.v1.AuthService.
 func (s *Service) ListServiceTokens(ctx context.Context, req *famiv1.ListServiceTokensRequest) (*famiv1.ListServiceTokensResponse, error) {
-	region, err := aip.ParseRegion("parent", req.GetParent())
+	sts, next, err := listRegion(ctx, s.sys, bucketServiceTokens, req, func() *famiv1.ServiceToken { return &famiv1.ServiceToken{} })
 	if err != nil {
 		return nil, err
 	}
-	page, err := aip.NewPage(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := aip.DecodeToken(req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
-	res := &famiv1.ListServiceTokensResponse{}
-	var scanErr error
-	err = s.sys.SystemView(ctx, func(tx store.SystemTx) error {
-		tx.Scan(bucketServiceTokens, region+"/", after, func(k string, b []byte) bool {
-			st := &famiv1.ServiceToken{}
-			if scanErr = proto.Unmarshal(b, st); scanErr != nil {
-				return false
-			}
-			if !page.Take(st) {
-				res.NextPageToken = aip.EncodeToken(after)
-				return false
-			}
-			res.ServiceTokens = append(res.ServiceTokens, st)
-			after = k
-			return true
-		})
-		return scanErr
-	})
-	return res, err
+	return &famiv1.ListServiceTokensResponse{ServiceTokens: sts, NextPageToken: next}, nil
 }
 
 // RevokeServiceToken implements fami.v1.AuthService.

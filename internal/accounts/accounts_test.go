@@ -13,9 +13,11 @@ import (
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/errs/errstest"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 // fixture is the service over a real bbolt store in a temporary directory,
@@ -34,11 +36,7 @@ const (
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia", "veneto"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := bolttest.Open(t, dir, bolt.Options{Regions: []string{"lombardia", "veneto"}})
 	keys, err := auth.LoadOrCreateKeys(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -61,22 +59,6 @@ func newFixture(t *testing.T) *fixture {
 // as returns ctx acting as a region admin of region.
 func as(ctx context.Context, region string) context.Context {
 	return principal.With(ctx, principal.Principal{Subject: "test:admin:" + region, Role: principal.RegionAdmin, Region: region})
-}
-
-// wantErr fails unless err is an *errs.Error with code and reason and, when
-// field is set, a violation of field.
-func wantErr(t *testing.T, err error, code errs.Code, reason errs.Reason, field string) {
-	t.Helper()
-	e := errs.As(err)
-	if e == nil {
-		t.Fatalf("got %v, want %v %s", err, code, reason)
-	}
-	if e.Code != code || e.Reason != reason {
-		t.Errorf("got %v %s (%v), want %v %s", e.Code, e.Reason, err, code, reason)
-	}
-	if field != "" && !slices.ContainsFunc(e.Violations, func(v errs.Violation) bool { return v.Field == field }) {
-		t.Errorf("violations %v, want one of %s", e.Violations, field)
-	}
 }
 
 func account(role famiv1.Role, partner string) *famiv1.Account {
@@ -134,7 +116,7 @@ func TestCreateAccountRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			acc, err := f.svc.CreateAccount(ctx, tt.req)
 			if tt.reason != "" {
-				wantErr(t, err, tt.code, tt.reason, tt.field)
+				errstest.WantField(t, err, tt.code, tt.reason, tt.field)
 				return
 			}
 			if err != nil {
@@ -165,7 +147,7 @@ func TestAccountsStayInTheirRegion(t *testing.T) {
 	}
 
 	_, err := f.svc.GetAccount(ctx, &famiv1.GetAccountRequest{Name: "regions/veneto/accounts/anna"})
-	wantErr(t, err, errs.NotFound, "NOT_FOUND", "")
+	errstest.WantField(t, err, errs.NotFound, "NOT_FOUND", "")
 
 	var names []string
 	req := &famiv1.ListAccountsRequest{Parent: "regions/lombardia", PageSize: 2}
@@ -189,7 +171,7 @@ func TestAccountsStayInTheirRegion(t *testing.T) {
 		t.Errorf("ListAccounts in pages of 2: %v, want %v", names, want)
 	}
 	_, err = f.svc.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: "regions/lombardia", PageToken: "not a token"})
-	wantErr(t, err, errs.Invalid, "INVALID_ARGUMENT", "page_token")
+	errstest.WantField(t, err, errs.Invalid, "INVALID_ARGUMENT", "page_token")
 }
 
 func TestLoginRules(t *testing.T) {
@@ -222,11 +204,11 @@ func TestLoginRules(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := login(tt.user, tt.pw)
-			wantErr(t, err, errs.Unauthenticated, "LOGIN_FAILED", "")
+			errstest.WantField(t, err, errs.Unauthenticated, "LOGIN_FAILED", "")
 		})
 	}
 	_, err = login("", "")
-	wantErr(t, err, errs.Invalid, "INVALID_ARGUMENT", "username")
+	errstest.WantField(t, err, errs.Invalid, "INVALID_ARGUMENT", "username")
 
 	// A new password ends the tokens issued before it.
 	if _, err := f.svc.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: "regions/lombardia/accounts/mrossi", Password: "short"}); err == nil {
@@ -256,7 +238,7 @@ func TestLoginRules(t *testing.T) {
 		t.Error("a deleted account's token still verifies")
 	}
 	_, err = login("mrossi@lombardia", "a brand new passphrase")
-	wantErr(t, err, errs.Unauthenticated, "LOGIN_FAILED", "")
+	errstest.WantField(t, err, errs.Unauthenticated, "LOGIN_FAILED", "")
 }
 
 func TestLoginFailuresAreLimitedPerUsername(t *testing.T) {
@@ -267,17 +249,17 @@ func TestLoginFailuresAreLimitedPerUsername(t *testing.T) {
 		ctx := principal.WithClientAddr(t.Context(), "192.0.2."+string(rune('1'+i)))
 		_, err = f.svc.Login(ctx, &famiv1.LoginRequest{Username: "mrossi", Password: "wrong horse battery"})
 		if i < 5 {
-			wantErr(t, err, errs.Unauthenticated, "LOGIN_FAILED", "")
+			errstest.WantField(t, err, errs.Unauthenticated, "LOGIN_FAILED", "")
 		}
 	}
-	wantErr(t, err, errs.ResourceExhausted, "TOO_MANY_LOGIN_FAILURES", "")
+	errstest.WantField(t, err, errs.ResourceExhausted, "TOO_MANY_LOGIN_FAILURES", "")
 	if e := errs.As(err); e == nil || e.RetryAfter <= 0 {
 		t.Errorf("the sixth failure has no Retry-After: %v", err)
 	}
 	// A minute later the username may try again.
 	f.now = f.now.Add(time.Minute + time.Second)
 	_, err = f.svc.Login(principal.WithClientAddr(t.Context(), "192.0.2.9"), &famiv1.LoginRequest{Username: "mrossi", Password: "wrong horse battery"})
-	wantErr(t, err, errs.Unauthenticated, "LOGIN_FAILED", "")
+	errstest.WantField(t, err, errs.Unauthenticated, "LOGIN_FAILED", "")
 }
 
 func TestServiceTokenRules(t *testing.T) {
@@ -295,7 +277,7 @@ func TestServiceTokenRules(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := f.svc.CreateServiceToken(ctx, tt.req)
-			wantErr(t, err, errs.Invalid, "INVALID_ARGUMENT", tt.field)
+			errstest.WantField(t, err, errs.Invalid, "INVALID_ARGUMENT", tt.field)
 		})
 	}
 

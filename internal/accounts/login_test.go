@@ -11,6 +11,7 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 // owner is the login name of newService's account.
@@ -21,11 +22,7 @@ const owner = "owner@lombardia"
 func newService(t *testing.T) *accounts.Service {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := bolttest.Open(t, dir, bolt.Options{Regions: []string{"lombardia"}})
 	keys, err := auth.LoadOrCreateKeys(dir)
 	if err != nil {
 		t.Fatal(err)

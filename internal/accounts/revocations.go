@@ -74,8 +74,14 @@ func (r *revocations) Revoked(jti, subject, region string, generation int64) boo
 	if _, ok := r.jtis[jti]; ok {
 		return true
 	}
-	key, legacy := credentialKey(subject, region)
-	return generation < max(r.generations[key], r.generations[legacy])
+	if region == "" {
+		return generation < r.generations[subject]
+	}
+	// credentialKey's keys, the first built in a stack buffer: this runs
+	// on every call, and a map index with string(bytes) does not allocate.
+	var buf [128]byte
+	key := append(append(append(buf[:0], subject...), '@'), region...)
+	return generation < max(r.generations[string(key)], r.generations[subject])
 }
 
 // credentialKey is where the generation of a subject in a region is kept.

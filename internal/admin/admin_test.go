@@ -13,13 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/admin"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 func write(s store.Store, id string) error {
@@ -35,11 +35,7 @@ func write(s store.Store, id string) error {
 // passes, it holds exactly the revision the backup reported, the data of
 // that revision, and the SHA-256 the backup announced.
 func TestBackupUnderLoad(t *testing.T) {
-	src, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	src := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
 	for i := range 200 {
 		if err := write(src, fmt.Sprintf("seed-%d", i)); err != nil {
 			t.Fatal(err)
@@ -73,7 +69,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	var file bytes.Buffer
 	var first, last *famiv1.BackupRegionResponse
 	svc := admin.New(src)
-	err = svc.Backup(context.Background(), "regions/lombardia", func(m *famiv1.BackupRegionResponse) error {
+	err := svc.Backup(context.Background(), "regions/lombardia", func(m *famiv1.BackupRegionResponse) error {
 		if first == nil {
 			first = m
 		}
@@ -106,25 +102,8 @@ func TestBackupUnderLoad(t *testing.T) {
 	if err := os.WriteFile(path, file.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.View(func(tx *bbolt.Tx) error {
-		for err := range tx.Check() {
-			return err
-		}
-		return nil
-	})
-	db.Close()
-	if err != nil {
-		t.Fatalf("restored file fails the consistency check: %v", err)
-	}
-	restored, err := bolt.Open(dst, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer restored.Close()
+	bolttest.Check(t, path)
+	restored := bolttest.Open(t, dst, bolt.Options{Regions: []string{"lombardia"}})
 	var partners int
 	err = restored.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
 		if got := tx.Revision(); got != first.GetRevision() {

@@ -1,6 +1,7 @@
 package aip
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"slices"
@@ -182,6 +183,18 @@ func ListAllRegions[Req ListRequest, Resp proto.Message](req Req, list func(Req)
 	return out.Interface().(Resp), nil
 }
 
+// ForAllRegions opens a List method that also answers the parent AllRegions:
+// for that parent it answers req through list, the method itself, region
+// by region (ListAllRegions), and reports ok; for any other parent ok is
+// false and the method answers the request itself.
+func ForAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error)) (res Resp, ok bool, err error) {
+	if !IsAllRegions(req.GetParent()) {
+		return res, false, nil
+	}
+	res, err = ListAllRegions(req, func(r Req) (Resp, error) { return list(ctx, r) })
+	return res, true, err
+}
+
 // listFields returns a List response's one repeated message field and its
 // next_page_token; nil when it has not exactly one of each.
 func listFields(desc protoreflect.MessageDescriptor) (items, token protoreflect.FieldDescriptor) {
@@ -199,4 +212,33 @@ func listFields(desc protoreflect.MessageDescriptor) (items, token protoreflect.
 		token = t
 	}
 	return items, token
+}
+
+// ListResponse builds the standard List response Resp (AIP-132: one
+// repeated field of the items, next_page_token and revision) of a page of
+// items. It fails when Resp is not such a response for items of type T.
+func ListResponse[Resp proto.Message, T proto.Message](items []T, next string, revision int64) (Resp, error) {
+	var zero Resp
+	desc := zero.ProtoReflect().Descriptor()
+	itemsField, token := listFields(desc)
+	rev := desc.Fields().ByName("revision")
+	var t T
+	if itemsField == nil || token == nil || rev == nil || rev.Kind() != protoreflect.Int64Kind ||
+		itemsField.Message().FullName() != t.ProtoReflect().Descriptor().FullName() {
+		return zero, fmt.Errorf("aip: %s is not a standard List response of %s", desc.FullName(), t.ProtoReflect().Descriptor().FullName())
+	}
+	out := zero.ProtoReflect().New()
+	if len(items) > 0 {
+		l := out.Mutable(itemsField).List()
+		for _, it := range items {
+			l.Append(protoreflect.ValueOfMessage(it.ProtoReflect()))
+		}
+	}
+	if next != "" {
+		out.Set(token, protoreflect.ValueOfString(next))
+	}
+	if revision != 0 {
+		out.Set(rev, protoreflect.ValueOfInt64(revision))
+	}
+	return out.Interface().(Resp), nil
 }

@@ -1,6 +1,7 @@
 package aip_test
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"testing"
@@ -161,5 +162,26 @@ func TestListAllRegions(t *testing.T) {
 			t.Errorf("%s listed twice", n)
 		}
 		seen[n] = true
+	}
+}
+
+// TestForAllRegions: a regional parent is left to the method; the parent
+// regions/- is answered through the method, once per region with that
+// region's parent.
+func TestForAllRegions(t *testing.T) {
+	var parents []string
+	list := func(_ context.Context, r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+		parents = append(parents, r.GetParent())
+		return &famiv1.ListPartnersResponse{Partners: []*famiv1.Partner{{Name: r.GetParent() + "/partners/p1"}}}, nil
+	}
+	if _, ok, err := aip.ForAllRegions(t.Context(), &famiv1.ListPartnersRequest{Parent: "regions/lombardia"}, list); ok || err != nil || len(parents) != 0 {
+		t.Fatalf("regional parent: ok %v, err %v, calls %v", ok, err, parents)
+	}
+	res, ok, err := aip.ForAllRegions(t.Context(), &famiv1.ListPartnersRequest{Parent: aip.AllRegions, PageSize: 1000}, list)
+	if !ok || err != nil {
+		t.Fatalf("regions/-: ok %v, err %v", ok, err)
+	}
+	if n := len(aip.RegionIDs()); len(res.GetPartners()) != n || len(parents) != n || parents[0] != "regions/"+aip.RegionIDs()[0] {
+		t.Errorf("got %d partners from calls %v, want one per region (%d)", len(res.GetPartners()), parents, n)
 	}
 }

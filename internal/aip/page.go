@@ -73,3 +73,32 @@ func (p *Page) Take(m proto.Message) bool {
 
 // Len is the number of items taken.
 func (p *Page) Len() int { return p.n }
+
+// EachPage walks a listing as its client does (AIP-158): it calls page
+// with each page token in turn, from the first page ("") until a page
+// answers no next page token or fails.
+func EachPage(page func(pageToken string) (next string, err error)) error {
+	token := ""
+	for {
+		next, err := page(token)
+		if err != nil || next == "" {
+			return err
+		}
+		token = next
+	}
+}
+
+// ReadAll reads a listing to its end (see EachPage): page returns the
+// items of the page its token names and the next page token.
+func ReadAll[T any](page func(pageToken string) ([]T, string, error)) ([]T, error) {
+	var out []T
+	err := EachPage(func(token string) (string, error) {
+		items, next, err := page(token)
+		out = append(out, items...)
+		return next, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,6 +1,8 @@
 package aip_test
 
 import (
+	"errors"
+	"slices"
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -31,5 +33,48 @@ func TestStartPage(t *testing.T) {
 		if e := errs.As(err); e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != tc.field {
 			t.Errorf("%d %q: got %v, want INVALID_ARGUMENT on %s", tc.size, tc.token, err, tc.field)
 		}
+	}
+}
+
+// TestReadAll reads a listing of three pages to its end, each page asked
+// with the previous page's token, and stops at the first failing page.
+func TestReadAll(t *testing.T) {
+	listing := map[string]struct {
+		items []string
+		next  string
+	}{"": {[]string{"a", "b"}, "t1"}, "t1": {[]string{"c"}, "t2"}, "t2": {[]string{"d"}, ""}}
+	var asked []string
+	got, err := aip.ReadAll(func(token string) ([]string, string, error) {
+		asked = append(asked, token)
+		p := listing[token]
+		return p.items, p.next, nil
+	})
+	if err != nil || !slices.Equal(got, []string{"a", "b", "c", "d"}) || !slices.Equal(asked, []string{"", "t1", "t2"}) {
+		t.Errorf("got %v, %v after asking %q", got, err, asked)
+	}
+
+	boom := errors.New("boom")
+	got, err = aip.ReadAll(func(token string) ([]string, string, error) {
+		if token == "t1" {
+			return nil, "", boom
+		}
+		return []string{"a"}, "t1", nil
+	})
+	if !errors.Is(err, boom) || got != nil {
+		t.Errorf("a failing page: got %v, %v; want nil, boom", got, err)
+	}
+}
+
+func TestListResponse(t *testing.T) {
+	items := []*famiv1.Partner{{Name: "regions/lombardia/partners/a"}, {Name: "regions/lombardia/partners/b"}}
+	res, err := aip.ListResponse[*famiv1.ListPartnersResponse](items, "next", 7)
+	if err != nil || len(res.GetPartners()) != 2 || res.GetPartners()[1] != items[1] || res.GetNextPageToken() != "next" || res.GetRevision() != 7 {
+		t.Errorf("got %v, %v", res, err)
+	}
+	if _, err := aip.ListResponse[*famiv1.ListNetworksResponse](items, "", 0); err == nil {
+		t.Error("partners built into a ListNetworksResponse")
+	}
+	if _, err := aip.ListResponse[*famiv1.Partner](items, "", 0); err == nil {
+		t.Error("a Partner built as a List response")
 	}
 }

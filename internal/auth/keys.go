@@ -1,6 +1,7 @@
 // Package auth authenticates callers: it keeps the server's signing keys,
 // issues and verifies JWTs, hashes passwords and rate-limits failed logins.
-// Authorisation (who may call what) is in policy.go.
+// Authorisation (who may call what) is built from the rules of policy.go;
+// each capability declares the rows for its own RPCs (its rights.go).
 package auth
 
 import (

@@ -4,48 +4,43 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 )
 
-// TestEveryRPCHasARule walks every method of every fami.v1 service in the
-// generated descriptors: a method without a rule would be refused by
-// default, and a rule without a method is a typo.
-func TestEveryRPCHasARule(t *testing.T) {
-	rights := auth.Rights()
-	seen := map[string]bool{}
-	protoregistry.GlobalFiles.RangeFilesByPackage("fami.v1", func(fd protoreflect.FileDescriptor) bool {
-		for i := 0; i < fd.Services().Len(); i++ {
-			sd := fd.Services().Get(i)
-			for j := 0; j < sd.Methods().Len(); j++ {
-				proc := "/" + string(sd.FullName()) + "/" + string(sd.Methods().Get(j).Name())
-				seen[proc] = true
-				if _, ok := rights[proc]; !ok {
-					t.Errorf("%s has no rule in auth.Rights()", proc)
-				}
-			}
-		}
-		return true
-	})
-	if len(seen) == 0 {
-		t.Fatal("found no methods: the generated descriptors are not linked")
-	}
-	for proc := range rights {
-		if !seen[proc] {
-			t.Errorf("rule for %s, which is not a method of any service", proc)
-		}
+// TestUnknownProcedureIsDenied: a procedure without a row is refused, even
+// to the ministry, even when its service's other procedures are public.
+func TestUnknownProcedureIsDenied(t *testing.T) {
+	pol := auth.Policy{famiv1.PartnerService_GetPartner_FullMethodName: auth.Public}
+	err := pol.Authorize("/fami.v1.PartnerService/Nope", principal.Principal{Subject: "x", Role: principal.Ministry}, &famiv1.GetPartnerRequest{})
+	if got, want := errs.CodeOf(err), errs.PermissionDenied; got != want {
+		t.Fatalf("code = %v, want %v", got, want)
 	}
 }
 
-func TestUnknownProcedureIsDenied(t *testing.T) {
-	err := auth.Rights().Authorize("/fami.v1.PartnerService/Nope", principal.Principal{Subject: "x", Role: principal.Ministry}, &famiv1.GetPartnerRequest{})
-	if got, want := errs.CodeOf(err), errs.PermissionDenied; got != want {
-		t.Fatalf("code = %v, want %v", got, want)
+// TestMergeRefusesTwoRules: two capabilities declaring one procedure, or a
+// row without a rule, is a programming error the server must not start
+// with; distinct rows merge into one policy.
+func TestMergeRefusesTwoRules(t *testing.T) {
+	get, list := famiv1.PartnerService_GetPartner_FullMethodName, famiv1.PartnerService_ListPartners_FullMethodName
+	merged, err := auth.Merge(auth.Policy{get: auth.Public}, auth.Policy{list: auth.Authenticated})
+	if err != nil {
+		t.Fatalf("distinct rows: %v", err)
+	}
+	if len(merged) != 2 || merged.Authorize(get, principal.Anonymous, &famiv1.GetPartnerRequest{}) != nil ||
+		merged.Authorize(list, principal.Anonymous, &famiv1.ListPartnersRequest{}) == nil {
+		t.Errorf("merged policy lost or changed a row: %d rows", len(merged))
+	}
+	if _, err := auth.Merge(auth.Policy{get: auth.Public}, auth.Policy{list: auth.Public}, auth.Policy{get: auth.Authenticated}); err == nil || !strings.Contains(err.Error(), get) {
+		t.Errorf("a procedure declared twice: err = %v, want one naming %s", err, get)
+	}
+	if _, err := auth.Merge(auth.Policy{get: nil}); err == nil || !strings.Contains(err.Error(), get) {
+		t.Errorf("a nil rule: err = %v, want one naming %s", err, get)
+	}
+	if _, err := auth.Merge(auth.Policy{get: nil}, auth.Policy{get: auth.Public}); err == nil || !strings.Contains(err.Error(), "more than once") {
+		t.Errorf("a nil rule declared again: err = %v, want the procedure refused as declared twice", err)
 	}
 }
 

@@ -42,6 +42,14 @@ func Bounds(req proto.Message) error {
 	return v.Err()
 }
 
+// limitOf is how many elements the repeated or map field fd may hold.
+func limitOf(fd protoreflect.FieldDescriptor) int {
+	if l, ok := RepeatedLimits[fd.FullName()]; ok {
+		return l
+	}
+	return MaxRepeated
+}
+
 func bounds(v *errs.Violations, prefix string, m protoreflect.Message) {
 	// A field Unmarshal or UnmarshalJSON found over its limit and left
 	// undecoded.
@@ -51,10 +59,7 @@ func bounds(v *errs.Violations, prefix string, m protoreflect.Message) {
 	}
 	m.Range(func(fd protoreflect.FieldDescriptor, val protoreflect.Value) bool {
 		field := prefix + string(fd.Name())
-		limit := MaxRepeated
-		if l, ok := RepeatedLimits[fd.FullName()]; ok {
-			limit = l
-		}
+		limit := limitOf(fd)
 		switch {
 		case fd.IsList():
 			l := val.List()

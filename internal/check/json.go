@@ -85,32 +85,18 @@ func (s *jsonScan) value(depth int) {
 			return
 		}
 		s.i++
-		closer := byte('}')
-		if c == '[' {
-			closer = ']'
-		}
+		closer := closerOf(c)
 		if s.next() == closer {
 			s.i++
 			return
 		}
 		for !s.bad {
-			if c == '{' {
-				s.str()
-				if s.next() != ':' {
-					s.bad = true
-					return
-				}
-				s.i++
+			if c == '{' && s.key() == nil {
+				return
 			}
 			s.value(depth + 1)
-			switch s.next() {
-			case ',':
-				s.i++
-			case closer:
-				s.i++
+			if !s.more(closer) {
 				return
-			default:
-				s.bad = true
 			}
 		}
 	case c == 0:
@@ -120,6 +106,42 @@ func (s *jsonScan) value(depth int) {
 			s.i++
 		}
 	}
+}
+
+// closerOf is the byte that closes an object or array opened by c.
+func closerOf(c byte) byte {
+	if c == '{' {
+		return '}'
+	}
+	return ']'
+}
+
+// key skips an object member's key and the colon after it, and returns
+// the key's text, undecoded; nil on a syntax error.
+func (s *jsonScan) key() []byte {
+	k := s.str()
+	if s.next() != ':' {
+		s.bad = true
+		return nil
+	}
+	s.i++
+	return k
+}
+
+// more skips what follows an element of an object or array: true after a
+// comma (another element follows), false after closer (the end) or on a
+// syntax error.
+func (s *jsonScan) more(closer byte) bool {
+	switch s.next() {
+	case ',':
+		s.i++
+		return true
+	case closer:
+		s.i++
+	default:
+		s.bad = true
+	}
+	return false
 }
 
 // jsonOversize is an oversize found in JSON: the value at b[start:end],
@@ -143,25 +165,17 @@ func (s *jsonScan) object(md protoreflect.MessageDescriptor, prefix string, dept
 		return jsonOversize{}, false
 	}
 	for !s.bad {
-		key := s.str()
-		if s.next() != ':' {
-			s.bad = true
+		key := s.key()
+		if key == nil {
 			break
 		}
-		s.i++
 		if fd := fieldOf(md, key); fd == nil {
 			s.value(depth + 1)
 		} else if over, found := s.field(fd, prefix+string(fd.Name()), depth+1); found {
 			return over, true
 		}
-		switch s.next() {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return jsonOversize{}, false
-		default:
-			s.bad = true
+		if !s.more('}') {
+			break
 		}
 	}
 	return jsonOversize{}, false
@@ -170,41 +184,38 @@ func (s *jsonScan) object(md protoreflect.MessageDescriptor, prefix string, dept
 // field scans the value of field fd named name.
 func (s *jsonScan) field(fd protoreflect.FieldDescriptor, name string, depth int) (jsonOversize, bool) {
 	c := s.next()
-	if fd.Message() != nil && fd.Message().FullName() == "google.protobuf.FieldMask" && c == '"' {
+	switch {
+	case c == '"' && fd.Message() != nil && fd.Message().FullName() == "google.protobuf.FieldMask":
 		return s.fieldMask(fd, name)
+	case fd.IsList() && c == '[', fd.IsMap() && c == '{':
+		return s.collection(fd, name, depth)
+	case fd.Message() != nil && !fd.IsList() && !fd.IsMap() && !wellKnown(fd):
+		return s.object(fd.Message(), name+".", depth)
 	}
-	if !(fd.IsList() && c == '[') && !(fd.IsMap() && c == '{') {
-		if fd.Message() != nil && !fd.IsList() && !fd.IsMap() && !wellKnown(fd) {
-			return s.object(fd.Message(), name+".", depth)
-		}
-		s.value(depth)
-		return jsonOversize{}, false
-	}
-	limit := MaxRepeated
-	if l, ok := RepeatedLimits[fd.FullName()]; ok {
-		limit = l
-	}
+	s.value(depth)
+	return jsonOversize{}, false
+}
+
+// collection scans the array or object at s.i, the value of the list or
+// map field fd named name: it counts its elements, descending into a
+// list's messages while within the limit, and reports the whole value
+// when it holds more elements than the limit.
+func (s *jsonScan) collection(fd protoreflect.FieldDescriptor, name string, depth int) (jsonOversize, bool) {
+	limit := limitOf(fd)
 	start := s.i
+	closer := closerOf(s.b[s.i])
 	s.i++
-	closer := byte(']')
-	if fd.IsMap() {
-		closer = '}'
-	}
 	n := 0
 	if s.next() == closer {
 		s.i++
 		return jsonOversize{}, false
 	}
+	descend := fd.IsList() && fd.Message() != nil && !wellKnown(fd)
 	for !s.bad {
-		if fd.IsMap() {
-			s.str()
-			if s.next() != ':' {
-				s.bad = true
-				break
-			}
-			s.i++
+		if fd.IsMap() && s.key() == nil {
+			break
 		}
-		if fd.IsList() && fd.Message() != nil && n < limit && !wellKnown(fd) {
+		if descend && n < limit {
 			if over, found := s.object(fd.Message(), indexed(name, n)+".", depth); found {
 				return over, true
 			}
@@ -212,16 +223,9 @@ func (s *jsonScan) field(fd protoreflect.FieldDescriptor, name string, depth int
 			s.value(depth)
 		}
 		n++
-		switch s.next() {
-		case ',':
-			s.i++
-			continue
-		case closer:
-			s.i++
-		default:
-			s.bad = true
+		if !s.more(closer) {
+			break
 		}
-		break
 	}
 	if s.bad || n <= limit {
 		return jsonOversize{}, false
@@ -236,11 +240,7 @@ func (s *jsonScan) field(fd protoreflect.FieldDescriptor, name string, depth int
 // fieldMask counts the paths of a field mask, whose JSON form is one
 // string of comma-separated paths.
 func (s *jsonScan) fieldMask(fd protoreflect.FieldDescriptor, name string) (jsonOversize, bool) {
-	paths := fd.Message().Fields().ByName("paths")
-	limit := MaxRepeated
-	if l, ok := RepeatedLimits[paths.FullName()]; ok {
-		limit = l
-	}
+	limit := limitOf(fd.Message().Fields().ByName("paths"))
 	start := s.i
 	n := bytes.Count(s.str(), []byte(",")) + 1
 	if s.bad || n <= limit {

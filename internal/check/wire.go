@@ -106,10 +106,7 @@ func scanWire(b []byte, md protoreflect.MessageDescriptor, prefix string, depth 
 				counts = map[protowire.Number]int{}
 			}
 			counts[num] += elems
-			limit := MaxRepeated
-			if l, ok := RepeatedLimits[fd.FullName()]; ok {
-				limit = l
-			}
+			limit := limitOf(fd)
 			if counts[num] > limit {
 				// Count the rest of the field's elements for the message.
 				return oversize{top: num, field: name, n: counts[num] + countRest(b, num, fd), limit: limit}, true

@@ -11,10 +11,10 @@ import (
 	"maps"
 	"slices"
 	"time"
-	_ "time/tzdata" // Europe/Rome wherever the server runs.
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // Sources are the services the dashboard reads; the generated service
@@ -64,13 +64,7 @@ func New(src Sources) *Service {
 }
 
 // rome is the time zone of the quarters.
-var rome = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
+var rome = territory.Rome
 
 // lastQuarter is the last quarter that ended before now, in Italy:
 // "YYYY-qN".
@@ -162,7 +156,7 @@ func byKind(kinds map[famiv1.PartnerKind]int32) []*famiv1.PartnerKindCount {
 func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1.RegionSummary, error) {
 	row := &famiv1.RegionSummary{Region: parent, MonitoringPeriod: period}
 	kinds := map[famiv1.PartnerKind]int32{}
-	err := each(func(token string) (string, error) {
+	err := aip.EachPage(func(token string) (string, error) {
 		res, err := s.src.Partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token})
 		for _, p := range res.GetPartners() {
 			kinds[p.GetKind()]++
@@ -174,7 +168,7 @@ func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1
 		return nil, err
 	}
 	row.PartnersByKind = byKind(kinds)
-	err = each(func(token string) (string, error) {
+	err = aip.EachPage(func(token string) (string, error) {
 		res, err := s.src.Networks.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token})
 		row.Networks += int32(len(res.GetNetworks()))
 		return res.GetNextPageToken(), err
@@ -182,7 +176,7 @@ func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1
 	if err != nil {
 		return nil, err
 	}
-	err = each(func(token string) (string, error) {
+	err = aip.EachPage(func(token string) (string, error) {
 		res, err := s.src.Protocols.ListProtocols(ctx, &famiv1.ListProtocolsRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token,
 			State: famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE})
 		row.ProtocolsInForce += int32(len(res.GetProtocols()))
@@ -191,7 +185,7 @@ func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1
 	if err != nil {
 		return nil, err
 	}
-	err = each(func(token string) (string, error) {
+	err = aip.EachPage(func(token string) (string, error) {
 		res, err := s.src.Meetings.ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token,
 			State: famiv1.MeetingState_MEETING_STATE_HELD})
 		row.MeetingsHeld += int32(len(res.GetMeetings()))
@@ -213,17 +207,4 @@ func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1
 	}
 	row.MonitoredProjects, row.Indicators = mon.GetProjects(), mon.GetIndicators()
 	return row, nil
-}
-
-// each calls page with each page token, starting with the first page,
-// until a page has no next one or fails.
-func each(page func(token string) (string, error)) error {
-	token := ""
-	for {
-		next, err := page(token)
-		if err != nil || next == "" {
-			return err
-		}
-		token = next
-	}
 }

@@ -4,7 +4,7 @@
 // network and the averages per region; and fami.v1.SurveyService, the
 // operators' satisfaction in anonymous surveys (surveys.go).
 //
-// Region binding and roles are checked by the policy table (auth.Rights).
+// Region binding and roles are checked by the policy table (rights.go).
 package evaluation
 
 import (
@@ -114,11 +114,7 @@ func (s *Service) CreateCapacityAssessment(ctx context.Context, req *famiv1.Crea
 	if req.GetCapacityAssessment() == nil {
 		return nil, errs.InvalidField("capacity_assessment", "is required")
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CapacityAssessment, error) {
+	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (*famiv1.CapacityAssessment, error) {
 		if err := tx.Get(req.GetParent(), &famiv1.Network{}); err != nil {
 			return nil, err
 		}
@@ -184,11 +180,7 @@ func (s *Service) UpdateCapacityAssessment(ctx context.Context, req *famiv1.Upda
 	if err != nil {
 		return nil, err
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.store, region, m, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.CapacityAssessment) (*famiv1.CapacityAssessment, error) {
+	return resource.Modify(ctx, s.store, region, req, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.CapacityAssessment) (*famiv1.CapacityAssessment, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), assessmentMutable); err != nil {
 			return nil, err

@@ -152,16 +152,7 @@ func (s *Surveys) GetSurvey(ctx context.Context, req *famiv1.GetSurveyRequest) (
 
 // ListSurveys implements fami.v1.SurveyService.
 func (s *Surveys) ListSurveys(ctx context.Context, req *famiv1.ListSurveysRequest) (*famiv1.ListSurveysResponse, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	items, next, rev, err := resource.List(ctx, s.store, region, resource.Surveys, req.GetPageSize(), req.GetPageToken(),
-		func() *famiv1.Survey { return &famiv1.Survey{} }, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &famiv1.ListSurveysResponse{Surveys: items, NextPageToken: next, Revision: rev}, nil
+	return resource.ListAnswer[*famiv1.ListSurveysResponse, *famiv1.Survey](ctx, s.store, resource.Surveys, req, nil, nil)
 }
 
 // closed is the refusal after a survey's closing time.

@@ -23,7 +23,17 @@ type Options struct {
 	// BookmarkInterval is how often an idle watch gets a bookmark.
 	// Defaults to five seconds.
 	BookmarkInterval time.Duration
+	// Coalesce is the least time between two reads of a live watch that
+	// just sent changes: commits landing meanwhile go out together in the
+	// next response. A change after a quiet spell goes out at once; under
+	// a stream of commits each watcher wakes, reads and encodes once per
+	// interval instead of once per commit, so hundreds of watchers cost
+	// the writers' cores little. Defaults to DefaultCoalesce.
+	Coalesce time.Duration
 }
+
+// DefaultCoalesce holds back a busy region's changes by at most 10 ms.
+const DefaultCoalesce = 10 * time.Millisecond
 
 // maxBatch bounds the changes in one watch response.
 const maxBatch = 500
@@ -34,6 +44,7 @@ type Service struct {
 	famiv1.UnimplementedSyncServiceServer
 	store    store.Store
 	bookmark time.Duration
+	coalesce time.Duration
 	// tails holds each watched region's *tail.
 	tails sync.Map
 }
@@ -43,7 +54,10 @@ func New(s store.Store, opts Options) *Service {
 	if opts.BookmarkInterval <= 0 {
 		opts.BookmarkInterval = 5 * time.Second
 	}
-	return &Service{store: s, bookmark: opts.BookmarkInterval}
+	if opts.Coalesce <= 0 {
+		opts.Coalesce = DefaultCoalesce
+	}
+	return &Service{store: s, bookmark: opts.BookmarkInterval, coalesce: opts.Coalesce}
 }
 
 func checkTypes(types []string) error {
@@ -151,6 +165,11 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 	// live is set once the watcher has caught up and waits for commits:
 	// it then reads the region's shared tail rather than the log.
 	live := false
+	// sent is when changes last went out, for coalescing.
+	var sent time.Time
+	hold := time.NewTimer(s.coalesce)
+	hold.Stop()
+	defer hold.Stop()
 	for {
 		// Take the commit signal before reading, so a commit that lands
 		// between the read and the wait still wakes us.
@@ -177,6 +196,7 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 			if err := send(&famiv1.WatchResponse{Changes: changes, Revision: upTo}); err != nil {
 				return err
 			}
+			sent = time.Now()
 			ticker.Reset(s.bookmark)
 		}
 		rev = upTo
@@ -188,6 +208,14 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 			return nil
 		case <-changed:
 			live = true
+			if wait := s.coalesce - time.Since(sent); wait > 0 {
+				hold.Reset(wait)
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-hold.C:
+				}
+			}
 		case <-ticker.C:
 			if err := send(&famiv1.WatchResponse{Revision: rev}); err != nil {
 				return err

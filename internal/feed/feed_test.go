@@ -38,6 +38,20 @@ func write(t *testing.T, s store.Store, region, id string) {
 	}
 }
 
+// writeConcurrently writes each partners to lombardia from each of
+// writers goroutines at once, and returns when all are written.
+func writeConcurrently(t *testing.T, s store.Store, writers, each int) {
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				write(t, s, "lombardia", fmt.Sprintf("w%d-%d", w, i))
+			}
+		})
+	}
+	wg.Wait()
+}
+
 func TestListChanges(t *testing.T) {
 	s := openStore(t)
 	svc := feed.New(s, feed.Options{})
@@ -187,17 +201,7 @@ func TestWatch(t *testing.T) {
 			}
 		}()
 	}
-	var writers sync.WaitGroup
-	for w := range 8 {
-		writers.Add(1)
-		go func() {
-			defer writers.Done()
-			for i := range 25 {
-				write(t, s, "lombardia", fmt.Sprintf("w%d-%d", w, i))
-			}
-		}()
-	}
-	writers.Wait()
+	writeConcurrently(t, s, 8, 25)
 	const total = 10 + 8*25
 	deadline := time.Now().Add(20 * time.Second)
 	for _, w := range watchers {
@@ -288,15 +292,7 @@ func TestWatchSharedTail(t *testing.T) {
 			}
 		})
 	}
-	var writers sync.WaitGroup
-	for w := range 16 {
-		writers.Go(func() {
-			for i := range 50 {
-				write(t, s, "lombardia", fmt.Sprintf("w%d-%d", w, i))
-			}
-		})
-	}
-	writers.Wait()
+	writeConcurrently(t, s, 16, 50)
 	const total = 40 + 16*50
 	deadline := time.Now().Add(30 * time.Second)
 	for since, rec := range recs {
@@ -315,6 +311,59 @@ func TestWatchSharedTail(t *testing.T) {
 			if want := int64(since + i + 1); rev != want {
 				t.Fatalf("watcher from %d: change %d has revision %d, want %d (gap or duplicate)", since, i, rev, want)
 			}
+		}
+	}
+}
+
+// TestWatchCoalesces checks that a live watch that has just sent holds the
+// commits of the coalescing interval and sends them in one response, and
+// that nothing is lost or reordered meanwhile.
+func TestWatchCoalesces(t *testing.T) {
+	s := openStore(t)
+	// Long enough that the burst of writes below lands within it even on
+	// a loaded machine; the test waits for it once.
+	svc := feed.New(s, feed.Options{BookmarkInterval: time.Hour, Coalesce: 3 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	rec := &recorder{ctx: ctx}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := svc.Watch(&famiv1.WatchRequest{Parent: "regions/lombardia"}, rec); err != nil {
+			t.Errorf("watch: %v", err)
+		}
+	})
+	defer func() { cancel(); wg.Wait() }()
+	waitFor := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for len(rec.revisions()) < n && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	write(t, s, "lombardia", "first")
+	waitFor(1)
+	for i := range 5 {
+		write(t, s, "lombardia", fmt.Sprintf("burst-%d", i))
+	}
+	waitFor(6)
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	var sizes []int
+	for _, res := range rec.got {
+		sizes = append(sizes, len(res.GetChanges()))
+	}
+	if len(sizes) != 2 || sizes[0] != 1 || sizes[1] != 5 {
+		t.Errorf("changes per response = %v, want [1 5]: the first change at once, the burst in one response", sizes)
+	}
+	var revs []int64
+	for _, res := range rec.got {
+		for _, ch := range res.GetChanges() {
+			revs = append(revs, ch.GetRevision())
+		}
+	}
+	for i, rev := range revs {
+		if rev != int64(i+1) {
+			t.Fatalf("revisions = %v, want 1 to 6 in order", revs)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package logbuf_test
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -10,33 +9,13 @@ import (
 	"time"
 
 	"github.com/raccordo/raccordo/internal/logbuf"
+	"github.com/raccordo/raccordo/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the flusher and the test at once,
-// which counts the writes it gets.
-type syncBuffer struct {
-	mu     sync.Mutex
-	b      bytes.Buffer
-	writes int
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.writes++
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // Every line logged from many goroutines is there, whole, after Close, and
 // they reached the underlying writer in far fewer writes than lines.
 func TestCloseLosesNothing(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	w := logbuf.New(&out, time.Hour)
 	log := slog.New(slog.NewTextHandler(w, nil))
 	const goroutines, lines = 8, 1000
@@ -70,8 +49,8 @@ func TestCloseLosesNothing(t *testing.T) {
 			}
 		}
 	}
-	if out.writes > goroutines*lines/10 {
-		t.Errorf("%d writes for %d lines: not buffered", out.writes, goroutines*lines)
+	if out.Writes() > goroutines*lines/10 {
+		t.Errorf("%d writes for %d lines: not buffered", out.Writes(), goroutines*lines)
 	}
 	// After Close a line goes straight through.
 	log.Info("after close")
@@ -82,7 +61,7 @@ func TestCloseLosesNothing(t *testing.T) {
 
 // Without Close, the lines are written within the interval.
 func TestFlushesEveryInterval(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	w := logbuf.New(&out, 10*time.Millisecond)
 	defer w.Close()
 	fmt.Fprintln(w, "one line")

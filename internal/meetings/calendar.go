@@ -37,15 +37,6 @@ const (
 	icsLocalLayout  = "20060102T150405"
 )
 
-// rome is Europe/Rome, linked in with time/tzdata.
-var rome = func() *time.Location {
-	loc, err := time.LoadLocation(calendarTZ)
-	if err != nil {
-		panic(fmt.Sprintf("meetings: load %s: %v", calendarTZ, err))
-	}
-	return loc
-}()
-
 // UID is a meeting's iCalendar UID: stable for the meeting's life, unique
 // across regions, e.g. "tavolo-2026-03@regions.lombardia.raccordo".
 func UID(meeting string) string {
@@ -64,7 +55,7 @@ func (s *Service) ExportMeetingCalendar(ctx context.Context, req *famiv1.ExportM
 	}
 	var v errs.Violations
 	f := meetingFilter{
-		network:     refFormat(&v, "network", req.GetNetwork(), region, resource.Networks),
+		network:     resource.RefID(&v, "network", req.GetNetwork(), region, resource.Networks),
 		facilitator: req.GetFacilitator(),
 		from:        timeBound(&v, "start_from", req.GetStartFrom()),
 	}
@@ -73,7 +64,7 @@ func (s *Service) ExportMeetingCalendar(ctx context.Context, req *famiv1.ExportM
 		return nil, err
 	}
 	if req.GetStartFrom() == nil {
-		f.from = s.now().Add(-calendarWindow).UTC().Format(timeKeyLayout)
+		f.from = s.cal.Now().Add(-calendarWindow).UTC().Format(timeKeyLayout)
 	}
 	r, _ := territory.LookupRegion(region)
 	calName := "Raccordo - " + r.DisplayName + ": meetings"
@@ -172,8 +163,8 @@ func addEvent(cal *ics.Calendar, mt *famiv1.Meeting, networkName func(string) st
 		e.SetStartAt(start)
 		e.SetEndAt(end)
 	} else {
-		e.SetProperty(ics.ComponentPropertyDtStart, start.In(rome).Format(icsLocalLayout), ics.WithTZID(calendarTZ))
-		e.SetProperty(ics.ComponentPropertyDtEnd, end.In(rome).Format(icsLocalLayout), ics.WithTZID(calendarTZ))
+		e.SetProperty(ics.ComponentPropertyDtStart, start.In(territory.Rome).Format(icsLocalLayout), ics.WithTZID(calendarTZ))
+		e.SetProperty(ics.ComponentPropertyDtEnd, end.In(territory.Rome).Format(icsLocalLayout), ics.WithTZID(calendarTZ))
 	}
 	e.SetSummary(text(mt.GetTitle()))
 	if mt.GetState() == famiv1.MeetingState_MEETING_STATE_CANCELLED {
@@ -198,8 +189,8 @@ func addEvent(cal *ics.Calendar, mt *famiv1.Meeting, networkName func(string) st
 // (02:00-03:00 on the last Sunday of October), so that a local time could
 // not say which of the two instants is meant.
 func repeatedWallClock(t time.Time) bool {
-	wall := t.In(rome).Format(icsLocalLayout)
-	return t.Add(-time.Hour).In(rome).Format(icsLocalLayout) == wall || t.Add(time.Hour).In(rome).Format(icsLocalLayout) == wall
+	wall := t.In(territory.Rome).Format(icsLocalLayout)
+	return t.Add(-time.Hour).In(territory.Rome).Format(icsLocalLayout) == wall || t.Add(time.Hour).In(territory.Rome).Format(icsLocalLayout) == wall
 }
 
 // description is the text of a meeting's VEVENT: what a calendar user

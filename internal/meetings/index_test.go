@@ -11,17 +11,14 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 // TestMonthIndex checks the month partitions directly: counts follow puts
 // and deletes (a month without keys disappears), and scans honour their
 // bounds and resume after a key across months.
 func TestMonthIndex(t *testing.T) {
-	st, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia"}, LockTimeout: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}, LockTimeout: 100 * time.Millisecond})
 	ix := monthIndex{keys: "test_keys", months: "test_months"}
 	update := func(fn func(tx store.WriteTx) error) {
 		t.Helper()

@@ -3,7 +3,6 @@ package meetings
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -59,10 +58,8 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	if err != nil {
 		return nil, err
 	}
-	if aip.IsAllRegions(req.GetParent()) {
-		return aip.ListAllRegions(req, func(r *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-			return s.ListMeetings(ctx, r)
-		})
+	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListMeetings); ok {
+		return res, err
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
@@ -70,7 +67,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	}
 	var v errs.Violations
 	f := meetingFilter{
-		network:     refFormat(&v, "network", req.GetNetwork(), region, resource.Networks),
+		network:     resource.RefID(&v, "network", req.GetNetwork(), region, resource.Networks),
 		kind:        int(req.GetKind()),
 		state:       int(req.GetState()),
 		facilitator: req.GetFacilitator(),
@@ -122,6 +119,18 @@ func keyID(k string) string {
 	return id
 }
 
+// itemFilter selects action items from allItems' attributes.
+type itemFilter struct {
+	status         int    // 0 is any
+	owner, network string // partner and network ids
+}
+
+func (f *itemFilter) match(a itemAttrs) bool {
+	return (f.status == 0 || a.status == f.status) &&
+		(f.owner == "" || a.owner == f.owner) &&
+		(f.network == "" || slices.Contains(a.networks, f.network))
+}
+
 // ListActionItems implements fami.v1.MeetingService.
 func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionItemsRequest) (*famiv1.ListActionItemsResponse, error) {
 	region, err := aip.Parent(req.GetParent())
@@ -129,8 +138,11 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 		return nil, err
 	}
 	var v errs.Violations
-	owner := refFormat(&v, "owner", req.GetOwner(), region, resource.Partners)
-	network := refFormat(&v, "network", req.GetNetwork(), region, resource.Networks)
+	f := itemFilter{
+		owner:   resource.RefID(&v, "owner", req.GetOwner(), region, resource.Partners),
+		network: resource.RefID(&v, "network", req.GetNetwork(), region, resource.Networks),
+		status:  int(req.GetStatus()),
+	}
 	check.Enum(&v, "status", req.GetStatus(), false)
 	if req.GetOverdueOnly() && req.GetStatus() != 0 && req.GetStatus() != famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN {
 		v.Add("status", "%s contradicts overdue_only: overdue items are OPEN", req.GetStatus())
@@ -142,18 +154,15 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 	if err != nil {
 		return nil, err
 	}
-	today := s.today()
+	today := s.cal.Today()
 	ix, to := allItems, ""
 	if req.GetOverdueOnly() {
 		ix, to = openItems, today
 	}
-	status := strconv.Itoa(int(req.GetStatus()))
 	res := &famiv1.ListActionItemsResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		meetings := map[string]*famiv1.Meeting{}
-		var ferr error
-		last := ""
+		p := itemPage{tx: tx, region: region, today: today, page: page, res: res, meetings: map[string]*famiv1.Meeting{}}
 		ix.scan(tx, "", to, after, func(k, val string) bool {
 			due, meetingID, itemID, ok := splitItemKey(k)
 			if !ok {
@@ -164,47 +173,64 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 				// full one.
 				val, _ = tx.IndexGet(allItems.keys, k)
 			}
-			a := decodeItemAttrs(val)
-			if (req.GetStatus() != 0 && strconv.Itoa(a.status) != status) ||
-				(owner != "" && a.owner != owner) ||
-				(network != "" && !slices.Contains(a.networks, network)) {
+			if !f.match(decodeItemAttrs(val)) {
 				return true
 			}
-			mt, ok := meetings[meetingID]
-			if !ok {
-				mt = &famiv1.Meeting{}
-				if ferr = tx.Get(aip.Name(region, resource.Meetings, meetingID), mt); ferr != nil {
-					return false
-				}
-				meetings[meetingID] = mt
-			}
-			for _, it := range mt.GetActionItems() {
-				if it.GetId() != itemID {
-					continue
-				}
-				item := &famiv1.MeetingActionItem{
-					Meeting:          mt.GetName(),
-					MeetingTitle:     mt.GetTitle(),
-					MeetingStartTime: mt.GetStartTime(),
-					Networks:         mt.GetNetworks(),
-					ActionItem:       it,
-					Overdue:          it.GetStatus() == famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN && due < today,
-				}
-				if !page.Take(item) {
-					res.NextPageToken = aip.EncodeToken(last)
-					return false
-				}
-				res.ActionItems = append(res.ActionItems, item)
-			}
-			last = k
-			return true
+			return p.add(k, due, meetingID, itemID)
 		})
-		return ferr
+		return p.err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// itemPage fills a page of ListActionItems from the keys of an item index,
+// reading each meeting once.
+type itemPage struct {
+	tx       store.ReadTx
+	region   string
+	today    string
+	page     *aip.Page
+	res      *famiv1.ListActionItemsResponse
+	meetings map[string]*famiv1.Meeting // by id
+	last     string                     // the last index key whose item is on the page
+	err      error
+}
+
+// add adds the item itemID of meeting meetingID, due on due, at key k of
+// the index. It reports whether the page has room for more (false on an
+// error, kept in err).
+func (p *itemPage) add(k, due, meetingID, itemID string) bool {
+	mt, ok := p.meetings[meetingID]
+	if !ok {
+		mt = &famiv1.Meeting{}
+		if p.err = p.tx.Get(aip.Name(p.region, resource.Meetings, meetingID), mt); p.err != nil {
+			return false
+		}
+		p.meetings[meetingID] = mt
+	}
+	for _, it := range mt.GetActionItems() {
+		if it.GetId() != itemID {
+			continue
+		}
+		item := &famiv1.MeetingActionItem{
+			Meeting:          mt.GetName(),
+			MeetingTitle:     mt.GetTitle(),
+			MeetingStartTime: mt.GetStartTime(),
+			Networks:         mt.GetNetworks(),
+			ActionItem:       it,
+			Overdue:          it.GetStatus() == famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN && due < p.today,
+		}
+		if !p.page.Take(item) {
+			p.res.NextPageToken = aip.EncodeToken(p.last)
+			return false
+		}
+		p.res.ActionItems = append(p.res.ActionItems, item)
+	}
+	p.last = k
+	return true
 }
 
 // splitItemKey splits "{due}\x00{meeting id}\x00{item id}".

@@ -21,11 +21,6 @@ import (
 	"slices"
 	"time"
 
-	// Dates (due dates, "today", summary periods) are Italian calendar
-	// days, and feeds carry TZID=Europe/Rome: neither may depend on the
-	// host's zoneinfo files.
-	_ "time/tzdata"
-
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -38,6 +33,7 @@ import (
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // mutable lists the fields UpdateMeeting may change. Attendance, minutes,
@@ -78,27 +74,14 @@ type Revocations interface {
 type Service struct {
 	famiv1.UnimplementedMeetingServiceServer
 	store   store.Store
-	now     func() time.Time
-	loc     *time.Location
+	cal     territory.Calendar
 	revoked Revocations
 }
 
 // New returns the service over a region store.
 func New(s store.Store, opts Options) *Service {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Location == nil {
-		opts.Location = rome
-	}
-	return &Service{store: s, now: opts.Now, loc: opts.Location, revoked: opts.Revocations}
+	return &Service{store: s, cal: territory.NewCalendar(opts.Now, opts.Location), revoked: opts.Revocations}
 }
-
-// today is the current date where dates are read, YYYY-MM-DD.
-func (s *Service) today() string { return s.day(s.now()) }
-
-// day is the calendar date of t where dates are read.
-func (s *Service) day(t time.Time) string { return t.In(s.loc).Format(check.DateLayout) }
 
 // CreateMeeting implements fami.v1.MeetingService.
 func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRequest) (*famiv1.Meeting, error) {
@@ -163,7 +146,7 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 		if err := mayWrite(tx, who, next, "edit"); err != nil {
 			return nil, err
 		}
-		if next.GetState() == famiv1.MeetingState_MEETING_STATE_HELD && next.GetStartTime().AsTime().After(s.now()) {
+		if next.GetState() == famiv1.MeetingState_MEETING_STATE_HELD && next.GetStartTime().AsTime().After(s.cal.Now()) {
 			return nil, errs.MeetingHeld.With(errs.Error{
 				Message: fmt.Sprintf("%s was held (attendance or minutes are recorded): its start_time cannot move into the future", cur.GetName()),
 				Violations: []errs.Violation{{Field: "meeting.start_time",
@@ -211,7 +194,7 @@ func (s *Service) CancelMeeting(ctx context.Context, req *famiv1.CancelMeetingRe
 		}
 		next := proto.CloneOf(cur)
 		next.State = famiv1.MeetingState_MEETING_STATE_CANCELLED
-		next.Cancellation = &famiv1.Cancellation{Reason: req.GetReason(), Time: timestamppb.New(s.now()), By: who.Subject}
+		next.Cancellation = &famiv1.Cancellation{Reason: req.GetReason(), Time: timestamppb.New(s.cal.Now()), By: who.Subject}
 		next.Sequence++
 		return next, write(tx, cur, next)
 	})
@@ -299,5 +282,5 @@ func stateName(st famiv1.MeetingState) string {
 
 // local formats a time where the service reads dates, for messages.
 func (s *Service) local(ts *timestamppb.Timestamp) string {
-	return ts.AsTime().In(s.loc).Format("2006-01-02 15:04 MST")
+	return ts.AsTime().In(s.cal.Location()).Format("2006-01-02 15:04 MST")
 }

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,11 +15,13 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/fakeclock"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 const (
@@ -35,24 +36,6 @@ var rome = func() *time.Location {
 	}
 	return loc
 }()
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
 
 // at is a time in Rome: at("2026-03-02 10:00").
 func at(t testing.TB, s string) time.Time {
@@ -79,18 +62,14 @@ type env struct {
 	store *bolt.Store
 	reg   *registry.Registry
 	svc   *meetings.Service
-	clock *clock
+	clock *fakeclock.Clock
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{lombardia, "veneto"}, LockTimeout: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, store: st, reg: registry.New(st, nil), clock: &clock{}}
-	e.clock.set(at(t, "2026-03-02 10:00"))
+	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{lombardia, "veneto"}, LockTimeout: 100 * time.Millisecond})
+	e := &env{t: t, store: st, reg: registry.New(st, nil), clock: &fakeclock.Clock{}}
+	e.clock.Set(at(t, "2026-03-02 10:00"))
 	e.svc = meetings.New(st, meetings.Options{Now: e.clock.Now})
 	ctx := e.admin()
 	for _, p := range []string{"regions/lombardia/partners/udp-bergamo", "regions/lombardia/partners/cpia-bergamo",
@@ -113,7 +92,7 @@ func newEnv(t *testing.T) *env {
 			t.Fatalf("create network %s: %v", id, err)
 		}
 	}
-	_, err = e.reg.Networks().CreateNetwork(e.adminOf("veneto"), &famiv1.CreateNetworkRequest{Parent: "regions/veneto", NetworkId: "rete-padova", Network: &famiv1.Network{
+	_, err := e.reg.Networks().CreateNetwork(e.adminOf("veneto"), &famiv1.CreateNetworkRequest{Parent: "regions/veneto", NetworkId: "rete-padova", Network: &famiv1.Network{
 		DisplayName: "Rete Padova", LeadPartner: "regions/veneto/partners/udp-padova",
 		Members: []*famiv1.Member{{Partner: "regions/veneto/partners/udp-padova", Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
 	if err != nil {
@@ -283,7 +262,7 @@ func TestLifecycle(t *testing.T) {
 	_, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "x"})
 	wantErr(t, "minutes before the start", err, errs.FailedPrecondition, "MEETING_NOT_STARTED", "minutes")
 
-	e.clock.set(at(t, "2026-03-10 10:00")) // the start itself
+	e.clock.Set(at(t, "2026-03-10 10:00")) // the start itself
 	bad := proto.CloneOf(att[0])
 	bad.Attendees = 4
 	_, err = e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: name, Attendance: []*famiv1.PartnerAttendance{bad, {Partner: partnerName("nessuno"), Attendees: 1}}})
@@ -304,7 +283,7 @@ func TestLifecycle(t *testing.T) {
 	wantErr(t, "move a held meeting into the future", err, errs.FailedPrecondition, "MEETING_HELD", "meeting.start_time")
 
 	// Minutes with two action items; ids are assigned.
-	e.clock.set(at(t, "2026-03-10 13:00"))
+	e.clock.Set(at(t, "2026-03-10 13:00"))
 	_, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "Verbale", ActionItems: []*famiv1.ActionItem{
 		{Description: "Bozza", Owner: partnerName("udp-bergamo"), DueDate: "2026-03-09"}}})
 	wantErr(t, "an item due before the meeting", err, errs.Invalid, "INVALID_ARGUMENT", "action_items[0].due_date")
@@ -452,7 +431,7 @@ func TestListMeetingsByStartTime(t *testing.T) {
 		e.create(e.admin(), id, m)
 		all = append(all, want{start, meetingName(id)})
 	}
-	e.clock.set(at(t, "2026-06-30 10:00"))
+	e.clock.Set(at(t, "2026-06-30 10:00"))
 	// Cancel a few.
 	for _, w := range all[:5] {
 		if _, err := e.svc.CancelMeeting(e.admin(), &famiv1.CancelMeetingRequest{Name: w.name, Reason: "annullato"}); err != nil {
@@ -544,7 +523,7 @@ func TestActionItemsAndOverdue(t *testing.T) {
 	m2.Networks, m2.InvitedPartners = []string{networkName("rete-dalmine")}, nil
 	m2.StartTime, m2.EndTime = ts(t, "2026-04-20 10:00"), ts(t, "2026-04-20 12:00")
 	e.create(c, "m2", m2)
-	e.clock.set(at(t, "2026-05-01 10:00"))
+	e.clock.Set(at(t, "2026-05-01 10:00"))
 	record := func(meeting string, items ...*famiv1.ActionItem) {
 		t.Helper()
 		if _, err := e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: meetingName(meeting), Minutes: "Verbale", ActionItems: items}); err != nil {
@@ -601,7 +580,7 @@ func TestActionItemsAndOverdue(t *testing.T) {
 	if _, err := e.svc.UpdateActionItem(c, &famiv1.UpdateActionItemRequest{Name: meetingName("m2"), ActionItemId: "a", Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_CANCELLED, Note: "superata"}); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.set(at(t, "2026-05-02 00:30"))
+	e.clock.Set(at(t, "2026-05-02 00:30"))
 	if got, want := list(&famiv1.ListActionItemsRequest{OverdueOnly: true}), []string{"m1/a!", "m1/c!"}; !slices.Equal(got, want) {
 		t.Errorf("overdue the next day: got %v, want %v", got, want)
 	}
@@ -635,7 +614,7 @@ func TestSummarizeAttendance(t *testing.T) {
 			}
 		}
 	}
-	e.clock.set(at(t, "2026-06-01 10:00"))
+	e.clock.Set(at(t, "2026-06-01 10:00"))
 	pa := func(p string, n int32, roles ...*famiv1.AttendeeCount) *famiv1.PartnerAttendance {
 		return &famiv1.PartnerAttendance{Partner: partnerName(p), Attendees: n, Roles: roles}
 	}
@@ -769,7 +748,7 @@ func TestCalendarTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.clock.set(e.clock.Now().Add(time.Hour))
+	e.clock.Set(e.clock.Now().Add(time.Hour))
 	_, err = e.svc.FeedPrincipal(t.Context(), lombardia, short.GetToken())
 	wantErr(t, "an expired token", err, errs.Unauthenticated, "INVALID_CALENDAR_TOKEN")
 	_, err = e.svc.CreateCalendarToken(c, &famiv1.CreateCalendarTokenRequest{Parent: parent, TtlSeconds: 3 * 365 * 86400})

@@ -24,7 +24,7 @@ func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttend
 		if err := mayWrite(tx, who, cur, "record the attendance of"); err != nil {
 			return nil, err
 		}
-		now := s.now()
+		now := s.cal.Now()
 		if err := s.recordable(cur, now, "attendance"); err != nil {
 			return nil, err
 		}
@@ -52,11 +52,11 @@ func (s *Service) RecordMinutes(ctx context.Context, req *famiv1.RecordMinutesRe
 		if err := mayWrite(tx, who, cur, "record the minutes of"); err != nil {
 			return nil, err
 		}
-		now := s.now()
+		now := s.cal.Now()
 		if err := s.recordable(cur, now, "minutes"); err != nil {
 			return nil, err
 		}
-		if err := validateActionItems(tx, req.GetActionItems(), tx.Region(), s.day(cur.GetStartTime().AsTime())); err != nil {
+		if err := validateActionItems(tx, req.GetActionItems(), tx.Region(), s.cal.Day(cur.GetStartTime().AsTime())); err != nil {
 			return nil, err
 		}
 		next := proto.CloneOf(cur)
@@ -168,7 +168,7 @@ func (s *Service) UpdateActionItem(ctx context.Context, req *famiv1.UpdateAction
 		}
 		item.Status = req.GetStatus()
 		item.StatusNote = req.GetNote()
-		item.StatusTime = timestamppb.New(s.now())
+		item.StatusTime = timestamppb.New(s.cal.Now())
 		item.StatusBy = who.Subject
 		next.Sequence++
 		return next, write(tx, cur, next)

@@ -2,8 +2,10 @@ package meetings
 
 import (
 	"fmt"
+	"slices"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store"
@@ -79,4 +81,43 @@ func orNone(partner string) string {
 		return "a network member without a partner"
 	}
 	return partner
+}
+
+// The meeting rights of DESIGN.md section 6: "create / edit meetings:
+// region_admin own, consultant own, network_member its networks,
+// regional_system own"; reads, calendars and feed tokens like the registry
+// (the ministry everywhere, the others in their own region). What depends
+// on the data is checked in this package: mayWrite (above) for a network
+// member's networks and the ministry's meetings of no network;
+// RevokeCalendarToken and ListCalendarTokens (tokens.go) for whose feed
+// token a caller may revoke or see; SummarizeAttendance (summary.go) for
+// the networks a network member reads the attendance of.
+var meetingEditors = []principal.Role{principal.RegionAdmin, principal.Consultant, principal.NetworkMember, principal.RegionalSystem}
+
+// meetingConveners are the meeting editors and the ministry, which "may
+// convene meetings in any region (focus groups and bilateral meetings with
+// beneficiaries, which belong to no network)": mayWrite keeps the ministry
+// to the meetings of no network.
+var meetingConveners = append(slices.Clone(meetingEditors), principal.Ministry)
+
+// Rights are the rows of the rights table for the MeetingService's RPCs.
+func Rights() auth.Policy {
+	readers := auth.Readers()
+	return auth.Policy{
+		famiv1.MeetingService_GetMeeting_FullMethodName:            auth.InRegion("name", readers...),
+		famiv1.MeetingService_ListMeetings_FullMethodName:          auth.InRegion("parent", readers...),
+		famiv1.MeetingService_ListActionItems_FullMethodName:       auth.InRegion("parent", readers...),
+		famiv1.MeetingService_SummarizeAttendance_FullMethodName:   auth.InRegion("parent", readers...),
+		famiv1.MeetingService_ExportMeetingCalendar_FullMethodName: auth.InRegion("parent", readers...),
+		famiv1.MeetingService_CreateMeeting_FullMethodName:         auth.InRegion("parent", meetingConveners...),
+		famiv1.MeetingService_UpdateMeeting_FullMethodName:         auth.InRegion("meeting.name", meetingConveners...),
+		famiv1.MeetingService_DeleteMeeting_FullMethodName:         auth.InRegion("name", meetingConveners...),
+		famiv1.MeetingService_CancelMeeting_FullMethodName:         auth.InRegion("name", meetingConveners...),
+		famiv1.MeetingService_RecordAttendance_FullMethodName:      auth.InRegion("name", meetingConveners...),
+		famiv1.MeetingService_RecordMinutes_FullMethodName:         auth.InRegion("name", meetingConveners...),
+		famiv1.MeetingService_UpdateActionItem_FullMethodName:      auth.InRegion("name", meetingConveners...),
+		famiv1.MeetingService_CreateCalendarToken_FullMethodName:   auth.InRegion("parent", readers...),
+		famiv1.MeetingService_ListCalendarTokens_FullMethodName:    auth.InRegion("parent", readers...),
+		famiv1.MeetingService_RevokeCalendarToken_FullMethodName:   auth.InRegion("name", readers...),
+	}
 }

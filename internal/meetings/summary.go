@@ -1,8 +1,10 @@
 package meetings
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -92,7 +94,7 @@ func (s *Service) SummarizeAttendance(ctx context.Context, req *famiv1.Summarize
 		return nil, err
 	}
 	var v errs.Violations
-	network := refFormat(&v, "network", req.GetNetwork(), region, resource.Networks)
+	network := resource.RefID(&v, "network", req.GetNetwork(), region, resource.Networks)
 	start, okStart := check.Date(&v, "start_date", req.GetStartDate(), false)
 	end, okEnd := check.Date(&v, "end_date", req.GetEndDate(), false)
 	if okStart && okEnd && end.Before(start) {
@@ -112,27 +114,12 @@ func (s *Service) SummarizeAttendance(ctx context.Context, req *famiv1.Summarize
 		to = timeKey(timestamppb.New(s.midnight(end.AddDate(0, 0, 1))))
 	}
 	who := principal.From(ctx)
-	type groupKey struct{ network, period string }
-	groups := map[groupKey]*tally{}
-	var totals tally
+	sum := attendance{network: network, groups: map[groupKey]*tally{}}
 	res := &famiv1.SummarizeAttendanceResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		// Network members report on their networks only (DESIGN.md
-		// section 6, "reports: its networks").
-		allowed := map[string]bool{}
-		visible := func(n string) bool {
-			if who.Role != principal.NetworkMember {
-				return true
-			}
-			ok, seen := allowed[n]
-			if !seen {
-				ok = isMember(tx, n, who.Partner)
-				allowed[n] = ok
-			}
-			return ok
-		}
-		if network != "" && !visible(req.GetNetwork()) {
+		sum.view = memberView{tx: tx, who: who, allowed: map[string]bool{}}
+		if network != "" && !sum.view.sees(req.GetNetwork()) {
 			return errs.NotNetworkMember.With(errs.Error{
 				Message:  fmt.Sprintf("%s is not a member of %s: network members read the attendance of their own networks", orNone(who.Partner), req.GetNetwork()),
 				Metadata: map[string]string{"network": req.GetNetwork(), "partner": who.Partner},
@@ -148,70 +135,100 @@ func (s *Service) SummarizeAttendance(ctx context.Context, req *famiv1.Summarize
 			if ferr = tx.Get(aip.Name(region, resource.Meetings, keyID(k)), mt); ferr != nil {
 				return false
 			}
-			p := period(s.day(mt.GetStartTime().AsTime()), req.GetPeriod())
-			counted := false
-			for _, n := range mt.GetNetworks() {
-				if (network != "" && resource.ID(n) != network) || !visible(n) {
-					continue
-				}
-				g := groups[groupKey{n, p}]
-				if g == nil {
-					g = &tally{}
-					groups[groupKey{n, p}] = g
-				}
-				g.add(mt)
-				counted = true
-			}
-			if counted {
-				totals.add(mt)
-			}
+			sum.add(mt, period(s.cal.Day(mt.GetStartTime().AsTime()), req.GetPeriod()))
 			return true
 		})
 		if ferr != nil {
 			return ferr
 		}
-		keys := make([]groupKey, 0, len(groups))
-		for k := range groups {
-			keys = append(keys, k)
-		}
-		slices.SortFunc(keys, func(a, b groupKey) int {
-			if a.network != b.network {
-				if a.network < b.network {
-					return -1
-				}
-				return 1
-			}
-			if a.period < b.period {
-				return -1
-			}
-			if a.period > b.period {
-				return 1
-			}
-			return 0
-		})
-		names := map[string]string{}
-		for _, k := range keys {
-			dn, ok := names[k.network]
-			if !ok {
-				n := &famiv1.Network{}
-				if tx.Get(k.network, n) == nil {
-					dn = n.GetDisplayName()
-				}
-				names[k.network] = dn
-			}
-			res.Groups = append(res.Groups, groups[k].summary(k.network, dn, k.period))
-		}
+		res.Groups = sum.groupSummaries(tx)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	res.Totals = totals.summary("", "", "")
+	res.Totals = sum.totals.summary("", "", "")
 	return res, nil
+}
+
+// memberView says which networks a principal reports on: network members
+// on their own networks only (DESIGN.md section 6, "reports: its
+// networks"), everyone else on all. Each membership is read once.
+type memberView struct {
+	tx      store.ReadTx
+	who     principal.Principal
+	allowed map[string]bool // by network name
+}
+
+func (m memberView) sees(network string) bool {
+	if m.who.Role != principal.NetworkMember {
+		return true
+	}
+	ok, seen := m.allowed[network]
+	if !seen {
+		ok = isMember(m.tx, network, m.who.Partner)
+		m.allowed[network] = ok
+	}
+	return ok
+}
+
+// groupKey is a group of an attendance summary: a network and a period.
+type groupKey struct{ network, period string }
+
+// attendance accumulates the meetings of an attendance summary: a tally
+// per network the caller sees (the one asked for, or every one of the
+// meeting's) and period, and the totals of the meetings counted in any.
+type attendance struct {
+	network string // the id of the network asked for; "" for all
+	view    memberView
+	groups  map[groupKey]*tally
+	totals  tally
+}
+
+// add counts mt, held in period p.
+func (a *attendance) add(mt *famiv1.Meeting, p string) {
+	counted := false
+	for _, n := range mt.GetNetworks() {
+		if (a.network != "" && resource.ID(n) != a.network) || !a.view.sees(n) {
+			continue
+		}
+		g := a.groups[groupKey{n, p}]
+		if g == nil {
+			g = &tally{}
+			a.groups[groupKey{n, p}] = g
+		}
+		g.add(mt)
+		counted = true
+	}
+	if counted {
+		a.totals.add(mt)
+	}
+}
+
+// groupSummaries are the summaries of the groups, in network then period
+// order, with the networks' display names.
+func (a *attendance) groupSummaries(tx store.ReadTx) []*famiv1.AttendanceSummary {
+	keys := slices.SortedFunc(maps.Keys(a.groups), func(x, y groupKey) int {
+		return cmp.Or(cmp.Compare(x.network, y.network), cmp.Compare(x.period, y.period))
+	})
+	var out []*famiv1.AttendanceSummary
+	names := map[string]string{}
+	for _, k := range keys {
+		dn, ok := names[k.network]
+		if !ok {
+			n := &famiv1.Network{}
+			if tx.Get(k.network, n) == nil {
+				dn = n.GetDisplayName()
+			}
+			names[k.network] = dn
+		}
+		out = append(out, a.groups[k].summary(k.network, dn, k.period))
+	}
+	return out
 }
 
 // midnight is the start of a calendar day (a date parsed as UTC) where
 // dates are read.
 func (s *Service) midnight(day time.Time) time.Time {
-	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, s.loc)
+	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, s.cal.Location())
 }

@@ -103,7 +103,7 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 	id := aip.NewID()
 	// No request_id: a replay would have to store the token to return it.
 	m := store.Mutation{Principal: who.Subject, Fingerprint: store.Fingerprint(req)}
-	expire := s.now().Add(ttl)
+	expire := s.cal.Now().Add(ttl)
 	// A feed token dies with the credential that created it: an account's
 	// by its generation; a machine token's by its id (revocation) and its
 	// expiry, which the feed token's cannot pass.
@@ -140,19 +140,10 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 
 // ListCalendarTokens implements fami.v1.MeetingService.
 func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalendarTokensRequest) (*famiv1.ListCalendarTokensResponse, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
 	all := who.Role == principal.RegionAdmin
-	items, next, rev, err := resource.List(ctx, s.store, region, resource.CalendarTokens, req.GetPageSize(), req.GetPageToken(),
-		func() *famiv1.CalendarToken { return &famiv1.CalendarToken{} },
+	return resource.ListAnswer[*famiv1.ListCalendarTokensResponse](ctx, s.store, resource.CalendarTokens, req, nil,
 		func(ct *famiv1.CalendarToken) bool { return all || ct.GetOwner() == who.Subject })
-	if err != nil {
-		return nil, err
-	}
-	return &famiv1.ListCalendarTokensResponse{CalendarTokens: items, NextPageToken: next, Revision: rev}, nil
 }
 
 // RevokeCalendarToken implements fami.v1.MeetingService. Revoking a
@@ -191,7 +182,7 @@ func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCal
 				return nil, err
 			}
 		}
-		ct.RevokeTime = timestamppb.New(s.now())
+		ct.RevokeTime = timestamppb.New(s.cal.Now())
 		ct.RevokedBy = who.Subject
 		return ct, tx.Put(ct)
 	})
@@ -233,7 +224,7 @@ func (s *Service) FeedPrincipal(ctx context.Context, region, token string) (prin
 		if tx.Get(aip.Name(region, resource.CalendarTokens, id), ct) != nil {
 			return errBadFeedToken()
 		}
-		if ct.GetRevokeTime() != nil || !ct.GetExpireTime().AsTime().After(s.now()) {
+		if ct.GetRevokeTime() != nil || !ct.GetExpireTime().AsTime().After(s.cal.Now()) {
 			return errBadFeedToken()
 		}
 		if s.revoked != nil && s.revoked.Revoked(bound, ct.GetOwner(), region, gen) {

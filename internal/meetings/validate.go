@@ -182,64 +182,91 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 		v.Add("attendance", "lists %d partners; at most %d are allowed", len(list), maxPartners)
 		return v.Err()
 	}
-	seen, seenContacts := map[string]bool{}, map[string]bool{}
+	c := attendanceCheck{tx: tx, v: &v, region: region, partners: map[string]bool{}, contacts: map[string]bool{}}
 	for i, a := range list {
-		f := resource.Indexed("attendance", i)
-		if resource.Ref(tx, &v, f+".partner", a.GetPartner(), region, resource.Partners, &famiv1.Partner{}, true) {
-			if seen[a.GetPartner()] {
-				v.Add(f+".partner", "%s is listed twice", a.GetPartner())
-			}
-			seen[a.GetPartner()] = true
-		}
-		n := a.GetAttendees()
-		if n < 0 || n > maxAttendees {
-			v.Add(f+".attendees", "%d is out of range: 0 (absent) to %d", n, maxAttendees)
-		}
-		if len(a.GetRoles()) > maxRoles {
-			v.Add(f+".roles", "lists %d roles; at most %d are allowed", len(a.GetRoles()), maxRoles)
-			continue
-		}
-		var sum int32
-		roles := map[famiv1.AttendeeRole]bool{}
-		ok := true
-		for j, rc := range a.GetRoles() {
-			rf := resource.Indexed(f+".roles", j)
-			before := v.Len()
-			check.Enum(&v, rf+".role", rc.GetRole(), true)
-			if roles[rc.GetRole()] && rc.GetRole() != 0 {
-				v.Add(rf+".role", "%s is listed twice", rc.GetRole())
-			}
-			roles[rc.GetRole()] = true
-			if c := rc.GetCount(); c < 1 || c > maxAttendees {
-				v.Add(rf+".count", "%d is out of range: 1 to %d", c, maxAttendees)
-			} else {
-				sum += c
-			}
-			ok = ok && v.Len() == before
-		}
-		if ok && len(a.GetRoles()) > 0 && sum != n {
-			v.Add(f+".roles", "the counts by role add up to %d, but attendees is %d", sum, n)
-		}
-		if len(a.GetContacts()) > int(max(n, 0)) {
-			v.Add(f+".contacts", "names %d contacts for %d attendees", len(a.GetContacts()), n)
-			continue
-		}
-		for j, c := range a.GetContacts() {
-			cf := resource.Indexed(f+".contacts", j)
-			ct := &famiv1.Contact{}
-			if !resource.Ref(tx, &v, cf, c, region, resource.Contacts, ct, true) {
-				continue
-			}
-			if seenContacts[c] {
-				v.Add(cf, "%s is named twice", c)
-			}
-			seenContacts[c] = true
-			if ct.GetPartner() != a.GetPartner() {
-				v.Add(cf, "%s is staff of %s, not of %s", c, ct.GetPartner(), a.GetPartner())
-			}
-		}
+		c.partner(resource.Indexed("attendance", i), a)
 	}
 	return v.Err()
+}
+
+// attendanceCheck checks the attendance of a meeting partner by partner,
+// remembering the partners and contacts already named.
+type attendanceCheck struct {
+	tx                 store.ReadTx
+	v                  *errs.Violations
+	region             string
+	partners, contacts map[string]bool
+}
+
+// partner checks the attendance of one partner (at f): the partner, its
+// attendees, their counts by role and the contacts named among them.
+func (c *attendanceCheck) partner(f string, a *famiv1.PartnerAttendance) {
+	if resource.Ref(c.tx, c.v, f+".partner", a.GetPartner(), c.region, resource.Partners, &famiv1.Partner{}, true) {
+		if c.partners[a.GetPartner()] {
+			c.v.Add(f+".partner", "%s is listed twice", a.GetPartner())
+		}
+		c.partners[a.GetPartner()] = true
+	}
+	n := a.GetAttendees()
+	if n < 0 || n > maxAttendees {
+		c.v.Add(f+".attendees", "%d is out of range: 0 (absent) to %d", n, maxAttendees)
+	}
+	if len(a.GetRoles()) > maxRoles {
+		c.v.Add(f+".roles", "lists %d roles; at most %d are allowed", len(a.GetRoles()), maxRoles)
+		return
+	}
+	roleCounts(c.v, f+".roles", a.GetRoles(), n)
+	if len(a.GetContacts()) > int(max(n, 0)) {
+		c.v.Add(f+".contacts", "names %d contacts for %d attendees", len(a.GetContacts()), n)
+		return
+	}
+	for j, name := range a.GetContacts() {
+		c.contact(resource.Indexed(f+".contacts", j), name, a.GetPartner())
+	}
+}
+
+// roleCounts checks the counts by role of a partner's n attendees (at f):
+// each role once, each count in range, and, when all are valid, adding up
+// to n.
+func roleCounts(v *errs.Violations, f string, roles []*famiv1.AttendeeCount, n int32) {
+	var sum int32
+	seen := map[famiv1.AttendeeRole]bool{}
+	ok := true
+	for j, rc := range roles {
+		rf := resource.Indexed(f, j)
+		before := v.Len()
+		check.Enum(v, rf+".role", rc.GetRole(), true)
+		if seen[rc.GetRole()] && rc.GetRole() != 0 {
+			v.Add(rf+".role", "%s is listed twice", rc.GetRole())
+		}
+		seen[rc.GetRole()] = true
+		if c := rc.GetCount(); c < 1 || c > maxAttendees {
+			v.Add(rf+".count", "%d is out of range: 1 to %d", c, maxAttendees)
+		} else {
+			sum += c
+		}
+		ok = ok && v.Len() == before
+	}
+	if ok && len(roles) > 0 && sum != n {
+		v.Add(f, "the counts by role add up to %d, but attendees is %d", sum, n)
+	}
+}
+
+// contact checks a contact named (at f) among the attendees of partner:
+// an existing contact of the region, named once in the meeting, staff of
+// that partner.
+func (c *attendanceCheck) contact(f, name, partner string) {
+	ct := &famiv1.Contact{}
+	if !resource.Ref(c.tx, c.v, f, name, c.region, resource.Contacts, ct, true) {
+		return
+	}
+	if c.contacts[name] {
+		c.v.Add(f, "%s is named twice", name)
+	}
+	c.contacts[name] = true
+	if ct.GetPartner() != partner {
+		c.v.Add(f, "%s is staff of %s, not of %s", name, ct.GetPartner(), partner)
+	}
 }
 
 // validateActionItems checks the action items of minutes recorded for a
@@ -270,20 +297,6 @@ func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, da
 		check.Text(&v, f+".status_note", it.GetStatusNote(), false, maxReason, true)
 	}
 	return v.Err()
-}
-
-// refFormat checks that an optional filter names a resource of collection
-// in region, without reading it; it returns the resource's id.
-func refFormat(v *errs.Violations, field, name, region, collection string) string {
-	if name == "" {
-		return ""
-	}
-	r, id, err := aip.ParseName(field, name, collection)
-	if err != nil || r != region {
-		v.Add(field, "%q is not a %s of region %q", resource.Clip(name), collection[:len(collection)-1], region)
-		return ""
-	}
-	return id
 }
 
 // modeName is a mode as the API spells it, for messages: IN_PERSON.

@@ -12,6 +12,7 @@ import (
 	"github.com/raccordo/raccordo/internal/monitoring"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/splitmix"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -23,14 +24,6 @@ const (
 	benchProjects = 200
 	benchQuarters = 28
 )
-
-// mix is splitmix64: reproducible pseudo-random figures from an index.
-func mix(i uint64) uint64 {
-	i += 0x9e3779b97f4a7c15
-	i = (i ^ (i >> 30)) * 0xbf58476d1ce4e5b9
-	i = (i ^ (i >> 27)) * 0x94d049bb133111eb
-	return i ^ (i >> 31)
-}
 
 func benchProject(region string, i int) *famiv1.Project {
 	p := &famiv1.Project{
@@ -51,7 +44,7 @@ func benchProject(region string, i int) *famiv1.Project {
 
 // benchReport is project i's report of quarter k (0 is 2015-q1).
 func benchReport(project string, i, k int) *famiv1.MonitoringReport {
-	h := mix(uint64(i*benchQuarters + k))
+	h := splitmix.Mix(uint64(i*benchQuarters + k))
 	period := fmt.Sprintf("%d-q%d", 2015+k/4, 1+k%4)
 	r := &famiv1.MonitoringReport{
 		Name: project + "/monitoringReports/" + period, Period: period, Revision: 1,

@@ -9,7 +9,7 @@
 // quarters up to the one asked for and the plans of the projects in scope,
 // however many reports there are.
 //
-// Region binding and roles are checked by the policy table (auth.Rights);
+// Region binding and roles are checked by the policy table (rights.go);
 // this package checks what depends on the data: a network member reports
 // only for projects a network led by their partner implements.
 package monitoring
@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // "today" is Italy's today, whatever the host's zone database
 
 	"google.golang.org/protobuf/proto"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // Options configure New.
@@ -39,26 +39,18 @@ type Options struct {
 type Service struct {
 	famiv1.UnimplementedMonitoringServiceServer
 	store store.Store
-	now   func() time.Time
-	loc   *time.Location
+	cal   territory.Calendar
 }
 
 // New returns the service over a store.
 func New(s store.Store, opts Options) *Service {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	loc, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		loc = time.UTC // unreachable: time/tzdata is embedded
-	}
-	return &Service{store: s, now: opts.Now, loc: loc}
+	return &Service{store: s, cal: territory.NewCalendar(opts.Now, nil)}
 }
 
 // today is the current day in Italy, as a date at UTC midnight like the
 // parsed plan dates.
 func (s *Service) today() time.Time {
-	y, m, d := s.now().In(s.loc).Date()
+	y, m, d := s.cal.Now().In(s.cal.Location()).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 

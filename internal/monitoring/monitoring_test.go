@@ -11,6 +11,7 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 // TestAggregatesMatchScan checks the aggregate cells against a full scan
@@ -18,11 +19,7 @@ import (
 // and plan changes that move projects in and out of a quarter.
 func TestAggregatesMatchScan(t *testing.T) {
 	const region, projects, quarters = "lombardia", 12, 8
-	st, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{region}})
-	if err != nil {
-		t.Fatalf("bolt.Open: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{region}})
 	ctx := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: region})
 	svc, reg := monitoring.New(st, monitoring.Options{}), registry.New(st, nil)
 

@@ -56,12 +56,8 @@ func (s *Service) CreateMonitoringReport(ctx context.Context, req *famiv1.Create
 	if req.GetMonitoringReport() == nil {
 		return nil, errs.InvalidField("monitoring_report", "is required")
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	n := reportName{region: region, project: project, period: q.String()}
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.MonitoringReport, error) {
+	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (*famiv1.MonitoringReport, error) {
 		if err := mayReport(tx, principal.From(ctx), project); err != nil {
 			return nil, err
 		}
@@ -135,11 +131,7 @@ func (s *Service) UpdateMonitoringReport(ctx context.Context, req *famiv1.Update
 	if err != nil {
 		return nil, err
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.store, n.region, m, n.String(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
+	return resource.Modify(ctx, s.store, n.region, req, n.String(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
 		if err := mayReport(tx, principal.From(ctx), n.project); err != nil {
 			return nil, err
 		}

@@ -65,11 +65,7 @@ func (s *Service) UpdateMonitoringSettings(ctx context.Context, req *famiv1.Upda
 	if t := in.GetBehindThresholdPercent(); t < 0 || t > 100 {
 		return nil, errs.InvalidField("monitoring_settings.behind_threshold_percent", "%d is not a percentage from 1 to 100 (0: the default, %d)", t, defaultThreshold)
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.MonitoringSettings, error) {
+	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (*famiv1.MonitoringSettings, error) {
 		cur := &famiv1.MonitoringSettings{}
 		switch err := tx.Get(settingsName(region), cur); {
 		case err == nil:

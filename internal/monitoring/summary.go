@@ -56,116 +56,149 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 	if !ok {
 		return nil, errs.InvalidField("period", "%q is not a quarter: want YYYY-qN, e.g. 2021-q1", resource.Clip(req.GetPeriod()))
 	}
-	period := q.String()
-	out := &famiv1.MonitoringSummary{Parent: req.GetParent(), Period: period}
+	out := &famiv1.MonitoringSummary{Parent: req.GetParent(), Period: q.String()}
 	err = s.store.View(ctx, sc.region, func(tx store.ReadTx) error {
 		out.Revision = tx.Revision()
 		projects, err := projectsOf(tx, sc)
 		if err != nil {
 			return err
 		}
-		// The plans: projects whose span covers the quarter, their budgets
-		// and indicator targets.
-		var active []*famiv1.Project
-		targets := map[string]*famiv1.IndicatorProgress{}
-		for _, p := range projects {
-			start, _ := date(p.GetStartDate())
-			end, _ := date(p.GetEndDate())
-			if q.end().Before(start) || q.start().After(end) {
-				continue
-			}
-			active = append(active, p)
-			out.BudgetCents += p.GetBudgetCents()
-			for _, ind := range p.GetIndicators() {
-				t, ok := targets[ind.GetCode()]
-				if !ok {
-					t = &famiv1.IndicatorProgress{Code: ind.GetCode(), Name: ind.GetName(), Unit: ind.GetUnit()}
-					targets[ind.GetCode()] = t
-				}
-				t.Target += ind.GetTarget()
-			}
-		}
-		out.Projects = int64(len(active))
-
-		// The figures: the quarter's cells and the quarters before it.
-		figures := &famiv1.MonitoringSummary{}
-		var committed, paid int64
-		sum := func(prefix string) error {
-			var err error
-			tx.IndexScan(indexCells, prefix, func(k, v string) bool {
-				p := k[len(prefix):]
-				if p > period {
-					return false
-				}
-				c := &famiv1.MonitoringSummary{}
-				if err = proto.Unmarshal([]byte(v), c); err != nil {
-					return false
-				}
-				committed += c.GetQuarterCommittedCents()
-				paid += c.GetQuarterPaidCents()
-				if p == period {
-					add(figures, c, 1)
-				}
-				return true
-			})
-			return err
-		}
-		if sc.project == "" && sc.network == "" {
-			err = sum("r")
-		} else {
-			for _, p := range active {
-				if err = sum("p" + resource.ID(p.GetName()) + "\x00"); err != nil {
-					break
-				}
-			}
-		}
+		p := plansOf(projects, q)
+		f, err := figuresOf(tx, sc, p.active, out.Period)
 		if err != nil {
 			return err
 		}
-		out.CommittedCents, out.PaidCents = committed, paid
-		out.QuarterCommittedCents, out.QuarterPaidCents = figures.GetQuarterCommittedCents(), figures.GetQuarterPaidCents()
-		out.CommittedPercent, out.PaidPercent = percent(float64(committed), float64(out.BudgetCents)), percent(float64(paid), float64(out.BudgetCents))
-		for _, a := range figures.GetIndicators() {
-			t, ok := targets[a.GetCode()]
-			if !ok { // a value of an indicator since removed from the plan
-				t = &famiv1.IndicatorProgress{Code: a.GetCode()}
-				targets[a.GetCode()] = t
-			}
-			t.Achieved = a.GetAchieved()
-		}
-		for _, t := range targets {
-			t.Percent = percent(t.GetAchieved(), t.GetTarget())
-			out.Indicators = append(out.Indicators, t)
-		}
-		slices.SortFunc(out.Indicators, func(a, b *famiv1.IndicatorProgress) int { return cmp.Compare(a.GetCode(), b.GetCode()) })
-		out.Flags, out.ReportStates = figures.GetFlags(), figures.GetReportStates()
-
-		// Active projects without a report, and reports overdue: the
-		// quarter ended more than 30 days ago and an active project never
-		// submitted its report.
-		late := overdue(q, s.today())
-		var missing int64
-		for _, p := range active {
-			v, ok := tx.IndexGet(indexSubmitted, period+"\x00"+resource.ID(p.GetName()))
-			if !ok {
-				missing++
-			}
-			if late && v != "1" {
-				out.OverdueProjects = append(out.OverdueProjects, p.GetName())
-			}
-		}
-		if missing > 0 {
-			out.ReportStates = append([]*famiv1.ReportStateCount{{Count: missing}}, out.ReportStates...)
-		}
-		if n := int64(len(out.OverdueProjects)); n > 0 {
-			out.Flags = append(out.Flags, &famiv1.FlagCount{Kind: famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_REPORT_OVERDUE, Count: n})
-		}
+		p.compare(out, f)
+		markMissing(tx, out, p.active, out.Period, overdue(q, s.today()))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// plans is what the plans of the projects in scope promise for a quarter:
+// the projects whose span covers it, their budget and indicator targets.
+type plans struct {
+	active  []*famiv1.Project
+	budget  int64
+	targets map[string]*famiv1.IndicatorProgress // by indicator code
+}
+
+func plansOf(projects []*famiv1.Project, q quarter) plans {
+	p := plans{targets: map[string]*famiv1.IndicatorProgress{}}
+	for _, pr := range projects {
+		start, _ := date(pr.GetStartDate())
+		end, _ := date(pr.GetEndDate())
+		if q.end().Before(start) || q.start().After(end) {
+			continue
+		}
+		p.active = append(p.active, pr)
+		p.budget += pr.GetBudgetCents()
+		for _, ind := range pr.GetIndicators() {
+			p.target(ind.GetCode(), ind.GetName(), ind.GetUnit()).Target += ind.GetTarget()
+		}
+	}
+	return p
+}
+
+// target is the progress of the indicator code, added with its name and
+// unit when first met.
+func (p plans) target(code, name, unit string) *famiv1.IndicatorProgress {
+	t, ok := p.targets[code]
+	if !ok {
+		t = &famiv1.IndicatorProgress{Code: code, Name: name, Unit: unit}
+		p.targets[code] = t
+	}
+	return t
+}
+
+// figures is what the aggregate cells of a scope hold up to a quarter:
+// the sums of all the quarters until then, and the quarter's own cells.
+type figures struct {
+	committed, paid int64
+	quarter         *famiv1.MonitoringSummary
+}
+
+// figuresOf sums the cells of the region (when the scope is the whole
+// region) or of the active projects, up to period.
+func figuresOf(tx store.ReadTx, sc scope, active []*famiv1.Project, period string) (*figures, error) {
+	f := &figures{quarter: &famiv1.MonitoringSummary{}}
+	if sc.project == "" && sc.network == "" {
+		return f, f.sum(tx, regionCell(""), period)
+	}
+	for _, p := range active {
+		if err := f.sum(tx, projectCell(p.GetName(), ""), period); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// sum adds the cells under prefix up to period.
+func (f *figures) sum(tx store.ReadTx, prefix, period string) error {
+	var err error
+	tx.IndexScan(indexCells, prefix, func(k, v string) bool {
+		p := k[len(prefix):]
+		if p > period {
+			return false
+		}
+		c := &famiv1.MonitoringSummary{}
+		if err = proto.Unmarshal([]byte(v), c); err != nil {
+			return false
+		}
+		f.committed += c.GetQuarterCommittedCents()
+		f.paid += c.GetQuarterPaidCents()
+		if p == period {
+			add(f.quarter, c, 1)
+		}
+		return true
+	})
+	return err
+}
+
+// compare fills out with the plans and the figures set against them:
+// budget spent, indicators achieved against their targets (in code
+// order), the quarter's flags and report states.
+func (p plans) compare(out *famiv1.MonitoringSummary, f *figures) {
+	out.Projects = int64(len(p.active))
+	out.BudgetCents = p.budget
+	out.CommittedCents, out.PaidCents = f.committed, f.paid
+	out.QuarterCommittedCents, out.QuarterPaidCents = f.quarter.GetQuarterCommittedCents(), f.quarter.GetQuarterPaidCents()
+	out.CommittedPercent, out.PaidPercent = percent(float64(f.committed), float64(p.budget)), percent(float64(f.paid), float64(p.budget))
+	for _, a := range f.quarter.GetIndicators() {
+		// An indicator since removed from the plan has no name or unit.
+		p.target(a.GetCode(), "", "").Achieved = a.GetAchieved()
+	}
+	for _, t := range p.targets {
+		t.Percent = percent(t.GetAchieved(), t.GetTarget())
+		out.Indicators = append(out.Indicators, t)
+	}
+	slices.SortFunc(out.Indicators, func(a, b *famiv1.IndicatorProgress) int { return cmp.Compare(a.GetCode(), b.GetCode()) })
+	out.Flags, out.ReportStates = f.quarter.GetFlags(), f.quarter.GetReportStates()
+}
+
+// markMissing counts the active projects without a report for period (a
+// report state of their own), and, when the quarter is late (ended more
+// than 30 days ago), lists and flags those that never submitted one.
+func markMissing(tx store.ReadTx, out *famiv1.MonitoringSummary, active []*famiv1.Project, period string, late bool) {
+	var missing int64
+	for _, p := range active {
+		v, ok := tx.IndexGet(indexSubmitted, period+"\x00"+resource.ID(p.GetName()))
+		if !ok {
+			missing++
+		}
+		if late && v != "1" {
+			out.OverdueProjects = append(out.OverdueProjects, p.GetName())
+		}
+	}
+	if missing > 0 {
+		out.ReportStates = append([]*famiv1.ReportStateCount{{Count: missing}}, out.ReportStates...)
+	}
+	if n := int64(len(out.OverdueProjects)); n > 0 {
+		out.Flags = append(out.Flags, &famiv1.FlagCount{Kind: famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_REPORT_OVERDUE, Count: n})
+	}
 }
 
 // projectsOf reads the projects of a scope: one, those a network

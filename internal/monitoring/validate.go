@@ -1,6 +1,8 @@
 package monitoring
 
 import (
+	"time"
+
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
@@ -19,134 +21,166 @@ var reportMutable = []string{"activities", "deviations", "indicator_values", "ex
 
 // validate checks a report against the plan of its project p, for quarter
 // q: every activity, indicator and action it names is the plan's, each at
-// most once, dates are dates, amounts and counts are in range.
+// most once, dates are dates, amounts and counts are in range. Each list
+// of the report is checked line by line, in the order of its fields.
 func validate(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter) error {
-	var v errs.Violations
+	c := reportCheck{
+		end:        q.end(),
+		activities: codesOf(p.GetTimetable(), (*famiv1.PlannedActivity).GetCode),
+		indicators: codesOf(p.GetIndicators(), (*famiv1.Indicator).GetCode),
+		actions:    codesOf(p.GetActions(), (*famiv1.ProjectAction).GetCode),
+	}
 	const f = "monitoring_report."
-	activities := map[string]bool{}
-	for _, a := range p.GetTimetable() {
-		activities[a.GetCode()] = true
-	}
-	indicators := map[string]bool{}
-	for _, i := range p.GetIndicators() {
-		indicators[i.GetCode()] = true
-	}
-	actions := map[string]bool{}
-	for _, a := range p.GetActions() {
-		actions[a.GetCode()] = true
-	}
-	// ref checks a code against the plan's, and that it is named once
-	// when seen is set.
-	ref := func(field, code string, plan map[string]bool, what string, seen map[string]bool) {
-		switch {
-		case code == "":
-			v.Add(field, "is required")
-		case !plan[code]:
-			v.Add(field, "%q is not %s of the project's plan", resource.Clip(code), what)
-		case seen != nil && seen[code]:
-			v.Add(field, "%q is listed twice", code)
-		}
-		if seen != nil {
-			seen[code] = true
-		}
-	}
-	lines := func(field string, n int) bool {
-		if n > maxLines {
-			v.Add(field, "lists %d items; at most %d are allowed", n, maxLines)
-			return false
-		}
-		return true
-	}
-	end := q.end()
+	lines(&c, f+"activities", r.GetActivities(), c.activity(set[string]{}))
+	lines(&c, f+"deviations", r.GetDeviations(), c.deviation)
+	lines(&c, f+"indicator_values", r.GetIndicatorValues(), c.indicatorValue(set[string]{}))
+	lines(&c, f+"expenditures", r.GetExpenditures(), c.expenditure(set[string]{}))
+	lines(&c, f+"reimbursement_claims", r.GetReimbursementClaims(), c.claim)
+	lines(&c, f+"people_reached", r.GetPeopleReached(), c.peopleCount(set[[2]int32]{}))
+	lines(&c, f+"operators_trained", r.GetOperatorsTrained(), c.trainedOperators(set[famiv1.SupportOperatorRole]{}))
+	check.Text(&c.v, f+"notes", r.GetNotes(), false, 8000, true)
+	return c.v.Err()
+}
 
-	if lines(f+"activities", len(r.GetActivities())) {
-		seen := map[string]bool{}
-		for i, a := range r.GetActivities() {
-			g := resource.Indexed(f+"activities", i)
-			ref(g+".activity", a.GetActivity(), activities, "an activity", seen)
-			check.Enum(&v, g+".state", a.GetState(), true)
-			start, okStart := check.Date(&v, g+".actual_start", a.GetActualStart(), false)
-			finish, okEnd := check.Date(&v, g+".actual_end", a.GetActualEnd(), a.GetState() == famiv1.ActivityState_ACTIVITY_STATE_COMPLETED)
-			started := a.GetState() == famiv1.ActivityState_ACTIVITY_STATE_ON_SCHEDULE || a.GetState() == famiv1.ActivityState_ACTIVITY_STATE_COMPLETED
-			if started && a.GetActualStart() == "" {
-				v.Add(g+".actual_start", "is required for an activity that has started")
-			}
-			if okStart && start.After(end) {
-				v.Add(g+".actual_start", "%s is after the quarter's end", a.GetActualStart())
-			}
-			if okEnd && finish.After(end) {
-				v.Add(g+".actual_end", "%s is after the quarter's end", a.GetActualEnd())
-			}
-			if okStart && okEnd && finish.Before(start) {
-				v.Add(g+".actual_end", "%s is before actual_start %s", a.GetActualEnd(), a.GetActualStart())
-			}
+// reportCheck collects the violations of one report, checked against the
+// codes of its project's plan (activities, indicators, actions) and the end
+// of its quarter.
+type reportCheck struct {
+	v                               errs.Violations
+	activities, indicators, actions set[string]
+	end                             time.Time
+}
+
+// set is a set of keys: the codes of a plan, or the keys a list has named
+// so far (to refuse one listed twice).
+type set[K comparable] map[K]bool
+
+// again adds k and reports whether it was already there.
+func (s set[K]) again(k K) bool {
+	was := s[k]
+	s[k] = true
+	return was
+}
+
+// codesOf is the set of the codes of a plan's items.
+func codesOf[T any](items []T, code func(T) string) set[string] {
+	out := set[string]{}
+	for _, it := range items {
+		out[code(it)] = true
+	}
+	return out
+}
+
+// lines checks the lines of the report's list field with line, each under
+// its own path ("field[i]"), once the list is within maxLines.
+func lines[T any](c *reportCheck, field string, items []T, line func(g string, item T)) {
+	if len(items) > maxLines {
+		c.v.Add(field, "lists %d items; at most %d are allowed", len(items), maxLines)
+		return
+	}
+	for i, it := range items {
+		line(resource.Indexed(field, i), it)
+	}
+}
+
+// ref checks code against the plan's codes (what names them in a message),
+// and, when listed is set, that the list names it once.
+func (c *reportCheck) ref(field, code string, plan set[string], what string, listed set[string]) {
+	switch {
+	case code == "":
+		c.v.Add(field, "is required")
+	case !plan[code]:
+		c.v.Add(field, "%q is not %s of the project's plan", resource.Clip(code), what)
+	case listed != nil && listed.again(code):
+		c.v.Add(field, "%q is listed twice", code)
+	}
+}
+
+// activity returns the check of one activity line: a planned activity,
+// listed once, whose dates fit its state and the quarter.
+func (c *reportCheck) activity(listed set[string]) func(string, *famiv1.ActivityStatus) {
+	return func(g string, a *famiv1.ActivityStatus) {
+		c.ref(g+".activity", a.GetActivity(), c.activities, "an activity", listed)
+		check.Enum(&c.v, g+".state", a.GetState(), true)
+		start, okStart := check.Date(&c.v, g+".actual_start", a.GetActualStart(), false)
+		finish, okEnd := check.Date(&c.v, g+".actual_end", a.GetActualEnd(), a.GetState() == famiv1.ActivityState_ACTIVITY_STATE_COMPLETED)
+		started := a.GetState() == famiv1.ActivityState_ACTIVITY_STATE_ON_SCHEDULE || a.GetState() == famiv1.ActivityState_ACTIVITY_STATE_COMPLETED
+		if started && a.GetActualStart() == "" {
+			c.v.Add(g+".actual_start", "is required for an activity that has started")
+		}
+		if okStart && start.After(c.end) {
+			c.v.Add(g+".actual_start", "%s is after the quarter's end", a.GetActualStart())
+		}
+		if okEnd && finish.After(c.end) {
+			c.v.Add(g+".actual_end", "%s is after the quarter's end", a.GetActualEnd())
+		}
+		if okStart && okEnd && finish.Before(start) {
+			c.v.Add(g+".actual_end", "%s is before actual_start %s", a.GetActualEnd(), a.GetActualStart())
 		}
 	}
-	if lines(f+"deviations", len(r.GetDeviations())) {
-		for i, d := range r.GetDeviations() {
-			g := resource.Indexed(f+"deviations", i)
-			ref(g+".activity", d.GetActivity(), activities, "an activity", nil)
-			check.Text(&v, g+".description", d.GetDescription(), true, 4000, true)
-			check.Text(&v, g+".cause", d.GetCause(), true, 4000, true)
-			check.Text(&v, g+".corrective_action", d.GetCorrectiveAction(), false, 4000, true)
-			check.Date(&v, g+".new_date", d.GetNewDate(), false)
+}
+
+// deviation checks a deviation from the plan: a planned activity (which
+// may deviate more than once), what happened and why.
+func (c *reportCheck) deviation(g string, d *famiv1.Deviation) {
+	c.ref(g+".activity", d.GetActivity(), c.activities, "an activity", nil)
+	check.Text(&c.v, g+".description", d.GetDescription(), true, 4000, true)
+	check.Text(&c.v, g+".cause", d.GetCause(), true, 4000, true)
+	check.Text(&c.v, g+".corrective_action", d.GetCorrectiveAction(), false, 4000, true)
+	check.Date(&c.v, g+".new_date", d.GetNewDate(), false)
+}
+
+// indicatorValue returns the check of one indicator line: a planned
+// indicator, listed once, and its value.
+func (c *reportCheck) indicatorValue(listed set[string]) func(string, *famiv1.IndicatorValue) {
+	return func(g string, iv *famiv1.IndicatorValue) {
+		c.ref(g+".indicator", iv.GetIndicator(), c.indicators, "an indicator", listed)
+		check.Quantity(&c.v, g+".value", iv.GetValue())
+	}
+}
+
+// expenditure returns the check of one expenditure line: a planned
+// action, listed once, and its amounts.
+func (c *reportCheck) expenditure(listed set[string]) func(string, *famiv1.ActionExpenditure) {
+	return func(g string, e *famiv1.ActionExpenditure) {
+		c.ref(g+".action", e.GetAction(), c.actions, "an action", listed)
+		amount(&c.v, g+".committed_cents", e.GetCommittedCents(), false)
+		amount(&c.v, g+".paid_cents", e.GetPaidCents(), false)
+	}
+}
+
+// claim checks a reimbursement claim, filed by the quarter's end.
+func (c *reportCheck) claim(g string, rc *famiv1.ReimbursementClaim) {
+	check.Text(&c.v, g+".reference", rc.GetReference(), true, 100, false)
+	amount(&c.v, g+".amount_cents", rc.GetAmountCents(), true)
+	if t, ok := check.Date(&c.v, g+".filed_on", rc.GetFiledOn(), true); ok && t.After(c.end) {
+		c.v.Add(g+".filed_on", "%s is after the quarter's end", rc.GetFiledOn())
+	}
+}
+
+// peopleCount returns the check of one line of people reached: a count
+// per age band and sex, each pair listed once.
+func (c *reportCheck) peopleCount(listed set[[2]int32]) func(string, *famiv1.PeopleCount) {
+	return func(g string, pc *famiv1.PeopleCount) {
+		check.Enum(&c.v, g+".age_band", pc.GetAgeBand(), true)
+		check.Enum(&c.v, g+".sex", pc.GetSex(), true)
+		count(&c.v, g+".count", pc.GetCount())
+		if listed.again([2]int32{int32(pc.GetAgeBand()), int32(pc.GetSex())}) {
+			c.v.Add(g, "age band %s and sex %s are listed twice", pc.GetAgeBand(), pc.GetSex())
 		}
 	}
-	if lines(f+"indicator_values", len(r.GetIndicatorValues())) {
-		seen := map[string]bool{}
-		for i, iv := range r.GetIndicatorValues() {
-			g := resource.Indexed(f+"indicator_values", i)
-			ref(g+".indicator", iv.GetIndicator(), indicators, "an indicator", seen)
-			check.Quantity(&v, g+".value", iv.GetValue())
+}
+
+// trainedOperators returns the check of one line of operators trained: a
+// count per role, each role listed once.
+func (c *reportCheck) trainedOperators(listed set[famiv1.SupportOperatorRole]) func(string, *famiv1.TrainedOperators) {
+	return func(g string, t *famiv1.TrainedOperators) {
+		check.Enum(&c.v, g+".role", t.GetRole(), true)
+		count(&c.v, g+".count", t.GetCount())
+		if listed.again(t.GetRole()) {
+			c.v.Add(g+".role", "%s is listed twice", t.GetRole())
 		}
 	}
-	if lines(f+"expenditures", len(r.GetExpenditures())) {
-		seen := map[string]bool{}
-		for i, e := range r.GetExpenditures() {
-			g := resource.Indexed(f+"expenditures", i)
-			ref(g+".action", e.GetAction(), actions, "an action", seen)
-			amount(&v, g+".committed_cents", e.GetCommittedCents(), false)
-			amount(&v, g+".paid_cents", e.GetPaidCents(), false)
-		}
-	}
-	if lines(f+"reimbursement_claims", len(r.GetReimbursementClaims())) {
-		for i, c := range r.GetReimbursementClaims() {
-			g := resource.Indexed(f+"reimbursement_claims", i)
-			check.Text(&v, g+".reference", c.GetReference(), true, 100, false)
-			amount(&v, g+".amount_cents", c.GetAmountCents(), true)
-			if t, ok := check.Date(&v, g+".filed_on", c.GetFiledOn(), true); ok && t.After(end) {
-				v.Add(g+".filed_on", "%s is after the quarter's end", c.GetFiledOn())
-			}
-		}
-	}
-	if lines(f+"people_reached", len(r.GetPeopleReached())) {
-		seen := map[[2]int32]bool{}
-		for i, c := range r.GetPeopleReached() {
-			g := resource.Indexed(f+"people_reached", i)
-			check.Enum(&v, g+".age_band", c.GetAgeBand(), true)
-			check.Enum(&v, g+".sex", c.GetSex(), true)
-			count(&v, g+".count", c.GetCount())
-			k := [2]int32{int32(c.GetAgeBand()), int32(c.GetSex())}
-			if seen[k] {
-				v.Add(g, "age band %s and sex %s are listed twice", c.GetAgeBand(), c.GetSex())
-			}
-			seen[k] = true
-		}
-	}
-	if lines(f+"operators_trained", len(r.GetOperatorsTrained())) {
-		seen := map[famiv1.SupportOperatorRole]bool{}
-		for i, c := range r.GetOperatorsTrained() {
-			g := resource.Indexed(f+"operators_trained", i)
-			check.Enum(&v, g+".role", c.GetRole(), true)
-			count(&v, g+".count", c.GetCount())
-			if seen[c.GetRole()] {
-				v.Add(g+".role", "%s is listed twice", c.GetRole())
-			}
-			seen[c.GetRole()] = true
-		}
-	}
-	check.Text(&v, f+"notes", r.GetNotes(), false, 8000, true)
-	return v.Err()
 }
 
 // checkSpan refuses a quarter outside the project's span.

@@ -99,28 +99,11 @@ type hoursRow struct {
 	minutes, entries, reach int64
 }
 
-// pages reads every page of a list.
-func pages[T any](page func(token string) ([]T, string, error)) ([]T, error) {
-	var out []T
-	token := ""
-	for {
-		items, next, err := page(token)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, items...)
-		if next == "" {
-			return out, nil
-		}
-		token = next
-	}
-}
-
 // read collects the data of the datasets through the services, nationally
 // (regions/-), as the national reader in ctx.
 func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
 	d := &snapshotData{partners: map[string]*famiv1.Partner{}}
-	partners, err := pages(func(token string) ([]*famiv1.Partner, string, error) {
+	partners, err := aip.ReadAll(func(token string) ([]*famiv1.Partner, string, error) {
 		res, err := h.src.Partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token, ShowArchived: true})
 		return res.GetPartners(), res.GetNextPageToken(), err
 	})
@@ -130,19 +113,19 @@ func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
 	for _, p := range partners {
 		d.partners[p.GetName()] = p
 	}
-	if d.projects, err = pages(func(token string) ([]*famiv1.Project, string, error) {
+	if d.projects, err = aip.ReadAll(func(token string) ([]*famiv1.Project, string, error) {
 		res, err := h.src.Projects.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token})
 		return res.GetProjects(), res.GetNextPageToken(), err
 	}); err != nil {
 		return nil, err
 	}
-	if d.networks, err = pages(func(token string) ([]*famiv1.Network, string, error) {
+	if d.networks, err = aip.ReadAll(func(token string) ([]*famiv1.Network, string, error) {
 		res, err := h.src.Networks.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token})
 		return res.GetNetworks(), res.GetNextPageToken(), err
 	}); err != nil {
 		return nil, err
 	}
-	protocols, err := pages(func(token string) ([]*famiv1.Protocol, string, error) {
+	protocols, err := aip.ReadAll(func(token string) ([]*famiv1.Protocol, string, error) {
 		res, err := h.src.Protocols.ListProtocols(ctx, &famiv1.ListProtocolsRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token})
 		return res.GetProtocols(), res.GetNextPageToken(), err
 	})
@@ -174,7 +157,7 @@ func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
 // not yet approved), the approved revision the correction keeps; nothing
 // for a report never approved.
 func (h *Handler) readReports(ctx context.Context, p *famiv1.Project) ([]approvedReport, error) {
-	reports, err := pages(func(token string) ([]*famiv1.MonitoringReport, string, error) {
+	reports, err := aip.ReadAll(func(token string) ([]*famiv1.MonitoringReport, string, error) {
 		res, err := h.src.Monitoring.ListMonitoringReports(ctx, &famiv1.ListMonitoringReportsRequest{Parent: p.GetName(), PageSize: aip.MaxPageSize, PageToken: token})
 		return res.GetMonitoringReports(), res.GetNextPageToken(), err
 	})

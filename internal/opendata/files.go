@@ -1,6 +1,8 @@
 package opendata
 
 import (
+	"github.com/raccordo/raccordo/internal/territory"
+
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -10,19 +12,9 @@ import (
 	"html/template"
 	"strconv"
 	"time"
-	_ "time/tzdata" // Europe/Rome wherever the server runs.
 
 	"github.com/raccordo/raccordo/internal/csvfile"
 )
-
-// rome is the time zone of the day that decides protocol states.
-var rome = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
 
 // The licence of every dataset: Creative Commons Attribution 4.0, the
 // default licence of Italian public-sector open data.
@@ -234,7 +226,7 @@ func (h *Handler) catalog(base string, sets []*published, modified time.Time) (s
 		"foaf:name": licenceTitle,
 	}
 	date := func(t time.Time) map[string]any {
-		return map[string]any{"@value": t.In(rome).Format(time.DateOnly), "@type": "xsd:date"}
+		return map[string]any{"@value": t.In(territory.Rome).Format(time.DateOnly), "@type": "xsd:date"}
 	}
 	text := func(s string) map[string]any { return map[string]any{"@value": s, "@language": "it"} }
 	var datasets []map[string]any
@@ -338,7 +330,7 @@ func (h *Handler) feed(base string, sets []*published, modified time.Time) (stri
 			ID:      "urn:sha256:" + s.csv.etag[1:len(s.csv.etag)-1],
 			Title:   s.title,
 			Updated: s.modified.Format(time.RFC3339),
-			Summary: s.title + ": " + strconv.Itoa(len(s.rows)) + " righe, aggiornato il " + s.modified.In(rome).Format("02/01/2006 15:04") + ".",
+			Summary: s.title + ": " + strconv.Itoa(len(s.rows)) + " righe, aggiornato il " + s.modified.In(territory.Rome).Format("02/01/2006 15:04") + ".",
 			Links: []atomLink{
 				{Rel: "alternate", Type: "text/csv", Href: root + s.name + ".csv"},
 				{Rel: "enclosure", Type: "application/json", Href: root + s.name + ".json"},
@@ -388,9 +380,9 @@ func (h *Handler) index(_ string, sets []*published, modified time.Time) (string
 		Publisher, Licence, LicenceURL, Modified string
 		MinPersons                               int
 		Sets                                     []set
-	}{h.opts.Publisher, licenceTitle, licenceURL, modified.In(rome).Format("02/01/2006 15:04"), minPersons, nil}
+	}{h.opts.Publisher, licenceTitle, licenceURL, modified.In(territory.Rome).Format("02/01/2006 15:04"), minPersons, nil}
 	for _, s := range sets {
-		data.Sets = append(data.Sets, set{s.name, s.title, s.description, s.modified.In(rome).Format("02/01/2006 15:04"), len(s.rows)})
+		data.Sets = append(data.Sets, set{s.name, s.title, s.description, s.modified.In(territory.Rome).Format("02/01/2006 15:04"), len(s.rows)})
 	}
 	var buf bytes.Buffer
 	err := indexPage.Execute(&buf, data)

@@ -29,6 +29,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // Prefix is the path open data is served under.
@@ -173,7 +174,7 @@ func (h *Handler) state(ctx context.Context, base string) (string, time.Time, er
 	return b.String(), latest, nil
 }
 
-func today(t time.Time) string { return t.In(rome).Format(time.DateOnly) }
+func today(t time.Time) string { return t.In(territory.Rome).Format(time.DateOnly) }
 
 // current returns the snapshot of the platform's current state, building
 // it when the state changed.

@@ -13,10 +13,6 @@ import (
 	"slices"
 	"time"
 
-	// Validity dates are Italian calendar days: the answer to "is it in
-	// force today" must not depend on the host's zoneinfo files.
-	_ "time/tzdata"
-
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -29,6 +25,7 @@ import (
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
 	"github.com/raccordo/raccordo/sdk/protocolhash"
 )
 
@@ -59,24 +56,12 @@ type Options struct {
 type Service struct {
 	famiv1.UnimplementedProtocolServiceServer
 	store store.Store
-	now   func() time.Time
-	loc   *time.Location
+	cal   territory.Calendar
 }
 
 // New returns the service over a region store.
 func New(s store.Store, opts Options) *Service {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Location == nil {
-		loc, err := time.LoadLocation("Europe/Rome")
-		if err != nil {
-			// Unreachable: time/tzdata is linked in.
-			panic(fmt.Sprintf("protocols: load Europe/Rome: %v", err))
-		}
-		opts.Location = loc
-	}
-	return &Service{store: s, now: opts.Now, loc: opts.Location}
+	return &Service{store: s, cal: territory.NewCalendar(opts.Now, opts.Location)}
 }
 
 // CreateProtocol implements fami.v1.ProtocolService.
@@ -116,7 +101,7 @@ func (s *Service) GetProtocol(ctx context.Context, req *famiv1.GetProtocolReques
 		if err := tx.Get(req.GetName(), p); err != nil {
 			return err
 		}
-		s.present(tx, p, s.today())
+		s.present(tx, p, s.cal.Today())
 		return nil
 	})
 	if err != nil {
@@ -136,67 +121,64 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 	if err != nil {
 		return nil, err
 	}
-	var v errs.Violations
-	check.Enum(&v, "state", req.GetState(), false)
-	if n := req.GetNetwork(); n != "" {
-		if _, _, err := aip.ParseName("network", n, resource.Networks); err != nil {
-			v.Add("network", "%q is not a network name", resource.Clip(n))
-		}
-	}
-	if p := req.GetPartner(); p != "" {
-		if _, _, err := aip.ParseName("partner", p, resource.Partners); err != nil {
-			v.Add("partner", "%q is not a partner name", resource.Clip(p))
-		}
-	}
-	check.Date(&v, "valid_on", req.GetValidOn(), false)
-	if err := v.Err(); err != nil {
+	f, err := newProtocolFilter(req)
+	if err != nil {
 		return nil, err
 	}
 	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	keep := func(p *famiv1.Protocol) bool {
-		if st := req.GetState(); st != 0 && p.GetState() != st {
-			return false
-		}
-		if n := req.GetNetwork(); n != "" && p.GetNetwork() != n && !slices.Contains(p.GetAdditionalNetworks(), n) {
-			return false
-		}
-		if pt := req.GetPartner(); pt != "" && !isParty(p, pt) {
-			return false
-		}
-		if d := req.GetValidOn(); d != "" && (p.GetValidFrom() == "" || d < p.GetValidFrom() || (p.GetValidUntil() != "" && d > p.GetValidUntil())) {
-			return false
-		}
-		return true
-	}
 	res := &famiv1.ListProtocolsResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		today := s.today()
-		var last string
-		return tx.List(resource.Protocols, after, func(id string, raw []byte) (bool, error) {
-			p := &famiv1.Protocol{}
-			if err := proto.Unmarshal(raw, p); err != nil {
-				return false, err
-			}
-			if !keep(s.present(tx, p, today)) {
-				return true, nil
-			}
-			if !page.Take(p) {
-				res.NextPageToken = aip.EncodeToken(last)
-				return false, nil
-			}
-			res.Protocols = append(res.Protocols, p)
-			last = id
-			return true, nil
-		})
+		today := s.cal.Today()
+		// The state a filter asks for is the derived one.
+		keep := func(p *famiv1.Protocol) bool { return f.match(s.present(tx, p, today)) }
+		var err error
+		res.Protocols, res.NextPageToken, err = resource.ListIn(tx, resource.Protocols, after, page, newProtocol, keep)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+func newProtocol() *famiv1.Protocol { return &famiv1.Protocol{} }
+
+// protocolFilter is a ListProtocols request's filters.
+type protocolFilter struct {
+	state            famiv1.ProtocolState // 0 is any
+	network, partner string               // names
+	validOn          string               // a date
+}
+
+// newProtocolFilter checks the filters of req.
+func newProtocolFilter(req *famiv1.ListProtocolsRequest) (protocolFilter, error) {
+	var v errs.Violations
+	check.Enum(&v, "state", req.GetState(), false)
+	resource.CheckName(&v, "network", req.GetNetwork(), resource.Networks)
+	resource.CheckName(&v, "partner", req.GetPartner(), resource.Partners)
+	check.Date(&v, "valid_on", req.GetValidOn(), false)
+	f := protocolFilter{state: req.GetState(), network: req.GetNetwork(), partner: req.GetPartner(), validOn: req.GetValidOn()}
+	return f, v.Err()
+}
+
+// match reports whether p is in the state asked for, of the network (its
+// own or an additional one), with the partner as a party, and valid on the
+// date.
+func (f protocolFilter) match(p *famiv1.Protocol) bool {
+	return (f.state == 0 || p.GetState() == f.state) &&
+		(f.network == "" || p.GetNetwork() == f.network || slices.Contains(p.GetAdditionalNetworks(), f.network)) &&
+		(f.partner == "" || isParty(p, f.partner)) &&
+		(f.validOn == "" || validOn(p, f.validOn))
+}
+
+// validOn reports whether day falls within p's validity; a protocol
+// without a start of validity is valid on no day.
+func validOn(p *famiv1.Protocol, day string) bool {
+	return p.GetValidFrom() != "" && day >= p.GetValidFrom() && (p.GetValidUntil() == "" || day <= p.GetValidUntil())
 }
 
 // UpdateProtocol implements fami.v1.ProtocolService.
@@ -208,7 +190,7 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 		if err := partyOnly(who, cur, "edit"); err != nil {
 			return nil, err
 		}
-		today := s.today()
+		today := s.cal.Today()
 		if !isDraft(cur) {
 			st, _ := s.derive(tx, cur, today)
 			return nil, errs.ProtocolNotDraft.New(
@@ -244,7 +226,7 @@ func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocol
 			return nil, err
 		}
 		if !isDraft(cur) {
-			st, _ := s.derive(tx, cur, s.today())
+			st, _ := s.derive(tx, cur, s.cal.Today())
 			return nil, errs.ProtocolNotDraft.New(
 				"%s is %s: only a DRAFT can be deleted; terminate it (:terminate) to withdraw it, keeping its signatures on record", cur.GetName(), stateName(st))
 		}
@@ -270,7 +252,7 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 		if err := partyOnly(who, p, "open"); err != nil {
 			return nil, err
 		}
-		today := s.today()
+		today := s.cal.Today()
 		if !isDraft(p) {
 			st, _ := s.derive(tx, p, today)
 			return nil, errs.ProtocolNotDraft.New("%s is %s: it was already opened for signature", p.GetName(), stateName(st))
@@ -329,12 +311,12 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 		if sig := signatureOf(p, who.Partner); sig != nil {
 			return nil, errs.AlreadySigned.With(errs.Error{
 				Message: fmt.Sprintf("%s already signed %s on %s (signer %s); a party signs once",
-					who.Partner, p.GetName(), sig.GetSignTime().AsTime().In(s.loc).Format(time.RFC3339), sig.GetSigner()),
+					who.Partner, p.GetName(), sig.GetSignTime().AsTime().In(s.cal.Location()).Format(time.RFC3339), sig.GetSigner()),
 				Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
 			})
 		}
-		now := s.now()
-		today := s.day(now)
+		now := s.cal.Now()
+		today := s.cal.Day(now)
 		switch st, _ := s.derive(tx, p, today); st {
 		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE:
 		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
@@ -406,8 +388,8 @@ func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminatePr
 		if err := partyOnly(who, p, "terminate"); err != nil {
 			return nil, err
 		}
-		now := s.now()
-		switch st, _ := s.derive(tx, p, s.day(now)); st {
+		now := s.cal.Now()
+		switch st, _ := s.derive(tx, p, s.cal.Day(now)); st {
 		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED, famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE:
 		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
 			return nil, errs.ProtocolNotOpen.New("%s is a DRAFT: delete it instead", p.GetName())
@@ -430,16 +412,12 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 	if err != nil {
 		return nil, err
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, old *famiv1.Protocol) (*famiv1.Protocol, error) {
+	return resource.Modify(ctx, s.store, region, req, req.GetName(), req.GetEtag(), func(tx store.WriteTx, old *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, old, "amend"); err != nil {
 			return nil, err
 		}
-		today := s.today()
+		today := s.cal.Today()
 		switch st, by := s.derive(tx, old, today); st {
 		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED,
 			famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE, famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED:

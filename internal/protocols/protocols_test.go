@@ -3,7 +3,6 @@ package protocols_test
 import (
 	"context"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,11 +11,14 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/errs/errstest"
+	"github.com/raccordo/raccordo/internal/fakeclock"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/sdk/protocolhash"
 )
 
@@ -35,28 +37,14 @@ func mustLocation(name string) *time.Location {
 	return loc
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// setDay moves the clock to 10:00 in Rome on day (YYYY-MM-DD).
-func (c *clock) setDay(t *testing.T, day string) {
+// setDay moves clock to 10:00 in Rome on day (YYYY-MM-DD).
+func setDay(t *testing.T, clock *fakeclock.Clock, day string) {
 	t.Helper()
 	d, err := time.ParseInLocation("2006-01-02", day, rome)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.mu.Lock()
-	c.t = d.Add(10 * time.Hour)
-	c.mu.Unlock()
+	clock.Set(d.Add(10 * time.Hour))
 }
 
 func partnerName(id string) string  { return parent + "/partners/" + id }
@@ -71,20 +59,16 @@ type env struct {
 	store *bolt.Store
 	reg   *registry.Registry
 	svc   *protocols.Service
-	clock *clock
+	clock *fakeclock.Clock
 }
 
 var partners = []string{"udp-bergamo", "cpia-bergamo", "cpi-bergamo", "caritas"}
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{lombardia, "veneto"}, LockTimeout: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, store: st, reg: registry.New(st, nil), clock: &clock{}}
-	e.clock.setDay(t, "2026-03-02")
+	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{lombardia, "veneto"}, LockTimeout: 100 * time.Millisecond})
+	e := &env{t: t, store: st, reg: registry.New(st, nil), clock: &fakeclock.Clock{}}
+	setDay(t, e.clock, "2026-03-02")
 	e.svc = protocols.New(st, protocols.Options{Now: e.clock.Now})
 	ctx := e.admin()
 	for _, id := range partners {
@@ -221,26 +205,6 @@ func (e *env) revision() int64 {
 	return rev
 }
 
-// wantErr checks err's code, reason and field violations.
-func wantErr(t *testing.T, step string, err error, code errs.Code, reason errs.Reason, fields ...string) {
-	t.Helper()
-	e := errs.As(err)
-	if e == nil {
-		t.Errorf("%s: got %v, want %s %s", step, err, code, reason)
-		return
-	}
-	if e.Code != code || e.Reason != reason {
-		t.Errorf("%s: got %s %s (%v), want %s %s", step, e.Code, e.Reason, e, code, reason)
-	}
-	var got []string
-	for _, v := range e.Violations {
-		got = append(got, v.Field)
-	}
-	if !slices.Equal(got, fields) {
-		t.Errorf("%s: got violations %q, want %q", step, got, fields)
-	}
-}
-
 func wantState(t *testing.T, step string, p *famiv1.Protocol, want famiv1.ProtocolState) {
 	t.Helper()
 	if p.GetState() != want {
@@ -269,7 +233,7 @@ func TestLifecycle(t *testing.T) {
 	}
 	_, err = e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: name, Title: "x", Etag: p.GetEtag()},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
-	wantErr(t, "update with a stale etag", err, errs.Conflict, "ETAG_MISMATCH")
+	errstest.Want(t, "update with a stale etag", err, errs.Conflict, "ETAG_MISMATCH")
 
 	opened := e.open(name)
 	wantState(t, "open", opened, famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE)
@@ -316,28 +280,28 @@ func TestSignRefusals(t *testing.T) {
 	e.create("udp-cpia", draft())
 
 	_, err := e.sign("udp-bergamo", name, "0000000000000000000000000000000000000000000000000000000000000000")
-	wantErr(t, "sign a draft", err, errs.FailedPrecondition, "PROTOCOL_NOT_OPEN")
+	errstest.Want(t, "sign a draft", err, errs.FailedPrecondition, "PROTOCOL_NOT_OPEN")
 
 	hash := e.open(name).GetContentHash()
 	_, err = e.sign("caritas", name, hash)
-	wantErr(t, "sign by a partner that is not a party", err, errs.PermissionDenied, "NOT_A_PARTY")
+	errstest.Want(t, "sign by a partner that is not a party", err, errs.PermissionDenied, "NOT_A_PARTY")
 	_, err = e.svc.SignProtocol(e.admin(), &famiv1.SignProtocolRequest{Name: name, ContentHash: hash})
-	wantErr(t, "sign by a region admin", err, errs.PermissionDenied, "ROLE_NOT_ALLOWED")
+	errstest.Want(t, "sign by a region admin", err, errs.PermissionDenied, "ROLE_NOT_ALLOWED")
 	_, err = e.sign("udp-bergamo", name, "")
-	wantErr(t, "sign without a hash", err, errs.Invalid, "INVALID_ARGUMENT", "content_hash")
+	errstest.Want(t, "sign without a hash", err, errs.Invalid, "INVALID_ARGUMENT", "content_hash")
 	stale := protocolhash.Of(draft())
 	_, err = e.sign("udp-bergamo", name, stale)
-	wantErr(t, "sign with a stale hash", err, errs.Conflict, "CONTENT_HASH_MISMATCH")
+	errstest.Want(t, "sign with a stale hash", err, errs.Conflict, "CONTENT_HASH_MISMATCH")
 
 	if _, err := e.sign("udp-bergamo", name, hash); err != nil {
 		t.Fatalf("first signature: %v", err)
 	}
 	_, err = e.sign("udp-bergamo", name, hash)
-	wantErr(t, "second signature by the same party", err, errs.FailedPrecondition, "ALREADY_SIGNED")
+	errstest.Want(t, "second signature by the same party", err, errs.FailedPrecondition, "ALREADY_SIGNED")
 	e.sign("cpia-bergamo", name, hash)
 	e.sign("cpi-bergamo", name, hash)
 	_, err = e.sign("caritas", name, hash)
-	wantErr(t, "a fourth signature", err, errs.PermissionDenied, "NOT_A_PARTY")
+	errstest.Want(t, "a fourth signature", err, errs.PermissionDenied, "NOT_A_PARTY")
 	if n := len(e.get(name).GetSignatures()); n != 3 {
 		t.Errorf("got %d signatures, want 3", n)
 	}
@@ -363,13 +327,13 @@ func TestSignRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.sign("cpia-bergamo", name2, hash2)
-	wantErr(t, "sign a terminated protocol", err, errs.FailedPrecondition, "PROTOCOL_NOT_OPEN")
+	errstest.Want(t, "sign a terminated protocol", err, errs.FailedPrecondition, "PROTOCOL_NOT_OPEN")
 	name3 := protocolName("late")
 	e.create("late", draft())
 	hash3 := e.open(name3).GetContentHash()
-	e.clock.setDay(t, "2029-01-01")
+	setDay(t, e.clock, "2029-01-01")
 	_, err = e.sign("cpia-bergamo", name3, hash3)
-	wantErr(t, "sign an expired protocol", err, errs.FailedPrecondition, "PROTOCOL_NOT_OPEN")
+	errstest.Want(t, "sign an expired protocol", err, errs.FailedPrecondition, "PROTOCOL_NOT_OPEN")
 }
 
 func TestDerivedStates(t *testing.T) {
@@ -391,7 +355,7 @@ func TestDerivedStates(t *testing.T) {
 		{"2026-12-31", famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE},
 		{"2027-01-01", famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED},
 	} {
-		e.clock.setDay(t, c.day)
+		setDay(t, e.clock, c.day)
 		wantState(t, "get on "+c.day, e.get(name), c.want)
 		res, err := e.svc.ListProtocols(e.admin(), &famiv1.ListProtocolsRequest{Parent: parent, State: c.want})
 		if err != nil || len(res.GetProtocols()) != 1 {
@@ -404,18 +368,16 @@ func TestDerivedStates(t *testing.T) {
 	}
 
 	// Midnight in Rome, not UTC, ends a day.
-	e.clock.mu.Lock()
-	e.clock.t = time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC) // 00:30 on 1 January in Rome
-	e.clock.mu.Unlock()
+	e.clock.Set(time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC)) // 00:30 on 1 January in Rome
 	wantState(t, "half an hour after midnight in Rome", e.get(name), famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED)
 
 	// Open-ended validity never expires.
-	e.clock.setDay(t, "2026-03-02")
+	setDay(t, e.clock, "2026-03-02")
 	d = draft()
 	d.ValidUntil = ""
 	e.create("open-ended", d)
 	e.signAll(protocolName("open-ended"), e.open(protocolName("open-ended")).GetContentHash())
-	e.clock.setDay(t, "2099-01-01")
+	setDay(t, e.clock, "2099-01-01")
 	wantState(t, "open-ended in 2099", e.get(protocolName("open-ended")), famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
 }
 
@@ -426,7 +388,7 @@ func TestAmendment(t *testing.T) {
 	e.signAll(v1, e.open(v1).GetContentHash())
 
 	_, err := e.svc.AmendProtocol(e.member("caritas"), &famiv1.AmendProtocolRequest{Name: v1, ProtocolId: "x"})
-	wantErr(t, "amend by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
+	errstest.Want(t, "amend by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
 
 	v2name := protocolName("udp-cpia-v2")
 	v2, err := e.svc.AmendProtocol(e.member("udp-bergamo"), &famiv1.AmendProtocolRequest{Name: v1, ProtocolId: "udp-cpia-v2"})
@@ -441,9 +403,9 @@ func TestAmendment(t *testing.T) {
 		t.Errorf("amendment: got %v", v2)
 	}
 	_, err = e.svc.AmendProtocol(e.admin(), &famiv1.AmendProtocolRequest{Name: v1, ProtocolId: "udp-cpia-v3"})
-	wantErr(t, "a second amendment while one is pending", err, errs.FailedPrecondition, "AMENDMENT_PENDING")
+	errstest.Want(t, "a second amendment while one is pending", err, errs.FailedPrecondition, "AMENDMENT_PENDING")
 	_, err = e.svc.AmendProtocol(e.admin(), &famiv1.AmendProtocolRequest{Name: v2name})
-	wantErr(t, "amend a draft", err, errs.FailedPrecondition, "PROTOCOL_NOT_OPEN")
+	errstest.Want(t, "amend a draft", err, errs.FailedPrecondition, "PROTOCOL_NOT_OPEN")
 
 	// The amendment moves the start to the future: the old version stays
 	// in force until the new one starts.
@@ -459,12 +421,12 @@ func TestAmendment(t *testing.T) {
 		t.Fatal("the amendment has the old version's content hash")
 	}
 	_, err = e.sign("udp-bergamo", v2name, old.GetContentHash())
-	wantErr(t, "sign the amendment with the old version's hash", err, errs.Conflict, "CONTENT_HASH_MISMATCH")
+	errstest.Want(t, "sign the amendment with the old version's hash", err, errs.Conflict, "CONTENT_HASH_MISMATCH")
 	last := e.signAll(v2name, hash2)
 	wantState(t, "amendment signed before its start", last, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED)
 	wantState(t, "old version while the amendment waits", e.get(v1), famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
 
-	e.clock.setDay(t, "2026-04-01")
+	setDay(t, e.clock, "2026-04-01")
 	got := e.get(v1)
 	wantState(t, "old version once the amendment started", got, famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED)
 	if got.GetSupersededBy() != v2name {
@@ -476,7 +438,7 @@ func TestAmendment(t *testing.T) {
 		t.Errorf("list SUPERSEDED: got %v, %v", res, err)
 	}
 	_, err = e.svc.AmendProtocol(e.admin(), &famiv1.AmendProtocolRequest{Name: v1})
-	wantErr(t, "amend a superseded version", err, errs.FailedPrecondition, "PROTOCOL_ENDED")
+	errstest.Want(t, "amend a superseded version", err, errs.FailedPrecondition, "PROTOCOL_ENDED")
 
 	// An amendment signed within its validity supersedes the earlier
 	// versions at once, on record: v3, then v2 and v1 (until now only
@@ -566,11 +528,11 @@ func TestValidation(t *testing.T) {
 			p := draft()
 			tt.edit(p)
 			_, err := e.svc.CreateProtocol(e.admin(), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "bad", Protocol: p})
-			wantErr(t, "create", err, errs.Invalid, "INVALID_ARGUMENT", tt.fields...)
+			errstest.Want(t, "create", err, errs.Invalid, "INVALID_ARGUMENT", tt.fields...)
 		})
 	}
 	_, err := e.svc.CreateProtocol(e.admin(), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "Bad_Id", Protocol: draft()})
-	wantErr(t, "bad id", err, errs.Invalid, "INVALID_ARGUMENT", "protocol_id")
+	errstest.Want(t, "bad id", err, errs.Invalid, "INVALID_ARGUMENT", "protocol_id")
 	if e.revision() != rev {
 		t.Errorf("invalid requests wrote: revision %d, want %d", e.revision(), rev)
 	}
@@ -580,15 +542,15 @@ func TestValidation(t *testing.T) {
 	p.Parties, p.Body, p.ValidFrom = p.Parties[:1], "", ""
 	e.create("incomplete", p)
 	_, err = e.svc.OpenProtocolForSignature(e.admin(), &famiv1.OpenProtocolForSignatureRequest{Name: protocolName("incomplete")})
-	wantErr(t, "open an incomplete draft", err, errs.FailedPrecondition, "PROTOCOL_INCOMPLETE", "protocol.parties", "protocol.body", "protocol.valid_from")
+	errstest.Want(t, "open an incomplete draft", err, errs.FailedPrecondition, "PROTOCOL_INCOMPLETE", "protocol.parties", "protocol.body", "protocol.valid_from")
 	p = draft()
 	p.ValidFrom, p.ValidUntil = "2025-01-01", "2025-12-31"
 	e.create("past", p)
 	_, err = e.svc.OpenProtocolForSignature(e.admin(), &famiv1.OpenProtocolForSignatureRequest{Name: protocolName("past")})
-	wantErr(t, "open a protocol whose validity has passed", err, errs.FailedPrecondition, "PROTOCOL_INCOMPLETE", "protocol.valid_until")
+	errstest.Want(t, "open a protocol whose validity has passed", err, errs.FailedPrecondition, "PROTOCOL_INCOMPLETE", "protocol.valid_until")
 
 	_, err = e.svc.TerminateProtocol(e.admin(), &famiv1.TerminateProtocolRequest{Name: protocolName("past")})
-	wantErr(t, "terminate without a reason", err, errs.Invalid, "INVALID_ARGUMENT", "reason")
+	errstest.Want(t, "terminate without a reason", err, errs.Invalid, "INVALID_ARGUMENT", "reason")
 }
 
 func TestFrozenText(t *testing.T) {
@@ -598,11 +560,11 @@ func TestFrozenText(t *testing.T) {
 	opened := e.open(name)
 	_, err := e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{
 		Protocol: &famiv1.Protocol{Name: name, Body: "Altro testo"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"body"}}})
-	wantErr(t, "edit after opening", err, errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT")
+	errstest.Want(t, "edit after opening", err, errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT")
 	err = deleteErr(e.svc.DeleteProtocol(e.admin(), &famiv1.DeleteProtocolRequest{Name: name}))
-	wantErr(t, "delete after opening", err, errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT")
+	errstest.Want(t, "delete after opening", err, errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT")
 	_, err = e.svc.OpenProtocolForSignature(e.admin(), &famiv1.OpenProtocolForSignatureRequest{Name: name})
-	wantErr(t, "open twice", err, errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT")
+	errstest.Want(t, "open twice", err, errs.FailedPrecondition, "PROTOCOL_NOT_DRAFT")
 	if got := e.get(name); got.GetBody() != opened.GetBody() || got.GetEtag() != opened.GetEtag() {
 		t.Errorf("the refused calls changed the protocol: %v", got)
 	}
@@ -616,7 +578,7 @@ func TestFrozenText(t *testing.T) {
 		t.Errorf("termination %v", tm)
 	}
 	_, err = e.svc.TerminateProtocol(e.admin(), &famiv1.TerminateProtocolRequest{Name: name, Reason: "again"})
-	wantErr(t, "terminate twice", err, errs.FailedPrecondition, "PROTOCOL_ENDED")
+	errstest.Want(t, "terminate twice", err, errs.FailedPrecondition, "PROTOCOL_ENDED")
 }
 
 func deleteErr(_ any, err error) error { return err }
@@ -637,12 +599,12 @@ func TestReferences(t *testing.T) {
 	ctx := e.admin()
 
 	_, err := e.reg.Partners().DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("cpia-bergamo")})
-	wantErr(t, "delete a party's partner", err, errs.FailedPrecondition, "PARTNER_IN_USE")
+	errstest.Want(t, "delete a party's partner", err, errs.FailedPrecondition, "PARTNER_IN_USE")
 	if got := errs.As(err).Metadata["referenced_by"]; got != protocolName("udp-cpia") {
 		t.Errorf("referenced_by %q, want the protocol", got)
 	}
 	_, err = e.reg.Networks().DeleteNetwork(ctx, &famiv1.DeleteNetworkRequest{Name: networkName("rete-dalmine")})
-	wantErr(t, "delete an additional network", err, errs.FailedPrecondition, "NETWORK_IN_USE")
+	errstest.Want(t, "delete an additional network", err, errs.FailedPrecondition, "NETWORK_IN_USE")
 
 	// An edit that drops a party releases its partner; deleting the draft
 	// releases the rest.
@@ -667,22 +629,22 @@ func TestReferences(t *testing.T) {
 func TestNetworkMembers(t *testing.T) {
 	e := newEnv(t)
 	_, err := e.svc.CreateProtocol(e.member("caritas"), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "p", Protocol: draft()})
-	wantErr(t, "draft without its partner", err, errs.PermissionDenied, "NOT_A_PARTY")
+	errstest.Want(t, "draft without its partner", err, errs.PermissionDenied, "NOT_A_PARTY")
 	p, err := e.svc.CreateProtocol(e.member("cpia-bergamo"), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "p", Protocol: draft()})
 	if err != nil {
 		t.Fatalf("draft by a party: %v", err)
 	}
 	_, err = e.svc.UpdateProtocol(e.member("caritas"), &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: p.GetName(), Title: "x"},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
-	wantErr(t, "edit by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
+	errstest.Want(t, "edit by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
 	_, err = e.svc.UpdateProtocol(e.member("cpia-bergamo"), &famiv1.UpdateProtocolRequest{
 		Protocol:   &famiv1.Protocol{Name: p.GetName(), Parties: []*famiv1.Party{p.GetParties()[0], p.GetParties()[2]}},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"parties"}}})
-	wantErr(t, "a party removes itself", err, errs.PermissionDenied, "NOT_A_PARTY")
+	errstest.Want(t, "a party removes itself", err, errs.PermissionDenied, "NOT_A_PARTY")
 	err = deleteErr(e.svc.DeleteProtocol(e.member("caritas"), &famiv1.DeleteProtocolRequest{Name: p.GetName()}))
-	wantErr(t, "delete by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
+	errstest.Want(t, "delete by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
 	_, err = e.svc.OpenProtocolForSignature(e.member("caritas"), &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()})
-	wantErr(t, "open by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
+	errstest.Want(t, "open by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
 	if _, err := e.svc.OpenProtocolForSignature(e.member("udp-bergamo"), &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}); err != nil {
 		t.Errorf("open by a party: %v", err)
 	}
@@ -716,7 +678,7 @@ func TestUpdateIgnoresOutputOnlyFields(t *testing.T) {
 		t.Errorf("update of output-only fields: %v, %v, revision %d (want %d)", got, err, e.revision(), rev)
 	}
 	_, err = e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{Protocol: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"nope"}}})
-	wantErr(t, "unknown mask path", err, errs.Invalid, "INVALID_ARGUMENT", "update_mask")
+	errstest.Want(t, "unknown mask path", err, errs.Invalid, "INVALID_ARGUMENT", "update_mask")
 }
 
 func TestList(t *testing.T) {
@@ -781,7 +743,7 @@ func TestList(t *testing.T) {
 	}
 
 	_, err := e.svc.ListProtocols(e.admin(), &famiv1.ListProtocolsRequest{Parent: parent, ValidOn: "2026-13-01", Partner: "udp"})
-	wantErr(t, "bad filters", err, errs.Invalid, "INVALID_ARGUMENT", "partner", "valid_on")
+	errstest.Want(t, "bad filters", err, errs.Invalid, "INVALID_ARGUMENT", "partner", "valid_on")
 }
 
 func names(ps []*famiv1.Protocol) []string {
@@ -802,7 +764,7 @@ func TestPartiesMustBeMembers(t *testing.T) {
 	d.Network = networkName("rete-dalmine") // its only member is the lead, udp-bergamo
 	e.create("outsiders", d)
 	_, err := e.svc.OpenProtocolForSignature(e.admin(), &famiv1.OpenProtocolForSignatureRequest{Name: protocolName("outsiders")})
-	wantErr(t, "open with parties outside the network", err, errs.FailedPrecondition, "PARTY_NOT_A_MEMBER", "protocol.parties[1].partner", "protocol.parties[2].partner")
+	errstest.Want(t, "open with parties outside the network", err, errs.FailedPrecondition, "PARTY_NOT_A_MEMBER", "protocol.parties[1].partner", "protocol.parties[2].partner")
 
 	// Joined through an additional network, they may.
 	d.AdditionalNetworks = []string{networkName("rete-bergamo")}
@@ -819,7 +781,7 @@ func TestPartiesMustBeMembers(t *testing.T) {
 		}
 	}
 	_, err = e.sign(partners[1], p.GetName(), p.GetContentHash())
-	wantErr(t, "sign after leaving the networks", err, errs.FailedPrecondition, "PARTY_NOT_A_MEMBER", "name")
+	errstest.Want(t, "sign after leaving the networks", err, errs.FailedPrecondition, "PARTY_NOT_A_MEMBER", "name")
 	if _, err := e.sign("udp-bergamo", p.GetName(), p.GetContentHash()); err != nil {
 		t.Errorf("the lead, still a member, signs: %v", err)
 	}

@@ -1,12 +1,9 @@
 package protocols
 
 import (
-	"time"
-
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -19,18 +16,9 @@ import (
 // maxChain bounds the walk along a chain of amendments.
 const maxChain = 64
 
-// day returns the calendar date (YYYY-MM-DD) of t where validity dates are
-// read.
-func (s *Service) day(t time.Time) string {
-	return t.In(s.loc).Format(check.DateLayout)
-}
-
-// today is the current date for validity.
-func (s *Service) today() string { return s.day(s.now()) }
-
-// dateOf is day for a stored timestamp.
+// dateOf is the calendar date of a stored timestamp.
 func (s *Service) dateOf(ts *timestamppb.Timestamp) string {
-	return s.day(ts.AsTime())
+	return s.cal.Day(ts.AsTime())
 }
 
 // isDraft reports whether p has not been opened for signature.

@@ -75,17 +75,8 @@ func (s *Contacts) GetContact(ctx context.Context, req *famiv1.GetContactRequest
 
 // ListContacts implements fami.v1.ContactService.
 func (s *Contacts) ListContacts(ctx context.Context, req *famiv1.ListContactsRequest) (*famiv1.ListContactsResponse, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	items, next, rev, err := resource.List(ctx, s.r.store, region, resource.Contacts, req.GetPageSize(), req.GetPageToken(),
-		func() *famiv1.Contact { return &famiv1.Contact{} },
+	return resource.ListAnswer[*famiv1.ListContactsResponse](ctx, s.r.store, resource.Contacts, req, nil,
 		func(c *famiv1.Contact) bool { return req.GetPartner() == "" || c.GetPartner() == req.GetPartner() })
-	if err != nil {
-		return nil, err
-	}
-	return &famiv1.ListContactsResponse{Contacts: items, NextPageToken: next, Revision: rev}, nil
 }
 
 // UpdateContact implements fami.v1.ContactService.

@@ -174,32 +174,15 @@ func (s *Networks) GetNetwork(ctx context.Context, req *famiv1.GetNetworkRequest
 
 // ListNetworks implements fami.v1.NetworkService.
 func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
-	if aip.IsAllRegions(req.GetParent()) {
-		return aip.ListAllRegions(req, func(r *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
-			return s.ListNetworks(ctx, r)
-		})
+	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListNetworks); ok {
+		return res, err
 	}
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	var v errs.Violations
-	check.Enum(&v, "state", req.GetState(), false)
-	if p := req.GetPartner(); p != "" {
-		if _, _, err := aip.ParseName("partner", p, resource.Partners); err != nil {
-			v.Add("partner", "%q is not a partner name", resource.Clip(p))
-		}
-	}
-	if p := req.GetProject(); p != "" {
-		if _, _, err := aip.ParseName("project", p, resource.Projects); err != nil {
-			v.Add("project", "%q is not a project name", resource.Clip(p))
-		}
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	items, next, rev, err := resource.List(ctx, s.r.store, region, resource.Networks, req.GetPageSize(), req.GetPageToken(),
-		func() *famiv1.Network { return &famiv1.Network{} },
+	return resource.ListAnswer[*famiv1.ListNetworksResponse](ctx, s.r.store, resource.Networks, req,
+		func(v *errs.Violations) {
+			check.Enum(v, "state", req.GetState(), false)
+			resource.CheckName(v, "partner", req.GetPartner(), resource.Partners)
+			resource.CheckName(v, "project", req.GetProject(), resource.Projects)
+		},
 		func(n *famiv1.Network) bool {
 			if req.GetState() != 0 && n.GetState() != req.GetState() {
 				return false
@@ -212,10 +195,6 @@ func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksReq
 			}
 			return true
 		})
-	if err != nil {
-		return nil, err
-	}
-	return &famiv1.ListNetworksResponse{Networks: items, NextPageToken: next, Revision: rev}, nil
 }
 
 // UpdateNetwork implements fami.v1.NetworkService.

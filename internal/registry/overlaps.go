@@ -114,6 +114,23 @@ type overlapFilter struct {
 	fund                        famiv1.Fund
 }
 
+// newOverlapFilter checks the filters of req, a list of region's overlaps.
+func newOverlapFilter(req *famiv1.ListOverlapsRequest, region string) (overlapFilter, error) {
+	var v errs.Violations
+	f := overlapFilter{
+		project:      resource.RefID(&v, "project", req.GetProject(), region, resource.Projects),
+		municipality: req.GetMunicipality(),
+		fund:         req.GetFund(),
+		date:         req.GetDate(),
+	}
+	if f.municipality != "" {
+		check.ISTATCode(&v, "municipality", f.municipality)
+	}
+	check.Enum(&v, "fund", req.GetFund(), false)
+	check.Date(&v, "date", req.GetDate(), false)
+	return f, v.Err()
+}
+
 func (f overlapFilter) keep(p, other *famiv1.Project, o *overlap) bool {
 	if f.fund != 0 && p.GetFund() != f.fund && other.GetFund() != f.fund {
 		return false
@@ -124,7 +141,9 @@ func (f overlapFilter) keep(p, other *famiv1.Project, o *overlap) bool {
 	return f.date == "" || (o.start <= f.date && f.date <= o.end)
 }
 
-// ListOverlaps implements fami.v1.OverlapService.
+// ListOverlaps implements fami.v1.OverlapService. Overlaps are listed by
+// project in id order, and a project's by the other's id; the page token
+// is the pair last listed.
 func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
 	req, err := aip.InRegionOf(req, "project", req.GetProject(), resource.Projects)
 	if err != nil {
@@ -139,21 +158,8 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 	if err != nil {
 		return nil, err
 	}
-	f := overlapFilter{municipality: req.GetMunicipality(), fund: req.GetFund(), date: req.GetDate()}
-	var v errs.Violations
-	if p := req.GetProject(); p != "" {
-		if r, id, err := aip.ParseName("project", p, resource.Projects); err != nil || r != region {
-			v.Add("project", "%q is not a project of region %q", resource.Clip(p), region)
-		} else {
-			f.project = id
-		}
-	}
-	if f.municipality != "" {
-		check.ISTATCode(&v, "municipality", f.municipality)
-	}
-	check.Enum(&v, "fund", req.GetFund(), false)
-	check.Date(&v, "date", req.GetDate(), false)
-	if err := v.Err(); err != nil {
+	f, err := newOverlapFilter(req, region)
+	if err != nil {
 		return nil, err
 	}
 	size, err := aip.PageSize(req.GetPageSize())
@@ -168,88 +174,115 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 	res := &famiv1.ListOverlapsResponse{}
 	err = s.r.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		last := ""
-		// visit lists p's overlaps onto the page; it reports whether the
-		// page has room for more.
-		visit := func(p *famiv1.Project) (bool, error) {
-			id := resource.ID(p.GetName())
-			for _, o := range overlapsOf(tx, p) {
-				if id == afterProject && o.id <= afterOther {
-					continue
-				}
-				other := &famiv1.Project{}
-				if err := tx.Get(aip.Name(region, resource.Projects, o.id), other); err != nil {
-					return false, err
-				}
-				if !f.keep(p, other, o) {
-					continue
-				}
-				if len(res.Overlaps) == size {
-					res.NextPageToken = aip.EncodeToken(last)
-					return false, nil
-				}
-				res.Overlaps = append(res.Overlaps, newOverlap(p, other, o))
-				last = id + "\x00" + o.id
-			}
-			return true, nil
+		l := overlapPage{tx: tx, region: region, filter: f, size: size, afterProject: afterProject, afterOther: afterOther, res: res}
+		switch {
+		case f.project != "":
+			return l.ofProject(f.project)
+		case f.municipality != "":
+			return l.ofMunicipality(f.municipality)
 		}
-		if f.project != "" {
-			if afterProject != "" && afterProject != f.project {
-				return errs.InvalidField("page_token", "belongs to another request")
-			}
-			p := &famiv1.Project{}
-			if err := tx.Get(aip.Name(region, resource.Projects, f.project), p); err != nil {
-				return err
-			}
-			_, err := visit(p)
-			return err
-		}
-		if f.municipality != "" {
-			// Only the projects of the municipality can have overlaps
-			// there: the index lists them in id order.
-			var ids []string
-			prefix := f.municipality + "\x00"
-			tx.IndexScan(indexTerritory, prefix, func(key, _ string) bool {
-				if id := key[len(prefix):]; id >= afterProject {
-					ids = append(ids, id)
-				}
-				return true
-			})
-			for _, id := range ids {
-				p := &famiv1.Project{}
-				if err := tx.Get(aip.Name(region, resource.Projects, id), p); err != nil {
-					return err
-				}
-				if more, err := visit(p); err != nil || !more {
-					return err
-				}
-			}
-			return nil
-		}
-		// The page token's project may have more overlaps after the last
-		// one listed; the others follow in id order.
-		if afterProject != "" {
-			p := &famiv1.Project{}
-			if err := tx.Get(aip.Name(region, resource.Projects, afterProject), p); err == nil {
-				if more, err := visit(p); err != nil || !more {
-					return err
-				}
-			} else if errs.CodeOf(err) != errs.NotFound {
-				return err
-			}
-		}
-		return tx.List(resource.Projects, afterProject, func(_ string, raw []byte) (bool, error) {
-			p := &famiv1.Project{}
-			if err := proto.Unmarshal(raw, p); err != nil {
-				return false, err
-			}
-			return visit(p)
-		})
+		return l.ofAll()
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// overlapPage fills a page of ListOverlaps, resuming after the overlap of
+// afterProject with afterOther.
+type overlapPage struct {
+	tx                       store.ReadTx
+	region                   string
+	filter                   overlapFilter
+	size                     int
+	afterProject, afterOther string
+	res                      *famiv1.ListOverlapsResponse
+	last                     string // the position of the last overlap listed
+}
+
+// ofProject lists the overlaps of the project id.
+func (l *overlapPage) ofProject(id string) error {
+	if l.afterProject != "" && l.afterProject != id {
+		return errs.InvalidField("page_token", "belongs to another request")
+	}
+	p := &famiv1.Project{}
+	if err := l.tx.Get(aip.Name(l.region, resource.Projects, id), p); err != nil {
+		return err
+	}
+	_, err := l.visit(p)
+	return err
+}
+
+// ofMunicipality lists the overlaps in municipality: only its projects
+// can have overlaps there, and the territory index lists them in id order.
+func (l *overlapPage) ofMunicipality(municipality string) error {
+	var ids []string
+	prefix := municipality + "\x00"
+	l.tx.IndexScan(indexTerritory, prefix, func(key, _ string) bool {
+		if id := key[len(prefix):]; id >= l.afterProject {
+			ids = append(ids, id)
+		}
+		return true
+	})
+	for _, id := range ids {
+		p := &famiv1.Project{}
+		if err := l.tx.Get(aip.Name(l.region, resource.Projects, id), p); err != nil {
+			return err
+		}
+		if more, err := l.visit(p); err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// ofAll lists the overlaps of every project of the region: the page
+// token's project may have more after the last one listed (unless it was
+// deleted since), and the others follow in id order.
+func (l *overlapPage) ofAll() error {
+	if l.afterProject != "" {
+		p := &famiv1.Project{}
+		if err := l.tx.Get(aip.Name(l.region, resource.Projects, l.afterProject), p); err == nil {
+			if more, err := l.visit(p); err != nil || !more {
+				return err
+			}
+		} else if errs.CodeOf(err) != errs.NotFound {
+			return err
+		}
+	}
+	return l.tx.List(resource.Projects, l.afterProject, func(_ string, raw []byte) (bool, error) {
+		p := &famiv1.Project{}
+		if err := proto.Unmarshal(raw, p); err != nil {
+			return false, err
+		}
+		return l.visit(p)
+	})
+}
+
+// visit lists p's overlaps that the filter keeps onto the page; it reports
+// whether the page has room for more.
+func (l *overlapPage) visit(p *famiv1.Project) (bool, error) {
+	id := resource.ID(p.GetName())
+	for _, o := range overlapsOf(l.tx, p) {
+		if id == l.afterProject && o.id <= l.afterOther {
+			continue
+		}
+		other := &famiv1.Project{}
+		if err := l.tx.Get(aip.Name(l.region, resource.Projects, o.id), other); err != nil {
+			return false, err
+		}
+		if !l.filter.keep(p, other, o) {
+			continue
+		}
+		if len(l.res.Overlaps) == l.size {
+			l.res.NextPageToken = aip.EncodeToken(l.last)
+			return false, nil
+		}
+		l.res.Overlaps = append(l.res.Overlaps, newOverlap(p, other, o))
+		l.last = id + "\x00" + o.id
+	}
+	return true, nil
 }
 
 func newOverlap(p, other *famiv1.Project, o *overlap) *famiv1.Overlap {

@@ -12,6 +12,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/resource"
+	"github.com/raccordo/raccordo/internal/splitmix"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
@@ -25,17 +26,9 @@ const (
 	benchMunicipalities = 300
 )
 
-// mix is splitmix64: reproducible pseudo-random attributes from an index.
-func mix(i uint64) uint64 {
-	i += 0x9e3779b97f4a7c15
-	i = (i ^ (i >> 30)) * 0xbf58476d1ce4e5b9
-	i = (i ^ (i >> 27)) * 0x94d049bb133111eb
-	return i ^ (i >> 31)
-}
-
 // benchProject is project i of region r (its r-th in id order).
 func benchProject(region string, r, i int) *famiv1.Project {
-	h := mix(uint64(r*benchProjects + i))
+	h := splitmix.Mix(uint64(r*benchProjects + i))
 	start := time.Date(2014+int(h%14), time.Month(1+(h>>8)%12), 1, 0, 0, 0, 0, time.UTC)
 	end := start.AddDate(1+int((h>>16)%4), 0, -1)
 	p := &famiv1.Project{

@@ -97,30 +97,15 @@ func (s *Partners) GetPartner(ctx context.Context, req *famiv1.GetPartnerRequest
 
 // ListPartners implements fami.v1.PartnerService.
 func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
-	if aip.IsAllRegions(req.GetParent()) {
-		return aip.ListAllRegions(req, func(r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
-			return s.ListPartners(ctx, r)
-		})
+	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListPartners); ok {
+		return res, err
 	}
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	var v errs.Violations
-	check.Enum(&v, "kind", req.GetKind(), false)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	items, next, rev, err := resource.List(ctx, s.r.store, region, resource.Partners, req.GetPageSize(), req.GetPageToken(),
-		func() *famiv1.Partner { return &famiv1.Partner{} },
+	return resource.ListAnswer[*famiv1.ListPartnersResponse](ctx, s.r.store, resource.Partners, req,
+		func(v *errs.Violations) { check.Enum(v, "kind", req.GetKind(), false) },
 		func(p *famiv1.Partner) bool {
 			return (req.GetShowArchived() || !p.GetArchived()) &&
 				(req.GetKind() == 0 || p.GetKind() == req.GetKind())
 		})
-	if err != nil {
-		return nil, err
-	}
-	return &famiv1.ListPartnersResponse{Partners: items, NextPageToken: next, Revision: rev}, nil
 }
 
 // UpdatePartner implements fami.v1.PartnerService.

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -136,30 +137,20 @@ func (s *Projects) GetProject(ctx context.Context, req *famiv1.GetProjectRequest
 
 // ListProjects implements fami.v1.ProjectService.
 func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
-	if aip.IsAllRegions(req.GetParent()) {
-		return aip.ListAllRegions(req, func(r *famiv1.ListProjectsRequest) (*famiv1.ListProjectsResponse, error) {
-			return s.ListProjects(ctx, r)
-		})
+	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListProjects); ok {
+		return res, err
 	}
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	var v errs.Violations
-	check.Enum(&v, "fund", req.GetFund(), false)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	items, next, rev, err := resource.List(ctx, s.r.store, region, resource.Projects, req.GetPageSize(), req.GetPageToken(),
-		func() *famiv1.Project { return &famiv1.Project{} },
+	res, err := resource.ListAnswer[*famiv1.ListProjectsResponse](ctx, s.r.store, resource.Projects, req,
+		func(v *errs.Violations) { check.Enum(v, "fund", req.GetFund(), false) },
 		func(p *famiv1.Project) bool { return req.GetFund() == 0 || p.GetFund() == req.GetFund() })
 	if err != nil {
 		return nil, err
 	}
 	// The overlap counts come from the territory index, in a snapshot at
 	// the page's revision or later.
+	region, _ := aip.Parent(req.GetParent()) // checked by ListAnswer
 	err = s.r.store.View(ctx, region, func(tx store.ReadTx) error {
-		for _, p := range items {
+		for _, p := range res.GetProjects() {
 			withOverlapCount(tx, p)
 		}
 		return nil
@@ -167,7 +158,7 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 	if err != nil {
 		return nil, err
 	}
-	return &famiv1.ListProjectsResponse{Projects: items, NextPageToken: next, Revision: rev}, nil
+	return res, nil
 }
 
 // UpdateProject implements fami.v1.ProjectService.
@@ -226,33 +217,27 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 
 // ExtendProject implements fami.v1.ProjectService.
 func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectRequest) (*famiv1.Project, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), resource.Projects)
-	if err != nil {
-		return nil, err
-	}
 	ext := req.GetExtension()
-	var v errs.Violations
-	if ext == nil {
-		v.Add("extension", "is required")
+	var (
+		newEnd time.Time
+		okEnd  bool
+	)
+	checkExt := func(v *errs.Violations) {
+		if ext == nil {
+			v.Add("extension", "is required")
+		}
+		newEnd, okEnd = check.Date(v, "extension.end_date", ext.GetEndDate(), true)
+		check.Date(v, "extension.granted_on", ext.GetGrantedOn(), false)
+		check.Text(v, "extension.act_reference", ext.GetActReference(), false, 200, false)
+		check.Text(v, "extension.reason", ext.GetReason(), false, 2000, true)
+		if ext.GetBudgetCents() < 0 {
+			v.Add("extension.budget_cents", "must not be negative, got %d", ext.GetBudgetCents())
+		}
+		if ext.GetBudgetCents() == 0 && len(ext.GetFinancialPlan()) > 0 {
+			v.Add("extension.financial_plan", "is only for a funded extension (set budget_cents)")
+		}
 	}
-	newEnd, okEnd := check.Date(&v, "extension.end_date", ext.GetEndDate(), true)
-	check.Date(&v, "extension.granted_on", ext.GetGrantedOn(), false)
-	check.Text(&v, "extension.act_reference", ext.GetActReference(), false, 200, false)
-	check.Text(&v, "extension.reason", ext.GetReason(), false, 2000, true)
-	if ext.GetBudgetCents() < 0 {
-		v.Add("extension.budget_cents", "must not be negative, got %d", ext.GetBudgetCents())
-	}
-	if ext.GetBudgetCents() == 0 && len(ext.GetFinancialPlan()) > 0 {
-		v.Add("extension.financial_plan", "is only for a funded extension (set budget_cents)")
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	return store.Modify(ctx, s.r.store, region, m, req.GetName(), req.GetEtag(), func(tx store.WriteTx, p *famiv1.Project) (*famiv1.Project, error) {
+	return resource.ChangeChecked(ctx, s.r.store, resource.Projects, req, checkExt, func(tx store.WriteTx, p *famiv1.Project) (*famiv1.Project, error) {
 		if okEnd && ext.GetEndDate() <= p.GetEndDate() {
 			return nil, errs.InvalidField("extension.end_date", "%s does not extend the current end date %s", newEnd.Format(check.DateLayout), p.GetEndDate())
 		}

@@ -10,9 +10,11 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/errs/errstest"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -23,11 +25,7 @@ const municipalitiesFile = "../../../shared/data/comuni-istat.csv"
 // directory, with Lombardia and Veneto, and ISTAT's municipality list.
 func newRegistry(t *testing.T) *registry.Registry {
 	t.Helper()
-	s, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia", "veneto"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia", "veneto"}})
 	munis, err := territory.LoadMunicipalitiesFile(municipalitiesFile)
 	if err != nil {
 		t.Fatal(err)
@@ -38,22 +36,6 @@ func newRegistry(t *testing.T) *registry.Registry {
 // admin acts as Lombardia's region admin.
 func admin(ctx context.Context) context.Context {
 	return principal.With(ctx, principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
-}
-
-// wantErr fails unless err is an *errs.Error with code and reason and, when
-// field is set, a violation of field.
-func wantErr(t *testing.T, err error, code errs.Code, reason errs.Reason, field string) {
-	t.Helper()
-	e := errs.As(err)
-	if e == nil {
-		t.Fatalf("got %v, want %v %s", err, code, reason)
-	}
-	if e.Code != code || e.Reason != reason {
-		t.Errorf("got %v %s (%v), want %v %s", e.Code, e.Reason, err, code, reason)
-	}
-	if field != "" && !slices.ContainsFunc(e.Violations, func(v errs.Violation) bool { return v.Field == field }) {
-		t.Errorf("violations %v, want one of %s", e.Violations, field)
-	}
 }
 
 const (
@@ -106,7 +88,7 @@ func TestPartnerRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := partners.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: tt.parent, Partner: tt.partner})
 			if tt.reason != "" {
-				wantErr(t, err, tt.code, tt.reason, tt.field)
+				errstest.WantField(t, err, tt.code, tt.reason, tt.field)
 				return
 			}
 			if err != nil {
@@ -160,7 +142,7 @@ func TestReferences(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := networks.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, Network: tt.network})
-			wantErr(t, err, errs.Invalid, "INVALID_ARGUMENT", tt.field)
+			errstest.WantField(t, err, errs.Invalid, "INVALID_ARGUMENT", tt.field)
 		})
 	}
 
@@ -175,9 +157,9 @@ func TestReferences(t *testing.T) {
 		t.Errorf("a new network is %v, want ACTIVE", n.GetState())
 	}
 	_, err = partners.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: ufficio})
-	wantErr(t, err, errs.FailedPrecondition, "PARTNER_IN_USE", "")
+	errstest.WantField(t, err, errs.FailedPrecondition, "PARTNER_IN_USE", "")
 	_, err = projects.DeleteProject(ctx, &famiv1.DeleteProjectRequest{Name: project})
-	wantErr(t, err, errs.FailedPrecondition, "PROJECT_IN_USE", "")
+	errstest.WantField(t, err, errs.FailedPrecondition, "PROJECT_IN_USE", "")
 
 	// Once the network lets go of the partner, it can go.
 	n.Members = n.Members[:1]
@@ -189,7 +171,7 @@ func TestReferences(t *testing.T) {
 	}
 	// The project's beneficiary still holds the other partner.
 	_, err = partners.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: milano})
-	wantErr(t, err, errs.FailedPrecondition, "PARTNER_IN_USE", "")
+	errstest.WantField(t, err, errs.FailedPrecondition, "PARTNER_IN_USE", "")
 }
 
 // TestNetworkLeadRule checks DESIGN.md section 6: staff of the lead
@@ -237,7 +219,7 @@ func TestNetworkLeadRule(t *testing.T) {
 			tt.change(next)
 			got, err := networks.UpdateNetwork(tt.ctx, &famiv1.UpdateNetworkRequest{Network: next})
 			if tt.reason != "" {
-				wantErr(t, err, errs.PermissionDenied, tt.reason, "")
+				errstest.WantField(t, err, errs.PermissionDenied, tt.reason, "")
 				return
 			}
 			if err != nil {
@@ -283,7 +265,7 @@ func TestProjectRules(t *testing.T) {
 			tt.change(p)
 			got, err := projects.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, Project: p})
 			if tt.reason != "" {
-				wantErr(t, err, tt.code, tt.reason, tt.field)
+				errstest.WantField(t, err, tt.code, tt.reason, tt.field)
 				return
 			}
 			if err != nil {
@@ -297,7 +279,7 @@ func TestProjectRules(t *testing.T) {
 
 	// An extension moves the end date forward only, and is kept.
 	_, err := projects.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: project, Extension: &famiv1.Extension{EndDate: "2025-06-30"}})
-	wantErr(t, err, errs.Invalid, "INVALID_ARGUMENT", "extension.end_date")
+	errstest.WantField(t, err, errs.Invalid, "INVALID_ARGUMENT", "extension.end_date")
 	p, err := projects.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: project, Extension: &famiv1.Extension{EndDate: "2026-06-30", Reason: "ritardi"}})
 	if err != nil {
 		t.Fatal(err)
@@ -363,7 +345,7 @@ func TestListPagesAndFilters(t *testing.T) {
 		})
 	}
 	_, err := partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, PageSize: -1})
-	wantErr(t, err, errs.Invalid, "INVALID_ARGUMENT", "page_size")
+	errstest.WantField(t, err, errs.Invalid, "INVALID_ARGUMENT", "page_size")
 	_, err = partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, PageToken: "not a token"})
-	wantErr(t, err, errs.Invalid, "INVALID_ARGUMENT", "page_token")
+	errstest.WantField(t, err, errs.Invalid, "INVALID_ARGUMENT", "page_token")
 }

@@ -50,17 +50,46 @@ func Ref(tx store.ReadTx, v *errs.Violations, field, name, region, collection st
 		}
 		return false
 	}
-	kind := collection[:len(collection)-1] // "partners" -> "partner"
-	if r, _, err := aip.ParseName(field, name, collection); err != nil || r != region {
-		v.Add(field, "%q is not a %s of region %q", Clip(name), kind, region)
+	if RefID(v, field, name, region, collection) == "" {
 		return false
 	}
 	if tx.Get(name, into) != nil {
-		v.Add(field, "%s %q does not exist", kind, name)
+		v.Add(field, "%s %q does not exist", kindOf(collection), name)
 		return false
 	}
 	return true
 }
+
+// RefID checks, without reading it, that name (when set) is the name of a
+// resource of collection in region, as a List filter names one that need
+// not exist, and records a violation of field otherwise. It returns the
+// resource's id; "" when name is empty or not such a name.
+func RefID(v *errs.Violations, field, name, region, collection string) string {
+	if name == "" {
+		return ""
+	}
+	r, id, err := aip.ParseName(field, name, collection)
+	if err != nil || r != region {
+		v.Add(field, "%q is not a %s of region %q", Clip(name), kindOf(collection), region)
+		return ""
+	}
+	return id
+}
+
+// CheckName checks that name (when set) is the name of a resource of
+// collection in any region, and records a violation of field otherwise.
+func CheckName(v *errs.Violations, field, name, collection string) {
+	if name == "" {
+		return
+	}
+	if _, _, err := aip.ParseName(field, name, collection); err != nil {
+		v.Add(field, "%q is not a %s name", Clip(name), kindOf(collection))
+	}
+}
+
+// kindOf is the kind of the resources of collection: "partners" ->
+// "partner".
+func kindOf(collection string) string { return collection[:len(collection)-1] }
 
 // Indexed is the path of the i-th element of a repeated field, for a
 // violation: "parties[2]".
@@ -86,11 +115,17 @@ func Get[T store.Resource](ctx context.Context, s store.Store, collection, name 
 	if err != nil {
 		return t, err
 	}
-	out := t.ProtoReflect().New().Interface().(T)
+	out := newOf[T]()
 	if err := s.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(name, out) }); err != nil {
 		return t, err
 	}
 	return out, nil
+}
+
+// newOf returns a new, empty T (a pointer to a generated message).
+func newOf[T proto.Message]() T {
+	var t T
+	return t.ProtoReflect().New().Interface().(T)
 }
 
 // Request is a request that writes: its request_id is the client's
@@ -126,11 +161,30 @@ func Create[R proto.Message](ctx context.Context, s store.Store, req CreateReque
 	if err != nil {
 		return zero, err
 	}
+	return Mutate(ctx, s, region, req, func(tx store.WriteTx) (R, error) { return fn(tx, id) })
+}
+
+// Mutate runs fn as one mutation of region: the caller's write, described
+// with req's request_id (store.MutationOf). It opens the writes that are no
+// standard Create or change of one resource (a batch, a close).
+func Mutate[R proto.Message](ctx context.Context, s store.Store, region string, req Request, fn func(tx store.WriteTx) (R, error)) (R, error) {
 	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
 	if err != nil {
+		var zero R
 		return zero, err
 	}
-	return store.Mutate(ctx, s, region, m, func(tx store.WriteTx) (R, error) { return fn(tx, id) })
+	return store.Mutate(ctx, s, region, m, fn)
+}
+
+// Modify is Mutate through store.Modify: fn changes the current state of
+// the resource name, refusing a stale etag.
+func Modify[T store.Resource, R proto.Message](ctx context.Context, s store.Store, region string, req Request, name, etag string, fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	return store.Modify(ctx, s, region, m, name, etag, fn)
 }
 
 // ChangeRequest is a request that changes one existing resource it names:
@@ -172,24 +226,27 @@ func ChangeChecked[T store.Resource, R proto.Message](ctx context.Context, s sto
 	return modify(ctx, s, req, "name", req.GetName(), req.GetEtag(), collection, check, fn)
 }
 
+// checked runs check (nil: nothing to check) and returns the violations
+// it records as one error.
+func checked(check func(*errs.Violations)) error {
+	if check == nil {
+		return nil
+	}
+	var v errs.Violations
+	check(&v)
+	return v.Err()
+}
+
 func modify[T store.Resource, R proto.Message](ctx context.Context, s store.Store, req Request, field, name, etag, collection string, check func(*errs.Violations), fn func(tx store.WriteTx, cur T) (R, error)) (R, error) {
 	var zero R
 	region, err := aip.RegionOfName(field, name, collection)
 	if err != nil {
 		return zero, err
 	}
-	if check != nil {
-		var v errs.Violations
-		check(&v)
-		if err := v.Err(); err != nil {
-			return zero, err
-		}
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
+	if err := checked(check); err != nil {
 		return zero, err
 	}
-	return store.Modify(ctx, s, region, m, name, etag, fn)
+	return Modify(ctx, s, region, req, name, etag, fn)
 }
 
 // List pages through collection in region in id order, keeping the
@@ -214,6 +271,28 @@ func List[T store.Resource](ctx context.Context, s store.Store, region, collecti
 		return nil, "", 0, err
 	}
 	return out, next, rev, nil
+}
+
+// ListAnswer is the standard List method (AIP-132) over collection: it
+// parses req's parent as a region, checks the request's own filters (check
+// records their violations; nil when it has none), pages through the
+// collection keeping the items keep accepts (nil keeps all), and answers
+// with the standard response Resp: the page, its next page token and the
+// revision it reflects.
+func ListAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, collection string, req aip.ListRequest, check func(v *errs.Violations), keep func(T) bool) (Resp, error) {
+	var zero Resp
+	region, err := aip.Parent(req.GetParent())
+	if err != nil {
+		return zero, err
+	}
+	if err := checked(check); err != nil {
+		return zero, err
+	}
+	items, next, rev, err := List(ctx, s, region, collection, req.GetPageSize(), req.GetPageToken(), newOf[T], keep)
+	if err != nil {
+		return zero, err
+	}
+	return aip.ListResponse[Resp](items, next, rev)
 }
 
 // ListIn is List within a snapshot the caller also reads (a nested

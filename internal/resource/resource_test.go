@@ -14,18 +14,15 @@ import (
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 // seeded returns a real bbolt store with Lombardia's partners p01..p{n}.
 func seeded(t *testing.T, n int) (store.Store, context.Context) {
 	t.Helper()
-	s, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
 	ctx := principal.With(context.Background(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
-	_, err = store.Mutate(ctx, s, "lombardia", store.Mutation{Principal: "test:admin"}, func(tx store.WriteTx) (*emptypb.Empty, error) {
+	_, err := store.Mutate(ctx, s, "lombardia", store.Mutation{Principal: "test:admin"}, func(tx store.WriteTx) (*emptypb.Empty, error) {
 		for i := 1; i <= n; i++ {
 			id := "p" + string(rune('0'+i/10)) + string(rune('0'+i%10))
 			p := &famiv1.Partner{Name: aip.Name("lombardia", resource.Partners, id), DisplayName: "Partner " + id}
@@ -74,6 +71,38 @@ func TestListPagesInIDOrderWithFilter(t *testing.T) {
 	}
 	if _, _, _, err := resource.List(ctx, s, "lombardia", resource.Partners, 0, "forged", newPartner, nil); errs.CodeOf(err) != errs.Invalid {
 		t.Errorf("forged token: got %v, want INVALID_ARGUMENT", err)
+	}
+}
+
+// TestListAnswer answers a standard List request with its standard
+// response, the parent's error first, then the filters' violations, and a
+// response that is not the collection's refused.
+func TestListAnswer(t *testing.T) {
+	s, ctx := seeded(t, 3)
+	req := &famiv1.ListPartnersRequest{Parent: "regions/lombardia", PageSize: 2}
+	res, err := resource.ListAnswer[*famiv1.ListPartnersResponse, *famiv1.Partner](ctx, s, resource.Partners, req, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.GetPartners()) != 2 || res.GetNextPageToken() == "" || res.GetRevision() == 0 {
+		t.Fatalf("first page = %v", res)
+	}
+	req.PageToken = res.GetNextPageToken()
+	res, err = resource.ListAnswer[*famiv1.ListPartnersResponse](ctx, s, resource.Partners, req, nil,
+		func(p *famiv1.Partner) bool { return p.GetDisplayName() != "Partner p03" })
+	if err != nil || len(res.GetPartners()) != 0 || res.GetNextPageToken() != "" {
+		t.Errorf("filtered last page = %v, %v; want empty and last", res, err)
+	}
+
+	bad := func(v *errs.Violations) { v.Add("kind", "is bad") }
+	for parent, want := range map[string]string{"nope": "parent", "regions/lombardia": "kind"} {
+		_, err := resource.ListAnswer[*famiv1.ListPartnersResponse, *famiv1.Partner](ctx, s, resource.Partners, &famiv1.ListPartnersRequest{Parent: parent}, bad, nil)
+		if e := errs.As(err); e == nil || len(e.Violations) != 1 || e.Violations[0].Field != want {
+			t.Errorf("parent %q and a bad filter: got %v, want the violation of %s", parent, err, want)
+		}
+	}
+	if _, err := resource.ListAnswer[*famiv1.ListNetworksResponse, *famiv1.Partner](ctx, s, resource.Partners, req, nil, nil); err == nil {
+		t.Errorf("partners answered as networks")
 	}
 }
 
@@ -146,6 +175,19 @@ func TestRef(t *testing.T) {
 	}
 }
 
+func TestCheckNameAnyRegion(t *testing.T) {
+	var v errs.Violations
+	resource.CheckName(&v, "partner", "", resource.Partners)
+	resource.CheckName(&v, "partner", "regions/lombardia/partners/p01", resource.Partners)
+	if v.Len() != 0 {
+		t.Fatalf("valid filters refused: %v", v.List())
+	}
+	resource.CheckName(&v, "project", "regions/lombardia/partners/p01", resource.Projects)
+	if l := v.List(); len(l) != 1 || l[0].Field != "project" || !strings.Contains(l[0].Description, "is not a project name") {
+		t.Errorf("a partner as a project filter: got %v", l)
+	}
+}
+
 func TestClipAndIndexed(t *testing.T) {
 	if got := resource.Clip(strings.Repeat("a", 81)); got != strings.Repeat("a", 80)+"..." {
 		t.Errorf("Clip(81 a) = %q", got)
@@ -159,6 +201,47 @@ func TestClipAndIndexed(t *testing.T) {
 	if got := resource.ID("regions/lombardia/partners/p01"); got != "p01" {
 		t.Errorf("ID = %q", got)
 	}
+}
+
+// TestRefIDAndCheckName: a List filter's name is checked for its form
+// only (a resource of the collection, in the region for RefID), with the
+// field named and the input echoed clipped; an empty one is no filter.
+func TestRefIDAndCheckName(t *testing.T) {
+	for _, c := range []struct {
+		name, wantID, wantMsg string
+	}{
+		{"", "", ""},
+		{"regions/lombardia/networks/n1", "n1", ""},
+		{"regions/veneto/networks/n1", "", `"regions/veneto/networks/n1" is not a network of region "lombardia"`},
+		{"regions/lombardia/partners/p1", "", `"regions/lombardia/partners/p1" is not a network of region "lombardia"`},
+	} {
+		var v errs.Violations
+		if got := resource.RefID(&v, "network", c.name, "lombardia", resource.Networks); got != c.wantID {
+			t.Errorf("RefID(%q) = %q, want %q", c.name, got, c.wantID)
+		}
+		if got := violationText(v); got != c.wantMsg {
+			t.Errorf("RefID(%q): violation %q, want %q", c.name, got, c.wantMsg)
+		}
+	}
+	for _, c := range []struct{ name, wantMsg string }{
+		{"", ""},
+		{"regions/veneto/partners/p1", ""},
+		{"partners/p1", `"partners/p1" is not a partner name`},
+	} {
+		var v errs.Violations
+		resource.CheckName(&v, "partner", c.name, resource.Partners)
+		if got := violationText(v); got != c.wantMsg {
+			t.Errorf("CheckName(%q): violation %q, want %q", c.name, got, c.wantMsg)
+		}
+	}
+}
+
+// violationText is the message of v's one violation, "" when it has none.
+func violationText(v errs.Violations) string {
+	if v.Len() == 0 {
+		return ""
+	}
+	return v.List()[0].Description
 }
 
 func TestGet(t *testing.T) {

@@ -1,41 +1,17 @@
 package server_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/syncbuf"
 )
-
-// lockedBuffer is a log destination the server and the test share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) lines(msg string) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, line := range strings.Split(l.b.String(), "\n") {
-		if strings.Contains(line, "msg="+msg+" ") {
-			out = append(out, line)
-		}
-	}
-	return out
-}
 
 // Every call gets one access line at AccessLogLevel; a level below the
 // logger's turns the lines off.
@@ -45,14 +21,14 @@ func TestAccessLogLevel(t *testing.T) {
 		want  int
 	}{{slog.LevelInfo, 1}, {slog.LevelDebug, 0}} {
 		t.Run(tc.level.String(), func(t *testing.T) {
-			var buf lockedBuffer
+			var buf syncbuf.Buffer
 			ts := startServer(t, server.Config{AccessLogLevel: tc.level, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 			client := famiv1connect.NewPartnerServiceClient(http.DefaultClient, ts.httpURL(), bearer(ts.token))
 			if _, err := client.GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/nobody"}); err == nil {
 				t.Fatal("GetPartner of a missing partner succeeded")
 			}
 			ts.stop()
-			lines := buf.lines("rpc")
+			lines := logLines(buf.String(), "rpc")
 			if len(lines) != tc.want {
 				t.Fatalf("%d access lines, want %d: %q", len(lines), tc.want, lines)
 			}
@@ -64,5 +40,45 @@ func TestAccessLogLevel(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// logLines are the lines of log with message msg.
+func logLines(log, msg string) []string {
+	var out []string
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, "msg="+msg+" ") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// Every call on every surface gets one complete access line, with its
+// fields in the order slog's text handler writes them.
+func TestAccessLineEverySurface(t *testing.T) {
+	var buf syncbuf.Buffer
+	ts := startServer(t, server.Config{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	for _, kind := range surfaceKinds {
+		if _, err := newSurface(t, ts, kind).GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/nobody"}); err == nil {
+			t.Fatalf("%s: GetPartner of a missing partner succeeded", kind)
+		}
+	}
+	ts.stop()
+	lines := logLines(buf.String(), "rpc")
+	if len(lines) != len(surfaceKinds) {
+		t.Fatalf("%d access lines, want %d: %q", len(lines), len(surfaceKinds), lines)
+	}
+	line := regexp.MustCompile(`^time=\S+ level=INFO msg=rpc procedure=/fami.v1.PartnerService/GetPartner protocol=(\S+) peer=127.0.0.1 principal=` +
+		regexp.QuoteMeta(adminSubject) + ` code=NOT_FOUND duration=[0-9.]+[µnm]?s$`)
+	for i, l := range lines {
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			t.Errorf("access line %q is not of the expected shape", l)
+			continue
+		}
+		if m[1] != surfaceKinds[i] {
+			t.Errorf("access line %d has protocol=%s, want %s", i, m[1], surfaceKinds[i])
+		}
 	}
 }

@@ -41,236 +41,232 @@ func TestAccountsAndLogin(t *testing.T) {
 		password    = "correct horse battery staple"
 		newPassword = "tr0ub4dor&3 is not a passphrase"
 	)
-	for _, kind := range surfaceKinds {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			ts := startServer(t, server.Config{})
-			ctx := t.Context()
-			admin := newSurface(t, ts, kind)
-			anon := newSurfaceAs(t, ts, kind, "")
-			ministry := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		admin := newSurface(t, ts, kind)
+		anon := newSurfaceAs(t, ts, kind, "")
+		ministry := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
 
-			partner, err := admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp-milano", Partner: &famiv1.Partner{
-				DisplayName: "Ufficio di Piano di Milano", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}})
+		partner, err := admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp-milano", Partner: &famiv1.Partner{
+			DisplayName: "Ufficio di Piano di Milano", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}})
+		if err != nil {
+			t.Fatalf("create partner: %v", err)
+		}
+		// Usernames differ per surface, as the limiter counts per
+		// username.
+		consultant, member, locked := "mrossi-"+kind, "lbianchi-"+kind, "gverdi-"+kind
+		account := func(id, display string, role famiv1.Role, partner string) *famiv1.CreateAccountRequest {
+			return &famiv1.CreateAccountRequest{Parent: lombardia, AccountId: id, Password: password,
+				Account: &famiv1.Account{DisplayName: display, Role: role, Partner: partner}}
+		}
+		// login logs in as user of lombardia.
+		login := func(user, pw string) (*famiv1.LoginResponse, error) {
+			return anon.Login(ctx, &famiv1.LoginRequest{Username: user + "@lombardia", Password: pw})
+		}
+		// as returns a client sending token, and checks that it may
+		// read its region.
+		as := func(t *testing.T, step, token string) surface {
+			t.Helper()
+			s := newSurfaceAs(t, ts, kind, token)
+			if _, err := s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia}); err != nil {
+				t.Fatalf("%s: the token cannot list its region's partners: %v", step, err)
+			}
+			return s
+		}
+
+		t.Run("create", func(t *testing.T) {
+			for _, c := range []struct {
+				req  *famiv1.CreateAccountRequest
+				role famiv1.Role
+			}{
+				{account(consultant, "Mario Rossi", famiv1.Role_ROLE_CONSULTANT, ""), famiv1.Role_ROLE_CONSULTANT},
+				{account(member, "Laura Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, partner.GetName()), famiv1.Role_ROLE_NETWORK_MEMBER},
+				{account(locked, "Giuseppe Verdi", famiv1.Role_ROLE_CONSULTANT, ""), famiv1.Role_ROLE_CONSULTANT},
+			} {
+				got, err := admin.CreateAccount(ctx, c.req)
+				if err != nil {
+					t.Fatalf("create account %s: %v", c.req.GetAccountId(), err)
+				}
+				if got.GetName() != lombardia+"/accounts/"+c.req.GetAccountId() || got.GetRole() != c.role ||
+					got.GetPartner() != c.req.GetAccount().GetPartner() || got.GetDisplayName() != c.req.GetAccount().GetDisplayName() ||
+					got.GetEtag() == "" || got.GetCreateTime() == nil {
+					t.Errorf("create account %s: got %s, want it named under %s with the role, partner and display name asked", c.req.GetAccountId(), brief(got), lombardia)
+				}
+			}
+		})
+
+		t.Run("network_member_needs_a_partner_of_its_region", func(t *testing.T) {
+			for name, p := range map[string]string{
+				"no partner":         "",
+				"missing partner":    lombardia + "/partners/nessuno",
+				"partner of veneto":  "regions/veneto/partners/udp-milano",
+				"not a partner name": "udp-milano",
+				"a project's name":   lombardia + "/projects/udp-milano",
+			} {
+				_, err := admin.CreateAccount(ctx, account("member-"+kind, "Rete", famiv1.Role_ROLE_NETWORK_MEMBER, p))
+				checkErr(t, name, err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"account.partner"}})
+			}
+		})
+
+		var consultantToken string
+		t.Run("login_and_whoami", func(t *testing.T) {
+			for _, c := range []struct {
+				user, display, partner string
+				role                   famiv1.Role
+			}{
+				{consultant, "Mario Rossi", "", famiv1.Role_ROLE_CONSULTANT},
+				{member, "Laura Bianchi", partner.GetName(), famiv1.Role_ROLE_NETWORK_MEMBER},
+			} {
+				res, err := login(c.user, password)
+				if err != nil {
+					t.Fatalf("login %s: %v", c.user, err)
+				}
+				if res.GetToken() == "" || res.GetExpireTime() == nil {
+					t.Errorf("login %s: got %s, want a token and its expiry", c.user, brief(res))
+				}
+				if c.user == consultant {
+					consultantToken = res.GetToken()
+				}
+				who, err := as(t, "login "+c.user, res.GetToken()).WhoAmI(ctx, &famiv1.WhoAmIRequest{})
+				if err != nil {
+					t.Fatalf("whoami as %s: %v", c.user, err)
+				}
+				want := &famiv1.WhoAmIResponse{Subject: "account:" + c.user, Role: c.role, Region: lombardia, Partner: c.partner,
+					DisplayName: c.display, ExpireTime: res.GetExpireTime()}
+				if got, want := brief(who), brief(want); got != want {
+					t.Errorf("whoami as %s: got %s, want %s", c.user, got, want)
+				}
+			}
+		})
+
+		t.Run("wrong_password_and_unknown_username_answer_alike", func(t *testing.T) {
+			_, wrong := login(consultant, "not the password at all")
+			_, unknown := login("nessuno-"+kind, password)
+			checkErr(t, "wrong password", wrong, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
+			checkErr(t, "unknown username", unknown, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
+			if w, u := errorOf(wrong), errorOf(unknown); !reflect.DeepEqual(w, u) {
+				t.Errorf("got %+v for a wrong password and %+v for an unknown username, want the same answer", w, u)
+			}
+		})
+
+		t.Run("five_failures_block_the_username", func(t *testing.T) {
+			for i := range 5 {
+				_, err := login(locked, "wrong password number "+strconv.Itoa(i))
+				checkErr(t, "failure "+strconv.Itoa(i+1), err, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
+			}
+			// Even the right password now waits.
+			_, err := login(locked, password)
+			checkErr(t, "sixth attempt with the right password", err, wantErr{codes.ResourceExhausted, "TOO_MANY_LOGIN_FAILURES", nil})
+			if e, ok := asCallError(err); ok && (e.RetryAfter <= 0 || e.RetryAfter > time.Minute) {
+				t.Errorf("sixth attempt: got a retry delay of %v, want one up to a minute (RetryInfo, or Retry-After on REST)", e.RetryAfter)
+			}
+			// The limit is the username's: another person logs in.
+			if _, err := login(member, password); err != nil {
+				t.Errorf("login %s after %s was blocked: %v", member, locked, err)
+			}
+		})
+
+		t.Run("only_admins_create_accounts_in_their_region", func(t *testing.T) {
+			_, err := admin.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: "regions/veneto", AccountId: "veneto-" + kind, Password: password,
+				Account: &famiv1.Account{DisplayName: "Veneto", Role: famiv1.Role_ROLE_CONSULTANT}})
+			wantCode(t, "lombardia's admin creates an account in veneto", err, codes.PermissionDenied)
+			if consultantToken == "" {
+				t.Fatal("no consultant token: login failed")
+			}
+			_, err = newSurfaceAs(t, ts, kind, consultantToken).CreateAccount(ctx, account("consulente-"+kind, "Consulente", famiv1.Role_ROLE_CONSULTANT, ""))
+			wantCode(t, "a consultant creates an account", err, codes.PermissionDenied)
+			for region, want := range map[string]int{lombardia: 3, "regions/veneto": 0} {
+				res, err := ministry.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: region})
+				if err != nil {
+					t.Fatalf("list accounts of %s: %v", region, err)
+				}
+				if got := names(res.GetAccounts()); len(got) != want {
+					t.Errorf("accounts of %s after the refusals: got %q, want %d", region, got, want)
+				}
+			}
+		})
+
+		t.Run("invalid_accounts", func(t *testing.T) {
+			short := account("breve-"+kind, "Breve", famiv1.Role_ROLE_CONSULTANT, "")
+			short.Password = "elevenchars"
+			_, err := admin.CreateAccount(ctx, short)
+			checkErr(t, "password of 11 characters", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"password"}})
+			_, err = admin.CreateAccount(ctx, account(consultant, "Mario Rossi bis", famiv1.Role_ROLE_CONSULTANT, ""))
+			checkErr(t, "existing username", err, wantErr{codes.AlreadyExists, "USERNAME_TAKEN", []string{"account_id"}})
+			// A username taken in another region is no clash: see
+			// TestUsernamesScopedToTheirRegion.
+		})
+
+		t.Run("deleting_an_account_voids_its_tokens", func(t *testing.T) {
+			res, err := login(member, password)
 			if err != nil {
-				t.Fatalf("create partner: %v", err)
+				t.Fatalf("login %s: %v", member, err)
 			}
-			// Usernames differ per surface, as the limiter counts per
-			// username.
-			consultant, member, locked := "mrossi-"+kind, "lbianchi-"+kind, "gverdi-"+kind
-			account := func(id, display string, role famiv1.Role, partner string) *famiv1.CreateAccountRequest {
-				return &famiv1.CreateAccountRequest{Parent: lombardia, AccountId: id, Password: password,
-					Account: &famiv1.Account{DisplayName: display, Role: role, Partner: partner}}
+			s := as(t, "before the delete", res.GetToken())
+			if err := admin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: lombardia + "/accounts/" + member}); err != nil {
+				t.Fatalf("delete account: %v", err)
 			}
-			// login logs in as user of lombardia.
-			login := func(user, pw string) (*famiv1.LoginResponse, error) {
-				return anon.Login(ctx, &famiv1.LoginRequest{Username: user + "@lombardia", Password: pw})
+			_, err = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia})
+			checkErr(t, "the deleted account's token", err, wantErr{codes.Unauthenticated, "INVALID_TOKEN", nil})
+			_, err = s.WhoAmI(ctx, &famiv1.WhoAmIRequest{})
+			checkErr(t, "whoami with the deleted account's token", err, wantErr{codes.Unauthenticated, "INVALID_TOKEN", nil})
+			_, err = login(member, password)
+			checkErr(t, "login to the deleted account", err, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
+			_, err = admin.GetAccount(ctx, &famiv1.GetAccountRequest{Name: lombardia + "/accounts/" + member})
+			checkErr(t, "get the deleted account", err, wantErr{codes.NotFound, "NOT_FOUND", nil})
+		})
+
+		t.Run("a_new_password_voids_older_tokens", func(t *testing.T) {
+			res, err := login(consultant, password)
+			if err != nil {
+				t.Fatalf("login %s: %v", consultant, err)
 			}
-			// as returns a client sending token, and checks that it may
-			// read its region.
-			as := func(t *testing.T, step, token string) surface {
-				t.Helper()
-				s := newSurfaceAs(t, ts, kind, token)
-				if _, err := s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia}); err != nil {
-					t.Fatalf("%s: the token cannot list its region's partners: %v", step, err)
-				}
-				return s
+			s := as(t, "before the change", res.GetToken())
+			name := lombardia + "/accounts/" + consultant
+			if err := admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: "short"}); err == nil {
+				t.Fatal("set a password of 5 characters: got OK, want INVALID_ARGUMENT")
+			} else {
+				checkErr(t, "set a password of 5 characters", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"password"}})
 			}
+			if err := admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: newPassword}); err != nil {
+				t.Fatalf("set password: %v", err)
+			}
+			_, err = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia})
+			checkErr(t, "the token from before the change", err, wantErr{codes.Unauthenticated, "INVALID_TOKEN", nil})
+			_, err = login(consultant, password)
+			checkErr(t, "login with the old password", err, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
+		})
 
-			t.Run("create", func(t *testing.T) {
-				for _, c := range []struct {
-					req  *famiv1.CreateAccountRequest
-					role famiv1.Role
-				}{
-					{account(consultant, "Mario Rossi", famiv1.Role_ROLE_CONSULTANT, ""), famiv1.Role_ROLE_CONSULTANT},
-					{account(member, "Laura Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, partner.GetName()), famiv1.Role_ROLE_NETWORK_MEMBER},
-					{account(locked, "Giuseppe Verdi", famiv1.Role_ROLE_CONSULTANT, ""), famiv1.Role_ROLE_CONSULTANT},
-				} {
-					got, err := admin.CreateAccount(ctx, c.req)
-					if err != nil {
-						t.Fatalf("create account %s: %v", c.req.GetAccountId(), err)
-					}
-					if got.GetName() != lombardia+"/accounts/"+c.req.GetAccountId() || got.GetRole() != c.role ||
-						got.GetPartner() != c.req.GetAccount().GetPartner() || got.GetDisplayName() != c.req.GetAccount().GetDisplayName() ||
-						got.GetEtag() == "" || got.GetCreateTime() == nil {
-						t.Errorf("create account %s: got %s, want it named under %s with the role, partner and display name asked", c.req.GetAccountId(), brief(got), lombardia)
-					}
-				}
-			})
-
-			t.Run("network_member_needs_a_partner_of_its_region", func(t *testing.T) {
-				for name, p := range map[string]string{
-					"no partner":         "",
-					"missing partner":    lombardia + "/partners/nessuno",
-					"partner of veneto":  "regions/veneto/partners/udp-milano",
-					"not a partner name": "udp-milano",
-					"a project's name":   lombardia + "/projects/udp-milano",
-				} {
-					_, err := admin.CreateAccount(ctx, account("member-"+kind, "Rete", famiv1.Role_ROLE_NETWORK_MEMBER, p))
-					checkErr(t, name, err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"account.partner"}})
-				}
-			})
-
-			var consultantToken string
-			t.Run("login_and_whoami", func(t *testing.T) {
-				for _, c := range []struct {
-					user, display, partner string
-					role                   famiv1.Role
-				}{
-					{consultant, "Mario Rossi", "", famiv1.Role_ROLE_CONSULTANT},
-					{member, "Laura Bianchi", partner.GetName(), famiv1.Role_ROLE_NETWORK_MEMBER},
-				} {
-					res, err := login(c.user, password)
-					if err != nil {
-						t.Fatalf("login %s: %v", c.user, err)
-					}
-					if res.GetToken() == "" || res.GetExpireTime() == nil {
-						t.Errorf("login %s: got %s, want a token and its expiry", c.user, brief(res))
-					}
-					if c.user == consultant {
-						consultantToken = res.GetToken()
-					}
-					who, err := as(t, "login "+c.user, res.GetToken()).WhoAmI(ctx, &famiv1.WhoAmIRequest{})
-					if err != nil {
-						t.Fatalf("whoami as %s: %v", c.user, err)
-					}
-					want := &famiv1.WhoAmIResponse{Subject: "account:" + c.user, Role: c.role, Region: lombardia, Partner: c.partner,
-						DisplayName: c.display, ExpireTime: res.GetExpireTime()}
-					if got, want := brief(who), brief(want); got != want {
-						t.Errorf("whoami as %s: got %s, want %s", c.user, got, want)
-					}
-				}
-			})
-
-			t.Run("wrong_password_and_unknown_username_answer_alike", func(t *testing.T) {
-				_, wrong := login(consultant, "not the password at all")
-				_, unknown := login("nessuno-"+kind, password)
-				checkErr(t, "wrong password", wrong, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
-				checkErr(t, "unknown username", unknown, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
-				if w, u := errorOf(wrong), errorOf(unknown); !reflect.DeepEqual(w, u) {
-					t.Errorf("got %+v for a wrong password and %+v for an unknown username, want the same answer", w, u)
-				}
-			})
-
-			t.Run("five_failures_block_the_username", func(t *testing.T) {
-				for i := range 5 {
-					_, err := login(locked, "wrong password number "+strconv.Itoa(i))
-					checkErr(t, "failure "+strconv.Itoa(i+1), err, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
-				}
-				// Even the right password now waits.
-				_, err := login(locked, password)
-				checkErr(t, "sixth attempt with the right password", err, wantErr{codes.ResourceExhausted, "TOO_MANY_LOGIN_FAILURES", nil})
-				if e, ok := asCallError(err); ok && (e.RetryAfter <= 0 || e.RetryAfter > time.Minute) {
-					t.Errorf("sixth attempt: got a retry delay of %v, want one up to a minute (RetryInfo, or Retry-After on REST)", e.RetryAfter)
-				}
-				// The limit is the username's: another person logs in.
-				if _, err := login(member, password); err != nil {
-					t.Errorf("login %s after %s was blocked: %v", member, locked, err)
-				}
-			})
-
-			t.Run("only_admins_create_accounts_in_their_region", func(t *testing.T) {
-				_, err := admin.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: "regions/veneto", AccountId: "veneto-" + kind, Password: password,
-					Account: &famiv1.Account{DisplayName: "Veneto", Role: famiv1.Role_ROLE_CONSULTANT}})
-				wantCode(t, "lombardia's admin creates an account in veneto", err, codes.PermissionDenied)
-				if consultantToken == "" {
-					t.Fatal("no consultant token: login failed")
-				}
-				_, err = newSurfaceAs(t, ts, kind, consultantToken).CreateAccount(ctx, account("consulente-"+kind, "Consulente", famiv1.Role_ROLE_CONSULTANT, ""))
-				wantCode(t, "a consultant creates an account", err, codes.PermissionDenied)
-				for region, want := range map[string]int{lombardia: 3, "regions/veneto": 0} {
-					res, err := ministry.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: region})
-					if err != nil {
-						t.Fatalf("list accounts of %s: %v", region, err)
-					}
-					if got := names(res.GetAccounts()); len(got) != want {
-						t.Errorf("accounts of %s after the refusals: got %q, want %d", region, got, want)
-					}
-				}
-			})
-
-			t.Run("invalid_accounts", func(t *testing.T) {
-				short := account("breve-"+kind, "Breve", famiv1.Role_ROLE_CONSULTANT, "")
-				short.Password = "elevenchars"
-				_, err := admin.CreateAccount(ctx, short)
-				checkErr(t, "password of 11 characters", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"password"}})
-				_, err = admin.CreateAccount(ctx, account(consultant, "Mario Rossi bis", famiv1.Role_ROLE_CONSULTANT, ""))
-				checkErr(t, "existing username", err, wantErr{codes.AlreadyExists, "USERNAME_TAKEN", []string{"account_id"}})
-				// A username taken in another region is no clash: see
-				// TestUsernamesScopedToTheirRegion.
-			})
-
-			t.Run("deleting_an_account_voids_its_tokens", func(t *testing.T) {
-				res, err := login(member, password)
-				if err != nil {
-					t.Fatalf("login %s: %v", member, err)
-				}
-				s := as(t, "before the delete", res.GetToken())
-				if err := admin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: lombardia + "/accounts/" + member}); err != nil {
-					t.Fatalf("delete account: %v", err)
-				}
-				_, err = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia})
-				checkErr(t, "the deleted account's token", err, wantErr{codes.Unauthenticated, "INVALID_TOKEN", nil})
-				_, err = s.WhoAmI(ctx, &famiv1.WhoAmIRequest{})
-				checkErr(t, "whoami with the deleted account's token", err, wantErr{codes.Unauthenticated, "INVALID_TOKEN", nil})
-				_, err = login(member, password)
-				checkErr(t, "login to the deleted account", err, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
-				_, err = admin.GetAccount(ctx, &famiv1.GetAccountRequest{Name: lombardia + "/accounts/" + member})
-				checkErr(t, "get the deleted account", err, wantErr{codes.NotFound, "NOT_FOUND", nil})
-			})
-
-			t.Run("a_new_password_voids_older_tokens", func(t *testing.T) {
-				res, err := login(consultant, password)
-				if err != nil {
-					t.Fatalf("login %s: %v", consultant, err)
-				}
-				s := as(t, "before the change", res.GetToken())
-				name := lombardia + "/accounts/" + consultant
-				if err := admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: "short"}); err == nil {
-					t.Fatal("set a password of 5 characters: got OK, want INVALID_ARGUMENT")
-				} else {
-					checkErr(t, "set a password of 5 characters", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"password"}})
-				}
-				if err := admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: newPassword}); err != nil {
+		// A login right after a password change must give a working
+		// token. The server's clock is this process's: an attempt
+		// that starts and ends within one second has the change and
+		// the login in the same second, where a revocation kept to the
+		// second cannot tell the new token from the older ones. An
+		// attempt that spans a second boundary may miss that, so a
+		// success there is repeated.
+		t.Run("a_login_right_after_a_password_change_works", func(t *testing.T) {
+			name := lombardia + "/accounts/" + consultant
+			for attempt := range 5 {
+				pw := newPassword + string(rune('a'+attempt))
+				start := time.Now()
+				if err := admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: pw}); err != nil {
 					t.Fatalf("set password: %v", err)
 				}
-				_, err = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia})
-				checkErr(t, "the token from before the change", err, wantErr{codes.Unauthenticated, "INVALID_TOKEN", nil})
-				_, err = login(consultant, password)
-				checkErr(t, "login with the old password", err, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
-			})
-
-			// A login right after a password change must give a working
-			// token. The server's clock is this process's: an attempt
-			// that starts and ends within one second has the change and
-			// the login in the same second, where a revocation kept to the
-			// second cannot tell the new token from the older ones. An
-			// attempt that spans a second boundary may miss that, so a
-			// success there is repeated.
-			t.Run("a_login_right_after_a_password_change_works", func(t *testing.T) {
-				name := lombardia + "/accounts/" + consultant
-				for attempt := range 5 {
-					pw := newPassword + string(rune('a'+attempt))
-					start := time.Now()
-					if err := admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: pw}); err != nil {
-						t.Fatalf("set password: %v", err)
-					}
-					res, err := login(consultant, pw)
-					if err != nil {
-						t.Fatalf("login with the new password: %v", err)
-					}
-					_, err = newSurfaceAs(t, ts, kind, res.GetToken()).ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia})
-					if err != nil {
-						t.Fatalf("the token from a login right after the password change is refused: %v", err)
-					}
-					if time.Now().Unix() == start.Unix() {
-						return
-					}
+				res, err := login(consultant, pw)
+				if err != nil {
+					t.Fatalf("login with the new password: %v", err)
 				}
-				t.Log("every attempt spanned a second boundary: inconclusive")
-			})
+				_, err = newSurfaceAs(t, ts, kind, res.GetToken()).ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia})
+				if err != nil {
+					t.Fatalf("the token from a login right after the password change is refused: %v", err)
+				}
+				if time.Now().Unix() == start.Unix() {
+					return
+				}
+			}
+			t.Log("every attempt spanned a second boundary: inconclusive")
 		})
-	}
+	})
 }
 
 // errorOf is the *callError in err, or err itself.
@@ -370,87 +366,83 @@ func TestUsernamesScopedToTheirRegion(t *testing.T) {
 		lombardiaSecret = "correct horse battery staple"
 		venetoSecret    = "a different long passphrase"
 	)
-	for _, kind := range surfaceKinds {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			ts := startServer(t, server.Config{})
-			ctx := t.Context()
-			lombardiaAdmin := newSurface(t, ts, kind)
-			venetoAdmin := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:veneto-admin", Role: principal.RegionAdmin, Region: "veneto"}))
-			anon := newSurfaceAs(t, ts, kind, "")
-			taken, free := "mrossi-"+kind, "nessuno-"+kind
-			consultant := func(parent, id, pw string) *famiv1.CreateAccountRequest {
-				return &famiv1.CreateAccountRequest{Parent: parent, AccountId: id, Password: pw,
-					Account: &famiv1.Account{DisplayName: "Mario Rossi", Role: famiv1.Role_ROLE_CONSULTANT}}
-			}
-			if _, err := lombardiaAdmin.CreateAccount(ctx, consultant(lombardia, taken, lombardiaSecret)); err != nil {
-				t.Fatalf("create %s in lombardia: %v", taken, err)
-			}
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		lombardiaAdmin := newSurface(t, ts, kind)
+		venetoAdmin := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:veneto-admin", Role: principal.RegionAdmin, Region: "veneto"}))
+		anon := newSurfaceAs(t, ts, kind, "")
+		taken, free := "mrossi-"+kind, "nessuno-"+kind
+		consultant := func(parent, id, pw string) *famiv1.CreateAccountRequest {
+			return &famiv1.CreateAccountRequest{Parent: parent, AccountId: id, Password: pw,
+				Account: &famiv1.Account{DisplayName: "Mario Rossi", Role: famiv1.Role_ROLE_CONSULTANT}}
+		}
+		if _, err := lombardiaAdmin.CreateAccount(ctx, consultant(lombardia, taken, lombardiaSecret)); err != nil {
+			t.Fatalf("create %s in lombardia: %v", taken, err)
+		}
 
-			// probe makes every call Veneto's admin has that names user,
-			// and describes the answers with the username blanked out.
-			probe := func(user string) []string {
-				var out []string
-				add := func(call string, res any, err error) {
-					desc := fmt.Sprintf("%s: OK", call)
-					if err != nil {
-						desc = fmt.Sprintf("%s: %+v", call, errorOf(err))
-					} else if acc, ok := res.(*famiv1.Account); ok {
-						desc += " " + acc.GetName()
-					}
-					out = append(out, strings.ReplaceAll(desc, user, "{username}"))
-				}
-				for _, parent := range []string{veneto, lombardia} {
-					name := parent + "/accounts/" + user
-					acc, err := venetoAdmin.GetAccount(ctx, &famiv1.GetAccountRequest{Name: name})
-					add("get "+name, acc, err)
-					err = venetoAdmin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: venetoSecret})
-					add("set password "+name, nil, err)
-					err = venetoAdmin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: name})
-					add("delete "+name, nil, err)
-				}
-				_, err := anon.Login(ctx, &famiv1.LoginRequest{Username: user + "@lombardia", Password: venetoSecret})
-				add("login", nil, err)
-				acc, err := venetoAdmin.CreateAccount(ctx, consultant(veneto, user, venetoSecret))
-				add("create", acc, err)
-				list, err := venetoAdmin.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: veneto})
-				add(fmt.Sprintf("list has it: %t", slices.Contains(names(list.GetAccounts()), veneto+"/accounts/"+user)), nil, err)
-				return out
-			}
-			if got, want := probe(taken), probe(free); !reflect.DeepEqual(got, want) {
-				t.Errorf("Veneto's admin tells a username Lombardia has from one nobody has:\n taken: %q\n  free: %q", got, want)
-			}
-
-			// Each mrossi logs in to their own account only.
-			tokens := map[string]string{}
-			for region, secret := range map[string]string{"lombardia": lombardiaSecret, "veneto": venetoSecret} {
-				res, err := anon.Login(ctx, &famiv1.LoginRequest{Username: taken + "@" + region, Password: secret})
+		// probe makes every call Veneto's admin has that names user,
+		// and describes the answers with the username blanked out.
+		probe := func(user string) []string {
+			var out []string
+			add := func(call string, res any, err error) {
+				desc := fmt.Sprintf("%s: OK", call)
 				if err != nil {
-					t.Fatalf("login %s@%s: %v", taken, region, err)
+					desc = fmt.Sprintf("%s: %+v", call, errorOf(err))
+				} else if acc, ok := res.(*famiv1.Account); ok {
+					desc += " " + acc.GetName()
 				}
-				tokens[region] = res.GetToken()
-				who, err := newSurfaceAs(t, ts, kind, res.GetToken()).WhoAmI(ctx, &famiv1.WhoAmIRequest{})
-				if err != nil {
-					t.Fatalf("whoami as %s@%s: %v", taken, region, err)
-				}
-				if who.GetSubject() != "account:"+taken || who.GetRegion() != "regions/"+region {
-					t.Errorf("whoami as %s@%s: got %s, want its own subject and region", taken, region, brief(who))
-				}
+				out = append(out, strings.ReplaceAll(desc, user, "{username}"))
 			}
-			_, err := anon.Login(ctx, &famiv1.LoginRequest{Username: taken + "@lombardia", Password: venetoSecret})
-			checkErr(t, "lombardia's account with veneto's password", err, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
-			_, err = anon.Login(ctx, &famiv1.LoginRequest{Username: taken, Password: lombardiaSecret})
-			checkErr(t, "a username without its region", err, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
+			for _, parent := range []string{veneto, lombardia} {
+				name := parent + "/accounts/" + user
+				acc, err := venetoAdmin.GetAccount(ctx, &famiv1.GetAccountRequest{Name: name})
+				add("get "+name, acc, err)
+				err = venetoAdmin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: venetoSecret})
+				add("set password "+name, nil, err)
+				err = venetoAdmin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: name})
+				add("delete "+name, nil, err)
+			}
+			_, err := anon.Login(ctx, &famiv1.LoginRequest{Username: user + "@lombardia", Password: venetoSecret})
+			add("login", nil, err)
+			acc, err := venetoAdmin.CreateAccount(ctx, consultant(veneto, user, venetoSecret))
+			add("create", acc, err)
+			list, err := venetoAdmin.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: veneto})
+			add(fmt.Sprintf("list has it: %t", slices.Contains(names(list.GetAccounts()), veneto+"/accounts/"+user)), nil, err)
+			return out
+		}
+		if got, want := probe(taken), probe(free); !reflect.DeepEqual(got, want) {
+			t.Errorf("Veneto's admin tells a username Lombardia has from one nobody has:\n taken: %q\n  free: %q", got, want)
+		}
 
-			// Deleting Veneto's mrossi leaves Lombardia's and its token be.
-			if err := venetoAdmin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: veneto + "/accounts/" + taken}); err != nil {
-				t.Fatalf("delete veneto's %s: %v", taken, err)
+		// Each mrossi logs in to their own account only.
+		tokens := map[string]string{}
+		for region, secret := range map[string]string{"lombardia": lombardiaSecret, "veneto": venetoSecret} {
+			res, err := anon.Login(ctx, &famiv1.LoginRequest{Username: taken + "@" + region, Password: secret})
+			if err != nil {
+				t.Fatalf("login %s@%s: %v", taken, region, err)
 			}
-			if _, err := newSurfaceAs(t, ts, kind, tokens["lombardia"]).ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia}); err != nil {
-				t.Errorf("lombardia's token after veneto's namesake was deleted: %v, want it valid", err)
+			tokens[region] = res.GetToken()
+			who, err := newSurfaceAs(t, ts, kind, res.GetToken()).WhoAmI(ctx, &famiv1.WhoAmIRequest{})
+			if err != nil {
+				t.Fatalf("whoami as %s@%s: %v", taken, region, err)
 			}
-			_, err = newSurfaceAs(t, ts, kind, tokens["veneto"]).WhoAmI(ctx, &famiv1.WhoAmIRequest{})
-			checkErr(t, "the deleted veneto account's token", err, wantErr{codes.Unauthenticated, "INVALID_TOKEN", nil})
-		})
-	}
+			if who.GetSubject() != "account:"+taken || who.GetRegion() != "regions/"+region {
+				t.Errorf("whoami as %s@%s: got %s, want its own subject and region", taken, region, brief(who))
+			}
+		}
+		_, err := anon.Login(ctx, &famiv1.LoginRequest{Username: taken + "@lombardia", Password: venetoSecret})
+		checkErr(t, "lombardia's account with veneto's password", err, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
+		_, err = anon.Login(ctx, &famiv1.LoginRequest{Username: taken, Password: lombardiaSecret})
+		checkErr(t, "a username without its region", err, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
+
+		// Deleting Veneto's mrossi leaves Lombardia's and its token be.
+		if err := venetoAdmin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: veneto + "/accounts/" + taken}); err != nil {
+			t.Fatalf("delete veneto's %s: %v", taken, err)
+		}
+		if _, err := newSurfaceAs(t, ts, kind, tokens["lombardia"]).ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia}); err != nil {
+			t.Errorf("lombardia's token after veneto's namesake was deleted: %v, want it valid", err)
+		}
+		_, err = newSurfaceAs(t, ts, kind, tokens["veneto"]).WhoAmI(ctx, &famiv1.WhoAmIRequest{})
+		checkErr(t, "the deleted veneto account's token", err, wantErr{codes.Unauthenticated, "INVALID_TOKEN", nil})
+	})
 }

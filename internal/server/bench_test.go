@@ -9,9 +9,6 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
@@ -34,13 +31,8 @@ func BenchmarkAuthOverhead(b *testing.B) {
 	type getter func() error
 	surfaces := map[string]func(ts *testServer, req *famiv1.GetPartnerRequest) getter{
 		"grpc": func(ts *testServer, req *famiv1.GetPartnerRequest) getter {
-			conn, err := grpc.NewClient(ts.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { conn.Close() })
-			client := famiv1.NewPartnerServiceClient(conn)
-			ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+ts.token)
+			client := famiv1.NewPartnerServiceClient(benchConn(b, ts.grpcAddr()))
+			ctx := bearerContext(ts.token)
 			return func() error { _, err := client.GetPartner(ctx, req); return err }
 		},
 		"connect": func(ts *testServer, req *famiv1.GetPartnerRequest) getter {
@@ -71,7 +63,7 @@ func BenchmarkAuthOverhead(b *testing.B) {
 }
 
 // benchPartner creates one partner through the server and returns its name.
-func benchPartner(b *testing.B, ts *testServer) string {
+func benchPartner(b testing.TB, ts *testServer) string {
 	b.Helper()
 	client := famiv1connect.NewPartnerServiceClient(http.DefaultClient, ts.httpURL(), bearer(ts.token))
 	p, err := client.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{

@@ -616,3 +616,17 @@ func (x overlapClient) ListOverlaps(ctx context.Context, r *famiv1.ListOverlapsR
 	return unary(ctx, x.c, famiv1connect.OverlapServiceListOverlapsProcedure,
 		httpGet("/v1/{parent}/overlaps"), r, &famiv1.ListOverlapsResponse{})
 }
+
+// --- SyncService and AdminService: the unary RPCs of sync_test.go's feedSurface ---
+
+type feedUnary struct{ c *rpcClient }
+
+func (f feedUnary) ListChanges(ctx context.Context, r *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error) {
+	return unary(ctx, f.c, famiv1connect.SyncServiceListChangesProcedure,
+		httpGet("/v1/{parent}/changes"), r, &famiv1.ListChangesResponse{})
+}
+
+func (f feedUnary) CompactChanges(ctx context.Context, r *famiv1.CompactChangesRequest) (*famiv1.CompactChangesResponse, error) {
+	return unary(ctx, f.c, famiv1connect.AdminServiceCompactChangesProcedure,
+		httpPost("/v1/{parent}/changes:compact", "*"), r, &famiv1.CompactChangesResponse{})
+}

@@ -7,8 +7,6 @@ import (
 	"google.golang.org/grpc/codes"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
@@ -92,15 +90,9 @@ func TestScenarioEtcd(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg.MunicipalitiesFile = municipalitiesFile
 			ts := startServer(t, cfg)
-			sc := &scenario{
-				t:         t,
-				ctx:       t.Context(),
-				s:         newSurface(t, ts, "grpc"),
-				ministry:  newSurfaceAs(t, ts, "grpc", ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry})),
-				anonymous: newSurfaceAs(t, ts, "grpc", ""),
-			}
-			sc.run()
-			transcripts[name] = sc.transcript
+			tr := &transcript{t: t, render: brief, messages: true}
+			newScenario(&onSurface{transcript: tr, ctx: t.Context(), ts: ts, kind: "grpc"}).run()
+			transcripts[name] = tr.steps
 		})
 	}
 	if len(transcripts["etcd"]) == 0 {

@@ -17,70 +17,66 @@ import (
 // three networks, as their consultant, at T0 and (for two) at T1: the
 // deltas per network and the region's averages.
 func TestCapacityEverySurface(t *testing.T) {
-	for _, kind := range surfaceKinds {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			ts := startServer(t, server.Config{})
-			ctx := t.Context()
-			s := newSurface(t, ts, kind)
-			consultant := newEvaluationClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"}))
-			ministry := newEvaluationClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
-			if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp",
-				Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
-				t.Fatalf("create partner: %v", err)
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		s := newSurface(t, ts, kind)
+		consultant := newEvaluationClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"}))
+		ministry := newEvaluationClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
+		if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp",
+			Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
+			t.Fatalf("create partner: %v", err)
+		}
+		for _, c := range []struct {
+			network string
+			t0      float64
+			t1      *float64
+		}{{"rete-a", 2, proto.Float64(4)}, {"rete-b", 3, proto.Float64(3.5)}, {"rete-c", 1, nil}} {
+			if _, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: c.network, Network: &famiv1.Network{
+				DisplayName: c.network, LeadPartner: partnerName("udp"), Members: []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
+				t.Fatalf("create network: %v", err)
 			}
-			for _, c := range []struct {
-				network string
-				t0      float64
-				t1      *float64
-			}{{"rete-a", 2, proto.Float64(4)}, {"rete-b", 3, proto.Float64(3.5)}, {"rete-c", 1, nil}} {
-				if _, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: c.network, Network: &famiv1.Network{
-					DisplayName: c.network, LeadPartner: partnerName("udp"), Members: []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
-					t.Fatalf("create network: %v", err)
-				}
-				a, err := consultant.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: networkName(c.network), CapacityAssessmentId: "co-progettazione",
-					CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Competenza di co-progettazione", T0: c.t0, T0Date: "2021-02-10"}})
-				if err != nil {
-					t.Fatalf("T0 of %s: %v", c.network, err)
-				}
-				if a.GetScaleMax() != 5 || a.Delta != nil || a.GetAssessedBy() != "test:consultant" {
-					t.Errorf("T0 of %s: scale %d, delta %v, by %q; want 5, none, the consultant", c.network, a.GetScaleMax(), a.Delta, a.GetAssessedBy())
-				}
-				if c.t1 == nil {
-					continue
-				}
-				a, err = consultant.UpdateCapacityAssessment(ctx, &famiv1.UpdateCapacityAssessmentRequest{
-					CapacityAssessment: &famiv1.CapacityAssessment{Name: a.GetName(), T1: c.t1, T1Date: "2022-06-15"},
-					UpdateMask:         &fieldmaskpb.FieldMask{Paths: []string{"t1", "t1_date"}}})
-				if err != nil {
-					t.Fatalf("T1 of %s: %v", c.network, err)
-				}
-				if want := *c.t1 - c.t0; a.Delta == nil || a.GetDelta() != want {
-					t.Errorf("delta of %s: got %v, want %+g", c.network, a.Delta, want)
-				}
-			}
-			got, err := ministry.SummarizeCapacity(ctx, &famiv1.SummarizeCapacityRequest{Parent: lombardia})
+			a, err := consultant.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: networkName(c.network), CapacityAssessmentId: "co-progettazione",
+				CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Competenza di co-progettazione", T0: c.t0, T0Date: "2021-02-10"}})
 			if err != nil {
-				t.Fatalf("summarize: %v", err)
+				t.Fatalf("T0 of %s: %v", c.network, err)
 			}
-			want := &famiv1.CapacityMeasureSummary{Measure: "co-progettazione", DisplayName: "Competenza di co-progettazione",
-				Networks: 3, NetworksRemeasured: 2, MeanT0: 2, MeanT1: 3.75, MeanDelta: 1.25}
-			if len(got.GetMeasures()) != 1 || !proto.Equal(got.GetMeasures()[0], want) {
-				t.Errorf("region averages: got %v, want %v", got.GetMeasures(), want)
+			if a.GetScaleMax() != 5 || a.Delta != nil || a.GetAssessedBy() != "test:consultant" {
+				t.Errorf("T0 of %s: scale %d, delta %v, by %q; want 5, none, the consultant", c.network, a.GetScaleMax(), a.Delta, a.GetAssessedBy())
 			}
-
-			list, err := ministry.ListCapacityAssessments(ctx, &famiv1.ListCapacityAssessmentsRequest{Parent: networkName("rete-a")})
-			if err != nil || len(list.GetCapacityAssessments()) != 1 || list.GetCapacityAssessments()[0].GetDelta() != 2 {
-				t.Errorf("list rete-a: %v, %v; want one assessment, delta +2", err, list.GetCapacityAssessments())
+			if c.t1 == nil {
+				continue
 			}
-			_, err = consultant.UpdateCapacityAssessment(ctx, &famiv1.UpdateCapacityAssessmentRequest{
-				CapacityAssessment: &famiv1.CapacityAssessment{Name: networkName("rete-c") + "/capacityAssessments/co-progettazione", T1: proto.Float64(6), T1Date: "2020-01-01"},
+			a, err = consultant.UpdateCapacityAssessment(ctx, &famiv1.UpdateCapacityAssessmentRequest{
+				CapacityAssessment: &famiv1.CapacityAssessment{Name: a.GetName(), T1: c.t1, T1Date: "2022-06-15"},
 				UpdateMask:         &fieldmaskpb.FieldMask{Paths: []string{"t1", "t1_date"}}})
-			checkErr(t, "a T1 off the scale, before T0", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"capacity_assessment.t1", "capacity_assessment.t1_date"}})
-			staff := newEvaluationClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:staff", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("udp")}))
-			_, err = staff.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: networkName("rete-c"), CapacityAssessmentId: "mediazione",
-				CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Mediazione", T0: 5, T0Date: "2021-02-10"}})
-			checkErr(t, "network staff score their own network", err, wantErr{codes.PermissionDenied, "ROLE_NOT_ALLOWED", nil})
-		})
-	}
+			if err != nil {
+				t.Fatalf("T1 of %s: %v", c.network, err)
+			}
+			if want := *c.t1 - c.t0; a.Delta == nil || a.GetDelta() != want {
+				t.Errorf("delta of %s: got %v, want %+g", c.network, a.Delta, want)
+			}
+		}
+		got, err := ministry.SummarizeCapacity(ctx, &famiv1.SummarizeCapacityRequest{Parent: lombardia})
+		if err != nil {
+			t.Fatalf("summarize: %v", err)
+		}
+		want := &famiv1.CapacityMeasureSummary{Measure: "co-progettazione", DisplayName: "Competenza di co-progettazione",
+			Networks: 3, NetworksRemeasured: 2, MeanT0: 2, MeanT1: 3.75, MeanDelta: 1.25}
+		if len(got.GetMeasures()) != 1 || !proto.Equal(got.GetMeasures()[0], want) {
+			t.Errorf("region averages: got %v, want %v", got.GetMeasures(), want)
+		}
+
+		list, err := ministry.ListCapacityAssessments(ctx, &famiv1.ListCapacityAssessmentsRequest{Parent: networkName("rete-a")})
+		if err != nil || len(list.GetCapacityAssessments()) != 1 || list.GetCapacityAssessments()[0].GetDelta() != 2 {
+			t.Errorf("list rete-a: %v, %v; want one assessment, delta +2", err, list.GetCapacityAssessments())
+		}
+		_, err = consultant.UpdateCapacityAssessment(ctx, &famiv1.UpdateCapacityAssessmentRequest{
+			CapacityAssessment: &famiv1.CapacityAssessment{Name: networkName("rete-c") + "/capacityAssessments/co-progettazione", T1: proto.Float64(6), T1Date: "2020-01-01"},
+			UpdateMask:         &fieldmaskpb.FieldMask{Paths: []string{"t1", "t1_date"}}})
+		checkErr(t, "a T1 off the scale, before T0", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"capacity_assessment.t1", "capacity_assessment.t1_date"}})
+		staff := newEvaluationClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:staff", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("udp")}))
+		_, err = staff.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: networkName("rete-c"), CapacityAssessmentId: "mediazione",
+			CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Mediazione", T0: 5, T0Date: "2021-02-10"}})
+		checkErr(t, "network staff score their own network", err, wantErr{codes.PermissionDenied, "ROLE_NOT_ALLOWED", nil})
+	})
 }

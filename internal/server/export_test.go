@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"google.golang.org/grpc/codes"
 
 	"github.com/raccordo/raccordo/internal/errs"
@@ -22,3 +24,8 @@ var ReasonStatus = func() map[string]int {
 
 // GRPCCode is the gRPC code of a domain error code.
 func GRPCCode(c errs.Code) codes.Code { return grpcCodes[c] }
+
+// SetAdmissionHold sets how long a call admitted on arrival keeps its slot
+// before reaching its handler, so that a test can hold a slot as long as
+// it needs.
+func SetAdmissionHold(c *Config, d time.Duration) { c.admissionHold = d }

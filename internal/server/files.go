@@ -73,7 +73,7 @@ func (p *pipeline) serveFile(w http.ResponseWriter, r *http.Request, f file) {
 			return write(ctx)
 		})
 	} else {
-		_, err = p.run(r.Context(), c, func(ctx context.Context) (any, error) { return nil, write(ctx) })
+		_, err = p.run(r.Context(), &c, func(ctx context.Context) (any, error) { return nil, write(ctx) })
 	}
 	switch {
 	case err == nil:

@@ -57,7 +57,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	var names []string
 	for _, svc := range svcs {
 		path, h := svc.connect(opts...)
-		mux.Handle(path, authBeforeInflate(pipe, h))
+		mux.Handle(path, pipe.shed.admitConnect(authBeforeInflate(pipe, h)))
 		names = append(names, strings.Trim(path, "/"))
 	}
 	// Reflection, as on the gRPC port, so that grpcurl and
@@ -82,7 +82,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 			return nil, fmt.Errorf("register gateway: %w", err)
 		}
 	}
-	rest := problemStatus(utf8Only(http.MaxBytesHandler(gw, int64(s.cfg.MaxMessageBytes))))
+	rest := pipe.shed.admitREST(problemStatus(utf8Only(http.MaxBytesHandler(gw, int64(s.cfg.MaxMessageBytes)))))
 	mux.Handle("/v1/", rest)
 	// The backup's path ends in a custom verb after a wildcard, which
 	// net/http's patterns cannot express and the gateway's router parses;
@@ -112,7 +112,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	mux.Handle("GET /metrics", s.metricsHandler())
 	// The web application calls the services over the gateway's in-process
 	// channel, so its pages run the same pipeline as REST.
-	app, err := web.New(s.gateway, web.Options{Logger: s.log})
+	app, err := web.New(s.gateway, web.Options{Logger: s.log, Policy: pipe.policy})
 	if err != nil {
 		return nil, fmt.Errorf("web application: %w", err)
 	}

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -127,53 +126,15 @@ func meetingName(id string) string { return lombardia + "/meetings/" + id }
 // another region's meetings and feeds out of reach; a revoked feed token
 // refused.
 func TestMeetingsEverySurface(t *testing.T) {
-	var (
-		mu          sync.Mutex
-		transcripts = map[string][]string{}
-	)
-	t.Run("surface", func(t *testing.T) {
-		for _, kind := range surfaceKinds {
-			t.Run(kind, func(t *testing.T) {
-				t.Parallel()
-				ts := startServer(t, server.Config{})
-				sc := &meetingScenario{t: t, ctx: t.Context(), ts: ts, kind: kind}
-				defer func() {
-					mu.Lock()
-					transcripts[kind] = sc.transcript
-					mu.Unlock()
-				}()
-				sc.run()
-			})
-		}
+	onEverySurface(t, server.Config{}, rendered(meetingSummary), false, func(on *onSurface) {
+		(&meetingScenario{on}).run()
 	})
-	want := transcripts[surfaceKinds[0]]
-	if len(want) == 0 {
-		t.Fatalf("the %s scenario recorded nothing", surfaceKinds[0])
-	}
-	for _, kind := range surfaceKinds[1:] {
-		if d := diffLines(want, transcripts[kind]); d != "" {
-			t.Errorf("the %s transcript differs from the %s one (-%s +%s):\n%s", kind, surfaceKinds[0], surfaceKinds[0], kind, d)
-		}
-	}
-	if t.Failed() {
-		t.Logf("%s transcript:\n%s", surfaceKinds[0], strings.Join(want, "\n"))
-	}
 }
 
-type meetingScenario struct {
-	t          *testing.T
-	ctx        context.Context
-	ts         *testServer
-	kind       string
-	transcript []string
-}
+type meetingScenario struct{ *onSurface }
 
 func (sc *meetingScenario) as(spec auth.TokenSpec) meetingClient {
-	return newMeetingClient(sc.t, sc.ts, sc.kind, sc.ts.mintToken(spec))
-}
-
-func (sc *meetingScenario) record(format string, args ...any) {
-	sc.transcript = append(sc.transcript, fmt.Sprintf(format, args...))
+	return clientAs(sc.onSurface, newMeetingClient, spec)
 }
 
 // meetingSummary is what the transcript keeps of a meeting: everything
@@ -190,35 +151,10 @@ func meetingSummary(m *famiv1.Meeting) string {
 		m.GetName(), m.GetState(), m.GetSequence(), m.GetEtag(), m.GetTitle(), m.GetInvitedPartners(), att, items, m.GetFacilitator(), m.GetCancellation().GetReason())
 }
 
-// ok checks that a step succeeded and records its result.
+// ok checks that a step succeeded and records its result:
+// sc.ok(step)(client.Call(...)).
 func (sc *meetingScenario) ok(step string) func(*famiv1.Meeting, error) *famiv1.Meeting {
-	return func(m *famiv1.Meeting, err error) *famiv1.Meeting {
-		sc.t.Helper()
-		if err != nil {
-			sc.t.Fatalf("%s: %v", step, err)
-		}
-		sc.record("%s: OK %s", step, meetingSummary(m))
-		return m
-	}
-}
-
-// fails checks that a step failed as want says, with a message containing
-// every one of words, and records the error (without its message, which
-// may name times).
-func (sc *meetingScenario) fails(step string, err error, want wantErr, words ...string) {
-	sc.t.Helper()
-	checkErr(sc.t, step, err, want)
-	e, ok := asCallError(err)
-	if !ok {
-		sc.record("%s: %v", step, err)
-		return
-	}
-	for _, w := range words {
-		if !strings.Contains(e.Message, w) {
-			sc.t.Errorf("%s: message %q does not say %q", step, e.Message, w)
-		}
-	}
-	sc.record("%s: %s reason=%s fields=%v", step, upperSnake(e.Code), e.Reason, e.Fields)
+	return succeeded[*famiv1.Meeting](sc.transcript, step)
 }
 
 // getFeed fetches a .ics URL with plain HTTP, as a calendar client does:
@@ -557,10 +493,7 @@ type meetingFixtures struct {
 	token                      string
 }
 
-var (
-	meetingMatricesMu sync.Mutex
-	meetingMatrices   = map[*matrixEnv]*meetingMatrix{}
-)
+var meetingMatrices perEnv[*meetingMatrix]
 
 // meetingSpec is the token spec of a matrix role, the same principal the
 // env's other clients call as.
@@ -618,22 +551,15 @@ func (mm *meetingMatrix) newMatrixMeeting(ctx context.Context, region, id, netwo
 // meetings returns the env's meetingMatrix, building it on first use.
 func (c *matrixCall) meetings() *meetingMatrix {
 	c.t.Helper()
-	meetingMatricesMu.Lock()
-	defer meetingMatricesMu.Unlock()
+	return meetingMatrices.get(c.env, c.newMeetingMatrix)
+}
+
+func (c *matrixCall) newMeetingMatrix(envT *testing.T) *meetingMatrix {
 	e := c.env
-	if mm, ok := meetingMatrices[e]; ok {
-		return mm
-	}
-	// Clients live as long as the env's server: they belong to its test.
-	envT := e.ts.t.(*testing.T)
-	mm := &meetingMatrix{as: map[string]meetingClient{}, admins: map[string]meetingClient{}, fx: map[string]*meetingFixtures{}}
-	mm.as[roleAnonymous] = newMeetingClient(envT, e.ts, e.kind, "")
-	for _, role := range matrixRoles[1:] {
-		mm.as[role] = newMeetingClient(envT, e.ts, e.kind, e.ts.mintToken(e.meetingSpec(role)))
-	}
+	mm := &meetingMatrix{as: roleClients(envT, e, newMeetingClient), admins: map[string]meetingClient{}, fx: map[string]*meetingFixtures{}}
 	ctx := c.ctx
 	for _, region := range []string{ownRegion, foreignRegion} {
-		mm.admins[region] = newMeetingClient(envT, e.ts, e.kind, e.ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region}))
+		mm.admins[region] = mm.as["admin:"+region]
 		fx, mfx, parent := e.fx[region], &meetingFixtures{}, "regions/"+region
 		mfx.third = mustOK(e.newPartner(ctx, e.admins[region], parent, "fx-meeting-third"))(c.t, "meeting fixture partner").GetName()
 		mfx.otherNetwork = mustOK(e.newNetwork(ctx, e.admins[region], parent, "fx-meeting-network", fx.member, mfx.third))(c.t, "meeting fixture network").GetName()
@@ -645,12 +571,6 @@ func (c *matrixCall) meetings() *meetingMatrix {
 		mfx.token = mustOK(mm.admins[region].CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: parent, DisplayName: "Token " + secretMarker}))(c.t, "feed token fixture").GetCalendarToken().GetName()
 		mm.fx[region] = mfx
 	}
-	meetingMatrices[e] = mm
-	envT.Cleanup(func() {
-		meetingMatricesMu.Lock()
-		delete(meetingMatrices, e)
-		meetingMatricesMu.Unlock()
-	})
 	return mm
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,10 @@ type metrics struct {
 	// counted by the pipeline, once.
 	rpcs    *prometheus.CounterVec
 	latency *prometheus.HistogramVec
+	// series caches each label set's counter and histogram (keyed by
+	// seriesKey), so that a call costs no label hashing: the label sets
+	// are bounded by the registered procedures, surfaces and codes.
+	series sync.Map
 	// streams counts the streams in progress (watches, backup downloads).
 	streams *prometheus.GaugeVec
 	// authFailures counts refused credentials by reason (LOGIN_FAILED for
@@ -94,15 +99,34 @@ func splitProcedure(procedure string) (service, method string) {
 	return service, method
 }
 
+// seriesKey identifies a call's rpcs and latency series.
+type seriesKey struct{ procedure, protocol, code string }
+
+// rpcSeries is one label set's counter and histogram.
+type rpcSeries struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
+}
+
 // observe records a finished call.
-func (m *metrics) observe(c call, code, reason string, d time.Duration) {
-	service, method := splitProcedure(c.procedure)
-	m.rpcs.WithLabelValues(service, method, code, c.protocol).Inc()
-	m.latency.WithLabelValues(service, method, code, c.protocol).Observe(d.Seconds())
+func (m *metrics) observe(c *call, code, reason string, d time.Duration) {
+	key := seriesKey{c.procedure, c.protocol, code}
+	s, ok := m.series.Load(key)
+	if !ok {
+		service, method := splitProcedure(c.procedure)
+		s, _ = m.series.LoadOrStore(key, &rpcSeries{
+			count:   m.rpcs.WithLabelValues(service, method, code, c.protocol),
+			latency: m.latency.WithLabelValues(service, method, code, c.protocol),
+		})
+	}
+	rs := s.(*rpcSeries)
+	rs.count.Inc()
+	rs.latency.Observe(d.Seconds())
 	switch code {
 	case "UNAUTHENTICATED":
 		m.authFailures.WithLabelValues(reason).Inc()
 	case "RESOURCE_EXHAUSTED":
+		service, method := splitProcedure(c.procedure)
 		m.rateLimited.WithLabelValues(service, method, reason).Inc()
 	}
 }

@@ -3,7 +3,6 @@ package server_test
 import (
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,8 +12,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // ---- MonitoringService (issue 18) ----
@@ -63,10 +60,7 @@ type monitoringFixtures struct {
 	draft, submitted, approved, otherDraft string
 }
 
-var (
-	monitoringMatricesMu sync.Mutex
-	monitoringMatrices   = map[*matrixEnv]*monitoringMatrix{}
-)
+var monitoringMatrices perEnv[*monitoringMatrix]
 
 // matrixPlanProject is a project with a plan long enough for every
 // quarter the matrix uses (2014 to 2039).
@@ -92,27 +86,17 @@ func matrixReport() *famiv1.MonitoringReport {
 // mon returns the env's monitoringMatrix, building it on first use.
 func (c *matrixCall) mon() *monitoringMatrix {
 	c.t.Helper()
-	monitoringMatricesMu.Lock()
-	defer monitoringMatricesMu.Unlock()
+	return monitoringMatrices.get(c.env, c.newMonitoringMatrix)
+}
+
+func (c *matrixCall) newMonitoringMatrix(envT *testing.T) *monitoringMatrix {
 	e := c.env
-	if mm, ok := monitoringMatrices[e]; ok {
-		return mm
-	}
-	envT := e.ts.t.(*testing.T)
-	mm := &monitoringMatrix{as: map[string]monitoringClient{}, admins: map[string]monitoringClient{}, fx: map[string]*monitoringFixtures{},
-		contacts: map[string]contactClient{}, contactAdmins: map[string]contactClient{}}
-	mm.as[roleAnonymous] = newMonitoringClient(envT, e.ts, e.kind, "")
-	mm.contacts[roleAnonymous] = newContactClient(envT, e.ts, e.kind, "")
-	for _, role := range matrixRoles[1:] {
-		token := e.ts.mintToken(e.meetingSpec(role))
-		mm.as[role] = newMonitoringClient(envT, e.ts, e.kind, token)
-		mm.contacts[role] = newContactClient(envT, e.ts, e.kind, token)
-	}
+	mm := &monitoringMatrix{as: roleClients(envT, e, newMonitoringClient), admins: map[string]monitoringClient{}, fx: map[string]*monitoringFixtures{},
+		contacts: roleClients(envT, e, newContactClient), contactAdmins: map[string]contactClient{}}
 	ctx := c.ctx
 	for _, region := range []string{ownRegion, foreignRegion} {
-		token := e.ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region})
-		mm.admins[region] = newMonitoringClient(envT, e.ts, e.kind, token)
-		mm.contactAdmins[region] = newContactClient(envT, e.ts, e.kind, token)
+		mm.admins[region] = mm.as["admin:"+region]
+		mm.contactAdmins[region] = mm.contacts["admin:"+region]
 		fx, mfx, parent := e.fx[region], &monitoringFixtures{}, "regions/"+region
 		for _, p := range []struct {
 			id   string
@@ -132,12 +116,6 @@ func (c *matrixCall) mon() *monitoringMatrix {
 		mfx.otherDraft = mustOK(mm.newReport(c, region, mfx.other, "2014-q1", famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT))(c.t, "fixture report").GetName()
 		mm.fx[region] = mfx
 	}
-	monitoringMatrices[e] = mm
-	envT.Cleanup(func() {
-		monitoringMatricesMu.Lock()
-		delete(monitoringMatrices, e)
-		monitoringMatricesMu.Unlock()
-	})
 	return mm
 }
 
@@ -372,36 +350,12 @@ func init() {
 
 // evaluationMatrix holds EvaluationService clients by role and by region
 // admin, built with the env's first evaluation cell.
-var (
-	evaluationMatricesMu sync.Mutex
-	evaluationMatrices   = map[*matrixEnv]map[string]evaluationClient{}
-)
+var evaluationMatrices perEnv[map[string]evaluationClient]
 
 // eval calls EvaluationService as role ("admin:{region}" for a region's
 // admin).
 func (c *matrixCall) eval(role string) evaluationClient {
-	c.t.Helper()
-	evaluationMatricesMu.Lock()
-	defer evaluationMatricesMu.Unlock()
-	e := c.env
-	if m, ok := evaluationMatrices[e]; ok {
-		return m[role]
-	}
-	envT := e.ts.t.(*testing.T)
-	m := map[string]evaluationClient{roleAnonymous: newEvaluationClient(envT, e.ts, e.kind, "")}
-	for _, r := range matrixRoles[1:] {
-		m[r] = newEvaluationClient(envT, e.ts, e.kind, e.ts.mintToken(e.meetingSpec(r)))
-	}
-	for _, region := range []string{ownRegion, foreignRegion} {
-		m["admin:"+region] = newEvaluationClient(envT, e.ts, e.kind, e.ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region}))
-	}
-	evaluationMatrices[e] = m
-	envT.Cleanup(func() {
-		evaluationMatricesMu.Lock()
-		delete(evaluationMatrices, e)
-		evaluationMatricesMu.Unlock()
-	})
-	return m[role]
+	return roleClient(c, &evaluationMatrices, newEvaluationClient, role)
 }
 
 // newAssessment makes the cell's assessment of the fixture network, as the
@@ -465,36 +419,12 @@ func init() {
 	readmeRights[rightAnswerSurveys] = map[string]scope{roleAnonymous: everywhere, roleMinistry: everywhere, roleRegionAdmin: everywhere, roleConsultant: everywhere, roleNetworkMember: everywhere, roleRegionalSystem: everywhere}
 }
 
-var (
-	surveyMatricesMu sync.Mutex
-	surveyMatrices   = map[*matrixEnv]map[string]surveyClient{}
-)
+var surveyMatrices perEnv[map[string]surveyClient]
 
 // surveys calls SurveyService as role ("admin:{region}" for a region's
 // admin).
 func (c *matrixCall) surveys(role string) surveyClient {
-	c.t.Helper()
-	surveyMatricesMu.Lock()
-	defer surveyMatricesMu.Unlock()
-	e := c.env
-	if m, ok := surveyMatrices[e]; ok {
-		return m[role]
-	}
-	envT := e.ts.t.(*testing.T)
-	m := map[string]surveyClient{roleAnonymous: newSurveyClient(envT, e.ts, e.kind, "")}
-	for _, r := range matrixRoles[1:] {
-		m[r] = newSurveyClient(envT, e.ts, e.kind, e.ts.mintToken(e.meetingSpec(r)))
-	}
-	for _, region := range []string{ownRegion, foreignRegion} {
-		m["admin:"+region] = newSurveyClient(envT, e.ts, e.kind, e.ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region}))
-	}
-	surveyMatrices[e] = m
-	envT.Cleanup(func() {
-		surveyMatricesMu.Lock()
-		delete(surveyMatrices, e)
-		surveyMatricesMu.Unlock()
-	})
-	return m[role]
+	return roleClient(c, &surveyMatrices, newSurveyClient, role)
 }
 
 func matrixSurvey() *famiv1.Survey {

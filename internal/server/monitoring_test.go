@@ -99,277 +99,273 @@ func kinds(flags []*famiv1.MonitoringFlag) []string {
 // approval and a correction, the flags found in them, the summaries per
 // project, network and region, an overdue quarter, and the rights.
 func TestMonitoringScenarioEverySurface(t *testing.T) {
-	for _, kind := range surfaceKinds {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			ts := startServer(t, server.Config{MunicipalitiesFile: municipalitiesFile})
-			ctx := t.Context()
-			s := newSurface(t, ts, kind)
-			admin := newMonitoringClient(t, ts, kind, ts.token)
-			as := func(spec auth.TokenSpec) monitoringClient {
-				return newMonitoringClient(t, ts, kind, ts.mintToken(spec))
-			}
+	onEachSurface(t, server.Config{MunicipalitiesFile: municipalitiesFile}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		s := newSurface(t, ts, kind)
+		admin := newMonitoringClient(t, ts, kind, ts.token)
+		as := func(spec auth.TokenSpec) monitoringClient {
+			return newMonitoringClient(t, ts, kind, ts.mintToken(spec))
+		}
 
-			// The registry: Lab'Impact with its funded extension, the
-			// network that implements it and one that does not.
-			for _, id := range []string{"udp-milano", "cpia-milano", "udp-bergamo", "ets-bergamo"} {
-				if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: id,
-					Partner: &famiv1.Partner{DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR}}); err != nil {
-					t.Fatalf("create partner %s: %v", id, err)
-				}
+		// The registry: Lab'Impact with its funded extension, the
+		// network that implements it and one that does not.
+		for _, id := range []string{"udp-milano", "cpia-milano", "udp-bergamo", "ets-bergamo"} {
+			if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: id,
+				Partner: &famiv1.Partner{DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR}}); err != nil {
+				t.Fatalf("create partner %s: %v", id, err)
 			}
-			p, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "lab-impact", Project: labImpact()})
+		}
+		p, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "lab-impact", Project: labImpact()})
+		if err != nil {
+			t.Fatalf("create lab-impact: %v", err)
+		}
+		if _, err := s.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: p.GetName(), Extension: &famiv1.Extension{
+			EndDate: "2023-06-30", BudgetCents: 925000000, FinancialPlan: []*famiv1.ActionBudget{
+				{Action: "01", BudgetCents: 215000000}, {Action: "02", BudgetCents: 440000000},
+				{Action: "03", BudgetCents: 160000000}, {Action: "04", BudgetCents: 110000000}}}}); err != nil {
+			t.Fatalf("funded extension: %v", err)
+		}
+		for _, n := range []struct{ id, lead, member string }{{"rete-milano", "udp-milano", "cpia-milano"}, {"rete-bergamo", "udp-bergamo", "ets-bergamo"}} {
+			net := &famiv1.Network{DisplayName: n.id, LeadPartner: partnerName(n.lead), Members: []*famiv1.Member{
+				{Partner: partnerName(n.lead), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: partnerName(n.member), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}
+			if n.id == "rete-milano" {
+				net.Projects = []*famiv1.NetworkProject{{Project: p.GetName(), Actions: []string{"02"}}}
+			}
+			if _, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: n.id, Network: net}); err != nil {
+				t.Fatalf("create network %s: %v", n.id, err)
+			}
+		}
+		lead := as(auth.TokenSpec{Subject: "test:staff:udp-milano", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("udp-milano")})
+		outsider := as(auth.TokenSpec{Subject: "test:staff:udp-bergamo", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("udp-bergamo")})
+		veneto := as(auth.TokenSpec{Subject: "test:region_admin:veneto", Role: principal.RegionAdmin, Region: "veneto"})
+		ministry := as(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry})
+		report := func(q string) string { return p.GetName() + "/monitoringReports/" + q }
+
+		create := func(c monitoringClient, q string, r *famiv1.MonitoringReport) *famiv1.MonitoringReport {
+			t.Helper()
+			got, err := c.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: q, MonitoringReport: r})
 			if err != nil {
-				t.Fatalf("create lab-impact: %v", err)
+				t.Fatalf("create report %s: %v", q, err)
 			}
-			if _, err := s.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: p.GetName(), Extension: &famiv1.Extension{
-				EndDate: "2023-06-30", BudgetCents: 925000000, FinancialPlan: []*famiv1.ActionBudget{
-					{Action: "01", BudgetCents: 215000000}, {Action: "02", BudgetCents: 440000000},
-					{Action: "03", BudgetCents: 160000000}, {Action: "04", BudgetCents: 110000000}}}}); err != nil {
-				t.Fatalf("funded extension: %v", err)
-			}
-			for _, n := range []struct{ id, lead, member string }{{"rete-milano", "udp-milano", "cpia-milano"}, {"rete-bergamo", "udp-bergamo", "ets-bergamo"}} {
-				net := &famiv1.Network{DisplayName: n.id, LeadPartner: partnerName(n.lead), Members: []*famiv1.Member{
-					{Partner: partnerName(n.lead), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: partnerName(n.member), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}
-				if n.id == "rete-milano" {
-					net.Projects = []*famiv1.NetworkProject{{Project: p.GetName(), Actions: []string{"02"}}}
-				}
-				if _, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: n.id, Network: net}); err != nil {
-					t.Fatalf("create network %s: %v", n.id, err)
-				}
-			}
-			lead := as(auth.TokenSpec{Subject: "test:staff:udp-milano", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("udp-milano")})
-			outsider := as(auth.TokenSpec{Subject: "test:staff:udp-bergamo", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("udp-bergamo")})
-			veneto := as(auth.TokenSpec{Subject: "test:region_admin:veneto", Role: principal.RegionAdmin, Region: "veneto"})
-			ministry := as(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry})
-			report := func(q string) string { return p.GetName() + "/monitoringReports/" + q }
-
-			create := func(c monitoringClient, q string, r *famiv1.MonitoringReport) *famiv1.MonitoringReport {
-				t.Helper()
-				got, err := c.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: q, MonitoringReport: r})
-				if err != nil {
-					t.Fatalf("create report %s: %v", q, err)
-				}
-				return got
-			}
-			step := func(what string, r *famiv1.MonitoringReport, err error, want famiv1.MonitoringReportState) *famiv1.MonitoringReport {
-				t.Helper()
-				if err != nil {
-					t.Fatalf("%s: %v", what, err)
-				}
-				if r.GetState() != want {
-					t.Fatalf("%s: state %s, want %s", what, r.GetState(), want)
-				}
-				return r
-			}
-			submit := func(c monitoringClient, q string) *famiv1.MonitoringReport {
-				t.Helper()
-				r, err := c.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: report(q)})
-				return step("submit "+q, r, err, submitted)
-			}
-			approve := func(q string) *famiv1.MonitoringReport {
-				t.Helper()
-				r, err := admin.ApproveMonitoringReport(ctx, &famiv1.ApproveMonitoringReportRequest{Name: report(q)})
-				return step("approve "+q, r, err, approved)
-			}
-
-			// Q1, written and submitted by the lead partner's staff: the
-			// workshop attendances are behind their straight line (300 of
-			// an expected 387).
-			r1 := create(lead, "2021-q1", labImpactQuarter(1))
-			if got, want := kinds(r1.GetFlags()), []string{"MONITORING_FLAG_KIND_INDICATOR_BEHIND:RES-01"}; !slices.Equal(got, want) {
-				t.Errorf("2021-q1 flags: got %q, want %q", got, want)
-			}
-			if r1.GetName() != report("2021-q1") || r1.GetPeriod() != "2021-q1" || r1.GetState() != draft || r1.GetRevision() != 1 {
-				t.Errorf("2021-q1: got %s %s %s revision %d, want %s 2021-q1 DRAFT revision 1", r1.GetName(), r1.GetPeriod(), r1.GetState(), r1.GetRevision(), report("2021-q1"))
-			}
-			// Staff of a network that does not implement the project may
-			// neither submit nor write its reports.
-			_, err = outsider.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: report("2021-q1")})
-			checkErr(t, "submit as staff of a network that does not implement the project", err, wantErr{codes.PermissionDenied, "NOT_PROJECT_NETWORK", nil})
-			_, err = outsider.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q2", MonitoringReport: labImpactQuarter(2)})
-			checkErr(t, "create as staff of a network that does not implement the project", err, wantErr{codes.PermissionDenied, "NOT_PROJECT_NETWORK", nil})
-			submit(lead, "2021-q1")
-			// Only the region approves.
-			_, err = lead.ApproveMonitoringReport(ctx, &famiv1.ApproveMonitoringReportRequest{Name: report("2021-q1")})
-			checkErr(t, "approve as network staff", err, wantErr{codes.PermissionDenied, "ROLE_NOT_ALLOWED", nil})
-			approve("2021-q1")
-
-			// Q2: submitted by the region without the late workshops'
-			// deviation, returned, completed and approved.
-			create(admin, "2021-q2", labImpactQuarter(2))
-			submit(admin, "2021-q2")
-			_, err = admin.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: report("2021-q2"), Notes: "x"},
-				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"notes"}}})
-			checkErr(t, "edit a submitted report", err, wantErr{codes.FailedPrecondition, "REPORT_SUBMITTED", nil})
-			_, err = admin.ReturnMonitoringReport(ctx, &famiv1.ReturnMonitoringReportRequest{Name: report("2021-q2")})
-			checkErr(t, "return without reasons", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"reason"}})
-			r2, err := admin.ReturnMonitoringReport(ctx, &famiv1.ReturnMonitoringReportRequest{Name: report("2021-q2"), Reason: "Activity 04.1 is late: explain the deviation"})
-			step("return 2021-q2", r2, err, returned)
-			deviation := &famiv1.Deviation{Activity: "04.1", Description: "Workshops postponed", Cause: "Covid-19 restrictions on meetings in presence",
-				CorrectiveAction: "Workshops online from July", NewDate: "2021-07-31"}
-			r2, err = admin.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{
-				MonitoringReport: &famiv1.MonitoringReport{Name: report("2021-q2"), Deviations: []*famiv1.Deviation{deviation}},
-				UpdateMask:       &fieldmaskpb.FieldMask{Paths: []string{"deviations"}}})
-			step("complete the returned 2021-q2", r2, err, returned)
-			if got, want := kinds(r2.GetFlags()), []string{"MONITORING_FLAG_KIND_ACTIVITY_LATE:04.1"}; !slices.Equal(got, want) {
-				t.Errorf("2021-q2 flags: got %q, want %q", got, want)
-			}
-			submit(admin, "2021-q2")
-			approve("2021-q2")
-
-			// Q3: paid EUR 100,000 in the quarter, EUR 4,500,000 to date:
-			// behind the budget's pace (EUR 4,723,000 at 80%).
-			r3 := create(lead, "2021-q3", labImpactQuarter(3))
-			if got, want := kinds(r3.GetFlags()), []string{"MONITORING_FLAG_KIND_SPENDING_BEHIND:budget"}; !slices.Equal(got, want) {
-				t.Errorf("2021-q3 flags: got %q, want %q", got, want)
-			}
-			submit(lead, "2021-q3")
-			approvedQ3 := approve("2021-q3")
-			sum3 := summarize(t, admin, p.GetName(), "2021-q3")
-			if got := flagCounts(sum3); !slices.Equal(got, []string{"MONITORING_FLAG_KIND_SPENDING_BEHIND=1"}) {
-				t.Errorf("2021-q3 summary flags before the correction: got %q", got)
-			}
-
-			// Approval locks the report (409 over REST).
-			for _, mask := range []string{"expenditures", "notes"} {
-				_, err = admin.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: report("2021-q3"), Notes: "late fix"},
-					UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{mask}}})
-				checkErr(t, "edit an approved report ("+mask+")", err, wantErr{codes.FailedPrecondition, "REPORT_APPROVED", nil})
-			}
-			if ce, ok := asCallError(err); ok && kind == "rest" && ce.HTTPStatus != 409 {
-				t.Errorf("edit an approved report over REST: HTTP %d, want 409", ce.HTTPStatus)
-			}
-			_, err = lead.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: report("2021-q3")})
-			checkErr(t, "submit an approved report", err, wantErr{codes.FailedPrecondition, "REPORT_APPROVED", nil})
-
-			// A correction: a new revision with its reason; the approved
-			// revision stays readable.
-			_, err = admin.CorrectMonitoringReport(ctx, &famiv1.CorrectMonitoringReportRequest{Name: report("2021-q3")})
-			checkErr(t, "correct without a reason", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"reason"}})
-			c3, err := admin.CorrectMonitoringReport(ctx, &famiv1.CorrectMonitoringReportRequest{Name: report("2021-q3"), Reason: "Payments of September were left out"})
-			step("correct 2021-q3", c3, err, draft)
-			if c3.GetRevision() != 2 || c3.GetCorrectionReason() != "Payments of September were left out" {
-				t.Errorf("corrected 2021-q3: revision %d, reason %q; want 2 and the reason", c3.GetRevision(), c3.GetCorrectionReason())
-			}
-			kept, err := ministry.GetMonitoringReport(ctx, &famiv1.GetMonitoringReportRequest{Name: report("2021-q3") + "@1"})
+			return got
+		}
+		step := func(what string, r *famiv1.MonitoringReport, err error, want famiv1.MonitoringReportState) *famiv1.MonitoringReport {
+			t.Helper()
 			if err != nil {
-				t.Fatalf("get the approved revision 2021-q3@1: %v", err)
+				t.Fatalf("%s: %v", what, err)
 			}
-			wantKept := proto.CloneOf(approvedQ3)
-			wantKept.Name, wantKept.Etag = report("2021-q3")+"@1", kept.GetEtag()
-			if !proto.Equal(withoutTimes(kept), withoutTimes(wantKept)) {
-				t.Errorf("2021-q3@1:\n got  %s\n want %s", brief(kept), brief(wantKept))
+			if r.GetState() != want {
+				t.Fatalf("%s: state %s, want %s", what, r.GetState(), want)
 			}
-			c3, err = admin.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{
-				MonitoringReport: &famiv1.MonitoringReport{Name: report("2021-q3"), Expenditures: []*famiv1.ActionExpenditure{{Action: "02", CommittedCents: 20000000, PaidCents: 40000000}}},
-				UpdateMask:       &fieldmaskpb.FieldMask{Paths: []string{"expenditures"}}})
-			step("correct 2021-q3's payments", c3, err, draft)
-			if len(c3.GetFlags()) != 0 {
-				t.Errorf("corrected 2021-q3 flags: got %q, want none (EUR 4,800,000 paid to date)", kinds(c3.GetFlags()))
-			}
-			submit(lead, "2021-q3")
-			approve("2021-q3")
+			return r
+		}
+		submit := func(c monitoringClient, q string) *famiv1.MonitoringReport {
+			t.Helper()
+			r, err := c.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: report(q)})
+			return step("submit "+q, r, err, submitted)
+		}
+		approve := func(q string) *famiv1.MonitoringReport {
+			t.Helper()
+			r, err := admin.ApproveMonitoringReport(ctx, &famiv1.ApproveMonitoringReportRequest{Name: report(q)})
+			return step("approve "+q, r, err, approved)
+		}
 
-			// Q4 reaches every target.
-			create(lead, "2021-q4", labImpactQuarter(4))
-			submit(lead, "2021-q4")
-			approve("2021-q4")
+		// Q1, written and submitted by the lead partner's staff: the
+		// workshop attendances are behind their straight line (300 of
+		// an expected 387).
+		r1 := create(lead, "2021-q1", labImpactQuarter(1))
+		if got, want := kinds(r1.GetFlags()), []string{"MONITORING_FLAG_KIND_INDICATOR_BEHIND:RES-01"}; !slices.Equal(got, want) {
+			t.Errorf("2021-q1 flags: got %q, want %q", got, want)
+		}
+		if r1.GetName() != report("2021-q1") || r1.GetPeriod() != "2021-q1" || r1.GetState() != draft || r1.GetRevision() != 1 {
+			t.Errorf("2021-q1: got %s %s %s revision %d, want %s 2021-q1 DRAFT revision 1", r1.GetName(), r1.GetPeriod(), r1.GetState(), r1.GetRevision(), report("2021-q1"))
+		}
+		// Staff of a network that does not implement the project may
+		// neither submit nor write its reports.
+		_, err = outsider.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: report("2021-q1")})
+		checkErr(t, "submit as staff of a network that does not implement the project", err, wantErr{codes.PermissionDenied, "NOT_PROJECT_NETWORK", nil})
+		_, err = outsider.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q2", MonitoringReport: labImpactQuarter(2)})
+		checkErr(t, "create as staff of a network that does not implement the project", err, wantErr{codes.PermissionDenied, "NOT_PROJECT_NETWORK", nil})
+		submit(lead, "2021-q1")
+		// Only the region approves.
+		_, err = lead.ApproveMonitoringReport(ctx, &famiv1.ApproveMonitoringReportRequest{Name: report("2021-q1")})
+		checkErr(t, "approve as network staff", err, wantErr{codes.PermissionDenied, "ROLE_NOT_ALLOWED", nil})
+		approve("2021-q1")
 
-			list, err := ministry.ListMonitoringReports(ctx, &famiv1.ListMonitoringReportsRequest{Parent: p.GetName(), PageSize: 3})
-			if err != nil {
-				t.Fatalf("list reports: %v", err)
-			}
-			more, err := ministry.ListMonitoringReports(ctx, &famiv1.ListMonitoringReportsRequest{Parent: p.GetName(), PageToken: list.GetNextPageToken()})
-			if err != nil {
-				t.Fatalf("list reports, page 2: %v", err)
-			}
-			var periods []string
-			for _, r := range append(list.GetMonitoringReports(), more.GetMonitoringReports()...) {
-				periods = append(periods, r.GetPeriod()+":"+r.GetState().String())
-			}
-			if want := []string{"2021-q1:MONITORING_REPORT_STATE_APPROVED", "2021-q2:MONITORING_REPORT_STATE_APPROVED", "2021-q3:MONITORING_REPORT_STATE_APPROVED", "2021-q4:MONITORING_REPORT_STATE_APPROVED"}; !slices.Equal(periods, want) || more.GetNextPageToken() != "" {
-				t.Errorf("list reports: got %q (next %q), want %q", periods, more.GetNextPageToken(), want)
-			}
+		// Q2: submitted by the region without the late workshops'
+		// deviation, returned, completed and approved.
+		create(admin, "2021-q2", labImpactQuarter(2))
+		submit(admin, "2021-q2")
+		_, err = admin.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: report("2021-q2"), Notes: "x"},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"notes"}}})
+		checkErr(t, "edit a submitted report", err, wantErr{codes.FailedPrecondition, "REPORT_SUBMITTED", nil})
+		_, err = admin.ReturnMonitoringReport(ctx, &famiv1.ReturnMonitoringReportRequest{Name: report("2021-q2")})
+		checkErr(t, "return without reasons", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"reason"}})
+		r2, err := admin.ReturnMonitoringReport(ctx, &famiv1.ReturnMonitoringReportRequest{Name: report("2021-q2"), Reason: "Activity 04.1 is late: explain the deviation"})
+		step("return 2021-q2", r2, err, returned)
+		deviation := &famiv1.Deviation{Activity: "04.1", Description: "Workshops postponed", Cause: "Covid-19 restrictions on meetings in presence",
+			CorrectiveAction: "Workshops online from July", NewDate: "2021-07-31"}
+		r2, err = admin.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{
+			MonitoringReport: &famiv1.MonitoringReport{Name: report("2021-q2"), Deviations: []*famiv1.Deviation{deviation}},
+			UpdateMask:       &fieldmaskpb.FieldMask{Paths: []string{"deviations"}}})
+		step("complete the returned 2021-q2", r2, err, returned)
+		if got, want := kinds(r2.GetFlags()), []string{"MONITORING_FLAG_KIND_ACTIVITY_LATE:04.1"}; !slices.Equal(got, want) {
+			t.Errorf("2021-q2 flags: got %q, want %q", got, want)
+		}
+		submit(admin, "2021-q2")
+		approve("2021-q2")
 
-			// The summaries: per project, network and region the same
-			// figures, since Lab'Impact is the only project.
-			indicators := func(networks, hours, meetings, attendances float64) []*famiv1.IndicatorProgress {
-				return []*famiv1.IndicatorProgress{
-					{Code: "OUT-01", Name: "Reti supportate", Unit: "reti", Target: 33, Achieved: networks, Percent: networks / 33 * 100},
-					{Code: "OUT-02", Name: "Ore di accompagnamento personalizzato", Unit: "ore", Target: 700, Achieved: hours, Percent: hours / 700 * 100},
-					{Code: "OUT-03", Name: "Incontri di supporto", Unit: "incontri", Target: 160, Achieved: meetings, Percent: meetings / 160 * 100},
-					{Code: "RES-01", Name: "Presenze ai laboratori", Unit: "presenze", Target: 500, Achieved: attendances, Percent: attendances / 500 * 100},
-				}
-			}
-			approvedOne := []*famiv1.ReportStateCount{{State: approved, Count: 1}}
-			for _, parent := range []string{p.GetName(), networkName("rete-milano"), lombardia} {
-				want := &famiv1.MonitoringSummary{Parent: parent, Period: "2021-q4", Projects: 1, Indicators: indicators(33, 700, 160, 500),
-					BudgetCents: 925000000, CommittedCents: 650000000, PaidCents: 560000000,
-					CommittedPercent: 650000000.0 / 925000000 * 100, PaidPercent: 560000000.0 / 925000000 * 100,
-					QuarterCommittedCents: 100000000, QuarterPaidCents: 80000000, ReportStates: approvedOne}
-				got := summarize(t, ministry, parent, "2021-q4")
-				want.Revision = got.GetRevision()
-				if !equalSummary(got, want) {
-					t.Errorf("summary of %s, 2021-q4:\n got  %s\n want %s", parent, brief(got), brief(want))
-				}
-			}
-			for _, c := range []struct {
-				period string
-				flags  []string
-			}{
-				{"2021-q1", []string{"MONITORING_FLAG_KIND_INDICATOR_BEHIND=1"}},
-				{"2021-q2", []string{"MONITORING_FLAG_KIND_ACTIVITY_LATE=1"}},
-				{"2021-q3", nil},
-				{"2022-q1", []string{"MONITORING_FLAG_KIND_REPORT_OVERDUE=1"}},
-			} {
-				got := summarize(t, admin, lombardia, c.period)
-				if !slices.Equal(flagCounts(got), c.flags) {
-					t.Errorf("summary of %s: flags %q, want %q", c.period, flagCounts(got), c.flags)
-				}
-			}
-			q1 := summarize(t, admin, networkName("rete-milano"), "2021-q1")
-			if want := indicators(24, 450, 100, 300); !slices.EqualFunc(q1.GetIndicators(), want, func(a, b *famiv1.IndicatorProgress) bool { return proto.Equal(a, b) }) ||
-				q1.GetPaidCents() != 420000000 || q1.GetCommittedCents() != 500000000 {
-				t.Errorf("network summary of 2021-q1: got %s", brief(q1))
-			}
-			// An unreported past quarter is flagged overdue.
-			q5 := summarize(t, ministry, p.GetName(), "2022-q1")
-			if !slices.Equal(q5.GetOverdueProjects(), []string{p.GetName()}) || len(q5.GetReportStates()) != 1 || q5.GetReportStates()[0].GetState() != 0 || q5.GetReportStates()[0].GetCount() != 1 {
-				t.Errorf("summary of 2022-q1: overdue %q, states %v; want lab-impact overdue, one project without a report", q5.GetOverdueProjects(), q5.GetReportStates())
-			}
+		// Q3: paid EUR 100,000 in the quarter, EUR 4,500,000 to date:
+		// behind the budget's pace (EUR 4,723,000 at 80%).
+		r3 := create(lead, "2021-q3", labImpactQuarter(3))
+		if got, want := kinds(r3.GetFlags()), []string{"MONITORING_FLAG_KIND_SPENDING_BEHIND:budget"}; !slices.Equal(got, want) {
+			t.Errorf("2021-q3 flags: got %q, want %q", got, want)
+		}
+		submit(lead, "2021-q3")
+		approvedQ3 := approve("2021-q3")
+		sum3 := summarize(t, admin, p.GetName(), "2021-q3")
+		if got := flagCounts(sum3); !slices.Equal(got, []string{"MONITORING_FLAG_KIND_SPENDING_BEHIND=1"}) {
+			t.Errorf("2021-q3 summary flags before the correction: got %q", got)
+		}
 
-			// Rights: Veneto cannot read Lombardia's reports; the ministry
-			// reads every region.
-			_, err = veneto.GetMonitoringReport(ctx, &famiv1.GetMonitoringReportRequest{Name: report("2021-q1")})
-			checkErr(t, "Veneto reads Lombardia's report", err, wantErr{codes.PermissionDenied, "OUTSIDE_REGION", nil})
-			_, err = veneto.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: lombardia, Period: "2021-q1"})
-			checkErr(t, "Veneto summarizes Lombardia", err, wantErr{codes.PermissionDenied, "OUTSIDE_REGION", nil})
-			if _, err := ministry.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/veneto", Period: "2021-q1"}); err != nil {
-				t.Errorf("the ministry summarizes Veneto: %v", err)
-			}
+		// Approval locks the report (409 over REST).
+		for _, mask := range []string{"expenditures", "notes"} {
+			_, err = admin.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: report("2021-q3"), Notes: "late fix"},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{mask}}})
+			checkErr(t, "edit an approved report ("+mask+")", err, wantErr{codes.FailedPrecondition, "REPORT_APPROVED", nil})
+		}
+		if ce, ok := asCallError(err); ok && kind == "rest" && ce.HTTPStatus != 409 {
+			t.Errorf("edit an approved report over REST: HTTP %d, want 409", ce.HTTPStatus)
+		}
+		_, err = lead.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: report("2021-q3")})
+		checkErr(t, "submit an approved report", err, wantErr{codes.FailedPrecondition, "REPORT_APPROVED", nil})
 
-			// Bad input names the field.
-			bad := labImpactQuarter(1)
-			bad.Activities[0].Activity = "09.9"
-			bad.IndicatorValues[1].Value = math.NaN()
-			bad.Expenditures[2].PaidCents = -1
-			bad.PeopleReached[1].Count = -3
-			_, err = admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2022-q2", MonitoringReport: bad})
-			checkErr(t, "create a bad report", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{
-				"monitoring_report.activities[0].activity",
-				"monitoring_report.indicator_values[1].value",
-				"monitoring_report.expenditures[2].paid_cents",
-				"monitoring_report.people_reached[1].count",
-			}})
-			_, err = admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-Q5", MonitoringReport: &famiv1.MonitoringReport{}})
-			checkErr(t, "create a report of a bad period", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"monitoring_report_id"}})
-			_, err = admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2024-q1", MonitoringReport: &famiv1.MonitoringReport{}})
-			checkErr(t, "create a report after the project's end", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"monitoring_report_id"}})
-			_, err = admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q1", MonitoringReport: &famiv1.MonitoringReport{}})
-			checkErr(t, "create a quarter's second report", err, wantErr{codes.AlreadyExists, "ALREADY_EXISTS", nil})
-		})
-	}
+		// A correction: a new revision with its reason; the approved
+		// revision stays readable.
+		_, err = admin.CorrectMonitoringReport(ctx, &famiv1.CorrectMonitoringReportRequest{Name: report("2021-q3")})
+		checkErr(t, "correct without a reason", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"reason"}})
+		c3, err := admin.CorrectMonitoringReport(ctx, &famiv1.CorrectMonitoringReportRequest{Name: report("2021-q3"), Reason: "Payments of September were left out"})
+		step("correct 2021-q3", c3, err, draft)
+		if c3.GetRevision() != 2 || c3.GetCorrectionReason() != "Payments of September were left out" {
+			t.Errorf("corrected 2021-q3: revision %d, reason %q; want 2 and the reason", c3.GetRevision(), c3.GetCorrectionReason())
+		}
+		kept, err := ministry.GetMonitoringReport(ctx, &famiv1.GetMonitoringReportRequest{Name: report("2021-q3") + "@1"})
+		if err != nil {
+			t.Fatalf("get the approved revision 2021-q3@1: %v", err)
+		}
+		wantKept := proto.CloneOf(approvedQ3)
+		wantKept.Name, wantKept.Etag = report("2021-q3")+"@1", kept.GetEtag()
+		if !proto.Equal(withoutTimes(kept), withoutTimes(wantKept)) {
+			t.Errorf("2021-q3@1:\n got  %s\n want %s", brief(kept), brief(wantKept))
+		}
+		c3, err = admin.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{
+			MonitoringReport: &famiv1.MonitoringReport{Name: report("2021-q3"), Expenditures: []*famiv1.ActionExpenditure{{Action: "02", CommittedCents: 20000000, PaidCents: 40000000}}},
+			UpdateMask:       &fieldmaskpb.FieldMask{Paths: []string{"expenditures"}}})
+		step("correct 2021-q3's payments", c3, err, draft)
+		if len(c3.GetFlags()) != 0 {
+			t.Errorf("corrected 2021-q3 flags: got %q, want none (EUR 4,800,000 paid to date)", kinds(c3.GetFlags()))
+		}
+		submit(lead, "2021-q3")
+		approve("2021-q3")
+
+		// Q4 reaches every target.
+		create(lead, "2021-q4", labImpactQuarter(4))
+		submit(lead, "2021-q4")
+		approve("2021-q4")
+
+		list, err := ministry.ListMonitoringReports(ctx, &famiv1.ListMonitoringReportsRequest{Parent: p.GetName(), PageSize: 3})
+		if err != nil {
+			t.Fatalf("list reports: %v", err)
+		}
+		more, err := ministry.ListMonitoringReports(ctx, &famiv1.ListMonitoringReportsRequest{Parent: p.GetName(), PageToken: list.GetNextPageToken()})
+		if err != nil {
+			t.Fatalf("list reports, page 2: %v", err)
+		}
+		var periods []string
+		for _, r := range append(list.GetMonitoringReports(), more.GetMonitoringReports()...) {
+			periods = append(periods, r.GetPeriod()+":"+r.GetState().String())
+		}
+		if want := []string{"2021-q1:MONITORING_REPORT_STATE_APPROVED", "2021-q2:MONITORING_REPORT_STATE_APPROVED", "2021-q3:MONITORING_REPORT_STATE_APPROVED", "2021-q4:MONITORING_REPORT_STATE_APPROVED"}; !slices.Equal(periods, want) || more.GetNextPageToken() != "" {
+			t.Errorf("list reports: got %q (next %q), want %q", periods, more.GetNextPageToken(), want)
+		}
+
+		// The summaries: per project, network and region the same
+		// figures, since Lab'Impact is the only project.
+		indicators := func(networks, hours, meetings, attendances float64) []*famiv1.IndicatorProgress {
+			return []*famiv1.IndicatorProgress{
+				{Code: "OUT-01", Name: "Reti supportate", Unit: "reti", Target: 33, Achieved: networks, Percent: networks / 33 * 100},
+				{Code: "OUT-02", Name: "Ore di accompagnamento personalizzato", Unit: "ore", Target: 700, Achieved: hours, Percent: hours / 700 * 100},
+				{Code: "OUT-03", Name: "Incontri di supporto", Unit: "incontri", Target: 160, Achieved: meetings, Percent: meetings / 160 * 100},
+				{Code: "RES-01", Name: "Presenze ai laboratori", Unit: "presenze", Target: 500, Achieved: attendances, Percent: attendances / 500 * 100},
+			}
+		}
+		approvedOne := []*famiv1.ReportStateCount{{State: approved, Count: 1}}
+		for _, parent := range []string{p.GetName(), networkName("rete-milano"), lombardia} {
+			want := &famiv1.MonitoringSummary{Parent: parent, Period: "2021-q4", Projects: 1, Indicators: indicators(33, 700, 160, 500),
+				BudgetCents: 925000000, CommittedCents: 650000000, PaidCents: 560000000,
+				CommittedPercent: 650000000.0 / 925000000 * 100, PaidPercent: 560000000.0 / 925000000 * 100,
+				QuarterCommittedCents: 100000000, QuarterPaidCents: 80000000, ReportStates: approvedOne}
+			got := summarize(t, ministry, parent, "2021-q4")
+			want.Revision = got.GetRevision()
+			if !equalSummary(got, want) {
+				t.Errorf("summary of %s, 2021-q4:\n got  %s\n want %s", parent, brief(got), brief(want))
+			}
+		}
+		for _, c := range []struct {
+			period string
+			flags  []string
+		}{
+			{"2021-q1", []string{"MONITORING_FLAG_KIND_INDICATOR_BEHIND=1"}},
+			{"2021-q2", []string{"MONITORING_FLAG_KIND_ACTIVITY_LATE=1"}},
+			{"2021-q3", nil},
+			{"2022-q1", []string{"MONITORING_FLAG_KIND_REPORT_OVERDUE=1"}},
+		} {
+			got := summarize(t, admin, lombardia, c.period)
+			if !slices.Equal(flagCounts(got), c.flags) {
+				t.Errorf("summary of %s: flags %q, want %q", c.period, flagCounts(got), c.flags)
+			}
+		}
+		q1 := summarize(t, admin, networkName("rete-milano"), "2021-q1")
+		if want := indicators(24, 450, 100, 300); !slices.EqualFunc(q1.GetIndicators(), want, func(a, b *famiv1.IndicatorProgress) bool { return proto.Equal(a, b) }) ||
+			q1.GetPaidCents() != 420000000 || q1.GetCommittedCents() != 500000000 {
+			t.Errorf("network summary of 2021-q1: got %s", brief(q1))
+		}
+		// An unreported past quarter is flagged overdue.
+		q5 := summarize(t, ministry, p.GetName(), "2022-q1")
+		if !slices.Equal(q5.GetOverdueProjects(), []string{p.GetName()}) || len(q5.GetReportStates()) != 1 || q5.GetReportStates()[0].GetState() != 0 || q5.GetReportStates()[0].GetCount() != 1 {
+			t.Errorf("summary of 2022-q1: overdue %q, states %v; want lab-impact overdue, one project without a report", q5.GetOverdueProjects(), q5.GetReportStates())
+		}
+
+		// Rights: Veneto cannot read Lombardia's reports; the ministry
+		// reads every region.
+		_, err = veneto.GetMonitoringReport(ctx, &famiv1.GetMonitoringReportRequest{Name: report("2021-q1")})
+		checkErr(t, "Veneto reads Lombardia's report", err, wantErr{codes.PermissionDenied, "OUTSIDE_REGION", nil})
+		_, err = veneto.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: lombardia, Period: "2021-q1"})
+		checkErr(t, "Veneto summarizes Lombardia", err, wantErr{codes.PermissionDenied, "OUTSIDE_REGION", nil})
+		if _, err := ministry.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/veneto", Period: "2021-q1"}); err != nil {
+			t.Errorf("the ministry summarizes Veneto: %v", err)
+		}
+
+		// Bad input names the field.
+		bad := labImpactQuarter(1)
+		bad.Activities[0].Activity = "09.9"
+		bad.IndicatorValues[1].Value = math.NaN()
+		bad.Expenditures[2].PaidCents = -1
+		bad.PeopleReached[1].Count = -3
+		_, err = admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2022-q2", MonitoringReport: bad})
+		checkErr(t, "create a bad report", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{
+			"monitoring_report.activities[0].activity",
+			"monitoring_report.indicator_values[1].value",
+			"monitoring_report.expenditures[2].paid_cents",
+			"monitoring_report.people_reached[1].count",
+		}})
+		_, err = admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-Q5", MonitoringReport: &famiv1.MonitoringReport{}})
+		checkErr(t, "create a report of a bad period", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"monitoring_report_id"}})
+		_, err = admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2024-q1", MonitoringReport: &famiv1.MonitoringReport{}})
+		checkErr(t, "create a report after the project's end", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"monitoring_report_id"}})
+		_, err = admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q1", MonitoringReport: &famiv1.MonitoringReport{}})
+		checkErr(t, "create a quarter's second report", err, wantErr{codes.AlreadyExists, "ALREADY_EXISTS", nil})
+	})
 }
 
 // TestMonitoringThresholdPerRegion checks that a region's threshold

@@ -28,7 +28,7 @@ import (
 
 // scrape reads url's Prometheus text exposition into "name{labels}" ->
 // value, labels as the exposition writes them (sorted by name).
-func scrape(t *testing.T, url string) map[string]float64 {
+func scrape(t testing.TB, url string) map[string]float64 {
 	t.Helper()
 	res, err := http.Get(url)
 	if err != nil {

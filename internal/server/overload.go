@@ -1,6 +1,19 @@
 package server
 
 import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/fullstorydev/grpchan/inprocgrpc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
+
 	"github.com/raccordo/raccordo/internal/errs"
 )
 
@@ -11,26 +24,241 @@ const DefaultMaxConcurrentCalls = 256
 // because the server is at its concurrency limit.
 const shedRetryAfter = 1
 
-// shedder bounds the unary calls the server works on at once. A call
-// beyond the limit is refused at once with RESOURCE_EXHAUSTED and a
-// Retry-After rather than queued: under twice its capacity the server
-// keeps serving what it can at full speed (queued calls would all miss
-// their deadlines together), and the refusal costs next to nothing.
+// defaultAdmissionHold is how long a call admitted on arrival may keep its slot
+// before it reaches its handler. A call still sending its request after
+// that (a slow upload, or a client that sends headers and stalls) gives
+// the slot back and takes one again, or is refused, when it is whole; so
+// stalled clients cannot hold the server's capacity.
+const defaultAdmissionHold = time.Second
+
+// errOverloaded refuses a call beyond the limit.
+var errOverloaded = errs.Overloaded.With(errs.Error{RetryAfter: shedRetryAfter,
+	Message: "the server is at capacity; retry in a moment"})
+
+// shedder bounds the unary calls the server works on at once, on every
+// surface together. A call beyond the limit is refused at once with
+// RESOURCE_EXHAUSTED (REST: 429) and a Retry-After rather than queued:
+// under twice its capacity the server keeps serving what it can at full
+// speed (queued calls would all miss their deadlines together).
+//
+// Calls are admitted where they arrive, before their request is read or
+// decoded or their caller authenticated: gRPC calls by the listener's tap
+// (grpc.InTapHandle, in the connection's reader, before a goroutine is
+// started for the call), Connect, gRPC-Web and REST calls by an HTTP
+// middleware. A refusal then costs next to nothing, so the excess cannot
+// eat the capacity the admitted calls need. A call is counted from its
+// arrival until its handler returns (Little's law: the calls in the
+// server, not only those in a handler, are what makes the wait). Calls
+// that arrive by another way (the web application's, the downloads) take
+// their slot in the pipeline.
 type shedder struct {
 	slots chan struct{}
+	// hold is how long a call admitted on arrival keeps its slot before
+	// reaching its handler (defaultAdmissionHold but in tests).
+	hold time.Duration
+	// unary names the RPCs admitted on arrival
+	// ("/fami.v1.PartnerService/GetPartner"); streams keep their own
+	// limits (streamSlots), and health checks are never refused. Set once,
+	// before the listeners serve.
+	unary map[string]bool
+	// refusal is errOverloaded as each edge writes it, built once.
+	refusal        *status.Status
+	connectRefusal *connect.Error
+	restRefusal    problem
+	errw           *connect.ErrorWriter
+	metrics        *metrics
 }
 
-func newShedder(limit int) *shedder {
-	return &shedder{slots: make(chan struct{}, limit)}
+func newShedder(limit int, hold time.Duration, m *metrics, log *slog.Logger) *shedder {
+	st := toStatus(context.Background(), log, "", errOverloaded)
+	return &shedder{
+		slots:          make(chan struct{}, limit),
+		hold:           hold,
+		refusal:        st,
+		connectRefusal: toConnect(st),
+		restRefusal:    problemFromStatus(st),
+		errw:           connect.NewErrorWriter(),
+		metrics:        m,
+	}
+}
+
+// admitOnArrival sets the RPCs admitted by the transports: the unary
+// methods of the platform's services registered on srv.
+func (s *shedder) admitOnArrival(srv *grpc.Server) {
+	s.unary = map[string]bool{}
+	for name, info := range srv.GetServiceInfo() {
+		if !strings.HasPrefix(name, "fami.") {
+			continue
+		}
+		for _, m := range info.Methods {
+			if !m.IsClientStream && !m.IsServerStream {
+				s.unary["/"+name+"/"+m.Name] = true
+			}
+		}
+	}
 }
 
 // acquire takes a slot or refuses the call; release gives it back.
 func (s *shedder) acquire() (release func(), err error) {
 	select {
 	case s.slots <- struct{}{}:
-		return func() { <-s.slots }, nil
+		return s.free, nil
 	default:
-		return nil, errs.Overloaded.With(errs.Error{RetryAfter: shedRetryAfter,
-			Message: "the server is at capacity; retry in a moment"})
+		return nil, errOverloaded
 	}
+}
+
+func (s *shedder) free() { <-s.slots }
+
+// A ticket is the slot of a call admitted on arrival, carried in its
+// context to the pipeline.
+type ticket struct {
+	s     *shedder
+	state atomic.Int32
+	timer *time.Timer
+}
+
+// The states of a ticket.
+const (
+	ticketWaiting int32 = iota // admitted, the handler not reached yet
+	ticketStarted              // in its handler
+	ticketExpired              // waited past the hold: the slot is back
+	ticketDone                 // the call ended: the slot is back
+)
+
+type ticketKey struct{}
+
+// arrive admits a call as it arrives, or refuses it.
+func (s *shedder) arrive(ctx context.Context) (context.Context, *ticket, error) {
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		return ctx, nil, errOverloaded
+	}
+	t := &ticket{s: s}
+	t.timer = time.AfterFunc(s.hold, t.expire)
+	return context.WithValue(ctx, ticketKey{}, t), t, nil
+}
+
+func (t *ticket) expire() {
+	if t.state.CompareAndSwap(ticketWaiting, ticketExpired) {
+		t.s.free()
+	}
+}
+
+// done gives the slot back, once, when the call ends.
+func (t *ticket) done() {
+	switch t.state.Swap(ticketDone) {
+	case ticketWaiting:
+		t.timer.Stop()
+		t.s.free()
+	case ticketStarted:
+		t.s.free()
+	}
+}
+
+// ticketOf returns the ticket of a call admitted on arrival: in its own
+// context (gRPC, Connect, gRPC-Web) or in the context of the REST request
+// that called through the gateway's in-process channel.
+func ticketOf(ctx context.Context) *ticket {
+	if t, ok := ctx.Value(ticketKey{}).(*ticket); ok {
+		return t
+	}
+	if client := inprocgrpc.ClientContext(ctx); client != nil {
+		t, _ := client.Value(ticketKey{}).(*ticket)
+		return t
+	}
+	return nil
+}
+
+// enter is where the pipeline counts a unary call: a call admitted on
+// arrival already holds its slot (unless it took so long to arrive that it
+// gave it back); any other takes one now or is refused. release gives
+// the slot back.
+func (s *shedder) enter(ctx context.Context) (release func(), err error) {
+	if t := ticketOf(ctx); t != nil && t.state.CompareAndSwap(ticketWaiting, ticketStarted) {
+		t.timer.Stop()
+		// The slot is given back when the handler returns, as a slot taken
+		// here is, not once the answer is written: a client calling again
+		// as soon as it has its answer must find it free.
+		return t.done, nil
+	}
+	return s.acquire()
+}
+
+// leave gives back the slot of a stream admitted on arrival as a unary
+// call (REST cannot tell a watch from a unary call before the gateway has
+// routed it): streams are bounded by their own limits.
+func (s *shedder) leave(ctx context.Context) {
+	if t := ticketOf(ctx); t != nil {
+		t.done()
+	}
+}
+
+// tap is the gRPC listener's admission (grpc.InTapHandle). It runs in the
+// connection's reader as a call's headers arrive; a refusal is written as
+// a trailers-only answer with the RetryInfo, and no goroutine is started.
+func (s *shedder) tap(ctx context.Context, info *tap.Info) (context.Context, error) {
+	if !s.unary[info.FullMethodName] {
+		return ctx, nil
+	}
+	ctx, t, err := s.arrive(ctx)
+	if err != nil {
+		s.metrics.observe(&call{procedure: info.FullMethodName, protocol: "grpc"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
+		return ctx, s.refusal.Err()
+	}
+	// The call's context ends when its stream does, answer written.
+	context.AfterFunc(ctx, t.done)
+	return ctx, nil
+}
+
+// admitConnect admits the unary calls of a connect-go handler (Connect,
+// gRPC and gRPC-Web on the HTTP listener) before their body is read.
+func (s *shedder) admitConnect(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.unary[r.URL.Path] {
+			next.ServeHTTP(w, r)
+			return
+		}
+		s.admitHTTP(w, r, next, func() {
+			s.metrics.observe(&call{procedure: r.URL.Path, protocol: connectProtocol(r)}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
+			s.errw.Write(w, r, s.connectRefusal)
+		})
+	})
+}
+
+// admitREST admits every REST call before the gateway reads its body; a
+// stream gives its slot back as it starts (see leave).
+func (s *shedder) admitREST(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.admitHTTP(w, r, next, func() {
+			// The route is not known before the gateway's: the metric
+			// names the surface only.
+			s.metrics.observe(&call{protocol: "rest"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
+			writeProblem(w, s.restRefusal, shedRetryAfter)
+		})
+	})
+}
+
+func (s *shedder) admitHTTP(w http.ResponseWriter, r *http.Request, next http.Handler, refuse func()) {
+	ctx, t, err := s.arrive(r.Context())
+	if err != nil {
+		refuse()
+		return
+	}
+	defer t.done()
+	next.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// connectProtocol names the protocol of a connect-go request as
+// connect.Peer.Protocol does.
+func connectProtocol(r *http.Request) string {
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case strings.HasPrefix(ct, "application/grpc-web"):
+		return connect.ProtocolGRPCWeb
+	case strings.HasPrefix(ct, "application/grpc"):
+		return connect.ProtocolGRPC
+	}
+	return connect.ProtocolConnect
 }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,19 +12,23 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
-// TestLoadShedding fires many concurrent calls at a server that works on
-// one at a time, on every surface: the excess is refused with
-// RESOURCE_EXHAUSTED (REST: 429) and a Retry-After, and every other call
-// succeeds. There was no limit: every call was queued.
+// TestLoadShedding holds the only slot of a server that works on one call
+// at a time with a call whose request has not arrived whole, on every
+// surface, and fires many concurrent calls: every one is refused with
+// RESOURCE_EXHAUSTED (REST: 429) and a Retry-After, on every surface (the
+// limit is shared), and once the held call has finished, calls are served
+// again. The slot is taken as a call arrives, before its request is read.
+// There was no limit: every call was queued.
 func TestLoadShedding(t *testing.T) {
-	ts := startServer(t, server.Config{MaxConcurrentCalls: 1})
+	cfg := server.Config{MaxConcurrentCalls: 1}
+	server.SetAdmissionHold(&cfg, time.Hour) // a held call keeps its slot for the whole test
+	ts := startServer(t, cfg)
 	seed := newSurface(t, ts, "grpc")
 	for i := range 200 {
 		if _, err := seed.CreatePartner(t.Context(), &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: fmt.Sprintf("p%03d", i),
@@ -36,34 +39,210 @@ func TestLoadShedding(t *testing.T) {
 	for _, kind := range surfaceKinds {
 		t.Run(kind, func(t *testing.T) {
 			s := newSurface(t, ts, kind)
-			var refused, ok atomic.Int64
+			list := func() error {
+				_, err := s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: lombardia, PageSize: 200})
+				return err
+			}
+			finish := holdSlot(t, ts, kind, list)
+			var refused atomic.Int64
 			var wg sync.WaitGroup
 			for range 100 {
 				wg.Go(func() {
-					_, err := s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: lombardia, PageSize: 200})
-					if err == nil {
-						ok.Add(1)
-						return
-					}
-					e, isCall := asCallError(err)
-					switch {
-					case !isCall || e.Code != codes.ResourceExhausted:
-						t.Errorf("got %v, want OK or RESOURCE_EXHAUSTED", err)
-					case kind == "rest" && e.HTTPStatus != http.StatusTooManyRequests:
-						t.Errorf("got HTTP %d, want 429", e.HTTPStatus)
-					case e.RetryAfter <= 0:
-						t.Errorf("refused without a Retry-After: %v", e)
-					default:
+					if wantOverloaded(t, kind, list()) {
 						refused.Add(1)
 					}
 				})
 			}
 			wg.Wait()
-			if refused.Load() == 0 || ok.Load() == 0 {
-				t.Errorf("%d served, %d refused: want both", ok.Load(), refused.Load())
+			if refused.Load() != 100 {
+				t.Errorf("%d of 100 calls refused while the server was full, want all", refused.Load())
+			}
+			for _, other := range surfaceKinds {
+				_, err := newSurface(t, ts, other).ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: lombardia})
+				wantOverloaded(t, other, err)
+			}
+			if err := finish(); err != nil {
+				t.Fatalf("the held call, once whole: %v", err)
+			}
+			if err := list(); err != nil {
+				t.Errorf("after the held call: %v, want served", err)
 			}
 		})
 	}
+}
+
+// TestStalledCallGivesBackItsSlot: a call that sends its headers and then
+// stalls keeps its slot only for the admission hold, so stalled clients
+// cannot hold the server's capacity; once whole, the call takes a slot
+// again and is served.
+func TestStalledCallGivesBackItsSlot(t *testing.T) {
+	const hold = time.Second
+	cfg := server.Config{MaxConcurrentCalls: 1}
+	server.SetAdmissionHold(&cfg, hold)
+	ts := startServer(t, cfg)
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			s := newSurface(t, ts, kind)
+			list := func() error {
+				_, err := s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: lombardia})
+				return err
+			}
+			finish := holdSlot(t, ts, kind, list)
+			time.Sleep(hold)
+			var err error
+			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				if err = list(); err == nil {
+					break
+				}
+			}
+			if err != nil {
+				t.Fatalf("with a stalled call past its hold: %v, want served", err)
+			}
+			if err := finish(); err != nil {
+				t.Fatalf("the stalled call, once whole: %v", err)
+			}
+		})
+	}
+}
+
+// wantOverloaded reports whether err is the refusal of an overloaded
+// server on kind, and fails t if it is anything else.
+func wantOverloaded(t *testing.T, kind string, err error) bool {
+	t.Helper()
+	e, isCall := asCallError(err)
+	switch {
+	case !isCall || e.Code != codes.ResourceExhausted || e.Reason != "OVERLOADED":
+		t.Errorf("%s: got %v, want RESOURCE_EXHAUSTED OVERLOADED", kind, err)
+	case kind == "rest" && e.HTTPStatus != http.StatusTooManyRequests:
+		t.Errorf("%s: got HTTP %d, want 429", kind, e.HTTPStatus)
+	case e.RetryAfter <= 0:
+		t.Errorf("%s: refused without a Retry-After: %v", kind, e)
+	default:
+		return true
+	}
+	return false
+}
+
+// holdSlot fills a server that works on one call at a time with a held
+// call on kind (startHeld), and returns once probe is refused while the
+// held call is pending: several times in a row, so that the slot of a call
+// just finished is not mistaken for it. A held call that does not fill the
+// server (refused on arrival because such a slot was still taken) is let
+// go and another started.
+func holdSlot(t *testing.T, ts *testServer, kind string, probe func() error) (finish func() error) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for attempt := 0; time.Now().Before(deadline); attempt++ {
+		finish, ended := startHeld(t, ts, kind, fmt.Sprintf("held-%s-%d", kind, attempt))
+		if fills(probe, ended) {
+			return finish
+		}
+		finish() // whatever it answers
+	}
+	t.Fatalf("%s: calls are still served while a held call should fill the server", kind)
+	return nil
+}
+
+// fills reports whether probe is refused three times in a row, within
+// fifty tries, while the held call is pending (ended open).
+func fills(probe func() error, ended <-chan struct{}) bool {
+	refusals := 0
+	for range 50 {
+		select {
+		case <-ended:
+			return false
+		default:
+		}
+		if probe() == nil {
+			refusals = 0
+		} else if refusals++; refusals == 3 {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
+}
+
+// startHeld starts a CreatePartner on kind whose request message is held
+// back: its headers reach the server, which admits the call as it
+// arrives, but its body waits until finish, which sends it and returns
+// the call's error. ended is closed if the call ends before that.
+func startHeld(t *testing.T, ts *testServer, kind, id string) (finish func() error, ended <-chan struct{}) {
+	t.Helper()
+	req := &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: id,
+		Partner: &famiv1.Partner{DisplayName: "Held", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}}
+	done := make(chan struct{})
+	if kind == "grpc" {
+		// A client stream sends its headers at once and its message when
+		// told; the server's answer, a refusal included, ends the wait
+		// for its headers.
+		conn := dialGRPC(t, ts, "")
+		ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+ts.token)
+		stream, err := conn.NewStream(ctx, &grpc.StreamDesc{ClientStreams: true}, famiv1.PartnerService_CreatePartner_FullMethodName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			stream.Header()
+			close(done)
+		}()
+		return func() error {
+			if err := stream.SendMsg(req); err != nil {
+				return err
+			}
+			if err := stream.CloseSend(); err != nil {
+				return err
+			}
+			return grpcErr(stream.RecvMsg(new(famiv1.Partner)))
+		}, done
+	}
+	c := newRPCClient(t, ts, kind, ts.token)
+	gate := make(chan struct{})
+	t.Cleanup(func() {
+		select {
+		case <-gate:
+		default:
+			close(gate)
+		}
+	})
+	held := &http.Client{Transport: heldBody{base: http.DefaultTransport.(*http.Transport).Clone(), gate: gate}}
+	if kind == "rest" {
+		c.rest.hc = held
+	} else {
+		c.hc = held
+	}
+	var err error
+	go func() {
+		_, err = surface{c}.CreatePartner(t.Context(), req)
+		close(done)
+	}()
+	return func() error {
+		close(gate)
+		<-done
+		return err
+	}, done
+}
+
+// heldBody sends a request's headers at once and its body once gate is
+// closed (net/http flushes the headers before a body it must stream).
+type heldBody struct {
+	base http.RoundTripper
+	gate chan struct{}
+}
+
+func (h heldBody) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Body = io.NopCloser(io.MultiReader(gateReader(h.gate), r.Body))
+	r.GetBody = nil
+	return h.base.RoundTrip(r)
+}
+
+// gateReader reads nothing once gate is closed, and blocks until then.
+type gateReader chan struct{}
+
+func (g gateReader) Read([]byte) (int, error) {
+	<-g
+	return 0, io.EOF
 }
 
 // BenchmarkOverload measures goodput (successful calls per second) at the
@@ -78,13 +257,8 @@ func BenchmarkOverload(b *testing.B) {
 	name := benchPartner(b, ts)
 	// gRPC: one HTTP/2 connection carries every call, so the load
 	// generator's cost is not a connection per call.
-	conn, err := grpc.NewClient(ts.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { conn.Close() })
-	client := famiv1.NewPartnerServiceClient(conn)
-	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+ts.token)
+	client := famiv1.NewPartnerServiceClient(benchConn(b, ts.grpcAddr()))
+	ctx := bearerContext(ts.token)
 	call := func() error {
 		_, err := client.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: name})
 		return err

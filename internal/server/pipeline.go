@@ -94,26 +94,48 @@ func (p *pipeline) begin(ctx context.Context, c call) (context.Context, trace.Sp
 // surface: its log line, its metrics and the end of its span. The
 // principal's role and region go on the span; its subject (a person's
 // username) only in the log.
-func (p *pipeline) finish(ctx context.Context, span trace.Span, kind string, c call, who principal.Principal, err error, start time.Time) {
+func (p *pipeline) finish(ctx context.Context, span trace.Span, kind string, c *call, who *principal.Principal, err error, start time.Time) {
 	d := time.Since(start)
 	code, reason := outcome(err)
+	p.logCall(ctx, kind, c, who.Subject, code, d)
+	p.metrics.observe(c, code, reason, d)
+	if span.IsRecording() {
+		endSpan(span, who, code, reason, err != nil)
+	}
+	span.End()
+}
+
+// logCall writes a call's access line. It hands the record to the handler
+// itself instead of calling Logger.LogAttrs, which would also capture the
+// caller's program counter (the line's source is always here), and keeps
+// the record in a frame of its own: the line is the deepest point of a
+// call, and grpc-go and net/http start every call on a fresh goroutine
+// whose small stack would otherwise be grown (copied) there on every call
+// (issue 19).
+func (p *pipeline) logCall(ctx context.Context, kind string, c *call, subject, code string, d time.Duration) {
 	level := p.accessLevel
 	if code == "INTERNAL" {
 		level = max(level, slog.LevelWarn)
 	}
-	if p.log.Enabled(ctx, level) {
-		p.log.LogAttrs(ctx, level, kind, slog.String("procedure", c.procedure), slog.String("protocol", c.protocol), slog.String("peer", c.peer),
-			slog.String("principal", who.Subject), slog.String("code", code), slog.Duration("duration", d))
+	h := p.log.Handler()
+	if !h.Enabled(ctx, level) {
+		return
 	}
-	p.metrics.observe(c, code, reason, d)
+	r := slog.NewRecord(time.Now(), level, kind, 0)
+	r.AddAttrs(slog.String("procedure", c.procedure), slog.String("protocol", c.protocol), slog.String("peer", c.peer),
+		slog.String("principal", subject), slog.String("code", code), slog.Duration("duration", d))
+	_ = h.Handle(ctx, r) // as Logger does: a log that cannot be written fails no call
+}
+
+// endSpan sets a finished call's outcome on its (recording) span.
+func endSpan(span trace.Span, who *principal.Principal, code, reason string, failed bool) {
 	span.SetAttributes(attribute.String("raccordo.code", code), attribute.String("raccordo.role", string(who.Role)), attribute.String("raccordo.principal_region", who.Region))
-	if err != nil {
+	if failed {
 		span.SetAttributes(attribute.String("raccordo.reason", reason))
 		if code == "INTERNAL" || code == "UNAVAILABLE" || code == "DEADLINE_EXCEEDED" {
 			span.SetStatus(otelcodes.Error, code)
 		}
 	}
-	span.End()
 }
 
 // outcome is the code (as the caller will see it) and the ErrorInfo reason
@@ -187,15 +209,15 @@ func (p *pipeline) admit(ctx context.Context, c call) (context.Context, principa
 }
 
 // run executes a call. The error it returns is the service's, untranslated.
-func (p *pipeline) run(ctx context.Context, c call, next unaryFunc) (res any, err error) {
+func (p *pipeline) run(ctx context.Context, c *call, next unaryFunc) (res any, err error) {
 	start := time.Now()
-	ctx, span := p.begin(ctx, c)
-	ctx, who, err := p.admit(ctx, c)
-	defer func() { p.finish(ctx, span, "rpc", c, who, err, start) }()
+	ctx, span := p.begin(ctx, *c)
+	ctx, who, err := p.admit(ctx, *c)
+	defer func() { p.finish(ctx, span, "rpc", c, &who, err, start) }()
 	if err != nil {
 		return nil, err
 	}
-	release, err := p.shed.acquire()
+	release, err := p.shed.enter(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -209,20 +231,38 @@ func (p *pipeline) run(ctx context.Context, c call, next unaryFunc) (res any, er
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			p.log.ErrorContext(ctx, "panic", "procedure", c.procedure, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			res, err = nil, errs.Internal.New("panic: %v", r)
+			res, err = nil, p.recovered(ctx, c, r)
 		}
 	}()
 	return next(ctx)
 }
 
+// recovered logs a call's panic, with its stack, and returns the error the
+// caller gets.
+func (p *pipeline) recovered(ctx context.Context, c *call, r any) error {
+	p.log.ErrorContext(ctx, "panic", "procedure", c.procedure, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	return errs.Internal.New("panic: %v", r)
+}
+
 // grpcUnary adapts the pipeline to grpc-go and translates errors at its
 // edge.
 func (p *pipeline) grpcUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	msg, _ := req.(proto.Message)
-	c := call{procedure: info.FullMethod, protocol: "grpc", req: msg, header: func(k string) string {
-		if v := md.Get(k); len(v) > 0 {
+	c := grpcCall(ctx, info.FullMethod)
+	c.req, _ = req.(proto.Message)
+	res, err := p.run(ctx, &c, func(ctx context.Context) (any, error) { return handler(ctx, req) })
+	if err != nil {
+		return nil, toStatus(ctx, p.log, c.procedure, err).Err()
+	}
+	return res, nil
+}
+
+// grpcCall is what the pipeline knows of a grpc-go call, or of a REST
+// call that the gateway made through the in-process channel.
+func grpcCall(ctx context.Context, procedure string) call {
+	c := call{procedure: procedure, protocol: "grpc", header: func(k string) string {
+		// One value, without copying the whole metadata as
+		// metadata.FromIncomingContext would on every call.
+		if v := metadata.ValueFromIncomingContext(ctx, k); len(v) > 0 {
 			return v[0]
 		}
 		return ""
@@ -236,11 +276,7 @@ func (p *pipeline) grpcUnary(ctx context.Context, req any, info *grpc.UnaryServe
 		c.protocol = "rest"
 		c.peer = lastForwarded(c.header("x-forwarded-for"))
 	}
-	res, err := p.run(ctx, c, func(ctx context.Context) (any, error) { return handler(ctx, req) })
-	if err != nil {
-		return nil, toStatus(ctx, p.log, c.procedure, err).Err()
-	}
-	return res, nil
+	return c
 }
 
 // connectUnary adapts the pipeline to connect-go (Connect, gRPC and
@@ -255,7 +291,7 @@ func (p *pipeline) connectUnary(next connect.UnaryFunc) connect.UnaryFunc {
 			peer:      hostOf(req.Peer().Addr),
 			req:       msg,
 		}
-		res, err := p.run(ctx, c, func(ctx context.Context) (any, error) { return next(ctx, req) })
+		res, err := p.run(ctx, &c, func(ctx context.Context) (any, error) { return next(ctx, req) })
 		if err != nil {
 			return nil, toConnect(toStatus(ctx, p.log, c.procedure, err))
 		}

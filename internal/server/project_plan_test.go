@@ -58,112 +58,108 @@ func labImpact() *famiv1.Project {
 // extension that brought it to EUR 9,250,000 and checks the history and the
 // validation of every plan field, on the four surfaces.
 func TestProjectPlanEverySurface(t *testing.T) {
-	for _, kind := range surfaceKinds {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			ts := startServer(t, server.Config{MunicipalitiesFile: municipalitiesFile})
-			s := newSurface(t, ts, kind)
-			ctx := t.Context()
+	onEachSurface(t, server.Config{MunicipalitiesFile: municipalitiesFile}, func(t *testing.T, ts *testServer, kind string) {
+		s := newSurface(t, ts, kind)
+		ctx := t.Context()
 
-			in := labImpact()
-			p, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "lab-impact", Project: in})
-			if err != nil {
-				t.Fatalf("create lab-impact: %v", err)
-			}
-			want := proto.CloneOf(in)
-			want.Name, want.Etag = projectName("lab-impact"), p.GetEtag()
-			if !proto.Equal(withoutTimes(p), withoutTimes(want)) {
-				t.Fatalf("create lab-impact:\n got  %s\n want %s", brief(p), brief(want))
-			}
+		in := labImpact()
+		p, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "lab-impact", Project: in})
+		if err != nil {
+			t.Fatalf("create lab-impact: %v", err)
+		}
+		want := proto.CloneOf(in)
+		want.Name, want.Etag = projectName("lab-impact"), p.GetEtag()
+		if !proto.Equal(withoutTimes(p), withoutTimes(want)) {
+			t.Fatalf("create lab-impact:\n got  %s\n want %s", brief(p), brief(want))
+		}
 
-			// The funded extension (proroga onerosa): new end, new budget,
-			// new financial plan; the previous ones are kept in the history.
-			newPlan := []*famiv1.ActionBudget{
-				{Action: "01", BudgetCents: 215000000},
-				{Action: "02", BudgetCents: 440000000},
-				{Action: "03", BudgetCents: 160000000},
-				{Action: "04", BudgetCents: 110000000},
-			}
-			p, err = s.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: projectName("lab-impact"), Etag: p.GetEtag(), Extension: &famiv1.Extension{
-				EndDate: "2023-06-30", ActReference: "Decreto di proroga onerosa", BudgetCents: 925000000, FinancialPlan: newPlan,
-			}})
-			if err != nil {
-				t.Fatalf("funded extension: %v", err)
-			}
-			want.EndDate, want.BudgetCents, want.FinancialPlan, want.Etag = "2023-06-30", 925000000, newPlan, p.GetEtag()
-			want.Extensions = []*famiv1.Extension{{
-				EndDate: "2023-06-30", PreviousEndDate: "2021-12-31", ActReference: "Decreto di proroga onerosa",
-				BudgetCents: 925000000, PreviousBudgetCents: 850000000, FinancialPlan: newPlan, PreviousFinancialPlan: in.GetFinancialPlan(),
-			}}
-			if !proto.Equal(withoutTimes(p), withoutTimes(want)) {
-				t.Fatalf("funded extension:\n got  %s\n want %s", brief(p), brief(want))
-			}
-			got, err := s.GetProject(ctx, &famiv1.GetProjectRequest{Name: projectName("lab-impact")})
-			if err != nil || !proto.Equal(withoutTimes(got), withoutTimes(want)) {
-				t.Fatalf("get lab-impact: %v\n got  %s\n want %s", err, brief(got), brief(want))
-			}
+		// The funded extension (proroga onerosa): new end, new budget,
+		// new financial plan; the previous ones are kept in the history.
+		newPlan := []*famiv1.ActionBudget{
+			{Action: "01", BudgetCents: 215000000},
+			{Action: "02", BudgetCents: 440000000},
+			{Action: "03", BudgetCents: 160000000},
+			{Action: "04", BudgetCents: 110000000},
+		}
+		p, err = s.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: projectName("lab-impact"), Etag: p.GetEtag(), Extension: &famiv1.Extension{
+			EndDate: "2023-06-30", ActReference: "Decreto di proroga onerosa", BudgetCents: 925000000, FinancialPlan: newPlan,
+		}})
+		if err != nil {
+			t.Fatalf("funded extension: %v", err)
+		}
+		want.EndDate, want.BudgetCents, want.FinancialPlan, want.Etag = "2023-06-30", 925000000, newPlan, p.GetEtag()
+		want.Extensions = []*famiv1.Extension{{
+			EndDate: "2023-06-30", PreviousEndDate: "2021-12-31", ActReference: "Decreto di proroga onerosa",
+			BudgetCents: 925000000, PreviousBudgetCents: 850000000, FinancialPlan: newPlan, PreviousFinancialPlan: in.GetFinancialPlan(),
+		}}
+		if !proto.Equal(withoutTimes(p), withoutTimes(want)) {
+			t.Fatalf("funded extension:\n got  %s\n want %s", brief(p), brief(want))
+		}
+		got, err := s.GetProject(ctx, &famiv1.GetProjectRequest{Name: projectName("lab-impact")})
+		if err != nil || !proto.Equal(withoutTimes(got), withoutTimes(want)) {
+			t.Fatalf("get lab-impact: %v\n got  %s\n want %s", err, brief(got), brief(want))
+		}
 
-			// Once funded, the budget moves only through :extend; the split
-			// between actions may still be changed.
-			_, err = s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{
-				Project:    &famiv1.Project{Name: projectName("lab-impact"), BudgetCents: 990000000},
-				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"budget_cents"}},
-			})
-			checkErr(t, "update the budget of a funded project", err, wantErr{codes.FailedPrecondition, "PROJECT_EXTENDED", nil})
-			moved := []*famiv1.ActionBudget{
-				{Action: "01", BudgetCents: 205000000},
-				{Action: "02", BudgetCents: 450000000},
-				{Action: "03", BudgetCents: 160000000},
-				{Action: "04", BudgetCents: 110000000},
-			}
-			if _, err := s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{
-				Project:    &famiv1.Project{Name: projectName("lab-impact"), FinancialPlan: moved},
-				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"financial_plan"}},
-			}); err != nil {
-				t.Errorf("move budget between actions: %v", err)
-			}
-			_, err = s.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: projectName("lab-impact"), Extension: &famiv1.Extension{EndDate: "2023-12-31", BudgetCents: 1000000000}})
-			checkErr(t, "funded extension without a new financial plan", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"extension.financial_plan"}})
-
-			// Other funds are recorded and filtered on.
-			other := &famiv1.Project{Code: "PNRR-M5C2", Title: "Housing first", Fund: famiv1.Fund_FUND_PNRR,
-				StartDate: "2022-01-01", EndDate: "2026-06-30", Municipalities: []string{"015146"}}
-			if _, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "pnrr-housing", Project: other}); err != nil {
-				t.Fatalf("create a PNRR project: %v", err)
-			}
-			list, err := s.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: lombardia, Fund: famiv1.Fund_FUND_PNRR})
-			if err != nil || len(list.GetProjects()) != 1 || list.GetProjects()[0].GetName() != projectName("pnrr-housing") {
-				t.Errorf("list PNRR projects: %v, got %v, want only pnrr-housing", err, names(list.GetProjects()))
-			}
-
-			// Bad plans: every wrong field is named.
-			bad := labImpact()
-			bad.Code = "PROG-9999"
-			bad.Programme.SpecificObjective = "OS3"
-			bad.Municipalities = []string{"027042", "12345"}
-			bad.Indicators[0].Kind = 0
-			bad.Indicators[1].Target = math.Inf(1)
-			bad.Indicators[2].Code = "OUT-01"
-			bad.Indicators[3].TargetDate = "2018-01-01"
-			bad.Timetable[0].Action = "09"
-			bad.Timetable[1].PlannedEnd = "2019-01-01"
-			bad.FinancialPlan[3].BudgetCents = 1
-			_, err = s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "bad", Project: bad})
-			checkErr(t, "create a project with a bad plan", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{
-				"project.programme.specific_objective",
-				"project.municipalities[0]",
-				"project.municipalities[1]",
-				"project.indicators[0].kind",
-				"project.indicators[1].target",
-				"project.indicators[2].code",
-				"project.indicators[3].target_date",
-				"project.timetable[0].action",
-				"project.timetable[1].planned_end",
-				"project.financial_plan",
-			}})
-			if _, err := s.GetProject(ctx, &famiv1.GetProjectRequest{Name: projectName("bad")}); err == nil {
-				t.Errorf("the rejected project was stored")
-			}
+		// Once funded, the budget moves only through :extend; the split
+		// between actions may still be changed.
+		_, err = s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{
+			Project:    &famiv1.Project{Name: projectName("lab-impact"), BudgetCents: 990000000},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"budget_cents"}},
 		})
-	}
+		checkErr(t, "update the budget of a funded project", err, wantErr{codes.FailedPrecondition, "PROJECT_EXTENDED", nil})
+		moved := []*famiv1.ActionBudget{
+			{Action: "01", BudgetCents: 205000000},
+			{Action: "02", BudgetCents: 450000000},
+			{Action: "03", BudgetCents: 160000000},
+			{Action: "04", BudgetCents: 110000000},
+		}
+		if _, err := s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{
+			Project:    &famiv1.Project{Name: projectName("lab-impact"), FinancialPlan: moved},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"financial_plan"}},
+		}); err != nil {
+			t.Errorf("move budget between actions: %v", err)
+		}
+		_, err = s.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: projectName("lab-impact"), Extension: &famiv1.Extension{EndDate: "2023-12-31", BudgetCents: 1000000000}})
+		checkErr(t, "funded extension without a new financial plan", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"extension.financial_plan"}})
+
+		// Other funds are recorded and filtered on.
+		other := &famiv1.Project{Code: "PNRR-M5C2", Title: "Housing first", Fund: famiv1.Fund_FUND_PNRR,
+			StartDate: "2022-01-01", EndDate: "2026-06-30", Municipalities: []string{"015146"}}
+		if _, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "pnrr-housing", Project: other}); err != nil {
+			t.Fatalf("create a PNRR project: %v", err)
+		}
+		list, err := s.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: lombardia, Fund: famiv1.Fund_FUND_PNRR})
+		if err != nil || len(list.GetProjects()) != 1 || list.GetProjects()[0].GetName() != projectName("pnrr-housing") {
+			t.Errorf("list PNRR projects: %v, got %v, want only pnrr-housing", err, names(list.GetProjects()))
+		}
+
+		// Bad plans: every wrong field is named.
+		bad := labImpact()
+		bad.Code = "PROG-9999"
+		bad.Programme.SpecificObjective = "OS3"
+		bad.Municipalities = []string{"027042", "12345"}
+		bad.Indicators[0].Kind = 0
+		bad.Indicators[1].Target = math.Inf(1)
+		bad.Indicators[2].Code = "OUT-01"
+		bad.Indicators[3].TargetDate = "2018-01-01"
+		bad.Timetable[0].Action = "09"
+		bad.Timetable[1].PlannedEnd = "2019-01-01"
+		bad.FinancialPlan[3].BudgetCents = 1
+		_, err = s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "bad", Project: bad})
+		checkErr(t, "create a project with a bad plan", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{
+			"project.programme.specific_objective",
+			"project.municipalities[0]",
+			"project.municipalities[1]",
+			"project.indicators[0].kind",
+			"project.indicators[1].target",
+			"project.indicators[2].code",
+			"project.indicators[3].target_date",
+			"project.timetable[0].action",
+			"project.timetable[1].planned_end",
+			"project.financial_plan",
+		}})
+		if _, err := s.GetProject(ctx, &famiv1.GetProjectRequest{Name: projectName("bad")}); err == nil {
+			t.Errorf("the rejected project was stored")
+		}
+	})
 }

@@ -79,86 +79,82 @@ func TestProtocolRights(t *testing.T) {
 	if len(protocolRights) != 9 {
 		t.Fatalf("protocolRights covers %d RPCs, want the 9 of ProtocolService", len(protocolRights))
 	}
-	for _, kind := range surfaceKinds {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			ts := startServer(t, server.Config{})
-			ctx := t.Context()
-			reg := newSurface(t, ts, kind)
-			for _, id := range []string{"udp-milano", "cpia-milano", "caritas"} {
-				if _, err := reg.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: id,
-					Partner: &famiv1.Partner{DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := reg.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-milano", Network: &famiv1.Network{
-				DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"),
-				Members: []*famiv1.Member{
-					{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
-					{Partner: partnerName("cpia-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
-					{Partner: partnerName("caritas"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
-				}}}); err != nil {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		reg := newSurface(t, ts, kind)
+		for _, id := range []string{"udp-milano", "cpia-milano", "caritas"} {
+			if _, err := reg.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: id,
+				Partner: &famiv1.Partner{DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}}); err != nil {
 				t.Fatal(err)
 			}
-			admin := newProtocolClient(t, ts, kind, ts.token)
-			draft := func() *famiv1.Protocol {
-				return &famiv1.Protocol{Network: networkName("rete-milano"), Title: "Protocollo", Body: "Art. 1", ValidFrom: "2024-01-01",
-					Parties: []*famiv1.Party{
-						{Partner: partnerName("udp-milano"), Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT},
-						{Partner: partnerName("cpia-milano"), Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY},
-					}}
+		}
+		if _, err := reg.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-milano", Network: &famiv1.Network{
+			DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"),
+			Members: []*famiv1.Member{
+				{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
+				{Partner: partnerName("cpia-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
+				{Partner: partnerName("caritas"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
+			}}}); err != nil {
+			t.Fatal(err)
+		}
+		admin := newProtocolClient(t, ts, kind, ts.token)
+		draft := func() *famiv1.Protocol {
+			return &famiv1.Protocol{Network: networkName("rete-milano"), Title: "Protocollo", Body: "Art. 1", ValidFrom: "2024-01-01",
+				Parties: []*famiv1.Party{
+					{Partner: partnerName("udp-milano"), Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT},
+					{Partner: partnerName("cpia-milano"), Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY},
+				}}
+		}
+		n := 0
+		// fresh creates a protocol for one call, opened when open.
+		fresh := func(open bool) (string, string) {
+			t.Helper()
+			n++
+			id := fmt.Sprintf("p%d", n)
+			p, err := admin.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: lombardia, ProtocolId: id, Protocol: draft()})
+			if err != nil {
+				t.Fatalf("create %s: %v", id, err)
 			}
-			n := 0
-			// fresh creates a protocol for one call, opened when open.
-			fresh := func(open bool) (string, string) {
-				t.Helper()
-				n++
-				id := fmt.Sprintf("p%d", n)
-				p, err := admin.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: lombardia, ProtocolId: id, Protocol: draft()})
-				if err != nil {
-					t.Fatalf("create %s: %v", id, err)
+			if open {
+				if p, err = admin.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}); err != nil {
+					t.Fatalf("open %s: %v", id, err)
 				}
-				if open {
-					if p, err = admin.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}); err != nil {
-						t.Fatalf("open %s: %v", id, err)
+			}
+			return p.GetName(), p.GetContentHash()
+		}
+		tokens := map[string]string{
+			"anonymous":       "",
+			"ministry":        ts.mintToken(auth.TokenSpec{Subject: "m", Role: principal.Ministry}),
+			"region_admin":    ts.token,
+			"consultant":      ts.mintToken(auth.TokenSpec{Subject: "c", Role: principal.Consultant, Region: "lombardia"}),
+			"regional_system": ts.mintToken(auth.TokenSpec{Subject: "s", Role: principal.RegionalSystem, Region: "lombardia"}),
+			"party_staff":     ts.mintToken(auth.TokenSpec{Subject: "u", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("cpia-milano")}),
+			"other_staff":     ts.mintToken(auth.TokenSpec{Subject: "o", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("caritas")}),
+		}
+		// Callers bound to lombardia reach veneto; the ministry is
+		// sent to veneto to show it reads there too.
+		for _, caller := range protocolCallers {
+			c := newProtocolClient(t, ts, kind, tokens[caller])
+			for rpc, byCaller := range protocolRights {
+				for _, foreign := range []bool{false, true} {
+					want := byCaller[caller]
+					region := lombardia
+					if foreign {
+						want, region = inForeignRegion(rpc, caller), "regions/veneto"
 					}
-				}
-				return p.GetName(), p.GetContentHash()
-			}
-			tokens := map[string]string{
-				"anonymous":       "",
-				"ministry":        ts.mintToken(auth.TokenSpec{Subject: "m", Role: principal.Ministry}),
-				"region_admin":    ts.token,
-				"consultant":      ts.mintToken(auth.TokenSpec{Subject: "c", Role: principal.Consultant, Region: "lombardia"}),
-				"regional_system": ts.mintToken(auth.TokenSpec{Subject: "s", Role: principal.RegionalSystem, Region: "lombardia"}),
-				"party_staff":     ts.mintToken(auth.TokenSpec{Subject: "u", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("cpia-milano")}),
-				"other_staff":     ts.mintToken(auth.TokenSpec{Subject: "o", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("caritas")}),
-			}
-			// Callers bound to lombardia reach veneto; the ministry is
-			// sent to veneto to show it reads there too.
-			for _, caller := range protocolCallers {
-				c := newProtocolClient(t, ts, kind, tokens[caller])
-				for rpc, byCaller := range protocolRights {
-					for _, foreign := range []bool{false, true} {
-						want := byCaller[caller]
-						region := lombardia
-						if foreign {
-							want, region = inForeignRegion(rpc, caller), "regions/veneto"
+					step := fmt.Sprintf("%s as %s in %s", rpc, caller, region)
+					err := callProtocolRPC(ctx, c, rpc, region, fresh)
+					if want == prOK {
+						if err != nil {
+							t.Errorf("%s: %v, want success", step, err)
 						}
-						step := fmt.Sprintf("%s as %s in %s", rpc, caller, region)
-						err := callProtocolRPC(ctx, c, rpc, region, fresh)
-						if want == prOK {
-							if err != nil {
-								t.Errorf("%s: %v, want success", step, err)
-							}
-							continue
-						}
-						checkErr(t, step, err, wantErr{code: want.code, reason: want.reason})
+						continue
 					}
+					checkErr(t, step, err, wantErr{code: want.code, reason: want.reason})
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // callProtocolRPC makes one call of rpc on a protocol of region: in

@@ -2,13 +2,11 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -32,59 +30,21 @@ func protocolName(id string) string { return lombardia + "/protocols/" + id }
 // partners' staff, IN_FORCE; the refusals; an amendment that supersedes the
 // first version once in force.
 func TestProtocolsEverySurface(t *testing.T) {
-	var (
-		mu          sync.Mutex
-		transcripts = map[string][]string{}
-	)
-	t.Run("surface", func(t *testing.T) {
-		for _, kind := range surfaceKinds {
-			t.Run(kind, func(t *testing.T) {
-				t.Parallel()
-				ts := startServer(t, server.Config{})
-				sc := &protocolScenario{t: t, ctx: t.Context(), ts: ts, kind: kind}
-				defer func() {
-					mu.Lock()
-					transcripts[kind] = sc.transcript
-					mu.Unlock()
-				}()
-				sc.run()
-			})
-		}
+	onEverySurface(t, server.Config{}, rendered(summary), false, func(on *onSurface) {
+		(&protocolScenario{on}).run()
 	})
-	want := transcripts[surfaceKinds[0]]
-	if len(want) == 0 {
-		t.Fatalf("the %s scenario recorded nothing", surfaceKinds[0])
-	}
-	for _, kind := range surfaceKinds[1:] {
-		if d := diffLines(want, transcripts[kind]); d != "" {
-			t.Errorf("the %s transcript differs from the %s one (-%s +%s):\n%s", kind, surfaceKinds[0], surfaceKinds[0], kind, d)
-		}
-	}
-	if t.Failed() {
-		t.Logf("%s transcript:\n%s", surfaceKinds[0], strings.Join(want, "\n"))
-	}
 }
 
-type protocolScenario struct {
-	t          *testing.T
-	ctx        context.Context
-	ts         *testServer
-	kind       string
-	transcript []string
-}
+type protocolScenario struct{ *onSurface }
 
 // as returns a client of the scenario's surface for a principal.
 func (sc *protocolScenario) as(spec auth.TokenSpec) protocolClient {
-	return newProtocolClient(sc.t, sc.ts, sc.kind, sc.ts.mintToken(spec))
+	return clientAs(sc.onSurface, newProtocolClient, spec)
 }
 
 // staff is a network member working for partner id of lombardia.
 func (sc *protocolScenario) staff(id, displayName string) protocolClient {
 	return sc.as(auth.TokenSpec{Subject: "test:staff:" + id, Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName(id), Name: displayName})
-}
-
-func (sc *protocolScenario) record(format string, args ...any) {
-	sc.transcript = append(sc.transcript, fmt.Sprintf(format, args...))
 }
 
 // summary is what the transcript keeps of a protocol: everything but
@@ -101,34 +61,7 @@ func summary(p *famiv1.Protocol) string {
 // ok checks that a step succeeded and records its result:
 // sc.ok(step)(client.Call(...)).
 func (sc *protocolScenario) ok(step string) func(*famiv1.Protocol, error) *famiv1.Protocol {
-	return func(p *famiv1.Protocol, err error) *famiv1.Protocol {
-		sc.t.Helper()
-		if err != nil {
-			sc.t.Fatalf("%s: %v", step, err)
-		}
-		sc.record("%s: OK %s", step, summary(p))
-		return p
-	}
-}
-
-// fails checks that a step failed as want says, with a message containing
-// every one of words, and records the error (without its message, which
-// may name times).
-func (sc *protocolScenario) fails(step string, err error, want wantErr, words ...string) {
-	sc.t.Helper()
-	checkErr(sc.t, step, err, want)
-	e, ok := asCallError(err)
-	if !ok {
-		sc.record("%s: %v", step, err)
-		return
-	}
-	for _, w := range words {
-		if !strings.Contains(e.Message, w) {
-			sc.t.Errorf("%s: message %q does not say %q", step, e.Message, w)
-		}
-	}
-	httpStatus := restStatus(e)
-	sc.record("%s: %s http=%d reason=%s fields=%v", step, upperSnake(e.Code), httpStatus, e.Reason, e.Fields)
+	return succeeded[*famiv1.Protocol](sc.transcript, step)
 }
 
 func (sc *protocolScenario) wantState(step string, p *famiv1.Protocol, want famiv1.ProtocolState) {

@@ -32,6 +32,15 @@ func snapshot(t *testing.T, ctx context.Context, s surface) registrySnapshot {
 	return registrySnapshot{revision: res.GetRevision(), partners: names(res.GetPartners())}
 }
 
+// wantNothingWritten reports a registry that is no longer as before a
+// refused request.
+func wantNothingWritten(t *testing.T, ctx context.Context, s surface, before registrySnapshot) {
+	t.Helper()
+	if after := snapshot(t, ctx, s); !after.equal(before) {
+		t.Errorf("after the refused request: got %+v, want %+v (nothing written)", after, before)
+	}
+}
+
 func (a registrySnapshot) equal(b registrySnapshot) bool {
 	return a.revision == b.revision && slices.Equal(a.partners, b.partners)
 }
@@ -100,9 +109,7 @@ func TestRESTDecodingErrors(t *testing.T) {
 			if !slices.ContainsFunc(e.Fields, func(f string) bool { return strings.Contains(f, tt.field) }) {
 				t.Errorf("got violations of %q, want one naming %q", e.Fields, tt.field)
 			}
-			if after := snapshot(t, ctx, api); !after.equal(before) {
-				t.Errorf("after the refused request: got %+v, want %+v (nothing written)", after, before)
-			}
+			wantNothingWritten(t, ctx, api, before)
 		})
 	}
 }
@@ -156,9 +163,7 @@ func TestRPCUnknownEnumNumber(t *testing.T) {
 			checkErr(t, "create partner with kind 99", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"partner.kind"}})
 			_, err = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, Kind: famiv1.PartnerKind(99)})
 			checkErr(t, "list partners of kind 99", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"kind"}})
-			if after := snapshot(t, ctx, s); !after.equal(before) {
-				t.Errorf("after the refused request: got %+v, want %+v (nothing written)", after, before)
-			}
+			wantNothingWritten(t, ctx, s, before)
 		})
 	}
 }

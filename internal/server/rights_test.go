@@ -111,7 +111,7 @@ const (
 // readmeRights is the README's "Who may do what" table and the rights
 // table of its "Support hours" section, transcribed by hand (each new row
 // quoted above it): it is what the server must do, written independently
-// of auth.Rights(), which is what the server does. The "write networks" row is
+// of the capabilities' Rights, which is what the server does. The "write networks" row is
 // split in two, since network members may only update ("update the
 // networks its partner leads"). Logging in is public ("every call but the
 // reference data and login needs a bearer token"); WhoAmI answers

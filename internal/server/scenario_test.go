@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -32,79 +31,29 @@ const (
 // HTTP/JSON on the REST paths, each against its own fresh server, and
 // requires the four transcripts to be identical.
 func TestScenarioEverySurface(t *testing.T) {
-	var (
-		mu          sync.Mutex
-		transcripts = map[string][]string{}
-	)
-	t.Run("surface", func(t *testing.T) {
-		for _, kind := range surfaceKinds {
-			t.Run(kind, func(t *testing.T) {
-				t.Parallel()
-				ts := startServer(t, server.Config{MunicipalitiesFile: municipalitiesFile})
-				sc := &scenario{
-					t:         t,
-					ctx:       t.Context(),
-					s:         newSurface(t, ts, kind),
-					ministry:  newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry})),
-					anonymous: newSurfaceAs(t, ts, kind, ""),
-				}
-				defer func() {
-					mu.Lock()
-					transcripts[kind] = sc.transcript
-					mu.Unlock()
-				}()
-				sc.run()
-			})
-		}
+	onEverySurface(t, server.Config{MunicipalitiesFile: municipalitiesFile}, brief, true, func(on *onSurface) {
+		newScenario(on).run()
 	})
-
-	want := transcripts[surfaceKinds[0]]
-	if len(want) == 0 {
-		t.Fatalf("the %s scenario recorded nothing", surfaceKinds[0])
-	}
-	for _, kind := range surfaceKinds[1:] {
-		if d := diffLines(want, transcripts[kind]); d != "" {
-			t.Errorf("the %s transcript differs from the %s one (-%s +%s):\n%s", kind, surfaceKinds[0], surfaceKinds[0], kind, d)
-		}
-	}
-	if t.Failed() {
-		t.Logf("%s transcript:\n%s", surfaceKinds[0], strings.Join(want, "\n"))
-	}
 }
 
 // scenario runs the steps on one surface, checks each outcome and records
-// it in a transcript the surfaces are compared by.
+// it in a transcript the surfaces are compared by (results without their
+// timestamps, which differ between servers).
 type scenario struct {
-	t   *testing.T
+	*transcript
 	ctx context.Context
 	// s calls as a region_admin of lombardia, ministry as the ministry,
 	// anonymous without a token.
 	s, ministry, anonymous surface
-	transcript             []string
 }
 
-func (sc *scenario) record(format string, args ...any) {
-	sc.transcript = append(sc.transcript, fmt.Sprintf(format, args...))
-}
-
-// ok records a step that must succeed, with its result (timestamps left
-// out: they differ between servers), and reports whether it did.
-func (sc *scenario) ok(step string, err error, res proto.Message) bool {
-	sc.t.Helper()
-	if err != nil {
-		sc.t.Errorf("%s: got error %v, want success", step, err)
-		sc.record("%s: ERROR %v", step, err)
-		return false
-	}
-	sc.record("%s: OK %s", step, brief(res))
-	return true
-}
-
-// must is ok for steps the rest of the scenario depends on.
-func (sc *scenario) must(step string, err error, res proto.Message) {
-	sc.t.Helper()
-	if !sc.ok(step, err, res) {
-		sc.t.FailNow()
+func newScenario(on *onSurface) *scenario {
+	return &scenario{
+		transcript: on.transcript,
+		ctx:        on.ctx,
+		s:          newSurface(on.t, on.ts, on.kind),
+		ministry:   clientAs(on, newSurfaceAs, auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}),
+		anonymous:  newSurfaceAs(on.t, on.ts, on.kind, ""),
 	}
 }
 
@@ -114,21 +63,6 @@ type wantErr struct {
 	reason string
 	// fields are the field violations, exactly and in order.
 	fields []string
-}
-
-// fails records a step that must fail and checks its error: the gRPC code,
-// the HTTP status (on REST, the one server.HTTPStatus gives the code and
-// reason), the ErrorInfo reason and domain and the field violations.
-func (sc *scenario) fails(step string, err error, want wantErr) {
-	sc.t.Helper()
-	checkErr(sc.t, step, err, want)
-	e, ok := asCallError(err)
-	if !ok {
-		sc.record("%s: %v", step, err)
-		return
-	}
-	httpStatus := restStatus(e)
-	sc.record("%s: %s http=%d reason=%s fields=%v detail=%q", step, upperSnake(e.Code), httpStatus, e.Reason, e.Fields, e.Message)
 }
 
 // restStatus is the HTTP status of e: the one REST answered, or the one

@@ -8,6 +8,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,8 +33,6 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
-	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
-	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/admin"
@@ -88,9 +87,14 @@ type Config struct {
 	MaxStreams             int
 	MaxStreamsPerPrincipal int
 	// MaxConcurrentCalls bounds the unary calls in progress, on every
-	// surface together; beyond it a call is refused with
-	// RESOURCE_EXHAUSTED (REST: 429) and a Retry-After.
+	// surface together, each counted from its arrival at the listener
+	// until its handler returns; beyond it a call is refused as it
+	// arrives, before its request is read, with RESOURCE_EXHAUSTED (REST:
+	// 429) and a Retry-After.
 	MaxConcurrentCalls int
+	// admissionHold is how long a call admitted on arrival keeps its slot
+	// before reaching its handler; only tests change it.
+	admissionHold time.Duration
 	// GRPCMaxConnections caps the gRPC listener's open connections; more
 	// wait in the kernel's backlog until one closes.
 	GRPCMaxConnections int
@@ -157,47 +161,33 @@ const grpcAgeGrace = time.Minute
 const grpcHandshakeTimeout = 10 * time.Second
 
 func (c *Config) setDefaults() {
-	if c.DataDir == "" {
-		c.DataDir = "data"
-	}
-	if c.GRPCAddr == "" {
-		c.GRPCAddr = DefaultGRPCAddr
-	}
-	if c.HTTPAddr == "" {
-		c.HTTPAddr = DefaultHTTPAddr
-	}
-	if c.RequestTimeout <= 0 {
-		c.RequestTimeout = DefaultRequestTimeout
-	}
-	if c.MaxMessageBytes <= 0 {
-		c.MaxMessageBytes = DefaultMaxMessageBytes
-	}
-	if c.ShutdownTimeout <= 0 {
-		c.ShutdownTimeout = DefaultShutdownTimeout
-	}
-	if c.MaxConcurrentCalls <= 0 {
-		c.MaxConcurrentCalls = DefaultMaxConcurrentCalls
-	}
-	if c.GRPCMaxConnections <= 0 {
-		c.GRPCMaxConnections = DefaultGRPCMaxConnections
-	}
-	if c.GRPCIdleTimeout <= 0 {
-		c.GRPCIdleTimeout = DefaultGRPCIdleTimeout
-	}
-	if c.GRPCMaxConnectionAge <= 0 {
-		c.GRPCMaxConnectionAge = DefaultGRPCMaxConnectionAge
-	}
-	if c.MaxStreams <= 0 {
-		c.MaxStreams = DefaultMaxStreams
-	}
-	if c.MaxStreamsPerPrincipal <= 0 {
-		c.MaxStreamsPerPrincipal = DefaultMaxStreamsPerPrincipal
-	}
+	orDefault(&c.DataDir, "data")
+	orDefault(&c.GRPCAddr, DefaultGRPCAddr)
+	orDefault(&c.HTTPAddr, DefaultHTTPAddr)
+	orDefault(&c.RequestTimeout, DefaultRequestTimeout)
+	orDefault(&c.MaxMessageBytes, DefaultMaxMessageBytes)
+	orDefault(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	orDefault(&c.MaxConcurrentCalls, DefaultMaxConcurrentCalls)
+	orDefault(&c.admissionHold, defaultAdmissionHold)
+	orDefault(&c.GRPCMaxConnections, DefaultGRPCMaxConnections)
+	orDefault(&c.GRPCIdleTimeout, DefaultGRPCIdleTimeout)
+	orDefault(&c.GRPCMaxConnectionAge, DefaultGRPCMaxConnectionAge)
+	orDefault(&c.MaxStreams, DefaultMaxStreams)
+	orDefault(&c.MaxStreamsPerPrincipal, DefaultMaxStreamsPerPrincipal)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	if c.TracerProvider == nil {
 		c.TracerProvider = tracenoop.NewTracerProvider()
+	}
+}
+
+// orDefault sets *v to def when it is unset: zero, or for a number below
+// zero.
+func orDefault[T cmp.Ordered](v *T, def T) {
+	var zero T
+	if *v <= zero {
+		*v = def
 	}
 }
 
@@ -238,7 +228,9 @@ type Server struct {
 }
 
 // Open opens the data dir, loads the reference data and binds both
-// listeners; nothing is served until Run.
+// listeners; nothing is served until Run. Its steps run in order: the
+// reference data, the store, the keys and accounts, the services, the
+// pipeline every surface shares, the servers over it, the listeners.
 func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	tracing := cfg.TracerProvider != nil
 	cfg.setDefaults()
@@ -249,17 +241,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}()
 
-	var munis *territory.Municipalities
-	if cfg.MunicipalitiesFile != "" {
-		if munis, err = territory.LoadMunicipalitiesFile(cfg.MunicipalitiesFile); err != nil {
-			return nil, fmt.Errorf("load municipalities: %w", err)
-		}
-		s.log.Info("municipalities loaded", "file", cfg.MunicipalitiesFile, "count", munis.Len())
-	}
-
-	var regionIDs []string
-	for _, r := range territory.Regions() {
-		regionIDs = append(regionIDs, r.ID)
+	munis, err := s.loadMunicipalities()
+	if err != nil {
+		return nil, err
 	}
 	s.metrics = newMetrics()
 	// With tracing off (no TracerProvider) nothing traces at all: no
@@ -268,9 +252,58 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.tracing {
 		tracer = cfg.TracerProvider.Tracer(instrumentationName)
 	}
-	obs := &storeObserver{tracer: tracer, metrics: s.metrics}
-	if s.store, s.closeStore, err = openStore(ctx, cfg, regionIDs, obs); err != nil {
+	if err := s.openStorage(ctx, tracer); err != nil {
 		return nil, err
+	}
+	acc, err := s.openAccounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	svcs := s.newServices(acc, munis)
+	rights, err := policy()
+	if err != nil {
+		return nil, fmt.Errorf("rights table: %w", err)
+	}
+	pipe := s.newPipeline(acc, rights, tracer)
+	s.grpc = s.newGRPCServer(svcs, pipe)
+	s.gateway = s.newGateway(svcs, pipe)
+	handler, err := s.httpHandler(ctx, svcs, pipe)
+	if err != nil {
+		return nil, err
+	}
+	s.http = s.newHTTPServer(handler)
+	if err := s.listen(); err != nil {
+		return nil, err
+	}
+	s.log.Info("famid ready", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "admin", s.AdminAddr(), "data_dir", absPath(cfg.DataDir))
+	return s, nil
+}
+
+// loadMunicipalities loads the ISTAT municipalities list when the
+// configuration names one; nil otherwise.
+func (s *Server) loadMunicipalities() (*territory.Municipalities, error) {
+	if s.cfg.MunicipalitiesFile == "" {
+		return nil, nil
+	}
+	munis, err := territory.LoadMunicipalitiesFile(s.cfg.MunicipalitiesFile)
+	if err != nil {
+		return nil, fmt.Errorf("load municipalities: %w", err)
+	}
+	s.log.Info("municipalities loaded", "file", s.cfg.MunicipalitiesFile, "count", munis.Len())
+	return munis, nil
+}
+
+// openStorage opens the store of every region, observed by the metrics
+// (and tracer, when tracing), and logs the regions it cannot serve.
+func (s *Server) openStorage(ctx context.Context, tracer trace.Tracer) error {
+	var regionIDs []string
+	for _, r := range territory.Regions() {
+		regionIDs = append(regionIDs, r.ID)
+	}
+	obs := &storeObserver{tracer: tracer, metrics: s.metrics}
+	var err error
+	if s.store, s.closeStore, err = openStore(ctx, s.cfg, regionIDs, obs); err != nil {
+		return err
 	}
 	if st, ok := s.store.(interface {
 		Stats() ([]bolt.RegionStats, error)
@@ -278,11 +311,10 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.storeStats = st.Stats
 		s.metrics.reg.MustRegister(&storeCollector{stats: st.Stats})
 	}
-	shared, isShared := s.store.(sharedStore)
-	if isShared {
+	if _, isShared := s.store.(sharedStore); isShared {
 		// Download the keys other processes created before loading them.
-		if err := shareKeys(ctx, s.store, cfg.DataDir); err != nil {
-			return nil, err
+		if err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil {
+			return err
 		}
 	}
 	if st, ok := s.store.(interface{ Damaged() map[string]error }); ok {
@@ -290,23 +322,36 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 			s.log.Error("region not served: its file is damaged", "region", region, "err", err)
 		}
 	}
+	return nil
+}
 
+// openAccounts loads (or creates) the signing keys and opens the
+// accounts; a shared store gets the keys created here and is followed for
+// the other processes' changes.
+func (s *Server) openAccounts(ctx context.Context) (*accounts.Service, error) {
 	// The keys are read after the store is open: its lock is what keeps a
 	// second server off this data dir.
-	if s.keys, err = auth.LoadOrCreateKeys(cfg.DataDir); err != nil {
+	var err error
+	if s.keys, err = auth.LoadOrCreateKeys(s.cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	acc, err := accounts.New(ctx, s.store, s.store, s.keys, accounts.Options{LoginTTL: cfg.LoginTokenTTL})
+	acc, err := accounts.New(ctx, s.store, s.store, s.keys, accounts.Options{LoginTTL: s.cfg.LoginTokenTTL})
 	if err != nil {
 		return nil, err
 	}
-	if isShared {
-		if err := shareKeys(ctx, s.store, cfg.DataDir); err != nil {
+	if shared, isShared := s.store.(sharedStore); isShared {
+		if err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil {
 			return nil, err
 		}
 		s.followShared(shared, acc)
 	}
+	return acc, nil
+}
 
+// newServices builds the capabilities over the store, and the open-data
+// surface over them, and returns the services every transport serves.
+func (s *Server) newServices(acc *accounts.Service, munis *territory.Municipalities) []service {
+	cfg := s.cfg
 	s.admin = admin.New(s.store)
 	reg := registry.New(s.store, munis)
 	prot := protocols.New(s.store, protocols.Options{})
@@ -326,22 +371,35 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.openData = opendata.New(s.store, opendata.Sources{
 		Partners: reg.Partners(), Projects: reg.Projects(), Networks: reg.Networks(), Protocols: prot, Support: sup, Monitoring: mon}, odOpts)
 	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
+	return svcs
+}
+
+// newPipeline builds the pipeline every call passes through, whatever its
+// surface: authentication, policy, limits, deadline, metrics and spans.
+// Shutdown begins by cancelling its shutdown context.
+func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer trace.Tracer) *pipeline {
+	cfg := s.cfg
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown
-	pipe := &pipeline{
+	return &pipeline{
 		log:            s.log,
 		accessLevel:    cfg.AccessLogLevel,
 		requestTimeout: cfg.RequestTimeout,
 		verifier:       auth.NewVerifier(s.keys, acc.Revocations(), nil),
-		policy:         policy(),
+		policy:         rights,
 		noAuth:         cfg.InsecureNoAuth,
 		shutdown:       shutdown,
 		metrics:        s.metrics,
 		tracer:         tracer,
 		streams:        newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
-		shed:           newShedder(cfg.MaxConcurrentCalls),
+		shed:           newShedder(cfg.MaxConcurrentCalls, cfg.admissionHold, s.metrics, s.log),
 	}
+}
 
+// newGRPCServer builds the gRPC server of the services, with health and
+// reflection, its calls admitted by pipe.
+func (s *Server) newGRPCServer(svcs []service, pipe *pipeline) *grpc.Server {
+	cfg := s.cfg
 	grpcOpts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(pipe.grpcUnary),
 		grpc.ChainStreamInterceptor(pipe.grpcStream),
@@ -354,22 +412,29 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 			MaxConnectionAgeGrace: grpcAgeGrace,
 		}),
 		grpc.ConnectionTimeout(grpcHandshakeTimeout),
+		// Unary calls are admitted, or refused, as they arrive.
+		grpc.InTapHandle(pipe.shed.tap),
 	}
 	if s.tracing {
 		grpcOpts = append(grpcOpts, grpc.StatsHandler(otelgrpc.NewServerHandler(s.otelgrpcOptions()...)))
 	}
-	s.grpc = grpc.NewServer(grpcOpts...)
+	srv := grpc.NewServer(grpcOpts...)
 	for _, svc := range svcs {
-		svc.grpc(s.grpc)
+		svc.grpc(srv)
 	}
 	s.health = health.NewServer()
-	healthpb.RegisterHealthServer(s.grpc, s.health)
-	reflection.Register(s.grpc)
+	healthpb.RegisterHealthServer(srv, s.health)
+	reflection.Register(srv)
+	pipe.shed.admitOnArrival(srv)
+	return srv
+}
 
-	// The gateway reaches the services through an in-process channel that
-	// runs the same interceptors as the gRPC server but hands the messages
-	// over as copies instead of serialising them (ADR 13). The channel is
-	// also what the gateway's callers get as their connection.
+// newGateway returns the channel the gateway reaches the services
+// through: in process, running the same interceptors as the gRPC server
+// but handing the messages over as copies instead of serialising them
+// (ADR 13). The channel is also what the gateway's callers get as their
+// connection.
+func (s *Server) newGateway(svcs []service, pipe *pipeline) *inprocgrpc.Channel {
 	inproc := new(inprocgrpc.Channel).
 		WithServerUnaryInterceptor(pipe.grpcUnary).
 		WithServerStreamInterceptor(pipe.grpcStream)
@@ -381,12 +446,12 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	for _, svc := range svcs {
 		svc.grpc(inproc)
 	}
-	s.gateway = inproc
-	handler, err := s.httpHandler(ctx, svcs, pipe)
-	if err != nil {
-		return nil, err
-	}
-	s.http = &http.Server{
+	return inproc
+}
+
+// newHTTPServer is the HTTP listener's server of handler.
+func (s *Server) newHTTPServer(handler http.Handler) *http.Server {
+	return &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -399,21 +464,24 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Protocols:      httpProtocols(),
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+}
 
-	if s.grpcLis, err = listenCapped(cfg.GRPCAddr, cfg.GRPCMaxConnections); err != nil {
-		return nil, fmt.Errorf("listen gRPC: %w", err)
+// listen binds the gRPC, HTTP and (when configured) admin listeners.
+func (s *Server) listen() error {
+	var err error
+	if s.grpcLis, err = listenCapped(s.cfg.GRPCAddr, s.cfg.GRPCMaxConnections); err != nil {
+		return fmt.Errorf("listen gRPC: %w", err)
 	}
-	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		return nil, fmt.Errorf("listen HTTP: %w", err)
+	if s.httpLis, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {
+		return fmt.Errorf("listen HTTP: %w", err)
 	}
-	if cfg.AdminAddr != "" {
-		if s.adminLis, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
-			return nil, fmt.Errorf("listen admin: %w", err)
+	if s.cfg.AdminAddr != "" {
+		if s.adminLis, err = net.Listen("tcp", s.cfg.AdminAddr); err != nil {
+			return fmt.Errorf("listen admin: %w", err)
 		}
 		s.adminHTTP = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: s.http.ErrorLog}
 	}
-	s.log.Info("famid ready", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "admin", s.AdminAddr(), "data_dir", absPath(cfg.DataDir))
-	return s, nil
+	return nil
 }
 
 func httpProtocols() *http.Protocols {
@@ -534,23 +602,6 @@ func (s *Server) Close() error {
 		}
 	})
 	return err
-}
-
-// policy is the rights table plus the infrastructure RPCs the server adds:
-// health checks are open to probes, and reflection (the API's schema, public
-// in the OpenAPI document too) to tools such as grpcurl, without a token.
-func policy() auth.Policy {
-	p := auth.Rights()
-	for _, m := range []string{
-		healthpb.Health_Check_FullMethodName,
-		healthpb.Health_List_FullMethodName,
-		healthpb.Health_Watch_FullMethodName,
-		reflectionv1.ServerReflection_ServerReflectionInfo_FullMethodName,
-		reflectionv1alpha.ServerReflection_ServerReflectionInfo_FullMethodName,
-	} {
-		p[m] = auth.Public
-	}
-	return p
 }
 
 // inProcess reports whether a gRPC call came through the gateway's

@@ -35,7 +35,7 @@ type service struct {
 }
 
 // apiServices lists every service the server exposes; a new service is one
-// entry here (plus its rules in auth.Rights and its HTTP mapping).
+// entry here (plus its package's Rights in policy() and its HTTP mapping).
 func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.Service, sup *support.Service, mtg *meetings.Service) []service {
 	regions, partners, projects, networks := reg.Regions(), reg.Partners(), reg.Projects(), reg.Networks()
 	return []service{

@@ -2,15 +2,12 @@ package server
 
 import (
 	"context"
-	"fmt"
-	"runtime/debug"
 	"strconv"
 	"time"
 
 	"connectrpc.com/connect"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/raccordo/raccordo/internal/check"
@@ -31,6 +28,8 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 	start := time.Now()
 	ctx, span := p.begin(ctx, c)
 	defer p.metrics.streamStarted(c)()
+	// A stream is bounded by the stream limits, not the unary calls'.
+	p.shed.leave(ctx)
 	ctx = principal.WithClientAddr(ctx, c.peer)
 	// Graceful shutdown waits for in-flight calls, but a watch never ends
 	// by itself: streams end when shutdown begins, telling the client to
@@ -42,14 +41,13 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 	who := principal.Anonymous
 	defer func() {
 		if r := recover(); r != nil {
-			p.log.ErrorContext(ctx, "panic", "procedure", c.procedure, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			err = errs.Internal.New("panic: %v", r)
+			err = p.recovered(ctx, &c, r)
 		}
 		if p.shutdown.Err() != nil && (err == nil || ctx.Err() != nil) {
 			err = errs.ShuttingDown.New("the server is shutting down; reconnect and resume from the last revision")
 		}
 		// The log line, metrics and span record the error the caller gets.
-		p.finish(ctx, span, "stream", c, who, err, start)
+		p.finish(ctx, span, "stream", &c, &who, err, start)
 	}()
 	if !p.noAuth {
 		if who, err = p.authenticate(c); err != nil {
@@ -119,20 +117,8 @@ type admission struct {
 // grpcStream adapts the pipeline to grpc-go server streams.
 func (p *pipeline) grpcStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	ctx := ss.Context()
-	md, _ := metadata.FromIncomingContext(ctx)
-	c := call{procedure: info.FullMethod, protocol: "grpc", long: true, header: func(k string) string {
-		if v := md.Get(k); len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}}
-	if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
-		c.peer = hostOf(pr.Addr.String())
-	}
-	if inProcess(ctx) {
-		c.protocol = "rest"
-		c.peer = lastForwarded(c.header("x-forwarded-for"))
-	}
+	c := grpcCall(ctx, info.FullMethod)
+	c.long = true
 	err := p.stream(ctx, c, func(ctx context.Context, a admission) error {
 		return handler(srv, &admittingServerStream{ServerStream: ss, ctx: ctx, admission: a})
 	})

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -87,88 +86,26 @@ var (
 // Connect, gRPC-Web and REST, each against its own server, and requires
 // the four transcripts to be identical.
 func TestSupportEverySurface(t *testing.T) {
-	var (
-		mu          sync.Mutex
-		transcripts = map[string][]string{}
-	)
-	t.Run("surface", func(t *testing.T) {
-		for _, kind := range surfaceKinds {
-			t.Run(kind, func(t *testing.T) {
-				t.Parallel()
-				ts := startServer(t, server.Config{})
-				sc := &supportScenario{t: t, ctx: t.Context(), registry: newSurface(t, ts, kind),
-					admin:       newSupportClient(t, ts, kind, ts.token),
-					consultant:  newSupportClient(t, ts, kind, ts.mintToken(supportConsultant)),
-					consultant2: newSupportClient(t, ts, kind, ts.mintToken(supportConsultant2)),
-					ministry:    newSupportClient(t, ts, kind, ts.mintToken(supportMinistry)),
-					anonymous:   newSupportClient(t, ts, kind, ""),
-				}
-				defer func() {
-					mu.Lock()
-					transcripts[kind] = sc.transcript
-					mu.Unlock()
-				}()
-				sc.run()
-			})
+	onEverySurface(t, server.Config{}, supportBrief, true, func(on *onSurface) {
+		sc := &supportScenario{transcript: on.transcript, ctx: on.ctx, registry: newSurface(on.t, on.ts, on.kind),
+			admin:       newSupportClient(on.t, on.ts, on.kind, on.ts.token),
+			consultant:  clientAs(on, newSupportClient, supportConsultant),
+			consultant2: clientAs(on, newSupportClient, supportConsultant2),
+			ministry:    clientAs(on, newSupportClient, supportMinistry),
+			anonymous:   newSupportClient(on.t, on.ts, on.kind, ""),
 		}
+		sc.run()
 	})
-	want := transcripts[surfaceKinds[0]]
-	if len(want) == 0 {
-		t.Fatalf("the %s scenario recorded nothing", surfaceKinds[0])
-	}
-	for _, kind := range surfaceKinds[1:] {
-		if d := diffLines(want, transcripts[kind]); d != "" {
-			t.Errorf("the %s transcript differs from the %s one (-%s +%s):\n%s", kind, surfaceKinds[0], surfaceKinds[0], kind, d)
-		}
-	}
-	if t.Failed() || testing.Verbose() {
-		t.Logf("%s transcript:\n%s", surfaceKinds[0], strings.Join(want, "\n"))
-	}
 }
 
+// supportScenario records results without the times that differ between
+// servers (supportBrief).
 type supportScenario struct {
-	t   *testing.T
+	*transcript
 	ctx context.Context
 	// registry calls the registry as the region admin.
 	registry                                            surface
 	admin, consultant, consultant2, ministry, anonymous supportClient
-	transcript                                          []string
-}
-
-func (sc *supportScenario) record(format string, args ...any) {
-	sc.transcript = append(sc.transcript, fmt.Sprintf(format, args...))
-}
-
-// ok records a step that must succeed, with its result without times.
-func (sc *supportScenario) ok(step string, err error, res proto.Message) bool {
-	sc.t.Helper()
-	if err != nil {
-		sc.t.Errorf("%s: got error %v, want success", step, err)
-		sc.record("%s: ERROR %v", step, err)
-		return false
-	}
-	sc.record("%s: OK %s", step, supportBrief(res))
-	return true
-}
-
-func (sc *supportScenario) must(step string, err error, res proto.Message) {
-	sc.t.Helper()
-	if !sc.ok(step, err, res) {
-		sc.t.FailNow()
-	}
-}
-
-// fails records a step that must fail with want.
-func (sc *supportScenario) fails(step string, err error, want wantErr) {
-	sc.t.Helper()
-	checkErr(sc.t, step, err, want)
-	e, ok := asCallError(err)
-	if !ok {
-		sc.record("%s: %v", step, err)
-		return
-	}
-	httpStatus := restStatus(e)
-	sc.record("%s: %s http=%d reason=%s fields=%v detail=%q", step, upperSnake(e.Code), httpStatus, e.Reason, e.Fields, e.Message)
 }
 
 // supportBrief renders m for a transcript without the times that differ

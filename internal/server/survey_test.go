@@ -24,112 +24,108 @@ func TestSurveyEverySurface(t *testing.T) {
 		score     = famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE
 		recommend = famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_RECOMMEND
 	)
-	for _, kind := range surfaceKinds {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			ts := startServer(t, server.Config{SurveyBurst: 70})
-			ctx := t.Context()
-			consultant := newSurveyClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"}))
-			participant := newSurveyClient(t, ts, kind, "")
+	onEachSurface(t, server.Config{SurveyBurst: 70}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		consultant := newSurveyClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"}))
+		participant := newSurveyClient(t, ts, kind, "")
 
-			sv, err := consultant.CreateSurvey(ctx, &famiv1.CreateSurveyRequest{Parent: lombardia, SurveyId: "lab-mediazione", Survey: &famiv1.Survey{
-				Title: "Laboratorio: il modello di mediazione", Subject: "Linea 3, laboratori",
-				Questions: []*famiv1.SurveyQuestion{
-					{Id: "utilita", Text: "Quanto è stato utile?", Kind: score},
-					{Id: "chiarezza", Text: "Quanto è stato chiaro?", Kind: score},
-					{Id: "consiglio", Text: "Lo consiglieresti a un collega?", Kind: recommend},
-				},
-				CloseTime: timestamppb.New(time.Now().Add(time.Hour)),
-			}})
+		sv, err := consultant.CreateSurvey(ctx, &famiv1.CreateSurveyRequest{Parent: lombardia, SurveyId: "lab-mediazione", Survey: &famiv1.Survey{
+			Title: "Laboratorio: il modello di mediazione", Subject: "Linea 3, laboratori",
+			Questions: []*famiv1.SurveyQuestion{
+				{Id: "utilita", Text: "Quanto è stato utile?", Kind: score},
+				{Id: "chiarezza", Text: "Quanto è stato chiaro?", Kind: score},
+				{Id: "consiglio", Text: "Lo consiglieresti a un collega?", Kind: recommend},
+			},
+			CloseTime: timestamppb.New(time.Now().Add(time.Hour)),
+		}})
+		if err != nil {
+			t.Fatalf("create survey: %v", err)
+		}
+		if len(sv.GetLinkKey()) < 20 {
+			t.Fatalf("link key %q: want a random key", sv.GetLinkKey())
+		}
+
+		// 30 participants: usefulness 1 to 5 six times each, clarity 4
+		// (20) or 5 (10), 24 would recommend.
+		var last *famiv1.AnswerSurveyRequest
+		for i := range 30 {
+			form, err := participant.OpenSurvey(ctx, &famiv1.OpenSurveyRequest{Name: sv.GetName(), LinkKey: sv.GetLinkKey()})
 			if err != nil {
-				t.Fatalf("create survey: %v", err)
+				t.Fatalf("participant %d opens the survey: %v", i, err)
 			}
-			if len(sv.GetLinkKey()) < 20 {
-				t.Fatalf("link key %q: want a random key", sv.GetLinkKey())
+			if len(form.GetQuestions()) != 3 || form.GetTicket() == "" {
+				t.Fatalf("form: %v", form)
 			}
+			clarity := int32(4)
+			if i >= 20 {
+				clarity = 5
+			}
+			last = &famiv1.AnswerSurveyRequest{Name: sv.GetName(), Ticket: form.GetTicket(), Answers: []*famiv1.SurveyAnswer{
+				{Question: "utilita", Score: int32(1 + i%5)}, {Question: "chiarezza", Score: clarity}, {Question: "consiglio", Recommend: i < 24}}}
+			if _, err := participant.AnswerSurvey(ctx, last); err != nil {
+				t.Fatalf("participant %d answers: %v", i, err)
+			}
+		}
+		// The last submission, replayed: refused, not counted.
+		_, err = participant.AnswerSurvey(ctx, last)
+		checkErr(t, "replay an answer", err, wantErr{codes.FailedPrecondition, "TICKET_USED", nil})
+		forged := proto.CloneOf(last)
+		forged.Ticket = "AAAAAAAAAAAAAAAAAAAAAA.forged"
+		_, err = participant.AnswerSurvey(ctx, forged)
+		checkErr(t, "answer with a forged ticket", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"ticket"}})
+		_, err = participant.OpenSurvey(ctx, &famiv1.OpenSurveyRequest{Name: sv.GetName(), LinkKey: "wrong"})
+		checkErr(t, "open with a wrong link", err, wantErr{codes.NotFound, "NOT_FOUND", nil})
 
-			// 30 participants: usefulness 1 to 5 six times each, clarity 4
-			// (20) or 5 (10), 24 would recommend.
-			var last *famiv1.AnswerSurveyRequest
-			for i := range 30 {
-				form, err := participant.OpenSurvey(ctx, &famiv1.OpenSurveyRequest{Name: sv.GetName(), LinkKey: sv.GetLinkKey()})
-				if err != nil {
-					t.Fatalf("participant %d opens the survey: %v", i, err)
-				}
-				if len(form.GetQuestions()) != 3 || form.GetTicket() == "" {
-					t.Fatalf("form: %v", form)
-				}
-				clarity := int32(4)
-				if i >= 20 {
-					clarity = 5
-				}
-				last = &famiv1.AnswerSurveyRequest{Name: sv.GetName(), Ticket: form.GetTicket(), Answers: []*famiv1.SurveyAnswer{
-					{Question: "utilita", Score: int32(1 + i%5)}, {Question: "chiarezza", Score: clarity}, {Question: "consiglio", Recommend: i < 24}}}
-				if _, err := participant.AnswerSurvey(ctx, last); err != nil {
-					t.Fatalf("participant %d answers: %v", i, err)
-				}
+		got, err := consultant.GetSurvey(ctx, &famiv1.GetSurveyRequest{Name: sv.GetName()})
+		if err != nil {
+			t.Fatalf("get survey: %v", err)
+		}
+		if got.GetResponses() != 30 {
+			t.Errorf("responses: got %d, want 30", got.GetResponses())
+		}
+		want := []struct {
+			counts []int64
+			mean   float64
+		}{{[]int64{6, 6, 6, 6, 6}, 3}, {[]int64{0, 0, 0, 20, 10}, 130.0 / 30}}
+		for i, w := range want {
+			r := got.GetResults()[i]
+			if !slices.Equal(r.GetScoreCounts(), w.counts) || r.GetAnswers() != 30 || r.GetMean() != w.mean {
+				t.Errorf("%s: got counts %v, %d answers, mean %v; want %v, 30, %v", r.GetQuestion(), r.GetScoreCounts(), r.GetAnswers(), r.GetMean(), w.counts, w.mean)
 			}
-			// The last submission, replayed: refused, not counted.
-			_, err = participant.AnswerSurvey(ctx, last)
-			checkErr(t, "replay an answer", err, wantErr{codes.FailedPrecondition, "TICKET_USED", nil})
-			forged := proto.CloneOf(last)
-			forged.Ticket = "AAAAAAAAAAAAAAAAAAAAAA.forged"
-			_, err = participant.AnswerSurvey(ctx, forged)
-			checkErr(t, "answer with a forged ticket", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"ticket"}})
-			_, err = participant.OpenSurvey(ctx, &famiv1.OpenSurveyRequest{Name: sv.GetName(), LinkKey: "wrong"})
-			checkErr(t, "open with a wrong link", err, wantErr{codes.NotFound, "NOT_FOUND", nil})
+		}
+		if r := got.GetResults()[2]; r.GetRecommend() != 24 || r.GetRecommendShare() != 0.8 {
+			t.Errorf("recommend: got %d, share %v; want 24, 0.8", r.GetRecommend(), r.GetRecommendShare())
+		}
 
-			got, err := consultant.GetSurvey(ctx, &famiv1.GetSurveyRequest{Name: sv.GetName()})
-			if err != nil {
-				t.Fatalf("get survey: %v", err)
-			}
-			if got.GetResponses() != 30 {
-				t.Errorf("responses: got %d, want 30", got.GetResponses())
-			}
-			want := []struct {
-				counts []int64
-				mean   float64
-			}{{[]int64{6, 6, 6, 6, 6}, 3}, {[]int64{0, 0, 0, 20, 10}, 130.0 / 30}}
-			for i, w := range want {
-				r := got.GetResults()[i]
-				if !slices.Equal(r.GetScoreCounts(), w.counts) || r.GetAnswers() != 30 || r.GetMean() != w.mean {
-					t.Errorf("%s: got counts %v, %d answers, mean %v; want %v, 30, %v", r.GetQuestion(), r.GetScoreCounts(), r.GetAnswers(), r.GetMean(), w.counts, w.mean)
-				}
-			}
-			if r := got.GetResults()[2]; r.GetRecommend() != 24 || r.GetRecommendShare() != 0.8 {
-				t.Errorf("recommend: got %d, share %v; want 24, 0.8", r.GetRecommend(), r.GetRecommendShare())
-			}
+		// A survey that closes: a form opened in time is refused after.
+		short, err := consultant.CreateSurvey(ctx, &famiv1.CreateSurveyRequest{Parent: lombardia, Survey: &famiv1.Survey{
+			Title: "Incontro di chiusura", Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Utile?", Kind: score}},
+			CloseTime: timestamppb.New(time.Now().Add(time.Second))}})
+		if err != nil {
+			t.Fatalf("create a short survey: %v", err)
+		}
+		form, err := participant.OpenSurvey(ctx, &famiv1.OpenSurveyRequest{Name: short.GetName(), LinkKey: short.GetLinkKey()})
+		if err != nil {
+			t.Fatalf("open the short survey: %v", err)
+		}
+		time.Sleep(time.Until(short.GetCloseTime().AsTime().Add(50 * time.Millisecond)))
+		_, err = participant.AnswerSurvey(ctx, &famiv1.AnswerSurveyRequest{Name: short.GetName(), Ticket: form.GetTicket(),
+			Answers: []*famiv1.SurveyAnswer{{Question: "utilita", Score: 5}}})
+		checkErr(t, "answer after the closing time", err, wantErr{codes.FailedPrecondition, "SURVEY_CLOSED", nil})
+		_, err = participant.OpenSurvey(ctx, &famiv1.OpenSurveyRequest{Name: short.GetName(), LinkKey: short.GetLinkKey()})
+		checkErr(t, "open after the closing time", err, wantErr{codes.FailedPrecondition, "SURVEY_CLOSED", nil})
 
-			// A survey that closes: a form opened in time is refused after.
-			short, err := consultant.CreateSurvey(ctx, &famiv1.CreateSurveyRequest{Parent: lombardia, Survey: &famiv1.Survey{
-				Title: "Incontro di chiusura", Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Utile?", Kind: score}},
-				CloseTime: timestamppb.New(time.Now().Add(time.Second))}})
-			if err != nil {
-				t.Fatalf("create a short survey: %v", err)
+		// One address flooding the survey is slowed down.
+		var limited bool
+		for range 10 {
+			_, err := participant.OpenSurvey(ctx, &famiv1.OpenSurveyRequest{Name: sv.GetName(), LinkKey: sv.GetLinkKey()})
+			if ce, ok := asCallError(err); ok && ce.Code == codes.ResourceExhausted {
+				limited = ce.RetryAfter > 0 && ce.Reason == "TOO_MANY_SURVEY_REQUESTS"
+				break
 			}
-			form, err := participant.OpenSurvey(ctx, &famiv1.OpenSurveyRequest{Name: short.GetName(), LinkKey: short.GetLinkKey()})
-			if err != nil {
-				t.Fatalf("open the short survey: %v", err)
-			}
-			time.Sleep(time.Until(short.GetCloseTime().AsTime().Add(50 * time.Millisecond)))
-			_, err = participant.AnswerSurvey(ctx, &famiv1.AnswerSurveyRequest{Name: short.GetName(), Ticket: form.GetTicket(),
-				Answers: []*famiv1.SurveyAnswer{{Question: "utilita", Score: 5}}})
-			checkErr(t, "answer after the closing time", err, wantErr{codes.FailedPrecondition, "SURVEY_CLOSED", nil})
-			_, err = participant.OpenSurvey(ctx, &famiv1.OpenSurveyRequest{Name: short.GetName(), LinkKey: short.GetLinkKey()})
-			checkErr(t, "open after the closing time", err, wantErr{codes.FailedPrecondition, "SURVEY_CLOSED", nil})
-
-			// One address flooding the survey is slowed down.
-			var limited bool
-			for range 10 {
-				_, err := participant.OpenSurvey(ctx, &famiv1.OpenSurveyRequest{Name: sv.GetName(), LinkKey: sv.GetLinkKey()})
-				if ce, ok := asCallError(err); ok && ce.Code == codes.ResourceExhausted {
-					limited = ce.RetryAfter > 0 && ce.Reason == "TOO_MANY_SURVEY_REQUESTS"
-					break
-				}
-			}
-			if !limited {
-				t.Errorf("80 survey requests from one address in a burst of 70: got no RESOURCE_EXHAUSTED with a retry delay")
-			}
-		})
-	}
+		}
+		if !limited {
+			t.Errorf("80 survey requests from one address in a burst of 70: got no RESOURCE_EXHAUSTED with a retry delay")
+		}
+	})
 }

@@ -23,7 +23,8 @@ import (
 )
 
 // feedSurface calls the SyncService and AdminService, streams included,
-// on one surface. Errors come back as *callError like every surface's.
+// on one surface: the unary RPCs on the generic client (feedUnary), the
+// streams through each surface's own client. Errors come back as *callError like every surface's.
 type feedSurface interface {
 	ListChanges(ctx context.Context, r *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error)
 	CompactChanges(ctx context.Context, r *famiv1.CompactChangesRequest) (*famiv1.CompactChangesResponse, error)
@@ -36,11 +37,12 @@ type feedSurface interface {
 
 func newFeedSurface(t *testing.T, ts *testServer, kind, token string) feedSurface {
 	t.Helper()
+	u := feedUnary{newRPCClient(t, ts, kind, token)}
 	switch kind {
 	case "grpc":
 		conn := dialFeedGRPCAs(t, ts, token)
 		t.Cleanup(func() { conn.Close() })
-		return grpcFeed{famiv1.NewSyncServiceClient(conn), famiv1.NewAdminServiceClient(conn)}
+		return grpcFeed{u, famiv1.NewSyncServiceClient(conn), famiv1.NewAdminServiceClient(conn)}
 	case "connect", "grpcweb":
 		var opts []connect.ClientOption
 		if kind == "grpcweb" {
@@ -48,9 +50,9 @@ func newFeedSurface(t *testing.T, ts *testServer, kind, token string) feedSurfac
 		}
 		opts = append(opts, connect.WithInterceptors(sdk.Bearer(token)))
 		hc := newHTTPClient(t)
-		return connectFeed{famiv1connect.NewSyncServiceClient(hc, ts.httpURL(), opts...), famiv1connect.NewAdminServiceClient(hc, ts.httpURL(), opts...)}
+		return connectFeed{u, famiv1connect.NewSyncServiceClient(hc, ts.httpURL(), opts...), famiv1connect.NewAdminServiceClient(hc, ts.httpURL(), opts...)}
 	case "rest":
-		return restFeed{newRESTSurface(t, ts, token)}
+		return restFeed{u, newRESTSurface(t, ts, token)}
 	}
 	t.Fatalf("unknown surface %q", kind)
 	return nil
@@ -84,18 +86,9 @@ func dialFeedGRPCAs(t *testing.T, ts *testServer, token string) *grpc.ClientConn
 }
 
 type grpcFeed struct {
+	feedUnary
 	sync  famiv1.SyncServiceClient
 	admin famiv1.AdminServiceClient
-}
-
-func (f grpcFeed) ListChanges(ctx context.Context, r *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error) {
-	res, err := f.sync.ListChanges(ctx, r)
-	return res, grpcErr(err)
-}
-
-func (f grpcFeed) CompactChanges(ctx context.Context, r *famiv1.CompactChangesRequest) (*famiv1.CompactChangesResponse, error) {
-	res, err := f.admin.CompactChanges(ctx, r)
-	return res, grpcErr(err)
 }
 
 func (f grpcFeed) WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*famiv1.WatchResponse, error) {
@@ -134,18 +127,9 @@ func (f grpcFeed) Backup(ctx context.Context, r *famiv1.BackupRegionRequest) (*f
 }
 
 type connectFeed struct {
+	feedUnary
 	sync  famiv1connect.SyncServiceClient
 	admin famiv1connect.AdminServiceClient
-}
-
-func (f connectFeed) ListChanges(ctx context.Context, r *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error) {
-	res, err := f.sync.ListChanges(ctx, r)
-	return res, connectErr(err)
-}
-
-func (f connectFeed) CompactChanges(ctx context.Context, r *famiv1.CompactChangesRequest) (*famiv1.CompactChangesResponse, error) {
-	res, err := f.admin.CompactChanges(ctx, r)
-	return res, connectErr(err)
 }
 
 func (f connectFeed) WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*famiv1.WatchResponse, error) {
@@ -183,16 +167,9 @@ func (f connectFeed) Backup(ctx context.Context, r *famiv1.BackupRegionRequest) 
 	return first, nil
 }
 
-type restFeed struct{ s *restSurface }
-
-func (f restFeed) ListChanges(ctx context.Context, r *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error) {
-	out := &famiv1.ListChangesResponse{}
-	return out, f.s.call(ctx, http.MethodGet, "/v1/"+r.GetParent()+"/changes", restQuery(r, "parent"), nil, out)
-}
-
-func (f restFeed) CompactChanges(ctx context.Context, r *famiv1.CompactChangesRequest) (*famiv1.CompactChangesResponse, error) {
-	out := &famiv1.CompactChangesResponse{}
-	return out, f.s.call(ctx, http.MethodPost, "/v1/"+r.GetParent()+"/changes:compact", nil, r, out)
+type restFeed struct {
+	feedUnary
+	s *restSurface
 }
 
 // WatchFirst reads the first line of the newline-delimited JSON stream,

@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/sdk"
+	"github.com/raccordo/raccordo/sdk/sdktest"
 )
 
 // liveServer is the server the watchers talk to; it changes on restart.
@@ -117,49 +117,6 @@ func (w *feedWatcher) watchOnce(ctx context.Context, t *testing.T, ts *testServe
 	}
 }
 
-// mapMirror is a sdk.Handler holding the mirror in memory.
-type mapMirror struct {
-	mu       sync.Mutex
-	items    map[string]proto.Message
-	revision int64
-	resets   int
-}
-
-func (m *mapMirror) Reset(context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.items = map[string]proto.Message{}
-	m.resets++
-	return nil
-}
-
-func (m *mapMirror) Put(_ context.Context, r sdk.Resource) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.items[r.GetName()] = r
-	return nil
-}
-
-func (m *mapMirror) Delete(_ context.Context, name string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.items, name)
-	return nil
-}
-
-func (m *mapMirror) Synced(_ context.Context, rev int64) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.revision = rev
-	return nil
-}
-
-func (m *mapMirror) snapshot() (map[string]proto.Message, int64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return maps.Clone(m.items), m.revision
-}
-
 // TestWatchEverySurface: concurrent writers (creates, updates, deletes),
 // one watcher per surface (grpc-go, Connect, gRPC-Web) with forced
 // disconnects and a server restart in the middle. Every watcher receives
@@ -227,7 +184,7 @@ func TestWatchEverySurface(t *testing.T) {
 
 	// The mirror starts on the restarted server and lives through the
 	// second burst.
-	mirror := &mapMirror{}
+	mirror := &sdktest.Memory{}
 	mctx, mcancel := context.WithCancel(ctx)
 	mdone := make(chan error, 1)
 	go func() {
@@ -250,7 +207,7 @@ func TestWatchEverySurface(t *testing.T) {
 		}
 	}
 	for {
-		if _, rev := mirror.snapshot(); rev >= total || time.Now().After(deadline) {
+		if _, _, rev := mirror.State(); rev >= total || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -282,7 +239,7 @@ func TestWatchEverySurface(t *testing.T) {
 		t.Logf("%s watcher: %d changes, %d reconnections", w.kind, len(w.revs), w.disconnects)
 	}
 
-	items, rev := mirror.snapshot()
+	items, _, rev := mirror.State()
 	if rev != total {
 		t.Fatalf("mirror at revision %d, want %d", rev, total)
 	}

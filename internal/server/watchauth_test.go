@@ -64,7 +64,7 @@ func watchToEnd(ctx context.Context, t *testing.T, ts *testServer, kind, token s
 		}
 		return connectErr(stream.Err())
 	default:
-		res, err := restFeed{newRESTSurface(t, ts, token)}.get(ctx, "/v1/"+lombardia+"/changes:watch", nil)
+		res, err := restFeed{s: newRESTSurface(t, ts, token)}.get(ctx, "/v1/"+lombardia+"/changes:watch", nil)
 		if err != nil {
 			return err
 		}

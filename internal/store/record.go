@@ -74,22 +74,42 @@ func CreateTime(r Resource, old []byte, now time.Time) (*timestamppb.Timestamp, 
 	return created, nil
 }
 
-// PutChange is the change recording r (already stamped) at rev.
-func PutChange(rev int64, now time.Time, op famiv1.ChangeOperation, principal string, r Resource) (*famiv1.Change, error) {
-	a := new(anypb.Any)
-	if err := anypb.MarshalFrom(a, r, Marshal); err != nil {
+// Encode stamps r for a write at revision rev and time now (see Stamp),
+// keeping the create_time of its stored bytes old (nil for a create), and
+// returns the bytes to store.
+func Encode(r Resource, old []byte, rev int64, now time.Time) ([]byte, error) {
+	created, err := CreateTime(r, old, now)
+	if err != nil {
 		return nil, err
 	}
+	if err := Stamp(r, rev, created, timestamppb.New(now)); err != nil {
+		return nil, err
+	}
+	v, err := Marshal.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode %s: %w", r.GetName(), err)
+	}
+	return v, nil
+}
+
+// PutChange is the change recording r (already stamped) at rev; encoded
+// is r's stored encoding (Marshal's), which the change carries as is, so
+// a write encodes the resource once.
+func PutChange(rev int64, now time.Time, op famiv1.ChangeOperation, principal string, r Resource, encoded []byte) *famiv1.Change {
+	typ := TypeOf(r)
 	return &famiv1.Change{
 		Revision:     rev,
 		Time:         timestamppb.New(now),
 		Operation:    op,
 		ResourceName: r.GetName(),
-		ResourceType: TypeOf(r),
-		Resource:     a,
+		ResourceType: typ,
+		Resource:     &anypb.Any{TypeUrl: anyURLPrefix + typ, Value: encoded},
 		Principal:    principal,
-	}, nil
+	}
 }
+
+// anyURLPrefix is what anypb.MarshalFrom puts before a type's full name.
+const anyURLPrefix = "type.googleapis.com/"
 
 // DeleteChange is the change recording the deletion of name at rev; last
 // is its stored bytes and typ its full type name.
@@ -100,7 +120,7 @@ func DeleteChange(rev int64, now time.Time, principal, name, typ string, last []
 		Operation:    famiv1.ChangeOperation_CHANGE_OPERATION_DELETE,
 		ResourceName: name,
 		ResourceType: typ,
-		Resource:     &anypb.Any{TypeUrl: "type.googleapis.com/" + typ, Value: bytes.Clone(last)},
+		Resource:     &anypb.Any{TypeUrl: anyURLPrefix + typ, Value: bytes.Clone(last)},
 		Principal:    principal,
 	}
 }

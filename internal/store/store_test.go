@@ -10,14 +10,11 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 func TestModify(t *testing.T) {
-	s, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
 	ctx := context.Background()
 	const name = "regions/lombardia/partners/p"
 	rename := func(etag, to string) (*famiv1.Partner, error) {
@@ -29,7 +26,7 @@ func TestModify(t *testing.T) {
 	if _, err := rename("", "x"); errs.CodeOf(err) != errs.NotFound {
 		t.Fatalf("modify a missing resource: err = %v, want NOT_FOUND", err)
 	}
-	_, err = s.Update(ctx, "lombardia", store.Mutation{Principal: "t"}, func(tx store.WriteTx) (proto.Message, error) {
+	_, err := s.Update(ctx, "lombardia", store.Mutation{Principal: "t"}, func(tx store.WriteTx) (proto.Message, error) {
 		p := &famiv1.Partner{Name: name, DisplayName: "first"}
 		return p, tx.Put(p)
 	})

@@ -10,6 +10,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/splitmix"
 	"github.com/raccordo/raccordo/internal/support"
 )
 
@@ -24,19 +25,11 @@ const (
 	benchChunk       = 2_000
 )
 
-// mix is splitmix64: reproducible pseudo-random attributes from an index.
-func mix(i uint64) uint64 {
-	i += 0x9e3779b97f4a7c15
-	i = (i ^ (i >> 30)) * 0xbf58476d1ce4e5b9
-	i = (i ^ (i >> 27)) * 0x94d049bb133111eb
-	return i ^ (i >> 31)
-}
-
 var benchFirst = time.Date(2014, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // benchEntry is entry i of the data set.
 func benchEntry(i int) *famiv1.SupportEntry {
-	h := mix(uint64(i))
+	h := splitmix.Mix(uint64(i))
 	day := i / ((benchEntries + benchDays - 1) / benchDays)
 	se := entry(1+int(h%publishedNetworks), benchFirst.AddDate(0, 0, day).Format("2006-01-02"), int32(15*(1+(h>>8)%3)))
 	se.Name = entryName(fmt.Sprintf("e%07d", i))

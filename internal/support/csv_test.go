@@ -10,6 +10,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/errs/errstest"
 )
 
 // readCSV checks the framing of an export (BOM, CRLF line ends) and parses
@@ -129,9 +130,9 @@ func TestExportCSV(t *testing.T) {
 	t.Run("refusals write nothing", func(t *testing.T) {
 		var buf bytes.Buffer
 		err := e.svc.WriteCSV(e.as(ministryP), &buf, &famiv1.ExportSupportEntriesRequest{Parent: parent})
-		wantErr(t, "the ministry exports entries", err, errs.PermissionDenied, "SUMMARIES_ONLY")
+		errstest.Want(t, "the ministry exports entries", err, errs.PermissionDenied, "SUMMARIES_ONLY")
 		err = e.svc.WriteCSV(e.as(adminP), &buf, &famiv1.ExportSupportEntriesRequest{Parent: parent, GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_ACTIVITY})
-		wantErr(t, "a summary without dates", err, errs.Invalid, "INVALID_ARGUMENT", "start_date", "end_date")
+		errstest.Want(t, "a summary without dates", err, errs.Invalid, "INVALID_ARGUMENT", "start_date", "end_date")
 		if buf.Len() != 0 {
 			t.Errorf("refused exports wrote %q", buf.String())
 		}
@@ -223,7 +224,7 @@ func TestExportItalianDialect(t *testing.T) {
 
 	buf.Reset()
 	err := e.svc.WriteCSV(e.as(adminP), &buf, &famiv1.ExportSupportEntriesRequest{Parent: parent, Dialect: 7})
-	wantErr(t, "an unknown dialect", err, errs.Invalid, "INVALID_ARGUMENT", "dialect")
+	errstest.Want(t, "an unknown dialect", err, errs.Invalid, "INVALID_ARGUMENT", "dialect")
 	if buf.Len() != 0 {
 		t.Errorf("a refused export wrote %q", buf.String())
 	}

@@ -31,25 +31,49 @@ const (
 )
 
 // validate checks an entry's own fields and that its network exists in
-// its region. today bounds the date.
+// its region, one rule per field in the order of the fields. today bounds
+// the date.
 func (s *Service) validate(tx store.ReadTx, v *errs.Violations, e *famiv1.SupportEntry, region, today string) {
-	if e.GetNetwork() == "" {
-		v.Add("support_entry.network", "is required")
-	} else if _, ok := ref(v, "support_entry.network", e.GetNetwork(), resource.Networks, region); ok {
-		if tx.Get(e.GetNetwork(), &famiv1.Network{}) != nil {
-			v.Add("support_entry.network", "network %q does not exist", e.GetNetwork())
-		}
-	}
+	entryNetwork(tx, v, e.GetNetwork(), region)
 	check.Enum(v, "support_entry.activity", e.GetActivity(), true)
-	if _, ok := check.Date(v, "support_entry.date", e.GetDate(), true); ok {
-		switch {
-		case e.GetDate() > today:
-			v.Add("support_entry.date", "%s is in the future (today is %s)", e.GetDate(), today)
-		case e.GetDate() < firstDate:
-			v.Add("support_entry.date", "%s is before %s, the start of FAMI 2014-2020", e.GetDate(), firstDate)
+	entryDate(v, e.GetDate(), today)
+	duration(v, e.GetDurationMinutes())
+	check.Enum(v, "support_entry.mode", e.GetMode(), true)
+	topics(v, e.GetTopics())
+	operatorsReached(v, e.GetOperatorsReached())
+	linkedMeeting(tx, v, e.GetMeeting(), e.GetNetwork(), region)
+	check.Text(v, "support_entry.notes", e.GetNotes(), false, 4000, true)
+}
+
+// entryNetwork checks the network supported: required, an existing
+// network of region.
+func entryNetwork(tx store.ReadTx, v *errs.Violations, network, region string) {
+	if network == "" {
+		v.Add("support_entry.network", "is required")
+	} else if _, ok := ref(v, "support_entry.network", network, resource.Networks, region); ok {
+		if tx.Get(network, &famiv1.Network{}) != nil {
+			v.Add("support_entry.network", "network %q does not exist", network)
 		}
 	}
-	switch d := e.GetDurationMinutes(); {
+}
+
+// entryDate checks the day the support took place: required, within
+// FAMI's span and not after today.
+func entryDate(v *errs.Violations, date, today string) {
+	if _, ok := check.Date(v, "support_entry.date", date, true); ok {
+		switch {
+		case date > today:
+			v.Add("support_entry.date", "%s is in the future (today is %s)", date, today)
+		case date < firstDate:
+			v.Add("support_entry.date", "%s is before %s, the start of FAMI 2014-2020", date, firstDate)
+		}
+	}
+}
+
+// duration checks the minutes of support: positive, in steps of
+// minuteStep, at most a working day.
+func duration(v *errs.Violations, d int32) {
+	switch {
 	case d <= 0:
 		v.Add("support_entry.duration_minutes", "must be positive, got %d", d)
 	case d%minuteStep != 0:
@@ -57,19 +81,26 @@ func (s *Service) validate(tx store.ReadTx, v *errs.Violations, e *famiv1.Suppor
 	case d > maxDayMinutes:
 		v.Add("support_entry.duration_minutes", "%d minutes is more than %d (12 hours), the most for one day", d, maxDayMinutes)
 	}
-	check.Enum(v, "support_entry.mode", e.GetMode(), true)
+}
 
-	topics := map[famiv1.SupportTopic]bool{}
-	for i, t := range e.GetTopics() {
+// topics checks the topics of the support: each a topic, once.
+func topics(v *errs.Violations, list []famiv1.SupportTopic) {
+	seen := map[famiv1.SupportTopic]bool{}
+	for i, t := range list {
 		f := resource.Indexed("support_entry.topics", i)
 		check.Enum(v, f, t, true)
-		if topics[t] {
+		if seen[t] {
 			v.Add(f, "%s is listed twice", t)
 		}
-		topics[t] = true
+		seen[t] = true
 	}
+}
+
+// operatorsReached checks the operators reached by role: each role once,
+// each count in range.
+func operatorsReached(v *errs.Violations, list []*famiv1.OperatorsReached) {
 	roles := map[famiv1.SupportOperatorRole]bool{}
-	for i, o := range e.GetOperatorsReached() {
+	for i, o := range list {
 		f := resource.Indexed("support_entry.operators_reached", i)
 		check.Enum(v, f+".role", o.GetRole(), true)
 		if roles[o.GetRole()] && o.GetRole() != 0 {
@@ -80,19 +111,23 @@ func (s *Service) validate(tx store.ReadTx, v *errs.Violations, e *famiv1.Suppor
 			v.Add(f+".count", "must be between 1 and %d, got %d", maxOperators, c)
 		}
 	}
-	if m := e.GetMeeting(); m != "" {
-		// The linked meeting must be one of the entry's network.
-		if _, ok := ref(v, "support_entry.meeting", m, resource.Meetings, region); ok {
-			mt := &famiv1.Meeting{}
-			switch {
-			case tx.Get(m, mt) != nil:
-				v.Add("support_entry.meeting", "meeting %q does not exist", m)
-			case !slices.Contains(mt.GetNetworks(), e.GetNetwork()):
-				v.Add("support_entry.meeting", "meeting %q is not a meeting of network %q", m, e.GetNetwork())
-			}
+}
+
+// linkedMeeting checks the meeting an entry links to (optional): an
+// existing meeting of region, one of the entry's network.
+func linkedMeeting(tx store.ReadTx, v *errs.Violations, meeting, network, region string) {
+	if meeting == "" {
+		return
+	}
+	if _, ok := ref(v, "support_entry.meeting", meeting, resource.Meetings, region); ok {
+		mt := &famiv1.Meeting{}
+		switch {
+		case tx.Get(meeting, mt) != nil:
+			v.Add("support_entry.meeting", "meeting %q does not exist", meeting)
+		case !slices.Contains(mt.GetNetworks(), network):
+			v.Add("support_entry.meeting", "meeting %q is not a meeting of network %q", meeting, network)
 		}
 	}
-	check.Text(v, "support_entry.notes", e.GetNotes(), false, 4000, true)
 }
 
 // checkContacts checks the contacts an entry names: contacts of its region,
@@ -221,7 +256,7 @@ func (s *Service) insert(tx store.WriteTx, e *famiv1.SupportEntry) error {
 // CreateSupportEntry implements fami.v1.SupportService.
 func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
 	p := principal.From(ctx)
-	today := s.today()
+	today := s.cal.Today()
 	return resource.Create(ctx, s.store, req, "support_entry", req.GetSupportEntry(), req.GetSupportEntryId(), func(tx store.WriteTx, id string) (*famiv1.SupportEntry, error) {
 		region := tx.Region()
 		e := &famiv1.SupportEntry{}
@@ -292,24 +327,9 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 	if in == nil {
 		return nil, errs.InvalidField("support_entry", "is required")
 	}
-	region, err := aip.RegionOfName("support_entry.name", in.GetName(), resource.SupportEntries)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	p := principal.From(ctx)
-	today := s.today()
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.SupportEntry, error) {
-		cur := &famiv1.SupportEntry{}
-		if err := tx.Get(in.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := editable(tx, p, cur, in.GetEtag()); err != nil {
-			return nil, err
-		}
+	today := s.cal.Today()
+	return changeOwn(ctx, s, req, "support_entry.name", in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
+		region := tx.Region()
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), entryMutable); err != nil {
 			return nil, err
@@ -348,23 +368,7 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 
 // DeleteSupportEntry implements fami.v1.SupportService.
 func (s *Service) DeleteSupportEntry(ctx context.Context, req *famiv1.DeleteSupportEntryRequest) (*emptypb.Empty, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), resource.SupportEntries)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
-	p := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*emptypb.Empty, error) {
-		cur := &famiv1.SupportEntry{}
-		if err := tx.Get(req.GetName(), cur); err != nil {
-			return nil, err
-		}
-		if err := editable(tx, p, cur, req.GetEtag()); err != nil {
-			return nil, err
-		}
+	return changeOwn(ctx, s, req, "name", req.GetName(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.SupportEntry) (*emptypb.Empty, error) {
 		if err := s.account(tx, cur, -1); err != nil {
 			return nil, err
 		}
@@ -372,6 +376,29 @@ func (s *Service) DeleteSupportEntry(ctx context.Context, req *famiv1.DeleteSupp
 			return nil, err
 		}
 		return &emptypb.Empty{}, tx.Delete(cur.GetName())
+	})
+}
+
+// changeOwn opens a change of one of the caller's own entries, the one
+// name (the request field field) names: fn runs in one mutation on the
+// entry once editable has accepted it (the caller's, etag, SUBMITTED,
+// outside closed periods, checked in that order).
+func changeOwn[R proto.Message](ctx context.Context, s *Service, req resource.Request, field, name, etag string, fn func(tx store.WriteTx, cur *famiv1.SupportEntry) (R, error)) (R, error) {
+	var zero R
+	region, err := aip.RegionOfName(field, name, resource.SupportEntries)
+	if err != nil {
+		return zero, err
+	}
+	p := principal.From(ctx)
+	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (R, error) {
+		cur := &famiv1.SupportEntry{}
+		if err := tx.Get(name, cur); err != nil {
+			return zero, err
+		}
+		if err := editable(tx, p, cur, etag); err != nil {
+			return zero, err
+		}
+		return fn(tx, cur)
 	})
 }
 
@@ -428,12 +455,8 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	p := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.BatchApproveSupportEntriesResponse, error) {
+	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (*famiv1.BatchApproveSupportEntriesResponse, error) {
 		res := &famiv1.BatchApproveSupportEntriesResponse{}
 		for _, n := range req.GetNames() {
 			cur := &famiv1.SupportEntry{}

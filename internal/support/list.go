@@ -97,7 +97,7 @@ func (s *Service) listEntries(ctx context.Context, region string, f entryFilter,
 	if after != "" {
 		from = max(from, after[:10])
 	}
-	to := s.today()
+	to := s.cal.Today()
 	if f.end != "" {
 		to = min(to, f.end)
 	}

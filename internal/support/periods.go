@@ -79,12 +79,8 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
-	if err != nil {
-		return nil, err
-	}
 	p := principal.From(ctx)
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.ClosedPeriod, error) {
+	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (*famiv1.ClosedPeriod, error) {
 		cp := &famiv1.ClosedPeriod{
 			Name:      aip.Name(region, resource.ClosedPeriods, id),
 			StartDate: in.GetStartDate(),
@@ -136,17 +132,8 @@ func (s *Service) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequ
 
 // ListClosedPeriods implements fami.v1.SupportService.
 func (s *Service) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error) {
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	items, next, rev, err := resource.List(ctx, s.store, region, resource.ClosedPeriods, req.GetPageSize(), req.GetPageToken(),
-		func() *famiv1.ClosedPeriod { return &famiv1.ClosedPeriod{} },
+	return resource.ListAnswer[*famiv1.ListClosedPeriodsResponse](ctx, s.store, resource.ClosedPeriods, req, nil,
 		func(cp *famiv1.ClosedPeriod) bool { return cp.GetState() == periodClosed || req.GetShowReopened() })
-	if err != nil {
-		return nil, err
-	}
-	return &famiv1.ListClosedPeriodsResponse{ClosedPeriods: items, NextPageToken: next, Revision: rev}, nil
 }
 
 // pendingIn counts the entries dated from start to end (inclusive) that

@@ -2,6 +2,7 @@ package support
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,104 +109,150 @@ func (s *Service) summarize(ctx context.Context, q *summaryQuery) (*famiv1.Summa
 	res := &famiv1.SummarizeSupportEntriesResponse{}
 	err := s.store.View(ctx, q.region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		var allowed map[string]bool
-		if q.members {
-			var err error
-			if allowed, err = memberNetworks(tx, q.partner); err != nil {
-				return err
-			}
-			if q.network != "" && !allowed[q.network] {
-				return errs.NotNetworkMember.New("your partner is not a member of network %q", q.network)
-			}
-		}
-		scope, dim := scopeRegion, dimActivity
-		if q.consultant != "" {
-			scope = scopeConsultant + escape(q.consultant)
-		} else if q.groupBy == famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT {
-			dim = dimConsultant
-		}
-		// scan calls fn with the figures, on the range's days, of each cell
-		// of dim in the query's scope, states and networks.
-		scan := func(dim string, fn func(month, value, network string, f *figures)) error {
-			var ferr error
-			for _, span := range monthSpans(q.start, q.end) {
-				for _, state := range q.states {
-					kind := kindTotal
-					if !span.whole() {
-						kind = kindDays
-					}
-					prefix := cellPrefix(kind, span.month, scope, dim, state)
-					tx.IndexScan(indexCells, prefix, func(k, v string) bool {
-						rest := k[len(prefix):]
-						i := strings.LastIndexByte(rest, 0)
-						if i < 0 {
-							ferr = errCorruptCell
-							return false
-						}
-						value, network := rest[:i], rest[i+1:]
-						if (q.network != "" && network != q.network) || (allowed != nil && !allowed[network]) {
-							return true
-						}
-						f, err := readCell(v, span.first, span.last)
-						if err != nil {
-							ferr = err
-							return false
-						}
-						if f.entries > 0 { // else no entries on the days of the range
-							fn(span.month, value, network, &f)
-						}
-						return true
-					})
-					if ferr != nil {
-						return ferr
-					}
-				}
-			}
-			return nil
-		}
-		groups := map[string]*group{}
-		var total group
-		err := scan(dim, func(month, value, network string, f *figures) {
-			total.add(f, network)
-			if key, ok := q.groupKey(month, value, network); ok {
-				g := groups[key]
-				if g == nil {
-					g = &group{}
-					groups[key] = g
-				}
-				g.add(f, network)
-			}
-		})
+		c, err := q.cellsIn(tx)
 		if err != nil {
 			return err
 		}
-		res.Totals = line(&total)
+		t := totals{q: q, groups: map[string]*group{}}
+		if err := c.scan(q.dim(), t.add); err != nil {
+			return err
+		}
+		res.Totals = line(&t.total)
 		// The contacts named: distinct people, and how many entries name
 		// theirs (the rest count operators without telling who).
 		contacts := map[string]bool{}
-		if err := scan(dimContact, func(_, contact, _ string, _ *figures) { contacts[contact] = true }); err != nil {
+		if err := c.scan(dimContact, func(_, contact, _ string, _ *figures) { contacts[contact] = true }); err != nil {
 			return err
 		}
-		if err := scan(dimNaming, func(_, _, _ string, f *figures) { res.Totals.EntriesNamingContacts += f.entries }); err != nil {
+		if err := c.scan(dimNaming, func(_, _, _ string, f *figures) { res.Totals.EntriesNamingContacts += f.entries }); err != nil {
 			return err
 		}
 		res.Totals.DistinctContacts = int32(len(contacts))
-		keys := make([]string, 0, len(groups))
-		for k := range groups {
-			keys = append(keys, k)
-		}
-		slices.SortFunc(keys, q.compareKeys)
-		for _, k := range keys {
-			g := line(groups[k])
-			s.describe(tx, q, g, k)
-			res.Groups = append(res.Groups, g)
-		}
+		res.Groups = s.groupLines(tx, q, t.groups)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// dim is the dimension of the cells a summary's groups are read from:
+// the consultants', when grouping by consultant across consultants (a
+// consultant's own cells are by activity, like the region's).
+func (q *summaryQuery) dim() string {
+	if q.consultant == "" && q.groupBy == famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT {
+		return dimConsultant
+	}
+	return dimActivity
+}
+
+// cells reads, in one snapshot, the aggregate cells of a summary query:
+// those of its scope (one consultant's or the region's), its states and
+// its range's days, of the networks asked for and seen by the caller.
+type cells struct {
+	tx    store.ReadTx
+	q     *summaryQuery
+	scope string
+	// allowed are the networks a network member's partner is a member
+	// of; nil for the other callers, who see every network.
+	allowed map[string]bool
+}
+
+// cellsIn returns the cells of q in tx, refusing a network member a
+// network its partner is not a member of.
+func (q *summaryQuery) cellsIn(tx store.ReadTx) (*cells, error) {
+	c := &cells{tx: tx, q: q, scope: scopeRegion}
+	if q.consultant != "" {
+		c.scope = scopeConsultant + escape(q.consultant)
+	}
+	if q.members {
+		var err error
+		if c.allowed, err = memberNetworks(tx, q.partner); err != nil {
+			return nil, err
+		}
+		if q.network != "" && !c.allowed[q.network] {
+			return nil, errs.NotNetworkMember.New("your partner is not a member of network %q", q.network)
+		}
+	}
+	return c, nil
+}
+
+// scan calls fn with the figures, on the range's days, of each cell of dim
+// in the query's scope, states and networks, month by month.
+func (c *cells) scan(dim string, fn func(month, value, network string, f *figures)) error {
+	for _, span := range monthSpans(c.q.start, c.q.end) {
+		kind := kindTotal
+		if !span.whole() {
+			kind = kindDays
+		}
+		for _, state := range c.q.states {
+			if err := c.scanPrefix(cellPrefix(kind, span.month, c.scope, dim, state), span, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// scanPrefix is scan over the cells under prefix, of one month's span.
+func (c *cells) scanPrefix(prefix string, span monthSpan, fn func(month, value, network string, f *figures)) error {
+	var ferr error
+	c.tx.IndexScan(indexCells, prefix, func(k, v string) bool {
+		rest := k[len(prefix):]
+		i := strings.LastIndexByte(rest, 0)
+		if i < 0 {
+			ferr = errCorruptCell
+			return false
+		}
+		value, network := rest[:i], rest[i+1:]
+		if (c.q.network != "" && network != c.q.network) || (c.allowed != nil && !c.allowed[network]) {
+			return true
+		}
+		f, err := readCell(v, span.first, span.last)
+		if err != nil {
+			ferr = err
+			return false
+		}
+		if f.entries > 0 { // else no entries on the days of the range
+			fn(span.month, value, network, &f)
+		}
+		return true
+	})
+	return ferr
+}
+
+// totals accumulates the cells of a summary: into the total, and into
+// the group each counts in.
+type totals struct {
+	q      *summaryQuery
+	total  group
+	groups map[string]*group // by group key
+}
+
+func (t *totals) add(month, value, network string, f *figures) {
+	t.total.add(f, network)
+	key, ok := t.q.groupKey(month, value, network)
+	if !ok {
+		return
+	}
+	g := t.groups[key]
+	if g == nil {
+		g = &group{}
+		t.groups[key] = g
+	}
+	g.add(f, network)
+}
+
+// groupLines renders the groups in the order of their keys.
+func (s *Service) groupLines(tx store.ReadTx, q *summaryQuery, groups map[string]*group) []*famiv1.SupportSummaryGroup {
+	var out []*famiv1.SupportSummaryGroup
+	for _, k := range slices.SortedFunc(maps.Keys(groups), q.compareKeys) {
+		g := line(groups[k])
+		s.describe(tx, q, g, k)
+		out = append(out, g)
+	}
+	return out
 }
 
 // groupKey returns the group a cell of month counts in.

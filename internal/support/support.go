@@ -9,7 +9,7 @@
 //
 // The same type serves grpc-go and connect-go (their unary signatures are
 // identical); the rules live here, below every transport. Region binding
-// and roles are checked by the policy table (auth.Rights); this package
+// and roles are checked by the policy table (rights.go); this package
 // checks what depends on the data: a consultant's own entries, a network
 // member's networks, the ministry's aggregates-only view.
 package support
@@ -17,7 +17,6 @@ package support
 import (
 	"strings"
 	"time"
-	_ "time/tzdata" // "today" is Italy's today, whatever the host's zone database
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
@@ -26,6 +25,7 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // Secondary indexes kept in each region's store, all written in the
@@ -85,8 +85,7 @@ type Options struct {
 type Service struct {
 	famiv1.UnimplementedSupportServiceServer
 	store store.Store
-	now   func() time.Time
-	loc   *time.Location
+	cal   territory.Calendar
 	// noAggregates skips the aggregate cells; only the benchmark that
 	// measures what they cost sets it (export_test.go).
 	noAggregates bool
@@ -94,22 +93,7 @@ type Service struct {
 
 // New returns the service over a store.
 func New(s store.Store, opts Options) *Service {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Location == nil {
-		loc, err := time.LoadLocation("Europe/Rome")
-		if err != nil {
-			loc = time.UTC // unreachable: time/tzdata is embedded
-		}
-		opts.Location = loc
-	}
-	return &Service{store: s, now: opts.Now, loc: opts.Location}
-}
-
-// today is the current date in the service's time zone, YYYY-MM-DD.
-func (s *Service) today() string {
-	return s.now().In(s.loc).Format(check.DateLayout)
+	return &Service{store: s, cal: territory.NewCalendar(opts.Now, opts.Location)}
 }
 
 // ref checks that name is a resource name of collection in region and

@@ -13,11 +13,13 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/errs/errstest"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/support"
 )
 
@@ -75,11 +77,7 @@ func (e *env) mustMeeting(id string, networks ...string) string {
 // by its own plan office; the first two also have the CPIA as a member.
 func newEnv(t testing.TB, n int) *env {
 	t.Helper()
-	st, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{region, "veneto"}})
-	if err != nil {
-		t.Fatalf("bolt.Open: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{region, "veneto"}})
 	e := &env{t: t, st: st, svc: support.New(st, support.Options{Now: func() time.Time { return now }}), reg: registry.New(st, nil)}
 	ctx := e.as(adminP)
 	partners := e.reg.Partners()
@@ -146,23 +144,6 @@ func (e *env) mustCreate(p principal.Principal, id string, se *famiv1.SupportEnt
 	return ok(e.create(p, id, se))(e.t, "create "+id)
 }
 
-// wantErr checks an error's code, reason and violated fields (exactly).
-func wantErr(t testing.TB, what string, err error, code errs.Code, reason errs.Reason, fields ...string) {
-	t.Helper()
-	e := errs.As(err)
-	if e == nil {
-		t.Errorf("%s: got %v, want %v %s", what, err, code, reason)
-		return
-	}
-	var got []string
-	for _, v := range e.Violations {
-		got = append(got, v.Field)
-	}
-	if e.Code != code || e.Reason != reason || !slices.Equal(got, fields) {
-		t.Errorf("%s: got %v %s fields %q (%v), want %v %s fields %q", what, e.Code, e.Reason, got, err, code, reason, fields)
-	}
-}
-
 func TestCreateAndGet(t *testing.T) {
 	e := newEnv(t, 2)
 	in := entry(1, "2022-03-02", 90)
@@ -191,11 +172,11 @@ func TestCreateAndGet(t *testing.T) {
 		}
 	}
 	_, err := e.svc.GetSupportEntry(e.as(otherP), &famiv1.GetSupportEntryRequest{Name: entryName("e1")})
-	wantErr(t, "get another consultant's entry", err, errs.PermissionDenied, "NOT_OWN_ENTRY")
+	errstest.Want(t, "get another consultant's entry", err, errs.PermissionDenied, "NOT_OWN_ENTRY")
 	_, err = e.svc.GetSupportEntry(e.as(consultantP), &famiv1.GetSupportEntryRequest{Name: entryName("missing")})
-	wantErr(t, "get a missing entry", err, errs.NotFound, "NOT_FOUND")
+	errstest.Want(t, "get a missing entry", err, errs.NotFound, "NOT_FOUND")
 	_, err = e.create(consultantP, "e1", entry(1, "2022-03-03", 30))
-	wantErr(t, "create with a taken id", err, errs.AlreadyExists, "ALREADY_EXISTS")
+	errstest.Want(t, "create with a taken id", err, errs.AlreadyExists, "ALREADY_EXISTS")
 }
 
 func TestCreateValidation(t *testing.T) {
@@ -244,7 +225,7 @@ func TestCreateValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := e.revision()
 			_, err := e.create(consultantP, "", tc.entry)
-			wantErr(t, tc.name, err, errs.Invalid, "INVALID_ARGUMENT", tc.field)
+			errstest.Want(t, tc.name, err, errs.Invalid, "INVALID_ARGUMENT", tc.field)
 			if after := e.revision(); after != before {
 				t.Errorf("revision moved from %d to %d: a refused create wrote", before, after)
 			}
@@ -252,12 +233,12 @@ func TestCreateValidation(t *testing.T) {
 	}
 	t.Run("every problem at once", func(t *testing.T) {
 		_, err := e.create(consultantP, "", &famiv1.SupportEntry{DurationMinutes: 10})
-		wantErr(t, "empty entry", err, errs.Invalid, "INVALID_ARGUMENT",
+		errstest.Want(t, "empty entry", err, errs.Invalid, "INVALID_ARGUMENT",
 			"support_entry.network", "support_entry.activity", "support_entry.date", "support_entry.duration_minutes", "support_entry.mode")
 	})
 	t.Run("bad id", func(t *testing.T) {
 		_, err := e.create(consultantP, "Bad_Id", entry(1, "2022-03-02", 60))
-		wantErr(t, "bad id", err, errs.Invalid, "INVALID_ARGUMENT", "support_entry_id")
+		errstest.Want(t, "bad id", err, errs.Invalid, "INVALID_ARGUMENT", "support_entry_id")
 	})
 	t.Run("today is allowed", func(t *testing.T) {
 		e.mustCreate(consultantP, "", entry(1, "2022-06-30", 60))
@@ -269,7 +250,7 @@ func TestTwelveHoursADay(t *testing.T) {
 	e.mustCreate(consultantP, "morning", entry(1, "2022-05-10", 480))
 	last := e.mustCreate(consultantP, "afternoon", entry(2, "2022-05-10", 240))
 	_, err := e.create(consultantP, "evening", entry(1, "2022-05-10", 15))
-	wantErr(t, "a 13th quarter hour", err, errs.Invalid, "INVALID_ARGUMENT", "support_entry.duration_minutes")
+	errstest.Want(t, "a 13th quarter hour", err, errs.Invalid, "INVALID_ARGUMENT", "support_entry.duration_minutes")
 	// Another consultant, and another day, have their own 12 hours.
 	e.mustCreate(otherP, "other", entry(1, "2022-05-10", 720))
 	e.mustCreate(consultantP, "next-day", entry(1, "2022-05-11", 720))
@@ -282,7 +263,7 @@ func TestTwelveHoursADay(t *testing.T) {
 		})
 		return err
 	}
-	wantErr(t, "lengthen past 12 hours", upd(255), errs.Invalid, "INVALID_ARGUMENT", "support_entry.duration_minutes")
+	errstest.Want(t, "lengthen past 12 hours", upd(255), errs.Invalid, "INVALID_ARGUMENT", "support_entry.duration_minutes")
 	if err := upd(240); err != nil {
 		t.Fatalf("keep the same duration: %v", err)
 	}
@@ -296,7 +277,7 @@ func TestTwelveHoursADay(t *testing.T) {
 		SupportEntry: &famiv1.SupportEntry{Name: entryName("evening"), Date: "2022-05-11"},
 		UpdateMask:   fieldMask("date"),
 	})
-	wantErr(t, "move to a full day", err, errs.Invalid, "INVALID_ARGUMENT", "support_entry.duration_minutes")
+	errstest.Want(t, "move to a full day", err, errs.Invalid, "INVALID_ARGUMENT", "support_entry.duration_minutes")
 
 	// Rejected minutes no longer count; deleted ones neither.
 	ok(e.svc.RejectSupportEntry(e.as(adminP), &famiv1.RejectSupportEntryRequest{Name: entryName("next-day"), Reason: "duplicate"}))(t, "reject")
@@ -312,23 +293,23 @@ func TestOwnEntriesOnly(t *testing.T) {
 
 	_, err := e.svc.UpdateSupportEntry(e.as(otherP), &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: &famiv1.SupportEntry{Name: mine.GetName(), Notes: "mine now"}, UpdateMask: fieldMask("notes")})
-	wantErr(t, "update another consultant's entry", err, errs.PermissionDenied, "NOT_OWN_ENTRY")
+	errstest.Want(t, "update another consultant's entry", err, errs.PermissionDenied, "NOT_OWN_ENTRY")
 	_, err = deleteEntry(e, otherP, "mine", "")
-	wantErr(t, "delete another consultant's entry", err, errs.PermissionDenied, "NOT_OWN_ENTRY")
+	errstest.Want(t, "delete another consultant's entry", err, errs.PermissionDenied, "NOT_OWN_ENTRY")
 
 	list, err := e.svc.ListSupportEntries(e.as(consultantP), &famiv1.ListSupportEntriesRequest{Parent: parent})
 	if err != nil || len(list.GetSupportEntries()) != 1 || list.GetSupportEntries()[0].GetName() != mine.GetName() {
 		t.Errorf("a consultant's list: got %v, %v; want only their own entry", list, err)
 	}
 	_, err = e.svc.ListSupportEntries(e.as(consultantP), &famiv1.ListSupportEntriesRequest{Parent: parent, Consultant: otherP.Subject})
-	wantErr(t, "list another consultant's entries", err, errs.PermissionDenied, "NOT_OWN_ENTRY")
+	errstest.Want(t, "list another consultant's entries", err, errs.PermissionDenied, "NOT_OWN_ENTRY")
 	list, err = e.svc.ListSupportEntries(e.as(adminP), &famiv1.ListSupportEntriesRequest{Parent: parent})
 	if err != nil || len(list.GetSupportEntries()) != 2 {
 		t.Errorf("the region admin's list: got %v, %v; want both entries", list, err)
 	}
 	for _, p := range []principal.Principal{ministryP, memberP} {
 		_, err = e.svc.ExportSupportEntries(e.as(p), &famiv1.ExportSupportEntriesRequest{Parent: parent})
-		wantErr(t, "export entries as "+string(p.Role), err, errs.PermissionDenied, "SUMMARIES_ONLY")
+		errstest.Want(t, "export entries as "+string(p.Role), err, errs.PermissionDenied, "SUMMARIES_ONLY")
 	}
 }
 
@@ -344,13 +325,13 @@ func TestUpdateAndDelete(t *testing.T) {
 		t.Errorf("update: got %v", got)
 	}
 	_, err = e.svc.UpdateSupportEntry(e.as(consultantP), &famiv1.UpdateSupportEntryRequest{SupportEntry: in, UpdateMask: fieldMask("notes")})
-	wantErr(t, "update with a stale etag", err, errs.Conflict, "ETAG_MISMATCH")
+	errstest.Want(t, "update with a stale etag", err, errs.Conflict, "ETAG_MISMATCH")
 	_, err = e.svc.UpdateSupportEntry(e.as(consultantP), &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: &famiv1.SupportEntry{Name: cur.GetName(), State: famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_APPROVED}, UpdateMask: fieldMask("state")})
-	wantErr(t, "update the state", err, errs.Invalid, "INVALID_ARGUMENT", "update_mask")
+	errstest.Want(t, "update the state", err, errs.Invalid, "INVALID_ARGUMENT", "update_mask")
 	_, err = e.svc.UpdateSupportEntry(e.as(consultantP), &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: &famiv1.SupportEntry{Name: cur.GetName(), DurationMinutes: 20}, UpdateMask: fieldMask("duration_minutes")})
-	wantErr(t, "update to a bad duration", err, errs.Invalid, "INVALID_ARGUMENT", "support_entry.duration_minutes")
+	errstest.Want(t, "update to a bad duration", err, errs.Invalid, "INVALID_ARGUMENT", "support_entry.duration_minutes")
 
 	// The old network is free to go once no entry references it; the new
 	// one is not.
@@ -360,10 +341,10 @@ func TestUpdateAndDelete(t *testing.T) {
 	ok(e.reg.Networks().DeleteNetwork(e.as(adminP), &famiv1.DeleteNetworkRequest{Name: networkName(1)}))(t, "delete network 1")
 
 	_, err = deleteEntry(e, consultantP, "e1", cur.GetEtag())
-	wantErr(t, "delete with a stale etag", err, errs.Conflict, "ETAG_MISMATCH")
+	errstest.Want(t, "delete with a stale etag", err, errs.Conflict, "ETAG_MISMATCH")
 	ok(deleteEntry(e, consultantP, "e1", got.GetEtag()))(t, "delete")
 	_, err = e.svc.GetSupportEntry(e.as(consultantP), &famiv1.GetSupportEntryRequest{Name: cur.GetName()})
-	wantErr(t, "get the deleted entry", err, errs.NotFound, "NOT_FOUND")
+	errstest.Want(t, "get the deleted entry", err, errs.NotFound, "NOT_FOUND")
 	ok(e.reg.Networks().DeleteNetwork(e.as(adminP), &famiv1.DeleteNetworkRequest{Name: networkName(2)}))(t, "delete network 2")
 }
 
@@ -373,7 +354,7 @@ func TestReview(t *testing.T) {
 		e.mustCreate(consultantP, id, entry(1, fmt.Sprintf("2022-04-%02d", i+1), 60))
 	}
 	_, err := e.svc.RejectSupportEntry(e.as(adminP), &famiv1.RejectSupportEntryRequest{Name: entryName("c")})
-	wantErr(t, "reject without a reason", err, errs.Invalid, "INVALID_ARGUMENT", "reason")
+	errstest.Want(t, "reject without a reason", err, errs.Invalid, "INVALID_ARGUMENT", "reason")
 	rej := ok(e.svc.RejectSupportEntry(e.as(adminP), &famiv1.RejectSupportEntryRequest{Name: entryName("c"), Reason: "no network was involved"}))(t, "reject")
 	if rej.GetState() != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_REJECTED || rej.GetReview().GetReviewer() != adminP.Subject || rej.GetReview().GetReason() != "no network was involved" || rej.GetReview().GetTime() == nil {
 		t.Errorf("reject: got %v", rej)
@@ -382,11 +363,11 @@ func TestReview(t *testing.T) {
 	// All or nothing: c is no longer SUBMITTED, so a, b stay SUBMITTED.
 	before := e.revision()
 	_, err = e.svc.BatchApproveSupportEntries(e.as(adminP), &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{entryName("a"), entryName("b"), entryName("c")}})
-	wantErr(t, "approve a batch with a rejected entry", err, errs.FailedPrecondition, "ENTRY_NOT_SUBMITTED")
+	errstest.Want(t, "approve a batch with a rejected entry", err, errs.FailedPrecondition, "ENTRY_NOT_SUBMITTED")
 	_, err = e.svc.BatchApproveSupportEntries(e.as(adminP), &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{entryName("a"), entryName("missing")}})
-	wantErr(t, "approve a batch with a missing entry", err, errs.NotFound, "NOT_FOUND")
+	errstest.Want(t, "approve a batch with a missing entry", err, errs.NotFound, "NOT_FOUND")
 	_, err = e.svc.BatchApproveSupportEntries(e.as(adminP), &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{entryName("a"), entryName("a"), "regions/veneto/supportEntries/x"}})
-	wantErr(t, "approve a batch with bad names", err, errs.Invalid, "INVALID_ARGUMENT", "names[1]", "names[2]")
+	errstest.Want(t, "approve a batch with bad names", err, errs.Invalid, "INVALID_ARGUMENT", "names[1]", "names[2]")
 	if after := e.revision(); after != before {
 		t.Errorf("refused batches moved the revision from %d to %d", before, after)
 	}
@@ -401,11 +382,11 @@ func TestReview(t *testing.T) {
 	// Reviewed entries are final.
 	_, err = e.svc.UpdateSupportEntry(e.as(consultantP), &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: &famiv1.SupportEntry{Name: entryName("a"), Notes: "late note"}, UpdateMask: fieldMask("notes")})
-	wantErr(t, "update an approved entry", err, errs.FailedPrecondition, "ENTRY_NOT_SUBMITTED")
+	errstest.Want(t, "update an approved entry", err, errs.FailedPrecondition, "ENTRY_NOT_SUBMITTED")
 	_, err = deleteEntry(e, consultantP, "c", "")
-	wantErr(t, "delete a rejected entry", err, errs.FailedPrecondition, "ENTRY_NOT_SUBMITTED")
+	errstest.Want(t, "delete a rejected entry", err, errs.FailedPrecondition, "ENTRY_NOT_SUBMITTED")
 	_, err = e.svc.RejectSupportEntry(e.as(adminP), &famiv1.RejectSupportEntryRequest{Name: entryName("a"), Reason: "changed my mind"})
-	wantErr(t, "reject an approved entry", err, errs.FailedPrecondition, "ENTRY_NOT_SUBMITTED")
+	errstest.Want(t, "reject an approved entry", err, errs.FailedPrecondition, "ENTRY_NOT_SUBMITTED")
 }
 
 func TestClosedPeriods(t *testing.T) {
@@ -415,15 +396,15 @@ func TestClosedPeriods(t *testing.T) {
 	outside := e.mustCreate(consultantP, "outside", entry(1, "2022-04-01", 60))
 
 	_, err := e.svc.ClosePeriod(e.as(adminP), &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2022-03-31", EndDate: "2022-01-01"}})
-	wantErr(t, "close a backwards range", err, errs.Invalid, "INVALID_ARGUMENT", "closed_period.end_date")
+	errstest.Want(t, "close a backwards range", err, errs.Invalid, "INVALID_ARGUMENT", "closed_period.end_date")
 	// Two entries of Q1 still await review: the close is refused, unless
 	// forced with a reason.
 	_, err = e.svc.ClosePeriod(e.as(adminP), &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriodId: "q1-2022",
 		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2022-01-01", EndDate: "2022-03-31", Reason: "Q1 2022 reported"}})
-	wantErr(t, "close Q1 with entries awaiting review", err, errs.FailedPrecondition, "ENTRIES_PENDING_REVIEW")
+	errstest.Want(t, "close Q1 with entries awaiting review", err, errs.FailedPrecondition, "ENTRIES_PENDING_REVIEW")
 	_, err = e.svc.ClosePeriod(e.as(adminP), &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriodId: "q1-2022", Force: true,
 		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2022-01-01", EndDate: "2022-03-31"}})
-	wantErr(t, "force without a reason", err, errs.Invalid, "INVALID_ARGUMENT", "closed_period.reason")
+	errstest.Want(t, "force without a reason", err, errs.Invalid, "INVALID_ARGUMENT", "closed_period.reason")
 	q1 := ok(e.svc.ClosePeriod(e.as(adminP), &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriodId: "q1-2022", Force: true,
 		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2022-01-01", EndDate: "2022-03-31", Reason: "Q1 2022 reported"}}))(t, "close Q1")
 	if q1.GetState() != famiv1.ClosedPeriodState_CLOSED_PERIOD_STATE_CLOSED || q1.GetClosedBy() != adminP.Subject {
@@ -432,19 +413,19 @@ func TestClosedPeriods(t *testing.T) {
 
 	before := e.revision()
 	_, err = e.create(consultantP, "", entry(2, "2022-01-10", 60))
-	wantErr(t, "create in a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED", "support_entry.date")
+	errstest.Want(t, "create in a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED", "support_entry.date")
 	_, err = e.svc.UpdateSupportEntry(e.as(consultantP), &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: &famiv1.SupportEntry{Name: inside.GetName(), Notes: "x"}, UpdateMask: fieldMask("notes")})
-	wantErr(t, "update in a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED")
+	errstest.Want(t, "update in a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED")
 	_, err = e.svc.UpdateSupportEntry(e.as(consultantP), &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: &famiv1.SupportEntry{Name: outside.GetName(), Date: "2022-03-01"}, UpdateMask: fieldMask("date")})
-	wantErr(t, "move an entry into a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED", "support_entry.date")
+	errstest.Want(t, "move an entry into a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED", "support_entry.date")
 	_, err = deleteEntry(e, consultantP, "pending", "")
-	wantErr(t, "delete in a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED")
+	errstest.Want(t, "delete in a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED")
 	_, err = e.svc.BatchApproveSupportEntries(e.as(adminP), &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{outside.GetName(), inside.GetName()}})
-	wantErr(t, "approve in a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED")
+	errstest.Want(t, "approve in a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED")
 	_, err = e.svc.RejectSupportEntry(e.as(adminP), &famiv1.RejectSupportEntryRequest{Name: inside.GetName(), Reason: "late"})
-	wantErr(t, "reject in a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED")
+	errstest.Want(t, "reject in a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED")
 	if after := e.revision(); after != before {
 		t.Errorf("refused changes in a closed period moved the revision from %d to %d", before, after)
 	}
@@ -455,16 +436,16 @@ func TestClosedPeriods(t *testing.T) {
 		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2022-03-01", EndDate: "2022-03-31", Reason: "March reported"}}))(t, "close 2022")
 
 	_, err = e.svc.ReopenPeriod(e.as(adminP), &famiv1.ReopenPeriodRequest{Name: q1.GetName()})
-	wantErr(t, "reopen without a reason", err, errs.Invalid, "INVALID_ARGUMENT", "reason")
+	errstest.Want(t, "reopen without a reason", err, errs.Invalid, "INVALID_ARGUMENT", "reason")
 	re := ok(e.svc.ReopenPeriod(e.as(adminP), &famiv1.ReopenPeriodRequest{Name: q1.GetName(), Reason: "a late entry", Etag: q1.GetEtag()}))(t, "reopen Q1")
 	if re.GetState() != famiv1.ClosedPeriodState_CLOSED_PERIOD_STATE_REOPENED || re.GetReopenedBy() != adminP.Subject || re.GetReopenTime() == nil || re.GetReopenReason() != "a late entry" {
 		t.Errorf("reopen: got %v", re)
 	}
 	_, err = e.svc.ReopenPeriod(e.as(adminP), &famiv1.ReopenPeriodRequest{Name: q1.GetName(), Reason: "again"})
-	wantErr(t, "reopen twice", err, errs.FailedPrecondition, "PERIOD_NOT_CLOSED")
+	errstest.Want(t, "reopen twice", err, errs.FailedPrecondition, "PERIOD_NOT_CLOSED")
 	e.mustCreate(consultantP, "late", entry(2, "2022-01-10", 60))
 	_, err = deleteEntry(e, consultantP, "pending", "")
-	wantErr(t, "delete in the period still closed", err, errs.FailedPrecondition, "PERIOD_CLOSED")
+	errstest.Want(t, "delete in the period still closed", err, errs.FailedPrecondition, "PERIOD_CLOSED")
 
 	// The close and the reopening are in the change log.
 	var ops []string
@@ -550,9 +531,9 @@ func TestListOrderFiltersAndPages(t *testing.T) {
 		}
 	}
 	_, err := e.svc.ListSupportEntries(e.as(adminP), &famiv1.ListSupportEntriesRequest{Parent: parent, StartDate: "2022-05-04", EndDate: "2022-05-03", Network: "rete-01"})
-	wantErr(t, "list with bad filters", err, errs.Invalid, "INVALID_ARGUMENT", "network", "end_date")
+	errstest.Want(t, "list with bad filters", err, errs.Invalid, "INVALID_ARGUMENT", "network", "end_date")
 	_, err = e.svc.ListSupportEntries(e.as(adminP), &famiv1.ListSupportEntriesRequest{Parent: parent, PageToken: "cGFnZQ"})
-	wantErr(t, "list with a forged token", err, errs.Invalid, "INVALID_ARGUMENT", "page_token")
+	errstest.Want(t, "list with a forged token", err, errs.Invalid, "INVALID_ARGUMENT", "page_token")
 }
 
 func TestIdempotentCreate(t *testing.T) {
@@ -605,17 +586,17 @@ func TestSummaryRights(t *testing.T) {
 		}
 	}
 	_, err := sum(consultantP, &famiv1.SummarizeSupportEntriesRequest{Consultant: otherP.Subject})
-	wantErr(t, "consultant summarizes another", err, errs.PermissionDenied, "NOT_OWN_ENTRY")
+	errstest.Want(t, "consultant summarizes another", err, errs.PermissionDenied, "NOT_OWN_ENTRY")
 	_, err = sum(ministryP, &famiv1.SummarizeSupportEntriesRequest{GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT})
-	wantErr(t, "ministry by consultant", err, errs.PermissionDenied, "CONSULTANT_DETAIL_NOT_ALLOWED")
+	errstest.Want(t, "ministry by consultant", err, errs.PermissionDenied, "CONSULTANT_DETAIL_NOT_ALLOWED")
 	_, err = sum(memberP, &famiv1.SummarizeSupportEntriesRequest{Consultant: consultantP.Subject})
-	wantErr(t, "network member about a consultant", err, errs.PermissionDenied, "CONSULTANT_DETAIL_NOT_ALLOWED")
+	errstest.Want(t, "network member about a consultant", err, errs.PermissionDenied, "CONSULTANT_DETAIL_NOT_ALLOWED")
 	_, err = sum(memberP, &famiv1.SummarizeSupportEntriesRequest{Network: networkName(3)})
-	wantErr(t, "network member about another network", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	errstest.Want(t, "network member about another network", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
 	_, err = e.svc.SummarizeSupportEntries(e.as(adminP), &famiv1.SummarizeSupportEntriesRequest{Parent: parent, StartDate: "2022-01-01"})
-	wantErr(t, "summary without an end", err, errs.Invalid, "INVALID_ARGUMENT", "end_date")
+	errstest.Want(t, "summary without an end", err, errs.Invalid, "INVALID_ARGUMENT", "end_date")
 	_, err = e.svc.SummarizeSupportEntries(e.as(adminP), &famiv1.SummarizeSupportEntriesRequest{Parent: parent, StartDate: "1900-01-01", EndDate: "2022-01-01"})
-	wantErr(t, "summary over a century", err, errs.Invalid, "INVALID_ARGUMENT", "end_date")
+	errstest.Want(t, "summary over a century", err, errs.Invalid, "INVALID_ARGUMENT", "end_date")
 }
 
 // emptyT is the result type of deletes.
@@ -636,7 +617,7 @@ func TestLinkedMeeting(t *testing.T) {
 	e.mustCreate(consultantP, "e1", in)
 	mt := meetings.New(e.st, meetings.Options{Now: func() time.Time { return now }})
 	_, err := mt.DeleteMeeting(e.as(adminP), &famiv1.DeleteMeetingRequest{Name: in.Meeting})
-	wantErr(t, "delete a meeting an entry names", err, errs.FailedPrecondition, "MEETING_IN_USE")
+	errstest.Want(t, "delete a meeting an entry names", err, errs.FailedPrecondition, "MEETING_IN_USE")
 	if _, err := e.svc.DeleteSupportEntry(e.as(consultantP), &famiv1.DeleteSupportEntryRequest{Name: entryName("e1")}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 )
 
 // accountsPage lists the region's accounts and service tokens, with the
@@ -41,18 +42,14 @@ func (a *App) renderAccounts(w http.ResponseWriter, r *http.Request, s *session,
 	parent := regionName(s.region)
 	p := &accountsPage{frame: a.newFrame(r, s, "accounts.title"), Form: fm, TokenForm: tf, Issued: issued, RequestID: newRequestID(),
 		CanTokens: s.can(a, famiv1.AuthService_ListServiceTokens_FullMethodName, &famiv1.ListServiceTokensRequest{Parent: parent})}
-	req := &famiv1.ListAccountsRequest{Parent: parent, PageSize: 1000}
-	for {
-		res, err := a.auth.ListAccounts(s.ctx, req)
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
-		}
-		p.Accounts = append(p.Accounts, res.GetAccounts()...)
-		if res.GetNextPageToken() == "" {
-			break
-		}
-		req.PageToken = res.GetNextPageToken()
+	var err error
+	p.Accounts, err = aip.ReadAll(func(token string) ([]*famiv1.Account, string, error) {
+		res, err := a.auth.ListAccounts(s.ctx, &famiv1.ListAccountsRequest{Parent: parent, PageSize: 1000, PageToken: token})
+		return res.GetAccounts(), res.GetNextPageToken(), err
+	})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
 	}
 	if p.CanTokens {
 		res, err := a.auth.ListServiceTokens(s.ctx, &famiv1.ListServiceTokensRequest{Parent: parent, PageSize: 1000})
@@ -62,7 +59,6 @@ func (a *App) renderAccounts(w http.ResponseWriter, r *http.Request, s *session,
 		}
 		p.Tokens = res.GetServiceTokens()
 	}
-	var err error
 	if p.Partners, err = a.partnerNames(s); err != nil {
 		a.fail(w, r, s, err)
 		return

@@ -13,14 +13,7 @@ import (
 func lastID(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }
 
 func TestEntryEditRejectResubmitDelete(t *testing.T) {
-	f := startFamid(t)
-	network := setupLombardia(f)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	c := f.client(t)
-	c.signIn("mrossi@lombardia")
-	if res, _ := c.do("POST", "/ore", entryForm(c.csrf("/ore"), network)); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("log hours: status %d", res.StatusCode)
-	}
+	f, c, network := withLoggedHours(t)
 	entry := f.entries("lombardia")[0]
 	id := lastID(entry.GetName())
 
@@ -72,9 +65,7 @@ func TestEntryEditRejectResubmitDelete(t *testing.T) {
 	if !strings.Contains(page, `value="120"`) {
 		t.Errorf("the resubmission form does not start from the rejected entry")
 	}
-	if res, _ := c.do("POST", "/ore", entryForm(c.csrf("/ore"), network)); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("resubmit: status %d", res.StatusCode)
-	}
+	c.logHours(network)
 
 	// A submitted entry can be deleted; a rejected one cannot, and says why.
 	var fresh *famiv1.SupportEntry

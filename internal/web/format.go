@@ -1,26 +1,16 @@
 package web
 
 import (
+	"github.com/raccordo/raccordo/internal/territory"
+
 	"fmt"
 	"html/template"
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // Europe/Rome on machines without a zoneinfo database
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
-
-// rome is the time zone of every date and time the pages show.
-var rome = mustLoad("Europe/Rome")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
 
 var funcs = template.FuncMap{
 	"t":        msgf,
@@ -68,7 +58,7 @@ func formatTimestamp(ts *timestamppb.Timestamp) string {
 	if ts == nil {
 		return ""
 	}
-	return ts.AsTime().In(rome).Format("02/01/2006 15:04")
+	return ts.AsTime().In(territory.Rome).Format("02/01/2006 15:04")
 }
 
 // formatMinutes shows a duration as Italian officers write it: "1 h 30 min".

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 )
 
 // historyPage is a resource's history from the region's change log.
@@ -24,22 +25,18 @@ func (a *App) history(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	p := &historyPage{frame: a.newFrame(r, s, "history.title"), Name: name}
-	req := &famiv1.ListChangesRequest{Parent: regionName(s.region), PageSize: 1000}
-	for {
-		res, err := a.sync.ListChanges(s.ctx, req)
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
+	changes, err := aip.ReadAll(func(token string) ([]*famiv1.Change, string, error) {
+		res, err := a.sync.ListChanges(s.ctx, &famiv1.ListChangesRequest{Parent: regionName(s.region), PageSize: 1000, PageToken: token})
+		return res.GetChanges(), res.GetNextPageToken(), err
+	})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	for _, c := range changes {
+		if c.GetResourceName() == name {
+			p.Changes = append(p.Changes, c)
 		}
-		for _, c := range res.GetChanges() {
-			if c.GetResourceName() == name {
-				p.Changes = append(p.Changes, c)
-			}
-		}
-		if res.GetNextPageToken() == "" {
-			break
-		}
-		req.PageToken = res.GetNextPageToken()
 	}
 	a.render(w, http.StatusOK, "history", p)
 }

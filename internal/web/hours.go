@@ -17,6 +17,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // hoursPage is a consultant's hours for a week or a month, with the form to
@@ -113,22 +114,22 @@ func (a *App) hours(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderHours(w, r, s, http.StatusOK, fm)
 }
 
-func (a *App) today() time.Time { return a.now().In(rome) }
+func (a *App) today() time.Time { return a.now().In(territory.Rome) }
 
 // period reads the view (week or month) and the day it contains from the
 // query and returns its first and last day.
 func (a *App) period(q url.Values) (view string, start, end time.Time) {
-	day, err := time.ParseInLocation(time.DateOnly, q.Get("data"), rome)
+	day, err := time.ParseInLocation(time.DateOnly, q.Get("data"), territory.Rome)
 	if err != nil {
 		day = a.today()
 	}
-	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, rome)
+	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, territory.Rome)
 	if q.Get("vista") == "settimana" {
 		offset := (int(day.Weekday()) + 6) % 7 // Monday first
 		start = day.AddDate(0, 0, -offset)
 		return "settimana", start, start.AddDate(0, 0, 6)
 	}
-	start = time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, rome)
+	start = time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, territory.Rome)
 	return "mese", start, start.AddDate(0, 1, -1)
 }
 
@@ -152,99 +153,47 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 		a.fail(w, r, s, err)
 		return
 	}
-	names, err := a.networkNames(s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	closed, err := a.closedPeriods(s)
+	l, err := a.lookup(s, needNetworks|needClosed)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
 	for _, e := range entries {
-		row := newEntryRow(e, names)
-		switch {
-		case closed.contains(e.GetDate()):
-			row.Locked = msg("reason.PERIOD_CLOSED")
-		case e.GetState() != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED:
-			row.Locked = msg("reason.ENTRY_NOT_SUBMITTED")
-		default:
-			row.Editable = true
-		}
+		row := newEntryRow(e, l.networks)
+		row.Locked = entryLocked(e, l.closed)
+		row.Editable = row.Locked == ""
 		p.TotalMinutes += int64(e.GetDurationMinutes())
 		p.Entries = append(p.Entries, row)
 	}
-	p.fillOptions(names)
-	if p.Meetings, err = a.recentMeetings(s); err != nil {
+	if err := a.fillOptions(s, p, l.networks); err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
 	a.render(w, code, "hours", p)
 }
 
-// fillOptions lists the choices of the entry form.
-func (p *hoursPage) fillOptions(networks map[string]string) {
+// entryLocked says why the entry e cannot be changed any more ("" when it
+// can): its period is closed, or it has been reviewed.
+func entryLocked(e *famiv1.SupportEntry, closed closedSet) string {
+	switch {
+	case closed.contains(e.GetDate()):
+		return msg("reason.PERIOD_CLOSED")
+	case e.GetState() != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED:
+		return msg("reason.ENTRY_NOT_SUBMITTED")
+	}
+	return ""
+}
+
+// fillOptions lists the choices of the entry form: the networks, the
+// enums and the recent meetings an entry may name.
+func (a *App) fillOptions(s *session, p *hoursPage, networks map[string]string) (err error) {
 	p.Networks = sortedOptions(networks)
 	p.Activities = enumOptions(famiv1.SupportActivity_name, func(n int32) string { return famiv1.SupportActivity(n).String() })
 	p.Modes = enumOptions(famiv1.SupportMode_name, func(n int32) string { return famiv1.SupportMode(n).String() })
 	p.Topics = enumOptions(famiv1.SupportTopic_name, func(n int32) string { return famiv1.SupportTopic(n).String() })
 	p.Operators = enumOptions(famiv1.SupportOperatorRole_name, func(n int32) string { return famiv1.SupportOperatorRole(n).String() })
-}
-
-// listEntries reads every page of a listing.
-func (a *App) listEntries(s *session, req *famiv1.ListSupportEntriesRequest) ([]*famiv1.SupportEntry, error) {
-	var out []*famiv1.SupportEntry
-	req.PageSize = 1000
-	for {
-		res, err := a.support.ListSupportEntries(s.ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, res.GetSupportEntries()...)
-		if res.GetNextPageToken() == "" {
-			return out, nil
-		}
-		req.PageToken = res.GetNextPageToken()
-	}
-}
-
-// networkNames maps the region's network names to their display names.
-func (a *App) networkNames(s *session) (map[string]string, error) {
-	out := map[string]string{}
-	req := &famiv1.ListNetworksRequest{Parent: regionName(s.region), PageSize: 1000}
-	for {
-		res, err := a.networks.ListNetworks(s.ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range res.GetNetworks() {
-			out[n.GetName()] = n.GetDisplayName()
-		}
-		if res.GetNextPageToken() == "" {
-			return out, nil
-		}
-		req.PageToken = res.GetNextPageToken()
-	}
-}
-
-type closedSet []*famiv1.ClosedPeriod
-
-func (c closedSet) contains(date string) bool {
-	for _, p := range c {
-		if p.GetStartDate() <= date && date <= p.GetEndDate() {
-			return true
-		}
-	}
-	return false
-}
-
-func (a *App) closedPeriods(s *session) (closedSet, error) {
-	res, err := a.support.ListClosedPeriods(s.ctx, &famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region), PageSize: 1000})
-	if err != nil {
-		return nil, err
-	}
-	return res.GetClosedPeriods(), nil
+	p.Meetings, err = a.recentMeetings(s)
+	return err
 }
 
 // entryFields are the fields of the entry form, by their proto names, so
@@ -347,12 +296,7 @@ func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, cod
 		a.fail(w, r, s, err)
 		return
 	}
-	names, err := a.networkNames(s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	closed, err := a.closedPeriods(s)
+	l, err := a.lookup(s, needNetworks|needClosed)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
@@ -363,16 +307,9 @@ func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, cod
 	fm.compare(entryForm(e), map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
 		"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes"})
 	p := &editPage{hoursPage: hoursPage{frame: a.newFrame(r, s, "hours.edit_title"), Form: fm, RequestID: newRequestID()}, Entry: e}
-	switch {
-	case closed.contains(e.GetDate()):
-		p.Locked = msg("reason.PERIOD_CLOSED")
-	case e.GetState() != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED:
-		p.Locked = msg("reason.ENTRY_NOT_SUBMITTED")
-	default:
-		p.Editable = s.can(a, famiv1.SupportService_UpdateSupportEntry_FullMethodName, &famiv1.UpdateSupportEntryRequest{SupportEntry: e})
-	}
-	p.fillOptions(names)
-	if p.Meetings, err = a.recentMeetings(s); err != nil {
+	p.Locked = entryLocked(e, l.closed)
+	p.Editable = p.Locked == "" && s.can(a, famiv1.SupportService_UpdateSupportEntry_FullMethodName, &famiv1.UpdateSupportEntryRequest{SupportEntry: e})
+	if err := a.fillOptions(s, &p.hoursPage, l.networks); err != nil {
 		a.fail(w, r, s, err)
 		return
 	}

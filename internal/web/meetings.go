@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // meetingsPage lists the meetings of the user's networks (every network of
@@ -32,15 +33,7 @@ func (a *App) myNetworks(s *session) (map[string]string, error) {
 	if s.who.Partner == "" {
 		return a.networkNames(s)
 	}
-	res, err := a.networks.ListNetworks(s.ctx, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner, PageSize: 1000})
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, n := range res.GetNetworks() {
-		out[n.GetName()] = n.GetDisplayName()
-	}
-	return out, nil
+	return displayNames(a.networksOf(s, s.who.Partner))
 }
 
 func (a *App) meetingList(w http.ResponseWriter, r *http.Request, s *session) {
@@ -147,7 +140,7 @@ func (a *App) renderMeetingForm(w http.ResponseWriter, r *http.Request, s *sessi
 // when either does not parse, which the service reports as a missing time
 // on the field.
 func localTime(day, clock string) *timestamppb.Timestamp {
-	t, err := time.ParseInLocation("2006-01-02 15:04", parseDate(day)+" "+clock, rome)
+	t, err := time.ParseInLocation("2006-01-02 15:04", parseDate(day)+" "+clock, territory.Rome)
 	if err != nil {
 		return nil
 	}
@@ -224,17 +217,12 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 		a.fail(w, r, s, err)
 		return
 	}
-	partners, err := a.partnerNames(s)
+	l, err := a.lookup(s, needPartners|needNetworks)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	nets, err := a.networkNames(s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	p := &meetingPage{frame: a.newFrame(r, s, "meetings.title"), Meeting: m, Partners: partners, Attendance: map[string]int32{},
+	p := &meetingPage{frame: a.newFrame(r, s, "meetings.title"), Meeting: m, Partners: l.partners, Attendance: map[string]int32{},
 		RequestID: newRequestID(), NewItems: []int{0, 1, 2},
 		Roles: enumOptions(famiv1.AttendeeRole_name, func(n int32) string { return famiv1.AttendeeRole(n).String() }),
 		CanRecord: m.GetState() != famiv1.MeetingState_MEETING_STATE_CANCELLED && !m.GetStartTime().AsTime().After(a.now()) &&
@@ -243,7 +231,7 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	p.CanCancel = m.GetState() == famiv1.MeetingState_MEETING_STATE_SCHEDULED &&
 		s.can(a, famiv1.MeetingService_CancelMeeting_FullMethodName, &famiv1.CancelMeetingRequest{Name: m.GetName()})
 	for _, n := range m.GetNetworks() {
-		p.NetworkList = append(p.NetworkList, nets[n])
+		p.NetworkList = append(p.NetworkList, l.networks[n])
 		net, err := a.networks.GetNetwork(s.ctx, &famiv1.GetNetworkRequest{Name: n})
 		if err != nil {
 			a.fail(w, r, s, err)
@@ -251,7 +239,7 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 		}
 		for _, mem := range net.GetMembers() {
 			if !slices.ContainsFunc(p.Members, func(o option) bool { return o.Value == mem.GetPartner() }) {
-				p.Members = append(p.Members, option{Value: mem.GetPartner(), Label: partners[mem.GetPartner()]})
+				p.Members = append(p.Members, option{Value: mem.GetPartner(), Label: l.partners[mem.GetPartner()]})
 			}
 		}
 	}

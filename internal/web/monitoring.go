@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 )
 
 // The quarterly monitoring (MonitoringService): a region's summary of a
@@ -69,18 +70,12 @@ func (a *App) regionMonitoring(w http.ResponseWriter, r *http.Request, s *sessio
 	if p.Form.Failed() {
 		code = http.StatusUnprocessableEntity
 	}
-	req := &famiv1.ListProjectsRequest{Parent: regionName(s.region), PageSize: 1000}
-	for {
-		res, err := a.projects.ListProjects(s.ctx, req)
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
-		}
-		p.Projects = append(p.Projects, res.GetProjects()...)
-		if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
-			break
-		}
+	projects, err := a.allProjects(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
 	}
+	p.Projects = projects
 	a.render(w, code, "monitoring", p)
 }
 
@@ -120,17 +115,13 @@ func (a *App) renderProjectMonitoring(w http.ResponseWriter, r *http.Request, s 
 		Project: pr, NewForm: nf, RequestID: newRequestID(),
 		CanCreate: s.can(a, famiv1.MonitoringService_CreateMonitoringReport_FullMethodName, &famiv1.CreateMonitoringReportRequest{Parent: pr.GetName()})}
 	p.Title = msgf("monitoring.project_title", pr.GetTitle())
-	req := &famiv1.ListMonitoringReportsRequest{Parent: pr.GetName(), PageSize: 1000}
-	for {
-		res, err := a.monitoring.ListMonitoringReports(s.ctx, req)
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
-		}
-		p.Reports = append(p.Reports, res.GetMonitoringReports()...)
-		if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
-			break
-		}
+	p.Reports, err = aip.ReadAll(func(token string) ([]*famiv1.MonitoringReport, string, error) {
+		res, err := a.monitoring.ListMonitoringReports(s.ctx, &famiv1.ListMonitoringReportsRequest{Parent: pr.GetName(), PageSize: 1000, PageToken: token})
+		return res.GetMonitoringReports(), res.GetNextPageToken(), err
+	})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
 	}
 	if !a.summarize(w, r, s, p, pr.GetName(), period) {
 		return
@@ -212,17 +203,25 @@ func reportName(s *session, r *http.Request) string {
 	return projectName(s, r) + "/monitoringReports/" + r.PathValue("period")
 }
 
+// reportAndProject reads the report the path names and its project.
+func (a *App) reportAndProject(r *http.Request, s *session) (*famiv1.MonitoringReport, *famiv1.Project, error) {
+	rep, err := a.monitoring.GetMonitoringReport(s.ctx, &famiv1.GetMonitoringReportRequest{Name: reportName(s, r)})
+	if err != nil {
+		return nil, nil, err
+	}
+	pr, err := a.getProject(r, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rep, pr, nil
+}
+
 func (a *App) reportView(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderReport(w, r, s, http.StatusOK, newForm(nil))
 }
 
 func (a *App) renderReport(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	rep, err := a.monitoring.GetMonitoringReport(s.ctx, &famiv1.GetMonitoringReportRequest{Name: reportName(s, r)})
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	pr, err := a.getProject(r, s)
+	rep, pr, err := a.reportAndProject(r, s)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return

@@ -305,9 +305,7 @@ func TestBrowserMonitoring(t *testing.T) {
 	network := setupLombardia(f)
 	c := f.client(t)
 	c.signIn("mrossi@lombardia")
-	if res, _ := c.do("POST", "/ore", entryForm(c.csrf("/ore"), network)); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("log hours: status %d", res.StatusCode)
-	}
+	c.logHours(network)
 	b := newBrowser(t, f)
 
 	b.signIn("staff@lombardia")

@@ -36,13 +36,13 @@ func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, 
 		a.fail(w, r, s, err)
 		return
 	}
-	projects := map[string]string{}
-	res, err := a.projects.ListProjects(s.ctx, &famiv1.ListProjectsRequest{Parent: regionName(s.region), PageSize: 1000})
+	all, err := a.allProjects(s)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	for _, p := range res.GetProjects() {
+	projects := map[string]string{}
+	for _, p := range all {
 		projects[p.GetName()] = p.GetCode() + " " + p.GetTitle()
 	}
 	title := "networks.new"

@@ -13,14 +13,7 @@ import (
 // still await review: the service refuses, the page explains why in
 // Italian and offers to close anyway, which needs a reason.
 func TestClosePeriodWithEntriesAwaitingReview(t *testing.T) {
-	f := startFamid(t)
-	network := setupLombardia(f)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	c := f.client(t)
-	c.signIn("mrossi@lombardia")
-	if res, _ := c.do("POST", "/ore", entryForm(c.csrf("/ore"), network)); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("log hours: status %d", res.StatusCode)
-	}
+	f, _, _ := withLoggedHours(t)
 	a := f.client(t)
 	a.signIn("admin@lombardia")
 	form := url.Values{"csrf": {a.csrf("/periodi")}, "start_date": {"01/10/2026"}, "end_date": {"31/12/2026"}}

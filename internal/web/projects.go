@@ -23,22 +23,15 @@ type projectsPage struct {
 func (a *App) projectList(w http.ResponseWriter, r *http.Request, s *session) {
 	p := &projectsPage{frame: a.newFrame(r, s, "projects.title"), Query: strings.TrimSpace(r.URL.Query().Get("q")),
 		CanCreate: s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)})}
-	req := &famiv1.ListProjectsRequest{Parent: regionName(s.region), PageSize: 1000}
-	for {
-		res, err := a.projects.ListProjects(s.ctx, req)
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
+	projects, err := a.allProjects(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	for _, pr := range projects {
+		if matches(p.Query, pr.GetTitle(), pr.GetCode(), pr.GetCup()) {
+			p.Projects = append(p.Projects, pr)
 		}
-		for _, pr := range res.GetProjects() {
-			if matches(p.Query, pr.GetTitle(), pr.GetCode(), pr.GetCup()) {
-				p.Projects = append(p.Projects, pr)
-			}
-		}
-		if res.GetNextPageToken() == "" {
-			break
-		}
-		req.PageToken = res.GetNextPageToken()
 	}
 	a.render(w, http.StatusOK, "projects", p)
 }

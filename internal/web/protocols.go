@@ -59,18 +59,13 @@ func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session,
 		a.fail(w, r, s, err)
 		return
 	}
-	names, err := a.partnerNames(s)
+	l, err := a.lookup(s, needPartners|needNetworks)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	nets, err := a.networkNames(s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	p := &protocolPage{frame: a.newFrame(r, s, "protocols.title"), Protocol: pr, Partners: names, Signed: map[string]bool{},
-		Form: fm, RequestID: newRequestID(), NetworkName: nets[pr.GetNetwork()], StateName: strings.TrimPrefix(pr.GetState().String(), "PROTOCOL_STATE_")}
+	p := &protocolPage{frame: a.newFrame(r, s, "protocols.title"), Protocol: pr, Partners: l.partners, Signed: map[string]bool{},
+		Form: fm, RequestID: newRequestID(), NetworkName: l.networks[pr.GetNetwork()], StateName: strings.TrimPrefix(pr.GetState().String(), "PROTOCOL_STATE_")}
 	p.Title = pr.GetTitle()
 	for _, sg := range pr.GetSignatures() {
 		p.Signed[sg.GetParty()] = true

@@ -21,22 +21,15 @@ type partnersPage struct {
 func (a *App) partnerList(w http.ResponseWriter, r *http.Request, s *session) {
 	p := &partnersPage{frame: a.newFrame(r, s, "partners.title"), Query: strings.TrimSpace(r.URL.Query().Get("q")),
 		CanCreate: s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)})}
-	req := &famiv1.ListPartnersRequest{Parent: regionName(s.region), PageSize: 1000}
-	for {
-		res, err := a.partners.ListPartners(s.ctx, req)
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
+	partners, err := a.allPartners(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	for _, pt := range partners {
+		if p.Query == "" || strings.Contains(strings.ToLower(pt.GetDisplayName()), strings.ToLower(p.Query)) {
+			p.Partners = append(p.Partners, pt)
 		}
-		for _, pt := range res.GetPartners() {
-			if p.Query == "" || strings.Contains(strings.ToLower(pt.GetDisplayName()), strings.ToLower(p.Query)) {
-				p.Partners = append(p.Partners, pt)
-			}
-		}
-		if res.GetNextPageToken() == "" {
-			break
-		}
-		req.PageToken = res.GetNextPageToken()
 	}
 	a.render(w, http.StatusOK, "partners", p)
 }
@@ -150,8 +143,7 @@ type networksPage struct {
 }
 
 func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
-	req := &famiv1.ListNetworksRequest{Parent: regionName(s.region), PageSize: 1000, Partner: s.who.Partner}
-	res, err := a.networks.ListNetworks(s.ctx, req)
+	networks, err := a.networksOf(s, s.who.Partner)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
@@ -163,7 +155,7 @@ func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	var shown []*famiv1.Network
-	for _, n := range res.GetNetworks() {
+	for _, n := range networks {
 		if matches(q, n.GetDisplayName(), n.GetSocialDistrict(), n.GetAts(), names[n.GetLeadPartner()]) {
 			shown = append(shown, n)
 		}
@@ -171,22 +163,4 @@ func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
 	a.render(w, http.StatusOK, "networks", &networksPage{frame: a.newFrame(r, s, "networks.title"), Query: q, Networks: shown, Partners: names,
 		CanCreate: s.can(a, famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{Parent: regionName(s.region)}),
 		CanEdit:   s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: regionName(s.region) + "/networks/-"}})})
-}
-
-func (a *App) partnerNames(s *session) (map[string]string, error) {
-	out := map[string]string{}
-	req := &famiv1.ListPartnersRequest{Parent: regionName(s.region), PageSize: 1000}
-	for {
-		res, err := a.partners.ListPartners(s.ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range res.GetPartners() {
-			out[p.GetName()] = p.GetDisplayName()
-		}
-		if res.GetNextPageToken() == "" {
-			return out, nil
-		}
-		req.PageToken = res.GetNextPageToken()
-	}
 }

@@ -40,12 +40,7 @@ func (a *App) reportEdit(w http.ResponseWriter, r *http.Request, s *session) {
 // renderReportEdit shows the form: fm when given (a refused submit), the
 // stored report otherwise.
 func (a *App) renderReportEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	rep, err := a.monitoring.GetMonitoringReport(s.ctx, &famiv1.GetMonitoringReportRequest{Name: reportName(s, r)})
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	pr, err := a.getProject(r, s)
+	rep, pr, err := a.reportAndProject(r, s)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return

@@ -12,6 +12,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // approvalsPage is the region admin's queue of submitted hours.
@@ -40,14 +41,14 @@ func (a *App) renderApprovals(w http.ResponseWriter, r *http.Request, s *session
 		a.fail(w, r, s, err)
 		return
 	}
-	names, err := a.networkNames(s)
+	l, err := a.lookup(s, needNetworks)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
 	p := &approvalsPage{frame: a.newFrame(r, s, "approvals.title"), Form: fm, RequestID: newRequestID()}
 	for _, e := range entries {
-		row := newEntryRow(e, names)
+		row := newEntryRow(e, l.networks)
 		row.Editable = true
 		p.Entries = append(p.Entries, row)
 	}
@@ -113,7 +114,7 @@ func (a *App) periods(w http.ResponseWriter, r *http.Request, s *session) {
 
 // quarterOf returns the first and last day of t's quarter.
 func quarterOf(t time.Time) (time.Time, time.Time) {
-	start := time.Date(t.Year(), t.Month()-(t.Month()-1)%3, 1, 0, 0, 0, 0, rome)
+	start := time.Date(t.Year(), t.Month()-(t.Month()-1)%3, 1, 0, 0, 0, 0, territory.Rome)
 	return start, start.AddDate(0, 3, -1)
 }
 

@@ -25,6 +25,29 @@ func entryForm(csrf, network string) url.Values {
 		"date": {"20/11/2026"}, "duration_minutes": {"90"}}
 }
 
+// logHours logs a workshop of 90 minutes on network as the signed-in
+// consultant, and stops the test unless the form is accepted.
+func (b *browserless) logHours(network string) {
+	b.t.Helper()
+	if res, _ := b.do("POST", "/ore", entryForm(b.csrf("/ore"), network)); res.StatusCode != http.StatusSeeOther {
+		b.t.Fatalf("log hours: status %d", res.StatusCode)
+	}
+}
+
+// withLoggedHours starts famid with setupLombardia and Lombardia's admin
+// account, and signs the consultant in to log hours: the opening of the
+// review flows.
+func withLoggedHours(t *testing.T) (f *famid, c *browserless, network string) {
+	t.Helper()
+	f = startFamid(t)
+	network = setupLombardia(f)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	c = f.client(t)
+	c.signIn("mrossi@lombardia")
+	c.logHours(network)
+	return f, c, network
+}
+
 func (f *famid) entries(region string) []*famiv1.SupportEntry {
 	f.t.Helper()
 	res, err := famiv1.NewSupportServiceClient(f.conn).ListSupportEntries(f.admin(region), &famiv1.ListSupportEntriesRequest{Parent: "regions/" + region})

@@ -7,8 +7,8 @@
 // in-process channel the REST gateway also uses, ADR 0001), carrying the
 // session's bearer token, so authentication, the rights table, validation,
 // etags, request ids and error mapping are the pipeline's. What a page may
-// show as a control is asked of the same rights table (auth.Rights), never
-// re-decided here.
+// show as a control is asked of the same rights table (Options.Policy, the
+// policy the server's pipeline enforces), never re-decided here.
 package web
 
 import (
@@ -35,6 +35,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (today's date in the forms); time.Now when nil.
 	Now func() time.Time
+	// Policy is the rights table the pipeline enforces: a page shows a
+	// control only when the policy would admit its call. When nil, no
+	// control is shown (deny by default); the calls themselves are
+	// decided by the pipeline either way.
+	Policy auth.Policy
 }
 
 // App is the web application, an http.Handler.
@@ -82,7 +87,7 @@ func New(conn grpc.ClientConnInterface, opts Options) (*App, error) {
 		return nil, err
 	}
 	a := &App{
-		log: opts.Logger, now: opts.Now, policy: auth.Rights(), pages: pg, static: st,
+		log: opts.Logger, now: opts.Now, policy: opts.Policy, pages: pg, static: st,
 		auth:      famiv1.NewAuthServiceClient(conn),
 		partners:  famiv1.NewPartnerServiceClient(conn),
 		networks:  famiv1.NewNetworkServiceClient(conn),

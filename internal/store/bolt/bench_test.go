@@ -14,6 +14,8 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
+	"github.com/raccordo/raccordo/internal/store/storetest"
 )
 
 // The storage benchmarks of docs/benchmarks.md. Every write is durable
@@ -22,56 +24,7 @@ import (
 
 func benchStore(b *testing.B) *bolt.Store {
 	b.Helper()
-	s, err := bolt.Open(b.TempDir(), bolt.Options{Regions: []string{"lombardia", "veneto"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	return s
-}
-
-func benchPartner(region string, n int64) *famiv1.Partner {
-	return &famiv1.Partner{
-		Name:        fmt.Sprintf("regions/%s/partners/p%09d", region, n),
-		DisplayName: fmt.Sprintf("Partner %d", n),
-		Kind:        famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR,
-		FiscalCode:  "01199250158",
-	}
-}
-
-func create(s store.Store, region string, n int64) error {
-	_, err := s.Update(context.Background(), region, store.Mutation{Principal: "bench"}, func(tx store.WriteTx) (proto.Message, error) {
-		p := benchPartner(region, n)
-		return p, tx.Put(p)
-	})
-	return err
-}
-
-// runConcurrent calls op b.N times from c goroutines.
-func runConcurrent(b *testing.B, c int, op func(n int64) error) {
-	b.Helper()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	for range c {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				n := next.Add(1)
-				if n > int64(b.N) {
-					return
-				}
-				if err := op(n); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
+	return bolttest.Open(b, b.TempDir(), bolt.Options{Regions: []string{"lombardia", "veneto"}})
 }
 
 // BenchmarkCreate is the durable create throughput of one region at
@@ -80,7 +33,7 @@ func BenchmarkCreate(b *testing.B) {
 	for _, c := range []int{1, 64} {
 		b.Run(fmt.Sprintf("c%d", c), func(b *testing.B) {
 			s := benchStore(b)
-			runConcurrent(b, c, func(n int64) error { return create(s, "lombardia", n) })
+			storetest.RunConcurrent(b, c, func(n int64) error { return storetest.BenchCreate(s, "lombardia", n) })
 		})
 	}
 }
@@ -92,7 +45,7 @@ func BenchmarkCreateVsBareBatch(b *testing.B) {
 	const c = 64
 	b.Run("store", func(b *testing.B) {
 		s := benchStore(b)
-		runConcurrent(b, c, func(n int64) error { return create(s, "lombardia", n) })
+		storetest.RunConcurrent(b, c, func(n int64) error { return storetest.BenchCreate(s, "lombardia", n) })
 	})
 	b.Run("bare-batch", func(b *testing.B) {
 		db, err := bbolt.Open(filepath.Join(b.TempDir(), "bare.db"), 0o600, &bbolt.Options{FreelistType: bbolt.FreelistMapType})
@@ -102,8 +55,8 @@ func BenchmarkCreateVsBareBatch(b *testing.B) {
 		b.Cleanup(func() { db.Close() })
 		bucket := []byte("resources")
 		db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucket(bucket); return err })
-		runConcurrent(b, c, func(n int64) error {
-			p := benchPartner("lombardia", n)
+		storetest.RunConcurrent(b, c, func(n int64) error {
+			p := storetest.BenchPartner("lombardia", n)
 			v, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
 			if err != nil {
 				return err
@@ -123,7 +76,7 @@ func BenchmarkRegions(b *testing.B) {
 		for _, regions := range [][]string{{"lombardia"}, {"lombardia", "veneto"}} {
 			b.Run(fmt.Sprintf("c%d/regions=%d", perRegion, len(regions)), func(b *testing.B) {
 				s := benchStore(b)
-				runConcurrent(b, perRegion*len(regions), func(n int64) error { return create(s, regions[n%int64(len(regions))], n) })
+				storetest.RunConcurrent(b, perRegion*len(regions), func(n int64) error { return storetest.BenchCreate(s, regions[n%int64(len(regions))], n) })
 			})
 		}
 	}
@@ -132,10 +85,10 @@ func BenchmarkRegions(b *testing.B) {
 // BenchmarkGet reads one partner: its cost and allocations per operation.
 func BenchmarkGet(b *testing.B) {
 	s := benchStore(b)
-	if err := create(s, "lombardia", 1); err != nil {
+	if err := storetest.BenchCreate(s, "lombardia", 1); err != nil {
 		b.Fatal(err)
 	}
-	name := benchPartner("lombardia", 1).Name
+	name := storetest.BenchPartner("lombardia", 1).Name
 	b.ReportAllocs()
 	for b.Loop() {
 		p := &famiv1.Partner{}
@@ -152,7 +105,7 @@ func BenchmarkCreateAllocs(b *testing.B) {
 	var n int64
 	for b.Loop() {
 		n++
-		if err := create(s, "lombardia", n); err != nil {
+		if err := storetest.BenchCreate(s, "lombardia", n); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -175,7 +128,7 @@ func BenchmarkFill(b *testing.B) {
 		for range 64 {
 			wg.Go(func() {
 				for n := next.Add(1); n <= partners; n = next.Add(1) {
-					if err := create(s, "lombardia", n); err != nil {
+					if err := storetest.BenchCreate(s, "lombardia", n); err != nil {
 						b.Error(err)
 						return
 					}

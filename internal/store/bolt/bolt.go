@@ -21,7 +21,6 @@ import (
 	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
@@ -105,7 +104,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.ChangeRetention == 0 {
 		opts.ChangeRetention = DefaultChangeRetention
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "regions"), 0o700); err != nil {
+	if err := os.MkdirAll(regionsDir(dir), 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	s := &Store{dir: dir, damaged: map[string]error{}, regions: make(map[string]*bbolt.DB, len(opts.Regions)), writers: make(map[string]*writer, len(opts.Regions)), now: opts.Now, retention: opts.RequestRetention, keepChanges: opts.ChangeRetention, obs: opts.Observer}
@@ -132,13 +131,24 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-func openDB(path string, timeout time.Duration, buckets [][]byte) (*bbolt.DB, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType})
+// open opens the bbolt file at path; a lock another process holds past
+// opts.Timeout is ErrLocked.
+func open(path string, opts *bbolt.Options) (*bbolt.DB, error) {
+	db, err := bbolt.Open(path, 0o600, opts)
 	if errors.Is(err, bbolt.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w (lock not acquired within %s)", path, ErrLocked, timeout)
+		return nil, fmt.Errorf("open %s: %w (lock not acquired within %s)", path, ErrLocked, opts.Timeout)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// openDB opens (creating when needed) the file at path with the buckets.
+func openDB(path string, timeout time.Duration, buckets [][]byte) (*bbolt.DB, error) {
+	db, err := open(path, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType})
+	if err != nil {
+		return nil, err
 	}
 	if len(buckets) == 0 {
 		return db, nil
@@ -526,22 +536,15 @@ func (t *tx) Put(r store.Resource) error {
 			return err
 		}
 	}
-	created, err := store.CreateTime(r, old, t.now)
-	if err != nil {
-		return err
-	}
 	rev := t.Revision() + 1
-	if err := store.Stamp(r, rev, created, timestamppb.New(t.now)); err != nil {
-		return err
-	}
-	v, err := store.Marshal.Marshal(r)
+	v, err := store.Encode(r, old, rev, t.now)
 	if err != nil {
-		return fmt.Errorf("store: encode %s: %w", r.GetName(), err)
+		return err
 	}
 	if err := b.Put(k, frame(v)); err != nil {
 		return err
 	}
-	return t.appendChange(rev, op, r)
+	return t.appendChange(store.PutChange(rev, t.now, op, t.principal, r, v))
 }
 
 func (t *tx) Delete(name string) error {
@@ -596,13 +599,9 @@ func (t *tx) IndexDelete(index, key string) error {
 	return b.Delete([]byte(key))
 }
 
-func (t *tx) appendChange(rev int64, op famiv1.ChangeOperation, r store.Resource) error {
-	ch, err := store.PutChange(rev, t.now, op, t.principal, r)
-	if err != nil {
-		return err
-	}
-	if op == famiv1.ChangeOperation_CHANGE_OPERATION_CREATE {
-		if err := t.btx.Bucket(bucketTypes).Put([]byte(r.GetName()), []byte(ch.ResourceType)); err != nil {
+func (t *tx) appendChange(ch *famiv1.Change) error {
+	if ch.Operation == famiv1.ChangeOperation_CHANGE_OPERATION_CREATE {
+		if err := t.btx.Bucket(bucketTypes).Put([]byte(ch.ResourceName), []byte(ch.ResourceType)); err != nil {
 			return err
 		}
 	}

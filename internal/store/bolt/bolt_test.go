@@ -19,6 +19,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/store/storetest"
 )
 
@@ -393,25 +394,7 @@ func TestCheck(t *testing.T) {
 
 	for _, f := range []string{"system.db", "regions/lombardia.db", "regions/veneto.db"} {
 		t.Run(f, func(t *testing.T) {
-			path := filepath.Join(dir, filepath.FromSlash(f))
-			db, err := bbolt.Open(path, 0o400, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
-			if err != nil {
-				t.Fatalf("open %s read-only: %v", path, err)
-			}
-			defer db.Close()
-			var problems []error
-			err = db.View(func(tx *bbolt.Tx) error {
-				for err := range tx.Check() {
-					problems = append(problems, err)
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(problems) > 0 {
-				t.Errorf("bbolt check of %s: got %d problems %v, want none", f, len(problems), problems)
-			}
+			bolttest.Check(t, filepath.Join(dir, filepath.FromSlash(f)))
 		})
 	}
 }

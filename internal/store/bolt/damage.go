@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -19,21 +18,53 @@ import (
 // buckets is refused with errs.DataLoss (reason REGION_FILE_DAMAGED), naming
 // the file and the restore command. bbolt alone would start an empty region
 // on a 0-byte file and fault (SIGBUS) on a truncated one.
-func openRegion(dataDir, region string, timeout time.Duration) (db *bbolt.DB, err error) {
-	path := filepath.Join(dataDir, "regions", region+".db")
-	fi, statErr := os.Stat(path)
-	if statErr != nil {
+func openRegion(dataDir, region string, timeout time.Duration) (*bbolt.DB, error) {
+	path := RegionFile(dataDir, region)
+	if _, err := os.Stat(path); err != nil {
 		return openDB(path, timeout, regionBuckets) // a new region
 	}
-	damaged := func(why string) error {
-		return errs.RegionFileDamaged.With(errs.Error{
-			Message: fmt.Sprintf("region %s is not served: its file %s %s; stop famid and restore it from a backup: famictl restore --data-dir %s --region %s --from <backup.db>",
-				region, path, why, dataDir, region),
-			Metadata: map[string]string{"region": region, "file": path},
-		})
+	db, err := openChecked(path, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType})
+	var d damage
+	switch {
+	case err == errNotSetUp:
+		// A file bbolt initialised but famid never finished setting up
+		// (it stopped in between): a new region.
+		return openDB(path, timeout, regionBuckets)
+	case errors.As(err, &d):
+		return nil, damagedErr(fmt.Sprintf("region %s is not served: its file %s %s; stop famid and restore it from a backup: famictl restore --data-dir %s --region %s --from <backup.db>",
+			region, path, d, dataDir, region), region, path)
+	}
+	return db, err
+}
+
+// damagedErr is the error of a region file that cannot be served or
+// restored: DATA_LOSS, naming the file (and the region, when it has one).
+func damagedErr(message, region, path string) error {
+	md := map[string]string{"file": path}
+	if region != "" {
+		md["region"] = region
+	}
+	return errs.RegionFileDamaged.With(errs.Error{Message: message, Metadata: md})
+}
+
+// damage says what is wrong with a region file, completing "its file ...".
+type damage string
+
+func (d damage) Error() string { return string(d) }
+
+// errNotSetUp is a file bbolt initialised with no bucket at all.
+const errNotSetUp = damage("holds no region data (no bucket)")
+
+// openChecked opens the existing region file at path with opts and checks
+// that it holds a region. What is wrong with the file is returned as a
+// damage; a lock another process holds as ErrLocked.
+func openChecked(path string, opts *bbolt.Options) (db *bbolt.DB, err error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
 	}
 	if fi.Size() == 0 {
-		return nil, damaged("is empty (0 bytes)")
+		return nil, damage("is empty (0 bytes)")
 	}
 	// Reading a page past the end of a memory-mapped file faults; within
 	// this check the fault is a panic, recovered as damage.
@@ -43,32 +74,26 @@ func openRegion(dataDir, region string, timeout time.Duration) (db *bbolt.DB, er
 			if db != nil {
 				db.Close()
 			}
-			db, err = nil, damaged(fmt.Sprintf("cannot be read (%v)", r))
+			db, err = nil, damage(fmt.Sprintf("cannot be read (%v)", r))
 		}
 	}()
-	db, err = openDB(path, timeout, nil)
+	db, err = open(path, opts)
 	if err != nil {
 		if !errors.Is(err, ErrLocked) {
-			return nil, damaged(fmt.Sprintf("is not a readable database (%v)", err))
+			return nil, damage(fmt.Sprintf("is not a readable database (%v)", err))
 		}
 		return nil, err
 	}
-	fresh := false
 	err = db.View(func(tx *bbolt.Tx) error {
 		if need := tx.Size(); need > fi.Size() {
-			return damaged(fmt.Sprintf("is truncated: %d bytes where its pages need %d", fi.Size(), need))
+			return damage(fmt.Sprintf("is truncated: %d bytes where its pages need %d", fi.Size(), need))
 		}
-		// A file bbolt initialised but famid never finished setting up
-		// (it stopped in between) holds no bucket at all: a new region.
 		if k, _ := tx.Cursor().First(); k == nil {
-			fresh = true
-		}
-		if fresh {
-			return nil
+			return errNotSetUp
 		}
 		for _, b := range regionBuckets {
 			if tx.Bucket(b) == nil {
-				return damaged(fmt.Sprintf("holds no region data (bucket %q missing)", b))
+				return damage(fmt.Sprintf("holds no region data (bucket %q missing)", b))
 			}
 		}
 		return nil
@@ -76,10 +101,6 @@ func openRegion(dataDir, region string, timeout time.Duration) (db *bbolt.DB, er
 	if err != nil {
 		db.Close()
 		return nil, err
-	}
-	if fresh {
-		db.Close()
-		return openDB(path, timeout, regionBuckets)
 	}
 	return db, nil
 }

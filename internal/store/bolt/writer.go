@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -32,23 +32,23 @@ type writer struct {
 	stop   chan struct{}
 	done   chan struct{}
 
-	// notify is closed and replaced after every successful commit.
-	mu     sync.Mutex
-	notify chan struct{}
+	// notify holds the channel closed at the next commit. It is swapped
+	// without a lock, so that a commit never waits on the watchers that
+	// take the signal, however many wake at once.
+	notify atomic.Pointer[chan struct{}]
 }
 
 // changed returns a channel closed at the next commit.
 func (w *writer) changed() <-chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.notify
+	return *w.notify.Load()
 }
 
+// broadcast wakes whoever took the signal before this commit. The new
+// channel is in place before the old one closes: a watcher that took the
+// old one is woken, and one that takes the new one reads after the commit.
 func (w *writer) broadcast() {
-	w.mu.Lock()
-	close(w.notify)
-	w.notify = make(chan struct{})
-	w.mu.Unlock()
+	next := make(chan struct{})
+	close(*w.notify.Swap(&next))
 }
 
 type writeReq struct {
@@ -57,7 +57,9 @@ type writeReq struct {
 }
 
 func newWriter(db *bbolt.DB, region string, obs Observer) *writer {
-	w := &writer{db: db, region: region, obs: obs, reqs: make(chan *writeReq), stop: make(chan struct{}), done: make(chan struct{}), notify: make(chan struct{})}
+	w := &writer{db: db, region: region, obs: obs, reqs: make(chan *writeReq), stop: make(chan struct{}), done: make(chan struct{})}
+	first := make(chan struct{})
+	w.notify.Store(&first)
 	go w.loop()
 	return w
 }
@@ -123,13 +125,15 @@ func (w *writer) commit(batch []*writeReq) {
 			batch = slices.Delete(batch, failed, failed+1)
 			continue
 		}
+		for _, r := range batch {
+			r.err <- err // nil, or the commit's own failure for all of them
+		}
 		if err == nil {
+			// The writers are answered first: waking hundreds of
+			// watchers takes a while, and they only read.
 			w.broadcast()
 			stats := committed.Stats()
 			w.obs.Committed(w.region, Commit{Mutations: len(batch), Duration: time.Since(start), Write: stats.GetWriteTime()})
-		}
-		for _, r := range batch {
-			r.err <- err // nil, or the commit's own failure for all of them
 		}
 		return
 	}

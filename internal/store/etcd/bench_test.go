@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+	"github.com/raccordo/raccordo/internal/store/storetest"
 )
 
 // The etcd figures of docs/benchmarks.md: every sub-benchmark runs on
@@ -33,12 +34,7 @@ func backends(parent *testing.B) map[string]func(b *testing.B) store.Store {
 	)
 	return map[string]func(b *testing.B) store.Store{
 		"bbolt": func(b *testing.B) store.Store {
-			s, err := bolt.Open(b.TempDir(), bolt.Options{Regions: regions})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { s.Close() })
-			return s
+			return bolttest.Open(b, b.TempDir(), bolt.Options{Regions: regions})
 		},
 		"etcd3": func(b *testing.B) store.Store {
 			once.Do(func() { cluster = etcdtest.Start(parent, etcdtest.Options{Members: 3, MaxTxnOps: 1024}).Client(parent) })
@@ -54,48 +50,6 @@ func backends(parent *testing.B) map[string]func(b *testing.B) store.Store {
 
 var backendOrder = []string{"bbolt", "etcd3"}
 
-func benchPartner(n int64) *famiv1.Partner {
-	return &famiv1.Partner{
-		Name:        fmt.Sprintf("regions/lombardia/partners/p%09d", n),
-		DisplayName: fmt.Sprintf("Partner %d", n),
-		Kind:        famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR,
-		FiscalCode:  "01199250158",
-	}
-}
-
-func benchCreate(s store.Store, n int64) error {
-	_, err := s.Update(context.Background(), "lombardia", store.Mutation{Principal: "bench"}, func(tx store.WriteTx) (proto.Message, error) {
-		p := benchPartner(n)
-		return p, tx.Put(p)
-	})
-	return err
-}
-
-// runConcurrent calls op b.N times from c goroutines.
-func runConcurrent(b *testing.B, c int, op func(n int64) error) {
-	b.Helper()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	for range c {
-		wg.Go(func() {
-			for {
-				n := next.Add(1)
-				if n > int64(b.N) {
-					return
-				}
-				if err := op(n); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
-}
-
 // BenchmarkCreate: durable creates of one region at concurrency 1 and 64.
 func BenchmarkCreate(b *testing.B) {
 	open := backends(b)
@@ -103,7 +57,7 @@ func BenchmarkCreate(b *testing.B) {
 		for _, name := range backendOrder {
 			b.Run(fmt.Sprintf("%s/c%d", name, c), func(b *testing.B) {
 				s := open[name](b)
-				runConcurrent(b, c, func(n int64) error { return benchCreate(s, n) })
+				storetest.RunConcurrent(b, c, func(n int64) error { return storetest.BenchCreate(s, "lombardia", n) })
 			})
 		}
 	}
@@ -116,10 +70,10 @@ func BenchmarkGet(b *testing.B) {
 	for _, name := range backendOrder {
 		b.Run(name, func(b *testing.B) {
 			s := open[name](b)
-			if err := benchCreate(s, 1); err != nil {
+			if err := storetest.BenchCreate(s, "lombardia", 1); err != nil {
 				b.Fatal(err)
 			}
-			pname := benchPartner(1).Name
+			pname := storetest.BenchPartner("lombardia", 1).Name
 			for b.Loop() {
 				p := &famiv1.Partner{}
 				if err := s.View(context.Background(), "lombardia", func(tx store.ReadTx) error { return tx.Get(pname, p) }); err != nil {
@@ -169,7 +123,7 @@ func BenchmarkWatchFanout(b *testing.B) {
 			var n int64
 			for b.Loop() {
 				n++
-				if err := benchCreate(s, n); err != nil {
+				if err := storetest.BenchCreate(s, "lombardia", n); err != nil {
 					b.Fatal(err)
 				}
 				for got := 0; got < watchers; {

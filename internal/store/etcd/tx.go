@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
@@ -153,22 +152,12 @@ func (t *tx) Put(r store.Resource) error {
 	} else {
 		old = nil
 	}
-	created, err := store.CreateTime(r, old, t.now)
-	if err != nil {
-		return err
-	}
 	rev := t.Revision() + 1
-	if err := store.Stamp(r, rev, created, timestamppb.New(t.now)); err != nil {
-		return err
-	}
-	v, err := store.Marshal.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("store: encode %s: %w", r.GetName(), err)
-	}
-	ch, err := store.PutChange(rev, t.now, op, t.principal, r)
+	v, err := store.Encode(r, old, rev, t.now)
 	if err != nil {
 		return err
 	}
+	ch := store.PutChange(rev, t.now, op, t.principal, r, v)
 	t.o.put(k, v)
 	if op == famiv1.ChangeOperation_CHANGE_OPERATION_CREATE {
 		t.o.put(t.base+rangeTyp+r.GetName(), []byte(ch.ResourceType))

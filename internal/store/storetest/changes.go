@@ -18,9 +18,7 @@ func testRevision(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("StartsAtZero", func(t *testing.T) {
 		s := open(t)
 		for _, r := range []string{lombardia, veneto} {
-			if got := revision(t, s, r); got != 0 {
-				t.Errorf("%s revision of a new store: got %d, want 0", r, got)
-			}
+			wantRevision(t, s, r, 0, "of a new store")
 			if got := changes(t, s, r, 0); len(got) != 0 {
 				t.Errorf("%s change log of a new store: got %v, want none", r, got)
 			}
@@ -54,18 +52,12 @@ func testRevision(t *testing.T, open func(t *testing.T) store.Store) {
 		if want := seq(0, 4); !slices.Equal(inTx, want) {
 			t.Errorf("Revision after each write in one Update: got %v, want %v", inTx, want)
 		}
-		if got := revision(t, s, lombardia); got != 4 {
-			t.Errorf("revision after the Update: got %d, want 4", got)
-		}
+		wantRevision(t, s, lombardia, 4, "revision after the Update")
 
 		p, _ := put(t, s, alice, newPartner(lombardia, "p3"))
-		if got := revision(t, s, lombardia); got != 5 {
-			t.Errorf("revision after one more Put: got %d, want 5", got)
-		}
+		wantRevision(t, s, lombardia, 5, "revision after one more Put")
 		del(t, s, alice, p.GetName())
-		if got := revision(t, s, lombardia); got != 6 {
-			t.Errorf("revision after one more Delete: got %d, want 6", got)
-		}
+		wantRevision(t, s, lombardia, 6, "revision after one more Delete")
 	})
 
 	t.Run("OnlyResourceWrites", func(t *testing.T) {
@@ -84,9 +76,7 @@ func testRevision(t *testing.T, open func(t *testing.T) store.Store) {
 		if err != nil {
 			t.Fatalf("Update: %v", err)
 		}
-		if got := revision(t, s, lombardia); got != 1 {
-			t.Errorf("revision after an Update without Put or Delete: got %d, want 1", got)
-		}
+		wantRevision(t, s, lombardia, 1, "revision after an Update without Put or Delete")
 	})
 }
 

@@ -112,114 +112,117 @@ func checkSnapshot(t *testing.T, s store.Store, region string) bool {
 }
 
 func testConcurrency(t *testing.T, open func(t *testing.T) store.Store) {
-	t.Run("OneRegion", func(t *testing.T) {
-		s := open(t)
-		etags := writeMany(t, s, lombardia, 16, 25)
-		wantLog(t, s, lombardia, 16, 25, etags)
-	})
+	subtests[store.Store]{
+		{"OneRegion", concurrencyOneRegion},
+		{"TwoRegions", concurrencyTwoRegions},
+		{"WithFailures", concurrencyWithFailures},
+		{"ReadersSeeSnapshots", concurrencyReadersSeeSnapshots},
+	}.run(t, open)
+}
 
-	t.Run("TwoRegions", func(t *testing.T) {
-		s := open(t)
-		var wg sync.WaitGroup
-		etags := map[string][]string{}
-		var mu sync.Mutex
-		for _, r := range []string{lombardia, veneto} {
-			wg.Go(func() {
-				e := writeMany(t, s, r, 8, 25)
-				mu.Lock()
-				defer mu.Unlock()
-				etags[r] = e
-			})
-		}
-		wg.Wait()
-		for _, r := range []string{lombardia, veneto} {
-			wantLog(t, s, r, 8, 25, etags[r])
-		}
-	})
+func concurrencyOneRegion(t *testing.T, s store.Store) {
+	etags := writeMany(t, s, lombardia, 16, 25)
+	wantLog(t, s, lombardia, 16, 25, etags)
+}
 
-	t.Run("WithFailures", func(t *testing.T) {
-		// Failing mutations among concurrent ones (which an implementation
-		// may commit together) keep none of their writes and cost the
-		// others nothing.
-		s := open(t)
-		const workers, perWorker = 8, 25
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Go(func() {
-				for i := range perWorker {
-					fails := (w+i)%3 == 0
-					p := newPartner(lombardia, fmt.Sprintf("w%02d-%03d", w, i))
-					_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
-						if err := tx.Put(p); err != nil {
-							return nil, err
-						}
-						if err := tx.IndexPut("by_name", p.GetName(), "x"); err != nil {
-							return nil, err
-						}
-						if fails {
-							return nil, errBoom
-						}
-						return p, nil
-					})
-					if fails && !errors.Is(err, errBoom) {
-						t.Errorf("failing Update of %s: got %v, want %v", p.GetName(), err, errBoom)
-					}
-					if !fails && err != nil {
-						t.Errorf("Update of %s: %v", p.GetName(), err)
-					}
-				}
-			})
-		}
-		wg.Wait()
-
-		var want []string
-		for w := range workers {
-			for i := range perWorker {
-				if (w+i)%3 != 0 {
-					want = append(want, fmt.Sprintf("w%02d-%03d", w, i))
-				}
-			}
-		}
-		if got := listIDs(t, s, lombardia, "partners", ""); !slices.Equal(got, want) {
-			t.Errorf("partners: got %d %q, want %d %q", len(got), got, len(want), want)
-		}
-		n := int64(len(want))
-		if got := revision(t, s, lombardia); got != n {
-			t.Errorf("revision: got %d, want %d", got, n)
-		}
-		if got := revisions(changes(t, s, lombardia, 0)); !slices.Equal(got, seq(1, n)) {
-			t.Errorf("change revisions: got %v, want 1..%d", got, n)
-		}
-		view(t, s, lombardia, func(tx store.ReadTx) error {
-			if got := scan(t, tx, "by_name", ""); len(got) != len(want) {
-				t.Errorf("index entries: got %d, want %d", len(got), len(want))
-			}
-			return nil
+func concurrencyTwoRegions(t *testing.T, s store.Store) {
+	var wg sync.WaitGroup
+	etags := map[string][]string{}
+	var mu sync.Mutex
+	for _, r := range []string{lombardia, veneto} {
+		wg.Go(func() {
+			e := writeMany(t, s, r, 8, 25)
+			mu.Lock()
+			defer mu.Unlock()
+			etags[r] = e
 		})
-	})
+	}
+	wg.Wait()
+	for _, r := range []string{lombardia, veneto} {
+		wantLog(t, s, r, 8, 25, etags[r])
+	}
+}
 
-	t.Run("ReadersSeeSnapshots", func(t *testing.T) {
-		s := open(t)
-		done := make(chan struct{})
-		var readers sync.WaitGroup
-		for range 4 {
-			readers.Go(func() {
-				for {
-					if !checkSnapshot(t, s, lombardia) {
-						return
+// concurrencyWithFailures: failing mutations among concurrent ones (which
+// an implementation may commit together) keep none of their writes and cost
+// the others nothing.
+func concurrencyWithFailures(t *testing.T, s store.Store) {
+	const workers, perWorker = 8, 25
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range perWorker {
+				fails := (w+i)%3 == 0
+				p := newPartner(lombardia, fmt.Sprintf("w%02d-%03d", w, i))
+				_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
+					if err := tx.Put(p); err != nil {
+						return nil, err
 					}
-					select {
-					case <-done:
-						return
-					default:
+					if err := tx.IndexPut("by_name", p.GetName(), "x"); err != nil {
+						return nil, err
 					}
+					if fails {
+						return nil, errBoom
+					}
+					return p, nil
+				})
+				if fails && !errors.Is(err, errBoom) {
+					t.Errorf("failing Update of %s: got %v, want %v", p.GetName(), err, errBoom)
 				}
-			})
+				if !fails && err != nil {
+					t.Errorf("Update of %s: %v", p.GetName(), err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	var want []string
+	for w := range workers {
+		for i := range perWorker {
+			if (w+i)%3 != 0 {
+				want = append(want, fmt.Sprintf("w%02d-%03d", w, i))
+			}
 		}
-		etags := writeMany(t, s, lombardia, 8, 25)
-		close(done)
-		readers.Wait()
-		wantLog(t, s, lombardia, 8, 25, etags)
-		checkSnapshot(t, s, lombardia)
+	}
+	if got := listIDs(t, s, lombardia, "partners", ""); !slices.Equal(got, want) {
+		t.Errorf("partners: got %d %q, want %d %q", len(got), got, len(want), want)
+	}
+	n := int64(len(want))
+	if got := revision(t, s, lombardia); got != n {
+		t.Errorf("revision: got %d, want %d", got, n)
+	}
+	if got := revisions(changes(t, s, lombardia, 0)); !slices.Equal(got, seq(1, n)) {
+		t.Errorf("change revisions: got %v, want 1..%d", got, n)
+	}
+	view(t, s, lombardia, func(tx store.ReadTx) error {
+		if got := scan(t, tx, "by_name", ""); len(got) != len(want) {
+			t.Errorf("index entries: got %d, want %d", len(got), len(want))
+		}
+		return nil
 	})
+}
+
+func concurrencyReadersSeeSnapshots(t *testing.T, s store.Store) {
+	done := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 4 {
+		readers.Go(func() {
+			for {
+				if !checkSnapshot(t, s, lombardia) {
+					return
+				}
+				select {
+				case <-done:
+					return
+				default:
+				}
+			}
+		})
+	}
+	etags := writeMany(t, s, lombardia, 8, 25)
+	close(done)
+	readers.Wait()
+	wantLog(t, s, lombardia, 8, 25, etags)
+	checkSnapshot(t, s, lombardia)
 }

@@ -58,160 +58,163 @@ func wantIndexGet(t testing.TB, s store.Store, region, index, key, value string,
 }
 
 func testIndex(t *testing.T, open func(t *testing.T) store.Store) {
-	t.Run("PutGetDelete", func(t *testing.T) {
-		s := open(t)
-		indexPut(t, s, lombardia, "by_code",
-			entry{"01199250158", partnerName(lombardia, "p1")},
-			entry{"80002210158", partnerName(lombardia, "p2")})
-		indexPut(t, s, lombardia, "by_email", entry{"01199250158", "not the by_code value"})
+	subtests[store.Store]{
+		{"PutGetDelete", indexPutGetDelete},
+		{"EmptyValue", indexEmptyValue},
+		{"Scan", indexScan},
+		{"ReadOwnWrites", indexReadOwnWrites},
+		{"RollBack", indexRollBack},
+		{"PerRegion", indexPerRegion},
+	}.run(t, open)
+}
 
-		wantIndexGet(t, s, lombardia, "by_code", "01199250158", partnerName(lombardia, "p1"), true)
-		wantIndexGet(t, s, lombardia, "by_code", "80002210158", partnerName(lombardia, "p2"), true)
-		wantIndexGet(t, s, lombardia, "by_email", "01199250158", "not the by_code value", true)
-		wantIndexGet(t, s, lombardia, "by_code", "0119925015", "", false)
-		wantIndexGet(t, s, lombardia, "by_code", "011992501580", "", false)
-		wantIndexGet(t, s, lombardia, "no_such_index", "01199250158", "", false)
+func indexPutGetDelete(t *testing.T, s store.Store) {
+	indexPut(t, s, lombardia, "by_code",
+		entry{"01199250158", partnerName(lombardia, "p1")},
+		entry{"80002210158", partnerName(lombardia, "p2")})
+	indexPut(t, s, lombardia, "by_email", entry{"01199250158", "not the by_code value"})
 
-		indexPut(t, s, lombardia, "by_code", entry{"01199250158", partnerName(lombardia, "p3")})
-		wantIndexGet(t, s, lombardia, "by_code", "01199250158", partnerName(lombardia, "p3"), true)
+	wantIndexGet(t, s, lombardia, "by_code", "01199250158", partnerName(lombardia, "p1"), true)
+	wantIndexGet(t, s, lombardia, "by_code", "80002210158", partnerName(lombardia, "p2"), true)
+	wantIndexGet(t, s, lombardia, "by_email", "01199250158", "not the by_code value", true)
+	wantIndexGet(t, s, lombardia, "by_code", "0119925015", "", false)
+	wantIndexGet(t, s, lombardia, "by_code", "011992501580", "", false)
+	wantIndexGet(t, s, lombardia, "no_such_index", "01199250158", "", false)
 
-		write(t, s, lombardia, func(tx store.WriteTx) error {
-			if err := tx.IndexDelete("by_code", "01199250158"); err != nil {
-				return err
-			}
-			if err := tx.IndexDelete("by_code", "01199250158"); err != nil {
-				t.Errorf("IndexDelete of a deleted key: %v", err)
-			}
-			if err := tx.IndexDelete("by_code", "never-stored"); err != nil {
-				t.Errorf("IndexDelete of a missing key: %v", err)
-			}
-			if err := tx.IndexDelete("no_such_index", "01199250158"); err != nil {
-				t.Errorf("IndexDelete in a missing index: %v", err)
-			}
-			return nil
-		})
-		wantIndexGet(t, s, lombardia, "by_code", "01199250158", "", false)
-		wantIndexGet(t, s, lombardia, "by_code", "80002210158", partnerName(lombardia, "p2"), true)
-		wantIndexGet(t, s, lombardia, "by_email", "01199250158", "not the by_code value", true)
-	})
+	indexPut(t, s, lombardia, "by_code", entry{"01199250158", partnerName(lombardia, "p3")})
+	wantIndexGet(t, s, lombardia, "by_code", "01199250158", partnerName(lombardia, "p3"), true)
 
-	t.Run("EmptyValue", func(t *testing.T) {
-		// A key with an empty value is present: indexes used as sets store
-		// keys only.
-		s := open(t)
-		indexPut(t, s, lombardia, "members", entry{"n1/p1", ""})
-		wantIndexGet(t, s, lombardia, "members", "n1/p1", "", true)
-		view(t, s, lombardia, func(tx store.ReadTx) error {
-			if got, want := scan(t, tx, "members", ""), []entry{{"n1/p1", ""}}; !slices.Equal(got, want) {
-				t.Errorf("IndexScan: got %v, want %v", got, want)
-			}
-			return nil
-		})
-	})
-
-	t.Run("Scan", func(t *testing.T) {
-		s := open(t)
-		indexPut(t, s, lombardia, "by_city",
-			entry{"monza/p1", "1"}, entry{"milano/p2", "2"}, entry{"mi", "3"},
-			entry{"milano/p1", "4"}, entry{"milano", "5"}, entry{"m", "6"}, entry{"lecco/p9", "7"})
-		indexPut(t, s, lombardia, "by_city2", entry{"milano/zz", "other index"})
-		indexPut(t, s, lombardia, "by_cit", entry{"milano/aa", "other index"})
-
-		tests := []struct {
-			prefix string
-			want   []entry
-		}{
-			{"", []entry{{"lecco/p9", "7"}, {"m", "6"}, {"mi", "3"}, {"milano", "5"}, {"milano/p1", "4"}, {"milano/p2", "2"}, {"monza/p1", "1"}}},
-			{"mi", []entry{{"mi", "3"}, {"milano", "5"}, {"milano/p1", "4"}, {"milano/p2", "2"}}},
-			{"milano/", []entry{{"milano/p1", "4"}, {"milano/p2", "2"}}},
-			{"milano/p2", []entry{{"milano/p2", "2"}}},
-			{"milano/p3", []entry{}},
-			{"n", []entry{}},
-			{"a", []entry{}},
+	write(t, s, lombardia, func(tx store.WriteTx) error {
+		if err := tx.IndexDelete("by_code", "01199250158"); err != nil {
+			return err
 		}
-		view(t, s, lombardia, func(tx store.ReadTx) error {
-			for _, tt := range tests {
-				if got := scan(t, tx, "by_city", tt.prefix); !slices.Equal(got, tt.want) {
-					t.Errorf("IndexScan(by_city, %q): got %v, want %v", tt.prefix, got, tt.want)
-				}
-			}
-			if got := scan(t, tx, "no_such_index", ""); len(got) != 0 {
-				t.Errorf("IndexScan of a missing index: got %v, want none", got)
-			}
-
-			var got []entry
-			tx.IndexScan("by_city", "m", func(k, v string) bool {
-				got = append(got, entry{k, v})
-				return len(got) < 2
-			})
-			if want := []entry{{"m", "6"}, {"mi", "3"}}; !slices.Equal(got, want) {
-				t.Errorf("IndexScan stopping after two: got %v, want %v", got, want)
-			}
-			return nil
-		})
+		if err := tx.IndexDelete("by_code", "01199250158"); err != nil {
+			t.Errorf("IndexDelete of a deleted key: %v", err)
+		}
+		if err := tx.IndexDelete("by_code", "never-stored"); err != nil {
+			t.Errorf("IndexDelete of a missing key: %v", err)
+		}
+		if err := tx.IndexDelete("no_such_index", "01199250158"); err != nil {
+			t.Errorf("IndexDelete in a missing index: %v", err)
+		}
+		return nil
 	})
+	wantIndexGet(t, s, lombardia, "by_code", "01199250158", "", false)
+	wantIndexGet(t, s, lombardia, "by_code", "80002210158", partnerName(lombardia, "p2"), true)
+	wantIndexGet(t, s, lombardia, "by_email", "01199250158", "not the by_code value", true)
+}
 
-	t.Run("ReadOwnWrites", func(t *testing.T) {
-		s := open(t)
-		indexPut(t, s, lombardia, "by_code", entry{"a", "1"}, entry{"b", "2"})
-		write(t, s, lombardia, func(tx store.WriteTx) error {
-			if err := tx.IndexPut("by_code", "c", "3"); err != nil {
-				return err
-			}
-			if err := tx.IndexDelete("by_code", "a"); err != nil {
-				return err
-			}
-			if v, ok := tx.IndexGet("by_code", "c"); v != "3" || !ok {
-				t.Errorf("IndexGet of a key put in the same Update: got %q, %v, want %q, true", v, ok, "3")
-			}
-			if v, ok := tx.IndexGet("by_code", "a"); ok {
-				t.Errorf("IndexGet of a key deleted in the same Update: got %q, true, want false", v)
-			}
-			if got, want := scan(t, tx, "by_code", ""), []entry{{"b", "2"}, {"c", "3"}}; !slices.Equal(got, want) {
-				t.Errorf("IndexScan in the same Update: got %v, want %v", got, want)
-			}
-			return nil
-		})
+// indexEmptyValue: a key with an empty value is present: indexes used as
+// sets store keys only.
+func indexEmptyValue(t *testing.T, s store.Store) {
+	indexPut(t, s, lombardia, "members", entry{"n1/p1", ""})
+	wantIndexGet(t, s, lombardia, "members", "n1/p1", "", true)
+	view(t, s, lombardia, func(tx store.ReadTx) error {
+		if got, want := scan(t, tx, "members", ""), []entry{{"n1/p1", ""}}; !slices.Equal(got, want) {
+			t.Errorf("IndexScan: got %v, want %v", got, want)
+		}
+		return nil
 	})
+}
 
-	t.Run("RollBack", func(t *testing.T) {
-		s := open(t)
-		indexPut(t, s, lombardia, "by_code", entry{"a", "1"}, entry{"b", "2"})
-		_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
-			for _, e := range []entry{{"a", "changed"}, {"c", "3"}} {
-				if err := tx.IndexPut("by_code", e.Key, e.Value); err != nil {
-					return nil, err
-				}
+func indexScan(t *testing.T, s store.Store) {
+	indexPut(t, s, lombardia, "by_city",
+		entry{"monza/p1", "1"}, entry{"milano/p2", "2"}, entry{"mi", "3"},
+		entry{"milano/p1", "4"}, entry{"milano", "5"}, entry{"m", "6"}, entry{"lecco/p9", "7"})
+	indexPut(t, s, lombardia, "by_city2", entry{"milano/zz", "other index"})
+	indexPut(t, s, lombardia, "by_cit", entry{"milano/aa", "other index"})
+
+	tests := []struct {
+		prefix string
+		want   []entry
+	}{
+		{"", []entry{{"lecco/p9", "7"}, {"m", "6"}, {"mi", "3"}, {"milano", "5"}, {"milano/p1", "4"}, {"milano/p2", "2"}, {"monza/p1", "1"}}},
+		{"mi", []entry{{"mi", "3"}, {"milano", "5"}, {"milano/p1", "4"}, {"milano/p2", "2"}}},
+		{"milano/", []entry{{"milano/p1", "4"}, {"milano/p2", "2"}}},
+		{"milano/p2", []entry{{"milano/p2", "2"}}},
+		{"milano/p3", []entry{}},
+		{"n", []entry{}},
+		{"a", []entry{}},
+	}
+	view(t, s, lombardia, func(tx store.ReadTx) error {
+		for _, tt := range tests {
+			if got := scan(t, tx, "by_city", tt.prefix); !slices.Equal(got, tt.want) {
+				t.Errorf("IndexScan(by_city, %q): got %v, want %v", tt.prefix, got, tt.want)
 			}
-			if err := tx.IndexDelete("by_code", "b"); err != nil {
+		}
+		if got := scan(t, tx, "no_such_index", ""); len(got) != 0 {
+			t.Errorf("IndexScan of a missing index: got %v, want none", got)
+		}
+
+		var got []entry
+		tx.IndexScan("by_city", "m", func(k, v string) bool {
+			got = append(got, entry{k, v})
+			return len(got) < 2
+		})
+		if want := []entry{{"m", "6"}, {"mi", "3"}}; !slices.Equal(got, want) {
+			t.Errorf("IndexScan stopping after two: got %v, want %v", got, want)
+		}
+		return nil
+	})
+}
+
+func indexReadOwnWrites(t *testing.T, s store.Store) {
+	indexPut(t, s, lombardia, "by_code", entry{"a", "1"}, entry{"b", "2"})
+	write(t, s, lombardia, func(tx store.WriteTx) error {
+		if err := tx.IndexPut("by_code", "c", "3"); err != nil {
+			return err
+		}
+		if err := tx.IndexDelete("by_code", "a"); err != nil {
+			return err
+		}
+		if v, ok := tx.IndexGet("by_code", "c"); v != "3" || !ok {
+			t.Errorf("IndexGet of a key put in the same Update: got %q, %v, want %q, true", v, ok, "3")
+		}
+		if v, ok := tx.IndexGet("by_code", "a"); ok {
+			t.Errorf("IndexGet of a key deleted in the same Update: got %q, true, want false", v)
+		}
+		if got, want := scan(t, tx, "by_code", ""), []entry{{"b", "2"}, {"c", "3"}}; !slices.Equal(got, want) {
+			t.Errorf("IndexScan in the same Update: got %v, want %v", got, want)
+		}
+		return nil
+	})
+}
+
+func indexRollBack(t *testing.T, s store.Store) {
+	indexPut(t, s, lombardia, "by_code", entry{"a", "1"}, entry{"b", "2"})
+	_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
+		for _, e := range []entry{{"a", "changed"}, {"c", "3"}} {
+			if err := tx.IndexPut("by_code", e.Key, e.Value); err != nil {
 				return nil, err
 			}
-			if err := tx.IndexPut("new_index", "x", "y"); err != nil {
-				return nil, err
-			}
-			return nil, errBoom
-		})
-		if !errors.Is(err, errBoom) {
-			t.Fatalf("Update: got %v, want %v", err, errBoom)
 		}
-		wantIndexGet(t, s, lombardia, "by_code", "a", "1", true)
-		wantIndexGet(t, s, lombardia, "by_code", "b", "2", true)
-		wantIndexGet(t, s, lombardia, "by_code", "c", "", false)
-		wantIndexGet(t, s, lombardia, "new_index", "x", "", false)
-		view(t, s, lombardia, func(tx store.ReadTx) error {
-			if got, want := scan(t, tx, "by_code", ""), []entry{{"a", "1"}, {"b", "2"}}; !slices.Equal(got, want) {
-				t.Errorf("IndexScan after a failed Update: got %v, want %v", got, want)
-			}
-			return nil
-		})
+		if err := tx.IndexDelete("by_code", "b"); err != nil {
+			return nil, err
+		}
+		if err := tx.IndexPut("new_index", "x", "y"); err != nil {
+			return nil, err
+		}
+		return nil, errBoom
 	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("Update: got %v, want %v", err, errBoom)
+	}
+	wantIndexGet(t, s, lombardia, "by_code", "a", "1", true)
+	wantIndexGet(t, s, lombardia, "by_code", "b", "2", true)
+	wantIndexGet(t, s, lombardia, "by_code", "c", "", false)
+	wantIndexGet(t, s, lombardia, "new_index", "x", "", false)
+	view(t, s, lombardia, func(tx store.ReadTx) error {
+		if got, want := scan(t, tx, "by_code", ""), []entry{{"a", "1"}, {"b", "2"}}; !slices.Equal(got, want) {
+			t.Errorf("IndexScan after a failed Update: got %v, want %v", got, want)
+		}
+		return nil
+	})
+}
 
-	t.Run("PerRegion", func(t *testing.T) {
-		s := open(t)
-		indexPut(t, s, lombardia, "by_code", entry{"a", "lombardia"})
-		wantIndexGet(t, s, veneto, "by_code", "a", "", false)
-		indexPut(t, s, veneto, "by_code", entry{"a", "veneto"})
-		wantIndexGet(t, s, lombardia, "by_code", "a", "lombardia", true)
-		wantIndexGet(t, s, veneto, "by_code", "a", "veneto", true)
-	})
+func indexPerRegion(t *testing.T, s store.Store) {
+	indexPut(t, s, lombardia, "by_code", entry{"a", "lombardia"})
+	wantIndexGet(t, s, veneto, "by_code", "a", "", false)
+	indexPut(t, s, veneto, "by_code", entry{"a", "veneto"})
+	wantIndexGet(t, s, lombardia, "by_code", "a", "lombardia", true)
+	wantIndexGet(t, s, veneto, "by_code", "a", "veneto", true)
 }

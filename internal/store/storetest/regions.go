@@ -70,12 +70,8 @@ func testRegions(t *testing.T, open func(t *testing.T) store.Store) {
 		indexPut(t, s, veneto, "by_code", entry{"01199250158", "veneto p1"})
 		wantState(t, snapshot(t, s, lombardia, collections, indexes), lombardiaBefore)
 
-		if got := revision(t, s, veneto); got != 1 {
-			t.Errorf("veneto revision: got %d, want 1", got)
-		}
-		if got := revision(t, s, lombardia); got != 2 {
-			t.Errorf("lombardia revision: got %d, want 2", got)
-		}
+		wantRevision(t, s, veneto, 1, "veneto revision")
+		wantRevision(t, s, lombardia, 2, "lombardia revision")
 		chs := changes(t, s, veneto, 0)
 		if len(chs) != 1 || chs[0].GetRevision() != 1 || chs[0].GetResourceName() != v.GetName() {
 			t.Errorf("veneto change log: got %v, want one change of %s at revision 1", chs, v.GetName())
@@ -118,9 +114,7 @@ func testContext(t *testing.T, open func(t *testing.T) store.Store) {
 			if ran {
 				t.Errorf("fn ran with a done context")
 			}
-			if got := revision(t, s, lombardia); got != 0 {
-				t.Errorf("revision: got %d, want 0", got)
-			}
+			wantRevision(t, s, lombardia, 0, "revision")
 		})
 	}
 }

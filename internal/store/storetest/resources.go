@@ -112,12 +112,8 @@ func testPut(t *testing.T, open func(t *testing.T) store.Store) {
 			})
 			wantCode(t, "Put("+name+") in lombardia", err, errs.Invalid)
 		}
-		if got := revision(t, s, lombardia); got != 0 {
-			t.Errorf("lombardia revision: got %d, want 0", got)
-		}
-		if got := revision(t, s, veneto); got != 0 {
-			t.Errorf("veneto revision: got %d, want 0", got)
-		}
+		wantRevision(t, s, lombardia, 0, "lombardia revision")
+		wantRevision(t, s, veneto, 0, "veneto revision")
 	})
 }
 
@@ -291,9 +287,7 @@ func testDelete(t *testing.T, open func(t *testing.T) store.Store) {
 			})
 			wantCode(t, "Delete("+name+")", err, errs.NotFound)
 		}
-		if got := revision(t, s, lombardia); got != 1 {
-			t.Errorf("revision after failed deletes: got %d, want 1", got)
-		}
+		wantRevision(t, s, lombardia, 1, "revision after failed deletes")
 	})
 
 	t.Run("OtherRegion", func(t *testing.T) {

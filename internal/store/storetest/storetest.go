@@ -177,6 +177,14 @@ func revision(t testing.TB, s store.Store, region string) int64 {
 	return rev
 }
 
+// wantRevision reports, as what, a region whose revision is not want.
+func wantRevision(t testing.TB, s store.Store, region string, want int64, what string) {
+	t.Helper()
+	if got := revision(t, s, region); got != want {
+		t.Errorf("%s: got %d, want %d", what, got, want)
+	}
+}
+
 // changes returns every change of region after revision after.
 func changes(t testing.TB, s store.Store, region string, after int64) []*famiv1.Change {
 	t.Helper()
@@ -325,3 +333,17 @@ func seq(from, to int64) []int64 {
 
 // errBoom is what a failing mutation returns.
 var errBoom = errors.New("storetest: mutation failed on purpose")
+
+// subtests are the named tests of a part of the suite, each run on a store
+// of its own.
+type subtests[S any] []struct {
+	name string
+	test func(t *testing.T, s S)
+}
+
+// run runs each test as a subtest of t, on a new store from open.
+func (st subtests[S]) run(t *testing.T, open func(t *testing.T) S) {
+	for _, c := range st {
+		t.Run(c.name, func(t *testing.T) { c.test(t, open(t)) })
+	}
+}

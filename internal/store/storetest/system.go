@@ -16,124 +16,127 @@ import (
 // RunSystem is the conformance suite of store.System: open must return a
 // new, empty system store and arrange for it to be closed.
 func RunSystem(t *testing.T, open func(t *testing.T) store.System) {
-	t.Run("GetPutDelete", func(t *testing.T) {
-		s := open(t)
-		sysUpdate(t, s, func(tx store.SystemTx) error {
-			if v := tx.Get("accounts", "alice"); v != nil {
-				t.Errorf("Get of a missing key: got %q, want nil", v)
-			}
-			if err := tx.Put("accounts", "alice", []byte("a1")); err != nil {
-				return err
-			}
-			if v := tx.Get("accounts", "alice"); string(v) != "a1" {
-				t.Errorf("Get after Put in the same transaction: got %q, want a1", v)
-			}
-			return tx.Delete("nowhere", "nobody")
-		})
-		sysView(t, s, func(tx store.SystemTx) {
-			if v := tx.Get("accounts", "alice"); string(v) != "a1" {
-				t.Errorf("Get after the commit: got %q, want a1", v)
-			}
-			if v := tx.Get("passwords", "alice"); v != nil {
-				t.Errorf("Get in another bucket: got %q, want nil", v)
-			}
-		})
-		sysUpdate(t, s, func(tx store.SystemTx) error { return tx.Delete("accounts", "alice") })
-		sysView(t, s, func(tx store.SystemTx) {
-			if v := tx.Get("accounts", "alice"); v != nil {
-				t.Errorf("Get after Delete: got %q, want nil", v)
-			}
-		})
-	})
+	subtests[store.System]{
+		{"GetPutDelete", systemGetPutDelete},
+		{"FailedUpdate", systemFailedUpdate},
+		{"Scan", systemScan},
+		{"ScanSeesOwnWrites", systemScanSeesOwnWrites},
+	}.run(t, open)
+}
 
-	t.Run("FailedUpdate", func(t *testing.T) {
-		s := open(t)
-		errFail := errors.New("refused")
-		err := s.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
-			if err := tx.Put("accounts", "bob", []byte("b")); err != nil {
-				return err
-			}
-			return errFail
-		})
-		if !errors.Is(err, errFail) {
-			t.Errorf("SystemUpdate: got %v, want fn's error", err)
+func systemGetPutDelete(t *testing.T, s store.System) {
+	sysUpdate(t, s, func(tx store.SystemTx) error {
+		if v := tx.Get("accounts", "alice"); v != nil {
+			t.Errorf("Get of a missing key: got %q, want nil", v)
 		}
-		sysView(t, s, func(tx store.SystemTx) {
-			if v := tx.Get("accounts", "bob"); v != nil {
-				t.Errorf("a failed update wrote %q", v)
-			}
-		})
-	})
-
-	t.Run("Scan", func(t *testing.T) {
-		s := open(t)
-		sysUpdate(t, s, func(tx store.SystemTx) error {
-			for _, k := range []string{"lombardia/b", "lombardia/a", "lombardia/c", "lombardiax", "veneto/a", "l"} {
-				if err := tx.Put("tokens", k, []byte("v-"+k)); err != nil {
-					return err
-				}
-			}
-			return tx.Put("tokensx", "lombardia/z", []byte("other bucket"))
-		})
-		for _, c := range []struct {
-			prefix, after string
-			want          []string
-		}{
-			{"", "", []string{"l", "lombardia/a", "lombardia/b", "lombardia/c", "lombardiax", "veneto/a"}},
-			{"lombardia/", "", []string{"lombardia/a", "lombardia/b", "lombardia/c"}},
-			{"lombardia/", "lombardia/a", []string{"lombardia/b", "lombardia/c"}},
-			{"lombardia/", "lombardia/c", []string{}},
-			{"lombardia/", "a", []string{"lombardia/a", "lombardia/b", "lombardia/c"}},
-			{"veneto/", "", []string{"veneto/a"}},
-			{"sicilia/", "", []string{}},
-		} {
-			sysView(t, s, func(tx store.SystemTx) {
-				got := []string{}
-				tx.Scan("tokens", c.prefix, c.after, func(k string, v []byte) bool {
-					if string(v) != "v-"+k {
-						t.Errorf("Scan value of %s: got %q", k, v)
-					}
-					got = append(got, k)
-					return true
-				})
-				if !slices.Equal(got, c.want) {
-					t.Errorf("Scan(prefix %q, after %q): got %q, want %q", c.prefix, c.after, got, c.want)
-				}
-			})
+		if err := tx.Put("accounts", "alice", []byte("a1")); err != nil {
+			return err
 		}
-		sysView(t, s, func(tx store.SystemTx) {
-			n := 0
-			tx.Scan("tokens", "", "", func(string, []byte) bool { n++; return n < 2 })
-			if n != 2 {
-				t.Errorf("Scan went on after fn returned false: %d calls, want 2", n)
-			}
-		})
+		if v := tx.Get("accounts", "alice"); string(v) != "a1" {
+			t.Errorf("Get after Put in the same transaction: got %q, want a1", v)
+		}
+		return tx.Delete("nowhere", "nobody")
 	})
+	sysView(t, s, func(tx store.SystemTx) {
+		if v := tx.Get("accounts", "alice"); string(v) != "a1" {
+			t.Errorf("Get after the commit: got %q, want a1", v)
+		}
+		if v := tx.Get("passwords", "alice"); v != nil {
+			t.Errorf("Get in another bucket: got %q, want nil", v)
+		}
+	})
+	sysUpdate(t, s, func(tx store.SystemTx) error { return tx.Delete("accounts", "alice") })
+	sysView(t, s, func(tx store.SystemTx) {
+		if v := tx.Get("accounts", "alice"); v != nil {
+			t.Errorf("Get after Delete: got %q, want nil", v)
+		}
+	})
+}
 
-	t.Run("ScanSeesOwnWrites", func(t *testing.T) {
-		s := open(t)
-		sysUpdate(t, s, func(tx store.SystemTx) error {
-			for _, k := range []string{"a", "b", "c"} {
-				if err := tx.Put("jti", k, []byte(k)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		sysUpdate(t, s, func(tx store.SystemTx) error {
-			if err := tx.Delete("jti", "b"); err != nil {
+func systemFailedUpdate(t *testing.T, s store.System) {
+	errFail := errors.New("refused")
+	err := s.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+		if err := tx.Put("accounts", "bob", []byte("b")); err != nil {
+			return err
+		}
+		return errFail
+	})
+	if !errors.Is(err, errFail) {
+		t.Errorf("SystemUpdate: got %v, want fn's error", err)
+	}
+	sysView(t, s, func(tx store.SystemTx) {
+		if v := tx.Get("accounts", "bob"); v != nil {
+			t.Errorf("a failed update wrote %q", v)
+		}
+	})
+}
+
+func systemScan(t *testing.T, s store.System) {
+	sysUpdate(t, s, func(tx store.SystemTx) error {
+		for _, k := range []string{"lombardia/b", "lombardia/a", "lombardia/c", "lombardiax", "veneto/a", "l"} {
+			if err := tx.Put("tokens", k, []byte("v-"+k)); err != nil {
 				return err
 			}
-			if err := tx.Put("jti", "bb", []byte("bb")); err != nil {
-				return err
-			}
+		}
+		return tx.Put("tokensx", "lombardia/z", []byte("other bucket"))
+	})
+	for _, c := range []struct {
+		prefix, after string
+		want          []string
+	}{
+		{"", "", []string{"l", "lombardia/a", "lombardia/b", "lombardia/c", "lombardiax", "veneto/a"}},
+		{"lombardia/", "", []string{"lombardia/a", "lombardia/b", "lombardia/c"}},
+		{"lombardia/", "lombardia/a", []string{"lombardia/b", "lombardia/c"}},
+		{"lombardia/", "lombardia/c", []string{}},
+		{"lombardia/", "a", []string{"lombardia/a", "lombardia/b", "lombardia/c"}},
+		{"veneto/", "", []string{"veneto/a"}},
+		{"sicilia/", "", []string{}},
+	} {
+		sysView(t, s, func(tx store.SystemTx) {
 			got := []string{}
-			tx.Scan("jti", "", "", func(k string, _ []byte) bool { got = append(got, k); return true })
-			if want := []string{"a", "bb", "c"}; !slices.Equal(got, want) {
-				t.Errorf("Scan inside the update: got %q, want %q", got, want)
+			tx.Scan("tokens", c.prefix, c.after, func(k string, v []byte) bool {
+				if string(v) != "v-"+k {
+					t.Errorf("Scan value of %s: got %q", k, v)
+				}
+				got = append(got, k)
+				return true
+			})
+			if !slices.Equal(got, c.want) {
+				t.Errorf("Scan(prefix %q, after %q): got %q, want %q", c.prefix, c.after, got, c.want)
 			}
-			return nil
 		})
+	}
+	sysView(t, s, func(tx store.SystemTx) {
+		n := 0
+		tx.Scan("tokens", "", "", func(string, []byte) bool { n++; return n < 2 })
+		if n != 2 {
+			t.Errorf("Scan went on after fn returned false: %d calls, want 2", n)
+		}
+	})
+}
+
+func systemScanSeesOwnWrites(t *testing.T, s store.System) {
+	sysUpdate(t, s, func(tx store.SystemTx) error {
+		for _, k := range []string{"a", "b", "c"} {
+			if err := tx.Put("jti", k, []byte(k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	sysUpdate(t, s, func(tx store.SystemTx) error {
+		if err := tx.Delete("jti", "b"); err != nil {
+			return err
+		}
+		if err := tx.Put("jti", "bb", []byte("bb")); err != nil {
+			return err
+		}
+		got := []string{}
+		tx.Scan("jti", "", "", func(k string, _ []byte) bool { got = append(got, k); return true })
+		if want := []string{"a", "bb", "c"}; !slices.Equal(got, want) {
+			t.Errorf("Scan inside the update: got %q, want %q", got, want)
+		}
+		return nil
 	})
 }
 

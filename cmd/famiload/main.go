@@ -1,0 +1,254 @@
+// Command famiload puts load on a running famid, over gRPC, Connect,
+// gRPC-Web or REST, and reports throughput, goodput, refusals (with or
+// without a Retry-After) and latency, as text or JSON. It runs in its own
+// process, so that its work is not counted as the server's: pin the two to
+// different cores (taskset) when measuring. docs/benchmarks.md shows how
+// the overload figures are taken with it.
+//
+//	famiload -data-dir data -surface all -op get -mode overload -c 16,64 -rounds 3
+//
+// Modes: closed (each of -c callers calls again as soon as it has its
+// answer), open (calls arrive at -rate per second whatever the answers)
+// and overload (the best closed loop over -c, then an open loop at -factor
+// times its goodput, in the same run; the ratio is the goodput kept under
+// overload).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/loadgen"
+	"github.com/raccordo/raccordo/internal/principal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "famiload:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// options are famiload's flags.
+type options struct {
+	target                 loadgen.Target
+	surfaces, ops, regions []string
+	mode                   string
+	concurrencies          []int
+	rate, factor           float64
+	duration               time.Duration
+	rounds, maxInFlight    int
+	dataDir, token         string
+	json                   bool
+}
+
+func parseOptions(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("famiload", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.target.GRPCAddr, "grpc-addr", "127.0.0.1:9090", "famid's gRPC address")
+	fs.StringVar(&o.target.HTTPURL, "http-url", "http://127.0.0.1:8080", "famid's HTTP address, for Connect, gRPC-Web and REST")
+	fs.BoolVar(&o.target.H2C, "h2c", false, "carry Connect, gRPC-Web and REST over one cleartext HTTP/2 connection instead of HTTP/1.1 connections")
+	fs.DurationVar(&o.target.Timeout, "timeout", 5*time.Second, "deadline of each call (a call over it is an error)")
+	fs.IntVar(&o.target.ServerPID, "server-pid", 0, "famid's process id, when on this machine (Linux): report the server's CPU time of each load")
+	surfaces := fs.String("surface", loadgen.GRPC, "surfaces, comma-separated: grpc, connect, grpcweb, rest, or all")
+	ops := fs.String("op", loadgen.Get, "calls, comma-separated: get (GetPartner) or create (CreatePartner, a durable write)")
+	regions := fs.String("regions", "lombardia", "regions the calls go to in turn, comma-separated")
+	fs.StringVar(&o.mode, "mode", "closed", "closed, open or overload")
+	conc := fs.String("c", "64", "closed-loop callers, comma-separated: each is a run (closed), or a candidate for the peak (overload)")
+	fs.Float64Var(&o.rate, "rate", 0, "open-loop arrivals per second (mode open)")
+	fs.Float64Var(&o.factor, "factor", 2, "the overload's arrival rate over the peak goodput (mode overload)")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "length of each load")
+	fs.IntVar(&o.rounds, "rounds", 1, "times to repeat every load; the surfaces are interleaved within a round")
+	fs.IntVar(&o.maxInFlight, "max-in-flight", 10000, "open-loop calls awaiting an answer at most; arrivals beyond are dropped and counted")
+	fs.StringVar(&o.dataDir, "data-dir", "", "famid's data dir: sign a region_admin token for each region with its key (famid on this machine)")
+	fs.StringVar(&o.token, "token", "", "bearer token for every region (default: env FAMILOAD_TOKEN); ignored with -data-dir")
+	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	o.surfaces = list(*surfaces)
+	if len(o.surfaces) == 1 && o.surfaces[0] == "all" {
+		o.surfaces = loadgen.Surfaces
+	}
+	o.ops, o.regions = list(*ops), list(*regions)
+	for _, s := range o.surfaces {
+		if !slices.Contains(loadgen.Surfaces, s) {
+			return o, fmt.Errorf("-surface: %q is not one of %s or all", s, strings.Join(loadgen.Surfaces, ", "))
+		}
+	}
+	for _, op := range o.ops {
+		if op != loadgen.Get && op != loadgen.Create {
+			return o, fmt.Errorf("-op: %q is not %s or %s", op, loadgen.Get, loadgen.Create)
+		}
+	}
+	for _, c := range list(*conc) {
+		n, err := strconv.Atoi(c)
+		if err != nil || n <= 0 {
+			return o, fmt.Errorf("-c: %q is not a positive number", c)
+		}
+		o.concurrencies = append(o.concurrencies, n)
+	}
+	switch {
+	case o.mode != "closed" && o.mode != "open" && o.mode != "overload":
+		return o, fmt.Errorf("-mode %q is not closed, open or overload", o.mode)
+	case o.mode == "open" && o.rate <= 0:
+		return o, errors.New("-mode open needs a -rate")
+	case o.mode != "open" && len(o.concurrencies) == 0:
+		return o, errors.New("-c is empty")
+	case o.duration <= 0 || o.rounds <= 0:
+		return o, errors.New("-duration and -rounds must be positive")
+	}
+	if o.token == "" {
+		o.token = os.Getenv("FAMILOAD_TOKEN")
+	}
+	return o, nil
+}
+
+func list(s string) []string {
+	var out []string
+	for v := range strings.SplitSeq(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// tokens returns a bearer token for each region: signed with the data
+// dir's key, or the one given.
+func (o options) tokens() (map[string]string, error) {
+	tokens := map[string]string{}
+	if o.dataDir == "" {
+		if o.token == "" {
+			return nil, errors.New("no credentials: give -data-dir, -token or FAMILOAD_TOKEN")
+		}
+		for _, r := range o.regions {
+			tokens[r] = o.token
+		}
+		return tokens, nil
+	}
+	keys, err := auth.LoadKeys(o.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range o.regions {
+		tok, _, err := keys.Sign(auth.TokenSpec{Subject: "famiload:" + r, Role: principal.RegionAdmin, Region: r, TTL: 12 * time.Hour}, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("sign a token for %s: %w", r, err)
+		}
+		tokens[r] = tok
+	}
+	return tokens, nil
+}
+
+// report is famiload's JSON output.
+type report struct {
+	// LoadAverage is the machine's 1-minute load average before and after
+	// (Linux), since other processes' work moves the figures.
+	LoadAverage [2]string                `json:"loadAverage"`
+	Loads       []loadgen.Result         `json:"loads,omitempty"`
+	Overloads   []loadgen.OverloadResult `json:"overloads,omitempty"`
+	Summary     []loadgen.Summary        `json:"summary,omitempty"`
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseOptions(args, stderr)
+	if err != nil {
+		return err
+	}
+	if o.target.Tokens, err = o.tokens(); err != nil {
+		return err
+	}
+	var rep report
+	rep.LoadAverage[0] = loadAverage()
+	text := func(format string, a ...any) {
+		if !o.json {
+			fmt.Fprintf(stdout, format+"\n", a...)
+		}
+	}
+	text("load average %s", rep.LoadAverage[0])
+	for round := 1; round <= o.rounds; round++ {
+		if o.rounds > 1 {
+			text("round %d", round)
+		}
+		for _, op := range o.ops {
+			for _, surface := range o.surfaces {
+				switch o.mode {
+				case "overload":
+					r, err := o.target.Overload(ctx, loadgen.Overload{Surface: surface, Op: op, Regions: o.regions,
+						Concurrencies: o.concurrencies, Factor: o.factor, Duration: o.duration, MaxInFlight: o.maxInFlight})
+					if err != nil {
+						return err
+					}
+					rep.Overloads = append(rep.Overloads, r)
+					text("%s", r)
+				case "open":
+					r, err := o.target.Run(ctx, loadgen.Load{Surface: surface, Op: op, Regions: o.regions, Rate: o.rate,
+						MaxInFlight: o.maxInFlight, Duration: o.duration})
+					if err != nil {
+						return err
+					}
+					rep.Loads = append(rep.Loads, r)
+					text("%s", r)
+				default:
+					for _, c := range o.concurrencies {
+						r, err := o.target.Run(ctx, loadgen.Load{Surface: surface, Op: op, Regions: o.regions, Concurrency: c, Duration: o.duration})
+						if err != nil {
+							return err
+						}
+						rep.Loads = append(rep.Loads, r)
+						text("%s", r)
+					}
+				}
+			}
+		}
+	}
+	rep.LoadAverage[1] = loadAverage()
+	if len(rep.Overloads) > 0 {
+		rep.Summary = loadgen.Summarize(rep.Overloads)
+		text("summary")
+		for _, s := range rep.Summary {
+			text("%s", s)
+		}
+	}
+	text("load average %s", rep.LoadAverage[1])
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return nil
+}
+
+// loadAverage is the first three fields of /proc/loadavg, or "unknown".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

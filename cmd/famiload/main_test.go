@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/raccordo/raccordo/internal/loadgen"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// startFamid runs a famid on loopback ports over a fresh data dir; a
+// server that works on one call at a time, so that some calls may be
+// refused.
+func startFamid(t *testing.T) (srv *server.Server, dataDir string) {
+	t.Helper()
+	dataDir = t.TempDir()
+	srv, err := server.Open(t.Context(), server.Config{DataDir: dataDir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		MaxConcurrentCalls: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("famid: %v", err)
+		}
+	})
+	return srv, dataDir
+}
+
+// TestRunReportsEverySurface puts a second of load of each kind on a real
+// famid, on every surface, and checks the JSON report: every call sent is
+// counted once (served, refused, failed or late), calls are served,
+// nothing fails, every refusal carried a Retry-After, and the overload
+// figures are computed from the loads they report.
+func TestRunReportsEverySurface(t *testing.T) {
+	srv, dataDir := startFamid(t)
+	target := []string{"-grpc-addr", srv.GRPCAddr(), "-http-url", "http://" + srv.HTTPAddr(), "-data-dir", dataDir, "-json"}
+	var out bytes.Buffer
+	args := append(target, "-surface", "all", "-op", "get,create", "-mode", "closed", "-c", "4", "-duration", "1s")
+	if err := run(t.Context(), args, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("the report is not JSON: %v\n%s", err, out.Bytes())
+	}
+	if got, want := len(rep.Loads), 2*len(loadgen.Surfaces); got != want {
+		t.Fatalf("%d loads reported, want %d", got, want)
+	}
+	for _, r := range rep.Loads {
+		checkCounts(t, r)
+	}
+
+	out.Reset()
+	args = append(target, "-surface", "grpc,rest", "-op", "get", "-mode", "overload", "-c", "2", "-duration", "500ms")
+	if err := run(t.Context(), args, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	rep = report{}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("the report is not JSON: %v\n%s", err, out.Bytes())
+	}
+	if len(rep.Overloads) != 2 || len(rep.Summary) != 2 {
+		t.Fatalf("%d overloads and %d summaries, want 2 of each", len(rep.Overloads), len(rep.Summary))
+	}
+	for _, o := range rep.Overloads {
+		checkCounts(t, o.Peak)
+		checkCounts(t, o.Over)
+		if o.Over.Mode != "open" || o.Over.Rate != 2*o.Peak.Goodput {
+			t.Errorf("%s: overload at %v/s (%s), want open loop at twice the peak %v/s", o.Surface, o.Over.Rate, o.Over.Mode, o.Peak.Goodput)
+		}
+		if want := o.Over.Goodput / o.Peak.Goodput; o.Ratio != want {
+			t.Errorf("%s: ratio %v, want %v", o.Surface, o.Ratio, want)
+		}
+	}
+	for i, s := range rep.Summary {
+		if s.Runs != 1 || s.Ratio != rep.Overloads[i].Ratio {
+			t.Errorf("summary %+v does not match its one run (ratio %v)", s, rep.Overloads[i].Ratio)
+		}
+	}
+}
+
+func checkCounts(t *testing.T, r loadgen.Result) {
+	t.Helper()
+	if r.Sent != r.OK+r.Refused+r.Errors+r.Late {
+		t.Errorf("%s %s: sent %d != ok %d + refused %d + errors %d + late %d", r.Surface, r.Op, r.Sent, r.OK, r.Refused, r.Errors, r.Late)
+	}
+	if r.OK == 0 || r.Errors != 0 {
+		t.Errorf("%s %s: %d served, %d errors %v: want some served and no error", r.Surface, r.Op, r.OK, r.Errors, r.ErrorCodes)
+	}
+	if r.RefusedRetryAfter != r.Refused {
+		t.Errorf("%s %s: %d of %d refusals with a Retry-After, want all", r.Surface, r.Op, r.RefusedRetryAfter, r.Refused)
+	}
+	if r.P50 <= 0 || r.P99 < r.P50 {
+		t.Errorf("%s %s: p50 %v ms, p99 %v ms", r.Surface, r.Op, r.P50, r.P99)
+	}
+	if want := float64(r.OK) / r.Seconds; r.Goodput != want {
+		t.Errorf("%s %s: goodput %v, want %v", r.Surface, r.Op, r.Goodput, want)
+	}
+}
+
+// TestRunText prints one line per load, and the load average.
+func TestRunText(t *testing.T) {
+	srv, dataDir := startFamid(t)
+	var out bytes.Buffer
+	args := []string{"-grpc-addr", srv.GRPCAddr(), "-data-dir", dataDir, "-surface", "grpc", "-c", "1,2", "-duration", "100ms"}
+	if err := run(t.Context(), args, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "load average") || !strings.Contains(lines[1], "closed c=1") || !strings.Contains(lines[2], "closed c=2") {
+		t.Errorf("got\n%s\nwant the load average, a line per load, the load average", out.String())
+	}
+}
+
+// TestRunRejectsBadFlags: a mistake is named, nothing is run.
+func TestRunRejectsBadFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-mode", "burst"}, "-mode"},
+		{[]string{"-mode", "open"}, "-rate"},
+		{[]string{"-c", "0"}, "-c"},
+		{[]string{"-surface", "soap", "-token", "x"}, "soap"},
+		{[]string{"-op", "delete", "-token", "x"}, "delete"},
+		{[]string{}, "credentials"},
+	} {
+		t.Setenv("FAMILOAD_TOKEN", "")
+		// Nothing listens on port 1: a check that reaches the network
+		// fails differently.
+		args := append([]string{"-grpc-addr", "127.0.0.1:1", "-http-url", "http://127.0.0.1:1", "-duration", "10ms"}, tt.args...)
+		err := run(t.Context(), args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("famiload %v: %v, want an error naming %q", tt.args, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,257 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+)
+
+// The surfaces famid serves its API on.
+const (
+	GRPC    = "grpc"
+	Connect = "connect"
+	GRPCWeb = "grpcweb"
+	REST    = "rest"
+)
+
+// Surfaces lists every surface, in the order a run takes them.
+var Surfaces = []string{GRPC, Connect, GRPCWeb, REST}
+
+// The calls a load is made of.
+const (
+	// Get reads one partner (GetPartner).
+	Get = "get"
+	// Create makes a new partner (CreatePartner, a durable write).
+	Create = "create"
+)
+
+// outcome is what one call got back.
+type outcome struct {
+	// refused is a RESOURCE_EXHAUSTED (REST: 429); retryAfter says it
+	// carried a Retry-After (gRPC: a RetryInfo).
+	refused, retryAfter bool
+	// code names any other failure ("UNAVAILABLE", "HTTP 500").
+	code string
+}
+
+// client calls famid on one surface. token is the bearer token.
+type client interface {
+	getPartner(ctx context.Context, token, name string) error
+	createPartner(ctx context.Context, token, parent, id string) error
+	// classify says what a call's error was.
+	classify(err error) outcome
+	close()
+}
+
+func newClient(t Target, surface string) (client, error) {
+	switch surface {
+	case GRPC:
+		conn, err := grpc.NewClient(t.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			return nil, err
+		}
+		return grpcClient{conn: conn, partners: famiv1.NewPartnerServiceClient(conn)}, nil
+	case Connect, GRPCWeb:
+		hc := t.httpClient()
+		var opts []connect.ClientOption
+		if surface == GRPCWeb {
+			opts = append(opts, connect.WithGRPCWeb())
+		}
+		return connectClient{hc: hc, partners: famiv1connect.NewPartnerServiceClient(hc, t.HTTPURL, opts...)}, nil
+	case REST:
+		return restClient{hc: t.httpClient(), base: strings.TrimSuffix(t.HTTPURL, "/")}, nil
+	}
+	return nil, fmt.Errorf("unknown surface %q (want one of %s)", surface, strings.Join(Surfaces, ", "))
+}
+
+// httpClient keeps a connection per concurrent call (HTTP/1.1), or
+// multiplexes them on one (h2c) when the target asks for it.
+func (t Target) httpClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 0
+	tr.MaxIdleConnsPerHost = 4096
+	if t.H2C {
+		tr.Protocols = new(http.Protocols)
+		tr.Protocols.SetUnencryptedHTTP2(true)
+	}
+	return &http.Client{Transport: tr}
+}
+
+func newPartner() *famiv1.Partner {
+	return &famiv1.Partner{DisplayName: "Carico di prova", Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}
+}
+
+type grpcClient struct {
+	conn     *grpc.ClientConn
+	partners famiv1.PartnerServiceClient
+}
+
+func withToken(ctx context.Context, token string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+}
+
+func (c grpcClient) getPartner(ctx context.Context, token, name string) error {
+	_, err := c.partners.GetPartner(withToken(ctx, token), &famiv1.GetPartnerRequest{Name: name})
+	return err
+}
+
+func (c grpcClient) createPartner(ctx context.Context, token, parent, id string) error {
+	_, err := c.partners.CreatePartner(withToken(ctx, token), &famiv1.CreatePartnerRequest{Parent: parent, PartnerId: id, Partner: newPartner()})
+	return err
+}
+
+func (grpcClient) classify(err error) outcome {
+	st := status.Convert(err)
+	if st.Code() != codes.ResourceExhausted {
+		return outcome{code: st.Code().String()}
+	}
+	o := outcome{refused: true}
+	for _, d := range st.Details() {
+		if _, ok := d.(*errdetails.RetryInfo); ok {
+			o.retryAfter = true
+		}
+	}
+	return o
+}
+
+func (c grpcClient) close() { c.conn.Close() }
+
+type connectClient struct {
+	hc       *http.Client
+	partners famiv1connect.PartnerServiceClient
+}
+
+// withHeader returns a context whose Connect call sends the token.
+func withHeader(ctx context.Context, token string) context.Context {
+	ctx, info := connect.NewClientContext(ctx)
+	info.RequestHeader().Set("Authorization", "Bearer "+token)
+	return ctx
+}
+
+func (c connectClient) getPartner(ctx context.Context, token, name string) error {
+	_, err := c.partners.GetPartner(withHeader(ctx, token), &famiv1.GetPartnerRequest{Name: name})
+	return err
+}
+
+func (c connectClient) createPartner(ctx context.Context, token, parent, id string) error {
+	_, err := c.partners.CreatePartner(withHeader(ctx, token), &famiv1.CreatePartnerRequest{Parent: parent, PartnerId: id, Partner: newPartner()})
+	return err
+}
+
+func (connectClient) classify(err error) outcome {
+	var ce *connect.Error
+	if !errors.As(err, &ce) {
+		return outcome{code: "UNKNOWN"}
+	}
+	if ce.Code() != connect.CodeResourceExhausted {
+		return outcome{code: strings.ToUpper(ce.Code().String())}
+	}
+	o := outcome{refused: true, retryAfter: ce.Meta().Get("Retry-After") != ""}
+	for _, d := range ce.Details() {
+		if v, derr := d.Value(); derr == nil {
+			if _, ok := v.(*errdetails.RetryInfo); ok {
+				o.retryAfter = true
+			}
+		}
+	}
+	return o
+}
+
+func (c connectClient) close() { c.hc.CloseIdleConnections() }
+
+type restClient struct {
+	hc   *http.Client
+	base string
+}
+
+// restError is a REST call's failure: its HTTP status and Retry-After.
+type restError struct {
+	status     int
+	retryAfter string
+}
+
+func (e *restError) Error() string { return fmt.Sprintf("HTTP %d", e.status) }
+
+func (c restClient) do(ctx context.Context, token, method, path string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	// Read the answer whole, as a client would, and so that the
+	// connection is reused.
+	if _, err := io.Copy(io.Discard, res.Body); err != nil {
+		return err
+	}
+	if res.StatusCode/100 != 2 {
+		return &restError{status: res.StatusCode, retryAfter: res.Header.Get("Retry-After")}
+	}
+	return nil
+}
+
+func (c restClient) getPartner(ctx context.Context, token, name string) error {
+	return c.do(ctx, token, http.MethodGet, "/v1/"+name, nil)
+}
+
+func (c restClient) createPartner(ctx context.Context, token, parent, id string) error {
+	body, err := protojson.Marshal(newPartner())
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, token, http.MethodPost, "/v1/"+parent+"/partners?partnerId="+url.QueryEscape(id), body)
+}
+
+func (restClient) classify(err error) outcome {
+	var re *restError
+	switch {
+	case errors.As(err, &re) && re.status == http.StatusTooManyRequests:
+		return outcome{refused: true, retryAfter: re.retryAfter != ""}
+	case errors.As(err, &re):
+		return outcome{code: fmt.Sprintf("HTTP %d", re.status)}
+	case errors.Is(err, context.DeadlineExceeded):
+		return outcome{code: "DEADLINE_EXCEEDED"}
+	}
+	return outcome{code: "TRANSPORT"}
+}
+
+func (c restClient) close() { c.hc.CloseIdleConnections() }
+
+// alreadyExists reports whether a setup call failed only because its
+// partner is there already.
+func alreadyExists(c client, err error) bool {
+	switch c.(type) {
+	case grpcClient:
+		return status.Code(err) == codes.AlreadyExists
+	case connectClient:
+		return connect.CodeOf(err) == connect.CodeAlreadyExists
+	case restClient:
+		var re *restError
+		return errors.As(err, &re) && re.status == http.StatusConflict
+	}
+	return false
+}

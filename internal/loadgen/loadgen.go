@@ -1,0 +1,322 @@
+// Package loadgen drives a famid with load, over any of its four surfaces
+// (gRPC, Connect, gRPC-Web, REST), and measures what comes back:
+// throughput, goodput, refusals (and whether they said when to retry) and
+// latency. A load is closed-loop (a number of callers, each calling again
+// as soon as it has its answer: what finds the server's capacity) or
+// open-loop (calls arrive at a rate whatever the answers: what overloads
+// it). cmd/famiload is its command line.
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Target is the famid under load.
+type Target struct {
+	// GRPCAddr is the gRPC listener (127.0.0.1:9090); HTTPURL the HTTP one
+	// (http://127.0.0.1:8080), for Connect, gRPC-Web and REST.
+	GRPCAddr string
+	HTTPURL  string
+	// H2C carries the HTTP surfaces' calls over one HTTP/2 connection
+	// (cleartext) instead of a connection per concurrent call.
+	H2C bool
+	// Tokens are the bearer tokens to call each region with.
+	Tokens map[string]string
+	// Timeout bounds each call; a call that takes longer is an error.
+	Timeout time.Duration
+	// ServerPID, when set, is famid's process id on this machine (Linux):
+	// each result then says how much CPU the server spent on it.
+	ServerPID int
+}
+
+// Load is one load to put on the target.
+type Load struct {
+	// Surface is one of Surfaces; Op is Get or Create.
+	Surface, Op string
+	// Regions are the regions the calls go to, in turn.
+	Regions []string
+	// Concurrency is the number of closed-loop callers; when zero, calls
+	// arrive open-loop at Rate per second.
+	Concurrency int
+	Rate        float64
+	// MaxInFlight bounds the open-loop calls waiting for an answer: an
+	// arrival beyond it is not sent and counts as dropped (the generator,
+	// not the server, is then the limit). Zero means 10,000.
+	MaxInFlight int
+	// Duration is how long calls are sent; calls still unanswered at its
+	// end are waited for and counted as late.
+	Duration time.Duration
+}
+
+// Result is what a load got back. Sent = OK + Refused + Errors + Late.
+type Result struct {
+	Surface     string  `json:"surface"`
+	Op          string  `json:"op"`
+	Mode        string  `json:"mode"` // "closed" or "open"
+	Concurrency int     `json:"concurrency,omitempty"`
+	Rate        float64 `json:"rate,omitempty"` // the open loop's arrival rate asked for
+	Seconds     float64 `json:"seconds"`
+	Sent        int64   `json:"sent"`
+	// Dropped are open-loop arrivals not sent (MaxInFlight reached).
+	Dropped int64 `json:"dropped"`
+	OK      int64 `json:"ok"`
+	// Refused are RESOURCE_EXHAUSTED / 429 answers; RefusedRetryAfter
+	// those of them with a Retry-After (gRPC: RetryInfo).
+	Refused           int64 `json:"refused"`
+	RefusedRetryAfter int64 `json:"refusedRetryAfter"`
+	// Errors are any other failure, by code (ErrorCodes).
+	Errors     int64            `json:"errors"`
+	ErrorCodes map[string]int64 `json:"errorCodes,omitempty"`
+	// Late are calls answered after the load's end, whatever the answer.
+	Late int64 `json:"late"`
+	// Throughput is the answers per second within the load's time
+	// (successes and refusals alike); Goodput the successes per second.
+	Throughput float64 `json:"throughput"`
+	Goodput    float64 `json:"goodput"`
+	// P50 and P99 are the latencies of the successful calls, in
+	// milliseconds.
+	P50 float64 `json:"p50Ms"`
+	P99 float64 `json:"p99Ms"`
+	// ServerCPU and ClientCPU are the CPU seconds famid (with
+	// Target.ServerPID) and the generator spent on the load, drain
+	// included. On a shared machine the CPU a process gets moves with the
+	// others' load; the work per call does not.
+	ServerCPU float64 `json:"serverCpuSeconds,omitempty"`
+	ClientCPU float64 `json:"clientCpuSeconds"`
+}
+
+// targetPartner is the partner a Get load reads in each region.
+const targetPartner = "famiload-target"
+
+// Run puts a load on the target and reports what came back.
+func (t Target) Run(ctx context.Context, l Load) (Result, error) {
+	if len(l.Regions) == 0 {
+		return Result{}, errors.New("no region to call")
+	}
+	if l.Concurrency <= 0 && l.Rate <= 0 {
+		return Result{}, errors.New("a load needs a concurrency (closed loop) or a rate (open loop)")
+	}
+	for _, r := range l.Regions {
+		if t.Tokens[r] == "" {
+			return Result{}, fmt.Errorf("no token for region %s", r)
+		}
+	}
+	c, err := newClient(t, l.Surface)
+	if err != nil {
+		return Result{}, err
+	}
+	defer c.close()
+	call, err := t.op(ctx, c, l)
+	if err != nil {
+		return Result{}, err
+	}
+	server, client := t.serverCPU(), clientCPU()
+	var r Result
+	if l.Concurrency > 0 {
+		r = t.closedLoop(ctx, c, call, l)
+	} else {
+		r = t.openLoop(ctx, c, call, l)
+	}
+	if t.ServerPID > 0 {
+		r.ServerCPU = t.serverCPU() - server
+	}
+	r.ClientCPU = clientCPU() - client
+	return r, nil
+}
+
+// callFunc makes the n-th call of a load.
+type callFunc func(ctx context.Context, n int64) error
+
+// runs makes each Create load's partner ids unique across runs.
+var runs atomic.Int64
+
+// op returns the load's call, after making sure a Get has something to
+// read in every region.
+func (t Target) op(ctx context.Context, c client, l Load) (callFunc, error) {
+	region := func(n int64) string { return l.Regions[n%int64(len(l.Regions))] }
+	switch l.Op {
+	case Get:
+		for _, r := range l.Regions {
+			if err := t.setUp(ctx, c, r); err != nil {
+				return nil, fmt.Errorf("create the partner to read in %s: %w", r, err)
+			}
+		}
+		return func(ctx context.Context, n int64) error {
+			r := region(n)
+			return c.getPartner(ctx, t.Tokens[r], "regions/"+r+"/partners/"+targetPartner)
+		}, nil
+	case Create:
+		prefix := fmt.Sprintf("load-%x-%d-", time.Now().UnixNano(), runs.Add(1))
+		return func(ctx context.Context, n int64) error {
+			r := region(n)
+			return c.createPartner(ctx, t.Tokens[r], "regions/"+r, fmt.Sprintf("%s%d", prefix, n))
+		}, nil
+	}
+	return nil, fmt.Errorf("unknown op %q (want %s or %s)", l.Op, Get, Create)
+}
+
+// setUp creates the partner a Get load reads in region, unless it is
+// there already; a refusal (the server is busy) is retried a few times.
+func (t Target) setUp(ctx context.Context, c client, region string) error {
+	for try := 0; ; try++ {
+		err := c.createPartner(ctx, t.Tokens[region], "regions/"+region, targetPartner)
+		switch {
+		case err == nil || alreadyExists(c, err):
+			return nil
+		case !c.classify(err).refused || try == 20:
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// tally counts a load's outcomes as they come, from many goroutines.
+type tally struct {
+	end time.Time
+
+	mu         sync.Mutex
+	sent       int64
+	ok         int64
+	refused    int64
+	retryAfter int64
+	errors     int64
+	late       int64
+	codes      map[string]int64
+	latencies  []time.Duration
+}
+
+// record counts one call that started at start and ended with err.
+func (t *tally) record(c client, start time.Time, err error) {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case now.After(t.end):
+		t.late++
+	case err == nil:
+		t.ok++
+		t.latencies = append(t.latencies, now.Sub(start))
+	default:
+		o := c.classify(err)
+		switch {
+		case o.refused:
+			t.refused++
+			if o.retryAfter {
+				t.retryAfter++
+			}
+		default:
+			t.errors++
+			if t.codes == nil {
+				t.codes = map[string]int64{}
+			}
+			t.codes[o.code]++
+		}
+	}
+}
+
+func (t Target) call(ctx context.Context, c client, call callFunc, tl *tally, n int64) {
+	if t.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t.Timeout)
+		defer cancel()
+	}
+	start := time.Now()
+	err := call(ctx, n)
+	tl.record(c, start, err)
+}
+
+func (t Target) closedLoop(ctx context.Context, c client, call callFunc, l Load) Result {
+	start := time.Now()
+	tl := &tally{end: start.Add(l.Duration)}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range l.Concurrency {
+		wg.Go(func() {
+			for ctx.Err() == nil && time.Now().Before(tl.end) {
+				n := next.Add(1) - 1
+				t.call(ctx, c, call, tl, n)
+			}
+		})
+	}
+	wg.Wait()
+	r := tl.result(l, "closed", next.Load(), 0)
+	r.Concurrency = l.Concurrency
+	return r
+}
+
+// openLoop sends calls at l.Rate, each in its own goroutine, whether or
+// not the earlier ones have been answered.
+func (t Target) openLoop(ctx context.Context, c client, call callFunc, l Load) Result {
+	maxInFlight := l.MaxInFlight
+	if maxInFlight <= 0 {
+		maxInFlight = 10000
+	}
+	slots := make(chan struct{}, maxInFlight)
+	start := time.Now()
+	tl := &tally{end: start.Add(l.Duration)}
+	var sent, dropped int64
+	var wg sync.WaitGroup
+	interval := max(time.Duration(float64(time.Second)/l.Rate), time.Nanosecond)
+	for ctx.Err() == nil {
+		now := time.Now()
+		if !now.Before(tl.end) {
+			break
+		}
+		// Every arrival due by now leaves now: a generator that fell
+		// behind catches up instead of lowering the rate.
+		for due := int64(now.Sub(start)/interval) + 1; sent+dropped < due; {
+			select {
+			case slots <- struct{}{}:
+				n := sent
+				sent++
+				wg.Go(func() {
+					defer func() { <-slots }()
+					t.call(ctx, c, call, tl, n)
+				})
+			default:
+				dropped++
+			}
+		}
+		time.Sleep(min(interval, time.Millisecond))
+	}
+	wg.Wait()
+	r := tl.result(l, "open", sent, dropped)
+	r.Rate = l.Rate
+	return r
+}
+
+func (t *tally) result(l Load, mode string, sent, dropped int64) Result {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	secs := l.Duration.Seconds()
+	r := Result{
+		Surface: l.Surface, Op: l.Op, Mode: mode, Seconds: secs,
+		Sent: sent, Dropped: dropped, OK: t.ok, Refused: t.refused, RefusedRetryAfter: t.retryAfter,
+		Errors: t.errors, ErrorCodes: t.codes, Late: t.late,
+		Throughput: float64(t.ok+t.refused+t.errors) / secs,
+		Goodput:    float64(t.ok) / secs,
+	}
+	slices.Sort(t.latencies)
+	r.P50 = percentile(t.latencies, 0.50)
+	r.P99 = percentile(t.latencies, 0.99)
+	return r
+}
+
+// percentile returns the q-quantile of sorted latencies in milliseconds.
+func percentile(sorted []time.Duration, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := min(int(q*float64(len(sorted))), len(sorted)-1)
+	return float64(sorted[i]) / float64(time.Millisecond)
+}

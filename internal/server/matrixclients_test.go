@@ -1,0 +1,63 @@
+package server_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+)
+
+// perEnv holds what a family of matrix cells builds once per matrixEnv
+// (clients of every role, fixtures), dropped when the env's test ends.
+type perEnv[V any] struct {
+	mu sync.Mutex
+	m  map[*matrixEnv]V
+}
+
+// get returns e's value, building it on first use. The build gets the
+// env's test: what it makes lives as long as the env's server.
+func (p *perEnv[V]) get(e *matrixEnv, build func(envT *testing.T) V) V {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if v, ok := p.m[e]; ok {
+		return v
+	}
+	envT := e.ts.t.(*testing.T)
+	v := build(envT)
+	if p.m == nil {
+		p.m = map[*matrixEnv]V{}
+	}
+	p.m[e] = v
+	envT.Cleanup(func() {
+		p.mu.Lock()
+		delete(p.m, e)
+		p.mu.Unlock()
+	})
+	return v
+}
+
+// regionAdminSpec is the token spec of region's admin in the matrix.
+func regionAdminSpec(region string) auth.TokenSpec {
+	return auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region}
+}
+
+// roleClients makes a client of one service on the env's surface for
+// every matrix role (the anonymous one without a token) and, under
+// "admin:{region}", for the admin of each of the matrix's regions.
+func roleClients[C any](envT *testing.T, e *matrixEnv, newClient func(*testing.T, *testServer, string, string) C) map[string]C {
+	m := map[string]C{roleAnonymous: newClient(envT, e.ts, e.kind, "")}
+	for _, role := range matrixRoles[1:] {
+		m[role] = newClient(envT, e.ts, e.kind, e.ts.mintToken(e.meetingSpec(role)))
+	}
+	for _, region := range []string{ownRegion, foreignRegion} {
+		m["admin:"+region] = newClient(envT, e.ts, e.kind, e.ts.mintToken(regionAdminSpec(region)))
+	}
+	return m
+}
+
+// roleClient is the client of role ("admin:{region}" for a region's admin)
+// among the env's roleClients of one service, built on first use.
+func roleClient[C any](c *matrixCall, clients *perEnv[map[string]C], newClient func(*testing.T, *testServer, string, string) C, role string) C {
+	return clients.get(c.env, func(envT *testing.T) map[string]C { return roleClients(envT, c.env, newClient) })[role]
+}

@@ -1,0 +1,74 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
+)
+
+// TestEveryRPCHasARule walks every method of every fami.v1 service in the
+// generated descriptors: a method without a rule in the merged policy would
+// be refused by default, and a rule for a method that exists nowhere (in
+// fami.v1 or among the server's own services) is a typo.
+func TestEveryRPCHasARule(t *testing.T) {
+	rights, err := policy()
+	if err != nil {
+		t.Fatalf("merging the capabilities' rights: %v", err)
+	}
+	seen := map[string]bool{}
+	protoregistry.GlobalFiles.RangeFilesByPackage("fami.v1", func(fd protoreflect.FileDescriptor) bool {
+		for i := 0; i < fd.Services().Len(); i++ {
+			sd := fd.Services().Get(i)
+			for j := 0; j < sd.Methods().Len(); j++ {
+				proc := "/" + string(sd.FullName()) + "/" + string(sd.Methods().Get(j).Name())
+				seen[proc] = true
+				if _, ok := rights[proc]; !ok {
+					t.Errorf("%s has no rule: add it to the Rights of the package implementing %s", proc, sd.Name())
+				}
+			}
+		}
+		return true
+	})
+	if len(seen) == 0 {
+		t.Fatal("found no methods: the generated descriptors are not linked")
+	}
+	for proc := range rights {
+		if !seen[proc] && !isMethod(proc) {
+			t.Errorf("rule for %s, which is not a method of any service", proc)
+		}
+	}
+}
+
+// isMethod reports whether procedure ("/package.Service/Method") names a
+// method of a service linked into the server.
+func isMethod(procedure string) bool {
+	svc, method, ok := strings.Cut(strings.TrimPrefix(procedure, "/"), "/")
+	if !ok {
+		return false
+	}
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(svc))
+	if err != nil {
+		return false
+	}
+	sd, ok := d.(protoreflect.ServiceDescriptor)
+	return ok && sd.Methods().ByName(protoreflect.Name(method)) != nil
+}
+
+// TestUnknownProcedureIsDenied: the merged policy refuses a procedure no
+// capability declares, even to the ministry.
+func TestUnknownProcedureIsDenied(t *testing.T) {
+	rights, err := policy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = rights.Authorize("/fami.v1.PartnerService/Nope", principal.Principal{Subject: "x", Role: principal.Ministry}, &famiv1.GetPartnerRequest{})
+	if got, want := errs.CodeOf(err), errs.PermissionDenied; got != want {
+		t.Fatalf("code = %v, want %v", got, want)
+	}
+}

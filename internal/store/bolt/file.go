@@ -1,0 +1,182 @@
+package bolt
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// The files of a region no famid serves (a backup, or the file a restore
+// replaces) are checked, locked and installed by the functions below, so
+// that tools such as famictl know neither bbolt nor the file's layout.
+
+func regionsDir(dataDir string) string { return filepath.Join(dataDir, "regions") }
+
+// RegionFile is the path of region's file in the data dir dataDir.
+func RegionFile(dataDir, region string) string {
+	return filepath.Join(regionsDir(dataDir), region+".db")
+}
+
+// CheckFile checks the region file at path (a backup): that it holds a
+// region and passes bbolt's consistency check. It returns the region
+// revision the file holds. A file that is empty, truncated, unreadable,
+// inconsistent or without region data is refused with errs.DataLoss
+// (reason REGION_FILE_DAMAGED); a file another process holds with
+// ErrLocked; a missing one with an error wrapping fs.ErrNotExist.
+func CheckFile(path string) (revision int64, err error) {
+	db, err := openChecked(path, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
+	var d damage
+	if errors.As(err, &d) {
+		return 0, damagedErr(fmt.Sprintf("file %s %s", path, d), "", path)
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			revision, err = 0, damagedErr(fmt.Sprintf("file %s cannot be read (%v)", path, r), "", path)
+		}
+	}()
+	err = db.View(func(tx *bbolt.Tx) error {
+		for err := range tx.Check() {
+			return damagedErr(fmt.Sprintf("file %s fails bbolt's consistency check (%v)", path, err), "", path)
+		}
+		revision = fileRevision(tx)
+		return nil
+	})
+	return revision, err
+}
+
+// fileRevision is the region revision a file holds (0 when it has none).
+func fileRevision(tx *bbolt.Tx) int64 {
+	if meta := tx.Bucket(bucketMeta); meta != nil {
+		if v := meta.Get(keyRevision); len(v) == 8 {
+			return int64(binary.BigEndian.Uint64(v))
+		}
+	}
+	return 0
+}
+
+// FileLock holds the lock of a region file, which proves that no famid
+// serves the region while the file is replaced.
+type FileLock struct {
+	db       *bbolt.DB
+	revision int64
+}
+
+// LockFile takes the lock of the region file at path, or returns ErrLocked
+// when another process (a famid serving the region) holds it. A missing
+// file, or one too damaged to open (what a restore is for), has no lock to
+// take: the FileLock then holds nothing and its revision is 0.
+func LockFile(path string) (*FileLock, error) {
+	if _, err := os.Stat(path); err != nil {
+		return &FileLock{}, nil
+	}
+	db, err := openReadable(path)
+	if errors.Is(err, ErrLocked) {
+		return nil, err
+	}
+	if err != nil {
+		return &FileLock{}, nil
+	}
+	l := &FileLock{db: db}
+	l.revision = readRevision(db)
+	return l, nil
+}
+
+// openReadable opens a possibly damaged file: a fault while bbolt reads
+// a page past its end is returned as an error, never a crash.
+func openReadable(path string) (db *bbolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%s cannot be read: %v", path, r)
+		}
+	}()
+	return open(path, &bbolt.Options{Timeout: time.Second})
+}
+
+// readRevision is db's region revision, 0 when the file is too damaged to
+// say: then the backup's revision is all the restore knows.
+func readRevision(db *bbolt.DB) (rev int64) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			rev = 0
+		}
+	}()
+	db.View(func(tx *bbolt.Tx) error {
+		rev = fileRevision(tx)
+		return nil
+	})
+	return rev
+}
+
+// Revision is the region revision the locked file holds: the highest it
+// is known to have issued (0 when the file is missing or damaged).
+func (l *FileLock) Revision() int64 { return l.revision }
+
+// Close releases the lock.
+func (l *FileLock) Close() error {
+	if l.db == nil {
+		return nil
+	}
+	return l.db.Close()
+}
+
+// RestoreFile installs the region file from (a backup CheckFile accepted)
+// as the region file target, whose lock the caller holds (LockFile). The
+// copy is synced and renamed over target, so target is either the old
+// file or the whole new one. With revision > 0 the region continues from
+// revision, older positions compacted (see BumpRevision).
+func RestoreFile(from, target string, revision int64) error {
+	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+		return err
+	}
+	tmp := target + ".restore"
+	if err := copyFile(from, tmp); err != nil {
+		return err
+	}
+	if revision > 0 {
+		if err := BumpRevision(tmp, revision); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("continue the revisions of %s: %w", tmp, err)
+		}
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// copyFile copies from to a new file to, synced.
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,229 @@
+package bolt_test
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.etcd.io/bbolt"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+)
+
+// backupOf copies lombardia's file of a seeded, closed data dir to a new
+// file, as famictl backup writes it.
+func backupOf(t *testing.T, dir string) string {
+	t.Helper()
+	data, err := os.ReadFile(bolt.RegionFile(dir, "lombardia"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "lombardia.db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// wantFileDamaged checks that err is DATA_LOSS REGION_FILE_DAMAGED naming
+// path.
+func wantFileDamaged(t *testing.T, err error, path string) {
+	t.Helper()
+	e := errs.As(err)
+	if e == nil || e.Code != errs.DataLoss || e.Reason != "REGION_FILE_DAMAGED" {
+		t.Fatalf("got %v, want DATA_LOSS REGION_FILE_DAMAGED", err)
+	}
+	if !strings.Contains(e.Message, path) || e.Metadata["file"] != path {
+		t.Errorf("error %q (metadata %v) does not name %s", e.Message, e.Metadata, path)
+	}
+}
+
+func TestRegionFile(t *testing.T) {
+	dir := t.TempDir()
+	seed(t, dir, 1)
+	if _, err := os.Stat(bolt.RegionFile(dir, "veneto")); err != nil {
+		t.Errorf("the store did not write veneto's file at RegionFile: %v", err)
+	}
+}
+
+// TestCheckFile: a backup is accepted with the revision it holds; an
+// empty, truncated, garbage or never set up file is DATA_LOSS naming it,
+// never a crash; a missing one is fs.ErrNotExist; one a famid serves is
+// ErrLocked.
+func TestCheckFile(t *testing.T) {
+	dir := t.TempDir()
+	seed(t, dir, 200)
+	good := backupOf(t, dir)
+	rev, err := bolt.CheckFile(good)
+	if err != nil || rev != 200 {
+		t.Fatalf("CheckFile(backup) = %d, %v, want 200, nil", rev, err)
+	}
+
+	for name, damage := range map[string]func(path string) error{
+		"empty":     func(path string) error { return os.Truncate(path, 0) },
+		"truncated": func(path string) error { fi, _ := os.Stat(path); return os.Truncate(path, fi.Size()/2) },
+		"garbage":   func(path string) error { return os.WriteFile(path, []byte(strings.Repeat("not bbolt ", 2000)), 0o600) },
+		"not set up": func(path string) error {
+			os.Remove(path)
+			db, err := bbolt.Open(path, 0o600, nil)
+			if err != nil {
+				return err
+			}
+			return db.Close()
+		},
+		"no region data": func(path string) error {
+			db, err := bbolt.Open(path, 0o600, nil)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			return db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket([]byte(store.TableMeta)) })
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := backupOf(t, dir)
+			if err := damage(path); err != nil {
+				t.Fatal(err)
+			}
+			rev, err := bolt.CheckFile(path)
+			if rev != 0 {
+				t.Errorf("revision %d of a damaged file", rev)
+			}
+			wantFileDamaged(t, err, path)
+		})
+	}
+
+	t.Run("missing", func(t *testing.T) {
+		if _, err := bolt.CheckFile(filepath.Join(t.TempDir(), "nope.db")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("got %v, want fs.ErrNotExist", err)
+		}
+	})
+	t.Run("locked", func(t *testing.T) {
+		s, err := bolt.Open(dir, twoRegions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := bolt.CheckFile(bolt.RegionFile(dir, "lombardia")); !errors.Is(err, bolt.ErrLocked) {
+			t.Errorf("a served file: got %v, want ErrLocked", err)
+		}
+	})
+}
+
+// TestLockFile: a file famid serves cannot be locked; an idle one can,
+// with its revision, and then no famid can serve it; a missing or damaged
+// one gives an empty lock, so a restore can replace it.
+func TestLockFile(t *testing.T) {
+	dir := t.TempDir()
+	seed(t, dir, 3)
+	path := bolt.RegionFile(dir, "lombardia")
+
+	s, err := bolt.Open(dir, twoRegions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bolt.LockFile(path); !errors.Is(err, bolt.ErrLocked) {
+		t.Errorf("a served file: got %v, want ErrLocked", err)
+	}
+	s.Close()
+
+	lock, err := bolt.LockFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lock.Revision() != 3 {
+		t.Errorf("Revision() = %d, want 3", lock.Revision())
+	}
+	if _, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}}); !errors.Is(err, bolt.ErrLocked) {
+		t.Errorf("Open of a locked region file: got %v, want ErrLocked", err)
+	}
+	if err := lock.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for name, prepare := range map[string]func(path string) error{
+		"missing": os.Remove,
+		"garbage": func(path string) error { return os.WriteFile(path, []byte(strings.Repeat("not bbolt ", 2000)), 0o600) },
+		"empty":   func(path string) error { return os.Truncate(path, 0) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := backupOf(t, dir)
+			if err := prepare(path); err != nil {
+				t.Fatal(err)
+			}
+			lock, err := bolt.LockFile(path)
+			if err != nil {
+				t.Fatalf("LockFile: %v, want an empty lock", err)
+			}
+			if lock.Revision() != 0 {
+				t.Errorf("Revision() = %d, want 0", lock.Revision())
+			}
+			if err := lock.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestRestoreFile installs a backup over a truncated region file (what
+// famid names the restore for), continuing its revisions or keeping them,
+// and the store serves it again.
+func TestRestoreFile(t *testing.T) {
+	for name, tc := range map[string]struct{ next, wantRev, wantCompacted int64 }{
+		"continued": {next: 1_000_200, wantRev: 1_000_200, wantCompacted: 1_000_200},
+		"kept":      {next: 0, wantRev: 200, wantCompacted: 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			seed(t, dir, 200)
+			backup := backupOf(t, dir)
+			target := bolt.RegionFile(dir, "lombardia")
+			fi, _ := os.Stat(target)
+			if err := os.Truncate(target, fi.Size()/2); err != nil {
+				t.Fatal(err)
+			}
+			if err := bolt.RestoreFile(backup, target, tc.next); err != nil {
+				t.Fatalf("RestoreFile: %v", err)
+			}
+			if _, err := os.Stat(target + ".restore"); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the temporary copy stays: %v", err)
+			}
+			s, err := bolt.Open(dir, twoRegions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			err = s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+				if tx.Revision() != tc.wantRev || tx.Compacted() != tc.wantCompacted {
+					t.Errorf("revision %d, compacted %d, want %d, %d", tx.Revision(), tx.Compacted(), tc.wantRev, tc.wantCompacted)
+				}
+				return tx.Get("regions/lombardia/partners/pa", &famiv1.Partner{})
+			})
+			if err != nil {
+				t.Errorf("the restored region is not served: %v", err)
+			}
+		})
+	}
+
+	t.Run("below the file's revision", func(t *testing.T) {
+		dir := t.TempDir()
+		seed(t, dir, 5)
+		target := filepath.Join(t.TempDir(), "regions", "lombardia.db")
+		err := bolt.RestoreFile(backupOf(t, dir), target, 2)
+		if err == nil || !strings.Contains(err.Error(), "below the file's 5") {
+			t.Errorf("got %v, want the revision refused", err)
+		}
+		if _, err := os.Stat(target); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("a refused restore left %s: %v", target, err)
+		}
+		if _, err := os.Stat(target + ".restore"); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("a refused restore left its copy: %v", err)
+		}
+	})
+}

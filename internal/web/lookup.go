@@ -1,0 +1,128 @@
+package web
+
+import (
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+)
+
+// listEntries reads every page of a listing.
+func (a *App) listEntries(s *session, req *famiv1.ListSupportEntriesRequest) ([]*famiv1.SupportEntry, error) {
+	req.PageSize = 1000
+	return aip.ReadAll(func(token string) ([]*famiv1.SupportEntry, string, error) {
+		req.PageToken = token
+		res, err := a.support.ListSupportEntries(s.ctx, req)
+		return res.GetSupportEntries(), res.GetNextPageToken(), err
+	})
+}
+
+// named is a resource shown by its display name.
+type named interface {
+	GetName() string
+	GetDisplayName() string
+}
+
+// displayNames maps the names of items to their display names (err, the
+// error of reading them, is passed on).
+func displayNames[T named](items []T, err error) (map[string]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(items))
+	for _, it := range items {
+		out[it.GetName()] = it.GetDisplayName()
+	}
+	return out, nil
+}
+
+// networkNames maps the region's network names to their display names.
+func (a *App) networkNames(s *session) (map[string]string, error) {
+	return displayNames(a.networksOf(s, ""))
+}
+
+// networksOf lists the region's networks, or partner's only when set.
+func (a *App) networksOf(s *session, partner string) ([]*famiv1.Network, error) {
+	return aip.ReadAll(func(token string) ([]*famiv1.Network, string, error) {
+		res, err := a.networks.ListNetworks(s.ctx, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner, PageSize: 1000, PageToken: token})
+		return res.GetNetworks(), res.GetNextPageToken(), err
+	})
+}
+
+// partnerNames maps the region's partner names to their display names.
+func (a *App) partnerNames(s *session) (map[string]string, error) {
+	return displayNames(a.allPartners(s))
+}
+
+// allPartners lists the region's partners.
+func (a *App) allPartners(s *session) ([]*famiv1.Partner, error) {
+	return aip.ReadAll(func(token string) ([]*famiv1.Partner, string, error) {
+		res, err := a.partners.ListPartners(s.ctx, &famiv1.ListPartnersRequest{Parent: regionName(s.region), PageSize: 1000, PageToken: token})
+		return res.GetPartners(), res.GetNextPageToken(), err
+	})
+}
+
+type closedSet []*famiv1.ClosedPeriod
+
+func (c closedSet) contains(date string) bool {
+	for _, p := range c {
+		if p.GetStartDate() <= date && date <= p.GetEndDate() {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *App) closedPeriods(s *session) (closedSet, error) {
+	res, err := a.support.ListClosedPeriods(s.ctx, &famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region), PageSize: 1000})
+	if err != nil {
+		return nil, err
+	}
+	return res.GetClosedPeriods(), nil
+}
+
+// lookups are what a page shows beside the names its resources hold: the
+// display names of the region's partners and networks, and its closed
+// periods. A page loads the ones it needs (need) in one call.
+type lookups struct {
+	partners map[string]string
+	networks map[string]string
+	closed   closedSet
+}
+
+// need says which lookups a page loads.
+type need uint8
+
+const (
+	needPartners need = 1 << iota
+	needNetworks
+	needClosed
+)
+
+// lookup loads the lookups n names.
+func (a *App) lookup(s *session, n need) (*lookups, error) {
+	l := &lookups{}
+	var err error
+	if n&needPartners != 0 {
+		if l.partners, err = a.partnerNames(s); err != nil {
+			return nil, err
+		}
+	}
+	if n&needNetworks != 0 {
+		if l.networks, err = a.networkNames(s); err != nil {
+			return nil, err
+		}
+	}
+	if n&needClosed != 0 {
+		if l.closed, err = a.closedPeriods(s); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// allProjects lists every project of the region.
+func (a *App) allProjects(s *session) ([]*famiv1.Project, error) {
+	return aip.ReadAll(func(token string) ([]*famiv1.Project, string, error) {
+		res, err := a.projects.ListProjects(s.ctx, &famiv1.ListProjectsRequest{Parent: regionName(s.region), PageSize: 1000, PageToken: token})
+		return res.GetProjects(), res.GetNextPageToken(), err
+	})
+}
