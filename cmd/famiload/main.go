@@ -86,42 +86,65 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	o.surfaces = list(*surfaces)
-	if len(o.surfaces) == 1 && o.surfaces[0] == "all" {
-		o.surfaces = loadgen.Surfaces
+	if err := o.setLists(*surfaces, *ops, *regions, *conc); err != nil {
+		return o, err
 	}
-	o.ops, o.regions = list(*ops), list(*regions)
-	for _, s := range o.surfaces {
-		if !slices.Contains(loadgen.Surfaces, s) {
-			return o, fmt.Errorf("-surface: %q is not one of %s or all", s, strings.Join(loadgen.Surfaces, ", "))
-		}
-	}
-	for _, op := range o.ops {
-		if op != loadgen.Get && op != loadgen.Create {
-			return o, fmt.Errorf("-op: %q is not %s or %s", op, loadgen.Get, loadgen.Create)
-		}
-	}
-	for _, c := range list(*conc) {
-		n, err := strconv.Atoi(c)
-		if err != nil || n <= 0 {
-			return o, fmt.Errorf("-c: %q is not a positive number", c)
-		}
-		o.concurrencies = append(o.concurrencies, n)
-	}
-	switch {
-	case o.mode != "closed" && o.mode != "open" && o.mode != "overload":
-		return o, fmt.Errorf("-mode %q is not closed, open or overload", o.mode)
-	case o.mode == "open" && o.rate <= 0:
-		return o, errors.New("-mode open needs a -rate")
-	case o.mode != "open" && len(o.concurrencies) == 0:
-		return o, errors.New("-c is empty")
-	case o.duration <= 0 || o.rounds <= 0:
-		return o, errors.New("-duration and -rounds must be positive")
+	if err := o.check(); err != nil {
+		return o, err
 	}
 	if o.token == "" {
 		o.token = os.Getenv("FAMILOAD_TOKEN")
 	}
 	return o, nil
+}
+
+// setLists reads the comma-separated flags, refusing a value it does not
+// know and naming the flag.
+func (o *options) setLists(surfaces, ops, regions, conc string) error {
+	o.surfaces, o.ops, o.regions = list(surfaces), list(ops), list(regions)
+	if len(o.surfaces) == 1 && o.surfaces[0] == "all" {
+		o.surfaces = loadgen.Surfaces
+	}
+	if s, ok := notIn(o.surfaces, loadgen.Surfaces); !ok {
+		return fmt.Errorf("-surface: %q is not one of %s or all", s, strings.Join(loadgen.Surfaces, ", "))
+	}
+	if op, ok := notIn(o.ops, []string{loadgen.Get, loadgen.Create}); !ok {
+		return fmt.Errorf("-op: %q is not %s or %s", op, loadgen.Get, loadgen.Create)
+	}
+	for _, c := range list(conc) {
+		n, err := strconv.Atoi(c)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("-c: %q is not a positive number", c)
+		}
+		o.concurrencies = append(o.concurrencies, n)
+	}
+	return nil
+}
+
+// notIn returns the first of values that allowed does not hold, and false;
+// or "", true.
+func notIn(values, allowed []string) (string, bool) {
+	for _, v := range values {
+		if !slices.Contains(allowed, v) {
+			return v, false
+		}
+	}
+	return "", true
+}
+
+// check refuses flags that do not make a load together.
+func (o *options) check() error {
+	switch {
+	case o.mode != "closed" && o.mode != "open" && o.mode != "overload":
+		return fmt.Errorf("-mode %q is not closed, open or overload", o.mode)
+	case o.mode == "open" && o.rate <= 0:
+		return errors.New("-mode open needs a -rate")
+	case o.mode != "open" && len(o.concurrencies) == 0:
+		return errors.New("-c is empty")
+	case o.duration <= 0 || o.rounds <= 0:
+		return errors.New("-duration and -rounds must be positive")
+	}
+	return nil
 }
 
 func list(s string) []string {
