@@ -98,14 +98,22 @@ func (s *shedder) admitOnArrival(srv *grpc.Server) {
 	}
 }
 
-// acquire takes a slot or refuses the call; release gives it back.
-func (s *shedder) acquire() (release func(), err error) {
+// take takes a slot if one is free, without waiting.
+func (s *shedder) take() bool {
 	select {
 	case s.slots <- struct{}{}:
-		return s.free, nil
+		return true
 	default:
+		return false
+	}
+}
+
+// acquire takes a slot or refuses the call; release gives it back.
+func (s *shedder) acquire() (release func(), err error) {
+	if !s.take() {
 		return nil, errOverloaded
 	}
+	return s.free, nil
 }
 
 func (s *shedder) free() { <-s.slots }
@@ -130,9 +138,7 @@ type ticketKey struct{}
 
 // arrive admits a call as it arrives, or refuses it.
 func (s *shedder) arrive(ctx context.Context) (context.Context, *ticket, error) {
-	select {
-	case s.slots <- struct{}{}:
-	default:
+	if !s.take() {
 		return ctx, nil, errOverloaded
 	}
 	t := &ticket{s: s}
