@@ -32,7 +32,7 @@ func BenchmarkAuthOverhead(b *testing.B) {
 	surfaces := map[string]func(ts *testServer, req *famiv1.GetPartnerRequest) getter{
 		"grpc": func(ts *testServer, req *famiv1.GetPartnerRequest) getter {
 			client := famiv1.NewPartnerServiceClient(benchConn(b, ts.grpcAddr()))
-			ctx := bearerContext(ts.token)
+			ctx := withBearer(context.Background(), ts.token)
 			return func() error { _, err := client.GetPartner(ctx, req); return err }
 		},
 		"connect": func(ts *testServer, req *famiv1.GetPartnerRequest) getter {

@@ -9,7 +9,6 @@ import (
 
 	"connectrpc.com/connect"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
@@ -54,7 +53,7 @@ func TestDownloadsAreAdmittedAsTheirRPC(t *testing.T) {
 	if res.Status != http.StatusOK || len(res.Body) == 0 || res.Header.Get("X-Raccordo-Revision") == "" {
 		t.Errorf("GET /v1/regions/lombardia:backup: status %d, %d bytes, revision %q; want the file", res.Status, len(res.Body), res.Header.Get("X-Raccordo-Revision"))
 	}
-	withToken := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+ts.token)
+	withToken := withBearer(ctx, ts.token)
 	stream, err := famiv1.NewAdminServiceClient(dialGRPC(t, ts, "")).BackupRegion(withToken, &famiv1.BackupRegionRequest{Name: "regions/lombardia"})
 	if err != nil {
 		t.Fatal(err)

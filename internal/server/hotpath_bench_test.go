@@ -22,7 +22,6 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -217,11 +216,6 @@ func benchHTTPClient(b *testing.B, h2 bool) *http.Client {
 	return &http.Client{Transport: tr}
 }
 
-// bearerContext carries token to grpc-go calls.
-func bearerContext(token string) context.Context {
-	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
-}
-
 // benchConn is a plaintext grpc-go connection to addr, closed with b.
 func benchConn(b testing.TB, addr string) *grpc.ClientConn {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -247,19 +241,22 @@ func BenchmarkHotPathGet(b *testing.B) {
 	connectNoGzip := famiv1connect.NewPartnerServiceClient(hc, srv.HTTP, bearer(srv.Token), connect.WithAcceptCompression("gzip", nil, nil))
 	connectH2 := famiv1connect.NewPartnerServiceClient(benchHTTPClient(b, true), srv.HTTP, bearer(srv.Token))
 	webClient := famiv1connect.NewPartnerServiceClient(hc, srv.HTTP, bearer(srv.Token), connect.WithGRPCWeb())
-	withToken := func(ctx context.Context) context.Context {
-		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+srv.Token)
-	}
 	restURL := srv.HTTP + "/v1/" + srv.Name
 
 	// The bare server's client sends the same token (which that server
 	// ignores), so that both clients do the same work and the ratio
 	// compares the servers.
-	bare := &contender{name: "bare", call: func(ctx context.Context) error { _, err := bareClient.GetPartner(withToken(ctx), req); return err }}
+	bare := &contender{name: "bare", call: func(ctx context.Context) error {
+		_, err := bareClient.GetPartner(withBearer(ctx, srv.Token), req)
+		return err
+	}}
 	// The same, with a client that sends no token (the figure's earlier
 	// definition, in which the client's work differed too).
 	bareAnon := &contender{name: "bare-anon", call: func(ctx context.Context) error { _, err := bareAnonClient.GetPartner(ctx, req); return err }}
-	grpcK := &contender{name: "grpc", call: func(ctx context.Context) error { _, err := grpcClient.GetPartner(withToken(ctx), req); return err }}
+	grpcK := &contender{name: "grpc", call: func(ctx context.Context) error {
+		_, err := grpcClient.GetPartner(withBearer(ctx, srv.Token), req)
+		return err
+	}}
 	connectK := &contender{name: "connect", call: func(ctx context.Context) error { _, err := connectClient.GetPartner(ctx, req); return err }}
 	connectNoGzipK := &contender{name: "connect-nogzip", call: func(ctx context.Context) error { _, err := connectNoGzip.GetPartner(ctx, req); return err }}
 	connectH2K := &contender{name: "connect-h2c", call: func(ctx context.Context) error { _, err := connectH2.GetPartner(ctx, req); return err }}
@@ -330,7 +327,7 @@ func creator(b *testing.B, ts *testServer, region string) *contender {
 	client := famiv1.NewPartnerServiceClient(benchConn(b, ts.grpcAddr()))
 	token := ts.mintToken(auth.TokenSpec{Subject: "bench:" + region, Role: principal.RegionAdmin, Region: region})
 	return &contender{name: region, call: func(ctx context.Context) error {
-		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+		ctx = withBearer(ctx, token)
 		_, err := client.CreatePartner(ctx, newPartner(region))
 		return err
 	}}
@@ -339,7 +336,7 @@ func creator(b *testing.B, ts *testServer, region string) *contender {
 // createPartner creates a partner in lombardia as the creators do.
 func createPartner(b *testing.B, ts *testServer) *famiv1.Partner {
 	client := famiv1.NewPartnerServiceClient(benchConn(b, ts.grpcAddr()))
-	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+ts.token)
+	ctx := withBearer(context.Background(), ts.token)
 	p, err := client.CreatePartner(ctx, newPartner("lombardia"))
 	if err != nil {
 		b.Fatal(err)
@@ -555,7 +552,7 @@ func TestBenchWatchers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	ctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token))
+	ctx, cancel := context.WithCancel(withBearer(context.Background(), token))
 	var seen atomic.Int64
 	var wg sync.WaitGroup
 	for range n {

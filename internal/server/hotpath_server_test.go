@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/metadata"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
 )
@@ -50,7 +48,7 @@ func TestHotPathServer(t *testing.T) {
 	}
 	ts := startServer(t, server.Config{Logger: benchLogger(t)})
 	name := benchPartner(t, ts)
-	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+ts.token)
+	ctx := withBearer(context.Background(), ts.token)
 	fixed, err := famiv1.NewPartnerServiceClient(benchConn(t, ts.grpcAddr())).GetPartner(ctx, &famiv1.GetPartnerRequest{Name: name})
 	if err != nil {
 		t.Fatal(err)

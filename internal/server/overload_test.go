@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,7 +13,6 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
@@ -177,7 +177,7 @@ func startHeld(t *testing.T, ts *testServer, kind, id string) (finish func() err
 		// told; the server's answer, a refusal included, ends the wait
 		// for its headers.
 		conn := dialGRPC(t, ts, "")
-		ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+ts.token)
+		ctx := withBearer(t.Context(), ts.token)
 		stream, err := conn.NewStream(ctx, &grpc.StreamDesc{ClientStreams: true}, famiv1.PartnerService_CreatePartner_FullMethodName)
 		if err != nil {
 			t.Fatal(err)
@@ -258,7 +258,7 @@ func BenchmarkOverload(b *testing.B) {
 	// gRPC: one HTTP/2 connection carries every call, so the load
 	// generator's cost is not a connection per call.
 	client := famiv1.NewPartnerServiceClient(benchConn(b, ts.grpcAddr()))
-	ctx := bearerContext(ts.token)
+	ctx := withBearer(context.Background(), ts.token)
 	call := func() error {
 		_, err := client.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: name})
 		return err

@@ -115,7 +115,7 @@ func dialGRPC(t *testing.T, ts *testServer, token string) *grpc.ClientConn {
 	t.Helper()
 	auth := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		if token != "" {
-			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+			ctx = withBearer(ctx, token)
 		}
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}
@@ -306,4 +306,9 @@ func (s *restSurface) call(ctx context.Context, method, path string, query url.V
 		return fmt.Errorf("%s %s: decode %s: %v", method, path, r.Body, err)
 	}
 	return nil
+}
+
+// withBearer carries token to grpc-go calls made with ctx.
+func withBearer(ctx context.Context, token string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
 }

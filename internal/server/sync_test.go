@@ -14,7 +14,6 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -70,7 +69,7 @@ func dialFeedGRPCAs(t *testing.T, ts *testServer, token string) *grpc.ClientConn
 		if token == "" {
 			return ctx
 		}
-		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+		return withBearer(ctx, token)
 	}
 	conn, err := grpc.NewClient(ts.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
