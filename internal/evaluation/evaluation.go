@@ -149,25 +149,12 @@ func (s *Service) ListCapacityAssessments(ctx context.Context, req *famiv1.ListC
 	if err != nil {
 		return nil, err
 	}
-	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
-	res := &famiv1.ListCapacityAssessmentsResponse{}
-	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
-		res.Revision = tx.Revision()
+	return resource.ListWithin[*famiv1.ListCapacityAssessmentsResponse](ctx, s.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.CapacityAssessment) bool, error) {
 		if err := tx.Get(req.GetParent(), &famiv1.Network{}); err != nil {
-			return err
+			return "", nil, err
 		}
-		var err error
-		res.CapacityAssessments, res.NextPageToken, err = resource.ListIn(tx, below(region, req.GetParent())+"/"+resource.CapacityAssessments, after, page,
-			func() *famiv1.CapacityAssessment { return &famiv1.CapacityAssessment{} }, nil)
-		return err
+		return below(region, req.GetParent()) + "/" + resource.CapacityAssessments, nil, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 // UpdateCapacityAssessment implements fami.v1.EvaluationService.

@@ -97,28 +97,14 @@ func (s *Service) ListMonitoringReports(ctx context.Context, req *famiv1.ListMon
 	if err != nil {
 		return nil, err
 	}
-	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
-	res := &famiv1.ListMonitoringReportsResponse{}
-	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
-		res.Revision = tx.Revision()
+	return resource.ListWithin[*famiv1.ListMonitoringReportsResponse](ctx, s.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.MonitoringReport) bool, error) {
 		if _, err := getProject(tx, project); err != nil {
-			return err
+			return "", nil, err
 		}
-		collection := strings.TrimPrefix(project, "regions/"+region+"/") + "/" + resource.MonitoringReports
-		var err error
-		res.MonitoringReports, res.NextPageToken, err = resource.ListIn(tx, collection, after, page,
-			func() *famiv1.MonitoringReport { return &famiv1.MonitoringReport{} },
+		return strings.TrimPrefix(project, "regions/"+region+"/") + "/" + resource.MonitoringReports,
 			// Earlier approved revisions ("{period}@{n}") are read by name only.
-			func(r *famiv1.MonitoringReport) bool { return !strings.Contains(resource.ID(r.GetName()), "@") })
-		return err
+			func(r *famiv1.MonitoringReport) bool { return !strings.Contains(resource.ID(r.GetName()), "@") }, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 // UpdateMonitoringReport implements fami.v1.MonitoringService.

@@ -112,10 +112,8 @@ func (s *Service) GetProtocol(ctx context.Context, req *famiv1.GetProtocolReques
 
 // ListProtocols implements fami.v1.ProtocolService.
 func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
-	if aip.IsAllRegions(req.GetParent()) {
-		return aip.ListAllRegions(req, func(r *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
-			return s.ListProtocols(ctx, r)
-		})
+	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListProtocols); ok {
+		return res, err
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
@@ -125,27 +123,12 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 	if err != nil {
 		return nil, err
 	}
-	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
-	res := &famiv1.ListProtocolsResponse{}
-	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
-		res.Revision = tx.Revision()
+	return resource.ListWithin[*famiv1.ListProtocolsResponse](ctx, s.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.Protocol) bool, error) {
 		today := s.cal.Today()
 		// The state a filter asks for is the derived one.
-		keep := func(p *famiv1.Protocol) bool { return f.match(s.present(tx, p, today)) }
-		var err error
-		res.Protocols, res.NextPageToken, err = resource.ListIn(tx, resource.Protocols, after, page, newProtocol, keep)
-		return err
+		return resource.Protocols, func(p *famiv1.Protocol) bool { return f.match(s.present(tx, p, today)) }, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
-
-func newProtocol() *famiv1.Protocol { return &famiv1.Protocol{} }
 
 // protocolFilter is a ListProtocols request's filters.
 type protocolFilter struct {

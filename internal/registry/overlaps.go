@@ -149,10 +149,8 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 	if err != nil {
 		return nil, err
 	}
-	if aip.IsAllRegions(req.GetParent()) {
-		return aip.ListAllRegions(req, func(r *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
-			return s.ListOverlaps(ctx, r)
-		})
+	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListOverlaps); ok {
+		return res, err
 	}
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {

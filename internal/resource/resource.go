@@ -253,6 +253,12 @@ func modify[T store.Resource, R proto.Message](ctx context.Context, s store.Stor
 // resources keep accepts (nil keeps all). It returns the page, the next
 // page token and the revision the page reflects.
 func List[T store.Resource](ctx context.Context, s store.Store, region, collection string, pageSize int32, pageToken string, newT func() T, keep func(T) bool) ([]T, string, int64, error) {
+	return list(ctx, s, region, pageSize, pageToken, newT, func(store.ReadTx) (string, func(T) bool, error) { return collection, keep, nil })
+}
+
+// list is List of the collection and filter that open chooses within the
+// snapshot the page is read from.
+func list[T store.Resource](ctx context.Context, s store.Store, region string, pageSize int32, pageToken string, newT func() T, open func(tx store.ReadTx) (string, func(T) bool, error)) ([]T, string, int64, error) {
 	page, after, err := aip.StartPage(pageSize, pageToken)
 	if err != nil {
 		return nil, "", 0, err
@@ -264,7 +270,11 @@ func List[T store.Resource](ctx context.Context, s store.Store, region, collecti
 	)
 	err = s.View(ctx, region, func(tx store.ReadTx) error {
 		rev = tx.Revision()
-		out, next, err = ListIn(tx, collection, after, page, newT, keep)
+		collection, keep, err := open(tx)
+		if err != nil {
+			return err
+		}
+		out, next, err = listIn(tx, collection, after, page, newT, keep)
 		return err
 	})
 	if err != nil {
@@ -288,18 +298,27 @@ func ListAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s sto
 	if err := checked(check); err != nil {
 		return zero, err
 	}
-	items, next, rev, err := List(ctx, s, region, collection, req.GetPageSize(), req.GetPageToken(), newOf[T], keep)
+	return ListWithin[Resp](ctx, s, region, req, func(store.ReadTx) (string, func(T) bool, error) { return collection, keep, nil })
+}
+
+// ListWithin answers a List method (AIP-132) in region whose collection or
+// filter depend on the snapshot the page is read from: open runs first in
+// that snapshot, checks there what the list depends on (a parent that
+// must exist), and returns the collection to page through and the filter
+// (nil keeps all), which may read the snapshot too. The answer is the
+// standard response Resp, as ListAnswer's.
+func ListWithin[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (collection string, keep func(T) bool, err error)) (Resp, error) {
+	items, next, rev, err := list(ctx, s, region, req.GetPageSize(), req.GetPageToken(), newOf[T], open)
 	if err != nil {
+		var zero Resp
 		return zero, err
 	}
 	return aip.ListResponse[Resp](items, next, rev)
 }
 
-// ListIn is List within a snapshot the caller also reads (a nested
-// collection whose parent must exist): it fills page from collection,
-// resuming after the id after, and returns the items and the next page
-// token.
-func ListIn[T store.Resource](tx store.ReadTx, collection, after string, page *aip.Page, newT func() T, keep func(T) bool) ([]T, string, error) {
+// listIn fills page from collection within tx, resuming after the id
+// after, and returns the items and the next page token.
+func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *aip.Page, newT func() T, keep func(T) bool) ([]T, string, error) {
 	var (
 		out  []T
 		next string

@@ -106,6 +106,42 @@ func TestListAnswer(t *testing.T) {
 	}
 }
 
+// TestListWithin reads the page in the snapshot open chose its collection
+// and filter in, and answers open's error as it is.
+func TestListWithin(t *testing.T) {
+	s, ctx := seeded(t, 3)
+	req := &famiv1.ListPartnersRequest{Parent: "regions/lombardia", PageSize: 5}
+	var opened int64
+	res, err := resource.ListWithin[*famiv1.ListPartnersResponse](ctx, s, "lombardia", req, func(tx store.ReadTx) (string, func(*famiv1.Partner) bool, error) {
+		opened = tx.Revision()
+		return resource.Partners, func(p *famiv1.Partner) bool { return p.GetDisplayName() != "Partner p02" }, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range res.GetPartners() {
+		got = append(got, resource.ID(p.GetName()))
+	}
+	if strings.Join(got, ",") != "p01,p03" || res.GetNextPageToken() != "" || res.GetRevision() != opened || opened == 0 {
+		t.Errorf("got %v, next %q, revision %d; want p01,p03, last, revision %d", got, res.GetNextPageToken(), res.GetRevision(), opened)
+	}
+	missing := errs.NotFound.New("no parent")
+	_, err = resource.ListWithin[*famiv1.ListPartnersResponse](ctx, s, "lombardia", req, func(store.ReadTx) (string, func(*famiv1.Partner) bool, error) {
+		return "", nil, missing
+	})
+	if err != missing {
+		t.Errorf("open's error: got %v, want %v", err, missing)
+	}
+	req.PageToken = "forged"
+	if _, err := resource.ListWithin[*famiv1.ListPartnersResponse](ctx, s, "lombardia", req, func(store.ReadTx) (string, func(*famiv1.Partner) bool, error) {
+		t.Error("open ran with a forged page token")
+		return resource.Partners, nil, nil
+	}); errs.CodeOf(err) != errs.Invalid {
+		t.Errorf("forged token: got %v, want INVALID_ARGUMENT", err)
+	}
+}
+
 func TestChange(t *testing.T) {
 	s, ctx := seeded(t, 1)
 	name := aip.Name("lombardia", resource.Partners, "p01")
