@@ -225,12 +225,9 @@ func newPeriodCmd(a *app) *cobra.Command {
 	}
 	regionFlag(closeCmd, &region, true)
 	closeCmd.Flags().StringVar(&id, "id", "", "id of the closed period, e.g. q1-2026 (default: chosen by the server)")
-	closeCmd.Flags().StringVar(&from, "from", "", "first day, YYYY-MM-DD")
-	closeCmd.Flags().StringVar(&to, "to", "", "last day, YYYY-MM-DD")
+	daysFlags(closeCmd, &from, &to, true)
 	closeCmd.Flags().StringVar(&reason, "reason", "", "why it is closed")
 	closeCmd.Flags().BoolVar(&force, "force", false, "close even though entries in the period still await review (they stay SUBMITTED, frozen); needs --reason")
-	closeCmd.MarkFlagRequired("from")
-	closeCmd.MarkFlagRequired("to")
 
 	reopen := &cobra.Command{
 		Use:   "reopen NAME",

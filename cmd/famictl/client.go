@@ -64,6 +64,17 @@ func regionFlag(cmd *cobra.Command, p *string, required bool) {
 	})
 }
 
+// daysFlags adds --from and --to, the first and last day of a range of
+// dates, both required when required.
+func daysFlags(cmd *cobra.Command, from, to *string, required bool) {
+	cmd.Flags().StringVar(from, "from", "", "first day, YYYY-MM-DD")
+	cmd.Flags().StringVar(to, "to", "", "last day, YYYY-MM-DD")
+	if required {
+		cmd.MarkFlagRequired("from")
+		cmd.MarkFlagRequired("to")
+	}
+}
+
 // enumFlag parses a user's short enum value ("in_force") into the value of
 // the protobuf enum whose names start with prefix ("PROTOCOL_STATE_").
 func enumFlag(flag, value, prefix string, values map[string]int32) (int32, error) {

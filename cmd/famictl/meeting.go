@@ -202,12 +202,9 @@ func meetingSummaryCmd(a *app) *cobra.Command {
 		},
 	}
 	regionFlag(summary, &region, true)
-	summary.Flags().StringVar(&from, "from", "", "first day, YYYY-MM-DD")
-	summary.Flags().StringVar(&to, "to", "", "last day, YYYY-MM-DD")
+	daysFlags(summary, &from, &to, true)
 	summary.Flags().StringVar(&network, "network", "", "only this network's meetings")
 	summary.Flags().StringVar(&period, "period", "", "month, quarter or year (default: the whole range)")
-	summary.MarkFlagRequired("from")
-	summary.MarkFlagRequired("to")
 	summary.RegisterFlagCompletionFunc("period", fixedCompletion("month", "quarter", "year"))
 	return summary
 }
