@@ -1,13 +1,13 @@
 package server_test
 
-// The clients of every service the tests call on the four surfaces: one
-// line per RPC on the generic client of client_test.go, with its REST rule
-// of fami_http.yaml. A new service adds its block here.
+// The RPCs of every service the tests call, as methods of surface (one
+// client for the whole API on each of the four surfaces): one line per RPC
+// on the generic client of client_test.go, with its REST rule of
+// fami_http.yaml. A new service adds its block here.
 
 import (
 	"context"
 	"net/http"
-	"testing"
 
 	"google.golang.org/protobuf/types/known/emptypb"
 
@@ -15,7 +15,7 @@ import (
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 )
 
-// --- The core API (surface_test.go) ---
+// --- The core API ---
 
 func (s surface) ListRegions(ctx context.Context, r *famiv1.ListRegionsRequest) (*famiv1.ListRegionsResponse, error) {
 	return unary(ctx, s.c, famiv1connect.RegionServiceListRegionsProcedure,
@@ -169,464 +169,367 @@ func (s surface) RevokeServiceToken(ctx context.Context, r *famiv1.RevokeService
 
 // --- ProtocolService ---
 
-// protocolClient is ProtocolService as one surface calls it, with the "# ProtocolService" rules of fami_http.yaml
-// on REST; failed calls are *callError, as in surface_test.go.
-type protocolClient struct{ c *rpcClient }
-
-// newProtocolClient returns a ProtocolService client of kind for ts that sends token
-// (none when empty).
-func newProtocolClient(t *testing.T, ts *testServer, kind, token string) protocolClient {
-	t.Helper()
-	return protocolClient{newRPCClient(t, ts, kind, token)}
-}
-
-func (x protocolClient) CreateProtocol(ctx context.Context, r *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceCreateProtocolProcedure,
+func (s surface) CreateProtocol(ctx context.Context, r *famiv1.CreateProtocolRequest) (*famiv1.Protocol, error) {
+	return unary(ctx, s.c, famiv1connect.ProtocolServiceCreateProtocolProcedure,
 		httpPost("/v1/{parent}/protocols", "protocol"), r, &famiv1.Protocol{})
 }
 
-func (x protocolClient) GetProtocol(ctx context.Context, r *famiv1.GetProtocolRequest) (*famiv1.Protocol, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceGetProtocolProcedure,
+func (s surface) GetProtocol(ctx context.Context, r *famiv1.GetProtocolRequest) (*famiv1.Protocol, error) {
+	return unary(ctx, s.c, famiv1connect.ProtocolServiceGetProtocolProcedure,
 		httpGet("/v1/{name}"), r, &famiv1.Protocol{})
 }
 
-func (x protocolClient) ListProtocols(ctx context.Context, r *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceListProtocolsProcedure,
+func (s surface) ListProtocols(ctx context.Context, r *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
+	return unary(ctx, s.c, famiv1connect.ProtocolServiceListProtocolsProcedure,
 		httpGet("/v1/{parent}/protocols"), r, &famiv1.ListProtocolsResponse{})
 }
 
-func (x protocolClient) UpdateProtocol(ctx context.Context, r *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceUpdateProtocolProcedure,
+func (s surface) UpdateProtocol(ctx context.Context, r *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error) {
+	return unary(ctx, s.c, famiv1connect.ProtocolServiceUpdateProtocolProcedure,
 		httpPatch("/v1/{protocol.name}", "protocol"), r, &famiv1.Protocol{})
 }
 
-func (x protocolClient) DeleteProtocol(ctx context.Context, r *famiv1.DeleteProtocolRequest) error {
-	_, err := unary(ctx, x.c, famiv1connect.ProtocolServiceDeleteProtocolProcedure,
+func (s surface) DeleteProtocol(ctx context.Context, r *famiv1.DeleteProtocolRequest) error {
+	_, err := unary(ctx, s.c, famiv1connect.ProtocolServiceDeleteProtocolProcedure,
 		httpDelete("/v1/{name}"), r, &emptypb.Empty{})
 	return err
 }
 
-func (x protocolClient) OpenProtocolForSignature(ctx context.Context, r *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceOpenProtocolForSignatureProcedure,
+func (s surface) OpenProtocolForSignature(ctx context.Context, r *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
+	return unary(ctx, s.c, famiv1connect.ProtocolServiceOpenProtocolForSignatureProcedure,
 		httpPost("/v1/{name}:openForSignature", "*"), r, &famiv1.Protocol{})
 }
 
-func (x protocolClient) SignProtocol(ctx context.Context, r *famiv1.SignProtocolRequest) (*famiv1.Protocol, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceSignProtocolProcedure,
+func (s surface) SignProtocol(ctx context.Context, r *famiv1.SignProtocolRequest) (*famiv1.Protocol, error) {
+	return unary(ctx, s.c, famiv1connect.ProtocolServiceSignProtocolProcedure,
 		httpPost("/v1/{name}:sign", "*"), r, &famiv1.Protocol{})
 }
 
-func (x protocolClient) TerminateProtocol(ctx context.Context, r *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceTerminateProtocolProcedure,
+func (s surface) TerminateProtocol(ctx context.Context, r *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
+	return unary(ctx, s.c, famiv1connect.ProtocolServiceTerminateProtocolProcedure,
 		httpPost("/v1/{name}:terminate", "*"), r, &famiv1.Protocol{})
 }
 
-func (x protocolClient) AmendProtocol(ctx context.Context, r *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error) {
-	return unary(ctx, x.c, famiv1connect.ProtocolServiceAmendProtocolProcedure,
+func (s surface) AmendProtocol(ctx context.Context, r *famiv1.AmendProtocolRequest) (*famiv1.Protocol, error) {
+	return unary(ctx, s.c, famiv1connect.ProtocolServiceAmendProtocolProcedure,
 		httpPost("/v1/{name}:amend", "*"), r, &famiv1.Protocol{})
 }
 
 // --- SupportService ---
 
-// supportClient is SupportService as one surface calls it, with the
-// "# SupportService" rules of fami_http.yaml and the CSV export handler on
-// REST; failed calls are *callError, as in surface_test.go.
-type supportClient struct{ c *rpcClient }
-
-func newSupportClient(t *testing.T, ts *testServer, kind, token string) supportClient {
-	t.Helper()
-	return supportClient{newRPCClient(t, ts, kind, token)}
-}
-
-func (x supportClient) CreateSupportEntry(ctx context.Context, r *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceCreateSupportEntryProcedure,
+func (s surface) CreateSupportEntry(ctx context.Context, r *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	return unary(ctx, s.c, famiv1connect.SupportServiceCreateSupportEntryProcedure,
 		httpPost("/v1/{parent}/supportEntries", "support_entry"), r, &famiv1.SupportEntry{})
 }
 
-func (x supportClient) GetSupportEntry(ctx context.Context, r *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceGetSupportEntryProcedure,
+func (s surface) GetSupportEntry(ctx context.Context, r *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	return unary(ctx, s.c, famiv1connect.SupportServiceGetSupportEntryProcedure,
 		httpGet("/v1/{name}"), r, &famiv1.SupportEntry{})
 }
 
-func (x supportClient) ListSupportEntries(ctx context.Context, r *famiv1.ListSupportEntriesRequest) (*famiv1.ListSupportEntriesResponse, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceListSupportEntriesProcedure,
+func (s surface) ListSupportEntries(ctx context.Context, r *famiv1.ListSupportEntriesRequest) (*famiv1.ListSupportEntriesResponse, error) {
+	return unary(ctx, s.c, famiv1connect.SupportServiceListSupportEntriesProcedure,
 		httpGet("/v1/{parent}/supportEntries"), r, &famiv1.ListSupportEntriesResponse{})
 }
 
-func (x supportClient) UpdateSupportEntry(ctx context.Context, r *famiv1.UpdateSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceUpdateSupportEntryProcedure,
+func (s surface) UpdateSupportEntry(ctx context.Context, r *famiv1.UpdateSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	return unary(ctx, s.c, famiv1connect.SupportServiceUpdateSupportEntryProcedure,
 		httpPatch("/v1/{support_entry.name}", "support_entry"), r, &famiv1.SupportEntry{})
 }
 
-func (x supportClient) BatchApproveSupportEntries(ctx context.Context, r *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceBatchApproveSupportEntriesProcedure,
+func (s surface) BatchApproveSupportEntries(ctx context.Context, r *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error) {
+	return unary(ctx, s.c, famiv1connect.SupportServiceBatchApproveSupportEntriesProcedure,
 		httpPost("/v1/{parent}/supportEntries:batchApprove", "*"), r, &famiv1.BatchApproveSupportEntriesResponse{})
 }
 
-func (x supportClient) RejectSupportEntry(ctx context.Context, r *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceRejectSupportEntryProcedure,
+func (s surface) RejectSupportEntry(ctx context.Context, r *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	return unary(ctx, s.c, famiv1connect.SupportServiceRejectSupportEntryProcedure,
 		httpPost("/v1/{name}:reject", "*"), r, &famiv1.SupportEntry{})
 }
 
-func (x supportClient) ClosePeriod(ctx context.Context, r *famiv1.ClosePeriodRequest) (*famiv1.ClosedPeriod, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceClosePeriodProcedure,
+func (s surface) ClosePeriod(ctx context.Context, r *famiv1.ClosePeriodRequest) (*famiv1.ClosedPeriod, error) {
+	return unary(ctx, s.c, famiv1connect.SupportServiceClosePeriodProcedure,
 		httpPost("/v1/{parent}/closedPeriods", "closed_period"), r, &famiv1.ClosedPeriod{})
 }
 
-func (x supportClient) ReopenPeriod(ctx context.Context, r *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceReopenPeriodProcedure,
+func (s surface) ReopenPeriod(ctx context.Context, r *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
+	return unary(ctx, s.c, famiv1connect.SupportServiceReopenPeriodProcedure,
 		httpPost("/v1/{name}:reopen", "*"), r, &famiv1.ClosedPeriod{})
 }
 
-func (x supportClient) ListClosedPeriods(ctx context.Context, r *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceListClosedPeriodsProcedure,
+func (s surface) ListClosedPeriods(ctx context.Context, r *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error) {
+	return unary(ctx, s.c, famiv1connect.SupportServiceListClosedPeriodsProcedure,
 		httpGet("/v1/{parent}/closedPeriods"), r, &famiv1.ListClosedPeriodsResponse{})
 }
 
-func (x supportClient) SummarizeSupportEntries(ctx context.Context, r *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error) {
-	return unary(ctx, x.c, famiv1connect.SupportServiceSummarizeSupportEntriesProcedure,
+func (s surface) SummarizeSupportEntries(ctx context.Context, r *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error) {
+	return unary(ctx, s.c, famiv1connect.SupportServiceSummarizeSupportEntriesProcedure,
 		httpGet("/v1/{parent}/supportEntries:summarize"), r, &famiv1.SummarizeSupportEntriesResponse{})
 }
 
-func (x supportClient) DeleteSupportEntry(ctx context.Context, r *famiv1.DeleteSupportEntryRequest) error {
-	_, err := unary(ctx, x.c, famiv1connect.SupportServiceDeleteSupportEntryProcedure,
+func (s surface) DeleteSupportEntry(ctx context.Context, r *famiv1.DeleteSupportEntryRequest) error {
+	_, err := unary(ctx, s.c, famiv1connect.SupportServiceDeleteSupportEntryProcedure,
 		httpDelete("/v1/{name}"), r, &emptypb.Empty{})
 	return err
 }
 
 // ExportSupportEntries is the RPC on gRPC, Connect and gRPC-Web, and the
 // CSV download parsed back into rows on REST.
-func (x supportClient) ExportSupportEntries(ctx context.Context, r *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error) {
-	if x.c.kind == "rest" {
-		return exportSupportCSV(ctx, x.c.rest, r)
+func (s surface) ExportSupportEntries(ctx context.Context, r *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error) {
+	if s.c.kind == "rest" {
+		return exportSupportCSV(ctx, s.c.rest, r)
 	}
-	return unary(ctx, x.c, famiv1connect.SupportServiceExportSupportEntriesProcedure,
+	return unary(ctx, s.c, famiv1connect.SupportServiceExportSupportEntriesProcedure,
 		route{}, r, &famiv1.ExportSupportEntriesResponse{})
 }
 
 // --- MeetingService ---
 
-// meetingClient is MeetingService as one surface calls it, with the "# MeetingService" rules of fami_http.yaml and
-// the .ics handlers
-// on REST; failed calls are *callError, as in surface_test.go.
-type meetingClient struct{ c *rpcClient }
-
-// newMeetingClient returns a MeetingService client of kind for ts that sends token
-// (none when empty).
-func newMeetingClient(t *testing.T, ts *testServer, kind, token string) meetingClient {
-	t.Helper()
-	return meetingClient{newRPCClient(t, ts, kind, token)}
-}
-
-func (x meetingClient) CreateMeeting(ctx context.Context, r *famiv1.CreateMeetingRequest) (*famiv1.Meeting, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceCreateMeetingProcedure,
+func (s surface) CreateMeeting(ctx context.Context, r *famiv1.CreateMeetingRequest) (*famiv1.Meeting, error) {
+	return unary(ctx, s.c, famiv1connect.MeetingServiceCreateMeetingProcedure,
 		httpPost("/v1/{parent}/meetings", "meeting"), r, &famiv1.Meeting{})
 }
 
-func (x meetingClient) GetMeeting(ctx context.Context, r *famiv1.GetMeetingRequest) (*famiv1.Meeting, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceGetMeetingProcedure,
+func (s surface) GetMeeting(ctx context.Context, r *famiv1.GetMeetingRequest) (*famiv1.Meeting, error) {
+	return unary(ctx, s.c, famiv1connect.MeetingServiceGetMeetingProcedure,
 		httpGet("/v1/{name}"), r, &famiv1.Meeting{})
 }
 
-func (x meetingClient) ListMeetings(ctx context.Context, r *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceListMeetingsProcedure,
+func (s surface) ListMeetings(ctx context.Context, r *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
+	return unary(ctx, s.c, famiv1connect.MeetingServiceListMeetingsProcedure,
 		httpGet("/v1/{parent}/meetings"), r, &famiv1.ListMeetingsResponse{})
 }
 
-func (x meetingClient) UpdateMeeting(ctx context.Context, r *famiv1.UpdateMeetingRequest) (*famiv1.Meeting, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceUpdateMeetingProcedure,
+func (s surface) UpdateMeeting(ctx context.Context, r *famiv1.UpdateMeetingRequest) (*famiv1.Meeting, error) {
+	return unary(ctx, s.c, famiv1connect.MeetingServiceUpdateMeetingProcedure,
 		httpPatch("/v1/{meeting.name}", "meeting"), r, &famiv1.Meeting{})
 }
 
-func (x meetingClient) DeleteMeeting(ctx context.Context, r *famiv1.DeleteMeetingRequest) error {
-	_, err := unary(ctx, x.c, famiv1connect.MeetingServiceDeleteMeetingProcedure,
+func (s surface) DeleteMeeting(ctx context.Context, r *famiv1.DeleteMeetingRequest) error {
+	_, err := unary(ctx, s.c, famiv1connect.MeetingServiceDeleteMeetingProcedure,
 		httpDelete("/v1/{name}"), r, &emptypb.Empty{})
 	return err
 }
 
-func (x meetingClient) CancelMeeting(ctx context.Context, r *famiv1.CancelMeetingRequest) (*famiv1.Meeting, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceCancelMeetingProcedure,
+func (s surface) CancelMeeting(ctx context.Context, r *famiv1.CancelMeetingRequest) (*famiv1.Meeting, error) {
+	return unary(ctx, s.c, famiv1connect.MeetingServiceCancelMeetingProcedure,
 		httpPost("/v1/{name}:cancel", "*"), r, &famiv1.Meeting{})
 }
 
-func (x meetingClient) RecordAttendance(ctx context.Context, r *famiv1.RecordAttendanceRequest) (*famiv1.Meeting, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceRecordAttendanceProcedure,
+func (s surface) RecordAttendance(ctx context.Context, r *famiv1.RecordAttendanceRequest) (*famiv1.Meeting, error) {
+	return unary(ctx, s.c, famiv1connect.MeetingServiceRecordAttendanceProcedure,
 		httpPost("/v1/{name}:recordAttendance", "*"), r, &famiv1.Meeting{})
 }
 
-func (x meetingClient) RecordMinutes(ctx context.Context, r *famiv1.RecordMinutesRequest) (*famiv1.Meeting, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceRecordMinutesProcedure,
+func (s surface) RecordMinutes(ctx context.Context, r *famiv1.RecordMinutesRequest) (*famiv1.Meeting, error) {
+	return unary(ctx, s.c, famiv1connect.MeetingServiceRecordMinutesProcedure,
 		httpPost("/v1/{name}:recordMinutes", "*"), r, &famiv1.Meeting{})
 }
 
-func (x meetingClient) UpdateActionItem(ctx context.Context, r *famiv1.UpdateActionItemRequest) (*famiv1.Meeting, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceUpdateActionItemProcedure,
+func (s surface) UpdateActionItem(ctx context.Context, r *famiv1.UpdateActionItemRequest) (*famiv1.Meeting, error) {
+	return unary(ctx, s.c, famiv1connect.MeetingServiceUpdateActionItemProcedure,
 		httpPost("/v1/{name}:updateActionItem", "*"), r, &famiv1.Meeting{})
 }
 
-func (x meetingClient) ListActionItems(ctx context.Context, r *famiv1.ListActionItemsRequest) (*famiv1.ListActionItemsResponse, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceListActionItemsProcedure,
+func (s surface) ListActionItems(ctx context.Context, r *famiv1.ListActionItemsRequest) (*famiv1.ListActionItemsResponse, error) {
+	return unary(ctx, s.c, famiv1connect.MeetingServiceListActionItemsProcedure,
 		httpGet("/v1/{parent}/meetings:listActionItems"), r, &famiv1.ListActionItemsResponse{})
 }
 
-func (x meetingClient) SummarizeAttendance(ctx context.Context, r *famiv1.SummarizeAttendanceRequest) (*famiv1.SummarizeAttendanceResponse, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceSummarizeAttendanceProcedure,
+func (s surface) SummarizeAttendance(ctx context.Context, r *famiv1.SummarizeAttendanceRequest) (*famiv1.SummarizeAttendanceResponse, error) {
+	return unary(ctx, s.c, famiv1connect.MeetingServiceSummarizeAttendanceProcedure,
 		httpGet("/v1/{parent}/meetings:summarizeAttendance"), r, &famiv1.SummarizeAttendanceResponse{})
 }
 
-func (x meetingClient) CreateCalendarToken(ctx context.Context, r *famiv1.CreateCalendarTokenRequest) (*famiv1.CreateCalendarTokenResponse, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceCreateCalendarTokenProcedure,
+func (s surface) CreateCalendarToken(ctx context.Context, r *famiv1.CreateCalendarTokenRequest) (*famiv1.CreateCalendarTokenResponse, error) {
+	return unary(ctx, s.c, famiv1connect.MeetingServiceCreateCalendarTokenProcedure,
 		httpPost("/v1/{parent}/calendarTokens", "*"), r, &famiv1.CreateCalendarTokenResponse{})
 }
 
-func (x meetingClient) ListCalendarTokens(ctx context.Context, r *famiv1.ListCalendarTokensRequest) (*famiv1.ListCalendarTokensResponse, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceListCalendarTokensProcedure,
+func (s surface) ListCalendarTokens(ctx context.Context, r *famiv1.ListCalendarTokensRequest) (*famiv1.ListCalendarTokensResponse, error) {
+	return unary(ctx, s.c, famiv1connect.MeetingServiceListCalendarTokensProcedure,
 		httpGet("/v1/{parent}/calendarTokens"), r, &famiv1.ListCalendarTokensResponse{})
 }
 
-func (x meetingClient) RevokeCalendarToken(ctx context.Context, r *famiv1.RevokeCalendarTokenRequest) (*famiv1.CalendarToken, error) {
-	return unary(ctx, x.c, famiv1connect.MeetingServiceRevokeCalendarTokenProcedure,
+func (s surface) RevokeCalendarToken(ctx context.Context, r *famiv1.RevokeCalendarTokenRequest) (*famiv1.CalendarToken, error) {
+	return unary(ctx, s.c, famiv1connect.MeetingServiceRevokeCalendarTokenProcedure,
 		httpPost("/v1/{name}:revoke", "*"), r, &famiv1.CalendarToken{})
 }
 
 // ExportMeetingCalendar is the RPC on gRPC, Connect and gRPC-Web, and the
 // .ics download the request names, returned as the RPC would, on REST.
-func (x meetingClient) ExportMeetingCalendar(ctx context.Context, r *famiv1.ExportMeetingCalendarRequest) (*famiv1.ExportMeetingCalendarResponse, error) {
-	if x.c.kind == "rest" {
-		res, err := x.c.rest.send(ctx, http.MethodGet, feedPath(r), restQuery(r, "parent", "network", "facilitator"), nil)
+func (s surface) ExportMeetingCalendar(ctx context.Context, r *famiv1.ExportMeetingCalendarRequest) (*famiv1.ExportMeetingCalendarResponse, error) {
+	if s.c.kind == "rest" {
+		res, err := s.c.rest.send(ctx, http.MethodGet, feedPath(r), restQuery(r, "parent", "network", "facilitator"), nil)
 		if err != nil {
 			return nil, err
 		}
 		return calendarResponse(http.MethodGet, feedPath(r), res)
 	}
-	return unary(ctx, x.c, famiv1connect.MeetingServiceExportMeetingCalendarProcedure,
+	return unary(ctx, s.c, famiv1connect.MeetingServiceExportMeetingCalendarProcedure,
 		route{}, r, &famiv1.ExportMeetingCalendarResponse{})
 }
 
 // --- ContactService ---
 
-// contactClient is ContactService as one surface calls it, with the "# ContactService" rules of
-// fami_http.yaml on REST; failed calls are *callError, as in
-// surface_test.go.
-type contactClient struct{ c *rpcClient }
-
-func newContactClient(t *testing.T, ts *testServer, kind, token string) contactClient {
-	t.Helper()
-	return contactClient{newRPCClient(t, ts, kind, token)}
-}
-
-func (x contactClient) CreateContact(ctx context.Context, r *famiv1.CreateContactRequest) (*famiv1.Contact, error) {
-	return unary(ctx, x.c, famiv1connect.ContactServiceCreateContactProcedure,
+func (s surface) CreateContact(ctx context.Context, r *famiv1.CreateContactRequest) (*famiv1.Contact, error) {
+	return unary(ctx, s.c, famiv1connect.ContactServiceCreateContactProcedure,
 		httpPost("/v1/{parent}/contacts", "contact"), r, &famiv1.Contact{})
 }
 
-func (x contactClient) GetContact(ctx context.Context, r *famiv1.GetContactRequest) (*famiv1.Contact, error) {
-	return unary(ctx, x.c, famiv1connect.ContactServiceGetContactProcedure,
+func (s surface) GetContact(ctx context.Context, r *famiv1.GetContactRequest) (*famiv1.Contact, error) {
+	return unary(ctx, s.c, famiv1connect.ContactServiceGetContactProcedure,
 		httpGet("/v1/{name}"), r, &famiv1.Contact{})
 }
 
-func (x contactClient) ListContacts(ctx context.Context, r *famiv1.ListContactsRequest) (*famiv1.ListContactsResponse, error) {
-	return unary(ctx, x.c, famiv1connect.ContactServiceListContactsProcedure,
+func (s surface) ListContacts(ctx context.Context, r *famiv1.ListContactsRequest) (*famiv1.ListContactsResponse, error) {
+	return unary(ctx, s.c, famiv1connect.ContactServiceListContactsProcedure,
 		httpGet("/v1/{parent}/contacts"), r, &famiv1.ListContactsResponse{})
 }
 
-func (x contactClient) UpdateContact(ctx context.Context, r *famiv1.UpdateContactRequest) (*famiv1.Contact, error) {
-	return unary(ctx, x.c, famiv1connect.ContactServiceUpdateContactProcedure,
+func (s surface) UpdateContact(ctx context.Context, r *famiv1.UpdateContactRequest) (*famiv1.Contact, error) {
+	return unary(ctx, s.c, famiv1connect.ContactServiceUpdateContactProcedure,
 		httpPatch("/v1/{contact.name}", "contact"), r, &famiv1.Contact{})
 }
 
-func (x contactClient) DeleteContact(ctx context.Context, r *famiv1.DeleteContactRequest) (*emptypb.Empty, error) {
-	return unary(ctx, x.c, famiv1connect.ContactServiceDeleteContactProcedure,
+func (s surface) DeleteContact(ctx context.Context, r *famiv1.DeleteContactRequest) (*emptypb.Empty, error) {
+	return unary(ctx, s.c, famiv1connect.ContactServiceDeleteContactProcedure,
 		httpDelete("/v1/{name}"), r, &emptypb.Empty{})
 }
 
 // --- SurveyService ---
 
-// surveyClient is SurveyService as one surface calls it, with the "# SurveyService" rules of
-// fami_http.yaml on REST; failed calls are *callError, as in
-// surface_test.go.
-type surveyClient struct{ c *rpcClient }
-
-func newSurveyClient(t *testing.T, ts *testServer, kind, token string) surveyClient {
-	t.Helper()
-	return surveyClient{newRPCClient(t, ts, kind, token)}
-}
-
-func (x surveyClient) CreateSurvey(ctx context.Context, r *famiv1.CreateSurveyRequest) (*famiv1.Survey, error) {
-	return unary(ctx, x.c, famiv1connect.SurveyServiceCreateSurveyProcedure,
+func (s surface) CreateSurvey(ctx context.Context, r *famiv1.CreateSurveyRequest) (*famiv1.Survey, error) {
+	return unary(ctx, s.c, famiv1connect.SurveyServiceCreateSurveyProcedure,
 		httpPost("/v1/{parent}/surveys", "survey"), r, &famiv1.Survey{})
 }
 
-func (x surveyClient) GetSurvey(ctx context.Context, r *famiv1.GetSurveyRequest) (*famiv1.Survey, error) {
-	return unary(ctx, x.c, famiv1connect.SurveyServiceGetSurveyProcedure,
+func (s surface) GetSurvey(ctx context.Context, r *famiv1.GetSurveyRequest) (*famiv1.Survey, error) {
+	return unary(ctx, s.c, famiv1connect.SurveyServiceGetSurveyProcedure,
 		httpGet("/v1/{name}"), r, &famiv1.Survey{})
 }
 
-func (x surveyClient) ListSurveys(ctx context.Context, r *famiv1.ListSurveysRequest) (*famiv1.ListSurveysResponse, error) {
-	return unary(ctx, x.c, famiv1connect.SurveyServiceListSurveysProcedure,
+func (s surface) ListSurveys(ctx context.Context, r *famiv1.ListSurveysRequest) (*famiv1.ListSurveysResponse, error) {
+	return unary(ctx, s.c, famiv1connect.SurveyServiceListSurveysProcedure,
 		httpGet("/v1/{parent}/surveys"), r, &famiv1.ListSurveysResponse{})
 }
 
-func (x surveyClient) OpenSurvey(ctx context.Context, r *famiv1.OpenSurveyRequest) (*famiv1.SurveyForm, error) {
-	return unary(ctx, x.c, famiv1connect.SurveyServiceOpenSurveyProcedure,
+func (s surface) OpenSurvey(ctx context.Context, r *famiv1.OpenSurveyRequest) (*famiv1.SurveyForm, error) {
+	return unary(ctx, s.c, famiv1connect.SurveyServiceOpenSurveyProcedure,
 		httpPost("/v1/{name}:open", "*"), r, &famiv1.SurveyForm{})
 }
 
-func (x surveyClient) AnswerSurvey(ctx context.Context, r *famiv1.AnswerSurveyRequest) (*famiv1.AnswerSurveyResponse, error) {
-	return unary(ctx, x.c, famiv1connect.SurveyServiceAnswerSurveyProcedure,
+func (s surface) AnswerSurvey(ctx context.Context, r *famiv1.AnswerSurveyRequest) (*famiv1.AnswerSurveyResponse, error) {
+	return unary(ctx, s.c, famiv1connect.SurveyServiceAnswerSurveyProcedure,
 		httpPost("/v1/{name}:answer", "*"), r, &famiv1.AnswerSurveyResponse{})
 }
 
 // --- EvaluationService ---
 
-// evaluationClient is EvaluationService as one surface calls it, with the
-// "# EvaluationService" rules of fami_http.yaml on REST; failed calls are
-// *callError, as in surface_test.go.
-type evaluationClient struct{ c *rpcClient }
-
-func newEvaluationClient(t *testing.T, ts *testServer, kind, token string) evaluationClient {
-	t.Helper()
-	return evaluationClient{newRPCClient(t, ts, kind, token)}
-}
-
-func (e evaluationClient) CreateCapacityAssessment(ctx context.Context, r *famiv1.CreateCapacityAssessmentRequest) (*famiv1.CapacityAssessment, error) {
-	return unary(ctx, e.c, famiv1connect.EvaluationServiceCreateCapacityAssessmentProcedure,
+func (s surface) CreateCapacityAssessment(ctx context.Context, r *famiv1.CreateCapacityAssessmentRequest) (*famiv1.CapacityAssessment, error) {
+	return unary(ctx, s.c, famiv1connect.EvaluationServiceCreateCapacityAssessmentProcedure,
 		httpPost("/v1/{parent}/capacityAssessments", "capacity_assessment"), r, &famiv1.CapacityAssessment{})
 }
 
-func (e evaluationClient) GetCapacityAssessment(ctx context.Context, r *famiv1.GetCapacityAssessmentRequest) (*famiv1.CapacityAssessment, error) {
-	return unary(ctx, e.c, famiv1connect.EvaluationServiceGetCapacityAssessmentProcedure,
+func (s surface) GetCapacityAssessment(ctx context.Context, r *famiv1.GetCapacityAssessmentRequest) (*famiv1.CapacityAssessment, error) {
+	return unary(ctx, s.c, famiv1connect.EvaluationServiceGetCapacityAssessmentProcedure,
 		httpGet("/v1/{name}"), r, &famiv1.CapacityAssessment{})
 }
 
-func (e evaluationClient) ListCapacityAssessments(ctx context.Context, r *famiv1.ListCapacityAssessmentsRequest) (*famiv1.ListCapacityAssessmentsResponse, error) {
-	return unary(ctx, e.c, famiv1connect.EvaluationServiceListCapacityAssessmentsProcedure,
+func (s surface) ListCapacityAssessments(ctx context.Context, r *famiv1.ListCapacityAssessmentsRequest) (*famiv1.ListCapacityAssessmentsResponse, error) {
+	return unary(ctx, s.c, famiv1connect.EvaluationServiceListCapacityAssessmentsProcedure,
 		httpGet("/v1/{parent}/capacityAssessments"), r, &famiv1.ListCapacityAssessmentsResponse{})
 }
 
-func (e evaluationClient) UpdateCapacityAssessment(ctx context.Context, r *famiv1.UpdateCapacityAssessmentRequest) (*famiv1.CapacityAssessment, error) {
-	return unary(ctx, e.c, famiv1connect.EvaluationServiceUpdateCapacityAssessmentProcedure,
+func (s surface) UpdateCapacityAssessment(ctx context.Context, r *famiv1.UpdateCapacityAssessmentRequest) (*famiv1.CapacityAssessment, error) {
+	return unary(ctx, s.c, famiv1connect.EvaluationServiceUpdateCapacityAssessmentProcedure,
 		httpPatch("/v1/{capacity_assessment.name}", "capacity_assessment"), r, &famiv1.CapacityAssessment{})
 }
 
-func (e evaluationClient) SummarizeCapacity(ctx context.Context, r *famiv1.SummarizeCapacityRequest) (*famiv1.SummarizeCapacityResponse, error) {
-	return unary(ctx, e.c, famiv1connect.EvaluationServiceSummarizeCapacityProcedure,
+func (s surface) SummarizeCapacity(ctx context.Context, r *famiv1.SummarizeCapacityRequest) (*famiv1.SummarizeCapacityResponse, error) {
+	return unary(ctx, s.c, famiv1connect.EvaluationServiceSummarizeCapacityProcedure,
 		httpGet("/v1/{parent}/capacityAssessments:summarize"), r, &famiv1.SummarizeCapacityResponse{})
 }
 
 // --- MonitoringService ---
 
-// monitoringClient is MonitoringService as one surface calls it, with the "# MonitoringService" rules of
-// fami_http.yaml on REST; failed calls are *callError, as in
-// surface_test.go.
-type monitoringClient struct{ c *rpcClient }
-
-func newMonitoringClient(t *testing.T, ts *testServer, kind, token string) monitoringClient {
-	t.Helper()
-	return monitoringClient{newRPCClient(t, ts, kind, token)}
-}
-
-func (x monitoringClient) CreateMonitoringReport(ctx context.Context, r *famiv1.CreateMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
-	return unary(ctx, x.c, famiv1connect.MonitoringServiceCreateMonitoringReportProcedure,
+func (s surface) CreateMonitoringReport(ctx context.Context, r *famiv1.CreateMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	return unary(ctx, s.c, famiv1connect.MonitoringServiceCreateMonitoringReportProcedure,
 		httpPost("/v1/{parent}/monitoringReports", "monitoring_report"), r, &famiv1.MonitoringReport{})
 }
 
-func (x monitoringClient) GetMonitoringReport(ctx context.Context, r *famiv1.GetMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
-	return unary(ctx, x.c, famiv1connect.MonitoringServiceGetMonitoringReportProcedure,
+func (s surface) GetMonitoringReport(ctx context.Context, r *famiv1.GetMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	return unary(ctx, s.c, famiv1connect.MonitoringServiceGetMonitoringReportProcedure,
 		httpGet("/v1/{name}"), r, &famiv1.MonitoringReport{})
 }
 
-func (x monitoringClient) ListMonitoringReports(ctx context.Context, r *famiv1.ListMonitoringReportsRequest) (*famiv1.ListMonitoringReportsResponse, error) {
-	return unary(ctx, x.c, famiv1connect.MonitoringServiceListMonitoringReportsProcedure,
+func (s surface) ListMonitoringReports(ctx context.Context, r *famiv1.ListMonitoringReportsRequest) (*famiv1.ListMonitoringReportsResponse, error) {
+	return unary(ctx, s.c, famiv1connect.MonitoringServiceListMonitoringReportsProcedure,
 		httpGet("/v1/{parent}/monitoringReports"), r, &famiv1.ListMonitoringReportsResponse{})
 }
 
-func (x monitoringClient) UpdateMonitoringReport(ctx context.Context, r *famiv1.UpdateMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
-	return unary(ctx, x.c, famiv1connect.MonitoringServiceUpdateMonitoringReportProcedure,
+func (s surface) UpdateMonitoringReport(ctx context.Context, r *famiv1.UpdateMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	return unary(ctx, s.c, famiv1connect.MonitoringServiceUpdateMonitoringReportProcedure,
 		httpPatch("/v1/{monitoring_report.name}", "monitoring_report"), r, &famiv1.MonitoringReport{})
 }
 
-func (x monitoringClient) SubmitMonitoringReport(ctx context.Context, r *famiv1.SubmitMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
-	return unary(ctx, x.c, famiv1connect.MonitoringServiceSubmitMonitoringReportProcedure,
+func (s surface) SubmitMonitoringReport(ctx context.Context, r *famiv1.SubmitMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	return unary(ctx, s.c, famiv1connect.MonitoringServiceSubmitMonitoringReportProcedure,
 		httpPost("/v1/{name}:submit", "*"), r, &famiv1.MonitoringReport{})
 }
 
-func (x monitoringClient) ApproveMonitoringReport(ctx context.Context, r *famiv1.ApproveMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
-	return unary(ctx, x.c, famiv1connect.MonitoringServiceApproveMonitoringReportProcedure,
+func (s surface) ApproveMonitoringReport(ctx context.Context, r *famiv1.ApproveMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	return unary(ctx, s.c, famiv1connect.MonitoringServiceApproveMonitoringReportProcedure,
 		httpPost("/v1/{name}:approve", "*"), r, &famiv1.MonitoringReport{})
 }
 
-func (x monitoringClient) ReturnMonitoringReport(ctx context.Context, r *famiv1.ReturnMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
-	return unary(ctx, x.c, famiv1connect.MonitoringServiceReturnMonitoringReportProcedure,
+func (s surface) ReturnMonitoringReport(ctx context.Context, r *famiv1.ReturnMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	return unary(ctx, s.c, famiv1connect.MonitoringServiceReturnMonitoringReportProcedure,
 		httpPost("/v1/{name}:return", "*"), r, &famiv1.MonitoringReport{})
 }
 
-func (x monitoringClient) CorrectMonitoringReport(ctx context.Context, r *famiv1.CorrectMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
-	return unary(ctx, x.c, famiv1connect.MonitoringServiceCorrectMonitoringReportProcedure,
+func (s surface) CorrectMonitoringReport(ctx context.Context, r *famiv1.CorrectMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	return unary(ctx, s.c, famiv1connect.MonitoringServiceCorrectMonitoringReportProcedure,
 		httpPost("/v1/{name}:correct", "*"), r, &famiv1.MonitoringReport{})
 }
 
-func (x monitoringClient) SummarizeMonitoring(ctx context.Context, r *famiv1.SummarizeMonitoringRequest) (*famiv1.MonitoringSummary, error) {
-	return unary(ctx, x.c, famiv1connect.MonitoringServiceSummarizeMonitoringProcedure,
+func (s surface) SummarizeMonitoring(ctx context.Context, r *famiv1.SummarizeMonitoringRequest) (*famiv1.MonitoringSummary, error) {
+	return unary(ctx, s.c, famiv1connect.MonitoringServiceSummarizeMonitoringProcedure,
 		httpGet("/v1/{parent}/monitoring:summarize"), r, &famiv1.MonitoringSummary{})
 }
 
-func (x monitoringClient) GetMonitoringSettings(ctx context.Context, r *famiv1.GetMonitoringSettingsRequest) (*famiv1.MonitoringSettings, error) {
-	return unary(ctx, x.c, famiv1connect.MonitoringServiceGetMonitoringSettingsProcedure,
+func (s surface) GetMonitoringSettings(ctx context.Context, r *famiv1.GetMonitoringSettingsRequest) (*famiv1.MonitoringSettings, error) {
+	return unary(ctx, s.c, famiv1connect.MonitoringServiceGetMonitoringSettingsProcedure,
 		httpGet("/v1/{name}"), r, &famiv1.MonitoringSettings{})
 }
 
-func (x monitoringClient) UpdateMonitoringSettings(ctx context.Context, r *famiv1.UpdateMonitoringSettingsRequest) (*famiv1.MonitoringSettings, error) {
-	return unary(ctx, x.c, famiv1connect.MonitoringServiceUpdateMonitoringSettingsProcedure,
+func (s surface) UpdateMonitoringSettings(ctx context.Context, r *famiv1.UpdateMonitoringSettingsRequest) (*famiv1.MonitoringSettings, error) {
+	return unary(ctx, s.c, famiv1connect.MonitoringServiceUpdateMonitoringSettingsProcedure,
 		httpPatch("/v1/{monitoring_settings.name}", "monitoring_settings"), r, &famiv1.MonitoringSettings{})
 }
 
 // --- DashboardService ---
 
-// dashboardClient is DashboardService as one surface calls it, with its rule in fami_http.yaml
-// on REST; failed calls are *callError, as in surface_test.go.
-type dashboardClient struct{ c *rpcClient }
-
-// newDashboardClient returns a DashboardService client of kind for ts that sends token
-// (none when empty).
-func newDashboardClient(t *testing.T, ts *testServer, kind, token string) dashboardClient {
-	t.Helper()
-	return dashboardClient{newRPCClient(t, ts, kind, token)}
-}
-
-func (x dashboardClient) SummarizeRegions(ctx context.Context, r *famiv1.SummarizeRegionsRequest) (*famiv1.SummarizeRegionsResponse, error) {
-	return unary(ctx, x.c, famiv1connect.DashboardServiceSummarizeRegionsProcedure,
+func (s surface) SummarizeRegions(ctx context.Context, r *famiv1.SummarizeRegionsRequest) (*famiv1.SummarizeRegionsResponse, error) {
+	return unary(ctx, s.c, famiv1connect.DashboardServiceSummarizeRegionsProcedure,
 		httpGet("/v1/{name}:summarize"), r, &famiv1.SummarizeRegionsResponse{})
 }
 
 // --- OverlapService ---
 
-// overlapClient is OverlapService as one surface calls it, with its rule in fami_http.yaml
-// on REST; failed calls are *callError, as in surface_test.go.
-type overlapClient struct{ c *rpcClient }
-
-// newOverlapClient returns a OverlapService client of kind for ts that sends token
-// (none when empty).
-func newOverlapClient(t *testing.T, ts *testServer, kind, token string) overlapClient {
-	t.Helper()
-	return overlapClient{newRPCClient(t, ts, kind, token)}
-}
-
-func (x overlapClient) ListOverlaps(ctx context.Context, r *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
-	return unary(ctx, x.c, famiv1connect.OverlapServiceListOverlapsProcedure,
+func (s surface) ListOverlaps(ctx context.Context, r *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
+	return unary(ctx, s.c, famiv1connect.OverlapServiceListOverlapsProcedure,
 		httpGet("/v1/{parent}/overlaps"), r, &famiv1.ListOverlapsResponse{})
 }
 
 // --- SyncService and AdminService: the unary RPCs of sync_test.go's feedSurface ---
 
-type feedUnary struct{ c *rpcClient }
-
-func (f feedUnary) ListChanges(ctx context.Context, r *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error) {
-	return unary(ctx, f.c, famiv1connect.SyncServiceListChangesProcedure,
+func (s surface) ListChanges(ctx context.Context, r *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error) {
+	return unary(ctx, s.c, famiv1connect.SyncServiceListChangesProcedure,
 		httpGet("/v1/{parent}/changes"), r, &famiv1.ListChangesResponse{})
 }
 
-func (f feedUnary) CompactChanges(ctx context.Context, r *famiv1.CompactChangesRequest) (*famiv1.CompactChangesResponse, error) {
-	return unary(ctx, f.c, famiv1connect.AdminServiceCompactChangesProcedure,
+func (s surface) CompactChanges(ctx context.Context, r *famiv1.CompactChangesRequest) (*famiv1.CompactChangesResponse, error) {
+	return unary(ctx, s.c, famiv1connect.AdminServiceCompactChangesProcedure,
 		httpPost("/v1/{parent}/changes:compact", "*"), r, &famiv1.CompactChangesResponse{})
 }

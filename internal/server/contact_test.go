@@ -22,9 +22,9 @@ func TestOperatorsCountedOnceEverySurface(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)
-		contacts := newContactClient(t, ts, kind, ts.token)
-		consultant := newSupportClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"}))
-		admin := newSupportClient(t, ts, kind, ts.token)
+		contacts := newSurfaceAs(t, ts, kind, ts.token)
+		consultant := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"}))
+		admin := newSurfaceAs(t, ts, kind, ts.token)
 
 		for _, id := range []string{"udp-milano", "cpia-milano"} {
 			if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: id,
@@ -109,7 +109,7 @@ func TestOperatorsCountedOnceEverySurface(t *testing.T) {
 
 		// Meeting attendance names contacts too: two meetings, five
 		// named attendances, four people.
-		meetings := newMeetingClient(t, ts, kind, ts.token)
+		meetings := newSurfaceAs(t, ts, kind, ts.token)
 		for i, att := range [][]*famiv1.PartnerAttendance{
 			{{Partner: partnerName("udp-milano"), Attendees: 3, Contacts: []string{names[0], names[2]}}, {Partner: partnerName("cpia-milano"), Attendees: 1, Contacts: []string{names[1]}}},
 			{{Partner: partnerName("udp-milano"), Attendees: 2, Contacts: []string{names[0], names[4]}}},
@@ -142,10 +142,10 @@ func TestOperatorsCountedOnceEverySurface(t *testing.T) {
 
 		// Professional data stay in the region: not even the ministry
 		// lists contacts; network staff of the region do.
-		ministry := newContactClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
+		ministry := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
 		_, err = ministry.ListContacts(ctx, &famiv1.ListContactsRequest{Parent: lombardia})
 		checkErr(t, "the ministry lists contacts", err, wantErr{codes.PermissionDenied, "ROLE_NOT_ALLOWED", nil})
-		staff := newContactClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:staff", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("udp-milano")}))
+		staff := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:staff", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("udp-milano")}))
 		list, err := staff.ListContacts(ctx, &famiv1.ListContactsRequest{Parent: lombardia, Partner: partnerName("udp-milano")})
 		if err != nil || len(list.GetContacts()) != 12 {
 			t.Errorf("network staff list udp-milano's contacts: %v, got %d, want 12", err, len(list.GetContacts()))

@@ -30,7 +30,7 @@ func TestFeedTokenDiesWithItsAccount(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := newMeetingClient(t, ts, "connect", login.GetToken()).CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: "regions/lombardia"})
+		res, err := newSurfaceAs(t, ts, "connect", login.GetToken()).CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: "regions/lombardia"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func TestFeedTokenDiesWithItsServiceToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, kind := range []string{"grpc", "connect", "grpcweb", "rest"} {
-		res, err := newMeetingClient(t, ts, kind, svc.GetToken()).CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia, TtlSeconds: 365 * 24 * 3600})
+		res, err := newSurfaceAs(t, ts, kind, svc.GetToken()).CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia, TtlSeconds: 365 * 24 * 3600})
 		if err != nil {
 			t.Fatalf("%s: %v", kind, err)
 		}

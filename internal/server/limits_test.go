@@ -53,7 +53,7 @@ func TestRepeatedFieldLimits(t *testing.T) {
 			_, err := s.CreateNetwork(ctx, hostileNetwork(60_000))
 			checkErr(t, "CreateNetwork with 60,000 members", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"network.members"}})
 
-			sc := newSupportClient(t, ts, kind, ts.token)
+			sc := newSurfaceAs(t, ts, kind, ts.token)
 			_, err = sc.BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: lombardia, Names: names})
 			checkErr(t, "BatchApprove with 60,000 names", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"names"}})
 		})

@@ -42,22 +42,24 @@ func regionAdminSpec(region string) auth.TokenSpec {
 	return auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region}
 }
 
-// roleClients makes a client of one service on the env's surface for
-// every matrix role (the anonymous one without a token) and, under
-// "admin:{region}", for the admin of each of the matrix's regions.
-func roleClients[C any](envT *testing.T, e *matrixEnv, newClient func(*testing.T, *testServer, string, string) C) map[string]C {
-	m := map[string]C{roleAnonymous: newClient(envT, e.ts, e.kind, "")}
-	for _, role := range matrixRoles[1:] {
-		m[role] = newClient(envT, e.ts, e.kind, e.ts.mintToken(e.meetingSpec(role)))
-	}
-	for _, region := range []string{ownRegion, foreignRegion} {
-		m["admin:"+region] = newClient(envT, e.ts, e.kind, e.ts.mintToken(regionAdminSpec(region)))
-	}
-	return m
-}
+// roleSurfaceSets are the surfaces of the matrix's roles, per env.
+var roleSurfaceSets perEnv[map[string]surface]
 
-// roleClient is the client of role ("admin:{region}" for a region's admin)
-// among the env's roleClients of one service, built on first use.
-func roleClient[C any](c *matrixCall, clients *perEnv[map[string]C], newClient func(*testing.T, *testServer, string, string) C, role string) C {
-	return clients.get(c.env, func(envT *testing.T) map[string]C { return roleClients(envT, c.env, newClient) })[role]
+// roleSurfaces are the surfaces of the meeting, monitoring, evaluation,
+// survey and contact cells: one on the env's kind for every matrix role
+// (meetingSpec's tokens; the anonymous one without a token) and, under
+// "admin:{region}", for the admin of each of the matrix's regions. They
+// are built on first use.
+func (c *matrixCall) roleSurfaces() map[string]surface {
+	return roleSurfaceSets.get(c.env, func(envT *testing.T) map[string]surface {
+		e := c.env
+		m := map[string]surface{roleAnonymous: newSurfaceAs(envT, e.ts, e.kind, "")}
+		for _, role := range matrixRoles[1:] {
+			m[role] = newSurfaceAs(envT, e.ts, e.kind, e.ts.mintToken(e.meetingSpec(role)))
+		}
+		for _, region := range []string{ownRegion, foreignRegion} {
+			m["admin:"+region] = newSurfaceAs(envT, e.ts, e.kind, e.ts.mintToken(regionAdminSpec(region)))
+		}
+		return m
+	})
 }

@@ -133,8 +133,8 @@ func TestMeetingsEverySurface(t *testing.T) {
 
 type meetingScenario struct{ *onSurface }
 
-func (sc *meetingScenario) as(spec auth.TokenSpec) meetingClient {
-	return clientAs(sc.onSurface, newMeetingClient, spec)
+func (sc *meetingScenario) as(spec auth.TokenSpec) surface {
+	return clientAs(sc.onSurface, newSurfaceAs, spec)
 }
 
 // meetingSummary is what the transcript keeps of a meeting: everything
@@ -231,7 +231,7 @@ func (sc *meetingScenario) run() {
 
 	consultant := sc.as(auth.TokenSpec{Subject: "acct:lombardia:mrossi", Role: principal.Consultant, Region: "lombardia", Name: "Mario Rossi"})
 	staff := sc.as(auth.TokenSpec{Subject: "test:staff:cpia-milano", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("cpia-milano")})
-	venetoAdmin := newMeetingClient(t, sc.ts, sc.kind, venetoAdminToken)
+	venetoAdmin := newSurfaceAs(t, sc.ts, sc.kind, venetoAdminToken)
 
 	// Times: yesterday's table took place; next week's is ahead.
 	now := time.Now().In(italy)
@@ -455,8 +455,8 @@ func (sc *meetingScenario) run() {
 }
 
 // reg2meetings is a MeetingService client of the scenario's region admin.
-func reg2meetings(sc *meetingScenario) meetingClient {
-	return newMeetingClient(sc.t, sc.ts, sc.kind, sc.ts.token)
+func reg2meetings(sc *meetingScenario) surface {
+	return newSurfaceAs(sc.t, sc.ts, sc.kind, sc.ts.token)
 }
 
 // italy is where the scenario's days begin.
@@ -475,8 +475,8 @@ var italy = func() *time.Location {
 // regions. It is built on the first meeting cell of the env (cells of one
 // env run one at a time).
 type meetingMatrix struct {
-	as     map[string]meetingClient
-	admins map[string]meetingClient
+	as     map[string]surface
+	admins map[string]surface
 	fx     map[string]*meetingFixtures
 }
 
@@ -554,9 +554,9 @@ func (c *matrixCall) meetings() *meetingMatrix {
 	return meetingMatrices.get(c.env, c.newMeetingMatrix)
 }
 
-func (c *matrixCall) newMeetingMatrix(envT *testing.T) *meetingMatrix {
+func (c *matrixCall) newMeetingMatrix(*testing.T) *meetingMatrix {
 	e := c.env
-	mm := &meetingMatrix{as: roleClients(envT, e, newMeetingClient), admins: map[string]meetingClient{}, fx: map[string]*meetingFixtures{}}
+	mm := &meetingMatrix{as: c.roleSurfaces(), admins: map[string]surface{}, fx: map[string]*meetingFixtures{}}
 	ctx := c.ctx
 	for _, region := range []string{ownRegion, foreignRegion} {
 		mm.admins[region] = mm.as["admin:"+region]
@@ -576,7 +576,7 @@ func (c *matrixCall) newMeetingMatrix(envT *testing.T) *meetingMatrix {
 
 // mtg calls MeetingService as the cell's role; mfx are the meeting
 // fixtures of the cell's region.
-func (c *matrixCall) mtg() meetingClient    { return c.meetings().as[c.role] }
+func (c *matrixCall) mtg() surface          { return c.meetings().as[c.role] }
 func (c *matrixCall) mfx() *meetingFixtures { return c.meetings().fx[c.region] }
 
 // newMeeting makes the cell's meeting: a fresh one of the fixture network

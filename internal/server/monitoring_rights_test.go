@@ -42,12 +42,9 @@ func init() {
 // matrixEnv, built on the first monitoring cell's setup (cells of one env
 // run one at a time).
 type monitoringMatrix struct {
-	as     map[string]monitoringClient
-	admins map[string]monitoringClient
-	// contacts call ContactService as each role; contactAdmins as each
-	// region's admin.
-	contacts, contactAdmins map[string]contactClient
-	fx                      map[string]*monitoringFixtures
+	as     map[string]surface
+	admins map[string]surface
+	fx     map[string]*monitoringFixtures
 	// quarters hands out fresh quarters to the reports cells create.
 	quarters int
 }
@@ -89,14 +86,12 @@ func (c *matrixCall) mon() *monitoringMatrix {
 	return monitoringMatrices.get(c.env, c.newMonitoringMatrix)
 }
 
-func (c *matrixCall) newMonitoringMatrix(envT *testing.T) *monitoringMatrix {
+func (c *matrixCall) newMonitoringMatrix(*testing.T) *monitoringMatrix {
 	e := c.env
-	mm := &monitoringMatrix{as: roleClients(envT, e, newMonitoringClient), admins: map[string]monitoringClient{}, fx: map[string]*monitoringFixtures{},
-		contacts: roleClients(envT, e, newContactClient), contactAdmins: map[string]contactClient{}}
+	mm := &monitoringMatrix{as: c.roleSurfaces(), admins: map[string]surface{}, fx: map[string]*monitoringFixtures{}}
 	ctx := c.ctx
 	for _, region := range []string{ownRegion, foreignRegion} {
 		mm.admins[region] = mm.as["admin:"+region]
-		mm.contactAdmins[region] = mm.contacts["admin:"+region]
 		fx, mfx, parent := e.fx[region], &monitoringFixtures{}, "regions/"+region
 		for _, p := range []struct {
 			id   string
@@ -158,7 +153,7 @@ func (c *matrixCall) newCellReport(state famiv1.MonitoringReportState) {
 	c.target = mustOK(mm.newReport(c, c.region, mfx.project, mm.quarter(), state))(c.t, "cell report").GetName()
 }
 
-func (c *matrixCall) monc() monitoringClient     { return c.mon().as[c.role] }
+func (c *matrixCall) monc() surface              { return c.mon().as[c.role] }
 func (c *matrixCall) monfx() *monitoringFixtures { return c.mon().fx[c.region] }
 func wantReportState(st famiv1.MonitoringReportState) func(c *matrixCall, res proto.Message) {
 	return func(c *matrixCall, res proto.Message) {
@@ -283,7 +278,8 @@ func init() {
 	readmeRights[rightWriteContacts] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: never, roleRegionalSystem: own}
 }
 
-func (c *matrixCall) contacts() contactClient { return c.mon().contacts[c.role] }
+// contacts calls ContactService as the cell's role.
+func (c *matrixCall) contacts() surface { return c.roleSurfaces()[c.role] }
 
 // matrixContact is a contact of the fixture lead.
 func matrixContact(c *matrixCall) *famiv1.Contact {
@@ -294,7 +290,7 @@ func matrixContact(c *matrixCall) *famiv1.Contact {
 // refused calls' snapshot.
 func (c *matrixCall) newContact() {
 	c.t.Helper()
-	ct := mustOK(c.mon().contactAdmins[c.region].CreateContact(c.ctx, &famiv1.CreateContactRequest{Parent: c.parent, ContactId: c.id, Contact: matrixContact(c)}))(c.t, "create contact")
+	ct := mustOK(c.roleSurfaces()["admin:"+c.region].CreateContact(c.ctx, &famiv1.CreateContactRequest{Parent: c.parent, ContactId: c.id, Contact: matrixContact(c)}))(c.t, "create contact")
 	c.target = ct.GetName()
 }
 
@@ -348,14 +344,10 @@ func init() {
 	readmeRights[rightWriteCapacity] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: never, roleRegionalSystem: never}
 }
 
-// evaluationMatrix holds EvaluationService clients by role and by region
-// admin, built with the env's first evaluation cell.
-var evaluationMatrices perEnv[map[string]evaluationClient]
-
 // eval calls EvaluationService as role ("admin:{region}" for a region's
 // admin).
-func (c *matrixCall) eval(role string) evaluationClient {
-	return roleClient(c, &evaluationMatrices, newEvaluationClient, role)
+func (c *matrixCall) eval(role string) surface {
+	return c.roleSurfaces()[role]
 }
 
 // newAssessment makes the cell's assessment of the fixture network, as the
@@ -419,12 +411,10 @@ func init() {
 	readmeRights[rightAnswerSurveys] = map[string]scope{roleAnonymous: everywhere, roleMinistry: everywhere, roleRegionAdmin: everywhere, roleConsultant: everywhere, roleNetworkMember: everywhere, roleRegionalSystem: everywhere}
 }
 
-var surveyMatrices perEnv[map[string]surveyClient]
-
 // surveys calls SurveyService as role ("admin:{region}" for a region's
 // admin).
-func (c *matrixCall) surveys(role string) surveyClient {
-	return roleClient(c, &surveyMatrices, newSurveyClient, role)
+func (c *matrixCall) surveys(role string) surface {
+	return c.roleSurfaces()[role]
 }
 
 func matrixSurvey() *famiv1.Survey {

@@ -102,9 +102,9 @@ func TestMonitoringScenarioEverySurface(t *testing.T) {
 	onEachSurface(t, server.Config{MunicipalitiesFile: municipalitiesFile}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)
-		admin := newMonitoringClient(t, ts, kind, ts.token)
-		as := func(spec auth.TokenSpec) monitoringClient {
-			return newMonitoringClient(t, ts, kind, ts.mintToken(spec))
+		admin := newSurfaceAs(t, ts, kind, ts.token)
+		as := func(spec auth.TokenSpec) surface {
+			return newSurfaceAs(t, ts, kind, ts.mintToken(spec))
 		}
 
 		// The registry: Lab'Impact with its funded extension, the
@@ -141,7 +141,7 @@ func TestMonitoringScenarioEverySurface(t *testing.T) {
 		ministry := as(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry})
 		report := func(q string) string { return p.GetName() + "/monitoringReports/" + q }
 
-		create := func(c monitoringClient, q string, r *famiv1.MonitoringReport) *famiv1.MonitoringReport {
+		create := func(c surface, q string, r *famiv1.MonitoringReport) *famiv1.MonitoringReport {
 			t.Helper()
 			got, err := c.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: q, MonitoringReport: r})
 			if err != nil {
@@ -159,7 +159,7 @@ func TestMonitoringScenarioEverySurface(t *testing.T) {
 			}
 			return r
 		}
-		submit := func(c monitoringClient, q string) *famiv1.MonitoringReport {
+		submit := func(c surface, q string) *famiv1.MonitoringReport {
 			t.Helper()
 			r, err := c.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: report(q)})
 			return step("submit "+q, r, err, submitted)
@@ -374,7 +374,7 @@ func TestMonitoringThresholdPerRegion(t *testing.T) {
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	s := newSurface(t, ts, "connect")
-	admin := newMonitoringClient(t, ts, "rest", ts.token)
+	admin := newSurfaceAs(t, ts, "rest", ts.token)
 	p, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "lab-impact", Project: func() *famiv1.Project {
 		p := labImpact()
 		p.Municipalities = nil
@@ -405,7 +405,7 @@ func TestMonitoringThresholdPerRegion(t *testing.T) {
 	}
 }
 
-func summarize(t *testing.T, c monitoringClient, parent, period string) *famiv1.MonitoringSummary {
+func summarize(t *testing.T, c surface, parent, period string) *famiv1.MonitoringSummary {
 	t.Helper()
 	sum, err := c.SummarizeMonitoring(t.Context(), &famiv1.SummarizeMonitoringRequest{Parent: parent, Period: period})
 	if err != nil {

@@ -34,7 +34,7 @@ func nationalMatrixCases() map[string]matrixCase {
 				if c.role != roleAnonymous {
 					token = c.env.ts.mintToken(c.env.meetingSpec(c.role))
 				}
-				return ret(newDashboardClient(c.t, c.env.ts, c.env.kind, token).SummarizeRegions(c.ctx, &famiv1.SummarizeRegionsRequest{Name: c.parent}))
+				return ret(newSurfaceAs(c.t, c.env.ts, c.env.kind, token).SummarizeRegions(c.ctx, &famiv1.SummarizeRegionsRequest{Name: c.parent}))
 			},
 			check: func(c *matrixCall, res proto.Message) {
 				rows := res.(*famiv1.SummarizeRegionsResponse).GetRegions()
@@ -92,25 +92,25 @@ func TestNationalView(t *testing.T) {
 			wantNetworks = append(wantNetworks, network)
 
 			// A protocol in force: opened and signed by both parties.
-			prot := newProtocolClient(t, ts, kind, tok)
+			prot := newSurfaceAs(t, ts, kind, tok)
 			p := mustOK(prot.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "udp-cpia", Protocol: matrixProtocol(network, "udp-cpia", udp, cpia)}))(t, "protocol")
 			p = mustOK(prot.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}))(t, "open protocol")
 			for _, party := range []string{udp, cpia} {
-				staff := newProtocolClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:staff:" + party, Role: principal.NetworkMember, Region: r.id, Partner: party}))
+				staff := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:staff:" + party, Role: principal.NetworkMember, Region: r.id, Partner: party}))
 				p = mustOK(staff.SignProtocol(ctx, &famiv1.SignProtocolRequest{Name: p.GetName(), ContentHash: p.GetContentHash()}))(t, "sign protocol")
 			}
 			if p.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE {
 				t.Fatalf("protocol state %s, want IN_FORCE", p.GetState())
 			}
 			// A held meeting.
-			mtg := newMeetingClient(t, ts, kind, tok)
+			mtg := newSurfaceAs(t, ts, kind, tok)
 			m := mustOK(mtg.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "tavolo", Meeting: matrixMeeting(network, "tavolo")}))(t, "meeting")
 			mustOK(mtg.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(), Attendance: []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 3}}}))(t, "attendance")
 			// Support hours: one approved entry, one still submitted.
-			consultant := newSupportClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant:" + r.id, Role: principal.Consultant, Region: r.id}))
+			consultant := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant:" + r.id, Role: principal.Consultant, Region: r.id}))
 			approved := mustOK(consultant.CreateSupportEntry(ctx, &famiv1.CreateSupportEntryRequest{Parent: parent, SupportEntry: matrixEntry(network, "2025-03-10", 90)}))(t, "entry")
 			mustOK(consultant.CreateSupportEntry(ctx, &famiv1.CreateSupportEntryRequest{Parent: parent, SupportEntry: matrixEntry(network, "2025-03-11", 45)}))(t, "entry")
-			mustOK(newSupportClient(t, ts, kind, tok).BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{approved.GetName()}}))(t, "approve")
+			mustOK(newSurfaceAs(t, ts, kind, tok).BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{approved.GetName()}}))(t, "approve")
 		}
 
 		t.Run("lists_page_across_regions", func(t *testing.T) {
@@ -143,12 +143,12 @@ func TestNationalView(t *testing.T) {
 			if got := names(nets.GetNetworks()); !slices.Equal(got, wantNetworks) {
 				t.Errorf("networks: got %q, want %q", got, wantNetworks)
 			}
-			prots := mustOK(newProtocolClient(t, ts, kind, ministryToken).ListProtocols(ctx, &famiv1.ListProtocolsRequest{Parent: "regions/-",
+			prots := mustOK(newSurfaceAs(t, ts, kind, ministryToken).ListProtocols(ctx, &famiv1.ListProtocolsRequest{Parent: "regions/-",
 				State: famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE}))(t, "list protocols")
 			if got, want := names(prots.GetProtocols()), []string{"regions/lombardia/protocols/udp-cpia", "regions/veneto/protocols/udp-cpia"}; !slices.Equal(got, want) {
 				t.Errorf("protocols: got %q, want %q", got, want)
 			}
-			mtgs := mustOK(newMeetingClient(t, ts, kind, ministryToken).ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: "regions/-",
+			mtgs := mustOK(newSurfaceAs(t, ts, kind, ministryToken).ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: "regions/-",
 				Network: "regions/veneto/networks/rete"}))(t, "list meetings")
 			if got, want := names(mtgs.GetMeetings()), []string{"regions/veneto/meetings/tavolo"}; !slices.Equal(got, want) {
 				t.Errorf("meetings of a network, nationally: got %q, want %q", got, want)
@@ -158,7 +158,7 @@ func TestNationalView(t *testing.T) {
 		})
 
 		t.Run("support_summary_sums_the_regions", func(t *testing.T) {
-			sup := newSupportClient(t, ts, kind, ministryToken)
+			sup := newSurfaceAs(t, ts, kind, ministryToken)
 			req := &famiv1.SummarizeSupportEntriesRequest{Parent: "regions/-", StartDate: "2025-01-01", EndDate: "2025-12-31",
 				GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_ACTIVITY}
 			national := mustOK(sup.SummarizeSupportEntries(ctx, req))(t, "national summary")
@@ -179,7 +179,7 @@ func TestNationalView(t *testing.T) {
 		})
 
 		t.Run("dashboard_totals_are_the_sum_of_the_regions", func(t *testing.T) {
-			dash := newDashboardClient(t, ts, kind, ministryToken)
+			dash := newSurfaceAs(t, ts, kind, ministryToken)
 			national := mustOK(dash.SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-", Period: "2025-q1"}))(t, "national dashboard")
 			var regions []string
 			sum := &famiv1.RegionSummary{MonitoringPeriod: "2025-q1"}
@@ -234,7 +234,7 @@ func TestNationalView(t *testing.T) {
 				if len(res.GetProjects()) > 0 {
 					t.Errorf("the refusal carries %d projects", len(res.GetProjects()))
 				}
-				_, err = newDashboardClient(t, ts, kind, tok).SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-"})
+				_, err = newSurfaceAs(t, ts, kind, tok).SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-"})
 				want := notNational
 				if spec.Role == principal.Consultant {
 					// Not a dashboard reader in any region.
@@ -256,12 +256,12 @@ func TestNationalMonitoringSummary(t *testing.T) {
 			tok := ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region})
 			p := labImpact()
 			name := mustOK(newSurfaceAs(t, ts, kind, tok).CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + region, ProjectId: "lab-impact", Project: p}))(t, "project").GetName()
-			mon := newMonitoringClient(t, ts, kind, tok)
+			mon := newSurfaceAs(t, ts, kind, tok)
 			r := mustOK(mon.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: name, MonitoringReportId: "2021-q1", MonitoringReport: labImpactQuarter(1)}))(t, "report")
 			mustOK(mon.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: r.GetName()}))(t, "submit")
 			mustOK(mon.ApproveMonitoringReport(ctx, &famiv1.ApproveMonitoringReportRequest{Name: r.GetName()}))(t, "approve")
 		}
-		ministry := newMonitoringClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
+		ministry := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
 		national := mustOK(ministry.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/-", Period: "2021-q1"}))(t, "national summary")
 		want := &famiv1.MonitoringSummary{Parent: "regions/-", Period: "2021-q1"}
 		achieved := map[string][2]float64{}
@@ -289,13 +289,13 @@ func TestNationalMonitoringSummary(t *testing.T) {
 			t.Errorf("national indicators %v, want the 4 codes", national.GetIndicators())
 		}
 		// The dashboard's indicator achievement is the same sum.
-		dash := mustOK(newDashboardClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry})).
+		dash := mustOK(newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry})).
 			SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-", Period: "2021-q1"}))(t, "national dashboard")
 		if got := dash.GetTotals(); got.GetMonitoredProjects() != 2 || len(got.GetIndicators()) != 4 ||
 			!slices.EqualFunc(got.GetIndicators(), national.GetIndicators(), func(a, b *famiv1.IndicatorProgress) bool { return proto.Equal(a, b) }) {
 			t.Errorf("dashboard totals %v, want the national monitoring's indicators %v", got, national.GetIndicators())
 		}
-		admin := newMonitoringClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:lombardia", Role: principal.RegionAdmin, Region: "lombardia"}))
+		admin := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:lombardia", Role: principal.RegionAdmin, Region: "lombardia"}))
 		_, err := admin.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/-", Period: "2021-q1"})
 		checkErr(t, "a region admin's regions/-", err, wantErr{code: codes.PermissionDenied, reason: "NATIONAL_VIEW_NOT_ALLOWED"})
 	})

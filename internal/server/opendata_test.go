@@ -74,7 +74,7 @@ func openDataFixture(t *testing.T, ts *testServer) {
 		Account: &famiv1.Account{DisplayName: "Operatore MKACCOUNT7f3a", Role: famiv1.Role_ROLE_CONSULTANT}}))(t, "account")
 	mustOK(admin.CreateServiceToken(ctx, &famiv1.CreateServiceTokenRequest{Parent: parent, SystemId: "sistema", DisplayName: "Sistema MKTOKEN1c9e"}))(t, "service token")
 
-	prot := newProtocolClient(t, ts, kind, tok)
+	prot := newSurfaceAs(t, ts, kind, tok)
 	mustOK(prot.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "bozza", Protocol: &famiv1.Protocol{
 		Network: bergamo, Title: "Bozza MKDRAFT91b2", Body: "Testo", Parties: []*famiv1.Party{
 			{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT}, {Partner: cpia, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}}}}))(t, "draft protocol")
@@ -83,22 +83,22 @@ func openDataFixture(t *testing.T, ts *testServer) {
 			{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT, Commitments: "MKCOMMIT7a21"}, {Partner: cpia, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}}}}))(t, "protocol")
 	signed = mustOK(prot.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: signed.GetName()}))(t, "open")
 	for _, party := range []string{udp, cpia} {
-		staff := newProtocolClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:staff:" + party, Role: principal.NetworkMember, Region: "lombardia", Partner: party, Name: "Firmatario"}))
+		staff := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:staff:" + party, Role: principal.NetworkMember, Region: "lombardia", Partner: party, Name: "Firmatario"}))
 		signed = mustOK(staff.SignProtocol(ctx, &famiv1.SignProtocolRequest{Name: signed.GetName(), ContentHash: signed.GetContentHash()}))(t, "sign")
 	}
 
-	mtg := newMeetingClient(t, ts, kind, tok)
+	mtg := newSurfaceAs(t, ts, kind, tok)
 	m := matrixMeeting(bergamo, "tavolo")
 	m.Title, m.Place = "Tavolo MKMEETING2a7f", "Sala MKPLACE44c8"
 	m = mustOK(mtg.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "tavolo", Meeting: m}))(t, "meeting")
 	mustOK(mtg.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(), Attendance: []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 2}}}))(t, "attendance")
 	mustOK(mtg.RecordMinutes(ctx, &famiv1.RecordMinutesRequest{Name: m.GetName(), Minutes: "Verbale MKMINUTES5d0c"}))(t, "minutes")
 
-	contact := mustOK(newContactClient(t, ts, kind, tok).CreateContact(ctx, &famiv1.CreateContactRequest{Parent: parent, ContactId: "mkcontactid7c9e", Contact: &famiv1.Contact{
+	contact := mustOK(newSurfaceAs(t, ts, kind, tok).CreateContact(ctx, &famiv1.CreateContactRequest{Parent: parent, ContactId: "mkcontactid7c9e", Contact: &famiv1.Contact{
 		DisplayName: "Mario MKCONTACT8d2e", Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_CULTURAL_MEDIATOR, Partner: udp,
 		Email: "mkcontactmail3f1a@example.it", Phone: "+39 035 000000"}}))(t, "contact").GetName()
-	consultant := newSupportClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "mkconsultant4b2d", Role: principal.Consultant, Region: "lombardia", Name: "Consulente"}))
-	reviewer := newSupportClient(t, ts, kind, tok)
+	consultant := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "mkconsultant4b2d", Role: principal.Consultant, Region: "lombardia", Name: "Consulente"}))
+	reviewer := newSurfaceAs(t, ts, kind, tok)
 	entry := func(network, date string, minutes, reached int32, activity famiv1.SupportActivity) string {
 		e := matrixEntry(network, date, minutes)
 		e.Activity, e.Notes = activity, "Note MKNOTES88e1"
@@ -125,7 +125,7 @@ func openDataFixture(t *testing.T, ts *testServer) {
 	plan := labImpact()
 	plan.Code = "PROG-PLAN"
 	planned := mustOK(admin.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: parent, ProjectId: "lab-plan", Project: plan}))(t, "planned project").GetName()
-	mon := newMonitoringClient(t, ts, kind, tok)
+	mon := newSurfaceAs(t, ts, kind, tok)
 	for q := 1; q <= 3; q++ {
 		r := labImpactQuarter(q)
 		r.Notes = "Note MKREPORTNOTES1b7c"

@@ -31,7 +31,7 @@ func overlapMatrixCases() map[string]matrixCase {
 				if c.role != roleAnonymous {
 					token = c.env.ts.mintToken(c.env.meetingSpec(c.role))
 				}
-				return ret(newOverlapClient(c.t, c.env.ts, c.env.kind, token).ListOverlaps(c.ctx, &famiv1.ListOverlapsRequest{Parent: c.parent}))
+				return ret(newSurfaceAs(c.t, c.env.ts, c.env.kind, token).ListOverlaps(c.ctx, &famiv1.ListOverlapsRequest{Parent: c.parent}))
 			}},
 	}
 }
@@ -83,7 +83,7 @@ func TestOverlapsEverySurface(t *testing.T) {
 			fami.GetName() + ">" + fse.GetName() + " FUND_FSE_PLUS " + istatSeriate + " 2025-06-01..2025-12-31",
 			fse.GetName() + ">" + fami.GetName() + " FUND_FAMI_2021_2027 " + istatDalmine + " 2025-06-01..2025-12-31",
 		}
-		ov := newOverlapClient(t, ts, kind, lombardia)
+		ov := newSurfaceAs(t, ts, kind, lombardia)
 		res := mustOK(ov.ListOverlaps(ctx, &famiv1.ListOverlapsRequest{Parent: "regions/lombardia"}))(t, "list overlaps")
 		if got := describe(res); !slices.Equal(got, both) {
 			t.Errorf("Lombardia's overlaps: got %q, want %q", got, both)
@@ -128,7 +128,7 @@ func TestOverlapsEverySurface(t *testing.T) {
 		_, err := ov.ListOverlaps(ctx, &famiv1.ListOverlapsRequest{Parent: "regions/lombardia", Municipality: "16024", Date: "2025-13-01"})
 		checkErr(t, "bad filters", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"municipality", "date"}})
 
-		ministry := newOverlapClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
+		ministry := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
 		if got := describe(mustOK(ministry.ListOverlaps(ctx, &famiv1.ListOverlapsRequest{Parent: "regions/-"}))(t, "national overlaps")); !slices.Equal(got, both) {
 			t.Errorf("the ministry's regions/-: got %q, want %q", got, both)
 		}
@@ -146,7 +146,7 @@ func TestOverlapsEverySurface(t *testing.T) {
 		if !slices.Equal(paged, both) {
 			t.Errorf("regions/- by municipality, paged by one: got %q, want %q", paged, both)
 		}
-		veneto := newOverlapClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:veneto", Role: principal.RegionAdmin, Region: "veneto"}))
+		veneto := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:veneto", Role: principal.RegionAdmin, Region: "veneto"}))
 		res, err = veneto.ListOverlaps(ctx, &famiv1.ListOverlapsRequest{Parent: "regions/lombardia"})
 		checkErr(t, "Veneto's admin on regions/lombardia", err, wantErr{code: codes.PermissionDenied, reason: "OUTSIDE_REGION"})
 		if len(res.GetOverlaps()) > 0 {

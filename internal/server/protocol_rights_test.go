@@ -35,23 +35,25 @@ var (
 // ministry all, the others own".
 var protocolCallers = []string{"anonymous", "ministry", "region_admin", "consultant", "regional_system", "party_staff", "other_staff"}
 
+// The answers to a protocol read, and to a change of a draft or a
+// protocol in force: the region's writers, and the parties' staff only.
+var (
+	prRead  = map[string]protocolRight{"anonymous": prNoToken, "ministry": prOK, "region_admin": prOK, "consultant": prOK, "regional_system": prOK, "party_staff": prOK, "other_staff": prOK}
+	prWrite = map[string]protocolRight{"anonymous": prNoToken, "ministry": prRoleRefused, "region_admin": prOK, "consultant": prOK, "regional_system": prOK,
+		"party_staff": prOK, "other_staff": prNotAParty}
+)
+
 // protocolRights gives, per RPC, the answer each caller gets in its own
 // region (the ministry: in lombardia).
 var protocolRights = map[string]map[string]protocolRight{
-	"GetProtocol":   {"anonymous": prNoToken, "ministry": prOK, "region_admin": prOK, "consultant": prOK, "regional_system": prOK, "party_staff": prOK, "other_staff": prOK},
-	"ListProtocols": {"anonymous": prNoToken, "ministry": prOK, "region_admin": prOK, "consultant": prOK, "regional_system": prOK, "party_staff": prOK, "other_staff": prOK},
-	"CreateProtocol": {"anonymous": prNoToken, "ministry": prRoleRefused, "region_admin": prOK, "consultant": prOK, "regional_system": prOK,
-		"party_staff": prOK, "other_staff": prNotAParty},
-	"UpdateProtocol": {"anonymous": prNoToken, "ministry": prRoleRefused, "region_admin": prOK, "consultant": prOK, "regional_system": prOK,
-		"party_staff": prOK, "other_staff": prNotAParty},
-	"DeleteProtocol": {"anonymous": prNoToken, "ministry": prRoleRefused, "region_admin": prOK, "consultant": prOK, "regional_system": prOK,
-		"party_staff": prOK, "other_staff": prNotAParty},
-	"OpenProtocolForSignature": {"anonymous": prNoToken, "ministry": prRoleRefused, "region_admin": prOK, "consultant": prOK, "regional_system": prOK,
-		"party_staff": prOK, "other_staff": prNotAParty},
-	"TerminateProtocol": {"anonymous": prNoToken, "ministry": prRoleRefused, "region_admin": prOK, "consultant": prOK, "regional_system": prOK,
-		"party_staff": prOK, "other_staff": prNotAParty},
-	"AmendProtocol": {"anonymous": prNoToken, "ministry": prRoleRefused, "region_admin": prOK, "consultant": prOK, "regional_system": prOK,
-		"party_staff": prOK, "other_staff": prNotAParty},
+	"GetProtocol":              prRead,
+	"ListProtocols":            prRead,
+	"CreateProtocol":           prWrite,
+	"UpdateProtocol":           prWrite,
+	"DeleteProtocol":           prWrite,
+	"OpenProtocolForSignature": prWrite,
+	"TerminateProtocol":        prWrite,
+	"AmendProtocol":            prWrite,
 	"SignProtocol": {"anonymous": prNoToken, "ministry": prRoleRefused, "region_admin": prRoleRefused, "consultant": prRoleRefused, "regional_system": prRoleRefused,
 		"party_staff": prOK, "other_staff": prNotAParty},
 }
@@ -97,7 +99,7 @@ func TestProtocolRights(t *testing.T) {
 			}}}); err != nil {
 			t.Fatal(err)
 		}
-		admin := newProtocolClient(t, ts, kind, ts.token)
+		admin := newSurfaceAs(t, ts, kind, ts.token)
 		draft := func() *famiv1.Protocol {
 			return &famiv1.Protocol{Network: networkName("rete-milano"), Title: "Protocollo", Body: "Art. 1", ValidFrom: "2024-01-01",
 				Parties: []*famiv1.Party{
@@ -134,7 +136,7 @@ func TestProtocolRights(t *testing.T) {
 		// Callers bound to lombardia reach veneto; the ministry is
 		// sent to veneto to show it reads there too.
 		for _, caller := range protocolCallers {
-			c := newProtocolClient(t, ts, kind, tokens[caller])
+			c := newSurfaceAs(t, ts, kind, tokens[caller])
 			for rpc, byCaller := range protocolRights {
 				for _, foreign := range []bool{false, true} {
 					want := byCaller[caller]
@@ -160,7 +162,7 @@ func TestProtocolRights(t *testing.T) {
 // callProtocolRPC makes one call of rpc on a protocol of region: in
 // lombardia a fresh one in the state the call needs, elsewhere a name that
 // does not exist.
-func callProtocolRPC(ctx context.Context, c protocolClient, rpc, region string, fresh func(open bool) (string, string)) error {
+func callProtocolRPC(ctx context.Context, c surface, rpc, region string, fresh func(open bool) (string, string)) error {
 	name, hash := region+"/protocols/elsewhere", "0000000000000000000000000000000000000000000000000000000000000000"
 	if region == lombardia {
 		open := rpc == "SignProtocol" || rpc == "TerminateProtocol" || rpc == "AmendProtocol"

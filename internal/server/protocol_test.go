@@ -38,12 +38,12 @@ func TestProtocolsEverySurface(t *testing.T) {
 type protocolScenario struct{ *onSurface }
 
 // as returns a client of the scenario's surface for a principal.
-func (sc *protocolScenario) as(spec auth.TokenSpec) protocolClient {
-	return clientAs(sc.onSurface, newProtocolClient, spec)
+func (sc *protocolScenario) as(spec auth.TokenSpec) surface {
+	return clientAs(sc.onSurface, newSurfaceAs, spec)
 }
 
 // staff is a network member working for partner id of lombardia.
-func (sc *protocolScenario) staff(id, displayName string) protocolClient {
+func (sc *protocolScenario) staff(id, displayName string) surface {
 	return sc.as(auth.TokenSpec{Subject: "test:staff:" + id, Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName(id), Name: displayName})
 }
 
@@ -95,7 +95,7 @@ func (sc *protocolScenario) run() {
 		t.Fatalf("create network: %v", err)
 	}
 
-	admin := newProtocolClient(t, sc.ts, sc.kind, sc.ts.token)
+	admin := newSurfaceAs(t, sc.ts, sc.kind, sc.ts.token)
 	consultant := sc.as(auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia", Name: "Consulente ANCI"})
 	udp := sc.staff("udp-milano", "Anna Bianchi")
 	cpia := sc.staff("cpia-milano", "Marco Verdi")
@@ -157,7 +157,7 @@ func (sc *protocolScenario) run() {
 	sc.fails("delete after opening", err, wantErr{codes.FailedPrecondition, "PROTOCOL_NOT_DRAFT", nil}, "only a DRAFT can be deleted")
 
 	// Only a party's staff sign, for their own partner, the current text.
-	sign := func(c protocolClient, name, h string) (*famiv1.Protocol, error) {
+	sign := func(c surface, name, h string) (*famiv1.Protocol, error) {
 		return c.SignProtocol(ctx, &famiv1.SignProtocolRequest{Name: name, ContentHash: h})
 	}
 	_, err = sign(admin, v1, hash)

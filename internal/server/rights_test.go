@@ -233,8 +233,8 @@ type matrixCall struct {
 
 // protocols calls ProtocolService as the cell's role; support calls
 // SupportService.
-func (c *matrixCall) protocols() protocolClient { return c.env.protocols[c.role] }
-func (c *matrixCall) support() supportClient    { return c.env.support[c.role] }
+func (c *matrixCall) protocols() surface { return c.env.as[c.role] }
+func (c *matrixCall) support() surface   { return c.env.as[c.role] }
 
 // ret lets a typed result be returned as a proto.Message.
 func ret[T proto.Message](m T, err error) (proto.Message, error) { return m, err }
@@ -314,18 +314,11 @@ type matrixEnv struct {
 	subjects map[string]string
 	// feeds call the sync and admin services as each role.
 	feeds map[string]feedSurface
-	// protocols and support call ProtocolService and SupportService as
-	// each role.
-	protocols map[string]protocolClient
-	support   map[string]supportClient
-	// By region: protocolAdmins and supportAdmins call as its region
-	// admin; loggers as a consultant of the region (in ownRegion, the
-	// matrix's consultant), who logs the fixture entries; otherLoggers as
-	// another consultant of the region.
-	protocolAdmins map[string]protocolClient
-	supportAdmins  map[string]supportClient
-	loggers        map[string]supportClient
-	otherLoggers   map[string]supportClient
+	// By region: loggers call as a consultant of the region (in
+	// ownRegion, the matrix's consultant), who logs the fixture entries;
+	// otherLoggers as another consultant of the region.
+	loggers      map[string]surface
+	otherLoggers map[string]surface
 	// admins are the region admins of ownRegion and foreignRegion.
 	admins map[string]surface
 	fx     map[string]*matrixFixtures
@@ -379,14 +372,11 @@ func newMatrixEnv(t *testing.T, kind string) *matrixEnv {
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	e := &matrixEnv{kind: kind, ts: ts, as: map[string]surface{}, subjects: map[string]string{}, feeds: map[string]feedSurface{}, admins: map[string]surface{}, fx: map[string]*matrixFixtures{},
-		protocols: map[string]protocolClient{}, support: map[string]supportClient{},
-		protocolAdmins: map[string]protocolClient{}, supportAdmins: map[string]supportClient{}, loggers: map[string]supportClient{}, otherLoggers: map[string]supportClient{}}
+		loggers: map[string]surface{}, otherLoggers: map[string]surface{}}
 	for _, region := range []string{ownRegion, foreignRegion} {
 		tok := ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region})
 		e.admins[region] = newSurfaceAs(t, ts, kind, tok)
-		e.protocolAdmins[region] = newProtocolClient(t, ts, kind, tok)
-		e.supportAdmins[region] = newSupportClient(t, ts, kind, tok)
-		e.otherLoggers[region] = newSupportClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: otherConsultant(region), Role: principal.Consultant, Region: region}))
+		e.otherLoggers[region] = newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: otherConsultant(region), Role: principal.Consultant, Region: region}))
 	}
 	for _, region := range []string{ownRegion, foreignRegion} {
 		admin, parent := e.admins[region], "regions/"+region
@@ -412,27 +402,23 @@ func newMatrixEnv(t *testing.T, kind string) *matrixEnv {
 	}
 	e.as[roleAnonymous], e.subjects[roleAnonymous] = newSurfaceAs(t, ts, kind, ""), "anonymous"
 	e.feeds[roleAnonymous] = newFeedSurface(t, ts, kind, "")
-	e.protocols[roleAnonymous] = newProtocolClient(t, ts, kind, "")
-	e.support[roleAnonymous] = newSupportClient(t, ts, kind, "")
 	for role, spec := range specs {
 		token := ts.mintToken(spec)
 		e.as[role], e.subjects[role] = newSurfaceAs(t, ts, kind, token), spec.Subject
 		e.feeds[role] = newFeedSurface(t, ts, kind, token)
-		e.protocols[role] = newProtocolClient(t, ts, kind, token)
-		e.support[role] = newSupportClient(t, ts, kind, token)
 	}
 
 	// The protocol and support fixtures. In ownRegion the matrix's
 	// consultant logs the entries of "its own"; in foreignRegion a
 	// consultant of that region.
-	e.loggers[ownRegion] = e.support[roleConsultant]
-	e.loggers[foreignRegion] = newSupportClient(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant:" + foreignRegion, Role: principal.Consultant, Region: foreignRegion}))
+	e.loggers[ownRegion] = e.as[roleConsultant]
+	e.loggers[foreignRegion] = newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant:" + foreignRegion, Role: principal.Consultant, Region: foreignRegion}))
 	for _, region := range []string{ownRegion, foreignRegion} {
 		fx, parent := e.fx[region], "regions/"+region
 		fx.protocol = mustOK(e.newProtocol(ctx, region, "fx-protocol", fx.network, false, fx.lead, fx.member))(t, "fixture protocol").GetName()
 		open := mustOK(e.newProtocol(ctx, region, "fx-open-protocol", fx.network, true, fx.lead, fx.member))(t, "fixture protocol")
 		fx.openProtocol, fx.openHash = open.GetName(), open.GetContentHash()
-		fx.period = mustOK(e.supportAdmins[region].ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriodId: "fx-period",
+		fx.period = mustOK(e.admins[region].ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriodId: "fx-period",
 			ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2014-06-01", EndDate: "2014-06-30", Reason: "Period " + secretMarker}}))(t, "fixture period").GetName()
 		fx.entry = mustOK(e.newEntry(ctx, e.loggers[region], parent, "fx-entry", fx.network, fixtureDay, 60))(t, "fixture entry").GetName()
 		fx.otherEntry = mustOK(e.newEntry(ctx, e.otherLoggers[region], parent, "fx-other-entry", fx.otherNetwork, fixtureDay, 90))(t, "fixture entry").GetName()
@@ -468,7 +454,7 @@ func (e *matrixEnv) newProtocol(ctx context.Context, region, id, network string,
 // newProtocolOf creates protocol p as region's admin, opened for
 // signature when open.
 func (e *matrixEnv) newProtocolOf(ctx context.Context, region, id string, p *famiv1.Protocol, open bool) (*famiv1.Protocol, error) {
-	admin := e.protocolAdmins[region]
+	admin := e.admins[region]
 	p, err := admin.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: "regions/" + region, ProtocolId: id, Protocol: p})
 	if err != nil || !open {
 		return p, err
@@ -506,14 +492,14 @@ func matrixEntry(network, date string, minutes int32) *famiv1.SupportEntry {
 }
 
 // newEntry logs an entry as the consultant by.
-func (e *matrixEnv) newEntry(ctx context.Context, by supportClient, parent, id, network, date string, minutes int32) (*famiv1.SupportEntry, error) {
+func (e *matrixEnv) newEntry(ctx context.Context, by surface, parent, id, network, date string, minutes int32) (*famiv1.SupportEntry, error) {
 	return by.CreateSupportEntry(ctx, &famiv1.CreateSupportEntryRequest{Parent: parent, SupportEntryId: id, SupportEntry: matrixEntry(network, date, minutes)})
 }
 
 // newPeriod closes a single-day period of its own, as region's admin.
 func (e *matrixEnv) newPeriod(ctx context.Context, region, id string) (*famiv1.ClosedPeriod, error) {
 	day := e.periodDay()
-	return e.supportAdmins[region].ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: "regions/" + region, ClosedPeriodId: id,
+	return e.admins[region].ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: "regions/" + region, ClosedPeriodId: id,
 		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: day, EndDate: day, Reason: "Period " + secretMarker}})
 }
 
@@ -1313,27 +1299,27 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 		method string
 		// exists: the call acts on a protocol, opened when open.
 		exists, open bool
-		call         func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error)
+		call         func(ctx context.Context, nm surface, id string, p *famiv1.Protocol) (proto.Message, error)
 	}{
-		{"CreateProtocol", false, false, func(ctx context.Context, nm protocolClient, id string, _ *famiv1.Protocol) (proto.Message, error) {
+		{"CreateProtocol", false, false, func(ctx context.Context, nm surface, id string, _ *famiv1.Protocol) (proto.Message, error) {
 			return ret(nm.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: id, Protocol: memberAndThird(id)}))
 		}},
-		{"UpdateProtocol", true, false, func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error) {
+		{"UpdateProtocol", true, false, func(ctx context.Context, nm surface, id string, p *famiv1.Protocol) (proto.Message, error) {
 			return ret(nm.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: p.GetName(), Title: "Renamed"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}}))
 		}},
-		{"DeleteProtocol", true, false, func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error) {
+		{"DeleteProtocol", true, false, func(ctx context.Context, nm surface, id string, p *famiv1.Protocol) (proto.Message, error) {
 			return nil, nm.DeleteProtocol(ctx, &famiv1.DeleteProtocolRequest{Name: p.GetName()})
 		}},
-		{"OpenProtocolForSignature", true, false, func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error) {
+		{"OpenProtocolForSignature", true, false, func(ctx context.Context, nm surface, id string, p *famiv1.Protocol) (proto.Message, error) {
 			return ret(nm.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}))
 		}},
-		{"SignProtocol", true, true, func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error) {
+		{"SignProtocol", true, true, func(ctx context.Context, nm surface, id string, p *famiv1.Protocol) (proto.Message, error) {
 			return ret(nm.SignProtocol(ctx, &famiv1.SignProtocolRequest{Name: p.GetName(), ContentHash: p.GetContentHash()}))
 		}},
-		{"TerminateProtocol", true, true, func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error) {
+		{"TerminateProtocol", true, true, func(ctx context.Context, nm surface, id string, p *famiv1.Protocol) (proto.Message, error) {
 			return ret(nm.TerminateProtocol(ctx, &famiv1.TerminateProtocolRequest{Name: p.GetName(), Reason: "Withdrawn"}))
 		}},
-		{"AmendProtocol", true, true, func(ctx context.Context, nm protocolClient, id string, p *famiv1.Protocol) (proto.Message, error) {
+		{"AmendProtocol", true, true, func(ctx context.Context, nm surface, id string, p *famiv1.Protocol) (proto.Message, error) {
 			return ret(nm.AmendProtocol(ctx, &famiv1.AmendProtocolRequest{Name: p.GetName(), ProtocolId: id + "-v2"}))
 		}},
 	} {
@@ -1344,9 +1330,9 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 			if pc.exists {
 				p = mustOK(e.newProtocolOf(ctx, ownRegion, id, memberAndThird(id), pc.open))(t, "create protocol")
 			}
-			e.expectRefusal(t, notAParty, func() (proto.Message, error) { return pc.call(ctx, e.protocols[roleNetworkMember], id, p) })
+			e.expectRefusal(t, notAParty, func() (proto.Message, error) { return pc.call(ctx, e.as[roleNetworkMember], id, p) })
 			if p != nil {
-				if got := mustOK(e.protocolAdmins[ownRegion].GetProtocol(ctx, &famiv1.GetProtocolRequest{Name: p.GetName()}))(t, "get protocol"); !proto.Equal(got, p) {
+				if got := mustOK(e.admins[ownRegion].GetProtocol(ctx, &famiv1.GetProtocolRequest{Name: p.GetName()}))(t, "get protocol"); !proto.Equal(got, p) {
 					t.Errorf("after the refused call: got %s, want %s", brief(got), brief(p))
 				}
 			}
@@ -1354,7 +1340,7 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 	}
 	out = append(out, matrixSubtest{"SignProtocol/network_member/" + ownRegion + "/second_signature", func(t *testing.T) {
 		ctx := t.Context()
-		nm := e.protocols[roleNetworkMember]
+		nm := e.as[roleNetworkMember]
 		p := mustOK(e.newProtocol(ctx, ownRegion, e.kind+"-second-signature", fx.network, true, fx.lead, fx.member))(t, "create protocol")
 		sign := &famiv1.SignProtocolRequest{Name: p.GetName(), ContentHash: p.GetContentHash()}
 		mustOK(nm.SignProtocol(ctx, sign))(t, "first signature")
@@ -1365,11 +1351,11 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 	// change.
 	entryUnchanged := func(t *testing.T, en *famiv1.SupportEntry) {
 		t.Helper()
-		if got := mustOK(e.supportAdmins[ownRegion].GetSupportEntry(t.Context(), &famiv1.GetSupportEntryRequest{Name: en.GetName()}))(t, "get entry"); !proto.Equal(got, en) {
+		if got := mustOK(e.admins[ownRegion].GetSupportEntry(t.Context(), &famiv1.GetSupportEntryRequest{Name: en.GetName()}))(t, "get entry"); !proto.Equal(got, en) {
 			t.Errorf("after the refused call: got %s, want %s", brief(got), brief(en))
 		}
 	}
-	consultant := func() supportClient { return e.support[roleConsultant] }
+	consultant := func() surface { return e.as[roleConsultant] }
 	other := otherConsultant(ownRegion)
 	out = append(out,
 		matrixSubtest{"GetSupportEntry/consultant/" + ownRegion + "/another_consultants_entry", func(t *testing.T) {
@@ -1421,7 +1407,7 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 		out = append(out, matrixSubtest{method + "/consultant/" + ownRegion + "/own_approved_entry", func(t *testing.T) {
 			ctx := t.Context()
 			en := mustOK(e.newEntry(ctx, consultant(), parent, e.kind+"-approved-"+strings.ToLower(method), fx.network, e.entryDay(), 60))(t, "log entry")
-			approved := mustOK(e.supportAdmins[ownRegion].BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{en.GetName()}}))(t, "approve entry")
+			approved := mustOK(e.admins[ownRegion].BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{en.GetName()}}))(t, "approve entry")
 			e.expectRefusal(t, notSubmitted, func() (proto.Message, error) {
 				if method == "DeleteSupportEntry" {
 					return nil, consultant().DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: en.GetName()})
@@ -1437,23 +1423,23 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 	for _, role := range []string{roleMinistry, roleNetworkMember} {
 		for _, sc := range []struct {
 			name string
-			call func(ctx context.Context, s supportClient) (proto.Message, error)
+			call func(ctx context.Context, s surface) (proto.Message, error)
 		}{
-			{"SummarizeSupportEntries/" + role + "/" + ownRegion + "/by_consultant", func(ctx context.Context, s supportClient) (proto.Message, error) {
+			{"SummarizeSupportEntries/" + role + "/" + ownRegion + "/by_consultant", func(ctx context.Context, s surface) (proto.Message, error) {
 				return ret(s.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: parent, StartDate: fixtureDay, EndDate: fixtureDay,
 					GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT}))
 			}},
-			{"SummarizeSupportEntries/" + role + "/" + ownRegion + "/one_consultant", func(ctx context.Context, s supportClient) (proto.Message, error) {
+			{"SummarizeSupportEntries/" + role + "/" + ownRegion + "/one_consultant", func(ctx context.Context, s surface) (proto.Message, error) {
 				return ret(s.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: parent, StartDate: fixtureDay, EndDate: fixtureDay,
 					Consultant: e.subjects[roleConsultant]}))
 			}},
-			{"ExportSupportEntries_summary/" + role + "/" + ownRegion + "/by_consultant", func(ctx context.Context, s supportClient) (proto.Message, error) {
+			{"ExportSupportEntries_summary/" + role + "/" + ownRegion + "/by_consultant", func(ctx context.Context, s surface) (proto.Message, error) {
 				return ret(s.ExportSupportEntries(ctx, &famiv1.ExportSupportEntriesRequest{Parent: parent, StartDate: fixtureDay, EndDate: fixtureDay,
 					GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT}))
 			}},
 		} {
 			out = append(out, matrixSubtest{sc.name, func(t *testing.T) {
-				e.expectRefusal(t, noConsultants, func() (proto.Message, error) { return sc.call(t.Context(), e.support[role]) })
+				e.expectRefusal(t, noConsultants, func() (proto.Message, error) { return sc.call(t.Context(), e.as[role]) })
 			}})
 		}
 	}
@@ -1463,13 +1449,13 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 	out = append(out,
 		matrixSubtest{"SummarizeSupportEntries/network_member/" + ownRegion + "/network_its_partner_is_not_a_member_of", func(t *testing.T) {
 			e.expectRefusal(t, notMember, func() (proto.Message, error) {
-				return ret(e.support[roleNetworkMember].SummarizeSupportEntries(t.Context(), &famiv1.SummarizeSupportEntriesRequest{Parent: parent,
+				return ret(e.as[roleNetworkMember].SummarizeSupportEntries(t.Context(), &famiv1.SummarizeSupportEntriesRequest{Parent: parent,
 					StartDate: fixtureDay, EndDate: fixtureDay, Network: fx.otherNetwork}))
 			})
 		}},
 		matrixSubtest{"ExportSupportEntries_summary/network_member/" + ownRegion + "/network_its_partner_is_not_a_member_of", func(t *testing.T) {
 			e.expectRefusal(t, notMember, func() (proto.Message, error) {
-				return ret(e.support[roleNetworkMember].ExportSupportEntries(t.Context(), &famiv1.ExportSupportEntriesRequest{Parent: parent,
+				return ret(e.as[roleNetworkMember].ExportSupportEntries(t.Context(), &famiv1.ExportSupportEntriesRequest{Parent: parent,
 					GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_NETWORK, StartDate: fixtureDay, EndDate: fixtureDay, Network: fx.otherNetwork}))
 			})
 		}},

@@ -88,11 +88,11 @@ var (
 func TestSupportEverySurface(t *testing.T) {
 	onEverySurface(t, server.Config{}, supportBrief, true, func(on *onSurface) {
 		sc := &supportScenario{transcript: on.transcript, ctx: on.ctx, registry: newSurface(on.t, on.ts, on.kind),
-			admin:       newSupportClient(on.t, on.ts, on.kind, on.ts.token),
-			consultant:  clientAs(on, newSupportClient, supportConsultant),
-			consultant2: clientAs(on, newSupportClient, supportConsultant2),
-			ministry:    clientAs(on, newSupportClient, supportMinistry),
-			anonymous:   newSupportClient(on.t, on.ts, on.kind, ""),
+			admin:       newSurfaceAs(on.t, on.ts, on.kind, on.ts.token),
+			consultant:  clientAs(on, newSurfaceAs, supportConsultant),
+			consultant2: clientAs(on, newSurfaceAs, supportConsultant2),
+			ministry:    clientAs(on, newSurfaceAs, supportMinistry),
+			anonymous:   newSurfaceAs(on.t, on.ts, on.kind, ""),
 		}
 		sc.run()
 	})
@@ -105,7 +105,7 @@ type supportScenario struct {
 	ctx context.Context
 	// registry calls the registry as the region admin.
 	registry                                            surface
-	admin, consultant, consultant2, ministry, anonymous supportClient
+	admin, consultant, consultant2, ministry, anonymous surface
 }
 
 // supportBrief renders m for a transcript without the times that differ
@@ -185,14 +185,14 @@ func (sc *supportScenario) run() {
 		return &famiv1.SupportEntry{Network: network, Date: date, DurationMinutes: minutes, Activity: activity, Mode: famiv1.SupportMode_SUPPORT_MODE_IN_PERSON,
 			OperatorsReached: []*famiv1.OperatorsReached{{Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_CULTURAL_MEDIATOR, Count: 2}}}
 	}
-	create := func(cl supportClient, id string, se *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
+	create := func(cl surface, id string, se *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
 		return cl.CreateSupportEntry(ctx, &famiv1.CreateSupportEntryRequest{Parent: lombardia, SupportEntryId: id, SupportEntry: se})
 	}
 
 	// Log: the consultants' entries of Q1 and April 2021.
 	logged := map[string]*famiv1.SupportEntry{}
 	for _, l := range []struct {
-		by supportClient
+		by surface
 		id string
 		e  *famiv1.SupportEntry
 	}{
@@ -300,7 +300,7 @@ func (sc *supportScenario) run() {
 
 	// Summaries by activity and by month, for the region and the
 	// ministry; a consultant's summary is their own.
-	summarize := func(cl supportClient, step string, gb famiv1.SupportGroupBy, states ...famiv1.SupportEntryState) *famiv1.SummarizeSupportEntriesResponse {
+	summarize := func(cl surface, step string, gb famiv1.SupportGroupBy, states ...famiv1.SupportEntryState) *famiv1.SummarizeSupportEntriesResponse {
 		res, err := cl.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: lombardia, StartDate: "2021-01-01", EndDate: "2021-06-30", GroupBy: gb, States: states})
 		sc.ok(step, err, res)
 		return res
@@ -400,7 +400,7 @@ func TestSupportCSVExport(t *testing.T) {
 		LeadPartner: partnerName("udp"), Members: []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
 		t.Fatal(err)
 	}
-	consultant := newSupportClient(t, ts, "connect", ts.mintToken(supportConsultant))
+	consultant := newSurfaceAs(t, ts, "connect", ts.mintToken(supportConsultant))
 	const n = 1203 // more than one page of the export
 	for i := 0; i < n; i++ {
 		_, err := consultant.CreateSupportEntry(ctx, &famiv1.CreateSupportEntryRequest{Parent: lombardia, SupportEntryId: fmt.Sprintf("e%04d", i), SupportEntry: &famiv1.SupportEntry{

@@ -27,8 +27,8 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// surface is one way of calling the core API (regions, partners, projects,
-// networks, accounts): gRPC, Connect, gRPC-Web or REST. It takes and
+// surface is one way of calling the API, every service's unary RPCs
+// (clients_test.go): gRPC, Connect, gRPC-Web or REST. It takes and
 // returns the generated messages and reports a failed call as a
 // *callError, so one scenario runs unchanged on all of them.
 type surface struct{ c *rpcClient }

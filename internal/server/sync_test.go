@@ -22,7 +22,7 @@ import (
 )
 
 // feedSurface calls the SyncService and AdminService, streams included,
-// on one surface: the unary RPCs on the generic client (feedUnary), the
+// on one surface: the unary RPCs on the surface, the
 // streams through each surface's own client. Errors come back as *callError like every surface's.
 type feedSurface interface {
 	ListChanges(ctx context.Context, r *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error)
@@ -36,7 +36,7 @@ type feedSurface interface {
 
 func newFeedSurface(t *testing.T, ts *testServer, kind, token string) feedSurface {
 	t.Helper()
-	u := feedUnary{newRPCClient(t, ts, kind, token)}
+	u := newSurfaceAs(t, ts, kind, token)
 	switch kind {
 	case "grpc":
 		conn := dialFeedGRPCAs(t, ts, token)
@@ -85,7 +85,7 @@ func dialFeedGRPCAs(t *testing.T, ts *testServer, token string) *grpc.ClientConn
 }
 
 type grpcFeed struct {
-	feedUnary
+	surface
 	sync  famiv1.SyncServiceClient
 	admin famiv1.AdminServiceClient
 }
@@ -126,7 +126,7 @@ func (f grpcFeed) Backup(ctx context.Context, r *famiv1.BackupRegionRequest) (*f
 }
 
 type connectFeed struct {
-	feedUnary
+	surface
 	sync  famiv1connect.SyncServiceClient
 	admin famiv1connect.AdminServiceClient
 }
@@ -167,7 +167,7 @@ func (f connectFeed) Backup(ctx context.Context, r *famiv1.BackupRegionRequest) 
 }
 
 type restFeed struct {
-	feedUnary
+	surface
 	s *restSurface
 }
 

@@ -39,7 +39,7 @@ type onSurface struct {
 }
 
 // clientAs returns a client of the scenario's surface for a principal:
-// clientAs(sc.onSurface, newMeetingClient, spec).
+// clientAs(sc.onSurface, newSurfaceAs, spec).
 func clientAs[C any](on *onSurface, newClient func(*testing.T, *testServer, string, string) C, spec auth.TokenSpec) C {
 	return newClient(on.t, on.ts, on.kind, on.ts.mintToken(spec))
 }
