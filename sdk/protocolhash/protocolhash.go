@@ -70,14 +70,10 @@ func Verify(p *famiv1.Protocol) error {
 func Canonical(p *famiv1.Protocol) []byte {
 	b := make([]byte, 0, 512+len(p.GetBody())+len(p.GetObjectives()))
 	b = append(b, '{')
-	b = member(b, "body", true)
-	b = jsonString(b, p.GetBody())
-	b = member(b, "format", false)
-	b = jsonString(b, Format)
-	b = member(b, "name", false)
-	b = jsonString(b, p.GetName())
-	b = member(b, "objectives", false)
-	b = jsonString(b, p.GetObjectives())
+	b = textMember(b, "body", p.GetBody(), true)
+	b = textMember(b, "format", Format, false)
+	b = textMember(b, "name", p.GetName(), false)
+	b = textMember(b, "objectives", p.GetObjectives(), false)
 	b = member(b, "parties", false)
 	b = append(b, '[')
 	for i, party := range p.GetParties() {
@@ -85,23 +81,16 @@ func Canonical(p *famiv1.Protocol) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, '{')
-		b = member(b, "commitments", true)
-		b = jsonString(b, party.GetCommitments())
-		b = member(b, "partner", false)
-		b = jsonString(b, party.GetPartner())
-		b = member(b, "role", false)
-		b = jsonString(b, party.GetRole().String())
-		b = member(b, "role_label", false)
-		b = jsonString(b, party.GetRoleLabel())
+		b = textMember(b, "commitments", party.GetCommitments(), true)
+		b = textMember(b, "partner", party.GetPartner(), false)
+		b = textMember(b, "role", party.GetRole().String(), false)
+		b = textMember(b, "role_label", party.GetRoleLabel(), false)
 		b = append(b, '}')
 	}
 	b = append(b, ']')
-	b = member(b, "title", false)
-	b = jsonString(b, p.GetTitle())
-	b = member(b, "valid_from", false)
-	b = jsonString(b, p.GetValidFrom())
-	b = member(b, "valid_until", false)
-	b = jsonString(b, p.GetValidUntil())
+	b = textMember(b, "title", p.GetTitle(), false)
+	b = textMember(b, "valid_from", p.GetValidFrom(), false)
+	b = textMember(b, "valid_until", p.GetValidUntil(), false)
 	b = member(b, "version", false)
 	b = strconv.AppendInt(b, int64(p.GetVersion()), 10)
 	return append(b, '}')
@@ -115,6 +104,11 @@ func member(b []byte, key string, first bool) []byte {
 	}
 	b = jsonString(b, key)
 	return append(b, ':')
+}
+
+// textMember appends an object member whose value is the text s.
+func textMember(b []byte, key, s string, first bool) []byte {
+	return jsonString(member(b, key, first), s)
 }
 
 // jsonString appends s as a JSON string the way RFC 8785 (and ECMAScript's
