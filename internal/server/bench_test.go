@@ -13,6 +13,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/sdk"
 )
 
 // BenchmarkAuthOverhead measures one GetPartner through a real server with
@@ -76,12 +77,8 @@ func benchPartner(b testing.TB, ts *testServer) string {
 	return p.GetName()
 }
 
-// bearer makes a Connect client send a bearer token.
+// bearer makes a Connect client send a bearer token, on unary and
+// streaming calls.
 func bearer(token string) connect.ClientOption {
-	return connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			req.Header().Set("Authorization", "Bearer "+token)
-			return next(ctx, req)
-		}
-	}))
+	return connect.WithInterceptors(sdk.Bearer(token))
 }

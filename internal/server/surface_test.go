@@ -110,18 +110,24 @@ func (e *callError) fromDetails(details []any) {
 
 // --- gRPC (grpc-go on the gRPC port) ---
 
-// dialGRPC connects to ts's gRPC port; every call carries token, if any.
+// dialGRPC connects to ts's gRPC port; every call, unary or streaming,
+// carries token, if any.
 func dialGRPC(t *testing.T, ts *testServer, token string) *grpc.ClientConn {
 	t.Helper()
-	auth := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		if token != "" {
-			ctx = withBearer(ctx, token)
+	md := func(ctx context.Context) context.Context {
+		if token == "" {
+			return ctx
 		}
-		return invoker(ctx, method, req, reply, cc, opts...)
+		return withBearer(ctx, token)
 	}
 	conn, err := grpc.NewClient(ts.grpcAddr(),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithUnaryInterceptor(auth),
+		grpc.WithUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			return invoker(md(ctx), method, req, reply, cc, opts...)
+		}),
+		grpc.WithStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			return streamer(md(ctx), desc, cc, method, opts...)
+		}),
 	)
 	if err != nil {
 		t.Fatalf("grpc.NewClient: %v", err)

@@ -11,14 +11,10 @@ import (
 	"strconv"
 	"testing"
 
-	"connectrpc.com/connect"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
-	"github.com/raccordo/raccordo/sdk"
 )
 
 // feedSurface calls the SyncService and AdminService, streams included,
@@ -39,49 +35,11 @@ func newFeedSurface(t *testing.T, ts *testServer, kind, token string) feedSurfac
 	u := newSurfaceAs(t, ts, kind, token)
 	switch kind {
 	case "grpc":
-		conn := dialFeedGRPCAs(t, ts, token)
-		t.Cleanup(func() { conn.Close() })
-		return grpcFeed{u, famiv1.NewSyncServiceClient(conn), famiv1.NewAdminServiceClient(conn)}
+		return grpcFeed{u, famiv1.NewSyncServiceClient(u.c.conn), famiv1.NewAdminServiceClient(u.c.conn)}
 	case "connect", "grpcweb":
-		var opts []connect.ClientOption
-		if kind == "grpcweb" {
-			opts = append(opts, connect.WithGRPCWeb())
-		}
-		opts = append(opts, connect.WithInterceptors(sdk.Bearer(token)))
-		hc := newHTTPClient(t)
-		return connectFeed{u, famiv1connect.NewSyncServiceClient(hc, ts.httpURL(), opts...), famiv1connect.NewAdminServiceClient(hc, ts.httpURL(), opts...)}
-	case "rest":
-		return restFeed{u, newRESTSurface(t, ts, token)}
+		return connectFeed{u, famiv1connect.NewSyncServiceClient(u.c.hc, u.c.base, u.c.opts...), famiv1connect.NewAdminServiceClient(u.c.hc, u.c.base, u.c.opts...)}
 	}
-	t.Fatalf("unknown surface %q", kind)
-	return nil
-}
-
-// dialFeedGRPC connects to ts's gRPC port with ts's token on unary and
-// streaming calls.
-func dialFeedGRPC(t *testing.T, ts *testServer) *grpc.ClientConn {
-	return dialFeedGRPCAs(t, ts, ts.token)
-}
-
-func dialFeedGRPCAs(t *testing.T, ts *testServer, token string) *grpc.ClientConn {
-	t.Helper()
-	md := func(ctx context.Context) context.Context {
-		if token == "" {
-			return ctx
-		}
-		return withBearer(ctx, token)
-	}
-	conn, err := grpc.NewClient(ts.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-			return invoker(md(ctx), method, req, reply, cc, opts...)
-		}),
-		grpc.WithStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-			return streamer(md(ctx), desc, cc, method, opts...)
-		}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return conn
+	return restFeed{u, u.c.rest}
 }
 
 type grpcFeed struct {
@@ -106,15 +64,23 @@ func (f grpcFeed) Backup(ctx context.Context, r *famiv1.BackupRegionRequest) (*f
 	if err != nil {
 		return nil, grpcErr(err)
 	}
+	res, err := joinBackup(stream.Recv)
+	return res, grpcErr(err)
+}
+
+// joinBackup reads a BackupRegion stream to its end: its first message
+// (revision and size) with the whole file in Data. next returns the
+// stream's next message, io.EOF after the last.
+func joinBackup(next func() (*famiv1.BackupRegionResponse, error)) (*famiv1.BackupRegionResponse, error) {
 	var first *famiv1.BackupRegionResponse
 	var data []byte
 	for {
-		m, err := stream.Recv()
+		m, err := next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, grpcErr(err)
+			return nil, err
 		}
 		if first == nil {
 			first = m
@@ -151,19 +117,16 @@ func (f connectFeed) Backup(ctx context.Context, r *famiv1.BackupRegionRequest) 
 		return nil, connectErr(err)
 	}
 	defer stream.Close()
-	var first *famiv1.BackupRegionResponse
-	var data []byte
-	for stream.Receive() {
-		if first == nil {
-			first = stream.Msg()
+	res, err := joinBackup(func() (*famiv1.BackupRegionResponse, error) {
+		if stream.Receive() {
+			return stream.Msg(), nil
 		}
-		data = append(data, stream.Msg().GetData()...)
-	}
-	if err := stream.Err(); err != nil {
-		return nil, connectErr(err)
-	}
-	first.Data = data
-	return first, nil
+		if err := stream.Err(); err != nil {
+			return nil, err
+		}
+		return nil, io.EOF
+	})
+	return res, connectErr(err)
 }
 
 type restFeed struct {

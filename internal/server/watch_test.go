@@ -86,7 +86,7 @@ func (w *feedWatcher) watchOnce(ctx context.Context, t *testing.T, ts *testServe
 	}
 	switch w.kind {
 	case "grpc":
-		conn := dialFeedGRPC(t, ts)
+		conn := dialGRPC(t, ts, ts.token)
 		defer conn.Close()
 		stream, err := famiv1.NewSyncServiceClient(conn).Watch(ctx, req)
 		if err != nil {

@@ -36,7 +36,7 @@ func watchToEnd(ctx context.Context, t *testing.T, ts *testServer, kind, token s
 	}
 	switch kind {
 	case "grpc":
-		stream, err := famiv1.NewSyncServiceClient(dialFeedGRPCAs(t, ts, token)).Watch(ctx, req)
+		stream, err := famiv1.NewSyncServiceClient(dialGRPC(t, ts, token)).Watch(ctx, req)
 		if err != nil {
 			return grpcErr(err)
 		}
