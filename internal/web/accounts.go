@@ -76,15 +76,8 @@ func (a *App) accountCreate(w http.ResponseWriter, r *http.Request, s *session) 
 	_, err := a.auth.CreateAccount(s.ctx, &famiv1.CreateAccountRequest{Parent: regionName(s.region), AccountId: r.PostFormValue("account_id"),
 		Password: r.PostFormValue("password"), Account: &famiv1.Account{DisplayName: r.PostFormValue("display_name"),
 			Role: famiv1.Role(famiv1.Role_value[r.PostFormValue("role")]), Partner: r.PostFormValue("partner"), Email: r.PostFormValue("email")}})
-	if formError(fm, err, "account.") {
-		a.renderAccounts(w, r, s, http.StatusUnprocessableEntity, fm, tokenForm(nil), "")
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/account?ok=account_created", http.StatusSeeOther)
+	a.submitted(w, r, s, fm, err, "account.", func(code int) { a.renderAccounts(w, r, s, code, fm, tokenForm(nil), "") },
+		"/account?ok=account_created")
 }
 
 // accountDelete deletes an account; its sessions end at once (the
@@ -101,15 +94,9 @@ func (a *App) accountPassword(w http.ResponseWriter, r *http.Request, s *session
 }
 
 func (a *App) afterAccounts(w http.ResponseWriter, r *http.Request, s *session, err error, ok string) {
-	if fm := newForm(nil); formError(fm, err, "") {
-		a.renderAccounts(w, r, s, http.StatusUnprocessableEntity, fm, tokenForm(nil), "")
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/account?ok="+ok, http.StatusSeeOther)
+	fm := newForm(nil)
+	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderAccounts(w, r, s, code, fm, tokenForm(nil), "") },
+		"/account?ok="+ok)
 }
 
 // tokenCreate issues a service token for a regional system and shows it

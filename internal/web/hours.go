@@ -256,15 +256,8 @@ func (a *App) createEntry(w http.ResponseWriter, r *http.Request, s *session) {
 	_, err := a.support.CreateSupportEntry(s.ctx, &famiv1.CreateSupportEntryRequest{
 		Parent: regionName(s.region), SupportEntry: entryFromForm(r.PostForm), RequestId: r.PostFormValue("request_id"),
 	})
-	if formError(fm, err, "support_entry.") {
-		a.renderHours(w, r, s, http.StatusUnprocessableEntity, fm)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/ore?ok=entry_created&"+keepView(r), http.StatusSeeOther)
+	a.submitted(w, r, s, fm, err, "support_entry.", func(code int) { a.renderHours(w, r, s, code, fm) },
+		"/ore?ok=entry_created&"+keepView(r))
 }
 
 func keepView(r *http.Request) string {
@@ -324,29 +317,16 @@ func (a *App) updateEntry(w http.ResponseWriter, r *http.Request, s *session) {
 	_, err := a.support.UpdateSupportEntry(s.ctx, &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: e, UpdateMask: &fieldmaskpb.FieldMask{Paths: entryFields}, RequestId: r.PostFormValue("request_id"),
 	})
-	if formError(fm, err, "support_entry.") {
-		a.renderEdit(w, r, s, http.StatusUnprocessableEntity, fm)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/ore?ok=entry_updated&"+url.Values{"data": {e.GetDate()}}.Encode(), http.StatusSeeOther)
+	a.submitted(w, r, s, fm, err, "support_entry.", func(code int) { a.renderEdit(w, r, s, code, fm) },
+		"/ore?ok=entry_updated&"+url.Values{"data": {e.GetDate()}}.Encode())
 }
 
 func (a *App) deleteEntry(w http.ResponseWriter, r *http.Request, s *session) {
 	name := regionName(s.region) + "/supportEntries/" + r.PathValue("entry")
 	_, err := a.support.DeleteSupportEntry(s.ctx, &famiv1.DeleteSupportEntryRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
-	if fm := newForm(r.PostForm); formError(fm, err, "") {
-		a.renderEdit(w, r, s, http.StatusUnprocessableEntity, fm)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/ore?ok=entry_deleted", http.StatusSeeOther)
+	fm := newForm(r.PostForm)
+	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderEdit(w, r, s, code, fm) },
+		"/ore?ok=entry_deleted")
 }
 
 // hoursCSV downloads the user's entries of a period through

@@ -158,15 +158,8 @@ func (a *App) meetingCreate(w http.ResponseWriter, r *http.Request, s *session) 
 		Facilitator: s.who.Subject, FacilitatorDisplayName: s.who.DisplayName,
 	}
 	res, err := a.meetings.CreateMeeting(s.ctx, &famiv1.CreateMeetingRequest{Parent: regionName(s.region), Meeting: m, RequestId: v.Get("request_id")})
-	if formError(fm, err, "meeting.") {
-		a.renderMeetingForm(w, r, s, http.StatusUnprocessableEntity, fm)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/incontri/"+lastSegment(res.GetName())+"?ok=meeting_created", http.StatusSeeOther)
+	a.submitted(w, r, s, fm, err, "meeting.", func(code int) { a.renderMeetingForm(w, r, s, code, fm) },
+		"/incontri/"+lastSegment(res.GetName())+"?ok=meeting_created")
 }
 
 func nonEmpty(s ...string) []string {
@@ -335,13 +328,7 @@ func (a *App) actionItemDone(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 func (a *App) afterMeetingAction(w http.ResponseWriter, r *http.Request, s *session, err error, ok string) {
-	if fm := newForm(r.PostForm); formError(fm, err, "") {
-		a.renderMeeting(w, r, s, http.StatusUnprocessableEntity, fm)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/incontri/"+r.PathValue("meeting")+"?ok="+ok, http.StatusSeeOther)
+	fm := newForm(r.PostForm)
+	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderMeeting(w, r, s, code, fm) },
+		"/incontri/"+r.PathValue("meeting")+"?ok="+ok)
 }

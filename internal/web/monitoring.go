@@ -264,15 +264,9 @@ func (a *App) reportAction(w http.ResponseWriter, r *http.Request, s *session) {
 		a.notFound(w, r, s)
 		return
 	}
-	if fm := newForm(r.PostForm); formError(fm, err, "") {
-		a.renderReport(w, r, s, http.StatusUnprocessableEntity, fm)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_"+done, http.StatusSeeOther)
+	fm := newForm(r.PostForm)
+	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderReport(w, r, s, code, fm) },
+		"/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_"+done)
 }
 
 // formatQuarter shows "2021-q1" as "1° trimestre 2021"; anything else as

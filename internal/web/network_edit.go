@@ -96,15 +96,8 @@ func (a *App) networkCreate(w http.ResponseWriter, r *http.Request, s *session) 
 	fm := newForm(r.PostForm)
 	n, err := a.networks.CreateNetwork(s.ctx, &famiv1.CreateNetworkRequest{Parent: regionName(s.region), Network: networkFromForm(r.PostForm),
 		NetworkId: r.PostFormValue("network_id"), RequestId: r.PostFormValue("request_id")})
-	if formError(fm, err, "network.") {
-		a.renderNetwork(w, r, s, http.StatusUnprocessableEntity, fm, nil)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/reti/"+lastSegment(n.GetName())+"?ok=network_saved", http.StatusSeeOther)
+	a.submitted(w, r, s, fm, err, "network.", func(code int) { a.renderNetwork(w, r, s, code, fm, nil) },
+		"/reti/"+lastSegment(n.GetName())+"?ok=network_saved")
 }
 
 func (a *App) getNetwork(r *http.Request, s *session) (*famiv1.Network, error) {
@@ -126,18 +119,12 @@ func (a *App) networkUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 	in.Name = regionName(s.region) + "/networks/" + r.PathValue("network")
 	_, err := a.networks.UpdateNetwork(s.ctx, &famiv1.UpdateNetworkRequest{Network: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: networkFields},
 		RequestId: r.PostFormValue("request_id")})
-	if formError(fm, err, "network.") {
-		cur, gerr := a.getNetwork(r, s)
-		if gerr != nil {
-			a.fail(w, r, s, gerr)
+	a.submitted(w, r, s, fm, err, "network.", func(code int) {
+		cur, err := a.getNetwork(r, s)
+		if err != nil {
+			a.fail(w, r, s, err)
 			return
 		}
-		a.renderNetwork(w, r, s, http.StatusUnprocessableEntity, fm, cur)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/reti/"+r.PathValue("network")+"?ok=network_saved", http.StatusSeeOther)
+		a.renderNetwork(w, r, s, code, fm, cur)
+	}, "/reti/"+r.PathValue("network")+"?ok=network_saved")
 }

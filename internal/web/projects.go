@@ -186,15 +186,8 @@ func (a *App) projectCreate(w http.ResponseWriter, r *http.Request, s *session) 
 	fm := newForm(r.PostForm)
 	pr, err := a.projects.CreateProject(s.ctx, &famiv1.CreateProjectRequest{Parent: regionName(s.region), Project: projectFromForm(r.PostForm),
 		ProjectId: r.PostFormValue("project_id"), RequestId: r.PostFormValue("request_id")})
-	if formError(fm, err, "project.") {
-		a.renderProject(w, r, s, http.StatusUnprocessableEntity, fm, extForm(nil), nil)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/progetti/"+lastSegment(pr.GetName())+"?ok=project_saved", http.StatusSeeOther)
+	a.submitted(w, r, s, fm, err, "project.", func(code int) { a.renderProject(w, r, s, code, fm, extForm(nil), nil) },
+		"/progetti/"+lastSegment(pr.GetName())+"?ok=project_saved")
 }
 
 func (a *App) getProject(r *http.Request, s *session) (*famiv1.Project, error) {

@@ -109,15 +109,8 @@ func (a *App) protocolCreate(w http.ResponseWriter, r *http.Request, s *session)
 	fm := newForm(r.PostForm)
 	p, err := a.protocols.CreateProtocol(s.ctx, &famiv1.CreateProtocolRequest{Parent: regionName(s.region), Protocol: protocolFromForm(r.PostForm),
 		RequestId: r.PostFormValue("request_id")})
-	if formError(fm, err, "protocol.") {
-		a.renderProtocolEdit(w, r, s, http.StatusUnprocessableEntity, fm, nil)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/protocolli/"+lastSegment(p.GetName())+"?ok=protocol_created", http.StatusSeeOther)
+	a.submitted(w, r, s, fm, err, "protocol.", func(code int) { a.renderProtocolEdit(w, r, s, code, fm, nil) },
+		"/protocolli/"+lastSegment(p.GetName())+"?ok=protocol_created")
 }
 
 func (a *App) protocolEdit(w http.ResponseWriter, r *http.Request, s *session) {
@@ -135,22 +128,16 @@ func (a *App) protocolUpdate(w http.ResponseWriter, r *http.Request, s *session)
 	in.Name = regionName(s.region) + "/protocols/" + r.PathValue("protocol")
 	_, err := a.protocols.UpdateProtocol(s.ctx, &famiv1.UpdateProtocolRequest{Protocol: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: protocolFields},
 		RequestId: r.PostFormValue("request_id")})
-	if formError(fm, err, "protocol.") {
-		cur, gerr := a.protocols.GetProtocol(s.ctx, &famiv1.GetProtocolRequest{Name: in.GetName()})
-		if gerr != nil {
-			a.fail(w, r, s, gerr)
+	a.submitted(w, r, s, fm, err, "protocol.", func(code int) {
+		cur, err := a.protocols.GetProtocol(s.ctx, &famiv1.GetProtocolRequest{Name: in.GetName()})
+		if err != nil {
+			a.fail(w, r, s, err)
 			return
 		}
 		fm.compare(protocolForm(cur), map[string]string{"title": "meetings.what", "objectives": "protocols.objectives", "body": "protocols.body",
 			"themes": "protocols.themes", "valid_from": "protocols.valid_from", "valid_until": "protocols.valid_until"})
-		a.renderProtocolEdit(w, r, s, http.StatusUnprocessableEntity, fm, cur)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/protocolli/"+r.PathValue("protocol")+"?ok=protocol_updated", http.StatusSeeOther)
+		a.renderProtocolEdit(w, r, s, code, fm, cur)
+	}, "/protocolli/"+r.PathValue("protocol")+"?ok=protocol_updated")
 }
 
 // protocolAmend starts the next version: a draft copy the parties edit,

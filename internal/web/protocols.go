@@ -104,13 +104,7 @@ func (a *App) protocolOpen(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) afterProtocolAction(w http.ResponseWriter, r *http.Request, s *session, err error, ok string) {
-	if fm := newForm(nil); formError(fm, err, "") {
-		a.renderProtocol(w, r, s, http.StatusUnprocessableEntity, fm)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/protocolli/"+r.PathValue("protocol")+"?ok="+ok, http.StatusSeeOther)
+	fm := newForm(nil)
+	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderProtocol(w, r, s, code, fm) },
+		"/protocolli/"+r.PathValue("protocol")+"?ok="+ok)
 }

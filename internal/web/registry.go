@@ -77,15 +77,8 @@ func (a *App) partnerCreate(w http.ResponseWriter, r *http.Request, s *session) 
 	pt, err := a.partners.CreatePartner(s.ctx, &famiv1.CreatePartnerRequest{
 		Parent: regionName(s.region), Partner: partnerFromForm(r.PostForm), PartnerId: r.PostFormValue("partner_id"), RequestId: r.PostFormValue("request_id"),
 	})
-	if formError(fm, err, "partner.") {
-		a.renderPartner(w, r, s, http.StatusUnprocessableEntity, fm, nil)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/partner/"+lastSegment(pt.GetName())+"?ok=partner_created", http.StatusSeeOther)
+	a.submitted(w, r, s, fm, err, "partner.", func(code int) { a.renderPartner(w, r, s, code, fm, nil) },
+		"/partner/"+lastSegment(pt.GetName())+"?ok=partner_created")
 }
 
 func (a *App) getPartner(r *http.Request, s *session) (*famiv1.Partner, error) {
@@ -111,24 +104,18 @@ func (a *App) partnerUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 	in := partnerFromForm(r.PostForm)
 	in.Name = regionName(s.region) + "/partners/" + r.PathValue("partner")
 	_, err := a.partners.UpdatePartner(s.ctx, &famiv1.UpdatePartnerRequest{Partner: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: partnerFields}, RequestId: r.PostFormValue("request_id")})
-	if formError(fm, err, "partner.") {
+	a.submitted(w, r, s, fm, err, "partner.", func(code int) {
 		// The form shows what the user typed; the page beside it what is
 		// stored now, so a stale edit can be compared and redone.
-		cur, gerr := a.getPartner(r, s)
-		if gerr != nil {
-			a.fail(w, r, s, gerr)
+		cur, err := a.getPartner(r, s)
+		if err != nil {
+			a.fail(w, r, s, err)
 			return
 		}
 		fm.compare(partnerForm(cur), map[string]string{"display_name": "field.display_name", "kind": "field.kind",
 			"fiscal_code": "field.fiscal_code", "description": "field.description"})
-		a.renderPartner(w, r, s, http.StatusUnprocessableEntity, fm, cur)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/partner/"+r.PathValue("partner")+"?ok=partner_updated", http.StatusSeeOther)
+		a.renderPartner(w, r, s, code, fm, cur)
+	}, "/partner/"+r.PathValue("partner")+"?ok=partner_updated")
 }
 
 // networksPage lists the region's networks; network staff see the ones

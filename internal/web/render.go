@@ -330,6 +330,21 @@ func formError(f *form, err error, prefix string) bool {
 	return err != nil && f.absorb(err, prefix)
 }
 
+// submitted answers a form's write (Post/Redirect/Get): when err is the
+// form's (absorbed into fm, its fields under prefix), the form again,
+// rendered by again with 422 Unprocessable Entity; any other error, the
+// error page; success, a redirect (303 See Other) to next.
+func (a *App) submitted(w http.ResponseWriter, r *http.Request, s *session, fm *form, err error, prefix string, again func(code int), next string) {
+	switch {
+	case formError(fm, err, prefix):
+		again(http.StatusUnprocessableEntity)
+	case err != nil:
+		a.fail(w, r, s, err)
+	default:
+		http.Redirect(w, r, next, http.StatusSeeOther)
+	}
+}
+
 func regionName(id string) string { return "regions/" + id }
 
 func regionList() []*famiv1.Region {

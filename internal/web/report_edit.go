@@ -178,13 +178,7 @@ func (a *App) reportUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 	in.Name = reportName(s, r)
 	_, err = a.monitoring.UpdateMonitoringReport(s.ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: in,
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: reportFields}, RequestId: r.PostFormValue("request_id")})
-	if fm := newForm(r.PostForm); formError(fm, err, "monitoring_report.") {
-		a.renderReportEdit(w, r, s, http.StatusUnprocessableEntity, fm)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_saved", http.StatusSeeOther)
+	fm := newForm(r.PostForm)
+	a.submitted(w, r, s, fm, err, "monitoring_report.", func(code int) { a.renderReportEdit(w, r, s, code, fm) },
+		"/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_saved")
 }

@@ -83,15 +83,8 @@ func (a *App) review(w http.ResponseWriter, r *http.Request, s *session) {
 			Parent: regionName(s.region), Names: names, Reason: r.PostFormValue("reason"), RequestId: r.PostFormValue("request_id"),
 		})
 	}
-	if formError(fm, err, "") {
-		a.renderApprovals(w, r, s, http.StatusUnprocessableEntity, fm)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/approvazioni?ok="+done, http.StatusSeeOther)
+	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderApprovals(w, r, s, code, fm) },
+		"/approvazioni?ok="+done)
 }
 
 // periodsPage lists the closed periods and closes a new one.
@@ -138,21 +131,15 @@ func (a *App) closePeriod(w http.ResponseWriter, r *http.Request, s *session) {
 	cp := &famiv1.ClosedPeriod{StartDate: parseDate(r.PostFormValue("start_date")), EndDate: parseDate(r.PostFormValue("end_date")), Reason: r.PostFormValue("reason")}
 	force := r.PostFormValue("conferma") != ""
 	_, err := a.support.ClosePeriod(s.ctx, &famiv1.ClosePeriodRequest{Parent: regionName(s.region), ClosedPeriod: cp, Force: force, RequestId: r.PostFormValue("request_id")})
-	if formError(fm, err, "closed_period.") {
+	a.submitted(w, r, s, fm, err, "closed_period.", func(code int) {
 		// A refused forced close (no reason, say) keeps offering to force.
 		waiting, pending := pendingEntries(err)
 		if pending {
 			// The warning the page shows says it all, with the count.
 			fm.Message = ""
 		}
-		a.renderPeriods(w, r, s, http.StatusUnprocessableEntity, fm, waiting, pending || force)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/periodi?ok=period_closed", http.StatusSeeOther)
+		a.renderPeriods(w, r, s, code, fm, waiting, pending || force)
+	}, "/periodi?ok=period_closed")
 }
 
 // pendingEntries is the number of entries awaiting review that made the
@@ -174,13 +161,7 @@ func (a *App) reopenPeriod(w http.ResponseWriter, r *http.Request, s *session) {
 		Name: regionName(s.region) + "/closedPeriods/" + r.PathValue("period"), Reason: r.PostFormValue("reason"),
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id"),
 	})
-	if fm := newForm(nil); formError(fm, err, "") {
-		a.renderPeriods(w, r, s, http.StatusUnprocessableEntity, fm, 0, false)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/periodi?ok=period_reopened", http.StatusSeeOther)
+	fm := newForm(nil)
+	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderPeriods(w, r, s, code, fm, 0, false) },
+		"/periodi?ok=period_reopened")
 }
