@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -283,20 +284,20 @@ func grpcCall(ctx context.Context, procedure string) call {
 // gRPC-Web on the HTTP listener).
 func (p *pipeline) connectUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		msg, _ := req.Any().(proto.Message)
-		c := call{
-			procedure: req.Spec().Procedure,
-			protocol:  req.Peer().Protocol,
-			header:    req.Header().Get,
-			peer:      hostOf(req.Peer().Addr),
-			req:       msg,
-		}
+		c := connectCall(req.Spec(), req.Peer(), req.Header())
+		c.req, _ = req.Any().(proto.Message)
 		res, err := p.run(ctx, &c, func(ctx context.Context) (any, error) { return next(ctx, req) })
 		if err != nil {
 			return nil, toConnect(toStatus(ctx, p.log, c.procedure, err))
 		}
 		return res.(connect.AnyResponse), nil
 	}
+}
+
+// connectCall is the call connect-go describes with spec, peer and the
+// request's header, unary or stream.
+func connectCall(spec connect.Spec, peer connect.Peer, header http.Header) call {
+	return call{procedure: spec.Procedure, protocol: peer.Protocol, header: header.Get, peer: hostOf(peer.Addr)}
 }
 
 // lastForwarded returns the last X-Forwarded-For entry: the one the gateway

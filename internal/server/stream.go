@@ -177,13 +177,8 @@ func (connectPipeline) WrapStreamingClient(next connect.StreamingClientFunc) con
 func (cp connectPipeline) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	p := cp.p
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
-		c := call{
-			procedure: conn.Spec().Procedure,
-			protocol:  conn.Peer().Protocol,
-			header:    conn.RequestHeader().Get,
-			peer:      hostOf(conn.Peer().Addr),
-			long:      true,
-		}
+		c := connectCall(conn.Spec(), conn.Peer(), conn.RequestHeader())
+		c.long = true
 		err := p.stream(ctx, c, func(ctx context.Context, a admission) error {
 			return next(ctx, &admittingConn{StreamingHandlerConn: conn, admission: a})
 		})
