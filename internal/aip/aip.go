@@ -24,7 +24,7 @@ var idPattern = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
 // and hyphens, starting with a letter, at most 63 characters (AIP-122).
 func CheckID(field, id string) error {
 	if !idPattern.MatchString(id) {
-		return errs.InvalidField(field, "%q is not a valid id: use 1-63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen", clip(id))
+		return errs.InvalidField(field, "%q is not a valid id: use 1-63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen", errs.Clip(id))
 	}
 	return nil
 }
@@ -47,7 +47,7 @@ func NewID() string {
 func ParseRegion(field, parent string) (string, error) {
 	region, ok := strings.CutPrefix(parent, "regions/")
 	if !ok || region == "" || strings.Contains(region, "/") {
-		return "", errs.InvalidField(field, "%q is not a region name: want regions/{region}", clip(parent))
+		return "", errs.InvalidField(field, "%q is not a region name: want regions/{region}", errs.Clip(parent))
 	}
 	return region, nil
 }
@@ -57,7 +57,7 @@ func ParseRegion(field, parent string) (string, error) {
 func ParseName(field, name, collection string) (region, id string, err error) {
 	parts := strings.Split(name, "/")
 	if len(parts) != 4 || parts[0] != "regions" || parts[1] == "" || parts[2] != collection || parts[3] == "" {
-		return "", "", errs.InvalidField(field, "%q is not a valid name: want regions/{region}/%s/{id}", clip(name), collection)
+		return "", "", errs.InvalidField(field, "%q is not a valid name: want regions/{region}/%s/{id}", errs.Clip(name), collection)
 	}
 	return parts[1], parts[3], nil
 }
@@ -103,13 +103,4 @@ func DecodeToken(token string) (string, error) {
 		return "", errs.InvalidField("page_token", "is not a token returned by this server")
 	}
 	return string(b[1:]), nil
-}
-
-// clip shortens hostile input before it is echoed in an error message.
-func clip(s string) string {
-	const max = 80
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
 }

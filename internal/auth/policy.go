@@ -92,18 +92,11 @@ func RegionOf(req proto.Message, field string) (string, error) {
 		rest, ok := strings.CutPrefix(v, "regions/")
 		region, _, _ := strings.Cut(rest, "/")
 		if !ok || region == "" {
-			return "", errs.InvalidField(field, "%q is not a name under regions/{region}", clipName(v))
+			return "", errs.InvalidField(field, "%q is not a name under regions/{region}", errs.Clip(v))
 		}
 		return region, nil
 	}
 	return "", errs.Internal.New("policy: empty field path")
-}
-
-func clipName(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
 }
 
 // Readers are the roles that read a region's data (DESIGN.md section 6,

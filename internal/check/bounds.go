@@ -1,8 +1,6 @@
 package check
 
 import (
-	"strconv"
-
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -69,7 +67,7 @@ func bounds(v *errs.Violations, prefix string, m protoreflect.Message) {
 			}
 			if fd.Message() != nil {
 				for i := range l.Len() {
-					bounds(v, indexed(field, i)+".", l.Get(i).Message())
+					bounds(v, errs.Indexed(field, i)+".", l.Get(i).Message())
 				}
 			}
 		case fd.IsMap():
@@ -89,8 +87,4 @@ func bounds(v *errs.Violations, prefix string, m protoreflect.Message) {
 		}
 		return true
 	})
-}
-
-func indexed(field string, i int) string {
-	return field + "[" + strconv.Itoa(i) + "]"
 }

@@ -9,6 +9,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/raccordo/raccordo/internal/errs"
 )
 
 // UnmarshalJSON is Unmarshal for the JSON mapping (REST bodies): a JSON
@@ -216,7 +218,7 @@ func (s *jsonScan) collection(fd protoreflect.FieldDescriptor, name string, dept
 			break
 		}
 		if descend && n < limit {
-			if over, found := s.object(fd.Message(), indexed(name, n)+".", depth); found {
+			if over, found := s.object(fd.Message(), errs.Indexed(name, n)+".", depth); found {
 				return over, true
 			}
 		} else {

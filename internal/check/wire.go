@@ -8,6 +8,8 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/raccordo/raccordo/internal/errs"
 )
 
 // Decoding allocates per element: a 4 MB request of two million empty
@@ -118,7 +120,7 @@ func scanWire(b []byte, md protoreflect.MessageDescriptor, prefix string, depth 
 		inner, _ := protowire.ConsumeBytes(value)
 		child := name + "."
 		if fd.IsList() {
-			child = indexed(name, counts[num]-1) + "."
+			child = errs.Indexed(name, counts[num]-1) + "."
 		}
 		if over, ok := scanWire(inner, fd.Message(), child, depth+1); ok {
 			over.top = num

@@ -216,3 +216,18 @@ func (v *Violations) Err() error {
 	}
 	return Invalid.With(Error{Message: msg, Violations: append([]Violation(nil), v.list...), MoreViolations: v.more})
 }
+
+// Indexed is the path of the i-th element of a repeated field, for a
+// violation: "parties[2]".
+func Indexed(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
+}
+
+// Clip shortens hostile input before it is echoed in an error message.
+func Clip(s string) string {
+	const max = 80
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
+}

@@ -70,3 +70,15 @@ func TestAddFrom(t *testing.T) {
 		t.Errorf("listed: got %d, want %d", got, errs.MaxViolations)
 	}
 }
+
+func TestClipAndIndexed(t *testing.T) {
+	if got := errs.Clip(strings.Repeat("a", 81)); got != strings.Repeat("a", 80)+"..." {
+		t.Errorf("Clip(81 a) = %q", got)
+	}
+	if got := errs.Clip("short"); got != "short" {
+		t.Errorf("Clip(short) = %q", got)
+	}
+	if got := errs.Indexed("parties", 2); got != "parties[2]" {
+		t.Errorf("Indexed = %q", got)
+	}
+}

@@ -84,7 +84,7 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 	check.Text(&v, "survey.subject", sv.GetSubject(), false, 300, false)
 	if m := sv.GetMeeting(); m != "" {
 		if r, _, err := aip.ParseName("survey.meeting", m, resource.Meetings); err != nil || r != region {
-			v.Add("survey.meeting", "%q is not a meeting of region %q", resource.Clip(m), region)
+			v.Add("survey.meeting", "%q is not a meeting of region %q", errs.Clip(m), region)
 		} else if tx.Get(m, &famiv1.Meeting{}) != nil {
 			v.Add("survey.meeting", "meeting %q does not exist", m)
 		}
@@ -97,9 +97,9 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 	}
 	seen := map[string]bool{}
 	for i, q := range sv.GetQuestions() {
-		f := resource.Indexed("survey.questions", i)
+		f := errs.Indexed("survey.questions", i)
 		if aip.CheckID(f+".id", q.GetId()) != nil {
-			v.Add(f+".id", "%q is not an id: lowercase letters, digits and hyphens", resource.Clip(q.GetId()))
+			v.Add(f+".id", "%q is not an id: lowercase letters, digits and hyphens", errs.Clip(q.GetId()))
 		} else if seen[q.GetId()] {
 			v.Add(f+".id", "%q is used by another question", q.GetId())
 		}
@@ -163,7 +163,7 @@ func closed(sv *famiv1.Survey) error {
 // notFound is the answer to a wrong link, the same whether or not the
 // survey exists.
 func notFound(name string) error {
-	return errs.NotFoundf("%s not found, or the link is wrong", resource.Clip(name))
+	return errs.NotFoundf("%s not found, or the link is wrong", errs.Clip(name))
 }
 
 // OpenSurvey implements fami.v1.SurveyService.
@@ -249,11 +249,11 @@ func count(sv *famiv1.Survey, answers []*famiv1.SurveyAnswer) error {
 	}
 	seen := map[string]bool{}
 	for i, a := range answers {
-		f := resource.Indexed("answers", i)
+		f := errs.Indexed("answers", i)
 		qi, ok := kinds[a.GetQuestion()]
 		switch {
 		case !ok:
-			v.Add(f+".question", "%q is not a question of the survey", resource.Clip(a.GetQuestion()))
+			v.Add(f+".question", "%q is not a question of the survey", errs.Clip(a.GetQuestion()))
 			continue
 		case seen[a.GetQuestion()]:
 			v.Add(f+".question", "%q is answered twice", a.GetQuestion())

@@ -49,7 +49,7 @@ func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 	default:
 		seen := map[string]bool{}
 		for i, n := range mt.GetNetworks() {
-			f := resource.Indexed("meeting.networks", i)
+			f := errs.Indexed("meeting.networks", i)
 			if !resource.Ref(tx, &v, f, n, region, resource.Networks, &famiv1.Network{}, true) {
 				continue
 			}
@@ -82,7 +82,7 @@ func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 		v.Add("meeting.agenda", "lists %d items; at most %d are allowed", n, maxAgenda)
 	} else {
 		for i, it := range mt.GetAgenda() {
-			f := resource.Indexed("meeting.agenda", i)
+			f := errs.Indexed("meeting.agenda", i)
 			check.Text(&v, f+".title", it.GetTitle(), true, maxTitle, false)
 			check.Text(&v, f+".description", it.GetDescription(), false, maxText, true)
 			if d := it.GetDurationMinutes(); d < 0 || d > maxAgendaMins {
@@ -143,9 +143,9 @@ func link(v *errs.Violations, field, s string) {
 	u, err := url.Parse(s)
 	switch {
 	case err != nil || strings.ContainsAny(s, " \t\r\n") || u.Host == "":
-		v.Add(field, "%q is not a URL: want an absolute http(s) URL such as https://meet.example.org/room", resource.Clip(s))
+		v.Add(field, "%q is not a URL: want an absolute http(s) URL such as https://meet.example.org/room", errs.Clip(s))
 	case u.Scheme != "https" && u.Scheme != "http":
-		v.Add(field, "%q is not an http(s) URL", resource.Clip(s))
+		v.Add(field, "%q is not an http(s) URL", errs.Clip(s))
 	case u.User != nil:
 		v.Add(field, "must not carry a user name or password")
 	}
@@ -159,7 +159,7 @@ func partners(tx store.ReadTx, v *errs.Violations, field string, names []string,
 	}
 	seen := map[string]bool{}
 	for i, p := range names {
-		f := resource.Indexed(field, i)
+		f := errs.Indexed(field, i)
 		if !resource.Ref(tx, v, f, p, region, resource.Partners, &famiv1.Partner{}, true) {
 			continue
 		}
@@ -184,7 +184,7 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 	}
 	c := attendanceCheck{tx: tx, v: &v, region: region, partners: map[string]bool{}, contacts: map[string]bool{}}
 	for i, a := range list {
-		c.partner(resource.Indexed("attendance", i), a)
+		c.partner(errs.Indexed("attendance", i), a)
 	}
 	return v.Err()
 }
@@ -221,7 +221,7 @@ func (c *attendanceCheck) partner(f string, a *famiv1.PartnerAttendance) {
 		return
 	}
 	for j, name := range a.GetContacts() {
-		c.contact(resource.Indexed(f+".contacts", j), name, a.GetPartner())
+		c.contact(errs.Indexed(f+".contacts", j), name, a.GetPartner())
 	}
 }
 
@@ -233,7 +233,7 @@ func roleCounts(v *errs.Violations, f string, roles []*famiv1.AttendeeCount, n i
 	seen := map[famiv1.AttendeeRole]bool{}
 	ok := true
 	for j, rc := range roles {
-		rf := resource.Indexed(f, j)
+		rf := errs.Indexed(f, j)
 		before := v.Len()
 		check.Enum(v, rf+".role", rc.GetRole(), true)
 		if seen[rc.GetRole()] && rc.GetRole() != 0 {
@@ -279,7 +279,7 @@ func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, da
 	}
 	seen := map[string]bool{}
 	for i, it := range items {
-		f := resource.Indexed("action_items", i)
+		f := errs.Indexed("action_items", i)
 		if id := it.GetId(); id != "" {
 			if err := aip.CheckID(f+".id", id); err != nil {
 				v.AddFrom(err)

@@ -6,7 +6,6 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
-	"github.com/raccordo/raccordo/internal/resource"
 )
 
 // Limits of a report.
@@ -79,7 +78,7 @@ func lines[T any](c *reportCheck, field string, items []T, line func(g string, i
 		return
 	}
 	for i, it := range items {
-		line(resource.Indexed(field, i), it)
+		line(errs.Indexed(field, i), it)
 	}
 }
 
@@ -90,7 +89,7 @@ func (c *reportCheck) ref(field, code string, plan set[string], what string, lis
 	case code == "":
 		c.v.Add(field, "is required")
 	case !plan[code]:
-		c.v.Add(field, "%q is not %s of the project's plan", resource.Clip(code), what)
+		c.v.Add(field, "%q is not %s of the project's plan", errs.Clip(code), what)
 	case listed != nil && listed.again(code):
 		c.v.Add(field, "%q is listed twice", code)
 	}

@@ -33,7 +33,7 @@ func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 		v.Add("protocol.additional_networks", "lists %d networks; at most %d are allowed", n, maxNetworks)
 	} else {
 		for i, n := range p.GetAdditionalNetworks() {
-			f := resource.Indexed("protocol.additional_networks", i)
+			f := errs.Indexed("protocol.additional_networks", i)
 			if !resource.Ref(tx, &v, f, n, region, resource.Networks, &famiv1.Network{}, true) {
 				continue
 			}
@@ -50,7 +50,7 @@ func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 	} else {
 		seen := map[string]bool{}
 		for i, party := range p.GetParties() {
-			f := resource.Indexed("protocol.parties", i)
+			f := errs.Indexed("protocol.parties", i)
 			if resource.Ref(tx, &v, f+".partner", party.GetPartner(), region, resource.Partners, &famiv1.Partner{}, true) {
 				if seen[party.GetPartner()] {
 					v.Add(f+".partner", "%s is listed twice", party.GetPartner())
@@ -70,10 +70,10 @@ func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 	} else {
 		seen := map[string]bool{}
 		for i, th := range p.GetThemes() {
-			f := resource.Indexed("protocol.themes", i)
+			f := errs.Indexed("protocol.themes", i)
 			check.Text(&v, f, th, true, maxLabel, false)
 			if seen[th] {
-				v.Add(f, "%q is listed twice", resource.Clip(th))
+				v.Add(f, "%q is listed twice", errs.Clip(th))
 			}
 			seen[th] = true
 		}
@@ -158,7 +158,7 @@ func partiesAreMembers(tx store.ReadTx, p *famiv1.Protocol) error {
 	var v errs.Violations
 	for i, party := range p.GetParties() {
 		if !in[party.GetPartner()] {
-			v.Add(resource.Indexed("protocol.parties", i)+".partner", "%s is not a member of the protocol's network or of its additional networks", party.GetPartner())
+			v.Add(errs.Indexed("protocol.parties", i)+".partner", "%s is not a member of the protocol's network or of its additional networks", party.GetPartner())
 		}
 	}
 	if v.Len() == 0 {

@@ -37,7 +37,7 @@ func (s *Contacts) validate(tx store.ReadTx, c *famiv1.Contact, region string) e
 		v.Add("contact.partner", "is required")
 	default:
 		if r, _, err := aip.ParseName("contact.partner", p, resource.Partners); err != nil || r != region {
-			v.Add("contact.partner", "%q is not a partner of region %q", resource.Clip(p), region)
+			v.Add("contact.partner", "%q is not a partner of region %q", errs.Clip(p), region)
 		} else if !exists(tx, p, &famiv1.Partner{}) {
 			v.Add("contact.partner", "partner %q does not exist", p)
 		}

@@ -50,7 +50,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	seen := map[string]bool{}
 	var leads []string
 	for i, m := range n.GetMembers() {
-		f := resource.Indexed("network.members", i)
+		f := errs.Indexed("network.members", i)
 		if s.partnerRef(tx, &v, f+".partner", m.GetPartner(), region) {
 			if seen[m.GetPartner()] {
 				v.Add(f+".partner", "%s is listed twice", m.GetPartner())
@@ -67,7 +67,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	case n.GetLeadPartner() == "":
 		v.Add("network.lead_partner", "is required")
 	case !slices.Contains(leads, n.GetLeadPartner()):
-		v.Add("network.lead_partner", "%q must be a member with role LEAD", resource.Clip(n.GetLeadPartner()))
+		v.Add("network.lead_partner", "%q must be a member with role LEAD", errs.Clip(n.GetLeadPartner()))
 	}
 	if len(leads) > 1 {
 		v.Add("network.members", "has %d members with role LEAD; a network has exactly one", len(leads))
@@ -79,10 +79,10 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	}
 	projects := map[string]bool{}
 	for i, np := range n.GetProjects() {
-		f := resource.Indexed("network.projects", i)
+		f := errs.Indexed("network.projects", i)
 		p := &famiv1.Project{}
 		if r, _, err := aip.ParseName(f+".project", np.GetProject(), resource.Projects); err != nil || r != region {
-			v.Add(f+".project", "%q is not a project of region %q", resource.Clip(np.GetProject()), region)
+			v.Add(f+".project", "%q is not a project of region %q", errs.Clip(np.GetProject()), region)
 			continue
 		}
 		if projects[np.GetProject()] {
@@ -96,7 +96,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 		}
 		for j, a := range np.GetActions() {
 			if !slices.ContainsFunc(p.GetActions(), func(pa *famiv1.ProjectAction) bool { return pa.GetCode() == a }) {
-				v.Add(resource.Indexed(f+".actions", j), "%q is not an action of %s", resource.Clip(a), np.GetProject())
+				v.Add(errs.Indexed(f+".actions", j), "%q is not an action of %s", errs.Clip(a), np.GetProject())
 			}
 		}
 	}
@@ -106,7 +106,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 // partnerRef checks that name is an existing partner of region.
 func (s *Networks) partnerRef(tx store.ReadTx, v *errs.Violations, field, name, region string) bool {
 	if r, _, err := aip.ParseName(field, name, resource.Partners); err != nil || r != region {
-		v.Add(field, "%q is not a partner of region %q", resource.Clip(name), region)
+		v.Add(field, "%q is not a partner of region %q", errs.Clip(name), region)
 		return false
 	}
 	if !exists(tx, name, &famiv1.Partner{}) {

@@ -30,7 +30,7 @@ func (s *Projects) validatePlan(v *errs.Violations, p *famiv1.Project, region st
 		case code == "" && required:
 			v.Add(field, "is required")
 		case code != "" && !actions[code]:
-			v.Add(field, "%q is not an action of the project", resource.Clip(code))
+			v.Add(field, "%q is not an action of the project", errs.Clip(code))
 		}
 	}
 
@@ -45,7 +45,7 @@ func (s *Projects) validatePlan(v *errs.Violations, p *famiv1.Project, region st
 	} else {
 		seen := map[string]bool{}
 		for i, ind := range p.GetIndicators() {
-			f := resource.Indexed("project.indicators", i)
+			f := errs.Indexed("project.indicators", i)
 			if check.Code(v, f+".code", ind.GetCode(), 20) {
 				if seen[ind.GetCode()] {
 					v.Add(f+".code", "%q is used by another indicator of the project", ind.GetCode())
@@ -69,7 +69,7 @@ func (s *Projects) validatePlan(v *errs.Violations, p *famiv1.Project, region st
 	} else {
 		seen := map[string]bool{}
 		for i, a := range p.GetTimetable() {
-			f := resource.Indexed("project.timetable", i)
+			f := errs.Indexed("project.timetable", i)
 			if check.Code(v, f+".code", a.GetCode(), 20) {
 				if seen[a.GetCode()] {
 					v.Add(f+".code", "%q is used by another activity of the timetable", a.GetCode())
@@ -102,12 +102,12 @@ func checkFinancialPlan(v *errs.Violations, field string, plan []*famiv1.ActionB
 	seen := map[string]bool{}
 	var sum int64
 	for i, b := range plan {
-		f := resource.Indexed(field, i)
+		f := errs.Indexed(field, i)
 		switch {
 		case b.GetAction() == "":
 			v.Add(f+".action", "is required")
 		case !actions[b.GetAction()]:
-			v.Add(f+".action", "%q is not an action of the project", resource.Clip(b.GetAction()))
+			v.Add(f+".action", "%q is not an action of the project", errs.Clip(b.GetAction()))
 		case seen[b.GetAction()]:
 			v.Add(f+".action", "%q has another budget line", b.GetAction())
 		}
@@ -153,7 +153,7 @@ func checkProgramme(v *errs.Violations, p *famiv1.Project) {
 	fami := p.GetFund() == famiv1.Fund_FUND_FAMI_2014_2020 || p.GetFund() == famiv1.Fund_FUND_FAMI_2021_2027
 	if want, ok := objectiveCodes[p.GetSpecificObjective()]; fami && ok && pc.GetSpecificObjective() != "" && pc.GetSpecificObjective() != want {
 		v.Add("project.programme.specific_objective", "%q disagrees with specific_objective %s (%s)",
-			resource.Clip(pc.GetSpecificObjective()), p.GetSpecificObjective(), want)
+			errs.Clip(pc.GetSpecificObjective()), p.GetSpecificObjective(), want)
 	}
 }
 

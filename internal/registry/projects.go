@@ -46,7 +46,7 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 	}
 	codes := map[string]bool{}
 	for i, a := range p.GetActions() {
-		f := resource.Indexed("project.actions", i)
+		f := errs.Indexed("project.actions", i)
 		check.Text(&v, f+".code", a.GetCode(), true, 10, false)
 		check.Text(&v, f+".title", a.GetTitle(), true, 300, false)
 		if codes[a.GetCode()] {
@@ -61,7 +61,7 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 	}
 	if b := p.GetBeneficiary(); b != "" {
 		if r, _, err := aip.ParseName("project.beneficiary", b, resource.Partners); err != nil || r != region {
-			v.Add("project.beneficiary", "%q is not a partner of region %q", resource.Clip(b), region)
+			v.Add("project.beneficiary", "%q is not a partner of region %q", errs.Clip(b), region)
 		} else if !exists(tx, b, &famiv1.Partner{}) {
 			v.Add("project.beneficiary", "partner %q does not exist", b)
 		}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
-	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -67,7 +66,7 @@ func (r *Registry) municipalities(v *errs.Violations, field string, codes []stri
 	}
 	seen := make(map[string]bool, len(codes))
 	for i, c := range codes {
-		f := resource.Indexed(field, i)
+		f := errs.Indexed(field, i)
 		if seen[c] {
 			v.Add(f, "%q is listed twice", c)
 			continue

@@ -12,7 +12,6 @@ package resource
 
 import (
 	"context"
-	"strconv"
 
 	"google.golang.org/protobuf/proto"
 
@@ -70,7 +69,7 @@ func RefID(v *errs.Violations, field, name, region, collection string) string {
 	}
 	r, id, err := aip.ParseName(field, name, collection)
 	if err != nil || r != region {
-		v.Add(field, "%q is not a %s of region %q", Clip(name), kindOf(collection), region)
+		v.Add(field, "%q is not a %s of region %q", errs.Clip(name), kindOf(collection), region)
 		return ""
 	}
 	return id
@@ -83,28 +82,13 @@ func CheckName(v *errs.Violations, field, name, collection string) {
 		return
 	}
 	if _, _, err := aip.ParseName(field, name, collection); err != nil {
-		v.Add(field, "%q is not a %s name", Clip(name), kindOf(collection))
+		v.Add(field, "%q is not a %s name", errs.Clip(name), kindOf(collection))
 	}
 }
 
 // kindOf is the kind of the resources of collection: "partners" ->
 // "partner".
 func kindOf(collection string) string { return collection[:len(collection)-1] }
-
-// Indexed is the path of the i-th element of a repeated field, for a
-// violation: "parties[2]".
-func Indexed(field string, i int) string {
-	return field + "[" + strconv.Itoa(i) + "]"
-}
-
-// Clip shortens hostile input before it is echoed in an error message.
-func Clip(s string) string {
-	const max = 80
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
-}
 
 // Get is the standard Get method: it parses name (the request field
 // "name") as a resource of collection, checks its region, and reads it.

@@ -224,16 +224,7 @@ func TestCheckNameAnyRegion(t *testing.T) {
 	}
 }
 
-func TestClipAndIndexed(t *testing.T) {
-	if got := resource.Clip(strings.Repeat("a", 81)); got != strings.Repeat("a", 80)+"..." {
-		t.Errorf("Clip(81 a) = %q", got)
-	}
-	if got := resource.Clip("short"); got != "short" {
-		t.Errorf("Clip(short) = %q", got)
-	}
-	if got := resource.Indexed("parties", 2); got != "parties[2]" {
-		t.Errorf("Indexed = %q", got)
-	}
+func TestID(t *testing.T) {
 	if got := resource.ID("regions/lombardia/partners/p01"); got != "p01" {
 		t.Errorf("ID = %q", got)
 	}

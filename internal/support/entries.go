@@ -87,7 +87,7 @@ func duration(v *errs.Violations, d int32) {
 func topics(v *errs.Violations, list []famiv1.SupportTopic) {
 	seen := map[famiv1.SupportTopic]bool{}
 	for i, t := range list {
-		f := resource.Indexed("support_entry.topics", i)
+		f := errs.Indexed("support_entry.topics", i)
 		check.Enum(v, f, t, true)
 		if seen[t] {
 			v.Add(f, "%s is listed twice", t)
@@ -101,7 +101,7 @@ func topics(v *errs.Violations, list []famiv1.SupportTopic) {
 func operatorsReached(v *errs.Violations, list []*famiv1.OperatorsReached) {
 	roles := map[famiv1.SupportOperatorRole]bool{}
 	for i, o := range list {
-		f := resource.Indexed("support_entry.operators_reached", i)
+		f := errs.Indexed("support_entry.operators_reached", i)
 		check.Enum(v, f+".role", o.GetRole(), true)
 		if roles[o.GetRole()] && o.GetRole() != 0 {
 			v.Add(f+".role", "%s is listed twice", o.GetRole())
@@ -140,7 +140,7 @@ func checkContacts(tx store.ReadTx, v *errs.Violations, e, prev *famiv1.SupportE
 	}
 	seen := map[string]bool{}
 	for i, c := range e.GetContacts() {
-		f := resource.Indexed("support_entry.contacts", i)
+		f := errs.Indexed("support_entry.contacts", i)
 		if _, ok := ref(v, f, c, resource.Contacts, region); !ok {
 			continue
 		}
@@ -442,7 +442,7 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 	}
 	seen := map[string]bool{}
 	for i, n := range req.GetNames() {
-		f := resource.Indexed("names", i)
+		f := errs.Indexed("names", i)
 		if _, ok := ref(&v, f, n, resource.SupportEntries, region); !ok {
 			continue
 		}

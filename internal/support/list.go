@@ -51,7 +51,7 @@ func newEntryFilter(p principal.Principal, region, consultant, network string, a
 		f.activity = strconv.Itoa(int(activity))
 	}
 	for i, st := range states {
-		check.Enum(&v, resource.Indexed("states", i), st, true)
+		check.Enum(&v, errs.Indexed("states", i), st, true)
 		f.states = append(f.states, strconv.Itoa(int(st)))
 	}
 	dateRange(&v, start, end, false)

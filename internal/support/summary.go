@@ -75,7 +75,7 @@ func newSummaryQuery(p principal.Principal, region, start, end string, groupBy f
 		states = countedStates
 	}
 	for i, st := range states {
-		check.Enum(&v, resource.Indexed("states", i), st, true)
+		check.Enum(&v, errs.Indexed("states", i), st, true)
 		if n := strconv.Itoa(int(st)); !contains(q.states, n) {
 			q.states = append(q.states, n)
 		}
