@@ -152,6 +152,16 @@ func Quantity(v *errs.Violations, field string, x float64) {
 	}
 }
 
+// AtMost checks that the list at field, of n things ("partners"), holds
+// at most max of them, and reports whether it does.
+func AtMost(v *errs.Violations, field string, n, max int, things string) bool {
+	if n > max {
+		v.Add(field, "lists %d %s; at most %d are allowed", n, things, max)
+		return false
+	}
+	return true
+}
+
 // Code checks a short code (of an action, an indicator, an activity): 1 to
 // max letters, digits, '.', '-' or '_'.
 func Code(v *errs.Violations, field, s string, max int) bool {

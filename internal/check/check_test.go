@@ -97,6 +97,19 @@ func TestQuantityAndCode(t *testing.T) {
 	}
 }
 
+func TestAtMost(t *testing.T) {
+	var v errs.Violations
+	if !check.AtMost(&v, "parties", 3, 3, "parties") || v.Len() != 0 {
+		t.Errorf("3 of at most 3: refused (%v)", v.List())
+	}
+	if check.AtMost(&v, "parties", 4, 3, "parties") {
+		t.Errorf("4 of at most 3: accepted")
+	}
+	if l := v.List(); len(l) != 1 || l[0].Field != "parties" || l[0].Description != "lists 4 parties; at most 3 are allowed" {
+		t.Errorf("4 of at most 3: got %v", l)
+	}
+}
+
 func TestNamesRefuseInvisibleCharacters(t *testing.T) {
 	for _, name := range []string{
 		"Comune di Milano\u202Etxt.exe", // right-to-left override

@@ -92,8 +92,8 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 	switch n := len(sv.GetQuestions()); {
 	case n == 0:
 		v.Add("survey.questions", "is required")
-	case n > maxQuestions:
-		v.Add("survey.questions", "lists %d questions; at most %d are allowed", n, maxQuestions)
+	default:
+		check.AtMost(&v, "survey.questions", n, maxQuestions, "questions")
 	}
 	seen := map[string]bool{}
 	for i, q := range sv.GetQuestions() {

@@ -14,6 +14,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -62,9 +63,7 @@ func New(s store.Store, opts Options) *Service {
 
 func checkTypes(types []string) error {
 	var v errs.Violations
-	if len(types) > 20 {
-		v.Add("resource_types", "lists %d types; at most 20 are allowed", len(types))
-	}
+	check.AtMost(&v, "resource_types", len(types), 20, "types")
 	for i, t := range types {
 		if len(t) == 0 || len(t) > 100 {
 			v.Add("resource_types["+strconv.Itoa(i)+"]", "is not a type name such as fami.v1.Partner")

@@ -44,8 +44,7 @@ func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 	case n == 0 && !networkless(mt.GetKind()):
 		v.Add("meeting.networks", "is required: name one or more networks of region %q (only focus groups and bilateral meetings may have none)", region)
 	case n == 0:
-	case n > maxNetworks:
-		v.Add("meeting.networks", "lists %d networks; at most %d are allowed", n, maxNetworks)
+	case !check.AtMost(&v, "meeting.networks", n, maxNetworks, "networks"):
 	default:
 		seen := map[string]bool{}
 		for i, n := range mt.GetNetworks() {
@@ -78,9 +77,7 @@ func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 	} else {
 		link(&v, "meeting.link", mt.GetLink())
 	}
-	if n := len(mt.GetAgenda()); n > maxAgenda {
-		v.Add("meeting.agenda", "lists %d items; at most %d are allowed", n, maxAgenda)
-	} else {
+	if check.AtMost(&v, "meeting.agenda", len(mt.GetAgenda()), maxAgenda, "items") {
 		for i, it := range mt.GetAgenda() {
 			f := errs.Indexed("meeting.agenda", i)
 			check.Text(&v, f+".title", it.GetTitle(), true, maxTitle, false)
@@ -153,8 +150,7 @@ func link(v *errs.Violations, field, s string) {
 
 // partners checks a list of partners of region: each existing, once.
 func partners(tx store.ReadTx, v *errs.Violations, field string, names []string, region string) {
-	if len(names) > maxPartners {
-		v.Add(field, "lists %d partners; at most %d are allowed", len(names), maxPartners)
+	if !check.AtMost(v, field, len(names), maxPartners, "partners") {
 		return
 	}
 	seen := map[string]bool{}
@@ -178,8 +174,7 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 		v.Add("attendance", "is required: list the partners present (attendees 0 records a partner's absence)")
 		return v.Err()
 	}
-	if len(list) > maxPartners {
-		v.Add("attendance", "lists %d partners; at most %d are allowed", len(list), maxPartners)
+	if !check.AtMost(&v, "attendance", len(list), maxPartners, "partners") {
 		return v.Err()
 	}
 	c := attendanceCheck{tx: tx, v: &v, region: region, partners: map[string]bool{}, contacts: map[string]bool{}}
@@ -211,8 +206,7 @@ func (c *attendanceCheck) partner(f string, a *famiv1.PartnerAttendance) {
 	if n < 0 || n > maxAttendees {
 		c.v.Add(f+".attendees", "%d is out of range: 0 (absent) to %d", n, maxAttendees)
 	}
-	if len(a.GetRoles()) > maxRoles {
-		c.v.Add(f+".roles", "lists %d roles; at most %d are allowed", len(a.GetRoles()), maxRoles)
+	if !check.AtMost(c.v, f+".roles", len(a.GetRoles()), maxRoles, "roles") {
 		return
 	}
 	roleCounts(c.v, f+".roles", a.GetRoles(), n)
@@ -273,8 +267,7 @@ func (c *attendanceCheck) contact(f, name, partner string) {
 // meeting that starts on day (YYYY-MM-DD).
 func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, day string) error {
 	var v errs.Violations
-	if len(items) > maxActionItems {
-		v.Add("action_items", "lists %d items; at most %d are allowed", len(items), maxActionItems)
+	if !check.AtMost(&v, "action_items", len(items), maxActionItems, "items") {
 		return v.Err()
 	}
 	seen := map[string]bool{}

@@ -73,8 +73,7 @@ func codesOf[T any](items []T, code func(T) string) set[string] {
 // lines checks the lines of the report's list field with line, each under
 // its own path ("field[i]"), once the list is within maxLines.
 func lines[T any](c *reportCheck, field string, items []T, line func(g string, item T)) {
-	if len(items) > maxLines {
-		c.v.Add(field, "lists %d items; at most %d are allowed", len(items), maxLines)
+	if !check.AtMost(&c.v, field, len(items), maxLines, "items") {
 		return
 	}
 	for i, it := range items {

@@ -29,9 +29,7 @@ func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 	if resource.Ref(tx, &v, "protocol.network", p.GetNetwork(), region, resource.Networks, &famiv1.Network{}, true) {
 		networks[p.GetNetwork()] = true
 	}
-	if n := len(p.GetAdditionalNetworks()); n > maxNetworks {
-		v.Add("protocol.additional_networks", "lists %d networks; at most %d are allowed", n, maxNetworks)
-	} else {
+	if check.AtMost(&v, "protocol.additional_networks", len(p.GetAdditionalNetworks()), maxNetworks, "networks") {
 		for i, n := range p.GetAdditionalNetworks() {
 			f := errs.Indexed("protocol.additional_networks", i)
 			if !resource.Ref(tx, &v, f, n, region, resource.Networks, &famiv1.Network{}, true) {
@@ -45,9 +43,7 @@ func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 	}
 
 	check.Text(&v, "protocol.title", p.GetTitle(), true, maxTitle, false)
-	if n := len(p.GetParties()); n > maxParties {
-		v.Add("protocol.parties", "lists %d parties; at most %d are allowed", n, maxParties)
-	} else {
+	if check.AtMost(&v, "protocol.parties", len(p.GetParties()), maxParties, "parties") {
 		seen := map[string]bool{}
 		for i, party := range p.GetParties() {
 			f := errs.Indexed("protocol.parties", i)
@@ -65,9 +61,7 @@ func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 	}
 	check.Text(&v, "protocol.objectives", p.GetObjectives(), false, maxText, true)
 	check.Text(&v, "protocol.body", p.GetBody(), false, maxBody, true)
-	if n := len(p.GetThemes()); n > maxThemes {
-		v.Add("protocol.themes", "lists %d themes; at most %d are allowed", n, maxThemes)
-	} else {
+	if check.AtMost(&v, "protocol.themes", len(p.GetThemes()), maxThemes, "themes") {
 		seen := map[string]bool{}
 		for i, th := range p.GetThemes() {
 			f := errs.Indexed("protocol.themes", i)

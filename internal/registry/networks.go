@@ -44,8 +44,8 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	switch {
 	case len(n.GetMembers()) == 0:
 		v.Add("network.members", "is required: at least the lead partner")
-	case len(n.GetMembers()) > maxMembers:
-		v.Add("network.members", "lists %d members; at most %d are allowed", len(n.GetMembers()), maxMembers)
+	default:
+		check.AtMost(&v, "network.members", len(n.GetMembers()), maxMembers, "members")
 	}
 	seen := map[string]bool{}
 	var leads []string
@@ -73,8 +73,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 		v.Add("network.members", "has %d members with role LEAD; a network has exactly one", len(leads))
 	}
 
-	if len(n.GetProjects()) > 100 {
-		v.Add("network.projects", "lists %d projects; at most 100 are allowed", len(n.GetProjects()))
+	if !check.AtMost(&v, "network.projects", len(n.GetProjects()), 100, "projects") {
 		return v.Err()
 	}
 	projects := map[string]bool{}

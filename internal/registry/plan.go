@@ -40,9 +40,7 @@ func (s *Projects) validatePlan(v *errs.Violations, p *famiv1.Project, region st
 	// The project's own dates are checked by validate.
 	start, err := time.Parse(check.DateLayout, p.GetStartDate())
 	okStart := err == nil
-	if n := len(p.GetIndicators()); n > maxIndicators {
-		v.Add("project.indicators", "lists %d indicators; at most %d are allowed", n, maxIndicators)
-	} else {
+	if check.AtMost(v, "project.indicators", len(p.GetIndicators()), maxIndicators, "indicators") {
 		seen := map[string]bool{}
 		for i, ind := range p.GetIndicators() {
 			f := errs.Indexed("project.indicators", i)
@@ -64,9 +62,7 @@ func (s *Projects) validatePlan(v *errs.Violations, p *famiv1.Project, region st
 		}
 	}
 
-	if n := len(p.GetTimetable()); n > maxActivities {
-		v.Add("project.timetable", "lists %d activities; at most %d are allowed", n, maxActivities)
-	} else {
+	if check.AtMost(v, "project.timetable", len(p.GetTimetable()), maxActivities, "activities") {
 		seen := map[string]bool{}
 		for i, a := range p.GetTimetable() {
 			f := errs.Indexed("project.timetable", i)

@@ -41,9 +41,7 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 	if p.GetBudgetCents() < 0 {
 		v.Add("project.budget_cents", "must not be negative, got %d", p.GetBudgetCents())
 	}
-	if len(p.GetActions()) > 100 {
-		v.Add("project.actions", "lists %d actions; at most 100 are allowed", len(p.GetActions()))
-	}
+	check.AtMost(&v, "project.actions", len(p.GetActions()), 100, "actions")
 	codes := map[string]bool{}
 	for i, a := range p.GetActions() {
 		f := errs.Indexed("project.actions", i)

@@ -60,8 +60,7 @@ func (r *Registry) municipality(v *errs.Violations, field, code, region string) 
 // municipalities checks a list of ISTAT codes: valid, known, no repeats.
 func (r *Registry) municipalities(v *errs.Violations, field string, codes []string, region string) {
 	const max = 2000
-	if len(codes) > max {
-		v.Add(field, "lists %d municipalities; at most %d are allowed", len(codes), max)
+	if !check.AtMost(v, field, len(codes), max, "municipalities") {
 		return
 	}
 	seen := make(map[string]bool, len(codes))

@@ -437,8 +437,8 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 	switch n := len(req.GetNames()); {
 	case n == 0:
 		v.Add("names", "is required: at least one entry")
-	case n > maxBatch:
-		v.Add("names", "lists %d entries; at most %d are allowed", n, maxBatch)
+	default:
+		check.AtMost(&v, "names", n, maxBatch, "entries")
 	}
 	seen := map[string]bool{}
 	for i, n := range req.GetNames() {
