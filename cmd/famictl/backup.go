@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/etcd"
@@ -45,8 +44,7 @@ SHA-256 the server sends is checked before the file gets its name.`,
 // backup downloads a consistent copy of a region's file from a running
 // server (AdminService.BackupRegion), checking its SHA-256.
 func backup(cf clientFlags, region, out string, quiet bool, stdout, stderr io.Writer) error {
-	client := famiv1connect.NewAdminServiceClient(cf.httpClient(), *cf.server, cf.options()...)
-	stream, err := client.BackupRegion(context.Background(), &famiv1.BackupRegionRequest{Name: "regions/" + region})
+	stream, err := cf.sdk().Admin.BackupRegion(context.Background(), &famiv1.BackupRegionRequest{Name: "regions/" + region})
 	if err != nil {
 		return err
 	}

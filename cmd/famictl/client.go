@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"connectrpc.com/connect"
 	"github.com/spf13/cobra"
 
 	"github.com/raccordo/raccordo/internal/territory"
@@ -27,12 +26,6 @@ func (c clientFlags) bearer() string {
 		return *c.token
 	}
 	return os.Getenv("FAMICTL_TOKEN")
-}
-
-// options returns the Connect client options: the bearer token on every
-// call.
-func (c clientFlags) options() []connect.ClientOption {
-	return []connect.ClientOption{connect.WithInterceptors(sdk.Bearer(c.bearer()))}
 }
 
 func (c clientFlags) httpClient() *http.Client { return http.DefaultClient }

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/support"
 )
 
@@ -78,12 +77,10 @@ func newHoursCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cf := a.client()
-			client := famiv1connect.NewSupportServiceClient(cf.httpClient(), a.server, cf.options()...)
 			// The number of rows is not known in advance: the bar counts them.
 			bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(progressWriter(a.stderr, quiet)),
 				progressbar.OptionSetDescription("export "+h.region), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
-			err = support.WriteCSV(context.Background(), w, req, client.ExportSupportEntries, func(rows int) { bar.Set(rows) })
+			err = support.WriteCSV(context.Background(), w, req, a.client().sdk().Support.ExportSupportEntries, func(rows int) { bar.Set(rows) })
 			bar.Finish()
 			return commit(err)
 		},

@@ -19,10 +19,8 @@ import (
 )
 
 func newProtocolCmd(a *app) *cobra.Command {
-	client := func() famiv1connect.ProtocolServiceClient {
-		cf := a.client()
-		return famiv1connect.NewProtocolServiceClient(cf.httpClient(), a.server, cf.options()...)
-	}
+	// client is read when a command runs, after the flags are parsed.
+	client := func() famiv1connect.ProtocolServiceClient { return a.client().sdk().Protocols }
 	var region, id, file string
 	create := &cobra.Command{
 		Use:     "create",

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/sdk"
@@ -82,8 +81,7 @@ says not to ask.`,
 func checkPartner(ctx context.Context, a *app, token, partner string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	client := famiv1connect.NewPartnerServiceClient(a.client().httpClient(), a.server, connect.WithInterceptors(sdk.Bearer(token)))
-	_, err := client.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: partner})
+	_, err := sdk.NewClient(a.client().httpClient(), a.server, token).Partners.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: partner})
 	if err == nil {
 		return nil
 	}
