@@ -21,8 +21,8 @@ import (
 )
 
 // rpcClient is one surface's connection to a test server, whatever the
-// service: a service's four-surface client is a set of one-line methods
-// that hand unary the procedure, its REST route and the messages.
+// service: surface's methods (clients_test.go), one per RPC, hand unary
+// the procedure, its REST route and the messages.
 type rpcClient struct {
 	kind string
 	// conn is the gRPC connection (kind "grpc").
