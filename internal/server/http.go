@@ -66,7 +66,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	mux.Handle(grpcreflect.NewHandlerV1(reflector, opts...))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, opts...))
 
-	gw := runtime.NewServeMux(
+	gwOpts := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, restMarshaler{&runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: false},
 			// Unknown fields are refused rather than silently dropped, so
@@ -76,13 +76,18 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		runtime.WithErrorHandler(gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithOutgoingHeaderMatcher(gatewayHeader),
-	)
+	}
+	gw := runtime.NewServeMux(gwOpts...)
 	for _, svc := range svcs {
 		if err := svc.gateway(ctx, gw, s.gateway); err != nil {
 			return nil, fmt.Errorf("register gateway: %w", err)
 		}
 	}
-	rest := pipe.shed.admitREST(problemStatus(utf8Only(http.MaxBytesHandler(gw, int64(s.cfg.MaxMessageBytes)))))
+	router, err := newRESTRouter(ctx, gw, gwOpts, svcs, names, s.gateway)
+	if err != nil {
+		return nil, fmt.Errorf("REST router: %w", err)
+	}
+	rest := pipe.shed.admitREST(problemStatus(utf8Only(http.MaxBytesHandler(router, int64(s.cfg.MaxMessageBytes)))))
 	mux.Handle("/v1/", rest)
 	// The backup's path ends in a custom verb after a wildcard, which
 	// net/http's patterns cannot express and the gateway's router parses;
