@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -76,6 +77,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		runtime.WithErrorHandler(gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithOutgoingHeaderMatcher(gatewayHeader),
+		runtime.WithIncomingHeaderMatcher(noHeader),
 	}
 	gw := runtime.NewServeMux(gwOpts...)
 	for _, svc := range svcs {
@@ -156,6 +158,14 @@ func gatewayHeader(key string) (string, bool) {
 	return runtime.MetadataHeaderPrefix + key, true
 }
 
+// noHeader forwards no request header to the services beyond the two the
+// gateway always passes: Authorization (as "authorization") and the
+// client's address (as "x-forwarded-for"), the only ones the pipeline
+// reads. grpc-gateway's default matcher also copies the permanent HTTP
+// headers (Accept, User-Agent, ...) as grpcgateway- metadata, which
+// nothing reads and which cost 7% of a REST call's server CPU (issue 19).
+func noHeader(string) (string, bool) { return "", false }
+
 // compressedHeaders name the encodings of a request body on the Connect,
 // gRPC and gRPC-Web protocols.
 var compressedHeaders = []string{"Content-Encoding", "Connect-Content-Encoding", "Grpc-Encoding"}
@@ -197,7 +207,11 @@ func utf8Only(next http.Handler) http.Handler {
 		if !utf8.ValidString(r.URL.Path) {
 			field = "path"
 		}
-		for k, vs := range r.URL.Query() {
+		var query url.Values
+		if r.URL.RawQuery != "" { // most calls have none: no map to make
+			query = r.URL.Query()
+		}
+		for k, vs := range query {
 			if !utf8.ValidString(k) {
 				field = "query"
 			}
