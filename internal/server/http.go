@@ -89,7 +89,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	if err != nil {
 		return nil, fmt.Errorf("REST router: %w", err)
 	}
-	rest := pipe.shed.admitREST(problemStatus(utf8Only(http.MaxBytesHandler(router, int64(s.cfg.MaxMessageBytes)))))
+	rest := pipe.shed.admitREST(problemStatus(utf8Only(limitBody(router, int64(s.cfg.MaxMessageBytes)))))
 	mux.Handle("/v1/", rest)
 	// The backup's path ends in a custom verb after a wildcard, which
 	// net/http's patterns cannot express and the gateway's router parses;
@@ -230,6 +230,19 @@ func utf8Only(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody is http.MaxBytesHandler for requests with a body: a request
+// without one (a GET) is not copied to limit a body it does not have.
+func limitBody(next http.Handler, n int64) http.Handler {
+	limited := http.MaxBytesHandler(next, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		limited.ServeHTTP(w, r)
 	})
 }
 

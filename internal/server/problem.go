@@ -142,6 +142,11 @@ func (m restMarshaler) Marshal(v any) ([]byte, error) {
 	if st, ok := streamError(v); ok {
 		return json.Marshal(problemFromStatus(status.FromProto(st)))
 	}
+	if msg, ok := v.(proto.Message); ok {
+		// What JSONPb.Marshal writes for a message, without copying it
+		// into a bytes.Buffer of its own first.
+		return m.MarshalOptions.Marshal(msg)
+	}
 	return m.JSONPb.Marshal(v)
 }
 
