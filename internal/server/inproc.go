@@ -138,6 +138,14 @@ func (c inprocServerContext) Value(key any) any {
 	return nil
 }
 
+// AfterFunc lets a context derived from this one (the pipeline's
+// deadline) be cancelled with the caller's: without it, the context
+// package, which cannot see through Value, starts a goroutine per derived
+// context to watch the caller's.
+func (c inprocServerContext) AfterFunc(f func()) (stop func() bool) {
+	return context.AfterFunc(c.Context, f)
+}
+
 // gatewayClient returns, in a call's server context, the context of the
 // in-process caller (the REST request's, through the gateway), or nil.
 func gatewayClient(ctx context.Context) context.Context {

@@ -101,3 +101,16 @@ func TestInprocConnLikeTheChannel(t *testing.T) {
 		}
 	}
 }
+
+// A context derived from a direct call's server context ends with the
+// caller's, as it would on the channel.
+func TestInprocServerContextEndsWithTheCaller(t *testing.T) {
+	client, cancel := context.WithCancel(context.Background())
+	derived, stop := context.WithCancel(inprocServerContext{client})
+	defer stop()
+	cancel()
+	<-derived.Done()
+	if derived.Value(inprocClientKey{}) != client {
+		t.Error("the derived context lost its caller")
+	}
+}
