@@ -14,7 +14,7 @@ import (
 
 // restRouter puts a routing table in front of the gateway. grpc-gateway's
 // ServeMux tries its patterns one after another, about 45 for a GET, each
-// failure costing two allocations and an errors.As (12% of a REST call's
+// failure costing two allocations and an errors.As (11% of a REST call's
 // server CPU, issue 19). The router looks at the request's collection, the
 // segment after the region ("partners" in
 // /v1/regions/lombardia/partners/p1), and hands the request to a gateway
@@ -65,7 +65,7 @@ func requestCollection(path string) string {
 // code, one path segment per resource name segment
 // (expand_slashed_path_patterns). The mapping uses no deep wildcard
 // ("**"), so a route's path has as many segments as the requests it
-// matches (TestRESTRouterMatchesGateway keeps it so).
+// matches (TestHTTPMappingHasNoDeepWildcard keeps it so).
 func newRESTRouter(ctx context.Context, all *runtime.ServeMux, opts []runtime.ServeMuxOption, svcs []service, names []string, conn grpc.ClientConnInterface) (*restRouter, error) {
 	routes, err := openapi.Routes()
 	if err != nil {
