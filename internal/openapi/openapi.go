@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi2"
@@ -134,6 +135,54 @@ func toV3(v2 []byte) ([]byte, error) {
 	}
 	return json.MarshalIndent(doc3, "", "  ")
 }
+
+// Route is one REST route the gateway serves, as the generated document
+// describes it.
+type Route struct {
+	// Method is the HTTP method, upper case: "GET".
+	Method string
+	// Path is the path template with one segment per resource name
+	// segment: "/v1/regions/{region}/partners/{partner}".
+	Path string
+	// Service is the gRPC service's simple name: "PartnerService".
+	Service string
+	// Operation is the operation's id: "PartnerService_GetPartner", with
+	// a number after the method for its further bindings
+	// ("MonitoringService_SummarizeMonitoring2").
+	Operation string
+}
+
+// Routes lists the gateway's routes from the generated document alone
+// (not the routes outside the gateway), built from the same HTTP mapping
+// as the gateway's code.
+var Routes = sync.OnceValues(func() ([]Route, error) {
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(generated, &doc); err != nil {
+		return nil, fmt.Errorf("generated document: %w", err)
+	}
+	var routes []Route
+	for path, item := range doc.Paths {
+		for method, raw := range item {
+			if method == "parameters" || strings.HasPrefix(method, "x-") {
+				continue // a path item's other fields
+			}
+			var op struct {
+				Tags        []string `json:"tags"`
+				OperationID string   `json:"operationId"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				return nil, fmt.Errorf("generated document: %s %s: %w", method, path, err)
+			}
+			if len(op.Tags) != 1 {
+				return nil, fmt.Errorf("generated document: %s %s has tags %q, want its service", method, path, op.Tags)
+			}
+			routes = append(routes, Route{Method: strings.ToUpper(method), Path: path, Service: op.Tags[0], Operation: op.OperationID})
+		}
+	}
+	return routes, nil
+})
 
 // Handler serves the OpenAPI 2.0 document.
 func Handler() http.Handler { return serve(Document) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -66,7 +67,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	mux.Handle(grpcreflect.NewHandlerV1(reflector, opts...))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, opts...))
 
-	gw := runtime.NewServeMux(
+	gwOpts := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, restMarshaler{&runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: false},
 			// Unknown fields are refused rather than silently dropped, so
@@ -76,13 +77,19 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		runtime.WithErrorHandler(gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithOutgoingHeaderMatcher(gatewayHeader),
-	)
+		runtime.WithIncomingHeaderMatcher(noHeader),
+	}
+	gw := runtime.NewServeMux(gwOpts...)
 	for _, svc := range svcs {
 		if err := svc.gateway(ctx, gw, s.gateway); err != nil {
 			return nil, fmt.Errorf("register gateway: %w", err)
 		}
 	}
-	rest := pipe.shed.admitREST(problemStatus(utf8Only(http.MaxBytesHandler(gw, int64(s.cfg.MaxMessageBytes)))))
+	router, err := newRESTRouter(ctx, gw, gwOpts, svcs, names, s.gateway)
+	if err != nil {
+		return nil, fmt.Errorf("REST router: %w", err)
+	}
+	rest := pipe.shed.admitREST(problemStatus(utf8Only(limitBody(router, int64(s.cfg.MaxMessageBytes)))))
 	mux.Handle("/v1/", rest)
 	// The backup's path ends in a custom verb after a wildcard, which
 	// net/http's patterns cannot express and the gateway's router parses;
@@ -151,6 +158,14 @@ func gatewayHeader(key string) (string, bool) {
 	return runtime.MetadataHeaderPrefix + key, true
 }
 
+// noHeader forwards no request header to the services beyond the two the
+// gateway always passes: Authorization (as "authorization") and the
+// client's address (as "x-forwarded-for"), the only ones the pipeline
+// reads. grpc-gateway's default matcher also copies the permanent HTTP
+// headers (Accept, User-Agent, ...) as grpcgateway- metadata, which
+// nothing reads and which the in-process call copies once more (issue 19).
+func noHeader(string) (string, bool) { return "", false }
+
 // compressedHeaders name the encodings of a request body on the Connect,
 // gRPC and gRPC-Web protocols.
 var compressedHeaders = []string{"Content-Encoding", "Connect-Content-Encoding", "Grpc-Encoding"}
@@ -192,7 +207,11 @@ func utf8Only(next http.Handler) http.Handler {
 		if !utf8.ValidString(r.URL.Path) {
 			field = "path"
 		}
-		for k, vs := range r.URL.Query() {
+		var query url.Values
+		if r.URL.RawQuery != "" { // most calls have none: no map to make
+			query = r.URL.Query()
+		}
+		for k, vs := range query {
 			if !utf8.ValidString(k) {
 				field = "query"
 			}
@@ -211,6 +230,19 @@ func utf8Only(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody is http.MaxBytesHandler for requests with a body: a request
+// without one (a GET) is not copied to limit a body it does not have.
+func limitBody(next http.Handler, n int64) http.Handler {
+	limited := http.MaxBytesHandler(next, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		limited.ServeHTTP(w, r)
 	})
 }
 

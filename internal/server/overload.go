@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	"github.com/fullstorydev/grpchan/inprocgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
@@ -170,7 +169,7 @@ func ticketOf(ctx context.Context) *ticket {
 	if t, ok := ctx.Value(ticketKey{}).(*ticket); ok {
 		return t
 	}
-	if client := inprocgrpc.ClientContext(ctx); client != nil {
+	if client := gatewayClient(ctx); client != nil {
 		t, _ := client.Value(ticketKey{}).(*ticket)
 		return t
 	}

@@ -138,9 +138,18 @@ func (m restMarshaler) ContentType(v any) string {
 	return m.JSONPb.ContentType(v)
 }
 
+// restBufferBytes is the starting size of a REST response's JSON.
+const restBufferBytes = 512
+
 func (m restMarshaler) Marshal(v any) ([]byte, error) {
 	if st, ok := streamError(v); ok {
 		return json.Marshal(problemFromStatus(status.FromProto(st)))
+	}
+	if msg, ok := v.(proto.Message); ok {
+		// What JSONPb.Marshal writes for a message, without copying it
+		// into a bytes.Buffer of its own first, into a buffer that holds
+		// a resource's JSON without growing from 8 bytes by doubling.
+		return m.MarshalAppend(make([]byte, 0, restBufferBytes), msg)
 	}
 	return m.JSONPb.Marshal(v)
 }

@@ -429,24 +429,25 @@ func (s *Server) newGRPCServer(svcs []service, pipe *pipeline) *grpc.Server {
 	return srv
 }
 
-// newGateway returns the channel the gateway reaches the services
+// newGateway returns the connection the gateway reaches the services
 // through: in process, running the same interceptors as the gRPC server
 // but handing the messages over as copies instead of serialising them
-// (ADR 13). The channel is also what the gateway's callers get as their
-// connection.
-func (s *Server) newGateway(svcs []service, pipe *pipeline) *inprocgrpc.Channel {
-	inproc := new(inprocgrpc.Channel).
+// (ADR 13), and making unary calls on the caller's goroutine (inprocConn).
+// The connection is also what the gateway's callers get as theirs.
+func (s *Server) newGateway(svcs []service, pipe *pipeline) *inprocConn {
+	ch := new(inprocgrpc.Channel).
 		WithServerUnaryInterceptor(pipe.grpcUnary).
 		WithServerStreamInterceptor(pipe.grpcStream)
 	if s.tracing {
 		// The REST call's span (the gateway's) goes on to the server side.
-		inproc = inproc.WithClientStatsHandler(otelgrpc.NewClientHandler(s.otelgrpcOptions()...)).
+		ch = ch.WithClientStatsHandler(otelgrpc.NewClientHandler(s.otelgrpcOptions()...)).
 			WithServerStatsHandler(otelgrpc.NewServerHandler(s.otelgrpcOptions()...))
 	}
+	conn := newInprocConn(ch, pipe.grpcUnary, !s.tracing)
 	for _, svc := range svcs {
-		svc.grpc(inproc)
+		svc.grpc(conn)
 	}
-	return inproc
+	return conn
 }
 
 // newHTTPServer is the HTTP listener's server of handler.

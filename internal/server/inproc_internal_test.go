@@ -1,0 +1,116 @@
+package server
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/fullstorydev/grpchan/inprocgrpc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// partnerEcho answers GetPartner with a partner it keeps, after noting what
+// its call's context holds.
+type partnerEcho struct {
+	famiv1.UnimplementedPartnerServiceServer
+	kept            *famiv1.Partner
+	auth, network   string
+	leaked, clientV any
+}
+
+type clientValueKey struct{}
+
+func (e *partnerEcho) GetPartner(ctx context.Context, req *famiv1.GetPartnerRequest) (*famiv1.Partner, error) {
+	if req.GetName() == "missing" {
+		return nil, status.Error(codes.NotFound, "no such partner")
+	}
+	if v := metadata.ValueFromIncomingContext(ctx, "authorization"); len(v) > 0 {
+		e.auth = v[0]
+	}
+	if p, ok := peer.FromContext(ctx); ok {
+		e.network = p.Addr.Network()
+	}
+	e.leaked = ctx.Value(clientValueKey{})
+	if client := gatewayClient(ctx); client != nil {
+		e.clientV = client.Value(clientValueKey{})
+	}
+	grpc.SetHeader(ctx, metadata.Pairs("retry-after", "3"))
+	grpc.SetTrailer(ctx, metadata.Pairs("t", "2"))
+	req.Name = "changed by the server"
+	e.kept = &famiv1.Partner{Name: "regions/lombardia/partners/p1", DisplayName: "Kept"}
+	return e.kept, nil
+}
+
+// The direct unary path gives a service what grpchan's channel gives it,
+// and the caller what the channel gives back: the same test passes on both.
+func TestInprocConnLikeTheChannel(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		var intercepted []string
+		intercept := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			intercepted = append(intercepted, info.FullMethod)
+			return h(ctx, req)
+		}
+		ch := new(inprocgrpc.Channel).WithServerUnaryInterceptor(intercept)
+		if direct {
+			// Calls that went through the channel would not be intercepted.
+			ch = new(inprocgrpc.Channel)
+		}
+		conn := newInprocConn(ch, intercept, direct)
+		echo := &partnerEcho{}
+		famiv1.RegisterPartnerServiceServer(conn, echo)
+		client := famiv1.NewPartnerServiceClient(conn)
+
+		ctx := context.WithValue(context.Background(), clientValueKey{}, "client's")
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer t")
+		req := &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/p1"}
+		var header, trailer metadata.MD
+		var p peer.Peer
+		res, err := client.GetPartner(ctx, req, grpc.Header(&header), grpc.Trailer(&trailer), grpc.Peer(&p))
+		if err != nil {
+			t.Fatalf("direct %v: %v", direct, err)
+		}
+		if !proto.Equal(res, echo.kept) || res == echo.kept {
+			t.Errorf("direct %v: got %v (the service's own message: %v), want a copy of %v", direct, res, res == echo.kept, echo.kept)
+		}
+		if req.Name != "regions/lombardia/partners/p1" {
+			t.Errorf("direct %v: the service changed the caller's request: %q", direct, req.Name)
+		}
+		if echo.auth != "Bearer t" || echo.network != "inproc" || echo.leaked != nil || echo.clientV != "client's" {
+			t.Errorf("direct %v: the service saw authorization %q, peer network %q, the caller's value %v, through gatewayClient %v",
+				direct, echo.auth, echo.network, echo.leaked, echo.clientV)
+		}
+		if strings.Join(header.Get("retry-after"), ",") != "3" || strings.Join(trailer.Get("t"), ",") != "2" || p.Addr == nil || p.Addr.Network() != "inproc" {
+			t.Errorf("direct %v: header %v, trailer %v, peer %v", direct, header, trailer, p.Addr)
+		}
+		_, err = client.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: "missing"})
+		if status.Code(err) != codes.NotFound {
+			t.Errorf("direct %v: error %v, want NotFound", direct, err)
+		}
+		if len(intercepted) != 2 || intercepted[0] != famiv1.PartnerService_GetPartner_FullMethodName {
+			t.Errorf("direct %v: interceptor saw %q", direct, intercepted)
+		}
+		if _, err := client.ListPartners(ctx, &famiv1.ListPartnersRequest{}); status.Code(err) != codes.Unimplemented {
+			t.Errorf("direct %v: ListPartners: %v, want Unimplemented", direct, err)
+		}
+	}
+}
+
+// A context derived from a direct call's server context ends with the
+// caller's, as it would on the channel.
+func TestInprocServerContextEndsWithTheCaller(t *testing.T) {
+	client, cancel := context.WithCancel(context.Background())
+	derived, stop := context.WithCancel(inprocServerContext{client})
+	defer stop()
+	cancel()
+	<-derived.Done()
+	if derived.Value(inprocClientKey{}) != client {
+		t.Error("the derived context lost its caller")
+	}
+}

@@ -1,0 +1,75 @@
+package server_test
+
+import (
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/raccordo/raccordo/internal/openapi"
+	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/syncbuf"
+)
+
+// Every REST route of the HTTP mapping reaches the RPC the mapping names,
+// through the REST router and its per-collection gateway muxes: a route
+// sent to the wrong mux, or served by another route's pattern, shows as
+// another procedure in the access line. The calls are anonymous, so the
+// pipeline refuses the ones that need a principal after writing their line.
+func TestRESTRoutesReachTheirRPC(t *testing.T) {
+	routes, err := openapi.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(routes) < 50 {
+		t.Fatalf("%d routes in the generated document, want them all", len(routes))
+	}
+	var buf syncbuf.Buffer
+	ts := startServer(t, server.Config{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	rs := newRESTSurface(t, ts, "")
+	variable := regexp.MustCompile(`\{[^}]+\}`)
+	for _, rt := range routes {
+		path := variable.ReplaceAllString(strings.ReplaceAll(rt.Path, "{region}", "lombardia"), "x1")
+		var body []byte
+		if rt.Method != http.MethodGet && rt.Method != http.MethodDelete {
+			body = []byte("{}")
+		}
+		seen := len(buf.String())
+		res, err := rs.send(t.Context(), rt.Method, path, nil, body)
+		if err != nil {
+			t.Fatalf("%s %s: %v", rt.Method, path, err)
+		}
+		method := strings.TrimRight(strings.TrimPrefix(rt.Operation, rt.Service+"_"), "0123456789")
+		want := "procedure=/fami.v1." + rt.Service + "/" + method + " protocol=rest "
+		if !strings.Contains(buf.String()[seen:], want) {
+			t.Errorf("%s %s (%s): answered %d, and no access line has %q", rt.Method, path, rt.Operation, res.Status, want)
+		}
+	}
+}
+
+// What a collection's gateway mux does not route goes on to the full
+// gateway: a wrong method is still a 405 and an unknown path a 404, both
+// problem documents naming the request.
+func TestRESTRouterFallsBack(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	rs := newRESTSurface(t, ts, ts.token)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		detail       string
+	}{
+		{http.MethodPut, "/v1/regions/lombardia/partners/p1", http.StatusMethodNotAllowed, "PUT is not allowed on /v1/regions/lombardia/partners/p1"},
+		{http.MethodGet, "/v1/regions/lombardia/partners/p1/nothing", http.StatusNotFound, "no API route for /v1/regions/lombardia/partners/p1/nothing"},
+		{http.MethodGet, "/v1/regions/lombardia/nothing", http.StatusNotFound, "no API route for /v1/regions/lombardia/nothing"},
+		{http.MethodGet, "/v1/regions/lombardia/partners:nothing", http.StatusNotFound, "no API route for /v1/regions/lombardia/partners:nothing"},
+	} {
+		res, err := rs.send(t.Context(), tc.method, tc.path, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != tc.status || res.ContentType != "application/problem+json" || !strings.Contains(string(res.Body), tc.detail) {
+			t.Errorf("%s %s: %d %s %s, want %d with %q", tc.method, tc.path, res.Status, res.ContentType, res.Body, tc.status, tc.detail)
+		}
+	}
+}
