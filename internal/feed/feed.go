@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
@@ -141,14 +143,17 @@ func (s *Service) ListChanges(ctx context.Context, req *famiv1.ListChangesReques
 }
 
 // Watch implements fami.v1.SyncService (grpc-go's signature, which the
-// server adapts to connect-go).
+// server adapts to connect-go). A live watch's responses are
+// *sharedmsg.Message values wrapping a *famiv1.WatchResponse, sent with
+// the stream's SendMsg: the same for every watcher at the same revision
+// with the same filter, they are encoded once for all of them.
 func (s *Service) Watch(req *famiv1.WatchRequest, stream famiv1.SyncService_WatchServer) error {
-	return s.watch(stream.Context(), req, stream.Send)
+	return s.watch(stream.Context(), req, func(m proto.Message) error { return stream.SendMsg(m) })
 }
 
 // watch streams the changes after req.since_revision, then live ones, with
 // bookmarks when idle. It returns when ctx ends.
-func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func(*famiv1.WatchResponse) error) error {
+func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func(proto.Message) error) error {
 	r, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return err
@@ -175,16 +180,20 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 		// between the read and the wait still wakes us.
 		changed := s.store.Changed(r)
 		var (
-			changes       []*famiv1.Change
+			res           proto.Message // nil when no change is to be sent
 			upTo, current int64
 			err           error
 			fromTail      bool
 		)
 		if live {
-			changes, upTo, current, fromTail, err = s.fromTail(ctx, r, rev, req.GetResourceTypes(), changed)
+			res, upTo, current, fromTail, err = s.fromTail(ctx, r, rev, req.GetResourceTypes(), changed)
 		}
 		if !fromTail && err == nil {
+			var changes []*famiv1.Change
 			changes, upTo, current, err = s.read(ctx, r, rev, maxBatch, req.GetResourceTypes())
+			if len(changes) > 0 {
+				res = &famiv1.WatchResponse{Changes: changes, Revision: upTo}
+			}
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -192,8 +201,8 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 			}
 			return err
 		}
-		if len(changes) > 0 {
-			if err := send(&famiv1.WatchResponse{Changes: changes, Revision: upTo}); err != nil {
+		if res != nil {
+			if err := send(res); err != nil {
 				return err
 			}
 			sent = time.Now()

@@ -12,6 +12,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/feed"
+	"github.com/raccordo/raccordo/internal/sharedmsg"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
@@ -141,11 +142,13 @@ type recorder struct {
 
 func (r *recorder) Context() context.Context { return r.ctx }
 
-func (r *recorder) Send(res *famiv1.WatchResponse) error {
+// SendMsg records a response, shared (sharedmsg) or not: the service
+// sends with SendMsg so that shared responses reach the codec.
+func (r *recorder) SendMsg(m any) error {
 	time.Sleep(r.slow)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.got = append(r.got, res)
+	r.got = append(r.got, sharedmsg.Unwrap(m).(*famiv1.WatchResponse))
 	return nil
 }
 
