@@ -170,8 +170,6 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 	// live is set once the watcher has caught up and waits for commits:
 	// it then reads the region's shared tail rather than the log.
 	live := false
-	// sent is when changes last went out, for coalescing.
-	var sent time.Time
 	hold := time.NewTimer(s.coalesce)
 	hold.Stop()
 	defer hold.Stop()
@@ -205,26 +203,31 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 			if err := send(res); err != nil {
 				return err
 			}
-			sent = time.Now()
 			ticker.Reset(s.bookmark)
 		}
 		rev = upTo
 		if rev < current {
 			continue // more to catch up on
 		}
+		if res != nil {
+			// Having just sent, the watch holds back before it waits for
+			// commits: those of the interval go out together, and it is
+			// not woken by each of them on the way (with hundreds of
+			// watchers, every commit would wake them all only to make
+			// them wait again). changed was taken before the read, so a
+			// commit during the hold is not missed.
+			hold.Reset(s.coalesce)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-hold.C:
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-changed:
 			live = true
-			if wait := s.coalesce - time.Since(sent); wait > 0 {
-				hold.Reset(wait)
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-hold.C:
-				}
-			}
 		case <-ticker.C:
 			if err := send(&famiv1.WatchResponse{Revision: rev}); err != nil {
 				return err
