@@ -7,9 +7,11 @@ package feed
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -25,16 +27,18 @@ type Options struct {
 	// BookmarkInterval is how often an idle watch gets a bookmark.
 	// Defaults to five seconds.
 	BookmarkInterval time.Duration
-	// Coalesce is the least time between two reads of a live watch that
-	// just sent changes: commits landing meanwhile go out together in the
-	// next response. A change after a quiet spell goes out at once; under
-	// a stream of commits each watcher wakes, reads and encodes once per
-	// interval instead of once per commit, so hundreds of watchers cost
-	// the writers' cores little. Defaults to DefaultCoalesce.
+	// Coalesce is the interval at which a live watch reads: once per
+	// interval at most, at a phase of its own, so that commits landing
+	// meanwhile go out together in one response and a region's watchers
+	// are spread over the interval instead of all waking at the same
+	// commit. Whatever the write rate, each watcher wakes, reads and
+	// sends at most once per interval, and their work reaches the cores a
+	// little at a time, never as one burst ahead of a writer's
+	// acknowledgement. Defaults to DefaultCoalesce.
 	Coalesce time.Duration
 }
 
-// DefaultCoalesce holds back a busy region's changes by at most 10 ms.
+// DefaultCoalesce holds back a region's changes by at most 10 ms.
 const DefaultCoalesce = 10 * time.Millisecond
 
 // maxBatch bounds the changes in one watch response.
@@ -49,6 +53,9 @@ type Service struct {
 	coalesce time.Duration
 	// tails holds each watched region's *tail.
 	tails sync.Map
+	// epoch and watches place each watch's phase (see slot).
+	epoch   time.Time
+	watches atomic.Uint64
 }
 
 // New returns the service.
@@ -59,7 +66,21 @@ func New(s store.Store, opts Options) *Service {
 	if opts.Coalesce <= 0 {
 		opts.Coalesce = DefaultCoalesce
 	}
-	return &Service{store: s, bookmark: opts.BookmarkInterval, coalesce: opts.Coalesce}
+	return &Service{store: s, bookmark: opts.BookmarkInterval, coalesce: opts.Coalesce, epoch: time.Now()}
+}
+
+// phase is a new watch's place in the coalescing interval: the k-th watch
+// gets the fractional part of k times the golden ratio, of the interval,
+// which keeps any number of watches evenly spread over it.
+func (s *Service) phase() time.Duration {
+	k := float64(s.watches.Add(1))
+	return time.Duration(math.Mod(k*math.Phi, 1) * float64(s.coalesce))
+}
+
+// slot is how long a watch with phase waits for its next turn to read,
+// less than the coalescing interval.
+func (s *Service) slot(phase time.Duration) time.Duration {
+	return (phase - time.Since(s.epoch)%s.coalesce + s.coalesce) % s.coalesce
 }
 
 func checkTypes(types []string) error {
@@ -170,9 +191,20 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 	// live is set once the watcher has caught up and waits for commits:
 	// it then reads the region's shared tail rather than the log.
 	live := false
+	phase := s.phase()
 	hold := time.NewTimer(s.coalesce)
 	hold.Stop()
 	defer hold.Stop()
+	// wait holds the watch until its next slot; false if ctx ended.
+	wait := func() bool {
+		hold.Reset(max(s.slot(phase), time.Nanosecond))
+		select {
+		case <-ctx.Done():
+			return false
+		case <-hold.C:
+			return true
+		}
+	}
 	for {
 		// Take the commit signal before reading, so a commit that lands
 		// between the read and the wait still wakes us.
@@ -209,25 +241,25 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 		if rev < current {
 			continue // more to catch up on
 		}
-		if res != nil {
-			// Having just sent, the watch holds back before it waits for
-			// commits: those of the interval go out together, and it is
-			// not woken by each of them on the way (with hundreds of
-			// watchers, every commit would wake them all only to make
-			// them wait again). changed was taken before the read, so a
-			// commit during the hold is not missed.
-			hold.Reset(s.coalesce)
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-hold.C:
-			}
+		if res != nil && !wait() {
+			// Having just sent, the watch sleeps until its next slot
+			// before it waits for commits: those of the interval go out
+			// together, and it is not woken by each of them on the way
+			// (with hundreds of watchers, every commit would wake them
+			// all only to make them wait again). changed was taken before
+			// the read, so a commit meanwhile is not missed.
+			return nil
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-changed:
+			// Woken with every other watcher of the region: each reads
+			// at its own slot, not all at once.
 			live = true
+			if !wait() {
+				return nil
+			}
 		case <-ticker.C:
 			if err := send(&famiv1.WatchResponse{Revision: rev}); err != nil {
 				return err

@@ -356,7 +356,7 @@ func TestWatchCoalesces(t *testing.T) {
 		sizes = append(sizes, len(res.GetChanges()))
 	}
 	if len(sizes) != 2 || sizes[0] != 1 || sizes[1] != 5 {
-		t.Errorf("changes per response = %v, want [1 5]: the first change at once, the burst in one response", sizes)
+		t.Errorf("changes per response = %v, want [1 5]: the first change alone, the burst in one response", sizes)
 	}
 	var revs []int64
 	for _, res := range rec.got {

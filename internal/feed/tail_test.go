@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -106,5 +107,33 @@ func TestTailSharesResponses(t *testing.T) {
 	next := s.Changed("lombardia")
 	if got := revisions(at(0, networks, next)); !slices.Equal(got, []int64{2, 4}) {
 		t.Errorf("after the commit, networks after 0: revisions %v, want [2 4]", got)
+	}
+}
+
+// TestWatchesSpreadOverTheInterval checks that the watches' phases cover
+// the coalescing interval evenly, however many there are, so that a
+// region's watchers never all read at once, and that a watch's next slot
+// is always within one interval.
+func TestWatchesSpreadOverTheInterval(t *testing.T) {
+	svc := New(nil, Options{Coalesce: 10 * time.Millisecond})
+	for _, n := range []int{2, 10, 500} {
+		svc.watches.Store(0)
+		phases := make([]time.Duration, n)
+		for i := range phases {
+			phases[i] = svc.phase()
+			if wait := svc.slot(phases[i]); wait < 0 || wait >= svc.coalesce {
+				t.Fatalf("slot(%v) = %v, want within [0, %v)", phases[i], wait, svc.coalesce)
+			}
+		}
+		slices.Sort(phases)
+		gap := phases[0] + svc.coalesce - phases[n-1] // around the end
+		for i := 1; i < n; i++ {
+			gap = max(gap, phases[i]-phases[i-1])
+		}
+		// The golden ratio's sequence leaves gaps of at most three
+		// lengths, the largest under 2.7 times the even share.
+		if even := svc.coalesce / time.Duration(n); gap > even*27/10 {
+			t.Errorf("%d watches: largest gap between phases %v, want at most %v (even share %v)", n, gap, even*27/10, even)
+		}
 	}
 }
