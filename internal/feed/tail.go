@@ -96,7 +96,7 @@ func (s *Service) fromTail(ctx context.Context, region string, rev int64, types 
 		}
 		t.responses[key] = shared
 	}
-	if shared == nil {
+	if shared == nil { // not as a proto.Message holding a nil pointer
 		return nil, t.upTo, t.upTo, true, nil
 	}
 	return shared, t.upTo, t.upTo, true, nil

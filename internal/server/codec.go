@@ -28,6 +28,8 @@ type grpcCodec struct{ encoding.CodecV2 }
 
 func newGRPCCodec() grpcCodec { return grpcCodec{encoding.GetCodecV2(grpcproto.Name)} }
 
+// Marshal writes a shared message as its bytes, anything else as
+// grpc-go's codec does.
 func (c grpcCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if s, ok := v.(*sharedmsg.Message); ok {
 		b, err := s.Marshal()

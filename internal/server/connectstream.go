@@ -60,12 +60,10 @@ func (s connectStream[T]) SetTrailer(md metadata.MD) { copyMetadata(s.stream.Res
 // SendMsg sends m as it is, so that a shared message (sharedmsg) reaches
 // the codec, which writes the bytes it was encoded to once.
 func (s connectStream[T]) SendMsg(m any) error {
-	switch sharedmsg.Unwrap(m).(type) {
-	case *T:
-		return s.stream.Conn().Send(m)
-	default:
+	if _, ok := sharedmsg.Unwrap(m).(*T); !ok {
 		return errors.New("connectStream: SendMsg of a message of another type")
 	}
+	return s.stream.Conn().Send(m)
 }
 
 func (connectStream[T]) RecvMsg(any) error {
