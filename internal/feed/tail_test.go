@@ -110,30 +110,34 @@ func TestTailSharesResponses(t *testing.T) {
 	}
 }
 
-// TestWatchesSpreadOverTheInterval checks that the watches' phases cover
-// the coalescing interval evenly, however many there are, so that a
-// region's watchers never all read at once, and that a watch's next slot
+// TestWatchesSpreadOverTheInterval checks that the watches' phases share
+// the coalescing interval evenly, however many watches there are, so that
+// a region's watchers never all read at once, and that a watch's next slot
 // is always within one interval.
 func TestWatchesSpreadOverTheInterval(t *testing.T) {
 	svc := New(nil, Options{Coalesce: 10 * time.Millisecond})
-	for _, n := range []int{2, 10, 500} {
+	for _, n := range []int{10, 37, 500, 1000} {
 		svc.watches.Store(0)
-		phases := make([]time.Duration, n)
-		for i := range phases {
-			phases[i] = svc.phase()
-			if wait := svc.slot(phases[i]); wait < 0 || wait >= svc.coalesce {
-				t.Fatalf("slot(%v) = %v, want within [0, %v)", phases[i], wait, svc.coalesce)
+		per := map[time.Duration]int{}
+		for range n {
+			p := svc.phase()
+			if p < 0 || p >= svc.coalesce || p%(svc.coalesce/phases) != 0 {
+				t.Fatalf("phase %v, want one of %d steps of %v", p, phases, svc.coalesce)
 			}
+			if wait := svc.slot(p); wait < 0 || wait >= svc.coalesce {
+				t.Fatalf("slot(%v) = %v, want within [0, %v)", p, wait, svc.coalesce)
+			}
+			per[p]++
 		}
-		slices.Sort(phases)
-		gap := phases[0] + svc.coalesce - phases[n-1] // around the end
-		for i := 1; i < n; i++ {
-			gap = max(gap, phases[i]-phases[i-1])
+		least, most := n, 0
+		for step := range phases {
+			c := per[time.Duration(step)*svc.coalesce/phases]
+			least, most = min(least, c), max(most, c)
 		}
-		// The golden ratio's sequence leaves gaps of at most three
-		// lengths, the largest under 2.7 times the even share.
-		if even := svc.coalesce / time.Duration(n); gap > even*27/10 {
-			t.Errorf("%d watches: largest gap between phases %v, want at most %v (even share %v)", n, gap, even*27/10, even)
+		// The golden ratio's sequence is the most even there is: the
+		// counts differ by a few at most.
+		if most-least > 2 {
+			t.Errorf("%d watches: %d to %d per phase, want an even share (%v)", n, least, most, per)
 		}
 	}
 }
