@@ -199,10 +199,22 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 		v.cache[strings.Clone(token)] = c // not a slice of a larger request buffer
 		v.mu.Unlock()
 	}
-	if v.revoked != nil && v.revoked.Revoked(c.ID, c.Subject, c.Region, c.Gen) {
-		return nil, errToken("revoked")
+	if err := v.Recheck(c.Principal()); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// Recheck checks again a principal whose token Verify accepted: of what
+// Verify checks, only the revocation can change later (a token's signature
+// and claims cannot, and its expiry is known in advance), so a stream
+// calls this before each message it sends instead of verifying its
+// header again.
+func (v *Verifier) Recheck(p principal.Principal) error {
+	if v.revoked != nil && v.revoked.Revoked(p.TokenID, p.Subject, p.Region, p.Generation) {
+		return errToken("revoked")
+	}
+	return nil
 }
 
 func (v *Verifier) parse(token string) (*Claims, error) {

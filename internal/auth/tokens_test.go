@@ -51,6 +51,33 @@ func TestSignAndVerify(t *testing.T) {
 	}
 }
 
+// TestRecheck checks that a principal verified once is refused by Recheck
+// as soon as its token is revoked, by its id or its subject's generation.
+func TestRecheck(t *testing.T) {
+	ks, _ := mustKeys(t)
+	tok, _, err := ks.Sign(admin, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := revokedSet{}
+	v := auth.NewVerifier(ks, revoked, nil)
+	claims, err := v.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	who := claims.Principal()
+	if err := v.Recheck(who); err != nil {
+		t.Fatalf("Recheck before revocation: %v", err)
+	}
+	for _, key := range []string{claims.ID, claims.Subject} {
+		clear(revoked)
+		revoked[key] = true
+		if err := v.Recheck(who); errs.CodeOf(err) != errs.Unauthenticated {
+			t.Errorf("Recheck revoked by %q: err = %v, want UNAUTHENTICATED", key, err)
+		}
+	}
+}
+
 func TestRotationKeepsOldTokens(t *testing.T) {
 	ks, dir := mustKeys(t)
 	old, _, err := ks.Sign(admin, time.Now())

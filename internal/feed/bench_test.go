@@ -13,6 +13,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/feed"
+	"github.com/raccordo/raccordo/internal/sharedmsg"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
@@ -52,8 +53,10 @@ type funcStream struct {
 	send func(*famiv1.WatchResponse) error
 }
 
-func (f funcStream) Context() context.Context             { return f.ctx }
-func (f funcStream) Send(res *famiv1.WatchResponse) error { return f.send(res) }
+func (f funcStream) Context() context.Context { return f.ctx }
+func (f funcStream) SendMsg(m any) error {
+	return f.send(sharedmsg.Unwrap(m).(*famiv1.WatchResponse))
+}
 
 // BenchmarkCatchUp replays a log of 100,000 changes to one watcher, from
 // revision 0 to the end: the catch-up of a regional system that was away.

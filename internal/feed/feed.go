@@ -7,10 +7,14 @@ package feed
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
@@ -24,16 +28,18 @@ type Options struct {
 	// BookmarkInterval is how often an idle watch gets a bookmark.
 	// Defaults to five seconds.
 	BookmarkInterval time.Duration
-	// Coalesce is the least time between two reads of a live watch that
-	// just sent changes: commits landing meanwhile go out together in the
-	// next response. A change after a quiet spell goes out at once; under
-	// a stream of commits each watcher wakes, reads and encodes once per
-	// interval instead of once per commit, so hundreds of watchers cost
-	// the writers' cores little. Defaults to DefaultCoalesce.
+	// Coalesce is the interval at which a live watch reads: once per
+	// interval at most, at a phase of its own, so that commits landing
+	// meanwhile go out together in one response and a region's watchers
+	// are spread over the interval instead of all waking at the same
+	// commit. Whatever the write rate, each watcher wakes, reads and
+	// sends at most once per interval, and their work reaches the cores a
+	// little at a time, never as one burst ahead of a writer's
+	// acknowledgement. Defaults to DefaultCoalesce.
 	Coalesce time.Duration
 }
 
-// DefaultCoalesce holds back a busy region's changes by at most 10 ms.
+// DefaultCoalesce holds back a region's changes by at most 10 ms.
 const DefaultCoalesce = 10 * time.Millisecond
 
 // maxBatch bounds the changes in one watch response.
@@ -48,6 +54,9 @@ type Service struct {
 	coalesce time.Duration
 	// tails holds each watched region's *tail.
 	tails sync.Map
+	// epoch and watches place each watch's phase (see slot).
+	epoch   time.Time
+	watches atomic.Uint64
 }
 
 // New returns the service.
@@ -58,7 +67,28 @@ func New(s store.Store, opts Options) *Service {
 	if opts.Coalesce <= 0 {
 		opts.Coalesce = DefaultCoalesce
 	}
-	return &Service{store: s, bookmark: opts.BookmarkInterval, coalesce: opts.Coalesce}
+	return &Service{store: s, bookmark: opts.BookmarkInterval, coalesce: opts.Coalesce, epoch: time.Now()}
+}
+
+// phases is how many times in the coalescing interval watches read at.
+// The watches of one phase read together: where they share a connection
+// (a gateway, a proxy) their responses leave in one write instead of one
+// system call each, and a phase's burst is a tenth of the region's
+// watchers, a fraction of a millisecond of work for hundreds.
+const phases = 10
+
+// phase is a new watch's place in the coalescing interval: the k-th watch
+// gets the phase at the fractional part of k times the golden ratio, which
+// keeps any number of watches evenly spread over the phases.
+func (s *Service) phase() time.Duration {
+	k := float64(s.watches.Add(1))
+	return time.Duration(math.Floor(math.Mod(k*math.Phi, 1)*phases)) * s.coalesce / phases
+}
+
+// slot is how long a watch with phase waits for its next turn to read,
+// less than the coalescing interval.
+func (s *Service) slot(phase time.Duration) time.Duration {
+	return (phase - time.Since(s.epoch)%s.coalesce + s.coalesce) % s.coalesce
 }
 
 func checkTypes(types []string) error {
@@ -140,14 +170,17 @@ func (s *Service) ListChanges(ctx context.Context, req *famiv1.ListChangesReques
 }
 
 // Watch implements fami.v1.SyncService (grpc-go's signature, which the
-// server adapts to connect-go).
+// server adapts to connect-go). A live watch's responses are
+// *sharedmsg.Message values wrapping a *famiv1.WatchResponse, sent with
+// the stream's SendMsg: the same for every watcher at the same revision
+// with the same filter, they are encoded once for all of them.
 func (s *Service) Watch(req *famiv1.WatchRequest, stream famiv1.SyncService_WatchServer) error {
-	return s.watch(stream.Context(), req, stream.Send)
+	return s.watch(stream.Context(), req, func(m proto.Message) error { return stream.SendMsg(m) })
 }
 
 // watch streams the changes after req.since_revision, then live ones, with
 // bookmarks when idle. It returns when ctx ends.
-func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func(*famiv1.WatchResponse) error) error {
+func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func(proto.Message) error) error {
 	r, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return err
@@ -164,26 +197,39 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 	// live is set once the watcher has caught up and waits for commits:
 	// it then reads the region's shared tail rather than the log.
 	live := false
-	// sent is when changes last went out, for coalescing.
-	var sent time.Time
+	phase := s.phase()
 	hold := time.NewTimer(s.coalesce)
 	hold.Stop()
 	defer hold.Stop()
+	// wait holds the watch until its next slot; false if ctx ended.
+	wait := func() bool {
+		hold.Reset(max(s.slot(phase), time.Nanosecond))
+		select {
+		case <-ctx.Done():
+			return false
+		case <-hold.C:
+			return true
+		}
+	}
 	for {
 		// Take the commit signal before reading, so a commit that lands
 		// between the read and the wait still wakes us.
 		changed := s.store.Changed(r)
 		var (
-			changes       []*famiv1.Change
+			res           proto.Message // nil when no change is to be sent
 			upTo, current int64
 			err           error
 			fromTail      bool
 		)
 		if live {
-			changes, upTo, current, fromTail, err = s.fromTail(ctx, r, rev, req.GetResourceTypes(), changed)
+			res, upTo, current, fromTail, err = s.fromTail(ctx, r, rev, req.GetResourceTypes(), changed)
 		}
 		if !fromTail && err == nil {
+			var changes []*famiv1.Change
 			changes, upTo, current, err = s.read(ctx, r, rev, maxBatch, req.GetResourceTypes())
+			if len(changes) > 0 {
+				res = &famiv1.WatchResponse{Changes: changes, Revision: upTo}
+			}
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -191,29 +237,34 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 			}
 			return err
 		}
-		if len(changes) > 0 {
-			if err := send(&famiv1.WatchResponse{Changes: changes, Revision: upTo}); err != nil {
+		if res != nil {
+			if err := send(res); err != nil {
 				return err
 			}
-			sent = time.Now()
 			ticker.Reset(s.bookmark)
 		}
 		rev = upTo
 		if rev < current {
 			continue // more to catch up on
 		}
+		if res != nil && !wait() {
+			// Having just sent, the watch sleeps until its next slot
+			// before it waits for commits: those of the interval go out
+			// together, and it is not woken by each of them on the way
+			// (with hundreds of watchers, every commit would wake them
+			// all only to make them wait again). changed was taken before
+			// the read, so a commit meanwhile is not missed.
+			return nil
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-changed:
+			// Woken with every other watcher of the region: each reads
+			// at its own slot, not all at once.
 			live = true
-			if wait := s.coalesce - time.Since(sent); wait > 0 {
-				hold.Reset(wait)
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-hold.C:
-				}
+			if !wait() {
+				return nil
 			}
 		case <-ticker.C:
 			if err := send(&famiv1.WatchResponse{Revision: rev}); err != nil {

@@ -12,6 +12,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/feed"
+	"github.com/raccordo/raccordo/internal/sharedmsg"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
@@ -141,11 +142,13 @@ type recorder struct {
 
 func (r *recorder) Context() context.Context { return r.ctx }
 
-func (r *recorder) Send(res *famiv1.WatchResponse) error {
+// SendMsg records a response, shared (sharedmsg) or not: the service
+// sends with SendMsg so that shared responses reach the codec.
+func (r *recorder) SendMsg(m any) error {
 	time.Sleep(r.slow)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.got = append(r.got, res)
+	r.got = append(r.got, sharedmsg.Unwrap(m).(*famiv1.WatchResponse))
 	return nil
 }
 
@@ -353,7 +356,7 @@ func TestWatchCoalesces(t *testing.T) {
 		sizes = append(sizes, len(res.GetChanges()))
 	}
 	if len(sizes) != 2 || sizes[0] != 1 || sizes[1] != 5 {
-		t.Errorf("changes per response = %v, want [1 5]: the first change at once, the burst in one response", sizes)
+		t.Errorf("changes per response = %v, want [1 5]: the first change alone, the burst in one response", sizes)
 	}
 	var revs []int64
 	for _, res := range rec.got {

@@ -4,9 +4,13 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strings"
 	"sync"
 
+	"google.golang.org/protobuf/proto"
+
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/sharedmsg"
 )
 
 // tail is a region's most recent changes, read from the log once per commit
@@ -23,6 +27,19 @@ type tail struct {
 	// revision at the last read; read-only once stored.
 	from, upTo int64
 	changes    []*famiv1.Change
+	// responses are the responses built from changes, by the revision
+	// they follow and the filter: watchers at the same place share one,
+	// encoded once. Nothing but the revision and the filter goes into a
+	// response (the feed's content does not depend on who watches, once
+	// admitted), so nothing else needs to be in the key.
+	responses map[shareKey]*sharedmsg.Message
+}
+
+// shareKey identifies the watchers that get the same response: those
+// after the same revision with the same resource_types filter.
+type shareKey struct {
+	after int64
+	types string // the filter's names joined by NUL, which no name holds
 }
 
 // tailOf returns region's tail.
@@ -34,12 +51,12 @@ func (s *Service) tailOf(region string) *tail {
 	return t.(*tail)
 }
 
-// fromTail returns what read would, from the region's tail: up to maxBatch
-// changes after rev that match types, the revision read up to and the
-// region's revision. changed is the commit signal the caller took before
-// calling. ok is false when the tail does not reach back to rev; the
-// caller then reads the log.
-func (s *Service) fromTail(ctx context.Context, region string, rev int64, types []string, changed <-chan struct{}) (out []*famiv1.Change, upTo, current int64, ok bool, err error) {
+// fromTail returns what read would, from the region's tail, as the watch
+// response to send: the changes after rev that match types (nil when none
+// does), the revision read up to and the region's revision. changed is the
+// commit signal the caller took before calling. ok is false when the tail
+// does not reach back to rev; the caller then reads the log.
+func (s *Service) fromTail(ctx context.Context, region string, rev int64, types []string, changed <-chan struct{}) (res proto.Message, upTo, current int64, ok bool, err error) {
 	t := s.tailOf(region)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -65,23 +82,44 @@ func (s *Service) fromTail(ctx context.Context, region string, rev int64, types 
 			t.from = all[drop-1].GetRevision()
 			all = all[drop:]
 		}
-		t.changes, t.upTo, t.sig = all, current, changed
+		t.changes, t.upTo, t.sig, t.responses = all, current, changed, nil
 	}
 	if rev < t.from || rev > t.upTo {
 		return nil, 0, 0, false, nil
 	}
-	upTo = t.upTo
+	key := shareKey{after: rev, types: strings.Join(types, "\x00")}
+	shared, done := t.responses[key]
+	if !done {
+		shared = t.response(rev, types)
+		if t.responses == nil {
+			t.responses = make(map[shareKey]*sharedmsg.Message)
+		}
+		t.responses[key] = shared
+	}
+	if shared == nil { // not as a proto.Message holding a nil pointer
+		return nil, t.upTo, t.upTo, true, nil
+	}
+	return shared, t.upTo, t.upTo, true, nil
+}
+
+// response builds the response for watchers after rev filtering by
+// types, or nil when no change of the tail is for them.
+func (t *tail) response(rev int64, types []string) *sharedmsg.Message {
 	i, _ := slices.BinarySearchFunc(t.changes, rev+1, func(ch *famiv1.Change, r int64) int {
 		return cmp.Compare(ch.GetRevision(), r)
 	})
-	if len(types) == 0 {
-		// Shared, read-only: the tail never changes a slice it handed out.
-		return t.changes[i:len(t.changes):len(t.changes)], upTo, t.upTo, true, nil
-	}
-	for _, ch := range t.changes[i:] {
-		if slices.Contains(types, ch.GetResourceType()) {
-			out = append(out, ch)
+	// Shared, read-only: the tail never changes a slice it handed out.
+	out := t.changes[i:len(t.changes):len(t.changes)]
+	if len(types) > 0 {
+		out = nil
+		for _, ch := range t.changes[i:] {
+			if slices.Contains(types, ch.GetResourceType()) {
+				out = append(out, ch)
+			}
 		}
 	}
-	return out, upTo, t.upTo, true, nil
+	if len(out) == 0 {
+		return nil
+	}
+	return sharedmsg.New(&famiv1.WatchResponse{Changes: out, Revision: t.upTo})
 }

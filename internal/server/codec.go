@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/sharedmsg"
 )
 
 // The binary codecs of the gRPC server and of the Connect handlers decode
@@ -17,11 +18,30 @@ import (
 // than its limit is not decoded element by element (two million empty
 // elements fit in 4 MB and cost a quarter of a second to decode) but left
 // for the pipeline to refuse, after authentication, naming the field.
+//
+// Both write a shared message (a change-feed response that goes to every
+// watcher of a region) as the bytes it was encoded to once, instead of
+// marshaling it again for each stream.
 
 // grpcCodec is grpc-go's proto codec with a bounded Unmarshal.
 type grpcCodec struct{ encoding.CodecV2 }
 
 func newGRPCCodec() grpcCodec { return grpcCodec{encoding.GetCodecV2(grpcproto.Name)} }
+
+// Marshal writes a shared message as its bytes, anything else as
+// grpc-go's codec does.
+func (c grpcCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if s, ok := v.(*sharedmsg.Message); ok {
+		b, err := s.Marshal()
+		if err != nil {
+			return nil, err
+		}
+		// A SliceBuffer is never recycled: the shared bytes stay intact
+		// for the other streams.
+		return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+	}
+	return c.CodecV2.Marshal(v)
+}
 
 func (c grpcCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	m, ok := v.(proto.Message)
@@ -43,6 +63,10 @@ func (connectCodec) Marshal(v any) ([]byte, error) {
 }
 
 func (connectCodec) MarshalAppend(dst []byte, v any) ([]byte, error) {
+	if s, ok := v.(*sharedmsg.Message); ok {
+		b, err := s.Marshal()
+		return append(dst, b...), err
+	}
 	m, ok := v.(proto.Message)
 	if !ok {
 		return nil, fmt.Errorf("marshal: %T is not a proto.Message", v)

@@ -11,6 +11,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/admin"
 	"github.com/raccordo/raccordo/internal/feed"
+	"github.com/raccordo/raccordo/internal/sharedmsg"
 )
 
 // The services implement grpc-go's signatures, which connect-go's "simple"
@@ -56,12 +57,13 @@ func (s connectStream[T]) SendHeader(md metadata.MD) error { return s.SetHeader(
 
 func (s connectStream[T]) SetTrailer(md metadata.MD) { copyMetadata(s.stream.ResponseTrailer(), md) }
 
+// SendMsg sends m as it is, so that a shared message (sharedmsg) reaches
+// the codec, which writes the bytes it was encoded to once.
 func (s connectStream[T]) SendMsg(m any) error {
-	msg, ok := m.(*T)
-	if !ok {
+	if _, ok := sharedmsg.Unwrap(m).(*T); !ok {
 		return errors.New("connectStream: SendMsg of a message of another type")
 	}
-	return s.stream.Send(msg)
+	return s.stream.Conn().Send(m)
 }
 
 func (connectStream[T]) RecvMsg(any) error {

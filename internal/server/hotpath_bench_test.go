@@ -492,7 +492,8 @@ func BenchmarkHotPathWatchers(b *testing.B) {
 		kNone.run(b, 1, perRound)
 		kWatched.run(b, 1, perRound)
 	}
-	seen := child.stop()
+	creates := perRound * len(kWatched.rounds)
+	seen, responses := child.stop(creates)
 	b.ReportMetric(kNone.median(p50), "none-p50-us")
 	b.ReportMetric(kNone.median(p99), "none-p99-us")
 	b.ReportMetric(kWatched.median(p50), "watched-p50-us")
@@ -500,7 +501,8 @@ func BenchmarkHotPathWatchers(b *testing.B) {
 	b.ReportMetric(ratio(kWatched, kNone, p50), "watched/none-p50")
 	b.ReportMetric(ratio(kWatched, kNone, p99), "watched/none-p99")
 	b.ReportMetric(kWatched.median(starved), "watched-threads-waiting-for-a-core")
-	b.ReportMetric(float64(seen)/float64(perRound*len(kWatched.rounds)), "deliveries/create")
+	b.ReportMetric(float64(seen)/float64(creates), "deliveries/create")
+	b.ReportMetric(float64(responses)/float64(creates), "responses/create")
 }
 
 // watchersEnv carries the child's orders: "address token count".
@@ -553,21 +555,25 @@ func (w *watcherProcess) line(prefix string) string {
 	return ""
 }
 
-// stop ends the watches and returns how many changes they received after
-// the first.
-func (w *watcherProcess) stop() int64 {
+// stop tells the child how many creates followed the first, lets every
+// watch receive them (a watch may hold changes back for the coalescing
+// interval), ends the watches and returns how many changes and how many
+// responses carrying changes they received after the first.
+func (w *watcherProcess) stop(creates int) (changes, responses int64) {
+	fmt.Fprintln(w.stdin, creates)
 	w.stdin.Close()
-	var seen int64
-	if _, err := fmt.Sscanf(w.line("seen "), "seen %d", &seen); err != nil {
+	if _, err := fmt.Sscanf(w.line("seen "), "seen %d in %d", &changes, &responses); err != nil {
 		w.b.Errorf("watcher process: %v", err)
 	}
-	return seen - int64(w.n)
+	return changes - int64(w.n), responses - int64(w.n)
 }
 
 // TestBenchWatchers is BenchmarkHotPathWatchers's child process, not a
 // test: it opens the watches its environment names, says "ready", reads
-// until its stdin closes, then prints how many changes it received. Run
-// by go test, it finds no orders and skips.
+// until its stdin gives the number of creates that followed the first and
+// every watch has received them (or 5 s have passed), then prints how
+// many changes it received and in how many responses (bookmarks aside).
+// Run by go test, it finds no orders and skips.
 func TestBenchWatchers(t *testing.T) {
 	var addr, token string
 	var n int
@@ -580,7 +586,7 @@ func TestBenchWatchers(t *testing.T) {
 	}
 	defer conn.Close()
 	ctx, cancel := context.WithCancel(withBearer(context.Background(), token))
-	var seen atomic.Int64
+	var seen, responses atomic.Int64
 	var wg sync.WaitGroup
 	for range n {
 		stream, err := famiv1.NewSyncServiceClient(conn).Watch(ctx, &famiv1.WatchRequest{Parent: "regions/lombardia"})
@@ -596,7 +602,10 @@ func TestBenchWatchers(t *testing.T) {
 					}
 					return
 				}
-				seen.Add(int64(len(res.GetChanges())))
+				if n := len(res.GetChanges()); n > 0 {
+					seen.Add(int64(n))
+					responses.Add(1)
+				}
 			}
 		})
 	}
@@ -607,8 +616,12 @@ func TestBenchWatchers(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	fmt.Println("ready")
-	io.Copy(io.Discard, os.Stdin)
+	var creates int64
+	fmt.Scan(&creates)
+	for deadline := time.Now().Add(5 * time.Second); seen.Load() < int64(n)*(1+creates) && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	cancel()
 	wg.Wait()
-	fmt.Printf("seen %d\n", seen.Load())
+	fmt.Printf("seen %d in %d\n", seen.Load(), responses.Load())
 }

@@ -1,10 +1,14 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -249,6 +253,161 @@ func TestWatchEverySurface(t *testing.T) {
 	for _, p := range final.GetPartners() {
 		if got := items[p.GetName()]; !proto.Equal(got, p) {
 			t.Fatalf("mirror's %s = %v, list says %v", p.GetName(), got, p)
+		}
+	}
+}
+
+// watchEach opens a watch on kind ("connect-json" is Connect with JSON
+// messages) and calls each with every response until each returns false.
+func watchEach(ctx context.Context, t *testing.T, ts *testServer, kind string, req *famiv1.WatchRequest, each func(*famiv1.WatchResponse) bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	switch kind {
+	case "grpc":
+		stream, err := famiv1.NewSyncServiceClient(dialFeedGRPC(t, ts)).Watch(ctx, req)
+		if err != nil {
+			return grpcErr(err)
+		}
+		for {
+			res, err := stream.Recv()
+			if err != nil {
+				return grpcErr(err)
+			}
+			if !each(res) {
+				return nil
+			}
+		}
+	case "connect", "connect-json", "grpcweb":
+		opts := []connect.ClientOption{connect.WithInterceptors(sdk.Bearer(ts.token))}
+		switch kind {
+		case "grpcweb":
+			opts = append(opts, connect.WithGRPCWeb())
+		case "connect-json":
+			opts = append(opts, connect.WithProtoJSON())
+		}
+		stream, err := sdk.NewClient(newHTTPClient(t), ts.httpURL(), ts.token, opts...).Sync.Watch(ctx, req)
+		if err != nil {
+			return connectErr(err)
+		}
+		defer stream.Close()
+		for stream.Receive() {
+			if !each(stream.Msg()) {
+				return nil
+			}
+		}
+		return connectErr(stream.Err())
+	default:
+		res, err := restFeed{s: newRESTSurface(t, ts, ts.token)}.get(ctx, "/v1/"+req.GetParent()+"/changes:watch", restQuery(req, "parent"))
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		r := bufio.NewReader(res.Body)
+		for {
+			line, err := r.ReadBytes('\n')
+			if len(line) > 0 {
+				msg, err := watchLine(res, line)
+				if err != nil {
+					return err
+				}
+				if !each(msg) {
+					return nil
+				}
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// TestWatchersShareOnlyIdenticalResponses runs, on every surface at once,
+// a watch of every change and a watch of networks only while partners and
+// networks are written. The live watchers at the same revision with the
+// same filter share one response, encoded once, which gRPC's and
+// Connect's binary codecs write as it is and the JSON surfaces encode
+// from the message: each watch must still receive exactly the changes for
+// it, in order, whatever its surface and filter.
+func TestWatchersShareOnlyIdenticalResponses(t *testing.T) {
+	ts := startServer(t, server.Config{BookmarkInterval: 50 * time.Millisecond, MaxStreamsPerPrincipal: 16})
+	ctx := t.Context()
+	s := newSurface(t, ts, "grpc")
+	if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp-0",
+		Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
+		t.Fatal(err)
+	}
+	type watch struct {
+		kind  string
+		types []string
+		mu    sync.Mutex
+		got   []*famiv1.Change
+		last  int64
+	}
+	var (
+		watches []*watch
+		opened  sync.WaitGroup
+		done    sync.WaitGroup
+	)
+	// until is the revision every watch reads up to, set once written.
+	var until atomic.Int64
+	until.Store(math.MaxInt64)
+	for _, kind := range append(watchSurfaces, "connect-json") {
+		for _, types := range [][]string{nil, {"fami.v1.Network"}} {
+			w := &watch{kind: kind, types: types}
+			watches = append(watches, w)
+			opened.Add(1)
+			first := sync.OnceFunc(opened.Done)
+			done.Go(func() {
+				err := watchEach(ctx, t, ts, kind, &famiv1.WatchRequest{Parent: lombardia, ResourceTypes: types}, func(res *famiv1.WatchResponse) bool {
+					first()
+					w.mu.Lock()
+					defer w.mu.Unlock()
+					w.got = append(w.got, res.GetChanges()...)
+					w.last = res.GetRevision()
+					return w.last < until.Load()
+				})
+				if err != nil {
+					first()
+					t.Errorf("%s watch of %v: %v", kind, types, err)
+				}
+			})
+		}
+	}
+	opened.Wait()
+	for i := range 6 {
+		id := fmt.Sprintf("p-%d", i)
+		if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: id,
+			Partner: &famiv1.Partner{DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: fmt.Sprintf("rete-%d", i), Network: &famiv1.Network{
+			DisplayName: id, LeadPartner: partnerName("udp-0"),
+			Members: []*famiv1.Member{{Partner: partnerName("udp-0"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := famiv1.NewSyncServiceClient(dialFeedGRPC(t, ts)).ListChanges(ctx, &famiv1.ListChangesRequest{Parent: lombardia, PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	until.Store(all.GetRevision())
+	done.Wait()
+
+	for _, w := range watches {
+		var want, got []string
+		for _, ch := range all.GetChanges() {
+			if w.types == nil || ch.GetResourceType() == w.types[0] {
+				want = append(want, fmt.Sprint(ch.GetRevision(), " ", ch.GetResourceName()))
+			}
+		}
+		for _, ch := range w.got {
+			got = append(got, fmt.Sprint(ch.GetRevision(), " ", ch.GetResourceName()))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s watch of %v received\n%v\nwant\n%v", w.kind, w.types, got, want)
+		}
+		if w.last != all.GetRevision() {
+			t.Errorf("%s watch of %v ended at revision %d, want %d", w.kind, w.types, w.last, all.GetRevision())
 		}
 	}
 }
