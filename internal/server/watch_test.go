@@ -264,7 +264,7 @@ func watchEach(ctx context.Context, t *testing.T, ts *testServer, kind string, r
 	defer cancel()
 	switch kind {
 	case "grpc":
-		stream, err := famiv1.NewSyncServiceClient(dialFeedGRPC(t, ts)).Watch(ctx, req)
+		stream, err := famiv1.NewSyncServiceClient(dialGRPC(t, ts, ts.token)).Watch(ctx, req)
 		if err != nil {
 			return grpcErr(err)
 		}
@@ -386,7 +386,7 @@ func TestWatchersShareOnlyIdenticalResponses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	all, err := famiv1.NewSyncServiceClient(dialFeedGRPC(t, ts)).ListChanges(ctx, &famiv1.ListChangesRequest{Parent: lombardia, PageSize: 1000})
+	all, err := famiv1.NewSyncServiceClient(dialGRPC(t, ts, ts.token)).ListChanges(ctx, &famiv1.ListChangesRequest{Parent: lombardia, PageSize: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
