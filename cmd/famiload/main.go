@@ -12,6 +12,11 @@
 // and overload (the best closed loop over -c, then an open loop at -factor
 // times its goodput, in the same run; the ratio is the goodput kept under
 // overload).
+//
+// With -server-cpu-quota (Linux, root) famid is confined to a share of
+// one core for the run, so that a generator on one core can offer it
+// twice its capacity; the peak and the overload are then measured under
+// the same quota.
 package main
 
 import (
@@ -52,6 +57,7 @@ type options struct {
 	mode                   string
 	concurrencies          []int
 	rate, factor           float64
+	serverCPUQuota         float64
 	duration               time.Duration
 	rounds, maxInFlight    int
 	dataDir, token         string
@@ -67,6 +73,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.target.H2C, "h2c", false, "carry Connect, gRPC-Web and REST over one cleartext HTTP/2 connection instead of HTTP/1.1 connections")
 	fs.DurationVar(&o.target.Timeout, "timeout", 5*time.Second, "deadline of each call (a call over it is an error)")
 	fs.IntVar(&o.target.ServerPID, "server-pid", 0, "famid's process id, when on this machine (Linux): report the server's CPU time of each load")
+	fs.Float64Var(&o.serverCPUQuota, "server-cpu-quota", 0, "confine -server-pid to this many CPUs (0.4: 40% of one core) while famiload runs, with a cgroup it creates and removes (Linux, cgroup v1, root), so that famiload can offer it twice its capacity")
 	surfaces := fs.String("surface", loadgen.GRPC, "surfaces, comma-separated: grpc, connect, grpcweb, rest, or all")
 	ops := fs.String("op", loadgen.Get, "calls, comma-separated: get (GetPartner) or create (CreatePartner, a durable write)")
 	regions := fs.String("regions", "lombardia", "regions the calls go to in turn, comma-separated")
@@ -143,6 +150,8 @@ func (o *options) check() error {
 		return errors.New("-c is empty")
 	case o.duration <= 0 || o.rounds <= 0:
 		return errors.New("-duration and -rounds must be positive")
+	case o.serverCPUQuota < 0 || o.serverCPUQuota > 0 && o.target.ServerPID <= 0:
+		return errors.New("-server-cpu-quota needs a positive quota and the -server-pid to confine")
 	}
 	return nil
 }
@@ -188,10 +197,12 @@ func (o options) tokens() (map[string]string, error) {
 type report struct {
 	// LoadAverage is the machine's 1-minute load average before and after
 	// (Linux), since other processes' work moves the figures.
-	LoadAverage [2]string                `json:"loadAverage"`
-	Loads       []loadgen.Result         `json:"loads,omitempty"`
-	Overloads   []loadgen.OverloadResult `json:"overloads,omitempty"`
-	Summary     []loadgen.Summary        `json:"summary,omitempty"`
+	LoadAverage [2]string `json:"loadAverage"`
+	// ServerCPUQuota is the CPUs famid was confined to, if it was.
+	ServerCPUQuota float64                  `json:"serverCpuQuota,omitempty"`
+	Loads          []loadgen.Result         `json:"loads,omitempty"`
+	Overloads      []loadgen.OverloadResult `json:"overloads,omitempty"`
+	Summary        []loadgen.Summary        `json:"summary,omitempty"`
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -202,7 +213,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.target.Tokens, err = o.tokens(); err != nil {
 		return err
 	}
-	var rep report
+	if o.serverCPUQuota > 0 {
+		release, err := loadgen.ConfineCPU(o.target.ServerPID, o.serverCPUQuota)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := release(); err != nil {
+				fmt.Fprintln(stderr, "famiload: give the server its CPU back:", err)
+			}
+		}()
+	}
+	rep := report{ServerCPUQuota: o.serverCPUQuota}
 	rep.LoadAverage[0] = loadAverage()
 	text := func(format string, a ...any) {
 		if !o.json {
@@ -210,6 +232,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	text("load average %s", rep.LoadAverage[0])
+	if o.serverCPUQuota > 0 {
+		text("server (pid %d) confined to %g CPU", o.target.ServerPID, o.serverCPUQuota)
+	}
 	for round := 1; round <= o.rounds; round++ {
 		if o.rounds > 1 {
 			text("round %d", round)

@@ -1,0 +1,77 @@
+package loadgen
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestConfineCPU moves a real process into a cgroup with the quota asked
+// for, then back where it was, removing the cgroup; also once the process
+// has exited. It needs root and the cgroup v1 cpu controller.
+func TestConfineCPU(t *testing.T) {
+	if err := exec.Command("test", "-w", filepath.Join(cgroupCPU, "cgroup.procs")).Run(); err != nil {
+		t.Skipf("no writable cgroup v1 cpu controller at %s", cgroupCPU)
+	}
+	for _, exits := range []bool{false, true} {
+		cmd := exec.Command("sleep", "60")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		pid := cmd.Process.Pid
+		home, err := cpuCgroupOf(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		release, err := ConfineCPU(pid, 0.25)
+		if err != nil {
+			cmd.Process.Kill()
+			t.Fatal(err)
+		}
+		group, err := cpuCgroupOf(pid)
+		if err != nil || !strings.HasPrefix(group, "/famiload-") {
+			t.Errorf("confined, the process is in cpu cgroup %q (%v), want famiload's", group, err)
+		}
+		dir := filepath.Join(cgroupCPU, group)
+		for file, want := range map[string]string{"cpu.cfs_period_us": "10000", "cpu.cfs_quota_us": "2500", "cpu.shares": "8192"} {
+			if b, err := os.ReadFile(filepath.Join(dir, file)); err != nil || strings.TrimSpace(string(b)) != want {
+				t.Errorf("%s: %q (%v), want %s", file, b, err, want)
+			}
+		}
+		if exits {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		if err := release(); err != nil {
+			t.Errorf("release (process exited: %v): %v", exits, err)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("%s still there after release (%v)", dir, err)
+		}
+		if !exits {
+			if back, err := cpuCgroupOf(pid); err != nil || back != home {
+				t.Errorf("released, the process is in %q (%v), want %q", back, err, home)
+			}
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}
+}
+
+// TestConfineCPURefuses names what is missing.
+func TestConfineCPURefuses(t *testing.T) {
+	if _, err := ConfineCPU(0, 0.5); err == nil || !strings.Contains(err.Error(), "process id") {
+		t.Errorf("pid 0: %v, want an error naming the process id", err)
+	}
+	if _, err := ConfineCPU(os.Getpid(), 0); err == nil || !strings.Contains(err.Error(), "quota") {
+		t.Errorf("0 cores: %v, want an error naming the quota", err)
+	}
+	old := cgroupCPU
+	cgroupCPU = t.TempDir()
+	defer func() { cgroupCPU = old }()
+	if _, err := ConfineCPU(os.Getpid(), 0.5); err == nil || !strings.Contains(err.Error(), "cgroup v1 cpu controller") {
+		t.Errorf("no controller: %v, want an error saying so", err)
+	}
+}
