@@ -28,6 +28,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,6 +62,7 @@ type options struct {
 	duration               time.Duration
 	rounds, maxInFlight    int
 	dataDir, token         string
+	cpuProfile             string
 	json                   bool
 }
 
@@ -73,7 +75,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.target.H2C, "h2c", false, "carry Connect, gRPC-Web and REST over one cleartext HTTP/2 connection instead of HTTP/1.1 connections")
 	fs.DurationVar(&o.target.Timeout, "timeout", 5*time.Second, "deadline of each call (a call over it is an error)")
 	fs.IntVar(&o.target.ServerPID, "server-pid", 0, "famid's process id, when on this machine (Linux): report the server's CPU time of each load")
-	fs.Float64Var(&o.serverCPUQuota, "server-cpu-quota", 0, "confine -server-pid to this many CPUs (0.4: 40% of one core) while famiload runs, with a cgroup it creates and removes (Linux, cgroup v1, root), so that famiload can offer it twice its capacity")
+	fs.Float64Var(&o.serverCPUQuota, "server-cpu-quota", 0, "confine -server-pid to this many CPUs (0.4: 40% of one core) while famiload runs, with a cgroup it creates and removes (Linux, cgroup v1, root), so that famiload can offer it twice its capacity; both get a weight of 8 processes against the machine's others")
 	surfaces := fs.String("surface", loadgen.GRPC, "surfaces, comma-separated: grpc, connect, grpcweb, rest, or all")
 	ops := fs.String("op", loadgen.Get, "calls, comma-separated: get (GetPartner) or create (CreatePartner, a durable write)")
 	regions := fs.String("regions", "lombardia", "regions the calls go to in turn, comma-separated")
@@ -87,6 +89,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.dataDir, "data-dir", "", "famid's data dir: sign a region_admin token for each region with its key (famid on this machine)")
 	fs.StringVar(&o.token, "token", "", "bearer token for every region (default: env FAMILOAD_TOKEN); ignored with -data-dir")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write famiload's own CPU profile to this file (what the generator spends per call)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -213,16 +216,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.target.Tokens, err = o.tokens(); err != nil {
 		return err
 	}
-	if o.serverCPUQuota > 0 {
-		release, err := loadgen.ConfineCPU(o.target.ServerPID, o.serverCPUQuota)
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
 		if err != nil {
 			return err
 		}
-		defer func() {
-			if err := release(); err != nil {
-				fmt.Fprintln(stderr, "famiload: give the server its CPU back:", err)
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if o.serverCPUQuota > 0 {
+		// The generator gets the server's weight, so that the machine's
+		// other processes do not starve it either.
+		for _, confine := range []func() (func() error, error){
+			func() (func() error, error) { return loadgen.ConfineCPU(o.target.ServerPID, o.serverCPUQuota) },
+			func() (func() error, error) { return loadgen.WeighCPU(os.Getpid()) },
+		} {
+			release, err := confine()
+			if err != nil {
+				return err
 			}
-		}()
+			defer func() {
+				if err := release(); err != nil {
+					fmt.Fprintln(stderr, "famiload: remove a cgroup:", err)
+				}
+			}()
+		}
 	}
 	rep := report{ServerCPUQuota: o.serverCPUQuota}
 	rep.LoadAverage[0] = loadAverage()

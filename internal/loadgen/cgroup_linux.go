@@ -34,22 +34,37 @@ const cpuShares = 8192
 // Linux's cgroup v1 cpu controller is needed, and the rights to write it
 // (root).
 func ConfineCPU(pid int, cores float64) (release func() error, err error) {
-	if pid <= 0 {
-		return nil, errors.New("confine the server's CPU: no server process id")
-	}
 	if cores <= 0 {
 		return nil, fmt.Errorf("confine the server's CPU: %v cores is not a quota", cores)
 	}
+	// The kernel's least quota is 1 ms.
+	return moveToCgroup(pid, "server", max(int(cores*cpuPeriod), 1000))
+}
+
+// WeighCPU moves the process pid into a cgroup of its own with no quota
+// and the same weight as ConfineCPU's: the generator, given as much
+// weight as the server it loads, is not starved by the machine's other
+// processes either. release is as ConfineCPU's.
+func WeighCPU(pid int) (release func() error, err error) {
+	return moveToCgroup(pid, "generator", -1)
+}
+
+// moveToCgroup moves pid into a new cgroup named for role, with a quota of
+// quota µs every cpuPeriod (-1: none) and the weight cpuShares.
+func moveToCgroup(pid int, role string, quota int) (release func() error, err error) {
+	if pid <= 0 {
+		return nil, fmt.Errorf("cgroup for the %s: no process id", role)
+	}
 	if _, err := os.Stat(filepath.Join(cgroupCPU, "cpu.cfs_quota_us")); err != nil {
-		return nil, fmt.Errorf("confine the server's CPU: no cgroup v1 cpu controller at %s (%w)", cgroupCPU, err)
+		return nil, fmt.Errorf("cgroup for the %s: no cgroup v1 cpu controller at %s (%w)", role, cgroupCPU, err)
 	}
 	home, err := cpuCgroupOf(pid)
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(cgroupCPU, fmt.Sprintf("famiload-%d", os.Getpid()))
+	dir := filepath.Join(cgroupCPU, fmt.Sprintf("famiload-%d-%s", os.Getpid(), role))
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("confine the server's CPU: %w", err)
+		return nil, fmt.Errorf("cgroup for the %s: %w", role, err)
 	}
 	release = func() error {
 		// Writing a process to its old group's cgroup.procs takes it out
@@ -60,7 +75,6 @@ func ConfineCPU(pid int, cores float64) (release func() error, err error) {
 		}
 		return errors.Join(err, os.Remove(dir))
 	}
-	quota := max(int(cores*cpuPeriod), 1000) // the kernel's least quota is 1 ms
 	for _, w := range []struct{ file, value string }{
 		{"cpu.cfs_period_us", strconv.Itoa(cpuPeriod)},
 		{"cpu.cfs_quota_us", strconv.Itoa(quota)},
@@ -68,7 +82,7 @@ func ConfineCPU(pid int, cores float64) (release func() error, err error) {
 		{"cgroup.procs", strconv.Itoa(pid)},
 	} {
 		if err := writeCgroup(dir, w.file, w.value); err != nil {
-			return nil, errors.Join(fmt.Errorf("confine the server's CPU: %w", err), release())
+			return nil, errors.Join(fmt.Errorf("cgroup for the %s: %w", role, err), release())
 		}
 	}
 	return release, nil
@@ -85,7 +99,7 @@ func writeCgroup(dir, file, value string) error {
 func cpuCgroupOf(pid int) (string, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/cgroup", pid))
 	if err != nil {
-		return "", fmt.Errorf("confine the server's CPU: process %d: %w", pid, err)
+		return "", fmt.Errorf("cgroup: process %d: %w", pid, err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -99,7 +113,7 @@ func cpuCgroupOf(pid int) (string, error) {
 	if err := sc.Err(); err != nil {
 		return "", err
 	}
-	return "", fmt.Errorf("confine the server's CPU: process %d is in no cgroup v1 cpu hierarchy", pid)
+	return "", fmt.Errorf("cgroup: process %d is in no cgroup v1 cpu hierarchy", pid)
 }
 
 func containsController(list, name string) bool {

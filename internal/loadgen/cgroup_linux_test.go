@@ -31,7 +31,7 @@ func TestConfineCPU(t *testing.T) {
 			t.Fatal(err)
 		}
 		group, err := cpuCgroupOf(pid)
-		if err != nil || !strings.HasPrefix(group, "/famiload-") {
+		if err != nil || !strings.HasPrefix(group, "/famiload-") || !strings.HasSuffix(group, "-server") {
 			t.Errorf("confined, the process is in cpu cgroup %q (%v), want famiload's", group, err)
 		}
 		dir := filepath.Join(cgroupCPU, group)
@@ -60,9 +60,38 @@ func TestConfineCPU(t *testing.T) {
 	}
 }
 
+// TestWeighCPU moves the test's own process into a cgroup with the weight
+// and no quota, and back.
+func TestWeighCPU(t *testing.T) {
+	if err := exec.Command("test", "-w", filepath.Join(cgroupCPU, "cgroup.procs")).Run(); err != nil {
+		t.Skipf("no writable cgroup v1 cpu controller at %s", cgroupCPU)
+	}
+	home, err := cpuCgroupOf(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, err := WeighCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	group, _ := cpuCgroupOf(os.Getpid())
+	dir := filepath.Join(cgroupCPU, group)
+	for file, want := range map[string]string{"cpu.cfs_quota_us": "-1", "cpu.shares": "8192"} {
+		if b, err := os.ReadFile(filepath.Join(dir, file)); err != nil || strings.TrimSpace(string(b)) != want {
+			t.Errorf("%s: %q (%v), want %s", file, b, err, want)
+		}
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	if back, _ := cpuCgroupOf(os.Getpid()); back != home || !strings.HasSuffix(group, "-generator") {
+		t.Errorf("in %q, then %q; want famiload's generator group, then %q", group, back, home)
+	}
+}
+
 // TestConfineCPURefuses names what is missing.
 func TestConfineCPURefuses(t *testing.T) {
-	if _, err := ConfineCPU(0, 0.5); err == nil || !strings.Contains(err.Error(), "process id") {
+	if _, err := WeighCPU(0); err == nil || !strings.Contains(err.Error(), "process id") {
 		t.Errorf("pid 0: %v, want an error naming the process id", err)
 	}
 	if _, err := ConfineCPU(os.Getpid(), 0); err == nil || !strings.Contains(err.Error(), "quota") {
@@ -71,7 +100,7 @@ func TestConfineCPURefuses(t *testing.T) {
 	old := cgroupCPU
 	cgroupCPU = t.TempDir()
 	defer func() { cgroupCPU = old }()
-	if _, err := ConfineCPU(os.Getpid(), 0.5); err == nil || !strings.Contains(err.Error(), "cgroup v1 cpu controller") {
+	if _, err := WeighCPU(os.Getpid()); err == nil || !strings.Contains(err.Error(), "cgroup v1 cpu controller") {
 		t.Errorf("no controller: %v, want an error saying so", err)
 	}
 }

@@ -6,5 +6,10 @@ import "errors"
 
 // ConfineCPU needs Linux's cgroups.
 func ConfineCPU(pid int, cores float64) (release func() error, err error) {
-	return nil, errors.New("confine the server's CPU: cgroups are Linux's; run famiload on Linux or without -server-cpu-quota")
+	return nil, errNoCgroups
 }
+
+// WeighCPU needs Linux's cgroups.
+func WeighCPU(pid int) (release func() error, err error) { return nil, errNoCgroups }
+
+var errNoCgroups = errors.New("cgroups are Linux's: run famiload on Linux, or without -server-cpu-quota")
