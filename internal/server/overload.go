@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -207,12 +208,22 @@ func (s *shedder) leave(ctx context.Context) {
 // tap is the gRPC listener's admission (grpc.InTapHandle). It runs in the
 // connection's reader as a call's headers arrive; a refusal is written as
 // a trailers-only answer with the RetryInfo, and no goroutine is started.
+//
+// Before refusing, the reader yields its processor to the calls already
+// admitted. A connection's reader never waits while requests keep
+// arriving, so under twice the capacity it would spend the processor
+// refusing and starve the calls it admitted: receive livelock (Mogul and
+// Ramakrishnan, 1997), in which the refusals' cost crowds out the work
+// that produces goodput. Yielding puts the admitted calls first; the
+// excess waits in the connection, where it costs nothing, until the
+// reader gets the processor again and refuses it.
 func (s *shedder) tap(ctx context.Context, info *tap.Info) (context.Context, error) {
 	if !s.unary[info.FullMethodName] {
 		return ctx, nil
 	}
 	ctx, t, err := s.arrive(ctx)
 	if err != nil {
+		runtime.Gosched()
 		s.metrics.observe(&call{procedure: info.FullMethodName, protocol: "grpc"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
 		return ctx, s.refusal
 	}
