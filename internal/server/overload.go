@@ -71,6 +71,9 @@ type shedder struct {
 	restRefusal    problem
 	errw           *connect.ErrorWriter
 	metrics        *metrics
+	// yield gives the processor to other goroutines (runtime.Gosched but
+	// in tests).
+	yield func()
 }
 
 func newShedder(limit int, hold time.Duration, m *metrics, log *slog.Logger) *shedder {
@@ -83,6 +86,7 @@ func newShedder(limit int, hold time.Duration, m *metrics, log *slog.Logger) *sh
 		restRefusal:    problemFromStatus(st),
 		errw:           connect.NewErrorWriter(),
 		metrics:        m,
+		yield:          runtime.Gosched,
 	}
 }
 
@@ -223,7 +227,7 @@ func (s *shedder) tap(ctx context.Context, info *tap.Info) (context.Context, err
 	}
 	ctx, t, err := s.arrive(ctx)
 	if err != nil {
-		runtime.Gosched()
+		s.yield()
 		s.metrics.observe(&call{procedure: info.FullMethodName, protocol: "grpc"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
 		return ctx, s.refusal
 	}
