@@ -47,7 +47,7 @@ var errOverloaded = errs.Overloaded.With(errs.Error{RetryAfter: shedRetryAfter,
 // started for the call), Connect, gRPC-Web and REST calls by an HTTP
 // middleware. A refusal then costs only the transport's handling of the
 // call's headers and the writing of the answer: on gRPC about 15 µs of
-// CPU, against some 40 µs for a served GetPartner and 150 µs for a
+// CPU, against 33-37 µs for a served GetPartner and about 150 µs for a
 // CreatePartner (docs/benchmarks.md, "Overload (issue 17)"). A call is
 // counted from its arrival until its handler returns (Little's law: the calls in the
 // server, not only those in a handler, are what makes the wait). Calls
