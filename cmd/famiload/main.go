@@ -227,24 +227,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if o.serverCPUQuota > 0 {
-		// The generator gets the server's weight, so that the machine's
-		// other processes do not starve it either.
-		for _, confine := range []func() (func() error, error){
-			func() (func() error, error) { return loadgen.ConfineCPU(o.target.ServerPID, o.serverCPUQuota) },
-			func() (func() error, error) { return loadgen.WeighCPU(os.Getpid()) },
-		} {
-			release, err := confine()
-			if err != nil {
-				return err
-			}
-			defer func() {
-				if err := release(); err != nil {
-					fmt.Fprintln(stderr, "famiload: remove a cgroup:", err)
-				}
-			}()
-		}
+	release, err := o.confine()
+	if err != nil {
+		return err
 	}
+	defer func() {
+		if err := release(); err != nil {
+			fmt.Fprintln(stderr, "famiload:", err)
+		}
+	}()
 	rep := report{ServerCPUQuota: o.serverCPUQuota}
 	rep.LoadAverage[0] = loadAverage()
 	text := func(format string, a ...any) {
@@ -307,6 +298,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return enc.Encode(rep)
 	}
 	return nil
+}
+
+// confine applies -server-cpu-quota: famid is confined to the quota, and
+// famiload gets the same weight, so that the machine's other processes do
+// not starve the generator either. release removes both cgroups.
+func (o options) confine() (release func() error, err error) {
+	if o.serverCPUQuota <= 0 {
+		return func() error { return nil }, nil
+	}
+	server, err := loadgen.ConfineCPU(o.target.ServerPID, o.serverCPUQuota)
+	if err != nil {
+		return nil, err
+	}
+	generator, err := loadgen.WeighCPU(os.Getpid())
+	if err != nil {
+		return nil, errors.Join(err, server())
+	}
+	return func() error { return errors.Join(generator(), server()) }, nil
 }
 
 // loadAverage is the first three fields of /proc/loadavg, or "unknown".
