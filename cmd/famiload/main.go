@@ -12,6 +12,11 @@
 // and overload (the best closed loop over -c, then an open loop at -factor
 // times its goodput, in the same run; the ratio is the goodput kept under
 // overload).
+//
+// With -server-cpu-quota (Linux, root) famid is confined to a share of
+// one core for the run, so that a generator on one core can offer it
+// twice its capacity; the peak and the overload are then measured under
+// the same quota.
 package main
 
 import (
@@ -23,6 +28,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,9 +58,11 @@ type options struct {
 	mode                   string
 	concurrencies          []int
 	rate, factor           float64
+	serverCPUQuota         float64
 	duration               time.Duration
 	rounds, maxInFlight    int
 	dataDir, token         string
+	cpuProfile             string
 	json                   bool
 }
 
@@ -67,6 +75,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.target.H2C, "h2c", false, "carry Connect, gRPC-Web and REST over one cleartext HTTP/2 connection instead of HTTP/1.1 connections")
 	fs.DurationVar(&o.target.Timeout, "timeout", 5*time.Second, "deadline of each call (a call over it is an error)")
 	fs.IntVar(&o.target.ServerPID, "server-pid", 0, "famid's process id, when on this machine (Linux): report the server's CPU time of each load")
+	fs.Float64Var(&o.serverCPUQuota, "server-cpu-quota", 0, "confine -server-pid to this many CPUs (0.4: 40% of one core) while famiload runs, with a cgroup it creates and removes (Linux, cgroup v1, root), so that famiload can offer it twice its capacity; both get a weight of 8 processes against the machine's others")
 	surfaces := fs.String("surface", loadgen.GRPC, "surfaces, comma-separated: grpc, connect, grpcweb, rest, or all")
 	ops := fs.String("op", loadgen.Get, "calls, comma-separated: get (GetPartner) or create (CreatePartner, a durable write)")
 	regions := fs.String("regions", "lombardia", "regions the calls go to in turn, comma-separated")
@@ -80,6 +89,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.dataDir, "data-dir", "", "famid's data dir: sign a region_admin token for each region with its key (famid on this machine)")
 	fs.StringVar(&o.token, "token", "", "bearer token for every region (default: env FAMILOAD_TOKEN); ignored with -data-dir")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write famiload's own CPU profile to this file (what the generator spends per call)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -143,6 +153,8 @@ func (o *options) check() error {
 		return errors.New("-c is empty")
 	case o.duration <= 0 || o.rounds <= 0:
 		return errors.New("-duration and -rounds must be positive")
+	case o.serverCPUQuota < 0 || o.serverCPUQuota > 0 && o.target.ServerPID <= 0:
+		return errors.New("-server-cpu-quota needs a positive quota and the -server-pid to confine")
 	}
 	return nil
 }
@@ -188,10 +200,12 @@ func (o options) tokens() (map[string]string, error) {
 type report struct {
 	// LoadAverage is the machine's 1-minute load average before and after
 	// (Linux), since other processes' work moves the figures.
-	LoadAverage [2]string                `json:"loadAverage"`
-	Loads       []loadgen.Result         `json:"loads,omitempty"`
-	Overloads   []loadgen.OverloadResult `json:"overloads,omitempty"`
-	Summary     []loadgen.Summary        `json:"summary,omitempty"`
+	LoadAverage [2]string `json:"loadAverage"`
+	// ServerCPUQuota is the CPUs famid was confined to, if it was.
+	ServerCPUQuota float64                  `json:"serverCpuQuota,omitempty"`
+	Loads          []loadgen.Result         `json:"loads,omitempty"`
+	Overloads      []loadgen.OverloadResult `json:"overloads,omitempty"`
+	Summary        []loadgen.Summary        `json:"summary,omitempty"`
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -202,7 +216,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.target.Tokens, err = o.tokens(); err != nil {
 		return err
 	}
-	var rep report
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	release, err := o.confine()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := release(); err != nil {
+			fmt.Fprintln(stderr, "famiload:", err)
+		}
+	}()
+	rep := report{ServerCPUQuota: o.serverCPUQuota}
 	rep.LoadAverage[0] = loadAverage()
 	text := func(format string, a ...any) {
 		if !o.json {
@@ -210,6 +244,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	text("load average %s", rep.LoadAverage[0])
+	if o.serverCPUQuota > 0 {
+		text("server (pid %d) confined to %g CPU", o.target.ServerPID, o.serverCPUQuota)
+	}
 	for round := 1; round <= o.rounds; round++ {
 		if o.rounds > 1 {
 			text("round %d", round)
@@ -261,6 +298,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return enc.Encode(rep)
 	}
 	return nil
+}
+
+// confine applies -server-cpu-quota: famid is confined to the quota, and
+// famiload gets the same weight, so that the machine's other processes do
+// not starve the generator either. release removes both cgroups.
+func (o options) confine() (release func() error, err error) {
+	if o.serverCPUQuota <= 0 {
+		return func() error { return nil }, nil
+	}
+	server, err := loadgen.ConfineCPU(o.target.ServerPID, o.serverCPUQuota)
+	if err != nil {
+		return nil, err
+	}
+	generator, err := loadgen.WeighCPU(os.Getpid())
+	if err != nil {
+		return nil, errors.Join(err, server())
+	}
+	return func() error { return errors.Join(generator(), server()) }, nil
 }
 
 // loadAverage is the first three fields of /proc/loadavg, or "unknown".

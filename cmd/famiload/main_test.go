@@ -134,6 +134,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{[]string{"-surface", "soap", "-token", "x"}, "soap"},
 		{[]string{"-op", "delete", "-token", "x"}, "delete"},
 		{[]string{}, "credentials"},
+		{[]string{"-server-cpu-quota", "0.4", "-token", "x"}, "-server-pid"},
 	} {
 		t.Setenv("FAMILOAD_TOKEN", "")
 		// Nothing listens on port 1: a check that reaches the network

@@ -4,13 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"connectrpc.com/connect"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 
 	"github.com/raccordo/raccordo/internal/errs"
@@ -44,9 +44,11 @@ var errOverloaded = errs.Overloaded.With(errs.Error{RetryAfter: shedRetryAfter,
 // decoded or their caller authenticated: gRPC calls by the listener's tap
 // (grpc.InTapHandle, in the connection's reader, before a goroutine is
 // started for the call), Connect, gRPC-Web and REST calls by an HTTP
-// middleware. A refusal then costs next to nothing, so the excess cannot
-// eat the capacity the admitted calls need. A call is counted from its
-// arrival until its handler returns (Little's law: the calls in the
+// middleware. A refusal then costs only the transport's handling of the
+// call's headers and the writing of the answer: on gRPC about 15 µs of
+// CPU, against 33-37 µs for a served GetPartner and about 150 µs for a
+// CreatePartner (docs/benchmarks.md, "Overload (issue 17)"). A call is
+// counted from its arrival until its handler returns (Little's law: the calls in the
 // server, not only those in a handler, are what makes the wait). Calls
 // that arrive by another way (the web application's, the downloads) take
 // their slot in the pipeline.
@@ -60,12 +62,17 @@ type shedder struct {
 	// limits (streamSlots), and health checks are never refused. Set once,
 	// before the listeners serve.
 	unary map[string]bool
-	// refusal is errOverloaded as each edge writes it, built once.
-	refusal        *status.Status
+	// refusal is errOverloaded as each edge writes it, built once (on
+	// gRPC the error the tap returns, so that a refusal allocates nothing
+	// of its own).
+	refusal        error
 	connectRefusal *connect.Error
 	restRefusal    problem
 	errw           *connect.ErrorWriter
 	metrics        *metrics
+	// yield gives the processor to other goroutines (runtime.Gosched but
+	// in tests).
+	yield func()
 }
 
 func newShedder(limit int, hold time.Duration, m *metrics, log *slog.Logger) *shedder {
@@ -73,11 +80,12 @@ func newShedder(limit int, hold time.Duration, m *metrics, log *slog.Logger) *sh
 	return &shedder{
 		slots:          make(chan struct{}, limit),
 		hold:           hold,
-		refusal:        st,
+		refusal:        st.Err(),
 		connectRefusal: toConnect(st),
 		restRefusal:    problemFromStatus(st),
 		errw:           connect.NewErrorWriter(),
 		metrics:        m,
+		yield:          runtime.Gosched,
 	}
 }
 
@@ -203,14 +211,24 @@ func (s *shedder) leave(ctx context.Context) {
 // tap is the gRPC listener's admission (grpc.InTapHandle). It runs in the
 // connection's reader as a call's headers arrive; a refusal is written as
 // a trailers-only answer with the RetryInfo, and no goroutine is started.
+//
+// Before refusing, the reader yields its processor to the calls already
+// admitted. A connection's reader never waits while requests keep
+// arriving, so under twice the capacity it would spend the processor
+// refusing and starve the calls it admitted: receive livelock (Mogul and
+// Ramakrishnan, 1997), in which the refusals' cost crowds out the work
+// that produces goodput. Yielding puts the admitted calls first; the
+// excess waits in the connection, where it costs nothing, until the
+// reader gets the processor again and refuses it.
 func (s *shedder) tap(ctx context.Context, info *tap.Info) (context.Context, error) {
 	if !s.unary[info.FullMethodName] {
 		return ctx, nil
 	}
 	ctx, t, err := s.arrive(ctx)
 	if err != nil {
+		s.yield()
 		s.metrics.observe(&call{procedure: info.FullMethodName, protocol: "grpc"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
-		return ctx, s.refusal.Err()
+		return ctx, s.refusal
 	}
 	// The call's context ends when its stream does, answer written.
 	context.AfterFunc(ctx, t.done)
