@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -144,6 +145,9 @@ func starved(r round) float64 { return r.starved }
 func p50(r round) float64     { return r.p50 }
 func p99(r round) float64     { return r.p99 }
 
+// clientCores is the share of a core the calling process used in a round.
+func clientCores(r round) float64 { return r.cpuPerCall * r.qps / 1e6 }
+
 // run makes calls from c goroutines, each n calls, and records the round.
 func (k *contender) run(b *testing.B, c, n int) {
 	k.rounds = append(k.rounds, k.measure(b, c, n))
@@ -216,6 +220,37 @@ func benchHTTPClient(b *testing.B, h2 bool) *http.Client {
 	return &http.Client{Transport: tr}
 }
 
+// oneWrite sends a request's head and its body in one write when the body
+// is small, as grpc-go's client sends a call's headers and message.
+// connect-go hands net/http a unary request's body as a reader of its own,
+// which net/http does not know to be in memory; net/http then flushes the
+// head before copying the body, so each call costs the client two writes
+// and the server two segments to receive. Given the body as a
+// bytes.Reader, net/http writes both at once (net/http's
+// isKnownInMemoryReader).
+type oneWrite struct{ next http.RoundTripper }
+
+// oneWriteMax is the largest body oneWrite reads ahead: a unary request.
+const oneWriteMax = 64 << 10
+
+func (t oneWrite) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength <= 0 || r.ContentLength > oneWriteMax {
+		return t.next.RoundTrip(r)
+	}
+	body := make([]byte, r.ContentLength)
+	_, err := io.ReadFull(r.Body, body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	// A RoundTripper must not change the caller's request: a shallow copy
+	// carries the new body.
+	r2 := *r
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return t.next.RoundTrip(&r2)
+}
+
 // benchConn is a plaintext grpc-go connection to addr, closed with b.
 func benchConn(b testing.TB, addr string) *grpc.ClientConn {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -228,6 +263,11 @@ func benchConn(b testing.TB, addr string) *grpc.ClientConn {
 
 // BenchmarkHotPathGet is an authenticated GetPartner at concurrency 50 on
 // every surface against a bare grpc-go server returning a fixed Partner.
+// Connect and gRPC-Web run twice: with connect-go's client as it comes,
+// and with that client writing each request in one piece (oneWrite), as
+// the gRPC contenders' grpc-go client does. Each contender reports the
+// share of a core its server and its client used: the side near 1 is what
+// bounds its QPS.
 func BenchmarkHotPathGet(b *testing.B) {
 	const c, n = 50, 20
 	srv := startServerProcess(b)
@@ -241,6 +281,11 @@ func BenchmarkHotPathGet(b *testing.B) {
 	connectNoGzip := famiv1connect.NewPartnerServiceClient(hc, srv.HTTP, bearer(srv.Token), connect.WithAcceptCompression("gzip", nil, nil))
 	connectH2 := famiv1connect.NewPartnerServiceClient(benchHTTPClient(b, true), srv.HTTP, bearer(srv.Token))
 	webClient := famiv1connect.NewPartnerServiceClient(hc, srv.HTTP, bearer(srv.Token), connect.WithGRPCWeb())
+	// The same two clients writing each request in one piece (oneWrite),
+	// as grpc-go's client does.
+	hc1 := &http.Client{Transport: oneWrite{hc.Transport}}
+	connect1W := famiv1connect.NewPartnerServiceClient(hc1, srv.HTTP, bearer(srv.Token))
+	web1W := famiv1connect.NewPartnerServiceClient(hc1, srv.HTTP, bearer(srv.Token), connect.WithGRPCWeb())
 	restURL := srv.HTTP + "/v1/" + srv.Name
 
 	// The bare server's client sends the same token (which that server
@@ -261,6 +306,8 @@ func BenchmarkHotPathGet(b *testing.B) {
 	connectNoGzipK := &contender{name: "connect-nogzip", call: func(ctx context.Context) error { _, err := connectNoGzip.GetPartner(ctx, req); return err }}
 	connectH2K := &contender{name: "connect-h2c", call: func(ctx context.Context) error { _, err := connectH2.GetPartner(ctx, req); return err }}
 	webK := &contender{name: "grpcweb", call: func(ctx context.Context) error { _, err := webClient.GetPartner(ctx, req); return err }}
+	connect1WK := &contender{name: "connect-onewrite", call: func(ctx context.Context) error { _, err := connect1W.GetPartner(ctx, req); return err }}
+	web1WK := &contender{name: "grpcweb-onewrite", call: func(ctx context.Context) error { _, err := web1W.GetPartner(ctx, req); return err }}
 	restK := &contender{name: "rest", call: func(ctx context.Context) error {
 		r, _ := http.NewRequestWithContext(ctx, http.MethodGet, restURL, nil)
 		r.Header.Set("Authorization", "Bearer "+srv.Token)
@@ -277,7 +324,7 @@ func BenchmarkHotPathGet(b *testing.B) {
 		}
 		return nil
 	}}
-	all := []*contender{bare, bareAnon, grpcK, connectK, connectNoGzipK, connectH2K, webK, restK}
+	all := []*contender{bare, bareAnon, grpcK, connectK, connectNoGzipK, connectH2K, webK, restK, connect1WK, web1WK}
 	for _, k := range all { // warm up connections
 		k.serverCPU = srv.cpu
 		k.measure(b, c, 2)
@@ -291,6 +338,10 @@ func BenchmarkHotPathGet(b *testing.B) {
 		b.ReportMetric(k.median(qps), k.name+"-qps")
 		b.ReportMetric(k.median(serverCPU), k.name+"-server-us/call")
 		b.ReportMetric(k.median(cpu), k.name+"-client-us/call")
+		// How much of a core each side used while the calls ran: near 1,
+		// that side's core is what bounds the QPS.
+		b.ReportMetric(k.median(serverCores), k.name+"-server-cores")
+		b.ReportMetric(k.median(clientCores), k.name+"-client-cores")
 	}
 	b.ReportMetric(ratio(grpcK, bare, qps), "grpc/bare-qps")
 	b.ReportMetric(ratio(grpcK, bareAnon, qps), "grpc/bare-anon-qps")
@@ -299,6 +350,8 @@ func BenchmarkHotPathGet(b *testing.B) {
 	b.ReportMetric(ratio(grpcK, bare, p99), "grpc/bare-p99")
 	b.ReportMetric(ratio(connectK, grpcK, qps), "connect/grpc-qps")
 	b.ReportMetric(ratio(connectNoGzipK, grpcK, qps), "connect-nogzip/grpc-qps")
+	b.ReportMetric(ratio(connect1WK, grpcK, qps), "connect-onewrite/grpc-qps")
+	b.ReportMetric(ratio(web1WK, grpcK, qps), "grpcweb-onewrite/grpc-qps")
 	b.ReportMetric(ratio(connectH2K, grpcK, qps), "connect-h2c/grpc-qps")
 	b.ReportMetric(ratio(webK, grpcK, qps), "grpcweb/grpc-qps")
 	b.ReportMetric(ratio(restK, grpcK, qps), "rest/grpc-qps")

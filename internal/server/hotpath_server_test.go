@@ -149,3 +149,6 @@ func pinSelf(b *testing.B, cpus string) {
 
 // serverCPU is a round's server CPU time per call.
 func serverCPU(r round) float64 { return r.serverCPUPerCall }
+
+// serverCores is the share of a core the server process used in a round.
+func serverCores(r round) float64 { return r.serverCPUPerCall * r.qps / 1e6 }
