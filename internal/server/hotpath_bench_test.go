@@ -119,8 +119,12 @@ func (k *contender) median(f func(round) float64) float64 {
 	return medianOf(v)
 }
 
-// ratio is the median over the rounds of f(a's round) / f(b's round).
+// ratio is the median over the rounds of f(a's round) / f(b's round), or
+// 0 when one of them did not run (hotPathOnlyEnv).
 func ratio(a, b *contender, f func(round) float64) float64 {
+	if len(a.rounds) == 0 || len(b.rounds) == 0 {
+		return 0
+	}
 	v := make([]float64, len(a.rounds))
 	for i := range v {
 		v[i] = f(a.rounds[i]) / f(b.rounds[i])
@@ -261,6 +265,12 @@ func benchConn(b testing.TB, addr string) *grpc.ClientConn {
 	return conn
 }
 
+// hotPathOnlyEnv, when set, names the contenders BenchmarkHotPathGet runs,
+// comma-separated ("grpc,connect-onewrite"): to profile one surface's
+// server alone, with serverProfileEnv. Ratios with a contender left out
+// are reported as 0.
+const hotPathOnlyEnv = "RACCORDO_HOTPATH_ONLY"
+
 // BenchmarkHotPathGet is an authenticated GetPartner at concurrency 50 on
 // every surface against a bare grpc-go server returning a fixed Partner.
 // Connect and gRPC-Web run twice: with connect-go's client as it comes,
@@ -325,6 +335,10 @@ func BenchmarkHotPathGet(b *testing.B) {
 		return nil
 	}}
 	all := []*contender{bare, bareAnon, grpcK, connectK, connectNoGzipK, connectH2K, webK, restK, connect1WK, web1WK}
+	if only := os.Getenv(hotPathOnlyEnv); only != "" {
+		names := strings.Split(only, ",")
+		all = slices.DeleteFunc(all, func(k *contender) bool { return !slices.Contains(names, k.name) })
+	}
 	for _, k := range all { // warm up connections
 		k.serverCPU = srv.cpu
 		k.measure(b, c, 2)
