@@ -82,10 +82,11 @@ func startBare(b testing.TB, p *famiv1.Partner) string {
 type contender struct {
 	name string
 	call func(ctx context.Context) error
-	// serverCPU, when set, is the CPU time used so far by the server
-	// process the calls go to (see hotpath_server_test.go).
-	serverCPU func() time.Duration
-	rounds    []round
+	// serverTimes, when set, is the CPU time used so far by the server
+	// process the calls go to, and the time its threads waited for a core
+	// (see hotpath_server_test.go).
+	serverTimes func() (cpu, wait time.Duration)
+	rounds      []round
 }
 
 // round is what one contender's calls of one round measured.
@@ -98,8 +99,11 @@ type round struct {
 	// starved is how many of the process's threads were, on average over
 	// the round, ready to run but waiting for a core (another process's
 	// or another of ours): near 0 the round had the cores it wanted.
-	starved  float64
-	p50, p99 float64 // µs
+	starved float64
+	// serverStarved is starved for the server process, when it runs in a
+	// process of its own.
+	serverStarved float64
+	p50, p99      float64 // µs
 }
 
 func newRound(calls int, busy, cpu time.Duration, lat []time.Duration) round {
@@ -160,9 +164,9 @@ func (k *contender) run(b *testing.B, c, n int) {
 // measure makes calls from c goroutines, each n calls.
 func (k *contender) measure(b *testing.B, c, n int) round {
 	lats := make([][]time.Duration, c)
-	var server0 time.Duration
-	if k.serverCPU != nil {
-		server0 = k.serverCPU()
+	var server0, serverWait0 time.Duration
+	if k.serverTimes != nil {
+		server0, serverWait0 = k.serverTimes()
 	}
 	cpu0, wait0 := cpuTime(), runQueueTime()
 	t0 := time.Now()
@@ -183,8 +187,10 @@ func (k *contender) measure(b *testing.B, c, n int) round {
 	busy := time.Since(t0)
 	r := newRound(c*n, busy, cpuTime()-cpu0, slices.Concat(lats...))
 	r.starved = float64(runQueueTime()-wait0) / float64(busy)
-	if k.serverCPU != nil {
-		r.serverCPUPerCall = float64((k.serverCPU() - server0).Microseconds()) / float64(c*n)
+	if k.serverTimes != nil {
+		server, serverWait := k.serverTimes()
+		r.serverCPUPerCall = float64((server - server0).Microseconds()) / float64(c*n)
+		r.serverStarved = float64(serverWait-serverWait0) / float64(busy)
 	}
 	return r
 }
@@ -340,7 +346,7 @@ func BenchmarkHotPathGet(b *testing.B) {
 		all = slices.DeleteFunc(all, func(k *contender) bool { return !slices.Contains(names, k.name) })
 	}
 	for _, k := range all { // warm up connections
-		k.serverCPU = srv.cpu
+		k.serverTimes = srv.times
 		k.measure(b, c, 2)
 	}
 	for b.Loop() {
@@ -373,6 +379,16 @@ func BenchmarkHotPathGet(b *testing.B) {
 	b.ReportMetric(ratio(restK, grpcK, serverCPU), "rest/grpc-server-cpu")
 	b.ReportMetric(ratio(connectK, grpcK, serverCPU), "connect/grpc-server-cpu")
 	b.ReportMetric(ratio(connectH2K, grpcK, serverCPU), "connect-h2c/grpc-server-cpu")
+	// Threads ready to run but waiting for a core, over every round of
+	// every contender: near 0 each process had its core (the issue's
+	// conditions); well above, other work on the machine shared them, and
+	// the QPS ratios say more of the scheduler than of the surfaces.
+	var every contender
+	for _, k := range all {
+		every.rounds = append(every.rounds, k.rounds...)
+	}
+	b.ReportMetric(every.median(starved), "client-threads-waiting-for-a-core")
+	b.ReportMetric(every.median(func(r round) float64 { return r.serverStarved }), "server-threads-waiting-for-a-core")
 	if srv.pinned {
 		b.ReportMetric(1, "server-pinned")
 	}
