@@ -61,8 +61,8 @@ func bounds(v *errs.Violations, prefix string, m protoreflect.Message) {
 	// every call passes here, and Range's callback, and a name for every
 	// populated scalar, would be allocations on each one.
 	fields := m.Descriptor().Fields()
-	for i := range fields.Len() {
-		fd := fields.Get(i)
+	for f := range fields.Len() {
+		fd := fields.Get(f)
 		if !fd.IsList() && !fd.IsMap() && fd.Message() == nil || !m.Has(fd) {
 			continue
 		}
