@@ -48,9 +48,10 @@ func servicePath(path string) string {
 // its message and again after its trailers, and over HTTP/1.1 each flush
 // is a write system call and a chunk of its own: with the last chunk,
 // three writes a call where a Connect answer takes one. Without the
-// flushes the answer waits in net/http's buffer until the handler returns
-// and goes out whole, with a Content-Length as a Connect answer does; its
-// message and trailer frames are the same bytes. Streams still flush each
+// flushes a small answer waits in net/http's buffer until the handler
+// returns and goes out whole, with a Content-Length as a Connect answer
+// does (a large one goes out as the buffer fills, chunked); its message
+// and trailer frames are the same bytes. Streams still flush each
 // message, and HTTP/2 is left as it is. So is gRPC over HTTP/1.1: its
 // trailers are HTTP trailers, which net/http sends only after a chunked
 // body, and the first flush is what makes the body chunked.
