@@ -55,11 +55,14 @@ func ParseRegion(field, parent string) (string, error) {
 // ParseName splits "regions/{region}/{collection}/{id}" and checks the
 // collection.
 func ParseName(field, name, collection string) (region, id string, err error) {
-	parts := strings.Split(name, "/")
-	if len(parts) != 4 || parts[0] != "regions" || parts[1] == "" || parts[2] != collection || parts[3] == "" {
+	// Cut, not Split: names are parsed on every call, and Split allocates.
+	rest, ok := strings.CutPrefix(name, "regions/")
+	region, rest, ok2 := strings.Cut(rest, "/")
+	coll, id, ok3 := strings.Cut(rest, "/")
+	if !ok || !ok2 || !ok3 || region == "" || coll != collection || id == "" || strings.Contains(id, "/") {
 		return "", "", errs.InvalidField(field, "%q is not a valid name: want regions/{region}/%s/{id}", errs.Clip(name), collection)
 	}
-	return parts[1], parts[3], nil
+	return region, id, nil
 }
 
 // Name builds "regions/{region}/{collection}/{id}".

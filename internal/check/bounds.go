@@ -55,15 +55,23 @@ func bounds(v *errs.Violations, prefix string, m protoreflect.Message) {
 		v.Add(prefix+field, "lists %d elements; at most %d are allowed", n, limit)
 		return
 	}
-	m.Range(func(fd protoreflect.FieldDescriptor, val protoreflect.Value) bool {
+	// The fields are walked by their descriptor rather than with m.Range:
+	// every call passes here, and Range's callback, and a name for every
+	// populated scalar, would be allocations on each one.
+	fields := m.Descriptor().Fields()
+	for f := range fields.Len() {
+		fd := fields.Get(f)
+		if !fd.IsList() && !fd.IsMap() && fd.Message() == nil || !m.Has(fd) {
+			continue
+		}
 		field := prefix + string(fd.Name())
-		limit := limitOf(fd)
+		val := m.Get(fd)
 		switch {
 		case fd.IsList():
 			l := val.List()
-			if l.Len() > limit {
+			if limit := limitOf(fd); l.Len() > limit {
 				v.Add(field, "lists %d elements; at most %d are allowed", l.Len(), limit)
-				return true
+				continue
 			}
 			if fd.Message() != nil {
 				for i := range l.Len() {
@@ -72,9 +80,9 @@ func bounds(v *errs.Violations, prefix string, m protoreflect.Message) {
 			}
 		case fd.IsMap():
 			mp := val.Map()
-			if mp.Len() > limit {
+			if limit := limitOf(fd); mp.Len() > limit {
 				v.Add(field, "has %d entries; at most %d are allowed", mp.Len(), limit)
-				return true
+				continue
 			}
 			if fd.MapValue().Message() != nil {
 				mp.Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
@@ -82,9 +90,8 @@ func bounds(v *errs.Violations, prefix string, m protoreflect.Message) {
 					return true
 				})
 			}
-		case fd.Message() != nil:
+		default:
 			bounds(v, field+".", val.Message())
 		}
-		return true
-	})
+	}
 }

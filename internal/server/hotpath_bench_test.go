@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -82,10 +83,11 @@ func startBare(b testing.TB, p *famiv1.Partner) string {
 type contender struct {
 	name string
 	call func(ctx context.Context) error
-	// serverCPU, when set, is the CPU time used so far by the server
-	// process the calls go to (see hotpath_server_test.go).
-	serverCPU func() time.Duration
-	rounds    []round
+	// serverTimes, when set, is the CPU time used so far by the server
+	// process the calls go to, and the time its threads waited for a core
+	// (see hotpath_server_test.go).
+	serverTimes func() (cpu, wait time.Duration)
+	rounds      []round
 }
 
 // round is what one contender's calls of one round measured.
@@ -98,8 +100,11 @@ type round struct {
 	// starved is how many of the process's threads were, on average over
 	// the round, ready to run but waiting for a core (another process's
 	// or another of ours): near 0 the round had the cores it wanted.
-	starved  float64
-	p50, p99 float64 // µs
+	starved float64
+	// serverStarved is starved for the server process, when it runs in a
+	// process of its own.
+	serverStarved float64
+	p50, p99      float64 // µs
 }
 
 func newRound(calls int, busy, cpu time.Duration, lat []time.Duration) round {
@@ -119,8 +124,12 @@ func (k *contender) median(f func(round) float64) float64 {
 	return medianOf(v)
 }
 
-// ratio is the median over the rounds of f(a's round) / f(b's round).
+// ratio is the median over the rounds of f(a's round) / f(b's round), or
+// 0 when one of them did not run (hotPathOnlyEnv).
 func ratio(a, b *contender, f func(round) float64) float64 {
+	if len(a.rounds) == 0 || len(b.rounds) == 0 {
+		return 0
+	}
 	v := make([]float64, min(len(a.rounds), len(b.rounds)))
 	for i := range v {
 		v[i] = f(a.rounds[i]) / f(b.rounds[i])
@@ -148,6 +157,9 @@ func starved(r round) float64 { return r.starved }
 func p50(r round) float64     { return r.p50 }
 func p99(r round) float64     { return r.p99 }
 
+// clientCores is the share of a core the calling process used in a round.
+func clientCores(r round) float64 { return r.cpuPerCall * r.qps / 1e6 }
+
 // run makes calls from c goroutines, each n calls, and records the round.
 func (k *contender) run(b *testing.B, c, n int) {
 	k.rounds = append(k.rounds, k.measure(b, c, n))
@@ -156,9 +168,9 @@ func (k *contender) run(b *testing.B, c, n int) {
 // measure makes calls from c goroutines, each n calls.
 func (k *contender) measure(b *testing.B, c, n int) round {
 	lats := make([][]time.Duration, c)
-	var server0 time.Duration
-	if k.serverCPU != nil {
-		server0 = k.serverCPU()
+	var server0, serverWait0 time.Duration
+	if k.serverTimes != nil {
+		server0, serverWait0 = k.serverTimes()
 	}
 	cpu0, wait0 := cpuTime(), runQueueTime()
 	t0 := time.Now()
@@ -179,8 +191,10 @@ func (k *contender) measure(b *testing.B, c, n int) round {
 	busy := time.Since(t0)
 	r := newRound(c*n, busy, cpuTime()-cpu0, slices.Concat(lats...))
 	r.starved = float64(runQueueTime()-wait0) / float64(busy)
-	if k.serverCPU != nil {
-		r.serverCPUPerCall = float64((k.serverCPU() - server0).Microseconds()) / float64(c*n)
+	if k.serverTimes != nil {
+		server, serverWait := k.serverTimes()
+		r.serverCPUPerCall = float64((server - server0).Microseconds()) / float64(c*n)
+		r.serverStarved = float64(serverWait-serverWait0) / float64(busy)
 	}
 	return r
 }
@@ -220,6 +234,37 @@ func benchHTTPClient(b *testing.B, h2 bool) *http.Client {
 	return &http.Client{Transport: tr}
 }
 
+// oneWrite sends a request's head and its body in one write when the body
+// is small, as grpc-go's client sends a call's headers and message.
+// connect-go hands net/http a unary request's body as a reader of its own,
+// which net/http does not know to be in memory; net/http then flushes the
+// head before copying the body, so each call costs the client two writes
+// and the server two segments to receive. Given the body as a
+// bytes.Reader, net/http writes both at once (net/http's
+// isKnownInMemoryReader).
+type oneWrite struct{ next http.RoundTripper }
+
+// oneWriteMax is the largest body oneWrite reads ahead: a unary request.
+const oneWriteMax = 64 << 10
+
+func (t oneWrite) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength <= 0 || r.ContentLength > oneWriteMax {
+		return t.next.RoundTrip(r)
+	}
+	body := make([]byte, r.ContentLength)
+	_, err := io.ReadFull(r.Body, body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	// A RoundTripper must not change the caller's request: a shallow copy
+	// carries the new body.
+	r2 := *r
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return t.next.RoundTrip(&r2)
+}
+
 // benchConn is a plaintext grpc-go connection to addr, closed with b.
 func benchConn(b testing.TB, addr string) *grpc.ClientConn {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -230,8 +275,19 @@ func benchConn(b testing.TB, addr string) *grpc.ClientConn {
 	return conn
 }
 
+// hotPathOnlyEnv, when set, names the contenders BenchmarkHotPathGet runs,
+// comma-separated ("grpc,connect-onewrite"): to profile one surface's
+// server alone, with serverProfileEnv. Ratios with a contender left out
+// are reported as 0.
+const hotPathOnlyEnv = "RACCORDO_HOTPATH_ONLY"
+
 // BenchmarkHotPathGet is an authenticated GetPartner at concurrency 50 on
 // every surface against a bare grpc-go server returning a fixed Partner.
+// Connect and gRPC-Web run twice: with connect-go's client as it comes,
+// and with that client writing each request in one piece (oneWrite), as
+// the gRPC contenders' grpc-go client does. Each contender reports the
+// share of a core its server and its client used: the side near 1 is what
+// bounds its QPS.
 func BenchmarkHotPathGet(b *testing.B) {
 	const c, n = 50, 20
 	srv := startServerProcess(b)
@@ -245,6 +301,11 @@ func BenchmarkHotPathGet(b *testing.B) {
 	connectNoGzip := famiv1connect.NewPartnerServiceClient(hc, srv.HTTP, bearer(srv.Token), connect.WithAcceptCompression("gzip", nil, nil))
 	connectH2 := famiv1connect.NewPartnerServiceClient(benchHTTPClient(b, true), srv.HTTP, bearer(srv.Token))
 	webClient := famiv1connect.NewPartnerServiceClient(hc, srv.HTTP, bearer(srv.Token), connect.WithGRPCWeb())
+	// The same two clients writing each request in one piece (oneWrite),
+	// as grpc-go's client does.
+	hc1 := &http.Client{Transport: oneWrite{hc.Transport}}
+	connect1W := famiv1connect.NewPartnerServiceClient(hc1, srv.HTTP, bearer(srv.Token))
+	web1W := famiv1connect.NewPartnerServiceClient(hc1, srv.HTTP, bearer(srv.Token), connect.WithGRPCWeb())
 	restURL := srv.HTTP + "/v1/" + srv.Name
 
 	// The bare server's client sends the same token (which that server
@@ -265,6 +326,8 @@ func BenchmarkHotPathGet(b *testing.B) {
 	connectNoGzipK := &contender{name: "connect-nogzip", call: func(ctx context.Context) error { _, err := connectNoGzip.GetPartner(ctx, req); return err }}
 	connectH2K := &contender{name: "connect-h2c", call: func(ctx context.Context) error { _, err := connectH2.GetPartner(ctx, req); return err }}
 	webK := &contender{name: "grpcweb", call: func(ctx context.Context) error { _, err := webClient.GetPartner(ctx, req); return err }}
+	connect1WK := &contender{name: "connect-onewrite", call: func(ctx context.Context) error { _, err := connect1W.GetPartner(ctx, req); return err }}
+	web1WK := &contender{name: "grpcweb-onewrite", call: func(ctx context.Context) error { _, err := web1W.GetPartner(ctx, req); return err }}
 	restK := &contender{name: "rest", call: func(ctx context.Context) error {
 		r, _ := http.NewRequestWithContext(ctx, http.MethodGet, restURL, nil)
 		r.Header.Set("Authorization", "Bearer "+srv.Token)
@@ -281,20 +344,27 @@ func BenchmarkHotPathGet(b *testing.B) {
 		}
 		return nil
 	}}
-	all := only(b, []*contender{bare, bareAnon, grpcK, connectK, connectNoGzipK, connectH2K, webK, restK})
+	all := only(b, []*contender{bare, bareAnon, grpcK, connectK, connectNoGzipK, connectH2K, webK, restK, connect1WK, web1WK})
 	for _, k := range all { // warm up connections
-		k.serverCPU = srv.cpu
+		k.serverTimes = srv.times
 		k.measure(b, c, 2)
 	}
-	for b.Loop() {
-		for _, k := range all {
-			k.run(b, c, n)
+	// Each round starts one contender further along, so that none always
+	// runs first or last in a round (right after another's burst of
+	// garbage to collect, or as the machine's other work comes and goes).
+	for turn := 0; b.Loop(); turn++ {
+		for i := range all {
+			all[(turn+i)%len(all)].run(b, c, n)
 		}
 	}
 	for _, k := range all {
 		b.ReportMetric(k.median(qps), k.name+"-qps")
 		b.ReportMetric(k.median(serverCPU), k.name+"-server-us/call")
 		b.ReportMetric(k.median(cpu), k.name+"-client-us/call")
+		// How much of a core each side used while the calls ran: near 1,
+		// that side's core is what bounds the QPS.
+		b.ReportMetric(k.median(serverCores), k.name+"-server-cores")
+		b.ReportMetric(k.median(clientCores), k.name+"-client-cores")
 	}
 	b.ReportMetric(ratio(grpcK, bare, qps), "grpc/bare-qps")
 	b.ReportMetric(ratio(grpcK, bareAnon, qps), "grpc/bare-anon-qps")
@@ -303,6 +373,8 @@ func BenchmarkHotPathGet(b *testing.B) {
 	b.ReportMetric(ratio(grpcK, bare, p99), "grpc/bare-p99")
 	b.ReportMetric(ratio(connectK, grpcK, qps), "connect/grpc-qps")
 	b.ReportMetric(ratio(connectNoGzipK, grpcK, qps), "connect-nogzip/grpc-qps")
+	b.ReportMetric(ratio(connect1WK, grpcK, qps), "connect-onewrite/grpc-qps")
+	b.ReportMetric(ratio(web1WK, grpcK, qps), "grpcweb-onewrite/grpc-qps")
 	b.ReportMetric(ratio(connectH2K, grpcK, qps), "connect-h2c/grpc-qps")
 	b.ReportMetric(ratio(webK, grpcK, qps), "grpcweb/grpc-qps")
 	b.ReportMetric(ratio(restK, grpcK, qps), "rest/grpc-qps")
@@ -310,19 +382,24 @@ func BenchmarkHotPathGet(b *testing.B) {
 	b.ReportMetric(ratio(restK, grpcK, serverCPU), "rest/grpc-server-cpu")
 	b.ReportMetric(ratio(connectK, grpcK, serverCPU), "connect/grpc-server-cpu")
 	b.ReportMetric(ratio(connectH2K, grpcK, serverCPU), "connect-h2c/grpc-server-cpu")
+	// Threads ready to run but waiting for a core, over every round of
+	// every contender: near 0 each process had its core (the issue's
+	// conditions); well above, other work on the machine shared them, and
+	// the QPS ratios say more of the scheduler than of the surfaces.
+	var every contender
+	for _, k := range all {
+		every.rounds = append(every.rounds, k.rounds...)
+	}
+	b.ReportMetric(every.median(starved), "client-threads-waiting-for-a-core")
+	b.ReportMetric(every.median(func(r round) float64 { return r.serverStarved }), "server-threads-waiting-for-a-core")
 	if srv.pinned {
 		b.ReportMetric(1, "server-pinned")
 	}
 }
 
-// onlyEnv names the contenders to run, comma-separated
-// (RACCORDO_HOTPATH_ONLY=rest): the server process's CPU profile is then
-// that surface's alone. Ratios to a contender left out are NaN.
-const onlyEnv = "RACCORDO_HOTPATH_ONLY"
-
-// only is the contenders onlyEnv names, or all of them.
+// only is the contenders hotPathOnlyEnv names, or all of them.
 func only(b *testing.B, all []*contender) []*contender {
-	names := os.Getenv(onlyEnv)
+	names := os.Getenv(hotPathOnlyEnv)
 	if names == "" {
 		return all
 	}
@@ -333,7 +410,7 @@ func only(b *testing.B, all []*contender) []*contender {
 		}
 	}
 	if len(kept) == 0 {
-		b.Fatalf("%s=%s names no contender", onlyEnv, names)
+		b.Fatalf("%s=%s names no contender", hotPathOnlyEnv, names)
 	}
 	return kept
 }

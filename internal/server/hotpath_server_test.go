@@ -40,8 +40,8 @@ type readServers struct {
 
 // TestHotPathServer is the server process of BenchmarkHotPathGet; without
 // serverProcessEnv it skips. It writes its readServers as a JSON line, then
-// answers each line it reads with its CPU time so far (ns), until its
-// input ends.
+// answers each line it reads with its CPU time so far and the time its
+// threads have waited for a core (ns), until its input ends.
 func TestHotPathServer(t *testing.T) {
 	if os.Getenv(serverProcessEnv) == "" {
 		t.Skip("the server process of BenchmarkHotPathGet, started by it")
@@ -57,7 +57,7 @@ func TestHotPathServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	for in := bufio.NewScanner(os.Stdin); in.Scan(); {
-		fmt.Println(int64(cpuTime()))
+		fmt.Println(int64(cpuTime()), int64(runQueueTime()))
 	}
 }
 
@@ -110,19 +110,20 @@ func startServerProcess(b *testing.B) *serverProcess {
 	return p
 }
 
-// cpu is the server process's CPU time so far.
-func (p *serverProcess) cpu() time.Duration {
+// times is the server process's CPU time so far, and how long its threads
+// have waited for a core.
+func (p *serverProcess) times() (cpu, wait time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintln(p.ask)
 	if !p.answer.Scan() {
 		panic(fmt.Sprintf("the server process stopped answering: %v", p.answer.Err()))
 	}
-	ns, err := strconv.ParseInt(p.answer.Text(), 10, 64)
-	if err != nil {
+	var cpuNs, waitNs int64
+	if _, err := fmt.Sscan(p.answer.Text(), &cpuNs, &waitNs); err != nil {
 		panic(fmt.Sprintf("the server process answered %q", p.answer.Text()))
 	}
-	return time.Duration(ns)
+	return time.Duration(cpuNs), time.Duration(waitNs)
 }
 
 // pinSelf moves every thread of this process to cpus (taskset's list
@@ -149,3 +150,6 @@ func pinSelf(b *testing.B, cpus string) {
 
 // serverCPU is a round's server CPU time per call.
 func serverCPU(r round) float64 { return r.serverCPUPerCall }
+
+// serverCores is the share of a core the server process used in a round.
+func serverCores(r round) float64 { return r.serverCPUPerCall * r.qps / 1e6 }

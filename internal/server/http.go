@@ -56,9 +56,10 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		connect.WithCompressMinBytes(compressMinBytes),
 	}
 	var names []string
+	rpcs := make(map[string]http.Handler, len(svcs))
 	for _, svc := range svcs {
 		path, h := svc.connect(opts...)
-		mux.Handle(path, pipe.shed.admitConnect(authBeforeInflate(pipe, h)))
+		rpcs[path] = unaryInOneWrite(pipe.shed, pipe.shed.admitConnect(authBeforeInflate(pipe, h)))
 		names = append(names, strings.Trim(path, "/"))
 	}
 	// Reflection, as on the gRPC port, so that grpcurl and
@@ -127,7 +128,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	// REST calls (the gateway's and the downloads) get a server span
 	// here; Connect, gRPC and gRPC-Web calls get theirs from otelconnect.
 	if !s.tracing {
-		return recoverHTTP(s, withCORS(s.cfg.CORSOrigins, grpcWebText(s.cfg.MaxMessageBytes, mux))), nil
+		return recoverHTTP(s, withCORS(s.cfg.CORSOrigins, grpcWebText(s.cfg.MaxMessageBytes, byService(rpcs, mux)))), nil
 	}
 	traced := otelhttp.NewHandler(mux, "gateway",
 		otelhttp.WithTracerProvider(s.cfg.TracerProvider),
@@ -145,7 +146,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 			return strings.TrimSpace(op + " " + r.Method + " " + pattern)
 		}),
 	)
-	return recoverHTTP(s, withCORS(s.cfg.CORSOrigins, grpcWebText(s.cfg.MaxMessageBytes, traced))), nil
+	return recoverHTTP(s, withCORS(s.cfg.CORSOrigins, grpcWebText(s.cfg.MaxMessageBytes, byService(rpcs, traced)))), nil
 }
 
 // gatewayHeader maps the gRPC response headers the gateway forwards to REST:
