@@ -216,17 +216,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.target.Tokens, err = o.tokens(); err != nil {
 		return err
 	}
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := o.profile()
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	release, err := o.confine()
 	if err != nil {
 		return err
@@ -253,32 +247,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		for _, op := range o.ops {
 			for _, surface := range o.surfaces {
-				switch o.mode {
-				case "overload":
-					r, err := o.target.Overload(ctx, loadgen.Overload{Surface: surface, Op: op, Regions: o.regions,
-						Concurrencies: o.concurrencies, Factor: o.factor, Duration: o.duration, MaxInFlight: o.maxInFlight})
-					if err != nil {
-						return err
-					}
-					rep.Overloads = append(rep.Overloads, r)
-					text("%s", r)
-				case "open":
-					r, err := o.target.Run(ctx, loadgen.Load{Surface: surface, Op: op, Regions: o.regions, Rate: o.rate,
-						MaxInFlight: o.maxInFlight, Duration: o.duration})
-					if err != nil {
-						return err
-					}
-					rep.Loads = append(rep.Loads, r)
-					text("%s", r)
-				default:
-					for _, c := range o.concurrencies {
-						r, err := o.target.Run(ctx, loadgen.Load{Surface: surface, Op: op, Regions: o.regions, Concurrency: c, Duration: o.duration})
-						if err != nil {
-							return err
-						}
-						rep.Loads = append(rep.Loads, r)
-						text("%s", r)
-					}
+				if err := o.load(ctx, &rep, op, surface, text); err != nil {
+					return err
 				}
 			}
 		}
@@ -298,6 +268,56 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return enc.Encode(rep)
 	}
 	return nil
+}
+
+// load runs op on one surface in the chosen mode and adds the results to
+// rep, printing them with text.
+func (o options) load(ctx context.Context, rep *report, op, surface string, text func(string, ...any)) error {
+	switch o.mode {
+	case "overload":
+		r, err := o.target.Overload(ctx, loadgen.Overload{Surface: surface, Op: op, Regions: o.regions,
+			Concurrencies: o.concurrencies, Factor: o.factor, Duration: o.duration, MaxInFlight: o.maxInFlight})
+		if err != nil {
+			return err
+		}
+		rep.Overloads = append(rep.Overloads, r)
+		text("%s", r)
+	case "open":
+		r, err := o.target.Run(ctx, loadgen.Load{Surface: surface, Op: op, Regions: o.regions, Rate: o.rate,
+			MaxInFlight: o.maxInFlight, Duration: o.duration})
+		if err != nil {
+			return err
+		}
+		rep.Loads = append(rep.Loads, r)
+		text("%s", r)
+	default:
+		for _, c := range o.concurrencies {
+			r, err := o.target.Run(ctx, loadgen.Load{Surface: surface, Op: op, Regions: o.regions, Concurrency: c, Duration: o.duration})
+			if err != nil {
+				return err
+			}
+			rep.Loads = append(rep.Loads, r)
+			text("%s", r)
+		}
+	}
+	return nil
+}
+
+// profile applies -cpuprofile: famiload's own CPU profile, written when
+// stop is called.
+func (o options) profile() (stop func(), err error) {
+	if o.cpuProfile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(o.cpuProfile)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // confine applies -server-cpu-quota: famid is confined to the quota, and

@@ -169,6 +169,38 @@ func (s *Service) ListChanges(ctx context.Context, req *famiv1.ListChangesReques
 	return res, nil
 }
 
+// watchFrom checks a Watch request: the region it watches and the
+// revision it starts after.
+func watchFrom(req *famiv1.WatchRequest) (region string, rev int64, err error) {
+	if region, err = aip.Parent(req.GetParent()); err != nil {
+		return "", 0, err
+	}
+	if err := checkTypes(req.GetResourceTypes()); err != nil {
+		return "", 0, err
+	}
+	if rev = req.GetSinceRevision(); rev < 0 {
+		return "", 0, errs.InvalidField("since_revision", "must not be negative")
+	}
+	return region, rev, nil
+}
+
+// next is what a watch at rev sends now: a live watch's from the region's
+// shared tail when the tail holds it, otherwise the changes read from the
+// log. res is nil when there is no change to send.
+func (s *Service) next(ctx context.Context, region string, rev int64, live bool, types []string, changed <-chan struct{}) (res proto.Message, upTo, current int64, err error) {
+	if live {
+		res, upTo, current, fromTail, err := s.fromTail(ctx, region, rev, types, changed)
+		if fromTail || err != nil {
+			return res, upTo, current, err
+		}
+	}
+	changes, upTo, current, err := s.read(ctx, region, rev, maxBatch, types)
+	if len(changes) > 0 {
+		res = &famiv1.WatchResponse{Changes: changes, Revision: upTo}
+	}
+	return res, upTo, current, err
+}
+
 // Watch implements fami.v1.SyncService (grpc-go's signature, which the
 // server adapts to connect-go). A live watch's responses are
 // *sharedmsg.Message values wrapping a *famiv1.WatchResponse, sent with
@@ -181,16 +213,9 @@ func (s *Service) Watch(req *famiv1.WatchRequest, stream famiv1.SyncService_Watc
 // watch streams the changes after req.since_revision, then live ones, with
 // bookmarks when idle. It returns when ctx ends.
 func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func(proto.Message) error) error {
-	r, err := aip.Parent(req.GetParent())
+	r, rev, err := watchFrom(req)
 	if err != nil {
 		return err
-	}
-	if err := checkTypes(req.GetResourceTypes()); err != nil {
-		return err
-	}
-	rev := req.GetSinceRevision()
-	if rev < 0 {
-		return errs.InvalidField("since_revision", "must not be negative")
 	}
 	ticker := time.NewTicker(s.bookmark)
 	defer ticker.Stop()
@@ -215,22 +240,7 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 		// Take the commit signal before reading, so a commit that lands
 		// between the read and the wait still wakes us.
 		changed := s.store.Changed(r)
-		var (
-			res           proto.Message // nil when no change is to be sent
-			upTo, current int64
-			err           error
-			fromTail      bool
-		)
-		if live {
-			res, upTo, current, fromTail, err = s.fromTail(ctx, r, rev, req.GetResourceTypes(), changed)
-		}
-		if !fromTail && err == nil {
-			var changes []*famiv1.Change
-			changes, upTo, current, err = s.read(ctx, r, rev, maxBatch, req.GetResourceTypes())
-			if len(changes) > 0 {
-				res = &famiv1.WatchResponse{Changes: changes, Revision: upTo}
-			}
-		}
+		res, upTo, current, err := s.next(ctx, r, rev, live, req.GetResourceTypes(), changed)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
