@@ -3,7 +3,9 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -257,19 +259,24 @@ func TestWatchEverySurface(t *testing.T) {
 	}
 }
 
-// watchEach opens a watch on kind ("connect-json" is Connect with JSON
-// messages) and calls each with every response until each returns false.
-func watchEach(ctx context.Context, t *testing.T, ts *testServer, kind string, req *famiv1.WatchRequest, each func(*famiv1.WatchResponse) bool) error {
+// watchEach opens a watch with token on kind ("connect-json" is Connect
+// with JSON messages) and calls each with every response until each
+// returns false. It returns the error that ends the watch, nil when each
+// ended it or the server closed it cleanly.
+func watchEach(ctx context.Context, t *testing.T, ts *testServer, kind, token string, req *famiv1.WatchRequest, each func(*famiv1.WatchResponse) bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	switch kind {
 	case "grpc":
-		stream, err := famiv1.NewSyncServiceClient(dialGRPC(t, ts, ts.token)).Watch(ctx, req)
+		stream, err := famiv1.NewSyncServiceClient(dialGRPC(t, ts, token)).Watch(ctx, req)
 		if err != nil {
 			return grpcErr(err)
 		}
 		for {
 			res, err := stream.Recv()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
 			if err != nil {
 				return grpcErr(err)
 			}
@@ -278,14 +285,14 @@ func watchEach(ctx context.Context, t *testing.T, ts *testServer, kind string, r
 			}
 		}
 	case "connect", "connect-json", "grpcweb":
-		opts := []connect.ClientOption{connect.WithInterceptors(sdk.Bearer(ts.token))}
+		opts := []connect.ClientOption{connect.WithInterceptors(sdk.Bearer(token))}
 		switch kind {
 		case "grpcweb":
 			opts = append(opts, connect.WithGRPCWeb())
 		case "connect-json":
 			opts = append(opts, connect.WithProtoJSON())
 		}
-		stream, err := sdk.NewClient(newHTTPClient(t), ts.httpURL(), ts.token, opts...).Sync.Watch(ctx, req)
+		stream, err := sdk.NewClient(newHTTPClient(t), ts.httpURL(), token, opts...).Sync.Watch(ctx, req)
 		if err != nil {
 			return connectErr(err)
 		}
@@ -297,7 +304,7 @@ func watchEach(ctx context.Context, t *testing.T, ts *testServer, kind string, r
 		}
 		return connectErr(stream.Err())
 	default:
-		res, err := restFeed{s: newRESTSurface(t, ts, ts.token)}.get(ctx, "/v1/"+req.GetParent()+"/changes:watch", restQuery(req, "parent"))
+		res, err := restFeed{s: newRESTSurface(t, ts, token)}.get(ctx, "/v1/"+req.GetParent()+"/changes:watch", restQuery(req, "parent"))
 		if err != nil {
 			return err
 		}
@@ -313,6 +320,9 @@ func watchEach(ctx context.Context, t *testing.T, ts *testServer, kind string, r
 				if !each(msg) {
 					return nil
 				}
+			}
+			if err == io.EOF {
+				return nil
 			}
 			if err != nil {
 				return err
@@ -358,7 +368,7 @@ func TestWatchersShareOnlyIdenticalResponses(t *testing.T) {
 			opened.Add(1)
 			first := sync.OnceFunc(opened.Done)
 			done.Go(func() {
-				err := watchEach(ctx, t, ts, kind, &famiv1.WatchRequest{Parent: lombardia, ResourceTypes: types}, func(res *famiv1.WatchResponse) bool {
+				err := watchEach(ctx, t, ts, kind, ts.token, &famiv1.WatchRequest{Parent: lombardia, ResourceTypes: types}, func(res *famiv1.WatchResponse) bool {
 					first()
 					w.mu.Lock()
 					defer w.mu.Unlock()

@@ -1,21 +1,17 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"io"
+	"sync"
 	"testing"
 	"time"
 
-	"connectrpc.com/connect"
 	"google.golang.org/grpc/codes"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
-	"github.com/raccordo/raccordo/sdk"
 )
 
 // watchSurfaces are the surfaces a watch runs on (gRPC-Web streams are
@@ -26,66 +22,11 @@ var watchSurfaces = []string{"grpc", "connect", "grpcweb", "rest"}
 // after its first response and returns the error that ends it (nil when
 // it ends cleanly).
 func watchToEnd(ctx context.Context, t *testing.T, ts *testServer, kind, token string, opened chan<- struct{}) error {
-	req := &famiv1.WatchRequest{Parent: lombardia}
-	first := true
-	got := func() {
-		if first {
-			first = false
-			close(opened)
-		}
-	}
-	switch kind {
-	case "grpc":
-		stream, err := famiv1.NewSyncServiceClient(dialGRPC(t, ts, token)).Watch(ctx, req)
-		if err != nil {
-			return grpcErr(err)
-		}
-		for {
-			if _, err := stream.Recv(); err != nil {
-				if errors.Is(err, io.EOF) {
-					return nil
-				}
-				return grpcErr(err)
-			}
-			got()
-		}
-	case "connect", "grpcweb":
-		opts := []connect.ClientOption{connect.WithInterceptors(sdk.Bearer(token))}
-		if kind == "grpcweb" {
-			opts = append(opts, connect.WithGRPCWeb())
-		}
-		stream, err := sdk.NewClient(newHTTPClient(t), ts.httpURL(), token, opts...).Sync.Watch(ctx, req)
-		if err != nil {
-			return connectErr(err)
-		}
-		defer stream.Close()
-		for stream.Receive() {
-			got()
-		}
-		return connectErr(stream.Err())
-	default:
-		res, err := restFeed{s: newRESTSurface(t, ts, token)}.get(ctx, "/v1/"+lombardia+"/changes:watch", nil)
-		if err != nil {
-			return err
-		}
-		defer res.Body.Close()
-		r := bufio.NewReader(res.Body)
-		for {
-			line, err := r.ReadBytes('\n')
-			if len(line) > 0 {
-				if _, err := watchLine(res, line); err != nil {
-					return err
-				}
-				got()
-			}
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
+	first := sync.OnceFunc(func() { close(opened) })
+	return watchEach(ctx, t, ts, kind, token, &famiv1.WatchRequest{Parent: lombardia}, func(*famiv1.WatchResponse) bool {
+		first()
+		return true
+	})
 }
 
 // wantStreamEnd waits for a watch to end and checks it ended with code.
