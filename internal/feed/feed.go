@@ -37,6 +37,13 @@ type Options struct {
 	// little at a time, never as one burst ahead of a writer's
 	// acknowledgement. Defaults to DefaultCoalesce.
 	Coalesce time.Duration
+	// Types, when set, decides what a caller's list or watch of changes
+	// reads: given the call's context, the region and the resource_types
+	// asked for, it returns the filter to apply (what was asked, or the
+	// types the caller may read when that is not all of them), or an
+	// error when a type asked for is one the caller may not read. Unset,
+	// every caller reads what it asks for.
+	Types func(ctx context.Context, region string, asked []string) ([]string, error)
 }
 
 // DefaultCoalesce holds back a region's changes by at most 10 ms.
@@ -52,6 +59,7 @@ type Service struct {
 	store    store.Store
 	bookmark time.Duration
 	coalesce time.Duration
+	types    func(ctx context.Context, region string, asked []string) ([]string, error)
 	// tails holds each watched region's *tail.
 	tails sync.Map
 	// epoch and watches place each watch's phase (see slot).
@@ -67,7 +75,10 @@ func New(s store.Store, opts Options) *Service {
 	if opts.Coalesce <= 0 {
 		opts.Coalesce = DefaultCoalesce
 	}
-	return &Service{store: s, bookmark: opts.BookmarkInterval, coalesce: opts.Coalesce, epoch: time.Now()}
+	if opts.Types == nil {
+		opts.Types = func(_ context.Context, _ string, asked []string) ([]string, error) { return asked, nil }
+	}
+	return &Service{store: s, bookmark: opts.BookmarkInterval, coalesce: opts.Coalesce, types: opts.Types, epoch: time.Now()}
 }
 
 // phases is how many times in the coalescing interval watches read at.
@@ -91,15 +102,20 @@ func (s *Service) slot(phase time.Duration) time.Duration {
 	return (phase - time.Since(s.epoch)%s.coalesce + s.coalesce) % s.coalesce
 }
 
-func checkTypes(types []string) error {
+// filter checks the resource_types asked for in region and returns the
+// filter the caller reads with (see Options.Types).
+func (s *Service) filter(ctx context.Context, region string, asked []string) ([]string, error) {
 	var v errs.Violations
-	check.AtMost(&v, "resource_types", len(types), 20, "types")
-	for i, t := range types {
+	check.AtMost(&v, "resource_types", len(asked), 20, "types")
+	for i, t := range asked {
 		if len(t) == 0 || len(t) > 100 {
 			v.Add("resource_types["+strconv.Itoa(i)+"]", "is not a type name such as fami.v1.Partner")
 		}
 	}
-	return v.Err()
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return s.types(ctx, region, asked)
 }
 
 // read returns up to max changes after rev that match types, the revision
@@ -144,7 +160,8 @@ func (s *Service) ListChanges(ctx context.Context, req *famiv1.ListChangesReques
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTypes(req.GetResourceTypes()); err != nil {
+	types, err := s.filter(ctx, r, req.GetResourceTypes())
+	if err != nil {
 		return nil, err
 	}
 	after := req.GetSinceRevision()
@@ -158,7 +175,7 @@ func (s *Service) ListChanges(ctx context.Context, req *famiv1.ListChangesReques
 			return nil, errs.InvalidField("page_token", "is not a token returned by this server")
 		}
 	}
-	changes, upTo, current, err := s.read(ctx, r, after, size, req.GetResourceTypes())
+	changes, upTo, current, err := s.read(ctx, r, after, size, types)
 	if err != nil {
 		return nil, err
 	}
@@ -169,19 +186,19 @@ func (s *Service) ListChanges(ctx context.Context, req *famiv1.ListChangesReques
 	return res, nil
 }
 
-// watchFrom checks a Watch request: the region it watches and the
-// revision it starts after.
-func watchFrom(req *famiv1.WatchRequest) (region string, rev int64, err error) {
+// watchFrom checks a Watch request: the region it watches, the revision it
+// starts after and the filter it reads with.
+func (s *Service) watchFrom(ctx context.Context, req *famiv1.WatchRequest) (region string, rev int64, types []string, err error) {
 	if region, err = aip.Parent(req.GetParent()); err != nil {
-		return "", 0, err
+		return "", 0, nil, err
 	}
-	if err := checkTypes(req.GetResourceTypes()); err != nil {
-		return "", 0, err
+	if types, err = s.filter(ctx, region, req.GetResourceTypes()); err != nil {
+		return "", 0, nil, err
 	}
 	if rev = req.GetSinceRevision(); rev < 0 {
-		return "", 0, errs.InvalidField("since_revision", "must not be negative")
+		return "", 0, nil, errs.InvalidField("since_revision", "must not be negative")
 	}
-	return region, rev, nil
+	return region, rev, types, nil
 }
 
 // next is what a watch at rev sends now: a live watch's from the region's
@@ -213,7 +230,7 @@ func (s *Service) Watch(req *famiv1.WatchRequest, stream famiv1.SyncService_Watc
 // watch streams the changes after req.since_revision, then live ones, with
 // bookmarks when idle. It returns when ctx ends.
 func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func(proto.Message) error) error {
-	r, rev, err := watchFrom(req)
+	r, rev, types, err := s.watchFrom(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -240,7 +257,7 @@ func (s *Service) watch(ctx context.Context, req *famiv1.WatchRequest, send func
 		// Take the commit signal before reading, so a commit that lands
 		// between the read and the wait still wakes us.
 		changed := s.store.Changed(r)
-		res, upTo, current, err := s.next(ctx, r, rev, live, req.GetResourceTypes(), changed)
+		res, upTo, current, err := s.next(ctx, r, rev, live, types, changed)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"context"
+	"slices"
+
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
@@ -9,10 +12,12 @@ import (
 	"github.com/raccordo/raccordo/internal/admin"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/dashboard"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/evaluation"
 	"github.com/raccordo/raccordo/internal/feed"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/monitoring"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/support"
@@ -52,5 +57,35 @@ func infrastructureRights() auth.Policy {
 		healthpb.Health_Watch_FullMethodName:                                   auth.Public,
 		reflectionv1.ServerReflection_ServerReflectionInfo_FullMethodName:      auth.Public,
 		reflectionv1alpha.ServerReflection_ServerReflectionInfo_FullMethodName: auth.Public,
+	}
+}
+
+// feedTypes is the change feed's Options.Types: a caller reads, of a
+// region's changes, only the types the rights table lets them List there
+// (auth.Readable), so the feed opens no right the table denies. Asking for
+// a type one may not read is refused, naming it; asking for none reads
+// every type one may (nil when that is every type; otherwise a list that
+// may also name types no region's log holds, such as accounts).
+func feedTypes(rights auth.Policy) func(context.Context, string, []string) ([]string, error) {
+	readable := rights.Readable("fami.v1")
+	all := readable.Types()
+	return func(ctx context.Context, region string, asked []string) ([]string, error) {
+		p := principal.From(ctx)
+		if len(asked) > 0 {
+			for i, typ := range asked {
+				if len(readable.Hidden(p, region, []string{typ})) > 0 {
+					return nil, errs.RoleNotAllowed.New("resource_types[%d]: the %s role may not read %s", i, p.Role, typ)
+				}
+			}
+			return asked, nil
+		}
+		hidden := readable.Hidden(p, region, all)
+		if len(hidden) == 0 {
+			return nil, nil // everything, as asked
+		}
+		return slices.DeleteFunc(slices.Clone(all), func(typ string) bool {
+			_, found := slices.BinarySearch(hidden, typ)
+			return found
+		}), nil
 	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -70,5 +71,55 @@ func TestUnknownProcedureIsDenied(t *testing.T) {
 	err = rights.Authorize("/fami.v1.PartnerService/Nope", principal.Principal{Subject: "x", Role: principal.Ministry}, &famiv1.GetPartnerRequest{})
 	if got, want := errs.CodeOf(err), errs.PermissionDenied; got != want {
 		t.Fatalf("code = %v, want %v", got, want)
+	}
+}
+
+// TestFeedTypesFollowTheLists: what each feed reader gets of a region's
+// change feed is what its Lists give it. The region's admin reads every
+// type, its systems every type a region stores (they may not list
+// accounts and service tokens, which live outside the regions' logs), the
+// ministry every type but contacts and individual support entries, whose
+// Lists refuse it.
+func TestFeedTypesFollowTheLists(t *testing.T) {
+	rights, err := policy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := feedTypes(rights)
+	as := func(p principal.Principal) []string {
+		t.Helper()
+		got, err := types(principal.With(t.Context(), p), "lombardia", nil)
+		if err != nil {
+			t.Fatalf("%s: %v", p.Role, err)
+		}
+		return got
+	}
+	if got := as(principal.Principal{Subject: "admin", Role: principal.RegionAdmin, Region: "lombardia"}); got != nil {
+		t.Errorf("the region's admin reads %v, want every type (no filter)", got)
+	}
+	regionTypes := []string{"fami.v1.Partner", "fami.v1.Project", "fami.v1.Network", "fami.v1.Contact", "fami.v1.Protocol",
+		"fami.v1.Meeting", "fami.v1.CalendarToken", "fami.v1.SupportEntry", "fami.v1.ClosedPeriod",
+		"fami.v1.CapacityAssessment", "fami.v1.Survey", "fami.v1.MonitoringReport"}
+	if got := as(principal.Principal{Subject: "system", Role: principal.RegionalSystem, Region: "lombardia"}); got != nil {
+		for _, typ := range regionTypes {
+			if !slices.Contains(got, typ) {
+				t.Errorf("the region's system does not read %s (reads %v)", typ, got)
+			}
+		}
+	}
+	got := as(principal.Principal{Subject: "ministero", Role: principal.Ministry})
+	ministry := principal.With(t.Context(), principal.Principal{Subject: "ministero", Role: principal.Ministry})
+	for _, typ := range regionTypes {
+		hidden := typ == "fami.v1.Contact" || typ == "fami.v1.SupportEntry"
+		if slices.Contains(got, typ) == hidden {
+			t.Errorf("the ministry reads %s: %t, want %t (reads %v)", typ, !hidden, hidden, got)
+		}
+		if !hidden {
+			continue
+		}
+		_, err := types(ministry, "lombardia", []string{"fami.v1.Partner", typ})
+		if e := errs.As(err); e == nil || e.Reason != errs.RoleNotAllowed {
+			t.Errorf("the ministry asking for %s: got %v, want ROLE_NOT_ALLOWED", typ, err)
+		}
 	}
 }

@@ -259,11 +259,11 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	svcs := s.newServices(acc, munis)
 	rights, err := policy()
 	if err != nil {
 		return nil, fmt.Errorf("rights table: %w", err)
 	}
+	svcs := s.newServices(acc, munis, rights)
 	pipe := s.newPipeline(acc, rights, tracer)
 	s.grpc = s.newGRPCServer(svcs, pipe)
 	s.gateway = s.newGateway(svcs, pipe)
@@ -349,8 +349,9 @@ func (s *Server) openAccounts(ctx context.Context) (*accounts.Service, error) {
 }
 
 // newServices builds the capabilities over the store, and the open-data
-// surface over them, and returns the services every transport serves.
-func (s *Server) newServices(acc *accounts.Service, munis *territory.Municipalities) []service {
+// surface over them, and returns the services every transport serves. The
+// change feed gives each caller the types rights lets them read.
+func (s *Server) newServices(acc *accounts.Service, munis *territory.Municipalities, rights auth.Policy) []service {
 	cfg := s.cfg
 	s.admin = admin.New(s.store)
 	reg := registry.New(s.store, munis)
@@ -370,7 +371,7 @@ func (s *Server) newServices(acc *accounts.Service, munis *territory.Municipalit
 	}
 	s.openData = opendata.New(s.store, opendata.Sources{
 		Partners: reg.Partners(), Projects: reg.Projects(), Networks: reg.Networks(), Protocols: prot, Support: sup, Monitoring: mon}, odOpts)
-	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval}), s.admin)...)
+	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval, Types: feedTypes(rights)}), s.admin)...)
 	return svcs
 }
 
