@@ -117,7 +117,7 @@ func (m *Main) Run(ctx context.Context) error {
 		cfg.Logger = slog.New(logtext.New(m.logs, hopts))
 	}
 	v := version.Read()
-	cfg.Logger.Info("famid starting", "version", v.Version, "commit", v.Commit, "go", v.Go)
+	cfg.Logger.Info("famid starting", "version", v.Version, "commit", v.Commit, "go", v.Go, "procs", server.SetProcs(cfg))
 	if cfg.MunicipalitiesFile == "" {
 		cfg.Logger.Warn("no municipality list: ISTAT codes are checked for format only; give ISTAT's list with --municipalities FILE (FAMID_MUNICIPALITIES)")
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -414,7 +415,12 @@ func mapped[T any](v []T, f func(T) float64) []float64 {
 // once, beside the disk's synced 4 KiB writes per second to one file and to
 // two files at once, and etcd puts of a record of the Partner's size at 64.
 func BenchmarkHotPathCreate(b *testing.B) {
-	ts := startServer(b, server.Config{Logger: benchLogger(b)})
+	cfg := server.Config{Logger: benchLogger(b)}
+	// The process runs with famid's GOMAXPROCS, one P per core for the
+	// handlers and one per core for the writers' syncs.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	b.ReportMetric(float64(server.SetProcs(cfg)), "procs")
+	ts := startServer(b, cfg)
 	c1 := creator(b, ts, "lombardia")
 	c64 := creator(b, ts, "lombardia")
 	two := []*contender{creator(b, ts, "lombardia"), creator(b, ts, "veneto")}
