@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -448,9 +449,10 @@ func createPartner(b *testing.B, ts *testServer) *famiv1.Partner {
 	return p
 }
 
-// dsyncWriter writes 4 KiB blocks with O_DSYNC, as
+// dsyncWriter writes 4 KiB blocks with O_DSYNC to a file of its own, as
 // `dd if=/dev/zero of=FILE bs=4k oflag=dsync` does: the disk's physical
-// limit for durable commits.
+// limit for durable commits. Two of them at once are the disk's own
+// scaling with two synced files, the ceiling of two regions' writers.
 func dsyncWriter(b *testing.B) *contender {
 	f, err := os.OpenFile(filepath.Join(b.TempDir(), "dsync"), os.O_CREATE|os.O_WRONLY|syscall.O_DSYNC, 0o600)
 	if err != nil {
@@ -490,6 +492,20 @@ func commitsSince(before, after map[string]float64, region string) commits {
 	return commits{mutations: delta("raccordo_store_commit_batch_size_sum") / n, duration: 1e6 * delta("raccordo_store_commit_duration_seconds_sum") / n}
 }
 
+// together runs each of ks with c goroutines of n calls, all at once, and
+// returns the round of the whole: calls per second of wall time and the
+// process's CPU per call.
+func together(b *testing.B, ks []*contender, c, n int) round {
+	cpu0, wait0, t0 := cpuTime(), runQueueTime(), time.Now()
+	var wg sync.WaitGroup
+	for _, k := range ks {
+		wg.Go(func() { k.measure(b, c, n) })
+	}
+	wg.Wait()
+	busy, calls := time.Since(t0), len(ks)*c*n
+	return round{qps: float64(calls) / busy.Seconds(), cpuPerCall: float64((cpuTime() - cpu0).Microseconds()) / float64(calls), starved: float64(runQueueTime()-wait0) / float64(busy)}
+}
+
 func mapped[T any](v []T, f func(T) float64) []float64 {
 	out := make([]float64, len(v))
 	for i, x := range v {
@@ -500,36 +516,43 @@ func mapped[T any](v []T, f func(T) float64) []float64 {
 
 // BenchmarkHotPathCreate is a durable CreatePartner through the gRPC API at
 // concurrency 1 and 64 in one region, and at 64 in each of two regions at
-// once, beside the disk's synced 4 KiB writes per second and etcd puts of
-// a record of the Partner's size at 64.
+// once, beside the disk's synced 4 KiB writes per second to one file and to
+// two files at once, and etcd puts of a record of the Partner's size at 64.
 func BenchmarkHotPathCreate(b *testing.B) {
-	ts := startServer(b, server.Config{Logger: benchLogger(b)})
+	cfg := server.Config{Logger: benchLogger(b)}
+	// The process runs with famid's GOMAXPROCS, one P per core for the
+	// handlers and one per core for the writers' syncs.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	procs := server.SetProcs(cfg)
+	ts := startServer(b, cfg)
 	c1 := creator(b, ts, "lombardia")
 	c64 := creator(b, ts, "lombardia")
-	two := [2]*contender{creator(b, ts, "lombardia"), creator(b, ts, "veneto")}
+	two := []*contender{creator(b, ts, "lombardia"), creator(b, ts, "veneto")}
 	twoK := &contender{name: "two-regions"}
 	disk := dsyncWriter(b)
+	disks := []*contender{dsyncWriter(b), dsyncWriter(b)}
+	disk2 := &contender{name: "dsync-2files"}
 	etcd := etcdPutter(b, proto.Size(createPartner(b, ts)))
 	metrics := ts.httpURL() + "/metrics"
-	var batches []commits
+	var batches, twoBatches []commits
 	for b.Loop() {
 		disk.run(b, 1, 32)
+		disk2.rounds = append(disk2.rounds, together(b, disks, 1, 32))
 		c1.run(b, 1, 32)
 		before := scrape(b, metrics)
 		c64.run(b, 64, 8)
 		batches = append(batches, commitsSince(before, scrape(b, metrics), "lombardia"))
 		etcd.run(b, 64, 8)
 		// Both regions at once, 64 callers each.
-		cpu0, wait0, t0 := cpuTime(), runQueueTime(), time.Now()
-		var wg sync.WaitGroup
-		for _, k := range two {
-			wg.Go(func() { k.measure(b, 64, 8) })
-		}
-		wg.Wait()
-		busy := time.Since(t0)
-		twoK.rounds = append(twoK.rounds, round{qps: 2 * 64 * 8 / busy.Seconds(), cpuPerCall: float64((cpuTime() - cpu0).Microseconds()) / (2 * 64 * 8), starved: float64(runQueueTime()-wait0) / float64(busy)})
+		before = scrape(b, metrics)
+		twoK.rounds = append(twoK.rounds, together(b, two, 64, 8))
+		after := scrape(b, metrics)
+		twoBatches = append(twoBatches, commitsSince(before, after, "lombardia"), commitsSince(before, after, "veneto"))
 	}
+	b.ReportMetric(float64(procs), "procs")
 	b.ReportMetric(disk.median(qps), "dsync-writes/s")
+	b.ReportMetric(disk2.median(qps), "dsync-2files-writes/s")
+	b.ReportMetric(ratio(disk2, disk, qps), "dsync-2files/1file")
 	b.ReportMetric(c1.median(qps), "c1-creates/s")
 	b.ReportMetric(c64.median(qps), "c64-creates/s")
 	b.ReportMetric(twoK.median(qps), "2regions-c64-creates/s")
@@ -546,6 +569,8 @@ func BenchmarkHotPathCreate(b *testing.B) {
 	b.ReportMetric(c64.median(starved), "c64-threads-waiting-for-a-core")
 	b.ReportMetric(twoK.median(starved), "2regions-threads-waiting-for-a-core")
 	b.ReportMetric(twoK.median(cpu), "2regions-cpu-us/create")
+	b.ReportMetric(medianOf(mapped(twoBatches, func(c commits) float64 { return c.mutations })), "2regions-creates/commit")
+	b.ReportMetric(medianOf(mapped(twoBatches, func(c commits) float64 { return c.duration })), "2regions-us/commit")
 }
 
 // BenchmarkHotPathWatchers is the write acknowledgement latency (c=1,
