@@ -111,15 +111,22 @@ func TestCrashSafetyAcrossRestore(t *testing.T) {
 	}
 }
 
-// converge waits until every mirror holds exactly the server's partners.
+// converge waits until every mirror holds exactly the server's partners
+// and has recorded the region's revision: a mirror records the revision
+// after it has put the changes up to it, so its partners can match the
+// server's a moment before its revision does.
 func converge(t *testing.T, when string, client famiv1.PartnerServiceClient, ctx context.Context, mirrors []*sdktest.Memory) {
 	t.Helper()
 	want := listAll(t, ctx, client)
+	head, err := client.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/lombardia", PageSize: 1})
+	if err != nil {
+		t.Fatalf("%s: the region's revision: %v", when, err)
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	for i, m := range mirrors {
 		for {
-			got, _, _ := m.State()
-			same := len(got) == len(want)
+			got, _, rev := m.State()
+			same := len(got) == len(want) && rev >= head.GetRevision()
 			for name, p := range want {
 				if !same {
 					break
@@ -130,7 +137,7 @@ func converge(t *testing.T, when string, client famiv1.PartnerServiceClient, ctx
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: mirror %d holds %d partners, the server %d, or their states differ", when, i, len(got), len(want))
+				t.Fatalf("%s: mirror %d holds %d partners at revision %d, the server %d at revision %d, or their states differ", when, i, len(got), rev, len(want), head.GetRevision())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
