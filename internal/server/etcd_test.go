@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -79,6 +80,41 @@ func TestEtcdTwoServers(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestEtcdReadiness: famid on etcd is ready only while its cluster
+// answers. With the cluster's member down, /readyz answers 503 within the
+// probe's time; with it back, 200 again.
+func TestEtcdReadiness(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	ts := startServer(t, etcdConfig(c, "/ready/"))
+	ready := func() int {
+		t.Helper()
+		res, err := http.Get(ts.httpURL() + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	until := func(step string, want int) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); ; {
+			got := ready()
+			if got == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: /readyz answers %d, want %d", step, got, want)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	until("cluster up", http.StatusOK)
+	c.Kill(0)
+	until("the cluster's member down", http.StatusServiceUnavailable)
+	c.Restart(0)
+	until("the member back", http.StatusOK)
 }
 
 // TestScenarioEtcd runs the end-to-end scenario on gRPC once with the etcd

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/pprof"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -45,21 +47,31 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 // readyz says whether the server takes calls: its data files are open and
 // it is not shutting down. During the drain delay and the shutdown it
 // answers 503, so a load balancer sends new calls elsewhere.
-func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
 		writeStatus(w, http.StatusServiceUnavailable, "NOT_SERVING", "the server is shutting down")
 		return
 	}
-	if s.storeStats == nil {
-		writeStatus(w, http.StatusOK, "SERVING", "")
-		return
+	if s.storeStats != nil {
+		if _, err := s.storeStats(); err != nil {
+			writeStatus(w, http.StatusServiceUnavailable, "NOT_SERVING", "the data files are not readable")
+			return
+		}
 	}
-	if _, err := s.storeStats(); err != nil {
-		writeStatus(w, http.StatusServiceUnavailable, "NOT_SERVING", "the data files are not readable")
-		return
+	if s.storePing != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		if err := s.storePing(ctx); err != nil {
+			writeStatus(w, http.StatusServiceUnavailable, "NOT_SERVING", "the etcd cluster does not answer")
+			return
+		}
 	}
 	writeStatus(w, http.StatusOK, "SERVING", "")
 }
+
+// readyTimeout bounds the store's answer to a readiness probe, below the
+// usual probe timeouts (Kubernetes' default is 1 s).
+const readyTimeout = 800 * time.Millisecond
 
 func writeStatus(w http.ResponseWriter, code int, status, detail string) {
 	w.Header().Set("Content-Type", "application/json")

@@ -202,6 +202,9 @@ type Server struct {
 	// storeStats reads the regions' revisions and change-log lengths; nil
 	// when the backend (etcd) has no such local figures.
 	storeStats func() ([]bolt.RegionStats, error)
+	// storePing asks a networked store (etcd) whether it can serve now;
+	// nil for bbolt, whose readiness is storeStats reading its files.
+	storePing func(context.Context) error
 	keys       *auth.KeySet
 	admin      *admin.Service
 	// openData serves /opendata/, the one anonymous surface.
@@ -310,6 +313,9 @@ func (s *Server) openStorage(ctx context.Context, tracer trace.Tracer) error {
 	}); ok {
 		s.storeStats = st.Stats
 		s.metrics.reg.MustRegister(&storeCollector{stats: st.Stats})
+	}
+	if st, ok := s.store.(interface{ Ping(context.Context) error }); ok {
+		s.storePing = st.Ping
 	}
 	if _, isShared := s.store.(sharedStore); isShared {
 		// Download the keys other processes created before loading them.

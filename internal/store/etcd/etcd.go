@@ -171,6 +171,14 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// Ping reads one key of the store's prefix with a linearizable read, which
+// the cluster answers only with a quorum and a leader: whether the store
+// can serve reads and writes now. Readiness probes ask it.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := s.kv.Get(ctx, s.opts.Prefix, clientv3.WithPrefix(), clientv3.WithCountOnly(), clientv3.WithLimit(1))
+	return err
+}
+
 func (s *Store) region(name string) (*region, error) {
 	r, ok := s.regions[name]
 	if !ok {
