@@ -205,8 +205,8 @@ type Server struct {
 	// storePing asks a networked store (etcd) whether it can serve now;
 	// nil for bbolt, whose readiness is storeStats reading its files.
 	storePing func(context.Context) error
-	keys       *auth.KeySet
-	admin      *admin.Service
+	keys      *auth.KeySet
+	admin     *admin.Service
 	// openData serves /opendata/, the one anonymous surface.
 	openData *opendata.Handler
 	// beginShutdown ends the streams when shutdown starts.
