@@ -29,11 +29,14 @@ USER 65532:65532
 ENV FAMID_DATA_DIR=/data \
     FAMID_HTTP_ADDR=:8080 \
     FAMID_GRPC_ADDR=:9090 \
+    FAMID_METRICS_ADDR=:9464 \
     FAMID_LOG_JSON=true \
     FAMID_DRAIN_DELAY=5s \
     FAMID_SHUTDOWN_TIMEOUT=20s
 VOLUME ["/data"]
-EXPOSE 8080 9090
+# 9464 is /metrics, without a token: let Prometheus reach it on the
+# container network, but do not publish it (docs/operations.md, "Metrics").
+EXPOSE 8080 9090 9464
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["/usr/local/bin/famid", "--check-health"]
 ENTRYPOINT ["/usr/local/bin/famid"]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -117,9 +118,25 @@ func TestVersionAndHelp(t *testing.T) {
 	if err := run(context.Background(), []string{"-h"}, io.Discard, &help); err != nil {
 		t.Errorf("-h: %v, want nil", err)
 	}
-	for _, want := range []string{"FAMID_MAX_MESSAGE_BYTES", "-max-message-bytes", "-admin-addr", "-cors-origin", "-config"} {
+	for _, want := range []string{"FAMID_MAX_MESSAGE_BYTES", "-max-message-bytes", "-admin-addr", "-metrics-addr", "-cors-origin", "-config"} {
 		if !strings.Contains(help.String(), want) {
 			t.Errorf("-h does not mention %s:\n%s", want, help.String())
 		}
+	}
+}
+
+// TestMetricsOnLoopbackByDefault: with no setting, famid serves its
+// metrics, on a loopback address only.
+func TestMetricsOnLoopbackByDefault(t *testing.T) {
+	o, err := parseOptions(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _, err := net.SplitHostPort(o.server.MetricsAddr)
+	if err != nil {
+		t.Fatalf("--metrics-addr default %q: %v", o.server.MetricsAddr, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		t.Errorf("--metrics-addr default %q, want a loopback address", o.server.MetricsAddr)
 	}
 }

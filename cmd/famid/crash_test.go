@@ -147,7 +147,7 @@ func startChild(t *testing.T, dir string) *child {
 // server across restarts.
 func startChildAt(t *testing.T, dir, grpcAddr, httpAddr string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "--data-dir", dir, "--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--log-level", "error", "--lock-timeout", "5s")
+	cmd := exec.Command(os.Args[0], "--data-dir", dir, "--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--metrics-addr", "127.0.0.1:0", "--log-level", "error", "--lock-timeout", "5s")
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {

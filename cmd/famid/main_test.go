@@ -29,11 +29,12 @@ func freeAddr(t *testing.T) string {
 // variables, checks it serves, and stops it as SIGTERM would.
 func TestRunFromEnvironment(t *testing.T) {
 	dir := t.TempDir()
-	httpAddr := freeAddr(t)
+	httpAddr, metricsAddr := freeAddr(t), freeAddr(t)
 	for k, v := range map[string]string{
 		"FAMID_DATA_DIR":          dir,
 		"FAMID_GRPC_ADDR":         freeAddr(t),
 		"FAMID_HTTP_ADDR":         httpAddr,
+		"FAMID_METRICS_ADDR":      metricsAddr,
 		"FAMID_LOG_LEVEL":         "warn",
 		"FAMID_MAX_MESSAGE_BYTES": "64KiB",
 	} {
@@ -63,6 +64,21 @@ func TestRunFromEnvironment(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != tt.want {
 			t.Errorf("a %d-byte body: %d %s, want %d", len(body), res.StatusCode, b, tt.want)
+		}
+	}
+	// The metrics are on their own listener, not on the public port.
+	for _, tt := range []struct {
+		url  string
+		want int
+	}{{"http://" + metricsAddr + "/metrics", http.StatusOK}, {"http://" + httpAddr + "/metrics", http.StatusNotFound}} {
+		res, err := http.Get(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tt.want || (tt.want == http.StatusOK && !strings.Contains(string(b), "raccordo_store_revision")) {
+			t.Errorf("GET %s: %d, want %d (and the metrics when 200)", tt.url, res.StatusCode, tt.want)
 		}
 	}
 	cancel()
@@ -106,7 +122,7 @@ func TestRunOnEtcd(t *testing.T) {
 	for range 2 {
 		httpAddr := freeAddr(t)
 		args := []string{"--store", "etcd", "--etcd-endpoints", strings.Join(c.Endpoints(), ","), "--etcd-prefix", "/famid-test/",
-			"--data-dir", t.TempDir(), "--grpc-addr", freeAddr(t), "--http-addr", httpAddr, "--log-level", "error"}
+			"--data-dir", t.TempDir(), "--grpc-addr", freeAddr(t), "--http-addr", httpAddr, "--metrics-addr", freeAddr(t), "--log-level", "error"}
 		d := make(chan error, 1)
 		go func() { d <- run(ctx, args, io.Discard, &bytes.Buffer{}) }()
 		done = append(done, d)
@@ -123,7 +139,7 @@ func TestRunOnEtcd(t *testing.T) {
 func TestSecondServerOnSameDataDirFailsFast(t *testing.T) {
 	dir := t.TempDir()
 	args := func() []string {
-		return []string{"--data-dir", dir, "--grpc-addr", freeAddr(t), "--http-addr", freeAddr(t), "--lock-timeout", "200ms", "--log-level", "error"}
+		return []string{"--data-dir", dir, "--grpc-addr", freeAddr(t), "--http-addr", freeAddr(t), "--lock-timeout", "200ms", "--log-level", "error", "--metrics-addr", freeAddr(t)}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

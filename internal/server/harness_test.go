@@ -118,3 +118,7 @@ func (ts *testServer) restart() *testServer {
 
 func (ts *testServer) grpcAddr() string { return ts.srv.GRPCAddr() }
 func (ts *testServer) httpURL() string  { return "http://" + ts.srv.HTTPAddr() }
+
+// metricsURL is /metrics on the metrics listener, which the server's
+// Config must have set.
+func (ts *testServer) metricsURL() string { return "http://" + ts.srv.MetricsAddr() + "/metrics" }

@@ -519,7 +519,7 @@ func mapped[T any](v []T, f func(T) float64) []float64 {
 // once, beside the disk's synced 4 KiB writes per second to one file and to
 // two files at once, and etcd puts of a record of the Partner's size at 64.
 func BenchmarkHotPathCreate(b *testing.B) {
-	cfg := server.Config{Logger: benchLogger(b)}
+	cfg := server.Config{Logger: benchLogger(b), MetricsAddr: "127.0.0.1:0"}
 	// The process runs with famid's GOMAXPROCS, one P per core for the
 	// handlers and one per core for the writers' syncs.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
@@ -533,7 +533,7 @@ func BenchmarkHotPathCreate(b *testing.B) {
 	disks := []*contender{dsyncWriter(b), dsyncWriter(b)}
 	disk2 := &contender{name: "dsync-2files"}
 	etcd := etcdPutter(b, proto.Size(createPartner(b, ts)))
-	metrics := ts.httpURL() + "/metrics"
+	metrics := ts.metricsURL()
 	var batches, twoBatches []commits
 	for b.Loop() {
 		disk.run(b, 1, 32)

@@ -29,7 +29,7 @@ const compressMinBytes = 1 << 10
 
 // httpHandler builds the HTTP listener's routes: Connect/gRPC/gRPC-Web per
 // service and reflection, REST under /v1/, the OpenAPI documents, the JWKS,
-// /healthz, /readyz, /metrics and the web application at "/"; around them
+// /healthz, /readyz and the web application at "/"; around them
 // the REST spans, gRPC-Web's text mode and CORS.
 func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline) (http.Handler, error) {
 	mux := http.NewServeMux()
@@ -117,7 +117,6 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	})
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", s.metricsHandler())
 	// The web application calls the services over the gateway's in-process
 	// channel, so its pages run the same pipeline as REST.
 	app, err := web.New(s.gateway, web.Options{Logger: s.log, Policy: pipe.policy})

@@ -10,12 +10,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// The operators' endpoints. /healthz, /readyz and /metrics are on the HTTP
-// listener, without a token: probes and Prometheus scrapers carry none,
-// and none of them says anything about a region's data (counts per RPC,
-// revisions, Go runtime figures). pprof is only on the admin listener
-// (--admin-addr, off by default), which should be reachable by operators
-// only: profiles and goroutine dumps show the process's internals.
+// The operators' endpoints. /healthz and /readyz are on the HTTP listener,
+// without a token: probes carry none, and they say only whether the server
+// serves. /metrics, without a token too (scrapers are configured with an
+// address, not a credential), is on listeners of its own, which should be
+// reachable by operators only: the metrics listener (--metrics-addr,
+// loopback by default) and the admin listener. The counts per RPC,
+// surface and error, the login failures and each region's revision tell
+// an outsider who uses the API, how, and when. pprof is only on the admin
+// listener (--admin-addr, off by default): profiles and goroutine dumps
+// show the process's internals.
 
 // metricsHandler serves the server's Prometheus registry.
 func (s *Server) metricsHandler() http.Handler {
@@ -25,6 +29,13 @@ func (s *Server) metricsHandler() http.Handler {
 type promLogger struct{ s *Server }
 
 func (l promLogger) Println(v ...any) { l.s.log.Warn("metrics", "err", v) }
+
+// metricsListenerHandler is the metrics listener's: /metrics alone.
+func (s *Server) metricsListenerHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metricsHandler())
+	return mux
+}
 
 // adminHandler is the admin listener's: pprof and /metrics.
 func (s *Server) adminHandler() http.Handler {

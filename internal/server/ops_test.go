@@ -74,10 +74,10 @@ func sample(m map[string]float64, name string, labels ...string) (float64, bool)
 }
 
 // TestMetricsEverySurface calls the server on every surface and reads
-// /metrics: a count per RPC and surface, the store's commit histogram and
-// gauges, login failures, the Go runtime.
+// /metrics on the metrics listener: a count per RPC and surface, the
+// store's commit histogram and gauges, login failures, the Go runtime.
 func TestMetricsEverySurface(t *testing.T) {
-	ts := startServer(t, server.Config{AdminAddr: "127.0.0.1:0"})
+	ts := startServer(t, server.Config{AdminAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0"})
 	ctx := t.Context()
 	for _, kind := range surfaceKinds {
 		s := newSurface(t, ts, kind)
@@ -95,7 +95,7 @@ func TestMetricsEverySurface(t *testing.T) {
 		}
 	}
 
-	m := scrape(t, ts.httpURL()+"/metrics")
+	m := scrape(t, ts.metricsURL())
 	for _, kind := range surfaceKinds {
 		v, ok := sample(m, "raccordo_rpc_requests_total", `service="fami.v1.PartnerService"`, `method="ListPartners"`, `code="OK"`, `surface="`+kind+`"`)
 		if !ok || v != 1 {
@@ -130,7 +130,7 @@ func TestMetricsEverySurface(t *testing.T) {
 	}
 
 	// The admin listener serves pprof and the same metrics; the public
-	// listener has no pprof.
+	// listener has neither.
 	admin := "http://" + ts.srv.AdminAddr()
 	if got := scrape(t, admin+"/metrics"); len(got) == 0 {
 		t.Error("admin /metrics is empty")
@@ -138,7 +138,7 @@ func TestMetricsEverySurface(t *testing.T) {
 	for _, c := range []struct {
 		url  string
 		want int
-	}{{admin + "/debug/pprof/", http.StatusOK}, {admin + "/debug/pprof/goroutine?debug=1", http.StatusOK}, {ts.httpURL() + "/debug/pprof/", http.StatusNotFound}} {
+	}{{admin + "/debug/pprof/", http.StatusOK}, {admin + "/debug/pprof/goroutine?debug=1", http.StatusOK}, {ts.httpURL() + "/debug/pprof/", http.StatusNotFound}, {ts.httpURL() + "/metrics", http.StatusNotFound}} {
 		res, err := http.Get(c.url)
 		if err != nil {
 			t.Fatal(err)

@@ -1,8 +1,8 @@
 // Package server wires the platform's services onto its two listeners: gRPC
 // (grpc-go, with reflection and health) and HTTP (Connect, gRPC and gRPC-Web
 // through connect-go, with reflection; REST through grpc-gateway; the
-// OpenAPI documents; /healthz, /readyz, /metrics), plus the opt-in admin
-// listener (pprof). Every surface runs the same pipeline, so deadlines,
+// OpenAPI documents; /healthz, /readyz), plus the operators' listeners:
+// metrics (/metrics) and the opt-in admin one (pprof). Every surface runs the same pipeline, so deadlines,
 // logging, metrics, traces, error translation and authorisation cannot
 // drift between them.
 package server
@@ -110,6 +110,13 @@ type Config struct {
 	// listener: pprof under /debug/pprof/ and /metrics. Off by default:
 	// profiles show the process's internals.
 	AdminAddr string
+	// MetricsAddr, when set, is the listen address of the metrics
+	// listener: /metrics alone, for Prometheus. Off when empty; famid's
+	// default is DefaultMetricsAddr, on loopback. The metrics are not on
+	// the HTTP listener, which is public: they show who calls what, how
+	// often and failing how (login failures, limits hit), and each
+	// region's activity.
+	MetricsAddr string
 	// CORSOrigins are the browser origins (https://portale.regione.it)
 	// allowed to call REST, Connect and gRPC-Web cross-site; none when
 	// empty.
@@ -151,6 +158,12 @@ const (
 	DefaultGRPCIdleTimeout      = 5 * time.Minute
 	DefaultGRPCMaxConnectionAge = 2 * time.Hour
 )
+
+// DefaultMetricsAddr is famid's metrics listener (Config.MetricsAddr,
+// off when empty): loopback only, so a scraper on another host needs the
+// operator to choose an address; 9464 is the Prometheus exporter port
+// OpenTelemetry's exporter uses.
+const DefaultMetricsAddr = "127.0.0.1:9464"
 
 // grpcAgeGrace is how long the calls of a connection past its maximum age
 // may finish (a watch then reconnects and resumes from its revision).
@@ -225,7 +238,10 @@ type Server struct {
 	draining  atomic.Bool
 	adminHTTP *http.Server
 	adminLis  net.Listener
-	closeOne  sync.Once
+	// metricsHTTP serves /metrics alone on metricsLis.
+	metricsHTTP *http.Server
+	metricsLis  net.Listener
+	closeOne    sync.Once
 	// stopFollow stops following a shared store's system changes.
 	stopFollow func()
 }
@@ -278,7 +294,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.listen(); err != nil {
 		return nil, err
 	}
-	s.log.Info("famid ready", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "admin", s.AdminAddr(), "data_dir", absPath(cfg.DataDir))
+	s.log.Info("famid ready", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "admin", s.AdminAddr(), "metrics", s.MetricsAddr(), "data_dir", absPath(cfg.DataDir))
 	return s, nil
 }
 
@@ -474,7 +490,8 @@ func (s *Server) newHTTPServer(handler http.Handler) *http.Server {
 	}
 }
 
-// listen binds the gRPC, HTTP and (when configured) admin listeners.
+// listen binds the gRPC, HTTP and (when configured) admin and metrics
+// listeners.
 func (s *Server) listen() error {
 	var err error
 	if s.grpcLis, err = listenCapped(s.cfg.GRPCAddr, s.cfg.GRPCMaxConnections); err != nil {
@@ -488,6 +505,12 @@ func (s *Server) listen() error {
 			return fmt.Errorf("listen admin: %w", err)
 		}
 		s.adminHTTP = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: s.http.ErrorLog}
+	}
+	if s.cfg.MetricsAddr != "" {
+		if s.metricsLis, err = net.Listen("tcp", s.cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("listen metrics: %w", err)
+		}
+		s.metricsHTTP = &http.Server{Handler: s.metricsListenerHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: s.http.ErrorLog}
 	}
 	return nil
 }
@@ -506,11 +529,16 @@ func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
 func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
 
 // AdminAddr is the admin listener's address; empty when it is off.
-func (s *Server) AdminAddr() string {
-	if s.adminLis == nil {
+func (s *Server) AdminAddr() string { return addrOf(s.adminLis) }
+
+// MetricsAddr is the metrics listener's address; empty when it is off.
+func (s *Server) MetricsAddr() string { return addrOf(s.metricsLis) }
+
+func addrOf(l net.Listener) string {
+	if l == nil {
 		return ""
 	}
-	return s.adminLis.Addr().String()
+	return l.Addr().String()
 }
 
 // instrumentationName names the server's tracer.
@@ -537,7 +565,7 @@ func (s *Server) Run(ctx context.Context) error {
 	for _, h := range []struct {
 		srv *http.Server
 		lis net.Listener
-	}{{s.http, s.httpLis}, {s.adminHTTP, s.adminLis}} {
+	}{{s.http, s.httpLis}, {s.adminHTTP, s.adminLis}, {s.metricsHTTP, s.metricsLis}} {
 		if h.srv == nil {
 			continue
 		}
@@ -569,7 +597,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.beginShutdown()
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	for _, srv := range []*http.Server{s.http, s.adminHTTP} {
+	for _, srv := range []*http.Server{s.http, s.adminHTTP, s.metricsHTTP} {
 		if srv == nil {
 			continue
 		}
@@ -597,7 +625,7 @@ func (s *Server) Close() error {
 		if s.grpc != nil {
 			s.grpc.Stop()
 		}
-		for _, l := range []net.Listener{s.grpcLis, s.httpLis, s.adminLis} {
+		for _, l := range []net.Listener{s.grpcLis, s.httpLis, s.adminLis, s.metricsLis} {
 			if l != nil {
 				l.Close()
 			}
