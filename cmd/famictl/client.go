@@ -2,13 +2,16 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/territory"
 	"github.com/raccordo/raccordo/sdk"
 )
@@ -19,13 +22,43 @@ type clientFlags struct {
 	token  *string
 }
 
-// bearer returns the token of --token, or of FAMICTL_TOKEN when the flag is
-// not given.
+// bearer returns the token of --token or --token-file, or of FAMICTL_TOKEN
+// when neither flag is given.
 func (c clientFlags) bearer() string {
 	if *c.token != "" {
 		return *c.token
 	}
 	return os.Getenv("FAMICTL_TOKEN")
+}
+
+// readTokenFile reads the token of --token-file: the file's content without
+// its trailing newline. A file every user may read is refused, as ssh
+// refuses such a key: the token would be anyone's. (A Kubernetes secret
+// mounted with its default mode, 0644, needs defaultMode 0440 or 0400.)
+func readTokenFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("--token-file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("--token-file: %w", err)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o004 != 0 {
+		return "", fmt.Errorf("--token-file %s is readable by every user (mode %v): chmod o-r it, and use another token if others may have read it", path, fi.Mode().Perm())
+	}
+	// Read no more than the longest token the server accepts and a line
+	// end, whatever the file is.
+	b, err := io.ReadAll(io.LimitReader(f, auth.MaxTokenBytes+3))
+	if err != nil {
+		return "", fmt.Errorf("--token-file: %w", err)
+	}
+	t := strings.TrimRight(string(b), "\r\n")
+	if t == "" || len(t) > auth.MaxTokenBytes || strings.ContainsAny(t, "\r\n") {
+		return "", fmt.Errorf("--token-file %s must hold one token (at most %d bytes) on one line", path, auth.MaxTokenBytes)
+	}
+	return t, nil
 }
 
 func (c clientFlags) httpClient() *http.Client { return http.DefaultClient }

@@ -156,6 +156,57 @@ func TestTokenFromEnvironment(t *testing.T) {
 	}
 }
 
+// TestTokenFromFile reads the token of --token-file (its trailing newline
+// trimmed), refuses a file every user may read, a file that is not one
+// token, and the file together with --token.
+func TestTokenFromFile(t *testing.T) {
+	f := startFamid(t)
+	dir := t.TempDir()
+	write := func(name, content string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil { // whatever the umask
+			t.Fatal(err)
+		}
+		return p
+	}
+	list := func(args ...string) (string, error) {
+		var out, errOut bytes.Buffer
+		err := execute(append([]string{"changes", "list", "--region", "lombardia", "--server", f.url}, args...), nil, &out, &errOut)
+		return out.String(), err
+	}
+	// The variable holds a token the server refuses: the file must win.
+	t.Setenv("FAMICTL_TOKEN", "not-a-token")
+	for _, tt := range []struct{ name, content string }{{"token", f.admin}, {"token-lf", f.admin + "\n"}, {"token-crlf", f.admin + "\r\n"}} {
+		out, err := list("--token-file", write(tt.name, tt.content, 0o600))
+		if err != nil || !strings.Contains(out, udpName) {
+			t.Errorf("%s: err = %v, out:\n%s", tt.name, err, out)
+		}
+	}
+	if out, err := list("--token-file", write("group", f.admin+"\n", 0o640)); err != nil || !strings.Contains(out, udpName) {
+		t.Errorf("a file its group may read: err = %v, out:\n%s", err, out)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"readable by all", []string{"--token-file", write("public", f.admin, 0o644)}, "readable by every user"},
+		{"empty", []string{"--token-file", write("empty", "\n", 0o600)}, "one token"},
+		{"two lines", []string{"--token-file", write("two", f.admin+"\n"+f.admin+"\n", 0o600)}, "one token"},
+		{"too long", []string{"--token-file", write("long", strings.Repeat("x", auth.MaxTokenBytes+1), 0o600)}, "one token"},
+		{"missing", []string{"--token-file", filepath.Join(dir, "missing")}, "no such file"},
+		{"with --token", []string{"--token-file", write("both", f.admin, 0o600), "--token", f.admin}, "token"},
+	} {
+		out, err := list(tt.args...)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || out != "" {
+			t.Errorf("%s: err = %v, printed %q; want an error saying %q", tt.name, err, out, tt.want)
+		}
+	}
+}
+
 func TestTokenCreateChecksRegionAndPartner(t *testing.T) {
 	f := startFamid(t)
 	create := func(server string, args ...string) (string, string, error) {

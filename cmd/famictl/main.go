@@ -6,7 +6,8 @@
 // The token and key commands work on the server's data dir directly (the
 // signing keys are plain files beside the bbolt files), so they run while
 // famid is serving; every other command talks to famid over its HTTP port
-// (Connect), with the bearer token of --token or FAMICTL_TOKEN.
+// (Connect), with the bearer token of --token-file, FAMICTL_TOKEN or
+// --token.
 package main
 
 import (
@@ -52,6 +53,7 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	server, token  string
+	tokenFile      string
 	output         string
 }
 
@@ -65,8 +67,9 @@ func newRoot(a *app) *cobra.Command {
 server's signing keys in its data dir.
 
 Commands that talk to the server take --server (env FAMICTL_SERVER) and the
-bearer token from FAMICTL_TOKEN or --token (prefer the variable: a flag is
-visible to other users in the process list).`,
+bearer token from --token-file, FAMICTL_TOKEN or --token. Prefer the file or
+the variable: --token is visible to other users in the process list and
+stays in the shell's history.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          noArgs,
@@ -79,12 +82,21 @@ visible to other users in the process list).`,
 	pf.StringVar(&a.server, "server", envOr("FAMICTL_SERVER", "http://127.0.0.1:8080"), "famid's HTTP address (env FAMICTL_SERVER)")
 	// The default is empty on purpose: a default read from FAMICTL_TOKEN
 	// would be printed by --help. clientFlags.bearer falls back to it.
-	pf.StringVar(&a.token, "token", "", "bearer token (default: env FAMICTL_TOKEN)")
+	pf.StringVar(&a.token, "token", "", "bearer token (default: env FAMICTL_TOKEN); visible in the process list and the shell's history: prefer --token-file or the variable")
+	pf.StringVar(&a.tokenFile, "token-file", "", "file holding the bearer token, not readable by all users (chmod 600)")
+	root.MarkFlagsMutuallyExclusive("token", "token-file")
 	pf.StringVarP(&a.output, "output", "o", "json", "output format: json or table")
 	root.RegisterFlagCompletionFunc("output", fixedCompletion("json", "table"))
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if a.output != "json" && a.output != "table" {
 			return fmt.Errorf("--output %q is not json or table", a.output)
+		}
+		if a.tokenFile != "" {
+			t, err := readTokenFile(a.tokenFile)
+			if err != nil {
+				return err
+			}
+			a.token = t
 		}
 		return nil
 	}
