@@ -279,6 +279,9 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 	check.Text(&v, "account.display_name", in.GetDisplayName(), true, 200, false)
 	check.Email(&v, "account.email", in.GetEmail())
 	checkPassword(&v, "password", req.GetPassword())
+	// The roles an account may be given, whoever asks (the rights table
+	// lets the ministry and the region's admin ask): the ministry's
+	// accounts and the regional systems' tokens are never made here.
 	switch in.GetRole() {
 	case famiv1.Role_ROLE_REGION_ADMIN, famiv1.Role_ROLE_CONSULTANT:
 		if in.GetPartner() != "" {
@@ -288,9 +291,6 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 		s.checkPartner(ctx, &v, in.GetPartner(), region)
 	default:
 		v.Add("account.role", "must be REGION_ADMIN, CONSULTANT or NETWORK_MEMBER")
-	}
-	if p := principal.From(ctx); p.Role == principal.RegionAdmin && in.GetRole() == famiv1.Role_ROLE_MINISTRY {
-		v.Add("account.role", "a region admin cannot create ministry accounts")
 	}
 	if err := v.Err(); err != nil {
 		return nil, err

@@ -134,6 +134,21 @@ func TestCreateAccountRules(t *testing.T) {
 	}
 }
 
+// TestNoMinistryAccountFromAnyone: neither of the callers the rights table
+// lets create accounts can create a ministry account, and both are told
+// so once, the same way.
+func TestNoMinistryAccountFromAnyone(t *testing.T) {
+	f := newFixture(t)
+	for _, p := range []principal.Principal{
+		{Subject: "test:admin:lombardia", Role: principal.RegionAdmin, Region: "lombardia"},
+		{Subject: "test:ministry", Role: principal.Ministry},
+	} {
+		_, err := f.svc.CreateAccount(principal.With(t.Context(), p), &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "ministero",
+			Account: account(famiv1.Role_ROLE_MINISTRY, ""), Password: password})
+		errstest.Want(t, string(p.Role), err, errs.Invalid, "INVALID_ARGUMENT", "account.role")
+	}
+}
+
 func TestAccountsStayInTheirRegion(t *testing.T) {
 	f := newFixture(t)
 	ctx := as(t.Context(), "lombardia")
