@@ -251,13 +251,12 @@ func (s *shedder) admitConnect(next http.Handler) http.Handler {
 }
 
 // admitREST admits every REST call before the gateway reads its body; a
-// stream gives its slot back as it starts (see leave).
-func (s *shedder) admitREST(next http.Handler) http.Handler {
+// stream gives its slot back as it starts (see leave). procedure names
+// the RPC of a refused call for the metrics, "" when no route matches.
+func (s *shedder) admitREST(next http.Handler, procedure func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.admitHTTP(w, r, next, func() {
-			// The route is not known before the gateway's: the metric
-			// names the surface only.
-			s.metrics.observe(&call{protocol: "rest"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
+			s.metrics.observe(&call{procedure: procedure(r), protocol: "rest"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
 			writeProblem(w, s.restRefusal, shedRetryAfter)
 		})
 	})

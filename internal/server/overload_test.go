@@ -24,9 +24,10 @@ import (
 // RESOURCE_EXHAUSTED (REST: 429) and a Retry-After, on every surface (the
 // limit is shared), and once the held call has finished, calls are served
 // again. The slot is taken as a call arrives, before its request is read.
-// There was no limit: every call was queued.
+// There was no limit: every call was queued. The refusals are counted
+// under their RPC and surface, REST's too (they had no service or method).
 func TestLoadShedding(t *testing.T) {
-	cfg := server.Config{MaxConcurrentCalls: 1}
+	cfg := server.Config{MaxConcurrentCalls: 1, MetricsAddr: "127.0.0.1:0"}
 	server.SetAdmissionHold(&cfg, time.Hour) // a held call keeps its slot for the whole test
 	ts := startServer(t, cfg)
 	seed := newSurface(t, ts, "grpc")
@@ -56,6 +57,13 @@ func TestLoadShedding(t *testing.T) {
 			wg.Wait()
 			if refused.Load() != 100 {
 				t.Errorf("%d of 100 calls refused while the server was full, want all", refused.Load())
+			}
+			m := scrape(t, ts.metricsURL())
+			if v, ok := sample(m, "raccordo_rpc_requests_total", `method="ListPartners"`, `code="RESOURCE_EXHAUSTED"`, `surface="`+kind+`"`); v < 100 {
+				t.Errorf("raccordo_rpc_requests_total ListPartners RESOURCE_EXHAUSTED on %s = %v (found %v), want at least 100", kind, v, ok)
+			}
+			if v, ok := sample(m, "raccordo_rate_limited_total", `service=""`); ok {
+				t.Errorf("raccordo_rate_limited_total without a service = %v, want none", v)
 			}
 			for _, other := range surfaceKinds {
 				_, err := newSurface(t, ts, other).ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: lombardia})

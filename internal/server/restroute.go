@@ -8,6 +8,8 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/raccordo/raccordo/internal/openapi"
 )
@@ -26,9 +28,16 @@ import (
 // the full mux would serve it. Whatever they do not route (an unknown path,
 // a wrong method) goes on to the full mux, which answers it or writes its
 // 404 or 405: a route missing from the table costs time, never an answer.
+//
+// The same table names the RPC a request calls before the gateway has
+// routed it (procedure), for the admission at arrival's metrics.
 type restRouter struct {
 	all          *runtime.ServeMux
 	byCollection map[string]*runtime.ServeMux
+	// routes are the gateway's routes by the collection of the requests
+	// they match; under "" those that match requests of any collection
+	// or of none.
+	routes map[string][]restRoute
 }
 
 func (rr *restRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -71,12 +80,22 @@ func newRESTRouter(ctx context.Context, all *runtime.ServeMux, opts []runtime.Se
 	if err != nil {
 		return nil, err
 	}
+	fullNames := map[string]string{}
+	for _, name := range names {
+		fullNames[name[strings.LastIndexByte(name, '.')+1:]] = name
+	}
 	// The simple names of the services with routes in each collection;
 	// under "" those whose route's collection is a variable (in every
 	// collection).
 	members := map[string]map[string]bool{}
+	rr := &restRouter{all: all, byCollection: map[string]*runtime.ServeMux{}, routes: map[string][]restRoute{}}
 	for _, rt := range routes {
 		c, ok := routeCollection(rt.Path)
+		parsed, err := parseRoute(rt, fullNames[rt.Service])
+		if err != nil {
+			return nil, err
+		}
+		rr.routes[c] = append(rr.routes[c], parsed)
 		if !ok {
 			continue
 		}
@@ -90,7 +109,6 @@ func newRESTRouter(ctx context.Context, all *runtime.ServeMux, opts []runtime.Se
 		func(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, _ int) {
 			all.ServeHTTP(w, r)
 		}))
-	rr := &restRouter{all: all, byCollection: map[string]*runtime.ServeMux{}}
 	for c, in := range members {
 		if c == "" {
 			continue
@@ -132,3 +150,87 @@ func routeCollection(path string) (string, bool) {
 }
 
 func isVariable(seg string) bool { return strings.HasPrefix(seg, "{") }
+
+// A restRoute is a route of the generated document, parsed to match
+// requests: its path's segments ("" for a variable), its custom verb and
+// the RPC it calls.
+type restRoute struct {
+	method    string
+	segs      []string
+	verb      string
+	procedure string
+}
+
+// parseRoute parses rt, a route of the gRPC service service
+// ("fami.v1.PartnerService"). Its operation id is the service's simple
+// name, "_" and the method, with a number after it for the method's
+// further bindings ("MonitoringService_SummarizeMonitoring2").
+func parseRoute(rt openapi.Route, service string) (restRoute, error) {
+	r := restRoute{method: rt.Method}
+	r.segs, r.verb = splitPath(rt.Path)
+	for i, seg := range r.segs {
+		if isVariable(seg) {
+			r.segs[i] = ""
+		}
+	}
+	d, _ := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service))
+	sd, ok := d.(protoreflect.ServiceDescriptor)
+	if !ok {
+		return r, fmt.Errorf("route %s %s: no service %q", rt.Method, rt.Path, service)
+	}
+	m, _ := strings.CutPrefix(rt.Operation, rt.Service+"_")
+	for sd.Methods().ByName(protoreflect.Name(m)) == nil {
+		if m == "" || m[len(m)-1] < '0' || m[len(m)-1] > '9' {
+			return r, fmt.Errorf("route %s %s: operation %s is no method of %s", rt.Method, rt.Path, rt.Operation, service)
+		}
+		m = m[:len(m)-1]
+	}
+	r.procedure = "/" + service + "/" + m
+	return r, nil
+}
+
+// splitPath splits a path, or a route's path template, into its segments
+// and the custom verb after the last one's colon.
+func splitPath(path string) (segs []string, verb string) {
+	segs = strings.Split(strings.TrimPrefix(path, "/"), "/")
+	last := len(segs) - 1
+	if i := strings.LastIndexByte(segs[last], ':'); i >= 0 {
+		segs[last], verb = segs[last][:i], segs[last][i+1:]
+	}
+	return segs, verb
+}
+
+func (rt *restRoute) matches(method string, segs []string, verb string) bool {
+	if rt.method != method || rt.verb != verb || len(rt.segs) != len(segs) {
+		return false
+	}
+	for i, seg := range rt.segs {
+		if seg != segs[i] && (seg != "" || segs[i] == "") {
+			return false
+		}
+	}
+	return true
+}
+
+// procedure is the RPC r calls ("/fami.v1.PartnerService/GetPartner"),
+// from the first route of the table that matches it, or "" when none
+// does.
+func (rr *restRouter) procedure(r *http.Request) string {
+	segs, verb := splitPath(r.URL.Path)
+	c := requestCollection(r.URL.Path)
+	if p := matchRoute(rr.routes[c], r.Method, segs, verb); p != "" || c == "" {
+		return p
+	}
+	return matchRoute(rr.routes[""], r.Method, segs, verb)
+}
+
+// matchRoute returns the procedure of the first of routes that matches a
+// request, "" when none does.
+func matchRoute(routes []restRoute, method string, segs []string, verb string) string {
+	for _, rt := range routes {
+		if rt.matches(method, segs, verb) {
+			return rt.procedure
+		}
+	}
+	return ""
+}

@@ -1,9 +1,14 @@
 package server
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/raccordo/raccordo/internal/openapi"
 )
 
 func TestRequestCollection(t *testing.T) {
@@ -22,6 +27,43 @@ func TestRequestCollection(t *testing.T) {
 	} {
 		if got := requestCollection(path); got != want {
 			t.Errorf("requestCollection(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+// TestRESTProcedure names the RPC of a request to every route of the
+// generated document, as the admission at arrival's metrics do, and none
+// for a request no route matches.
+func TestRESTProcedure(t *testing.T) {
+	routes, err := openapi.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr := &restRouter{routes: map[string][]restRoute{}}
+	for _, rt := range routes {
+		c, _ := routeCollection(rt.Path)
+		parsed, err := parseRoute(rt, "fami.v1."+rt.Service)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rr.routes[c] = append(rr.routes[c], parsed)
+	}
+	variable := regexp.MustCompile(`\{[^}]+\}`)
+	for _, rt := range routes {
+		path := variable.ReplaceAllString(strings.ReplaceAll(rt.Path, "{region}", "lombardia"), "x1")
+		want := "/fami.v1." + rt.Service + "/" + strings.TrimRight(strings.TrimPrefix(rt.Operation, rt.Service+"_"), "0123456789")
+		if got := rr.procedure(httptest.NewRequest(rt.Method, path, nil)); got != want {
+			t.Errorf("%s %s (%s): %q, want %q", rt.Method, path, rt.Operation, got, want)
+		}
+	}
+	for _, r := range []*http.Request{
+		httptest.NewRequest(http.MethodGet, "/v1/regions/lombardia/nowhere/x1", nil),
+		httptest.NewRequest(http.MethodPut, "/v1/regions/lombardia/partners/x1", nil),
+		httptest.NewRequest(http.MethodGet, "/v1/regions/lombardia/partners/x1:nope", nil),
+		httptest.NewRequest(http.MethodGet, "/v1/regions/lombardia/partners/x1/y", nil),
+	} {
+		if got := rr.procedure(r); got != "" {
+			t.Errorf("%s %s: %q, want none", r.Method, r.URL.Path, got)
 		}
 	}
 }
