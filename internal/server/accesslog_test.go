@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,6 +53,33 @@ func logLines(log, msg string) []string {
 		}
 	}
 	return out
+}
+
+// The web application's calls are logged as the web surface's, not as
+// REST's (they were protocol=rest).
+func TestAccessLineOfTheWebApplication(t *testing.T) {
+	var buf syncbuf.Buffer
+	ts := startServer(t, server.Config{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, ts.httpURL()+"/partner", nil)
+	req.AddCookie(&http.Cookie{Name: "raccordo_sessione", Value: ts.token})
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /partner: %d, want 200", res.StatusCode)
+	}
+	ts.stop()
+	lines := logLines(buf.String(), "rpc")
+	if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, "procedure=/fami.v1.PartnerService/ListPartners ") }) {
+		t.Errorf("no access line for the page's ListPartners: %q", lines)
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, " protocol=web peer=127.0.0.1 principal="+adminSubject+" ") {
+			t.Errorf("access line %q: want protocol=web, the browser's address and the session's principal", l)
+		}
+	}
 }
 
 // Every call on every surface gets one complete access line, with its

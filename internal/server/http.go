@@ -118,8 +118,9 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	// The web application calls the services over the gateway's in-process
-	// channel, so its pages run the same pipeline as REST.
-	app, err := web.New(s.gateway, web.Options{Logger: s.log, Policy: pipe.policy})
+	// channel, so its pages run the same pipeline as REST, logged and
+	// counted as the web surface.
+	app, err := web.New(webConn{s.gateway}, web.Options{Logger: s.log, Policy: pipe.policy})
 	if err != nil {
 		return nil, fmt.Errorf("web application: %w", err)
 	}

@@ -159,8 +159,33 @@ func gatewayClient(ctx context.Context) context.Context {
 	return inprocgrpc.ClientContext(ctx)
 }
 
+// webConn is the web application's connection to the services: the
+// gateway's, each call's context marked so that the pipeline names its
+// surface "web" (the access log, the metrics, the span) and not "rest".
+type webConn struct{ grpc.ClientConnInterface }
+
+type webCallKey struct{}
+
+func (c webConn) Invoke(ctx context.Context, method string, req, resp any, opts ...grpc.CallOption) error {
+	return c.ClientConnInterface.Invoke(context.WithValue(ctx, webCallKey{}, true), method, req, resp, opts...)
+}
+
+func (c webConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return c.ClientConnInterface.NewStream(context.WithValue(ctx, webCallKey{}, true), desc, method, opts...)
+}
+
+// inprocSurface names the surface of an in-process call, "web" for the
+// web application's and "rest" for the gateway's.
+func inprocSurface(ctx context.Context) string {
+	if client := gatewayClient(ctx); client != nil && client.Value(webCallKey{}) != nil {
+		return "web"
+	}
+	return "rest"
+}
+
 // inprocPeer is the peer of in-process calls, with the channel's network
-// name (inProcess recognises REST calls by it).
+// name (inProcess recognises REST's and the web application's calls by
+// it).
 var inprocPeer = peer.Peer{Addr: inprocAddr{}, AuthInfo: inprocAddr{}}
 
 type inprocAddr struct{}

@@ -272,9 +272,10 @@ func grpcCall(ctx context.Context, procedure string) call {
 		c.peer = hostOf(pr.Addr.String())
 	}
 	if inProcess(ctx) {
-		// The REST gateway reaches the services through an in-process
-		// channel; the client's address is in X-Forwarded-For.
-		c.protocol = "rest"
+		// The REST gateway and the web application reach the services
+		// through an in-process channel; the client's address is in
+		// X-Forwarded-For.
+		c.protocol = inprocSurface(ctx)
 		c.peer = lastForwarded(c.header("x-forwarded-for"))
 	}
 	return c

@@ -125,10 +125,10 @@ func (p *pipeline) grpcStream(srv any, ss grpc.ServerStream, info *grpc.StreamSe
 	c := grpcCall(ctx, info.FullMethod)
 	c.long = true
 	err := p.stream(ctx, c, func(ctx context.Context, a admission) error {
-		// The REST gateway's in-process channel hands messages over as
-		// copies, made without our codec: it gets a shared message as the
-		// message it wraps.
-		return handler(srv, &admittingServerStream{ServerStream: ss, ctx: ctx, admission: a, unshare: c.protocol == "rest"})
+		// The in-process channel (REST's and the web application's) hands
+		// messages over as copies, made without our codec: it gets a shared
+		// message as the message it wraps.
+		return handler(srv, &admittingServerStream{ServerStream: ss, ctx: ctx, admission: a, unshare: inProcess(ctx)})
 	})
 	if err != nil {
 		st := toStatus(ctx, p.log, c.procedure, err)
