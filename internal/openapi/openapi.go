@@ -1,8 +1,9 @@
 // Package openapi serves the REST API's OpenAPI documents: the Swagger 2.0
 // one protoc-gen-openapiv2 generates from the gateway's own HTTP mapping
 // (buf.gen.yaml writes it to spec/, with the header, security scheme and
-// error responses of proto/fami/v1/fami_openapi.yaml), completed with the
-// routes the gateway does not serve (extra.swagger.json: downloads,
+// error responses of proto/fami/v1/fami_openapi.yaml), its path parameters
+// named in the singular (nameParameters), completed with the routes the
+// gateway does not serve (extra.swagger.json: downloads,
 // calendars, health, JWKS), and the same document as OpenAPI 3.0, which
 // the Italian interoperability guidelines (AgID ModI) ask for.
 //
@@ -32,9 +33,17 @@ var (
 	extra []byte
 )
 
+// generatedNamed is the generated document with its path parameters
+// named in the singular (nameParameters).
+var generatedNamed = sync.OnceValues(func() ([]byte, error) { return nameParameters(generated) })
+
 // documents holds the built documents.
 var documents = sync.OnceValues(func() (docs [2][]byte, err error) {
-	if docs[0], err = merge(generated, extra); err != nil {
+	gen, err := generatedNamed()
+	if err != nil {
+		return docs, err
+	}
+	if docs[0], err = merge(gen, extra); err != nil {
 		return docs, err
 	}
 	docs[1], err = toV3(docs[0])
@@ -51,6 +60,71 @@ func Document() ([]byte, error) {
 func Document3() ([]byte, error) {
 	d, err := documents()
 	return d[1], err
+}
+
+// nameParameters renames the path parameters protoc-gen-openapiv2 named
+// by cutting the "s" off the collection before them
+// (expand_slashed_path_patterns: supportEntries/{supportEntrie}) to the
+// collection's singular (supportEntries/{supportEntry}), in the paths
+// and in their operations' parameters.
+func nameParameters(gen []byte) ([]byte, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(gen, &doc); err != nil {
+		return nil, fmt.Errorf("generated document: %w", err)
+	}
+	paths, _ := doc["paths"].(map[string]any)
+	named := make(map[string]any, len(paths))
+	for path, item := range paths {
+		renamed := map[string]string{}
+		segs := strings.Split(path, "/")
+		for i := 1; i < len(segs); i++ {
+			name, verb, _ := strings.Cut(strings.TrimPrefix(segs[i], "{"), "}")
+			collection := segs[i-1]
+			if !strings.HasPrefix(segs[i], "{") || name != strings.TrimSuffix(collection, "s") || singular(collection) == name {
+				continue
+			}
+			renamed[name] = singular(collection)
+			segs[i] = "{" + singular(collection) + "}" + verb
+		}
+		path = strings.Join(segs, "/")
+		if _, dup := named[path]; dup {
+			return nil, fmt.Errorf("generated document: two paths are %s once their parameters are named", path)
+		}
+		named[path] = item
+		if len(renamed) == 0 {
+			continue
+		}
+		// The path item's parameters, then each operation's.
+		fields, _ := item.(map[string]any)
+		lists := []any{fields["parameters"]}
+		for _, op := range fields {
+			if op, ok := op.(map[string]any); ok {
+				lists = append(lists, op["parameters"])
+			}
+		}
+		for _, list := range lists {
+			params, _ := list.([]any)
+			for _, p := range params {
+				p, _ := p.(map[string]any)
+				name, _ := p["name"].(string)
+				if to, ok := renamed[name]; ok && p["in"] == "path" {
+					p["name"] = to
+				}
+			}
+		}
+	}
+	doc["paths"] = named
+	return json.Marshal(doc)
+}
+
+// singular is a collection id in the singular, by the English rules the
+// API's collection ids follow (AIP-122: the plural of the resource's
+// name): supportEntries is supportEntry, partners is partner.
+func singular(collection string) string {
+	if stem, ok := strings.CutSuffix(collection, "ies"); ok {
+		return stem + "y"
+	}
+	return strings.TrimSuffix(collection, "s")
 }
 
 // merge adds extra's paths, parameters, responses, definitions, security
@@ -156,10 +230,14 @@ type Route struct {
 // (not the routes outside the gateway), built from the same HTTP mapping
 // as the gateway's code.
 var Routes = sync.OnceValues(func() ([]Route, error) {
+	gen, err := generatedNamed()
+	if err != nil {
+		return nil, err
+	}
 	var doc struct {
 		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}
-	if err := json.Unmarshal(generated, &doc); err != nil {
+	if err := json.Unmarshal(gen, &doc); err != nil {
 		return nil, fmt.Errorf("generated document: %w", err)
 	}
 	var routes []Route

@@ -65,6 +65,24 @@ func TestDocuments(t *testing.T) {
 			t.Errorf("path %s: want the resource's segments, not its whole name", p)
 		}
 	}
+	// A resource's id is named in the singular of its collection, by the
+	// English rule (the generator cut the "s": {supportEntrie}).
+	for _, d := range []map[string]map[string]json.RawMessage{d2.Paths, d3.Paths} {
+		for p, item := range d {
+			if strings.Contains(p, "ie}") {
+				t.Errorf("path %s: a parameter is no English singular", p)
+			}
+			for _, op := range item {
+				if strings.Contains(string(op), `"supportEntrie"`) {
+					t.Errorf("path %s: an operation has the parameter supportEntrie", p)
+				}
+			}
+		}
+	}
+	const entry = "/v1/regions/{region}/supportEntries/{supportEntry}"
+	if d2.Paths[entry] == nil || d3.Paths[entry] == nil || !strings.Contains(string(d2.Paths[entry]["get"]), `"name": "supportEntry"`) {
+		t.Errorf("path %s or its parameter supportEntry missing (v2 %v, v3 %v)", entry, d2.Paths[entry] != nil, d3.Paths[entry] != nil)
+	}
 	if len(d2.Paths) != len(d3.Paths) {
 		t.Errorf("%d paths in v2, %d in v3", len(d2.Paths), len(d3.Paths))
 	}
