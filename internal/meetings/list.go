@@ -54,16 +54,9 @@ func timeBound(v *errs.Violations, field string, ts *timestamppb.Timestamp) stri
 
 // ListMeetings implements fami.v1.MeetingService.
 func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-	req, err := aip.InRegionOf(req, "network", req.GetNetwork(), resource.Networks)
-	if err != nil {
-		return nil, err
-	}
-	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListMeetings); ok {
+	region, res, done, err := aip.OpenList(ctx, req, s.ListMeetings, aip.Narrow{Field: "network", Name: req.GetNetwork(), Collection: resource.Networks})
+	if done {
 		return res, err
-	}
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
 	}
 	var v errs.Violations
 	f := meetingFilter{
@@ -84,7 +77,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	if err != nil {
 		return nil, err
 	}
-	res := &famiv1.ListMeetingsResponse{}
+	res = &famiv1.ListMeetingsResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
 		var ferr error

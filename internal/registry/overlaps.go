@@ -145,16 +145,9 @@ func (f overlapFilter) keep(p, other *famiv1.Project, o *overlap) bool {
 // project in id order, and a project's by the other's id; the page token
 // is the pair last listed.
 func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
-	req, err := aip.InRegionOf(req, "project", req.GetProject(), resource.Projects)
-	if err != nil {
-		return nil, err
-	}
-	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListOverlaps); ok {
+	region, res, done, err := aip.OpenList(ctx, req, s.ListOverlaps, aip.Narrow{Field: "project", Name: req.GetProject(), Collection: resource.Projects})
+	if done {
 		return res, err
-	}
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
 	}
 	f, err := newOverlapFilter(req, region)
 	if err != nil {
@@ -169,7 +162,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 		return nil, err
 	}
 	afterProject, afterOther, _ := strings.Cut(after, "\x00")
-	res := &famiv1.ListOverlapsResponse{}
+	res = &famiv1.ListOverlapsResponse{}
 	err = s.r.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
 		l := overlapPage{tx: tx, region: region, filter: f, size: size, afterProject: afterProject, afterOther: afterOther, res: res}
