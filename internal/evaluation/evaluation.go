@@ -132,8 +132,8 @@ func (s *Service) CreateCapacityAssessment(ctx context.Context, req *famiv1.Crea
 			return nil, err
 		}
 		a.Name = req.GetParent() + "/" + resource.CapacityAssessments + "/" + req.GetCapacityAssessmentId()
-		if tx.Get(a.Name, &famiv1.CapacityAssessment{}) == nil {
-			return nil, errs.AlreadyExists.New("%s already exists", a.Name)
+		if err := resource.Absent(tx, a); err != nil {
+			return nil, err
 		}
 		return put(tx, a, principal.From(ctx))
 	})

@@ -80,8 +80,8 @@ func (s *Service) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocol
 		if err := validate(tx, p, region); err != nil {
 			return nil, err
 		}
-		if tx.Get(p.Name, &famiv1.Protocol{}) == nil {
-			return nil, errs.AlreadyExists.New("%s already exists", p.Name)
+		if err := resource.Absent(tx, p); err != nil {
+			return nil, err
 		}
 		if err := registry.SetRefs(tx, p.Name, nil, refs(p)); err != nil {
 			return nil, err

@@ -148,6 +148,15 @@ func Create[R proto.Message](ctx context.Context, s store.Store, req CreateReque
 	return Mutate(ctx, s, region, req, func(tx store.WriteTx) (R, error) { return fn(tx, id) })
 }
 
+// Absent refuses, with errs.AlreadyExists, a new resource r whose name a
+// stored resource already has: every Create checks it before it stores r.
+func Absent(tx store.ReadTx, r store.Resource) error {
+	if tx.Get(r.GetName(), r.ProtoReflect().New().Interface().(store.Resource)) == nil {
+		return errs.AlreadyExists.New("%s already exists", r.GetName())
+	}
+	return nil
+}
+
 // Mutate runs fn as one mutation of region: the caller's write, described
 // with req's request_id (store.MutationOf). It opens the writes that are no
 // standard Create or change of one resource (a batch, a close).
