@@ -153,11 +153,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := aip.DecodeToken(req.GetPageToken())
+	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +161,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 	res = &famiv1.ListOverlapsResponse{}
 	err = s.r.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		l := overlapPage{tx: tx, region: region, filter: f, size: size, afterProject: afterProject, afterOther: afterOther, res: res}
+		l := overlapPage{tx: tx, region: region, filter: f, page: page, afterProject: afterProject, afterOther: afterOther, res: res}
 		switch {
 		case f.project != "":
 			return l.ofProject(f.project)
@@ -186,7 +182,7 @@ type overlapPage struct {
 	tx                       store.ReadTx
 	region                   string
 	filter                   overlapFilter
-	size                     int
+	page                     *aip.Page
 	afterProject, afterOther string
 	res                      *famiv1.ListOverlapsResponse
 	last                     string // the position of the last overlap listed
@@ -266,11 +262,12 @@ func (l *overlapPage) visit(p *famiv1.Project) (bool, error) {
 		if !l.filter.keep(p, other, o) {
 			continue
 		}
-		if len(l.res.Overlaps) == l.size {
+		ov := newOverlap(p, other, o)
+		if !l.page.Take(ov) {
 			l.res.NextPageToken = aip.EncodeToken(l.last)
 			return false, nil
 		}
-		l.res.Overlaps = append(l.res.Overlaps, newOverlap(p, other, o))
+		l.res.Overlaps = append(l.res.Overlaps, ov)
 		l.last = id + "\x00" + o.id
 	}
 	return true, nil
