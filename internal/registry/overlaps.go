@@ -173,6 +173,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 	if err != nil {
 		return nil, err
 	}
+	res.NextPageToken = page.Next()
 	return res, nil
 }
 
@@ -185,7 +186,6 @@ type overlapPage struct {
 	page                     *aip.Page
 	afterProject, afterOther string
 	res                      *famiv1.ListOverlapsResponse
-	last                     string // the position of the last overlap listed
 }
 
 // ofProject lists the overlaps of the project id.
@@ -263,12 +263,10 @@ func (l *overlapPage) visit(p *famiv1.Project) (bool, error) {
 			continue
 		}
 		ov := newOverlap(p, other, o)
-		if !l.page.Take(ov) {
-			l.res.NextPageToken = aip.EncodeToken(l.last)
+		if !l.page.Add(ov, id+"\x00"+o.id) {
 			return false, nil
 		}
 		l.res.Overlaps = append(l.res.Overlaps, ov)
-		l.last = id + "\x00" + o.id
 	}
 	return true, nil
 }

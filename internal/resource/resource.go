@@ -312,10 +312,7 @@ func ListWithin[Resp proto.Message, T store.Resource](ctx context.Context, s sto
 // listIn fills page from collection within tx, resuming after the id
 // after, and returns the items and the next page token.
 func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *aip.Page, newT func() T, keep func(T) bool) ([]T, string, error) {
-	var (
-		out  []T
-		next string
-	)
+	var out []T
 	err := tx.List(collection, after, func(id string, raw []byte) (bool, error) {
 		item := newT()
 		if err := proto.Unmarshal(raw, item); err != nil {
@@ -324,8 +321,7 @@ func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *a
 		if keep != nil && !keep(item) {
 			return true, nil
 		}
-		if !page.Take(item) {
-			next = aip.EncodeToken(ID(out[len(out)-1].GetName()))
+		if !page.Add(item, ID(item.GetName())) {
 			return false, nil
 		}
 		out = append(out, item)
@@ -334,7 +330,7 @@ func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *a
 	if err != nil {
 		return nil, "", err
 	}
-	return out, next, nil
+	return out, page.Next(), nil
 }
 
 // ID is the last segment of a resource name: its id.
