@@ -380,7 +380,6 @@ func listRegion[T proto.Message](ctx context.Context, sys store.System, bucket s
 	}
 	var (
 		out     []T
-		next    string
 		scanErr error
 	)
 	err = sys.SystemView(ctx, func(tx store.SystemTx) error {
@@ -389,12 +388,10 @@ func listRegion[T proto.Message](ctx context.Context, sys store.System, bucket s
 			if scanErr = proto.Unmarshal(b, item); scanErr != nil {
 				return false
 			}
-			if !page.Take(item) {
-				next = aip.EncodeToken(after)
+			if !page.Add(item, k) {
 				return false
 			}
 			out = append(out, item)
-			after = k
 			return true
 		})
 		return scanErr
@@ -402,7 +399,7 @@ func listRegion[T proto.Message](ctx context.Context, sys store.System, bucket s
 	if err != nil {
 		return nil, "", err
 	}
-	return out, next, nil
+	return out, page.Next(), nil
 }
 
 // DeleteAccount implements fami.v1.AuthService.

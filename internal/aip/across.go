@@ -195,6 +195,31 @@ func ForAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, req
 	return res, true, err
 }
 
+// Narrow is a filter of a List request that names one resource of
+// collection: Field is the filter's field, Name its value. Set on a request
+// for all regions, it makes the request the resource's one region's (see
+// InRegionOf).
+type Narrow struct{ Field, Name, Collection string }
+
+// OpenList opens a regional List method that also answers the parent
+// AllRegions: it narrows req to the region of each filter in by that is
+// set (InRegionOf), answers a request still for all regions through list,
+// the method itself, region by region (ForAllRegions), and otherwise
+// returns the region the method lists (Parent). done reports that the
+// method is answered, by res or by err, and returns them as they are.
+func OpenList[Req ListRequest, Resp proto.Message](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error), by ...Narrow) (region string, res Resp, done bool, err error) {
+	for _, n := range by {
+		if req, err = InRegionOf(req, n.Field, n.Name, n.Collection); err != nil {
+			return "", res, true, err
+		}
+	}
+	if res, done, err = ForAllRegions(ctx, req, list); done {
+		return "", res, true, err
+	}
+	region, err = Parent(req.GetParent())
+	return region, res, err != nil, err
+}
+
 // listFields returns a List response's one repeated message field and its
 // next_page_token; nil when it has not exactly one of each.
 func listFields(desc protoreflect.MessageDescriptor) (items, token protoreflect.FieldDescriptor) {

@@ -185,3 +185,47 @@ func TestForAllRegions(t *testing.T) {
 		t.Errorf("got %d partners from calls %v, want one per region (%d)", len(res.GetPartners()), parents, n)
 	}
 }
+
+// TestOpenList: a regional parent is the method's to answer, in its
+// region; a filter naming another region's resource narrows regions/- to
+// that region; regions/- without it is answered region by region; a bad
+// parent or filter answers with its error.
+func TestOpenList(t *testing.T) {
+	var parents []string
+	list := func(_ context.Context, r *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
+		parents = append(parents, r.GetParent())
+		return &famiv1.ListMeetingsResponse{Meetings: []*famiv1.Meeting{{Name: r.GetParent() + "/meetings/m1"}}}, nil
+	}
+	open := func(parent, network string) (string, *famiv1.ListMeetingsResponse, bool, error) {
+		parents = nil
+		req := &famiv1.ListMeetingsRequest{Parent: parent, Network: network, PageSize: 1000}
+		return aip.OpenList(t.Context(), req, list, aip.Narrow{Field: "network", Name: req.GetNetwork(), Collection: "networks"})
+	}
+	for _, tc := range []struct{ parent, network, region string }{
+		{"regions/lombardia", "", "lombardia"},
+		{"regions/lombardia", "regions/veneto/networks/n1", "lombardia"},
+		{aip.AllRegions, "regions/veneto/networks/n1", "veneto"},
+	} {
+		region, res, done, err := open(tc.parent, tc.network)
+		if region != tc.region || res != nil || done || err != nil || len(parents) != 0 {
+			t.Errorf("%s %q: got %q, %v, done %v, err %v, calls %v; want %q to answer", tc.parent, tc.network, region, res, done, err, parents, tc.region)
+		}
+	}
+	region, res, done, err := open(aip.AllRegions, "")
+	if n := len(aip.RegionIDs()); region != "" || !done || err != nil || len(res.GetMeetings()) != n || len(parents) != n {
+		t.Errorf("regions/-: got %q, %d meetings, done %v, err %v, calls %v; want one per region (%d)", region, len(res.GetMeetings()), done, err, parents, n)
+	}
+	for _, tc := range []struct {
+		parent, network string
+		code            errs.Code
+	}{
+		{"regions/atlantide", "", errs.NotFound},
+		{"lombardia", "", errs.Invalid},
+		{aip.AllRegions, "regions/veneto/partners/p1", errs.Invalid},
+	} {
+		region, res, done, err := open(tc.parent, tc.network)
+		if region != "" || res != nil || !done || errs.CodeOf(err) != tc.code || len(parents) != 0 {
+			t.Errorf("%s %q: got %q, %v, done %v, err %v, calls %v; want %v", tc.parent, tc.network, region, res, done, err, parents, tc.code)
+		}
+	}
+}

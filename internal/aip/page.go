@@ -11,19 +11,23 @@ import "google.golang.org/protobuf/proto"
 const MaxPageBytes = 2 << 20
 
 // Page is one page of a List being filled, bounded by the requested size
-// and by MaxPageBytes. Every List fills its page through it:
+// and by MaxPageBytes. Every List fills its page through it, and the page
+// keeps the position the next page resumes after:
 //
 //	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
-//	...
-//	if !page.Take(item) {
-//		res.NextPageToken = aip.EncodeToken(lastPosition)
+//	... walk the listing after the position after:
+//	if !page.Add(item, position) {
 //		stop
 //	}
 //	append item
+//	...
+//	res.NextPageToken = page.Next()
 type Page struct {
 	size  int
 	n     int
 	bytes int
+	last  string // the position of the last item added
+	full  bool   // an item was refused: the listing goes on after last
 }
 
 // NewPage returns an empty page of the requested size (see PageSize).
@@ -69,6 +73,28 @@ func (p *Page) Take(m proto.Message) bool {
 	p.n++
 	p.bytes += n
 	return true
+}
+
+// Add is Take for a List that pages by position: position is m's place in
+// the listing's order (a key the listing resumes after). When m does not
+// join, the page is over, and Next resumes after the last item added.
+func (p *Page) Add(m proto.Message, position string) bool {
+	if !p.Take(m) {
+		p.full = true
+		return false
+	}
+	p.last = position
+	return true
+}
+
+// Next is the page's next_page_token: the position of the last item
+// added, once an item was refused; "" when the listing ended within the
+// page.
+func (p *Page) Next() string {
+	if !p.full {
+		return ""
+	}
+	return EncodeToken(p.last)
 }
 
 // Len is the number of items taken.

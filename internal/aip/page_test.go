@@ -36,6 +36,28 @@ func TestStartPage(t *testing.T) {
 	}
 }
 
+// TestPageAdd: a page of 2 adds two items, refuses the third and resumes
+// after the second's position; a listing that ends within the page has no
+// next page.
+func TestPageAdd(t *testing.T) {
+	page, _, err := aip.StartPage(2, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Next() != "" {
+		t.Errorf("empty page: next %q, want none", page.Next())
+	}
+	if !page.Add(&famiv1.Partner{}, "p01") || !page.Add(&famiv1.Partner{}, "p02") || page.Next() != "" {
+		t.Fatalf("a page of 2 refused one of two items, or has a next page %q before it is over", page.Next())
+	}
+	if page.Add(&famiv1.Partner{}, "p03") || page.Len() != 2 {
+		t.Fatalf("a page of 2 added a third item (%d)", page.Len())
+	}
+	if after, err := aip.DecodeToken(page.Next()); err != nil || after != "p02" {
+		t.Errorf("next page resumes after %q (%v), want p02", after, err)
+	}
+}
+
 // TestReadAll reads a listing of three pages to its end, each page asked
 // with the previous page's token, and stops at the first failing page.
 func TestReadAll(t *testing.T) {

@@ -102,6 +102,15 @@ func complete(a *famiv1.CapacityAssessment, who principal.Principal) error {
 	return nil
 }
 
+// put completes a, written by who, and stores it: the end of its Create
+// and Update.
+func put(tx store.WriteTx, a *famiv1.CapacityAssessment, who principal.Principal) (*famiv1.CapacityAssessment, error) {
+	if err := complete(a, who); err != nil {
+		return nil, err
+	}
+	return a, tx.Put(a)
+}
+
 // CreateCapacityAssessment implements fami.v1.EvaluationService.
 func (s *Service) CreateCapacityAssessment(ctx context.Context, req *famiv1.CreateCapacityAssessmentRequest) (*famiv1.CapacityAssessment, error) {
 	region, err := parseNetwork("parent", req.GetParent())
@@ -123,13 +132,10 @@ func (s *Service) CreateCapacityAssessment(ctx context.Context, req *famiv1.Crea
 			return nil, err
 		}
 		a.Name = req.GetParent() + "/" + resource.CapacityAssessments + "/" + req.GetCapacityAssessmentId()
-		if tx.Get(a.Name, &famiv1.CapacityAssessment{}) == nil {
-			return nil, errs.AlreadyExists.New("%s already exists", a.Name)
-		}
-		if err := complete(a, principal.From(ctx)); err != nil {
+		if err := resource.Absent(tx, a); err != nil {
 			return nil, err
 		}
-		return a, tx.Put(a)
+		return put(tx, a, principal.From(ctx))
 	})
 }
 
@@ -172,10 +178,7 @@ func (s *Service) UpdateCapacityAssessment(ctx context.Context, req *famiv1.Upda
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), assessmentMutable); err != nil {
 			return nil, err
 		}
-		if err := complete(next, principal.From(ctx)); err != nil {
-			return nil, err
-		}
-		return next, tx.Put(next)
+		return put(tx, next, principal.From(ctx))
 	})
 }
 

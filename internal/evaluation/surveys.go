@@ -127,8 +127,8 @@ func (s *Surveys) CreateSurvey(ctx context.Context, req *famiv1.CreateSurveyRequ
 		if err := s.validateSurvey(tx, sv, region); err != nil {
 			return nil, err
 		}
-		if tx.Get(sv.Name, &famiv1.Survey{}) == nil {
-			return nil, errs.AlreadyExists.New("%s already exists", sv.Name)
+		if err := resource.Absent(tx, sv); err != nil {
+			return nil, err
 		}
 		sv.LinkKey = linkKey
 		for _, q := range sv.GetQuestions() {

@@ -143,7 +143,7 @@ func uids(events map[string]feedEvent) []string {
 func TestCalendarFeeds(t *testing.T) {
 	e := newEnv(t)
 	c := e.consultant()
-	e.clock.Set(at(t, "2026-03-02 10:00"))
+	e.Clock.Set(at(t, "2026-03-02 10:00"))
 
 	// In winter (CET), with every character TEXT escapes, and a
 	// description long enough to fold, accents included.
@@ -307,7 +307,7 @@ func TestRomeTimezoneRule(t *testing.T) {
 func TestCalendarRepeatedAutumnHour(t *testing.T) {
 	e := newEnv(t)
 	c := e.consultant()
-	e.clock.Set(at(t, "2026-10-01 10:00"))
+	e.Clock.Set(at(t, "2026-10-01 10:00"))
 	utc := func(s string) *timestamppb.Timestamp {
 		tm, err := time.Parse(time.RFC3339, s)
 		if err != nil {

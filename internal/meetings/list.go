@@ -54,16 +54,9 @@ func timeBound(v *errs.Violations, field string, ts *timestamppb.Timestamp) stri
 
 // ListMeetings implements fami.v1.MeetingService.
 func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-	req, err := aip.InRegionOf(req, "network", req.GetNetwork(), resource.Networks)
-	if err != nil {
-		return nil, err
-	}
-	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListMeetings); ok {
+	region, res, done, err := aip.OpenList(ctx, req, s.ListMeetings, aip.Narrow{Field: "network", Name: req.GetNetwork(), Collection: resource.Networks})
+	if done {
 		return res, err
-	}
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
 	}
 	var v errs.Violations
 	f := meetingFilter{
@@ -84,11 +77,10 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	if err != nil {
 		return nil, err
 	}
-	res := &famiv1.ListMeetingsResponse{}
+	res = &famiv1.ListMeetingsResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
 		var ferr error
-		last := ""
 		byStart.scan(tx, f.from, f.to, after, func(k, val string) bool {
 			if !f.match(decodeMeetingAttrs(val)) {
 				return true
@@ -97,14 +89,13 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 			if ferr = tx.Get(aip.Name(region, resource.Meetings, keyID(k)), mt); ferr != nil {
 				return false
 			}
-			if !page.Take(mt) {
-				res.NextPageToken = aip.EncodeToken(last)
+			if !page.Add(mt, k) {
 				return false
 			}
 			res.Meetings = append(res.Meetings, mt)
-			last = k
 			return true
 		})
+		res.NextPageToken = page.Next()
 		return ferr
 	})
 	if err != nil {
@@ -178,6 +169,7 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 			}
 			return p.add(k, due, meetingID, itemID)
 		})
+		res.NextPageToken = page.Next()
 		return p.err
 	})
 	if err != nil {
@@ -195,7 +187,6 @@ type itemPage struct {
 	page     *aip.Page
 	res      *famiv1.ListActionItemsResponse
 	meetings map[string]*famiv1.Meeting // by id
-	last     string                     // the last index key whose item is on the page
 	err      error
 }
 
@@ -223,13 +214,11 @@ func (p *itemPage) add(k, due, meetingID, itemID string) bool {
 			ActionItem:       it,
 			Overdue:          it.GetStatus() == famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN && due < p.today,
 		}
-		if !p.page.Take(item) {
-			p.res.NextPageToken = aip.EncodeToken(p.last)
+		if !p.page.Add(item, k) {
 			return false
 		}
 		p.res.ActionItems = append(p.res.ActionItems, item)
 	}
-	p.last = k
 	return true
 }
 

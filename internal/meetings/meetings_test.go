@@ -15,27 +15,22 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
-	"github.com/raccordo/raccordo/internal/fakeclock"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/protocols"
-	"github.com/raccordo/raccordo/internal/registry"
-	"github.com/raccordo/raccordo/internal/store/bolt"
-	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
+	"github.com/raccordo/raccordo/internal/registry/registrytest"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 const (
-	lombardia = "lombardia"
-	parent    = "regions/lombardia"
+	lombardia = registrytest.Region
+	parent    = registrytest.Parent
 )
 
-var rome = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var (
+	rome                     = territory.Rome
+	partnerName, networkName = registrytest.PartnerName, registrytest.NetworkName
+)
 
 // at is a time in Rome: at("2026-03-02 10:00").
 func at(t testing.TB, s string) time.Time {
@@ -49,8 +44,6 @@ func at(t testing.TB, s string) time.Time {
 
 func ts(t testing.TB, s string) *timestamppb.Timestamp { return timestamppb.New(at(t, s)) }
 
-func partnerName(id string) string { return parent + "/partners/" + id }
-func networkName(id string) string { return parent + "/networks/" + id }
 func meetingName(id string) string { return parent + "/meetings/" + id }
 
 // env is a meeting service on a fresh bbolt store with a region's
@@ -58,31 +51,27 @@ func meetingName(id string) string { return parent + "/meetings/" + id }
 // (rete-bergamo only), cpi-dalmine (rete-dalmine only) and caritas (no
 // network); a network in veneto too.
 type env struct {
-	t     *testing.T
-	store *bolt.Store
-	reg   *registry.Registry
-	svc   *meetings.Service
-	clock *fakeclock.Clock
+	*registrytest.Env
+	svc *meetings.Service
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{lombardia, "veneto"}, LockTimeout: 100 * time.Millisecond})
-	e := &env{t: t, store: st, reg: registry.New(st, nil), clock: &fakeclock.Clock{}}
-	e.clock.Set(at(t, "2026-03-02 10:00"))
-	e.svc = meetings.New(st, meetings.Options{Now: e.clock.Now})
+	e := &env{Env: registrytest.New(t)}
+	e.Clock.Set(at(t, "2026-03-02 10:00"))
+	e.svc = meetings.New(e.Store, meetings.Options{Now: e.Clock.Now})
 	ctx := e.admin()
 	for _, p := range []string{"regions/lombardia/partners/udp-bergamo", "regions/lombardia/partners/cpia-bergamo",
 		"regions/lombardia/partners/cpi-dalmine", "regions/lombardia/partners/caritas", "regions/veneto/partners/udp-padova"} {
 		parts := strings.Split(p, "/")
-		_, err := e.reg.Partners().CreatePartner(e.adminOf(parts[1]), &famiv1.CreatePartnerRequest{Parent: "regions/" + parts[1], PartnerId: parts[3],
+		_, err := e.Reg.Partners().CreatePartner(e.adminOf(parts[1]), &famiv1.CreatePartnerRequest{Parent: "regions/" + parts[1], PartnerId: parts[3],
 			Partner: &famiv1.Partner{DisplayName: "Partner " + parts[3], Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}})
 		if err != nil {
 			t.Fatalf("create partner %s: %v", p, err)
 		}
 	}
 	for id, other := range map[string]string{"rete-bergamo": "cpia-bergamo", "rete-dalmine": "cpi-dalmine"} {
-		_, err := e.reg.Networks().CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: id, Network: &famiv1.Network{
+		_, err := e.Reg.Networks().CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: id, Network: &famiv1.Network{
 			DisplayName: "Rete " + strings.TrimPrefix(id, "rete-"), LeadPartner: partnerName("udp-bergamo"),
 			Members: []*famiv1.Member{
 				{Partner: partnerName("udp-bergamo"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
@@ -92,7 +81,7 @@ func newEnv(t *testing.T) *env {
 			t.Fatalf("create network %s: %v", id, err)
 		}
 	}
-	_, err := e.reg.Networks().CreateNetwork(e.adminOf("veneto"), &famiv1.CreateNetworkRequest{Parent: "regions/veneto", NetworkId: "rete-padova", Network: &famiv1.Network{
+	_, err := e.Reg.Networks().CreateNetwork(e.adminOf("veneto"), &famiv1.CreateNetworkRequest{Parent: "regions/veneto", NetworkId: "rete-padova", Network: &famiv1.Network{
 		DisplayName: "Rete Padova", LeadPartner: "regions/veneto/partners/udp-padova",
 		Members: []*famiv1.Member{{Partner: "regions/veneto/partners/udp-padova", Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
 	if err != nil {
@@ -101,22 +90,14 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func (e *env) as(p principal.Principal) context.Context { return principal.With(e.t.Context(), p) }
-
 func (e *env) admin() context.Context { return e.adminOf(lombardia) }
 
 func (e *env) adminOf(region string) context.Context {
-	return e.as(principal.Principal{Subject: "test:admin:" + region, Role: principal.RegionAdmin, Region: region, DisplayName: "Admin " + region})
+	return e.As(principal.Principal{Subject: "test:admin:" + region, Role: principal.RegionAdmin, Region: region, DisplayName: "Admin " + region})
 }
 
 func (e *env) consultant() context.Context {
-	return e.as(principal.Principal{Subject: "acct:lombardia:mrossi", Role: principal.Consultant, Region: lombardia, DisplayName: "Mario Rossi"})
-}
-
-// member is the context of a network member working for partner id.
-func (e *env) member(id string) context.Context {
-	return e.as(principal.Principal{Subject: "test:staff:" + id, Role: principal.NetworkMember, Region: lombardia,
-		Partner: partnerName(id), DisplayName: "Staff of " + id})
+	return e.As(principal.Principal{Subject: "acct:lombardia:mrossi", Role: principal.Consultant, Region: lombardia, DisplayName: "Mario Rossi"})
 }
 
 // meeting is a coordination table of rete-bergamo on 2026-03-10 10:00-12:00.
@@ -125,8 +106,8 @@ func (e *env) meeting() *famiv1.Meeting {
 		Networks:        []string{networkName("rete-bergamo")},
 		Kind:            famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE,
 		Title:           "Tavolo di coordinamento, marzo",
-		StartTime:       ts(e.t, "2026-03-10 10:00"),
-		EndTime:         ts(e.t, "2026-03-10 12:00"),
+		StartTime:       ts(e.T, "2026-03-10 10:00"),
+		EndTime:         ts(e.T, "2026-03-10 12:00"),
 		Mode:            famiv1.MeetingMode_MEETING_MODE_HYBRID,
 		Place:           "Sala consiliare, Bergamo",
 		Link:            "https://meet.example.org/tavolo-bergamo",
@@ -136,10 +117,10 @@ func (e *env) meeting() *famiv1.Meeting {
 }
 
 func (e *env) create(ctx context.Context, id string, mt *famiv1.Meeting) *famiv1.Meeting {
-	e.t.Helper()
+	e.T.Helper()
 	got, err := e.svc.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: id, Meeting: mt})
 	if err != nil {
-		e.t.Fatalf("create meeting %s: %v", id, err)
+		e.T.Fatalf("create meeting %s: %v", id, err)
 	}
 	return got
 }
@@ -262,7 +243,7 @@ func TestLifecycle(t *testing.T) {
 	_, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "x"})
 	wantErr(t, "minutes before the start", err, errs.FailedPrecondition, "MEETING_NOT_STARTED", "minutes")
 
-	e.clock.Set(at(t, "2026-03-10 10:00")) // the start itself
+	e.Clock.Set(at(t, "2026-03-10 10:00")) // the start itself
 	bad := proto.CloneOf(att[0])
 	bad.Attendees = 4
 	_, err = e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: name, Attendance: []*famiv1.PartnerAttendance{bad, {Partner: partnerName("nessuno"), Attendees: 1}}})
@@ -283,7 +264,7 @@ func TestLifecycle(t *testing.T) {
 	wantErr(t, "move a held meeting into the future", err, errs.FailedPrecondition, "MEETING_HELD", "meeting.start_time")
 
 	// Minutes with two action items; ids are assigned.
-	e.clock.Set(at(t, "2026-03-10 13:00"))
+	e.Clock.Set(at(t, "2026-03-10 13:00"))
 	_, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "Verbale", ActionItems: []*famiv1.ActionItem{
 		{Description: "Bozza", Owner: partnerName("udp-bergamo"), DueDate: "2026-03-09"}}})
 	wantErr(t, "an item due before the meeting", err, errs.Invalid, "INVALID_ARGUMENT", "action_items[0].due_date")
@@ -353,7 +334,7 @@ func TestLifecycle(t *testing.T) {
 	if err := deleteMeeting(e, c, s.GetName()); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.reg.Partners().DeletePartner(e.admin(), &famiv1.DeletePartnerRequest{Name: partnerName("caritas")})
+	_, err = e.Reg.Partners().DeletePartner(e.admin(), &famiv1.DeletePartnerRequest{Name: partnerName("caritas")})
 	wantErr(t, "delete a partner whose attendance is recorded", err, errs.FailedPrecondition, "PARTNER_IN_USE")
 }
 
@@ -372,17 +353,9 @@ func itemIDs(m *famiv1.Meeting) []string {
 	return out
 }
 
-func names(ms []*famiv1.Meeting) []string {
-	var out []string
-	for _, m := range ms {
-		out = append(out, m.GetName())
-	}
-	return out
-}
-
 func TestNetworkMembersWriteTheirNetworksOnly(t *testing.T) {
 	e := newEnv(t)
-	cpia := e.member("cpia-bergamo") // rete-bergamo only
+	cpia := e.Member("cpia-bergamo") // rete-bergamo only
 	m := e.create(cpia, "tavolo-cpia", e.meeting())
 	if m.GetFacilitator() != "test:staff:cpia-bergamo" {
 		t.Errorf("facilitator %q", m.GetFacilitator())
@@ -392,12 +365,12 @@ func TestNetworkMembersWriteTheirNetworksOnly(t *testing.T) {
 	_, err := e.svc.CreateMeeting(cpia, &famiv1.CreateMeetingRequest{Parent: parent, Meeting: cross})
 	wantErr(t, "a meeting with a network the partner is not in", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
 	// The UdP is a member of both: it may.
-	x := e.create(e.member("udp-bergamo"), "tavolo-due-reti", cross)
+	x := e.create(e.Member("udp-bergamo"), "tavolo-due-reti", cross)
 	_, err = e.svc.UpdateMeeting(cpia, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: x.GetName(), Title: "x"}, UpdateMask: mask("title")})
 	wantErr(t, "edit a meeting with a network the partner is not in", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
 	_, err = e.svc.UpdateMeeting(cpia, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: m.GetName(), Networks: cross.Networks}, UpdateMask: mask("networks")})
 	wantErr(t, "add a network the partner is not in", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
-	_, err = e.svc.CancelMeeting(e.member("caritas"), &famiv1.CancelMeetingRequest{Name: m.GetName(), Reason: "no"})
+	_, err = e.svc.CancelMeeting(e.Member("caritas"), &famiv1.CancelMeetingRequest{Name: m.GetName(), Reason: "no"})
 	wantErr(t, "cancel by a partner of no network", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
 	if _, err := e.svc.CancelMeeting(cpia, &famiv1.CancelMeetingRequest{Name: m.GetName(), Reason: "Rinviato"}); err != nil {
 		t.Errorf("cancel its own network's meeting: %v", err)
@@ -431,7 +404,7 @@ func TestListMeetingsByStartTime(t *testing.T) {
 		e.create(e.admin(), id, m)
 		all = append(all, want{start, meetingName(id)})
 	}
-	e.clock.Set(at(t, "2026-06-30 10:00"))
+	e.Clock.Set(at(t, "2026-06-30 10:00"))
 	// Cancel a few.
 	for _, w := range all[:5] {
 		if _, err := e.svc.CancelMeeting(e.admin(), &famiv1.CancelMeetingRequest{Name: w.name, Reason: "annullato"}); err != nil {
@@ -476,7 +449,7 @@ func TestListMeetingsByStartTime(t *testing.T) {
 				wantNames = append(wantNames, w.name)
 			}
 		}
-		if got := names(list(req)); !slices.Equal(got, wantNames) {
+		if got := registrytest.Names(list(req)); !slices.Equal(got, wantNames) {
 			t.Errorf("%s:\n got %v\nwant %v", what, got, wantNames)
 		}
 		if len(wantNames) == 0 {
@@ -511,7 +484,7 @@ func TestListMeetingsByStartTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := list(&famiv1.ListMeetingsRequest{}); got[0].GetName() != last || len(got) != len(all) {
-		t.Errorf("after moving %s first: got %v", last, names(got))
+		t.Errorf("after moving %s first: got %v", last, registrytest.Names(got))
 	}
 }
 
@@ -523,7 +496,7 @@ func TestActionItemsAndOverdue(t *testing.T) {
 	m2.Networks, m2.InvitedPartners = []string{networkName("rete-dalmine")}, nil
 	m2.StartTime, m2.EndTime = ts(t, "2026-04-20 10:00"), ts(t, "2026-04-20 12:00")
 	e.create(c, "m2", m2)
-	e.clock.Set(at(t, "2026-05-01 10:00"))
+	e.Clock.Set(at(t, "2026-05-01 10:00"))
 	record := func(meeting string, items ...*famiv1.ActionItem) {
 		t.Helper()
 		if _, err := e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: meetingName(meeting), Minutes: "Verbale", ActionItems: items}); err != nil {
@@ -580,7 +553,7 @@ func TestActionItemsAndOverdue(t *testing.T) {
 	if _, err := e.svc.UpdateActionItem(c, &famiv1.UpdateActionItemRequest{Name: meetingName("m2"), ActionItemId: "a", Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_CANCELLED, Note: "superata"}); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Set(at(t, "2026-05-02 00:30"))
+	e.Clock.Set(at(t, "2026-05-02 00:30"))
 	if got, want := list(&famiv1.ListActionItemsRequest{OverdueOnly: true}), []string{"m1/a!", "m1/c!"}; !slices.Equal(got, want) {
 		t.Errorf("overdue the next day: got %v, want %v", got, want)
 	}
@@ -614,7 +587,7 @@ func TestSummarizeAttendance(t *testing.T) {
 			}
 		}
 	}
-	e.clock.Set(at(t, "2026-06-01 10:00"))
+	e.Clock.Set(at(t, "2026-06-01 10:00"))
 	pa := func(p string, n int32, roles ...*famiv1.AttendeeCount) *famiv1.PartnerAttendance {
 		return &famiv1.PartnerAttendance{Partner: partnerName(p), Attendees: n, Roles: roles}
 	}
@@ -668,7 +641,7 @@ func TestSummarizeAttendance(t *testing.T) {
 			"rete-bergamo  held=2 att=7 partners=2 [TEACHER=1 OTHER=1]",
 			"  held=2 att=7 partners=2 [TEACHER=1 OTHER=1]",
 		}},
-		{"by quarter, for the CPIA's staff: rete-bergamo only", e.member("cpia-bergamo"), &famiv1.SummarizeAttendanceRequest{Period: famiv1.AttendancePeriod_ATTENDANCE_PERIOD_QUARTER}, []string{
+		{"by quarter, for the CPIA's staff: rete-bergamo only", e.Member("cpia-bergamo"), &famiv1.SummarizeAttendanceRequest{Period: famiv1.AttendancePeriod_ATTENDANCE_PERIOD_QUARTER}, []string{
 			"rete-bergamo 2026-Q1 held=3 att=12 partners=3 [TEACHER=4 OTHER=1]",
 			"  held=3 att=12 partners=3 [TEACHER=4 OTHER=1]",
 		}},
@@ -681,7 +654,7 @@ func TestSummarizeAttendance(t *testing.T) {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
 		}
 	}
-	_, err := e.svc.SummarizeAttendance(e.member("cpia-bergamo"), &famiv1.SummarizeAttendanceRequest{Parent: parent, Network: networkName("rete-dalmine")})
+	_, err := e.svc.SummarizeAttendance(e.Member("cpia-bergamo"), &famiv1.SummarizeAttendanceRequest{Parent: parent, Network: networkName("rete-dalmine")})
 	wantErr(t, "a member's summary of another network", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
 	_, err = e.svc.SummarizeAttendance(e.admin(), &famiv1.SummarizeAttendanceRequest{Parent: parent, StartDate: "2026-03-01", EndDate: "2026-02-01"})
 	wantErr(t, "an inverted range", err, errs.Invalid, "INVALID_ARGUMENT", "end_date")
@@ -698,7 +671,7 @@ func TestCalendarTokens(t *testing.T) {
 	if !strings.HasPrefix(tok, "rcal_") || len(tok) < 40 || ct.GetOwner() != "acct:lombardia:mrossi" || ct.GetOwnerRole() != famiv1.Role_ROLE_CONSULTANT {
 		t.Errorf("created %q %v", tok, ct)
 	}
-	if want := e.clock.Now().Add(365 * 24 * time.Hour); !ct.GetExpireTime().AsTime().Equal(want) {
+	if want := e.Clock.Now().Add(365 * 24 * time.Hour); !ct.GetExpireTime().AsTime().Equal(want) {
 		t.Errorf("expires %v, want %v", ct.GetExpireTime().AsTime(), want)
 	}
 	who, err := e.svc.FeedPrincipal(t.Context(), lombardia, tok)
@@ -719,11 +692,11 @@ func TestCalendarTokens(t *testing.T) {
 
 	// Tokens are listed to their owner (and the region admin), never
 	// with the token.
-	other, err := e.svc.CreateCalendarToken(e.member("cpia-bergamo"), &famiv1.CreateCalendarTokenRequest{Parent: parent})
+	other, err := e.svc.CreateCalendarToken(e.Member("cpia-bergamo"), &famiv1.CreateCalendarTokenRequest{Parent: parent})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for ctx, want := range map[context.Context]int{c: 1, e.member("cpia-bergamo"): 1, e.admin(): 2, e.member("udp-bergamo"): 0} {
+	for ctx, want := range map[context.Context]int{c: 1, e.Member("cpia-bergamo"): 1, e.admin(): 2, e.Member("udp-bergamo"): 0} {
 		l, err := e.svc.ListCalendarTokens(ctx, &famiv1.ListCalendarTokensRequest{Parent: parent})
 		if err != nil {
 			t.Fatal(err)
@@ -748,7 +721,7 @@ func TestCalendarTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Set(e.clock.Now().Add(time.Hour))
+	e.Clock.Set(e.Clock.Now().Add(time.Hour))
 	_, err = e.svc.FeedPrincipal(t.Context(), lombardia, short.GetToken())
 	wantErr(t, "an expired token", err, errs.Unauthenticated, "INVALID_CALENDAR_TOKEN")
 	_, err = e.svc.CreateCalendarToken(c, &famiv1.CreateCalendarTokenRequest{Parent: parent, TtlSeconds: 3 * 365 * 86400})
@@ -776,7 +749,7 @@ func TestRequestIDReplaysTheFirstResult(t *testing.T) {
 // a draft protocol a meeting names cannot be deleted under it.
 func TestProtocolReferencedByMeeting(t *testing.T) {
 	e := newEnv(t)
-	p := protocols.New(e.store, protocols.Options{Now: e.clock.Now})
+	p := protocols.New(e.Store, protocols.Options{Now: e.Clock.Now})
 	draft, err := p.CreateProtocol(e.admin(), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "udp-cpia", Protocol: &famiv1.Protocol{
 		Network: networkName("rete-bergamo"), Title: "Protocollo UdP-CPIA",
 		Parties: []*famiv1.Party{

@@ -68,8 +68,8 @@ func (s *Service) CreateMonitoringReport(ctx context.Context, req *famiv1.Create
 		if err := checkSpan(p, q); err != nil {
 			return nil, err
 		}
-		if tx.Get(n.String(), &famiv1.MonitoringReport{}) == nil {
-			return nil, errs.AlreadyExists.New("%s already exists", n)
+		if err := resource.Absent(tx, &famiv1.MonitoringReport{Name: n.String()}); err != nil {
+			return nil, err
 		}
 		r := &famiv1.MonitoringReport{}
 		if err := aip.ApplyMask(r, req.GetMonitoringReport(), nil, reportMutable); err != nil {

@@ -80,8 +80,8 @@ func (s *Service) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocol
 		if err := validate(tx, p, region); err != nil {
 			return nil, err
 		}
-		if tx.Get(p.Name, &famiv1.Protocol{}) == nil {
-			return nil, errs.AlreadyExists.New("%s already exists", p.Name)
+		if err := resource.Absent(tx, p); err != nil {
+			return nil, err
 		}
 		if err := registry.SetRefs(tx, p.Name, nil, refs(p)); err != nil {
 			return nil, err
@@ -112,12 +112,9 @@ func (s *Service) GetProtocol(ctx context.Context, req *famiv1.GetProtocolReques
 
 // ListProtocols implements fami.v1.ProtocolService.
 func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error) {
-	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListProtocols); ok {
+	region, res, done, err := aip.OpenList(ctx, req, s.ListProtocols)
+	if done {
 		return res, err
-	}
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
 	}
 	f, err := newProtocolFilter(req)
 	if err != nil {

@@ -15,64 +15,49 @@ import (
 	"github.com/raccordo/raccordo/internal/fakeclock"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/protocols"
-	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/registry/registrytest"
 	"github.com/raccordo/raccordo/internal/store"
-	"github.com/raccordo/raccordo/internal/store/bolt"
-	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
+	"github.com/raccordo/raccordo/internal/territory"
 	"github.com/raccordo/raccordo/sdk/protocolhash"
 )
 
 const (
-	lombardia = "lombardia"
-	parent    = "regions/lombardia"
+	lombardia = registrytest.Region
+	parent    = registrytest.Parent
 )
 
-var rome = mustLocation("Europe/Rome")
-
-func mustLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
+var partnerName, networkName = registrytest.PartnerName, registrytest.NetworkName
 
 // setDay moves clock to 10:00 in Rome on day (YYYY-MM-DD).
 func setDay(t *testing.T, clock *fakeclock.Clock, day string) {
 	t.Helper()
-	d, err := time.ParseInLocation("2006-01-02", day, rome)
+	d, err := time.ParseInLocation("2006-01-02", day, territory.Rome)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock.Set(d.Add(10 * time.Hour))
 }
 
-func partnerName(id string) string  { return parent + "/partners/" + id }
-func networkName(id string) string  { return parent + "/networks/" + id }
 func protocolName(id string) string { return parent + "/protocols/" + id }
 
 // env is a protocol service on a fresh bbolt store with a region's
 // registry: four partners (three of them parties of the protocols the
 // tests draft) and two networks.
 type env struct {
-	t     *testing.T
-	store *bolt.Store
-	reg   *registry.Registry
-	svc   *protocols.Service
-	clock *fakeclock.Clock
+	*registrytest.Env
+	svc *protocols.Service
 }
 
 var partners = []string{"udp-bergamo", "cpia-bergamo", "cpi-bergamo", "caritas"}
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{lombardia, "veneto"}, LockTimeout: 100 * time.Millisecond})
-	e := &env{t: t, store: st, reg: registry.New(st, nil), clock: &fakeclock.Clock{}}
-	setDay(t, e.clock, "2026-03-02")
-	e.svc = protocols.New(st, protocols.Options{Now: e.clock.Now})
+	e := &env{Env: registrytest.New(t)}
+	setDay(t, e.Clock, "2026-03-02")
+	e.svc = protocols.New(e.Store, protocols.Options{Now: e.Clock.Now})
 	ctx := e.admin()
 	for _, id := range partners {
-		_, err := e.reg.Partners().CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: parent, PartnerId: id, Partner: &famiv1.Partner{
+		_, err := e.Reg.Partners().CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: parent, PartnerId: id, Partner: &famiv1.Partner{
 			DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}})
 		if err != nil {
 			t.Fatalf("create partner %s: %v", id, err)
@@ -88,7 +73,7 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	for id, members := range map[string][]*famiv1.Member{"rete-bergamo": all, "rete-dalmine": lead} {
-		_, err := e.reg.Networks().CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: id, Network: &famiv1.Network{
+		_, err := e.Reg.Networks().CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: id, Network: &famiv1.Network{
 			DisplayName: id, LeadPartner: partnerName("udp-bergamo"),
 			Members: members}})
 		if err != nil {
@@ -98,18 +83,8 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func (e *env) as(p principal.Principal) context.Context {
-	return principal.With(e.t.Context(), p)
-}
-
 func (e *env) admin() context.Context {
-	return e.as(principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: lombardia, DisplayName: "Region admin"})
-}
-
-// member is the context of a network member working for partner id.
-func (e *env) member(id string) context.Context {
-	return e.as(principal.Principal{Subject: "test:staff:" + id, Role: principal.NetworkMember, Region: lombardia,
-		Partner: partnerName(id), DisplayName: "Staff of " + id})
+	return e.As(principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: lombardia, DisplayName: "Region admin"})
 }
 
 // draft is a protocol with three parties valid through 2026-2028.
@@ -131,77 +106,77 @@ func draft() *famiv1.Protocol {
 }
 
 func (e *env) create(id string, p *famiv1.Protocol) *famiv1.Protocol {
-	e.t.Helper()
+	e.T.Helper()
 	got, err := e.svc.CreateProtocol(e.admin(), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: id, Protocol: p})
 	if err != nil {
-		e.t.Fatalf("create %s: %v", id, err)
+		e.T.Fatalf("create %s: %v", id, err)
 	}
 	return got
 }
 
 func (e *env) open(name string) *famiv1.Protocol {
-	e.t.Helper()
+	e.T.Helper()
 	got, err := e.svc.OpenProtocolForSignature(e.admin(), &famiv1.OpenProtocolForSignatureRequest{Name: name})
 	if err != nil {
-		e.t.Fatalf("open %s: %v", name, err)
+		e.T.Fatalf("open %s: %v", name, err)
 	}
 	return got
 }
 
 func (e *env) sign(partner, name, hash string) (*famiv1.Protocol, error) {
-	return e.svc.SignProtocol(e.member(partner), &famiv1.SignProtocolRequest{Name: name, ContentHash: hash})
+	return e.svc.SignProtocol(e.Member(partner), &famiv1.SignProtocolRequest{Name: name, ContentHash: hash})
 }
 
 // signAll signs name by its three parties and returns the result of the
 // last signature.
 func (e *env) signAll(name, hash string) *famiv1.Protocol {
-	e.t.Helper()
+	e.T.Helper()
 	var p *famiv1.Protocol
 	for _, id := range partners[:3] {
 		var err error
 		if p, err = e.sign(id, name, hash); err != nil {
-			e.t.Fatalf("sign %s by %s: %v", name, id, err)
+			e.T.Fatalf("sign %s by %s: %v", name, id, err)
 		}
 	}
 	return p
 }
 
 func (e *env) get(name string) *famiv1.Protocol {
-	e.t.Helper()
+	e.T.Helper()
 	p, err := e.svc.GetProtocol(e.admin(), &famiv1.GetProtocolRequest{Name: name})
 	if err != nil {
-		e.t.Fatalf("get %s: %v", name, err)
+		e.T.Fatalf("get %s: %v", name, err)
 	}
 	return p
 }
 
 // stored reads a protocol as the store holds it, without derivation.
 func (e *env) stored(name string) *famiv1.Protocol {
-	e.t.Helper()
+	e.T.Helper()
 	p := &famiv1.Protocol{}
-	if err := e.store.View(e.t.Context(), lombardia, func(tx store.ReadTx) error { return tx.Get(name, p) }); err != nil {
-		e.t.Fatalf("read %s: %v", name, err)
+	if err := e.Store.View(e.T.Context(), lombardia, func(tx store.ReadTx) error { return tx.Get(name, p) }); err != nil {
+		e.T.Fatalf("read %s: %v", name, err)
 	}
 	return p
 }
 
 // changesSince returns the change log after revision rev.
 func (e *env) changesSince(rev int64) []*famiv1.Change {
-	e.t.Helper()
+	e.T.Helper()
 	var out []*famiv1.Change
-	err := e.store.View(e.t.Context(), lombardia, func(tx store.ReadTx) error {
+	err := e.Store.View(e.T.Context(), lombardia, func(tx store.ReadTx) error {
 		return tx.Changes(rev, func(c *famiv1.Change) bool { out = append(out, c); return true })
 	})
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return out
 }
 
 func (e *env) revision() int64 {
-	e.t.Helper()
+	e.T.Helper()
 	var rev int64
-	e.store.View(e.t.Context(), lombardia, func(tx store.ReadTx) error { rev = tx.Revision(); return nil })
+	e.Store.View(e.T.Context(), lombardia, func(tx store.ReadTx) error { rev = tx.Revision(); return nil })
 	return rev
 }
 
@@ -221,7 +196,7 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("create: got version %d, hash %q, etag %q, create_time %v", p.GetVersion(), p.GetContentHash(), p.GetEtag(), p.GetCreateTime())
 	}
 
-	upd, err := e.svc.UpdateProtocol(e.member("cpia-bergamo"), &famiv1.UpdateProtocolRequest{
+	upd, err := e.svc.UpdateProtocol(e.Member("cpia-bergamo"), &famiv1.UpdateProtocolRequest{
 		Protocol:   &famiv1.Protocol{Name: name, Title: "Protocollo per l'italiano L2", Etag: p.GetEtag()},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}},
 	})
@@ -254,7 +229,7 @@ func TestLifecycle(t *testing.T) {
 		wantState(t, "sign by "+id, got, want)
 		sig := got.GetSignatures()[i]
 		if sig.GetParty() != partnerName(id) || sig.GetSigner() != "test:staff:"+id || sig.GetSignerDisplayName() != "Staff of "+id ||
-			sig.GetSignerRole() != "network_member" || sig.GetContentHash() != opened.GetContentHash() || !sig.GetSignTime().AsTime().Equal(e.clock.Now()) {
+			sig.GetSignerRole() != "network_member" || sig.GetContentHash() != opened.GetContentHash() || !sig.GetSignTime().AsTime().Equal(e.Clock.Now()) {
 			t.Errorf("sign by %s: signature %v", id, sig)
 		}
 	}
@@ -312,12 +287,12 @@ func TestSignRefusals(t *testing.T) {
 	e.create("retry", draft())
 	hash2 := e.open(name2).GetContentHash()
 	req := &famiv1.SignProtocolRequest{Name: name2, ContentHash: hash2, RequestId: "sign-1"}
-	first, err := e.svc.SignProtocol(e.member("udp-bergamo"), req)
+	first, err := e.svc.SignProtocol(e.Member("udp-bergamo"), req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rev := e.revision()
-	again, err := e.svc.SignProtocol(e.member("udp-bergamo"), req)
+	again, err := e.svc.SignProtocol(e.Member("udp-bergamo"), req)
 	if err != nil || !proto.Equal(first, again) || e.revision() != rev {
 		t.Errorf("retried signature: got %v, %v at revision %d; want the first result at revision %d", again, err, e.revision(), rev)
 	}
@@ -331,7 +306,7 @@ func TestSignRefusals(t *testing.T) {
 	name3 := protocolName("late")
 	e.create("late", draft())
 	hash3 := e.open(name3).GetContentHash()
-	setDay(t, e.clock, "2029-01-01")
+	setDay(t, e.Clock, "2029-01-01")
 	_, err = e.sign("cpia-bergamo", name3, hash3)
 	errstest.Want(t, "sign an expired protocol", err, errs.FailedPrecondition, "PROTOCOL_NOT_OPEN")
 }
@@ -355,7 +330,7 @@ func TestDerivedStates(t *testing.T) {
 		{"2026-12-31", famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE},
 		{"2027-01-01", famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED},
 	} {
-		setDay(t, e.clock, c.day)
+		setDay(t, e.Clock, c.day)
 		wantState(t, "get on "+c.day, e.get(name), c.want)
 		res, err := e.svc.ListProtocols(e.admin(), &famiv1.ListProtocolsRequest{Parent: parent, State: c.want})
 		if err != nil || len(res.GetProtocols()) != 1 {
@@ -368,16 +343,16 @@ func TestDerivedStates(t *testing.T) {
 	}
 
 	// Midnight in Rome, not UTC, ends a day.
-	e.clock.Set(time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC)) // 00:30 on 1 January in Rome
+	e.Clock.Set(time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC)) // 00:30 on 1 January in Rome
 	wantState(t, "half an hour after midnight in Rome", e.get(name), famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED)
 
 	// Open-ended validity never expires.
-	setDay(t, e.clock, "2026-03-02")
+	setDay(t, e.Clock, "2026-03-02")
 	d = draft()
 	d.ValidUntil = ""
 	e.create("open-ended", d)
 	e.signAll(protocolName("open-ended"), e.open(protocolName("open-ended")).GetContentHash())
-	setDay(t, e.clock, "2099-01-01")
+	setDay(t, e.Clock, "2099-01-01")
 	wantState(t, "open-ended in 2099", e.get(protocolName("open-ended")), famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
 }
 
@@ -387,11 +362,11 @@ func TestAmendment(t *testing.T) {
 	e.create("udp-cpia", draft())
 	e.signAll(v1, e.open(v1).GetContentHash())
 
-	_, err := e.svc.AmendProtocol(e.member("caritas"), &famiv1.AmendProtocolRequest{Name: v1, ProtocolId: "x"})
+	_, err := e.svc.AmendProtocol(e.Member("caritas"), &famiv1.AmendProtocolRequest{Name: v1, ProtocolId: "x"})
 	errstest.Want(t, "amend by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
 
 	v2name := protocolName("udp-cpia-v2")
-	v2, err := e.svc.AmendProtocol(e.member("udp-bergamo"), &famiv1.AmendProtocolRequest{Name: v1, ProtocolId: "udp-cpia-v2"})
+	v2, err := e.svc.AmendProtocol(e.Member("udp-bergamo"), &famiv1.AmendProtocolRequest{Name: v1, ProtocolId: "udp-cpia-v2"})
 	if err != nil {
 		t.Fatalf("amend: %v", err)
 	}
@@ -426,7 +401,7 @@ func TestAmendment(t *testing.T) {
 	wantState(t, "amendment signed before its start", last, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED)
 	wantState(t, "old version while the amendment waits", e.get(v1), famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
 
-	setDay(t, e.clock, "2026-04-01")
+	setDay(t, e.Clock, "2026-04-01")
 	got := e.get(v1)
 	wantState(t, "old version once the amendment started", got, famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED)
 	if got.GetSupersededBy() != v2name {
@@ -434,7 +409,7 @@ func TestAmendment(t *testing.T) {
 	}
 	wantState(t, "amendment on its first day", e.get(v2name), famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
 	res, err := e.svc.ListProtocols(e.admin(), &famiv1.ListProtocolsRequest{Parent: parent, State: famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED})
-	if err != nil || !slices.Equal(names(res.GetProtocols()), []string{v1}) {
+	if err != nil || !slices.Equal(registrytest.Names(res.GetProtocols()), []string{v1}) {
 		t.Errorf("list SUPERSEDED: got %v, %v", res, err)
 	}
 	_, err = e.svc.AmendProtocol(e.admin(), &famiv1.AmendProtocolRequest{Name: v1})
@@ -569,12 +544,12 @@ func TestFrozenText(t *testing.T) {
 		t.Errorf("the refused calls changed the protocol: %v", got)
 	}
 
-	term, err := e.svc.TerminateProtocol(e.member("cpi-bergamo"), &famiv1.TerminateProtocolRequest{Name: name, Reason: "Il CPI si ritira"})
+	term, err := e.svc.TerminateProtocol(e.Member("cpi-bergamo"), &famiv1.TerminateProtocolRequest{Name: name, Reason: "Il CPI si ritira"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantState(t, "terminate", term, famiv1.ProtocolState_PROTOCOL_STATE_TERMINATED)
-	if tm := term.GetTermination(); tm.GetReason() != "Il CPI si ritira" || tm.GetBy() != "test:staff:cpi-bergamo" || !tm.GetTime().AsTime().Equal(e.clock.Now()) {
+	if tm := term.GetTermination(); tm.GetReason() != "Il CPI si ritira" || tm.GetBy() != "test:staff:cpi-bergamo" || !tm.GetTime().AsTime().Equal(e.Clock.Now()) {
 		t.Errorf("termination %v", tm)
 	}
 	_, err = e.svc.TerminateProtocol(e.admin(), &famiv1.TerminateProtocolRequest{Name: name, Reason: "again"})
@@ -587,7 +562,7 @@ func TestReferences(t *testing.T) {
 	e := newEnv(t)
 	// Here the parties are referenced by the protocol alone: the network
 	// keeps only its lead (a draft may list parties that are not members).
-	if _, err := e.reg.Networks().UpdateNetwork(e.admin(), &famiv1.UpdateNetworkRequest{
+	if _, err := e.Reg.Networks().UpdateNetwork(e.admin(), &famiv1.UpdateNetworkRequest{
 		Network:    &famiv1.Network{Name: networkName("rete-bergamo"), Members: []*famiv1.Member{{Partner: partnerName("udp-bergamo"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"members"}},
 	}); err != nil {
@@ -598,12 +573,12 @@ func TestReferences(t *testing.T) {
 	e.create("udp-cpia", d)
 	ctx := e.admin()
 
-	_, err := e.reg.Partners().DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("cpia-bergamo")})
+	_, err := e.Reg.Partners().DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("cpia-bergamo")})
 	errstest.Want(t, "delete a party's partner", err, errs.FailedPrecondition, "PARTNER_IN_USE")
 	if got := errs.As(err).Metadata["referenced_by"]; got != protocolName("udp-cpia") {
 		t.Errorf("referenced_by %q, want the protocol", got)
 	}
-	_, err = e.reg.Networks().DeleteNetwork(ctx, &famiv1.DeleteNetworkRequest{Name: networkName("rete-dalmine")})
+	_, err = e.Reg.Networks().DeleteNetwork(ctx, &famiv1.DeleteNetworkRequest{Name: networkName("rete-dalmine")})
 	errstest.Want(t, "delete an additional network", err, errs.FailedPrecondition, "NETWORK_IN_USE")
 
 	// An edit that drops a party releases its partner; deleting the draft
@@ -612,40 +587,40 @@ func TestReferences(t *testing.T) {
 	if _, err := e.svc.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{Protocol: upd, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"parties"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.reg.Partners().DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("cpi-bergamo")}); err != nil {
+	if _, err := e.Reg.Partners().DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("cpi-bergamo")}); err != nil {
 		t.Errorf("delete a partner no longer a party: %v", err)
 	}
 	if _, err := e.svc.DeleteProtocol(ctx, &famiv1.DeleteProtocolRequest{Name: protocolName("udp-cpia")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.reg.Partners().DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("cpia-bergamo")}); err != nil {
+	if _, err := e.Reg.Partners().DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("cpia-bergamo")}); err != nil {
 		t.Errorf("delete a partner after the draft went: %v", err)
 	}
-	if _, err := e.reg.Networks().DeleteNetwork(ctx, &famiv1.DeleteNetworkRequest{Name: networkName("rete-dalmine")}); err != nil {
+	if _, err := e.Reg.Networks().DeleteNetwork(ctx, &famiv1.DeleteNetworkRequest{Name: networkName("rete-dalmine")}); err != nil {
 		t.Errorf("delete a network after the draft went: %v", err)
 	}
 }
 
 func TestNetworkMembers(t *testing.T) {
 	e := newEnv(t)
-	_, err := e.svc.CreateProtocol(e.member("caritas"), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "p", Protocol: draft()})
+	_, err := e.svc.CreateProtocol(e.Member("caritas"), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "p", Protocol: draft()})
 	errstest.Want(t, "draft without its partner", err, errs.PermissionDenied, "NOT_A_PARTY")
-	p, err := e.svc.CreateProtocol(e.member("cpia-bergamo"), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "p", Protocol: draft()})
+	p, err := e.svc.CreateProtocol(e.Member("cpia-bergamo"), &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "p", Protocol: draft()})
 	if err != nil {
 		t.Fatalf("draft by a party: %v", err)
 	}
-	_, err = e.svc.UpdateProtocol(e.member("caritas"), &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: p.GetName(), Title: "x"},
+	_, err = e.svc.UpdateProtocol(e.Member("caritas"), &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: p.GetName(), Title: "x"},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
 	errstest.Want(t, "edit by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
-	_, err = e.svc.UpdateProtocol(e.member("cpia-bergamo"), &famiv1.UpdateProtocolRequest{
+	_, err = e.svc.UpdateProtocol(e.Member("cpia-bergamo"), &famiv1.UpdateProtocolRequest{
 		Protocol:   &famiv1.Protocol{Name: p.GetName(), Parties: []*famiv1.Party{p.GetParties()[0], p.GetParties()[2]}},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"parties"}}})
 	errstest.Want(t, "a party removes itself", err, errs.PermissionDenied, "NOT_A_PARTY")
-	err = deleteErr(e.svc.DeleteProtocol(e.member("caritas"), &famiv1.DeleteProtocolRequest{Name: p.GetName()}))
+	err = deleteErr(e.svc.DeleteProtocol(e.Member("caritas"), &famiv1.DeleteProtocolRequest{Name: p.GetName()}))
 	errstest.Want(t, "delete by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
-	_, err = e.svc.OpenProtocolForSignature(e.member("caritas"), &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()})
+	_, err = e.svc.OpenProtocolForSignature(e.Member("caritas"), &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()})
 	errstest.Want(t, "open by a non-party", err, errs.PermissionDenied, "NOT_A_PARTY")
-	if _, err := e.svc.OpenProtocolForSignature(e.member("udp-bergamo"), &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}); err != nil {
+	if _, err := e.svc.OpenProtocolForSignature(e.Member("udp-bergamo"), &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}); err != nil {
 		t.Errorf("open by a party: %v", err)
 	}
 }
@@ -711,7 +686,7 @@ func TestList(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.req.Parent = parent
-			res, err := e.svc.ListProtocols(e.member("caritas"), tt.req)
+			res, err := e.svc.ListProtocols(e.Member("caritas"), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -719,7 +694,7 @@ func TestList(t *testing.T) {
 			for _, id := range tt.want {
 				want = append(want, protocolName(id))
 			}
-			if got := names(res.GetProtocols()); !slices.Equal(got, want) || res.GetRevision() != e.revision() {
+			if got := registrytest.Names(res.GetProtocols()); !slices.Equal(got, want) || res.GetRevision() != e.revision() {
 				t.Errorf("got %q at revision %d, want %q at %d", got, res.GetRevision(), want, e.revision())
 			}
 		})
@@ -733,7 +708,7 @@ func TestList(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, names(res.GetProtocols())...)
+		got = append(got, registrytest.Names(res.GetProtocols())...)
 		if token = res.GetNextPageToken(); token == "" {
 			break
 		}
@@ -744,14 +719,6 @@ func TestList(t *testing.T) {
 
 	_, err := e.svc.ListProtocols(e.admin(), &famiv1.ListProtocolsRequest{Parent: parent, ValidOn: "2026-13-01", Partner: "udp"})
 	errstest.Want(t, "bad filters", err, errs.Invalid, "INVALID_ARGUMENT", "partner", "valid_on")
-}
-
-func names(ps []*famiv1.Protocol) []string {
-	var out []string
-	for _, p := range ps {
-		out = append(out, p.GetName())
-	}
-	return out
 }
 
 // TestPartiesMustBeMembers: a protocol opens for signature only when every
@@ -773,7 +740,7 @@ func TestPartiesMustBeMembers(t *testing.T) {
 
 	// A party that leaves the networks before signing cannot sign.
 	for _, n := range []string{"rete-bergamo"} {
-		if _, err := e.reg.Networks().UpdateNetwork(e.admin(), &famiv1.UpdateNetworkRequest{
+		if _, err := e.Reg.Networks().UpdateNetwork(e.admin(), &famiv1.UpdateNetworkRequest{
 			Network:    &famiv1.Network{Name: networkName(n), Members: []*famiv1.Member{{Partner: partnerName("udp-bergamo"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}},
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"members"}},
 		}); err != nil {

@@ -156,8 +156,8 @@ func (s *Networks) CreateNetwork(ctx context.Context, req *famiv1.CreateNetworkR
 		if err := s.validate(tx, n, region); err != nil {
 			return nil, err
 		}
-		if exists(tx, n.Name, &famiv1.Network{}) {
-			return nil, errs.AlreadyExists.New("%s already exists", n.Name)
+		if err := resource.Absent(tx, n); err != nil {
+			return nil, err
 		}
 		if err := setRefs(tx, n.Name, nil, networkRefs(n)); err != nil {
 			return nil, err

@@ -145,34 +145,23 @@ func (f overlapFilter) keep(p, other *famiv1.Project, o *overlap) bool {
 // project in id order, and a project's by the other's id; the page token
 // is the pair last listed.
 func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsRequest) (*famiv1.ListOverlapsResponse, error) {
-	req, err := aip.InRegionOf(req, "project", req.GetProject(), resource.Projects)
-	if err != nil {
-		return nil, err
-	}
-	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListOverlaps); ok {
+	region, res, done, err := aip.OpenList(ctx, req, s.ListOverlaps, aip.Narrow{Field: "project", Name: req.GetProject(), Collection: resource.Projects})
+	if done {
 		return res, err
-	}
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return nil, err
 	}
 	f, err := newOverlapFilter(req, region)
 	if err != nil {
 		return nil, err
 	}
-	size, err := aip.PageSize(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := aip.DecodeToken(req.GetPageToken())
+	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
 	afterProject, afterOther, _ := strings.Cut(after, "\x00")
-	res := &famiv1.ListOverlapsResponse{}
+	res = &famiv1.ListOverlapsResponse{}
 	err = s.r.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		l := overlapPage{tx: tx, region: region, filter: f, size: size, afterProject: afterProject, afterOther: afterOther, res: res}
+		l := overlapPage{tx: tx, region: region, filter: f, page: page, afterProject: afterProject, afterOther: afterOther, res: res}
 		switch {
 		case f.project != "":
 			return l.ofProject(f.project)
@@ -184,6 +173,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 	if err != nil {
 		return nil, err
 	}
+	res.NextPageToken = page.Next()
 	return res, nil
 }
 
@@ -193,10 +183,9 @@ type overlapPage struct {
 	tx                       store.ReadTx
 	region                   string
 	filter                   overlapFilter
-	size                     int
+	page                     *aip.Page
 	afterProject, afterOther string
 	res                      *famiv1.ListOverlapsResponse
-	last                     string // the position of the last overlap listed
 }
 
 // ofProject lists the overlaps of the project id.
@@ -273,12 +262,11 @@ func (l *overlapPage) visit(p *famiv1.Project) (bool, error) {
 		if !l.filter.keep(p, other, o) {
 			continue
 		}
-		if len(l.res.Overlaps) == l.size {
-			l.res.NextPageToken = aip.EncodeToken(l.last)
+		ov := newOverlap(p, other, o)
+		if !l.page.Add(ov, id+"\x00"+o.id) {
 			return false, nil
 		}
-		l.res.Overlaps = append(l.res.Overlaps, newOverlap(p, other, o))
-		l.last = id + "\x00" + o.id
+		l.res.Overlaps = append(l.res.Overlaps, ov)
 	}
 	return true, nil
 }

@@ -80,8 +80,8 @@ func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerR
 		if err := s.validate(p, region); err != nil {
 			return nil, err
 		}
-		if exists(tx, p.Name, &famiv1.Partner{}) {
-			return nil, errs.AlreadyExists.New("%s already exists", p.Name)
+		if err := resource.Absent(tx, p); err != nil {
+			return nil, err
 		}
 		if err := claimFiscalCode(tx, p, ""); err != nil {
 			return nil, err

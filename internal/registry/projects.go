@@ -101,8 +101,8 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 		if err := s.validate(tx, p, region); err != nil {
 			return nil, err
 		}
-		if exists(tx, p.Name, &famiv1.Project{}) {
-			return nil, errs.AlreadyExists.New("%s already exists", p.Name)
+		if err := resource.Absent(tx, p); err != nil {
+			return nil, err
 		}
 		if err := claimCode(tx, p, ""); err != nil {
 			return nil, err

@@ -148,6 +148,15 @@ func Create[R proto.Message](ctx context.Context, s store.Store, req CreateReque
 	return Mutate(ctx, s, region, req, func(tx store.WriteTx) (R, error) { return fn(tx, id) })
 }
 
+// Absent refuses, with errs.AlreadyExists, a new resource r whose name a
+// stored resource already has: every Create checks it before it stores r.
+func Absent(tx store.ReadTx, r store.Resource) error {
+	if tx.Get(r.GetName(), r.ProtoReflect().New().Interface().(store.Resource)) == nil {
+		return errs.AlreadyExists.New("%s already exists", r.GetName())
+	}
+	return nil
+}
+
 // Mutate runs fn as one mutation of region: the caller's write, described
 // with req's request_id (store.MutationOf). It opens the writes that are no
 // standard Create or change of one resource (a batch, a close).
@@ -303,10 +312,7 @@ func ListWithin[Resp proto.Message, T store.Resource](ctx context.Context, s sto
 // listIn fills page from collection within tx, resuming after the id
 // after, and returns the items and the next page token.
 func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *aip.Page, newT func() T, keep func(T) bool) ([]T, string, error) {
-	var (
-		out  []T
-		next string
-	)
+	var out []T
 	err := tx.List(collection, after, func(id string, raw []byte) (bool, error) {
 		item := newT()
 		if err := proto.Unmarshal(raw, item); err != nil {
@@ -315,8 +321,7 @@ func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *a
 		if keep != nil && !keep(item) {
 			return true, nil
 		}
-		if !page.Take(item) {
-			next = aip.EncodeToken(ID(out[len(out)-1].GetName()))
+		if !page.Add(item, ID(item.GetName())) {
 			return false, nil
 		}
 		out = append(out, item)
@@ -325,7 +330,7 @@ func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *a
 	if err != nil {
 		return nil, "", err
 	}
-	return out, next, nil
+	return out, page.Next(), nil
 }
 
 // ID is the last segment of a resource name: its id.

@@ -211,6 +211,30 @@ func TestRef(t *testing.T) {
 	}
 }
 
+// TestAbsent: a new resource whose name is stored is refused with
+// ALREADY_EXISTS naming it, and the stored one is left as it is; a free
+// name passes.
+func TestAbsent(t *testing.T) {
+	s, _ := seeded(t, 1)
+	err := s.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
+		taken := &famiv1.Partner{Name: "regions/lombardia/partners/p01", DisplayName: "New"}
+		err := resource.Absent(tx, taken)
+		if errs.CodeOf(err) != errs.AlreadyExists || !strings.Contains(err.Error(), "regions/lombardia/partners/p01 already exists") {
+			t.Errorf("taken name: got %v, want ALREADY_EXISTS naming it", err)
+		}
+		if taken.GetDisplayName() != "New" {
+			t.Errorf("the new resource was overwritten: %v", taken)
+		}
+		if err := resource.Absent(tx, &famiv1.Partner{Name: "regions/lombardia/partners/p02"}); err != nil {
+			t.Errorf("free name: got %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestCheckNameAnyRegion(t *testing.T) {
 	var v errs.Violations
 	resource.CheckName(&v, "partner", "", resource.Partners)

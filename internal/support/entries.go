@@ -279,8 +279,8 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 		if err := closedOn(tx, e.GetDate(), "support_entry.date"); err != nil {
 			return nil, err
 		}
-		if tx.Get(e.Name, &famiv1.SupportEntry{}) == nil {
-			return nil, errs.AlreadyExists.New("%s already exists", e.Name)
+		if err := resource.Absent(tx, e); err != nil {
+			return nil, err
 		}
 		return e, s.insert(tx, e)
 	})

@@ -106,16 +106,14 @@ func (s *Service) listEntries(ctx context.Context, region string, f entryFilter,
 		index, base = indexByConsultant, escape(f.consultant)+"\x00"
 	}
 	var (
-		out  []*famiv1.SupportEntry
-		next string
-		rev  int64
+		out []*famiv1.SupportEntry
+		rev int64
 	)
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		rev = tx.Revision()
 		if from > to {
 			return nil
 		}
-		last := ""
 		for month := from[:7]; month <= to[:7]; month = nextMonth(month) {
 			var ferr error
 			done := false
@@ -133,11 +131,11 @@ func (s *Service) listEntries(ctx context.Context, region string, f entryFilter,
 				if ferr = tx.Get(aip.Name(region, resource.SupportEntries, pos[11:]), e); ferr != nil {
 					return false
 				}
-				if !page.Take(e) {
-					next, done = aip.EncodeToken(last), true
+				if !page.Add(e, pos) {
+					done = true
 					return false
 				}
-				out, last = append(out, e), pos
+				out = append(out, e)
 				return true
 			})
 			if ferr != nil {
@@ -152,7 +150,7 @@ func (s *Service) listEntries(ctx context.Context, region string, f entryFilter,
 	if err != nil {
 		return nil, "", 0, err
 	}
-	return out, next, rev, nil
+	return out, page.Next(), rev, nil
 }
 
 // nextMonth returns the month after a YYYY-MM month.

@@ -89,8 +89,8 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 			State:     periodClosed,
 			ClosedBy:  p.Subject,
 		}
-		if tx.Get(cp.Name, &famiv1.ClosedPeriod{}) == nil {
-			return nil, errs.AlreadyExists.New("%s already exists", cp.Name)
+		if err := resource.Absent(tx, cp); err != nil {
+			return nil, err
 		}
 		if n := pendingIn(tx, cp.GetStartDate(), cp.GetEndDate()); n > 0 && !req.GetForce() {
 			return nil, errs.EntriesPendingReview.With(errs.Error{

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,33 +22,32 @@ type projectsPage struct {
 }
 
 func (a *App) projectList(w http.ResponseWriter, r *http.Request, s *session) {
-	p := &projectsPage{frame: a.newFrame(r, s, "projects.title"), Query: strings.TrimSpace(r.URL.Query().Get("q")),
-		CanCreate: s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)})}
 	projects, err := a.allProjects(s)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	for _, pr := range projects {
-		if matches(p.Query, pr.GetTitle(), pr.GetCode(), pr.GetCup()) {
-			p.Projects = append(p.Projects, pr)
-		}
-	}
+	p := &projectsPage{frame: a.newFrame(r, s, "projects.title"),
+		CanCreate: s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)})}
+	p.Query, p.Projects = search(r, projects, func(pr *famiv1.Project) []string { return []string{pr.GetTitle(), pr.GetCode(), pr.GetCup()} })
 	a.render(w, http.StatusOK, "projects", p)
 }
 
-// matches reports whether any of fields contains the query, ignoring case.
-func matches(q string, fields ...string) bool {
+// search is a list page's search box: the request's query q and the items
+// of which any of the fields contains it, ignoring case (all of them when
+// q is empty).
+func search[T any](r *http.Request, items []T, fields func(T) []string) (q string, found []T) {
+	q = strings.TrimSpace(r.URL.Query().Get("q"))
 	if q == "" {
-		return true
+		return q, items
 	}
-	q = strings.ToLower(q)
-	for _, f := range fields {
-		if strings.Contains(strings.ToLower(f), q) {
-			return true
+	lq := strings.ToLower(q)
+	for _, it := range items {
+		if slices.ContainsFunc(fields(it), func(f string) bool { return strings.Contains(strings.ToLower(f), lq) }) {
+			found = append(found, it)
 		}
 	}
-	return false
+	return q, found
 }
 
 // projectPage creates or edits a project and records its extensions.

@@ -19,18 +19,14 @@ type partnersPage struct {
 }
 
 func (a *App) partnerList(w http.ResponseWriter, r *http.Request, s *session) {
-	p := &partnersPage{frame: a.newFrame(r, s, "partners.title"), Query: strings.TrimSpace(r.URL.Query().Get("q")),
-		CanCreate: s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)})}
 	partners, err := a.allPartners(s)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	for _, pt := range partners {
-		if p.Query == "" || strings.Contains(strings.ToLower(pt.GetDisplayName()), strings.ToLower(p.Query)) {
-			p.Partners = append(p.Partners, pt)
-		}
-	}
+	p := &partnersPage{frame: a.newFrame(r, s, "partners.title"),
+		CanCreate: s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)})}
+	p.Query, p.Partners = search(r, partners, func(pt *famiv1.Partner) []string { return []string{pt.GetDisplayName()} })
 	a.render(w, http.StatusOK, "partners", p)
 }
 
@@ -140,13 +136,9 @@ func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
 		a.fail(w, r, s, err)
 		return
 	}
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	var shown []*famiv1.Network
-	for _, n := range networks {
-		if matches(q, n.GetDisplayName(), n.GetSocialDistrict(), n.GetAts(), names[n.GetLeadPartner()]) {
-			shown = append(shown, n)
-		}
-	}
+	q, shown := search(r, networks, func(n *famiv1.Network) []string {
+		return []string{n.GetDisplayName(), n.GetSocialDistrict(), n.GetAts(), names[n.GetLeadPartner()]}
+	})
 	a.render(w, http.StatusOK, "networks", &networksPage{frame: a.newFrame(r, s, "networks.title"), Query: q, Networks: shown, Partners: names,
 		CanCreate: s.can(a, famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{Parent: regionName(s.region)}),
 		CanEdit:   s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: regionName(s.region) + "/networks/-"}})})
