@@ -64,7 +64,11 @@ const throttleBuckets = 20
 // that throttle themselves leave it more of its CPU for the calls it
 // serves. Calls rejected locally count as requests, so the rejection
 // probability falls as the server accepts again and as the window moves
-// past the overload.
+// past the overload: by a factor of about K each window, so a K close to
+// 1 recovers slowly. A call let through counts once answered (as grpc-go's
+// own adaptive throttler does): calls still waiting for their answer are
+// neither requests nor accepts, so a server that is only slow is not
+// taken for one that refuses.
 //
 // Only the server's refusals count against the server: RESOURCE_EXHAUSTED
 // and UNAVAILABLE (HTTP 429 and 503; a server that cannot be reached is
@@ -121,21 +125,26 @@ func NewThrottle(c ThrottleConfig) *Throttle {
 	return t
 }
 
-// Allow records a call the client is about to make and says whether to
-// send it. When it returns true, the caller must report the server's
-// answer with Done.
+// Allow says whether to send a call the client is about to make; a call
+// it rejects is recorded as a request at once. When it returns true, the
+// caller must report the server's answer with Done, which records the
+// call.
 func (t *Throttle) Allow() bool {
 	slice := t.slice()
-	p := t.probability(slice)
-	t.bucket(slice).requests.Add(1)
-	return p <= 0 || t.random() >= p
+	if p := t.probability(slice); p > 0 && t.random() < p {
+		t.bucket(slice).requests.Add(1)
+		return false
+	}
+	return true
 }
 
-// Done records the answer to a call Allow let through: refused is true
+// Done records a call Allow let through, once answered: refused is true
 // when the server refused it for overload.
 func (t *Throttle) Done(refused bool) {
+	b := t.bucket(t.slice())
+	b.requests.Add(1)
 	if !refused {
-		t.bucket(t.slice()).accepts.Add(1)
+		b.accepts.Add(1)
 	}
 }
 

@@ -64,6 +64,14 @@ func TestThrottleFollowsTheFormula(t *testing.T) {
 	// as accepted, so 50 more: (300 - 2*150) / 301 = 0.
 	record(th, 50, false)
 	wantProbability(t, th, 0)
+	// Calls still waiting for their answer count neither way: a slow
+	// server is not a refusing one.
+	for range 1000 {
+		if !th.Allow() {
+			t.Fatal("a call was rejected while the server refused nothing")
+		}
+	}
+	wantProbability(t, th, 0)
 }
 
 func TestThrottleK(t *testing.T) {
