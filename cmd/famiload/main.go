@@ -89,7 +89,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.mode, "mode", "closed", "closed, open or overload")
 	conc := fs.String("c", "64", "closed-loop callers, comma-separated: each is a run (closed), or a candidate for the peak (overload)")
 	throttles := fs.String("client-throttle", "0", "K of the SDK's client-side throttle (sdk.Throttle) on the overload's clients, comma-separated: each is an open loop after the same peak (0: none)")
-	maxConns := fs.String("client-max-conns", "0", "HTTP connections the overload's Connect, gRPC-Web and REST clients may open at most, comma-separated: each is an open loop after the same peak, with each -client-throttle (0: no bound)")
+	maxConns := fs.String("client-max-conns", "0", "HTTP connections the overload's Connect, gRPC-Web and REST clients may open at most, comma-separated: each is an open loop after the same peak, with each -client-throttle (0: no bound; not over gRPC, one connection)")
 	fs.Float64Var(&o.rate, "rate", 0, "open-loop arrivals per second (mode open)")
 	fs.Float64Var(&o.factor, "factor", 2, "the overload's arrival rate over the peak goodput (mode overload)")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "length of each load")

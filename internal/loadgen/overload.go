@@ -23,7 +23,8 @@ type Overload struct {
 	Duration    time.Duration
 	MaxInFlight int
 	// Clients are the clients of the open loops, one after the other
-	// against the same peak; plain clients only when empty.
+	// against the same peak; plain clients only when empty. Over gRPC,
+	// clients with MaxConns are skipped: a gRPC client has one connection.
 	Clients []Clients
 }
 
@@ -74,6 +75,9 @@ func (t Target) Overload(ctx context.Context, o Overload) ([]OverloadResult, err
 	}
 	var out []OverloadResult
 	for _, cc := range clients {
+		if o.Surface == GRPC && cc.MaxConns > 0 {
+			continue // one HTTP/2 connection: nothing to bound
+		}
 		over, err := t.Run(ctx, Load{Surface: o.Surface, Op: o.Op, Regions: o.Regions, Clients: cc,
 			Rate: factor * base.Peak.Goodput, MaxInFlight: o.MaxInFlight, Duration: o.Duration})
 		if err != nil {
