@@ -252,3 +252,26 @@ func TestThrottleAdapters(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// BenchmarkThrottle is the throttle's cost per call (Allow, then Done),
+// from one goroutine and from GOMAXPROCS at once on one Throttle.
+func BenchmarkThrottle(b *testing.B) {
+	b.Run("serial", func(b *testing.B) {
+		th := sdk.NewThrottle(sdk.ThrottleConfig{})
+		for b.Loop() {
+			if th.Allow() {
+				th.Done(false)
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		th := sdk.NewThrottle(sdk.ThrottleConfig{})
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if th.Allow() {
+					th.Done(false)
+				}
+			}
+		})
+	})
+}
