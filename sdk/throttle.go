@@ -33,7 +33,9 @@ type ThrottleConfig struct {
 	// K is how many calls the client sends for each call the server
 	// accepts before it starts rejecting calls itself: 2 when zero. A
 	// lower K sends less excess to an overloaded server (at 1 it sends
-	// only what the server accepted); a higher one reacts later.
+	// only what the server accepted); a higher one reacts later. A K
+	// below 1 is taken as 1: it would reject calls of a server that
+	// refuses none.
 	K float64
 	// Window is how far back the client's history reaches: 2 s when
 	// zero, kept in 20 equal buckets. A shorter window forgets a past
@@ -105,8 +107,11 @@ type throttleBucket struct {
 // NewThrottle returns a Throttle with an empty history.
 func NewThrottle(c ThrottleConfig) *Throttle {
 	t := &Throttle{k: c.K, now: c.Now, random: c.Rand}
-	if t.k <= 0 {
+	switch {
+	case t.k <= 0:
 		t.k = 2
+	case t.k < 1:
+		t.k = 1
 	}
 	window := c.Window
 	if window <= 0 {
@@ -169,7 +174,7 @@ func (t *Throttle) probability(slice int64) float64 {
 // bucket returns slice's bucket, emptied first if it last held an older
 // slice.
 func (t *Throttle) bucket(slice int64) *throttleBucket {
-	b := &t.buckets[slice%throttleBuckets]
+	b := &t.buckets[uint64(slice)%throttleBuckets] // unsigned: a clock before 1970 too
 	for {
 		old := b.slice.Load()
 		if old >= slice {

@@ -85,6 +85,11 @@ func TestThrottleK(t *testing.T) {
 	record(th, 10, false)
 	record(th, 30, true)
 	wantProbability(t, th, (40-2*10)/41.0) // K defaults to 2
+	th, _ = newFakeThrottle(0.5, 2*time.Second, 0.999)
+	record(th, 10, false)
+	wantProbability(t, th, 0) // K below 1 is 1: nothing refused, nothing rejected
+	record(th, 30, true)
+	wantProbability(t, th, (40-10)/41.0)
 }
 
 // TestThrottleRejectsLocally: a call is rejected when the draw falls under
