@@ -2,6 +2,7 @@ package sdk_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -123,4 +124,27 @@ func Example_verifyProtocol() {
 	// Output:
 	// verified: true
 	// verified after editing the text: false
+}
+
+func ExampleThrottle() {
+	// One Throttle for all the clients of one server: an overloaded
+	// server's refusals make the clients keep most of their excess calls
+	// to themselves, where refusing them costs the server nothing.
+	th := sdk.NewThrottle(sdk.ThrottleConfig{}) // K = 2, a window of 2 s
+	c := sdk.NewClient(nil, serverURL, token, connect.WithInterceptors(th))
+	// The same Throttle on grpc-go and on plain HTTP (REST):
+	//	grpc.NewClient(addr, grpc.WithUnaryInterceptor(th.UnaryClientInterceptor()), ...)
+	//	&http.Client{Transport: th.RoundTripper(nil)}
+	_, err := c.Partners.GetPartner(context.Background(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/udp-bergamo"})
+	switch {
+	case errors.Is(err, sdk.ErrThrottled):
+		fmt.Println("rejected by this client: the server is overloaded; retry later")
+	case connect.CodeOf(err) == connect.CodeResourceExhausted:
+		fmt.Println("refused by the server: retry after its Retry-After")
+	case err != nil:
+		log.Fatal(err)
+	default:
+		fmt.Printf("served; rejection probability now %.0f%%\n", 100*th.Probability())
+	}
+	// Output: served; rejection probability now 0%
 }

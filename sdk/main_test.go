@@ -32,38 +32,59 @@ func TestMain(m *testing.M) {
 }
 
 func runWithServer(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "sdk-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	srv, err := server.Open(context.Background(), server.Config{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
-		BookmarkInterval: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	serverURL = "http://" + srv.HTTPAddr()
-	keys, err := auth.LoadKeys(dir)
+	defer cancel()
+	srv, err := startServer(ctx, server.Config{BookmarkInterval: 50 * time.Millisecond})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	token, _, err = keys.Sign(auth.TokenSpec{Subject: "system:lombardia", Role: principal.RegionalSystem, Region: "lombardia", TTL: time.Hour}, time.Now())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
+	defer srv.stop()
+	serverURL, token = srv.url, srv.token
 	if err := seed(ctx, sdk.NewClient(nil, serverURL, token)); err != nil {
 		fmt.Fprintln(os.Stderr, "seed:", err)
 		return 1
 	}
 	return m.Run()
+}
+
+// testServer is a famid in this process, on loopback ports and a fresh
+// data dir.
+type testServer struct {
+	url      string // the HTTP address
+	grpcAddr string
+	token    string // a regional system of lombardia
+	stop     func() // stops the server and removes its data dir
+}
+
+// startServer opens a server with cfg, its data dir and addresses set
+// here, and runs it until ctx ends or stop is called.
+func startServer(ctx context.Context, cfg server.Config) (*testServer, error) {
+	dir, err := os.MkdirTemp("", "sdk-test-")
+	if err != nil {
+		return nil, err
+	}
+	cfg.DataDir, cfg.GRPCAddr, cfg.HTTPAddr = dir, "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := server.Open(ctx, cfg)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	ts := &testServer{url: "http://" + srv.HTTPAddr(), grpcAddr: srv.GRPCAddr(),
+		stop: func() { cancel(); <-done; os.RemoveAll(dir) }}
+	keys, err := auth.LoadKeys(dir)
+	if err == nil {
+		ts.token, _, err = keys.Sign(auth.TokenSpec{Subject: "system:lombardia", Role: principal.RegionalSystem, Region: "lombardia", TTL: time.Hour}, time.Now())
+	}
+	if err != nil {
+		ts.stop()
+		return nil, err
+	}
+	return ts, nil
 }
 
 // seed writes five revisions: two partners, a network, a protocol and its

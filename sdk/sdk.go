@@ -8,6 +8,11 @@
 // connect.WithGRPC() or connect.WithGRPCWeb(), all on the server's HTTP
 // port. The messages are the generated ones of
 // github.com/raccordo/raccordo/gen/fami/v1.
+//
+// Throttle is client-side adaptive throttling for well-behaved clients:
+// when the server refuses most calls for overload, the client rejects a
+// share of its own calls before sending them. It plugs into these
+// clients, grpc-go clients and plain HTTP clients alike.
 package sdk
 
 import (

@@ -11,7 +11,13 @@
 // answer), open (calls arrive at -rate per second whatever the answers)
 // and overload (the best closed loop over -c, then an open loop at -factor
 // times its goodput, in the same run; the ratio is the goodput kept under
-// overload).
+// overload). With -client-throttle and -client-max-conns the overload's
+// open loop is run once for each kind of client, after the same peak: the
+// SDK's client-side throttle (sdk.Throttle, whose own rejections are
+// reported apart from the server's refusals) and a bound on the HTTP
+// clients' connections.
+//
+//	famiload ... -mode overload -client-throttle 0,2 -client-max-conns 0,64
 //
 // With -server-cpu-quota (Linux, root) famid is confined to a share of
 // one core for the run, so that a generator on one core can offer it
@@ -57,6 +63,7 @@ type options struct {
 	surfaces, ops, regions []string
 	mode                   string
 	concurrencies          []int
+	clients                []loadgen.Clients
 	rate, factor           float64
 	serverCPUQuota         float64
 	duration               time.Duration
@@ -81,6 +88,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	regions := fs.String("regions", "lombardia", "regions the calls go to in turn, comma-separated")
 	fs.StringVar(&o.mode, "mode", "closed", "closed, open or overload")
 	conc := fs.String("c", "64", "closed-loop callers, comma-separated: each is a run (closed), or a candidate for the peak (overload)")
+	throttles := fs.String("client-throttle", "0", "K of the SDK's client-side throttle (sdk.Throttle) on the overload's clients, comma-separated: each is an open loop after the same peak (0: none)")
+	maxConns := fs.String("client-max-conns", "0", "HTTP connections the overload's Connect, gRPC-Web and REST clients may open at most, comma-separated: each is an open loop after the same peak, with each -client-throttle (0: no bound; not over gRPC, one connection)")
 	fs.Float64Var(&o.rate, "rate", 0, "open-loop arrivals per second (mode open)")
 	fs.Float64Var(&o.factor, "factor", 2, "the overload's arrival rate over the peak goodput (mode overload)")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "length of each load")
@@ -97,6 +106,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if err := o.setLists(*surfaces, *ops, *regions, *conc); err != nil {
+		return o, err
+	}
+	if err := o.setClients(*throttles, *maxConns); err != nil {
 		return o, err
 	}
 	if err := o.check(); err != nil {
@@ -131,6 +143,32 @@ func (o *options) setLists(surfaces, ops, regions, conc string) error {
 	return nil
 }
 
+// setClients reads -client-throttle and -client-max-conns: the overload's
+// clients are every pair of them, the throttles varying fastest.
+func (o *options) setClients(throttles, maxConns string) error {
+	var ks []float64
+	for _, v := range list(throttles) {
+		k, err := strconv.ParseFloat(v, 64)
+		if err != nil || k < 0 || k > 0 && k < 1 {
+			return fmt.Errorf("-client-throttle: %q is not 0 (none) or a K of at least 1", v)
+		}
+		ks = append(ks, k)
+	}
+	for _, v := range list(maxConns) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("-client-max-conns: %q is not 0 (no bound) or a positive number", v)
+		}
+		for _, k := range ks {
+			o.clients = append(o.clients, loadgen.Clients{Throttle: k, MaxConns: n})
+		}
+	}
+	if len(o.clients) == 0 {
+		return errors.New("-client-throttle and -client-max-conns need a value each")
+	}
+	return nil
+}
+
 // notIn returns the first of values that allowed does not hold, and false;
 // or "", true.
 func notIn(values, allowed []string) (string, bool) {
@@ -155,6 +193,8 @@ func (o *options) check() error {
 		return errors.New("-duration and -rounds must be positive")
 	case o.serverCPUQuota < 0 || o.serverCPUQuota > 0 && o.target.ServerPID <= 0:
 		return errors.New("-server-cpu-quota needs a positive quota and the -server-pid to confine")
+	case o.mode != "overload" && !slices.Equal(o.clients, []loadgen.Clients{{}}):
+		return errors.New("-client-throttle and -client-max-conns apply to -mode overload only")
 	}
 	return nil
 }
@@ -275,13 +315,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func (o options) load(ctx context.Context, rep *report, op, surface string, text func(string, ...any)) error {
 	switch o.mode {
 	case "overload":
-		r, err := o.target.Overload(ctx, loadgen.Overload{Surface: surface, Op: op, Regions: o.regions,
-			Concurrencies: o.concurrencies, Factor: o.factor, Duration: o.duration, MaxInFlight: o.maxInFlight})
+		rs, err := o.target.Overload(ctx, loadgen.Overload{Surface: surface, Op: op, Regions: o.regions,
+			Concurrencies: o.concurrencies, Factor: o.factor, Duration: o.duration, MaxInFlight: o.maxInFlight,
+			Clients: o.clients})
 		if err != nil {
 			return err
 		}
-		rep.Overloads = append(rep.Overloads, r)
-		text("%s", r)
+		rep.Overloads = append(rep.Overloads, rs...)
+		for _, r := range rs {
+			text("%s", r)
+		}
 	case "open":
 		r, err := o.target.Run(ctx, loadgen.Load{Surface: surface, Op: op, Regions: o.regions, Rate: o.rate,
 			MaxInFlight: o.maxInFlight, Duration: o.duration})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -89,10 +90,47 @@ func TestRunReportsEverySurface(t *testing.T) {
 	}
 }
 
+// TestRunOverloadsEachKindOfClient: with -client-throttle and
+// -client-max-conns, each surface's peak is followed by an open loop for
+// every pair of them, each reported and summarized on its own.
+func TestRunOverloadsEachKindOfClient(t *testing.T) {
+	srv, dataDir := startFamid(t)
+	var out bytes.Buffer
+	args := []string{"-grpc-addr", srv.GRPCAddr(), "-http-url", "http://" + srv.HTTPAddr(), "-data-dir", dataDir, "-json",
+		"-surface", "grpc,rest", "-op", "get", "-mode", "overload", "-c", "2", "-duration", "300ms",
+		"-client-throttle", "0,2", "-client-max-conns", "0,8"}
+	if err := run(t.Context(), args, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("the report is not JSON: %v\n%s", err, out.Bytes())
+	}
+	// gRPC has one connection: no open loop bounds its connections.
+	want := []loadgen.Clients{{}, {Throttle: 2}, {}, {Throttle: 2}, {MaxConns: 8}, {Throttle: 2, MaxConns: 8}}
+	if len(rep.Overloads) != len(want) || len(rep.Summary) != len(want) {
+		t.Fatalf("%d overloads and %d summaries, want %d of each", len(rep.Overloads), len(rep.Summary), len(want))
+	}
+	for i, o := range rep.Overloads {
+		first := rep.Overloads[min(i/2, 1)*2]
+		if o.Clients != want[i] || o.Over.Clients != o.Clients || !reflect.DeepEqual(o.Peak, first.Peak) {
+			t.Errorf("overload %d (%s): clients %+v (open loop's %+v), peak %+v; want %+v after the surface's one peak %+v",
+				i, o.Surface, o.Clients, o.Over.Clients, o.Peak, want[i], first.Peak)
+		}
+		if o.Peak.Clients != (loadgen.Clients{}) {
+			t.Errorf("overload %d: the peak was measured with %+v, want plain clients", i, o.Peak.Clients)
+		}
+		checkCounts(t, o.Over)
+		if s := rep.Summary[i]; s.Clients != o.Clients || s.Runs != 1 {
+			t.Errorf("summary %d: %+v, want one run of %+v", i, s, o.Clients)
+		}
+	}
+}
+
 func checkCounts(t *testing.T, r loadgen.Result) {
 	t.Helper()
-	if r.Sent != r.OK+r.Refused+r.Errors+r.Late {
-		t.Errorf("%s %s: sent %d != ok %d + refused %d + errors %d + late %d", r.Surface, r.Op, r.Sent, r.OK, r.Refused, r.Errors, r.Late)
+	if r.Sent != r.OK+r.Refused+r.Throttled+r.Errors+r.Late {
+		t.Errorf("%s %s: sent %d != ok %d + refused %d + rejected by the client %d + errors %d + late %d", r.Surface, r.Op, r.Sent, r.OK, r.Refused, r.Throttled, r.Errors, r.Late)
 	}
 	if r.OK == 0 || r.Errors != 0 {
 		t.Errorf("%s %s: %d served, %d errors %v: want some served and no error", r.Surface, r.Op, r.OK, r.Errors, r.ErrorCodes)
@@ -135,6 +173,9 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{[]string{"-op", "delete", "-token", "x"}, "delete"},
 		{[]string{}, "credentials"},
 		{[]string{"-server-cpu-quota", "0.4", "-token", "x"}, "-server-pid"},
+		{[]string{"-mode", "overload", "-client-throttle", "0.5", "-token", "x"}, "-client-throttle"},
+		{[]string{"-mode", "overload", "-client-max-conns", "-1", "-token", "x"}, "-client-max-conns"},
+		{[]string{"-client-throttle", "2", "-token", "x"}, "-mode overload only"},
 	} {
 		t.Setenv("FAMILOAD_TOKEN", "")
 		// Nothing listens on port 1: a check that reaches the network

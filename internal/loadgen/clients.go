@@ -21,6 +21,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/sdk"
 )
 
 // The surfaces famid serves its API on.
@@ -44,9 +45,12 @@ const (
 
 // outcome is what one call got back.
 type outcome struct {
-	// refused is a RESOURCE_EXHAUSTED (REST: 429); retryAfter says it
-	// carried a Retry-After (gRPC: a RetryInfo).
+	// refused is a RESOURCE_EXHAUSTED (REST: 429) from the server;
+	// retryAfter says it carried a Retry-After (gRPC: a RetryInfo).
 	refused, retryAfter bool
+	// throttled is a call the client's own sdk.Throttle rejected without
+	// sending it.
+	throttled bool
 	// code names any other failure ("UNAVAILABLE", "HTTP 500").
 	code string
 }
@@ -60,33 +64,54 @@ type client interface {
 	close()
 }
 
-func newClient(t Target, surface string) (client, error) {
+// newClient returns a client of surface as cc says: with the SDK's
+// throttle in the surface's own way (an interceptor of grpc-go or of
+// connect-go, a RoundTripper under REST), and a bound on its HTTP
+// connections.
+func newClient(t Target, surface string, cc Clients) (client, error) {
+	var th *sdk.Throttle
+	if cc.Throttle > 0 {
+		th = sdk.NewThrottle(sdk.ThrottleConfig{K: cc.Throttle})
+	}
 	switch surface {
 	case GRPC:
-		conn, err := grpc.NewClient(t.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+		if th != nil {
+			opts = append(opts, grpc.WithUnaryInterceptor(th.UnaryClientInterceptor()))
+		}
+		conn, err := grpc.NewClient(t.GRPCAddr, opts...)
 		if err != nil {
 			return nil, err
 		}
 		return grpcClient{conn: conn, partners: famiv1.NewPartnerServiceClient(conn)}, nil
 	case Connect, GRPCWeb:
-		hc := t.httpClient()
+		hc := t.httpClient(cc.MaxConns)
 		var opts []connect.ClientOption
 		if surface == GRPCWeb {
 			opts = append(opts, connect.WithGRPCWeb())
 		}
+		if th != nil {
+			opts = append(opts, connect.WithInterceptors(th))
+		}
 		return connectClient{hc: hc, partners: famiv1connect.NewPartnerServiceClient(hc, t.HTTPURL, opts...)}, nil
 	case REST:
-		return restClient{hc: t.httpClient(), base: strings.TrimSuffix(t.HTTPURL, "/")}, nil
+		hc := t.httpClient(cc.MaxConns)
+		if th != nil {
+			hc.Transport = th.RoundTripper(hc.Transport)
+		}
+		return restClient{hc: hc, base: strings.TrimSuffix(t.HTTPURL, "/")}, nil
 	}
 	return nil, fmt.Errorf("unknown surface %q (want one of %s)", surface, strings.Join(Surfaces, ", "))
 }
 
-// httpClient keeps a connection per concurrent call (HTTP/1.1), or
+// httpClient keeps a connection per concurrent call (HTTP/1.1), at most
+// maxConns of them when positive (further calls wait for one), or
 // multiplexes them on one (h2c) when the target asks for it.
-func (t Target) httpClient() *http.Client {
+func (t Target) httpClient(maxConns int) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 0
 	tr.MaxIdleConnsPerHost = 4096
+	tr.MaxConnsPerHost = maxConns
 	if t.H2C {
 		tr.Protocols = new(http.Protocols)
 		tr.Protocols.SetUnencryptedHTTP2(true)
@@ -118,6 +143,9 @@ func (c grpcClient) createPartner(ctx context.Context, token, parent, id string)
 }
 
 func (grpcClient) classify(err error) outcome {
+	if errors.Is(err, sdk.ErrThrottled) {
+		return outcome{throttled: true}
+	}
 	st := status.Convert(err)
 	if st.Code() != codes.ResourceExhausted {
 		return outcome{code: st.Code().String()}
@@ -156,6 +184,9 @@ func (c connectClient) createPartner(ctx context.Context, token, parent, id stri
 }
 
 func (connectClient) classify(err error) outcome {
+	if errors.Is(err, sdk.ErrThrottled) {
+		return outcome{throttled: true}
+	}
 	var ce *connect.Error
 	if !errors.As(err, &ce) {
 		return outcome{code: "UNKNOWN"}
@@ -181,10 +212,12 @@ type restClient struct {
 	base string
 }
 
-// restError is a REST call's failure: its HTTP status and Retry-After.
+// restError is a REST call's failure: its HTTP status and Retry-After,
+// and whether the answer was the client's throttle's (sdk.ThrottledHeader).
 type restError struct {
 	status     int
 	retryAfter string
+	throttled  bool
 }
 
 func (e *restError) Error() string { return fmt.Sprintf("HTTP %d", e.status) }
@@ -209,7 +242,8 @@ func (c restClient) do(ctx context.Context, token, method, path string, body []b
 		return err
 	}
 	if res.StatusCode/100 != 2 {
-		return &restError{status: res.StatusCode, retryAfter: res.Header.Get("Retry-After")}
+		return &restError{status: res.StatusCode, retryAfter: res.Header.Get("Retry-After"),
+			throttled: res.Header.Get(sdk.ThrottledHeader) == "client"}
 	}
 	return nil
 }
@@ -229,6 +263,8 @@ func (c restClient) createPartner(ctx context.Context, token, parent, id string)
 func (restClient) classify(err error) outcome {
 	var re *restError
 	switch {
+	case errors.As(err, &re) && re.throttled:
+		return outcome{throttled: true}
 	case errors.As(err, &re) && re.status == http.StatusTooManyRequests:
 		return outcome{refused: true, retryAfter: re.retryAfter != ""}
 	case errors.As(err, &re):

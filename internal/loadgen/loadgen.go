@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,14 +53,48 @@ type Load struct {
 	// Duration is how long calls are sent; calls still unanswered at its
 	// end are waited for and counted as late.
 	Duration time.Duration
+	// Clients is how the load's clients behave; the zero value is plain
+	// clients.
+	Clients Clients
 }
 
-// Result is what a load got back. Sent = OK + Refused + Errors + Late.
+// Clients is how a load's clients behave towards an overloaded server.
+type Clients struct {
+	// Throttle, when positive, is the K of an sdk.Throttle shared by the
+	// load's calls: the client rejects calls itself, without sending
+	// them, as the server refuses them (RESOURCE_EXHAUSTED / 429).
+	Throttle float64 `json:"throttle,omitempty"`
+	// MaxConns, when positive, bounds the HTTP connections the Connect,
+	// gRPC-Web and REST clients open (http.Transport.MaxConnsPerHost):
+	// further calls wait in the client for one, instead of dialling a
+	// connection each.
+	MaxConns int `json:"maxConns,omitempty"`
+}
+
+// String names the clients: "plain", "throttle K=2", "max 64 conns"...
+func (c Clients) String() string {
+	var parts []string
+	if c.Throttle > 0 {
+		parts = append(parts, fmt.Sprintf("throttle K=%g", c.Throttle))
+	}
+	if c.MaxConns > 0 {
+		parts = append(parts, fmt.Sprintf("max %d conns", c.MaxConns))
+	}
+	if len(parts) == 0 {
+		return "plain"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Result is what a load got back. Sent = OK + Refused + Throttled +
+// Errors + Late: every call the generator made, whether or not its client
+// let it leave.
 type Result struct {
 	Surface     string  `json:"surface"`
 	Op          string  `json:"op"`
 	Mode        string  `json:"mode"` // "closed" or "open"
 	Concurrency int     `json:"concurrency,omitempty"`
+	Clients     Clients `json:"clients"`
 	Rate        float64 `json:"rate,omitempty"` // the open loop's arrival rate asked for
 	Seconds     float64 `json:"seconds"`
 	Sent        int64   `json:"sent"`
@@ -70,6 +105,9 @@ type Result struct {
 	// those of them with a Retry-After (gRPC: RetryInfo).
 	Refused           int64 `json:"refused"`
 	RefusedRetryAfter int64 `json:"refusedRetryAfter"`
+	// Throttled are calls the client's throttle rejected without sending
+	// them (Clients.Throttle).
+	Throttled int64 `json:"throttled"`
 	// Errors are any other failure, by code (ErrorCodes).
 	Errors     int64            `json:"errors"`
 	ErrorCodes map[string]int64 `json:"errorCodes,omitempty"`
@@ -107,7 +145,7 @@ func (t Target) Run(ctx context.Context, l Load) (Result, error) {
 			return Result{}, fmt.Errorf("no token for region %s", r)
 		}
 	}
-	c, err := newClient(t, l.Surface)
+	c, err := newClient(t, l.Surface, l.Clients)
 	if err != nil {
 		return Result{}, err
 	}
@@ -189,6 +227,7 @@ type tally struct {
 	ok         int64
 	refused    int64
 	retryAfter int64
+	throttled  int64
 	errors     int64
 	late       int64
 	codes      map[string]int64
@@ -209,6 +248,8 @@ func (t *tally) record(c client, start time.Time, err error) {
 	default:
 		o := c.classify(err)
 		switch {
+		case o.throttled:
+			t.throttled++
 		case o.refused:
 			t.refused++
 			if o.retryAfter {
@@ -300,8 +341,8 @@ func (t *tally) result(l Load, mode string, sent, dropped int64) Result {
 	defer t.mu.Unlock()
 	secs := l.Duration.Seconds()
 	r := Result{
-		Surface: l.Surface, Op: l.Op, Mode: mode, Seconds: secs,
-		Sent: sent, Dropped: dropped, OK: t.ok, Refused: t.refused, RefusedRetryAfter: t.retryAfter,
+		Surface: l.Surface, Op: l.Op, Mode: mode, Clients: l.Clients, Seconds: secs,
+		Sent: sent, Dropped: dropped, OK: t.ok, Refused: t.refused, RefusedRetryAfter: t.retryAfter, Throttled: t.throttled,
 		Errors: t.errors, ErrorCodes: t.codes, Late: t.late,
 		Throughput: float64(t.ok+t.refused+t.errors) / secs,
 		Goodput:    float64(t.ok) / secs,

@@ -11,8 +11,9 @@ import (
 )
 
 // Overload is the overload measurement: the peak goodput of closed-loop
-// loads (the best over Concurrencies, which finds the capacity), then an
-// open-loop load arriving at Factor times that peak, in the same run.
+// loads of plain clients (the best over Concurrencies, which finds the
+// capacity), then an open-loop load arriving at Factor times that peak for
+// each of Clients in turn, in the same run.
 type Overload struct {
 	Surface, Op   string
 	Regions       []string
@@ -21,6 +22,10 @@ type Overload struct {
 	Factor      float64
 	Duration    time.Duration
 	MaxInFlight int
+	// Clients are the clients of the open loops, one after the other
+	// against the same peak; plain clients only when empty. Over gRPC,
+	// clients with MaxConns are skipped: a gRPC client has one connection.
+	Clients []Clients
 }
 
 // OverloadResult is one overload measurement. Ratio is the goodput under
@@ -28,6 +33,7 @@ type Overload struct {
 type OverloadResult struct {
 	Surface string   `json:"surface"`
 	Op      string   `json:"op"`
+	Clients Clients  `json:"clients"`
 	Closed  []Result `json:"closed"`
 	Peak    Result   `json:"peak"`
 	Over    Result   `json:"overload"`
@@ -39,48 +45,62 @@ type OverloadResult struct {
 	Efficiency float64 `json:"efficiency,omitempty"`
 }
 
-// Overload measures the peak, then offers Factor times it.
-func (t Target) Overload(ctx context.Context, o Overload) (OverloadResult, error) {
+// Overload measures the peak, then offers Factor times it with each of
+// o.Clients in turn: one result for each, sharing the closed loops.
+func (t Target) Overload(ctx context.Context, o Overload) ([]OverloadResult, error) {
 	if len(o.Concurrencies) == 0 {
-		return OverloadResult{}, errors.New("no concurrency to find the peak with")
+		return nil, errors.New("no concurrency to find the peak with")
 	}
 	factor := o.Factor
 	if factor <= 0 {
 		factor = 2
 	}
-	res := OverloadResult{Surface: o.Surface, Op: o.Op}
+	base := OverloadResult{Surface: o.Surface, Op: o.Op}
 	for _, c := range o.Concurrencies {
 		r, err := t.Run(ctx, Load{Surface: o.Surface, Op: o.Op, Regions: o.Regions, Concurrency: c, Duration: o.Duration})
 		if err != nil {
-			return res, err
+			return nil, err
 		}
-		res.Closed = append(res.Closed, r)
-		if r.Goodput > res.Peak.Goodput {
-			res.Peak = r
+		base.Closed = append(base.Closed, r)
+		if r.Goodput > base.Peak.Goodput {
+			base.Peak = r
 		}
 	}
-	if res.Peak.Goodput == 0 {
-		return res, fmt.Errorf("%s %s: no call succeeded in the closed loops", o.Surface, o.Op)
+	if base.Peak.Goodput == 0 {
+		return nil, fmt.Errorf("%s %s: no call succeeded in the closed loops", o.Surface, o.Op)
 	}
-	over, err := t.Run(ctx, Load{Surface: o.Surface, Op: o.Op, Regions: o.Regions,
-		Rate: factor * res.Peak.Goodput, MaxInFlight: o.MaxInFlight, Duration: o.Duration})
-	if err != nil {
-		return res, err
+	clients := o.Clients
+	if len(clients) == 0 {
+		clients = []Clients{{}}
 	}
-	res.Over = over
-	res.Ratio = over.Goodput / res.Peak.Goodput
-	if over.ServerCPU > 0 && res.Peak.ServerCPU > 0 {
-		res.Efficiency = (float64(over.OK) / over.ServerCPU) / (float64(res.Peak.OK) / res.Peak.ServerCPU)
+	var out []OverloadResult
+	for _, cc := range clients {
+		if o.Surface == GRPC && cc.MaxConns > 0 {
+			continue // one HTTP/2 connection: nothing to bound
+		}
+		over, err := t.Run(ctx, Load{Surface: o.Surface, Op: o.Op, Regions: o.Regions, Clients: cc,
+			Rate: factor * base.Peak.Goodput, MaxInFlight: o.MaxInFlight, Duration: o.Duration})
+		if err != nil {
+			return out, err
+		}
+		res := base
+		res.Clients, res.Over = cc, over
+		res.Ratio = over.Goodput / res.Peak.Goodput
+		if over.ServerCPU > 0 && res.Peak.ServerCPU > 0 {
+			res.Efficiency = (float64(over.OK) / over.ServerCPU) / (float64(res.Peak.OK) / res.Peak.ServerCPU)
+		}
+		out = append(out, res)
 	}
-	return res, nil
+	return out, nil
 }
 
-// Summary is the medians of several overload measurements of one surface
-// and op.
+// Summary is the medians of several overload measurements of one surface,
+// op and kind of clients.
 type Summary struct {
-	Surface string `json:"surface"`
-	Op      string `json:"op"`
-	Runs    int    `json:"runs"`
+	Surface string  `json:"surface"`
+	Op      string  `json:"op"`
+	Clients Clients `json:"clients"`
+	Runs    int     `json:"runs"`
 	// Peak and Goodput are the median peak goodput and goodput under
 	// overload (calls/s); Ratio the median of each run's ratio, Ratios
 	// every run's.
@@ -94,6 +114,9 @@ type Summary struct {
 	// RetryAfterShare the share of all refusals that had a Retry-After.
 	RefusedShare    float64 `json:"refusedShare"`
 	RetryAfterShare float64 `json:"retryAfterShare"`
+	// ThrottledShare is the median share of the overload's calls that
+	// the clients rejected themselves (Clients.Throttle).
+	ThrottledShare float64 `json:"throttledShare,omitempty"`
 	// Errors are the overload phases' calls that were neither served nor
 	// refused, and Dropped the arrivals the generator could not send,
 	// over every run.
@@ -101,20 +124,21 @@ type Summary struct {
 	Dropped int64 `json:"dropped"`
 }
 
-// Summarize groups measurements by surface and op, in their first order.
+// Summarize groups measurements by surface, op and clients, in their
+// first order.
 func Summarize(results []OverloadResult) []Summary {
 	var out []Summary
 	for _, r := range results {
-		if !slices.ContainsFunc(out, func(s Summary) bool { return s.Surface == r.Surface && s.Op == r.Op }) {
-			out = append(out, Summary{Surface: r.Surface, Op: r.Op})
+		if !slices.ContainsFunc(out, func(s Summary) bool { return s.groups(r) }) {
+			out = append(out, Summary{Surface: r.Surface, Op: r.Op, Clients: r.Clients})
 		}
 	}
 	for i := range out {
 		s := &out[i]
-		var peaks, goodputs, refusedShares, efficiencies []float64
+		var peaks, goodputs, refusedShares, throttledShares, efficiencies []float64
 		var refused, retryAfter int64
 		for _, r := range results {
-			if r.Surface != s.Surface || r.Op != s.Op {
+			if !s.groups(r) {
 				continue
 			}
 			s.Runs++
@@ -126,6 +150,7 @@ func Summarize(results []OverloadResult) []Summary {
 			}
 			if r.Over.Sent > 0 {
 				refusedShares = append(refusedShares, float64(r.Over.Refused)/float64(r.Over.Sent))
+				throttledShares = append(throttledShares, float64(r.Over.Throttled)/float64(r.Over.Sent))
 			}
 			refused += r.Over.Refused
 			retryAfter += r.Over.RefusedRetryAfter
@@ -134,11 +159,17 @@ func Summarize(results []OverloadResult) []Summary {
 		}
 		s.Peak, s.Goodput, s.Ratio = median(peaks), median(goodputs), median(s.Ratios)
 		s.RefusedShare, s.Efficiency = median(refusedShares), median(efficiencies)
+		s.ThrottledShare = median(throttledShares)
 		if refused > 0 {
 			s.RetryAfterShare = float64(retryAfter) / float64(refused)
 		}
 	}
 	return out
+}
+
+// groups reports whether r is one of the measurements s summarizes.
+func (s Summary) groups(r OverloadResult) bool {
+	return s.Surface == r.Surface && s.Op == r.Op && s.Clients == r.Clients
 }
 
 func median(v []float64) float64 {
@@ -160,8 +191,14 @@ func (r Result) String() string {
 	} else {
 		fmt.Fprintf(&b, "%-7s %-6s open %.0f/s", r.Surface, r.Op, r.Rate)
 	}
+	if r.Clients != (Clients{}) {
+		fmt.Fprintf(&b, " (%s)", r.Clients)
+	}
 	fmt.Fprintf(&b, " %.1fs: sent %d, ok %d (%.0f/s), refused %d (%d with Retry-After), errors %d, late %d",
 		r.Seconds, r.Sent, r.OK, r.Goodput, r.Refused, r.RefusedRetryAfter, r.Errors, r.Late)
+	if r.Throttled > 0 {
+		fmt.Fprintf(&b, ", rejected by the client %d", r.Throttled)
+	}
 	if r.Dropped > 0 {
 		fmt.Fprintf(&b, ", dropped %d", r.Dropped)
 	}
@@ -182,8 +219,14 @@ func (o OverloadResult) String() string {
 		o.Surface, o.Op, o.Peak.Goodput, o.Peak.Concurrency, o.Over.Rate, float64(o.Over.Sent)/o.Over.Seconds, o.Over.Dropped,
 		o.Over.Goodput, 100*o.Ratio, float64(o.Over.Refused)/o.Over.Seconds, o.Over.RefusedRetryAfter, o.Over.Refused,
 		o.Over.Errors, o.Over.Late, o.Over.P99)
+	if o.Over.Throttled > 0 {
+		s += fmt.Sprintf(", rejected by the client %.0f/s", float64(o.Over.Throttled)/o.Over.Seconds)
+	}
 	if o.Efficiency > 0 {
 		s += fmt.Sprintf("; goodput per server CPU-second %.1f%% of peak's", 100*o.Efficiency)
+	}
+	if o.Clients != (Clients{}) {
+		s += fmt.Sprintf(" [%s]", o.Clients)
 	}
 	return s
 }
@@ -196,8 +239,14 @@ func (s Summary) String() string {
 	}
 	out := fmt.Sprintf("%-7s %-6s median of %d: peak %.0f/s, goodput at overload %.0f/s = %.1f%% [%s]; refused %.0f%% of calls, %.0f%% of refusals with Retry-After; errors %d, dropped %d",
 		s.Surface, s.Op, s.Runs, s.Peak, s.Goodput, 100*s.Ratio, strings.Join(ratios, " "), 100*s.RefusedShare, 100*s.RetryAfterShare, s.Errors, s.Dropped)
+	if s.ThrottledShare > 0 {
+		out += fmt.Sprintf("; rejected by the client %.0f%% of calls", 100*s.ThrottledShare)
+	}
 	if s.Efficiency > 0 {
 		out += fmt.Sprintf("; goodput per server CPU-second %.1f%% of peak's", 100*s.Efficiency)
+	}
+	if s.Clients != (Clients{}) {
+		out += fmt.Sprintf(" [%s]", s.Clients)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -48,5 +49,25 @@ func TestPercentile(t *testing.T) {
 	}
 	if percentile(nil, 0.5) != 0 {
 		t.Error("no latency: want 0")
+	}
+}
+
+// TestSummarizeByClients keeps each kind of clients apart, and takes the
+// median share of calls the clients rejected themselves.
+func TestSummarizeByClients(t *testing.T) {
+	run := func(c Clients, throttled int64) OverloadResult {
+		return OverloadResult{Surface: GRPC, Op: Get, Clients: c, Peak: Result{Goodput: 100},
+			Over: Result{Goodput: 80, Sent: 200, Throttled: throttled}, Ratio: 0.8}
+	}
+	k2 := Clients{Throttle: 2}
+	got := Summarize([]OverloadResult{run(Clients{}, 0), run(k2, 50), run(Clients{}, 0), run(k2, 100), run(k2, 60)})
+	if len(got) != 2 || got[0].Clients != (Clients{}) || got[1].Clients != k2 {
+		t.Fatalf("got %+v, want plain clients then K=2", got)
+	}
+	if got[0].Runs != 2 || got[0].ThrottledShare != 0 || got[1].Runs != 3 || got[1].ThrottledShare != 0.3 {
+		t.Errorf("got %+v, want 2 plain runs, none rejected by the client, and 3 of K=2 with a median share of 0.3", got)
+	}
+	if s := got[1].String(); !strings.Contains(s, "rejected by the client 30%") || !strings.Contains(s, "[throttle K=2]") {
+		t.Errorf("summary line %q does not say what the clients rejected, or which clients", s)
 	}
 }

@@ -1,0 +1,77 @@
+package loadgen
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+)
+
+// refuser is a PartnerService that refuses every call, as an overloaded
+// famid does.
+type refuser struct {
+	famiv1connect.UnimplementedPartnerServiceHandler
+}
+
+func (refuser) CreatePartner(context.Context, *famiv1.CreatePartnerRequest) (*famiv1.Partner, error) {
+	return nil, connect.NewError(connect.CodeResourceExhausted, nil)
+}
+
+// refusingServer serves every surface on one loopback port (gRPC over
+// h2c, Connect and gRPC-Web through connect-go, REST under /v1/) and
+// refuses every call.
+func refusingServer(t *testing.T) Target {
+	mux := http.NewServeMux()
+	mux.Handle(famiv1connect.NewPartnerServiceHandler(refuser{}))
+	mux.HandleFunc("/v1/", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetHTTP1(true)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return Target{GRPCAddr: strings.TrimPrefix(srv.URL, "http://"), HTTPURL: srv.URL,
+		Tokens: map[string]string{"lombardia": "t"}, Timeout: 5 * time.Second}
+}
+
+// TestClientsThrottle: on every surface, plain clients send every call
+// to a server that refuses them all, and clients with the SDK's throttle
+// keep most of them to themselves, counted apart from the refusals.
+func TestClientsThrottle(t *testing.T) {
+	target := refusingServer(t)
+	for _, surface := range Surfaces {
+		t.Run(surface, func(t *testing.T) {
+			load := Load{Surface: surface, Op: Create, Regions: []string{"lombardia"}, Concurrency: 4, Duration: 200 * time.Millisecond}
+			plain, err := target.Run(t.Context(), load)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plain.Throttled != 0 || plain.Refused == 0 || plain.Errors != 0 {
+				t.Errorf("plain clients: %d refused, %d rejected by the client, %d errors %v; want every call refused by the server",
+					plain.Refused, plain.Throttled, plain.Errors, plain.ErrorCodes)
+			}
+			load.Clients = Clients{Throttle: 2}
+			throttled, err := target.Run(t.Context(), load)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if throttled.Refused == 0 || throttled.Throttled <= throttled.Refused || throttled.Errors != 0 {
+				t.Errorf("throttled clients: %d refused, %d rejected by the client, %d errors %v; want most calls rejected by the client",
+					throttled.Refused, throttled.Throttled, throttled.Errors, throttled.ErrorCodes)
+			}
+			if throttled.Clients != load.Clients {
+				t.Errorf("result's clients %+v, want %+v", throttled.Clients, load.Clients)
+			}
+		})
+	}
+}
