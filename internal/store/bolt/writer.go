@@ -28,9 +28,12 @@ type writer struct {
 	db     *bbolt.DB
 	region string
 	obs    Observer
-	reqs   chan *writeReq
-	stop   chan struct{}
-	done   chan struct{}
+	// prune ends every transaction, after its batch of mutations, in the
+	// same commit.
+	prune func(tx *bbolt.Tx, mutations int) error
+	reqs  chan *writeReq
+	stop  chan struct{}
+	done  chan struct{}
 
 	// notify holds the channel closed at the next commit. It is swapped
 	// without a lock, so that a commit never waits on the watchers that
@@ -56,8 +59,8 @@ type writeReq struct {
 	err chan error
 }
 
-func newWriter(db *bbolt.DB, region string, obs Observer) *writer {
-	w := &writer{db: db, region: region, obs: obs, reqs: make(chan *writeReq), stop: make(chan struct{}), done: make(chan struct{})}
+func newWriter(db *bbolt.DB, region string, obs Observer, prune func(*bbolt.Tx, int) error) *writer {
+	w := &writer{db: db, region: region, obs: obs, prune: prune, reqs: make(chan *writeReq), stop: make(chan struct{}), done: make(chan struct{})}
 	first := make(chan struct{})
 	w.notify.Store(&first)
 	go w.loop()
@@ -118,7 +121,7 @@ func (w *writer) commit(batch []*writeReq) {
 					return err
 				}
 			}
-			return nil
+			return w.prune(tx, len(batch))
 		})
 		if failed >= 0 {
 			batch[failed].err <- ferr
