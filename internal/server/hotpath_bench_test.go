@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
@@ -105,6 +106,10 @@ type round struct {
 	// serverStarved is starved for the server process, when it runs in a
 	// process of its own.
 	serverStarved float64
+	// allocsPerCall and bytesPerCall are the process's heap allocations
+	// per call, client's and (in process) server's: the garbage
+	// collector's work, counted exactly where CPU time is noisy.
+	allocsPerCall, bytesPerCall float64
 	p50, p99      float64 // µs
 }
 
@@ -173,6 +178,7 @@ func (k *contender) measure(b *testing.B, c, n int) round {
 	if k.serverTimes != nil {
 		server0, serverWait0 = k.serverTimes()
 	}
+	heap0 := heapAllocs()
 	cpu0, wait0 := cpuTime(), runQueueTime()
 	t0 := time.Now()
 	var wg sync.WaitGroup
@@ -192,12 +198,23 @@ func (k *contender) measure(b *testing.B, c, n int) round {
 	busy := time.Since(t0)
 	r := newRound(c*n, busy, cpuTime()-cpu0, slices.Concat(lats...))
 	r.starved = float64(runQueueTime()-wait0) / float64(busy)
+	heap := heapAllocs()
+	r.allocsPerCall = float64(heap[0].Value.Uint64()-heap0[0].Value.Uint64()) / float64(c*n)
+	r.bytesPerCall = float64(heap[1].Value.Uint64()-heap0[1].Value.Uint64()) / float64(c*n)
 	if k.serverTimes != nil {
 		server, serverWait := k.serverTimes()
 		r.serverCPUPerCall = float64((server - server0).Microseconds()) / float64(c*n)
 		r.serverStarved = float64(serverWait-serverWait0) / float64(busy)
 	}
 	return r
+}
+
+// heapAllocs reads the process's heap allocations so far: objects, then
+// bytes.
+func heapAllocs() []metrics.Sample {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s
 }
 
 // runQueueTime is how long the process's threads have waited, ready, for
@@ -580,6 +597,8 @@ func BenchmarkHotPathCreate(b *testing.B) {
 	b.ReportMetric(medianOf(mapped(batches, func(c commits) float64 { return c.mutations })), "c64-creates/commit")
 	b.ReportMetric(medianOf(mapped(batches, func(c commits) float64 { return c.duration })), "c64-us/commit")
 	b.ReportMetric(c64.median(cpu), "c64-cpu-us/create")
+	b.ReportMetric(c64.median(func(r round) float64 { return r.allocsPerCall }), "c64-allocs/create")
+	b.ReportMetric(c64.median(func(r round) float64 { return r.bytesPerCall }), "c64-B/create")
 	b.ReportMetric(etcd.median(cpu), "etcd-c64-cpu-us/put")
 	b.ReportMetric(c64.median(starved), "c64-threads-waiting-for-a-core")
 	b.ReportMetric(twoK.median(starved), "2regions-threads-waiting-for-a-core")
