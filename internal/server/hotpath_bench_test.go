@@ -110,7 +110,7 @@ type round struct {
 	// per call, client's and (in process) server's: the garbage
 	// collector's work, counted exactly where CPU time is noisy.
 	allocsPerCall, bytesPerCall float64
-	p50, p99      float64 // µs
+	p50, p99                    float64 // µs
 }
 
 func newRound(calls int, busy, cpu time.Duration, lat []time.Duration) round {
@@ -171,16 +171,35 @@ func (k *contender) run(b *testing.B, c, n int) {
 	k.rounds = append(k.rounds, k.measure(b, c, n))
 }
 
-// measure makes calls from c goroutines, each n calls.
+// measure makes calls from c goroutines, each n calls. The process's own
+// readings (its threads' run-queue times from /proc, a millisecond or so
+// with every thread's file) are taken outside the CPU time it counts.
 func (k *contender) measure(b *testing.B, c, n int) round {
-	lats := make([][]time.Duration, c)
 	var server0, serverWait0 time.Duration
 	if k.serverTimes != nil {
 		server0, serverWait0 = k.serverTimes()
 	}
-	heap0 := heapAllocs()
-	cpu0, wait0 := cpuTime(), runQueueTime()
-	t0 := time.Now()
+	heap0, wait0 := heapAllocs(), runQueueTime()
+	cpu0, t0 := cpuTime(), time.Now()
+	lat := k.calls(b, c, n)
+	busy, cpu := time.Since(t0), cpuTime()-cpu0
+	r := newRound(c*n, busy, cpu, lat)
+	r.starved = float64(runQueueTime()-wait0) / float64(busy)
+	heap := heapAllocs()
+	r.allocsPerCall = float64(heap[0].Value.Uint64()-heap0[0].Value.Uint64()) / float64(c*n)
+	r.bytesPerCall = float64(heap[1].Value.Uint64()-heap0[1].Value.Uint64()) / float64(c*n)
+	if k.serverTimes != nil {
+		server, serverWait := k.serverTimes()
+		r.serverCPUPerCall = float64((server - server0).Microseconds()) / float64(c*n)
+		r.serverStarved = float64(serverWait-serverWait0) / float64(busy)
+	}
+	return r
+}
+
+// calls makes calls from c goroutines, each n calls, and returns their
+// latencies.
+func (k *contender) calls(b *testing.B, c, n int) []time.Duration {
+	lats := make([][]time.Duration, c)
 	var wg sync.WaitGroup
 	for i := range c {
 		wg.Go(func() {
@@ -195,18 +214,7 @@ func (k *contender) measure(b *testing.B, c, n int) round {
 		})
 	}
 	wg.Wait()
-	busy := time.Since(t0)
-	r := newRound(c*n, busy, cpuTime()-cpu0, slices.Concat(lats...))
-	r.starved = float64(runQueueTime()-wait0) / float64(busy)
-	heap := heapAllocs()
-	r.allocsPerCall = float64(heap[0].Value.Uint64()-heap0[0].Value.Uint64()) / float64(c*n)
-	r.bytesPerCall = float64(heap[1].Value.Uint64()-heap0[1].Value.Uint64()) / float64(c*n)
-	if k.serverTimes != nil {
-		server, serverWait := k.serverTimes()
-		r.serverCPUPerCall = float64((server - server0).Microseconds()) / float64(c*n)
-		r.serverStarved = float64(serverWait-serverWait0) / float64(busy)
-	}
-	return r
+	return slices.Concat(lats...)
 }
 
 // heapAllocs reads the process's heap allocations so far: objects, then
@@ -366,7 +374,7 @@ func BenchmarkHotPathGet(b *testing.B) {
 	all := only(b, []*contender{bare, bareAnon, grpcK, connectK, connectNoGzipK, connectH2K, webK, restK, connect1WK, web1WK})
 	for _, k := range all { // warm up connections
 		k.serverTimes = srv.times
-		k.measure(b, c, 2)
+		k.calls(b, c, 2)
 	}
 	// Each round starts one contender further along, so that none always
 	// runs first or last in a round (right after another's burst of
@@ -515,14 +523,15 @@ func commitsSince(before, after map[string]float64, region string) commits {
 // returns the round of the whole: calls per second of wall time and the
 // process's CPU per call.
 func together(b *testing.B, ks []*contender, c, n int) round {
-	cpu0, wait0, t0 := cpuTime(), runQueueTime(), time.Now()
+	wait0 := runQueueTime()
+	cpu0, t0 := cpuTime(), time.Now()
 	var wg sync.WaitGroup
 	for _, k := range ks {
-		wg.Go(func() { k.measure(b, c, n) })
+		wg.Go(func() { k.calls(b, c, n) })
 	}
 	wg.Wait()
-	busy, calls := time.Since(t0), len(ks)*c*n
-	return round{qps: float64(calls) / busy.Seconds(), cpuPerCall: float64((cpuTime() - cpu0).Microseconds()) / float64(calls), starved: float64(runQueueTime()-wait0) / float64(busy)}
+	busy, cpu, calls := time.Since(t0), cpuTime()-cpu0, len(ks)*c*n
+	return round{qps: float64(calls) / busy.Seconds(), cpuPerCall: float64(cpu.Microseconds()) / float64(calls), starved: float64(runQueueTime()-wait0) / float64(busy)}
 }
 
 func mapped[T any](v []T, f func(T) float64) []float64 {
