@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"slices"
 	"strings"
@@ -549,9 +550,13 @@ func mapped[T any](v []T, f func(T) float64) []float64 {
 func BenchmarkHotPathCreate(b *testing.B) {
 	cfg := server.Config{Logger: benchLogger(b)}
 	// The process runs with famid's GOMAXPROCS, one P per core for the
-	// handlers and one per core for the writers' syncs.
+	// handlers and one per core for the writers' syncs, and famid's GOGC
+	// (the etcd contender in the same process gets them too).
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	procs := server.SetProcs(cfg)
+	gogc0 := debug.SetGCPercent(-1) // read, and put back at once
+	debug.SetGCPercent(gogc0)
+	defer debug.SetGCPercent(gogc0)
+	procs, gogc := server.SetProcs(cfg), server.SetGC()
 	ts := startServer(b, cfg)
 	c1 := creator(b, ts, "c1", "lombardia")
 	c64 := creator(b, ts, "c64", "lombardia")
@@ -591,6 +596,7 @@ func BenchmarkHotPathCreate(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(procs), "procs")
+	b.ReportMetric(float64(gogc), "gogc")
 	b.ReportMetric(disk.median(qps), "dsync-writes/s")
 	b.ReportMetric(disk2.median(qps), "dsync-2files-writes/s")
 	b.ReportMetric(ratio(disk2, disk, qps), "dsync-2files/1file")
