@@ -116,9 +116,9 @@ func (m *Main) Run(ctx context.Context) error {
 		// slog's text lines, written with less work per access line.
 		cfg.Logger = slog.New(logtext.New(m.logs, hopts))
 	}
-	procs := server.SetProcs(cfg)
+	procs, gogc := server.SetProcs(cfg), server.SetGC()
 	v := version.Read()
-	cfg.Logger.Info("famid starting", "version", v.Version, "commit", v.Commit, "go", v.Go, "procs", procs)
+	cfg.Logger.Info("famid starting", "version", v.Version, "commit", v.Commit, "go", v.Go, "procs", procs, "gogc", gogc)
 	if cfg.MunicipalitiesFile == "" {
 		cfg.Logger.Warn("no municipality list: ISTAT codes are checked for format only; give ISTAT's list with --municipalities FILE (FAMID_MUNICIPALITIES)")
 	}

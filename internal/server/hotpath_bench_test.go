@@ -14,6 +14,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
@@ -105,7 +107,11 @@ type round struct {
 	// serverStarved is starved for the server process, when it runs in a
 	// process of its own.
 	serverStarved float64
-	p50, p99      float64 // µs
+	// allocsPerCall and bytesPerCall are the process's heap allocations
+	// per call, client's and (in process) server's: the garbage
+	// collector's work, counted exactly where CPU time is noisy.
+	allocsPerCall, bytesPerCall float64
+	p50, p99                    float64 // µs
 }
 
 func newRound(calls int, busy, cpu time.Duration, lat []time.Duration) round {
@@ -166,15 +172,35 @@ func (k *contender) run(b *testing.B, c, n int) {
 	k.rounds = append(k.rounds, k.measure(b, c, n))
 }
 
-// measure makes calls from c goroutines, each n calls.
+// measure makes calls from c goroutines, each n calls. The process's own
+// readings (its threads' run-queue times from /proc, a millisecond or so
+// with every thread's file) are taken outside the CPU time it counts.
 func (k *contender) measure(b *testing.B, c, n int) round {
-	lats := make([][]time.Duration, c)
 	var server0, serverWait0 time.Duration
 	if k.serverTimes != nil {
 		server0, serverWait0 = k.serverTimes()
 	}
-	cpu0, wait0 := cpuTime(), runQueueTime()
-	t0 := time.Now()
+	heap0, wait0 := heapAllocs(), runQueueTime()
+	cpu0, t0 := cpuTime(), time.Now()
+	lat := k.calls(b, c, n)
+	busy, cpu := time.Since(t0), cpuTime()-cpu0
+	r := newRound(c*n, busy, cpu, lat)
+	r.starved = float64(runQueueTime()-wait0) / float64(busy)
+	heap := heapAllocs()
+	r.allocsPerCall = float64(heap[0].Value.Uint64()-heap0[0].Value.Uint64()) / float64(c*n)
+	r.bytesPerCall = float64(heap[1].Value.Uint64()-heap0[1].Value.Uint64()) / float64(c*n)
+	if k.serverTimes != nil {
+		server, serverWait := k.serverTimes()
+		r.serverCPUPerCall = float64((server - server0).Microseconds()) / float64(c*n)
+		r.serverStarved = float64(serverWait-serverWait0) / float64(busy)
+	}
+	return r
+}
+
+// calls makes calls from c goroutines, each n calls, and returns their
+// latencies.
+func (k *contender) calls(b *testing.B, c, n int) []time.Duration {
+	lats := make([][]time.Duration, c)
 	var wg sync.WaitGroup
 	for i := range c {
 		wg.Go(func() {
@@ -189,15 +215,15 @@ func (k *contender) measure(b *testing.B, c, n int) round {
 		})
 	}
 	wg.Wait()
-	busy := time.Since(t0)
-	r := newRound(c*n, busy, cpuTime()-cpu0, slices.Concat(lats...))
-	r.starved = float64(runQueueTime()-wait0) / float64(busy)
-	if k.serverTimes != nil {
-		server, serverWait := k.serverTimes()
-		r.serverCPUPerCall = float64((server - server0).Microseconds()) / float64(c*n)
-		r.serverStarved = float64(serverWait-serverWait0) / float64(busy)
-	}
-	return r
+	return slices.Concat(lats...)
+}
+
+// heapAllocs reads the process's heap allocations so far: objects, then
+// bytes.
+func heapAllocs() []metrics.Sample {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s
 }
 
 // runQueueTime is how long the process's threads have waited, ready, for
@@ -276,10 +302,11 @@ func benchConn(b testing.TB, addr string) *grpc.ClientConn {
 	return conn
 }
 
-// hotPathOnlyEnv, when set, names the contenders BenchmarkHotPathGet runs,
-// comma-separated ("grpc,connect-onewrite"): to profile one surface's
-// server alone, with serverProfileEnv. Ratios with a contender left out
-// are reported as 0.
+// hotPathOnlyEnv, when set, names the contenders BenchmarkHotPathGet and
+// BenchmarkHotPathCreate run, comma-separated ("grpc,connect-onewrite",
+// "c64"): to profile one surface's server alone, with serverProfileEnv, or
+// one create contender with -test.cpuprofile. Ratios with a contender left
+// out are reported as 0.
 const hotPathOnlyEnv = "RACCORDO_HOTPATH_ONLY"
 
 // BenchmarkHotPathGet is an authenticated GetPartner at concurrency 50 on
@@ -348,7 +375,7 @@ func BenchmarkHotPathGet(b *testing.B) {
 	all := only(b, []*contender{bare, bareAnon, grpcK, connectK, connectNoGzipK, connectH2K, webK, restK, connect1WK, web1WK})
 	for _, k := range all { // warm up connections
 		k.serverTimes = srv.times
-		k.measure(b, c, 2)
+		k.calls(b, c, 2)
 	}
 	// Each round starts one contender further along, so that none always
 	// runs first or last in a round (right after another's burst of
@@ -427,11 +454,12 @@ func newPartner(region string) *famiv1.CreatePartnerRequest {
 	}
 }
 
-// creator makes durable CreatePartner calls over gRPC in one region.
-func creator(b *testing.B, ts *testServer, region string) *contender {
+// creator, named name, makes durable CreatePartner calls over gRPC in one
+// region.
+func creator(b *testing.B, ts *testServer, name, region string) *contender {
 	client := famiv1.NewPartnerServiceClient(benchConn(b, ts.grpcAddr()))
 	token := ts.mintToken(auth.TokenSpec{Subject: "bench:" + region, Role: principal.RegionAdmin, Region: region})
-	return &contender{name: region, call: func(ctx context.Context) error {
+	return &contender{name: name, call: func(ctx context.Context) error {
 		ctx = withBearer(ctx, token)
 		_, err := client.CreatePartner(ctx, newPartner(region))
 		return err
@@ -496,14 +524,15 @@ func commitsSince(before, after map[string]float64, region string) commits {
 // returns the round of the whole: calls per second of wall time and the
 // process's CPU per call.
 func together(b *testing.B, ks []*contender, c, n int) round {
-	cpu0, wait0, t0 := cpuTime(), runQueueTime(), time.Now()
+	wait0 := runQueueTime()
+	cpu0, t0 := cpuTime(), time.Now()
 	var wg sync.WaitGroup
 	for _, k := range ks {
-		wg.Go(func() { k.measure(b, c, n) })
+		wg.Go(func() { k.calls(b, c, n) })
 	}
 	wg.Wait()
-	busy, calls := time.Since(t0), len(ks)*c*n
-	return round{qps: float64(calls) / busy.Seconds(), cpuPerCall: float64((cpuTime() - cpu0).Microseconds()) / float64(calls), starved: float64(runQueueTime()-wait0) / float64(busy)}
+	busy, cpu, calls := time.Since(t0), cpuTime()-cpu0, len(ks)*c*n
+	return round{qps: float64(calls) / busy.Seconds(), cpuPerCall: float64(cpu.Microseconds()) / float64(calls), starved: float64(runQueueTime()-wait0) / float64(busy)}
 }
 
 func mapped[T any](v []T, f func(T) float64) []float64 {
@@ -521,35 +550,53 @@ func mapped[T any](v []T, f func(T) float64) []float64 {
 func BenchmarkHotPathCreate(b *testing.B) {
 	cfg := server.Config{Logger: benchLogger(b), MetricsAddr: "127.0.0.1:0"}
 	// The process runs with famid's GOMAXPROCS, one P per core for the
-	// handlers and one per core for the writers' syncs.
+	// handlers and one per core for the writers' syncs, and famid's GOGC
+	// (the etcd contender in the same process gets them too).
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	procs := server.SetProcs(cfg)
+	gogc0 := debug.SetGCPercent(-1) // read, and put back at once
+	debug.SetGCPercent(gogc0)
+	defer debug.SetGCPercent(gogc0)
+	procs, gogc := server.SetProcs(cfg), server.SetGC()
 	ts := startServer(b, cfg)
-	c1 := creator(b, ts, "lombardia")
-	c64 := creator(b, ts, "lombardia")
-	two := []*contender{creator(b, ts, "lombardia"), creator(b, ts, "veneto")}
+	c1 := creator(b, ts, "c1", "lombardia")
+	c64 := creator(b, ts, "c64", "lombardia")
+	two := []*contender{creator(b, ts, "lombardia", "lombardia"), creator(b, ts, "veneto", "veneto")}
 	twoK := &contender{name: "two-regions"}
 	disk := dsyncWriter(b)
 	disks := []*contender{dsyncWriter(b), dsyncWriter(b)}
 	disk2 := &contender{name: "dsync-2files"}
 	etcd := etcdPutter(b, proto.Size(createPartner(b, ts)))
+	runs := only(b, []*contender{disk, disk2, c1, c64, etcd, twoK})
 	metrics := ts.metricsURL()
 	var batches, twoBatches []commits
 	for b.Loop() {
-		disk.run(b, 1, 32)
-		disk2.rounds = append(disk2.rounds, together(b, disks, 1, 32))
-		c1.run(b, 1, 32)
-		before := scrape(b, metrics)
-		c64.run(b, 64, 8)
-		batches = append(batches, commitsSince(before, scrape(b, metrics), "lombardia"))
-		etcd.run(b, 64, 8)
-		// Both regions at once, 64 callers each.
-		before = scrape(b, metrics)
-		twoK.rounds = append(twoK.rounds, together(b, two, 64, 8))
-		after := scrape(b, metrics)
-		twoBatches = append(twoBatches, commitsSince(before, after, "lombardia"), commitsSince(before, after, "veneto"))
+		if slices.Contains(runs, disk) {
+			disk.run(b, 1, 32)
+		}
+		if slices.Contains(runs, disk2) {
+			disk2.rounds = append(disk2.rounds, together(b, disks, 1, 32))
+		}
+		if slices.Contains(runs, c1) {
+			c1.run(b, 1, 32)
+		}
+		if slices.Contains(runs, c64) {
+			before := scrape(b, metrics)
+			c64.run(b, 64, 8)
+			batches = append(batches, commitsSince(before, scrape(b, metrics), "lombardia"))
+		}
+		if slices.Contains(runs, etcd) {
+			etcd.run(b, 64, 8)
+		}
+		if slices.Contains(runs, twoK) {
+			// Both regions at once, 64 callers each.
+			before := scrape(b, metrics)
+			twoK.rounds = append(twoK.rounds, together(b, two, 64, 8))
+			after := scrape(b, metrics)
+			twoBatches = append(twoBatches, commitsSince(before, after, "lombardia"), commitsSince(before, after, "veneto"))
+		}
 	}
 	b.ReportMetric(float64(procs), "procs")
+	b.ReportMetric(float64(gogc), "gogc")
 	b.ReportMetric(disk.median(qps), "dsync-writes/s")
 	b.ReportMetric(disk2.median(qps), "dsync-2files-writes/s")
 	b.ReportMetric(ratio(disk2, disk, qps), "dsync-2files/1file")
@@ -565,6 +612,8 @@ func BenchmarkHotPathCreate(b *testing.B) {
 	b.ReportMetric(medianOf(mapped(batches, func(c commits) float64 { return c.mutations })), "c64-creates/commit")
 	b.ReportMetric(medianOf(mapped(batches, func(c commits) float64 { return c.duration })), "c64-us/commit")
 	b.ReportMetric(c64.median(cpu), "c64-cpu-us/create")
+	b.ReportMetric(c64.median(func(r round) float64 { return r.allocsPerCall }), "c64-allocs/create")
+	b.ReportMetric(c64.median(func(r round) float64 { return r.bytesPerCall }), "c64-B/create")
 	b.ReportMetric(etcd.median(cpu), "etcd-c64-cpu-us/put")
 	b.ReportMetric(c64.median(starved), "c64-threads-waiting-for-a-core")
 	b.ReportMetric(twoK.median(starved), "2regions-threads-waiting-for-a-core")
@@ -588,8 +637,7 @@ func BenchmarkHotPathWatchers(b *testing.B) {
 	// refused and the benchmark would time a server with 8 watchers).
 	watched := startServer(b, server.Config{Logger: quiet, MaxStreamsPerPrincipal: watchers})
 	child := startWatchers(b, watched, watchers)
-	kNone, kWatched := creator(b, none, "lombardia"), creator(b, watched, "lombardia")
-	kNone.name, kWatched.name = "none", "watched"
+	kNone, kWatched := creator(b, none, "none", "lombardia"), creator(b, watched, "watched", "lombardia")
 	for b.Loop() {
 		kNone.run(b, 1, perRound)
 		kWatched.run(b, 1, perRound)

@@ -3,6 +3,8 @@ package server
 import (
 	"os"
 	"runtime"
+	"runtime/debug"
+	runtimemetrics "runtime/metrics"
 )
 
 // Procs is the GOMAXPROCS for a process serving cfg on cores CPUs: twice
@@ -42,4 +44,33 @@ func SetProcs(cfg Config) int {
 	n := Procs(cfg, startProcs)
 	runtime.GOMAXPROCS(n)
 	return n
+}
+
+// GCPercent is famid's GOGC: the heap may grow to five times what is live
+// before the next collection, where Go's default lets it reach twice.
+// famid's live heap is small (10 to 30 MB under a write load) and a
+// durable create allocates about 20 kB across gRPC, bbolt and the
+// pipeline, so at Go's default the collector ran every few hundred
+// creates and took a fifth of a create's CPU (docs/benchmarks.md,
+// "Writes, fourth pass"). At 400 it runs about a quarter as often, for
+// some 35 MB more resident memory. Where memory is tight, GOMEMLIMIT
+// still caps the heap: the collector then runs as often as it must.
+const GCPercent = 400
+
+// SetGC sets the process's GOGC to GCPercent, unless the GOGC environment
+// variable chose it, and returns the value in force (-1: collection off).
+// famid calls it as it starts, with SetProcs.
+func SetGC() int {
+	if os.Getenv("GOGC") != "" {
+		return gcPercent()
+	}
+	debug.SetGCPercent(GCPercent)
+	return GCPercent
+}
+
+// gcPercent is the process's GOGC in force, -1 when collection is off.
+func gcPercent() int {
+	s := []runtimemetrics.Sample{{Name: "/gc/gogc:percent"}}
+	runtimemetrics.Read(s)
+	return int(int64(s[0].Value.Uint64())) // the runtime's int32, -1 for off
 }

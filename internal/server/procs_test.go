@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"testing"
 
@@ -37,5 +38,29 @@ func TestSetProcs(t *testing.T) {
 	runtime.GOMAXPROCS(first + 1)
 	if got := server.SetProcs(server.Config{}); got != first+1 || runtime.GOMAXPROCS(0) != first+1 {
 		t.Errorf("SetProcs with GOMAXPROCS=%d in the environment = %d (GOMAXPROCS %d), want it kept", first+1, got, runtime.GOMAXPROCS(0))
+	}
+}
+
+func TestSetGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	if got := server.SetGC(); got != server.GCPercent {
+		t.Fatalf("SetGC = %d, want %d", got, server.GCPercent)
+	}
+	if was := debug.SetGCPercent(server.GCPercent); was != server.GCPercent {
+		t.Errorf("GOGC after SetGC = %d, want %d", was, server.GCPercent)
+	}
+	// GOGC set in the environment is the operator's choice.
+	t.Setenv("GOGC", "150")
+	debug.SetGCPercent(150)
+	if got := server.SetGC(); got != 150 {
+		t.Errorf("SetGC with GOGC=150 in the environment = %d, want it kept", got)
+	}
+	if was := debug.SetGCPercent(150); was != 150 {
+		t.Errorf("GOGC after SetGC with GOGC=150 in the environment = %d, want 150", was)
+	}
+	t.Setenv("GOGC", "off")
+	debug.SetGCPercent(-1)
+	if got := server.SetGC(); got != -1 {
+		t.Errorf("SetGC with GOGC=off in the environment = %d, want -1", got)
 	}
 }

@@ -62,7 +62,8 @@ type Mutation struct {
 	Principal string
 	// RequestID is the optional idempotency key chosen by the client.
 	RequestID string
-	// Fingerprint identifies the request's content; see Fingerprint.
+	// Fingerprint identifies the request's content; see Fingerprint. It
+	// is read only with a RequestID, to tell a retry from a reuse.
 	Fingerprint []byte
 }
 
@@ -213,9 +214,11 @@ func MutationOf(ctx context.Context, requestID string, req proto.Message) (Mutat
 	if err := v.Err(); err != nil {
 		return Mutation{}, err
 	}
-	return Mutation{
-		Principal:   principal.From(ctx).Subject,
-		RequestID:   requestID,
-		Fingerprint: Fingerprint(req),
-	}, nil
+	m := Mutation{Principal: principal.From(ctx).Subject, RequestID: requestID}
+	if requestID != "" {
+		// Without a key there is no retry to recognise: the request is
+		// not encoded and hashed for nothing on every write (issue 19).
+		m.Fingerprint = Fingerprint(req)
+	}
+	return m, nil
 }

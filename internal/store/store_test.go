@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -42,5 +43,23 @@ func TestModify(t *testing.T) {
 	}
 	if got, err := rename("", "fourth"); err != nil || got.GetDisplayName() != "fourth" {
 		t.Fatalf("modify without an etag = %v, %v", got, err)
+	}
+}
+
+func TestMutationOfFingerprintsOnlyWithAKey(t *testing.T) {
+	req := &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: "p"}
+	keyed, err := store.MutationOf(context.Background(), "request-1", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := keyed.Fingerprint, store.Fingerprint(req); !bytes.Equal(got, want) {
+		t.Errorf("with a request_id: fingerprint %x, want the request's %x", got, want)
+	}
+	unkeyed, err := store.MutationOf(context.Background(), "", req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unkeyed.Fingerprint != nil {
+		t.Errorf("without a request_id: fingerprint %x, want none (no retry to recognise)", unkeyed.Fingerprint)
 	}
 }

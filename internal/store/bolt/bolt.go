@@ -58,8 +58,9 @@ const DefaultRequestRetention = 24 * time.Hour
 // REVISION_COMPACTED and lists again.
 const DefaultChangeRetention = 100_000
 
-// pruneBatch bounds the expired request records one mutation removes, so
-// pruning adds a small, constant cost to each write.
+// pruneBatch bounds the expired request records, and the changes beyond
+// the retained count, that each mutation of a transaction lets it remove,
+// so pruning keeps pace with the writes at a small, constant cost each.
 const pruneBatch = 32
 
 // Store is a store.Store over bbolt files.
@@ -126,7 +127,7 @@ func Open(dir string, opts Options) (*Store, error) {
 			return nil, err
 		}
 		s.regions[r] = db
-		s.writers[r] = newWriter(db, r, opts.Observer)
+		s.writers[r] = newWriter(db, r, opts.Observer, s.prune)
 	}
 	return s, nil
 }
@@ -301,10 +302,7 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 			}
 		}
 		res = r
-		if err := s.pruneChanges(t); err != nil {
-			return err
-		}
-		return s.pruneRequests(btx, t.now)
+		return nil
 	})
 	if err != nil {
 		return nil, closedErr(err)
@@ -312,13 +310,25 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 	return res, nil
 }
 
-// pruneRequests forgets up to pruneBatch request records older than the
+// prune ends each write transaction of a region, once for its batch of
+// mutations (pruneBatch records of each kind per mutation), rather than
+// once per mutation: the region's counters and the oldest request record
+// are read once per commit, not once per write (issue 19).
+func (s *Store) prune(btx *bbolt.Tx, mutations int) error {
+	limit := pruneBatch * mutations
+	if err := s.pruneChanges(btx, limit); err != nil {
+		return err
+	}
+	return s.pruneRequests(btx, s.now(), limit)
+}
+
+// pruneRequests forgets up to limit request records older than the
 // retention, oldest first.
-func (s *Store) pruneRequests(btx *bbolt.Tx, now time.Time) error {
+func (s *Store) pruneRequests(btx *bbolt.Tx, now time.Time, limit int) error {
 	cutoff := uint64(now.Add(-s.retention).UnixNano())
 	times, requests := btx.Bucket(bucketRequestTimes), btx.Bucket(bucketRequests)
 	c := times.Cursor()
-	for i, k := 0, firstKey(c); i < pruneBatch && k != nil && len(k) >= 8 && binary.BigEndian.Uint64(k[:8]) < cutoff; i, k = i+1, firstKey(c) {
+	for i, k := 0, firstKey(c); i < limit && k != nil && len(k) >= 8 && binary.BigEndian.Uint64(k[:8]) < cutoff; i, k = i+1, firstKey(c) {
 		if err := requests.Delete(k[8:]); err != nil {
 			return err
 		}
@@ -329,19 +339,20 @@ func (s *Store) pruneRequests(btx *bbolt.Tx, now time.Time) error {
 	return nil
 }
 
-// pruneChanges compacts up to pruneBatch of the oldest changes beyond the
+// pruneChanges compacts up to limit of the oldest changes beyond the
 // retained count, as Compact would (older positions then answer
 // REVISION_COMPACTED).
-func (s *Store) pruneChanges(t *tx) error {
+func (s *Store) pruneChanges(btx *bbolt.Tx, limit int) error {
 	if s.keepChanges < 0 {
 		return nil
 	}
-	rev, compacted := t.Revision(), t.Compacted()
+	meta := btx.Bucket(bucketMeta)
+	rev, compacted := counter(meta.Get(keyRevision)), counter(meta.Get(keyCompacted))
 	if rev-compacted <= s.keepChanges {
 		return nil
 	}
-	c := t.btx.Bucket(bucketChanges).Cursor()
-	for i, k := 0, firstKey(c); i < pruneBatch && k != nil && rev-compacted > s.keepChanges; i, k = i+1, firstKey(c) {
+	c := btx.Bucket(bucketChanges).Cursor()
+	for i, k := 0, firstKey(c); i < limit && k != nil && rev-compacted > s.keepChanges; i, k = i+1, firstKey(c) {
 		// Changes below the compacted revision (a restored backup's) go
 		// first, without moving it back.
 		compacted = max(compacted, int64(binary.BigEndian.Uint64(k)))
@@ -349,7 +360,7 @@ func (s *Store) pruneChanges(t *tx) error {
 			return err
 		}
 	}
-	return t.btx.Bucket(bucketMeta).Put(keyCompacted, revKey(compacted))
+	return meta.Put(keyCompacted, revKey(compacted))
 }
 
 func firstKey(c *bbolt.Cursor) []byte {

@@ -2,6 +2,7 @@ package bolt_test
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,6 +66,40 @@ func TestChangeRetention(t *testing.T) {
 		}
 		if n != 10 {
 			t.Errorf("%d changes retained, want 10", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestChangeRetentionInBatches: concurrent writes commit in batches, each
+// pruned once for all its mutations; the log still keeps exactly the
+// retained count.
+func TestChangeRetentionInBatches(t *testing.T) {
+	s, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia"}, ChangeRetention: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const writes = 64
+	var wg sync.WaitGroup
+	for i := range writes {
+		wg.Go(func() {
+			_, err := s.Update(t.Context(), "lombardia", store.Mutation{Principal: "alice"}, func(tx store.WriteTx) (proto.Message, error) {
+				p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i)}
+				return p, tx.Put(p)
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	err = s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+		if got, want := tx.Compacted(), int64(writes-10); got != want {
+			t.Errorf("compacted to %d, want %d (%d changes, 10 kept)", got, want, writes)
 		}
 		return nil
 	})
