@@ -29,8 +29,12 @@ import (
 const serverProcessEnv = "RACCORDO_HOTPATH_SERVER"
 
 // serverProfileEnv names a file for the server process's CPU profile
-// (RACCORDO_HOTPATH_SERVER_CPUPROFILE=server.prof), the server's alone.
-const serverProfileEnv = "RACCORDO_HOTPATH_SERVER_CPUPROFILE"
+// (RACCORDO_HOTPATH_SERVER_CPUPROFILE=server.prof), the server's alone;
+// serverMemProfileEnv one for its allocation profile.
+const (
+	serverProfileEnv    = "RACCORDO_HOTPATH_SERVER_CPUPROFILE"
+	serverMemProfileEnv = "RACCORDO_HOTPATH_SERVER_MEMPROFILE"
+)
 
 // readServers is what the server process tells the benchmark.
 type readServers struct {
@@ -76,6 +80,9 @@ func startServerProcess(b *testing.B) *serverProcess {
 	args := []string{os.Args[0], "-test.run", "^TestHotPathServer$", "-test.timeout", "0"}
 	if f := os.Getenv(serverProfileEnv); f != "" {
 		args = append(args, "-test.cpuprofile", f)
+	}
+	if f := os.Getenv(serverMemProfileEnv); f != "" {
+		args = append(args, "-test.memprofile", f)
 	}
 	_, err := exec.LookPath("taskset")
 	pin := err == nil && runtime.NumCPU() >= 2
