@@ -218,11 +218,11 @@ func (p *pipeline) run(ctx context.Context, c *call, next unaryFunc) (res any, e
 	if err != nil {
 		return nil, err
 	}
-	release, err := p.shed.enter(ctx)
+	slot, err := p.shed.enter(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer slot.release()
 	if p.requestTimeout > 0 {
 		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > p.requestTimeout {
 			var cancel context.CancelFunc
