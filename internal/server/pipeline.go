@@ -268,14 +268,13 @@ func grpcCall(ctx context.Context, procedure string) call {
 		}
 		return ""
 	}}
-	if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
-		c.peer = hostOf(pr.Addr.String())
-	}
 	if inProcess(ctx) {
 		// The REST gateway reaches the services through an in-process
 		// channel; the client's address is in X-Forwarded-For.
 		c.protocol = "rest"
 		c.peer = lastForwarded(c.header("x-forwarded-for"))
+	} else if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
+		c.peer = hostOf(pr.Addr.String())
 	}
 	return c
 }
