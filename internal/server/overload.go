@@ -140,6 +140,8 @@ type ticket struct {
 	context.Context
 	s     *shedder
 	state atomic.Int32
+	// timer gives the slot back after the hold; nil when nothing before
+	// the handler waits for the client.
 	timer *time.Timer
 }
 
@@ -162,14 +164,27 @@ func (t *ticket) Value(key any) any {
 }
 
 // arrive admits a call as it arrives, or refuses it; the ticket is the
-// call's context from then on.
-func (s *shedder) arrive(ctx context.Context) (*ticket, error) {
+// call's context from then on. With more of the request to come (wait),
+// the ticket keeps its slot for the hold at most before the handler is
+// reached. Without (an HTTP request without a body, a REST GET), the
+// handler is reached without waiting for the client, and a timer would
+// only be set and stopped (a timer and two updates of the timer heap per
+// call, issue 19).
+func (s *shedder) arrive(ctx context.Context, wait bool) (*ticket, error) {
 	if !s.take() {
 		return nil, errOverloaded
 	}
 	t := &ticket{Context: ctx, s: s}
-	t.timer = time.AfterFunc(s.hold, t.expire)
+	if wait {
+		t.timer = time.AfterFunc(s.hold, t.expire)
+	}
 	return t, nil
+}
+
+func (t *ticket) stopTimer() {
+	if t.timer != nil {
+		t.timer.Stop()
+	}
 }
 
 func (t *ticket) expire() {
@@ -182,7 +197,7 @@ func (t *ticket) expire() {
 func (t *ticket) done() {
 	switch t.state.Swap(ticketDone) {
 	case ticketWaiting:
-		t.timer.Stop()
+		t.stopTimer()
 		t.s.free()
 	case ticketStarted:
 		t.s.free()
@@ -208,7 +223,7 @@ func ticketOf(ctx context.Context) *ticket {
 // gave it back); any other takes one now or is refused.
 func (s *shedder) enter(ctx context.Context) (slot, error) {
 	if t := ticketOf(ctx); t != nil && t.state.CompareAndSwap(ticketWaiting, ticketStarted) {
-		t.timer.Stop()
+		t.stopTimer()
 		// The slot is given back when the handler returns, as a slot taken
 		// here is, not once the answer is written: a client calling again
 		// as soon as it has its answer must find it free.
@@ -245,7 +260,7 @@ func (s *shedder) tap(ctx context.Context, info *tap.Info) (context.Context, err
 	if !s.unary[info.FullMethodName] {
 		return ctx, nil
 	}
-	t, err := s.arrive(ctx)
+	t, err := s.arrive(ctx, true)
 	if err != nil {
 		s.yield()
 		s.metrics.observe(&call{procedure: info.FullMethodName, protocol: "grpc"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
@@ -285,7 +300,7 @@ func (s *shedder) admitREST(next http.Handler) http.Handler {
 }
 
 func (s *shedder) admitHTTP(w http.ResponseWriter, r *http.Request, next http.Handler, refuse func()) {
-	t, err := s.arrive(r.Context())
+	t, err := s.arrive(r.Context(), r.Body != http.NoBody)
 	if err != nil {
 		refuse()
 		return
