@@ -75,11 +75,12 @@ func (c *inprocConn) Invoke(ctx context.Context, method string, req, resp any, o
 	if !ok || in == nil || !in.ProtoReflect().IsValid() {
 		return status.Errorf(codes.Internal, "request message is nil")
 	}
-	sctx := context.Context(inprocServerContext{ctx})
+	call := &inprocCall{inprocServerContext: inprocServerContext{ctx}, stream: inprocStream{method: method}}
+	sctx := context.Context(call)
 	if md, ok := metadata.FromOutgoingContext(ctx); ok {
 		sctx = metadata.NewIncomingContext(sctx, md)
 	}
-	stream := &inprocStream{method: method}
+	stream := &call.stream
 	sctx = grpc.NewContextWithServerTransportStream(sctx, stream)
 	v, err := m.handler(m.srv, sctx, func(dst any) error { return copyMessage(dst, in) }, c.intercept)
 	for _, o := range opts {
@@ -126,6 +127,13 @@ func copyMessage(dst any, src proto.Message) error {
 	proto.Reset(out)
 	proto.Merge(out, src)
 	return nil
+}
+
+// inprocCall is a direct unary call's server context and its transport
+// stream, made together (one allocation for the two).
+type inprocCall struct {
+	inprocServerContext
+	stream inprocStream
 }
 
 // inprocServerContext is a unary call's server context: the caller's
