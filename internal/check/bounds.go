@@ -35,9 +35,10 @@ func Bounds(req proto.Message) error {
 	if req == nil {
 		return nil
 	}
-	var v errs.Violations
-	bounds(&v, "", req.ProtoReflect())
-	return v.Err()
+	if v := bounds(nil, "", req.ProtoReflect()); v != nil {
+		return v.Err()
+	}
+	return nil
 }
 
 // limitOf is how many elements the repeated or map field fd may hold.
@@ -48,12 +49,14 @@ func limitOf(fd protoreflect.FieldDescriptor) int {
 	return MaxRepeated
 }
 
-func bounds(v *errs.Violations, prefix string, m protoreflect.Message) {
+// bounds adds the violations of m's fields to v and returns it, made on
+// the first violation: a request within its limits, every call's, costs
+// no allocation.
+func bounds(v *errs.Violations, prefix string, m protoreflect.Message) *errs.Violations {
 	// A field Unmarshal or UnmarshalJSON found over its limit and left
 	// undecoded.
 	if field, n, limit, ok := wireRefusal(m); ok {
-		v.Add(prefix+field, "lists %d elements; at most %d are allowed", n, limit)
-		return
+		return add(v, prefix+field, "lists %d elements; at most %d are allowed", n, limit)
 	}
 	// The fields are walked by their descriptor rather than with m.Range:
 	// every call passes here, and Range's callback, and a name for every
@@ -70,28 +73,42 @@ func bounds(v *errs.Violations, prefix string, m protoreflect.Message) {
 		case fd.IsList():
 			l := val.List()
 			if limit := limitOf(fd); l.Len() > limit {
-				v.Add(field, "lists %d elements; at most %d are allowed", l.Len(), limit)
+				v = add(v, field, "lists %d elements; at most %d are allowed", l.Len(), limit)
 				continue
 			}
 			if fd.Message() != nil {
 				for i := range l.Len() {
-					bounds(v, errs.Indexed(field, i)+".", l.Get(i).Message())
+					v = bounds(v, errs.Indexed(field, i)+".", l.Get(i).Message())
 				}
 			}
 		case fd.IsMap():
 			mp := val.Map()
 			if limit := limitOf(fd); mp.Len() > limit {
-				v.Add(field, "has %d entries; at most %d are allowed", mp.Len(), limit)
+				v = add(v, field, "has %d entries; at most %d are allowed", mp.Len(), limit)
 				continue
 			}
 			if fd.MapValue().Message() != nil {
+				// A variable of this branch, which the callback shares:
+				// v itself would then be allocated on every call.
+				inner := v
 				mp.Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
-					bounds(v, field+"["+k.String()+"].", mv.Message())
+					inner = bounds(inner, field+"["+k.String()+"].", mv.Message())
 					return true
 				})
+				v = inner
 			}
 		default:
-			bounds(v, field+".", val.Message())
+			v = bounds(v, field+".", val.Message())
 		}
 	}
+	return v
+}
+
+// add adds a violation to v, made if nil, and returns it.
+func add(v *errs.Violations, field, format string, args ...any) *errs.Violations {
+	if v == nil {
+		v = new(errs.Violations)
+	}
+	v.Add(field, format, args...)
+	return v
 }

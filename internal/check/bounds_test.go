@@ -41,3 +41,12 @@ func TestBounds(t *testing.T) {
 		})
 	}
 }
+
+// A request within its limits without lists, as most calls' are, is
+// checked without an allocation.
+func TestBoundsWithinLimitsAllocatesNothing(t *testing.T) {
+	req := &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/p1"}
+	if n := testing.AllocsPerRun(100, func() { check.Bounds(req) }); n != 0 {
+		t.Errorf("Bounds allocates %v times a call", n)
+	}
+}

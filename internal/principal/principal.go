@@ -65,13 +65,13 @@ type key struct{}
 
 // With returns a context carrying p.
 func With(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, key{}, p)
+	return context.WithValue(ctx, key{}, &p)
 }
 
 // From returns the principal in ctx, or Anonymous.
 func From(ctx context.Context) Principal {
-	if p, ok := ctx.Value(key{}).(Principal); ok {
-		return p
+	if p, ok := ctx.Value(key{}).(*Principal); ok {
+		return *p
 	}
 	return Anonymous
 }
@@ -81,11 +81,38 @@ type addrKey struct{}
 // WithClientAddr returns a context carrying the client's network address
 // (without port), for per-client limits such as failed logins.
 func WithClientAddr(ctx context.Context, addr string) context.Context {
-	return context.WithValue(ctx, addrKey{}, addr)
+	return context.WithValue(ctx, addrKey{}, &addr)
 }
 
 // ClientAddr returns the client's address in ctx, or "".
 func ClientAddr(ctx context.Context) string {
-	a, _ := ctx.Value(addrKey{}).(string)
-	return a
+	if a, ok := ctx.Value(addrKey{}).(*string); ok {
+		return *a
+	}
+	return ""
+}
+
+// WithCall returns a context carrying a call's client address and its
+// principal, as WithClientAddr and With would, in one allocation instead
+// of four: every call of the API makes it (issue 19).
+func WithCall(ctx context.Context, addr string, p Principal) context.Context {
+	return &callContext{Context: ctx, addr: addr, p: p}
+}
+
+type callContext struct {
+	context.Context
+	addr string
+	p    Principal
+}
+
+// Value holds pointers into the context, as With and WithClientAddr do,
+// so that reading a value allocates nothing either.
+func (c *callContext) Value(k any) any {
+	switch k.(type) {
+	case key:
+		return &c.p
+	case addrKey:
+		return &c.addr
+	}
+	return c.Context.Value(k)
 }

@@ -1,14 +1,17 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
@@ -82,3 +85,59 @@ func benchPartner(b testing.TB, ts *testServer) string {
 func bearer(token string) connect.ClientOption {
 	return connect.WithInterceptors(sdk.Bearer(token))
 }
+
+// BenchmarkHTTPHandler calls the HTTP listener's handler directly, without
+// a connection, with an authenticated GetPartner over REST and over
+// Connect: what the server's own code costs a call on the HTTP port (the
+// middlewares, routing, the gateway, the pipeline and the service), net/http's
+// reading and writing of the connection left out. Its ns/op and allocs/op
+// move with that code alone, where BenchmarkHotPathGet's figures also move
+// with the machine's load (docs/benchmarks.md, "REST and Connect, fourth
+// pass").
+func BenchmarkHTTPHandler(b *testing.B) {
+	ts := startServer(b, server.Config{Logger: benchLogger(b)})
+	name := benchPartner(b, ts)
+	h := server.HTTPHandler(ts.srv)
+	body, err := proto.Marshal(&famiv1.GetPartnerRequest{Name: name})
+	if err != nil {
+		b.Fatal(err)
+	}
+	requests := map[string]func() *http.Request{
+		"rest": func() *http.Request {
+			return httptest.NewRequest(http.MethodGet, "/v1/"+name, nil)
+		},
+		"connect": func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, famiv1connect.PartnerServiceGetPartnerProcedure, bytes.NewReader(body))
+			r.Header.Set("Content-Type", "application/proto")
+			r.Header.Set("Connect-Protocol-Version", "1")
+			return r
+		},
+	}
+	for _, surface := range []string{"rest", "connect"} {
+		b.Run(surface, func(b *testing.B) {
+			w := &discardResponse{header: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				r := requests[surface]()
+				r.Header.Set("Authorization", "Bearer "+ts.token)
+				clear(w.header)
+				w.status = http.StatusOK
+				h.ServeHTTP(w, r)
+				if w.status != http.StatusOK {
+					b.Fatalf("status %d", w.status)
+				}
+			}
+		})
+	}
+}
+
+// discardResponse is a ResponseWriter that keeps the status and drops the
+// body.
+type discardResponse struct {
+	header http.Header
+	status int
+}
+
+func (d *discardResponse) Header() http.Header         { return d.header }
+func (d *discardResponse) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardResponse) WriteHeader(code int)        { d.status = code }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/http"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -29,3 +30,7 @@ func GRPCCode(c errs.Code) codes.Code { return grpcCodes[c] }
 // before reaching its handler, so that a test can hold a slot as long as
 // it needs.
 func SetAdmissionHold(c *Config, d time.Duration) { c.admissionHold = d }
+
+// HTTPHandler is the HTTP listener's handler, for benchmarks that call it
+// without a connection.
+func HTTPHandler(s *Server) http.Handler { return s.http.Handler }

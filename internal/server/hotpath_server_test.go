@@ -29,8 +29,13 @@ import (
 const serverProcessEnv = "RACCORDO_HOTPATH_SERVER"
 
 // serverProfileEnv names a file for the server process's CPU profile
-// (RACCORDO_HOTPATH_SERVER_CPUPROFILE=server.prof), the server's alone.
-const serverProfileEnv = "RACCORDO_HOTPATH_SERVER_CPUPROFILE"
+// (RACCORDO_HOTPATH_SERVER_CPUPROFILE=server.prof), the server's alone;
+// serverMemProfileEnv one for its allocation profile, which records every
+// allocation.
+const (
+	serverProfileEnv    = "RACCORDO_HOTPATH_SERVER_CPUPROFILE"
+	serverMemProfileEnv = "RACCORDO_HOTPATH_SERVER_MEMPROFILE"
+)
 
 // readServers is what the server process tells the benchmark.
 type readServers struct {
@@ -76,6 +81,11 @@ func startServerProcess(b *testing.B) *serverProcess {
 	args := []string{os.Args[0], "-test.run", "^TestHotPathServer$", "-test.timeout", "0"}
 	if f := os.Getenv(serverProfileEnv); f != "" {
 		args = append(args, "-test.cpuprofile", f)
+	}
+	if f := os.Getenv(serverMemProfileEnv); f != "" {
+		// Every allocation recorded: exact counts per call, at a cost in
+		// speed that makes this run's other figures meaningless.
+		args = append(args, "-test.memprofile", f, "-test.memprofilerate", "1")
 	}
 	_, err := exec.LookPath("taskset")
 	pin := err == nil && runtime.NumCPU() >= 2

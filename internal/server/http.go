@@ -32,7 +32,7 @@ const compressMinBytes = 1 << 10
 // /healthz, /readyz and the web application at "/"; around them
 // the REST spans, gRPC-Web's text mode and CORS.
 func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline) (http.Handler, error) {
-	mux := http.NewServeMux()
+	mux := newListenerMux()
 	interceptors := []connect.Interceptor{pipe.connectInterceptor()}
 	if s.tracing {
 		otelConnect, err := otelconnect.NewInterceptor(
@@ -91,7 +91,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		return nil, fmt.Errorf("REST router: %w", err)
 	}
 	rest := pipe.shed.admitREST(problemStatus(utf8Only(limitBody(router, int64(s.cfg.MaxMessageBytes)))), router.procedure)
-	mux.Handle("/v1/", rest)
+	mux.handleREST(rest)
 	// The backup's path ends in a custom verb after a wildcard, which
 	// net/http's patterns cannot express and the gateway's router parses;
 	// registered after the services, it is matched before GetRegion's

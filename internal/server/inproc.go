@@ -75,12 +75,12 @@ func (c *inprocConn) Invoke(ctx context.Context, method string, req, resp any, o
 	if !ok || in == nil || !in.ProtoReflect().IsValid() {
 		return status.Errorf(codes.Internal, "request message is nil")
 	}
-	sctx := context.Context(inprocServerContext{ctx})
+	call := &inprocCall{inprocServerContext: inprocServerContext{ctx}, stream: inprocStream{method: method}}
+	sctx := context.Context(call)
 	if md, ok := metadata.FromOutgoingContext(ctx); ok {
 		sctx = metadata.NewIncomingContext(sctx, md)
 	}
-	sctx = peer.NewContext(sctx, &inprocPeer)
-	stream := &inprocStream{method: method}
+	stream := &call.stream
 	sctx = grpc.NewContextWithServerTransportStream(sctx, stream)
 	v, err := m.handler(m.srv, sctx, func(dst any) error { return copyMessage(dst, in) }, c.intercept)
 	for _, o := range opts {
@@ -129,17 +129,29 @@ func copyMessage(dst any, src proto.Message) error {
 	return nil
 }
 
+// inprocCall is a direct unary call's server context and its transport
+// stream, made together (one allocation for the two).
+type inprocCall struct {
+	inprocServerContext
+	stream inprocStream
+}
+
 // inprocServerContext is a unary call's server context: the caller's
-// deadline and cancellation without its values, as the channel's.
+// deadline and cancellation without its values, as the channel's, and the
+// in-process peer.
 type inprocServerContext struct{ context.Context }
 
 type inprocClientKey struct{}
+
+// inprocPeerContext holds the in-process peer, the same for every call:
+// made once, not a context per call.
+var inprocPeerContext = peer.NewContext(context.Background(), &inprocPeer)
 
 func (c inprocServerContext) Value(key any) any {
 	if key == (inprocClientKey{}) {
 		return c.Context
 	}
-	return nil
+	return inprocPeerContext.Value(key)
 }
 
 // AfterFunc lets a context derived from this one (the pipeline's

@@ -115,21 +115,33 @@ func (s *shedder) take() bool {
 	}
 }
 
-// acquire takes a slot or refuses the call; release gives it back.
-func (s *shedder) acquire() (release func(), err error) {
-	if !s.take() {
-		return nil, errOverloaded
-	}
-	return s.free, nil
-}
-
 func (s *shedder) free() { <-s.slots }
 
-// A ticket is the slot of a call admitted on arrival, carried in its
-// context to the pipeline.
+// A slot is a unary call's place under the limit, taken on arrival (t) or
+// in the pipeline; a value, so that taking one allocates nothing.
+type slot struct {
+	s *shedder
+	t *ticket
+}
+
+// release gives the slot back.
+func (sl slot) release() {
+	if sl.t != nil {
+		sl.t.done()
+		return
+	}
+	sl.s.free()
+}
+
+// A ticket is the slot of a call admitted on arrival, carried to the
+// pipeline as the call's context: one allocation where a context value
+// would be two.
 type ticket struct {
+	context.Context
 	s     *shedder
 	state atomic.Int32
+	// timer gives the slot back after the hold; nil when nothing before
+	// the handler waits for the client.
 	timer *time.Timer
 }
 
@@ -143,14 +155,36 @@ const (
 
 type ticketKey struct{}
 
-// arrive admits a call as it arrives, or refuses it.
-func (s *shedder) arrive(ctx context.Context) (context.Context, *ticket, error) {
-	if !s.take() {
-		return ctx, nil, errOverloaded
+// Value is the context's, and the ticket itself for ticketKey.
+func (t *ticket) Value(key any) any {
+	if key == (ticketKey{}) {
+		return t
 	}
-	t := &ticket{s: s}
-	t.timer = time.AfterFunc(s.hold, t.expire)
-	return context.WithValue(ctx, ticketKey{}, t), t, nil
+	return t.Context.Value(key)
+}
+
+// arrive admits a call as it arrives, or refuses it; the ticket is the
+// call's context from then on. With more of the request to come (wait),
+// the ticket keeps its slot for the hold at most before the handler is
+// reached. Without (an HTTP request without a body, a REST GET), the
+// handler is reached without waiting for the client, and a timer would
+// only be set and stopped (a timer and two updates of the timer heap per
+// call, issue 19).
+func (s *shedder) arrive(ctx context.Context, wait bool) (*ticket, error) {
+	if !s.take() {
+		return nil, errOverloaded
+	}
+	t := &ticket{Context: ctx, s: s}
+	if wait {
+		t.timer = time.AfterFunc(s.hold, t.expire)
+	}
+	return t, nil
+}
+
+func (t *ticket) stopTimer() {
+	if t.timer != nil {
+		t.timer.Stop()
+	}
 }
 
 func (t *ticket) expire() {
@@ -163,7 +197,7 @@ func (t *ticket) expire() {
 func (t *ticket) done() {
 	switch t.state.Swap(ticketDone) {
 	case ticketWaiting:
-		t.timer.Stop()
+		t.stopTimer()
 		t.s.free()
 	case ticketStarted:
 		t.s.free()
@@ -186,17 +220,19 @@ func ticketOf(ctx context.Context) *ticket {
 
 // enter is where the pipeline counts a unary call: a call admitted on
 // arrival already holds its slot (unless it took so long to arrive that it
-// gave it back); any other takes one now or is refused. release gives
-// the slot back.
-func (s *shedder) enter(ctx context.Context) (release func(), err error) {
+// gave it back); any other takes one now or is refused.
+func (s *shedder) enter(ctx context.Context) (slot, error) {
 	if t := ticketOf(ctx); t != nil && t.state.CompareAndSwap(ticketWaiting, ticketStarted) {
-		t.timer.Stop()
+		t.stopTimer()
 		// The slot is given back when the handler returns, as a slot taken
 		// here is, not once the answer is written: a client calling again
 		// as soon as it has its answer must find it free.
-		return t.done, nil
+		return slot{s, t}, nil
 	}
-	return s.acquire()
+	if !s.take() {
+		return slot{}, errOverloaded
+	}
+	return slot{s: s}, nil
 }
 
 // leave gives back the slot of a stream admitted on arrival as a unary
@@ -224,7 +260,7 @@ func (s *shedder) tap(ctx context.Context, info *tap.Info) (context.Context, err
 	if !s.unary[info.FullMethodName] {
 		return ctx, nil
 	}
-	ctx, t, err := s.arrive(ctx)
+	t, err := s.arrive(ctx, true)
 	if err != nil {
 		s.yield()
 		s.metrics.observe(&call{procedure: info.FullMethodName, protocol: "grpc"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
@@ -232,7 +268,7 @@ func (s *shedder) tap(ctx context.Context, info *tap.Info) (context.Context, err
 	}
 	// The call's context ends when its stream does, answer written.
 	context.AfterFunc(ctx, t.done)
-	return ctx, nil
+	return t, nil
 }
 
 // admitConnect admits the unary calls of a connect-go handler (Connect,
@@ -263,13 +299,13 @@ func (s *shedder) admitREST(next http.Handler, procedure func(*http.Request) str
 }
 
 func (s *shedder) admitHTTP(w http.ResponseWriter, r *http.Request, next http.Handler, refuse func()) {
-	ctx, t, err := s.arrive(r.Context())
+	t, err := s.arrive(r.Context(), r.Body != http.NoBody)
 	if err != nil {
 		refuse()
 		return
 	}
 	defer t.done()
-	next.ServeHTTP(w, r.WithContext(ctx))
+	next.ServeHTTP(w, r.WithContext(t))
 }
 
 // connectProtocol names the protocol of a connect-go request as

@@ -2,7 +2,11 @@ package server
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,5 +33,33 @@ func TestTapYieldsBeforeRefusing(t *testing.T) {
 	_, err := s.tap(t.Context(), &tap.Info{FullMethodName: method})
 	if status.Code(err) != codes.ResourceExhausted || yields != 1 {
 		t.Errorf("second call: %v, %d yields; want RESOURCE_EXHAUSTED after one yield", err, yields)
+	}
+}
+
+// An HTTP call without a body to wait for keeps its slot until it ends,
+// however long it takes to reach its handler (nothing before the handler
+// waits for the client); one with a body gives it back after the hold.
+func TestHoldOnlyForABodyToCome(t *testing.T) {
+	const hold = 10 * time.Millisecond
+	s := newShedder(1, hold, newMetrics(), slog.New(slog.DiscardHandler))
+	admit := func(body io.Reader) (served bool) {
+		h := s.admitREST(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			time.Sleep(3 * hold)
+			served = s.take() // free only if the call gave its slot back
+			if served {
+				s.free()
+			}
+		}), func(*http.Request) string { return "" }) // the route's name plays no part here
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/v1/regions/lombardia/partners", body))
+		return served
+	}
+	if admit(nil) {
+		t.Error("a call without a body gave its slot back before reaching its handler")
+	}
+	if !admit(strings.NewReader("{}")) {
+		t.Error("a call with a body kept its slot past the hold")
+	}
+	if !s.take() {
+		t.Error("a slot was not given back when its call ended")
 	}
 }

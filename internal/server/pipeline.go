@@ -190,23 +190,23 @@ func (p *pipeline) authenticate(c call) (principal.Principal, error) {
 // admit authenticates and authorises a call and returns the context the
 // service runs in.
 func (p *pipeline) admit(ctx context.Context, c call) (context.Context, principal.Principal, error) {
-	ctx = principal.WithClientAddr(ctx, c.peer)
 	if p.noAuth {
-		return ctx, principal.Anonymous, nil
+		return principal.WithCall(ctx, c.peer, principal.Anonymous), principal.Anonymous, nil
 	}
 	who, err := p.authenticate(c)
+	if err == nil {
+		err = p.policy.Authorize(c.procedure, who, c.req)
+	}
+	if err == nil {
+		// Bound the request's repeated fields before any service loops
+		// over them (after authentication: strangers get no validation
+		// work).
+		err = check.Bounds(c.req)
+	}
 	if err != nil {
-		return ctx, who, err
+		return principal.WithClientAddr(ctx, c.peer), who, err
 	}
-	if err := p.policy.Authorize(c.procedure, who, c.req); err != nil {
-		return ctx, who, err
-	}
-	// Bound the request's repeated fields before any service loops over
-	// them (after authentication: strangers get no validation work).
-	if err := check.Bounds(c.req); err != nil {
-		return ctx, who, err
-	}
-	return principal.With(ctx, who), who, nil
+	return principal.WithCall(ctx, c.peer, who), who, nil
 }
 
 // run executes a call. The error it returns is the service's, untranslated.
@@ -218,11 +218,11 @@ func (p *pipeline) run(ctx context.Context, c *call, next unaryFunc) (res any, e
 	if err != nil {
 		return nil, err
 	}
-	release, err := p.shed.enter(ctx)
+	slot, err := p.shed.enter(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer slot.release()
 	if p.requestTimeout > 0 {
 		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > p.requestTimeout {
 			var cancel context.CancelFunc
@@ -268,15 +268,14 @@ func grpcCall(ctx context.Context, procedure string) call {
 		}
 		return ""
 	}}
-	if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
-		c.peer = hostOf(pr.Addr.String())
-	}
 	if inProcess(ctx) {
 		// The REST gateway and the web application reach the services
 		// through an in-process channel; the client's address is in
 		// X-Forwarded-For.
 		c.protocol = inprocSurface(ctx)
 		c.peer = lastForwarded(c.header("x-forwarded-for"))
+	} else if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
+		c.peer = hostOf(pr.Addr.String())
 	}
 	return c
 }

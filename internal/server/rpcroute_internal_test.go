@@ -1,6 +1,10 @@
 package server
 
-import "testing"
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
 
 func TestServicePath(t *testing.T) {
 	for path, want := range map[string]string{
@@ -19,3 +23,69 @@ func TestServicePath(t *testing.T) {
 		}
 	}
 }
+
+// Whatever the listener's mux sends straight to REST, its ServeMux would
+// have sent there too; the downloads beside REST still reach their own
+// handlers.
+func TestListenerMuxSkipsOnlyForREST(t *testing.T) {
+	mux := newListenerMux()
+	rest := namedHandler("rest")
+	mux.handleREST(rest)
+	for _, p := range []string{
+		"GET /v1/regions/{region}/supportEntries:export",
+		"GET /v1/regions/{region}/meetings.ics",
+		"GET /v1/regions/{region}/networks/{network}/meetings.ics",
+		"GET /healthz",
+		"/",
+	} {
+		mux.Handle(p, namedHandler(p))
+	}
+	skipped := 0
+	for _, target := range []string{
+		"/v1/regions/lombardia/partners/p1",
+		"/v1/regions/lombardia/partners",
+		"/v1/regions/lombardia/partners/",
+		"/v1/regions/lombardia:backup",
+		"/v1/regions/lombardia/supportEntries",
+		"/v1/regions/lombardia/supportEntries:export",
+		"/v1/regions/lombardia/meetings.ics",
+		"/v1/regions/lombardia/networks/n1/meetings.ics",
+		"/v1/regions/lombardia/networks/n1/meetings%2Eics",
+		"/v1/regions/lombardia%2Fnetworks/n1",
+		"/v1/regions//lombardia/partners/p1",
+		"/v1/regions/lombardia/../veneto/partners/p1",
+		"/v1/regions/lombardia/./partners",
+		"/v1/",
+		"/v1",
+		"/healthz",
+		"/",
+	} {
+		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodHead, http.MethodConnect} {
+			r := httptest.NewRequest(method, "http://raccordo.test"+target, nil)
+			h, pattern := mux.ServeMux.Handler(r)
+			if mux.forREST(r) {
+				skipped++
+				if h != rest {
+					t.Errorf("%s %s goes straight to REST; the ServeMux sends it to %T %q", method, target, h, pattern)
+				}
+			}
+		}
+	}
+	if skipped == 0 {
+		t.Error("no request skipped the ServeMux")
+	}
+	for _, target := range []string{"/v1/regions/lombardia/partners/p1", "/v1/regions/lombardia/partners"} {
+		if !mux.forREST(httptest.NewRequest(http.MethodGet, target, nil)) {
+			t.Errorf("GET %s goes through the ServeMux", target)
+		}
+	}
+	mux.Handle("GET /v1/files/{name}", namedHandler("file"))
+	if mux.forREST(httptest.NewRequest(http.MethodGet, "/v1/regions/lombardia/partners/p1", nil)) {
+		t.Error("with a route ending in a wildcard under /v1/, a REST path still skips the ServeMux")
+	}
+}
+
+// namedHandler is a handler that compares equal only to itself.
+type namedHandler string
+
+func (namedHandler) ServeHTTP(http.ResponseWriter, *http.Request) {}

@@ -31,7 +31,7 @@ type service struct {
 	// routes, when set, mounts the service's plain HTTP routes: what the
 	// gateway's JSON mapping cannot express (a CSV download), admitted by
 	// the same pipeline.
-	routes func(*http.ServeMux, *pipeline)
+	routes func(*listenerMux, *pipeline)
 }
 
 // apiServices lists every service the server exposes; a new service is one
@@ -80,7 +80,7 @@ func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.
 				return famiv1connect.NewSupportServiceHandler(sup, o...)
 			},
 			gateway: gatewayOf(famiv1.RegisterSupportServiceHandlerClient, famiv1.NewSupportServiceClient),
-			routes: func(mux *http.ServeMux, pipe *pipeline) {
+			routes: func(mux *listenerMux, pipe *pipeline) {
 				mux.Handle("GET /v1/regions/{region}/supportEntries:export", exportSupportCSV(pipe, sup))
 			},
 		},
@@ -90,7 +90,7 @@ func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.
 				return famiv1connect.NewMeetingServiceHandler(mtg, o...)
 			},
 			gateway: gatewayOf(famiv1.RegisterMeetingServiceHandlerClient, famiv1.NewMeetingServiceClient),
-			routes: func(mux *http.ServeMux, pipe *pipeline) {
+			routes: func(mux *listenerMux, pipe *pipeline) {
 				feed := meetingCalendar(pipe, mtg)
 				mux.Handle("GET /v1/regions/{region}/meetings.ics", feed)
 				mux.Handle("GET /v1/regions/{region}/networks/{network}/meetings.ics", feed)

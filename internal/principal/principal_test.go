@@ -1,0 +1,39 @@
+package principal
+
+import (
+	"context"
+	"testing"
+)
+
+func TestContextValues(t *testing.T) {
+	ctx := context.Background()
+	if got := From(ctx); got != Anonymous {
+		t.Errorf("From(empty) = %+v, want Anonymous", got)
+	}
+	if got := ClientAddr(ctx); got != "" {
+		t.Errorf("ClientAddr(empty) = %q", got)
+	}
+	admin := Principal{Subject: "account:anna", Role: RegionAdmin, Region: "lombardia"}
+	parent, cancel := context.WithCancel(ctx)
+	call := WithCall(parent, "192.0.2.1", admin)
+	derived, stop := context.WithCancel(call)
+	defer stop()
+	if got := From(derived); got != admin {
+		t.Errorf("From(WithCall) = %+v, want %+v", got, admin)
+	}
+	if got := ClientAddr(derived); got != "192.0.2.1" {
+		t.Errorf("ClientAddr(WithCall) = %q", got)
+	}
+	consultant := Principal{Subject: "account:carlo", Role: Consultant, Region: "veneto"}
+	if got := From(With(WithClientAddr(derived, "192.0.2.2"), consultant)); got != consultant {
+		t.Errorf("With over WithCall: From = %+v, want %+v", got, consultant)
+	}
+	if got := ClientAddr(WithClientAddr(derived, "192.0.2.2")); got != "192.0.2.2" {
+		t.Errorf("WithClientAddr over WithCall: ClientAddr = %q", got)
+	}
+	cancel()
+	<-derived.Done() // a context derived from WithCall's ends with its parent
+	if n := testing.AllocsPerRun(100, func() { From(derived); ClientAddr(derived) }); n != 0 {
+		t.Errorf("reading the values allocates %v times", n)
+	}
+}
