@@ -456,6 +456,14 @@ func (t *tx) Get(name string, into store.Resource) error {
 	return nil
 }
 
+func (t *tx) Exists(name string) (bool, error) {
+	k, err := t.key(name)
+	if err != nil {
+		return false, err
+	}
+	return t.btx.Bucket(bucketResources).Get(k) != nil, nil
+}
+
 func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool, error)) error {
 	prefix := []byte(collection + "/")
 	c := t.btx.Bucket(bucketResources).Cursor()
