@@ -72,14 +72,15 @@ func claimFiscalCode(tx store.WriteTx, p *famiv1.Partner, old string) error {
 
 // CreatePartner implements fami.v1.PartnerService.
 func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerRequest) (*famiv1.Partner, error) {
-	return resource.Create(ctx, s.r.store, req, "partner", req.GetPartner(), req.GetPartnerId(), func(tx store.WriteTx, id string) (*famiv1.Partner, error) {
-		region := tx.Region()
+	// The partner's copy and its own checks (the municipalities are
+	// reference data, not the store's) run before its transaction.
+	prepare := func(region, id string) (*famiv1.Partner, error) {
 		p := &famiv1.Partner{}
 		aip.ApplyMask(p, req.GetPartner(), nil, partnerMutable)
 		p.Name = aip.Name(region, resource.Partners, id)
-		if err := s.validate(p, region); err != nil {
-			return nil, err
-		}
+		return p, s.validate(p, region)
+	}
+	return resource.CreatePrepared(ctx, s.r.store, req, "partner", req.GetPartner(), req.GetPartnerId(), prepare, func(tx store.WriteTx, p *famiv1.Partner) (*famiv1.Partner, error) {
 		if err := resource.Absent(tx, p); err != nil {
 			return nil, err
 		}

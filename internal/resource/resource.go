@@ -134,24 +134,68 @@ type CreateRequest interface {
 // region from tx.Region().
 func Create[R proto.Message](ctx context.Context, s store.Store, req CreateRequest, field string, body proto.Message, id string, fn func(tx store.WriteTx, id string) (R, error)) (R, error) {
 	var zero R
-	region, err := aip.Parent(req.GetParent())
-	if err != nil {
-		return zero, err
-	}
-	if body == nil || !body.ProtoReflect().IsValid() {
-		return zero, errs.InvalidField(field, "is required")
-	}
-	id, err = aip.NewOrCheckID(field+"_id", id)
+	region, id, err := openCreate(req, field, body, id)
 	if err != nil {
 		return zero, err
 	}
 	return Mutate(ctx, s, region, req, func(tx store.WriteTx) (R, error) { return fn(tx, id) })
 }
 
+// CreatePrepared is Create for a resource whose copy from the request and
+// whose own checks read no stored state: prepare builds and checks it from
+// the region and the id before the write is queued, on the caller's
+// goroutine, and only fn, the part that reads and writes the store, runs
+// in the region's transaction. The region's writer runs its transactions
+// one at a time, so whatever runs in one is paid by every write queued
+// behind it (issue 19). prepare's violations come after those of the
+// parent, id and request_id, as Create's. fn may run more than once on
+// the resource prepare built (see store.Store.Update): it must only read
+// it, as the store's Put stamping it again.
+func CreatePrepared[R store.Resource](ctx context.Context, s store.Store, req CreateRequest, field string, body proto.Message, id string, prepare func(region, id string) (R, error), fn func(tx store.WriteTx, r R) (R, error)) (R, error) {
+	var zero R
+	region, id, err := openCreate(req, field, body, id)
+	if err != nil {
+		return zero, err
+	}
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil {
+		return zero, err
+	}
+	r, err := prepare(region, id)
+	if err != nil {
+		return zero, err
+	}
+	return store.Mutate(ctx, s, region, m, func(tx store.WriteTx) (R, error) { return fn(tx, r) })
+}
+
+// openCreate checks what every Create checks first: req's parent region,
+// that the resource (the request field field) is set, and the
+// client-chosen id (field+"_id"), or picks one.
+func openCreate(req CreateRequest, field string, body proto.Message, id string) (region, newID string, err error) {
+	region, err = aip.Parent(req.GetParent())
+	if err != nil {
+		return "", "", err
+	}
+	if body == nil || !body.ProtoReflect().IsValid() {
+		return "", "", errs.InvalidField(field, "is required")
+	}
+	newID, err = aip.NewOrCheckID(field+"_id", id)
+	if err != nil {
+		return "", "", err
+	}
+	return region, newID, nil
+}
+
 // Absent refuses, with errs.AlreadyExists, a new resource r whose name a
 // stored resource already has: every Create checks it before it stores r.
+// It runs in the region's transaction, so it only looks the name up: no
+// copy of the stored resource, no NOT_FOUND built to be dropped (issue 19).
 func Absent(tx store.ReadTx, r store.Resource) error {
-	if tx.Get(r.GetName(), r.ProtoReflect().New().Interface().(store.Resource)) == nil {
+	taken, err := tx.Exists(r.GetName())
+	if err != nil {
+		return err
+	}
+	if taken {
 		return errs.AlreadyExists.New("%s already exists", r.GetName())
 	}
 	return nil

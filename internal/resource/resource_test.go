@@ -346,6 +346,71 @@ func TestCreate(t *testing.T) {
 	}
 }
 
+func TestCreatePrepared(t *testing.T) {
+	s, ctx := seeded(t, 0)
+	revision := func() int64 {
+		var rev int64
+		if err := s.View(ctx, "lombardia", func(tx store.ReadTx) error { rev = tx.Revision(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return rev
+	}
+	var prepared []string
+	prepare := func(name string, fail bool) func(region, id string) (*famiv1.Partner, error) {
+		return func(region, id string) (*famiv1.Partner, error) {
+			prepared = append(prepared, region+" "+id)
+			if fail {
+				return nil, errs.InvalidField("partner.display_name", "is required")
+			}
+			return &famiv1.Partner{Name: aip.Name(region, resource.Partners, id), DisplayName: name}, nil
+		}
+	}
+	put := func(tx store.WriteTx, p *famiv1.Partner) (*famiv1.Partner, error) {
+		if err := resource.Absent(tx, p); err != nil {
+			return nil, err
+		}
+		return p, tx.Put(p)
+	}
+	req := &famiv1.CreatePartnerRequest{Parent: "regions/lombardia"}
+	p, err := resource.CreatePrepared(ctx, s, req, "partner", &famiv1.Partner{}, "chosen", prepare("New", false), put)
+	if err != nil || p.GetName() != "regions/lombardia/partners/chosen" || p.GetDisplayName() != "New" || p.GetEtag() != "1" {
+		t.Fatalf("got %v, %v", p, err)
+	}
+	if got, err := resource.Get[*famiv1.Partner](ctx, s, resource.Partners, p.GetName()); err != nil || got.GetDisplayName() != "New" {
+		t.Fatalf("stored: got %v, %v", got, err)
+	}
+	// The transaction still reads the store: a second create of the name
+	// is refused there.
+	if _, err := resource.CreatePrepared(ctx, s, req, "partner", &famiv1.Partner{}, "chosen", prepare("Again", false), put); errs.CodeOf(err) != errs.AlreadyExists {
+		t.Fatalf("second create: got %v, want AlreadyExists", err)
+	}
+	// prepare's violations fail the request with nothing written...
+	rev := revision()
+	_, err = resource.CreatePrepared(ctx, s, req, "partner", &famiv1.Partner{}, "other", prepare("", true), put)
+	if e := errs.As(err); e == nil || e.Code != errs.Invalid || e.Violations[0].Field != "partner.display_name" || revision() != rev {
+		t.Fatalf("prepare failing: got %v, revision %d (was %d)", err, revision(), rev)
+	}
+	// ...and come after those of the id and the request_id, as Create's.
+	prepared = nil
+	bad := &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", RequestId: "bad\x00id"}
+	for _, tc := range []struct {
+		req   *famiv1.CreatePartnerRequest
+		id    string
+		field string
+	}{
+		{req, "Bad_Id", "partner_id"},
+		{bad, "fine", "request_id"},
+	} {
+		_, err := resource.CreatePrepared(ctx, s, tc.req, "partner", &famiv1.Partner{}, tc.id, prepare("", true), put)
+		if e := errs.As(err); e == nil || len(e.Violations) != 1 || e.Violations[0].Field != tc.field {
+			t.Errorf("%+v: got %v, want a violation of %s", tc, err, tc.field)
+		}
+	}
+	if len(prepared) != 0 {
+		t.Errorf("prepare ran for requests refused before it: %v", prepared)
+	}
+}
+
 func TestUpdate(t *testing.T) {
 	s, ctx := seeded(t, 1)
 	rename := func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {

@@ -76,6 +76,10 @@ type ReadTx interface {
 	// Get reads the resource called name into into. Returns errs.NotFound
 	// if it does not exist.
 	Get(name string, into Resource) error
+	// Exists reports whether the resource called name exists, without
+	// reading it (a Create's check that a name is free). Returns
+	// errs.Invalid for a name Get refuses.
+	Exists(name string) (bool, error)
 	// List calls fn for each resource of collection (e.g. "partners") with
 	// an id greater than after, in id order, until fn returns false. The
 	// collection of nested resources is their parent's name below the

@@ -25,9 +25,10 @@ func (s *Store) Compact(ctx context.Context, region string, revision int64) (int
 		return 0, err
 	}
 	var removed int64
-	err = w.do(func(btx *bbolt.Tx) error {
+	err = w.do(func(b *batchTx) error {
 		removed = 0
-		t := newTx(btx, region, s.now(), "")
+		btx := b.btx
+		t := newWriteTx(b, region, s.now(), "")
 		if revision < 0 || revision > t.Revision() {
 			return errs.InvalidField("revision", "%d is not between 0 and the current revision %d", revision, t.Revision())
 		}

@@ -267,9 +267,10 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 	end := s.obs.Begin(ctx, region, "update")
 	defer func() { end(err) }()
 	var res proto.Message
-	err = w.do(func(btx *bbolt.Tx) error {
+	err = w.do(func(b *batchTx) error {
 		res = nil
-		t := newTx(btx, region, s.now().UTC(), m.Principal)
+		btx := b.btx
+		t := newWriteTx(b, region, s.now().UTC(), m.Principal)
 		t.ctx = ctx
 		reqKey := []byte(store.RequestKey(m))
 		if len(reqKey) > 0 {
@@ -314,12 +315,12 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 // mutations (pruneBatch records of each kind per mutation), rather than
 // once per mutation: the region's counters and the oldest request record
 // are read once per commit, not once per write (issue 19).
-func (s *Store) prune(btx *bbolt.Tx, mutations int) error {
+func (s *Store) prune(b *batchTx, mutations int) error {
 	limit := pruneBatch * mutations
-	if err := s.pruneChanges(btx, limit); err != nil {
+	if err := s.pruneChanges(b, limit); err != nil {
 		return err
 	}
-	return s.pruneRequests(btx, s.now(), limit)
+	return s.pruneRequests(b.btx, s.now(), limit)
 }
 
 // pruneRequests forgets up to limit request records older than the
@@ -342,16 +343,16 @@ func (s *Store) pruneRequests(btx *bbolt.Tx, now time.Time, limit int) error {
 // pruneChanges compacts up to limit of the oldest changes beyond the
 // retained count, as Compact would (older positions then answer
 // REVISION_COMPACTED).
-func (s *Store) pruneChanges(btx *bbolt.Tx, limit int) error {
+func (s *Store) pruneChanges(b *batchTx, limit int) error {
 	if s.keepChanges < 0 {
 		return nil
 	}
-	meta := btx.Bucket(bucketMeta)
-	rev, compacted := counter(meta.Get(keyRevision)), counter(meta.Get(keyCompacted))
+	meta := b.btx.Bucket(bucketMeta)
+	rev, compacted := b.revision(), counter(meta.Get(keyCompacted))
 	if rev-compacted <= s.keepChanges {
 		return nil
 	}
-	c := btx.Bucket(bucketChanges).Cursor()
+	c := b.btx.Bucket(bucketChanges).Cursor()
 	for i, k := 0, firstKey(c); i < limit && k != nil && rev-compacted > s.keepChanges; i, k = i+1, firstKey(c) {
 		// Changes below the compacted revision (a restored backup's) go
 		// first, without moving it back.
@@ -369,7 +370,10 @@ func firstKey(c *bbolt.Cursor) []byte {
 }
 
 type tx struct {
-	btx       *bbolt.Tx
+	btx *bbolt.Tx
+	// batch is the writer's transaction a write runs in, which keeps the
+	// region's revision; nil in a read transaction.
+	batch     *batchTx
 	region    string
 	now       time.Time
 	principal string
@@ -386,6 +390,13 @@ type tx struct {
 
 func newTx(btx *bbolt.Tx, region string, now time.Time, principal string) *tx {
 	return &tx{btx: btx, region: region, now: now, principal: principal, ctx: context.Background()}
+}
+
+// newWriteTx is a mutation's transaction within the writer's batch b.
+func newWriteTx(b *batchTx, region string, now time.Time, principal string) *tx {
+	t := newTx(b.btx, region, now, principal)
+	t.batch = b
+	return t
 }
 
 // ctxCheckEvery is how many scan steps pass between looks at the context:
@@ -413,11 +424,10 @@ func (t *tx) Region() string { return t.region }
 func (t *tx) Now() time.Time { return t.now }
 
 func (t *tx) Revision() int64 {
-	v := t.btx.Bucket(bucketMeta).Get(keyRevision)
-	if len(v) != 8 {
-		return 0
+	if t.batch != nil {
+		return t.batch.revision()
 	}
-	return int64(binary.BigEndian.Uint64(v))
+	return counter(t.btx.Bucket(bucketMeta).Get(keyRevision))
 }
 
 // key turns a resource name of this region into its key in
@@ -444,6 +454,14 @@ func (t *tx) Get(name string, into store.Resource) error {
 		return fmt.Errorf("store: decode %s: %w", name, err)
 	}
 	return nil
+}
+
+func (t *tx) Exists(name string) (bool, error) {
+	k, err := t.key(name)
+	if err != nil {
+		return false, err
+	}
+	return t.btx.Bucket(bucketResources).Get(k) != nil, nil
 }
 
 func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool, error)) error {
@@ -632,7 +650,10 @@ func (t *tx) writeChange(ch *famiv1.Change) error {
 			return err
 		}
 	}
-	return t.btx.Bucket(bucketMeta).Put(keyRevision, revKey(ch.Revision))
+	// The batch writes the revision into the file once, after its last
+	// mutation, in the same transaction.
+	t.batch.advance(ch.Revision)
+	return nil
 }
 
 func revKey(rev int64) []byte {

@@ -446,3 +446,76 @@ func TestCloseAnswersEveryWrite(t *testing.T) {
 		t.Error("no write committed before Close: the test proved nothing")
 	}
 }
+
+// TestRevisionInBatches: the writer keeps a region's revision per batch
+// and writes it into the file once per commit. Under 64 concurrent
+// writers, some failing after their writes (their batch runs again
+// without them), every mutation reads the revision its own changes
+// advanced, and after a reopen the file's revision and change log hold
+// exactly the committed changes, 1..n without a gap.
+func TestRevisionInBatches(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir, fixedClock)
+	alice := store.Mutation{Principal: "users/alice"}
+	errBoom := errors.New("boom")
+	const writers, each = 64, 10
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	committed := 0
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				fails := (w+i)%5 == 0
+				_, err := s.Update(t.Context(), "lombardia", alice, func(tx store.WriteTx) (proto.Message, error) {
+					for k := range 2 {
+						before := tx.Revision()
+						p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/w%d-%d-%d", w, i, k)}
+						if err := tx.Put(p); err != nil {
+							return nil, err
+						}
+						if got := tx.Revision(); got != before+1 || p.GetEtag() != fmt.Sprint(got) {
+							return nil, fmt.Errorf("revision %d after a put at %d (etag %s)", got, before, p.GetEtag())
+						}
+					}
+					if fails {
+						return nil, errBoom
+					}
+					return &emptypb.Empty{}, nil
+				})
+				switch {
+				case fails && !errors.Is(err, errBoom):
+					t.Errorf("failing write: got %v, want %v", err, errBoom)
+				case !fails && err != nil:
+					t.Errorf("write: %v", err)
+				case !fails:
+					mu.Lock()
+					committed += 2
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	mustClose(t, s)
+
+	s = mustOpen(t, dir, fixedClock)
+	defer mustClose(t, s)
+	var revs []int64
+	err := s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+		if got := tx.Revision(); got != int64(committed) {
+			t.Errorf("revision in the file: got %d, want %d", got, committed)
+		}
+		return tx.Changes(0, func(ch *famiv1.Change) bool { revs = append(revs, ch.GetRevision()); return true })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range revs {
+		if r != int64(i+1) {
+			t.Fatalf("change log: revision %d at position %d, want 1..%d without a gap", r, i, committed)
+		}
+	}
+	if len(revs) != committed {
+		t.Errorf("change log: %d changes, want %d", len(revs), committed)
+	}
+}

@@ -82,6 +82,18 @@ func (t *tx) Get(name string, into store.Resource) error {
 	return nil
 }
 
+func (t *tx) Exists(name string) (bool, error) {
+	k, err := t.resKey(name)
+	if err != nil {
+		return false, err
+	}
+	_, ok := t.o.get(k)
+	if t.o.snap.err != nil {
+		return false, t.o.snap.err
+	}
+	return ok, nil
+}
+
 func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool, error)) error {
 	prefix := t.base + rangeRes + collection + "/"
 	var ferr error

@@ -152,6 +152,39 @@ func testGet(t *testing.T, open func(t *testing.T) store.Store) {
 		wantProto(t, "Get into a used message", into, p)
 	})
 
+	t.Run("Exists", func(t *testing.T) {
+		view(t, s, lombardia, func(tx store.ReadTx) error {
+			for name, want := range map[string]bool{p.GetName(): true, partnerName(lombardia, "p2"): false, "regions/lombardia/networks/p1": false} {
+				if got, err := tx.Exists(name); got != want || err != nil {
+					t.Errorf("Exists(%s): got %v, %v, want %v", name, got, err, want)
+				}
+			}
+			_, err := tx.Exists(partnerName(veneto, "p1"))
+			wantCode(t, "Exists(regions/veneto/...) in lombardia", err, errs.Invalid)
+			return nil
+		})
+		// A write transaction sees its own puts and deletes.
+		_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
+			q := newPartner(lombardia, "e1")
+			if err := tx.Put(q); err != nil {
+				return nil, err
+			}
+			if ok, err := tx.Exists(q.GetName()); !ok || err != nil {
+				t.Errorf("Exists of a resource put in the same Update: got %v, %v", ok, err)
+			}
+			if err := tx.Delete(q.GetName()); err != nil {
+				return nil, err
+			}
+			if ok, err := tx.Exists(q.GetName()); ok || err != nil {
+				t.Errorf("Exists of a resource deleted in the same Update: got %v, %v", ok, err)
+			}
+			return q, nil
+		})
+		if err != nil {
+			t.Fatalf("Update: %v", err)
+		}
+	})
+
 	t.Run("InsideUpdate", func(t *testing.T) {
 		// A write transaction reads its own writes.
 		_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
