@@ -21,7 +21,9 @@ var ErrClosed = errors.New("store is closed")
 const maxBatch = 256
 
 // writer is a region's single writer: mutations queue up and the loop
-// commits whatever has queued up in one bbolt transaction, with one fsync.
+// commits whatever has queued up in one bbolt transaction: one commit, so
+// one pair of fdatasyncs (bbolt syncs its data pages, then its meta page),
+// for the whole batch.
 // Unlike bbolt's Batch it never waits for a batch to fill: an idle region
 // commits a lone write at once, and under load the batch is simply
 // everything that arrived while the previous commit was on disk.
