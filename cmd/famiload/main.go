@@ -81,7 +81,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.target.HTTPURL, "http-url", "http://127.0.0.1:8080", "famid's HTTP address, for Connect, gRPC-Web and REST")
 	fs.BoolVar(&o.target.H2C, "h2c", false, "carry Connect, gRPC-Web and REST over one cleartext HTTP/2 connection instead of HTTP/1.1 connections")
 	fs.DurationVar(&o.target.Timeout, "timeout", 5*time.Second, "deadline of each call (a call over it is an error)")
-	fs.IntVar(&o.target.ServerPID, "server-pid", 0, "famid's process id, when on this machine (Linux): report the server's CPU time of each load")
+	fs.IntVar(&o.target.ServerPID, "server-pid", 0, "famid's process id, when on this machine (Linux): report the server's CPU time within each load's time (what the goodput per server CPU-second divides by) and, apart, while the late calls are waited for")
 	fs.Float64Var(&o.serverCPUQuota, "server-cpu-quota", 0, "confine -server-pid to this many CPUs (0.4: 40% of one core) while famiload runs, with a cgroup it creates and removes (Linux, cgroup v1, root), so that famiload can offer it twice its capacity; both get a weight of 8 processes against the machine's others")
 	surfaces := fs.String("surface", loadgen.GRPC, "surfaces, comma-separated: grpc, connect, grpcweb, rest, or all")
 	ops := fs.String("op", loadgen.Get, "calls, comma-separated: get (GetPartner) or create (CreatePartner, a durable write)")

@@ -121,12 +121,18 @@ type Result struct {
 	// milliseconds.
 	P50 float64 `json:"p50Ms"`
 	P99 float64 `json:"p99Ms"`
-	// ServerCPU and ClientCPU are the CPU seconds famid (with
-	// Target.ServerPID) and the generator spent on the load, drain
-	// included. On a shared machine the CPU a process gets moves with the
-	// others' load; the work per call does not.
-	ServerCPU float64 `json:"serverCpuSeconds,omitempty"`
-	ClientCPU float64 `json:"clientCpuSeconds"`
+	// ServerCPU is the CPU seconds famid (with Target.ServerPID) spent
+	// within the load's time, read as it ends, before the wait for the
+	// late calls: the interval its OK and Goodput count. ServerDrainCPU
+	// is what famid spent during that wait, answering the late calls.
+	// (Until 2026-11-30 ServerCPU included the drain: under overload that
+	// charged the calls served in time with the late ones' work.)
+	// ClientCPU is the generator's, drain included. On a shared machine
+	// the CPU a process gets moves with the others' load; the work per
+	// call does not.
+	ServerCPU      float64 `json:"serverCpuSeconds,omitempty"`
+	ServerDrainCPU float64 `json:"serverDrainCpuSeconds,omitempty"`
+	ClientCPU      float64 `json:"clientCpuSeconds"`
 }
 
 // targetPartner is the partner a Get load reads in each region.
@@ -156,13 +162,15 @@ func (t Target) Run(ctx context.Context, l Load) (Result, error) {
 	}
 	server, client := t.serverCPU(), clientCPU()
 	var r Result
+	var serverAtEnd float64
 	if l.Concurrency > 0 {
-		r = t.closedLoop(ctx, c, call, l)
+		r, serverAtEnd = t.closedLoop(ctx, c, call, l)
 	} else {
-		r = t.openLoop(ctx, c, call, l)
+		r, serverAtEnd = t.openLoop(ctx, c, call, l)
 	}
 	if t.ServerPID > 0 {
-		r.ServerCPU = t.serverCPU() - server
+		r.ServerCPU = serverAtEnd - server
+		r.ServerDrainCPU = t.serverCPU() - serverAtEnd
 	}
 	r.ClientCPU = clientCPU() - client
 	return r, nil
@@ -276,7 +284,10 @@ func (t Target) call(ctx context.Context, c client, call callFunc, tl *tally, n 
 	tl.record(c, start, err)
 }
 
-func (t Target) closedLoop(ctx context.Context, c client, call callFunc, l Load) Result {
+// closedLoop runs l's callers until its time ends, and returns, with
+// what they got, the server's CPU reading (serverCPU) as the time ended,
+// before waiting for the calls still unanswered.
+func (t Target) closedLoop(ctx context.Context, c client, call callFunc, l Load) (Result, float64) {
 	start := time.Now()
 	tl := &tally{end: start.Add(l.Duration)}
 	var next atomic.Int64
@@ -289,15 +300,21 @@ func (t Target) closedLoop(ctx context.Context, c client, call callFunc, l Load)
 			}
 		})
 	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Until(tl.end)):
+	}
+	serverAtEnd := t.serverCPU()
 	wg.Wait()
 	r := tl.result(l, "closed", next.Load(), 0)
 	r.Concurrency = l.Concurrency
-	return r
+	return r, serverAtEnd
 }
 
 // openLoop sends calls at l.Rate, each in its own goroutine, whether or
-// not the earlier ones have been answered.
-func (t Target) openLoop(ctx context.Context, c client, call callFunc, l Load) Result {
+// not the earlier ones have been answered, until l's time ends; it
+// returns the server's CPU reading as closedLoop does.
+func (t Target) openLoop(ctx context.Context, c client, call callFunc, l Load) (Result, float64) {
 	maxInFlight := l.MaxInFlight
 	if maxInFlight <= 0 {
 		maxInFlight = 10000
@@ -330,10 +347,11 @@ func (t Target) openLoop(ctx context.Context, c client, call callFunc, l Load) R
 		}
 		time.Sleep(min(interval, time.Millisecond))
 	}
+	serverAtEnd := t.serverCPU()
 	wg.Wait()
 	r := tl.result(l, "open", sent, dropped)
 	r.Rate = l.Rate
-	return r
+	return r, serverAtEnd
 }
 
 func (t *tally) result(l Load, mode string, sent, dropped int64) Result {

@@ -41,7 +41,13 @@ type OverloadResult struct {
 	// Efficiency is the goodput per server CPU-second under overload over
 	// the same at the peak (with Target.ServerPID): the share of the
 	// server's work that still ends in a served call, whatever CPU the
-	// machine's other processes leave it.
+	// machine's other processes leave it. Each side divides the calls
+	// served within the load's time by the server's CPU within that same
+	// time (Result.ServerCPU); the late calls and the CPU spent draining
+	// them (Result.ServerDrainCPU) are in neither. A call still in
+	// progress as the time ends counts as late, though part of its work
+	// is in the time: with many calls waiting that lowers the figure, by
+	// at most the work done on them so far.
 	Efficiency float64 `json:"efficiency,omitempty"`
 }
 
@@ -204,7 +210,7 @@ func (r Result) String() string {
 	}
 	fmt.Fprintf(&b, "; p50 %.2f ms, p99 %.2f ms", r.P50, r.P99)
 	if r.ServerCPU > 0 {
-		fmt.Fprintf(&b, "; server CPU %.2fs", r.ServerCPU)
+		fmt.Fprintf(&b, "; server CPU %.2fs (then %.2fs for the late calls)", r.ServerCPU, r.ServerDrainCPU)
 	}
 	fmt.Fprintf(&b, ", generator CPU %.2fs", r.ClientCPU)
 	for _, code := range slices.Sorted(maps.Keys(r.ErrorCodes)) {
