@@ -89,8 +89,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 			continue
 		}
 		projects[np.GetProject()] = true
-		if tx.Get(np.GetProject(), p) != nil {
-			v.Add(f+".project", "project %q does not exist", np.GetProject())
+		if !resource.Ref(tx, &v, f+".project", np.GetProject(), region, resource.Projects, p, true) {
 			continue
 		}
 		for j, a := range np.GetActions() {
