@@ -169,6 +169,19 @@ const MaxViolations = 50
 type Violations struct {
 	list []Violation
 	more int
+	// failed is the first error met while checking that is no fault of
+	// the request (see Fail).
+	failed error
+}
+
+// Fail records an error that kept a check from being made, such as a
+// store that could not read a referenced resource (a damaged record is
+// DATA_LOSS, not "does not exist"). Err then returns it rather than the
+// violations: the request could not be judged. Only the first is kept.
+func (v *Violations) Fail(err error) {
+	if v.failed == nil {
+		v.failed = err
+	}
 }
 
 // Add records a violation of field. Beyond MaxViolations it only counts,
@@ -199,14 +212,26 @@ func (v *Violations) AddFrom(err error) {
 }
 
 // Len is the number of violations recorded, listed or only counted.
-func (v *Violations) Len() int { return len(v.list) + v.more }
+//
+// A failure (Fail) counts as one, so that a caller that goes on only
+// when nothing was recorded stops on it too.
+func (v *Violations) Len() int {
+	n := len(v.list) + v.more
+	if v.failed != nil {
+		n++
+	}
+	return n
+}
 
 // List returns the listed violations (at most MaxViolations).
 func (v *Violations) List() []Violation { return v.list }
 
-// Err returns nil when nothing was recorded, or an Invalid error listing
-// the violations.
+// Err returns nil when nothing was recorded, the failure if one was
+// (Fail), or else an Invalid error listing the violations.
 func (v *Violations) Err() error {
+	if v.failed != nil {
+		return v.failed
+	}
 	if v.Len() == 0 {
 		return nil
 	}

@@ -82,3 +82,26 @@ func TestClipAndIndexed(t *testing.T) {
 		t.Errorf("Indexed = %q", got)
 	}
 }
+
+// TestFail: an error that kept a check from being made is what Err
+// returns, before any violation, and it counts in Len; only the first is
+// kept.
+func TestFail(t *testing.T) {
+	var v errs.Violations
+	v.Add("a", "is required")
+	loss := errs.RecordCorrupt.New("damaged")
+	v.Fail(loss)
+	v.Fail(errs.NotFound.New("later"))
+	v.Add("b", "is required")
+	if err := v.Err(); err != loss {
+		t.Errorf("Err: got %v, want the first failure %v", err, loss)
+	}
+	if got := v.Len(); got != 3 {
+		t.Errorf("Len: got %d, want 3 (two violations and the failure)", got)
+	}
+	var only errs.Violations
+	only.Fail(loss)
+	if only.Len() != 1 || only.Err() != loss {
+		t.Errorf("a failure alone: got Len %d, Err %v", only.Len(), only.Err())
+	}
+}

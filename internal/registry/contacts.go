@@ -32,16 +32,7 @@ func (s *Contacts) validate(tx store.ReadTx, c *famiv1.Contact, region string) e
 	var v errs.Violations
 	check.Text(&v, "contact.display_name", c.GetDisplayName(), true, 200, false)
 	check.Enum(&v, "contact.role", c.GetRole(), true)
-	switch p := c.GetPartner(); {
-	case p == "":
-		v.Add("contact.partner", "is required")
-	default:
-		if r, _, err := aip.ParseName("contact.partner", p, resource.Partners); err != nil || r != region {
-			v.Add("contact.partner", "%q is not a partner of region %q", errs.Clip(p), region)
-		} else if !exists(tx, p, &famiv1.Partner{}) {
-			v.Add("contact.partner", "partner %q does not exist", p)
-		}
-	}
+	resource.Ref(tx, &v, "contact.partner", c.GetPartner(), region, resource.Partners, &famiv1.Partner{}, true)
 	check.Email(&v, "contact.email", c.GetEmail())
 	check.Text(&v, "contact.phone", c.GetPhone(), false, 40, false)
 	return v.Err()
@@ -58,7 +49,11 @@ func (s *Contacts) CreateContact(ctx context.Context, req *famiv1.CreateContactR
 		if err := s.validate(tx, c, region); err != nil {
 			return nil, err
 		}
-		if _, retired := tx.IndexGet(indexRetiredContacts, id); retired || exists(tx, c.Name, &famiv1.Contact{}) {
+		taken, err := tx.Exists(c.Name)
+		if err != nil {
+			return nil, err
+		}
+		if _, retired := tx.IndexGet(indexRetiredContacts, id); retired || taken {
 			return nil, errs.AlreadyExists.New("%s already exists or was deleted: choose another id", c.Name)
 		}
 		if err := setRefs(tx, c.Name, nil, []string{c.GetPartner()}); err != nil {

@@ -51,7 +51,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	var leads []string
 	for i, m := range n.GetMembers() {
 		f := errs.Indexed("network.members", i)
-		if s.partnerRef(tx, &v, f+".partner", m.GetPartner(), region) {
+		if resource.Ref(tx, &v, f+".partner", m.GetPartner(), region, resource.Partners, &famiv1.Partner{}, true) {
 			if seen[m.GetPartner()] {
 				v.Add(f+".partner", "%s is listed twice", m.GetPartner())
 			}
@@ -89,8 +89,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 			continue
 		}
 		projects[np.GetProject()] = true
-		if !exists(tx, np.GetProject(), p) {
-			v.Add(f+".project", "project %q does not exist", np.GetProject())
+		if !resource.Ref(tx, &v, f+".project", np.GetProject(), region, resource.Projects, p, true) {
 			continue
 		}
 		for j, a := range np.GetActions() {
@@ -100,19 +99,6 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 		}
 	}
 	return v.Err()
-}
-
-// partnerRef checks that name is an existing partner of region.
-func (s *Networks) partnerRef(tx store.ReadTx, v *errs.Violations, field, name, region string) bool {
-	if r, _, err := aip.ParseName(field, name, resource.Partners); err != nil || r != region {
-		v.Add(field, "%q is not a partner of region %q", errs.Clip(name), region)
-		return false
-	}
-	if !exists(tx, name, &famiv1.Partner{}) {
-		v.Add(field, "partner %q does not exist", name)
-		return false
-	}
-	return true
 }
 
 // leadOnly enforces the network members' right of DESIGN.md section 6:

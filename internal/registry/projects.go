@@ -57,13 +57,7 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 	if okStart && okEnd && end.Before(start) {
 		v.Add("project.end_date", "%s is before start_date %s", p.GetEndDate(), p.GetStartDate())
 	}
-	if b := p.GetBeneficiary(); b != "" {
-		if r, _, err := aip.ParseName("project.beneficiary", b, resource.Partners); err != nil || r != region {
-			v.Add("project.beneficiary", "%q is not a partner of region %q", errs.Clip(b), region)
-		} else if !exists(tx, b, &famiv1.Partner{}) {
-			v.Add("project.beneficiary", "partner %q does not exist", b)
-		}
-	}
+	resource.Ref(tx, &v, "project.beneficiary", p.GetBeneficiary(), region, resource.Partners, &famiv1.Partner{}, false)
 	s.validatePlan(&v, p, region)
 	return v.Err()
 }

@@ -117,8 +117,3 @@ func inUse(tx store.ReadTx, target string, reason errs.Reason) error {
 		Metadata: map[string]string{"resource": target, "referenced_by": by[0]},
 	})
 }
-
-// exists reports whether a resource of the transaction's region exists.
-func exists(tx store.ReadTx, name string, into store.Resource) bool {
-	return tx.Get(name, into) == nil
-}

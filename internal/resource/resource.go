@@ -41,7 +41,10 @@ const (
 
 // Ref checks that name is an existing resource of collection in region,
 // reading it into into, and records a violation of field otherwise (an
-// empty name only when required). It reports whether into was read.
+// empty name only when required). It reports whether into was read. It
+// reads rather than only looking the name up (store.ReadTx.Exists) so that
+// a damaged record is never taken for a valid reference: an error other
+// than NOT_FOUND is recorded as the check's failure (errs.Violations.Fail).
 func Ref(tx store.ReadTx, v *errs.Violations, field, name, region, collection string, into store.Resource, required bool) bool {
 	if name == "" {
 		if required {
@@ -52,11 +55,15 @@ func Ref(tx store.ReadTx, v *errs.Violations, field, name, region, collection st
 	if RefID(v, field, name, region, collection) == "" {
 		return false
 	}
-	if tx.Get(name, into) != nil {
+	switch err := tx.Get(name, into); {
+	case err == nil:
+		return true
+	case errs.CodeOf(err) == errs.NotFound:
 		v.Add(field, "%s %q does not exist", kindOf(collection), name)
-		return false
+	default:
+		v.Fail(err)
 	}
-	return true
+	return false
 }
 
 // RefID checks, without reading it, that name (when set) is the name of a

@@ -1,7 +1,10 @@
 package resource_test
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -203,6 +206,52 @@ func TestRef(t *testing.T) {
 		var v2 errs.Violations
 		if resource.Ref(tx, &v2, "partner", "", "lombardia", resource.Partners, &famiv1.Partner{}, false) || v2.Len() != 0 {
 			t.Errorf("optional empty ref: got %v", v2.List())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRefToADamagedRecord: a referenced record that fails its checksum
+// is never taken for a valid reference, nor for a missing one: the check
+// fails with the store's DATA_LOSS.
+func TestRefToADamagedRecord(t *testing.T) {
+	dir := t.TempDir()
+	opts := bolt.Options{Regions: []string{"lombardia"}}
+	s, err := bolt.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.Mutate(context.Background(), s, "lombardia", store.Mutation{Principal: "test:admin"}, func(tx store.WriteTx) (*emptypb.Empty, error) {
+		return &emptypb.Empty{}, tx.Put(&famiv1.Partner{Name: "regions/lombardia/partners/p01", DisplayName: "MARKER-damaged"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "regions", "lombardia.db")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte("MARKER-damaged")) {
+		t.Fatal("the record is not in the file")
+	}
+	if err := os.WriteFile(path, bytes.ReplaceAll(b, []byte("MARKER-damaged"), []byte("MARKER-damageD")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s = bolttest.Open(t, dir, opts)
+	err = s.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
+		var v errs.Violations
+		if resource.Ref(tx, &v, "partner", "regions/lombardia/partners/p01", "lombardia", resource.Partners, &famiv1.Partner{}, true) {
+			t.Error("a damaged record passed as a valid reference")
+		}
+		if e := errs.As(v.Err()); e == nil || e.Code != errs.DataLoss {
+			t.Errorf("got %v, want DATA_LOSS", v.Err())
 		}
 		return nil
 	})

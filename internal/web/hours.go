@@ -148,14 +148,10 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 	p.CanExport = s.can(a, famiv1.SupportService_ExportSupportEntries_FullMethodName, &famiv1.ExportSupportEntriesRequest{Parent: parent})
 	p.CSVURL = "/ore.csv?" + url.Values{"dal": {p.Start}, "al": {p.End}}.Encode()
 
-	entries, err := a.listEntries(s, &famiv1.ListSupportEntriesRequest{Parent: parent, Consultant: s.who.Subject, StartDate: p.Start, EndDate: p.End})
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	l, err := a.lookup(s, needNetworks|needClosed)
-	if err != nil {
-		a.fail(w, r, s, err)
+	entries, l, ok := load(a, w, r, s, needNetworks|needClosed, func() ([]*famiv1.SupportEntry, error) {
+		return a.listEntries(s, &famiv1.ListSupportEntriesRequest{Parent: parent, Consultant: s.who.Subject, StartDate: p.Start, EndDate: p.End})
+	})
+	if !ok {
 		return
 	}
 	for _, e := range entries {
@@ -284,14 +280,10 @@ func (a *App) editEntryForm(w http.ResponseWriter, r *http.Request, s *session) 
 
 func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
 	name := regionName(s.region) + "/supportEntries/" + r.PathValue("entry")
-	e, err := a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: name})
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	l, err := a.lookup(s, needNetworks|needClosed)
-	if err != nil {
-		a.fail(w, r, s, err)
+	e, l, ok := load(a, w, r, s, needNetworks|needClosed, func() (*famiv1.SupportEntry, error) {
+		return a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: name})
+	})
+	if !ok {
 		return
 	}
 	if fm == nil {

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/http"
+
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 )
@@ -117,6 +119,22 @@ func (a *App) lookup(s *session, n need) (*lookups, error) {
 		}
 	}
 	return l, nil
+}
+
+// load reads what a page shows with get, then the lookups n beside it.
+// On the failure of either it renders the error page (fail) and reports
+// false: the handler then has nothing left to do.
+func load[T any](a *App, w http.ResponseWriter, r *http.Request, s *session, n need, get func() (T, error)) (T, *lookups, bool) {
+	v, err := get()
+	if err == nil {
+		var l *lookups
+		if l, err = a.lookup(s, n); err == nil {
+			return v, l, true
+		}
+	}
+	a.fail(w, r, s, err)
+	var zero T
+	return zero, nil, false
 }
 
 // allProjects lists every project of the region.

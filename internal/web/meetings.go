@@ -205,14 +205,10 @@ func (a *App) meetingName(r *http.Request, s *session) string {
 }
 
 func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	m, err := a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: a.meetingName(r, s)})
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	l, err := a.lookup(s, needPartners|needNetworks)
-	if err != nil {
-		a.fail(w, r, s, err)
+	m, l, ok := load(a, w, r, s, needPartners|needNetworks, func() (*famiv1.Meeting, error) {
+		return a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: a.meetingName(r, s)})
+	})
+	if !ok {
 		return
 	}
 	p := &meetingPage{frame: a.newFrame(r, s, "meetings.title"), Meeting: m, Partners: l.partners, Attendance: map[string]int32{},

@@ -54,14 +54,10 @@ func (a *App) protocolView(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	pr, err := a.protocols.GetProtocol(s.ctx, &famiv1.GetProtocolRequest{Name: regionName(s.region) + "/protocols/" + r.PathValue("protocol")})
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	l, err := a.lookup(s, needPartners|needNetworks)
-	if err != nil {
-		a.fail(w, r, s, err)
+	pr, l, ok := load(a, w, r, s, needPartners|needNetworks, func() (*famiv1.Protocol, error) {
+		return a.protocols.GetProtocol(s.ctx, &famiv1.GetProtocolRequest{Name: regionName(s.region) + "/protocols/" + r.PathValue("protocol")})
+	})
+	if !ok {
 		return
 	}
 	p := &protocolPage{frame: a.newFrame(r, s, "protocols.title"), Protocol: pr, Partners: l.partners, Signed: map[string]bool{},

@@ -36,14 +36,10 @@ func (a *App) renderApprovals(w http.ResponseWriter, r *http.Request, s *session
 		a.forbidden(w, r, s)
 		return
 	}
-	entries, err := a.listEntries(s, &famiv1.ListSupportEntriesRequest{Parent: regionName(s.region), States: submitted})
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	l, err := a.lookup(s, needNetworks)
-	if err != nil {
-		a.fail(w, r, s, err)
+	entries, l, ok := load(a, w, r, s, needNetworks, func() ([]*famiv1.SupportEntry, error) {
+		return a.listEntries(s, &famiv1.ListSupportEntriesRequest{Parent: regionName(s.region), States: submitted})
+	})
+	if !ok {
 		return
 	}
 	p := &approvalsPage{frame: a.newFrame(r, s, "approvals.title"), Form: fm, RequestID: newRequestID()}
