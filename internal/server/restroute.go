@@ -84,18 +84,17 @@ func newRESTRouter(ctx context.Context, all *runtime.ServeMux, opts []runtime.Se
 	for _, name := range names {
 		fullNames[name[strings.LastIndexByte(name, '.')+1:]] = name
 	}
+	table, err := restRoutes(routes, func(simple string) string { return fullNames[simple] })
+	if err != nil {
+		return nil, err
+	}
+	rr := &restRouter{all: all, byCollection: map[string]*runtime.ServeMux{}, routes: table}
 	// The simple names of the services with routes in each collection;
 	// under "" those whose route's collection is a variable (in every
 	// collection).
 	members := map[string]map[string]bool{}
-	rr := &restRouter{all: all, byCollection: map[string]*runtime.ServeMux{}, routes: map[string][]restRoute{}}
 	for _, rt := range routes {
 		c, ok := routeCollection(rt.Path)
-		parsed, err := parseRoute(rt, fullNames[rt.Service])
-		if err != nil {
-			return nil, err
-		}
-		rr.routes[c] = append(rr.routes[c], parsed)
 		if !ok {
 			continue
 		}
@@ -125,6 +124,23 @@ func newRESTRouter(ctx context.Context, all *runtime.ServeMux, opts []runtime.Se
 		rr.byCollection[c] = mux
 	}
 	return rr, nil
+}
+
+// restRoutes parses routes into the table procedure reads: by the
+// collection of the requests they match, under "" those that match
+// requests of any collection or of none. service gives a route's gRPC
+// service's full name from its simple one.
+func restRoutes(routes []openapi.Route, service func(simple string) string) (map[string][]restRoute, error) {
+	table := map[string][]restRoute{}
+	for _, rt := range routes {
+		c, _ := routeCollection(rt.Path)
+		parsed, err := parseRoute(rt, service(rt.Service))
+		if err != nil {
+			return nil, err
+		}
+		table[c] = append(table[c], parsed)
+	}
+	return table, nil
 }
 
 // routeCollection is the collection a route's requests can have: the

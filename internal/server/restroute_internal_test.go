@@ -39,15 +39,11 @@ func TestRESTProcedure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rr := &restRouter{routes: map[string][]restRoute{}}
-	for _, rt := range routes {
-		c, _ := routeCollection(rt.Path)
-		parsed, err := parseRoute(rt, "fami.v1."+rt.Service)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rr.routes[c] = append(rr.routes[c], parsed)
+	table, err := restRoutes(routes, func(simple string) string { return "fami.v1." + simple })
+	if err != nil {
+		t.Fatal(err)
 	}
+	rr := &restRouter{routes: table}
 	variable := regexp.MustCompile(`\{[^}]+\}`)
 	for _, rt := range routes {
 		path := variable.ReplaceAllString(strings.ReplaceAll(rt.Path, "{region}", "lombardia"), "x1")
