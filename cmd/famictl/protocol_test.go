@@ -68,3 +68,47 @@ func TestProtocolCommands(t *testing.T) {
 		t.Fatalf("list in force: %v\n%s", err, out)
 	}
 }
+
+// TestProtocolGetAmendTerminate runs the protocol commands on one
+// resource that TestProtocolCommands leaves out: get, amend and terminate,
+// and what a command on one resource says without its name.
+func TestProtocolGetAmendTerminate(t *testing.T) {
+	f := startFamid(t)
+	file := filepath.Join(t.TempDir(), "protocol.json")
+	writeMessage(t, file, &famiv1.Protocol{
+		Network: f.network, Title: "Protocollo UdP-CPIA", Body: "Le parti collaborano.",
+		ValidFrom: time.Now().AddDate(0, 0, -1).Format(time.DateOnly),
+		Parties: []*famiv1.Party{
+			{Partner: udpName, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT},
+			{Partner: cpiaName, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY},
+		},
+	})
+	name := "regions/lombardia/protocols/udp-cpia"
+	f.must(f.admin, "protocol", "create", "--region", "lombardia", "--id", "udp-cpia", "--file", file)
+	f.must(f.admin, "protocol", "open", name)
+	if get := f.must(f.udp, "protocol", "get", name, "-o", "table"); !regexpLine(get, "title", "Protocollo UdP-CPIA") || !regexpLine(get, "state", "OPEN_FOR_SIGNATURE") {
+		t.Fatalf("protocol get -o table:\n%s", get)
+	}
+	if _, _, err := f.run(f.admin, "", "protocol", "get"); err == nil || err.Error() != "famictl protocol get needs the protocol's name, e.g. "+name {
+		t.Errorf("protocol get without a name: %v", err)
+	}
+
+	amended := &famiv1.Protocol{}
+	if err := protojson.Unmarshal([]byte(f.must(f.udp, "protocol", "amend", name, "--id", "udp-cpia-2")), amended); err != nil {
+		t.Fatal(err)
+	}
+	if amended.GetName() != name+"-2" || amended.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_DRAFT {
+		t.Fatalf("protocol amend: %v", amended)
+	}
+
+	if _, _, err := f.run(f.udp, "", "protocol", "terminate", name); err == nil || !strings.Contains(err.Error(), `"reason"`) {
+		t.Errorf("protocol terminate without --reason: %v", err)
+	}
+	terminated := &famiv1.Protocol{}
+	if err := protojson.Unmarshal([]byte(f.must(f.udp, "protocol", "terminate", name, "--reason", "progetto concluso")), terminated); err != nil {
+		t.Fatal(err)
+	}
+	if terminated.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_TERMINATED || terminated.GetTermination().GetReason() != "progetto concluso" {
+		t.Fatalf("protocol terminate: %v", terminated)
+	}
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/raccordo/raccordo/sdk"
+)
+
+// The commands that talk to the server are of two kinds: those on a
+// region's collection (list, create, summary), whose region is --region,
+// and those on one resource (get, cancel, revoke), whose only argument is
+// the resource's name. inRegion and onResource give a command the
+// plumbing of its kind, and printed the call and the printing of its
+// answer, so that a command's code says only what is its own: its words
+// and help, its flags, and the request it sends.
+
+// inRegion makes c a command on a region's collection: it takes no
+// argument, --region (required, completed from the region list) names the
+// region, and run does the work with the region's id.
+func inRegion(c *cobra.Command, run func(cmd *cobra.Command, region string) error) *cobra.Command {
+	var region string
+	c.Args = cobra.NoArgs
+	regionFlag(c, &region, true)
+	c.RunE = func(cmd *cobra.Command, _ []string) error { return run(cmd, region) }
+	return c
+}
+
+// resource is a type of resource as the commands on one resource name it
+// in their errors.
+type resource struct {
+	what    string // "meeting"
+	example string // a name of one, "regions/lombardia/meetings/tavolo-2026-03"
+}
+
+// onResource makes c a command on one resource of type r: its one argument
+// is the resource's name, which run gets.
+func onResource(r resource, c *cobra.Command, run func(cmd *cobra.Command, name string) error) *cobra.Command {
+	c.Args = nameArg(r.what, r.example)
+	c.RunE = func(cmd *cobra.Command, args []string) error { return run(cmd, args[0]) }
+	return c
+}
+
+// printed is the run of a command that sends one request, which request
+// makes from the command's region or resource name with the server's
+// clients, and prints the answer in the --output format. The clients are
+// made when the command runs, after the global flags are parsed.
+func (a *app) printed(request func(ctx context.Context, s *sdk.Client, arg string) (proto.Message, error)) func(*cobra.Command, string) error {
+	return func(cmd *cobra.Command, arg string) error {
+		return a.call(request(cmd.Context(), a.client().sdk(), arg))
+	}
+}
+
+// nameArg requires exactly one argument, the resource's name.
+func nameArg(what, example string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return fmt.Errorf("%s needs the %s's name, e.g. %s", cmd.CommandPath(), what, example)
+		}
+		return nil
+	}
+}
+
+// createFromFile makes c a command that creates a resource in a region
+// (what: "meeting") from --file, a JSON file in the API's REST form, with
+// the id of --id (described by idHelp); create sends it.
+func createFromFile[T any, M interface {
+	*T
+	proto.Message
+}](a *app, c *cobra.Command, what, idHelp string, create func(ctx context.Context, s *sdk.Client, region, id string, m M) (proto.Message, error)) *cobra.Command {
+	var id, file string
+	inRegion(c, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+		m := M(new(T))
+		if err := readJSON(file, m); err != nil {
+			return nil, err
+		}
+		return create(ctx, s, region, id, m)
+	}))
+	c.Flags().StringVar(&id, "id", "", idHelp)
+	c.Flags().StringVar(&file, "file", "", what+" as JSON (the API's REST form)")
+	c.MarkFlagRequired("file")
+	return c
+}
