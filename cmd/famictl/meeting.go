@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -9,9 +10,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/sdk"
 )
 
 // newMeetingCmd is "famictl meeting": one subcommand per method of the
@@ -23,70 +27,51 @@ func newMeetingCmd(a *app) *cobra.Command {
 		group("actions", "Action items decided in meetings", actionListCmd(a), actionSetCmd(a)))
 }
 
-// meetingExample is the name of a meeting in the subcommands' help.
-const meetingExample = "regions/lombardia/meetings/tavolo-2026-03"
+// meetingRes is a meeting, as its commands name it.
+var meetingRes = resource{"meeting", "regions/lombardia/meetings/tavolo-2026-03"}
 
 // meetingCreateCmd is "famictl meeting create".
 func meetingCreateCmd(a *app) *cobra.Command {
-	var region, id, file string
-	create := &cobra.Command{
+	return createFromFile(a, &cobra.Command{
 		Use:     "create",
 		Short:   "Schedule a meeting from a JSON file (the API's REST form)",
 		Example: "  famictl meeting create --region lombardia --id tavolo-2026-03 --file meeting.json",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			m := &famiv1.Meeting{}
-			if err := readJSON(file, m); err != nil {
-				return err
-			}
-			return a.call(a.client().sdk().Meetings.CreateMeeting(cmd.Context(), &famiv1.CreateMeetingRequest{Parent: "regions/" + region, MeetingId: id, Meeting: m}))
-		},
-	}
-	regionFlag(create, &region, true)
-	create.Flags().StringVar(&id, "id", "", "id of the new meeting (default: chosen by the server)")
-	create.Flags().StringVar(&file, "file", "", "meeting as JSON (the API's REST form)")
-	create.MarkFlagRequired("file")
-	return create
+	}, "meeting", "id of the new meeting (default: chosen by the server)", func(ctx context.Context, s *sdk.Client, region, id string, m *famiv1.Meeting) (proto.Message, error) {
+		return s.Meetings.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: "regions/" + region, MeetingId: id, Meeting: m})
+	})
 }
 
 // meetingGetCmd is "famictl meeting get".
 func meetingGetCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "get NAME",
-		Short: "Show a meeting",
-		Args:  nameArg("meeting", meetingExample),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.call(a.client().sdk().Meetings.GetMeeting(cmd.Context(), &famiv1.GetMeetingRequest{Name: args[0]}))
-		},
-	}
+	return onResource(meetingRes, &cobra.Command{Use: "get NAME", Short: "Show a meeting"},
+		a.printed(func(ctx context.Context, s *sdk.Client, name string) (proto.Message, error) {
+			return s.Meetings.GetMeeting(ctx, &famiv1.GetMeetingRequest{Name: name})
+		}))
 }
 
 // meetingListCmd is "famictl meeting list".
 func meetingListCmd(a *app) *cobra.Command {
-	var region, network, state, kind, from, facilitator string
-	list := &cobra.Command{
+	var network, state, kind, from, facilitator string
+	list := inRegion(&cobra.Command{
 		Use:     "list",
 		Short:   "List a region's meetings, by start time",
 		Example: "  famictl meeting list --region lombardia --state scheduled --from 2026-01-01 -o table",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			req := &famiv1.ListMeetingsRequest{Parent: "regions/" + region, PageSize: 1000, Network: network, Facilitator: facilitator}
-			st, err := enumFlag("state", state, "MEETING_STATE_", famiv1.MeetingState_value)
-			if err != nil {
-				return err
-			}
-			k, err := enumFlag("kind", kind, "MEETING_KIND_", famiv1.MeetingKind_value)
-			if err != nil {
-				return err
-			}
-			req.State, req.Kind = famiv1.MeetingState(st), famiv1.MeetingKind(k)
-			if req.StartFrom, err = startFrom(from); err != nil {
-				return err
-			}
-			return a.call(a.client().sdk().Meetings.ListMeetings(cmd.Context(), req))
-		},
-	}
-	regionFlag(list, &region, true)
+	}, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+		req := &famiv1.ListMeetingsRequest{Parent: "regions/" + region, PageSize: aip.MaxPageSize, Network: network, Facilitator: facilitator}
+		st, err := enumFlag("state", state, "MEETING_STATE_", famiv1.MeetingState_value)
+		if err != nil {
+			return nil, err
+		}
+		k, err := enumFlag("kind", kind, "MEETING_KIND_", famiv1.MeetingKind_value)
+		if err != nil {
+			return nil, err
+		}
+		req.State, req.Kind = famiv1.MeetingState(st), famiv1.MeetingKind(k)
+		if req.StartFrom, err = startFrom(from); err != nil {
+			return nil, err
+		}
+		return s.Meetings.ListMeetings(ctx, req)
+	}))
 	list.Flags().StringVar(&network, "network", "", "only this network's meetings")
 	list.Flags().StringVar(&state, "state", "", "scheduled, held or cancelled")
 	list.Flags().StringVar(&kind, "kind", "", "coordination_table, project_focus, workshop, personalised_support, closing or other")
@@ -99,14 +84,10 @@ func meetingListCmd(a *app) *cobra.Command {
 // meetingCancelCmd is "famictl meeting cancel".
 func meetingCancelCmd(a *app) *cobra.Command {
 	var reason string
-	cancel := &cobra.Command{
-		Use:   "cancel NAME",
-		Short: "Cancel a scheduled meeting, with a reason",
-		Args:  nameArg("meeting", meetingExample),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.call(a.client().sdk().Meetings.CancelMeeting(cmd.Context(), &famiv1.CancelMeetingRequest{Name: args[0], Reason: reason}))
-		},
-	}
+	cancel := onResource(meetingRes, &cobra.Command{Use: "cancel NAME", Short: "Cancel a scheduled meeting, with a reason"},
+		a.printed(func(ctx context.Context, s *sdk.Client, name string) (proto.Message, error) {
+			return s.Meetings.CancelMeeting(ctx, &famiv1.CancelMeetingRequest{Name: name, Reason: reason})
+		}))
 	cancel.Flags().StringVar(&reason, "reason", "", "why the meeting is cancelled")
 	cancel.MarkFlagRequired("reason")
 	return cancel
@@ -115,7 +96,7 @@ func meetingCancelCmd(a *app) *cobra.Command {
 // meetingAttendanceCmd is "famictl meeting attendance".
 func meetingAttendanceCmd(a *app) *cobra.Command {
 	var attended []string
-	attendance := &cobra.Command{
+	attendance := onResource(meetingRes, &cobra.Command{
 		Use:   "attendance NAME --attended PARTNER=COUNT[,ROLE=N...]...",
 		Short: "Record who attended (the meeting becomes HELD)",
 		Long: `Record the attendance of a meeting, one --attended per partner: the partner
@@ -125,19 +106,17 @@ teacher, social_worker, project_manager, intercultural_facilitator, other).
 COUNT 0 records that the partner was absent. The list replaces any earlier one.`,
 		Example: `  famictl meeting attendance regions/lombardia/meetings/tavolo-2026-03 \
     --attended udp-bergamo=3,udp_manager=1,social_worker=2 --attended cpia-bergamo=1`,
-		Args: nameArg("meeting", meetingExample),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			req := &famiv1.RecordAttendanceRequest{Name: args[0]}
-			for _, v := range attended {
-				pa, err := parseAttendance(regionOf(args[0]), v)
-				if err != nil {
-					return err
-				}
-				req.Attendance = append(req.Attendance, pa)
+	}, a.printed(func(ctx context.Context, s *sdk.Client, name string) (proto.Message, error) {
+		req := &famiv1.RecordAttendanceRequest{Name: name}
+		for _, v := range attended {
+			pa, err := parseAttendance(regionOf(name), v)
+			if err != nil {
+				return nil, err
 			}
-			return a.call(a.client().sdk().Meetings.RecordAttendance(cmd.Context(), req))
-		},
-	}
+			req.Attendance = append(req.Attendance, pa)
+		}
+		return s.Meetings.RecordAttendance(ctx, req)
+	}))
 	attendance.Flags().StringArrayVar(&attended, "attended", nil, "PARTNER=COUNT[,ROLE=N...], once per partner")
 	attendance.MarkFlagRequired("attended")
 	return attendance
@@ -147,7 +126,7 @@ COUNT 0 records that the partner was absent. The list replaces any earlier one.`
 func meetingMinutesCmd(a *app) *cobra.Command {
 	var text, textFile string
 	var actions []string
-	minutes := &cobra.Command{
+	minutes := onResource(meetingRes, &cobra.Command{
 		Use:   "minutes NAME",
 		Short: "Record the minutes and the action items decided",
 		Long: `Record a held meeting's minutes (--text, or --file with a text file, "-" for
@@ -155,27 +134,25 @@ standard input) and its action items, one --action each: the owner partner
 (id or full name), the due date and what is to be done, separated by colons.`,
 		Example: `  famictl meeting minutes regions/lombardia/meetings/tavolo-2026-03 --file verbale.txt \
     --action 'cpia-bergamo:2026-04-30:Calendario dei corsi di L2'`,
-		Args: nameArg("meeting", meetingExample),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if textFile != "" {
-				b, err := readText(textFile, a.stdin)
-				if err != nil {
-					return err
-				}
-				text = b
+	}, a.printed(func(ctx context.Context, s *sdk.Client, name string) (proto.Message, error) {
+		if textFile != "" {
+			b, err := readText(textFile, a.stdin)
+			if err != nil {
+				return nil, err
 			}
-			req := &famiv1.RecordMinutesRequest{Name: args[0], Minutes: text}
-			for _, v := range actions {
-				owner, rest, ok1 := strings.Cut(v, ":")
-				due, desc, ok2 := strings.Cut(rest, ":")
-				if !ok1 || !ok2 {
-					return fmt.Errorf("--action %q is not OWNER:YYYY-MM-DD:DESCRIPTION", v)
-				}
-				req.ActionItems = append(req.ActionItems, &famiv1.ActionItem{Owner: partnerName(regionOf(args[0]), owner), DueDate: due, Description: desc})
+			text = b
+		}
+		req := &famiv1.RecordMinutesRequest{Name: name, Minutes: text}
+		for _, v := range actions {
+			owner, rest, ok1 := strings.Cut(v, ":")
+			due, desc, ok2 := strings.Cut(rest, ":")
+			if !ok1 || !ok2 {
+				return nil, fmt.Errorf("--action %q is not OWNER:YYYY-MM-DD:DESCRIPTION", v)
 			}
-			return a.call(a.client().sdk().Meetings.RecordMinutes(cmd.Context(), req))
-		},
-	}
+			req.ActionItems = append(req.ActionItems, &famiv1.ActionItem{Owner: partnerName(regionOf(name), owner), DueDate: due, Description: desc})
+		}
+		return s.Meetings.RecordMinutes(ctx, req)
+	}))
 	minutes.Flags().StringVar(&text, "text", "", "the minutes")
 	minutes.Flags().StringVar(&textFile, "file", "", `text file with the minutes ("-": standard input)`)
 	minutes.Flags().StringArrayVar(&actions, "action", nil, "OWNER:YYYY-MM-DD:DESCRIPTION, once per action item")
@@ -185,23 +162,20 @@ standard input) and its action items, one --action each: the owner partner
 
 // meetingSummaryCmd is "famictl meeting summary".
 func meetingSummaryCmd(a *app) *cobra.Command {
-	var region, network, from, to, period string
-	summary := &cobra.Command{
+	var network, from, to, period string
+	summary := inRegion(&cobra.Command{
 		Use:     "summary --region R --from YYYY-MM-DD --to YYYY-MM-DD",
 		Short:   "Meetings held and attendances, by network (and month, quarter or year)",
 		Example: "  famictl meeting summary --region lombardia --from 2026-01-01 --to 2026-12-31 --period quarter -o table",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := enumFlag("period", period, "ATTENDANCE_PERIOD_", famiv1.AttendancePeriod_value)
-			if err != nil {
-				return err
-			}
-			return a.call(a.client().sdk().Meetings.SummarizeAttendance(cmd.Context(), &famiv1.SummarizeAttendanceRequest{
-				Parent: "regions/" + region, Network: network, StartDate: from, EndDate: to, Period: famiv1.AttendancePeriod(p),
-			}))
-		},
-	}
-	regionFlag(summary, &region, true)
+	}, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+		p, err := enumFlag("period", period, "ATTENDANCE_PERIOD_", famiv1.AttendancePeriod_value)
+		if err != nil {
+			return nil, err
+		}
+		return s.Meetings.SummarizeAttendance(ctx, &famiv1.SummarizeAttendanceRequest{
+			Parent: "regions/" + region, Network: network, StartDate: from, EndDate: to, Period: famiv1.AttendancePeriod(p),
+		})
+	}))
 	daysFlags(summary, &from, &to, true)
 	summary.Flags().StringVar(&network, "network", "", "only this network's meetings")
 	summary.Flags().StringVar(&period, "period", "", "month, quarter or year (default: the whole range)")
@@ -211,40 +185,37 @@ func meetingSummaryCmd(a *app) *cobra.Command {
 
 // meetingCalendarCmd is "famictl meeting calendar".
 func meetingCalendarCmd(a *app) *cobra.Command {
-	var region, network, facilitator, from, out string
-	export := &cobra.Command{
+	var network, facilitator, from, out string
+	export := inRegion(&cobra.Command{
 		Use:   "calendar --region R [--network N | --facilitator S] [--out FILE]",
 		Short: "Write the meetings as an iCalendar file (.ics)",
 		Long: `Write a region's meetings (or a network's, or a facilitator's) as an
 iCalendar file, from a year ago on (--from for older ones). To subscribe a
 calendar application instead, create a feed token: famictl calendar token create.`,
 		Example: "  famictl meeting calendar --region lombardia --network regions/lombardia/networks/rete-bergamo --out rete.ics",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			req := &famiv1.ExportMeetingCalendarRequest{Parent: "regions/" + region, Network: network, Facilitator: facilitator}
-			var err error
-			if req.StartFrom, err = startFrom(from); err != nil {
-				return err
-			}
-			res, err := a.client().sdk().Meetings.ExportMeetingCalendar(cmd.Context(), req)
-			if err != nil {
-				return err
-			}
-			w, commit, err := output(out, a.stdout)
-			if err != nil {
-				return err
-			}
-			_, err = io.WriteString(w, res.GetCalendar())
-			if err := commit(err); err != nil {
-				return err
-			}
-			if out != "" {
-				fmt.Fprintf(a.stderr, "%s: %d meetings\n", out, res.GetEvents())
-			}
-			return nil
-		},
-	}
-	regionFlag(export, &region, true)
+	}, func(cmd *cobra.Command, region string) error {
+		req := &famiv1.ExportMeetingCalendarRequest{Parent: "regions/" + region, Network: network, Facilitator: facilitator}
+		var err error
+		if req.StartFrom, err = startFrom(from); err != nil {
+			return err
+		}
+		res, err := a.client().sdk().Meetings.ExportMeetingCalendar(cmd.Context(), req)
+		if err != nil {
+			return err
+		}
+		w, commit, err := output(out, a.stdout)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(w, res.GetCalendar())
+		if err := commit(err); err != nil {
+			return err
+		}
+		if out != "" {
+			fmt.Fprintf(a.stderr, "%s: %d meetings\n", out, res.GetEvents())
+		}
+		return nil
+	})
 	export.Flags().StringVar(&network, "network", "", "only this network's meetings")
 	export.Flags().StringVar(&facilitator, "facilitator", "", "only this facilitator's meetings (a subject)")
 	export.Flags().StringVar(&from, "from", "", "meetings starting from this day (YYYY-MM-DD) or time (RFC 3339)")
@@ -254,25 +225,22 @@ calendar application instead, create a feed token: famictl calendar token create
 
 // actionListCmd is "famictl meeting actions list".
 func actionListCmd(a *app) *cobra.Command {
-	var region, owner, network, status string
+	var owner, network, status string
 	var overdue bool
-	actionList := &cobra.Command{
+	actionList := inRegion(&cobra.Command{
 		Use:     "list",
 		Short:   "List the action items of a region's meetings",
 		Example: "  famictl meeting actions list --region lombardia --status open --overdue -o table",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := enumFlag("status", status, "ACTION_ITEM_STATUS_", famiv1.ActionItemStatus_value)
-			if err != nil {
-				return err
-			}
-			return a.call(a.client().sdk().Meetings.ListActionItems(cmd.Context(), &famiv1.ListActionItemsRequest{
-				Parent: "regions/" + region, PageSize: 1000, Owner: partnerName(region, owner), Network: network,
-				Status: famiv1.ActionItemStatus(st), OverdueOnly: overdue,
-			}))
-		},
-	}
-	regionFlag(actionList, &region, true)
+	}, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+		st, err := enumFlag("status", status, "ACTION_ITEM_STATUS_", famiv1.ActionItemStatus_value)
+		if err != nil {
+			return nil, err
+		}
+		return s.Meetings.ListActionItems(ctx, &famiv1.ListActionItemsRequest{
+			Parent: "regions/" + region, PageSize: aip.MaxPageSize, Owner: partnerName(region, owner), Network: network,
+			Status: famiv1.ActionItemStatus(st), OverdueOnly: overdue,
+		})
+	}))
 	actionList.Flags().StringVar(&owner, "owner", "", "only this partner's items (id or full name)")
 	actionList.Flags().StringVar(&network, "network", "", "only items of this network's meetings")
 	actionList.Flags().StringVar(&status, "status", "", "open, done or cancelled")
@@ -290,7 +258,7 @@ func actionSetCmd(a *app) *cobra.Command {
 		Example: "  famictl meeting actions set regions/lombardia/meetings/tavolo-2026-03 item-1 --status done --note 'calendario inviato'",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
-				return fmt.Errorf("%s needs the meeting's name and the item's id, e.g. %s item-1", cmd.CommandPath(), meetingExample)
+				return fmt.Errorf("%s needs the meeting's name and the item's id, e.g. %s item-1", cmd.CommandPath(), meetingRes.example)
 			}
 			return nil
 		},
