@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,14 +12,16 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/sdk"
 )
 
 func newAccountCmd(a *app) *cobra.Command {
-	const example = "regions/lombardia/accounts/anna.bianchi"
-	var region, username, role, name, partner, email string
-	create := &cobra.Command{
+	var username, role, name, partner, email string
+	create := inRegion(&cobra.Command{
 		Use:   "create",
 		Short: "Create a person's account; the password is read from standard input",
 		Long: `Create an account for a person (region_admin, consultant or network_member).
@@ -28,23 +31,20 @@ process list. Usernames are per region: the person logs in as
 {username}@{region}, e.g. anna.bianchi@lombardia.`,
 		Example: `  famictl account create --region lombardia --username anna.bianchi --role network_member \
     --name "Anna Bianchi" --partner udp-bergamo < password.txt`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := enumFlag("role", role, "ROLE_", famiv1.Role_value)
-			if err != nil {
-				return err
-			}
-			pw, err := readPassword(a, "password for "+username+": ")
-			if err != nil {
-				return err
-			}
-			return a.call(a.client().sdk().Auth.CreateAccount(cmd.Context(), &famiv1.CreateAccountRequest{
-				Parent: "regions/" + region, AccountId: username, Password: pw,
-				Account: &famiv1.Account{DisplayName: name, Role: famiv1.Role(r), Partner: partnerName(region, partner), Email: email},
-			}))
-		},
-	}
-	regionFlag(create, &region, true)
+	}, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+		r, err := enumFlag("role", role, "ROLE_", famiv1.Role_value)
+		if err != nil {
+			return nil, err
+		}
+		pw, err := readPassword(a, "password for "+username+": ")
+		if err != nil {
+			return nil, err
+		}
+		return s.Auth.CreateAccount(ctx, &famiv1.CreateAccountRequest{
+			Parent: "regions/" + region, AccountId: username, Password: pw,
+			Account: &famiv1.Account{DisplayName: name, Role: famiv1.Role(r), Partner: partnerName(region, partner), Email: email},
+		})
+	}))
 	create.Flags().StringVar(&username, "username", "", "the login name, unique across regions")
 	create.Flags().StringVar(&role, "role", "", "region_admin, consultant or network_member")
 	create.Flags().StringVar(&name, "name", "", "display name")
@@ -54,52 +54,36 @@ process list. Usernames are per region: the person logs in as
 	create.MarkFlagRequired("role")
 	create.RegisterFlagCompletionFunc("role", fixedCompletion("region_admin", "consultant", "network_member"))
 
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List a region's accounts",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.call(a.client().sdk().Auth.ListAccounts(cmd.Context(), &famiv1.ListAccountsRequest{Parent: "regions/" + region, PageSize: 1000}))
-		},
-	}
-	regionFlag(list, &region, true)
+	list := inRegion(&cobra.Command{Use: "list", Short: "List a region's accounts"},
+		a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+			return s.Auth.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: "regions/" + region, PageSize: aip.MaxPageSize})
+		}))
 
-	get := &cobra.Command{
-		Use:   "get NAME",
-		Short: "Show an account",
-		Args:  nameArg("account", example),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.call(a.client().sdk().Auth.GetAccount(cmd.Context(), &famiv1.GetAccountRequest{Name: args[0]}))
-		},
-	}
-	del := &cobra.Command{
-		Use:   "delete NAME",
-		Short: "Delete an account; its tokens stop working",
-		Args:  nameArg("account", example),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := a.client().sdk().Auth.DeleteAccount(cmd.Context(), &famiv1.DeleteAccountRequest{Name: args[0]}); err != nil {
+	account := resource{"account", "regions/lombardia/accounts/anna.bianchi"}
+	get := onResource(account, &cobra.Command{Use: "get NAME", Short: "Show an account"},
+		a.printed(func(ctx context.Context, s *sdk.Client, name string) (proto.Message, error) {
+			return s.Auth.GetAccount(ctx, &famiv1.GetAccountRequest{Name: name})
+		}))
+	del := onResource(account, &cobra.Command{Use: "delete NAME", Short: "Delete an account; its tokens stop working"},
+		func(cmd *cobra.Command, name string) error {
+			if _, err := a.client().sdk().Auth.DeleteAccount(cmd.Context(), &famiv1.DeleteAccountRequest{Name: name}); err != nil {
 				return err
 			}
-			fmt.Fprintln(a.stderr, "deleted", args[0])
+			fmt.Fprintln(a.stderr, "deleted", name)
 			return nil
-		},
-	}
-	password := &cobra.Command{
-		Use:   "password NAME",
-		Short: "Set an account's password (read from standard input); its tokens stop working",
-		Args:  nameArg("account", example),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			pw, err := readPassword(a, "new password for "+args[0]+": ")
+		})
+	password := onResource(account, &cobra.Command{Use: "password NAME", Short: "Set an account's password (read from standard input); its tokens stop working"},
+		func(cmd *cobra.Command, name string) error {
+			pw, err := readPassword(a, "new password for "+name+": ")
 			if err != nil {
 				return err
 			}
-			if _, err := a.client().sdk().Auth.SetAccountPassword(cmd.Context(), &famiv1.SetAccountPasswordRequest{Name: args[0], Password: pw}); err != nil {
+			if _, err := a.client().sdk().Auth.SetAccountPassword(cmd.Context(), &famiv1.SetAccountPasswordRequest{Name: name, Password: pw}); err != nil {
 				return err
 			}
-			fmt.Fprintln(a.stderr, "password set for", args[0])
+			fmt.Fprintln(a.stderr, "password set for", name)
 			return nil
-		},
-	}
+		})
 	return group("account", "People's accounts (login with username and password)", create, list, get, del, password)
 }
 
@@ -124,132 +108,96 @@ func readPassword(a *app, prompt string) (string, error) {
 }
 
 func newServiceTokenCmd(a *app) *cobra.Command {
-	var region, systemID, name string
+	var systemID, name string
 	var ttl time.Duration
-	create := &cobra.Command{
+	create := inRegion(&cobra.Command{
 		Use:   "create",
 		Short: "Issue a regional system's token (printed once; store it safely)",
 		Example: `  famictl service-token create --region lombardia --system-id sirl --name "SIRL Lombardia" --ttl 2160h
   famictl service-token create --region lombardia --system-id sirl -o table`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.call(a.client().sdk().Auth.CreateServiceToken(cmd.Context(), &famiv1.CreateServiceTokenRequest{
-				Parent: "regions/" + region, SystemId: systemID, DisplayName: name, TtlSeconds: int64(ttl / time.Second),
-			}))
-		},
-	}
-	regionFlag(create, &region, true)
+	}, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+		return s.Auth.CreateServiceToken(ctx, &famiv1.CreateServiceTokenRequest{
+			Parent: "regions/" + region, SystemId: systemID, DisplayName: name, TtlSeconds: int64(ttl / time.Second),
+		})
+	}))
 	create.Flags().StringVar(&systemID, "system-id", "", "the system's id, part of the token's subject")
 	create.Flags().StringVar(&name, "name", "", "display name")
 	create.Flags().DurationVar(&ttl, "ttl", 0, "lifetime (default: the server's)")
 	create.MarkFlagRequired("system-id")
 
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List a region's service tokens (never the tokens themselves)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.call(a.client().sdk().Auth.ListServiceTokens(cmd.Context(), &famiv1.ListServiceTokensRequest{Parent: "regions/" + region, PageSize: 1000}))
-		},
-	}
-	regionFlag(list, &region, true)
+	list := inRegion(&cobra.Command{Use: "list", Short: "List a region's service tokens (never the tokens themselves)"},
+		a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+			return s.Auth.ListServiceTokens(ctx, &famiv1.ListServiceTokensRequest{Parent: "regions/" + region, PageSize: aip.MaxPageSize})
+		}))
 
-	revoke := &cobra.Command{
-		Use:   "revoke NAME",
-		Short: "Revoke a service token",
-		Args:  nameArg("service token", "regions/lombardia/serviceTokens/0f3c..."),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.call(a.client().sdk().Auth.RevokeServiceToken(cmd.Context(), &famiv1.RevokeServiceTokenRequest{Name: args[0]}))
-		},
-	}
+	revoke := onResource(resource{"service token", "regions/lombardia/serviceTokens/0f3c..."}, &cobra.Command{Use: "revoke NAME", Short: "Revoke a service token"},
+		a.printed(func(ctx context.Context, s *sdk.Client, name string) (proto.Message, error) {
+			return s.Auth.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: name})
+		}))
 	return group("service-token", "Tokens of regional systems, issued by the server", create, list, revoke)
 }
 
 func newCalendarCmd(a *app) *cobra.Command {
-	var region, label string
+	var label string
 	var ttl time.Duration
-	create := &cobra.Command{
+	create := inRegion(&cobra.Command{
 		Use:   "create",
 		Short: "Issue a calendar feed token with your read rights (printed once)",
 		Long: `Issue a token that a calendar application puts in a feed URL to subscribe
 to a region's meetings (.ics). It carries your read rights and dies with
 your credentials.`,
 		Example: `  famictl calendar token create --region lombardia --label "Thunderbird in ufficio" --ttl 4320h`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.call(a.client().sdk().Meetings.CreateCalendarToken(cmd.Context(), &famiv1.CreateCalendarTokenRequest{
-				Parent: "regions/" + region, DisplayName: label, TtlSeconds: int64(ttl / time.Second),
-			}))
-		},
-	}
-	regionFlag(create, &region, true)
+	}, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+		return s.Meetings.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{
+			Parent: "regions/" + region, DisplayName: label, TtlSeconds: int64(ttl / time.Second),
+		})
+	}))
 	create.Flags().StringVar(&label, "label", "", `what the token is for, e.g. "Thunderbird at the office"`)
 	create.Flags().DurationVar(&ttl, "ttl", 0, "lifetime (default: the server's)")
 
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List a region's calendar tokens (never the tokens themselves)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.call(a.client().sdk().Meetings.ListCalendarTokens(cmd.Context(), &famiv1.ListCalendarTokensRequest{Parent: "regions/" + region, PageSize: 1000}))
-		},
-	}
-	regionFlag(list, &region, true)
+	list := inRegion(&cobra.Command{Use: "list", Short: "List a region's calendar tokens (never the tokens themselves)"},
+		a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+			return s.Meetings.ListCalendarTokens(ctx, &famiv1.ListCalendarTokensRequest{Parent: "regions/" + region, PageSize: aip.MaxPageSize})
+		}))
 
-	revoke := &cobra.Command{
-		Use:   "revoke NAME",
-		Short: "Revoke a calendar token: its feed URL stops working",
-		Args:  nameArg("calendar token", "regions/lombardia/calendarTokens/..."),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.call(a.client().sdk().Meetings.RevokeCalendarToken(cmd.Context(), &famiv1.RevokeCalendarTokenRequest{Name: args[0]}))
-		},
-	}
+	revoke := onResource(resource{"calendar token", "regions/lombardia/calendarTokens/..."}, &cobra.Command{Use: "revoke NAME", Short: "Revoke a calendar token: its feed URL stops working"},
+		a.printed(func(ctx context.Context, s *sdk.Client, name string) (proto.Message, error) {
+			return s.Meetings.RevokeCalendarToken(ctx, &famiv1.RevokeCalendarTokenRequest{Name: name})
+		}))
 	return group("calendar", "Meeting calendars", group("token", "Calendar feed tokens", create, list, revoke))
 }
 
 func newPeriodCmd(a *app) *cobra.Command {
-	var region, id, from, to, reason string
+	var id, from, to, reason string
 	var force bool
-	closeCmd := &cobra.Command{
+	closeCmd := inRegion(&cobra.Command{
 		Use:     "close",
 		Short:   "Close a period: support entries dated in it can no longer change",
 		Example: `  famictl period close --region lombardia --id q1-2026 --from 2026-01-01 --to 2026-03-31 --reason "Q1 reported to the ministry"`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.call(a.client().sdk().Support.ClosePeriod(cmd.Context(), &famiv1.ClosePeriodRequest{
-				Parent: "regions/" + region, ClosedPeriodId: id,
-				ClosedPeriod: &famiv1.ClosedPeriod{StartDate: from, EndDate: to, Reason: reason},
-				Force:        force,
-			}))
-		},
-	}
-	regionFlag(closeCmd, &region, true)
+	}, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+		return s.Support.ClosePeriod(ctx, &famiv1.ClosePeriodRequest{
+			Parent: "regions/" + region, ClosedPeriodId: id,
+			ClosedPeriod: &famiv1.ClosedPeriod{StartDate: from, EndDate: to, Reason: reason},
+			Force:        force,
+		})
+	}))
 	closeCmd.Flags().StringVar(&id, "id", "", "id of the closed period, e.g. q1-2026 (default: chosen by the server)")
 	daysFlags(closeCmd, &from, &to, true)
 	closeCmd.Flags().StringVar(&reason, "reason", "", "why it is closed")
 	closeCmd.Flags().BoolVar(&force, "force", false, "close even though entries in the period still await review (they stay SUBMITTED, frozen); needs --reason")
 
-	reopen := &cobra.Command{
-		Use:   "reopen NAME",
-		Short: "Reopen a closed period, with a reason",
-		Args:  nameArg("closed period", "regions/lombardia/closedPeriods/q1-2026"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.call(a.client().sdk().Support.ReopenPeriod(cmd.Context(), &famiv1.ReopenPeriodRequest{Name: args[0], Reason: reason}))
-		},
-	}
+	reopen := onResource(resource{"closed period", "regions/lombardia/closedPeriods/q1-2026"}, &cobra.Command{Use: "reopen NAME", Short: "Reopen a closed period, with a reason"},
+		a.printed(func(ctx context.Context, s *sdk.Client, name string) (proto.Message, error) {
+			return s.Support.ReopenPeriod(ctx, &famiv1.ReopenPeriodRequest{Name: name, Reason: reason})
+		}))
 	reopen.Flags().StringVar(&reason, "reason", "", "why it is reopened")
 	reopen.MarkFlagRequired("reason")
 
 	var all bool
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List a region's closed periods",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.call(a.client().sdk().Support.ListClosedPeriods(cmd.Context(), &famiv1.ListClosedPeriodsRequest{Parent: "regions/" + region, PageSize: 1000, ShowReopened: all}))
-		},
-	}
-	regionFlag(list, &region, true)
+	list := inRegion(&cobra.Command{Use: "list", Short: "List a region's closed periods"},
+		a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+			return s.Support.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: "regions/" + region, PageSize: aip.MaxPageSize, ShowReopened: all})
+		}))
 	list.Flags().BoolVar(&all, "all", false, "include reopened periods")
 	return group("period", "Closed periods of support hours", closeCmd, reopen, list)
 }

@@ -453,6 +453,26 @@ func TestAccountAndTokenCommands(t *testing.T) {
 	}
 }
 
+// TestAccountGet shows an account, which TestAccountAndTokenCommands
+// leaves out, and what the commands on one account say without its name.
+func TestAccountGet(t *testing.T) {
+	f := startFamid(t)
+	name := "regions/lombardia/accounts/anna.bianchi"
+	if _, errOut, err := f.run(f.admin, "s3gret-Passw0rd!\n", "account", "create", "--region", "lombardia", "--username", "anna.bianchi",
+		"--role", "consultant", "--name", "Anna Bianchi"); err != nil {
+		t.Fatalf("account create: %v %s", err, errOut)
+	}
+	if get := f.must(f.admin, "account", "get", name, "-o", "table"); !regexpLine(get, "display_name", "Anna Bianchi") || !regexpLine(get, "role", "CONSULTANT") {
+		t.Fatalf("account get -o table:\n%s", get)
+	}
+	for _, verb := range []string{"get", "delete", "password"} {
+		out, _, err := f.run(f.admin, "", "account", verb)
+		if want := "famictl account " + verb + " needs the account's name, e.g. " + name; err == nil || err.Error() != want || out != "" {
+			t.Errorf("account %s without a name: err = %v, printed %q; want %q", verb, err, out, want)
+		}
+	}
+}
+
 func TestPeriodSummaryAndChangeCommands(t *testing.T) {
 	f := startFamid(t)
 	consultant := f.token(auth.TokenSpec{Subject: "test:consulente", Role: principal.Consultant, Region: "lombardia"})
