@@ -9,54 +9,56 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/sdk"
 )
 
+// changeFilters are the flags that choose the changes of a region that
+// changes list and watch print.
+type changeFilters struct {
+	since int64
+	types []string
+}
+
+func (f *changeFilters) add(cmd *cobra.Command) {
+	cmd.Flags().Int64Var(&f.since, "since", 0, "changes after this revision")
+	cmd.Flags().StringSliceVar(&f.types, "type", nil, "only these resource types, e.g. fami.v1.Protocol")
+}
+
 func newChangesCmd(a *app) *cobra.Command {
-	var region string
-	var since int64
-	var types []string
+	var f changeFilters
 	var limit int32
-	list := &cobra.Command{
+	list := inRegion(&cobra.Command{
 		Use:     "list",
 		Short:   "List a region's change log after a revision (the audit trail)",
 		Example: "  famictl changes list --region lombardia --since 120 --type fami.v1.Protocol -o table",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.call(a.client().sdk().Sync.ListChanges(cmd.Context(), &famiv1.ListChangesRequest{
-				Parent: "regions/" + region, SinceRevision: since, PageSize: limit, ResourceTypes: types,
-			}))
-		},
-	}
-	regionFlag(list, &region, true)
-	list.Flags().Int64Var(&since, "since", 0, "changes after this revision")
-	list.Flags().StringSliceVar(&types, "type", nil, "only these resource types, e.g. fami.v1.Protocol")
+	}, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+		return s.Sync.ListChanges(ctx, &famiv1.ListChangesRequest{
+			Parent: "regions/" + region, SinceRevision: f.since, PageSize: limit, ResourceTypes: f.types,
+		})
+	}))
+	f.add(list)
 	list.Flags().Int32Var(&limit, "limit", 100, "at most this many changes (the output's next_page_token continues)")
 	return group("changes", "The change log: audit trail and sync feed", list)
 }
 
 func newWatchCmd(a *app) *cobra.Command {
-	var region string
-	var since int64
-	var types []string
-	cmd := &cobra.Command{
+	var f changeFilters
+	cmd := inRegion(&cobra.Command{
 		Use:   "watch",
 		Short: "Follow a region's changes as they happen (one JSON object per change)",
 		Long: `Print every change of a region after --since, then follow live changes
 until interrupted; --output table prints one line per change instead.
 Bookmarks (the revision reached while nothing changes) are not printed.`,
 		Example: "  famictl watch --region lombardia --since 120",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return watch(ctx, a, &famiv1.WatchRequest{Parent: "regions/" + region, SinceRevision: since, ResourceTypes: types})
-		},
-	}
-	regionFlag(cmd, &region, true)
-	cmd.Flags().Int64Var(&since, "since", 0, "changes after this revision")
-	cmd.Flags().StringSliceVar(&types, "type", nil, "only these resource types, e.g. fami.v1.Protocol")
+	}, func(cmd *cobra.Command, region string) error {
+		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return watch(ctx, a, &famiv1.WatchRequest{Parent: "regions/" + region, SinceRevision: f.since, ResourceTypes: f.types})
+	})
+	f.add(cmd)
 	return cmd
 }
 

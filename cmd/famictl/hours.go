@@ -8,21 +8,23 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/support"
+	"github.com/raccordo/raccordo/sdk"
 )
 
-// hourFilters are the filters the export and the summary share.
+// hourFilters are the filters the export and the summary share, within
+// the region of --region.
 type hourFilters struct {
-	region, from, to, groupBy, consultant, network, state string
+	from, to, groupBy, consultant, network, state string
 }
 
 // add adds the filters' flags to cmd, with group-by's default and help.
 func (h *hourFilters) add(cmd *cobra.Command, groupBy, groupByHelp string) {
 	f := cmd.Flags()
 	f.StringVar(&h.groupBy, "group-by", groupBy, groupByHelp)
-	regionFlag(cmd, &h.region, true)
 	daysFlags(cmd, &h.from, &h.to, false)
 	f.StringVar(&h.consultant, "consultant", "", "only this consultant's entries (a subject)")
 	f.StringVar(&h.network, "network", "", "only this network's entries")
@@ -54,37 +56,35 @@ func newHoursCmd(a *app) *cobra.Command {
 		dialect string
 		quiet   bool
 	)
-	export := &cobra.Command{
+	export := inRegion(&cobra.Command{
 		Use:   "export",
 		Short: "Support hours as CSV: one row per entry, or a summary with --group-by",
 		Example: `  famictl hours export --region lombardia --from 2026-01-01 --to 2026-03-31 --out q1.csv
   famictl hours export --region lombardia --group-by activity --dialect italian`,
-		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			groupBy, states, err := h.parse()
-			if err != nil {
-				return err
-			}
-			d, err := enumFlag("dialect", dialect, "CSV_DIALECT_", famiv1.CsvDialect_value)
-			if err != nil {
-				return err
-			}
-			req := &famiv1.ExportSupportEntriesRequest{
-				Parent: "regions/" + h.region, StartDate: h.from, EndDate: h.to, Consultant: h.consultant, Network: h.network,
-				GroupBy: groupBy, States: states, Dialect: famiv1.CsvDialect(d),
-			}
-			w, commit, err := output(out, a.stdout)
-			if err != nil {
-				return err
-			}
-			// The number of rows is not known in advance: the bar counts them.
-			bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(progressWriter(a.stderr, quiet)),
-				progressbar.OptionSetDescription("export "+h.region), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
-			err = support.WriteCSV(context.Background(), w, req, a.client().sdk().Support.ExportSupportEntries, func(rows int) { bar.Set(rows) })
-			bar.Finish()
-			return commit(err)
-		},
-	}
+	}, func(_ *cobra.Command, region string) error {
+		groupBy, states, err := h.parse()
+		if err != nil {
+			return err
+		}
+		d, err := enumFlag("dialect", dialect, "CSV_DIALECT_", famiv1.CsvDialect_value)
+		if err != nil {
+			return err
+		}
+		req := &famiv1.ExportSupportEntriesRequest{
+			Parent: "regions/" + region, StartDate: h.from, EndDate: h.to, Consultant: h.consultant, Network: h.network,
+			GroupBy: groupBy, States: states, Dialect: famiv1.CsvDialect(d),
+		}
+		w, commit, err := output(out, a.stdout)
+		if err != nil {
+			return err
+		}
+		// The number of rows is not known in advance: the bar counts them.
+		bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(progressWriter(a.stderr, quiet)),
+			progressbar.OptionSetDescription("export "+region), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+		err = support.WriteCSV(context.Background(), w, req, a.client().sdk().Support.ExportSupportEntries, func(rows int) { bar.Set(rows) })
+		bar.Finish()
+		return commit(err)
+	})
 	h.add(export, "", "summary grouping: activity, network, consultant, month or quarter (default: one row per entry)")
 	export.Flags().StringVar(&out, "out", "", "CSV file to write (default: standard output)")
 	export.Flags().StringVar(&dialect, "dialect", "standard", "standard (comma, 1.50) or italian (semicolon, 1,50: what a spreadsheet set up for Italy opens directly)")
@@ -92,22 +92,20 @@ func newHoursCmd(a *app) *cobra.Command {
 	export.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
 
 	var sh hourFilters
-	summary := &cobra.Command{
+	summary := inRegion(&cobra.Command{
 		Use:     "summary",
 		Short:   "Hours and entries by activity, network, consultant, month or quarter",
 		Example: "  famictl hours summary --region lombardia --group-by network -o table",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			groupBy, states, err := sh.parse()
-			if err != nil {
-				return err
-			}
-			return a.call(a.client().sdk().Support.SummarizeSupportEntries(cmd.Context(), &famiv1.SummarizeSupportEntriesRequest{
-				Parent: "regions/" + sh.region, StartDate: sh.from, EndDate: sh.to, GroupBy: groupBy, States: states,
-				Consultant: sh.consultant, Network: sh.network,
-			}))
-		},
-	}
+	}, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+		groupBy, states, err := sh.parse()
+		if err != nil {
+			return nil, err
+		}
+		return s.Support.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{
+			Parent: "regions/" + region, StartDate: sh.from, EndDate: sh.to, GroupBy: groupBy, States: states,
+			Consultant: sh.consultant, Network: sh.network,
+		})
+	}))
 	sh.add(summary, "activity", "activity, network, consultant, month or quarter")
 	summary.MarkFlagRequired("from")
 	summary.MarkFlagRequired("to")
