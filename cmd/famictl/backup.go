@@ -21,21 +21,18 @@ import (
 )
 
 func newBackupCmd(a *app) *cobra.Command {
-	var region, out string
+	var out string
 	var quiet bool
-	cmd := &cobra.Command{
+	cmd := inRegion(&cobra.Command{
 		Use:   "backup",
 		Short: "Download a hot, consistent copy of a region's file (checked with SHA-256)",
 		Long: `Download a consistent copy of a region's bbolt file from a running server
 (AdminService.BackupRegion), with a progress bar on standard error; the
 SHA-256 the server sends is checked before the file gets its name.`,
 		Example: "  famictl backup --region lombardia --out lombardia.db",
-		Args:    cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			return backup(a.client(), region, out, quiet, a.stdout, a.stderr)
-		},
-	}
-	regionFlag(cmd, &region, true)
+	}, func(_ *cobra.Command, region string) error {
+		return backup(a.client(), region, out, quiet, a.stdout, a.stderr)
+	})
 	cmd.Flags().StringVar(&out, "out", "", "file to write (default <region>-<revision>.db)")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
 	return cmd
@@ -104,20 +101,18 @@ func backup(cf clientFlags, region, out string, quiet bool, stdout, stderr io.Wr
 
 func newRestoreCmd(a *app) *cobra.Command {
 	var o restoreOptions
-	cmd := &cobra.Command{
+	cmd := inRegion(&cobra.Command{
 		Use:   "restore",
 		Short: "Install a backup as a region's file (famid stopped), or import it into an empty etcd region",
 		Example: "  famictl restore --data-dir data --region lombardia --from lombardia.db\n" +
 			"  famictl restore --etcd-endpoints http://127.0.0.1:2379 --region lombardia --from lombardia.db",
-		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			o.etcd.Password = os.Getenv("FAMICTL_ETCD_PASSWORD")
-			return restore(o, a.stdout)
-		},
-	}
+	}, func(_ *cobra.Command, region string) error {
+		o.region = region
+		o.etcd.Password = os.Getenv("FAMICTL_ETCD_PASSWORD")
+		return restore(o, a.stdout)
+	})
 	f := cmd.Flags()
 	f.StringVar(&o.dataDir, "data-dir", "data", "the server's data dir")
-	regionFlag(cmd, &o.region, true)
 	f.StringVar(&o.from, "from", "", "backup file made by famictl backup")
 	cmd.MarkFlagRequired("from")
 	f.Int64Var(&o.bump, "bump-revision", 1_000_000, "how far above the highest revision known (the backup's, or the replaced file's when readable) the region continues: more than the writes made since the backup; 0 keeps the backup's revisions, for a move of a region that no server has written since (onto a data dir without that region)")

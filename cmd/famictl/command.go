@@ -10,17 +10,17 @@ import (
 	"github.com/raccordo/raccordo/sdk"
 )
 
-// The commands that talk to the server are of two kinds: those on a
-// region's collection (list, create, summary), whose region is --region,
-// and those on one resource (get, cancel, revoke), whose only argument is
-// the resource's name. inRegion and onResource give a command the
-// plumbing of its kind, and printed the call and the printing of its
-// answer, so that a command's code says only what is its own: its words
-// and help, its flags, and the request it sends.
+// Most commands work on one region (list, create, summary, backup, watch),
+// whose id is --region, or on one resource (get, cancel, revoke), whose
+// name is their only argument; most of them print the answer of one call.
+// inRegion and onResource give a command the plumbing of its kind, and
+// printed the call and the printing of its answer, so that a command's
+// code says only what is its own: its words and help, its flags, and the
+// request it sends.
 
-// inRegion makes c a command on a region's collection: it takes no
-// argument, --region (required, completed from the region list) names the
-// region, and run does the work with the region's id.
+// inRegion makes c a command on one region: it takes no argument,
+// --region (required, completed from the region list) names the region,
+// and run does the work with the region's id.
 func inRegion(c *cobra.Command, run func(cmd *cobra.Command, region string) error) *cobra.Command {
 	var region string
 	c.Args = cobra.NoArgs

@@ -19,8 +19,8 @@ import (
 )
 
 func newMirrorCmd(a *app) *cobra.Command {
-	var region, out string
-	cmd := &cobra.Command{
+	var out string
+	cmd := inRegion(&cobra.Command{
 		Use:   "mirror",
 		Short: "Keep a directory in sync with a region: one JSON file per resource",
 		Long: `Keep a directory in sync with a region, until interrupted.
@@ -33,16 +33,13 @@ resources change and advancing .revision. Stopped and started again, it
 resumes from .revision without listing again; when the server has compacted
 the change log past it, it empties DIR and lists again.`,
 		Example: "  FAMICTL_TOKEN=... famictl mirror --region lombardia --out ./lombardia",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			fmt.Fprintf(a.stderr, "mirroring region %s from %s into %s (one JSON file per resource, progress in %s); stop with Ctrl-C, a restart resumes\n",
-				region, a.server, out, filepath.Join(out, revisionFile))
-			return runMirror(ctx, a.client(), region, out, slog.New(slog.NewTextHandler(a.stderr, nil)))
-		},
-	}
-	regionFlag(cmd, &region, true)
+	}, func(cmd *cobra.Command, region string) error {
+		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		fmt.Fprintf(a.stderr, "mirroring region %s from %s into %s (one JSON file per resource, progress in %s); stop with Ctrl-C, a restart resumes\n",
+			region, a.server, out, filepath.Join(out, revisionFile))
+		return runMirror(ctx, a.client(), region, out, slog.New(slog.NewTextHandler(a.stderr, nil)))
+	})
 	cmd.Flags().StringVar(&out, "out", "", "directory to keep in sync")
 	cmd.MarkFlagRequired("out")
 	return cmd
