@@ -253,10 +253,13 @@ func closedPort(t *testing.T) string {
 	return "http://" + addr
 }
 
-func TestProtocolSignFlagBeforeOrAfterName(t *testing.T) {
-	f := startFamid(t)
-	file := filepath.Join(t.TempDir(), "protocol.json")
-	writeMessage(t, file, &famiv1.Protocol{
+// openProtocol creates with famictl a protocol between udp-bergamo and
+// cpia-bergamo, valid from yesterday, and opens it for signature; it
+// returns the protocol's name.
+func (f *famidForTest) openProtocol() string {
+	f.t.Helper()
+	file := filepath.Join(f.t.TempDir(), "protocol.json")
+	writeMessage(f.t, file, &famiv1.Protocol{
 		Network: f.network, Title: "Protocollo UdP-CPIA", Body: "Le parti collaborano.",
 		ValidFrom: time.Now().AddDate(0, 0, -1).Format(time.DateOnly),
 		Parties: []*famiv1.Party{
@@ -267,6 +270,12 @@ func TestProtocolSignFlagBeforeOrAfterName(t *testing.T) {
 	name := "regions/lombardia/protocols/udp-cpia"
 	f.must(f.admin, "protocol", "create", "--region", "lombardia", "--id", "udp-cpia", "--file", file)
 	f.must(f.admin, "protocol", "open", name)
+	return name
+}
+
+func TestProtocolSignFlagBeforeOrAfterName(t *testing.T) {
+	f := startFamid(t)
+	name := f.openProtocol()
 	f.must(f.udp, "protocol", "sign", name, "--yes")
 	out := f.must(f.cpia, "protocol", "sign", "--yes", name)
 	if !strings.Contains(out, "PROTOCOL_STATE_IN_FORCE") {

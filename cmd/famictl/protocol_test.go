@@ -74,18 +74,7 @@ func TestProtocolCommands(t *testing.T) {
 // and what a command on one resource says without its name.
 func TestProtocolGetAmendTerminate(t *testing.T) {
 	f := startFamid(t)
-	file := filepath.Join(t.TempDir(), "protocol.json")
-	writeMessage(t, file, &famiv1.Protocol{
-		Network: f.network, Title: "Protocollo UdP-CPIA", Body: "Le parti collaborano.",
-		ValidFrom: time.Now().AddDate(0, 0, -1).Format(time.DateOnly),
-		Parties: []*famiv1.Party{
-			{Partner: udpName, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT},
-			{Partner: cpiaName, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY},
-		},
-	})
-	name := "regions/lombardia/protocols/udp-cpia"
-	f.must(f.admin, "protocol", "create", "--region", "lombardia", "--id", "udp-cpia", "--file", file)
-	f.must(f.admin, "protocol", "open", name)
+	name := f.openProtocol()
 	if get := f.must(f.udp, "protocol", "get", name, "-o", "table"); !regexpLine(get, "title", "Protocollo UdP-CPIA") || !regexpLine(get, "state", "OPEN_FOR_SIGNATURE") {
 		t.Fatalf("protocol get -o table:\n%s", get)
 	}
