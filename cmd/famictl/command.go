@@ -44,10 +44,10 @@ func onResource(r resource, c *cobra.Command, run func(cmd *cobra.Command, name 
 	return c
 }
 
-// printed is the run of a command that sends one request, which request
-// makes from the command's region or resource name with the server's
-// clients, and prints the answer in the --output format. The clients are
-// made when the command runs, after the global flags are parsed.
+// printed is the run of a command that sends one request and prints the
+// answer in the --output format: request sends it, made from the
+// command's region or resource name. The server's clients are made when
+// the command runs, after the global flags are parsed.
 func (a *app) printed(request func(ctx context.Context, s *sdk.Client, arg string) (proto.Message, error)) func(*cobra.Command, string) error {
 	return func(cmd *cobra.Command, arg string) error {
 		return a.call(request(cmd.Context(), a.client().sdk(), arg))
