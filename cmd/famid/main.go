@@ -117,8 +117,10 @@ func (m *Main) Run(ctx context.Context) error {
 		cfg.Logger = slog.New(logtext.New(m.logs, hopts))
 	}
 	procs, gogc := server.SetProcs(cfg), server.SetGC()
+	memlimit, memlimitWhy := server.SetMemoryLimit()
 	v := version.Read()
-	cfg.Logger.Info("famid starting", "version", v.Version, "commit", v.Commit, "go", v.Go, "procs", procs, "gogc", gogc)
+	cfg.Logger.Info("famid starting", "version", v.Version, "commit", v.Commit, "go", v.Go, "procs", procs, "gogc", gogc,
+		"gomemlimit", memlimit, "gomemlimit_from", memlimitWhy)
 	if cfg.MunicipalitiesFile == "" {
 		cfg.Logger.Warn("no municipality list: ISTAT codes are checked for format only; give ISTAT's list with --municipalities FILE (FAMID_MUNICIPALITIES)")
 	}

@@ -34,3 +34,11 @@ func SetAdmissionHold(c *Config, d time.Duration) { c.admissionHold = d }
 // HTTPHandler is the HTTP listener's handler, for benchmarks that call it
 // without a connection.
 func HTTPHandler(s *Server) http.Handler { return s.http.Handler }
+
+// CgroupMemoryLimit and SetMemoryLimitUnder are cgroupMemoryLimit and
+// setMemoryLimit, for the tests that lay cgroup files under a root of
+// their own.
+var (
+	CgroupMemoryLimit   = cgroupMemoryLimit
+	SetMemoryLimitUnder = setMemoryLimit
+)
