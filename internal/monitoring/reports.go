@@ -212,11 +212,17 @@ func (s *Service) ApproveMonitoringReport(ctx context.Context, req *famiv1.Appro
 		})
 }
 
+// checkReason checks the reason that returning a report to its authors,
+// or correcting an approved one, must give.
+func checkReason(reason string) error {
+	var v errs.Violations
+	check.Text(&v, "reason", reason, true, 4000, true)
+	return v.Err()
+}
+
 // ReturnMonitoringReport implements fami.v1.MonitoringService.
 func (s *Service) ReturnMonitoringReport(ctx context.Context, req *famiv1.ReturnMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
-	var v errs.Violations
-	check.Text(&v, "reason", req.GetReason(), true, 4000, true)
-	if err := v.Err(); err != nil {
+	if err := checkReason(req.GetReason()); err != nil {
 		return nil, err
 	}
 	return s.transition(ctx, req.GetName(), req.GetEtag(), req.GetRequestId(), req, false,
@@ -232,9 +238,7 @@ func (s *Service) ReturnMonitoringReport(ctx context.Context, req *famiv1.Return
 // approved state is kept as its own resource, "{name}@{revision}", and the
 // report goes on as a DRAFT of the next revision.
 func (s *Service) CorrectMonitoringReport(ctx context.Context, req *famiv1.CorrectMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
-	var v errs.Violations
-	check.Text(&v, "reason", req.GetReason(), true, 4000, true)
-	if err := v.Err(); err != nil {
+	if err := checkReason(req.GetReason()); err != nil {
 		return nil, err
 	}
 	return s.transition(ctx, req.GetName(), req.GetEtag(), req.GetRequestId(), req, false,
