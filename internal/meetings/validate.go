@@ -68,12 +68,12 @@ func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 	needPlace := mode == famiv1.MeetingMode_MEETING_MODE_IN_PERSON || mode == famiv1.MeetingMode_MEETING_MODE_HYBRID
 	needLink := mode == famiv1.MeetingMode_MEETING_MODE_ONLINE || mode == famiv1.MeetingMode_MEETING_MODE_HYBRID
 	if needPlace && strings.TrimSpace(mt.GetPlace()) == "" {
-		v.Add("meeting.place", "is required when mode is %s", modeName(mode))
+		v.Add("meeting.place", "is required when mode is %s", aip.EnumName(mode))
 	} else {
 		check.Text(&v, "meeting.place", mt.GetPlace(), false, maxLabel, false)
 	}
 	if needLink && mt.GetLink() == "" {
-		v.Add("meeting.link", "is required when mode is %s: the http(s) URL to join the meeting", modeName(mode))
+		v.Add("meeting.link", "is required when mode is %s: the http(s) URL to join the meeting", aip.EnumName(mode))
 	} else {
 		link(&v, "meeting.link", mt.GetLink())
 	}
@@ -290,11 +290,6 @@ func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, da
 		check.Text(&v, f+".status_note", it.GetStatusNote(), false, maxReason, true)
 	}
 	return v.Err()
-}
-
-// modeName is a mode as the API spells it, for messages: IN_PERSON.
-func modeName(m famiv1.MeetingMode) string {
-	return strings.TrimPrefix(m.String(), "MEETING_MODE_")
 }
 
 // networkless reports whether meetings of kind may belong to no network:
