@@ -253,6 +253,19 @@ func (s *Service) insert(tx store.WriteTx, e *famiv1.SupportEntry) error {
 	return tx.Put(e)
 }
 
+// checkEntry checks a new entry e, or e replacing the stored prev, as a
+// whole: its fields, its contacts and, when those are sound, its
+// consultant's day. e's own minutes must not be accounted yet.
+func (s *Service) checkEntry(tx store.ReadTx, e, prev *famiv1.SupportEntry, region, today string) error {
+	var v errs.Violations
+	s.validate(tx, &v, e, region, today)
+	checkContacts(tx, &v, e, prev, region)
+	if v.Len() == 0 {
+		checkDay(tx, &v, e)
+	}
+	return v.Err()
+}
+
 // CreateSupportEntry implements fami.v1.SupportService.
 func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
 	p := principal.From(ctx)
@@ -267,13 +280,7 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 		e.Consultant = p.Subject
 		e.ConsultantDisplayName = displayName(p)
 		e.State = stateSubmitted
-		var v errs.Violations
-		s.validate(tx, &v, e, region, today)
-		checkContacts(tx, &v, e, nil, region)
-		if v.Len() == 0 {
-			checkDay(tx, &v, e)
-		}
-		if err := v.Err(); err != nil {
+		if err := s.checkEntry(tx, e, nil, region, today); err != nil {
 			return nil, err
 		}
 		if err := closedOn(tx, e.GetDate(), "support_entry.date"); err != nil {
@@ -340,13 +347,7 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 		if err := s.account(tx, cur, -1); err != nil {
 			return nil, err
 		}
-		var v errs.Violations
-		s.validate(tx, &v, next, region, today)
-		checkContacts(tx, &v, next, cur, region)
-		if v.Len() == 0 {
-			checkDay(tx, &v, next)
-		}
-		if err := v.Err(); err != nil {
+		if err := s.checkEntry(tx, next, cur, region, today); err != nil {
 			return nil, err
 		}
 		if next.GetDate() != cur.GetDate() {
