@@ -85,28 +85,26 @@ func duration(v *errs.Violations, d int32) {
 
 // topics checks the topics of the support: each a topic, once.
 func topics(v *errs.Violations, list []famiv1.SupportTopic) {
-	seen := map[famiv1.SupportTopic]bool{}
+	seen := check.Set[famiv1.SupportTopic]{}
 	for i, t := range list {
 		f := errs.Indexed("support_entry.topics", i)
 		check.Enum(v, f, t, true)
-		if seen[t] {
+		if seen.Again(t) {
 			v.Add(f, "%s is listed twice", t)
 		}
-		seen[t] = true
 	}
 }
 
 // operatorsReached checks the operators reached by role: each role once,
 // each count in range.
 func operatorsReached(v *errs.Violations, list []*famiv1.OperatorsReached) {
-	roles := map[famiv1.SupportOperatorRole]bool{}
+	roles := check.Set[famiv1.SupportOperatorRole]{}
 	for i, o := range list {
 		f := errs.Indexed("support_entry.operators_reached", i)
 		check.Enum(v, f+".role", o.GetRole(), true)
-		if roles[o.GetRole()] && o.GetRole() != 0 {
+		if roles.Again(o.GetRole()) && o.GetRole() != 0 {
 			v.Add(f+".role", "%s is listed twice", o.GetRole())
 		}
-		roles[o.GetRole()] = true
 		if c := o.GetCount(); c < 1 || c > maxOperators {
 			v.Add(f+".count", "must be between 1 and %d, got %d", maxOperators, c)
 		}
@@ -441,16 +439,15 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 	default:
 		check.AtMost(&v, "names", n, maxBatch, "entries")
 	}
-	seen := map[string]bool{}
+	seen := check.Set[string]{}
 	for i, n := range req.GetNames() {
 		f := errs.Indexed("names", i)
 		if _, ok := ref(&v, f, n, resource.SupportEntries, region); !ok {
 			continue
 		}
-		if seen[n] {
+		if seen.Again(n) {
 			v.Add(f, "%s is listed twice", n)
 		}
-		seen[n] = true
 	}
 	check.Text(&v, "reason", req.GetReason(), false, 2000, true)
 	if err := v.Err(); err != nil {
