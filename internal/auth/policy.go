@@ -107,11 +107,6 @@ func Readers() []principal.Role {
 	return []principal.Role{principal.Ministry, principal.RegionAdmin, principal.Consultant, principal.NetworkMember, principal.RegionalSystem}
 }
 
-// Read lets every reader of a region's data (Readers) call on resources of
-// their region, the ministry on every region: the rule of most Get and List
-// methods. field is as for InRegion.
-func Read(field string) Rule { return InRegion(field, Readers()...) }
-
 // Merge joins the rows each capability declares for its own RPCs into the
 // platform's policy. A procedure declared twice, or with a nil rule, is a
 // programming error: Merge refuses it rather than let one rule silently

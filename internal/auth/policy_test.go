@@ -80,24 +80,3 @@ func TestInRegion(t *testing.T) {
 		})
 	}
 }
-
-// TestRead: Read is InRegion for every role of Readers, on the field named.
-func TestRead(t *testing.T) {
-	rule := auth.Read("name")
-	req := &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/p"}
-	if err := rule(principal.Anonymous, req); errs.CodeOf(err) != errs.Unauthenticated {
-		t.Errorf("anonymous: %v, want Unauthenticated", err)
-	}
-	for _, role := range auth.Readers() {
-		if err := rule(principal.Principal{Subject: "r", Role: role, Region: "lombardia"}, req); err != nil {
-			t.Errorf("%s in its region: refused: %v", role, err)
-		}
-		err := rule(principal.Principal{Subject: "r", Role: role, Region: "veneto"}, req)
-		if ministry := role == principal.Ministry; ministry != (err == nil) {
-			t.Errorf("%s of another region: err = %v", role, err)
-		}
-	}
-	if err := rule(principal.Principal{Subject: "r", Role: principal.RegionAdmin, Region: "lombardia"}, &famiv1.GetPartnerRequest{}); errs.CodeOf(err) != errs.Invalid {
-		t.Errorf("no name: %v, want Invalid (the field is read)", err)
-	}
-}

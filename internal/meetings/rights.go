@@ -102,12 +102,13 @@ var meetingConveners = append(slices.Clone(meetingEditors), principal.Ministry)
 
 // Rights are the rows of the rights table for the MeetingService's RPCs.
 func Rights() auth.Policy {
+	readers := auth.Readers()
 	return auth.Policy{
-		famiv1.MeetingService_GetMeeting_FullMethodName:            auth.Read("name"),
-		famiv1.MeetingService_ListMeetings_FullMethodName:          auth.Read("parent"),
-		famiv1.MeetingService_ListActionItems_FullMethodName:       auth.Read("parent"),
-		famiv1.MeetingService_SummarizeAttendance_FullMethodName:   auth.Read("parent"),
-		famiv1.MeetingService_ExportMeetingCalendar_FullMethodName: auth.Read("parent"),
+		famiv1.MeetingService_GetMeeting_FullMethodName:            auth.InRegion("name", readers...),
+		famiv1.MeetingService_ListMeetings_FullMethodName:          auth.InRegion("parent", readers...),
+		famiv1.MeetingService_ListActionItems_FullMethodName:       auth.InRegion("parent", readers...),
+		famiv1.MeetingService_SummarizeAttendance_FullMethodName:   auth.InRegion("parent", readers...),
+		famiv1.MeetingService_ExportMeetingCalendar_FullMethodName: auth.InRegion("parent", readers...),
 		famiv1.MeetingService_CreateMeeting_FullMethodName:         auth.InRegion("parent", meetingConveners...),
 		famiv1.MeetingService_UpdateMeeting_FullMethodName:         auth.InRegion("meeting.name", meetingConveners...),
 		famiv1.MeetingService_DeleteMeeting_FullMethodName:         auth.InRegion("name", meetingConveners...),
@@ -115,8 +116,8 @@ func Rights() auth.Policy {
 		famiv1.MeetingService_RecordAttendance_FullMethodName:      auth.InRegion("name", meetingConveners...),
 		famiv1.MeetingService_RecordMinutes_FullMethodName:         auth.InRegion("name", meetingConveners...),
 		famiv1.MeetingService_UpdateActionItem_FullMethodName:      auth.InRegion("name", meetingConveners...),
-		famiv1.MeetingService_CreateCalendarToken_FullMethodName:   auth.Read("parent"),
-		famiv1.MeetingService_ListCalendarTokens_FullMethodName:    auth.Read("parent"),
-		famiv1.MeetingService_RevokeCalendarToken_FullMethodName:   auth.Read("name"),
+		famiv1.MeetingService_CreateCalendarToken_FullMethodName:   auth.InRegion("parent", readers...),
+		famiv1.MeetingService_ListCalendarTokens_FullMethodName:    auth.InRegion("parent", readers...),
+		famiv1.MeetingService_RevokeCalendarToken_FullMethodName:   auth.InRegion("name", readers...),
 	}
 }

@@ -21,17 +21,18 @@ var (
 
 // Rights are the rows of the rights table for the MonitoringService's RPCs.
 func Rights() auth.Policy {
+	readers := auth.Readers()
 	return auth.Policy{
 		famiv1.MonitoringService_CreateMonitoringReport_FullMethodName:   auth.InRegion("parent", reportWriters...),
-		famiv1.MonitoringService_GetMonitoringReport_FullMethodName:      auth.Read("name"),
-		famiv1.MonitoringService_ListMonitoringReports_FullMethodName:    auth.Read("parent"),
+		famiv1.MonitoringService_GetMonitoringReport_FullMethodName:      auth.InRegion("name", readers...),
+		famiv1.MonitoringService_ListMonitoringReports_FullMethodName:    auth.InRegion("parent", readers...),
 		famiv1.MonitoringService_UpdateMonitoringReport_FullMethodName:   auth.InRegion("monitoring_report.name", reportWriters...),
 		famiv1.MonitoringService_SubmitMonitoringReport_FullMethodName:   auth.InRegion("name", reportWriters...),
 		famiv1.MonitoringService_ApproveMonitoringReport_FullMethodName:  auth.InRegion("name", reportReviewers...),
 		famiv1.MonitoringService_ReturnMonitoringReport_FullMethodName:   auth.InRegion("name", reportReviewers...),
 		famiv1.MonitoringService_CorrectMonitoringReport_FullMethodName:  auth.InRegion("name", reportReviewers...),
-		famiv1.MonitoringService_SummarizeMonitoring_FullMethodName:      auth.Read("parent"),
-		famiv1.MonitoringService_GetMonitoringSettings_FullMethodName:    auth.Read("name"),
+		famiv1.MonitoringService_SummarizeMonitoring_FullMethodName:      auth.InRegion("parent", readers...),
+		famiv1.MonitoringService_GetMonitoringSettings_FullMethodName:    auth.InRegion("name", readers...),
 		famiv1.MonitoringService_UpdateMonitoringSettings_FullMethodName: auth.InRegion("monitoring_settings.name", reportReviewers...),
 	}
 }

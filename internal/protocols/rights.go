@@ -20,9 +20,10 @@ var protocolSigners = []principal.Role{principal.NetworkMember}
 
 // Rights are the rows of the rights table for the ProtocolService's RPCs.
 func Rights() auth.Policy {
+	readers := auth.Readers()
 	return auth.Policy{
-		famiv1.ProtocolService_GetProtocol_FullMethodName:              auth.Read("name"),
-		famiv1.ProtocolService_ListProtocols_FullMethodName:            auth.Read("parent"),
+		famiv1.ProtocolService_GetProtocol_FullMethodName:              auth.InRegion("name", readers...),
+		famiv1.ProtocolService_ListProtocols_FullMethodName:            auth.InRegion("parent", readers...),
 		famiv1.ProtocolService_CreateProtocol_FullMethodName:           auth.InRegion("parent", protocolEditors...),
 		famiv1.ProtocolService_UpdateProtocol_FullMethodName:           auth.InRegion("protocol.name", protocolEditors...),
 		famiv1.ProtocolService_DeleteProtocol_FullMethodName:           auth.InRegion("name", protocolEditors...),

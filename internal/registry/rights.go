@@ -34,26 +34,27 @@ var overlapReaders = []principal.Role{principal.Ministry, principal.RegionAdmin,
 // Rights are the rows of the rights table for the registry's RPCs: regions,
 // partners, projects, networks, contacts and overlaps.
 func Rights() auth.Policy {
+	readers := auth.Readers()
 	return auth.Policy{
 		famiv1.RegionService_ListRegions_FullMethodName:        auth.Public,
 		famiv1.RegionService_GetRegion_FullMethodName:          auth.Public,
 		famiv1.RegionService_ListMunicipalities_FullMethodName: auth.Public,
 
-		famiv1.PartnerService_GetPartner_FullMethodName:    auth.Read("name"),
-		famiv1.PartnerService_ListPartners_FullMethodName:  auth.Read("parent"),
+		famiv1.PartnerService_GetPartner_FullMethodName:    auth.InRegion("name", readers...),
+		famiv1.PartnerService_ListPartners_FullMethodName:  auth.InRegion("parent", readers...),
 		famiv1.PartnerService_CreatePartner_FullMethodName: auth.InRegion("parent", registryWriters...),
 		famiv1.PartnerService_UpdatePartner_FullMethodName: auth.InRegion("partner.name", registryWriters...),
 		famiv1.PartnerService_DeletePartner_FullMethodName: auth.InRegion("name", registryWriters...),
 
-		famiv1.ProjectService_GetProject_FullMethodName:    auth.Read("name"),
-		famiv1.ProjectService_ListProjects_FullMethodName:  auth.Read("parent"),
+		famiv1.ProjectService_GetProject_FullMethodName:    auth.InRegion("name", readers...),
+		famiv1.ProjectService_ListProjects_FullMethodName:  auth.InRegion("parent", readers...),
 		famiv1.ProjectService_CreateProject_FullMethodName: auth.InRegion("parent", registryWriters...),
 		famiv1.ProjectService_UpdateProject_FullMethodName: auth.InRegion("project.name", registryWriters...),
 		famiv1.ProjectService_DeleteProject_FullMethodName: auth.InRegion("name", registryWriters...),
 		famiv1.ProjectService_ExtendProject_FullMethodName: auth.InRegion("name", registryWriters...),
 
-		famiv1.NetworkService_GetNetwork_FullMethodName:    auth.Read("name"),
-		famiv1.NetworkService_ListNetworks_FullMethodName:  auth.Read("parent"),
+		famiv1.NetworkService_GetNetwork_FullMethodName:    auth.InRegion("name", readers...),
+		famiv1.NetworkService_ListNetworks_FullMethodName:  auth.InRegion("parent", readers...),
 		famiv1.NetworkService_CreateNetwork_FullMethodName: auth.InRegion("parent", registryWriters...),
 		famiv1.NetworkService_UpdateNetwork_FullMethodName: auth.InRegion("network.name", networkEditors...),
 		famiv1.NetworkService_DeleteNetwork_FullMethodName: auth.InRegion("name", registryWriters...),

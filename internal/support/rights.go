@@ -39,7 +39,7 @@ func Rights() auth.Policy {
 		famiv1.SupportService_RejectSupportEntry_FullMethodName:         auth.InRegion("name", supportReviewers...),
 		famiv1.SupportService_ClosePeriod_FullMethodName:                auth.InRegion("parent", supportReviewers...),
 		famiv1.SupportService_ReopenPeriod_FullMethodName:               auth.InRegion("name", supportReviewers...),
-		famiv1.SupportService_ListClosedPeriods_FullMethodName:          auth.Read("parent"),
+		famiv1.SupportService_ListClosedPeriods_FullMethodName:          auth.InRegion("parent", auth.Readers()...),
 		famiv1.SupportService_SummarizeSupportEntries_FullMethodName:    auth.InRegion("parent", supportReporters...),
 		famiv1.SupportService_ExportSupportEntries_FullMethodName:       auth.InRegion("parent", supportReporters...),
 	}
