@@ -46,16 +46,7 @@ func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 	case n == 0:
 	case !check.AtMost(&v, "meeting.networks", n, maxNetworks, "networks"):
 	default:
-		seen := check.Set[string]{}
-		for i, n := range mt.GetNetworks() {
-			f := errs.Indexed("meeting.networks", i)
-			if !resource.Ref(tx, &v, f, n, region, resource.Networks, &famiv1.Network{}, true) {
-				continue
-			}
-			if seen.Again(n) {
-				v.Add(f, "%s is listed twice", n)
-			}
-		}
+		resource.Refs[famiv1.Network](tx, &v, "meeting.networks", mt.GetNetworks(), region, resource.Networks, check.Set[string]{}, "%s is listed twice")
 	}
 	resource.Ref(tx, &v, "meeting.protocol", mt.GetProtocol(), region, resource.Protocols, &famiv1.Protocol{}, false)
 	check.Enum(&v, "meeting.kind", mt.GetKind(), true)
@@ -152,16 +143,7 @@ func partners(tx store.ReadTx, v *errs.Violations, field string, names []string,
 	if !check.AtMost(v, field, len(names), maxPartners, "partners") {
 		return
 	}
-	seen := check.Set[string]{}
-	for i, p := range names {
-		f := errs.Indexed(field, i)
-		if !resource.Ref(tx, v, f, p, region, resource.Partners, &famiv1.Partner{}, true) {
-			continue
-		}
-		if seen.Again(p) {
-			v.Add(f, "%s is listed twice", p)
-		}
-	}
+	resource.Refs[famiv1.Partner](tx, v, field, names, region, resource.Partners, check.Set[string]{}, "%s is listed twice")
 }
 
 // validateAttendance checks the attendance of a meeting: existing partners

@@ -30,15 +30,8 @@ func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 		networks[p.GetNetwork()] = true
 	}
 	if check.AtMost(&v, "protocol.additional_networks", len(p.GetAdditionalNetworks()), maxNetworks, "networks") {
-		for i, n := range p.GetAdditionalNetworks() {
-			f := errs.Indexed("protocol.additional_networks", i)
-			if !resource.Ref(tx, &v, f, n, region, resource.Networks, &famiv1.Network{}, true) {
-				continue
-			}
-			if networks.Again(n) {
-				v.Add(f, "%s is already listed as a network of the protocol", n)
-			}
-		}
+		resource.Refs[famiv1.Network](tx, &v, "protocol.additional_networks", p.GetAdditionalNetworks(), region, resource.Networks,
+			networks, "%s is already listed as a network of the protocol")
 	}
 
 	check.Text(&v, "protocol.title", p.GetTitle(), true, maxTitle, false)
