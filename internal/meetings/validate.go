@@ -176,11 +176,7 @@ type attendanceCheck struct {
 // partner checks the attendance of one partner (at f): the partner, its
 // attendees, their counts by role and the contacts named among them.
 func (c *attendanceCheck) partner(f string, a *famiv1.PartnerAttendance) {
-	if resource.Ref(c.tx, c.v, f+".partner", a.GetPartner(), c.region, resource.Partners, &famiv1.Partner{}, true) {
-		if c.partners.Again(a.GetPartner()) {
-			c.v.Add(f+".partner", "%s is listed twice", a.GetPartner())
-		}
-	}
+	resource.RefOnce[famiv1.Partner](c.tx, c.v, f+".partner", a.GetPartner(), c.region, resource.Partners, c.partners, "%s is listed twice")
 	n := a.GetAttendees()
 	if n < 0 || n > maxAttendees {
 		c.v.Add(f+".attendees", "%d is out of range: 0 (absent) to %d", n, maxAttendees)

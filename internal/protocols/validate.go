@@ -39,11 +39,7 @@ func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 		seen := check.Set[string]{}
 		for i, party := range p.GetParties() {
 			f := errs.Indexed("protocol.parties", i)
-			if resource.Ref(tx, &v, f+".partner", party.GetPartner(), region, resource.Partners, &famiv1.Partner{}, true) {
-				if seen.Again(party.GetPartner()) {
-					v.Add(f+".partner", "%s is listed twice", party.GetPartner())
-				}
-			}
+			resource.RefOnce[famiv1.Partner](tx, &v, f+".partner", party.GetPartner(), region, resource.Partners, seen, "%s is listed twice")
 			check.Enum(&v, f+".role", party.GetRole(), true)
 			other := party.GetRole() == famiv1.PartyRole_PARTY_ROLE_OTHER
 			check.Text(&v, f+".role_label", party.GetRoleLabel(), other, maxLabel, false)

@@ -51,11 +51,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	var leads []string
 	for i, m := range n.GetMembers() {
 		f := errs.Indexed("network.members", i)
-		if resource.Ref(tx, &v, f+".partner", m.GetPartner(), region, resource.Partners, &famiv1.Partner{}, true) {
-			if seen.Again(m.GetPartner()) {
-				v.Add(f+".partner", "%s is listed twice", m.GetPartner())
-			}
-		}
+		resource.RefOnce[famiv1.Partner](tx, &v, f+".partner", m.GetPartner(), region, resource.Partners, seen, "%s is listed twice")
 		check.Enum(&v, f+".role", m.GetRole(), true)
 		check.Date(&v, f+".since", m.GetSince(), false)
 		if m.GetRole() == famiv1.MemberRole_MEMBER_ROLE_LEAD {

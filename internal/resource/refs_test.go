@@ -41,6 +41,13 @@ func TestRefs(t *testing.T) {
 		if !seen[p+"p01"] || !seen[p+"p02"] || seen[p+"p99"] {
 			t.Errorf("seen = %v, want the existing names listed", seen)
 		}
+		once := check.Set[string]{}
+		for i, want := range []bool{true, false} {
+			var v errs.Violations
+			if got := resource.RefOnce[famiv1.Partner](tx, &v, "partner", p+"p02", "lombardia", resource.Partners, once, "%s again"); got != want || v.Len() != i {
+				t.Errorf("RefOnce, time %d: %v with %v, want %v", i+1, got, v.List(), want)
+			}
+		}
 		return nil
 	})
 	if err != nil {
