@@ -14,6 +14,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/monitoring"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -98,7 +99,7 @@ func (s *Service) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeReg
 	}
 	out := &famiv1.SummarizeRegionsResponse{Totals: &famiv1.RegionSummary{MonitoringPeriod: period}}
 	kinds := map[famiv1.PartnerKind]int32{}
-	indicators := map[string]*famiv1.IndicatorProgress{}
+	indicators := monitoring.Indicators{}
 	for _, region := range regions {
 		row, err := s.summarize(ctx, "regions/"+region, period)
 		if err != nil {
@@ -119,24 +120,10 @@ func (s *Service) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeReg
 		for _, k := range row.PartnersByKind {
 			kinds[k.Kind] += k.Count
 		}
-		for _, in := range row.Indicators {
-			sum, ok := indicators[in.GetCode()]
-			if !ok {
-				sum = &famiv1.IndicatorProgress{Code: in.GetCode(), Name: in.GetName(), Unit: in.GetUnit()}
-				indicators[in.GetCode()] = sum
-			}
-			sum.Target += in.GetTarget()
-			sum.Achieved += in.GetAchieved()
-		}
+		indicators.Add(row.Indicators)
 	}
 	out.Totals.PartnersByKind = byKind(kinds)
-	for _, code := range slices.Sorted(maps.Keys(indicators)) {
-		in := indicators[code]
-		if in.Target > 0 {
-			in.Percent = in.Achieved / in.Target * 100
-		}
-		out.Totals.Indicators = append(out.Totals.Indicators, in)
-	}
+	out.Totals.Indicators = indicators.Sorted()
 	return out, nil
 }
 
@@ -150,6 +137,18 @@ func byKind(kinds map[famiv1.PartnerKind]int32) []*famiv1.PartnerKindCount {
 		out = append(out, &famiv1.PartnerKindCount{Kind: k, Count: kinds[k]})
 	}
 	return out
+}
+
+// countAll counts the items of a listing over all its pages: page returns
+// the number of items of the page its token names and the next page token.
+func countAll(page func(pageToken string) (n int, next string, err error)) (int32, error) {
+	var total int32
+	err := aip.EachPage(func(token string) (string, error) {
+		n, next, err := page(token)
+		total += int32(n)
+		return next, err
+	})
+	return total, err
 }
 
 // summarize reads one region's figures.
@@ -168,30 +167,24 @@ func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1
 		return nil, err
 	}
 	row.PartnersByKind = byKind(kinds)
-	err = aip.EachPage(func(token string) (string, error) {
+	if row.Networks, err = countAll(func(token string) (int, string, error) {
 		res, err := s.src.Networks.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token})
-		row.Networks += int32(len(res.GetNetworks()))
-		return res.GetNextPageToken(), err
-	})
-	if err != nil {
+		return len(res.GetNetworks()), res.GetNextPageToken(), err
+	}); err != nil {
 		return nil, err
 	}
-	err = aip.EachPage(func(token string) (string, error) {
+	if row.ProtocolsInForce, err = countAll(func(token string) (int, string, error) {
 		res, err := s.src.Protocols.ListProtocols(ctx, &famiv1.ListProtocolsRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token,
 			State: famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE})
-		row.ProtocolsInForce += int32(len(res.GetProtocols()))
-		return res.GetNextPageToken(), err
-	})
-	if err != nil {
+		return len(res.GetProtocols()), res.GetNextPageToken(), err
+	}); err != nil {
 		return nil, err
 	}
-	err = aip.EachPage(func(token string) (string, error) {
+	if row.MeetingsHeld, err = countAll(func(token string) (int, string, error) {
 		res, err := s.src.Meetings.ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token,
 			State: famiv1.MeetingState_MEETING_STATE_HELD})
-		row.MeetingsHeld += int32(len(res.GetMeetings()))
-		return res.GetNextPageToken(), err
-	})
-	if err != nil {
+		return len(res.GetMeetings()), res.GetNextPageToken(), err
+	}); err != nil {
 		return nil, err
 	}
 	sum, err := s.src.Support.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: parent,

@@ -95,15 +95,14 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 	default:
 		check.AtMost(&v, "survey.questions", n, maxQuestions, "questions")
 	}
-	seen := map[string]bool{}
+	seen := check.Set[string]{}
 	for i, q := range sv.GetQuestions() {
 		f := errs.Indexed("survey.questions", i)
 		if aip.CheckID(f+".id", q.GetId()) != nil {
 			v.Add(f+".id", "%q is not an id: lowercase letters, digits and hyphens", errs.Clip(q.GetId()))
-		} else if seen[q.GetId()] {
+		} else if seen.Again(q.GetId()) {
 			v.Add(f+".id", "%q is used by another question", q.GetId())
 		}
-		seen[q.GetId()] = true
 		check.Text(&v, f+".text", q.GetText(), true, 500, false)
 		check.Enum(&v, f+".kind", q.GetKind(), true)
 	}
@@ -247,7 +246,7 @@ func count(sv *famiv1.Survey, answers []*famiv1.SurveyAnswer) error {
 	for i, q := range sv.GetQuestions() {
 		kinds[q.GetId()] = i
 	}
-	seen := map[string]bool{}
+	seen := check.Set[string]{}
 	for i, a := range answers {
 		f := errs.Indexed("answers", i)
 		qi, ok := kinds[a.GetQuestion()]
@@ -255,10 +254,9 @@ func count(sv *famiv1.Survey, answers []*famiv1.SurveyAnswer) error {
 		case !ok:
 			v.Add(f+".question", "%q is not a question of the survey", errs.Clip(a.GetQuestion()))
 			continue
-		case seen[a.GetQuestion()]:
+		case seen.Again(a.GetQuestion()):
 			v.Add(f+".question", "%q is answered twice", a.GetQuestion())
 		}
-		seen[a.GetQuestion()] = true
 		if sv.GetQuestions()[qi].GetKind() == famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE && (a.GetScore() < 1 || a.GetScore() > maxScore) {
 			v.Add(f+".score", "%d is not a score from 1 to %d", a.GetScore(), maxScore)
 		}

@@ -167,7 +167,7 @@ func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRe
 		}
 		if cur.GetState() != famiv1.MeetingState_MEETING_STATE_SCHEDULED {
 			return nil, errs.MeetingNotScheduled.New(
-				"%s is %s: only a SCHEDULED meeting can be deleted; held and cancelled meetings stay on record", cur.GetName(), stateName(cur.GetState()))
+				"%s is %s: only a SCHEDULED meeting can be deleted; held and cancelled meetings stay on record", cur.GetName(), aip.EnumName(cur.GetState()))
 		}
 		if err := registry.InUse(tx, cur.GetName(), errs.MeetingInUse); err != nil {
 			return nil, err
@@ -268,16 +268,6 @@ func errCancelled(mt *famiv1.Meeting, verb string, fields ...string) error {
 		e.Violations = append(e.Violations, errs.Violation{Field: f, Description: "cannot be recorded for a cancelled meeting"})
 	}
 	return e
-}
-
-// stateName is a state as the API spells it, for messages: HELD.
-func stateName(st famiv1.MeetingState) string {
-	const prefix = "MEETING_STATE_"
-	n := st.String()
-	if len(n) > len(prefix) {
-		return n[len(prefix):]
-	}
-	return n
 }
 
 // local formats a time where the service reads dates, for messages.

@@ -46,17 +46,7 @@ func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 	case n == 0:
 	case !check.AtMost(&v, "meeting.networks", n, maxNetworks, "networks"):
 	default:
-		seen := map[string]bool{}
-		for i, n := range mt.GetNetworks() {
-			f := errs.Indexed("meeting.networks", i)
-			if !resource.Ref(tx, &v, f, n, region, resource.Networks, &famiv1.Network{}, true) {
-				continue
-			}
-			if seen[n] {
-				v.Add(f, "%s is listed twice", n)
-			}
-			seen[n] = true
-		}
+		resource.Refs[famiv1.Network](tx, &v, "meeting.networks", mt.GetNetworks(), region, resource.Networks, check.Set[string]{}, "%s is listed twice")
 	}
 	resource.Ref(tx, &v, "meeting.protocol", mt.GetProtocol(), region, resource.Protocols, &famiv1.Protocol{}, false)
 	check.Enum(&v, "meeting.kind", mt.GetKind(), true)
@@ -68,12 +58,12 @@ func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 	needPlace := mode == famiv1.MeetingMode_MEETING_MODE_IN_PERSON || mode == famiv1.MeetingMode_MEETING_MODE_HYBRID
 	needLink := mode == famiv1.MeetingMode_MEETING_MODE_ONLINE || mode == famiv1.MeetingMode_MEETING_MODE_HYBRID
 	if needPlace && strings.TrimSpace(mt.GetPlace()) == "" {
-		v.Add("meeting.place", "is required when mode is %s", modeName(mode))
+		v.Add("meeting.place", "is required when mode is %s", aip.EnumName(mode))
 	} else {
 		check.Text(&v, "meeting.place", mt.GetPlace(), false, maxLabel, false)
 	}
 	if needLink && mt.GetLink() == "" {
-		v.Add("meeting.link", "is required when mode is %s: the http(s) URL to join the meeting", modeName(mode))
+		v.Add("meeting.link", "is required when mode is %s: the http(s) URL to join the meeting", aip.EnumName(mode))
 	} else {
 		link(&v, "meeting.link", mt.GetLink())
 	}
@@ -153,17 +143,7 @@ func partners(tx store.ReadTx, v *errs.Violations, field string, names []string,
 	if !check.AtMost(v, field, len(names), maxPartners, "partners") {
 		return
 	}
-	seen := map[string]bool{}
-	for i, p := range names {
-		f := errs.Indexed(field, i)
-		if !resource.Ref(tx, v, f, p, region, resource.Partners, &famiv1.Partner{}, true) {
-			continue
-		}
-		if seen[p] {
-			v.Add(f, "%s is listed twice", p)
-		}
-		seen[p] = true
-	}
+	resource.Refs[famiv1.Partner](tx, v, field, names, region, resource.Partners, check.Set[string]{}, "%s is listed twice")
 }
 
 // validateAttendance checks the attendance of a meeting: existing partners
@@ -177,7 +157,7 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 	if !check.AtMost(&v, "attendance", len(list), maxPartners, "partners") {
 		return v.Err()
 	}
-	c := attendanceCheck{tx: tx, v: &v, region: region, partners: map[string]bool{}, contacts: map[string]bool{}}
+	c := attendanceCheck{tx: tx, v: &v, region: region, partners: check.Set[string]{}, contacts: check.Set[string]{}}
 	for i, a := range list {
 		c.partner(errs.Indexed("attendance", i), a)
 	}
@@ -190,18 +170,13 @@ type attendanceCheck struct {
 	tx                 store.ReadTx
 	v                  *errs.Violations
 	region             string
-	partners, contacts map[string]bool
+	partners, contacts check.Set[string]
 }
 
 // partner checks the attendance of one partner (at f): the partner, its
 // attendees, their counts by role and the contacts named among them.
 func (c *attendanceCheck) partner(f string, a *famiv1.PartnerAttendance) {
-	if resource.Ref(c.tx, c.v, f+".partner", a.GetPartner(), c.region, resource.Partners, &famiv1.Partner{}, true) {
-		if c.partners[a.GetPartner()] {
-			c.v.Add(f+".partner", "%s is listed twice", a.GetPartner())
-		}
-		c.partners[a.GetPartner()] = true
-	}
+	resource.RefOnce[famiv1.Partner](c.tx, c.v, f+".partner", a.GetPartner(), c.region, resource.Partners, c.partners, "%s is listed twice")
 	n := a.GetAttendees()
 	if n < 0 || n > maxAttendees {
 		c.v.Add(f+".attendees", "%d is out of range: 0 (absent) to %d", n, maxAttendees)
@@ -224,16 +199,15 @@ func (c *attendanceCheck) partner(f string, a *famiv1.PartnerAttendance) {
 // to n.
 func roleCounts(v *errs.Violations, f string, roles []*famiv1.AttendeeCount, n int32) {
 	var sum int32
-	seen := map[famiv1.AttendeeRole]bool{}
+	seen := check.Set[famiv1.AttendeeRole]{}
 	ok := true
 	for j, rc := range roles {
 		rf := errs.Indexed(f, j)
 		before := v.Len()
 		check.Enum(v, rf+".role", rc.GetRole(), true)
-		if seen[rc.GetRole()] && rc.GetRole() != 0 {
+		if seen.Again(rc.GetRole()) && rc.GetRole() != 0 {
 			v.Add(rf+".role", "%s is listed twice", rc.GetRole())
 		}
-		seen[rc.GetRole()] = true
 		if c := rc.GetCount(); c < 1 || c > maxAttendees {
 			v.Add(rf+".count", "%d is out of range: 1 to %d", c, maxAttendees)
 		} else {
@@ -254,10 +228,9 @@ func (c *attendanceCheck) contact(f, name, partner string) {
 	if !resource.Ref(c.tx, c.v, f, name, c.region, resource.Contacts, ct, true) {
 		return
 	}
-	if c.contacts[name] {
+	if c.contacts.Again(name) {
 		c.v.Add(f, "%s is named twice", name)
 	}
-	c.contacts[name] = true
 	if ct.GetPartner() != partner {
 		c.v.Add(f, "%s is staff of %s, not of %s", name, ct.GetPartner(), partner)
 	}
@@ -270,16 +243,15 @@ func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, da
 	if !check.AtMost(&v, "action_items", len(items), maxActionItems, "items") {
 		return v.Err()
 	}
-	seen := map[string]bool{}
+	seen := check.Set[string]{}
 	for i, it := range items {
 		f := errs.Indexed("action_items", i)
 		if id := it.GetId(); id != "" {
 			if err := aip.CheckID(f+".id", id); err != nil {
 				v.AddFrom(err)
-			} else if seen[id] {
+			} else if seen.Again(id) {
 				v.Add(f+".id", "%q is listed twice", id)
 			}
-			seen[id] = true
 		}
 		check.Text(&v, f+".description", it.GetDescription(), true, maxText, true)
 		resource.Ref(tx, &v, f+".owner", it.GetOwner(), region, resource.Partners, &famiv1.Partner{}, true)
@@ -290,11 +262,6 @@ func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, da
 		check.Text(&v, f+".status_note", it.GetStatusNote(), false, maxReason, true)
 	}
 	return v.Err()
-}
-
-// modeName is a mode as the API spells it, for messages: IN_PERSON.
-func modeName(m famiv1.MeetingMode) string {
-	return strings.TrimPrefix(m.String(), "MEETING_MODE_")
 }
 
 // networkless reports whether meetings of kind may belong to no network:

@@ -3,6 +3,7 @@ package monitoring
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 
 	"google.golang.org/protobuf/proto"
@@ -58,52 +59,51 @@ func add(dst, src *famiv1.MonitoringSummary, sign int64) {
 	dst.QuarterCommittedCents += sign * src.GetQuarterCommittedCents()
 	dst.QuarterPaidCents += sign * src.GetQuarterPaidCents()
 
-	achieved := map[string]float64{}
-	for _, i := range dst.GetIndicators() {
-		achieved[i.GetCode()] += i.GetAchieved()
-	}
-	for _, i := range src.GetIndicators() {
-		achieved[i.GetCode()] += float64(sign) * i.GetAchieved()
-	}
-	dst.Indicators = dst.Indicators[:0]
-	for code, a := range achieved {
-		// Indicator values are whole or short decimals; a sum that
-		// returns to zero is dropped, tiny float residue included.
-		if a > 1e-9 || a < -1e-9 {
-			dst.Indicators = append(dst.Indicators, &famiv1.IndicatorProgress{Code: code, Achieved: a})
-		}
-	}
-	slices.SortFunc(dst.Indicators, func(a, b *famiv1.IndicatorProgress) int { return cmp.Compare(a.GetCode(), b.GetCode()) })
+	dst.Indicators = addBy(dst.Indicators, src.GetIndicators(), sign,
+		(*famiv1.IndicatorProgress).GetCode, (*famiv1.IndicatorProgress).GetAchieved,
+		func(code string, a float64) *famiv1.IndicatorProgress {
+			return &famiv1.IndicatorProgress{Code: code, Achieved: a}
+		})
+	dst.Flags = addFlags(dst.Flags, src.GetFlags(), sign)
+	dst.ReportStates = addStates(dst.ReportStates, src.GetReportStates(), sign)
+}
 
-	flags := map[famiv1.MonitoringFlagKind]int64{}
-	for _, f := range dst.GetFlags() {
-		flags[f.GetKind()] += f.GetCount()
-	}
-	for _, f := range src.GetFlags() {
-		flags[f.GetKind()] += sign * f.GetCount()
-	}
-	dst.Flags = dst.Flags[:0]
-	for k, n := range flags {
-		if n != 0 {
-			dst.Flags = append(dst.Flags, &famiv1.FlagCount{Kind: k, Count: n})
-		}
-	}
-	slices.SortFunc(dst.Flags, func(a, b *famiv1.FlagCount) int { return cmp.Compare(a.GetKind(), b.GetKind()) })
+// addFlags adds the flag counts of src to dst's (see addBy).
+func addFlags(dst, src []*famiv1.FlagCount, sign int64) []*famiv1.FlagCount {
+	return addBy(dst, src, sign, (*famiv1.FlagCount).GetKind, (*famiv1.FlagCount).GetCount,
+		func(k famiv1.MonitoringFlagKind, n int64) *famiv1.FlagCount {
+			return &famiv1.FlagCount{Kind: k, Count: n}
+		})
+}
 
-	states := map[famiv1.MonitoringReportState]int64{}
-	for _, s := range dst.GetReportStates() {
-		states[s.GetState()] += s.GetCount()
+// addStates adds the report counts by state of src to dst's (see addBy).
+func addStates(dst, src []*famiv1.ReportStateCount, sign int64) []*famiv1.ReportStateCount {
+	return addBy(dst, src, sign, (*famiv1.ReportStateCount).GetState, (*famiv1.ReportStateCount).GetCount,
+		func(st famiv1.MonitoringReportState, n int64) *famiv1.ReportStateCount {
+			return &famiv1.ReportStateCount{State: st, Count: n}
+		})
+}
+
+// addBy adds the entries of src to those of dst (sign 1) or takes them away
+// (sign -1), summing the value of each key: it returns dst's storage with
+// one entry a key, sorted by key, and none whose sum returned to zero.
+// Indicator values are whole or short decimals, so tiny float residue
+// counts as zero; counts are whole, so the same bound is just "not zero".
+func addBy[E any, K cmp.Ordered, N int64 | float64](dst, src []E, sign int64, key func(E) K, value func(E) N, entry func(K, N) E) []E {
+	sums := map[K]N{}
+	for _, e := range dst {
+		sums[key(e)] += value(e)
 	}
-	for _, s := range src.GetReportStates() {
-		states[s.GetState()] += sign * s.GetCount()
+	for _, e := range src {
+		sums[key(e)] += N(sign) * value(e)
 	}
-	dst.ReportStates = dst.ReportStates[:0]
-	for st, n := range states {
-		if n != 0 {
-			dst.ReportStates = append(dst.ReportStates, &famiv1.ReportStateCount{State: st, Count: n})
+	dst = dst[:0]
+	for _, k := range slices.Sorted(maps.Keys(sums)) {
+		if n := float64(sums[k]); n > 1e-9 || n < -1e-9 {
+			dst = append(dst, entry(k, sums[k]))
 		}
 	}
-	slices.SortFunc(dst.ReportStates, func(a, b *famiv1.ReportStateCount) int { return cmp.Compare(a.GetState(), b.GetState()) })
+	return dst
 }
 
 func projectCell(project, period string) string { return "p" + resource.ID(project) + "\x00" + period }

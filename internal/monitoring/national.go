@@ -1,10 +1,7 @@
 package monitoring
 
 import (
-	"cmp"
 	"context"
-	"maps"
-	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -18,9 +15,7 @@ import (
 // a region, and the percentages are those of the sums.
 func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.SummarizeMonitoringRequest) (*famiv1.MonitoringSummary, error) {
 	out := &famiv1.MonitoringSummary{Parent: aip.AllRegions}
-	indicators := map[string]*famiv1.IndicatorProgress{}
-	flags := map[famiv1.MonitoringFlagKind]int64{}
-	states := map[famiv1.MonitoringReportState]int64{}
+	indicators := Indicators{}
 	for _, region := range aip.RegionIDs() {
 		r := proto.CloneOf(req)
 		r.Parent = "regions/" + region
@@ -36,34 +31,12 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 		out.QuarterCommittedCents += sum.GetQuarterCommittedCents()
 		out.QuarterPaidCents += sum.GetQuarterPaidCents()
 		out.OverdueProjects = append(out.OverdueProjects, sum.GetOverdueProjects()...)
-		for _, in := range sum.GetIndicators() {
-			t, ok := indicators[in.GetCode()]
-			if !ok {
-				t = &famiv1.IndicatorProgress{Code: in.GetCode(), Name: in.GetName(), Unit: in.GetUnit()}
-				indicators[in.GetCode()] = t
-			}
-			t.Target += in.GetTarget()
-			t.Achieved += in.GetAchieved()
-		}
-		for _, f := range sum.GetFlags() {
-			flags[f.GetKind()] += f.GetCount()
-		}
-		for _, st := range sum.GetReportStates() {
-			states[st.GetState()] += st.GetCount()
-		}
+		indicators.Add(sum.GetIndicators())
+		out.Flags = addFlags(out.Flags, sum.GetFlags(), 1)
+		out.ReportStates = addStates(out.ReportStates, sum.GetReportStates(), 1)
 	}
 	out.CommittedPercent = percent(float64(out.CommittedCents), float64(out.BudgetCents))
 	out.PaidPercent = percent(float64(out.PaidCents), float64(out.BudgetCents))
-	for _, code := range slices.Sorted(maps.Keys(indicators)) {
-		t := indicators[code]
-		t.Percent = percent(t.GetAchieved(), t.GetTarget())
-		out.Indicators = append(out.Indicators, t)
-	}
-	for _, k := range slices.SortedFunc(maps.Keys(flags), cmp.Compare) {
-		out.Flags = append(out.Flags, &famiv1.FlagCount{Kind: k, Count: flags[k]})
-	}
-	for _, st := range slices.SortedFunc(maps.Keys(states), cmp.Compare) {
-		out.ReportStates = append(out.ReportStates, &famiv1.ReportStateCount{State: st, Count: states[st]})
-	}
+	out.Indicators = indicators.Sorted()
 	return out, nil
 }

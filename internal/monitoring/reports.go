@@ -151,19 +151,15 @@ func editable(r *famiv1.MonitoringReport) error {
 
 // transition is a review step: it checks the report's state is one of
 // from, applies change, and stores the result with its aggregates.
-func (s *Service) transition(ctx context.Context, name, etag, requestID string, req proto.Message, member bool,
+func (s *Service) transition(ctx context.Context, req resource.ChangeRequest, member bool,
 	from []famiv1.MonitoringReportState, change func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error,
 ) (*famiv1.MonitoringReport, error) {
-	n, err := parseReportName("name", name, false)
-	if err != nil {
-		return nil, err
-	}
-	m, err := store.MutationOf(ctx, requestID, req)
+	n, err := parseReportName("name", req.GetName(), false)
 	if err != nil {
 		return nil, err
 	}
 	who := principal.From(ctx)
-	return store.Modify(ctx, s.store, n.region, m, n.String(), etag, func(tx store.WriteTx, cur *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
+	return resource.Modify(ctx, s.store, n.region, req, n.String(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
 		if member {
 			if err := mayReport(tx, who, n.project); err != nil {
 				return nil, err
@@ -192,7 +188,7 @@ func (s *Service) transition(ctx context.Context, name, etag, requestID string, 
 
 // SubmitMonitoringReport implements fami.v1.MonitoringService.
 func (s *Service) SubmitMonitoringReport(ctx context.Context, req *famiv1.SubmitMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
-	return s.transition(ctx, req.GetName(), req.GetEtag(), req.GetRequestId(), req, true,
+	return s.transition(ctx, req, true,
 		[]famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED},
 		func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error {
 			r.State = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED
@@ -203,7 +199,7 @@ func (s *Service) SubmitMonitoringReport(ctx context.Context, req *famiv1.Submit
 
 // ApproveMonitoringReport implements fami.v1.MonitoringService.
 func (s *Service) ApproveMonitoringReport(ctx context.Context, req *famiv1.ApproveMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
-	return s.transition(ctx, req.GetName(), req.GetEtag(), req.GetRequestId(), req, false,
+	return s.transition(ctx, req, false,
 		[]famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED},
 		func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error {
 			r.State, r.ReturnReason = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED, ""
@@ -212,14 +208,20 @@ func (s *Service) ApproveMonitoringReport(ctx context.Context, req *famiv1.Appro
 		})
 }
 
+// checkReason checks the reason that returning a report to its authors,
+// or correcting an approved one, must give.
+func checkReason(reason string) error {
+	var v errs.Violations
+	check.Text(&v, "reason", reason, true, 4000, true)
+	return v.Err()
+}
+
 // ReturnMonitoringReport implements fami.v1.MonitoringService.
 func (s *Service) ReturnMonitoringReport(ctx context.Context, req *famiv1.ReturnMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
-	var v errs.Violations
-	check.Text(&v, "reason", req.GetReason(), true, 4000, true)
-	if err := v.Err(); err != nil {
+	if err := checkReason(req.GetReason()); err != nil {
 		return nil, err
 	}
-	return s.transition(ctx, req.GetName(), req.GetEtag(), req.GetRequestId(), req, false,
+	return s.transition(ctx, req, false,
 		[]famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED},
 		func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error {
 			r.State, r.ReturnReason = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED, req.GetReason()
@@ -232,12 +234,10 @@ func (s *Service) ReturnMonitoringReport(ctx context.Context, req *famiv1.Return
 // approved state is kept as its own resource, "{name}@{revision}", and the
 // report goes on as a DRAFT of the next revision.
 func (s *Service) CorrectMonitoringReport(ctx context.Context, req *famiv1.CorrectMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
-	var v errs.Violations
-	check.Text(&v, "reason", req.GetReason(), true, 4000, true)
-	if err := v.Err(); err != nil {
+	if err := checkReason(req.GetReason()); err != nil {
 		return nil, err
 	}
-	return s.transition(ctx, req.GetName(), req.GetEtag(), req.GetRequestId(), req, false,
+	return s.transition(ctx, req, false,
 		[]famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED},
 		func(tx store.WriteTx, r *famiv1.MonitoringReport, _ principal.Principal) error {
 			kept := proto.CloneOf(r)

@@ -1,8 +1,8 @@
 package monitoring
 
 import (
-	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"strings"
 
@@ -83,11 +83,11 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 type plans struct {
 	active  []*famiv1.Project
 	budget  int64
-	targets map[string]*famiv1.IndicatorProgress // by indicator code
+	targets Indicators
 }
 
 func plansOf(projects []*famiv1.Project, q quarter) plans {
-	p := plans{targets: map[string]*famiv1.IndicatorProgress{}}
+	p := plans{targets: Indicators{}}
 	for _, pr := range projects {
 		start, _ := date(pr.GetStartDate())
 		end, _ := date(pr.GetEndDate())
@@ -97,21 +97,47 @@ func plansOf(projects []*famiv1.Project, q quarter) plans {
 		p.active = append(p.active, pr)
 		p.budget += pr.GetBudgetCents()
 		for _, ind := range pr.GetIndicators() {
-			p.target(ind.GetCode(), ind.GetName(), ind.GetUnit()).Target += ind.GetTarget()
+			p.targets.Of(ind.GetCode(), ind.GetName(), ind.GetUnit()).Target += ind.GetTarget()
 		}
 	}
 	return p
 }
 
-// target is the progress of the indicator code, added with its name and
-// unit when first met.
-func (p plans) target(code, name, unit string) *famiv1.IndicatorProgress {
-	t, ok := p.targets[code]
+// Indicators add up the progress of indicators by code: a code's target
+// and achieved are sums, its name and unit those met first. Summaries of
+// several projects, regions or the whole country are made of them.
+type Indicators map[string]*famiv1.IndicatorProgress
+
+// Of is the progress of the indicator code, added with its name and unit
+// when first met.
+func (ix Indicators) Of(code, name, unit string) *famiv1.IndicatorProgress {
+	t, ok := ix[code]
 	if !ok {
 		t = &famiv1.IndicatorProgress{Code: code, Name: name, Unit: unit}
-		p.targets[code] = t
+		ix[code] = t
 	}
 	return t
+}
+
+// Add adds the targets and achieved values of in, by code.
+func (ix Indicators) Add(in []*famiv1.IndicatorProgress) {
+	for _, i := range in {
+		t := ix.Of(i.GetCode(), i.GetName(), i.GetUnit())
+		t.Target += i.GetTarget()
+		t.Achieved += i.GetAchieved()
+	}
+}
+
+// Sorted is the progress of every code, in code order, each with the
+// percentage of its sums.
+func (ix Indicators) Sorted() []*famiv1.IndicatorProgress {
+	var out []*famiv1.IndicatorProgress
+	for _, code := range slices.Sorted(maps.Keys(ix)) {
+		t := ix[code]
+		t.Percent = percent(t.GetAchieved(), t.GetTarget())
+		out = append(out, t)
+	}
+	return out
 }
 
 // figures is what the aggregate cells of a scope hold up to a quarter:
@@ -169,13 +195,9 @@ func (p plans) compare(out *famiv1.MonitoringSummary, f *figures) {
 	out.CommittedPercent, out.PaidPercent = percent(float64(f.committed), float64(p.budget)), percent(float64(f.paid), float64(p.budget))
 	for _, a := range f.quarter.GetIndicators() {
 		// An indicator since removed from the plan has no name or unit.
-		p.target(a.GetCode(), "", "").Achieved = a.GetAchieved()
+		p.targets.Of(a.GetCode(), "", "").Achieved = a.GetAchieved()
 	}
-	for _, t := range p.targets {
-		t.Percent = percent(t.GetAchieved(), t.GetTarget())
-		out.Indicators = append(out.Indicators, t)
-	}
-	slices.SortFunc(out.Indicators, func(a, b *famiv1.IndicatorProgress) int { return cmp.Compare(a.GetCode(), b.GetCode()) })
+	out.Indicators = p.targets.Sorted()
 	out.Flags, out.ReportStates = f.quarter.GetFlags(), f.quarter.GetReportStates()
 }
 

@@ -30,13 +30,13 @@ func validate(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter) error {
 		actions:    codesOf(p.GetActions(), (*famiv1.ProjectAction).GetCode),
 	}
 	const f = "monitoring_report."
-	lines(&c, f+"activities", r.GetActivities(), c.activity(set[string]{}))
+	lines(&c, f+"activities", r.GetActivities(), c.activity(check.Set[string]{}))
 	lines(&c, f+"deviations", r.GetDeviations(), c.deviation)
-	lines(&c, f+"indicator_values", r.GetIndicatorValues(), c.indicatorValue(set[string]{}))
-	lines(&c, f+"expenditures", r.GetExpenditures(), c.expenditure(set[string]{}))
+	lines(&c, f+"indicator_values", r.GetIndicatorValues(), c.indicatorValue(check.Set[string]{}))
+	lines(&c, f+"expenditures", r.GetExpenditures(), c.expenditure(check.Set[string]{}))
 	lines(&c, f+"reimbursement_claims", r.GetReimbursementClaims(), c.claim)
-	lines(&c, f+"people_reached", r.GetPeopleReached(), c.peopleCount(set[[2]int32]{}))
-	lines(&c, f+"operators_trained", r.GetOperatorsTrained(), c.trainedOperators(set[famiv1.SupportOperatorRole]{}))
+	lines(&c, f+"people_reached", r.GetPeopleReached(), c.peopleCount(check.Set[[2]int32]{}))
+	lines(&c, f+"operators_trained", r.GetOperatorsTrained(), c.trainedOperators(check.Set[famiv1.SupportOperatorRole]{}))
 	check.Text(&c.v, f+"notes", r.GetNotes(), false, 8000, true)
 	return c.v.Err()
 }
@@ -46,24 +46,13 @@ func validate(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter) error {
 // of its quarter.
 type reportCheck struct {
 	v                               errs.Violations
-	activities, indicators, actions set[string]
+	activities, indicators, actions check.Set[string]
 	end                             time.Time
 }
 
-// set is a set of keys: the codes of a plan, or the keys a list has named
-// so far (to refuse one listed twice).
-type set[K comparable] map[K]bool
-
-// again adds k and reports whether it was already there.
-func (s set[K]) again(k K) bool {
-	was := s[k]
-	s[k] = true
-	return was
-}
-
 // codesOf is the set of the codes of a plan's items.
-func codesOf[T any](items []T, code func(T) string) set[string] {
-	out := set[string]{}
+func codesOf[T any](items []T, code func(T) string) check.Set[string] {
+	out := check.Set[string]{}
 	for _, it := range items {
 		out[code(it)] = true
 	}
@@ -83,20 +72,20 @@ func lines[T any](c *reportCheck, field string, items []T, line func(g string, i
 
 // ref checks code against the plan's codes (what names them in a message),
 // and, when listed is set, that the list names it once.
-func (c *reportCheck) ref(field, code string, plan set[string], what string, listed set[string]) {
+func (c *reportCheck) ref(field, code string, plan check.Set[string], what string, listed check.Set[string]) {
 	switch {
 	case code == "":
 		c.v.Add(field, "is required")
 	case !plan[code]:
 		c.v.Add(field, "%q is not %s of the project's plan", errs.Clip(code), what)
-	case listed != nil && listed.again(code):
+	case listed != nil && listed.Again(code):
 		c.v.Add(field, "%q is listed twice", code)
 	}
 }
 
 // activity returns the check of one activity line: a planned activity,
 // listed once, whose dates fit its state and the quarter.
-func (c *reportCheck) activity(listed set[string]) func(string, *famiv1.ActivityStatus) {
+func (c *reportCheck) activity(listed check.Set[string]) func(string, *famiv1.ActivityStatus) {
 	return func(g string, a *famiv1.ActivityStatus) {
 		c.ref(g+".activity", a.GetActivity(), c.activities, "an activity", listed)
 		check.Enum(&c.v, g+".state", a.GetState(), true)
@@ -130,7 +119,7 @@ func (c *reportCheck) deviation(g string, d *famiv1.Deviation) {
 
 // indicatorValue returns the check of one indicator line: a planned
 // indicator, listed once, and its value.
-func (c *reportCheck) indicatorValue(listed set[string]) func(string, *famiv1.IndicatorValue) {
+func (c *reportCheck) indicatorValue(listed check.Set[string]) func(string, *famiv1.IndicatorValue) {
 	return func(g string, iv *famiv1.IndicatorValue) {
 		c.ref(g+".indicator", iv.GetIndicator(), c.indicators, "an indicator", listed)
 		check.Quantity(&c.v, g+".value", iv.GetValue())
@@ -139,7 +128,7 @@ func (c *reportCheck) indicatorValue(listed set[string]) func(string, *famiv1.In
 
 // expenditure returns the check of one expenditure line: a planned
 // action, listed once, and its amounts.
-func (c *reportCheck) expenditure(listed set[string]) func(string, *famiv1.ActionExpenditure) {
+func (c *reportCheck) expenditure(listed check.Set[string]) func(string, *famiv1.ActionExpenditure) {
 	return func(g string, e *famiv1.ActionExpenditure) {
 		c.ref(g+".action", e.GetAction(), c.actions, "an action", listed)
 		amount(&c.v, g+".committed_cents", e.GetCommittedCents(), false)
@@ -158,12 +147,12 @@ func (c *reportCheck) claim(g string, rc *famiv1.ReimbursementClaim) {
 
 // peopleCount returns the check of one line of people reached: a count
 // per age band and sex, each pair listed once.
-func (c *reportCheck) peopleCount(listed set[[2]int32]) func(string, *famiv1.PeopleCount) {
+func (c *reportCheck) peopleCount(listed check.Set[[2]int32]) func(string, *famiv1.PeopleCount) {
 	return func(g string, pc *famiv1.PeopleCount) {
 		check.Enum(&c.v, g+".age_band", pc.GetAgeBand(), true)
 		check.Enum(&c.v, g+".sex", pc.GetSex(), true)
 		count(&c.v, g+".count", pc.GetCount())
-		if listed.again([2]int32{int32(pc.GetAgeBand()), int32(pc.GetSex())}) {
+		if listed.Again([2]int32{int32(pc.GetAgeBand()), int32(pc.GetSex())}) {
 			c.v.Add(g, "age band %s and sex %s are listed twice", pc.GetAgeBand(), pc.GetSex())
 		}
 	}
@@ -171,11 +160,11 @@ func (c *reportCheck) peopleCount(listed set[[2]int32]) func(string, *famiv1.Peo
 
 // trainedOperators returns the check of one line of operators trained: a
 // count per role, each role listed once.
-func (c *reportCheck) trainedOperators(listed set[famiv1.SupportOperatorRole]) func(string, *famiv1.TrainedOperators) {
+func (c *reportCheck) trainedOperators(listed check.Set[famiv1.SupportOperatorRole]) func(string, *famiv1.TrainedOperators) {
 	return func(g string, t *famiv1.TrainedOperators) {
 		check.Enum(&c.v, g+".role", t.GetRole(), true)
 		count(&c.v, g+".count", t.GetCount())
-		if listed.again(t.GetRole()) {
+		if listed.Again(t.GetRole()) {
 			c.v.Add(g+".role", "%s is listed twice", t.GetRole())
 		}
 	}

@@ -61,35 +61,39 @@ func (p Principal) Authenticated() bool { return p.Role != "" }
 // Anonymous is the principal of a request without credentials.
 var Anonymous = Principal{Subject: "anonymous"}
 
-type key struct{}
+type (
+	key     struct{}
+	addrKey struct{}
+)
 
 // With returns a context carrying p.
-func With(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, key{}, &p)
-}
+func With(ctx context.Context, p Principal) context.Context { return withValue(ctx, key{}, p) }
 
 // From returns the principal in ctx, or Anonymous.
-func From(ctx context.Context) Principal {
-	if p, ok := ctx.Value(key{}).(*Principal); ok {
-		return *p
-	}
-	return Anonymous
-}
-
-type addrKey struct{}
+func From(ctx context.Context) Principal { return valueOf(ctx, key{}, Anonymous) }
 
 // WithClientAddr returns a context carrying the client's network address
 // (without port), for per-client limits such as failed logins.
 func WithClientAddr(ctx context.Context, addr string) context.Context {
-	return context.WithValue(ctx, addrKey{}, &addr)
+	return withValue(ctx, addrKey{}, addr)
 }
 
 // ClientAddr returns the client's address in ctx, or "".
-func ClientAddr(ctx context.Context) string {
-	if a, ok := ctx.Value(addrKey{}).(*string); ok {
-		return *a
+func ClientAddr(ctx context.Context) string { return valueOf(ctx, addrKey{}, "") }
+
+// withValue stores v behind a pointer: reading it back (valueOf, and
+// callContext.Value) then allocates nothing, as an interface holding a
+// struct or a string would.
+func withValue[V any](ctx context.Context, k any, v V) context.Context {
+	return context.WithValue(ctx, k, &v)
+}
+
+// valueOf is the value withValue stored under k in ctx, or otherwise.
+func valueOf[V any](ctx context.Context, k any, otherwise V) V {
+	if v, ok := ctx.Value(k).(*V); ok {
+		return *v
 	}
-	return ""
+	return otherwise
 }
 
 // WithCall returns a context carrying a call's client address and its

@@ -174,7 +174,7 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 		if !isDraft(cur) {
 			st, _ := s.derive(tx, cur, today)
 			return nil, errs.ProtocolNotDraft.New(
-				"%s is %s: its text was frozen when it was opened for signature; amend it (:amend) to change it", cur.GetName(), stateName(st))
+				"%s is %s: its text was frozen when it was opened for signature; amend it (:amend) to change it", cur.GetName(), aip.EnumName(st))
 		}
 		if noop {
 			return s.present(tx, cur, today), nil
@@ -208,7 +208,7 @@ func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocol
 		if !isDraft(cur) {
 			st, _ := s.derive(tx, cur, s.cal.Today())
 			return nil, errs.ProtocolNotDraft.New(
-				"%s is %s: only a DRAFT can be deleted; terminate it (:terminate) to withdraw it, keeping its signatures on record", cur.GetName(), stateName(st))
+				"%s is %s: only a DRAFT can be deleted; terminate it (:terminate) to withdraw it, keeping its signatures on record", cur.GetName(), aip.EnumName(st))
 		}
 		if err := registry.InUse(tx, cur.GetName(), errs.ProtocolInUse); err != nil {
 			return nil, err
@@ -235,7 +235,7 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 		today := s.cal.Today()
 		if !isDraft(p) {
 			st, _ := s.derive(tx, p, today)
-			return nil, errs.ProtocolNotDraft.New("%s is %s: it was already opened for signature", p.GetName(), stateName(st))
+			return nil, errs.ProtocolNotDraft.New("%s is %s: it was already opened for signature", p.GetName(), aip.EnumName(st))
 		}
 		if err := validate(tx, p, tx.Region()); err != nil {
 			return nil, err
@@ -302,7 +302,7 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
 			return nil, errs.ProtocolNotOpen.New("%s is a DRAFT: it can be signed once it is opened for signature", p.GetName())
 		default:
-			return nil, errs.ProtocolNotOpen.New("%s is %s: it can no longer be signed", p.GetName(), stateName(st))
+			return nil, errs.ProtocolNotOpen.New("%s is %s: it can no longer be signed", p.GetName(), aip.EnumName(st))
 		}
 		if req.GetContentHash() != p.GetContentHash() {
 			return nil, errs.ContentHashMismatch.With(errs.Error{
@@ -374,7 +374,7 @@ func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminatePr
 		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
 			return nil, errs.ProtocolNotOpen.New("%s is a DRAFT: delete it instead", p.GetName())
 		default:
-			return nil, errs.ProtocolEnded.New("%s is already %s", p.GetName(), stateName(st))
+			return nil, errs.ProtocolEnded.New("%s is already %s", p.GetName(), aip.EnumName(st))
 		}
 		p.Termination = &famiv1.Termination{Reason: req.GetReason(), Time: timestamppb.New(now), By: who.Subject}
 		p.State = famiv1.ProtocolState_PROTOCOL_STATE_TERMINATED
@@ -406,7 +406,7 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 		case famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED:
 			return nil, errs.ProtocolEnded.New("%s is SUPERSEDED by %s: amend the later version", old.GetName(), by)
 		default:
-			return nil, errs.ProtocolEnded.New("%s is %s: it can no longer be amended", old.GetName(), stateName(st))
+			return nil, errs.ProtocolEnded.New("%s is %s: it can no longer be amended", old.GetName(), aip.EnumName(st))
 		}
 		// One amendment at a time, so a protocol's versions form a chain.
 		for _, n := range successors(tx, old.GetName()) {
@@ -417,7 +417,7 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 			switch st, _ := s.derive(tx, a, today); st {
 			case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT, famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED:
 				return nil, errs.AmendmentPending.With(errs.Error{
-					Message:  fmt.Sprintf("%s already has an amendment under way, %s (%s): complete, delete or terminate it first", old.GetName(), n, stateName(st)),
+					Message:  fmt.Sprintf("%s already has an amendment under way, %s (%s): complete, delete or terminate it first", old.GetName(), n, aip.EnumName(st)),
 					Metadata: map[string]string{"amendment": n},
 				})
 			}

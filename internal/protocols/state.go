@@ -150,13 +150,3 @@ func (s *Service) present(tx store.ReadTx, p *famiv1.Protocol, today string) *fa
 	}
 	return p
 }
-
-// stateName is a state as the API spells it, for messages: IN_FORCE.
-func stateName(st famiv1.ProtocolState) string {
-	const prefix = "PROTOCOL_STATE_"
-	n := st.String()
-	if len(n) > len(prefix) {
-		return n[len(prefix):]
-	}
-	return n
-}

@@ -25,34 +25,21 @@ const (
 // it names exist in its region.
 func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 	var v errs.Violations
-	networks := map[string]bool{}
+	networks := check.Set[string]{}
 	if resource.Ref(tx, &v, "protocol.network", p.GetNetwork(), region, resource.Networks, &famiv1.Network{}, true) {
 		networks[p.GetNetwork()] = true
 	}
 	if check.AtMost(&v, "protocol.additional_networks", len(p.GetAdditionalNetworks()), maxNetworks, "networks") {
-		for i, n := range p.GetAdditionalNetworks() {
-			f := errs.Indexed("protocol.additional_networks", i)
-			if !resource.Ref(tx, &v, f, n, region, resource.Networks, &famiv1.Network{}, true) {
-				continue
-			}
-			if networks[n] {
-				v.Add(f, "%s is already listed as a network of the protocol", n)
-			}
-			networks[n] = true
-		}
+		resource.Refs[famiv1.Network](tx, &v, "protocol.additional_networks", p.GetAdditionalNetworks(), region, resource.Networks,
+			networks, "%s is already listed as a network of the protocol")
 	}
 
 	check.Text(&v, "protocol.title", p.GetTitle(), true, maxTitle, false)
 	if check.AtMost(&v, "protocol.parties", len(p.GetParties()), maxParties, "parties") {
-		seen := map[string]bool{}
+		seen := check.Set[string]{}
 		for i, party := range p.GetParties() {
 			f := errs.Indexed("protocol.parties", i)
-			if resource.Ref(tx, &v, f+".partner", party.GetPartner(), region, resource.Partners, &famiv1.Partner{}, true) {
-				if seen[party.GetPartner()] {
-					v.Add(f+".partner", "%s is listed twice", party.GetPartner())
-				}
-				seen[party.GetPartner()] = true
-			}
+			resource.RefOnce[famiv1.Partner](tx, &v, f+".partner", party.GetPartner(), region, resource.Partners, seen, "%s is listed twice")
 			check.Enum(&v, f+".role", party.GetRole(), true)
 			other := party.GetRole() == famiv1.PartyRole_PARTY_ROLE_OTHER
 			check.Text(&v, f+".role_label", party.GetRoleLabel(), other, maxLabel, false)
@@ -62,14 +49,13 @@ func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 	check.Text(&v, "protocol.objectives", p.GetObjectives(), false, maxText, true)
 	check.Text(&v, "protocol.body", p.GetBody(), false, maxBody, true)
 	if check.AtMost(&v, "protocol.themes", len(p.GetThemes()), maxThemes, "themes") {
-		seen := map[string]bool{}
+		seen := check.Set[string]{}
 		for i, th := range p.GetThemes() {
 			f := errs.Indexed("protocol.themes", i)
 			check.Text(&v, f, th, true, maxLabel, false)
-			if seen[th] {
+			if seen.Again(th) {
 				v.Add(f, "%q is listed twice", errs.Clip(th))
 			}
-			seen[th] = true
 		}
 	}
 	from, okFrom := check.Date(&v, "protocol.valid_from", p.GetValidFrom(), false)

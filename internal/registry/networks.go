@@ -47,16 +47,11 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	default:
 		check.AtMost(&v, "network.members", len(n.GetMembers()), maxMembers, "members")
 	}
-	seen := map[string]bool{}
+	seen := check.Set[string]{}
 	var leads []string
 	for i, m := range n.GetMembers() {
 		f := errs.Indexed("network.members", i)
-		if resource.Ref(tx, &v, f+".partner", m.GetPartner(), region, resource.Partners, &famiv1.Partner{}, true) {
-			if seen[m.GetPartner()] {
-				v.Add(f+".partner", "%s is listed twice", m.GetPartner())
-			}
-			seen[m.GetPartner()] = true
-		}
+		resource.RefOnce[famiv1.Partner](tx, &v, f+".partner", m.GetPartner(), region, resource.Partners, seen, "%s is listed twice")
 		check.Enum(&v, f+".role", m.GetRole(), true)
 		check.Date(&v, f+".since", m.GetSince(), false)
 		if m.GetRole() == famiv1.MemberRole_MEMBER_ROLE_LEAD {
@@ -76,7 +71,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	if !check.AtMost(&v, "network.projects", len(n.GetProjects()), 100, "projects") {
 		return v.Err()
 	}
-	projects := map[string]bool{}
+	projects := check.Set[string]{}
 	for i, np := range n.GetProjects() {
 		f := errs.Indexed("network.projects", i)
 		p := &famiv1.Project{}
@@ -84,11 +79,10 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 			v.Add(f+".project", "%q is not a project of region %q", errs.Clip(np.GetProject()), region)
 			continue
 		}
-		if projects[np.GetProject()] {
+		if projects.Again(np.GetProject()) {
 			v.Add(f+".project", "%s is listed twice", np.GetProject())
 			continue
 		}
-		projects[np.GetProject()] = true
 		if !resource.Ref(tx, &v, f+".project", np.GetProject(), region, resource.Projects, p, true) {
 			continue
 		}

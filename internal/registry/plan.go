@@ -41,14 +41,11 @@ func (s *Projects) validatePlan(v *errs.Violations, p *famiv1.Project, region st
 	start, err := time.Parse(check.DateLayout, p.GetStartDate())
 	okStart := err == nil
 	if check.AtMost(v, "project.indicators", len(p.GetIndicators()), maxIndicators, "indicators") {
-		seen := map[string]bool{}
+		seen := check.Set[string]{}
 		for i, ind := range p.GetIndicators() {
 			f := errs.Indexed("project.indicators", i)
-			if check.Code(v, f+".code", ind.GetCode(), 20) {
-				if seen[ind.GetCode()] {
-					v.Add(f+".code", "%q is used by another indicator of the project", ind.GetCode())
-				}
-				seen[ind.GetCode()] = true
+			if check.Code(v, f+".code", ind.GetCode(), 20) && seen.Again(ind.GetCode()) {
+				v.Add(f+".code", "%q is used by another indicator of the project", ind.GetCode())
 			}
 			check.Text(v, f+".name", ind.GetName(), true, 300, false)
 			check.Text(v, f+".unit", ind.GetUnit(), true, 40, false)
@@ -63,14 +60,11 @@ func (s *Projects) validatePlan(v *errs.Violations, p *famiv1.Project, region st
 	}
 
 	if check.AtMost(v, "project.timetable", len(p.GetTimetable()), maxActivities, "activities") {
-		seen := map[string]bool{}
+		seen := check.Set[string]{}
 		for i, a := range p.GetTimetable() {
 			f := errs.Indexed("project.timetable", i)
-			if check.Code(v, f+".code", a.GetCode(), 20) {
-				if seen[a.GetCode()] {
-					v.Add(f+".code", "%q is used by another activity of the timetable", a.GetCode())
-				}
-				seen[a.GetCode()] = true
+			if check.Code(v, f+".code", a.GetCode(), 20) && seen.Again(a.GetCode()) {
+				v.Add(f+".code", "%q is used by another activity of the timetable", a.GetCode())
 			}
 			action(f+".action", a.GetAction(), true)
 			check.Text(v, f+".title", a.GetTitle(), true, 300, false)
@@ -95,7 +89,7 @@ func checkFinancialPlan(v *errs.Violations, field string, plan []*famiv1.ActionB
 		v.Add(field, "lists %d budget lines for %d actions; one line per action at most", len(plan), len(actions))
 		return
 	}
-	seen := map[string]bool{}
+	seen := check.Set[string]{}
 	var sum int64
 	for i, b := range plan {
 		f := errs.Indexed(field, i)
@@ -104,10 +98,9 @@ func checkFinancialPlan(v *errs.Violations, field string, plan []*famiv1.ActionB
 			v.Add(f+".action", "is required")
 		case !actions[b.GetAction()]:
 			v.Add(f+".action", "%q is not an action of the project", errs.Clip(b.GetAction()))
-		case seen[b.GetAction()]:
+		case seen.Again(b.GetAction()):
 			v.Add(f+".action", "%q has another budget line", b.GetAction())
 		}
-		seen[b.GetAction()] = true
 		if b.GetBudgetCents() < 0 {
 			v.Add(f+".budget_cents", "must not be negative, got %d", b.GetBudgetCents())
 			return

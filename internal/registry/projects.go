@@ -42,15 +42,14 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 		v.Add("project.budget_cents", "must not be negative, got %d", p.GetBudgetCents())
 	}
 	check.AtMost(&v, "project.actions", len(p.GetActions()), 100, "actions")
-	codes := map[string]bool{}
+	codes := check.Set[string]{}
 	for i, a := range p.GetActions() {
 		f := errs.Indexed("project.actions", i)
 		check.Text(&v, f+".code", a.GetCode(), true, 10, false)
 		check.Text(&v, f+".title", a.GetTitle(), true, 300, false)
-		if codes[a.GetCode()] {
+		if codes.Again(a.GetCode()) {
 			v.Add(f+".code", "%q is used by another action of the project", a.GetCode())
 		}
-		codes[a.GetCode()] = true
 	}
 	start, okStart := check.Date(&v, "project.start_date", p.GetStartDate(), true)
 	end, okEnd := check.Date(&v, "project.end_date", p.GetEndDate(), true)

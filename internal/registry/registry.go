@@ -63,14 +63,13 @@ func (r *Registry) municipalities(v *errs.Violations, field string, codes []stri
 	if !check.AtMost(v, field, len(codes), max, "municipalities") {
 		return
 	}
-	seen := make(map[string]bool, len(codes))
+	seen := make(check.Set[string], len(codes))
 	for i, c := range codes {
 		f := errs.Indexed(field, i)
-		if seen[c] {
+		if seen.Again(c) {
 			v.Add(f, "%q is listed twice", c)
 			continue
 		}
-		seen[c] = true
 		r.municipality(v, f, c, region)
 	}
 }

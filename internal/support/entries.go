@@ -85,28 +85,26 @@ func duration(v *errs.Violations, d int32) {
 
 // topics checks the topics of the support: each a topic, once.
 func topics(v *errs.Violations, list []famiv1.SupportTopic) {
-	seen := map[famiv1.SupportTopic]bool{}
+	seen := check.Set[famiv1.SupportTopic]{}
 	for i, t := range list {
 		f := errs.Indexed("support_entry.topics", i)
 		check.Enum(v, f, t, true)
-		if seen[t] {
+		if seen.Again(t) {
 			v.Add(f, "%s is listed twice", t)
 		}
-		seen[t] = true
 	}
 }
 
 // operatorsReached checks the operators reached by role: each role once,
 // each count in range.
 func operatorsReached(v *errs.Violations, list []*famiv1.OperatorsReached) {
-	roles := map[famiv1.SupportOperatorRole]bool{}
+	roles := check.Set[famiv1.SupportOperatorRole]{}
 	for i, o := range list {
 		f := errs.Indexed("support_entry.operators_reached", i)
 		check.Enum(v, f+".role", o.GetRole(), true)
-		if roles[o.GetRole()] && o.GetRole() != 0 {
+		if roles.Again(o.GetRole()) && o.GetRole() != 0 {
 			v.Add(f+".role", "%s is listed twice", o.GetRole())
 		}
-		roles[o.GetRole()] = true
 		if c := o.GetCount(); c < 1 || c > maxOperators {
 			v.Add(f+".count", "must be between 1 and %d, got %d", maxOperators, c)
 		}
@@ -253,6 +251,19 @@ func (s *Service) insert(tx store.WriteTx, e *famiv1.SupportEntry) error {
 	return tx.Put(e)
 }
 
+// checkEntry checks a new entry e, or e replacing the stored prev, as a
+// whole: its fields, its contacts and, when those are sound, its
+// consultant's day. e's own minutes must not be accounted yet.
+func (s *Service) checkEntry(tx store.ReadTx, e, prev *famiv1.SupportEntry, region, today string) error {
+	var v errs.Violations
+	s.validate(tx, &v, e, region, today)
+	checkContacts(tx, &v, e, prev, region)
+	if v.Len() == 0 {
+		checkDay(tx, &v, e)
+	}
+	return v.Err()
+}
+
 // CreateSupportEntry implements fami.v1.SupportService.
 func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupportEntryRequest) (*famiv1.SupportEntry, error) {
 	p := principal.From(ctx)
@@ -267,13 +278,7 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 		e.Consultant = p.Subject
 		e.ConsultantDisplayName = displayName(p)
 		e.State = stateSubmitted
-		var v errs.Violations
-		s.validate(tx, &v, e, region, today)
-		checkContacts(tx, &v, e, nil, region)
-		if v.Len() == 0 {
-			checkDay(tx, &v, e)
-		}
-		if err := v.Err(); err != nil {
+		if err := s.checkEntry(tx, e, nil, region, today); err != nil {
 			return nil, err
 		}
 		if err := closedOn(tx, e.GetDate(), "support_entry.date"); err != nil {
@@ -340,13 +345,7 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 		if err := s.account(tx, cur, -1); err != nil {
 			return nil, err
 		}
-		var v errs.Violations
-		s.validate(tx, &v, next, region, today)
-		checkContacts(tx, &v, next, cur, region)
-		if v.Len() == 0 {
-			checkDay(tx, &v, next)
-		}
-		if err := v.Err(); err != nil {
+		if err := s.checkEntry(tx, next, cur, region, today); err != nil {
 			return nil, err
 		}
 		if next.GetDate() != cur.GetDate() {
@@ -440,16 +439,15 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 	default:
 		check.AtMost(&v, "names", n, maxBatch, "entries")
 	}
-	seen := map[string]bool{}
+	seen := check.Set[string]{}
 	for i, n := range req.GetNames() {
 		f := errs.Indexed("names", i)
 		if _, ok := ref(&v, f, n, resource.SupportEntries, region); !ok {
 			continue
 		}
-		if seen[n] {
+		if seen.Again(n) {
 			v.Add(f, "%s is listed twice", n)
 		}
-		seen[n] = true
 	}
 	check.Text(&v, "reason", req.GetReason(), false, 2000, true)
 	if err := v.Err(); err != nil {

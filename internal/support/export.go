@@ -25,7 +25,7 @@ const exportPageSize = 1000
 var roleColumns = func() []string {
 	var out []string
 	for r := 1; r <= numRoles; r++ {
-		out = append(out, "operators_"+strings.ToLower(shortEnum(famiv1.SupportOperatorRole(r).String(), "SUPPORT_OPERATOR_ROLE_")))
+		out = append(out, "operators_"+strings.ToLower(aip.EnumName(famiv1.SupportOperatorRole(r))))
 	}
 	return out
 }()
@@ -98,12 +98,6 @@ func (s *Service) ExportSupportEntries(ctx context.Context, req *famiv1.ExportSu
 	return res, nil
 }
 
-// shortEnum drops an enum value's prefix: spreadsheets read WORKSHOP
-// better than SUPPORT_ACTIVITY_WORKSHOP.
-func shortEnum(name, prefix string) string {
-	return strings.TrimPrefix(name, prefix)
-}
-
 // hours formats minutes as hours with two decimals, with the decimal
 // separator of the CSV dialect.
 func hours(minutes int64, d famiv1.CsvDialect) string {
@@ -124,7 +118,7 @@ func timestamp(t *timestamppb.Timestamp) string {
 func entryRow(e *famiv1.SupportEntry, d famiv1.CsvDialect) *famiv1.ExportRow {
 	var topics []string
 	for _, t := range e.GetTopics() {
-		topics = append(topics, shortEnum(t.String(), "SUPPORT_TOPIC_"))
+		topics = append(topics, aip.EnumName(t))
 	}
 	var ops [numRoles]int64
 	var total int64
@@ -136,24 +130,26 @@ func entryRow(e *famiv1.SupportEntry, d famiv1.CsvDialect) *famiv1.ExportRow {
 	}
 	row := []string{
 		e.GetName(), e.GetConsultant(), e.GetConsultantDisplayName(), e.GetNetwork(),
-		shortEnum(e.GetActivity().String(), "SUPPORT_ACTIVITY_"), e.GetDate(),
+		aip.EnumName(e.GetActivity()), e.GetDate(),
 		strconv.Itoa(int(e.GetDurationMinutes())), hours(int64(e.GetDurationMinutes()), d),
-		shortEnum(e.GetMode().String(), "SUPPORT_MODE_"), strings.Join(topics, ";"),
+		aip.EnumName(e.GetMode()), strings.Join(topics, ";"),
 		strconv.FormatInt(total, 10),
 	}
 	for _, n := range ops {
 		row = append(row, strconv.FormatInt(n, 10))
 	}
 	row = append(row,
-		e.GetMeeting(), e.GetNotes(), shortEnum(e.GetState().String(), "SUPPORT_ENTRY_STATE_"),
+		e.GetMeeting(), e.GetNotes(), aip.EnumName(e.GetState()),
 		e.GetReview().GetReviewer(), timestamp(e.GetReview().GetTime()), e.GetReview().GetReason(),
 		timestamp(e.GetCreateTime()), timestamp(e.GetUpdateTime()))
 	return &famiv1.ExportRow{Values: row}
 }
 
 func summaryRow(g *famiv1.SupportSummaryGroup, key string, d famiv1.CsvDialect) *famiv1.ExportRow {
+	// Enum values go without their prefix (aip.EnumName): spreadsheets
+	// read WORKSHOP better than SUPPORT_ACTIVITY_WORKSHOP.
 	if g.GetActivity() != 0 {
-		key = shortEnum(key, "SUPPORT_ACTIVITY_")
+		key = strings.TrimPrefix(key, "SUPPORT_ACTIVITY_")
 	}
 	row := []string{
 		key, g.GetDisplayName(), hours(g.GetTotalMinutes(), d), strconv.FormatInt(g.GetTotalMinutes(), 10),
