@@ -441,9 +441,9 @@ func (sc *meetingScenario) run() {
 	sc.feedFails("a made-up feed token", sc.getFeed("/v1/regions/lombardia/meetings.ics", "rcal_"+strings.Repeat("A", 43), "", ""), http.StatusUnauthorized, "INVALID_CALENDAR_TOKEN")
 
 	// Held and cancelled meetings stay on record; a scheduled one goes.
-	err = consultant.DeleteMeeting(ctx, &famiv1.DeleteMeetingRequest{Name: m.GetName()})
+	_, err = consultant.DeleteMeeting(ctx, &famiv1.DeleteMeetingRequest{Name: m.GetName()})
 	sc.fails("delete a held meeting", err, wantErr{codes.FailedPrecondition, "MEETING_NOT_SCHEDULED", nil}, "stay on record")
-	if err := consultant.DeleteMeeting(ctx, &famiv1.DeleteMeetingRequest{Name: meetingName("focus-sud")}); err != nil {
+	if _, err := consultant.DeleteMeeting(ctx, &famiv1.DeleteMeetingRequest{Name: meetingName("focus-sud")}); err != nil {
 		t.Errorf("delete a scheduled meeting: %v", err)
 	}
 	_, err = consultant.GetMeeting(ctx, &famiv1.GetMeetingRequest{Name: meetingName("focus-sud")})

@@ -175,7 +175,7 @@ func TestOverlapsEverySurface(t *testing.T) {
 			got[0].GetSharedStartDate() != "2026-01-01" || got[0].GetSharedEndDate() != "2026-03-31" {
 			t.Errorf("after extending into the other's period: got %v, want both directions, 2026-01-01..2026-03-31", got)
 		}
-		if err := admin.DeleteProject(ctx, &famiv1.DeleteProjectRequest{Name: fse.GetName()}); err != nil {
+		if _, err := admin.DeleteProject(ctx, &famiv1.DeleteProjectRequest{Name: fse.GetName()}); err != nil {
 			t.Fatalf("delete: %v", err)
 		}
 		if got := mustOK(ov.ListOverlaps(ctx, &famiv1.ListOverlapsRequest{Parent: "regions/lombardia"}))(t, "list").GetOverlaps(); len(got) != 0 {

@@ -629,7 +629,7 @@ func matrixCases() map[string]matrixCase {
 		"/fami.v1.PartnerService/DeletePartner": {right: rightWriteRegistry, scoped: true,
 			setup: func(c *matrixCall) { c.target = c.newPartner(c.id) },
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.s.DeletePartner(c.ctx, &famiv1.DeletePartnerRequest{Name: c.target})
+				return ret(c.s.DeletePartner(c.ctx, &famiv1.DeletePartnerRequest{Name: c.target}))
 			}},
 
 		"/fami.v1.ProjectService/CreateProject": {right: rightWriteRegistry, scoped: true,
@@ -653,7 +653,7 @@ func matrixCases() map[string]matrixCase {
 		"/fami.v1.ProjectService/DeleteProject": {right: rightWriteRegistry, scoped: true,
 			setup: func(c *matrixCall) { c.target = c.newProject(c.id) },
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.s.DeleteProject(c.ctx, &famiv1.DeleteProjectRequest{Name: c.target})
+				return ret(c.s.DeleteProject(c.ctx, &famiv1.DeleteProjectRequest{Name: c.target}))
 			}},
 		"/fami.v1.ProjectService/ExtendProject": {right: rightWriteRegistry, scoped: true,
 			setup: func(c *matrixCall) { c.target = c.newProject(c.id) },
@@ -685,7 +685,7 @@ func matrixCases() map[string]matrixCase {
 		"/fami.v1.NetworkService/DeleteNetwork": {right: rightWriteNetworks, scoped: true,
 			setup: func(c *matrixCall) { c.target = c.newNetwork(c.id, c.fx.lead, c.fx.member) },
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.s.DeleteNetwork(c.ctx, &famiv1.DeleteNetworkRequest{Name: c.target})
+				return ret(c.s.DeleteNetwork(c.ctx, &famiv1.DeleteNetworkRequest{Name: c.target}))
 			}},
 
 		"/fami.v1.AuthService/Login": {right: rightLogin,
@@ -728,11 +728,11 @@ func matrixCases() map[string]matrixCase {
 				}
 			},
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.s.DeleteAccount(c.ctx, &famiv1.DeleteAccountRequest{Name: c.target})
+				return ret(c.s.DeleteAccount(c.ctx, &famiv1.DeleteAccountRequest{Name: c.target}))
 			}},
 		"/fami.v1.AuthService/SetAccountPassword": {right: rightAccounts, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.s.SetAccountPassword(c.ctx, &famiv1.SetAccountPasswordRequest{Name: c.fx.account, Password: matrixPassword})
+				return ret(c.s.SetAccountPassword(c.ctx, &famiv1.SetAccountPasswordRequest{Name: c.fx.account, Password: matrixPassword}))
 			}},
 		"/fami.v1.AuthService/CreateServiceToken": {right: rightServiceTokens, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
@@ -809,7 +809,7 @@ func matrixCases() map[string]matrixCase {
 		"/fami.v1.ProtocolService/DeleteProtocol": {right: rightDraftProtocols, scoped: true,
 			setup: func(c *matrixCall) { c.newProtocol(false) },
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.protocols().DeleteProtocol(c.ctx, &famiv1.DeleteProtocolRequest{Name: c.target})
+				return ret(c.protocols().DeleteProtocol(c.ctx, &famiv1.DeleteProtocolRequest{Name: c.target}))
 			}},
 		"/fami.v1.ProtocolService/OpenProtocolForSignature": {right: rightDraftProtocols, scoped: true,
 			setup: func(c *matrixCall) { c.newProtocol(false) },
@@ -899,7 +899,7 @@ func matrixCases() map[string]matrixCase {
 		"/fami.v1.SupportService/DeleteSupportEntry": {right: rightLogEntries, scoped: true,
 			setup: func(c *matrixCall) { c.newEntry() },
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.support().DeleteSupportEntry(c.ctx, &famiv1.DeleteSupportEntryRequest{Name: c.target})
+				return ret(c.support().DeleteSupportEntry(c.ctx, &famiv1.DeleteSupportEntryRequest{Name: c.target}))
 			}},
 		"/fami.v1.SupportService/BatchApproveSupportEntries": {right: rightReviewEntries, scoped: true,
 			setup: func(c *matrixCall) { c.newEntry() },
@@ -1308,7 +1308,7 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 			return ret(nm.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: p.GetName(), Title: "Renamed"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}}))
 		}},
 		{"DeleteProtocol", true, false, func(ctx context.Context, nm surface, id string, p *famiv1.Protocol) (proto.Message, error) {
-			return nil, nm.DeleteProtocol(ctx, &famiv1.DeleteProtocolRequest{Name: p.GetName()})
+			return ret(nm.DeleteProtocol(ctx, &famiv1.DeleteProtocolRequest{Name: p.GetName()}))
 		}},
 		{"OpenProtocolForSignature", true, false, func(ctx context.Context, nm surface, id string, p *famiv1.Protocol) (proto.Message, error) {
 			return ret(nm.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}))
@@ -1376,7 +1376,7 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 			ctx := t.Context()
 			en := mustOK(e.newEntry(ctx, e.otherLoggers[ownRegion], parent, e.kind+"-others-delete", fx.network, e.entryDay(), 60))(t, "log entry")
 			e.expectRefusal(t, notOwn, func() (proto.Message, error) {
-				return nil, consultant().DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: en.GetName()})
+				return ret(consultant().DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: en.GetName()}))
 			})
 			entryUnchanged(t, en)
 		}},
@@ -1410,7 +1410,7 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 			approved := mustOK(e.admins[ownRegion].BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{en.GetName()}}))(t, "approve entry")
 			e.expectRefusal(t, notSubmitted, func() (proto.Message, error) {
 				if method == "DeleteSupportEntry" {
-					return nil, consultant().DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: en.GetName()})
+					return ret(consultant().DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: en.GetName()}))
 				}
 				return ret(consultant().UpdateSupportEntry(ctx, &famiv1.UpdateSupportEntryRequest{
 					SupportEntry: &famiv1.SupportEntry{Name: en.GetName(), Notes: "Late"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"notes"}}}))
@@ -1564,7 +1564,7 @@ func meetingMatrixCases() map[string]matrixCase {
 		"/fami.v1.MeetingService/DeleteMeeting": {right: rightWriteMeetings, scoped: true,
 			setup: func(c *matrixCall) { c.newMeeting(false) },
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.mtg().DeleteMeeting(c.ctx, &famiv1.DeleteMeetingRequest{Name: c.target})
+				return ret(c.mtg().DeleteMeeting(c.ctx, &famiv1.DeleteMeetingRequest{Name: c.target}))
 			}},
 		"/fami.v1.MeetingService/CancelMeeting": {right: rightWriteMeetings, scoped: true,
 			setup: func(c *matrixCall) { c.newMeeting(false) },

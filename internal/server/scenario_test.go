@@ -281,7 +281,7 @@ func (sc *scenario) run() {
 	}
 
 	// A partner a network references cannot go.
-	err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("udp-milano")})
+	_, err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("udp-milano")})
 	sc.fails("delete a partner a network references", err, wantErr{codes.FailedPrecondition, "PARTNER_IN_USE", nil})
 
 	// Invalid input names the field and writes nothing.
@@ -332,9 +332,9 @@ func (sc *scenario) run() {
 	sc.record("revision after the invalid calls: %d", before)
 
 	// A partner nothing references goes, but only at its current etag.
-	err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("caritas"), Etag: "1"})
+	_, err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("caritas"), Etag: "1"})
 	sc.fails("delete partner caritas with a stale etag", err, wantErr{codes.Aborted, "ETAG_MISMATCH", nil})
-	err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("caritas"), Etag: first.GetEtag()})
+	_, err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("caritas"), Etag: first.GetEtag()})
 	if err != nil {
 		t.Errorf("delete partner caritas: %v", err)
 	}

@@ -249,7 +249,7 @@ func (sc *supportScenario) run() {
 	_, err = c2.UpdateSupportEntry(ctx, &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: &famiv1.SupportEntry{Name: supportEntryName("e1"), Notes: "mine"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"notes"}}})
 	sc.fails("edit another consultant's entry", err, wantErr{codes.PermissionDenied, "NOT_OWN_ENTRY", nil})
-	err = c2.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e1")})
+	_, err = c2.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e1")})
 	sc.fails("delete another consultant's entry", err, wantErr{codes.PermissionDenied, "NOT_OWN_ENTRY", nil})
 	_, err = c2.GetSupportEntry(ctx, &famiv1.GetSupportEntryRequest{Name: supportEntryName("e1")})
 	sc.fails("read another consultant's entry", err, wantErr{codes.PermissionDenied, "NOT_OWN_ENTRY", nil})
@@ -290,7 +290,7 @@ func (sc *supportScenario) run() {
 	_, err = c.UpdateSupportEntry(ctx, &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: &famiv1.SupportEntry{Name: supportEntryName("e5"), Date: "2021-03-31"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"date"}}})
 	sc.fails("move an entry into the closed quarter", err, wantErr{codes.FailedPrecondition, "PERIOD_CLOSED", []string{"support_entry.date"}})
-	err = c.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e4")})
+	_, err = c.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e4")})
 	sc.fails("delete an entry inside the closed quarter", err, wantErr{codes.FailedPrecondition, "PERIOD_CLOSED", nil})
 	_, err = admin.BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: lombardia, Names: []string{supportEntryName("e4")}})
 	sc.fails("approve an entry inside the closed quarter", err, wantErr{codes.FailedPrecondition, "PERIOD_CLOSED", nil})
@@ -361,7 +361,7 @@ func (sc *supportScenario) run() {
 	sc.fails("reopen without a reason", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"reason"}})
 	reopened, err := admin.ReopenPeriod(ctx, &famiv1.ReopenPeriodRequest{Name: q1.GetName(), Reason: "Correzione richiesta dal consulente", Etag: q1.GetEtag()})
 	sc.ok("reopen Q1 2021", err, reopened)
-	err = c.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e4")})
+	_, err = c.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e4")})
 	if err != nil {
 		t.Errorf("delete e4 after reopening: %v", err)
 	}

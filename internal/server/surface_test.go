@@ -27,12 +27,6 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// surface is one way of calling the API, every service's unary RPCs
-// (clients_test.go): gRPC, Connect, gRPC-Web or REST. It takes and
-// returns the generated messages and reports a failed call as a
-// *callError, so one scenario runs unchanged on all of them.
-type surface struct{ c *rpcClient }
-
 // surfaceKinds are the four surfaces, in the order the tests run them.
 var surfaceKinds = []string{"grpc", "connect", "grpcweb", "rest"}
 
@@ -46,7 +40,7 @@ func newSurface(t *testing.T, ts *testServer, kind string) surface {
 // empty).
 func newSurfaceAs(t *testing.T, ts *testServer, kind, token string) surface {
 	t.Helper()
-	return surface{newRPCClient(t, ts, kind, token)}
+	return surfaceOf(newRPCClient(t, ts, kind, token))
 }
 
 // callError is a failed call in the same shape whatever the surface.
