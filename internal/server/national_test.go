@@ -21,7 +21,7 @@ import (
 const rightDashboard right = "national summaries (dashboard)"
 
 func init() {
-	readmeRights[rightDashboard] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: own}
+	readmeRights[rightDashboard] = readmeRow(everywhere, own, never, never, own, never)
 }
 
 // nationalMatrixCases maps the DashboardService RPCs to how the matrix

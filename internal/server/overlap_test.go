@@ -18,7 +18,7 @@ import (
 const rightOverlaps right = "overlaps of projects"
 
 func init() {
-	readmeRights[rightOverlaps] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: never, roleRegionalSystem: own}
+	readmeRights[rightOverlaps] = readmeRow(everywhere, own, own, never, own, never)
 }
 
 // overlapMatrixCases maps the OverlapService RPCs to how the matrix calls

@@ -117,21 +117,21 @@ const (
 // reference data and login needs a bearer token"); WhoAmI answers
 // "anonymous" to a caller without a token (auth.proto).
 var readmeRights = map[right]map[string]scope{
-	rightReference:     {roleAnonymous: everywhere, roleMinistry: everywhere, roleRegionAdmin: everywhere, roleConsultant: everywhere, roleNetworkMember: everywhere, roleRegionalSystem: everywhere},
-	rightLogin:         {roleAnonymous: everywhere, roleMinistry: everywhere, roleRegionAdmin: everywhere, roleConsultant: everywhere, roleNetworkMember: everywhere, roleRegionalSystem: everywhere},
-	rightWhoAmI:        {roleAnonymous: everywhere, roleMinistry: everywhere, roleRegionAdmin: everywhere, roleConsultant: everywhere, roleNetworkMember: everywhere, roleRegionalSystem: everywhere},
-	rightRead:          {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own},
-	rightWriteRegistry: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: own},
-	rightWriteNetworks: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: own},
-	rightUpdateNetwork: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: leadsOwn, roleRegionalSystem: own},
-	rightAccounts:      {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: never},
-	rightServiceTokens: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: never},
-	rightFeed:          {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: own},
-	rightBackup:        {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: never},
-	rightCompact:       {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: never, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: never},
+	rightReference:     readmeRow(everywhere, everywhere, everywhere, everywhere, everywhere, everywhere),
+	rightLogin:         readmeRow(everywhere, everywhere, everywhere, everywhere, everywhere, everywhere),
+	rightWhoAmI:        readmeRow(everywhere, everywhere, everywhere, everywhere, everywhere, everywhere),
+	rightRead:          readmeRow(everywhere, own, own, own, own, never),
+	rightWriteRegistry: readmeRow(never, own, never, never, own, never),
+	rightWriteNetworks: readmeRow(never, own, never, never, own, never),
+	rightUpdateNetwork: readmeRow(never, own, never, leadsOwn, own, never),
+	rightAccounts:      readmeRow(everywhere, own, never, never, never, never),
+	rightServiceTokens: readmeRow(never, own, never, never, never, never),
+	rightFeed:          readmeRow(everywhere, own, never, never, own, never),
+	rightBackup:        readmeRow(everywhere, own, never, never, never, never),
+	rightCompact:       readmeRow(everywhere, never, never, never, never, never),
 
 	// | read a region's protocols | all regions | own | own | own | own | no |
-	rightReadProtocols: {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own},
+	rightReadProtocols: readmeRow(everywhere, own, own, own, own, never),
 	// | draft, edit, delete (drafts), open, amend, terminate protocols | no | own | own | those its partner is a party to | own | no |
 	//
 	// The table does not name deleting; the Protocols section puts it in
@@ -139,29 +139,37 @@ var readmeRights = map[right]map[string]scope{
 	// consultants and regional systems of the region, and by the staff
 	// (network members) of a partner that is a party; only a draft can be
 	// deleted"), so DeleteProtocol is held to this row.
-	rightDraftProtocols: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: partyOwn, roleRegionalSystem: own},
+	rightDraftProtocols: readmeRow(never, own, own, partyOwn, own, never),
 	// | sign a protocol | no | no | no | for its own partner, once, if a party | no | no |
-	rightSignProtocols: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: never, roleConsultant: never, roleNetworkMember: partyOwn, roleRegionalSystem: never},
+	rightSignProtocols: readmeRow(never, never, never, partyOwn, never, never),
 
 	// The "Support hours" table has no anonymous column: "every call but
 	// the reference data (regions, municipalities), login and whoami needs
 	// a bearer token".
 	//
 	// | log, edit, delete entries | no | no | own entries, while SUBMITTED | no | no |
-	rightLogEntries: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: never, roleConsultant: ownEntries, roleNetworkMember: never, roleRegionalSystem: never},
+	rightLogEntries: readmeRow(never, never, ownEntries, never, never, never),
 	// | read, list and export entries | no | own region | own entries | no | own region |
-	rightReadEntries: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: ownEntries, roleNetworkMember: never, roleRegionalSystem: own},
+	rightReadEntries: readmeRow(never, own, ownEntries, never, own, never),
 	// | approve, reject, close and reopen periods | no | own region | no | no | no |
-	rightReviewEntries: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: never},
+	rightReviewEntries: readmeRow(never, own, never, never, never, never),
 	// | list closed periods | all regions | own | own | own | own |
-	rightListPeriods: {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own},
+	rightListPeriods: readmeRow(everywhere, own, own, own, own, never),
 	// | summaries and summary exports | all regions, no per-consultant figures | own region | own entries |
 	// the networks its partner is a member of, no per-consultant figures | own region |
 	//
 	// The matrix asks for no per-consultant figures; asking the ministry's
 	// and network members' summaries for them is a subtest
 	// (CONSULTANT_DETAIL_NOT_ALLOWED).
-	rightSummaries: {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: ownEntries, roleNetworkMember: memberNetworks, roleRegionalSystem: own},
+	rightSummaries: readmeRow(everywhere, own, ownEntries, memberNetworks, own, never),
+}
+
+// readmeRow is a row of a README rights table: the scope of each role, in
+// the table's column order (ministry, region_admin, consultant,
+// network_member, regional_system, anonymous).
+func readmeRow(ministry, regionAdmin, consultant, networkMember, regionalSystem, anonymous scope) map[string]scope {
+	return map[string]scope{roleMinistry: ministry, roleRegionAdmin: regionAdmin, roleConsultant: consultant,
+		roleNetworkMember: networkMember, roleRegionalSystem: regionalSystem, roleAnonymous: anonymous}
 }
 
 // readmeAllows reports whether the README lets role make a call of right
@@ -1484,9 +1492,9 @@ const (
 
 func init() {
 	// | read a region's meetings, action items and calendars | all regions | own | own | own | own | no |
-	readmeRights[rightReadMeetings] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own}
+	readmeRights[rightReadMeetings] = readmeRow(everywhere, own, own, own, own, never)
 	// | attendance summaries | all regions | own | own | the networks its partner is a member of | own | no |
-	readmeRights[rightMeetingSummaries] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: memberNetworks, roleRegionalSystem: own}
+	readmeRights[rightMeetingSummaries] = readmeRow(everywhere, own, own, memberNetworks, own, never)
 	// | schedule, edit, cancel and delete meetings; record attendance, minutes and action items |
 	// meetings of no network (focus groups, bilateral meetings), in every region | own | own |
 	// meetings whose every network its partner is a member of | own | no |
@@ -1494,12 +1502,12 @@ func init() {
 	// The matrix's meetings belong to a network, which the ministry may not
 	// write (NETWORK_MEETING); its focus groups and bilateral meetings are
 	// TestMinistryConvenesMeetings'.
-	readmeRights[rightWriteMeetings] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: memberNetworks, roleRegionalSystem: own}
+	readmeRights[rightWriteMeetings] = readmeRow(never, own, own, memberNetworks, own, never)
 	// | create, list and revoke calendar feed tokens | all regions | own | own | own | own | no |
 	//
 	// Each caller lists and revokes its own tokens; a region admin every
 	// token of its region (the RevokeCalendarToken check tries another's).
-	readmeRights[rightCalendarTokens] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own}
+	readmeRights[rightCalendarTokens] = readmeRow(everywhere, own, own, own, own, never)
 }
 
 // meetingMatrixCases maps every MeetingService RPC to how the matrix calls
