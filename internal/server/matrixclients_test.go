@@ -48,7 +48,7 @@ var roleSurfaceSets perEnv[map[string]surface]
 // roleSurfaces are the surfaces of the meeting, monitoring, evaluation,
 // survey and contact cells: one on the env's kind for every matrix role
 // (meetingSpec's tokens; the anonymous one without a token) and, under
-// "admin:{region}", for the admin of each of the matrix's regions. They
+// "admin:{region}", the env's admin of each of the matrix's regions. They
 // are built on first use.
 func (c *matrixCall) roleSurfaces() map[string]surface {
 	return roleSurfaceSets.get(c.env, func(envT *testing.T) map[string]surface {
@@ -58,7 +58,7 @@ func (c *matrixCall) roleSurfaces() map[string]surface {
 			m[role] = newSurfaceAs(envT, e.ts, e.kind, e.ts.mintToken(e.meetingSpec(role)))
 		}
 		for _, region := range []string{ownRegion, foreignRegion} {
-			m["admin:"+region] = newSurfaceAs(envT, e.ts, e.kind, e.ts.mintToken(regionAdminSpec(region)))
+			m["admin:"+region] = e.admins[region]
 		}
 		return m
 	})

@@ -133,10 +133,6 @@ func TestMeetingsEverySurface(t *testing.T) {
 
 type meetingScenario struct{ *onSurface }
 
-func (sc *meetingScenario) as(spec auth.TokenSpec) surface {
-	return clientAs(sc.onSurface, newSurfaceAs, spec)
-}
-
 // meetingSummary is what the transcript keeps of a meeting: everything
 // but times, which differ between servers and runs.
 func meetingSummary(m *famiv1.Meeting) string {
@@ -556,10 +552,9 @@ func (c *matrixCall) meetings() *meetingMatrix {
 
 func (c *matrixCall) newMeetingMatrix(*testing.T) *meetingMatrix {
 	e := c.env
-	mm := &meetingMatrix{as: c.roleSurfaces(), admins: map[string]surface{}, fx: map[string]*meetingFixtures{}}
+	mm := &meetingMatrix{as: c.roleSurfaces(), admins: e.admins, fx: map[string]*meetingFixtures{}}
 	ctx := c.ctx
 	for _, region := range []string{ownRegion, foreignRegion} {
-		mm.admins[region] = mm.as["admin:"+region]
 		fx, mfx, parent := e.fx[region], &meetingFixtures{}, "regions/"+region
 		mfx.third = mustOK(e.newPartner(ctx, e.admins[region], parent, "fx-meeting-third"))(c.t, "meeting fixture partner").GetName()
 		mfx.otherNetwork = mustOK(e.newNetwork(ctx, e.admins[region], parent, "fx-meeting-network", fx.member, mfx.third))(c.t, "meeting fixture network").GetName()

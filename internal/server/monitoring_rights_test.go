@@ -88,10 +88,9 @@ func (c *matrixCall) mon() *monitoringMatrix {
 
 func (c *matrixCall) newMonitoringMatrix(*testing.T) *monitoringMatrix {
 	e := c.env
-	mm := &monitoringMatrix{as: c.roleSurfaces(), admins: map[string]surface{}, fx: map[string]*monitoringFixtures{}}
+	mm := &monitoringMatrix{as: c.roleSurfaces(), admins: e.admins, fx: map[string]*monitoringFixtures{}}
 	ctx := c.ctx
 	for _, region := range []string{ownRegion, foreignRegion} {
-		mm.admins[region] = mm.as["admin:"+region]
 		fx, mfx, parent := e.fx[region], &monitoringFixtures{}, "regions/"+region
 		for _, p := range []struct {
 			id   string

@@ -30,11 +30,7 @@ func nationalMatrixCases() map[string]matrixCase {
 	return map[string]matrixCase{
 		"/fami.v1.DashboardService/SummarizeRegions": {right: rightDashboard, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
-				var token string
-				if c.role != roleAnonymous {
-					token = c.env.ts.mintToken(c.env.meetingSpec(c.role))
-				}
-				return ret(newSurfaceAs(c.t, c.env.ts, c.env.kind, token).SummarizeRegions(c.ctx, &famiv1.SummarizeRegionsRequest{Name: c.parent}))
+				return ret(c.roleSurfaces()[c.role].SummarizeRegions(c.ctx, &famiv1.SummarizeRegionsRequest{Name: c.parent}))
 			},
 			check: func(c *matrixCall, res proto.Message) {
 				rows := res.(*famiv1.SummarizeRegionsResponse).GetRegions()

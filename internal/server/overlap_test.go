@@ -27,11 +27,7 @@ func overlapMatrixCases() map[string]matrixCase {
 	return map[string]matrixCase{
 		"/fami.v1.OverlapService/ListOverlaps": {right: rightOverlaps, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
-				var token string
-				if c.role != roleAnonymous {
-					token = c.env.ts.mintToken(c.env.meetingSpec(c.role))
-				}
-				return ret(newSurfaceAs(c.t, c.env.ts, c.env.kind, token).ListOverlaps(c.ctx, &famiv1.ListOverlapsRequest{Parent: c.parent}))
+				return ret(c.roleSurfaces()[c.role].ListOverlaps(c.ctx, &famiv1.ListOverlapsRequest{Parent: c.parent}))
 			}},
 	}
 }

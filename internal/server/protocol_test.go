@@ -37,11 +37,6 @@ func TestProtocolsEverySurface(t *testing.T) {
 
 type protocolScenario struct{ *onSurface }
 
-// as returns a client of the scenario's surface for a principal.
-func (sc *protocolScenario) as(spec auth.TokenSpec) surface {
-	return clientAs(sc.onSurface, newSurfaceAs, spec)
-}
-
 // staff is a network member working for partner id of lombardia.
 func (sc *protocolScenario) staff(id, displayName string) surface {
 	return sc.as(auth.TokenSpec{Subject: "test:staff:" + id, Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName(id), Name: displayName})

@@ -382,8 +382,7 @@ func newMatrixEnv(t *testing.T, kind string) *matrixEnv {
 	e := &matrixEnv{kind: kind, ts: ts, as: map[string]surface{}, subjects: map[string]string{}, feeds: map[string]feedSurface{}, admins: map[string]surface{}, fx: map[string]*matrixFixtures{},
 		loggers: map[string]surface{}, otherLoggers: map[string]surface{}}
 	for _, region := range []string{ownRegion, foreignRegion} {
-		tok := ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region})
-		e.admins[region] = newSurfaceAs(t, ts, kind, tok)
+		e.admins[region] = newSurfaceAs(t, ts, kind, ts.mintToken(regionAdminSpec(region)))
 		e.otherLoggers[region] = newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: otherConsultant(region), Role: principal.Consultant, Region: region}))
 	}
 	for _, region := range []string{ownRegion, foreignRegion} {

@@ -52,7 +52,7 @@ func newScenario(on *onSurface) *scenario {
 		transcript: on.transcript,
 		ctx:        on.ctx,
 		s:          newSurface(on.t, on.ts, on.kind),
-		ministry:   clientAs(on, newSurfaceAs, auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}),
+		ministry:   on.as(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}),
 		anonymous:  newSurfaceAs(on.t, on.ts, on.kind, ""),
 	}
 }

@@ -89,9 +89,9 @@ func TestSupportEverySurface(t *testing.T) {
 	onEverySurface(t, server.Config{}, supportBrief, true, func(on *onSurface) {
 		sc := &supportScenario{transcript: on.transcript, ctx: on.ctx, registry: newSurface(on.t, on.ts, on.kind),
 			admin:       newSurfaceAs(on.t, on.ts, on.kind, on.ts.token),
-			consultant:  clientAs(on, newSurfaceAs, supportConsultant),
-			consultant2: clientAs(on, newSurfaceAs, supportConsultant2),
-			ministry:    clientAs(on, newSurfaceAs, supportMinistry),
+			consultant:  on.as(supportConsultant),
+			consultant2: on.as(supportConsultant2),
+			ministry:    on.as(supportMinistry),
 			anonymous:   newSurfaceAs(on.t, on.ts, on.kind, ""),
 		}
 		sc.run()
