@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"io"
 	"mime"
 	"net/http"
 	"os/exec"
@@ -106,15 +105,7 @@ func TestGRPCWebText(t *testing.T) {
 		if token != "" {
 			hr.Header.Set("Authorization", "Bearer "+token)
 		}
-		res, err := http.DefaultClient.Do(hr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		text, err := io.ReadAll(res.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res, text := fetch(t, http.DefaultClient, hr)
 		body, err := base64.StdEncoding.DecodeString(string(text))
 		if err != nil {
 			t.Fatalf("response body %q is not base64: %v", text, err)

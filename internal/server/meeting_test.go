@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -172,16 +171,7 @@ func (sc *meetingScenario) getFeed(path, token, auth, ifNoneMatch string) *restR
 	if ifNoneMatch != "" {
 		req.Header.Set("If-None-Match", ifNoneMatch)
 	}
-	hc := newHTTPClient(sc.t)
-	res, err := hc.Do(req)
-	if err != nil {
-		sc.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		sc.t.Fatal(err)
-	}
+	res, body := fetch(sc.t, newHTTPClient(sc.t), req)
 	return &restResponse{Status: res.StatusCode, ContentType: res.Header.Get("Content-Type"), Header: res.Header, Body: body}
 }
 

@@ -159,17 +159,7 @@ func get(t *testing.T, ts *testServer, path string, header ...string) (*http.Res
 	}
 	// A transport of its own: no transparent gzip, so the test sees what
 	// the server sends.
-	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
-	res, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, body
+	return fetch(t, &http.Client{Transport: &http.Transport{DisableCompression: true}}, req)
 }
 
 func mustGet(t *testing.T, ts *testServer, path string) []byte {

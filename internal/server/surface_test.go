@@ -154,6 +154,22 @@ func newHTTPClient(t *testing.T) *http.Client {
 	return &http.Client{Transport: tr}
 }
 
+// fetch sends req with hc and returns the response with its whole body; a
+// request that gets no response fails the test.
+func fetch(t testing.TB, hc *http.Client, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	res, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", req.Method, req.URL.Path, err)
+	}
+	return res, body
+}
+
 // connectErr converts a connect-go error.
 func connectErr(err error) error {
 	if err == nil {
