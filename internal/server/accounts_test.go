@@ -45,7 +45,7 @@ func TestAccountsAndLogin(t *testing.T) {
 		ctx := t.Context()
 		admin := newSurface(t, ts, kind)
 		anon := newSurfaceAs(t, ts, kind, "")
-		ministry := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
 
 		partner, err := admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp-milano", Partner: &famiv1.Partner{
 			DisplayName: "Ufficio di Piano di Milano", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}})
@@ -369,7 +369,7 @@ func TestUsernamesScopedToTheirRegion(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		lombardiaAdmin := newSurface(t, ts, kind)
-		venetoAdmin := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:veneto-admin", Role: principal.RegionAdmin, Region: "veneto"}))
+		venetoAdmin := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:veneto-admin", Role: principal.RegionAdmin, Region: "veneto"})
 		anon := newSurfaceAs(t, ts, kind, "")
 		taken, free := "mrossi-"+kind, "nessuno-"+kind
 		consultant := func(parent, id, pw string) *famiv1.CreateAccountRequest {

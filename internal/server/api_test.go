@@ -19,8 +19,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -257,7 +255,7 @@ func TestRESTWatchErrors(t *testing.T) {
 		DisplayName: "CPIA 5", Kind: famiv1.PartnerKind_PARTNER_KIND_ADULT_EDUCATION_CENTRE}}); err != nil {
 		t.Fatal(err)
 	}
-	ministry := newRESTSurface(t, ts, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
+	ministry := newRESTSurface(t, ts, ts.mintToken(ministrySpec))
 	if err := ministry.call(ctx, http.MethodPost, "/v1/regions/lombardia/changes:compact", nil, &famiv1.CompactChangesRequest{Parent: lombardia, Revision: 1}, &famiv1.CompactChangesResponse{}); err != nil {
 		t.Fatalf("compact: %v", err)
 	}

@@ -3,9 +3,6 @@ package server_test
 import (
 	"sync"
 	"testing"
-
-	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // perEnv holds what a family of matrix cells builds once per matrixEnv
@@ -37,11 +34,6 @@ func (p *perEnv[V]) get(e *matrixEnv, build func(envT *testing.T) V) V {
 	return v
 }
 
-// regionAdminSpec is the token spec of region's admin in the matrix.
-func regionAdminSpec(region string) auth.TokenSpec {
-	return auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region}
-}
-
 // roleSurfaceSets are the surfaces of the matrix's roles, per env.
 var roleSurfaceSets perEnv[map[string]surface]
 
@@ -55,7 +47,7 @@ func (c *matrixCall) roleSurfaces() map[string]surface {
 		e := c.env
 		m := map[string]surface{roleAnonymous: newSurfaceAs(envT, e.ts, e.kind, "")}
 		for _, role := range matrixRoles[1:] {
-			m[role] = newSurfaceAs(envT, e.ts, e.kind, e.ts.mintToken(e.meetingSpec(role)))
+			m[role] = newSurfaceFor(envT, e.ts, e.kind, e.meetingSpec(role))
 		}
 		for _, region := range []string{ownRegion, foreignRegion} {
 			m["admin:"+region] = e.admins[region]

@@ -207,7 +207,7 @@ func (sc *meetingScenario) run() {
 		}
 	}
 	// Veneto has a network and a meeting of its own.
-	venetoAdminToken := sc.ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:veneto", Role: principal.RegionAdmin, Region: "veneto"})
+	venetoAdminToken := sc.ts.mintToken(regionAdminSpec("veneto"))
 	venetoReg := newSurfaceAs(t, sc.ts, sc.kind, venetoAdminToken)
 	mustOK(venetoReg.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: "regions/veneto", PartnerId: "udp-padova",
 		Partner: &famiv1.Partner{DisplayName: "UdP Padova", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}))(t, "veneto partner")

@@ -382,8 +382,8 @@ func newMatrixEnv(t *testing.T, kind string) *matrixEnv {
 	e := &matrixEnv{kind: kind, ts: ts, as: map[string]surface{}, subjects: map[string]string{}, feeds: map[string]feedSurface{}, admins: map[string]surface{}, fx: map[string]*matrixFixtures{},
 		loggers: map[string]surface{}, otherLoggers: map[string]surface{}}
 	for _, region := range []string{ownRegion, foreignRegion} {
-		e.admins[region] = newSurfaceAs(t, ts, kind, ts.mintToken(regionAdminSpec(region)))
-		e.otherLoggers[region] = newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: otherConsultant(region), Role: principal.Consultant, Region: region}))
+		e.admins[region] = newSurfaceFor(t, ts, kind, regionAdminSpec(region))
+		e.otherLoggers[region] = newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: otherConsultant(region), Role: principal.Consultant, Region: region})
 	}
 	for _, region := range []string{ownRegion, foreignRegion} {
 		admin, parent := e.admins[region], "regions/"+region
@@ -419,7 +419,7 @@ func newMatrixEnv(t *testing.T, kind string) *matrixEnv {
 	// consultant logs the entries of "its own"; in foreignRegion a
 	// consultant of that region.
 	e.loggers[ownRegion] = e.as[roleConsultant]
-	e.loggers[foreignRegion] = newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant:" + foreignRegion, Role: principal.Consultant, Region: foreignRegion}))
+	e.loggers[foreignRegion] = newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:consultant:" + foreignRegion, Role: principal.Consultant, Region: foreignRegion})
 	for _, region := range []string{ownRegion, foreignRegion} {
 		fx, parent := e.fx[region], "regions/"+region
 		fx.protocol = mustOK(e.newProtocol(ctx, region, "fx-protocol", fx.network, false, fx.lead, fx.member))(t, "fixture protocol").GetName()

@@ -16,8 +16,6 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -52,7 +50,7 @@ func newScenario(on *onSurface) *scenario {
 		transcript: on.transcript,
 		ctx:        on.ctx,
 		s:          newSurface(on.t, on.ts, on.kind),
-		ministry:   on.as(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}),
+		ministry:   on.as(ministrySpec),
 		anonymous:  newSurfaceAs(on.t, on.ts, on.kind, ""),
 	}
 }

@@ -25,6 +25,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/raccordo/raccordo/internal/auth"
 )
 
 // surfaceKinds are the four surfaces, in the order the tests run them.
@@ -41,6 +43,13 @@ func newSurface(t *testing.T, ts *testServer, kind string) surface {
 func newSurfaceAs(t *testing.T, ts *testServer, kind, token string) surface {
 	t.Helper()
 	return surfaceOf(newRPCClient(t, ts, kind, token))
+}
+
+// newSurfaceFor returns a client of kind for ts that sends a token of
+// spec.
+func newSurfaceFor(t *testing.T, ts *testServer, kind string, spec auth.TokenSpec) surface {
+	t.Helper()
+	return newSurfaceAs(t, ts, kind, ts.mintToken(spec))
 }
 
 // callError is a failed call in the same shape whatever the surface.

@@ -40,7 +40,7 @@ type onSurface struct {
 
 // as returns a client of the scenario's surface for a principal.
 func (on *onSurface) as(spec auth.TokenSpec) surface {
-	return newSurfaceAs(on.t, on.ts, on.kind, on.ts.mintToken(spec))
+	return newSurfaceFor(on.t, on.ts, on.kind, spec)
 }
 
 // onEverySurface runs a scenario through grpc-go, Connect, gRPC-Web and
