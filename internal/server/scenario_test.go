@@ -361,21 +361,25 @@ func withoutTimes(m proto.Message) proto.Message {
 		return nil
 	}
 	c := proto.Clone(m)
-	clearTimes(c.ProtoReflect())
+	clearFields(c.ProtoReflect(), func(fd protoreflect.FieldDescriptor) bool {
+		return fd.Name() == "create_time" || fd.Name() == "update_time"
+	})
 	return c
 }
 
-func clearTimes(m protoreflect.Message) {
+// clearFields clears, at any depth of m (in messages and lists of
+// messages, not maps), the fields for which drop is true.
+func clearFields(m protoreflect.Message, drop func(protoreflect.FieldDescriptor) bool) {
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		switch {
-		case fd.Name() == "create_time" || fd.Name() == "update_time":
+		case drop(fd):
 			m.Clear(fd)
 		case fd.IsList() && fd.Message() != nil:
 			for i := 0; i < v.List().Len(); i++ {
-				clearTimes(v.List().Get(i).Message())
+				clearFields(v.List().Get(i).Message(), drop)
 			}
 		case fd.Message() != nil && !fd.IsMap():
-			clearTimes(v.Message())
+			clearFields(v.Message(), drop)
 		}
 		return true
 	})

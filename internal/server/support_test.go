@@ -115,7 +115,9 @@ func supportBrief(m proto.Message) string {
 		return "null"
 	}
 	c := proto.Clone(m)
-	clearSupportTimes(c.ProtoReflect())
+	clearFields(c.ProtoReflect(), func(fd protoreflect.FieldDescriptor) bool {
+		return fd.Message() != nil && fd.Message().FullName() == "google.protobuf.Timestamp"
+	})
 	b, err := protojson.Marshal(c)
 	if err != nil {
 		return fmt.Sprintf("<%v>", err)
@@ -123,22 +125,6 @@ func supportBrief(m proto.Message) string {
 	var buf bytes.Buffer
 	json.Compact(&buf, b)
 	return buf.String()
-}
-
-func clearSupportTimes(m protoreflect.Message) {
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.Message() != nil && fd.Message().FullName() == "google.protobuf.Timestamp":
-			m.Clear(fd)
-		case fd.IsList() && fd.Message() != nil:
-			for i := 0; i < v.List().Len(); i++ {
-				clearSupportTimes(v.List().Get(i).Message())
-			}
-		case fd.Message() != nil && !fd.IsMap():
-			clearSupportTimes(v.Message())
-		}
-		return true
-	})
 }
 
 // exportBrief renders an export without the columns of times.
