@@ -249,7 +249,7 @@ func TestNationalMonitoringSummary(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		for _, region := range []string{"lombardia", "veneto"} {
-			tok := ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region})
+			tok := ts.mintToken(regionAdminSpec(region))
 			p := labImpact()
 			name := mustOK(newSurfaceAs(t, ts, kind, tok).CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + region, ProjectId: "lab-impact", Project: p}))(t, "project").GetName()
 			mon := newSurfaceAs(t, ts, kind, tok)
