@@ -45,7 +45,7 @@ func TestAccountsAndLogin(t *testing.T) {
 		ctx := t.Context()
 		admin := newSurface(t, ts, kind)
 		anon := newSurfaceAs(t, ts, kind, "")
-		ministry := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
 
 		partner, err := admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp-milano", Partner: &famiv1.Partner{
 			DisplayName: "Ufficio di Piano di Milano", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}})
@@ -203,7 +203,7 @@ func TestAccountsAndLogin(t *testing.T) {
 				t.Fatalf("login %s: %v", member, err)
 			}
 			s := as(t, "before the delete", res.GetToken())
-			if err := admin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: lombardia + "/accounts/" + member}); err != nil {
+			if _, err := admin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: lombardia + "/accounts/" + member}); err != nil {
 				t.Fatalf("delete account: %v", err)
 			}
 			_, err = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia})
@@ -223,12 +223,12 @@ func TestAccountsAndLogin(t *testing.T) {
 			}
 			s := as(t, "before the change", res.GetToken())
 			name := lombardia + "/accounts/" + consultant
-			if err := admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: "short"}); err == nil {
+			if _, err := admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: "short"}); err == nil {
 				t.Fatal("set a password of 5 characters: got OK, want INVALID_ARGUMENT")
 			} else {
 				checkErr(t, "set a password of 5 characters", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"password"}})
 			}
-			if err := admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: newPassword}); err != nil {
+			if _, err := admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: newPassword}); err != nil {
 				t.Fatalf("set password: %v", err)
 			}
 			_, err = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia})
@@ -249,7 +249,7 @@ func TestAccountsAndLogin(t *testing.T) {
 			for attempt := range 5 {
 				pw := newPassword + string(rune('a'+attempt))
 				start := time.Now()
-				if err := admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: pw}); err != nil {
+				if _, err := admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: pw}); err != nil {
 					t.Fatalf("set password: %v", err)
 				}
 				res, err := login(consultant, pw)
@@ -369,7 +369,7 @@ func TestUsernamesScopedToTheirRegion(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		lombardiaAdmin := newSurface(t, ts, kind)
-		venetoAdmin := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:veneto-admin", Role: principal.RegionAdmin, Region: "veneto"}))
+		venetoAdmin := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:veneto-admin", Role: principal.RegionAdmin, Region: "veneto"})
 		anon := newSurfaceAs(t, ts, kind, "")
 		taken, free := "mrossi-"+kind, "nessuno-"+kind
 		consultant := func(parent, id, pw string) *famiv1.CreateAccountRequest {
@@ -397,9 +397,9 @@ func TestUsernamesScopedToTheirRegion(t *testing.T) {
 				name := parent + "/accounts/" + user
 				acc, err := venetoAdmin.GetAccount(ctx, &famiv1.GetAccountRequest{Name: name})
 				add("get "+name, acc, err)
-				err = venetoAdmin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: venetoSecret})
+				_, err = venetoAdmin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: venetoSecret})
 				add("set password "+name, nil, err)
-				err = venetoAdmin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: name})
+				_, err = venetoAdmin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: name})
 				add("delete "+name, nil, err)
 			}
 			_, err := anon.Login(ctx, &famiv1.LoginRequest{Username: user + "@lombardia", Password: venetoSecret})
@@ -436,7 +436,7 @@ func TestUsernamesScopedToTheirRegion(t *testing.T) {
 		checkErr(t, "a username without its region", err, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
 
 		// Deleting Veneto's mrossi leaves Lombardia's and its token be.
-		if err := venetoAdmin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: veneto + "/accounts/" + taken}); err != nil {
+		if _, err := venetoAdmin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: veneto + "/accounts/" + taken}); err != nil {
 			t.Fatalf("delete veneto's %s: %v", taken, err)
 		}
 		if _, err := newSurfaceAs(t, ts, kind, tokens["lombardia"]).ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia}); err != nil {

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"io"
 	"mime"
 	"net/http"
 	"os/exec"
@@ -20,8 +19,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -106,15 +103,7 @@ func TestGRPCWebText(t *testing.T) {
 		if token != "" {
 			hr.Header.Set("Authorization", "Bearer "+token)
 		}
-		res, err := http.DefaultClient.Do(hr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		text, err := io.ReadAll(res.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res, text := fetch(t, http.DefaultClient, hr)
 		body, err := base64.StdEncoding.DecodeString(string(text))
 		if err != nil {
 			t.Fatalf("response body %q is not base64: %v", text, err)
@@ -266,7 +255,7 @@ func TestRESTWatchErrors(t *testing.T) {
 		DisplayName: "CPIA 5", Kind: famiv1.PartnerKind_PARTNER_KIND_ADULT_EDUCATION_CENTRE}}); err != nil {
 		t.Fatal(err)
 	}
-	ministry := newRESTSurface(t, ts, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
+	ministry := newRESTSurface(t, ts, ts.mintToken(ministrySpec))
 	if err := ministry.call(ctx, http.MethodPost, "/v1/regions/lombardia/changes:compact", nil, &famiv1.CompactChangesRequest{Parent: lombardia, Revision: 1}, &famiv1.CompactChangesResponse{}); err != nil {
 		t.Fatalf("compact: %v", err)
 	}

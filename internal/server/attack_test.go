@@ -26,7 +26,6 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -299,7 +298,7 @@ func TestTokenAttacks(t *testing.T) {
 
 	// tampered is a valid token of veneto's admin with the payload
 	// re-encoded to say lombardia, under the original signature.
-	venetoTok := ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:veneto", Role: principal.RegionAdmin, Region: "veneto"})
+	venetoTok := ts.mintToken(regionAdminSpec("veneto"))
 	parts := strings.Split(venetoTok, ".")
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {

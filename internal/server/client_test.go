@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"connectrpc.com/connect"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -21,8 +23,8 @@ import (
 )
 
 // rpcClient is one surface's connection to a test server, whatever the
-// service: surface's methods (clients_test.go), one per RPC, hand unary
-// the procedure, its REST route and the messages.
+// service: a grpc.ClientConnInterface, so that the generated clients of
+// every service (surface, clients_test.go) call through it.
 type rpcClient struct {
 	kind string
 	// conn is the gRPC connection (kind "grpc").
@@ -80,29 +82,138 @@ func httpDelete(path string) route      { return route{http.MethodDelete, path, 
 func httpPost(path, body string) route  { return route{http.MethodPost, path, body} }
 func httpPatch(path, body string) route { return route{http.MethodPatch, path, body} }
 
-// unary calls procedure (a famiv1connect ...Procedure constant, which is
-// also the gRPC method name) with req on c's surface, over REST through
-// rt, and returns the answer: out, into which gRPC and REST decode it, or
-// the message Connect made. A failed call is a *callError, as in
-// surface_test.go.
-func unary[Req, Res any](ctx context.Context, c *rpcClient, procedure string, rt route, req *Req, out *Res) (*Res, error) {
+// Invoke calls method (a famiv1connect ...Procedure constant, which is also
+// the gRPC method name) with args on c's surface, over REST by its rule of
+// httpRules, and decodes the answer into reply. A failed call is a
+// *callError, as in surface_test.go.
+func (c *rpcClient) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	req, out := args.(proto.Message), reply.(proto.Message)
 	switch c.kind {
 	case "grpc":
-		return out, grpcErr(c.conn.Invoke(ctx, procedure, req, out))
+		return grpcErr(c.conn.Invoke(ctx, method, req, out, opts...))
 	case "connect", "grpcweb":
-		m, err := methodOf(procedure)
-		if err != nil {
-			return nil, err
-		}
-		opts := append(slices.Clip(c.opts), connect.WithSchema(m))
-		res, err := connect.NewClient[Req, Res](c.hc, c.base+procedure, opts...).CallUnary(ctx, connect.NewRequest(req))
-		if err != nil {
-			return nil, connectErr(err)
-		}
-		return res.Msg, nil
+		return c.connectUnary(ctx, method, req, out)
 	}
-	return out, c.rest.route(ctx, rt, any(req).(proto.Message), any(out).(proto.Message))
+	if download, ok := downloads[method]; ok {
+		res, err := download(ctx, c.rest, req)
+		if err != nil {
+			return err
+		}
+		proto.Merge(out, res)
+		return nil
+	}
+	rt, ok := httpRules[method]
+	if !ok {
+		return fmt.Errorf("%s has no REST rule in httpRules", method)
+	}
+	return c.rest.route(ctx, rt, req, out)
 }
+
+// NewStream opens a server stream on gRPC, Connect or gRPC-Web; REST's
+// streams are sync_test.go's restFeed.
+func (c *rpcClient) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	switch c.kind {
+	case "grpc":
+		s, err := c.conn.NewStream(ctx, desc, method, opts...)
+		if err != nil {
+			return nil, grpcErr(err)
+		}
+		return grpcStream{s}, nil
+	case "connect", "grpcweb":
+		if desc.ClientStreams {
+			return nil, fmt.Errorf("%s: the %s client opens server streams only", method, c.kind)
+		}
+		return &connectStream{ctx: ctx, c: c, procedure: method}, nil
+	}
+	return nil, fmt.Errorf("%s: REST streams are sync_test.go's restFeed", method)
+}
+
+// grpcStream reports a gRPC stream's errors as *callError, and its end
+// (io.EOF) as it is.
+type grpcStream struct{ grpc.ClientStream }
+
+func (s grpcStream) RecvMsg(m any) error {
+	if err := s.ClientStream.RecvMsg(m); err != io.EOF {
+		return grpcErr(err)
+	}
+	return io.EOF
+}
+
+// anyMessage lets one connect-go client type carry any message: the
+// request as it is, and each response decoded into the message its
+// caller asked for (connectClient's into).
+type anyMessage struct{ proto.Message }
+
+// connectClient is a Connect or gRPC-Web client of procedure, with the
+// schema the generated Connect clients carry, that decodes each response
+// into into().
+func (c *rpcClient) connectClient(procedure string, into func() proto.Message) (*connect.Client[anyMessage, anyMessage], error) {
+	m, err := methodOf(procedure)
+	if err != nil {
+		return nil, err
+	}
+	opts := append(slices.Clip(c.opts), connect.WithSchema(m),
+		connect.WithResponseInitializer(func(_ connect.Spec, msg any) error {
+			msg.(*anyMessage).Message = into()
+			return nil
+		}))
+	return connect.NewClient[anyMessage, anyMessage](c.hc, c.base+procedure, opts...), nil
+}
+
+// connectUnary calls procedure over Connect or gRPC-Web.
+func (c *rpcClient) connectUnary(ctx context.Context, procedure string, req, reply proto.Message) error {
+	client, err := c.connectClient(procedure, func() proto.Message { return reply })
+	if err != nil {
+		return err
+	}
+	_, err = client.CallUnary(ctx, connect.NewRequest(&anyMessage{req}))
+	return connectErr(err)
+}
+
+// connectStream is a server stream over Connect or gRPC-Web, driven as
+// the generated gRPC clients drive one: the request is sent (SendMsg), the
+// call made (CloseSend), then the responses received (RecvMsg).
+type connectStream struct {
+	ctx       context.Context
+	c         *rpcClient
+	procedure string
+	req       proto.Message
+	stream    *connect.ServerStreamForClient[anyMessage]
+	// into is the message RecvMsg decodes the next response into.
+	into proto.Message
+}
+
+func (s *connectStream) SendMsg(m any) error {
+	s.req = m.(proto.Message)
+	return nil
+}
+
+func (s *connectStream) CloseSend() error {
+	client, err := s.c.connectClient(s.procedure, func() proto.Message { return s.into })
+	if err != nil {
+		return err
+	}
+	s.stream, err = client.CallServerStream(s.ctx, connect.NewRequest(&anyMessage{s.req}))
+	return connectErr(err)
+}
+
+func (s *connectStream) RecvMsg(m any) error {
+	s.into = m.(proto.Message)
+	if s.stream.Receive() {
+		return nil
+	}
+	err := s.stream.Err()
+	s.stream.Close()
+	if err != nil {
+		return connectErr(err)
+	}
+	return io.EOF
+}
+
+// The tests read no stream metadata.
+func (s *connectStream) Header() (metadata.MD, error) { return nil, nil }
+func (s *connectStream) Trailer() metadata.MD         { return nil }
+func (s *connectStream) Context() context.Context     { return s.ctx }
 
 // methodOf is the descriptor of procedure ("/fami.v1.Service/Method"), the
 // schema the generated Connect clients carry.

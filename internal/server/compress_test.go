@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"testing"
 
@@ -34,12 +33,7 @@ func TestConnectCompressesOnlyLargeResponses(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer "+ts.token)
 		// Set by hand, so the transport leaves the body compressed.
 		req.Header.Set("Accept-Encoding", "gzip")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		raw, _ := io.ReadAll(res.Body)
+		res, raw := fetch(t, http.DefaultClient, req)
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("%s: %s %s", procedure, res.Status, raw)
 		}

@@ -23,7 +23,7 @@ func TestOperatorsCountedOnceEverySurface(t *testing.T) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)
 		contacts := newSurfaceAs(t, ts, kind, ts.token)
-		consultant := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"}))
+		consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"})
 		admin := newSurfaceAs(t, ts, kind, ts.token)
 
 		for _, id := range []string{"udp-milano", "cpia-milano"} {
@@ -142,10 +142,10 @@ func TestOperatorsCountedOnceEverySurface(t *testing.T) {
 
 		// Professional data stay in the region: not even the ministry
 		// lists contacts; network staff of the region do.
-		ministry := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
 		_, err = ministry.ListContacts(ctx, &famiv1.ListContactsRequest{Parent: lombardia})
 		checkErr(t, "the ministry lists contacts", err, wantErr{codes.PermissionDenied, "ROLE_NOT_ALLOWED", nil})
-		staff := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:staff", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("udp-milano")}))
+		staff := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:staff", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("udp-milano")})
 		list, err := staff.ListContacts(ctx, &famiv1.ListContactsRequest{Parent: lombardia, Partner: partnerName("udp-milano")})
 		if err != nil || len(list.GetContacts()) != 12 {
 			t.Errorf("network staff list udp-milano's contacts: %v, got %d, want 12", err, len(list.GetContacts()))

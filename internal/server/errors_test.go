@@ -42,10 +42,12 @@ func TestConflictStatusOverREST(t *testing.T) {
 		httpStatus int
 	}{
 		{"delete a partner a network references", func(s surface) error {
-			return s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("udp-milano")})
+			_, err := s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("udp-milano")})
+			return err
 		}, codes.FailedPrecondition, "PARTNER_IN_USE", http.StatusConflict},
 		{"delete with a stale etag", func(s surface) error {
-			return s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("udp-milano"), Etag: `"stale"`})
+			_, err := s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("udp-milano"), Etag: `"stale"`})
+			return err
 		}, codes.Aborted, "ETAG_MISMATCH", http.StatusConflict},
 		{"get a partner that does not exist", func(s surface) error {
 			_, err := s.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: partnerName("nobody")})

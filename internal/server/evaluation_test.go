@@ -20,8 +20,8 @@ func TestCapacityEverySurface(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)
-		consultant := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"}))
-		ministry := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
+		consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"})
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
 		if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp",
 			Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
 			t.Fatalf("create partner: %v", err)
@@ -74,7 +74,7 @@ func TestCapacityEverySurface(t *testing.T) {
 			CapacityAssessment: &famiv1.CapacityAssessment{Name: networkName("rete-c") + "/capacityAssessments/co-progettazione", T1: proto.Float64(6), T1Date: "2020-01-01"},
 			UpdateMask:         &fieldmaskpb.FieldMask{Paths: []string{"t1", "t1_date"}}})
 		checkErr(t, "a T1 off the scale, before T0", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"capacity_assessment.t1", "capacity_assessment.t1_date"}})
-		staff := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:staff", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("udp")}))
+		staff := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:staff", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("udp")})
 		_, err = staff.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: networkName("rete-c"), CapacityAssessmentId: "mediazione",
 			CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Mediazione", T0: 5, T0Date: "2021-02-10"}})
 		checkErr(t, "network staff score their own network", err, wantErr{codes.PermissionDenied, "ROLE_NOT_ALLOWED", nil})

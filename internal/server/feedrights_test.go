@@ -6,8 +6,6 @@ import (
 	"google.golang.org/grpc/codes"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -38,7 +36,7 @@ func TestFeedOpensNoDeniedRight(t *testing.T) {
 		}
 		return seen
 	}
-	ministry := ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry})
+	ministry := ts.mintToken(ministrySpec)
 	for _, kind := range surfaceKinds {
 		t.Run(kind, func(t *testing.T) {
 			m := newFeedSurface(t, ts, kind, ministry)

@@ -53,10 +53,10 @@ func TestFeedTokenDiesWithItsAccount(t *testing.T) {
 			t.Fatalf("feed with a fresh token: HTTP %d, want 200", got)
 		}
 	}
-	if err := admin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: "regions/lombardia/accounts/mrossi"}); err != nil {
+	if _, err := admin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: "regions/lombardia/accounts/mrossi"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: "regions/lombardia/accounts/lbianchi", Password: "another long password"}); err != nil {
+	if _, err := admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: "regions/lombardia/accounts/lbianchi", Password: "another long password"}); err != nil {
 		t.Fatal(err)
 	}
 	for name, tok := range map[string]string{"deleted account": deleted, "replaced password": replaced} {

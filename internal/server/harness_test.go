@@ -57,12 +57,21 @@ func startServer(t testing.TB, cfg server.Config) *testServer {
 	ts := &testServer{t: t, cfg: cfg, srv: srv, cancel: cancel, done: make(chan error, 1)}
 	go func() { ts.done <- srv.Run(ctx) }()
 	t.Cleanup(ts.stop)
-	ts.token = ts.mintToken(auth.TokenSpec{Subject: adminSubject, Role: principal.RegionAdmin, Region: "lombardia"})
+	ts.token = ts.mintToken(regionAdminSpec("lombardia"))
 	return ts
 }
 
 // adminSubject is the subject of the token every surface sends by default.
 const adminSubject = "test:region_admin:lombardia"
+
+// regionAdminSpec is the token spec of region's admin (for lombardia,
+// adminSubject's).
+func regionAdminSpec(region string) auth.TokenSpec {
+	return auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region}
+}
+
+// ministrySpec is the token spec of the ministry.
+var ministrySpec = auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}
 
 // mintToken signs a token for spec (valid for an hour when spec.TTL is
 // zero) with the data dir's key, as famictl token create does.

@@ -671,20 +671,8 @@ type watcherProcess struct {
 func startWatchers(b *testing.B, ts *testServer, n int) *watcherProcess {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchWatchers$", "-test.count=1")
 	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %s %d", watchersEnv, ts.grpcAddr(), ts.token, n))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	w := &watcherProcess{b: b, cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout), n: n}
-	b.Cleanup(func() { w.stdin.Close(); w.cmd.Wait() })
+	stdin, out := startChild(b, cmd)
+	w := &watcherProcess{b: b, cmd: cmd, stdin: stdin, out: out, n: n}
 	if w.line("open") == "" {
 		b.Fatal("watcher process did not start")
 	}

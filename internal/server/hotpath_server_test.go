@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -94,20 +95,8 @@ func startServerProcess(b *testing.B) *serverProcess {
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), serverProcessEnv+"=1")
-	cmd.Stderr = os.Stderr
-	ask, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ask.Close(); cmd.Wait() })
-	p := &serverProcess{pinned: pin, ask: ask.(*os.File), answer: bufio.NewScanner(out)}
+	ask, answer := startChild(b, cmd)
+	p := &serverProcess{pinned: pin, ask: ask.(*os.File), answer: answer}
 	if !p.answer.Scan() {
 		b.Fatalf("the server process said nothing: %v", p.answer.Err())
 	}
@@ -118,6 +107,27 @@ func startServerProcess(b *testing.B) *serverProcess {
 		pinSelf(b, fmt.Sprintf("1-%d", runtime.NumCPU()-1))
 	}
 	return p
+}
+
+// startChild starts cmd, this test binary again in a child process, with
+// its standard error on ours, and returns its standard input and the lines
+// of its standard output. When the benchmark ends the child's standard
+// input is closed, which tells it to exit, and it is waited for.
+func startChild(b *testing.B, cmd *exec.Cmd) (io.WriteCloser, *bufio.Scanner) {
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stdin.Close(); cmd.Wait() })
+	return stdin, bufio.NewScanner(stdout)
 }
 
 // times is the server process's CPU time so far, and how long its threads

@@ -112,11 +112,11 @@ func TestRestartKeepsEverything(t *testing.T) {
 	if again, err := s.CreatePartner(ctx, retry); err != nil || !proto.Equal(again, caritas) {
 		t.Fatalf("retry create partner caritas: got %v, %v; want the first result %v", again, err, caritas)
 	}
-	err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: caritas.GetName(), Etag: caritas.GetEtag()})
+	_, err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: caritas.GetName(), Etag: caritas.GetEtag()})
 	committed("delete partner caritas", err, del, partnerName("caritas"), "fami.v1.Partner")
 
 	// Refused requests commit nothing.
-	err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("udp-milano")})
+	_, err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("udp-milano")})
 	checkErr(t, "delete a partner in use", err, wantErr{codes.FailedPrecondition, "PARTNER_IN_USE", nil})
 	_, err = s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "bad", Partner: &famiv1.Partner{
 		DisplayName: "Bad", Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER, FiscalCode: "01199250159"}})

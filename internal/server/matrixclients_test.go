@@ -3,9 +3,6 @@ package server_test
 import (
 	"sync"
 	"testing"
-
-	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // perEnv holds what a family of matrix cells builds once per matrixEnv
@@ -37,28 +34,23 @@ func (p *perEnv[V]) get(e *matrixEnv, build func(envT *testing.T) V) V {
 	return v
 }
 
-// regionAdminSpec is the token spec of region's admin in the matrix.
-func regionAdminSpec(region string) auth.TokenSpec {
-	return auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region}
-}
-
 // roleSurfaceSets are the surfaces of the matrix's roles, per env.
 var roleSurfaceSets perEnv[map[string]surface]
 
 // roleSurfaces are the surfaces of the meeting, monitoring, evaluation,
 // survey and contact cells: one on the env's kind for every matrix role
 // (meetingSpec's tokens; the anonymous one without a token) and, under
-// "admin:{region}", for the admin of each of the matrix's regions. They
+// "admin:{region}", the env's admin of each of the matrix's regions. They
 // are built on first use.
 func (c *matrixCall) roleSurfaces() map[string]surface {
 	return roleSurfaceSets.get(c.env, func(envT *testing.T) map[string]surface {
 		e := c.env
 		m := map[string]surface{roleAnonymous: newSurfaceAs(envT, e.ts, e.kind, "")}
 		for _, role := range matrixRoles[1:] {
-			m[role] = newSurfaceAs(envT, e.ts, e.kind, e.ts.mintToken(e.meetingSpec(role)))
+			m[role] = newSurfaceFor(envT, e.ts, e.kind, e.meetingSpec(role))
 		}
 		for _, region := range []string{ownRegion, foreignRegion} {
-			m["admin:"+region] = newSurfaceAs(envT, e.ts, e.kind, e.ts.mintToken(regionAdminSpec(region)))
+			m["admin:"+region] = e.admins[region]
 		}
 		return m
 	})

@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -133,10 +132,6 @@ func TestMeetingsEverySurface(t *testing.T) {
 
 type meetingScenario struct{ *onSurface }
 
-func (sc *meetingScenario) as(spec auth.TokenSpec) surface {
-	return clientAs(sc.onSurface, newSurfaceAs, spec)
-}
-
 // meetingSummary is what the transcript keeps of a meeting: everything
 // but times, which differ between servers and runs.
 func meetingSummary(m *famiv1.Meeting) string {
@@ -176,16 +171,7 @@ func (sc *meetingScenario) getFeed(path, token, auth, ifNoneMatch string) *restR
 	if ifNoneMatch != "" {
 		req.Header.Set("If-None-Match", ifNoneMatch)
 	}
-	hc := newHTTPClient(sc.t)
-	res, err := hc.Do(req)
-	if err != nil {
-		sc.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		sc.t.Fatal(err)
-	}
+	res, body := fetch(sc.t, newHTTPClient(sc.t), req)
 	return &restResponse{Status: res.StatusCode, ContentType: res.Header.Get("Content-Type"), Header: res.Header, Body: body}
 }
 
@@ -221,7 +207,7 @@ func (sc *meetingScenario) run() {
 		}
 	}
 	// Veneto has a network and a meeting of its own.
-	venetoAdminToken := sc.ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:veneto", Role: principal.RegionAdmin, Region: "veneto"})
+	venetoAdminToken := sc.ts.mintToken(regionAdminSpec("veneto"))
 	venetoReg := newSurfaceAs(t, sc.ts, sc.kind, venetoAdminToken)
 	mustOK(venetoReg.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: "regions/veneto", PartnerId: "udp-padova",
 		Partner: &famiv1.Partner{DisplayName: "UdP Padova", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}))(t, "veneto partner")
@@ -441,9 +427,9 @@ func (sc *meetingScenario) run() {
 	sc.feedFails("a made-up feed token", sc.getFeed("/v1/regions/lombardia/meetings.ics", "rcal_"+strings.Repeat("A", 43), "", ""), http.StatusUnauthorized, "INVALID_CALENDAR_TOKEN")
 
 	// Held and cancelled meetings stay on record; a scheduled one goes.
-	err = consultant.DeleteMeeting(ctx, &famiv1.DeleteMeetingRequest{Name: m.GetName()})
+	_, err = consultant.DeleteMeeting(ctx, &famiv1.DeleteMeetingRequest{Name: m.GetName()})
 	sc.fails("delete a held meeting", err, wantErr{codes.FailedPrecondition, "MEETING_NOT_SCHEDULED", nil}, "stay on record")
-	if err := consultant.DeleteMeeting(ctx, &famiv1.DeleteMeetingRequest{Name: meetingName("focus-sud")}); err != nil {
+	if _, err := consultant.DeleteMeeting(ctx, &famiv1.DeleteMeetingRequest{Name: meetingName("focus-sud")}); err != nil {
 		t.Errorf("delete a scheduled meeting: %v", err)
 	}
 	_, err = consultant.GetMeeting(ctx, &famiv1.GetMeetingRequest{Name: meetingName("focus-sud")})
@@ -556,10 +542,9 @@ func (c *matrixCall) meetings() *meetingMatrix {
 
 func (c *matrixCall) newMeetingMatrix(*testing.T) *meetingMatrix {
 	e := c.env
-	mm := &meetingMatrix{as: c.roleSurfaces(), admins: map[string]surface{}, fx: map[string]*meetingFixtures{}}
+	mm := &meetingMatrix{as: c.roleSurfaces(), admins: e.admins, fx: map[string]*meetingFixtures{}}
 	ctx := c.ctx
 	for _, region := range []string{ownRegion, foreignRegion} {
-		mm.admins[region] = mm.as["admin:"+region]
 		fx, mfx, parent := e.fx[region], &meetingFixtures{}, "regions/"+region
 		mfx.third = mustOK(e.newPartner(ctx, e.admins[region], parent, "fx-meeting-third"))(c.t, "meeting fixture partner").GetName()
 		mfx.otherNetwork = mustOK(e.newNetwork(ctx, e.admins[region], parent, "fx-meeting-network", fx.member, mfx.third))(c.t, "meeting fixture network").GetName()

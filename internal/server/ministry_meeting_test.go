@@ -20,7 +20,7 @@ func TestMinistryConvenesMeetings(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		const parent = "regions/veneto"
-		admin := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:veneto", Role: principal.RegionAdmin, Region: "veneto"}))
+		admin := newSurfaceFor(t, ts, kind, regionAdminSpec("veneto"))
 		udp := mustOK(admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: parent, PartnerId: "udp", Partner: &famiv1.Partner{
 			DisplayName: "UdP Venezia", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}))(t, "partner").GetName()
 		cpia := mustOK(admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: parent, PartnerId: "cpia", Partner: &famiv1.Partner{
@@ -28,7 +28,7 @@ func TestMinistryConvenesMeetings(t *testing.T) {
 		network := mustOK(admin.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: "rete", Network: &famiv1.Network{
 			DisplayName: "Rete", LeadPartner: udp, Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: cpia, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}}))(t, "network").GetName()
 
-		ministry := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry, Name: "AdG FAMI"}))
+		ministry := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry, Name: "AdG FAMI"})
 		focus := matrixMeeting(network, "focus")
 		focus.Networks, focus.Kind = nil, famiv1.MeetingKind_MEETING_KIND_FOCUS_GROUP
 		m := mustOK(ministry.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "focus", Meeting: focus}))(t, "the ministry's focus group")
@@ -44,7 +44,7 @@ func TestMinistryConvenesMeetings(t *testing.T) {
 		// A network's meeting is the region's, not the ministry's.
 		_, err := ministry.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "tavolo", Meeting: matrixMeeting(network, "tavolo")})
 		checkErr(t, "the ministry schedules a network's meeting", err, wantErr{code: codes.PermissionDenied, reason: "NETWORK_MEETING"})
-		regional := mustOK(newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:veneto", Role: principal.RegionAdmin, Region: "veneto"})).
+		regional := mustOK(newSurfaceFor(t, ts, kind, regionAdminSpec("veneto")).
 			CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "tavolo", Meeting: matrixMeeting(network, "tavolo")}))(t, "the region's meeting")
 		_, err = ministry.CancelMeeting(ctx, &famiv1.CancelMeetingRequest{Name: regional.GetName(), Reason: "no"})
 		checkErr(t, "the ministry cancels a network's meeting", err, wantErr{code: codes.PermissionDenied, reason: "NETWORK_MEETING"})
@@ -56,7 +56,7 @@ func TestMinistryConvenesMeetings(t *testing.T) {
 		checkErr(t, "a coordination table of no network", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"meeting.networks"}})
 
 		// Network members schedule only their networks' meetings.
-		staff := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:staff", Role: principal.NetworkMember, Region: "veneto", Partner: udp}))
+		staff := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:staff", Role: principal.NetworkMember, Region: "veneto", Partner: udp})
 		bilateral := matrixMeeting(network, "bilaterale")
 		bilateral.Networks, bilateral.Kind = nil, famiv1.MeetingKind_MEETING_KIND_BILATERAL
 		_, err = staff.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "bilaterale", Meeting: bilateral})

@@ -31,11 +31,11 @@ const (
 
 func init() {
 	// | read monitoring reports, summaries and thresholds | all regions | own | own | own | own | no |
-	readmeRights[rightReadReports] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own}
+	readmeRights[rightReadReports] = readmeRow(everywhere, own, own, own, own, never)
 	// | write and submit monitoring reports | no | own | no | projects of networks its partner leads | own | no |
-	readmeRights[rightWriteReports] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: leadsOwn, roleRegionalSystem: own}
+	readmeRights[rightWriteReports] = readmeRow(never, own, never, leadsOwn, own, never)
 	// | approve, return and correct monitoring reports; set thresholds | no | own | no | no | no | no |
-	readmeRights[rightReviewReports] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: never}
+	readmeRights[rightReviewReports] = readmeRow(never, own, never, never, never, never)
 }
 
 // monitoringMatrix is the MonitoringService side of one surface's
@@ -88,10 +88,9 @@ func (c *matrixCall) mon() *monitoringMatrix {
 
 func (c *matrixCall) newMonitoringMatrix(*testing.T) *monitoringMatrix {
 	e := c.env
-	mm := &monitoringMatrix{as: c.roleSurfaces(), admins: map[string]surface{}, fx: map[string]*monitoringFixtures{}}
+	mm := &monitoringMatrix{as: c.roleSurfaces(), admins: e.admins, fx: map[string]*monitoringFixtures{}}
 	ctx := c.ctx
 	for _, region := range []string{ownRegion, foreignRegion} {
-		mm.admins[region] = mm.as["admin:"+region]
 		fx, mfx, parent := e.fx[region], &monitoringFixtures{}, "regions/"+region
 		for _, p := range []struct {
 			id   string
@@ -273,9 +272,9 @@ const (
 
 func init() {
 	// | read contacts (partners' staff) | no | own | own | own | own | no |
-	readmeRights[rightReadContacts] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own}
+	readmeRights[rightReadContacts] = readmeRow(never, own, own, own, own, never)
 	// | register, edit and delete contacts | no | own | own | no | own | no |
-	readmeRights[rightWriteContacts] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: never, roleRegionalSystem: own}
+	readmeRights[rightWriteContacts] = readmeRow(never, own, own, never, own, never)
 }
 
 // contacts calls ContactService as the cell's role.
@@ -339,9 +338,9 @@ const (
 
 func init() {
 	// | read capacity measures and their averages | all regions | own | own | own | own | no |
-	readmeRights[rightReadCapacity] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own}
+	readmeRights[rightReadCapacity] = readmeRow(everywhere, own, own, own, own, never)
 	// | record capacity measures (T0, T1) | no | own | own | no | no | no |
-	readmeRights[rightWriteCapacity] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: never, roleRegionalSystem: never}
+	readmeRights[rightWriteCapacity] = readmeRow(never, own, own, never, never, never)
 }
 
 // eval calls EvaluationService as role ("admin:{region}" for a region's
@@ -404,11 +403,11 @@ const (
 
 func init() {
 	// | read satisfaction surveys and their results | all regions | own | own | own | own | no |
-	readmeRights[rightReadSurveys] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own}
+	readmeRights[rightReadSurveys] = readmeRow(everywhere, own, own, own, own, never)
 	// | create satisfaction surveys | no | own | own | no | no | no |
-	readmeRights[rightCreateSurveys] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: never, roleRegionalSystem: never}
+	readmeRights[rightCreateSurveys] = readmeRow(never, own, own, never, never, never)
 	// | open and answer a survey, with its link | yes | yes | yes | yes | yes | yes |
-	readmeRights[rightAnswerSurveys] = map[string]scope{roleAnonymous: everywhere, roleMinistry: everywhere, roleRegionAdmin: everywhere, roleConsultant: everywhere, roleNetworkMember: everywhere, roleRegionalSystem: everywhere}
+	readmeRights[rightAnswerSurveys] = readmeRow(everywhere, everywhere, everywhere, everywhere, everywhere, everywhere)
 }
 
 // surveys calls SurveyService as role ("admin:{region}" for a region's

@@ -104,7 +104,7 @@ func TestMonitoringScenarioEverySurface(t *testing.T) {
 		s := newSurface(t, ts, kind)
 		admin := newSurfaceAs(t, ts, kind, ts.token)
 		as := func(spec auth.TokenSpec) surface {
-			return newSurfaceAs(t, ts, kind, ts.mintToken(spec))
+			return newSurfaceFor(t, ts, kind, spec)
 		}
 
 		// The registry: Lab'Impact with its funded extension, the
@@ -137,8 +137,8 @@ func TestMonitoringScenarioEverySurface(t *testing.T) {
 		}
 		lead := as(auth.TokenSpec{Subject: "test:staff:udp-milano", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("udp-milano")})
 		outsider := as(auth.TokenSpec{Subject: "test:staff:udp-bergamo", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("udp-bergamo")})
-		veneto := as(auth.TokenSpec{Subject: "test:region_admin:veneto", Role: principal.RegionAdmin, Region: "veneto"})
-		ministry := as(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry})
+		veneto := as(regionAdminSpec("veneto"))
+		ministry := as(ministrySpec)
 		report := func(q string) string { return p.GetName() + "/monitoringReports/" + q }
 
 		create := func(c surface, q string, r *famiv1.MonitoringReport) *famiv1.MonitoringReport {

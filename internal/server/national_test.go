@@ -21,7 +21,7 @@ import (
 const rightDashboard right = "national summaries (dashboard)"
 
 func init() {
-	readmeRights[rightDashboard] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: own}
+	readmeRights[rightDashboard] = readmeRow(everywhere, own, never, never, own, never)
 }
 
 // nationalMatrixCases maps the DashboardService RPCs to how the matrix
@@ -30,11 +30,7 @@ func nationalMatrixCases() map[string]matrixCase {
 	return map[string]matrixCase{
 		"/fami.v1.DashboardService/SummarizeRegions": {right: rightDashboard, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
-				var token string
-				if c.role != roleAnonymous {
-					token = c.env.ts.mintToken(c.env.meetingSpec(c.role))
-				}
-				return ret(newSurfaceAs(c.t, c.env.ts, c.env.kind, token).SummarizeRegions(c.ctx, &famiv1.SummarizeRegionsRequest{Name: c.parent}))
+				return ret(c.roleSurfaces()[c.role].SummarizeRegions(c.ctx, &famiv1.SummarizeRegionsRequest{Name: c.parent}))
 			},
 			check: func(c *matrixCall, res proto.Message) {
 				rows := res.(*famiv1.SummarizeRegionsResponse).GetRegions()
@@ -66,7 +62,7 @@ var nationalRegions = []struct {
 func TestNationalView(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
-		ministryToken := ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry})
+		ministryToken := ts.mintToken(ministrySpec)
 		ministry := newSurfaceAs(t, ts, kind, ministryToken)
 
 		var wantProjects, wantNetworks []string
@@ -96,7 +92,7 @@ func TestNationalView(t *testing.T) {
 			p := mustOK(prot.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "udp-cpia", Protocol: matrixProtocol(network, "udp-cpia", udp, cpia)}))(t, "protocol")
 			p = mustOK(prot.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}))(t, "open protocol")
 			for _, party := range []string{udp, cpia} {
-				staff := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:staff:" + party, Role: principal.NetworkMember, Region: r.id, Partner: party}))
+				staff := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:staff:" + party, Role: principal.NetworkMember, Region: r.id, Partner: party})
 				p = mustOK(staff.SignProtocol(ctx, &famiv1.SignProtocolRequest{Name: p.GetName(), ContentHash: p.GetContentHash()}))(t, "sign protocol")
 			}
 			if p.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE {
@@ -107,7 +103,7 @@ func TestNationalView(t *testing.T) {
 			m := mustOK(mtg.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "tavolo", Meeting: matrixMeeting(network, "tavolo")}))(t, "meeting")
 			mustOK(mtg.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(), Attendance: []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 3}}}))(t, "attendance")
 			// Support hours: one approved entry, one still submitted.
-			consultant := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant:" + r.id, Role: principal.Consultant, Region: r.id}))
+			consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:consultant:" + r.id, Role: principal.Consultant, Region: r.id})
 			approved := mustOK(consultant.CreateSupportEntry(ctx, &famiv1.CreateSupportEntryRequest{Parent: parent, SupportEntry: matrixEntry(network, "2025-03-10", 90)}))(t, "entry")
 			mustOK(consultant.CreateSupportEntry(ctx, &famiv1.CreateSupportEntryRequest{Parent: parent, SupportEntry: matrixEntry(network, "2025-03-11", 45)}))(t, "entry")
 			mustOK(newSurfaceAs(t, ts, kind, tok).BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{approved.GetName()}}))(t, "approve")
@@ -253,7 +249,7 @@ func TestNationalMonitoringSummary(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		for _, region := range []string{"lombardia", "veneto"} {
-			tok := ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region})
+			tok := ts.mintToken(regionAdminSpec(region))
 			p := labImpact()
 			name := mustOK(newSurfaceAs(t, ts, kind, tok).CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + region, ProjectId: "lab-impact", Project: p}))(t, "project").GetName()
 			mon := newSurfaceAs(t, ts, kind, tok)
@@ -261,7 +257,7 @@ func TestNationalMonitoringSummary(t *testing.T) {
 			mustOK(mon.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: r.GetName()}))(t, "submit")
 			mustOK(mon.ApproveMonitoringReport(ctx, &famiv1.ApproveMonitoringReportRequest{Name: r.GetName()}))(t, "approve")
 		}
-		ministry := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
 		national := mustOK(ministry.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/-", Period: "2021-q1"}))(t, "national summary")
 		want := &famiv1.MonitoringSummary{Parent: "regions/-", Period: "2021-q1"}
 		achieved := map[string][2]float64{}
@@ -289,13 +285,13 @@ func TestNationalMonitoringSummary(t *testing.T) {
 			t.Errorf("national indicators %v, want the 4 codes", national.GetIndicators())
 		}
 		// The dashboard's indicator achievement is the same sum.
-		dash := mustOK(newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry})).
+		dash := mustOK(newSurfaceFor(t, ts, kind, ministrySpec).
 			SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-", Period: "2021-q1"}))(t, "national dashboard")
 		if got := dash.GetTotals(); got.GetMonitoredProjects() != 2 || len(got.GetIndicators()) != 4 ||
 			!slices.EqualFunc(got.GetIndicators(), national.GetIndicators(), func(a, b *famiv1.IndicatorProgress) bool { return proto.Equal(a, b) }) {
 			t.Errorf("dashboard totals %v, want the national monitoring's indicators %v", got, national.GetIndicators())
 		}
-		admin := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:lombardia", Role: principal.RegionAdmin, Region: "lombardia"}))
+		admin := newSurfaceFor(t, ts, kind, regionAdminSpec("lombardia"))
 		_, err := admin.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/-", Period: "2021-q1"})
 		checkErr(t, "a region admin's regions/-", err, wantErr{code: codes.PermissionDenied, reason: "NATIONAL_VIEW_NOT_ALLOWED"})
 	})

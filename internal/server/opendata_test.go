@@ -42,7 +42,7 @@ func openDataFixture(t *testing.T, ts *testServer) {
 	ctx := t.Context()
 	const kind = "connect"
 	parent := "regions/lombardia"
-	tok := ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:lombardia", Role: principal.RegionAdmin, Region: "lombardia"})
+	tok := ts.mintToken(regionAdminSpec("lombardia"))
 	admin := newSurfaceAs(t, ts, kind, tok)
 	partner := func(id string, k famiv1.PartnerKind) string {
 		return mustOK(admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: parent, PartnerId: id, Partner: &famiv1.Partner{DisplayName: "Ente " + id, Kind: k}}))(t, "partner").GetName()
@@ -83,7 +83,7 @@ func openDataFixture(t *testing.T, ts *testServer) {
 			{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT, Commitments: "MKCOMMIT7a21"}, {Partner: cpia, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}}}}))(t, "protocol")
 	signed = mustOK(prot.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: signed.GetName()}))(t, "open")
 	for _, party := range []string{udp, cpia} {
-		staff := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:staff:" + party, Role: principal.NetworkMember, Region: "lombardia", Partner: party, Name: "Firmatario"}))
+		staff := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:staff:" + party, Role: principal.NetworkMember, Region: "lombardia", Partner: party, Name: "Firmatario"})
 		signed = mustOK(staff.SignProtocol(ctx, &famiv1.SignProtocolRequest{Name: signed.GetName(), ContentHash: signed.GetContentHash()}))(t, "sign")
 	}
 
@@ -97,7 +97,7 @@ func openDataFixture(t *testing.T, ts *testServer) {
 	contact := mustOK(newSurfaceAs(t, ts, kind, tok).CreateContact(ctx, &famiv1.CreateContactRequest{Parent: parent, ContactId: "mkcontactid7c9e", Contact: &famiv1.Contact{
 		DisplayName: "Mario MKCONTACT8d2e", Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_CULTURAL_MEDIATOR, Partner: udp,
 		Email: "mkcontactmail3f1a@example.it", Phone: "+39 035 000000"}}))(t, "contact").GetName()
-	consultant := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "mkconsultant4b2d", Role: principal.Consultant, Region: "lombardia", Name: "Consulente"}))
+	consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "mkconsultant4b2d", Role: principal.Consultant, Region: "lombardia", Name: "Consulente"})
 	reviewer := newSurfaceAs(t, ts, kind, tok)
 	entry := func(network, date string, minutes, reached int32, activity famiv1.SupportActivity) string {
 		e := matrixEntry(network, date, minutes)
@@ -159,17 +159,7 @@ func get(t *testing.T, ts *testServer, path string, header ...string) (*http.Res
 	}
 	// A transport of its own: no transparent gzip, so the test sees what
 	// the server sends.
-	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
-	res, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, body
+	return fetch(t, &http.Client{Transport: &http.Transport{DisableCompression: true}}, req)
 }
 
 func mustGet(t *testing.T, ts *testServer, path string) []byte {
@@ -394,7 +384,7 @@ func TestOpenData(t *testing.T) {
 
 		// A new project changes progetti, not the other datasets.
 		resNet, networksBefore := get(t, ts, "/opendata/reti.csv")
-		admin := newSurfaceAs(t, ts, "connect", ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:veneto", Role: principal.RegionAdmin, Region: "veneto"}))
+		admin := newSurfaceAs(t, ts, "connect", ts.mintToken(regionAdminSpec("veneto")))
 		mustOK(admin.CreateProject(t.Context(), &famiv1.CreateProjectRequest{Parent: "regions/veneto", ProjectId: "nuovo", Project: &famiv1.Project{
 			Code: "PROG-1", Title: "Nuovo", Fund: famiv1.Fund_FUND_FSE_PLUS, StartDate: "2025-01-01", EndDate: "2026-12-31"}}))(t, "project")
 		if res, _ := get(t, ts, "/opendata/progetti.csv", "If-None-Match", etag); res.StatusCode != http.StatusOK {

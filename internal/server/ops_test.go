@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -166,12 +165,7 @@ func TestTraceOfARESTCall(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+ts.token)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("traceparent", "00-"+traceID+"-"+parentID+"-01")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	res, b := fetch(t, http.DefaultClient, req)
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("create partner: %s %s", res.Status, b)
 	}

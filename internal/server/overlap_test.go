@@ -9,8 +9,6 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -18,7 +16,7 @@ import (
 const rightOverlaps right = "overlaps of projects"
 
 func init() {
-	readmeRights[rightOverlaps] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: never, roleRegionalSystem: own}
+	readmeRights[rightOverlaps] = readmeRow(everywhere, own, own, never, own, never)
 }
 
 // overlapMatrixCases maps the OverlapService RPCs to how the matrix calls
@@ -27,11 +25,7 @@ func overlapMatrixCases() map[string]matrixCase {
 	return map[string]matrixCase{
 		"/fami.v1.OverlapService/ListOverlaps": {right: rightOverlaps, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
-				var token string
-				if c.role != roleAnonymous {
-					token = c.env.ts.mintToken(c.env.meetingSpec(c.role))
-				}
-				return ret(newSurfaceAs(c.t, c.env.ts, c.env.kind, token).ListOverlaps(c.ctx, &famiv1.ListOverlapsRequest{Parent: c.parent}))
+				return ret(c.roleSurfaces()[c.role].ListOverlaps(c.ctx, &famiv1.ListOverlapsRequest{Parent: c.parent}))
 			}},
 	}
 }
@@ -55,7 +49,7 @@ const (
 func TestOverlapsEverySurface(t *testing.T) {
 	onEachSurface(t, server.Config{MunicipalitiesFile: municipalitiesFile}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
-		lombardia := ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:lombardia", Role: principal.RegionAdmin, Region: "lombardia"})
+		lombardia := ts.mintToken(regionAdminSpec("lombardia"))
 		admin := newSurfaceAs(t, ts, kind, lombardia)
 		project := func(id string, fund famiv1.Fund, start, end, action string, munis ...string) *famiv1.Project {
 			return mustOK(admin.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: id, Project: &famiv1.Project{
@@ -128,7 +122,7 @@ func TestOverlapsEverySurface(t *testing.T) {
 		_, err := ov.ListOverlaps(ctx, &famiv1.ListOverlapsRequest{Parent: "regions/lombardia", Municipality: "16024", Date: "2025-13-01"})
 		checkErr(t, "bad filters", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"municipality", "date"}})
 
-		ministry := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}))
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
 		if got := describe(mustOK(ministry.ListOverlaps(ctx, &famiv1.ListOverlapsRequest{Parent: "regions/-"}))(t, "national overlaps")); !slices.Equal(got, both) {
 			t.Errorf("the ministry's regions/-: got %q, want %q", got, both)
 		}
@@ -146,7 +140,7 @@ func TestOverlapsEverySurface(t *testing.T) {
 		if !slices.Equal(paged, both) {
 			t.Errorf("regions/- by municipality, paged by one: got %q, want %q", paged, both)
 		}
-		veneto := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:veneto", Role: principal.RegionAdmin, Region: "veneto"}))
+		veneto := newSurfaceFor(t, ts, kind, regionAdminSpec("veneto"))
 		res, err = veneto.ListOverlaps(ctx, &famiv1.ListOverlapsRequest{Parent: "regions/lombardia"})
 		checkErr(t, "Veneto's admin on regions/lombardia", err, wantErr{code: codes.PermissionDenied, reason: "OUTSIDE_REGION"})
 		if len(res.GetOverlaps()) > 0 {
@@ -175,7 +169,7 @@ func TestOverlapsEverySurface(t *testing.T) {
 			got[0].GetSharedStartDate() != "2026-01-01" || got[0].GetSharedEndDate() != "2026-03-31" {
 			t.Errorf("after extending into the other's period: got %v, want both directions, 2026-01-01..2026-03-31", got)
 		}
-		if err := admin.DeleteProject(ctx, &famiv1.DeleteProjectRequest{Name: fse.GetName()}); err != nil {
+		if _, err := admin.DeleteProject(ctx, &famiv1.DeleteProjectRequest{Name: fse.GetName()}); err != nil {
 			t.Fatalf("delete: %v", err)
 		}
 		if got := mustOK(ov.ListOverlaps(ctx, &famiv1.ListOverlapsRequest{Parent: "regions/lombardia"}))(t, "list").GetOverlaps(); len(got) != 0 {

@@ -221,7 +221,7 @@ func startHeld(t *testing.T, ts *testServer, kind, id string) (finish func() err
 	}
 	var err error
 	go func() {
-		_, err = surface{c}.CreatePartner(t.Context(), req)
+		_, err = surfaceOf(c).CreatePartner(t.Context(), req)
 		close(done)
 	}()
 	return func() error {

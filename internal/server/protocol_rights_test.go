@@ -184,7 +184,7 @@ func callProtocolRPC(ctx context.Context, c surface, rpc, region string, fresh f
 		_, err = c.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: name, Title: "Titolo nuovo"},
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
 	case "DeleteProtocol":
-		err = c.DeleteProtocol(ctx, &famiv1.DeleteProtocolRequest{Name: name})
+		_, err = c.DeleteProtocol(ctx, &famiv1.DeleteProtocolRequest{Name: name})
 	case "OpenProtocolForSignature":
 		_, err = c.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: name})
 	case "TerminateProtocol":

@@ -37,11 +37,6 @@ func TestProtocolsEverySurface(t *testing.T) {
 
 type protocolScenario struct{ *onSurface }
 
-// as returns a client of the scenario's surface for a principal.
-func (sc *protocolScenario) as(spec auth.TokenSpec) surface {
-	return clientAs(sc.onSurface, newSurfaceAs, spec)
-}
-
 // staff is a network member working for partner id of lombardia.
 func (sc *protocolScenario) staff(id, displayName string) surface {
 	return sc.as(auth.TokenSpec{Subject: "test:staff:" + id, Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName(id), Name: displayName})
@@ -153,7 +148,7 @@ func (sc *protocolScenario) run() {
 	_, err = admin.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{
 		Protocol: &famiv1.Protocol{Name: v1, Title: "Altro titolo"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
 	sc.fails("edit after opening", err, wantErr{codes.FailedPrecondition, "PROTOCOL_NOT_DRAFT", nil}, "frozen", "amend")
-	err = admin.DeleteProtocol(ctx, &famiv1.DeleteProtocolRequest{Name: v1})
+	_, err = admin.DeleteProtocol(ctx, &famiv1.DeleteProtocolRequest{Name: v1})
 	sc.fails("delete after opening", err, wantErr{codes.FailedPrecondition, "PROTOCOL_NOT_DRAFT", nil}, "only a DRAFT can be deleted")
 
 	// Only a party's staff sign, for their own partner, the current text.
@@ -192,7 +187,7 @@ func (sc *protocolScenario) run() {
 	sc.record("list IN_FORCE with the CPI as a party: %q", names(res.GetProtocols()))
 
 	// A partner a protocol references cannot go.
-	err = reg.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("cpi-milano")})
+	_, err = reg.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("cpi-milano")})
 	sc.fails("delete a partner that is a party", err, wantErr{codes.FailedPrecondition, "PARTNER_IN_USE", nil}, v1)
 
 	// An amendment: a new DRAFT version, copied, edited, signed again.

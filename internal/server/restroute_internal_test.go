@@ -12,7 +12,7 @@ import (
 )
 
 func TestRequestCollection(t *testing.T) {
-	for path, want := range map[string]string{
+	checkStrings(t, "requestCollection", requestCollection, map[string]string{
 		"/v1/regions/lombardia/partners/p1":                     "partners",
 		"/v1/regions/lombardia/partners":                        "partners",
 		"/v1/regions/lombardia/meetings:listActionItems":        "meetings",
@@ -24,9 +24,16 @@ func TestRequestCollection(t *testing.T) {
 		"/v1/regions":                                           "",
 		"/v1/auth:whoami":                                       "",
 		"/v2/regions/lombardia/partners/p1":                     "",
-	} {
-		if got := requestCollection(path); got != want {
-			t.Errorf("requestCollection(%q) = %q, want %q", path, got, want)
+	})
+}
+
+// checkStrings checks that f, named name, maps each of cases' keys to its
+// value.
+func checkStrings(t *testing.T, name string, f func(string) string, cases map[string]string) {
+	t.Helper()
+	for in, want := range cases {
+		if got := f(in); got != want {
+			t.Errorf("%s(%q) = %q, want %q", name, in, got, want)
 		}
 	}
 }

@@ -117,21 +117,21 @@ const (
 // reference data and login needs a bearer token"); WhoAmI answers
 // "anonymous" to a caller without a token (auth.proto).
 var readmeRights = map[right]map[string]scope{
-	rightReference:     {roleAnonymous: everywhere, roleMinistry: everywhere, roleRegionAdmin: everywhere, roleConsultant: everywhere, roleNetworkMember: everywhere, roleRegionalSystem: everywhere},
-	rightLogin:         {roleAnonymous: everywhere, roleMinistry: everywhere, roleRegionAdmin: everywhere, roleConsultant: everywhere, roleNetworkMember: everywhere, roleRegionalSystem: everywhere},
-	rightWhoAmI:        {roleAnonymous: everywhere, roleMinistry: everywhere, roleRegionAdmin: everywhere, roleConsultant: everywhere, roleNetworkMember: everywhere, roleRegionalSystem: everywhere},
-	rightRead:          {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own},
-	rightWriteRegistry: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: own},
-	rightWriteNetworks: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: own},
-	rightUpdateNetwork: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: leadsOwn, roleRegionalSystem: own},
-	rightAccounts:      {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: never},
-	rightServiceTokens: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: never},
-	rightFeed:          {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: own},
-	rightBackup:        {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: never},
-	rightCompact:       {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: never, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: never},
+	rightReference:     readmeRow(everywhere, everywhere, everywhere, everywhere, everywhere, everywhere),
+	rightLogin:         readmeRow(everywhere, everywhere, everywhere, everywhere, everywhere, everywhere),
+	rightWhoAmI:        readmeRow(everywhere, everywhere, everywhere, everywhere, everywhere, everywhere),
+	rightRead:          readmeRow(everywhere, own, own, own, own, never),
+	rightWriteRegistry: readmeRow(never, own, never, never, own, never),
+	rightWriteNetworks: readmeRow(never, own, never, never, own, never),
+	rightUpdateNetwork: readmeRow(never, own, never, leadsOwn, own, never),
+	rightAccounts:      readmeRow(everywhere, own, never, never, never, never),
+	rightServiceTokens: readmeRow(never, own, never, never, never, never),
+	rightFeed:          readmeRow(everywhere, own, never, never, own, never),
+	rightBackup:        readmeRow(everywhere, own, never, never, never, never),
+	rightCompact:       readmeRow(everywhere, never, never, never, never, never),
 
 	// | read a region's protocols | all regions | own | own | own | own | no |
-	rightReadProtocols: {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own},
+	rightReadProtocols: readmeRow(everywhere, own, own, own, own, never),
 	// | draft, edit, delete (drafts), open, amend, terminate protocols | no | own | own | those its partner is a party to | own | no |
 	//
 	// The table does not name deleting; the Protocols section puts it in
@@ -139,29 +139,37 @@ var readmeRights = map[right]map[string]scope{
 	// consultants and regional systems of the region, and by the staff
 	// (network members) of a partner that is a party; only a draft can be
 	// deleted"), so DeleteProtocol is held to this row.
-	rightDraftProtocols: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: partyOwn, roleRegionalSystem: own},
+	rightDraftProtocols: readmeRow(never, own, own, partyOwn, own, never),
 	// | sign a protocol | no | no | no | for its own partner, once, if a party | no | no |
-	rightSignProtocols: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: never, roleConsultant: never, roleNetworkMember: partyOwn, roleRegionalSystem: never},
+	rightSignProtocols: readmeRow(never, never, never, partyOwn, never, never),
 
 	// The "Support hours" table has no anonymous column: "every call but
 	// the reference data (regions, municipalities), login and whoami needs
 	// a bearer token".
 	//
 	// | log, edit, delete entries | no | no | own entries, while SUBMITTED | no | no |
-	rightLogEntries: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: never, roleConsultant: ownEntries, roleNetworkMember: never, roleRegionalSystem: never},
+	rightLogEntries: readmeRow(never, never, ownEntries, never, never, never),
 	// | read, list and export entries | no | own region | own entries | no | own region |
-	rightReadEntries: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: ownEntries, roleNetworkMember: never, roleRegionalSystem: own},
+	rightReadEntries: readmeRow(never, own, ownEntries, never, own, never),
 	// | approve, reject, close and reopen periods | no | own region | no | no | no |
-	rightReviewEntries: {roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: never, roleNetworkMember: never, roleRegionalSystem: never},
+	rightReviewEntries: readmeRow(never, own, never, never, never, never),
 	// | list closed periods | all regions | own | own | own | own |
-	rightListPeriods: {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own},
+	rightListPeriods: readmeRow(everywhere, own, own, own, own, never),
 	// | summaries and summary exports | all regions, no per-consultant figures | own region | own entries |
 	// the networks its partner is a member of, no per-consultant figures | own region |
 	//
 	// The matrix asks for no per-consultant figures; asking the ministry's
 	// and network members' summaries for them is a subtest
 	// (CONSULTANT_DETAIL_NOT_ALLOWED).
-	rightSummaries: {roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: ownEntries, roleNetworkMember: memberNetworks, roleRegionalSystem: own},
+	rightSummaries: readmeRow(everywhere, own, ownEntries, memberNetworks, own, never),
+}
+
+// readmeRow is a row of a README rights table: the scope of each role, in
+// the table's column order (ministry, region_admin, consultant,
+// network_member, regional_system, anonymous).
+func readmeRow(ministry, regionAdmin, consultant, networkMember, regionalSystem, anonymous scope) map[string]scope {
+	return map[string]scope{roleMinistry: ministry, roleRegionAdmin: regionAdmin, roleConsultant: consultant,
+		roleNetworkMember: networkMember, roleRegionalSystem: regionalSystem, roleAnonymous: anonymous}
 }
 
 // readmeAllows reports whether the README lets role make a call of right
@@ -374,9 +382,8 @@ func newMatrixEnv(t *testing.T, kind string) *matrixEnv {
 	e := &matrixEnv{kind: kind, ts: ts, as: map[string]surface{}, subjects: map[string]string{}, feeds: map[string]feedSurface{}, admins: map[string]surface{}, fx: map[string]*matrixFixtures{},
 		loggers: map[string]surface{}, otherLoggers: map[string]surface{}}
 	for _, region := range []string{ownRegion, foreignRegion} {
-		tok := ts.mintToken(auth.TokenSpec{Subject: "test:region_admin:" + region, Role: principal.RegionAdmin, Region: region})
-		e.admins[region] = newSurfaceAs(t, ts, kind, tok)
-		e.otherLoggers[region] = newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: otherConsultant(region), Role: principal.Consultant, Region: region}))
+		e.admins[region] = newSurfaceFor(t, ts, kind, regionAdminSpec(region))
+		e.otherLoggers[region] = newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: otherConsultant(region), Role: principal.Consultant, Region: region})
 	}
 	for _, region := range []string{ownRegion, foreignRegion} {
 		admin, parent := e.admins[region], "regions/"+region
@@ -412,7 +419,7 @@ func newMatrixEnv(t *testing.T, kind string) *matrixEnv {
 	// consultant logs the entries of "its own"; in foreignRegion a
 	// consultant of that region.
 	e.loggers[ownRegion] = e.as[roleConsultant]
-	e.loggers[foreignRegion] = newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant:" + foreignRegion, Role: principal.Consultant, Region: foreignRegion}))
+	e.loggers[foreignRegion] = newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:consultant:" + foreignRegion, Role: principal.Consultant, Region: foreignRegion})
 	for _, region := range []string{ownRegion, foreignRegion} {
 		fx, parent := e.fx[region], "regions/"+region
 		fx.protocol = mustOK(e.newProtocol(ctx, region, "fx-protocol", fx.network, false, fx.lead, fx.member))(t, "fixture protocol").GetName()
@@ -629,7 +636,7 @@ func matrixCases() map[string]matrixCase {
 		"/fami.v1.PartnerService/DeletePartner": {right: rightWriteRegistry, scoped: true,
 			setup: func(c *matrixCall) { c.target = c.newPartner(c.id) },
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.s.DeletePartner(c.ctx, &famiv1.DeletePartnerRequest{Name: c.target})
+				return ret(c.s.DeletePartner(c.ctx, &famiv1.DeletePartnerRequest{Name: c.target}))
 			}},
 
 		"/fami.v1.ProjectService/CreateProject": {right: rightWriteRegistry, scoped: true,
@@ -653,7 +660,7 @@ func matrixCases() map[string]matrixCase {
 		"/fami.v1.ProjectService/DeleteProject": {right: rightWriteRegistry, scoped: true,
 			setup: func(c *matrixCall) { c.target = c.newProject(c.id) },
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.s.DeleteProject(c.ctx, &famiv1.DeleteProjectRequest{Name: c.target})
+				return ret(c.s.DeleteProject(c.ctx, &famiv1.DeleteProjectRequest{Name: c.target}))
 			}},
 		"/fami.v1.ProjectService/ExtendProject": {right: rightWriteRegistry, scoped: true,
 			setup: func(c *matrixCall) { c.target = c.newProject(c.id) },
@@ -685,7 +692,7 @@ func matrixCases() map[string]matrixCase {
 		"/fami.v1.NetworkService/DeleteNetwork": {right: rightWriteNetworks, scoped: true,
 			setup: func(c *matrixCall) { c.target = c.newNetwork(c.id, c.fx.lead, c.fx.member) },
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.s.DeleteNetwork(c.ctx, &famiv1.DeleteNetworkRequest{Name: c.target})
+				return ret(c.s.DeleteNetwork(c.ctx, &famiv1.DeleteNetworkRequest{Name: c.target}))
 			}},
 
 		"/fami.v1.AuthService/Login": {right: rightLogin,
@@ -728,11 +735,11 @@ func matrixCases() map[string]matrixCase {
 				}
 			},
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.s.DeleteAccount(c.ctx, &famiv1.DeleteAccountRequest{Name: c.target})
+				return ret(c.s.DeleteAccount(c.ctx, &famiv1.DeleteAccountRequest{Name: c.target}))
 			}},
 		"/fami.v1.AuthService/SetAccountPassword": {right: rightAccounts, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.s.SetAccountPassword(c.ctx, &famiv1.SetAccountPasswordRequest{Name: c.fx.account, Password: matrixPassword})
+				return ret(c.s.SetAccountPassword(c.ctx, &famiv1.SetAccountPasswordRequest{Name: c.fx.account, Password: matrixPassword}))
 			}},
 		"/fami.v1.AuthService/CreateServiceToken": {right: rightServiceTokens, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
@@ -809,7 +816,7 @@ func matrixCases() map[string]matrixCase {
 		"/fami.v1.ProtocolService/DeleteProtocol": {right: rightDraftProtocols, scoped: true,
 			setup: func(c *matrixCall) { c.newProtocol(false) },
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.protocols().DeleteProtocol(c.ctx, &famiv1.DeleteProtocolRequest{Name: c.target})
+				return ret(c.protocols().DeleteProtocol(c.ctx, &famiv1.DeleteProtocolRequest{Name: c.target}))
 			}},
 		"/fami.v1.ProtocolService/OpenProtocolForSignature": {right: rightDraftProtocols, scoped: true,
 			setup: func(c *matrixCall) { c.newProtocol(false) },
@@ -899,7 +906,7 @@ func matrixCases() map[string]matrixCase {
 		"/fami.v1.SupportService/DeleteSupportEntry": {right: rightLogEntries, scoped: true,
 			setup: func(c *matrixCall) { c.newEntry() },
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.support().DeleteSupportEntry(c.ctx, &famiv1.DeleteSupportEntryRequest{Name: c.target})
+				return ret(c.support().DeleteSupportEntry(c.ctx, &famiv1.DeleteSupportEntryRequest{Name: c.target}))
 			}},
 		"/fami.v1.SupportService/BatchApproveSupportEntries": {right: rightReviewEntries, scoped: true,
 			setup: func(c *matrixCall) { c.newEntry() },
@@ -1308,7 +1315,7 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 			return ret(nm.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: p.GetName(), Title: "Renamed"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}}))
 		}},
 		{"DeleteProtocol", true, false, func(ctx context.Context, nm surface, id string, p *famiv1.Protocol) (proto.Message, error) {
-			return nil, nm.DeleteProtocol(ctx, &famiv1.DeleteProtocolRequest{Name: p.GetName()})
+			return ret(nm.DeleteProtocol(ctx, &famiv1.DeleteProtocolRequest{Name: p.GetName()}))
 		}},
 		{"OpenProtocolForSignature", true, false, func(ctx context.Context, nm surface, id string, p *famiv1.Protocol) (proto.Message, error) {
 			return ret(nm.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}))
@@ -1376,7 +1383,7 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 			ctx := t.Context()
 			en := mustOK(e.newEntry(ctx, e.otherLoggers[ownRegion], parent, e.kind+"-others-delete", fx.network, e.entryDay(), 60))(t, "log entry")
 			e.expectRefusal(t, notOwn, func() (proto.Message, error) {
-				return nil, consultant().DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: en.GetName()})
+				return ret(consultant().DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: en.GetName()}))
 			})
 			entryUnchanged(t, en)
 		}},
@@ -1410,7 +1417,7 @@ func (e *matrixEnv) beyondMatrix() []matrixSubtest {
 			approved := mustOK(e.admins[ownRegion].BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{en.GetName()}}))(t, "approve entry")
 			e.expectRefusal(t, notSubmitted, func() (proto.Message, error) {
 				if method == "DeleteSupportEntry" {
-					return nil, consultant().DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: en.GetName()})
+					return ret(consultant().DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: en.GetName()}))
 				}
 				return ret(consultant().UpdateSupportEntry(ctx, &famiv1.UpdateSupportEntryRequest{
 					SupportEntry: &famiv1.SupportEntry{Name: en.GetName(), Notes: "Late"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"notes"}}}))
@@ -1484,9 +1491,9 @@ const (
 
 func init() {
 	// | read a region's meetings, action items and calendars | all regions | own | own | own | own | no |
-	readmeRights[rightReadMeetings] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own}
+	readmeRights[rightReadMeetings] = readmeRow(everywhere, own, own, own, own, never)
 	// | attendance summaries | all regions | own | own | the networks its partner is a member of | own | no |
-	readmeRights[rightMeetingSummaries] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: memberNetworks, roleRegionalSystem: own}
+	readmeRights[rightMeetingSummaries] = readmeRow(everywhere, own, own, memberNetworks, own, never)
 	// | schedule, edit, cancel and delete meetings; record attendance, minutes and action items |
 	// meetings of no network (focus groups, bilateral meetings), in every region | own | own |
 	// meetings whose every network its partner is a member of | own | no |
@@ -1494,12 +1501,12 @@ func init() {
 	// The matrix's meetings belong to a network, which the ministry may not
 	// write (NETWORK_MEETING); its focus groups and bilateral meetings are
 	// TestMinistryConvenesMeetings'.
-	readmeRights[rightWriteMeetings] = map[string]scope{roleAnonymous: never, roleMinistry: never, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: memberNetworks, roleRegionalSystem: own}
+	readmeRights[rightWriteMeetings] = readmeRow(never, own, own, memberNetworks, own, never)
 	// | create, list and revoke calendar feed tokens | all regions | own | own | own | own | no |
 	//
 	// Each caller lists and revokes its own tokens; a region admin every
 	// token of its region (the RevokeCalendarToken check tries another's).
-	readmeRights[rightCalendarTokens] = map[string]scope{roleAnonymous: never, roleMinistry: everywhere, roleRegionAdmin: own, roleConsultant: own, roleNetworkMember: own, roleRegionalSystem: own}
+	readmeRights[rightCalendarTokens] = readmeRow(everywhere, own, own, own, own, never)
 }
 
 // meetingMatrixCases maps every MeetingService RPC to how the matrix calls
@@ -1564,7 +1571,7 @@ func meetingMatrixCases() map[string]matrixCase {
 		"/fami.v1.MeetingService/DeleteMeeting": {right: rightWriteMeetings, scoped: true,
 			setup: func(c *matrixCall) { c.newMeeting(false) },
 			call: func(c *matrixCall) (proto.Message, error) {
-				return nil, c.mtg().DeleteMeeting(c.ctx, &famiv1.DeleteMeetingRequest{Name: c.target})
+				return ret(c.mtg().DeleteMeeting(c.ctx, &famiv1.DeleteMeetingRequest{Name: c.target}))
 			}},
 		"/fami.v1.MeetingService/CancelMeeting": {right: rightWriteMeetings, scoped: true,
 			setup: func(c *matrixCall) { c.newMeeting(false) },

@@ -7,7 +7,7 @@ import (
 )
 
 func TestServicePath(t *testing.T) {
-	for path, want := range map[string]string{
+	checkStrings(t, "servicePath", servicePath, map[string]string{
 		"/fami.v1.PartnerService/GetPartner":  "/fami.v1.PartnerService/",
 		"/fami.v1.PartnerService/":            "/fami.v1.PartnerService/",
 		"/fami.v1.PartnerService":             "",
@@ -17,11 +17,7 @@ func TestServicePath(t *testing.T) {
 		"":                                    "",
 		"*":                                   "",
 		"fami.v1.PartnerService/GetPartner/x": "",
-	} {
-		if got := servicePath(path); got != want {
-			t.Errorf("servicePath(%q) = %q, want %q", path, got, want)
-		}
-	}
+	})
 }
 
 // Whatever the listener's mux sends straight to REST, its ServeMux would

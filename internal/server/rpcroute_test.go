@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"encoding/binary"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -32,15 +31,7 @@ func TestGRPCWebUnaryAnswerIsWhole(t *testing.T) {
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.httpURL()+famiv1connect.PartnerServiceGetPartnerProcedure, bytes.NewReader(append(frame, msg...)))
 	req.Header.Set("Content-Type", "application/grpc-web+proto")
 	req.Header.Set("Authorization", "Bearer "+ts.token)
-	res, err := newHTTPClient(t).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, body := fetch(t, newHTTPClient(t), req)
 	if res.Proto != "HTTP/1.1" || res.StatusCode != http.StatusOK {
 		t.Fatalf("got %s %s, want HTTP/1.1 200", res.Proto, res.Status)
 	}

@@ -16,8 +16,6 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -52,7 +50,7 @@ func newScenario(on *onSurface) *scenario {
 		transcript: on.transcript,
 		ctx:        on.ctx,
 		s:          newSurface(on.t, on.ts, on.kind),
-		ministry:   clientAs(on, newSurfaceAs, auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}),
+		ministry:   on.as(ministrySpec),
 		anonymous:  newSurfaceAs(on.t, on.ts, on.kind, ""),
 	}
 }
@@ -281,7 +279,7 @@ func (sc *scenario) run() {
 	}
 
 	// A partner a network references cannot go.
-	err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("udp-milano")})
+	_, err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("udp-milano")})
 	sc.fails("delete a partner a network references", err, wantErr{codes.FailedPrecondition, "PARTNER_IN_USE", nil})
 
 	// Invalid input names the field and writes nothing.
@@ -332,9 +330,9 @@ func (sc *scenario) run() {
 	sc.record("revision after the invalid calls: %d", before)
 
 	// A partner nothing references goes, but only at its current etag.
-	err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("caritas"), Etag: "1"})
+	_, err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("caritas"), Etag: "1"})
 	sc.fails("delete partner caritas with a stale etag", err, wantErr{codes.Aborted, "ETAG_MISMATCH", nil})
-	err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("caritas"), Etag: first.GetEtag()})
+	_, err = s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: partnerName("caritas"), Etag: first.GetEtag()})
 	if err != nil {
 		t.Errorf("delete partner caritas: %v", err)
 	}
@@ -363,21 +361,25 @@ func withoutTimes(m proto.Message) proto.Message {
 		return nil
 	}
 	c := proto.Clone(m)
-	clearTimes(c.ProtoReflect())
+	clearFields(c.ProtoReflect(), func(fd protoreflect.FieldDescriptor) bool {
+		return fd.Name() == "create_time" || fd.Name() == "update_time"
+	})
 	return c
 }
 
-func clearTimes(m protoreflect.Message) {
+// clearFields clears, at any depth of m (in messages and lists of
+// messages, not maps), the fields for which drop is true.
+func clearFields(m protoreflect.Message, drop func(protoreflect.FieldDescriptor) bool) {
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		switch {
-		case fd.Name() == "create_time" || fd.Name() == "update_time":
+		case drop(fd):
 			m.Clear(fd)
 		case fd.IsList() && fd.Message() != nil:
 			for i := 0; i < v.List().Len(); i++ {
-				clearTimes(v.List().Get(i).Message())
+				clearFields(v.List().Get(i).Message(), drop)
 			}
 		case fd.Message() != nil && !fd.IsMap():
-			clearTimes(v.Message())
+			clearFields(v.Message(), drop)
 		}
 		return true
 	})

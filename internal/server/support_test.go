@@ -89,9 +89,9 @@ func TestSupportEverySurface(t *testing.T) {
 	onEverySurface(t, server.Config{}, supportBrief, true, func(on *onSurface) {
 		sc := &supportScenario{transcript: on.transcript, ctx: on.ctx, registry: newSurface(on.t, on.ts, on.kind),
 			admin:       newSurfaceAs(on.t, on.ts, on.kind, on.ts.token),
-			consultant:  clientAs(on, newSurfaceAs, supportConsultant),
-			consultant2: clientAs(on, newSurfaceAs, supportConsultant2),
-			ministry:    clientAs(on, newSurfaceAs, supportMinistry),
+			consultant:  on.as(supportConsultant),
+			consultant2: on.as(supportConsultant2),
+			ministry:    on.as(supportMinistry),
 			anonymous:   newSurfaceAs(on.t, on.ts, on.kind, ""),
 		}
 		sc.run()
@@ -115,7 +115,9 @@ func supportBrief(m proto.Message) string {
 		return "null"
 	}
 	c := proto.Clone(m)
-	clearSupportTimes(c.ProtoReflect())
+	clearFields(c.ProtoReflect(), func(fd protoreflect.FieldDescriptor) bool {
+		return fd.Message() != nil && fd.Message().FullName() == "google.protobuf.Timestamp"
+	})
 	b, err := protojson.Marshal(c)
 	if err != nil {
 		return fmt.Sprintf("<%v>", err)
@@ -123,22 +125,6 @@ func supportBrief(m proto.Message) string {
 	var buf bytes.Buffer
 	json.Compact(&buf, b)
 	return buf.String()
-}
-
-func clearSupportTimes(m protoreflect.Message) {
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.Message() != nil && fd.Message().FullName() == "google.protobuf.Timestamp":
-			m.Clear(fd)
-		case fd.IsList() && fd.Message() != nil:
-			for i := 0; i < v.List().Len(); i++ {
-				clearSupportTimes(v.List().Get(i).Message())
-			}
-		case fd.Message() != nil && !fd.IsMap():
-			clearSupportTimes(v.Message())
-		}
-		return true
-	})
 }
 
 // exportBrief renders an export without the columns of times.
@@ -249,7 +235,7 @@ func (sc *supportScenario) run() {
 	_, err = c2.UpdateSupportEntry(ctx, &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: &famiv1.SupportEntry{Name: supportEntryName("e1"), Notes: "mine"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"notes"}}})
 	sc.fails("edit another consultant's entry", err, wantErr{codes.PermissionDenied, "NOT_OWN_ENTRY", nil})
-	err = c2.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e1")})
+	_, err = c2.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e1")})
 	sc.fails("delete another consultant's entry", err, wantErr{codes.PermissionDenied, "NOT_OWN_ENTRY", nil})
 	_, err = c2.GetSupportEntry(ctx, &famiv1.GetSupportEntryRequest{Name: supportEntryName("e1")})
 	sc.fails("read another consultant's entry", err, wantErr{codes.PermissionDenied, "NOT_OWN_ENTRY", nil})
@@ -290,7 +276,7 @@ func (sc *supportScenario) run() {
 	_, err = c.UpdateSupportEntry(ctx, &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: &famiv1.SupportEntry{Name: supportEntryName("e5"), Date: "2021-03-31"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"date"}}})
 	sc.fails("move an entry into the closed quarter", err, wantErr{codes.FailedPrecondition, "PERIOD_CLOSED", []string{"support_entry.date"}})
-	err = c.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e4")})
+	_, err = c.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e4")})
 	sc.fails("delete an entry inside the closed quarter", err, wantErr{codes.FailedPrecondition, "PERIOD_CLOSED", nil})
 	_, err = admin.BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: lombardia, Names: []string{supportEntryName("e4")}})
 	sc.fails("approve an entry inside the closed quarter", err, wantErr{codes.FailedPrecondition, "PERIOD_CLOSED", nil})
@@ -361,7 +347,7 @@ func (sc *supportScenario) run() {
 	sc.fails("reopen without a reason", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"reason"}})
 	reopened, err := admin.ReopenPeriod(ctx, &famiv1.ReopenPeriodRequest{Name: q1.GetName(), Reason: "Correzione richiesta dal consulente", Etag: q1.GetEtag()})
 	sc.ok("reopen Q1 2021", err, reopened)
-	err = c.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e4")})
+	_, err = c.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e4")})
 	if err != nil {
 		t.Errorf("delete e4 after reopening: %v", err)
 	}

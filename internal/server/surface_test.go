@@ -25,13 +25,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
-)
 
-// surface is one way of calling the API, every service's unary RPCs
-// (clients_test.go): gRPC, Connect, gRPC-Web or REST. It takes and
-// returns the generated messages and reports a failed call as a
-// *callError, so one scenario runs unchanged on all of them.
-type surface struct{ c *rpcClient }
+	"github.com/raccordo/raccordo/internal/auth"
+)
 
 // surfaceKinds are the four surfaces, in the order the tests run them.
 var surfaceKinds = []string{"grpc", "connect", "grpcweb", "rest"}
@@ -46,7 +42,14 @@ func newSurface(t *testing.T, ts *testServer, kind string) surface {
 // empty).
 func newSurfaceAs(t *testing.T, ts *testServer, kind, token string) surface {
 	t.Helper()
-	return surface{newRPCClient(t, ts, kind, token)}
+	return surfaceOf(newRPCClient(t, ts, kind, token))
+}
+
+// newSurfaceFor returns a client of kind for ts that sends a token of
+// spec.
+func newSurfaceFor(t *testing.T, ts *testServer, kind string, spec auth.TokenSpec) surface {
+	t.Helper()
+	return newSurfaceAs(t, ts, kind, ts.mintToken(spec))
 }
 
 // callError is a failed call in the same shape whatever the surface.
@@ -158,6 +161,22 @@ func newHTTPClient(t *testing.T) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
+}
+
+// fetch sends req with hc and returns the response with its whole body; a
+// request that gets no response fails the test.
+func fetch(t testing.TB, hc *http.Client, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	res, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", req.Method, req.URL.Path, err)
+	}
+	return res, body
 }
 
 // connectErr converts a connect-go error.

@@ -26,7 +26,7 @@ func TestSurveyEverySurface(t *testing.T) {
 	)
 	onEachSurface(t, server.Config{SurveyBurst: 70}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
-		consultant := newSurfaceAs(t, ts, kind, ts.mintToken(auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"}))
+		consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"})
 		participant := newSurfaceAs(t, ts, kind, "")
 
 		sv, err := consultant.CreateSurvey(ctx, &famiv1.CreateSurveyRequest{Parent: lombardia, SurveyId: "lab-mediazione", Survey: &famiv1.Survey{

@@ -11,18 +11,20 @@ import (
 	"strconv"
 	"testing"
 
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 )
 
 // feedSurface calls the SyncService and AdminService, streams included,
-// on one surface: the unary RPCs on the surface, the
-// streams through each surface's own client. Errors come back as *callError like every surface's.
+// on one surface: on gRPC, Connect and gRPC-Web everything through the
+// surface's generated clients (streamFeed), on REST the streams as their
+// downloads (restFeed). Errors come back as *callError like every
+// surface's.
 type feedSurface interface {
-	ListChanges(ctx context.Context, r *famiv1.ListChangesRequest) (*famiv1.ListChangesResponse, error)
-	CompactChanges(ctx context.Context, r *famiv1.CompactChangesRequest) (*famiv1.CompactChangesResponse, error)
+	ListChanges(ctx context.Context, r *famiv1.ListChangesRequest, opts ...grpc.CallOption) (*famiv1.ListChangesResponse, error)
+	CompactChanges(ctx context.Context, r *famiv1.CompactChangesRequest, opts ...grpc.CallOption) (*famiv1.CompactChangesResponse, error)
 	// WatchFirst opens a watch and returns its first response.
 	WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*famiv1.WatchResponse, error)
 	// Backup downloads a region's backup and returns its first message
@@ -33,39 +35,32 @@ type feedSurface interface {
 func newFeedSurface(t *testing.T, ts *testServer, kind, token string) feedSurface {
 	t.Helper()
 	u := newSurfaceAs(t, ts, kind, token)
-	switch kind {
-	case "grpc":
-		return grpcFeed{u, famiv1.NewSyncServiceClient(u.c.conn), famiv1.NewAdminServiceClient(u.c.conn)}
-	case "connect", "grpcweb":
-		return connectFeed{u, famiv1connect.NewSyncServiceClient(u.c.hc, u.c.base, u.c.opts...), famiv1connect.NewAdminServiceClient(u.c.hc, u.c.base, u.c.opts...)}
+	if kind == "rest" {
+		return restFeed{u, u.c.rest}
 	}
-	return restFeed{u, u.c.rest}
+	return streamFeed{u}
 }
 
-type grpcFeed struct {
-	surface
-	sync  famiv1.SyncServiceClient
-	admin famiv1.AdminServiceClient
-}
+// streamFeed's streams are the surface's own: its generated clients open
+// them on gRPC, Connect or gRPC-Web (rpcClient.NewStream).
+type streamFeed struct{ surface }
 
-func (f grpcFeed) WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*famiv1.WatchResponse, error) {
+func (f streamFeed) WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*famiv1.WatchResponse, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := f.sync.Watch(ctx, r)
+	stream, err := f.Watch(ctx, r)
 	if err != nil {
-		return nil, grpcErr(err)
+		return nil, err
 	}
-	res, err := stream.Recv()
-	return res, grpcErr(err)
+	return stream.Recv()
 }
 
-func (f grpcFeed) Backup(ctx context.Context, r *famiv1.BackupRegionRequest) (*famiv1.BackupRegionResponse, error) {
-	stream, err := f.admin.BackupRegion(ctx, r)
+func (f streamFeed) Backup(ctx context.Context, r *famiv1.BackupRegionRequest) (*famiv1.BackupRegionResponse, error) {
+	stream, err := f.BackupRegion(ctx, r)
 	if err != nil {
-		return nil, grpcErr(err)
+		return nil, err
 	}
-	res, err := joinBackup(stream.Recv)
-	return res, grpcErr(err)
+	return joinBackup(stream.Recv)
 }
 
 // joinBackup reads a BackupRegion stream to its end: its first message
@@ -89,44 +84,6 @@ func joinBackup(next func() (*famiv1.BackupRegionResponse, error)) (*famiv1.Back
 	}
 	first.Data = data
 	return first, nil
-}
-
-type connectFeed struct {
-	surface
-	sync  famiv1connect.SyncServiceClient
-	admin famiv1connect.AdminServiceClient
-}
-
-func (f connectFeed) WatchFirst(ctx context.Context, r *famiv1.WatchRequest) (*famiv1.WatchResponse, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stream, err := f.sync.Watch(ctx, r)
-	if err != nil {
-		return nil, connectErr(err)
-	}
-	defer stream.Close()
-	if !stream.Receive() {
-		return nil, connectErr(stream.Err())
-	}
-	return stream.Msg(), nil
-}
-
-func (f connectFeed) Backup(ctx context.Context, r *famiv1.BackupRegionRequest) (*famiv1.BackupRegionResponse, error) {
-	stream, err := f.admin.BackupRegion(ctx, r)
-	if err != nil {
-		return nil, connectErr(err)
-	}
-	defer stream.Close()
-	res, err := joinBackup(func() (*famiv1.BackupRegionResponse, error) {
-		if stream.Receive() {
-			return stream.Msg(), nil
-		}
-		if err := stream.Err(); err != nil {
-			return nil, err
-		}
-		return nil, io.EOF
-	})
-	return res, connectErr(err)
 }
 
 type restFeed struct {

@@ -38,10 +38,9 @@ type onSurface struct {
 	kind string
 }
 
-// clientAs returns a client of the scenario's surface for a principal:
-// clientAs(sc.onSurface, newSurfaceAs, spec).
-func clientAs[C any](on *onSurface, newClient func(*testing.T, *testServer, string, string) C, spec auth.TokenSpec) C {
-	return newClient(on.t, on.ts, on.kind, on.ts.mintToken(spec))
+// as returns a client of the scenario's surface for a principal.
+func (on *onSurface) as(spec auth.TokenSpec) surface {
+	return newSurfaceFor(on.t, on.ts, on.kind, spec)
 }
 
 // onEverySurface runs a scenario through grpc-go, Connect, gRPC-Web and

@@ -166,7 +166,7 @@ func TestWatchEverySurface(t *testing.T) {
 							t.Error(err)
 						}
 					case 3:
-						if err := s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: name}); err != nil {
+						if _, err := s.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: name}); err != nil {
 							t.Error(err)
 						}
 					}
