@@ -31,26 +31,12 @@ func (a *App) networkNew(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, n *famiv1.Network) {
-	partners, err := a.partnerNames(s)
-	if err != nil {
-		a.fail(w, r, s, err)
+	l, ok := a.pageLookups(w, r, s, needPartners|needProjects)
+	if !ok {
 		return
 	}
-	all, err := a.allProjects(s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	projects := map[string]string{}
-	for _, p := range all {
-		projects[p.GetName()] = p.GetCode() + " " + p.GetTitle()
-	}
-	title := "networks.new"
-	if n != nil {
-		title = "networks.edit"
-	}
-	a.render(w, code, "network", &networkPage{frame: a.newFrame(r, s, title), Form: fm, Network: n, RequestID: newRequestID(),
-		Partners: sortedOptions(partners), Projects: sortedOptions(projects), Rows: formRows(fm, "member.%d.partner", 2),
+	a.render(w, code, "network", &networkPage{frame: a.newFrame(r, s, formTitle("networks", n != nil)), Form: fm, Network: n, RequestID: newRequestID(),
+		Partners: sortedOptions(l.partners), Projects: sortedOptions(l.projects), Rows: formRows(fm, "member.%d.partner", 2),
 		Roles: enumOptions(famiv1.MemberRole_name, func(n int32) string { return famiv1.MemberRole(n).String() })})
 }
 

@@ -80,17 +80,12 @@ func extForm(v url.Values) *form {
 }
 
 func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, code int, fm, ext *form, pr *famiv1.Project) {
-	partners, err := a.partnerNames(s)
-	if err != nil {
-		a.fail(w, r, s, err)
+	l, ok := a.pageLookups(w, r, s, needPartners)
+	if !ok {
 		return
 	}
-	title := "projects.new"
-	if pr != nil {
-		title = "projects.edit"
-	}
-	p := &projectPage{frame: a.newFrame(r, s, title), Form: fm, ExtForm: ext, Project: pr, RequestID: newRequestID(),
-		Partners:   sortedOptions(partners),
+	p := &projectPage{frame: a.newFrame(r, s, formTitle("projects", pr != nil)), Form: fm, ExtForm: ext, Project: pr, RequestID: newRequestID(),
+		Partners:   sortedOptions(l.partners),
 		Funds:      enumOptions(famiv1.Fund_name, func(n int32) string { return famiv1.Fund(n).String() }),
 		Objectives: enumOptions(famiv1.SpecificObjective_name, func(n int32) string { return famiv1.SpecificObjective(n).String() }),
 		CanEdit:    s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)}),
@@ -102,6 +97,7 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 	if pr != nil {
 		overlaps := &famiv1.ListOverlapsRequest{Parent: regionName(s.region), Project: pr.GetName(), PageSize: 1000}
 		if p.ShowOverlaps = s.can(a, famiv1.OverlapService_ListOverlaps_FullMethodName, overlaps); p.ShowOverlaps {
+			var err error
 			if p.Overlaps, err = a.listOverlaps(s, overlaps); err != nil {
 				a.fail(w, r, s, err)
 				return

@@ -37,31 +37,13 @@ func (a *App) protocolNew(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderProtocolEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, p *famiv1.Protocol) {
-	nets, err := a.myNetworks(s)
-	if err != nil {
-		a.fail(w, r, s, err)
+	l, ok := a.pageLookups(w, r, s, needMyNetworks|needPartners)
+	if !ok {
 		return
 	}
-	partners, err := a.partnerNames(s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	title := "protocols.new"
-	if p != nil {
-		title = "protocols.edit"
-	}
-	page := &protocolEditPage{frame: a.newFrame(r, s, title), Form: fm, Protocol: p, RequestID: newRequestID(),
-		Networks: sortedOptions(nets), Partners: sortedOptions(partners),
-		Roles: enumOptions(famiv1.PartyRole_name, func(n int32) string { return famiv1.PartyRole(n).String() })}
-	rows := 2
-	for fm.Get("party."+strconv.Itoa(rows-2)+".partner") != "" {
-		rows++
-	}
-	for i := range rows {
-		page.Rows = append(page.Rows, i)
-	}
-	a.render(w, code, "protocol_edit", page)
+	a.render(w, code, "protocol_edit", &protocolEditPage{frame: a.newFrame(r, s, formTitle("protocols", p != nil)), Form: fm, Protocol: p,
+		RequestID: newRequestID(), Networks: sortedOptions(l.myNetworks), Partners: sortedOptions(l.partners), Rows: formRows(fm, "party.%d.partner", 2),
+		Roles: enumOptions(famiv1.PartyRole_name, func(n int32) string { return famiv1.PartyRole(n).String() })})
 }
 
 // protocolFromForm reads the draft form; party rows without a partner are

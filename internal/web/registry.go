@@ -46,11 +46,7 @@ func (a *App) partnerNew(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderPartner(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, pt *famiv1.Partner) {
-	title := "partners.new"
-	if pt != nil {
-		title = "partners.edit"
-	}
-	p := &partnerPage{frame: a.newFrame(r, s, title), Form: fm, Partner: pt, RequestID: newRequestID(),
+	p := &partnerPage{frame: a.newFrame(r, s, formTitle("partners", pt != nil)), Form: fm, Partner: pt, RequestID: newRequestID(),
 		Kinds:   enumOptions(famiv1.PartnerKind_name, func(n int32) string { return famiv1.PartnerKind(n).String() }),
 		CanEdit: s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)})}
 	if pt != nil && !p.CanEdit {
@@ -126,16 +122,11 @@ type networksPage struct {
 }
 
 func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
-	networks, err := a.networksOf(s, s.who.Partner)
-	if err != nil {
-		a.fail(w, r, s, err)
+	networks, l, ok := load(a, w, r, s, needPartners, func() ([]*famiv1.Network, error) { return a.networksOf(s, s.who.Partner) })
+	if !ok {
 		return
 	}
-	names, err := a.partnerNames(s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
+	names := l.partners
 	q, shown := search(r, networks, func(n *famiv1.Network) []string {
 		return []string{n.GetDisplayName(), n.GetSocialDistrict(), n.GetAts(), names[n.GetLeadPartner()]}
 	})
