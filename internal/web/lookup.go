@@ -107,28 +107,27 @@ const (
 // lookup loads the lookups n names.
 func (a *App) lookup(s *session, n need) (*lookups, error) {
 	l := &lookups{}
-	var err error
-	if n&needPartners != 0 {
-		if l.partners, err = a.partnerNames(s); err != nil {
+	for _, names := range []struct {
+		need need
+		into *map[string]string
+		read func(*session) (map[string]string, error)
+	}{
+		{needPartners, &l.partners, a.partnerNames},
+		{needNetworks, &l.networks, a.networkNames},
+		{needMyNetworks, &l.myNetworks, a.myNetworks},
+		{needProjects, &l.projects, a.projectNames},
+	} {
+		if n&names.need == 0 {
+			continue
+		}
+		m, err := names.read(s)
+		if err != nil {
 			return nil, err
 		}
-	}
-	if n&needNetworks != 0 {
-		if l.networks, err = a.networkNames(s); err != nil {
-			return nil, err
-		}
-	}
-	if n&needMyNetworks != 0 {
-		if l.myNetworks, err = a.myNetworks(s); err != nil {
-			return nil, err
-		}
-	}
-	if n&needProjects != 0 {
-		if l.projects, err = a.projectNames(s); err != nil {
-			return nil, err
-		}
+		*names.into = m
 	}
 	if n&needClosed != 0 {
+		var err error
 		if l.closed, err = a.closedPeriods(s); err != nil {
 			return nil, err
 		}
