@@ -96,9 +96,10 @@ func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
 	if !ok {
 		return
 	}
-	a.render(w, http.StatusOK, "networks", &networksPage{Partners: l.partners,
-		listPage: newListPage(a, r, s, "networks.title", networks, func(n *famiv1.Network) []string {
-			return []string{n.GetDisplayName(), n.GetSocialDistrict(), n.GetAts(), l.partners[n.GetLeadPartner()]}
-		}, s.can(a, famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{Parent: regionName(s.region)})),
+	fields := func(n *famiv1.Network) []string {
+		return []string{n.GetDisplayName(), n.GetSocialDistrict(), n.GetAts(), l.partners[n.GetLeadPartner()]}
+	}
+	canCreate := s.can(a, famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{Parent: regionName(s.region)})
+	a.render(w, http.StatusOK, "networks", &networksPage{listPage: newListPage(a, r, s, "networks.title", networks, fields, canCreate), Partners: l.partners,
 		CanEdit: s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: regionName(s.region) + "/networks/-"}})})
 }
