@@ -1,7 +1,6 @@
 package web
 
 import (
-	"io/fs"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,14 +16,7 @@ import (
 func TestCatalogueCoversTemplates(t *testing.T) {
 	keyRE := regexp.MustCompile(`\{\{-?\s*(?:t|fld|sel)\s[^}]*?"([a-z_]+\.[a-z_.]+)"`)
 	anyKey := regexp.MustCompile(`"((?:nav|meetings|projects|accounts|tokens|hours|field|hint|approvals|periods|summary|partners|networks|protocols|history|common|error|signin|home|app|msg|monitoring|overlaps|dashboard)\.[a-z_]+)"`)
-	err := fs.WalkDir(templateFS, "templates", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(templateFS, p)
-		if err != nil {
-			return err
-		}
+	err := eachFile(templateFS, "templates", func(p string, b []byte) {
 		for _, re := range []*regexp.Regexp{keyRE, anyKey} {
 			for _, m := range re.FindAllStringSubmatch(string(b), -1) {
 				if !hasMsg(m[1]) {
@@ -32,7 +24,6 @@ func TestCatalogueCoversTemplates(t *testing.T) {
 				}
 			}
 		}
-		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

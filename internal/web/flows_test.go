@@ -85,9 +85,7 @@ func TestEntryEditRejectResubmitDelete(t *testing.T) {
 }
 
 func TestHoursCSV(t *testing.T) {
-	f := startFamid(t)
-	network := setupLombardia(f)
-	c := f.client(t)
+	_, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")
 	c.do("POST", "/ore", entryForm(c.csrf("/ore"), network))
 	res, body := c.do("GET", "/ore.csv?dal=2026-11-01&al=2026-11-30", nil)

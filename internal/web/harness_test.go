@@ -106,6 +106,13 @@ func (f *famid) partner(region, id, display string) string {
 	return p.GetName()
 }
 
+// bergamoPartners creates the two partners of Bergamo that the network
+// scenarios share: its Ufficio di Piano and its CPIA.
+func (f *famid) bergamoPartners() (udp, cpia string) {
+	f.t.Helper()
+	return f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo"), f.partner("lombardia", "cpia-bergamo", "CPIA Bergamo")
+}
+
 func (f *famid) network(region, id, display string, lead string, others ...string) string {
 	f.t.Helper()
 	members := []*famiv1.Member{{Partner: lead, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}

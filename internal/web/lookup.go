@@ -82,12 +82,15 @@ func (a *App) closedPeriods(s *session) (closedSet, error) {
 }
 
 // lookups are what a page shows beside the names its resources hold: the
-// display names of the region's partners and networks, and its closed
-// periods. A page loads the ones it needs (need) in one call.
+// display names of the region's partners, networks and projects, of the
+// networks the user works in, and the region's closed periods. A page
+// loads the ones it needs (need) in one call.
 type lookups struct {
-	partners map[string]string
-	networks map[string]string
-	closed   closedSet
+	partners   map[string]string
+	networks   map[string]string
+	myNetworks map[string]string
+	projects   map[string]string
+	closed     closedSet
 }
 
 // need says which lookups a page loads.
@@ -96,24 +99,35 @@ type need uint8
 const (
 	needPartners need = 1 << iota
 	needNetworks
+	needMyNetworks
+	needProjects
 	needClosed
 )
 
 // lookup loads the lookups n names.
 func (a *App) lookup(s *session, n need) (*lookups, error) {
 	l := &lookups{}
-	var err error
-	if n&needPartners != 0 {
-		if l.partners, err = a.partnerNames(s); err != nil {
+	for _, names := range []struct {
+		need need
+		into *map[string]string
+		read func(*session) (map[string]string, error)
+	}{
+		{needPartners, &l.partners, a.partnerNames},
+		{needNetworks, &l.networks, a.networkNames},
+		{needMyNetworks, &l.myNetworks, a.myNetworks},
+		{needProjects, &l.projects, a.projectNames},
+	} {
+		if n&names.need == 0 {
+			continue
+		}
+		m, err := names.read(s)
+		if err != nil {
 			return nil, err
 		}
-	}
-	if n&needNetworks != 0 {
-		if l.networks, err = a.networkNames(s); err != nil {
-			return nil, err
-		}
+		*names.into = m
 	}
 	if n&needClosed != 0 {
+		var err error
 		if l.closed, err = a.closedPeriods(s); err != nil {
 			return nil, err
 		}
@@ -121,20 +135,43 @@ func (a *App) lookup(s *session, n need) (*lookups, error) {
 	return l, nil
 }
 
+// pageLookups loads the lookups n of a page. On failure it renders the
+// error page (fail) and reports false: the handler then has nothing left
+// to do.
+func (a *App) pageLookups(w http.ResponseWriter, r *http.Request, s *session, n need) (*lookups, bool) {
+	l, err := a.lookup(s, n)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return nil, false
+	}
+	return l, true
+}
+
 // load reads what a page shows with get, then the lookups n beside it.
 // On the failure of either it renders the error page (fail) and reports
 // false: the handler then has nothing left to do.
 func load[T any](a *App, w http.ResponseWriter, r *http.Request, s *session, n need, get func() (T, error)) (T, *lookups, bool) {
 	v, err := get()
-	if err == nil {
-		var l *lookups
-		if l, err = a.lookup(s, n); err == nil {
-			return v, l, true
-		}
+	if err != nil {
+		a.fail(w, r, s, err)
+		var zero T
+		return zero, nil, false
 	}
-	a.fail(w, r, s, err)
-	var zero T
-	return zero, nil, false
+	l, ok := a.pageLookups(w, r, s, n)
+	return v, l, ok
+}
+
+// projectNames maps the region's project names to their code and title.
+func (a *App) projectNames(s *session) (map[string]string, error) {
+	all, err := a.allProjects(s)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(all))
+	for _, p := range all {
+		out[p.GetName()] = p.GetCode() + " " + p.GetTitle()
+	}
+	return out, nil
 }
 
 // allProjects lists every project of the region.

@@ -14,8 +14,7 @@ import (
 
 func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 	f := startFamid(t)
-	udp := f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
-	cpia := f.partner("lombardia", "cpia-bergamo", "CPIA Bergamo")
+	udp, cpia := f.bergamoPartners()
 	f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
 	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
 	b := f.client(t)

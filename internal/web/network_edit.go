@@ -31,26 +31,12 @@ func (a *App) networkNew(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, n *famiv1.Network) {
-	partners, err := a.partnerNames(s)
-	if err != nil {
-		a.fail(w, r, s, err)
+	l, ok := a.pageLookups(w, r, s, needPartners|needProjects)
+	if !ok {
 		return
 	}
-	all, err := a.allProjects(s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	projects := map[string]string{}
-	for _, p := range all {
-		projects[p.GetName()] = p.GetCode() + " " + p.GetTitle()
-	}
-	title := "networks.new"
-	if n != nil {
-		title = "networks.edit"
-	}
-	a.render(w, code, "network", &networkPage{frame: a.newFrame(r, s, title), Form: fm, Network: n, RequestID: newRequestID(),
-		Partners: sortedOptions(partners), Projects: sortedOptions(projects), Rows: formRows(fm, "member.%d.partner", 2),
+	a.render(w, code, "network", &networkPage{frame: a.newFrame(r, s, formTitle("networks", n != nil)), Form: fm, Network: n, RequestID: newRequestID(),
+		Partners: sortedOptions(l.partners), Projects: sortedOptions(l.projects), Rows: formRows(fm, "member.%d.partner", 2),
 		Roles: enumOptions(famiv1.MemberRole_name, func(n int32) string { return famiv1.MemberRole(n).String() })})
 }
 
@@ -92,12 +78,15 @@ func networkForm(n *famiv1.Network) url.Values {
 	return v
 }
 
+// networkPages are the network's create and edit pages.
+func (a *App) networkPages() resourceForm[*famiv1.Network] {
+	return resourceForm[*famiv1.Network]{app: a, get: a.getNetwork, fields: networkForm, prefix: "network.", render: a.renderNetwork}
+}
+
 func (a *App) networkCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	fm := newForm(r.PostForm)
 	n, err := a.networks.CreateNetwork(s.ctx, &famiv1.CreateNetworkRequest{Parent: regionName(s.region), Network: networkFromForm(r.PostForm),
 		NetworkId: r.PostFormValue("network_id"), RequestId: r.PostFormValue("request_id")})
-	a.submitted(w, r, s, fm, err, "network.", func(code int) { a.renderNetwork(w, r, s, code, fm, nil) },
-		"/reti/"+lastSegment(n.GetName())+"?ok=network_saved")
+	a.networkPages().created(w, r, s, err, "/reti/"+lastSegment(n.GetName())+"?ok=network_saved")
 }
 
 func (a *App) getNetwork(r *http.Request, s *session) (*famiv1.Network, error) {
@@ -105,26 +94,13 @@ func (a *App) getNetwork(r *http.Request, s *session) (*famiv1.Network, error) {
 }
 
 func (a *App) networkEdit(w http.ResponseWriter, r *http.Request, s *session) {
-	n, err := a.getNetwork(r, s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	a.renderNetwork(w, r, s, http.StatusOK, newForm(networkForm(n)), n)
+	a.networkPages().edit(w, r, s, http.StatusOK, nil)
 }
 
 func (a *App) networkUpdate(w http.ResponseWriter, r *http.Request, s *session) {
-	fm := newForm(r.PostForm)
 	in := networkFromForm(r.PostForm)
 	in.Name = regionName(s.region) + "/networks/" + r.PathValue("network")
 	_, err := a.networks.UpdateNetwork(s.ctx, &famiv1.UpdateNetworkRequest{Network: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: networkFields},
 		RequestId: r.PostFormValue("request_id")})
-	a.submitted(w, r, s, fm, err, "network.", func(code int) {
-		cur, err := a.getNetwork(r, s)
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
-		}
-		a.renderNetwork(w, r, s, code, fm, cur)
-	}, "/reti/"+r.PathValue("network")+"?ok=network_saved")
+	a.networkPages().updated(w, r, s, err, "/reti/"+r.PathValue("network")+"?ok=network_saved")
 }

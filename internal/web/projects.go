@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -13,41 +12,10 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
 
-// projectsPage lists the region's projects, filtered by code or title.
-type projectsPage struct {
-	frame
-	Projects  []*famiv1.Project
-	Query     string
-	CanCreate bool
-}
-
+// projectList lists the region's projects, filtered by code, title or CUP.
 func (a *App) projectList(w http.ResponseWriter, r *http.Request, s *session) {
-	projects, err := a.allProjects(s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	p := &projectsPage{frame: a.newFrame(r, s, "projects.title"),
-		CanCreate: s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)})}
-	p.Query, p.Projects = search(r, projects, func(pr *famiv1.Project) []string { return []string{pr.GetTitle(), pr.GetCode(), pr.GetCup()} })
-	a.render(w, http.StatusOK, "projects", p)
-}
-
-// search is a list page's search box: the request's query q and the items
-// of which any of the fields contains it, ignoring case (all of them when
-// q is empty).
-func search[T any](r *http.Request, items []T, fields func(T) []string) (q string, found []T) {
-	q = strings.TrimSpace(r.URL.Query().Get("q"))
-	if q == "" {
-		return q, items
-	}
-	lq := strings.ToLower(q)
-	for _, it := range items {
-		if slices.ContainsFunc(fields(it), func(f string) bool { return strings.Contains(strings.ToLower(f), lq) }) {
-			found = append(found, it)
-		}
-	}
-	return q, found
+	showList(a, w, r, s, "projects", a.allProjects, func(pr *famiv1.Project) []string { return []string{pr.GetTitle(), pr.GetCode(), pr.GetCup()} },
+		s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)}))
 }
 
 // projectPage creates or edits a project and records its extensions.
@@ -80,17 +48,12 @@ func extForm(v url.Values) *form {
 }
 
 func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, code int, fm, ext *form, pr *famiv1.Project) {
-	partners, err := a.partnerNames(s)
-	if err != nil {
-		a.fail(w, r, s, err)
+	l, ok := a.pageLookups(w, r, s, needPartners)
+	if !ok {
 		return
 	}
-	title := "projects.new"
-	if pr != nil {
-		title = "projects.edit"
-	}
-	p := &projectPage{frame: a.newFrame(r, s, title), Form: fm, ExtForm: ext, Project: pr, RequestID: newRequestID(),
-		Partners:   sortedOptions(partners),
+	p := &projectPage{frame: a.newFrame(r, s, formTitle("projects", pr != nil)), Form: fm, ExtForm: ext, Project: pr, RequestID: newRequestID(),
+		Partners:   sortedOptions(l.partners),
 		Funds:      enumOptions(famiv1.Fund_name, func(n int32) string { return famiv1.Fund(n).String() }),
 		Objectives: enumOptions(famiv1.SpecificObjective_name, func(n int32) string { return famiv1.SpecificObjective(n).String() }),
 		CanEdit:    s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)}),
@@ -102,6 +65,7 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 	if pr != nil {
 		overlaps := &famiv1.ListOverlapsRequest{Parent: regionName(s.region), Project: pr.GetName(), PageSize: 1000}
 		if p.ShowOverlaps = s.can(a, famiv1.OverlapService_ListOverlaps_FullMethodName, overlaps); p.ShowOverlaps {
+			var err error
 			if p.Overlaps, err = a.listOverlaps(s, overlaps); err != nil {
 				a.fail(w, r, s, err)
 				return
@@ -182,12 +146,19 @@ func projectForm(p *famiv1.Project) url.Values {
 	return v
 }
 
+// projectPages are the project's create and edit pages, with ext as the
+// extension form.
+func (a *App) projectPages(ext *form) resourceForm[*famiv1.Project] {
+	return resourceForm[*famiv1.Project]{app: a, get: a.getProject, fields: projectForm, prefix: "project.",
+		render: func(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, pr *famiv1.Project) {
+			a.renderProject(w, r, s, code, fm, ext, pr)
+		}}
+}
+
 func (a *App) projectCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	fm := newForm(r.PostForm)
 	pr, err := a.projects.CreateProject(s.ctx, &famiv1.CreateProjectRequest{Parent: regionName(s.region), Project: projectFromForm(r.PostForm),
 		ProjectId: r.PostFormValue("project_id"), RequestId: r.PostFormValue("request_id")})
-	a.submitted(w, r, s, fm, err, "project.", func(code int) { a.renderProject(w, r, s, code, fm, extForm(nil), nil) },
-		"/progetti/"+lastSegment(pr.GetName())+"?ok=project_saved")
+	a.projectPages(extForm(nil)).created(w, r, s, err, "/progetti/"+lastSegment(pr.GetName())+"?ok=project_saved")
 }
 
 func (a *App) getProject(r *http.Request, s *session) (*famiv1.Project, error) {
@@ -195,56 +166,28 @@ func (a *App) getProject(r *http.Request, s *session) (*famiv1.Project, error) {
 }
 
 func (a *App) projectEdit(w http.ResponseWriter, r *http.Request, s *session) {
-	pr, err := a.getProject(r, s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	a.renderProject(w, r, s, http.StatusOK, newForm(projectForm(pr)), extForm(nil), pr)
+	a.projectPages(extForm(nil)).edit(w, r, s, http.StatusOK, nil)
 }
 
 func (a *App) projectUpdate(w http.ResponseWriter, r *http.Request, s *session) {
-	fm := newForm(r.PostForm)
 	in := projectFromForm(r.PostForm)
 	in.Name = regionName(s.region) + "/projects/" + r.PathValue("project")
 	_, err := a.projects.UpdateProject(s.ctx, &famiv1.UpdateProjectRequest{Project: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: projectFields},
 		RequestId: r.PostFormValue("request_id")})
-	a.afterProject(w, r, s, err, fm, extForm(nil), "project.")
+	a.projectPages(extForm(nil)).updated(w, r, s, err, "/progetti/"+r.PathValue("project")+"?ok=project_saved")
 }
 
 // projectExtend records an extension (proroga): the new end date and the
-// act that granted it.
+// act that granted it. A refused extension is shown in its own form, beside
+// the project's as stored.
 func (a *App) projectExtend(w http.ResponseWriter, r *http.Request, s *session) {
 	ext := extForm(r.PostForm)
 	_, err := a.projects.ExtendProject(s.ctx, &famiv1.ExtendProjectRequest{Name: regionName(s.region) + "/projects/" + r.PathValue("project"),
 		Extension: &famiv1.Extension{EndDate: parseDate(r.PostFormValue("ext_end_date")), ActReference: r.PostFormValue("ext_act_reference"),
 			GrantedOn: parseDate(r.PostFormValue("ext_granted_on"))},
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
-	a.afterProject(w, r, s, err, nil, ext, "extension.")
-}
-
-func (a *App) afterProject(w http.ResponseWriter, r *http.Request, s *session, err error, fm, ext *form, prefix string) {
-	target := fm
-	if target == nil {
-		target = ext
-	}
-	if formError(target, err, prefix) {
-		pr, gerr := a.getProject(r, s)
-		if gerr != nil {
-			a.fail(w, r, s, gerr)
-			return
-		}
-		if fm == nil {
-			fm = newForm(projectForm(pr))
-		}
-		a.renderProject(w, r, s, http.StatusUnprocessableEntity, fm, ext, pr)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, "/progetti/"+r.PathValue("project")+"?ok=project_saved", http.StatusSeeOther)
+	a.submitted(w, r, s, ext, err, "extension.", func(code int) { a.projectPages(ext).edit(w, r, s, code, nil) },
+		"/progetti/"+r.PathValue("project")+"?ok=project_saved")
 }
 
 // listOverlaps reads every page of the overlaps req asks for.

@@ -37,31 +37,13 @@ func (a *App) protocolNew(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderProtocolEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, p *famiv1.Protocol) {
-	nets, err := a.myNetworks(s)
-	if err != nil {
-		a.fail(w, r, s, err)
+	l, ok := a.pageLookups(w, r, s, needMyNetworks|needPartners)
+	if !ok {
 		return
 	}
-	partners, err := a.partnerNames(s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	title := "protocols.new"
-	if p != nil {
-		title = "protocols.edit"
-	}
-	page := &protocolEditPage{frame: a.newFrame(r, s, title), Form: fm, Protocol: p, RequestID: newRequestID(),
-		Networks: sortedOptions(nets), Partners: sortedOptions(partners),
-		Roles: enumOptions(famiv1.PartyRole_name, func(n int32) string { return famiv1.PartyRole(n).String() })}
-	rows := 2
-	for fm.Get("party."+strconv.Itoa(rows-2)+".partner") != "" {
-		rows++
-	}
-	for i := range rows {
-		page.Rows = append(page.Rows, i)
-	}
-	a.render(w, code, "protocol_edit", page)
+	a.render(w, code, "protocol_edit", &protocolEditPage{frame: a.newFrame(r, s, formTitle("protocols", p != nil)), Form: fm, Protocol: p,
+		RequestID: newRequestID(), Networks: sortedOptions(l.myNetworks), Partners: sortedOptions(l.partners), Rows: formRows(fm, "party.%d.partner", 2),
+		Roles: enumOptions(famiv1.PartyRole_name, func(n int32) string { return famiv1.PartyRole(n).String() })})
 }
 
 // protocolFromForm reads the draft form; party rows without a partner are
@@ -105,39 +87,33 @@ func protocolForm(p *famiv1.Protocol) url.Values {
 	return v
 }
 
+// protocolPages are the protocol draft's create and edit pages.
+func (a *App) protocolPages() resourceForm[*famiv1.Protocol] {
+	return resourceForm[*famiv1.Protocol]{app: a, get: a.getProtocol, fields: protocolForm, prefix: "protocol.", render: a.renderProtocolEdit,
+		compared: map[string]string{"title": "meetings.what", "objectives": "protocols.objectives", "body": "protocols.body",
+			"themes": "protocols.themes", "valid_from": "protocols.valid_from", "valid_until": "protocols.valid_until"}}
+}
+
 func (a *App) protocolCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	fm := newForm(r.PostForm)
 	p, err := a.protocols.CreateProtocol(s.ctx, &famiv1.CreateProtocolRequest{Parent: regionName(s.region), Protocol: protocolFromForm(r.PostForm),
 		RequestId: r.PostFormValue("request_id")})
-	a.submitted(w, r, s, fm, err, "protocol.", func(code int) { a.renderProtocolEdit(w, r, s, code, fm, nil) },
-		"/protocolli/"+lastSegment(p.GetName())+"?ok=protocol_created")
+	a.protocolPages().created(w, r, s, err, "/protocolli/"+lastSegment(p.GetName())+"?ok=protocol_created")
+}
+
+func (a *App) getProtocol(r *http.Request, s *session) (*famiv1.Protocol, error) {
+	return a.protocols.GetProtocol(s.ctx, &famiv1.GetProtocolRequest{Name: regionName(s.region) + "/protocols/" + r.PathValue("protocol")})
 }
 
 func (a *App) protocolEdit(w http.ResponseWriter, r *http.Request, s *session) {
-	p, err := a.protocols.GetProtocol(s.ctx, &famiv1.GetProtocolRequest{Name: regionName(s.region) + "/protocols/" + r.PathValue("protocol")})
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	a.renderProtocolEdit(w, r, s, http.StatusOK, newForm(protocolForm(p)), p)
+	a.protocolPages().edit(w, r, s, http.StatusOK, nil)
 }
 
 func (a *App) protocolUpdate(w http.ResponseWriter, r *http.Request, s *session) {
-	fm := newForm(r.PostForm)
 	in := protocolFromForm(r.PostForm)
 	in.Name = regionName(s.region) + "/protocols/" + r.PathValue("protocol")
 	_, err := a.protocols.UpdateProtocol(s.ctx, &famiv1.UpdateProtocolRequest{Protocol: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: protocolFields},
 		RequestId: r.PostFormValue("request_id")})
-	a.submitted(w, r, s, fm, err, "protocol.", func(code int) {
-		cur, err := a.protocols.GetProtocol(s.ctx, &famiv1.GetProtocolRequest{Name: in.GetName()})
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
-		}
-		fm.compare(protocolForm(cur), map[string]string{"title": "meetings.what", "objectives": "protocols.objectives", "body": "protocols.body",
-			"themes": "protocols.themes", "valid_from": "protocols.valid_from", "valid_until": "protocols.valid_until"})
-		a.renderProtocolEdit(w, r, s, code, fm, cur)
-	}, "/protocolli/"+r.PathValue("protocol")+"?ok=protocol_updated")
+	a.protocolPages().updated(w, r, s, err, "/protocolli/"+r.PathValue("protocol")+"?ok=protocol_updated")
 }
 
 // protocolAmend starts the next version: a draft copy the parties edit,

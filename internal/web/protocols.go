@@ -54,9 +54,7 @@ func (a *App) protocolView(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	pr, l, ok := load(a, w, r, s, needPartners|needNetworks, func() (*famiv1.Protocol, error) {
-		return a.protocols.GetProtocol(s.ctx, &famiv1.GetProtocolRequest{Name: regionName(s.region) + "/protocols/" + r.PathValue("protocol")})
-	})
+	pr, l, ok := load(a, w, r, s, needPartners|needNetworks, func() (*famiv1.Protocol, error) { return a.getProtocol(r, s) })
 	if !ok {
 		return
 	}

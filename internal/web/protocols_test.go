@@ -11,8 +11,7 @@ import (
 
 func TestProtocolDraftEditOpenAmend(t *testing.T) {
 	f := startFamid(t)
-	udp := f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
-	cpia := f.partner("lombardia", "cpia-bergamo", "CPIA Bergamo")
+	udp, cpia := f.bergamoPartners()
 	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
 	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
 	f.account("lombardia", "marco", "Marco Verdi", famiv1.Role_ROLE_NETWORK_MEMBER, cpia)

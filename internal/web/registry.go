@@ -10,24 +10,10 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
 
-// partnersPage lists the region's partners, filtered by name.
-type partnersPage struct {
-	frame
-	Partners  []*famiv1.Partner
-	Query     string
-	CanCreate bool
-}
-
+// partnerList lists the region's partners, filtered by name.
 func (a *App) partnerList(w http.ResponseWriter, r *http.Request, s *session) {
-	partners, err := a.allPartners(s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	p := &partnersPage{frame: a.newFrame(r, s, "partners.title"),
-		CanCreate: s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)})}
-	p.Query, p.Partners = search(r, partners, func(pt *famiv1.Partner) []string { return []string{pt.GetDisplayName()} })
-	a.render(w, http.StatusOK, "partners", p)
+	showList(a, w, r, s, "partners", a.allPartners, func(pt *famiv1.Partner) []string { return []string{pt.GetDisplayName()} },
+		s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)}))
 }
 
 // partnerPage creates or edits a partner.
@@ -46,11 +32,7 @@ func (a *App) partnerNew(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderPartner(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, pt *famiv1.Partner) {
-	title := "partners.new"
-	if pt != nil {
-		title = "partners.edit"
-	}
-	p := &partnerPage{frame: a.newFrame(r, s, title), Form: fm, Partner: pt, RequestID: newRequestID(),
+	p := &partnerPage{frame: a.newFrame(r, s, formTitle("partners", pt != nil)), Form: fm, Partner: pt, RequestID: newRequestID(),
 		Kinds:   enumOptions(famiv1.PartnerKind_name, func(n int32) string { return famiv1.PartnerKind(n).String() }),
 		CanEdit: s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)})}
 	if pt != nil && !p.CanEdit {
@@ -68,13 +50,17 @@ func partnerFromForm(v url.Values) *famiv1.Partner {
 	}
 }
 
+// partnerPages are the partner's create and edit pages.
+func (a *App) partnerPages() resourceForm[*famiv1.Partner] {
+	return resourceForm[*famiv1.Partner]{app: a, get: a.getPartner, fields: partnerForm, prefix: "partner.", render: a.renderPartner,
+		compared: map[string]string{"display_name": "field.display_name", "kind": "field.kind", "fiscal_code": "field.fiscal_code", "description": "field.description"}}
+}
+
 func (a *App) partnerCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	fm := newForm(r.PostForm)
 	pt, err := a.partners.CreatePartner(s.ctx, &famiv1.CreatePartnerRequest{
 		Parent: regionName(s.region), Partner: partnerFromForm(r.PostForm), PartnerId: r.PostFormValue("partner_id"), RequestId: r.PostFormValue("request_id"),
 	})
-	a.submitted(w, r, s, fm, err, "partner.", func(code int) { a.renderPartner(w, r, s, code, fm, nil) },
-		"/partner/"+lastSegment(pt.GetName())+"?ok=partner_created")
+	a.partnerPages().created(w, r, s, err, "/partner/"+lastSegment(pt.GetName())+"?ok=partner_created")
 }
 
 func (a *App) getPartner(r *http.Request, s *session) (*famiv1.Partner, error) {
@@ -82,12 +68,7 @@ func (a *App) getPartner(r *http.Request, s *session) (*famiv1.Partner, error) {
 }
 
 func (a *App) partnerEdit(w http.ResponseWriter, r *http.Request, s *session) {
-	pt, err := a.getPartner(r, s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	a.renderPartner(w, r, s, http.StatusOK, newForm(partnerForm(pt)), pt)
+	a.partnerPages().edit(w, r, s, http.StatusOK, nil)
 }
 
 func partnerForm(pt *famiv1.Partner) url.Values {
@@ -96,50 +77,29 @@ func partnerForm(pt *famiv1.Partner) url.Values {
 }
 
 func (a *App) partnerUpdate(w http.ResponseWriter, r *http.Request, s *session) {
-	fm := newForm(r.PostForm)
 	in := partnerFromForm(r.PostForm)
 	in.Name = regionName(s.region) + "/partners/" + r.PathValue("partner")
 	_, err := a.partners.UpdatePartner(s.ctx, &famiv1.UpdatePartnerRequest{Partner: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: partnerFields}, RequestId: r.PostFormValue("request_id")})
-	a.submitted(w, r, s, fm, err, "partner.", func(code int) {
-		// The form shows what the user typed; the page beside it what is
-		// stored now, so a stale edit can be compared and redone.
-		cur, err := a.getPartner(r, s)
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
-		}
-		fm.compare(partnerForm(cur), map[string]string{"display_name": "field.display_name", "kind": "field.kind",
-			"fiscal_code": "field.fiscal_code", "description": "field.description"})
-		a.renderPartner(w, r, s, code, fm, cur)
-	}, "/partner/"+r.PathValue("partner")+"?ok=partner_updated")
+	a.partnerPages().updated(w, r, s, err, "/partner/"+r.PathValue("partner")+"?ok=partner_updated")
 }
 
 // networksPage lists the region's networks; network staff see the ones
 // their partner belongs to first.
 type networksPage struct {
-	frame
-	Query     string
-	Networks  []*famiv1.Network
-	Partners  map[string]string
-	CanCreate bool
-	CanEdit   bool
+	listPage[*famiv1.Network]
+	Partners map[string]string
+	CanEdit  bool
 }
 
 func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
-	networks, err := a.networksOf(s, s.who.Partner)
-	if err != nil {
-		a.fail(w, r, s, err)
+	networks, l, ok := load(a, w, r, s, needPartners, func() ([]*famiv1.Network, error) { return a.networksOf(s, s.who.Partner) })
+	if !ok {
 		return
 	}
-	names, err := a.partnerNames(s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
+	fields := func(n *famiv1.Network) []string {
+		return []string{n.GetDisplayName(), n.GetSocialDistrict(), n.GetAts(), l.partners[n.GetLeadPartner()]}
 	}
-	q, shown := search(r, networks, func(n *famiv1.Network) []string {
-		return []string{n.GetDisplayName(), n.GetSocialDistrict(), n.GetAts(), names[n.GetLeadPartner()]}
-	})
-	a.render(w, http.StatusOK, "networks", &networksPage{frame: a.newFrame(r, s, "networks.title"), Query: q, Networks: shown, Partners: names,
-		CanCreate: s.can(a, famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{Parent: regionName(s.region)}),
-		CanEdit:   s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: regionName(s.region) + "/networks/-"}})})
+	canCreate := s.can(a, famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{Parent: regionName(s.region)})
+	a.render(w, http.StatusOK, "networks", &networksPage{listPage: newListPage(a, r, s, "networks.title", networks, fields, canCreate), Partners: l.partners,
+		CanEdit: s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: regionName(s.region) + "/networks/-"}})})
 }

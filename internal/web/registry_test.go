@@ -11,8 +11,7 @@ import (
 
 func TestProjectsAndNetworks(t *testing.T) {
 	f := startFamid(t)
-	udp := f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
-	cpia := f.partner("lombardia", "cpia-bergamo", "CPIA Bergamo")
+	udp, cpia := f.bergamoPartners()
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	a := f.client(t)
 	a.signIn("admin@lombardia")

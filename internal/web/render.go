@@ -117,6 +117,16 @@ func (a *App) newFrame(r *http.Request, s *session, title string) frame {
 	return f
 }
 
+// formTitle is the catalogue key of the title of a page that creates a
+// resource of kind ("projects.new") or, when editing, edits one
+// ("projects.edit").
+func formTitle(kind string, editing bool) string {
+	if editing {
+		return kind + ".edit"
+	}
+	return kind + ".new"
+}
+
 // can asks the rights table whether the session's user may make req: the
 // pages show a control only when its call would be admitted.
 func (s *session) can(a *App, procedure string, req proto.Message) bool {

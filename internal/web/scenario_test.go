@@ -82,8 +82,7 @@ func TestBrowserHoursApprovedAndQuarterClosed(t *testing.T) {
 // protocol shows as in force.
 func TestBrowserThreePartiesSignAProtocol(t *testing.T) {
 	f := startFamid(t)
-	udp := f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
-	cpia := f.partner("lombardia", "cpia-bergamo", "CPIA Bergamo")
+	udp, cpia := f.bergamoPartners()
 	cpi := f.partner("lombardia", "cpi-bergamo", "Centro per l'impiego di Bergamo")
 	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia, cpi)
 	prot := famiv1.NewProtocolServiceClient(f.conn)

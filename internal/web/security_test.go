@@ -20,6 +20,14 @@ func setupLombardia(f *famid) (network string) {
 	return network
 }
 
+// inLombardia starts famid with setupLombardia, and a client with no
+// session yet.
+func inLombardia(t *testing.T) (f *famid, b *browserless, network string) {
+	t.Helper()
+	f = startFamid(t)
+	return f, f.client(t), setupLombardia(f)
+}
+
 func entryForm(csrf, network string) url.Values {
 	return url.Values{"csrf": {csrf}, "network": {network}, "activity": {"SUPPORT_ACTIVITY_WORKSHOP"}, "mode": {"SUPPORT_MODE_ONLINE"},
 		"date": {"20/11/2026"}, "duration_minutes": {"90"}}
@@ -39,10 +47,8 @@ func (b *browserless) logHours(network string) {
 // review flows.
 func withLoggedHours(t *testing.T) (f *famid, c *browserless, network string) {
 	t.Helper()
-	f = startFamid(t)
-	network = setupLombardia(f)
+	f, c, network = inLombardia(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	c = f.client(t)
 	c.signIn("mrossi@lombardia")
 	c.logHours(network)
 	return f, c, network
@@ -58,9 +64,7 @@ func (f *famid) entries(region string) []*famiv1.SupportEntry {
 }
 
 func TestSessionCookieAndHeaders(t *testing.T) {
-	f := startFamid(t)
-	setupLombardia(f)
-	b := f.client(t)
+	_, b, _ := inLombardia(t)
 
 	res, page := b.do("GET", "/accedi", nil)
 	csp := res.Header.Get("Content-Security-Policy")
@@ -95,9 +99,7 @@ func TestSessionCookieAndHeaders(t *testing.T) {
 }
 
 func TestForgedPostWritesNothing(t *testing.T) {
-	f := startFamid(t)
-	network := setupLombardia(f)
-	b := f.client(t)
+	f, b, network := inLombardia(t)
 	b.signIn("mrossi@lombardia")
 	token := b.csrf("/ore")
 
@@ -164,9 +166,7 @@ func TestHostileNamesRenderAsText(t *testing.T) {
 }
 
 func TestRevokedAccountSessionEndsAtOnce(t *testing.T) {
-	f := startFamid(t)
-	setupLombardia(f)
-	b := f.client(t)
+	f, b, _ := inLombardia(t)
 	b.signIn("mrossi@lombardia")
 	if res, _ := b.do("GET", "/ore", nil); res.StatusCode != http.StatusOK {
 		t.Fatalf("before revocation: status %d, want 200", res.StatusCode)
@@ -182,9 +182,7 @@ func TestRevokedAccountSessionEndsAtOnce(t *testing.T) {
 }
 
 func TestExpiredSessionReturnsWhereTheUserWasGoing(t *testing.T) {
-	f := startFamid(t)
-	setupLombardia(f)
-	b := f.client(t)
+	f, b, _ := inLombardia(t)
 	res, _ := b.do("GET", "/ore?vista=settimana", nil)
 	loc := res.Header.Get("Location")
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/accedi?") {
@@ -205,9 +203,7 @@ func TestExpiredSessionReturnsWhereTheUserWasGoing(t *testing.T) {
 }
 
 func TestFieldErrorsInItalianKeepInput(t *testing.T) {
-	f := startFamid(t)
-	network := setupLombardia(f)
-	b := f.client(t)
+	f, b, network := inLombardia(t)
 	b.signIn("mrossi@lombardia")
 	form := entryForm(b.csrf("/ore"), network)
 	form.Set("duration_minutes", "novanta")

@@ -20,7 +20,17 @@ type staticFiles struct {
 
 func newStaticFiles(fsys fs.FS) (*staticFiles, error) {
 	s := &staticFiles{files: map[string][]byte{}, version: map[string]string{}}
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+	err := eachFile(fsys, ".", func(p string, b []byte) {
+		sum := sha256.Sum256(b)
+		s.files[p], s.version[p] = b, hex.EncodeToString(sum[:8])
+	})
+	return s, err
+}
+
+// eachFile calls fn with the path and the content of every file of fsys
+// below root.
+func eachFile(fsys fs.FS, root string, fn func(p string, b []byte)) error {
+	return fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -28,11 +38,9 @@ func newStaticFiles(fsys fs.FS) (*staticFiles, error) {
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(b)
-		s.files[p], s.version[p] = b, hex.EncodeToString(sum[:8])
+		fn(p, b)
 		return nil
 	})
-	return s, err
 }
 
 func (s *staticFiles) url(name string) string {

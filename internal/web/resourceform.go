@@ -1,0 +1,58 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+)
+
+// resourceForm is the create-and-edit page of one kind of resource
+// (partners, projects, networks, protocols): how to read the one the path
+// names, show it in the form's fields and render the page. Its methods
+// answer the edit page and the creates and updates alike for every kind,
+// so that each kind states only its own calls and fields.
+type resourceForm[T any] struct {
+	app    *App
+	get    func(r *http.Request, s *session) (T, error)
+	fields func(T) url.Values
+	// prefix is the request field that holds the resource ("partner."),
+	// under which the service names the fields it refuses.
+	prefix string
+	// compared are the fields listed after a stale update as changed by
+	// someone else (form name -> catalogue key of the label); nil lists
+	// none.
+	compared map[string]string
+	// render renders the page with fm beside cur (the zero T on a create).
+	render func(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, cur T)
+}
+
+// edit renders the page of the stored resource: with fm nil, a form
+// filled from it; else fm as submitted, beside what is stored now, so that
+// a stale edit can be compared and redone.
+func (rf resourceForm[T]) edit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
+	cur, err := rf.get(r, s)
+	if err != nil {
+		rf.app.fail(w, r, s, err)
+		return
+	}
+	if fm == nil {
+		fm = newForm(rf.fields(cur))
+	}
+	fm.compare(rf.fields(cur), rf.compared)
+	rf.render(w, r, s, code, fm, cur)
+}
+
+// created answers a create's submit (see App.submitted): a refused form is
+// shown again as typed, success goes to next.
+func (rf resourceForm[T]) created(w http.ResponseWriter, r *http.Request, s *session, err error, next string) {
+	fm := newForm(r.PostForm)
+	var none T
+	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.render(w, r, s, code, fm, none) }, next)
+}
+
+// updated answers an update's submit (see App.submitted): a refused form
+// is shown again as typed beside what is stored now (edit), success goes
+// to next.
+func (rf resourceForm[T]) updated(w http.ResponseWriter, r *http.Request, s *session, err error, next string) {
+	fm := newForm(r.PostForm)
+	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.edit(w, r, s, code, fm) }, next)
+}
