@@ -196,25 +196,26 @@ func (s *Store) Close() error {
 func (s *Store) Damaged() map[string]error { return s.damaged }
 
 func (s *Store) db(region string) (*bbolt.DB, error) {
-	db, ok := s.regions[region]
-	if !ok {
-		if err := s.damaged[region]; err != nil {
-			return nil, err
-		}
-		return nil, errs.NotFoundf("region %q not found", region)
+	if db, ok := s.regions[region]; ok {
+		return db, nil
 	}
-	return db, nil
+	return nil, s.unserved(region)
 }
 
 func (s *Store) writer(region string) (*writer, error) {
-	w, ok := s.writers[region]
-	if !ok {
-		if err := s.damaged[region]; err != nil {
-			return nil, err
-		}
-		return nil, errs.NotFoundf("region %q not found", region)
+	if w, ok := s.writers[region]; ok {
+		return w, nil
 	}
-	return w, nil
+	return nil, s.unserved(region)
+}
+
+// unserved is the error for a region the store does not serve: the
+// damage found on open (see Damaged), or errs.NotFound.
+func (s *Store) unserved(region string) error {
+	if err := s.damaged[region]; err != nil {
+		return err
+	}
+	return errs.NotFoundf("region %q not found", region)
 }
 
 // View implements store.Store.
