@@ -1,6 +1,7 @@
 package etcd_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -176,13 +177,19 @@ func partner(id string) *famiv1.Partner {
 // create stores a new partner in lombardia.
 func create(t *testing.T, s store.Store, id string) {
 	t.Helper()
-	_, err := store.Mutate(t.Context(), s, "lombardia", store.Mutation{Principal: "users/alice"}, func(tx store.WriteTx) (*famiv1.Partner, error) {
+	if err := tryCreate(t.Context(), s, id); err != nil {
+		t.Errorf("create %s: %v", id, err)
+	}
+}
+
+// tryCreate stores a new partner in lombardia and returns the store's
+// error.
+func tryCreate(ctx context.Context, s store.Store, id string) error {
+	_, err := store.Mutate(ctx, s, "lombardia", store.Mutation{Principal: "users/alice"}, func(tx store.WriteTx) (*famiv1.Partner, error) {
 		p := partner(id)
 		return p, tx.Put(p)
 	})
-	if err != nil {
-		t.Errorf("create %s: %v", id, err)
-	}
+	return err
 }
 
 // TestUnavailable: with the cluster gone, a write fails with Unavailable
@@ -196,20 +203,14 @@ func TestUnavailable(t *testing.T) {
 	}
 	defer s.Close()
 	c.Kill(0)
-	_, err = store.Mutate(t.Context(), s, "lombardia", store.Mutation{Principal: "users/alice"}, func(tx store.WriteTx) (*famiv1.Partner, error) {
-		p := partner("lost")
-		return p, tx.Put(p)
-	})
+	err = tryCreate(t.Context(), s, "lost")
 	if errs.CodeOf(err) != errs.Unavailable {
 		t.Fatalf("Update with the cluster down: got %v (code %v), want Unavailable", err, errs.CodeOf(err))
 	}
 	c.Restart(0)
 	// The client reconnects with a backoff: retry as a caller would.
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
-		_, err := store.Mutate(t.Context(), s, "lombardia", store.Mutation{Principal: "users/alice"}, func(tx store.WriteTx) (*famiv1.Partner, error) {
-			p := partner("after")
-			return p, tx.Put(p)
-		})
+		err := tryCreate(t.Context(), s, "after")
 		if err == nil {
 			break
 		}
