@@ -1,6 +1,7 @@
 package monitoring_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -128,24 +129,22 @@ func BenchmarkSummarize(b *testing.B) {
 			b.Fatalf("%s: aggregates\n%v\nfull scan\n%v", region, got, want)
 		}
 	}
-	b.Run("aggregates", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			for _, region := range regions {
-				if _, err := svc.SummarizeMonitoring(ctx, req(region)); err != nil {
-					b.Fatal(err)
+	for _, way := range []struct {
+		name      string
+		summarize func(context.Context, *famiv1.SummarizeMonitoringRequest) (*famiv1.MonitoringSummary, error)
+	}{
+		{"aggregates", svc.SummarizeMonitoring},
+		{"full-scan", svc.ScanSummary},
+	} {
+		b.Run(way.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, region := range regions {
+					if _, err := way.summarize(ctx, req(region)); err != nil {
+						b.Fatal(err)
+					}
 				}
 			}
-		}
-	})
-	b.Run("full-scan", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			for _, region := range regions {
-				if _, err := svc.ScanSummary(ctx, req(region)); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
-	})
+		})
+	}
 }
