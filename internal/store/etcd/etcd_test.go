@@ -159,19 +159,26 @@ func TestTooLarge(t *testing.T) {
 		t.Errorf("a 16-operation mutation with a limit of 8: got %v, want too large", err)
 	}
 	create(t, s, "small")
-	err = s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
-		if tx.Revision() != 1 {
-			t.Errorf("revision: got %d, want 1", tx.Revision())
+	wantRevision(t, s, 1, "revision")
+}
+
+func partner(id string) *famiv1.Partner {
+	return &famiv1.Partner{Name: "regions/lombardia/partners/" + id, DisplayName: "Partner " + id}
+}
+
+// wantRevision fails the test, as what, unless lombardia is at revision
+// want.
+func wantRevision(t *testing.T, s store.Store, want int64, what string) {
+	t.Helper()
+	err := s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+		if tx.Revision() != want {
+			t.Errorf("%s: got %d, want %d", what, tx.Revision(), want)
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-func partner(id string) *famiv1.Partner {
-	return &famiv1.Partner{Name: "regions/lombardia/partners/" + id, DisplayName: "Partner " + id}
 }
 
 // create stores a new partner in lombardia.
@@ -218,13 +225,5 @@ func TestUnavailable(t *testing.T) {
 			t.Fatalf("Update after the cluster came back: %v", err)
 		}
 	}
-	err = s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
-		if tx.Revision() != 1 {
-			t.Errorf("revision after the cluster came back: got %d, want 1", tx.Revision())
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	wantRevision(t, s, 1, "revision after the cluster came back")
 }
