@@ -12,7 +12,6 @@ import (
 
 	"connectrpc.com/connect"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -30,6 +29,25 @@ const (
 	throttled = "rejected by the client"
 )
 
+// answer is what a call got, by its error and status code (connect-go's
+// codes are gRPC's).
+func answer(err error, code connect.Code) string {
+	switch {
+	case errors.Is(err, sdk.ErrThrottled) && code == connect.CodeResourceExhausted:
+		return throttled
+	case code == connect.CodeResourceExhausted:
+		return refused
+	case code == connect.CodeNotFound:
+		return served
+	}
+	return err.Error()
+}
+
+// missing is the partner the test asks for: the partner does not exist,
+// so a served call is NOT_FOUND, which the throttle counts as accepted
+// (the server handled it).
+const missing = "regions/lombardia/partners/missing"
+
 // TestThrottleAgainstTheServer runs a server that admits one call at a
 // time, fills it with a call whose body is held back, and calls it through
 // a throttled client on every surface: the server's refusals make the
@@ -42,9 +60,6 @@ func TestThrottleAgainstTheServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ts.stop()
-	// The partner does not exist: a served call is NOT_FOUND, which the
-	// throttle counts as accepted (the server handled it).
-	const missing = "regions/lombardia/partners/missing"
 	surfaces := map[string]func(th *sdk.Throttle) func() string{
 		"connect": func(th *sdk.Throttle) func() string { return connectCall(ts, th) },
 		"grpcweb": func(th *sdk.Throttle) func() string { return connectCall(ts, th, connect.WithGRPCWeb()) },
@@ -59,15 +74,7 @@ func TestThrottleAgainstTheServer(t *testing.T) {
 			return func() string {
 				ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+ts.token)
 				_, err := partners.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: missing})
-				switch code := status.Code(err); {
-				case errors.Is(err, sdk.ErrThrottled) && code == codes.ResourceExhausted:
-					return throttled
-				case code == codes.ResourceExhausted:
-					return refused
-				case code == codes.NotFound:
-					return served
-				}
-				return err.Error()
+				return answer(err, connect.Code(status.Code(err)))
 			}
 		},
 		"rest": func(th *sdk.Throttle) func() string {
@@ -147,16 +154,8 @@ func TestThrottleAgainstTheServer(t *testing.T) {
 func connectCall(ts *testServer, th *sdk.Throttle, opts ...connect.ClientOption) func() string {
 	c := sdk.NewClient(nil, ts.url, ts.token, append(opts, connect.WithInterceptors(th))...)
 	return func() string {
-		_, err := c.Partners.GetPartner(context.Background(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/missing"})
-		switch code := connect.CodeOf(err); {
-		case errors.Is(err, sdk.ErrThrottled) && code == connect.CodeResourceExhausted:
-			return throttled
-		case code == connect.CodeResourceExhausted:
-			return refused
-		case code == connect.CodeNotFound:
-			return served
-		}
-		return err.Error()
+		_, err := c.Partners.GetPartner(context.Background(), &famiv1.GetPartnerRequest{Name: missing})
+		return answer(err, connect.CodeOf(err))
 	}
 }
 
@@ -170,7 +169,7 @@ func holdTheServer(t *testing.T, ts *testServer) (release func()) {
 	t.Helper()
 	probe := sdk.NewClient(nil, ts.url, ts.token)
 	full := func() bool {
-		_, err := probe.Partners.GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/missing"})
+		_, err := probe.Partners.GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: missing})
 		return connect.CodeOf(err) == connect.CodeResourceExhausted
 	}
 	for range 20 {

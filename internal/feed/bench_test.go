@@ -15,7 +15,6 @@ import (
 	"github.com/raccordo/raccordo/internal/feed"
 	"github.com/raccordo/raccordo/internal/sharedmsg"
 	"github.com/raccordo/raccordo/internal/store"
-	"github.com/raccordo/raccordo/internal/store/bolt"
 )
 
 // fill commits n partner creations to lombardia, 64 writers at once.
@@ -32,11 +31,7 @@ func fill(b *testing.B, s store.Store, n int) {
 				if i > int64(n) {
 					return
 				}
-				_, err := s.Update(context.Background(), "lombardia", store.Mutation{Principal: "bench"}, func(tx store.WriteTx) (proto.Message, error) {
-					p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%07d", i), DisplayName: "Partner", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}
-					return p, tx.Put(p)
-				})
-				if err != nil {
+				if err := createPartner(s, i); err != nil {
 					b.Error(err)
 					return
 				}
@@ -44,6 +39,15 @@ func fill(b *testing.B, s store.Store, n int) {
 		}()
 	}
 	wg.Wait()
+}
+
+// createPartner commits the creation of lombardia's partner number i.
+func createPartner(s store.Store, i int64) error {
+	_, err := s.Update(context.Background(), "lombardia", store.Mutation{Principal: "bench"}, func(tx store.WriteTx) (proto.Message, error) {
+		p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%07d", i), DisplayName: "Partner", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}
+		return p, tx.Put(p)
+	})
+	return err
 }
 
 // funcStream is a watch stream whose Send is a function.
@@ -62,11 +66,7 @@ func (f funcStream) SendMsg(m any) error {
 // revision 0 to the end: the catch-up of a regional system that was away.
 func BenchmarkCatchUp(b *testing.B) {
 	const changes = 100_000
-	s, err := bolt.Open(b.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(b)
 	fill(b, s, changes)
 	svc := feed.New(s, feed.Options{BookmarkInterval: time.Hour})
 	b.ResetTimer()
@@ -93,11 +93,7 @@ func BenchmarkCatchUp(b *testing.B) {
 // delivery latency from commit to each watcher's Send, p50 and p99.
 func BenchmarkFanOut(b *testing.B) {
 	const watchers = 1000
-	s, err := bolt.Open(b.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(b)
 	svc := feed.New(s, feed.Options{BookmarkInterval: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	var (
@@ -140,11 +136,7 @@ func BenchmarkFanOut(b *testing.B) {
 		rev := int64(i + 1)
 		start := time.Now()
 		committed.Store(rev, start)
-		_, err := s.Update(context.Background(), "lombardia", store.Mutation{Principal: "bench"}, func(tx store.WriteTx) (proto.Message, error) {
-			p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%07d", rev), DisplayName: "Partner", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}
-			return p, tx.Put(p)
-		})
-		if err != nil {
+		if err := createPartner(s, rev); err != nil {
 			b.Fatal(err)
 		}
 		for range watchers - 1 {

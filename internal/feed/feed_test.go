@@ -17,7 +17,9 @@ import (
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
 
-func openStore(t *testing.T) *bolt.Store {
+// openStore opens a store of lombardia and veneto, closed at the test's
+// end.
+func openStore(t testing.TB) *bolt.Store {
 	t.Helper()
 	s, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia", "veneto"}})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"connectrpc.com/connect"
@@ -123,6 +124,26 @@ func newPartner() *famiv1.Partner {
 	return &famiv1.Partner{DisplayName: "Carico di prova", Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}
 }
 
+// rpcOutcome is what a call on gRPC, Connect or gRPC-Web that failed with
+// err and code got (connect-go's codes are gRPC's, and name a failure as
+// on every surface, "UNAVAILABLE"); retryAfter says whether a refusal
+// carried a Retry-After.
+func rpcOutcome(err error, code connect.Code, retryAfter func() bool) outcome {
+	if errors.Is(err, sdk.ErrThrottled) {
+		return outcome{throttled: true}
+	}
+	if code != connect.CodeResourceExhausted {
+		return outcome{code: strings.ToUpper(code.String())}
+	}
+	return outcome{refused: true, retryAfter: retryAfter()}
+}
+
+// isRetryInfo reports whether an error detail is a google.rpc.RetryInfo.
+func isRetryInfo(detail any) bool {
+	_, ok := detail.(*errdetails.RetryInfo)
+	return ok
+}
+
 type grpcClient struct {
 	conn     *grpc.ClientConn
 	partners famiv1.PartnerServiceClient
@@ -143,20 +164,10 @@ func (c grpcClient) createPartner(ctx context.Context, token, parent, id string)
 }
 
 func (grpcClient) classify(err error) outcome {
-	if errors.Is(err, sdk.ErrThrottled) {
-		return outcome{throttled: true}
-	}
 	st := status.Convert(err)
-	if st.Code() != codes.ResourceExhausted {
-		return outcome{code: st.Code().String()}
-	}
-	o := outcome{refused: true}
-	for _, d := range st.Details() {
-		if _, ok := d.(*errdetails.RetryInfo); ok {
-			o.retryAfter = true
-		}
-	}
-	return o
+	return rpcOutcome(err, connect.Code(st.Code()), func() bool {
+		return slices.ContainsFunc(st.Details(), isRetryInfo)
+	})
 }
 
 func (c grpcClient) close() { c.conn.Close() }
@@ -184,25 +195,16 @@ func (c connectClient) createPartner(ctx context.Context, token, parent, id stri
 }
 
 func (connectClient) classify(err error) outcome {
-	if errors.Is(err, sdk.ErrThrottled) {
-		return outcome{throttled: true}
-	}
-	var ce *connect.Error
-	if !errors.As(err, &ce) {
-		return outcome{code: "UNKNOWN"}
-	}
-	if ce.Code() != connect.CodeResourceExhausted {
-		return outcome{code: strings.ToUpper(ce.Code().String())}
-	}
-	o := outcome{refused: true, retryAfter: ce.Meta().Get("Retry-After") != ""}
-	for _, d := range ce.Details() {
-		if v, derr := d.Value(); derr == nil {
-			if _, ok := v.(*errdetails.RetryInfo); ok {
-				o.retryAfter = true
-			}
+	return rpcOutcome(err, connect.CodeOf(err), func() bool {
+		var ce *connect.Error
+		if !errors.As(err, &ce) {
+			return false
 		}
-	}
-	return o
+		return ce.Meta().Get("Retry-After") != "" || slices.ContainsFunc(ce.Details(), func(d *connect.ErrorDetail) bool {
+			v, err := d.Value()
+			return err == nil && isRetryInfo(v)
+		})
+	})
 }
 
 func (c connectClient) close() { c.hc.CloseIdleConnections() }

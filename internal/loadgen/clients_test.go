@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,9 +10,14 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/sdk"
 )
 
 // refuser is a PartnerService that refuses every call, as an overloaded
@@ -73,5 +79,45 @@ func TestClientsThrottle(t *testing.T) {
 				t.Errorf("result's clients %+v, want %+v", throttled.Clients, load.Clients)
 			}
 		})
+	}
+}
+
+// TestClassifyRPC: gRPC and Connect name a failure alike, and a refusal
+// carries a Retry-After when it has a RetryInfo (Connect: or the header).
+func TestClassifyRPC(t *testing.T) {
+	retry := &errdetails.RetryInfo{RetryDelay: durationpb.New(time.Second)}
+	grpcRetry, err := status.New(codes.ResourceExhausted, "busy").WithDetails(retry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	detail, err := connect.NewErrorDetail(retry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connectRetry := connect.NewError(connect.CodeResourceExhausted, errors.New("busy"))
+	connectRetry.AddDetail(detail)
+	connectHeader := connect.NewError(connect.CodeResourceExhausted, errors.New("busy"))
+	connectHeader.Meta().Set("Retry-After", "1")
+	for _, c := range []struct {
+		name string
+		c    client
+		err  error
+		want outcome
+	}{
+		{"grpc refusal with RetryInfo", grpcClient{}, grpcRetry.Err(), outcome{refused: true, retryAfter: true}},
+		{"grpc refusal", grpcClient{}, status.Error(codes.ResourceExhausted, "busy"), outcome{refused: true}},
+		{"grpc unavailable", grpcClient{}, status.Error(codes.Unavailable, "down"), outcome{code: "UNAVAILABLE"}},
+		{"grpc deadline", grpcClient{}, status.Error(codes.DeadlineExceeded, "late"), outcome{code: "DEADLINE_EXCEEDED"}},
+		{"grpc transport", grpcClient{}, errors.New("broken"), outcome{code: "UNKNOWN"}},
+		{"connect refusal with RetryInfo", connectClient{}, connectRetry, outcome{refused: true, retryAfter: true}},
+		{"connect refusal with Retry-After", connectClient{}, connectHeader, outcome{refused: true, retryAfter: true}},
+		{"connect refusal", connectClient{}, connect.NewError(connect.CodeResourceExhausted, errors.New("busy")), outcome{refused: true}},
+		{"connect throttled", connectClient{}, connect.NewError(connect.CodeResourceExhausted, sdk.ErrThrottled), outcome{throttled: true}},
+		{"connect unavailable", connectClient{}, connect.NewError(connect.CodeUnavailable, errors.New("down")), outcome{code: "UNAVAILABLE"}},
+		{"connect transport", connectClient{}, errors.New("broken"), outcome{code: "UNKNOWN"}},
+	} {
+		if got := c.c.classify(c.err); got != c.want {
+			t.Errorf("%s: got %+v, want %+v", c.name, got, c.want)
+		}
 	}
 }

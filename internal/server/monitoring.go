@@ -1,9 +1,6 @@
 package server
 
 import (
-	"net/http"
-
-	"connectrpc.com/connect"
 	"google.golang.org/grpc"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -19,31 +16,23 @@ import (
 func monitoringServices(mon *monitoring.Service, contacts *registry.Contacts, eval *evaluation.Service, surveys *evaluation.Surveys) []service {
 	return []service{
 		{
-			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterMonitoringServiceServer(s, mon) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewMonitoringServiceHandler(mon, o...)
-			},
+			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterMonitoringServiceServer(s, mon) },
+			connect: connectOf(famiv1connect.NewMonitoringServiceHandler)(mon),
 			gateway: gatewayOf(famiv1.RegisterMonitoringServiceHandlerClient, famiv1.NewMonitoringServiceClient),
 		},
 		{
-			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterContactServiceServer(s, contacts) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewContactServiceHandler(contacts, o...)
-			},
+			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterContactServiceServer(s, contacts) },
+			connect: connectOf(famiv1connect.NewContactServiceHandler)(contacts),
 			gateway: gatewayOf(famiv1.RegisterContactServiceHandlerClient, famiv1.NewContactServiceClient),
 		},
 		{
-			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterEvaluationServiceServer(s, eval) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewEvaluationServiceHandler(eval, o...)
-			},
+			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterEvaluationServiceServer(s, eval) },
+			connect: connectOf(famiv1connect.NewEvaluationServiceHandler)(eval),
 			gateway: gatewayOf(famiv1.RegisterEvaluationServiceHandlerClient, famiv1.NewEvaluationServiceClient),
 		},
 		{
-			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterSurveyServiceServer(s, surveys) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewSurveyServiceHandler(surveys, o...)
-			},
+			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterSurveyServiceServer(s, surveys) },
+			connect: connectOf(famiv1connect.NewSurveyServiceHandler)(surveys),
 			gateway: gatewayOf(famiv1.RegisterSurveyServiceHandlerClient, famiv1.NewSurveyServiceClient),
 		},
 	}

@@ -40,55 +40,41 @@ func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.
 	regions, partners, projects, networks := reg.Regions(), reg.Partners(), reg.Projects(), reg.Networks()
 	return []service{
 		{
-			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterRegionServiceServer(s, regions) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewRegionServiceHandler(regions, o...)
-			},
+			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterRegionServiceServer(s, regions) },
+			connect: connectOf(famiv1connect.NewRegionServiceHandler)(regions),
 			gateway: gatewayOf(famiv1.RegisterRegionServiceHandlerClient, famiv1.NewRegionServiceClient),
 		},
 		{
-			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterPartnerServiceServer(s, partners) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewPartnerServiceHandler(partners, o...)
-			},
+			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterPartnerServiceServer(s, partners) },
+			connect: connectOf(famiv1connect.NewPartnerServiceHandler)(partners),
 			gateway: gatewayOf(famiv1.RegisterPartnerServiceHandlerClient, famiv1.NewPartnerServiceClient),
 		},
 		{
-			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterProjectServiceServer(s, projects) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewProjectServiceHandler(projects, o...)
-			},
+			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterProjectServiceServer(s, projects) },
+			connect: connectOf(famiv1connect.NewProjectServiceHandler)(projects),
 			gateway: gatewayOf(famiv1.RegisterProjectServiceHandlerClient, famiv1.NewProjectServiceClient),
 		},
 		{
-			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterNetworkServiceServer(s, networks) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewNetworkServiceHandler(networks, o...)
-			},
+			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterNetworkServiceServer(s, networks) },
+			connect: connectOf(famiv1connect.NewNetworkServiceHandler)(networks),
 			gateway: gatewayOf(famiv1.RegisterNetworkServiceHandlerClient, famiv1.NewNetworkServiceClient),
 		},
 		{
-			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterProtocolServiceServer(s, prot) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewProtocolServiceHandler(prot, o...)
-			},
+			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterProtocolServiceServer(s, prot) },
+			connect: connectOf(famiv1connect.NewProtocolServiceHandler)(prot),
 			gateway: gatewayOf(famiv1.RegisterProtocolServiceHandlerClient, famiv1.NewProtocolServiceClient),
 		},
 		{
-			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterSupportServiceServer(s, sup) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewSupportServiceHandler(sup, o...)
-			},
+			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterSupportServiceServer(s, sup) },
+			connect: connectOf(famiv1connect.NewSupportServiceHandler)(sup),
 			gateway: gatewayOf(famiv1.RegisterSupportServiceHandlerClient, famiv1.NewSupportServiceClient),
 			routes: func(mux *listenerMux, pipe *pipeline) {
 				mux.Handle("GET /v1/regions/{region}/supportEntries:export", exportSupportCSV(pipe, sup))
 			},
 		},
 		{
-			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterMeetingServiceServer(s, mtg) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewMeetingServiceHandler(mtg, o...)
-			},
+			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterMeetingServiceServer(s, mtg) },
+			connect: connectOf(famiv1connect.NewMeetingServiceHandler)(mtg),
 			gateway: gatewayOf(famiv1.RegisterMeetingServiceHandlerClient, famiv1.NewMeetingServiceClient),
 			routes: func(mux *listenerMux, pipe *pipeline) {
 				feed := meetingCalendar(pipe, mtg)
@@ -98,10 +84,8 @@ func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.
 			},
 		},
 		{
-			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterAuthServiceServer(s, acc) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewAuthServiceHandler(acc, o...)
-			},
+			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterAuthServiceServer(s, acc) },
+			connect: connectOf(famiv1connect.NewAuthServiceHandler)(acc),
 			gateway: gatewayOf(famiv1.RegisterAuthServiceHandlerClient, famiv1.NewAuthServiceClient),
 		},
 	}
@@ -113,17 +97,13 @@ func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.
 func syncServices(f *feed.Service, a *admin.Service) []service {
 	return []service{
 		{
-			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterSyncServiceServer(s, f) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewSyncServiceHandler(syncConnect{f}, o...)
-			},
+			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterSyncServiceServer(s, f) },
+			connect: connectOf(famiv1connect.NewSyncServiceHandler)(syncConnect{f}),
 			gateway: gatewayOf(famiv1.RegisterSyncServiceHandlerClient, famiv1.NewSyncServiceClient),
 		},
 		{
-			grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterAdminServiceServer(s, a) },
-			connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-				return famiv1connect.NewAdminServiceHandler(adminConnect{a}, o...)
-			},
+			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterAdminServiceServer(s, a) },
+			connect: connectOf(famiv1connect.NewAdminServiceHandler)(adminConnect{a}),
 			gateway: gatewayOf(famiv1.RegisterAdminServiceHandlerClient, famiv1.NewAdminServiceClient),
 		},
 	}
@@ -133,10 +113,8 @@ func syncServices(f *feed.Service, a *admin.Service) []service {
 // other services.
 func dashboardService(d *dashboard.Service) service {
 	return service{
-		grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterDashboardServiceServer(s, d) },
-		connect: func(o ...connect.HandlerOption) (string, http.Handler) {
-			return famiv1connect.NewDashboardServiceHandler(d, o...)
-		},
+		grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterDashboardServiceServer(s, d) },
+		connect: connectOf(famiv1connect.NewDashboardServiceHandler)(d),
 		gateway: gatewayOf(famiv1.RegisterDashboardServiceHandlerClient, famiv1.NewDashboardServiceClient),
 	}
 }
@@ -145,11 +123,19 @@ func dashboardService(d *dashboard.Service) service {
 // by its territory index.
 func overlapService(o *registry.Overlaps) service {
 	return service{
-		grpc: func(s grpc.ServiceRegistrar) { famiv1.RegisterOverlapServiceServer(s, o) },
-		connect: func(opts ...connect.HandlerOption) (string, http.Handler) {
-			return famiv1connect.NewOverlapServiceHandler(o, opts...)
-		},
+		grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterOverlapServiceServer(s, o) },
+		connect: connectOf(famiv1connect.NewOverlapServiceHandler)(o),
 		gateway: gatewayOf(famiv1.RegisterOverlapServiceHandlerClient, famiv1.NewOverlapServiceClient),
+	}
+}
+
+// connectOf mounts impl as a connect-go handler once the server's handler
+// options are known: connectOf(famiv1connect.NewXServiceHandler)(impl).
+// It takes impl in a second call so that H is inferred from the generated
+// constructor (the service's handler interface), not from impl's own type.
+func connectOf[H any](newHandler func(H, ...connect.HandlerOption) (string, http.Handler)) func(impl H) func(...connect.HandlerOption) (string, http.Handler) {
+	return func(impl H) func(...connect.HandlerOption) (string, http.Handler) {
+		return func(o ...connect.HandlerOption) (string, http.Handler) { return newHandler(impl, o...) }
 	}
 }
 

@@ -60,8 +60,8 @@ func CreateTime(r Resource, old []byte, now time.Time) (*timestamppb.Timestamp, 
 		return created, nil
 	}
 	prev := r.ProtoReflect().New().Interface()
-	if err := proto.Unmarshal(old, prev); err != nil {
-		return nil, fmt.Errorf("store: decode %s: %w", r.GetName(), err)
+	if err := Decode(r.GetName(), old, prev); err != nil {
+		return nil, err
 	}
 	m := prev.ProtoReflect()
 	f := m.Descriptor().Fields().ByName("create_time")
@@ -72,6 +72,15 @@ func CreateTime(r Resource, old []byte, now time.Time) (*timestamppb.Timestamp, 
 		return ts, nil
 	}
 	return created, nil
+}
+
+// Decode reads v, the stored encoding of the resource called name, into
+// into.
+func Decode(name string, v []byte, into proto.Message) error {
+	if err := proto.Unmarshal(v, into); err != nil {
+		return fmt.Errorf("store: decode %s: %w", name, err)
+	}
+	return nil
 }
 
 // Encode stamps r for a write at revision rev and time now (see Stamp),

@@ -190,6 +190,17 @@ func ErrCompacted(after, compacted int64) error {
 	})
 }
 
+// CheckCompact is the check of Store.Compact to revision, for a region at
+// revision current whose change log is compacted to compacted: errs.Invalid
+// (field revision) outside 0..current, and drop false when the log is
+// already compacted that far (nothing to drop).
+func CheckCompact(revision, current, compacted int64) (drop bool, err error) {
+	if revision < 0 || revision > current {
+		return false, errs.InvalidField("revision", "%d is not between 0 and the current revision %d", revision, current)
+	}
+	return revision > compacted, nil
+}
+
 // Modify is Mutate for a change to one existing resource: it reads the
 // resource called name, refuses a stale etag (when etag is set) with
 // errs.Conflict, and hands the current state to fn. Returns errs.NotFound

@@ -10,7 +10,6 @@ import (
 
 	"go.etcd.io/bbolt"
 
-	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -29,11 +28,8 @@ func (s *Store) Compact(ctx context.Context, region string, revision int64) (int
 		removed = 0
 		btx := b.btx
 		t := newWriteTx(b, region, s.now(), "")
-		if revision < 0 || revision > t.Revision() {
-			return errs.InvalidField("revision", "%d is not between 0 and the current revision %d", revision, t.Revision())
-		}
-		if revision <= t.Compacted() {
-			return nil
+		if drop, err := store.CheckCompact(revision, t.Revision(), t.Compacted()); !drop {
+			return err
 		}
 		c := btx.Bucket(bucketChanges).Cursor()
 		end := revKey(revision)

@@ -196,25 +196,26 @@ func (s *Store) Close() error {
 func (s *Store) Damaged() map[string]error { return s.damaged }
 
 func (s *Store) db(region string) (*bbolt.DB, error) {
-	db, ok := s.regions[region]
-	if !ok {
-		if err := s.damaged[region]; err != nil {
-			return nil, err
-		}
-		return nil, errs.NotFoundf("region %q not found", region)
+	if db, ok := s.regions[region]; ok {
+		return db, nil
 	}
-	return db, nil
+	return nil, s.unserved(region)
 }
 
 func (s *Store) writer(region string) (*writer, error) {
-	w, ok := s.writers[region]
-	if !ok {
-		if err := s.damaged[region]; err != nil {
-			return nil, err
-		}
-		return nil, errs.NotFoundf("region %q not found", region)
+	if w, ok := s.writers[region]; ok {
+		return w, nil
 	}
-	return w, nil
+	return nil, s.unserved(region)
+}
+
+// unserved is the error for a region the store does not serve: the
+// damage found on open (see Damaged), or errs.NotFound.
+func (s *Store) unserved(region string) error {
+	if err := s.damaged[region]; err != nil {
+		return err
+	}
+	return errs.NotFoundf("region %q not found", region)
 }
 
 // View implements store.Store.
@@ -438,22 +439,28 @@ func (t *tx) key(name string) ([]byte, error) {
 	return []byte(k), err
 }
 
+// lookup returns the key of the resource called name and its stored
+// encoding, checked against its frame (nil when there is none).
+func (t *tx) lookup(name string) (k, v []byte, err error) {
+	if k, err = t.key(name); err != nil {
+		return nil, nil, err
+	}
+	if v = t.btx.Bucket(bucketResources).Get(k); v == nil {
+		return k, nil, nil
+	}
+	v, err = unframe(name, v)
+	return k, v, err
+}
+
 func (t *tx) Get(name string, into store.Resource) error {
-	k, err := t.key(name)
+	_, v, err := t.lookup(name)
 	if err != nil {
 		return err
 	}
-	v := t.btx.Bucket(bucketResources).Get(k)
 	if v == nil {
 		return errs.NotFoundf("%s not found", name)
 	}
-	if v, err = unframe(name, v); err != nil {
-		return err
-	}
-	if err := proto.Unmarshal(v, into); err != nil {
-		return fmt.Errorf("store: decode %s: %w", name, err)
-	}
-	return nil
+	return store.Decode(name, v, into)
 }
 
 func (t *tx) Exists(name string) (bool, error) {
@@ -552,48 +559,37 @@ func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
 }
 
 func (t *tx) Put(r store.Resource) error {
-	k, err := t.key(r.GetName())
+	k, old, err := t.lookup(r.GetName())
 	if err != nil {
 		return err
 	}
-	b := t.btx.Bucket(bucketResources)
 	op := famiv1.ChangeOperation_CHANGE_OPERATION_CREATE
-	old := b.Get(k)
 	if old != nil {
 		op = famiv1.ChangeOperation_CHANGE_OPERATION_UPDATE
-		if old, err = unframe(r.GetName(), old); err != nil {
-			return err
-		}
 	}
 	rev := t.Revision() + 1
 	v, err := store.Encode(r, old, rev, t.now)
 	if err != nil {
 		return err
 	}
-	if err := b.Put(k, frame(v)); err != nil {
+	if err := t.btx.Bucket(bucketResources).Put(k, frame(v)); err != nil {
 		return err
 	}
 	return t.appendChange(store.PutChange(rev, t.now, op, t.principal, r, v))
 }
 
 func (t *tx) Delete(name string) error {
-	k, err := t.key(name)
+	k, old, err := t.lookup(name)
 	if err != nil {
 		return err
 	}
-	b := t.btx.Bucket(bucketResources)
-	old := b.Get(k)
 	if old == nil {
 		return errs.NotFoundf("%s not found", name)
 	}
 	// The last state goes into the change as an Any of its stored bytes;
 	// the type comes from the most recent change of this resource.
-	payload, err := unframe(name, old)
-	if err != nil {
-		return err
-	}
-	last := append([]byte(nil), payload...)
-	if err := b.Delete(k); err != nil {
+	last := append([]byte(nil), old...)
+	if err := t.btx.Bucket(bucketResources).Delete(k); err != nil {
 		return err
 	}
 	typ, err := t.typeOf(name)

@@ -5,7 +5,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 // Compact implements store.Store: one guarded transaction deletes the
@@ -29,11 +29,8 @@ func (s *Store) Compact(ctx context.Context, region string, revision int64) (int
 		if snap.err != nil {
 			return 0, unavailable(ctx, snap.err)
 		}
-		if revision < 0 || revision > cur {
-			return 0, errs.InvalidField("revision", "%d is not between 0 and the current revision %d", revision, cur)
-		}
-		if revision <= compacted {
-			return 0, nil
+		if drop, err := store.CheckCompact(revision, cur, compacted); !drop {
+			return 0, err
 		}
 		resp, err := s.kv.Txn(ctx).
 			If(clientv3.Compare(clientv3.ModRevision(guard), "=", guardRev)).

@@ -1,6 +1,7 @@
 package etcd_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -158,9 +159,20 @@ func TestTooLarge(t *testing.T) {
 		t.Errorf("a 16-operation mutation with a limit of 8: got %v, want too large", err)
 	}
 	create(t, s, "small")
-	err = s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
-		if tx.Revision() != 1 {
-			t.Errorf("revision: got %d, want 1", tx.Revision())
+	wantRevision(t, s, 1, "revision")
+}
+
+func partner(id string) *famiv1.Partner {
+	return &famiv1.Partner{Name: "regions/lombardia/partners/" + id, DisplayName: "Partner " + id}
+}
+
+// wantRevision fails the test, as what, unless lombardia is at revision
+// want.
+func wantRevision(t *testing.T, s store.Store, want int64, what string) {
+	t.Helper()
+	err := s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+		if tx.Revision() != want {
+			t.Errorf("%s: got %d, want %d", what, tx.Revision(), want)
 		}
 		return nil
 	})
@@ -169,20 +181,22 @@ func TestTooLarge(t *testing.T) {
 	}
 }
 
-func partner(id string) *famiv1.Partner {
-	return &famiv1.Partner{Name: "regions/lombardia/partners/" + id, DisplayName: "Partner " + id}
-}
-
 // create stores a new partner in lombardia.
 func create(t *testing.T, s store.Store, id string) {
 	t.Helper()
-	_, err := store.Mutate(t.Context(), s, "lombardia", store.Mutation{Principal: "users/alice"}, func(tx store.WriteTx) (*famiv1.Partner, error) {
+	if err := tryCreate(t.Context(), s, id); err != nil {
+		t.Errorf("create %s: %v", id, err)
+	}
+}
+
+// tryCreate stores a new partner in lombardia and returns the store's
+// error.
+func tryCreate(ctx context.Context, s store.Store, id string) error {
+	_, err := store.Mutate(ctx, s, "lombardia", store.Mutation{Principal: "users/alice"}, func(tx store.WriteTx) (*famiv1.Partner, error) {
 		p := partner(id)
 		return p, tx.Put(p)
 	})
-	if err != nil {
-		t.Errorf("create %s: %v", id, err)
-	}
+	return err
 }
 
 // TestUnavailable: with the cluster gone, a write fails with Unavailable
@@ -196,20 +210,14 @@ func TestUnavailable(t *testing.T) {
 	}
 	defer s.Close()
 	c.Kill(0)
-	_, err = store.Mutate(t.Context(), s, "lombardia", store.Mutation{Principal: "users/alice"}, func(tx store.WriteTx) (*famiv1.Partner, error) {
-		p := partner("lost")
-		return p, tx.Put(p)
-	})
+	err = tryCreate(t.Context(), s, "lost")
 	if errs.CodeOf(err) != errs.Unavailable {
 		t.Fatalf("Update with the cluster down: got %v (code %v), want Unavailable", err, errs.CodeOf(err))
 	}
 	c.Restart(0)
 	// The client reconnects with a backoff: retry as a caller would.
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
-		_, err := store.Mutate(t.Context(), s, "lombardia", store.Mutation{Principal: "users/alice"}, func(tx store.WriteTx) (*famiv1.Partner, error) {
-			p := partner("after")
-			return p, tx.Put(p)
-		})
+		err := tryCreate(t.Context(), s, "after")
 		if err == nil {
 			break
 		}
@@ -217,13 +225,5 @@ func TestUnavailable(t *testing.T) {
 			t.Fatalf("Update after the cluster came back: %v", err)
 		}
 	}
-	err = s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
-		if tx.Revision() != 1 {
-			t.Errorf("revision after the cluster came back: got %d, want 1", tx.Revision())
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	wantRevision(t, s, 1, "revision after the cluster came back")
 }

@@ -64,34 +64,33 @@ func (t *tx) resKey(name string) (string, error) {
 	return t.base + rangeRes + k, err
 }
 
+// lookup returns the key of the resource called name and its stored
+// encoding (ok false when there is none), or the snapshot's error.
+func (t *tx) lookup(name string) (k string, v []byte, ok bool, err error) {
+	if k, err = t.resKey(name); err != nil {
+		return "", nil, false, err
+	}
+	v, ok = t.o.get(k)
+	if t.o.snap.err != nil {
+		return "", nil, false, t.o.snap.err
+	}
+	return k, v, ok, nil
+}
+
 func (t *tx) Get(name string, into store.Resource) error {
-	k, err := t.resKey(name)
+	_, v, ok, err := t.lookup(name)
 	if err != nil {
 		return err
-	}
-	v, ok := t.o.get(k)
-	if t.o.snap.err != nil {
-		return t.o.snap.err
 	}
 	if !ok {
 		return errs.NotFoundf("%s not found", name)
 	}
-	if err := proto.Unmarshal(v, into); err != nil {
-		return fmt.Errorf("store: decode %s: %w", name, err)
-	}
-	return nil
+	return store.Decode(name, v, into)
 }
 
 func (t *tx) Exists(name string) (bool, error) {
-	k, err := t.resKey(name)
-	if err != nil {
-		return false, err
-	}
-	_, ok := t.o.get(k)
-	if t.o.snap.err != nil {
-		return false, t.o.snap.err
-	}
-	return ok, nil
+	_, _, ok, err := t.lookup(name)
+	return ok, err
 }
 
 func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool, error)) error {
@@ -150,15 +149,11 @@ func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
 }
 
 func (t *tx) Put(r store.Resource) error {
-	k, err := t.resKey(r.GetName())
+	k, old, exists, err := t.lookup(r.GetName())
 	if err != nil {
 		return err
 	}
 	op := famiv1.ChangeOperation_CHANGE_OPERATION_CREATE
-	old, exists := t.o.get(k)
-	if t.o.snap.err != nil {
-		return t.o.snap.err
-	}
 	if exists {
 		op = famiv1.ChangeOperation_CHANGE_OPERATION_UPDATE
 	} else {
@@ -178,13 +173,9 @@ func (t *tx) Put(r store.Resource) error {
 }
 
 func (t *tx) Delete(name string) error {
-	k, err := t.resKey(name)
+	k, old, ok, err := t.lookup(name)
 	if err != nil {
 		return err
-	}
-	old, ok := t.o.get(k)
-	if t.o.snap.err != nil {
-		return t.o.snap.err
 	}
 	if !ok {
 		return errs.NotFoundf("%s not found", name)

@@ -32,6 +32,17 @@ func (c *counted) fn(tx store.WriteTx) (proto.Message, error) {
 	return p, nil
 }
 
+// update runs fn in c's region as mutation m and fails the test, as what,
+// when Update fails.
+func (c *counted) update(t testing.TB, s store.Store, m store.Mutation, what string) proto.Message {
+	t.Helper()
+	res, err := s.Update(t.Context(), c.region, m, c.fn)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return res
+}
+
 // wantCalls fails the test unless fn ran want times.
 func (c *counted) wantCalls(t testing.TB, what string, want int64) {
 	t.Helper()
@@ -68,17 +79,11 @@ func testRequestID(t *testing.T, open func(t *testing.T) store.Store) {
 func requestIDReplay(t *testing.T, s store.Store) {
 	m := requestMutation("users/alice", "4a1f7c52-request-1", "Comune di Milano")
 	c := &counted{region: lombardia, id: "p1"}
-	first, err := s.Update(t.Context(), lombardia, m, c.fn)
-	if err != nil {
-		t.Fatalf("first Update: %v", err)
-	}
+	first := c.update(t, s, m, "first Update")
 	rev := revision(t, s, lombardia)
 	log := changes(t, s, lombardia, 0)
 
-	again, err := s.Update(t.Context(), lombardia, m, c.fn)
-	if err != nil {
-		t.Fatalf("retried Update: %v", err)
-	}
+	again := c.update(t, s, m, "retried Update")
 	c.wantCalls(t, "after a retry", 1)
 	wantProto(t, "retried result", again, first)
 	if got := revision(t, s, lombardia); got != rev {
@@ -92,10 +97,7 @@ func requestIDReplay(t *testing.T, s store.Store) {
 	upd := proto.Clone(first).(*famiv1.Partner)
 	upd.DisplayName = "changed since"
 	put(t, s, alice, upd)
-	later, err := s.Update(t.Context(), lombardia, m, c.fn)
-	if err != nil {
-		t.Fatalf("Update retried after a change: %v", err)
-	}
+	later := c.update(t, s, m, "Update retried after a change")
 	c.wantCalls(t, "after a retry following a change", 1)
 	wantProto(t, "result retried after a change", later, first)
 }
@@ -103,9 +105,7 @@ func requestIDReplay(t *testing.T, s store.Store) {
 func requestIDDifferentRequest(t *testing.T, s store.Store) {
 	m := requestMutation("users/alice", "request-1", "Comune di Milano")
 	c := &counted{region: lombardia, id: "p1"}
-	if _, err := s.Update(t.Context(), lombardia, m, c.fn); err != nil {
-		t.Fatalf("first Update: %v", err)
-	}
+	c.update(t, s, m, "first Update")
 	rev := revision(t, s, lombardia)
 
 	other := requestMutation("users/alice", "request-1", "Comune di Monza")
@@ -137,14 +137,8 @@ func requestIDPerPrincipal(t *testing.T, s store.Store) {
 	mb := requestMutation("users/bob", "request-1", "Comune di Milano")
 	ca := &counted{region: lombardia, id: "p1"}
 	cb := &counted{region: lombardia, id: "p2"}
-	ra, err := s.Update(t.Context(), lombardia, ma, ca.fn)
-	if err != nil {
-		t.Fatalf("alice's Update: %v", err)
-	}
-	rb, err := s.Update(t.Context(), lombardia, mb, cb.fn)
-	if err != nil {
-		t.Fatalf("bob's Update: %v", err)
-	}
+	ra := ca.update(t, s, ma, "alice's Update")
+	rb := cb.update(t, s, mb, "bob's Update")
 	cb.wantCalls(t, "bob's Update with alice's request_id", 1)
 	if proto.Equal(ra, rb) {
 		t.Errorf("bob's result: got alice's %v", ra)
@@ -161,12 +155,8 @@ func requestIDPerRegion(t *testing.T, s store.Store) {
 	m := requestMutation("users/alice", "request-1", "Comune di Milano")
 	cl := &counted{region: lombardia, id: "p1"}
 	cv := &counted{region: veneto, id: "p1"}
-	if _, err := s.Update(t.Context(), lombardia, m, cl.fn); err != nil {
-		t.Fatalf("Update in lombardia: %v", err)
-	}
-	if _, err := s.Update(t.Context(), veneto, m, cv.fn); err != nil {
-		t.Fatalf("Update in veneto: %v", err)
-	}
+	cl.update(t, s, m, "Update in lombardia")
+	cv.update(t, s, m, "Update in veneto")
 	cv.wantCalls(t, "Update in veneto with lombardia's request_id", 1)
 	getPartner(t, s, partnerName(veneto, "p1"))
 }
@@ -185,15 +175,9 @@ func requestIDFailedAttemptIsNotRecorded(t *testing.T, s store.Store) {
 		t.Fatalf("failing Update: got %v after %d runs, want %v after 1", err, failing, errBoom)
 	}
 	c := &counted{region: lombardia, id: "p1"}
-	first, err := s.Update(t.Context(), lombardia, m, c.fn)
-	if err != nil {
-		t.Fatalf("Update after a failed attempt: %v", err)
-	}
+	first := c.update(t, s, m, "Update after a failed attempt")
 	c.wantCalls(t, "retry after a failed attempt", 1)
-	again, err := s.Update(t.Context(), lombardia, m, c.fn)
-	if err != nil {
-		t.Fatalf("second retry: %v", err)
-	}
+	again := c.update(t, s, m, "second retry")
 	c.wantCalls(t, "retry after a success", 1)
 	wantProto(t, "second retry's result", again, first)
 	if got := revision(t, s, lombardia); got != 1 {
@@ -205,9 +189,7 @@ func requestIDNoRequestID(t *testing.T, s store.Store) {
 	m := store.Mutation{Principal: "users/alice", Fingerprint: requestMutation("users/alice", "", "x").Fingerprint}
 	c := &counted{region: lombardia, id: "p1"}
 	for range 2 {
-		if _, err := s.Update(t.Context(), lombardia, m, c.fn); err != nil {
-			t.Fatalf("Update: %v", err)
-		}
+		c.update(t, s, m, "Update")
 	}
 	c.wantCalls(t, "two Updates without request_id", 2)
 	if got := revision(t, s, lombardia); got != 2 {
@@ -221,20 +203,14 @@ func requestIDLongFingerprint(t *testing.T, s store.Store) {
 	fp := bytes.Repeat([]byte("0123456789abcdef"), 20)
 	m := store.Mutation{Principal: "users/alice", RequestID: "request-1", Fingerprint: fp}
 	c := &counted{region: lombardia, id: "p1"}
-	first, err := s.Update(t.Context(), lombardia, m, c.fn)
-	if err != nil {
-		t.Fatalf("first Update: %v", err)
-	}
-	again, err := s.Update(t.Context(), lombardia, m, c.fn)
-	if err != nil {
-		t.Fatalf("retry with the same %d-byte fingerprint: %v", len(fp), err)
-	}
+	first := c.update(t, s, m, "first Update")
+	again := c.update(t, s, m, fmt.Sprintf("retry with the same %d-byte fingerprint", len(fp)))
 	c.wantCalls(t, "retry", 1)
 	wantProto(t, "retried result", again, first)
 
 	other := bytes.Clone(fp)
 	other[len(other)-1] ^= 1
-	_, err = s.Update(t.Context(), lombardia, store.Mutation{Principal: "users/alice", RequestID: "request-1", Fingerprint: other}, c.fn)
+	_, err := s.Update(t.Context(), lombardia, store.Mutation{Principal: "users/alice", RequestID: "request-1", Fingerprint: other}, c.fn)
 	wantCode(t, "Update with a fingerprint differing in its last byte", err, errs.Invalid)
 }
 
