@@ -55,6 +55,17 @@ func Ref(tx store.ReadTx, v *errs.Violations, field, name, region, collection st
 	if RefID(v, field, name, region, collection) == "" {
 		return false
 	}
+	return RefRead(tx, v, field, name, collection, into)
+}
+
+// RefRead is the reading half of Ref, for a caller that checks the shape
+// of the name itself, in its own words: it reads the resource of
+// collection called name into into and reports whether it was read. A
+// missing resource is recorded as a violation of field ("{kind} %q does
+// not exist"), any other error as the check's failure
+// (errs.Violations.Fail), so that a damaged record (DATA_LOSS) is neither
+// taken for a valid reference nor called missing.
+func RefRead(tx store.ReadTx, v *errs.Violations, field, name, collection string, into store.Resource) bool {
 	switch err := tx.Get(name, into); {
 	case err == nil:
 		return true

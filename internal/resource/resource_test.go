@@ -1,10 +1,7 @@
 package resource_test
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -233,26 +230,14 @@ func TestRefToADamagedRecord(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "regions", "lombardia.db")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(b, []byte("MARKER-damaged")) {
-		t.Fatal("the record is not in the file")
-	}
-	if err := os.WriteFile(path, bytes.ReplaceAll(b, []byte("MARKER-damaged"), []byte("MARKER-damageD")), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bolttest.Damage(t, dir, "lombardia", "MARKER-damaged")
 	s = bolttest.Open(t, dir, opts)
 	err = s.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
 		var v errs.Violations
 		if resource.Ref(tx, &v, "partner", "regions/lombardia/partners/p01", "lombardia", resource.Partners, &famiv1.Partner{}, true) {
 			t.Error("a damaged record passed as a valid reference")
 		}
-		if e := errs.As(v.Err()); e == nil || e.Code != errs.DataLoss {
-			t.Errorf("got %v, want DATA_LOSS", v.Err())
-		}
+		bolttest.WantRecordCorrupt(t, "Ref", v.Err())
 		return nil
 	})
 	if err != nil {
