@@ -19,6 +19,7 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry/registrytest"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -198,6 +199,23 @@ func TestCreateRefusesInvalidMeetings(t *testing.T) {
 	if _, err := e.svc.GetMeeting(e.admin(), &famiv1.GetMeetingRequest{Name: meetingName("bad")}); errs.CodeOf(err) != errs.NotFound {
 		t.Errorf("a refused meeting was stored: %v", err)
 	}
+}
+
+// TestCreateOverADamagedMeeting: a meeting whose id is taken by a stored
+// record that fails its checksum is refused as taken (ALREADY_EXISTS
+// naming meeting_id, as for any taken id), and the damaged record is left
+// for the operator to restore, never overwritten.
+func TestCreateOverADamagedMeeting(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	mt := e.meeting()
+	mt.Title = "MARKER-meeting"
+	e.create(c, "guasto", mt)
+	bolttest.Damage(e.T, e.Dir, lombardia, "MARKER-meeting")
+	_, err := e.svc.CreateMeeting(c, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "guasto", Meeting: e.meeting()})
+	wantErr(t, "create over a damaged meeting", err, errs.AlreadyExists, "ALREADY_EXISTS", "meeting_id")
+	_, err = e.svc.GetMeeting(c, &famiv1.GetMeetingRequest{Name: meetingName("guasto")})
+	bolttest.WantRecordCorrupt(t, "the damaged meeting, after", err)
 }
 
 func TestLifecycle(t *testing.T) {

@@ -213,7 +213,7 @@ func TestRef(t *testing.T) {
 
 // TestRefToADamagedRecord: a referenced record that fails its checksum
 // is never taken for a valid reference, nor for a missing one: the check
-// fails with the store's DATA_LOSS.
+// fails with the store's DATA_LOSS. Its name is still taken (Absent).
 func TestRefToADamagedRecord(t *testing.T) {
 	dir := t.TempDir()
 	opts := bolt.Options{Regions: []string{"lombardia"}}
@@ -238,6 +238,10 @@ func TestRefToADamagedRecord(t *testing.T) {
 			t.Error("a damaged record passed as a valid reference")
 		}
 		bolttest.WantRecordCorrupt(t, "Ref", v.Err())
+		// Taken, for a new resource: refused, never written over.
+		if err := resource.Absent(tx, &famiv1.Partner{Name: "regions/lombardia/partners/p01"}); errs.CodeOf(err) != errs.AlreadyExists {
+			t.Errorf("Absent at a damaged record's name: got %v, want ALREADY_EXISTS", err)
+		}
 		return nil
 	})
 	if err != nil {
@@ -261,6 +265,11 @@ func TestAbsent(t *testing.T) {
 		}
 		if err := resource.Absent(tx, &famiv1.Partner{Name: "regions/lombardia/partners/p02"}); err != nil {
 			t.Errorf("free name: got %v", err)
+		}
+		e := errs.As(resource.AbsentID(tx, taken, "partner_id"))
+		if e == nil || e.Code != errs.AlreadyExists || len(e.Violations) != 1 || e.Violations[0].Field != "partner_id" ||
+			e.Violations[0].Description != "is already taken by regions/lombardia/partners/p01" {
+			t.Errorf("AbsentID: got %v, want ALREADY_EXISTS naming partner_id", e)
 		}
 		return nil
 	})
