@@ -218,6 +218,30 @@ func TestCreateOverADamagedMeeting(t *testing.T) {
 	bolttest.WantRecordCorrupt(t, "the damaged meeting, after", err)
 }
 
+// TestMemberOfADamagedNetwork: whether a network member's partner is a
+// member of a network whose stored record fails its checksum is unknown,
+// not "no": cancelling its meeting and summarising its attendance are
+// refused with the store's DATA_LOSS, not with NOT_NETWORK_MEMBER.
+func TestMemberOfADamagedNetwork(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.Reg.Networks().CreateNetwork(e.admin(), &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: "rete-guasta", Network: &famiv1.Network{
+		DisplayName: "MARKER-network", LeadPartner: partnerName("udp-bergamo"), Members: []*famiv1.Member{
+			{Partner: partnerName("udp-bergamo"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
+			{Partner: partnerName("cpia-bergamo"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt := e.meeting()
+	mt.Networks = []string{networkName("rete-guasta")}
+	m := e.create(e.admin(), "della-rete-guasta", mt)
+	bolttest.Damage(e.T, e.Dir, lombardia, "MARKER-network")
+	cpia := e.Member("cpia-bergamo")
+	_, err = e.svc.CancelMeeting(cpia, &famiv1.CancelMeetingRequest{Name: m.GetName(), Reason: "sciopero"})
+	bolttest.WantRecordCorrupt(t, "a member cancels a meeting of a damaged network", err)
+	_, err = e.svc.SummarizeAttendance(cpia, &famiv1.SummarizeAttendanceRequest{Parent: parent, Network: networkName("rete-guasta")})
+	bolttest.WantRecordCorrupt(t, "a member summarises a damaged network", err)
+}
+
 func TestLifecycle(t *testing.T) {
 	e := newEnv(t)
 	c := e.consultant()
