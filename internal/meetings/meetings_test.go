@@ -242,6 +242,20 @@ func TestMemberOfADamagedNetwork(t *testing.T) {
 	bolttest.WantRecordCorrupt(t, "a member summarises a damaged network", err)
 }
 
+// TestFeedTokenOfADamagedRecord: a feed token whose stored record fails
+// its checksum is refused with the store's DATA_LOSS, not taken for an
+// unknown token, so the damage reaches the operator's log.
+func TestFeedTokenOfADamagedRecord(t *testing.T) {
+	e := newEnv(t)
+	res, err := e.svc.CreateCalendarToken(e.consultant(), &famiv1.CreateCalendarTokenRequest{Parent: parent, DisplayName: "MARKER-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bolttest.Damage(e.T, e.Dir, lombardia, "MARKER-token")
+	_, err = e.svc.FeedPrincipal(t.Context(), lombardia, res.GetToken())
+	bolttest.WantRecordCorrupt(t, "the feed of a damaged token", err)
+}
+
 func TestLifecycle(t *testing.T) {
 	e := newEnv(t)
 	c := e.consultant()
