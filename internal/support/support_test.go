@@ -655,6 +655,23 @@ func TestReferenceToADamagedRecord(t *testing.T) {
 	}
 }
 
+// TestSummaryOfADamagedNetwork: a summary by network whose network's
+// stored record fails its checksum is refused with the store's DATA_LOSS,
+// not shown without the network's name as if it had been deleted.
+func TestSummaryOfADamagedNetwork(t *testing.T) {
+	e := newEnv(t, 1)
+	ok(e.reg.Networks().CreateNetwork(e.as(adminP), &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: "rete-guasta", Network: &famiv1.Network{
+		DisplayName: "MARKER-network", LeadPartner: partnerName("udp-01"),
+		Members: []*famiv1.Member{{Partner: partnerName("udp-01"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}))(t, "create network")
+	se := entry(1, "2022-03-02", 60)
+	se.Network = parent + "/networks/rete-guasta"
+	e.mustCreate(consultantP, "", se)
+	bolttest.Damage(t, e.dir, region, "MARKER-network")
+	_, err := e.svc.SummarizeSupportEntries(e.as(adminP), &famiv1.SummarizeSupportEntriesRequest{Parent: parent, StartDate: "2022-01-01", EndDate: "2022-06-30",
+		GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_NETWORK})
+	bolttest.WantRecordCorrupt(t, "a summary by network of a damaged network", err)
+}
+
 func TestLinkedMeeting(t *testing.T) {
 	e := newEnv(t, 2)
 	in := entry(1, "2022-03-02", 60)
