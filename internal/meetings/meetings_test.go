@@ -221,7 +221,9 @@ func TestCreateOverADamagedMeeting(t *testing.T) {
 // TestMemberOfADamagedNetwork: whether a network member's partner is a
 // member of a network whose stored record fails its checksum is unknown,
 // not "no": cancelling its meeting and summarising its attendance are
-// refused with the store's DATA_LOSS, not with NOT_NETWORK_MEMBER.
+// refused with the store's DATA_LOSS, not with NOT_NETWORK_MEMBER. The
+// region's summary and calendar, which show the network's name, are
+// refused too.
 func TestMemberOfADamagedNetwork(t *testing.T) {
 	e := newEnv(t)
 	_, err := e.Reg.Networks().CreateNetwork(e.admin(), &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: "rete-guasta", Network: &famiv1.Network{
@@ -234,12 +236,23 @@ func TestMemberOfADamagedNetwork(t *testing.T) {
 	mt := e.meeting()
 	mt.Networks = []string{networkName("rete-guasta")}
 	m := e.create(e.admin(), "della-rete-guasta", mt)
+	e.Clock.Set(at(t, "2026-03-10 12:00"))
+	if _, err := e.svc.RecordAttendance(e.admin(), &famiv1.RecordAttendanceRequest{Name: m.GetName(), Attendance: []*famiv1.PartnerAttendance{
+		{Partner: partnerName("udp-bergamo"), Attendees: 2}}}); err != nil {
+		t.Fatal(err)
+	}
 	bolttest.Damage(e.T, e.Dir, lombardia, "MARKER-network")
 	cpia := e.Member("cpia-bergamo")
 	_, err = e.svc.CancelMeeting(cpia, &famiv1.CancelMeetingRequest{Name: m.GetName(), Reason: "sciopero"})
 	bolttest.WantRecordCorrupt(t, "a member cancels a meeting of a damaged network", err)
 	_, err = e.svc.SummarizeAttendance(cpia, &famiv1.SummarizeAttendanceRequest{Parent: parent, Network: networkName("rete-guasta")})
 	bolttest.WantRecordCorrupt(t, "a member summarises a damaged network", err)
+	// The network's name, where a summary or a calendar shows it, is
+	// unknown too, not absent.
+	_, err = e.svc.SummarizeAttendance(e.admin(), &famiv1.SummarizeAttendanceRequest{Parent: parent})
+	bolttest.WantRecordCorrupt(t, "the region's summary", err)
+	_, err = e.svc.ExportMeetingCalendar(e.admin(), &famiv1.ExportMeetingCalendarRequest{Parent: parent, StartFrom: ts(t, "2026-03-01 00:00")})
+	bolttest.WantRecordCorrupt(t, "the region's calendar", err)
 }
 
 // TestFeedTokenOfADamagedRecord: a feed token whose stored record fails

@@ -147,8 +147,8 @@ func (s *Service) SummarizeAttendance(ctx context.Context, req *famiv1.Summarize
 		if ferr != nil {
 			return ferr
 		}
-		res.Groups = sum.groupSummaries(tx)
-		return nil
+		res.Groups, err = sum.groupSummaries(tx)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -224,7 +224,7 @@ func (a *attendance) add(mt *famiv1.Meeting, p string) error {
 
 // groupSummaries are the summaries of the groups, in network then period
 // order, with the networks' display names.
-func (a *attendance) groupSummaries(tx store.ReadTx) []*famiv1.AttendanceSummary {
+func (a *attendance) groupSummaries(tx store.ReadTx) ([]*famiv1.AttendanceSummary, error) {
 	keys := slices.SortedFunc(maps.Keys(a.groups), func(x, y groupKey) int {
 		return cmp.Or(cmp.Compare(x.network, y.network), cmp.Compare(x.period, y.period))
 	})
@@ -233,15 +233,29 @@ func (a *attendance) groupSummaries(tx store.ReadTx) []*famiv1.AttendanceSummary
 	for _, k := range keys {
 		dn, ok := names[k.network]
 		if !ok {
-			n := &famiv1.Network{}
-			if tx.Get(k.network, n) == nil {
-				dn = n.GetDisplayName()
+			var err error
+			if dn, err = displayName(tx, k.network); err != nil {
+				return nil, err
 			}
 			names[k.network] = dn
 		}
 		out = append(out, a.groups[k].summary(k.network, dn, k.period))
 	}
-	return out
+	return out, nil
+}
+
+// displayName is the display name of the network called network: "" when
+// it no longer exists. A network that cannot be read (a damaged record,
+// DATA_LOSS) is an error, never shown as one without a name.
+func displayName(tx store.ReadTx, network string) (string, error) {
+	n := &famiv1.Network{}
+	switch err := tx.Get(network, n); {
+	case errs.CodeOf(err) == errs.NotFound:
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	return n.GetDisplayName(), nil
 }
 
 // midnight is the start of a calendar day (a date parsed as UTC) where
