@@ -63,6 +63,29 @@ func BenchmarkCreate(b *testing.B) {
 	}
 }
 
+// BenchmarkCreateInOneUpdate: the work of a create inside the region's
+// transaction, with the commit's syncs spread over 200 creates an Update:
+// as a bare Put ("put") and as a capability's Create puts them, after
+// looking the name up ("exists+put", resource.Absent's tx.Exists). The
+// ratio of the two is what the lookup adds. One op is one create.
+func BenchmarkCreateInOneUpdate(b *testing.B) {
+	const perUpdate = 200
+	open := backends(b)
+	for _, name := range backendOrder {
+		for _, checked := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/%s", name, map[bool]string{false: "put", true: "exists+put"}[checked]), func(b *testing.B) {
+				s := open[name](b)
+				b.ResetTimer()
+				for first := int64(1); first <= int64(b.N); first += perUpdate {
+					if err := storetest.BenchCreatesInOneUpdate(s, "lombardia", first, min(perUpdate, int64(b.N)-first+1), checked); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkGet: one View reading one partner (on etcd, a linearizable
 // read that fixes the snapshot's revision, then the Get at it).
 func BenchmarkGet(b *testing.B) {
