@@ -386,6 +386,10 @@ type tx struct {
 	// ended is ctx's error once a scan stopped for it; the transaction
 	// then fails with it whatever fn returns.
 	ended error
+	// absent is the key of a resource Exists found missing in this
+	// mutation, not put since: a Create's Put after its name's check
+	// (resource.Absent) then does not look the key up again.
+	absent []byte
 }
 
 func newTx(btx *bbolt.Tx, region string, now time.Time, principal string) *tx {
@@ -461,7 +465,11 @@ func (t *tx) Exists(name string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return t.btx.Bucket(bucketResources).Get(k) != nil, nil
+	found := t.btx.Bucket(bucketResources).Get(k) != nil
+	if !found {
+		t.absent = k
+	}
+	return found, nil
 }
 
 func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool, error)) error {
@@ -558,7 +566,12 @@ func (t *tx) Put(r store.Resource) error {
 	}
 	b := t.btx.Bucket(bucketResources)
 	op := famiv1.ChangeOperation_CHANGE_OPERATION_CREATE
-	old := b.Get(k)
+	var old []byte
+	if bytes.Equal(k, t.absent) {
+		t.absent = nil // put now: the next Put of k looks it up
+	} else {
+		old = b.Get(k)
+	}
 	if old != nil {
 		op = famiv1.ChangeOperation_CHANGE_OPERATION_UPDATE
 		if old, err = unframe(r.GetName(), old); err != nil {

@@ -44,6 +44,11 @@ type tx struct {
 	base      string
 	now       time.Time
 	principal string
+	// absent is the key of a resource Exists found missing in this
+	// mutation, not put since: a Create's Put after its name's check
+	// (resource.Absent) then does not read the key again, a round trip
+	// to the cluster.
+	absent string
 }
 
 func (t *tx) Region() string { return t.region }
@@ -90,6 +95,9 @@ func (t *tx) Exists(name string) (bool, error) {
 	_, ok := t.o.get(k)
 	if t.o.snap.err != nil {
 		return false, t.o.snap.err
+	}
+	if !ok {
+		t.absent = k
 	}
 	return ok, nil
 }
@@ -155,8 +163,13 @@ func (t *tx) Put(r store.Resource) error {
 		return err
 	}
 	op := famiv1.ChangeOperation_CHANGE_OPERATION_CREATE
-	old, exists := t.o.get(k)
-	if t.o.snap.err != nil {
+	var (
+		old    []byte
+		exists bool
+	)
+	if k == t.absent {
+		t.absent = "" // put now: the next Put of k reads it
+	} else if old, exists = t.o.get(k); t.o.snap.err != nil {
 		return t.o.snap.err
 	}
 	if exists {
