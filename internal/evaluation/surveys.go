@@ -172,12 +172,10 @@ func (s *Surveys) OpenSurvey(ctx context.Context, req *famiv1.OpenSurveyRequest)
 	form := &famiv1.SurveyForm{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		sv := &famiv1.Survey{}
-		switch err := tx.Get(req.GetName(), sv); {
-		case errs.CodeOf(err) == errs.NotFound:
-			return notFound(req.GetName())
+		switch found, err := store.Find(tx, req.GetName(), sv); {
 		case err != nil:
 			return err // a damaged record (DATA_LOSS): not a wrong link
-		case !hmac.Equal([]byte(sv.GetLinkKey()), []byte(req.GetLinkKey())):
+		case !found || !hmac.Equal([]byte(sv.GetLinkKey()), []byte(req.GetLinkKey())):
 			return notFound(req.GetName())
 		}
 		if !s.now().Before(sv.GetCloseTime().AsTime()) {

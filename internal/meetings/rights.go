@@ -67,10 +67,7 @@ func isMember(tx store.ReadTx, network, partner string) (bool, error) {
 		return false, nil
 	}
 	n := &famiv1.Network{}
-	switch err := tx.Get(network, n); {
-	case errs.CodeOf(err) == errs.NotFound:
-		return false, nil
-	case err != nil:
+	if found, err := store.Find(tx, network, n); err != nil || !found {
 		return false, err
 	}
 	if n.GetLeadPartner() == partner {

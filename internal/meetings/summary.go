@@ -249,13 +249,8 @@ func (a *attendance) groupSummaries(tx store.ReadTx) ([]*famiv1.AttendanceSummar
 // DATA_LOSS) is an error, never shown as one without a name.
 func displayName(tx store.ReadTx, network string) (string, error) {
 	n := &famiv1.Network{}
-	switch err := tx.Get(network, n); {
-	case errs.CodeOf(err) == errs.NotFound:
-		return "", nil
-	case err != nil:
-		return "", err
-	}
-	return n.GetDisplayName(), nil
+	_, err := store.Find(tx, network, n)
+	return n.GetDisplayName(), err
 }
 
 // midnight is the start of a calendar day (a date parsed as UTC) where

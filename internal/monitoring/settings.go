@@ -27,12 +27,10 @@ func parseSettingsName(field, name string) (string, error) {
 // (a damaged record, DATA_LOSS) are an error, never the default.
 func threshold(tx store.ReadTx) (int32, error) {
 	st := &famiv1.MonitoringSettings{}
-	switch err := tx.Get(settingsName(tx.Region()), st); {
-	case errs.CodeOf(err) == errs.NotFound:
-		return defaultThreshold, nil
-	case err != nil:
+	if _, err := store.Find(tx, settingsName(tx.Region()), st); err != nil {
 		return 0, err
-	case st.GetBehindThresholdPercent() == 0:
+	}
+	if st.GetBehindThresholdPercent() == 0 {
 		return defaultThreshold, nil
 	}
 	return st.GetBehindThresholdPercent(), nil

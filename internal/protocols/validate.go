@@ -128,10 +128,7 @@ func members(tx store.ReadTx, p *famiv1.Protocol) (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, name := range append([]string{p.GetNetwork()}, p.GetAdditionalNetworks()...) {
 		n := &famiv1.Network{}
-		switch err := tx.Get(name, n); {
-		case errs.CodeOf(err) == errs.NotFound:
-			continue
-		case err != nil:
+		if _, err := store.Find(tx, name, n); err != nil {
 			return nil, err
 		}
 		for _, m := range n.GetMembers() {

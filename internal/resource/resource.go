@@ -66,15 +66,14 @@ func Ref(tx store.ReadTx, v *errs.Violations, field, name, region, collection st
 // (errs.Violations.Fail), so that a damaged record (DATA_LOSS) is neither
 // taken for a valid reference nor called missing.
 func RefRead(tx store.ReadTx, v *errs.Violations, field, name, collection string, into store.Resource) bool {
-	switch err := tx.Get(name, into); {
-	case err == nil:
-		return true
-	case errs.CodeOf(err) == errs.NotFound:
-		v.Add(field, "%s %q does not exist", kindOf(collection), name)
-	default:
+	found, err := store.Find(tx, name, into)
+	switch {
+	case err != nil:
 		v.Fail(err)
+	case !found:
+		v.Add(field, "%s %q does not exist", kindOf(collection), name)
 	}
-	return false
+	return found
 }
 
 // RefID checks, without reading it, that name (when set) is the name of a

@@ -302,12 +302,10 @@ func (s *Service) describe(tx store.ReadTx, q *summaryQuery, g *famiv1.SupportSu
 	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_NETWORK:
 		g.Key = aip.Name(q.region, resource.Networks, key)
 		n := &famiv1.Network{}
-		switch err := tx.Get(g.Key, n); {
-		case err == nil:
-			g.DisplayName = n.GetDisplayName()
-		case errs.CodeOf(err) != errs.NotFound:
+		if _, err := store.Find(tx, g.Key, n); err != nil {
 			return err
 		}
+		g.DisplayName = n.GetDisplayName()
 	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT:
 		g.DisplayName, _ = tx.IndexGet(indexConsultantNames, escape(key))
 	}

@@ -185,6 +185,24 @@ func testGet(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("Find", func(t *testing.T) {
+		// store.Find: found, missing (no error), and a name Get refuses
+		// (its error, not "missing").
+		view(t, s, lombardia, func(tx store.ReadTx) error {
+			got := new(famiv1.Partner)
+			if found, err := store.Find(tx, p.GetName(), got); !found || err != nil {
+				t.Errorf("Find(%s): got %v, %v, want found", p.GetName(), found, err)
+			}
+			wantProto(t, "Find", got, p)
+			if found, err := store.Find(tx, partnerName(lombardia, "p2"), new(famiv1.Partner)); found || err != nil {
+				t.Errorf("Find of a missing partner: got %v, %v, want not found and no error", found, err)
+			}
+			_, err := store.Find(tx, partnerName(veneto, "p1"), new(famiv1.Partner))
+			wantCode(t, "Find(regions/veneto/...) in lombardia", err, errs.Invalid)
+			return nil
+		})
+	})
+
 	t.Run("ExistsThenPut", func(t *testing.T) {
 		// A Create looks its name up (resource.Absent) before its Put:
 		// whatever the store keeps of that lookup, a Put of a name found
