@@ -22,6 +22,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -333,9 +334,12 @@ func (s *Service) checkPartner(ctx context.Context, v *errs.Violations, partner,
 		v.Add("account.partner", "a network member needs a partner of region %q: regions/%s/partners/{partner}", region, region)
 		return
 	}
-	err = s.regions.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(partner, &famiv1.Partner{}) })
+	err = s.regions.View(ctx, region, func(tx store.ReadTx) error {
+		resource.RefRead(tx, v, "account.partner", partner, resource.Partners, &famiv1.Partner{})
+		return nil
+	})
 	if err != nil {
-		v.Add("account.partner", "partner %q does not exist", partner)
+		v.Fail(err)
 	}
 }
 

@@ -23,6 +23,8 @@ import (
 // fixture is the service over a real bbolt store in a temporary directory,
 // with Lombardia's partner regions/lombardia/partners/comune-milano.
 type fixture struct {
+	dir  string // the store's data dir
+	st   *bolt.Store
 	svc  *accounts.Service
 	keys *auth.KeySet
 	now  time.Time
@@ -48,7 +50,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{keys: keys, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	f := &fixture{dir: dir, st: s, keys: keys, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	f.svc, err = accounts.New(t.Context(), s, s, keys, accounts.Options{Now: func() time.Time { return f.now }})
 	if err != nil {
 		t.Fatal(err)
@@ -131,6 +133,27 @@ func TestCreateAccountRules(t *testing.T) {
 				t.Errorf("GetAccount: %v, %v; want what CreateAccount returned", got, err)
 			}
 		})
+	}
+}
+
+// TestNetworkMemberOfADamagedPartner: a network member's partner whose
+// stored record fails its checksum is refused with the store's DATA_LOSS,
+// not told that the partner does not exist, and no account is created.
+func TestNetworkMemberOfADamagedPartner(t *testing.T) {
+	f := newFixture(t)
+	damaged := &famiv1.Partner{Name: "regions/lombardia/partners/guasto", DisplayName: "MARKER-partner", Kind: famiv1.PartnerKind_PARTNER_KIND_MUNICIPALITY}
+	if _, err := f.st.Update(t.Context(), "lombardia", store.Mutation{Principal: "test"}, func(tx store.WriteTx) (proto.Message, error) {
+		return damaged, tx.Put(damaged)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	bolttest.Damage(t, f.dir, "lombardia", "MARKER-partner")
+	ctx := as(t.Context(), "lombardia")
+	name := "regions/lombardia/accounts/member-5"
+	_, err := f.svc.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "member-5", Account: account(famiv1.Role_ROLE_NETWORK_MEMBER, damaged.GetName()), Password: password})
+	bolttest.WantRecordCorrupt(t, "a network member of a damaged partner", err)
+	if _, err := f.svc.GetAccount(ctx, &famiv1.GetAccountRequest{Name: name}); errs.CodeOf(err) != errs.NotFound {
+		t.Errorf("GetAccount %s: got %v, want NOT_FOUND: a refused create wrote", name, err)
 	}
 }
 

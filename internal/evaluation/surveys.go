@@ -82,13 +82,7 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 	var v errs.Violations
 	check.Text(&v, "survey.title", sv.GetTitle(), true, 300, false)
 	check.Text(&v, "survey.subject", sv.GetSubject(), false, 300, false)
-	if m := sv.GetMeeting(); m != "" {
-		if r, _, err := aip.ParseName("survey.meeting", m, resource.Meetings); err != nil || r != region {
-			v.Add("survey.meeting", "%q is not a meeting of region %q", errs.Clip(m), region)
-		} else if tx.Get(m, &famiv1.Meeting{}) != nil {
-			v.Add("survey.meeting", "meeting %q does not exist", m)
-		}
-	}
+	resource.Ref(tx, &v, "survey.meeting", sv.GetMeeting(), region, resource.Meetings, &famiv1.Meeting{}, false)
 	switch n := len(sv.GetQuestions()); {
 	case n == 0:
 		v.Add("survey.questions", "is required")
@@ -177,7 +171,10 @@ func (s *Surveys) OpenSurvey(ctx context.Context, req *famiv1.OpenSurveyRequest)
 	form := &famiv1.SurveyForm{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		sv := &famiv1.Survey{}
-		if tx.Get(req.GetName(), sv) != nil || !hmac.Equal([]byte(sv.GetLinkKey()), []byte(req.GetLinkKey())) {
+		switch found, err := store.Find(tx, req.GetName(), sv); {
+		case err != nil:
+			return err // a damaged record (DATA_LOSS): not a wrong link
+		case !found || !hmac.Equal([]byte(sv.GetLinkKey()), []byte(req.GetLinkKey())):
 			return notFound(req.GetName())
 		}
 		if !s.now().Before(sv.GetCloseTime().AsTime()) {

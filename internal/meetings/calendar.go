@@ -92,12 +92,13 @@ func (s *Service) ExportMeetingCalendar(ctx context.Context, req *famiv1.ExportM
 			filename = region + "-" + f.network + "-meetings.ics"
 		}
 		names := map[string]string{}
+		var nameErr error // the first network that could not be read
 		networkName := func(n string) string {
 			dn, ok := names[n]
 			if !ok {
-				nw := &famiv1.Network{}
-				if tx.Get(n, nw) == nil {
-					dn = nw.GetDisplayName()
+				var err error
+				if dn, err = displayName(tx, n); err != nil && nameErr == nil {
+					nameErr = err
 				}
 				if dn == "" {
 					dn = resource.ID(n)
@@ -121,6 +122,9 @@ func (s *Service) ExportMeetingCalendar(ctx context.Context, req *famiv1.ExportM
 				return false
 			}
 			addEvent(cal, mt, networkName)
+			if ferr = nameErr; ferr != nil {
+				return false
+			}
 			if dn := mt.GetFacilitatorDisplayName(); dn != "" {
 				facilitator = dn
 			}

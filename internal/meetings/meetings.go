@@ -106,11 +106,8 @@ func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRe
 		if err := mayWrite(tx, who, mt, "schedule"); err != nil {
 			return nil, err
 		}
-		if tx.Get(mt.Name, &famiv1.Meeting{}) == nil {
-			return nil, errs.AlreadyExists.With(errs.Error{
-				Message:    mt.Name + " already exists",
-				Violations: []errs.Violation{{Field: "meeting_id", Description: "is already taken by " + mt.Name}},
-			})
+		if err := resource.AbsentID(tx, mt, "meeting_id"); err != nil {
+			return nil, err
 		}
 		return mt, write(tx, nil, mt)
 	})

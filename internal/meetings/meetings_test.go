@@ -19,6 +19,7 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry/registrytest"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -198,6 +199,74 @@ func TestCreateRefusesInvalidMeetings(t *testing.T) {
 	if _, err := e.svc.GetMeeting(e.admin(), &famiv1.GetMeetingRequest{Name: meetingName("bad")}); errs.CodeOf(err) != errs.NotFound {
 		t.Errorf("a refused meeting was stored: %v", err)
 	}
+}
+
+// TestCreateOverADamagedMeeting: a meeting whose id is taken by a stored
+// record that fails its checksum is refused as taken (ALREADY_EXISTS
+// naming meeting_id, as for any taken id), and the damaged record is left
+// for the operator to restore, never overwritten.
+func TestCreateOverADamagedMeeting(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	mt := e.meeting()
+	mt.Title = "MARKER-meeting"
+	e.create(c, "guasto", mt)
+	bolttest.Damage(e.T, e.Dir, lombardia, "MARKER-meeting")
+	_, err := e.svc.CreateMeeting(c, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "guasto", Meeting: e.meeting()})
+	wantErr(t, "create over a damaged meeting", err, errs.AlreadyExists, "ALREADY_EXISTS", "meeting_id")
+	_, err = e.svc.GetMeeting(c, &famiv1.GetMeetingRequest{Name: meetingName("guasto")})
+	bolttest.WantRecordCorrupt(t, "the damaged meeting, after", err)
+}
+
+// TestMemberOfADamagedNetwork: whether a network member's partner is a
+// member of a network whose stored record fails its checksum is unknown,
+// not "no": cancelling its meeting and summarising its attendance are
+// refused with the store's DATA_LOSS, not with NOT_NETWORK_MEMBER. The
+// region's summary and calendar, which show the network's name, are
+// refused too.
+func TestMemberOfADamagedNetwork(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.Reg.Networks().CreateNetwork(e.admin(), &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: "rete-guasta", Network: &famiv1.Network{
+		DisplayName: "MARKER-network", LeadPartner: partnerName("udp-bergamo"), Members: []*famiv1.Member{
+			{Partner: partnerName("udp-bergamo"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
+			{Partner: partnerName("cpia-bergamo"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt := e.meeting()
+	mt.Networks = []string{networkName("rete-guasta")}
+	m := e.create(e.admin(), "della-rete-guasta", mt)
+	e.Clock.Set(at(t, "2026-03-10 12:00"))
+	if _, err := e.svc.RecordAttendance(e.admin(), &famiv1.RecordAttendanceRequest{Name: m.GetName(), Attendance: []*famiv1.PartnerAttendance{
+		{Partner: partnerName("udp-bergamo"), Attendees: 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	bolttest.Damage(e.T, e.Dir, lombardia, "MARKER-network")
+	cpia := e.Member("cpia-bergamo")
+	_, err = e.svc.CancelMeeting(cpia, &famiv1.CancelMeetingRequest{Name: m.GetName(), Reason: "sciopero"})
+	bolttest.WantRecordCorrupt(t, "a member cancels a meeting of a damaged network", err)
+	_, err = e.svc.SummarizeAttendance(cpia, &famiv1.SummarizeAttendanceRequest{Parent: parent, Network: networkName("rete-guasta")})
+	bolttest.WantRecordCorrupt(t, "a member summarises a damaged network", err)
+	// The network's name, where a summary or a calendar shows it, is
+	// unknown too, not absent.
+	_, err = e.svc.SummarizeAttendance(e.admin(), &famiv1.SummarizeAttendanceRequest{Parent: parent})
+	bolttest.WantRecordCorrupt(t, "the region's summary", err)
+	_, err = e.svc.ExportMeetingCalendar(e.admin(), &famiv1.ExportMeetingCalendarRequest{Parent: parent, StartFrom: ts(t, "2026-03-01 00:00")})
+	bolttest.WantRecordCorrupt(t, "the region's calendar", err)
+}
+
+// TestFeedTokenOfADamagedRecord: a feed token whose stored record fails
+// its checksum is refused with the store's DATA_LOSS, not taken for an
+// unknown token, so the damage reaches the operator's log.
+func TestFeedTokenOfADamagedRecord(t *testing.T) {
+	e := newEnv(t)
+	res, err := e.svc.CreateCalendarToken(e.consultant(), &famiv1.CreateCalendarTokenRequest{Parent: parent, DisplayName: "MARKER-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bolttest.Damage(e.T, e.Dir, lombardia, "MARKER-token")
+	_, err = e.svc.FeedPrincipal(t.Context(), lombardia, res.GetToken())
+	bolttest.WantRecordCorrupt(t, "the feed of a damaged token", err)
 }
 
 func TestLifecycle(t *testing.T) {

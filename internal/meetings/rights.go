@@ -36,7 +36,11 @@ func mayWrite(tx store.ReadTx, who principal.Principal, mt *famiv1.Meeting, verb
 			})
 		}
 		for _, n := range mt.GetNetworks() {
-			if !isMember(tx, n, who.Partner) {
+			member, err := isMember(tx, n, who.Partner)
+			if err != nil {
+				return err
+			}
+			if !member {
 				return errs.NotNetworkMember.With(errs.Error{
 					Message: fmt.Sprintf("%s is not a member of %s: network members may %s only meetings of networks their partner is a member of",
 						orNone(who.Partner), n, verb),
@@ -56,24 +60,25 @@ func orNew(name string) string {
 }
 
 // isMember reports whether partner is a member of the network called
-// network.
-func isMember(tx store.ReadTx, network, partner string) bool {
+// network: not of one that does not exist. A network that cannot be read
+// (a damaged record, DATA_LOSS) is an error, not a refusal of the member.
+func isMember(tx store.ReadTx, network, partner string) (bool, error) {
 	if partner == "" {
-		return false
+		return false, nil
 	}
 	n := &famiv1.Network{}
-	if tx.Get(network, n) != nil {
-		return false
+	if found, err := store.Find(tx, network, n); err != nil || !found {
+		return false, err
 	}
 	if n.GetLeadPartner() == partner {
-		return true
+		return true, nil
 	}
 	for _, m := range n.GetMembers() {
 		if m.GetPartner() == partner {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 func orNone(partner string) string {

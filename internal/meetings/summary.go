@@ -119,11 +119,17 @@ func (s *Service) SummarizeAttendance(ctx context.Context, req *famiv1.Summarize
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
 		sum.view = memberView{tx: tx, who: who, allowed: map[string]bool{}}
-		if network != "" && !sum.view.sees(req.GetNetwork()) {
-			return errs.NotNetworkMember.With(errs.Error{
-				Message:  fmt.Sprintf("%s is not a member of %s: network members read the attendance of their own networks", orNone(who.Partner), req.GetNetwork()),
-				Metadata: map[string]string{"network": req.GetNetwork(), "partner": who.Partner},
-			})
+		if network != "" {
+			sees, err := sum.view.sees(req.GetNetwork())
+			if err != nil {
+				return err
+			}
+			if !sees {
+				return errs.NotNetworkMember.With(errs.Error{
+					Message:  fmt.Sprintf("%s is not a member of %s: network members read the attendance of their own networks", orNone(who.Partner), req.GetNetwork()),
+					Metadata: map[string]string{"network": req.GetNetwork(), "partner": who.Partner},
+				})
+			}
 		}
 		var ferr error
 		byStart.scan(tx, from, to, "", func(k, val string) bool {
@@ -135,14 +141,14 @@ func (s *Service) SummarizeAttendance(ctx context.Context, req *famiv1.Summarize
 			if ferr = tx.Get(aip.Name(region, resource.Meetings, keyID(k)), mt); ferr != nil {
 				return false
 			}
-			sum.add(mt, period(s.cal.Day(mt.GetStartTime().AsTime()), req.GetPeriod()))
-			return true
+			ferr = sum.add(mt, period(s.cal.Day(mt.GetStartTime().AsTime()), req.GetPeriod()))
+			return ferr == nil
 		})
 		if ferr != nil {
 			return ferr
 		}
-		res.Groups = sum.groupSummaries(tx)
-		return nil
+		res.Groups, err = sum.groupSummaries(tx)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -160,16 +166,19 @@ type memberView struct {
 	allowed map[string]bool // by network name
 }
 
-func (m memberView) sees(network string) bool {
+func (m memberView) sees(network string) (bool, error) {
 	if m.who.Role != principal.NetworkMember {
-		return true
+		return true, nil
 	}
 	ok, seen := m.allowed[network]
 	if !seen {
-		ok = isMember(m.tx, network, m.who.Partner)
+		var err error
+		if ok, err = isMember(m.tx, network, m.who.Partner); err != nil {
+			return false, err
+		}
 		m.allowed[network] = ok
 	}
-	return ok
+	return ok, nil
 }
 
 // groupKey is a group of an attendance summary: a network and a period.
@@ -186,10 +195,17 @@ type attendance struct {
 }
 
 // add counts mt, held in period p.
-func (a *attendance) add(mt *famiv1.Meeting, p string) {
+func (a *attendance) add(mt *famiv1.Meeting, p string) error {
 	counted := false
 	for _, n := range mt.GetNetworks() {
-		if (a.network != "" && resource.ID(n) != a.network) || !a.view.sees(n) {
+		if a.network != "" && resource.ID(n) != a.network {
+			continue
+		}
+		sees, err := a.view.sees(n)
+		if err != nil {
+			return err
+		}
+		if !sees {
 			continue
 		}
 		g := a.groups[groupKey{n, p}]
@@ -203,11 +219,12 @@ func (a *attendance) add(mt *famiv1.Meeting, p string) {
 	if counted {
 		a.totals.add(mt)
 	}
+	return nil
 }
 
 // groupSummaries are the summaries of the groups, in network then period
 // order, with the networks' display names.
-func (a *attendance) groupSummaries(tx store.ReadTx) []*famiv1.AttendanceSummary {
+func (a *attendance) groupSummaries(tx store.ReadTx) ([]*famiv1.AttendanceSummary, error) {
 	keys := slices.SortedFunc(maps.Keys(a.groups), func(x, y groupKey) int {
 		return cmp.Or(cmp.Compare(x.network, y.network), cmp.Compare(x.period, y.period))
 	})
@@ -216,15 +233,24 @@ func (a *attendance) groupSummaries(tx store.ReadTx) []*famiv1.AttendanceSummary
 	for _, k := range keys {
 		dn, ok := names[k.network]
 		if !ok {
-			n := &famiv1.Network{}
-			if tx.Get(k.network, n) == nil {
-				dn = n.GetDisplayName()
+			var err error
+			if dn, err = displayName(tx, k.network); err != nil {
+				return nil, err
 			}
 			names[k.network] = dn
 		}
 		out = append(out, a.groups[k].summary(k.network, dn, k.period))
 	}
-	return out
+	return out, nil
+}
+
+// displayName is the display name of the network called network: "" when
+// it no longer exists. A network that cannot be read (a damaged record,
+// DATA_LOSS) is an error, never shown as one without a name.
+func displayName(tx store.ReadTx, network string) (string, error) {
+	n := &famiv1.Network{}
+	_, err := store.Find(tx, network, n)
+	return n.GetDisplayName(), err
 }
 
 // midnight is the start of a calendar day (a date parsed as UTC) where

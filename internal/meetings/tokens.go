@@ -221,7 +221,13 @@ func (s *Service) FeedPrincipal(ctx context.Context, region, token string) (prin
 		genText, bound, _ := strings.Cut(rest, "\x00")
 		gen, _ := strconv.ParseInt(genText, 10, 64)
 		ct := &famiv1.CalendarToken{}
-		if tx.Get(aip.Name(region, resource.CalendarTokens, id), ct) != nil {
+		// A damaged record (DATA_LOSS) is returned as it is: the token
+		// is not known to be good, and the operator must hear of it. The
+		// hash matched, so the caller holds a token that was issued.
+		switch found, err := store.Find(tx, aip.Name(region, resource.CalendarTokens, id), ct); {
+		case err != nil:
+			return err
+		case !found:
 			return errBadFeedToken()
 		}
 		if ct.GetRevokeTime() != nil || !ct.GetExpireTime().AsTime().After(s.cal.Now()) {

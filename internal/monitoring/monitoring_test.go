@@ -101,3 +101,30 @@ func TestAggregatesMatchScan(t *testing.T) {
 	}
 	check("project shortened")
 }
+
+// TestDamagedSettings: a report written while the region's monitoring
+// settings fail their checksum is refused with the store's DATA_LOSS; its
+// flags are never found with the default threshold in their place.
+func TestDamagedSettings(t *testing.T) {
+	const region = "lombardia"
+	dir := t.TempDir()
+	st := bolttest.Open(t, dir, bolt.Options{Regions: []string{region}})
+	ctx := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: region})
+	svc, reg := monitoring.New(st, monitoring.Options{}), registry.New(st, nil)
+	p, err := reg.Projects().CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + region, ProjectId: "p01", Project: benchProject(region, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "regions/" + region + "/settings/monitoring"
+	if _, err := svc.UpdateMonitoringSettings(ctx, &famiv1.UpdateMonitoringSettingsRequest{MonitoringSettings: &famiv1.MonitoringSettings{Name: name, BehindThresholdPercent: 42}}); err != nil {
+		t.Fatal(err)
+	}
+	// The settings hold no text of their own: the marker is the end of
+	// their name followed by the threshold's field (2, varint 42), bytes
+	// found in the record only, never in a key.
+	bolttest.Damage(t, dir, region, name+"\x10\x2a")
+	r := benchReport(p.GetName(), 1, 0)
+	r.State, r.SubmitTime = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, nil
+	_, err = svc.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: r.GetPeriod(), MonitoringReport: r})
+	bolttest.WantRecordCorrupt(t, "a report under damaged settings", err)
+}

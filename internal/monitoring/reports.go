@@ -36,7 +36,11 @@ func (s *Service) write(tx store.WriteTx, n reportName, old, next *famiv1.Monito
 	for _, e := range next.GetExpenditures() {
 		paid += e.GetPaidCents()
 	}
-	next.Flags = findFlags(p, next, q, paid, threshold(tx))
+	behind, err := threshold(tx)
+	if err != nil {
+		return nil, err
+	}
+	next.Flags = findFlags(p, next, q, paid, behind)
 	if err := keepAggregates(tx, n.project, n.period, old, next); err != nil {
 		return nil, err
 	}

@@ -22,13 +22,18 @@ func parseSettingsName(field, name string) (string, error) {
 	return region, nil
 }
 
-// threshold is the region's threshold for the "behind" flags, in percent.
-func threshold(tx store.ReadTx) int32 {
+// threshold is the region's threshold for the "behind" flags, in percent:
+// the default when the region has set none. Settings that cannot be read
+// (a damaged record, DATA_LOSS) are an error, never the default.
+func threshold(tx store.ReadTx) (int32, error) {
 	st := &famiv1.MonitoringSettings{}
-	if tx.Get(settingsName(tx.Region()), st) != nil || st.GetBehindThresholdPercent() == 0 {
-		return defaultThreshold
+	if _, err := store.Find(tx, settingsName(tx.Region()), st); err != nil {
+		return 0, err
 	}
-	return st.GetBehindThresholdPercent()
+	if st.GetBehindThresholdPercent() == 0 {
+		return defaultThreshold, nil
+	}
+	return st.GetBehindThresholdPercent(), nil
 }
 
 // GetMonitoringSettings implements fami.v1.MonitoringService.

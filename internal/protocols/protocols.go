@@ -283,7 +283,11 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 			})
 		}
 		// Membership may have changed since the protocol was opened.
-		if !members(tx, p)[who.Partner] {
+		in, err := members(tx, p)
+		if err != nil {
+			return nil, err
+		}
+		if !in[who.Partner] {
 			var v errs.Violations
 			v.Add("name", "%s is no longer a member of the network or the additional networks of %s", who.Partner, p.GetName())
 			return nil, errNotMember(p, &v)
@@ -439,11 +443,8 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 		for _, party := range old.GetParties() {
 			p.Parties = append(p.Parties, proto.CloneOf(party))
 		}
-		if tx.Get(p.Name, &famiv1.Protocol{}) == nil {
-			return nil, errs.AlreadyExists.With(errs.Error{
-				Message:    p.Name + " already exists",
-				Violations: []errs.Violation{{Field: "protocol_id", Description: "is already taken by " + p.Name}},
-			})
+		if err := resource.AbsentID(tx, p, "protocol_id"); err != nil {
+			return nil, err
 		}
 		if err := registry.SetRefs(tx, p.Name, nil, refs(p)); err != nil {
 			return nil, err

@@ -17,6 +17,7 @@ import (
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry/registrytest"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/territory"
 	"github.com/raccordo/raccordo/sdk/protocolhash"
 )
@@ -450,6 +451,43 @@ func TestAmendment(t *testing.T) {
 	if got.GetSupersededBy() != v2name {
 		t.Errorf("v1 superseded_by %q, want %q", got.GetSupersededBy(), v2name)
 	}
+}
+
+// TestDamagedRecords: a signature whose protocol's network fails its
+// checksum is refused with the store's DATA_LOSS, not with "no longer a
+// member" (the members of a damaged network are unknown, not none); an
+// amendment whose id is taken by a damaged protocol is refused as taken
+// (ALREADY_EXISTS naming protocol_id) and the damaged record is left for
+// the operator to restore.
+func TestDamagedRecords(t *testing.T) {
+	e := newEnv(t)
+	members := []*famiv1.Member{{Partner: partnerName("udp-bergamo"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}
+	for _, id := range partners[1:] {
+		members = append(members, &famiv1.Member{Partner: partnerName(id), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER})
+	}
+	if _, err := e.Reg.Networks().CreateNetwork(e.admin(), &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: "rete-guasta", Network: &famiv1.Network{
+		DisplayName: "MARKER-network", LeadPartner: partnerName("udp-bergamo"), Members: members}}); err != nil {
+		t.Fatal(err)
+	}
+	v1 := protocolName("udp-cpia")
+	e.create("udp-cpia", draft())
+	e.signAll(v1, e.open(v1).GetContentHash())
+	onDamaged := draft()
+	onDamaged.Network = networkName("rete-guasta")
+	e.create("su-rete-guasta", onDamaged)
+	hash := e.open(protocolName("su-rete-guasta")).GetContentHash()
+	taken := draft()
+	taken.Title = "MARKER-protocol"
+	e.create("guasto", taken)
+	bolttest.Damage(t, e.Dir, lombardia, "MARKER-network")
+	bolttest.Damage(t, e.Dir, lombardia, "MARKER-protocol")
+
+	_, err := e.sign("udp-bergamo", protocolName("su-rete-guasta"), hash)
+	bolttest.WantRecordCorrupt(t, "sign a protocol of a damaged network", err)
+	_, err = e.svc.AmendProtocol(e.admin(), &famiv1.AmendProtocolRequest{Name: v1, ProtocolId: "guasto"})
+	errstest.Want(t, "amend into a damaged protocol's id", err, errs.AlreadyExists, "ALREADY_EXISTS", "protocol_id")
+	_, err = e.svc.GetProtocol(e.admin(), &famiv1.GetProtocolRequest{Name: protocolName("guasto")})
+	bolttest.WantRecordCorrupt(t, "the damaged protocol, after", err)
 }
 
 func TestAmendmentChainSkipsAVersionNeverInForce(t *testing.T) {

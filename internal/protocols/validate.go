@@ -107,19 +107,21 @@ func refs(p *famiv1.Protocol) []string {
 }
 
 // members returns the partners of a protocol's network and additional
-// networks: the only partners that may sign it.
-func members(tx store.ReadTx, p *famiv1.Protocol) map[string]bool {
+// networks: the only partners that may sign it. A network that does not
+// exist has none; one that cannot be read (a damaged record, DATA_LOSS)
+// fails the check rather than take its members for none.
+func members(tx store.ReadTx, p *famiv1.Protocol) (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, name := range append([]string{p.GetNetwork()}, p.GetAdditionalNetworks()...) {
 		n := &famiv1.Network{}
-		if tx.Get(name, n) != nil {
-			continue
+		if _, err := store.Find(tx, name, n); err != nil {
+			return nil, err
 		}
 		for _, m := range n.GetMembers() {
 			out[m.GetPartner()] = true
 		}
 	}
-	return out
+	return out, nil
 }
 
 // errNotMember is the FAILED_PRECONDITION of a party (or signer) that is
@@ -134,7 +136,10 @@ func errNotMember(p *famiv1.Protocol, v *errs.Violations) error {
 // partiesAreMembers checks that every party of p is a member of its
 // network or of one of its additional networks.
 func partiesAreMembers(tx store.ReadTx, p *famiv1.Protocol) error {
-	in := members(tx, p)
+	in, err := members(tx, p)
+	if err != nil {
+		return err
+	}
 	var v errs.Violations
 	for i, party := range p.GetParties() {
 		if !in[party.GetPartner()] {

@@ -55,15 +55,25 @@ func Ref(tx store.ReadTx, v *errs.Violations, field, name, region, collection st
 	if RefID(v, field, name, region, collection) == "" {
 		return false
 	}
-	switch err := tx.Get(name, into); {
-	case err == nil:
-		return true
-	case errs.CodeOf(err) == errs.NotFound:
-		v.Add(field, "%s %q does not exist", kindOf(collection), name)
-	default:
+	return RefRead(tx, v, field, name, collection, into)
+}
+
+// RefRead is the reading half of Ref, for a caller that checks the shape
+// of the name itself, in its own words: it reads the resource of
+// collection called name into into and reports whether it was read. A
+// missing resource is recorded as a violation of field ("{kind} %q does
+// not exist"), any other error as the check's failure
+// (errs.Violations.Fail), so that a damaged record (DATA_LOSS) is neither
+// taken for a valid reference nor called missing.
+func RefRead(tx store.ReadTx, v *errs.Violations, field, name, collection string, into store.Resource) bool {
+	found, err := store.Find(tx, name, into)
+	switch {
+	case err != nil:
 		v.Fail(err)
+	case !found:
+		v.Add(field, "%s %q does not exist", kindOf(collection), name)
 	}
-	return false
+	return found
 }
 
 // RefID checks, without reading it, that name (when set) is the name of a
@@ -197,15 +207,28 @@ func openCreate(req CreateRequest, field string, body proto.Message, id string) 
 // stored resource already has: every Create checks it before it stores r.
 // It runs in the region's transaction, so it only looks the name up: no
 // copy of the stored resource, no NOT_FOUND built to be dropped (issue 19).
-func Absent(tx store.ReadTx, r store.Resource) error {
+//
+// A damaged record at the name (one that fails its checksum) counts as
+// taken: the name is refused, and the damaged record is left for the
+// operator to restore, never overwritten.
+func Absent(tx store.ReadTx, r store.Resource) error { return AbsentID(tx, r, "") }
+
+// AbsentID is Absent for a Create whose refusal also names the request
+// field of the client-chosen id (e.g. "meeting_id") as the violation, so
+// that a form can point at it. An empty idField names none.
+func AbsentID(tx store.ReadTx, r store.Resource, idField string) error {
 	taken, err := tx.Exists(r.GetName())
 	if err != nil {
 		return err
 	}
-	if taken {
-		return errs.AlreadyExists.New("%s already exists", r.GetName())
+	if !taken {
+		return nil
 	}
-	return nil
+	e := errs.Error{Message: r.GetName() + " already exists"}
+	if idField != "" {
+		e.Violations = []errs.Violation{{Field: idField, Description: "is already taken by " + r.GetName()}}
+	}
+	return errs.AlreadyExists.With(e)
 }
 
 // Mutate runs fn as one mutation of region: the caller's write, described

@@ -1,10 +1,7 @@
 package resource_test
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -216,7 +213,7 @@ func TestRef(t *testing.T) {
 
 // TestRefToADamagedRecord: a referenced record that fails its checksum
 // is never taken for a valid reference, nor for a missing one: the check
-// fails with the store's DATA_LOSS.
+// fails with the store's DATA_LOSS. Its name is still taken (Absent).
 func TestRefToADamagedRecord(t *testing.T) {
 	dir := t.TempDir()
 	opts := bolt.Options{Regions: []string{"lombardia"}}
@@ -233,25 +230,17 @@ func TestRefToADamagedRecord(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "regions", "lombardia.db")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(b, []byte("MARKER-damaged")) {
-		t.Fatal("the record is not in the file")
-	}
-	if err := os.WriteFile(path, bytes.ReplaceAll(b, []byte("MARKER-damaged"), []byte("MARKER-damageD")), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bolttest.Damage(t, dir, "lombardia", "MARKER-damaged")
 	s = bolttest.Open(t, dir, opts)
 	err = s.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
 		var v errs.Violations
 		if resource.Ref(tx, &v, "partner", "regions/lombardia/partners/p01", "lombardia", resource.Partners, &famiv1.Partner{}, true) {
 			t.Error("a damaged record passed as a valid reference")
 		}
-		if e := errs.As(v.Err()); e == nil || e.Code != errs.DataLoss {
-			t.Errorf("got %v, want DATA_LOSS", v.Err())
+		bolttest.WantRecordCorrupt(t, "Ref", v.Err())
+		// Taken, for a new resource: refused, never written over.
+		if err := resource.Absent(tx, &famiv1.Partner{Name: "regions/lombardia/partners/p01"}); errs.CodeOf(err) != errs.AlreadyExists {
+			t.Errorf("Absent at a damaged record's name: got %v, want ALREADY_EXISTS", err)
 		}
 		return nil
 	})
@@ -276,6 +265,11 @@ func TestAbsent(t *testing.T) {
 		}
 		if err := resource.Absent(tx, &famiv1.Partner{Name: "regions/lombardia/partners/p02"}); err != nil {
 			t.Errorf("free name: got %v", err)
+		}
+		e := errs.As(resource.AbsentID(tx, taken, "partner_id"))
+		if e == nil || e.Code != errs.AlreadyExists || len(e.Violations) != 1 || e.Violations[0].Field != "partner_id" ||
+			e.Violations[0].Description != "is already taken by regions/lombardia/partners/p01" {
+			t.Errorf("AbsentID: got %v, want ALREADY_EXISTS naming partner_id", e)
 		}
 		return nil
 	})

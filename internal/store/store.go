@@ -201,6 +201,20 @@ func CheckCompact(revision, current, compacted int64) (drop bool, err error) {
 	return revision > compacted, nil
 }
 
+// Find reads the resource called name into into and reports whether it
+// exists. Only a missing resource is "not found"; any other error (a
+// damaged record's DATA_LOSS first) is returned, never taken for absence.
+func Find(tx ReadTx, name string, into Resource) (bool, error) {
+	switch err := tx.Get(name, into); {
+	case err == nil:
+		return true, nil
+	case errs.CodeOf(err) == errs.NotFound:
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
 // Modify is Mutate for a change to one existing resource: it reads the
 // resource called name, refuses a stale etag (when etag is set) with
 // errs.Conflict, and hands the current state to fn. Returns errs.NotFound

@@ -51,9 +51,7 @@ func entryNetwork(tx store.ReadTx, v *errs.Violations, network, region string) {
 	if network == "" {
 		v.Add("support_entry.network", "is required")
 	} else if _, ok := ref(v, "support_entry.network", network, resource.Networks, region); ok {
-		if tx.Get(network, &famiv1.Network{}) != nil {
-			v.Add("support_entry.network", "network %q does not exist", network)
-		}
+		resource.RefRead(tx, v, "support_entry.network", network, resource.Networks, &famiv1.Network{})
 	}
 }
 
@@ -119,10 +117,7 @@ func linkedMeeting(tx store.ReadTx, v *errs.Violations, meeting, network, region
 	}
 	if _, ok := ref(v, "support_entry.meeting", meeting, resource.Meetings, region); ok {
 		mt := &famiv1.Meeting{}
-		switch {
-		case tx.Get(meeting, mt) != nil:
-			v.Add("support_entry.meeting", "meeting %q does not exist", meeting)
-		case !slices.Contains(mt.GetNetworks(), network):
+		if resource.RefRead(tx, v, "support_entry.meeting", meeting, resource.Meetings, mt) && !slices.Contains(mt.GetNetworks(), network) {
 			v.Add("support_entry.meeting", "meeting %q is not a meeting of network %q", meeting, network)
 		}
 	}
@@ -146,8 +141,8 @@ func checkContacts(tx store.ReadTx, v *errs.Violations, e, prev *famiv1.SupportE
 		case seen[c]:
 			v.Add(f, "%q is named twice", c)
 		case slices.Contains(prev.GetContacts(), c):
-		case tx.Get(c, &famiv1.Contact{}) != nil:
-			v.Add(f, "contact %q does not exist", c)
+		default:
+			resource.RefRead(tx, v, f, c, resource.Contacts, &famiv1.Contact{})
 		}
 		seen[c] = true
 	}

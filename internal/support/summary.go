@@ -128,8 +128,8 @@ func (s *Service) summarize(ctx context.Context, q *summaryQuery) (*famiv1.Summa
 			return err
 		}
 		res.Totals.DistinctContacts = int32(len(contacts))
-		res.Groups = s.groupLines(tx, q, t.groups)
-		return nil
+		res.Groups, err = s.groupLines(tx, q, t.groups)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -245,14 +245,16 @@ func (t *totals) add(month, value, network string, f *figures) {
 }
 
 // groupLines renders the groups in the order of their keys.
-func (s *Service) groupLines(tx store.ReadTx, q *summaryQuery, groups map[string]*group) []*famiv1.SupportSummaryGroup {
+func (s *Service) groupLines(tx store.ReadTx, q *summaryQuery, groups map[string]*group) ([]*famiv1.SupportSummaryGroup, error) {
 	var out []*famiv1.SupportSummaryGroup
 	for _, k := range slices.SortedFunc(maps.Keys(groups), q.compareKeys) {
 		g := line(groups[k])
-		s.describe(tx, q, g, k)
+		if err := s.describe(tx, q, g, k); err != nil {
+			return nil, err
+		}
 		out = append(out, g)
 	}
-	return out
+	return out, nil
 }
 
 // groupKey returns the group a cell of month counts in.
@@ -287,8 +289,10 @@ func (q *summaryQuery) compareKeys(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// describe sets a group's key, as the API shows it, and display name.
-func (s *Service) describe(tx store.ReadTx, q *summaryQuery, g *famiv1.SupportSummaryGroup, key string) {
+// describe sets a group's key, as the API shows it, and display name. A
+// network that no longer exists has none; one that cannot be read (a
+// damaged record, DATA_LOSS) fails the summary.
+func (s *Service) describe(tx store.ReadTx, q *summaryQuery, g *famiv1.SupportSummaryGroup, key string) error {
 	g.Key = key
 	switch q.groupBy {
 	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_ACTIVITY:
@@ -298,12 +302,14 @@ func (s *Service) describe(tx store.ReadTx, q *summaryQuery, g *famiv1.SupportSu
 	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_NETWORK:
 		g.Key = aip.Name(q.region, resource.Networks, key)
 		n := &famiv1.Network{}
-		if tx.Get(g.Key, n) == nil {
-			g.DisplayName = n.GetDisplayName()
+		if _, err := store.Find(tx, g.Key, n); err != nil {
+			return err
 		}
+		g.DisplayName = n.GetDisplayName()
 	case famiv1.SupportGroupBy_SUPPORT_GROUP_BY_CONSULTANT:
 		g.DisplayName, _ = tx.IndexGet(indexConsultantNames, escape(key))
 	}
+	return nil
 }
 
 // line renders an accumulated group.

@@ -52,6 +52,7 @@ func entryName(id string) string   { return parent + "/supportEntries/" + id }
 // rete-01 ... rete-NN in lombardia.
 type env struct {
 	t   testing.TB
+	dir string // the store's data dir
 	st  *bolt.Store
 	svc *support.Service
 	reg *registry.Registry
@@ -77,8 +78,9 @@ func (e *env) mustMeeting(id string, networks ...string) string {
 // by its own plan office; the first two also have the CPIA as a member.
 func newEnv(t testing.TB, n int) *env {
 	t.Helper()
-	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{region, "veneto"}})
-	e := &env{t: t, st: st, svc: support.New(st, support.Options{Now: func() time.Time { return now }}), reg: registry.New(st, nil)}
+	dir := t.TempDir()
+	st := bolttest.Open(t, dir, bolt.Options{Regions: []string{region, "veneto"}})
+	e := &env{t: t, dir: dir, st: st, svc: support.New(st, support.Options{Now: func() time.Time { return now }}), reg: registry.New(st, nil)}
 	ctx := e.as(adminP)
 	partners := e.reg.Partners()
 	ok(partners.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: parent, PartnerId: "cpia",
@@ -610,6 +612,66 @@ func deleteEntry(e *env, p principal.Principal, id, etag string) (*emptyT, error
 
 // TestLinkedMeeting: an entry's meeting is a reference, so the meeting
 // cannot be deleted while the entry names it.
+// TestReferenceToADamagedRecord: an entry that names a network, meeting
+// or contact whose stored record fails its checksum is refused with the
+// store's DATA_LOSS, not told that the record does not exist, and nothing
+// is written.
+func TestReferenceToADamagedRecord(t *testing.T) {
+	e := newEnv(t, 1)
+	damaged := map[string]store.Resource{
+		"network": &famiv1.Network{Name: parent + "/networks/rete-guasta", DisplayName: "MARKER-network", LeadPartner: partnerName("cpia")},
+		"meeting": &famiv1.Meeting{Name: parent + "/meetings/guasto", Title: "MARKER-meeting", Networks: []string{networkName(1)}},
+		"contact": &famiv1.Contact{Name: parent + "/contacts/guasto", DisplayName: "MARKER-contact", Partner: partnerName("cpia")},
+	}
+	_, err := e.st.Update(t.Context(), region, store.Mutation{Principal: "test"}, func(tx store.WriteTx) (proto.Message, error) {
+		for _, r := range damaged {
+			if err := tx.Put(r); err != nil {
+				return nil, err
+			}
+		}
+		return &emptypb.Empty{}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, marker := range []string{"MARKER-network", "MARKER-meeting", "MARKER-contact"} {
+		bolttest.Damage(t, e.dir, region, marker)
+	}
+	for what, set := range map[string]func(*famiv1.SupportEntry){
+		"network": func(se *famiv1.SupportEntry) { se.Network = damaged["network"].GetName() },
+		"meeting": func(se *famiv1.SupportEntry) { se.Meeting = damaged["meeting"].GetName() },
+		"contact": func(se *famiv1.SupportEntry) { se.Contacts = []string{damaged["contact"].GetName()} },
+	} {
+		t.Run(what, func(t *testing.T) {
+			se := entry(1, "2022-03-02", 60)
+			set(se)
+			before := e.revision()
+			_, err := e.create(consultantP, "", se)
+			bolttest.WantRecordCorrupt(t, "an entry naming a damaged "+what, err)
+			if after := e.revision(); after != before {
+				t.Errorf("revision moved from %d to %d: a refused create wrote", before, after)
+			}
+		})
+	}
+}
+
+// TestSummaryOfADamagedNetwork: a summary by network whose network's
+// stored record fails its checksum is refused with the store's DATA_LOSS,
+// not shown without the network's name as if it had been deleted.
+func TestSummaryOfADamagedNetwork(t *testing.T) {
+	e := newEnv(t, 1)
+	ok(e.reg.Networks().CreateNetwork(e.as(adminP), &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: "rete-guasta", Network: &famiv1.Network{
+		DisplayName: "MARKER-network", LeadPartner: partnerName("udp-01"),
+		Members: []*famiv1.Member{{Partner: partnerName("udp-01"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}))(t, "create network")
+	se := entry(1, "2022-03-02", 60)
+	se.Network = parent + "/networks/rete-guasta"
+	e.mustCreate(consultantP, "", se)
+	bolttest.Damage(t, e.dir, region, "MARKER-network")
+	_, err := e.svc.SummarizeSupportEntries(e.as(adminP), &famiv1.SummarizeSupportEntriesRequest{Parent: parent, StartDate: "2022-01-01", EndDate: "2022-06-30",
+		GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_NETWORK})
+	bolttest.WantRecordCorrupt(t, "a summary by network of a damaged network", err)
+}
+
 func TestLinkedMeeting(t *testing.T) {
 	e := newEnv(t, 2)
 	in := entry(1, "2022-03-02", 60)

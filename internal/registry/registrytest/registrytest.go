@@ -32,6 +32,7 @@ func NetworkName(id string) string { return Parent + "/networks/" + id }
 // its clock; the clock stands at the zero time until the test sets it.
 type Env struct {
 	T     *testing.T
+	Dir   string // the store's data dir
 	Store *bolt.Store
 	Reg   *registry.Registry
 	Clock *fakeclock.Clock
@@ -41,8 +42,9 @@ type Env struct {
 // directory, closed when the test ends, with the registry on it.
 func New(t *testing.T) *Env {
 	t.Helper()
-	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{Region, "veneto"}, LockTimeout: 100 * time.Millisecond})
-	return &Env{T: t, Store: st, Reg: registry.New(st, nil), Clock: &fakeclock.Clock{}}
+	dir := t.TempDir()
+	st := bolttest.Open(t, dir, bolt.Options{Regions: []string{Region, "veneto"}, LockTimeout: 100 * time.Millisecond})
+	return &Env{T: t, Dir: dir, Store: st, Reg: registry.New(st, nil), Clock: &fakeclock.Clock{}}
 }
 
 // As is the test's context with the caller p.

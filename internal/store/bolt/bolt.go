@@ -387,6 +387,10 @@ type tx struct {
 	// ended is ctx's error once a scan stopped for it; the transaction
 	// then fails with it whatever fn returns.
 	ended error
+	// absent is the key of a resource Exists found missing in this
+	// mutation, not put since: a Create's Put after its name's check
+	// (resource.Absent) then does not look the key up again.
+	absent []byte
 }
 
 func newTx(btx *bbolt.Tx, region string, now time.Time, principal string) *tx {
@@ -445,11 +449,18 @@ func (t *tx) lookup(name string) (k, v []byte, err error) {
 	if k, err = t.key(name); err != nil {
 		return nil, nil, err
 	}
-	if v = t.btx.Bucket(bucketResources).Get(k); v == nil {
-		return k, nil, nil
-	}
-	v, err = unframe(name, v)
+	v, err = t.read(name, k)
 	return k, v, err
+}
+
+// read returns the stored bytes of resource name at key k, checked and
+// unframed, or nil when there are none.
+func (t *tx) read(name string, k []byte) ([]byte, error) {
+	v := t.btx.Bucket(bucketResources).Get(k)
+	if v == nil {
+		return nil, nil
+	}
+	return unframe(name, v)
 }
 
 func (t *tx) Get(name string, into store.Resource) error {
@@ -468,7 +479,11 @@ func (t *tx) Exists(name string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return t.btx.Bucket(bucketResources).Get(k) != nil, nil
+	found := t.btx.Bucket(bucketResources).Get(k) != nil
+	if !found {
+		t.absent = k
+	}
+	return found, nil
 }
 
 func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool, error)) error {
@@ -559,8 +574,14 @@ func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
 }
 
 func (t *tx) Put(r store.Resource) error {
-	k, old, err := t.lookup(r.GetName())
+	k, err := t.key(r.GetName())
 	if err != nil {
+		return err
+	}
+	var old []byte
+	if bytes.Equal(k, t.absent) {
+		t.absent = nil // put now: the next Put of k looks it up
+	} else if old, err = t.read(r.GetName(), k); err != nil {
 		return err
 	}
 	op := famiv1.ChangeOperation_CHANGE_OPERATION_CREATE

@@ -16,6 +16,7 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 var twoRegions = bolt.Options{Regions: []string{"lombardia", "veneto"}}
@@ -99,38 +100,20 @@ func TestDamagedRegionFile(t *testing.T) {
 func TestRecordChecksum(t *testing.T) {
 	dir := t.TempDir()
 	seed(t, dir, 1)
-	path := filepath.Join(dir, "regions", "lombardia.db")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	marker := []byte("MARKER-lombardia")
-	if bytes.Count(b, marker) < 2 {
-		t.Fatalf("the record and its change are not in the file")
-	}
-	// Flip one bit of the marker everywhere: in the resource and its change.
-	b = bytes.ReplaceAll(b, marker, []byte("MARKER-lombardiA"))
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	// The marker is in the resource and in its change: both are damaged.
+	bolttest.Damage(t, dir, "lombardia", "MARKER-lombardia")
 	s, err := bolt.Open(dir, twoRegions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	wantLoss := func(what string, err error) {
-		t.Helper()
-		if e := errs.As(err); e == nil || e.Code != errs.DataLoss || e.Reason != "RECORD_CORRUPT" {
-			t.Errorf("%s: got %v, want DATA_LOSS RECORD_CORRUPT", what, err)
-		}
-	}
 	err = s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
-		wantLoss("Get", tx.Get("regions/lombardia/partners/pa", &famiv1.Partner{}))
-		wantLoss("List", tx.List("partners", "", func(string, []byte) (bool, error) {
+		bolttest.WantRecordCorrupt(t, "Get", tx.Get("regions/lombardia/partners/pa", &famiv1.Partner{}))
+		bolttest.WantRecordCorrupt(t, "List", tx.List("partners", "", func(string, []byte) (bool, error) {
 			t.Error("List served a damaged record")
 			return true, nil
 		}))
-		wantLoss("Changes", tx.Changes(0, func(*famiv1.Change) bool {
+		bolttest.WantRecordCorrupt(t, "Changes", tx.Changes(0, func(*famiv1.Change) bool {
 			t.Error("Changes served a damaged change")
 			return true
 		}))

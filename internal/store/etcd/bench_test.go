@@ -37,7 +37,10 @@ func backends(parent *testing.B) map[string]func(b *testing.B) store.Store {
 			return bolttest.Open(b, b.TempDir(), bolt.Options{Regions: regions})
 		},
 		"etcd3": func(b *testing.B) store.Store {
-			once.Do(func() { cluster = etcdtest.Start(parent, etcdtest.Options{Members: 3, MaxTxnOps: 1024}).Client(parent) })
+			once.Do(func() {
+				cluster = etcdtest.Start(parent, etcdtest.Options{Members: 3, MaxTxnOps: 1024}).Client(parent)
+				cluster.KV = countingKV{KV: cluster.KV}
+			})
 			s, err := etcd.Open(context.Background(), etcd.Options{Client: cluster, Prefix: fmt.Sprintf("/bench-%d/", n.Add(1)), Regions: regions, MaxTxnOps: 1024})
 			if err != nil {
 				b.Fatal(err)
@@ -50,6 +53,18 @@ func backends(parent *testing.B) map[string]func(b *testing.B) store.Store {
 
 var backendOrder = []string{"bbolt", "etcd3"}
 
+// reads counts the reads (Range requests) the benchmarks' etcd stores send
+// to the cluster.
+var reads atomic.Int64
+
+// countingKV is the cluster's KV, counting its reads in reads.
+type countingKV struct{ clientv3.KV }
+
+func (k countingKV) Get(ctx context.Context, key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
+	reads.Add(1)
+	return k.KV.Get(ctx, key, opts...)
+}
+
 // BenchmarkCreate: durable creates of one region at concurrency 1 and 64.
 func BenchmarkCreate(b *testing.B) {
 	open := backends(b)
@@ -58,6 +73,34 @@ func BenchmarkCreate(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/c%d", name, c), func(b *testing.B) {
 				s := open[name](b)
 				storetest.RunConcurrent(b, c, func(n int64) error { return storetest.BenchCreate(s, "lombardia", n) })
+			})
+		}
+	}
+}
+
+// BenchmarkCreateInOneUpdate: the work of a create inside the region's
+// transaction, with the commit's syncs spread over 200 creates an Update:
+// as a bare Put ("put") and as a capability's Create puts them, after
+// looking the name up ("exists+put", resource.Absent's tx.Exists). The
+// ratio of the two is what the lookup adds. One op is one create; on etcd
+// reads/op counts the Range requests sent to the cluster for it.
+func BenchmarkCreateInOneUpdate(b *testing.B) {
+	const perUpdate = 200
+	open := backends(b)
+	for _, name := range backendOrder {
+		for _, checked := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/%s", name, map[bool]string{false: "put", true: "exists+put"}[checked]), func(b *testing.B) {
+				s := open[name](b)
+				b.ResetTimer()
+				before := reads.Load()
+				for first := int64(1); first <= int64(b.N); first += perUpdate {
+					if err := storetest.BenchCreatesInOneUpdate(s, "lombardia", first, min(perUpdate, int64(b.N)-first+1), checked); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if name == "etcd3" {
+					b.ReportMetric(float64(reads.Load()-before)/float64(b.N), "reads/op")
+				}
 			})
 		}
 	}

@@ -44,6 +44,11 @@ type tx struct {
 	base      string
 	now       time.Time
 	principal string
+	// absent is the key of a resource Exists found missing in this
+	// mutation, not put since: a Create's Put after its name's check
+	// (resource.Absent) then does not read the key again, a round trip
+	// to the cluster.
+	absent string
 }
 
 func (t *tx) Region() string { return t.region }
@@ -70,11 +75,15 @@ func (t *tx) lookup(name string) (k string, v []byte, ok bool, err error) {
 	if k, err = t.resKey(name); err != nil {
 		return "", nil, false, err
 	}
-	v, ok = t.o.get(k)
-	if t.o.snap.err != nil {
-		return "", nil, false, t.o.snap.err
-	}
-	return k, v, ok, nil
+	v, ok, err = t.read(k)
+	return k, v, ok, err
+}
+
+// read returns the stored encoding at key k (ok false when there is
+// none), or the snapshot's error.
+func (t *tx) read(k string) ([]byte, bool, error) {
+	v, ok := t.o.get(k)
+	return v, ok, t.o.snap.err
 }
 
 func (t *tx) Get(name string, into store.Resource) error {
@@ -89,7 +98,10 @@ func (t *tx) Get(name string, into store.Resource) error {
 }
 
 func (t *tx) Exists(name string) (bool, error) {
-	_, _, ok, err := t.lookup(name)
+	k, _, ok, err := t.lookup(name)
+	if err == nil && !ok {
+		t.absent = k // the Put that creates it need not read it again
+	}
 	return ok, err
 }
 
@@ -149,8 +161,17 @@ func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
 }
 
 func (t *tx) Put(r store.Resource) error {
-	k, old, exists, err := t.lookup(r.GetName())
+	k, err := t.resKey(r.GetName())
 	if err != nil {
+		return err
+	}
+	var (
+		old    []byte
+		exists bool
+	)
+	if k == t.absent {
+		t.absent = "" // put now: the next Put of k reads it
+	} else if old, exists, err = t.read(k); err != nil {
 		return err
 	}
 	op := famiv1.ChangeOperation_CHANGE_OPERATION_CREATE

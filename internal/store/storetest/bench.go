@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -31,6 +32,30 @@ func BenchCreate(s store.Store, region string, n int64) error {
 	_, err := s.Update(context.Background(), region, store.Mutation{Principal: "bench"}, func(tx store.WriteTx) (proto.Message, error) {
 		p := BenchPartner(region, n)
 		return p, tx.Put(p)
+	})
+	return err
+}
+
+// BenchCreatesInOneUpdate writes the partners BenchPartner(region, first)
+// to BenchPartner(region, first+n-1) in one Update, each put as a
+// capability's Create puts it when checked is set: after looking its name
+// up (resource.Absent's tx.Exists). It measures the work inside the
+// region's transaction, which the syncs of a durable commit would hide.
+func BenchCreatesInOneUpdate(s store.Store, region string, first, n int64, checked bool) error {
+	_, err := s.Update(context.Background(), region, store.Mutation{Principal: "bench"}, func(tx store.WriteTx) (proto.Message, error) {
+		var p *famiv1.Partner
+		for i := first; i < first+n; i++ {
+			p = BenchPartner(region, i)
+			if checked {
+				if taken, err := tx.Exists(p.GetName()); err != nil || taken {
+					return nil, cmp.Or(err, fmt.Errorf("%s is taken", p.GetName()))
+				}
+			}
+			if err := tx.Put(p); err != nil {
+				return nil, err
+			}
+		}
+		return p, nil
 	})
 	return err
 }

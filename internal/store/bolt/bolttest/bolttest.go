@@ -3,11 +3,14 @@
 package bolttest
 
 import (
+	"bytes"
+	"os"
 	"testing"
 	"time"
 
 	"go.etcd.io/bbolt"
 
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
 
@@ -44,5 +47,54 @@ func Check(t testing.TB, path string) {
 	}
 	if len(problems) > 0 {
 		t.Fatalf("bbolt check of %s: got %d problems %v, want none", path, len(problems), problems)
+	}
+}
+
+// Damage flips one bit (the lowest of its last byte) of every copy of
+// marker in the file of region in data dir dir, as a failing disk would,
+// so that the records holding marker fail their checksum. marker must be
+// a text of the records' values (a display name), never of a key, which
+// would break bbolt's own structure rather than a record. The bytes are
+// written in place, so the store may be open: bbolt reads through a
+// shared memory map, which sees the write at once. It stops the test when
+// marker is not in the file.
+func Damage(t testing.TB, dir, region, marker string) {
+	t.Helper()
+	path := bolt.RegionFile(dir, region)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := []byte(marker)
+	if !bytes.Contains(b, m) {
+		t.Fatalf("damage %s: %q is not in the file", path, marker)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for at := 0; ; {
+		i := bytes.Index(b[at:], m)
+		if i < 0 {
+			break
+		}
+		last := at + i + len(m) - 1
+		if _, err := f.WriteAt([]byte{b[last] ^ 1}, int64(last)); err != nil {
+			t.Fatalf("damage %s: %v", path, err)
+		}
+		at = last + 1
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WantRecordCorrupt checks that err, the answer to what, is the DATA_LOSS
+// of a record that failed its checksum (reason RECORD_CORRUPT).
+func WantRecordCorrupt(t testing.TB, what string, err error) {
+	t.Helper()
+	if e := errs.As(err); e == nil || e.Code != errs.DataLoss || e.Reason != errs.RecordCorrupt {
+		t.Errorf("%s: got %v, want DATA_LOSS RECORD_CORRUPT", what, err)
 	}
 }
