@@ -155,7 +155,7 @@ func (s *Service) ListCapacityAssessments(ctx context.Context, req *famiv1.ListC
 	if err != nil {
 		return nil, err
 	}
-	return resource.ListWithin[*famiv1.ListCapacityAssessmentsResponse](ctx, s.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.CapacityAssessment) bool, error) {
+	return resource.ListWithin[*famiv1.ListCapacityAssessmentsResponse](ctx, s.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.CapacityAssessment) (bool, error), error) {
 		if err := tx.Get(req.GetParent(), &famiv1.Network{}); err != nil {
 			return "", nil, err
 		}

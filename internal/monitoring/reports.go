@@ -101,13 +101,15 @@ func (s *Service) ListMonitoringReports(ctx context.Context, req *famiv1.ListMon
 	if err != nil {
 		return nil, err
 	}
-	return resource.ListWithin[*famiv1.ListMonitoringReportsResponse](ctx, s.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.MonitoringReport) bool, error) {
+	return resource.ListWithin[*famiv1.ListMonitoringReportsResponse](ctx, s.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.MonitoringReport) (bool, error), error) {
 		if _, err := getProject(tx, project); err != nil {
 			return "", nil, err
 		}
 		return strings.TrimPrefix(project, "regions/"+region+"/") + "/" + resource.MonitoringReports,
 			// Earlier approved revisions ("{period}@{n}") are read by name only.
-			func(r *famiv1.MonitoringReport) bool { return !strings.Contains(resource.ID(r.GetName()), "@") }, nil
+			func(r *famiv1.MonitoringReport) (bool, error) {
+				return !strings.Contains(resource.ID(r.GetName()), "@"), nil
+			}, nil
 	})
 }
 

@@ -101,8 +101,8 @@ func (s *Service) GetProtocol(ctx context.Context, req *famiv1.GetProtocolReques
 		if err := tx.Get(req.GetName(), p); err != nil {
 			return err
 		}
-		s.present(tx, p, s.cal.Today())
-		return nil
+		_, err := s.present(tx, p, s.cal.Today())
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -120,10 +120,16 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 	if err != nil {
 		return nil, err
 	}
-	return resource.ListWithin[*famiv1.ListProtocolsResponse](ctx, s.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.Protocol) bool, error) {
+	return resource.ListWithin[*famiv1.ListProtocolsResponse](ctx, s.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.Protocol) (bool, error), error) {
 		today := s.cal.Today()
 		// The state a filter asks for is the derived one.
-		return resource.Protocols, func(p *famiv1.Protocol) bool { return f.match(s.present(tx, p, today)) }, nil
+		return resource.Protocols, func(p *famiv1.Protocol) (bool, error) {
+			p, err := s.present(tx, p, today)
+			if err != nil {
+				return false, err
+			}
+			return f.match(p), nil
+		}, nil
 	})
 }
 
@@ -172,12 +178,15 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 		}
 		today := s.cal.Today()
 		if !isDraft(cur) {
-			st, _ := s.derive(tx, cur, today)
+			st, _, err := s.derive(tx, cur, today)
+			if err != nil {
+				return nil, err
+			}
 			return nil, errs.ProtocolNotDraft.New(
 				"%s is %s: its text was frozen when it was opened for signature; amend it (:amend) to change it", cur.GetName(), aip.EnumName(st))
 		}
 		if noop {
-			return s.present(tx, cur, today), nil
+			return s.present(tx, cur, today)
 		}
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, mask, mutable); err != nil {
@@ -206,7 +215,10 @@ func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocol
 			return nil, err
 		}
 		if !isDraft(cur) {
-			st, _ := s.derive(tx, cur, s.cal.Today())
+			st, _, err := s.derive(tx, cur, s.cal.Today())
+			if err != nil {
+				return nil, err
+			}
 			return nil, errs.ProtocolNotDraft.New(
 				"%s is %s: only a DRAFT can be deleted; terminate it (:terminate) to withdraw it, keeping its signatures on record", cur.GetName(), aip.EnumName(st))
 		}
@@ -234,7 +246,10 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 		}
 		today := s.cal.Today()
 		if !isDraft(p) {
-			st, _ := s.derive(tx, p, today)
+			st, _, err := s.derive(tx, p, today)
+			if err != nil {
+				return nil, err
+			}
 			return nil, errs.ProtocolNotDraft.New("%s is %s: it was already opened for signature", p.GetName(), aip.EnumName(st))
 		}
 		if err := validate(tx, p, tx.Region()); err != nil {
@@ -247,7 +262,11 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 			return nil, err
 		}
 		p.ContentHash = protocolhash.Of(p)
-		p.State, _ = s.derive(tx, p, today)
+		st, _, err := s.derive(tx, p, today)
+		if err != nil {
+			return nil, err
+		}
+		p.State = st
 		return p, tx.Put(p)
 	})
 }
@@ -301,7 +320,11 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 		}
 		now := s.cal.Now()
 		today := s.cal.Day(now)
-		switch st, _ := s.derive(tx, p, today); st {
+		st, _, err := s.derive(tx, p, today)
+		if err != nil {
+			return nil, err
+		}
+		switch st {
 		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE:
 		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
 			return nil, errs.ProtocolNotOpen.New("%s is a DRAFT: it can be signed once it is opened for signature", p.GetName())
@@ -323,7 +346,9 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 			SignTime:          timestamppb.New(now),
 			ContentHash:       p.GetContentHash(),
 		})
-		p.State, _ = s.derive(tx, p, today)
+		if p.State, _, err = s.derive(tx, p, today); err != nil {
+			return nil, err
+		}
 		if err := tx.Put(p); err != nil {
 			return nil, err
 		}
@@ -373,7 +398,11 @@ func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminatePr
 			return nil, err
 		}
 		now := s.cal.Now()
-		switch st, _ := s.derive(tx, p, s.cal.Day(now)); st {
+		st, _, err := s.derive(tx, p, s.cal.Day(now))
+		if err != nil {
+			return nil, err
+		}
+		switch st {
 		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED, famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE:
 		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
 			return nil, errs.ProtocolNotOpen.New("%s is a DRAFT: delete it instead", p.GetName())
@@ -402,7 +431,11 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 			return nil, err
 		}
 		today := s.cal.Today()
-		switch st, by := s.derive(tx, old, today); st {
+		st, by, err := s.derive(tx, old, today)
+		if err != nil {
+			return nil, err
+		}
+		switch st {
 		case famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED,
 			famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE, famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED:
 		case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT:
@@ -418,7 +451,11 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 			if err := tx.Get(n, a); err != nil {
 				return nil, err
 			}
-			switch st, _ := s.derive(tx, a, today); st {
+			st, _, err := s.derive(tx, a, today)
+			if err != nil {
+				return nil, err
+			}
+			switch st {
 			case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT, famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED:
 				return nil, errs.AmendmentPending.With(errs.Error{
 					Message:  fmt.Sprintf("%s already has an amendment under way, %s (%s): complete, delete or terminate it first", old.GetName(), n, aip.EnumName(st)),

@@ -490,6 +490,61 @@ func TestDamagedRecords(t *testing.T) {
 	bolttest.WantRecordCorrupt(t, "the damaged protocol, after", err)
 }
 
+// TestDamagedAmendment: a protocol whose amendment came into force by
+// date (so the old version's superseded_by is derived, not stored) and
+// whose amendment's record then fails its checksum is DATA_LOSS on every
+// read that presents its state, and nothing acts on it: read past, the
+// damaged amendment left the old version IN_FORCE, a wrong state served
+// as data and terminated on request.
+func TestDamagedAmendment(t *testing.T) {
+	e := newEnv(t)
+	// In id order: the old version, another protocol in force, the
+	// amendment, so a page of one ends before the amendment's record.
+	v1, other, v2 := protocolName("a-protocollo"), protocolName("b-protocollo"), protocolName("c-emendamento")
+	e.create("a-protocollo", draft())
+	e.signAll(v1, e.open(v1).GetContentHash())
+	e.create("b-protocollo", draft())
+	e.signAll(other, e.open(other).GetContentHash())
+	if _, err := e.svc.AmendProtocol(e.admin(), &famiv1.AmendProtocolRequest{Name: v1, ProtocolId: "c-emendamento"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{
+		Protocol:   &famiv1.Protocol{Name: v2, Title: "MARKER-amendment", ValidFrom: "2026-04-01"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title", "valid_from"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, "amendment signed before its start", e.signAll(v2, e.open(v2).GetContentHash()), famiv1.ProtocolState_PROTOCOL_STATE_SIGNED)
+	setDay(t, e.Clock, "2026-04-01")
+	wantState(t, "old version once the amendment started", e.get(v1), famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED)
+	if s := e.stored(v1); s.GetSupersededBy() != "" {
+		t.Fatalf("stored v1 superseded_by %q: the test needs it derived", s.GetSupersededBy())
+	}
+
+	bolttest.Damage(t, e.Dir, lombardia, "MARKER-amendment")
+	rev := e.revision()
+	_, err = e.svc.GetProtocol(e.admin(), &famiv1.GetProtocolRequest{Name: v1})
+	bolttest.WantRecordCorrupt(t, "get the old version", err)
+	for _, state := range []famiv1.ProtocolState{0, famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE} {
+		res, err := e.svc.ListProtocols(e.admin(), &famiv1.ListProtocolsRequest{Parent: parent, PageSize: 1, State: state})
+		bolttest.WantRecordCorrupt(t, "list, state "+state.String()+", a page of the old version alone", err)
+		if res != nil {
+			t.Errorf("list, state %s: got a page of %v with the error", state, registrytest.Names(res.GetProtocols()))
+		}
+	}
+	_, err = e.svc.TerminateProtocol(e.admin(), &famiv1.TerminateProtocolRequest{Name: v1, Reason: "read as in force"})
+	bolttest.WantRecordCorrupt(t, "terminate the old version", err)
+	_, err = e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{
+		Protocol: &famiv1.Protocol{Name: v1, Title: "x"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
+	bolttest.WantRecordCorrupt(t, "edit the old version", err)
+	if got := e.revision(); got != rev {
+		t.Errorf("revision %d after the refused calls, want %d", got, rev)
+	}
+	// The other protocol's state depends on no damaged record.
+	wantState(t, "the other protocol", e.get(other), famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
+}
+
 func TestAmendmentChainSkipsAVersionNeverInForce(t *testing.T) {
 	e := newEnv(t)
 	v1, v2, v3 := protocolName("v1"), protocolName("v2"), protocolName("v3")

@@ -98,55 +98,77 @@ func successors(tx store.ReadTx, name string) []string {
 
 // supersededBy returns the amendment of p through which a later version
 // came into force by today, or "": an amendment in force supersedes every
-// earlier version of its chain.
-func (s *Service) supersededBy(tx store.ReadTx, p *famiv1.Protocol, today string, depth int) string {
+// earlier version of its chain. An amendment that cannot be read fails
+// the derivation (a damaged one is DATA_LOSS): skipping it would present
+// p as still in force when a later version may have replaced it. Only a
+// missing one is skipped: a deleted draft supersedes nothing (its index
+// entry goes with it, in the same transaction).
+func (s *Service) supersededBy(tx store.ReadTx, p *famiv1.Protocol, today string, depth int) (string, error) {
 	if depth >= maxChain {
-		return ""
+		return "", nil
 	}
 	for _, name := range successors(tx, p.GetName()) {
 		a := &famiv1.Protocol{}
-		if tx.Get(name, a) != nil {
+		found, err := store.Find(tx, name, a)
+		if err != nil {
+			return "", err
+		}
+		if !found {
 			continue
 		}
-		if a.GetSupersededBy() != "" || s.cameIntoForce(a, today) || s.supersededBy(tx, a, today, depth+1) != "" {
-			return name
+		if a.GetSupersededBy() != "" || s.cameIntoForce(a, today) {
+			return name, nil
+		}
+		by, err := s.supersededBy(tx, a, today, depth+1)
+		if err != nil {
+			return "", err
+		}
+		if by != "" {
+			return name, nil
 		}
 	}
-	return ""
+	return "", nil
 }
 
 // derive returns p's state as of today and, when it is SUPERSEDED, the
-// version that superseded it.
-func (s *Service) derive(tx store.ReadTx, p *famiv1.Protocol, today string) (famiv1.ProtocolState, string) {
+// version that superseded it; it fails when a record the state depends on
+// cannot be read.
+func (s *Service) derive(tx store.ReadTx, p *famiv1.Protocol, today string) (famiv1.ProtocolState, string, error) {
 	switch {
 	case p.GetTermination() != nil:
-		return famiv1.ProtocolState_PROTOCOL_STATE_TERMINATED, ""
+		return famiv1.ProtocolState_PROTOCOL_STATE_TERMINATED, "", nil
 	case p.GetSupersededBy() != "":
-		return famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED, p.GetSupersededBy()
+		return famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED, p.GetSupersededBy(), nil
 	case isDraft(p):
-		return famiv1.ProtocolState_PROTOCOL_STATE_DRAFT, ""
+		return famiv1.ProtocolState_PROTOCOL_STATE_DRAFT, "", nil
 	}
-	if by := s.supersededBy(tx, p, today, 0); by != "" {
-		return famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED, by
-	}
+	by, err := s.supersededBy(tx, p, today, 0)
 	switch {
+	case err != nil:
+		return famiv1.ProtocolState_PROTOCOL_STATE_UNSPECIFIED, "", err
+	case by != "":
+		return famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED, by, nil
 	case p.GetValidUntil() != "" && today > p.GetValidUntil():
-		return famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED, ""
+		return famiv1.ProtocolState_PROTOCOL_STATE_EXPIRED, "", nil
 	case !allSigned(p):
-		return famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, ""
+		return famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, "", nil
 	case today < p.GetValidFrom():
-		return famiv1.ProtocolState_PROTOCOL_STATE_SIGNED, ""
+		return famiv1.ProtocolState_PROTOCOL_STATE_SIGNED, "", nil
 	}
-	return famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE, ""
+	return famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE, "", nil
 }
 
 // present sets p's output-only derived fields (state, and superseded_by
-// when a later version is in force) as of today, and returns p.
-func (s *Service) present(tx store.ReadTx, p *famiv1.Protocol, today string) *famiv1.Protocol {
-	st, by := s.derive(tx, p, today)
+// when a later version is in force) as of today, and returns p; it fails
+// as derive does, leaving p as it was.
+func (s *Service) present(tx store.ReadTx, p *famiv1.Protocol, today string) (*famiv1.Protocol, error) {
+	st, by, err := s.derive(tx, p, today)
+	if err != nil {
+		return nil, err
+	}
 	p.State = st
 	if by != "" {
 		p.SupersededBy = by
 	}
-	return p
+	return p, nil
 }

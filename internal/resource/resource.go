@@ -320,12 +320,20 @@ func modify[T store.Resource, R proto.Message](ctx context.Context, s store.Stor
 // resources keep accepts (nil keeps all). It returns the page, the next
 // page token and the revision the page reflects.
 func List[T store.Resource](ctx context.Context, s store.Store, region, collection string, pageSize int32, pageToken string, newT func() T, keep func(T) bool) ([]T, string, int64, error) {
-	return list(ctx, s, region, pageSize, pageToken, newT, func(store.ReadTx) (string, func(T) bool, error) { return collection, keep, nil })
+	return list(ctx, s, region, pageSize, pageToken, newT, func(store.ReadTx) (string, func(T) (bool, error), error) { return collection, infallible(keep), nil })
+}
+
+// infallible is keep as a filter that cannot fail; nil stays nil.
+func infallible[T any](keep func(T) bool) func(T) (bool, error) {
+	if keep == nil {
+		return nil
+	}
+	return func(item T) (bool, error) { return keep(item), nil }
 }
 
 // list is List of the collection and filter that open chooses within the
 // snapshot the page is read from.
-func list[T store.Resource](ctx context.Context, s store.Store, region string, pageSize int32, pageToken string, newT func() T, open func(tx store.ReadTx) (string, func(T) bool, error)) ([]T, string, int64, error) {
+func list[T store.Resource](ctx context.Context, s store.Store, region string, pageSize int32, pageToken string, newT func() T, open func(tx store.ReadTx) (string, func(T) (bool, error), error)) ([]T, string, int64, error) {
 	page, after, err := aip.StartPage(pageSize, pageToken)
 	if err != nil {
 		return nil, "", 0, err
@@ -365,16 +373,18 @@ func ListAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s sto
 	if err := checked(check); err != nil {
 		return zero, err
 	}
-	return ListWithin[Resp](ctx, s, region, req, func(store.ReadTx) (string, func(T) bool, error) { return collection, keep, nil })
+	return ListWithin[Resp](ctx, s, region, req, func(store.ReadTx) (string, func(T) (bool, error), error) { return collection, infallible(keep), nil })
 }
 
 // ListWithin answers a List method (AIP-132) in region whose collection or
 // filter depend on the snapshot the page is read from: open runs first in
 // that snapshot, checks there what the list depends on (a parent that
 // must exist), and returns the collection to page through and the filter
-// (nil keeps all), which may read the snapshot too. The answer is the
-// standard response Resp, as ListAnswer's.
-func ListWithin[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (collection string, keep func(T) bool, err error)) (Resp, error) {
+// (nil keeps all), which may read the snapshot too: an error from the
+// filter (a record it reads is damaged) fails the page, as a damaged item
+// of the collection does. The answer is the standard response Resp, as
+// ListAnswer's.
+func ListWithin[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (collection string, keep func(T) (bool, error), err error)) (Resp, error) {
 	items, next, rev, err := list(ctx, s, region, req.GetPageSize(), req.GetPageToken(), newOf[T], open)
 	if err != nil {
 		var zero Resp
@@ -385,15 +395,17 @@ func ListWithin[Resp proto.Message, T store.Resource](ctx context.Context, s sto
 
 // listIn fills page from collection within tx, resuming after the id
 // after, and returns the items and the next page token.
-func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *aip.Page, newT func() T, keep func(T) bool) ([]T, string, error) {
+func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *aip.Page, newT func() T, keep func(T) (bool, error)) ([]T, string, error) {
 	var out []T
 	err := tx.List(collection, after, func(id string, raw []byte) (bool, error) {
 		item := newT()
 		if err := proto.Unmarshal(raw, item); err != nil {
 			return false, err
 		}
-		if keep != nil && !keep(item) {
-			return true, nil
+		if keep != nil {
+			if ok, err := keep(item); err != nil || !ok {
+				return err == nil, err
+			}
 		}
 		if !page.Add(item, ID(item.GetName())) {
 			return false, nil

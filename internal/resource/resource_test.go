@@ -107,14 +107,14 @@ func TestListAnswer(t *testing.T) {
 }
 
 // TestListWithin reads the page in the snapshot open chose its collection
-// and filter in, and answers open's error as it is.
+// and filter in, and answers open's and the filter's errors as they are.
 func TestListWithin(t *testing.T) {
 	s, ctx := seeded(t, 3)
 	req := &famiv1.ListPartnersRequest{Parent: "regions/lombardia", PageSize: 5}
 	var opened int64
-	res, err := resource.ListWithin[*famiv1.ListPartnersResponse](ctx, s, "lombardia", req, func(tx store.ReadTx) (string, func(*famiv1.Partner) bool, error) {
+	res, err := resource.ListWithin[*famiv1.ListPartnersResponse](ctx, s, "lombardia", req, func(tx store.ReadTx) (string, func(*famiv1.Partner) (bool, error), error) {
 		opened = tx.Revision()
-		return resource.Partners, func(p *famiv1.Partner) bool { return p.GetDisplayName() != "Partner p02" }, nil
+		return resource.Partners, func(p *famiv1.Partner) (bool, error) { return p.GetDisplayName() != "Partner p02", nil }, nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -127,14 +127,26 @@ func TestListWithin(t *testing.T) {
 		t.Errorf("got %v, next %q, revision %d; want p01,p03, last, revision %d", got, res.GetNextPageToken(), res.GetRevision(), opened)
 	}
 	missing := errs.NotFound.New("no parent")
-	_, err = resource.ListWithin[*famiv1.ListPartnersResponse](ctx, s, "lombardia", req, func(store.ReadTx) (string, func(*famiv1.Partner) bool, error) {
+	_, err = resource.ListWithin[*famiv1.ListPartnersResponse](ctx, s, "lombardia", req, func(store.ReadTx) (string, func(*famiv1.Partner) (bool, error), error) {
 		return "", nil, missing
 	})
 	if err != missing {
 		t.Errorf("open's error: got %v, want %v", err, missing)
 	}
+	damaged := errs.RecordCorrupt.New("a record the filter reads is damaged")
+	res, err = resource.ListWithin[*famiv1.ListPartnersResponse](ctx, s, "lombardia", req, func(store.ReadTx) (string, func(*famiv1.Partner) (bool, error), error) {
+		return resource.Partners, func(p *famiv1.Partner) (bool, error) {
+			if p.GetDisplayName() == "Partner p02" {
+				return false, damaged
+			}
+			return true, nil
+		}, nil
+	})
+	if err != damaged || res != nil {
+		t.Errorf("the filter's error: got %v, %v; want no page and %v", res, err, damaged)
+	}
 	req.PageToken = "forged"
-	if _, err := resource.ListWithin[*famiv1.ListPartnersResponse](ctx, s, "lombardia", req, func(store.ReadTx) (string, func(*famiv1.Partner) bool, error) {
+	if _, err := resource.ListWithin[*famiv1.ListPartnersResponse](ctx, s, "lombardia", req, func(store.ReadTx) (string, func(*famiv1.Partner) (bool, error), error) {
 		t.Error("open ran with a forged page token")
 		return resource.Partners, nil, nil
 	}); errs.CodeOf(err) != errs.Invalid {
