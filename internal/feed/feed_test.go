@@ -2,6 +2,7 @@ package feed_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -32,27 +33,42 @@ func openStore(t testing.TB) *bolt.Store {
 // write creates (or updates) partner id in region.
 func write(t *testing.T, s store.Store, region, id string) {
 	t.Helper()
-	_, err := s.Update(context.Background(), region, store.Mutation{Principal: "test"}, func(tx store.WriteTx) (proto.Message, error) {
-		p := &famiv1.Partner{Name: "regions/" + region + "/partners/" + id, DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}
-		return p, tx.Put(p)
-	})
-	if err != nil {
+	if err := put(s, region, id); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// put writes the partner id to region.
+func put(s store.Store, region, id string) error {
+	_, err := s.Update(context.Background(), region, store.Mutation{Principal: "test"}, func(tx store.WriteTx) (proto.Message, error) {
+		p := &famiv1.Partner{Name: "regions/" + region + "/partners/" + id, DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}
+		return p, tx.Put(p)
+	})
+	return err
+}
+
 // writeConcurrently writes each partners to lombardia from each of
-// writers goroutines at once, and returns when all are written.
+// writers goroutines at once, and returns when all are written. A writer
+// stops at its first failure, and the test stops once every writer is
+// done: t.Fatal must not run on the writers' goroutines.
 func writeConcurrently(t *testing.T, s store.Store, writers, each int) {
+	t.Helper()
 	var wg sync.WaitGroup
+	failed := make([]error, writers)
 	for w := range writers {
 		wg.Go(func() {
 			for i := range each {
-				write(t, s, "lombardia", fmt.Sprintf("w%d-%d", w, i))
+				if err := put(s, "lombardia", fmt.Sprintf("w%d-%d", w, i)); err != nil {
+					failed[w] = fmt.Errorf("writer %d, write %d: %w", w, i, err)
+					return
+				}
 			}
 		})
 	}
 	wg.Wait()
+	if err := errors.Join(failed...); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestListChanges(t *testing.T) {
