@@ -6,6 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
 
@@ -104,8 +107,16 @@ type homePage struct {
 func (a *App) home(w http.ResponseWriter, r *http.Request, s *session) {
 	p := &homePage{frame: a.newFrame(r, s, "home.title")}
 	if s.who.Partner != "" {
-		if pt, err := a.partners.GetPartner(s.ctx, &famiv1.GetPartnerRequest{Name: s.who.Partner}); err == nil {
+		// A partner deleted since leaves the page without its name; any
+		// other error (a damaged record is DATA_LOSS) fails the page, as
+		// every page's lookups do, rather than hide the partner silently.
+		pt, err := a.partners.GetPartner(s.ctx, &famiv1.GetPartnerRequest{Name: s.who.Partner})
+		switch {
+		case err == nil:
 			p.Partner = pt.GetDisplayName()
+		case status.Code(err) != codes.NotFound:
+			a.fail(w, r, s, err)
+			return
 		}
 	}
 	a.render(w, http.StatusOK, "home", p)

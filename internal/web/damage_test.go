@@ -1,0 +1,31 @@
+package web_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
+)
+
+// TestHomeWithADamagedPartner: the home page of a network member whose
+// partner's record fails its checksum is the internal error page, not a
+// home page that silently leaves the partner out, as it did when any
+// error of the lookup was read as "no partner".
+func TestHomeWithADamagedPartner(t *testing.T) {
+	f := startFamid(t)
+	udp := f.partner("lombardia", "udp-bergamo", "MARKER-partner")
+	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
+	b := f.client(t)
+	b.signIn("anna@lombardia")
+	if res, page := b.do("GET", "/", nil); res.StatusCode != http.StatusOK || !strings.Contains(page, "Partner: MARKER-partner") {
+		t.Fatalf("home before the damage: status %d, want 200 naming the partner", res.StatusCode)
+	}
+
+	bolttest.Damage(t, f.dir, "lombardia", "MARKER-partner")
+	res, page := b.do("GET", "/", nil)
+	if res.StatusCode != http.StatusInternalServerError || !strings.Contains(page, "Errore interno") || strings.Contains(page, "Partner:") {
+		t.Errorf("home with a damaged partner: status %d, want 500, the internal error page and no partner line", res.StatusCode)
+	}
+}
