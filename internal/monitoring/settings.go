@@ -44,10 +44,9 @@ func (s *Service) GetMonitoringSettings(ctx context.Context, req *famiv1.GetMoni
 	}
 	st := &famiv1.MonitoringSettings{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
-		err := tx.Get(settingsName(region), st)
-		if errs.CodeOf(err) == errs.NotFound {
+		found, err := store.Find(tx, settingsName(region), st)
+		if err == nil && !found {
 			st.Name, st.BehindThresholdPercent = settingsName(region), defaultThreshold
-			return nil
 		}
 		return err
 	})
@@ -72,13 +71,13 @@ func (s *Service) UpdateMonitoringSettings(ctx context.Context, req *famiv1.Upda
 	}
 	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (*famiv1.MonitoringSettings, error) {
 		cur := &famiv1.MonitoringSettings{}
-		switch err := tx.Get(settingsName(region), cur); {
-		case err == nil:
+		switch found, err := store.Find(tx, settingsName(region), cur); {
+		case err != nil:
+			return nil, err
+		case found:
 			if err := store.CheckEtag(cur, in.GetEtag()); err != nil {
 				return nil, err
 			}
-		case errs.CodeOf(err) != errs.NotFound:
-			return nil, err
 		}
 		next := &famiv1.MonitoringSettings{Name: settingsName(region), BehindThresholdPercent: in.GetBehindThresholdPercent()}
 		if next.BehindThresholdPercent == 0 {

@@ -230,12 +230,14 @@ func (l *overlapPage) ofMunicipality(municipality string) error {
 func (l *overlapPage) ofAll() error {
 	if l.afterProject != "" {
 		p := &famiv1.Project{}
-		if err := l.tx.Get(aip.Name(l.region, resource.Projects, l.afterProject), p); err == nil {
+		found, err := store.Find(l.tx, aip.Name(l.region, resource.Projects, l.afterProject), p)
+		if err != nil {
+			return err
+		}
+		if found {
 			if more, err := l.visit(p); err != nil || !more {
 				return err
 			}
-		} else if errs.CodeOf(err) != errs.NotFound {
-			return err
 		}
 	}
 	return l.tx.List(resource.Projects, l.afterProject, func(_ string, raw []byte) (bool, error) {
