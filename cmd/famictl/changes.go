@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -29,18 +30,23 @@ func (f *changeFilters) add(cmd *cobra.Command) {
 
 func newChangesCmd(a *app) *cobra.Command {
 	var f changeFilters
-	var limit int32
-	list := inRegion(&cobra.Command{
+	list := a.listed(&cobra.Command{
 		Use:     "list",
 		Short:   "List a region's change log after a revision (the audit trail)",
 		Example: "  famictl changes list --region lombardia --since 120 --type fami.v1.Protocol -o table",
-	}, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+	}, 100, func(ctx context.Context, s *sdk.Client, region string, p page) (proto.Message, error) {
 		return s.Sync.ListChanges(ctx, &famiv1.ListChangesRequest{
-			Parent: "regions/" + region, SinceRevision: f.since, PageSize: limit, ResourceTypes: f.types,
+			Parent: "regions/" + region, SinceRevision: f.since, PageSize: p.size, PageToken: p.token, ResourceTypes: f.types,
 		})
-	}))
+	})
 	f.add(list)
-	list.Flags().Int32Var(&limit, "limit", 100, "at most this many changes (the output's next_page_token continues)")
+	// --limit is --page-size's old name, kept for the scripts that use it.
+	list.Flags().SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "limit" {
+			name = "page-size"
+		}
+		return pflag.NormalizedName(name)
+	})
 	return group("changes", "The change log: audit trail and sync feed", list)
 }
 
