@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -60,18 +57,20 @@ until interrupted; --output table prints one line per change instead.
 Bookmarks (the revision reached while nothing changes) are not printed.`,
 		Example: "  famictl watch --region lombardia --since 120",
 	}, func(cmd *cobra.Command, region string) error {
-		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		return watch(ctx, a, &famiv1.WatchRequest{Parent: "regions/" + region, SinceRevision: f.since, ResourceTypes: f.types})
+		return watch(cmd.Context(), a, &famiv1.WatchRequest{Parent: "regions/" + region, SinceRevision: f.since, ResourceTypes: f.types})
 	})
 	f.add(cmd)
 	return cmd
 }
 
-// watch prints changes until ctx ends; an interrupt is not an error.
+// watch prints changes until ctx ends; an interrupt is not an error, even
+// one that comes before the stream is open.
 func watch(ctx context.Context, a *app, req *famiv1.WatchRequest) error {
 	stream, err := a.client().sdk().Sync.Watch(ctx, req)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	defer stream.Close()

@@ -16,13 +16,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
 
 func main() {
-	if err := execute(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+	// Ctrl-C and SIGTERM cancel the command's context: the command stops
+	// and cleans up (an export or a backup leaves no partial file; watch
+	// and mirror end normally). A second signal kills famictl at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() { <-ctx.Done(); stop() }()
+	if err := executeContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "famictl:", err)
 		os.Exit(2)
 	}
@@ -39,8 +46,8 @@ func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return executeContext(context.Background(), args, stdin, stdout, stderr)
 }
 
-// executeContext is execute with a context, which long-running commands
-// (mirror, watch) stop at.
+// executeContext is execute with a context, which every command that talks
+// to the server stops at.
 func executeContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	root := newRoot(&app{stdin: stdin, stdout: stdout, stderr: stderr})
 	root.SetArgs(args)
