@@ -127,3 +127,19 @@ func TestCommandsStopAtTheirContext(t *testing.T) {
 		t.Errorf("watch interrupted before its stream opened: %v", err)
 	}
 }
+
+// TestTimeout: --timeout stops a command with the deadline's error, and
+// ends a watch, which otherwise runs until interrupted, without one.
+func TestTimeout(t *testing.T) {
+	f := startFamid(t)
+	// A deadline one nanosecond away has passed when the export asks.
+	if _, _, err := f.run(f.admin, "", "hours", "export", "--region", "lombardia", "--quiet", "--timeout", "1ns"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("hours export --timeout 1ns: err = %v; want the deadline's", err)
+	}
+	if out, _, err := f.run(f.admin, "", "watch", "--region", "lombardia", "--timeout", "300ms"); err != nil || !strings.Contains(out, cpiaName) {
+		t.Errorf("watch --timeout 300ms: err = %v; want the changes printed and no error:\n%s", err, out)
+	}
+	if _, _, err := f.run(f.admin, "", "changes", "list", "--region", "lombardia", "--timeout", "-1s"); err == nil || !strings.Contains(err.Error(), "--timeout") {
+		t.Errorf("--timeout -1s: err = %v; want it refused", err)
+	}
+}

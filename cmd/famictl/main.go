@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -49,8 +50,10 @@ func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 // executeContext is execute with a context, which every command that talks
 // to the server stops at.
 func executeContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	root := newRoot(&app{stdin: stdin, stdout: stdout, stderr: stderr})
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, stop: func() {}}
+	root := newRoot(a)
 	root.SetArgs(args)
+	defer func() { a.stop() }()
 	return root.ExecuteContext(ctx)
 }
 
@@ -62,6 +65,8 @@ type app struct {
 	server, token  string
 	tokenFile      string
 	output         string
+	timeout        time.Duration
+	stop           context.CancelFunc // releases the --timeout's timer
 }
 
 func (a *app) client() clientFlags { return clientFlags{server: &a.server, token: &a.token} }
@@ -94,9 +99,19 @@ stays in the shell's history.`,
 	root.MarkFlagsMutuallyExclusive("token", "token-file")
 	pf.StringVarP(&a.output, "output", "o", "json", "output format: json or table")
 	root.RegisterFlagCompletionFunc("output", fixedCompletion("json", "table"))
+	pf.DurationVar(&a.timeout, "timeout", 0, "give up after this long, e.g. 30s (default: no limit); watch and mirror then stop without an error")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if a.output != "json" && a.output != "table" {
 			return fmt.Errorf("--output %q is not json or table", a.output)
+		}
+		if a.timeout < 0 {
+			return fmt.Errorf("--timeout %v is negative", a.timeout)
+		}
+		if a.timeout > 0 {
+			// The deadline also reaches the server, which stops the call.
+			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+			cmd.SetContext(ctx)
+			a.stop = cancel
 		}
 		if a.tokenFile != "" {
 			t, err := readTokenFile(a.tokenFile)
