@@ -15,11 +15,10 @@ import (
 // Most commands work on one region (list, create, summary, backup, watch),
 // whose id is --region, or on one resource (get, cancel, revoke), whose
 // name is their only argument; most of them print the answer of one call.
-// inRegion and onResource give a command the plumbing of its kind, and
-// printed the call and the printing of its answer, listed the paging of a
-// list command, so that a command's
-// code says only what is its own: its words and help, its flags, and the
-// request it sends.
+// inRegion and onResource give a command the plumbing of its kind,
+// printed the call and the printing of its answer, and listed the paging
+// of a list command, so that a command's code says only what is its own:
+// its words and help, its flags, and the request it sends.
 
 // inRegion makes c a command on one region: it takes no argument,
 // --region (required, completed from the region list) names the region,
@@ -113,7 +112,7 @@ func (a *app) listed(c *cobra.Command, size int32, list func(ctx context.Context
 		})
 	}))
 	f := c.Flags()
-	f.Int32Var(&p.size, "page-size", size, "items per page (the server caps it at 1000)")
+	f.Int32Var(&p.size, "page-size", size, fmt.Sprintf("items per page (the server caps it at %d)", aip.MaxPageSize))
 	f.StringVar(&p.token, "page-token", "", "continue the listing after an earlier page: its next_page_token")
 	f.BoolVar(&all, "all", false, "read every page and print all items as one result")
 	c.MarkFlagsMutuallyExclusive("page-token", "all")
