@@ -54,10 +54,10 @@ process list. Usernames are per region: the person logs in as
 	create.MarkFlagRequired("role")
 	create.RegisterFlagCompletionFunc("role", fixedCompletion("region_admin", "consultant", "network_member"))
 
-	list := inRegion(&cobra.Command{Use: "list", Short: "List a region's accounts"},
-		a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
-			return s.Auth.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: "regions/" + region, PageSize: aip.MaxPageSize})
-		}))
+	list := a.listed(&cobra.Command{Use: "list", Short: "List a region's accounts"}, aip.MaxPageSize,
+		func(ctx context.Context, s *sdk.Client, region string, p page) (proto.Message, error) {
+			return s.Auth.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: "regions/" + region, PageSize: p.size, PageToken: p.token})
+		})
 
 	account := resource{"account", "regions/lombardia/accounts/anna.bianchi"}
 	get := onResource(account, &cobra.Command{Use: "get NAME", Short: "Show an account"},
@@ -125,10 +125,10 @@ func newServiceTokenCmd(a *app) *cobra.Command {
 	create.Flags().DurationVar(&ttl, "ttl", 0, "lifetime (default: the server's)")
 	create.MarkFlagRequired("system-id")
 
-	list := inRegion(&cobra.Command{Use: "list", Short: "List a region's service tokens (never the tokens themselves)"},
-		a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
-			return s.Auth.ListServiceTokens(ctx, &famiv1.ListServiceTokensRequest{Parent: "regions/" + region, PageSize: aip.MaxPageSize})
-		}))
+	list := a.listed(&cobra.Command{Use: "list", Short: "List a region's service tokens (never the tokens themselves)"}, aip.MaxPageSize,
+		func(ctx context.Context, s *sdk.Client, region string, p page) (proto.Message, error) {
+			return s.Auth.ListServiceTokens(ctx, &famiv1.ListServiceTokensRequest{Parent: "regions/" + region, PageSize: p.size, PageToken: p.token})
+		})
 
 	revoke := onResource(resource{"service token", "regions/lombardia/serviceTokens/0f3c..."}, &cobra.Command{Use: "revoke NAME", Short: "Revoke a service token"},
 		a.printed(func(ctx context.Context, s *sdk.Client, name string) (proto.Message, error) {
@@ -155,10 +155,10 @@ your credentials.`,
 	create.Flags().StringVar(&label, "label", "", `what the token is for, e.g. "Thunderbird at the office"`)
 	create.Flags().DurationVar(&ttl, "ttl", 0, "lifetime (default: the server's)")
 
-	list := inRegion(&cobra.Command{Use: "list", Short: "List a region's calendar tokens (never the tokens themselves)"},
-		a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
-			return s.Meetings.ListCalendarTokens(ctx, &famiv1.ListCalendarTokensRequest{Parent: "regions/" + region, PageSize: aip.MaxPageSize})
-		}))
+	list := a.listed(&cobra.Command{Use: "list", Short: "List a region's calendar tokens (never the tokens themselves)"}, aip.MaxPageSize,
+		func(ctx context.Context, s *sdk.Client, region string, p page) (proto.Message, error) {
+			return s.Meetings.ListCalendarTokens(ctx, &famiv1.ListCalendarTokensRequest{Parent: "regions/" + region, PageSize: p.size, PageToken: p.token})
+		})
 
 	revoke := onResource(resource{"calendar token", "regions/lombardia/calendarTokens/..."}, &cobra.Command{Use: "revoke NAME", Short: "Revoke a calendar token: its feed URL stops working"},
 		a.printed(func(ctx context.Context, s *sdk.Client, name string) (proto.Message, error) {
@@ -193,11 +193,13 @@ func newPeriodCmd(a *app) *cobra.Command {
 	reopen.Flags().StringVar(&reason, "reason", "", "why it is reopened")
 	reopen.MarkFlagRequired("reason")
 
-	var all bool
-	list := inRegion(&cobra.Command{Use: "list", Short: "List a region's closed periods"},
-		a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
-			return s.Support.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: "regions/" + region, PageSize: aip.MaxPageSize, ShowReopened: all})
-		}))
-	list.Flags().BoolVar(&all, "all", false, "include reopened periods")
+	var reopened bool
+	list := a.listed(&cobra.Command{Use: "list", Short: "List a region's closed periods"}, aip.MaxPageSize,
+		func(ctx context.Context, s *sdk.Client, region string, p page) (proto.Message, error) {
+			return s.Support.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: "regions/" + region, PageSize: p.size, PageToken: p.token, ShowReopened: reopened})
+		})
+	// --show-reopened was --all, which now reads every page as on every
+	// list command.
+	list.Flags().BoolVar(&reopened, "show-reopened", false, "include reopened periods")
 	return group("period", "Closed periods of support hours", closeCmd, reopen, list)
 }

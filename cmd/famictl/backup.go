@@ -30,8 +30,8 @@ func newBackupCmd(a *app) *cobra.Command {
 (AdminService.BackupRegion), with a progress bar on standard error; the
 SHA-256 the server sends is checked before the file gets its name.`,
 		Example: "  famictl backup --region lombardia --out lombardia.db",
-	}, func(_ *cobra.Command, region string) error {
-		return backup(a.client(), region, out, quiet, a.stdout, a.stderr)
+	}, func(cmd *cobra.Command, region string) error {
+		return backup(cmd.Context(), a.client(), region, out, quiet, a.stdout, a.stderr)
 	})
 	cmd.Flags().StringVar(&out, "out", "", "file to write (default <region>-<revision>.db)")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
@@ -40,8 +40,8 @@ SHA-256 the server sends is checked before the file gets its name.`,
 
 // backup downloads a consistent copy of a region's file from a running
 // server (AdminService.BackupRegion), checking its SHA-256.
-func backup(cf clientFlags, region, out string, quiet bool, stdout, stderr io.Writer) error {
-	stream, err := cf.sdk().Admin.BackupRegion(context.Background(), &famiv1.BackupRegionRequest{Name: "regions/" + region})
+func backup(ctx context.Context, cf clientFlags, region, out string, quiet bool, stdout, stderr io.Writer) error {
+	stream, err := cf.sdk().Admin.BackupRegion(ctx, &famiv1.BackupRegionRequest{Name: "regions/" + region})
 	if err != nil {
 		return err
 	}
@@ -106,10 +106,10 @@ func newRestoreCmd(a *app) *cobra.Command {
 		Short: "Install a backup as a region's file (famid stopped), or import it into an empty etcd region",
 		Example: "  famictl restore --data-dir data --region lombardia --from lombardia.db\n" +
 			"  famictl restore --etcd-endpoints http://127.0.0.1:2379 --region lombardia --from lombardia.db",
-	}, func(_ *cobra.Command, region string) error {
+	}, func(cmd *cobra.Command, region string) error {
 		o.region = region
 		o.etcd.Password = os.Getenv("FAMICTL_ETCD_PASSWORD")
-		return restore(o, a.stdout)
+		return restore(cmd.Context(), o, a.stdout)
 	})
 	f := cmd.Flags()
 	f.StringVar(&o.dataDir, "data-dir", "data", "the server's data dir")
@@ -140,14 +140,14 @@ type restoreOptions struct {
 // it into an empty region of an etcd cluster (--etcd-endpoints). famid must
 // be stopped: the region file's lock says whether it is; on etcd the
 // import refuses a region that is not empty or is written meanwhile.
-func restore(o restoreOptions, stdout io.Writer) error {
+func restore(ctx context.Context, o restoreOptions, stdout io.Writer) error {
 	region, from := o.region, o.from
 	revision, err := bolt.CheckFile(from)
 	if err != nil {
 		return fmt.Errorf("%s is not a usable backup: %w", from, err)
 	}
 	if len(o.etcd.Endpoints) > 0 {
-		if err := importEtcd(o.etcd, o.prefix, region, from); err != nil {
+		if err := importEtcd(ctx, o.etcd, o.prefix, region, from); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "imported region %s at revision %d into etcd %s (prefix %s)\n", region, revision, strings.Join(o.etcd.Endpoints, ","), o.prefix)
@@ -186,8 +186,7 @@ func restore(o restoreOptions, stdout io.Writer) error {
 }
 
 // importEtcd copies the region file from into region of the cluster.
-func importEtcd(ec etcd.ClientConfig, prefix, region, from string) error {
-	ctx := context.Background()
+func importEtcd(ctx context.Context, ec etcd.ClientConfig, prefix, region, from string) error {
 	cli, err := etcd.NewClient(ec)
 	if err != nil {
 		return err

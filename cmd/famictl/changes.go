@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -29,18 +27,23 @@ func (f *changeFilters) add(cmd *cobra.Command) {
 
 func newChangesCmd(a *app) *cobra.Command {
 	var f changeFilters
-	var limit int32
-	list := inRegion(&cobra.Command{
+	list := a.listed(&cobra.Command{
 		Use:     "list",
 		Short:   "List a region's change log after a revision (the audit trail)",
 		Example: "  famictl changes list --region lombardia --since 120 --type fami.v1.Protocol -o table",
-	}, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+	}, 100, func(ctx context.Context, s *sdk.Client, region string, p page) (proto.Message, error) {
 		return s.Sync.ListChanges(ctx, &famiv1.ListChangesRequest{
-			Parent: "regions/" + region, SinceRevision: f.since, PageSize: limit, ResourceTypes: f.types,
+			Parent: "regions/" + region, SinceRevision: f.since, PageSize: p.size, PageToken: p.token, ResourceTypes: f.types,
 		})
-	}))
+	})
 	f.add(list)
-	list.Flags().Int32Var(&limit, "limit", 100, "at most this many changes (the output's next_page_token continues)")
+	// --limit is --page-size's old name, kept for the scripts that use it.
+	list.Flags().SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "limit" {
+			name = "page-size"
+		}
+		return pflag.NormalizedName(name)
+	})
 	return group("changes", "The change log: audit trail and sync feed", list)
 }
 
@@ -54,18 +57,20 @@ until interrupted; --output table prints one line per change instead.
 Bookmarks (the revision reached while nothing changes) are not printed.`,
 		Example: "  famictl watch --region lombardia --since 120",
 	}, func(cmd *cobra.Command, region string) error {
-		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		return watch(ctx, a, &famiv1.WatchRequest{Parent: "regions/" + region, SinceRevision: f.since, ResourceTypes: f.types})
+		return watch(cmd.Context(), a, &famiv1.WatchRequest{Parent: "regions/" + region, SinceRevision: f.since, ResourceTypes: f.types})
 	})
 	f.add(cmd)
 	return cmd
 }
 
-// watch prints changes until ctx ends; an interrupt is not an error.
+// watch prints changes until ctx ends; an interrupt is not an error, even
+// one that comes before the stream is open.
 func watch(ctx context.Context, a *app, req *famiv1.WatchRequest) error {
 	stream, err := a.client().sdk().Sync.Watch(ctx, req)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	defer stream.Close()

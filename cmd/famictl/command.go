@@ -6,17 +6,19 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/sdk"
 )
 
 // Most commands work on one region (list, create, summary, backup, watch),
 // whose id is --region, or on one resource (get, cancel, revoke), whose
 // name is their only argument; most of them print the answer of one call.
-// inRegion and onResource give a command the plumbing of its kind, and
-// printed the call and the printing of its answer, so that a command's
-// code says only what is its own: its words and help, its flags, and the
-// request it sends.
+// inRegion and onResource give a command the plumbing of its kind,
+// printed the call and the printing of its answer, and listed the paging
+// of a list command, so that a command's code says only what is its own:
+// its words and help, its flags, and the request it sends.
 
 // inRegion makes c a command on one region: it takes no argument,
 // --region (required, completed from the region list) names the region,
@@ -83,4 +85,76 @@ func createFromFile[T any, M interface {
 	c.Flags().StringVar(&file, "file", "", what+" as JSON (the API's REST form)")
 	c.MarkFlagRequired("file")
 	return c
+}
+
+// page is the page of a listing a list command asks for: its size and the
+// token of a previous page's next_page_token ("" for the first page).
+type page struct {
+	size  int32
+	token string
+}
+
+// listed makes c a command that lists a region's resources (see inRegion),
+// with the flags of AIP-158 paging: --page-size (default size), --page-token
+// to continue where a page's next_page_token says, and --all to read every
+// page. list sends the request for page p. One page prints as the server
+// answers it; --all prints one result in the same form, holding every
+// page's items (see readAll), so that JSON output stays one document.
+func (a *app) listed(c *cobra.Command, size int32, list func(ctx context.Context, s *sdk.Client, region string, p page) (proto.Message, error)) *cobra.Command {
+	var p page
+	var all bool
+	inRegion(c, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+		if !all {
+			return list(ctx, s, region, p)
+		}
+		return readAll(func(token string) (proto.Message, error) {
+			return list(ctx, s, region, page{size: p.size, token: token})
+		})
+	}))
+	f := c.Flags()
+	f.Int32Var(&p.size, "page-size", size, fmt.Sprintf("items per page (the server caps it at %d)", aip.MaxPageSize))
+	f.StringVar(&p.token, "page-token", "", "continue the listing after an earlier page: its next_page_token")
+	f.BoolVar(&all, "all", false, "read every page and print all items as one result")
+	c.MarkFlagsMutuallyExclusive("page-token", "all")
+	return c
+}
+
+// readAll reads a listing to its end (aip.ReadAll): list returns the page
+// of a page token, a List response. The result is the first page's
+// response holding the items of every page and no next_page_token; its
+// other fields (the revision) are the first page's, the oldest, so that a
+// watch from that revision misses no change made while the pages were read.
+func readAll(list func(pageToken string) (proto.Message, error)) (proto.Message, error) {
+	var first protoreflect.Message
+	var items, next protoreflect.FieldDescriptor
+	all, err := aip.ReadAll(func(token string) ([]protoreflect.Value, string, error) {
+		res, err := list(token)
+		if err != nil {
+			return nil, "", err
+		}
+		r := res.ProtoReflect()
+		if first == nil {
+			first = r
+			items, next = listField(r.Descriptor()), r.Descriptor().Fields().ByName("next_page_token")
+			if items == nil || next == nil || next.Kind() != protoreflect.StringKind {
+				return nil, "", fmt.Errorf("%s is not a page of a listing", r.Descriptor().FullName())
+			}
+		}
+		l := r.Get(items).List()
+		values := make([]protoreflect.Value, l.Len())
+		for i := range values {
+			values[i] = l.Get(i)
+		}
+		return values, r.Get(next).String(), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	l := first.NewField(items).List()
+	for _, v := range all {
+		l.Append(v)
+	}
+	first.Set(items, protoreflect.ValueOfList(l))
+	first.Clear(next)
+	return first.Interface(), nil
 }

@@ -521,8 +521,8 @@ func TestPeriodSummaryAndChangeCommands(t *testing.T) {
 	if list := f.must(f.admin, "period", "list", "--region", "lombardia", "-o", "table"); strings.Contains(list, "q2-2026") {
 		t.Fatalf("period list shows the reopened period:\n%s", list)
 	}
-	if list := f.must(f.admin, "period", "list", "--region", "lombardia", "--all", "-o", "table"); !regexpLine(list, "q2-2026", "REOPENED") {
-		t.Fatalf("period list --all:\n%s", list)
+	if list := f.must(f.admin, "period", "list", "--region", "lombardia", "--show-reopened", "-o", "table"); !regexpLine(list, "q2-2026", "REOPENED") {
+		t.Fatalf("period list --show-reopened:\n%s", list)
 	}
 
 	changes := &famiv1.ListChangesResponse{}

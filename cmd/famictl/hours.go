@@ -61,7 +61,7 @@ func newHoursCmd(a *app) *cobra.Command {
 		Short: "Support hours as CSV: one row per entry, or a summary with --group-by",
 		Example: `  famictl hours export --region lombardia --from 2026-01-01 --to 2026-03-31 --out q1.csv
   famictl hours export --region lombardia --group-by activity --dialect italian`,
-	}, func(_ *cobra.Command, region string) error {
+	}, func(cmd *cobra.Command, region string) error {
 		groupBy, states, err := h.parse()
 		if err != nil {
 			return err
@@ -81,7 +81,7 @@ func newHoursCmd(a *app) *cobra.Command {
 		// The number of rows is not known in advance: the bar counts them.
 		bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(progressWriter(a.stderr, quiet)),
 			progressbar.OptionSetDescription("export "+region), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
-		err = support.WriteCSV(context.Background(), w, req, a.client().sdk().Support.ExportSupportEntries, func(rows int) { bar.Set(rows) })
+		err = support.WriteCSV(cmd.Context(), w, req, a.client().sdk().Support.ExportSupportEntries, func(rows int) { bar.Set(rows) })
 		bar.Finish()
 		return commit(err)
 	})

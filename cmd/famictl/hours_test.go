@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,5 +94,52 @@ func TestHoursExport(t *testing.T) {
 	}
 	if _, err := os.Stat(refused); !os.IsNotExist(err) {
 		t.Fatalf("a refused export left %s behind", refused)
+	}
+}
+
+// TestCommandsStopAtTheirContext: a command that talks to the server stops
+// at its context (what Ctrl-C cancels) with the context's error, and an
+// export or a backup stopped so leaves no file behind; watch, which runs
+// until interrupted, ends without an error.
+func TestCommandsStopAtTheirContext(t *testing.T) {
+	f := startFamid(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"hours", "export", "--region", "lombardia", "--quiet", "--out", filepath.Join(dir, "ore.csv")},
+		{"hours", "export", "--region", "lombardia", "--quiet"},
+		{"backup", "--region", "lombardia", "--quiet", "--out", filepath.Join(dir, "lombardia.db")},
+		{"meeting", "calendar", "--region", "lombardia", "--out", filepath.Join(dir, "riunioni.ics")},
+		{"protocol", "list", "--region", "lombardia", "--all"},
+		{"changes", "list", "--region", "lombardia"},
+	} {
+		var stdout bytes.Buffer
+		err := executeContext(ctx, append(args, "--server", f.url, "--token", f.admin), nil, &stdout, io.Discard)
+		if !errors.Is(err, context.Canceled) || stdout.Len() > 0 {
+			t.Errorf("famictl %s with a cancelled context: err = %v, printed %q; want context.Canceled and nothing", strings.Join(args, " "), err, stdout.String())
+		}
+	}
+	if files, _ := os.ReadDir(dir); len(files) > 0 {
+		t.Errorf("commands stopped by their context left %v behind", files)
+	}
+	if err := executeContext(ctx, []string{"watch", "--region", "lombardia", "--server", f.url, "--token", f.admin}, nil, io.Discard, io.Discard); err != nil {
+		t.Errorf("watch interrupted before its stream opened: %v", err)
+	}
+}
+
+// TestTimeout: --timeout stops a command with the deadline's error, and
+// ends a watch, which otherwise runs until interrupted, without one.
+func TestTimeout(t *testing.T) {
+	f := startFamid(t)
+	// A deadline one nanosecond away has passed when the export asks.
+	if _, _, err := f.run(f.admin, "", "hours", "export", "--region", "lombardia", "--quiet", "--timeout", "1ns"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("hours export --timeout 1ns: err = %v; want the deadline's", err)
+	}
+	if out, _, err := f.run(f.admin, "", "watch", "--region", "lombardia", "--timeout", "300ms"); err != nil || !strings.Contains(out, cpiaName) {
+		t.Errorf("watch --timeout 300ms: err = %v; want the changes printed and no error:\n%s", err, out)
+	}
+	if _, _, err := f.run(f.admin, "", "changes", "list", "--region", "lombardia", "--timeout", "-1s"); err == nil || !strings.Contains(err.Error(), "--timeout") {
+		t.Errorf("--timeout -1s: err = %v; want it refused", err)
 	}
 }

@@ -16,13 +16,21 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
 
 func main() {
-	if err := execute(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+	// Ctrl-C and SIGTERM cancel the command's context: the command stops
+	// and cleans up (an export or a backup leaves no partial file; watch
+	// and mirror end normally). A second signal kills famictl at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() { <-ctx.Done(); stop() }()
+	if err := executeContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "famictl:", err)
 		os.Exit(2)
 	}
@@ -39,11 +47,13 @@ func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return executeContext(context.Background(), args, stdin, stdout, stderr)
 }
 
-// executeContext is execute with a context, which long-running commands
-// (mirror, watch) stop at.
+// executeContext is execute with a context, which every command that talks
+// to the server stops at.
 func executeContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	root := newRoot(&app{stdin: stdin, stdout: stdout, stderr: stderr})
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, stop: func() {}}
+	root := newRoot(a)
 	root.SetArgs(args)
+	defer func() { a.stop() }()
 	return root.ExecuteContext(ctx)
 }
 
@@ -55,6 +65,8 @@ type app struct {
 	server, token  string
 	tokenFile      string
 	output         string
+	timeout        time.Duration
+	stop           context.CancelFunc // releases the --timeout's timer
 }
 
 func (a *app) client() clientFlags { return clientFlags{server: &a.server, token: &a.token} }
@@ -87,9 +99,19 @@ stays in the shell's history.`,
 	root.MarkFlagsMutuallyExclusive("token", "token-file")
 	pf.StringVarP(&a.output, "output", "o", "json", "output format: json or table")
 	root.RegisterFlagCompletionFunc("output", fixedCompletion("json", "table"))
+	pf.DurationVar(&a.timeout, "timeout", 0, "give up after this long, e.g. 30s (default: no limit); watch and mirror then stop without an error")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if a.output != "json" && a.output != "table" {
 			return fmt.Errorf("--output %q is not json or table", a.output)
+		}
+		if a.timeout < 0 {
+			return fmt.Errorf("--timeout %v is negative", a.timeout)
+		}
+		if a.timeout > 0 {
+			// The deadline also reaches the server, which stops the call.
+			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+			cmd.SetContext(ctx)
+			a.stop = cancel
 		}
 		if a.tokenFile != "" {
 			t, err := readTokenFile(a.tokenFile)

@@ -52,12 +52,12 @@ func meetingGetCmd(a *app) *cobra.Command {
 // meetingListCmd is "famictl meeting list".
 func meetingListCmd(a *app) *cobra.Command {
 	var network, state, kind, from, facilitator string
-	list := inRegion(&cobra.Command{
+	list := a.listed(&cobra.Command{
 		Use:     "list",
 		Short:   "List a region's meetings, by start time",
 		Example: "  famictl meeting list --region lombardia --state scheduled --from 2026-01-01 -o table",
-	}, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
-		req := &famiv1.ListMeetingsRequest{Parent: "regions/" + region, PageSize: aip.MaxPageSize, Network: network, Facilitator: facilitator}
+	}, aip.MaxPageSize, func(ctx context.Context, s *sdk.Client, region string, p page) (proto.Message, error) {
+		req := &famiv1.ListMeetingsRequest{Parent: "regions/" + region, PageSize: p.size, PageToken: p.token, Network: network, Facilitator: facilitator}
 		st, err := enumFlag("state", state, "MEETING_STATE_", famiv1.MeetingState_value)
 		if err != nil {
 			return nil, err
@@ -71,7 +71,7 @@ func meetingListCmd(a *app) *cobra.Command {
 			return nil, err
 		}
 		return s.Meetings.ListMeetings(ctx, req)
-	}))
+	})
 	list.Flags().StringVar(&network, "network", "", "only this network's meetings")
 	list.Flags().StringVar(&state, "state", "", "scheduled, held or cancelled")
 	list.Flags().StringVar(&kind, "kind", "", "coordination_table, project_focus, workshop, personalised_support, closing or other")
@@ -227,20 +227,20 @@ calendar application instead, create a feed token: famictl calendar token create
 func actionListCmd(a *app) *cobra.Command {
 	var owner, network, status string
 	var overdue bool
-	actionList := inRegion(&cobra.Command{
+	actionList := a.listed(&cobra.Command{
 		Use:     "list",
 		Short:   "List the action items of a region's meetings",
 		Example: "  famictl meeting actions list --region lombardia --status open --overdue -o table",
-	}, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+	}, aip.MaxPageSize, func(ctx context.Context, s *sdk.Client, region string, p page) (proto.Message, error) {
 		st, err := enumFlag("status", status, "ACTION_ITEM_STATUS_", famiv1.ActionItemStatus_value)
 		if err != nil {
 			return nil, err
 		}
 		return s.Meetings.ListActionItems(ctx, &famiv1.ListActionItemsRequest{
-			Parent: "regions/" + region, PageSize: aip.MaxPageSize, Owner: partnerName(region, owner), Network: network,
+			Parent: "regions/" + region, PageSize: p.size, PageToken: p.token, Owner: partnerName(region, owner), Network: network,
 			Status: famiv1.ActionItemStatus(st), OverdueOnly: overdue,
 		})
-	}))
+	})
 	actionList.Flags().StringVar(&owner, "owner", "", "only this partner's items (id or full name)")
 	actionList.Flags().StringVar(&network, "network", "", "only items of this network's meetings")
 	actionList.Flags().StringVar(&status, "status", "", "open, done or cancelled")

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -34,11 +32,9 @@ resumes from .revision without listing again; when the server has compacted
 the change log past it, it empties DIR and lists again.`,
 		Example: "  FAMICTL_TOKEN=... famictl mirror --region lombardia --out ./lombardia",
 	}, func(cmd *cobra.Command, region string) error {
-		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
 		fmt.Fprintf(a.stderr, "mirroring region %s from %s into %s (one JSON file per resource, progress in %s); stop with Ctrl-C, a restart resumes\n",
 			region, a.server, out, filepath.Join(out, revisionFile))
-		return runMirror(ctx, a.client(), region, out, slog.New(slog.NewTextHandler(a.stderr, nil)))
+		return runMirror(cmd.Context(), a.client(), region, out, slog.New(slog.NewTextHandler(a.stderr, nil)))
 	})
 	cmd.Flags().StringVar(&out, "out", "", "directory to keep in sync")
 	cmd.MarkFlagRequired("out")

@@ -38,19 +38,19 @@ func newProtocolCmd(a *app) *cobra.Command {
 		}))
 
 	var state, partner, network, validOn string
-	list := inRegion(&cobra.Command{
+	list := a.listed(&cobra.Command{
 		Use:     "list",
 		Short:   "List a region's protocols",
 		Example: "  famictl protocol list --region lombardia --state in_force -o table",
-	}, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
+	}, aip.MaxPageSize, func(ctx context.Context, s *sdk.Client, region string, p page) (proto.Message, error) {
 		v, err := enumFlag("state", state, "PROTOCOL_STATE_", famiv1.ProtocolState_value)
 		if err != nil {
 			return nil, err
 		}
 		return s.Protocols.ListProtocols(ctx, &famiv1.ListProtocolsRequest{
-			Parent: "regions/" + region, PageSize: aip.MaxPageSize, State: famiv1.ProtocolState(v), Partner: partner, Network: network, ValidOn: validOn,
+			Parent: "regions/" + region, PageSize: p.size, PageToken: p.token, State: famiv1.ProtocolState(v), Partner: partner, Network: network, ValidOn: validOn,
 		})
-	}))
+	})
 	list.Flags().StringVar(&state, "state", "", "derived state, e.g. in_force")
 	list.Flags().StringVar(&partner, "partner", "", "party partner name")
 	list.Flags().StringVar(&network, "network", "", "network name")
