@@ -198,8 +198,10 @@ func newPeriodCmd(a *app) *cobra.Command {
 		func(ctx context.Context, s *sdk.Client, region string, p page) (proto.Message, error) {
 			return s.Support.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: "regions/" + region, PageSize: p.size, PageToken: p.token, ShowReopened: reopened})
 		})
-	// --show-reopened was --all, which now reads every page as on every
-	// list command.
 	list.Flags().BoolVar(&reopened, "show-reopened", false, "include reopened periods")
+	// --all was this flag's first name: kept so that scripts keep their
+	// meaning, hidden and deprecated beside the API's name.
+	list.Flags().BoolVar(&reopened, "all", false, "include reopened periods")
+	list.Flags().MarkDeprecated("all", "use --show-reopened")
 	return group("period", "Closed periods of support hours", closeCmd, reopen, list)
 }

@@ -96,9 +96,9 @@ type page struct {
 
 // listed makes c a command that lists a region's resources (see inRegion),
 // with the flags of AIP-158 paging: --page-size (default size), --page-token
-// to continue where a page's next_page_token says, and --all to read every
-// page. list sends the request for page p. One page prints as the server
-// answers it; --all prints one result in the same form, holding every
+// to continue where a page's next_page_token says, and --all-pages to read
+// every page. list sends the request for page p. One page prints as the server
+// answers it; --all-pages prints one result in the same form, holding every
 // page's items (see readAll), so that JSON output stays one document.
 func (a *app) listed(c *cobra.Command, size int32, list func(ctx context.Context, s *sdk.Client, region string, p page) (proto.Message, error)) *cobra.Command {
 	var p page
@@ -114,8 +114,8 @@ func (a *app) listed(c *cobra.Command, size int32, list func(ctx context.Context
 	f := c.Flags()
 	f.Int32Var(&p.size, "page-size", size, fmt.Sprintf("items per page (the server caps it at %d)", aip.MaxPageSize))
 	f.StringVar(&p.token, "page-token", "", "continue the listing after an earlier page: its next_page_token")
-	f.BoolVar(&all, "all", false, "read every page and print all items as one result")
-	c.MarkFlagsMutuallyExclusive("page-token", "all")
+	f.BoolVar(&all, "all-pages", false, "read every page and print all items as one result")
+	c.MarkFlagsMutuallyExclusive("page-token", "all-pages")
 	return c
 }
 

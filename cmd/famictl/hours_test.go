@@ -111,7 +111,7 @@ func TestCommandsStopAtTheirContext(t *testing.T) {
 		{"hours", "export", "--region", "lombardia", "--quiet"},
 		{"backup", "--region", "lombardia", "--quiet", "--out", filepath.Join(dir, "lombardia.db")},
 		{"meeting", "calendar", "--region", "lombardia", "--out", filepath.Join(dir, "riunioni.ics")},
-		{"protocol", "list", "--region", "lombardia", "--all"},
+		{"protocol", "list", "--region", "lombardia", "--all-pages"},
 		{"changes", "list", "--region", "lombardia"},
 	} {
 		var stdout bytes.Buffer

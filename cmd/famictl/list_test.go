@@ -18,7 +18,7 @@ import (
 // TestListPaging reads every list command's listing, of more items than a
 // page of --page-size 2, in the three ways famictl offers: one page (the
 // default, every item in one page of 1000), page by page with
-// --page-token, and whole with --all, which prints one result, JSON or
+// --page-token, and whole with --all-pages, which prints one result, JSON or
 // table, with all the items.
 func TestListPaging(t *testing.T) {
 	f := startFamid(t)
@@ -76,36 +76,38 @@ func TestListPaging(t *testing.T) {
 				t.Errorf("%d pages of 2 with --page-token hold %d items; want the %d of one page:\ngot  %v\nwant %v", pages, len(paged), len(want), paged, want)
 			}
 
-			all, next := list("--page-size", "2", "--all")
+			all, next := list("--page-size", "2", "--all-pages")
 			if next != "" || !equalItems(all, want) {
-				t.Errorf("--all --page-size 2 printed %d items and next_page_token %q; want the %d of one page and none", len(all), next, len(want))
+				t.Errorf("--all-pages --page-size 2 printed %d items and next_page_token %q; want the %d of one page and none", len(all), next, len(want))
 			}
 
-			table := f.must(f.admin, append(append(append([]string{}, tt.cmd...), region...), "--page-size", "2", "--all", "-o", "table")...)
+			table := f.must(f.admin, append(append(append([]string{}, tt.cmd...), region...), "--page-size", "2", "--all-pages", "-o", "table")...)
 			if rows := strings.Count(table, "\n") - 1 - strings.Count(table, "revision: "); rows != len(want) || strings.Contains(table, "next_page_token") {
-				t.Errorf("--all -o table has %d rows; want %d and no next_page_token:\n%s", rows, len(want), table)
+				t.Errorf("--all-pages -o table has %d rows; want %d and no next_page_token:\n%s", rows, len(want), table)
 			}
 
-			if _, _, err := f.run(f.admin, "", append(append(append([]string{}, tt.cmd...), region...), "--all", "--page-token", "x")...); err == nil ||
+			if _, _, err := f.run(f.admin, "", append(append(append([]string{}, tt.cmd...), region...), "--all-pages", "--page-token", "x")...); err == nil ||
 				!strings.Contains(err.Error(), "page-token") {
-				t.Errorf("--all with --page-token: err = %v; want it refused", err)
+				t.Errorf("--all-pages with --page-token: err = %v; want it refused", err)
 			}
 		})
 	}
 }
 
-// TestPeriodListShowReopened: --all of period list, which once showed the
-// reopened periods, reads every page like on the other list commands;
-// --show-reopened shows them.
+// TestPeriodListShowReopened: --show-reopened shows the reopened periods,
+// and --all, its first name, still does (deprecated, not taken by the
+// list commands' --all-pages).
 func TestPeriodListShowReopened(t *testing.T) {
 	f := startFamid(t)
 	f.must(f.admin, "period", "close", "--region", "lombardia", "--id", "q1-2026", "--from", "2026-01-01", "--to", "2026-03-31", "--reason", "Q1")
 	f.must(f.admin, "period", "reopen", "regions/lombardia/closedPeriods/q1-2026", "--reason", "correzione")
-	if list := f.must(f.admin, "period", "list", "--region", "lombardia", "--all", "-o", "table"); strings.Contains(list, "q1-2026") {
-		t.Errorf("period list --all shows the reopened period:\n%s", list)
+	if list := f.must(f.admin, "period", "list", "--region", "lombardia", "--all-pages", "-o", "table"); strings.Contains(list, "q1-2026") {
+		t.Errorf("period list --all-pages shows the reopened period:\n%s", list)
 	}
-	if list := f.must(f.admin, "period", "list", "--region", "lombardia", "--show-reopened", "--all", "-o", "table"); !regexpLine(list, "q1-2026", "REOPENED") {
-		t.Errorf("period list --show-reopened --all:\n%s", list)
+	for _, flag := range []string{"--show-reopened", "--all"} {
+		if list := f.must(f.admin, "period", "list", "--region", "lombardia", flag, "--all-pages", "-o", "table"); !regexpLine(list, "q1-2026", "REOPENED") {
+			t.Errorf("period list %s --all-pages:\n%s", flag, list)
+		}
 	}
 }
 
