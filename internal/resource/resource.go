@@ -37,6 +37,10 @@ const (
 	CapacityAssessments = "capacityAssessments"
 	Surveys             = "surveys"
 	MonitoringReports   = "monitoringReports"
+	// Accounts and service tokens are kept in the system store (package
+	// accounts), but named like every other resource.
+	Accounts      = "accounts"
+	ServiceTokens = "serviceTokens"
 )
 
 // Ref checks that name is an existing resource of collection in region,
