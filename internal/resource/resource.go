@@ -90,7 +90,7 @@ func RefID(v *errs.Violations, field, name, region, collection string) string {
 	}
 	r, id, err := aip.ParseName(field, name, collection)
 	if err != nil || r != region {
-		v.Add(field, "%q is not a %s of region %q", errs.Clip(name), kindOf(collection), region)
+		v.Add(field, "%q is not a %s of region %q", errs.Clip(name, errs.MaxEcho), kindOf(collection), region)
 		return ""
 	}
 	return id
@@ -103,7 +103,7 @@ func CheckName(v *errs.Violations, field, name, collection string) {
 		return
 	}
 	if _, _, err := aip.ParseName(field, name, collection); err != nil {
-		v.Add(field, "%q is not a %s name", errs.Clip(name), kindOf(collection))
+		v.Add(field, "%q is not a %s name", errs.Clip(name, errs.MaxEcho), kindOf(collection))
 	}
 }
 
