@@ -232,7 +232,7 @@ func (s *Service) account(ctx context.Context, region, username string) (*famiv1
 	err := s.sys.SystemView(ctx, func(tx store.SystemTx) error {
 		b := tx.Get(bucketAccounts, key)
 		if b == nil {
-			return errs.NotFoundf("%s not found", aip.Name(region, "accounts", username))
+			return errs.NotFoundf("%s not found", aip.Name(region, resource.Accounts, username))
 		}
 		acc = &famiv1.Account{}
 		hash = string(tx.Get(bucketPasswords, key))
@@ -244,7 +244,7 @@ func (s *Service) account(ctx context.Context, region, username string) (*famiv1
 
 // accountName splits regions/{region}/accounts/{username}.
 func accountName(name string) (region, username string, err error) {
-	region, username, err = aip.ParseName("name", name, "accounts")
+	region, username, err = aip.ParseName("name", name, resource.Accounts)
 	if err != nil {
 		return "", "", err
 	}
@@ -302,7 +302,7 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 	}
 	now := timestamppb.New(s.now())
 	acc := &famiv1.Account{
-		Name:        aip.Name(region, "accounts", req.GetAccountId()),
+		Name:        aip.Name(region, resource.Accounts, req.GetAccountId()),
 		DisplayName: in.GetDisplayName(), Role: in.GetRole(), Partner: in.GetPartner(), Email: in.GetEmail(),
 		Etag: strconv.FormatInt(now.AsTime().UnixNano(), 36), CreateTime: now, UpdateTime: now,
 	}
@@ -505,7 +505,7 @@ func (s *Service) CreateServiceToken(ctx context.Context, req *famiv1.CreateServ
 		return nil, err
 	}
 	st := &famiv1.ServiceToken{
-		Name:    aip.Name(region, "serviceTokens", claims.ID),
+		Name:    aip.Name(region, resource.ServiceTokens, claims.ID),
 		Subject: claims.Subject, DisplayName: req.GetDisplayName(),
 		CreateTime: timestamppb.New(now), ExpireTime: timestamppb.New(claims.ExpiresAt.Time),
 		IssuedBy: principal.From(ctx).Subject,
@@ -537,7 +537,7 @@ func (s *Service) ListServiceTokens(ctx context.Context, req *famiv1.ListService
 
 // RevokeServiceToken implements fami.v1.AuthService.
 func (s *Service) RevokeServiceToken(ctx context.Context, req *famiv1.RevokeServiceTokenRequest) (*famiv1.ServiceToken, error) {
-	region, jti, err := aip.ParseName("name", req.GetName(), "serviceTokens")
+	region, jti, err := aip.ParseName("name", req.GetName(), resource.ServiceTokens)
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ var idPattern = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
 // and hyphens, starting with a letter, at most 63 characters (AIP-122).
 func CheckID(field, id string) error {
 	if !idPattern.MatchString(id) {
-		return errs.InvalidField(field, "%q is not a valid id: use 1-63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen", errs.Clip(id))
+		return errs.InvalidField(field, "%q is not a valid id: use 1-63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen", errs.Clip(id, errs.MaxEcho))
 	}
 	return nil
 }
@@ -47,7 +47,7 @@ func NewID() string {
 func ParseRegion(field, parent string) (string, error) {
 	region, ok := strings.CutPrefix(parent, "regions/")
 	if !ok || region == "" || strings.Contains(region, "/") {
-		return "", errs.InvalidField(field, "%q is not a region name: want regions/{region}", errs.Clip(parent))
+		return "", errs.InvalidField(field, "%q is not a region name: want regions/{region}", errs.Clip(parent, errs.MaxEcho))
 	}
 	return region, nil
 }
@@ -60,7 +60,7 @@ func ParseName(field, name, collection string) (region, id string, err error) {
 	region, rest, ok2 := strings.Cut(rest, "/")
 	coll, id, ok3 := strings.Cut(rest, "/")
 	if !ok || !ok2 || !ok3 || region == "" || coll != collection || id == "" || strings.Contains(id, "/") {
-		return "", "", errs.InvalidField(field, "%q is not a valid name: want regions/{region}/%s/{id}", errs.Clip(name), collection)
+		return "", "", errs.InvalidField(field, "%q is not a valid name: want regions/{region}/%s/{id}", errs.Clip(name, errs.MaxEcho), collection)
 	}
 	return region, id, nil
 }

@@ -33,14 +33,14 @@ func ApplyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, mutable []st
 			f = fields.ByJSONName(p)
 		}
 		if f == nil {
-			return errs.InvalidField("update_mask", "%q is not a field of %s", errs.Clip(p), d.Descriptor().Name())
+			return errs.InvalidField("update_mask", "%q is not a field of %s", errs.Clip(p, errs.MaxEcho), d.Descriptor().Name())
 		}
 		name := string(f.Name())
 		if slices.Contains(outputOnly, name) {
 			continue
 		}
 		if !slices.Contains(mutable, name) {
-			return errs.InvalidField("update_mask", "%q is not a field that can be updated (updatable: %v)", errs.Clip(p), mutable)
+			return errs.InvalidField("update_mask", "%q is not a field that can be updated (updatable: %v)", errs.Clip(p, errs.MaxEcho), mutable)
 		}
 		if s.Has(f) {
 			d.Set(f, s.Get(f))

@@ -93,7 +93,7 @@ func RegionOf(req proto.Message, field string) (string, error) {
 		rest, ok := strings.CutPrefix(v, "regions/")
 		region, _, _ := strings.Cut(rest, "/")
 		if !ok || region == "" {
-			return "", errs.InvalidField(field, "%q is not a name under regions/{region}", errs.Clip(v))
+			return "", errs.InvalidField(field, "%q is not a name under regions/{region}", errs.Clip(v, errs.MaxEcho))
 		}
 		return region, nil
 	}

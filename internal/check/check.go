@@ -73,7 +73,7 @@ func Date(v *errs.Violations, field, s string, required bool) (t time.Time, ok b
 	}
 	t, err := time.Parse(DateLayout, s)
 	if err != nil {
-		v.Add(field, "%q is not a valid date: want YYYY-MM-DD", clip(s))
+		v.Add(field, "%q is not a valid date: want YYYY-MM-DD", errs.Clip(s, maxEcho))
 		return time.Time{}, false
 	}
 	if s < MinDate || s > MaxDate {
@@ -91,7 +91,7 @@ func FiscalCode(v *errs.Violations, field, s string) {
 		return
 	}
 	if len(s) != 11 || !allDigits(s) {
-		v.Add(field, "%q is not a body's fiscal code: want 11 digits", clip(s))
+		v.Add(field, "%q is not a body's fiscal code: want 11 digits", errs.Clip(s, maxEcho))
 		return
 	}
 	if want := fiscalCheckDigit(s[:10]); s[10] != want {
@@ -117,7 +117,7 @@ func fiscalCheckDigit(ten string) byte {
 // ISTATCode checks the format of a municipality's ISTAT code: six digits.
 func ISTATCode(v *errs.Violations, field, s string) bool {
 	if len(s) != 6 || !allDigits(s) {
-		v.Add(field, "%q is not an ISTAT municipality code: want six digits", clip(s))
+		v.Add(field, "%q is not an ISTAT municipality code: want six digits", errs.Clip(s, maxEcho))
 		return false
 	}
 	return true
@@ -129,7 +129,7 @@ func CUP(v *errs.Violations, field, s string) {
 		return
 	}
 	if len(s) != 15 {
-		v.Add(field, "%q is not a CUP: want 15 characters, got %d", clip(s), len(s))
+		v.Add(field, "%q is not a CUP: want 15 characters, got %d", errs.Clip(s, maxEcho), len(s))
 		return
 	}
 	for _, r := range s {
@@ -170,12 +170,12 @@ func Code(v *errs.Violations, field, s string, max int) bool {
 		return false
 	}
 	if len(s) > max {
-		v.Add(field, "%q is longer than %d characters", clip(s), max)
+		v.Add(field, "%q is longer than %d characters", errs.Clip(s, maxEcho), max)
 		return false
 	}
 	for _, r := range s {
 		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
-			v.Add(field, "%q is not a code: use letters, digits, '.', '-' and '_'", clip(s))
+			v.Add(field, "%q is not a code: use letters, digits, '.', '-' and '_'", errs.Clip(s, maxEcho))
 			return false
 		}
 	}
@@ -189,7 +189,7 @@ func Email(v *errs.Violations, field, s string) {
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || len(s) > 254 {
-		v.Add(field, "%q is not an e-mail address", clip(s))
+		v.Add(field, "%q is not an e-mail address", errs.Clip(s, maxEcho))
 	}
 }
 
@@ -217,9 +217,7 @@ func allDigits(s string) bool {
 	return true
 }
 
-func clip(s string) string {
-	if len(s) <= 40 {
-		return s
-	}
-	return s[:40] + "..."
-}
+// maxEcho is how many bytes of a bad value check's messages echo: its
+// fields are short (dates, codes, fiscal codes, addresses), and a request
+// may list many of them, so it echoes half of errs.MaxEcho.
+const maxEcho = 40

@@ -2,6 +2,7 @@ package check_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/raccordo/raccordo/internal/check"
@@ -140,5 +141,16 @@ func TestDatesInASaneRange(t *testing.T) {
 		if got != ok || (v.Len() == 0) != ok {
 			t.Errorf("Date(%s): ok %v with %d violations, want ok %v", date, got, v.Len(), ok)
 		}
+	}
+}
+
+// TestBadValuesEchoClipped checks that a message echoes at most 40 bytes of
+// the bad value, as it always has.
+func TestBadValuesEchoClipped(t *testing.T) {
+	long := strings.Repeat("x", 50) + "@"
+	var v errs.Violations
+	check.Email(&v, "email", long)
+	if got, want := v.List()[0].Description, `"`+long[:40]+`..." is not an e-mail address`; got != want {
+		t.Errorf("message %q, want %q", got, want)
 	}
 }

@@ -248,11 +248,16 @@ func Indexed(field string, i int) string {
 	return field + "[" + strconv.Itoa(i) + "]"
 }
 
-// Clip shortens hostile input before it is echoed in an error message.
-func Clip(s string) string {
-	const max = 80
-	if len(s) <= max {
+// MaxEcho is how many bytes of a client's value an error message echoes
+// (Clip): enough to recognise a name, too few to flood a log or a page.
+const MaxEcho = 80
+
+// Clip shortens hostile input to its first n bytes, marked "...", before it
+// is echoed in an error message. Every message clips with it, most with
+// MaxEcho; a package whose values are short may pass a limit of its own.
+func Clip(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	return s[:max] + "..."
+	return s[:n] + "..."
 }

@@ -72,11 +72,17 @@ func TestAddFrom(t *testing.T) {
 }
 
 func TestClipAndIndexed(t *testing.T) {
-	if got := errs.Clip(strings.Repeat("a", 81)); got != strings.Repeat("a", 80)+"..." {
+	if got := errs.Clip(strings.Repeat("a", 81), errs.MaxEcho); got != strings.Repeat("a", 80)+"..." {
 		t.Errorf("Clip(81 a) = %q", got)
 	}
-	if got := errs.Clip("short"); got != "short" {
+	if got := errs.Clip(strings.Repeat("a", 80), errs.MaxEcho); got != strings.Repeat("a", 80) {
+		t.Errorf("Clip(80 a) = %q", got)
+	}
+	if got := errs.Clip("short", errs.MaxEcho); got != "short" {
 		t.Errorf("Clip(short) = %q", got)
+	}
+	if got := errs.Clip(strings.Repeat("a", 41), 40); got != strings.Repeat("a", 40)+"..." {
+		t.Errorf("Clip(41 a, 40) = %q", got)
 	}
 	if got := errs.Indexed("parties", 2); got != "parties[2]" {
 		t.Errorf("Indexed = %q", got)

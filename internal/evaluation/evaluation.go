@@ -53,7 +53,7 @@ func parseNetwork(field, name string) (region string, err error) {
 func parseAssessment(field, name string) (region, network string, err error) {
 	parts := strings.Split(name, "/")
 	if len(parts) != 6 || parts[4] != resource.CapacityAssessments || aip.CheckID(field, parts[5]) != nil {
-		return "", "", errs.InvalidField(field, "%q is not a capacity assessment name: want regions/{region}/networks/{network}/capacityAssessments/{measure}", errs.Clip(name))
+		return "", "", errs.InvalidField(field, "%q is not a capacity assessment name: want regions/{region}/networks/{network}/capacityAssessments/{measure}", errs.Clip(name, errs.MaxEcho))
 	}
 	network = strings.Join(parts[:4], "/")
 	if region, err = parseNetwork(field, network); err != nil {

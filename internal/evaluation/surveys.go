@@ -93,7 +93,7 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 	for i, q := range sv.GetQuestions() {
 		f := errs.Indexed("survey.questions", i)
 		if aip.CheckID(f+".id", q.GetId()) != nil {
-			v.Add(f+".id", "%q is not an id: lowercase letters, digits and hyphens", errs.Clip(q.GetId()))
+			v.Add(f+".id", "%q is not an id: lowercase letters, digits and hyphens", errs.Clip(q.GetId(), errs.MaxEcho))
 		} else if seen.Again(q.GetId()) {
 			v.Add(f+".id", "%q is used by another question", q.GetId())
 		}
@@ -156,7 +156,7 @@ func closed(sv *famiv1.Survey) error {
 // notFound is the answer to a wrong link, the same whether or not the
 // survey exists.
 func notFound(name string) error {
-	return errs.NotFoundf("%s not found, or the link is wrong", errs.Clip(name))
+	return errs.NotFoundf("%s not found, or the link is wrong", errs.Clip(name, errs.MaxEcho))
 }
 
 // OpenSurvey implements fami.v1.SurveyService.
@@ -249,7 +249,7 @@ func count(sv *famiv1.Survey, answers []*famiv1.SurveyAnswer) error {
 		qi, ok := kinds[a.GetQuestion()]
 		switch {
 		case !ok:
-			v.Add(f+".question", "%q is not a question of the survey", errs.Clip(a.GetQuestion()))
+			v.Add(f+".question", "%q is not a question of the survey", errs.Clip(a.GetQuestion(), errs.MaxEcho))
 			continue
 		case seen.Again(a.GetQuestion()):
 			v.Add(f+".question", "%q is answered twice", a.GetQuestion())

@@ -258,7 +258,7 @@ func isCancelled(mt *famiv1.Meeting) bool {
 // when given, are the request fields that cannot be recorded.
 func errCancelled(mt *famiv1.Meeting, verb string, fields ...string) error {
 	e := errs.MeetingCancelled.With(errs.Error{
-		Message:  fmt.Sprintf("%s was cancelled (%q): it can no longer be %s", mt.GetName(), errs.Clip(mt.GetCancellation().GetReason()), verb),
+		Message:  fmt.Sprintf("%s was cancelled (%q): it can no longer be %s", mt.GetName(), errs.Clip(mt.GetCancellation().GetReason(), errs.MaxEcho), verb),
 		Metadata: map[string]string{"meeting": mt.GetName()},
 	})
 	for _, f := range fields {

@@ -162,7 +162,7 @@ func (s *Service) UpdateActionItem(ctx context.Context, req *famiv1.UpdateAction
 		}
 		if item == nil {
 			return nil, errs.ActionItemNotFound.With(errs.Error{
-				Message:    fmt.Sprintf("%s has no action item %q", cur.GetName(), errs.Clip(req.GetActionItemId())),
+				Message:    fmt.Sprintf("%s has no action item %q", cur.GetName(), errs.Clip(req.GetActionItemId(), errs.MaxEcho)),
 				Violations: []errs.Violation{{Field: "action_item_id", Description: "is not an action item of " + cur.GetName()}},
 			})
 		}

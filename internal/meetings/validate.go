@@ -130,9 +130,9 @@ func link(v *errs.Violations, field, s string) {
 	u, err := url.Parse(s)
 	switch {
 	case err != nil || strings.ContainsAny(s, " \t\r\n") || u.Host == "":
-		v.Add(field, "%q is not a URL: want an absolute http(s) URL such as https://meet.example.org/room", errs.Clip(s))
+		v.Add(field, "%q is not a URL: want an absolute http(s) URL such as https://meet.example.org/room", errs.Clip(s, errs.MaxEcho))
 	case u.Scheme != "https" && u.Scheme != "http":
-		v.Add(field, "%q is not an http(s) URL", errs.Clip(s))
+		v.Add(field, "%q is not an http(s) URL", errs.Clip(s, errs.MaxEcho))
 	case u.User != nil:
 		v.Add(field, "must not carry a user name or password")
 	}

@@ -72,7 +72,7 @@ func (n reportName) String() string {
 // "regions/{region}/projects/{project}/monitoringReports/{period}[@{revision}]";
 // withRevision allows the revision suffix.
 func parseReportName(field, name string, withRevision bool) (reportName, error) {
-	bad := errs.InvalidField(field, "%q is not a monitoring report name: want regions/{region}/projects/{project}/monitoringReports/{YYYY-qN}", errs.Clip(name))
+	bad := errs.InvalidField(field, "%q is not a monitoring report name: want regions/{region}/projects/{project}/monitoringReports/{YYYY-qN}", errs.Clip(name, errs.MaxEcho))
 	parts := strings.Split(name, "/")
 	if len(parts) != 6 || parts[4] != resource.MonitoringReports {
 		return reportName{}, bad
@@ -102,7 +102,7 @@ func parseReportName(field, name string, withRevision bool) (reportName, error) 
 func parseProject(field, name string) (region, project string, err error) {
 	parts := strings.Split(name, "/")
 	if len(parts) != 4 || parts[0] != "regions" || parts[1] == "" || parts[2] != resource.Projects || parts[3] == "" {
-		return "", "", errs.InvalidField(field, "%q is not a project name: want regions/{region}/projects/{project}", errs.Clip(name))
+		return "", "", errs.InvalidField(field, "%q is not a project name: want regions/{region}/projects/{project}", errs.Clip(name, errs.MaxEcho))
 	}
 	return parts[1], name, nil
 }

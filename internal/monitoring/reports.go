@@ -55,7 +55,7 @@ func (s *Service) CreateMonitoringReport(ctx context.Context, req *famiv1.Create
 	}
 	q, ok := parsePeriod(req.GetMonitoringReportId())
 	if !ok {
-		return nil, errs.InvalidField("monitoring_report_id", "%q is not a quarter: want YYYY-qN, e.g. 2021-q1", errs.Clip(req.GetMonitoringReportId()))
+		return nil, errs.InvalidField("monitoring_report_id", "%q is not a quarter: want YYYY-qN, e.g. 2021-q1", errs.Clip(req.GetMonitoringReportId(), errs.MaxEcho))
 	}
 	if req.GetMonitoringReport() == nil {
 		return nil, errs.InvalidField("monitoring_report", "is required")

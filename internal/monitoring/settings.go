@@ -17,7 +17,7 @@ func settingsName(region string) string { return "regions/" + region + "/setting
 func parseSettingsName(field, name string) (string, error) {
 	region, id, err := aip.ParseName(field, name, "settings")
 	if err != nil || id != "monitoring" {
-		return "", errs.InvalidField(field, "%q is not a monitoring settings name: want regions/{region}/settings/monitoring", errs.Clip(name))
+		return "", errs.InvalidField(field, "%q is not a monitoring settings name: want regions/{region}/settings/monitoring", errs.Clip(name, errs.MaxEcho))
 	}
 	return region, nil
 }

@@ -38,7 +38,7 @@ func parseScope(parent string) (scope, error) {
 			return scope{region: parts[1], network: parent}, nil
 		}
 	}
-	return scope{}, errs.InvalidField("parent", "%q is not a region, project or network name", errs.Clip(parent))
+	return scope{}, errs.InvalidField("parent", "%q is not a region, project or network name", errs.Clip(parent, errs.MaxEcho))
 }
 
 // SummarizeMonitoring implements fami.v1.MonitoringService. It reads the
@@ -54,7 +54,7 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 	}
 	q, ok := parsePeriod(req.GetPeriod())
 	if !ok {
-		return nil, errs.InvalidField("period", "%q is not a quarter: want YYYY-qN, e.g. 2021-q1", errs.Clip(req.GetPeriod()))
+		return nil, errs.InvalidField("period", "%q is not a quarter: want YYYY-qN, e.g. 2021-q1", errs.Clip(req.GetPeriod(), errs.MaxEcho))
 	}
 	out := &famiv1.MonitoringSummary{Parent: req.GetParent(), Period: q.String()}
 	err = s.store.View(ctx, sc.region, func(tx store.ReadTx) error {

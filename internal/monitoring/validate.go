@@ -77,7 +77,7 @@ func (c *reportCheck) ref(field, code string, plan check.Set[string], what strin
 	case code == "":
 		c.v.Add(field, "is required")
 	case !plan[code]:
-		c.v.Add(field, "%q is not %s of the project's plan", errs.Clip(code), what)
+		c.v.Add(field, "%q is not %s of the project's plan", errs.Clip(code, errs.MaxEcho), what)
 	case listed != nil && listed.Again(code):
 		c.v.Add(field, "%q is listed twice", code)
 	}

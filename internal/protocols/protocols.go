@@ -512,7 +512,7 @@ func checkHash(field, h string) error {
 		return errs.InvalidField(field, "is required: the content_hash of the protocol as you read it")
 	}
 	if len(h) != 64 || !isLowerHex(h) {
-		return errs.InvalidField(field, "%q is not a content hash: want 64 lowercase hexadecimal digits (SHA-256)", errs.Clip(h))
+		return errs.InvalidField(field, "%q is not a content hash: want 64 lowercase hexadecimal digits (SHA-256)", errs.Clip(h, errs.MaxEcho))
 	}
 	return nil
 }

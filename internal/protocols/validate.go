@@ -54,7 +54,7 @@ func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 			f := errs.Indexed("protocol.themes", i)
 			check.Text(&v, f, th, true, maxLabel, false)
 			if seen.Again(th) {
-				v.Add(f, "%q is listed twice", errs.Clip(th))
+				v.Add(f, "%q is listed twice", errs.Clip(th, errs.MaxEcho))
 			}
 		}
 	}

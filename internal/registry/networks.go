@@ -62,7 +62,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	case n.GetLeadPartner() == "":
 		v.Add("network.lead_partner", "is required")
 	case !slices.Contains(leads, n.GetLeadPartner()):
-		v.Add("network.lead_partner", "%q must be a member with role LEAD", errs.Clip(n.GetLeadPartner()))
+		v.Add("network.lead_partner", "%q must be a member with role LEAD", errs.Clip(n.GetLeadPartner(), errs.MaxEcho))
 	}
 	if len(leads) > 1 {
 		v.Add("network.members", "has %d members with role LEAD; a network has exactly one", len(leads))
@@ -76,7 +76,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 		f := errs.Indexed("network.projects", i)
 		p := &famiv1.Project{}
 		if r, _, err := aip.ParseName(f+".project", np.GetProject(), resource.Projects); err != nil || r != region {
-			v.Add(f+".project", "%q is not a project of region %q", errs.Clip(np.GetProject()), region)
+			v.Add(f+".project", "%q is not a project of region %q", errs.Clip(np.GetProject(), errs.MaxEcho), region)
 			continue
 		}
 		if projects.Again(np.GetProject()) {
@@ -88,7 +88,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 		}
 		for j, a := range np.GetActions() {
 			if !slices.ContainsFunc(p.GetActions(), func(pa *famiv1.ProjectAction) bool { return pa.GetCode() == a }) {
-				v.Add(errs.Indexed(f+".actions", j), "%q is not an action of %s", errs.Clip(a), np.GetProject())
+				v.Add(errs.Indexed(f+".actions", j), "%q is not an action of %s", errs.Clip(a, errs.MaxEcho), np.GetProject())
 			}
 		}
 	}

@@ -30,7 +30,7 @@ func (s *Projects) validatePlan(v *errs.Violations, p *famiv1.Project, region st
 		case code == "" && required:
 			v.Add(field, "is required")
 		case code != "" && !actions[code]:
-			v.Add(field, "%q is not an action of the project", errs.Clip(code))
+			v.Add(field, "%q is not an action of the project", errs.Clip(code, errs.MaxEcho))
 		}
 	}
 
@@ -97,7 +97,7 @@ func checkFinancialPlan(v *errs.Violations, field string, plan []*famiv1.ActionB
 		case b.GetAction() == "":
 			v.Add(f+".action", "is required")
 		case !actions[b.GetAction()]:
-			v.Add(f+".action", "%q is not an action of the project", errs.Clip(b.GetAction()))
+			v.Add(f+".action", "%q is not an action of the project", errs.Clip(b.GetAction(), errs.MaxEcho))
 		case seen.Again(b.GetAction()):
 			v.Add(f+".action", "%q has another budget line", b.GetAction())
 		}
@@ -142,7 +142,7 @@ func checkProgramme(v *errs.Violations, p *famiv1.Project) {
 	fami := p.GetFund() == famiv1.Fund_FUND_FAMI_2014_2020 || p.GetFund() == famiv1.Fund_FUND_FAMI_2021_2027
 	if want, ok := objectiveCodes[p.GetSpecificObjective()]; fami && ok && pc.GetSpecificObjective() != "" && pc.GetSpecificObjective() != want {
 		v.Add("project.programme.specific_objective", "%q disagrees with specific_objective %s (%s)",
-			errs.Clip(pc.GetSpecificObjective()), p.GetSpecificObjective(), want)
+			errs.Clip(pc.GetSpecificObjective(), errs.MaxEcho), p.GetSpecificObjective(), want)
 	}
 }
 

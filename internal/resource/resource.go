@@ -37,6 +37,10 @@ const (
 	CapacityAssessments = "capacityAssessments"
 	Surveys             = "surveys"
 	MonitoringReports   = "monitoringReports"
+	// Accounts and service tokens are kept in the system store (package
+	// accounts), but named like every other resource.
+	Accounts      = "accounts"
+	ServiceTokens = "serviceTokens"
 )
 
 // Ref checks that name is an existing resource of collection in region,
@@ -86,7 +90,7 @@ func RefID(v *errs.Violations, field, name, region, collection string) string {
 	}
 	r, id, err := aip.ParseName(field, name, collection)
 	if err != nil || r != region {
-		v.Add(field, "%q is not a %s of region %q", errs.Clip(name), kindOf(collection), region)
+		v.Add(field, "%q is not a %s of region %q", errs.Clip(name, errs.MaxEcho), kindOf(collection), region)
 		return ""
 	}
 	return id
@@ -99,7 +103,7 @@ func CheckName(v *errs.Violations, field, name, collection string) {
 		return
 	}
 	if _, _, err := aip.ParseName(field, name, collection); err != nil {
-		v.Add(field, "%q is not a %s name", errs.Clip(name), kindOf(collection))
+		v.Add(field, "%q is not a %s name", errs.Clip(name, errs.MaxEcho), kindOf(collection))
 	}
 }
 

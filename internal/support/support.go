@@ -100,7 +100,7 @@ func New(s store.Store, opts Options) *Service {
 func ref(v *errs.Violations, field, name, collection, region string) (string, bool) {
 	r, id, err := aip.ParseName(field, name, collection)
 	if err != nil || r != region || aip.CheckID(field, id) != nil {
-		v.Add(field, "%q is not a name of region %q's %s: want regions/%s/%s/{id}", errs.Clip(name), region, collection, region, collection)
+		v.Add(field, "%q is not a name of region %q's %s: want regions/%s/%s/{id}", errs.Clip(name, errs.MaxEcho), region, collection, region, collection)
 		return "", false
 	}
 	return id, true

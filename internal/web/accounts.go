@@ -6,6 +6,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/resource"
 )
 
 // accountsPage lists the region's accounts and service tokens, with the
@@ -83,12 +84,12 @@ func (a *App) accountCreate(w http.ResponseWriter, r *http.Request, s *session) 
 // accountDelete deletes an account; its sessions end at once (the
 // services refuse tokens of a raised credential generation).
 func (a *App) accountDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	_, err := a.auth.DeleteAccount(s.ctx, &famiv1.DeleteAccountRequest{Name: regionName(s.region) + "/accounts/" + r.PathValue("account")})
+	_, err := a.auth.DeleteAccount(s.ctx, &famiv1.DeleteAccountRequest{Name: pathName(r, s, resource.Accounts, "account")})
 	a.afterAccounts(w, r, s, err, "account_deleted")
 }
 
 func (a *App) accountPassword(w http.ResponseWriter, r *http.Request, s *session) {
-	_, err := a.auth.SetAccountPassword(s.ctx, &famiv1.SetAccountPasswordRequest{Name: regionName(s.region) + "/accounts/" + r.PathValue("account"),
+	_, err := a.auth.SetAccountPassword(s.ctx, &famiv1.SetAccountPasswordRequest{Name: pathName(r, s, resource.Accounts, "account"),
 		Password: r.PostFormValue("password")})
 	a.afterAccounts(w, r, s, err, "password_set")
 }
@@ -117,6 +118,6 @@ func (a *App) tokenCreate(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) tokenRevoke(w http.ResponseWriter, r *http.Request, s *session) {
-	_, err := a.auth.RevokeServiceToken(s.ctx, &famiv1.RevokeServiceTokenRequest{Name: regionName(s.region) + "/serviceTokens/" + r.PathValue("token")})
+	_, err := a.auth.RevokeServiceToken(s.ctx, &famiv1.RevokeServiceTokenRequest{Name: pathName(r, s, resource.ServiceTokens, "token")})
 	a.afterAccounts(w, r, s, err, "token_revoked")
 }

@@ -16,7 +16,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -103,7 +105,7 @@ func (a *App) hours(w http.ResponseWriter, r *http.Request, s *session) {
 	if id := r.URL.Query().Get("ripresenta"); id != "" {
 		// A rejected entry is submitted again as a new one, starting from
 		// what was rejected.
-		e, err := a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: regionName(s.region) + "/supportEntries/" + id})
+		e, err := a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: aip.Name(s.region, resource.SupportEntries, id)})
 		if err != nil {
 			a.fail(w, r, s, err)
 			return
@@ -279,7 +281,7 @@ func (a *App) editEntryForm(w http.ResponseWriter, r *http.Request, s *session) 
 }
 
 func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	name := regionName(s.region) + "/supportEntries/" + r.PathValue("entry")
+	name := pathName(r, s, resource.SupportEntries, "entry")
 	e, l, ok := load(a, w, r, s, needNetworks|needClosed, func() (*famiv1.SupportEntry, error) {
 		return a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: name})
 	})
@@ -304,7 +306,7 @@ func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, cod
 func (a *App) updateEntry(w http.ResponseWriter, r *http.Request, s *session) {
 	fm := newForm(r.PostForm)
 	e := entryFromForm(r.PostForm)
-	e.Name = regionName(s.region) + "/supportEntries/" + r.PathValue("entry")
+	e.Name = pathName(r, s, resource.SupportEntries, "entry")
 	e.Etag = r.PostFormValue("etag")
 	_, err := a.support.UpdateSupportEntry(s.ctx, &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: e, UpdateMask: &fieldmaskpb.FieldMask{Paths: entryFields}, RequestId: r.PostFormValue("request_id"),
@@ -314,7 +316,7 @@ func (a *App) updateEntry(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) deleteEntry(w http.ResponseWriter, r *http.Request, s *session) {
-	name := regionName(s.region) + "/supportEntries/" + r.PathValue("entry")
+	name := pathName(r, s, resource.SupportEntries, "entry")
 	_, err := a.support.DeleteSupportEntry(s.ctx, &famiv1.DeleteSupportEntryRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
 	fm := newForm(r.PostForm)
 	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderEdit(w, r, s, code, fm) },

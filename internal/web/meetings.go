@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -200,13 +201,9 @@ func (a *App) meetingView(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderMeeting(w, r, s, http.StatusOK, nil)
 }
 
-func (a *App) meetingName(r *http.Request, s *session) string {
-	return regionName(s.region) + "/meetings/" + r.PathValue("meeting")
-}
-
 func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
 	m, l, ok := load(a, w, r, s, needPartners|needNetworks, func() (*famiv1.Meeting, error) {
-		return a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: a.meetingName(r, s)})
+		return a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: pathName(r, s, resource.Meetings, "meeting")})
 	})
 	if !ok {
 		return
@@ -286,7 +283,7 @@ func (a *App) recordAttendance(w http.ResponseWriter, r *http.Request, s *sessio
 		att = append(att, pa)
 	}
 	slices.SortFunc(att, func(x, y *famiv1.PartnerAttendance) int { return cmp.Compare(x.GetPartner(), y.GetPartner()) })
-	_, err := a.meetings.RecordAttendance(s.ctx, &famiv1.RecordAttendanceRequest{Name: a.meetingName(r, s), Attendance: att,
+	_, err := a.meetings.RecordAttendance(s.ctx, &famiv1.RecordAttendanceRequest{Name: pathName(r, s, resource.Meetings, "meeting"), Attendance: att,
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
 	a.afterMeetingAction(w, r, s, err, "attendance_recorded")
 }
@@ -294,7 +291,7 @@ func (a *App) recordAttendance(w http.ResponseWriter, r *http.Request, s *sessio
 // recordMinutes records the minutes and adds the action items typed in the
 // empty rows; the recorded items are sent back unchanged.
 func (a *App) recordMinutes(w http.ResponseWriter, r *http.Request, s *session) {
-	m, err := a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: a.meetingName(r, s)})
+	m, err := a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: pathName(r, s, resource.Meetings, "meeting")})
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
@@ -312,13 +309,13 @@ func (a *App) recordMinutes(w http.ResponseWriter, r *http.Request, s *session) 
 }
 
 func (a *App) meetingCancel(w http.ResponseWriter, r *http.Request, s *session) {
-	_, err := a.meetings.CancelMeeting(s.ctx, &famiv1.CancelMeetingRequest{Name: a.meetingName(r, s), Reason: r.PostFormValue("reason"),
+	_, err := a.meetings.CancelMeeting(s.ctx, &famiv1.CancelMeetingRequest{Name: pathName(r, s, resource.Meetings, "meeting"), Reason: r.PostFormValue("reason"),
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
 	a.afterMeetingAction(w, r, s, err, "meeting_cancelled")
 }
 
 func (a *App) actionItemDone(w http.ResponseWriter, r *http.Request, s *session) {
-	_, err := a.meetings.UpdateActionItem(s.ctx, &famiv1.UpdateActionItemRequest{Name: a.meetingName(r, s), ActionItemId: r.PathValue("item"),
+	_, err := a.meetings.UpdateActionItem(s.ctx, &famiv1.UpdateActionItemRequest{Name: pathName(r, s, resource.Meetings, "meeting"), ActionItemId: r.PathValue("item"),
 		Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
 	a.afterMeetingAction(w, r, s, err, "action_done")
 }

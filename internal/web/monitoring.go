@@ -8,6 +8,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/resource"
 )
 
 // The quarterly monitoring (MonitoringService): a region's summary of a
@@ -95,10 +96,6 @@ func (a *App) summarize(w http.ResponseWriter, r *http.Request, s *session, p *m
 	return true
 }
 
-func projectName(s *session, r *http.Request) string {
-	return regionName(s.region) + "/projects/" + r.PathValue("project")
-}
-
 // projectMonitoring lists a project's reports and summarizes a quarter.
 func (a *App) projectMonitoring(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderProjectMonitoring(w, r, s, http.StatusOK, newForm(nil))
@@ -137,7 +134,7 @@ func (a *App) createReport(w http.ResponseWriter, r *http.Request, s *session) {
 	nf := newForm(r.PostForm)
 	nf.Prefix = "new_"
 	period := strings.TrimSpace(r.PostFormValue("new_period"))
-	_, err := a.monitoring.CreateMonitoringReport(s.ctx, &famiv1.CreateMonitoringReportRequest{Parent: projectName(s, r),
+	_, err := a.monitoring.CreateMonitoringReport(s.ctx, &famiv1.CreateMonitoringReportRequest{Parent: pathName(r, s, resource.Projects, "project"),
 		MonitoringReportId: period, MonitoringReport: &famiv1.MonitoringReport{Notes: r.PostFormValue("new_notes")},
 		RequestId: r.PostFormValue("request_id")})
 	if formError(nf, err, "monitoring_report.") {
@@ -199,13 +196,15 @@ func (p *reportPage) Reviewable() bool {
 	return p.CanReview && p.Report.GetState() == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED
 }
 
-func reportName(s *session, r *http.Request) string {
-	return projectName(s, r) + "/monitoringReports/" + r.PathValue("period")
+// reportName is the name of the monitoring report a page is about, which
+// lives under its project: pathName's project, then the period.
+func reportName(r *http.Request, s *session) string {
+	return pathName(r, s, resource.Projects, "project") + "/" + resource.MonitoringReports + "/" + r.PathValue("period")
 }
 
 // reportAndProject reads the report the path names and its project.
 func (a *App) reportAndProject(r *http.Request, s *session) (*famiv1.MonitoringReport, *famiv1.Project, error) {
-	rep, err := a.monitoring.GetMonitoringReport(s.ctx, &famiv1.GetMonitoringReportRequest{Name: reportName(s, r)})
+	rep, err := a.monitoring.GetMonitoringReport(s.ctx, &famiv1.GetMonitoringReportRequest{Name: reportName(r, s)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -248,7 +247,7 @@ func (a *App) renderReport(w http.ResponseWriter, r *http.Request, s *session, c
 
 // reportAction is a lifecycle step of a report: submit, approve or return.
 func (a *App) reportAction(w http.ResponseWriter, r *http.Request, s *session) {
-	name, etag, rid := reportName(s, r), r.PostFormValue("etag"), r.PostFormValue("request_id")
+	name, etag, rid := reportName(r, s), r.PostFormValue("etag"), r.PostFormValue("request_id")
 	var err error
 	done := r.PathValue("action")
 	switch done {

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/resource"
 )
 
 // networkPage creates or edits a network: its lead partner (capofila),
@@ -90,7 +91,7 @@ func (a *App) networkCreate(w http.ResponseWriter, r *http.Request, s *session) 
 }
 
 func (a *App) getNetwork(r *http.Request, s *session) (*famiv1.Network, error) {
-	return a.networks.GetNetwork(s.ctx, &famiv1.GetNetworkRequest{Name: regionName(s.region) + "/networks/" + r.PathValue("network")})
+	return a.networks.GetNetwork(s.ctx, &famiv1.GetNetworkRequest{Name: pathName(r, s, resource.Networks, "network")})
 }
 
 func (a *App) networkEdit(w http.ResponseWriter, r *http.Request, s *session) {
@@ -99,7 +100,7 @@ func (a *App) networkEdit(w http.ResponseWriter, r *http.Request, s *session) {
 
 func (a *App) networkUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 	in := networkFromForm(r.PostForm)
-	in.Name = regionName(s.region) + "/networks/" + r.PathValue("network")
+	in.Name = pathName(r, s, resource.Networks, "network")
 	_, err := a.networks.UpdateNetwork(s.ctx, &famiv1.UpdateNetworkRequest{Network: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: networkFields},
 		RequestId: r.PostFormValue("request_id")})
 	a.networkPages().updated(w, r, s, err, "/reti/"+r.PathValue("network")+"?ok=network_saved")

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/resource"
 )
 
 // projectList lists the region's projects, filtered by code, title or CUP.
@@ -162,7 +163,7 @@ func (a *App) projectCreate(w http.ResponseWriter, r *http.Request, s *session) 
 }
 
 func (a *App) getProject(r *http.Request, s *session) (*famiv1.Project, error) {
-	return a.projects.GetProject(s.ctx, &famiv1.GetProjectRequest{Name: regionName(s.region) + "/projects/" + r.PathValue("project")})
+	return a.projects.GetProject(s.ctx, &famiv1.GetProjectRequest{Name: pathName(r, s, resource.Projects, "project")})
 }
 
 func (a *App) projectEdit(w http.ResponseWriter, r *http.Request, s *session) {
@@ -171,7 +172,7 @@ func (a *App) projectEdit(w http.ResponseWriter, r *http.Request, s *session) {
 
 func (a *App) projectUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 	in := projectFromForm(r.PostForm)
-	in.Name = regionName(s.region) + "/projects/" + r.PathValue("project")
+	in.Name = pathName(r, s, resource.Projects, "project")
 	_, err := a.projects.UpdateProject(s.ctx, &famiv1.UpdateProjectRequest{Project: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: projectFields},
 		RequestId: r.PostFormValue("request_id")})
 	a.projectPages(extForm(nil)).updated(w, r, s, err, "/progetti/"+r.PathValue("project")+"?ok=project_saved")
@@ -182,7 +183,7 @@ func (a *App) projectUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 // the project's as stored.
 func (a *App) projectExtend(w http.ResponseWriter, r *http.Request, s *session) {
 	ext := extForm(r.PostForm)
-	_, err := a.projects.ExtendProject(s.ctx, &famiv1.ExtendProjectRequest{Name: regionName(s.region) + "/projects/" + r.PathValue("project"),
+	_, err := a.projects.ExtendProject(s.ctx, &famiv1.ExtendProjectRequest{Name: pathName(r, s, resource.Projects, "project"),
 		Extension: &famiv1.Extension{EndDate: parseDate(r.PostFormValue("ext_end_date")), ActReference: r.PostFormValue("ext_act_reference"),
 			GrantedOn: parseDate(r.PostFormValue("ext_granted_on"))},
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})

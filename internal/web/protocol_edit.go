@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/resource"
 )
 
 // protocolEditPage drafts a protocol or edits a draft: the parties are
@@ -101,7 +102,7 @@ func (a *App) protocolCreate(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 func (a *App) getProtocol(r *http.Request, s *session) (*famiv1.Protocol, error) {
-	return a.protocols.GetProtocol(s.ctx, &famiv1.GetProtocolRequest{Name: regionName(s.region) + "/protocols/" + r.PathValue("protocol")})
+	return a.protocols.GetProtocol(s.ctx, &famiv1.GetProtocolRequest{Name: pathName(r, s, resource.Protocols, "protocol")})
 }
 
 func (a *App) protocolEdit(w http.ResponseWriter, r *http.Request, s *session) {
@@ -110,7 +111,7 @@ func (a *App) protocolEdit(w http.ResponseWriter, r *http.Request, s *session) {
 
 func (a *App) protocolUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 	in := protocolFromForm(r.PostForm)
-	in.Name = regionName(s.region) + "/protocols/" + r.PathValue("protocol")
+	in.Name = pathName(r, s, resource.Protocols, "protocol")
 	_, err := a.protocols.UpdateProtocol(s.ctx, &famiv1.UpdateProtocolRequest{Protocol: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: protocolFields},
 		RequestId: r.PostFormValue("request_id")})
 	a.protocolPages().updated(w, r, s, err, "/protocolli/"+r.PathValue("protocol")+"?ok=protocol_updated")
@@ -119,7 +120,7 @@ func (a *App) protocolUpdate(w http.ResponseWriter, r *http.Request, s *session)
 // protocolAmend starts the next version: a draft copy the parties edit,
 // open and sign again.
 func (a *App) protocolAmend(w http.ResponseWriter, r *http.Request, s *session) {
-	name := regionName(s.region) + "/protocols/" + r.PathValue("protocol")
+	name := pathName(r, s, resource.Protocols, "protocol")
 	next, err := a.protocols.AmendProtocol(s.ctx, &famiv1.AmendProtocolRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
 	if err == nil {
 		http.Redirect(w, r, "/protocolli/"+lastSegment(next.GetName())+"/modifica?ok=protocol_amended", http.StatusSeeOther)
@@ -129,7 +130,7 @@ func (a *App) protocolAmend(w http.ResponseWriter, r *http.Request, s *session) 
 }
 
 func (a *App) protocolTerminate(w http.ResponseWriter, r *http.Request, s *session) {
-	name := regionName(s.region) + "/protocols/" + r.PathValue("protocol")
+	name := pathName(r, s, resource.Protocols, "protocol")
 	_, err := a.protocols.TerminateProtocol(s.ctx, &famiv1.TerminateProtocolRequest{Name: name, Reason: r.PostFormValue("reason"),
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
 	a.afterProtocolAction(w, r, s, err, "protocol_terminated")

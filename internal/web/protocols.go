@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/resource"
 )
 
 // protocolsPage lists protocols: for network staff, those where their
@@ -18,7 +20,7 @@ type protocolsPage struct {
 func (a *App) protocolList(w http.ResponseWriter, r *http.Request, s *session) {
 	req := &famiv1.ListProtocolsRequest{Parent: regionName(s.region), PageSize: 1000, Partner: s.who.Partner}
 	if n := r.URL.Query().Get("rete"); validID(n) {
-		req.Network = regionName(s.region) + "/networks/" + n
+		req.Network = aip.Name(s.region, resource.Networks, n)
 	}
 	res, err := a.protocols.ListProtocols(s.ctx, req)
 	if err != nil {
@@ -86,13 +88,13 @@ func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session,
 // changed since, the service refuses (CONTENT_HASH_MISMATCH) and the page
 // shows the new text.
 func (a *App) protocolSign(w http.ResponseWriter, r *http.Request, s *session) {
-	name := regionName(s.region) + "/protocols/" + r.PathValue("protocol")
+	name := pathName(r, s, resource.Protocols, "protocol")
 	_, err := a.protocols.SignProtocol(s.ctx, &famiv1.SignProtocolRequest{Name: name, ContentHash: r.PostFormValue("content_hash"), RequestId: r.PostFormValue("request_id")})
 	a.afterProtocolAction(w, r, s, err, "protocol_signed")
 }
 
 func (a *App) protocolOpen(w http.ResponseWriter, r *http.Request, s *session) {
-	name := regionName(s.region) + "/protocols/" + r.PathValue("protocol")
+	name := pathName(r, s, resource.Protocols, "protocol")
 	_, err := a.protocols.OpenProtocolForSignature(s.ctx, &famiv1.OpenProtocolForSignatureRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
 	a.afterProtocolAction(w, r, s, err, "protocol_opened")
 }

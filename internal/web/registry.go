@@ -8,6 +8,8 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/resource"
 )
 
 // partnerList lists the region's partners, filtered by name.
@@ -64,7 +66,7 @@ func (a *App) partnerCreate(w http.ResponseWriter, r *http.Request, s *session) 
 }
 
 func (a *App) getPartner(r *http.Request, s *session) (*famiv1.Partner, error) {
-	return a.partners.GetPartner(s.ctx, &famiv1.GetPartnerRequest{Name: regionName(s.region) + "/partners/" + r.PathValue("partner")})
+	return a.partners.GetPartner(s.ctx, &famiv1.GetPartnerRequest{Name: pathName(r, s, resource.Partners, "partner")})
 }
 
 func (a *App) partnerEdit(w http.ResponseWriter, r *http.Request, s *session) {
@@ -78,7 +80,7 @@ func partnerForm(pt *famiv1.Partner) url.Values {
 
 func (a *App) partnerUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 	in := partnerFromForm(r.PostForm)
-	in.Name = regionName(s.region) + "/partners/" + r.PathValue("partner")
+	in.Name = pathName(r, s, resource.Partners, "partner")
 	_, err := a.partners.UpdatePartner(s.ctx, &famiv1.UpdatePartnerRequest{Partner: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: partnerFields}, RequestId: r.PostFormValue("request_id")})
 	a.partnerPages().updated(w, r, s, err, "/partner/"+r.PathValue("partner")+"?ok=partner_updated")
 }
@@ -101,5 +103,5 @@ func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	canCreate := s.can(a, famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{Parent: regionName(s.region)})
 	a.render(w, http.StatusOK, "networks", &networksPage{listPage: newListPage(a, r, s, "networks.title", networks, fields, canCreate), Partners: l.partners,
-		CanEdit: s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: regionName(s.region) + "/networks/-"}})})
+		CanEdit: s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: aip.Name(s.region, resource.Networks, "-")}})})
 }

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/territory"
 
@@ -356,6 +357,17 @@ func (a *App) submitted(w http.ResponseWriter, r *http.Request, s *session, fm *
 }
 
 func regionName(id string) string { return "regions/" + id }
+
+// pathName is the name of the resource a page is about: the one of
+// collection (a constant of internal/resource) in the session's region
+// whose id is the request's path value wildcard. The value is taken as it
+// is, unchecked: the service parses the name (aip.ParseName) and refuses
+// an id holding a '/', so that an escaped "x/../../../veneto/..." never
+// names a resource of another collection or region
+// (TestHostilePathValuesNameNothingElse).
+func pathName(r *http.Request, s *session, collection, wildcard string) string {
+	return aip.Name(s.region, collection, r.PathValue(wildcard))
+}
 
 func regionList() []*famiv1.Region {
 	var out []*famiv1.Region

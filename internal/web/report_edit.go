@@ -175,7 +175,7 @@ func (a *App) reportUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	in := reportFromForm(r.PostForm, pr)
-	in.Name = reportName(s, r)
+	in.Name = reportName(r, s)
 	_, err = a.monitoring.UpdateMonitoringReport(s.ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: in,
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: reportFields}, RequestId: r.PostFormValue("request_id")})
 	fm := newForm(r.PostForm)

@@ -11,7 +11,9 @@ import (
 	"google.golang.org/grpc/status"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -57,7 +59,7 @@ func (a *App) review(w http.ResponseWriter, r *http.Request, s *session) {
 	fm := newForm(r.PostForm)
 	var names []string
 	for _, id := range r.PostForm["voce"] {
-		names = append(names, regionName(s.region)+"/supportEntries/"+id)
+		names = append(names, aip.Name(s.region, resource.SupportEntries, id))
 	}
 	var err error
 	done := "approved"
@@ -154,7 +156,7 @@ func pendingEntries(err error) (int, bool) {
 
 func (a *App) reopenPeriod(w http.ResponseWriter, r *http.Request, s *session) {
 	_, err := a.support.ReopenPeriod(s.ctx, &famiv1.ReopenPeriodRequest{
-		Name: regionName(s.region) + "/closedPeriods/" + r.PathValue("period"), Reason: r.PostFormValue("reason"),
+		Name: pathName(r, s, resource.ClosedPeriods, "period"), Reason: r.PostFormValue("reason"),
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id"),
 	})
 	fm := newForm(nil)

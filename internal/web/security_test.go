@@ -305,3 +305,76 @@ func TestSessionCookieSecureUnderTLS(t *testing.T) {
 		t.Errorf("session cookie over TLS: %q; want Secure, HttpOnly, SameSite=Strict", res.Header.Get("Set-Cookie"))
 	}
 }
+
+// TestHostilePathValuesNameNothingElse sends path values that hold '/' or
+// "..", escaped so that the router keeps each one segment, and aim at a
+// resource of another collection or region. The page names its resource
+// from the value as it is, and the service refuses the name: the status is
+// the one of an invalid (or, for "..", a missing) name, a Veneto user sees
+// nothing of Lombardia, and no write lands.
+func TestHostilePathValuesNameNothingElse(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	f.account("veneto", "vadmin", "Vera Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	vb, lb := f.client(t), f.client(t)
+	vb.signIn("vadmin@veneto")
+	lb.signIn("admin@lombardia")
+
+	// into climbs from the name's id to "regions/", as a path would.
+	into := func(region, collection, id string) string {
+		return url.PathEscape("x/../../../" + region + "/" + collection + "/" + id)
+	}
+	for _, c := range []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/partner/" + into("lombardia", "partners", "udp-milano"), http.StatusBadRequest},
+		{"GET", "/reti/" + into("lombardia", "networks", "rete-milano"), http.StatusBadRequest},
+		{"GET", "/reti/" + into("lombardia", "partners", "udp-milano"), http.StatusBadRequest},
+		{"GET", "/progetti/" + into("lombardia", "projects", "lab-impact"), http.StatusBadRequest},
+		{"GET", "/progetti/" + into("lombardia", "projects", "lab-impact") + "/monitoraggio", http.StatusBadRequest},
+		{"GET", "/progetti/" + into("lombardia", "projects", "lab-impact") + "/monitoraggio/2021-q2", http.StatusBadRequest},
+		{"GET", "/progetti/lab-impact/monitoraggio/" + url.PathEscape("x/../../../../../lombardia/projects/lab-impact/monitoringReports/2021-q2"), http.StatusBadRequest},
+		{"GET", "/progetti/%2E%2E", http.StatusNotFound},
+		{"GET", "/ore/" + into("lombardia", "supportEntries", "y"), http.StatusBadRequest},
+		{"GET", "/incontri/" + into("lombardia", "meetings", "y"), http.StatusBadRequest},
+		{"GET", "/protocolli/" + into("lombardia", "protocols", "y"), http.StatusBadRequest},
+		{"GET", "/protocolli/" + into("lombardia", "protocols", "y") + "/modifica", http.StatusBadRequest},
+		{"POST", "/account/" + into("lombardia", "accounts", "admin") + "/elimina", http.StatusUnprocessableEntity},
+		{"POST", "/account/" + into("veneto", "accounts", "vadmin") + "/elimina", http.StatusUnprocessableEntity},
+		{"POST", "/token/" + into("lombardia", "serviceTokens", "y") + "/revoca", http.StatusUnprocessableEntity},
+		{"POST", "/periodi/" + into("lombardia", "closedPeriods", "y") + "/riapri", http.StatusUnprocessableEntity},
+		{"POST", "/incontri/" + into("lombardia", "meetings", "y") + "/annulla", http.StatusBadRequest},
+		{"POST", "/ore/" + into("lombardia", "supportEntries", "y") + "/elimina", http.StatusForbidden},
+		{"POST", "/progetti/" + into("lombardia", "projects", "lab-impact") + "/proroga", http.StatusBadRequest},
+	} {
+		for _, b := range []*browserless{vb, lb} {
+			var form url.Values
+			if c.method == "POST" {
+				form = extension(b.csrf("/ore"))
+			}
+			res, page := b.do(c.method, c.path, form)
+			if res.StatusCode != c.status {
+				t.Errorf("%s %s: status %d, want %d", c.method, c.path, res.StatusCode, c.status)
+			}
+			if b == vb && (strings.Contains(page, "Milano") || strings.Contains(page, "PROG-2463")) {
+				t.Errorf("%s %s as a Veneto user shows Lombardia data", c.method, c.path)
+			}
+		}
+	}
+	vb.signIn("vadmin@veneto")
+	lb.signIn("admin@lombardia")
+	if page := lb.wantPage("/progetti/lab-impact", http.StatusOK, "31/12/2021"); strings.Contains(page, "31/12/2030") {
+		t.Error("a hostile path value extended lab-impact")
+	}
+	// The same extension, on the project's own path, is taken.
+	if res, _ := lb.do("POST", "/progetti/lab-impact/proroga", extension(lb.csrf("/ore"))); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("extend lab-impact: status %d, want 303", res.StatusCode)
+	}
+	lb.wantPage("/progetti/lab-impact", http.StatusOK, "31/12/2030")
+}
+
+// extension is the form of a project's extension to the end of 2030.
+func extension(csrf string) url.Values {
+	return url.Values{"csrf": {csrf}, "ext_end_date": {"31/12/2030"}, "ext_act_reference": {"DGR 1/2021"}, "ext_granted_on": {"01/12/2021"}}
+}
