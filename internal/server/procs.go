@@ -148,17 +148,40 @@ func memLimit(n int64) string {
 // /proc/self/cgroup shows the host's path but the container sees only its
 // cgroup, at the mount point (cgroup v1 without a cgroup namespace).
 func cgroupMemoryLimit(root string) (limit int64, file string, err error) {
+	mount, path, name, err := memoryCgroup(root)
+	if err != nil || name == "" {
+		return 0, "", err
+	}
+	for dir := filepath.Join("/", path); ; dir = filepath.Dir(dir) {
+		f := filepath.Join(root, mount, dir, name)
+		n, err := readMemoryLimit(f)
+		if err != nil {
+			return 0, "", err
+		}
+		if n > 0 && (file == "" || n < limit) {
+			limit, file = n, f
+		}
+		if dir == "/" {
+			return limit, file, nil
+		}
+	}
+}
+
+// memoryCgroup reads root's /proc/self/cgroup for the cgroup of the
+// memory controller: its hierarchy's mount point under root, its path
+// there and the name of its limit file; name is "" when the process is in
+// no cgroup or none has the memory controller.
+func memoryCgroup(root string) (mount, path, name string, err error) {
 	b, err := os.ReadFile(filepath.Join(root, "proc/self/cgroup"))
 	if errors.Is(err, fs.ErrNotExist) {
-		return 0, "", nil
+		return "", "", "", nil
 	}
 	if err != nil {
-		return 0, "", err
+		return "", "", "", err
 	}
 	// Each line is hierarchy-ID:controllers:path; cgroup v2's one line is
 	// "0::path". With both, as in systemd's hybrid mode, the memory
 	// controller is v1's.
-	var mount, path, name string
 	cgroups := 0
 	for line := range strings.Lines(string(b)) {
 		id, rest, _ := strings.Cut(strings.TrimSpace(line), ":")
@@ -175,28 +198,31 @@ func cgroupMemoryLimit(root string) (limit int64, file string, err error) {
 		}
 	}
 	if cgroups == 0 {
-		return 0, "", fmt.Errorf("%s: %.40q is not a list of cgroups", filepath.Join(root, "proc/self/cgroup"), b)
+		return "", "", "", fmt.Errorf("%s: %.40q is not a list of cgroups", filepath.Join(root, "proc/self/cgroup"), b)
 	}
-	if name == "" {
-		return 0, "", nil // no memory controller
+	return mount, path, name, nil
+}
+
+// readMemoryLimit reads one cgroup limit file: 0 when it sets no limit
+// ("max", a number past 4 EiB, or no such file).
+func readMemoryLimit(f string) (int64, error) {
+	b, err := os.ReadFile(f)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
 	}
-	for dir := filepath.Join("/", path); ; dir = filepath.Dir(dir) {
-		f := filepath.Join(root, mount, dir, name)
-		b, err := os.ReadFile(f)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return 0, "", err
-		}
-		if s := strings.TrimSpace(string(b)); err == nil && s != "max" {
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil || n <= 0 {
-				return 0, "", fmt.Errorf("%s: %.40q is not a memory limit", f, s)
-			}
-			if n < 1<<62 && (file == "" || n < limit) {
-				limit, file = n, f
-			}
-		}
-		if dir == "/" {
-			return limit, file, nil
-		}
+	if err != nil {
+		return 0, err
 	}
+	s := strings.TrimSpace(string(b))
+	if s == "max" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s: %.40q is not a memory limit", f, s)
+	}
+	if n >= 1<<62 {
+		return 0, nil
+	}
+	return n, nil
 }

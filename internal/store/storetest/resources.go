@@ -152,101 +152,11 @@ func testGet(t *testing.T, open func(t *testing.T) store.Store) {
 		wantProto(t, "Get into a used message", into, p)
 	})
 
-	t.Run("Exists", func(t *testing.T) {
-		view(t, s, lombardia, func(tx store.ReadTx) error {
-			for name, want := range map[string]bool{p.GetName(): true, partnerName(lombardia, "p2"): false, "regions/lombardia/networks/p1": false} {
-				if got, err := tx.Exists(name); got != want || err != nil {
-					t.Errorf("Exists(%s): got %v, %v, want %v", name, got, err, want)
-				}
-			}
-			_, err := tx.Exists(partnerName(veneto, "p1"))
-			wantCode(t, "Exists(regions/veneto/...) in lombardia", err, errs.Invalid)
-			return nil
-		})
-		// A write transaction sees its own puts and deletes.
-		_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
-			q := newPartner(lombardia, "e1")
-			if err := tx.Put(q); err != nil {
-				return nil, err
-			}
-			if ok, err := tx.Exists(q.GetName()); !ok || err != nil {
-				t.Errorf("Exists of a resource put in the same Update: got %v, %v", ok, err)
-			}
-			if err := tx.Delete(q.GetName()); err != nil {
-				return nil, err
-			}
-			if ok, err := tx.Exists(q.GetName()); ok || err != nil {
-				t.Errorf("Exists of a resource deleted in the same Update: got %v, %v", ok, err)
-			}
-			return q, nil
-		})
-		if err != nil {
-			t.Fatalf("Update: %v", err)
-		}
-	})
+	t.Run("Exists", func(t *testing.T) { testGetExists(t, s, p) })
 
-	t.Run("Find", func(t *testing.T) {
-		// store.Find: found, missing (no error), and a name Get refuses
-		// (its error, not "missing").
-		view(t, s, lombardia, func(tx store.ReadTx) error {
-			got := new(famiv1.Partner)
-			if found, err := store.Find(tx, p.GetName(), got); !found || err != nil {
-				t.Errorf("Find(%s): got %v, %v, want found", p.GetName(), found, err)
-			}
-			wantProto(t, "Find", got, p)
-			if found, err := store.Find(tx, partnerName(lombardia, "p2"), new(famiv1.Partner)); found || err != nil {
-				t.Errorf("Find of a missing partner: got %v, %v, want not found and no error", found, err)
-			}
-			_, err := store.Find(tx, partnerName(veneto, "p1"), new(famiv1.Partner))
-			wantCode(t, "Find(regions/veneto/...) in lombardia", err, errs.Invalid)
-			return nil
-		})
-	})
+	t.Run("Find", func(t *testing.T) { testGetFind(t, s, p) })
 
-	t.Run("ExistsThenPut", func(t *testing.T) {
-		// A Create looks its name up (resource.Absent) before its Put:
-		// whatever the store keeps of that lookup, a Put of a name found
-		// is an UPDATE that keeps its create_time, even while another
-		// name's lookup is kept; the Put of the free name a CREATE; and
-		// the next Put of it an UPDATE.
-		var rev int64
-		view(t, s, lombardia, func(tx store.ReadTx) error { rev = tx.Revision(); return nil })
-		fresh, taken := newPartner(lombardia, "x1"), proto.CloneOf(p)
-		taken.Description = "changed after its lookup"
-		_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
-			for _, r := range []*famiv1.Partner{taken, fresh} {
-				if _, err := tx.Exists(r.GetName()); err != nil {
-					return nil, err
-				}
-			}
-			for _, r := range []store.Resource{taken, fresh, proto.CloneOf(fresh)} {
-				if err := tx.Put(r); err != nil {
-					return nil, err
-				}
-			}
-			return fresh, nil
-		})
-		if err != nil {
-			t.Fatalf("Update: %v", err)
-		}
-		var ops []string
-		for _, ch := range changes(t, s, lombardia, rev) {
-			ops = append(ops, ch.GetOperation().String()+" "+ch.GetResourceName())
-		}
-		want := []string{"CHANGE_OPERATION_UPDATE " + taken.GetName(), "CHANGE_OPERATION_CREATE " + fresh.GetName(), "CHANGE_OPERATION_UPDATE " + fresh.GetName()}
-		if !slices.Equal(ops, want) {
-			t.Errorf("changes: got %q, want %q", ops, want)
-		}
-		got := new(famiv1.Partner)
-		view(t, s, lombardia, func(tx store.ReadTx) error { return tx.Get(taken.GetName(), got) })
-		if !got.GetCreateTime().AsTime().Equal(p.GetCreateTime().AsTime()) {
-			t.Errorf("create_time of the put after a lookup that found it: got %v, want %v", got.GetCreateTime().AsTime(), p.GetCreateTime().AsTime())
-		}
-		view(t, s, lombardia, func(tx store.ReadTx) error { return tx.Get(fresh.GetName(), got) })
-		if got.GetCreateTime() == nil || !got.GetCreateTime().AsTime().Equal(got.GetUpdateTime().AsTime()) {
-			t.Errorf("the created then updated resource: create_time %v, update_time %v, want both the mutation's time", got.GetCreateTime(), got.GetUpdateTime())
-		}
-	})
+	t.Run("ExistsThenPut", func(t *testing.T) { testGetExistsThenPut(t, s, p) })
 
 	t.Run("InsideUpdate", func(t *testing.T) {
 		// A write transaction reads its own writes.
@@ -266,6 +176,102 @@ func testGet(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Fatalf("Update: %v", err)
 		}
 	})
+}
+
+func testGetExists(t *testing.T, s store.Store, p *famiv1.Partner) {
+	view(t, s, lombardia, func(tx store.ReadTx) error {
+		for name, want := range map[string]bool{p.GetName(): true, partnerName(lombardia, "p2"): false, "regions/lombardia/networks/p1": false} {
+			if got, err := tx.Exists(name); got != want || err != nil {
+				t.Errorf("Exists(%s): got %v, %v, want %v", name, got, err, want)
+			}
+		}
+		_, err := tx.Exists(partnerName(veneto, "p1"))
+		wantCode(t, "Exists(regions/veneto/...) in lombardia", err, errs.Invalid)
+		return nil
+	})
+	// A write transaction sees its own puts and deletes.
+	_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
+		q := newPartner(lombardia, "e1")
+		if err := tx.Put(q); err != nil {
+			return nil, err
+		}
+		if ok, err := tx.Exists(q.GetName()); !ok || err != nil {
+			t.Errorf("Exists of a resource put in the same Update: got %v, %v", ok, err)
+		}
+		if err := tx.Delete(q.GetName()); err != nil {
+			return nil, err
+		}
+		if ok, err := tx.Exists(q.GetName()); ok || err != nil {
+			t.Errorf("Exists of a resource deleted in the same Update: got %v, %v", ok, err)
+		}
+		return q, nil
+	})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+}
+
+func testGetFind(t *testing.T, s store.Store, p *famiv1.Partner) {
+	// store.Find: found, missing (no error), and a name Get refuses
+	// (its error, not "missing").
+	view(t, s, lombardia, func(tx store.ReadTx) error {
+		got := new(famiv1.Partner)
+		if found, err := store.Find(tx, p.GetName(), got); !found || err != nil {
+			t.Errorf("Find(%s): got %v, %v, want found", p.GetName(), found, err)
+		}
+		wantProto(t, "Find", got, p)
+		if found, err := store.Find(tx, partnerName(lombardia, "p2"), new(famiv1.Partner)); found || err != nil {
+			t.Errorf("Find of a missing partner: got %v, %v, want not found and no error", found, err)
+		}
+		_, err := store.Find(tx, partnerName(veneto, "p1"), new(famiv1.Partner))
+		wantCode(t, "Find(regions/veneto/...) in lombardia", err, errs.Invalid)
+		return nil
+	})
+}
+
+func testGetExistsThenPut(t *testing.T, s store.Store, p *famiv1.Partner) {
+	// A Create looks its name up (resource.Absent) before its Put:
+	// whatever the store keeps of that lookup, a Put of a name found
+	// is an UPDATE that keeps its create_time, even while another
+	// name's lookup is kept; the Put of the free name a CREATE; and
+	// the next Put of it an UPDATE.
+	var rev int64
+	view(t, s, lombardia, func(tx store.ReadTx) error { rev = tx.Revision(); return nil })
+	fresh, taken := newPartner(lombardia, "x1"), proto.CloneOf(p)
+	taken.Description = "changed after its lookup"
+	_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
+		for _, r := range []*famiv1.Partner{taken, fresh} {
+			if _, err := tx.Exists(r.GetName()); err != nil {
+				return nil, err
+			}
+		}
+		for _, r := range []store.Resource{taken, fresh, proto.CloneOf(fresh)} {
+			if err := tx.Put(r); err != nil {
+				return nil, err
+			}
+		}
+		return fresh, nil
+	})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	var ops []string
+	for _, ch := range changes(t, s, lombardia, rev) {
+		ops = append(ops, ch.GetOperation().String()+" "+ch.GetResourceName())
+	}
+	want := []string{"CHANGE_OPERATION_UPDATE " + taken.GetName(), "CHANGE_OPERATION_CREATE " + fresh.GetName(), "CHANGE_OPERATION_UPDATE " + fresh.GetName()}
+	if !slices.Equal(ops, want) {
+		t.Errorf("changes: got %q, want %q", ops, want)
+	}
+	got := new(famiv1.Partner)
+	view(t, s, lombardia, func(tx store.ReadTx) error { return tx.Get(taken.GetName(), got) })
+	if !got.GetCreateTime().AsTime().Equal(p.GetCreateTime().AsTime()) {
+		t.Errorf("create_time of the put after a lookup that found it: got %v, want %v", got.GetCreateTime().AsTime(), p.GetCreateTime().AsTime())
+	}
+	view(t, s, lombardia, func(tx store.ReadTx) error { return tx.Get(fresh.GetName(), got) })
+	if got.GetCreateTime() == nil || !got.GetCreateTime().AsTime().Equal(got.GetUpdateTime().AsTime()) {
+		t.Errorf("the created then updated resource: create_time %v, update_time %v, want both the mutation's time", got.GetCreateTime(), got.GetUpdateTime())
+	}
 }
 
 func testList(t *testing.T, open func(t *testing.T) store.Store) {
