@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Code classifies an error for every transport. The values mirror the gRPC
@@ -252,12 +253,20 @@ func Indexed(field string, i int) string {
 // (Clip): enough to recognise a name, too few to flood a log or a page.
 const MaxEcho = 80
 
-// Clip shortens hostile input to its first n bytes, marked "...", before it
-// is echoed in an error message. Every message clips with it, most with
-// MaxEcho; a package whose values are short may pass a limit of its own.
+// Clip shortens hostile input to at most its first n bytes, marked "...",
+// before it is echoed in an error message. Every message clips with it,
+// most with MaxEcho; a package whose values are short may pass a limit of
+// its own. The cut falls between characters: half of one is invalid
+// UTF-8 (%q prints it as an escape, "\xc3"; %s as it is), and a message
+// or a violation holding invalid UTF-8 cannot be marshalled into a
+// google.rpc.Status, so a gRPC client gets the code without its details
+// (ErrorInfo, BadRequest).
 func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "..."
 }

@@ -84,6 +84,13 @@ func TestClipAndIndexed(t *testing.T) {
 	if got := errs.Clip(strings.Repeat("a", 41), 40); got != strings.Repeat("a", 40)+"..." {
 		t.Errorf("Clip(41 a, 40) = %q", got)
 	}
+	// "è" is two bytes, the 80th and 81st: the cut goes before it.
+	if got := errs.Clip(strings.Repeat("a", 79)+"è", errs.MaxEcho); got != strings.Repeat("a", 79)+"..." {
+		t.Errorf("Clip(79 a, è) = %q, want the è left out whole", got)
+	}
+	if got := errs.Clip(strings.Repeat("è", 41), 40); got != strings.Repeat("è", 20)+"..." {
+		t.Errorf("Clip(41 è, 40) = %q", got)
+	}
 	if got := errs.Indexed("parties", 2); got != "parties[2]" {
 		t.Errorf("Indexed = %q", got)
 	}
