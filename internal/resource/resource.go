@@ -407,8 +407,12 @@ func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *a
 			return false, err
 		}
 		if keep != nil {
-			if ok, err := keep(item); err != nil || !ok {
-				return err == nil, err
+			ok, err := keep(item)
+			if err != nil {
+				return false, err
+			}
+			if !ok {
+				return true, nil // skipped: read on
 			}
 		}
 		if !page.Add(item, ID(item.GetName())) {
