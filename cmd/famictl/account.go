@@ -36,7 +36,7 @@ process list. Usernames are per region: the person logs in as
 		if err != nil {
 			return nil, err
 		}
-		pw, err := readPassword(a, "password for "+username+": ")
+		pw, err := readPassword(ctx, a, "password for "+username+": ")
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +74,7 @@ process list. Usernames are per region: the person logs in as
 		})
 	password := onResource(account, &cobra.Command{Use: "password NAME", Short: "Set an account's password (read from standard input); its tokens stop working"},
 		func(cmd *cobra.Command, name string) error {
-			pw, err := readPassword(a, "new password for "+name+": ")
+			pw, err := readPassword(cmd.Context(), a, "new password for "+name+": ")
 			if err != nil {
 				return err
 			}
@@ -88,15 +88,25 @@ process list. Usernames are per region: the person logs in as
 }
 
 // readPassword reads one line from standard input, without echo when it
-// is a terminal.
-func readPassword(a *app, prompt string) (string, error) {
+// is a terminal. Ctrl-C stops the wait (see prompted) and gives the
+// terminal its echo back.
+func readPassword(ctx context.Context, a *app, prompt string) (string, error) {
 	if f, ok := a.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fd := int(f.Fd())
+		state, err := term.GetState(fd)
+		if err != nil {
+			return "", err
+		}
+		defer term.Restore(fd, state)
 		fmt.Fprint(a.stderr, prompt)
-		b, err := term.ReadPassword(int(f.Fd()))
+		pw, err := prompted(ctx, func() (string, error) {
+			b, err := term.ReadPassword(fd)
+			return string(b), err
+		})
 		fmt.Fprintln(a.stderr)
-		return string(b), err
+		return pw, err
 	}
-	line, err := bufio.NewReader(a.stdin).ReadString('\n')
+	line, err := prompted(ctx, func() (string, error) { return bufio.NewReader(a.stdin).ReadString('\n') })
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err
 	}

@@ -131,7 +131,10 @@ func sign(ctx context.Context, client famiv1connect.ProtocolServiceClient, name 
 	fmt.Fprintf(stdout, "\ncontent hash %s\n", hash)
 	if !yes {
 		fmt.Fprint(stdout, "sign this text? [y/N] ")
-		answer, _ := bufio.NewReader(stdin).ReadString('\n')
+		answer, err := prompted(ctx, func() (string, error) { return bufio.NewReader(stdin).ReadString('\n') })
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err // Ctrl-C at the prompt
+		}
 		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
 			return nil, errors.New("not signed")
 		}

@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,3 +105,54 @@ func TestProtocolGetAmendTerminate(t *testing.T) {
 		t.Fatalf("protocol terminate: %v", terminated)
 	}
 }
+
+// TestPromptStopsAtCtrlC: Ctrl-C (the command's context cancelled) while
+// sign waits for the answer to "sign this text? [y/N]" ends the command at
+// once, not signed, where the read would wait on for a line; so does it
+// while a password is read.
+func TestPromptStopsAtCtrlC(t *testing.T) {
+	f := startFamid(t)
+	name := f.openProtocol()
+	for _, args := range [][]string{
+		{"protocol", "sign", name, "--token", f.udp},
+		{"account", "password", "regions/lombardia/accounts/nessuno", "--token", f.admin},
+	} {
+		ctx, cancel := context.WithCancel(t.Context())
+		pipe, typing := io.Pipe() // nothing is ever typed
+		var once sync.Once
+		reading := make(chan struct{})
+		stdin := readerFunc(func(b []byte) (int, error) {
+			once.Do(func() { close(reading) })
+			return pipe.Read(b)
+		})
+		done := make(chan error, 1)
+		go func() { done <- executeContext(ctx, append(args, "--server", f.url), stdin, io.Discard, io.Discard) }()
+		select {
+		case <-reading:
+		case err := <-done:
+			t.Fatalf("%s ended before reading its answer: %v", args[:2], err)
+		}
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s, Ctrl-C at the prompt: got %v, want context.Canceled", args[:2], err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s still waits at its prompt 10s after Ctrl-C", args[:2])
+		}
+		typing.Close()
+	}
+	p := &famiv1.Protocol{}
+	if err := protojson.Unmarshal([]byte(f.must(f.udp, "protocol", "get", name)), p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.GetSignatures()) != 0 {
+		t.Errorf("signed after Ctrl-C at sign's prompt: %v", p.GetSignatures())
+	}
+}
+
+// readerFunc is an io.Reader that is a function.
+type readerFunc func([]byte) (int, error)
+
+func (r readerFunc) Read(b []byte) (int, error) { return r(b) }
