@@ -81,9 +81,10 @@ func WithClientAddr(ctx context.Context, addr string) context.Context {
 // ClientAddr returns the client's address in ctx, or "".
 func ClientAddr(ctx context.Context) string { return valueOf(ctx, addrKey{}, "") }
 
-// withValue stores v behind a pointer: reading it back (valueOf, and
-// callContext.Value) then allocates nothing, as an interface holding a
-// struct or a string would.
+// withValue stores a pointer to v, the form callContext.Value answers
+// with: that Value returns pointers to its fields because returning them
+// as values would box, and so allocate, on every read; valueOf then finds
+// a *V whichever of the two contexts holds the value.
 func withValue[V any](ctx context.Context, k any, v V) context.Context {
 	return context.WithValue(ctx, k, &v)
 }
