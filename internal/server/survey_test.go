@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,11 @@ func TestSurveyEverySurface(t *testing.T) {
 		checkErr(t, "answer with a forged ticket", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"ticket"}})
 		_, err = participant.OpenSurvey(ctx, &famiv1.OpenSurveyRequest{Name: sv.GetName(), LinkKey: "wrong"})
 		checkErr(t, "open with a wrong link", err, wantErr{codes.NotFound, "NOT_FOUND", nil})
+		// The message echoes the name, clipped at 80 bytes, which fall
+		// inside its "è": the answer keeps its details all the same.
+		accented := lombardia + "/surveys/" + strings.Repeat("a", 79-len(lombardia+"/surveys/")) + "è"
+		_, err = participant.OpenSurvey(ctx, &famiv1.OpenSurveyRequest{Name: accented, LinkKey: "wrong"})
+		checkErr(t, "open a survey whose clipped name ends inside a character", err, wantErr{codes.NotFound, "NOT_FOUND", nil})
 
 		got, err := consultant.GetSurvey(ctx, &famiv1.GetSurveyRequest{Name: sv.GetName()})
 		if err != nil {
