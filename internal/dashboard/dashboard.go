@@ -14,7 +14,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
-	"github.com/raccordo/raccordo/internal/monitoring"
+	"github.com/raccordo/raccordo/internal/indicators"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -99,7 +99,7 @@ func (s *Service) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeReg
 	}
 	out := &famiv1.SummarizeRegionsResponse{Totals: &famiv1.RegionSummary{MonitoringPeriod: period}}
 	kinds := map[famiv1.PartnerKind]int32{}
-	indicators := monitoring.Indicators{}
+	progress := indicators.Progress{}
 	for _, region := range regions {
 		row, err := s.summarize(ctx, "regions/"+region, period)
 		if err != nil {
@@ -120,10 +120,10 @@ func (s *Service) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeReg
 		for _, k := range row.PartnersByKind {
 			kinds[k.Kind] += k.Count
 		}
-		indicators.Add(row.Indicators)
+		progress.Add(row.Indicators)
 	}
 	out.Totals.PartnersByKind = byKind(kinds)
-	out.Totals.Indicators = indicators.Sorted()
+	out.Totals.Indicators = progress.Sorted()
 	return out, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/indicators"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -125,7 +126,7 @@ func (s *Service) ScanSummary(ctx context.Context, req *famiv1.SummarizeMonitori
 			}
 			out.Indicators, out.Flags, out.ReportStates = out.Indicators[:0], out.Flags[:0], out.ReportStates[:0]
 			for _, t := range targets {
-				t.Percent = percent(t.GetAchieved(), t.GetTarget())
+				t.Percent = indicators.Percent(t.GetAchieved(), t.GetTarget())
 				out.Indicators = append(out.Indicators, t)
 			}
 			slices.SortFunc(out.Indicators, func(a, b *famiv1.IndicatorProgress) int { return cmp.Compare(a.GetCode(), b.GetCode()) })
@@ -137,7 +138,7 @@ func (s *Service) ScanSummary(ctx context.Context, req *famiv1.SummarizeMonitori
 				out.ReportStates = append(out.ReportStates, &famiv1.ReportStateCount{State: k, Count: n})
 			}
 			slices.SortFunc(out.ReportStates, func(a, b *famiv1.ReportStateCount) int { return cmp.Compare(a.GetState(), b.GetState()) })
-			out.CommittedPercent, out.PaidPercent = percent(float64(out.CommittedCents), float64(out.BudgetCents)), percent(float64(out.PaidCents), float64(out.BudgetCents))
+			out.CommittedPercent, out.PaidPercent = indicators.Percent(float64(out.CommittedCents), float64(out.BudgetCents)), indicators.Percent(float64(out.PaidCents), float64(out.BudgetCents))
 			return true, nil
 		})
 	})

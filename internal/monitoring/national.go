@@ -7,6 +7,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/indicators"
 )
 
 // summarizeNationally answers a summary of regions/-: every region's
@@ -15,7 +16,7 @@ import (
 // a region, and the percentages are those of the sums.
 func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.SummarizeMonitoringRequest) (*famiv1.MonitoringSummary, error) {
 	out := &famiv1.MonitoringSummary{Parent: aip.AllRegions}
-	indicators := Indicators{}
+	progress := indicators.Progress{}
 	for _, region := range aip.RegionIDs() {
 		r := proto.CloneOf(req)
 		r.Parent = "regions/" + region
@@ -31,12 +32,12 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 		out.QuarterCommittedCents += sum.GetQuarterCommittedCents()
 		out.QuarterPaidCents += sum.GetQuarterPaidCents()
 		out.OverdueProjects = append(out.OverdueProjects, sum.GetOverdueProjects()...)
-		indicators.Add(sum.GetIndicators())
+		progress.Add(sum.GetIndicators())
 		out.Flags = addFlags(out.Flags, sum.GetFlags(), 1)
 		out.ReportStates = addStates(out.ReportStates, sum.GetReportStates(), 1)
 	}
-	out.CommittedPercent = percent(float64(out.CommittedCents), float64(out.BudgetCents))
-	out.PaidPercent = percent(float64(out.PaidCents), float64(out.BudgetCents))
-	out.Indicators = indicators.Sorted()
+	out.CommittedPercent = indicators.Percent(float64(out.CommittedCents), float64(out.BudgetCents))
+	out.PaidPercent = indicators.Percent(float64(out.PaidCents), float64(out.BudgetCents))
+	out.Indicators = progress.Sorted()
 	return out, nil
 }

@@ -2,8 +2,6 @@ package monitoring
 
 import (
 	"context"
-	"maps"
-	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -11,6 +9,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/indicators"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
@@ -83,11 +82,11 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 type plans struct {
 	active  []*famiv1.Project
 	budget  int64
-	targets Indicators
+	targets indicators.Progress
 }
 
 func plansOf(projects []*famiv1.Project, q quarter) plans {
-	p := plans{targets: Indicators{}}
+	p := plans{targets: indicators.Progress{}}
 	for _, pr := range projects {
 		start, _ := date(pr.GetStartDate())
 		end, _ := date(pr.GetEndDate())
@@ -101,43 +100,6 @@ func plansOf(projects []*famiv1.Project, q quarter) plans {
 		}
 	}
 	return p
-}
-
-// Indicators add up the progress of indicators by code: a code's target
-// and achieved are sums, its name and unit those met first. Summaries of
-// several projects, regions or the whole country are made of them.
-type Indicators map[string]*famiv1.IndicatorProgress
-
-// Of is the progress of the indicator code, added with its name and unit
-// when first met.
-func (ix Indicators) Of(code, name, unit string) *famiv1.IndicatorProgress {
-	t, ok := ix[code]
-	if !ok {
-		t = &famiv1.IndicatorProgress{Code: code, Name: name, Unit: unit}
-		ix[code] = t
-	}
-	return t
-}
-
-// Add adds the targets and achieved values of in, by code.
-func (ix Indicators) Add(in []*famiv1.IndicatorProgress) {
-	for _, i := range in {
-		t := ix.Of(i.GetCode(), i.GetName(), i.GetUnit())
-		t.Target += i.GetTarget()
-		t.Achieved += i.GetAchieved()
-	}
-}
-
-// Sorted is the progress of every code, in code order, each with the
-// percentage of its sums.
-func (ix Indicators) Sorted() []*famiv1.IndicatorProgress {
-	var out []*famiv1.IndicatorProgress
-	for _, code := range slices.Sorted(maps.Keys(ix)) {
-		t := ix[code]
-		t.Percent = percent(t.GetAchieved(), t.GetTarget())
-		out = append(out, t)
-	}
-	return out
 }
 
 // figures is what the aggregate cells of a scope hold up to a quarter:
@@ -192,7 +154,7 @@ func (p plans) compare(out *famiv1.MonitoringSummary, f *figures) {
 	out.BudgetCents = p.budget
 	out.CommittedCents, out.PaidCents = f.committed, f.paid
 	out.QuarterCommittedCents, out.QuarterPaidCents = f.quarter.GetQuarterCommittedCents(), f.quarter.GetQuarterPaidCents()
-	out.CommittedPercent, out.PaidPercent = percent(float64(f.committed), float64(p.budget)), percent(float64(f.paid), float64(p.budget))
+	out.CommittedPercent, out.PaidPercent = indicators.Percent(float64(f.committed), float64(p.budget)), indicators.Percent(float64(f.paid), float64(p.budget))
 	for _, a := range f.quarter.GetIndicators() {
 		// An indicator since removed from the plan has no name or unit.
 		p.targets.Of(a.GetCode(), "", "").Achieved = a.GetAchieved()
@@ -256,11 +218,4 @@ func projectsOf(tx store.ReadTx, sc scope) ([]*famiv1.Project, error) {
 		return true
 	})
 	return out, err
-}
-
-func percent(part, whole float64) float64 {
-	if whole == 0 {
-		return 0
-	}
-	return part / whole * 100
 }

@@ -1,0 +1,38 @@
+package indicators
+
+import (
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// TestProgress adds two summaries' indicators: sums by code, the name and
+// unit first met, code order, and each percentage that of the sums (an
+// indicator without a target at 0%, not NaN).
+func TestProgress(t *testing.T) {
+	p := Progress{}
+	p.Add([]*famiv1.IndicatorProgress{
+		{Code: "b", Name: "Corsi", Unit: "corsi", Target: 10, Achieved: 2},
+		{Code: "a", Name: "Ore", Unit: "ore", Target: 100, Achieved: 50},
+	})
+	p.Add([]*famiv1.IndicatorProgress{
+		{Code: "b", Name: "renamed", Unit: "other", Target: 10, Achieved: 3},
+		{Code: "c", Name: "Senza obiettivo", Achieved: 4},
+	})
+	want := []*famiv1.IndicatorProgress{
+		{Code: "a", Name: "Ore", Unit: "ore", Target: 100, Achieved: 50, Percent: 50},
+		{Code: "b", Name: "Corsi", Unit: "corsi", Target: 20, Achieved: 5, Percent: 25},
+		{Code: "c", Name: "Senza obiettivo", Achieved: 4, Percent: 0},
+	}
+	got := p.Sorted()
+	if len(got) != len(want) {
+		t.Fatalf("Sorted: %d indicators, want %d: %v", len(got), len(want), got)
+	}
+	for i := range want {
+		if !proto.Equal(got[i], want[i]) {
+			t.Errorf("indicator %d: got %v, want %v", i, got[i], want[i])
+		}
+	}
+}
