@@ -117,7 +117,10 @@ func setMemoryLimit(root string) (limit, why string) {
 	case file == "":
 		why = "no cgroup memory limit"
 	default:
-		n := int64(float64(cg)*MemoryShare) &^ (1<<20 - 1)
+		n := int64(float64(cg) * MemoryShare)
+		if n >= 1<<20 {
+			n &^= 1<<20 - 1 // whole MiB; below one, rounding would make it 0: the collector without pause
+		}
 		debug.SetMemoryLimit(n)
 		return memLimit(n), fmt.Sprintf("%.0f%% of the cgroup's %s in %s", MemoryShare*100, memLimit(cg), file)
 	}

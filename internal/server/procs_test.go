@@ -199,6 +199,14 @@ func TestSetMemoryLimit(t *testing.T) {
 	t.Run("cgroup", func(t *testing.T) {
 		check(t, limited, "460MiB", 460<<20, "90% of the cgroup's 512MiB in "+file)
 	})
+	t.Run("a cgroup under a MiB", func(t *testing.T) {
+		// 90% of 1 MiB is under a MiB: kept as bytes, not rounded to 0.
+		tiny := cgroupRoot(t, map[string]string{
+			"proc/self/cgroup":               "0::/famid\n",
+			"sys/fs/cgroup/famid/memory.max": "1048576\n",
+		})
+		check(t, tiny, "943718", 943718, "90% of the cgroup's 1MiB")
+	})
 	t.Run("no cgroup limit", func(t *testing.T) {
 		debug.SetMemoryLimit(1 << 30) // left by someone: no limit turns it off
 		check(t, cgroupRoot(t, map[string]string{"proc/self/cgroup": "0::/\n"}), "off", math.MaxInt64, "no cgroup memory limit")
