@@ -52,6 +52,7 @@ func backup(ctx context.Context, cf clientFlags, region, out string, quiet bool,
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	defer tmp.Close() // before the Remove: an open file cannot be removed everywhere (Windows)
 	hash := sha256.New()
 	var (
 		bar      *progressbar.ProgressBar
