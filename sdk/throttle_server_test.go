@@ -39,6 +39,8 @@ func answer(err error, code connect.Code) string {
 		return refused
 	case code == connect.CodeNotFound:
 		return served
+	case err == nil:
+		return "OK" // the missing partner found: not an answer the test expects
 	}
 	return err.Error()
 }
