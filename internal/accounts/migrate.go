@@ -22,22 +22,21 @@ import (
 func migrateGlobalUsernames(ctx context.Context, sys store.System) error {
 	var legacy []string
 	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
-		tx.Scan(bucketAccounts, "", "", func(k string, _ []byte) bool {
+		return tx.Scan(bucketAccounts, "", "", func(k string, _ []byte) bool {
 			if !strings.Contains(k, "/") {
 				legacy = append(legacy, k)
 			}
 			return true
 		})
-		return nil
 	})
 	if err != nil {
 		return err
 	}
 	for _, user := range legacy {
 		err := sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
-			b := tx.Get(bucketAccounts, user)
-			if b == nil {
-				return nil
+			b, err := tx.Get(bucketAccounts, user)
+			if err != nil || b == nil {
+				return err
 			}
 			acc := &famiv1.Account{}
 			if err := proto.Unmarshal(b, acc); err != nil {
@@ -51,7 +50,11 @@ func migrateGlobalUsernames(ctx context.Context, sys store.System) error {
 			if err := tx.Put(bucketAccounts, key, b); err != nil {
 				return err
 			}
-			if hash := tx.Get(bucketPasswords, user); hash != nil {
+			hash, err := tx.Get(bucketPasswords, user)
+			if err != nil {
+				return err
+			}
+			if hash != nil {
 				if err := tx.Put(bucketPasswords, key, hash); err != nil {
 					return err
 				}

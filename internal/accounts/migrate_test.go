@@ -100,8 +100,10 @@ func testGlobalUsernamesMove(t *testing.T, st stores) {
 		}
 	}
 	err = st.SystemView(t.Context(), func(tx store.SystemTx) error {
-		if tx.Get("accounts", "mrossi") != nil || tx.Get("passwords", "mrossi") != nil {
-			t.Error("the records under the global username are still there")
+		for _, bucket := range []string{"accounts", "passwords"} {
+			if v, err := tx.Get(bucket, "mrossi"); err != nil || v != nil {
+				t.Errorf("%s record under the global username: got %q, %v, want none", bucket, v, err)
+			}
 		}
 		return nil
 	})

@@ -160,13 +160,16 @@ func shareKeys(ctx context.Context, sys store.System, dataDir string) error {
 	err = sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
 		missing = map[string][]byte{}
 		shared := map[string]bool{}
-		tx.Scan(bucketSigningKeys, "", "", func(name string, b []byte) bool {
+		err := tx.Scan(bucketSigningKeys, "", "", func(name string, b []byte) bool {
 			shared[name] = true
 			if _, ok := local[name]; !ok {
 				missing[name] = b
 			}
 			return true
 		})
+		if err != nil {
+			return err
+		}
 		for name, b := range local {
 			if !shared[name] {
 				if err := tx.Put(bucketSigningKeys, name, b); err != nil {
