@@ -4,7 +4,6 @@
 package accounts
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -403,7 +402,10 @@ func listRegion[T proto.Message](ctx context.Context, sys store.System, bucket s
 		scanErr error
 	)
 	err = sys.SystemView(ctx, func(tx store.SystemTx) error {
-		err := tx.Scan(bucket, region+"/", after, func(k string, b []byte) bool {
+		tx.Scan(bucket, region+"/", after, func(k string, b []byte, err error) bool {
+			if scanErr = err; err != nil {
+				return false
+			}
 			item := newT()
 			if scanErr = proto.Unmarshal(b, item); scanErr != nil {
 				return false
@@ -414,7 +416,7 @@ func listRegion[T proto.Message](ctx context.Context, sys store.System, bucket s
 			out = append(out, item)
 			return true
 		})
-		return cmp.Or(err, scanErr)
+		return scanErr
 	})
 	if err != nil {
 		return nil, "", err

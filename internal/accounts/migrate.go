@@ -22,12 +22,16 @@ import (
 func migrateGlobalUsernames(ctx context.Context, sys store.System) error {
 	var legacy []string
 	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
-		return tx.Scan(bucketAccounts, "", "", func(k string, _ []byte) bool {
+		// Only the keys count here: a damaged account already moved must
+		// not stop the start (it answers DATA_LOSS when read); one still
+		// to move fails its move below.
+		tx.Scan(bucketAccounts, "", "", func(k string, _ []byte, _ error) bool {
 			if !strings.Contains(k, "/") {
 				legacy = append(legacy, k)
 			}
 			return true
 		})
+		return nil
 	})
 	if err != nil {
 		return err

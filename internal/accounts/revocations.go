@@ -35,17 +35,23 @@ func loadRevocations(ctx context.Context, sys store.System) (*revocations, error
 	// A damaged entry fails the load (and so the start): a revocation
 	// silently dropped would let a revoked token back in.
 	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
-		err := tx.Scan(bucketRevokedJTI, "", "", func(k string, v []byte) bool {
-			r.jtis[k] = unixOf(v)
-			return true
+		var damaged error
+		tx.Scan(bucketRevokedJTI, "", "", func(k string, v []byte, err error) bool {
+			if damaged = err; err == nil {
+				r.jtis[k] = unixOf(v)
+			}
+			return err == nil
 		})
-		if err != nil {
-			return err
+		if damaged != nil {
+			return damaged
 		}
-		return tx.Scan(bucketGeneration, "", "", func(k string, v []byte) bool {
-			r.generations[k] = int64(binary.BigEndian.Uint64(v))
-			return true
+		tx.Scan(bucketGeneration, "", "", func(k string, v []byte, err error) bool {
+			if damaged = err; err == nil {
+				r.generations[k] = int64(binary.BigEndian.Uint64(v))
+			}
+			return err == nil
 		})
+		return damaged
 	})
 	return r, err
 }

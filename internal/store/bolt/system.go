@@ -135,10 +135,10 @@ func (t systemTx) Delete(bucket, key string) error {
 	return b.Delete([]byte(key))
 }
 
-func (t systemTx) Scan(bucket, prefix, after string, fn func(string, []byte) bool) error {
+func (t systemTx) Scan(bucket, prefix, after string, fn func(string, []byte, error) bool) {
 	b := t.tx.Bucket([]byte(bucket))
 	if b == nil {
-		return nil
+		return
 	}
 	p := []byte(prefix)
 	start := p
@@ -151,12 +151,8 @@ func (t systemTx) Scan(bucket, prefix, after string, fn func(string, []byte) boo
 			continue
 		}
 		v, err := value(bucket, k, v)
-		if err != nil {
-			return err
-		}
-		if !fn(string(k), v) {
-			return nil
+		if !fn(string(k), v, err) {
+			return
 		}
 	}
-	return nil
 }

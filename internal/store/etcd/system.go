@@ -109,7 +109,7 @@ func (t *systemTx) Delete(bucket, key string) error {
 	return nil
 }
 
-func (t *systemTx) Scan(bucket, prefix, after string, fn func(string, []byte) bool) error {
+func (t *systemTx) Scan(bucket, prefix, after string, fn func(string, []byte, error) bool) {
 	start := t.key(bucket, prefix)
 	if after != "" && after > prefix {
 		start = t.key(bucket, after)
@@ -120,7 +120,6 @@ func (t *systemTx) Scan(bucket, prefix, after string, fn func(string, []byte) bo
 		if after != "" && k <= after {
 			return true
 		}
-		return fn(k, append([]byte{}, v...))
+		return fn(k, append([]byte{}, v...), nil)
 	})
-	return nil
 }
