@@ -60,7 +60,18 @@ func Check(t testing.TB, path string) {
 // marker is not in the file.
 func Damage(t testing.TB, dir, region, marker string) {
 	t.Helper()
-	path := bolt.RegionFile(dir, region)
+	damageFile(t, bolt.RegionFile(dir, region), marker)
+}
+
+// DamageSystem is Damage on the system file of data dir dir (accounts,
+// service tokens).
+func DamageSystem(t testing.TB, dir, marker string) {
+	t.Helper()
+	damageFile(t, bolt.SystemFile(dir), marker)
+}
+
+func damageFile(t testing.TB, path, marker string) {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
