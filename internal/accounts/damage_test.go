@@ -1,13 +1,17 @@
 package accounts_test
 
 import (
+	"encoding/binary"
 	"strings"
 	"testing"
 	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
@@ -75,4 +79,38 @@ func restart(t *testing.T, f *fixture) *accounts.Service {
 		t.Fatalf("start on a system file with damaged records: %v", err)
 	}
 	return svc
+}
+
+// TestDamagedRevocationStopsTheStart: a revocation entry of system.db that
+// fails its checksum (here its frame mark flipped on disk; the values are
+// bare counters, no text to find) stops the service's start with the
+// DATA_LOSS naming it, rather than load a revocation list missing it and
+// let a revoked token back in.
+func TestDamagedRevocationStopsTheStart(t *testing.T) {
+	for _, bucket := range []string{"revoked_jti", "subject_generation"} {
+		t.Run(bucket, func(t *testing.T) {
+			dir := t.TempDir()
+			st, err := bolt.Open(dir, bolt.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+				return tx.Put(bucket, "k", binary.BigEndian.AppendUint64(nil, 7))
+			})
+			if cerr := st.Close(); err != nil || cerr != nil {
+				t.Fatal(err, cerr)
+			}
+			bolttest.DamageSystemValue(t, dir, bucket, "k")
+			st = bolttest.Open(t, dir, bolt.Options{})
+			keys, err := auth.LoadOrCreateKeys(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = accounts.New(t.Context(), st, st, keys, accounts.Options{})
+			bolttest.WantRecordCorrupt(t, "start with a damaged revocation", err)
+			if err == nil || !strings.Contains(err.Error(), bucket+"/k") {
+				t.Errorf("start with a damaged revocation: %v, want the record %s/k named", err, bucket)
+			}
+		})
+	}
 }

@@ -98,9 +98,9 @@ func (s *Store) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error)
 
 type systemTx struct{ tx *bbolt.Tx }
 
-// value checks the stored value of key in bucket and returns a copy of
+// systemValue checks the stored value of key in bucket and returns a copy of
 // its payload (bbolt's bytes live only as long as the transaction).
-func value(bucket string, k, v []byte) ([]byte, error) {
+func systemValue(bucket string, k, v []byte) ([]byte, error) {
 	p, err := openFrame(fmt.Sprintf("system record %s/%s", bucket, k), v)
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (t systemTx) Get(bucket, key string) ([]byte, error) {
 		return nil, nil
 	}
 	if v := b.Get([]byte(key)); v != nil {
-		return value(bucket, []byte(key), v)
+		return systemValue(bucket, []byte(key), v)
 	}
 	return nil, nil
 }
@@ -150,7 +150,7 @@ func (t systemTx) Scan(bucket, prefix, after string, fn func(string, []byte, err
 		if after != "" && string(k) <= after {
 			continue
 		}
-		v, err := value(bucket, k, v)
+		v, err := systemValue(bucket, k, v)
 		if !fn(string(k), v, err) {
 			return
 		}

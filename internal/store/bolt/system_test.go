@@ -201,10 +201,7 @@ func TestDamagedSystemRecord(t *testing.T) {
 	}
 
 	// The mark's own bit flipped: 0xFE where the frame begins.
-	raw := readRaw(t, bolt.SystemFile(dir))
-	v := raw["accounts"]["lombardia/b"]
-	v[0] ^= 1
-	writeRaw(t, bolt.SystemFile(dir), map[string]map[string][]byte{"accounts": {"lombardia/b": v}})
+	bolttest.DamageSystemValue(t, dir, "accounts", "lombardia/b")
 	s = bolttest.Open(t, dir, bolt.Options{})
 	checkDamaged(t, s, "lombardia/b", "")
 }
