@@ -9,10 +9,11 @@ import (
 )
 
 // Records (resources and changes of a region file, every value of the
-// system file) are stored framed: the byte frameMark,
-// the CRC-32C of the payload (4 bytes, big-endian), then the payload, the
-// record's deterministic protobuf. A flipped bit on disk is then caught on
-// read and answered DATA_LOSS for that record, never served as data.
+// system file) are stored framed: the byte frameMark, the CRC-32C of the
+// payload (4 bytes, big-endian), then the payload (a region record's
+// deterministic protobuf; any bytes in the system file). A flipped bit on
+// disk is then caught on read and answered DATA_LOSS for that record,
+// never served as data.
 //
 // frameMark cannot begin a protobuf encoding (its low three bits would be
 // wire type 7, which does not exist), so records written before the frame

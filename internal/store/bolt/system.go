@@ -101,7 +101,7 @@ type systemTx struct{ tx *bbolt.Tx }
 // systemValue checks the stored value of key in bucket and returns a copy of
 // its payload (bbolt's bytes live only as long as the transaction).
 func systemValue(bucket string, k, v []byte) ([]byte, error) {
-	p, err := openFrame(fmt.Sprintf("system record %s/%s", bucket, k), v)
+	p, err := openFrame(fmt.Sprintf("%s/%s in system.db", bucket, k), v)
 	if err != nil {
 		return nil, err
 	}

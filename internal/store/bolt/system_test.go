@@ -210,7 +210,7 @@ func TestDamagedSystemRecord(t *testing.T) {
 // and intact, when set, still reads.
 func checkDamaged(t *testing.T, s *bolt.Store, damaged, intact string) {
 	t.Helper()
-	record := "system record accounts/" + damaged
+	record := "accounts/" + damaged + " in system.db"
 	err := s.SystemView(t.Context(), func(tx store.SystemTx) error {
 		v, err := tx.Get("accounts", damaged)
 		wantCorrupt(t, "Get "+damaged, record, err)
