@@ -230,16 +230,27 @@ func (s *Service) account(ctx context.Context, region, username string) (*famiv1
 	var gen int64
 	key := accountKey(region, username)
 	err := s.sys.SystemView(ctx, func(tx store.SystemTx) error {
-		b := tx.Get(bucketAccounts, key)
+		b, err := tx.Get(bucketAccounts, key)
+		if err != nil {
+			return err
+		}
 		if b == nil {
 			return errs.NotFoundf("%s not found", aip.Name(region, resource.Accounts, username))
 		}
-		acc = &famiv1.Account{}
-		hash = string(tx.Get(bucketPasswords, key))
-		gen = generationIn(tx, subjectOf(username), region)
+		pw, err := tx.Get(bucketPasswords, key)
+		if err != nil {
+			return err
+		}
+		if gen, err = generationIn(tx, subjectOf(username), region); err != nil {
+			return err
+		}
+		acc, hash = &famiv1.Account{}, string(pw)
 		return proto.Unmarshal(b, acc)
 	})
-	return acc, hash, gen, err
+	if err != nil {
+		return nil, "", 0, err
+	}
+	return acc, hash, gen, nil
 }
 
 // accountName splits regions/{region}/accounts/{username}.
@@ -312,7 +323,11 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 	}
 	key := accountKey(region, req.GetAccountId())
 	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
-		if tx.Get(bucketAccounts, key) != nil {
+		old, err := tx.Get(bucketAccounts, key)
+		if err != nil {
+			return err // damaged: the name is taken, never written over
+		}
+		if old != nil {
 			return errs.UsernameTaken.With(errs.Error{Message: "username " + req.GetAccountId() + " is taken in regions/" + region,
 				Violations: []errs.Violation{{Field: "account_id", Description: "is taken"}}})
 		}
@@ -387,7 +402,10 @@ func listRegion[T proto.Message](ctx context.Context, sys store.System, bucket s
 		scanErr error
 	)
 	err = sys.SystemView(ctx, func(tx store.SystemTx) error {
-		tx.Scan(bucket, region+"/", after, func(k string, b []byte) bool {
+		tx.Scan(bucket, region+"/", after, func(k string, b []byte, err error) bool {
+			if scanErr = err; err != nil {
+				return false
+			}
 			item := newT()
 			if scanErr = proto.Unmarshal(b, item); scanErr != nil {
 				return false
@@ -464,7 +482,11 @@ func (s *Service) SetAccountPassword(ctx context.Context, req *famiv1.SetAccount
 		return nil, err
 	}
 	err = s.revokingUpdate(ctx, region, user, func(tx store.SystemTx) error {
-		if tx.Get(bucketAccounts, key) == nil {
+		acc, err := tx.Get(bucketAccounts, key)
+		if err != nil {
+			return err
+		}
+		if acc == nil {
 			return errs.NotFoundf("%s not found", req.GetName())
 		}
 		return tx.Put(bucketPasswords, key, []byte(hash))
@@ -544,7 +566,10 @@ func (s *Service) RevokeServiceToken(ctx context.Context, req *famiv1.RevokeServ
 	now := s.now()
 	st := &famiv1.ServiceToken{}
 	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
-		b := tx.Get(bucketServiceTokens, region+"/"+jti)
+		b, err := tx.Get(bucketServiceTokens, region+"/"+jti)
+		if err != nil {
+			return err
+		}
 		if b == nil {
 			return errs.NotFoundf("%s not found", req.GetName())
 		}

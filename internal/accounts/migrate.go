@@ -22,7 +22,10 @@ import (
 func migrateGlobalUsernames(ctx context.Context, sys store.System) error {
 	var legacy []string
 	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
-		tx.Scan(bucketAccounts, "", "", func(k string, _ []byte) bool {
+		// Only the keys count here: a damaged account already moved must
+		// not stop the start (it answers DATA_LOSS when read); one still
+		// to move fails its move below.
+		tx.Scan(bucketAccounts, "", "", func(k string, _ []byte, _ error) bool {
 			if !strings.Contains(k, "/") {
 				legacy = append(legacy, k)
 			}
@@ -35,9 +38,9 @@ func migrateGlobalUsernames(ctx context.Context, sys store.System) error {
 	}
 	for _, user := range legacy {
 		err := sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
-			b := tx.Get(bucketAccounts, user)
-			if b == nil {
-				return nil
+			b, err := tx.Get(bucketAccounts, user)
+			if err != nil || b == nil {
+				return err
 			}
 			acc := &famiv1.Account{}
 			if err := proto.Unmarshal(b, acc); err != nil {
@@ -51,7 +54,11 @@ func migrateGlobalUsernames(ctx context.Context, sys store.System) error {
 			if err := tx.Put(bucketAccounts, key, b); err != nil {
 				return err
 			}
-			if hash := tx.Get(bucketPasswords, user); hash != nil {
+			hash, err := tx.Get(bucketPasswords, user)
+			if err != nil {
+				return err
+			}
+			if hash != nil {
 				if err := tx.Put(bucketPasswords, key, hash); err != nil {
 					return err
 				}

@@ -4,14 +4,17 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 )
@@ -100,12 +103,71 @@ func testGlobalUsernamesMove(t *testing.T, st stores) {
 		}
 	}
 	err = st.SystemView(t.Context(), func(tx store.SystemTx) error {
-		if tx.Get("accounts", "mrossi") != nil || tx.Get("passwords", "mrossi") != nil {
-			t.Error("the records under the global username are still there")
+		for _, bucket := range []string{"accounts", "passwords"} {
+			if v, err := tx.Get(bucket, "mrossi"); err != nil || v != nil {
+				t.Errorf("%s record under the global username: got %q, %v, want none", bucket, v, err)
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSystemFileBeforeChecksums: a data dir whose system.db was written
+// before system records were checksummed (bare values, as famid wrote
+// them) starts with no manual step: its account logs in with its password
+// and is read as it was, and its records are checksummed from then on (a
+// damaged one is refused, where before it was served).
+func TestSystemFileBeforeChecksums(t *testing.T) {
+	dir := t.TempDir()
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := proto.Marshal(&famiv1.Account{Name: "regions/lombardia/accounts/mrossi", DisplayName: "MARKER-old", Role: famiv1.Role_ROLE_CONSULTANT})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := bbolt.Open(bolt.SystemFile(dir), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for bucket, v := range map[string][]byte{"accounts": acc, "passwords": []byte(hash)} {
+			b, err := tx.CreateBucket([]byte(bucket))
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte("lombardia/mrossi"), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if cerr := db.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+
+	st := bolttest.Open(t, dir, bolt.Options{Regions: []string{"lombardia"}})
+	keys, err := auth.LoadOrCreateKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := accounts.New(t.Context(), st, st, keys, accounts.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := login(s, "198.51.100.30", "mrossi@lombardia", password); err != nil {
+		t.Errorf("login to an account written before checksums: %v", err)
+	}
+	ctx := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
+	got, err := s.GetAccount(ctx, &famiv1.GetAccountRequest{Name: "regions/lombardia/accounts/mrossi"})
+	if err != nil || got.GetDisplayName() != "MARKER-old" {
+		t.Errorf("GetAccount of an account written before checksums: %v, %v", got, err)
+	}
+	bolttest.DamageSystem(t, dir, "MARKER-old")
+	_, err = s.GetAccount(ctx, &famiv1.GetAccountRequest{Name: "regions/lombardia/accounts/mrossi"})
+	bolttest.WantRecordCorrupt(t, "GetAccount of a damaged account written before checksums", err)
 }

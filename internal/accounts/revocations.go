@@ -32,16 +32,26 @@ type revocations struct {
 
 func loadRevocations(ctx context.Context, sys store.System) (*revocations, error) {
 	r := &revocations{jtis: map[string]time.Time{}, generations: map[string]int64{}}
+	// A damaged entry fails the load (and so the start): a revocation
+	// silently dropped would let a revoked token back in.
 	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
-		tx.Scan(bucketRevokedJTI, "", "", func(k string, v []byte) bool {
-			r.jtis[k] = unixOf(v)
-			return true
+		var damaged error
+		tx.Scan(bucketRevokedJTI, "", "", func(k string, v []byte, err error) bool {
+			if damaged = err; err == nil {
+				r.jtis[k] = unixOf(v)
+			}
+			return err == nil
 		})
-		tx.Scan(bucketGeneration, "", "", func(k string, v []byte) bool {
-			r.generations[k] = int64(binary.BigEndian.Uint64(v))
-			return true
+		if damaged != nil {
+			return damaged
+		}
+		tx.Scan(bucketGeneration, "", "", func(k string, v []byte, err error) bool {
+			if damaged = err; err == nil {
+				r.generations[k] = int64(binary.BigEndian.Uint64(v))
+			}
+			return err == nil
 		})
-		return nil
+		return damaged
 	})
 	return r, err
 }
@@ -98,23 +108,32 @@ func credentialKey(subject, region string) (key, legacy string) {
 
 // generationIn reads the credential generation of a subject in a region in
 // a transaction.
-func generationIn(tx store.SystemTx, subject, region string) int64 {
+func generationIn(tx store.SystemTx, subject, region string) (int64, error) {
 	key, legacy := credentialKey(subject, region)
-	return max(storedGeneration(tx, key), storedGeneration(tx, legacy))
+	gen, err := storedGeneration(tx, key)
+	if err != nil {
+		return 0, err
+	}
+	old, err := storedGeneration(tx, legacy)
+	return max(gen, old), err
 }
 
-func storedGeneration(tx store.SystemTx, key string) int64 {
-	if v := tx.Get(bucketGeneration, key); len(v) == 8 {
-		return int64(binary.BigEndian.Uint64(v))
+func storedGeneration(tx store.SystemTx, key string) (int64, error) {
+	v, err := tx.Get(bucketGeneration, key)
+	if err != nil || len(v) != 8 {
+		return 0, err
 	}
-	return 0
+	return int64(binary.BigEndian.Uint64(v)), nil
 }
 
 // bump raises the credential generation of a subject in a region inside a
 // system transaction and returns the new one; call commit after the
 // transaction commits.
 func (r *revocations) bump(tx store.SystemTx, subject, region string) (gen int64, commit func(), err error) {
-	gen = generationIn(tx, subject, region) + 1
+	if gen, err = generationIn(tx, subject, region); err != nil {
+		return 0, nil, err
+	}
+	gen++
 	key, _ := credentialKey(subject, region)
 	if err := tx.Put(bucketGeneration, key, binary.BigEndian.AppendUint64(nil, uint64(gen))); err != nil {
 		return 0, nil, err

@@ -160,13 +160,17 @@ func shareKeys(ctx context.Context, sys store.System, dataDir string) error {
 	err = sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
 		missing = map[string][]byte{}
 		shared := map[string]bool{}
-		tx.Scan(bucketSigningKeys, "", "", func(name string, b []byte) bool {
-			shared[name] = true
-			if _, ok := local[name]; !ok {
+		var damaged error
+		tx.Scan(bucketSigningKeys, "", "", func(name string, b []byte, err error) bool {
+			shared[name], damaged = true, err
+			if _, ok := local[name]; !ok && err == nil {
 				missing[name] = b
 			}
-			return true
+			return err == nil
 		})
+		if damaged != nil {
+			return damaged
+		}
 		for name, b := range local {
 			if !shared[name] {
 				if err := tx.Put(bucketSigningKeys, name, b); err != nil {

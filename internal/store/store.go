@@ -169,16 +169,23 @@ type System interface {
 }
 
 // SystemTx reads and writes system records.
+//
+// A stored value that fails its checksum is errs.DataLoss (reason
+// RECORD_CORRUPT, naming the record), from Get or passed to Scan's fn:
+// never data, and never taken for a missing value.
 type SystemTx interface {
-	// Get returns the value of key in bucket, or nil.
-	Get(bucket, key string) []byte
+	// Get returns the value of key in bucket, or nil when there is none.
+	Get(bucket, key string) ([]byte, error)
 	// Put stores value under key in bucket, creating the bucket.
 	Put(bucket, key string, value []byte) error
 	// Delete removes key from bucket; a missing key is not an error.
 	Delete(bucket, key string) error
 	// Scan calls fn for each key of bucket that starts with prefix and is
-	// greater than after, in key order, until fn returns false.
-	Scan(bucket, prefix, after string, fn func(key string, value []byte) bool)
+	// greater than after, in key order, until fn returns false. A damaged
+	// value reaches fn as a nil value and its error, so that fn decides:
+	// a caller after the keys alone may go on, any other stops and returns
+	// the error.
+	Scan(bucket, prefix, after string, fn func(key string, value []byte, err error) bool)
 }
 
 // ErrCompacted returns the error for a sync position older than the

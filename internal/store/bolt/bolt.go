@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -112,8 +111,12 @@ func Open(dir string, opts Options) (*Store, error) {
 	// The system file is opened first: its lock is what a second server
 	// trips over.
 	var err error
-	if s.system, err = openDB(filepath.Join(dir, "system.db"), opts.LockTimeout, nil); err != nil {
+	if s.system, err = openDB(SystemFile(dir), opts.LockTimeout, nil); err != nil {
 		return nil, err
+	}
+	if err := frameSystem(s.system); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("frame the records of %s: %w", SystemFile(dir), err)
 	}
 	for _, r := range opts.Regions {
 		db, err := openRegion(dir, r, opts.LockTimeout)

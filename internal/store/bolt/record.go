@@ -8,15 +8,20 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 )
 
-// Records (resources and changes) are stored framed: the byte frameMark,
-// the CRC-32C of the payload (4 bytes, big-endian), then the payload, the
-// record's deterministic protobuf. A flipped bit on disk is then caught on
-// read and answered DATA_LOSS for that record, never served as data.
+// Records (resources and changes of a region file, every value of the
+// system file) are stored framed: the byte frameMark, the CRC-32C of the
+// payload (4 bytes, big-endian), then the payload (a region record's
+// deterministic protobuf; any bytes in the system file). A flipped bit on
+// disk is then caught on read and answered DATA_LOSS for that record,
+// never served as data.
 //
 // frameMark cannot begin a protobuf encoding (its low three bits would be
 // wire type 7, which does not exist), so records written before the frame
 // existed, bare protobuf, are still read, unverified; each is framed by
-// its next write. Existing data dirs need no migration.
+// its next write. Existing region files need no migration. System values
+// are not all protobuf (password hashes, big-endian counters), so the
+// mark cannot tell them apart: the system file is framed whole, once, on
+// open (frameSystem).
 const frameMark = 0xFF
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -29,16 +34,25 @@ func frame(payload []byte) []byte {
 	return append(b, payload...)
 }
 
-// unframe returns a stored record's payload after checking its checksum.
-// what names the record in the error: errs.DataLoss (reason
-// RECORD_CORRUPT) on a mismatch or a truncated frame.
+// unframe returns a stored record's payload after checking its checksum,
+// or the bare record as it is when it was written before records were
+// framed. what names the record in the error (see openFrame).
 func unframe(what string, v []byte) ([]byte, error) {
 	if len(v) == 0 || v[0] != frameMark {
 		return v, nil // written before records were framed
 	}
-	if len(v) < 5 || binary.BigEndian.Uint32(v[1:5]) != crc32.Checksum(v[5:], castagnoli) {
+	return openFrame(what, v)
+}
+
+// openFrame returns the payload of the frame v after checking its
+// checksum. Where every value is framed (the system file, see
+// frameSystem), anything else is damage too, a bit flipped in the mark
+// included. what names the record in the error: errs.DataLoss (reason
+// RECORD_CORRUPT) on a mismatch, a missing mark or a truncated frame.
+func openFrame(what string, v []byte) ([]byte, error) {
+	if len(v) < 5 || v[0] != frameMark || binary.BigEndian.Uint32(v[1:5]) != crc32.Checksum(v[5:], castagnoli) {
 		return nil, errs.RecordCorrupt.With(errs.Error{
-			Message:  fmt.Sprintf("the stored record of %s is damaged (checksum mismatch): restore the region from a backup", what),
+			Message:  fmt.Sprintf("the stored record of %s is damaged (checksum mismatch): restore its file from a backup", what),
 			Metadata: map[string]string{"record": what},
 		})
 	}

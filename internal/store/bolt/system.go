@@ -3,6 +3,8 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"path/filepath"
 
 	"go.etcd.io/bbolt"
 
@@ -10,6 +12,73 @@ import (
 )
 
 var _ store.System = (*Store)(nil)
+
+// SystemFile is the path of the system file in the data dir dataDir.
+func SystemFile(dataDir string) string { return filepath.Join(dataDir, "system.db") }
+
+// Every value of the system file is framed (see frame), whatever it holds:
+// protobuf records, password hashes, big-endian counters. Some of these
+// may begin with frameMark, so the system file cannot tell an old bare
+// value from a frame by its first byte as region files do: instead it is
+// framed whole on open (frameSystem), and bucketSystemMeta records that
+// it was. From then on a value that is not a valid frame is damage.
+var (
+	// bucketSystemMeta holds the system file's format; its name cannot
+	// be mistaken for one of the callers' buckets.
+	bucketSystemMeta = []byte("\x00meta")
+	keyFormat        = []byte("format")
+	formatFramed     = []byte("framed-crc32c")
+)
+
+// frameSystem frames every value of a system file written before system
+// values were framed, and records that it did, in one transaction: a start
+// interrupted half-way leaves the file as it was, and the next one frames
+// it. A file already framed is only read.
+func frameSystem(db *bbolt.DB) error {
+	framed := false
+	if err := db.View(func(tx *bbolt.Tx) error {
+		if m := tx.Bucket(bucketSystemMeta); m != nil {
+			framed = bytes.Equal(m.Get(keyFormat), formatFramed)
+		}
+		return nil
+	}); err != nil || framed {
+		return err
+	}
+	return db.Update(func(tx *bbolt.Tx) error {
+		err := tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
+			if bytes.Equal(name, bucketSystemMeta) {
+				return nil
+			}
+			// Collected first: bbolt leaves a bucket changed during its
+			// ForEach undefined.
+			var keys, values [][]byte
+			err := b.ForEach(func(k, v []byte) error {
+				if v == nil {
+					return fmt.Errorf("bucket %q holds a nested bucket %q: not a system file", name, k)
+				}
+				keys, values = append(keys, bytes.Clone(k)), append(values, frame(v))
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for i, k := range keys {
+				if err := b.Put(k, values[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		m, err := tx.CreateBucketIfNotExists(bucketSystemMeta)
+		if err != nil {
+			return err
+		}
+		return m.Put(keyFormat, formatFramed)
+	})
+}
 
 // SystemView implements store.System.
 func (s *Store) SystemView(ctx context.Context, fn func(store.SystemTx) error) error {
@@ -29,15 +98,25 @@ func (s *Store) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error)
 
 type systemTx struct{ tx *bbolt.Tx }
 
-func (t systemTx) Get(bucket, key string) []byte {
+// systemValue checks the stored value of key in bucket and returns a copy of
+// its payload (bbolt's bytes live only as long as the transaction).
+func systemValue(bucket string, k, v []byte) ([]byte, error) {
+	p, err := openFrame(fmt.Sprintf("%s/%s in system.db", bucket, k), v)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{}, p...), nil
+}
+
+func (t systemTx) Get(bucket, key string) ([]byte, error) {
 	b := t.tx.Bucket([]byte(bucket))
 	if b == nil {
-		return nil
+		return nil, nil
 	}
 	if v := b.Get([]byte(key)); v != nil {
-		return append([]byte(nil), v...)
+		return systemValue(bucket, []byte(key), v)
 	}
-	return nil
+	return nil, nil
 }
 
 func (t systemTx) Put(bucket, key string, value []byte) error {
@@ -45,7 +124,7 @@ func (t systemTx) Put(bucket, key string, value []byte) error {
 	if err != nil {
 		return err
 	}
-	return b.Put([]byte(key), value)
+	return b.Put([]byte(key), frame(value))
 }
 
 func (t systemTx) Delete(bucket, key string) error {
@@ -56,7 +135,7 @@ func (t systemTx) Delete(bucket, key string) error {
 	return b.Delete([]byte(key))
 }
 
-func (t systemTx) Scan(bucket, prefix, after string, fn func(string, []byte) bool) {
+func (t systemTx) Scan(bucket, prefix, after string, fn func(string, []byte, error) bool) {
 	b := t.tx.Bucket([]byte(bucket))
 	if b == nil {
 		return
@@ -71,7 +150,8 @@ func (t systemTx) Scan(bucket, prefix, after string, fn func(string, []byte) boo
 		if after != "" && string(k) <= after {
 			continue
 		}
-		if !fn(string(k), append([]byte(nil), v...)) {
+		v, err := systemValue(bucket, k, v)
+		if !fn(string(k), v, err) {
 			return
 		}
 	}

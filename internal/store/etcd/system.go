@@ -89,12 +89,14 @@ type systemTx struct {
 
 func (t *systemTx) key(bucket, key string) string { return t.base + bucket + "\x00" + key }
 
-func (t *systemTx) Get(bucket, key string) []byte {
+// Get implements store.SystemTx. etcd checks its own storage (ADR 12), so
+// values are stored as they are and never fail a checksum here.
+func (t *systemTx) Get(bucket, key string) ([]byte, error) {
 	v, ok := t.o.get(t.key(bucket, key))
 	if !ok {
-		return nil
+		return nil, nil
 	}
-	return append([]byte{}, v...)
+	return append([]byte{}, v...), nil
 }
 
 func (t *systemTx) Put(bucket, key string, value []byte) error {
@@ -107,7 +109,7 @@ func (t *systemTx) Delete(bucket, key string) error {
 	return nil
 }
 
-func (t *systemTx) Scan(bucket, prefix, after string, fn func(string, []byte) bool) {
+func (t *systemTx) Scan(bucket, prefix, after string, fn func(string, []byte, error) bool) {
 	start := t.key(bucket, prefix)
 	if after != "" && after > prefix {
 		start = t.key(bucket, after)
@@ -118,6 +120,6 @@ func (t *systemTx) Scan(bucket, prefix, after string, fn func(string, []byte) bo
 		if after != "" && k <= after {
 			return true
 		}
-		return fn(k, append([]byte{}, v...))
+		return fn(k, append([]byte{}, v...), nil)
 	})
 }

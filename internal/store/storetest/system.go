@@ -1,7 +1,10 @@
 package storetest
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -21,33 +24,34 @@ func RunSystem(t *testing.T, open func(t *testing.T) store.System) {
 		{"FailedUpdate", systemFailedUpdate},
 		{"Scan", systemScan},
 		{"ScanSeesOwnWrites", systemScanSeesOwnWrites},
+		{"RawValues", systemRawValues},
 	}.run(t, open)
 }
 
 func systemGetPutDelete(t *testing.T, s store.System) {
 	sysUpdate(t, s, func(tx store.SystemTx) error {
-		if v := tx.Get("accounts", "alice"); v != nil {
+		if v := sysGet(t, tx, "accounts", "alice"); v != nil {
 			t.Errorf("Get of a missing key: got %q, want nil", v)
 		}
 		if err := tx.Put("accounts", "alice", []byte("a1")); err != nil {
 			return err
 		}
-		if v := tx.Get("accounts", "alice"); string(v) != "a1" {
+		if v := sysGet(t, tx, "accounts", "alice"); string(v) != "a1" {
 			t.Errorf("Get after Put in the same transaction: got %q, want a1", v)
 		}
 		return tx.Delete("nowhere", "nobody")
 	})
 	sysView(t, s, func(tx store.SystemTx) {
-		if v := tx.Get("accounts", "alice"); string(v) != "a1" {
+		if v := sysGet(t, tx, "accounts", "alice"); string(v) != "a1" {
 			t.Errorf("Get after the commit: got %q, want a1", v)
 		}
-		if v := tx.Get("passwords", "alice"); v != nil {
+		if v := sysGet(t, tx, "passwords", "alice"); v != nil {
 			t.Errorf("Get in another bucket: got %q, want nil", v)
 		}
 	})
 	sysUpdate(t, s, func(tx store.SystemTx) error { return tx.Delete("accounts", "alice") })
 	sysView(t, s, func(tx store.SystemTx) {
-		if v := tx.Get("accounts", "alice"); v != nil {
+		if v := sysGet(t, tx, "accounts", "alice"); v != nil {
 			t.Errorf("Get after Delete: got %q, want nil", v)
 		}
 	})
@@ -65,7 +69,7 @@ func systemFailedUpdate(t *testing.T, s store.System) {
 		t.Errorf("SystemUpdate: got %v, want fn's error", err)
 	}
 	sysView(t, s, func(tx store.SystemTx) {
-		if v := tx.Get("accounts", "bob"); v != nil {
+		if v := sysGet(t, tx, "accounts", "bob"); v != nil {
 			t.Errorf("a failed update wrote %q", v)
 		}
 	})
@@ -94,9 +98,9 @@ func systemScan(t *testing.T, s store.System) {
 	} {
 		sysView(t, s, func(tx store.SystemTx) {
 			got := []string{}
-			tx.Scan("tokens", c.prefix, c.after, func(k string, v []byte) bool {
-				if string(v) != "v-"+k {
-					t.Errorf("Scan value of %s: got %q", k, v)
+			tx.Scan("tokens", c.prefix, c.after, func(k string, v []byte, err error) bool {
+				if err != nil || string(v) != "v-"+k {
+					t.Errorf("Scan value of %s: got %q, %v", k, v, err)
 				}
 				got = append(got, k)
 				return true
@@ -108,7 +112,7 @@ func systemScan(t *testing.T, s store.System) {
 	}
 	sysView(t, s, func(tx store.SystemTx) {
 		n := 0
-		tx.Scan("tokens", "", "", func(string, []byte) bool { n++; return n < 2 })
+		tx.Scan("tokens", "", "", func(string, []byte, error) bool { n++; return n < 2 })
 		if n != 2 {
 			t.Errorf("Scan went on after fn returned false: %d calls, want 2", n)
 		}
@@ -132,12 +136,71 @@ func systemScanSeesOwnWrites(t *testing.T, s store.System) {
 			return err
 		}
 		got := []string{}
-		tx.Scan("jti", "", "", func(k string, _ []byte) bool { got = append(got, k); return true })
+		tx.Scan("jti", "", "", func(k string, _ []byte, err error) bool {
+			if err != nil {
+				t.Errorf("Scan of %s: %v", k, err)
+			}
+			got = append(got, k)
+			return true
+		})
 		if want := []string{"a", "bb", "c"}; !slices.Equal(got, want) {
 			t.Errorf("Scan inside the update: got %q, want %q", got, want)
 		}
 		return nil
 	})
+}
+
+// systemRawValues: values are bytes, not only protobuf: password hashes,
+// big-endian counters, anything a caller stores, a first byte 0xFF (a
+// frame's mark on bbolt) and the empty value included. Each reads back
+// exactly, by Get and by Scan, in the writing transaction and after it.
+func systemRawValues(t *testing.T, s store.System) {
+	values := map[string][]byte{
+		"counter":  binary.BigEndian.AppendUint64(nil, math.MaxUint64),
+		"ff":       {0xFF},
+		"ff-frame": {0xFF, 0, 0, 0, 0, 'x'},
+		"empty":    {},
+		"hash":     []byte("$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"),
+	}
+	check := func(when string, tx store.SystemTx) {
+		t.Helper()
+		for k, want := range values {
+			if got := sysGet(t, tx, "raw", k); !bytes.Equal(got, want) || got == nil {
+				t.Errorf("%s: Get of %s: got %x, want %x", when, k, got, want)
+			}
+		}
+		n := 0
+		tx.Scan("raw", "", "", func(k string, got []byte, err error) bool {
+			n++
+			if err != nil || !bytes.Equal(got, values[k]) {
+				t.Errorf("%s: Scan value of %s: got %x, %v, want %x", when, k, got, err, values[k])
+			}
+			return true
+		})
+		if n != len(values) {
+			t.Errorf("%s: Scan gave %d values, want %d", when, n, len(values))
+		}
+	}
+	sysUpdate(t, s, func(tx store.SystemTx) error {
+		for k, v := range values {
+			if err := tx.Put("raw", k, v); err != nil {
+				return err
+			}
+		}
+		check("in the writing transaction", tx)
+		return nil
+	})
+	sysView(t, s, func(tx store.SystemTx) { check("after the commit", tx) })
+}
+
+// sysGet returns tx.Get's value and fails the test on its error.
+func sysGet(t *testing.T, tx store.SystemTx, bucket, key string) []byte {
+	t.Helper()
+	v, err := tx.Get(bucket, key)
+	if err != nil {
+		t.Errorf("Get(%s, %s): %v", bucket, key, err)
+	}
+	return v
 }
 
 func sysUpdate(t *testing.T, s store.System, fn func(store.SystemTx) error) {

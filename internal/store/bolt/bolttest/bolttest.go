@@ -4,6 +4,7 @@ package bolttest
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -60,7 +61,43 @@ func Check(t testing.TB, path string) {
 // marker is not in the file.
 func Damage(t testing.TB, dir, region, marker string) {
 	t.Helper()
-	path := bolt.RegionFile(dir, region)
+	damageFile(t, bolt.RegionFile(dir, region), marker)
+}
+
+// DamageSystem is Damage on the system file of data dir dir (accounts,
+// service tokens).
+func DamageSystem(t testing.TB, dir, marker string) {
+	t.Helper()
+	damageFile(t, bolt.SystemFile(dir), marker)
+}
+
+// DamageSystemValue flips one bit (the lowest of its first byte: the
+// frame's mark) of the stored value of key in bucket of the system file of
+// data dir dir, for values with no text to find (counters, hashes). The
+// store must be closed: the file is changed through bbolt.
+func DamageSystemValue(t testing.TB, dir, bucket, key string) {
+	t.Helper()
+	db, err := bbolt.Open(bolt.SystemFile(dir), 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte(bucket))
+		if b == nil || len(b.Get([]byte(key))) == 0 {
+			return fmt.Errorf("no value of %s/%s to damage", bucket, key)
+		}
+		v := bytes.Clone(b.Get([]byte(key)))
+		v[0] ^= 1
+		return b.Put([]byte(key), v)
+	})
+	if err != nil {
+		t.Fatalf("damage %s: %v", bolt.SystemFile(dir), err)
+	}
+}
+
+func damageFile(t testing.TB, path, marker string) {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,116 @@
+package accounts_test
+
+import (
+	"encoding/binary"
+	"strings"
+	"testing"
+	"time"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
+)
+
+// TestDamagedSystemRecords: one bit flipped on disk in an account record
+// and in a service token record of system.db makes every call that reads
+// them answer DATA_LOSS naming the record: the account neither logs in
+// nor is shown, changed, deleted or created anew over the damage, the
+// token is neither listed nor revoked. Other accounts are unaffected, and
+// a restart on the damaged file still starts.
+func TestDamagedSystemRecords(t *testing.T) {
+	f := newFixture(t)
+	ctx := as(t.Context(), "lombardia")
+	for id, name := range map[string]string{"mrossi": "MARKER-account", "lbianchi": "Lucia Bianchi"} {
+		acc := account(famiv1.Role_ROLE_REGION_ADMIN, "")
+		acc.DisplayName = name
+		if _, err := f.svc.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: id, Account: acc, Password: password}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok, err := f.svc.CreateServiceToken(ctx, &famiv1.CreateServiceTokenRequest{Parent: "regions/lombardia", SystemId: "protocollo", DisplayName: "MARKER-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bolttest.DamageSystem(t, f.dir, "MARKER-account")
+	bolttest.DamageSystem(t, f.dir, "MARKER-token")
+
+	const name = "regions/lombardia/accounts/mrossi"
+	wantDamaged := func(what, record string, err error) {
+		t.Helper()
+		bolttest.WantRecordCorrupt(t, what, err)
+		if e := errs.As(err); e != nil && !strings.Contains(e.Metadata["record"], record) {
+			t.Errorf("%s: the error names %q, want the record %s", what, e.Metadata["record"], record)
+		}
+	}
+	for i, svc := range []*accounts.Service{f.svc, restart(t, f)} {
+		t.Logf("service %d", i)
+		_, err := svc.Login(t.Context(), &famiv1.LoginRequest{Username: "mrossi@lombardia", Password: password})
+		wantDamaged("Login with a damaged account", "accounts/lombardia/mrossi", err)
+		_, err = svc.GetAccount(ctx, &famiv1.GetAccountRequest{Name: name})
+		wantDamaged("GetAccount of a damaged account", "accounts/lombardia/mrossi", err)
+		_, err = svc.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: "regions/lombardia"})
+		wantDamaged("ListAccounts past a damaged account", "accounts/lombardia/mrossi", err)
+		_, err = svc.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: name, Password: "another long password"})
+		wantDamaged("SetAccountPassword of a damaged account", "accounts/lombardia/mrossi", err)
+		_, err = svc.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: name})
+		wantDamaged("DeleteAccount of a damaged account", "accounts/lombardia/mrossi", err)
+		_, err = svc.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "mrossi", Account: account(famiv1.Role_ROLE_CONSULTANT, ""), Password: password})
+		wantDamaged("CreateAccount over a damaged account", "accounts/lombardia/mrossi", err)
+		_, err = svc.ListServiceTokens(ctx, &famiv1.ListServiceTokensRequest{Parent: "regions/lombardia"})
+		wantDamaged("ListServiceTokens past a damaged token", "service_tokens/lombardia/", err)
+		_, err = svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: tok.GetServiceToken().GetName()})
+		wantDamaged("RevokeServiceToken of a damaged token", "service_tokens/lombardia/", err)
+
+		if _, err := svc.Login(t.Context(), &famiv1.LoginRequest{Username: "lbianchi@lombardia", Password: password}); err != nil {
+			t.Errorf("Login with an intact account next to a damaged one: %v", err)
+		}
+	}
+}
+
+// restart opens a second service on f's store, as famid does on start.
+func restart(t *testing.T, f *fixture) *accounts.Service {
+	t.Helper()
+	svc, err := accounts.New(t.Context(), f.st, f.st, f.keys, accounts.Options{Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatalf("start on a system file with damaged records: %v", err)
+	}
+	return svc
+}
+
+// TestDamagedRevocationStopsTheStart: a revocation entry of system.db that
+// fails its checksum (here its frame mark flipped on disk; the values are
+// bare counters, no text to find) stops the service's start with the
+// DATA_LOSS naming it, rather than load a revocation list missing it and
+// let a revoked token back in.
+func TestDamagedRevocationStopsTheStart(t *testing.T) {
+	for _, bucket := range []string{"revoked_jti", "subject_generation"} {
+		t.Run(bucket, func(t *testing.T) {
+			dir := t.TempDir()
+			st, err := bolt.Open(dir, bolt.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+				return tx.Put(bucket, "k", binary.BigEndian.AppendUint64(nil, 7))
+			})
+			if cerr := st.Close(); err != nil || cerr != nil {
+				t.Fatal(err, cerr)
+			}
+			bolttest.DamageSystemValue(t, dir, bucket, "k")
+			st = bolttest.Open(t, dir, bolt.Options{})
+			keys, err := auth.LoadOrCreateKeys(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = accounts.New(t.Context(), st, st, keys, accounts.Options{})
+			bolttest.WantRecordCorrupt(t, "start with a damaged revocation", err)
+			if err == nil || !strings.Contains(err.Error(), bucket+"/k") {
+				t.Errorf("start with a damaged revocation: %v, want the record %s/k named", err, bucket)
+			}
+		})
+	}
+}
