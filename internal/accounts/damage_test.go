@@ -114,3 +114,32 @@ func TestDamagedRevocationStopsTheStart(t *testing.T) {
 		})
 	}
 }
+
+// TestShortGenerationStopsTheStart: a credential generation whose value
+// passed its checksum but is not 8 bytes (a bug's write, or a file edited
+// by hand) is DATA_LOSS naming it, as a damaged one is: read as 0 it would
+// revive the credential's revoked tokens, and decoded as it was it
+// panicked the start.
+func TestShortGenerationStopsTheStart(t *testing.T) {
+	dir := t.TempDir()
+	st, err := bolt.Open(dir, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+		return tx.Put("subject_generation", "k", []byte{7})
+	})
+	if cerr := st.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+	st = bolttest.Open(t, dir, bolt.Options{})
+	keys, err := auth.LoadOrCreateKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = accounts.New(t.Context(), st, st, keys, accounts.Options{})
+	bolttest.WantRecordCorrupt(t, "start with a 1-byte generation", err)
+	if err == nil || !strings.Contains(err.Error(), "subject_generation/k") {
+		t.Errorf("start with a 1-byte generation: %v, want the record subject_generation/k named", err)
+	}
+}

@@ -3,9 +3,11 @@ package accounts
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -46,9 +48,10 @@ func loadRevocations(ctx context.Context, sys store.System) (*revocations, error
 			return damaged
 		}
 		tx.Scan(bucketGeneration, "", "", func(k string, v []byte, err error) bool {
-			if damaged = err; err == nil {
-				r.generations[k] = int64(binary.BigEndian.Uint64(v))
+			if err == nil {
+				r.generations[k], err = generationOf(k, v)
 			}
+			damaged = err
 			return err == nil
 		})
 		return damaged
@@ -120,8 +123,22 @@ func generationIn(tx store.SystemTx, subject, region string) (int64, error) {
 
 func storedGeneration(tx store.SystemTx, key string) (int64, error) {
 	v, err := tx.Get(bucketGeneration, key)
-	if err != nil || len(v) != 8 {
+	if err != nil || v == nil {
 		return 0, err
+	}
+	return generationOf(key, v)
+}
+
+// generationOf decodes the stored generation of credential key. A value
+// of another length passed its checksum but is not a generation: taking
+// it for 0 would revive the credential's revoked tokens, so it is
+// DATA_LOSS, as a damaged value is.
+func generationOf(key string, v []byte) (int64, error) {
+	if len(v) != 8 {
+		return 0, errs.RecordCorrupt.With(errs.Error{
+			Message:  fmt.Sprintf("the credential generation %s/%s in system.db is %d bytes, not 8: restore system.db from a backup", bucketGeneration, key, len(v)),
+			Metadata: map[string]string{"record": bucketGeneration + "/" + key},
+		})
 	}
 	return int64(binary.BigEndian.Uint64(v)), nil
 }
