@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Code classifies an error for every transport. The values mirror the gRPC
@@ -255,9 +256,15 @@ const MaxEcho = 80
 // Clip shortens hostile input to its first n bytes, marked "...", before it
 // is echoed in an error message. Every message clips with it, most with
 // MaxEcho; a package whose values are short may pass a limit of its own.
+// The cut falls on a rune's first byte, so that a valid value stays valid
+// UTF-8 (a message with half a rune is refused by proto's string checks).
 func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "..."
+	cut := n
+	for cut > 0 && cut > n-utf8.UTFMax+1 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
