@@ -46,9 +46,8 @@ func decodeAcross(token string) (region, inner string, err error) {
 	if token == "" {
 		return "", "", nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err == nil && len(b) > 1 && b[0] == acrossTokenVersion {
-		region, inner, ok := strings.Cut(string(b[1:]), "/")
+	if rest, ok := decodeVersioned(token, acrossTokenVersion); ok {
+		region, inner, ok := strings.Cut(rest, "/")
 		if _, known := territory.LookupRegion(region); ok && known {
 			return region, inner, nil
 		}

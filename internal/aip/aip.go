@@ -99,11 +99,20 @@ func DecodeToken(token string) (string, error) {
 	if token == "" {
 		return "", nil
 	}
-	// Only the exact form the server issues: encoding/base64 would also
-	// accept line breaks and stray trailing bits.
-	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
-	if err != nil || strings.ContainsAny(token, "\r\n") || len(b) < 2 || b[0] != tokenVersion {
+	position, ok := decodeVersioned(token, tokenVersion)
+	if !ok {
 		return "", errs.InvalidField("page_token", "is not a token returned by this server")
 	}
-	return string(b[1:]), nil
+	return position, nil
+}
+
+// decodeVersioned returns what follows the version byte of a token of that
+// version, accepting only the exact form the server issues: encoding/base64
+// would also accept line breaks and stray trailing bits.
+func decodeVersioned(token string, version byte) (string, bool) {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	if err != nil || strings.ContainsAny(token, "\r\n") || len(b) < 2 || b[0] != version {
+		return "", false
+	}
+	return string(b[1:]), true
 }

@@ -265,8 +265,9 @@ func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
+	cut := n
+	for cut > 0 && cut > n-utf8.UTFMax+1 && !utf8.RuneStart(s[cut]) {
+		cut--
 	}
-	return s[:n] + "..."
+	return s[:cut] + "..."
 }

@@ -177,6 +177,36 @@ func TestCgroupMemoryLimit(t *testing.T) {
 	}
 }
 
+// FuzzCgroupMemoryLimit lays any /proc/self/cgroup and any limit file, at
+// the top of both hierarchies so that every walk up reaches one: the
+// reading ends, never names a file outside the root however the paths
+// climb, and a limit it finds is positive, read from the file it names.
+func FuzzCgroupMemoryLimit(f *testing.F) {
+	for _, s := range []string{"0::/famid\n", "4:memory:/docker/0123abcd\n0::/\n", "0::/../../../etc\n", "0::/a/./b//c/..\n",
+		"1:memory,cpu:/x\x00y\n", ":::\n", "0::\n", "\n\n"} {
+		for _, limit := range []string{"536870912\n", "max", "-1", v1NoLimit, "9223372036854775807", " 4096 ", "0x1000", ""} {
+			f.Add(s, limit)
+		}
+	}
+	f.Fuzz(func(t *testing.T, cgroup, content string) {
+		root := cgroupRoot(t, map[string]string{"proc/self/cgroup": cgroup,
+			"sys/fs/cgroup/memory.max": content, "sys/fs/cgroup/memory/memory.limit_in_bytes": content})
+		limit, file, err := server.CgroupMemoryLimit(root)
+		switch {
+		case err != nil:
+		case (limit == 0) != (file == ""), limit < 0:
+			t.Fatalf("limit %d from %q", limit, file)
+		case file != "" && !strings.HasPrefix(file, root+string(filepath.Separator)):
+			t.Fatalf("limit %d from %q, outside %q", limit, file, root)
+		case file != "":
+			b, err := os.ReadFile(file)
+			if n, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err != nil || perr != nil || n != limit {
+				t.Fatalf("limit %d from %q, which holds %q", limit, file, b)
+			}
+		}
+	})
+}
+
 func TestSetMemoryLimit(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	t.Setenv("GOMEMLIMIT", "") // as unset: the variable counts only when not empty

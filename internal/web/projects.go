@@ -98,17 +98,19 @@ func parseEuro(s string) int64 {
 		return 0
 	}
 	units, cents, _ := strings.Cut(strings.ReplaceAll(s, ".", ""), ",")
-	if len(cents) > 2 {
+	// Digits only: ParseInt would also take a sign, and read "-0,50" as
+	// 50 cents and "1,+5" as 1,05.
+	if len(cents) > 2 || strings.Trim(units+cents, "0123456789") != "" {
 		return -1
 	}
 	u, err := strconv.ParseInt(units, 10, 64)
-	if err != nil || u < 0 || u > 1e13 {
+	if err != nil || u > 1e13 {
 		return -1
 	}
 	c := int64(0)
 	if cents != "" {
 		c, err = strconv.ParseInt((cents + "0")[:2], 10, 64)
-		if err != nil || c < 0 {
+		if err != nil {
 			return -1
 		}
 	}
