@@ -8,7 +8,6 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
-	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
@@ -83,63 +82,42 @@ func restart(t *testing.T, f *fixture) *accounts.Service {
 
 // TestDamagedRevocationStopsTheStart: a revocation entry of system.db that
 // fails its checksum (here its frame mark flipped on disk; the values are
-// bare counters, no text to find) stops the service's start with the
-// DATA_LOSS naming it, rather than load a revocation list missing it and
-// let a revoked token back in.
+// bare counters, no text to find), or a credential generation that passed
+// its checksum but is not 8 bytes (a bug's write, a file edited by hand),
+// stops the service's start with the DATA_LOSS naming it, rather than load
+// a revocation list missing it and let a revoked token back in (the short
+// generation was read as 0 in a transaction, and panicked the start).
 func TestDamagedRevocationStopsTheStart(t *testing.T) {
-	for _, bucket := range []string{"revoked_jti", "subject_generation"} {
-		t.Run(bucket, func(t *testing.T) {
+	counter := binary.BigEndian.AppendUint64(nil, 7)
+	for _, tt := range []struct {
+		name, bucket string
+		value        []byte
+		damage       bool
+	}{
+		{"revoked_jti", "revoked_jti", counter, true},
+		{"subject_generation", "subject_generation", counter, true},
+		{"a 1-byte generation", "subject_generation", []byte{7}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			st, err := bolt.Open(dir, bolt.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			err = st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
-				return tx.Put(bucket, "k", binary.BigEndian.AppendUint64(nil, 7))
+				return tx.Put(tt.bucket, "k", tt.value)
 			})
 			if cerr := st.Close(); err != nil || cerr != nil {
 				t.Fatal(err, cerr)
 			}
-			bolttest.DamageSystemValue(t, dir, bucket, "k")
-			st = bolttest.Open(t, dir, bolt.Options{})
-			keys, err := auth.LoadOrCreateKeys(dir)
-			if err != nil {
-				t.Fatal(err)
+			if tt.damage {
+				bolttest.DamageSystemValue(t, dir, tt.bucket, "k")
 			}
-			_, err = accounts.New(t.Context(), st, st, keys, accounts.Options{})
-			bolttest.WantRecordCorrupt(t, "start with a damaged revocation", err)
-			if err == nil || !strings.Contains(err.Error(), bucket+"/k") {
-				t.Errorf("start with a damaged revocation: %v, want the record %s/k named", err, bucket)
+			_, err = startOn(t, dir)
+			bolttest.WantRecordCorrupt(t, "start with "+tt.name, err)
+			if err == nil || !strings.Contains(err.Error(), tt.bucket+"/k") {
+				t.Errorf("start with %s: %v, want the record %s/k named", tt.name, err, tt.bucket)
 			}
 		})
-	}
-}
-
-// TestShortGenerationStopsTheStart: a credential generation whose value
-// passed its checksum but is not 8 bytes (a bug's write, or a file edited
-// by hand) is DATA_LOSS naming it, as a damaged one is: read as 0 it would
-// revive the credential's revoked tokens, and decoded as it was it
-// panicked the start.
-func TestShortGenerationStopsTheStart(t *testing.T) {
-	dir := t.TempDir()
-	st, err := bolt.Open(dir, bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
-		return tx.Put("subject_generation", "k", []byte{7})
-	})
-	if cerr := st.Close(); err != nil || cerr != nil {
-		t.Fatal(err, cerr)
-	}
-	st = bolttest.Open(t, dir, bolt.Options{})
-	keys, err := auth.LoadOrCreateKeys(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = accounts.New(t.Context(), st, st, keys, accounts.Options{})
-	bolttest.WantRecordCorrupt(t, "start with a 1-byte generation", err)
-	if err == nil || !strings.Contains(err.Error(), "subject_generation/k") {
-		t.Errorf("start with a 1-byte generation: %v, want the record subject_generation/k named", err)
 	}
 }

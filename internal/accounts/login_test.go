@@ -17,17 +17,23 @@ import (
 // owner is the login name of newService's account.
 const owner = "owner@lombardia"
 
-// newService opens the AuthService on a fresh data dir with one account,
-// "owner", in lombardia.
-func newService(t *testing.T) *accounts.Service {
+// startOn starts the AuthService on the data dir dir as famid does: on
+// its bbolt store (with lombardia) and its signing keys.
+func startOn(t *testing.T, dir string) (*accounts.Service, error) {
 	t.Helper()
-	dir := t.TempDir()
 	st := bolttest.Open(t, dir, bolt.Options{Regions: []string{"lombardia"}})
 	keys, err := auth.LoadOrCreateKeys(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := accounts.New(t.Context(), st, st, keys, accounts.Options{})
+	return accounts.New(t.Context(), st, st, keys, accounts.Options{})
+}
+
+// newService opens the AuthService on a fresh data dir with one account,
+// "owner", in lombardia.
+func newService(t *testing.T) *accounts.Service {
+	t.Helper()
+	s, err := startOn(t, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -150,12 +150,7 @@ func TestSystemFileBeforeChecksums(t *testing.T) {
 		t.Fatal(err, cerr)
 	}
 
-	st := bolttest.Open(t, dir, bolt.Options{Regions: []string{"lombardia"}})
-	keys, err := auth.LoadOrCreateKeys(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := accounts.New(t.Context(), st, st, keys, accounts.Options{})
+	s, err := startOn(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,8 @@
 package server_test
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -12,6 +10,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
+	"github.com/raccordo/raccordo/internal/syncbuf"
 )
 
 // TestDamagedAccountRecord: one bit flipped on disk in an account record
@@ -22,7 +21,7 @@ func TestDamagedAccountRecord(t *testing.T) {
 	for _, kind := range surfaceKinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			var log lockedBuffer
+			var log syncbuf.Buffer
 			ts := startServer(t, server.Config{Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 			ctx := t.Context()
 			admin := newSurface(t, ts, kind)
@@ -50,22 +49,4 @@ func TestDamagedAccountRecord(t *testing.T) {
 			}
 		})
 	}
-}
-
-// lockedBuffer is a log destination safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
