@@ -98,6 +98,38 @@ func BenchmarkGet(b *testing.B) {
 	}
 }
 
+// BenchmarkReadMany reads 100 partners a time, through List and through
+// the change log (Changes), as a page and a sync catch-up do: the cost per
+// record of a read, checksum included.
+func BenchmarkReadMany(b *testing.B) {
+	s := benchStore(b)
+	const n = 100
+	storetest.RunConcurrent(b, 16, func(i int64) error { return storetest.BenchCreate(s, "lombardia", i) })
+	for i := int64(1); i <= n; i++ {
+		if err := storetest.BenchCreate(s, "lombardia", 1000+i); err != nil {
+			b.Fatal(err)
+		}
+	}
+	read := map[string]func(tx store.ReadTx) error{
+		"List": func(tx store.ReadTx) error {
+			return tx.List("partners", "", func(string, []byte) (bool, error) { return true, nil })
+		},
+		"Changes": func(tx store.ReadTx) error {
+			return tx.Changes(tx.Revision()-n, func(*famiv1.Change) bool { return true })
+		},
+	}
+	for _, name := range []string{"List", "Changes"} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.View(context.Background(), "lombardia", read[name]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkCreateAllocs is one create's allocations (its time is the fsync).
 func BenchmarkCreateAllocs(b *testing.B) {
 	s := benchStore(b)

@@ -463,7 +463,11 @@ func (t *tx) read(name string, k []byte) ([]byte, error) {
 	if v == nil {
 		return nil, nil
 	}
-	return unframe(name, v)
+	p, ok := unframe(v)
+	if !ok {
+		return nil, errCorrupt(name)
+	}
+	return p, nil
 }
 
 func (t *tx) Get(name string, into store.Resource) error {
@@ -508,9 +512,9 @@ func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool
 			k, v = c.Next()
 			continue
 		}
-		raw, err := unframe("regions/"+t.region+"/"+string(k), v)
-		if err != nil {
-			return err
+		raw, ok := unframe(v)
+		if !ok {
+			return errCorrupt("regions/" + t.region + "/" + string(k))
 		}
 		more, err := fn(id, raw)
 		if err != nil || !more {
@@ -561,9 +565,9 @@ func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
 		if !t.live() {
 			return t.ended
 		}
-		v, err := unframe(fmt.Sprintf("change %d of region %s", binary.BigEndian.Uint64(k), t.region), v)
-		if err != nil {
-			return err
+		v, ok := unframe(v)
+		if !ok {
+			return errCorrupt(fmt.Sprintf("change %d of region %s", binary.BigEndian.Uint64(k), t.region))
 		}
 		ch := new(famiv1.Change)
 		if err := proto.Unmarshal(v, ch); err != nil {

@@ -38,9 +38,9 @@ func ReadRegionFile(path string, fn func(store.Record) error) (int64, error) {
 			err := btx.Bucket(b).ForEach(func(k, v []byte) error {
 				if v != nil {
 					if framed(string(b)) {
-						var err error
-						if v, err = unframe(fmt.Sprintf("%s record %q", b, k), v); err != nil {
-							return err
+						var ok bool
+						if v, ok = unframe(v); !ok {
+							return errCorrupt(fmt.Sprintf("%s record %q", b, k))
 						}
 					}
 					return fn(store.Record{Table: string(b), Key: k, Value: v})

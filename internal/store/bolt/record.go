@@ -34,27 +34,32 @@ func frame(payload []byte) []byte {
 	return append(b, payload...)
 }
 
-// unframe returns a stored record's payload after checking its checksum,
-// or the bare record as it is when it was written before records were
-// framed. what names the record in the error (see openFrame).
-func unframe(what string, v []byte) ([]byte, error) {
+// unframe returns a stored record's payload: a frame's, after checking
+// its checksum, or a record written before records were framed, as it is.
+// ok is false on a mismatch or a truncated frame; the caller then answers
+// errCorrupt, naming the record only then, so that a read builds no name.
+func unframe(v []byte) (payload []byte, ok bool) {
 	if len(v) == 0 || v[0] != frameMark {
-		return v, nil // written before records were framed
+		return v, true // written before records were framed
 	}
-	return openFrame(what, v)
+	return openFrame(v)
 }
 
-// openFrame returns the payload of the frame v after checking its
-// checksum. Where every value is framed (the system file, see
-// frameSystem), anything else is damage too, a bit flipped in the mark
-// included. what names the record in the error: errs.DataLoss (reason
-// RECORD_CORRUPT) on a mismatch, a missing mark or a truncated frame.
-func openFrame(what string, v []byte) ([]byte, error) {
+// openFrame returns the payload of the frame v and whether its checksum
+// holds. Where every value is framed (the system file, see frameSystem),
+// anything else is damage too, a bit flipped in the mark included.
+func openFrame(v []byte) (payload []byte, ok bool) {
 	if len(v) < 5 || v[0] != frameMark || binary.BigEndian.Uint32(v[1:5]) != crc32.Checksum(v[5:], castagnoli) {
-		return nil, errs.RecordCorrupt.With(errs.Error{
-			Message:  fmt.Sprintf("the stored record of %s is damaged (checksum mismatch): restore its file from a backup", what),
-			Metadata: map[string]string{"record": what},
-		})
+		return nil, false
 	}
-	return v[5:], nil
+	return v[5:], true
+}
+
+// errCorrupt is the DATA_LOSS (reason RECORD_CORRUPT) of the stored record
+// what, whose frame failed its check.
+func errCorrupt(what string) error {
+	return errs.RecordCorrupt.With(errs.Error{
+		Message:  fmt.Sprintf("the stored record of %s is damaged (checksum mismatch): restore its file from a backup", what),
+		Metadata: map[string]string{"record": what},
+	})
 }

@@ -101,9 +101,9 @@ type systemTx struct{ tx *bbolt.Tx }
 // systemValue checks the stored value of key in bucket and returns a copy of
 // its payload (bbolt's bytes live only as long as the transaction).
 func systemValue(bucket string, k, v []byte) ([]byte, error) {
-	p, err := openFrame(fmt.Sprintf("%s/%s in system.db", bucket, k), v)
-	if err != nil {
-		return nil, err
+	p, ok := openFrame(v)
+	if !ok {
+		return nil, errCorrupt(fmt.Sprintf("%s/%s in system.db", bucket, k))
 	}
 	return append([]byte{}, p...), nil
 }
