@@ -111,7 +111,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	// The system file is opened first: its lock is what a second server
 	// trips over.
 	var err error
-	if s.system, err = openDB(SystemFile(dir), opts.LockTimeout, nil); err != nil {
+	if s.system, err = openSystem(dir, opts.LockTimeout); err != nil {
 		return nil, err
 	}
 	if err := frameSystem(s.system); err != nil {

@@ -3,7 +3,9 @@ package bolt
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -23,7 +25,7 @@ func openRegion(dataDir, region string, timeout time.Duration) (*bbolt.DB, error
 	if _, err := os.Stat(path); err != nil {
 		return openDB(path, timeout, regionBuckets) // a new region
 	}
-	db, err := openChecked(path, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType})
+	db, err := openChecked(path, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType}, regionBuckets)
 	var d damage
 	switch {
 	case err == errNotSetUp:
@@ -35,6 +37,56 @@ func openRegion(dataDir, region string, timeout time.Duration) (*bbolt.DB, error
 			region, path, d, dataDir, region), region, path)
 	}
 	return db, err
+}
+
+// openSystem opens the system file (accounts, service tokens, revocations)
+// after the region files' quick check. Its loss is not one region's: a
+// system file that is empty, truncated or unreadable stops the start with
+// an error naming the file and how to put it back (a start error, never a
+// client's answer), since bbolt alone would start with no account on a 0-byte file
+// and fault (SIGBUS) on a truncated one. Only a missing file is a first
+// start, and createSystem makes one that is never empty, so an empty file
+// is always damage.
+func openSystem(dataDir string, timeout time.Duration) (*bbolt.DB, error) {
+	path := SystemFile(dataDir)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := createSystem(path, timeout); err != nil {
+			return nil, err
+		}
+	}
+	// No bucket is required: a system file with no record yet is whole.
+	db, err := openChecked(path, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType}, nil)
+	if d := damage(""); errors.As(err, &d) {
+		return nil, fmt.Errorf("the system file %s %s; famid does not start without its accounts, service tokens and revocations: put back its last copy, famid stopped (cp <backup>/system.db %s), and start again (docs/operations.md, Damaged records)",
+			path, d, path)
+	}
+	return db, err
+}
+
+// createSystem creates the system file of a new data dir whole: set up
+// under another name, then renamed into place, so that no start
+// interrupted half-way leaves an empty system.db behind to be taken for
+// a new one.
+func createSystem(path string, timeout time.Duration) error {
+	tmp := path + ".new"
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	db, err := openDB(tmp, timeout, nil)
+	if err != nil {
+		return err
+	}
+	if err := frameSystem(db); err != nil {
+		db.Close()
+		return fmt.Errorf("set up %s: %w", tmp, err)
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
 }
 
 // damagedErr is the error of a region file that cannot be served or
@@ -55,10 +107,11 @@ func (d damage) Error() string { return string(d) }
 // errNotSetUp is a file bbolt initialised with no bucket at all.
 const errNotSetUp = damage("holds no region data (no bucket)")
 
-// openChecked opens the existing region file at path with opts and checks
-// that it holds a region. What is wrong with the file is returned as a
+// openChecked opens the existing bbolt file at path with opts and checks
+// that it is whole (not empty, not truncated, readable) and holds the
+// buckets (a file with no bucket at all is errNotSetUp). What is wrong with the file is returned as a
 // damage; a lock another process holds as ErrLocked.
-func openChecked(path string, opts *bbolt.Options) (db *bbolt.DB, err error) {
+func openChecked(path string, opts *bbolt.Options, buckets [][]byte) (db *bbolt.DB, err error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -88,10 +141,13 @@ func openChecked(path string, opts *bbolt.Options) (db *bbolt.DB, err error) {
 		if need := tx.Size(); need > fi.Size() {
 			return damage(fmt.Sprintf("is truncated: %d bytes where its pages need %d", fi.Size(), need))
 		}
+		if len(buckets) == 0 {
+			return nil
+		}
 		if k, _ := tx.Cursor().First(); k == nil {
 			return errNotSetUp
 		}
-		for _, b := range regionBuckets {
+		for _, b := range buckets {
 			if tx.Bucket(b) == nil {
 				return damage(fmt.Sprintf("holds no region data (bucket %q missing)", b))
 			}

@@ -31,7 +31,7 @@ func RegionFile(dataDir, region string) string {
 // (reason REGION_FILE_DAMAGED); a file another process holds with
 // ErrLocked; a missing one with an error wrapping fs.ErrNotExist.
 func CheckFile(path string) (revision int64, err error) {
-	db, err := openChecked(path, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
+	db, err := openChecked(path, &bbolt.Options{ReadOnly: true, Timeout: time.Second}, regionBuckets)
 	var d damage
 	if errors.As(err, &d) {
 		return 0, damagedErr(fmt.Sprintf("file %s %s", path, d), "", path)
@@ -179,4 +179,14 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// syncDir makes the names in dir durable, a rename into it included.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
