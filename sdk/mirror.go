@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -122,7 +123,9 @@ func asResources[T Resource](items []T) []Resource {
 }
 
 // Run keeps the mirror in sync until ctx ends or an error that retrying
-// cannot fix (a refused token, a handler error).
+// cannot fix (see Retryable: DATA_LOSS, a refused token; a handler
+// error), which it returns saying what to do. It retries the others with
+// backoff, waiting at least the server's Retry-After.
 func (m *Mirror) Run(ctx context.Context) error {
 	if m.Listers == nil {
 		m.Listers = DefaultListers(m.Client)
@@ -144,7 +147,7 @@ func (m *Mirror) Run(ctx context.Context) error {
 			r, err := m.list(ctx)
 			if err != nil {
 				if !retryable(err) {
-					return err
+					return m.stopped(err, rev)
 				}
 				m.wait(ctx, &backoff, err)
 				continue
@@ -166,8 +169,8 @@ func (m *Mirror) Run(ctx context.Context) error {
 		case isCompacted(err):
 			m.Logger.Info("revision compacted: listing again", "region", m.Region, "revision", rev)
 			listed = false
-		case err != nil && !retryable(err):
-			return err
+		case !retryable(err):
+			return m.stopped(err, rev)
 		default:
 			m.wait(ctx, &backoff, err)
 		}
@@ -258,8 +261,10 @@ func (m *Mirror) apply(ctx context.Context, ch *famiv1.Change) error {
 	return m.Handler.Put(ctx, r)
 }
 
+// wait sleeps before the next try: the backoff, jittered so that mirrors
+// don't reconnect in step, or the server's Retry-After when longer.
 func (m *Mirror) wait(ctx context.Context, backoff *time.Duration, err error) {
-	d := *backoff/2 + rand.N(*backoff/2+1) // jitter, so mirrors don't reconnect in step
+	d := max(*backoff/2+rand.N(*backoff/2+1), RetryDelay(err))
 	m.Logger.Warn("sync interrupted; retrying", "region", m.Region, "in", d, "err", err)
 	select {
 	case <-ctx.Done():
@@ -273,19 +278,29 @@ type handlerErr struct{ error }
 
 func (e handlerErr) Unwrap() error { return e.error }
 
+// retryable reports whether the mirror may try again after err: never
+// after its Handler's errors, and otherwise by Retryable's rule.
 func retryable(err error) bool {
 	if err == nil {
-		return true
+		return true // the stream ended without an error: reconnect
 	}
 	var h handlerErr
+	return !errors.As(err, &h) && Retryable(err)
+}
+
+// stopped is the error that ends the mirror at revision rev: err, which
+// retrying cannot fix, with what to do about it.
+func (m *Mirror) stopped(err error, rev int64) error {
+	var h handlerErr
 	if errors.As(err, &h) {
-		return false
+		return err
 	}
-	switch connect.CodeOf(err) {
-	case connect.CodeUnauthenticated, connect.CodePermissionDenied, connect.CodeInvalidArgument, connect.CodeNotFound:
-		return false
+	todo := "retrying cannot fix this; correct it and run the mirror again"
+	if connect.CodeOf(err) == connect.CodeDataLoss {
+		todo = "the server holds a damaged record and will not serve it until its operators restore the region from a backup (docs/operations.md, Damaged records); then run the mirror again"
 	}
-	return true
+	m.Logger.Error("sync stopped", "region", m.Region, "revision", rev, "err", err)
+	return fmt.Errorf("sdk: mirror of region %s stopped at revision %d: %w; %s", m.Region, rev, err, todo)
 }
 
 // isCompacted reports whether err says the revision is older than the

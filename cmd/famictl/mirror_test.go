@@ -11,10 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
+
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
+	"github.com/raccordo/raccordo/internal/syncbuf"
+	"github.com/raccordo/raccordo/sdk"
 )
 
 // TestMirror keeps a directory in sync with a region while it changes, and
@@ -123,5 +128,87 @@ func waitUntil(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestMirrorStopsOnDataLoss: a mirror that meets a damaged record, in its
+// lists or in the change feed, stops with the DATA_LOSS naming the record
+// and saying what to do. It used to retry for ever, logging the same
+// error with a growing backoff.
+func TestMirrorStopsOnDataLoss(t *testing.T) {
+	f := startFamid(t)
+	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
+	partners := sdk.NewClient(nil, f.url, f.admin).Partners
+	create := func(id string) {
+		t.Helper()
+		if _, err := partners.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: id,
+			Partner: &famiv1.Partner{DisplayName: "MARKER-" + id, Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantStopped := func(out, record string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		err := runMirror(ctx, cf, "lombardia", out, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if connect.CodeOf(err) != connect.CodeDataLoss || ctx.Err() != nil {
+			t.Fatalf("mirror over the damaged %s: %v (context: %v), want it stopped with DATA_LOSS", record, err, ctx.Err())
+		}
+		for _, want := range []string{record, "region lombardia", "restore the region from a backup"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
+		}
+	}
+
+	// In a fresh mirror's lists.
+	create("listed")
+	bolttest.Damage(t, f.dir, "lombardia", "MARKER-listed")
+	wantStopped(t.TempDir(), "regions/lombardia/partners/listed")
+
+	// In the feed of a mirror that resumes from its position.
+	out := t.TempDir()
+	if err := os.WriteFile(filepath.Join(out, ".revision"), []byte("4"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	create("watched") // revision 5
+	bolttest.Damage(t, f.dir, "lombardia", "MARKER-watched")
+	wantStopped(out, "change 5 of region lombardia")
+}
+
+// TestMirrorWaitsForRetryAfter: a mirror refused for load (a second watch
+// beyond the caller's stream limit: RESOURCE_EXHAUSTED with a Retry-After
+// of 5 s) keeps trying, each time after the server's Retry-After rather
+// than its own shorter backoff, and syncs once a stream is free.
+func TestMirrorWaitsForRetryAfter(t *testing.T) {
+	f := startServer(t, server.Config{MaxStreamsPerPrincipal: 1})
+	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
+	first := t.TempDir()
+	stopFirst := startMirror(t, cf, first)
+	waitUntil(t, "the first mirror's position", func() bool { return mirrorRevision(first) == "0" })
+
+	second := t.TempDir()
+	var logs syncbuf.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	ended := make(chan error, 1)
+	go func() { ended <- runMirror(ctx, cf, "lombardia", second, slog.New(slog.NewTextHandler(&logs, nil))) }()
+	waitUntil(t, "the second mirror refused", func() bool { return strings.Contains(logs.String(), "resource_exhausted") })
+	stopFirst()
+	admin := f.flags(f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"}))
+	if _, err := admin.sdk().Partners.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: "later",
+		Partner: &famiv1.Partner{DisplayName: "Later", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the second mirror watching", func() bool { return mirrorRevision(second) == "1" })
+	cancel()
+	if err := <-ended; err != nil {
+		t.Fatalf("second mirror: %v", err)
+	}
+	log := logs.String()
+	if !strings.Contains(log, "retrying") || !strings.Contains(log, "in=5s") {
+		t.Errorf("the refused mirror did not wait for the Retry-After of 5s:\n%s", log)
+	}
+	if strings.Count(log, "resource_exhausted") > 1 {
+		t.Errorf("the refused mirror tried again before the Retry-After:\n%s", log)
 	}
 }
