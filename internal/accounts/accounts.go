@@ -184,9 +184,16 @@ func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.
 		err                     error
 		region, username, named = parseLoginName(user)
 	)
+	var damaged error
 	if named {
 		acc, hash, gen, err = s.account(ctx, region, username)
-		if err != nil && errs.CodeOf(err) != errs.NotFound {
+		switch code := errs.CodeOf(err); {
+		case code == errs.DataLoss:
+			// Only an existing account has records to damage: the answer
+			// (and its cost) is an unknown username's, and the damage its
+			// hidden cause, logged at the edge for the operator.
+			damaged = err
+		case err != nil && code != errs.NotFound:
 			return nil, err
 		}
 	}
@@ -196,6 +203,9 @@ func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.
 		return nil, fmt.Errorf("check password of %s: %w", user, err)
 	}
 	if !ok {
+		if damaged != nil {
+			return nil, errs.LoginFailed.With(errs.Error{Message: errLogin.Message, Cause: damaged})
+		}
 		return nil, errLogin
 	}
 	token, claims, err := s.keys.Sign(auth.TokenSpec{

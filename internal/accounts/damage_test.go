@@ -47,8 +47,16 @@ func TestDamagedSystemRecords(t *testing.T) {
 	}
 	for i, svc := range []*accounts.Service{f.svc, restart(t, f)} {
 		t.Logf("service %d", i)
+		// The login answers as for an unknown username (an anonymous
+		// caller must not learn that mrossi exists); the damage is its
+		// hidden cause, which the edge logs.
 		_, err := svc.Login(t.Context(), &famiv1.LoginRequest{Username: "mrossi@lombardia", Password: password})
-		wantDamaged("Login with a damaged account", "accounts/lombardia/mrossi", err)
+		_, unknown := svc.Login(t.Context(), &famiv1.LoginRequest{Username: "nessuno@lombardia", Password: password})
+		if e, u := errs.As(err), errs.As(unknown); e == nil || u == nil || e.Code != u.Code || e.Reason != u.Reason || e.Message != u.Message {
+			t.Errorf("Login with a damaged account: %v, want the unknown username's answer %v", err, unknown)
+		} else {
+			wantDamaged("the cause of the failed login with a damaged account", "accounts/lombardia/mrossi", e.Cause)
+		}
 		_, err = svc.GetAccount(ctx, &famiv1.GetAccountRequest{Name: name})
 		wantDamaged("GetAccount of a damaged account", "accounts/lombardia/mrossi", err)
 		_, err = svc.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: "regions/lombardia"})

@@ -98,6 +98,11 @@ type Error struct {
 	Metadata map[string]string
 	// RetryAfter, in seconds, tells a rate-limited caller when to come back.
 	RetryAfter int
+	// Cause is what went wrong behind an answer that must not say it (a
+	// login on a damaged account answers as any failed login, so that an
+	// anonymous caller cannot learn the username exists): the edges log
+	// it, and never send it.
+	Cause error
 }
 
 // Error returns the message followed by the listed violations. It is

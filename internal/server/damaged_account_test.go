@@ -14,9 +14,11 @@ import (
 )
 
 // TestDamagedAccountRecord: one bit flipped on disk in an account record
-// of system.db (its display name, so the record still decodes) is
-// DATA_LOSS on every surface, for the login and for reading the account,
-// and logged naming the record: never a token, never the account as data.
+// of system.db (its display name, so the record still decodes) is logged
+// naming the record and never gives a token or the account as data. An
+// admin reading the account gets DATA_LOSS on every surface; an anonymous
+// login gets exactly what an unknown username gets (it used to get
+// DATA_LOSS, which told it the username exists).
 func TestDamagedAccountRecord(t *testing.T) {
 	for _, kind := range surfaceKinds {
 		t.Run(kind, func(t *testing.T) {
@@ -35,14 +37,25 @@ func TestDamagedAccountRecord(t *testing.T) {
 			bolttest.DamageSystem(t, ts.cfg.DataDir, "MARKER-account")
 
 			res, err := anon.Login(ctx, &famiv1.LoginRequest{Username: "mrossi@lombardia", Password: password})
-			wantCode(t, "login with a damaged account", err, codes.DataLoss)
 			if res.GetToken() != "" {
 				t.Error("login with a damaged account issued a token")
 			}
-			got, err := admin.GetAccount(ctx, &famiv1.GetAccountRequest{Name: acc.GetName()})
+			// An anonymous caller gets what an unknown username gets:
+			// only an existing account has a record to damage.
+			_, unknown := anon.Login(ctx, &famiv1.LoginRequest{Username: "nessuno@lombardia", Password: password})
+			wantCode(t, "login with an unknown username", unknown, codes.Unauthenticated)
+			got, _ := asCallError(err)
+			want, _ := asCallError(unknown)
+			if got == nil || want == nil || got.Code != want.Code || got.HTTPStatus != want.HTTPStatus || got.Message != want.Message || got.Reason != want.Reason {
+				t.Errorf("login with a damaged account: %v, want the unknown username's answer %v", err, unknown)
+			}
+			if s := log.String(); !strings.Contains(s, "data loss") || !strings.Contains(s, "Login") || !strings.Contains(s, "accounts/lombardia/mrossi") {
+				t.Errorf("the server log does not name the damaged record behind the failed login:\n%s", s)
+			}
+			read, err := admin.GetAccount(ctx, &famiv1.GetAccountRequest{Name: acc.GetName()})
 			wantCode(t, "get a damaged account", err, codes.DataLoss)
-			if got.GetName() != "" {
-				t.Errorf("get a damaged account served %v", got)
+			if read.GetName() != "" {
+				t.Errorf("get a damaged account served %v", read)
 			}
 			if s := log.String(); !strings.Contains(s, "data loss") || !strings.Contains(s, "accounts/lombardia/mrossi") {
 				t.Errorf("the server log does not name the damaged record:\n%s", s)

@@ -56,9 +56,15 @@ func toStatus(ctx context.Context, log *slog.Logger, procedure string, err error
 		log.ErrorContext(ctx, "internal error", "procedure", procedure, "err", err)
 		return status.New(codes.Internal, "internal error")
 	}
-	if e.Code == errs.DataLoss {
+	switch {
+	case e.Code == errs.DataLoss:
 		// Damaged data needs an operator: say so in the log, every time.
 		log.ErrorContext(ctx, "data loss", "procedure", procedure, "err", err)
+	case errs.CodeOf(e.Cause) == errs.DataLoss:
+		// Hidden from the caller (errs.Error.Cause), not from the operator.
+		log.ErrorContext(ctx, "data loss", "procedure", procedure, "err", e.Cause, "answered", e.Reason)
+	case e.Cause != nil:
+		log.ErrorContext(ctx, "error behind the answer", "procedure", procedure, "err", e.Cause, "answered", e.Reason)
 	}
 	st := status.New(grpcCodes[e.Code], e.Message)
 	reason := e.Reason

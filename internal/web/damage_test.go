@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -27,5 +29,23 @@ func TestHomeWithADamagedPartner(t *testing.T) {
 	res, page := b.do("GET", "/", nil)
 	if res.StatusCode != http.StatusInternalServerError || !strings.Contains(page, "Errore interno") || strings.Contains(page, "Partner:") {
 		t.Errorf("home with a damaged partner: status %d, want 500, the internal error page and no partner line", res.StatusCode)
+	}
+}
+
+// TestSignInWithADamagedAccount: the sign-in of an account whose record
+// fails its checksum gets the answer of an unknown username, status,
+// redirect and page alike, so an anonymous visitor cannot learn the
+// username exists. It used to get the internal error page.
+func TestSignInWithADamagedAccount(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "anna", "MARKER-account", famiv1.Role_ROLE_CONSULTANT, "")
+	bolttest.DamageSystem(t, f.dir, "MARKER-account")
+	signIn := func(username string) string {
+		res, page := f.client(t).do("POST", "/accedi", url.Values{"username": {username}, "password": {password}})
+		// A page that shows the username typed again may; nothing else may differ.
+		return fmt.Sprintf("%d %s\n%s", res.StatusCode, res.Header.Get("Location"), strings.ReplaceAll(page, username, "USERNAME"))
+	}
+	if damaged, unknown := signIn("anna@lombardia"), signIn("nessuno@lombardia"); damaged != unknown {
+		t.Errorf("sign-in with a damaged account:\n%s\nwant the unknown username's:\n%s", damaged, unknown)
 	}
 }
