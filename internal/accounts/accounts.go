@@ -81,6 +81,9 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 	if err != nil {
 		return nil, fmt.Errorf("load revocations: %w", err)
 	}
+	if err := rev.prune(ctx, sys, opts.Now()); err != nil {
+		return nil, fmt.Errorf("prune expired revocations: %w", err)
+	}
 	known, err := lru.New[string, struct{}](maxKnownPaths)
 	if err != nil {
 		return nil, err
@@ -575,6 +578,7 @@ func (s *Service) RevokeServiceToken(ctx context.Context, req *famiv1.RevokeServ
 	}
 	now := s.now()
 	st := &famiv1.ServiceToken{}
+	var forgotten []string
 	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
 		b, err := tx.Get(bucketServiceTokens, region+"/"+jti)
 		if err != nil {
@@ -596,12 +600,19 @@ func (s *Service) RevokeServiceToken(ctx context.Context, req *famiv1.RevokeServ
 		if err := tx.Put(bucketServiceTokens, region+"/"+jti, nb); err != nil {
 			return err
 		}
-		return tx.Put(bucketRevokedJTI, jti, unixBytes(st.GetExpireTime().AsTime()))
+		if err := tx.Put(bucketRevokedJTI, jti, unixBytes(st.GetExpireTime().AsTime())); err != nil {
+			return err
+		}
+		// Each revocation forgets a few expired ones: the list stays
+		// bounded by the tokens still valid.
+		forgotten, _, err = pruneExpired(tx, now)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.revoked.addJTI(jti, st.GetExpireTime().AsTime())
+	s.revoked.forget(forgotten) // this one too, if it had expired
 	return st, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -14,7 +15,8 @@ import (
 // System buckets of the revocation list.
 const (
 	// bucketRevokedJTI maps a revoked token id to its expiry (Unix
-	// seconds, big-endian), after which the entry can be forgotten.
+	// seconds, big-endian; 0 when the token recorded none), after which
+	// the entry is forgotten (pruneExpired).
 	bucketRevokedJTI = "revoked_jti"
 	// bucketGeneration maps a credential (credentialKey) to its
 	// generation (big-endian): tokens of an older generation are void.
@@ -73,6 +75,13 @@ func (s *Service) ReloadRevocations(ctx context.Context) error {
 	defer r.mu.Unlock()
 	for jti, exp := range fresh.jtis {
 		r.jtis[jti] = exp
+	}
+	// What another process pruned is forgotten here too.
+	now := s.now()
+	for jti, exp := range r.jtis {
+		if _, kept := fresh.jtis[jti]; !kept && expired(exp, now) {
+			delete(r.jtis, jti)
+		}
 	}
 	for subject, gen := range fresh.generations {
 		r.generations[subject] = max(r.generations[subject], gen)
@@ -166,6 +175,74 @@ func (r *revocations) addJTI(jti string, exp time.Time) {
 	r.mu.Lock()
 	r.jtis[jti] = exp
 	r.mu.Unlock()
+}
+
+// pruneBatch bounds the revocations one system transaction forgets, so a
+// revocation's own transaction stays small (an etcd transaction holds a
+// bounded number of operations) and a start forgets them batch by batch.
+const pruneBatch = 32
+
+// pruneExpired forgets, in tx, up to pruneBatch revoked token ids whose
+// token has expired at now: the verifier refuses an expired token anyway,
+// so the entry guards nothing any more, and without this the list grows
+// with every revocation for ever. An entry that records no expiry stays,
+// and so does a damaged one, which may guard a valid token: the next start
+// stops on it (fail closed, ADR 12). It returns the ids forgotten and
+// whether more may be left.
+func pruneExpired(tx store.SystemTx, now time.Time) (forgotten []string, more bool, err error) {
+	tx.Scan(bucketRevokedJTI, "", "", func(jti string, v []byte, err error) bool {
+		if err != nil || !expired(unixOf(v), now) {
+			return true
+		}
+		if len(forgotten) == pruneBatch {
+			more = true
+			return false
+		}
+		forgotten = append(forgotten, jti)
+		return true
+	})
+	// Deleted after the scan: a store's cursor need not survive a delete.
+	for _, jti := range forgotten {
+		if err := tx.Delete(bucketRevokedJTI, jti); err != nil {
+			return nil, false, err
+		}
+	}
+	return forgotten, more, nil
+}
+
+// prune forgets every expired revocation (pruneExpired), in the store
+// first, then here.
+func (r *revocations) prune(ctx context.Context, sys store.System, now time.Time) error {
+	for more := true; more; {
+		var forgotten []string
+		err := sys.SystemUpdate(ctx, func(tx store.SystemTx) (err error) {
+			forgotten, more, err = pruneExpired(tx, now)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		r.forget(forgotten)
+	}
+	return nil
+}
+
+// forget drops revoked token ids the store no longer holds.
+func (r *revocations) forget(jtis []string) {
+	if len(jtis) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, jti := range jtis {
+		delete(r.jtis, jti)
+	}
+}
+
+// expired reports whether a revoked token that expires at exp can never be
+// accepted again at now. The zero time (no expiry recorded) never expires.
+func expired(exp, now time.Time) bool {
+	return exp.Unix() > 0 && auth.Expired(exp, now)
 }
 
 func unixBytes(t time.Time) []byte {

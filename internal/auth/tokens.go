@@ -28,6 +28,11 @@ const MaxTokenBytes = 8 << 10
 // leeway tolerates small clock differences between issuer and verifier.
 const leeway = 30 * time.Second
 
+// Expired reports whether a token that expires at exp is refused at now
+// whatever else holds (its signature, its revocation): exp is past, the
+// leeway included.
+func Expired(exp, now time.Time) bool { return exp.Add(leeway).Before(now) }
+
 // Claims are a token's claims.
 type Claims struct {
 	jwt.RegisteredClaims
@@ -184,7 +189,7 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 	v.mu.Lock()
 	c, ok := v.cache[token]
 	v.mu.Unlock()
-	if ok && c.ExpiresAt.Add(leeway).Before(now) {
+	if ok && Expired(c.ExpiresAt.Time, now) {
 		ok = false
 	}
 	if !ok {
