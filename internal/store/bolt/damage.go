@@ -43,10 +43,10 @@ func openRegion(dataDir, region string, timeout time.Duration) (*bbolt.DB, error
 // after the region files' quick check. Its loss is not one region's: a
 // system file that is empty, truncated or unreadable stops the start with
 // an error naming the file and how to put it back (a start error, never a
-// client's answer), since bbolt alone would start with no account on a 0-byte file
-// and fault (SIGBUS) on a truncated one. Only a missing file is a first
-// start, and createSystem makes one that is never empty, so an empty file
-// is always damage.
+// client's answer), where bbolt alone would start with no account on a
+// 0-byte file and fault (SIGBUS) on a truncated one. Only a missing file
+// is a first start, and createSystem never leaves an empty one, so an
+// empty file is always damage.
 func openSystem(dataDir string, timeout time.Duration) (*bbolt.DB, error) {
 	path := SystemFile(dataDir)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
@@ -108,9 +108,10 @@ func (d damage) Error() string { return string(d) }
 const errNotSetUp = damage("holds no region data (no bucket)")
 
 // openChecked opens the existing bbolt file at path with opts and checks
-// that it is whole (not empty, not truncated, readable) and holds the
-// buckets (a file with no bucket at all is errNotSetUp). What is wrong with the file is returned as a
-// damage; a lock another process holds as ErrLocked.
+// that it is whole (not empty, not truncated, readable) and, when buckets
+// are given, holds them (a file with no bucket at all is errNotSetUp).
+// What is wrong with the file is returned as a damage; a lock another
+// process holds as ErrLocked.
 func openChecked(path string, opts *bbolt.Options, buckets [][]byte) (db *bbolt.DB, err error) {
 	fi, err := os.Stat(path)
 	if err != nil {
