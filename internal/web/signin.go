@@ -46,7 +46,12 @@ func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 		Username: r.PostFormValue("username"), Password: r.PostFormValue("password"),
 	})
 	if err != nil {
-		if !fm.absorb(err, "") {
+		switch {
+		case status.Code(err) == codes.Unauthenticated:
+			// A wrong username or password is said on the form, not
+			// taken for an expired session as other calls' refusals are.
+			fm.Message = msg(reasonKey(err))
+		case !fm.absorb(err, ""):
 			a.fail(w, r, nil, err)
 			return
 		}
