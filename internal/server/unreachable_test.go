@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/opendata"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/syncbuf"
@@ -166,5 +168,64 @@ func wantDegradedLog(t *testing.T, log, method, region, damage string) {
 	if len(lines) != 1 || !strings.Contains(lines[0], "level=ERROR") || !strings.Contains(lines[0], "data loss") ||
 		!strings.Contains(lines[0], region) || !strings.Contains(lines[0], damage) {
 		t.Errorf("log of %s: got %q, want one error line of data loss naming %s and %s", method, lines, region, damage)
+	}
+}
+
+// TestOpenDataWithoutARegion: open data never publishes a national
+// dataset that leaves a region out. With one region's record damaged, the
+// last good files stay served, unchanged and marked stale (Raccordo-Stale,
+// Raccordo-Unreachable naming the region), the refused build logged once;
+// with no good build since the start (or with a region file refused at
+// start), it answers 503 naming the regions.
+func TestOpenDataWithoutARegion(t *testing.T) {
+	var log syncbuf.Buffer
+	ts := startServer(t, server.Config{OpenData: opendata.Options{Burst: 1000, Rate: 1000},
+		Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	ctx := t.Context()
+	const kind = "grpc"
+	for _, r := range unreachableRegions {
+		admin := newSurfaceFor(t, ts, kind, regionAdminSpec(r))
+		mustOK(admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: "regions/" + r, PartnerId: "udp", Partner: &famiv1.Partner{
+			DisplayName: "MARKER-partner-" + r, Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}))(t, "partner")
+		mustOK(admin.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + r, ProjectId: "p1", Project: &famiv1.Project{
+			Code: "PROG-1", Title: "Progetto " + r, Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2024-01-01", EndDate: "2025-12-31"}}))(t, "project")
+	}
+	const path = "/opendata/progetti.csv"
+	good := mustGet(t, ts, path)
+	if !strings.Contains(string(good), "Progetto lombardia") || !strings.Contains(string(good), "Progetto veneto") {
+		t.Fatalf("projects before the damage:\n%s", good)
+	}
+
+	bolttest.Damage(t, ts.cfg.DataDir, "lombardia", "MARKER-partner-lombardia")
+	// A write elsewhere changes the platform's state: open data rebuilds.
+	mustOK(newSurfaceFor(t, ts, kind, regionAdminSpec("veneto")).CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/veneto", ProjectId: "p2",
+		Project: &famiv1.Project{Code: "PROG-2", Title: "Progetto nuovo", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2024-01-01", EndDate: "2025-12-31"}}))(t, "project")
+	for range 2 {
+		res, body := get(t, ts, path)
+		if res.StatusCode != http.StatusOK || string(body) != string(good) {
+			t.Errorf("projects with a damaged region: status %d, body\n%s\nwant 200 and the last good file", res.StatusCode, body)
+		}
+		if s, u := res.Header.Get("Raccordo-Stale"), res.Header.Get("Raccordo-Unreachable"); s != "true" || u != "regions/lombardia" {
+			t.Errorf("stale headers: Raccordo-Stale %q, Raccordo-Unreachable %q; want true and regions/lombardia", s, u)
+		}
+	}
+	if n := strings.Count(log.String(), "open data: build refused"); n != 1 || !strings.Contains(log.String(), "regions/lombardia") {
+		t.Errorf("the refused build is logged %d times, want once naming regions/lombardia:\n%s", n, log.String())
+	}
+
+	ts = ts.restart()
+	res, body := get(t, ts, path)
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "archivio danneggiato per Lombardia.") {
+		t.Errorf("projects after a restart with a damaged region: status %d, body %q; want 503 naming Lombardia", res.StatusCode, body)
+	}
+
+	ts.stop()
+	if err := os.Truncate(filepath.Join(ts.cfg.DataDir, "regions", "veneto.db"), 0); err != nil {
+		t.Fatal(err)
+	}
+	ts = ts.restart()
+	res, body = get(t, ts, path)
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "archivio danneggiato per Lombardia, Veneto.") {
+		t.Errorf("projects with a region refused at start: status %d, body %q; want 503 naming Lombardia and Veneto", res.StatusCode, body)
 	}
 }
