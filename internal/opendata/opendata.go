@@ -206,7 +206,9 @@ func (h *Handler) current(ctx context.Context, base string) (snap *snapshot, sta
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err != nil {
-		h.opts.Log.Error("open data: state", "error", err)
+		if ctx.Err() == nil {
+			h.opts.Log.Error("open data: state", "error", err)
+		}
 		return h.lastGood(err)
 	}
 	if h.snap != nil && h.snap.key == key {
@@ -219,6 +221,9 @@ func (h *Handler) current(ctx context.Context, base string) (snap *snapshot, sta
 		latest = h.opts.Now()
 	}
 	snap, err = h.build(principal.With(ctx, reader), key, base, latest.UTC().Truncate(time.Second))
+	if err != nil && ctx.Err() != nil {
+		return h.lastGood(err) // the client left: nothing to log or remember
+	}
 	if err != nil {
 		h.opts.Log.Error("open data: build refused", "error", err, "serving_last_good", h.snap != nil)
 		var left *UnreachableError
