@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/proto"
@@ -123,10 +124,12 @@ func (a *app) listed(c *cobra.Command, size int32, list func(ctx context.Context
 // of a page token, a List response. The result is the first page's
 // response holding the items of every page and no next_page_token; its
 // other fields (the revision) are the first page's, the oldest, so that a
-// watch from that revision misses no change made while the pages were read.
+// watch from that revision misses no change made while the pages were read,
+// but for unreachable (AIP-217), the regions every page left out.
 func readAll(list func(pageToken string) (proto.Message, error)) (proto.Message, error) {
 	var first protoreflect.Message
 	var items, next protoreflect.FieldDescriptor
+	var left []string
 	all, err := aip.ReadAll(func(token string) ([]protoreflect.Value, string, error) {
 		res, err := list(token)
 		if err != nil {
@@ -140,6 +143,7 @@ func readAll(list func(pageToken string) (proto.Message, error)) (proto.Message,
 				return nil, "", fmt.Errorf("%s is not a page of a listing", r.Descriptor().FullName())
 			}
 		}
+		left = append(left, unreachable(r)...)
 		l := r.Get(items).List()
 		values := make([]protoreflect.Value, l.Len())
 		for i := range values {
@@ -156,5 +160,13 @@ func readAll(list func(pageToken string) (proto.Message, error)) (proto.Message,
 	}
 	first.Set(items, protoreflect.ValueOfList(l))
 	first.Clear(next)
+	if f := unreachableField(first); f != nil && len(left) > 0 {
+		slices.Sort(left)
+		u := first.NewField(f).List()
+		for _, region := range slices.Compact(left) {
+			u.Append(protoreflect.ValueOfString(region))
+		}
+		first.Set(f, protoreflect.ValueOfList(u))
+	}
 	return first.Interface(), nil
 }

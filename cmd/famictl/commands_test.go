@@ -75,7 +75,12 @@ func startServer(t *testing.T, cfg server.Config) *famidForTest {
 // network (revisions 1 to 3).
 func startFamid(t *testing.T) *famidForTest {
 	t.Helper()
-	f := startServer(t, server.Config{})
+	return seedFamid(t, startServer(t, server.Config{}))
+}
+
+// seedFamid seeds f's lombardia as startFamid does.
+func seedFamid(t *testing.T, f *famidForTest) *famidForTest {
+	t.Helper()
 	ctx := context.Background()
 	f.network = "regions/lombardia/networks/rete-bergamo"
 	f.admin = f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})

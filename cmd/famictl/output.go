@@ -27,12 +27,43 @@ func (a *app) print(m proto.Message) error {
 	return err
 }
 
-// call prints a call's result, or returns its error.
+// call prints a call's result, or returns its error. A national answer
+// (--region -) that left regions out is printed with a warning on standard
+// error naming them, so that neither a person nor a script takes its
+// figures for the whole country's.
 func (a *app) call(m proto.Message, err error) error {
 	if err != nil {
 		return err
 	}
+	if left := unreachable(m.ProtoReflect()); len(left) > 0 {
+		fmt.Fprintf(a.stderr, "famictl: warning: the answer leaves out %s: their data cannot be read now (damaged); it holds the other regions only. Ask a region alone (--region ID) for the error.\n",
+			strings.Join(left, ", "))
+	}
 	return a.print(m)
+}
+
+// unreachableField is the AIP-217 field of a response: the regions a
+// national read left out; nil when m has none.
+func unreachableField(m protoreflect.Message) protoreflect.FieldDescriptor {
+	f := m.Descriptor().Fields().ByName("unreachable")
+	if f == nil || !f.IsList() || f.Kind() != protoreflect.StringKind {
+		return nil
+	}
+	return f
+}
+
+// unreachable returns the regions m, a response, says it left out.
+func unreachable(m protoreflect.Message) []string {
+	f := unreachableField(m)
+	if f == nil {
+		return nil
+	}
+	var out []string
+	l := m.Get(f).List()
+	for i := range l.Len() {
+		out = append(out, l.Get(i).String())
+	}
+	return out
 }
 
 // columns are the table columns of the resources people list most; other

@@ -63,7 +63,8 @@ type ListFunc[T any] func(region string, pageSize int32, pageToken string) ([]T,
 // region in that list's own order, so pages stay consistent however the
 // results fall across regions. Its page token is opaque and holds the
 // region to resume in and the position there. An error of one region's
-// list is returned as it is.
+// list is returned as it is (ListAcross decides which ones leave a region
+// out).
 func Across[T any](pageSize int32, pageToken string, list ListFunc[T]) ([]T, string, error) {
 	size, err := PageSize(pageSize)
 	if err != nil {
@@ -129,9 +130,12 @@ func InRegionOf[Req ListRequest](req Req, field, name, collection string) (Req, 
 // list once per region, with a copy of req whose parent, page_size and
 // page_token are that region's, so every filter and rule of the regional
 // list applies unchanged; page picks the items and the next page token out
-// of a regional response.
-func ListAcross[Req ListRequest, Resp any, T any](req Req, list func(Req) (Resp, error), page func(Resp) ([]T, string)) ([]T, string, error) {
-	return Across(req.GetPageSize(), req.GetPageToken(), func(region string, size int32, token string) ([]T, string, error) {
+// of a regional response. A region whose list fails with an error that
+// leaves it out (Skip) is passed over, the rest of its items with it, and
+// named in unreachable ("regions/{region}", in region id order), on the
+// page where it was met.
+func ListAcross[Req ListRequest, Resp any, T any](ctx context.Context, req Req, list func(Req) (Resp, error), page func(Resp) ([]T, string)) (items []T, next string, unreachable []string, err error) {
+	items, next, err = Across(req.GetPageSize(), req.GetPageToken(), func(region string, size int32, token string) ([]T, string, error) {
 		r := proto.CloneOf(req)
 		m := r.ProtoReflect()
 		fields := m.Descriptor().Fields()
@@ -140,26 +144,33 @@ func ListAcross[Req ListRequest, Resp any, T any](req Req, list func(Req) (Resp,
 		m.Set(fields.ByName("page_token"), protoreflect.ValueOfString(token))
 		res, err := list(r)
 		if err != nil {
+			if Skip(ctx, region, err) {
+				unreachable = append(unreachable, "regions/"+region)
+				return nil, "", nil
+			}
 			return nil, "", err
 		}
 		items, next := page(res)
 		return items, next, nil
 	})
+	return items, next, unreachable, err
 }
 
 // ListAllRegions is ListAcross for a List whose response is the standard
 // one (AIP-132): a single repeated field of the items, next_page_token
-// and revision. It answers req (whose parent is AllRegions) with every
-// region's items through list, the regional List itself, and leaves the
-// revision unset: a national page spans the revisions of several regions.
-func ListAllRegions[Req ListRequest, Resp proto.Message](req Req, list func(Req) (Resp, error)) (Resp, error) {
+// and revision, and the unreachable field of AIP-217. It answers req
+// (whose parent is AllRegions) with every region's items through list, the
+// regional List itself, and leaves the revision unset: a national page
+// spans the revisions of several regions.
+func ListAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, req Req, list func(Req) (Resp, error)) (Resp, error) {
 	var zero Resp
 	desc := zero.ProtoReflect().Descriptor()
 	items, token := listFields(desc)
-	if items == nil || token == nil {
-		return zero, fmt.Errorf("aip: %s is not a standard List response", desc.FullName())
+	left := desc.Fields().ByName("unreachable")
+	if items == nil || token == nil || left == nil || !left.IsList() || left.Kind() != protoreflect.StringKind {
+		return zero, fmt.Errorf("aip: %s is not a standard List response across regions", desc.FullName())
 	}
-	values, next, err := ListAcross(req, list, func(r Resp) ([]protoreflect.Value, string) {
+	values, next, unreachable, err := ListAcross(ctx, req, list, func(r Resp) ([]protoreflect.Value, string) {
 		m := r.ProtoReflect()
 		l := m.Get(items).List()
 		out := make([]protoreflect.Value, l.Len())
@@ -179,6 +190,12 @@ func ListAllRegions[Req ListRequest, Resp proto.Message](req Req, list func(Req)
 	if next != "" {
 		out.Set(token, protoreflect.ValueOfString(next))
 	}
+	if len(unreachable) > 0 {
+		l := out.Mutable(left).List()
+		for _, name := range unreachable {
+			l.Append(protoreflect.ValueOfString(name))
+		}
+	}
 	return out.Interface().(Resp), nil
 }
 
@@ -190,7 +207,7 @@ func ForAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, req
 	if !IsAllRegions(req.GetParent()) {
 		return res, false, nil
 	}
-	res, err = ListAllRegions(req, func(r Req) (Resp, error) { return list(ctx, r) })
+	res, err = ListAllRegions(ctx, req, func(r Req) (Resp, error) { return list(ctx, r) })
 	return res, true, err
 }
 

@@ -2,6 +2,7 @@ package aip_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"testing"
@@ -138,7 +139,7 @@ func TestListAllRegions(t *testing.T) {
 		if pages > 100 {
 			t.Fatal("paging does not end")
 		}
-		res, err := aip.ListAllRegions(req, regional)
+		res, err := aip.ListAllRegions(context.Background(), req, regional)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,6 +227,51 @@ func TestOpenList(t *testing.T) {
 		region, res, done, err := open(tc.parent, tc.network)
 		if region != "" || res != nil || !done || errs.CodeOf(err) != tc.code || len(parents) != 0 {
 			t.Errorf("%s %q: got %q, %v, done %v, err %v, calls %v; want %v", tc.parent, tc.network, region, res, done, err, parents, tc.code)
+		}
+	}
+}
+
+// TestListAllRegionsWithoutARegion: a region whose list fails with
+// DATA_LOSS is passed over and named unreachable on the page where it was
+// met, and recorded for the call's log; any other error, or any error once
+// the caller's context is done, fails the page.
+func TestListAllRegionsWithoutARegion(t *testing.T) {
+	failing := func(err error) func(*famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+		return func(r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+			if r.GetParent() == "regions/lombardia" {
+				return nil, err
+			}
+			return &famiv1.ListPartnersResponse{Partners: []*famiv1.Partner{{Name: r.GetParent() + "/partners/p1"}}}, nil
+		}
+	}
+	damaged := errs.RecordCorrupt.New("the stored record of regions/lombardia/partners/p1 is damaged")
+	ctx, left := aip.TrackUnreachable(context.Background())
+	res, err := aip.ListAllRegions(ctx, &famiv1.ListPartnersRequest{Parent: aip.AllRegions, PageSize: 100}, failing(damaged))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(aip.RegionIDs()) - 1; len(res.GetPartners()) != want || !slices.Equal(res.GetUnreachable(), []string{"regions/lombardia"}) {
+		t.Errorf("got %d partners, unreachable %q; want %d and regions/lombardia", len(res.GetPartners()), res.GetUnreachable(), want)
+	}
+	if regions, err := left(); !slices.Equal(regions, []string{"regions/lombardia"}) || !errors.Is(err, damaged) {
+		t.Errorf("recorded %q, %v; want regions/lombardia and its error", regions, err)
+	}
+
+	for _, tc := range []struct {
+		what string
+		err  error
+		ctx  func() context.Context
+	}{
+		{"invalid", errs.InvalidField("filter", "bad"), context.Background},
+		{"unavailable", errs.Unavailable.New("the store is closed"), context.Background},
+		{"data loss after the caller left", damaged, func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx
+		}},
+	} {
+		if _, err := aip.ListAllRegions(tc.ctx(), &famiv1.ListPartnersRequest{Parent: aip.AllRegions}, failing(tc.err)); !errors.Is(err, tc.err) {
+			t.Errorf("%s: got %v, want the region's error", tc.what, err)
 		}
 	}
 }

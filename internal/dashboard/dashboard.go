@@ -103,6 +103,12 @@ func (s *Service) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeReg
 	for _, region := range regions {
 		row, err := s.summarize(ctx, "regions/"+region, period)
 		if err != nil {
+			// A national dashboard leaves out a region whose data cannot
+			// be read now (AIP-217); one region's fails as it is.
+			if len(regions) > 1 && aip.Skip(ctx, region, err) {
+				out.Unreachable = append(out.Unreachable, "regions/"+region)
+				continue
+			}
 			return nil, err
 		}
 		if len(regions) > 1 && empty(row) {

@@ -13,7 +13,9 @@ import (
 // summarizeNationally answers a summary of regions/-: every region's
 // summary of the quarter, under the same rules as when asked region by
 // region, added up. Indicators with the same code are added up, as within
-// a region, and the percentages are those of the sums.
+// a region, and the percentages are those of the sums. A region whose data
+// cannot be read now is left out and named unreachable (aip.Skip): the sums
+// are those of the regions read.
 func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.SummarizeMonitoringRequest) (*famiv1.MonitoringSummary, error) {
 	out := &famiv1.MonitoringSummary{Parent: aip.AllRegions}
 	progress := indicators.Progress{}
@@ -22,6 +24,10 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 		r.Parent = "regions/" + region
 		sum, err := s.SummarizeMonitoring(ctx, r)
 		if err != nil {
+			if aip.Skip(ctx, region, err) {
+				out.Unreachable = append(out.Unreachable, r.Parent)
+				continue
+			}
 			return nil, err
 		}
 		out.Period = sum.GetPeriod()

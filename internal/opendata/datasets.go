@@ -9,6 +9,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // column is one field of a dataset and of its Table Schema.
@@ -100,11 +101,16 @@ type hoursRow struct {
 }
 
 // read collects the data of the datasets through the services, nationally
-// (regions/-), as the national reader in ctx.
+// (regions/-), as the national reader in ctx. A national read that leaves
+// a region out (its data damaged, AIP-217) fails the read with an
+// *UnreachableError: a national dataset silently missing a region is never
+// published.
 func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
 	d := &snapshotData{partners: map[string]*famiv1.Partner{}}
+	var left []string
 	partners, err := aip.ReadAll(func(token string) ([]*famiv1.Partner, string, error) {
 		res, err := h.src.Partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token, ShowArchived: true})
+		left = append(left, res.GetUnreachable()...)
 		return res.GetPartners(), res.GetNextPageToken(), err
 	})
 	if err != nil {
@@ -115,22 +121,29 @@ func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
 	}
 	if d.projects, err = aip.ReadAll(func(token string) ([]*famiv1.Project, string, error) {
 		res, err := h.src.Projects.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token})
+		left = append(left, res.GetUnreachable()...)
 		return res.GetProjects(), res.GetNextPageToken(), err
 	}); err != nil {
 		return nil, err
 	}
 	if d.networks, err = aip.ReadAll(func(token string) ([]*famiv1.Network, string, error) {
 		res, err := h.src.Networks.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token})
+		left = append(left, res.GetUnreachable()...)
 		return res.GetNetworks(), res.GetNextPageToken(), err
 	}); err != nil {
 		return nil, err
 	}
 	protocols, err := aip.ReadAll(func(token string) ([]*famiv1.Protocol, string, error) {
 		res, err := h.src.Protocols.ListProtocols(ctx, &famiv1.ListProtocolsRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token})
+		left = append(left, res.GetUnreachable()...)
 		return res.GetProtocols(), res.GetNextPageToken(), err
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(left) > 0 {
+		slices.Sort(left)
+		return nil, &UnreachableError{Regions: slices.Compact(left)}
 	}
 	d.protocols = slices.DeleteFunc(protocols, func(p *famiv1.Protocol) bool {
 		return p.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_DRAFT || p.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_UNSPECIFIED
@@ -491,4 +504,28 @@ func (d *snapshotData) monitoringTable() *table {
 			strings.Join(indicators, " | "), euros(committed), euros(paid), euros(claimed), peopleN, peopleS, trainedN, trainedS})
 	}
 	return t
+}
+
+// UnreachableError is a build of the open data refused because its national
+// reads left regions out: their data cannot be read now (a damaged record,
+// a region file refused at start) until they are restored.
+type UnreachableError struct {
+	// Regions are the regions left out, "regions/{region}", in id order.
+	Regions []string
+}
+
+func (e *UnreachableError) Error() string {
+	return "the national data leaves out " + strings.Join(e.Regions, ", ") + " (damaged data: restore the region from a backup)"
+}
+
+// displayNames are the display names of the regions of e, for the public.
+func (e *UnreachableError) displayNames() string {
+	var names []string
+	for _, name := range e.Regions {
+		if r, ok := territory.LookupRegion(strings.TrimPrefix(name, "regions/")); ok {
+			name = r.DisplayName
+		}
+		names = append(names, name)
+	}
+	return strings.Join(names, ", ")
 }

@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,6 +28,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/territory"
@@ -96,10 +98,19 @@ type Handler struct {
 
 	mu   sync.Mutex
 	snap *snapshot
+	// failed is the last build refused for damaged data, and for which
+	// state: the same state is not built again (a damaged region stays
+	// damaged until its file is restored, which changes the state).
+	failed *failure
 	// modified remembers, per dataset, its content hash and since when it
 	// has had it, so a dataset's modification date moves only when it
 	// changes.
 	modified map[string]version
+}
+
+type failure struct {
+	key string
+	err error
 }
 
 type version struct {
@@ -152,9 +163,9 @@ func (h *Handler) state(ctx context.Context, base string) (string, time.Time, er
 		latest time.Time
 	)
 	for _, region := range aip.RegionIDs() {
+		rev := int64(0)
 		err := h.st.View(ctx, region, func(tx store.ReadTx) error {
-			rev := tx.Revision()
-			b.WriteString(region + "=" + strconv.FormatInt(rev, 10) + ";")
+			rev = tx.Revision()
 			if rev > tx.Compacted() {
 				// The last change's time; a compacted log has none.
 				return tx.Changes(rev-1, func(c *famiv1.Change) bool {
@@ -166,7 +177,14 @@ func (h *Handler) state(ctx context.Context, base string) (string, time.Time, er
 			}
 			return nil
 		})
-		if err != nil {
+		switch {
+		case err == nil:
+			b.WriteString(region + "=" + strconv.FormatInt(rev, 10) + ";")
+		case aip.Skip(ctx, region, err):
+			// A region famid does not serve (its file damaged) has no
+			// revision; the build will name it.
+			b.WriteString(region + "=unreachable;")
+		default:
 			return "", time.Time{}, err
 		}
 	}
@@ -177,26 +195,56 @@ func (h *Handler) state(ctx context.Context, base string) (string, time.Time, er
 func today(t time.Time) string { return t.In(territory.Rome).Format(time.DateOnly) }
 
 // current returns the snapshot of the platform's current state, building
-// it when the state changed.
-func (h *Handler) current(ctx context.Context, base string) (*snapshot, error) {
+// it when the state changed. When the build fails (a region's data is
+// damaged, say) and an earlier build succeeded, it returns that last good
+// snapshot and, as stale, why the current one could not be built: the
+// open data stays online, as of its last good state, and says so, but a
+// dataset that would leave a region out is never published. With no good
+// snapshot yet it fails.
+func (h *Handler) current(ctx context.Context, base string) (snap *snapshot, stale, err error) {
 	key, latest, err := h.state(ctx, base)
-	if err != nil {
-		return nil, err
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if err != nil {
+		if ctx.Err() == nil {
+			h.opts.Log.Error("open data: state", "error", err)
+		}
+		return h.lastGood(err)
+	}
 	if h.snap != nil && h.snap.key == key {
-		return h.snap, nil
+		return h.snap, nil, nil
+	}
+	if h.failed != nil && h.failed.key == key {
+		return h.lastGood(h.failed.err)
 	}
 	if latest.IsZero() {
 		latest = h.opts.Now()
 	}
-	snap, err := h.build(principal.With(ctx, reader), key, base, latest.UTC().Truncate(time.Second))
-	if err != nil {
-		return nil, err
+	snap, err = h.build(principal.With(ctx, reader), key, base, latest.UTC().Truncate(time.Second))
+	if err != nil && ctx.Err() != nil {
+		return h.lastGood(err) // the client left: nothing to log or remember
 	}
-	h.snap = snap
-	return snap, nil
+	if err != nil {
+		h.opts.Log.Error("open data: build refused", "error", err, "serving_last_good", h.snap != nil)
+		var left *UnreachableError
+		if errors.As(err, &left) || errs.CodeOf(err) == errs.DataLoss {
+			// Damage lasts until the region is restored, which changes
+			// the state: not built, nor logged, again before.
+			h.failed = &failure{key: key, err: err}
+		}
+		return h.lastGood(err)
+	}
+	h.snap, h.failed = snap, nil
+	return snap, nil, nil
+}
+
+// lastGood returns the last good snapshot, stale because of err, or err
+// when there is none. h.mu is held.
+func (h *Handler) lastGood(err error) (snap *snapshot, stale, _ error) {
+	if h.snap == nil {
+		return nil, nil, err
+	}
+	return h.snap, err, nil
 }
 
 // newFile compresses body once and names it by its content.
@@ -227,9 +275,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = "index.html"
 	}
-	snap, err := h.current(r.Context(), h.base(r))
-	if err != nil {
-		h.opts.Log.Error("open data: build", "error", err)
+	snap, stale, err := h.current(r.Context(), h.base(r))
+	var left *UnreachableError
+	switch {
+	case errors.As(err, &left):
+		// Logged by the build; a damaged region needs an operator, so
+		// no Retry-After.
+		http.Error(w, "Dati aperti non disponibili: archivio danneggiato per "+left.displayNames()+".", http.StatusServiceUnavailable)
+		return
+	case err != nil:
 		http.Error(w, "Dati aperti temporaneamente non disponibili.", http.StatusServiceUnavailable)
 		return
 	}
@@ -244,6 +298,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Access-Control-Allow-Origin", "*")
 	hd.Set("Vary", "Accept-Encoding")
 	hd.Set("X-Content-Type-Options", "nosniff")
+	if stale != nil {
+		// The last good snapshot: its files (and validators) are those
+		// of an earlier state of the platform.
+		hd.Set("Raccordo-Stale", "true")
+		if errors.As(stale, &left) {
+			hd.Set("Raccordo-Unreachable", strings.Join(left.Regions, ", "))
+		}
+	}
 	body, etag := f.body, f.etag
 	if acceptsGzip(r) {
 		// Another representation, so another strong validator.

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
@@ -235,7 +236,35 @@ func (p *pipeline) run(ctx context.Context, c *call, next unaryFunc) (res any, e
 			res, err = nil, p.recovered(ctx, c, r)
 		}
 	}()
+	if national(c.req) {
+		var left func() ([]string, error)
+		ctx, left = aip.TrackUnreachable(ctx)
+		defer p.logUnreachable(ctx, c, left)
+	}
 	return next(ctx)
+}
+
+// national reports whether req reads every region (regions/-): the calls
+// that may answer without the regions they could not read (aip.Skip).
+func national(req proto.Message) bool {
+	switch r := req.(type) {
+	case interface{ GetParent() string }:
+		return aip.IsAllRegions(r.GetParent())
+	case interface{ GetName() string }:
+		return aip.IsAllRegions(r.GetName())
+	}
+	return false
+}
+
+// logUnreachable logs, once per call, the regions a national read left
+// out and why, at the level and with the message of every DATA_LOSS the
+// edge answers (toStatus): damaged data needs an operator whether the
+// caller got an error or an answer without the region. The regional calls
+// inside a national read never reach the edge, so nothing else logs them.
+func (p *pipeline) logUnreachable(ctx context.Context, c *call, left func() ([]string, error)) {
+	if regions, err := left(); len(regions) > 0 {
+		p.log.ErrorContext(ctx, "data loss", "procedure", c.procedure, "unreachable", regions, "err", err)
+	}
 }
 
 // recovered logs a call's panic, with its stack, and returns the error the

@@ -16,7 +16,8 @@ import (
 // summary, under the same rules as when asked region by region, one after
 // the other in region id order, each group naming its region, and the
 // national totals, their sum. Networks belong to one region, so distinct
-// networks add up.
+// networks add up. A region whose data cannot be read now is left out and
+// named unreachable (aip.Skip): the totals are those of the regions read.
 func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error) {
 	regions := aip.RegionIDs()
 	if n := req.GetNetwork(); n != "" {
@@ -34,6 +35,10 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 		r.Parent = "regions/" + region
 		res, err := s.SummarizeSupportEntries(ctx, r)
 		if err != nil {
+			if len(regions) > 1 && aip.Skip(ctx, region, err) {
+				out.Unreachable = append(out.Unreachable, r.Parent)
+				continue
+			}
 			return nil, err
 		}
 		for _, g := range res.GetGroups() {

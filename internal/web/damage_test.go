@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
@@ -47,5 +48,30 @@ func TestSignInWithADamagedAccount(t *testing.T) {
 	}
 	if damaged, unknown := signIn("anna@lombardia"), signIn("nessuno@lombardia"); damaged != unknown {
 		t.Errorf("sign-in with a damaged account:\n%s\nwant the unknown username's:\n%s", damaged, unknown)
+	}
+}
+
+// TestDashboardWithoutADamagedRegion: the ministry's national dashboard
+// with one region's record damaged shows the other regions and their
+// totals, and warns, naming the region left out; before, the whole page
+// was the internal error page.
+func TestDashboardWithoutADamagedRegion(t *testing.T) {
+	f := startFamid(t)
+	f.partner("lombardia", "udp-bergamo", "MARKER-partner")
+	f.partner("veneto", "udp-venezia", "Ufficio di Piano di Venezia")
+	m := f.client(t)
+	if res, _ := m.do("POST", "/accedi/token", url.Values{"token": {f.token(principal.Ministry, "")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("ministry sign-in: status %d", res.StatusCode)
+	}
+	page := m.wantPage("/cruscotto", http.StatusOK, `<th scope="row">Lombardia</th>`, `<th scope="row">Veneto</th>`)
+	if strings.Contains(page, `id="unreachable"`) {
+		t.Errorf("the dashboard warns of unreachable regions before any damage")
+	}
+
+	bolttest.Damage(t, f.dir, "lombardia", "MARKER-partner")
+	page = m.wantPage("/cruscotto", http.StatusOK, `<div class="alert warning" role="status" id="unreachable">Dati non disponibili per: Lombardia (archivio danneggiato).`,
+		`<th scope="row">Veneto</th><td class="num">0</td><td class="num">1</td>`, `<th scope="row">Totale nazionale</th><td class="num">0</td><td class="num">1</td>`)
+	if strings.Contains(page, `<th scope="row">Lombardia</th>`) {
+		t.Errorf("the dashboard shows a row for the damaged region")
 	}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/principal"
@@ -19,6 +20,9 @@ type dashboardPage struct {
 	// Names are the regions' display names by resource name.
 	Names map[string]string
 	Form  *form
+	// Unreachable says which regions the national figures leave out,
+	// their data being unreadable (AIP-217); empty when none.
+	Unreachable string
 }
 
 func (a *App) dashboardPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -42,5 +46,25 @@ func (a *App) dashboardPage(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	p.Rows, p.Totals = res.GetRegions(), res.GetTotals()
+	p.Unreachable = unreachable(res.GetUnreachable(), p.Names)
 	a.render(w, http.StatusOK, "dashboard", p)
+}
+
+// unreachable is the warning of a national answer that left out the
+// regions named (AIP-217), by their display names; empty when none. The
+// services leave a region out only when its stored data is damaged
+// (DATA_LOSS), so the warning says so.
+func unreachable(regions []string, names map[string]string) string {
+	if len(regions) == 0 {
+		return ""
+	}
+	var each []string
+	for _, r := range regions {
+		name, ok := names[r]
+		if !ok {
+			name = r
+		}
+		each = append(each, msgf("national.unreachable_region", name))
+	}
+	return msgf("national.unreachable", strings.Join(each, ", "))
 }

@@ -663,4 +663,6 @@ var italian = map[string]string{
 	"dashboard.hours":                            "Ore di supporto approvate",
 	"dashboard.totals":                           "Totale nazionale",
 	"dashboard.none":                             "Nessun dato.",
+	"national.unreachable":                       "Dati non disponibili per: %s. I totali nazionali comprendono solo le altre regioni.",
+	"national.unreachable_region":                "%s (archivio danneggiato)",
 }

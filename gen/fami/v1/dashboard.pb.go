@@ -273,7 +273,15 @@ type SummarizeRegionsResponse struct {
 	// region with any data, in region id order.
 	Regions []*RegionSummary `protobuf:"bytes,1,rep,name=regions,proto3" json:"regions,omitempty"`
 	// The sum of the rows.
-	Totals        *RegionSummary `protobuf:"bytes,2,opt,name=totals,proto3" json:"totals,omitempty"`
+	Totals *RegionSummary `protobuf:"bytes,2,opt,name=totals,proto3" json:"totals,omitempty"`
+	// Output only. With parent regions/-: the regions whose figures could not be
+	// read now (AIP-217), as "regions/{region}", in region id order; the rest is
+	// answered, the totals those of the regions read. A region is unreachable
+	// while its stored data is damaged (a record that fails its checksum, or a
+	// region file famid refused at start); asking that region alone answers the
+	// error (DATA_LOSS, naming the record or file). Empty for a single region,
+	// which fails instead. Other kinds of resource names may be added later.
+	Unreachable   []string `protobuf:"bytes,3,rep,name=unreachable,proto3" json:"unreachable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -322,6 +330,13 @@ func (x *SummarizeRegionsResponse) GetTotals() *RegionSummary {
 	return nil
 }
 
+func (x *SummarizeRegionsResponse) GetUnreachable() []string {
+	if x != nil {
+		return x.Unreachable
+	}
+	return nil
+}
+
 var File_fami_v1_dashboard_proto protoreflect.FileDescriptor
 
 const file_fami_v1_dashboard_proto_rawDesc = "" +
@@ -347,10 +362,11 @@ const file_fami_v1_dashboard_proto_rawDesc = "" +
 	" \x01(\x03R\x11monitoredProjects\x12:\n" +
 	"\n" +
 	"indicators\x18\v \x03(\v2\x1a.fami.v1.IndicatorProgressR\n" +
-	"indicators\"|\n" +
+	"indicators\"\x9e\x01\n" +
 	"\x18SummarizeRegionsResponse\x120\n" +
 	"\aregions\x18\x01 \x03(\v2\x16.fami.v1.RegionSummaryR\aregions\x12.\n" +
-	"\x06totals\x18\x02 \x01(\v2\x16.fami.v1.RegionSummaryR\x06totals2k\n" +
+	"\x06totals\x18\x02 \x01(\v2\x16.fami.v1.RegionSummaryR\x06totals\x12 \n" +
+	"\vunreachable\x18\x03 \x03(\tR\vunreachable2k\n" +
 	"\x10DashboardService\x12W\n" +
 	"\x10SummarizeRegions\x12 .fami.v1.SummarizeRegionsRequest\x1a!.fami.v1.SummarizeRegionsResponseB\x8b\x01\n" +
 	"\vcom.fami.v1B\x0eDashboardProtoP\x01Z/github.com/raccordo/raccordo/gen/fami/v1;famiv1\xa2\x02\x03FXX\xaa\x02\aFami.V1\xca\x02\aFami\\V1\xe2\x02\x13Fami\\V1\\GPBMetadata\xea\x02\bFami::V1b\x06proto3"

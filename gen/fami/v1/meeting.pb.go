@@ -1272,7 +1272,16 @@ type ListMeetingsResponse struct {
 	Meetings      []*Meeting             `protobuf:"bytes,1,rep,name=meetings,proto3" json:"meetings,omitempty"`
 	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	// The region's revision this page reflects; 0 for regions/-.
-	Revision      int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Output only. With parent regions/-: the regions whose meetings could not
+	// be read now (AIP-217), as "regions/{region}", in region id order; the rest
+	// is answered, so a page may hold fewer items than asked for. A region is
+	// unreachable while its stored data is damaged (a record that fails its
+	// checksum, or a region file famid refused at start); asking that region
+	// alone answers the error (DATA_LOSS, naming the record or file). Empty for
+	// a single region, which fails instead. Other kinds of resource names may be
+	// added later.
+	Unreachable   []string `protobuf:"bytes,4,rep,name=unreachable,proto3" json:"unreachable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1326,6 +1335,13 @@ func (x *ListMeetingsResponse) GetRevision() int64 {
 		return x.Revision
 	}
 	return 0
+}
+
+func (x *ListMeetingsResponse) GetUnreachable() []string {
+	if x != nil {
+		return x.Unreachable
+	}
+	return nil
 }
 
 type UpdateMeetingRequest struct {
@@ -2938,11 +2954,12 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"\n" +
 	"start_from\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartFrom\x12=\n" +
 	"\fstart_before\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vstartBefore\x12 \n" +
-	"\vfacilitator\x18\t \x01(\tR\vfacilitator\"\x88\x01\n" +
+	"\vfacilitator\x18\t \x01(\tR\vfacilitator\"\xaa\x01\n" +
 	"\x14ListMeetingsResponse\x12,\n" +
 	"\bmeetings\x18\x01 \x03(\v2\x10.fami.v1.MeetingR\bmeetings\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x03R\brevision\"\x9e\x01\n" +
+	"\brevision\x18\x03 \x01(\x03R\brevision\x12 \n" +
+	"\vunreachable\x18\x04 \x03(\tR\vunreachable\"\x9e\x01\n" +
 	"\x14UpdateMeetingRequest\x12*\n" +
 	"\ameeting\x18\x01 \x01(\v2\x10.fami.v1.MeetingR\ameeting\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +

@@ -2092,8 +2092,16 @@ type MonitoringSummary struct {
 	// The projects whose report for the quarter is overdue (counted in flags
 	// as REPORT_OVERDUE).
 	OverdueProjects []string `protobuf:"bytes,15,rep,name=overdue_projects,json=overdueProjects,proto3" json:"overdue_projects,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Output only. With parent regions/-: the regions whose reports could not be
+	// read now (AIP-217), as "regions/{region}", in region id order; the rest is
+	// answered, the totals those of the regions read. A region is unreachable
+	// while its stored data is damaged (a record that fails its checksum, or a
+	// region file famid refused at start); asking that region alone answers the
+	// error (DATA_LOSS, naming the record or file). Empty for a single region,
+	// which fails instead. Other kinds of resource names may be added later.
+	Unreachable   []string `protobuf:"bytes,16,rep,name=unreachable,proto3" json:"unreachable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MonitoringSummary) Reset() {
@@ -2227,6 +2235,13 @@ func (x *MonitoringSummary) GetRevision() int64 {
 func (x *MonitoringSummary) GetOverdueProjects() []string {
 	if x != nil {
 		return x.OverdueProjects
+	}
+	return nil
+}
+
+func (x *MonitoringSummary) GetUnreachable() []string {
+	if x != nil {
+		return x.Unreachable
 	}
 	return nil
 }
@@ -2378,7 +2393,7 @@ const file_fami_v1_monitoring_proto_rawDesc = "" +
 	"\x05count\x18\x02 \x01(\x03R\x05count\"^\n" +
 	"\x10ReportStateCount\x124\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x1e.fami.v1.MonitoringReportStateR\x05state\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\x03R\x05count\"\xed\x04\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"\x8f\x05\n" +
 	"\x11MonitoringSummary\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x16\n" +
 	"\x06period\x18\x02 \x01(\tR\x06period\x12\x1a\n" +
@@ -2398,7 +2413,8 @@ const file_fami_v1_monitoring_proto_rawDesc = "" +
 	"\x05flags\x18\f \x03(\v2\x12.fami.v1.FlagCountR\x05flags\x12>\n" +
 	"\rreport_states\x18\r \x03(\v2\x19.fami.v1.ReportStateCountR\freportStates\x12\x1a\n" +
 	"\brevision\x18\x0e \x01(\x03R\brevision\x12)\n" +
-	"\x10overdue_projects\x18\x0f \x03(\tR\x0foverdueProjects*\xd6\x01\n" +
+	"\x10overdue_projects\x18\x0f \x03(\tR\x0foverdueProjects\x12 \n" +
+	"\vunreachable\x18\x10 \x03(\tR\vunreachable*\xd6\x01\n" +
 	"\x15MonitoringReportState\x12'\n" +
 	"#MONITORING_REPORT_STATE_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dMONITORING_REPORT_STATE_DRAFT\x10\x01\x12%\n" +

@@ -373,7 +373,16 @@ type ListOverlapsResponse struct {
 	Overlaps      []*Overlap             `protobuf:"bytes,1,rep,name=overlaps,proto3" json:"overlaps,omitempty"`
 	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	// The region's revision this page reflects; 0 for regions/-.
-	Revision      int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Output only. With parent regions/-: the regions whose overlaps could not
+	// be read now (AIP-217), as "regions/{region}", in region id order; the rest
+	// is answered, so a page may hold fewer items than asked for. A region is
+	// unreachable while its stored data is damaged (a record that fails its
+	// checksum, or a region file famid refused at start); asking that region
+	// alone answers the error (DATA_LOSS, naming the record or file). Empty for
+	// a single region, which fails instead. Other kinds of resource names may be
+	// added later.
+	Unreachable   []string `protobuf:"bytes,4,rep,name=unreachable,proto3" json:"unreachable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -429,6 +438,13 @@ func (x *ListOverlapsResponse) GetRevision() int64 {
 	return 0
 }
 
+func (x *ListOverlapsResponse) GetUnreachable() []string {
+	if x != nil {
+		return x.Unreachable
+	}
+	return nil
+}
+
 var File_fami_v1_overlap_proto protoreflect.FileDescriptor
 
 const file_fami_v1_overlap_proto_rawDesc = "" +
@@ -459,11 +475,12 @@ const file_fami_v1_overlap_proto_rawDesc = "" +
 	"\aproject\x18\x04 \x01(\tR\aproject\x12\"\n" +
 	"\fmunicipality\x18\x05 \x01(\tR\fmunicipality\x12!\n" +
 	"\x04fund\x18\x06 \x01(\x0e2\r.fami.v1.FundR\x04fund\x12\x12\n" +
-	"\x04date\x18\a \x01(\tR\x04date\"\x88\x01\n" +
+	"\x04date\x18\a \x01(\tR\x04date\"\xaa\x01\n" +
 	"\x14ListOverlapsResponse\x12,\n" +
 	"\boverlaps\x18\x01 \x03(\v2\x10.fami.v1.OverlapR\boverlaps\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x03R\brevision*z\n" +
+	"\brevision\x18\x03 \x01(\x03R\brevision\x12 \n" +
+	"\vunreachable\x18\x04 \x03(\tR\vunreachable*z\n" +
 	"\x0fOverlapStrength\x12 \n" +
 	"\x1cOVERLAP_STRENGTH_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fOVERLAP_STRENGTH_TERRITORY_ONLY\x10\x01\x12 \n" +

@@ -466,7 +466,16 @@ type ListPartnersResponse struct {
 	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	// The region's revision this page reflects (start a watch from here); 0
 	// for regions/-.
-	Revision      int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Output only. With parent regions/-: the regions whose partners could not
+	// be read now (AIP-217), as "regions/{region}", in region id order; the rest
+	// is answered, so a page may hold fewer items than asked for. A region is
+	// unreachable while its stored data is damaged (a record that fails its
+	// checksum, or a region file famid refused at start); asking that region
+	// alone answers the error (DATA_LOSS, naming the record or file). Empty for
+	// a single region, which fails instead. Other kinds of resource names may be
+	// added later.
+	Unreachable   []string `protobuf:"bytes,4,rep,name=unreachable,proto3" json:"unreachable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -520,6 +529,13 @@ func (x *ListPartnersResponse) GetRevision() int64 {
 		return x.Revision
 	}
 	return 0
+}
+
+func (x *ListPartnersResponse) GetUnreachable() []string {
+	if x != nil {
+		return x.Unreachable
+	}
+	return nil
 }
 
 type UpdatePartnerRequest struct {
@@ -684,11 +700,12 @@ const file_fami_v1_partner_proto_rawDesc = "" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12(\n" +
 	"\x04kind\x18\x04 \x01(\x0e2\x14.fami.v1.PartnerKindR\x04kind\x12#\n" +
-	"\rshow_archived\x18\x05 \x01(\bR\fshowArchived\"\x88\x01\n" +
+	"\rshow_archived\x18\x05 \x01(\bR\fshowArchived\"\xaa\x01\n" +
 	"\x14ListPartnersResponse\x12,\n" +
 	"\bpartners\x18\x01 \x03(\v2\x10.fami.v1.PartnerR\bpartners\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x03R\brevision\"\x9e\x01\n" +
+	"\brevision\x18\x03 \x01(\x03R\brevision\x12 \n" +
+	"\vunreachable\x18\x04 \x03(\tR\vunreachable\"\x9e\x01\n" +
 	"\x14UpdatePartnerRequest\x12*\n" +
 	"\apartner\x18\x01 \x01(\v2\x10.fami.v1.PartnerR\apartner\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +

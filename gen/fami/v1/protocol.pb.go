@@ -824,7 +824,16 @@ type ListProtocolsResponse struct {
 	Protocols     []*Protocol            `protobuf:"bytes,1,rep,name=protocols,proto3" json:"protocols,omitempty"`
 	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	// The region's revision this page reflects; 0 for regions/-.
-	Revision      int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Output only. With parent regions/-: the regions whose protocols could not
+	// be read now (AIP-217), as "regions/{region}", in region id order; the rest
+	// is answered, so a page may hold fewer items than asked for. A region is
+	// unreachable while its stored data is damaged (a record that fails its
+	// checksum, or a region file famid refused at start); asking that region
+	// alone answers the error (DATA_LOSS, naming the record or file). Empty for
+	// a single region, which fails instead. Other kinds of resource names may be
+	// added later.
+	Unreachable   []string `protobuf:"bytes,4,rep,name=unreachable,proto3" json:"unreachable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -878,6 +887,13 @@ func (x *ListProtocolsResponse) GetRevision() int64 {
 		return x.Revision
 	}
 	return 0
+}
+
+func (x *ListProtocolsResponse) GetUnreachable() []string {
+	if x != nil {
+		return x.Unreachable
+	}
+	return nil
 }
 
 type UpdateProtocolRequest struct {
@@ -1343,11 +1359,12 @@ const file_fami_v1_protocol_proto_rawDesc = "" +
 	"\anetwork\x18\x04 \x01(\tR\anetwork\x12,\n" +
 	"\x05state\x18\x05 \x01(\x0e2\x16.fami.v1.ProtocolStateR\x05state\x12\x18\n" +
 	"\apartner\x18\x06 \x01(\tR\apartner\x12\x19\n" +
-	"\bvalid_on\x18\a \x01(\tR\avalidOn\"\x8c\x01\n" +
+	"\bvalid_on\x18\a \x01(\tR\avalidOn\"\xae\x01\n" +
 	"\x15ListProtocolsResponse\x12/\n" +
 	"\tprotocols\x18\x01 \x03(\v2\x11.fami.v1.ProtocolR\tprotocols\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x03R\brevision\"\xa2\x01\n" +
+	"\brevision\x18\x03 \x01(\x03R\brevision\x12 \n" +
+	"\vunreachable\x18\x04 \x03(\tR\vunreachable\"\xa2\x01\n" +
 	"\x15UpdateProtocolRequest\x12-\n" +
 	"\bprotocol\x18\x01 \x01(\v2\x11.fami.v1.ProtocolR\bprotocol\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +

@@ -2160,7 +2160,15 @@ type SummarizeSupportEntriesResponse struct {
 	// Every counted entry; distinct_networks is over the whole range.
 	Totals *SupportSummaryGroup `protobuf:"bytes,2,opt,name=totals,proto3" json:"totals,omitempty"`
 	// The region's revision the summary reflects; 0 in a national summary.
-	Revision      int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Output only. With parent regions/-: the regions whose entries could not be
+	// read now (AIP-217), as "regions/{region}", in region id order; the rest is
+	// answered, the totals those of the regions read. A region is unreachable
+	// while its stored data is damaged (a record that fails its checksum, or a
+	// region file famid refused at start); asking that region alone answers the
+	// error (DATA_LOSS, naming the record or file). Empty for a single region,
+	// which fails instead. Other kinds of resource names may be added later.
+	Unreachable   []string `protobuf:"bytes,4,rep,name=unreachable,proto3" json:"unreachable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2214,6 +2222,13 @@ func (x *SummarizeSupportEntriesResponse) GetRevision() int64 {
 		return x.Revision
 	}
 	return 0
+}
+
+func (x *SummarizeSupportEntriesResponse) GetUnreachable() []string {
+	if x != nil {
+		return x.Unreachable
+	}
+	return nil
 }
 
 type ExportSupportEntriesRequest struct {
@@ -2609,11 +2624,12 @@ const file_fami_v1_support_proto_rawDesc = "" +
 	"\x11distinct_contacts\x18\t \x01(\x05R\x10distinctContacts\x126\n" +
 	"\x17entries_naming_contacts\x18\n" +
 	" \x01(\x03R\x15entriesNamingContacts\x12\x16\n" +
-	"\x06region\x18\v \x01(\tR\x06region\"\xa9\x01\n" +
+	"\x06region\x18\v \x01(\tR\x06region\"\xcb\x01\n" +
 	"\x1fSummarizeSupportEntriesResponse\x124\n" +
 	"\x06groups\x18\x01 \x03(\v2\x1c.fami.v1.SupportSummaryGroupR\x06groups\x124\n" +
 	"\x06totals\x18\x02 \x01(\v2\x1c.fami.v1.SupportSummaryGroupR\x06totals\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x03R\brevision\"\xb2\x03\n" +
+	"\brevision\x18\x03 \x01(\x03R\brevision\x12 \n" +
+	"\vunreachable\x18\x04 \x03(\tR\vunreachable\"\xb2\x03\n" +
 	"\x1bExportSupportEntriesRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x122\n" +
 	"\bgroup_by\x18\x02 \x01(\x0e2\x17.fami.v1.SupportGroupByR\agroupBy\x12\x1b\n" +

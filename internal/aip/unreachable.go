@@ -1,0 +1,68 @@
+package aip
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+
+	"github.com/raccordo/raccordo/internal/errs"
+)
+
+// A national read (regions/-) answers what it can (AIP-217): a region whose
+// data cannot be read now is left out and named in the response's
+// unreachable field, and the rest is answered, its totals those of the
+// regions read. Only DATA_LOSS leaves a region out: a damaged record
+// (RECORD_CORRUPT) or a region file refused at start (REGION_FILE_DAMAGED)
+// is one region's trouble and stays so until that region is restored.
+// Every other error fails the whole read as it did: the caller's own
+// (INVALID_ARGUMENT, PERMISSION_DENIED, its deadline or cancel) and
+// UNAVAILABLE, which on this server is never one region's (the store is
+// closed, or the etcd cluster holding every region does not answer).
+
+// Skip reports whether err, met reading region (an id) as part of a
+// national read in ctx, leaves that region out of the read instead of
+// failing it; the read then names "regions/{region}" in its unreachable
+// field. A region left out is also recorded, with err, for the call's log
+// line (see TrackUnreachable).
+func Skip(ctx context.Context, region string, err error) bool {
+	if ctx.Err() != nil || errs.CodeOf(err) != errs.DataLoss {
+		return false
+	}
+	if t, ok := ctx.Value(trackerKey{}).(*tracker); ok {
+		t.add("regions/"+region, err)
+	}
+	return true
+}
+
+type trackerKey struct{}
+
+// tracker collects the regions the national reads of one call left out.
+type tracker struct {
+	mu      sync.Mutex
+	regions []string
+	errs    []error
+}
+
+func (t *tracker) add(region string, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !slices.Contains(t.regions, region) {
+		t.regions = append(t.regions, region)
+		t.errs = append(t.errs, err)
+	}
+}
+
+// TrackUnreachable returns a context in which Skip records the regions it
+// leaves out, and a function that returns them (resource names, in the
+// order met) and their errors joined, once the call is done: the edge logs
+// one line per degraded call, naming the regions and why, where the inner
+// regional calls, which never reach the edge, log nothing.
+func TrackUnreachable(ctx context.Context) (context.Context, func() ([]string, error)) {
+	t := &tracker{}
+	return context.WithValue(ctx, trackerKey{}, t), func() ([]string, error) {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		return slices.Clone(t.regions), errors.Join(t.errs...)
+	}
+}
