@@ -78,9 +78,7 @@ func newHoursCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		// The number of rows is not known in advance: the bar counts them.
-		bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(progressWriter(a.stderr, quiet)),
-			progressbar.OptionSetDescription("export "+region), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+		bar := countBar(progressWriter(a.stderr, quiet), "export "+region)
 		err = support.WriteCSV(cmd.Context(), w, req, a.client().sdk().Support.ExportSupportEntries, func(rows int) { bar.Set(rows) })
 		bar.Finish()
 		return commit(err)
@@ -138,4 +136,13 @@ func output(path string, stdout io.Writer) (io.Writer, func(error) error, error)
 		}
 		return err
 	}, nil
+}
+
+// countBar is a progress bar of a count not known in advance (the rows of
+// an export). Its spinner turns on each Set only: with the library's
+// default, a ticker goroutine of its own reads the bar's state without the
+// bar's lock while Set writes it, a data race (v3.19.1).
+func countBar(w io.Writer, description string) *progressbar.ProgressBar {
+	return progressbar.NewOptions(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(description),
+		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionSetSpinnerChangeInterval(0))
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"testing"
 
@@ -141,5 +142,28 @@ func TestTimeout(t *testing.T) {
 	}
 	if _, _, err := f.run(f.admin, "", "changes", "list", "--region", "lombardia", "--timeout", "-1s"); err == nil || !strings.Contains(err.Error(), "--timeout") {
 		t.Errorf("--timeout -1s: err = %v; want it refused", err)
+	}
+}
+
+// TestCountBarStartsNoGoroutine: the export's bar, of a row count not
+// known in advance, is written to by the export's callback only. With the
+// library's default, a spinner ticker goroutine of its own read the bar's
+// state without its lock while Set wrote it: the race detector caught it
+// in TestHoursExport under load (progressbar v3.19.1, render against
+// IsStarted). Only the bar's absence is certain to show in a test.
+func TestCountBarStartsNoGoroutine(t *testing.T) {
+	var out strings.Builder
+	bar := countBar(&out, "export lombardia")
+	defer bar.Finish()
+	bar.Set(3)
+	var stacks strings.Builder
+	if err := pprof.Lookup("goroutine").WriteTo(&stacks, 2); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stacks.String(), "progressbar") {
+		t.Errorf("the bar runs a goroutine of its own:\n%s", stacks.String())
+	}
+	if !strings.Contains(out.String(), "export lombardia") {
+		t.Errorf("bar output %q does not describe the export", out.String())
 	}
 }
