@@ -17,7 +17,8 @@
 //	typ/{name}           the protobuf type of each resource
 //
 // and the system records live under "{prefix}system/{bucket}\0{key}",
-// guarded by "{prefix}system-guard".
+// guarded by "{prefix}system-guard". "{prefix}imports/{region}" marks a
+// region whose import has not finished (see ImportRegion).
 //
 // Writes are optimistic transactions: a mutation reads at one etcd
 // revision, buffers its writes, and commits them with the change-log entry
@@ -42,6 +43,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -98,6 +101,9 @@ type Store struct {
 	opts    Options
 	kv      clientv3.KV
 	regions map[string]*region
+	// importing are the regions not served because their import has not
+	// finished, with the error they answer (see Damaged).
+	importing map[string]error
 	// ctx ends when the store closes; it stops the watches and writers.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -148,7 +154,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.cancel()
 		return nil, fmt.Errorf("etcd store: reach the cluster: %w", err)
 	}
+	if s.importing, err = s.unfinishedImports(ctx); err != nil {
+		s.cancel()
+		return nil, err
+	}
 	for _, r := range opts.Regions {
+		if s.importing[r] != nil {
+			continue
+		}
 		reg := newRegion(s, r)
 		s.regions[r] = reg
 		s.wg.Add(2)
@@ -157,6 +170,34 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	return s, nil
 }
+
+// unfinishedImports finds the served regions whose import marker is set
+// (see ImportRegion): each is answered UNAVAILABLE / REGION_IMPORTING,
+// naming the region and the command that finishes it.
+func (s *Store) unfinishedImports(ctx context.Context) (map[string]error, error) {
+	resp, err := s.kv.Get(ctx, s.importMarker(""), clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		return nil, fmt.Errorf("etcd store: read the import markers: %w", err)
+	}
+	importing := map[string]error{}
+	for _, kv := range resp.Kvs {
+		region := strings.TrimPrefix(string(kv.Key), s.importMarker(""))
+		if !slices.Contains(s.opts.Regions, region) {
+			continue
+		}
+		importing[region] = errs.RegionImporting.With(errs.Error{
+			Message: fmt.Sprintf("region %s is not served: its import into etcd did not finish (key %s is set); run it again, which starts over: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db>; then restart famid",
+				region, kv.Key, s.opts.Prefix, region),
+			Metadata: map[string]string{"region": region},
+		})
+	}
+	return importing, nil
+}
+
+// Damaged returns the regions not served because their import into etcd
+// has not finished, each with its error (UNAVAILABLE / REGION_IMPORTING,
+// naming the command to run).
+func (s *Store) Damaged() map[string]error { return s.importing }
 
 // Close stops the writers (a batch in progress finishes) and the watches.
 // The client stays open.
@@ -181,6 +222,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 func (s *Store) region(name string) (*region, error) {
 	r, ok := s.regions[name]
+	if err := s.importing[name]; err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, errs.NotFoundf("region %q not found", name)
 	}
