@@ -90,19 +90,17 @@ func (r *region) keyOf(rec store.Record) (string, error) {
 // instead of atomic: its first transaction writes the region's import
 // marker ({prefix}imports/{region}), its last writes the region's revision
 // and removes the marker, and those between write at most MaxTxnOps
-// operations each. Until the marker is gone the region is not served (Open
-// refuses it, see Damaged), so an import cut short (a cancelled context,
-// a lost cluster) is never taken for a region. Running the import again
-// finds the marker, deletes what the interrupted one wrote and starts
-// over. Every transaction is refused if the region's revision has appeared
+// operations each. While the marker is set no store serves the region (it
+// answers REGION_IMPORTING, see Damaged; a store already open learns it
+// from its watch), so an import cut short (a cancelled context, a lost
+// cluster) is never taken for a region. Running the import again finds
+// the marker, deletes what the interrupted one wrote and starts over.
+// Every transaction is refused if the region's revision has appeared
 // (famid wrote it) or another import has marked the region since.
 func (s *Store) ImportRegion(ctx context.Context, region string, records func(put func(store.Record) error) error) error {
-	r, err := s.region(region)
-	if s.importing[region] != nil {
-		r, err = newRegion(s, region), nil // not served: its import is to be finished
-	}
-	if err != nil {
-		return err
+	r, ok := s.regions[region] // served or not: an unfinished import is to be run again
+	if !ok {
+		return errs.NotFoundf("region %q not found", region)
 	}
 	marker, guard := s.importMarker(region), r.base+keyRevision
 	resp, err := s.kv.Get(ctx, marker)

@@ -44,10 +44,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
@@ -101,9 +101,6 @@ type Store struct {
 	opts    Options
 	kv      clientv3.KV
 	regions map[string]*region
-	// importing are the regions not served because their import has not
-	// finished, with the error they answer (see Damaged).
-	importing map[string]error
 	// ctx ends when the store closes; it stops the watches and writers.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -154,50 +151,36 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.cancel()
 		return nil, fmt.Errorf("etcd store: reach the cluster: %w", err)
 	}
-	if s.importing, err = s.unfinishedImports(ctx); err != nil {
-		s.cancel()
-		return nil, err
-	}
-	for _, r := range opts.Regions {
-		if s.importing[r] != nil {
-			continue
-		}
-		reg := newRegion(s, r)
-		s.regions[r] = reg
-		s.wg.Add(2)
-		go func() { defer s.wg.Done(); reg.loop() }()
-		go func() { defer s.wg.Done(); reg.watch(resp.Header.Revision) }()
-	}
-	return s, nil
-}
-
-// unfinishedImports finds the served regions whose import marker is set
-// (see ImportRegion): each is answered UNAVAILABLE / REGION_IMPORTING,
-// naming the region and the command that finishes it.
-func (s *Store) unfinishedImports(ctx context.Context) (map[string]error, error) {
-	resp, err := s.kv.Get(ctx, s.importMarker(""), clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	// The regions whose import is unfinished start unserved.
+	marks, err := s.kv.Get(ctx, s.importMarker(""), clientv3.WithPrefix(), clientv3.WithKeysOnly())
 	if err != nil {
+		s.cancel()
 		return nil, fmt.Errorf("etcd store: read the import markers: %w", err)
 	}
-	importing := map[string]error{}
-	for _, kv := range resp.Kvs {
-		region := strings.TrimPrefix(string(kv.Key), s.importMarker(""))
-		if !slices.Contains(s.opts.Regions, region) {
-			continue
-		}
-		importing[region] = errs.RegionImporting.With(errs.Error{
-			Message: fmt.Sprintf("region %s is not served: its import into etcd did not finish (key %s is set); run it again, which starts over: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db>; then restart famid",
-				region, kv.Key, s.opts.Prefix, region),
-			Metadata: map[string]string{"region": region},
-		})
+	for _, r := range opts.Regions {
+		reg := newRegion(s, r)
+		s.regions[r] = reg
+		reg.setImporting(slices.ContainsFunc(marks.Kvs, func(kv *mvccpb.KeyValue) bool { return string(kv.Key) == s.importMarker(r) }))
+		s.wg.Add(3)
+		go func() { defer s.wg.Done(); reg.loop() }()
+		go func() { defer s.wg.Done(); reg.watch(resp.Header.Revision) }()
+		go func() { defer s.wg.Done(); reg.watchImport(marks.Header.Revision) }()
 	}
-	return importing, nil
+	return s, nil
 }
 
 // Damaged returns the regions not served because their import into etcd
 // has not finished, each with its error (UNAVAILABLE / REGION_IMPORTING,
 // naming the command to run).
-func (s *Store) Damaged() map[string]error { return s.importing }
+func (s *Store) Damaged() map[string]error {
+	importing := map[string]error{}
+	for name, r := range s.regions {
+		if err := r.importing.Load(); err != nil {
+			importing[name] = *err
+		}
+	}
+	return importing
+}
 
 // Close stops the writers (a batch in progress finishes) and the watches.
 // The client stays open.
@@ -222,11 +205,11 @@ func (s *Store) Ping(ctx context.Context) error {
 
 func (s *Store) region(name string) (*region, error) {
 	r, ok := s.regions[name]
-	if err := s.importing[name]; err != nil {
-		return nil, err
-	}
 	if !ok {
 		return nil, errs.NotFoundf("region %q not found", name)
+	}
+	if err := r.importing.Load(); err != nil {
+		return nil, *err
 	}
 	return r, nil
 }

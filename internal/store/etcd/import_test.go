@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -23,7 +24,9 @@ import (
 // used to serve the half-imported region as revision 0 with part of its
 // resources. Running the import again starts over and ends with the
 // region exactly as exported, served; a third import is refused, as the
-// region is no longer empty.
+// region is no longer empty. A store open before the import (a famid left
+// running) stops serving the region when the import marks it and serves
+// it again, as imported, when the import ends.
 func TestInterruptedImport(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	src, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/source/", Regions: regions})
@@ -51,6 +54,12 @@ func TestInterruptedImport(t *testing.T) {
 	// Eight operations a transaction: the cancel comes after a dozen
 	// transactions have committed.
 	opts := etcd.Options{Client: c.Client(t), Prefix: "/target/", Regions: regions, MaxTxnOps: 8}
+	// A famid already running on the cluster, as the import starts.
+	running, err := etcd.Open(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer running.Close()
 	importer, err := etcd.Open(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +75,9 @@ func TestInterruptedImport(t *testing.T) {
 		t.Fatalf("the cancelled import wrote %d keys (%v), want some: the test proves nothing", keys.Count, err)
 	}
 
+	if err := eventually(func() error { return importing(running) }); err != nil {
+		t.Errorf("the store open during the cut import: %v", err)
+	}
 	st, err := etcd.Open(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +125,34 @@ func TestInterruptedImport(t *testing.T) {
 	if gotRev != wantRev || !slices.EqualFunc(got, want, sameRecord) {
 		t.Errorf("imported region: %d records at revision %d, want the exported %d at %d", len(got), gotRev, len(want), wantRev)
 	}
+	// The store open all along serves the region again, as imported.
+	if err := eventually(func() error { return running.View(t.Context(), "lombardia", func(store.ReadTx) error { return nil }) }); err != nil {
+		t.Fatalf("the store open during the import, after it finished: %v", err)
+	}
+	if got, gotRev := exportAll(t, running); gotRev != wantRev || len(got) != len(want) {
+		t.Errorf("the store open during the import reads %d records at revision %d, want %d at %d", len(got), gotRev, len(want), wantRev)
+	}
+}
+
+// importing is nil when s answers REGION_IMPORTING for lombardia.
+func importing(s *etcd.Store) error {
+	err := s.View(context.Background(), "lombardia", func(store.ReadTx) error { return nil })
+	if e := errs.As(err); e != nil && e.Reason == "REGION_IMPORTING" {
+		return nil
+	}
+	return fmt.Errorf("got %v, want REGION_IMPORTING", err)
+}
+
+// eventually retries check until it returns nil, for up to ten seconds:
+// a store learns of an import by its etcd watch, within milliseconds.
+func eventually(check func() error) error {
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if err = check(); err == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 func exportAll(t *testing.T, s *etcd.Store) ([]store.Record, int64) {
