@@ -369,6 +369,14 @@ func TestReportFormNumbers(t *testing.T) {
 		}
 	}
 	staff.wantPage(labReport, http.StatusOK, `<td class="num">28</td>`)
+	// An amount likewise: an English "3.50" was read as 350 €.
+	for _, typed := range []string{"3.50", "1.2.3", "1234,", "0x10"} {
+		form := url.Values{"csrf": {staff.csrf(edit)}, "exp.1.committed": {typed}, "exp.1.paid": {"1"}}
+		if res, page := staff.do("POST", edit, form); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-expenditures-err"`) ||
+			!strings.Contains(page, `name="exp.1.committed" value="`+typed+`"`) {
+			t.Errorf("amount %q: status %d; want 422 naming the expenditures and keeping the input", typed, res.StatusCode)
+		}
+	}
 	for typed, shown := range map[string]string{"16,5": "16,5", "1.234": "1234", "1.234,5": "1234,5", "32,915": "32,915", " 29 ": "29"} {
 		if res, _ := post(typed); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("indicator value %q: status %d, want 303", typed, res.StatusCode)

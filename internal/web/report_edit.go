@@ -154,26 +154,17 @@ func reportFromForm(v url.Values, pr *famiv1.Project) *famiv1.MonitoringReport {
 	return rep
 }
 
-// parseNumber reads a quantity typed the Italian way: digits, with ','
-// before the decimals ("16,5") and, optionally, '.' between groups of
-// three ("1.234,5"). Anything else is NaN, which the service refuses
+// parseNumber reads a quantity typed the Italian way (splitItalian):
+// "16,5", "1.234,5". Anything else is NaN, which the service refuses
 // naming the field: strconv.ParseFloat alone would also read "0x1p4" as
 // 16, "1e3" as 1000 and "+5" as 5, and an English "1.5" as 1.5 where an
 // Italian reads 15.
 func parseNumber(s string) float64 {
-	units, decimals, comma := strings.Cut(strings.TrimSpace(s), ",")
-	if groups := strings.Split(units, "."); len(groups) > 1 {
-		for i, g := range groups {
-			if len(g) != 3 && (i > 0 || len(g) == 0 || len(g) > 3) {
-				return math.NaN()
-			}
-		}
-		units = strings.Join(groups, "")
-	}
-	if !digitsOnly(units) || comma && !digitsOnly(decimals) {
+	units, decimals, ok := splitItalian(strings.TrimSpace(s))
+	if !ok {
 		return math.NaN()
 	}
-	if comma {
+	if decimals != "" {
 		units += "." + decimals
 	}
 	x, err := strconv.ParseFloat(units, 64)
@@ -181,6 +172,27 @@ func parseNumber(s string) float64 {
 		return math.NaN()
 	}
 	return x
+}
+
+// splitItalian splits a number typed the Italian way into its whole part,
+// without its thousands separators, and its decimals: digits, with '.'
+// only between groups of three ("1.234") and one ',' before the decimals
+// ("1.234,5"). ok is false for anything else: a sign, an exponent, a
+// stray or English separator ("3.50", "1234,").
+func splitItalian(s string) (units, decimals string, ok bool) {
+	units, decimals, comma := strings.Cut(s, ",")
+	if groups := strings.Split(units, "."); len(groups) > 1 {
+		for i, g := range groups {
+			if len(g) != 3 && (i > 0 || len(g) == 0 || len(g) > 3) {
+				return "", "", false
+			}
+		}
+		units = strings.Join(groups, "")
+	}
+	if !digitsOnly(units) || comma && !digitsOnly(decimals) {
+		return "", "", false
+	}
+	return units, decimals, true
 }
 
 // numberInput shows a quantity in the form, the Italian way and in full:
