@@ -119,15 +119,21 @@ func (s *Store) ImportRegion(ctx context.Context, region string, records func(pu
 			return errs.RegionNotEmpty.New("region %s already holds %d keys in etcd: import into an empty region", region, resp.Count)
 		}
 	}
-	// Mark the region, wiping what an interrupted import left.
-	begin, err := s.kv.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(marker), "=", markedAt)).
-		Then(clientv3.OpDelete(r.base, clientv3.WithRange(prefixEnd(r.base))), clientv3.OpPut(marker, "famictl restore "+time.Now().UTC().Format(time.RFC3339))).
-		Commit()
+	// Mark the region: an empty one if famid has not written it since it
+	// was counted; one an import left marked, wiping what it wrote.
+	mark := []clientv3.Op{clientv3.OpPut(marker, "famictl restore "+time.Now().UTC().Format(time.RFC3339))}
+	unchanged := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(marker), "=", markedAt)}
+	if markedAt == 0 {
+		unchanged = append(unchanged, clientv3.Compare(clientv3.ModRevision(guard), "=", 0))
+	} else {
+		mark = append(mark, clientv3.OpDelete(r.base, clientv3.WithRange(prefixEnd(r.base))))
+	}
+	begin, err := s.kv.Txn(ctx).If(unchanged...).Then(mark...).Commit()
 	if err != nil {
 		return unavailable(ctx, err)
 	}
 	if !begin.Succeeded {
-		return errs.RegionWritten.New("region %s: another import of it started meanwhile", region)
+		return errs.RegionWritten.New("region %s was written, or another import of it started, as the import began", region)
 	}
 	ours := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(guard), "=", 0), clientv3.Compare(clientv3.ModRevision(marker), "=", begin.Header.Revision)}
 	var ops, meta []clientv3.Op
