@@ -140,7 +140,9 @@ type restoreOptions struct {
 // restore installs a backup as a region's file in a data dir, or imports
 // it into an empty region of an etcd cluster (--etcd-endpoints). famid must
 // be stopped: the region file's lock says whether it is; on etcd the
-// import refuses a region that is not empty or is written meanwhile.
+// import refuses a region that is not empty or is written meanwhile, and
+// an import cut short is finished by running it again (it starts over);
+// meanwhile no famid serves the region.
 func restore(ctx context.Context, o restoreOptions, stdout io.Writer) error {
 	region, from := o.region, o.from
 	revision, err := bolt.CheckFile(from)

@@ -63,7 +63,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return checkHealth(ctx, opts.server.HTTPAddr)
 	}
 	m := &Main{opts: opts, stderr: stderr}
-	defer m.Close()
+	defer func() {
+		if err := m.Close(); err != nil {
+			fmt.Fprintln(stderr, "famid:", err)
+		}
+	}()
 	return m.Run(ctx)
 }
 
@@ -139,11 +143,23 @@ func (m *Main) Run(ctx context.Context) error {
 	return srv.Run(ctx)
 }
 
-// Close flushes the spans still queued and the buffered log lines.
+// Close flushes the spans still queued and the buffered log lines. The
+// spans get the servers' grace period (--shutdown-timeout) and are
+// dropped after it: a collector that accepts and never answers would
+// otherwise hold the shutdown for OTEL_EXPORTER_OTLP_TIMEOUT, retries
+// included, and a supervisor's SIGKILL would then lose the log lines too.
 func (m *Main) Close() error {
 	var err error
 	if m.traces != nil {
-		err = m.traces.Shutdown(context.Background())
+		grace := m.opts.server.ShutdownTimeout
+		if grace <= 0 {
+			grace = server.DefaultShutdownTimeout // as the server reads it
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), grace)
+		if err = m.traces.Shutdown(ctx); err != nil {
+			err = fmt.Errorf("spans not exported within the shutdown timeout (%v), dropped: %w", grace, err)
+		}
+		cancel()
 	}
 	if m.logs != nil {
 		err = errors.Join(err, m.logs.Close())

@@ -181,3 +181,75 @@ func waitHealthy(t *testing.T, httpAddr string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestShutdownWithADeadCollector: famid traces to a collector that accepts
+// connections and never answers. On SIGTERM it stops within its grace
+// period (--shutdown-timeout), saying that the queued spans were dropped.
+// It used to wait for the exporter (30 s here, with OTEL_EXPORTER_OTLP_TIMEOUT
+// set to an hour as an operator may), and a supervisor's kill after its
+// own grace would have lost the buffered log lines too.
+func TestShutdownWithADeadCollector(t *testing.T) {
+	collector, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 64) // held open, unread, until the end
+	defer func() {
+		collector.Close()
+		for {
+			select {
+			case c := <-accepted:
+				c.Close()
+			default:
+				return
+			}
+		}
+	}()
+	go func() {
+		for {
+			c, err := collector.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	httpAddr := freeAddr(t)
+	for k, v := range map[string]string{
+		"FAMID_DATA_DIR": t.TempDir(), "FAMID_GRPC_ADDR": freeAddr(t), "FAMID_HTTP_ADDR": httpAddr, "FAMID_METRICS_ADDR": "",
+		"FAMID_LOG_LEVEL": "warn", "FAMID_SHUTDOWN_TIMEOUT": "500ms",
+		"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + collector.Addr().String(),
+		"OTEL_EXPORTER_OTLP_TIMEOUT": "3600000", // ms: an hour
+		"OTEL_BSP_SCHEDULE_DELAY":    "3600000", // the spans wait in the queue for the shutdown
+	} {
+		t.Setenv(k, v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	var logs syncbuf.Buffer
+	go func() { done <- run(ctx, nil, io.Discard, &logs) }()
+	waitHealthy(t, httpAddr)
+	// A REST call is traced: its span waits in the queue.
+	res, err := http.Get("http://" + httpAddr + "/v1/regions/lombardia/partners")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v, want nil", err)
+		}
+	case <-time.After(15 * time.Second): // 30 times the grace; the old code took 30 s
+		t.Fatal("famid still stopping 15 s after SIGTERM, with 500ms of grace: the dead collector holds its shutdown")
+	}
+	if len(accepted) == 0 {
+		t.Error("famid never connected to the collector: the test proves nothing")
+	}
+	if !strings.Contains(logs.String(), "spans not exported within the shutdown timeout (500ms), dropped") {
+		t.Errorf("the shutdown does not say the spans were dropped:\n%s", logs.String())
+	}
+}

@@ -20,6 +20,9 @@ import (
 type Readable struct {
 	policy Policy
 	lists  map[string]list
+	// resources are the types, with a name field, that a standard List or
+	// Get serves: the only types a region's change log can hold.
+	resources map[string]bool
 }
 
 // list is a type's standard List: its procedure and request type.
@@ -33,7 +36,7 @@ type list struct {
 // List... whose request has a parent and whose response a repeated field
 // of the type.
 func (pol Policy) Readable(pkg protoreflect.FullName) Readable {
-	r := Readable{policy: pol, lists: map[string]list{}}
+	r := Readable{policy: pol, lists: map[string]list{}, resources: map[string]bool{}}
 	protoregistry.GlobalFiles.RangeFilesByPackage(pkg, func(f protoreflect.FileDescriptor) bool {
 		for i := range f.Services().Len() {
 			svc := f.Services().Get(i)
@@ -47,6 +50,10 @@ func (pol Policy) Readable(pkg protoreflect.FullName) Readable {
 }
 
 func (r Readable) add(svc protoreflect.ServiceDescriptor, m protoreflect.MethodDescriptor) {
+	if strings.HasPrefix(string(m.Name()), "Get") && !m.IsStreamingServer() &&
+		m.Input().Fields().ByName("name") != nil && m.Output().Fields().ByName("name") != nil {
+		r.resources[string(m.Output().FullName())] = true // a singleton such as MonitoringSettings has a Get only
+	}
 	if !strings.HasPrefix(string(m.Name()), "List") || m.IsStreamingServer() || m.Input().Fields().ByName("parent") == nil {
 		return
 	}
@@ -58,6 +65,9 @@ func (r Readable) add(svc protoreflect.ServiceDescriptor, m protoreflect.MethodD
 	for k := range fields.Len() {
 		if fd := fields.Get(k); fd.IsList() && fd.Message() != nil {
 			r.lists[string(fd.Message().FullName())] = list{procedure: "/" + string(svc.FullName()) + "/" + string(m.Name()), request: req}
+			if fd.Message().Fields().ByName("name") != nil {
+				r.resources[string(fd.Message().FullName())] = true // not a Change: no resource has no name (AIP-122)
+			}
 		}
 	}
 }
@@ -75,6 +85,11 @@ func (r Readable) Hidden(p principal.Principal, region string, types []string) [
 	slices.Sort(hidden)
 	return hidden
 }
+
+// Resource reports whether typ is a resource type of the API: one with a
+// name field that a standard List or Get serves. Any other name ("fami.v1.Nope",
+// "fami.v1.Change", a request message) is no type a change can have.
+func (r Readable) Resource(typ string) bool { return r.resources[typ] }
 
 // Types are the resource types with a standard List, sorted.
 func (r Readable) Types() []string {

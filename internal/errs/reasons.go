@@ -92,6 +92,7 @@ const (
 	RegionWritten     Reason = "REGION_WRITTEN"
 	RecordCorrupt     Reason = "RECORD_CORRUPT"
 	RegionFileDamaged Reason = "REGION_FILE_DAMAGED"
+	RegionImporting   Reason = "REGION_IMPORTING"
 
 	// Limits and the server's state.
 	BodyTooLarge          Reason = "BODY_TOO_LARGE"
@@ -195,6 +196,7 @@ var catalogue = []Entry{
 	{RegionWritten, Conflict, 409, "a region written in etcd while it was being imported"},
 	{RecordCorrupt, DataLoss, 500, "a stored record failed its checksum: restore its file (the region's, or system.db) from a backup"},
 	{RegionFileDamaged, DataLoss, 500, "a region's file is damaged, empty or truncated: it is not served until restored"},
+	{RegionImporting, Unavailable, 503, "a region on etcd whose import (`famictl restore`) has not finished: it is not served until the import is run again to its end"},
 
 	{BodyTooLarge, Invalid, 413, "a REST request body larger than the server accepts"},
 	{TooManyLoginFailures, ResourceExhausted, 429, "too many failed logins from an address or for an account (with Retry-After)"},

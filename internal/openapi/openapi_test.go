@@ -115,3 +115,89 @@ func TestRedoclyLint(t *testing.T) {
 		}
 	}
 }
+
+// TestPathParametersAreSingulars: in both published documents, every path
+// parameter that follows a collection is that collection's English
+// singular (partners/{partner}, supportEntries/{supportEntry}), and every
+// operation's path parameters are exactly its path's. protoc-gen-openapiv2
+// derives a parameter by cutting the collection's last "s"
+// (supportEntries/{supportEntrie}); openapi.nameParameters renames them,
+// and this catches a new collection whose plural it gets wrong.
+func TestPathParametersAreSingulars(t *testing.T) {
+	for name, doc := range map[string]func() ([]byte, error){"v2": openapi.Document, "v3": openapi.Document3} {
+		b, err := doc()
+		if err != nil {
+			t.Fatal(err)
+		}
+		type param struct {
+			Ref      string `json:"$ref"`
+			Name, In string
+		}
+		var d struct {
+			Paths      map[string]map[string]json.RawMessage
+			Parameters map[string]param // v2
+			Components struct {
+				Parameters map[string]param // v3
+			}
+		}
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatal(err)
+		}
+		resolve := func(p param) param {
+			if name, ok := strings.CutPrefix(p.Ref, "#/parameters/"); ok {
+				return d.Parameters[name]
+			}
+			if name, ok := strings.CutPrefix(p.Ref, "#/components/parameters/"); ok {
+				return d.Components.Parameters[name]
+			}
+			return p
+		}
+		checked := 0
+		for path, item := range d.Paths {
+			var inPath []string
+			segs := strings.Split(path, "/")
+			for i, seg := range segs {
+				param, ok := strings.CutPrefix(seg, "{")
+				if !ok {
+					continue
+				}
+				param, _, _ = strings.Cut(param, "}") // {supportEntry}:reject
+				inPath = append(inPath, param)
+				collection := segs[i-1]
+				if !isSingularOf(param, collection) {
+					t.Errorf("%s %s: parameter {%s} is not the singular of %q", name, path, param, collection)
+				}
+				checked++
+			}
+			for method, raw := range item {
+				var op struct{ Parameters []param }
+				if err := json.Unmarshal(raw, &op); err != nil {
+					continue // a path item's other fields
+				}
+				var declared []string
+				for _, p := range op.Parameters {
+					if p = resolve(p); p.In == "path" {
+						declared = append(declared, p.Name)
+					}
+				}
+				if strings.Join(declared, ",") != strings.Join(inPath, ",") {
+					t.Errorf("%s %s %s: path parameters %q, want the path's %q", name, method, path, declared, inPath)
+				}
+			}
+		}
+		if checked < 50 {
+			t.Errorf("%s: %d path parameters checked, want the whole API's", name, checked)
+		}
+	}
+}
+
+// isSingularOf reports whether param is the English singular of the
+// collection id: partners of partner, supportEntries of supportEntry. A
+// collection in "-ies" has its singular in "-y", as every such collection
+// of the API does: cutting the "s" alone gives {supportEntrie}.
+func isSingularOf(param, collection string) bool {
+	if stem, ok := strings.CutSuffix(collection, "ies"); ok {
+		return param == stem+"y"
+	}
+	return collection == param+"s"
+}

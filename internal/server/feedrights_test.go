@@ -77,3 +77,41 @@ func TestFeedOpensNoDeniedRight(t *testing.T) {
 		})
 	}
 }
+
+// TestFeedRefusesUnknownTypes: a resource_types entry that is no resource
+// type of the API (a typo, a message that is no resource, the change
+// itself) is INVALID_ARGUMENT naming each such entry, on every surface,
+// for the list and the watch. It used to match nothing: a mirror asking
+// for "fami.v1.Partners" read an empty feed and believed it. A type with
+// a Get and no List (the region's monitoring settings) is one a region's
+// log holds, and is read.
+func TestFeedRefusesUnknownTypes(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	admin := newSurface(t, ts, "grpc")
+	if _, err := admin.UpdateMonitoringSettings(ctx, &famiv1.UpdateMonitoringSettingsRequest{
+		MonitoringSettings: &famiv1.MonitoringSettings{Name: "regions/lombardia/settings/monitoring", BehindThresholdPercent: 30}}); err != nil {
+		t.Fatal(err)
+	}
+	bad := []string{"fami.v1.Partner", "fami.v1.Partners", "fami.v1.Change", "fami.v1.ListPartnersRequest", "google.protobuf.Empty"}
+	want := wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"resource_types[1]", "resource_types[2]", "resource_types[3]", "resource_types[4]"}}
+	settings := []string{"fami.v1.MonitoringSettings"}
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			a := newFeedSurface(t, ts, kind, ts.token)
+			_, err := a.ListChanges(ctx, &famiv1.ListChangesRequest{Parent: lombardia, ResourceTypes: bad})
+			checkErr(t, "ListChanges of unknown types", err, want)
+			_, err = a.WatchFirst(ctx, &famiv1.WatchRequest{Parent: lombardia, ResourceTypes: bad})
+			checkErr(t, "Watch of unknown types", err, want)
+
+			list, err := a.ListChanges(ctx, &famiv1.ListChangesRequest{Parent: lombardia, ResourceTypes: settings})
+			if err != nil || len(list.GetChanges()) != 1 || list.GetChanges()[0].GetResourceType() != settings[0] {
+				t.Fatalf("ListChanges of the monitoring settings: %v, %v; want its one change", list.GetChanges(), err)
+			}
+			watch, err := a.WatchFirst(ctx, &famiv1.WatchRequest{Parent: lombardia, ResourceTypes: settings})
+			if err != nil || len(watch.GetChanges()) != 1 {
+				t.Fatalf("Watch of the monitoring settings: %v, %v; want its one change", watch.GetChanges(), err)
+			}
+		})
+	}
+}

@@ -168,7 +168,7 @@ func (d *csvDownload) Write(b []byte) (int, error) {
 // MeetingService.ExportMeetingCalendar (the gateway cannot answer
 // text/calendar): GET /v1/regions/{region}/meetings.ics,
 // /v1/regions/{region}/networks/{network}/meetings.ics and
-// /v1/regions/{region}/facilitators/{subject}/meetings.ics, with an
+// /v1/regions/{region}/facilitators/{facilitator}/meetings.ics, with an
 // optional startFrom query parameter (RFC 3339). The caller is identified
 // either by the Authorization header or, since calendar clients cannot
 // send headers, by a feed token (?token=..., see
@@ -191,7 +191,7 @@ func meetingCalendar(pipe *pipeline, mtg *meetings.Service) http.Handler {
 		if n := r.PathValue("network"); n != "" {
 			req.Network = req.Parent + "/networks/" + n
 		}
-		req.Facilitator = r.PathValue("subject")
+		req.Facilitator = r.PathValue("facilitator")
 		f := file{procedure: procedure, req: req, write: func(ctx context.Context) (bool, error) {
 			res, err := mtg.ExportMeetingCalendar(ctx, req)
 			if err != nil {

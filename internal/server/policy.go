@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"slices"
+	"strconv"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
@@ -63,7 +64,9 @@ func infrastructureRights() auth.Policy {
 // feedTypes is the change feed's Options.Types: a caller reads, of a
 // region's changes, only the types the rights table lets them List there
 // (auth.Readable), so the feed opens no right the table denies. Asking for
-// a type one may not read is refused, naming it; asking for none reads
+// a name that is no resource type of the API is INVALID_ARGUMENT naming
+// each such entry (it matched nothing, silently); a type one may not read
+// is refused, naming it; asking for none reads
 // every type one may (nil when that is every type; otherwise a list that
 // may also name types no region's log holds, such as accounts).
 func feedTypes(rights auth.Policy) func(context.Context, string, []string) ([]string, error) {
@@ -72,6 +75,15 @@ func feedTypes(rights auth.Policy) func(context.Context, string, []string) ([]st
 	return func(ctx context.Context, region string, asked []string) ([]string, error) {
 		p := principal.From(ctx)
 		if len(asked) > 0 {
+			var v errs.Violations
+			for i, typ := range asked {
+				if !readable.Resource(typ) {
+					v.Add("resource_types["+strconv.Itoa(i)+"]", "%q is not a resource type of this API, such as fami.v1.Partner", errs.Clip(typ, 40))
+				}
+			}
+			if err := v.Err(); err != nil {
+				return nil, err
+			}
 			for i, typ := range asked {
 				if len(readable.Hidden(p, region, []string{typ})) > 0 {
 					return nil, errs.RoleNotAllowed.New("resource_types[%d]: the %s role may not read %s", i, p.Role, typ)

@@ -341,7 +341,7 @@ func (s *Server) openStorage(ctx context.Context, tracer trace.Tracer) error {
 	}
 	if st, ok := s.store.(interface{ Damaged() map[string]error }); ok {
 		for region, err := range st.Damaged() {
-			s.log.Error("region not served: its file is damaged", "region", region, "err", err)
+			s.log.Error("region not served", "region", region, "err", err)
 		}
 	}
 	return nil

@@ -80,7 +80,7 @@ func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.
 				feed := meetingCalendar(pipe, mtg)
 				mux.Handle("GET /v1/regions/{region}/meetings.ics", feed)
 				mux.Handle("GET /v1/regions/{region}/networks/{network}/meetings.ics", feed)
-				mux.Handle("GET /v1/regions/{region}/facilitators/{subject}/meetings.ics", feed)
+				mux.Handle("GET /v1/regions/{region}/facilitators/{facilitator}/meetings.ics", feed)
 			},
 		},
 		{

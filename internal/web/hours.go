@@ -223,9 +223,12 @@ func entryFromForm(v url.Values) *famiv1.SupportEntry {
 	return e
 }
 
+// atoi reads a count typed in a form: digits only (strconv.Atoi alone
+// would also take "+5"); anything else, or more than an int32 holds, is
+// -1, which the service refuses naming the field.
 func atoi(s string) int {
 	n, err := strconv.Atoi(s)
-	if err != nil || n != int(int32(n)) {
+	if err != nil || !digitsOnly(s) || n != int(int32(n)) {
 		return -1
 	}
 	return n

@@ -613,7 +613,7 @@ var italian = map[string]string{
 	"ok.report_saved":                            "Rapporto salvato.",
 	"invalid.activities":                         "Controlla le attività: stato, date (gg/mm/aaaa) e la data di fine per un'attività completata.",
 	"invalid.deviations":                         "Controlla gli scostamenti: per ognuno servono attività, descrizione e causa.",
-	"invalid.indicator_values":                   "Indica valori numerici non negativi.",
+	"invalid.indicator_values":                   "Indica valori numerici non negativi, all'italiana: per esempio 16,5 o 1.234.",
 	"invalid.expenditures":                       "Indica importi in euro, ad esempio 1.234,56.",
 	"invalid.people_reached":                     "Per ogni riga servono fascia d'età, sesso e un numero non negativo.",
 	"ok.report_created":                          "Bozza del rapporto creata.",

@@ -342,3 +342,45 @@ func TestBrowserMonitoring(t *testing.T) {
 	b.open("/cruscotto?trimestre=2021-q2", "cruscotto-nazionale")
 	b.wantText("tfoot", "Totale nazionale")
 }
+
+// TestReportFormNumbers: an indicator value typed the Italian way is read
+// as an Italian reads it; anything else (a hex float, infinity, an
+// exponent, a sign, an English decimal point) is refused with 422 and the
+// Italian error next to the indicators, keeping what was typed, and the
+// stored value does not move. strconv.ParseFloat read "0x1p4" as 16. The
+// form shows a value in full, so that sending it unchanged keeps it (it
+// showed 32,915 as 32,91).
+func TestReportFormNumbers(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	staff := f.client(t)
+	staff.signIn("staff@lombardia")
+	edit := labReport + "/modifica"
+	post := func(value string) (*http.Response, string) {
+		form := url.Values{"csrf": {staff.csrf(edit)}, "act.0.state": {"ACTIVITY_STATE_COMPLETED"}, "act.0.start": {"15/01/2019"},
+			"act.0.end": {"30/06/2021"}, "ind.0.value": {value}, "notes": {"Note"}}
+		return staff.do("POST", edit, form)
+	}
+	for _, typed := range []string{"0x1p4", "Inf", "NaN", "1e308", "1e3", "+5", "1.5", "1,5e2", "١٢"} {
+		res, page := post(typed)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-indicator_values-err"`) ||
+			!strings.Contains(page, "Indica valori numerici non negativi") || !strings.Contains(page, `name="ind.0.value" value="`+strings.ReplaceAll(typed, "+", "&#43;")+`"`) {
+			t.Errorf("indicator value %q: status %d; want 422 naming the indicators and keeping the input", typed, res.StatusCode)
+		}
+	}
+	staff.wantPage(labReport, http.StatusOK, `<td class="num">28</td>`)
+	// An amount likewise: an English "3.50" was read as 350 €.
+	for _, typed := range []string{"3.50", "1.2.3", "1234,", "0x10"} {
+		form := url.Values{"csrf": {staff.csrf(edit)}, "exp.1.committed": {typed}, "exp.1.paid": {"1"}}
+		if res, page := staff.do("POST", edit, form); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-expenditures-err"`) ||
+			!strings.Contains(page, `name="exp.1.committed" value="`+typed+`"`) {
+			t.Errorf("amount %q: status %d; want 422 naming the expenditures and keeping the input", typed, res.StatusCode)
+		}
+	}
+	for typed, shown := range map[string]string{"16,5": "16,5", "1.234": "1234", "1.234,5": "1234,5", "32,915": "32,915", " 29 ": "29"} {
+		if res, _ := post(typed); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("indicator value %q: status %d, want 303", typed, res.StatusCode)
+		}
+		staff.wantPage(edit, http.StatusOK, `name="ind.0.value" value="`+shown+`"`)
+	}
+}

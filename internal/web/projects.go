@@ -92,15 +92,16 @@ func formRows(fm *form, key string, spare int) []int {
 
 // parseEuro reads an Italian amount ("1.234,56", "1234,5", "1234") as
 // cents; anything else is -1, which the service refuses naming the field.
+// Digits only (splitItalian): ParseInt would also take a sign, and read
+// "-0,50" as 50 cents and "1,+5" as 1,05; and a '.' only between groups
+// of three, so that an English "3.50" is not 350 €.
 func parseEuro(s string) int64 {
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "€"))
 	if s == "" {
 		return 0
 	}
-	units, cents, _ := strings.Cut(strings.ReplaceAll(s, ".", ""), ",")
-	// Digits only: ParseInt would also take a sign, and read "-0,50" as
-	// 50 cents and "1,+5" as 1,05.
-	if len(cents) > 2 || strings.Trim(units+cents, "0123456789") != "" {
+	units, cents, ok := splitItalian(s)
+	if !ok || len(cents) > 2 {
 		return -1
 	}
 	u, err := strconv.ParseInt(units, 10, 64)

@@ -82,7 +82,7 @@ func reportForm(rep *famiv1.MonitoringReport, pr *famiv1.Project) url.Values {
 	}
 	for i, in := range pr.GetIndicators() {
 		if x, ok := vals[in.GetCode()]; ok {
-			v.Set(fmt.Sprintf("ind.%d.value", i), formatNumber(x))
+			v.Set(fmt.Sprintf("ind.%d.value", i), numberInput(x))
 		}
 	}
 	spent := map[string]*famiv1.ActionExpenditure{}
@@ -147,25 +147,64 @@ func reportFromForm(v url.Values, pr *famiv1.Project) *famiv1.MonitoringReport {
 		if n == "" {
 			continue
 		}
-		count, err := strconv.ParseInt(n, 10, 32)
-		if err != nil {
-			count = -1
-		}
-		rep.PeopleReached = append(rep.PeopleReached, &famiv1.PeopleCount{Count: int32(count),
+		rep.PeopleReached = append(rep.PeopleReached, &famiv1.PeopleCount{Count: int32(atoi(n)),
 			AgeBand: famiv1.AgeBand(famiv1.AgeBand_value[v.Get(fmt.Sprintf("ppl.%d.age_band", i))]),
 			Sex:     famiv1.Sex(famiv1.Sex_value[v.Get(fmt.Sprintf("ppl.%d.sex", i))])})
 	}
 	return rep
 }
 
-// parseNumber reads a value typed the Italian way ("16,5"); anything else
-// is NaN, which the service refuses naming the field.
+// parseNumber reads a quantity typed the Italian way (splitItalian):
+// "16,5", "1.234,5". Anything else is NaN, which the service refuses
+// naming the field: strconv.ParseFloat alone would also read "0x1p4" as
+// 16, "1e3" as 1000 and "+5" as 5, and an English "1.5" as 1.5 where an
+// Italian reads 15.
 func parseNumber(s string) float64 {
-	x, err := strconv.ParseFloat(strings.Replace(strings.TrimSpace(s), ",", ".", 1), 64)
+	units, decimals, ok := splitItalian(strings.TrimSpace(s))
+	if !ok {
+		return math.NaN()
+	}
+	if decimals != "" {
+		units += "." + decimals
+	}
+	x, err := strconv.ParseFloat(units, 64)
 	if err != nil {
 		return math.NaN()
 	}
 	return x
+}
+
+// splitItalian splits a number typed the Italian way into its whole part,
+// without its thousands separators, and its decimals: digits, with '.'
+// only between groups of three ("1.234") and one ',' before the decimals
+// ("1.234,5"). ok is false for anything else: a sign, an exponent, a
+// stray or English separator ("3.50", "1234,").
+func splitItalian(s string) (units, decimals string, ok bool) {
+	units, decimals, comma := strings.Cut(s, ",")
+	if groups := strings.Split(units, "."); len(groups) > 1 {
+		for i, g := range groups {
+			if len(g) != 3 && (i > 0 || len(g) == 0 || len(g) > 3) {
+				return "", "", false
+			}
+		}
+		units = strings.Join(groups, "")
+	}
+	if !digitsOnly(units) || comma && !digitsOnly(decimals) {
+		return "", "", false
+	}
+	return units, decimals, true
+}
+
+// numberInput shows a quantity in the form, the Italian way and in full:
+// formatNumber's two decimals would save 32,915 back as 32,91 when the
+// form is sent unchanged.
+func numberInput(x float64) string {
+	return strings.Replace(strconv.FormatFloat(x, 'f', -1, 64), ".", ",", 1)
+}
+
+// digitsOnly reports whether s is one or more ASCII digits.
+func digitsOnly(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 func (a *App) reportUpdate(w http.ResponseWriter, r *http.Request, s *session) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -83,43 +84,77 @@ func (r *region) keyOf(rec store.Record) (string, error) {
 }
 
 // ImportRegion fills region, which must be empty, with the records that
-// records passes to put (e.g. bolt.ReadRegionFile of a backup). The
-// records are written in transactions of at most MaxTxnOps operations,
-// each refused if the region's guard key has appeared meanwhile; the
-// region's revision is written last, so until the import completes the
-// region reads as revision 0. Stop famid (or keep it from this region)
-// while importing.
+// records passes to put (e.g. bolt.ReadRegionFile of a backup).
+//
+// A region is too large for one etcd transaction, so the import is marked
+// instead of atomic: its first transaction writes the region's import
+// marker ({prefix}imports/{region}), its last writes the region's revision
+// and removes the marker, and those between write at most MaxTxnOps
+// operations each. While the marker is set no store serves the region (it
+// answers REGION_IMPORTING, see Damaged; a store already open learns it
+// from its watch), so an import cut short (a cancelled context, a lost
+// cluster) is never taken for a region. Running the import again finds
+// the marker, deletes what the interrupted one wrote and starts over.
+// Every transaction is refused if the region's revision has appeared
+// (famid wrote it) or another import has marked the region since.
 func (s *Store) ImportRegion(ctx context.Context, region string, records func(put func(store.Record) error) error) error {
-	r, err := s.region(region)
-	if err != nil {
-		return err
+	r, ok := s.regions[region] // served or not: an unfinished import is to be run again
+	if !ok {
+		return errs.NotFoundf("region %q not found", region)
 	}
-	resp, err := s.kv.Get(ctx, r.base, clientv3.WithRange(prefixEnd(r.base)), clientv3.WithCountOnly())
+	marker, guard := s.importMarker(region), r.base+keyRevision
+	resp, err := s.kv.Get(ctx, marker)
 	if err != nil {
 		return unavailable(ctx, err)
 	}
-	if resp.Count > 0 {
-		return errs.RegionNotEmpty.New("region %s already holds %d keys in etcd: import into an empty region", region, resp.Count)
+	var markedAt int64 // the marker's ModRevision, 0 without one
+	if len(resp.Kvs) > 0 {
+		markedAt = resp.Kvs[0].ModRevision
+	} else {
+		resp, err := s.kv.Get(ctx, r.base, clientv3.WithRange(prefixEnd(r.base)), clientv3.WithCountOnly())
+		if err != nil {
+			return unavailable(ctx, err)
+		}
+		if resp.Count > 0 {
+			return errs.RegionNotEmpty.New("region %s already holds %d keys in etcd: import into an empty region", region, resp.Count)
+		}
 	}
-	guard := r.base + keyRevision
+	// Mark the region: an empty one if famid has not written it since it
+	// was counted; one an import left marked, wiping what it wrote.
+	mark := []clientv3.Op{clientv3.OpPut(marker, "famictl restore "+time.Now().UTC().Format(time.RFC3339))}
+	unchanged := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(marker), "=", markedAt)}
+	if markedAt == 0 {
+		unchanged = append(unchanged, clientv3.Compare(clientv3.ModRevision(guard), "=", 0))
+	} else {
+		mark = append(mark, clientv3.OpDelete(r.base, clientv3.WithRange(prefixEnd(r.base))))
+	}
+	begin, err := s.kv.Txn(ctx).If(unchanged...).Then(mark...).Commit()
+	if err != nil {
+		return unavailable(ctx, err)
+	}
+	if !begin.Succeeded {
+		return errs.RegionWritten.New("region %s was written, or another import of it started, as the import began", region)
+	}
+	ours := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(guard), "=", 0), clientv3.Compare(clientv3.ModRevision(marker), "=", begin.Header.Revision)}
 	var ops, meta []clientv3.Op
 	size := 0
-	flush := func(last bool) error {
-		if last {
-			ops = append(ops, meta...)
-		}
-		if len(ops) == 0 {
-			return nil
-		}
-		resp, err := s.kv.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(guard), "=", 0)).Then(ops...).Commit()
+	commit := func(ops []clientv3.Op) error {
+		resp, err := s.kv.Txn(ctx).If(ours...).Then(ops...).Commit()
 		if err != nil {
 			return unavailable(ctx, err)
 		}
 		if !resp.Succeeded {
-			return errs.RegionWritten.New("region %s was written during the import", region)
+			return errs.RegionWritten.New("region %s was written, or another import of it started, during the import", region)
 		}
-		ops, size = ops[:0], 0
 		return nil
+	}
+	flush := func() error {
+		if len(ops) == 0 {
+			return nil
+		}
+		err := commit(ops)
+		ops, size = ops[:0], 0
+		return err
 	}
 	err = records(func(rec store.Record) error {
 		k, err := r.keyOf(rec)
@@ -131,8 +166,8 @@ func (s *Store) ImportRegion(ctx context.Context, region string, records func(pu
 			meta = append(meta, op)
 			return nil
 		}
-		if len(ops)+1 >= s.opts.MaxTxnOps-len(meta) || size+len(k)+len(rec.Value) > s.opts.MaxTxnBytes {
-			if err := flush(false); err != nil {
+		if len(ops)+1 > s.opts.MaxTxnOps || size+len(k)+len(rec.Value) > s.opts.MaxTxnBytes {
+			if err := flush(); err != nil {
 				return err
 			}
 		}
@@ -143,9 +178,21 @@ func (s *Store) ImportRegion(ctx context.Context, region string, records func(pu
 	if err != nil {
 		return err
 	}
-	if err := flush(true); err != nil {
+	// The revision and the marker's removal go together, last.
+	last := append(meta, clientv3.OpDelete(marker))
+	if len(ops)+len(last) > s.opts.MaxTxnOps {
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	if err := commit(append(ops, last...)); err != nil {
 		return err
 	}
 	r.signal(0)
 	return nil
 }
+
+// importMarker is the key that marks region as being imported. It lies
+// outside the region's range, so that wiping the range keeps it and an
+// export never carries it.
+func (s *Store) importMarker(region string) string { return s.opts.Prefix + "imports/" + region }

@@ -17,7 +17,8 @@
 //	typ/{name}           the protobuf type of each resource
 //
 // and the system records live under "{prefix}system/{bucket}\0{key}",
-// guarded by "{prefix}system-guard".
+// guarded by "{prefix}system-guard". "{prefix}imports/{region}" marks a
+// region whose import has not finished (see ImportRegion).
 //
 // Writes are optimistic transactions: a mutation reads at one etcd
 // revision, buffers its writes, and commits them with the change-log entry
@@ -42,9 +43,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
@@ -148,14 +151,35 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.cancel()
 		return nil, fmt.Errorf("etcd store: reach the cluster: %w", err)
 	}
+	// The regions whose import is unfinished start unserved.
+	marks, err := s.kv.Get(ctx, s.importMarker(""), clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		s.cancel()
+		return nil, fmt.Errorf("etcd store: read the import markers: %w", err)
+	}
 	for _, r := range opts.Regions {
 		reg := newRegion(s, r)
 		s.regions[r] = reg
-		s.wg.Add(2)
+		reg.setImporting(slices.ContainsFunc(marks.Kvs, func(kv *mvccpb.KeyValue) bool { return string(kv.Key) == s.importMarker(r) }))
+		s.wg.Add(3)
 		go func() { defer s.wg.Done(); reg.loop() }()
 		go func() { defer s.wg.Done(); reg.watch(resp.Header.Revision) }()
+		go func() { defer s.wg.Done(); reg.watchImport(marks.Header.Revision) }()
 	}
 	return s, nil
+}
+
+// Damaged returns the regions not served because their import into etcd
+// has not finished, each with its error (UNAVAILABLE / REGION_IMPORTING,
+// naming the command to run).
+func (s *Store) Damaged() map[string]error {
+	importing := map[string]error{}
+	for name, r := range s.regions {
+		if err := r.importing.Load(); err != nil {
+			importing[name] = *err
+		}
+	}
+	return importing
 }
 
 // Close stops the writers (a batch in progress finishes) and the watches.
@@ -183,6 +207,9 @@ func (s *Store) region(name string) (*region, error) {
 	r, ok := s.regions[name]
 	if !ok {
 		return nil, errs.NotFoundf("region %q not found", name)
+	}
+	if err := r.importing.Load(); err != nil {
+		return nil, *err
 	}
 	return r, nil
 }

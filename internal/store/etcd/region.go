@@ -8,11 +8,13 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -33,6 +35,10 @@ type region struct {
 	// reported both by this process and by the watch signals once.
 	notify chan struct{}
 	seen   int64
+
+	// importing holds the error the region answers while its import is
+	// unfinished (see watchImport); nil when it is served.
+	importing atomic.Pointer[error]
 }
 
 // mutation is one queued Update.
@@ -91,11 +97,34 @@ func (r *region) signal(rev int64) {
 }
 
 // watch signals every commit of the region, by any process, after etcd
-// revision from. A broken watch (member lost, leader lost, history
-// compacted) is opened again; the wake-up it sends then is harmless,
+// revision from; after a gap in the watch it signals once, harmlessly:
 // watchers read the change log to see what is new.
 func (r *region) watch(from int64) {
-	key := r.base + keyRevision
+	r.follow(r.base+keyRevision, from,
+		func(ev *clientv3.Event) { r.signal(ev.Kv.ModRevision) },
+		func(*clientv3.GetResponse) { r.signal(0) })
+}
+
+// watchImport keeps the region unserved while its import marker is set,
+// by an import in any process, after etcd revision from (see
+// Store.ImportRegion): an import that starts while famid runs takes the
+// region away at once, and its end gives it back.
+func (r *region) watchImport(from int64) {
+	r.follow(r.s.importMarker(r.name), from,
+		func(ev *clientv3.Event) { r.setImporting(ev.Type == clientv3.EventTypePut) },
+		func(resp *clientv3.GetResponse) {
+			if resp != nil {
+				r.setImporting(len(resp.Kvs) > 0)
+			}
+		})
+}
+
+// follow calls event for every change of key, by any process, after etcd
+// revision from, until the store closes. A broken watch (member lost,
+// leader lost, history compacted) is opened again from the present, after
+// calling gap with a fresh read of key (nil if that failed too), which
+// stands for whatever happened meanwhile.
+func (r *region) follow(key string, from int64, event func(*clientv3.Event), gap func(*clientv3.GetResponse)) {
 	for r.s.ctx.Err() == nil {
 		ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(r.s.ctx))
 		wc := r.s.opts.Client.Watch(ctx, key, clientv3.WithRev(from+1))
@@ -104,7 +133,7 @@ func (r *region) watch(from int64) {
 				break
 			}
 			for _, ev := range resp.Events {
-				r.signal(ev.Kv.ModRevision)
+				event(ev)
 				from = max(from, ev.Kv.ModRevision)
 			}
 		}
@@ -112,17 +141,32 @@ func (r *region) watch(from int64) {
 		if r.s.ctx.Err() != nil {
 			return
 		}
-		// Whatever happened while the watch was down is signalled once;
-		// a compacted history resumes from the present.
-		r.signal(0)
-		if resp, err := r.s.kv.Get(r.s.ctx, key); err == nil {
+		resp, err := r.s.kv.Get(r.s.ctx, key)
+		if err != nil {
+			resp = nil
+		} else {
 			from = max(from, resp.Header.Revision)
 		}
+		gap(resp)
 		select {
 		case <-time.After(100 * time.Millisecond):
 		case <-r.s.ctx.Done():
 		}
 	}
+}
+
+// setImporting marks the region as being imported, or not.
+func (r *region) setImporting(on bool) {
+	if !on {
+		r.importing.Store(nil)
+		return
+	}
+	var err error = errs.RegionImporting.With(errs.Error{
+		Message: fmt.Sprintf("region %s is not served: its import into etcd has not finished (key %s is set); if no import is running, run it again, which starts over: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db>",
+			r.name, r.s.importMarker(r.name), r.s.opts.Prefix, r.name),
+		Metadata: map[string]string{"region": r.name},
+	})
+	r.importing.Store(&err)
 }
 
 // do queues m and waits for its result.

@@ -1,0 +1,61 @@
+package server_test
+
+import (
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/etcd"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+	"github.com/raccordo/raccordo/internal/syncbuf"
+)
+
+// TestEtcdHalfImportedRegion: an import into etcd cut short after some of
+// its transactions committed leaves Lombardia unserved by a famid started
+// then: its calls answer UNAVAILABLE / REGION_IMPORTING (503) on every
+// surface and the log names the region and the command to run again;
+// Veneto is served. The old famid served the half-imported region as
+// revision 0.
+func TestEtcdHalfImportedRegion(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	importer, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/half/", Regions: []string{"lombardia"}, MaxTxnOps: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := errors.New("cluster lost")
+	err = importer.ImportRegion(t.Context(), "lombardia", func(put func(store.Record) error) error {
+		for _, id := range []string{"a", "b", "c", "d", "e"} {
+			if err := put(store.Record{Table: store.TableResources, Key: []byte("partners/" + id), Value: []byte{}}); err != nil {
+				return err
+			}
+		}
+		return cut
+	})
+	importer.Close()
+	if !errors.Is(err, cut) {
+		t.Fatalf("import: %v, want it cut", err)
+	}
+	var log syncbuf.Buffer
+	cfg := etcdConfig(c, "/half/")
+	cfg.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ts := startServer(t, cfg)
+	if s := log.String(); !strings.Contains(s, "region not served") || !strings.Contains(s, "region lombardia") || !strings.Contains(s, "famictl restore") {
+		t.Errorf("the start-up log does not name the region and the command:\n%s", s)
+	}
+	ministry := ts.mintToken(ministrySpec)
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			s := newSurfaceAs(t, ts, kind, ministry)
+			_, err := s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: lombardia})
+			checkErr(t, "list a half-imported region", err, wantErr{codes.Unavailable, "REGION_IMPORTING", nil})
+			if _, err := s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: "regions/veneto"}); err != nil {
+				t.Errorf("list veneto: %v", err)
+			}
+		})
+	}
+}

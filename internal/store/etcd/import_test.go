@@ -1,0 +1,182 @@
+package etcd_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/etcd"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+)
+
+// TestInterruptedImport cancels an import into a real etcd member after
+// several of its transactions have committed. A store opened then does
+// not serve the region: it answers UNAVAILABLE / REGION_IMPORTING naming
+// the region and the command to run, and serves the other regions. It
+// used to serve the half-imported region as revision 0 with part of its
+// resources. Running the import again starts over and ends with the
+// region exactly as exported, served; a third import is refused, as the
+// region is no longer empty. A store open before the import (a famid left
+// running) stops serving the region when the import marks it and serves
+// it again, as imported, when the import ends.
+func TestInterruptedImport(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	src, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/source/", Regions: regions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	for i := range 60 {
+		create(t, src, fmt.Sprintf("p%02d", i))
+	}
+	want, wantRev := exportAll(t, src)
+	records := func(ctx context.Context, cancel context.CancelFunc, upTo int) func(put func(store.Record) error) error {
+		return func(put func(store.Record) error) error {
+			for i, rec := range want {
+				if i == upTo {
+					cancel() // the operator's Ctrl-C, midway
+				}
+				if err := put(rec); err != nil {
+					return err
+				}
+			}
+			return ctx.Err()
+		}
+	}
+	// Eight operations a transaction: the cancel comes after a dozen
+	// transactions have committed.
+	opts := etcd.Options{Client: c.Client(t), Prefix: "/target/", Regions: regions, MaxTxnOps: 8}
+	// A famid already running on the cluster, as the import starts.
+	running, err := etcd.Open(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer running.Close()
+	importer, err := etcd.Open(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	err = importer.ImportRegion(ctx, "lombardia", records(ctx, cancel, len(want)/2))
+	importer.Close()
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled import: %v, want context.Canceled", err)
+	}
+	keys, err := c.Client(t).Get(t.Context(), "/target/regions/lombardia/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil || keys.Count == 0 {
+		t.Fatalf("the cancelled import wrote %d keys (%v), want some: the test proves nothing", keys.Count, err)
+	}
+
+	if err := eventually(func() error { return importing(running) }); err != nil {
+		t.Errorf("the store open during the cut import: %v", err)
+	}
+	st, err := etcd.Open(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.View(t.Context(), "lombardia", func(tx store.ReadTx) error { return nil })
+	e := errs.As(err)
+	if e == nil || e.Code != errs.Unavailable || e.Reason != "REGION_IMPORTING" ||
+		!strings.Contains(e.Message, "region lombardia") || !strings.Contains(e.Message, "famictl restore") {
+		t.Errorf("a half-imported region: got %v, want UNAVAILABLE REGION_IMPORTING naming the region and famictl restore", err)
+	}
+	if err := tryCreate(t.Context(), st, "late"); errs.As(err) == nil || errs.As(err).Reason != "REGION_IMPORTING" {
+		t.Errorf("a write to a half-imported region: %v, want REGION_IMPORTING", err)
+	}
+	if d := damaged(st); len(d) != 1 || d["lombardia"] == nil {
+		t.Errorf("Damaged() = %v, want lombardia alone", d)
+	}
+	if err := st.View(t.Context(), "veneto", func(tx store.ReadTx) error { return nil }); err != nil {
+		t.Errorf("veneto, untouched: %v", err)
+	}
+	st.Close()
+
+	// Again, to its end: it starts over.
+	importer, err = etcd.Open(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	never := func() {}
+	if err := importer.ImportRegion(t.Context(), "lombardia", records(t.Context(), never, -1)); err != nil {
+		t.Fatalf("the import run again: %v", err)
+	}
+	err = importer.ImportRegion(t.Context(), "lombardia", records(t.Context(), never, -1))
+	if e := errs.As(err); e == nil || e.Reason != "REGION_NOT_EMPTY" {
+		t.Errorf("a third import: %v, want REGION_NOT_EMPTY", err)
+	}
+	importer.Close()
+	st, err = etcd.Open(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if d := damaged(st); len(d) != 0 {
+		t.Errorf("Damaged() = %v after the import finished, want none", d)
+	}
+	got, gotRev := exportAll(t, st)
+	if gotRev != wantRev || !slices.EqualFunc(got, want, sameRecord) {
+		t.Errorf("imported region: %d records at revision %d, want the exported %d at %d", len(got), gotRev, len(want), wantRev)
+	}
+	// The store open all along serves the region again, as imported.
+	if err := eventually(func() error { return running.View(t.Context(), "lombardia", func(store.ReadTx) error { return nil }) }); err != nil {
+		t.Fatalf("the store open during the import, after it finished: %v", err)
+	}
+	if got, gotRev := exportAll(t, running); gotRev != wantRev || len(got) != len(want) {
+		t.Errorf("the store open during the import reads %d records at revision %d, want %d at %d", len(got), gotRev, len(want), wantRev)
+	}
+}
+
+// importing is nil when s answers REGION_IMPORTING for lombardia.
+func importing(s *etcd.Store) error {
+	err := s.View(context.Background(), "lombardia", func(store.ReadTx) error { return nil })
+	if e := errs.As(err); e != nil && e.Reason == "REGION_IMPORTING" {
+		return nil
+	}
+	return fmt.Errorf("got %v, want REGION_IMPORTING", err)
+}
+
+// eventually retries check until it returns nil, for up to ten seconds:
+// a store learns of an import by its etcd watch, within milliseconds.
+func eventually(check func() error) error {
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if err = check(); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+func exportAll(t *testing.T, s *etcd.Store) ([]store.Record, int64) {
+	t.Helper()
+	var recs []store.Record
+	rev, err := s.ExportRegion(t.Context(), "lombardia", func(r store.Record) error {
+		recs = append(recs, r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs, rev
+}
+
+func sameRecord(a, b store.Record) bool {
+	return a.Table == b.Table && a.Index == b.Index && string(a.Key) == string(b.Key) && string(a.Value) == string(b.Value)
+}
+
+// damaged is the store's Damaged, as the server finds it (an optional
+// method), or nil.
+func damaged(s store.Store) map[string]error {
+	if d, ok := s.(interface{ Damaged() map[string]error }); ok {
+		return d.Damaged()
+	}
+	return nil
+}
