@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/sdk/paging"
 )
 
 // Resource is what a mirror holds: a named resource.
@@ -63,18 +64,9 @@ type Mirror struct {
 // networks.
 func RegistryListers(c *Client) []Lister {
 	return []Lister{
-		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
-			res, err := c.Partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok, ShowArchived: true})
-			return asResources(res.GetPartners()), res.GetNextPageToken(), res.GetRevision(), err
-		},
-		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
-			res, err := c.Projects.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
-			return asResources(res.GetProjects()), res.GetNextPageToken(), res.GetRevision(), err
-		},
-		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
-			res, err := c.Networks.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
-			return asResources(res.GetNetworks()), res.GetNextPageToken(), res.GetRevision(), err
-		},
+		listerOf(c.Partners.ListPartners, &famiv1.ListPartnersRequest{ShowArchived: true}, (*famiv1.ListPartnersResponse).GetPartners),
+		listerOf(c.Projects.ListProjects, &famiv1.ListProjectsRequest{}, (*famiv1.ListProjectsResponse).GetProjects),
+		listerOf(c.Networks.ListNetworks, &famiv1.ListNetworksRequest{}, (*famiv1.ListNetworksResponse).GetNetworks),
 	}
 }
 
@@ -85,33 +77,33 @@ func RegistryListers(c *Client) []Lister {
 // change feed only, so it should start from revision 0 to hold them all.
 func DefaultListers(c *Client) []Lister {
 	return append(RegistryListers(c),
-		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
-			res, err := c.Protocols.ListProtocols(ctx, &famiv1.ListProtocolsRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
-			return asResources(res.GetProtocols()), res.GetNextPageToken(), res.GetRevision(), err
-		},
-		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
-			res, err := c.Meetings.ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
-			return asResources(res.GetMeetings()), res.GetNextPageToken(), res.GetRevision(), err
-		},
-		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
-			res, err := c.Support.ListSupportEntries(ctx, &famiv1.ListSupportEntriesRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
-			return asResources(res.GetSupportEntries()), res.GetNextPageToken(), res.GetRevision(), err
-		},
-		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
-			// Reopened periods too: the mirror holds every state, as the
-			// feed delivers them.
-			res, err := c.Support.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok, ShowReopened: true})
-			return asResources(res.GetClosedPeriods()), res.GetNextPageToken(), res.GetRevision(), err
-		},
-		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
-			res, err := c.Contacts.ListContacts(ctx, &famiv1.ListContactsRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
-			return asResources(res.GetContacts()), res.GetNextPageToken(), res.GetRevision(), err
-		},
-		func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
-			res, err := c.Surveys.ListSurveys(ctx, &famiv1.ListSurveysRequest{Parent: "regions/" + region, PageSize: 1000, PageToken: tok})
-			return asResources(res.GetSurveys()), res.GetNextPageToken(), res.GetRevision(), err
-		},
+		listerOf(c.Protocols.ListProtocols, &famiv1.ListProtocolsRequest{}, (*famiv1.ListProtocolsResponse).GetProtocols),
+		listerOf(c.Meetings.ListMeetings, &famiv1.ListMeetingsRequest{}, (*famiv1.ListMeetingsResponse).GetMeetings),
+		listerOf(c.Support.ListSupportEntries, &famiv1.ListSupportEntriesRequest{}, (*famiv1.ListSupportEntriesResponse).GetSupportEntries),
+		// Reopened periods too: the mirror holds every state, as the feed
+		// delivers them.
+		listerOf(c.Support.ListClosedPeriods, &famiv1.ListClosedPeriodsRequest{ShowReopened: true}, (*famiv1.ListClosedPeriodsResponse).GetClosedPeriods),
+		listerOf(c.Contacts.ListContacts, &famiv1.ListContactsRequest{}, (*famiv1.ListContactsResponse).GetContacts),
+		listerOf(c.Surveys.ListSurveys, &famiv1.ListSurveysRequest{}, (*famiv1.ListSurveysResponse).GetSurveys),
 	)
+}
+
+// listPageSize is the page a mirror lists in: the largest the server
+// serves.
+const listPageSize = 1000
+
+// listerOf is the Lister of a standard List method: it asks list for a
+// region's pages of listPageSize with filters, a request holding whatever
+// filter the mirror needs (see paging.Page), and picks each page's
+// resources with items.
+func listerOf[Req proto.Message, Resp interface {
+	GetNextPageToken() string
+	GetRevision() int64
+}, T Resource](list func(context.Context, Req) (Resp, error), filters Req, items func(Resp) []T) Lister {
+	return func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
+		res, err := list(ctx, paging.Page(filters, "regions/"+region, listPageSize, tok))
+		return asResources(items(res)), res.GetNextPageToken(), res.GetRevision(), err
+	}
 }
 
 func asResources[T Resource](items []T) []Resource {

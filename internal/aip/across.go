@@ -12,6 +12,7 @@ import (
 
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/territory"
+	"github.com/raccordo/raccordo/sdk/paging"
 )
 
 // AllRegions is the wildcard parent of AIP-159: "regions/-" reads every
@@ -136,13 +137,7 @@ func InRegionOf[Req ListRequest](req Req, field, name, collection string) (Req, 
 // page where it was met.
 func ListAcross[Req ListRequest, Resp any, T any](ctx context.Context, req Req, list func(Req) (Resp, error), page func(Resp) ([]T, string)) (items []T, next string, unreachable []string, err error) {
 	items, next, err = Across(req.GetPageSize(), req.GetPageToken(), func(region string, size int32, token string) ([]T, string, error) {
-		r := proto.CloneOf(req)
-		m := r.ProtoReflect()
-		fields := m.Descriptor().Fields()
-		m.Set(fields.ByName("parent"), protoreflect.ValueOfString("regions/"+region))
-		m.Set(fields.ByName("page_size"), protoreflect.ValueOfInt32(size))
-		m.Set(fields.ByName("page_token"), protoreflect.ValueOfString(token))
-		res, err := list(r)
+		res, err := list(paging.Page(req, "regions/"+region, size, token))
 		if err != nil {
 			if Skip(ctx, region, err) {
 				unreachable = append(unreachable, "regions/"+region)

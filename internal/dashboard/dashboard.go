@@ -16,6 +16,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/indicators"
 	"github.com/raccordo/raccordo/internal/territory"
+	"github.com/raccordo/raccordo/sdk/paging"
 )
 
 // Sources are the services the dashboard reads; the generated service
@@ -145,14 +146,16 @@ func byKind(kinds map[famiv1.PartnerKind]int32) []*famiv1.PartnerKindCount {
 	return out
 }
 
-// countAll counts the items of a listing over all its pages: page returns
-// the number of items of the page its token names and the next page token.
-func countAll(page func(pageToken string) (n int, next string, err error)) (int32, error) {
+// countAll counts the items req lists over all its pages, asking list for
+// pages of the largest size with req's parent and filters (paging.Page);
+// items picks a page's items out of its answer.
+func countAll[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T any](ctx context.Context,
+	list func(context.Context, Req) (Resp, error), req Req, items func(Resp) []T) (int32, error) {
 	var total int32
 	err := aip.EachPage(func(token string) (string, error) {
-		n, next, err := page(token)
-		total += int32(n)
-		return next, err
+		res, err := list(ctx, paging.Page(req, req.GetParent(), aip.MaxPageSize, token))
+		total += int32(len(items(res)))
+		return res.GetNextPageToken(), err
 	})
 	return total, err
 }
@@ -173,24 +176,18 @@ func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1
 		return nil, err
 	}
 	row.PartnersByKind = byKind(kinds)
-	if row.Networks, err = countAll(func(token string) (int, string, error) {
-		res, err := s.src.Networks.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token})
-		return len(res.GetNetworks()), res.GetNextPageToken(), err
-	}); err != nil {
+	if row.Networks, err = countAll(ctx, s.src.Networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: parent},
+		(*famiv1.ListNetworksResponse).GetNetworks); err != nil {
 		return nil, err
 	}
-	if row.ProtocolsInForce, err = countAll(func(token string) (int, string, error) {
-		res, err := s.src.Protocols.ListProtocols(ctx, &famiv1.ListProtocolsRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token,
-			State: famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE})
-		return len(res.GetProtocols()), res.GetNextPageToken(), err
-	}); err != nil {
+	if row.ProtocolsInForce, err = countAll(ctx, s.src.Protocols.ListProtocols,
+		&famiv1.ListProtocolsRequest{Parent: parent, State: famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE},
+		(*famiv1.ListProtocolsResponse).GetProtocols); err != nil {
 		return nil, err
 	}
-	if row.MeetingsHeld, err = countAll(func(token string) (int, string, error) {
-		res, err := s.src.Meetings.ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token,
-			State: famiv1.MeetingState_MEETING_STATE_HELD})
-		return len(res.GetMeetings()), res.GetNextPageToken(), err
-	}); err != nil {
+	if row.MeetingsHeld, err = countAll(ctx, s.src.Meetings.ListMeetings,
+		&famiv1.ListMeetingsRequest{Parent: parent, State: famiv1.MeetingState_MEETING_STATE_HELD},
+		(*famiv1.ListMeetingsResponse).GetMeetings); err != nil {
 		return nil, err
 	}
 	sum, err := s.src.Support.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: parent,

@@ -65,16 +65,18 @@ func NewSurveys(s store.Store, opts SurveyOptions) *Surveys {
 	return &Surveys{store: s, now: opts.Now, clients: auth.NewLoginLimiter(opts.Burst, opts.Every)}
 }
 
-// limit spends one of the client's attempts; every open and answer counts.
-func (s *Surveys) limit(ctx context.Context) error {
+// admit opens a participant's call on the survey called name: it spends
+// one of the client's attempts (every open and answer counts), then
+// returns the survey's region.
+func (s *Surveys) admit(ctx context.Context, name string) (region string, err error) {
 	release, wait, ok := s.clients.Take("survey:"+principal.ClientAddr(ctx), s.now())
 	if !ok {
 		secs := int(math.Ceil(wait.Seconds()))
-		return errs.TooManySurveyRequests.With(errs.Error{RetryAfter: secs,
+		return "", errs.TooManySurveyRequests.With(errs.Error{RetryAfter: secs,
 			Message: "too many survey requests from your address: try again later"})
 	}
 	release(false)
-	return nil
+	return aip.RegionOfName("name", name, resource.Surveys)
 }
 
 // validateSurvey checks a new survey.
@@ -161,10 +163,7 @@ func notFound(name string) error {
 
 // OpenSurvey implements fami.v1.SurveyService.
 func (s *Surveys) OpenSurvey(ctx context.Context, req *famiv1.OpenSurveyRequest) (*famiv1.SurveyForm, error) {
-	if err := s.limit(ctx); err != nil {
-		return nil, err
-	}
-	region, err := aip.RegionOfName("name", req.GetName(), resource.Surveys)
+	region, err := s.admit(ctx, req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -196,10 +195,7 @@ func (s *Surveys) OpenSurvey(ctx context.Context, req *famiv1.OpenSurveyRequest)
 // and marked used in the transaction that adds the answers to the counts,
 // so no ticket counts twice, however the submission is repeated.
 func (s *Surveys) AnswerSurvey(ctx context.Context, req *famiv1.AnswerSurveyRequest) (*famiv1.AnswerSurveyResponse, error) {
-	if err := s.limit(ctx); err != nil {
-		return nil, err
-	}
-	region, err := aip.RegionOfName("name", req.GetName(), resource.Surveys)
+	region, err := s.admit(ctx, req.GetName())
 	if err != nil {
 		return nil, err
 	}

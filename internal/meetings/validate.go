@@ -46,7 +46,7 @@ func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 	case n == 0:
 	case !check.AtMost(&v, "meeting.networks", n, maxNetworks, "networks"):
 	default:
-		resource.Refs[famiv1.Network](tx, &v, "meeting.networks", mt.GetNetworks(), region, resource.Networks, check.Set[string]{}, "%s is listed twice")
+		resource.NewRefList[*famiv1.Network](tx, &v, region, resource.Networks).CheckAll("meeting.networks", mt.GetNetworks())
 	}
 	resource.Ref(tx, &v, "meeting.protocol", mt.GetProtocol(), region, resource.Protocols, &famiv1.Protocol{}, false)
 	check.Enum(&v, "meeting.kind", mt.GetKind(), true)
@@ -143,7 +143,7 @@ func partners(tx store.ReadTx, v *errs.Violations, field string, names []string,
 	if !check.AtMost(v, field, len(names), maxPartners, "partners") {
 		return
 	}
-	resource.Refs[famiv1.Partner](tx, v, field, names, region, resource.Partners, check.Set[string]{}, "%s is listed twice")
+	resource.NewRefList[*famiv1.Partner](tx, v, region, resource.Partners).CheckAll(field, names)
 }
 
 // validateAttendance checks the attendance of a meeting: existing partners
@@ -157,7 +157,8 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 	if !check.AtMost(&v, "attendance", len(list), maxPartners, "partners") {
 		return v.Err()
 	}
-	c := attendanceCheck{tx: tx, v: &v, region: region, partners: check.Set[string]{}, contacts: check.Set[string]{}}
+	c := attendanceCheck{tx: tx, v: &v, region: region, partners: resource.NewRefList[*famiv1.Partner](tx, &v, region, resource.Partners),
+		contacts: check.Set[string]{}}
 	for i, a := range list {
 		c.partner(errs.Indexed("attendance", i), a)
 	}
@@ -167,16 +168,17 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 // attendanceCheck checks the attendance of a meeting partner by partner,
 // remembering the partners and contacts already named.
 type attendanceCheck struct {
-	tx                 store.ReadTx
-	v                  *errs.Violations
-	region             string
-	partners, contacts check.Set[string]
+	tx       store.ReadTx
+	v        *errs.Violations
+	region   string
+	partners *resource.RefList[*famiv1.Partner]
+	contacts check.Set[string]
 }
 
 // partner checks the attendance of one partner (at f): the partner, its
 // attendees, their counts by role and the contacts named among them.
 func (c *attendanceCheck) partner(f string, a *famiv1.PartnerAttendance) {
-	resource.RefOnce[famiv1.Partner](c.tx, c.v, f+".partner", a.GetPartner(), c.region, resource.Partners, c.partners, "%s is listed twice")
+	c.partners.Check(f+".partner", a.GetPartner())
 	n := a.GetAttendees()
 	if n < 0 || n > maxAttendees {
 		c.v.Add(f+".attendees", "%d is out of range: 0 (absent) to %d", n, maxAttendees)

@@ -59,48 +59,58 @@ func add(dst, src *famiv1.MonitoringSummary, sign int64) {
 	dst.QuarterCommittedCents += sign * src.GetQuarterCommittedCents()
 	dst.QuarterPaidCents += sign * src.GetQuarterPaidCents()
 
-	dst.Indicators = addBy(dst.Indicators, src.GetIndicators(), sign,
-		(*famiv1.IndicatorProgress).GetCode, (*famiv1.IndicatorProgress).GetAchieved,
-		func(code string, a float64) *famiv1.IndicatorProgress {
+	dst.Indicators = indicatorSums.add(dst.Indicators, src.GetIndicators(), sign)
+	dst.Flags = flagCounts.add(dst.Flags, src.GetFlags(), sign)
+	dst.ReportStates = stateCounts.add(dst.ReportStates, src.GetReportStates(), sign)
+}
+
+// summed is a repeated field of a summary whose entries E each hold a value
+// N under a key K: how to read an entry and how to make one.
+type summed[E any, K cmp.Ordered, N int64 | float64] struct {
+	key   func(E) K
+	value func(E) N
+	entry func(K, N) E
+}
+
+// The summed repeated fields of a MonitoringSummary.
+var (
+	indicatorSums = summed[*famiv1.IndicatorProgress, string, float64]{
+		key: (*famiv1.IndicatorProgress).GetCode, value: (*famiv1.IndicatorProgress).GetAchieved,
+		entry: func(code string, a float64) *famiv1.IndicatorProgress {
 			return &famiv1.IndicatorProgress{Code: code, Achieved: a}
-		})
-	dst.Flags = addFlags(dst.Flags, src.GetFlags(), sign)
-	dst.ReportStates = addStates(dst.ReportStates, src.GetReportStates(), sign)
-}
-
-// addFlags adds the flag counts of src to dst's (see addBy).
-func addFlags(dst, src []*famiv1.FlagCount, sign int64) []*famiv1.FlagCount {
-	return addBy(dst, src, sign, (*famiv1.FlagCount).GetKind, (*famiv1.FlagCount).GetCount,
-		func(k famiv1.MonitoringFlagKind, n int64) *famiv1.FlagCount {
+		},
+	}
+	flagCounts = summed[*famiv1.FlagCount, famiv1.MonitoringFlagKind, int64]{
+		key: (*famiv1.FlagCount).GetKind, value: (*famiv1.FlagCount).GetCount,
+		entry: func(k famiv1.MonitoringFlagKind, n int64) *famiv1.FlagCount {
 			return &famiv1.FlagCount{Kind: k, Count: n}
-		})
-}
-
-// addStates adds the report counts by state of src to dst's (see addBy).
-func addStates(dst, src []*famiv1.ReportStateCount, sign int64) []*famiv1.ReportStateCount {
-	return addBy(dst, src, sign, (*famiv1.ReportStateCount).GetState, (*famiv1.ReportStateCount).GetCount,
-		func(st famiv1.MonitoringReportState, n int64) *famiv1.ReportStateCount {
+		},
+	}
+	stateCounts = summed[*famiv1.ReportStateCount, famiv1.MonitoringReportState, int64]{
+		key: (*famiv1.ReportStateCount).GetState, value: (*famiv1.ReportStateCount).GetCount,
+		entry: func(st famiv1.MonitoringReportState, n int64) *famiv1.ReportStateCount {
 			return &famiv1.ReportStateCount{State: st, Count: n}
-		})
-}
+		},
+	}
+)
 
-// addBy adds the entries of src to those of dst (sign 1) or takes them away
+// add adds the entries of src to those of dst (sign 1) or takes them away
 // (sign -1), summing the value of each key: it returns dst's storage with
 // one entry a key, sorted by key, and none whose sum returned to zero.
 // Indicator values are whole or short decimals, so tiny float residue
 // counts as zero; counts are whole, so the same bound is just "not zero".
-func addBy[E any, K cmp.Ordered, N int64 | float64](dst, src []E, sign int64, key func(E) K, value func(E) N, entry func(K, N) E) []E {
-	sums := map[K]N{}
+func (f summed[E, K, N]) add(dst, src []E, sign int64) []E {
+	total := map[K]N{}
 	for _, e := range dst {
-		sums[key(e)] += value(e)
+		total[f.key(e)] += f.value(e)
 	}
 	for _, e := range src {
-		sums[key(e)] += N(sign) * value(e)
+		total[f.key(e)] += N(sign) * f.value(e)
 	}
 	dst = dst[:0]
-	for _, k := range slices.Sorted(maps.Keys(sums)) {
-		if n := float64(sums[k]); n > 1e-9 || n < -1e-9 {
-			dst = append(dst, entry(k, sums[k]))
+	for _, k := range slices.Sorted(maps.Keys(total)) {
+		if n := float64(total[k]); n > 1e-9 || n < -1e-9 {
+			dst = append(dst, f.entry(k, total[k]))
 		}
 	}
 	return dst

@@ -39,8 +39,8 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 		out.QuarterPaidCents += sum.GetQuarterPaidCents()
 		out.OverdueProjects = append(out.OverdueProjects, sum.GetOverdueProjects()...)
 		progress.Add(sum.GetIndicators())
-		out.Flags = addFlags(out.Flags, sum.GetFlags(), 1)
-		out.ReportStates = addStates(out.ReportStates, sum.GetReportStates(), 1)
+		out.Flags = flagCounts.add(out.Flags, sum.GetFlags(), 1)
+		out.ReportStates = stateCounts.add(out.ReportStates, sum.GetReportStates(), 1)
 	}
 	out.CommittedPercent = indicators.Percent(float64(out.CommittedCents), float64(out.BudgetCents))
 	out.PaidPercent = indicators.Percent(float64(out.PaidCents), float64(out.BudgetCents))

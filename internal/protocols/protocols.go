@@ -177,13 +177,8 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 			return nil, err
 		}
 		today := s.cal.Today()
-		if !isDraft(cur) {
-			st, _, err := s.derive(tx, cur, today)
-			if err != nil {
-				return nil, err
-			}
-			return nil, errs.ProtocolNotDraft.New(
-				"%s is %s: its text was frozen when it was opened for signature; amend it (:amend) to change it", cur.GetName(), aip.EnumName(st))
+		if err := s.draftOnly(tx, cur, today, "its text was frozen when it was opened for signature; amend it (:amend) to change it"); err != nil {
+			return nil, err
 		}
 		if noop {
 			return s.present(tx, cur, today)
@@ -214,13 +209,9 @@ func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocol
 		if err := partyOnly(who, cur, "delete"); err != nil {
 			return nil, err
 		}
-		if !isDraft(cur) {
-			st, _, err := s.derive(tx, cur, s.cal.Today())
-			if err != nil {
-				return nil, err
-			}
-			return nil, errs.ProtocolNotDraft.New(
-				"%s is %s: only a DRAFT can be deleted; terminate it (:terminate) to withdraw it, keeping its signatures on record", cur.GetName(), aip.EnumName(st))
+		err := s.draftOnly(tx, cur, s.cal.Today(), "only a DRAFT can be deleted; terminate it (:terminate) to withdraw it, keeping its signatures on record")
+		if err != nil {
+			return nil, err
 		}
 		if err := registry.InUse(tx, cur.GetName(), errs.ProtocolInUse); err != nil {
 			return nil, err
@@ -245,12 +236,8 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 			return nil, err
 		}
 		today := s.cal.Today()
-		if !isDraft(p) {
-			st, _, err := s.derive(tx, p, today)
-			if err != nil {
-				return nil, err
-			}
-			return nil, errs.ProtocolNotDraft.New("%s is %s: it was already opened for signature", p.GetName(), aip.EnumName(st))
+		if err := s.draftOnly(tx, p, today, "it was already opened for signature"); err != nil {
+			return nil, err
 		}
 		if err := validate(tx, p, tx.Region()); err != nil {
 			return nil, err
@@ -491,6 +478,20 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 		}
 		return p, tx.Put(p)
 	})
+}
+
+// draftOnly refuses a change to p unless p is a DRAFT, with
+// PROTOCOL_NOT_DRAFT naming the state it is in on today; why ends the
+// message in the refused method's words ("{name} is {STATE}: {why}").
+func (s *Service) draftOnly(tx store.ReadTx, p *famiv1.Protocol, today, why string) error {
+	if isDraft(p) {
+		return nil
+	}
+	st, _, err := s.derive(tx, p, today)
+	if err != nil {
+		return err
+	}
+	return errs.ProtocolNotDraft.New("%s is %s: %s", p.GetName(), aip.EnumName(st), why)
 }
 
 // partyOnly enforces the network members' right of DESIGN.md section 6:

@@ -25,21 +25,19 @@ const (
 // it names exist in its region.
 func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
 	var v errs.Violations
-	networks := check.Set[string]{}
-	if resource.Ref(tx, &v, "protocol.network", p.GetNetwork(), region, resource.Networks, &famiv1.Network{}, true) {
-		networks[p.GetNetwork()] = true
-	}
+	networks := resource.NewRefList[*famiv1.Network](tx, &v, region, resource.Networks)
+	networks.Check("protocol.network", p.GetNetwork())
 	if check.AtMost(&v, "protocol.additional_networks", len(p.GetAdditionalNetworks()), maxNetworks, "networks") {
-		resource.Refs[famiv1.Network](tx, &v, "protocol.additional_networks", p.GetAdditionalNetworks(), region, resource.Networks,
-			networks, "%s is already listed as a network of the protocol")
+		networks.Twice = "%s is already listed as a network of the protocol"
+		networks.CheckAll("protocol.additional_networks", p.GetAdditionalNetworks())
 	}
 
 	check.Text(&v, "protocol.title", p.GetTitle(), true, maxTitle, false)
 	if check.AtMost(&v, "protocol.parties", len(p.GetParties()), maxParties, "parties") {
-		seen := check.Set[string]{}
+		parties := resource.NewRefList[*famiv1.Partner](tx, &v, region, resource.Partners)
 		for i, party := range p.GetParties() {
 			f := errs.Indexed("protocol.parties", i)
-			resource.RefOnce[famiv1.Partner](tx, &v, f+".partner", party.GetPartner(), region, resource.Partners, seen, "%s is listed twice")
+			parties.Check(f+".partner", party.GetPartner())
 			check.Enum(&v, f+".role", party.GetRole(), true)
 			other := party.GetRole() == famiv1.PartyRole_PARTY_ROLE_OTHER
 			check.Text(&v, f+".role_label", party.GetRoleLabel(), other, maxLabel, false)

@@ -47,11 +47,11 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 	default:
 		check.AtMost(&v, "network.members", len(n.GetMembers()), maxMembers, "members")
 	}
-	seen := check.Set[string]{}
+	members := resource.NewRefList[*famiv1.Partner](tx, &v, region, resource.Partners)
 	var leads []string
 	for i, m := range n.GetMembers() {
 		f := errs.Indexed("network.members", i)
-		resource.RefOnce[famiv1.Partner](tx, &v, f+".partner", m.GetPartner(), region, resource.Partners, seen, "%s is listed twice")
+		members.Check(f+".partner", m.GetPartner())
 		check.Enum(&v, f+".role", m.GetRole(), true)
 		check.Date(&v, f+".since", m.GetSince(), false)
 		if m.GetRole() == famiv1.MemberRole_MEMBER_ROLE_LEAD {

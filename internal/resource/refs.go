@@ -6,33 +6,45 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 )
 
-// Refs checks the references a repeated field lists, each at its own path
-// ("field[i]") with RefOnce.
-func Refs[T any, P interface {
-	*T
-	store.Resource
-}](tx store.ReadTx, v *errs.Violations, field string, names []string, region, collection string, seen check.Set[string], twice string) {
-	for i, name := range names {
-		RefOnce[T, P](tx, v, errs.Indexed(field, i), name, region, collection, seen, twice)
-	}
+// RefList checks the references to resources of one collection that a
+// request lists, in one list or in several that may not name the same
+// resource twice (a protocol's network and its additional networks): each
+// must be a required Ref to an existing R of the collection in the region,
+// and not one listed before. The violations go to the Violations it was
+// made with.
+type RefList[R store.Resource] struct {
+	tx                 store.ReadTx
+	v                  *errs.Violations
+	region, collection string
+	seen               check.Set[string]
+	// Twice words the violation of a name listed again, given the name;
+	// "%s is listed twice" unless set.
+	Twice string
 }
 
-// RefOnce checks one of the references a list holds: a required Ref to an
-// existing T of collection in region, and not one listed before. seen
-// holds the names listed so far, which may include names the request lists
-// elsewhere; twice words the violation of a name listed again, given the
-// name ("%s is listed twice"). It reports whether name is a valid
-// reference listed for the first time.
-func RefOnce[T any, P interface {
-	*T
-	store.Resource
-}](tx store.ReadTx, v *errs.Violations, field, name, region, collection string, seen check.Set[string], twice string) bool {
-	if !Ref(tx, v, field, name, region, collection, P(new(T)), true) {
+// NewRefList returns the RefList of the references to collection that a
+// request for region lists, read in tx, with violations recorded in v.
+func NewRefList[R store.Resource](tx store.ReadTx, v *errs.Violations, region, collection string) *RefList[R] {
+	return &RefList[R]{tx: tx, v: v, region: region, collection: collection, seen: check.Set[string]{}, Twice: "%s is listed twice"}
+}
+
+// Check checks the reference name listed at field. It reports whether
+// name is a valid reference listed for the first time.
+func (l *RefList[R]) Check(field, name string) bool {
+	if !Ref(l.tx, l.v, field, name, l.region, l.collection, newOf[R](), true) {
 		return false
 	}
-	if seen.Again(name) {
-		v.Add(field, twice, name)
+	if l.seen.Again(name) {
+		l.v.Add(field, l.Twice, name)
 		return false
 	}
 	return true
+}
+
+// CheckAll checks the references a repeated field lists, each at its own
+// path ("field[i]").
+func (l *RefList[R]) CheckAll(field string, names []string) {
+	for i, name := range names {
+		l.Check(errs.Indexed(field, i), name)
+	}
 }

@@ -6,16 +6,15 @@ import (
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
-// TestRefs: each listed name is a Ref at its own path, and a name listed
-// again, in the list or among those seen before it, is refused in the
-// caller's words.
-func TestRefs(t *testing.T) {
+// TestRefList: each listed name is a Ref at its own path, and a name
+// listed again, in the list or among those checked before it, is refused
+// in the caller's words.
+func TestRefList(t *testing.T) {
 	s, _ := seeded(t, 3)
 	const p = "regions/lombardia/partners/"
 	names := []string{p + "p01", p + "p02", p + "p01", p + "p99", "", "regions/veneto/partners/p01", p + "p03"}
@@ -28,8 +27,12 @@ func TestRefs(t *testing.T) {
 	}
 	err := s.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
 		var v errs.Violations
-		seen := check.Set[string]{p + "p03": true}
-		resource.Refs[famiv1.Partner](tx, &v, "partners", names, "lombardia", resource.Partners, seen, "%s is listed again")
+		refs := resource.NewRefList[*famiv1.Partner](tx, &v, "lombardia", resource.Partners)
+		refs.Twice = "%s is listed again"
+		if !refs.Check("partner", p+"p03") || v.Len() != 0 {
+			t.Fatalf("Check of an existing partner: %v", v.List())
+		}
+		refs.CheckAll("partners", names)
 		if v.Len() != len(want) {
 			t.Errorf("violations %v, want %d", v.List(), len(want))
 		}
@@ -38,14 +41,20 @@ func TestRefs(t *testing.T) {
 				t.Errorf("%s: %q, want it to say %q", vi.Field, vi.Description, w)
 			}
 		}
-		if !seen[p+"p01"] || !seen[p+"p02"] || seen[p+"p99"] {
-			t.Errorf("seen = %v, want the existing names listed", seen)
+		// The existing names listed are remembered, a missing one is not.
+		for name, seen := range map[string]bool{p + "p01": true, p + "p02": true, p + "p99": false} {
+			n := v.Len()
+			refs.Check("again", name)
+			if got := v.Len() > n && strings.HasSuffix(v.List()[n].Description, "is listed again"); got != seen {
+				t.Errorf("%s seen = %v, want %v (%v)", name, got, seen, v.List()[n:])
+			}
 		}
-		once := check.Set[string]{}
+		var v1 errs.Violations
+		once := resource.NewRefList[*famiv1.Partner](tx, &v1, "lombardia", resource.Partners)
+		once.Twice = "%s again"
 		for i, want := range []bool{true, false} {
-			var v errs.Violations
-			if got := resource.RefOnce[famiv1.Partner](tx, &v, "partner", p+"p02", "lombardia", resource.Partners, once, "%s again"); got != want || v.Len() != i {
-				t.Errorf("RefOnce, time %d: %v with %v, want %v", i+1, got, v.List(), want)
+			if got := once.Check("partner", p+"p02"); got != want || v1.Len() != i {
+				t.Errorf("Check, time %d: %v with %v, want %v", i+1, got, v1.List(), want)
 			}
 		}
 		return nil

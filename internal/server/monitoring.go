@@ -17,22 +17,22 @@ func monitoringServices(mon *monitoring.Service, contacts *registry.Contacts, ev
 	return []service{
 		{
 			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterMonitoringServiceServer(s, mon) },
-			connect: connectOf(famiv1connect.NewMonitoringServiceHandler)(mon),
+			connect: connectOf(famiv1connect.NewMonitoringServiceHandler).serving(mon),
 			gateway: gatewayOf(famiv1.RegisterMonitoringServiceHandlerClient, famiv1.NewMonitoringServiceClient),
 		},
 		{
 			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterContactServiceServer(s, contacts) },
-			connect: connectOf(famiv1connect.NewContactServiceHandler)(contacts),
+			connect: connectOf(famiv1connect.NewContactServiceHandler).serving(contacts),
 			gateway: gatewayOf(famiv1.RegisterContactServiceHandlerClient, famiv1.NewContactServiceClient),
 		},
 		{
 			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterEvaluationServiceServer(s, eval) },
-			connect: connectOf(famiv1connect.NewEvaluationServiceHandler)(eval),
+			connect: connectOf(famiv1connect.NewEvaluationServiceHandler).serving(eval),
 			gateway: gatewayOf(famiv1.RegisterEvaluationServiceHandlerClient, famiv1.NewEvaluationServiceClient),
 		},
 		{
 			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterSurveyServiceServer(s, surveys) },
-			connect: connectOf(famiv1connect.NewSurveyServiceHandler)(surveys),
+			connect: connectOf(famiv1connect.NewSurveyServiceHandler).serving(surveys),
 			gateway: gatewayOf(famiv1.RegisterSurveyServiceHandlerClient, famiv1.NewSurveyServiceClient),
 		},
 	}

@@ -41,32 +41,32 @@ func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.
 	return []service{
 		{
 			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterRegionServiceServer(s, regions) },
-			connect: connectOf(famiv1connect.NewRegionServiceHandler)(regions),
+			connect: connectOf(famiv1connect.NewRegionServiceHandler).serving(regions),
 			gateway: gatewayOf(famiv1.RegisterRegionServiceHandlerClient, famiv1.NewRegionServiceClient),
 		},
 		{
 			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterPartnerServiceServer(s, partners) },
-			connect: connectOf(famiv1connect.NewPartnerServiceHandler)(partners),
+			connect: connectOf(famiv1connect.NewPartnerServiceHandler).serving(partners),
 			gateway: gatewayOf(famiv1.RegisterPartnerServiceHandlerClient, famiv1.NewPartnerServiceClient),
 		},
 		{
 			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterProjectServiceServer(s, projects) },
-			connect: connectOf(famiv1connect.NewProjectServiceHandler)(projects),
+			connect: connectOf(famiv1connect.NewProjectServiceHandler).serving(projects),
 			gateway: gatewayOf(famiv1.RegisterProjectServiceHandlerClient, famiv1.NewProjectServiceClient),
 		},
 		{
 			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterNetworkServiceServer(s, networks) },
-			connect: connectOf(famiv1connect.NewNetworkServiceHandler)(networks),
+			connect: connectOf(famiv1connect.NewNetworkServiceHandler).serving(networks),
 			gateway: gatewayOf(famiv1.RegisterNetworkServiceHandlerClient, famiv1.NewNetworkServiceClient),
 		},
 		{
 			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterProtocolServiceServer(s, prot) },
-			connect: connectOf(famiv1connect.NewProtocolServiceHandler)(prot),
+			connect: connectOf(famiv1connect.NewProtocolServiceHandler).serving(prot),
 			gateway: gatewayOf(famiv1.RegisterProtocolServiceHandlerClient, famiv1.NewProtocolServiceClient),
 		},
 		{
 			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterSupportServiceServer(s, sup) },
-			connect: connectOf(famiv1connect.NewSupportServiceHandler)(sup),
+			connect: connectOf(famiv1connect.NewSupportServiceHandler).serving(sup),
 			gateway: gatewayOf(famiv1.RegisterSupportServiceHandlerClient, famiv1.NewSupportServiceClient),
 			routes: func(mux *listenerMux, pipe *pipeline) {
 				mux.Handle("GET /v1/regions/{region}/supportEntries:export", exportSupportCSV(pipe, sup))
@@ -74,7 +74,7 @@ func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.
 		},
 		{
 			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterMeetingServiceServer(s, mtg) },
-			connect: connectOf(famiv1connect.NewMeetingServiceHandler)(mtg),
+			connect: connectOf(famiv1connect.NewMeetingServiceHandler).serving(mtg),
 			gateway: gatewayOf(famiv1.RegisterMeetingServiceHandlerClient, famiv1.NewMeetingServiceClient),
 			routes: func(mux *listenerMux, pipe *pipeline) {
 				feed := meetingCalendar(pipe, mtg)
@@ -85,7 +85,7 @@ func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.
 		},
 		{
 			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterAuthServiceServer(s, acc) },
-			connect: connectOf(famiv1connect.NewAuthServiceHandler)(acc),
+			connect: connectOf(famiv1connect.NewAuthServiceHandler).serving(acc),
 			gateway: gatewayOf(famiv1.RegisterAuthServiceHandlerClient, famiv1.NewAuthServiceClient),
 		},
 	}
@@ -98,12 +98,12 @@ func syncServices(f *feed.Service, a *admin.Service) []service {
 	return []service{
 		{
 			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterSyncServiceServer(s, f) },
-			connect: connectOf(famiv1connect.NewSyncServiceHandler)(syncConnect{f}),
+			connect: connectOf(famiv1connect.NewSyncServiceHandler).serving(syncConnect{f}),
 			gateway: gatewayOf(famiv1.RegisterSyncServiceHandlerClient, famiv1.NewSyncServiceClient),
 		},
 		{
 			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterAdminServiceServer(s, a) },
-			connect: connectOf(famiv1connect.NewAdminServiceHandler)(adminConnect{a}),
+			connect: connectOf(famiv1connect.NewAdminServiceHandler).serving(adminConnect{a}),
 			gateway: gatewayOf(famiv1.RegisterAdminServiceHandlerClient, famiv1.NewAdminServiceClient),
 		},
 	}
@@ -114,7 +114,7 @@ func syncServices(f *feed.Service, a *admin.Service) []service {
 func dashboardService(d *dashboard.Service) service {
 	return service{
 		grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterDashboardServiceServer(s, d) },
-		connect: connectOf(famiv1connect.NewDashboardServiceHandler)(d),
+		connect: connectOf(famiv1connect.NewDashboardServiceHandler).serving(d),
 		gateway: gatewayOf(famiv1.RegisterDashboardServiceHandlerClient, famiv1.NewDashboardServiceClient),
 	}
 }
@@ -124,19 +124,25 @@ func dashboardService(d *dashboard.Service) service {
 func overlapService(o *registry.Overlaps) service {
 	return service{
 		grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterOverlapServiceServer(s, o) },
-		connect: connectOf(famiv1connect.NewOverlapServiceHandler)(o),
+		connect: connectOf(famiv1connect.NewOverlapServiceHandler).serving(o),
 		gateway: gatewayOf(famiv1.RegisterOverlapServiceHandlerClient, famiv1.NewOverlapServiceClient),
 	}
 }
 
-// connectOf mounts impl as a connect-go handler once the server's handler
-// options are known: connectOf(famiv1connect.NewXServiceHandler)(impl).
-// It takes impl in a second call so that H is inferred from the generated
-// constructor (the service's handler interface), not from impl's own type.
-func connectOf[H any](newHandler func(H, ...connect.HandlerOption) (string, http.Handler)) func(impl H) func(...connect.HandlerOption) (string, http.Handler) {
-	return func(impl H) func(...connect.HandlerOption) (string, http.Handler) {
-		return func(o ...connect.HandlerOption) (string, http.Handler) { return newHandler(impl, o...) }
-	}
+// connectHandler is a generated connect-go constructor,
+// famiv1connect.NewXServiceHandler, of a service whose handler interface
+// is H.
+type connectHandler[H any] func(H, ...connect.HandlerOption) (string, http.Handler)
+
+// connectOf is newHandler as a connectHandler: connectOf(NewXServiceHandler)
+// lets Go infer H from the constructor, which it cannot do from an
+// implementation passed in the same call (its own type is not H).
+func connectOf[H any](newHandler connectHandler[H]) connectHandler[H] { return newHandler }
+
+// serving mounts impl as a connect-go handler once the server's handler
+// options are known.
+func (newHandler connectHandler[H]) serving(impl H) func(...connect.HandlerOption) (string, http.Handler) {
+	return func(o ...connect.HandlerOption) (string, http.Handler) { return newHandler(impl, o...) }
 }
 
 // gatewayOf registers a service's REST routes on the gateway, calling the

@@ -26,18 +26,20 @@ type resourceForm[T any] struct {
 }
 
 // edit renders the page of the stored resource: with fm nil, a form
-// filled from it; else fm as submitted, beside what is stored now, so that
-// a stale edit can be compared and redone.
+// filled from it; else fm as submitted, beside what is stored now and
+// compared with it, so that a stale edit can be compared and redone.
 func (rf resourceForm[T]) edit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
 	cur, err := rf.get(r, s)
 	if err != nil {
 		rf.app.fail(w, r, s, err)
 		return
 	}
+	stored := rf.fields(cur)
 	if fm == nil {
-		fm = newForm(rf.fields(cur))
+		fm = newForm(stored)
+	} else {
+		fm.compare(stored, rf.compared)
 	}
-	fm.compare(rf.fields(cur), rf.compared)
 	rf.render(w, r, s, code, fm, cur)
 }
 
