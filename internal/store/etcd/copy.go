@@ -103,39 +103,11 @@ func (s *Store) ImportRegion(ctx context.Context, region string, records func(pu
 		return errs.NotFoundf("region %q not found", region)
 	}
 	marker, guard := s.importMarker(region), r.base+keyRevision
-	resp, err := s.kv.Get(ctx, marker)
+	markedAt, err := s.beginImport(ctx, r, region)
 	if err != nil {
-		return unavailable(ctx, err)
+		return err
 	}
-	var markedAt int64 // the marker's ModRevision, 0 without one
-	if len(resp.Kvs) > 0 {
-		markedAt = resp.Kvs[0].ModRevision
-	} else {
-		resp, err := s.kv.Get(ctx, r.base, clientv3.WithRange(prefixEnd(r.base)), clientv3.WithCountOnly())
-		if err != nil {
-			return unavailable(ctx, err)
-		}
-		if resp.Count > 0 {
-			return errs.RegionNotEmpty.New("region %s already holds %d keys in etcd: import into an empty region", region, resp.Count)
-		}
-	}
-	// Mark the region: an empty one if famid has not written it since it
-	// was counted; one an import left marked, wiping what it wrote.
-	mark := []clientv3.Op{clientv3.OpPut(marker, "famictl restore "+time.Now().UTC().Format(time.RFC3339))}
-	unchanged := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(marker), "=", markedAt)}
-	if markedAt == 0 {
-		unchanged = append(unchanged, clientv3.Compare(clientv3.ModRevision(guard), "=", 0))
-	} else {
-		mark = append(mark, clientv3.OpDelete(r.base, clientv3.WithRange(prefixEnd(r.base))))
-	}
-	begin, err := s.kv.Txn(ctx).If(unchanged...).Then(mark...).Commit()
-	if err != nil {
-		return unavailable(ctx, err)
-	}
-	if !begin.Succeeded {
-		return errs.RegionWritten.New("region %s was written, or another import of it started, as the import began", region)
-	}
-	ours := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(guard), "=", 0), clientv3.Compare(clientv3.ModRevision(marker), "=", begin.Header.Revision)}
+	ours := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(guard), "=", 0), clientv3.Compare(clientv3.ModRevision(marker), "=", markedAt)}
 	var ops, meta []clientv3.Op
 	size := 0
 	commit := func(ops []clientv3.Op) error {
@@ -190,6 +162,44 @@ func (s *Store) ImportRegion(ctx context.Context, region string, records func(pu
 	}
 	r.signal(0)
 	return nil
+}
+
+// beginImport marks region r for an import and returns the revision of
+// its marker: an empty region if famid has not written it since it was
+// counted, or one an import left marked, wiping what that import wrote.
+func (s *Store) beginImport(ctx context.Context, r *region, region string) (markedAt int64, err error) {
+	marker, guard := s.importMarker(region), r.base+keyRevision
+	resp, err := s.kv.Get(ctx, marker)
+	if err != nil {
+		return 0, unavailable(ctx, err)
+	}
+	var leftAt int64 // the marker's ModRevision, 0 without one
+	if len(resp.Kvs) > 0 {
+		leftAt = resp.Kvs[0].ModRevision
+	} else {
+		resp, err := s.kv.Get(ctx, r.base, clientv3.WithRange(prefixEnd(r.base)), clientv3.WithCountOnly())
+		if err != nil {
+			return 0, unavailable(ctx, err)
+		}
+		if resp.Count > 0 {
+			return 0, errs.RegionNotEmpty.New("region %s already holds %d keys in etcd: import into an empty region", region, resp.Count)
+		}
+	}
+	mark := []clientv3.Op{clientv3.OpPut(marker, "famictl restore "+time.Now().UTC().Format(time.RFC3339))}
+	unchanged := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(marker), "=", leftAt)}
+	if leftAt == 0 {
+		unchanged = append(unchanged, clientv3.Compare(clientv3.ModRevision(guard), "=", 0))
+	} else {
+		mark = append(mark, clientv3.OpDelete(r.base, clientv3.WithRange(prefixEnd(r.base))))
+	}
+	begin, err := s.kv.Txn(ctx).If(unchanged...).Then(mark...).Commit()
+	if err != nil {
+		return 0, unavailable(ctx, err)
+	}
+	if !begin.Succeeded {
+		return 0, errs.RegionWritten.New("region %s was written, or another import of it started, as the import began", region)
+	}
+	return begin.Header.Revision, nil
 }
 
 // importMarker is the key that marks region as being imported. It lies
