@@ -12,13 +12,15 @@ import (
 // A national read (regions/-) answers what it can (AIP-217): a region whose
 // data cannot be read now is left out and named in the response's
 // unreachable field, and the rest is answered, its totals those of the
-// regions read. Only DATA_LOSS leaves a region out: a damaged record
-// (RECORD_CORRUPT) or a region file refused at start (REGION_FILE_DAMAGED)
-// is one region's trouble and stays so until that region is restored.
-// Every other error fails the whole read as it did: the caller's own
-// (INVALID_ARGUMENT, PERMISSION_DENIED, its deadline or cancel) and
-// UNAVAILABLE, which on this server is never one region's (the store is
-// closed, or the etcd cluster holding every region does not answer).
+// regions read. Only one region's trouble leaves it out: its data lost
+// (DATA_LOSS: a damaged record, RECORD_CORRUPT, or a region file refused
+// at start, REGION_FILE_DAMAGED), until that region is restored, or its
+// import into etcd unfinished (REGION_IMPORTING), until the import is run
+// to its end. Every other error fails the whole read as it did: the
+// caller's own (INVALID_ARGUMENT, PERMISSION_DENIED, its deadline or
+// cancel) and any other UNAVAILABLE, which on this server is never one
+// region's (the store is closed, or the etcd cluster holding every region
+// does not answer).
 
 // Skip reports whether err, met reading region (an id) as part of a
 // national read in ctx, leaves that region out of the read instead of
@@ -26,13 +28,22 @@ import (
 // field. A region left out is also recorded, with err, for the call's log
 // line (see TrackUnreachable).
 func Skip(ctx context.Context, region string, err error) bool {
-	if ctx.Err() != nil || errs.CodeOf(err) != errs.DataLoss {
+	if ctx.Err() != nil || !regionOnly(err) {
 		return false
 	}
 	if t, ok := ctx.Value(trackerKey{}).(*tracker); ok {
 		t.add("regions/"+region, err)
 	}
 	return true
+}
+
+// regionOnly reports whether err is one region's trouble: its data lost
+// (DATA_LOSS) or its import into etcd unfinished (REGION_IMPORTING, an
+// UNAVAILABLE that, unlike the others, names one region and lasts until
+// that region's import is run to its end).
+func regionOnly(err error) bool {
+	e := errs.As(err)
+	return e != nil && (e.Code == errs.DataLoss || e.Reason == errs.RegionImporting)
 }
 
 type trackerKey struct{}

@@ -281,7 +281,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &left):
 		// Logged by the build; a damaged region needs an operator, so
 		// no Retry-After.
-		http.Error(w, "Dati aperti non disponibili: archivio danneggiato per "+left.displayNames()+".", http.StatusServiceUnavailable)
+		http.Error(w, "Dati aperti non disponibili: archivio danneggiato o in ripristino per "+left.displayNames()+".", http.StatusServiceUnavailable)
 		return
 	case err != nil:
 		http.Error(w, "Dati aperti temporaneamente non disponibili.", http.StatusServiceUnavailable)

@@ -3,6 +3,7 @@ package server_test
 import (
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,6 +56,18 @@ func TestEtcdHalfImportedRegion(t *testing.T) {
 			checkErr(t, "list a half-imported region", err, wantErr{codes.Unavailable, "REGION_IMPORTING", nil})
 			if _, err := s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: "regions/veneto"}); err != nil {
 				t.Errorf("list veneto: %v", err)
+			}
+			// The national view answers without the region being imported
+			// and names it (AIP-217), as it does a damaged one.
+			all, err := s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: "regions/-"})
+			if err != nil {
+				t.Fatalf("national list during an import: %v", err)
+			}
+			if got := all.GetUnreachable(); !slices.Equal(got, []string{lombardia}) {
+				t.Errorf("national list during an import: unreachable %q, want [%s]", got, lombardia)
+			}
+			if s := log.String(); !strings.Contains(s, `level=WARN msg="region unreachable"`) || !strings.Contains(s, "unreachable=[regions/lombardia]") {
+				t.Errorf("the national list's log does not warn of the region being imported:\n%s", s)
 			}
 		})
 	}

@@ -262,8 +262,13 @@ func national(req proto.Message) bool {
 // caller got an error or an answer without the region. The regional calls
 // inside a national read never reach the edge, so nothing else logs them.
 func (p *pipeline) logUnreachable(ctx context.Context, c *call, left func() ([]string, error)) {
-	if regions, err := left(); len(regions) > 0 {
+	regions, err := left()
+	switch {
+	case len(regions) == 0:
+	case errs.CodeOf(err) == errs.DataLoss: // the first region's; the line names every one's
 		p.log.ErrorContext(ctx, "data loss", "procedure", c.procedure, "unreachable", regions, "err", err)
+	default: // an import under way, which its operator knows of
+		p.log.WarnContext(ctx, "region unreachable", "procedure", c.procedure, "unreachable", regions, "err", err)
 	}
 }
 

@@ -215,7 +215,7 @@ func TestOpenDataWithoutARegion(t *testing.T) {
 
 	ts = ts.restart()
 	res, body := get(t, ts, path)
-	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "archivio danneggiato per Lombardia.") {
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "archivio danneggiato o in ripristino per Lombardia.") {
 		t.Errorf("projects after a restart with a damaged region: status %d, body %q; want 503 naming Lombardia", res.StatusCode, body)
 	}
 
@@ -225,7 +225,7 @@ func TestOpenDataWithoutARegion(t *testing.T) {
 	}
 	ts = ts.restart()
 	res, body = get(t, ts, path)
-	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "archivio danneggiato per Lombardia, Veneto.") {
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "archivio danneggiato o in ripristino per Lombardia, Veneto.") {
 		t.Errorf("projects with a region refused at start: status %d, body %q; want 503 naming Lombardia and Veneto", res.StatusCode, body)
 	}
 }

@@ -664,5 +664,5 @@ var italian = map[string]string{
 	"dashboard.totals":                           "Totale nazionale",
 	"dashboard.none":                             "Nessun dato.",
 	"national.unreachable":                       "Dati non disponibili per: %s. I totali nazionali comprendono solo le altre regioni.",
-	"national.unreachable_region":                "%s (archivio danneggiato)",
+	"national.unreachable_region":                "%s (archivio danneggiato o in ripristino)",
 }
