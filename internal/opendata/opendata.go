@@ -181,8 +181,9 @@ func (h *Handler) state(ctx context.Context, base string) (string, time.Time, er
 		case err == nil:
 			b.WriteString(region + "=" + strconv.FormatInt(rev, 10) + ";")
 		case aip.Skip(ctx, region, err):
-			// A region famid does not serve (its file damaged) has no
-			// revision; the build will name it.
+			// A region famid does not serve (its file damaged, its
+			// import into etcd unfinished) has no revision; the build
+			// will name it.
 			b.WriteString(region + "=unreachable;")
 		default:
 			return "", time.Time{}, err
