@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -24,89 +23,114 @@ import (
 
 // BenchmarkRefusal is the refusal path alone: what a call refused at the
 // concurrency limit costs, over gRPC and over the HTTP port, against a
-// real server whose only slot is held (docs/benchmarks.md, "Overload
-// (issue 17)": a refusal's cost over a served call's, ρ, bounds the
-// goodput at twice the capacity). Each op is one authenticated
-// GetPartner refused with RESOURCE_EXHAUSTED (REST: 429) and a
-// Retry-After, checked on every answer.
+// real server whose only slot is held (refused/...), and what the same
+// call costs served by a server with free slots (served/...), in the same
+// run (docs/benchmarks.md, "Overload (issue 17)": a refusal's cost over a
+// served call's, ρ, bounds the goodput at twice the capacity). Each op is
+// one authenticated GetPartner, refused with RESOURCE_EXHAUSTED (REST:
+// 429) and a Retry-After, or served, checked on every answer.
 //
 // The clients are written by hand on a kept-alive connection, so that
 // what they spend and allocate is small and the same whatever the
 // server does: the gRPC one sends a call's HEADERS and DATA frames in
 // one write, as grpc-go does, keeping a few calls in flight on its
 // connection; the HTTP/1.1 one sends a request and reads its answer.
-// allocs/op is then mostly the server's.
+// allocs/op is then mostly the server's; cpu-ns/op counts the client's
+// CPU too, so that refused over served cpu-ns/op is an upper bound of ρ.
 func BenchmarkRefusal(b *testing.B) {
-	cfg := server.Config{MaxConcurrentCalls: 1, Logger: benchLogger(b)}
-	server.SetAdmissionHold(&cfg, time.Hour) // the held call keeps its slot
-	ts := startServer(b, cfg)
-	name := benchPartner(b, ts)
-	holdTheSlot(b, ts)
-	msg, err := proto.Marshal(&famiv1.GetPartnerRequest{Name: name})
-	if err != nil {
-		b.Fatal(err)
+	full := server.Config{MaxConcurrentCalls: 1, Logger: benchLogger(b)}
+	server.SetAdmissionHold(&full, time.Hour) // the held call keeps its slot
+	servers := map[string]*testServer{
+		"refused": startServer(b, full),
+		"served":  startServer(b, server.Config{Logger: benchLogger(b)}),
 	}
+	for _, answer := range []string{"refused", "served"} {
+		ts := servers[answer]
+		name := benchPartner(b, ts)
+		if answer == "refused" {
+			holdTheSlot(b, ts)
+		}
+		msg, err := proto.Marshal(&famiv1.GetPartnerRequest{Name: name})
+		if err != nil {
+			b.Fatal(err)
+		}
+		grpcStatus := map[string]string{"refused": "8", "served": "0"}[answer]
 
-	b.Run("grpc", func(b *testing.B) {
-		c := dialH2(b, ts.grpcAddr(), ts.token, msg)
-		const inFlight = 8
-		b.ReportAllocs()
-		sent := 0
-		measureCPU(b, func() {
-			for b.Loop() {
-				c.send(b)
-				if sent++; sent > inFlight {
-					c.awaitRefusal(b)
-				}
-			}
-			for range min(sent, inFlight) {
-				c.awaitRefusal(b)
-			}
-		})
-	})
-
-	grpcWeb := make([]byte, 5+len(msg))
-	grpcWeb[4] = byte(len(msg))
-	copy(grpcWeb[5:], msg)
-	requests := []struct {
-		surface, request string
-		status           int
-		refused          func(*http.Response) bool
-	}{
-		{"connect", post(famiv1connect.PartnerServiceGetPartnerProcedure, "application/proto", ts.token, msg), http.StatusTooManyRequests,
-			func(r *http.Response) bool { return true }},
-		{"grpcweb", post(famiv1connect.PartnerServiceGetPartnerProcedure, "application/grpc-web+proto", ts.token, grpcWeb), http.StatusOK,
-			func(r *http.Response) bool { return r.Header.Get("Grpc-Status") == "8" }},
-		{"rest", "GET /v1/" + name + " HTTP/1.1\r\nHost: famid\r\nAuthorization: Bearer " + ts.token + "\r\n\r\n", http.StatusTooManyRequests,
-			func(r *http.Response) bool { return r.Header.Get("Retry-After") != "" }},
-	}
-	for _, rq := range requests {
-		b.Run(rq.surface, func(b *testing.B) {
-			conn, err := net.Dial("tcp", ts.srv.HTTPAddr())
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer conn.Close()
-			br := bufio.NewReader(conn)
-			request := []byte(rq.request)
+		b.Run(answer+"/grpc", func(b *testing.B) {
+			c := dialH2(b, ts.grpcAddr(), ts.token, msg)
+			const inFlight = 8
 			b.ReportAllocs()
+			sent := 0
 			measureCPU(b, func() {
 				for b.Loop() {
-					if _, err := conn.Write(request); err != nil {
-						b.Fatal(err)
+					c.send(b)
+					if sent++; sent > inFlight {
+						c.awaitAnswer(b, grpcStatus)
 					}
-					resp, err := http.ReadResponse(br, nil)
-					if err != nil {
-						b.Fatal(err)
-					}
-					_, err = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if err != nil || resp.StatusCode != rq.status || !rq.refused(resp) || resp.Close {
-						b.Fatalf("got %d %v (close %t, %v), want a refusal on a kept-alive connection", resp.StatusCode, resp.Header, resp.Close, err)
-					}
+				}
+				for range min(sent, inFlight) {
+					c.awaitAnswer(b, grpcStatus)
 				}
 			})
 		})
+
+		grpcWeb := make([]byte, 5+len(msg))
+		grpcWeb[4] = byte(len(msg))
+		copy(grpcWeb[5:], msg)
+		requests := []struct {
+			surface, request string
+			// answered checks an answer's status, headers and body.
+			answered func(*http.Response, []byte) bool
+		}{
+			{"connect", post(famiv1connect.PartnerServiceGetPartnerProcedure, "application/proto", ts.token, msg),
+				func(r *http.Response, _ []byte) bool {
+					return r.StatusCode == map[string]int{"refused": http.StatusTooManyRequests, "served": http.StatusOK}[answer]
+				}},
+			{"grpcweb", post(famiv1connect.PartnerServiceGetPartnerProcedure, "application/grpc-web+proto", ts.token, grpcWeb),
+				func(r *http.Response, body []byte) bool {
+					if answer == "refused" {
+						return r.StatusCode == http.StatusOK && r.Header.Get("Grpc-Status") == grpcStatus
+					}
+					return r.StatusCode == http.StatusOK && bytes.Contains(body, []byte("grpc-status: 0"))
+				}},
+			{"rest", "GET /v1/" + name + " HTTP/1.1\r\nHost: famid\r\nAuthorization: Bearer " + ts.token + "\r\n\r\n",
+				func(r *http.Response, _ []byte) bool {
+					if answer == "refused" {
+						return r.StatusCode == http.StatusTooManyRequests && r.Header.Get("Retry-After") != ""
+					}
+					return r.StatusCode == http.StatusOK
+				}},
+		}
+		for _, rq := range requests {
+			b.Run(answer+"/"+rq.surface, func(b *testing.B) {
+				conn, err := net.Dial("tcp", ts.srv.HTTPAddr())
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				request := []byte(rq.request)
+				var body bytes.Buffer
+				b.ReportAllocs()
+				measureCPU(b, func() {
+					for b.Loop() {
+						if _, err := conn.Write(request); err != nil {
+							b.Fatal(err)
+						}
+						resp, err := http.ReadResponse(br, nil)
+						if err != nil {
+							b.Fatal(err)
+						}
+						body.Reset()
+						_, err = body.ReadFrom(resp.Body)
+						resp.Body.Close()
+						if err != nil || !rq.answered(resp, body.Bytes()) || resp.Close {
+							b.Fatalf("got %d %v %q (close %t, %v), want it %s on a kept-alive connection", resp.StatusCode, resp.Header, body.Bytes(), resp.Close, err, answer)
+						}
+					}
+				})
+			})
+		}
 	}
 }
 
@@ -157,11 +181,13 @@ type h2Caller struct {
 	headers bytes.Buffer
 	bearer  string
 	msg     []byte
-	// next is the next stream's id; window the connection's send window.
-	next   uint32
-	window int64
-	// status and details are the last answer's grpc-status and whether it
-	// carried grpc-status-details-bin (the RetryInfo).
+	// next is the next stream's id; window the connection's send window;
+	// unacked the bytes received and not yet given back to the server's.
+	next    uint32
+	window  int64
+	unacked uint32
+	// status and details are the last headers' grpc-status and whether
+	// they carried grpc-status-details-bin (the RetryInfo).
 	status  string
 	details bool
 }
@@ -227,17 +253,19 @@ func (c *h2Caller) send(b *testing.B) {
 	}
 }
 
-// awaitRefusal reads frames up to a call's answer and fails b unless it
-// is RESOURCE_EXHAUSTED with its details.
-func (c *h2Caller) awaitRefusal(b *testing.B) {
+// awaitAnswer reads frames up to a call's end and fails b unless its
+// grpc-status is status, with its details (the RetryInfo) if it is an
+// error.
+func (c *h2Caller) awaitAnswer(b *testing.B, status string) {
 	for !c.read(b) {
 	}
-	if c.status != "8" || !c.details {
-		b.Fatalf("grpc-status %q, details %t; want 8 (RESOURCE_EXHAUSTED) with its RetryInfo", c.status, c.details)
+	if c.status != status || status != "0" && !c.details {
+		b.Fatalf("grpc-status %q, details %t; want %s", c.status, c.details, status)
 	}
 }
 
-// read reads one frame, and says whether it was a call's answer.
+// read reads one frame, and says whether it ended a call (its trailers,
+// or a trailers-only answer).
 func (c *h2Caller) read(b *testing.B) bool {
 	f, err := c.fr.ReadFrame()
 	if err != nil {
@@ -252,7 +280,15 @@ func (c *h2Caller) read(b *testing.B) bool {
 		if !f.HeadersEnded() {
 			b.Fatal("an answer's headers in more than one frame")
 		}
-		return true
+		return f.StreamEnded()
+	case *http2.DataFrame:
+		// The connection's receive window is given back as answers are
+		// read (each stream's starts afresh).
+		if c.unacked += uint32(len(f.Data())); c.unacked >= 1<<14 {
+			n := c.unacked
+			c.unacked = 0
+			c.write(b, func() error { return c.fr.WriteWindowUpdate(0, n) })
+		}
 	case *http2.WindowUpdateFrame:
 		if f.StreamID == 0 {
 			c.window += int64(f.Increment)
