@@ -103,9 +103,9 @@ func newShedder(limit int, hold time.Duration, m *metrics, log *slog.Logger) *sh
 // cannedContentTypes are the Content-Types of the POSTs of Connect unary
 // and gRPC-Web calls as their clients send them, whose refusals are
 // written once (connectAnswers): connect-go's ErrorWriter chooses an
-// answer's form from the request's method and Content-Type alone. It
-// writes the refusal of any other request (gRPC, a Connect GET or stream,
-// another spelling).
+// answer's form from the request's method and Content-Type alone. The
+// ErrorWriter still writes the refusal of any other request (gRPC, a
+// Connect GET or stream, another spelling).
 var cannedContentTypes = []string{"application/proto", "application/json",
 	"application/grpc-web", "application/grpc-web+proto", "application/grpc-web+json"}
 
@@ -117,6 +117,7 @@ type cannedAnswer struct {
 	body   []byte
 }
 
+// record returns the answer write writes.
 func record(write func(http.ResponseWriter)) *cannedAnswer {
 	a := &cannedAnswer{header: http.Header{}, status: http.StatusOK}
 	write(a)
