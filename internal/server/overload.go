@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -64,10 +65,14 @@ type shedder struct {
 	unary map[string]bool
 	// refusal is errOverloaded as each edge writes it, built once (on
 	// gRPC the error the tap returns, so that a refusal allocates nothing
-	// of its own).
+	// of its own). On the HTTP port the answers are encoded once as well
+	// (connectAnswers, restAnswer): encoding the same error for every
+	// refusal was a third of a Connect refusal's CPU (docs/benchmarks.md,
+	// "Overload (issue 17)", sixth pass).
 	refusal        error
 	connectRefusal *connect.Error
-	restRefusal    problem
+	connectAnswers map[string]*cannedAnswer
+	restAnswer     *cannedAnswer
 	errw           *connect.ErrorWriter
 	metrics        *metrics
 	// yield gives the processor to other goroutines (runtime.Gosched but
@@ -77,16 +82,68 @@ type shedder struct {
 
 func newShedder(limit int, hold time.Duration, m *metrics, log *slog.Logger) *shedder {
 	st := toStatus(context.Background(), log, "", errOverloaded)
-	return &shedder{
+	s := &shedder{
 		slots:          make(chan struct{}, limit),
 		hold:           hold,
 		refusal:        st.Err(),
 		connectRefusal: toConnect(st),
-		restRefusal:    problemFromStatus(st),
 		errw:           connect.NewErrorWriter(),
 		metrics:        m,
 		yield:          runtime.Gosched,
 	}
+	s.connectAnswers = map[string]*cannedAnswer{}
+	for _, ct := range cannedContentTypes {
+		r := &http.Request{Method: http.MethodPost, Header: http.Header{"Content-Type": {ct}}}
+		s.connectAnswers[ct] = record(func(w http.ResponseWriter) { s.errw.Write(w, r, s.connectRefusal) })
+	}
+	s.restAnswer = record(func(w http.ResponseWriter) { writeProblem(w, problemFromStatus(st), shedRetryAfter) })
+	return s
+}
+
+// cannedContentTypes are the Content-Types of the POSTs of Connect unary
+// and gRPC-Web calls as their clients send them, whose refusals are
+// written once (connectAnswers): connect-go's ErrorWriter chooses an
+// answer's form from the request's method and Content-Type alone. The
+// ErrorWriter still writes the refusal of any other request (gRPC, a
+// Connect GET or stream, another spelling).
+var cannedContentTypes = []string{"application/proto", "application/json",
+	"application/grpc-web", "application/grpc-web+proto", "application/grpc-web+json"}
+
+// A cannedAnswer is an HTTP answer written once and replayed: its
+// headers, status and body. It records what is written to it.
+type cannedAnswer struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+// record returns the answer write writes.
+func record(write func(http.ResponseWriter)) *cannedAnswer {
+	a := &cannedAnswer{header: http.Header{}, status: http.StatusOK}
+	write(a)
+	for k, v := range a.header {
+		// Shared by every answer: clipped, so that a header added later
+		// to one answer (Header().Add) cannot write into the others'.
+		a.header[k] = slices.Clip(v)
+	}
+	return a
+}
+
+func (a *cannedAnswer) Header() http.Header    { return a.header }
+func (a *cannedAnswer) WriteHeader(status int) { a.status = status }
+func (a *cannedAnswer) Write(p []byte) (int, error) {
+	a.body = append(a.body, p...)
+	return len(p), nil
+}
+
+// replay writes the answer to w.
+func (a *cannedAnswer) replay(w http.ResponseWriter) {
+	h := w.Header()
+	for k, v := range a.header {
+		h[k] = v
+	}
+	w.WriteHeader(a.status)
+	w.Write(a.body)
 }
 
 // admitOnArrival sets the RPCs admitted by the transports: the unary
@@ -281,6 +338,10 @@ func (s *shedder) admitConnect(next http.Handler) http.Handler {
 		}
 		s.admitHTTP(w, r, next, func() {
 			s.metrics.observe(&call{procedure: r.URL.Path, protocol: connectProtocol(r)}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
+			if a := s.connectAnswers[r.Header.Get("Content-Type")]; a != nil && r.Method == http.MethodPost {
+				a.replay(w)
+				return
+			}
 			s.errw.Write(w, r, s.connectRefusal)
 		})
 	})
@@ -293,7 +354,7 @@ func (s *shedder) admitREST(next http.Handler, procedure func(*http.Request) str
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.admitHTTP(w, r, next, func() {
 			s.metrics.observe(&call{procedure: procedure(r), protocol: "rest"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
-			writeProblem(w, s.restRefusal, shedRetryAfter)
+			s.restAnswer.replay(w)
 		})
 	})
 }

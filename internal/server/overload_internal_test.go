@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -62,4 +63,33 @@ func TestHoldOnlyForABodyToCome(t *testing.T) {
 	if !s.take() {
 		t.Error("a slot was not given back when its call ended")
 	}
+}
+
+// The refusals encoded once at start are, byte for byte, what encoding
+// each refusal wrote: connect-go's ErrorWriter for a Connect unary or a
+// gRPC-Web call of each codec, the problem document on REST.
+func TestCannedRefusals(t *testing.T) {
+	s := newShedder(1, time.Hour, newMetrics(), slog.New(slog.DiscardHandler))
+	st := toStatus(t.Context(), slog.New(slog.DiscardHandler), "", errOverloaded)
+	check := func(name string, canned *cannedAnswer, write func(http.ResponseWriter)) {
+		want, got := httptest.NewRecorder(), httptest.NewRecorder()
+		write(want)
+		canned.replay(got)
+		if got.Code != want.Code || !reflect.DeepEqual(got.Header(), want.Header()) || got.Body.String() != want.Body.String() {
+			t.Errorf("%s: replayed %d %v %q, want %d %v %q", name, got.Code, got.Header(), got.Body, want.Code, want.Header(), want.Body)
+		}
+		if got.Header().Get("Retry-After") != "1" {
+			t.Errorf("%s: Retry-After %q, want 1", name, got.Header().Get("Retry-After"))
+		}
+	}
+	if len(s.connectAnswers) != len(cannedContentTypes) {
+		t.Fatalf("%d canned Connect and gRPC-Web refusals, want %d", len(s.connectAnswers), len(cannedContentTypes))
+	}
+	for ct, canned := range s.connectAnswers {
+		r := httptest.NewRequest(http.MethodPost, "/fami.v1.PartnerService/GetPartner", strings.NewReader("{}"))
+		r.Header.Set("Content-Type", ct)
+		r.Header.Set("Connect-Protocol-Version", "1")
+		check(ct, canned, func(w http.ResponseWriter) { s.errw.Write(w, r, s.connectRefusal) })
+	}
+	check("rest", s.restAnswer, func(w http.ResponseWriter) { writeProblem(w, problemFromStatus(st), shedRetryAfter) })
 }
