@@ -1,11 +1,13 @@
 // Package etcdtest runs etcd members in the test process
 // (go.etcd.io/etcd/server/v3/embed) on loopback ports, with their data in
 // the test's temporary folder, so the etcd store is tested against a real
-// cluster without installing anything.
+// cluster without installing anything. Clients reach each member through a
+// gate of its own (see gate), so that Kill is a crash as clients see it.
 package etcdtest
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -36,6 +38,8 @@ type Cluster struct {
 	mu      sync.Mutex
 	cfgs    []*embed.Config
 	members []*embed.Etcd
+	// gates are the members' client addresses, as clients know them.
+	gates []*gate
 }
 
 // Start starts a cluster and stops it when the test ends.
@@ -52,7 +56,9 @@ func Start(t testing.TB, opts Options) *Cluster {
 		cfg.Name = fmt.Sprintf("m%d", i)
 		cfg.Dir = fmt.Sprintf("%s/%s", dir, cfg.Name)
 		cfg.ListenClientUrls = []url.URL{freeURL(t)}
-		cfg.AdvertiseClientUrls = cfg.ListenClientUrls
+		g := &gate{member: cfg.ListenClientUrls[0].Host, url: freeURL(t)}
+		cfg.AdvertiseClientUrls = []url.URL{g.url}
+		c.gates = append(c.gates, g)
 		cfg.ListenPeerUrls = []url.URL{freeURL(t)}
 		cfg.AdvertisePeerUrls = cfg.ListenPeerUrls
 		cfg.InitialClusterToken = "raccordo-test"
@@ -94,6 +100,10 @@ func (c *Cluster) start(i int) error {
 		e.Close()
 		return fmt.Errorf("member %d not ready within a minute", i)
 	}
+	if err := c.gates[i].open(); err != nil {
+		e.Close()
+		return fmt.Errorf("member %d: %w", i, err)
+	}
 	c.mu.Lock()
 	c.members[i] = e
 	c.mu.Unlock()
@@ -101,13 +111,8 @@ func (c *Cluster) start(i int) error {
 }
 
 func (c *Cluster) stopAll() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i, e := range c.members {
-		if e != nil {
-			e.Close()
-			c.members[i] = nil
-		}
+	for i := range c.members {
+		c.Kill(i)
 	}
 }
 
@@ -115,7 +120,7 @@ func (c *Cluster) stopAll() {
 func (c *Cluster) Endpoints() []string {
 	var out []string
 	for _, cfg := range c.cfgs {
-		out = append(out, cfg.ListenClientUrls[0].String())
+		out = append(out, cfg.AdvertiseClientUrls[0].String())
 	}
 	return out
 }
@@ -143,15 +148,21 @@ func (c *Cluster) Leader() int {
 	return -1
 }
 
-// Kill stops member i at once, as a crash would (its data stays).
+// Kill stops member i at once, as a crash would (its data stays): its
+// clients lose their connections, and it hands its leadership to nobody.
 func (c *Cluster) Kill(i int) {
 	c.mu.Lock()
 	e := c.members[i]
 	c.members[i] = nil
 	c.mu.Unlock()
-	if e != nil {
-		e.Close()
+	if e == nil {
+		return
 	}
+	c.gates[i].shut()
+	// Stopped hard first, Close finds the member stopped and skips the
+	// leadership transfer of a graceful stop.
+	e.Server.HardStop()
+	e.Close()
 }
 
 // Restart starts member i again on its data and ports.
@@ -172,4 +183,90 @@ func freeURL(t testing.TB) url.URL {
 	}
 	defer l.Close()
 	return url.URL{Scheme: "http", Host: l.Addr().String()}
+}
+
+// gate stands at a member's client address and forwards each connection
+// to the member's own listener. Shut, it closes them all, as the member's
+// death would. It makes Kill quick too: embed's Close stops the gRPC
+// server gracefully, waiting up to the member's request timeout (7 s) for
+// open streams such as a store's watch, and after the gate is shut there
+// are none.
+type gate struct {
+	member string  // the member's own client address
+	url    url.URL // the gate's, which clients are given
+	mu     sync.Mutex
+	l      net.Listener // nil while shut
+	conns  map[net.Conn]struct{}
+	wg     sync.WaitGroup
+}
+
+// open starts accepting connections at the gate's address.
+func (g *gate) open() error {
+	l, err := net.Listen("tcp", g.url.Host)
+	if err != nil {
+		return fmt.Errorf("gate: %w", err)
+	}
+	g.mu.Lock()
+	g.l, g.conns = l, make(map[net.Conn]struct{})
+	g.mu.Unlock()
+	g.wg.Go(func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return // shut
+			}
+			g.wg.Go(func() { g.forward(conn) })
+		}
+	})
+	return nil
+}
+
+// forward joins conn to a new connection to the member until either side
+// ends or the gate is shut.
+func (g *gate) forward(conn net.Conn) {
+	defer conn.Close()
+	m, err := net.Dial("tcp", g.member)
+	if err != nil {
+		return
+	}
+	defer m.Close()
+	g.mu.Lock()
+	if g.l == nil { // shut while dialling
+		g.mu.Unlock()
+		return
+	}
+	g.conns[conn], g.conns[m] = struct{}{}, struct{}{}
+	g.mu.Unlock()
+	done := make(chan struct{}, 2)
+	pipe := func(dst, src net.Conn) {
+		io.Copy(dst, src)
+		done <- struct{}{}
+	}
+	go pipe(m, conn)
+	go pipe(conn, m)
+	<-done
+	// Either side's end ends both directions.
+	conn.Close()
+	m.Close()
+	<-done
+	g.mu.Lock()
+	delete(g.conns, conn)
+	delete(g.conns, m)
+	g.mu.Unlock()
+}
+
+// shut closes the gate's listener and every connection through it, and
+// returns when nothing is forwarded any more.
+func (g *gate) shut() {
+	g.mu.Lock()
+	l := g.l
+	g.l = nil
+	for conn := range g.conns {
+		conn.Close()
+	}
+	g.mu.Unlock()
+	if l != nil {
+		l.Close()
+	}
+	g.wg.Wait()
 }
