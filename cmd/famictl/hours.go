@@ -78,9 +78,7 @@ func newHoursCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		// The number of rows is not known in advance: the bar counts them.
-		bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(progressWriter(a.stderr, quiet)),
-			progressbar.OptionSetDescription("export "+region), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+		bar := rowsBar(progressWriter(a.stderr, quiet), "export "+region)
 		err = support.WriteCSV(cmd.Context(), w, req, a.client().sdk().Support.ExportSupportEntries, func(rows int) { bar.Set(rows) })
 		bar.Finish()
 		return commit(err)
@@ -138,4 +136,17 @@ func output(path string, stdout io.Writer) (io.Writer, func(error) error, error)
 		}
 		return err
 	}, nil
+}
+
+// rowsBar is an export's progress: a spinner and a count of the rows, whose
+// number is not known in advance. It is drawn at once, blank. The spinner
+// turns on a goroutine of progressbar's own, which reads the bar's start
+// time without the bar's lock (v3.19.1, IsStarted); drawn blank, the bar
+// has its start time before that goroutine starts and never writes it
+// again, where otherwise the first Set would, concurrently (a data race
+// seen under load in TestHoursExport).
+func rowsBar(w io.Writer, description string) *progressbar.ProgressBar {
+	return progressbar.NewOptions(-1, progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(description), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetRenderBlankState(true))
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
@@ -142,4 +144,26 @@ func TestTimeout(t *testing.T) {
 	if _, _, err := f.run(f.admin, "", "changes", "list", "--region", "lombardia", "--timeout", "-1s"); err == nil || !strings.Contains(err.Error(), "--timeout") {
 		t.Errorf("--timeout -1s: err = %v; want it refused", err)
 	}
+}
+
+// TestRowsBarCountsWhileSpinning: the export's bar is set from the export's
+// goroutine while progressbar's own goroutine turns its spinner (every
+// 100 ms). Under -race this caught a data race on the bar's start time,
+// which the library's goroutine reads without the bar's lock. In a
+// synctest bubble the spinner turns without the test waiting for it.
+func TestRowsBarCountsWhileSpinning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out bytes.Buffer
+		bar := rowsBar(&out, "export lombardia")
+		time.Sleep(time.Second) // the spinner turns ten times
+		for rows := range 3 {
+			bar.Set(rows + 1)
+			time.Sleep(time.Second)
+		}
+		bar.Finish()
+		time.Sleep(time.Second) // the spinner's goroutine sees the finish and ends
+		if !strings.Contains(out.String(), "export lombardia") || !strings.Contains(out.String(), "(3/-)") {
+			t.Errorf("the bar shows %q, want its description and the count of 3 rows", out.String())
+		}
+	})
 }
