@@ -56,7 +56,11 @@ func Start(t testing.TB, opts Options) *Cluster {
 		cfg.Name = fmt.Sprintf("m%d", i)
 		cfg.Dir = fmt.Sprintf("%s/%s", dir, cfg.Name)
 		cfg.ListenClientUrls = []url.URL{freeURL(t)}
-		g := &gate{member: cfg.ListenClientUrls[0].Host, url: freeURL(t)}
+		g, err := newGate(cfg.ListenClientUrls[0].Host)
+		if err != nil {
+			t.Fatalf("etcdtest: %v", err)
+		}
+		t.Cleanup(g.close)
 		cfg.AdvertiseClientUrls = []url.URL{g.url}
 		c.gates = append(c.gates, g)
 		cfg.ListenPeerUrls = []url.URL{freeURL(t)}
@@ -100,10 +104,7 @@ func (c *Cluster) start(i int) error {
 		e.Close()
 		return fmt.Errorf("member %d not ready within a minute", i)
 	}
-	if err := c.gates[i].open(); err != nil {
-		e.Close()
-		return fmt.Errorf("member %d: %w", i, err)
-	}
+	c.gates[i].open()
 	c.mu.Lock()
 	c.members[i] = e
 	c.mu.Unlock()
@@ -186,44 +187,60 @@ func freeURL(t testing.TB) url.URL {
 }
 
 // gate stands at a member's client address and forwards each connection
-// to the member's own listener. Shut, it closes them all, as the member's
-// death would. It makes Kill quick too: embed's Close stops the gRPC
-// server gracefully, waiting up to the member's request timeout (7 s) for
-// open streams such as a store's watch, and after the gate is shut there
-// are none.
+// to the member's own listener. Shut, it closes every connection and
+// refuses new ones, as the member's death would; it keeps its port, which
+// nothing else can take before the member comes back. It makes Kill quick
+// too: embed's Close stops the gRPC server gracefully, waiting up to the
+// member's request timeout (7 s) for open streams such as a store's watch,
+// and after the gate is shut there are none.
 type gate struct {
 	member string  // the member's own client address
 	url    url.URL // the gate's, which clients are given
-	mu     sync.Mutex
-	l      net.Listener // nil while shut
-	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup
+	l      net.Listener
+	// accepting ends when the listener closes.
+	accepting chan struct{}
+	mu        sync.Mutex
+	up        bool
+	conns     map[net.Conn]struct{}
+	// forwarding counts the connections forwarded while up.
+	forwarding sync.WaitGroup
 }
 
-// open starts accepting connections at the gate's address.
-func (g *gate) open() error {
-	l, err := net.Listen("tcp", g.url.Host)
+// newGate listens on a loopback port for member, shut until open.
+func newGate(member string) (*gate, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return fmt.Errorf("gate: %w", err)
+		return nil, fmt.Errorf("gate: %w", err)
 	}
-	g.mu.Lock()
-	g.l, g.conns = l, make(map[net.Conn]struct{})
-	g.mu.Unlock()
-	g.wg.Go(func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return // shut
-			}
-			g.wg.Go(func() { g.forward(conn) })
+	g := &gate{member: member, url: url.URL{Scheme: "http", Host: l.Addr().String()}, l: l,
+		accepting: make(chan struct{}), conns: make(map[net.Conn]struct{})}
+	go g.accept()
+	return g, nil
+}
+
+func (g *gate) accept() {
+	defer close(g.accepting)
+	for {
+		conn, err := g.l.Accept()
+		if err != nil {
+			return // closed
 		}
-	})
-	return nil
+		g.mu.Lock()
+		if !g.up {
+			g.mu.Unlock()
+			conn.Close()
+			continue
+		}
+		g.forwarding.Add(1)
+		g.mu.Unlock()
+		go g.forward(conn)
+	}
 }
 
 // forward joins conn to a new connection to the member until either side
 // ends or the gate is shut.
 func (g *gate) forward(conn net.Conn) {
+	defer g.forwarding.Done()
 	defer conn.Close()
 	m, err := net.Dial("tcp", g.member)
 	if err != nil {
@@ -231,7 +248,7 @@ func (g *gate) forward(conn net.Conn) {
 	}
 	defer m.Close()
 	g.mu.Lock()
-	if g.l == nil { // shut while dialling
+	if !g.up { // shut while dialling
 		g.mu.Unlock()
 		return
 	}
@@ -255,18 +272,28 @@ func (g *gate) forward(conn net.Conn) {
 	g.mu.Unlock()
 }
 
-// shut closes the gate's listener and every connection through it, and
+// open lets connections through to the member.
+func (g *gate) open() {
+	g.mu.Lock()
+	g.up = true
+	g.mu.Unlock()
+}
+
+// shut closes every connection through the gate and refuses new ones; it
 // returns when nothing is forwarded any more.
 func (g *gate) shut() {
 	g.mu.Lock()
-	l := g.l
-	g.l = nil
+	g.up = false
 	for conn := range g.conns {
 		conn.Close()
 	}
 	g.mu.Unlock()
-	if l != nil {
-		l.Close()
-	}
-	g.wg.Wait()
+	g.forwarding.Wait()
+}
+
+// close shuts the gate and gives its port back.
+func (g *gate) close() {
+	g.shut()
+	g.l.Close()
+	<-g.accepting
 }
