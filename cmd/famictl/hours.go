@@ -78,7 +78,7 @@ func newHoursCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		bar := countBar(progressWriter(a.stderr, quiet), "export "+region)
+		bar := rowsBar(progressWriter(a.stderr, quiet), "export "+region)
 		err = support.WriteCSV(cmd.Context(), w, req, a.client().sdk().Support.ExportSupportEntries, func(rows int) { bar.Set(rows) })
 		bar.Finish()
 		return commit(err)
@@ -138,11 +138,15 @@ func output(path string, stdout io.Writer) (io.Writer, func(error) error, error)
 	}, nil
 }
 
-// countBar is a progress bar of a count not known in advance (the rows of
-// an export). Its spinner turns on each Set only: with the library's
-// default, a ticker goroutine of its own reads the bar's state without the
-// bar's lock while Set writes it, a data race (v3.19.1).
-func countBar(w io.Writer, description string) *progressbar.ProgressBar {
-	return progressbar.NewOptions(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(description),
-		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionSetSpinnerChangeInterval(0))
+// rowsBar is an export's progress: a spinner and a count of the rows, whose
+// number is not known in advance. It is drawn at once, blank. The spinner
+// turns on a goroutine of progressbar's own, which reads the bar's start
+// time without the bar's lock (v3.19.1, IsStarted); drawn blank, the bar
+// has its start time before that goroutine starts and never writes it
+// again, where otherwise the first Set would, concurrently (a data race
+// seen under load in TestHoursExport).
+func rowsBar(w io.Writer, description string) *progressbar.ProgressBar {
+	return progressbar.NewOptions(-1, progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(description), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetRenderBlankState(true))
 }

@@ -2,11 +2,12 @@ package server_test
 
 import (
 	"errors"
-	"io"
 	"net"
 	"os"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
 
 	"github.com/raccordo/raccordo/internal/server"
 )
@@ -41,9 +42,29 @@ func TestGRPCIdleConnectionsAreReaped(t *testing.T) {
 	ts := startServer(t, server.Config{GRPCIdleTimeout: 300 * time.Millisecond})
 	c := h2Conn(t, ts.grpcAddr())
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	_, err := io.Copy(io.Discard, c) // until the server closes it
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatal("an idle connection was still open after 10 s")
+	// Read until the server closes the connection, acknowledging its
+	// SETTINGS and PINGs as a client does: grpc-go closes an idle
+	// connection gracefully, with a GOAWAY and a PING, and closes it once
+	// the PING is acknowledged, or after 5 s without an answer.
+	fr := http2.NewFramer(c, c)
+	for {
+		f, err := fr.ReadFrame()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatal("an idle connection was still open after 10 s")
+		}
+		if err != nil {
+			return // closed
+		}
+		switch f := f.(type) {
+		case *http2.SettingsFrame:
+			if !f.IsAck() {
+				fr.WriteSettingsAck()
+			}
+		case *http2.PingFrame:
+			if !f.IsAck() {
+				fr.WritePing(true, f.Data)
+			}
+		}
 	}
 }
 

@@ -496,7 +496,7 @@ func dsyncWriter(b *testing.B) *contender {
 // the test's temporary folder like famid's, fsync on: the contender for a
 // durable create.
 func etcdPutter(b *testing.B, size int) *contender {
-	cli := etcdtest.Start(b, etcdtest.Options{}).Client(b)
+	cli := etcdtest.Start(b, etcdtest.Options{Direct: true}).Client(b)
 	val := string(make([]byte, size))
 	var n atomic.Int64
 	return &contender{name: "etcd", call: func(ctx context.Context) error {

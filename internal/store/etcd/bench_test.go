@@ -38,7 +38,7 @@ func backends(parent *testing.B) map[string]func(b *testing.B) store.Store {
 		},
 		"etcd3": func(b *testing.B) store.Store {
 			once.Do(func() {
-				cluster = etcdtest.Start(parent, etcdtest.Options{Members: 3, MaxTxnOps: 1024}).Client(parent)
+				cluster = etcdtest.Start(parent, etcdtest.Options{Members: 3, MaxTxnOps: 1024, Direct: true}).Client(parent)
 				cluster.KV = countingKV{KV: cluster.KV}
 			})
 			s, err := etcd.Open(context.Background(), etcd.Options{Client: cluster, Prefix: fmt.Sprintf("/bench-%d/", n.Add(1)), Regions: regions, MaxTxnOps: 1024})

@@ -1,11 +1,13 @@
 // Package etcdtest runs etcd members in the test process
 // (go.etcd.io/etcd/server/v3/embed) on loopback ports, with their data in
 // the test's temporary folder, so the etcd store is tested against a real
-// cluster without installing anything.
+// cluster without installing anything. Clients reach each member through a
+// gate of its own (see gate), so that Kill is a crash as clients see it.
 package etcdtest
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -27,6 +29,11 @@ type Options struct {
 	NoFsync bool
 	// MaxTxnOps is the members' --max-txn-ops; 0 keeps etcd's default.
 	MaxTxnOps uint
+	// Direct gives clients the members' own addresses, without the gates
+	// (see gate): for benchmarks, which must not measure a proxy's hop.
+	// Kill then stops a member gracefully, as embed's Close does, waiting
+	// up to 7 s for its clients' open streams.
+	Direct bool
 }
 
 // Cluster is a running set of embedded members.
@@ -36,6 +43,8 @@ type Cluster struct {
 	mu      sync.Mutex
 	cfgs    []*embed.Config
 	members []*embed.Etcd
+	// gates are the members' client addresses, as clients know them.
+	gates []*gate
 }
 
 // Start starts a cluster and stops it when the test ends.
@@ -53,6 +62,16 @@ func Start(t testing.TB, opts Options) *Cluster {
 		cfg.Dir = fmt.Sprintf("%s/%s", dir, cfg.Name)
 		cfg.ListenClientUrls = []url.URL{freeURL(t)}
 		cfg.AdvertiseClientUrls = cfg.ListenClientUrls
+		var g *gate // nil: Direct
+		if !opts.Direct {
+			var err error
+			if g, err = newGate(cfg.ListenClientUrls[0].Host); err != nil {
+				t.Fatalf("etcdtest: %v", err)
+			}
+			t.Cleanup(g.close)
+			cfg.AdvertiseClientUrls = []url.URL{g.url}
+		}
+		c.gates = append(c.gates, g)
 		cfg.ListenPeerUrls = []url.URL{freeURL(t)}
 		cfg.AdvertisePeerUrls = cfg.ListenPeerUrls
 		cfg.InitialClusterToken = "raccordo-test"
@@ -94,6 +113,9 @@ func (c *Cluster) start(i int) error {
 		e.Close()
 		return fmt.Errorf("member %d not ready within a minute", i)
 	}
+	if g := c.gates[i]; g != nil {
+		g.open()
+	}
 	c.mu.Lock()
 	c.members[i] = e
 	c.mu.Unlock()
@@ -101,13 +123,8 @@ func (c *Cluster) start(i int) error {
 }
 
 func (c *Cluster) stopAll() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i, e := range c.members {
-		if e != nil {
-			e.Close()
-			c.members[i] = nil
-		}
+	for i := range c.members {
+		c.Kill(i)
 	}
 }
 
@@ -115,7 +132,7 @@ func (c *Cluster) stopAll() {
 func (c *Cluster) Endpoints() []string {
 	var out []string
 	for _, cfg := range c.cfgs {
-		out = append(out, cfg.ListenClientUrls[0].String())
+		out = append(out, cfg.AdvertiseClientUrls[0].String())
 	}
 	return out
 }
@@ -143,15 +160,24 @@ func (c *Cluster) Leader() int {
 	return -1
 }
 
-// Kill stops member i at once, as a crash would (its data stays).
+// Kill stops member i at once, as a crash would (its data stays): its
+// clients lose their connections (unless Direct), and it hands its
+// leadership to nobody.
 func (c *Cluster) Kill(i int) {
 	c.mu.Lock()
 	e := c.members[i]
 	c.members[i] = nil
 	c.mu.Unlock()
-	if e != nil {
-		e.Close()
+	if e == nil {
+		return
 	}
+	if g := c.gates[i]; g != nil {
+		g.shut()
+	}
+	// Stopped hard first, Close finds the member stopped and skips the
+	// leadership transfer of a graceful stop.
+	e.Server.HardStop()
+	e.Close()
 }
 
 // Restart starts member i again on its data and ports.
@@ -172,4 +198,116 @@ func freeURL(t testing.TB) url.URL {
 	}
 	defer l.Close()
 	return url.URL{Scheme: "http", Host: l.Addr().String()}
+}
+
+// gate stands at a member's client address and forwards each connection
+// to the member's own listener. Shut, it closes every connection and
+// refuses new ones, as the member's death would; it keeps its port, which
+// nothing else can take before the member comes back. It makes Kill quick
+// too: embed's Close stops the gRPC server gracefully, waiting up to the
+// member's request timeout (7 s) for open streams such as a store's watch,
+// and after the gate is shut there are none.
+type gate struct {
+	member string  // the member's own client address
+	url    url.URL // the gate's, which clients are given
+	l      net.Listener
+	// accepting ends when the listener closes.
+	accepting chan struct{}
+	mu        sync.Mutex
+	up        bool
+	conns     map[net.Conn]struct{}
+	// forwarding counts the connections forwarded while up.
+	forwarding sync.WaitGroup
+}
+
+// newGate listens on a loopback port for member, shut until open.
+func newGate(member string) (*gate, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("gate: %w", err)
+	}
+	g := &gate{member: member, url: url.URL{Scheme: "http", Host: l.Addr().String()}, l: l,
+		accepting: make(chan struct{}), conns: make(map[net.Conn]struct{})}
+	go g.accept()
+	return g, nil
+}
+
+func (g *gate) accept() {
+	defer close(g.accepting)
+	for {
+		conn, err := g.l.Accept()
+		if err != nil {
+			return // closed
+		}
+		g.mu.Lock()
+		if !g.up {
+			g.mu.Unlock()
+			conn.Close()
+			continue
+		}
+		g.forwarding.Add(1)
+		g.mu.Unlock()
+		go g.forward(conn)
+	}
+}
+
+// forward joins conn to a new connection to the member until either side
+// ends or the gate is shut.
+func (g *gate) forward(conn net.Conn) {
+	defer g.forwarding.Done()
+	defer conn.Close()
+	m, err := net.Dial("tcp", g.member)
+	if err != nil {
+		return
+	}
+	defer m.Close()
+	g.mu.Lock()
+	if !g.up { // shut while dialling
+		g.mu.Unlock()
+		return
+	}
+	g.conns[conn], g.conns[m] = struct{}{}, struct{}{}
+	g.mu.Unlock()
+	done := make(chan struct{}, 2)
+	pipe := func(dst, src net.Conn) {
+		io.Copy(dst, src)
+		done <- struct{}{}
+	}
+	go pipe(m, conn)
+	go pipe(conn, m)
+	<-done
+	// Either side's end ends both directions.
+	conn.Close()
+	m.Close()
+	<-done
+	g.mu.Lock()
+	delete(g.conns, conn)
+	delete(g.conns, m)
+	g.mu.Unlock()
+}
+
+// open lets connections through to the member.
+func (g *gate) open() {
+	g.mu.Lock()
+	g.up = true
+	g.mu.Unlock()
+}
+
+// shut closes every connection through the gate and refuses new ones; it
+// returns when nothing is forwarded any more.
+func (g *gate) shut() {
+	g.mu.Lock()
+	g.up = false
+	for conn := range g.conns {
+		conn.Close()
+	}
+	g.mu.Unlock()
+	g.forwarding.Wait()
+}
+
+// close shuts the gate and gives its port back.
+func (g *gate) close() {
+	g.shut()
+	g.l.Close()
+	<-g.accepting
 }
