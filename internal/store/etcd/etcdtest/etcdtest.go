@@ -6,12 +6,14 @@
 package etcdtest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,11 +50,36 @@ type Cluster struct {
 }
 
 // Start starts a cluster and stops it when the test ends.
+//
+// A member's ports are chosen free (freeURL) and bound by etcd a moment
+// later; on a busy machine another socket can take one in between (the
+// members' own connections to each other among them, whose local ports
+// come from the same range). A start that finds a port taken is made
+// again, from nothing, on other ports: up to startAttempts times.
 func Start(t testing.TB, opts Options) *Cluster {
 	t.Helper()
 	if opts.Members <= 0 {
 		opts.Members = 1
 	}
+	for attempt := 1; ; attempt++ {
+		c, err := tryStart(t, opts)
+		if err == nil {
+			t.Cleanup(c.stop)
+			return c
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) || attempt == startAttempts {
+			t.Fatalf("etcdtest: %v", err)
+		}
+		t.Logf("etcdtest: %v; starting again on other ports", err)
+	}
+}
+
+// startAttempts bounds Start's attempts on ports taken.
+const startAttempts = 3
+
+// tryStart starts a cluster in a folder of its own, or stops what it
+// started and says why not.
+func tryStart(t testing.TB, opts Options) (*Cluster, error) {
 	c := &Cluster{t: t, opts: opts, members: make([]*embed.Etcd, opts.Members)}
 	dir := t.TempDir()
 	var initial []string
@@ -60,19 +87,19 @@ func Start(t testing.TB, opts Options) *Cluster {
 		cfg := embed.NewConfig()
 		cfg.Name = fmt.Sprintf("m%d", i)
 		cfg.Dir = fmt.Sprintf("%s/%s", dir, cfg.Name)
-		cfg.ListenClientUrls = []url.URL{freeURL(t)}
+		cfg.ListenClientUrls = []url.URL{pickURL(t)}
 		cfg.AdvertiseClientUrls = cfg.ListenClientUrls
 		var g *gate // nil: Direct
 		if !opts.Direct {
 			var err error
 			if g, err = newGate(cfg.ListenClientUrls[0].Host); err != nil {
-				t.Fatalf("etcdtest: %v", err)
+				c.stop()
+				return nil, err
 			}
-			t.Cleanup(g.close)
 			cfg.AdvertiseClientUrls = []url.URL{g.url}
 		}
 		c.gates = append(c.gates, g)
-		cfg.ListenPeerUrls = []url.URL{freeURL(t)}
+		cfg.ListenPeerUrls = []url.URL{pickURL(t)}
 		cfg.AdvertisePeerUrls = cfg.ListenPeerUrls
 		cfg.InitialClusterToken = "raccordo-test"
 		cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
@@ -86,29 +113,52 @@ func Start(t testing.TB, opts Options) *Cluster {
 	for _, cfg := range c.cfgs {
 		cfg.InitialCluster = strings.Join(initial, ",")
 	}
-	// Members of a new cluster wait for each other: start them together.
-	var wg sync.WaitGroup
+	// Members of a new cluster wait for each other: start them together,
+	// and stop waiting as soon as one of them cannot start.
+	var (
+		wg     sync.WaitGroup
+		failed = make(chan struct{})
+		once   sync.Once
+	)
 	errs := make([]error, len(c.cfgs))
 	for i := range c.cfgs {
-		wg.Go(func() { errs[i] = c.start(i) })
+		wg.Go(func() {
+			if errs[i] = c.start(i, failed); errs[i] != nil {
+				once.Do(func() { close(failed) })
+			}
+		})
 	}
 	wg.Wait()
-	t.Cleanup(c.stopAll)
-	for _, err := range errs {
-		if err != nil {
-			t.Fatalf("etcdtest: %v", err)
-		}
+	if err := errors.Join(errs...); err != nil {
+		c.stop()
+		return nil, err
 	}
-	return c
+	return c, nil
 }
 
-func (c *Cluster) start(i int) error {
+// stop stops the members and closes the gates.
+func (c *Cluster) stop() {
+	c.stopAll()
+	for _, g := range c.gates {
+		if g != nil {
+			g.close()
+		}
+	}
+}
+
+// start starts member i and waits until it is ready, for a minute at most,
+// or until abandon closes (another member of a new cluster failed).
+func (c *Cluster) start(i int, abandon <-chan struct{}) error {
 	e, err := embed.StartEtcd(c.cfgs[i])
 	if err != nil {
 		return fmt.Errorf("start member %d: %w", i, err)
 	}
 	select {
 	case <-e.Server.ReadyNotify():
+	case <-abandon:
+		e.Server.HardStop()
+		e.Close()
+		return fmt.Errorf("member %d abandoned: another member did not start", i)
 	case <-time.After(60 * time.Second):
 		e.Close()
 		return fmt.Errorf("member %d not ready within a minute", i)
@@ -180,14 +230,32 @@ func (c *Cluster) Kill(i int) {
 	e.Close()
 }
 
-// Restart starts member i again on its data and ports.
+// Restart starts member i again on its data and ports. The other members
+// know it by its peer address, so it cannot move: while another socket
+// holds one of its ports (a connection's local port, say), it tries again,
+// for up to restartWait.
 func (c *Cluster) Restart(i int) {
 	c.t.Helper()
 	c.cfgs[i].ClusterState = embed.ClusterStateFlagExisting
-	if err := c.start(i); err != nil {
-		c.t.Fatalf("etcdtest: %v", err)
+	deadline := time.Now().Add(restartWait)
+	for {
+		err := c.start(i, nil)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
+			c.t.Fatalf("etcdtest: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// restartWait bounds Restart's wait for its member's ports.
+const restartWait = 10 * time.Second
+
+// pickURL chooses the members' addresses: freeURL, or a port already taken
+// in this package's test of Start's new attempt.
+var pickURL = freeURL
 
 // freeURL returns a loopback URL on a port free at the time of the call.
 func freeURL(t testing.TB) url.URL {
