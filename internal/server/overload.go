@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/tap"
 
@@ -77,7 +78,7 @@ type shedder struct {
 
 func newShedder(limit int, hold time.Duration, m *metrics, log *slog.Logger) *shedder {
 	st := toStatus(context.Background(), log, "", errOverloaded)
-	return &shedder{
+	s := &shedder{
 		slots:          make(chan struct{}, limit),
 		hold:           hold,
 		refusal:        st.Err(),
@@ -87,6 +88,12 @@ func newShedder(limit int, hold time.Duration, m *metrics, log *slog.Logger) *sh
 		metrics:        m,
 		yield:          runtime.Gosched,
 	}
+	// Read as it is scraped: a call pays nothing for it.
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "raccordo_calls_in_progress",
+		Help: "Unary calls holding a place under the concurrency limit (--max-concurrent-calls), on every surface together.",
+	}, func() float64 { return float64(len(s.slots)) }))
+	return s
 }
 
 // admitOnArrival sets the RPCs admitted by the transports: the unary

@@ -85,7 +85,7 @@ func TestLoadShedding(t *testing.T) {
 // again and is served.
 func TestStalledCallGivesBackItsSlot(t *testing.T) {
 	const hold = time.Second
-	cfg := server.Config{MaxConcurrentCalls: 1}
+	cfg := server.Config{MaxConcurrentCalls: 1, MetricsAddr: "127.0.0.1:0"}
 	server.SetAdmissionHold(&cfg, hold)
 	ts := startServer(t, cfg)
 	for _, kind := range surfaceKinds {
@@ -132,43 +132,48 @@ func wantOverloaded(t *testing.T, kind string, err error) bool {
 }
 
 // holdSlot fills a server that works on one call at a time with a held
-// call on kind (startHeld), and returns once probe is refused while the
-// held call is pending: several times in a row, so that the slot of a call
-// just finished is not mistaken for it. A held call that does not fill the
-// server (refused on arrival because such a slot was still taken) is let
-// go and another started.
+// call on kind (startHeld), and returns once the server counts the held
+// call in progress and probe is refused. Nothing else calls the server
+// meanwhile, so the one call in progress is the held one; but a call
+// gives its slot back as its handler returns, a moment after its client
+// has the answer, so holdSlot first waits for the slots of the calls
+// already answered. The server needs its metrics listener.
 func holdSlot(t *testing.T, ts *testServer, kind string, probe func() error) (finish func() error) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for attempt := 0; time.Now().Before(deadline); attempt++ {
-		finish, ended := startHeld(t, ts, kind, fmt.Sprintf("held-%s-%d", kind, attempt))
-		if fills(probe, ended) {
-			return finish
-		}
-		finish() // whatever it answers
+	waitInProgress(t, ts, 0, nil)
+	finish, ended := startHeld(t, ts, kind, "held-"+kind)
+	waitInProgress(t, ts, 1, ended)
+	if !wantOverloaded(t, kind, probe()) {
+		t.FailNow()
 	}
-	t.Fatalf("%s: calls are still served while a held call should fill the server", kind)
-	return nil
+	return finish
 }
 
-// fills reports whether probe is refused three times in a row, within
-// fifty tries, while the held call is pending (ended open).
-func fills(probe func() error, ended <-chan struct{}) bool {
-	refusals := 0
-	for range 50 {
+// waitInProgress waits until the server counts n calls in progress
+// (raccordo_calls_in_progress), polling its metrics; the minute is a
+// watchdog. It fails t if ended is closed first: the call that was to be
+// counted ended.
+func waitInProgress(t *testing.T, ts *testServer, n float64, ended <-chan struct{}) {
+	t.Helper()
+	if ts.srv.MetricsAddr() == "" {
+		t.Fatal("the server has no metrics listener to count its calls in progress")
+	}
+	var got float64
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		select {
 		case <-ended:
-			return false
+			t.Fatalf("the held call ended before the server counted it in progress (%v calls, want %v)", got, n)
 		default:
 		}
-		if probe() == nil {
-			refusals = 0
-		} else if refusals++; refusals == 3 {
-			return true
+		var ok bool
+		if got, ok = sample(scrape(t, ts.metricsURL()), "raccordo_calls_in_progress"); !ok {
+			t.Fatal("no raccordo_calls_in_progress in the metrics")
 		}
-		time.Sleep(10 * time.Millisecond)
+		if got == n {
+			return
+		}
 	}
-	return false
+	t.Fatalf("%v calls in progress after a minute, want %v", got, n)
 }
 
 // startHeld starts a CreatePartner on kind whose request message is held
