@@ -71,6 +71,9 @@ type shedder struct {
 	restRefusal    problem
 	errw           *connect.ErrorWriter
 	metrics        *metrics
+	// stalled counts the calls that gave their slot back at the end of
+	// the hold (raccordo_calls_stalled_total).
+	stalled prometheus.Counter
 	// yield gives the processor to other goroutines (runtime.Gosched but
 	// in tests).
 	yield func()
@@ -86,10 +89,14 @@ func newShedder(limit int, hold time.Duration, m *metrics, log *slog.Logger) *sh
 		restRefusal:    problemFromStatus(st),
 		errw:           connect.NewErrorWriter(),
 		metrics:        m,
-		yield:          runtime.Gosched,
+		stalled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "raccordo_calls_stalled_total",
+			Help: "Calls that gave their place under the concurrency limit back because their request had not arrived whole within the admission hold (slow or stalled clients).",
+		}),
+		yield: runtime.Gosched,
 	}
-	// Read as it is scraped: a call pays nothing for it.
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+	// The gauge is read as it is scraped: a call pays nothing for it.
+	m.reg.MustRegister(s.stalled, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "raccordo_calls_in_progress",
 		Help: "Unary calls holding a place under the concurrency limit (--max-concurrent-calls), on every surface together.",
 	}, func() float64 { return float64(len(s.slots)) }))
@@ -197,6 +204,7 @@ func (t *ticket) stopTimer() {
 func (t *ticket) expire() {
 	if t.state.CompareAndSwap(ticketWaiting, ticketExpired) {
 		t.s.free()
+		t.s.stalled.Inc()
 	}
 }
 

@@ -82,29 +82,28 @@ func TestLoadShedding(t *testing.T) {
 // TestStalledCallGivesBackItsSlot: a call that sends its headers and then
 // stalls keeps its slot only for the admission hold, so stalled clients
 // cannot hold the server's capacity; once whole, the call takes a slot
-// again and is served.
+// again and is served. The server counts the slot given back
+// (raccordo_calls_stalled_total): a call that held its slot for the whole
+// hold, where a probe of the slot while it is held would race the hold on
+// a busy machine.
 func TestStalledCallGivesBackItsSlot(t *testing.T) {
 	const hold = time.Second
 	cfg := server.Config{MaxConcurrentCalls: 1, MetricsAddr: "127.0.0.1:0"}
 	server.SetAdmissionHold(&cfg, hold)
 	ts := startServer(t, cfg)
-	for _, kind := range surfaceKinds {
+	for i, kind := range surfaceKinds {
 		t.Run(kind, func(t *testing.T) {
 			s := newSurface(t, ts, kind)
-			list := func() error {
-				_, err := s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: lombardia})
-				return err
-			}
-			finish := holdSlot(t, ts, kind, list)
-			time.Sleep(hold)
-			var err error
-			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-				if err = list(); err == nil {
-					break
-				}
-			}
-			if err != nil {
+			waitMetric(t, ts, "raccordo_calls_in_progress", 0, nil)
+			finish, ended := startHeld(t, ts, kind, "stalled-"+kind)
+			waitMetric(t, ts, "raccordo_calls_stalled_total", float64(i+1), ended)
+			if _, err := s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: lombardia}); err != nil {
 				t.Fatalf("with a stalled call past its hold: %v, want served", err)
+			}
+			select {
+			case <-ended:
+				t.Fatal("the stalled call ended before its request was whole")
+			default:
 			}
 			if err := finish(); err != nil {
 				t.Fatalf("the stalled call, once whole: %v", err)
@@ -137,43 +136,44 @@ func wantOverloaded(t *testing.T, kind string, err error) bool {
 // meanwhile, so the one call in progress is the held one; but a call
 // gives its slot back as its handler returns, a moment after its client
 // has the answer, so holdSlot first waits for the slots of the calls
-// already answered. The server needs its metrics listener.
+// already answered. The server needs its metrics listener, and an
+// admission hold longer than the test (SetAdmissionHold).
 func holdSlot(t *testing.T, ts *testServer, kind string, probe func() error) (finish func() error) {
 	t.Helper()
-	waitInProgress(t, ts, 0, nil)
+	waitMetric(t, ts, "raccordo_calls_in_progress", 0, nil)
 	finish, ended := startHeld(t, ts, kind, "held-"+kind)
-	waitInProgress(t, ts, 1, ended)
+	waitMetric(t, ts, "raccordo_calls_in_progress", 1, ended)
 	if !wantOverloaded(t, kind, probe()) {
 		t.FailNow()
 	}
 	return finish
 }
 
-// waitInProgress waits until the server counts n calls in progress
-// (raccordo_calls_in_progress), polling its metrics; the minute is a
-// watchdog. It fails t if ended is closed first: the call that was to be
-// counted ended.
-func waitInProgress(t *testing.T, ts *testServer, n float64, ended <-chan struct{}) {
+// waitMetric waits until the server's metric name (a sample without
+// labels) is n, polling its metrics listener; the minute is a watchdog.
+// It fails t if ended is closed first: the call that was to be counted
+// ended.
+func waitMetric(t *testing.T, ts *testServer, name string, n float64, ended <-chan struct{}) {
 	t.Helper()
 	if ts.srv.MetricsAddr() == "" {
-		t.Fatal("the server has no metrics listener to count its calls in progress")
+		t.Fatalf("the server has no metrics listener to read %s from", name)
 	}
 	var got float64
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		select {
 		case <-ended:
-			t.Fatalf("the held call ended before the server counted it in progress (%v calls, want %v)", got, n)
+			t.Fatalf("the held call ended before the server counted it (%s %v, want %v)", name, got, n)
 		default:
 		}
 		var ok bool
-		if got, ok = sample(scrape(t, ts.metricsURL()), "raccordo_calls_in_progress"); !ok {
-			t.Fatal("no raccordo_calls_in_progress in the metrics")
+		if got, ok = sample(scrape(t, ts.metricsURL()), name); !ok {
+			t.Fatalf("no %s in the metrics", name)
 		}
 		if got == n {
 			return
 		}
 	}
-	t.Fatalf("%v calls in progress after a minute, want %v", got, n)
+	t.Fatalf("%s is %v after a minute, want %v", name, got, n)
 }
 
 // startHeld starts a CreatePartner on kind whose request message is held
