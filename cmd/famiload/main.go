@@ -67,6 +67,7 @@ type options struct {
 	rate, factor           float64
 	serverCPUQuota         float64
 	duration               time.Duration
+	minServed              int64
 	rounds, maxInFlight    int
 	dataDir, token         string
 	cpuProfile             string
@@ -93,6 +94,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.rate, "rate", 0, "open-loop arrivals per second (mode open)")
 	fs.Float64Var(&o.factor, "factor", 2, "the overload's arrival rate over the peak goodput (mode overload)")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "length of each load")
+	fs.Int64Var(&o.minServed, "min-served", 0, "keep each load going past -duration until this many calls are served, so that a busy machine still gives a measurement (0: -duration only)")
 	fs.IntVar(&o.rounds, "rounds", 1, "times to repeat every load; the surfaces are interleaved within a round")
 	fs.IntVar(&o.maxInFlight, "max-in-flight", 10000, "open-loop calls awaiting an answer at most; arrivals beyond are dropped and counted")
 	fs.StringVar(&o.dataDir, "data-dir", "", "famid's data dir: sign a region_admin token for each region with its key (famid on this machine)")
@@ -191,6 +193,8 @@ func (o *options) check() error {
 		return errors.New("-c is empty")
 	case o.duration <= 0 || o.rounds <= 0:
 		return errors.New("-duration and -rounds must be positive")
+	case o.minServed < 0:
+		return errors.New("-min-served must not be negative")
 	case o.serverCPUQuota < 0 || o.serverCPUQuota > 0 && o.target.ServerPID <= 0:
 		return errors.New("-server-cpu-quota needs a positive quota and the -server-pid to confine")
 	case o.mode != "overload" && !slices.Equal(o.clients, []loadgen.Clients{{}}):
@@ -317,7 +321,7 @@ func (o options) load(ctx context.Context, rep *report, op, surface string, text
 	case "overload":
 		rs, err := o.target.Overload(ctx, loadgen.Overload{Surface: surface, Op: op, Regions: o.regions,
 			Concurrencies: o.concurrencies, Factor: o.factor, Duration: o.duration, MaxInFlight: o.maxInFlight,
-			Clients: o.clients})
+			MinServed: o.minServed, Clients: o.clients})
 		if err != nil {
 			return err
 		}
@@ -327,7 +331,7 @@ func (o options) load(ctx context.Context, rep *report, op, surface string, text
 		}
 	case "open":
 		r, err := o.target.Run(ctx, loadgen.Load{Surface: surface, Op: op, Regions: o.regions, Rate: o.rate,
-			MaxInFlight: o.maxInFlight, Duration: o.duration})
+			MaxInFlight: o.maxInFlight, Duration: o.duration, MinServed: o.minServed})
 		if err != nil {
 			return err
 		}
@@ -335,7 +339,7 @@ func (o options) load(ctx context.Context, rep *report, op, surface string, text
 		text("%s", r)
 	default:
 		for _, c := range o.concurrencies {
-			r, err := o.target.Run(ctx, loadgen.Load{Surface: surface, Op: op, Regions: o.regions, Concurrency: c, Duration: o.duration})
+			r, err := o.target.Run(ctx, loadgen.Load{Surface: surface, Op: op, Regions: o.regions, Concurrency: c, Duration: o.duration, MinServed: o.minServed})
 			if err != nil {
 				return err
 			}

@@ -53,6 +53,11 @@ type Load struct {
 	// Duration is how long calls are sent; calls still unanswered at its
 	// end are waited for and counted as late.
 	Duration time.Duration
+	// MinServed, when positive, keeps the calls coming past Duration until
+	// that many have been served (or ctx ends), so that a machine too busy
+	// to serve anything in Duration still yields a measurement rather than
+	// none; the result's Seconds is then the time the load took.
+	MinServed int64
 	// Clients is how the load's clients behave; the zero value is plain
 	// clients.
 	Clients Clients
@@ -96,8 +101,10 @@ type Result struct {
 	Concurrency int     `json:"concurrency,omitempty"`
 	Clients     Clients `json:"clients"`
 	Rate        float64 `json:"rate,omitempty"` // the open loop's arrival rate asked for
-	Seconds     float64 `json:"seconds"`
-	Sent        int64   `json:"sent"`
+	// Seconds is the time calls were sent for: Duration, or longer with
+	// Load.MinServed.
+	Seconds float64 `json:"seconds"`
+	Sent    int64   `json:"sent"`
 	// Dropped are open-loop arrivals not sent (MaxInFlight reached).
 	Dropped int64 `json:"dropped"`
 	OK      int64 `json:"ok"`
@@ -228,7 +235,14 @@ func (t Target) setUp(ctx context.Context, c client, region string) error {
 
 // tally counts a load's outcomes as they come, from many goroutines.
 type tally struct {
-	end time.Time
+	start time.Time
+	// minServed is Load.MinServed; enough is closed once that many calls
+	// have been served (at once when it is not positive).
+	minServed int64
+	enough    chan struct{}
+	// ended is set, under mu, as the load's time ends: a call answered
+	// after it is late.
+	ended atomic.Bool
 
 	mu         sync.Mutex
 	sent       int64
@@ -242,17 +256,57 @@ type tally struct {
 	latencies  []time.Duration
 }
 
+func newTally(l Load) *tally {
+	t := &tally{start: time.Now(), minServed: l.MinServed, enough: make(chan struct{})}
+	if t.minServed <= 0 {
+		close(t.enough)
+	}
+	return t
+}
+
+// due returns a channel closed once the load may end: l.Duration after its
+// start, with enough calls served.
+func (t *tally) due(ctx context.Context, l Load) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		defer close(ch)
+		timer := time.NewTimer(time.Until(t.start.Add(l.Duration)))
+		defer timer.Stop()
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		select {
+		case <-ctx.Done():
+		case <-t.enough:
+		}
+	}()
+	return ch
+}
+
+// end ends the load's time, and returns how long it was.
+func (t *tally) end() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.ended.Store(true)
+	return time.Since(t.start)
+}
+
 // record counts one call that started at start and ended with err.
 func (t *tally) record(c client, start time.Time, err error) {
 	now := time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	switch {
-	case now.After(t.end):
+	case t.ended.Load():
 		t.late++
 	case err == nil:
 		t.ok++
 		t.latencies = append(t.latencies, now.Sub(start))
+		if t.ok == t.minServed {
+			close(t.enough)
+		}
 	default:
 		o := c.classify(err)
 		switch {
@@ -288,25 +342,22 @@ func (t Target) call(ctx context.Context, c client, call callFunc, tl *tally, n 
 // what they got, the server's CPU reading (serverCPU) as the time ended,
 // before waiting for the calls still unanswered.
 func (t Target) closedLoop(ctx context.Context, c client, call callFunc, l Load) (Result, float64) {
-	start := time.Now()
-	tl := &tally{end: start.Add(l.Duration)}
+	tl := newTally(l)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range l.Concurrency {
 		wg.Go(func() {
-			for ctx.Err() == nil && time.Now().Before(tl.end) {
+			for ctx.Err() == nil && !tl.ended.Load() {
 				n := next.Add(1) - 1
 				t.call(ctx, c, call, tl, n)
 			}
 		})
 	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(time.Until(tl.end)):
-	}
+	<-tl.due(ctx, l)
+	took := tl.end()
 	serverAtEnd := t.serverCPU()
 	wg.Wait()
-	r := tl.result(l, "closed", next.Load(), 0)
+	r := tl.result(l, "closed", took, next.Load(), 0)
 	r.Concurrency = l.Concurrency
 	return r, serverAtEnd
 }
@@ -320,19 +371,21 @@ func (t Target) openLoop(ctx context.Context, c client, call callFunc, l Load) (
 		maxInFlight = 10000
 	}
 	slots := make(chan struct{}, maxInFlight)
-	start := time.Now()
-	tl := &tally{end: start.Add(l.Duration)}
+	tl := newTally(l)
+	due := tl.due(ctx, l)
 	var sent, dropped int64
 	var wg sync.WaitGroup
 	interval := max(time.Duration(float64(time.Second)/l.Rate), time.Nanosecond)
-	for ctx.Err() == nil {
-		now := time.Now()
-		if !now.Before(tl.end) {
-			break
+	for open := true; open; {
+		select {
+		case <-due:
+			open = false
+			continue
+		default:
 		}
 		// Every arrival due by now leaves now: a generator that fell
 		// behind catches up instead of lowering the rate.
-		for due := int64(now.Sub(start)/interval) + 1; sent+dropped < due; {
+		for arrivals := int64(time.Since(tl.start)/interval) + 1; sent+dropped < arrivals; {
 			select {
 			case slots <- struct{}{}:
 				n := sent
@@ -347,17 +400,18 @@ func (t Target) openLoop(ctx context.Context, c client, call callFunc, l Load) (
 		}
 		time.Sleep(min(interval, time.Millisecond))
 	}
+	took := tl.end()
 	serverAtEnd := t.serverCPU()
 	wg.Wait()
-	r := tl.result(l, "open", sent, dropped)
+	r := tl.result(l, "open", took, sent, dropped)
 	r.Rate = l.Rate
 	return r, serverAtEnd
 }
 
-func (t *tally) result(l Load, mode string, sent, dropped int64) Result {
+func (t *tally) result(l Load, mode string, took time.Duration, sent, dropped int64) Result {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	secs := l.Duration.Seconds()
+	secs := took.Seconds()
 	r := Result{
 		Surface: l.Surface, Op: l.Op, Mode: mode, Clients: l.Clients, Seconds: secs,
 		Sent: sent, Dropped: dropped, OK: t.ok, Refused: t.refused, RefusedRetryAfter: t.retryAfter, Throttled: t.throttled,

@@ -22,6 +22,8 @@ type Overload struct {
 	Factor      float64
 	Duration    time.Duration
 	MaxInFlight int
+	// MinServed is every load's Load.MinServed.
+	MinServed int64
 	// Clients are the clients of the open loops, one after the other
 	// against the same peak; plain clients only when empty. Over gRPC,
 	// clients with MaxConns are skipped: a gRPC client has one connection.
@@ -63,7 +65,7 @@ func (t Target) Overload(ctx context.Context, o Overload) ([]OverloadResult, err
 	}
 	base := OverloadResult{Surface: o.Surface, Op: o.Op}
 	for _, c := range o.Concurrencies {
-		r, err := t.Run(ctx, Load{Surface: o.Surface, Op: o.Op, Regions: o.Regions, Concurrency: c, Duration: o.Duration})
+		r, err := t.Run(ctx, Load{Surface: o.Surface, Op: o.Op, Regions: o.Regions, Concurrency: c, Duration: o.Duration, MinServed: o.MinServed})
 		if err != nil {
 			return nil, err
 		}
@@ -85,7 +87,7 @@ func (t Target) Overload(ctx context.Context, o Overload) ([]OverloadResult, err
 			continue // one HTTP/2 connection: nothing to bound
 		}
 		over, err := t.Run(ctx, Load{Surface: o.Surface, Op: o.Op, Regions: o.Regions, Clients: cc,
-			Rate: factor * base.Peak.Goodput, MaxInFlight: o.MaxInFlight, Duration: o.Duration})
+			Rate: factor * base.Peak.Goodput, MaxInFlight: o.MaxInFlight, Duration: o.Duration, MinServed: o.MinServed})
 		if err != nil {
 			return out, err
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/tap"
 
@@ -75,6 +76,9 @@ type shedder struct {
 	restAnswer     *cannedAnswer
 	errw           *connect.ErrorWriter
 	metrics        *metrics
+	// stalled counts the calls that gave their slot back at the end of
+	// the hold (raccordo_calls_stalled_total).
+	stalled prometheus.Counter
 	// yield gives the processor to other goroutines (runtime.Gosched but
 	// in tests).
 	yield func()
@@ -89,7 +93,11 @@ func newShedder(limit int, hold time.Duration, m *metrics, log *slog.Logger) *sh
 		connectRefusal: toConnect(st),
 		errw:           connect.NewErrorWriter(),
 		metrics:        m,
-		yield:          runtime.Gosched,
+		stalled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "raccordo_calls_stalled_total",
+			Help: "Calls that gave their place under the concurrency limit back because their request had not arrived whole within the admission hold (slow or stalled clients).",
+		}),
+		yield: runtime.Gosched,
 	}
 	s.connectAnswers = map[string]*cannedAnswer{}
 	for _, ct := range cannedContentTypes {
@@ -97,6 +105,11 @@ func newShedder(limit int, hold time.Duration, m *metrics, log *slog.Logger) *sh
 		s.connectAnswers[ct] = record(func(w http.ResponseWriter) { s.errw.Write(w, r, s.connectRefusal) })
 	}
 	s.restAnswer = record(func(w http.ResponseWriter) { writeProblem(w, problemFromStatus(st), shedRetryAfter) })
+	// The gauge is read as it is scraped: a call pays nothing for it.
+	m.reg.MustRegister(s.stalled, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "raccordo_calls_in_progress",
+		Help: "Unary calls holding a place under the concurrency limit (--max-concurrent-calls), on every surface together.",
+	}, func() float64 { return float64(len(s.slots)) }))
 	return s
 }
 
@@ -247,6 +260,7 @@ func (t *ticket) stopTimer() {
 func (t *ticket) expire() {
 	if t.state.CompareAndSwap(ticketWaiting, ticketExpired) {
 		t.s.free()
+		t.s.stalled.Inc()
 	}
 }
 

@@ -82,29 +82,28 @@ func TestLoadShedding(t *testing.T) {
 // TestStalledCallGivesBackItsSlot: a call that sends its headers and then
 // stalls keeps its slot only for the admission hold, so stalled clients
 // cannot hold the server's capacity; once whole, the call takes a slot
-// again and is served.
+// again and is served. The server counts the slot given back
+// (raccordo_calls_stalled_total): a call that held its slot for the whole
+// hold, where a probe of the slot while it is held would race the hold on
+// a busy machine.
 func TestStalledCallGivesBackItsSlot(t *testing.T) {
 	const hold = time.Second
-	cfg := server.Config{MaxConcurrentCalls: 1}
+	cfg := server.Config{MaxConcurrentCalls: 1, MetricsAddr: "127.0.0.1:0"}
 	server.SetAdmissionHold(&cfg, hold)
 	ts := startServer(t, cfg)
-	for _, kind := range surfaceKinds {
+	for i, kind := range surfaceKinds {
 		t.Run(kind, func(t *testing.T) {
 			s := newSurface(t, ts, kind)
-			list := func() error {
-				_, err := s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: lombardia})
-				return err
-			}
-			finish := holdSlot(t, ts, kind, list)
-			time.Sleep(hold)
-			var err error
-			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-				if err = list(); err == nil {
-					break
-				}
-			}
-			if err != nil {
+			waitMetric(t, ts, "raccordo_calls_in_progress", 0, nil)
+			finish, ended := startHeld(t, ts, kind, "stalled-"+kind)
+			waitMetric(t, ts, "raccordo_calls_stalled_total", float64(i+1), ended)
+			if _, err := s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: lombardia}); err != nil {
 				t.Fatalf("with a stalled call past its hold: %v, want served", err)
+			}
+			select {
+			case <-ended:
+				t.Fatal("the stalled call ended before its request was whole")
+			default:
 			}
 			if err := finish(); err != nil {
 				t.Fatalf("the stalled call, once whole: %v", err)
@@ -132,43 +131,49 @@ func wantOverloaded(t *testing.T, kind string, err error) bool {
 }
 
 // holdSlot fills a server that works on one call at a time with a held
-// call on kind (startHeld), and returns once probe is refused while the
-// held call is pending: several times in a row, so that the slot of a call
-// just finished is not mistaken for it. A held call that does not fill the
-// server (refused on arrival because such a slot was still taken) is let
-// go and another started.
+// call on kind (startHeld), and returns once the server counts the held
+// call in progress and probe is refused. Nothing else calls the server
+// meanwhile, so the one call in progress is the held one; but a call
+// gives its slot back as its handler returns, a moment after its client
+// has the answer, so holdSlot first waits for the slots of the calls
+// already answered. The server needs its metrics listener, and an
+// admission hold longer than the test (SetAdmissionHold).
 func holdSlot(t *testing.T, ts *testServer, kind string, probe func() error) (finish func() error) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for attempt := 0; time.Now().Before(deadline); attempt++ {
-		finish, ended := startHeld(t, ts, kind, fmt.Sprintf("held-%s-%d", kind, attempt))
-		if fills(probe, ended) {
-			return finish
-		}
-		finish() // whatever it answers
+	waitMetric(t, ts, "raccordo_calls_in_progress", 0, nil)
+	finish, ended := startHeld(t, ts, kind, "held-"+kind)
+	waitMetric(t, ts, "raccordo_calls_in_progress", 1, ended)
+	if !wantOverloaded(t, kind, probe()) {
+		t.FailNow()
 	}
-	t.Fatalf("%s: calls are still served while a held call should fill the server", kind)
-	return nil
+	return finish
 }
 
-// fills reports whether probe is refused three times in a row, within
-// fifty tries, while the held call is pending (ended open).
-func fills(probe func() error, ended <-chan struct{}) bool {
-	refusals := 0
-	for range 50 {
+// waitMetric waits until the server's metric name (a sample without
+// labels) is n, polling its metrics listener; the minute is a watchdog.
+// It fails t if ended is closed first: the call that was to be counted
+// ended.
+func waitMetric(t *testing.T, ts *testServer, name string, n float64, ended <-chan struct{}) {
+	t.Helper()
+	if ts.srv.MetricsAddr() == "" {
+		t.Fatalf("the server has no metrics listener to read %s from", name)
+	}
+	var got float64
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		select {
 		case <-ended:
-			return false
+			t.Fatalf("the held call ended before the server counted it (%s %v, want %v)", name, got, n)
 		default:
 		}
-		if probe() == nil {
-			refusals = 0
-		} else if refusals++; refusals == 3 {
-			return true
+		var ok bool
+		if got, ok = sample(scrape(t, ts.metricsURL()), name); !ok {
+			t.Fatalf("no %s in the metrics", name)
 		}
-		time.Sleep(10 * time.Millisecond)
+		if got == n {
+			return
+		}
 	}
-	return false
+	t.Fatalf("%s is %v after a minute, want %v", name, got, n)
 }
 
 // startHeld starts a CreatePartner on kind whose request message is held
