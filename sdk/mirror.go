@@ -144,14 +144,7 @@ func (m *Mirror) Run(ctx context.Context) error {
 				m.wait(ctx, &backoff, err)
 				continue
 			}
-			rev, listed = r, true
-			// The position is recorded as soon as the list is complete, so
-			// a mirror stopped before the first change resumes instead of
-			// listing again.
-			if err := m.Handler.Synced(ctx, rev); err != nil {
-				return handlerErr{err}
-			}
-			m.Logger.Info("listed; watching", "region", m.Region, "revision", rev)
+			rev, listed = r, true // list recorded rev and said so
 		}
 		r, err := m.watch(ctx, rev, &backoff)
 		rev = r

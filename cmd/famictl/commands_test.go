@@ -443,12 +443,15 @@ func TestAccountAndTokenCommands(t *testing.T) {
 		t.Fatalf("the service token does not work: %v", err)
 	}
 	list := f.must(f.admin, "service-token", "list", "--region", "lombardia", "-o", "table")
-	if !regexpLine(list, created.GetServiceToken().GetName(), "SIRL") || strings.Contains(list, created.GetToken()) {
+	if !regexpLine(list, created.GetServiceToken().GetName(), "SIRL", "ACTIVE") || strings.Contains(list, created.GetToken()) {
 		t.Fatalf("service-token list:\n%s", list)
 	}
 	f.must(f.admin, "service-token", "revoke", created.GetServiceToken().GetName())
 	if _, err := system.Partners.ListPartners(context.Background(), &famiv1.ListPartnersRequest{Parent: "regions/lombardia"}); err == nil {
 		t.Fatal("the revoked service token still works")
+	}
+	if list := f.must(f.admin, "service-token", "list", "--region", "lombardia", "-o", "table"); !regexpLine(list, created.GetServiceToken().GetName(), "SIRL", "REVOKED") {
+		t.Fatalf("service-token list after the revocation:\n%s", list)
 	}
 
 	cal := &famiv1.CreateCalendarTokenResponse{}

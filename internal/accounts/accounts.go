@@ -84,6 +84,10 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 	if err := rev.prune(ctx, sys, opts.Now()); err != nil {
 		return nil, fmt.Errorf("prune expired revocations: %w", err)
 	}
+	err = pruneAll(ctx, sys, func(tx store.SystemTx) ([]string, bool, error) { return pruneTokenRecords(tx, opts.Now()) }, func([]string) {})
+	if err != nil {
+		return nil, fmt.Errorf("prune the records of long-expired service tokens: %w", err)
+	}
 	known, err := lru.New[string, struct{}](maxKnownPaths)
 	if err != nil {
 		return nil, err
@@ -545,19 +549,26 @@ func (s *Service) CreateServiceToken(ctx context.Context, req *famiv1.CreateServ
 		CreateTime: timestamppb.New(now), ExpireTime: timestamppb.New(claims.ExpiresAt.Time),
 		IssuedBy: principal.From(ctx).Subject,
 	}
-	if err := s.putServiceToken(ctx, region, claims.ID, st); err != nil {
+	if err := s.putServiceToken(ctx, region, claims.ID, st, now); err != nil {
 		return nil, err
 	}
-	return &famiv1.CreateServiceTokenResponse{ServiceToken: st, Token: token}, nil
+	return &famiv1.CreateServiceTokenResponse{ServiceToken: withState(st, now), Token: token}, nil
 }
 
-func (s *Service) putServiceToken(ctx context.Context, region, jti string, st *famiv1.ServiceToken) error {
+// putServiceToken stores a new token's record, and forgets a few records
+// of long-expired tokens (pruneTokenRecords) in the same transaction, so
+// the records stay bounded while famid runs for months.
+func (s *Service) putServiceToken(ctx context.Context, region, jti string, st *famiv1.ServiceToken, now time.Time) error {
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(st)
 	if err != nil {
 		return err
 	}
 	return s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
-		return tx.Put(bucketServiceTokens, region+"/"+jti, b)
+		if err := tx.Put(bucketServiceTokens, region+"/"+jti, b); err != nil {
+			return err
+		}
+		_, _, err := pruneTokenRecords(tx, now)
+		return err
 	})
 }
 
@@ -566,6 +577,10 @@ func (s *Service) ListServiceTokens(ctx context.Context, req *famiv1.ListService
 	sts, next, err := listRegion(ctx, s.sys, bucketServiceTokens, req, func() *famiv1.ServiceToken { return &famiv1.ServiceToken{} })
 	if err != nil {
 		return nil, err
+	}
+	now := s.now()
+	for _, st := range sts {
+		withState(st, now)
 	}
 	return &famiv1.ListServiceTokensResponse{ServiceTokens: sts, NextPageToken: next}, nil
 }
@@ -613,7 +628,7 @@ func (s *Service) RevokeServiceToken(ctx context.Context, req *famiv1.RevokeServ
 	}
 	s.revoked.addJTI(jti, st.GetExpireTime().AsTime())
 	s.revoked.forget(forgotten) // this one too, if it had expired
-	return st, nil
+	return withState(st, now), nil
 }
 
 // parentOf returns "regions/{region}" of a resource name.

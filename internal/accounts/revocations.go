@@ -190,41 +190,55 @@ const pruneBatch = 32
 // stops on it (fail closed, ADR 12). It returns the ids forgotten and
 // whether more may be left.
 func pruneExpired(tx store.SystemTx, now time.Time) (forgotten []string, more bool, err error) {
-	tx.Scan(bucketRevokedJTI, "", "", func(jti string, v []byte, err error) bool {
-		if err != nil || !expired(unixOf(v), now) {
+	return forgetStale(tx, bucketRevokedJTI, func(v []byte) bool { return expired(unixOf(v), now) })
+}
+
+// forgetStale deletes, in tx, up to pruneBatch keys of bucket whose value
+// stale says may go; a damaged value stays. It returns the keys forgotten
+// and whether more may be left.
+func forgetStale(tx store.SystemTx, bucket string, stale func(v []byte) bool) (forgotten []string, more bool, err error) {
+	tx.Scan(bucket, "", "", func(k string, v []byte, err error) bool {
+		if err != nil || !stale(v) {
 			return true
 		}
 		if len(forgotten) == pruneBatch {
 			more = true
 			return false
 		}
-		forgotten = append(forgotten, jti)
+		forgotten = append(forgotten, k)
 		return true
 	})
 	// Deleted after the scan: a store's cursor need not survive a delete.
-	for _, jti := range forgotten {
-		if err := tx.Delete(bucketRevokedJTI, jti); err != nil {
+	for _, k := range forgotten {
+		if err := tx.Delete(bucket, k); err != nil {
 			return nil, false, err
 		}
 	}
 	return forgotten, more, nil
 }
 
-// prune forgets every expired revocation (pruneExpired), in the store
-// first, then here.
-func (r *revocations) prune(ctx context.Context, sys store.System, now time.Time) error {
+// pruneAll runs batch, which forgets some stale entries (forgetStale), in
+// system transactions until nothing is left, and hands each batch's keys
+// to done once its transaction has committed.
+func pruneAll(ctx context.Context, sys store.System, batch func(store.SystemTx) ([]string, bool, error), done func([]string)) error {
 	for more := true; more; {
 		var forgotten []string
 		err := sys.SystemUpdate(ctx, func(tx store.SystemTx) (err error) {
-			forgotten, more, err = pruneExpired(tx, now)
+			forgotten, more, err = batch(tx)
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		r.forget(forgotten)
+		done(forgotten)
 	}
 	return nil
+}
+
+// prune forgets every expired revocation (pruneExpired), in the store
+// first, then here.
+func (r *revocations) prune(ctx context.Context, sys store.System, now time.Time) error {
+	return pruneAll(ctx, sys, func(tx store.SystemTx) ([]string, bool, error) { return pruneExpired(tx, now) }, r.forget)
 }
 
 // forget drops revoked token ids the store no longer holds.

@@ -80,3 +80,36 @@ func TestInRegion(t *testing.T) {
 		})
 	}
 }
+
+// TestReadableDecidesByEveryRead: a type is readable only if each of its
+// standard reads admits the caller: a type with a Get and no List (the
+// monitoring settings) by its Get, a type with both by both; an Owned type
+// only by the roles that read every record; a type no read serves, nobody.
+func TestReadableDecidesByEveryRead(t *testing.T) {
+	const settings, partner, tokens = "fami.v1.MonitoringSettings", "fami.v1.Partner", "fami.v1.CalendarToken"
+	admins := auth.InRegion("name", principal.RegionAdmin)
+	readers := auth.InRegion("parent", principal.Ministry, principal.RegionAdmin)
+	pol := auth.Policy{
+		famiv1.MonitoringService_GetMonitoringSettings_FullMethodName: admins,
+		famiv1.PartnerService_GetPartner_FullMethodName:               admins, // its List lets the ministry: not enough
+		famiv1.PartnerService_ListPartners_FullMethodName:             readers,
+		famiv1.MeetingService_ListCalendarTokens_FullMethodName:       readers,
+	}
+	r := pol.Readable("fami.v1", auth.Owned{tokens: {principal.RegionAdmin}})
+	types := []string{settings, partner, tokens, "fami.v1.Change"}
+	for _, c := range []struct {
+		p    principal.Principal
+		want []string
+	}{
+		{principal.Principal{Subject: "m", Role: principal.Ministry}, []string{tokens, "fami.v1.Change", settings, partner}},
+		{principal.Principal{Subject: "a", Role: principal.RegionAdmin, Region: "lombardia"}, []string{"fami.v1.Change"}},
+		{principal.Principal{Subject: "v", Role: principal.RegionAdmin, Region: "veneto"}, []string{tokens, "fami.v1.Change", settings, partner}},
+	} {
+		if got := strings.Join(r.Hidden(c.p, "lombardia", types), " "); got != strings.Join(c.want, " ") {
+			t.Errorf("%s of %s: hidden %q, want %q", c.p.Role, c.p.Region, got, strings.Join(c.want, " "))
+		}
+	}
+	if !r.Resource(settings) || r.Resource("fami.v1.Change") {
+		t.Errorf("Resource(%s) = %t, Resource(fami.v1.Change) = %t; want true, false", settings, r.Resource(settings), r.Resource("fami.v1.Change"))
+	}
+}

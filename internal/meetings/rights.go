@@ -105,6 +105,18 @@ var meetingEditors = []principal.Role{principal.RegionAdmin, principal.Consultan
 // to the meetings of no network.
 var meetingConveners = append(slices.Clone(meetingEditors), principal.Ministry)
 
+// tokenOverseers see and revoke every calendar feed token of their
+// region; any other reader only its own (ListCalendarTokens and
+// RevokeCalendarToken in tokens.go).
+var tokenOverseers = []principal.Role{principal.RegionAdmin}
+
+// Owned declares the calendar feed tokens, whose List gives most readers
+// their own only, so that the change feed carries their changes to the
+// tokenOverseers alone (auth.Owned).
+func Owned() auth.Owned {
+	return auth.Owned{string((&famiv1.CalendarToken{}).ProtoReflect().Descriptor().FullName()): tokenOverseers}
+}
+
 // Rights are the rows of the rights table for the MeetingService's RPCs.
 func Rights() auth.Policy {
 	readers := auth.Readers()

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -141,7 +142,7 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 // ListCalendarTokens implements fami.v1.MeetingService.
 func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalendarTokensRequest) (*famiv1.ListCalendarTokensResponse, error) {
 	who := principal.From(ctx)
-	all := who.Role == principal.RegionAdmin
+	all := slices.Contains(tokenOverseers, who.Role)
 	return resource.ListAnswer[*famiv1.ListCalendarTokensResponse](ctx, s.store, resource.CalendarTokens, req, nil,
 		func(ct *famiv1.CalendarToken) bool { return all || ct.GetOwner() == who.Subject })
 }
@@ -164,7 +165,7 @@ func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCal
 		if err := tx.Get(req.GetName(), ct); err != nil {
 			return nil, err
 		}
-		if ct.GetOwner() != who.Subject && who.Role != principal.RegionAdmin {
+		if ct.GetOwner() != who.Subject && !slices.Contains(tokenOverseers, who.Role) {
 			return nil, errs.NotOwnToken.With(errs.Error{
 				Message:  fmt.Sprintf("%s belongs to another user: only its owner or the region admin can revoke it", ct.GetName()),
 				Metadata: map[string]string{"calendar_token": ct.GetName()},

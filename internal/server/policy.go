@@ -61,16 +61,21 @@ func infrastructureRights() auth.Policy {
 	}
 }
 
+// ownedTypes are the resource types whose reads give most callers only
+// their own records, as each capability declares them (auth.Owned). A
+// capability whose List filters by owner adds its Owned here.
+func ownedTypes() auth.Owned { return meetings.Owned() }
+
 // feedTypes is the change feed's Options.Types: a caller reads, of a
-// region's changes, only the types the rights table lets them List there
-// (auth.Readable), so the feed opens no right the table denies. Asking for
-// a name that is no resource type of the API is INVALID_ARGUMENT naming
-// each such entry (it matched nothing, silently); a type one may not read
-// is refused, naming it; asking for none reads
+// region's changes, only the types the rights table lets them Get and List
+// there (auth.Readable), so the feed opens no right the table denies.
+// Asking for a name that is no resource type of the API is
+// INVALID_ARGUMENT naming each such entry (it matched nothing, silently);
+// a type one may not read is refused, naming it; asking for none reads
 // every type one may (nil when that is every type; otherwise a list that
 // may also name types no region's log holds, such as accounts).
-func feedTypes(rights auth.Policy) func(context.Context, string, []string) ([]string, error) {
-	readable := rights.Readable("fami.v1")
+func feedTypes(rights auth.Policy, owned auth.Owned) func(context.Context, string, []string) ([]string, error) {
+	readable := rights.Readable("fami.v1", owned)
 	all := readable.Types()
 	return func(ctx context.Context, region string, asked []string) ([]string, error) {
 		p := principal.From(ctx)

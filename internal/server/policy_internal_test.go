@@ -75,17 +75,19 @@ func TestUnknownProcedureIsDenied(t *testing.T) {
 }
 
 // TestFeedTypesFollowTheLists: what each feed reader gets of a region's
-// change feed is what its Lists give it. The region's admin reads every
-// type, its systems every type a region stores (they may not list
-// accounts and service tokens, which live outside the regions' logs), the
-// ministry every type but contacts and individual support entries, whose
-// Lists refuse it.
+// change feed is what its Gets and Lists give it. The region's admin reads
+// every type, its systems every type a region stores (they may not list
+// accounts and service tokens, which live outside the regions' logs) but
+// others' calendar feed tokens, the ministry every type but contacts and
+// individual support entries, whose reads refuse it, and others' calendar
+// feed tokens. The monitoring settings, which have a Get and no List, are
+// read by both.
 func TestFeedTypesFollowTheLists(t *testing.T) {
 	rights, err := policy()
 	if err != nil {
 		t.Fatal(err)
 	}
-	types := feedTypes(rights)
+	types := feedTypes(rights, ownedTypes())
 	as := func(p principal.Principal) []string {
 		t.Helper()
 		got, err := types(principal.With(t.Context(), p), "lombardia", nil)
@@ -97,20 +99,20 @@ func TestFeedTypesFollowTheLists(t *testing.T) {
 	if got := as(principal.Principal{Subject: "admin", Role: principal.RegionAdmin, Region: "lombardia"}); got != nil {
 		t.Errorf("the region's admin reads %v, want every type (no filter)", got)
 	}
+	const calendarTokens = "fami.v1.CalendarToken"
 	regionTypes := []string{"fami.v1.Partner", "fami.v1.Project", "fami.v1.Network", "fami.v1.Contact", "fami.v1.Protocol",
-		"fami.v1.Meeting", "fami.v1.CalendarToken", "fami.v1.SupportEntry", "fami.v1.ClosedPeriod",
-		"fami.v1.CapacityAssessment", "fami.v1.Survey", "fami.v1.MonitoringReport"}
-	if got := as(principal.Principal{Subject: "system", Role: principal.RegionalSystem, Region: "lombardia"}); got != nil {
-		for _, typ := range regionTypes {
-			if !slices.Contains(got, typ) {
-				t.Errorf("the region's system does not read %s (reads %v)", typ, got)
-			}
+		"fami.v1.Meeting", calendarTokens, "fami.v1.SupportEntry", "fami.v1.ClosedPeriod",
+		"fami.v1.CapacityAssessment", "fami.v1.Survey", "fami.v1.MonitoringReport", "fami.v1.MonitoringSettings"}
+	got := as(principal.Principal{Subject: "system", Role: principal.RegionalSystem, Region: "lombardia"})
+	for _, typ := range regionTypes {
+		if slices.Contains(got, typ) != (typ != calendarTokens) {
+			t.Errorf("the region's system reads %s: %t, want %t (reads %v)", typ, slices.Contains(got, typ), typ != calendarTokens, got)
 		}
 	}
-	got := as(principal.Principal{Subject: "ministero", Role: principal.Ministry})
+	got = as(principal.Principal{Subject: "ministero", Role: principal.Ministry})
 	ministry := principal.With(t.Context(), principal.Principal{Subject: "ministero", Role: principal.Ministry})
 	for _, typ := range regionTypes {
-		hidden := typ == "fami.v1.Contact" || typ == "fami.v1.SupportEntry"
+		hidden := typ == "fami.v1.Contact" || typ == "fami.v1.SupportEntry" || typ == calendarTokens
 		if slices.Contains(got, typ) == hidden {
 			t.Errorf("the ministry reads %s: %t, want %t (reads %v)", typ, !hidden, hidden, got)
 		}

@@ -82,6 +82,62 @@ func (Role) EnumDescriptor() ([]byte, []int) {
 	return file_fami_v1_auth_proto_rawDescGZIP(), []int{0}
 }
 
+// The state of a service token, derived when it is read.
+type ServiceTokenState int32
+
+const (
+	ServiceTokenState_SERVICE_TOKEN_STATE_UNSPECIFIED ServiceTokenState = 0
+	// Valid until expire_time.
+	ServiceTokenState_SERVICE_TOKEN_STATE_ACTIVE ServiceTokenState = 1
+	// Revoked (revoke_time): refused from then on.
+	ServiceTokenState_SERVICE_TOKEN_STATE_REVOKED ServiceTokenState = 2
+	// Past expire_time: refused, as any expired token.
+	ServiceTokenState_SERVICE_TOKEN_STATE_EXPIRED ServiceTokenState = 3
+)
+
+// Enum value maps for ServiceTokenState.
+var (
+	ServiceTokenState_name = map[int32]string{
+		0: "SERVICE_TOKEN_STATE_UNSPECIFIED",
+		1: "SERVICE_TOKEN_STATE_ACTIVE",
+		2: "SERVICE_TOKEN_STATE_REVOKED",
+		3: "SERVICE_TOKEN_STATE_EXPIRED",
+	}
+	ServiceTokenState_value = map[string]int32{
+		"SERVICE_TOKEN_STATE_UNSPECIFIED": 0,
+		"SERVICE_TOKEN_STATE_ACTIVE":      1,
+		"SERVICE_TOKEN_STATE_REVOKED":     2,
+		"SERVICE_TOKEN_STATE_EXPIRED":     3,
+	}
+)
+
+func (x ServiceTokenState) Enum() *ServiceTokenState {
+	p := new(ServiceTokenState)
+	*p = x
+	return p
+}
+
+func (x ServiceTokenState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ServiceTokenState) Descriptor() protoreflect.EnumDescriptor {
+	return file_fami_v1_auth_proto_enumTypes[1].Descriptor()
+}
+
+func (ServiceTokenState) Type() protoreflect.EnumType {
+	return &file_fami_v1_auth_proto_enumTypes[1]
+}
+
+func (x ServiceTokenState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ServiceTokenState.Descriptor instead.
+func (ServiceTokenState) EnumDescriptor() ([]byte, []int) {
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{1}
+}
+
 type LoginRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. The login name, {username}@{region} (e.g. mrossi@lombardia):
@@ -770,7 +826,11 @@ type ServiceToken struct {
 	// Output only. Set once the token is revoked.
 	RevokeTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
 	// Output only. Subject of who issued it.
-	IssuedBy      string `protobuf:"bytes,7,opt,name=issued_by,json=issuedBy,proto3" json:"issued_by,omitempty"`
+	IssuedBy string `protobuf:"bytes,7,opt,name=issued_by,json=issuedBy,proto3" json:"issued_by,omitempty"`
+	// Output only. Derived when read: REVOKED once revoked, else EXPIRED
+	// after expire_time, else ACTIVE. The record of a token is listed until
+	// 90 days after its expiry (for audit), then forgotten.
+	State         ServiceTokenState `protobuf:"varint,8,opt,name=state,proto3,enum=fami.v1.ServiceTokenState" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -852,6 +912,13 @@ func (x *ServiceToken) GetIssuedBy() string {
 		return x.IssuedBy
 	}
 	return ""
+}
+
+func (x *ServiceToken) GetState() ServiceTokenState {
+	if x != nil {
+		return x.State
+	}
+	return ServiceTokenState_SERVICE_TOKEN_STATE_UNSPECIFIED
 }
 
 type CreateServiceTokenRequest struct {
@@ -1189,7 +1256,7 @@ const file_fami_v1_auth_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"K\n" +
 	"\x19SetAccountPasswordRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
-	"\bpassword\x18\x02 \x01(\tR\bpassword\"\xb3\x02\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\"\xe5\x02\n" +
 	"\fServiceToken\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12!\n" +
@@ -1200,7 +1267,8 @@ const file_fami_v1_auth_proto_rawDesc = "" +
 	"expireTime\x12;\n" +
 	"\vrevoke_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"revokeTime\x12\x1b\n" +
-	"\tissued_by\x18\a \x01(\tR\bissuedBy\"\x94\x01\n" +
+	"\tissued_by\x18\a \x01(\tR\bissuedBy\x120\n" +
+	"\x05state\x18\b \x01(\x0e2\x1a.fami.v1.ServiceTokenStateR\x05state\"\x94\x01\n" +
 	"\x19CreateServiceTokenRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tsystem_id\x18\x02 \x01(\tR\bsystemId\x12!\n" +
@@ -1226,7 +1294,12 @@ const file_fami_v1_auth_proto_rawDesc = "" +
 	"\x11ROLE_REGION_ADMIN\x10\x02\x12\x13\n" +
 	"\x0fROLE_CONSULTANT\x10\x03\x12\x17\n" +
 	"\x13ROLE_NETWORK_MEMBER\x10\x04\x12\x18\n" +
-	"\x14ROLE_REGIONAL_SYSTEM\x10\x052\xf1\x05\n" +
+	"\x14ROLE_REGIONAL_SYSTEM\x10\x05*\x9a\x01\n" +
+	"\x11ServiceTokenState\x12#\n" +
+	"\x1fSERVICE_TOKEN_STATE_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aSERVICE_TOKEN_STATE_ACTIVE\x10\x01\x12\x1f\n" +
+	"\x1bSERVICE_TOKEN_STATE_REVOKED\x10\x02\x12\x1f\n" +
+	"\x1bSERVICE_TOKEN_STATE_EXPIRED\x10\x032\xf1\x05\n" +
 	"\vAuthService\x126\n" +
 	"\x05Login\x12\x15.fami.v1.LoginRequest\x1a\x16.fami.v1.LoginResponse\x129\n" +
 	"\x06WhoAmI\x12\x16.fami.v1.WhoAmIRequest\x1a\x17.fami.v1.WhoAmIResponse\x12@\n" +
@@ -1253,69 +1326,71 @@ func file_fami_v1_auth_proto_rawDescGZIP() []byte {
 	return file_fami_v1_auth_proto_rawDescData
 }
 
-var file_fami_v1_auth_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_fami_v1_auth_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_fami_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_fami_v1_auth_proto_goTypes = []any{
 	(Role)(0),                          // 0: fami.v1.Role
-	(*LoginRequest)(nil),               // 1: fami.v1.LoginRequest
-	(*LoginResponse)(nil),              // 2: fami.v1.LoginResponse
-	(*WhoAmIRequest)(nil),              // 3: fami.v1.WhoAmIRequest
-	(*WhoAmIResponse)(nil),             // 4: fami.v1.WhoAmIResponse
-	(*Account)(nil),                    // 5: fami.v1.Account
-	(*CreateAccountRequest)(nil),       // 6: fami.v1.CreateAccountRequest
-	(*GetAccountRequest)(nil),          // 7: fami.v1.GetAccountRequest
-	(*ListAccountsRequest)(nil),        // 8: fami.v1.ListAccountsRequest
-	(*ListAccountsResponse)(nil),       // 9: fami.v1.ListAccountsResponse
-	(*DeleteAccountRequest)(nil),       // 10: fami.v1.DeleteAccountRequest
-	(*SetAccountPasswordRequest)(nil),  // 11: fami.v1.SetAccountPasswordRequest
-	(*ServiceToken)(nil),               // 12: fami.v1.ServiceToken
-	(*CreateServiceTokenRequest)(nil),  // 13: fami.v1.CreateServiceTokenRequest
-	(*CreateServiceTokenResponse)(nil), // 14: fami.v1.CreateServiceTokenResponse
-	(*ListServiceTokensRequest)(nil),   // 15: fami.v1.ListServiceTokensRequest
-	(*ListServiceTokensResponse)(nil),  // 16: fami.v1.ListServiceTokensResponse
-	(*RevokeServiceTokenRequest)(nil),  // 17: fami.v1.RevokeServiceTokenRequest
-	(*timestamppb.Timestamp)(nil),      // 18: google.protobuf.Timestamp
-	(*emptypb.Empty)(nil),              // 19: google.protobuf.Empty
+	(ServiceTokenState)(0),             // 1: fami.v1.ServiceTokenState
+	(*LoginRequest)(nil),               // 2: fami.v1.LoginRequest
+	(*LoginResponse)(nil),              // 3: fami.v1.LoginResponse
+	(*WhoAmIRequest)(nil),              // 4: fami.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),             // 5: fami.v1.WhoAmIResponse
+	(*Account)(nil),                    // 6: fami.v1.Account
+	(*CreateAccountRequest)(nil),       // 7: fami.v1.CreateAccountRequest
+	(*GetAccountRequest)(nil),          // 8: fami.v1.GetAccountRequest
+	(*ListAccountsRequest)(nil),        // 9: fami.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),       // 10: fami.v1.ListAccountsResponse
+	(*DeleteAccountRequest)(nil),       // 11: fami.v1.DeleteAccountRequest
+	(*SetAccountPasswordRequest)(nil),  // 12: fami.v1.SetAccountPasswordRequest
+	(*ServiceToken)(nil),               // 13: fami.v1.ServiceToken
+	(*CreateServiceTokenRequest)(nil),  // 14: fami.v1.CreateServiceTokenRequest
+	(*CreateServiceTokenResponse)(nil), // 15: fami.v1.CreateServiceTokenResponse
+	(*ListServiceTokensRequest)(nil),   // 16: fami.v1.ListServiceTokensRequest
+	(*ListServiceTokensResponse)(nil),  // 17: fami.v1.ListServiceTokensResponse
+	(*RevokeServiceTokenRequest)(nil),  // 18: fami.v1.RevokeServiceTokenRequest
+	(*timestamppb.Timestamp)(nil),      // 19: google.protobuf.Timestamp
+	(*emptypb.Empty)(nil),              // 20: google.protobuf.Empty
 }
 var file_fami_v1_auth_proto_depIdxs = []int32{
-	18, // 0: fami.v1.LoginResponse.expire_time:type_name -> google.protobuf.Timestamp
+	19, // 0: fami.v1.LoginResponse.expire_time:type_name -> google.protobuf.Timestamp
 	0,  // 1: fami.v1.WhoAmIResponse.role:type_name -> fami.v1.Role
-	18, // 2: fami.v1.WhoAmIResponse.expire_time:type_name -> google.protobuf.Timestamp
+	19, // 2: fami.v1.WhoAmIResponse.expire_time:type_name -> google.protobuf.Timestamp
 	0,  // 3: fami.v1.Account.role:type_name -> fami.v1.Role
-	18, // 4: fami.v1.Account.create_time:type_name -> google.protobuf.Timestamp
-	18, // 5: fami.v1.Account.update_time:type_name -> google.protobuf.Timestamp
-	5,  // 6: fami.v1.CreateAccountRequest.account:type_name -> fami.v1.Account
-	5,  // 7: fami.v1.ListAccountsResponse.accounts:type_name -> fami.v1.Account
-	18, // 8: fami.v1.ServiceToken.create_time:type_name -> google.protobuf.Timestamp
-	18, // 9: fami.v1.ServiceToken.expire_time:type_name -> google.protobuf.Timestamp
-	18, // 10: fami.v1.ServiceToken.revoke_time:type_name -> google.protobuf.Timestamp
-	12, // 11: fami.v1.CreateServiceTokenResponse.service_token:type_name -> fami.v1.ServiceToken
-	12, // 12: fami.v1.ListServiceTokensResponse.service_tokens:type_name -> fami.v1.ServiceToken
-	1,  // 13: fami.v1.AuthService.Login:input_type -> fami.v1.LoginRequest
-	3,  // 14: fami.v1.AuthService.WhoAmI:input_type -> fami.v1.WhoAmIRequest
-	6,  // 15: fami.v1.AuthService.CreateAccount:input_type -> fami.v1.CreateAccountRequest
-	7,  // 16: fami.v1.AuthService.GetAccount:input_type -> fami.v1.GetAccountRequest
-	8,  // 17: fami.v1.AuthService.ListAccounts:input_type -> fami.v1.ListAccountsRequest
-	10, // 18: fami.v1.AuthService.DeleteAccount:input_type -> fami.v1.DeleteAccountRequest
-	11, // 19: fami.v1.AuthService.SetAccountPassword:input_type -> fami.v1.SetAccountPasswordRequest
-	13, // 20: fami.v1.AuthService.CreateServiceToken:input_type -> fami.v1.CreateServiceTokenRequest
-	15, // 21: fami.v1.AuthService.ListServiceTokens:input_type -> fami.v1.ListServiceTokensRequest
-	17, // 22: fami.v1.AuthService.RevokeServiceToken:input_type -> fami.v1.RevokeServiceTokenRequest
-	2,  // 23: fami.v1.AuthService.Login:output_type -> fami.v1.LoginResponse
-	4,  // 24: fami.v1.AuthService.WhoAmI:output_type -> fami.v1.WhoAmIResponse
-	5,  // 25: fami.v1.AuthService.CreateAccount:output_type -> fami.v1.Account
-	5,  // 26: fami.v1.AuthService.GetAccount:output_type -> fami.v1.Account
-	9,  // 27: fami.v1.AuthService.ListAccounts:output_type -> fami.v1.ListAccountsResponse
-	19, // 28: fami.v1.AuthService.DeleteAccount:output_type -> google.protobuf.Empty
-	19, // 29: fami.v1.AuthService.SetAccountPassword:output_type -> google.protobuf.Empty
-	14, // 30: fami.v1.AuthService.CreateServiceToken:output_type -> fami.v1.CreateServiceTokenResponse
-	16, // 31: fami.v1.AuthService.ListServiceTokens:output_type -> fami.v1.ListServiceTokensResponse
-	12, // 32: fami.v1.AuthService.RevokeServiceToken:output_type -> fami.v1.ServiceToken
-	23, // [23:33] is the sub-list for method output_type
-	13, // [13:23] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	19, // 4: fami.v1.Account.create_time:type_name -> google.protobuf.Timestamp
+	19, // 5: fami.v1.Account.update_time:type_name -> google.protobuf.Timestamp
+	6,  // 6: fami.v1.CreateAccountRequest.account:type_name -> fami.v1.Account
+	6,  // 7: fami.v1.ListAccountsResponse.accounts:type_name -> fami.v1.Account
+	19, // 8: fami.v1.ServiceToken.create_time:type_name -> google.protobuf.Timestamp
+	19, // 9: fami.v1.ServiceToken.expire_time:type_name -> google.protobuf.Timestamp
+	19, // 10: fami.v1.ServiceToken.revoke_time:type_name -> google.protobuf.Timestamp
+	1,  // 11: fami.v1.ServiceToken.state:type_name -> fami.v1.ServiceTokenState
+	13, // 12: fami.v1.CreateServiceTokenResponse.service_token:type_name -> fami.v1.ServiceToken
+	13, // 13: fami.v1.ListServiceTokensResponse.service_tokens:type_name -> fami.v1.ServiceToken
+	2,  // 14: fami.v1.AuthService.Login:input_type -> fami.v1.LoginRequest
+	4,  // 15: fami.v1.AuthService.WhoAmI:input_type -> fami.v1.WhoAmIRequest
+	7,  // 16: fami.v1.AuthService.CreateAccount:input_type -> fami.v1.CreateAccountRequest
+	8,  // 17: fami.v1.AuthService.GetAccount:input_type -> fami.v1.GetAccountRequest
+	9,  // 18: fami.v1.AuthService.ListAccounts:input_type -> fami.v1.ListAccountsRequest
+	11, // 19: fami.v1.AuthService.DeleteAccount:input_type -> fami.v1.DeleteAccountRequest
+	12, // 20: fami.v1.AuthService.SetAccountPassword:input_type -> fami.v1.SetAccountPasswordRequest
+	14, // 21: fami.v1.AuthService.CreateServiceToken:input_type -> fami.v1.CreateServiceTokenRequest
+	16, // 22: fami.v1.AuthService.ListServiceTokens:input_type -> fami.v1.ListServiceTokensRequest
+	18, // 23: fami.v1.AuthService.RevokeServiceToken:input_type -> fami.v1.RevokeServiceTokenRequest
+	3,  // 24: fami.v1.AuthService.Login:output_type -> fami.v1.LoginResponse
+	5,  // 25: fami.v1.AuthService.WhoAmI:output_type -> fami.v1.WhoAmIResponse
+	6,  // 26: fami.v1.AuthService.CreateAccount:output_type -> fami.v1.Account
+	6,  // 27: fami.v1.AuthService.GetAccount:output_type -> fami.v1.Account
+	10, // 28: fami.v1.AuthService.ListAccounts:output_type -> fami.v1.ListAccountsResponse
+	20, // 29: fami.v1.AuthService.DeleteAccount:output_type -> google.protobuf.Empty
+	20, // 30: fami.v1.AuthService.SetAccountPassword:output_type -> google.protobuf.Empty
+	15, // 31: fami.v1.AuthService.CreateServiceToken:output_type -> fami.v1.CreateServiceTokenResponse
+	17, // 32: fami.v1.AuthService.ListServiceTokens:output_type -> fami.v1.ListServiceTokensResponse
+	13, // 33: fami.v1.AuthService.RevokeServiceToken:output_type -> fami.v1.ServiceToken
+	24, // [24:34] is the sub-list for method output_type
+	14, // [14:24] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_fami_v1_auth_proto_init() }
@@ -1328,7 +1403,7 @@ func file_fami_v1_auth_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fami_v1_auth_proto_rawDesc), len(file_fami_v1_auth_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,

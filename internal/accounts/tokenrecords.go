@@ -1,0 +1,47 @@
+package accounts
+
+import (
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// ServiceTokenRetention is how long the record of a service token stays
+// after the token expired, listed as EXPIRED, so that an audit can still
+// tell who issued which token to which system and when. Past it the record
+// is forgotten, as expired revocations are (pruneExpired): the list of a
+// region's tokens is bounded by those issued in the last year and a
+// quarter, not by every token ever issued.
+const ServiceTokenRetention = 90 * 24 * time.Hour
+
+// pruneTokenRecords forgets, in tx, up to pruneBatch records of service
+// tokens that expired more than ServiceTokenRetention before now. A record
+// without an expiry stays, and so does a damaged one (its read is
+// DATA_LOSS, which an operator must see).
+func pruneTokenRecords(tx store.SystemTx, now time.Time) (forgotten []string, more bool, err error) {
+	return forgetStale(tx, bucketServiceTokens, func(v []byte) bool {
+		st := &famiv1.ServiceToken{}
+		if proto.Unmarshal(v, st) != nil || st.GetExpireTime() == nil {
+			return false
+		}
+		return now.Sub(st.GetExpireTime().AsTime()) > ServiceTokenRetention
+	})
+}
+
+// withState sets the state of st, derived at now (the verifier's clock
+// leeway included), and returns st. The state is never stored.
+func withState(st *famiv1.ServiceToken, now time.Time) *famiv1.ServiceToken {
+	switch {
+	case st.GetRevokeTime() != nil:
+		st.State = famiv1.ServiceTokenState_SERVICE_TOKEN_STATE_REVOKED
+	case auth.Expired(st.GetExpireTime().AsTime(), now):
+		st.State = famiv1.ServiceTokenState_SERVICE_TOKEN_STATE_EXPIRED
+	default:
+		st.State = famiv1.ServiceTokenState_SERVICE_TOKEN_STATE_ACTIVE
+	}
+	return st
+}

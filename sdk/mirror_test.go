@@ -1,0 +1,52 @@
+package sdk_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/raccordo/raccordo/internal/syncbuf"
+	"github.com/raccordo/raccordo/sdk"
+)
+
+// TestMirrorSaysOnceWhatItDoes: a mirror that lists the region says so
+// once, "listing", then once that it listed and watches, with the
+// revision and the count, and records that revision once. It said
+// "listed; watching" a second time after every list, and handed the
+// same revision to Synced twice.
+func TestMirrorSaysOnceWhatItDoes(t *testing.T) {
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	var synced []int64
+	held := &memory{}
+	held.listed = func() { synced = append(synced, held.revision); stop() }
+	var logged syncbuf.Buffer
+	m := &sdk.Mirror{
+		Client:  sdk.NewClient(nil, serverURL, token),
+		Region:  "lombardia",
+		Handler: held,
+		Logger:  slog.New(slog.NewTextHandler(&logged, nil)),
+	}
+	if err := m.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var listing, watching []string
+	for line := range strings.Lines(logged.String()) {
+		if strings.Contains(line, "listing") {
+			listing = append(listing, line)
+		}
+		if strings.Contains(line, "watching") {
+			watching = append(watching, line)
+		}
+	}
+	if len(listing) != 1 || len(watching) != 1 {
+		t.Fatalf("the mirror logged %d lines about listing and %d about watching, want 1 each:\n%s", len(listing), len(watching), logged.String())
+	}
+	if w := watching[0]; !strings.Contains(w, "revision=5") || !strings.Contains(w, "resources=4") {
+		t.Errorf("the mirror said %q, want its revision (5) and resources (4)", w)
+	}
+	if len(synced) != 1 || synced[0] != 5 {
+		t.Errorf("Synced got %v after the list, want [5] (once)", synced)
+	}
+}
