@@ -180,6 +180,7 @@ var italian = map[string]string{
 	"networks.lead":                "Capofila",
 	"networks.member":              "Membro",
 	"networks.members":             "Membri",
+	"networks.roles":               "Ruoli dei membri",
 	"networks.calendar":            "Calendario degli incontri (iCalendar)",
 	"protocols.title":              "Protocolli di collaborazione",
 	"protocols.none":               "Nessun protocollo.",
@@ -233,6 +234,7 @@ var italian = map[string]string{
 	"error.now":              "Valore attuale",
 	"error.yours":            "Il tuo valore",
 	"error.stale":            "Nel frattempo qualcun altro ha modificato questi dati: i tuoi valori sono ancora qui sotto.",
+	"error.stale_redo":       "I tuoi valori sono ancora qui sotto: confrontali con quelli attuali e, se vuoi tenerli, salva di nuovo il modulo.",
 
 	"reason.PERIOD_CLOSED":           "Il trimestre è chiuso: queste ore non si possono più registrare, modificare o eliminare.",
 	"reason.ENTRY_NOT_SUBMITTED":     "Queste ore sono già state approvate o respinte: non si possono più modificare.",
@@ -446,6 +448,7 @@ var italian = map[string]string{
 	"projects.budget":                                      "Budget (€)",
 	"projects.beneficiary":                                 "Beneficiario",
 	"projects.actions":                                     "Azioni del progetto",
+	"projects.action_titles":                               "Titoli delle azioni",
 	"projects.extended":                                    "prorogato",
 	"projects.extensions":                                  "Proroghe",
 	"projects.extension":                                   "Dal %s al %s (%s)",
