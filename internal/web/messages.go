@@ -415,6 +415,8 @@ var italian = map[string]string{
 	"protocols.party":                                      "Parte",
 	"protocols.party_role":                                 "Ruolo",
 	"protocols.role_label":                                 "Ruolo (descrizione)",
+	"protocols.role_labels":                                "Ruoli (descrizione)",
+	"protocols.party_roles":                                "Ruoli delle parti",
 	"protocols.amend":                                      "Prepara un emendamento",
 	"protocols.terminate":                                  "Risolvi il protocollo",
 	"protocols.terminate_reason":                           "Motivo della risoluzione",

@@ -253,7 +253,7 @@ type change struct{ Label, Current, Yours string }
 // compare fills Changes after a stale submit: for each field (form name ->
 // catalogue key of its label) whose stored value differs from the typed
 // one. A name holding %d is a field of numbered rows ("member.%d.partner"),
-// compared as the list of its filled rows. The form then carries the
+// compared as the list of its rows' values. The form then carries the
 // stored etag (Rebased), so that submitting it again, once the user has
 // seen what changed, saves what they typed over it.
 func (f *form) compare(current url.Values, labels map[string]string) {
@@ -277,9 +277,10 @@ func shownList(v url.Values, name string) string {
 	if strings.Contains(name, "%d") {
 		values = nil
 		for i := 0; v.Has(fmt.Sprintf(name, i)); i++ {
-			if x := v.Get(fmt.Sprintf(name, i)); x != "" {
-				values = append(values, x)
-			}
+			values = append(values, v.Get(fmt.Sprintf(name, i)))
+		}
+		for len(values) > 0 && values[len(values)-1] == "" {
+			values = values[:len(values)-1] // the spare rows a form adds
 		}
 	}
 	out := make([]string, len(values))
