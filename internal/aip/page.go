@@ -1,6 +1,12 @@
 package aip
 
-import "google.golang.org/protobuf/proto"
+import (
+	"context"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/raccordo/raccordo/sdk/paging"
+)
 
 // MaxPageBytes is the size budget of one page: a List stops adding items
 // once the next would take the page beyond it, and says so with its
@@ -127,4 +133,15 @@ func ReadAll[T any](page func(pageToken string) ([]T, string, error)) ([]T, erro
 		return nil, err
 	}
 	return out, nil
+}
+
+// ListAll reads every item req lists (see ReadAll), asking list for pages
+// of MaxPageSize with req's parent and filters (paging.Page); items picks
+// a page's items out of its answer.
+func ListAll[Req ListRequest, Resp interface{ GetNextPageToken() string }, T any](ctx context.Context,
+	list func(context.Context, Req) (Resp, error), req Req, items func(Resp) []T) ([]T, error) {
+	return ReadAll(func(token string) ([]T, string, error) {
+		res, err := list(ctx, paging.Page(req, req.GetParent(), MaxPageSize, token))
+		return items(res), res.GetNextPageToken(), err
+	})
 }

@@ -1,6 +1,7 @@
 package aip_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -82,6 +83,37 @@ func TestReadAll(t *testing.T) {
 		}
 		return []string{"a"}, "t1", nil
 	})
+	if !errors.Is(err, boom) || got != nil {
+		t.Errorf("a failing page: got %v, %v; want nil, boom", got, err)
+	}
+}
+
+// TestListAll lists every page of a request in pages of the largest size,
+// keeping the request's parent and filters, and stops at a failing page.
+func TestListAll(t *testing.T) {
+	req := &famiv1.ListPartnersRequest{Parent: "regions/lombardia", ShowArchived: true, PageSize: 3, PageToken: "stale"}
+	var asked []*famiv1.ListPartnersRequest
+	list := func(_ context.Context, r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+		asked = append(asked, r)
+		if r.GetPageToken() == "" {
+			return &famiv1.ListPartnersResponse{Partners: []*famiv1.Partner{{Name: "a"}, {Name: "b"}}, NextPageToken: "t1"}, nil
+		}
+		return &famiv1.ListPartnersResponse{Partners: []*famiv1.Partner{{Name: "c"}}}, nil
+	}
+	got, err := aip.ListAll(t.Context(), list, req, (*famiv1.ListPartnersResponse).GetPartners)
+	if err != nil || len(got) != 3 || got[2].GetName() != "c" {
+		t.Fatalf("got %v, %v; want a, b, c", got, err)
+	}
+	for i, want := range []string{"", "t1"} {
+		if r := asked[i]; r.GetParent() != "regions/lombardia" || !r.GetShowArchived() || r.GetPageSize() != aip.MaxPageSize || r.GetPageToken() != want {
+			t.Errorf("page %d asked %v; want lombardia's archived partners in pages of %d from %q", i, r, aip.MaxPageSize, want)
+		}
+	}
+
+	boom := errors.New("boom")
+	got, err = aip.ListAll(t.Context(), func(context.Context, *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+		return nil, boom
+	}, req, (*famiv1.ListPartnersResponse).GetPartners)
 	if !errors.Is(err, boom) || got != nil {
 		t.Errorf("a failing page: got %v, %v; want nil, boom", got, err)
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/indicators"
 	"github.com/raccordo/raccordo/internal/territory"
-	"github.com/raccordo/raccordo/sdk/paging"
 )
 
 // Sources are the services the dashboard reads; the generated service
@@ -146,16 +145,14 @@ func byKind(kinds map[famiv1.PartnerKind]int32) []*famiv1.PartnerKindCount {
 	return out
 }
 
-// countAll counts the items req lists over all its pages, asking list for
-// pages of the largest size with req's parent and filters (paging.Page);
-// items picks a page's items out of its answer.
+// countAll counts the items req lists over all its pages (aip.ListAll);
+// items picks a page's items out of its answer. It keeps none of them.
 func countAll[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T any](ctx context.Context,
 	list func(context.Context, Req) (Resp, error), req Req, items func(Resp) []T) (int32, error) {
 	var total int32
-	err := aip.EachPage(func(token string) (string, error) {
-		res, err := list(ctx, paging.Page(req, req.GetParent(), aip.MaxPageSize, token))
+	_, err := aip.ListAll(ctx, list, req, func(res Resp) []T {
 		total += int32(len(items(res)))
-		return res.GetNextPageToken(), err
+		return nil
 	})
 	return total, err
 }
@@ -164,17 +161,14 @@ func countAll[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, 
 func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1.RegionSummary, error) {
 	row := &famiv1.RegionSummary{Region: parent, MonitoringPeriod: period}
 	kinds := map[famiv1.PartnerKind]int32{}
-	err := aip.EachPage(func(token string) (string, error) {
-		res, err := s.src.Partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: parent, PageSize: aip.MaxPageSize, PageToken: token})
-		for _, p := range res.GetPartners() {
-			kinds[p.GetKind()]++
-			row.Partners++
-		}
-		return res.GetNextPageToken(), err
-	})
+	partners, err := aip.ListAll(ctx, s.src.Partners.ListPartners, &famiv1.ListPartnersRequest{Parent: parent}, (*famiv1.ListPartnersResponse).GetPartners)
 	if err != nil {
 		return nil, err
 	}
+	for _, p := range partners {
+		kinds[p.GetKind()]++
+	}
+	row.Partners = int32(len(partners))
 	row.PartnersByKind = byKind(kinds)
 	if row.Networks, err = countAll(ctx, s.src.Networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: parent},
 		(*famiv1.ListNetworksResponse).GetNetworks); err != nil {

@@ -108,36 +108,24 @@ type hoursRow struct {
 func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
 	d := &snapshotData{partners: map[string]*famiv1.Partner{}}
 	var left []string
-	partners, err := aip.ReadAll(func(token string) ([]*famiv1.Partner, string, error) {
-		res, err := h.src.Partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token, ShowArchived: true})
-		left = append(left, res.GetUnreachable()...)
-		return res.GetPartners(), res.GetNextPageToken(), err
-	})
+	partners, err := nationally(ctx, h.src.Partners.ListPartners, &famiv1.ListPartnersRequest{Parent: aip.AllRegions, ShowArchived: true},
+		(*famiv1.ListPartnersResponse).GetPartners, &left)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range partners {
 		d.partners[p.GetName()] = p
 	}
-	if d.projects, err = aip.ReadAll(func(token string) ([]*famiv1.Project, string, error) {
-		res, err := h.src.Projects.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token})
-		left = append(left, res.GetUnreachable()...)
-		return res.GetProjects(), res.GetNextPageToken(), err
-	}); err != nil {
+	if d.projects, err = nationally(ctx, h.src.Projects.ListProjects, &famiv1.ListProjectsRequest{Parent: aip.AllRegions},
+		(*famiv1.ListProjectsResponse).GetProjects, &left); err != nil {
 		return nil, err
 	}
-	if d.networks, err = aip.ReadAll(func(token string) ([]*famiv1.Network, string, error) {
-		res, err := h.src.Networks.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token})
-		left = append(left, res.GetUnreachable()...)
-		return res.GetNetworks(), res.GetNextPageToken(), err
-	}); err != nil {
+	if d.networks, err = nationally(ctx, h.src.Networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: aip.AllRegions},
+		(*famiv1.ListNetworksResponse).GetNetworks, &left); err != nil {
 		return nil, err
 	}
-	protocols, err := aip.ReadAll(func(token string) ([]*famiv1.Protocol, string, error) {
-		res, err := h.src.Protocols.ListProtocols(ctx, &famiv1.ListProtocolsRequest{Parent: aip.AllRegions, PageSize: aip.MaxPageSize, PageToken: token})
-		left = append(left, res.GetUnreachable()...)
-		return res.GetProtocols(), res.GetNextPageToken(), err
-	})
+	protocols, err := nationally(ctx, h.src.Protocols.ListProtocols, &famiv1.ListProtocolsRequest{Parent: aip.AllRegions},
+		(*famiv1.ListProtocolsResponse).GetProtocols, &left)
 	if err != nil {
 		return nil, err
 	}
@@ -165,15 +153,25 @@ func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
 	return d, nil
 }
 
+// nationally reads every item req, a national list (regions/-), lists
+// (aip.ListAll), adding to left the regions a page left out (AIP-217).
+func nationally[Req aip.ListRequest, Resp interface {
+	GetNextPageToken() string
+	GetUnreachable() []string
+}, T any](ctx context.Context, list func(context.Context, Req) (Resp, error), req Req, items func(Resp) []T, left *[]string) ([]T, error) {
+	return aip.ListAll(ctx, list, req, func(res Resp) []T {
+		*left = append(*left, res.GetUnreachable()...)
+		return items(res)
+	})
+}
+
 // readReports reads the last approved revision of each quarterly report of
 // p: the report itself when APPROVED; under correction (a later revision
 // not yet approved), the approved revision the correction keeps; nothing
 // for a report never approved.
 func (h *Handler) readReports(ctx context.Context, p *famiv1.Project) ([]approvedReport, error) {
-	reports, err := aip.ReadAll(func(token string) ([]*famiv1.MonitoringReport, string, error) {
-		res, err := h.src.Monitoring.ListMonitoringReports(ctx, &famiv1.ListMonitoringReportsRequest{Parent: p.GetName(), PageSize: aip.MaxPageSize, PageToken: token})
-		return res.GetMonitoringReports(), res.GetNextPageToken(), err
-	})
+	reports, err := aip.ListAll(ctx, h.src.Monitoring.ListMonitoringReports, &famiv1.ListMonitoringReportsRequest{Parent: p.GetName()},
+		(*famiv1.ListMonitoringReportsResponse).GetMonitoringReports)
 	if err != nil {
 		return nil, err
 	}

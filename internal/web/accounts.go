@@ -5,7 +5,6 @@ import (
 	"net/url"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
@@ -44,10 +43,7 @@ func (a *App) renderAccounts(w http.ResponseWriter, r *http.Request, s *session,
 	p := &accountsPage{frame: a.newFrame(r, s, "accounts.title"), Form: fm, TokenForm: tf, Issued: issued, RequestID: newRequestID(),
 		CanTokens: s.can(a, famiv1.AuthService_ListServiceTokens_FullMethodName, &famiv1.ListServiceTokensRequest{Parent: parent})}
 	var err error
-	p.Accounts, err = aip.ReadAll(func(token string) ([]*famiv1.Account, string, error) {
-		res, err := a.auth.ListAccounts(s.ctx, &famiv1.ListAccountsRequest{Parent: parent, PageSize: 1000, PageToken: token})
-		return res.GetAccounts(), res.GetNextPageToken(), err
-	})
+	p.Accounts, err = listAll(s, a.auth.ListAccounts, &famiv1.ListAccountsRequest{Parent: parent}, (*famiv1.ListAccountsResponse).GetAccounts)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return

@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -104,9 +105,7 @@ func TestPartnerStaleEditShowsCurrent(t *testing.T) {
 	a := f.client(t)
 	a.signIn("admin@lombardia")
 	_, page := a.do("GET", "/partner/cpia", nil)
-	etag := page[strings.Index(page, `name="etag" value="`)+len(`name="etag" value="`):]
-	etag = etag[:strings.IndexByte(etag, '"')]
-	form := url.Values{"csrf": {a.csrf("/partner/cpia")}, "etag": {etag}, "display_name": {"CPIA 1 Bergamo"}, "kind": {"PARTNER_KIND_ADULT_EDUCATION_CENTRE"}}
+	form := url.Values{"csrf": {a.csrf("/partner/cpia")}, "etag": {formEtag(t, page)}, "display_name": {"CPIA 1 Bergamo"}, "kind": {"PARTNER_KIND_ADULT_EDUCATION_CENTRE"}}
 	if res, _ := a.do("POST", "/partner/cpia", form); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("edit: status %d", res.StatusCode)
 	}
@@ -178,5 +177,94 @@ func TestReviewWithoutSelection(t *testing.T) {
 		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="selection-err">Seleziona almeno una registrazione.`) {
 			t.Errorf("%s with nothing selected: status %d; want 422 with an error", action, res.StatusCode)
 		}
+	}
+}
+
+var etagRE = regexp.MustCompile(`name="etag" value="([^"]*)"`)
+
+// formEtag reads the etag an edit page's form carries.
+func formEtag(t *testing.T, page string) string {
+	t.Helper()
+	m := etagRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the edit form carries no etag")
+	}
+	return m[1]
+}
+
+// TestNetworkStaleEditRedone: two admins edit the same network. The one
+// who saves second sees the other's change beside what they typed, keeps
+// it, and saves it by submitting again; a form still based on an older
+// version is refused again.
+func TestNetworkStaleEditRedone(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	name := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "anna", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	f.account("lombardia", "bruno", "Bruno Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	stored := func() *famiv1.Network {
+		n, err := famiv1.NewNetworkServiceClient(f.conn).GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const edit = "/reti/rete-bergamo"
+	formOf := func(c *browserless) url.Values {
+		_, page := c.do("GET", edit, nil)
+		return url.Values{"csrf": {csrfRE.FindStringSubmatch(page)[1]}, "etag": {formEtag(t, page)}, "display_name": {"Rete Bergamo"},
+			"member.0.partner": {udp}, "member.0.role": {"MEMBER_ROLE_LEAD"}, "member.1.partner": {cpia}, "member.1.role": {"MEMBER_ROLE_PARTNER"}}
+	}
+	anna, bruno := f.client(t), f.client(t)
+	anna.signIn("anna@lombardia")
+	bruno.signIn("bruno@lombardia")
+	annas, brunos := formOf(anna), formOf(bruno)
+
+	annas.Set("display_name", "Rete Bergamo Est")
+	if res, _ := anna.do("POST", edit, annas); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first edit: status %d, want 303", res.StatusCode)
+	}
+
+	// Bruno's form is based on the version before Anna's.
+	brunos.Set("description", "Rete dei servizi della bassa bergamasca")
+	brunos.Set("ats", "ATS Bergamo")
+	res, page := bruno.do("POST", edit, brunos)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Ricarica la versione attuale") {
+		t.Fatalf("stale edit: status %d; want 422 offering to reload", res.StatusCode)
+	}
+	for _, want := range []string{
+		`<th scope="row">Denominazione</th><td>Rete Bergamo Est</td><td>Rete Bergamo</td>`,
+		`<th scope="row">ATS</th><td></td><td>ATS Bergamo</td>`,
+		`value="ATS Bergamo"`, "Rete dei servizi della bassa bergamasca</textarea>",
+		"salva di nuovo",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("stale edit page lacks %q", want)
+		}
+	}
+	if got := stored().GetDescription(); got != "" {
+		t.Errorf("a stale edit wrote the description %q", got)
+	}
+	current := stored().GetEtag()
+	if got := formEtag(t, page); got != current {
+		t.Fatalf("the stale edit's form carries etag %q, want the stored %q", got, current)
+	}
+
+	// Having seen the differences, Bruno submits the form again: it saves.
+	brunos.Set("etag", formEtag(t, page))
+	if res, _ := bruno.do("POST", edit, brunos); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resubmitted edit: status %d, want 303", res.StatusCode)
+	}
+	if n := stored(); n.GetDescription() != "Rete dei servizi della bassa bergamasca" || n.GetDisplayName() != "Rete Bergamo" {
+		t.Errorf("after the resubmit: %q, %q; want Bruno's values", n.GetDisplayName(), n.GetDescription())
+	}
+
+	// Anna's form is now stale in turn: refused, nothing written.
+	annas.Set("display_name", "Rete Bergamo Ovest")
+	if res, _ := anna.do("POST", edit, annas); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("a third, stale edit: status %d, want 422", res.StatusCode)
+	}
+	if got := stored().GetDisplayName(); got != "Rete Bergamo" {
+		t.Errorf("a stale edit changed the name to %q", got)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/aip"
 )
 
 // historyPage is a resource's history from the region's change log.
@@ -25,10 +24,7 @@ func (a *App) history(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	p := &historyPage{frame: a.newFrame(r, s, "history.title"), Name: name}
-	changes, err := aip.ReadAll(func(token string) ([]*famiv1.Change, string, error) {
-		res, err := a.sync.ListChanges(s.ctx, &famiv1.ListChangesRequest{Parent: regionName(s.region), PageSize: 1000, PageToken: token})
-		return res.GetChanges(), res.GetNextPageToken(), err
-	})
+	changes, err := listAll(s, a.sync.ListChanges, &famiv1.ListChangesRequest{Parent: regionName(s.region)}, (*famiv1.ListChangesResponse).GetChanges)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return

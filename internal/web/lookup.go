@@ -1,20 +1,26 @@
 package web
 
 import (
+	"context"
 	"net/http"
+
+	"google.golang.org/grpc"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 )
 
+// listAll reads every item req lists (aip.ListAll) with the user's rights:
+// list is a generated client's List method; items picks a page's items
+// out of its answer.
+func listAll[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T any](s *session,
+	list func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, items func(Resp) []T) ([]T, error) {
+	return aip.ListAll(s.ctx, func(ctx context.Context, r Req) (Resp, error) { return list(ctx, r) }, req, items)
+}
+
 // listEntries reads every page of a listing.
 func (a *App) listEntries(s *session, req *famiv1.ListSupportEntriesRequest) ([]*famiv1.SupportEntry, error) {
-	req.PageSize = 1000
-	return aip.ReadAll(func(token string) ([]*famiv1.SupportEntry, string, error) {
-		req.PageToken = token
-		res, err := a.support.ListSupportEntries(s.ctx, req)
-		return res.GetSupportEntries(), res.GetNextPageToken(), err
-	})
+	return listAll(s, a.support.ListSupportEntries, req, (*famiv1.ListSupportEntriesResponse).GetSupportEntries)
 }
 
 // named is a resource shown by its display name.
@@ -43,10 +49,7 @@ func (a *App) networkNames(s *session) (map[string]string, error) {
 
 // networksOf lists the region's networks, or partner's only when set.
 func (a *App) networksOf(s *session, partner string) ([]*famiv1.Network, error) {
-	return aip.ReadAll(func(token string) ([]*famiv1.Network, string, error) {
-		res, err := a.networks.ListNetworks(s.ctx, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner, PageSize: 1000, PageToken: token})
-		return res.GetNetworks(), res.GetNextPageToken(), err
-	})
+	return listAll(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner}, (*famiv1.ListNetworksResponse).GetNetworks)
 }
 
 // partnerNames maps the region's partner names to their display names.
@@ -56,10 +59,7 @@ func (a *App) partnerNames(s *session) (map[string]string, error) {
 
 // allPartners lists the region's partners.
 func (a *App) allPartners(s *session) ([]*famiv1.Partner, error) {
-	return aip.ReadAll(func(token string) ([]*famiv1.Partner, string, error) {
-		res, err := a.partners.ListPartners(s.ctx, &famiv1.ListPartnersRequest{Parent: regionName(s.region), PageSize: 1000, PageToken: token})
-		return res.GetPartners(), res.GetNextPageToken(), err
-	})
+	return listAll(s, a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region)}, (*famiv1.ListPartnersResponse).GetPartners)
 }
 
 type closedSet []*famiv1.ClosedPeriod
@@ -176,8 +176,5 @@ func (a *App) projectNames(s *session) (map[string]string, error) {
 
 // allProjects lists every project of the region.
 func (a *App) allProjects(s *session) ([]*famiv1.Project, error) {
-	return aip.ReadAll(func(token string) ([]*famiv1.Project, string, error) {
-		res, err := a.projects.ListProjects(s.ctx, &famiv1.ListProjectsRequest{Parent: regionName(s.region), PageSize: 1000, PageToken: token})
-		return res.GetProjects(), res.GetNextPageToken(), err
-	})
+	return listAll(s, a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region)}, (*famiv1.ListProjectsResponse).GetProjects)
 }

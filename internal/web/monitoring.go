@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
@@ -112,10 +111,8 @@ func (a *App) renderProjectMonitoring(w http.ResponseWriter, r *http.Request, s 
 		Project: pr, NewForm: nf, RequestID: newRequestID(),
 		CanCreate: s.can(a, famiv1.MonitoringService_CreateMonitoringReport_FullMethodName, &famiv1.CreateMonitoringReportRequest{Parent: pr.GetName()})}
 	p.Title = msgf("monitoring.project_title", pr.GetTitle())
-	p.Reports, err = aip.ReadAll(func(token string) ([]*famiv1.MonitoringReport, string, error) {
-		res, err := a.monitoring.ListMonitoringReports(s.ctx, &famiv1.ListMonitoringReportsRequest{Parent: pr.GetName(), PageSize: 1000, PageToken: token})
-		return res.GetMonitoringReports(), res.GetNextPageToken(), err
-	})
+	p.Reports, err = listAll(s, a.monitoring.ListMonitoringReports, &famiv1.ListMonitoringReportsRequest{Parent: pr.GetName()},
+		(*famiv1.ListMonitoringReportsResponse).GetMonitoringReports)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return

@@ -154,6 +154,10 @@ func projectForm(p *famiv1.Project) url.Values {
 // extension form.
 func (a *App) projectPages(ext *form) resourceForm[*famiv1.Project] {
 	return resourceForm[*famiv1.Project]{app: a, get: a.getProject, fields: projectForm, prefix: "project.",
+		compared: map[string]string{"code": "projects.code", "cup": "projects.cup", "title": "meetings.what", "description": "field.description",
+			"fund": "projects.fund", "specific_objective": "projects.objective", "budget_cents": "projects.budget",
+			"start_date": "field.start_date", "end_date": "field.end_date", "beneficiary": "projects.beneficiary",
+			"action.%d.code": "projects.actions", "action.%d.title": "projects.action_titles"},
 		render: func(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, pr *famiv1.Project) {
 			a.renderProject(w, r, s, code, fm, ext, pr)
 		}}

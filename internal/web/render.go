@@ -202,8 +202,11 @@ type form struct {
 	Message string
 	Stale   bool
 	// Changes lists, after a stale submit, the fields whose stored value
-	// differs from what the user typed (see compare).
+	// differs from what the user typed, and Rebased is set once the form
+	// carries the stored etag in place of the one it was loaded with (see
+	// compare).
 	Changes []change
+	Rebased bool
 	// Prefix is put before the fields' names, for a second form on a page
 	// whose fields would otherwise share names (and ids) with the first.
 	Prefix string
@@ -248,23 +251,53 @@ func (f *form) Failed() bool { return f.Message != "" || len(f.Errors) > 0 }
 type change struct{ Label, Current, Yours string }
 
 // compare fills Changes after a stale submit: for each field (form name ->
-// catalogue key of its label) whose stored value differs from the typed one.
+// catalogue key of its label) whose stored value differs from the typed
+// one. A name holding %d is a field of numbered rows ("member.%d.partner"),
+// compared as the list of its rows' values. The form then carries the
+// stored etag (Rebased), so that submitting it again, once the user has
+// seen what changed, saves what they typed over it.
 func (f *form) compare(current url.Values, labels map[string]string) {
 	if !f.Stale {
 		return
 	}
+	f.Values.Set("etag", current.Get("etag"))
+	f.Rebased = true
 	for _, name := range slices.Sorted(maps.Keys(labels)) {
-		cur, yours := strings.Join(current[name], ", "), strings.Join(f.Values[name], ", ")
+		cur, yours := shownList(current, name), shownList(f.Values, name)
 		if cur != yours {
-			f.Changes = append(f.Changes, change{Label: msg(labels[name]), Current: shown(cur), Yours: shown(yours)})
+			f.Changes = append(f.Changes, change{Label: msg(labels[name]), Current: cur, Yours: yours})
 		}
 	}
 }
 
-// shown is a form value as a person reads it: an enum value by its label.
+// shownList is the values of a field (or of a row field, see compare) as
+// a person reads them, comma-separated.
+func shownList(v url.Values, name string) string {
+	values := v[name]
+	if strings.Contains(name, "%d") {
+		values = nil
+		for i := 0; v.Has(fmt.Sprintf(name, i)); i++ {
+			values = append(values, v.Get(fmt.Sprintf(name, i)))
+		}
+		for len(values) > 0 && values[len(values)-1] == "" {
+			values = values[:len(values)-1] // the spare rows a form adds
+		}
+	}
+	out := make([]string, len(values))
+	for i, x := range values {
+		out[i] = shown(x)
+	}
+	return strings.Join(out, ", ")
+}
+
+// shown is a form value as a person reads it: an enum value by its label,
+// a reference by the id it was created with.
 func shown(v string) string {
 	if hasMsg("enum." + v) {
 		return msg("enum." + v)
+	}
+	if strings.HasPrefix(v, "regions/") {
+		return lastSegment(v)
 	}
 	return v
 }

@@ -17,9 +17,10 @@ type resourceForm[T any] struct {
 	// prefix is the request field that holds the resource ("partner."),
 	// under which the service names the fields it refuses.
 	prefix string
-	// compared are the fields listed after a stale update as changed by
-	// someone else (form name -> catalogue key of the label); nil lists
-	// none.
+	// compared are the fields the form edits, listed after a stale update
+	// where the stored value differs from the typed one (form name ->
+	// catalogue key of the label; see form.compare). A field left out
+	// would be saved over unseen when the re-shown form is submitted.
 	compared map[string]string
 	// render renders the page with fm beside cur (the zero T on a create).
 	render func(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, cur T)
@@ -27,7 +28,8 @@ type resourceForm[T any] struct {
 
 // edit renders the page of the stored resource: with fm nil, a form
 // filled from it; else fm as submitted, beside what is stored now and
-// compared with it, so that a stale edit can be compared and redone.
+// compared with it, so that a stale edit can be compared and redone: the
+// re-shown form keeps what was typed and carries the stored etag.
 func (rf resourceForm[T]) edit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
 	cur, err := rf.get(r, s)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -201,4 +202,34 @@ func rome() *time.Location {
 		panic(err)
 	}
 	return loc
+}
+
+// TestBrowserStaleNetworkEdit: an admin edits a network that someone else
+// renames meanwhile. The conflict page (axe-checked) lists the other's
+// change beside the admin's typed values; submitting it again saves them.
+func TestBrowserStaleNetworkEdit(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	name := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	networks := famiv1.NewNetworkServiceClient(f.conn)
+
+	b := newBrowser(t, f)
+	b.signIn("admin@lombardia")
+	b.open("/reti/rete-bergamo", "rete-modifica")
+	if _, err := networks.UpdateNetwork(f.admin("lombardia"), &famiv1.UpdateNetworkRequest{
+		Network: &famiv1.Network{Name: name, DisplayName: "Rete Bergamo Est"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.run("a stale edit", chromedp.SendKeys(chromedp.CSS("#f-description"), "Servizi della bassa bergamasca"),
+		chromedp.Submit(chromedp.CSS("#f-display_name")), chromedp.WaitVisible(chromedp.CSS("#form-error")))
+	b.check("rete-conflitto")
+	b.wantText("#form-error tbody", "Denominazione\tRete Bergamo Est\tRete Bergamo")
+	b.wantText("#form-error", "salva di nuovo il modulo")
+	b.run("the same form again", chromedp.Submit(chromedp.CSS("#f-display_name")), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	n, err := networks.GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: name})
+	if err != nil || n.GetDisplayName() != "Rete Bergamo" || n.GetDescription() != "Servizi della bassa bergamasca" {
+		t.Errorf("after the resubmit: %v, %v; want the admin's name and description", n, err)
+	}
 }
