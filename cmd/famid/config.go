@@ -25,6 +25,7 @@ type options struct {
 	logJSON     bool
 	showVersion bool
 	checkHealth bool
+	readyFile   string
 }
 
 // parseOptions reads the configuration from, by precedence, the command
@@ -49,6 +50,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", server.DefaultHTTPAddr, "HTTP listen address: REST, Connect, gRPC-Web, OpenAPI, health")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", server.DefaultMetricsAddr, "operators' listen address for /metrics (Prometheus, no token: keep it off the public network); off when empty")
 	fs.StringVar(&c.AdminAddr, "admin-addr", "", "operators' listen address for pprof and /metrics; off when empty")
+	fs.StringVar(&o.readyFile, "ready-file", "", "once every listener is bound, write their addresses (JSON) to this file, atomically, and remove it on a clean stop; with port 0 in the addresses, how a supervisor or test learns the ports")
 	fs.StringVar(&c.MunicipalitiesFile, "municipalities", "", "ISTAT municipality list (CSV) to check ISTAT codes against")
 	fs.Var(origins{&c.CORSOrigins}, "cors-origin", "browser `origin` allowed to call the API cross-site (repeat, or comma-separated); none when empty")
 	c.MaxMessageBytes = server.DefaultMaxMessageBytes

@@ -135,32 +135,35 @@ func TestCrashSafety(t *testing.T) {
 type child struct {
 	cmd      *exec.Cmd
 	grpcAddr string
+	httpAddr string
 	exited   chan error
 }
 
+// startChild starts famid on dir, on ephemeral loopback ports it tells in
+// its --ready-file, and waits until it serves.
 func startChild(t *testing.T, dir string) *child {
 	t.Helper()
-	return startChildAt(t, dir, freeAddr(t), freeAddr(t))
-}
-
-// startChildAt starts famid on given addresses, so clients can follow a
-// server across restarts.
-func startChildAt(t *testing.T, dir, grpcAddr, httpAddr string) *child {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "--data-dir", dir, "--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--metrics-addr", "127.0.0.1:0", "--log-level", "error", "--lock-timeout", "5s")
+	ready := readyPath(t)
+	cmd := exec.Command(os.Args[0], "--data-dir", dir, "--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", loopback0,
+		"--ready-file", ready, "--log-level", "error", "--lock-timeout", "5s")
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c := &child{cmd: cmd, grpcAddr: grpcAddr, exited: make(chan error, 1)}
+	c := &child{cmd: cmd, exited: make(chan error, 1)}
 	go func() { c.exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			cmd.Process.Kill()
 		}
 	})
-	waitHealthyOr(t, httpAddr, c.exited)
+	bound := waitReady(t, ready, c.exited)
+	if bound.PID != cmd.Process.Pid {
+		t.Fatalf("--ready-file %s names pid %d, famid is %d", ready, bound.PID, cmd.Process.Pid)
+	}
+	c.grpcAddr, c.httpAddr = bound.GRPCAddr, bound.HTTPAddr
+	waitHealthyOr(t, c.httpAddr, c.exited)
 	return c
 }
 

@@ -110,7 +110,7 @@ type Main struct {
 }
 
 // Run opens the server and serves until ctx ends.
-func (m *Main) Run(ctx context.Context) error {
+func (m *Main) Run(ctx context.Context) (err error) {
 	cfg := m.opts.server
 	hopts := &slog.HandlerOptions{Level: m.opts.logLevel}
 	m.logs = logbuf.New(m.stderr, 0)
@@ -128,7 +128,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if cfg.MunicipalitiesFile == "" {
 		cfg.Logger.Warn("no municipality list: ISTAT codes are checked for format only; give ISTAT's list with --municipalities FILE (FAMID_MUNICIPALITIES)")
 	}
-	var err error
 	if m.traces, err = telemetry.TracerProvider(ctx, os.Getenv, v.Version); err != nil {
 		return err
 	}
@@ -139,6 +138,14 @@ func (m *Main) Run(ctx context.Context) error {
 	srv, err := server.Open(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	if path := m.opts.readyFile; path != "" {
+		// The listeners are bound: a connection made from now on waits in
+		// their backlog until Run serves it.
+		if err := writeReadyFile(path, srv); err != nil {
+			return errors.Join(err, srv.Close())
+		}
+		defer func() { err = errors.Join(err, removeReadyFile(path)) }()
 	}
 	return srv.Run(ctx)
 }

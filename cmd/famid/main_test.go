@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,27 +18,69 @@ import (
 	"github.com/raccordo/raccordo/internal/syncbuf"
 )
 
-// freeAddr returns a loopback address that was free a moment ago.
-func freeAddr(t *testing.T) string {
+// loopback0 is a listen address on an ephemeral loopback port: famid
+// binds it and tells the port in its --ready-file. Guessing a free port
+// instead (listen on :0, close, pass the number) races with every other
+// process on the machine.
+const loopback0 = "127.0.0.1:0"
+
+// readyPath is a fresh path for a famid's --ready-file.
+func readyPath(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	return filepath.Join(t.TempDir(), "ready.json")
+}
+
+// waitReady waits until famid has written its --ready-file at path and
+// returns the addresses it bound. A famid that exits first (its result
+// arriving on exited) fails the test.
+func waitReady(t *testing.T, path string, exited <-chan error) readiness {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			var r readiness
+			if err := json.Unmarshal(b, &r); err != nil {
+				t.Fatalf("--ready-file %s: %v: %q", path, err, b)
+			}
+			return r
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("famid wrote no --ready-file %s in 30 s", path)
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("famid exited before it was ready: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
+}
+
+// serve runs famid in this process with args, on ephemeral ports unless
+// args say otherwise, and returns the addresses it bound and the channel
+// its result arrives on.
+func serve(t *testing.T, ctx context.Context, args []string, stderr io.Writer) (readiness, <-chan error) {
+	t.Helper()
+	path := readyPath(t)
+	args = append([]string{"--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", loopback0, "--ready-file", path}, args...)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, io.Discard, stderr) }()
+	return waitReady(t, path, done), done
 }
 
 // TestRunFromEnvironment starts famid configured only through environment
 // variables, checks it serves, and stops it as SIGTERM would.
 func TestRunFromEnvironment(t *testing.T) {
-	dir := t.TempDir()
-	httpAddr, metricsAddr := freeAddr(t), freeAddr(t)
+	dir, ready := t.TempDir(), readyPath(t)
 	for k, v := range map[string]string{
 		"FAMID_DATA_DIR":          dir,
-		"FAMID_GRPC_ADDR":         freeAddr(t),
-		"FAMID_HTTP_ADDR":         httpAddr,
-		"FAMID_METRICS_ADDR":      metricsAddr,
+		"FAMID_GRPC_ADDR":         loopback0,
+		"FAMID_HTTP_ADDR":         loopback0,
+		"FAMID_METRICS_ADDR":      loopback0,
+		"FAMID_READY_FILE":        ready,
 		"FAMID_LOG_LEVEL":         "warn",
 		"FAMID_MAX_MESSAGE_BYTES": "64KiB",
 	} {
@@ -44,9 +90,11 @@ func TestRunFromEnvironment(t *testing.T) {
 	done := make(chan error, 1)
 	var logs syncbuf.Buffer
 	go func() { done <- run(ctx, nil, io.Discard, &logs) }()
+	bound := waitReady(t, ready, done)
+	httpAddr, metricsAddr := bound.HTTPAddr, bound.MetricsAddr
 
 	waitHealthy(t, httpAddr)
-	if err := run(ctx, []string{"--check-health"}, io.Discard, io.Discard); err != nil {
+	if err := run(ctx, []string{"--check-health", "--http-addr", httpAddr}, io.Discard, io.Discard); err != nil {
 		t.Errorf("--check-health on a ready server: %v", err)
 	}
 	// 64KiB is 65,536 bytes: a body just over it is refused, one just under
@@ -85,7 +133,7 @@ func TestRunFromEnvironment(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("run returned %v after shutdown, want nil", err)
 	}
-	if err := run(context.Background(), []string{"--check-health"}, io.Discard, io.Discard); err == nil {
+	if err := run(context.Background(), []string{"--check-health", "--http-addr", httpAddr}, io.Discard, io.Discard); err == nil {
 		t.Error("--check-health on a stopped server succeeded")
 	}
 	if !strings.Contains(logs.String(), "--municipalities") {
@@ -118,15 +166,13 @@ func TestRunOnEtcd(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var done []chan error
+	var done []<-chan error
 	for range 2 {
-		httpAddr := freeAddr(t)
 		args := []string{"--store", "etcd", "--etcd-endpoints", strings.Join(c.Endpoints(), ","), "--etcd-prefix", "/famid-test/",
-			"--data-dir", t.TempDir(), "--grpc-addr", freeAddr(t), "--http-addr", httpAddr, "--metrics-addr", freeAddr(t), "--log-level", "error"}
-		d := make(chan error, 1)
-		go func() { d <- run(ctx, args, io.Discard, &bytes.Buffer{}) }()
+			"--data-dir", t.TempDir(), "--log-level", "error"}
+		bound, d := serve(t, ctx, args, &bytes.Buffer{})
 		done = append(done, d)
-		waitHealthy(t, httpAddr)
+		waitHealthy(t, bound.HTTPAddr)
 	}
 	cancel()
 	for _, d := range done {
@@ -138,19 +184,15 @@ func TestRunOnEtcd(t *testing.T) {
 
 func TestSecondServerOnSameDataDirFailsFast(t *testing.T) {
 	dir := t.TempDir()
-	args := func() []string {
-		return []string{"--data-dir", dir, "--grpc-addr", freeAddr(t), "--http-addr", freeAddr(t), "--lock-timeout", "200ms", "--log-level", "error", "--metrics-addr", freeAddr(t)}
-	}
+	args := []string{"--data-dir", dir, "--lock-timeout", "200ms", "--log-level", "error"}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	first := make(chan error, 1)
 	var logs bytes.Buffer
-	a := args()
-	go func() { first <- run(ctx, a, io.Discard, &logs) }()
-	waitHealthy(t, a[5])
+	bound, first := serve(t, ctx, args, &logs)
+	waitHealthy(t, bound.HTTPAddr)
 
 	start := time.Now()
-	err := run(context.Background(), args(), io.Discard, &bytes.Buffer{})
+	err := run(context.Background(), append([]string{"--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", loopback0}, args...), io.Discard, &bytes.Buffer{})
 	if err == nil {
 		t.Fatal("a second famid on the same data dir started")
 	}
@@ -214,9 +256,9 @@ func TestShutdownWithADeadCollector(t *testing.T) {
 			accepted <- c
 		}
 	}()
-	httpAddr := freeAddr(t)
+	ready := readyPath(t)
 	for k, v := range map[string]string{
-		"FAMID_DATA_DIR": t.TempDir(), "FAMID_GRPC_ADDR": freeAddr(t), "FAMID_HTTP_ADDR": httpAddr, "FAMID_METRICS_ADDR": "",
+		"FAMID_DATA_DIR": t.TempDir(), "FAMID_GRPC_ADDR": loopback0, "FAMID_HTTP_ADDR": loopback0, "FAMID_METRICS_ADDR": "", "FAMID_READY_FILE": ready,
 		"FAMID_LOG_LEVEL": "warn", "FAMID_SHUTDOWN_TIMEOUT": "500ms",
 		"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + collector.Addr().String(),
 		"OTEL_EXPORTER_OTLP_TIMEOUT": "3600000", // ms: an hour
@@ -229,6 +271,7 @@ func TestShutdownWithADeadCollector(t *testing.T) {
 	done := make(chan error, 1)
 	var logs syncbuf.Buffer
 	go func() { done <- run(ctx, nil, io.Discard, &logs) }()
+	httpAddr := waitReady(t, ready, done).HTTPAddr
 	waitHealthy(t, httpAddr)
 	// A REST call is traced: its span waits in the queue.
 	res, err := http.Get("http://" + httpAddr + "/v1/regions/lombardia/partners")

@@ -3,12 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
@@ -31,11 +36,11 @@ func TestCrashSafetyAcrossRestore(t *testing.T) {
 		t.Skip("the crash test runs real server processes")
 	}
 	dir := t.TempDir()
-	grpcAddr, httpAddr := freeAddr(t), freeAddr(t)
-	child := startChildAt(t, dir, grpcAddr, httpAddr)
+	var famid follower
+	child := famid.start(t, dir)
 	token := mintAdminToken(t, dir)
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
-	client := famiv1.NewPartnerServiceClient(dialChild(t, grpcAddr))
+	client := famiv1.NewPartnerServiceClient(famid.dialGRPC(t))
 	write := func(prefix string, n int) {
 		t.Helper()
 		for i := range n {
@@ -63,7 +68,7 @@ func TestCrashSafetyAcrossRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	child = startChildAt(t, dir, grpcAddr, httpAddr)
+	child = famid.start(t, dir)
 
 	// Mirrors follow the region from now on.
 	mctx, stopMirrors := context.WithCancel(context.Background())
@@ -72,7 +77,7 @@ func TestCrashSafetyAcrossRestore(t *testing.T) {
 	for i := range mirrors {
 		mirrors[i] = &sdktest.Memory{}
 		m := &sdk.Mirror{
-			Client:  sdk.NewClient(nil, "http://"+httpAddr, token),
+			Client:  sdk.NewClient(famid.httpClient(), "http://famid", token),
 			Region:  "lombardia",
 			Listers: nil, Handler: mirrors[i],
 			MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
@@ -97,7 +102,7 @@ func TestCrashSafetyAcrossRestore(t *testing.T) {
 	if err := bolt.BumpRevision(target, revBefore+1_000_000); err != nil {
 		t.Fatal(err)
 	}
-	child = startChildAt(t, dir, grpcAddr, httpAddr)
+	child = famid.start(t, dir)
 	defer child.stop(t)
 
 	// Writes after the restore, some reusing ids the mirrors hold.
@@ -109,6 +114,48 @@ func TestCrashSafetyAcrossRestore(t *testing.T) {
 			t.Errorf("mirror %d: %d lists (before the restore %d), at revision %d: want a new list above %d", i, resets, resetsBefore, rev, revBefore+1_000_000)
 		}
 	}
+}
+
+// follower is the famid of the moment: clients made once reach whichever
+// famid it last started, each on new ephemeral ports, as they would follow
+// a service name to a restarted instance. A restart cannot keep its ports
+// without a race: another process may bind them while famid is down.
+type follower struct {
+	current atomic.Pointer[child]
+}
+
+// start starts famid on dir and makes it the one the clients reach.
+func (f *follower) start(t *testing.T, dir string) *child {
+	t.Helper()
+	c := startChild(t, dir)
+	f.current.Store(c)
+	return c
+}
+
+// dialGRPC is a gRPC client connection that dials the current famid's
+// gRPC port at each (re)connection.
+func (f *follower) dialGRPC(t *testing.T) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient("passthrough:///famid", grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "tcp", f.current.Load().grpcAddr)
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// httpClient is an HTTP client whose connections, whatever the URL's
+// host, go to the current famid's HTTP port.
+func (f *follower) httpClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil // the URL's host is a name no proxy must resolve
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, f.current.Load().httpAddr)
+	}
+	return &http.Client{Transport: tr}
 }
 
 // converge waits until every mirror holds exactly the server's partners

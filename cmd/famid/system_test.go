@@ -45,7 +45,7 @@ func TestDamagedSystemFileStopsTheStart(t *testing.T) {
 			// A famid that starts serves until this deadline kills it.
 			ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0], "--data-dir", dir, "--grpc-addr", freeAddr(t), "--http-addr", freeAddr(t), "--metrics-addr", "127.0.0.1:0", "--log-level", "error")
+			cmd := exec.CommandContext(ctx, os.Args[0], "--data-dir", dir, "--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", loopback0, "--log-level", "error")
 			cmd.Env = append(os.Environ(), childEnv+"=1")
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
