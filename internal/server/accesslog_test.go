@@ -23,7 +23,7 @@ func TestAccessLogLevel(t *testing.T) {
 	}{{slog.LevelInfo, 1}, {slog.LevelDebug, 0}} {
 		t.Run(tc.level.String(), func(t *testing.T) {
 			var buf syncbuf.Buffer
-			ts := startServer(t, server.Config{AccessLogLevel: tc.level, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+			ts := startServer(t, server.Config{AccessLogLevel: tc.level, Logger: textLog(&buf, slog.LevelInfo)})
 			client := famiv1connect.NewPartnerServiceClient(http.DefaultClient, ts.httpURL(), bearer(ts.token))
 			if _, err := client.GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/nobody"}); err == nil {
 				t.Fatal("GetPartner of a missing partner succeeded")
@@ -59,7 +59,7 @@ func logLines(log, msg string) []string {
 // REST's (they were protocol=rest).
 func TestAccessLineOfTheWebApplication(t *testing.T) {
 	var buf syncbuf.Buffer
-	ts := startServer(t, server.Config{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	ts := startServer(t, server.Config{Logger: textLog(&buf, slog.LevelInfo)})
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, ts.httpURL()+"/partner", nil)
 	req.AddCookie(&http.Cookie{Name: "raccordo_sessione", Value: ts.token})
 	res, err := http.DefaultClient.Do(req)
@@ -86,7 +86,7 @@ func TestAccessLineOfTheWebApplication(t *testing.T) {
 // fields in the order slog's text handler writes them.
 func TestAccessLineEverySurface(t *testing.T) {
 	var buf syncbuf.Buffer
-	ts := startServer(t, server.Config{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	ts := startServer(t, server.Config{Logger: textLog(&buf, slog.LevelInfo)})
 	for _, kind := range surfaceKinds {
 		if _, err := newSurface(t, ts, kind).GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/nobody"}); err == nil {
 			t.Fatalf("%s: GetPartner of a missing partner succeeded", kind)

@@ -26,7 +26,7 @@ import (
 // auth-throughput-% is the authenticated call's throughput relative to the
 // other (docs/benchmarks.md; target >= 85%).
 func BenchmarkAuthOverhead(b *testing.B) {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet := textLog(io.Discard, slog.LevelInfo)
 	withAuth := startServer(b, server.Config{Logger: quiet})
 	noAuth := startServer(b, server.Config{InsecureNoAuth: true, Logger: quiet})
 	reqAuth := &famiv1.GetPartnerRequest{Name: benchPartner(b, withAuth)}

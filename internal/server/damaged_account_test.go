@@ -24,7 +24,7 @@ func TestDamagedAccountRecord(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			var log syncbuf.Buffer
-			ts := startServer(t, server.Config{Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+			ts := startServer(t, server.Config{Logger: textLog(&log, slog.LevelWarn)})
 			ctx := t.Context()
 			admin := newSurface(t, ts, kind)
 			anon := newSurfaceAs(t, ts, kind, "")

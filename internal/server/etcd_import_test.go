@@ -43,7 +43,7 @@ func TestEtcdHalfImportedRegion(t *testing.T) {
 	}
 	var log syncbuf.Buffer
 	cfg := etcdConfig(c, "/half/")
-	cfg.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg.Logger = textLog(&log, slog.LevelWarn)
 	ts := startServer(t, cfg)
 	if s := log.String(); !strings.Contains(s, "region not served") || !strings.Contains(s, "region lombardia") || !strings.Contains(s, "famictl restore") {
 		t.Errorf("the start-up log does not name the region and the command:\n%s", s)

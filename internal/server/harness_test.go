@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -30,6 +31,12 @@ type testServer struct {
 	done   chan error
 	// stopped is set once stop has been called.
 	stopped bool
+}
+
+// textLog is a server's logger writing text lines of level and above to
+// w, for tests that read what the server logs.
+func textLog(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // startServer opens and runs a server with cfg; empty addresses become
@@ -94,7 +101,7 @@ func (ts *testServer) mintToken(spec auth.TokenSpec) string {
 // testLogger logs warnings and errors into the test's output, so an
 // internal error in the server shows next to the failing test.
 func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return textLog(t.Output(), slog.LevelWarn)
 }
 
 // stop shuts the server down gracefully and waits for Run to return. It is

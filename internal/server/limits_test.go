@@ -96,7 +96,7 @@ func TestViolationsReportedAreBounded(t *testing.T) {
 //   - members-4MB-rest: the same as JSON over REST, counted by the
 //     gateway's decoder (check.UnmarshalJSON) and refused alike.
 func BenchmarkHostileRequest(b *testing.B) {
-	ts := startServer(b, server.Config{MunicipalitiesFile: municipalitiesFile, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ts := startServer(b, server.Config{MunicipalitiesFile: municipalitiesFile, Logger: textLog(io.Discard, slog.LevelInfo)})
 	limit := server.DefaultMaxMessageBytes - 1024
 	// fill adds members until the request is just under the limit (sizes
 	// are summed per member: re-measuring the request would be quadratic).

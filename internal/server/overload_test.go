@@ -266,7 +266,7 @@ func (g gateReader) Read([]byte) (int, error) {
 // >= 80); the excess is refused with a Retry-After.
 func BenchmarkOverload(b *testing.B) {
 	const limit = 8
-	ts := startServer(b, server.Config{MaxConcurrentCalls: limit, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ts := startServer(b, server.Config{MaxConcurrentCalls: limit, Logger: textLog(io.Discard, slog.LevelInfo)})
 	name := benchPartner(b, ts)
 	// gRPC: one HTTP/2 connection carries every call, so the load
 	// generator's cost is not a connection per call.

@@ -26,7 +26,7 @@ func TestRESTRoutesReachTheirRPC(t *testing.T) {
 		t.Fatalf("%d routes in the generated document, want them all", len(routes))
 	}
 	var buf syncbuf.Buffer
-	ts := startServer(t, server.Config{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	ts := startServer(t, server.Config{Logger: textLog(&buf, slog.LevelInfo)})
 	rs := newRESTSurface(t, ts, "")
 	variable := regexp.MustCompile(`\{[^}]+\}`)
 	for _, rt := range routes {

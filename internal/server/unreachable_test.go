@@ -34,7 +34,7 @@ func TestNationalViewWithoutARegion(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			var log syncbuf.Buffer
-			ts := startServer(t, server.Config{Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+			ts := startServer(t, server.Config{Logger: textLog(&log, slog.LevelWarn)})
 			ctx := t.Context()
 			for _, r := range unreachableRegions {
 				admin := newSurfaceFor(t, ts, kind, regionAdminSpec(r))
@@ -180,7 +180,7 @@ func wantDegradedLog(t *testing.T, log, method, region, damage string) {
 func TestOpenDataWithoutARegion(t *testing.T) {
 	var log syncbuf.Buffer
 	ts := startServer(t, server.Config{OpenData: opendata.Options{Burst: 1000, Rate: 1000},
-		Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		Logger: textLog(&log, slog.LevelWarn)})
 	ctx := t.Context()
 	const kind = "grpc"
 	for _, r := range unreachableRegions {
