@@ -85,6 +85,49 @@ func TestEntryEditRejectResubmitDelete(t *testing.T) {
 	}
 }
 
+// TestEntryStaleDeleteShowsCurrent: a delete sent from a page read before
+// someone changed the entry is refused; the answer shows the entry as
+// stored now (never the delete form's empty values, which a save would
+// write over it) and a delete button carrying the stored etag, which
+// deletes once pressed again.
+func TestEntryStaleDeleteShowsCurrent(t *testing.T) {
+	f, c, network := withLoggedHours(t)
+	entry := f.entries("lombardia")[0]
+	id := lastID(entry.GetName())
+	edit := "/ore/" + id
+	form := entryForm(c.csrf(edit), network)
+	form.Set("etag", entry.GetEtag())
+	form.Set("duration_minutes", "120")
+	form.Set("notes", "Cambiato nel frattempo")
+	if res, _ := c.do("POST", edit, form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: status %d", res.StatusCode)
+	}
+	current := f.entries("lombardia")[0].GetEtag()
+
+	res, page := c.do("POST", edit+"/elimina", url.Values{"csrf": {c.csrf(edit)}, "etag": {entry.GetEtag()}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("stale delete: status %d, want 422", res.StatusCode)
+	}
+	if len(f.entries("lombardia")) != 1 {
+		t.Fatalf("a stale delete deleted the entry")
+	}
+	for _, want := range []string{`value="120"`, "Cambiato nel frattempo", "Se vuoi ancora eliminarla"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("stale delete page lacks %q (the stored entry and a new confirmation)", want)
+		}
+	}
+	if strings.Contains(page, "I tuoi valori sono ancora qui sotto") {
+		t.Errorf("stale delete page claims to keep values the user never typed")
+	}
+	del := regexp.MustCompile(`action="/ore/` + id + `/elimina"[^>]*>\s*<input type="hidden" name="csrf" value="[^"]*"><input type="hidden" name="etag" value="([^"]*)"`).FindStringSubmatch(page)
+	if del == nil || del[1] != current {
+		t.Fatalf("the delete button carries %v, want the stored etag %q", del, current)
+	}
+	if res, _ := c.do("POST", edit+"/elimina", url.Values{"csrf": {c.csrf(edit)}, "etag": {del[1]}}); res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 0 {
+		t.Errorf("delete confirmed again: status %d, want 303 and no entry left", res.StatusCode)
+	}
+}
+
 func TestHoursCSV(t *testing.T) {
 	_, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")
