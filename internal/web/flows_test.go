@@ -311,3 +311,38 @@ func TestNetworkStaleEditRedone(t *testing.T) {
 		t.Errorf("a stale edit changed the name to %q", got)
 	}
 }
+
+// TestStaleEditNamesLinkedResources: the table of what changed under a
+// stale edit names the partners a network links to by their display
+// names, as the form's lists do, not by their ids.
+func TestStaleEditNamesLinkedResources(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	comune := f.partner("lombardia", "comune-bergamo", "Comune di Bergamo")
+	f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "anna", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	f.account("lombardia", "bruno", "Bruno Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	const edit = "/reti/rete-bergamo"
+	formOf := func(c *browserless) url.Values {
+		_, page := c.do("GET", edit, nil)
+		return url.Values{"csrf": {csrfRE.FindStringSubmatch(page)[1]}, "etag": {formEtag(t, page)}, "display_name": {"Rete Bergamo"},
+			"member.0.partner": {udp}, "member.0.role": {"MEMBER_ROLE_LEAD"}, "member.1.partner": {cpia}, "member.1.role": {"MEMBER_ROLE_PARTNER"}}
+	}
+	anna, bruno := f.client(t), f.client(t)
+	anna.signIn("anna@lombardia")
+	bruno.signIn("bruno@lombardia")
+	annas, brunos := formOf(anna), formOf(bruno)
+
+	annas.Set("member.1.partner", comune)
+	if res, _ := anna.do("POST", edit, annas); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first edit: status %d, want 303", res.StatusCode)
+	}
+	brunos.Set("description", "Rete dei servizi della bassa bergamasca")
+	res, page := bruno.do("POST", edit, brunos)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("stale edit: status %d, want 422", res.StatusCode)
+	}
+	if want := `<th scope="row">Membri</th><td>Ufficio di Piano di Bergamo, Comune di Bergamo</td><td>Ufficio di Piano di Bergamo, CPIA Bergamo</td>`; !strings.Contains(page, want) {
+		t.Errorf("stale edit page lacks %q", want)
+	}
+}

@@ -294,6 +294,7 @@ func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, cod
 	if fm == nil {
 		fm = newForm(entryForm(e))
 	}
+	fm.linked = l
 	if fm.Values.Has("network") {
 		fm.compare(entryForm(e), map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
 			"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes"})
