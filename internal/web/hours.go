@@ -295,11 +295,11 @@ func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, cod
 		fm = newForm(entryForm(e))
 	}
 	fm.linked = l
-	if fm.Values.Has("network") {
+	if len(fm.Values) == 0 { // a refused delete (deleteEntry): the entry as stored
+		fm.Values = entryForm(e)
+	} else {
 		fm.compare(entryForm(e), map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
 			"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes"})
-	} else {
-		fm.Values = entryForm(e) // a refused delete: its form holds none of the entry's fields
 	}
 	p := &editPage{hoursPage: hoursPage{frame: a.newFrame(r, s, "hours.edit_title"), Form: fm, RequestID: newRequestID()}, Entry: e}
 	p.Locked = entryLocked(e, l.closed)
@@ -326,7 +326,7 @@ func (a *App) updateEntry(w http.ResponseWriter, r *http.Request, s *session) {
 func (a *App) deleteEntry(w http.ResponseWriter, r *http.Request, s *session) {
 	name := pathName(r, s, resource.SupportEntries, "entry")
 	_, err := a.support.DeleteSupportEntry(s.ctx, &famiv1.DeleteSupportEntryRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
-	fm := newForm(nil)
+	fm := newForm(nil) // none of the entry's fields: renderEdit shows the stored ones
 	a.submitted(w, r, s, fm, err, "", func(code int) {
 		if fm.Stale { // the page shows the stored entry, to be confirmed again
 			fm.Stale, fm.Message = false, msg("error.stale_delete")
