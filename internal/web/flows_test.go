@@ -345,4 +345,10 @@ func TestStaleEditNamesLinkedResources(t *testing.T) {
 	if want := `<th scope="row">Membri</th><td>Ufficio di Piano di Bergamo, Comune di Bergamo</td><td>Ufficio di Piano di Bergamo, CPIA Bergamo</td>`; !strings.Contains(page, want) {
 		t.Errorf("stale edit page lacks %q", want)
 	}
+	// Only the fields that differ: not those stored empty and left out of
+	// the form (ATS, social district), nor the unchanged lead partner.
+	table := regexp.MustCompile(`(?s)<caption>.*?</table>`).FindString(page)
+	if rows := regexp.MustCompile(`<th scope="row">([^<]*)</th>`).FindAllStringSubmatch(table, -1); len(rows) != 2 || rows[0][1] != "Descrizione" || rows[1][1] != "Membri" {
+		t.Errorf("the changes listed are %q, want Descrizione and Membri", rows)
+	}
 }

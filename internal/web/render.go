@@ -277,15 +277,16 @@ func (f *form) compare(current url.Values, labels map[string]string) {
 	}
 }
 
-// fieldValues is the values of a field, or of a row field (see compare)
-// without the spare empty rows a form adds.
+// fieldValues is the values of a field, or of a row field (see compare),
+// without the empty ones at the end: the spare rows a form adds, a field
+// left empty or left out alike.
 func fieldValues(v url.Values, name string) []string {
-	if !strings.Contains(name, "%d") {
-		return v[name]
-	}
-	var values []string
-	for i := 0; v.Has(fmt.Sprintf(name, i)); i++ {
-		values = append(values, v.Get(fmt.Sprintf(name, i)))
+	values := v[name]
+	if strings.Contains(name, "%d") {
+		values = nil
+		for i := 0; v.Has(fmt.Sprintf(name, i)); i++ {
+			values = append(values, v.Get(fmt.Sprintf(name, i)))
+		}
 	}
 	for len(values) > 0 && values[len(values)-1] == "" {
 		values = values[:len(values)-1]
