@@ -43,6 +43,7 @@ func TestCatalogueLabelsEveryEnumShown(t *testing.T) {
 		famiv1.AttendeeRole(0).Descriptor(),
 		famiv1.MonitoringReportState(0).Descriptor(), famiv1.ActivityState(0).Descriptor(), famiv1.MonitoringFlagKind(0).Descriptor(),
 		famiv1.AgeBand(0).Descriptor(), famiv1.Sex(0).Descriptor(), famiv1.OverlapStrength(0).Descriptor(),
+		famiv1.ServiceTokenState(0).Descriptor(),
 	} {
 		for i := 1; i < e.Values().Len(); i++ {
 			if k := "enum." + string(e.Values().Get(i).Name()); !hasMsg(k) {

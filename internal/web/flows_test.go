@@ -85,6 +85,49 @@ func TestEntryEditRejectResubmitDelete(t *testing.T) {
 	}
 }
 
+// TestEntryStaleDeleteShowsCurrent: a delete sent from a page read before
+// someone changed the entry is refused; the answer shows the entry as
+// stored now (never the delete form's empty values, which a save would
+// write over it) and a delete button carrying the stored etag, which
+// deletes once pressed again.
+func TestEntryStaleDeleteShowsCurrent(t *testing.T) {
+	f, c, network := withLoggedHours(t)
+	entry := f.entries("lombardia")[0]
+	id := lastID(entry.GetName())
+	edit := "/ore/" + id
+	form := entryForm(c.csrf(edit), network)
+	form.Set("etag", entry.GetEtag())
+	form.Set("duration_minutes", "120")
+	form.Set("notes", "Cambiato nel frattempo")
+	if res, _ := c.do("POST", edit, form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: status %d", res.StatusCode)
+	}
+	current := f.entries("lombardia")[0].GetEtag()
+
+	res, page := c.do("POST", edit+"/elimina", url.Values{"csrf": {c.csrf(edit)}, "etag": {entry.GetEtag()}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("stale delete: status %d, want 422", res.StatusCode)
+	}
+	if len(f.entries("lombardia")) != 1 {
+		t.Fatalf("a stale delete deleted the entry")
+	}
+	for _, want := range []string{`value="120"`, "Cambiato nel frattempo", "Se vuoi ancora eliminarla"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("stale delete page lacks %q (the stored entry and a new confirmation)", want)
+		}
+	}
+	if strings.Contains(page, "I tuoi valori sono ancora qui sotto") {
+		t.Errorf("stale delete page claims to keep values the user never typed")
+	}
+	del := regexp.MustCompile(`action="/ore/` + id + `/elimina"[^>]*>\s*<input type="hidden" name="csrf" value="[^"]*"><input type="hidden" name="etag" value="([^"]*)"`).FindStringSubmatch(page)
+	if del == nil || del[1] != current {
+		t.Fatalf("the delete button carries %v, want the stored etag %q", del, current)
+	}
+	if res, _ := c.do("POST", edit+"/elimina", url.Values{"csrf": {c.csrf(edit)}, "etag": {del[1]}}); res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 0 {
+		t.Errorf("delete confirmed again: status %d, want 303 and no entry left", res.StatusCode)
+	}
+}
+
 func TestHoursCSV(t *testing.T) {
 	_, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")
@@ -266,5 +309,46 @@ func TestNetworkStaleEditRedone(t *testing.T) {
 	}
 	if got := stored().GetDisplayName(); got != "Rete Bergamo" {
 		t.Errorf("a stale edit changed the name to %q", got)
+	}
+}
+
+// TestStaleEditNamesLinkedResources: the table of what changed under a
+// stale edit names the partners a network links to by their display
+// names, as the form's lists do, not by their ids.
+func TestStaleEditNamesLinkedResources(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	comune := f.partner("lombardia", "comune-bergamo", "Comune di Bergamo")
+	f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "anna", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	f.account("lombardia", "bruno", "Bruno Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	const edit = "/reti/rete-bergamo"
+	formOf := func(c *browserless) url.Values {
+		_, page := c.do("GET", edit, nil)
+		return url.Values{"csrf": {csrfRE.FindStringSubmatch(page)[1]}, "etag": {formEtag(t, page)}, "display_name": {"Rete Bergamo"},
+			"member.0.partner": {udp}, "member.0.role": {"MEMBER_ROLE_LEAD"}, "member.1.partner": {cpia}, "member.1.role": {"MEMBER_ROLE_PARTNER"}}
+	}
+	anna, bruno := f.client(t), f.client(t)
+	anna.signIn("anna@lombardia")
+	bruno.signIn("bruno@lombardia")
+	annas, brunos := formOf(anna), formOf(bruno)
+
+	annas.Set("member.1.partner", comune)
+	if res, _ := anna.do("POST", edit, annas); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first edit: status %d, want 303", res.StatusCode)
+	}
+	brunos.Set("description", "Rete dei servizi della bassa bergamasca")
+	res, page := bruno.do("POST", edit, brunos)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("stale edit: status %d, want 422", res.StatusCode)
+	}
+	if want := `<th scope="row">Membri</th><td>Ufficio di Piano di Bergamo, Comune di Bergamo</td><td>Ufficio di Piano di Bergamo, CPIA Bergamo</td>`; !strings.Contains(page, want) {
+		t.Errorf("stale edit page lacks %q", want)
+	}
+	// Only the fields that differ: not those stored empty and left out of
+	// the form (ATS, social district), nor the unchanged lead partner.
+	table := regexp.MustCompile(`(?s)<caption>.*?</table>`).FindString(page)
+	if rows := regexp.MustCompile(`<th scope="row">([^<]*)</th>`).FindAllStringSubmatch(table, -1); len(rows) != 2 || rows[0][1] != "Descrizione" || rows[1][1] != "Membri" {
+		t.Errorf("the changes listed are %q, want Descrizione and Membri", rows)
 	}
 }

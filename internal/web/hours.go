@@ -294,8 +294,13 @@ func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, cod
 	if fm == nil {
 		fm = newForm(entryForm(e))
 	}
-	fm.compare(entryForm(e), map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
-		"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes"})
+	fm.linked = l
+	if len(fm.Values) == 0 { // a refused delete (deleteEntry): the entry as stored
+		fm.Values = entryForm(e)
+	} else {
+		fm.compare(entryForm(e), map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
+			"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes"})
+	}
 	p := &editPage{hoursPage: hoursPage{frame: a.newFrame(r, s, "hours.edit_title"), Form: fm, RequestID: newRequestID()}, Entry: e}
 	p.Locked = entryLocked(e, l.closed)
 	p.Editable = p.Locked == "" && s.can(a, famiv1.SupportService_UpdateSupportEntry_FullMethodName, &famiv1.UpdateSupportEntryRequest{SupportEntry: e})
@@ -321,9 +326,13 @@ func (a *App) updateEntry(w http.ResponseWriter, r *http.Request, s *session) {
 func (a *App) deleteEntry(w http.ResponseWriter, r *http.Request, s *session) {
 	name := pathName(r, s, resource.SupportEntries, "entry")
 	_, err := a.support.DeleteSupportEntry(s.ctx, &famiv1.DeleteSupportEntryRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
-	fm := newForm(r.PostForm)
-	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderEdit(w, r, s, code, fm) },
-		"/ore?ok=entry_deleted")
+	fm := newForm(nil) // none of the entry's fields: renderEdit shows the stored ones
+	a.submitted(w, r, s, fm, err, "", func(code int) {
+		if fm.Stale { // the page shows the stored entry, to be confirmed again
+			fm.Stale, fm.Message = false, msg("error.stale_delete")
+		}
+		a.renderEdit(w, r, s, code, fm)
+	}, "/ore?ok=entry_deleted")
 }
 
 // hoursCSV downloads the user's entries of a period through

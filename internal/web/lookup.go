@@ -93,6 +93,19 @@ type lookups struct {
 	closed     closedSet
 }
 
+// displayName is the display name of the resource name, looked up in
+// whichever lookups were loaded (l may be nil); else its id.
+func (l *lookups) displayName(name string) string {
+	if l != nil {
+		for _, names := range []map[string]string{l.partners, l.networks, l.myNetworks, l.projects} {
+			if d := names[name]; d != "" {
+				return d
+			}
+		}
+	}
+	return lastSegment(name)
+}
+
 // need says which lookups a page loads.
 type need uint8
 

@@ -234,6 +234,7 @@ var italian = map[string]string{
 	"error.now":              "Valore attuale",
 	"error.yours":            "Il tuo valore",
 	"error.stale":            "Nel frattempo qualcun altro ha modificato questi dati: i tuoi valori sono ancora qui sotto.",
+	"error.stale_delete":     "Nel frattempo qualcun altro ha modificato questa registrazione: qui sotto c'è la versione attuale. Se vuoi ancora eliminarla, premi di nuovo «Elimina».",
 	"error.stale_redo":       "I tuoi valori sono ancora qui sotto: confrontali con quelli attuali e, se vuoi tenerli, salva di nuovo il modulo.",
 
 	"reason.PERIOD_CLOSED":           "Il trimestre è chiuso: queste ore non si possono più registrare, modificare o eliminare.",
@@ -525,6 +526,9 @@ var italian = map[string]string{
 	"tokens.expires":                                       "Scade il",
 	"tokens.revoke":                                        "Revoca",
 	"tokens.revoked":                                       "Revocato il %s",
+	"enum.SERVICE_TOKEN_STATE_ACTIVE":                      "Attivo",
+	"enum.SERVICE_TOKEN_STATE_REVOKED":                     "Revocato",
+	"enum.SERVICE_TOKEN_STATE_EXPIRED":                     "Scaduto",
 	"tokens.new":                                           "Nuovo token di servizio",
 	"tokens.system":                                        "Identificativo del sistema",
 	"tokens.create":                                        "Crea il token",

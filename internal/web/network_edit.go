@@ -36,6 +36,7 @@ func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, 
 	if !ok {
 		return
 	}
+	fm.linked = l
 	a.render(w, code, "network", &networkPage{frame: a.newFrame(r, s, formTitle("networks", n != nil)), Form: fm, Network: n, RequestID: newRequestID(),
 		Partners: sortedOptions(l.partners), Projects: sortedOptions(l.projects), Rows: formRows(fm, "member.%d.partner", 2),
 		Roles: enumOptions(famiv1.MemberRole_name, func(n int32) string { return famiv1.MemberRole(n).String() })})

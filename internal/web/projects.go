@@ -53,6 +53,7 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 	if !ok {
 		return
 	}
+	fm.linked = l
 	p := &projectPage{frame: a.newFrame(r, s, formTitle("projects", pr != nil)), Form: fm, ExtForm: ext, Project: pr, RequestID: newRequestID(),
 		Partners:   sortedOptions(l.partners),
 		Funds:      enumOptions(famiv1.Fund_name, func(n int32) string { return famiv1.Fund(n).String() }),

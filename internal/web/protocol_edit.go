@@ -42,6 +42,7 @@ func (a *App) renderProtocolEdit(w http.ResponseWriter, r *http.Request, s *sess
 	if !ok {
 		return
 	}
+	fm.linked = l
 	a.render(w, code, "protocol_edit", &protocolEditPage{frame: a.newFrame(r, s, formTitle("protocols", p != nil)), Form: fm, Protocol: p,
 		RequestID: newRequestID(), Networks: sortedOptions(l.myNetworks), Partners: sortedOptions(l.partners), Rows: formRows(fm, "party.%d.partner", 2),
 		Roles: enumOptions(famiv1.PartyRole_name, func(n int32) string { return famiv1.PartyRole(n).String() })})

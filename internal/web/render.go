@@ -207,6 +207,10 @@ type form struct {
 	// compare).
 	Changes []change
 	Rebased bool
+	// linked are the display names of the resources the page links to,
+	// set by the page once it has loaded them: Shown names a reference by
+	// them.
+	linked *lookups
 	// Prefix is put before the fields' names, for a second form on a page
 	// whose fields would otherwise share names (and ids) with the first.
 	Prefix string
@@ -246,9 +250,12 @@ func (f *form) alias(field, as string) {
 // Failed reports whether the form has any error.
 func (f *form) Failed() bool { return f.Message != "" || len(f.Errors) > 0 }
 
-// change is a field someone else changed: its label, the value stored now
-// and the value the user typed.
-type change struct{ Label, Current, Yours string }
+// change is a field someone else changed: its label, the values stored
+// now and the values the user typed (see form.Shown).
+type change struct {
+	Label          string
+	Current, Yours []string
+}
 
 // compare fills Changes after a stale submit: for each field (form name ->
 // catalogue key of its label) whose stored value differs from the typed
@@ -263,43 +270,46 @@ func (f *form) compare(current url.Values, labels map[string]string) {
 	f.Values.Set("etag", current.Get("etag"))
 	f.Rebased = true
 	for _, name := range slices.Sorted(maps.Keys(labels)) {
-		cur, yours := shownList(current, name), shownList(f.Values, name)
-		if cur != yours {
+		cur, yours := fieldValues(current, name), fieldValues(f.Values, name)
+		if !slices.Equal(cur, yours) {
 			f.Changes = append(f.Changes, change{Label: msg(labels[name]), Current: cur, Yours: yours})
 		}
 	}
 }
 
-// shownList is the values of a field (or of a row field, see compare) as
-// a person reads them, comma-separated.
-func shownList(v url.Values, name string) string {
+// fieldValues is the values of a field, or of a row field (see compare),
+// without the empty ones at the end: the spare rows a form adds, a field
+// left empty or left out alike.
+func fieldValues(v url.Values, name string) []string {
 	values := v[name]
 	if strings.Contains(name, "%d") {
 		values = nil
 		for i := 0; v.Has(fmt.Sprintf(name, i)); i++ {
 			values = append(values, v.Get(fmt.Sprintf(name, i)))
 		}
-		for len(values) > 0 && values[len(values)-1] == "" {
-			values = values[:len(values)-1] // the spare rows a form adds
-		}
 	}
-	out := make([]string, len(values))
-	for i, x := range values {
-		out[i] = shown(x)
+	for len(values) > 0 && values[len(values)-1] == "" {
+		values = values[:len(values)-1]
 	}
-	return strings.Join(out, ", ")
+	return values
 }
 
-// shown is a form value as a person reads it: an enum value by its label,
-// a reference by the id it was created with.
-func shown(v string) string {
-	if hasMsg("enum." + v) {
-		return msg("enum." + v)
+// Shown is a field's values as a person reads them, comma-separated: an
+// enum value by its label, a reference by the display name the page
+// loaded (linked), else by the id it was created with.
+func (f *form) Shown(values []string) string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		switch {
+		case hasMsg("enum." + v):
+			out[i] = msg("enum." + v)
+		case strings.HasPrefix(v, "regions/"):
+			out[i] = f.linked.displayName(v)
+		default:
+			out[i] = v
+		}
 	}
-	if strings.HasPrefix(v, "regions/") {
-		return lastSegment(v)
-	}
-	return v
+	return strings.Join(out, ", ")
 }
 
 // absorb turns a call's error into the form's errors, in Italian: field

@@ -52,6 +52,11 @@ func TestBrowserHoursApprovedAndQuarterClosed(t *testing.T) {
 	b.wantText("tbody", "Chiuso")
 	b.open("/riepilogo", "riepilogo")
 	b.wantText("main", "Laboratorio")
+	// A service token, so that the accounts page is checked with its table.
+	if _, err := famiv1.NewAuthServiceClient(f.conn).CreateServiceToken(f.admin("lombardia"),
+		&famiv1.CreateServiceTokenRequest{Parent: "regions/lombardia", SystemId: "siage"}); err != nil {
+		t.Fatal(err)
+	}
 	for _, page := range []struct{ path, shot string }{
 		{"/partner", "partner"}, {"/partner/nuovo", "partner-nuovo"}, {"/partner/udp-bergamo", "partner-modifica"},
 		{"/progetti", "progetti"}, {"/progetti/nuovo", "progetto-nuovo"}, {"/reti", "reti"}, {"/reti/nuova", "rete-nuova"},
