@@ -260,6 +260,17 @@ type throttledTransport struct {
 	next http.RoundTripper
 }
 
+// CloseIdleConnections closes next's idle connections, when it has any to
+// close: http.Client.CloseIdleConnections reaches a transport only through
+// this method, so without it a client wrapped in a Throttle could never
+// close its connections (each an idle one the server keeps open, and must
+// wait for as it shuts down).
+func (tt throttledTransport) CloseIdleConnections() {
+	if c, ok := tt.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // throttledProblem is the body of a local rejection (RFC 9457).
 var throttledProblem = func() string {
 	b, err := json.Marshal(map[string]any{"title": "Too Many Requests", "status": http.StatusTooManyRequests, "detail": ErrThrottled.Error()})

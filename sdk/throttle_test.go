@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"math"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -279,4 +281,35 @@ func BenchmarkThrottle(b *testing.B) {
 			}
 		})
 	})
+}
+
+// TestThrottleRoundTripperClosesIdleConnections: a client whose transport
+// is wrapped in a Throttle closes its idle connections when asked, as an
+// unwrapped one does; else a server shutting down waits for them (5 s for
+// one dialled and never used: famiload's REST clients left those).
+func TestThrottleRoundTripperClosesIdleConnections(t *testing.T) {
+	closed := make(chan struct{}, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			closed <- struct{}{}
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: sdk.NewThrottle(sdk.ThrottleConfig{}).RoundTripper(tr)}
+	res, err := hc.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	hc.CloseIdleConnections()
+	select {
+	case <-closed:
+	case <-time.After(time.Minute): // a watchdog: the server sees the close at once
+		t.Fatal("the client's idle connection is still open")
+	}
 }

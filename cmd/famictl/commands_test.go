@@ -246,16 +246,31 @@ func TestTokenCreateChecksRegionAndPartner(t *testing.T) {
 	}
 }
 
-// closedPort returns the URL of a loopback port nobody listens on.
+// closedPort returns the URL of a loopback port nobody listens on, nor can
+// start listening on before the test ends: the port is the local end of a
+// connection the test holds (to a listener it closes at once). A
+// connection to it is refused, as to any port without a listener, and the
+// kernel gives the port, bound already, to no new listener. (A port chosen
+// free and released could be taken meanwhile by some other server, one
+// that answers.)
 func closedPort(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
+	defer l.Close()
+	held, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { held.Close() })
+	peer, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { peer.Close() })
+	return "http://" + held.LocalAddr().String()
 }
 
 // openProtocol creates with famictl a protocol between udp-bergamo and

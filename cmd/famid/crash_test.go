@@ -132,11 +132,16 @@ func TestCrashSafety(t *testing.T) {
 	}
 }
 
+// child is a famid subprocess. One goroutine owns cmd.Wait: it sends the
+// result on exited, for the one reader that waits for it (kill, stop or a
+// wait for readiness), then closes done, which anyone may watch; nothing
+// else touches the process state, which Wait writes.
 type child struct {
 	cmd      *exec.Cmd
 	grpcAddr string
 	httpAddr string
 	exited   chan error
+	done     chan struct{}
 }
 
 // startChild starts famid on dir, on ephemeral loopback ports it tells in
@@ -151,11 +156,19 @@ func startChild(t *testing.T, dir string) *child {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c := &child{cmd: cmd, exited: make(chan error, 1)}
-	go func() { c.exited <- cmd.Wait() }()
+	c := &child{cmd: cmd, exited: make(chan error, 1), done: make(chan struct{})}
+	go func() {
+		c.exited <- cmd.Wait()
+		close(c.done)
+	}()
+	// A test that failed with famid still running kills it, and waits for
+	// it so that it writes nothing into a data dir being removed.
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		select {
+		case <-c.done:
+		default:
 			cmd.Process.Kill()
+			<-c.done
 		}
 	})
 	bound := waitReady(t, ready, c.exited)
@@ -182,17 +195,6 @@ func (c *child) stop(t *testing.T) {
 	}
 	if err := <-c.exited; err != nil {
 		t.Fatalf("famid did not exit cleanly on SIGTERM: %v", err)
-	}
-}
-
-func waitHealthyOr(t *testing.T, httpAddr string, exited chan error) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); waitHealthy(t, httpAddr) }()
-	select {
-	case <-done:
-	case err := <-exited:
-		t.Fatalf("famid exited before serving: %v", err)
 	}
 }
 

@@ -210,6 +210,15 @@ func TestSecondServerOnSameDataDirFailsFast(t *testing.T) {
 
 func waitHealthy(t *testing.T, httpAddr string) {
 	t.Helper()
+	waitHealthyOr(t, httpAddr, nil)
+}
+
+// waitHealthyOr waits until the server on httpAddr answers /healthz. A
+// famid that exits first (its result arriving on exited; nil for none to
+// watch) fails the test. It polls on the test's goroutine, the only one
+// allowed to end the test.
+func waitHealthyOr(t *testing.T, httpAddr string, exited <-chan error) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		res, err := http.Get("http://" + httpAddr + "/healthz")
@@ -220,7 +229,11 @@ func waitHealthy(t *testing.T, httpAddr string) {
 		if time.Now().After(deadline) {
 			t.Fatalf("server on %s not healthy: %v", httpAddr, err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case err := <-exited:
+			t.Fatalf("famid exited before serving: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 
