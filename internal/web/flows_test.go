@@ -235,6 +235,28 @@ func formEtag(t *testing.T, page string) string {
 	return m[1]
 }
 
+// staleEdit is the network two admins edit at once in the stale-edit
+// tests.
+const staleEdit = "/reti/rete-bergamo"
+
+// twoAdminsEditing signs in two admins of Lombardia, Anna and Bruno, and
+// opens the edit form of staleEdit (a network of the partners udp and
+// cpia, in that order) for each: the forms they would send unchanged.
+func twoAdminsEditing(t *testing.T, f *famid, udp, cpia string) (anna *browserless, annas url.Values, bruno *browserless, brunos url.Values) {
+	t.Helper()
+	formOf := func(c *browserless) url.Values {
+		_, page := c.do("GET", staleEdit, nil)
+		return url.Values{"csrf": {csrfRE.FindStringSubmatch(page)[1]}, "etag": {formEtag(t, page)}, "display_name": {"Rete Bergamo"},
+			"member.0.partner": {udp}, "member.0.role": {"MEMBER_ROLE_LEAD"}, "member.1.partner": {cpia}, "member.1.role": {"MEMBER_ROLE_PARTNER"}}
+	}
+	f.account("lombardia", "anna", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	f.account("lombardia", "bruno", "Bruno Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	anna, bruno = f.client(t), f.client(t)
+	anna.signIn("anna@lombardia")
+	bruno.signIn("bruno@lombardia")
+	return anna, formOf(anna), bruno, formOf(bruno)
+}
+
 // TestNetworkStaleEditRedone: two admins edit the same network. The one
 // who saves second sees the other's change beside what they typed, keeps
 // it, and saves it by submitting again; a form still based on an older
@@ -243,8 +265,6 @@ func TestNetworkStaleEditRedone(t *testing.T) {
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	name := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
-	f.account("lombardia", "anna", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	f.account("lombardia", "bruno", "Bruno Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	stored := func() *famiv1.Network {
 		n, err := famiv1.NewNetworkServiceClient(f.conn).GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: name})
 		if err != nil {
@@ -252,26 +272,17 @@ func TestNetworkStaleEditRedone(t *testing.T) {
 		}
 		return n
 	}
-	const edit = "/reti/rete-bergamo"
-	formOf := func(c *browserless) url.Values {
-		_, page := c.do("GET", edit, nil)
-		return url.Values{"csrf": {csrfRE.FindStringSubmatch(page)[1]}, "etag": {formEtag(t, page)}, "display_name": {"Rete Bergamo"},
-			"member.0.partner": {udp}, "member.0.role": {"MEMBER_ROLE_LEAD"}, "member.1.partner": {cpia}, "member.1.role": {"MEMBER_ROLE_PARTNER"}}
-	}
-	anna, bruno := f.client(t), f.client(t)
-	anna.signIn("anna@lombardia")
-	bruno.signIn("bruno@lombardia")
-	annas, brunos := formOf(anna), formOf(bruno)
+	anna, annas, bruno, brunos := twoAdminsEditing(t, f, udp, cpia)
 
 	annas.Set("display_name", "Rete Bergamo Est")
-	if res, _ := anna.do("POST", edit, annas); res.StatusCode != http.StatusSeeOther {
+	if res, _ := anna.do("POST", staleEdit, annas); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("first edit: status %d, want 303", res.StatusCode)
 	}
 
 	// Bruno's form is based on the version before Anna's.
 	brunos.Set("description", "Rete dei servizi della bassa bergamasca")
 	brunos.Set("ats", "ATS Bergamo")
-	res, page := bruno.do("POST", edit, brunos)
+	res, page := bruno.do("POST", staleEdit, brunos)
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Ricarica la versione attuale") {
 		t.Fatalf("stale edit: status %d; want 422 offering to reload", res.StatusCode)
 	}
@@ -295,7 +306,7 @@ func TestNetworkStaleEditRedone(t *testing.T) {
 
 	// Having seen the differences, Bruno submits the form again: it saves.
 	brunos.Set("etag", formEtag(t, page))
-	if res, _ := bruno.do("POST", edit, brunos); res.StatusCode != http.StatusSeeOther {
+	if res, _ := bruno.do("POST", staleEdit, brunos); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("resubmitted edit: status %d, want 303", res.StatusCode)
 	}
 	if n := stored(); n.GetDescription() != "Rete dei servizi della bassa bergamasca" || n.GetDisplayName() != "Rete Bergamo" {
@@ -304,7 +315,7 @@ func TestNetworkStaleEditRedone(t *testing.T) {
 
 	// Anna's form is now stale in turn: refused, nothing written.
 	annas.Set("display_name", "Rete Bergamo Ovest")
-	if res, _ := anna.do("POST", edit, annas); res.StatusCode != http.StatusUnprocessableEntity {
+	if res, _ := anna.do("POST", staleEdit, annas); res.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("a third, stale edit: status %d, want 422", res.StatusCode)
 	}
 	if got := stored().GetDisplayName(); got != "Rete Bergamo" {
@@ -320,25 +331,14 @@ func TestStaleEditNamesLinkedResources(t *testing.T) {
 	udp, cpia := f.bergamoPartners()
 	comune := f.partner("lombardia", "comune-bergamo", "Comune di Bergamo")
 	f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
-	f.account("lombardia", "anna", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	f.account("lombardia", "bruno", "Bruno Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	const edit = "/reti/rete-bergamo"
-	formOf := func(c *browserless) url.Values {
-		_, page := c.do("GET", edit, nil)
-		return url.Values{"csrf": {csrfRE.FindStringSubmatch(page)[1]}, "etag": {formEtag(t, page)}, "display_name": {"Rete Bergamo"},
-			"member.0.partner": {udp}, "member.0.role": {"MEMBER_ROLE_LEAD"}, "member.1.partner": {cpia}, "member.1.role": {"MEMBER_ROLE_PARTNER"}}
-	}
-	anna, bruno := f.client(t), f.client(t)
-	anna.signIn("anna@lombardia")
-	bruno.signIn("bruno@lombardia")
-	annas, brunos := formOf(anna), formOf(bruno)
+	anna, annas, bruno, brunos := twoAdminsEditing(t, f, udp, cpia)
 
 	annas.Set("member.1.partner", comune)
-	if res, _ := anna.do("POST", edit, annas); res.StatusCode != http.StatusSeeOther {
+	if res, _ := anna.do("POST", staleEdit, annas); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("first edit: status %d, want 303", res.StatusCode)
 	}
 	brunos.Set("description", "Rete dei servizi della bassa bergamasca")
-	res, page := bruno.do("POST", edit, brunos)
+	res, page := bruno.do("POST", staleEdit, brunos)
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("stale edit: status %d, want 422", res.StatusCode)
 	}
