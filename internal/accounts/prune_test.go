@@ -17,8 +17,7 @@ import (
 // forgotten once the token has expired (the verifier refuses it anyway),
 // at the next start and at the next revocation, while a revoked token
 // still within its lifetime stays refused, across a restart on the same
-// system.db. The
-// revocation list used to keep every entry for ever.
+// system.db. The revocation list used to keep every entry for ever.
 func TestExpiredRevocationsArePruned(t *testing.T) {
 	f := newFixture(t)
 	ctx := as(t.Context(), "lombardia")
