@@ -220,8 +220,11 @@ func waitHealthy(t *testing.T, httpAddr string) {
 func waitHealthyOr(t *testing.T, httpAddr string, exited <-chan error) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
+	// Each try has a time limit: a server that accepts and never answers
+	// would otherwise hold the test until the package's timeout.
+	client := &http.Client{Timeout: time.Second}
 	for {
-		res, err := http.Get("http://" + httpAddr + "/healthz")
+		res, err := client.Get("http://" + httpAddr + "/healthz")
 		if err == nil {
 			res.Body.Close()
 			return
