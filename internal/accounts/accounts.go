@@ -45,7 +45,9 @@ const (
 type Options struct {
 	// LoginTTL is the lifetime of a login token.
 	LoginTTL time.Duration
-	// Now is the clock.
+	// Now is the clock: login lockouts, token issue and expiry times,
+	// service-token states, the pruning of revocations and of token
+	// records. Defaults to time.Now.
 	Now func() time.Time
 }
 

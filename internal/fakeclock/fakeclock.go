@@ -1,9 +1,12 @@
-// Package fakeclock is a settable clock for the tests of services that
-// take their time from an Options.Now function.
+// Package fakeclock holds the clocks tests give to services that take
+// their time from an Options.Now function (a whole server takes one in
+// server.Config.Now): Clock stands still where set, Shifted runs with the
+// real clock, ahead by what the test added.
 package fakeclock
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,3 +31,18 @@ func (c *Clock) Set(t time.Time) {
 	defer c.mu.Unlock()
 	c.t = t
 }
+
+// Shifted is the real clock moved ahead by what the test added: a whole
+// server can run on it as on the real one, its rate limits refilling as
+// usual, while the test moves past an expiry or a closing time instead of
+// waiting for it. The zero value is the real clock.
+type Shifted struct {
+	ahead atomic.Int64 // nanoseconds
+}
+
+// Now is the real time plus what Advance added: pass it as the service's
+// Now.
+func (c *Shifted) Now() time.Time { return time.Now().Add(time.Duration(c.ahead.Load())) }
+
+// Advance moves the clock d ahead.
+func (c *Shifted) Advance(d time.Duration) { c.ahead.Add(int64(d)) }

@@ -63,6 +63,9 @@ type pipeline struct {
 	requestTimeout time.Duration
 	verifier       *auth.Verifier
 	policy         auth.Policy
+	// now is the server's clock (Config.Now): a stream ends when it says
+	// the stream's token has expired.
+	now func() time.Time
 	// noAuth skips authentication and authorisation; only benchmarks that
 	// measure the cost of auth set it.
 	noAuth bool

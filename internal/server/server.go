@@ -106,6 +106,14 @@ type Config struct {
 	GRPCMaxConnectionAge time.Duration
 	// LoginTokenTTL is the lifetime of a token from Login.
 	LoginTokenTTL time.Duration
+	// Now is the server's one clock: every decision that depends on the
+	// time reads it (token expiry and its leeway, service-token states and
+	// retention, revocation pruning, login lockouts, survey closing,
+	// calendar days and feed windows, the times records are stamped with,
+	// request_id retention). time.Now when nil; tests pass a fake clock
+	// (internal/fakeclock) and move it instead of waiting. Durations
+	// measured (latency, deadlines, timers) stay on the real clock.
+	Now func() time.Time
 	// AdminAddr, when set, is the listen address of the operators'
 	// listener: pprof under /debug/pprof/ and /metrics. Off by default:
 	// profiles show the process's internals.
@@ -189,6 +197,9 @@ func (c *Config) setDefaults() {
 	orDefault(&c.MaxStreamsPerPrincipal, DefaultMaxStreamsPerPrincipal)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.TracerProvider == nil {
 		c.TracerProvider = tracenoop.NewTracerProvider()
@@ -357,7 +368,7 @@ func (s *Server) openAccounts(ctx context.Context) (*accounts.Service, error) {
 	if s.keys, err = auth.LoadOrCreateKeys(s.cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	acc, err := accounts.New(ctx, s.store, s.store, s.keys, accounts.Options{LoginTTL: s.cfg.LoginTokenTTL})
+	acc, err := accounts.New(ctx, s.store, s.store, s.keys, accounts.Options{LoginTTL: s.cfg.LoginTokenTTL, Now: s.cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -377,19 +388,22 @@ func (s *Server) newServices(acc *accounts.Service, munis *territory.Municipalit
 	cfg := s.cfg
 	s.admin = admin.New(s.store)
 	reg := registry.New(s.store, munis)
-	prot := protocols.New(s.store, protocols.Options{})
-	sup := support.New(s.store, support.Options{})
-	mtg := meetings.New(s.store, meetings.Options{Revocations: acc.Revocations()})
+	prot := protocols.New(s.store, protocols.Options{Now: cfg.Now})
+	sup := support.New(s.store, support.Options{Now: cfg.Now})
+	mtg := meetings.New(s.store, meetings.Options{Now: cfg.Now, Revocations: acc.Revocations()})
 	svcs := apiServices(reg, acc, prot, sup, mtg)
-	mon := monitoring.New(s.store, monitoring.Options{})
+	mon := monitoring.New(s.store, monitoring.Options{Now: cfg.Now})
 	svcs = append(svcs, monitoringServices(mon, reg.Contacts(), evaluation.New(s.store),
-		evaluation.NewSurveys(s.store, evaluation.SurveyOptions{Burst: cfg.SurveyBurst}))...)
+		evaluation.NewSurveys(s.store, evaluation.SurveyOptions{Now: cfg.Now, Burst: cfg.SurveyBurst}))...)
 	svcs = append(svcs, dashboardService(dashboard.New(dashboard.Sources{
-		Partners: reg.Partners(), Networks: reg.Networks(), Protocols: prot, Meetings: mtg, Support: sup, Monitoring: mon})))
+		Partners: reg.Partners(), Networks: reg.Networks(), Protocols: prot, Meetings: mtg, Support: sup, Monitoring: mon, Now: cfg.Now})))
 	svcs = append(svcs, overlapService(reg.Overlaps()))
 	odOpts := cfg.OpenData
 	if odOpts.Log == nil {
 		odOpts.Log = s.log
+	}
+	if odOpts.Now == nil {
+		odOpts.Now = cfg.Now
 	}
 	s.openData = opendata.New(s.store, opendata.Sources{
 		Partners: reg.Partners(), Projects: reg.Projects(), Networks: reg.Networks(), Protocols: prot, Support: sup, Monitoring: mon}, odOpts)
@@ -408,7 +422,8 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 		log:            s.log,
 		accessLevel:    cfg.AccessLogLevel,
 		requestTimeout: cfg.RequestTimeout,
-		verifier:       auth.NewVerifier(s.keys, acc.Revocations(), nil),
+		verifier:       auth.NewVerifier(s.keys, acc.Revocations(), cfg.Now),
+		now:            cfg.Now,
 		policy:         rights,
 		noAuth:         cfg.InsecureNoAuth,
 		shutdown:       shutdown,

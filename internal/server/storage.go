@@ -51,7 +51,7 @@ func openStore(ctx context.Context, cfg Config, regions []string, obs bolt.Obser
 	switch cfg.Store {
 	case "", StoreBolt:
 		st, err := bolt.Open(cfg.DataDir, bolt.Options{Regions: regions, LockTimeout: cfg.LockTimeout, RequestRetention: cfg.RequestRetention,
-			ChangeRetention: cfg.ChangeRetention, Observer: obs})
+			ChangeRetention: cfg.ChangeRetention, Observer: obs, Now: cfg.Now})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -79,7 +79,7 @@ func openEtcd(ctx context.Context, cfg Config, regions []string) (backend, func(
 	octx, cancel := context.WithTimeout(ctx, dial)
 	defer cancel()
 	st, err := etcd.Open(octx, etcd.Options{
-		Client: cli, Prefix: ec.Prefix, Regions: regions,
+		Client: cli, Prefix: ec.Prefix, Regions: regions, Now: cfg.Now,
 		RequestRetention: cfg.RequestRetention, RequestTimeout: ec.RequestTimeout, MaxTxnOps: ec.MaxTxnOps, MaxTxnBytes: ec.MaxTxnBytes,
 	})
 	if err != nil {

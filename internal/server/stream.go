@@ -75,7 +75,9 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 	ctx, revoke := context.WithCancelCause(ctx)
 	defer revoke(nil)
 	if !p.noAuth && !who.ExpiresAt.IsZero() {
-		expiry := time.AfterFunc(time.Until(who.ExpiresAt), func() {
+		// A timer needs real time: it waits as long as the server's clock
+		// says is left.
+		expiry := time.AfterFunc(who.ExpiresAt.Sub(p.now()), func() {
 			revoke(errs.InvalidToken.New("the bearer token expired during the stream; reconnect with a fresh one"))
 		})
 		defer expiry.Stop()
