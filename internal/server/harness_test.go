@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/fakeclock"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
@@ -21,6 +22,10 @@ type testServer struct {
 	t   testing.TB
 	cfg server.Config
 	srv *server.Server
+	// clock is the server's clock (Config.Now) when the test gave none:
+	// the real time, until the test moves it ahead to pass an expiry or a
+	// closing time instead of waiting for it.
+	clock *fakeclock.Shifted
 
 	// token, when set, is sent by every surface client as
 	// "Authorization: Bearer <token>". startServer sets it to a token of
@@ -56,12 +61,17 @@ func startServer(t testing.TB, cfg server.Config) *testServer {
 	if cfg.Logger == nil {
 		cfg.Logger = testLogger(t)
 	}
+	var clock *fakeclock.Shifted
+	if cfg.Now == nil {
+		clock = &fakeclock.Shifted{}
+		cfg.Now = clock.Now
+	}
 	srv, err := server.Open(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("server.Open: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ts := &testServer{t: t, cfg: cfg, srv: srv, cancel: cancel, done: make(chan error, 1)}
+	ts := &testServer{t: t, cfg: cfg, srv: srv, clock: clock, cancel: cancel, done: make(chan error, 1)}
 	go func() { ts.done <- srv.Run(ctx) }()
 	t.Cleanup(ts.stop)
 	ts.token = ts.mintToken(regionAdminSpec("lombardia"))
@@ -81,7 +91,8 @@ func regionAdminSpec(region string) auth.TokenSpec {
 var ministrySpec = auth.TokenSpec{Subject: "test:ministry", Role: principal.Ministry}
 
 // mintToken signs a token for spec (valid for an hour when spec.TTL is
-// zero) with the data dir's key, as famictl token create does.
+// zero) with the data dir's key, as famictl token create does, at the
+// server's time.
 func (ts *testServer) mintToken(spec auth.TokenSpec) string {
 	ts.t.Helper()
 	if spec.TTL == 0 {
@@ -91,7 +102,7 @@ func (ts *testServer) mintToken(spec auth.TokenSpec) string {
 	if err != nil {
 		ts.t.Fatalf("load signing keys: %v", err)
 	}
-	token, _, err := keys.Sign(spec, time.Now())
+	token, _, err := keys.Sign(spec, ts.cfg.Now())
 	if err != nil {
 		ts.t.Fatalf("sign token: %v", err)
 	}

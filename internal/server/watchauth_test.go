@@ -69,6 +69,9 @@ func TestWatchObeysItsCredential(t *testing.T) {
 			wantStreamEnd(t, "after revocation", done, codes.Unauthenticated, 5*time.Second)
 		})
 		t.Run(kind+"/expired", func(t *testing.T) {
+			// The stream's expiry is a timer, which waits real time: the
+			// four surfaces wait together.
+			t.Parallel()
 			// An idle stream: no bookmark falls due before the expiry.
 			quiet := startServer(t, server.Config{BookmarkInterval: time.Hour})
 			tok := quiet.mintToken(auth.TokenSpec{Subject: "test:system:siage", Role: principal.RegionalSystem, Region: "lombardia", TTL: 2 * time.Second})

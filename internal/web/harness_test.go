@@ -18,6 +18,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/fakeclock"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
@@ -29,14 +30,17 @@ type famid struct {
 	srv  *server.Server
 	dir  string
 	conn *grpc.ClientConn
+	// clock is the server's clock: the real time, until a test moves it
+	// ahead past an expiry instead of waiting for it.
+	clock *fakeclock.Shifted
 }
 
 const password = "una password lunga abbastanza"
 
 func startFamid(t testing.TB) *famid {
 	t.Helper()
-	dir := t.TempDir()
-	srv, err := server.Open(t.Context(), server.Config{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+	dir, clock := t.TempDir(), &fakeclock.Shifted{}
+	srv, err := server.Open(t.Context(), server.Config{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Now: clock.Now,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatalf("server.Open: %v", err)
@@ -55,7 +59,7 @@ func startFamid(t testing.TB) *famid {
 			t.Errorf("server Run: %v", err)
 		}
 	})
-	return &famid{t: t, srv: srv, dir: dir, conn: conn}
+	return &famid{t: t, srv: srv, dir: dir, conn: conn, clock: clock}
 }
 
 func (f *famid) url(path string) string { return "http://" + f.srv.HTTPAddr() + path }
@@ -66,14 +70,14 @@ func (f *famid) as(role principal.Role, region string) context.Context {
 	return metadata.AppendToOutgoingContext(f.t.Context(), "authorization", "Bearer "+f.token(role, region))
 }
 
-// token mints a token as famictl token create does.
+// token mints a token as famictl token create does, at the server's time.
 func (f *famid) token(role principal.Role, region string) string {
 	f.t.Helper()
 	keys, err := auth.LoadKeys(f.dir)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	tok, _, err := keys.Sign(auth.TokenSpec{Subject: "test:" + string(role) + ":" + region, Role: role, Region: region, TTL: time.Hour}, time.Now())
+	tok, _, err := keys.Sign(auth.TokenSpec{Subject: "test:" + string(role) + ":" + region, Role: role, Region: region, TTL: time.Hour}, f.clock.Now())
 	if err != nil {
 		f.t.Fatal(err)
 	}
