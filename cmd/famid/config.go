@@ -12,6 +12,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/peterbourgon/ff/v3"
 
+	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/etcd"
@@ -60,6 +61,10 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	durationVar(fs, &c.DrainDelay, "drain-delay", 0, "after SIGTERM, how long /readyz and gRPC health say NOT_SERVING before the listeners close")
 	durationVar(fs, &c.LockTimeout, "lock-timeout", time.Second, "wait for the data dir's lock before failing")
 	durationVar(fs, &c.RequestRetention, "request-retention", bolt.DefaultRequestRetention, "how long a request_id is remembered for idempotent retries")
+	// A record forgotten sooner than an hour would leave a token the
+	// verifier still accepts (its clock leeway) without a record to revoke.
+	durationAtLeast(fs, &c.ServiceTokenRetention, "service-token-retention", accounts.DefaultServiceTokenRetention, time.Hour,
+		"how long the record of an expired service token stays listed as EXPIRED, for audit, before it is forgotten; at least 1h")
 	fs.Int64Var(&c.ChangeRetention, "change-retention", bolt.DefaultChangeRetention, "changes each region's log keeps, older ones compacted; -1 keeps all")
 	fs.IntVar(&c.MaxConcurrentCalls, "max-concurrent-calls", server.DefaultMaxConcurrentCalls, "unary calls in progress at once, counted from their arrival; more are refused as they arrive, unread, with RESOURCE_EXHAUSTED / 429 and Retry-After")
 	fs.IntVar(&c.GRPCMaxConnections, "grpc-max-connections", server.DefaultGRPCMaxConnections, "most open gRPC connections; more wait")
@@ -142,14 +147,22 @@ func (b *byteSize) String() string {
 
 // durationVar defines a duration flag that refuses negative values.
 func durationVar(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {
+	durationAtLeast(fs, p, name, def, 0, usage)
+}
+
+// durationAtLeast defines a duration flag that refuses values under least.
+func durationAtLeast(fs *flag.FlagSet, p *time.Duration, name string, def, least time.Duration, usage string) {
 	*p = def
 	fs.Func(name, usage+" (default "+def.String()+")", func(s string) error {
 		d, err := time.ParseDuration(s)
 		if err != nil {
 			return fmt.Errorf("%q is not a duration: write 30s, 1m30s or 24h", s)
 		}
-		if d < 0 {
+		switch {
+		case d < 0:
 			return fmt.Errorf("%s is negative", s)
+		case d < least:
+			return fmt.Errorf("%s is less than %s", s, least)
 		}
 		*p = d
 		return nil

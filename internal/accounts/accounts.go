@@ -45,6 +45,9 @@ const (
 type Options struct {
 	// LoginTTL is the lifetime of a login token.
 	LoginTTL time.Duration
+	// ServiceTokenRetention is how long the record of an expired service
+	// token stays listed; DefaultServiceTokenRetention when zero.
+	ServiceTokenRetention time.Duration
 	// Now is the clock: login lockouts, token issue and expiry times,
 	// service-token states, the pruning of revocations and of token
 	// records. Defaults to time.Now.
@@ -64,7 +67,9 @@ type Service struct {
 	// successful logins, most recent first, bounded.
 	known    *lru.Cache[string, struct{}]
 	loginTTL time.Duration
-	now      func() time.Time
+	// tokenRetention is Options.ServiceTokenRetention.
+	tokenRetention time.Duration
+	now            func() time.Time
 }
 
 // New returns the service. It loads the revocation list, which the token
@@ -76,6 +81,9 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.ServiceTokenRetention <= 0 {
+		opts.ServiceTokenRetention = DefaultServiceTokenRetention
+	}
 	if err := migrateGlobalUsernames(ctx, sys); err != nil {
 		return nil, fmt.Errorf("scope usernames to their region: %w", err)
 	}
@@ -86,7 +94,9 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 	if err := rev.prune(ctx, sys, opts.Now()); err != nil {
 		return nil, fmt.Errorf("prune expired revocations: %w", err)
 	}
-	err = pruneAll(ctx, sys, func(tx store.SystemTx) ([]string, bool, error) { return pruneTokenRecords(tx, opts.Now()) }, func([]string) {})
+	err = pruneAll(ctx, sys, func(tx store.SystemTx) ([]string, bool, error) {
+		return pruneTokenRecords(tx, opts.Now(), opts.ServiceTokenRetention)
+	}, func([]string) {})
 	if err != nil {
 		return nil, fmt.Errorf("prune the records of long-expired service tokens: %w", err)
 	}
@@ -98,10 +108,11 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 		sys: sys, regions: regions, keys: keys, revoked: rev, known: known,
 		// Five failures in a row, then one attempt a minute per username;
 		// twenty, then one every fifteen seconds per client address.
-		users:    auth.NewLoginLimiter(5, time.Minute),
-		clients:  auth.NewLoginLimiter(20, 15*time.Second),
-		loginTTL: opts.LoginTTL,
-		now:      opts.Now,
+		users:          auth.NewLoginLimiter(5, time.Minute),
+		clients:        auth.NewLoginLimiter(20, 15*time.Second),
+		loginTTL:       opts.LoginTTL,
+		tokenRetention: opts.ServiceTokenRetention,
+		now:            opts.Now,
 	}, nil
 }
 
@@ -569,7 +580,7 @@ func (s *Service) putServiceToken(ctx context.Context, region, jti string, st *f
 		if err := tx.Put(bucketServiceTokens, region+"/"+jti, b); err != nil {
 			return err
 		}
-		_, _, err := pruneTokenRecords(tx, now)
+		_, _, err := pruneTokenRecords(tx, now, s.tokenRetention)
 		return err
 	})
 }

@@ -88,7 +88,7 @@ func TestExpiredRevocationsArePruned(t *testing.T) {
 
 // TestServiceTokenRecordsExpireThenGo: a service token's record is listed
 // with its state, ACTIVE, REVOKED or EXPIRED, and kept for
-// accounts.ServiceTokenRetention after the token expired (for audit); then
+// accounts.DefaultServiceTokenRetention after the token expired (for audit); then
 // it is forgotten, at the next start on the same system.db and, without a
 // restart, at the next token issued. The records used to be kept and
 // listed for ever, an expired token looking like a valid one.
@@ -142,7 +142,7 @@ func TestServiceTokenRecordsExpireThenGo(t *testing.T) {
 	check("two hours on", listed(f.svc), map[string]famiv1.ServiceTokenState{short: expired, long: active, gone: revoked})
 
 	// Past the retention, a start on the same file forgets them.
-	f.now = f.now.Add(accounts.ServiceTokenRetention + time.Hour)
+	f.now = f.now.Add(accounts.DefaultServiceTokenRetention + time.Hour)
 	if err := f.st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestServiceTokenRecordsExpireThenGo(t *testing.T) {
 
 	// And issuing a token forgets the long-expired ones, without a restart.
 	brief := issue(svc, "breve-due", time.Hour)
-	f.now = f.now.Add(accounts.ServiceTokenRetention + 2*time.Hour)
+	f.now = f.now.Add(accounts.DefaultServiceTokenRetention + 2*time.Hour)
 	check("past the retention, before the next issue", listed(svc), map[string]famiv1.ServiceTokenState{long: active, brief: expired})
 	fresh := issue(svc, "nuovo", time.Hour)
 	check("after the next issue", listed(svc), map[string]famiv1.ServiceTokenState{long: active, fresh: active})

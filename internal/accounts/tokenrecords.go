@@ -10,25 +10,25 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 )
 
-// ServiceTokenRetention is how long the record of a service token stays
-// after the token expired, listed as EXPIRED, so that an audit can still
-// tell who issued which token to which system and when. Past it the record
-// is forgotten, as expired revocations are (pruneExpired): the list of a
-// region's tokens is bounded by those issued in the last year and a
-// quarter, not by every token ever issued.
-const ServiceTokenRetention = 90 * 24 * time.Hour
+// DefaultServiceTokenRetention is how long the record of a service token
+// stays after the token expired (Options.ServiceTokenRetention), listed as
+// EXPIRED, so that an audit can still tell who issued which token to which
+// system and when. Past it the record is forgotten, as expired revocations
+// are (pruneExpired): the list of a region's tokens is bounded by those
+// issued in the last year and a quarter, not by every token ever issued.
+const DefaultServiceTokenRetention = 90 * 24 * time.Hour
 
 // pruneTokenRecords forgets, in tx, up to pruneBatch records of service
-// tokens that expired more than ServiceTokenRetention before now. A record
-// without an expiry stays, and so does a damaged one (its read is
-// DATA_LOSS, which an operator must see).
-func pruneTokenRecords(tx store.SystemTx, now time.Time) (forgotten []string, more bool, err error) {
+// tokens that expired more than retention before now. A record without an
+// expiry stays, and so does a damaged one (its read is DATA_LOSS, which an
+// operator must see).
+func pruneTokenRecords(tx store.SystemTx, now time.Time, retention time.Duration) (forgotten []string, more bool, err error) {
 	return forgetStale(tx, bucketServiceTokens, func(v []byte) bool {
 		st := &famiv1.ServiceToken{}
 		if proto.Unmarshal(v, st) != nil || st.GetExpireTime() == nil {
 			return false
 		}
-		return now.Sub(st.GetExpireTime().AsTime()) > ServiceTokenRetention
+		return now.Sub(st.GetExpireTime().AsTime()) > retention
 	})
 }
 

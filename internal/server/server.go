@@ -106,6 +106,10 @@ type Config struct {
 	GRPCMaxConnectionAge time.Duration
 	// LoginTokenTTL is the lifetime of a token from Login.
 	LoginTokenTTL time.Duration
+	// ServiceTokenRetention is how long the record of an expired service
+	// token stays listed, as EXPIRED, before it is forgotten
+	// (0: accounts.DefaultServiceTokenRetention).
+	ServiceTokenRetention time.Duration
 	// Now is the server's one clock: every decision that depends on the
 	// time reads it (token expiry and its leeway, service-token states and
 	// retention, revocation pruning, login lockouts, survey closing,
@@ -368,7 +372,8 @@ func (s *Server) openAccounts(ctx context.Context) (*accounts.Service, error) {
 	if s.keys, err = auth.LoadOrCreateKeys(s.cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	acc, err := accounts.New(ctx, s.store, s.store, s.keys, accounts.Options{LoginTTL: s.cfg.LoginTokenTTL, Now: s.cfg.Now})
+	acc, err := accounts.New(ctx, s.store, s.store, s.keys, accounts.Options{
+		LoginTTL: s.cfg.LoginTokenTTL, ServiceTokenRetention: s.cfg.ServiceTokenRetention, Now: s.cfg.Now})
 	if err != nil {
 		return nil, err
 	}
