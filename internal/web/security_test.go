@@ -7,8 +7,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/web"
 )
 
@@ -193,6 +195,17 @@ func TestExpiredSessionReturnsWhereTheUserWasGoing(t *testing.T) {
 	res, _ = b.do("POST", "/accedi", url.Values{"username": {"mrossi@lombardia"}, "password": {password}, "dopo": {next}})
 	if got := res.Header.Get("Location"); got != "/ore?vista=settimana" {
 		t.Errorf("after signing in: redirect to %q, want /ore?vista=settimana", got)
+	}
+	// The session's token expires by the server's clock, moved past the
+	// login's lifetime and the verifier's leeway: the browser still sends
+	// the cookie, and is sent to sign in again, returning to the page.
+	if res, _ := b.do("GET", "/ore?vista=settimana", nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("signed in: status %d, want 200", res.StatusCode)
+	}
+	f.clock.Advance(accounts.DefaultLoginTTL + time.Minute)
+	res, _ = b.do("GET", "/ore?vista=settimana", nil)
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/accedi?") || !strings.Contains(loc, "dopo=%2Fore%3Fvista%3Dsettimana") {
+		t.Errorf("session expired: status %d to %q, want 303 to the sign-in page returning to /ore?vista=settimana", res.StatusCode, loc)
 	}
 	// A return address on another site is dropped.
 	b2 := f.client(t)
