@@ -11,6 +11,7 @@ import (
 
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/sdk"
+	"github.com/raccordo/raccordo/sdk/paging"
 )
 
 // Most commands work on one region (list, create, summary, backup, watch),
@@ -120,7 +121,7 @@ func (a *app) listed(c *cobra.Command, size int32, list func(ctx context.Context
 	return c
 }
 
-// readAll reads a listing to its end (aip.EachPage): list returns the page
+// readAll reads a listing to its end (paging.Walk): list returns the page
 // of a page token, a List response. The result is the first page's
 // response holding the items of every page and no next_page_token; its
 // other fields (the revision) are the first page's, the oldest, so that a
@@ -131,7 +132,7 @@ func readAll(ctx context.Context, list func(pageToken string) (proto.Message, er
 	var first protoreflect.Message
 	var items, next protoreflect.FieldDescriptor
 	var left []string
-	err := aip.EachPage(ctx, func(token string) (string, error) {
+	err := paging.Walk(ctx, func(token string) (string, error) {
 		res, err := list(token)
 		if err != nil {
 			return "", err

@@ -106,26 +106,7 @@ func (p *Page) Next() string {
 // Len is the number of items taken.
 func (p *Page) Len() int { return p.n }
 
-// EachPage walks a listing as its client does (AIP-158): it calls page
-// with each page token in turn, from the first page ("") until a page
-// answers no next page token or fails, or ctx is done before the next
-// page is asked. It is the one paging loop of the module: a page is
-// handled before the next is asked, and nothing of it is kept here.
-func EachPage(ctx context.Context, page func(pageToken string) (next string, err error)) error {
-	token := ""
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		next, err := page(token)
-		if err != nil || next == "" {
-			return err
-		}
-		token = next
-	}
-}
-
-// Each walks every page req lists, one page at a time (EachPage): it asks
+// Each walks every page req lists, one page at a time (paging.Walk): it asks
 // list for pages of MaxPageSize with req's parent and filters
 // (paging.Page) and gives each answer to visit. It holds no page once
 // visit returns, so a caller that counts or aggregates keeps one page in
@@ -133,7 +114,7 @@ func EachPage(ctx context.Context, page func(pageToken string) (next string, err
 // list or visit, and when ctx is done.
 func Each[Req ListRequest, Resp interface{ GetNextPageToken() string }](ctx context.Context,
 	list func(context.Context, Req) (Resp, error), req Req, visit func(Resp) error) error {
-	return EachPage(ctx, func(token string) (string, error) {
+	return paging.Walk(ctx, func(token string) (string, error) {
 		res, err := list(ctx, paging.Page(req, req.GetParent(), MaxPageSize, token))
 		if err != nil {
 			return "", err

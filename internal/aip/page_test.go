@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -57,38 +56,6 @@ func TestPageAdd(t *testing.T) {
 	}
 	if after, err := aip.DecodeToken(page.Next()); err != nil || after != "p02" {
 		t.Errorf("next page resumes after %q (%v), want p02", after, err)
-	}
-}
-
-// TestEachPage reads a listing of three pages to its end, each page asked
-// with the previous page's token, and stops at the first failing page.
-func TestEachPage(t *testing.T) {
-	listing := map[string]struct {
-		items []string
-		next  string
-	}{"": {[]string{"a", "b"}, "t1"}, "t1": {[]string{"c"}, "t2"}, "t2": {[]string{"d"}, ""}}
-	var asked, got []string
-	err := aip.EachPage(t.Context(), func(token string) (string, error) {
-		asked = append(asked, token)
-		p := listing[token]
-		got = append(got, p.items...)
-		return p.next, nil
-	})
-	if err != nil || !slices.Equal(got, []string{"a", "b", "c", "d"}) || !slices.Equal(asked, []string{"", "t1", "t2"}) {
-		t.Errorf("got %v, %v after asking %q", got, err, asked)
-	}
-
-	boom := errors.New("boom")
-	asked = nil
-	err = aip.EachPage(t.Context(), func(token string) (string, error) {
-		asked = append(asked, token)
-		if token == "t1" {
-			return "t2", boom
-		}
-		return "t1", nil
-	})
-	if !errors.Is(err, boom) || !slices.Equal(asked, []string{"", "t1"}) {
-		t.Errorf("a failing page: got %v after asking %q; want boom after \"\", t1", err, asked)
 	}
 }
 

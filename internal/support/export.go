@@ -16,6 +16,7 @@ import (
 	"github.com/raccordo/raccordo/internal/csvfile"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/sdk/paging"
 )
 
 // exportPageSize is an export's default and largest page of entries.
@@ -193,7 +194,7 @@ func WriteCSV(ctx context.Context, w io.Writer, req *famiv1.ExportSupportEntries
 	req = proto.CloneOf(req)
 	var cw *csvfile.Writer // nil until the first page is read
 	rows := 0
-	return aip.EachPage(ctx, func(token string) (string, error) {
+	return paging.Walk(ctx, func(token string) (string, error) {
 		if token != "" { // the first page is the one req names
 			req.PageToken = token
 		}
