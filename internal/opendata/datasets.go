@@ -131,10 +131,13 @@ func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
 		(*famiv1.ListNetworksResponse).GetNetworks, &left, func(n *famiv1.Network) { d.networks = append(d.networks, n) }); err != nil {
 		return nil, err
 	}
-	// Drafts are never published, so they are not kept either.
+	// Drafts are never published, so they are not kept either; nor is a
+	// protocol's text (objectives and body, up to megabytes each), which
+	// the dataset names only by its content hash.
 	if err := nationally(ctx, h.src.Protocols.ListProtocols, &famiv1.ListProtocolsRequest{Parent: aip.AllRegions},
 		(*famiv1.ListProtocolsResponse).GetProtocols, &left, func(p *famiv1.Protocol) {
 			if p.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_DRAFT && p.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_UNSPECIFIED {
+				p.Objectives, p.Body = "", ""
 				d.protocols = append(d.protocols, p)
 			}
 		}); err != nil {
