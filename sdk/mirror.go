@@ -175,24 +175,24 @@ func (m *Mirror) list(ctx context.Context) (int64, error) {
 	var oldest int64 = -1
 	n := 0
 	for _, l := range m.Listers {
-		tok := ""
-		for {
+		err := paging.Walk(ctx, func(tok string) (string, error) {
 			items, next, rev, err := l(ctx, m.Region, tok)
 			if err != nil {
-				return 0, err
+				return "", err
 			}
 			if oldest < 0 || rev < oldest {
 				oldest = rev
 			}
 			for _, it := range items {
 				if err := m.Handler.Put(ctx, it); err != nil {
-					return 0, handlerErr{err}
+					return "", handlerErr{err}
 				}
 			}
 			n += len(items)
-			if tok = next; tok == "" {
-				break
-			}
+			return next, nil
+		})
+		if err != nil {
+			return 0, err
 		}
 	}
 	rev := max(oldest, 0)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/sdk"
+	"github.com/raccordo/raccordo/sdk/paging"
 )
 
 // Most commands work on one region (list, create, summary, backup, watch),
@@ -108,7 +109,7 @@ func (a *app) listed(c *cobra.Command, size int32, list func(ctx context.Context
 		if !all {
 			return list(ctx, s, region, p)
 		}
-		return readAll(func(token string) (proto.Message, error) {
+		return readAll(ctx, func(token string) (proto.Message, error) {
 			return list(ctx, s, region, page{size: p.size, token: token})
 		})
 	}))
@@ -120,45 +121,41 @@ func (a *app) listed(c *cobra.Command, size int32, list func(ctx context.Context
 	return c
 }
 
-// readAll reads a listing to its end (aip.ReadAll): list returns the page
+// readAll reads a listing to its end (paging.Walk): list returns the page
 // of a page token, a List response. The result is the first page's
 // response holding the items of every page and no next_page_token; its
 // other fields (the revision) are the first page's, the oldest, so that a
 // watch from that revision misses no change made while the pages were read,
-// but for unreachable (AIP-217), the regions every page left out.
-func readAll(list func(pageToken string) (proto.Message, error)) (proto.Message, error) {
+// but for unreachable (AIP-217), the regions every page left out. Each
+// later page's items join the first's as it is read.
+func readAll(ctx context.Context, list func(pageToken string) (proto.Message, error)) (proto.Message, error) {
 	var first protoreflect.Message
 	var items, next protoreflect.FieldDescriptor
 	var left []string
-	all, err := aip.ReadAll(func(token string) ([]protoreflect.Value, string, error) {
+	err := paging.Walk(ctx, func(token string) (string, error) {
 		res, err := list(token)
 		if err != nil {
-			return nil, "", err
+			return "", err
 		}
 		r := res.ProtoReflect()
+		left = append(left, unreachable(r)...)
 		if first == nil {
 			first = r
 			items, next = listField(r.Descriptor()), r.Descriptor().Fields().ByName("next_page_token")
 			if items == nil || next == nil || next.Kind() != protoreflect.StringKind {
-				return nil, "", fmt.Errorf("%s is not a page of a listing", r.Descriptor().FullName())
+				return "", fmt.Errorf("%s is not a page of a listing", r.Descriptor().FullName())
 			}
+			return r.Get(next).String(), nil
 		}
-		left = append(left, unreachable(r)...)
-		l := r.Get(items).List()
-		values := make([]protoreflect.Value, l.Len())
-		for i := range values {
-			values[i] = l.Get(i)
+		all, page := first.Mutable(items).List(), r.Get(items).List()
+		for i := range page.Len() {
+			all.Append(page.Get(i))
 		}
-		return values, r.Get(next).String(), nil
+		return r.Get(next).String(), nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	l := first.NewField(items).List()
-	for _, v := range all {
-		l.Append(v)
-	}
-	first.Set(items, protoreflect.ValueOfList(l))
 	first.Clear(next)
 	if f := unreachableField(first); f != nil && len(left) > 0 {
 		slices.Sort(left)

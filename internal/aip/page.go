@@ -106,42 +106,38 @@ func (p *Page) Next() string {
 // Len is the number of items taken.
 func (p *Page) Len() int { return p.n }
 
-// EachPage walks a listing as its client does (AIP-158): it calls page
-// with each page token in turn, from the first page ("") until a page
-// answers no next page token or fails.
-func EachPage(page func(pageToken string) (next string, err error)) error {
-	token := ""
-	for {
-		next, err := page(token)
-		if err != nil || next == "" {
-			return err
+// Each walks every page req lists, one page at a time (paging.Walk): it asks
+// list for pages of MaxPageSize with req's parent and filters
+// (paging.Page) and gives each answer to visit. It holds no page once
+// visit returns, so a caller that counts or aggregates keeps one page in
+// memory, whatever the listing's length. It stops at the first error of
+// list or visit, and when ctx is done.
+func Each[Req ListRequest, Resp interface{ GetNextPageToken() string }](ctx context.Context,
+	list func(context.Context, Req) (Resp, error), req Req, visit func(Resp) error) error {
+	return paging.Walk(ctx, func(token string) (string, error) {
+		res, err := list(ctx, paging.Page(req, req.GetParent(), MaxPageSize, token))
+		if err != nil {
+			return "", err
 		}
-		token = next
-	}
+		if err := visit(res); err != nil {
+			return "", err
+		}
+		return res.GetNextPageToken(), nil
+	})
 }
 
-// ReadAll reads a listing to its end (see EachPage): page returns the
-// items of the page its token names and the next page token.
-func ReadAll[T any](page func(pageToken string) ([]T, string, error)) ([]T, error) {
+// ListAll reads every item req lists (see Each), for a caller that needs
+// them all at once; items picks a page's items out of its answer. A caller
+// that only counts or aggregates walks the pages with Each instead.
+func ListAll[Req ListRequest, Resp interface{ GetNextPageToken() string }, T any](ctx context.Context,
+	list func(context.Context, Req) (Resp, error), req Req, items func(Resp) []T) ([]T, error) {
 	var out []T
-	err := EachPage(func(token string) (string, error) {
-		items, next, err := page(token)
-		out = append(out, items...)
-		return next, err
+	err := Each(ctx, list, req, func(res Resp) error {
+		out = append(out, items(res)...)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
-}
-
-// ListAll reads every item req lists (see ReadAll), asking list for pages
-// of MaxPageSize with req's parent and filters (paging.Page); items picks
-// a page's items out of its answer.
-func ListAll[Req ListRequest, Resp interface{ GetNextPageToken() string }, T any](ctx context.Context,
-	list func(context.Context, Req) (Resp, error), req Req, items func(Resp) []T) ([]T, error) {
-	return ReadAll(func(token string) ([]T, string, error) {
-		res, err := list(ctx, paging.Page(req, req.GetParent(), MaxPageSize, token))
-		return items(res), res.GetNextPageToken(), err
-	})
 }

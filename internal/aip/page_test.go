@@ -3,7 +3,7 @@ package aip_test
 import (
 	"context"
 	"errors"
-	"slices"
+	"fmt"
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -59,33 +59,65 @@ func TestPageAdd(t *testing.T) {
 	}
 }
 
-// TestReadAll reads a listing of three pages to its end, each page asked
-// with the previous page's token, and stops at the first failing page.
-func TestReadAll(t *testing.T) {
-	listing := map[string]struct {
-		items []string
-		next  string
-	}{"": {[]string{"a", "b"}, "t1"}, "t1": {[]string{"c"}, "t2"}, "t2": {[]string{"d"}, ""}}
-	var asked []string
-	got, err := aip.ReadAll(func(token string) ([]string, string, error) {
-		asked = append(asked, token)
-		p := listing[token]
-		return p.items, p.next, nil
-	})
-	if err != nil || !slices.Equal(got, []string{"a", "b", "c", "d"}) || !slices.Equal(asked, []string{"", "t1", "t2"}) {
-		t.Errorf("got %v, %v after asking %q", got, err, asked)
+// TestEachStops: a walk stops at the first error, of the list or of the
+// visitor, asking no page after it, and asks no page once its context is
+// cancelled, even of a list that does not look at the context itself.
+func TestEachStops(t *testing.T) {
+	boom := errors.New("boom")
+	// walk walks an endless listing that fails at page failAt (1-based; 0
+	// never), visiting each page with visit (its 1-based number), and
+	// returns how many pages it asked and the error.
+	walk := func(ctx context.Context, failAt int, visit func(page int) error) (int, error) {
+		asked := 0
+		err := aip.Each(ctx, func(context.Context, *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+			asked++
+			if asked == failAt {
+				return nil, boom
+			}
+			return &famiv1.ListPartnersResponse{Partners: []*famiv1.Partner{{Name: "a"}}, NextPageToken: fmt.Sprint("t", asked)}, nil
+		}, &famiv1.ListPartnersRequest{Parent: "regions/lombardia"}, func(*famiv1.ListPartnersResponse) error {
+			return visit(asked)
+		})
+		return asked, err
+	}
+	none := func(int) error { return nil }
+	check := func(t *testing.T, err error, asked int, want error, wantAsked int) {
+		t.Helper()
+		if !errors.Is(err, want) || asked != wantAsked {
+			t.Errorf("got %v after %d pages; want %v after %d", err, asked, want, wantAsked)
+		}
 	}
 
-	boom := errors.New("boom")
-	got, err = aip.ReadAll(func(token string) ([]string, string, error) {
-		if token == "t1" {
-			return nil, "", boom
-		}
-		return []string{"a"}, "t1", nil
+	t.Run("list fails", func(t *testing.T) {
+		asked, err := walk(t.Context(), 3, none)
+		check(t, err, asked, boom, 3)
 	})
-	if !errors.Is(err, boom) || got != nil {
-		t.Errorf("a failing page: got %v, %v; want nil, boom", got, err)
-	}
+	t.Run("visitor fails", func(t *testing.T) {
+		asked, err := walk(t.Context(), 0, func(page int) error {
+			if page == 2 {
+				return boom
+			}
+			return nil
+		})
+		check(t, err, asked, boom, 2)
+	})
+	t.Run("cancelled before", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		asked, err := walk(ctx, 0, none)
+		check(t, err, asked, context.Canceled, 0)
+	})
+	t.Run("cancelled during the walk", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		asked, err := walk(ctx, 0, func(page int) error {
+			if page == 4 {
+				cancel()
+			}
+			return nil
+		})
+		check(t, err, asked, context.Canceled, 4)
+	})
 }
 
 // TestListAll lists every page of a request in pages of the largest size,

@@ -145,30 +145,33 @@ func byKind(kinds map[famiv1.PartnerKind]int32) []*famiv1.PartnerKindCount {
 	return out
 }
 
-// countAll counts the items req lists over all its pages (aip.ListAll);
-// items picks a page's items out of its answer. It keeps none of them.
+// countAll counts the items req lists over all its pages, one page at a
+// time (aip.Each); items picks a page's items out of its answer.
 func countAll[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T any](ctx context.Context,
 	list func(context.Context, Req) (Resp, error), req Req, items func(Resp) []T) (int32, error) {
 	var total int32
-	_, err := aip.ListAll(ctx, list, req, func(res Resp) []T {
+	err := aip.Each(ctx, list, req, func(res Resp) error {
 		total += int32(len(items(res)))
 		return nil
 	})
 	return total, err
 }
 
-// summarize reads one region's figures.
+// summarize reads one region's figures. Its partners are counted by kind a
+// page at a time: a region's partners are never all held.
 func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1.RegionSummary, error) {
 	row := &famiv1.RegionSummary{Region: parent, MonitoringPeriod: period}
 	kinds := map[famiv1.PartnerKind]int32{}
-	partners, err := aip.ListAll(ctx, s.src.Partners.ListPartners, &famiv1.ListPartnersRequest{Parent: parent}, (*famiv1.ListPartnersResponse).GetPartners)
+	err := aip.Each(ctx, s.src.Partners.ListPartners, &famiv1.ListPartnersRequest{Parent: parent}, func(res *famiv1.ListPartnersResponse) error {
+		for _, p := range res.GetPartners() {
+			kinds[p.GetKind()]++
+		}
+		row.Partners += int32(len(res.GetPartners()))
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range partners {
-		kinds[p.GetKind()]++
-	}
-	row.Partners = int32(len(partners))
 	row.PartnersByKind = byKind(kinds)
 	if row.Networks, err = countAll(ctx, s.src.Networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: parent},
 		(*famiv1.ListNetworksResponse).GetNetworks); err != nil {

@@ -84,7 +84,7 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 	var v errs.Violations
 	check.Text(&v, "survey.title", sv.GetTitle(), true, 300, false)
 	check.Text(&v, "survey.subject", sv.GetSubject(), false, 300, false)
-	resource.Ref(tx, &v, "survey.meeting", sv.GetMeeting(), region, resource.Meetings, &famiv1.Meeting{}, false)
+	resource.Refs{Tx: tx, V: &v, Region: region}.Optional("survey.meeting", sv.GetMeeting(), resource.Meetings, &famiv1.Meeting{})
 	switch n := len(sv.GetQuestions()); {
 	case n == 0:
 		v.Add("survey.questions", "is required")

@@ -48,7 +48,7 @@ func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
 	default:
 		resource.NewRefList[*famiv1.Network](tx, &v, region, resource.Networks).CheckAll("meeting.networks", mt.GetNetworks())
 	}
-	resource.Ref(tx, &v, "meeting.protocol", mt.GetProtocol(), region, resource.Protocols, &famiv1.Protocol{}, false)
+	resource.Refs{Tx: tx, V: &v, Region: region}.Optional("meeting.protocol", mt.GetProtocol(), resource.Protocols, &famiv1.Protocol{})
 	check.Enum(&v, "meeting.kind", mt.GetKind(), true)
 	check.Text(&v, "meeting.title", mt.GetTitle(), true, maxTitle, false)
 	check.Text(&v, "meeting.description", mt.GetDescription(), false, maxText, true)
@@ -157,8 +157,8 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 	if !check.AtMost(&v, "attendance", len(list), maxPartners, "partners") {
 		return v.Err()
 	}
-	c := attendanceCheck{tx: tx, v: &v, region: region, partners: resource.NewRefList[*famiv1.Partner](tx, &v, region, resource.Partners),
-		contacts: check.Set[string]{}}
+	c := attendanceCheck{v: &v, refs: resource.Refs{Tx: tx, V: &v, Region: region},
+		partners: resource.NewRefList[*famiv1.Partner](tx, &v, region, resource.Partners), contacts: check.Set[string]{}}
 	for i, a := range list {
 		c.partner(errs.Indexed("attendance", i), a)
 	}
@@ -168,9 +168,8 @@ func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, regio
 // attendanceCheck checks the attendance of a meeting partner by partner,
 // remembering the partners and contacts already named.
 type attendanceCheck struct {
-	tx       store.ReadTx
 	v        *errs.Violations
-	region   string
+	refs     resource.Refs
 	partners *resource.RefList[*famiv1.Partner]
 	contacts check.Set[string]
 }
@@ -227,7 +226,7 @@ func roleCounts(v *errs.Violations, f string, roles []*famiv1.AttendeeCount, n i
 // that partner.
 func (c *attendanceCheck) contact(f, name, partner string) {
 	ct := &famiv1.Contact{}
-	if !resource.Ref(c.tx, c.v, f, name, c.region, resource.Contacts, ct, true) {
+	if !c.refs.Required(f, name, resource.Contacts, ct) {
 		return
 	}
 	if c.contacts.Again(name) {
@@ -246,6 +245,7 @@ func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, da
 		return v.Err()
 	}
 	seen := check.Set[string]{}
+	refs := resource.Refs{Tx: tx, V: &v, Region: region}
 	for i, it := range items {
 		f := errs.Indexed("action_items", i)
 		if id := it.GetId(); id != "" {
@@ -256,7 +256,7 @@ func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, da
 			}
 		}
 		check.Text(&v, f+".description", it.GetDescription(), true, maxText, true)
-		resource.Ref(tx, &v, f+".owner", it.GetOwner(), region, resource.Partners, &famiv1.Partner{}, true)
+		refs.Required(f+".owner", it.GetOwner(), resource.Partners, &famiv1.Partner{})
 		if _, ok := check.Date(&v, f+".due_date", it.GetDueDate(), true); ok && it.GetDueDate() < day {
 			v.Add(f+".due_date", "%s is before the meeting (%s)", it.GetDueDate(), day)
 		}

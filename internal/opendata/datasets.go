@@ -76,13 +76,20 @@ var (
 
 // snapshotData is what open data reads from the services, once per build.
 type snapshotData struct {
-	partners  map[string]*famiv1.Partner
+	partners  map[string]publicPartner
 	projects  []*famiv1.Project
 	networks  []*famiv1.Network
 	protocols []*famiv1.Protocol
 	hours     []hoursRow
 	// reports are the approved monitoring reports, each with its project.
 	reports []approvedReport
+}
+
+// publicPartner is what the datasets publish of a partner, by its name: the
+// rest of it (contacts, fiscal code, addresses) is not kept.
+type publicPartner struct {
+	displayName string
+	kind        famiv1.PartnerKind
 }
 
 // approvedReport is the last approved revision of a project's quarterly
@@ -101,41 +108,45 @@ type hoursRow struct {
 }
 
 // read collects the data of the datasets through the services, nationally
-// (regions/-), as the national reader in ctx. A national read that leaves
-// a region out (its data damaged, AIP-217) fails the read with an
+// (regions/-), as the national reader in ctx, walking each list a page at a
+// time and keeping only what the datasets publish. A national read that
+// leaves a region out (its data damaged, AIP-217) fails the read with an
 // *UnreachableError: a national dataset silently missing a region is never
 // published.
 func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
-	d := &snapshotData{partners: map[string]*famiv1.Partner{}}
+	d := &snapshotData{partners: map[string]publicPartner{}}
 	var left []string
-	partners, err := nationally(ctx, h.src.Partners.ListPartners, &famiv1.ListPartnersRequest{Parent: aip.AllRegions, ShowArchived: true},
-		(*famiv1.ListPartnersResponse).GetPartners, &left)
+	err := nationally(ctx, h.src.Partners.ListPartners, &famiv1.ListPartnersRequest{Parent: aip.AllRegions, ShowArchived: true},
+		(*famiv1.ListPartnersResponse).GetPartners, &left, func(p *famiv1.Partner) {
+			d.partners[p.GetName()] = publicPartner{displayName: p.GetDisplayName(), kind: p.GetKind()}
+		})
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range partners {
-		d.partners[p.GetName()] = p
-	}
-	if d.projects, err = nationally(ctx, h.src.Projects.ListProjects, &famiv1.ListProjectsRequest{Parent: aip.AllRegions},
-		(*famiv1.ListProjectsResponse).GetProjects, &left); err != nil {
+	if err := nationally(ctx, h.src.Projects.ListProjects, &famiv1.ListProjectsRequest{Parent: aip.AllRegions},
+		(*famiv1.ListProjectsResponse).GetProjects, &left, func(p *famiv1.Project) { d.projects = append(d.projects, p) }); err != nil {
 		return nil, err
 	}
-	if d.networks, err = nationally(ctx, h.src.Networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: aip.AllRegions},
-		(*famiv1.ListNetworksResponse).GetNetworks, &left); err != nil {
+	if err := nationally(ctx, h.src.Networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: aip.AllRegions},
+		(*famiv1.ListNetworksResponse).GetNetworks, &left, func(n *famiv1.Network) { d.networks = append(d.networks, n) }); err != nil {
 		return nil, err
 	}
-	protocols, err := nationally(ctx, h.src.Protocols.ListProtocols, &famiv1.ListProtocolsRequest{Parent: aip.AllRegions},
-		(*famiv1.ListProtocolsResponse).GetProtocols, &left)
-	if err != nil {
+	// Drafts are never published, so they are not kept either; nor is a
+	// protocol's text (objectives and body, up to megabytes each), which
+	// the dataset names only by its content hash.
+	if err := nationally(ctx, h.src.Protocols.ListProtocols, &famiv1.ListProtocolsRequest{Parent: aip.AllRegions},
+		(*famiv1.ListProtocolsResponse).GetProtocols, &left, func(p *famiv1.Protocol) {
+			if p.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_DRAFT && p.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_UNSPECIFIED {
+				p.Objectives, p.Body = "", ""
+				d.protocols = append(d.protocols, p)
+			}
+		}); err != nil {
 		return nil, err
 	}
 	if len(left) > 0 {
 		slices.Sort(left)
 		return nil, &UnreachableError{Regions: slices.Compact(left)}
 	}
-	d.protocols = slices.DeleteFunc(protocols, func(p *famiv1.Protocol) bool {
-		return p.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_DRAFT || p.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_UNSPECIFIED
-	})
 	for _, p := range d.projects {
 		reports, err := h.readReports(ctx, p)
 		if err != nil {
@@ -153,15 +164,20 @@ func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
 	return d, nil
 }
 
-// nationally reads every item req, a national list (regions/-), lists
-// (aip.ListAll), adding to left the regions a page left out (AIP-217).
+// nationally walks every page of req, a national list (regions/-), one
+// page at a time (aip.Each), giving keep each item of a page (items picks
+// them out of its answer) and adding to left the regions a page left out
+// (AIP-217).
 func nationally[Req aip.ListRequest, Resp interface {
 	GetNextPageToken() string
 	GetUnreachable() []string
-}, T any](ctx context.Context, list func(context.Context, Req) (Resp, error), req Req, items func(Resp) []T, left *[]string) ([]T, error) {
-	return aip.ListAll(ctx, list, req, func(res Resp) []T {
+}, T any](ctx context.Context, list func(context.Context, Req) (Resp, error), req Req, items func(Resp) []T, left *[]string, keep func(T)) error {
+	return aip.Each(ctx, list, req, func(res Resp) error {
 		*left = append(*left, res.GetUnreachable()...)
-		return items(res)
+		for _, it := range items(res) {
+			keep(it)
+		}
+		return nil
 	})
 }
 
@@ -263,7 +279,7 @@ func euros(cents int64) string {
 }
 
 func (d *snapshotData) displayName(partner string) string {
-	return d.partners[partner].GetDisplayName()
+	return d.partners[partner].displayName
 }
 
 var regionColumn = column{name: "regione", typ: "string", title: "Regione", description: "Identificativo della regione o provincia autonoma (es. lombardia).", required: true}
@@ -358,7 +374,7 @@ func (d *snapshotData) networksTable() *table {
 	for _, n := range d.networks {
 		byKind := map[string]int{}
 		for _, m := range n.GetMembers() {
-			k := d.partners[m.GetPartner()].GetKind()
+			k := d.partners[m.GetPartner()].kind
 			byKind[enumName("PARTNER_KIND_", k)]++
 		}
 		row := []string{regionOf(n.GetName()), n.GetName(), n.GetDisplayName(), d.displayName(n.GetLeadPartner()),

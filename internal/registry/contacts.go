@@ -32,7 +32,7 @@ func (s *Contacts) validate(tx store.ReadTx, c *famiv1.Contact, region string) e
 	var v errs.Violations
 	check.Text(&v, "contact.display_name", c.GetDisplayName(), true, 200, false)
 	check.Enum(&v, "contact.role", c.GetRole(), true)
-	resource.Ref(tx, &v, "contact.partner", c.GetPartner(), region, resource.Partners, &famiv1.Partner{}, true)
+	resource.Refs{Tx: tx, V: &v, Region: region}.Required("contact.partner", c.GetPartner(), resource.Partners, &famiv1.Partner{})
 	check.Email(&v, "contact.email", c.GetEmail())
 	check.Text(&v, "contact.phone", c.GetPhone(), false, 40, false)
 	return v.Err()

@@ -83,7 +83,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 			v.Add(f+".project", "%s is listed twice", np.GetProject())
 			continue
 		}
-		if !resource.Ref(tx, &v, f+".project", np.GetProject(), region, resource.Projects, p, true) {
+		if !resource.RefRead(tx, &v, f+".project", np.GetProject(), resource.Projects, p) {
 			continue
 		}
 		for j, a := range np.GetActions() {

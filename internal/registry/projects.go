@@ -56,7 +56,7 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 	if okStart && okEnd && end.Before(start) {
 		v.Add("project.end_date", "%s is before start_date %s", p.GetEndDate(), p.GetStartDate())
 	}
-	resource.Ref(tx, &v, "project.beneficiary", p.GetBeneficiary(), region, resource.Partners, &famiv1.Partner{}, false)
+	resource.Refs{Tx: tx, V: &v, Region: region}.Optional("project.beneficiary", p.GetBeneficiary(), resource.Partners, &famiv1.Partner{})
 	s.validatePlan(&v, p, region)
 	return v.Err()
 }

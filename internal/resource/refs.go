@@ -9,14 +9,13 @@ import (
 // RefList checks the references to resources of one collection that a
 // request lists, in one list or in several that may not name the same
 // resource twice (a protocol's network and its additional networks): each
-// must be a required Ref to an existing R of the collection in the region,
-// and not one listed before. The violations go to the Violations it was
-// made with.
+// must be a required reference (Refs.Required) to an existing R of the
+// collection in the region, and not one listed before. The violations go
+// to the Violations it was made with.
 type RefList[R store.Resource] struct {
-	tx                 store.ReadTx
-	v                  *errs.Violations
-	region, collection string
-	seen               check.Set[string]
+	refs       Refs
+	collection string
+	seen       check.Set[string]
 	// Twice words the violation of a name listed again, given the name;
 	// "%s is listed twice" unless set.
 	Twice string
@@ -25,17 +24,17 @@ type RefList[R store.Resource] struct {
 // NewRefList returns the RefList of the references to collection that a
 // request for region lists, read in tx, with violations recorded in v.
 func NewRefList[R store.Resource](tx store.ReadTx, v *errs.Violations, region, collection string) *RefList[R] {
-	return &RefList[R]{tx: tx, v: v, region: region, collection: collection, seen: check.Set[string]{}, Twice: "%s is listed twice"}
+	return &RefList[R]{refs: Refs{Tx: tx, V: v, Region: region}, collection: collection, seen: check.Set[string]{}, Twice: "%s is listed twice"}
 }
 
 // Check checks the reference name listed at field. It reports whether
 // name is a valid reference listed for the first time.
 func (l *RefList[R]) Check(field, name string) bool {
-	if !Ref(l.tx, l.v, field, name, l.region, l.collection, newOf[R](), true) {
+	if !l.refs.Required(field, name, l.collection, newOf[R]()) {
 		return false
 	}
 	if l.seen.Again(name) {
-		l.v.Add(field, l.Twice, name)
+		l.refs.V.Add(field, l.Twice, name)
 		return false
 	}
 	return true

@@ -4,7 +4,7 @@
 // the other changes of one resource (parse the name or parent, check the
 // resource and id, describe the caller's write, run the capability's
 // closure in one mutation), a paged List over one collection, and the
-// small helpers of validation (Ref, Indexed, Clip, ID).
+// small helpers of validation (Refs, RefList, Indexed, Clip, ID).
 //
 // It sits between the capabilities and the store: it imports only aip,
 // errs and store, and nothing below the capabilities imports it.
@@ -43,26 +43,41 @@ const (
 	ServiceTokens = "serviceTokens"
 )
 
-// Ref checks that name is an existing resource of collection in region,
-// reading it into into, and records a violation of field otherwise (an
-// empty name only when required). It reports whether into was read. It
-// reads rather than only looking the name up (store.ReadTx.Exists) so that
-// a damaged record is never taken for a valid reference: an error other
-// than NOT_FOUND is recorded as the check's failure (errs.Violations.Fail).
-func Ref(tx store.ReadTx, v *errs.Violations, field, name, region, collection string, into store.Resource, required bool) bool {
-	if name == "" {
-		if required {
-			v.Add(field, "is required")
-		}
-		return false
-	}
-	if RefID(v, field, name, region, collection) == "" {
-		return false
-	}
-	return RefRead(tx, v, field, name, collection, into)
+// Refs checks the references one request makes to single resources of
+// its region (a contact's partner, a meeting's protocol), read in Tx, with
+// violations recorded in V. References listed by a repeated field go
+// through a RefList, which also refuses a name listed twice.
+type Refs struct {
+	Tx     store.ReadTx
+	V      *errs.Violations
+	Region string
 }
 
-// RefRead is the reading half of Ref, for a caller that checks the shape
+// Required checks that name, at field, is an existing resource of
+// collection in the region, reading it into into, and records a violation
+// of field otherwise, an empty name included. It reports whether into was
+// read. It reads rather than only looking the name up
+// (store.ReadTx.Exists) so that a damaged record is never taken for a
+// valid reference: an error other than NOT_FOUND is recorded as the
+// check's failure (errs.Violations.Fail).
+func (r Refs) Required(field, name, collection string, into store.Resource) bool {
+	if name == "" {
+		r.V.Add(field, "is required")
+		return false
+	}
+	return r.Optional(field, name, collection, into)
+}
+
+// Optional is Required for a reference that may be left empty: an empty
+// name is no violation (and into is not read).
+func (r Refs) Optional(field, name, collection string, into store.Resource) bool {
+	if RefID(r.V, field, name, r.Region, collection) == "" {
+		return false
+	}
+	return RefRead(r.Tx, r.V, field, name, collection, into)
+}
+
+// RefRead is the reading half of Refs.Required, for a caller that checks the shape
 // of the name itself, in its own words: it reads the resource of
 // collection called name into into and reports whether it was read. A
 // missing resource is recorded as a violation of field ("{kind} %q does

@@ -202,18 +202,19 @@ func TestChange(t *testing.T) {
 func TestRef(t *testing.T) {
 	s, _ := seeded(t, 1)
 	err := s.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
+		lombardia := func(v *errs.Violations) resource.Refs { return resource.Refs{Tx: tx, V: v, Region: "lombardia"} }
 		var v errs.Violations
-		if !resource.Ref(tx, &v, "partner", "regions/lombardia/partners/p01", "lombardia", resource.Partners, &famiv1.Partner{}, true) || v.Len() != 0 {
+		if !lombardia(&v).Required("partner", "regions/lombardia/partners/p01", resource.Partners, &famiv1.Partner{}) || v.Len() != 0 {
 			t.Errorf("existing partner refused: %v", v.List())
 		}
 		for _, name := range []string{"", "regions/lombardia/partners/p99", "regions/veneto/partners/p01", "regions/lombardia/networks/p01"} {
 			var v errs.Violations
-			if resource.Ref(tx, &v, "partner", name, "lombardia", resource.Partners, &famiv1.Partner{}, true) || v.Len() != 1 || v.List()[0].Field != "partner" {
+			if lombardia(&v).Required("partner", name, resource.Partners, &famiv1.Partner{}) || v.Len() != 1 || v.List()[0].Field != "partner" {
 				t.Errorf("%q: got violations %v, want one of partner", name, v.List())
 			}
 		}
 		var v2 errs.Violations
-		if resource.Ref(tx, &v2, "partner", "", "lombardia", resource.Partners, &famiv1.Partner{}, false) || v2.Len() != 0 {
+		if lombardia(&v2).Optional("partner", "", resource.Partners, &famiv1.Partner{}) || v2.Len() != 0 {
 			t.Errorf("optional empty ref: got %v", v2.List())
 		}
 		return nil
@@ -246,7 +247,7 @@ func TestRefToADamagedRecord(t *testing.T) {
 	s = bolttest.Open(t, dir, opts)
 	err = s.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
 		var v errs.Violations
-		if resource.Ref(tx, &v, "partner", "regions/lombardia/partners/p01", "lombardia", resource.Partners, &famiv1.Partner{}, true) {
+		if (resource.Refs{Tx: tx, V: &v, Region: "lombardia"}).Required("partner", "regions/lombardia/partners/p01", resource.Partners, &famiv1.Partner{}) {
 			t.Error("a damaged record passed as a valid reference")
 		}
 		bolttest.WantRecordCorrupt(t, "Ref", v.Err())

@@ -16,6 +16,7 @@ import (
 	"github.com/raccordo/raccordo/internal/csvfile"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/sdk/paging"
 )
 
 // exportPageSize is an export's default and largest page of entries.
@@ -191,40 +192,40 @@ type Exporter func(context.Context, *famiv1.ExportSupportEntriesRequest) (*famiv
 // progress, when set, is told the rows written so far after each page.
 func WriteCSV(ctx context.Context, w io.Writer, req *famiv1.ExportSupportEntriesRequest, export Exporter, progress func(rows int)) error {
 	req = proto.CloneOf(req)
-	page, err := export(ctx, req)
-	if err != nil {
-		return err
-	}
-	if err := csvfile.WriteBOM(w); err != nil {
-		return err
-	}
-	cw := csvfile.NewWriter(w)
-	if req.GetDialect() == famiv1.CsvDialect_CSV_DIALECT_ITALIAN {
-		cw.SetComma(';')
-	}
-	if err := cw.Write(page.GetHeader()); err != nil {
-		return err
-	}
+	var cw *csvfile.Writer // nil until the first page is read
 	rows := 0
-	for {
+	return paging.Walk(ctx, func(token string) (string, error) {
+		if token != "" { // the first page is the one req names
+			req.PageToken = token
+		}
+		page, err := export(ctx, req)
+		if err != nil {
+			return "", err
+		}
+		if cw == nil {
+			if err := csvfile.WriteBOM(w); err != nil {
+				return "", err
+			}
+			cw = csvfile.NewWriter(w)
+			if req.GetDialect() == famiv1.CsvDialect_CSV_DIALECT_ITALIAN {
+				cw.SetComma(';')
+			}
+			if err := cw.Write(page.GetHeader()); err != nil {
+				return "", err
+			}
+		}
 		for _, r := range page.GetRows() {
 			if err := cw.Write(r.GetValues()); err != nil {
-				return err
+				return "", err
 			}
 		}
 		rows += len(page.GetRows())
 		if err := cw.Flush(); err != nil {
-			return err
+			return "", err
 		}
 		if progress != nil {
 			progress(rows)
 		}
-		if page.GetNextPageToken() == "" {
-			return nil
-		}
-		req.PageToken = page.GetNextPageToken()
-		if page, err = export(ctx, req); err != nil {
-			return err
-		}
-	}
+		return page.GetNextPageToken(), nil
+	})
 }

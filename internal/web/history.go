@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 )
 
 // historyPage is a resource's history from the region's change log.
@@ -24,15 +25,19 @@ func (a *App) history(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	p := &historyPage{frame: a.newFrame(r, s, "history.title"), Name: name}
-	changes, err := listAll(s, a.sync.ListChanges, &famiv1.ListChangesRequest{Parent: regionName(s.region)}, (*famiv1.ListChangesResponse).GetChanges)
+	// The log is walked a page at a time: only the resource's changes are
+	// kept, never the region's whole log.
+	err := aip.Each(s.ctx, unary(a.sync.ListChanges), &famiv1.ListChangesRequest{Parent: regionName(s.region)}, func(res *famiv1.ListChangesResponse) error {
+		for _, c := range res.GetChanges() {
+			if c.GetResourceName() == name {
+				p.Changes = append(p.Changes, c)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
-	}
-	for _, c := range changes {
-		if c.GetResourceName() == name {
-			p.Changes = append(p.Changes, c)
-		}
 	}
 	a.render(w, http.StatusOK, "history", p)
 }

@@ -339,20 +339,12 @@ func (a *App) deleteEntry(w http.ResponseWriter, r *http.Request, s *session) {
 // ExportSupportEntries, the call behind the REST CSV export.
 func (a *App) hoursCSV(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	req := &famiv1.ExportSupportEntriesRequest{Parent: regionName(s.region), StartDate: q.Get("dal"), EndDate: q.Get("al"), PageSize: 1000}
+	req := &famiv1.ExportSupportEntriesRequest{Parent: regionName(s.region), StartDate: q.Get("dal"), EndDate: q.Get("al")}
 	if s.who.Role == principal.Consultant {
 		req.Consultant = s.who.Subject
 	}
 	var out *csv.Writer
-	for {
-		res, err := a.support.ExportSupportEntries(s.ctx, req)
-		if err != nil {
-			if out == nil {
-				a.fail(w, r, s, err)
-				return
-			}
-			panic(http.ErrAbortHandler) // never a truncated file that looks whole
-		}
+	err := aip.Each(s.ctx, unary(a.support.ExportSupportEntries), req, func(res *famiv1.ExportSupportEntriesResponse) error {
 		if out == nil {
 			h := w.Header()
 			h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
@@ -364,10 +356,14 @@ func (a *App) hoursCSV(w http.ResponseWriter, r *http.Request, s *session) {
 		for _, row := range res.GetRows() {
 			out.Write(row.GetValues())
 		}
-		if res.GetNextPageToken() == "" {
-			break
+		return nil
+	})
+	if err != nil {
+		if out == nil {
+			a.fail(w, r, s, err)
+			return
 		}
-		req.PageToken = res.GetNextPageToken()
+		panic(http.ErrAbortHandler) // never a truncated file that looks whole
 	}
 	out.Flush()
 }

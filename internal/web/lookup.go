@@ -10,12 +10,17 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 )
 
-// listAll reads every item req lists (aip.ListAll) with the user's rights:
-// list is a generated client's List method; items picks a page's items
-// out of its answer.
+// unary is a generated client's method as aip's walks call it.
+func unary[Req, Resp any](call func(context.Context, Req, ...grpc.CallOption) (Resp, error)) func(context.Context, Req) (Resp, error) {
+	return func(ctx context.Context, r Req) (Resp, error) { return call(ctx, r) }
+}
+
+// listAll reads every item req lists (aip.ListAll) with the user's rights,
+// for a page that shows them all: list is a generated client's List
+// method; items picks a page's items out of its answer.
 func listAll[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T any](s *session,
 	list func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, items func(Resp) []T) ([]T, error) {
-	return aip.ListAll(s.ctx, func(ctx context.Context, r Req) (Resp, error) { return list(ctx, r) }, req, items)
+	return aip.ListAll(s.ctx, unary(list), req, items)
 }
 
 // listEntries reads every page of a listing.
@@ -29,22 +34,34 @@ type named interface {
 	GetDisplayName() string
 }
 
-// displayNames maps the names of items to their display names (err, the
-// error of reading them, is passed on).
-func displayNames[T named](items []T, err error) (map[string]string, error) {
+// labels maps the names of the items req lists to their labels, read with
+// the user's rights a page at a time (aip.Each): a lookup keeps the
+// labels, never the resources.
+func labels[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T interface{ GetName() string }](s *session,
+	list func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, items func(Resp) []T, label func(T) string) (map[string]string, error) {
+	out := map[string]string{}
+	err := aip.Each(s.ctx, unary(list), req, func(res Resp) error {
+		for _, it := range items(res) {
+			out[it.GetName()] = label(it)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	out := make(map[string]string, len(items))
-	for _, it := range items {
-		out[it.GetName()] = it.GetDisplayName()
 	}
 	return out, nil
 }
 
+// displayNameOf is a named resource's label in a lookup.
+func displayNameOf[T named](it T) string { return it.GetDisplayName() }
+
 // networkNames maps the region's network names to their display names.
-func (a *App) networkNames(s *session) (map[string]string, error) {
-	return displayNames(a.networksOf(s, ""))
+func (a *App) networkNames(s *session) (map[string]string, error) { return a.networkNamesOf(s, "") }
+
+// networkNamesOf is networkNames of partner's networks only, when set.
+func (a *App) networkNamesOf(s *session, partner string) (map[string]string, error) {
+	return labels(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner},
+		(*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
 }
 
 // networksOf lists the region's networks, or partner's only when set.
@@ -54,7 +71,8 @@ func (a *App) networksOf(s *session, partner string) ([]*famiv1.Network, error) 
 
 // partnerNames maps the region's partner names to their display names.
 func (a *App) partnerNames(s *session) (map[string]string, error) {
-	return displayNames(a.allPartners(s))
+	return labels(s, a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region)},
+		(*famiv1.ListPartnersResponse).GetPartners, displayNameOf)
 }
 
 // allPartners lists the region's partners.
@@ -176,15 +194,8 @@ func load[T any](a *App, w http.ResponseWriter, r *http.Request, s *session, n n
 
 // projectNames maps the region's project names to their code and title.
 func (a *App) projectNames(s *session) (map[string]string, error) {
-	all, err := a.allProjects(s)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(all))
-	for _, p := range all {
-		out[p.GetName()] = p.GetCode() + " " + p.GetTitle()
-	}
-	return out, nil
+	return labels(s, a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region)},
+		(*famiv1.ListProjectsResponse).GetProjects, func(p *famiv1.Project) string { return p.GetCode() + " " + p.GetTitle() })
 }
 
 // allProjects lists every project of the region.

@@ -31,10 +31,7 @@ type meetingsPage struct {
 // myNetworks returns the networks the pages show the user: a network
 // member's partner's networks, or all of the region's.
 func (a *App) myNetworks(s *session) (map[string]string, error) {
-	if s.who.Partner == "" {
-		return a.networkNames(s)
-	}
-	return displayNames(a.networksOf(s, s.who.Partner))
+	return a.networkNamesOf(s, s.who.Partner)
 }
 
 func (a *App) meetingList(w http.ResponseWriter, r *http.Request, s *session) {

@@ -65,10 +65,10 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 	}
 	p.Rows = formRows(fm, "action.%d.code", 2)
 	if pr != nil {
-		overlaps := &famiv1.ListOverlapsRequest{Parent: regionName(s.region), Project: pr.GetName(), PageSize: 1000}
+		overlaps := &famiv1.ListOverlapsRequest{Parent: regionName(s.region), Project: pr.GetName()}
 		if p.ShowOverlaps = s.can(a, famiv1.OverlapService_ListOverlaps_FullMethodName, overlaps); p.ShowOverlaps {
 			var err error
-			if p.Overlaps, err = a.listOverlaps(s, overlaps); err != nil {
+			if p.Overlaps, err = listAll(s, a.overlaps.ListOverlaps, overlaps, (*famiv1.ListOverlapsResponse).GetOverlaps); err != nil {
 				a.fail(w, r, s, err)
 				return
 			}
@@ -197,19 +197,4 @@ func (a *App) projectExtend(w http.ResponseWriter, r *http.Request, s *session) 
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
 	a.submitted(w, r, s, ext, err, "extension.", func(code int) { a.projectPages(ext).edit(w, r, s, code, nil) },
 		"/progetti/"+r.PathValue("project")+"?ok=project_saved")
-}
-
-// listOverlaps reads every page of the overlaps req asks for.
-func (a *App) listOverlaps(s *session, req *famiv1.ListOverlapsRequest) ([]*famiv1.Overlap, error) {
-	var out []*famiv1.Overlap
-	for {
-		res, err := a.overlaps.ListOverlaps(s.ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, res.GetOverlaps()...)
-		if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
-			return out, nil
-		}
-	}
 }

@@ -1,6 +1,8 @@
 package paging_test
 
 import (
+	"errors"
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -18,5 +20,37 @@ func TestPage(t *testing.T) {
 	}
 	if req.GetParent() != "regions/-" || req.GetPageSize() != 5 || req.GetPageToken() != "old" {
 		t.Errorf("Page changed the request it copies: %v", req)
+	}
+}
+
+// TestWalk reads a listing of three pages to its end, each page asked
+// with the previous page's token, and stops at the first failing page.
+func TestWalk(t *testing.T) {
+	listing := map[string]struct {
+		items []string
+		next  string
+	}{"": {[]string{"a", "b"}, "t1"}, "t1": {[]string{"c"}, "t2"}, "t2": {[]string{"d"}, ""}}
+	var asked, got []string
+	err := paging.Walk(t.Context(), func(token string) (string, error) {
+		asked = append(asked, token)
+		p := listing[token]
+		got = append(got, p.items...)
+		return p.next, nil
+	})
+	if err != nil || !slices.Equal(got, []string{"a", "b", "c", "d"}) || !slices.Equal(asked, []string{"", "t1", "t2"}) {
+		t.Errorf("got %v, %v after asking %q", got, err, asked)
+	}
+
+	boom := errors.New("boom")
+	asked = nil
+	err = paging.Walk(t.Context(), func(token string) (string, error) {
+		asked = append(asked, token)
+		if token == "t1" {
+			return "t2", boom
+		}
+		return "t1", nil
+	})
+	if !errors.Is(err, boom) || !slices.Equal(asked, []string{"", "t1"}) {
+		t.Errorf("a failing page: got %v after asking %q; want boom after \"\", t1", err, asked)
 	}
 }

@@ -1,0 +1,90 @@
+package dashboard_test
+
+import (
+	"context"
+	"runtime"
+	"testing"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/dashboard"
+	"github.com/raccordo/raccordo/internal/meetings"
+	"github.com/raccordo/raccordo/internal/monitoring"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/protocols"
+	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/storetest"
+	"github.com/raccordo/raccordo/internal/support"
+)
+
+// benchPartners is the size of the benchmark's one region: twenty pages
+// of the largest size.
+const benchPartners = 20000
+
+// peakLive wraps the partners' List and measures, as each page is
+// answered, the heap still live after a collection: the page in hand and
+// what the dashboard holds of the pages it read before. max is the
+// largest such figure above base.
+type peakLive struct {
+	dashboard.Sources
+	base, max uint64
+}
+
+func (p *peakLive) live() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+func (p *peakLive) ListPartners(ctx context.Context, req *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+	res, err := p.Sources.Partners.ListPartners(ctx, req)
+	if live := p.live(); live > p.base {
+		p.max = max(p.max, live-p.base)
+	}
+	return res, err
+}
+
+// BenchmarkSummarizeRegion summarizes one region of benchPartners partners
+// (real bbolt file, the real services) and reports, beside -benchmem's
+// figures, peak-live-B: the most heap live as a page of partners is
+// answered, one page when the pages read before are let go, the whole
+// region when they are held. Each page costs a collection, so sec/op is
+// not the summary's speed.
+//
+//	go test -run '^$' -bench BenchmarkSummarizeRegion -benchmem -count 6 ./internal/dashboard/
+func BenchmarkSummarizeRegion(b *testing.B) {
+	st, err := bolt.Open(b.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
+	if err != nil {
+		b.Fatalf("bolt.Open: %v", err)
+	}
+	b.Cleanup(func() { st.Close() })
+	for first := int64(1); first <= benchPartners; first += 1000 {
+		if err := storetest.BenchCreatesInOneUpdate(st, "lombardia", first, 1000, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reg := registry.New(st, nil)
+	src := dashboard.Sources{
+		Partners: reg.Partners(), Networks: reg.Networks(), Protocols: protocols.New(st, protocols.Options{}),
+		Meetings: meetings.New(st, meetings.Options{}), Support: support.New(st, support.Options{}), Monitoring: monitoring.New(st, monitoring.Options{}),
+	}
+	peak := &peakLive{Sources: src}
+	src.Partners = peak
+	d := dashboard.New(src)
+	ctx := principal.With(b.Context(), principal.Principal{Subject: "test:ministry", Role: principal.Ministry})
+	req := &famiv1.SummarizeRegionsRequest{Name: "regions/lombardia", Period: "2026-q3"}
+	for b.Loop() {
+		b.StopTimer()
+		peak.base = peak.live()
+		b.StartTimer()
+		res, err := d.SummarizeRegions(ctx, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := res.GetTotals().GetPartners(); got != benchPartners {
+			b.Fatalf("counted %d partners, want %d", got, benchPartners)
+		}
+	}
+	b.ReportMetric(float64(peak.max), "peak-live-B")
+}
