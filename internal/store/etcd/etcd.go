@@ -44,6 +44,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -119,7 +120,8 @@ var (
 var ErrClosed = errors.New("store is closed")
 
 // Open starts serving opts.Regions from the cluster behind opts.Client:
-// one writer and one watch per region.
+// one writer and one watch per region, and one watch of the import
+// markers of every region.
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Client == nil {
 		return nil, errors.New("etcd store: no client")
@@ -152,7 +154,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("etcd store: reach the cluster: %w", err)
 	}
 	// The regions whose import is unfinished start unserved.
-	marks, err := s.kv.Get(ctx, s.importMarker(""), clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	marks, err := s.kv.Get(ctx, s.importMarker(""), clientv3.WithPrefix())
 	if err != nil {
 		s.cancel()
 		return nil, fmt.Errorf("etcd store: read the import markers: %w", err)
@@ -160,12 +162,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	for _, r := range opts.Regions {
 		reg := newRegion(s, r)
 		s.regions[r] = reg
-		reg.setImporting(slices.ContainsFunc(marks.Kvs, func(kv *mvccpb.KeyValue) bool { return string(kv.Key) == s.importMarker(r) }))
-		s.wg.Add(3)
+		s.wg.Add(2)
 		go func() { defer s.wg.Done(); reg.loop() }()
 		go func() { defer s.wg.Done(); reg.watch(resp.Header.Revision) }()
-		go func() { defer s.wg.Done(); reg.watchImport(marks.Header.Revision) }()
 	}
+	s.markImports(marks)
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.watchImports(marks.Header.Revision) }()
 	return s, nil
 }
 
@@ -283,4 +286,70 @@ func revOf(v []byte) int64 {
 		return 0
 	}
 	return int64(binary.BigEndian.Uint64(v))
+}
+
+// watchImports keeps unserved the regions whose import marker is set, by
+// an import in any process, after etcd revision from (see ImportRegion):
+// an import that starts while famid runs takes its region away at once,
+// and its end gives the region back. One watch over every marker serves
+// every region.
+func (s *Store) watchImports(from int64) {
+	markers := s.importMarker("")
+	s.follow(markers, from,
+		func(ev *clientv3.Event) {
+			if r, ok := s.regions[strings.TrimPrefix(string(ev.Kv.Key), markers)]; ok {
+				r.setImporting(ev.Type == clientv3.EventTypePut)
+			}
+		},
+		func(marks *clientv3.GetResponse) {
+			if marks != nil {
+				s.markImports(marks)
+			}
+		},
+		clientv3.WithPrefix())
+}
+
+// markImports sets every region's state from marks, a read of every
+// import marker: served, or not while its import is unfinished.
+func (s *Store) markImports(marks *clientv3.GetResponse) {
+	for name, r := range s.regions {
+		r.setImporting(slices.ContainsFunc(marks.Kvs, func(kv *mvccpb.KeyValue) bool { return string(kv.Key) == s.importMarker(name) }))
+	}
+}
+
+// follow calls event for every change of key (with opts, of every key of
+// its prefix), by any process, after etcd revision from, until the store
+// closes. A broken watch (member lost, leader lost, history compacted) is
+// opened again from the present, after calling gap with a fresh read of
+// key (nil if that failed too), which stands for whatever happened
+// meanwhile.
+func (s *Store) follow(key string, from int64, event func(*clientv3.Event), gap func(*clientv3.GetResponse), opts ...clientv3.OpOption) {
+	for s.ctx.Err() == nil {
+		ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(s.ctx))
+		wc := s.opts.Client.Watch(ctx, key, append(slices.Clip(opts), clientv3.WithRev(from+1))...)
+		for resp := range wc {
+			if resp.Err() != nil {
+				break
+			}
+			for _, ev := range resp.Events {
+				event(ev)
+				from = max(from, ev.Kv.ModRevision)
+			}
+		}
+		cancel()
+		if s.ctx.Err() != nil {
+			return
+		}
+		resp, err := s.kv.Get(s.ctx, key, opts...)
+		if err != nil {
+			resp = nil
+		} else {
+			from = max(from, resp.Header.Revision)
+		}
+		gap(resp)
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-s.ctx.Done():
+		}
+	}
 }
