@@ -295,7 +295,7 @@ func revOf(v []byte) int64 {
 // every region.
 func (s *Store) watchImports(from int64) {
 	markers := s.importMarker("")
-	s.follow(markers, from,
+	s.follow(s.ctx, markers, from,
 		func(ev *clientv3.Event) {
 			if r, ok := s.regions[strings.TrimPrefix(string(ev.Kv.Key), markers)]; ok {
 				r.setImporting(ev.Type == clientv3.EventTypePut)
@@ -318,16 +318,19 @@ func (s *Store) markImports(marks *clientv3.GetResponse) {
 }
 
 // follow calls event for every change of key (with opts, of every key of
-// its prefix), by any process, after etcd revision from, until the store
-// closes. A broken watch (member lost, leader lost, history compacted) is
-// opened again from the present, after calling gap with a fresh read of
-// key (nil if that failed too), which stands for whatever happened
-// meanwhile.
-func (s *Store) follow(key string, from int64, event func(*clientv3.Event), gap func(*clientv3.GetResponse), opts ...clientv3.OpOption) {
-	for s.ctx.Err() == nil {
-		ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(s.ctx))
-		wc := s.opts.Client.Watch(ctx, key, append(slices.Clip(opts), clientv3.WithRev(from+1))...)
-		for resp := range wc {
+// its prefix), by any process, after etcd revision from (from now when
+// from is 0), until ctx ends. A broken watch (member lost, leader lost,
+// history compacted) is opened again from the present, a moment later,
+// after calling gap with a fresh read of key (nil if that failed too),
+// which stands for whatever happened meanwhile.
+func (s *Store) follow(ctx context.Context, key string, from int64, event func(*clientv3.Event), gap func(*clientv3.GetResponse), opts ...clientv3.OpOption) {
+	for ctx.Err() == nil {
+		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+		wopts := slices.Clip(opts)
+		if from > 0 {
+			wopts = append(wopts, clientv3.WithRev(from+1))
+		}
+		for resp := range s.opts.Client.Watch(wctx, key, wopts...) {
 			if resp.Err() != nil {
 				break
 			}
@@ -337,10 +340,10 @@ func (s *Store) follow(key string, from int64, event func(*clientv3.Event), gap 
 			}
 		}
 		cancel()
-		if s.ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return
 		}
-		resp, err := s.kv.Get(s.ctx, key, opts...)
+		resp, err := s.kv.Get(ctx, key, opts...)
 		if err != nil {
 			resp = nil
 		} else {
@@ -349,7 +352,7 @@ func (s *Store) follow(key string, from int64, event func(*clientv3.Event), gap 
 		gap(resp)
 		select {
 		case <-time.After(100 * time.Millisecond):
-		case <-s.ctx.Done():
+		case <-ctx.Done():
 		}
 	}
 }

@@ -100,7 +100,7 @@ func (r *region) signal(rev int64) {
 // revision from; after a gap in the watch it signals once, harmlessly:
 // watchers read the change log to see what is new.
 func (r *region) watch(from int64) {
-	r.s.follow(r.base+keyRevision, from,
+	r.s.follow(r.s.ctx, r.base+keyRevision, from,
 		func(ev *clientv3.Event) { r.signal(ev.Kv.ModRevision) },
 		func(*clientv3.GetResponse) { r.signal(0) })
 }

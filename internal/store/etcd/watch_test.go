@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -178,6 +180,63 @@ func TestWatchesAfterCompaction(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a commit by another process, after the compaction, did not signal Changed")
 	}
+}
+
+// TestSystemChangedPausesAfterAFailedWatch: when every watch and read
+// fails at once, SystemChanged calls fn after each failed watch, as
+// anything may have changed meanwhile, and opens the next one a moment
+// later: five times in 450 ms (of a synctest bubble's clock). It
+// used to try again at once, calling fn in a busy loop until ctx ended.
+func TestSystemChangedPausesAfterAFailedWatch(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	cli := c.Client(t)
+	failing := failWhenCut(cli)
+	s := open(t, etcd.Options{Regions: regions}, cli)
+	failing.cut.Store(true)
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 450*time.Millisecond)
+		defer cancel()
+		calls := 0
+		s.SystemChanged(ctx, func() {
+			if calls++; calls == 100 {
+				cancel() // a busy loop: the bubble's clock would never move
+			}
+		})
+		if calls != 5 {
+			t.Errorf("fn called %d times in 450 ms of failed watches, want 5: once per watch, 100 ms apart", calls)
+		}
+	})
+}
+
+// cutClient stands in for a client's reads and watches: once cut, a read
+// fails and a watch ends at once, without a round trip to the cluster.
+type cutClient struct {
+	clientv3.KV
+	clientv3.Watcher
+	cut atomic.Bool
+}
+
+// failWhenCut makes cli's reads and watches fail once the result is cut.
+func failWhenCut(cli *clientv3.Client) *cutClient {
+	c := &cutClient{KV: cli.KV, Watcher: cli.Watcher}
+	cli.KV, cli.Watcher = c, c
+	return c
+}
+
+func (c *cutClient) Get(ctx context.Context, key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
+	if c.cut.Load() {
+		return nil, errors.New("cut off")
+	}
+	return c.KV.Get(ctx, key, opts...)
+}
+
+func (c *cutClient) Watch(ctx context.Context, key string, opts ...clientv3.OpOption) clientv3.WatchChan {
+	if c.cut.Load() {
+		ended := make(chan clientv3.WatchResponse)
+		close(ended)
+		return ended
+	}
+	return c.Watcher.Watch(ctx, key, opts...)
 }
 
 func open(t *testing.T, opts etcd.Options, cli *clientv3.Client) *etcd.Store {
