@@ -90,7 +90,7 @@ func (w *watchLog) snapshot() watches {
 func TestOneWatchForTheImports(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	cli := c.Client(t)
-	watches := logWatches(cli)
+	logged := logWatches(cli)
 	opts := etcd.Options{Prefix: "/w/", Regions: regions, MaxTxnOps: 8}
 	running := open(t, opts, cli)
 	other := open(t, opts, c.Client(t))
@@ -99,18 +99,14 @@ func TestOneWatchForTheImports(t *testing.T) {
 	if err := createIn(t.Context(), other, "veneto", "p1"); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-changed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("a commit by another process did not signal Changed")
-	}
+	waitFor(t, changed, "a commit by another process did not signal Changed")
 	cutImport(t, other, []store.Record{partnerRecord("a"), partnerRecord("b")})
 	if err := eventually(func() error { return importing(running) }); err != nil {
 		t.Fatalf("an import started by another process: %v", err)
 	}
 
 	want := []string{"/w/imports/*", "/w/regions/lombardia/meta/revision", "/w/regions/veneto/meta/revision"}
-	if got := watches.snapshot().opened; !slices.Equal(got, want) {
+	if got := logged.snapshot().opened; !slices.Equal(got, want) {
 		t.Errorf("watches opened: %q, want %q", got, want)
 	}
 }
@@ -124,7 +120,7 @@ func TestOneWatchForTheImports(t *testing.T) {
 func TestWatchesAfterCompaction(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	cli := c.Client(t)
-	watches := logWatches(cli)
+	logged := logWatches(cli)
 	opts := etcd.Options{Prefix: "/w/", Regions: regions, MaxTxnOps: 8}
 	running := open(t, opts, cli)
 	direct := c.DirectClient(t)
@@ -134,11 +130,7 @@ func TestWatchesAfterCompaction(t *testing.T) {
 	if err := createIn(t.Context(), other, "veneto", "p1"); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-changed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("a commit by another process did not signal Changed")
-	}
+	waitFor(t, changed, "a commit by another process did not signal Changed")
 	recs := []store.Record{partnerRecord("a"), partnerRecord("b"), partnerRecord("c"), partnerRecord("d")}
 
 	c.Cut(0)
@@ -156,16 +148,15 @@ func TestWatchesAfterCompaction(t *testing.T) {
 		t.Fatalf("an import started during the cut: %v", err)
 	}
 	if err := eventually(func() error {
-		if n := watches.count("/w/imports/*"); n < 2 {
+		if n := logged.count("/w/imports/*"); n < 2 {
 			return fmt.Errorf("the import markers watched %d times, want the watch opened again", n)
 		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	w := watches.snapshot()
-	if !slices.Contains(w.compacted, "/w/imports/*") {
-		t.Fatalf("watches refused as compacted: %q; the test did not compact what the store had not seen", w.compacted)
+	if compacted := logged.snapshot().compacted; !slices.Contains(compacted, "/w/imports/*") {
+		t.Fatalf("watches refused as compacted: %q; the test did not compact what the store had not seen", compacted)
 	}
 	if err := other.ImportRegion(t.Context(), "lombardia", records(recs)); err != nil {
 		t.Fatal(err)
@@ -175,11 +166,7 @@ func TestWatchesAfterCompaction(t *testing.T) {
 	}
 	changed = running.Changed("lombardia")
 	create(t, other, "p2")
-	select {
-	case <-changed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("a commit by another process, after the compaction, did not signal Changed")
-	}
+	waitFor(t, changed, "a commit by another process, after the compaction, did not signal Changed")
 }
 
 // TestSystemChangedPausesAfterAFailedWatch: when every watch and read
@@ -237,6 +224,18 @@ func (c *cutClient) Watch(ctx context.Context, key string, opts ...clientv3.OpOp
 		return ended
 	}
 	return c.Watcher.Watch(ctx, key, opts...)
+}
+
+// waitFor fails the test, saying what, unless changed closes within ten
+// seconds: a store learns of another process's commit by its etcd watch,
+// within milliseconds.
+func waitFor(t *testing.T, changed <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal(what)
+	}
 }
 
 func open(t *testing.T, opts etcd.Options, cli *clientv3.Client) *etcd.Store {
