@@ -7,9 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -244,6 +246,94 @@ func TestTokenCreateChecksRegionAndPartner(t *testing.T) {
 	if strings.Contains(errOut, strings.TrimSpace(out)) {
 		t.Error("the warning shows the token")
 	}
+}
+
+// TestTokenCreateAfterAReset: a connection reset while famictl asks about
+// the partner (a famid restarting, a proxy) is a lost answer, asked for
+// again: through a port that resets its first connection and forwards the
+// next ones to famid, a missing partner is still refused and an existing
+// one gets its token, without a warning; a port that resets every
+// connection is asked three times, then the token is issued unchecked with
+// a warning naming the reset. famictl used to stop at the first reset
+// ("checking partner ...: canceled") and issue no token at all.
+func TestTokenCreateAfterAReset(t *testing.T) {
+	f := startFamid(t)
+	create := func(server, partner string) (string, string, error) {
+		var out, errOut bytes.Buffer
+		err := execute([]string{"token", "create", "--data-dir", f.dir, "--server", server,
+			"--role", "network_member", "--region", "lombardia", "--partner", partner}, nil, &out, &errOut)
+		return out.String(), errOut.String(), err
+	}
+	out, _, err := create(resettingPort(t, 1, f.url).url, "regions/lombardia/partners/nessuno")
+	if err == nil || out != "" || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("a missing partner, first connection reset: err = %v, printed %q; want it refused", err, out)
+	}
+	out, errOut, err := create(resettingPort(t, 1, f.url).url, udpName)
+	if err != nil || out == "" || errOut != "" {
+		t.Errorf("an existing partner, first connection reset: err = %v, printed %q, stderr %q; want the token and no warning", err, out, errOut)
+	}
+	p := resettingPort(t, -1, "")
+	out, errOut, err = create(p.url, udpName)
+	if err != nil || out == "" || !strings.Contains(errOut, "unchecked") || !strings.Contains(errOut, "reset") {
+		t.Errorf("every connection reset: err = %v, printed %q, stderr %q; want the token, with a warning naming the reset", err, out, errOut)
+	}
+	if got := p.conns.Load(); got != checkTries {
+		t.Errorf("every connection reset: asked %d times, want %d", got, checkTries)
+	}
+}
+
+// resetter is a loopback port that resets connections.
+type resetter struct {
+	url   string
+	conns atomic.Int64 // connections accepted
+}
+
+// resettingPort listens on a loopback port that resets the first resets
+// connections (every one when negative) once it has read their request,
+// and forwards the next ones to the server at url.
+func resettingPort(t *testing.T, resets int, url string) *resetter {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	r := &resetter{url: "http://" + l.Addr().String()}
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			if n := r.conns.Add(1); resets < 0 || n <= int64(resets) {
+				go func() {
+					if req, err := http.ReadRequest(bufio.NewReader(conn)); err == nil {
+						req.Body.Close()
+					}
+					conn.(*net.TCPConn).SetLinger(0) // close with a RST
+					conn.Close()
+				}()
+				continue
+			}
+			go forward(conn, strings.TrimPrefix(url, "http://"))
+		}
+	}()
+	return r
+}
+
+// forward copies conn to and from a new connection to addr, until either
+// side closes.
+func forward(conn net.Conn, addr string) {
+	defer conn.Close()
+	up, err := net.Dial("tcp", addr)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(up, conn); done <- struct{}{} }()
+	go func() { io.Copy(conn, up); done <- struct{}{} }()
+	<-done
 }
 
 // closedPort returns the URL of a loopback port nobody listens on, nor can

@@ -30,8 +30,9 @@ func newTokenCmd(a *app) *cobra.Command {
 The region must exist. A network member's partner must exist too: famictl
 asks the server (--server) with the new token before printing it, and
 refuses it when the server does not know the partner. When the server
-cannot be reached the token is printed with a warning, unless --offline
-says not to ask.`,
+cannot be reached, or gives no answer three times (a connection reset, an
+overloaded or restarting server), the token is printed with a warning,
+unless --offline says not to ask.`,
 		Example: `  famictl token create --data-dir data --role region_admin --region lombardia
   famictl token create --data-dir data --role network_member --region lombardia \
     --partner regions/lombardia/partners/udp-bergamo --name "Anna Bianchi" --ttl 8h`,
@@ -77,24 +78,55 @@ says not to ask.`,
 }
 
 // checkPartner asks the server, with the new token itself (a network
-// member may read its own partner), whether partner exists.
-func checkPartner(ctx context.Context, a *app, token, partner string) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+// member may read its own partner), whether partner exists. An answer
+// lost on the way (a connection refused or reset, an overloaded or
+// restarting server: sdk.Retryable) is asked for again, checkTries times
+// in all within checkTimeout; a server that still gives none, or that is
+// not the famid of this data dir, cannot be asked, and the token is
+// issued unchecked with a warning.
+func checkPartner(parent context.Context, a *app, token, partner string) error {
+	ctx, cancel := context.WithTimeout(parent, checkTimeout)
 	defer cancel()
-	_, err := sdk.NewClient(a.client().httpClient(), a.server, token).Partners.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: partner})
+	partners := sdk.NewClient(a.client().httpClient(), a.server, token).Partners
+	var err error
+	for try := range checkTries {
+		if try > 0 {
+			select {
+			case <-time.After(max(checkBackoff<<(try-1), sdk.RetryDelay(err))):
+			case <-ctx.Done():
+			}
+		}
+		_, err = partners.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: partner})
+		if err == nil || !sdk.Retryable(err) || ctx.Err() != nil {
+			break
+		}
+	}
 	if err == nil {
 		return nil
 	}
-	switch connect.CodeOf(err) {
-	case connect.CodeNotFound:
+	if err := parent.Err(); err != nil {
+		return err // the caller's own interruption: no token
+	}
+	code := connect.CodeOf(err)
+	switch {
+	case code == connect.CodeNotFound:
 		return fmt.Errorf("partner %s does not exist on %s: no token issued", partner, a.server)
-	case connect.CodeUnavailable, connect.CodeDeadlineExceeded, connect.CodeUnimplemented, connect.CodeUnauthenticated:
-		// No famid there, or not the famid of this data dir: nobody to ask.
-		fmt.Fprintf(a.stderr, "famictl: warning: could not ask %s whether %s exists (%v); the token is issued unchecked\n", a.server, partner, connect.CodeOf(err))
+	case sdk.Retryable(err), code == connect.CodeUnimplemented, code == connect.CodeUnauthenticated:
+		// No answer, or not the famid of this data dir: nobody to ask.
+		fmt.Fprintf(a.stderr, "famictl: warning: could not ask %s whether %s exists (%v); the token is issued unchecked\n", a.server, partner, err)
 		return nil
 	}
 	return fmt.Errorf("checking partner %s on %s: %w", partner, a.server, err)
 }
+
+// checkPartner's budget: the tries, the pause before the second (doubled
+// before each next one, unless the server asks for longer), and the time
+// for all of them.
+const (
+	checkTries   = 3
+	checkBackoff = 100 * time.Millisecond
+	checkTimeout = 10 * time.Second
+)
 
 func newKeyCmd(a *app) *cobra.Command {
 	var dataDir string

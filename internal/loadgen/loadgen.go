@@ -58,6 +58,12 @@ type Load struct {
 	// to serve anything in Duration still yields a measurement rather than
 	// none; the result's Seconds is then the time the load took.
 	MinServed int64
+	// MinAnswered, when positive, likewise keeps the calls coming until
+	// that many have had their answer within the load, whatever it was:
+	// served, refused, failed, or rejected by the client's own throttle.
+	// A load on a server that refuses every call serves none; this bounds
+	// it by the calls made rather than by the machine's speed.
+	MinAnswered int64
 	// Clients is how the load's clients behave; the zero value is plain
 	// clients.
 	Clients Clients
@@ -236,10 +242,12 @@ func (t Target) setUp(ctx context.Context, c client, region string) error {
 // tally counts a load's outcomes as they come, from many goroutines.
 type tally struct {
 	start time.Time
-	// minServed is Load.MinServed; enough is closed once that many calls
-	// have been served (at once when it is not positive).
-	minServed int64
-	enough    chan struct{}
+	// minServed and minAnswered are Load's; enough is closed once that
+	// many calls have been served and answered (at once when neither is
+	// positive).
+	minServed, minAnswered int64
+	enough                 chan struct{}
+	enoughOnce             sync.Once
 	// ended is set, under mu, as the load's time ends: a call answered
 	// after it is late.
 	ended atomic.Bool
@@ -257,15 +265,22 @@ type tally struct {
 }
 
 func newTally(l Load) *tally {
-	t := &tally{start: time.Now(), minServed: l.MinServed, enough: make(chan struct{})}
-	if t.minServed <= 0 {
-		close(t.enough)
-	}
+	t := &tally{start: time.Now(), minServed: l.MinServed, minAnswered: l.MinAnswered, enough: make(chan struct{})}
+	t.checkEnough()
 	return t
 }
 
+// checkEnough closes enough once the load has served and answered as many
+// calls as it must; t.mu is held, or t not yet shared.
+func (t *tally) checkEnough() {
+	answered := t.ok + t.refused + t.throttled + t.errors
+	if t.ok >= t.minServed && answered >= t.minAnswered {
+		t.enoughOnce.Do(func() { close(t.enough) })
+	}
+}
+
 // due returns a channel closed once the load may end: l.Duration after its
-// start, with enough calls served.
+// start, with enough calls served and answered.
 func (t *tally) due(ctx context.Context, l Load) <-chan struct{} {
 	ch := make(chan struct{})
 	go func() {
@@ -304,9 +319,6 @@ func (t *tally) record(c client, start time.Time, err error) {
 	case err == nil:
 		t.ok++
 		t.latencies = append(t.latencies, now.Sub(start))
-		if t.ok == t.minServed {
-			close(t.enough)
-		}
 	default:
 		o := c.classify(err)
 		switch {
@@ -325,6 +337,7 @@ func (t *tally) record(c client, start time.Time, err error) {
 			t.codes[o.code]++
 		}
 	}
+	t.checkEnough()
 }
 
 func (t Target) call(ctx context.Context, c client, call callFunc, tl *tally, n int64) {

@@ -43,11 +43,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
-	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
@@ -119,7 +117,8 @@ var (
 var ErrClosed = errors.New("store is closed")
 
 // Open starts serving opts.Regions from the cluster behind opts.Client:
-// one writer and one watch per region.
+// one writer and one watch per region, and one watch of the import
+// markers of every region.
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Client == nil {
 		return nil, errors.New("etcd store: no client")
@@ -152,7 +151,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("etcd store: reach the cluster: %w", err)
 	}
 	// The regions whose import is unfinished start unserved.
-	marks, err := s.kv.Get(ctx, s.importMarker(""), clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	marks, err := s.kv.Get(ctx, s.importMarker(""), clientv3.WithPrefix())
 	if err != nil {
 		s.cancel()
 		return nil, fmt.Errorf("etcd store: read the import markers: %w", err)
@@ -160,12 +159,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	for _, r := range opts.Regions {
 		reg := newRegion(s, r)
 		s.regions[r] = reg
-		reg.setImporting(slices.ContainsFunc(marks.Kvs, func(kv *mvccpb.KeyValue) bool { return string(kv.Key) == s.importMarker(r) }))
-		s.wg.Add(3)
+		s.wg.Add(2)
 		go func() { defer s.wg.Done(); reg.loop() }()
 		go func() { defer s.wg.Done(); reg.watch(resp.Header.Revision) }()
-		go func() { defer s.wg.Done(); reg.watchImport(marks.Header.Revision) }()
 	}
+	s.markImports(marks)
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.watchImports(marks.Header.Revision) }()
 	return s, nil
 }
 

@@ -192,8 +192,13 @@ func create(t *testing.T, s store.Store, id string) {
 // tryCreate stores a new partner in lombardia and returns the store's
 // error.
 func tryCreate(ctx context.Context, s store.Store, id string) error {
-	_, err := store.Mutate(ctx, s, "lombardia", store.Mutation{Principal: "users/alice"}, func(tx store.WriteTx) (*famiv1.Partner, error) {
-		p := partner(id)
+	return createIn(ctx, s, "lombardia", id)
+}
+
+// createIn stores a new partner in region and returns the store's error.
+func createIn(ctx context.Context, s store.Store, region, id string) error {
+	_, err := store.Mutate(ctx, s, region, store.Mutation{Principal: "users/alice"}, func(tx store.WriteTx) (*famiv1.Partner, error) {
+		p := &famiv1.Partner{Name: "regions/" + region + "/partners/" + id, DisplayName: "Partner " + id}
 		return p, tx.Put(p)
 	})
 	return err

@@ -37,7 +37,7 @@ type region struct {
 	seen   int64
 
 	// importing holds the error the region answers while its import is
-	// unfinished (see watchImport); nil when it is served.
+	// unfinished (see Store.watchImports); nil when it is served.
 	importing atomic.Pointer[error]
 }
 
@@ -100,59 +100,9 @@ func (r *region) signal(rev int64) {
 // revision from; after a gap in the watch it signals once, harmlessly:
 // watchers read the change log to see what is new.
 func (r *region) watch(from int64) {
-	r.follow(r.base+keyRevision, from,
+	r.s.follow(r.s.ctx, r.base+keyRevision, from,
 		func(ev *clientv3.Event) { r.signal(ev.Kv.ModRevision) },
 		func(*clientv3.GetResponse) { r.signal(0) })
-}
-
-// watchImport keeps the region unserved while its import marker is set,
-// by an import in any process, after etcd revision from (see
-// Store.ImportRegion): an import that starts while famid runs takes the
-// region away at once, and its end gives it back.
-func (r *region) watchImport(from int64) {
-	r.follow(r.s.importMarker(r.name), from,
-		func(ev *clientv3.Event) { r.setImporting(ev.Type == clientv3.EventTypePut) },
-		func(resp *clientv3.GetResponse) {
-			if resp != nil {
-				r.setImporting(len(resp.Kvs) > 0)
-			}
-		})
-}
-
-// follow calls event for every change of key, by any process, after etcd
-// revision from, until the store closes. A broken watch (member lost,
-// leader lost, history compacted) is opened again from the present, after
-// calling gap with a fresh read of key (nil if that failed too), which
-// stands for whatever happened meanwhile.
-func (r *region) follow(key string, from int64, event func(*clientv3.Event), gap func(*clientv3.GetResponse)) {
-	for r.s.ctx.Err() == nil {
-		ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(r.s.ctx))
-		wc := r.s.opts.Client.Watch(ctx, key, clientv3.WithRev(from+1))
-		for resp := range wc {
-			if resp.Err() != nil {
-				break
-			}
-			for _, ev := range resp.Events {
-				event(ev)
-				from = max(from, ev.Kv.ModRevision)
-			}
-		}
-		cancel()
-		if r.s.ctx.Err() != nil {
-			return
-		}
-		resp, err := r.s.kv.Get(r.s.ctx, key)
-		if err != nil {
-			resp = nil
-		} else {
-			from = max(from, resp.Header.Revision)
-		}
-		gap(resp)
-		select {
-		case <-time.After(100 * time.Millisecond):
-		case <-r.s.ctx.Done():
-		}
-	}
 }
 
 // setImporting marks the region as being imported, or not.

@@ -66,20 +66,7 @@ func (s *Store) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error)
 // any process, until ctx ends, so that caches of them (revocations) follow
 // the cluster. fn also runs after the watch was interrupted.
 func (s *Store) SystemChanged(ctx context.Context, fn func()) {
-	guard := s.opts.Prefix + "system-guard"
-	for ctx.Err() == nil {
-		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-		for resp := range s.opts.Client.Watch(wctx, guard) {
-			if resp.Err() != nil {
-				break
-			}
-			fn()
-		}
-		cancel()
-		if ctx.Err() == nil {
-			fn()
-		}
-	}
+	s.follow(ctx, s.opts.Prefix+"system-guard", 0, func(*clientv3.Event) { fn() }, func(*clientv3.GetResponse) { fn() })
 }
 
 type systemTx struct {

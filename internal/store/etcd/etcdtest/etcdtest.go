@@ -190,12 +190,45 @@ func (c *Cluster) Endpoints() []string {
 // Client returns a client of every member, closed when the test ends.
 func (c *Cluster) Client(t testing.TB) *clientv3.Client {
 	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
+	return c.client(t, c.Endpoints())
+}
+
+// DirectClient returns a client of every member's own address, past the
+// gates: Cut does not reach it. Closed when the test ends.
+func (c *Cluster) DirectClient(t testing.TB) *clientv3.Client {
+	t.Helper()
+	var endpoints []string
+	for _, cfg := range c.cfgs {
+		endpoints = append(endpoints, cfg.ListenClientUrls[0].String())
+	}
+	return c.client(t, endpoints)
+}
+
+func (c *Cluster) client(t testing.TB, endpoints []string) *clientv3.Client {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatalf("etcdtest: client: %v", err)
 	}
 	t.Cleanup(func() { cli.Close() })
 	return cli
+}
+
+// Cut closes the connections of member i's clients and refuses new ones,
+// the member running on: a network cut between the member and its clients
+// (those of DirectClient excepted). Mend ends it; the clients reconnect
+// and resume their watches, as after a member's restart. Not with
+// Options.Direct, which has no gates.
+func (c *Cluster) Cut(i int) { c.gate(i).shut() }
+
+// Mend lets the clients of member i through again after Cut.
+func (c *Cluster) Mend(i int) { c.gate(i).open() }
+
+func (c *Cluster) gate(i int) *gate {
+	if c.gates[i] == nil {
+		c.t.Fatalf("etcdtest: member %d has no gate (Options.Direct)", i)
+	}
+	return c.gates[i]
 }
 
 // Leader returns the index of the member that leads, or -1.

@@ -1,0 +1,282 @@
+package etcd_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/etcd"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+)
+
+// watchLog stands in for a client's Watcher and records every watch opened
+// through it (its key, followed by "*" for a watch of the key's prefix),
+// and those refused as compacted.
+type watchLog struct {
+	clientv3.Watcher
+	mu  sync.Mutex
+	log watches
+}
+
+// watches are the watches opened and those refused as compacted.
+type watches struct{ opened, compacted []string }
+
+// logWatches makes cli record its watches.
+func logWatches(cli *clientv3.Client) *watchLog {
+	w := &watchLog{Watcher: cli.Watcher}
+	cli.Watcher = w
+	return w
+}
+
+func (w *watchLog) Watch(ctx context.Context, key string, opts ...clientv3.OpOption) clientv3.WatchChan {
+	what := key
+	if end := clientv3.OpGet(key, opts...).RangeBytes(); string(end) == clientv3.GetPrefixRangeEnd(key) {
+		what += "*"
+	}
+	w.mu.Lock()
+	w.log.opened = append(w.log.opened, what)
+	w.mu.Unlock()
+	in, out := w.Watcher.Watch(ctx, key, opts...), make(chan clientv3.WatchResponse)
+	go func() {
+		defer close(out)
+		for resp := range in {
+			if resp.CompactRevision != 0 {
+				w.mu.Lock()
+				w.log.compacted = append(w.log.compacted, what)
+				w.mu.Unlock()
+			}
+			select {
+			case out <- resp:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	return out
+}
+
+// count is how many watches of what were opened.
+func (w *watchLog) count(what string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, o := range w.log.opened {
+		if o == what {
+			n++
+		}
+	}
+	return n
+}
+
+// snapshot is what w recorded so far, sorted.
+func (w *watchLog) snapshot() watches {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return watches{opened: slices.Sorted(slices.Values(w.log.opened)), compacted: slices.Sorted(slices.Values(w.log.compacted))}
+}
+
+// TestOneWatchForTheImports: a store watches each region's commits and,
+// with one watch over the prefix of the import markers, every region's
+// import: len(regions)+1 watches on the cluster, where it used to open two
+// per region. The store still learns both, from another process.
+func TestOneWatchForTheImports(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	cli := c.Client(t)
+	logged := logWatches(cli)
+	opts := etcd.Options{Prefix: "/w/", Regions: regions, MaxTxnOps: 8}
+	running := open(t, opts, cli)
+	other := open(t, opts, c.Client(t))
+
+	changed := running.Changed("veneto")
+	if err := createIn(t.Context(), other, "veneto", "p1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, changed, "a commit by another process did not signal Changed")
+	cutImport(t, other, []store.Record{partnerRecord("a"), partnerRecord("b")})
+	if err := eventually(func() error { return importing(running) }); err != nil {
+		t.Fatalf("an import started by another process: %v", err)
+	}
+
+	want := []string{"/w/imports/*", "/w/regions/lombardia/meta/revision", "/w/regions/veneto/meta/revision"}
+	if got := logged.snapshot().opened; !slices.Equal(got, want) {
+		t.Errorf("watches opened: %q, want %q", got, want)
+	}
+}
+
+// TestWatchesAfterCompaction cuts a store from its etcd member while
+// another process starts an import and etcd's history is compacted past
+// what the store has seen: its watches, resumed by the client when the cut
+// ends, are refused as compacted. The store reads what it missed (the
+// region is being imported) and watches again from there: it learns the
+// import's end and later commits as they come.
+func TestWatchesAfterCompaction(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	cli := c.Client(t)
+	logged := logWatches(cli)
+	opts := etcd.Options{Prefix: "/w/", Regions: regions, MaxTxnOps: 8}
+	running := open(t, opts, cli)
+	direct := c.DirectClient(t)
+	other := open(t, opts, direct)
+	// The store's watches are up: it learns a commit of another process.
+	changed := running.Changed("veneto")
+	if err := createIn(t.Context(), other, "veneto", "p1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, changed, "a commit by another process did not signal Changed")
+	recs := []store.Record{partnerRecord("a"), partnerRecord("b"), partnerRecord("c"), partnerRecord("d")}
+
+	c.Cut(0)
+	cutImport(t, other, recs[:2])
+	now, err := direct.Get(t.Context(), "/w/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := direct.Compact(t.Context(), now.Header.Revision); err != nil {
+		t.Fatal(err)
+	}
+	c.Mend(0)
+
+	if err := eventually(func() error { return importing(running) }); err != nil {
+		t.Fatalf("an import started during the cut: %v", err)
+	}
+	if err := eventually(func() error {
+		if n := logged.count("/w/imports/*"); n < 2 {
+			return fmt.Errorf("the import markers watched %d times, want the watch opened again", n)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if compacted := logged.snapshot().compacted; !slices.Contains(compacted, "/w/imports/*") {
+		t.Fatalf("watches refused as compacted: %q; the test did not compact what the store had not seen", compacted)
+	}
+	if err := other.ImportRegion(t.Context(), "lombardia", records(recs)); err != nil {
+		t.Fatal(err)
+	}
+	if err := eventually(func() error { return running.View(t.Context(), "lombardia", func(store.ReadTx) error { return nil }) }); err != nil {
+		t.Fatalf("the import's end, after the watch was opened again: %v", err)
+	}
+	changed = running.Changed("lombardia")
+	create(t, other, "p2")
+	waitFor(t, changed, "a commit by another process, after the compaction, did not signal Changed")
+}
+
+// TestSystemChangedPausesAfterAFailedWatch: when every watch and read
+// fails at once, SystemChanged calls fn after each failed watch, as
+// anything may have changed meanwhile, and opens the next one a moment
+// later: five times in 450 ms (of a synctest bubble's clock). It
+// used to try again at once, calling fn in a busy loop until ctx ended.
+func TestSystemChangedPausesAfterAFailedWatch(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	cli := c.Client(t)
+	failing := failWhenCut(cli)
+	s := open(t, etcd.Options{Regions: regions}, cli)
+	failing.cut.Store(true)
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 450*time.Millisecond)
+		defer cancel()
+		calls := 0
+		s.SystemChanged(ctx, func() {
+			if calls++; calls == 100 {
+				cancel() // a busy loop: the bubble's clock would never move
+			}
+		})
+		if calls != 5 {
+			t.Errorf("fn called %d times in 450 ms of failed watches, want 5: once per watch, 100 ms apart", calls)
+		}
+	})
+}
+
+// cutClient stands in for a client's reads and watches: once cut, a read
+// fails and a watch ends at once, without a round trip to the cluster.
+type cutClient struct {
+	clientv3.KV
+	clientv3.Watcher
+	cut atomic.Bool
+}
+
+// failWhenCut makes cli's reads and watches fail once the result is cut.
+func failWhenCut(cli *clientv3.Client) *cutClient {
+	c := &cutClient{KV: cli.KV, Watcher: cli.Watcher}
+	cli.KV, cli.Watcher = c, c
+	return c
+}
+
+func (c *cutClient) Get(ctx context.Context, key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
+	if c.cut.Load() {
+		return nil, errors.New("cut off")
+	}
+	return c.KV.Get(ctx, key, opts...)
+}
+
+func (c *cutClient) Watch(ctx context.Context, key string, opts ...clientv3.OpOption) clientv3.WatchChan {
+	if c.cut.Load() {
+		ended := make(chan clientv3.WatchResponse)
+		close(ended)
+		return ended
+	}
+	return c.Watcher.Watch(ctx, key, opts...)
+}
+
+// waitFor fails the test, saying what, unless changed closes within ten
+// seconds: a store learns of another process's commit by its etcd watch,
+// within milliseconds.
+func waitFor(t *testing.T, changed <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal(what)
+	}
+}
+
+func open(t *testing.T, opts etcd.Options, cli *clientv3.Client) *etcd.Store {
+	t.Helper()
+	opts.Client = cli
+	s, err := etcd.Open(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// cutImport imports recs into lombardia through s and cuts the import
+// short after its last record, leaving the region marked.
+func cutImport(t *testing.T, s *etcd.Store, recs []store.Record) {
+	t.Helper()
+	cut := errors.New("cut")
+	put := records(recs)
+	if err := s.ImportRegion(t.Context(), "lombardia", func(p func(store.Record) error) error {
+		if err := put(p); err != nil {
+			return err
+		}
+		return cut
+	}); !errors.Is(err, cut) {
+		t.Fatalf("import: %v, want it cut", err)
+	}
+}
+
+// records is an import's source of recs.
+func records(recs []store.Record) func(put func(store.Record) error) error {
+	return func(put func(store.Record) error) error {
+		for _, rec := range recs {
+			if err := put(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+func partnerRecord(id string) store.Record {
+	return store.Record{Table: store.TableResources, Key: []byte("partners/" + id), Value: []byte{}}
+}
