@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/principal"
@@ -350,5 +353,90 @@ func TestStaleEditNamesLinkedResources(t *testing.T) {
 	table := regexp.MustCompile(`(?s)<caption>.*?</table>`).FindString(page)
 	if rows := regexp.MustCompile(`<th scope="row">([^<]*)</th>`).FindAllStringSubmatch(table, -1); len(rows) != 2 || rows[0][1] != "Descrizione" || rows[1][1] != "Membri" {
 		t.Errorf("the changes listed are %q, want Descrizione and Membri", rows)
+	}
+}
+
+// TestStaleActionsAskToPressAgain: a button pressed on a page read before
+// someone changed the resource (cancelling a meeting, opening a protocol
+// for signature) is refused. The answer shows the resource as stored now
+// and says so in words fit for a button, not "your values are still
+// below"; it offers no reload of the button's address (a POST-only path);
+// the button carries the stored etag and acts once pressed again.
+func TestStaleActionsAskToPressAgain(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
+	b := f.client(t)
+	b.signIn("anna@lombardia")
+	ctx := f.admin("lombardia")
+
+	day := time.Now().In(rome()).AddDate(0, 0, 10).Format("02/01/2006")
+	res, _ := b.do("POST", "/incontri", url.Values{"csrf": {b.csrf("/incontri/nuovo")}, "networks": {network}, "kind": {"MEETING_KIND_COORDINATION_TABLE"},
+		"title": {"Tavolo di dicembre"}, "day": {day}, "start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_IN_PERSON"}, "place": {"Bergamo"}})
+	meeting := strings.Split(res.Header.Get("Location"), "?")[0]
+	res, _ = b.do("POST", "/protocolli", url.Values{"csrf": {b.csrf("/protocolli/nuovo")}, "network": {network}, "title": {"Protocollo UdP-CPIA"},
+		"body": {"Art. 1 - Le parti collaborano."}, "valid_from": {"01/01/2025"}, "party.0.partner": {udp}, "party.0.role": {"PARTY_ROLE_PROPONENT"},
+		"party.1.partner": {cpia}, "party.1.role": {"PARTY_ROLE_SIGNATORY"}})
+	protocol := strings.Split(res.Header.Get("Location"), "?")[0]
+
+	for _, tc := range []struct {
+		page, button, typed string
+		change              func() error
+		stored              string // what the page shows of the change
+	}{
+		{meeting, "/annulla", "Sciopero dei trasporti", func() error {
+			_, err := famiv1.NewMeetingServiceClient(f.conn).UpdateMeeting(ctx, &famiv1.UpdateMeetingRequest{
+				Meeting:    &famiv1.Meeting{Name: "regions/lombardia/meetings/" + lastID(meeting), Place: "Bergamo, sala consiliare"},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"place"}}})
+			return err
+		}, "Bergamo, sala consiliare"},
+		{protocol, "/apri", "", func() error {
+			_, err := famiv1.NewProtocolServiceClient(f.conn).UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{
+				Protocol:   &famiv1.Protocol{Name: "regions/lombardia/protocols/" + lastID(protocol), Title: "Protocollo UdP-CPIA 2025"},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
+			return err
+		}, "Protocollo UdP-CPIA 2025"},
+	} {
+		t.Run(tc.button, func(t *testing.T) {
+			buttonEtag := func(page string) string {
+				m := regexp.MustCompile(`action="` + tc.page + tc.button + `"[^>]*>.*?name="etag" value="([^"]*)"`).FindStringSubmatch(strings.ReplaceAll(page, "\n", " "))
+				if m == nil {
+					t.Fatalf("no %s button on %s", tc.button, tc.page)
+				}
+				return m[1]
+			}
+			_, page := b.do("GET", tc.page, nil)
+			loaded := buttonEtag(page)
+			if err := tc.change(); err != nil {
+				t.Fatal(err)
+			}
+			form := url.Values{"csrf": {b.csrf(tc.page)}, "etag": {loaded}, "reason": {tc.typed}}
+			res, page := b.do("POST", tc.page+tc.button, form)
+			if res.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("stale %s: status %d, want 422", tc.button, res.StatusCode)
+			}
+			for _, want := range []string{"Nel frattempo qualcun altro ha modificato questi dati.", "se vuoi ancora procedere, premi di nuovo il pulsante", tc.stored} {
+				if !strings.Contains(page, want) {
+					t.Errorf("stale %s page lacks %q", tc.button, want)
+				}
+			}
+			for _, wrong := range []string{"ancora qui sotto", "Ricarica la versione attuale"} {
+				if strings.Contains(page, wrong) {
+					t.Errorf("stale %s page says %q, which does not fit a button", tc.button, wrong)
+				}
+			}
+			if tc.typed != "" && !strings.Contains(page, `value="`+tc.typed+`"`) {
+				t.Errorf("stale %s page lost the typed %q", tc.button, tc.typed)
+			}
+			current := buttonEtag(page)
+			if current == loaded {
+				t.Fatalf("the %s button still carries the etag the page was loaded with", tc.button)
+			}
+			form.Set("etag", current)
+			if res, _ := b.do("POST", tc.page+tc.button, form); res.StatusCode != http.StatusSeeOther {
+				t.Errorf("%s pressed again: status %d, want 303", tc.button, res.StatusCode)
+			}
+		})
 	}
 }

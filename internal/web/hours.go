@@ -327,12 +327,8 @@ func (a *App) deleteEntry(w http.ResponseWriter, r *http.Request, s *session) {
 	name := pathName(r, s, resource.SupportEntries, "entry")
 	_, err := a.support.DeleteSupportEntry(s.ctx, &famiv1.DeleteSupportEntryRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
 	fm := newForm(nil) // none of the entry's fields: renderEdit shows the stored ones
-	a.submitted(w, r, s, fm, err, "", func(code int) {
-		if fm.Stale { // the page shows the stored entry, to be confirmed again
-			fm.Stale, fm.Message = false, msg("error.stale_delete")
-		}
-		a.renderEdit(w, r, s, code, fm)
-	}, "/ore?ok=entry_deleted")
+	fm.kind = deleting
+	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderEdit(w, r, s, code, fm) }, "/ore?ok=entry_deleted")
 }
 
 // hoursCSV downloads the user's entries of a period through

@@ -234,7 +234,9 @@ var italian = map[string]string{
 	"error.now":              "Valore attuale",
 	"error.yours":            "Il tuo valore",
 	"error.stale":            "Nel frattempo qualcun altro ha modificato questi dati: i tuoi valori sono ancora qui sotto.",
-	"error.stale_delete":     "Nel frattempo qualcun altro ha modificato questa registrazione: qui sotto c'è la versione attuale. Se vuoi ancora eliminarla, premi di nuovo «Elimina».",
+	"error.seen":             "Quando hai aperto la pagina",
+	"error.stale_delete":     "Qui sotto c'è la versione attuale. Se vuoi ancora eliminarla, premi di nuovo «Elimina».",
+	"error.stale_action":     "Qui sotto c'è la versione attuale: controllala e, se vuoi ancora procedere, premi di nuovo il pulsante.",
 	"error.stale_redo":       "I tuoi valori sono ancora qui sotto: confrontali con quelli attuali e, se vuoi tenerli, salva di nuovo il modulo.",
 
 	"reason.PERIOD_CLOSED":           "Il trimestre è chiuso: queste ore non si possono più registrare, modificare o eliminare.",

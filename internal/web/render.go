@@ -214,6 +214,60 @@ type form struct {
 	// Prefix is put before the fields' names, for a second form on a page
 	// whose fields would otherwise share names (and ids) with the first.
 	Prefix string
+	// kind is what the submit did: a stale one is answered after it
+	// (StaleNote).
+	kind submitKind
+}
+
+// submitKind is what a form's submit asks of a resource.
+type submitKind uint8
+
+const (
+	// editing sends the fields the user typed: a stale one keeps them.
+	editing submitKind = iota
+	// deleting sends the resource's fields as the page showed them (see
+	// Seen): a stale one shows the stored resource and what changed since.
+	deleting
+	// acting presses a button (open, sign, cancel...): a stale one has no
+	// values of the user's to keep, and the page shows the stored resource.
+	acting
+)
+
+// actionForm is the form of an action's button (acting), holding what its
+// form sent.
+func actionForm(v url.Values) *form {
+	f := newForm(v)
+	f.kind = acting
+	return f
+}
+
+// StaleNote tells the user, after a stale submit, what the page now shows
+// and what to do.
+func (f *form) StaleNote() string {
+	switch {
+	case f.kind == deleting:
+		return msg("error.stale_delete")
+	case f.kind == acting:
+		return msg("error.stale_action")
+	case f.Rebased:
+		return msg("error.stale_redo")
+	}
+	return msg("error.stale")
+}
+
+// Reloadable reports whether the stale note offers to reload the page:
+// only an edit, whose page shows what the user typed; after a delete or an
+// action it shows the stored resource already, and the address is the
+// button's, which a reload would not find.
+func (f *form) Reloadable() bool { return f.kind == editing }
+
+// YoursLabel heads the column of Changes that is not the stored value:
+// what the user typed, or what the page showed when it was loaded.
+func (f *form) YoursLabel() string {
+	if f.kind == deleting {
+		return msg("error.seen")
+	}
+	return msg("error.yours")
 }
 
 func newForm(v url.Values) *form {
