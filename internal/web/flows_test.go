@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/principal"
@@ -438,5 +439,35 @@ func TestStaleActionsAskToPressAgain(t *testing.T) {
 				t.Errorf("%s pressed again: status %d, want 303", tc.button, res.StatusCode)
 			}
 		})
+	}
+}
+
+// TestStaleEditNamesMeeting: the table of what changed under a stale
+// support entry names the meeting the entry links to as the form's choice
+// does (its day and title), not by its id.
+func TestStaleEditNamesMeeting(t *testing.T) {
+	f, c, network := withLoggedHours(t)
+	start := time.Now().In(rome()).AddDate(0, 0, -2)
+	m, err := famiv1.NewMeetingServiceClient(f.conn).CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia",
+		Meeting: &famiv1.Meeting{Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo di coordinamento",
+			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(2 * time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_IN_PERSON, Place: "Bergamo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := f.entries("lombardia")[0]
+	edit := "/ore/" + lastID(entry.GetName())
+	form := entryForm(c.csrf(edit), network)
+	form.Set("etag", entry.GetEtag())
+	form.Set("meeting", m.GetName())
+	if res, _ := c.do("POST", edit, form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first edit: status %d, want 303", res.StatusCode)
+	}
+	form.Set("meeting", "")
+	res, page := c.do("POST", edit, form)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("stale edit: status %d, want 422", res.StatusCode)
+	}
+	if want := `<th scope="row">Incontro collegato</th><td>` + start.Format("02/01/2006") + ` · Tavolo di coordinamento</td><td></td>`; !strings.Contains(page, want) {
+		t.Errorf("stale edit page lacks %q", want)
 	}
 }

@@ -150,7 +150,7 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 	p.CanExport = s.can(a, famiv1.SupportService_ExportSupportEntries_FullMethodName, &famiv1.ExportSupportEntriesRequest{Parent: parent})
 	p.CSVURL = "/ore.csv?" + url.Values{"dal": {p.Start}, "al": {p.End}}.Encode()
 
-	entries, l, ok := load(a, w, r, s, needNetworks|needClosed, func() ([]*famiv1.SupportEntry, error) {
+	entries, l, ok := load(a, w, r, s, needNetworks|needMeetings|needClosed, func() ([]*famiv1.SupportEntry, error) {
 		return a.listEntries(s, &famiv1.ListSupportEntriesRequest{Parent: parent, Consultant: s.who.Subject, StartDate: p.Start, EndDate: p.End})
 	})
 	if !ok {
@@ -163,10 +163,7 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 		p.TotalMinutes += int64(e.GetDurationMinutes())
 		p.Entries = append(p.Entries, row)
 	}
-	if err := a.fillOptions(s, p, l.networks); err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
+	fillOptions(p, l)
 	a.render(w, code, "hours", p)
 }
 
@@ -183,15 +180,14 @@ func entryLocked(e *famiv1.SupportEntry, closed closedSet) string {
 }
 
 // fillOptions lists the choices of the entry form: the networks, the
-// enums and the recent meetings an entry may name.
-func (a *App) fillOptions(s *session, p *hoursPage, networks map[string]string) (err error) {
-	p.Networks = sortedOptions(networks)
+// enums and the recent meetings an entry may name (lookups l).
+func fillOptions(p *hoursPage, l *lookups) {
+	p.Networks = sortedOptions(l.networks)
 	p.Activities = enumOptions(famiv1.SupportActivity_name, func(n int32) string { return famiv1.SupportActivity(n).String() })
 	p.Modes = enumOptions(famiv1.SupportMode_name, func(n int32) string { return famiv1.SupportMode(n).String() })
 	p.Topics = enumOptions(famiv1.SupportTopic_name, func(n int32) string { return famiv1.SupportTopic(n).String() })
 	p.Operators = enumOptions(famiv1.SupportOperatorRole_name, func(n int32) string { return famiv1.SupportOperatorRole(n).String() })
-	p.Meetings, err = a.recentMeetings(s)
-	return err
+	p.Meetings = l.meetings
 }
 
 // entryFields are the fields of the entry form, by their proto names, so
@@ -285,7 +281,7 @@ func (a *App) editEntryForm(w http.ResponseWriter, r *http.Request, s *session) 
 
 func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
 	name := pathName(r, s, resource.SupportEntries, "entry")
-	e, l, ok := load(a, w, r, s, needNetworks|needClosed, func() (*famiv1.SupportEntry, error) {
+	e, l, ok := load(a, w, r, s, needNetworks|needMeetings|needClosed, func() (*famiv1.SupportEntry, error) {
 		return a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: name})
 	})
 	if !ok {
@@ -304,10 +300,7 @@ func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, cod
 	p := &editPage{hoursPage: hoursPage{frame: a.newFrame(r, s, "hours.edit_title"), Form: fm, RequestID: newRequestID()}, Entry: e}
 	p.Locked = entryLocked(e, l.closed)
 	p.Editable = p.Locked == "" && s.can(a, famiv1.SupportService_UpdateSupportEntry_FullMethodName, &famiv1.UpdateSupportEntryRequest{SupportEntry: e})
-	if err := a.fillOptions(s, &p.hoursPage, l.networks); err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
+	fillOptions(&p.hoursPage, l)
 	a.render(w, code, "entry", p)
 }
 
