@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -469,5 +471,108 @@ func TestStaleEditNamesMeeting(t *testing.T) {
 	}
 	if want := `<th scope="row">Incontro collegato</th><td>` + start.Format("02/01/2006") + ` · Tavolo di coordinamento</td><td></td>`; !strings.Contains(page, want) {
 		t.Errorf("stale edit page lacks %q", want)
+	}
+}
+
+// formValues reads the form of page that posts to action as a browser
+// sends it unchanged: its inputs, each select's selected option ("" for
+// none) and its textareas.
+func formValues(t *testing.T, page, action string) url.Values {
+	t.Helper()
+	fm := regexp.MustCompile(`(?s)<form [^>]*action="` + regexp.QuoteMeta(action) + `".*?</form>`).FindString(page)
+	if fm == "" {
+		t.Fatalf("no form posts to %s", action)
+	}
+	v := url.Values{}
+	for _, in := range regexp.MustCompile(`<input [^>]*name="([^"]*)" value="([^"]*)"`).FindAllStringSubmatch(fm, -1) {
+		v.Add(in[1], html.UnescapeString(in[2]))
+	}
+	for _, sel := range regexp.MustCompile(`(?s)<select [^>]*name="([^"]*)"[^>]*>(.*?)</select>`).FindAllStringSubmatch(fm, -1) {
+		v.Set(sel[1], "")
+		if opt := regexp.MustCompile(`<option value="([^"]*)" selected>`).FindStringSubmatch(sel[2]); opt != nil {
+			v.Set(sel[1], html.UnescapeString(opt[1]))
+		}
+	}
+	for _, ta := range regexp.MustCompile(`(?s)<textarea [^>]*name="([^"]*)"[^>]*>(.*?)</textarea>`).FindAllStringSubmatch(fm, -1) {
+		v.Add(ta[1], html.UnescapeString(ta[2]))
+	}
+	return v
+}
+
+// changedFields are the labels of the rows of the table of what changed.
+func changedFields(page string) []string {
+	table := regexp.MustCompile(`(?s)<caption>.*?</table>`).FindString(page)
+	var out []string
+	for _, row := range regexp.MustCompile(`<th scope="row">([^<]*)</th>`).FindAllStringSubmatch(table, -1) {
+		out = append(out, html.UnescapeString(row[1]))
+	}
+	return out
+}
+
+// TestReportStaleEditRedone: the lead partner's staff edit a quarterly
+// report that the region's admin changes meanwhile. The refused form keeps
+// what the staff typed (a number typed the Italian way included), carries
+// the stored etag and lists only the fields the admin changed; sent
+// again, it saves; the admin's form, now stale in turn, is refused.
+func TestReportStaleEditRedone(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	staff, admin := f.client(t), f.client(t)
+	staff.signIn("staff@lombardia")
+	admin.signIn("admin@lombardia")
+	edit := labReport + "/modifica"
+	name := "regions/lombardia/projects/lab-impact/monitoringReports/2021-q2"
+	stored := func() *famiv1.MonitoringReport {
+		rep, err := famiv1.NewMonitoringServiceClient(f.conn).GetMonitoringReport(f.admin("lombardia"), &famiv1.GetMonitoringReportRequest{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	_, page := staff.do("GET", edit, nil)
+	staffs := formValues(t, page, edit)
+	_, page = admin.do("GET", edit, nil)
+	admins := formValues(t, page, edit)
+
+	admins.Set("ind.0.value", "30")
+	admins.Set("notes", "Dati verificati dalla regione")
+	if res, _ := admin.do("POST", edit, admins); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the admin's edit: status %d, want 303", res.StatusCode)
+	}
+
+	staffs.Set("ind.0.value", "1.234,5")
+	res, page := staff.do("POST", edit, staffs)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("stale edit: status %d, want 422", res.StatusCode)
+	}
+	for _, want := range []string{
+		`<th scope="row">Valori degli indicatori</th><td>30</td><td>1.234,5</td>`,
+		`<th scope="row">Note</th><td>Dati verificati dalla regione</td><td>` + evilEscaped + `</td>`,
+		`name="ind.0.value" value="1.234,5"`, "salva di nuovo il modulo",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("stale report page lacks %q", want)
+		}
+	}
+	if got := changedFields(page); !slices.Equal(got, []string{"Valori degli indicatori", "Note"}) {
+		t.Errorf("the changes listed are %q, want the indicators and the notes only", got)
+	}
+	if got, want := formEtag(t, page), stored().GetEtag(); got != want {
+		t.Fatalf("the stale form carries etag %q, want the stored %q", got, want)
+	}
+
+	staffs.Set("etag", formEtag(t, page))
+	if res, _ := staff.do("POST", edit, staffs); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resubmitted edit: status %d, want 303", res.StatusCode)
+	}
+	if rep := stored(); rep.GetIndicatorValues()[0].GetValue() != 1234.5 || rep.GetNotes() != evil {
+		t.Errorf("after the resubmit: %v, %q; want the staff's 1234.5 and notes", rep.GetIndicatorValues(), rep.GetNotes())
+	}
+	admins.Set("notes", "Di nuovo")
+	if res, _ := admin.do("POST", edit, admins); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("the admin's stale form: status %d, want 422", res.StatusCode)
+	}
+	if got := stored().GetNotes(); got != evil {
+		t.Errorf("a stale edit wrote the notes %q", got)
 	}
 }
