@@ -576,3 +576,50 @@ func TestReportStaleEditRedone(t *testing.T) {
 		t.Errorf("a stale edit wrote the notes %q", got)
 	}
 }
+
+// TestEntryStaleDeleteListsChanges: a delete pressed on a page loaded
+// before someone changed the entry is refused, and the answer lists what
+// changed since the page was loaded (its delete form sends the entry as
+// it showed it) beside the entry as stored now.
+func TestEntryStaleDeleteListsChanges(t *testing.T) {
+	f, c, network := withLoggedHours(t)
+	entry := f.entries("lombardia")[0]
+	edit := "/ore/" + lastID(entry.GetName())
+	_, page := c.do("GET", edit, nil)
+	del := formValues(t, page, edit+"/elimina")
+
+	form := entryForm(c.csrf(edit), network)
+	form.Set("etag", entry.GetEtag())
+	form.Set("duration_minutes", "120")
+	form.Set("notes", "Cambiato nel frattempo")
+	if res, _ := c.do("POST", edit, form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: status %d", res.StatusCode)
+	}
+	res, page := c.do("POST", edit+"/elimina", del)
+	if res.StatusCode != http.StatusUnprocessableEntity || len(f.entries("lombardia")) != 1 {
+		t.Fatalf("stale delete: status %d, want 422 and the entry kept", res.StatusCode)
+	}
+	for _, want := range []string{
+		`<th scope="col">Quando hai aperto la pagina</th>`,
+		`<th scope="row">Durata (minuti)</th><td>120</td><td>90</td>`,
+		`<th scope="row">Note</th><td>Cambiato nel frattempo</td><td></td>`,
+		"Se vuoi ancora eliminarla", `value="120"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("stale delete page lacks %q", want)
+		}
+	}
+	if got := changedFields(page); !slices.Equal(got, []string{"Durata (minuti)", "Note"}) {
+		t.Errorf("the changes listed are %q, want the duration and the notes", got)
+	}
+	if strings.Contains(page, "Ricarica la versione attuale") {
+		t.Errorf("stale delete page offers to reload the delete's address")
+	}
+	again := formValues(t, page, edit+"/elimina")
+	if again.Get("duration_minutes") != "120" || again.Get("etag") != f.entries("lombardia")[0].GetEtag() {
+		t.Fatalf("the delete form sends %v, want the stored entry and etag", again)
+	}
+	if res, _ := c.do("POST", edit+"/elimina", again); res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 0 {
+		t.Errorf("delete confirmed again: status %d, want 303 and no entry left", res.StatusCode)
+	}
+}

@@ -275,28 +275,28 @@ type editPage struct {
 	Locked   string
 }
 
-func (a *App) editEntryForm(w http.ResponseWriter, r *http.Request, s *session) {
-	a.renderEdit(w, r, s, http.StatusOK, nil)
+// entryPages are the support entry's edit page (an entry is created from
+// the hours page).
+func (a *App) entryPages() resourceForm[*famiv1.SupportEntry] {
+	return resourceForm[*famiv1.SupportEntry]{app: a, get: a.getEntry, fields: entryForm, prefix: "support_entry.", render: a.renderEdit,
+		compared: map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
+			"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes"}}
 }
 
-func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	name := pathName(r, s, resource.SupportEntries, "entry")
-	e, l, ok := load(a, w, r, s, needNetworks|needMeetings|needClosed, func() (*famiv1.SupportEntry, error) {
-		return a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: name})
-	})
+func (a *App) getEntry(r *http.Request, s *session) (*famiv1.SupportEntry, error) {
+	return a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: pathName(r, s, resource.SupportEntries, "entry")})
+}
+
+func (a *App) editEntryForm(w http.ResponseWriter, r *http.Request, s *session) {
+	a.entryPages().edit(w, r, s, http.StatusOK, nil)
+}
+
+func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, e *famiv1.SupportEntry) {
+	l, ok := a.pageLookups(w, r, s, needNetworks|needMeetings|needClosed)
 	if !ok {
 		return
 	}
-	if fm == nil {
-		fm = newForm(entryForm(e))
-	}
 	fm.linked = l
-	if len(fm.Values) == 0 { // a refused delete (deleteEntry): the entry as stored
-		fm.Values = entryForm(e)
-	} else {
-		fm.compare(entryForm(e), map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
-			"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes"})
-	}
 	p := &editPage{hoursPage: hoursPage{frame: a.newFrame(r, s, "hours.edit_title"), Form: fm, RequestID: newRequestID()}, Entry: e}
 	p.Locked = entryLocked(e, l.closed)
 	p.Editable = p.Locked == "" && s.can(a, famiv1.SupportService_UpdateSupportEntry_FullMethodName, &famiv1.UpdateSupportEntryRequest{SupportEntry: e})
@@ -305,23 +305,19 @@ func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, cod
 }
 
 func (a *App) updateEntry(w http.ResponseWriter, r *http.Request, s *session) {
-	fm := newForm(r.PostForm)
 	e := entryFromForm(r.PostForm)
 	e.Name = pathName(r, s, resource.SupportEntries, "entry")
 	e.Etag = r.PostFormValue("etag")
 	_, err := a.support.UpdateSupportEntry(s.ctx, &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: e, UpdateMask: &fieldmaskpb.FieldMask{Paths: entryFields}, RequestId: r.PostFormValue("request_id"),
 	})
-	a.submitted(w, r, s, fm, err, "support_entry.", func(code int) { a.renderEdit(w, r, s, code, fm) },
-		"/ore?ok=entry_updated&"+url.Values{"data": {e.GetDate()}}.Encode())
+	a.entryPages().updated(w, r, s, err, "/ore?ok=entry_updated&"+url.Values{"data": {e.GetDate()}}.Encode())
 }
 
 func (a *App) deleteEntry(w http.ResponseWriter, r *http.Request, s *session) {
 	name := pathName(r, s, resource.SupportEntries, "entry")
 	_, err := a.support.DeleteSupportEntry(s.ctx, &famiv1.DeleteSupportEntryRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
-	fm := newForm(nil) // none of the entry's fields: renderEdit shows the stored ones
-	fm.kind = deleting
-	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderEdit(w, r, s, code, fm) }, "/ore?ok=entry_deleted")
+	a.entryPages().deleted(w, r, s, err, "/ore?ok=entry_deleted")
 }
 
 // hoursCSV downloads the user's entries of a period through

@@ -217,6 +217,9 @@ type form struct {
 	// kind is what the submit did: a stale one is answered after it
 	// (StaleNote).
 	kind submitKind
+	// seen are the resource's fields as the page shows them, which its
+	// delete form sends back (Seen).
+	seen url.Values
 }
 
 // submitKind is what a form's submit asks of a resource.
@@ -329,6 +332,38 @@ func (f *form) compare(current url.Values, labels map[string]string) {
 			f.Changes = append(f.Changes, change{Label: msg(labels[name]), Current: cur, Yours: yours})
 		}
 	}
+}
+
+// sent reports whether v holds any of the fields compare reads (a row
+// field by its first row): a delete form sends them as its page showed
+// them, but a client may send the etag alone, and then there is nothing
+// to compare.
+func sent(v url.Values, fields map[string]string) bool {
+	for name := range fields {
+		if v.Has(strings.Replace(name, "%d", "0", 1)) {
+			return true
+		}
+	}
+	return false
+}
+
+// hidden is a form's hidden field.
+type hidden struct{ Name, Value string }
+
+// Seen is the resource's fields as the page shows them, but the etag
+// (which a form carries on its own), in order: the hidden fields of its
+// delete form.
+func (f *form) Seen() []hidden {
+	var out []hidden
+	for _, name := range slices.Sorted(maps.Keys(f.seen)) {
+		if name == "etag" {
+			continue
+		}
+		for _, v := range f.seen[name] {
+			out = append(out, hidden{name, v})
+		}
+	}
+	return out
 }
 
 // fieldValues is the values of a field, or of a row field (see compare),

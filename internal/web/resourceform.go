@@ -29,7 +29,9 @@ type resourceForm[T any] struct {
 // edit renders the page of the stored resource: with fm nil, a form
 // filled from it; else fm as submitted, beside what is stored now and
 // compared with it, so that a stale edit can be compared and redone: the
-// re-shown form keeps what was typed and carries the stored etag.
+// re-shown form keeps what was typed and carries the stored etag. A
+// refused delete (deleted) shows the resource as stored, and, when stale,
+// what changed since its page was loaded.
 func (rf resourceForm[T]) edit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
 	cur, err := rf.get(r, s)
 	if err != nil {
@@ -37,11 +39,18 @@ func (rf resourceForm[T]) edit(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	stored := rf.fields(cur)
-	if fm == nil {
+	switch {
+	case fm == nil:
 		fm = newForm(stored)
-	} else {
+	case fm.kind == deleting:
+		if sent(fm.Values, rf.compared) {
+			fm.compare(stored, rf.compared)
+		}
+		fm.Values = stored
+	default:
 		fm.compare(stored, rf.compared)
 	}
+	fm.seen = stored
 	rf.render(w, r, s, code, fm, cur)
 }
 
@@ -58,5 +67,16 @@ func (rf resourceForm[T]) created(w http.ResponseWriter, r *http.Request, s *ses
 // to next.
 func (rf resourceForm[T]) updated(w http.ResponseWriter, r *http.Request, s *session, err error, next string) {
 	fm := newForm(r.PostForm)
+	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.edit(w, r, s, code, fm) }, next)
+}
+
+// deleted answers a delete's submit (see App.submitted): refused, the page
+// of the resource as stored now (edit), to be confirmed again; success
+// goes to next. The delete form sends, beside the etag, the fields as its
+// page showed them (the "seen" template), so that a stale delete lists
+// what changed since.
+func (rf resourceForm[T]) deleted(w http.ResponseWriter, r *http.Request, s *session, err error, next string) {
+	fm := newForm(r.PostForm)
+	fm.kind = deleting
 	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.edit(w, r, s, code, fm) }, next)
 }
