@@ -565,7 +565,7 @@ func TestReportStaleEditRedone(t *testing.T) {
 	if res, _ := staff.do("POST", edit, staffs); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("resubmitted edit: status %d, want 303", res.StatusCode)
 	}
-	if rep := stored(); rep.GetIndicatorValues()[0].GetValue() != 1234.5 || rep.GetNotes() != evil {
+	if rep := stored(); len(rep.GetIndicatorValues()) != 1 || rep.GetIndicatorValues()[0].GetValue() != 1234.5 || rep.GetNotes() != evil {
 		t.Errorf("after the resubmit: %v, %q; want the staff's 1234.5 and notes", rep.GetIndicatorValues(), rep.GetNotes())
 	}
 	admins.Set("notes", "Di nuovo")
