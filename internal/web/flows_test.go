@@ -595,6 +595,8 @@ func TestEntryStaleDeleteListsChanges(t *testing.T) {
 	if res, _ := c.do("POST", edit, form); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("edit: status %d", res.StatusCode)
 	}
+	// What the delete form sends is shown, as text: a forged value too.
+	del.Set("mode", evil)
 	res, page := c.do("POST", edit+"/elimina", del)
 	if res.StatusCode != http.StatusUnprocessableEntity || len(f.entries("lombardia")) != 1 {
 		t.Fatalf("stale delete: status %d, want 422 and the entry kept", res.StatusCode)
@@ -603,14 +605,15 @@ func TestEntryStaleDeleteListsChanges(t *testing.T) {
 		`<th scope="col">Quando hai aperto la pagina</th>`,
 		`<th scope="row">Durata (minuti)</th><td>120</td><td>90</td>`,
 		`<th scope="row">Note</th><td>Cambiato nel frattempo</td><td></td>`,
+		`<th scope="row">Modalità</th><td>A distanza</td><td>` + evilEscaped + `</td>`,
 		"Se vuoi ancora eliminarla", `value="120"`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("stale delete page lacks %q", want)
 		}
 	}
-	if got := changedFields(page); !slices.Equal(got, []string{"Durata (minuti)", "Note"}) {
-		t.Errorf("the changes listed are %q, want the duration and the notes", got)
+	if got := changedFields(page); !slices.Equal(got, []string{"Durata (minuti)", "Modalità", "Note"}) {
+		t.Errorf("the changes listed are %q, want the duration, the forged mode and the notes", got)
 	}
 	if strings.Contains(page, "Ricarica la versione attuale") {
 		t.Errorf("stale delete page offers to reload the delete's address")
