@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -374,11 +375,20 @@ func TestStaleActionsAskToPressAgain(t *testing.T) {
 	b.signIn("anna@lombardia")
 	ctx := f.admin("lombardia")
 
-	day := time.Now().In(rome()).AddDate(0, 0, 10).Format("02/01/2006")
-	res, _ := b.do("POST", "/incontri", url.Values{"csrf": {b.csrf("/incontri/nuovo")}, "networks": {network}, "kind": {"MEETING_KIND_COORDINATION_TABLE"},
-		"title": {"Tavolo di dicembre"}, "day": {day}, "start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_IN_PERSON"}, "place": {"Bergamo"}})
-	meeting := strings.Split(res.Header.Get("Location"), "?")[0]
-	res, _ = b.do("POST", "/protocolli", url.Values{"csrf": {b.csrf("/protocolli/nuovo")}, "network": {network}, "title": {"Protocollo UdP-CPIA"},
+	schedule := func(days int) string {
+		day := time.Now().In(rome()).AddDate(0, 0, days).Format("02/01/2006")
+		res, _ := b.do("POST", "/incontri", url.Values{"csrf": {b.csrf("/incontri/nuovo")}, "networks": {network}, "kind": {"MEETING_KIND_COORDINATION_TABLE"},
+			"title": {"Tavolo di coordinamento"}, "day": {day}, "start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_IN_PERSON"}, "place": {"Bergamo"}})
+		return strings.Split(res.Header.Get("Location"), "?")[0]
+	}
+	meeting, held := schedule(10), schedule(-10)
+	b.do("POST", held+"/verbale", url.Values{"csrf": {b.csrf(held)}, "minutes": {"Il tavolo ha condiviso il calendario."},
+		"ai.0.description": {"Inviare il calendario"}, "ai.0.owner": {cpia}, "ai.0.due_date": {time.Now().In(rome()).Format("02/01/2006")}})
+	m, err := famiv1.NewMeetingServiceClient(f.conn).GetMeeting(ctx, &famiv1.GetMeetingRequest{Name: "regions/lombardia/meetings/" + lastID(held)})
+	if err != nil || len(m.GetActionItems()) != 1 {
+		t.Fatalf("the held meeting: %v, %v; want one action item", m, err)
+	}
+	res, _ := b.do("POST", "/protocolli", url.Values{"csrf": {b.csrf("/protocolli/nuovo")}, "network": {network}, "title": {"Protocollo UdP-CPIA"},
 		"body": {"Art. 1 - Le parti collaborano."}, "valid_from": {"01/01/2025"}, "party.0.partner": {udp}, "party.0.role": {"PARTY_ROLE_PROPONENT"},
 		"party.1.partner": {cpia}, "party.1.role": {"PARTY_ROLE_SIGNATORY"}})
 	protocol := strings.Split(res.Header.Get("Location"), "?")[0]
@@ -386,20 +396,29 @@ func TestStaleActionsAskToPressAgain(t *testing.T) {
 	for _, tc := range []struct {
 		page, button, typed string
 		change              func() error
-		stored              string // what the page shows of the change
+		stored              []string // what the page shows of the resource as stored
 	}{
 		{meeting, "/annulla", "Sciopero dei trasporti", func() error {
 			_, err := famiv1.NewMeetingServiceClient(f.conn).UpdateMeeting(ctx, &famiv1.UpdateMeetingRequest{
 				Meeting:    &famiv1.Meeting{Name: "regions/lombardia/meetings/" + lastID(meeting), Place: "Bergamo, sala consiliare"},
 				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"place"}}})
 			return err
-		}, "Bergamo, sala consiliare"},
+		}, []string{"Bergamo, sala consiliare"}},
 		{protocol, "/apri", "", func() error {
 			_, err := famiv1.NewProtocolServiceClient(f.conn).UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{
 				Protocol:   &famiv1.Protocol{Name: "regions/lombardia/protocols/" + lastID(protocol), Title: "Protocollo UdP-CPIA 2025"},
 				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
 			return err
-		}, "Protocollo UdP-CPIA 2025"},
+		}, []string{"Protocollo UdP-CPIA 2025"}},
+		{held, "/azioni/" + m.GetActionItems()[0].GetId(), "", func() error {
+			_, page := b.do("GET", held, nil)
+			att := formValues(t, page, held+"/presenze")
+			att.Set("att."+udp, "3")
+			if res, _ := b.do("POST", held+"/presenze", att); res.StatusCode != http.StatusSeeOther {
+				return fmt.Errorf("attendance: status %d", res.StatusCode)
+			}
+			return nil
+		}, []string{`name="att.` + udp + `" value="3"`, "Il tavolo ha condiviso il calendario.</textarea>"}},
 	} {
 		t.Run(tc.button, func(t *testing.T) {
 			buttonEtag := func(page string) string {
@@ -419,7 +438,7 @@ func TestStaleActionsAskToPressAgain(t *testing.T) {
 			if res.StatusCode != http.StatusUnprocessableEntity {
 				t.Fatalf("stale %s: status %d, want 422", tc.button, res.StatusCode)
 			}
-			for _, want := range []string{"Nel frattempo qualcun altro ha modificato questi dati.", "se vuoi ancora procedere, premi di nuovo il pulsante", tc.stored} {
+			for _, want := range append([]string{"Nel frattempo qualcun altro ha modificato questi dati.", "se vuoi ancora procedere, premi di nuovo il pulsante"}, tc.stored...) {
 				if !strings.Contains(page, want) {
 					t.Errorf("stale %s page lacks %q", tc.button, want)
 				}

@@ -236,15 +236,25 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	for _, it := range m.GetActionItems() {
 		p.Items = append(p.Items, actionRow{ActionItem: it, Overdue: it.GetStatus() == famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN && it.GetDueDate() < today})
 	}
-	if fm == nil {
-		v := url.Values{"minutes": {m.GetMinutes()}}
-		for _, at := range m.GetAttendance() {
-			v.Set("att."+at.GetPartner(), strconv.Itoa(int(at.GetAttendees())))
-			for _, rc := range at.GetRoles() {
-				v.Set("att."+at.GetPartner()+"."+rc.GetRole().String(), strconv.Itoa(int(rc.GetCount())))
+	stored := url.Values{"minutes": {m.GetMinutes()}}
+	for _, at := range m.GetAttendance() {
+		stored.Set("att."+at.GetPartner(), strconv.Itoa(int(at.GetAttendees())))
+		for _, rc := range at.GetRoles() {
+			stored.Set("att."+at.GetPartner()+"."+rc.GetRole().String(), strconv.Itoa(int(rc.GetCount())))
+		}
+	}
+	switch {
+	case fm == nil:
+		fm = newForm(stored)
+	case fm.kind == acting:
+		// A refused button shows the meeting as stored (the attendance
+		// and minutes forms too, which a save would otherwise empty),
+		// beside what the button's form sent (a cancellation's reason).
+		for k, v := range stored {
+			if !fm.Values.Has(k) {
+				fm.Values[k] = v
 			}
 		}
-		fm = newForm(v)
 	}
 	p.Form = fm
 	a.render(w, code, "meeting", p)
