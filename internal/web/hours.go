@@ -291,6 +291,8 @@ func (a *App) editEntryForm(w http.ResponseWriter, r *http.Request, s *session) 
 	a.entryPages().edit(w, r, s, http.StatusOK, nil)
 }
 
+// renderEdit renders the page of the entry e with its form fm (see
+// resourceForm.render).
 func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, e *famiv1.SupportEntry) {
 	l, ok := a.pageLookups(w, r, s, needNetworks|needMeetings|needClosed)
 	if !ok {

@@ -6,10 +6,11 @@ import (
 )
 
 // resourceForm is the create-and-edit page of one kind of resource
-// (partners, projects, networks, protocols): how to read the one the path
-// names, show it in the form's fields and render the page. Its methods
-// answer the edit page and the creates and updates alike for every kind,
-// so that each kind states only its own calls and fields.
+// (partners, projects, networks, protocols, support entries, monitoring
+// reports): how to read the one the path names, show it in the form's
+// fields and render the page. Its methods answer the edit page and the
+// creates, updates and deletes alike for every kind, so that each kind
+// states only its own calls and fields.
 type resourceForm[T any] struct {
 	app    *App
 	get    func(r *http.Request, s *session) (T, error)
@@ -18,9 +19,10 @@ type resourceForm[T any] struct {
 	// under which the service names the fields it refuses.
 	prefix string
 	// compared are the fields the form edits, listed after a stale update
-	// where the stored value differs from the typed one (form name ->
-	// catalogue key of the label; see form.compare). A field left out
-	// would be saved over unseen when the re-shown form is submitted.
+	// or delete where the stored value differs from the one typed or shown
+	// (form name -> catalogue key of the label; see form.compare). A field
+	// left out would be saved over unseen when the re-shown form is
+	// submitted.
 	compared map[string]string
 	// render renders the page with fm beside cur (the zero T on a create).
 	render func(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, cur T)
