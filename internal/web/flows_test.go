@@ -560,6 +560,12 @@ func TestReportStaleEditRedone(t *testing.T) {
 	}
 
 	staffs.Set("ind.0.value", "1.234,5")
+	// An amount written another way ("300000" for "300.000,00") is no
+	// change.
+	if committed := staffs.Get("exp.1.committed"); committed != "300.000,00" {
+		t.Fatalf("the form shows 300,000 euros committed as %q", committed)
+	}
+	staffs.Set("exp.1.committed", "300000")
 	res, page := staff.do("POST", edit, staffs)
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("stale edit: status %d, want 422", res.StatusCode)

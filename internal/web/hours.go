@@ -278,7 +278,7 @@ type editPage struct {
 // entryPages are the support entry's edit page (an entry is created from
 // the hours page).
 func (a *App) entryPages() resourceForm[*famiv1.SupportEntry] {
-	return resourceForm[*famiv1.SupportEntry]{app: a, get: a.getEntry, fields: entryForm, prefix: "support_entry.", render: a.renderEdit,
+	return resourceForm[*famiv1.SupportEntry]{app: a, get: a.getEntry, fields: entryForm, read: readForm(entryFromForm), prefix: "support_entry.", render: a.renderEdit,
 		compared: map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
 			"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes"}}
 }

@@ -316,11 +316,14 @@ type change struct {
 
 // compare fills Changes after a stale submit: for each field (form name ->
 // catalogue key of its label) whose stored value differs from the typed
-// one. A name holding %d is a field of numbered rows ("member.%d.partner"),
-// compared as the list of its rows' values. The form then carries the
-// stored etag (Rebased), so that submitting it again, once the user has
-// seen what changed, saves what they typed over it.
-func (f *form) compare(current url.Values, labels map[string]string) {
+// one, both as typed and as read (the form's values as the resource they
+// would save, shown again: read), so that "1.234" typed over a stored
+// 1234 is no change. A name holding %d is a field of numbered rows
+// ("member.%d.partner"), compared as the list of its rows' values. The
+// form then carries the stored etag (Rebased), so that submitting it
+// again, once the user has seen what changed, saves what they typed over
+// it.
+func (f *form) compare(current, read url.Values, labels map[string]string) {
 	if !f.Stale {
 		return
 	}
@@ -328,7 +331,7 @@ func (f *form) compare(current url.Values, labels map[string]string) {
 	f.Rebased = true
 	for _, name := range slices.Sorted(maps.Keys(labels)) {
 		cur, yours := fieldValues(current, name), fieldValues(f.Values, name)
-		if !slices.Equal(cur, yours) {
+		if !slices.Equal(cur, yours) && !slices.Equal(cur, fieldValues(read, name)) {
 			f.Changes = append(f.Changes, change{Label: msg(labels[name]), Current: cur, Yours: yours})
 		}
 	}

@@ -49,6 +49,9 @@ func (a *App) reportPages() resourceForm[plannedReport] {
 			return plannedReport{rep, pr}, err
 		},
 		fields: func(p plannedReport) url.Values { return reportForm(p.report, p.project) },
+		read: func(v url.Values, cur plannedReport) plannedReport {
+			return plannedReport{reportFromForm(v, cur.project), cur.project}
+		},
 		compared: map[string]string{"act.%d.state": "monitoring.activity_states", "act.%d.start": "monitoring.actual_starts",
 			"act.%d.end": "monitoring.actual_ends", "dev.%d.activity": "monitoring.deviation_activities", "dev.%d.description": "monitoring.deviations",
 			"dev.%d.cause": "monitoring.causes", "dev.%d.corrective_action": "monitoring.corrective_actions", "dev.%d.new_date": "monitoring.new_dates",

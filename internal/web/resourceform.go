@@ -15,6 +15,11 @@ type resourceForm[T any] struct {
 	app    *App
 	get    func(r *http.Request, s *session) (T, error)
 	fields func(T) url.Values
+	// read reads a submitted form as the resource it would save (cur is
+	// the stored one, whose plan gives a report's form its rows): compare
+	// lists no change where the typed value is another way of writing
+	// the stored one ("1.234" for 1234).
+	read func(v url.Values, cur T) T
 	// prefix is the request field that holds the resource ("partner."),
 	// under which the service names the fields it refuses.
 	prefix string
@@ -46,11 +51,11 @@ func (rf resourceForm[T]) edit(w http.ResponseWriter, r *http.Request, s *sessio
 		fm = newForm(stored)
 	case fm.kind == deleting:
 		if sent(fm.Values, rf.compared) {
-			fm.compare(stored, rf.compared)
+			fm.compare(stored, rf.fields(rf.read(fm.Values, cur)), rf.compared)
 		}
 		fm.Values = stored
 	default:
-		fm.compare(stored, rf.compared)
+		fm.compare(stored, rf.fields(rf.read(fm.Values, cur)), rf.compared)
 	}
 	fm.seen = stored
 	rf.render(w, r, s, code, fm, cur)
@@ -81,4 +86,9 @@ func (rf resourceForm[T]) deleted(w http.ResponseWriter, r *http.Request, s *ses
 	fm := newForm(r.PostForm)
 	fm.kind = deleting
 	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.edit(w, r, s, code, fm) }, next)
+}
+
+// readForm is a resourceForm's read for a kind whose form reads alone.
+func readForm[T any](from func(url.Values) T) func(url.Values, T) T {
+	return func(v url.Values, _ T) T { return from(v) }
 }
