@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"html"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -264,6 +265,21 @@ func twoAdminsEditing(t *testing.T, f *famid, udp, cpia string) (anna *browserle
 	return anna, formOf(anna), bruno, formOf(bruno)
 }
 
+// savedMeanwhile posts first's form to path, which must save (303), then
+// stale's, read before that save, which must be refused (422): the page
+// refusing it.
+func savedMeanwhile(t *testing.T, path string, first *browserless, firsts url.Values, second *browserless, stale url.Values) string {
+	t.Helper()
+	if res, _ := first.do("POST", path, firsts); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first edit: status %d, want 303", res.StatusCode)
+	}
+	res, page := second.do("POST", path, stale)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("stale edit: status %d, want 422", res.StatusCode)
+	}
+	return page
+}
+
 // TestNetworkStaleEditRedone: two admins edit the same network. The one
 // who saves second sees the other's change beside what they typed, keeps
 // it, and saves it by submitting again; a form still based on an older
@@ -282,16 +298,12 @@ func TestNetworkStaleEditRedone(t *testing.T) {
 	anna, annas, bruno, brunos := twoAdminsEditing(t, f, udp, cpia)
 
 	annas.Set("display_name", "Rete Bergamo Est")
-	if res, _ := anna.do("POST", staleEdit, annas); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("first edit: status %d, want 303", res.StatusCode)
-	}
-
 	// Bruno's form is based on the version before Anna's.
 	brunos.Set("description", "Rete dei servizi della bassa bergamasca")
 	brunos.Set("ats", "ATS Bergamo")
-	res, page := bruno.do("POST", staleEdit, brunos)
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Ricarica la versione attuale") {
-		t.Fatalf("stale edit: status %d; want 422 offering to reload", res.StatusCode)
+	page := savedMeanwhile(t, staleEdit, anna, annas, bruno, brunos)
+	if !strings.Contains(page, "Ricarica la versione attuale") {
+		t.Fatalf("stale edit: want 422 offering to reload")
 	}
 	for _, want := range []string{
 		`<th scope="row">Denominazione</th><td>Rete Bergamo Est</td><td>Rete Bergamo</td>`,
@@ -341,14 +353,8 @@ func TestStaleEditNamesLinkedResources(t *testing.T) {
 	anna, annas, bruno, brunos := twoAdminsEditing(t, f, udp, cpia)
 
 	annas.Set("member.1.partner", comune)
-	if res, _ := anna.do("POST", staleEdit, annas); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("first edit: status %d, want 303", res.StatusCode)
-	}
 	brunos.Set("description", "Rete dei servizi della bassa bergamasca")
-	res, page := bruno.do("POST", staleEdit, brunos)
-	if res.StatusCode != http.StatusUnprocessableEntity {
-		t.Fatalf("stale edit: status %d, want 422", res.StatusCode)
-	}
+	page := savedMeanwhile(t, staleEdit, anna, annas, bruno, brunos)
 	if want := `<th scope="row">Membri</th><td>Ufficio di Piano di Bergamo, Comune di Bergamo</td><td>Ufficio di Piano di Bergamo, CPIA Bergamo</td>`; !strings.Contains(page, want) {
 		t.Errorf("stale edit page lacks %q", want)
 	}
@@ -480,14 +486,9 @@ func TestStaleEditNamesMeeting(t *testing.T) {
 	form := entryForm(c.csrf(edit), network)
 	form.Set("etag", entry.GetEtag())
 	form.Set("meeting", m.GetName())
-	if res, _ := c.do("POST", edit, form); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("first edit: status %d, want 303", res.StatusCode)
-	}
-	form.Set("meeting", "")
-	res, page := c.do("POST", edit, form)
-	if res.StatusCode != http.StatusUnprocessableEntity {
-		t.Fatalf("stale edit: status %d, want 422", res.StatusCode)
-	}
+	stale := maps.Clone(form)
+	stale.Set("meeting", "")
+	page := savedMeanwhile(t, edit, c, form, c, stale)
 	if want := `<th scope="row">Incontro collegato</th><td>` + start.Format("02/01/2006") + ` · Tavolo di coordinamento</td><td></td>`; !strings.Contains(page, want) {
 		t.Errorf("stale edit page lacks %q", want)
 	}
@@ -534,11 +535,7 @@ func changedFields(page string) []string {
 // the stored etag and lists only the fields the admin changed; sent
 // again, it saves; the admin's form, now stale in turn, is refused.
 func TestReportStaleEditRedone(t *testing.T) {
-	f := startFamid(t)
-	setupMonitoring(f)
-	staff, admin := f.client(t), f.client(t)
-	staff.signIn("staff@lombardia")
-	admin.signIn("admin@lombardia")
+	f, staff, admin := monitoringClients(t)
 	edit := labReport + "/modifica"
 	name := "regions/lombardia/projects/lab-impact/monitoringReports/2021-q2"
 	stored := func() *famiv1.MonitoringReport {
@@ -555,10 +552,6 @@ func TestReportStaleEditRedone(t *testing.T) {
 
 	admins.Set("ind.0.value", "30")
 	admins.Set("notes", "Dati verificati dalla regione")
-	if res, _ := admin.do("POST", edit, admins); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("the admin's edit: status %d, want 303", res.StatusCode)
-	}
-
 	staffs.Set("ind.0.value", "1.234,5")
 	// An amount written another way ("300000" for "300.000,00") is no
 	// change.
@@ -566,10 +559,7 @@ func TestReportStaleEditRedone(t *testing.T) {
 		t.Fatalf("the form shows 300,000 euros committed as %q", committed)
 	}
 	staffs.Set("exp.1.committed", "300000")
-	res, page := staff.do("POST", edit, staffs)
-	if res.StatusCode != http.StatusUnprocessableEntity {
-		t.Fatalf("stale edit: status %d, want 422", res.StatusCode)
-	}
+	page = savedMeanwhile(t, edit, admin, admins, staff, staffs)
 	for _, want := range []string{
 		`<th scope="row">Valori degli indicatori</th><td>30</td><td>1.234,5</td>`,
 		`<th scope="row">Note</th><td>Dati verificati dalla regione</td><td>` + evilEscaped + `</td>`,
