@@ -399,11 +399,7 @@ func TestStaleActionsAskToPressAgain(t *testing.T) {
 		"party.1.partner": {cpia}, "party.1.role": {"PARTY_ROLE_SIGNATORY"}})
 	protocol := strings.Split(res.Header.Get("Location"), "?")[0]
 
-	for _, tc := range []struct {
-		page, button, typed string
-		change              func() error
-		stored              []string // what the page shows of the resource as stored
-	}{
+	for _, tc := range []staleButton{
 		{meeting, "/annulla", "Sciopero dei trasporti", func() error {
 			_, err := famiv1.NewMeetingServiceClient(f.conn).UpdateMeeting(ctx, &famiv1.UpdateMeetingRequest{
 				Meeting:    &famiv1.Meeting{Name: "regions/lombardia/meetings/" + lastID(meeting), Place: "Bergamo, sala consiliare"},
@@ -426,46 +422,77 @@ func TestStaleActionsAskToPressAgain(t *testing.T) {
 			return nil
 		}, []string{`name="att.` + udp + `" value="3"`, "Il tavolo ha condiviso il calendario.</textarea>"}},
 	} {
-		t.Run(tc.button, func(t *testing.T) {
-			buttonEtag := func(page string) string {
-				m := regexp.MustCompile(`action="` + tc.page + tc.button + `"[^>]*>.*?name="etag" value="([^"]*)"`).FindStringSubmatch(strings.ReplaceAll(page, "\n", " "))
-				if m == nil {
-					t.Fatalf("no %s button on %s", tc.button, tc.page)
-				}
-				return m[1]
-			}
-			_, page := b.do("GET", tc.page, nil)
-			loaded := buttonEtag(page)
-			if err := tc.change(); err != nil {
-				t.Fatal(err)
-			}
-			form := url.Values{"csrf": {b.csrf(tc.page)}, "etag": {loaded}, "reason": {tc.typed}}
-			res, page := b.do("POST", tc.page+tc.button, form)
-			if res.StatusCode != http.StatusUnprocessableEntity {
-				t.Fatalf("stale %s: status %d, want 422", tc.button, res.StatusCode)
-			}
-			for _, want := range append([]string{"Nel frattempo qualcun altro ha modificato questi dati.", "se vuoi ancora procedere, premi di nuovo il pulsante"}, tc.stored...) {
-				if !strings.Contains(page, want) {
-					t.Errorf("stale %s page lacks %q", tc.button, want)
-				}
-			}
-			for _, wrong := range []string{"ancora qui sotto", "Ricarica la versione attuale"} {
-				if strings.Contains(page, wrong) {
-					t.Errorf("stale %s page says %q, which does not fit a button", tc.button, wrong)
-				}
-			}
-			if tc.typed != "" && !strings.Contains(page, `value="`+tc.typed+`"`) {
-				t.Errorf("stale %s page lost the typed %q", tc.button, tc.typed)
-			}
-			current := buttonEtag(page)
-			if current == loaded {
-				t.Fatalf("the %s button still carries the etag the page was loaded with", tc.button)
-			}
-			form.Set("etag", current)
-			if res, _ := b.do("POST", tc.page+tc.button, form); res.StatusCode != http.StatusSeeOther {
-				t.Errorf("%s pressed again: status %d, want 303", tc.button, res.StatusCode)
-			}
-		})
+		t.Run(tc.button, func(t *testing.T) { tc.press(t, b) })
+	}
+}
+
+// staleButton is a button of page (its form posts to page+button) pressed
+// after change changed the resource the page shows, with typed in the
+// reason field of the button's form when it has one.
+type staleButton struct {
+	page, button, typed string
+	change              func() error
+	stored              []string // what the page shows of the resource as stored
+}
+
+// press checks that the stale button is refused in words fit for a
+// button, on a page that shows the stored resource (stored), and that it
+// acts once pressed again.
+func (tc staleButton) press(t *testing.T, b *browserless) {
+	t.Helper()
+	buttonEtag := func(page string) string {
+		m := regexp.MustCompile(`action="` + tc.page + tc.button + `"[^>]*>.*?name="etag" value="([^"]*)"`).FindStringSubmatch(strings.ReplaceAll(page, "\n", " "))
+		if m == nil {
+			t.Fatalf("no %s button on %s", tc.button, tc.page)
+		}
+		return m[1]
+	}
+	_, page := b.do("GET", tc.page, nil)
+	loaded := buttonEtag(page)
+	if err := tc.change(); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"csrf": {b.csrf(tc.page)}, "etag": {loaded}, "reason": {tc.typed}}
+	res, page := b.do("POST", tc.page+tc.button, form)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("stale %s: status %d, want 422", tc.button, res.StatusCode)
+	}
+	for _, want := range append([]string{"Nel frattempo qualcun altro ha modificato questi dati.", "se vuoi ancora procedere, premi di nuovo il pulsante"}, tc.stored...) {
+		if !strings.Contains(page, want) {
+			t.Errorf("stale %s page lacks %q", tc.button, want)
+		}
+	}
+	for _, wrong := range []string{"ancora qui sotto", "Ricarica la versione attuale"} {
+		if strings.Contains(page, wrong) {
+			t.Errorf("stale %s page says %q, which does not fit a button", tc.button, wrong)
+		}
+	}
+	if tc.typed != "" && !strings.Contains(page, `value="`+tc.typed+`"`) {
+		t.Errorf("stale %s page lost the typed %q", tc.button, tc.typed)
+	}
+	current := buttonEtag(page)
+	if current == loaded {
+		t.Fatalf("the %s button still carries the etag the page was loaded with", tc.button)
+	}
+	form.Set("etag", current)
+	if res, _ := b.do("POST", tc.page+tc.button, form); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("%s pressed again: status %d, want 303", tc.button, res.StatusCode)
+	}
+}
+
+// TestStaleReportSubmit: a report's submit button pressed on a page read
+// before the region changed the report is refused as a button is
+// (staleButton), and submits once pressed again.
+func TestStaleReportSubmit(t *testing.T) {
+	f, staff, _ := monitoringClients(t)
+	staleButton{labReport, "/invia", "", func() error {
+		_, err := famiv1.NewMonitoringServiceClient(f.conn).UpdateMonitoringReport(f.admin("lombardia"), &famiv1.UpdateMonitoringReportRequest{
+			MonitoringReport: &famiv1.MonitoringReport{Name: "regions/lombardia/projects/lab-impact/monitoringReports/2021-q2", Notes: "Dati verificati dalla regione"},
+			UpdateMask:       &fieldmaskpb.FieldMask{Paths: []string{"notes"}}})
+		return err
+	}, []string{"Dati verificati dalla regione"}}.press(t, staff)
+	if got := f.reportState("2021-q2"); got != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED {
+		t.Errorf("after pressing again the report is %v, want submitted", got)
 	}
 }
 
