@@ -1,11 +1,19 @@
 package web_test
 
 import (
+	"fmt"
+	"html"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/principal"
@@ -257,6 +265,21 @@ func twoAdminsEditing(t *testing.T, f *famid, udp, cpia string) (anna *browserle
 	return anna, formOf(anna), bruno, formOf(bruno)
 }
 
+// savedMeanwhile posts first's form to path, which must save (303), then
+// stale's, read before that save, which must be refused (422): the page
+// refusing it.
+func savedMeanwhile(t *testing.T, path string, first *browserless, firsts url.Values, second *browserless, stale url.Values) string {
+	t.Helper()
+	if res, _ := first.do("POST", path, firsts); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first edit: status %d, want 303", res.StatusCode)
+	}
+	res, page := second.do("POST", path, stale)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("stale edit: status %d, want 422", res.StatusCode)
+	}
+	return page
+}
+
 // TestNetworkStaleEditRedone: two admins edit the same network. The one
 // who saves second sees the other's change beside what they typed, keeps
 // it, and saves it by submitting again; a form still based on an older
@@ -275,16 +298,12 @@ func TestNetworkStaleEditRedone(t *testing.T) {
 	anna, annas, bruno, brunos := twoAdminsEditing(t, f, udp, cpia)
 
 	annas.Set("display_name", "Rete Bergamo Est")
-	if res, _ := anna.do("POST", staleEdit, annas); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("first edit: status %d, want 303", res.StatusCode)
-	}
-
 	// Bruno's form is based on the version before Anna's.
 	brunos.Set("description", "Rete dei servizi della bassa bergamasca")
 	brunos.Set("ats", "ATS Bergamo")
-	res, page := bruno.do("POST", staleEdit, brunos)
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Ricarica la versione attuale") {
-		t.Fatalf("stale edit: status %d; want 422 offering to reload", res.StatusCode)
+	page := savedMeanwhile(t, staleEdit, anna, annas, bruno, brunos)
+	if !strings.Contains(page, "Ricarica la versione attuale") {
+		t.Fatalf("stale edit: want 422 offering to reload")
 	}
 	for _, want := range []string{
 		`<th scope="row">Denominazione</th><td>Rete Bergamo Est</td><td>Rete Bergamo</td>`,
@@ -334,14 +353,8 @@ func TestStaleEditNamesLinkedResources(t *testing.T) {
 	anna, annas, bruno, brunos := twoAdminsEditing(t, f, udp, cpia)
 
 	annas.Set("member.1.partner", comune)
-	if res, _ := anna.do("POST", staleEdit, annas); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("first edit: status %d, want 303", res.StatusCode)
-	}
 	brunos.Set("description", "Rete dei servizi della bassa bergamasca")
-	res, page := bruno.do("POST", staleEdit, brunos)
-	if res.StatusCode != http.StatusUnprocessableEntity {
-		t.Fatalf("stale edit: status %d, want 422", res.StatusCode)
-	}
+	page := savedMeanwhile(t, staleEdit, anna, annas, bruno, brunos)
 	if want := `<th scope="row">Membri</th><td>Ufficio di Piano di Bergamo, Comune di Bergamo</td><td>Ufficio di Piano di Bergamo, CPIA Bergamo</td>`; !strings.Contains(page, want) {
 		t.Errorf("stale edit page lacks %q", want)
 	}
@@ -350,5 +363,308 @@ func TestStaleEditNamesLinkedResources(t *testing.T) {
 	table := regexp.MustCompile(`(?s)<caption>.*?</table>`).FindString(page)
 	if rows := regexp.MustCompile(`<th scope="row">([^<]*)</th>`).FindAllStringSubmatch(table, -1); len(rows) != 2 || rows[0][1] != "Descrizione" || rows[1][1] != "Membri" {
 		t.Errorf("the changes listed are %q, want Descrizione and Membri", rows)
+	}
+}
+
+// TestStaleActionsAskToPressAgain: a button pressed on a page read before
+// someone changed the resource (cancelling a meeting, opening a protocol
+// for signature) is refused. The answer shows the resource as stored now
+// and says so in words fit for a button, not "your values are still
+// below"; it offers no reload of the button's address (a POST-only path);
+// the button carries the stored etag and acts once pressed again.
+func TestStaleActionsAskToPressAgain(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
+	b := f.client(t)
+	b.signIn("anna@lombardia")
+	ctx := f.admin("lombardia")
+
+	schedule := func(days int) string {
+		day := time.Now().In(rome()).AddDate(0, 0, days).Format("02/01/2006")
+		res, _ := b.do("POST", "/incontri", url.Values{"csrf": {b.csrf("/incontri/nuovo")}, "networks": {network}, "kind": {"MEETING_KIND_COORDINATION_TABLE"},
+			"title": {"Tavolo di coordinamento"}, "day": {day}, "start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_IN_PERSON"}, "place": {"Bergamo"}})
+		return strings.Split(res.Header.Get("Location"), "?")[0]
+	}
+	meeting, held := schedule(10), schedule(-10)
+	b.do("POST", held+"/verbale", url.Values{"csrf": {b.csrf(held)}, "minutes": {"Il tavolo ha condiviso il calendario."},
+		"ai.0.description": {"Inviare il calendario"}, "ai.0.owner": {cpia}, "ai.0.due_date": {time.Now().In(rome()).Format("02/01/2006")}})
+	m, err := famiv1.NewMeetingServiceClient(f.conn).GetMeeting(ctx, &famiv1.GetMeetingRequest{Name: "regions/lombardia/meetings/" + lastID(held)})
+	if err != nil || len(m.GetActionItems()) != 1 {
+		t.Fatalf("the held meeting: %v, %v; want one action item", m, err)
+	}
+	res, _ := b.do("POST", "/protocolli", url.Values{"csrf": {b.csrf("/protocolli/nuovo")}, "network": {network}, "title": {"Protocollo UdP-CPIA"},
+		"body": {"Art. 1 - Le parti collaborano."}, "valid_from": {"01/01/2025"}, "party.0.partner": {udp}, "party.0.role": {"PARTY_ROLE_PROPONENT"},
+		"party.1.partner": {cpia}, "party.1.role": {"PARTY_ROLE_SIGNATORY"}})
+	protocol := strings.Split(res.Header.Get("Location"), "?")[0]
+
+	for _, tc := range []staleButton{
+		{meeting, "/annulla", "Sciopero dei trasporti", func() error {
+			_, err := famiv1.NewMeetingServiceClient(f.conn).UpdateMeeting(ctx, &famiv1.UpdateMeetingRequest{
+				Meeting:    &famiv1.Meeting{Name: "regions/lombardia/meetings/" + lastID(meeting), Place: "Bergamo, sala consiliare"},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"place"}}})
+			return err
+		}, []string{"Bergamo, sala consiliare"}},
+		{protocol, "/apri", "", func() error {
+			_, err := famiv1.NewProtocolServiceClient(f.conn).UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{
+				Protocol:   &famiv1.Protocol{Name: "regions/lombardia/protocols/" + lastID(protocol), Title: "Protocollo UdP-CPIA 2025"},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
+			return err
+		}, []string{"Protocollo UdP-CPIA 2025"}},
+		{held, "/azioni/" + m.GetActionItems()[0].GetId(), "", func() error {
+			_, page := b.do("GET", held, nil)
+			att := formValues(t, page, held+"/presenze")
+			att.Set("att."+udp, "3")
+			if res, _ := b.do("POST", held+"/presenze", att); res.StatusCode != http.StatusSeeOther {
+				return fmt.Errorf("attendance: status %d", res.StatusCode)
+			}
+			return nil
+		}, []string{`name="att.` + udp + `" value="3"`, "Il tavolo ha condiviso il calendario.</textarea>"}},
+	} {
+		t.Run(tc.button, func(t *testing.T) { tc.press(t, b) })
+	}
+}
+
+// staleButton is a button of page (its form posts to page+button) pressed
+// after change changed the resource the page shows, with typed in the
+// reason field of the button's form when it has one.
+type staleButton struct {
+	page, button, typed string
+	change              func() error
+	stored              []string // what the page shows of the resource as stored
+}
+
+// press checks that the stale button is refused in words fit for a
+// button, on a page that shows the stored resource (stored), and that it
+// acts once pressed again.
+func (tc staleButton) press(t *testing.T, b *browserless) {
+	t.Helper()
+	buttonEtag := func(page string) string {
+		m := regexp.MustCompile(`action="` + tc.page + tc.button + `"[^>]*>.*?name="etag" value="([^"]*)"`).FindStringSubmatch(strings.ReplaceAll(page, "\n", " "))
+		if m == nil {
+			t.Fatalf("no %s button on %s", tc.button, tc.page)
+		}
+		return m[1]
+	}
+	_, page := b.do("GET", tc.page, nil)
+	loaded := buttonEtag(page)
+	if err := tc.change(); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"csrf": {b.csrf(tc.page)}, "etag": {loaded}, "reason": {tc.typed}}
+	res, page := b.do("POST", tc.page+tc.button, form)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("stale %s: status %d, want 422", tc.button, res.StatusCode)
+	}
+	for _, want := range append([]string{"Nel frattempo qualcun altro ha modificato questi dati.", "se vuoi ancora procedere, premi di nuovo il pulsante"}, tc.stored...) {
+		if !strings.Contains(page, want) {
+			t.Errorf("stale %s page lacks %q", tc.button, want)
+		}
+	}
+	for _, wrong := range []string{"ancora qui sotto", "Ricarica la versione attuale"} {
+		if strings.Contains(page, wrong) {
+			t.Errorf("stale %s page says %q, which does not fit a button", tc.button, wrong)
+		}
+	}
+	if tc.typed != "" && !strings.Contains(page, `value="`+tc.typed+`"`) {
+		t.Errorf("stale %s page lost the typed %q", tc.button, tc.typed)
+	}
+	current := buttonEtag(page)
+	if current == loaded {
+		t.Fatalf("the %s button still carries the etag the page was loaded with", tc.button)
+	}
+	form.Set("etag", current)
+	if res, _ := b.do("POST", tc.page+tc.button, form); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("%s pressed again: status %d, want 303", tc.button, res.StatusCode)
+	}
+}
+
+// TestStaleReportSubmit: a report's submit button pressed on a page read
+// before the region changed the report is refused as a button is
+// (staleButton), and submits once pressed again.
+func TestStaleReportSubmit(t *testing.T) {
+	f, staff, _ := monitoringClients(t)
+	staleButton{labReport, "/invia", "", func() error {
+		_, err := famiv1.NewMonitoringServiceClient(f.conn).UpdateMonitoringReport(f.admin("lombardia"), &famiv1.UpdateMonitoringReportRequest{
+			MonitoringReport: &famiv1.MonitoringReport{Name: "regions/lombardia/projects/lab-impact/monitoringReports/2021-q2", Notes: "Dati verificati dalla regione"},
+			UpdateMask:       &fieldmaskpb.FieldMask{Paths: []string{"notes"}}})
+		return err
+	}, []string{"Dati verificati dalla regione"}}.press(t, staff)
+	if got := f.reportState("2021-q2"); got != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED {
+		t.Errorf("after pressing again the report is %v, want submitted", got)
+	}
+}
+
+// TestStaleEditNamesMeeting: the table of what changed under a stale
+// support entry names the meeting the entry links to as the form's choice
+// does (its day and title), not by its id.
+func TestStaleEditNamesMeeting(t *testing.T) {
+	f, c, network := withLoggedHours(t)
+	start := time.Now().In(rome()).AddDate(0, 0, -2)
+	m, err := famiv1.NewMeetingServiceClient(f.conn).CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia",
+		Meeting: &famiv1.Meeting{Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo di coordinamento",
+			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(2 * time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_IN_PERSON, Place: "Bergamo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := f.entries("lombardia")[0]
+	edit := "/ore/" + lastID(entry.GetName())
+	form := entryForm(c.csrf(edit), network)
+	form.Set("etag", entry.GetEtag())
+	form.Set("meeting", m.GetName())
+	stale := maps.Clone(form)
+	stale.Set("meeting", "")
+	page := savedMeanwhile(t, edit, c, form, c, stale)
+	if want := `<th scope="row">Incontro collegato</th><td>` + start.Format("02/01/2006") + ` · Tavolo di coordinamento</td><td></td>`; !strings.Contains(page, want) {
+		t.Errorf("stale edit page lacks %q", want)
+	}
+}
+
+// formValues reads the form of page that posts to action as a browser
+// sends it unchanged: its inputs, each select's selected option ("" for
+// none) and its textareas.
+func formValues(t *testing.T, page, action string) url.Values {
+	t.Helper()
+	fm := regexp.MustCompile(`(?s)<form [^>]*action="` + regexp.QuoteMeta(action) + `".*?</form>`).FindString(page)
+	if fm == "" {
+		t.Fatalf("no form posts to %s", action)
+	}
+	v := url.Values{}
+	for _, in := range regexp.MustCompile(`<input [^>]*name="([^"]*)" value="([^"]*)"`).FindAllStringSubmatch(fm, -1) {
+		v.Add(in[1], html.UnescapeString(in[2]))
+	}
+	for _, sel := range regexp.MustCompile(`(?s)<select [^>]*name="([^"]*)"[^>]*>(.*?)</select>`).FindAllStringSubmatch(fm, -1) {
+		v.Set(sel[1], "")
+		if opt := regexp.MustCompile(`<option value="([^"]*)" selected>`).FindStringSubmatch(sel[2]); opt != nil {
+			v.Set(sel[1], html.UnescapeString(opt[1]))
+		}
+	}
+	for _, ta := range regexp.MustCompile(`(?s)<textarea [^>]*name="([^"]*)"[^>]*>(.*?)</textarea>`).FindAllStringSubmatch(fm, -1) {
+		v.Add(ta[1], html.UnescapeString(ta[2]))
+	}
+	return v
+}
+
+// changedFields are the labels of the rows of the table of what changed.
+func changedFields(page string) []string {
+	table := regexp.MustCompile(`(?s)<caption>.*?</table>`).FindString(page)
+	var out []string
+	for _, row := range regexp.MustCompile(`<th scope="row">([^<]*)</th>`).FindAllStringSubmatch(table, -1) {
+		out = append(out, html.UnescapeString(row[1]))
+	}
+	return out
+}
+
+// TestReportStaleEditRedone: the lead partner's staff edit a quarterly
+// report that the region's admin changes meanwhile. The refused form keeps
+// what the staff typed (a number typed the Italian way included), carries
+// the stored etag and lists only the fields the admin changed; sent
+// again, it saves; the admin's form, now stale in turn, is refused.
+func TestReportStaleEditRedone(t *testing.T) {
+	f, staff, admin := monitoringClients(t)
+	edit := labReport + "/modifica"
+	name := "regions/lombardia/projects/lab-impact/monitoringReports/2021-q2"
+	stored := func() *famiv1.MonitoringReport {
+		rep, err := famiv1.NewMonitoringServiceClient(f.conn).GetMonitoringReport(f.admin("lombardia"), &famiv1.GetMonitoringReportRequest{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	_, page := staff.do("GET", edit, nil)
+	staffs := formValues(t, page, edit)
+	_, page = admin.do("GET", edit, nil)
+	admins := formValues(t, page, edit)
+
+	admins.Set("ind.0.value", "30")
+	admins.Set("notes", "Dati verificati dalla regione")
+	staffs.Set("ind.0.value", "1.234,5")
+	// An amount written another way ("300000" for "300.000,00") is no
+	// change.
+	if committed := staffs.Get("exp.1.committed"); committed != "300.000,00" {
+		t.Fatalf("the form shows 300,000 euros committed as %q", committed)
+	}
+	staffs.Set("exp.1.committed", "300000")
+	page = savedMeanwhile(t, edit, admin, admins, staff, staffs)
+	for _, want := range []string{
+		`<th scope="row">Valori degli indicatori</th><td>30</td><td>1.234,5</td>`,
+		`<th scope="row">Note</th><td>Dati verificati dalla regione</td><td>` + evilEscaped + `</td>`,
+		`name="ind.0.value" value="1.234,5"`, "salva di nuovo il modulo",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("stale report page lacks %q", want)
+		}
+	}
+	if got := changedFields(page); !slices.Equal(got, []string{"Valori degli indicatori", "Note"}) {
+		t.Errorf("the changes listed are %q, want the indicators and the notes only", got)
+	}
+	if got, want := formEtag(t, page), stored().GetEtag(); got != want {
+		t.Fatalf("the stale form carries etag %q, want the stored %q", got, want)
+	}
+
+	staffs.Set("etag", formEtag(t, page))
+	if res, _ := staff.do("POST", edit, staffs); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resubmitted edit: status %d, want 303", res.StatusCode)
+	}
+	if rep := stored(); len(rep.GetIndicatorValues()) != 1 || rep.GetIndicatorValues()[0].GetValue() != 1234.5 || rep.GetNotes() != evil {
+		t.Errorf("after the resubmit: %v, %q; want the staff's 1234.5 and notes", rep.GetIndicatorValues(), rep.GetNotes())
+	}
+	admins.Set("notes", "Di nuovo")
+	if res, _ := admin.do("POST", edit, admins); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("the admin's stale form: status %d, want 422", res.StatusCode)
+	}
+	if got := stored().GetNotes(); got != evil {
+		t.Errorf("a stale edit wrote the notes %q", got)
+	}
+}
+
+// TestEntryStaleDeleteListsChanges: a delete pressed on a page loaded
+// before someone changed the entry is refused, and the answer lists what
+// changed since the page was loaded (its delete form sends the entry as
+// it showed it) beside the entry as stored now.
+func TestEntryStaleDeleteListsChanges(t *testing.T) {
+	f, c, network := withLoggedHours(t)
+	entry := f.entries("lombardia")[0]
+	edit := "/ore/" + lastID(entry.GetName())
+	_, page := c.do("GET", edit, nil)
+	del := formValues(t, page, edit+"/elimina")
+
+	form := entryForm(c.csrf(edit), network)
+	form.Set("etag", entry.GetEtag())
+	form.Set("duration_minutes", "120")
+	form.Set("notes", "Cambiato nel frattempo")
+	if res, _ := c.do("POST", edit, form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: status %d", res.StatusCode)
+	}
+	// What the delete form sends is shown, as text: a forged value too.
+	del.Set("mode", evil)
+	res, page := c.do("POST", edit+"/elimina", del)
+	if res.StatusCode != http.StatusUnprocessableEntity || len(f.entries("lombardia")) != 1 {
+		t.Fatalf("stale delete: status %d, want 422 and the entry kept", res.StatusCode)
+	}
+	for _, want := range []string{
+		`<th scope="col">Quando hai aperto la pagina</th>`,
+		`<th scope="row">Durata (minuti)</th><td>120</td><td>90</td>`,
+		`<th scope="row">Note</th><td>Cambiato nel frattempo</td><td></td>`,
+		`<th scope="row">Modalità</th><td>A distanza</td><td>` + evilEscaped + `</td>`,
+		"Se vuoi ancora eliminarla", `value="120"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("stale delete page lacks %q", want)
+		}
+	}
+	if got := changedFields(page); !slices.Equal(got, []string{"Durata (minuti)", "Modalità", "Note"}) {
+		t.Errorf("the changes listed are %q, want the duration, the forged mode and the notes", got)
+	}
+	if strings.Contains(page, "Ricarica la versione attuale") {
+		t.Errorf("stale delete page offers to reload the delete's address")
+	}
+	again := formValues(t, page, edit+"/elimina")
+	if again.Get("duration_minutes") != "120" || again.Get("etag") != f.entries("lombardia")[0].GetEtag() {
+		t.Fatalf("the delete form sends %v, want the stored entry and etag", again)
+	}
+	if res, _ := c.do("POST", edit+"/elimina", again); res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 0 {
+		t.Errorf("delete confirmed again: status %d, want 303 and no entry left", res.StatusCode)
 	}
 }

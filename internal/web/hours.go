@@ -150,7 +150,7 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 	p.CanExport = s.can(a, famiv1.SupportService_ExportSupportEntries_FullMethodName, &famiv1.ExportSupportEntriesRequest{Parent: parent})
 	p.CSVURL = "/ore.csv?" + url.Values{"dal": {p.Start}, "al": {p.End}}.Encode()
 
-	entries, l, ok := load(a, w, r, s, needNetworks|needClosed, func() ([]*famiv1.SupportEntry, error) {
+	entries, l, ok := load(a, w, r, s, needNetworks|needMeetings|needClosed, func() ([]*famiv1.SupportEntry, error) {
 		return a.listEntries(s, &famiv1.ListSupportEntriesRequest{Parent: parent, Consultant: s.who.Subject, StartDate: p.Start, EndDate: p.End})
 	})
 	if !ok {
@@ -163,10 +163,7 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 		p.TotalMinutes += int64(e.GetDurationMinutes())
 		p.Entries = append(p.Entries, row)
 	}
-	if err := a.fillOptions(s, p, l.networks); err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
+	fillOptions(p, l)
 	a.render(w, code, "hours", p)
 }
 
@@ -183,15 +180,14 @@ func entryLocked(e *famiv1.SupportEntry, closed closedSet) string {
 }
 
 // fillOptions lists the choices of the entry form: the networks, the
-// enums and the recent meetings an entry may name.
-func (a *App) fillOptions(s *session, p *hoursPage, networks map[string]string) (err error) {
-	p.Networks = sortedOptions(networks)
+// enums and the recent meetings an entry may name (lookups l).
+func fillOptions(p *hoursPage, l *lookups) {
+	p.Networks = sortedOptions(l.networks)
 	p.Activities = enumOptions(famiv1.SupportActivity_name, func(n int32) string { return famiv1.SupportActivity(n).String() })
 	p.Modes = enumOptions(famiv1.SupportMode_name, func(n int32) string { return famiv1.SupportMode(n).String() })
 	p.Topics = enumOptions(famiv1.SupportTopic_name, func(n int32) string { return famiv1.SupportTopic(n).String() })
 	p.Operators = enumOptions(famiv1.SupportOperatorRole_name, func(n int32) string { return famiv1.SupportOperatorRole(n).String() })
-	p.Meetings, err = a.recentMeetings(s)
-	return err
+	p.Meetings = l.meetings
 }
 
 // entryFields are the fields of the entry form, by their proto names, so
@@ -279,60 +275,51 @@ type editPage struct {
 	Locked   string
 }
 
-func (a *App) editEntryForm(w http.ResponseWriter, r *http.Request, s *session) {
-	a.renderEdit(w, r, s, http.StatusOK, nil)
+// entryPages are the support entry's edit page (an entry is created from
+// the hours page).
+func (a *App) entryPages() resourceForm[*famiv1.SupportEntry] {
+	return resourceForm[*famiv1.SupportEntry]{app: a, get: a.getEntry, fields: entryForm, read: readForm(entryFromForm), prefix: "support_entry.", render: a.renderEdit,
+		compared: map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
+			"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes"}}
 }
 
-func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	name := pathName(r, s, resource.SupportEntries, "entry")
-	e, l, ok := load(a, w, r, s, needNetworks|needClosed, func() (*famiv1.SupportEntry, error) {
-		return a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: name})
-	})
+func (a *App) getEntry(r *http.Request, s *session) (*famiv1.SupportEntry, error) {
+	return a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: pathName(r, s, resource.SupportEntries, "entry")})
+}
+
+func (a *App) editEntryForm(w http.ResponseWriter, r *http.Request, s *session) {
+	a.entryPages().edit(w, r, s, http.StatusOK, nil)
+}
+
+// renderEdit renders the page of the entry e with its form fm (see
+// resourceForm.render).
+func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, e *famiv1.SupportEntry) {
+	l, ok := a.pageLookups(w, r, s, needNetworks|needMeetings|needClosed)
 	if !ok {
 		return
 	}
-	if fm == nil {
-		fm = newForm(entryForm(e))
-	}
 	fm.linked = l
-	if len(fm.Values) == 0 { // a refused delete (deleteEntry): the entry as stored
-		fm.Values = entryForm(e)
-	} else {
-		fm.compare(entryForm(e), map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
-			"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes"})
-	}
 	p := &editPage{hoursPage: hoursPage{frame: a.newFrame(r, s, "hours.edit_title"), Form: fm, RequestID: newRequestID()}, Entry: e}
 	p.Locked = entryLocked(e, l.closed)
 	p.Editable = p.Locked == "" && s.can(a, famiv1.SupportService_UpdateSupportEntry_FullMethodName, &famiv1.UpdateSupportEntryRequest{SupportEntry: e})
-	if err := a.fillOptions(s, &p.hoursPage, l.networks); err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
+	fillOptions(&p.hoursPage, l)
 	a.render(w, code, "entry", p)
 }
 
 func (a *App) updateEntry(w http.ResponseWriter, r *http.Request, s *session) {
-	fm := newForm(r.PostForm)
 	e := entryFromForm(r.PostForm)
 	e.Name = pathName(r, s, resource.SupportEntries, "entry")
 	e.Etag = r.PostFormValue("etag")
 	_, err := a.support.UpdateSupportEntry(s.ctx, &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: e, UpdateMask: &fieldmaskpb.FieldMask{Paths: entryFields}, RequestId: r.PostFormValue("request_id"),
 	})
-	a.submitted(w, r, s, fm, err, "support_entry.", func(code int) { a.renderEdit(w, r, s, code, fm) },
-		"/ore?ok=entry_updated&"+url.Values{"data": {e.GetDate()}}.Encode())
+	a.entryPages().updated(w, r, s, err, "/ore?ok=entry_updated&"+url.Values{"data": {e.GetDate()}}.Encode())
 }
 
 func (a *App) deleteEntry(w http.ResponseWriter, r *http.Request, s *session) {
 	name := pathName(r, s, resource.SupportEntries, "entry")
 	_, err := a.support.DeleteSupportEntry(s.ctx, &famiv1.DeleteSupportEntryRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
-	fm := newForm(nil) // none of the entry's fields: renderEdit shows the stored ones
-	a.submitted(w, r, s, fm, err, "", func(code int) {
-		if fm.Stale { // the page shows the stored entry, to be confirmed again
-			fm.Stale, fm.Message = false, msg("error.stale_delete")
-		}
-		a.renderEdit(w, r, s, code, fm)
-	}, "/ore?ok=entry_deleted")
+	a.entryPages().deleted(w, r, s, err, "/ore?ok=entry_deleted")
 }
 
 // hoursCSV downloads the user's entries of a period through

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"google.golang.org/grpc"
 
@@ -101,14 +102,17 @@ func (a *App) closedPeriods(s *session) (closedSet, error) {
 
 // lookups are what a page shows beside the names its resources hold: the
 // display names of the region's partners, networks and projects, of the
-// networks the user works in, and the region's closed periods. A page
-// loads the ones it needs (need) in one call.
+// networks the user works in, the region's recent meetings and its closed
+// periods. A page loads the ones it needs (need) in one call.
 type lookups struct {
 	partners   map[string]string
 	networks   map[string]string
 	myNetworks map[string]string
 	projects   map[string]string
-	closed     closedSet
+	// meetings are the meetings a support entry may name, as its form's
+	// choices show them (recentMeetings).
+	meetings []option
+	closed   closedSet
 }
 
 // displayName is the display name of the resource name, looked up in
@@ -119,6 +123,9 @@ func (l *lookups) displayName(name string) string {
 			if d := names[name]; d != "" {
 				return d
 			}
+		}
+		if i := slices.IndexFunc(l.meetings, func(m option) bool { return m.Value == name }); i >= 0 {
+			return l.meetings[i].Label
 		}
 	}
 	return lastSegment(name)
@@ -132,6 +139,7 @@ const (
 	needNetworks
 	needMyNetworks
 	needProjects
+	needMeetings
 	needClosed
 )
 
@@ -157,8 +165,13 @@ func (a *App) lookup(s *session, n need) (*lookups, error) {
 		}
 		*names.into = m
 	}
+	var err error
+	if n&needMeetings != 0 {
+		if l.meetings, err = a.recentMeetings(s); err != nil {
+			return nil, err
+		}
+	}
 	if n&needClosed != 0 {
-		var err error
 		if l.closed, err = a.closedPeriods(s); err != nil {
 			return nil, err
 		}

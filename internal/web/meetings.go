@@ -233,15 +233,25 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	for _, it := range m.GetActionItems() {
 		p.Items = append(p.Items, actionRow{ActionItem: it, Overdue: it.GetStatus() == famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN && it.GetDueDate() < today})
 	}
-	if fm == nil {
-		v := url.Values{"minutes": {m.GetMinutes()}}
-		for _, at := range m.GetAttendance() {
-			v.Set("att."+at.GetPartner(), strconv.Itoa(int(at.GetAttendees())))
-			for _, rc := range at.GetRoles() {
-				v.Set("att."+at.GetPartner()+"."+rc.GetRole().String(), strconv.Itoa(int(rc.GetCount())))
+	stored := url.Values{"minutes": {m.GetMinutes()}}
+	for _, at := range m.GetAttendance() {
+		stored.Set("att."+at.GetPartner(), strconv.Itoa(int(at.GetAttendees())))
+		for _, rc := range at.GetRoles() {
+			stored.Set("att."+at.GetPartner()+"."+rc.GetRole().String(), strconv.Itoa(int(rc.GetCount())))
+		}
+	}
+	switch {
+	case fm == nil:
+		fm = newForm(stored)
+	case fm.kind == acting:
+		// A refused button shows the meeting as stored (the attendance
+		// and minutes forms too, which a save would otherwise empty),
+		// beside what the button's form sent (a cancellation's reason).
+		for k, v := range stored {
+			if !fm.Values.Has(k) {
+				fm.Values[k] = v
 			}
 		}
-		fm = newForm(v)
 	}
 	p.Form = fm
 	a.render(w, code, "meeting", p)
@@ -282,7 +292,7 @@ func (a *App) recordAttendance(w http.ResponseWriter, r *http.Request, s *sessio
 	slices.SortFunc(att, func(x, y *famiv1.PartnerAttendance) int { return cmp.Compare(x.GetPartner(), y.GetPartner()) })
 	_, err := a.meetings.RecordAttendance(s.ctx, &famiv1.RecordAttendanceRequest{Name: pathName(r, s, resource.Meetings, "meeting"), Attendance: att,
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
-	a.afterMeetingAction(w, r, s, err, "attendance_recorded")
+	a.afterMeetingAction(w, r, s, newForm(r.PostForm), err, "attendance_recorded")
 }
 
 // recordMinutes records the minutes and adds the action items typed in the
@@ -302,23 +312,25 @@ func (a *App) recordMinutes(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	_, err = a.meetings.RecordMinutes(s.ctx, &famiv1.RecordMinutesRequest{Name: m.GetName(), Minutes: r.PostFormValue("minutes"), ActionItems: items,
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
-	a.afterMeetingAction(w, r, s, err, "minutes_recorded")
+	a.afterMeetingAction(w, r, s, newForm(r.PostForm), err, "minutes_recorded")
 }
 
 func (a *App) meetingCancel(w http.ResponseWriter, r *http.Request, s *session) {
 	_, err := a.meetings.CancelMeeting(s.ctx, &famiv1.CancelMeetingRequest{Name: pathName(r, s, resource.Meetings, "meeting"), Reason: r.PostFormValue("reason"),
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
-	a.afterMeetingAction(w, r, s, err, "meeting_cancelled")
+	a.afterMeetingAction(w, r, s, actionForm(r.PostForm), err, "meeting_cancelled")
 }
 
 func (a *App) actionItemDone(w http.ResponseWriter, r *http.Request, s *session) {
 	_, err := a.meetings.UpdateActionItem(s.ctx, &famiv1.UpdateActionItemRequest{Name: pathName(r, s, resource.Meetings, "meeting"), ActionItemId: r.PathValue("item"),
 		Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
-	a.afterMeetingAction(w, r, s, err, "action_done")
+	a.afterMeetingAction(w, r, s, actionForm(r.PostForm), err, "action_done")
 }
 
-func (a *App) afterMeetingAction(w http.ResponseWriter, r *http.Request, s *session, err error, ok string) {
-	fm := newForm(r.PostForm)
+// afterMeetingAction answers a form of the meeting's page: fm is what it
+// sent, the values typed into a form (attendance, minutes) or an action's
+// button (actionForm: cancel, an action item done).
+func (a *App) afterMeetingAction(w http.ResponseWriter, r *http.Request, s *session, fm *form, err error, ok string) {
 	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderMeeting(w, r, s, code, fm) },
 		"/incontri/"+r.PathValue("meeting")+"?ok="+ok)
 }

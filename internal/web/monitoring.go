@@ -260,7 +260,7 @@ func (a *App) reportAction(w http.ResponseWriter, r *http.Request, s *session) {
 		a.notFound(w, r, s)
 		return
 	}
-	fm := newForm(r.PostForm)
+	fm := actionForm(r.PostForm)
 	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderReport(w, r, s, code, fm) },
 		"/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_"+done)
 }

@@ -75,6 +75,18 @@ func setupMonitoring(f *famid) {
 	f.account("lombardia", "staff", "Sara Staff", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
 }
 
+// monitoringClients starts famid with setupMonitoring and signs in its
+// lead partner's staff and its admin, each in a client of their own.
+func monitoringClients(t *testing.T) (f *famid, staff, admin *browserless) {
+	t.Helper()
+	f = startFamid(t)
+	setupMonitoring(f)
+	staff, admin = f.client(t), f.client(t)
+	staff.signIn("staff@lombardia")
+	admin.signIn("admin@lombardia")
+	return f, staff, admin
+}
+
 func (f *famid) reportState(period string) famiv1.MonitoringReportState {
 	f.t.Helper()
 	r, err := famiv1.NewMonitoringServiceClient(f.conn).GetMonitoringReport(f.admin("lombardia"), &famiv1.GetMonitoringReportRequest{
@@ -106,11 +118,7 @@ func (b *browserless) wantPage(path string, status int, texts ...string) string 
 // second submission, approves it. Each control shows only to whom the
 // rights table admits.
 func TestMonitoringReportLifecycle(t *testing.T) {
-	f := startFamid(t)
-	setupMonitoring(f)
-	staff, admin := f.client(t), f.client(t)
-	staff.signIn("staff@lombardia")
-	admin.signIn("admin@lombardia")
+	f, staff, admin := monitoringClients(t)
 
 	staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK, "2° trimestre 2021", "Bozza", "Attività in ritardo (02.1)",
 		"Reti supportate", `<td class="num">28</td><td class="num">33</td>`, "Nuovo rapporto trimestrale")
@@ -265,12 +273,8 @@ func TestMonitoringHostileTextRendersAsText(t *testing.T) {
 // network staff, whom the rights table leaves out), and the ministry's
 // dashboard has a row per region with data and the national totals.
 func TestProjectOverlapsAndNationalDashboard(t *testing.T) {
-	f := startFamid(t)
-	setupMonitoring(f)
+	f, staff, admin := monitoringClients(t)
 	f.partner("veneto", "udp-venezia", "Ufficio di Piano di Venezia")
-	admin, staff := f.client(t), f.client(t)
-	admin.signIn("admin@lombardia")
-	staff.signIn("staff@lombardia")
 	admin.wantPage("/progetti/lab-impact", http.StatusOK, "Monitoraggio trimestrale del progetto",
 		"Progetti sullo stesso territorio nello stesso periodo: 1.", `href="/progetti/fse-milano"`, "FSE-77 Sportelli FSE", "015146",
 		"01/01/2020 al 31/12/2021", "Solo territorio e periodo")

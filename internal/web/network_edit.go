@@ -82,7 +82,7 @@ func networkForm(n *famiv1.Network) url.Values {
 
 // networkPages are the network's create and edit pages.
 func (a *App) networkPages() resourceForm[*famiv1.Network] {
-	return resourceForm[*famiv1.Network]{app: a, get: a.getNetwork, fields: networkForm, prefix: "network.", render: a.renderNetwork,
+	return resourceForm[*famiv1.Network]{app: a, get: a.getNetwork, fields: networkForm, read: readForm(networkFromForm), prefix: "network.", render: a.renderNetwork,
 		compared: map[string]string{"display_name": "field.display_name", "member.%d.partner": "networks.members", "member.%d.role": "networks.roles",
 			"projects": "networks.projects", "ats": "networks.ats", "social_district": "networks.district",
 			"municipalities": "networks.municipalities", "description": "field.description"}}

@@ -154,7 +154,7 @@ func projectForm(p *famiv1.Project) url.Values {
 // projectPages are the project's create and edit pages, with ext as the
 // extension form.
 func (a *App) projectPages(ext *form) resourceForm[*famiv1.Project] {
-	return resourceForm[*famiv1.Project]{app: a, get: a.getProject, fields: projectForm, prefix: "project.",
+	return resourceForm[*famiv1.Project]{app: a, get: a.getProject, fields: projectForm, read: readForm(projectFromForm), prefix: "project.",
 		compared: map[string]string{"code": "projects.code", "cup": "projects.cup", "title": "meetings.what", "description": "field.description",
 			"fund": "projects.fund", "specific_objective": "projects.objective", "budget_cents": "projects.budget",
 			"start_date": "field.start_date", "end_date": "field.end_date", "beneficiary": "projects.beneficiary",

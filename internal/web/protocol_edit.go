@@ -91,7 +91,7 @@ func protocolForm(p *famiv1.Protocol) url.Values {
 
 // protocolPages are the protocol draft's create and edit pages.
 func (a *App) protocolPages() resourceForm[*famiv1.Protocol] {
-	return resourceForm[*famiv1.Protocol]{app: a, get: a.getProtocol, fields: protocolForm, prefix: "protocol.", render: a.renderProtocolEdit,
+	return resourceForm[*famiv1.Protocol]{app: a, get: a.getProtocol, fields: protocolForm, read: readForm(protocolFromForm), prefix: "protocol.", render: a.renderProtocolEdit,
 		compared: map[string]string{"network": "field.network", "title": "meetings.what", "objectives": "protocols.objectives", "body": "protocols.body",
 			"themes": "protocols.themes", "valid_from": "protocols.valid_from", "valid_until": "protocols.valid_until",
 			"party.%d.partner": "protocols.parties", "party.%d.role": "protocols.party_roles", "party.%d.role_label": "protocols.role_labels",

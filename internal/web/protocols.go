@@ -99,8 +99,11 @@ func (a *App) protocolOpen(w http.ResponseWriter, r *http.Request, s *session) {
 	a.afterProtocolAction(w, r, s, err, "protocol_opened")
 }
 
+// afterProtocolAction answers a button of the protocol's page (sign, open,
+// amend, terminate): refused, the page again as stored now, keeping what
+// the action's form sent (a termination's reason).
 func (a *App) afterProtocolAction(w http.ResponseWriter, r *http.Request, s *session, err error, ok string) {
-	fm := newForm(nil)
+	fm := actionForm(r.PostForm)
 	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderProtocol(w, r, s, code, fm) },
 		"/protocolli/"+r.PathValue("protocol")+"?ok="+ok)
 }

@@ -54,7 +54,7 @@ func partnerFromForm(v url.Values) *famiv1.Partner {
 
 // partnerPages are the partner's create and edit pages.
 func (a *App) partnerPages() resourceForm[*famiv1.Partner] {
-	return resourceForm[*famiv1.Partner]{app: a, get: a.getPartner, fields: partnerForm, prefix: "partner.", render: a.renderPartner,
+	return resourceForm[*famiv1.Partner]{app: a, get: a.getPartner, fields: partnerForm, read: readForm(partnerFromForm), prefix: "partner.", render: a.renderPartner,
 		compared: map[string]string{"display_name": "field.display_name", "kind": "field.kind", "fiscal_code": "field.fiscal_code", "description": "field.description"}}
 }
 

@@ -214,6 +214,63 @@ type form struct {
 	// Prefix is put before the fields' names, for a second form on a page
 	// whose fields would otherwise share names (and ids) with the first.
 	Prefix string
+	// kind is what the submit did: a stale one is answered after it
+	// (StaleNote).
+	kind submitKind
+	// seen are the resource's fields as the page shows them, which its
+	// delete form sends back (Seen).
+	seen url.Values
+}
+
+// submitKind is what a form's submit asks of a resource.
+type submitKind uint8
+
+const (
+	// editing sends the fields the user typed: a stale one keeps them.
+	editing submitKind = iota
+	// deleting sends the resource's fields as the page showed them (see
+	// Seen): a stale one shows the stored resource and what changed since.
+	deleting
+	// acting presses a button (open, sign, cancel...): a stale one has no
+	// values of the user's to keep, and the page shows the stored resource.
+	acting
+)
+
+// actionForm is the form of an action's button (acting), holding what its
+// form sent.
+func actionForm(v url.Values) *form {
+	f := newForm(v)
+	f.kind = acting
+	return f
+}
+
+// StaleNote tells the user, after a stale submit, what the page now shows
+// and what to do.
+func (f *form) StaleNote() string {
+	switch {
+	case f.kind == deleting:
+		return msg("error.stale_delete")
+	case f.kind == acting:
+		return msg("error.stale_action")
+	case f.Rebased:
+		return msg("error.stale_redo")
+	}
+	return msg("error.stale")
+}
+
+// Reloadable reports whether the stale note offers to reload the page:
+// only an edit, whose page shows what the user typed; after a delete or an
+// action it shows the stored resource already, and the address is the
+// button's, which a reload would not find.
+func (f *form) Reloadable() bool { return f.kind == editing }
+
+// YoursLabel heads the column of Changes that is not the stored value:
+// what the user typed, or what the page showed when it was loaded.
+func (f *form) YoursLabel() string {
+	if f.kind == deleting {
+		return msg("error.seen")
+	}
+	return msg("error.yours")
 }
 
 func newForm(v url.Values) *form {
@@ -259,11 +316,14 @@ type change struct {
 
 // compare fills Changes after a stale submit: for each field (form name ->
 // catalogue key of its label) whose stored value differs from the typed
-// one. A name holding %d is a field of numbered rows ("member.%d.partner"),
-// compared as the list of its rows' values. The form then carries the
-// stored etag (Rebased), so that submitting it again, once the user has
-// seen what changed, saves what they typed over it.
-func (f *form) compare(current url.Values, labels map[string]string) {
+// one, both as typed and as read (the form's values as the resource they
+// would save, shown again: read), so that "1.234" typed over a stored
+// 1234 is no change. A name holding %d is a field of numbered rows
+// ("member.%d.partner"), compared as the list of its rows' values. The
+// form then carries the stored etag (Rebased), so that submitting it
+// again, once the user has seen what changed, saves what they typed over
+// it.
+func (f *form) compare(current, read url.Values, labels map[string]string) {
 	if !f.Stale {
 		return
 	}
@@ -271,10 +331,42 @@ func (f *form) compare(current url.Values, labels map[string]string) {
 	f.Rebased = true
 	for _, name := range slices.Sorted(maps.Keys(labels)) {
 		cur, yours := fieldValues(current, name), fieldValues(f.Values, name)
-		if !slices.Equal(cur, yours) {
+		if !slices.Equal(cur, yours) && !slices.Equal(cur, fieldValues(read, name)) {
 			f.Changes = append(f.Changes, change{Label: msg(labels[name]), Current: cur, Yours: yours})
 		}
 	}
+}
+
+// sent reports whether v holds any of the fields compare reads (a row
+// field by its first row): a delete form sends them as its page showed
+// them, but a client may send the etag alone, and then there is nothing
+// to compare.
+func sent(v url.Values, fields map[string]string) bool {
+	for name := range fields {
+		if v.Has(strings.Replace(name, "%d", "0", 1)) {
+			return true
+		}
+	}
+	return false
+}
+
+// hidden is a form's hidden field.
+type hidden struct{ Name, Value string }
+
+// Seen is the resource's fields as the page shows them, but the etag
+// (which a form carries on its own), in order: the hidden fields of its
+// delete form.
+func (f *form) Seen() []hidden {
+	var out []hidden
+	for _, name := range slices.Sorted(maps.Keys(f.seen)) {
+		if name == "etag" {
+			continue
+		}
+		for _, v := range f.seen[name] {
+			out = append(out, hidden{name, v})
+		}
+	}
+	return out
 }
 
 // fieldValues is the values of a field, or of a row field (see compare),

@@ -33,21 +33,39 @@ type reportEditPage struct {
 	RequestID                         string
 }
 
-func (a *App) reportEdit(w http.ResponseWriter, r *http.Request, s *session) {
-	a.renderReportEdit(w, r, s, http.StatusOK, nil)
+// plannedReport is a report with the project whose plan gives the
+// report's form its rows.
+type plannedReport struct {
+	report  *famiv1.MonitoringReport
+	project *famiv1.Project
 }
 
-// renderReportEdit shows the form: fm when given (a refused submit), the
-// stored report otherwise.
-func (a *App) renderReportEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	rep, pr, err := a.reportAndProject(r, s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	if fm == nil {
-		fm = newForm(reportForm(rep, pr))
-	}
+// reportPages are the report's edit page (a report is created from the
+// project's monitoring page, in one click).
+func (a *App) reportPages() resourceForm[plannedReport] {
+	return resourceForm[plannedReport]{app: a, prefix: "monitoring_report.", render: a.renderReportEdit,
+		get: func(r *http.Request, s *session) (plannedReport, error) {
+			rep, pr, err := a.reportAndProject(r, s)
+			return plannedReport{rep, pr}, err
+		},
+		fields: func(p plannedReport) url.Values { return reportForm(p.report, p.project) },
+		read: func(v url.Values, cur plannedReport) plannedReport {
+			return plannedReport{reportFromForm(v, cur.project), cur.project}
+		},
+		compared: map[string]string{"act.%d.state": "monitoring.activity_states", "act.%d.start": "monitoring.actual_starts",
+			"act.%d.end": "monitoring.actual_ends", "dev.%d.activity": "monitoring.deviation_activities", "dev.%d.description": "monitoring.deviations",
+			"dev.%d.cause": "monitoring.causes", "dev.%d.corrective_action": "monitoring.corrective_actions", "dev.%d.new_date": "monitoring.new_dates",
+			"ind.%d.value": "monitoring.indicator_values", "exp.%d.committed": "monitoring.committed_by_action", "exp.%d.paid": "monitoring.paid_by_action",
+			"ppl.%d.age_band": "monitoring.age_bands", "ppl.%d.sex": "monitoring.sexes", "ppl.%d.count": "monitoring.counts", "notes": "monitoring.notes"}}
+}
+
+func (a *App) reportEdit(w http.ResponseWriter, r *http.Request, s *session) {
+	a.reportPages().edit(w, r, s, http.StatusOK, nil)
+}
+
+// renderReportEdit shows the form fm of the report cur.
+func (a *App) renderReportEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, cur plannedReport) {
+	rep, pr := cur.report, cur.project
 	p := &reportEditPage{frame: a.newFrame(r, s, "monitoring.edit_title"), Report: rep, Project: pr, Form: fm, RequestID: newRequestID(),
 		States:     enumOptions(famiv1.ActivityState_name, func(n int32) string { return famiv1.ActivityState(n).String() }),
 		AgeBands:   enumOptions(famiv1.AgeBand_name, func(n int32) string { return famiv1.AgeBand(n).String() }),
@@ -62,7 +80,9 @@ func (a *App) renderReportEdit(w http.ResponseWriter, r *http.Request, s *sessio
 }
 
 // reportForm is the stored report as the form's values, with a row for
-// every activity, indicator and action of the plan.
+// every activity, indicator and action of the plan, empty where the
+// report has none: rows numbered without a gap, as the form sends them,
+// so that form.compare reads every row.
 func reportForm(rep *famiv1.MonitoringReport, pr *famiv1.Project) url.Values {
 	v := url.Values{"notes": {rep.GetNotes()}, "etag": {rep.GetEtag()}}
 	acts := map[string]*famiv1.ActivityStatus{}
@@ -70,30 +90,36 @@ func reportForm(rep *famiv1.MonitoringReport, pr *famiv1.Project) url.Values {
 		acts[a.GetActivity()] = a
 	}
 	for i, pa := range pr.GetTimetable() {
+		state, start, end := "", "", ""
 		if a, ok := acts[pa.GetCode()]; ok {
-			v.Set(fmt.Sprintf("act.%d.state", i), a.GetState().String())
-			v.Set(fmt.Sprintf("act.%d.start", i), formatDate(a.GetActualStart()))
-			v.Set(fmt.Sprintf("act.%d.end", i), formatDate(a.GetActualEnd()))
+			state, start, end = a.GetState().String(), formatDate(a.GetActualStart()), formatDate(a.GetActualEnd())
 		}
+		v.Set(fmt.Sprintf("act.%d.state", i), state)
+		v.Set(fmt.Sprintf("act.%d.start", i), start)
+		v.Set(fmt.Sprintf("act.%d.end", i), end)
 	}
 	vals := map[string]float64{}
 	for _, iv := range rep.GetIndicatorValues() {
 		vals[iv.GetIndicator()] = iv.GetValue()
 	}
 	for i, in := range pr.GetIndicators() {
+		value := ""
 		if x, ok := vals[in.GetCode()]; ok {
-			v.Set(fmt.Sprintf("ind.%d.value", i), numberInput(x))
+			value = numberInput(x)
 		}
+		v.Set(fmt.Sprintf("ind.%d.value", i), value)
 	}
 	spent := map[string]*famiv1.ActionExpenditure{}
 	for _, e := range rep.GetExpenditures() {
 		spent[e.GetAction()] = e
 	}
 	for i, act := range pr.GetActions() {
+		committed, paid := "", ""
 		if e, ok := spent[act.GetCode()]; ok {
-			v.Set(fmt.Sprintf("exp.%d.committed", i), euroInput(e.GetCommittedCents()))
-			v.Set(fmt.Sprintf("exp.%d.paid", i), euroInput(e.GetPaidCents()))
+			committed, paid = euroInput(e.GetCommittedCents()), euroInput(e.GetPaidCents())
 		}
+		v.Set(fmt.Sprintf("exp.%d.committed", i), committed)
+		v.Set(fmt.Sprintf("exp.%d.paid", i), paid)
 	}
 	for i, d := range rep.GetDeviations() {
 		v.Set(fmt.Sprintf("dev.%d.activity", i), d.GetActivity())
@@ -217,7 +243,5 @@ func (a *App) reportUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 	in.Name = reportName(r, s)
 	_, err = a.monitoring.UpdateMonitoringReport(s.ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: in,
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: reportFields}, RequestId: r.PostFormValue("request_id")})
-	fm := newForm(r.PostForm)
-	a.submitted(w, r, s, fm, err, "monitoring_report.", func(code int) { a.renderReportEdit(w, r, s, code, fm) },
-		"/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_saved")
+	a.reportPages().updated(w, r, s, err, "/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_saved")
 }

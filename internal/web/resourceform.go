@@ -6,21 +6,28 @@ import (
 )
 
 // resourceForm is the create-and-edit page of one kind of resource
-// (partners, projects, networks, protocols): how to read the one the path
-// names, show it in the form's fields and render the page. Its methods
-// answer the edit page and the creates and updates alike for every kind,
-// so that each kind states only its own calls and fields.
+// (partners, projects, networks, protocols, support entries, monitoring
+// reports): how to read the one the path names, show it in the form's
+// fields and render the page. Its methods answer the edit page and the
+// creates, updates and deletes alike for every kind, so that each kind
+// states only its own calls and fields.
 type resourceForm[T any] struct {
 	app    *App
 	get    func(r *http.Request, s *session) (T, error)
 	fields func(T) url.Values
+	// read reads a submitted form as the resource it would save (cur is
+	// the stored one, whose plan gives a report's form its rows): compare
+	// lists no change where the typed value is another way of writing
+	// the stored one ("1.234" for 1234).
+	read func(v url.Values, cur T) T
 	// prefix is the request field that holds the resource ("partner."),
 	// under which the service names the fields it refuses.
 	prefix string
 	// compared are the fields the form edits, listed after a stale update
-	// where the stored value differs from the typed one (form name ->
-	// catalogue key of the label; see form.compare). A field left out
-	// would be saved over unseen when the re-shown form is submitted.
+	// or delete where the stored value differs from the one typed or shown
+	// (form name -> catalogue key of the label; see form.compare). A field
+	// left out would be saved over unseen when the re-shown form is
+	// submitted.
 	compared map[string]string
 	// render renders the page with fm beside cur (the zero T on a create).
 	render func(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, cur T)
@@ -29,7 +36,9 @@ type resourceForm[T any] struct {
 // edit renders the page of the stored resource: with fm nil, a form
 // filled from it; else fm as submitted, beside what is stored now and
 // compared with it, so that a stale edit can be compared and redone: the
-// re-shown form keeps what was typed and carries the stored etag.
+// re-shown form keeps what was typed and carries the stored etag. A
+// refused delete (deleted) shows the resource as stored, and, when stale,
+// what changed since its page was loaded.
 func (rf resourceForm[T]) edit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
 	cur, err := rf.get(r, s)
 	if err != nil {
@@ -37,11 +46,18 @@ func (rf resourceForm[T]) edit(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	stored := rf.fields(cur)
-	if fm == nil {
+	switch {
+	case fm == nil:
 		fm = newForm(stored)
-	} else {
-		fm.compare(stored, rf.compared)
+	case fm.kind == deleting:
+		if sent(fm.Values, rf.compared) {
+			fm.compare(stored, rf.fields(rf.read(fm.Values, cur)), rf.compared)
+		}
+		fm.Values = stored
+	default:
+		fm.compare(stored, rf.fields(rf.read(fm.Values, cur)), rf.compared)
 	}
+	fm.seen = stored
 	rf.render(w, r, s, code, fm, cur)
 }
 
@@ -59,4 +75,20 @@ func (rf resourceForm[T]) created(w http.ResponseWriter, r *http.Request, s *ses
 func (rf resourceForm[T]) updated(w http.ResponseWriter, r *http.Request, s *session, err error, next string) {
 	fm := newForm(r.PostForm)
 	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.edit(w, r, s, code, fm) }, next)
+}
+
+// deleted answers a delete's submit (see App.submitted): refused, the page
+// of the resource as stored now (edit), to be confirmed again; success
+// goes to next. The delete form sends, beside the etag, the fields as its
+// page showed them (the "seen" template), so that a stale delete lists
+// what changed since.
+func (rf resourceForm[T]) deleted(w http.ResponseWriter, r *http.Request, s *session, err error, next string) {
+	fm := newForm(r.PostForm)
+	fm.kind = deleting
+	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.edit(w, r, s, code, fm) }, next)
+}
+
+// readForm is a resourceForm's read for a kind whose form reads alone.
+func readForm[T any](from func(url.Values) T) func(url.Values, T) T {
+	return func(v url.Values, _ T) T { return from(v) }
 }

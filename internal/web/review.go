@@ -159,7 +159,7 @@ func (a *App) reopenPeriod(w http.ResponseWriter, r *http.Request, s *session) {
 		Name: pathName(r, s, resource.ClosedPeriods, "period"), Reason: r.PostFormValue("reason"),
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id"),
 	})
-	fm := newForm(nil)
+	fm := actionForm(nil) // not the reason: the page's form to close a period would show it
 	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderPeriods(w, r, s, code, fm, 0, false) },
 		"/periodi?ok=period_reopened")
 }

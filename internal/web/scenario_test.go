@@ -238,3 +238,34 @@ func TestBrowserStaleNetworkEdit(t *testing.T) {
 		t.Errorf("after the resubmit: %v, %v; want the admin's name and description", n, err)
 	}
 }
+
+// TestBrowserStaleReportEdit: the lead partner's staff edit a quarterly
+// report whose indicator the region's admin changes meanwhile. The
+// conflict page (axe-checked) lists the admin's value beside the one typed
+// the Italian way; submitting it again saves the typed one.
+func TestBrowserStaleReportEdit(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	reports := famiv1.NewMonitoringServiceClient(f.conn)
+	name := "regions/lombardia/projects/lab-impact/monitoringReports/2021-q2"
+
+	b := newBrowser(t, f)
+	b.signIn("staff@lombardia")
+	b.open(labReport+"/modifica", "rapporto-modifica")
+	if _, err := reports.UpdateMonitoringReport(f.admin("lombardia"), &famiv1.UpdateMonitoringReportRequest{
+		MonitoringReport: &famiv1.MonitoringReport{Name: name, IndicatorValues: []*famiv1.IndicatorValue{{Indicator: "OUT-01", Value: 30}}},
+		UpdateMask:       &fieldmaskpb.FieldMask{Paths: []string{"indicator_values"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	indicator := chromedp.CSS(`[id="ind.0.value"]`)
+	b.run("a stale edit", chromedp.SetValue(indicator, "29,5"), chromedp.Submit(indicator), chromedp.WaitVisible(chromedp.CSS("#form-error")))
+	b.check("rapporto-conflitto")
+	b.wantText("#form-error tbody", "Valori degli indicatori\t30\t29,5")
+	b.wantText("#form-error", "salva di nuovo il modulo")
+	b.run("the same form again", chromedp.Submit(indicator), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	rep, err := reports.GetMonitoringReport(f.admin("lombardia"), &famiv1.GetMonitoringReportRequest{Name: name})
+	if err != nil || len(rep.GetIndicatorValues()) != 1 || rep.GetIndicatorValues()[0].GetValue() != 29.5 {
+		t.Errorf("after the resubmit: %v, %v; want the staff's 29.5", rep.GetIndicatorValues(), err)
+	}
+}
