@@ -49,8 +49,8 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&c.DataDir, "data-dir", "data", "directory of the bbolt files")
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", server.DefaultGRPCAddr, "gRPC listen address")
 	fs.StringVar(&c.HTTPAddr, "http-addr", server.DefaultHTTPAddr, "HTTP listen address: REST, Connect, gRPC-Web, OpenAPI, health")
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", server.DefaultMetricsAddr, "operators' listen address for /metrics (Prometheus, no token: keep it off the public network); off when empty")
-	fs.StringVar(&c.AdminAddr, "admin-addr", "", "operators' listen address for pprof and /metrics; off when empty")
+	listenerVar(fs, &c.MetricsAddr, "metrics-addr", server.DefaultMetricsAddr, "operators' listen address for /metrics (Prometheus, no token: keep it off the public network)")
+	listenerVar(fs, &c.AdminAddr, "admin-addr", "", "operators' listen address for pprof and /metrics")
 	fs.StringVar(&o.readyFile, "ready-file", "", "once every listener is bound, write their addresses (JSON) to this file, atomically, and remove it on a clean stop; with port 0 in the addresses, how a supervisor or test learns the ports")
 	fs.StringVar(&c.MunicipalitiesFile, "municipalities", "", "ISTAT municipality list (CSV) to check ISTAT codes against")
 	fs.Var(origins{&c.CORSOrigins}, "cors-origin", "browser `origin` allowed to call the API cross-site (repeat, or comma-separated); none when empty")
@@ -143,6 +143,25 @@ func (b *byteSize) String() string {
 		return ""
 	}
 	return humanize.IBytes(uint64(*b.n))
+}
+
+// listenerVar defines the address flag of an optional listener, off when
+// the value is empty or "off". The word is there for the environment and
+// the config file: an empty FAMID_* variable counts as unset, so
+// FAMID_METRICS_ADDR= would leave the default listener on.
+func listenerVar(fs *flag.FlagSet, p *string, name, def, usage string) {
+	*p = def
+	shown := def
+	if shown == "" {
+		shown = "off"
+	}
+	fs.Func(name, usage+`; "off" (or empty) turns it off (default `+shown+")", func(s string) error {
+		if s == "off" {
+			s = ""
+		}
+		*p = s
+		return nil
+	})
 }
 
 // durationVar defines a duration flag that refuses negative values.

@@ -67,6 +67,39 @@ func TestSizesAndDurations(t *testing.T) {
 	}
 }
 
+// TestListenersOff turns the optional listeners off from each source an
+// operator may use. An empty FAMID_* variable counts as unset (so the
+// metrics listener stays on its default), which is why "off" exists.
+func TestListenersOff(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		args        []string
+		env         string // FAMID_METRICS_ADDR, set when not "-"
+		wantMetrics string
+	}{
+		{"default", nil, "-", "127.0.0.1:9464"},
+		{"flag empty", []string{"--metrics-addr", ""}, "-", ""},
+		{"flag off", []string{"--metrics-addr", "off"}, "-", ""},
+		{"env off", nil, "off", ""},
+		{"env empty is unset", nil, "", "127.0.0.1:9464"},
+		{"env address", nil, "127.0.0.1:9999", "127.0.0.1:9999"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.env != "-" {
+				t.Setenv("FAMID_METRICS_ADDR", tt.env)
+			}
+			t.Setenv("FAMID_ADMIN_ADDR", "off")
+			o, err := parseOptions(tt.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.server.MetricsAddr != tt.wantMetrics || o.server.AdminAddr != "" {
+				t.Errorf("metrics %q, admin %q; want metrics %q, admin off", o.server.MetricsAddr, o.server.AdminAddr, tt.wantMetrics)
+			}
+		})
+	}
+}
+
 // TestConfigFile reads a config file and checks the precedence: flags over
 // the environment over the file.
 func TestConfigFile(t *testing.T) {

@@ -274,7 +274,7 @@ func TestShutdownWithADeadCollector(t *testing.T) {
 	}()
 	ready := readyPath(t)
 	for k, v := range map[string]string{
-		"FAMID_DATA_DIR": t.TempDir(), "FAMID_GRPC_ADDR": loopback0, "FAMID_HTTP_ADDR": loopback0, "FAMID_METRICS_ADDR": "", "FAMID_READY_FILE": ready,
+		"FAMID_DATA_DIR": t.TempDir(), "FAMID_GRPC_ADDR": loopback0, "FAMID_HTTP_ADDR": loopback0, "FAMID_METRICS_ADDR": "off", "FAMID_READY_FILE": ready,
 		"FAMID_LOG_LEVEL": "warn", "FAMID_SHUTDOWN_TIMEOUT": "500ms",
 		"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + collector.Addr().String(),
 		"OTEL_EXPORTER_OTLP_TIMEOUT": "3600000", // ms: an hour
