@@ -32,6 +32,14 @@ const shedRetryAfter = 1
 // stalled clients cannot hold the server's capacity.
 const defaultAdmissionHold = time.Second
 
+// defaultRefusedBodyLimit is the longest request body, by its
+// Content-Length, that a refusal on HTTP/1.x leaves net/http to read so
+// as to keep the connection (see settle): net/http's own bound
+// (maxPostHandlerReadBytes), since reading a body up to it costs less than
+// the new connection a closed one costs its client
+// (BenchmarkRefusedBody).
+const defaultRefusedBodyLimit = 256 << 10
+
 // errOverloaded refuses a call beyond the limit.
 var errOverloaded = errs.Overloaded.With(errs.Error{RetryAfter: shedRetryAfter,
 	Message: "the server is at capacity; retry in a moment"})
@@ -70,7 +78,10 @@ type shedder struct {
 	// (connectAnswers, restAnswer): encoding the same error for every
 	// refusal was a third of a Connect refusal's CPU (docs/benchmarks.md,
 	// "Overload (issue 17)", sixth pass).
-	refusal        error
+	refusal error
+	// bodyLimit is the longest request body a refusal leaves net/http
+	// to read (defaultRefusedBodyLimit but in benchmarks).
+	bodyLimit      int64
 	connectRefusal *connect.Error
 	connectAnswers map[string]*cannedAnswer
 	restAnswer     *cannedAnswer
@@ -84,11 +95,12 @@ type shedder struct {
 	yield func()
 }
 
-func newShedder(limit int, hold time.Duration, m *metrics, log *slog.Logger) *shedder {
+func newShedder(limit int, hold time.Duration, bodyLimit int64, m *metrics, log *slog.Logger) *shedder {
 	st := toStatus(context.Background(), log, "", errOverloaded)
 	s := &shedder{
 		slots:          make(chan struct{}, limit),
 		hold:           hold,
+		bodyLimit:      bodyLimit,
 		refusal:        st.Err(),
 		connectRefusal: toConnect(st),
 		errw:           connect.NewErrorWriter(),
@@ -376,11 +388,39 @@ func (s *shedder) admitREST(next http.Handler, procedure func(*http.Request) str
 func (s *shedder) admitHTTP(w http.ResponseWriter, r *http.Request, next http.Handler, refuse func()) {
 	t, err := s.arrive(r.Context(), r.Body != http.NoBody)
 	if err != nil {
+		s.settle(w, r)
 		refuse()
 		return
 	}
 	defer t.done()
 	next.ServeHTTP(w, r.WithContext(t))
+}
+
+// settle decides what becomes of the unread body of a request refused on
+// HTTP/1.x. net/http reads what is left of a request's body so as to read
+// the next request from the connection: before it writes an answer, up to
+// 256 KiB (a body whose Content-Length announces more closes the
+// connection instead, unread); and a chunked body, of unknown length,
+// again up to 256 KiB once the answer is out, even on a connection it then
+// closes. A refusal would wait for a client that sends its body slowly,
+// or holds it. So a body announced over the limit, or of unknown length,
+// is not read at all: the answer closes the connection, and the
+// connection reads nothing more. A body announced within the limit is
+// left to net/http: a well-behaved client sends it with its headers, and
+// reading it costs the server less than the new connection the client
+// would dial for its next call (a quarter of the CPU for a small body, a
+// third at 200 KiB: docs/benchmarks.md, "Refusals with a body on
+// HTTP/1.1"). HTTP/2 resets a refused stream, body and all.
+func (s *shedder) settle(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor != 1 || r.Body == http.NoBody || r.ContentLength >= 0 && r.ContentLength <= s.bodyLimit {
+		return
+	}
+	w.Header().Set("Connection", "close")
+	// A read deadline already past ends net/http's reading of the body
+	// at what came with the headers. The connection is not reused, so
+	// the read error this causes (which cancels its context) harms no
+	// later request.
+	http.NewResponseController(w).SetReadDeadline(time.Now()) // an error: net/http reads, the answer still goes out
 }
 
 // connectProtocol names the protocol of a connect-go request as
