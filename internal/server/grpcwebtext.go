@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"connectrpc.com/connect"
@@ -54,7 +55,6 @@ type base64Chunks struct {
 	// err is r's error, returned once what came before it is read; or
 	// the decoding's.
 	err error
-	buf [4096]byte
 }
 
 func (d *base64Chunks) Read(p []byte) (int, error) {
@@ -62,8 +62,11 @@ func (d *base64Chunks) Read(p []byte) (int, error) {
 		if d.err != nil {
 			return 0, d.err
 		}
-		n, err := d.r.Read(d.buf[:])
-		for _, c := range d.buf[:n] {
+		// Read onto the end of text, leaving the spaces out in place.
+		kept := len(d.text)
+		d.text = slices.Grow(d.text, 4096)
+		n, err := d.r.Read(d.text[kept:cap(d.text)])
+		for _, c := range d.text[kept : kept+n] {
 			if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
 				d.text = append(d.text, c)
 			}

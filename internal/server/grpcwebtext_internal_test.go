@@ -18,6 +18,11 @@ import (
 // is INVALID_ARGUMENT.
 func TestBase64Chunks(t *testing.T) {
 	enc := base64.StdEncoding.EncodeToString
+	long := bytes.Repeat([]byte("0123456789abcdef\x00\xff"), 1000) // several reads' worth
+	var wrapped strings.Builder                                    // MIME's lines of 76
+	for text := enc(long); len(text) > 0; text = text[min(76, len(text)):] {
+		wrapped.WriteString(text[:min(76, len(text))] + "\r\n")
+	}
 	cases := []struct {
 		name, text string
 		want       []byte // nil: malformed
@@ -26,6 +31,7 @@ func TestBase64Chunks(t *testing.T) {
 		{"one chunk", enc([]byte("hello, world")), []byte("hello, world")},
 		{"padded chunks", enc([]byte("a")) + enc([]byte("bc")) + enc([]byte("def")) + enc([]byte("g")), []byte("abcdefg")},
 		{"line breaks", "aGVs\r\nbG8=\n", []byte("hello")},
+		{"long, in lines", wrapped.String(), long},
 		{"cut short", "aGVsbG", nil},
 		{"cut short after a chunk", enc([]byte("a")) + "aGV", nil},
 		{"not base64", "aGV!bG8=", nil},
