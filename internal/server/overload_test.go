@@ -325,7 +325,8 @@ func BenchmarkOverload(b *testing.B) {
 }
 
 // TestRefusalReadsNoBody refuses HTTP/1.1 calls whose body is not all
-// sent, on each surface of the HTTP port, while the server is full: the
+// sent, on each surface of the HTTP port and a download, while the server
+// is full: the
 // client sends the headers and the first KiB of a body announced at 1 MiB
 // (or chunked, of unknown length) and holds the rest, and the refusal must
 // come all the same, with a Retry-After, closing the connection rather
@@ -347,17 +348,20 @@ func TestRefusalReadsNoBody(t *testing.T) {
 
 	const create = "/fami.v1.PartnerService/CreatePartner"
 	surfaces := []struct {
-		name, path, contentType string
+		name, request, contentType string
 		// refused reports whether an answer is the surface's refusal.
 		refused func(*http.Response) bool
 	}{
-		{"connect", create, "application/proto", httpStatus(http.StatusTooManyRequests)},
-		{"grpcweb", create, "application/grpc-web+proto", grpcStatus("8")},
-		{"grpcwebtext", create, "application/grpc-web-text", grpcStatus("8")},
-		{"rest", "/v1/regions/lombardia/partners?partnerId=p1", "application/json", httpStatus(http.StatusTooManyRequests)},
+		{"connect", "POST " + create, "application/proto", httpStatus(http.StatusTooManyRequests)},
+		{"grpcweb", "POST " + create, "application/grpc-web+proto", grpcStatus("8")},
+		{"grpcwebtext", "POST " + create, "application/grpc-web-text", grpcStatus("8")},
+		{"rest", "POST /v1/regions/lombardia/partners?partnerId=p1", "application/json", httpStatus(http.StatusTooManyRequests)},
+		// A download is a GET, admitted in the pipeline; a body is
+		// unusual there, and hostile.
+		{"download", "GET /v1/regions/lombardia/supportEntries:export", "text/plain", httpStatus(http.StatusTooManyRequests)},
 	}
 	for _, s := range surfaces {
-		head := "POST " + s.path + " HTTP/1.1\r\nHost: famid\r\nContent-Type: " + s.contentType +
+		head := s.request + " HTTP/1.1\r\nHost: famid\r\nContent-Type: " + s.contentType +
 			"\r\nConnect-Protocol-Version: 1\r\nX-Grpc-Web: 1\r\nAuthorization: Bearer " + ts.token + "\r\n"
 		first := strings.Repeat("A", 1<<10) // base64 text, so that text mode could decode it
 		t.Run(s.name+"/announced", func(t *testing.T) {
