@@ -67,6 +67,9 @@ type shedder struct {
 	// hold is how long a call admitted on arrival keeps its slot before
 	// reaching its handler (defaultAdmissionHold but in tests).
 	hold time.Duration
+	// bodyLimit is the longest request body a refusal leaves net/http
+	// to read (defaultRefusedBodyLimit but in benchmarks; see settle).
+	bodyLimit int64
 	// unary names the RPCs admitted on arrival
 	// ("/fami.v1.PartnerService/GetPartner"); streams keep their own
 	// limits (streamSlots), and health checks are never refused. Set once,
@@ -78,10 +81,7 @@ type shedder struct {
 	// (connectAnswers, restAnswer): encoding the same error for every
 	// refusal was a third of a Connect refusal's CPU (docs/benchmarks.md,
 	// "Overload (issue 17)", sixth pass).
-	refusal error
-	// bodyLimit is the longest request body a refusal leaves net/http
-	// to read (defaultRefusedBodyLimit but in benchmarks).
-	bodyLimit      int64
+	refusal        error
 	connectRefusal *connect.Error
 	connectAnswers map[string]*cannedAnswer
 	restAnswer     *cannedAnswer
@@ -397,19 +397,18 @@ func (s *shedder) admitHTTP(w http.ResponseWriter, r *http.Request, next http.Ha
 }
 
 // settle decides what becomes of the unread body of a request refused on
-// HTTP/1.x. net/http reads what is left of a request's body so as to read
-// the next request from the connection: before it writes an answer, up to
-// 256 KiB (a body whose Content-Length announces more closes the
-// connection instead, unread); and a chunked body, of unknown length,
-// again up to 256 KiB once the answer is out, even on a connection it then
-// closes. A refusal would wait for a client that sends its body slowly,
-// or holds it. So a body announced over the limit, or of unknown length,
-// is not read at all: the answer closes the connection, and the
-// connection reads nothing more. A body announced within the limit is
-// left to net/http: a well-behaved client sends it with its headers, and
-// reading it costs the server less than the new connection the client
-// would dial for its next call (a quarter of the CPU for a small body, a
-// third at 200 KiB: docs/benchmarks.md, "Refusals with a body on
+// HTTP/1.x. To read the next request from the connection, net/http reads
+// what is left of a body: before it writes the answer, up to 256 KiB (a
+// Content-Length announcing more closes the connection instead, unread);
+// and a chunked body, of unknown length, up to 256 KiB again once the
+// answer is out, even on a connection it closes. A refusal would wait
+// for a client that sends its body slowly, or holds it. So a body
+// announced over the limit, or of unknown length, is not read at all: the
+// answer closes the connection, which reads nothing more. A body within
+// the limit is left to net/http: a well-behaved client sends it with its
+// headers, and reading it costs less than the new connection the client
+// would dial for its next call (a quarter of the CPU for a small body,
+// half at 200 KiB: docs/benchmarks.md, "Refusals with a body on
 // HTTP/1.1"). HTTP/2 resets a refused stream, body and all.
 func (s *shedder) settle(w http.ResponseWriter, r *http.Request) {
 	if r.ProtoMajor != 1 || r.Body == http.NoBody || r.ContentLength >= 0 && r.ContentLength <= s.bodyLimit {
