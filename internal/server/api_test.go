@@ -131,6 +131,21 @@ func TestGRPCWebText(t *testing.T) {
 	if got := trailers.Get("grpc-status") + res.Header.Get("Grpc-Status"); got != "16" {
 		t.Errorf("an anonymous ListPartners: grpc-status %q (trailers %v, headers %v), want 16 (UNAUTHENTICATED)", got, trailers, res.Header)
 	}
+
+	// A body that is not base64 is the client's error, decoded as it is
+	// read: INVALID_ARGUMENT.
+	hr, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.httpURL()+"/fami.v1.RegionService/ListRegions", strings.NewReader("AAAA!not base64"))
+	hr.Header.Set("Content-Type", "application/grpc-web-text")
+	hr.Header.Set("X-Grpc-Web", "1")
+	res, text := fetch(t, http.DefaultClient, hr)
+	body, err := base64.StdEncoding.DecodeString(string(text))
+	if err != nil {
+		t.Fatalf("response body %q is not base64: %v", text, err)
+	}
+	_, trailers = grpcWebFrames(t, body)
+	if got := trailers.Get("grpc-status") + res.Header.Get("Grpc-Status"); got != "3" {
+		t.Errorf("a body that is not base64: grpc-status %q (trailers %v, headers %v), want 3 (INVALID_ARGUMENT)", got, trailers, res.Header)
+	}
 }
 
 // TestGRPCWebTextStream watches the change feed in gRPC-Web text mode:

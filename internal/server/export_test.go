@@ -31,6 +31,13 @@ func GRPCCode(c errs.Code) codes.Code { return grpcCodes[c] }
 // it needs.
 func SetAdmissionHold(c *Config, d time.Duration) { c.admissionHold = d }
 
+// SetRefusedBodyLimit sets the longest request body a refusal leaves
+// net/http to read on HTTP/1.x, keeping the connection (shedder.settle),
+// so that a benchmark can compare the choices in one run: 1 closes the
+// connection of every refusal with a body, math.MaxInt64 leaves them all
+// to net/http, as before.
+func SetRefusedBodyLimit(c *Config, n int64) { c.refusedBodyLimit = n }
+
 // HTTPHandler is the HTTP listener's handler, for benchmarks that call it
 // without a connection.
 func HTTPHandler(s *Server) http.Handler { return s.http.Handler }

@@ -80,6 +80,9 @@ func (p *pipeline) serveFile(w http.ResponseWriter, r *http.Request, f file) {
 	case started:
 		panic(http.ErrAbortHandler)
 	default:
+		if err == errOverloaded {
+			p.shed.settle(w, r) // a download reads no body: a refusal waits for none
+		}
 		st := toStatus(r.Context(), p.log, f.procedure, err)
 		writeProblem(w, problemFromStatus(st), retryInfo(st))
 	}

@@ -32,6 +32,14 @@ const shedRetryAfter = 1
 // stalled clients cannot hold the server's capacity.
 const defaultAdmissionHold = time.Second
 
+// defaultRefusedBodyLimit is the longest request body, by its
+// Content-Length, that a refusal on HTTP/1.x leaves net/http to read so
+// as to keep the connection (see settle): net/http's own bound
+// (maxPostHandlerReadBytes), since reading a body up to it costs less than
+// the new connection a closed one costs its client
+// (BenchmarkRefusedBody).
+const defaultRefusedBodyLimit = 256 << 10
+
 // errOverloaded refuses a call beyond the limit.
 var errOverloaded = errs.Overloaded.With(errs.Error{RetryAfter: shedRetryAfter,
 	Message: "the server is at capacity; retry in a moment"})
@@ -59,6 +67,9 @@ type shedder struct {
 	// hold is how long a call admitted on arrival keeps its slot before
 	// reaching its handler (defaultAdmissionHold but in tests).
 	hold time.Duration
+	// bodyLimit is the longest request body a refusal leaves net/http
+	// to read (defaultRefusedBodyLimit but in benchmarks; see settle).
+	bodyLimit int64
 	// unary names the RPCs admitted on arrival
 	// ("/fami.v1.PartnerService/GetPartner"); streams keep their own
 	// limits (streamSlots), and health checks are never refused. Set once,
@@ -84,11 +95,12 @@ type shedder struct {
 	yield func()
 }
 
-func newShedder(limit int, hold time.Duration, m *metrics, log *slog.Logger) *shedder {
+func newShedder(limit int, hold time.Duration, bodyLimit int64, m *metrics, log *slog.Logger) *shedder {
 	st := toStatus(context.Background(), log, "", errOverloaded)
 	s := &shedder{
 		slots:          make(chan struct{}, limit),
 		hold:           hold,
+		bodyLimit:      bodyLimit,
 		refusal:        st.Err(),
 		connectRefusal: toConnect(st),
 		errw:           connect.NewErrorWriter(),
@@ -376,11 +388,38 @@ func (s *shedder) admitREST(next http.Handler, procedure func(*http.Request) str
 func (s *shedder) admitHTTP(w http.ResponseWriter, r *http.Request, next http.Handler, refuse func()) {
 	t, err := s.arrive(r.Context(), r.Body != http.NoBody)
 	if err != nil {
+		s.settle(w, r)
 		refuse()
 		return
 	}
 	defer t.done()
 	next.ServeHTTP(w, r.WithContext(t))
+}
+
+// settle decides what becomes of the unread body of a request refused on
+// HTTP/1.x. To read the next request from the connection, net/http reads
+// what is left of a body: before it writes the answer, up to 256 KiB (a
+// Content-Length announcing more closes the connection instead, unread);
+// and a chunked body, of unknown length, up to 256 KiB again once the
+// answer is out, even on a connection it closes. A refusal would wait
+// for a client that sends its body slowly, or holds it. So a body
+// announced over the limit, or of unknown length, is not read at all: the
+// answer closes the connection, which reads nothing more. A body within
+// the limit is left to net/http: a well-behaved client sends it with its
+// headers, and reading it costs less than the new connection the client
+// would dial for its next call (a quarter of the CPU for a small body,
+// half at 200 KiB: docs/benchmarks.md, "Refusals with a body on
+// HTTP/1.1"). HTTP/2 resets a refused stream, body and all.
+func (s *shedder) settle(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor != 1 || r.Body == http.NoBody || r.ContentLength >= 0 && r.ContentLength <= s.bodyLimit {
+		return
+	}
+	w.Header().Set("Connection", "close")
+	// A read deadline already past ends net/http's reading of the body
+	// at what came with the headers. The connection is not reused, so
+	// the read error this causes (which cancels its context) harms no
+	// later request.
+	http.NewResponseController(w).SetReadDeadline(time.Now()) // an error: net/http reads, the answer still goes out
 }
 
 // connectProtocol names the protocol of a connect-go request as

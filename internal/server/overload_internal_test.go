@@ -21,7 +21,7 @@ import (
 // them, docs/benchmarks.md "Overload (issue 17)"), and does not when it
 // admits a call.
 func TestTapYieldsBeforeRefusing(t *testing.T) {
-	s := newShedder(1, time.Hour, newMetrics(), slog.New(slog.DiscardHandler))
+	s := newShedder(1, time.Hour, defaultRefusedBodyLimit, newMetrics(), slog.New(slog.DiscardHandler))
 	const method = "/fami.v1.PartnerService/GetPartner"
 	s.unary = map[string]bool{method: true}
 	yields := 0
@@ -42,7 +42,7 @@ func TestTapYieldsBeforeRefusing(t *testing.T) {
 // waits for the client); one with a body gives it back after the hold.
 func TestHoldOnlyForABodyToCome(t *testing.T) {
 	const hold = 10 * time.Millisecond
-	s := newShedder(1, hold, newMetrics(), slog.New(slog.DiscardHandler))
+	s := newShedder(1, hold, defaultRefusedBodyLimit, newMetrics(), slog.New(slog.DiscardHandler))
 	admit := func(body io.Reader) (served bool) {
 		h := s.admitREST(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 			time.Sleep(3 * hold)
@@ -69,7 +69,7 @@ func TestHoldOnlyForABodyToCome(t *testing.T) {
 // each refusal wrote: connect-go's ErrorWriter for a Connect unary or a
 // gRPC-Web call of each codec, the problem document on REST.
 func TestCannedRefusals(t *testing.T) {
-	s := newShedder(1, time.Hour, newMetrics(), slog.New(slog.DiscardHandler))
+	s := newShedder(1, time.Hour, defaultRefusedBodyLimit, newMetrics(), slog.New(slog.DiscardHandler))
 	st := toStatus(t.Context(), slog.New(slog.DiscardHandler), "", errOverloaded)
 	check := func(name string, canned *cannedAnswer, write func(http.ResponseWriter)) {
 		want, got := httptest.NewRecorder(), httptest.NewRecorder()

@@ -1,11 +1,14 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -318,5 +321,129 @@ func BenchmarkOverload(b *testing.B) {
 		b.ReportMetric(goodput, "2x-goodput-calls/s")
 		b.ReportMetric(100*goodput/peak, "goodput-%")
 		b.ReportMetric(float64(refused.Load())/elapsed, "refused/s")
+	}
+}
+
+// TestRefusalReadsNoBody refuses HTTP/1.1 calls whose body is not all
+// sent, on each surface of the HTTP port and a download, while the server
+// is full: the
+// client sends the headers and the first KiB of a body announced at 1 MiB
+// (or chunked, of unknown length) and holds the rest, and the refusal must
+// come all the same, with a Retry-After, closing the connection rather
+// than waiting to read the body. gRPC-Web's text mode read the whole body
+// before the call was admitted, and net/http read a chunked body (up to
+// 256 KiB) before it wrote the refusal: both waited for the client. A
+// small body sent whole is read, and its connection kept for the next
+// call.
+func TestRefusalReadsNoBody(t *testing.T) {
+	cfg := server.Config{MaxConcurrentCalls: 1, MetricsAddr: "127.0.0.1:0"}
+	server.SetAdmissionHold(&cfg, time.Hour)
+	ts := startServer(t, cfg)
+	probe := newSurface(t, ts, "grpc")
+	finish := holdSlot(t, ts, "grpc", func() error {
+		_, err := probe.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: lombardia})
+		return err
+	})
+	defer finish()
+
+	const create = "/fami.v1.PartnerService/CreatePartner"
+	surfaces := []struct {
+		name, request, contentType string
+		// refused reports whether an answer is the surface's refusal.
+		refused func(*http.Response) bool
+	}{
+		{"connect", "POST " + create, "application/proto", httpStatus(http.StatusTooManyRequests)},
+		{"grpcweb", "POST " + create, "application/grpc-web+proto", grpcStatus("8")},
+		{"grpcwebtext", "POST " + create, "application/grpc-web-text", grpcStatus("8")},
+		{"rest", "POST /v1/regions/lombardia/partners?partnerId=p1", "application/json", httpStatus(http.StatusTooManyRequests)},
+		// A download is a GET, admitted in the pipeline; a body is
+		// unusual there, and hostile.
+		{"download", "GET /v1/regions/lombardia/supportEntries:export", "text/plain", httpStatus(http.StatusTooManyRequests)},
+	}
+	for _, s := range surfaces {
+		head := s.request + " HTTP/1.1\r\nHost: famid\r\nContent-Type: " + s.contentType +
+			"\r\nConnect-Protocol-Version: 1\r\nX-Grpc-Web: 1\r\nAuthorization: Bearer " + ts.token + "\r\n"
+		first := strings.Repeat("A", 1<<10) // base64 text, so that text mode could decode it
+		t.Run(s.name+"/announced", func(t *testing.T) {
+			conn, br := dialHTTP(t, ts)
+			writeString(t, conn, head+fmt.Sprintf("Content-Length: %d\r\n\r\n", 1<<20)+first)
+			wantRefusedAndClosed(t, conn, br, s.refused)
+		})
+		t.Run(s.name+"/chunked", func(t *testing.T) {
+			conn, br := dialHTTP(t, ts)
+			writeString(t, conn, head+fmt.Sprintf("Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n", len(first), first))
+			wantRefusedAndClosed(t, conn, br, s.refused)
+		})
+		t.Run(s.name+"/whole", func(t *testing.T) {
+			conn, br := dialHTTP(t, ts)
+			body := "AAAA" // a small body, sent with the headers
+			for range 2 {
+				writeString(t, conn, head+fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body))
+				res := readAnswer(t, br)
+				if !s.refused(res) || res.Header.Get("Retry-After") == "" || res.Close {
+					t.Fatalf("got %s %v (close %t), want the refusal with a Retry-After on a kept-alive connection", res.Status, res.Header, res.Close)
+				}
+			}
+		})
+	}
+}
+
+// wantRefusedAndClosed reads the answer to a request whose body is held,
+// and fails t unless it is a refusal with a Retry-After that closes the
+// connection, and the server then closes it.
+func wantRefusedAndClosed(t *testing.T, conn net.Conn, br *bufio.Reader, refused func(*http.Response) bool) {
+	t.Helper()
+	res := readAnswer(t, br)
+	if !refused(res) || res.Header.Get("Retry-After") == "" || !res.Close {
+		t.Errorf("got %s %v (close %t), want the refusal with a Retry-After, closing the connection", res.Status, res.Header, res.Close)
+	}
+	if n, err := br.Read(make([]byte, 1)); err == nil {
+		t.Errorf("the server kept the connection open after its refusal (%d more bytes)", n)
+	}
+}
+
+// dialHTTP opens a connection to the server's HTTP port. A read waits
+// 30 s at most: a server that waits for a held body answers only at its
+// ReadTimeout (60 s), when net/http gives up reading.
+func dialHTTP(t *testing.T, ts *testServer) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", ts.srv.HTTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	return conn, bufio.NewReader(conn)
+}
+
+func writeString(t *testing.T, conn net.Conn, s string) {
+	t.Helper()
+	if _, err := io.WriteString(conn, s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readAnswer reads an answer and its body.
+func readAnswer(t *testing.T, br *bufio.Reader) *http.Response {
+	t.Helper()
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	defer res.Body.Close()
+	if _, err := io.Copy(io.Discard, res.Body); err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	return res
+}
+
+func httpStatus(code int) func(*http.Response) bool {
+	return func(r *http.Response) bool { return r.StatusCode == code }
+}
+
+// grpcStatus is a gRPC-Web trailers-only answer with the status code.
+func grpcStatus(code string) func(*http.Response) bool {
+	return func(r *http.Response) bool {
+		return r.StatusCode == http.StatusOK && r.Header.Get("Grpc-Status") == code
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -313,5 +315,84 @@ func (c *h2Caller) write(b *testing.B, frame func() error) {
 	}
 	if err := c.w.Flush(); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkRefusedBody measures what a refusal of an HTTP/1.1 request
+// with a body costs, client and server, with each answer to its unread
+// body (docs/benchmarks.md, "Refusals with a body on HTTP/1.1"), in the
+// same run: net/http reads it to keep the connection (keep: every body
+// here is under net/http's 256 KiB, the server's rule for a body of known
+// length), or the answer closes the connection and the client dials again
+// for its next call (close). Each op is a Connect GetPartner whose body is padded to the
+// size, sent whole with its headers as a well-behaved client sends it,
+// and refused by a server whose only slot is held; the client writes the
+// request while it reads the answer, as net/http's Transport does.
+//
+// Each op that closes leaves a socket in TIME_WAIT: run it with a count
+// (-test.benchtime 2000x), not for a time.
+func BenchmarkRefusedBody(b *testing.B) {
+	limits := []struct {
+		name  string
+		limit int64
+	}{{"keep", math.MaxInt64}, {"close", 1}}
+	servers := map[string]*testServer{}
+	for _, l := range limits {
+		cfg := server.Config{MaxConcurrentCalls: 1, Logger: benchLogger(b)}
+		server.SetAdmissionHold(&cfg, time.Hour)
+		server.SetRefusedBodyLimit(&cfg, l.limit)
+		servers[l.name] = startServer(b, cfg)
+		holdTheSlot(b, servers[l.name])
+	}
+	for _, size := range []int{100, 4 << 10, 16 << 10, 64 << 10, 200 << 10} {
+		for _, l := range limits {
+			ts := servers[l.name]
+			request := []byte(post(famiv1connect.PartnerServiceGetPartnerProcedure, "application/proto", ts.token, make([]byte, size)))
+			b.Run(fmt.Sprintf("%dB/%s", size, l.name), func(b *testing.B) {
+				var conn net.Conn
+				var br *bufio.Reader
+				defer func() {
+					if conn != nil {
+						conn.Close()
+					}
+				}()
+				written := make(chan error, 1)
+				closed := 0
+				b.ReportAllocs()
+				measureCPU(b, func() {
+					for b.Loop() {
+						if conn == nil {
+							var err error
+							if conn, err = net.Dial("tcp", ts.srv.HTTPAddr()); err != nil {
+								b.Fatal(err)
+							}
+							br = bufio.NewReader(conn)
+						}
+						go func(c net.Conn) {
+							_, err := c.Write(request)
+							written <- err
+						}(conn)
+						resp, err := http.ReadResponse(br, nil)
+						if err != nil {
+							b.Fatal(err)
+						}
+						_, err = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						if err != nil || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+							b.Fatalf("got %d %v (%v), want 429 with a Retry-After", resp.StatusCode, resp.Header, err)
+						}
+						err = <-written
+						if resp.Close {
+							conn.Close()
+							conn = nil
+							closed++
+						} else if err != nil {
+							b.Fatalf("writing the request on a kept-alive connection: %v", err)
+						}
+					}
+				})
+				b.ReportMetric(float64(closed)/float64(b.N), "closed/op")
+			})
+		}
 	}
 }

@@ -69,6 +69,11 @@ func unaryInOneWrite(shed *shedder, next http.Handler) http.Handler {
 // only a writer that has it.
 type unflushed struct{ http.ResponseWriter }
 
+// Unwrap lets http.ResponseController reach the connection (a refusal
+// sets its read deadline); connect-go looks for http.Flusher on the
+// writer itself, not through Unwrap.
+func (u unflushed) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
 // restPrefix starts the path of every REST call.
 const restPrefix = "/v1/"
 

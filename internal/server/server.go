@@ -95,6 +95,10 @@ type Config struct {
 	// admissionHold is how long a call admitted on arrival keeps its slot
 	// before reaching its handler; only tests change it.
 	admissionHold time.Duration
+	// refusedBodyLimit is the longest request body a refusal at the
+	// concurrency limit leaves net/http to read on HTTP/1.x; only
+	// benchmarks change it (see shedder.settle).
+	refusedBodyLimit int64
 	// GRPCMaxConnections caps the gRPC listener's open connections; more
 	// wait in the kernel's backlog until one closes.
 	GRPCMaxConnections int
@@ -194,6 +198,7 @@ func (c *Config) setDefaults() {
 	orDefault(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	orDefault(&c.MaxConcurrentCalls, DefaultMaxConcurrentCalls)
 	orDefault(&c.admissionHold, defaultAdmissionHold)
+	orDefault(&c.refusedBodyLimit, defaultRefusedBodyLimit)
 	orDefault(&c.GRPCMaxConnections, DefaultGRPCMaxConnections)
 	orDefault(&c.GRPCIdleTimeout, DefaultGRPCIdleTimeout)
 	orDefault(&c.GRPCMaxConnectionAge, DefaultGRPCMaxConnectionAge)
@@ -435,7 +440,7 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 		metrics:        s.metrics,
 		tracer:         tracer,
 		streams:        newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
-		shed:           newShedder(cfg.MaxConcurrentCalls, cfg.admissionHold, s.metrics, s.log),
+		shed:           newShedder(cfg.MaxConcurrentCalls, cfg.admissionHold, cfg.refusedBodyLimit, s.metrics, s.log),
 	}
 }
 
