@@ -70,9 +70,10 @@ func ofRegion(tx *bbolt.Tx, region string) error {
 			names = append(names, []byte(ch.GetResourceName()))
 		}
 	}
-	prefix := []byte("regions/" + region + "/")
+	own := []byte("regions/" + region)
 	for _, name := range names {
-		if len(name) > 0 && !bytes.HasPrefix(name, prefix) {
+		rest, ok := bytes.CutPrefix(name, own)
+		if len(name) > 0 && (!ok || len(rest) > 0 && rest[0] != '/') {
 			return damage(fmt.Sprintf("holds another region's data (%s), not %s's: a backup restored or copied under the wrong region", name, region))
 		}
 	}
