@@ -38,9 +38,7 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 	check.Text(&v, "project.description", p.GetDescription(), false, 8000, true)
 	check.Enum(&v, "project.fund", p.GetFund(), true)
 	check.Enum(&v, "project.specific_objective", p.GetSpecificObjective(), false)
-	if p.GetBudgetCents() < 0 {
-		v.Add("project.budget_cents", "must not be negative, got %d", p.GetBudgetCents())
-	}
+	check.Cents(&v, "project.budget_cents", p.GetBudgetCents(), false)
 	check.AtMost(&v, "project.actions", len(p.GetActions()), 100, "actions")
 	codes := check.Set[string]{}
 	for i, a := range p.GetActions() {
@@ -221,9 +219,7 @@ func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectR
 		check.Date(v, "extension.granted_on", ext.GetGrantedOn(), false)
 		check.Text(v, "extension.act_reference", ext.GetActReference(), false, 200, false)
 		check.Text(v, "extension.reason", ext.GetReason(), false, 2000, true)
-		if ext.GetBudgetCents() < 0 {
-			v.Add("extension.budget_cents", "must not be negative, got %d", ext.GetBudgetCents())
-		}
+		check.Cents(v, "extension.budget_cents", ext.GetBudgetCents(), false)
 		if ext.GetBudgetCents() == 0 && len(ext.GetFinancialPlan()) > 0 {
 			v.Add("extension.financial_plan", "is only for a funded extension (set budget_cents)")
 		}

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -160,6 +161,47 @@ func TestProjectPlanEverySurface(t *testing.T) {
 		}})
 		if _, err := s.GetProject(ctx, &famiv1.GetProjectRequest{Name: projectName("bad")}); err == nil {
 			t.Errorf("the rejected project was stored")
+		}
+	})
+}
+
+// TestAmountsStayWithinTheSums: a project's budget, an extension's and a
+// financial plan line are at most check.MaxCents, so the region's and the
+// nation's monitoring sums cannot overflow. Two budgets of 2^63-1 cents
+// were accepted and summed to -2 cents in both summaries.
+func TestAmountsStayWithinTheSums(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		s := newSurface(t, ts, kind)
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
+		ctx := t.Context()
+		project := func(code string, budget int64) *famiv1.Project {
+			return &famiv1.Project{Code: code, Title: "Progetto " + code, Fund: famiv1.Fund_FUND_FAMI_2021_2027,
+				BudgetCents: budget, StartDate: "2025-01-01", EndDate: "2027-12-31"}
+		}
+
+		_, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "huge", Project: project("HUGE", math.MaxInt64)})
+		checkErr(t, "a budget of 2^63-1 cents", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"project.budget_cents"}})
+		planned := project("PLAN", 100)
+		planned.Actions = []*famiv1.ProjectAction{{Code: "01", Title: "Scuola"}, {Code: "02", Title: "Servizi"}}
+		planned.FinancialPlan = []*famiv1.ActionBudget{{Action: "01", BudgetCents: math.MaxInt64}, {Action: "02", BudgetCents: math.MinInt64 + 101}}
+		_, err = s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "plan", Project: planned})
+		checkErr(t, "a financial plan line of 2^63-1 cents", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"project.financial_plan[0].budget_cents"}})
+
+		for _, id := range []string{"a", "b"} {
+			if _, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: id, Project: project(id, check.MaxCents)}); err != nil {
+				t.Fatalf("a budget of check.MaxCents: %v", err)
+			}
+		}
+		_, err = s.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: projectName("a"), Extension: &famiv1.Extension{EndDate: "2028-12-31", BudgetCents: math.MaxInt64}})
+		checkErr(t, "an extension of 2^63-1 cents", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"extension.budget_cents"}})
+
+		region, err := s.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: lombardia, Period: "2026-q3"})
+		if err != nil || region.GetBudgetCents() != 2*check.MaxCents {
+			t.Errorf("the region's budget: %d, %v; want %d", region.GetBudgetCents(), err, int64(2*check.MaxCents))
+		}
+		nation, err := ministry.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/-", Period: "2026-q3"})
+		if err != nil || nation.GetBudgetCents() != 2*check.MaxCents {
+			t.Errorf("the nation's budget: %d, %v; want %d", nation.GetBudgetCents(), err, int64(2*check.MaxCents))
 		}
 	})
 }
