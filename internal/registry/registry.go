@@ -20,8 +20,12 @@ const (
 	indexRefs = "refs"
 	// indexFiscalCode maps a partner's fiscal code to its name.
 	indexFiscalCode = "partner_fiscal_code"
-	// indexProjectCode maps a project's code to its name.
-	indexProjectCode = "project_code"
+	// indexProjectCode maps a project's code, folded (codeKey), to its
+	// name.
+	indexProjectCode = "project_code_folded"
+	// indexProjectCodeAsTyped is the index of the codes as typed, before
+	// they were folded; foldCodes moves its entries to indexProjectCode.
+	indexProjectCodeAsTyped = "project_code"
 	// indexPlans maps a project's id to the digest of its plan (see
 	// ProjectPlans).
 	indexPlans = "project_plans"

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -202,6 +203,47 @@ func TestAmountsStayWithinTheSums(t *testing.T) {
 		nation, err := ministry.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/-", Period: "2026-q3"})
 		if err != nil || nation.GetBudgetCents() != 2*check.MaxCents {
 			t.Errorf("the nation's budget: %d, %v; want %d", nation.GetBudgetCents(), err, int64(2*check.MaxCents))
+		}
+	})
+}
+
+// TestProjectCodesAreUniqueFolded: a project code is unique however it is
+// typed: in another case, with spaces around it, in full-width letters,
+// with a no-break space or another dash. Each such code was accepted as a
+// new one beside PROG-1.
+func TestProjectCodesAreUniqueFolded(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		s := newSurface(t, ts, kind)
+		ctx := t.Context()
+		create := func(id, code string) error {
+			_, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: id, Project: &famiv1.Project{
+				Code: code, Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2023-01-01", EndDate: "2025-12-31"}})
+			return err
+		}
+		if err := create("p1", "PROG-1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := create("p2", "PROG-2"); err != nil {
+			t.Fatal(err)
+		}
+		taken := wantErr{codes.AlreadyExists, "PROJECT_CODE_TAKEN", []string{"project.code"}}
+		for i, code := range []string{"prog-1", "PROG-1 ", " PROG-1", "ＰＲＯＧ-1", "PROG\u20111", "PROG\u20131", "PROG-1\u00a0", "Prog-1"} {
+			checkErr(t, fmt.Sprintf("create with code %q", code), create(fmt.Sprintf("v%d", i), code), taken)
+			_, err := s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: &famiv1.Project{Name: projectName("p2"), Code: code},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"code"}}})
+			checkErr(t, fmt.Sprintf("p2 takes code %q", code), err, taken)
+		}
+		// The project's own code, typed otherwise, is still its own; once
+		// deleted, the code is free in any form.
+		if _, err := s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: &famiv1.Project{Name: projectName("p1"), Code: "prog-1"},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"code"}}}); err != nil {
+			t.Errorf("p1 writes its code in lower case: %v", err)
+		}
+		if _, err := s.DeleteProject(ctx, &famiv1.DeleteProjectRequest{Name: projectName("p1")}); err != nil {
+			t.Fatal(err)
+		}
+		if err := create("p3", "ＰＲＯＧ-1"); err != nil {
+			t.Errorf("the deleted project's code: %v", err)
 		}
 	})
 }
