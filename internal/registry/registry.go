@@ -9,6 +9,7 @@ import (
 
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -30,8 +31,11 @@ const (
 	// ProjectPlans).
 	indexPlans = "project_plans"
 	// indexRetiredContacts holds the ids of deleted contacts, never given
-	// out again.
+	// out again (unused).
 	indexRetiredContacts = "contacts_retired"
+	// indexRetiredPartners holds the ids of deleted partners, never given
+	// out again (unused).
+	indexRetiredPartners = "partners_retired"
 )
 
 // Registry holds what the registry services share.
@@ -91,6 +95,18 @@ func setRefs(tx store.WriteTx, source string, old, next []string) error {
 		}
 	}
 	return nil
+}
+
+// unused refuses the name of the new resource r when another resource
+// has it, or had it: a deleted resource's id, retired in index, is never
+// given out again, since what still names it would take the newcomer for
+// it (support figures a deleted contact, the staff accounts of a deleted
+// partner, which the system store keeps, out of the region's references).
+func unused(tx store.ReadTx, index string, r store.Resource) error {
+	if _, retired := tx.IndexGet(index, resource.ID(r.GetName())); retired {
+		return errs.AlreadyExists.New("%s was deleted, and its id is not given out again: choose another id", r.GetName())
+	}
+	return resource.Absent(tx, r)
 }
 
 // inUse fails with FAILED_PRECONDITION when other resources reference
