@@ -249,6 +249,9 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 		if err := inUse(tx, cur.GetName(), errs.ProjectInUse); err != nil {
 			return nil, err
 		}
+		if err := childless(tx, cur.GetName(), resource.MonitoringReports, errs.ProjectInUse); err != nil {
+			return nil, err
+		}
 		if err := releaseCode(tx, cur.GetName(), cur.GetCode()); err != nil {
 			return nil, err
 		}

@@ -97,6 +97,31 @@ func setRefs(tx store.WriteTx, source string, old, next []string) error {
 	return nil
 }
 
+// childless fails with FAILED_PRECONDITION (reason) while the resource
+// called name has a child in collection: its nested resources are part of
+// its record (a project's monitoring reports, a network's capacity
+// assessments). Deleted under them, they stayed served under a name
+// nothing had, counted in the summaries, and came back under a new
+// resource of the same name.
+func childless(tx store.ReadTx, name, collection string, reason errs.Reason) error {
+	key, err := store.ResourceKey(tx.Region(), name)
+	if err != nil {
+		return err
+	}
+	var child string
+	err = tx.List(key+"/"+collection, "", func(id string, _ []byte) (bool, error) {
+		child = name + "/" + collection + "/" + id
+		return false, nil
+	})
+	if err != nil || child == "" {
+		return err
+	}
+	return reason.With(errs.Error{
+		Message:  name + " still has " + child + " (and maybe more): its " + collection + " are part of its record, so it cannot be deleted",
+		Metadata: map[string]string{"resource": name, "referenced_by": child},
+	})
+}
+
 // unused refuses the name of the new resource r when another resource
 // has it, or had it: a deleted resource's id, retired in index, is never
 // given out again, since what still names it would take the newcomer for

@@ -247,3 +247,48 @@ func TestProjectCodesAreUniqueFolded(t *testing.T) {
 		}
 	})
 }
+
+// TestRecordsOutliveNoParent: a project with monitoring reports, or a
+// network with capacity assessments, is not deleted: they are its record.
+// Both used to be deleted, leaving their reports and assessments served
+// under a name nothing had, counted in the summaries, and inherited by a
+// new project or network of the same id.
+func TestRecordsOutliveNoParent(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		s := newSurface(t, ts, kind)
+		ctx := t.Context()
+		if _, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "mon", Project: &famiv1.Project{
+			Code: "MON-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2025-01-01", EndDate: "2027-12-31",
+			Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Scuola"}}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: projectName("mon"), MonitoringReportId: "2025-q1",
+			MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 5000, PaidCents: 4000}}}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.DeleteProject(ctx, &famiv1.DeleteProjectRequest{Name: projectName("mon")})
+		checkErr(t, "delete a project with a report", err, wantErr{codes.FailedPrecondition, "PROJECT_IN_USE", nil})
+
+		if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp",
+			Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete", Network: &famiv1.Network{
+			DisplayName: "Rete", LeadPartner: partnerName("udp"), Members: []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: networkName("rete"), CapacityAssessmentId: "co-progettazione",
+			CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Co-progettazione", T0: 3, T0Date: "2025-01-10"}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.DeleteNetwork(ctx, &famiv1.DeleteNetworkRequest{Name: networkName("rete")})
+		checkErr(t, "delete a network with an assessment", err, wantErr{codes.FailedPrecondition, "NETWORK_IN_USE", nil})
+
+		if _, err := s.GetProject(ctx, &famiv1.GetProjectRequest{Name: projectName("mon")}); err != nil {
+			t.Errorf("the project after the refused delete: %v", err)
+		}
+		if _, err := s.GetNetwork(ctx, &famiv1.GetNetworkRequest{Name: networkName("rete")}); err != nil {
+			t.Errorf("the network after the refused delete: %v", err)
+		}
+	})
+}
