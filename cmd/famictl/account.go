@@ -45,7 +45,7 @@ process list. Usernames are per region: the person logs in as
 			Account: &famiv1.Account{DisplayName: name, Role: famiv1.Role(r), Partner: partnerName(region, partner), Email: email},
 		})
 	}))
-	create.Flags().StringVar(&username, "username", "", "the login name, unique across regions")
+	create.Flags().StringVar(&username, "username", "", "the login name, unique within the region (its owner logs in as {username}@{region})")
 	create.Flags().StringVar(&role, "role", "", "region_admin, consultant or network_member")
 	create.Flags().StringVar(&name, "name", "", "display name")
 	create.Flags().StringVar(&partner, "partner", "", "a network member's partner (id or full name)")

@@ -145,7 +145,7 @@ type restoreOptions struct {
 // meanwhile no famid serves the region.
 func restore(ctx context.Context, o restoreOptions, stdout io.Writer) error {
 	region, from := o.region, o.from
-	revision, err := bolt.CheckFile(from)
+	revision, err := bolt.CheckFile(from, region)
 	if err != nil {
 		return fmt.Errorf("%s is not a usable backup: %w", from, err)
 	}

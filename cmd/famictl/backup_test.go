@@ -133,3 +133,37 @@ func TestRestoreOverDamagedFile(t *testing.T) {
 		t.Errorf("after the restore: %v", err)
 	}
 }
+
+// TestRestoreRefusesAnotherRegionsBackup: Veneto's backup, downloaded from
+// a running server, is refused as Lombardia's. Restored, it used to be
+// served as Lombardia's data: Lombardia's admin read Veneto's partners
+// under Lombardia's names, and the ministry read them twice.
+func TestRestoreRefusesAnotherRegionsBackup(t *testing.T) {
+	f := startServer(t, server.Config{})
+	token := f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "veneto"})
+	_, err := f.flags(token).sdk().Partners.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{
+		Parent: "regions/veneto", PartnerId: "udp-padova",
+		Partner: &famiv1.Partner{DisplayName: "Ufficio di Piano di Padova", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "veneto.db")
+	var out, errOut bytes.Buffer
+	if err := run([]string{"backup", "--server", f.url, "--token", token, "--region", "veneto", "--out", file, "--quiet"}, &out, &errOut); err != nil {
+		t.Fatalf("backup: %v (%s)", err, errOut.String())
+	}
+
+	dst := t.TempDir()
+	err = run([]string{"restore", "--data-dir", dst, "--region", "lombardia", "--from", file}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "regions/veneto/partners/udp-padova") || !strings.Contains(err.Error(), "not lombardia's") {
+		t.Fatalf("restore of veneto's backup as lombardia: %v, want a refusal naming veneto's data", err)
+	}
+	if _, err := os.Stat(bolt.RegionFile(dst, "lombardia")); !os.IsNotExist(err) {
+		t.Errorf("the refused backup was installed: %v", err)
+	}
+	// As veneto it is restored.
+	if err := run([]string{"restore", "--data-dir", dst, "--region", "veneto", "--from", file}, &out, &errOut); err != nil {
+		t.Fatalf("restore of veneto's backup as veneto: %v", err)
+	}
+}

@@ -29,7 +29,8 @@ DIR/<collection>/<id>.json, writes the revision it reached to DIR/.revision,
 then follows the region's change feed, rewriting and deleting files as
 resources change and advancing .revision. Stopped and started again, it
 resumes from .revision without listing again; when the server has compacted
-the change log past it, it empties DIR and lists again.`,
+the change log past it, it empties DIR and lists again. DIR is the mirror's:
+on the first run it must be new or empty.`,
 		Example: "  FAMICTL_TOKEN=... famictl mirror --region lombardia --out ./lombardia",
 	}, func(cmd *cobra.Command, region string) error {
 		fmt.Fprintf(a.stderr, "mirroring region %s from %s into %s (one JSON file per resource, progress in %s); stop with Ctrl-C, a restart resumes\n",
@@ -46,6 +47,9 @@ func runMirror(ctx context.Context, cf clientFlags, region, out string, log *slo
 		return err
 	}
 	d := &dirMirror{root: out}
+	if err := d.claim(); err != nil {
+		return err
+	}
 	since, err := d.revision()
 	if err != nil {
 		return err
@@ -64,6 +68,26 @@ func runMirror(ctx context.Context, cf clientFlags, region, out string, log *slo
 type dirMirror struct{ root string }
 
 const revisionFile = ".revision"
+
+// claim makes the directory the mirror's. The mirror empties it whenever
+// it lists the region again, so a directory without a .revision must be
+// empty: famictl mirror --out . in a home directory deleted every file in
+// it. A .revision of 0 then marks it as a mirror's before the first list,
+// so a first run cut short resumes there.
+func (d *dirMirror) claim() error {
+	_, err := os.Stat(filepath.Join(d.root, revisionFile))
+	if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	entries, err := os.ReadDir(d.root)
+	if err != nil {
+		return err
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("%s is not empty and holds no mirror (no %s): the mirror empties its directory whenever it lists the region again; give it a new or empty one", d.root, revisionFile)
+	}
+	return d.Synced(context.Background(), 0)
+}
 
 func (d *dirMirror) revision() (int64, error) {
 	b, err := os.ReadFile(filepath.Join(d.root, revisionFile))

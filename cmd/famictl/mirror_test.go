@@ -212,3 +212,41 @@ func TestMirrorWaitsForRetryAfter(t *testing.T) {
 		t.Errorf("the refused mirror tried again before the Retry-After:\n%s", log)
 	}
 }
+
+// TestMirrorKeepsOutOfOtherFiles: a first mirror into a directory that
+// holds other files is refused, and the files stay; an empty one is
+// claimed before the first list. The mirror used to empty any directory
+// it was given, famictl mirror --out . a home directory included.
+func TestMirrorKeepsOutOfOtherFiles(t *testing.T) {
+	f := startServer(t, server.Config{})
+	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
+	home := t.TempDir()
+	thesis := filepath.Join(home, "tesi", "capitolo-1.tex")
+	if err := os.MkdirAll(filepath.Dir(thesis), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(thesis, []byte("Introduzione"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := runMirror(ctx, cf, "lombardia", home, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("a mirror into a directory of other files: %v, want a refusal", err)
+	}
+	if b, err := os.ReadFile(thesis); err != nil || string(b) != "Introduzione" {
+		t.Fatalf("the file already there is gone: %q, %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(home, ".revision")); !os.IsNotExist(err) {
+		t.Errorf("the refused directory was claimed: %v", err)
+	}
+
+	// An empty directory is the mirror's, and once it is, a later run
+	// resumes there.
+	out := t.TempDir()
+	stop := startMirror(t, cf, out)
+	waitUntil(t, "the first list", func() bool { return mirrorRevision(out) == "0" })
+	stop()
+	stop = startMirror(t, cf, out)
+	stop()
+}

@@ -152,6 +152,26 @@ func Quantity(v *errs.Violations, field string, x float64) {
 	}
 }
 
+// MaxCents bounds every amount of money, in euro cents: EUR 100 billion,
+// past any budget of the programmes, and far enough below the int64 limit
+// that a region's sums and the nation's cannot overflow (two budgets of
+// 2^63-1 cents summed to -2 in the ministry's monitoring summary).
+const MaxCents = 1e13
+
+// Cents checks an amount of money in euro cents: 0 to MaxCents, and more
+// than zero when positive. It reports whether the amount is valid.
+func Cents(v *errs.Violations, field string, cents int64, positive bool) bool {
+	switch {
+	case cents < 0 || cents > MaxCents:
+		v.Add(field, "%d is not an amount: want 0 to %d euro cents", cents, int64(MaxCents))
+	case positive && cents == 0:
+		v.Add(field, "must be more than zero")
+	default:
+		return true
+	}
+	return false
+}
+
 // AtMost checks that the list at field, of n things ("partners"), holds
 // at most max of them, and reports whether it does.
 func AtMost(v *errs.Violations, field string, n, max int, things string) bool {

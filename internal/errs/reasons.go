@@ -152,7 +152,7 @@ var catalogue = []Entry{
 	{NotProjectNetwork, PermissionDenied, 403, "network staff reporting on a project no network their partner leads implements"},
 
 	{FiscalCodeTaken, AlreadyExists, 409, "a partner with a fiscal code already registered in the region"},
-	{ProjectCodeTaken, AlreadyExists, 409, "a project with a code another project of the region uses"},
+	{ProjectCodeTaken, AlreadyExists, 409, "a project with a code another project of the region uses, however typed (case, spaces around it, full-width letters, no-break spaces and dashes other than `-` are folded)"},
 	{UsernameTaken, AlreadyExists, 409, "an account with a username taken in its region"},
 
 	{EtagMismatch, Conflict, 409, "a stale etag: the resource changed since it was read; read it again"},
@@ -167,8 +167,8 @@ var catalogue = []Entry{
 	{AmendmentPending, FailedPrecondition, 409, "amend a protocol that already has an amendment under way"},
 
 	{PartnerInUse, FailedPrecondition, 409, "delete a partner a network, protocol or meeting references"},
-	{NetworkInUse, FailedPrecondition, 409, "delete a network something references"},
-	{ProjectInUse, FailedPrecondition, 409, "delete a project a network implements"},
+	{NetworkInUse, FailedPrecondition, 409, "delete a network something references, or that has capacity assessments"},
+	{ProjectInUse, FailedPrecondition, 409, "delete a project a network implements, or that has monitoring reports"},
 	{ProtocolInUse, FailedPrecondition, 409, "delete a protocol something references"},
 	{MeetingInUse, FailedPrecondition, 409, "delete a meeting a support entry links"},
 

@@ -191,6 +191,13 @@ func (s *Surveys) OpenSurvey(ctx context.Context, req *famiv1.OpenSurveyRequest)
 	return form, nil
 }
 
+// badTicket is the answer to a ticket that is not one of the named
+// survey's forms, and to a survey that does not exist: without a ticket,
+// as without the link (notFound), nobody learns which surveys exist.
+func badTicket() error {
+	return errs.InvalidField("ticket", "is not a ticket of this survey's form")
+}
+
 // AnswerSurvey implements fami.v1.SurveyService. The ticket is checked
 // and marked used in the transaction that adds the answers to the counts,
 // so no ticket counts twice, however the submission is repeated.
@@ -201,7 +208,7 @@ func (s *Surveys) AnswerSurvey(ctx context.Context, req *famiv1.AnswerSurveyRequ
 	}
 	nonce, mac, ok := strings.Cut(req.GetTicket(), ".")
 	if !ok || len(nonce) > 64 || len(mac) > 64 {
-		return nil, errs.InvalidField("ticket", "is not a ticket of this survey's form")
+		return nil, badTicket()
 	}
 	// Answers carry no identity: the change log records them as the
 	// anonymous principal, and only as the survey's new counts.
@@ -209,7 +216,7 @@ func (s *Surveys) AnswerSurvey(ctx context.Context, req *famiv1.AnswerSurveyRequ
 	_, err = store.Modify(ctx, s.store, region, m, req.GetName(), "", func(tx store.WriteTx, sv *famiv1.Survey) (*famiv1.AnswerSurveyResponse, error) {
 		secret, _ := tx.IndexGet(indexSurveyKeys, resource.ID(sv.GetName()))
 		if !hmac.Equal([]byte(mac), []byte(sign(secret, sv.GetName(), nonce))) {
-			return nil, errs.InvalidField("ticket", "is not a ticket of this survey's form")
+			return nil, badTicket()
 		}
 		if !s.now().Before(sv.GetCloseTime().AsTime()) {
 			return nil, closed(sv)
@@ -226,6 +233,9 @@ func (s *Surveys) AnswerSurvey(ctx context.Context, req *famiv1.AnswerSurveyRequ
 		}
 		return &famiv1.AnswerSurveyResponse{}, tx.Put(sv)
 	})
+	if errs.CodeOf(err) == errs.NotFound {
+		return nil, badTicket()
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -10,9 +10,8 @@ import (
 
 // Limits of a report.
 const (
-	maxLines  = 500
-	maxCount  = 1000000
-	maxAmount = 1e13 // euro cents: EUR 100 billion
+	maxLines = 500
+	maxCount = 1000000
 )
 
 // reportMutable lists the fields a report's author may change.
@@ -131,15 +130,15 @@ func (c *reportCheck) indicatorValue(listed check.Set[string]) func(string, *fam
 func (c *reportCheck) expenditure(listed check.Set[string]) func(string, *famiv1.ActionExpenditure) {
 	return func(g string, e *famiv1.ActionExpenditure) {
 		c.ref(g+".action", e.GetAction(), c.actions, "an action", listed)
-		amount(&c.v, g+".committed_cents", e.GetCommittedCents(), false)
-		amount(&c.v, g+".paid_cents", e.GetPaidCents(), false)
+		check.Cents(&c.v, g+".committed_cents", e.GetCommittedCents(), false)
+		check.Cents(&c.v, g+".paid_cents", e.GetPaidCents(), false)
 	}
 }
 
 // claim checks a reimbursement claim, filed by the quarter's end.
 func (c *reportCheck) claim(g string, rc *famiv1.ReimbursementClaim) {
 	check.Text(&c.v, g+".reference", rc.GetReference(), true, 100, false)
-	amount(&c.v, g+".amount_cents", rc.GetAmountCents(), true)
+	check.Cents(&c.v, g+".amount_cents", rc.GetAmountCents(), true)
 	if t, ok := check.Date(&c.v, g+".filed_on", rc.GetFiledOn(), true); ok && t.After(c.end) {
 		c.v.Add(g+".filed_on", "%s is after the quarter's end", rc.GetFiledOn())
 	}
@@ -178,15 +177,6 @@ func checkSpan(p *famiv1.Project, q quarter) error {
 		return errs.InvalidField("monitoring_report_id", "%s is outside the project's span %s to %s", q, p.GetStartDate(), p.GetEndDate())
 	}
 	return nil
-}
-
-func amount(v *errs.Violations, field string, cents int64, positive bool) {
-	switch {
-	case cents < 0 || cents > maxAmount:
-		v.Add(field, "%d is not an amount: want 0 to %d euro cents", cents, int64(maxAmount))
-	case positive && cents == 0:
-		v.Add(field, "must be more than zero")
-	}
 }
 
 func count(v *errs.Violations, field string, n int32) {

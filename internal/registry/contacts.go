@@ -49,12 +49,8 @@ func (s *Contacts) CreateContact(ctx context.Context, req *famiv1.CreateContactR
 		if err := s.validate(tx, c, region); err != nil {
 			return nil, err
 		}
-		taken, err := tx.Exists(c.Name)
-		if err != nil {
+		if err := unused(tx, indexRetiredContacts, c); err != nil {
 			return nil, err
-		}
-		if _, retired := tx.IndexGet(indexRetiredContacts, id); retired || taken {
-			return nil, errs.AlreadyExists.New("%s already exists or was deleted: choose another id", c.Name)
 		}
 		if err := setRefs(tx, c.Name, nil, []string{c.GetPartner()}); err != nil {
 			return nil, err

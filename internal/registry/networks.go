@@ -206,6 +206,9 @@ func (s *Networks) DeleteNetwork(ctx context.Context, req *famiv1.DeleteNetworkR
 		if err := inUse(tx, cur.GetName(), errs.NetworkInUse); err != nil {
 			return nil, err
 		}
+		if err := childless(tx, cur.GetName(), resource.CapacityAssessments, errs.NetworkInUse); err != nil {
+			return nil, err
+		}
 		if err := setRefs(tx, cur.Name, networkRefs(cur), nil); err != nil {
 			return nil, err
 		}

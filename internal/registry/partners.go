@@ -81,7 +81,7 @@ func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerR
 		return p, s.validate(p, region)
 	}
 	return resource.CreatePrepared(ctx, s.r.store, req, "partner", req.GetPartner(), req.GetPartnerId(), prepare, func(tx store.WriteTx, p *famiv1.Partner) (*famiv1.Partner, error) {
-		if err := resource.Absent(tx, p); err != nil {
+		if err := unused(tx, indexRetiredPartners, p); err != nil {
 			return nil, err
 		}
 		if err := claimFiscalCode(tx, p, ""); err != nil {
@@ -137,6 +137,9 @@ func (s *Partners) DeletePartner(ctx context.Context, req *famiv1.DeletePartnerR
 			if err := tx.IndexDelete(indexFiscalCode, cur.GetFiscalCode()); err != nil {
 				return nil, err
 			}
+		}
+		if err := tx.IndexPut(indexRetiredPartners, resource.ID(cur.GetName()), ""); err != nil {
+			return nil, err
 		}
 		return &emptypb.Empty{}, tx.Delete(cur.GetName())
 	})

@@ -101,14 +101,10 @@ func checkFinancialPlan(v *errs.Violations, field string, plan []*famiv1.ActionB
 		case seen.Again(b.GetAction()):
 			v.Add(f+".action", "%q has another budget line", b.GetAction())
 		}
-		if b.GetBudgetCents() < 0 {
-			v.Add(f+".budget_cents", "must not be negative, got %d", b.GetBudgetCents())
+		if !check.Cents(v, f+".budget_cents", b.GetBudgetCents(), false) {
 			return
 		}
-		if sum += b.GetBudgetCents(); sum < 0 {
-			v.Add(f+".budget_cents", "the plan's total overflows")
-			return
-		}
+		sum += b.GetBudgetCents() // at most MaxRepeated lines of MaxCents: no overflow
 	}
 	if sum != total {
 		v.Add(field, "adds up to %d cents, but the budget is %d cents", sum, total)

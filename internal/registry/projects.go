@@ -2,8 +2,11 @@ package registry
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode"
 
+	"golang.org/x/text/unicode/norm"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 
@@ -38,9 +41,7 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 	check.Text(&v, "project.description", p.GetDescription(), false, 8000, true)
 	check.Enum(&v, "project.fund", p.GetFund(), true)
 	check.Enum(&v, "project.specific_objective", p.GetSpecificObjective(), false)
-	if p.GetBudgetCents() < 0 {
-		v.Add("project.budget_cents", "must not be negative, got %d", p.GetBudgetCents())
-	}
+	check.Cents(&v, "project.budget_cents", p.GetBudgetCents(), false)
 	check.AtMost(&v, "project.actions", len(p.GetActions()), 100, "actions")
 	codes := check.Set[string]{}
 	for i, a := range p.GetActions() {
@@ -61,20 +62,78 @@ func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) e
 	return v.Err()
 }
 
-// claimCode keeps the project-code index in step and the code unique.
+// codeKey is a project code as uniqueness compares it: compatibility
+// forms folded (NFKC: full-width letters, no-break spaces), every dash a
+// hyphen-minus, runs of spaces one space and none at either end, in upper
+// case. "PROG-1", "prog-1 " and "ＰＲＯＧ‑1" are one code; each was taken
+// for a new one beside the others.
+func codeKey(code string) string {
+	folded := strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Pd, r) {
+			return '-'
+		}
+		return r
+	}, norm.NFKC.String(code))
+	return strings.ToUpper(strings.Join(strings.Fields(folded), " "))
+}
+
+// claimCode keeps the project-code index in step and the code unique. A
+// code that folds to the one the project had is kept as it is.
 func claimCode(tx store.WriteTx, p *famiv1.Project, old string) error {
-	if owner, ok := tx.IndexGet(indexProjectCode, p.GetCode()); ok && owner != p.GetName() {
+	if err := foldCodes(tx); err != nil {
+		return err
+	}
+	key := codeKey(p.GetCode())
+	if old != "" && codeKey(old) == key {
+		return nil
+	}
+	if owner, ok := tx.IndexGet(indexProjectCode, key); ok && owner != p.GetName() {
 		return errs.ProjectCodeTaken.With(errs.Error{
 			Message:    "project code " + p.GetCode() + " is already used by " + owner,
 			Violations: []errs.Violation{{Field: "project.code", Description: "is already used by " + owner}},
 		})
 	}
-	if old != "" && old != p.GetCode() {
-		if err := tx.IndexDelete(indexProjectCode, old); err != nil {
+	if old != "" {
+		if err := releaseCode(tx, p.GetName(), old); err != nil {
 			return err
 		}
 	}
-	return tx.IndexPut(indexProjectCode, p.GetCode(), p.GetName())
+	return tx.IndexPut(indexProjectCode, key, p.GetName())
+}
+
+// releaseCode frees code, when the project called name holds it.
+func releaseCode(tx store.WriteTx, name, code string) error {
+	if err := foldCodes(tx); err != nil {
+		return err
+	}
+	key := codeKey(code)
+	if owner, _ := tx.IndexGet(indexProjectCode, key); owner != name {
+		return nil // a namesake's from before the codes were folded
+	}
+	return tx.IndexDelete(indexProjectCode, key)
+}
+
+// foldCodes moves the codes a region indexed as typed, before codes were
+// folded, to the folded index, at the region's first project write since.
+// Of namesakes (codes that fold alike) the first keeps the code; the
+// others keep theirs too, until they change it.
+func foldCodes(tx store.WriteTx) error {
+	var typed [][2]string
+	tx.IndexScan(indexProjectCodeAsTyped, "", func(code, name string) bool {
+		typed = append(typed, [2]string{code, name})
+		return true
+	})
+	for _, e := range typed {
+		if _, taken := tx.IndexGet(indexProjectCode, codeKey(e[0])); !taken {
+			if err := tx.IndexPut(indexProjectCode, codeKey(e[0]), e[1]); err != nil {
+				return err
+			}
+		}
+		if err := tx.IndexDelete(indexProjectCodeAsTyped, e[0]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func beneficiaryRefs(p *famiv1.Project) []string {
@@ -190,7 +249,10 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 		if err := inUse(tx, cur.GetName(), errs.ProjectInUse); err != nil {
 			return nil, err
 		}
-		if err := tx.IndexDelete(indexProjectCode, cur.GetCode()); err != nil {
+		if err := childless(tx, cur.GetName(), resource.MonitoringReports, errs.ProjectInUse); err != nil {
+			return nil, err
+		}
+		if err := releaseCode(tx, cur.GetName(), cur.GetCode()); err != nil {
 			return nil, err
 		}
 		if err := setRefs(tx, cur.Name, beneficiaryRefs(cur), nil); err != nil {
@@ -221,9 +283,7 @@ func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectR
 		check.Date(v, "extension.granted_on", ext.GetGrantedOn(), false)
 		check.Text(v, "extension.act_reference", ext.GetActReference(), false, 200, false)
 		check.Text(v, "extension.reason", ext.GetReason(), false, 2000, true)
-		if ext.GetBudgetCents() < 0 {
-			v.Add("extension.budget_cents", "must not be negative, got %d", ext.GetBudgetCents())
-		}
+		check.Cents(v, "extension.budget_cents", ext.GetBudgetCents(), false)
 		if ext.GetBudgetCents() == 0 && len(ext.GetFinancialPlan()) > 0 {
 			v.Add("extension.financial_plan", "is only for a funded extension (set budget_cents)")
 		}

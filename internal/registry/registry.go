@@ -9,6 +9,7 @@ import (
 
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -20,14 +21,21 @@ const (
 	indexRefs = "refs"
 	// indexFiscalCode maps a partner's fiscal code to its name.
 	indexFiscalCode = "partner_fiscal_code"
-	// indexProjectCode maps a project's code to its name.
-	indexProjectCode = "project_code"
+	// indexProjectCode maps a project's code, folded (codeKey), to its
+	// name.
+	indexProjectCode = "project_code_folded"
+	// indexProjectCodeAsTyped is the index of the codes as typed, before
+	// they were folded; foldCodes moves its entries to indexProjectCode.
+	indexProjectCodeAsTyped = "project_code"
 	// indexPlans maps a project's id to the digest of its plan (see
 	// ProjectPlans).
 	indexPlans = "project_plans"
 	// indexRetiredContacts holds the ids of deleted contacts, never given
-	// out again.
+	// out again (unused).
 	indexRetiredContacts = "contacts_retired"
+	// indexRetiredPartners holds the ids of deleted partners, never given
+	// out again (unused).
+	indexRetiredPartners = "partners_retired"
 )
 
 // Registry holds what the registry services share.
@@ -87,6 +95,43 @@ func setRefs(tx store.WriteTx, source string, old, next []string) error {
 		}
 	}
 	return nil
+}
+
+// childless fails with FAILED_PRECONDITION (reason) while the resource
+// called name has a child in collection: its nested resources are part of
+// its record (a project's monitoring reports, a network's capacity
+// assessments). Deleted under them, they stayed served under a name
+// nothing had, counted in the summaries, and came back under a new
+// resource of the same name.
+func childless(tx store.ReadTx, name, collection string, reason errs.Reason) error {
+	key, err := store.ResourceKey(tx.Region(), name)
+	if err != nil {
+		return err
+	}
+	var child string
+	err = tx.List(key+"/"+collection, "", func(id string, _ []byte) (bool, error) {
+		child = name + "/" + collection + "/" + id
+		return false, nil
+	})
+	if err != nil || child == "" {
+		return err
+	}
+	return reason.With(errs.Error{
+		Message:  name + " still has " + child + " (and maybe more): its " + collection + " are part of its record, so it cannot be deleted",
+		Metadata: map[string]string{"resource": name, "referenced_by": child},
+	})
+}
+
+// unused refuses the name of the new resource r when another resource
+// has it, or had it: a deleted resource's id, retired in index, is never
+// given out again, since what still names it would take the newcomer for
+// it (support figures a deleted contact, the staff accounts of a deleted
+// partner, which the system store keeps, out of the region's references).
+func unused(tx store.ReadTx, index string, r store.Resource) error {
+	if _, retired := tx.IndexGet(index, resource.ID(r.GetName())); retired {
+		return errs.AlreadyExists.New("%s was deleted, and its id is not given out again: choose another id", r.GetName())
+	}
+	return resource.Absent(tx, r)
 }
 
 // inUse fails with FAILED_PRECONDITION when other resources reference

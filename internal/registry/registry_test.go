@@ -13,6 +13,7 @@ import (
 	"github.com/raccordo/raccordo/internal/errs/errstest"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/territory"
@@ -348,4 +349,43 @@ func TestListPagesAndFilters(t *testing.T) {
 	errstest.WantField(t, err, errs.Invalid, "INVALID_ARGUMENT", "page_size")
 	_, err = partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, PageToken: "not a token"})
 	errstest.WantField(t, err, errs.Invalid, "INVALID_ARGUMENT", "page_token")
+}
+
+// TestProjectCodesIndexedAsTyped: a region whose codes were indexed as
+// typed, before codes were folded, keeps them unique once folded; its
+// first project write moves them.
+func TestProjectCodesIndexedAsTyped(t *testing.T) {
+	s := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
+	projects := registry.New(s, nil).Projects()
+	ctx := admin(t.Context())
+	// The region as an earlier famid left it: lab-1 indexed as typed.
+	legacy := &famiv1.Project{Name: lombardia + "/projects/legacy", Code: "lab-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027,
+		StartDate: "2023-01-01", EndDate: "2025-12-31"}
+	if _, err := s.Update(ctx, "lombardia", store.Mutation{Principal: "test:admin"}, func(tx store.WriteTx) (proto.Message, error) {
+		if err := tx.IndexPut("project_code", legacy.GetCode(), legacy.GetName()); err != nil {
+			return nil, err
+		}
+		return legacy, tx.Put(legacy)
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := projects.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "new", Project: &famiv1.Project{
+		Code: "LAB-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2023-01-01", EndDate: "2025-12-31"}})
+	errstest.WantField(t, err, errs.AlreadyExists, "PROJECT_CODE_TAKEN", "project.code")
+	// The legacy project's code is still its own.
+	if _, err := projects.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: &famiv1.Project{Name: legacy.GetName(), Code: "LAB-1"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"code"}}}); err != nil {
+		t.Errorf("the legacy project writes its code in capitals: %v", err)
+	}
+	// That write moved the codes indexed as typed.
+	if err := s.View(ctx, "lombardia", func(tx store.ReadTx) error {
+		tx.IndexScan("project_code", "", func(code, _ string) bool {
+			t.Errorf("the code %q is still indexed as typed", code)
+			return true
+		})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }

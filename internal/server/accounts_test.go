@@ -446,3 +446,38 @@ func TestUsernamesScopedToTheirRegion(t *testing.T) {
 		checkErr(t, "the deleted veneto account's token", err, wantErr{codes.Unauthenticated, "INVALID_TOKEN", nil})
 	})
 }
+
+// TestDeletedPartnerIDIsRetired: a deleted partner's id is not given out
+// again, so its staff's accounts, which still name it, never act for a new
+// partner created under that id. The new partner used to inherit them: the
+// old staff's tokens named it, and read and signed as its staff.
+func TestDeletedPartnerIDIsRetired(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		admin := newSurface(t, ts, kind)
+		create := func(display string) error {
+			_, err := admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "assoc", Partner: &famiv1.Partner{
+				DisplayName: display, Kind: famiv1.PartnerKind_PARTNER_KIND_MIGRANT_ASSOCIATION}})
+			return err
+		}
+		if err := create("Associazione Ponti"); err != nil {
+			t.Fatal(err)
+		}
+		const password = "correct horse battery staple"
+		if _, err := admin.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: lombardia, AccountId: "staff-" + kind, Password: password,
+			Account: &famiv1.Account{DisplayName: "Staff", Role: famiv1.Role_ROLE_NETWORK_MEMBER, Partner: lombardia + "/partners/assoc"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: lombardia + "/partners/assoc"}); err != nil {
+			t.Fatal(err)
+		}
+		checkErr(t, "a new partner under the deleted one's id", create("Un'altra organizzazione"), wantErr{codes.AlreadyExists, "ALREADY_EXISTS", nil})
+		res, err := newSurfaceAs(t, ts, kind, "").Login(ctx, &famiv1.LoginRequest{Username: "staff-" + kind + "@lombardia", Password: password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		staff := newSurfaceAs(t, ts, kind, res.GetToken())
+		_, err = staff.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: lombardia + "/partners/assoc"})
+		checkErr(t, "the old staff's partner", err, wantErr{codes.NotFound, "NOT_FOUND", nil})
+	})
+}

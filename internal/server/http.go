@@ -79,6 +79,12 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithOutgoingHeaderMatcher(gatewayHeader),
 		runtime.WithIncomingHeaderMatcher(noHeader),
+		// A request is the call its method and path name in the OpenAPI
+		// document, nothing else: by default the gateway serves a form
+		// POST as its path's GET, or as the method X-HTTP-Method-Override
+		// names, while the admission counted a POST.
+		runtime.WithDisablePathLengthFallback(),
+		runtime.WithDisableHTTPMethodOverride(),
 	}
 	gw := runtime.NewServeMux(gwOpts...)
 	for _, svc := range svcs {

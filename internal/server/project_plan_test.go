@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -160,6 +162,133 @@ func TestProjectPlanEverySurface(t *testing.T) {
 		}})
 		if _, err := s.GetProject(ctx, &famiv1.GetProjectRequest{Name: projectName("bad")}); err == nil {
 			t.Errorf("the rejected project was stored")
+		}
+	})
+}
+
+// TestAmountsStayWithinTheSums: a project's budget, an extension's and a
+// financial plan line are at most check.MaxCents, so the region's and the
+// nation's monitoring sums cannot overflow. Two budgets of 2^63-1 cents
+// were accepted and summed to -2 cents in both summaries.
+func TestAmountsStayWithinTheSums(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		s := newSurface(t, ts, kind)
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
+		ctx := t.Context()
+		project := func(code string, budget int64) *famiv1.Project {
+			return &famiv1.Project{Code: code, Title: "Progetto " + code, Fund: famiv1.Fund_FUND_FAMI_2021_2027,
+				BudgetCents: budget, StartDate: "2025-01-01", EndDate: "2027-12-31"}
+		}
+
+		_, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "huge", Project: project("HUGE", math.MaxInt64)})
+		checkErr(t, "a budget of 2^63-1 cents", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"project.budget_cents"}})
+		planned := project("PLAN", 100)
+		planned.Actions = []*famiv1.ProjectAction{{Code: "01", Title: "Scuola"}, {Code: "02", Title: "Servizi"}}
+		planned.FinancialPlan = []*famiv1.ActionBudget{{Action: "01", BudgetCents: math.MaxInt64}, {Action: "02", BudgetCents: math.MinInt64 + 101}}
+		_, err = s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "plan", Project: planned})
+		checkErr(t, "a financial plan line of 2^63-1 cents", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"project.financial_plan[0].budget_cents"}})
+
+		for _, id := range []string{"a", "b"} {
+			if _, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: id, Project: project(id, check.MaxCents)}); err != nil {
+				t.Fatalf("a budget of check.MaxCents: %v", err)
+			}
+		}
+		_, err = s.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: projectName("a"), Extension: &famiv1.Extension{EndDate: "2028-12-31", BudgetCents: math.MaxInt64}})
+		checkErr(t, "an extension of 2^63-1 cents", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"extension.budget_cents"}})
+
+		region, err := s.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: lombardia, Period: "2026-q3"})
+		if err != nil || region.GetBudgetCents() != 2*check.MaxCents {
+			t.Errorf("the region's budget: %d, %v; want %d", region.GetBudgetCents(), err, int64(2*check.MaxCents))
+		}
+		nation, err := ministry.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/-", Period: "2026-q3"})
+		if err != nil || nation.GetBudgetCents() != 2*check.MaxCents {
+			t.Errorf("the nation's budget: %d, %v; want %d", nation.GetBudgetCents(), err, int64(2*check.MaxCents))
+		}
+	})
+}
+
+// TestProjectCodesAreUniqueFolded: a project code is unique however it is
+// typed: in another case, with spaces around it, in full-width letters,
+// with a no-break space or another dash. Each such code was accepted as a
+// new one beside PROG-1.
+func TestProjectCodesAreUniqueFolded(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		s := newSurface(t, ts, kind)
+		ctx := t.Context()
+		create := func(id, code string) error {
+			_, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: id, Project: &famiv1.Project{
+				Code: code, Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2023-01-01", EndDate: "2025-12-31"}})
+			return err
+		}
+		if err := create("p1", "PROG-1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := create("p2", "PROG-2"); err != nil {
+			t.Fatal(err)
+		}
+		taken := wantErr{codes.AlreadyExists, "PROJECT_CODE_TAKEN", []string{"project.code"}}
+		for i, code := range []string{"prog-1", "PROG-1 ", " PROG-1", "ＰＲＯＧ-1", "PROG\u20111", "PROG\u20131", "PROG-1\u00a0", "Prog-1"} {
+			checkErr(t, fmt.Sprintf("create with code %q", code), create(fmt.Sprintf("v%d", i), code), taken)
+			_, err := s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: &famiv1.Project{Name: projectName("p2"), Code: code},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"code"}}})
+			checkErr(t, fmt.Sprintf("p2 takes code %q", code), err, taken)
+		}
+		// The project's own code, typed otherwise, is still its own; once
+		// deleted, the code is free in any form.
+		if _, err := s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: &famiv1.Project{Name: projectName("p1"), Code: "prog-1"},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"code"}}}); err != nil {
+			t.Errorf("p1 writes its code in lower case: %v", err)
+		}
+		if _, err := s.DeleteProject(ctx, &famiv1.DeleteProjectRequest{Name: projectName("p1")}); err != nil {
+			t.Fatal(err)
+		}
+		if err := create("p3", "ＰＲＯＧ-1"); err != nil {
+			t.Errorf("the deleted project's code: %v", err)
+		}
+	})
+}
+
+// TestRecordsOutliveNoParent: a project with monitoring reports, or a
+// network with capacity assessments, is not deleted: they are its record.
+// Both used to be deleted, leaving their reports and assessments served
+// under a name nothing had, counted in the summaries, and inherited by a
+// new project or network of the same id.
+func TestRecordsOutliveNoParent(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		s := newSurface(t, ts, kind)
+		ctx := t.Context()
+		if _, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "mon", Project: &famiv1.Project{
+			Code: "MON-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2025-01-01", EndDate: "2027-12-31",
+			Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Scuola"}}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: projectName("mon"), MonitoringReportId: "2025-q1",
+			MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 5000, PaidCents: 4000}}}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.DeleteProject(ctx, &famiv1.DeleteProjectRequest{Name: projectName("mon")})
+		checkErr(t, "delete a project with a report", err, wantErr{codes.FailedPrecondition, "PROJECT_IN_USE", nil})
+
+		if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp",
+			Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete", Network: &famiv1.Network{
+			DisplayName: "Rete", LeadPartner: partnerName("udp"), Members: []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: networkName("rete"), CapacityAssessmentId: "co-progettazione",
+			CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Co-progettazione", T0: 3, T0Date: "2025-01-10"}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.DeleteNetwork(ctx, &famiv1.DeleteNetworkRequest{Name: networkName("rete")})
+		checkErr(t, "delete a network with an assessment", err, wantErr{codes.FailedPrecondition, "NETWORK_IN_USE", nil})
+
+		if _, err := s.GetProject(ctx, &famiv1.GetProjectRequest{Name: projectName("mon")}); err != nil {
+			t.Errorf("the project after the refused delete: %v", err)
+		}
+		if _, err := s.GetNetwork(ctx, &famiv1.GetNetworkRequest{Name: networkName("rete")}); err != nil {
+			t.Errorf("the network after the refused delete: %v", err)
 		}
 	})
 }

@@ -236,3 +236,42 @@ func TestRESTInvalidUTF8(t *testing.T) {
 		})
 	}
 }
+
+// TestRESTMethodIsTheRequests: a REST call is the one its method and path
+// name in the OpenAPI document. grpc-gateway's defaults served a POST with
+// a form content type as the GET of its path, and with
+// X-HTTP-Method-Override: DELETE deleted the resource, while the admission
+// and its metrics counted a POST.
+func TestRESTMethodIsTheRequests(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	s := newSurface(t, ts, "grpc")
+	seedPartner(t, ctx, s)
+	partner := ts.httpURL() + "/v1/" + lombardia + "/partners/udp-milano"
+	hc := newHTTPClient(t)
+	for _, tt := range []struct {
+		name     string
+		override string
+	}{
+		{"form POST as a GET", ""},
+		{"method override DELETE", http.MethodDelete},
+		{"method override PATCH", http.MethodPatch},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, partner, strings.NewReader("displayName=Altro"))
+			req.Header.Set("Authorization", "Bearer "+ts.token)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tt.override != "" {
+				req.Header.Set("X-HTTP-Method-Override", tt.override)
+			}
+			res, body := fetch(t, hc, req)
+			if res.StatusCode != http.StatusMethodNotAllowed {
+				t.Errorf("POST %s: HTTP %d %s, want 405", partner, res.StatusCode, body)
+			}
+			p, err := s.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: lombardia + "/partners/udp-milano"})
+			if err != nil || p.GetEtag() != "1" {
+				t.Errorf("after the refused POST: %v, %v; want the partner unchanged", p, err)
+			}
+		})
+	}
+}

@@ -136,3 +136,40 @@ func TestSurveyEverySurface(t *testing.T) {
 		}
 	})
 }
+
+// TestAnswerSurveyHidesWhichSurveysExist: without a ticket of its form, an
+// anonymous answer learns nothing of whether a survey exists, as an open
+// without its link learns nothing. AnswerSurvey used to answer NOT_FOUND
+// for a survey nobody created and "invalid ticket" for one that exists, in
+// any region.
+func TestAnswerSurveyHidesWhichSurveysExist(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"})
+		anonymous := newSurfaceAs(t, ts, kind, "")
+		sv, err := consultant.CreateSurvey(ctx, &famiv1.CreateSurveyRequest{Parent: lombardia, SurveyId: "gradimento", Survey: &famiv1.Survey{
+			Title:     "Gradimento",
+			Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Quanto è stato utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE}},
+			CloseTime: timestamppb.New(time.Now().Add(time.Hour)),
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer := func(name string) *callError {
+			_, err := anonymous.AnswerSurvey(ctx, &famiv1.AnswerSurveyRequest{Name: name, Ticket: "nonce.mac"})
+			ce, ok := asCallError(err)
+			if !ok {
+				t.Fatalf("answer %s: %v, want a refusal", name, err)
+			}
+			return ce
+		}
+		exists := answer(sv.GetName())
+		checkErr(t, "an answer with a forged ticket", exists, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"ticket"}})
+		for _, name := range []string{"regions/lombardia/surveys/nessuno", "regions/veneto/surveys/gradimento"} {
+			if got := answer(name); got.Code != exists.Code || got.Message != exists.Message || got.Reason != exists.Reason ||
+				!slices.Equal(got.Fields, exists.Fields) || got.HTTPStatus != exists.HTTPStatus {
+				t.Errorf("answer to %s, which does not exist: %+v; want the answer to an existing survey, %+v", name, got, exists)
+			}
+		}
+	})
+}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"html"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -146,6 +147,46 @@ func TestHoursCSV(t *testing.T) {
 	}
 	if lines := strings.Split(strings.TrimSpace(body), "\n"); len(lines) != 2 || !strings.Contains(lines[1], "2026-11-20") {
 		t.Errorf("CSV is %q, want a header and the one entry", body)
+	}
+}
+
+// TestHoursCSVDefusesFormulas: a consultant's note that a spreadsheet
+// would run as a formula reaches the region admin's CSV from the web
+// defused, byte for byte the file the REST export writes. The web wrote
+// its own CSV, with neither the defusing nor the byte-order mark.
+func TestHoursCSVDefusesFormulas(t *testing.T) {
+	f, c, network := inLombardia(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	c.signIn("mrossi@lombardia")
+	const note = `=HYPERLINK("http://evil.example";"clic") ;-2+3`
+	form := entryForm(c.csrf("/ore"), network)
+	form.Set("notes", note)
+	if res, _ := c.do("POST", "/ore", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("log hours: status %d", res.StatusCode)
+	}
+	admin := f.client(t)
+	admin.signIn("admin@lombardia")
+	res, web := admin.do("GET", "/ore.csv?dal=2026-11-01&al=2026-11-30", nil)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Disposition") != `attachment; filename="ore-lombardia.csv"` {
+		t.Fatalf("CSV: status %d, disposition %q", res.StatusCode, res.Header.Get("Content-Disposition"))
+	}
+	if !strings.Contains(web, `"'=HYPERLINK(""http://evil.example"";""clic"") ;'-2+3"`) {
+		t.Errorf("the web's CSV does not defuse the note's formulas:\n%s", web)
+	}
+	// A refused export is a page, not a download.
+	if res, _ := admin.do("GET", "/ore.csv?dal=ieri", nil); res.StatusCode == http.StatusOK || res.Header.Get("Content-Disposition") != "" {
+		t.Errorf("a refused export: status %d, disposition %q; want an error page", res.StatusCode, res.Header.Get("Content-Disposition"))
+	}
+	req, _ := http.NewRequest("GET", f.url("/v1/regions/lombardia/supportEntries:export?startDate=2026-11-01&endDate=2026-11-30"), nil)
+	req.Header.Set("Authorization", "Bearer "+f.token(principal.RegionAdmin, "lombardia"))
+	rest, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rest.Body.Close()
+	want, _ := io.ReadAll(rest.Body)
+	if web != string(want) {
+		t.Errorf("the web's CSV differs from the REST export:\nweb:  %q\nrest: %q", web, want)
 	}
 }
 

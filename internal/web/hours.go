@@ -1,8 +1,8 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
-	"encoding/csv"
 	"html"
 	"html/template"
 	"net/http"
@@ -19,6 +19,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/resource"
+	"github.com/raccordo/raccordo/internal/support"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -323,36 +324,45 @@ func (a *App) deleteEntry(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 // hoursCSV downloads the user's entries of a period through
-// ExportSupportEntries, the call behind the REST CSV export.
+// ExportSupportEntries, the call behind the REST CSV export, and writes
+// them as that export does (support.WriteCSV): with the byte-order mark,
+// and every cell a spreadsheet would run as a formula defused.
 func (a *App) hoursCSV(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
 	req := &famiv1.ExportSupportEntriesRequest{Parent: regionName(s.region), StartDate: q.Get("dal"), EndDate: q.Get("al")}
 	if s.who.Role == principal.Consultant {
 		req.Consultant = s.who.Subject
 	}
-	var out *csv.Writer
-	err := aip.Each(s.ctx, unary(a.support.ExportSupportEntries), req, func(res *famiv1.ExportSupportEntriesResponse) error {
-		if out == nil {
-			h := w.Header()
-			h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
-			h.Set("Content-Disposition", `attachment; filename="ore-`+s.region+`.csv"`)
-			h.Set("Cache-Control", "no-store")
-			out = csv.NewWriter(w)
-			out.Write(res.GetHeader())
-		}
-		for _, row := range res.GetRows() {
-			out.Write(row.GetValues())
-		}
-		return nil
-	})
-	if err != nil {
-		if out == nil {
-			a.fail(w, r, s, err)
-			return
-		}
+	d := &download{w: w, filename: "ore-" + s.region + ".csv", contentType: "text/csv; charset=utf-8; header=present"}
+	err := support.WriteCSV(s.ctx, d, req, func(ctx context.Context, req *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error) {
+		return a.support.ExportSupportEntries(ctx, req)
+	}, nil)
+	switch {
+	case err == nil:
+	case !d.started:
+		a.fail(w, r, s, err)
+	default:
 		panic(http.ErrAbortHandler) // never a truncated file that looks whole
 	}
-	out.Flush()
+}
+
+// download is the body of a file to download: its headers go out with its
+// first byte, so a download refused before it starts is an error page.
+type download struct {
+	w                     http.ResponseWriter
+	filename, contentType string
+	started               bool
+}
+
+func (d *download) Write(p []byte) (int, error) {
+	if !d.started {
+		d.started = true
+		h := d.w.Header()
+		h.Set("Content-Type", d.contentType)
+		h.Set("Content-Disposition", `attachment; filename="`+d.filename+`"`)
+		h.Set("Cache-Control", "no-store")
+	}
+	return d.w.Write(p)
 }
 
 // newRequestID names one rendering of a form: submitting it twice (a

@@ -100,6 +100,34 @@ func TestSessionCookieAndHeaders(t *testing.T) {
 	}
 }
 
+// TestSessionCookieSecureBehindTLSProxy: famid serves plain HTTP behind a
+// proxy that ends TLS; the session cookie, a bearer token of the whole
+// API, is Secure whenever the proxy says the browser came over HTTPS. It
+// was Secure only when famid itself ended TLS, which it never does.
+func TestSessionCookieSecureBehindTLSProxy(t *testing.T) {
+	f, _, _ := inLombardia(t)
+	for _, hdr := range [][]string{
+		{"X-Forwarded-Proto", "https"},
+		{"Forwarded", `for=192.0.2.60;proto=https;by=203.0.113.43`},
+	} {
+		b := f.client(t)
+		res, _ := b.do("POST", "/accedi", url.Values{"username": {"mrossi@lombardia"}, "password": {password}}, hdr...)
+		var secure []string
+		for _, c := range res.Cookies() {
+			if c.Name == "raccordo_sessione" && c.Secure {
+				secure = append(secure, c.Name)
+			}
+		}
+		if res.StatusCode != http.StatusSeeOther || len(secure) != 1 {
+			t.Errorf("sign-in with %s: %s: status %d, cookies %q; want a Secure session cookie", hdr[0], hdr[1], res.StatusCode, res.Header["Set-Cookie"])
+		}
+		res, _ = b.do("POST", "/esci", url.Values{"csrf": {b.csrf("/")}}, hdr...)
+		if c := res.Header.Get("Set-Cookie"); !strings.Contains(c, "raccordo_sessione=;") || !strings.Contains(c, "Secure") {
+			t.Errorf("sign-out with %s: clears the cookie with %q, want Secure", hdr[0], c)
+		}
+	}
+}
+
 func TestForgedPostWritesNothing(t *testing.T) {
 	f, b, network := inLombardia(t)
 	b.signIn("mrossi@lombardia")

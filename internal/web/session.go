@@ -180,15 +180,33 @@ func localPath(raw, host string) string {
 func setCookie(w http.ResponseWriter, r *http.Request, name, value string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: value, Path: "/", Expires: expires,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overHTTPS(r),
 	})
 }
 
 func clearCookie(w http.ResponseWriter, r *http.Request, name string) {
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overHTTPS(r),
 	})
+}
+
+// overHTTPS reports whether the browser reached the site over HTTPS, so
+// that the session cookie (a bearer token of the whole API) is Secure and
+// never sent in clear. famid serves plain HTTP behind a proxy that ends
+// TLS, which says so (X-Forwarded-Proto, or Forwarded's proto): r.TLS
+// alone is never set there, and the cookie went out without Secure. A
+// client that claims HTTPS falsely only makes its own cookie stricter.
+func overHTTPS(r *http.Request) bool {
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		return true
+	}
+	for _, f := range strings.FieldsFunc(r.Header.Get("Forwarded"), func(c rune) bool { return c == ';' || c == ',' }) {
+		if k, v, _ := strings.Cut(strings.TrimSpace(f), "="); strings.EqualFold(k, "proto") && strings.EqualFold(strings.Trim(v, `"`), "https") {
+			return true
+		}
+	}
+	return false
 }
 
 // validID reports whether s looks like a resource id (it goes into a

@@ -375,7 +375,8 @@ func (x *WhoAmIResponse) GetExpireTime() *timestamppb.Timestamp {
 type Account struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Output only. Format: regions/{region}/accounts/{username}; usernames
-	// are unique across regions.
+	// are unique within their region only (the owner logs in as
+	// {username}@{region}).
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Required.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`

@@ -43,7 +43,8 @@ type NetworkServiceClient interface {
 	// UpdateNetwork changes the fields named in update_mask.
 	UpdateNetwork(ctx context.Context, in *UpdateNetworkRequest, opts ...grpc.CallOption) (*Network, error)
 	// DeleteNetwork removes a network. Returns FAILED_PRECONDITION while
-	// something (a protocol, a meeting, a support entry) still references it.
+	// something (a protocol, a meeting, a support entry) still references it,
+	// or while it has capacity assessments (its record).
 	DeleteNetwork(ctx context.Context, in *DeleteNetworkRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 }
 
@@ -121,7 +122,8 @@ type NetworkServiceServer interface {
 	// UpdateNetwork changes the fields named in update_mask.
 	UpdateNetwork(context.Context, *UpdateNetworkRequest) (*Network, error)
 	// DeleteNetwork removes a network. Returns FAILED_PRECONDITION while
-	// something (a protocol, a meeting, a support entry) still references it.
+	// something (a protocol, a meeting, a support entry) still references it,
+	// or while it has capacity assessments (its record).
 	DeleteNetwork(context.Context, *DeleteNetworkRequest) (*emptypb.Empty, error)
 	mustEmbedUnimplementedNetworkServiceServer()
 }

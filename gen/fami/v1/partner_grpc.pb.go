@@ -42,7 +42,9 @@ type PartnerServiceClient interface {
 	// UpdatePartner changes the fields named in update_mask.
 	UpdatePartner(ctx context.Context, in *UpdatePartnerRequest, opts ...grpc.CallOption) (*Partner, error)
 	// DeletePartner removes a partner. Returns FAILED_PRECONDITION while a
-	// network still references it.
+	// network still references it. Its id is retired: a new partner cannot
+	// take it (ALREADY_EXISTS), so the accounts of its staff, which still
+	// name it, never act for another organisation.
 	DeletePartner(ctx context.Context, in *DeletePartnerRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 }
 
@@ -119,7 +121,9 @@ type PartnerServiceServer interface {
 	// UpdatePartner changes the fields named in update_mask.
 	UpdatePartner(context.Context, *UpdatePartnerRequest) (*Partner, error)
 	// DeletePartner removes a partner. Returns FAILED_PRECONDITION while a
-	// network still references it.
+	// network still references it. Its id is retired: a new partner cannot
+	// take it (ALREADY_EXISTS), so the accounts of its staff, which still
+	// name it, never act for another organisation.
 	DeletePartner(context.Context, *DeletePartnerRequest) (*emptypb.Empty, error)
 	mustEmbedUnimplementedPartnerServiceServer()
 }

@@ -44,7 +44,8 @@ type ProjectServiceClient interface {
 	// project that has extensions moves only through ExtendProject.
 	UpdateProject(ctx context.Context, in *UpdateProjectRequest, opts ...grpc.CallOption) (*Project, error)
 	// DeleteProject removes a project. Returns FAILED_PRECONDITION while a
-	// network still implements it.
+	// network still implements it, or while it has monitoring reports (its
+	// record of the money spent).
 	DeleteProject(ctx context.Context, in *DeleteProjectRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	// ExtendProject grants an extension (proroga): it pushes the end date and
 	// appends the extension to the project's history.
@@ -135,7 +136,8 @@ type ProjectServiceServer interface {
 	// project that has extensions moves only through ExtendProject.
 	UpdateProject(context.Context, *UpdateProjectRequest) (*Project, error)
 	// DeleteProject removes a project. Returns FAILED_PRECONDITION while a
-	// network still implements it.
+	// network still implements it, or while it has monitoring reports (its
+	// record of the money spent).
 	DeleteProject(context.Context, *DeleteProjectRequest) (*emptypb.Empty, error)
 	// ExtendProject grants an extension (proroga): it pushes the end date and
 	// appends the extension to the project's history.

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,14 +11,16 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
 
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
 )
 
 // openRegion opens a region's file after a quick check that it holds a
 // region: an existing file that is empty, shorter than the pages its
-// header counts (truncated), unreadable as bbolt, or without the region's
-// buckets is refused with errs.DataLoss (reason REGION_FILE_DAMAGED), naming
+// header counts (truncated), unreadable as bbolt, without the region's
+// buckets, or holding another region's data (ofRegion) is refused with errs.DataLoss (reason REGION_FILE_DAMAGED), naming
 // the file and the restore command. bbolt alone would start an empty region
 // on a 0-byte file and fault (SIGBUS) on a truncated one.
 func openRegion(dataDir, region string, timeout time.Duration) (*bbolt.DB, error) {
@@ -32,11 +35,49 @@ func openRegion(dataDir, region string, timeout time.Duration) (*bbolt.DB, error
 		// A file bbolt initialised but famid never finished setting up
 		// (it stopped in between): a new region.
 		return openDB(path, timeout, regionBuckets)
-	case errors.As(err, &d):
+	case err == nil:
+		if err = db.View(func(tx *bbolt.Tx) error { return ofRegion(tx, region) }); err != nil {
+			db.Close()
+		}
+	}
+	if errors.As(err, &d) {
 		return nil, damagedErr(fmt.Sprintf("region %s is not served: its file %s %s; stop famid and restore it from a backup: famictl restore --data-dir %s --region %s --from <backup.db>",
 			region, path, d, dataDir, region), region, path)
 	}
-	return db, err
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// ofRegion checks that the data of a region file is region's. The file
+// keeps no region id of its own: its resource names carry it. bucketTypes
+// holds the name of every live resource, in order, so when its first and
+// last names are region's every name between them is; the newest change
+// names the region when every resource has been deleted. Another region's
+// file, restored or copied under region's name, would otherwise be served
+// as region's data: to region's own readers, and a second time in the
+// national view.
+func ofRegion(tx *bbolt.Tx, region string) error {
+	types := tx.Bucket(bucketTypes).Cursor()
+	first, _ := types.First()
+	last, _ := types.Last()
+	names := [][]byte{first, last}
+	if _, v := tx.Bucket(bucketChanges).Cursor().Last(); v != nil {
+		// A damaged change is the checksums' to report, when it is read.
+		ch := &famiv1.Change{}
+		if p, ok := unframe(v); ok && proto.Unmarshal(p, ch) == nil {
+			names = append(names, []byte(ch.GetResourceName()))
+		}
+	}
+	own := []byte("regions/" + region)
+	for _, name := range names {
+		rest, ok := bytes.CutPrefix(name, own)
+		if len(name) > 0 && (!ok || len(rest) > 0 && rest[0] != '/') {
+			return damage(fmt.Sprintf("holds another region's data (%s), not %s's: a backup restored or copied under the wrong region", name, region))
+		}
+	}
+	return nil
 }
 
 // openSystem opens the system file (accounts, service tokens, revocations)

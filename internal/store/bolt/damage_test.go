@@ -68,8 +68,8 @@ func wantDamaged(t *testing.T, s *bolt.Store, dir string) {
 	}
 }
 
-// TestDamagedRegionFile: a region file that is empty or truncated is
-// refused with DATA_LOSS naming the file and how to restore it; the other
+// TestDamagedRegionFile: a region file that is empty, truncated, or
+// another region's is refused with DATA_LOSS naming the file and how to restore it; the other
 // regions are served. An empty file used to start as an empty region
 // (revision 0, data silently gone), a truncated one crashed the process
 // with SIGBUS.
@@ -78,6 +78,15 @@ func TestDamagedRegionFile(t *testing.T) {
 		"empty":     func(path string) error { return os.Truncate(path, 0) },
 		"truncated": func(path string) error { fi, _ := os.Stat(path); return os.Truncate(path, fi.Size()/2) },
 		"garbage":   func(path string) error { return os.WriteFile(path, bytes.Repeat([]byte("not bbolt "), 2000), 0o600) },
+		// Veneto's file copied as Lombardia's: its data would be served
+		// as Lombardia's.
+		"another region's": func(path string) error {
+			data, err := os.ReadFile(filepath.Join(filepath.Dir(path), "veneto.db"))
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(path, data, 0o600)
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -24,13 +24,14 @@ func RegionFile(dataDir, region string) string {
 	return filepath.Join(regionsDir(dataDir), region+".db")
 }
 
-// CheckFile checks the region file at path (a backup): that it holds a
-// region and passes bbolt's consistency check. It returns the region
-// revision the file holds. A file that is empty, truncated, unreadable,
-// inconsistent or without region data is refused with errs.DataLoss
+// CheckFile checks the region file at path (a backup) before it becomes
+// region's: that it holds a region, region's data and no other's, and
+// passes bbolt's consistency check. It returns the region revision the
+// file holds. A file that is empty, truncated, unreadable, inconsistent,
+// without region data or with another region's is refused with errs.DataLoss
 // (reason REGION_FILE_DAMAGED); a file another process holds with
 // ErrLocked; a missing one with an error wrapping fs.ErrNotExist.
-func CheckFile(path string) (revision int64, err error) {
+func CheckFile(path, region string) (revision int64, err error) {
 	db, err := openChecked(path, &bbolt.Options{ReadOnly: true, Timeout: time.Second}, regionBuckets)
 	var d damage
 	if errors.As(err, &d) {
@@ -49,6 +50,9 @@ func CheckFile(path string) (revision int64, err error) {
 	err = db.View(func(tx *bbolt.Tx) error {
 		for err := range tx.Check() {
 			return damagedErr(fmt.Sprintf("file %s fails bbolt's consistency check (%v)", path, err), "", path)
+		}
+		if d := ofRegion(tx, region); d != nil {
+			return damagedErr(fmt.Sprintf("file %s %s", path, d), "", path)
 		}
 		revision = fileRevision(tx)
 		return nil

@@ -2,6 +2,7 @@ package bolt_test
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -53,16 +54,25 @@ func TestRegionFile(t *testing.T) {
 }
 
 // TestCheckFile: a backup is accepted with the revision it holds; an
-// empty, truncated, garbage or never set up file is DATA_LOSS naming it,
+// empty, truncated, garbage or never set up file, or another region's, is
+// DATA_LOSS naming it,
 // never a crash; a missing one is fs.ErrNotExist; one a famid serves is
 // ErrLocked.
 func TestCheckFile(t *testing.T) {
 	dir := t.TempDir()
 	seed(t, dir, 200)
 	good := backupOf(t, dir)
-	rev, err := bolt.CheckFile(good)
+	rev, err := bolt.CheckFile(good, "lombardia")
 	if err != nil || rev != 200 {
 		t.Fatalf("CheckFile(backup) = %d, %v, want 200, nil", rev, err)
+	}
+
+	// Another region's backup, restored as lombardia's, would serve
+	// Veneto's data as Lombardia's.
+	if rev, err := bolt.CheckFile(good, "veneto"); rev != 0 || !strings.Contains(fmt.Sprint(err), "another region's data (regions/lombardia/") {
+		t.Errorf("CheckFile(lombardia's backup, veneto) = %d, %v, want a refusal naming lombardia's data", rev, err)
+	} else {
+		wantFileDamaged(t, err, good)
 	}
 
 	for name, damage := range map[string]func(path string) error{
@@ -91,7 +101,7 @@ func TestCheckFile(t *testing.T) {
 			if err := damage(path); err != nil {
 				t.Fatal(err)
 			}
-			rev, err := bolt.CheckFile(path)
+			rev, err := bolt.CheckFile(path, "lombardia")
 			if rev != 0 {
 				t.Errorf("revision %d of a damaged file", rev)
 			}
@@ -100,7 +110,7 @@ func TestCheckFile(t *testing.T) {
 	}
 
 	t.Run("missing", func(t *testing.T) {
-		if _, err := bolt.CheckFile(filepath.Join(t.TempDir(), "nope.db")); !errors.Is(err, fs.ErrNotExist) {
+		if _, err := bolt.CheckFile(filepath.Join(t.TempDir(), "nope.db"), "lombardia"); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("got %v, want fs.ErrNotExist", err)
 		}
 	})
@@ -110,7 +120,7 @@ func TestCheckFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		if _, err := bolt.CheckFile(bolt.RegionFile(dir, "lombardia")); !errors.Is(err, bolt.ErrLocked) {
+		if _, err := bolt.CheckFile(bolt.RegionFile(dir, "lombardia"), "lombardia"); !errors.Is(err, bolt.ErrLocked) {
 			t.Errorf("a served file: got %v, want ErrLocked", err)
 		}
 	})

@@ -63,7 +63,8 @@ type NetworkServiceClient interface {
 	// UpdateNetwork changes the fields named in update_mask.
 	UpdateNetwork(context.Context, *v1.UpdateNetworkRequest) (*v1.Network, error)
 	// DeleteNetwork removes a network. Returns FAILED_PRECONDITION while
-	// something (a protocol, a meeting, a support entry) still references it.
+	// something (a protocol, a meeting, a support entry) still references it,
+	// or while it has capacity assessments (its record).
 	DeleteNetwork(context.Context, *v1.DeleteNetworkRequest) (*emptypb.Empty, error)
 }
 
@@ -177,7 +178,8 @@ type NetworkServiceHandler interface {
 	// UpdateNetwork changes the fields named in update_mask.
 	UpdateNetwork(context.Context, *v1.UpdateNetworkRequest) (*v1.Network, error)
 	// DeleteNetwork removes a network. Returns FAILED_PRECONDITION while
-	// something (a protocol, a meeting, a support entry) still references it.
+	// something (a protocol, a meeting, a support entry) still references it,
+	// or while it has capacity assessments (its record).
 	DeleteNetwork(context.Context, *v1.DeleteNetworkRequest) (*emptypb.Empty, error)
 }
 

@@ -62,7 +62,9 @@ type PartnerServiceClient interface {
 	// UpdatePartner changes the fields named in update_mask.
 	UpdatePartner(context.Context, *v1.UpdatePartnerRequest) (*v1.Partner, error)
 	// DeletePartner removes a partner. Returns FAILED_PRECONDITION while a
-	// network still references it.
+	// network still references it. Its id is retired: a new partner cannot
+	// take it (ALREADY_EXISTS), so the accounts of its staff, which still
+	// name it, never act for another organisation.
 	DeletePartner(context.Context, *v1.DeletePartnerRequest) (*emptypb.Empty, error)
 }
 
@@ -175,7 +177,9 @@ type PartnerServiceHandler interface {
 	// UpdatePartner changes the fields named in update_mask.
 	UpdatePartner(context.Context, *v1.UpdatePartnerRequest) (*v1.Partner, error)
 	// DeletePartner removes a partner. Returns FAILED_PRECONDITION while a
-	// network still references it.
+	// network still references it. Its id is retired: a new partner cannot
+	// take it (ALREADY_EXISTS), so the accounts of its staff, which still
+	// name it, never act for another organisation.
 	DeletePartner(context.Context, *v1.DeletePartnerRequest) (*emptypb.Empty, error)
 }
 

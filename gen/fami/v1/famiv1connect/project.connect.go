@@ -66,7 +66,8 @@ type ProjectServiceClient interface {
 	// project that has extensions moves only through ExtendProject.
 	UpdateProject(context.Context, *v1.UpdateProjectRequest) (*v1.Project, error)
 	// DeleteProject removes a project. Returns FAILED_PRECONDITION while a
-	// network still implements it.
+	// network still implements it, or while it has monitoring reports (its
+	// record of the money spent).
 	DeleteProject(context.Context, *v1.DeleteProjectRequest) (*emptypb.Empty, error)
 	// ExtendProject grants an extension (proroga): it pushes the end date and
 	// appends the extension to the project's history.
@@ -199,7 +200,8 @@ type ProjectServiceHandler interface {
 	// project that has extensions moves only through ExtendProject.
 	UpdateProject(context.Context, *v1.UpdateProjectRequest) (*v1.Project, error)
 	// DeleteProject removes a project. Returns FAILED_PRECONDITION while a
-	// network still implements it.
+	// network still implements it, or while it has monitoring reports (its
+	// record of the money spent).
 	DeleteProject(context.Context, *v1.DeleteProjectRequest) (*emptypb.Empty, error)
 	// ExtendProject grants an extension (proroga): it pushes the end date and
 	// appends the extension to the project's history.
