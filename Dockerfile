@@ -5,9 +5,13 @@
 # manager, a non-root user, the data on a volume.
 #
 #   docker build -t raccordo/famid .
-#   docker run -p 8080:8080 -p 9090:9090 -v famid-data:/data raccordo/famid
+#   docker run --stop-timeout 30 -p 8080:8080 -p 9090:9090 -v famid-data:/data raccordo/famid
 #
-# See docs/operations.md.
+# --stop-timeout: a stop may take the drain delay and the shutdown timeout
+# below, 25 s, and Docker kills after 10 s by default. Without a Docker
+# engine, buildah builds this file (`--format docker`: the OCI format has no
+# HEALTHCHECK) and podman runs it; .ci/image-check does both and checks the
+# image running. See docs/operations.md.
 
 FROM golang:1.26 AS build
 WORKDIR /src
