@@ -16,7 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -111,7 +111,7 @@ func (ks *KeySet) reload() error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("read key dir: %w", err)
 	}
-	var names []string
+	var names []string // in name order (os.ReadDir sorts): the last, the newest, signs
 	for _, e := range entries {
 		if !e.IsDir() && strings.HasSuffix(e.Name(), ".pem") {
 			names = append(names, e.Name())
@@ -120,7 +120,6 @@ func (ks *KeySet) reload() error {
 	if len(names) == 0 {
 		return ErrNoKeys
 	}
-	sort.Strings(names)
 	public := make(map[string]ed25519.PublicKey, len(names))
 	var curKID string
 	var cur ed25519.PrivateKey
@@ -203,7 +202,7 @@ func (ks *KeySet) JWKS() []byte {
 		keys = append(keys, jwk{Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(pub), Kid: kid, Use: "sig", Alg: "EdDSA"})
 	}
 	ks.mu.RUnlock()
-	sort.Slice(keys, func(i, j int) bool { return keys[i].Kid < keys[j].Kid })
+	slices.SortFunc(keys, func(a, b jwk) int { return strings.Compare(a.Kid, b.Kid) })
 	b, _ := json.Marshal(map[string]any{"keys": keys})
 	return b
 }
