@@ -76,7 +76,7 @@ func newSummaryQuery(p principal.Principal, region, start, end string, groupBy f
 	}
 	for i, st := range states {
 		check.Enum(&v, errs.Indexed("states", i), st, true)
-		if n := strconv.Itoa(int(st)); !contains(q.states, n) {
+		if n := strconv.Itoa(int(st)); !slices.Contains(q.states, n) {
 			q.states = append(q.states, n)
 		}
 	}
