@@ -12,6 +12,7 @@ package resource
 
 import (
 	"context"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -428,11 +429,4 @@ func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *a
 }
 
 // ID is the last segment of a resource name: its id.
-func ID(name string) string {
-	for i := len(name) - 1; i >= 0; i-- {
-		if name[i] == '/' {
-			return name[i+1:]
-		}
-	}
-	return name
-}
+func ID(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"github.com/raccordo/raccordo/internal/territory"
-
 	"fmt"
 	"html/template"
 	"strconv"
@@ -10,6 +8,9 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/raccordo/raccordo/internal/resource"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 var funcs = template.FuncMap{
@@ -21,7 +22,7 @@ var funcs = template.FuncMap{
 	"minutes":  func(m int32) string { return formatMinutes(int64(m)) },
 	"euro":     formatEuro,
 	"short":    shortHash,
-	"id":       lastSegment,
+	"id":       resource.ID,
 	"fld":      fld,
 	"sel":      sel,
 	"optional": optional,

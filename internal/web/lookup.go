@@ -8,6 +8,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/resource"
 )
 
 // listAll reads every item req lists (aip.ListAll) with the user's rights:
@@ -103,7 +104,7 @@ func (l *lookups) displayName(name string) string {
 			}
 		}
 	}
-	return lastSegment(name)
+	return resource.ID(name)
 }
 
 // need says which lookups a page loads.

@@ -419,8 +419,3 @@ func regionList() []*famiv1.Region {
 	}
 	return out
 }
-
-// lastSegment returns the id at the end of a resource name.
-func lastSegment(name string) string {
-	return name[strings.LastIndexByte(name, '/')+1:]
-}
