@@ -227,14 +227,7 @@ func newForm(v url.Values) *form {
 func (f *form) Get(name string) string { return f.Values.Get(name) }
 
 // Has reports whether a multi-valued field holds v.
-func (f *form) Has(name, v string) bool {
-	for _, x := range f.Values[name] {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
+func (f *form) Has(name, v string) bool { return slices.Contains(f.Values[name], v) }
 
 // Err returns the error shown next to a field.
 func (f *form) Err(name string) string { return f.Errors[name] }
