@@ -101,7 +101,7 @@ func newEntryRow(e *famiv1.SupportEntry, networks map[string]string) entryRow {
 }
 
 func (a *App) hours(w http.ResponseWriter, r *http.Request, s *session) {
-	fm := newForm(url.Values{"date": {a.today().Format("02/01/2006")}, "mode": {famiv1.SupportMode_SUPPORT_MODE_IN_PERSON.String()}})
+	fm := newForm(url.Values{"date": {a.today().Format(italianDate)}, "mode": {famiv1.SupportMode_SUPPORT_MODE_IN_PERSON.String()}})
 	if id := r.URL.Query().Get("ripresenta"); id != "" {
 		// A rejected entry is submitted again as a new one, starting from
 		// what was rejected.
