@@ -321,13 +321,6 @@ func modify[T store.Resource, R proto.Message](ctx context.Context, s store.Stor
 	return Modify(ctx, s, region, req, name, etag, fn)
 }
 
-// List pages through collection in region in id order, keeping the
-// resources keep accepts (nil keeps all). It returns the page, the next
-// page token and the revision the page reflects.
-func List[T store.Resource](ctx context.Context, s store.Store, region, collection string, pageSize int32, pageToken string, newT func() T, keep func(T) bool) ([]T, string, int64, error) {
-	return list(ctx, s, region, pageSize, pageToken, newT, func(store.ReadTx) (string, func(T) (bool, error), error) { return collection, infallible(keep), nil })
-}
-
 // infallible is keep as a filter that cannot fail; nil stays nil.
 func infallible[T any](keep func(T) bool) func(T) (bool, error) {
 	if keep == nil {
@@ -336,8 +329,10 @@ func infallible[T any](keep func(T) bool) func(T) (bool, error) {
 	return func(item T) (bool, error) { return keep(item), nil }
 }
 
-// list is List of the collection and filter that open chooses within the
-// snapshot the page is read from.
+// list pages through the collection that open chooses within the
+// snapshot the page is read from, in id order, keeping the resources
+// open's filter accepts (nil keeps all). It returns the page, the next
+// page token and the revision the page reflects.
 func list[T store.Resource](ctx context.Context, s store.Store, region string, pageSize int32, pageToken string, newT func() T, open func(tx store.ReadTx) (string, func(T) (bool, error), error)) ([]T, string, int64, error) {
 	page, after, err := aip.StartPage(pageSize, pageToken)
 	if err != nil {
