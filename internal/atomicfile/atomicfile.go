@@ -1,10 +1,11 @@
 // Package atomicfile writes files that a reader, or a crash, never sees
 // half-written: the data goes to a temporary file in the directory of its
 // final name, is synced, and is renamed to that name only once whole, so
-// the name holds either its old file or the whole new one. famictl's
-// backups, exports and mirror files and famid's ready file are written
-// through it. (The region and system files are bbolt's, which must open
-// them by name before they are whole: internal/store/bolt installs them.)
+// the name holds either its old file or the whole new one. The signing
+// keys, famictl's backups, exports and mirror files and famid's ready file
+// are written through it. (The region and system files are bbolt's, which
+// must open them by name before they are whole: internal/store/bolt
+// installs them.)
 package atomicfile
 
 import (

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/raccordo/raccordo/internal/atomicfile"
 )
 
 // KeyDir is where the signing keys live inside the data dir. They are plain
@@ -82,19 +84,12 @@ func RotateKey(dataDir string, now time.Time) (string, error) {
 	kid := Thumbprint(pub)
 	// The UTC timestamp prefix orders the files: the last one is current.
 	file := filepath.Join(dir, now.UTC().Format("20060102T150405.000000000Z")+"-"+kid+".pem")
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	// Written whole: a key file cut short by a crash would stop every
+	// later start (reload reads every .pem).
+	if err := atomicfile.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		return "", fmt.Errorf("write key: %w", err)
 	}
-	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
-		f.Close()
-		return "", fmt.Errorf("write key: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return "", err
-	}
-	return kid, f.Close()
+	return kid, nil
 }
 
 // Thumbprint is the RFC 7638 JWK thumbprint of an Ed25519 public key, used
