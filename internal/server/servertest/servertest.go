@@ -24,20 +24,15 @@ type Server struct {
 	DataDir string
 }
 
-// Start opens and runs a server with cfg: empty addresses become free
-// loopback ports, an empty DataDir a fresh temporary directory, a nil
+// Start opens and runs a server with cfg, on loopback ports the system
+// chooses: an empty DataDir becomes a fresh temporary directory, a nil
 // Logger one that discards. The server is stopped, and its Run error
 // checked, when the test ends.
 func Start(t testing.TB, cfg server.Config) *Server {
 	t.Helper()
+	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
-	}
-	if cfg.GRPCAddr == "" {
-		cfg.GRPCAddr = "127.0.0.1:0"
-	}
-	if cfg.HTTPAddr == "" {
-		cfg.HTTPAddr = "127.0.0.1:0"
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
