@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/atomicfile"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/etcd"
@@ -47,12 +48,11 @@ func backup(ctx context.Context, cf clientFlags, region, out string, quiet bool,
 	}
 	defer stream.Close()
 
-	tmp, err := os.CreateTemp(filepath.Dir(absOr(out, ".")), ".famictl-backup-*")
+	tmp, err := atomicfile.Create(filepath.Dir(out)) // the default name is in "."
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close() // before the Remove: an open file cannot be removed everywhere (Windows)
+	defer tmp.Discard()
 	hash := sha256.New()
 	var (
 		bar      *progressbar.ProgressBar
@@ -84,16 +84,10 @@ func backup(ctx context.Context, cf clientFlags, region, out string, quiet bool,
 	if got := hex.EncodeToString(hash.Sum(nil)); want == "" || got != want || written != size {
 		return fmt.Errorf("backup is incomplete or corrupt: %d of %d bytes, sha256 %s, want %s", written, size, got, want)
 	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
 	if out == "" {
 		out = fmt.Sprintf("%s-%d.db", region, revision)
 	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
+	if err := tmp.Commit(out); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: region %s at revision %d, %d bytes, sha256 %s\n", out, region, revision, size, want)
@@ -211,15 +205,4 @@ func progressWriter(w io.Writer, quiet bool) io.Writer {
 		return io.Discard
 	}
 	return w
-}
-
-func absOr(path, def string) string {
-	if path == "" {
-		path = def
-	}
-	a, err := filepath.Abs(path)
-	if err != nil {
-		return path
-	}
-	return a
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -23,6 +22,7 @@ import (
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 	"github.com/raccordo/raccordo/internal/syncbuf"
 	"github.com/raccordo/raccordo/sdk"
 )
@@ -31,9 +31,9 @@ import (
 // keys sign the tests' tokens.
 type famidForTest struct {
 	t       *testing.T
+	srv     *servertest.Server
 	dir     string
 	url     string
-	keys    *auth.KeySet
 	admin   string // region admin of lombardia
 	udp     string // network member for udp-bergamo
 	cpia    string // network member for cpia-bergamo
@@ -50,27 +50,11 @@ const (
 // test's tokens.
 func startServer(t *testing.T, cfg server.Config) *famidForTest {
 	t.Helper()
-	if cfg.DataDir == "" {
-		cfg.DataDir = t.TempDir()
-	}
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	if cfg.BookmarkInterval == 0 {
 		cfg.BookmarkInterval = 20 * time.Millisecond
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	keys, err := auth.LoadKeys(cfg.DataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &famidForTest{t: t, dir: cfg.DataDir, url: "http://" + srv.HTTPAddr(), keys: keys}
+	srv := servertest.Start(t, cfg)
+	return &famidForTest{t: t, srv: srv, dir: srv.DataDir, url: srv.URL()}
 }
 
 // startFamid starts a server and seeds lombardia with two partners and a
@@ -103,14 +87,11 @@ func seedFamid(t *testing.T, f *famidForTest) *famidForTest {
 	return f
 }
 
+// token signs a token for spec, valid for an hour.
 func (f *famidForTest) token(spec auth.TokenSpec) string {
 	f.t.Helper()
 	spec.TTL = time.Hour
-	tok, _, err := f.keys.Sign(spec, time.Now())
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return tok
+	return f.srv.Token(f.t, spec)
 }
 
 // flags are famictl's client flags for the server and a token.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/schollz/progressbar/v3"
@@ -11,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/atomicfile"
 	"github.com/raccordo/raccordo/internal/support"
 	"github.com/raccordo/raccordo/sdk"
 )
@@ -117,24 +117,16 @@ func output(path string, stdout io.Writer) (io.Writer, func(error) error, error)
 	if path == "" {
 		return stdout, func(err error) error { return err }, nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(absOr(path, ".")), ".famictl-export-*")
+	tmp, err := atomicfile.Create(filepath.Dir(path))
 	if err != nil {
 		return nil, nil, err
 	}
 	return tmp, func(err error) error {
-		if err == nil {
-			err = tmp.Sync()
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), path)
-		}
 		if err != nil {
-			os.Remove(tmp.Name())
+			tmp.Discard()
+			return err
 		}
-		return err
+		return tmp.Commit(path)
 	}, nil
 }
 

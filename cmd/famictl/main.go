@@ -36,19 +36,8 @@ func main() {
 	}
 }
 
-// run executes famictl with args, reading answers from the process's
-// standard input.
-func run(args []string, stdout, stderr io.Writer) error {
-	return execute(args, os.Stdin, stdout, stderr)
-}
-
-// execute builds the command tree and runs args through it.
-func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return executeContext(context.Background(), args, stdin, stdout, stderr)
-}
-
-// executeContext is execute with a context, which every command that talks
-// to the server stops at.
+// executeContext builds the command tree and runs args through it, with a
+// context, which every command that talks to the server stops at.
 func executeContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, stop: func() {}}
 	root := newRoot(a)

@@ -2,12 +2,26 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 )
+
+// run executes famictl with args, reading answers from the process's
+// standard input.
+func run(args []string, stdout, stderr io.Writer) error {
+	return execute(args, os.Stdin, stdout, stderr)
+}
+
+// execute runs famictl with args and a background context.
+func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return executeContext(context.Background(), args, stdin, stdout, stderr)
+}
 
 func TestTokenCreate(t *testing.T) {
 	dir := t.TempDir()

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/raccordo/raccordo/internal/atomicfile"
 	"github.com/raccordo/raccordo/sdk"
 )
 
@@ -140,7 +141,7 @@ func (d *dirMirror) Put(_ context.Context, r sdk.Resource) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	return writeAtomic(p, append(b, '\n'))
+	return atomicfile.WriteFile(p, append(b, '\n'), 0o644)
 }
 
 func (d *dirMirror) Delete(_ context.Context, name string) error {
@@ -155,14 +156,5 @@ func (d *dirMirror) Delete(_ context.Context, name string) error {
 }
 
 func (d *dirMirror) Synced(_ context.Context, revision int64) error {
-	return writeAtomic(filepath.Join(d.root, revisionFile), []byte(strconv.FormatInt(revision, 10)+"\n"))
-}
-
-// writeAtomic replaces a file so a reader never sees half of it.
-func writeAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteFile(filepath.Join(d.root, revisionFile), []byte(strconv.FormatInt(revision, 10)+"\n"), 0o644)
 }

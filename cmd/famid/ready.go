@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
+	"github.com/raccordo/raccordo/internal/atomicfile"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -22,10 +22,9 @@ type readiness struct {
 	AdminAddr   string `json:"admin_addr,omitempty"`
 }
 
-// writeReadyFile writes srv's bound addresses to path atomically (a
-// temporary file in the same directory, renamed over path), so a reader
-// polling for path never sees it half-written.
-func writeReadyFile(path string, srv *server.Server) (err error) {
+// writeReadyFile writes srv's bound addresses to path atomically, so a
+// reader polling for path never sees it half-written.
+func writeReadyFile(path string, srv *server.Server) error {
 	b, err := json.Marshal(readiness{
 		PID:         os.Getpid(),
 		GRPCAddr:    srv.GRPCAddr(),
@@ -36,24 +35,10 @@ func writeReadyFile(path string, srv *server.Server) (err error) {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("--ready-file: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			os.Remove(f.Name())
-			err = fmt.Errorf("--ready-file: %w", err)
-		}
-	}()
-	_, err = f.Write(append(b, '\n'))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return nil
 }
 
 // removeReadyFile removes path on a clean stop, so that a file left

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"reflect"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/raccordo/raccordo/internal/loadgen"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 )
 
 // startFamid runs a famid on loopback ports over a fresh data dir; a
@@ -21,22 +21,8 @@ import (
 // refused.
 func startFamid(t *testing.T) (srv *server.Server, dataDir string) {
 	t.Helper()
-	dataDir = t.TempDir()
-	srv, err := server.Open(t.Context(), server.Config{DataDir: dataDir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
-		MaxConcurrentCalls: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("famid: %v", err)
-		}
-	})
-	return srv, dataDir
+	s := servertest.Start(t, server.Config{MaxConcurrentCalls: 1})
+	return s.Server, s.DataDir
 }
 
 // TestRunReportsEverySurface puts a second of load of each kind on a real

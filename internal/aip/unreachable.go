@@ -37,6 +37,25 @@ func Skip(ctx context.Context, region string, err error) bool {
 	return true
 }
 
+// EachRegion runs read for each of regions (ids) in turn, for a national
+// read that adds them up: a region whose read fails with an error that
+// leaves it out (Skip) is passed over and named in unreachable
+// ("regions/{region}", in the order of regions); any other error ends the
+// loop and is returned. A read of one region only is that region's: its
+// error is returned as it is.
+func EachRegion(ctx context.Context, regions []string, read func(region string) error) (unreachable []string, err error) {
+	for _, region := range regions {
+		if err := read(region); err != nil {
+			if len(regions) > 1 && Skip(ctx, region, err) {
+				unreachable = append(unreachable, "regions/"+region)
+				continue
+			}
+			return nil, err
+		}
+	}
+	return unreachable, nil
+}
+
 // regionOnly reports whether err is one region's trouble: its data lost
 // (DATA_LOSS) or its import into etcd unfinished (REGION_IMPORTING, an
 // UNAVAILABLE that, unlike the others, names one region and lasts until

@@ -16,10 +16,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/raccordo/raccordo/internal/atomicfile"
 )
 
 // KeyDir is where the signing keys live inside the data dir. They are plain
@@ -82,19 +84,12 @@ func RotateKey(dataDir string, now time.Time) (string, error) {
 	kid := Thumbprint(pub)
 	// The UTC timestamp prefix orders the files: the last one is current.
 	file := filepath.Join(dir, now.UTC().Format("20060102T150405.000000000Z")+"-"+kid+".pem")
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	// Written whole: a key file cut short by a crash would stop every
+	// later start (reload reads every .pem).
+	if err := atomicfile.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		return "", fmt.Errorf("write key: %w", err)
 	}
-	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
-		f.Close()
-		return "", fmt.Errorf("write key: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return "", err
-	}
-	return kid, f.Close()
+	return kid, nil
 }
 
 // Thumbprint is the RFC 7638 JWK thumbprint of an Ed25519 public key, used
@@ -111,7 +106,7 @@ func (ks *KeySet) reload() error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("read key dir: %w", err)
 	}
-	var names []string
+	var names []string // in name order (os.ReadDir sorts): the last, the newest, signs
 	for _, e := range entries {
 		if !e.IsDir() && strings.HasSuffix(e.Name(), ".pem") {
 			names = append(names, e.Name())
@@ -120,7 +115,6 @@ func (ks *KeySet) reload() error {
 	if len(names) == 0 {
 		return ErrNoKeys
 	}
-	sort.Strings(names)
 	public := make(map[string]ed25519.PublicKey, len(names))
 	var curKID string
 	var cur ed25519.PrivateKey
@@ -203,7 +197,7 @@ func (ks *KeySet) JWKS() []byte {
 		keys = append(keys, jwk{Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(pub), Kid: kid, Use: "sig", Alg: "EdDSA"})
 	}
 	ks.mu.RUnlock()
-	sort.Slice(keys, func(i, j int) bool { return keys[i].Kid < keys[j].Kid })
+	slices.SortFunc(keys, func(a, b jwk) int { return strings.Compare(a.Kid, b.Kid) })
 	b, _ := json.Marshal(map[string]any{"keys": keys})
 	return b
 }

@@ -33,14 +33,6 @@ func (pol Policy) Authorize(procedure string, p principal.Principal, req proto.M
 // Public lets anyone call, with or without a token.
 func Public(principal.Principal, proto.Message) error { return nil }
 
-// Authenticated lets any caller with a valid token call.
-func Authenticated(p principal.Principal, _ proto.Message) error {
-	if !p.Authenticated() {
-		return errNeedToken()
-	}
-	return nil
-}
-
 // InRegion lets the given roles call on resources of their own region; the
 // ministry, when listed, on every region. field is the request field (a
 // dotted path) holding the resource name or parent.

@@ -25,7 +25,8 @@ func TestUnknownProcedureIsDenied(t *testing.T) {
 // with; distinct rows merge into one policy.
 func TestMergeRefusesTwoRules(t *testing.T) {
 	get, list := famiv1.PartnerService_GetPartner_FullMethodName, famiv1.PartnerService_ListPartners_FullMethodName
-	merged, err := auth.Merge(auth.Policy{get: auth.Public}, auth.Policy{list: auth.Authenticated})
+	regional := auth.InRegion("parent", principal.RegionAdmin)
+	merged, err := auth.Merge(auth.Policy{get: auth.Public}, auth.Policy{list: regional})
 	if err != nil {
 		t.Fatalf("distinct rows: %v", err)
 	}
@@ -33,7 +34,7 @@ func TestMergeRefusesTwoRules(t *testing.T) {
 		merged.Authorize(list, principal.Anonymous, &famiv1.ListPartnersRequest{}) == nil {
 		t.Errorf("merged policy lost or changed a row: %d rows", len(merged))
 	}
-	if _, err := auth.Merge(auth.Policy{get: auth.Public}, auth.Policy{list: auth.Public}, auth.Policy{get: auth.Authenticated}); err == nil || !strings.Contains(err.Error(), get) {
+	if _, err := auth.Merge(auth.Policy{get: auth.Public}, auth.Policy{list: auth.Public}, auth.Policy{get: regional}); err == nil || !strings.Contains(err.Error(), get) {
 		t.Errorf("a procedure declared twice: err = %v, want one naming %s", err, get)
 	}
 	if _, err := auth.Merge(auth.Policy{get: nil}); err == nil || !strings.Contains(err.Error(), get) {

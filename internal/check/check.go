@@ -16,9 +16,6 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 )
 
-// DateLayout is the format of calendar dates in the API.
-const DateLayout = "2006-01-02"
-
 // MinDate and MaxDate bound every calendar date: a year 0000 or 9999 is a
 // typing error, and far dates break the month-by-month indexes and sums.
 const (
@@ -71,7 +68,7 @@ func Date(v *errs.Violations, field, s string, required bool) (t time.Time, ok b
 		}
 		return time.Time{}, false
 	}
-	t, err := time.Parse(DateLayout, s)
+	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		v.Add(field, "%q is not a valid date: want YYYY-MM-DD", errs.Clip(s, maxEcho))
 		return time.Time{}, false

@@ -26,10 +26,10 @@ func FuzzValidators(f *testing.F) {
 		}
 		var d errs.Violations
 		if tm, ok := check.Date(&d, "date", s, false); ok {
-			if tm.Format(check.DateLayout) != s || s < check.MinDate || s > check.MaxDate {
+			if tm.Format(time.DateOnly) != s || s < check.MinDate || s > check.MaxDate {
 				t.Errorf("Date accepted %q as %v", s, tm)
 			}
-			if _, err := time.Parse(check.DateLayout, s); err != nil {
+			if _, err := time.Parse(time.DateOnly, s); err != nil {
 				t.Errorf("Date accepted %q, which does not parse: %v", s, err)
 			}
 		}

@@ -100,19 +100,15 @@ func (s *Service) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeReg
 	out := &famiv1.SummarizeRegionsResponse{Totals: &famiv1.RegionSummary{MonitoringPeriod: period}}
 	kinds := map[famiv1.PartnerKind]int32{}
 	progress := indicators.Progress{}
-	for _, region := range regions {
+	// A national dashboard leaves out a region whose data cannot be read
+	// now (AIP-217); one region's fails as it is.
+	unreachable, err := aip.EachRegion(ctx, regions, func(region string) error {
 		row, err := s.summarize(ctx, "regions/"+region, period)
 		if err != nil {
-			// A national dashboard leaves out a region whose data cannot
-			// be read now (AIP-217); one region's fails as it is.
-			if len(regions) > 1 && aip.Skip(ctx, region, err) {
-				out.Unreachable = append(out.Unreachable, "regions/"+region)
-				continue
-			}
-			return nil, err
+			return err
 		}
 		if len(regions) > 1 && empty(row) {
-			continue
+			return nil
 		}
 		out.Regions = append(out.Regions, row)
 		t := out.Totals
@@ -127,7 +123,12 @@ func (s *Service) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeReg
 			kinds[k.Kind] += k.Count
 		}
 		progress.Add(row.Indicators)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	out.Unreachable = unreachable
 	out.Totals.PartnersByKind = byKind(kinds)
 	out.Totals.Indicators = progress.Sorted()
 	return out, nil

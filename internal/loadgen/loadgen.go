@@ -253,7 +253,6 @@ type tally struct {
 	ended atomic.Bool
 
 	mu         sync.Mutex
-	sent       int64
 	ok         int64
 	refused    int64
 	retryAfter int64

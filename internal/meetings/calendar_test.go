@@ -18,6 +18,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/errs/errstest"
 	"github.com/raccordo/raccordo/internal/meetings"
 )
 
@@ -269,9 +270,9 @@ func TestCalendarFeeds(t *testing.T) {
 	}
 
 	_, err = e.svc.ExportMeetingCalendar(e.admin(), &famiv1.ExportMeetingCalendarRequest{Parent: parent, Network: networkName("nessuna")})
-	wantErr(t, "the feed of a network that does not exist", err, errs.NotFound, "")
+	errstest.Want(t, "the feed of a network that does not exist", err, errs.NotFound, "NOT_FOUND")
 	_, err = e.svc.ExportMeetingCalendar(e.admin(), &famiv1.ExportMeetingCalendarRequest{Parent: parent, Network: "regions/veneto/networks/rete-padova"})
-	wantErr(t, "the feed of another region's network", err, errs.Invalid, "INVALID_ARGUMENT", "network")
+	errstest.Want(t, "the feed of another region's network", err, errs.Invalid, "INVALID_ARGUMENT", "network")
 }
 
 // TestRomeTimezoneRule checks the VTIMEZONE the feeds carry (summer time

@@ -15,6 +15,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/errs/errstest"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/protocols"
@@ -126,27 +127,6 @@ func (e *env) create(ctx context.Context, id string, mt *famiv1.Meeting) *famiv1
 	return got
 }
 
-// wantErr checks an error's code, reason and violated fields (nil: any).
-func wantErr(t *testing.T, what string, err error, code errs.Code, reason errs.Reason, fields ...string) {
-	t.Helper()
-	e := errs.As(err)
-	if e == nil {
-		t.Fatalf("%s: got %v, want %s %s", what, err, code, reason)
-	}
-	if e.Code != code || (reason != "" && e.Reason != reason) {
-		t.Errorf("%s: got %s %s (%v), want %s %s", what, e.Code, e.Reason, err, code, reason)
-	}
-	var got []string
-	for _, v := range e.Violations {
-		got = append(got, v.Field)
-	}
-	for _, f := range fields {
-		if !slices.Contains(got, f) {
-			t.Errorf("%s: violations %v do not name %s (%v)", what, got, f, err)
-		}
-	}
-}
-
 func TestCreateRefusesInvalidMeetings(t *testing.T) {
 	e := newEnv(t)
 	for _, tc := range []struct {
@@ -190,7 +170,7 @@ func TestCreateRefusesInvalidMeetings(t *testing.T) {
 			m := e.meeting()
 			tc.mutate(m)
 			_, err := e.svc.CreateMeeting(e.admin(), &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "bad", Meeting: m})
-			wantErr(t, tc.name, err, errs.Invalid, "INVALID_ARGUMENT", tc.field)
+			errstest.Want(t, tc.name, err, errs.Invalid, "INVALID_ARGUMENT", tc.field)
 			if err != nil && !strings.Contains(err.Error(), tc.words) {
 				t.Errorf("message %q does not say %q", err, tc.words)
 			}
@@ -213,7 +193,7 @@ func TestCreateOverADamagedMeeting(t *testing.T) {
 	e.create(c, "guasto", mt)
 	bolttest.Damage(e.T, e.Dir, lombardia, "MARKER-meeting")
 	_, err := e.svc.CreateMeeting(c, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "guasto", Meeting: e.meeting()})
-	wantErr(t, "create over a damaged meeting", err, errs.AlreadyExists, "ALREADY_EXISTS", "meeting_id")
+	errstest.Want(t, "create over a damaged meeting", err, errs.AlreadyExists, "ALREADY_EXISTS", "meeting_id")
 	_, err = e.svc.GetMeeting(c, &famiv1.GetMeetingRequest{Name: meetingName("guasto")})
 	bolttest.WantRecordCorrupt(t, "the damaged meeting, after", err)
 }
@@ -281,11 +261,11 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("facilitator %q (%q), want the creator", m.GetFacilitator(), m.GetFacilitatorDisplayName())
 	}
 	_, err := e.svc.CreateMeeting(c, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "tavolo-marzo", Meeting: e.meeting()})
-	wantErr(t, "create twice", err, errs.AlreadyExists, "ALREADY_EXISTS", "meeting_id")
+	errstest.Want(t, "create twice", err, errs.AlreadyExists, "ALREADY_EXISTS", "meeting_id")
 
 	// Edits: etag-checked, masked, output-only fields ignored.
 	_, err = e.svc.UpdateMeeting(c, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: name, Title: "x", Etag: "1"}, UpdateMask: mask("title")})
-	wantErr(t, "stale etag", err, errs.Conflict, "ETAG_MISMATCH")
+	errstest.Want(t, "stale etag", err, errs.Conflict, "ETAG_MISMATCH")
 	m, err = e.svc.UpdateMeeting(c, &famiv1.UpdateMeetingRequest{
 		Meeting:    &famiv1.Meeting{Name: name, Title: "Tavolo di marzo", Place: "Via Tasso 8, Bergamo", Etag: m.GetEtag(), State: famiv1.MeetingState_MEETING_STATE_HELD},
 		UpdateMask: mask("title", "place", "state")})
@@ -308,17 +288,17 @@ func TestLifecycle(t *testing.T) {
 		{Partner: partnerName("caritas"), Attendees: 0},
 	}
 	_, err = e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: name, Attendance: att})
-	wantErr(t, "attendance before the start", err, errs.FailedPrecondition, "MEETING_NOT_STARTED", "attendance")
+	errstest.Want(t, "attendance before the start", err, errs.FailedPrecondition, "MEETING_NOT_STARTED", "attendance")
 	_, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "x"})
-	wantErr(t, "minutes before the start", err, errs.FailedPrecondition, "MEETING_NOT_STARTED", "minutes")
+	errstest.Want(t, "minutes before the start", err, errs.FailedPrecondition, "MEETING_NOT_STARTED", "minutes")
 
 	e.Clock.Set(at(t, "2026-03-10 10:00")) // the start itself
 	bad := proto.CloneOf(att[0])
 	bad.Attendees = 4
 	_, err = e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: name, Attendance: []*famiv1.PartnerAttendance{bad, {Partner: partnerName("nessuno"), Attendees: 1}}})
-	wantErr(t, "attendance with a wrong sum and an unknown partner", err, errs.Invalid, "INVALID_ARGUMENT", "attendance[0].roles", "attendance[1].partner")
+	errstest.Want(t, "attendance with a wrong sum and an unknown partner", err, errs.Invalid, "INVALID_ARGUMENT", "attendance[0].roles", "attendance[1].partner")
 	_, err = e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: name})
-	wantErr(t, "no attendance at all", err, errs.Invalid, "INVALID_ARGUMENT", "attendance")
+	errstest.Want(t, "no attendance at all", err, errs.Invalid, "INVALID_ARGUMENT", "attendance")
 	m, err = e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: name, Attendance: att})
 	if err != nil {
 		t.Fatal(err)
@@ -327,16 +307,16 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("after attendance: %v", m)
 	}
 	_, err = e.svc.CancelMeeting(c, &famiv1.CancelMeetingRequest{Name: name, Reason: "troppo tardi"})
-	wantErr(t, "cancel a held meeting", err, errs.FailedPrecondition, "MEETING_HELD")
+	errstest.Want(t, "cancel a held meeting", err, errs.FailedPrecondition, "MEETING_HELD")
 	_, err = e.svc.UpdateMeeting(c, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: name, StartTime: ts(t, "2026-04-10 10:00"), EndTime: ts(t, "2026-04-10 12:00")},
 		UpdateMask: mask("start_time", "end_time")})
-	wantErr(t, "move a held meeting into the future", err, errs.FailedPrecondition, "MEETING_HELD", "meeting.start_time")
+	errstest.Want(t, "move a held meeting into the future", err, errs.FailedPrecondition, "MEETING_HELD", "meeting.start_time")
 
 	// Minutes with two action items; ids are assigned.
 	e.Clock.Set(at(t, "2026-03-10 13:00"))
 	_, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "Verbale", ActionItems: []*famiv1.ActionItem{
 		{Description: "Bozza", Owner: partnerName("udp-bergamo"), DueDate: "2026-03-09"}}})
-	wantErr(t, "an item due before the meeting", err, errs.Invalid, "INVALID_ARGUMENT", "action_items[0].due_date")
+	errstest.Want(t, "an item due before the meeting", err, errs.Invalid, "INVALID_ARGUMENT", "action_items[0].due_date")
 	m, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "Verbale del tavolo.\nPresenti: UdP, CPIA.", ActionItems: []*famiv1.ActionItem{
 		{Description: "Bozza del protocollo", Owner: partnerName("udp-bergamo"), DueDate: "2026-03-31"},
 		{Id: "calendario-l2", Description: "Calendario dei corsi L2", Owner: partnerName("cpia-bergamo"), DueDate: "2026-04-15"},
@@ -360,7 +340,7 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("after update: %v", it)
 	}
 	_, err = e.svc.UpdateActionItem(c, &famiv1.UpdateActionItemRequest{Name: name, ActionItemId: "item-9", Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE})
-	wantErr(t, "an unknown item", err, errs.NotFound, "ACTION_ITEM_NOT_FOUND", "action_item_id")
+	errstest.Want(t, "an unknown item", err, errs.NotFound, "ACTION_ITEM_NOT_FOUND", "action_item_id")
 
 	// Minutes again: recorded items keep their status.
 	m, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "Verbale corretto", ActionItems: m.GetActionItems()[:1]})
@@ -374,14 +354,14 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("sequence %d after five changes, want 5", m.GetSequence())
 	}
 	err = deleteMeeting(e, c, name)
-	wantErr(t, "delete a held meeting", err, errs.FailedPrecondition, "MEETING_NOT_SCHEDULED")
+	errstest.Want(t, "delete a held meeting", err, errs.FailedPrecondition, "MEETING_NOT_SCHEDULED")
 
 	// Another meeting is cancelled; then nothing more can be recorded.
 	other := e.meeting()
 	other.StartTime, other.EndTime = ts(t, "2026-03-05 10:00"), ts(t, "2026-03-05 11:00")
 	o := e.create(c, "tavolo-annullato", other)
 	_, err = e.svc.CancelMeeting(c, &famiv1.CancelMeetingRequest{Name: o.GetName()})
-	wantErr(t, "cancel without a reason", err, errs.Invalid, "INVALID_ARGUMENT", "reason")
+	errstest.Want(t, "cancel without a reason", err, errs.Invalid, "INVALID_ARGUMENT", "reason")
 	o, err = e.svc.CancelMeeting(c, &famiv1.CancelMeetingRequest{Name: o.GetName(), Reason: "Sala non disponibile", Etag: o.GetEtag()})
 	if err != nil {
 		t.Fatal(err)
@@ -390,13 +370,13 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("cancelled: %v", o)
 	}
 	_, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: o.GetName(), Minutes: "Verbale"})
-	wantErr(t, "minutes of a cancelled meeting", err, errs.FailedPrecondition, "MEETING_CANCELLED", "minutes")
+	errstest.Want(t, "minutes of a cancelled meeting", err, errs.FailedPrecondition, "MEETING_CANCELLED", "minutes")
 	_, err = e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: o.GetName(), Attendance: att})
-	wantErr(t, "attendance of a cancelled meeting", err, errs.FailedPrecondition, "MEETING_CANCELLED", "attendance")
+	errstest.Want(t, "attendance of a cancelled meeting", err, errs.FailedPrecondition, "MEETING_CANCELLED", "attendance")
 	_, err = e.svc.UpdateMeeting(c, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: o.GetName(), Title: "x"}, UpdateMask: mask("title")})
-	wantErr(t, "edit a cancelled meeting", err, errs.FailedPrecondition, "MEETING_CANCELLED")
+	errstest.Want(t, "edit a cancelled meeting", err, errs.FailedPrecondition, "MEETING_CANCELLED")
 	_, err = e.svc.CancelMeeting(c, &famiv1.CancelMeetingRequest{Name: o.GetName(), Reason: "ancora"})
-	wantErr(t, "cancel twice", err, errs.FailedPrecondition, "MEETING_CANCELLED")
+	errstest.Want(t, "cancel twice", err, errs.FailedPrecondition, "MEETING_CANCELLED")
 
 	// A scheduled meeting can be deleted, and its references go with it.
 	s := e.create(c, "da-cancellare", e.meeting())
@@ -404,7 +384,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.Reg.Partners().DeletePartner(e.admin(), &famiv1.DeletePartnerRequest{Name: partnerName("caritas")})
-	wantErr(t, "delete a partner whose attendance is recorded", err, errs.FailedPrecondition, "PARTNER_IN_USE")
+	errstest.Want(t, "delete a partner whose attendance is recorded", err, errs.FailedPrecondition, "PARTNER_IN_USE")
 }
 
 func deleteMeeting(e *env, ctx context.Context, name string) error {
@@ -432,15 +412,15 @@ func TestNetworkMembersWriteTheirNetworksOnly(t *testing.T) {
 	cross := e.meeting()
 	cross.Networks = append(cross.Networks, networkName("rete-dalmine"))
 	_, err := e.svc.CreateMeeting(cpia, &famiv1.CreateMeetingRequest{Parent: parent, Meeting: cross})
-	wantErr(t, "a meeting with a network the partner is not in", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	errstest.Want(t, "a meeting with a network the partner is not in", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
 	// The UdP is a member of both: it may.
 	x := e.create(e.Member("udp-bergamo"), "tavolo-due-reti", cross)
 	_, err = e.svc.UpdateMeeting(cpia, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: x.GetName(), Title: "x"}, UpdateMask: mask("title")})
-	wantErr(t, "edit a meeting with a network the partner is not in", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	errstest.Want(t, "edit a meeting with a network the partner is not in", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
 	_, err = e.svc.UpdateMeeting(cpia, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: m.GetName(), Networks: cross.Networks}, UpdateMask: mask("networks")})
-	wantErr(t, "add a network the partner is not in", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	errstest.Want(t, "add a network the partner is not in", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
 	_, err = e.svc.CancelMeeting(e.Member("caritas"), &famiv1.CancelMeetingRequest{Name: m.GetName(), Reason: "no"})
-	wantErr(t, "cancel by a partner of no network", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	errstest.Want(t, "cancel by a partner of no network", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
 	if _, err := e.svc.CancelMeeting(cpia, &famiv1.CancelMeetingRequest{Name: m.GetName(), Reason: "Rinviato"}); err != nil {
 		t.Errorf("cancel its own network's meeting: %v", err)
 	}
@@ -542,9 +522,9 @@ func TestListMeetingsByStartTime(t *testing.T) {
 	})
 
 	_, err := e.svc.ListMeetings(e.admin(), &famiv1.ListMeetingsRequest{Parent: parent, Network: "regions/veneto/networks/rete-padova"})
-	wantErr(t, "a network of another region", err, errs.Invalid, "INVALID_ARGUMENT", "network")
+	errstest.Want(t, "a network of another region", err, errs.Invalid, "INVALID_ARGUMENT", "network")
 	_, err = e.svc.ListMeetings(e.admin(), &famiv1.ListMeetingsRequest{Parent: parent, PageToken: "nonsense"})
-	wantErr(t, "a bad page token", err, errs.Invalid, "INVALID_ARGUMENT", "page_token")
+	errstest.Want(t, "a bad page token", err, errs.Invalid, "INVALID_ARGUMENT", "page_token")
 
 	// Moving a meeting moves it in the list.
 	last := all[len(all)-1].name
@@ -632,7 +612,7 @@ func TestActionItemsAndOverdue(t *testing.T) {
 		t.Errorf("after new minutes: got %v, want %v", got, want)
 	}
 	_, err := e.svc.ListActionItems(e.admin(), &famiv1.ListActionItemsRequest{Parent: parent, OverdueOnly: true, Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE})
-	wantErr(t, "overdue and DONE", err, errs.Invalid, "INVALID_ARGUMENT", "status")
+	errstest.Want(t, "overdue and DONE", err, errs.Invalid, "INVALID_ARGUMENT", "status")
 }
 
 func idOfName(n string) string { return n[strings.LastIndexByte(n, '/')+1:] }
@@ -724,9 +704,9 @@ func TestSummarizeAttendance(t *testing.T) {
 		}
 	}
 	_, err := e.svc.SummarizeAttendance(e.Member("cpia-bergamo"), &famiv1.SummarizeAttendanceRequest{Parent: parent, Network: networkName("rete-dalmine")})
-	wantErr(t, "a member's summary of another network", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	errstest.Want(t, "a member's summary of another network", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
 	_, err = e.svc.SummarizeAttendance(e.admin(), &famiv1.SummarizeAttendanceRequest{Parent: parent, StartDate: "2026-03-01", EndDate: "2026-02-01"})
-	wantErr(t, "an inverted range", err, errs.Invalid, "INVALID_ARGUMENT", "end_date")
+	errstest.Want(t, "an inverted range", err, errs.Invalid, "INVALID_ARGUMENT", "end_date")
 }
 
 func TestCalendarTokens(t *testing.T) {
@@ -756,7 +736,7 @@ func TestCalendarTokens(t *testing.T) {
 		"not a token":    {lombardia, "abc"},
 	} {
 		_, err := e.svc.FeedPrincipal(t.Context(), tc.region, tc.token)
-		wantErr(t, what, err, errs.Unauthenticated, "INVALID_CALENDAR_TOKEN")
+		errstest.Want(t, what, err, errs.Unauthenticated, "INVALID_CALENDAR_TOKEN")
 	}
 
 	// Tokens are listed to their owner (and the region admin), never
@@ -775,13 +755,13 @@ func TestCalendarTokens(t *testing.T) {
 		}
 	}
 	_, err = e.svc.RevokeCalendarToken(c, &famiv1.RevokeCalendarTokenRequest{Name: other.GetCalendarToken().GetName()})
-	wantErr(t, "revoke another's token", err, errs.PermissionDenied, "NOT_OWN_TOKEN")
+	errstest.Want(t, "revoke another's token", err, errs.PermissionDenied, "NOT_OWN_TOKEN")
 	r, err := e.svc.RevokeCalendarToken(c, &famiv1.RevokeCalendarTokenRequest{Name: ct.GetName()})
 	if err != nil || r.GetRevokeTime() == nil || r.GetRevokedBy() != "acct:lombardia:mrossi" {
 		t.Fatalf("revoke: %v, %v", r, err)
 	}
 	_, err = e.svc.FeedPrincipal(t.Context(), lombardia, tok)
-	wantErr(t, "a revoked token", err, errs.Unauthenticated, "INVALID_CALENDAR_TOKEN")
+	errstest.Want(t, "a revoked token", err, errs.Unauthenticated, "INVALID_CALENDAR_TOKEN")
 	if _, err := e.svc.RevokeCalendarToken(e.admin(), &famiv1.RevokeCalendarTokenRequest{Name: other.GetCalendarToken().GetName()}); err != nil {
 		t.Errorf("the region admin revokes a member's token: %v", err)
 	}
@@ -792,9 +772,9 @@ func TestCalendarTokens(t *testing.T) {
 	}
 	e.Clock.Set(e.Clock.Now().Add(time.Hour))
 	_, err = e.svc.FeedPrincipal(t.Context(), lombardia, short.GetToken())
-	wantErr(t, "an expired token", err, errs.Unauthenticated, "INVALID_CALENDAR_TOKEN")
+	errstest.Want(t, "an expired token", err, errs.Unauthenticated, "INVALID_CALENDAR_TOKEN")
 	_, err = e.svc.CreateCalendarToken(c, &famiv1.CreateCalendarTokenRequest{Parent: parent, TtlSeconds: 3 * 365 * 86400})
-	wantErr(t, "a three-year token", err, errs.Invalid, "INVALID_ARGUMENT", "ttl_seconds")
+	errstest.Want(t, "a three-year token", err, errs.Invalid, "INVALID_ARGUMENT", "ttl_seconds")
 }
 
 func TestRequestIDReplaysTheFirstResult(t *testing.T) {
@@ -811,7 +791,7 @@ func TestRequestIDReplaysTheFirstResult(t *testing.T) {
 	other := proto.CloneOf(req)
 	other.Meeting.Title = "Another"
 	_, err = e.svc.CreateMeeting(e.admin(), other)
-	wantErr(t, "the same request id for another request", err, errs.Invalid, "", "request_id")
+	errstest.Want(t, "the same request id for another request", err, errs.Invalid, "INVALID_ARGUMENT", "request_id")
 }
 
 // TestProtocolReferencedByMeeting: a meeting's protocol is a reference, so
@@ -833,7 +813,7 @@ func TestProtocolReferencedByMeeting(t *testing.T) {
 	mt.Protocol = draft.GetName()
 	e.create(e.admin(), "tavolo", mt)
 	_, err = p.DeleteProtocol(e.admin(), &famiv1.DeleteProtocolRequest{Name: draft.GetName()})
-	wantErr(t, "delete a protocol a meeting names", err, errs.FailedPrecondition, "PROTOCOL_IN_USE")
+	errstest.Want(t, "delete a protocol a meeting names", err, errs.FailedPrecondition, "PROTOCOL_IN_USE")
 	if _, err := e.svc.DeleteMeeting(e.admin(), &famiv1.DeleteMeetingRequest{Name: parent + "/meetings/tavolo"}); err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func times(v *errs.Violations, start, end *timestamppb.Timestamp) {
 			v.Add(t.field, "is not a valid timestamp")
 			ok = false
 		default:
-			if d := t.ts.AsTime().UTC().Format(check.DateLayout); d < firstMeetingDay || d > lastMeetingDay {
+			if d := t.ts.AsTime().UTC().Format(time.DateOnly); d < firstMeetingDay || d > lastMeetingDay {
 				v.Add(t.field, "%s is out of range: meetings are from %s to %s", t.ts.AsTime().UTC().Format(time.RFC3339), firstMeetingDay, lastMeetingDay)
 				ok = false
 			}

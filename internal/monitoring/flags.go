@@ -61,7 +61,7 @@ func findFlags(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter, paidToD
 		}
 		if expected > base && got-base < tolerance*(expected-base) {
 			add(famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_INDICATOR_BEHIND, ind.GetCode(),
-				"achieved %g of an expected %.4g by %s", got, expected, end.Format("2006-01-02"))
+				"achieved %g of an expected %.4g by %s", got, expected, end.Format(time.DateOnly))
 		}
 	}
 
@@ -70,7 +70,7 @@ func findFlags(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter, paidToD
 		expected := float64(budget) * share(projectStart, projectEnd, end)
 		if float64(paidToDate) < tolerance*expected {
 			add(famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_SPENDING_BEHIND, "budget",
-				"paid %s of an expected %s by %s", euro(paidToDate), euro(int64(expected)), end.Format("2006-01-02"))
+				"paid %s of an expected %s by %s", euro(paidToDate), euro(int64(expected)), end.Format(time.DateOnly))
 		}
 	}
 	return flags

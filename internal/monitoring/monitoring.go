@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/resource"
@@ -100,11 +101,8 @@ func parseReportName(field, name string, withRevision bool) (reportName, error) 
 // parseProject reads "regions/{region}/projects/{project}" and returns the
 // region and the name.
 func parseProject(field, name string) (region, project string, err error) {
-	parts := strings.Split(name, "/")
-	if len(parts) != 4 || parts[0] != "regions" || parts[1] == "" || parts[2] != resource.Projects || parts[3] == "" {
-		return "", "", errs.InvalidField(field, "%q is not a project name: want regions/{region}/projects/{project}", errs.Clip(name, errs.MaxEcho))
-	}
-	return parts[1], name, nil
+	region, _, err = aip.ParseName(field, name, resource.Projects)
+	return region, name, err
 }
 
 // getProject reads the project a report belongs to.

@@ -19,16 +19,12 @@ import (
 func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.SummarizeMonitoringRequest) (*famiv1.MonitoringSummary, error) {
 	out := &famiv1.MonitoringSummary{Parent: aip.AllRegions}
 	progress := indicators.Progress{}
-	for _, region := range aip.RegionIDs() {
+	unreachable, err := aip.EachRegion(ctx, aip.RegionIDs(), func(region string) error {
 		r := proto.CloneOf(req)
 		r.Parent = "regions/" + region
 		sum, err := s.SummarizeMonitoring(ctx, r)
 		if err != nil {
-			if aip.Skip(ctx, region, err) {
-				out.Unreachable = append(out.Unreachable, r.Parent)
-				continue
-			}
-			return nil, err
+			return err
 		}
 		out.Period = sum.GetPeriod()
 		out.Projects += sum.GetProjects()
@@ -41,7 +37,12 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 		progress.Add(sum.GetIndicators())
 		out.Flags = flagCounts.add(out.Flags, sum.GetFlags(), 1)
 		out.ReportStates = stateCounts.add(out.ReportStates, sum.GetReportStates(), 1)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	out.Unreachable = unreachable
 	out.CommittedPercent = indicators.Percent(float64(out.CommittedCents), float64(out.BudgetCents))
 	out.PaidPercent = indicators.Percent(float64(out.PaidCents), float64(out.BudgetCents))
 	out.Indicators = progress.Sorted()

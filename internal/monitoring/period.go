@@ -5,8 +5,6 @@ import (
 	"regexp"
 	"strconv"
 	"time"
-
-	"github.com/raccordo/raccordo/internal/check"
 )
 
 // quarter is a calendar quarter, the monitoring period.
@@ -40,6 +38,6 @@ func (q quarter) end() time.Time {
 
 // date parses a YYYY-MM-DD date already validated.
 func date(s string) (time.Time, bool) {
-	t, err := time.Parse(check.DateLayout, s)
+	t, err := time.Parse(time.DateOnly, s)
 	return t, err == nil
 }

@@ -38,7 +38,7 @@ func (s *Projects) validatePlan(v *errs.Violations, p *famiv1.Project, region st
 	s.r.municipalities(v, "project.municipalities", p.GetMunicipalities(), region)
 
 	// The project's own dates are checked by validate.
-	start, err := time.Parse(check.DateLayout, p.GetStartDate())
+	start, err := time.Parse(time.DateOnly, p.GetStartDate())
 	okStart := err == nil
 	if check.AtMost(v, "project.indicators", len(p.GetIndicators()), maxIndicators, "indicators") {
 		seen := check.Set[string]{}

@@ -290,7 +290,7 @@ func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectR
 	}
 	return resource.ChangeChecked(ctx, s.r.store, resource.Projects, req, checkExt, func(tx store.WriteTx, p *famiv1.Project) (*famiv1.Project, error) {
 		if okEnd && ext.GetEndDate() <= p.GetEndDate() {
-			return nil, errs.InvalidField("extension.end_date", "%s does not extend the current end date %s", newEnd.Format(check.DateLayout), p.GetEndDate())
+			return nil, errs.InvalidField("extension.end_date", "%s does not extend the current end date %s", newEnd.Format(time.DateOnly), p.GetEndDate())
 		}
 		granted := &famiv1.Extension{
 			EndDate:         ext.GetEndDate(),

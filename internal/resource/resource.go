@@ -12,6 +12,7 @@ package resource
 
 import (
 	"context"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -335,13 +336,6 @@ func modify[T store.Resource, R proto.Message](ctx context.Context, s store.Stor
 	return Modify(ctx, s, region, req, name, etag, fn)
 }
 
-// List pages through collection in region in id order, keeping the
-// resources keep accepts (nil keeps all). It returns the page, the next
-// page token and the revision the page reflects.
-func List[T store.Resource](ctx context.Context, s store.Store, region, collection string, pageSize int32, pageToken string, newT func() T, keep func(T) bool) ([]T, string, int64, error) {
-	return list(ctx, s, region, pageSize, pageToken, newT, func(store.ReadTx) (string, func(T) (bool, error), error) { return collection, infallible(keep), nil })
-}
-
 // infallible is keep as a filter that cannot fail; nil stays nil.
 func infallible[T any](keep func(T) bool) func(T) (bool, error) {
 	if keep == nil {
@@ -350,8 +344,10 @@ func infallible[T any](keep func(T) bool) func(T) (bool, error) {
 	return func(item T) (bool, error) { return keep(item), nil }
 }
 
-// list is List of the collection and filter that open chooses within the
-// snapshot the page is read from.
+// list pages through the collection that open chooses within the
+// snapshot the page is read from, in id order, keeping the resources
+// open's filter accepts (nil keeps all). It returns the page, the next
+// page token and the revision the page reflects.
 func list[T store.Resource](ctx context.Context, s store.Store, region string, pageSize int32, pageToken string, newT func() T, open func(tx store.ReadTx) (string, func(T) (bool, error), error)) ([]T, string, int64, error) {
 	page, after, err := aip.StartPage(pageSize, pageToken)
 	if err != nil {
@@ -443,11 +439,4 @@ func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *a
 }
 
 // ID is the last segment of a resource name: its id.
-func ID(name string) string {
-	for i := len(name) - 1; i >= 0; i-- {
-		if name[i] == '/' {
-			return name[i+1:]
-		}
-	}
-	return name
-}
+func ID(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }

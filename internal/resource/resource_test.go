@@ -38,38 +38,40 @@ func seeded(t *testing.T, n int) (store.Store, context.Context) {
 	return s, ctx
 }
 
-func newPartner() *famiv1.Partner { return &famiv1.Partner{} }
-
 func TestListPagesInIDOrderWithFilter(t *testing.T) {
 	s, ctx := seeded(t, 7)
 	odd := func(p *famiv1.Partner) bool { return (p.GetName()[len(p.GetName())-1]-'0')%2 == 1 }
 	var got []string
 	token := ""
 	pages := 0
+	list := func(pageSize int32, token string, keep func(*famiv1.Partner) bool) (*famiv1.ListPartnersResponse, error) {
+		req := &famiv1.ListPartnersRequest{Parent: "regions/lombardia", PageSize: pageSize, PageToken: token}
+		return resource.ListAnswer[*famiv1.ListPartnersResponse](ctx, s, resource.Partners, req, nil, keep)
+	}
 	for {
-		items, next, rev, err := resource.List(ctx, s, "lombardia", resource.Partners, 2, token, newPartner, odd)
+		res, err := list(2, token, odd)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rev == 0 {
+		if res.GetRevision() == 0 {
 			t.Errorf("revision 0 after a write")
 		}
 		pages++
-		for _, p := range items {
+		for _, p := range res.GetPartners() {
 			got = append(got, resource.ID(p.GetName()))
 		}
-		if next == "" {
+		if res.GetNextPageToken() == "" {
 			break
 		}
-		token = next
+		token = res.GetNextPageToken()
 	}
 	if strings.Join(got, ",") != "p01,p03,p05,p07" || pages != 2 {
 		t.Errorf("got %v in %d pages, want p01,p03,p05,p07 in 2", got, pages)
 	}
-	if _, _, _, err := resource.List(ctx, s, "lombardia", resource.Partners, -1, "", newPartner, nil); errs.CodeOf(err) != errs.Invalid {
+	if _, err := list(-1, "", nil); errs.CodeOf(err) != errs.Invalid {
 		t.Errorf("negative page size: got %v, want INVALID_ARGUMENT", err)
 	}
-	if _, _, _, err := resource.List(ctx, s, "lombardia", resource.Partners, 0, "forged", newPartner, nil); errs.CodeOf(err) != errs.Invalid {
+	if _, err := list(0, "forged", nil); errs.CodeOf(err) != errs.Invalid {
 		t.Errorf("forged token: got %v, want INVALID_ARGUMENT", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/admin"
+	"github.com/raccordo/raccordo/internal/atomicfile"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
@@ -187,7 +188,7 @@ func shareKeys(ctx context.Context, sys store.System, dataDir string) error {
 		if filepath.Base(name) != name || !strings.HasSuffix(name, ".pem") {
 			return fmt.Errorf("shared signing key %q: not a key file name", name)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
 			return fmt.Errorf("write shared key: %w", err)
 		}
 	}

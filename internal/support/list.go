@@ -3,6 +3,7 @@ package support
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -64,21 +65,12 @@ func (f *entryFilter) match(a string) bool {
 	if len(parts) != 4 {
 		return false
 	}
-	if len(f.states) > 0 && !contains(f.states, parts[0]) {
+	if len(f.states) > 0 && !slices.Contains(f.states, parts[0]) {
 		return false
 	}
 	return (f.activity == "" || parts[1] == f.activity) &&
 		(f.network == "" || parts[2] == f.network) &&
 		(f.consultant == "" || unescape(parts[3]) == f.consultant)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // listEntries pages through the entries f selects, by date then id. The

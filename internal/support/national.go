@@ -30,16 +30,12 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 	}
 	out := &famiv1.SummarizeSupportEntriesResponse{Totals: &famiv1.SupportSummaryGroup{}}
 	byRole := map[famiv1.SupportOperatorRole]int64{}
-	for _, region := range regions {
+	unreachable, err := aip.EachRegion(ctx, regions, func(region string) error {
 		r := proto.CloneOf(req)
 		r.Parent = "regions/" + region
 		res, err := s.SummarizeSupportEntries(ctx, r)
 		if err != nil {
-			if len(regions) > 1 && aip.Skip(ctx, region, err) {
-				out.Unreachable = append(out.Unreachable, r.Parent)
-				continue
-			}
-			return nil, err
+			return err
 		}
 		for _, g := range res.GetGroups() {
 			g.Region = r.Parent
@@ -56,7 +52,12 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 		for _, o := range t.GetOperatorsByRole() {
 			byRole[o.GetRole()] += int64(o.GetCount())
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	out.Unreachable = unreachable
 	for _, role := range slices.Sorted(maps.Keys(byRole)) {
 		out.Totals.OperatorsByRole = append(out.Totals.OperatorsByRole, &famiv1.OperatorsReached{Role: role, Count: int32(min(byRole[role], 1<<31-1))})
 	}

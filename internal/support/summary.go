@@ -66,7 +66,7 @@ func newSummaryQuery(p principal.Principal, region, start, end string, groupBy f
 	var v errs.Violations
 	dateRange(&v, start, end, true)
 	if v.Len() == 0 {
-		if s, _ := time.Parse(check.DateLayout, start); s.AddDate(maxSummaryYears, 0, 0).Format(check.DateLayout) < end {
+		if s, _ := time.Parse(time.DateOnly, start); s.AddDate(maxSummaryYears, 0, 0).Format(time.DateOnly) < end {
 			v.Add("end_date", "the range spans more than %d years", maxSummaryYears)
 		}
 	}
@@ -76,7 +76,7 @@ func newSummaryQuery(p principal.Principal, region, start, end string, groupBy f
 	}
 	for i, st := range states {
 		check.Enum(&v, errs.Indexed("states", i), st, true)
-		if n := strconv.Itoa(int(st)); !contains(q.states, n) {
+		if n := strconv.Itoa(int(st)); !slices.Contains(q.states, n) {
 			q.states = append(q.states, n)
 		}
 	}

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"github.com/raccordo/raccordo/internal/territory"
-
 	"fmt"
 	"html/template"
 	"strconv"
@@ -10,6 +8,9 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/raccordo/raccordo/internal/resource"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 var funcs = template.FuncMap{
@@ -21,7 +22,7 @@ var funcs = template.FuncMap{
 	"minutes":  func(m int32) string { return formatMinutes(int64(m)) },
 	"euro":     formatEuro,
 	"short":    shortHash,
-	"id":       lastSegment,
+	"id":       resource.ID,
 	"fld":      fld,
 	"sel":      sel,
 	"optional": optional,
@@ -32,6 +33,10 @@ var funcs = template.FuncMap{
 	"number":   formatNumber,
 }
 
+// italianDate is the layout of a date as the pages show it and people
+// type it: dd/mm/yyyy.
+const italianDate = "02/01/2006"
+
 // formatDate shows a "YYYY-MM-DD" calendar date as dd/mm/yyyy; anything else
 // is shown as it is.
 func formatDate(d string) string {
@@ -39,7 +44,7 @@ func formatDate(d string) string {
 	if err != nil {
 		return d
 	}
-	return t.Format("02/01/2006")
+	return t.Format(italianDate)
 }
 
 // parseDate reads a date typed as dd/mm/yyyy or given by a date input
@@ -47,7 +52,7 @@ func formatDate(d string) string {
 // passed on unchanged, for the service to refuse with a field violation.
 func parseDate(s string) string {
 	s = strings.TrimSpace(s)
-	if t, err := time.Parse("02/01/2006", s); err == nil {
+	if t, err := time.Parse(italianDate, s); err == nil {
 		return t.Format(time.DateOnly)
 	}
 	return s
@@ -58,7 +63,7 @@ func formatTimestamp(ts *timestamppb.Timestamp) string {
 	if ts == nil {
 		return ""
 	}
-	return ts.AsTime().In(territory.Rome).Format("02/01/2006 15:04")
+	return ts.AsTime().In(territory.Rome).Format(italianDate + " 15:04")
 }
 
 // formatMinutes shows a duration as Italian officers write it: "1 h 30 min".

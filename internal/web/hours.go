@@ -95,14 +95,14 @@ func tableRows(rows []entryRow) template.HTML {
 
 func newEntryRow(e *famiv1.SupportEntry, networks map[string]string) entryRow {
 	return entryRow{
-		ID: lastSegment(e.GetName()), Name: e.GetName(), Date: formatDate(e.GetDate()), Network: networks[e.GetNetwork()],
+		ID: resource.ID(e.GetName()), Name: e.GetName(), Date: formatDate(e.GetDate()), Network: networks[e.GetNetwork()],
 		Activity: label(e.GetActivity()), Duration: formatMinutes(int64(e.GetDurationMinutes())), Consultant: e.GetConsultantDisplayName(),
 		State: strings.TrimPrefix(e.GetState().String(), "SUPPORT_ENTRY_STATE_"), StateLabel: label(e.GetState()), Reason: e.GetReview().GetReason(),
 	}
 }
 
 func (a *App) hours(w http.ResponseWriter, r *http.Request, s *session) {
-	fm := newForm(url.Values{"date": {a.today().Format("02/01/2006")}, "mode": {famiv1.SupportMode_SUPPORT_MODE_IN_PERSON.String()}})
+	fm := newForm(url.Values{"date": {a.today().Format(italianDate)}, "mode": {famiv1.SupportMode_SUPPORT_MODE_IN_PERSON.String()}})
 	if id := r.URL.Query().Get("ripresenta"); id != "" {
 		// A rejected entry is submitted again as a new one, starting from
 		// what was rejected.

@@ -9,6 +9,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/resource"
 )
 
 // unary is a generated client's method as aip's walks call it.
@@ -128,7 +129,7 @@ func (l *lookups) displayName(name string) string {
 			return l.meetings[i].Label
 		}
 	}
-	return lastSegment(name)
+	return resource.ID(name)
 }
 
 // need says which lookups a page loads.

@@ -157,7 +157,7 @@ func (a *App) meetingCreate(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	res, err := a.meetings.CreateMeeting(s.ctx, &famiv1.CreateMeetingRequest{Parent: regionName(s.region), Meeting: m, RequestId: v.Get("request_id")})
 	a.submitted(w, r, s, fm, err, "meeting.", func(code int) { a.renderMeetingForm(w, r, s, code, fm) },
-		"/incontri/"+lastSegment(res.GetName())+"?ok=meeting_created")
+		"/incontri/"+resource.ID(res.GetName())+"?ok=meeting_created")
 }
 
 func nonEmpty(s ...string) []string {

@@ -91,7 +91,7 @@ func (a *App) networkPages() resourceForm[*famiv1.Network] {
 func (a *App) networkCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	n, err := a.networks.CreateNetwork(s.ctx, &famiv1.CreateNetworkRequest{Parent: regionName(s.region), Network: networkFromForm(r.PostForm),
 		NetworkId: r.PostFormValue("network_id"), RequestId: r.PostFormValue("request_id")})
-	a.networkPages().created(w, r, s, err, "/reti/"+lastSegment(n.GetName())+"?ok=network_saved")
+	a.networkPages().created(w, r, s, err, "/reti/"+resource.ID(n.GetName())+"?ok=network_saved")
 }
 
 func (a *App) getNetwork(r *http.Request, s *session) (*famiv1.Network, error) {

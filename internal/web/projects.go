@@ -167,7 +167,7 @@ func (a *App) projectPages(ext *form) resourceForm[*famiv1.Project] {
 func (a *App) projectCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	pr, err := a.projects.CreateProject(s.ctx, &famiv1.CreateProjectRequest{Parent: regionName(s.region), Project: projectFromForm(r.PostForm),
 		ProjectId: r.PostFormValue("project_id"), RequestId: r.PostFormValue("request_id")})
-	a.projectPages(extForm(nil)).created(w, r, s, err, "/progetti/"+lastSegment(pr.GetName())+"?ok=project_saved")
+	a.projectPages(extForm(nil)).created(w, r, s, err, "/progetti/"+resource.ID(pr.GetName())+"?ok=project_saved")
 }
 
 func (a *App) getProject(r *http.Request, s *session) (*famiv1.Project, error) {

@@ -101,7 +101,7 @@ func (a *App) protocolPages() resourceForm[*famiv1.Protocol] {
 func (a *App) protocolCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	p, err := a.protocols.CreateProtocol(s.ctx, &famiv1.CreateProtocolRequest{Parent: regionName(s.region), Protocol: protocolFromForm(r.PostForm),
 		RequestId: r.PostFormValue("request_id")})
-	a.protocolPages().created(w, r, s, err, "/protocolli/"+lastSegment(p.GetName())+"?ok=protocol_created")
+	a.protocolPages().created(w, r, s, err, "/protocolli/"+resource.ID(p.GetName())+"?ok=protocol_created")
 }
 
 func (a *App) getProtocol(r *http.Request, s *session) (*famiv1.Protocol, error) {
@@ -126,7 +126,7 @@ func (a *App) protocolAmend(w http.ResponseWriter, r *http.Request, s *session) 
 	name := pathName(r, s, resource.Protocols, "protocol")
 	next, err := a.protocols.AmendProtocol(s.ctx, &famiv1.AmendProtocolRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
 	if err == nil {
-		http.Redirect(w, r, "/protocolli/"+lastSegment(next.GetName())+"/modifica?ok=protocol_amended", http.StatusSeeOther)
+		http.Redirect(w, r, "/protocolli/"+resource.ID(next.GetName())+"/modifica?ok=protocol_amended", http.StatusSeeOther)
 		return
 	}
 	a.afterProtocolAction(w, r, s, err, "")

@@ -62,7 +62,7 @@ func (a *App) partnerCreate(w http.ResponseWriter, r *http.Request, s *session) 
 	pt, err := a.partners.CreatePartner(s.ctx, &famiv1.CreatePartnerRequest{
 		Parent: regionName(s.region), Partner: partnerFromForm(r.PostForm), PartnerId: r.PostFormValue("partner_id"), RequestId: r.PostFormValue("request_id"),
 	})
-	a.partnerPages().created(w, r, s, err, "/partner/"+lastSegment(pt.GetName())+"?ok=partner_created")
+	a.partnerPages().created(w, r, s, err, "/partner/"+resource.ID(pt.GetName())+"?ok=partner_created")
 }
 
 func (a *App) getPartner(r *http.Request, s *session) (*famiv1.Partner, error) {

@@ -284,14 +284,7 @@ func newForm(v url.Values) *form {
 func (f *form) Get(name string) string { return f.Values.Get(name) }
 
 // Has reports whether a multi-valued field holds v.
-func (f *form) Has(name, v string) bool {
-	for _, x := range f.Values[name] {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
+func (f *form) Has(name, v string) bool { return slices.Contains(f.Values[name], v) }
 
 // Err returns the error shown next to a field.
 func (f *form) Err(name string) string { return f.Errors[name] }
@@ -510,9 +503,4 @@ func regionList() []*famiv1.Region {
 		out = append(out, &famiv1.Region{Name: regionName(r.ID), DisplayName: r.DisplayName})
 	}
 	return out
-}
-
-// lastSegment returns the id at the end of a resource name.
-func lastSegment(name string) string {
-	return name[strings.LastIndexByte(name, '/')+1:]
 }

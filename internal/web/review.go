@@ -100,7 +100,7 @@ type periodsPage struct {
 
 func (a *App) periods(w http.ResponseWriter, r *http.Request, s *session) {
 	start, end := quarterOf(a.today())
-	a.renderPeriods(w, r, s, http.StatusOK, newForm(url.Values{"start_date": {start.Format("02/01/2006")}, "end_date": {end.Format("02/01/2006")}}), 0, false)
+	a.renderPeriods(w, r, s, http.StatusOK, newForm(url.Values{"start_date": {start.Format(italianDate)}, "end_date": {end.Format(italianDate)}}), 0, false)
 }
 
 // quarterOf returns the first and last day of t's quarter.
