@@ -5,6 +5,7 @@ import (
 	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/money"
 )
 
 // defaultThreshold is how far behind its straight line an indicator or the
@@ -70,7 +71,7 @@ func findFlags(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter, paidToD
 		expected := float64(budget) * share(projectStart, projectEnd, end)
 		if float64(paidToDate) < tolerance*expected {
 			add(famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_SPENDING_BEHIND, "budget",
-				"paid %s of an expected %s by %s", euro(paidToDate), euro(int64(expected)), end.Format(time.DateOnly))
+				"paid EUR %s of an expected EUR %s by %s", money.Decimal(paidToDate), money.Decimal(int64(expected)), end.Format(time.DateOnly))
 		}
 	}
 	return flags
@@ -88,11 +89,6 @@ func share(start, end, day time.Time) float64 {
 		return 1
 	}
 	return passed / total
-}
-
-// euro formats cents for a flag's detail.
-func euro(cents int64) string {
-	return fmt.Sprintf("EUR %d.%02d", cents/100, cents%100)
 }
 
 // overdue reports whether the report of q, never submitted, is overdue on

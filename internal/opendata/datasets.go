@@ -9,6 +9,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/money"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -274,10 +275,6 @@ func regionOf(name string) string {
 	return r
 }
 
-func euros(cents int64) string {
-	return fmt.Sprintf("%d.%02d", cents/100, cents%100)
-}
-
 func (d *snapshotData) displayName(partner string) string {
 	return d.partners[partner].displayName
 }
@@ -338,7 +335,7 @@ func (d *snapshotData) projectsTable() *table {
 			regionOf(p.GetName()), p.GetName(), p.GetCode(), p.GetCup(), p.GetTitle(),
 			enumName("FUND_", p.GetFund()),
 			enumName("SPECIFIC_OBJECTIVE_", p.GetSpecificObjective()),
-			strings.Join(programme, "/"), d.displayName(p.GetBeneficiary()), euros(p.GetBudgetCents()),
+			strings.Join(programme, "/"), d.displayName(p.GetBeneficiary()), money.Decimal(p.GetBudgetCents()),
 			p.GetStartDate(), p.GetEndDate(), originalEnd, strconv.Itoa(len(p.GetExtensions())),
 			strings.Join(actions, " | "), strings.Join(p.GetMunicipalities(), " "), strings.Join(implementers[p.GetName()], " | "),
 		})
@@ -515,7 +512,7 @@ func (d *snapshotData) monitoringTable() *table {
 		peopleN, peopleS := persons(people)
 		trainedN, trainedS := persons(trained)
 		t.rows = append(t.rows, []string{regionOf(p.GetName()), p.GetName(), p.GetCode(), r.GetPeriod(), strconv.Itoa(int(r.GetRevision())),
-			strings.Join(indicators, " | "), euros(committed), euros(paid), euros(claimed), peopleN, peopleS, trainedN, trainedS})
+			strings.Join(indicators, " | "), money.Decimal(committed), money.Decimal(paid), money.Decimal(claimed), peopleN, peopleS, trainedN, trainedS})
 	}
 	return t
 }

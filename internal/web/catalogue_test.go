@@ -9,6 +9,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/money"
 )
 
 // TestCatalogueCoversTemplates walks every template for {{t "key"}} and
@@ -55,9 +56,9 @@ func TestCatalogueLabelsEveryEnumShown(t *testing.T) {
 
 func TestFormats(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
-		{formatEuro(123456), "1.234,56\u00a0€"},
-		{formatEuro(5), "0,05\u00a0€"},
-		{formatEuro(-100000000), "-1.000.000,00\u00a0€"},
+		{money.Italian(123456), "1.234,56\u00a0€"},
+		{money.Italian(5), "0,05\u00a0€"},
+		{money.Italian(-100000000), "-1.000.000,00\u00a0€"},
 		{formatDate("2026-03-09"), "09/03/2026"},
 		{formatDate("not a date"), "not a date"},
 		{parseDate("09/03/2026"), "2026-03-09"},

@@ -3,12 +3,12 @@ package web
 import (
 	"fmt"
 	"html/template"
-	"strconv"
 	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/raccordo/raccordo/internal/money"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -20,7 +20,7 @@ var funcs = template.FuncMap{
 	"datetime": formatTimestamp,
 	"duration": formatMinutes,
 	"minutes":  func(m int32) string { return formatMinutes(int64(m)) },
-	"euro":     formatEuro,
+	"euro":     money.Italian,
 	"short":    shortHash,
 	"id":       resource.ID,
 	"fld":      fld,
@@ -76,27 +76,6 @@ func formatMinutes(m int64) string {
 		return fmt.Sprintf("%d h", h)
 	}
 	return fmt.Sprintf("%d h %d min", h, min)
-}
-
-// formatEuro shows cents as an Italian amount: "1.234,56 €".
-func formatEuro(cents int64) string {
-	neg := cents < 0
-	if neg {
-		cents = -cents
-	}
-	units := strconv.FormatInt(cents/100, 10)
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range units {
-		if i > 0 && (len(units)-i)%3 == 0 {
-			b.WriteByte('.')
-		}
-		b.WriteRune(c)
-	}
-	fmt.Fprintf(&b, ",%02d\u00a0€", cents%100)
-	return b.String()
 }
 
 // shortHash abbreviates a content hash for tables; the full hash is shown

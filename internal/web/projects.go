@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/money"
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
@@ -121,7 +122,7 @@ func parseEuro(s string) int64 {
 
 // euroInput shows cents in the form's Italian format, without the sign.
 func euroInput(cents int64) string {
-	return strings.TrimSuffix(formatEuro(cents), "\u00a0€")
+	return strings.TrimSuffix(money.Italian(cents), "\u00a0€")
 }
 
 func projectFromForm(v url.Values) *famiv1.Project {
