@@ -221,7 +221,7 @@ func (s *Surveys) AnswerSurvey(ctx context.Context, req *famiv1.AnswerSurveyRequ
 		if !s.now().Before(sv.GetCloseTime().AsTime()) {
 			return nil, closed(sv)
 		}
-		used := resource.ID(sv.GetName()) + "\x00" + nonce
+		used := store.Key(resource.ID(sv.GetName()), nonce)
 		if _, dup := tx.IndexGet(indexTicketsUsed, used); dup {
 			return nil, errs.TicketUsed.New("these answers were already counted: each form counts once")
 		}

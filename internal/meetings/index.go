@@ -42,12 +42,12 @@ func timeKey(ts *timestamppb.Timestamp) string {
 
 // startKey is a meeting's key in byStart.
 func startKey(mt *famiv1.Meeting) string {
-	return timeKey(mt.GetStartTime()) + "\x00" + resource.ID(mt.GetName())
+	return store.Key(timeKey(mt.GetStartTime()), resource.ID(mt.GetName()))
 }
 
 // itemKey is an action item's key in allItems and openItems.
 func itemKey(mt *famiv1.Meeting, it *famiv1.ActionItem) string {
-	return it.GetDueDate() + "\x00" + resource.ID(mt.GetName()) + "\x00" + it.GetId()
+	return store.Key(it.GetDueDate(), resource.ID(mt.GetName()), it.GetId())
 }
 
 // networkIDs joins the ids of a meeting's networks with spaces (ids have
@@ -69,14 +69,11 @@ type meetingAttrs struct {
 }
 
 func encodeMeetingAttrs(mt *famiv1.Meeting) string {
-	return strconv.Itoa(int(mt.GetState())) + "\x00" + strconv.Itoa(int(mt.GetKind())) + "\x00" + networkIDs(mt) + "\x00" + mt.GetFacilitator()
+	return store.Key(strconv.Itoa(int(mt.GetState())), strconv.Itoa(int(mt.GetKind())), networkIDs(mt), mt.GetFacilitator())
 }
 
 func decodeMeetingAttrs(v string) meetingAttrs {
-	parts := strings.SplitN(v, "\x00", 4)
-	for len(parts) < 4 {
-		parts = append(parts, "")
-	}
+	parts, _ := store.SplitKey(v, 4)
 	st, _ := strconv.Atoi(parts[0])
 	kind, _ := strconv.Atoi(parts[1])
 	return meetingAttrs{state: st, kind: kind, networks: strings.Fields(parts[2]), facilitator: parts[3]}
@@ -91,14 +88,11 @@ type itemAttrs struct {
 }
 
 func encodeItemAttrs(mt *famiv1.Meeting, it *famiv1.ActionItem) string {
-	return strconv.Itoa(int(it.GetStatus())) + "\x00" + resource.ID(it.GetOwner()) + "\x00" + networkIDs(mt)
+	return store.Key(strconv.Itoa(int(it.GetStatus())), resource.ID(it.GetOwner()), networkIDs(mt))
 }
 
 func decodeItemAttrs(v string) itemAttrs {
-	parts := strings.SplitN(v, "\x00", 3)
-	for len(parts) < 3 {
-		parts = append(parts, "")
-	}
+	parts, _ := store.SplitKey(v, 3)
 	st, _ := strconv.Atoi(parts[0])
 	return itemAttrs{status: st, owner: parts[1], networks: strings.Fields(parts[2])}
 }

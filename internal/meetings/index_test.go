@@ -2,11 +2,13 @@ package meetings
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/store"
@@ -99,5 +101,43 @@ func TestMonthIndex(t *testing.T) {
 	})
 	if got := months(); len(got) != 0 {
 		t.Errorf("after deleting every key: months %v", got)
+	}
+}
+
+// TestIndexKeyBytes pins the keys and values meetings writes in its
+// indexes to the bytes already on disk (parts joined by NUL): a change
+// here needs a migration.
+func TestIndexKeyBytes(t *testing.T) {
+	mt := &famiv1.Meeting{
+		Name:        "regions/lombardia/meetings/m1",
+		StartTime:   timestamppb.New(time.Date(2026, 3, 9, 9, 30, 0, 0, time.UTC)),
+		State:       famiv1.MeetingState(2),
+		Kind:        famiv1.MeetingKind(1),
+		Networks:    []string{"regions/lombardia/networks/rete-1", "regions/lombardia/networks/rete-2"},
+		Facilitator: "acct:lombardia:anna",
+	}
+	it := &famiv1.ActionItem{Id: "i2", DueDate: "2026-03-31", Status: famiv1.ActionItemStatus(1), Owner: "regions/lombardia/partners/udp-milano"}
+	for _, c := range []struct{ what, got, want string }{
+		{"startKey", startKey(mt), "2026-03-09T09:30:00.000000000Z\x00m1"},
+		{"itemKey", itemKey(mt, it), "2026-03-31\x00m1\x00i2"},
+		{"encodeMeetingAttrs", encodeMeetingAttrs(mt), "2\x001\x00rete-1 rete-2\x00acct:lombardia:anna"},
+		{"encodeItemAttrs", encodeItemAttrs(mt, it), "1\x00udp-milano\x00rete-1 rete-2"},
+		{"keyID", keyID("2026-03-09T09:30:00.000000000Z\x00m1"), "m1"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %q, want %q", c.what, c.got, c.want)
+		}
+	}
+	if due, m, i, ok := splitItemKey("2026-03-31\x00m1\x00i2"); due != "2026-03-31" || m != "m1" || i != "i2" || !ok {
+		t.Errorf("splitItemKey: %q, %q, %q, %v", due, m, i, ok)
+	}
+	if _, _, _, ok := splitItemKey("2026-03-31\x00m1"); ok {
+		t.Error("splitItemKey of two parts: ok")
+	}
+	if got, want := decodeMeetingAttrs("2\x001\x00rete-1 rete-2\x00acct:lombardia:anna"), (meetingAttrs{state: 2, kind: 1, networks: []string{"rete-1", "rete-2"}, facilitator: "acct:lombardia:anna"}); !reflect.DeepEqual(got, want) {
+		t.Errorf("decodeMeetingAttrs: %+v, want %+v", got, want)
+	}
+	if got, want := decodeItemAttrs("1\x00udp-milano\x00rete-1 rete-2"), (itemAttrs{status: 1, owner: "udp-milano", networks: []string{"rete-1", "rete-2"}}); !reflect.DeepEqual(got, want) {
+		t.Errorf("decodeItemAttrs: %+v, want %+v", got, want)
 	}
 }

@@ -3,7 +3,6 @@ package meetings
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -106,8 +105,8 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 
 // keyID is the meeting id in a byStart key.
 func keyID(k string) string {
-	_, id, _ := strings.Cut(k, "\x00")
-	return id
+	parts, _ := store.SplitKey(k, 2)
+	return parts[1]
 }
 
 // itemFilter selects action items from allItems' attributes.
@@ -224,7 +223,6 @@ func (p *itemPage) add(k, due, meetingID, itemID string) bool {
 
 // splitItemKey splits "{due}\x00{meeting id}\x00{item id}".
 func splitItemKey(k string) (due, meetingID, itemID string, ok bool) {
-	due, rest, ok1 := strings.Cut(k, "\x00")
-	meetingID, itemID, ok2 := strings.Cut(rest, "\x00")
-	return due, meetingID, itemID, ok1 && ok2
+	parts, ok := store.SplitKey(k, 3)
+	return parts[0], parts[1], parts[2], ok
 }

@@ -126,7 +126,7 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 			ExpireTime:       timestamppb.New(expire),
 		}
 		h := hashToken(token)
-		if err := tx.IndexPut(indexTokenHashes, h, id+"\x00"+strconv.FormatInt(who.Generation, 10)+"\x00"+bound); err != nil {
+		if err := tx.IndexPut(indexTokenHashes, h, store.Key(id, strconv.FormatInt(who.Generation, 10), bound)); err != nil {
 			return nil, err
 		}
 		if err := tx.IndexPut(indexTokenIDs, id, h); err != nil {
@@ -218,9 +218,9 @@ func (s *Service) FeedPrincipal(ctx context.Context, region, token string) (prin
 		// id NUL generation [NUL creating token's id]: tokens issued
 		// before feed tokens were bound to machine tokens have no third
 		// part and are checked by generation only.
-		id, rest, _ := strings.Cut(v, "\x00")
-		genText, bound, _ := strings.Cut(rest, "\x00")
-		gen, _ := strconv.ParseInt(genText, 10, 64)
+		parts, _ := store.SplitKey(v, 3)
+		id, bound := parts[0], parts[2]
+		gen, _ := strconv.ParseInt(parts[1], 10, 64)
 		ct := &famiv1.CalendarToken{}
 		// A damaged record (DATA_LOSS) is returned as it is: the token
 		// is not known to be good, and the operator must hear of it. The

@@ -116,8 +116,11 @@ func (f summed[E, K, N]) add(dst, src []E, sign int64) []E {
 	return dst
 }
 
-func projectCell(project, period string) string { return "p" + resource.ID(project) + "\x00" + period }
+func projectCell(project, period string) string { return store.Key("p"+resource.ID(project), period) }
 func regionCell(period string) string           { return "r" + period }
+
+// submittedKey is a project's key in indexSubmitted.
+func submittedKey(period, project string) string { return store.Key(period, resource.ID(project)) }
 
 // readCell decodes the cell at key into c; a missing cell leaves c empty.
 func readCell(tx store.ReadTx, key string, c *famiv1.MonitoringSummary) error {
@@ -164,7 +167,7 @@ func keepAggregates(tx store.WriteTx, project, period string, old, next *famiv1.
 	if next.GetSubmitTime() != nil || next.GetRevision() > 1 {
 		submitted = "1"
 	}
-	return tx.IndexPut(indexSubmitted, period+"\x00"+resource.ID(project), submitted)
+	return tx.IndexPut(indexSubmitted, submittedKey(period, project), submitted)
 }
 
 // paidBefore is what a project paid in the quarters before period, from its
@@ -172,7 +175,7 @@ func keepAggregates(tx store.WriteTx, project, period string, old, next *famiv1.
 func paidBefore(tx store.ReadTx, project, period string) (int64, error) {
 	var paid int64
 	var err error
-	prefix := "p" + resource.ID(project) + "\x00"
+	prefix := store.KeyPrefix("p" + resource.ID(project))
 	tx.IndexScan(indexCells, prefix, func(k, v string) bool {
 		if k[len(prefix):] >= period {
 			return false

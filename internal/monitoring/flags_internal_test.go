@@ -104,3 +104,19 @@ const (
 	late       = famiv1.ActivityState_ACTIVITY_STATE_LATE
 	completed  = famiv1.ActivityState_ACTIVITY_STATE_COMPLETED
 )
+
+// TestCellKeyBytes pins the keys of indexCells and indexSubmitted to the
+// bytes already on disk (parts joined by NUL): a change here needs a
+// migration.
+func TestCellKeyBytes(t *testing.T) {
+	const project = "regions/lombardia/projects/p1"
+	for _, c := range []struct{ what, got, want string }{
+		{"projectCell", projectCell(project, "2026-q1"), "pp1\x002026-q1"},
+		{"regionCell", regionCell("2026-q1"), "r2026-q1"},
+		{"submittedKey", submittedKey("2026-q1", project), "2026-q1\x00p1"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %q, want %q", c.what, c.got, c.want)
+		}
+	}
+}

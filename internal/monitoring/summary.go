@@ -169,7 +169,7 @@ func (p plans) compare(out *famiv1.MonitoringSummary, f *figures) {
 func markMissing(tx store.ReadTx, out *famiv1.MonitoringSummary, active []*famiv1.Project, period string, late bool) {
 	var missing int64
 	for _, p := range active {
-		v, ok := tx.IndexGet(indexSubmitted, period+"\x00"+resource.ID(p.GetName()))
+		v, ok := tx.IndexGet(indexSubmitted, submittedKey(period, p.GetName()))
 		if !ok {
 			missing++
 		}

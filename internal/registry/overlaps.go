@@ -43,12 +43,12 @@ func written(tx store.WriteTx, old, next *famiv1.Project) (*famiv1.Project, erro
 // (either may be nil).
 func indexProject(tx store.WriteTx, old, next *famiv1.Project) error {
 	for _, m := range old.GetMunicipalities() {
-		if err := tx.IndexDelete(indexTerritory, m+"\x00"+resource.ID(old.GetName())); err != nil {
+		if err := tx.IndexDelete(indexTerritory, store.Key(m, resource.ID(old.GetName()))); err != nil {
 			return err
 		}
 	}
 	for _, m := range next.GetMunicipalities() {
-		if err := tx.IndexPut(indexTerritory, m+"\x00"+resource.ID(next.GetName()), next.GetStartDate()+"\x00"+next.GetEndDate()); err != nil {
+		if err := tx.IndexPut(indexTerritory, store.Key(m, resource.ID(next.GetName())), store.Key(next.GetStartDate(), next.GetEndDate())); err != nil {
 			return err
 		}
 	}
@@ -69,10 +69,11 @@ func overlapsOf(tx store.ReadTx, p *famiv1.Project) []*overlap {
 	self := resource.ID(p.GetName())
 	byID := map[string]*overlap{}
 	for _, m := range p.GetMunicipalities() {
-		prefix := m + "\x00"
+		prefix := store.KeyPrefix(m)
 		tx.IndexScan(indexTerritory, prefix, func(key, value string) bool {
 			id := key[len(prefix):]
-			start, end, _ := strings.Cut(value, "\x00")
+			span, _ := store.SplitKey(value, 2)
+			start, end := span[0], span[1]
 			if id == self || start > p.GetEndDate() || end < p.GetStartDate() {
 				return true
 			}

@@ -143,7 +143,7 @@ func RequestKey(m Mutation) string {
 	if m.RequestID == "" {
 		return ""
 	}
-	return m.Principal + "\x00" + m.RequestID
+	return Key(m.Principal, m.RequestID)
 }
 
 // EncodeRequest is the request record of a first attempt: the SHA-256 of

@@ -272,7 +272,7 @@ const (
 // cellPrefix is the key prefix of the cells of one kind, month, scope,
 // dimension and state.
 func cellPrefix(kind, month, scope, dim, state string) string {
-	return kind + month + "\x00" + scope + "\x00" + dim + "\x00" + state + "\x00"
+	return store.KeyPrefix(kind+month, scope, dim, state)
 }
 
 // cellUpdate is a cell a contribution goes to (without its kind) and the
@@ -285,16 +285,16 @@ type cellUpdate struct {
 // cellKeys lists the cells a contribution goes to.
 func cellKeys(ct contribution) []cellUpdate {
 	out := []cellUpdate{
-		{cellPrefix("", ct.month, scopeRegion, dimActivity, ct.state) + ct.activity + "\x00" + ct.network, &ct.figures},
-		{cellPrefix("", ct.month, scopeRegion, dimConsultant, ct.state) + ct.consultant + "\x00" + ct.network, &ct.figures},
-		{cellPrefix("", ct.month, scopeConsultant+ct.consultant, dimActivity, ct.state) + ct.activity + "\x00" + ct.network, &ct.figures},
+		{cellPrefix("", ct.month, scopeRegion, dimActivity, ct.state) + store.Key(ct.activity, ct.network), &ct.figures},
+		{cellPrefix("", ct.month, scopeRegion, dimConsultant, ct.state) + store.Key(ct.consultant, ct.network), &ct.figures},
+		{cellPrefix("", ct.month, scopeConsultant+ct.consultant, dimActivity, ct.state) + store.Key(ct.activity, ct.network), &ct.figures},
 	}
 	if len(ct.contacts) > 0 {
 		one := &figures{entries: 1}
 		for _, scope := range []string{scopeRegion, scopeConsultant + ct.consultant} {
-			out = append(out, cellUpdate{cellPrefix("", ct.month, scope, dimNaming, ct.state) + "n\x00" + ct.network, one})
+			out = append(out, cellUpdate{cellPrefix("", ct.month, scope, dimNaming, ct.state) + store.Key("n", ct.network), one})
 			for _, c := range ct.contacts {
-				out = append(out, cellUpdate{cellPrefix("", ct.month, scope, dimContact, ct.state) + c + "\x00" + ct.network, one})
+				out = append(out, cellUpdate{cellPrefix("", ct.month, scope, dimContact, ct.state) + store.Key(c, ct.network), one})
 			}
 		}
 	}

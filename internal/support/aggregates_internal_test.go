@@ -2,7 +2,10 @@ package support
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
 
 // TestCellAgainstModel adds and removes random figures on random days of
@@ -63,5 +66,44 @@ func TestCellAgainstModel(t *testing.T) {
 	}
 	if _, err := readCell("\xff", 1, 31); err == nil {
 		t.Error("reading a corrupt cell: no error")
+	}
+}
+
+// TestIndexKeyBytes pins the keys and values support writes in its
+// indexes to the bytes already on disk (parts joined by NUL, a consultant
+// escaped): a change here needs a migration.
+func TestIndexKeyBytes(t *testing.T) {
+	e := &famiv1.SupportEntry{
+		Name:       "regions/lombardia/supportEntries/e1",
+		Consultant: "acct:lombardia:a%b\x00c",
+		Date:       "2026-03-09",
+		State:      famiv1.SupportEntryState(2),
+		Activity:   famiv1.SupportActivity(3),
+		Network:    "regions/lombardia/networks/rete-1",
+		Contacts:   []string{"regions/lombardia/contacts/op-1"},
+	}
+	const consultant = "acct:lombardia:a%25b%00c"
+	ct := contributionOf(e)
+	var cells []string
+	for _, u := range cellKeys(ct) {
+		cells = append(cells, u.key)
+	}
+	for _, c := range []struct{ what, got, want string }{
+		{"dayKey", dayKey(e), consultant + "\x002026-03-09"},
+		{"attrs", attrs(e), "2\x003\x00rete-1\x00" + consultant},
+		{"cellPrefix", cellPrefix(kindTotal, "2026-03", scopeRegion, dimActivity, "2"), "t2026-03\x00*\x00a\x002\x00"},
+		{"cellKeys", strings.Join(cells, "|"), strings.Join([]string{
+			"2026-03\x00*\x00a\x002\x003\x00rete-1",
+			"2026-03\x00*\x00c\x002\x00" + consultant + "\x00rete-1",
+			"2026-03\x00c:" + consultant + "\x00a\x002\x003\x00rete-1",
+			"2026-03\x00*\x00e\x002\x00n\x00rete-1",
+			"2026-03\x00*\x00k\x002\x00op-1\x00rete-1",
+			"2026-03\x00c:" + consultant + "\x00e\x002\x00n\x00rete-1",
+			"2026-03\x00c:" + consultant + "\x00k\x002\x00op-1\x00rete-1",
+		}, "|")},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %q, want %q", c.what, c.got, c.want)
+		}
 	}
 }

@@ -163,7 +163,7 @@ func entryRefs(e *famiv1.SupportEntry) []string {
 func counts(e *famiv1.SupportEntry) bool { return e.GetState() != stateRejected }
 
 func dayKey(e *famiv1.SupportEntry) string {
-	return escape(e.GetConsultant()) + "\x00" + e.GetDate()
+	return store.Key(escape(e.GetConsultant()), e.GetDate())
 }
 
 // dayMinutes returns the minutes the consultant of e has logged on e's day.
@@ -188,7 +188,7 @@ func checkDay(tx store.ReadTx, v *errs.Violations, e *famiv1.SupportEntry) {
 // attrs is the value of an entry's list index keys: what list filters
 // need, so they skip entries without decoding them.
 func attrs(e *famiv1.SupportEntry) string {
-	return strconv.Itoa(int(e.GetState())) + "\x00" + strconv.Itoa(int(e.GetActivity())) + "\x00" + resource.ID(e.GetNetwork()) + "\x00" + escape(e.GetConsultant())
+	return store.Key(strconv.Itoa(int(e.GetState())), strconv.Itoa(int(e.GetActivity())), resource.ID(e.GetNetwork()), escape(e.GetConsultant()))
 }
 
 // account adds (sign 1) or removes (sign -1) what an entry contributes
@@ -212,8 +212,8 @@ func (s *Service) account(tx store.WriteTx, e *famiv1.SupportEntry, sign int64) 
 			return err
 		}
 	}
-	pos := e.GetDate() + "\x00" + resource.ID(e.GetName())
-	byConsultant := escape(e.GetConsultant()) + "\x00" + pos
+	pos := store.Key(e.GetDate(), resource.ID(e.GetName()))
+	byConsultant := store.Key(escape(e.GetConsultant()), pos)
 	if sign < 0 {
 		if err := tx.IndexDelete(indexByDate, pos); err != nil {
 			return err

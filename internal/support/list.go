@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
@@ -61,8 +60,8 @@ func newEntryFilter(p principal.Principal, region, consultant, network string, a
 
 // match applies the filter to an entry's index attributes (see attrs).
 func (f *entryFilter) match(a string) bool {
-	parts := strings.SplitN(a, "\x00", 4)
-	if len(parts) != 4 {
+	parts, ok := store.SplitKey(a, 4)
+	if !ok {
 		return false
 	}
 	if len(f.states) > 0 && !slices.Contains(f.states, parts[0]) {
@@ -95,7 +94,7 @@ func (s *Service) listEntries(ctx context.Context, region string, f entryFilter,
 	}
 	index, base := indexByDate, ""
 	if f.consultant != "" {
-		index, base = indexByConsultant, escape(f.consultant)+"\x00"
+		index, base = indexByConsultant, store.KeyPrefix(escape(f.consultant))
 	}
 	var (
 		out []*famiv1.SupportEntry

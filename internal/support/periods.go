@@ -30,9 +30,9 @@ const (
 func closedOn(tx store.ReadTx, date, field string) error {
 	var id, start, end string
 	tx.IndexScan(indexClosed, "", func(k, v string) bool {
-		s, e, _ := strings.Cut(v, "\x00")
-		if s <= date && date <= e {
-			id, start, end = k, s, e
+		span, _ := store.SplitKey(v, 2)
+		if span[0] <= date && date <= span[1] {
+			id, start, end = k, span[0], span[1]
 			return false
 		}
 		return true
@@ -99,7 +99,7 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 				Metadata: map[string]string{"pending_entries": strconv.Itoa(n)},
 			})
 		}
-		if err := tx.IndexPut(indexClosed, id, cp.GetStartDate()+"\x00"+cp.GetEndDate()); err != nil {
+		if err := tx.IndexPut(indexClosed, id, store.Key(cp.GetStartDate(), cp.GetEndDate())); err != nil {
 			return nil, err
 		}
 		return cp, tx.Put(cp)
@@ -139,7 +139,7 @@ func (s *Service) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedP
 // pendingIn counts the entries dated from start to end (inclusive) that
 // still await review.
 func pendingIn(tx store.ReadTx, start, end string) int {
-	submitted := strconv.Itoa(int(stateSubmitted))
+	submitted := store.KeyPrefix(strconv.Itoa(int(stateSubmitted)))
 	n := 0
 	for month := start[:7]; month <= end[:7]; month = nextMonth(month) {
 		tx.IndexScan(indexByDate, month+"-", func(k, v string) bool {
@@ -147,7 +147,7 @@ func pendingIn(tx store.ReadTx, start, end string) int {
 			if date > end {
 				return false
 			}
-			if date >= start && strings.HasPrefix(v, submitted+"\x00") {
+			if date >= start && strings.HasPrefix(v, submitted) {
 				n++
 			}
 			return true
