@@ -93,6 +93,16 @@ func TestFindFlags(t *testing.T) {
 			}
 		}
 	}
+	// The spending flag's detail writes amounts in the machine form.
+	detail := ""
+	for _, f := range findFlags(p, &famiv1.MonitoringReport{}, q1, 7199, defaultThreshold) {
+		if f.GetKind() == famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_SPENDING_BEHIND {
+			detail = f.GetDetail()
+		}
+	}
+	if want := "paid EUR 71.99 of an expected EUR 90.00 by 2021-03-31"; detail != want {
+		t.Errorf("spending detail: %q, want %q", detail, want)
+	}
 	if !overdue(q1, time.Date(2021, 5, 1, 0, 0, 0, 0, time.UTC)) || overdue(q1, time.Date(2021, 4, 30, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("overdue: a quarter ending 2021-03-31 is overdue from 2021-05-01, not before")
 	}
