@@ -39,8 +39,8 @@ func ReadRegionFile(path string, fn func(store.Record) error) (int64, error) {
 				if v != nil {
 					if framed(string(b)) {
 						var ok bool
-						if v, ok = unframe(v); !ok {
-							return errCorrupt(fmt.Sprintf("%s record %q", b, k))
+						if v, ok = store.Unframe(v); !ok {
+							return store.ErrCorrupt(fmt.Sprintf("%s record %q", b, k))
 						}
 					}
 					return fn(store.Record{Table: string(b), Key: k, Value: v})
@@ -80,7 +80,7 @@ func WriteRegionFile(path string, records func(put func(store.Record) error) err
 			}
 			v := r.Value
 			if framed(r.Table) {
-				v = frame(v)
+				v = store.Frame(v)
 			}
 			return b.Put(r.Key, v)
 		})
