@@ -30,6 +30,14 @@ const frameMark = 0xFF
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// Framed says whether the values of a region's table are stored framed:
+// resources and changes, the records of a region's own data. Requests,
+// indexes and types are derived or transient; an index entry can only
+// point at a record, which is then checked.
+func Framed(table string) bool {
+	return table == TableResources || table == TableChanges
+}
+
 // Frame wraps a record's payload for storage.
 func Frame(payload []byte) []byte {
 	b := make([]byte, 5, 5+len(payload))
