@@ -145,8 +145,9 @@ func TestScenarioEtcd(t *testing.T) {
 
 // TestEtcdDamagedRecord: on etcd, a region record whose stored value was
 // changed behind famid's back (one bit flipped by a direct Put) fails its
-// checksum (ADR 12) on every surface: a Get, the region's list and its
-// change feed answer DATA_LOSS, the damaged data never served; the
+// checksum (ADR 12) on every surface: a Get, the region's list, its
+// change feed, a watch from its start and its backup answer DATA_LOSS,
+// the damaged data never served; the
 // national list answers the other regions and names the region in
 // unreachable; the log names the record.
 func TestEtcdDamagedRecord(t *testing.T) {
@@ -178,6 +179,11 @@ func TestEtcdDamagedRecord(t *testing.T) {
 			wantCode(t, "the region's partners", err, codes.DataLoss)
 			_, err = admin.ListChanges(ctx, &famiv1.ListChangesRequest{Parent: "regions/lombardia"})
 			wantCode(t, "the region's change feed", err, codes.DataLoss)
+			feed := newFeedSurface(t, ts, kind, ts.token)
+			_, err = feed.WatchFirst(ctx, &famiv1.WatchRequest{Parent: "regions/lombardia"})
+			wantCode(t, "a watch of the region from its start", err, codes.DataLoss)
+			_, err = feed.Backup(ctx, &famiv1.BackupRegionRequest{Name: "regions/lombardia"})
+			wantCode(t, "the region's backup", err, codes.DataLoss)
 
 			ministry := newSurfaceFor(t, ts, kind, ministrySpec)
 			from = len(log.String())
