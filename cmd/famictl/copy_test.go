@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 
@@ -40,6 +41,19 @@ func TestCopyRegionBboltEtcdBbolt(t *testing.T) {
 	}
 	if err := run(restoreEtcd, &out, &errOut); err == nil {
 		t.Error("a second import into the same etcd region succeeded, want it refused")
+	}
+	// The import frames resources and changes as famid writes them (ADR 12).
+	for _, table := range []string{"res/", "chg/"} {
+		resp, err := c.Client(t).Get(t.Context(), "/copy/regions/lombardia/"+table, clientv3.WithPrefix())
+		if err != nil || len(resp.Kvs) == 0 {
+			t.Fatalf("read the imported %s: %v, %d keys", table, err, len(resp.Kvs))
+		}
+		for _, kv := range resp.Kvs {
+			if _, ok := store.OpenFrame(kv.Value); !ok {
+				t.Errorf("imported %q is not framed", kv.Key)
+				break
+			}
+		}
 	}
 
 	f := startServer(t, server.Config{Store: server.StoreEtcd, Etcd: server.EtcdConfig{ClientConfig: etcd.ClientConfig{Endpoints: c.Endpoints()}, Prefix: "/copy/"}})

@@ -194,7 +194,7 @@ var catalogue = []Entry{
 	{RevisionCompacted, FailedPrecondition, 410, "watch or list changes from a revision the change log no longer holds: list again"},
 	{RegionNotEmpty, FailedPrecondition, 400, "import a region into etcd where the region already holds keys"},
 	{RegionWritten, Conflict, 409, "a region written in etcd while it was being imported"},
-	{RecordCorrupt, DataLoss, 500, "a stored record failed its checksum: restore its file (the region's, or system.db) from a backup"},
+	{RecordCorrupt, DataLoss, 500, "a stored record failed its checksum: restore its region (file or etcd keys), or system.db, from a backup"},
 	{RegionFileDamaged, DataLoss, 500, "a region's file is damaged, empty or truncated: it is not served until restored"},
 	{RegionImporting, Unavailable, 503, "a region on etcd whose import (`famictl restore`) has not finished: it is not served until the import is run again to its end"},
 

@@ -1,7 +1,10 @@
 package server_test
 
 import (
+	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+	"github.com/raccordo/raccordo/internal/syncbuf"
 )
 
 // etcdConfig is a server configuration on c's cluster under prefix.
@@ -136,5 +140,59 @@ func TestScenarioEtcd(t *testing.T) {
 	}
 	if d := diffLines(transcripts["bbolt"], transcripts["etcd"]); d != "" {
 		t.Errorf("the etcd transcript differs from the bbolt one (-bbolt +etcd):\n%s", d)
+	}
+}
+
+// TestEtcdDamagedRecord: on etcd, a region record whose stored value was
+// changed behind famid's back (one bit flipped by a direct Put) fails its
+// checksum (ADR 12) on every surface: a Get, the region's list, its
+// change feed, a watch from its start and its backup answer DATA_LOSS,
+// the damaged data never served; the
+// national list answers the other regions and names the region in
+// unreachable; the log names the record.
+func TestEtcdDamagedRecord(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			var log syncbuf.Buffer
+			prefix := "/damaged-" + kind + "/"
+			cfg := etcdConfig(c, prefix)
+			cfg.Logger = textLog(&log, slog.LevelWarn)
+			ts := startServer(t, cfg)
+			ctx := t.Context()
+			for _, r := range []string{"lombardia", "veneto"} {
+				admin := newSurfaceFor(t, ts, kind, regionAdminSpec(r))
+				mustOK(admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: "regions/" + r, PartnerId: "udp", Partner: &famiv1.Partner{
+					DisplayName: "MARKER-partner-" + r, Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}))(t, "partner")
+			}
+			etcdtest.Damage(t, c.Client(t), prefix+"regions/lombardia/", "MARKER-partner-lombardia")
+
+			admin := newSurfaceFor(t, ts, kind, regionAdminSpec("lombardia"))
+			from := len(log.String())
+			_, err := admin.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/udp"})
+			wantCode(t, "Get of the damaged partner", err, codes.DataLoss)
+			if l := log.String()[from:]; !strings.Contains(l, "level=ERROR") || !strings.Contains(l, "regions/lombardia/partners/udp") {
+				t.Errorf("log of the damaged Get: %q, want an error line naming the record", l)
+			}
+			_, err = admin.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/lombardia"})
+			wantCode(t, "the region's partners", err, codes.DataLoss)
+			_, err = admin.ListChanges(ctx, &famiv1.ListChangesRequest{Parent: "regions/lombardia"})
+			wantCode(t, "the region's change feed", err, codes.DataLoss)
+			feed := newFeedSurface(t, ts, kind, ts.token)
+			_, err = feed.WatchFirst(ctx, &famiv1.WatchRequest{Parent: "regions/lombardia"})
+			wantCode(t, "a watch of the region from its start", err, codes.DataLoss)
+			_, err = feed.Backup(ctx, &famiv1.BackupRegionRequest{Name: "regions/lombardia"})
+			wantCode(t, "the region's backup", err, codes.DataLoss)
+
+			ministry := newSurfaceFor(t, ts, kind, ministrySpec)
+			from = len(log.String())
+			partners := mustOK(ministry.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/-"}))(t, "national partners with a damaged one")
+			if got, want := partnerNames(partners.GetPartners()), []string{"regions/veneto/partners/udp"}; !slices.Equal(got, want) {
+				t.Errorf("national partners: got %v, want %v", got, want)
+			}
+			wantUnreachable(t, "national partners", partners.GetUnreachable(), "regions/lombardia")
+			wantDegradedLog(t, log.String()[from:], "PartnerService/ListPartners", "regions/lombardia", "regions/lombardia/partners/udp")
+		})
 	}
 }

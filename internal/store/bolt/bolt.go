@@ -463,9 +463,9 @@ func (t *tx) read(name string, k []byte) ([]byte, error) {
 	if v == nil {
 		return nil, nil
 	}
-	p, ok := unframe(v)
+	p, ok := store.Unframe(v)
 	if !ok {
-		return nil, errCorrupt(name)
+		return nil, store.ErrCorrupt(name)
 	}
 	return p, nil
 }
@@ -512,9 +512,9 @@ func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool
 			k, v = c.Next()
 			continue
 		}
-		raw, ok := unframe(v)
+		raw, ok := store.Unframe(v)
 		if !ok {
-			return errCorrupt("regions/" + t.region + "/" + string(k))
+			return store.ErrCorrupt("regions/" + t.region + "/" + string(k))
 		}
 		more, err := fn(id, raw)
 		if err != nil || !more {
@@ -565,9 +565,9 @@ func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
 		if !t.live() {
 			return t.ended
 		}
-		v, ok := unframe(v)
+		v, ok := store.Unframe(v)
 		if !ok {
-			return errCorrupt(fmt.Sprintf("change %d of region %s", binary.BigEndian.Uint64(k), t.region))
+			return store.ErrCorrupt(fmt.Sprintf("change %d of region %s", binary.BigEndian.Uint64(k), t.region))
 		}
 		ch := new(famiv1.Change)
 		if err := proto.Unmarshal(v, ch); err != nil {
@@ -600,7 +600,7 @@ func (t *tx) Put(r store.Resource) error {
 	if err != nil {
 		return err
 	}
-	if err := t.btx.Bucket(bucketResources).Put(k, frame(v)); err != nil {
+	if err := t.btx.Bucket(bucketResources).Put(k, store.Frame(v)); err != nil {
 		return err
 	}
 	return t.appendChange(store.PutChange(rev, t.now, op, t.principal, r, v))
@@ -666,7 +666,7 @@ func (t *tx) writeChange(ch *famiv1.Change) error {
 	if err != nil {
 		return err
 	}
-	if err := t.btx.Bucket(bucketChanges).Put(revKey(ch.Revision), frame(v)); err != nil {
+	if err := t.btx.Bucket(bucketChanges).Put(revKey(ch.Revision), store.Frame(v)); err != nil {
 		return err
 	}
 	if ch.Operation == famiv1.ChangeOperation_CHANGE_OPERATION_DELETE {

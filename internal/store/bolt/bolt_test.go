@@ -73,6 +73,14 @@ func openTemp(t *testing.T) store.Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, openTemp)
+	t.Run("RecordChecksum", func(t *testing.T) {
+		storetest.RecordChecksum(t, func(t *testing.T) (store.Store, storetest.Damage) {
+			dir := t.TempDir()
+			s := mustOpen(t, dir, steppingClock())
+			t.Cleanup(func() { mustClose(t, s) })
+			return s, func(t *testing.T, region, marker string) { bolttest.Damage(t, dir, region, marker) }
+		})
+	})
 }
 
 func TestFiles(t *testing.T) {

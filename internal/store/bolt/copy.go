@@ -11,13 +11,6 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 )
 
-// framed says whether table's values carry a checksum frame in a region
-// file (resources and changes). A store.Record holds the payload alone, so
-// that every backend stores the same bytes.
-func framed(table string) bool {
-	return table == store.TableResources || table == store.TableChanges
-}
-
 // ReadRegionFile calls fn for every record of the region file at path (a
 // backup, or the file of a region no famid serves), in table and key
 // order, and returns the region revision it holds.
@@ -37,10 +30,10 @@ func ReadRegionFile(path string, fn func(store.Record) error) (int64, error) {
 		for _, b := range regionBuckets {
 			err := btx.Bucket(b).ForEach(func(k, v []byte) error {
 				if v != nil {
-					if framed(string(b)) {
+					if store.Framed(string(b)) {
 						var ok bool
-						if v, ok = unframe(v); !ok {
-							return errCorrupt(fmt.Sprintf("%s record %q", b, k))
+						if v, ok = store.Unframe(v); !ok {
+							return store.ErrCorrupt(fmt.Sprintf("%s record %q", b, k))
 						}
 					}
 					return fn(store.Record{Table: string(b), Key: k, Value: v})
@@ -79,8 +72,8 @@ func WriteRegionFile(path string, records func(put func(store.Record) error) err
 				}
 			}
 			v := r.Value
-			if framed(r.Table) {
-				v = frame(v)
+			if store.Framed(r.Table) {
+				v = store.Frame(v)
 			}
 			return b.Put(r.Key, v)
 		})

@@ -56,7 +56,7 @@ func frameSystem(db *bbolt.DB) error {
 				if v == nil {
 					return fmt.Errorf("bucket %q holds a nested bucket %q: not a system file", name, k)
 				}
-				keys, values = append(keys, bytes.Clone(k)), append(values, frame(v))
+				keys, values = append(keys, bytes.Clone(k)), append(values, store.Frame(v))
 				return nil
 			})
 			if err != nil {
@@ -101,9 +101,9 @@ type systemTx struct{ tx *bbolt.Tx }
 // systemValue checks the stored value of key in bucket and returns a copy of
 // its payload (bbolt's bytes live only as long as the transaction).
 func systemValue(bucket string, k, v []byte) ([]byte, error) {
-	p, ok := openFrame(v)
+	p, ok := store.OpenFrame(v)
 	if !ok {
-		return nil, errCorrupt(fmt.Sprintf("%s/%s in system.db", bucket, k))
+		return nil, store.ErrCorrupt(fmt.Sprintf("%s/%s in system.db", bucket, k))
 	}
 	return append([]byte{}, p...), nil
 }
@@ -124,7 +124,7 @@ func (t systemTx) Put(bucket, key string, value []byte) error {
 	if err != nil {
 		return err
 	}
-	return b.Put([]byte(key), frame(value))
+	return b.Put([]byte(key), store.Frame(value))
 }
 
 func (t systemTx) Delete(bucket, key string) error {

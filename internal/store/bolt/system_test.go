@@ -117,7 +117,7 @@ func TestSystemFileWrittenBeforeFraming(t *testing.T) {
 	framed := readRaw(t, bolt.SystemFile(dir))
 	for bucket, kvs := range oldSystem {
 		for k, want := range kvs {
-			got, ok := bolt.OpenFrame(framed[bucket][k])
+			got, ok := store.OpenFrame(framed[bucket][k])
 			if !ok || !bytes.Equal(got, want) {
 				t.Errorf("stored %s/%s: %x (a frame: %v), want the frame of %x", bucket, k, framed[bucket][k], ok, want)
 			}

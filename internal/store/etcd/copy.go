@@ -13,7 +13,10 @@ import (
 )
 
 // tables maps the sub-ranges of a region's key range to the tables of the
-// backend-neutral form (store.Record).
+// backend-neutral form (store.Record). A record carries the payload alone:
+// an export checks and unframes the framed tables (store.Framed), an
+// import frames them, so that a region copied between backends compares
+// equal.
 var tables = []struct{ prefix, table string }{
 	{"meta/", store.TableMeta},
 	{rangeRes, store.TableResources},
@@ -42,6 +45,12 @@ func (s *Store) ExportRegion(ctx context.Context, region string, fn func(store.R
 			ferr = fmt.Errorf("store: unexpected key %q in region %s", k, region)
 			return false
 		}
+		if store.Framed(rec.Table) {
+			if rec.Value, ok = store.Unframe(rec.Value); !ok {
+				ferr = store.ErrCorrupt(recordName(region, rec))
+				return false
+			}
+		}
 		ferr = fn(rec)
 		return ferr == nil
 	})
@@ -49,6 +58,15 @@ func (s *Store) ExportRegion(ctx context.Context, region string, fn func(store.R
 		return 0, unavailable(ctx, snap.err)
 	}
 	return revision, ferr
+}
+
+// recordName names a framed record of region as the reads do: a
+// resource by its name, a change by its revision.
+func recordName(region string, rec store.Record) string {
+	if rec.Table == store.TableChanges {
+		return fmt.Sprintf("change %d of region %s", revOf(rec.Key), region)
+	}
+	return "regions/" + region + "/" + string(rec.Key)
 }
 
 func recordOf(k string, v []byte) (store.Record, bool) {
@@ -133,18 +151,22 @@ func (s *Store) ImportRegion(ctx context.Context, region string, records func(pu
 		if err != nil {
 			return err
 		}
-		op := clientv3.OpPut(k, string(rec.Value))
+		v := rec.Value
+		if store.Framed(rec.Table) {
+			v = store.Frame(v)
+		}
+		op := clientv3.OpPut(k, string(v))
 		if rec.Table == store.TableMeta {
 			meta = append(meta, op)
 			return nil
 		}
-		if len(ops)+1 > s.opts.MaxTxnOps || size+len(k)+len(rec.Value) > s.opts.MaxTxnBytes {
+		if len(ops)+1 > s.opts.MaxTxnOps || size+len(k)+len(v) > s.opts.MaxTxnBytes {
 			if err := flush(); err != nil {
 				return err
 			}
 		}
 		ops = append(ops, op)
-		size += len(k) + len(rec.Value)
+		size += len(k) + len(v)
 		return nil
 	})
 	if err != nil {

@@ -9,14 +9,19 @@
 //	                     commit of the region writes it, so its etcd
 //	                     ModRevision is the region's commit guard
 //	meta/compacted       the revision the change log is compacted to
-//	res/{collection}/{id} resources, deterministic protobuf
-//	chg/{revision}       the change log (8-byte big-endian revision)
+//	res/{collection}/{id} resources, deterministic protobuf, framed
+//	chg/{revision}       the change log (8-byte big-endian revision), framed
 //	req/{principal}\0{id} request records (store.EncodeRequest)
 //	reqt/{unix ns}{key}  request records by age, for pruning
 //	idx/{index}\0{key}   secondary indexes
 //	typ/{name}           the protobuf type of each resource
 //
-// and the system records live under "{prefix}system/{bucket}\0{key}",
+// Framed values carry a CRC-32C checked on every read (store.Frame, ADR
+// 12): etcd's own corruption checks refuse writes only, and find damage
+// only when the members' hashes are compared.
+//
+// The system records live under "{prefix}system/{bucket}\0{key}", as they
+// are (ADR 12 says why they are not framed),
 // guarded by "{prefix}system-guard". "{prefix}imports/{region}" marks a
 // region whose import has not finished (see ImportRegion).
 //

@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 // pageSize is how many keys one range read fetches.
@@ -148,6 +150,12 @@ func (o *overlay) set(key string, w write) {
 
 func (o *overlay) put(key string, value []byte) { o.set(key, write{value: bytes.Clone(value)}) }
 func (o *overlay) del(key string)               { o.set(key, write{deleted: true}) }
+
+// putFramed writes a record's payload framed (store.Frame, ADR 12): the
+// records of a region's resources and changes.
+func (o *overlay) putFramed(key string, payload []byte) {
+	o.set(key, write{value: store.Frame(payload)})
+}
 
 // mark is a point to roll back to.
 func (o *overlay) mark() int { return len(o.journal) }

@@ -70,20 +70,28 @@ func (t *tx) resKey(name string) (string, error) {
 }
 
 // lookup returns the key of the resource called name and its stored
-// encoding (ok false when there is none), or the snapshot's error.
+// encoding, checked against its frame (ok false when there is none), or
+// the snapshot's error.
 func (t *tx) lookup(name string) (k string, v []byte, ok bool, err error) {
 	if k, err = t.resKey(name); err != nil {
 		return "", nil, false, err
 	}
-	v, ok, err = t.read(k)
+	v, ok, err = t.read(name, k)
 	return k, v, ok, err
 }
 
-// read returns the stored encoding at key k (ok false when there is
-// none), or the snapshot's error.
-func (t *tx) read(k string) ([]byte, bool, error) {
+// read returns the stored encoding of resource name at key k, checked and
+// unframed (ok false when there is none), or the snapshot's error.
+func (t *tx) read(name, k string) ([]byte, bool, error) {
 	v, ok := t.o.get(k)
-	return v, ok, t.o.snap.err
+	if t.o.snap.err != nil || !ok {
+		return nil, false, t.o.snap.err
+	}
+	p, ok := store.Unframe(v)
+	if !ok {
+		return nil, false, store.ErrCorrupt(name)
+	}
+	return p, true, nil
 }
 
 func (t *tx) Get(name string, into store.Resource) error {
@@ -116,7 +124,12 @@ func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool
 			// never includes.
 			return true
 		}
-		more, err := fn(id, v)
+		raw, ok := store.Unframe(v)
+		if !ok {
+			ferr = store.ErrCorrupt("regions/" + t.region + "/" + collection + "/" + id)
+			return false
+		}
+		more, err := fn(id, raw)
 		ferr = err
 		return err == nil && more
 	})
@@ -147,6 +160,11 @@ func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
 	var derr error
 	start := t.base + rangeChg
 	t.o.scan(start+string(revBytes(after+1)), prefixEnd(start), func(k string, v []byte) bool {
+		v, ok := store.Unframe(v)
+		if !ok {
+			derr = store.ErrCorrupt(fmt.Sprintf("change %d of region %s", revOf([]byte(k[len(start):])), t.region))
+			return false
+		}
 		ch := new(famiv1.Change)
 		if err := proto.Unmarshal(v, ch); err != nil {
 			derr = fmt.Errorf("store: decode change %d: %w", revOf([]byte(k[len(start):])), err)
@@ -171,7 +189,7 @@ func (t *tx) Put(r store.Resource) error {
 	)
 	if k == t.absent {
 		t.absent = "" // put now: the next Put of k reads it
-	} else if old, exists, err = t.read(k); err != nil {
+	} else if old, exists, err = t.read(r.GetName(), k); err != nil {
 		return err
 	}
 	op := famiv1.ChangeOperation_CHANGE_OPERATION_CREATE
@@ -186,7 +204,7 @@ func (t *tx) Put(r store.Resource) error {
 		return err
 	}
 	ch := store.PutChange(rev, t.now, op, t.principal, r, v)
-	t.o.put(k, v)
+	t.o.putFramed(k, v)
 	if op == famiv1.ChangeOperation_CHANGE_OPERATION_CREATE {
 		t.o.put(t.base+rangeTyp+r.GetName(), []byte(ch.ResourceType))
 	}
@@ -216,7 +234,7 @@ func (t *tx) writeChange(ch *famiv1.Change) error {
 	if err != nil {
 		return err
 	}
-	t.o.put(t.base+rangeChg+string(revBytes(ch.Revision)), v)
+	t.o.putFramed(t.base+rangeChg+string(revBytes(ch.Revision)), v)
 	t.o.put(t.base+keyRevision, revBytes(ch.Revision))
 	return nil
 }

@@ -6,6 +6,7 @@
 package etcdtest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -411,4 +412,34 @@ func (g *gate) close() {
 	g.shut()
 	g.l.Close()
 	<-g.accepting
+}
+
+// Damage flips one bit (of its last byte) of the text marker in every
+// value under prefix that holds it, by a Put of a client of its own, as
+// a member's failing disk would for the store reading it: the records
+// holding marker then fail their checksum (ADR 12). marker must be a text
+// of the records' values, never of a key. It stops the test when no value
+// under prefix holds marker.
+func Damage(t testing.TB, cli *clientv3.Client, prefix, marker string) {
+	t.Helper()
+	resp, err := cli.Get(t.Context(), prefix, clientv3.WithPrefix())
+	if err != nil {
+		t.Fatalf("damage %s: %v", prefix, err)
+	}
+	hit := 0
+	for _, kv := range resp.Kvs {
+		i := bytes.LastIndex(kv.Value, []byte(marker))
+		if i < 0 {
+			continue
+		}
+		v := bytes.Clone(kv.Value)
+		v[i+len(marker)-1] ^= 1
+		if _, err := cli.Put(t.Context(), string(kv.Key), string(v)); err != nil {
+			t.Fatalf("damage %s: %v", kv.Key, err)
+		}
+		hit++
+	}
+	if hit == 0 {
+		t.Fatalf("damage %s: %q is in no value", prefix, marker)
+	}
 }
