@@ -15,6 +15,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 // openRegion opens a region's file after a quick check that it holds a
@@ -66,7 +67,7 @@ func ofRegion(tx *bbolt.Tx, region string) error {
 	if _, v := tx.Bucket(bucketChanges).Cursor().Last(); v != nil {
 		// A damaged change is the checksums' to report, when it is read.
 		ch := &famiv1.Change{}
-		if p, ok := unframe(v); ok && proto.Unmarshal(p, ch) == nil {
+		if p, ok := store.Unframe(v); ok && proto.Unmarshal(p, ch) == nil {
 			names = append(names, []byte(ch.GetResourceName()))
 		}
 	}
