@@ -3,8 +3,6 @@ package sdk_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 	"github.com/raccordo/raccordo/sdk"
 )
 
@@ -31,16 +30,30 @@ func TestMain(m *testing.M) {
 	os.Exit(runWithServer(m))
 }
 
-func runWithServer(m *testing.M) int {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	srv, err := startServer(ctx, server.Config{BookmarkInterval: 50 * time.Millisecond})
+func runWithServer(m *testing.M) (code int) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "sdk-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer srv.stop()
-	serverURL, token = srv.url, srv.token
+	defer os.RemoveAll(dir)
+	srv, err := servertest.Run(ctx, server.Config{DataDir: dir, BookmarkInterval: 50 * time.Millisecond})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() {
+		if err := srv.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "server Run:", err)
+			code = max(code, 1)
+		}
+	}()
+	serverURL = srv.URL()
+	if token, err = srv.Sign(lombardiaSystem); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	if err := seed(ctx, sdk.NewClient(nil, serverURL, token)); err != nil {
 		fmt.Fprintln(os.Stderr, "seed:", err)
 		return 1
@@ -48,44 +61,9 @@ func runWithServer(m *testing.M) int {
 	return m.Run()
 }
 
-// testServer is a famid in this process, on loopback ports and a fresh
-// data dir.
-type testServer struct {
-	url      string // the HTTP address
-	grpcAddr string
-	token    string // a regional system of lombardia
-	stop     func() // stops the server and removes its data dir
-}
-
-// startServer opens a server with cfg, its data dir and addresses set
-// here, and runs it until ctx ends or stop is called.
-func startServer(ctx context.Context, cfg server.Config) (*testServer, error) {
-	dir, err := os.MkdirTemp("", "sdk-test-")
-	if err != nil {
-		return nil, err
-	}
-	cfg.DataDir, cfg.GRPCAddr, cfg.HTTPAddr = dir, "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.Open(ctx, cfg)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	ts := &testServer{url: "http://" + srv.HTTPAddr(), grpcAddr: srv.GRPCAddr(),
-		stop: func() { cancel(); <-done; os.RemoveAll(dir) }}
-	keys, err := auth.LoadKeys(dir)
-	if err == nil {
-		ts.token, _, err = keys.Sign(auth.TokenSpec{Subject: "system:lombardia", Role: principal.RegionalSystem, Region: "lombardia", TTL: time.Hour}, time.Now())
-	}
-	if err != nil {
-		ts.stop()
-		return nil, err
-	}
-	return ts, nil
-}
+// lombardiaSystem is the token spec of lombardia's regional system, the
+// caller of the tests.
+var lombardiaSystem = auth.TokenSpec{Subject: "system:lombardia", Role: principal.RegionalSystem, Region: "lombardia"}
 
 // seed writes five revisions: two partners, a network, a protocol and its
 // opening for signature.

@@ -19,6 +19,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/fakeclock"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 	"github.com/raccordo/raccordo/sdk"
 )
 
@@ -57,16 +58,13 @@ const missing = "regions/lombardia/partners/missing"
 // room again, the calls the throttle lets through are served, and each
 // one accepted lowers the rejection probability until it is nothing.
 func TestThrottleAgainstTheServer(t *testing.T) {
-	ts, err := startServer(t.Context(), server.Config{MaxConcurrentCalls: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ts.stop()
+	srv := servertest.Start(t, server.Config{MaxConcurrentCalls: 1})
+	ts := &testServer{Server: srv, token: srv.Token(t, lombardiaSystem)}
 	surfaces := map[string]func(th *sdk.Throttle) func() string{
 		"connect": func(th *sdk.Throttle) func() string { return connectCall(ts, th) },
 		"grpcweb": func(th *sdk.Throttle) func() string { return connectCall(ts, th, connect.WithGRPCWeb()) },
 		"grpc": func(th *sdk.Throttle) func() string {
-			conn, err := grpc.NewClient(ts.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			conn, err := grpc.NewClient(ts.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
 				grpc.WithUnaryInterceptor(th.UnaryClientInterceptor()))
 			if err != nil {
 				t.Fatal(err)
@@ -82,7 +80,7 @@ func TestThrottleAgainstTheServer(t *testing.T) {
 		"rest": func(th *sdk.Throttle) func() string {
 			hc := &http.Client{Transport: th.RoundTripper(nil)}
 			return func() string {
-				req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, ts.url+"/v1/"+missing, nil)
+				req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, ts.URL()+"/v1/"+missing, nil)
 				req.Header.Set("Authorization", "Bearer "+ts.token)
 				res, err := hc.Do(req)
 				if err != nil {
@@ -151,10 +149,17 @@ func TestThrottleAgainstTheServer(t *testing.T) {
 	}
 }
 
+// testServer is a server of the test's own, with a token of lombardia's
+// regional system.
+type testServer struct {
+	*servertest.Server
+	token string
+}
+
 // connectCall returns a GetPartner of a missing partner through the SDK's
 // client with th, and what it got.
 func connectCall(ts *testServer, th *sdk.Throttle, opts ...connect.ClientOption) func() string {
-	c := sdk.NewClient(nil, ts.url, ts.token, append(opts, connect.WithInterceptors(th))...)
+	c := sdk.NewClient(nil, ts.URL(), ts.token, append(opts, connect.WithInterceptors(th))...)
 	return func() string {
 		_, err := c.Partners.GetPartner(context.Background(), &famiv1.GetPartnerRequest{Name: missing})
 		return answer(err, connect.CodeOf(err))
@@ -169,14 +174,14 @@ func connectCall(ts *testServer, th *sdk.Throttle, opts ...connect.ClientOption)
 // has that long.
 func holdTheServer(t *testing.T, ts *testServer) (release func()) {
 	t.Helper()
-	probe := sdk.NewClient(nil, ts.url, ts.token)
+	probe := sdk.NewClient(nil, ts.URL(), ts.token)
 	full := func() bool {
 		_, err := probe.Partners.GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: missing})
 		return connect.CodeOf(err) == connect.CodeResourceExhausted
 	}
 	for range 20 {
 		body, send := io.Pipe()
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.url+"/fami.v1.PartnerService/CreatePartner", body)
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.URL()+"/fami.v1.PartnerService/CreatePartner", body)
 		req.Header.Set("Content-Type", "application/proto")
 		req.Header.Set("Authorization", "Bearer "+ts.token)
 		answered := make(chan struct{})

@@ -28,7 +28,7 @@ func TestAccessLogLevel(t *testing.T) {
 			if _, err := client.GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/nobody"}); err == nil {
 				t.Fatal("GetPartner of a missing partner succeeded")
 			}
-			ts.stop()
+			ts.Stop()
 			lines := logLines(buf.String(), "rpc")
 			if len(lines) != tc.want {
 				t.Fatalf("%d access lines, want %d: %q", len(lines), tc.want, lines)
@@ -70,7 +70,7 @@ func TestAccessLineOfTheWebApplication(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("GET /partner: %d, want 200", res.StatusCode)
 	}
-	ts.stop()
+	ts.Stop()
 	lines := logLines(buf.String(), "rpc")
 	if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, "procedure=/fami.v1.PartnerService/ListPartners ") }) {
 		t.Errorf("no access line for the page's ListPartners: %q", lines)
@@ -92,7 +92,7 @@ func TestAccessLineEverySurface(t *testing.T) {
 			t.Fatalf("%s: GetPartner of a missing partner succeeded", kind)
 		}
 	}
-	ts.stop()
+	ts.Stop()
 	lines := logLines(buf.String(), "rpc")
 	if len(lines) != len(surfaceKinds) {
 		t.Fatalf("%d access lines, want %d: %q", len(lines), len(surfaceKinds), lines)

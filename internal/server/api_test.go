@@ -294,7 +294,7 @@ func TestRESTWatchErrors(t *testing.T) {
 	if !lines.Scan() || !bytes.HasPrefix(lines.Bytes(), []byte(`{"result":`)) {
 		t.Fatalf("first line %q, want a result", lines.Bytes())
 	}
-	go ts.stop()
+	go ts.Stop()
 	var last []byte
 	for lines.Scan() {
 		last = append(last[:0], lines.Bytes()...)

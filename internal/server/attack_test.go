@@ -251,7 +251,7 @@ func TestTokenAttacks(t *testing.T) {
 		t.Fatalf("create partner: %v", err)
 	}
 	probe := newAuthProbe(t, ts)
-	kid, key := serverKey(t, ts.cfg.DataDir)
+	kid, key := serverKey(t, ts.DataDir)
 	_, keys := fetchJWKS(t, ts)
 	if len(keys) != 1 || keys[0].Kid != kid {
 		t.Fatalf("JWKS lists %+v, want the one key %s", keys, kid)

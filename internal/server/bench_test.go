@@ -97,7 +97,7 @@ func bearer(token string) connect.ClientOption {
 func BenchmarkHTTPHandler(b *testing.B) {
 	ts := startServer(b, server.Config{Logger: benchLogger(b)})
 	name := benchPartner(b, ts)
-	h := server.HTTPHandler(ts.srv)
+	h := server.HTTPHandler(ts.Server.Server)
 	body, err := proto.Marshal(&famiv1.GetPartnerRequest{Name: name})
 	if err != nil {
 		b.Fatal(err)

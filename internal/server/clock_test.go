@@ -22,13 +22,13 @@ func TestTokensExpireOnTheServersClock(t *testing.T) {
 	}
 	probe := newAuthProbe(t, ts)
 	tok := ts.mintToken(regionAdminSpec("lombardia")) // an hour, from the server's time
-	ts.clock.Advance(time.Hour + 20*time.Second)
+	ts.Clock.Advance(time.Hour + 20*time.Second)
 	for _, kind := range surfaceKinds {
 		t.Run("within_the_leeway/"+kind, func(t *testing.T) {
 			wantAccepted(t, probe.call(t.Context(), kind, "Bearer "+tok))
 		})
 	}
-	ts.clock.Advance(15 * time.Second)
+	ts.Clock.Advance(15 * time.Second)
 	for _, kind := range surfaceKinds {
 		t.Run("past_the_leeway/"+kind, func(t *testing.T) {
 			wantUnauthenticated(t, kind, probe.call(t.Context(), kind, "Bearer "+tok))

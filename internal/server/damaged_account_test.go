@@ -34,7 +34,7 @@ func TestDamagedAccountRecord(t *testing.T) {
 			if err != nil {
 				t.Fatalf("create account: %v", err)
 			}
-			bolttest.DamageSystem(t, ts.cfg.DataDir, "MARKER-account")
+			bolttest.DamageSystem(t, ts.DataDir, "MARKER-account")
 
 			res, err := anon.Login(ctx, &famiv1.LoginRequest{Username: "mrossi@lombardia", Password: password})
 			if res.GetToken() != "" {

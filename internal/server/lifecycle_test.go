@@ -142,10 +142,10 @@ func TestRestartKeepsEverything(t *testing.T) {
 	if got, want := p.GetEtag(), fmt.Sprint(len(want)); got != want {
 		t.Errorf("etag of the first write after the restart: got %q, want %q", got, want)
 	}
-	ts2.stop()
+	ts2.Stop()
 
 	// The change log, straight from the region's file.
-	st, err := bolt.Open(ts2.cfg.DataDir, bolt.Options{Regions: []string{"lombardia"}})
+	st, err := bolt.Open(ts2.DataDir, bolt.Options{Regions: []string{"lombardia"}})
 	if err != nil {
 		t.Fatalf("open the data dir: %v", err)
 	}
@@ -203,7 +203,7 @@ func TestSecondServerFailsFast(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() {
 		srv, err := server.Open(context.Background(), server.Config{
-			DataDir:     ts.cfg.DataDir,
+			DataDir:     ts.DataDir,
 			GRPCAddr:    "127.0.0.1:0",
 			HTTPAddr:    "127.0.0.1:0",
 			LockTimeout: 200 * time.Millisecond,

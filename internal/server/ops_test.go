@@ -130,7 +130,7 @@ func TestMetricsEverySurface(t *testing.T) {
 
 	// The admin listener serves pprof and the same metrics; the public
 	// listener has neither.
-	admin := "http://" + ts.srv.AdminAddr()
+	admin := "http://" + ts.AdminAddr()
 	if got := scrape(t, admin+"/metrics"); len(got) == 0 {
 		t.Error("admin /metrics is empty")
 	}
@@ -250,7 +250,7 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Errorf("health of an unknown service: %v, want NOT_FOUND", err)
 	}
 
-	ts.cancel() // begin the shutdown; ts.stop waits for it at cleanup
+	go ts.Stop() // begin the shutdown; its Run error is checked at cleanup
 	deadline := time.Now().Add(time.Second)
 	for get("/readyz") != http.StatusServiceUnavailable {
 		if time.Now().After(deadline) {

@@ -158,7 +158,7 @@ func holdSlot(t *testing.T, ts *testServer, kind string, probe func() error) (fi
 // ended.
 func waitMetric(t *testing.T, ts *testServer, name string, n float64, ended <-chan struct{}) {
 	t.Helper()
-	if ts.srv.MetricsAddr() == "" {
+	if ts.MetricsAddr() == "" {
 		t.Fatalf("the server has no metrics listener to read %s from", name)
 	}
 	var got float64
@@ -407,7 +407,7 @@ func wantRefusedAndClosed(t *testing.T, conn net.Conn, br *bufio.Reader, refused
 // ReadTimeout (60 s), when net/http gives up reading.
 func dialHTTP(t *testing.T, ts *testServer) (net.Conn, *bufio.Reader) {
 	t.Helper()
-	conn, err := net.Dial("tcp", ts.srv.HTTPAddr())
+	conn, err := net.Dial("tcp", ts.HTTPAddr())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,7 +105,7 @@ func BenchmarkRefusal(b *testing.B) {
 		}
 		for _, rq := range requests {
 			b.Run(answer+"/"+rq.surface, func(b *testing.B) {
-				conn, err := net.Dial("tcp", ts.srv.HTTPAddr())
+				conn, err := net.Dial("tcp", ts.HTTPAddr())
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -363,7 +363,7 @@ func BenchmarkRefusedBody(b *testing.B) {
 					for b.Loop() {
 						if conn == nil {
 							var err error
-							if conn, err = net.Dial("tcp", ts.srv.HTTPAddr()); err != nil {
+							if conn, err = net.Dial("tcp", ts.HTTPAddr()); err != nil {
 								b.Fatal(err)
 							}
 							br = bufio.NewReader(conn)

@@ -106,7 +106,7 @@ func TestSurveyEverySurface(t *testing.T) {
 		// A survey that closes: a form opened in time is refused after.
 		short, err := consultant.CreateSurvey(ctx, &famiv1.CreateSurveyRequest{Parent: lombardia, Survey: &famiv1.Survey{
 			Title: "Incontro di chiusura", Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Utile?", Kind: score}},
-			CloseTime: timestamppb.New(ts.clock.Now().Add(time.Second))}})
+			CloseTime: timestamppb.New(ts.Clock.Now().Add(time.Second))}})
 		if err != nil {
 			t.Fatalf("create a short survey: %v", err)
 		}
@@ -115,7 +115,7 @@ func TestSurveyEverySurface(t *testing.T) {
 			t.Fatalf("open the short survey: %v", err)
 		}
 		// The server's clock passes the closing time; the test does not wait.
-		ts.clock.Advance(time.Second + 50*time.Millisecond)
+		ts.Clock.Advance(time.Second + 50*time.Millisecond)
 		_, err = participant.AnswerSurvey(ctx, &famiv1.AnswerSurveyRequest{Name: short.GetName(), Ticket: form.GetTicket(),
 			Answers: []*famiv1.SurveyAnswer{{Question: "utilita", Score: 5}}})
 		checkErr(t, "answer after the closing time", err, wantErr{codes.FailedPrecondition, "SURVEY_CLOSED", nil})

@@ -45,7 +45,7 @@ func TestNationalViewWithoutARegion(t *testing.T) {
 			}
 			ministry := newSurfaceFor(t, ts, kind, ministrySpec)
 
-			bolttest.Damage(t, ts.cfg.DataDir, "lombardia", "MARKER-partner-lombardia")
+			bolttest.Damage(t, ts.DataDir, "lombardia", "MARKER-partner-lombardia")
 			from := len(log.String())
 			partners := mustOK(ministry.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/-"}))(t, "national partners with a damaged one")
 			if got, want := partnerNames(partners.GetPartners()), []string{"regions/toscana/partners/udp", "regions/veneto/partners/udp"}; !slices.Equal(got, want) {
@@ -86,8 +86,8 @@ func TestNationalViewWithoutARegion(t *testing.T) {
 
 			// veneto's file is emptied while famid is stopped: the next
 			// start refuses to serve it (REGION_FILE_DAMAGED).
-			ts.stop()
-			if err := os.Truncate(filepath.Join(ts.cfg.DataDir, "regions", "veneto.db"), 0); err != nil {
+			ts.Stop()
+			if err := os.Truncate(filepath.Join(ts.DataDir, "regions", "veneto.db"), 0); err != nil {
 				t.Fatal(err)
 			}
 			ts = ts.restart()
@@ -196,7 +196,7 @@ func TestOpenDataWithoutARegion(t *testing.T) {
 		t.Fatalf("projects before the damage:\n%s", good)
 	}
 
-	bolttest.Damage(t, ts.cfg.DataDir, "lombardia", "MARKER-partner-lombardia")
+	bolttest.Damage(t, ts.DataDir, "lombardia", "MARKER-partner-lombardia")
 	// A write elsewhere changes the platform's state: open data rebuilds.
 	mustOK(newSurfaceFor(t, ts, kind, regionAdminSpec("veneto")).CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/veneto", ProjectId: "p2",
 		Project: &famiv1.Project{Code: "PROG-2", Title: "Progetto nuovo", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2024-01-01", EndDate: "2025-12-31"}}))(t, "project")
@@ -219,8 +219,8 @@ func TestOpenDataWithoutARegion(t *testing.T) {
 		t.Errorf("projects after a restart with a damaged region: status %d, body %q; want 503 naming Lombardia", res.StatusCode, body)
 	}
 
-	ts.stop()
-	if err := os.Truncate(filepath.Join(ts.cfg.DataDir, "regions", "veneto.db"), 0); err != nil {
+	ts.Stop()
+	if err := os.Truncate(filepath.Join(ts.DataDir, "regions", "veneto.db"), 0); err != nil {
 		t.Fatal(err)
 	}
 	ts = ts.restart()

@@ -19,6 +19,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 	"github.com/raccordo/raccordo/sdk"
 	"github.com/raccordo/raccordo/sdk/sdktest"
 )
@@ -195,7 +196,7 @@ func TestWatchEverySurface(t *testing.T) {
 	mdone := make(chan error, 1)
 	go func() {
 		m := &sdk.Mirror{Client: sdk.NewClient(nil, ts.httpURL(), ts.token), Region: "lombardia", Handler: mirror,
-			MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Logger: testLogger(t)}
+			MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Logger: servertest.Logger(t)}
 		mdone <- m.Run(mctx)
 	}()
 	writeBurst(ts, "b")

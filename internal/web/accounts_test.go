@@ -113,7 +113,7 @@ func TestServiceTokenStates(t *testing.T) {
 	if got := stateOf(expired); got != famiv1.ServiceTokenState_SERVICE_TOKEN_STATE_ACTIVE {
 		t.Fatalf("the short-lived token is %v before its expiry, want ACTIVE", got)
 	}
-	f.clock.Advance(time.Second + 30*time.Second + time.Second)
+	f.Clock.Advance(time.Second + 30*time.Second + time.Second)
 	if got := stateOf(expired); got != famiv1.ServiceTokenState_SERVICE_TOKEN_STATE_EXPIRED {
 		t.Fatalf("the short-lived token is %v once its second and the leeway have passed, want EXPIRED", got)
 	}

@@ -26,7 +26,7 @@ func TestHomeWithADamagedPartner(t *testing.T) {
 		t.Fatalf("home before the damage: status %d, want 200 naming the partner", res.StatusCode)
 	}
 
-	bolttest.Damage(t, f.dir, "lombardia", "MARKER-partner")
+	bolttest.Damage(t, f.DataDir, "lombardia", "MARKER-partner")
 	res, page := b.do("GET", "/", nil)
 	if res.StatusCode != http.StatusInternalServerError || !strings.Contains(page, "Errore interno") || strings.Contains(page, "Partner:") {
 		t.Errorf("home with a damaged partner: status %d, want 500, the internal error page and no partner line", res.StatusCode)
@@ -40,7 +40,7 @@ func TestHomeWithADamagedPartner(t *testing.T) {
 func TestSignInWithADamagedAccount(t *testing.T) {
 	f := startFamid(t)
 	f.account("lombardia", "anna", "MARKER-account", famiv1.Role_ROLE_CONSULTANT, "")
-	bolttest.DamageSystem(t, f.dir, "MARKER-account")
+	bolttest.DamageSystem(t, f.DataDir, "MARKER-account")
 	signIn := func(username string) string {
 		res, page := f.client(t).do("POST", "/accedi", url.Values{"username": {username}, "password": {password}})
 		// A page that shows the username typed again may; nothing else may differ.
@@ -68,7 +68,7 @@ func TestDashboardWithoutADamagedRegion(t *testing.T) {
 		t.Errorf("the dashboard warns of unreachable regions before any damage")
 	}
 
-	bolttest.Damage(t, f.dir, "lombardia", "MARKER-partner")
+	bolttest.Damage(t, f.DataDir, "lombardia", "MARKER-partner")
 	page = m.wantPage("/cruscotto", http.StatusOK, `<div class="alert warning" role="status" id="unreachable">Dati non disponibili per: Lombardia (archivio danneggiato o in ripristino).`,
 		`<th scope="row">Veneto</th><td class="num">0</td><td class="num">1</td>`, `<th scope="row">Totale nazionale</th><td class="num">0</td><td class="num">1</td>`)
 	if strings.Contains(page, `<th scope="row">Lombardia</th>`) {

@@ -3,14 +3,12 @@ package web_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -18,51 +16,35 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/fakeclock"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 )
 
-// famid is a real server on loopback ports with a real data dir, and a
-// gRPC client acting as a region admin to set up each scenario.
+// famid is a real server on loopback ports with a real data dir
+// (servertest's, on a clock a test moves ahead past an expiry instead of
+// waiting for it), and a gRPC client acting as a region admin to set up
+// each scenario.
 type famid struct {
+	*servertest.Server
 	t    testing.TB
-	srv  *server.Server
-	dir  string
 	conn *grpc.ClientConn
-	// clock is the server's clock: the real time, until a test moves it
-	// ahead past an expiry instead of waiting for it.
-	clock *fakeclock.Shifted
 }
 
 const password = "una password lunga abbastanza"
 
 func startFamid(t testing.TB) *famid {
 	t.Helper()
-	dir, clock := t.TempDir(), &fakeclock.Shifted{}
-	srv, err := server.Open(t.Context(), server.Config{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Now: clock.Now,
-		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	if err != nil {
-		t.Fatalf("server.Open: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
+	srv := servertest.Start(t, server.Config{})
 	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		conn.Close()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server Run: %v", err)
-		}
-	})
-	return &famid{t: t, srv: srv, dir: dir, conn: conn, clock: clock}
+	t.Cleanup(func() { conn.Close() })
+	return &famid{Server: srv, t: t, conn: conn}
 }
 
-func (f *famid) url(path string) string { return "http://" + f.srv.HTTPAddr() + path }
+func (f *famid) url(path string) string { return f.URL() + path }
 
 // as returns a context carrying a token minted for a principal of region
 // (the bootstrap famictl token create gives).
@@ -73,15 +55,7 @@ func (f *famid) as(role principal.Role, region string) context.Context {
 // token mints a token as famictl token create does, at the server's time.
 func (f *famid) token(role principal.Role, region string) string {
 	f.t.Helper()
-	keys, err := auth.LoadKeys(f.dir)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	tok, _, err := keys.Sign(auth.TokenSpec{Subject: "test:" + string(role) + ":" + region, Role: role, Region: region, TTL: time.Hour}, f.clock.Now())
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return tok
+	return f.Token(f.t, auth.TokenSpec{Subject: "test:" + string(role) + ":" + region, Role: role, Region: region})
 }
 
 func (f *famid) admin(region string) context.Context { return f.as(principal.RegionAdmin, region) }

@@ -230,7 +230,7 @@ func TestExpiredSessionReturnsWhereTheUserWasGoing(t *testing.T) {
 	if res, _ := b.do("GET", "/ore?vista=settimana", nil); res.StatusCode != http.StatusOK {
 		t.Fatalf("signed in: status %d, want 200", res.StatusCode)
 	}
-	f.clock.Advance(accounts.DefaultLoginTTL + time.Minute)
+	f.Clock.Advance(accounts.DefaultLoginTTL + time.Minute)
 	res, _ = b.do("GET", "/ore?vista=settimana", nil)
 	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/accedi?") || !strings.Contains(loc, "dopo=%2Fore%3Fvista%3Dsettimana") {
 		t.Errorf("session expired: status %d to %q, want 303 to the sign-in page returning to /ore?vista=settimana", res.StatusCode, loc)

@@ -1,20 +1,21 @@
-// Package servertest starts a real server for the tests of the programs
-// that talk to one (famictl, famiload): on loopback ports the system
-// chooses, over a fresh data dir, stopped when the test ends, with tokens
-// signed by the data dir's key as `famictl token create` signs them. The
-// server package's own tests have a harness of their own
-// (internal/server/harness_test.go), which also stops and reopens a
-// server on its data dir.
+// Package servertest is the one way a test starts a real server in its
+// own process: on loopback ports the system chooses, over a fresh data dir
+// or the one given (to reopen it), on a clock the test can move ahead, with
+// tokens signed by the data dir's key at the server's time, as `famictl
+// token create` signs them. The harnesses of the server's and the web's
+// tests, and the tests of famictl, famiload and the sdk, start theirs here.
 package servertest
 
 import (
 	"context"
-	"io"
+	"errors"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/fakeclock"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -22,55 +23,123 @@ import (
 type Server struct {
 	*server.Server
 	DataDir string
+	// Clock is the server's clock (Config.Now) when the caller gave none:
+	// the real time, until the test moves it ahead to pass an expiry or a
+	// closing time instead of waiting for it. It is nil when the caller
+	// gave a Now of its own.
+	Clock *fakeclock.Shifted
+
+	cfg    server.Config // as opened: Restart opens it again
+	cancel context.CancelFunc
+	done   chan error
+	stop   sync.Once
+	err    error // Run's, once stopped
 }
 
-// Start opens and runs a server with cfg, on loopback ports the system
-// chooses: an empty DataDir becomes a fresh temporary directory, a nil
-// Logger one that discards. The server is stopped, and its Run error
-// checked, when the test ends.
+// Start opens and runs a server with cfg for the test t, and stops it when
+// the test ends, failing t if its Run returns an error then. An empty
+// DataDir becomes a fresh temporary directory, a nil Logger one that
+// writes warnings and errors into the test's output (Logger), a nil Now a
+// Clock.
 func Start(t testing.TB, cfg server.Config) *Server {
 	t.Helper()
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Logger = Logger(t)
 	}
-	srv, err := server.Open(t.Context(), cfg)
+	s, err := Run(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("server.Open: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server Run: %v", err)
+		if err := s.Stop(); err != nil {
+			t.Errorf("server Run returned %v, want nil after a graceful shutdown", err)
 		}
 	})
-	return &Server{Server: srv, DataDir: cfg.DataDir}
+	return s
+}
+
+// Run opens a server with cfg and runs it until Stop, for a caller without
+// a test to fail (a TestMain): it must give the DataDir (and remove it
+// after Stop), since the server's default is ./data. A nil Logger becomes
+// one that discards, a nil Now a Clock; ctx bounds the opening only.
+func Run(ctx context.Context, cfg server.Config) (*Server, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("servertest.Run: no DataDir")
+	}
+	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	var clock *fakeclock.Shifted
+	if cfg.Now == nil {
+		clock = &fakeclock.Shifted{}
+		cfg.Now = clock.Now
+	}
+	srv, err := server.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s := &Server{Server: srv, DataDir: cfg.DataDir, Clock: clock, cfg: cfg, cancel: cancel, done: make(chan error, 1)}
+	go func() { s.done <- srv.Run(runCtx) }()
+	return s, nil
+}
+
+// Logger writes the server's warnings and errors into t's output, so that
+// an internal error shows next to the failing test.
+func Logger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// Stop shuts the server down gracefully, waits for Run to return and
+// returns its error. It may be called more than once, from any goroutine:
+// each call waits for the same stop and returns the same error.
+func (s *Server) Stop() error {
+	s.stop.Do(func() {
+		s.cancel()
+		s.err = <-s.done
+	})
+	return s.err
+}
+
+// Restart stops s and starts a server anew for t on s's data dir, with
+// s's configuration and clock, on new ports, as famid restarted on the
+// same files. s's Run error is checked where s was started.
+func (s *Server) Restart(t testing.TB) *Server {
+	t.Helper()
+	_ = s.Stop()
+	next := Start(t, s.cfg)
+	next.Clock = s.Clock // s.cfg.Now is its Now
+	return next
 }
 
 // URL is the base URL of the server's HTTP port.
 func (s *Server) URL() string { return "http://" + s.HTTPAddr() }
 
-// Token signs a token for spec with the data dir's key, valid for an
-// hour when spec.TTL is zero; t is the test (or subtest) that fails if
-// it cannot.
-func (s *Server) Token(t testing.TB, spec auth.TokenSpec) string {
-	t.Helper()
+// Sign signs a token for spec with the data dir's key at the server's
+// time, valid for an hour when spec.TTL is zero.
+func (s *Server) Sign(spec auth.TokenSpec) (string, error) {
 	keys, err := auth.LoadKeys(s.DataDir)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	if spec.TTL == 0 {
 		spec.TTL = time.Hour
 	}
-	tok, _, err := keys.Sign(spec, time.Now())
+	tok, _, err := keys.Sign(spec, s.cfg.Now())
+	return tok, err
+}
+
+// Token is Sign for a test: t is the test (or subtest) that fails if the
+// token cannot be signed.
+func (s *Server) Token(t testing.TB, spec auth.TokenSpec) string {
+	t.Helper()
+	tok, err := s.Sign(spec)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("sign a token: %v", err)
 	}
 	return tok
 }

@@ -1,14 +1,42 @@
 package servertest_test
 
 import (
+	"io"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/server/servertest"
 )
+
+var admin = auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"}
+
+// call sends method path to s with token (none when empty) and an
+// optional JSON body; it returns the status.
+func call(t *testing.T, s *servertest.Server, method, path, token, body string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, s.URL()+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	io.Copy(io.Discard, res.Body)
+	return res.StatusCode
+}
 
 // TestStart: the server answers on its URL, over the data dir it was
 // given, and its tokens are accepted (and none refused).
@@ -22,23 +50,84 @@ func TestStart(t *testing.T) {
 		token string
 		want  int
 	}{
-		{s.Token(t, auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"}), http.StatusOK},
+		{s.Token(t, admin), http.StatusOK},
 		{"", http.StatusUnauthorized},
 	} {
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.URL()+"/v1/regions/lombardia/partners", nil)
-		if err != nil {
-			t.Fatal(err)
+		if got := call(t, s, http.MethodGet, "/v1/regions/lombardia/partners", tc.token, ""); got != tc.want {
+			t.Errorf("GET partners with token %t: %d, want %d", tc.token != "", got, tc.want)
 		}
-		if tc.token != "" {
-			req.Header.Set("Authorization", "Bearer "+tc.token)
+	}
+}
+
+// TestTokensOnTheServersClock: once the test has moved the server's
+// clock two hours ahead, a token signed before is expired for the server,
+// and one signed now, at the server's time, is accepted.
+func TestTokensOnTheServersClock(t *testing.T) {
+	s := servertest.Start(t, server.Config{})
+	before := s.Token(t, admin)
+	s.Clock.Advance(2 * time.Hour)
+	for _, tc := range []struct {
+		name, token string
+		want        int
+	}{
+		{"signed before", before, http.StatusUnauthorized},
+		{"signed after", s.Token(t, admin), http.StatusOK},
+	} {
+		if got := call(t, s, http.MethodGet, "/v1/regions/lombardia/partners", tc.token, ""); got != tc.want {
+			t.Errorf("token %s the clock moved: %d, want %d", tc.name, got, tc.want)
 		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != tc.want {
-			t.Errorf("GET partners with token %t: %d, want %d", tc.token != "", res.StatusCode, tc.want)
+	}
+}
+
+// TestRestart: the restarted server serves what the first one stored, on
+// its data dir and clock, accepts the first one's tokens, and the first
+// one no longer answers.
+func TestRestart(t *testing.T) {
+	s := servertest.Start(t, server.Config{})
+	tok := s.Token(t, admin)
+	if got := call(t, s, http.MethodPost, "/v1/regions/lombardia/partners?partner_id=udp-bergamo", tok,
+		`{"displayName":"Ufficio di Piano di Bergamo","kind":"PARTNER_KIND_OTHER"}`); got != http.StatusOK {
+		t.Fatalf("create partner: %d, want 200", got)
+	}
+	s.Clock.Advance(time.Minute)
+	next := s.Restart(t)
+	if next.DataDir != s.DataDir || next.Clock != s.Clock {
+		t.Errorf("restarted on %q with clock %p, want %q and %p", next.DataDir, next.Clock, s.DataDir, s.Clock)
+	}
+	if got := call(t, next, http.MethodGet, "/v1/regions/lombardia/partners/udp-bergamo", tok, ""); got != http.StatusOK {
+		t.Errorf("GET the partner after the restart: %d, want 200", got)
+	}
+	if _, err := http.Get(s.URL() + "/v1/regions/lombardia/partners"); err == nil {
+		t.Errorf("the stopped server still answers on %s", s.URL())
+	}
+}
+
+// TestRunNeedsADataDir: Run, which has no test whose temporary directory
+// it could use, refuses to open the server's default ./data.
+func TestRunNeedsADataDir(t *testing.T) {
+	if s, err := servertest.Run(t.Context(), server.Config{}); err == nil {
+		s.Stop()
+		t.Fatal("Run without a DataDir started a server, want an error")
+	}
+}
+
+// TestRunAndStop: a server Run serves until Stop, which may be called
+// again and returns the same (nil) error.
+func TestRunAndStop(t *testing.T) {
+	s, err := servertest.Run(t.Context(), server.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.Sign(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := call(t, s, http.MethodGet, "/v1/regions/lombardia/partners", tok, ""); got != http.StatusOK {
+		t.Errorf("GET partners: %d, want 200", got)
+	}
+	for i := range 2 {
+		if err := s.Stop(); err != nil {
+			t.Errorf("Stop #%d: %v", i+1, err)
 		}
 	}
 }
