@@ -371,18 +371,22 @@ func newRequestID() string {
 	return rand.Text()
 }
 
-// recentMeetings lists the meetings an entry may name: the region's
-// meetings from the last four months and the next one, newest first.
+// recentMeetings lists the meetings an entry may name: every meeting of
+// the region from the last four months and the next one, newest first,
+// read a page at a time (aip.Each) and kept as the form's choices.
 func (a *App) recentMeetings(s *session) ([]option, error) {
 	now := a.now()
-	res, err := a.meetings.ListMeetings(s.ctx, &famiv1.ListMeetingsRequest{Parent: regionName(s.region), PageSize: 200,
-		StartFrom: timestamppb.New(now.AddDate(0, -4, 0)), StartBefore: timestamppb.New(now.AddDate(0, 1, 0))})
+	var out []option
+	err := aip.Each(s.ctx, unary(a.meetings.ListMeetings), &famiv1.ListMeetingsRequest{Parent: regionName(s.region),
+		StartFrom: timestamppb.New(now.AddDate(0, -4, 0)), StartBefore: timestamppb.New(now.AddDate(0, 1, 0))},
+		func(res *famiv1.ListMeetingsResponse) error {
+			for _, m := range res.GetMeetings() {
+				out = append(out, option{Value: m.GetName(), Label: formatTimestamp(m.GetStartTime())[:10] + " · " + m.GetTitle()})
+			}
+			return nil
+		})
 	if err != nil {
 		return nil, err
-	}
-	var out []option
-	for _, m := range res.GetMeetings() {
-		out = append(out, option{Value: m.GetName(), Label: formatTimestamp(m.GetStartTime())[:10] + " · " + m.GetTitle()})
 	}
 	slices.Reverse(out)
 	return out, nil
