@@ -341,8 +341,9 @@ func (a *App) actionItemDone(w http.ResponseWriter, r *http.Request, s *session)
 
 // afterMeetingAction answers a form of the meeting's page: fm is what it
 // sent, the values typed into a form (attendance, minutes) or an action's
-// button (actionForm: cancel, an action item done).
+// button (actionForm: cancel, an action item done). Each posts to an
+// address of its own, POST only: a stale one reloads the meeting's page.
 func (a *App) afterMeetingAction(w http.ResponseWriter, r *http.Request, s *session, fm *form, err error, ok string) {
-	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderMeeting(w, r, s, code, fm) },
-		"/incontri/"+r.PathValue("meeting")+"?ok="+ok)
+	fm.Page = "/incontri/" + r.PathValue("meeting")
+	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderMeeting(w, r, s, code, fm) }, fm.Page+"?ok="+ok)
 }
