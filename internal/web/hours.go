@@ -240,7 +240,9 @@ func entryForm(e *famiv1.SupportEntry) url.Values {
 	if e.GetMode() != 0 {
 		v.Set("mode", e.GetMode().String())
 	}
-	for _, t := range e.GetTopics() {
+	// In the form's order, which is the enum's: a stored entry's topics
+	// compare equal to the same ones ticked (form.compare).
+	for _, t := range slices.Sorted(slices.Values(e.GetTopics())) {
 		v.Add("topics", t.String())
 	}
 	for _, o := range e.GetOperatorsReached() {
@@ -280,9 +282,23 @@ type editPage struct {
 // the hours page).
 func (a *App) entryPages() resourceForm[*famiv1.SupportEntry] {
 	return resourceForm[*famiv1.SupportEntry]{app: a, get: a.getEntry, fields: entryForm, read: readForm(entryFromForm), prefix: "support_entry.", render: a.renderEdit,
-		compared: map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
-			"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes"}}
+		compared: entryCompared}
 }
+
+// entryCompared are the fields of the entry form (see
+// resourceForm.compared): each operator role's count is a field of its
+// own ("op.SUPPORT_OPERATOR_ROLE_TEACHER"), labelled as the form labels
+// it.
+var entryCompared = func() map[string]string {
+	m := map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
+		"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes", "topics": "hours.topics"}
+	for n, role := range famiv1.SupportOperatorRole_name {
+		if n != 0 {
+			m["op."+role] = "enum." + role
+		}
+	}
+	return m
+}()
 
 func (a *App) getEntry(r *http.Request, s *session) (*famiv1.SupportEntry, error) {
 	return a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: pathName(r, s, resource.SupportEntries, "entry")})
