@@ -82,13 +82,15 @@ func (a *App) allPartners(s *session) ([]*famiv1.Partner, error) {
 	return listAll(s, a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region)}, (*famiv1.ListPartnersResponse).GetPartners)
 }
 
-// closedSet is the days of the region's closed periods: their first and
-// last days ("YYYY-MM-DD"), never the periods themselves.
-type closedSet []struct{ start, end string }
+// closedSet is the region's closed periods as their first and last days
+// ("YYYY-MM-DD"), never the periods themselves.
+type closedSet []closedDays
+
+type closedDays struct{ first, last string }
 
 func (c closedSet) contains(date string) bool {
 	for _, p := range c {
-		if p.start <= date && date <= p.end {
+		if p.first <= date && date <= p.last {
 			return true
 		}
 	}
@@ -102,7 +104,7 @@ func (a *App) closedPeriods(s *session) (closedSet, error) {
 	err := aip.Each(s.ctx, unary(a.support.ListClosedPeriods), &famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region)},
 		func(res *famiv1.ListClosedPeriodsResponse) error {
 			for _, p := range res.GetClosedPeriods() {
-				out = append(out, struct{ start, end string }{p.GetStartDate(), p.GetEndDate()})
+				out = append(out, closedDays{p.GetStartDate(), p.GetEndDate()})
 			}
 			return nil
 		})

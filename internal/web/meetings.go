@@ -73,18 +73,20 @@ func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session,
 				}
 				return nil
 			})
-		if err == nil {
-			err = aip.Each(s.ctx, unary(a.meetings.ListActionItems), &famiv1.ListActionItemsRequest{Parent: regionName(s.region), Network: n, OverdueOnly: true},
-				func(res *famiv1.ListActionItemsResponse) error {
-					for _, it := range res.GetActionItems() {
-						if key := it.GetMeeting() + "#" + it.GetActionItem().GetId(); !seen[key] {
-							seen[key] = true
-							p.Overdue = append(p.Overdue, it)
-						}
-					}
-					return nil
-				})
+		if err != nil {
+			a.fail(w, r, s, err)
+			return
 		}
+		err = aip.Each(s.ctx, unary(a.meetings.ListActionItems), &famiv1.ListActionItemsRequest{Parent: regionName(s.region), Network: n, OverdueOnly: true},
+			func(res *famiv1.ListActionItemsResponse) error {
+				for _, it := range res.GetActionItems() {
+					if key := it.GetMeeting() + "#" + it.GetActionItem().GetId(); !seen[key] {
+						seen[key] = true
+						p.Overdue = append(p.Overdue, it)
+					}
+				}
+				return nil
+			})
 		if err != nil {
 			a.fail(w, r, s, err)
 			return
