@@ -40,8 +40,8 @@ func bulk(t *testing.T, n int, create func(i int) error) {
 // for an entry's meetings) and dropped the rest unsaid. The region holds
 // one item more than a page of each: closed periods (the periods page,
 // and the lock of an entry dated in the last one), meetings (the meetings
-// page, and the choices of the entry form), overdue action items and
-// service tokens.
+// page, and the choices of the entry form), overdue action items,
+// protocols and service tokens.
 func TestPagesReadPastOnePage(t *testing.T) {
 	f, consultant, network := withLoggedHours(t)
 	ctx := f.admin("lombardia")
@@ -93,6 +93,15 @@ func TestPagesReadPastOnePage(t *testing.T) {
 		return err
 	})
 
+	// Protocols r0000..r1000, listed in id order.
+	protocols := famiv1.NewProtocolServiceClient(f.conn)
+	bulk(t, n, func(i int) error {
+		_, err := protocols.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: "regions/lombardia", ProtocolId: fmt.Sprintf("r%04d", i), Protocol: &famiv1.Protocol{
+			Network: network, Title: fmt.Sprintf("Protocollo %d", i), Body: "Art. 1 - Le parti collaborano.", ValidFrom: "2025-01-01",
+			Parties: []*famiv1.Party{{Partner: lead, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT}}}})
+		return err
+	})
+
 	admin := f.client(t)
 	admin.signIn("admin@lombardia")
 	get := func(b *browserless, path string) string {
@@ -131,6 +140,14 @@ func TestPagesReadPastOnePage(t *testing.T) {
 		for _, id := range []string{"m0000", fmt.Sprintf("m%04d", n-1)} {
 			if !strings.Contains(page, `value="regions/lombardia/meetings/`+id+`"`) {
 				t.Errorf("the entry form does not offer meeting %s", id)
+			}
+		}
+	})
+	t.Run("protocols page", func(t *testing.T) {
+		page := get(admin, "/protocolli")
+		for i := range n {
+			if !strings.Contains(page, fmt.Sprintf(`href="/protocolli/r%04d"`, i)) {
+				t.Fatalf("the protocols page does not list protocol r%04d", i)
 			}
 		}
 	})
