@@ -49,12 +49,11 @@ func (a *App) renderAccounts(w http.ResponseWriter, r *http.Request, s *session,
 		return
 	}
 	if p.CanTokens {
-		res, err := a.auth.ListServiceTokens(s.ctx, &famiv1.ListServiceTokensRequest{Parent: parent, PageSize: 1000})
+		p.Tokens, err = listAll(s, a.auth.ListServiceTokens, &famiv1.ListServiceTokensRequest{Parent: parent}, (*famiv1.ListServiceTokensResponse).GetServiceTokens)
 		if err != nil {
 			a.fail(w, r, s, err)
 			return
 		}
-		p.Tokens = res.GetServiceTokens()
 	}
 	if p.Partners, err = a.partnerNames(s); err != nil {
 		a.fail(w, r, s, err)

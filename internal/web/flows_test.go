@@ -709,3 +709,31 @@ func TestEntryStaleDeleteListsChanges(t *testing.T) {
 		t.Errorf("delete confirmed again: status %d, want 303 and no entry left", res.StatusCode)
 	}
 }
+
+// TestStaleEntryEditListsTopicsAndOperators: the table of what changed
+// under a stale support entry lists its topics and each operator role's
+// count that differ from what the user typed, by the form's labels, and
+// leaves out a count typed as stored.
+func TestStaleEntryEditListsTopicsAndOperators(t *testing.T) {
+	f, c, network := withLoggedHours(t)
+	entry := f.entries("lombardia")[0]
+	edit := "/ore/" + lastID(entry.GetName())
+	form := entryForm(c.csrf(edit), network)
+	form.Set("etag", entry.GetEtag())
+	stale := maps.Clone(form)
+	form["topics"] = []string{"SUPPORT_TOPIC_GOVERNANCE", "SUPPORT_TOPIC_CO_DESIGN"}
+	form.Set("op.SUPPORT_OPERATOR_ROLE_TEACHER", "5")
+	form.Set("op.SUPPORT_OPERATOR_ROLE_CULTURAL_MEDIATOR", "2")
+	stale["topics"] = []string{"SUPPORT_TOPIC_EVALUATION"}
+	stale.Set("op.SUPPORT_OPERATOR_ROLE_TEACHER", "3")
+	stale.Set("op.SUPPORT_OPERATOR_ROLE_CULTURAL_MEDIATOR", "2")
+	page := savedMeanwhile(t, edit, c, form, c, stale)
+	if got, want := changedFields(page), []string{"Docenti", "Temi"}; !slices.Equal(got, want) {
+		t.Errorf("the changes listed are %q, want %q", got, want)
+	}
+	for _, want := range []string{`<th scope="row">Docenti</th><td>5</td><td>3</td>`, "Governance", "Co-progettazione", "Valutazione"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("stale edit page lacks %q", want)
+		}
+	}
+}

@@ -240,7 +240,9 @@ func entryForm(e *famiv1.SupportEntry) url.Values {
 	if e.GetMode() != 0 {
 		v.Set("mode", e.GetMode().String())
 	}
-	for _, t := range e.GetTopics() {
+	// In the form's order, which is the enum's: a stored entry's topics
+	// compare equal to the same ones ticked (form.compare).
+	for _, t := range slices.Sorted(slices.Values(e.GetTopics())) {
 		v.Add("topics", t.String())
 	}
 	for _, o := range e.GetOperatorsReached() {
@@ -280,9 +282,23 @@ type editPage struct {
 // the hours page).
 func (a *App) entryPages() resourceForm[*famiv1.SupportEntry] {
 	return resourceForm[*famiv1.SupportEntry]{app: a, get: a.getEntry, fields: entryForm, read: readForm(entryFromForm), prefix: "support_entry.", render: a.renderEdit,
-		compared: map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
-			"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes"}}
+		compared: entryCompared}
 }
+
+// entryCompared are the fields of the entry form (see
+// resourceForm.compared): each operator role's count is a field of its
+// own ("op.SUPPORT_OPERATOR_ROLE_TEACHER"), labelled as the form labels
+// it.
+var entryCompared = func() map[string]string {
+	m := map[string]string{"network": "field.network", "activity": "field.activity", "date": "field.date",
+		"duration_minutes": "field.duration", "mode": "field.mode", "meeting": "field.meeting", "notes": "field.notes", "topics": "hours.topics"}
+	for n, role := range famiv1.SupportOperatorRole_name {
+		if n != 0 {
+			m["op."+role] = "enum." + role
+		}
+	}
+	return m
+}()
 
 func (a *App) getEntry(r *http.Request, s *session) (*famiv1.SupportEntry, error) {
 	return a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: pathName(r, s, resource.SupportEntries, "entry")})
@@ -371,18 +387,22 @@ func newRequestID() string {
 	return rand.Text()
 }
 
-// recentMeetings lists the meetings an entry may name: the region's
-// meetings from the last four months and the next one, newest first.
+// recentMeetings lists the meetings an entry may name: every meeting of
+// the region from the last four months and the next one, newest first,
+// read a page at a time (aip.Each) and kept as the form's choices.
 func (a *App) recentMeetings(s *session) ([]option, error) {
 	now := a.now()
-	res, err := a.meetings.ListMeetings(s.ctx, &famiv1.ListMeetingsRequest{Parent: regionName(s.region), PageSize: 200,
-		StartFrom: timestamppb.New(now.AddDate(0, -4, 0)), StartBefore: timestamppb.New(now.AddDate(0, 1, 0))})
+	var out []option
+	err := aip.Each(s.ctx, unary(a.meetings.ListMeetings), &famiv1.ListMeetingsRequest{Parent: regionName(s.region),
+		StartFrom: timestamppb.New(now.AddDate(0, -4, 0)), StartBefore: timestamppb.New(now.AddDate(0, 1, 0))},
+		func(res *famiv1.ListMeetingsResponse) error {
+			for _, m := range res.GetMeetings() {
+				out = append(out, option{Value: m.GetName(), Label: formatTimestamp(m.GetStartTime())[:10] + " · " + m.GetTitle()})
+			}
+			return nil
+		})
 	if err != nil {
 		return nil, err
-	}
-	var out []option
-	for _, m := range res.GetMeetings() {
-		out = append(out, option{Value: m.GetName(), Label: formatTimestamp(m.GetStartTime())[:10] + " · " + m.GetTitle()})
 	}
 	slices.Reverse(out)
 	return out, nil

@@ -82,23 +82,36 @@ func (a *App) allPartners(s *session) ([]*famiv1.Partner, error) {
 	return listAll(s, a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region)}, (*famiv1.ListPartnersResponse).GetPartners)
 }
 
-type closedSet []*famiv1.ClosedPeriod
+// closedSet is the region's closed periods as their first and last days
+// ("YYYY-MM-DD"), never the periods themselves.
+type closedSet []closedDays
+
+type closedDays struct{ first, last string }
 
 func (c closedSet) contains(date string) bool {
 	for _, p := range c {
-		if p.GetStartDate() <= date && date <= p.GetEndDate() {
+		if p.first <= date && date <= p.last {
 			return true
 		}
 	}
 	return false
 }
 
+// closedPeriods reads every closed period of the region a page at a time
+// (aip.Each), keeping their days.
 func (a *App) closedPeriods(s *session) (closedSet, error) {
-	res, err := a.support.ListClosedPeriods(s.ctx, &famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region), PageSize: 1000})
+	var out closedSet
+	err := aip.Each(s.ctx, unary(a.support.ListClosedPeriods), &famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region)},
+		func(res *famiv1.ListClosedPeriodsResponse) error {
+			for _, p := range res.GetClosedPeriods() {
+				out = append(out, closedDays{p.GetStartDate(), p.GetEndDate()})
+			}
+			return nil
+		})
 	if err != nil {
 		return nil, err
 	}
-	return res.GetClosedPeriods(), nil
+	return out, nil
 }
 
 // lookups are what a page shows beside the names its resources hold: the

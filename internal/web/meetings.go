@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -57,38 +58,51 @@ func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session,
 	now := a.now()
 	seen := map[string]bool{}
 	for _, n := range filters {
-		res, err := a.meetings.ListMeetings(s.ctx, &famiv1.ListMeetingsRequest{Parent: regionName(s.region), Network: n, PageSize: 1000})
+		err := aip.Each(s.ctx, unary(a.meetings.ListMeetings), &famiv1.ListMeetingsRequest{Parent: regionName(s.region), Network: n},
+			func(res *famiv1.ListMeetingsResponse) error {
+				for _, m := range res.GetMeetings() {
+					if seen[m.GetName()] {
+						continue
+					}
+					seen[m.GetName()] = true
+					if m.GetEndTime().AsTime().After(now) {
+						p.Upcoming = append(p.Upcoming, meetingRow(m))
+					} else {
+						p.Past = append(p.Past, meetingRow(m))
+					}
+				}
+				return nil
+			})
 		if err != nil {
 			a.fail(w, r, s, err)
 			return
 		}
-		for _, m := range res.GetMeetings() {
-			if seen[m.GetName()] {
-				continue
-			}
-			seen[m.GetName()] = true
-			if m.GetEndTime().AsTime().After(now) {
-				p.Upcoming = append(p.Upcoming, m)
-			} else {
-				p.Past = append(p.Past, m)
-			}
-		}
-		items, err := a.meetings.ListActionItems(s.ctx, &famiv1.ListActionItemsRequest{Parent: regionName(s.region), Network: n, OverdueOnly: true, PageSize: 1000})
+		err = aip.Each(s.ctx, unary(a.meetings.ListActionItems), &famiv1.ListActionItemsRequest{Parent: regionName(s.region), Network: n, OverdueOnly: true},
+			func(res *famiv1.ListActionItemsResponse) error {
+				for _, it := range res.GetActionItems() {
+					if key := it.GetMeeting() + "#" + it.GetActionItem().GetId(); !seen[key] {
+						seen[key] = true
+						p.Overdue = append(p.Overdue, it)
+					}
+				}
+				return nil
+			})
 		if err != nil {
 			a.fail(w, r, s, err)
 			return
-		}
-		for _, it := range items.GetActionItems() {
-			if !seen[it.GetMeeting()+"#"+it.GetActionItem().GetId()] {
-				seen[it.GetMeeting()+"#"+it.GetActionItem().GetId()] = true
-				p.Overdue = append(p.Overdue, it)
-			}
 		}
 	}
 	byStart := func(x, y *famiv1.Meeting) int { return x.GetStartTime().AsTime().Compare(y.GetStartTime().AsTime()) }
 	slices.SortFunc(p.Upcoming, byStart)
 	slices.SortFunc(p.Past, func(x, y *famiv1.Meeting) int { return byStart(y, x) })
 	a.render(w, http.StatusOK, "meetings", p)
+}
+
+// meetingRow is what a row of the meetings page shows of m: its agenda,
+// attendance and minutes are left out, as the page keeps every meeting
+// of the user's networks.
+func meetingRow(m *famiv1.Meeting) *famiv1.Meeting {
+	return &famiv1.Meeting{Name: m.GetName(), Title: m.GetTitle(), Kind: m.GetKind(), Networks: m.GetNetworks(), State: m.GetState(), StartTime: m.GetStartTime()}
 }
 
 // calendarToken creates a feed token for the user and shows the address a
@@ -329,8 +343,9 @@ func (a *App) actionItemDone(w http.ResponseWriter, r *http.Request, s *session)
 
 // afterMeetingAction answers a form of the meeting's page: fm is what it
 // sent, the values typed into a form (attendance, minutes) or an action's
-// button (actionForm: cancel, an action item done).
+// button (actionForm: cancel, an action item done). Each posts to an
+// address of its own, POST only: a stale one reloads the meeting's page.
 func (a *App) afterMeetingAction(w http.ResponseWriter, r *http.Request, s *session, fm *form, err error, ok string) {
-	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderMeeting(w, r, s, code, fm) },
-		"/incontri/"+r.PathValue("meeting")+"?ok="+ok)
+	fm.Page = "/incontri/" + r.PathValue("meeting")
+	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderMeeting(w, r, s, code, fm) }, fm.Page+"?ok="+ok)
 }

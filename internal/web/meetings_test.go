@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
 
@@ -101,5 +103,63 @@ func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 	}
 	if res.StatusCode != http.StatusOK || !strings.Contains(body.String(), "BEGIN:VCALENDAR") || !strings.Contains(body.String(), "Tavolo di coordinamento di novembre") {
 		t.Errorf("feed %s: status %d, body %.200q", feed, res.StatusCode, body.String())
+	}
+}
+
+// TestStaleMeetingFormReloadsMeetingPage: an attendance or minutes form
+// saved after someone else changed the meeting is refused as stale, and
+// its "Ricarica" link opens the meeting's page, which the form is on, not
+// the address the form posted to (POST only, which would not be found).
+func TestStaleMeetingFormReloadsMeetingPage(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
+	b := f.client(t)
+	b.signIn("anna@lombardia")
+	start := time.Now().AddDate(0, 0, -10)
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	m, err := meetings.CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia",
+		Meeting: &famiv1.Meeting{Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo di coordinamento",
+			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(2 * time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_IN_PERSON, Place: "Bergamo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/incontri/" + lastID(m.GetName())
+	reload := `<a href="` + path + `">Ricarica la versione attuale</a>`
+
+	for _, tc := range []struct {
+		form   string
+		typed  func(url.Values)
+		change func() error
+	}{
+		{"/presenze", func(v url.Values) { v.Set("att."+udp, "3") }, func() error {
+			_, err := meetings.RecordAttendance(f.admin("lombardia"), &famiv1.RecordAttendanceRequest{Name: m.GetName(),
+				Attendance: []*famiv1.PartnerAttendance{{Partner: cpia, Attendees: 2}}})
+			return err
+		}},
+		{"/verbale", func(v url.Values) { v.Set("minutes", "Il tavolo ha condiviso il calendario.") }, func() error {
+			_, err := meetings.RecordMinutes(f.admin("lombardia"), &famiv1.RecordMinutesRequest{Name: m.GetName(), Minutes: "Verbale della regione."})
+			return err
+		}},
+	} {
+		t.Run(tc.form, func(t *testing.T) {
+			_, page := b.do("GET", path, nil)
+			form := formValues(t, page, path+tc.form)
+			tc.typed(form)
+			if err := tc.change(); err != nil {
+				t.Fatal(err)
+			}
+			res, page := b.do("POST", path+tc.form, form)
+			if res.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("stale %s: status %d, want 422", tc.form, res.StatusCode)
+			}
+			if !strings.Contains(page, reload) {
+				t.Errorf("the stale %s page has no link %s", tc.form, reload)
+			}
+			if res, _ := b.do("GET", path, nil); res.StatusCode != http.StatusOK {
+				t.Errorf("the reload link's page answers %d", res.StatusCode)
+			}
+		})
 	}
 }

@@ -192,10 +192,10 @@ func (a *App) projectUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 // the project's as stored.
 func (a *App) projectExtend(w http.ResponseWriter, r *http.Request, s *session) {
 	ext := extForm(r.PostForm)
+	ext.Page = "/progetti/" + r.PathValue("project")
 	_, err := a.projects.ExtendProject(s.ctx, &famiv1.ExtendProjectRequest{Name: pathName(r, s, resource.Projects, "project"),
 		Extension: &famiv1.Extension{EndDate: parseDate(r.PostFormValue("ext_end_date")), ActReference: r.PostFormValue("ext_act_reference"),
 			GrantedOn: parseDate(r.PostFormValue("ext_granted_on"))},
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
-	a.submitted(w, r, s, ext, err, "extension.", func(code int) { a.projectPages(ext).edit(w, r, s, code, nil) },
-		"/progetti/"+r.PathValue("project")+"?ok=project_saved")
+	a.submitted(w, r, s, ext, err, "extension.", func(code int) { a.projectPages(ext).edit(w, r, s, code, nil) }, ext.Page+"?ok=project_saved")
 }

@@ -18,16 +18,24 @@ type protocolsPage struct {
 }
 
 func (a *App) protocolList(w http.ResponseWriter, r *http.Request, s *session) {
-	req := &famiv1.ListProtocolsRequest{Parent: regionName(s.region), PageSize: 1000, Partner: s.who.Partner}
+	req := &famiv1.ListProtocolsRequest{Parent: regionName(s.region), Partner: s.who.Partner}
 	if n := r.URL.Query().Get("rete"); validID(n) {
 		req.Network = aip.Name(s.region, resource.Networks, n)
 	}
-	res, err := a.protocols.ListProtocols(s.ctx, req)
+	// The page keeps of each protocol what its row shows, never the text.
+	var rows []*famiv1.Protocol
+	err := aip.Each(s.ctx, unary(a.protocols.ListProtocols), req, func(res *famiv1.ListProtocolsResponse) error {
+		for _, p := range res.GetProtocols() {
+			rows = append(rows, &famiv1.Protocol{Name: p.GetName(), Title: p.GetTitle(), Version: p.GetVersion(), State: p.GetState(),
+				ValidFrom: p.GetValidFrom(), ValidUntil: p.GetValidUntil()})
+		}
+		return nil
+	})
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	a.render(w, http.StatusOK, "protocols", &protocolsPage{frame: a.newFrame(r, s, "protocols.title"), Protocols: res.GetProtocols(),
+	a.render(w, http.StatusOK, "protocols", &protocolsPage{frame: a.newFrame(r, s, "protocols.title"), Protocols: rows,
 		CanCreate: s.can(a, famiv1.ProtocolService_CreateProtocol_FullMethodName, &famiv1.CreateProtocolRequest{Parent: regionName(s.region)})})
 }
 

@@ -47,6 +47,13 @@ func TestProjectsAndNetworks(t *testing.T) {
 	if !strings.Contains(page, "Dal 31/12/2021 al 30/06/2023 (Decreto di proroga)") {
 		t.Errorf("the extension is not shown")
 	}
+	// The extension form posts to an address of its own, POST only: once
+	// stale, its reload link opens the project's page.
+	res, page = a.do("POST", "/progetti/lab-impact/proroga", url.Values{"csrf": {a.csrf("/progetti/lab-impact")}, "etag": {etag},
+		"ext_end_date": {"31/12/2023"}, "ext_act_reference": {"Secondo decreto di proroga"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `<a href="/progetti/lab-impact">Ricarica la versione attuale</a>`) {
+		t.Errorf("stale extension: status %d; want 422 with a link reloading the project's page", res.StatusCode)
+	}
 
 	network := url.Values{"csrf": {a.csrf("/reti/nuova")}, "network_id": {"rete-bergamo"}, "display_name": {"Rete Bergamo"},
 		"member.0.partner": {udp}, "member.0.role": {"MEMBER_ROLE_PARTNER"}, "member.1.partner": {cpia}, "member.1.role": {"MEMBER_ROLE_PARTNER"},

@@ -220,6 +220,10 @@ type form struct {
 	// seen are the resource's fields as the page shows them, which its
 	// delete form sends back (Seen).
 	seen url.Values
+	// Page is the address of the page the form is on, which the stale
+	// note's reload link opens: set when the form posts elsewhere (an
+	// address that answers POST only), empty when it posts to its page.
+	Page string
 }
 
 // submitKind is what a form's submit asks of a resource.

@@ -110,12 +110,13 @@ func quarterOf(t time.Time) (time.Time, time.Time) {
 }
 
 func (a *App) renderPeriods(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, waiting int, forcing bool) {
-	res, err := a.support.ListClosedPeriods(s.ctx, &famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region), PageSize: 1000, ShowReopened: true})
+	periods, err := listAll(s, a.support.ListClosedPeriods, &famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region), ShowReopened: true},
+		(*famiv1.ListClosedPeriodsResponse).GetClosedPeriods)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	p := &periodsPage{frame: a.newFrame(r, s, "periods.title"), Periods: res.GetClosedPeriods(), Form: fm, Forcing: forcing, Waiting: waiting, RequestID: newRequestID(),
+	p := &periodsPage{frame: a.newFrame(r, s, "periods.title"), Periods: periods, Form: fm, Forcing: forcing, Waiting: waiting, RequestID: newRequestID(),
 		CanClose: s.can(a, famiv1.SupportService_ClosePeriod_FullMethodName, &famiv1.ClosePeriodRequest{Parent: regionName(s.region)})}
 	a.render(w, code, "periods", p)
 }
