@@ -259,6 +259,63 @@ func TestMinistryReadsAnyRegionAndHistory(t *testing.T) {
 	}
 }
 
+// TestRejectSelectionAllOrNothing checks that rejecting a selection is one
+// batch: when one of the selected entries was approved meanwhile, none is
+// rejected, and the page says which entry stopped it and why.
+func TestRejectSelectionAllOrNothing(t *testing.T) {
+	f, c, network := withLoggedHours(t)
+	c.logHours(network)
+	c.logHours(network)
+	entries := f.entries("lombardia")
+	if len(entries) != 3 {
+		t.Fatalf("logged %d entries, want 3", len(entries))
+	}
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	csrf := a.csrf("/approvazioni")
+	// Another admin approves the last entry while this one is selecting.
+	late := entries[2]
+	if _, err := famiv1.NewSupportServiceClient(f.conn).BatchApproveSupportEntries(f.admin("lombardia"),
+		&famiv1.BatchApproveSupportEntriesRequest{Parent: "regions/lombardia", Names: []string{late.GetName()}}); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"csrf": {csrf}, "azione": {"respingi"}, "reason": {"Manca il verbale"}}
+	for _, e := range entries {
+		form.Add("voce", lastID(e.GetName()))
+	}
+	res, page := a.do("POST", "/approvazioni", form)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("reject a selection with an approved entry: status %d, want 422", res.StatusCode)
+	}
+	which := html.EscapeString("Nessuna registrazione è stata modificata: quella del 20/11/2026 di Mario Rossi (Laboratorio) non si può approvare né respingere.")
+	why := html.EscapeString("Queste ore sono già state approvate o respinte")
+	if !strings.Contains(page, `id="selection-err">`+which) || !strings.Contains(page, why) {
+		t.Errorf("the page does not say which entry stopped the batch and why:\n%s", page)
+	}
+	for _, e := range f.entries("lombardia") {
+		want := famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED
+		if e.GetName() == late.GetName() {
+			want = famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_APPROVED
+		}
+		if e.GetState() != want {
+			t.Errorf("after the refused batch, %s is %s, want %s", e.GetName(), e.GetState(), want)
+		}
+	}
+
+	// Without the approved entry, the whole selection is rejected at once.
+	form.Del("voce")
+	form.Add("voce", lastID(entries[0].GetName()))
+	form.Add("voce", lastID(entries[1].GetName()))
+	if res, _ := a.do("POST", "/approvazioni", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reject the two submitted entries: status %d", res.StatusCode)
+	}
+	for _, e := range f.entries("lombardia") {
+		if e.GetName() != late.GetName() && (e.GetState() != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_REJECTED || e.GetReview().GetReason() != "Manca il verbale") {
+			t.Errorf("after the batch, %s is %s (%q), want REJECTED with the reason", e.GetName(), e.GetState(), e.GetReview().GetReason())
+		}
+	}
+}
+
 func TestReviewWithoutSelection(t *testing.T) {
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
