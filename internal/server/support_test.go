@@ -462,6 +462,11 @@ func TestSupportCSVExport(t *testing.T) {
 		t.Errorf("Italian export (status %d) starts %q", res.Status, res.Body[:min(len(res.Body), 600)])
 	}
 
+	// A real page token, which the paged RPC takes and the file refuses.
+	first, err := newSurface(t, ts, "connect").ExportSupportEntries(ctx, &famiv1.ExportSupportEntriesRequest{Parent: lombardia, StartDate: "2019-01-01"})
+	if err != nil || first.GetNextPageToken() == "" {
+		t.Fatalf("the export's first page: next page token %q, %v; want one", first.GetNextPageToken(), err)
+	}
 	for _, tc := range []struct {
 		name   string
 		token  string
@@ -471,6 +476,7 @@ func TestSupportCSVExport(t *testing.T) {
 		field  string
 	}{
 		{"no token", "", nil, http.StatusUnauthorized, "TOKEN_REQUIRED", ""},
+		{"a page token", ts.token, url.Values{"startDate": {"2019-01-01"}, "pageToken": {first.GetNextPageToken()}}, http.StatusBadRequest, "INVALID_ARGUMENT", "page_token"},
 		{"the ministry asks for entries", ts.mintToken(supportMinistry), nil, http.StatusForbidden, "SUMMARIES_ONLY", ""},
 		{"another region", ts.mintToken(auth.TokenSpec{Subject: "v", Role: principal.RegionAdmin, Region: "veneto"}), nil, http.StatusForbidden, "OUTSIDE_REGION", ""},
 		{"a bad date", ts.token, url.Values{"startDate": {"yesterday"}}, http.StatusBadRequest, "INVALID_ARGUMENT", "start_date"},

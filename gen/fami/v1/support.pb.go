@@ -2358,7 +2358,9 @@ type ExportSupportEntriesRequest struct {
 	// last TOTAL row, in one page.
 	GroupBy SupportGroupBy `protobuf:"varint,2,opt,name=group_by,json=groupBy,proto3,enum=fami.v1.SupportGroupBy" json:"group_by,omitempty"`
 	// Entries per page; 0 means 1000, at most 1000.
-	PageSize  int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next page, from the previous response. The CSV download refuses it
+	// (INVALID_ARGUMENT): a file is always the whole export.
 	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Filters, as in ListSupportEntries and SummarizeSupportEntries. A
 	// summary needs start_date and end_date and takes no activity.
