@@ -481,11 +481,17 @@ func reviewAll[R proto.Message](ctx context.Context, s *Service, req batchReques
 	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (R, error) {
 		reviewed := make([]*famiv1.SupportEntry, 0, len(req.GetNames()))
 		for i, n := range req.GetNames() {
+			field := errs.Indexed("names", i)
 			cur := &famiv1.SupportEntry{}
 			if err := tx.Get(n, cur); err != nil {
+				if e := errs.As(err); e != nil && e.Code == errs.NotFound {
+					// Deleted by its consultant since the caller listed it.
+					named := *e
+					return zero, naming(&named, field)
+				}
 				return zero, err
 			}
-			next, err := s.review(tx, p, cur, state, req.GetReason(), errs.Indexed("names", i))
+			next, err := s.review(tx, p, cur, state, req.GetReason(), field)
 			if err != nil {
 				return zero, err
 			}

@@ -367,7 +367,7 @@ func TestReview(t *testing.T) {
 	_, err = e.svc.BatchApproveSupportEntries(e.as(adminP), &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{entryName("a"), entryName("b"), entryName("c")}})
 	errstest.Want(t, "approve a batch with a rejected entry", err, errs.FailedPrecondition, "ENTRY_NOT_SUBMITTED", "names[2]")
 	_, err = e.svc.BatchApproveSupportEntries(e.as(adminP), &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{entryName("a"), entryName("missing")}})
-	errstest.Want(t, "approve a batch with a missing entry", err, errs.NotFound, "NOT_FOUND")
+	errstest.Want(t, "approve a batch with a missing entry", err, errs.NotFound, "NOT_FOUND", "names[1]")
 	_, err = e.svc.BatchApproveSupportEntries(e.as(adminP), &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{entryName("a"), entryName("a"), "regions/veneto/supportEntries/x"}})
 	errstest.Want(t, "approve a batch with bad names", err, errs.Invalid, "INVALID_ARGUMENT", "names[1]", "names[2]")
 	if after := e.revision(); after != before {
@@ -415,7 +415,7 @@ func TestBatchReject(t *testing.T) {
 	_, err = reject("no network involved")
 	errstest.Want(t, "reject an empty batch", err, errs.Invalid, "INVALID_ARGUMENT", "names")
 	_, err = reject("no network involved", "a", "missing")
-	errstest.Want(t, "reject a batch with a missing entry", err, errs.NotFound, "NOT_FOUND")
+	errstest.Want(t, "reject a batch with a missing entry", err, errs.NotFound, "NOT_FOUND", "names[1]")
 	if after := e.revision(); after != before {
 		t.Errorf("refused batches moved the revision from %d to %d", before, after)
 	}

@@ -264,11 +264,12 @@ func TestMinistryReadsAnyRegionAndHistory(t *testing.T) {
 // rejected, and the page says which entry stopped it and why.
 func TestRejectSelectionAllOrNothing(t *testing.T) {
 	f, c, network := withLoggedHours(t)
-	c.logHours(network)
-	c.logHours(network)
+	for range 3 {
+		c.logHours(network)
+	}
 	entries := f.entries("lombardia")
-	if len(entries) != 3 {
-		t.Fatalf("logged %d entries, want 3", len(entries))
+	if len(entries) != 4 {
+		t.Fatalf("logged %d entries, want 4", len(entries))
 	}
 	a := f.client(t)
 	a.signIn("admin@lombardia")
@@ -302,7 +303,26 @@ func TestRejectSelectionAllOrNothing(t *testing.T) {
 		}
 	}
 
-	// Without the approved entry, the whole selection is rejected at once.
+	// The consultant deletes a selected entry meanwhile: the page names
+	// it, and again nothing changes.
+	gone := entries[3]
+	if res, _ := c.do("POST", "/ore/"+lastID(gone.GetName())+"/elimina", url.Values{"csrf": {c.csrf("/ore")}, "etag": {gone.GetEtag()}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the consultant deletes an entry: status %d", res.StatusCode)
+	}
+	form.Del("voce")
+	form.Add("voce", lastID(entries[0].GetName()))
+	form.Add("voce", lastID(gone.GetName()))
+	res, page = a.do("POST", "/approvazioni", form)
+	which = html.EscapeString("Nessuna registrazione è stata modificata: la registrazione " + lastID(gone.GetName()) + " non si può approvare né respingere.")
+	why = html.EscapeString("Un elemento indicato non esiste più")
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="selection-err">`+which) || !strings.Contains(page, why) {
+		t.Errorf("reject a selection with a deleted entry: status %d; want 422 saying which entry and why:\n%s", res.StatusCode, page)
+	}
+	if got := f.entries("lombardia")[0].GetState(); got != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED {
+		t.Errorf("after the refused batch, the first entry is %s, want SUBMITTED", got)
+	}
+
+	// The submitted entries alone are rejected at once.
 	form.Del("voce")
 	form.Add("voce", lastID(entries[0].GetName()))
 	form.Add("voce", lastID(entries[1].GetName()))

@@ -257,6 +257,7 @@ var italian = map[string]string{
 	"code.Aborted":                   "Nel frattempo qualcun altro ha modificato questi dati.",
 	"code.AlreadyExists":             "Esiste già un elemento con questo identificativo.",
 	"code.ResourceExhausted":         "Troppe richieste: riprova tra qualche minuto.",
+	"code.NotFound":                  "Un elemento indicato non esiste più: è stato eliminato nel frattempo.",
 
 	"invalid.generic":          "Valore non valido.",
 	"invalid.network":          "Scegli una rete territoriale.",
