@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -99,7 +98,7 @@ func (a *App) stoppedBy(s *session, err error, names []string) (string, bool) {
 			continue
 		}
 		for _, v := range br.GetFieldViolations() {
-			i, ok := nameIndex(v.GetField())
+			i, ok := errs.IndexIn(v.GetField(), "names")
 			if !ok || i >= len(names) {
 				continue
 			}
@@ -111,20 +110,6 @@ func (a *App) stoppedBy(s *session, err error, names []string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// nameIndex is i of a violation's field "names[i]".
-func nameIndex(field string) (int, bool) {
-	rest, ok := strings.CutPrefix(field, "names[")
-	if !ok {
-		return 0, false
-	}
-	rest, ok = strings.CutSuffix(rest, "]")
-	if !ok {
-		return 0, false
-	}
-	i, err := strconv.Atoi(rest)
-	return i, err == nil && i >= 0
 }
 
 // periodsPage lists the closed periods and closes a new one.
