@@ -254,6 +254,21 @@ func Indexed(field string, i int) string {
 	return field + "[" + strconv.Itoa(i) + "]"
 }
 
+// IndexIn is Indexed's inverse: i when path is Indexed(field, i), false
+// for any other path (a caller learns which element a violation names).
+func IndexIn(path, field string) (int, bool) {
+	rest, ok := strings.CutPrefix(path, field+"[")
+	if !ok {
+		return 0, false
+	}
+	rest, ok = strings.CutSuffix(rest, "]")
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(rest)
+	return i, err == nil && i >= 0 && Indexed(field, i) == path
+}
+
 // MaxEcho is how many bytes of a client's value an error message echoes
 // (Clip): enough to recognise a name, too few to flood a log or a page.
 const MaxEcho = 80

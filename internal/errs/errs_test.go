@@ -94,6 +94,12 @@ func TestClipAndIndexed(t *testing.T) {
 	if got := errs.Indexed("parties", 2); got != "parties[2]" {
 		t.Errorf("Indexed = %q", got)
 	}
+	for path, want := range map[string]int{"names[0]": 0, "names[12]": 12, "names[-1]": -1, "names[+1]": -1, "names[01]": -1, "names[1].x": -1, "names": -1, "other[1]": -1, "names[1]]": -1, "names[]": -1} {
+		i, ok := errs.IndexIn(path, "names")
+		if ok != (want >= 0) || ok && i != want {
+			t.Errorf("IndexIn(%q) = %d, %v; want %d", path, i, ok, want)
+		}
+	}
 }
 
 // TestFail: an error that kept a check from being made is what Err

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"io"
 	"mime"
 	"net/http"
 	"os/exec"
@@ -145,6 +146,59 @@ func TestGRPCWebText(t *testing.T) {
 	_, trailers = grpcWebFrames(t, body)
 	if got := trailers.Get("grpc-status") + res.Header.Get("Grpc-Status"); got != "3" {
 		t.Errorf("a body that is not base64: grpc-status %q (trailers %v, headers %v), want 3 (INVALID_ARGUMENT)", got, trailers, res.Header)
+	}
+}
+
+// TestHTTPAnswersAreNotStored checks, on the real server, that the HTTP
+// listener's answers carrying region data (REST, its problem documents,
+// Connect and gRPC-Web) tell caches not to keep them and browsers not to
+// sniff them, while the public documents keep their own caching rules.
+func TestHTTPAnswersAreNotStored(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	grpcWebFrame := func(m proto.Message) *bytes.Reader {
+		b, err := proto.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frame := append([]byte{0, 0, 0, 0, 0}, b...)
+		binary.BigEndian.PutUint32(frame[1:5], uint32(len(b)))
+		return bytes.NewReader(frame)
+	}
+	listPartners := "/fami.v1.PartnerService/ListPartners"
+	for _, tt := range []struct {
+		name, method, path, contentType, token string
+		body                                   io.Reader
+		status                                 int
+		cacheControl                           string
+	}{
+		{"rest", http.MethodGet, "/v1/" + lombardia + "/partners", "", ts.token, nil, http.StatusOK, "no-store"},
+		{"rest problem", http.MethodGet, "/v1/" + lombardia + "/partners", "", "", nil, http.StatusUnauthorized, "no-store"},
+		{"connect", http.MethodPost, listPartners, "application/json", ts.token, strings.NewReader(`{"parent":"` + lombardia + `"}`), http.StatusOK, "no-store"},
+		{"grpcweb", http.MethodPost, listPartners, "application/grpc-web+proto", ts.token, grpcWebFrame(&famiv1.ListPartnersRequest{Parent: lombardia}), http.StatusOK, "no-store"},
+		// Their own rules.
+		{"open data", http.MethodGet, "/opendata/catalog.jsonld", "", "", nil, http.StatusOK, "public, max-age=60"},
+		{"openapi", http.MethodGet, "/openapi.json", "", "", nil, http.StatusOK, "no-cache"},
+		{"jwks", http.MethodGet, "/.well-known/jwks.json", "", "", nil, http.StatusOK, "max-age=300"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequestWithContext(t.Context(), tt.method, ts.httpURL()+tt.path, tt.body)
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			if tt.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.token)
+			}
+			res, body := fetch(t, http.DefaultClient, req)
+			if res.StatusCode != tt.status {
+				t.Fatalf("status %d (%s), want %d", res.StatusCode, body, tt.status)
+			}
+			if got := res.Header.Values("Cache-Control"); len(got) != 1 || got[0] != tt.cacheControl {
+				t.Errorf("Cache-Control %q, want %q", got, tt.cacheControl)
+			}
+			if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options %q, want nosniff", got)
+			}
+		})
 	}
 }
 

@@ -117,6 +117,7 @@ var httpRules = map[string]route{
 	famiv1connect.SupportServiceListSupportEntriesProcedure:         httpGet("/v1/{parent}/supportEntries"),
 	famiv1connect.SupportServiceUpdateSupportEntryProcedure:         httpPatch("/v1/{support_entry.name}", "support_entry"),
 	famiv1connect.SupportServiceBatchApproveSupportEntriesProcedure: httpPost("/v1/{parent}/supportEntries:batchApprove", "*"),
+	famiv1connect.SupportServiceBatchRejectSupportEntriesProcedure:  httpPost("/v1/{parent}/supportEntries:batchReject", "*"),
 	famiv1connect.SupportServiceRejectSupportEntryProcedure:         httpPost("/v1/{name}:reject", "*"),
 	famiv1connect.SupportServiceClosePeriodProcedure:                httpPost("/v1/{parent}/closedPeriods", "closed_period"),
 	famiv1connect.SupportServiceReopenPeriodProcedure:               httpPost("/v1/{name}:reopen", "*"),

@@ -30,7 +30,8 @@ const compressMinBytes = 1 << 10
 // httpHandler builds the HTTP listener's routes: Connect/gRPC/gRPC-Web per
 // service and reflection, REST under /v1/, the OpenAPI documents, the JWKS,
 // /healthz, /readyz and the web application at "/"; around them
-// the REST spans, gRPC-Web's text mode and CORS.
+// the REST spans, gRPC-Web's text mode, CORS and the headers every answer
+// carries by default (privateByDefault).
 func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline) (http.Handler, error) {
 	mux := newListenerMux()
 	interceptors := []connect.Interceptor{pipe.connectInterceptor()}
@@ -133,8 +134,11 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	mux.Handle("/", http.MaxBytesHandler(app, int64(s.cfg.MaxMessageBytes)))
 	// REST calls (the gateway's and the downloads) get a server span
 	// here; Connect, gRPC and gRPC-Web calls get theirs from otelconnect.
+	outer := func(h http.Handler) http.Handler {
+		return recoverHTTP(s, privateByDefault(withCORS(s.cfg.CORSOrigins, grpcWebText(s.cfg.MaxMessageBytes, byService(rpcs, h)))))
+	}
 	if !s.tracing {
-		return recoverHTTP(s, withCORS(s.cfg.CORSOrigins, grpcWebText(s.cfg.MaxMessageBytes, byService(rpcs, mux)))), nil
+		return outer(mux), nil
 	}
 	traced := otelhttp.NewHandler(mux, "gateway",
 		otelhttp.WithTracerProvider(s.cfg.TracerProvider),
@@ -152,7 +156,24 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 			return strings.TrimSpace(op + " " + r.Method + " " + pattern)
 		}),
 	)
-	return recoverHTTP(s, withCORS(s.cfg.CORSOrigins, grpcWebText(s.cfg.MaxMessageBytes, byService(rpcs, traced)))), nil
+	return outer(traced), nil
+}
+
+// privateByDefault marks every answer of the HTTP listener as one no
+// cache may keep (Cache-Control: no-store) and whose type is the one it
+// says (X-Content-Type-Options: nosniff): REST, Connect and gRPC-Web
+// answers carry a region's data, and a shared cache must not hand them to
+// another caller. no-store is a default, set before the handler runs: an
+// answer with caching rules of its own replaces it (open data's public
+// max-age, the OpenAPI documents' and the calendar feeds' no-cache, the
+// JWKS's max-age, the web's static files).
+func privateByDefault(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // gatewayHeader maps the gRPC response headers the gateway forwards to REST:

@@ -56,6 +56,8 @@ func TestRepeatedFieldLimits(t *testing.T) {
 			sc := newSurfaceAs(t, ts, kind, ts.token)
 			_, err = sc.BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: lombardia, Names: names})
 			checkErr(t, "BatchApprove with 60,000 names", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"names"}})
+			_, err = sc.BatchRejectSupportEntries(ctx, &famiv1.BatchRejectSupportEntriesRequest{Parent: lombardia, Names: names, Reason: "no"})
+			checkErr(t, "BatchReject with 60,000 names", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"names"}})
 		})
 	}
 }

@@ -919,6 +919,17 @@ func matrixCases() map[string]matrixCase {
 					c.t.Errorf("BatchApproveSupportEntries: got %v, want %s APPROVED", got, c.target)
 				}
 			}},
+		"/fami.v1.SupportService/BatchRejectSupportEntries": {right: rightReviewEntries, scoped: true,
+			setup: func(c *matrixCall) { c.newEntry() },
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.support().BatchRejectSupportEntries(c.ctx, &famiv1.BatchRejectSupportEntriesRequest{Parent: c.parent, Names: []string{c.target}, Reason: "No network involved"}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				got := res.(*famiv1.BatchRejectSupportEntriesResponse).GetSupportEntries()
+				if len(got) != 1 || got[0].GetName() != c.target || got[0].GetState() != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_REJECTED {
+					c.t.Errorf("BatchRejectSupportEntries: got %v, want %s REJECTED", got, c.target)
+				}
+			}},
 		"/fami.v1.SupportService/RejectSupportEntry": {right: rightReviewEntries, scoped: true,
 			setup: func(c *matrixCall) { c.newEntry() },
 			call: func(c *matrixCall) (proto.Message, error) {

@@ -251,7 +251,16 @@ func (sc *supportScenario) run() {
 		Names: []string{supportEntryName("e1"), supportEntryName("e2"), supportEntryName("f1"), supportEntryName("e6")}, Reason: "Verificato"})
 	sc.must("approve e1, e2, f1, e6", err, approved)
 	_, err = admin.BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: lombardia, Names: []string{supportEntryName("e3"), supportEntryName("e1")}})
-	sc.fails("approve a batch with an approved entry: nothing approved", err, wantErr{codes.FailedPrecondition, "ENTRY_NOT_SUBMITTED", nil})
+	sc.fails("approve a batch with an approved entry: nothing approved", err, wantErr{codes.FailedPrecondition, "ENTRY_NOT_SUBMITTED", []string{"names[1]"}})
+	// Rejecting a selection is all or nothing too: e3 stays SUBMITTED, and
+	// is rejected on its own below.
+	_, err = c.BatchRejectSupportEntries(ctx, &famiv1.BatchRejectSupportEntriesRequest{Parent: lombardia, Names: []string{supportEntryName("e3")}, Reason: "no"})
+	sc.fails("a consultant rejects", err, wantErr{codes.PermissionDenied, "ROLE_NOT_ALLOWED", nil})
+	_, err = admin.BatchRejectSupportEntries(ctx, &famiv1.BatchRejectSupportEntriesRequest{Parent: lombardia, Names: []string{supportEntryName("e3")}})
+	sc.fails("reject a batch without a reason", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"reason"}})
+	_, err = admin.BatchRejectSupportEntries(ctx, &famiv1.BatchRejectSupportEntriesRequest{Parent: lombardia,
+		Names: []string{supportEntryName("e3"), supportEntryName("e1")}, Reason: "Attività non svolta con la rete"})
+	sc.fails("reject a batch with an approved entry: nothing rejected", err, wantErr{codes.FailedPrecondition, "ENTRY_NOT_SUBMITTED", []string{"names[1]"}})
 	_, err = admin.RejectSupportEntry(ctx, &famiv1.RejectSupportEntryRequest{Name: supportEntryName("e3")})
 	sc.fails("reject without a reason", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"reason"}})
 	res, err = admin.RejectSupportEntry(ctx, &famiv1.RejectSupportEntryRequest{Name: supportEntryName("e3"), Reason: "Attività non svolta con la rete"})
@@ -281,7 +290,9 @@ func (sc *supportScenario) run() {
 	_, err = c.DeleteSupportEntry(ctx, &famiv1.DeleteSupportEntryRequest{Name: supportEntryName("e4")})
 	sc.fails("delete an entry inside the closed quarter", err, wantErr{codes.FailedPrecondition, "PERIOD_CLOSED", nil})
 	_, err = admin.BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: lombardia, Names: []string{supportEntryName("e4")}})
-	sc.fails("approve an entry inside the closed quarter", err, wantErr{codes.FailedPrecondition, "PERIOD_CLOSED", nil})
+	sc.fails("approve an entry inside the closed quarter", err, wantErr{codes.FailedPrecondition, "PERIOD_CLOSED", []string{"names[0]"}})
+	_, err = admin.BatchRejectSupportEntries(ctx, &famiv1.BatchRejectSupportEntriesRequest{Parent: lombardia, Names: []string{supportEntryName("e5"), supportEntryName("e4")}, Reason: "Tardiva"})
+	sc.fails("reject a batch with an entry inside the closed quarter: nothing rejected", err, wantErr{codes.FailedPrecondition, "PERIOD_CLOSED", []string{"names[1]"}})
 	res, err = c.UpdateSupportEntry(ctx, &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: &famiv1.SupportEntry{Name: supportEntryName("e5"), Mode: famiv1.SupportMode_SUPPORT_MODE_HYBRID}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"mode"}}})
 	sc.ok("edit an April entry", err, res)
@@ -451,6 +462,11 @@ func TestSupportCSVExport(t *testing.T) {
 		t.Errorf("Italian export (status %d) starts %q", res.Status, res.Body[:min(len(res.Body), 600)])
 	}
 
+	// A real page token, which the paged RPC takes and the file refuses.
+	first, err := newSurface(t, ts, "connect").ExportSupportEntries(ctx, &famiv1.ExportSupportEntriesRequest{Parent: lombardia, StartDate: "2019-01-01"})
+	if err != nil || first.GetNextPageToken() == "" {
+		t.Fatalf("the export's first page: next page token %q, %v; want one", first.GetNextPageToken(), err)
+	}
 	for _, tc := range []struct {
 		name   string
 		token  string
@@ -460,6 +476,7 @@ func TestSupportCSVExport(t *testing.T) {
 		field  string
 	}{
 		{"no token", "", nil, http.StatusUnauthorized, "TOKEN_REQUIRED", ""},
+		{"a page token", ts.token, url.Values{"startDate": {"2019-01-01"}, "pageToken": {first.GetNextPageToken()}}, http.StatusBadRequest, "INVALID_ARGUMENT", "page_token"},
 		{"the ministry asks for entries", ts.mintToken(supportMinistry), nil, http.StatusForbidden, "SUMMARIES_ONLY", ""},
 		{"another region", ts.mintToken(auth.TokenSpec{Subject: "v", Role: principal.RegionAdmin, Region: "veneto"}), nil, http.StatusForbidden, "OUTSIDE_REGION", ""},
 		{"a bad date", ts.token, url.Values{"startDate": {"yesterday"}}, http.StatusBadRequest, "INVALID_ARGUMENT", "start_date"},

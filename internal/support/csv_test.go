@@ -133,6 +133,14 @@ func TestExportCSV(t *testing.T) {
 		errstest.Want(t, "the ministry exports entries", err, errs.PermissionDenied, "SUMMARIES_ONLY")
 		err = e.svc.WriteCSV(e.as(adminP), &buf, &famiv1.ExportSupportEntriesRequest{Parent: parent, GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_ACTIVITY})
 		errstest.Want(t, "a summary without dates", err, errs.Invalid, "INVALID_ARGUMENT", "start_date", "end_date")
+		// A file is the whole export: a page token, even one the service
+		// gave, would start it mid-way.
+		page := ok(e.svc.ExportSupportEntries(e.as(adminP), &famiv1.ExportSupportEntriesRequest{Parent: parent, PageSize: 2}))(t, "first page")
+		if page.GetNextPageToken() == "" {
+			t.Fatal("the first page of two gives no next page token")
+		}
+		err = e.svc.WriteCSV(e.as(adminP), &buf, &famiv1.ExportSupportEntriesRequest{Parent: parent, PageSize: 2, PageToken: page.GetNextPageToken()})
+		errstest.Want(t, "a file from the second page on", err, errs.Invalid, "INVALID_ARGUMENT", "page_token")
 		if buf.Len() != 0 {
 			t.Errorf("refused exports wrote %q", buf.String())
 		}

@@ -308,17 +308,31 @@ func editable(tx store.ReadTx, p principal.Principal, cur *famiv1.SupportEntry, 
 		return err
 	}
 	if cur.GetState() != stateSubmitted {
-		return notSubmitted(cur)
+		return notSubmitted(cur, "")
 	}
 	return closedOn(tx, cur.GetDate(), "")
 }
 
-func notSubmitted(e *famiv1.SupportEntry) error {
+// notSubmitted refuses a change of e, which is no longer SUBMITTED; a
+// non-empty field names the request field that named e.
+func notSubmitted(e *famiv1.SupportEntry, field string) error {
 	state := strings.TrimPrefix(e.GetState().String(), "SUPPORT_ENTRY_STATE_")
-	return errs.EntryNotSubmitted.With(errs.Error{
+	err := errs.EntryNotSubmitted.With(errs.Error{
 		Message:  e.GetName() + " is " + state + ": only SUBMITTED entries can be changed, deleted or reviewed",
 		Metadata: map[string]string{"resource": e.GetName(), "state": state},
 	})
+	return naming(err, field)
+}
+
+// naming makes the refusal e name field, the request field that named what
+// it refuses, when field is not empty: a batch's caller learns which of
+// its names failed (google.rpc.BadRequest).
+func naming(e *errs.Error, field string) *errs.Error {
+	if field != "" {
+		e.Violations = []errs.Violation{{Field: field, Description: e.Message}}
+		e.Message = "invalid " + field + ": " + e.Message
+	}
+	return e
 }
 
 // UpdateSupportEntry implements fami.v1.SupportService.
@@ -396,12 +410,14 @@ func changeOwn[R proto.Message](ctx context.Context, s *Service, req resource.Re
 	})
 }
 
-// review moves a SUBMITTED entry to state, outside closed periods.
-func (s *Service) review(tx store.WriteTx, p principal.Principal, cur *famiv1.SupportEntry, state famiv1.SupportEntryState, reason string) (*famiv1.SupportEntry, error) {
+// review moves a SUBMITTED entry to state, outside closed periods. A
+// refusal names field, the request field that named the entry, when it is
+// not empty.
+func (s *Service) review(tx store.WriteTx, p principal.Principal, cur *famiv1.SupportEntry, state famiv1.SupportEntryState, reason, field string) (*famiv1.SupportEntry, error) {
 	if cur.GetState() != stateSubmitted {
-		return nil, notSubmitted(cur)
+		return nil, notSubmitted(cur, field)
 	}
-	if err := closedOn(tx, cur.GetDate(), ""); err != nil {
+	if err := closedOn(tx, cur.GetDate(), field); err != nil {
 		return nil, err
 	}
 	if err := s.account(tx, cur, -1); err != nil {
@@ -421,11 +437,24 @@ func (s *Service) review(tx store.WriteTx, p principal.Principal, cur *famiv1.Su
 	return next, tx.Put(next)
 }
 
-// BatchApproveSupportEntries implements fami.v1.SupportService.
-func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error) {
+// batchRequest is a request to review many entries of one region at once.
+type batchRequest interface {
+	resource.Request
+	GetParent() string
+	GetNames() []string
+	GetReason() string
+}
+
+// reviewAll moves every entry req names to state in one mutation, all or
+// none, and answers with the entries as stored, wrapped by answer: the
+// first entry that cannot be reviewed refuses the whole batch, naming it
+// by its field (names[i]) so that a caller can say which one. needReason
+// says whether the reason is required.
+func reviewAll[R proto.Message](ctx context.Context, s *Service, req batchRequest, state famiv1.SupportEntryState, needReason bool, answer func([]*famiv1.SupportEntry) R) (R, error) {
+	var zero R
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	var v errs.Violations
 	switch n := len(req.GetNames()); {
@@ -444,25 +473,45 @@ func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.Ba
 			v.Add(f, "%s is listed twice", n)
 		}
 	}
-	check.Text(&v, "reason", req.GetReason(), false, 2000, true)
+	check.Text(&v, "reason", req.GetReason(), needReason, 2000, true)
 	if err := v.Err(); err != nil {
-		return nil, err
+		return zero, err
 	}
 	p := principal.From(ctx)
-	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (*famiv1.BatchApproveSupportEntriesResponse, error) {
-		res := &famiv1.BatchApproveSupportEntriesResponse{}
-		for _, n := range req.GetNames() {
+	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (R, error) {
+		reviewed := make([]*famiv1.SupportEntry, 0, len(req.GetNames()))
+		for i, n := range req.GetNames() {
+			field := errs.Indexed("names", i)
 			cur := &famiv1.SupportEntry{}
 			if err := tx.Get(n, cur); err != nil {
-				return nil, err
+				if e := errs.As(err); e != nil && e.Code == errs.NotFound {
+					// Deleted by its consultant since the caller listed it.
+					named := *e
+					return zero, naming(&named, field)
+				}
+				return zero, err
 			}
-			next, err := s.review(tx, p, cur, stateApproved, req.GetReason())
+			next, err := s.review(tx, p, cur, state, req.GetReason(), field)
 			if err != nil {
-				return nil, err
+				return zero, err
 			}
-			res.SupportEntries = append(res.SupportEntries, next)
+			reviewed = append(reviewed, next)
 		}
-		return res, nil
+		return answer(reviewed), nil
+	})
+}
+
+// BatchApproveSupportEntries implements fami.v1.SupportService.
+func (s *Service) BatchApproveSupportEntries(ctx context.Context, req *famiv1.BatchApproveSupportEntriesRequest) (*famiv1.BatchApproveSupportEntriesResponse, error) {
+	return reviewAll(ctx, s, req, stateApproved, false, func(e []*famiv1.SupportEntry) *famiv1.BatchApproveSupportEntriesResponse {
+		return &famiv1.BatchApproveSupportEntriesResponse{SupportEntries: e}
+	})
+}
+
+// BatchRejectSupportEntries implements fami.v1.SupportService.
+func (s *Service) BatchRejectSupportEntries(ctx context.Context, req *famiv1.BatchRejectSupportEntriesRequest) (*famiv1.BatchRejectSupportEntriesResponse, error) {
+	return reviewAll(ctx, s, req, stateRejected, true, func(e []*famiv1.SupportEntry) *famiv1.BatchRejectSupportEntriesResponse {
+		return &famiv1.BatchRejectSupportEntriesResponse{SupportEntries: e}
 	})
 }
 
@@ -472,6 +521,6 @@ func (s *Service) RejectSupportEntry(ctx context.Context, req *famiv1.RejectSupp
 	return resource.ChangeChecked(ctx, s.store, resource.SupportEntries, req, func(v *errs.Violations) {
 		check.Text(v, "reason", req.GetReason(), true, 2000, true)
 	}, func(tx store.WriteTx, cur *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
-		return s.review(tx, p, cur, stateRejected, req.GetReason())
+		return s.review(tx, p, cur, stateRejected, req.GetReason(), "")
 	})
 }

@@ -190,14 +190,19 @@ type Exporter func(context.Context, *famiv1.ExportSupportEntriesRequest) (*famiv
 // (=, +, -, @, tab or CR at the start of a cell, or after any character a
 // spreadsheet may split cells at) gets an apostrophe first (csvfile.Defuse).
 // progress, when set, is told the rows written so far after each page.
+//
+// A file is always the whole export, from its first row: req's page_token
+// is refused (INVALID_ARGUMENT naming it), since a file that started
+// mid-way would look whole. A caller that pages calls ExportSupportEntries.
 func WriteCSV(ctx context.Context, w io.Writer, req *famiv1.ExportSupportEntriesRequest, export Exporter, progress func(rows int)) error {
+	if req.GetPageToken() != "" {
+		return errs.InvalidField("page_token", "is not taken by a CSV file, which is always the whole export; page through ExportSupportEntries instead")
+	}
 	req = proto.CloneOf(req)
 	var cw *csvfile.Writer // nil until the first page is read
 	rows := 0
 	return paging.Walk(ctx, func(token string) (string, error) {
-		if token != "" { // the first page is the one req names
-			req.PageToken = token
-		}
+		req.PageToken = token
 		page, err := export(ctx, req)
 		if err != nil {
 			return "", err

@@ -42,15 +42,10 @@ func closedOn(tx store.ReadTx, date, field string) error {
 	}
 	period := aip.Name(tx.Region(), resource.ClosedPeriods, id)
 	msg := date + " is in closed period " + period + " (" + start + " to " + end + "): entries dated in it cannot be created, changed or deleted until the region reopens it"
-	e := errs.PeriodClosed.With(errs.Error{
+	return naming(errs.PeriodClosed.With(errs.Error{
 		Message:  msg,
 		Metadata: map[string]string{"closed_period": period, "date": date},
-	})
-	if field != "" {
-		e.Message = "invalid " + field + ": " + msg
-		e.Violations = []errs.Violation{{Field: field, Description: msg}}
-	}
-	return e
+	}), field)
 }
 
 // ClosePeriod implements fami.v1.SupportService.

@@ -36,6 +36,7 @@ func Rights() auth.Policy {
 		famiv1.SupportService_UpdateSupportEntry_FullMethodName:         auth.InRegion("support_entry.name", supportLoggers...),
 		famiv1.SupportService_DeleteSupportEntry_FullMethodName:         auth.InRegion("name", supportLoggers...),
 		famiv1.SupportService_BatchApproveSupportEntries_FullMethodName: auth.InRegion("parent", supportReviewers...),
+		famiv1.SupportService_BatchRejectSupportEntries_FullMethodName:  auth.InRegion("parent", supportReviewers...),
 		famiv1.SupportService_RejectSupportEntry_FullMethodName:         auth.InRegion("name", supportReviewers...),
 		famiv1.SupportService_ClosePeriod_FullMethodName:                auth.InRegion("parent", supportReviewers...),
 		famiv1.SupportService_ReopenPeriod_FullMethodName:               auth.InRegion("name", supportReviewers...),

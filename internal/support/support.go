@@ -65,7 +65,8 @@ const (
 	maxOperators = 10000
 	// maxContacts bounds the contacts an entry names.
 	maxContacts = 200
-	// maxBatch bounds BatchApproveSupportEntries.
+	// maxBatch bounds BatchApproveSupportEntries and
+	// BatchRejectSupportEntries.
 	maxBatch = 1000
 	// maxSummaryYears bounds a summary's date range.
 	maxSummaryYears = 50

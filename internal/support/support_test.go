@@ -365,9 +365,9 @@ func TestReview(t *testing.T) {
 	// All or nothing: c is no longer SUBMITTED, so a, b stay SUBMITTED.
 	before := e.revision()
 	_, err = e.svc.BatchApproveSupportEntries(e.as(adminP), &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{entryName("a"), entryName("b"), entryName("c")}})
-	errstest.Want(t, "approve a batch with a rejected entry", err, errs.FailedPrecondition, "ENTRY_NOT_SUBMITTED")
+	errstest.Want(t, "approve a batch with a rejected entry", err, errs.FailedPrecondition, "ENTRY_NOT_SUBMITTED", "names[2]")
 	_, err = e.svc.BatchApproveSupportEntries(e.as(adminP), &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{entryName("a"), entryName("missing")}})
-	errstest.Want(t, "approve a batch with a missing entry", err, errs.NotFound, "NOT_FOUND")
+	errstest.Want(t, "approve a batch with a missing entry", err, errs.NotFound, "NOT_FOUND", "names[1]")
 	_, err = e.svc.BatchApproveSupportEntries(e.as(adminP), &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{entryName("a"), entryName("a"), "regions/veneto/supportEntries/x"}})
 	errstest.Want(t, "approve a batch with bad names", err, errs.Invalid, "INVALID_ARGUMENT", "names[1]", "names[2]")
 	if after := e.revision(); after != before {
@@ -389,6 +389,55 @@ func TestReview(t *testing.T) {
 	errstest.Want(t, "delete a rejected entry", err, errs.FailedPrecondition, "ENTRY_NOT_SUBMITTED")
 	_, err = e.svc.RejectSupportEntry(e.as(adminP), &famiv1.RejectSupportEntryRequest{Name: entryName("a"), Reason: "changed my mind"})
 	errstest.Want(t, "reject an approved entry", err, errs.FailedPrecondition, "ENTRY_NOT_SUBMITTED")
+}
+
+// TestBatchReject checks that rejecting a selection is all or nothing, and
+// that a refusal names the entry that could not be rejected.
+func TestBatchReject(t *testing.T) {
+	e := newEnv(t, 2)
+	for i, id := range []string{"a", "b", "c", "d"} {
+		e.mustCreate(consultantP, id, entry(1, fmt.Sprintf("2022-04-%02d", i+1), 60))
+	}
+	ok(e.svc.BatchApproveSupportEntries(e.as(adminP), &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{entryName("c")}}))(t, "approve c")
+
+	before := e.revision()
+	reject := func(reason string, ids ...string) (*famiv1.BatchRejectSupportEntriesResponse, error) {
+		req := &famiv1.BatchRejectSupportEntriesRequest{Parent: parent, Reason: reason}
+		for _, id := range ids {
+			req.Names = append(req.Names, entryName(id))
+		}
+		return e.svc.BatchRejectSupportEntries(e.as(adminP), req)
+	}
+	_, err := reject("no network involved", "a", "b", "c")
+	errstest.Want(t, "reject a batch with an approved entry", err, errs.FailedPrecondition, "ENTRY_NOT_SUBMITTED", "names[2]")
+	_, err = reject("", "a", "b")
+	errstest.Want(t, "reject a batch without a reason", err, errs.Invalid, "INVALID_ARGUMENT", "reason")
+	_, err = reject("no network involved")
+	errstest.Want(t, "reject an empty batch", err, errs.Invalid, "INVALID_ARGUMENT", "names")
+	_, err = reject("no network involved", "a", "missing")
+	errstest.Want(t, "reject a batch with a missing entry", err, errs.NotFound, "NOT_FOUND", "names[1]")
+	if after := e.revision(); after != before {
+		t.Errorf("refused batches moved the revision from %d to %d", before, after)
+	}
+	for _, id := range []string{"a", "b"} {
+		if got := ok(e.svc.GetSupportEntry(e.as(adminP), &famiv1.GetSupportEntryRequest{Name: entryName(id)}))(t, "get").GetState(); got != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED {
+			t.Errorf("after the refused batches, %s is %s, want SUBMITTED", id, got)
+		}
+	}
+
+	res := ok(reject("no network involved", "d", "a", "b"))(t, "reject")
+	got := res.GetSupportEntries()
+	if len(got) != 3 || got[0].GetName() != entryName("d") || got[2].GetName() != entryName("b") {
+		t.Fatalf("reject: got %v, want d, a, b", got)
+	}
+	for _, en := range got {
+		if en.GetState() != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_REJECTED || en.GetReview().GetReason() != "no network involved" || en.GetReview().GetReviewer() != adminP.Subject {
+			t.Errorf("reject: got %v", en)
+		}
+	}
+	if after := e.revision(); after != before+3 {
+		t.Errorf("rejecting three entries moved the revision from %d to %d, want one change each", before, after)
+	}
 }
 
 func TestClosedPeriods(t *testing.T) {
@@ -425,7 +474,7 @@ func TestClosedPeriods(t *testing.T) {
 	_, err = deleteEntry(e, consultantP, "pending", "")
 	errstest.Want(t, "delete in a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED")
 	_, err = e.svc.BatchApproveSupportEntries(e.as(adminP), &famiv1.BatchApproveSupportEntriesRequest{Parent: parent, Names: []string{outside.GetName(), inside.GetName()}})
-	errstest.Want(t, "approve in a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED")
+	errstest.Want(t, "approve in a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED", "names[1]")
 	_, err = e.svc.RejectSupportEntry(e.as(adminP), &famiv1.RejectSupportEntryRequest{Name: inside.GetName(), Reason: "late"})
 	errstest.Want(t, "reject in a closed period", err, errs.FailedPrecondition, "PERIOD_CLOSED")
 	if after := e.revision(); after != before {

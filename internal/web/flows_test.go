@@ -259,6 +259,83 @@ func TestMinistryReadsAnyRegionAndHistory(t *testing.T) {
 	}
 }
 
+// TestRejectSelectionAllOrNothing checks that rejecting a selection is one
+// batch: when one of the selected entries was approved meanwhile, none is
+// rejected, and the page says which entry stopped it and why.
+func TestRejectSelectionAllOrNothing(t *testing.T) {
+	f, c, network := withLoggedHours(t)
+	for range 3 {
+		c.logHours(network)
+	}
+	entries := f.entries("lombardia")
+	if len(entries) != 4 {
+		t.Fatalf("logged %d entries, want 4", len(entries))
+	}
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	csrf := a.csrf("/approvazioni")
+	// Another admin approves the last entry while this one is selecting.
+	late := entries[2]
+	if _, err := famiv1.NewSupportServiceClient(f.conn).BatchApproveSupportEntries(f.admin("lombardia"),
+		&famiv1.BatchApproveSupportEntriesRequest{Parent: "regions/lombardia", Names: []string{late.GetName()}}); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"csrf": {csrf}, "azione": {"respingi"}, "reason": {"Manca il verbale"}}
+	for _, e := range entries {
+		form.Add("voce", lastID(e.GetName()))
+	}
+	res, page := a.do("POST", "/approvazioni", form)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("reject a selection with an approved entry: status %d, want 422", res.StatusCode)
+	}
+	which := html.EscapeString("Nessuna registrazione è stata modificata: quella del 20/11/2026 di Mario Rossi (Laboratorio) non si può approvare né respingere.")
+	why := html.EscapeString("Queste ore sono già state approvate o respinte")
+	if !strings.Contains(page, `id="selection-err">`+which) || !strings.Contains(page, why) {
+		t.Errorf("the page does not say which entry stopped the batch and why:\n%s", page)
+	}
+	for _, e := range f.entries("lombardia") {
+		want := famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED
+		if e.GetName() == late.GetName() {
+			want = famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_APPROVED
+		}
+		if e.GetState() != want {
+			t.Errorf("after the refused batch, %s is %s, want %s", e.GetName(), e.GetState(), want)
+		}
+	}
+
+	// The consultant deletes a selected entry meanwhile: the page names
+	// it, and again nothing changes.
+	gone := entries[3]
+	if res, _ := c.do("POST", "/ore/"+lastID(gone.GetName())+"/elimina", url.Values{"csrf": {c.csrf("/ore")}, "etag": {gone.GetEtag()}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the consultant deletes an entry: status %d", res.StatusCode)
+	}
+	form.Del("voce")
+	form.Add("voce", lastID(entries[0].GetName()))
+	form.Add("voce", lastID(gone.GetName()))
+	res, page = a.do("POST", "/approvazioni", form)
+	which = html.EscapeString("Nessuna registrazione è stata modificata: la registrazione " + lastID(gone.GetName()) + " non si può approvare né respingere.")
+	why = html.EscapeString("Un elemento indicato non esiste più")
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="selection-err">`+which) || !strings.Contains(page, why) {
+		t.Errorf("reject a selection with a deleted entry: status %d; want 422 saying which entry and why:\n%s", res.StatusCode, page)
+	}
+	if got := f.entries("lombardia")[0].GetState(); got != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED {
+		t.Errorf("after the refused batch, the first entry is %s, want SUBMITTED", got)
+	}
+
+	// The submitted entries alone are rejected at once.
+	form.Del("voce")
+	form.Add("voce", lastID(entries[0].GetName()))
+	form.Add("voce", lastID(entries[1].GetName()))
+	if res, _ := a.do("POST", "/approvazioni", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reject the two submitted entries: status %d", res.StatusCode)
+	}
+	for _, e := range f.entries("lombardia") {
+		if e.GetName() != late.GetName() && (e.GetState() != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_REJECTED || e.GetReview().GetReason() != "Manca il verbale") {
+			t.Errorf("after the batch, %s is %s (%q), want REJECTED with the reason", e.GetName(), e.GetState(), e.GetReview().GetReason())
+		}
+	}
+}
+
 func TestReviewWithoutSelection(t *testing.T) {
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")

@@ -149,6 +149,8 @@ var italian = map[string]string{
 	"approvals.reject":             "Respingi selezionate",
 	"approvals.reason":             "Motivo (obbligatorio per respingere)",
 	"approvals.consult":            "Consulente",
+	"approvals.stopped":            "Nessuna registrazione è stata modificata: quella del %s di %s (%s) non si può approvare né respingere.",
+	"approvals.stopped_id":         "Nessuna registrazione è stata modificata: la registrazione %s non si può approvare né respingere.",
 	"approvals.selectall":          "Seleziona tutte",
 	"periods.title":                "Trimestri",
 	"periods.close":                "Chiudi un periodo",
@@ -255,6 +257,7 @@ var italian = map[string]string{
 	"code.Aborted":                   "Nel frattempo qualcun altro ha modificato questi dati.",
 	"code.AlreadyExists":             "Esiste già un elemento con questo identificativo.",
 	"code.ResourceExhausted":         "Troppe richieste: riprova tra qualche minuto.",
+	"code.NotFound":                  "Un elemento indicato non esiste più: è stato eliminato nel frattempo.",
 
 	"invalid.generic":          "Valore non valido.",
 	"invalid.network":          "Scegli una rete territoriale.",

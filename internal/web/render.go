@@ -404,8 +404,11 @@ func (f *form) Shown(values []string) string {
 // absorb turns a call's error into the form's errors, in Italian: field
 // violations next to their fields (prefix is the request field holding the
 // resource, e.g. "support_entry."), a stale etag as an offer to reload, a
-// refused state change as the form's message. It reports false for errors
-// a form cannot show (see App.fail).
+// refused state change as the form's message, a resource the form named
+// that no longer exists (NOT_FOUND naming a field: an entry of a selection
+// deleted meanwhile) next to that field. It reports false for errors a
+// form cannot show (see App.fail), such as the page's own resource not
+// found.
 func (f *form) absorb(err error, prefix string) bool {
 	st, ok := status.FromError(err)
 	if !ok {
@@ -413,6 +416,10 @@ func (f *form) absorb(err error, prefix string) bool {
 	}
 	switch st.Code() {
 	case codes.InvalidArgument, codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists, codes.ResourceExhausted:
+	case codes.NotFound:
+		if !namesField(st) {
+			return false
+		}
 	default:
 		return false
 	}
@@ -438,6 +445,16 @@ func (f *form) absorb(err error, prefix string) bool {
 		f.Message = msg("error.check_fields")
 	}
 	return true
+}
+
+// namesField reports whether st carries a field violation.
+func namesField(st *status.Status) bool {
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok && len(br.GetFieldViolations()) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // reasonKey is the catalogue key of an error's google.rpc.ErrorInfo reason

@@ -1,13 +1,13 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -53,36 +53,63 @@ func (a *App) renderApprovals(w http.ResponseWriter, r *http.Request, s *session
 	a.render(w, code, "approvals", p)
 }
 
-// review approves the selected entries in one batch, or rejects each of
-// them with the reason given.
+// review approves or rejects the selected entries in one batch, all or
+// none. A refused batch leaves every entry as it was, and the page says
+// which entry stopped it (stoppedBy) and why (the refusal's reason).
 func (a *App) review(w http.ResponseWriter, r *http.Request, s *session) {
 	fm := newForm(r.PostForm)
 	var names []string
 	for _, id := range r.PostForm["voce"] {
 		names = append(names, aip.Name(s.region, resource.SupportEntries, id))
 	}
+	parent, reason, requestID := regionName(s.region), r.PostFormValue("reason"), r.PostFormValue("request_id")
 	var err error
 	done := "approved"
 	if r.PostFormValue("azione") == "respingi" {
 		done = "rejected"
-		if len(names) == 0 {
-			// Nothing selected: the service names the missing entry.
-			names = []string{""}
-		}
-		for i, n := range names {
-			if _, err = a.support.RejectSupportEntry(s.ctx, &famiv1.RejectSupportEntryRequest{
-				Name: n, Reason: r.PostFormValue("reason"), RequestId: fmt.Sprintf("%s-%d", r.PostFormValue("request_id"), i),
-			}); err != nil {
-				break
-			}
-		}
+		_, err = a.support.BatchRejectSupportEntries(s.ctx, &famiv1.BatchRejectSupportEntriesRequest{
+			Parent: parent, Names: names, Reason: reason, RequestId: requestID,
+		})
 	} else {
 		_, err = a.support.BatchApproveSupportEntries(s.ctx, &famiv1.BatchApproveSupportEntriesRequest{
-			Parent: regionName(s.region), Names: names, Reason: r.PostFormValue("reason"), RequestId: r.PostFormValue("request_id"),
+			Parent: parent, Names: names, Reason: reason, RequestId: requestID,
 		})
 	}
-	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderApprovals(w, r, s, code, fm) },
-		"/approvazioni?ok="+done)
+	a.submitted(w, r, s, fm, err, "", func(code int) {
+		if stopped, ok := a.stoppedBy(s, err, names); ok {
+			fm.Errors["names"] = stopped
+		}
+		a.renderApprovals(w, r, s, code, fm)
+	}, "/approvazioni?ok="+done)
+}
+
+// stoppedBy describes, for the page, the entry of names that a batch
+// review's refusal err names by its field (names[i]): its date, consultant
+// and activity as stored now, or its id when it cannot be read. It is
+// false when err names no entry (the reason is missing, say).
+func (a *App) stoppedBy(s *session, err error, names []string) (string, bool) {
+	st, _ := status.FromError(err)
+	if st.Code() == codes.InvalidArgument {
+		return "", false // the selection itself, or the reason
+	}
+	for _, d := range st.Details() {
+		br, ok := d.(*errdetails.BadRequest)
+		if !ok {
+			continue
+		}
+		for _, v := range br.GetFieldViolations() {
+			i, ok := errs.IndexIn(v.GetField(), "names")
+			if !ok || i >= len(names) {
+				continue
+			}
+			e, err := a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: names[i]})
+			if err != nil {
+				return msgf("approvals.stopped_id", resource.ID(names[i])), true
+			}
+			return msgf("approvals.stopped", formatDate(e.GetDate()), e.GetConsultantDisplayName(), label(e.GetActivity())), true
+		}
+	}
+	return "", false
 }
 
 // periodsPage lists the closed periods and closes a new one.

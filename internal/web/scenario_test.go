@@ -269,3 +269,35 @@ func TestBrowserStaleReportEdit(t *testing.T) {
 		t.Errorf("after the resubmit: %v, %v; want the staff's 29.5", rep.GetIndicatorValues(), err)
 	}
 }
+
+// TestBrowserRefusedRejectionSaysWhich rejects, in Chromium, a selection
+// one of whose entries another admin approved meanwhile: nothing is
+// rejected, and the page, which passes axe-core, says which entry stopped
+// the batch and why.
+func TestBrowserRefusedRejectionSaysWhich(t *testing.T) {
+	f, c, network := withLoggedHours(t)
+	c.logHours(network)
+	entries := f.entries("lombardia")
+	b := newBrowser(t, f)
+	b.signIn("admin@lombardia")
+	b.open("/approvazioni", "approvazioni-due")
+	if _, err := famiv1.NewSupportServiceClient(f.conn).BatchApproveSupportEntries(f.admin("lombardia"),
+		&famiv1.BatchApproveSupportEntriesRequest{Parent: "regions/lombardia", Names: []string{entries[1].GetName()}}); err != nil {
+		t.Fatal(err)
+	}
+	b.run("reject both",
+		chromedp.Click(chromedp.CSS("#all")),
+		chromedp.SendKeys(chromedp.CSS("#f-reason"), "Manca il verbale"),
+		chromedp.Click(chromedp.CSS(`button[value="respingi"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#selection-err")))
+	b.wantText("#selection-err", "Nessuna registrazione è stata modificata: quella del 20/11/2026 di Mario Rossi (Laboratorio)")
+	b.wantText("main", "Queste ore sono già state approvate o respinte")
+	b.check("respingi-rifiutato")
+	// The approved entry has left the queue; the other is still selected.
+	if n := b.count(`input[name="voce"]:checked`); n != 1 {
+		t.Errorf("%d entries selected after the refusal, want the one still submitted", n)
+	}
+	if got := f.entries("lombardia")[0].GetState(); got != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED {
+		t.Errorf("after the refused rejection, the other entry is %s, want SUBMITTED", got)
+	}
+}

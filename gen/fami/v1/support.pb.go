@@ -1401,6 +1401,124 @@ func (x *BatchApproveSupportEntriesResponse) GetSupportEntries() []*SupportEntry
 	return nil
 }
 
+type BatchRejectSupportEntriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Format: regions/{region}; every name must be in it.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Required. The entries to reject: 1 to 1000 names of SUBMITTED
+	// entries, each at most once.
+	Names []string `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
+	// Required. Why the entries are rejected, recorded in every entry's
+	// review; the consultants see it.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchRejectSupportEntriesRequest) Reset() {
+	*x = BatchRejectSupportEntriesRequest{}
+	mi := &file_fami_v1_support_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchRejectSupportEntriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchRejectSupportEntriesRequest) ProtoMessage() {}
+
+func (x *BatchRejectSupportEntriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fami_v1_support_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchRejectSupportEntriesRequest.ProtoReflect.Descriptor instead.
+func (*BatchRejectSupportEntriesRequest) Descriptor() ([]byte, []int) {
+	return file_fami_v1_support_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *BatchRejectSupportEntriesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *BatchRejectSupportEntriesRequest) GetNames() []string {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
+func (x *BatchRejectSupportEntriesRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *BatchRejectSupportEntriesRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+type BatchRejectSupportEntriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rejected entries, in the order of the request's names.
+	SupportEntries []*SupportEntry `protobuf:"bytes,1,rep,name=support_entries,json=supportEntries,proto3" json:"support_entries,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *BatchRejectSupportEntriesResponse) Reset() {
+	*x = BatchRejectSupportEntriesResponse{}
+	mi := &file_fami_v1_support_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchRejectSupportEntriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchRejectSupportEntriesResponse) ProtoMessage() {}
+
+func (x *BatchRejectSupportEntriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fami_v1_support_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchRejectSupportEntriesResponse.ProtoReflect.Descriptor instead.
+func (*BatchRejectSupportEntriesResponse) Descriptor() ([]byte, []int) {
+	return file_fami_v1_support_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *BatchRejectSupportEntriesResponse) GetSupportEntries() []*SupportEntry {
+	if x != nil {
+		return x.SupportEntries
+	}
+	return nil
+}
+
 type RejectSupportEntryRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. Format: regions/{region}/supportEntries/{entry}.
@@ -1416,7 +1534,7 @@ type RejectSupportEntryRequest struct {
 
 func (x *RejectSupportEntryRequest) Reset() {
 	*x = RejectSupportEntryRequest{}
-	mi := &file_fami_v1_support_proto_msgTypes[11]
+	mi := &file_fami_v1_support_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1428,7 +1546,7 @@ func (x *RejectSupportEntryRequest) String() string {
 func (*RejectSupportEntryRequest) ProtoMessage() {}
 
 func (x *RejectSupportEntryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_support_proto_msgTypes[11]
+	mi := &file_fami_v1_support_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1441,7 +1559,7 @@ func (x *RejectSupportEntryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectSupportEntryRequest.ProtoReflect.Descriptor instead.
 func (*RejectSupportEntryRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_support_proto_rawDescGZIP(), []int{11}
+	return file_fami_v1_support_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RejectSupportEntryRequest) GetName() string {
@@ -1507,7 +1625,7 @@ type ClosedPeriod struct {
 
 func (x *ClosedPeriod) Reset() {
 	*x = ClosedPeriod{}
-	mi := &file_fami_v1_support_proto_msgTypes[12]
+	mi := &file_fami_v1_support_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1519,7 +1637,7 @@ func (x *ClosedPeriod) String() string {
 func (*ClosedPeriod) ProtoMessage() {}
 
 func (x *ClosedPeriod) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_support_proto_msgTypes[12]
+	mi := &file_fami_v1_support_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1532,7 +1650,7 @@ func (x *ClosedPeriod) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClosedPeriod.ProtoReflect.Descriptor instead.
 func (*ClosedPeriod) Descriptor() ([]byte, []int) {
-	return file_fami_v1_support_proto_rawDescGZIP(), []int{12}
+	return file_fami_v1_support_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ClosedPeriod) GetName() string {
@@ -1639,7 +1757,7 @@ type ClosePeriodRequest struct {
 
 func (x *ClosePeriodRequest) Reset() {
 	*x = ClosePeriodRequest{}
-	mi := &file_fami_v1_support_proto_msgTypes[13]
+	mi := &file_fami_v1_support_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1651,7 +1769,7 @@ func (x *ClosePeriodRequest) String() string {
 func (*ClosePeriodRequest) ProtoMessage() {}
 
 func (x *ClosePeriodRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_support_proto_msgTypes[13]
+	mi := &file_fami_v1_support_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1664,7 +1782,7 @@ func (x *ClosePeriodRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClosePeriodRequest.ProtoReflect.Descriptor instead.
 func (*ClosePeriodRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_support_proto_rawDescGZIP(), []int{13}
+	return file_fami_v1_support_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ClosePeriodRequest) GetParent() string {
@@ -1717,7 +1835,7 @@ type ReopenPeriodRequest struct {
 
 func (x *ReopenPeriodRequest) Reset() {
 	*x = ReopenPeriodRequest{}
-	mi := &file_fami_v1_support_proto_msgTypes[14]
+	mi := &file_fami_v1_support_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1729,7 +1847,7 @@ func (x *ReopenPeriodRequest) String() string {
 func (*ReopenPeriodRequest) ProtoMessage() {}
 
 func (x *ReopenPeriodRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_support_proto_msgTypes[14]
+	mi := &file_fami_v1_support_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1742,7 +1860,7 @@ func (x *ReopenPeriodRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReopenPeriodRequest.ProtoReflect.Descriptor instead.
 func (*ReopenPeriodRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_support_proto_rawDescGZIP(), []int{14}
+	return file_fami_v1_support_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ReopenPeriodRequest) GetName() string {
@@ -1787,7 +1905,7 @@ type ListClosedPeriodsRequest struct {
 
 func (x *ListClosedPeriodsRequest) Reset() {
 	*x = ListClosedPeriodsRequest{}
-	mi := &file_fami_v1_support_proto_msgTypes[15]
+	mi := &file_fami_v1_support_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1799,7 +1917,7 @@ func (x *ListClosedPeriodsRequest) String() string {
 func (*ListClosedPeriodsRequest) ProtoMessage() {}
 
 func (x *ListClosedPeriodsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_support_proto_msgTypes[15]
+	mi := &file_fami_v1_support_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1812,7 +1930,7 @@ func (x *ListClosedPeriodsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClosedPeriodsRequest.ProtoReflect.Descriptor instead.
 func (*ListClosedPeriodsRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_support_proto_rawDescGZIP(), []int{15}
+	return file_fami_v1_support_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListClosedPeriodsRequest) GetParent() string {
@@ -1855,7 +1973,7 @@ type ListClosedPeriodsResponse struct {
 
 func (x *ListClosedPeriodsResponse) Reset() {
 	*x = ListClosedPeriodsResponse{}
-	mi := &file_fami_v1_support_proto_msgTypes[16]
+	mi := &file_fami_v1_support_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1867,7 +1985,7 @@ func (x *ListClosedPeriodsResponse) String() string {
 func (*ListClosedPeriodsResponse) ProtoMessage() {}
 
 func (x *ListClosedPeriodsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_support_proto_msgTypes[16]
+	mi := &file_fami_v1_support_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1880,7 +1998,7 @@ func (x *ListClosedPeriodsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClosedPeriodsResponse.ProtoReflect.Descriptor instead.
 func (*ListClosedPeriodsResponse) Descriptor() ([]byte, []int) {
-	return file_fami_v1_support_proto_rawDescGZIP(), []int{16}
+	return file_fami_v1_support_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListClosedPeriodsResponse) GetClosedPeriods() []*ClosedPeriod {
@@ -1931,7 +2049,7 @@ type SummarizeSupportEntriesRequest struct {
 
 func (x *SummarizeSupportEntriesRequest) Reset() {
 	*x = SummarizeSupportEntriesRequest{}
-	mi := &file_fami_v1_support_proto_msgTypes[17]
+	mi := &file_fami_v1_support_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1943,7 +2061,7 @@ func (x *SummarizeSupportEntriesRequest) String() string {
 func (*SummarizeSupportEntriesRequest) ProtoMessage() {}
 
 func (x *SummarizeSupportEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_support_proto_msgTypes[17]
+	mi := &file_fami_v1_support_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1956,7 +2074,7 @@ func (x *SummarizeSupportEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SummarizeSupportEntriesRequest.ProtoReflect.Descriptor instead.
 func (*SummarizeSupportEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_support_proto_rawDescGZIP(), []int{17}
+	return file_fami_v1_support_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SummarizeSupportEntriesRequest) GetParent() string {
@@ -2047,7 +2165,7 @@ type SupportSummaryGroup struct {
 
 func (x *SupportSummaryGroup) Reset() {
 	*x = SupportSummaryGroup{}
-	mi := &file_fami_v1_support_proto_msgTypes[18]
+	mi := &file_fami_v1_support_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2059,7 +2177,7 @@ func (x *SupportSummaryGroup) String() string {
 func (*SupportSummaryGroup) ProtoMessage() {}
 
 func (x *SupportSummaryGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_support_proto_msgTypes[18]
+	mi := &file_fami_v1_support_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2072,7 +2190,7 @@ func (x *SupportSummaryGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupportSummaryGroup.ProtoReflect.Descriptor instead.
 func (*SupportSummaryGroup) Descriptor() ([]byte, []int) {
-	return file_fami_v1_support_proto_rawDescGZIP(), []int{18}
+	return file_fami_v1_support_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SupportSummaryGroup) GetKey() string {
@@ -2175,7 +2293,7 @@ type SummarizeSupportEntriesResponse struct {
 
 func (x *SummarizeSupportEntriesResponse) Reset() {
 	*x = SummarizeSupportEntriesResponse{}
-	mi := &file_fami_v1_support_proto_msgTypes[19]
+	mi := &file_fami_v1_support_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2187,7 +2305,7 @@ func (x *SummarizeSupportEntriesResponse) String() string {
 func (*SummarizeSupportEntriesResponse) ProtoMessage() {}
 
 func (x *SummarizeSupportEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_support_proto_msgTypes[19]
+	mi := &file_fami_v1_support_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2200,7 +2318,7 @@ func (x *SummarizeSupportEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SummarizeSupportEntriesResponse.ProtoReflect.Descriptor instead.
 func (*SummarizeSupportEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_fami_v1_support_proto_rawDescGZIP(), []int{19}
+	return file_fami_v1_support_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SummarizeSupportEntriesResponse) GetGroups() []*SupportSummaryGroup {
@@ -2240,7 +2358,9 @@ type ExportSupportEntriesRequest struct {
 	// last TOTAL row, in one page.
 	GroupBy SupportGroupBy `protobuf:"varint,2,opt,name=group_by,json=groupBy,proto3,enum=fami.v1.SupportGroupBy" json:"group_by,omitempty"`
 	// Entries per page; 0 means 1000, at most 1000.
-	PageSize  int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next page, from the previous response. The CSV download refuses it
+	// (INVALID_ARGUMENT): a file is always the whole export.
 	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Filters, as in ListSupportEntries and SummarizeSupportEntries. A
 	// summary needs start_date and end_date and takes no activity.
@@ -2261,7 +2381,7 @@ type ExportSupportEntriesRequest struct {
 
 func (x *ExportSupportEntriesRequest) Reset() {
 	*x = ExportSupportEntriesRequest{}
-	mi := &file_fami_v1_support_proto_msgTypes[20]
+	mi := &file_fami_v1_support_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2273,7 +2393,7 @@ func (x *ExportSupportEntriesRequest) String() string {
 func (*ExportSupportEntriesRequest) ProtoMessage() {}
 
 func (x *ExportSupportEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_support_proto_msgTypes[20]
+	mi := &file_fami_v1_support_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2286,7 +2406,7 @@ func (x *ExportSupportEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSupportEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ExportSupportEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_support_proto_rawDescGZIP(), []int{20}
+	return file_fami_v1_support_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ExportSupportEntriesRequest) GetParent() string {
@@ -2376,7 +2496,7 @@ type ExportRow struct {
 
 func (x *ExportRow) Reset() {
 	*x = ExportRow{}
-	mi := &file_fami_v1_support_proto_msgTypes[21]
+	mi := &file_fami_v1_support_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2388,7 +2508,7 @@ func (x *ExportRow) String() string {
 func (*ExportRow) ProtoMessage() {}
 
 func (x *ExportRow) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_support_proto_msgTypes[21]
+	mi := &file_fami_v1_support_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2401,7 +2521,7 @@ func (x *ExportRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportRow.ProtoReflect.Descriptor instead.
 func (*ExportRow) Descriptor() ([]byte, []int) {
-	return file_fami_v1_support_proto_rawDescGZIP(), []int{21}
+	return file_fami_v1_support_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ExportRow) GetValues() []string {
@@ -2423,7 +2543,7 @@ type ExportSupportEntriesResponse struct {
 
 func (x *ExportSupportEntriesResponse) Reset() {
 	*x = ExportSupportEntriesResponse{}
-	mi := &file_fami_v1_support_proto_msgTypes[22]
+	mi := &file_fami_v1_support_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2435,7 +2555,7 @@ func (x *ExportSupportEntriesResponse) String() string {
 func (*ExportSupportEntriesResponse) ProtoMessage() {}
 
 func (x *ExportSupportEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_support_proto_msgTypes[22]
+	mi := &file_fami_v1_support_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2448,7 +2568,7 @@ func (x *ExportSupportEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportSupportEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ExportSupportEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_fami_v1_support_proto_rawDescGZIP(), []int{22}
+	return file_fami_v1_support_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ExportSupportEntriesResponse) GetHeader() []string {
@@ -2553,6 +2673,14 @@ const file_fami_v1_support_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tR\trequestId\"d\n" +
 	"\"BatchApproveSupportEntriesResponse\x12>\n" +
+	"\x0fsupport_entries\x18\x01 \x03(\v2\x15.fami.v1.SupportEntryR\x0esupportEntries\"\x87\x01\n" +
+	" BatchRejectSupportEntriesRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x14\n" +
+	"\x05names\x18\x02 \x03(\tR\x05names\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"c\n" +
+	"!BatchRejectSupportEntriesResponse\x12>\n" +
 	"\x0fsupport_entries\x18\x01 \x03(\v2\x15.fami.v1.SupportEntryR\x0esupportEntries\"z\n" +
 	"\x19RejectSupportEntryRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
@@ -2711,14 +2839,15 @@ const file_fami_v1_support_proto_rawDesc = "" +
 	"CsvDialect\x12\x1b\n" +
 	"\x17CSV_DIALECT_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CSV_DIALECT_STANDARD\x10\x01\x12\x17\n" +
-	"\x13CSV_DIALECT_ITALIAN\x10\x022\xad\b\n" +
+	"\x13CSV_DIALECT_ITALIAN\x10\x022\xa1\t\n" +
 	"\x0eSupportService\x12O\n" +
 	"\x12CreateSupportEntry\x12\".fami.v1.CreateSupportEntryRequest\x1a\x15.fami.v1.SupportEntry\x12I\n" +
 	"\x0fGetSupportEntry\x12\x1f.fami.v1.GetSupportEntryRequest\x1a\x15.fami.v1.SupportEntry\x12]\n" +
 	"\x12ListSupportEntries\x12\".fami.v1.ListSupportEntriesRequest\x1a#.fami.v1.ListSupportEntriesResponse\x12O\n" +
 	"\x12UpdateSupportEntry\x12\".fami.v1.UpdateSupportEntryRequest\x1a\x15.fami.v1.SupportEntry\x12P\n" +
 	"\x12DeleteSupportEntry\x12\".fami.v1.DeleteSupportEntryRequest\x1a\x16.google.protobuf.Empty\x12u\n" +
-	"\x1aBatchApproveSupportEntries\x12*.fami.v1.BatchApproveSupportEntriesRequest\x1a+.fami.v1.BatchApproveSupportEntriesResponse\x12O\n" +
+	"\x1aBatchApproveSupportEntries\x12*.fami.v1.BatchApproveSupportEntriesRequest\x1a+.fami.v1.BatchApproveSupportEntriesResponse\x12r\n" +
+	"\x19BatchRejectSupportEntries\x12).fami.v1.BatchRejectSupportEntriesRequest\x1a*.fami.v1.BatchRejectSupportEntriesResponse\x12O\n" +
 	"\x12RejectSupportEntry\x12\".fami.v1.RejectSupportEntryRequest\x1a\x15.fami.v1.SupportEntry\x12A\n" +
 	"\vClosePeriod\x12\x1b.fami.v1.ClosePeriodRequest\x1a\x15.fami.v1.ClosedPeriod\x12C\n" +
 	"\fReopenPeriod\x12\x1c.fami.v1.ReopenPeriodRequest\x1a\x15.fami.v1.ClosedPeriod\x12Z\n" +
@@ -2740,7 +2869,7 @@ func file_fami_v1_support_proto_rawDescGZIP() []byte {
 }
 
 var file_fami_v1_support_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_fami_v1_support_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_fami_v1_support_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_fami_v1_support_proto_goTypes = []any{
 	(SupportActivity)(0),                       // 0: fami.v1.SupportActivity
 	(SupportMode)(0),                           // 1: fami.v1.SupportMode
@@ -2761,86 +2890,91 @@ var file_fami_v1_support_proto_goTypes = []any{
 	(*DeleteSupportEntryRequest)(nil),          // 16: fami.v1.DeleteSupportEntryRequest
 	(*BatchApproveSupportEntriesRequest)(nil),  // 17: fami.v1.BatchApproveSupportEntriesRequest
 	(*BatchApproveSupportEntriesResponse)(nil), // 18: fami.v1.BatchApproveSupportEntriesResponse
-	(*RejectSupportEntryRequest)(nil),          // 19: fami.v1.RejectSupportEntryRequest
-	(*ClosedPeriod)(nil),                       // 20: fami.v1.ClosedPeriod
-	(*ClosePeriodRequest)(nil),                 // 21: fami.v1.ClosePeriodRequest
-	(*ReopenPeriodRequest)(nil),                // 22: fami.v1.ReopenPeriodRequest
-	(*ListClosedPeriodsRequest)(nil),           // 23: fami.v1.ListClosedPeriodsRequest
-	(*ListClosedPeriodsResponse)(nil),          // 24: fami.v1.ListClosedPeriodsResponse
-	(*SummarizeSupportEntriesRequest)(nil),     // 25: fami.v1.SummarizeSupportEntriesRequest
-	(*SupportSummaryGroup)(nil),                // 26: fami.v1.SupportSummaryGroup
-	(*SummarizeSupportEntriesResponse)(nil),    // 27: fami.v1.SummarizeSupportEntriesResponse
-	(*ExportSupportEntriesRequest)(nil),        // 28: fami.v1.ExportSupportEntriesRequest
-	(*ExportRow)(nil),                          // 29: fami.v1.ExportRow
-	(*ExportSupportEntriesResponse)(nil),       // 30: fami.v1.ExportSupportEntriesResponse
-	(*timestamppb.Timestamp)(nil),              // 31: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),              // 32: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),                      // 33: google.protobuf.Empty
+	(*BatchRejectSupportEntriesRequest)(nil),   // 19: fami.v1.BatchRejectSupportEntriesRequest
+	(*BatchRejectSupportEntriesResponse)(nil),  // 20: fami.v1.BatchRejectSupportEntriesResponse
+	(*RejectSupportEntryRequest)(nil),          // 21: fami.v1.RejectSupportEntryRequest
+	(*ClosedPeriod)(nil),                       // 22: fami.v1.ClosedPeriod
+	(*ClosePeriodRequest)(nil),                 // 23: fami.v1.ClosePeriodRequest
+	(*ReopenPeriodRequest)(nil),                // 24: fami.v1.ReopenPeriodRequest
+	(*ListClosedPeriodsRequest)(nil),           // 25: fami.v1.ListClosedPeriodsRequest
+	(*ListClosedPeriodsResponse)(nil),          // 26: fami.v1.ListClosedPeriodsResponse
+	(*SummarizeSupportEntriesRequest)(nil),     // 27: fami.v1.SummarizeSupportEntriesRequest
+	(*SupportSummaryGroup)(nil),                // 28: fami.v1.SupportSummaryGroup
+	(*SummarizeSupportEntriesResponse)(nil),    // 29: fami.v1.SummarizeSupportEntriesResponse
+	(*ExportSupportEntriesRequest)(nil),        // 30: fami.v1.ExportSupportEntriesRequest
+	(*ExportRow)(nil),                          // 31: fami.v1.ExportRow
+	(*ExportSupportEntriesResponse)(nil),       // 32: fami.v1.ExportSupportEntriesResponse
+	(*timestamppb.Timestamp)(nil),              // 33: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),              // 34: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),                      // 35: google.protobuf.Empty
 }
 var file_fami_v1_support_proto_depIdxs = []int32{
 	3,  // 0: fami.v1.OperatorsReached.role:type_name -> fami.v1.SupportOperatorRole
-	31, // 1: fami.v1.SupportReview.time:type_name -> google.protobuf.Timestamp
+	33, // 1: fami.v1.SupportReview.time:type_name -> google.protobuf.Timestamp
 	0,  // 2: fami.v1.SupportEntry.activity:type_name -> fami.v1.SupportActivity
 	1,  // 3: fami.v1.SupportEntry.mode:type_name -> fami.v1.SupportMode
 	2,  // 4: fami.v1.SupportEntry.topics:type_name -> fami.v1.SupportTopic
 	8,  // 5: fami.v1.SupportEntry.operators_reached:type_name -> fami.v1.OperatorsReached
 	4,  // 6: fami.v1.SupportEntry.state:type_name -> fami.v1.SupportEntryState
 	9,  // 7: fami.v1.SupportEntry.review:type_name -> fami.v1.SupportReview
-	31, // 8: fami.v1.SupportEntry.create_time:type_name -> google.protobuf.Timestamp
-	31, // 9: fami.v1.SupportEntry.update_time:type_name -> google.protobuf.Timestamp
+	33, // 8: fami.v1.SupportEntry.create_time:type_name -> google.protobuf.Timestamp
+	33, // 9: fami.v1.SupportEntry.update_time:type_name -> google.protobuf.Timestamp
 	10, // 10: fami.v1.CreateSupportEntryRequest.support_entry:type_name -> fami.v1.SupportEntry
 	0,  // 11: fami.v1.ListSupportEntriesRequest.activity:type_name -> fami.v1.SupportActivity
 	4,  // 12: fami.v1.ListSupportEntriesRequest.states:type_name -> fami.v1.SupportEntryState
 	10, // 13: fami.v1.ListSupportEntriesResponse.support_entries:type_name -> fami.v1.SupportEntry
 	10, // 14: fami.v1.UpdateSupportEntryRequest.support_entry:type_name -> fami.v1.SupportEntry
-	32, // 15: fami.v1.UpdateSupportEntryRequest.update_mask:type_name -> google.protobuf.FieldMask
+	34, // 15: fami.v1.UpdateSupportEntryRequest.update_mask:type_name -> google.protobuf.FieldMask
 	10, // 16: fami.v1.BatchApproveSupportEntriesResponse.support_entries:type_name -> fami.v1.SupportEntry
-	5,  // 17: fami.v1.ClosedPeriod.state:type_name -> fami.v1.ClosedPeriodState
-	31, // 18: fami.v1.ClosedPeriod.reopen_time:type_name -> google.protobuf.Timestamp
-	31, // 19: fami.v1.ClosedPeriod.create_time:type_name -> google.protobuf.Timestamp
-	31, // 20: fami.v1.ClosedPeriod.update_time:type_name -> google.protobuf.Timestamp
-	20, // 21: fami.v1.ClosePeriodRequest.closed_period:type_name -> fami.v1.ClosedPeriod
-	20, // 22: fami.v1.ListClosedPeriodsResponse.closed_periods:type_name -> fami.v1.ClosedPeriod
-	6,  // 23: fami.v1.SummarizeSupportEntriesRequest.group_by:type_name -> fami.v1.SupportGroupBy
-	4,  // 24: fami.v1.SummarizeSupportEntriesRequest.states:type_name -> fami.v1.SupportEntryState
-	0,  // 25: fami.v1.SupportSummaryGroup.activity:type_name -> fami.v1.SupportActivity
-	8,  // 26: fami.v1.SupportSummaryGroup.operators_by_role:type_name -> fami.v1.OperatorsReached
-	26, // 27: fami.v1.SummarizeSupportEntriesResponse.groups:type_name -> fami.v1.SupportSummaryGroup
-	26, // 28: fami.v1.SummarizeSupportEntriesResponse.totals:type_name -> fami.v1.SupportSummaryGroup
-	6,  // 29: fami.v1.ExportSupportEntriesRequest.group_by:type_name -> fami.v1.SupportGroupBy
-	0,  // 30: fami.v1.ExportSupportEntriesRequest.activity:type_name -> fami.v1.SupportActivity
-	4,  // 31: fami.v1.ExportSupportEntriesRequest.states:type_name -> fami.v1.SupportEntryState
-	7,  // 32: fami.v1.ExportSupportEntriesRequest.dialect:type_name -> fami.v1.CsvDialect
-	29, // 33: fami.v1.ExportSupportEntriesResponse.rows:type_name -> fami.v1.ExportRow
-	11, // 34: fami.v1.SupportService.CreateSupportEntry:input_type -> fami.v1.CreateSupportEntryRequest
-	12, // 35: fami.v1.SupportService.GetSupportEntry:input_type -> fami.v1.GetSupportEntryRequest
-	13, // 36: fami.v1.SupportService.ListSupportEntries:input_type -> fami.v1.ListSupportEntriesRequest
-	15, // 37: fami.v1.SupportService.UpdateSupportEntry:input_type -> fami.v1.UpdateSupportEntryRequest
-	16, // 38: fami.v1.SupportService.DeleteSupportEntry:input_type -> fami.v1.DeleteSupportEntryRequest
-	17, // 39: fami.v1.SupportService.BatchApproveSupportEntries:input_type -> fami.v1.BatchApproveSupportEntriesRequest
-	19, // 40: fami.v1.SupportService.RejectSupportEntry:input_type -> fami.v1.RejectSupportEntryRequest
-	21, // 41: fami.v1.SupportService.ClosePeriod:input_type -> fami.v1.ClosePeriodRequest
-	22, // 42: fami.v1.SupportService.ReopenPeriod:input_type -> fami.v1.ReopenPeriodRequest
-	23, // 43: fami.v1.SupportService.ListClosedPeriods:input_type -> fami.v1.ListClosedPeriodsRequest
-	25, // 44: fami.v1.SupportService.SummarizeSupportEntries:input_type -> fami.v1.SummarizeSupportEntriesRequest
-	28, // 45: fami.v1.SupportService.ExportSupportEntries:input_type -> fami.v1.ExportSupportEntriesRequest
-	10, // 46: fami.v1.SupportService.CreateSupportEntry:output_type -> fami.v1.SupportEntry
-	10, // 47: fami.v1.SupportService.GetSupportEntry:output_type -> fami.v1.SupportEntry
-	14, // 48: fami.v1.SupportService.ListSupportEntries:output_type -> fami.v1.ListSupportEntriesResponse
-	10, // 49: fami.v1.SupportService.UpdateSupportEntry:output_type -> fami.v1.SupportEntry
-	33, // 50: fami.v1.SupportService.DeleteSupportEntry:output_type -> google.protobuf.Empty
-	18, // 51: fami.v1.SupportService.BatchApproveSupportEntries:output_type -> fami.v1.BatchApproveSupportEntriesResponse
-	10, // 52: fami.v1.SupportService.RejectSupportEntry:output_type -> fami.v1.SupportEntry
-	20, // 53: fami.v1.SupportService.ClosePeriod:output_type -> fami.v1.ClosedPeriod
-	20, // 54: fami.v1.SupportService.ReopenPeriod:output_type -> fami.v1.ClosedPeriod
-	24, // 55: fami.v1.SupportService.ListClosedPeriods:output_type -> fami.v1.ListClosedPeriodsResponse
-	27, // 56: fami.v1.SupportService.SummarizeSupportEntries:output_type -> fami.v1.SummarizeSupportEntriesResponse
-	30, // 57: fami.v1.SupportService.ExportSupportEntries:output_type -> fami.v1.ExportSupportEntriesResponse
-	46, // [46:58] is the sub-list for method output_type
-	34, // [34:46] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	10, // 17: fami.v1.BatchRejectSupportEntriesResponse.support_entries:type_name -> fami.v1.SupportEntry
+	5,  // 18: fami.v1.ClosedPeriod.state:type_name -> fami.v1.ClosedPeriodState
+	33, // 19: fami.v1.ClosedPeriod.reopen_time:type_name -> google.protobuf.Timestamp
+	33, // 20: fami.v1.ClosedPeriod.create_time:type_name -> google.protobuf.Timestamp
+	33, // 21: fami.v1.ClosedPeriod.update_time:type_name -> google.protobuf.Timestamp
+	22, // 22: fami.v1.ClosePeriodRequest.closed_period:type_name -> fami.v1.ClosedPeriod
+	22, // 23: fami.v1.ListClosedPeriodsResponse.closed_periods:type_name -> fami.v1.ClosedPeriod
+	6,  // 24: fami.v1.SummarizeSupportEntriesRequest.group_by:type_name -> fami.v1.SupportGroupBy
+	4,  // 25: fami.v1.SummarizeSupportEntriesRequest.states:type_name -> fami.v1.SupportEntryState
+	0,  // 26: fami.v1.SupportSummaryGroup.activity:type_name -> fami.v1.SupportActivity
+	8,  // 27: fami.v1.SupportSummaryGroup.operators_by_role:type_name -> fami.v1.OperatorsReached
+	28, // 28: fami.v1.SummarizeSupportEntriesResponse.groups:type_name -> fami.v1.SupportSummaryGroup
+	28, // 29: fami.v1.SummarizeSupportEntriesResponse.totals:type_name -> fami.v1.SupportSummaryGroup
+	6,  // 30: fami.v1.ExportSupportEntriesRequest.group_by:type_name -> fami.v1.SupportGroupBy
+	0,  // 31: fami.v1.ExportSupportEntriesRequest.activity:type_name -> fami.v1.SupportActivity
+	4,  // 32: fami.v1.ExportSupportEntriesRequest.states:type_name -> fami.v1.SupportEntryState
+	7,  // 33: fami.v1.ExportSupportEntriesRequest.dialect:type_name -> fami.v1.CsvDialect
+	31, // 34: fami.v1.ExportSupportEntriesResponse.rows:type_name -> fami.v1.ExportRow
+	11, // 35: fami.v1.SupportService.CreateSupportEntry:input_type -> fami.v1.CreateSupportEntryRequest
+	12, // 36: fami.v1.SupportService.GetSupportEntry:input_type -> fami.v1.GetSupportEntryRequest
+	13, // 37: fami.v1.SupportService.ListSupportEntries:input_type -> fami.v1.ListSupportEntriesRequest
+	15, // 38: fami.v1.SupportService.UpdateSupportEntry:input_type -> fami.v1.UpdateSupportEntryRequest
+	16, // 39: fami.v1.SupportService.DeleteSupportEntry:input_type -> fami.v1.DeleteSupportEntryRequest
+	17, // 40: fami.v1.SupportService.BatchApproveSupportEntries:input_type -> fami.v1.BatchApproveSupportEntriesRequest
+	19, // 41: fami.v1.SupportService.BatchRejectSupportEntries:input_type -> fami.v1.BatchRejectSupportEntriesRequest
+	21, // 42: fami.v1.SupportService.RejectSupportEntry:input_type -> fami.v1.RejectSupportEntryRequest
+	23, // 43: fami.v1.SupportService.ClosePeriod:input_type -> fami.v1.ClosePeriodRequest
+	24, // 44: fami.v1.SupportService.ReopenPeriod:input_type -> fami.v1.ReopenPeriodRequest
+	25, // 45: fami.v1.SupportService.ListClosedPeriods:input_type -> fami.v1.ListClosedPeriodsRequest
+	27, // 46: fami.v1.SupportService.SummarizeSupportEntries:input_type -> fami.v1.SummarizeSupportEntriesRequest
+	30, // 47: fami.v1.SupportService.ExportSupportEntries:input_type -> fami.v1.ExportSupportEntriesRequest
+	10, // 48: fami.v1.SupportService.CreateSupportEntry:output_type -> fami.v1.SupportEntry
+	10, // 49: fami.v1.SupportService.GetSupportEntry:output_type -> fami.v1.SupportEntry
+	14, // 50: fami.v1.SupportService.ListSupportEntries:output_type -> fami.v1.ListSupportEntriesResponse
+	10, // 51: fami.v1.SupportService.UpdateSupportEntry:output_type -> fami.v1.SupportEntry
+	35, // 52: fami.v1.SupportService.DeleteSupportEntry:output_type -> google.protobuf.Empty
+	18, // 53: fami.v1.SupportService.BatchApproveSupportEntries:output_type -> fami.v1.BatchApproveSupportEntriesResponse
+	20, // 54: fami.v1.SupportService.BatchRejectSupportEntries:output_type -> fami.v1.BatchRejectSupportEntriesResponse
+	10, // 55: fami.v1.SupportService.RejectSupportEntry:output_type -> fami.v1.SupportEntry
+	22, // 56: fami.v1.SupportService.ClosePeriod:output_type -> fami.v1.ClosedPeriod
+	22, // 57: fami.v1.SupportService.ReopenPeriod:output_type -> fami.v1.ClosedPeriod
+	26, // 58: fami.v1.SupportService.ListClosedPeriods:output_type -> fami.v1.ListClosedPeriodsResponse
+	29, // 59: fami.v1.SupportService.SummarizeSupportEntries:output_type -> fami.v1.SummarizeSupportEntriesResponse
+	32, // 60: fami.v1.SupportService.ExportSupportEntries:output_type -> fami.v1.ExportSupportEntriesResponse
+	48, // [48:61] is the sub-list for method output_type
+	35, // [35:48] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_fami_v1_support_proto_init() }
@@ -2854,7 +2988,7 @@ func file_fami_v1_support_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fami_v1_support_proto_rawDesc), len(file_fami_v1_support_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   23,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

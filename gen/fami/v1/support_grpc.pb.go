@@ -26,6 +26,7 @@ const (
 	SupportService_UpdateSupportEntry_FullMethodName         = "/fami.v1.SupportService/UpdateSupportEntry"
 	SupportService_DeleteSupportEntry_FullMethodName         = "/fami.v1.SupportService/DeleteSupportEntry"
 	SupportService_BatchApproveSupportEntries_FullMethodName = "/fami.v1.SupportService/BatchApproveSupportEntries"
+	SupportService_BatchRejectSupportEntries_FullMethodName  = "/fami.v1.SupportService/BatchRejectSupportEntries"
 	SupportService_RejectSupportEntry_FullMethodName         = "/fami.v1.SupportService/RejectSupportEntry"
 	SupportService_ClosePeriod_FullMethodName                = "/fami.v1.SupportService/ClosePeriod"
 	SupportService_ReopenPeriod_FullMethodName               = "/fami.v1.SupportService/ReopenPeriod"
@@ -64,8 +65,13 @@ type SupportServiceClient interface {
 	// consultant, outside closed periods.
 	DeleteSupportEntry(ctx context.Context, in *DeleteSupportEntryRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	// BatchApproveSupportEntries approves SUBMITTED entries of one region, all
-	// or none.
+	// or none: an entry that cannot be approved refuses the call, named by
+	// its field (names[i]) in the google.rpc.BadRequest.
 	BatchApproveSupportEntries(ctx context.Context, in *BatchApproveSupportEntriesRequest, opts ...grpc.CallOption) (*BatchApproveSupportEntriesResponse, error)
+	// BatchRejectSupportEntries rejects SUBMITTED entries of one region, all
+	// or none, with one reason: an entry that cannot be rejected refuses the
+	// call, named by its field (names[i]) in the google.rpc.BadRequest.
+	BatchRejectSupportEntries(ctx context.Context, in *BatchRejectSupportEntriesRequest, opts ...grpc.CallOption) (*BatchRejectSupportEntriesResponse, error)
 	// RejectSupportEntry rejects a SUBMITTED entry, with a reason.
 	RejectSupportEntry(ctx context.Context, in *RejectSupportEntryRequest, opts ...grpc.CallOption) (*SupportEntry, error)
 	// ClosePeriod closes a date range: entries dated inside it can no longer
@@ -149,6 +155,16 @@ func (c *supportServiceClient) BatchApproveSupportEntries(ctx context.Context, i
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(BatchApproveSupportEntriesResponse)
 	err := c.cc.Invoke(ctx, SupportService_BatchApproveSupportEntries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *supportServiceClient) BatchRejectSupportEntries(ctx context.Context, in *BatchRejectSupportEntriesRequest, opts ...grpc.CallOption) (*BatchRejectSupportEntriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchRejectSupportEntriesResponse)
+	err := c.cc.Invoke(ctx, SupportService_BatchRejectSupportEntries_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -245,8 +261,13 @@ type SupportServiceServer interface {
 	// consultant, outside closed periods.
 	DeleteSupportEntry(context.Context, *DeleteSupportEntryRequest) (*emptypb.Empty, error)
 	// BatchApproveSupportEntries approves SUBMITTED entries of one region, all
-	// or none.
+	// or none: an entry that cannot be approved refuses the call, named by
+	// its field (names[i]) in the google.rpc.BadRequest.
 	BatchApproveSupportEntries(context.Context, *BatchApproveSupportEntriesRequest) (*BatchApproveSupportEntriesResponse, error)
+	// BatchRejectSupportEntries rejects SUBMITTED entries of one region, all
+	// or none, with one reason: an entry that cannot be rejected refuses the
+	// call, named by its field (names[i]) in the google.rpc.BadRequest.
+	BatchRejectSupportEntries(context.Context, *BatchRejectSupportEntriesRequest) (*BatchRejectSupportEntriesResponse, error)
 	// RejectSupportEntry rejects a SUBMITTED entry, with a reason.
 	RejectSupportEntry(context.Context, *RejectSupportEntryRequest) (*SupportEntry, error)
 	// ClosePeriod closes a date range: entries dated inside it can no longer
@@ -293,6 +314,9 @@ func (UnimplementedSupportServiceServer) DeleteSupportEntry(context.Context, *De
 }
 func (UnimplementedSupportServiceServer) BatchApproveSupportEntries(context.Context, *BatchApproveSupportEntriesRequest) (*BatchApproveSupportEntriesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method BatchApproveSupportEntries not implemented")
+}
+func (UnimplementedSupportServiceServer) BatchRejectSupportEntries(context.Context, *BatchRejectSupportEntriesRequest) (*BatchRejectSupportEntriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchRejectSupportEntries not implemented")
 }
 func (UnimplementedSupportServiceServer) RejectSupportEntry(context.Context, *RejectSupportEntryRequest) (*SupportEntry, error) {
 	return nil, status.Error(codes.Unimplemented, "method RejectSupportEntry not implemented")
@@ -441,6 +465,24 @@ func _SupportService_BatchApproveSupportEntries_Handler(srv interface{}, ctx con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SupportService_BatchRejectSupportEntries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchRejectSupportEntriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SupportServiceServer).BatchRejectSupportEntries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SupportService_BatchRejectSupportEntries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SupportServiceServer).BatchRejectSupportEntries(ctx, req.(*BatchRejectSupportEntriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _SupportService_RejectSupportEntry_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RejectSupportEntryRequest)
 	if err := dec(in); err != nil {
@@ -579,6 +621,10 @@ var SupportService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "BatchApproveSupportEntries",
 			Handler:    _SupportService_BatchApproveSupportEntries_Handler,
+		},
+		{
+			MethodName: "BatchRejectSupportEntries",
+			Handler:    _SupportService_BatchRejectSupportEntries_Handler,
 		},
 		{
 			MethodName: "RejectSupportEntry",

@@ -52,6 +52,9 @@ const (
 	// SupportServiceBatchApproveSupportEntriesProcedure is the fully-qualified name of the
 	// SupportService's BatchApproveSupportEntries RPC.
 	SupportServiceBatchApproveSupportEntriesProcedure = "/fami.v1.SupportService/BatchApproveSupportEntries"
+	// SupportServiceBatchRejectSupportEntriesProcedure is the fully-qualified name of the
+	// SupportService's BatchRejectSupportEntries RPC.
+	SupportServiceBatchRejectSupportEntriesProcedure = "/fami.v1.SupportService/BatchRejectSupportEntries"
 	// SupportServiceRejectSupportEntryProcedure is the fully-qualified name of the SupportService's
 	// RejectSupportEntry RPC.
 	SupportServiceRejectSupportEntryProcedure = "/fami.v1.SupportService/RejectSupportEntry"
@@ -93,8 +96,13 @@ type SupportServiceClient interface {
 	// consultant, outside closed periods.
 	DeleteSupportEntry(context.Context, *v1.DeleteSupportEntryRequest) (*emptypb.Empty, error)
 	// BatchApproveSupportEntries approves SUBMITTED entries of one region, all
-	// or none.
+	// or none: an entry that cannot be approved refuses the call, named by
+	// its field (names[i]) in the google.rpc.BadRequest.
 	BatchApproveSupportEntries(context.Context, *v1.BatchApproveSupportEntriesRequest) (*v1.BatchApproveSupportEntriesResponse, error)
+	// BatchRejectSupportEntries rejects SUBMITTED entries of one region, all
+	// or none, with one reason: an entry that cannot be rejected refuses the
+	// call, named by its field (names[i]) in the google.rpc.BadRequest.
+	BatchRejectSupportEntries(context.Context, *v1.BatchRejectSupportEntriesRequest) (*v1.BatchRejectSupportEntriesResponse, error)
 	// RejectSupportEntry rejects a SUBMITTED entry, with a reason.
 	RejectSupportEntry(context.Context, *v1.RejectSupportEntryRequest) (*v1.SupportEntry, error)
 	// ClosePeriod closes a date range: entries dated inside it can no longer
@@ -163,6 +171,12 @@ func NewSupportServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(supportServiceMethods.ByName("BatchApproveSupportEntries")),
 			connect.WithClientOptions(opts...),
 		),
+		batchRejectSupportEntries: connect.NewClient[v1.BatchRejectSupportEntriesRequest, v1.BatchRejectSupportEntriesResponse](
+			httpClient,
+			baseURL+SupportServiceBatchRejectSupportEntriesProcedure,
+			connect.WithSchema(supportServiceMethods.ByName("BatchRejectSupportEntries")),
+			connect.WithClientOptions(opts...),
+		),
 		rejectSupportEntry: connect.NewClient[v1.RejectSupportEntryRequest, v1.SupportEntry](
 			httpClient,
 			baseURL+SupportServiceRejectSupportEntryProcedure,
@@ -210,6 +224,7 @@ type supportServiceClient struct {
 	updateSupportEntry         *connect.Client[v1.UpdateSupportEntryRequest, v1.SupportEntry]
 	deleteSupportEntry         *connect.Client[v1.DeleteSupportEntryRequest, emptypb.Empty]
 	batchApproveSupportEntries *connect.Client[v1.BatchApproveSupportEntriesRequest, v1.BatchApproveSupportEntriesResponse]
+	batchRejectSupportEntries  *connect.Client[v1.BatchRejectSupportEntriesRequest, v1.BatchRejectSupportEntriesResponse]
 	rejectSupportEntry         *connect.Client[v1.RejectSupportEntryRequest, v1.SupportEntry]
 	closePeriod                *connect.Client[v1.ClosePeriodRequest, v1.ClosedPeriod]
 	reopenPeriod               *connect.Client[v1.ReopenPeriodRequest, v1.ClosedPeriod]
@@ -266,6 +281,15 @@ func (c *supportServiceClient) DeleteSupportEntry(ctx context.Context, req *v1.D
 // BatchApproveSupportEntries calls fami.v1.SupportService.BatchApproveSupportEntries.
 func (c *supportServiceClient) BatchApproveSupportEntries(ctx context.Context, req *v1.BatchApproveSupportEntriesRequest) (*v1.BatchApproveSupportEntriesResponse, error) {
 	response, err := c.batchApproveSupportEntries.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// BatchRejectSupportEntries calls fami.v1.SupportService.BatchRejectSupportEntries.
+func (c *supportServiceClient) BatchRejectSupportEntries(ctx context.Context, req *v1.BatchRejectSupportEntriesRequest) (*v1.BatchRejectSupportEntriesResponse, error) {
+	response, err := c.batchRejectSupportEntries.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -347,8 +371,13 @@ type SupportServiceHandler interface {
 	// consultant, outside closed periods.
 	DeleteSupportEntry(context.Context, *v1.DeleteSupportEntryRequest) (*emptypb.Empty, error)
 	// BatchApproveSupportEntries approves SUBMITTED entries of one region, all
-	// or none.
+	// or none: an entry that cannot be approved refuses the call, named by
+	// its field (names[i]) in the google.rpc.BadRequest.
 	BatchApproveSupportEntries(context.Context, *v1.BatchApproveSupportEntriesRequest) (*v1.BatchApproveSupportEntriesResponse, error)
+	// BatchRejectSupportEntries rejects SUBMITTED entries of one region, all
+	// or none, with one reason: an entry that cannot be rejected refuses the
+	// call, named by its field (names[i]) in the google.rpc.BadRequest.
+	BatchRejectSupportEntries(context.Context, *v1.BatchRejectSupportEntriesRequest) (*v1.BatchRejectSupportEntriesResponse, error)
 	// RejectSupportEntry rejects a SUBMITTED entry, with a reason.
 	RejectSupportEntry(context.Context, *v1.RejectSupportEntryRequest) (*v1.SupportEntry, error)
 	// ClosePeriod closes a date range: entries dated inside it can no longer
@@ -413,6 +442,12 @@ func NewSupportServiceHandler(svc SupportServiceHandler, opts ...connect.Handler
 		connect.WithSchema(supportServiceMethods.ByName("BatchApproveSupportEntries")),
 		connect.WithHandlerOptions(opts...),
 	)
+	supportServiceBatchRejectSupportEntriesHandler := connect.NewUnaryHandlerSimple(
+		SupportServiceBatchRejectSupportEntriesProcedure,
+		svc.BatchRejectSupportEntries,
+		connect.WithSchema(supportServiceMethods.ByName("BatchRejectSupportEntries")),
+		connect.WithHandlerOptions(opts...),
+	)
 	supportServiceRejectSupportEntryHandler := connect.NewUnaryHandlerSimple(
 		SupportServiceRejectSupportEntryProcedure,
 		svc.RejectSupportEntry,
@@ -463,6 +498,8 @@ func NewSupportServiceHandler(svc SupportServiceHandler, opts ...connect.Handler
 			supportServiceDeleteSupportEntryHandler.ServeHTTP(w, r)
 		case SupportServiceBatchApproveSupportEntriesProcedure:
 			supportServiceBatchApproveSupportEntriesHandler.ServeHTTP(w, r)
+		case SupportServiceBatchRejectSupportEntriesProcedure:
+			supportServiceBatchRejectSupportEntriesHandler.ServeHTTP(w, r)
 		case SupportServiceRejectSupportEntryProcedure:
 			supportServiceRejectSupportEntryHandler.ServeHTTP(w, r)
 		case SupportServiceClosePeriodProcedure:
@@ -506,6 +543,10 @@ func (UnimplementedSupportServiceHandler) DeleteSupportEntry(context.Context, *v
 
 func (UnimplementedSupportServiceHandler) BatchApproveSupportEntries(context.Context, *v1.BatchApproveSupportEntriesRequest) (*v1.BatchApproveSupportEntriesResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fami.v1.SupportService.BatchApproveSupportEntries is not implemented"))
+}
+
+func (UnimplementedSupportServiceHandler) BatchRejectSupportEntries(context.Context, *v1.BatchRejectSupportEntriesRequest) (*v1.BatchRejectSupportEntriesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fami.v1.SupportService.BatchRejectSupportEntries is not implemented"))
 }
 
 func (UnimplementedSupportServiceHandler) RejectSupportEntry(context.Context, *v1.RejectSupportEntryRequest) (*v1.SupportEntry, error) {
