@@ -492,11 +492,7 @@ func TestStaleEditNamesLinkedResources(t *testing.T) {
 // the button carries the stored etag and acts once pressed again.
 func TestStaleActionsAskToPressAgain(t *testing.T) {
 	f := startFamid(t)
-	udp, cpia := f.bergamoPartners()
-	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
-	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
-	b := f.client(t)
-	b.signIn("anna@lombardia")
+	b, network, udp, cpia := f.annaInBergamo(t)
 	ctx := f.admin("lombardia")
 
 	schedule := func(days int) string {

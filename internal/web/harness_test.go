@@ -91,6 +91,19 @@ func (f *famid) bergamoPartners() (udp, cpia string) {
 	return f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo"), f.partner("lombardia", "cpia-bergamo", "CPIA Bergamo")
 }
 
+// annaInBergamo is the Bergamo network (its UdP leading, the CPIA a
+// member) with Anna, the UdP's staff, signed in: the cast of the meeting
+// and protocol pages' tests.
+func (f *famid) annaInBergamo(t *testing.T) (anna *browserless, network, udp, cpia string) {
+	t.Helper()
+	udp, cpia = f.bergamoPartners()
+	network = f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
+	anna = f.client(t)
+	anna.signIn("anna@lombardia")
+	return anna, network, udp, cpia
+}
+
 func (f *famid) network(region, id, display string, lead string, others ...string) string {
 	f.t.Helper()
 	members := []*famiv1.Member{{Partner: lead, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}

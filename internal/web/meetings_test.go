@@ -16,11 +16,7 @@ import (
 
 func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 	f := startFamid(t)
-	udp, cpia := f.bergamoPartners()
-	f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
-	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
-	b := f.client(t)
-	b.signIn("anna@lombardia")
+	b, _, udp, cpia := f.annaInBergamo(t)
 
 	// Held ten days ago, so its attendance and minutes can be recorded.
 	day := time.Now().In(rome()).AddDate(0, 0, -10)
@@ -112,11 +108,7 @@ func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 // the address the form posted to (POST only, which would not be found).
 func TestStaleMeetingFormReloadsMeetingPage(t *testing.T) {
 	f := startFamid(t)
-	udp, cpia := f.bergamoPartners()
-	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
-	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
-	b := f.client(t)
-	b.signIn("anna@lombardia")
+	b, network, udp, cpia := f.annaInBergamo(t)
 	start := time.Now().AddDate(0, 0, -10)
 	meetings := famiv1.NewMeetingServiceClient(f.conn)
 	m, err := meetings.CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia",
