@@ -77,9 +77,9 @@ func (p *peakSources) ListProtocols(ctx context.Context, req *famiv1.ListProtoco
 	return p.Sources.Protocols.ListProtocols(ctx, req)
 }
 
-// BenchmarkBuild builds the open data of every region, each with 400
-// partners, 600 projects (monitoring reports on most), 250 networks and
-// 250 protocols (real bbolt files, the real services), and reports beside
+// BenchmarkBuild builds the open data of every region, each with 200
+// partners, 300 projects (monitoring reports on most), 120 networks and
+// 120 protocols (real bbolt files, the real services), and reports beside
 // -benchmem's figures:
 //   - peak-live-B: the most heap live as a page of a national list is
 //     answered, the build's reads held so far;
@@ -90,16 +90,17 @@ func (p *peakSources) ListProtocols(ctx context.Context, req *famiv1.ListProtoco
 //
 //	go test -run '^$' -bench BenchmarkBuild -benchmem -count 6 ./internal/opendata/
 func BenchmarkBuild(b *testing.B) {
-	f := newFixture(b, size{regions: len(aip.RegionIDs()), partners: 400, projects: 600, networks: 250, protocols: 250})
+	f := newFixture(b, size{regions: len(aip.RegionIDs()), partners: 200, projects: 300, networks: 120, protocols: 120})
 	src := &peakSources{Sources: f.src}
-	src.Sources.Partners, src.Sources.Projects, src.Sources.Networks, src.Sources.Protocols = src, src, src, src
+	sampled := f.src
+	sampled.Partners, sampled.Projects, sampled.Networks, sampled.Protocols = src, src, src, src
 	var snapshot heaptest.Peak
 	for b.Loop() {
 		b.StopTimer()
 		src.Start()
 		snapshot.Start()
 		b.StartTimer()
-		h, _ := f.serve(b, src.Sources)
+		h, _ := f.serve(b, sampled)
 		b.StopTimer()
 		snapshot.Sample()
 		runtime.KeepAlive(h) // with its snapshot, while sampled
