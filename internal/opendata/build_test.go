@@ -26,7 +26,7 @@ var update = flag.Bool("update", false, "rewrite testdata/golden from the files 
 // the golden files after a deliberate change of the files.
 func TestFilesUnchanged(t *testing.T) {
 	f := newFixture(t, size{regions: 3, partners: 12, projects: 10, networks: 6, protocols: 8, entries: 4})
-	h, _ := f.serve(t, f.src)
+	h, _ := f.serve(t, f.src, nil)
 	for _, name := range fileNames {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequestWithContext(t.Context(), http.MethodGet, opendata.Prefix+name, nil))
@@ -82,7 +82,8 @@ func (p *peakSources) ListProtocols(ctx context.Context, req *famiv1.ListProtoco
 // 120 protocols (real bbolt files, the real services), and reports beside
 // -benchmem's figures:
 //   - peak-live-B: the most heap live as a page of a national list is
-//     answered, the build's reads held so far;
+//     answered and as each dataset's files are made: what the build
+//     holds of its reads, its rows and the files made so far;
 //   - snapshot-B: the heap the built snapshot keeps (every file, plain
 //     and gzipped) until the platform changes.
 //
@@ -100,7 +101,7 @@ func BenchmarkBuild(b *testing.B) {
 		src.Start()
 		snapshot.Start()
 		b.StartTimer()
-		h, _ := f.serve(b, sampled)
+		h, _ := f.serve(b, sampled, src.Sample)
 		b.StopTimer()
 		snapshot.Sample()
 		runtime.KeepAlive(h) // with its snapshot, while sampled

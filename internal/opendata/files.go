@@ -71,6 +71,9 @@ func (h *Handler) build(ctx context.Context, key, base string, latest time.Time)
 			json: newFile("application/json", jsonBody, v.time)}
 		snap.files[t.name+".csv"], snap.files[t.name+".json"] = p.csv, p.json
 		sets = append(sets, p)
+		if h.madeFiles != nil {
+			h.madeFiles()
+		}
 		if v.time.After(modified) {
 			modified = v.time
 		}

@@ -198,9 +198,13 @@ var fileNames = []string{"index.html", "catalog.jsonld", "datapackage.json", "fe
 	"ore_supporto.csv", "ore_supporto.json", "monitoraggio.csv", "monitoraggio.json"}
 
 // serve builds the open data of a new handler (its first request builds
-// the snapshot) and returns that request's answer.
-func (f *fixture) serve(tb testing.TB, src opendata.Sources) (*opendata.Handler, *httptest.ResponseRecorder) {
+// the snapshot) and returns that request's answer; onFiles, when set, is
+// called as each dataset's files are made.
+func (f *fixture) serve(tb testing.TB, src opendata.Sources, onFiles func()) (*opendata.Handler, *httptest.ResponseRecorder) {
 	h := opendata.New(f.st, src, opendata.Options{PublicURL: "https://dati.example.it", Now: clock, Burst: 1 << 20, Rate: 1 << 20})
+	if onFiles != nil {
+		h.OnFilesMade(onFiles)
+	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequestWithContext(tb.Context(), http.MethodGet, opendata.Prefix+"reti.csv", nil))
 	if w.Code != http.StatusOK {

@@ -106,6 +106,10 @@ type Handler struct {
 	// has had it, so a dataset's modification date moves only when it
 	// changes.
 	modified map[string]version
+
+	// madeFiles, when set (only by BenchmarkBuild, export_test.go), is
+	// called as each dataset's files are made, where a build holds most.
+	madeFiles func()
 }
 
 type failure struct {
