@@ -142,7 +142,7 @@ func regionData(region string, sz size) []store.Resource {
 			n.Members = append(n.Members, &famiv1.Member{Partner: partner(i + k), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER})
 		}
 		for k := range i % 3 {
-			n.Projects = append(n.Projects, &famiv1.NetworkProject{Project: project(i + k)})
+			n.Projects = append(n.Projects, &famiv1.NetworkProject{Project: project(i/2 + k)})
 		}
 		out = append(out, n)
 	}
