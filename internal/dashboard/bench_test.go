@@ -2,11 +2,11 @@ package dashboard_test
 
 import (
 	"context"
-	"runtime"
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/dashboard"
+	"github.com/raccordo/raccordo/internal/heaptest"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/monitoring"
 	"github.com/raccordo/raccordo/internal/principal"
@@ -21,27 +21,17 @@ import (
 // of the largest size.
 const benchPartners = 20000
 
-// peakLive wraps the partners' List and measures, as each page is
-// answered, the heap still live after a collection: the page in hand and
-// what the dashboard holds of the pages it read before. max is the
-// largest such figure above base.
+// peakLive wraps the partners' List and samples, as each page is
+// answered, the heap still live: the page in hand and what the dashboard
+// holds of the pages it read before.
 type peakLive struct {
 	dashboard.Sources
-	base, max uint64
-}
-
-func (p *peakLive) live() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
+	heaptest.Peak
 }
 
 func (p *peakLive) ListPartners(ctx context.Context, req *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
 	res, err := p.Sources.Partners.ListPartners(ctx, req)
-	if live := p.live(); live > p.base {
-		p.max = max(p.max, live-p.base)
-	}
+	p.Sample()
 	return res, err
 }
 
@@ -76,7 +66,7 @@ func BenchmarkSummarizeRegion(b *testing.B) {
 	req := &famiv1.SummarizeRegionsRequest{Name: "regions/lombardia", Period: "2026-q3"}
 	for b.Loop() {
 		b.StopTimer()
-		peak.base = peak.live()
+		peak.Start()
 		b.StartTimer()
 		res, err := d.SummarizeRegions(ctx, req)
 		if err != nil {
@@ -86,5 +76,5 @@ func BenchmarkSummarizeRegion(b *testing.B) {
 			b.Fatalf("counted %d partners, want %d", got, benchPartners)
 		}
 	}
-	b.ReportMetric(float64(peak.max), "peak-live-B")
+	b.ReportMetric(float64(peak.Max()), "peak-live-B")
 }

@@ -1,6 +1,7 @@
 package opendata
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/csvfile"
 	"github.com/raccordo/raccordo/internal/money"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -24,13 +26,20 @@ type column struct {
 }
 
 // table is one dataset: its description, its columns and its rows, each
-// cell as text ("" is a missing value).
+// cell as text ("" is a missing value). Its rows are written (add) as its
+// list is walked, straight into its CSV and JSON (files.go), so that a
+// build holds the files it makes, not the resources they come from.
 type table struct {
 	name, title, description string
 	keywords                 []string
 	columns                  []column
 	primaryKey               []string
-	rows                     [][]string
+	// rows counts the rows added; csvBody and jsonRows hold them
+	// rendered (files.go).
+	rows     int
+	csvOut   *csvfile.Writer
+	csvBody  bytes.Buffer
+	jsonRows bytes.Buffer
 }
 
 // The smallest count of persons published: smaller counts could point at
@@ -75,15 +84,14 @@ var (
 		func(s string) bool { return s == "DRAFT" })
 )
 
-// snapshotData is what open data reads from the services, once per build.
-type snapshotData struct {
-	partners  map[string]publicPartner
-	projects  []*famiv1.Project
-	networks  []*famiv1.Network
-	protocols []*famiv1.Protocol
-	hours     []hoursRow
-	// reports are the approved monitoring reports, each with its project.
-	reports []approvedReport
+// joins is what one dataset's rows need of another's list: a partner's
+// display name and kind, a project's implementing networks. It is all a
+// build keeps of what it reads besides the files it makes.
+type joins struct {
+	partners map[string]publicPartner
+	// implementers are the display names of the networks that implement
+	// each project, by the project's name, in the networks' list order.
+	implementers map[string][]string
 }
 
 // publicPartner is what the datasets publish of a partner, by its name: the
@@ -93,54 +101,54 @@ type publicPartner struct {
 	kind        famiv1.PartnerKind
 }
 
-// approvedReport is the last approved revision of a project's quarterly
-// report.
-type approvedReport struct {
-	project *famiv1.Project
-	report  *famiv1.MonitoringReport
-}
-
-// hoursRow is the approved support of one network, activity and quarter.
-type hoursRow struct {
-	network                 *famiv1.Network
-	quarter                 string
-	activity                famiv1.SupportActivity
-	minutes, entries, reach int64
-}
-
-// read collects the data of the datasets through the services, nationally
+// tables builds the datasets through the services, nationally
 // (regions/-), as the national reader in ctx, walking each list a page at a
-// time and keeping only what the datasets publish. A national read that
-// leaves a region out (its data damaged, AIP-217) fails the read with an
-// *UnreachableError: a national dataset silently missing a region is never
-// published.
-func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
-	d := &snapshotData{partners: map[string]publicPartner{}}
+// time and writing each item's rows as it comes: of the lists it keeps only
+// joins. The networks are walked before the projects, whose rows name the
+// networks implementing them. A national read that leaves a region out
+// (its data damaged, AIP-217) fails the build with an *UnreachableError: a
+// national dataset silently missing a region is never published.
+func (h *Handler) tables(ctx context.Context) ([]*table, error) {
+	j := &joins{partners: map[string]publicPartner{}, implementers: map[string][]string{}}
+	projects, networks, protocols, hours, monitoring := projectsTable(), networksTable(), protocolsTable(), hoursTable(), monitoringTable()
 	var left []string
 	err := nationally(ctx, h.src.Partners.ListPartners, &famiv1.ListPartnersRequest{Parent: aip.AllRegions, ShowArchived: true},
-		(*famiv1.ListPartnersResponse).GetPartners, &left, func(p *famiv1.Partner) {
-			d.partners[p.GetName()] = publicPartner{displayName: p.GetDisplayName(), kind: p.GetKind()}
+		(*famiv1.ListPartnersResponse).GetPartners, &left, func(p *famiv1.Partner) error {
+			j.partners[p.GetName()] = publicPartner{displayName: p.GetDisplayName(), kind: p.GetKind()}
+			return nil
 		})
 	if err != nil {
 		return nil, err
 	}
-	if err := nationally(ctx, h.src.Projects.ListProjects, &famiv1.ListProjectsRequest{Parent: aip.AllRegions},
-		(*famiv1.ListProjectsResponse).GetProjects, &left, func(p *famiv1.Project) { d.projects = append(d.projects, p) }); err != nil {
-		return nil, err
-	}
 	if err := nationally(ctx, h.src.Networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: aip.AllRegions},
-		(*famiv1.ListNetworksResponse).GetNetworks, &left, func(n *famiv1.Network) { d.networks = append(d.networks, n) }); err != nil {
+		(*famiv1.ListNetworksResponse).GetNetworks, &left, func(n *famiv1.Network) error {
+			for _, p := range n.GetProjects() {
+				j.implementers[p.GetProject()] = append(j.implementers[p.GetProject()], n.GetDisplayName())
+			}
+			if err := networks.add(j.networkRow(n)); err != nil {
+				return err
+			}
+			return h.addHours(ctx, hours, n)
+		}); err != nil {
 		return nil, err
 	}
-	// Drafts are never published, so they are not kept either; nor is a
-	// protocol's text (objectives and body, up to megabytes each), which
-	// the dataset names only by its content hash.
-	if err := nationally(ctx, h.src.Protocols.ListProtocols, &famiv1.ListProtocolsRequest{Parent: aip.AllRegions},
-		(*famiv1.ListProtocolsResponse).GetProtocols, &left, func(p *famiv1.Protocol) {
-			if p.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_DRAFT && p.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_UNSPECIFIED {
-				p.Objectives, p.Body = "", ""
-				d.protocols = append(d.protocols, p)
+	if err := nationally(ctx, h.src.Projects.ListProjects, &famiv1.ListProjectsRequest{Parent: aip.AllRegions},
+		(*famiv1.ListProjectsResponse).GetProjects, &left, func(p *famiv1.Project) error {
+			if err := projects.add(j.projectRow(p)); err != nil {
+				return err
 			}
+			return h.addReports(ctx, monitoring, p)
+		}); err != nil {
+		return nil, err
+	}
+	// Drafts are never published; a protocol's text (objectives and body,
+	// up to megabytes each) is named only by its content hash.
+	if err := nationally(ctx, h.src.Protocols.ListProtocols, &famiv1.ListProtocolsRequest{Parent: aip.AllRegions},
+		(*famiv1.ListProtocolsResponse).GetProtocols, &left, func(p *famiv1.Protocol) error {
+			if p.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_DRAFT || p.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_UNSPECIFIED {
+				return nil
+			}
+			return protocols.add(j.protocolRow(p))
 		}); err != nil {
 		return nil, err
 	}
@@ -148,21 +156,7 @@ func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
 		slices.Sort(left)
 		return nil, &UnreachableError{Regions: slices.Compact(left)}
 	}
-	for _, p := range d.projects {
-		reports, err := h.readReports(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		d.reports = append(d.reports, reports...)
-	}
-	for _, n := range d.networks {
-		rows, err := h.readHours(ctx, n)
-		if err != nil {
-			return nil, err
-		}
-		d.hours = append(d.hours, rows...)
-	}
-	return d, nil
+	return []*table{projects, networks, protocols, hours, monitoring}, nil
 }
 
 // nationally walks every page of req, a national list (regions/-), one
@@ -172,42 +166,43 @@ func (h *Handler) read(ctx context.Context) (*snapshotData, error) {
 func nationally[Req aip.ListRequest, Resp interface {
 	GetNextPageToken() string
 	GetUnreachable() []string
-}, T any](ctx context.Context, list func(context.Context, Req) (Resp, error), req Req, items func(Resp) []T, left *[]string, keep func(T)) error {
+}, T any](ctx context.Context, list func(context.Context, Req) (Resp, error), req Req, items func(Resp) []T, left *[]string, keep func(T) error) error {
 	return aip.Each(ctx, list, req, func(res Resp) error {
 		*left = append(*left, res.GetUnreachable()...)
 		for _, it := range items(res) {
-			keep(it)
+			if err := keep(it); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 }
 
-// readReports reads the last approved revision of each quarterly report of
-// p: the report itself when APPROVED; under correction (a later revision
-// not yet approved), the approved revision the correction keeps; nothing
-// for a report never approved.
-func (h *Handler) readReports(ctx context.Context, p *famiv1.Project) ([]approvedReport, error) {
-	reports, err := aip.ListAll(ctx, h.src.Monitoring.ListMonitoringReports, &famiv1.ListMonitoringReportsRequest{Parent: p.GetName()},
-		(*famiv1.ListMonitoringReportsResponse).GetMonitoringReports)
-	if err != nil {
-		return nil, err
-	}
-	var out []approvedReport
-	for _, r := range reports {
-		switch {
-		case r.GetState() == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED:
-		case r.GetRevision() > 1:
-			kept, err := h.src.Monitoring.GetMonitoringReport(ctx, &famiv1.GetMonitoringReportRequest{Name: r.GetName() + "@" + strconv.Itoa(int(r.GetRevision()-1))})
-			if err != nil {
-				return nil, err
+// addReports adds to t the last approved revision of each quarterly
+// report of p: the report itself when APPROVED; under correction (a later
+// revision not yet approved), the approved revision the correction keeps;
+// nothing for a report never approved.
+func (h *Handler) addReports(ctx context.Context, t *table, p *famiv1.Project) error {
+	return aip.Each(ctx, h.src.Monitoring.ListMonitoringReports, &famiv1.ListMonitoringReportsRequest{Parent: p.GetName()},
+		func(res *famiv1.ListMonitoringReportsResponse) error {
+			for _, r := range res.GetMonitoringReports() {
+				switch {
+				case r.GetState() == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED:
+				case r.GetRevision() > 1:
+					kept, err := h.src.Monitoring.GetMonitoringReport(ctx, &famiv1.GetMonitoringReportRequest{Name: r.GetName() + "@" + strconv.Itoa(int(r.GetRevision()-1))})
+					if err != nil {
+						return err
+					}
+					r = kept
+				default:
+					continue
+				}
+				if err := t.add(reportRow(p, r)); err != nil {
+					return err
+				}
 			}
-			r = kept
-		default:
-			continue
-		}
-		out = append(out, approvedReport{project: p, report: r})
-	}
-	return out, nil
+			return nil
+		})
 }
 
 // Approved support hours are read over every date of the programming
@@ -219,37 +214,40 @@ const (
 
 var approvedOnly = []famiv1.SupportEntryState{famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_APPROVED}
 
-// readHours reads a network's approved hours per quarter and activity
-// through the support summary: the quarters with any, then each quarter by
-// activity.
-func (h *Handler) readHours(ctx context.Context, n *famiv1.Network) ([]hoursRow, error) {
+// addHours adds to t a network's approved hours per quarter and activity,
+// read through the support summary: the quarters with any, then each
+// quarter by activity.
+func (h *Handler) addHours(ctx context.Context, t *table, n *famiv1.Network) error {
 	region, _, err := aip.ParseName("network", n.GetName(), "networks")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	parent := "regions/" + region
 	quarters, err := h.src.Support.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: parent, StartDate: hoursFrom, EndDate: hoursTo,
 		GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_QUARTER, States: approvedOnly, Network: n.GetName()})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var out []hoursRow
 	for _, q := range quarters.GetGroups() {
 		start, end, err := quarterDates(q.GetKey())
 		if err != nil {
-			return nil, err
+			return err
 		}
 		acts, err := h.src.Support.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: parent, StartDate: start, EndDate: end,
 			GroupBy: famiv1.SupportGroupBy_SUPPORT_GROUP_BY_ACTIVITY, States: approvedOnly, Network: n.GetName()})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, a := range acts.GetGroups() {
-			out = append(out, hoursRow{network: n, quarter: q.GetKey(), activity: a.GetActivity(),
-				minutes: a.GetTotalMinutes(), entries: a.GetEntries(), reach: a.GetOperatorsReached()})
+			reach, suppressed := persons(a.GetOperatorsReached())
+			if err := t.add([]string{regionOf(n.GetName()), n.GetName(), n.GetDisplayName(), q.GetKey(),
+				enumName("SUPPORT_ACTIVITY_", a.GetActivity()),
+				strconv.FormatFloat(float64(a.GetTotalMinutes())/60, 'f', 2, 64), strconv.FormatInt(a.GetEntries(), 10), reach, suppressed}); err != nil {
+				return err
+			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // quarterDates returns the first and last day of a quarter "YYYY-Qn".
@@ -264,25 +262,20 @@ func quarterDates(q string) (start, end string, err error) {
 	return fmt.Sprintf("%04d-%02d-01", y, 3*k-2), fmt.Sprintf("%04d-%s", y, lastDay), nil
 }
 
-// tables builds the datasets from what read collected.
-func (d *snapshotData) tables() []*table {
-	return []*table{d.projectsTable(), d.networksTable(), d.protocolsTable(), d.hoursTable(), d.monitoringTable()}
-}
-
 func regionOf(name string) string {
 	rest := strings.TrimPrefix(name, "regions/")
 	r, _, _ := strings.Cut(rest, "/")
 	return r
 }
 
-func (d *snapshotData) displayName(partner string) string {
-	return d.partners[partner].displayName
+func (j *joins) displayName(partner string) string {
+	return j.partners[partner].displayName
 }
 
 var regionColumn = column{name: "regione", typ: "string", title: "Regione", description: "Identificativo della regione o provincia autonoma (es. lombardia).", required: true}
 
-func (d *snapshotData) projectsTable() *table {
-	t := &table{
+func projectsTable() *table {
+	return &table{
 		name:        "progetti",
 		title:       "Progetti finanziati",
 		description: "I progetti finanziati dal FAMI e da altri fondi registrati dalle regioni: fondo, codici di programma, importo, date, proroghe, azioni, territorio (comuni) e reti che li attuano.",
@@ -308,45 +301,40 @@ func (d *snapshotData) projectsTable() *table {
 			{name: "reti", typ: "string", title: "Reti", description: "Reti territoriali che attuano il progetto, separate da |."},
 		},
 	}
-	implementers := map[string][]string{}
-	for _, n := range d.networks {
-		for _, p := range n.GetProjects() {
-			implementers[p.GetProject()] = append(implementers[p.GetProject()], n.GetDisplayName())
-		}
+}
+
+// projectRow is p's row of the projects dataset.
+func (j *joins) projectRow(p *famiv1.Project) []string {
+	originalEnd := p.GetEndDate()
+	if ext := p.GetExtensions(); len(ext) > 0 {
+		originalEnd = ext[0].GetPreviousEndDate()
 	}
-	for _, p := range d.projects {
-		originalEnd := p.GetEndDate()
-		if ext := p.GetExtensions(); len(ext) > 0 {
-			originalEnd = ext[0].GetPreviousEndDate()
-		}
-		var actions []string
-		for _, a := range p.GetActions() {
-			actions = append(actions, a.GetCode()+" "+a.GetTitle())
-		}
-		var programme []string
-		if pc := p.GetProgramme(); pc != nil {
-			for _, c := range []string{pc.GetSpecificObjective(), pc.GetMeasure(), pc.GetAction()} {
-				if c != "" {
-					programme = append(programme, c)
-				}
+	var actions []string
+	for _, a := range p.GetActions() {
+		actions = append(actions, a.GetCode()+" "+a.GetTitle())
+	}
+	var programme []string
+	if pc := p.GetProgramme(); pc != nil {
+		for _, c := range []string{pc.GetSpecificObjective(), pc.GetMeasure(), pc.GetAction()} {
+			if c != "" {
+				programme = append(programme, c)
 			}
 		}
-		t.rows = append(t.rows, []string{
-			regionOf(p.GetName()), p.GetName(), p.GetCode(), p.GetCup(), p.GetTitle(),
-			enumName("FUND_", p.GetFund()),
-			enumName("SPECIFIC_OBJECTIVE_", p.GetSpecificObjective()),
-			strings.Join(programme, "/"), d.displayName(p.GetBeneficiary()), money.Decimal(p.GetBudgetCents()),
-			p.GetStartDate(), p.GetEndDate(), originalEnd, strconv.Itoa(len(p.GetExtensions())),
-			strings.Join(actions, " | "), strings.Join(p.GetMunicipalities(), " "), strings.Join(implementers[p.GetName()], " | "),
-		})
 	}
-	return t
+	return []string{
+		regionOf(p.GetName()), p.GetName(), p.GetCode(), p.GetCup(), p.GetTitle(),
+		enumName("FUND_", p.GetFund()),
+		enumName("SPECIFIC_OBJECTIVE_", p.GetSpecificObjective()),
+		strings.Join(programme, "/"), j.displayName(p.GetBeneficiary()), money.Decimal(p.GetBudgetCents()),
+		p.GetStartDate(), p.GetEndDate(), originalEnd, strconv.Itoa(len(p.GetExtensions())),
+		strings.Join(actions, " | "), strings.Join(p.GetMunicipalities(), " "), strings.Join(j.implementers[p.GetName()], " | "),
+	}
 }
 
 // kindColumn is the column counting a network's members of kind k.
 func kindColumn(k string) string { return "membri_" + strings.ToLower(k) }
 
-func (d *snapshotData) networksTable() *table {
+func networksTable() *table {
 	t := &table{
 		name:        "reti",
 		title:       "Reti territoriali",
@@ -368,29 +356,30 @@ func (d *snapshotData) networksTable() *table {
 	t.columns = append(t.columns,
 		column{name: "comuni", typ: "string", title: "Comuni", description: "Codici ISTAT dei comuni coperti, separati da spazio."},
 		column{name: "progetti", typ: "string", title: "Progetti", description: "Progetti attuati (nome della risorsa), separati da spazio."})
-	for _, n := range d.networks {
-		byKind := map[string]int{}
-		for _, m := range n.GetMembers() {
-			k := d.partners[m.GetPartner()].kind
-			byKind[enumName("PARTNER_KIND_", k)]++
-		}
-		row := []string{regionOf(n.GetName()), n.GetName(), n.GetDisplayName(), d.displayName(n.GetLeadPartner()),
-			enumName("NETWORK_STATE_", n.GetState()), strconv.Itoa(len(n.GetMembers()))}
-		for _, k := range partnerKinds {
-			row = append(row, strconv.Itoa(byKind[k]))
-		}
-		var projects []string
-		for _, p := range n.GetProjects() {
-			projects = append(projects, p.GetProject())
-		}
-		row = append(row, strings.Join(n.GetMunicipalities(), " "), strings.Join(projects, " "))
-		t.rows = append(t.rows, row)
-	}
 	return t
 }
 
-func (d *snapshotData) protocolsTable() *table {
-	t := &table{
+// networkRow is n's row of the networks dataset.
+func (j *joins) networkRow(n *famiv1.Network) []string {
+	byKind := map[string]int{}
+	for _, m := range n.GetMembers() {
+		k := j.partners[m.GetPartner()].kind
+		byKind[enumName("PARTNER_KIND_", k)]++
+	}
+	row := []string{regionOf(n.GetName()), n.GetName(), n.GetDisplayName(), j.displayName(n.GetLeadPartner()),
+		enumName("NETWORK_STATE_", n.GetState()), strconv.Itoa(len(n.GetMembers()))}
+	for _, k := range partnerKinds {
+		row = append(row, strconv.Itoa(byKind[k]))
+	}
+	var projects []string
+	for _, p := range n.GetProjects() {
+		projects = append(projects, p.GetProject())
+	}
+	return append(row, strings.Join(n.GetMunicipalities(), " "), strings.Join(projects, " "))
+}
+
+func protocolsTable() *table {
+	return &table{
 		name:  "protocolli",
 		title: "Protocolli di collaborazione",
 		description: "I protocolli di collaborazione aperti alla firma, firmati, in vigore, scaduti, risolti o sostituiti (mai le bozze): parti, validità, stato e impronta " +
@@ -411,20 +400,21 @@ func (d *snapshotData) protocolsTable() *table {
 			{name: "hash_contenuto", typ: "string", title: "Impronta del contenuto", description: "SHA-256 esadecimale della forma canonica del testo firmato.", pattern: "^[0-9a-f]{64}$"},
 		},
 	}
-	for _, p := range d.protocols {
-		var parties []string
-		for _, pt := range p.GetParties() {
-			parties = append(parties, d.displayName(pt.GetPartner())+" ("+enumName("PARTY_ROLE_", pt.GetRole())+")")
-		}
-		t.rows = append(t.rows, []string{regionOf(p.GetName()), p.GetName(), p.GetTitle(), p.GetNetwork(), strings.Join(parties, " | "),
-			p.GetValidFrom(), p.GetValidUntil(), enumName("PROTOCOL_STATE_", p.GetState()),
-			strconv.Itoa(int(p.GetVersion())), p.GetSupersedes(), p.GetContentHash()})
-	}
-	return t
 }
 
-func (d *snapshotData) hoursTable() *table {
-	t := &table{
+// protocolRow is p's row of the protocols dataset.
+func (j *joins) protocolRow(p *famiv1.Protocol) []string {
+	var parties []string
+	for _, pt := range p.GetParties() {
+		parties = append(parties, j.displayName(pt.GetPartner())+" ("+enumName("PARTY_ROLE_", pt.GetRole())+")")
+	}
+	return []string{regionOf(p.GetName()), p.GetName(), p.GetTitle(), p.GetNetwork(), strings.Join(parties, " | "),
+		p.GetValidFrom(), p.GetValidUntil(), enumName("PROTOCOL_STATE_", p.GetState()),
+		strconv.Itoa(int(p.GetVersion())), p.GetSupersedes(), p.GetContentHash()}
+}
+
+func hoursTable() *table {
+	return &table{
 		name:  "ore_supporto",
 		title: "Ore di supporto alle reti",
 		description: fmt.Sprintf("Ore di accompagnamento approvate dalle regioni per rete, attività e trimestre, con il numero di interventi e di operatori raggiunti. "+
@@ -443,13 +433,6 @@ func (d *snapshotData) hoursTable() *table {
 			{name: "operatori_soppressi", typ: "boolean", title: "Conteggio soppresso", description: fmt.Sprintf("true quando operatori_raggiunti è inferiore a %d e non è pubblicato.", minPersons)},
 		},
 	}
-	for _, h := range d.hours {
-		reach, suppressed := persons(h.reach)
-		t.rows = append(t.rows, []string{regionOf(h.network.GetName()), h.network.GetName(), h.network.GetDisplayName(), h.quarter,
-			enumName("SUPPORT_ACTIVITY_", h.activity),
-			strconv.FormatFloat(float64(h.minutes)/60, 'f', 2, 64), strconv.FormatInt(h.entries, 10), reach, suppressed})
-	}
-	return t
 }
 
 // persons is a published count of persons: empty, and flagged, below
@@ -461,8 +444,8 @@ func persons(n int64) (count, suppressed string) {
 	return strconv.FormatInt(n, 10), "false"
 }
 
-func (d *snapshotData) monitoringTable() *table {
-	t := &table{
+func monitoringTable() *table {
+	return &table{
 		name:  "monitoraggio",
 		title: "Monitoraggio trimestrale dei progetti",
 		description: fmt.Sprintf("Per progetto e trimestre, dai rapporti di monitoraggio approvati (l'ultima revisione approvata): valori degli indicatori, "+
@@ -485,36 +468,36 @@ func (d *snapshotData) monitoringTable() *table {
 			{name: "operatori_soppressi", typ: "boolean", title: "Conteggio di operatori soppresso"},
 		},
 	}
-	for _, ar := range d.reports {
-		p, r := ar.project, ar.report
-		units := map[string]string{}
-		for _, in := range p.GetIndicators() {
-			units[in.GetCode()] = in.GetUnit()
-		}
-		var indicators []string
-		for _, v := range r.GetIndicatorValues() {
-			indicators = append(indicators, strings.TrimSpace(v.GetIndicator()+"="+strconv.FormatFloat(v.GetValue(), 'f', -1, 64)+" "+units[v.GetIndicator()]))
-		}
-		var committed, paid, claimed, people, trained int64
-		for _, e := range r.GetExpenditures() {
-			committed += e.GetCommittedCents()
-			paid += e.GetPaidCents()
-		}
-		for _, c := range r.GetReimbursementClaims() {
-			claimed += c.GetAmountCents()
-		}
-		for _, c := range r.GetPeopleReached() {
-			people += int64(c.GetCount())
-		}
-		for _, c := range r.GetOperatorsTrained() {
-			trained += int64(c.GetCount())
-		}
-		peopleN, peopleS := persons(people)
-		trainedN, trainedS := persons(trained)
-		t.rows = append(t.rows, []string{regionOf(p.GetName()), p.GetName(), p.GetCode(), r.GetPeriod(), strconv.Itoa(int(r.GetRevision())),
-			strings.Join(indicators, " | "), money.Decimal(committed), money.Decimal(paid), money.Decimal(claimed), peopleN, peopleS, trainedN, trainedS})
+}
+
+// reportRow is the row of the monitoring dataset of r, a report of p.
+func reportRow(p *famiv1.Project, r *famiv1.MonitoringReport) []string {
+	units := map[string]string{}
+	for _, in := range p.GetIndicators() {
+		units[in.GetCode()] = in.GetUnit()
 	}
-	return t
+	var indicators []string
+	for _, v := range r.GetIndicatorValues() {
+		indicators = append(indicators, strings.TrimSpace(v.GetIndicator()+"="+strconv.FormatFloat(v.GetValue(), 'f', -1, 64)+" "+units[v.GetIndicator()]))
+	}
+	var committed, paid, claimed, people, trained int64
+	for _, e := range r.GetExpenditures() {
+		committed += e.GetCommittedCents()
+		paid += e.GetPaidCents()
+	}
+	for _, c := range r.GetReimbursementClaims() {
+		claimed += c.GetAmountCents()
+	}
+	for _, c := range r.GetPeopleReached() {
+		people += int64(c.GetCount())
+	}
+	for _, c := range r.GetOperatorsTrained() {
+		trained += int64(c.GetCount())
+	}
+	peopleN, peopleS := persons(people)
+	trainedN, trainedS := persons(trained)
+	return []string{regionOf(p.GetName()), p.GetName(), p.GetCode(), r.GetPeriod(), strconv.Itoa(int(r.GetRevision())),
+		strings.Join(indicators, " | "), money.Decimal(committed), money.Decimal(paid), money.Decimal(claimed), peopleN, peopleS, trainedN, trainedS}
 }
 
 // UnreachableError is a build of the open data refused because its national

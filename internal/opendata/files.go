@@ -43,14 +43,14 @@ type published struct {
 // platform's latest change: a dataset whose content changed is modified
 // then, one that did not keeps its date.
 func (h *Handler) build(ctx context.Context, key, base string, latest time.Time) (*snapshot, error) {
-	data, err := h.read(ctx)
+	tables, err := h.tables(ctx)
 	if err != nil {
 		return nil, err
 	}
 	snap := &snapshot{key: key, files: map[string]*file{}}
 	var sets []*published
 	modified := time.Time{}
-	for _, t := range data.tables() {
+	for _, t := range tables {
 		csvBody, err := t.csv()
 		if err != nil {
 			return nil, err
@@ -71,6 +71,9 @@ func (h *Handler) build(ctx context.Context, key, base string, latest time.Time)
 			json: newFile("application/json", jsonBody, v.time)}
 		snap.files[t.name+".csv"], snap.files[t.name+".json"] = p.csv, p.json
 		sets = append(sets, p)
+		if h.madeFiles != nil {
+			h.madeFiles()
+		}
 		if v.time.After(modified) {
 			modified = v.time
 		}
@@ -90,40 +93,64 @@ func (h *Handler) build(ctx context.Context, key, base string, latest time.Time)
 	return snap, nil
 }
 
-// csv renders the table as CSV: RFC 4180, UTF-8 without a byte-order mark
-// (what validators and harvesters expect), a header row of column names.
-func (t *table) csv() ([]byte, error) {
-	var buf bytes.Buffer
-	w := csvfile.NewWriter(&buf)
+// add writes a row of the table into its CSV and JSON.
+func (t *table) add(row []string) error {
+	if err := t.startCSV(); err != nil {
+		return err
+	}
+	if err := t.csvOut.Write(row); err != nil {
+		return err
+	}
+	obj := make(map[string]any, len(row))
+	for i, c := range t.columns {
+		obj[c.name] = typed(c.typ, row[i])
+	}
+	js, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	if t.rows > 0 {
+		t.jsonRows.WriteByte(',')
+	}
+	t.jsonRows.Write(js)
+	t.rows++
+	return nil
+}
+
+// startCSV starts the table's CSV, once: RFC 4180, UTF-8 without a
+// byte-order mark (what validators and harvesters expect), a header row
+// of column names.
+func (t *table) startCSV() error {
+	if t.csvOut != nil {
+		return nil
+	}
+	t.csvOut = csvfile.NewWriter(&t.csvBody)
 	header := make([]string, len(t.columns))
 	for i, c := range t.columns {
 		header[i] = c.name
 	}
-	if err := w.Write(header); err != nil {
+	return t.csvOut.Write(header)
+}
+
+// csv is the table as CSV, once its rows are added.
+func (t *table) csv() ([]byte, error) {
+	if err := t.startCSV(); err != nil {
 		return nil, err
 	}
-	for _, r := range t.rows {
-		if err := w.Write(r); err != nil {
-			return nil, err
-		}
-	}
-	if err := w.Flush(); err != nil {
+	if err := t.csvOut.Flush(); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return t.csvBody.Bytes(), nil
 }
 
 // json renders the table as a JSON document: its description and its rows
-// as objects, numbers and booleans typed, missing values null.
+// as objects, numbers and booleans typed, missing values null. The rows
+// were rendered as they were added; MarshalIndent indents them with the
+// rest.
 func (t *table) json(modified time.Time) ([]byte, error) {
-	rows := make([]map[string]any, 0, len(t.rows))
-	for _, r := range t.rows {
-		obj := make(map[string]any, len(r))
-		for i, c := range t.columns {
-			obj[c.name] = typed(c.typ, r[i])
-		}
-		rows = append(rows, obj)
-	}
+	rows := make([]byte, 0, t.jsonRows.Len()+2)
+	rows = append(append(append(rows, '['), t.jsonRows.Bytes()...), ']')
+	t.jsonRows = bytes.Buffer{} // rendered: let the compact copy go
 	return json.MarshalIndent(map[string]any{
 		"nome":        t.name,
 		"titolo":      t.title,
@@ -131,7 +158,7 @@ func (t *table) json(modified time.Time) ([]byte, error) {
 		"licenza":     licenceURL,
 		"modificato":  modified.Format(time.RFC3339),
 		"campi":       t.schema()["fields"],
-		"dati":        rows,
+		"dati":        json.RawMessage(rows),
 	}, "", " ")
 }
 
@@ -330,7 +357,7 @@ func (h *Handler) feed(base string, sets []*published, modified time.Time) (stri
 			ID:      "urn:sha256:" + s.csv.etag[1:len(s.csv.etag)-1],
 			Title:   s.title,
 			Updated: s.modified.Format(time.RFC3339),
-			Summary: s.title + ": " + strconv.Itoa(len(s.rows)) + " righe, aggiornato il " + s.modified.In(territory.Rome).Format("02/01/2006 15:04") + ".",
+			Summary: s.title + ": " + strconv.Itoa(s.rows) + " righe, aggiornato il " + s.modified.In(territory.Rome).Format("02/01/2006 15:04") + ".",
 			Links: []atomLink{
 				{Rel: "alternate", Type: "text/csv", Href: root + s.name + ".csv"},
 				{Rel: "enclosure", Type: "application/json", Href: root + s.name + ".json"},
@@ -382,7 +409,7 @@ func (h *Handler) index(_ string, sets []*published, modified time.Time) (string
 		Sets                                     []set
 	}{h.opts.Publisher, licenceTitle, licenceURL, modified.In(territory.Rome).Format("02/01/2006 15:04"), minPersons, nil}
 	for _, s := range sets {
-		data.Sets = append(data.Sets, set{s.name, s.title, s.description, s.modified.In(territory.Rome).Format("02/01/2006 15:04"), len(s.rows)})
+		data.Sets = append(data.Sets, set{s.name, s.title, s.description, s.modified.In(territory.Rome).Format("02/01/2006 15:04"), s.rows})
 	}
 	var buf bytes.Buffer
 	err := indexPage.Execute(&buf, data)

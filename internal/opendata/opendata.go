@@ -106,6 +106,10 @@ type Handler struct {
 	// has had it, so a dataset's modification date moves only when it
 	// changes.
 	modified map[string]version
+
+	// madeFiles, when set (only by BenchmarkBuild, export_test.go), is
+	// called as each dataset's files are made, where a build holds most.
+	madeFiles func()
 }
 
 type failure struct {
@@ -248,14 +252,17 @@ func (h *Handler) lastGood(err error) (snap *snapshot, stale, _ error) {
 	return h.snap, err, nil
 }
 
-// newFile compresses body once and names it by its content.
+// newFile compresses body once and names it by its content. The file
+// keeps both at their exact size: a snapshot holds its files until the
+// platform changes, and the buffers they were made in grow to as much as
+// twice what they hold (json.MarshalIndent's output, a bytes.Buffer).
 func newFile(contentType string, body []byte, modified time.Time) *file {
 	var gz bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	zw.Write(body)
 	zw.Close()
 	sum := sha256.Sum256(body)
-	return &file{contentType: contentType, body: body, gz: gz.Bytes(), etag: `"` + hex.EncodeToString(sum[:16]) + `"`, modified: modified}
+	return &file{contentType: contentType, body: bytes.Clone(body), gz: bytes.Clone(gz.Bytes()), etag: `"` + hex.EncodeToString(sum[:16]) + `"`, modified: modified}
 }
 
 // ServeHTTP serves the open-data files: GET and HEAD, anonymous,
