@@ -407,23 +407,16 @@ func (s *Service) ListAccounts(ctx context.Context, req *famiv1.ListAccountsRequ
 	return &famiv1.ListAccountsResponse{Accounts: accs, NextPageToken: next}, nil
 }
 
-// listRequest is a List request of a region's system records.
-type listRequest interface {
-	GetParent() string
-	GetPageSize() int32
-	GetPageToken() string
-}
-
 // listRegion is the standard List of a region's system records (accounts,
 // service tokens): it pages through bucket's keys "{region}/..." of the
 // region req's parent names, in key order, and returns the page and the
 // next page token.
-func listRegion[T proto.Message](ctx context.Context, sys store.System, bucket string, req listRequest, newT func() T) ([]T, string, error) {
+func listRegion[T proto.Message](ctx context.Context, sys store.System, bucket string, req aip.ListRequest, newT func() T) ([]T, string, error) {
 	region, err := aip.ParseRegion("parent", req.GetParent())
 	if err != nil {
 		return nil, "", err
 	}
-	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
+	page, after, err := aip.StartPage(req)
 	if err != nil {
 		return nil, "", err
 	}

@@ -2,7 +2,6 @@ package aip
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -36,22 +35,26 @@ func RegionIDs() []string {
 
 // A national page token is its own version, so that a token of one region's
 // list is never mistaken for a national one or the other way round: the
-// region the next page starts in and that region's own page token.
-const acrossTokenVersion = 'n'
+// key of the national request (requestKey), the region the next page
+// starts in and that region's own page token. Version 'n' tokens carried
+// no key; they are refused as out of date.
+const (
+	acrossTokenVersion    = 'o'
+	oldAcrossTokenVersion = 'n'
+)
 
-func encodeAcross(region, inner string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(string(acrossTokenVersion) + region + "/" + inner))
+func encodeAcross(key, region, inner string) string {
+	return encodeKeyed(acrossTokenVersion, key, region+"/"+inner)
 }
 
-func decodeAcross(token string) (region, inner string, err error) {
-	if token == "" {
-		return "", "", nil
+func decodeAcross(key, token string) (region, inner string, err error) {
+	rest, err := decodeKeyed(acrossTokenVersion, oldAcrossTokenVersion, key, token)
+	if err != nil || rest == "" {
+		return "", "", err
 	}
-	if rest, ok := decodeVersioned(token, acrossTokenVersion); ok {
-		region, inner, ok := strings.Cut(rest, "/")
-		if _, known := territory.LookupRegion(region); ok && known {
-			return region, inner, nil
-		}
+	region, inner, ok := strings.Cut(rest, "/")
+	if _, known := territory.LookupRegion(region); ok && known {
+		return region, inner, nil
 	}
 	return "", "", errs.InvalidField("page_token", "is not a token returned by this server")
 }
@@ -63,15 +66,17 @@ type ListFunc[T any] func(region string, pageSize int32, pageToken string) ([]T,
 // Across pages a list over every region, in region id order and within a
 // region in that list's own order, so pages stay consistent however the
 // results fall across regions. Its page token is opaque and holds the
-// region to resume in and the position there. An error of one region's
-// list is returned as it is (ListAcross decides which ones leave a region
-// out).
-func Across[T any](pageSize int32, pageToken string, list ListFunc[T]) ([]T, string, error) {
-	size, err := PageSize(pageSize)
+// region to resume in and the position there, and is bound to req, the
+// national request, as a regional token is to its request (Page.Resume).
+// An error of one region's list is returned as it is (ListAcross decides
+// which ones leave a region out).
+func Across[T any](req ListRequest, list ListFunc[T]) ([]T, string, error) {
+	size, err := PageSize(req.GetPageSize())
 	if err != nil {
 		return nil, "", err
 	}
-	start, inner, err := decodeAcross(pageToken)
+	key := requestKey(req)
+	start, inner, err := decodeAcross(key, req.GetPageToken())
 	if err != nil {
 		return nil, "", err
 	}
@@ -89,10 +94,10 @@ func Across[T any](pageSize int32, pageToken string, list ListFunc[T]) ([]T, str
 		out = append(out, items...)
 		inner = ""
 		if next != "" {
-			return out, encodeAcross(ids[i], next), nil
+			return out, encodeAcross(key, ids[i], next), nil
 		}
 		if len(out) == size && i+1 < len(ids) {
-			return out, encodeAcross(ids[i+1], ""), nil
+			return out, encodeAcross(key, ids[i+1], ""), nil
 		}
 	}
 	return out, "", nil
@@ -101,10 +106,8 @@ func Across[T any](pageSize int32, pageToken string, list ListFunc[T]) ([]T, str
 // ListRequest is an AIP List request: its parent, page_size and page_token
 // fields are the standard ones.
 type ListRequest interface {
-	proto.Message
+	PagedRequest
 	GetParent() string
-	GetPageSize() int32
-	GetPageToken() string
 }
 
 // InRegionOf narrows an all-regions List request to the one region of
@@ -136,7 +139,7 @@ func InRegionOf[Req ListRequest](req Req, field, name, collection string) (Req, 
 // named in unreachable ("regions/{region}", in region id order), on the
 // page where it was met.
 func ListAcross[Req ListRequest, Resp any, T any](ctx context.Context, req Req, list func(Req) (Resp, error), page func(Resp) ([]T, string)) (items []T, next string, unreachable []string, err error) {
-	items, next, err = Across(req.GetPageSize(), req.GetPageToken(), func(region string, size int32, token string) ([]T, string, error) {
+	items, next, err = Across(req, func(region string, size int32, token string) ([]T, string, error) {
 		res, err := list(paging.Page(req, "regions/"+region, size, token))
 		if err != nil {
 			if Skip(ctx, region, err) {

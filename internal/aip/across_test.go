@@ -12,6 +12,12 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 )
 
+// national is a ListPartners request of every region for a page of size
+// after token.
+func national(size int32, token string) *famiv1.ListPartnersRequest {
+	return &famiv1.ListPartnersRequest{Parent: aip.AllRegions, PageSize: size, PageToken: token}
+}
+
 // regional is a region's list over items, paged by position as the
 // regional lists are.
 func regional(items map[string][]string) aip.ListFunc[string] {
@@ -48,7 +54,7 @@ func TestAcrossPagesConsistently(t *testing.T) {
 			if pages > 20 {
 				t.Fatalf("size %d: does not end", size)
 			}
-			page, next, err := aip.Across(size, token, regional(items))
+			page, next, err := aip.Across(national(size, token), regional(items))
 			if err != nil {
 				t.Fatalf("size %d: %v", size, err)
 			}
@@ -67,8 +73,8 @@ func TestAcrossPagesConsistently(t *testing.T) {
 }
 
 func TestAcrossRefusesForeignTokens(t *testing.T) {
-	for _, token := range []string{"x", aip.EncodeToken("a1"), "bnZlbmV0bw"} {
-		_, _, err := aip.Across(10, token, regional(nil))
+	for _, token := range []string{"x", aip.EncodeToken(national(0, ""), "a1"), "bnZlbmV0bw"} {
+		_, _, err := aip.Across(national(10, token), regional(nil))
 		if e := errs.As(err); e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != "page_token" {
 			t.Errorf("token %q: got %v, want INVALID_ARGUMENT on page_token", token, err)
 		}

@@ -5,9 +5,13 @@ package aip
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"regexp"
 	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/raccordo/raccordo/internal/errs"
 )
@@ -84,26 +88,90 @@ func PageSize(n int32) (int, error) {
 	return int(n), nil
 }
 
-// The page token is opaque to clients: a version byte and the position it
-// resumes after, base64url-encoded.
-const tokenVersion = 'p'
+// The page token is opaque to clients: a version byte, the key of the
+// request it answers (requestKey) and the position it resumes after,
+// base64url-encoded. Version 'p' tokens carried no key; they are refused
+// as out of date.
+const (
+	tokenVersion    = 'q'
+	oldTokenVersion = 'p'
+)
 
-// EncodeToken makes a page token that resumes after position.
-func EncodeToken(position string) string {
-	return base64.RawURLEncoding.EncodeToString(append([]byte{tokenVersion}, position...))
+// keySize is the length of a request key in a token: enough that two
+// different requests of one caller do not share a key by chance, short
+// enough to keep tokens short.
+const keySize = 8
+
+// requestKey identifies a List request by everything but its page_token
+// and page_size (AIP-158: only those may change from one page to the
+// next): a hash of its message type and of its deterministic encoding with
+// those two fields cleared. The type is part of it, so that two methods
+// whose requests encode alike (a parent alone) have different keys.
+func requestKey(req proto.Message) string {
+	m := proto.Clone(req).ProtoReflect()
+	fields := m.Descriptor().Fields()
+	for _, name := range []protoreflect.Name{"page_token", "page_size"} {
+		if f := fields.ByName(name); f != nil {
+			m.Clear(f)
+		}
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m.Interface())
+	if err != nil {
+		// A request the server has decoded always encodes again; keep
+		// tokens of such a request apart from every other anyway.
+		b = []byte(err.Error())
+	}
+	h := sha256.New()
+	h.Write([]byte(m.Descriptor().FullName()))
+	h.Write([]byte{0})
+	h.Write(b)
+	return string(h.Sum(nil)[:keySize])
 }
 
-// DecodeToken returns the position a page token resumes after; "" for the
-// first page.
-func DecodeToken(token string) (string, error) {
+// PagedRequest is a request that pages with page_size and page_token
+// (AIP-158).
+type PagedRequest interface {
+	proto.Message
+	GetPageSize() int32
+	GetPageToken() string
+}
+
+// EncodeToken makes the page token of the next page of req: it resumes
+// after position, and only for a request that differs from req in
+// page_token and page_size alone.
+func EncodeToken(req proto.Message, position string) string {
+	return encodeKeyed(tokenVersion, requestKey(req), position)
+}
+
+// DecodeToken returns the position req's page token resumes after; "" for
+// the first page. A token issued for another request (another parent,
+// filter, order or method) is refused, naming page_token.
+func DecodeToken(req PagedRequest) (string, error) {
+	return decodeKeyed(tokenVersion, oldTokenVersion, requestKey(req), req.GetPageToken())
+}
+
+func encodeKeyed(version byte, key, position string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(string(version) + key + position))
+}
+
+// decodeKeyed returns the position of a token of version issued for the
+// request of key; "" for no token. A token of the version before (old) is
+// refused as out of date, one of another request as such.
+func decodeKeyed(version, old byte, key, token string) (string, error) {
 	if token == "" {
 		return "", nil
 	}
-	position, ok := decodeVersioned(token, tokenVersion)
-	if !ok {
-		return "", errs.InvalidField("page_token", "is not a token returned by this server")
+	rest, ok := decodeVersioned(token, version)
+	switch {
+	case ok && len(rest) > keySize && rest[:keySize] == key:
+		return rest[keySize:], nil
+	case ok && len(rest) > keySize:
+		return "", errs.InvalidField("page_token", "was issued for another request: send it again with the same parent, filters and order as the request that returned it (only page_size may change), or list again without page_token")
 	}
-	return position, nil
+	if _, ok := decodeVersioned(token, old); ok {
+		return "", errs.InvalidField("page_token", "was issued by an earlier version of this server: list again without page_token")
+	}
+	return "", errs.InvalidField("page_token", "is not a token returned by this server")
 }
 
 // decodeVersioned returns what follows the version byte of a token of that

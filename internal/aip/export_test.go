@@ -1,4 +1,7 @@
 package aip
 
-// EncodeAcross lets the fuzz test spell the tokens the server issues.
-var EncodeAcross = encodeAcross
+// EncodeAcross lets the fuzz test spell the tokens the server issues for
+// the national request req.
+func EncodeAcross(req ListRequest, region, inner string) string {
+	return encodeAcross(requestKey(req), region, inner)
+}

@@ -20,7 +20,7 @@ const MaxPageBytes = 2 << 20
 // and by MaxPageBytes. Every List fills its page through it, and the page
 // keeps the position the next page resumes after:
 //
-//	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
+//	page, after, err := aip.StartPage(req)
 //	... walk the listing after the position after:
 //	if !page.Add(item, position) {
 //		stop
@@ -34,6 +34,7 @@ type Page struct {
 	bytes int
 	last  string // the position of the last item added
 	full  bool   // an item was refused: the listing goes on after last
+	key   string // the request the page answers (requestKey)
 }
 
 // NewPage returns an empty page of the requested size (see PageSize).
@@ -46,14 +47,15 @@ func NewPage(pageSize int32) (*Page, error) {
 }
 
 // StartPage opens a List request's page: an empty page of the requested
-// size and the position its page token resumes after ("" for the first
-// page). Errors name page_size or page_token.
-func StartPage(pageSize int32, pageToken string) (*Page, string, error) {
-	page, err := NewPage(pageSize)
+// size, bound to req (see Resume), and the position req's page token
+// resumes after ("" for the first page). Errors name page_size or
+// page_token.
+func StartPage(req ListRequest) (*Page, string, error) {
+	page, err := NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, "", err
 	}
-	after, err := DecodeToken(pageToken)
+	after, err := page.Resume(req)
 	if err != nil {
 		return nil, "", err
 	}
@@ -61,8 +63,20 @@ func StartPage(pageSize int32, pageToken string) (*Page, string, error) {
 }
 
 // PageOf returns an empty page of size items, for a List whose size the
-// caller has already validated and bounded (an export's larger pages).
+// caller has already validated and bounded (an export's larger pages, the
+// change feed's). It is bound to no request: one whose Next is used is
+// first bound with Resume.
 func PageOf(size int) *Page { return &Page{size: size} }
+
+// Resume binds p to req, the request whose page it is, and returns the
+// position req's page token resumes after ("" for the first page): a
+// token issued for another request is refused (DecodeToken), and the
+// page's Next is valid only for a request that differs from req in
+// page_token and page_size alone (AIP-158).
+func (p *Page) Resume(req PagedRequest) (string, error) {
+	p.key = requestKey(req)
+	return decodeKeyed(tokenVersion, oldTokenVersion, p.key, req.GetPageToken())
+}
 
 // Take reports whether m joins the page, and counts it if so. It answers
 // false when the page already holds its size, or when m would take it past
@@ -94,13 +108,13 @@ func (p *Page) Add(m proto.Message, position string) bool {
 }
 
 // Next is the page's next_page_token: the position of the last item
-// added, once an item was refused; "" when the listing ended within the
-// page.
+// added, once an item was refused, for the request the page was bound to
+// (Resume); "" when the listing ended within the page.
 func (p *Page) Next() string {
 	if !p.full {
 		return ""
 	}
-	return EncodeToken(p.last)
+	return encodeKeyed(tokenVersion, p.key, p.last)
 }
 
 // Len is the number of items taken.

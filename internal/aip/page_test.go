@@ -11,15 +11,21 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 )
 
+// partners is a ListPartners request of Veneto for a page of size after
+// token.
+func partners(size int32, token string) *famiv1.ListPartnersRequest {
+	return &famiv1.ListPartnersRequest{Parent: "regions/veneto", PageSize: size, PageToken: token}
+}
+
 func TestStartPage(t *testing.T) {
-	page, after, err := aip.StartPage(2, aip.EncodeToken("p07"))
+	page, after, err := aip.StartPage(partners(2, aip.EncodeToken(partners(0, ""), "p07")))
 	if err != nil || after != "p07" {
 		t.Fatalf("got %q, %v; want p07", after, err)
 	}
 	if !page.Take(&famiv1.Partner{}) || !page.Take(&famiv1.Partner{}) || page.Take(&famiv1.Partner{}) {
 		t.Errorf("a page of 2 took %d items then refused none", page.Len())
 	}
-	if _, after, err := aip.StartPage(0, ""); err != nil || after != "" {
+	if _, after, err := aip.StartPage(partners(0, "")); err != nil || after != "" {
 		t.Errorf("first page: got %q, %v", after, err)
 	}
 	for _, tc := range []struct {
@@ -30,7 +36,7 @@ func TestStartPage(t *testing.T) {
 		{-1, "", "page_size"},
 		{10, "forged", "page_token"},
 	} {
-		_, _, err := aip.StartPage(tc.size, tc.token)
+		_, _, err := aip.StartPage(partners(tc.size, tc.token))
 		if e := errs.As(err); e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != tc.field {
 			t.Errorf("%d %q: got %v, want INVALID_ARGUMENT on %s", tc.size, tc.token, err, tc.field)
 		}
@@ -41,7 +47,7 @@ func TestStartPage(t *testing.T) {
 // after the second's position; a listing that ends within the page has no
 // next page.
 func TestPageAdd(t *testing.T) {
-	page, _, err := aip.StartPage(2, "")
+	page, _, err := aip.StartPage(partners(2, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +60,7 @@ func TestPageAdd(t *testing.T) {
 	if page.Add(&famiv1.Partner{}, "p03") || page.Len() != 2 {
 		t.Fatalf("a page of 2 added a third item (%d)", page.Len())
 	}
-	if after, err := aip.DecodeToken(page.Next()); err != nil || after != "p02" {
+	if after, err := aip.DecodeToken(partners(5, page.Next())); err != nil || after != "p02" {
 		t.Errorf("next page resumes after %q (%v), want p02", after, err)
 	}
 }

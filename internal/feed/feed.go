@@ -168,7 +168,7 @@ func (s *Service) ListChanges(ctx context.Context, req *famiv1.ListChangesReques
 	if after < 0 {
 		return nil, errs.InvalidField("since_revision", "must not be negative")
 	}
-	if pos, err := aip.DecodeToken(req.GetPageToken()); err != nil {
+	if pos, err := aip.DecodeToken(req); err != nil {
 		return nil, err
 	} else if pos != "" {
 		if after, err = strconv.ParseInt(pos, 10, 64); err != nil {
@@ -181,7 +181,7 @@ func (s *Service) ListChanges(ctx context.Context, req *famiv1.ListChangesReques
 	}
 	res := &famiv1.ListChangesResponse{Changes: changes, Revision: current}
 	if upTo < current {
-		res.NextPageToken = aip.EncodeToken(strconv.FormatInt(upTo, 10))
+		res.NextPageToken = aip.EncodeToken(req, strconv.FormatInt(upTo, 10))
 	}
 	return res, nil
 }

@@ -72,7 +72,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
+	page, after, err := aip.StartPage(req)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
+	page, after, err := aip.StartPage(req)
 	if err != nil {
 		return nil, err
 	}

@@ -154,7 +154,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 	if err != nil {
 		return nil, err
 	}
-	page, after, err := aip.StartPage(req.GetPageSize(), req.GetPageToken())
+	page, after, err := aip.StartPage(req)
 	if err != nil {
 		return nil, err
 	}

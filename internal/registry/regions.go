@@ -27,7 +27,7 @@ func regionProto(r territory.Region) *famiv1.Region {
 // ListRegions implements fami.v1.RegionService.
 func (s *Regions) ListRegions(_ context.Context, req *famiv1.ListRegionsRequest) (*famiv1.ListRegionsResponse, error) {
 	all := territory.Regions()
-	page, next, err := offsetPage(len(all), req.GetPageSize(), req.GetPageToken())
+	page, next, err := offsetPage(len(all), req)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (s *Regions) ListMunicipalities(_ context.Context, req *famiv1.ListMunicipa
 		return nil, err
 	}
 	found := s.r.munis.Search(id, req.GetNamePrefix())
-	page, next, err := offsetPage(len(found), req.GetPageSize(), req.GetPageToken())
+	page, next, err := offsetPage(len(found), req)
 	if err != nil {
 		return nil, err
 	}
@@ -92,14 +92,14 @@ func (s *Regions) ListMunicipalities(_ context.Context, req *famiv1.ListMunicipa
 
 type span struct{ start, end int }
 
-// offsetPage pages through an immutable, ordered list of n items; the token
-// is the offset of the next page.
-func offsetPage(n int, pageSize int32, token string) (span, string, error) {
-	size, err := aip.PageSize(pageSize)
+// offsetPage pages req through an immutable, ordered list of n items; the
+// token is the offset of the next page.
+func offsetPage(n int, req aip.PagedRequest) (span, string, error) {
+	size, err := aip.PageSize(req.GetPageSize())
 	if err != nil {
 		return span{}, "", err
 	}
-	pos, err := aip.DecodeToken(token)
+	pos, err := aip.DecodeToken(req)
 	if err != nil {
 		return span{}, "", err
 	}
@@ -112,7 +112,7 @@ func offsetPage(n int, pageSize int32, token string) (span, string, error) {
 	end := min(start+size, n)
 	next := ""
 	if end < n {
-		next = aip.EncodeToken(strconv.Itoa(end))
+		next = aip.EncodeToken(req, strconv.Itoa(end))
 	}
 	return span{start, end}, next, nil
 }

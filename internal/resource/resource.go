@@ -348,8 +348,8 @@ func infallible[T any](keep func(T) bool) func(T) (bool, error) {
 // snapshot the page is read from, in id order, keeping the resources
 // open's filter accepts (nil keeps all). It returns the page, the next
 // page token and the revision the page reflects.
-func list[T store.Resource](ctx context.Context, s store.Store, region string, pageSize int32, pageToken string, newT func() T, open func(tx store.ReadTx) (string, func(T) (bool, error), error)) ([]T, string, int64, error) {
-	page, after, err := aip.StartPage(pageSize, pageToken)
+func list[T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, newT func() T, open func(tx store.ReadTx) (string, func(T) (bool, error), error)) ([]T, string, int64, error) {
+	page, after, err := aip.StartPage(req)
 	if err != nil {
 		return nil, "", 0, err
 	}
@@ -400,7 +400,7 @@ func ListAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s sto
 // of the collection does. The answer is the standard response Resp, as
 // ListAnswer's.
 func ListWithin[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (collection string, keep func(T) (bool, error), err error)) (Resp, error) {
-	items, next, rev, err := list(ctx, s, region, req.GetPageSize(), req.GetPageToken(), newOf[T], open)
+	items, next, rev, err := list(ctx, s, region, req, newOf[T], open)
 	if err != nil {
 		var zero Resp
 		return zero, err

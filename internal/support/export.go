@@ -88,7 +88,7 @@ func (s *Service) ExportSupportEntries(ctx context.Context, req *famiv1.ExportSu
 	case size == 0 || size > exportPageSize:
 		size = exportPageSize
 	}
-	items, next, _, err := s.listEntries(ctx, region, f, aip.PageOf(size), req.GetPageToken())
+	items, next, _, err := s.listEntries(ctx, region, f, aip.PageOf(size), req)
 	if err != nil {
 		return nil, err
 	}

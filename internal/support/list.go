@@ -72,12 +72,13 @@ func (f *entryFilter) match(a string) bool {
 		(f.consultant == "" || unescape(parts[3]) == f.consultant)
 }
 
-// listEntries pages through the entries f selects, by date then id. The
-// list indexes are read a month at a time (a prefix per month), so a page
+// listEntries pages through the entries f selects, by date then id, for
+// req (a list or an export): page is bound to req, so its token resumes
+// req only (aip.Page.Resume). The list indexes are read a month at a time (a prefix per month), so a page
 // token skips at most one month's keys, and only matching entries are
 // decoded.
-func (s *Service) listEntries(ctx context.Context, region string, f entryFilter, page *aip.Page, pageToken string) ([]*famiv1.SupportEntry, string, int64, error) {
-	after, err := aip.DecodeToken(pageToken)
+func (s *Service) listEntries(ctx context.Context, region string, f entryFilter, page *aip.Page, req aip.ListRequest) ([]*famiv1.SupportEntry, string, int64, error) {
+	after, err := page.Resume(req)
 	if err != nil {
 		return nil, "", 0, err
 	}
@@ -170,7 +171,7 @@ func (s *Service) ListSupportEntries(ctx context.Context, req *famiv1.ListSuppor
 	if err != nil {
 		return nil, err
 	}
-	items, next, rev, err := s.listEntries(ctx, region, f, page, req.GetPageToken())
+	items, next, rev, err := s.listEntries(ctx, region, f, page, req)
 	if err != nil {
 		return nil, err
 	}
