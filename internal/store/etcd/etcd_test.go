@@ -210,7 +210,13 @@ func tryCreate(ctx context.Context, s store.Store, id string) error {
 
 // createIn stores a new partner in region and returns the store's error.
 func createIn(ctx context.Context, s store.Store, region, id string) error {
-	_, err := store.Mutate(ctx, s, region, store.Mutation{Principal: "users/alice"}, func(tx store.WriteTx) (*famiv1.Partner, error) {
+	return createAs(ctx, s, region, id, store.Mutation{Principal: "users/alice"})
+}
+
+// createAs is createIn as the mutation m: with a RequestID, a retry of a
+// write whose answer was lost replays it instead of writing again.
+func createAs(ctx context.Context, s store.Store, region, id string, m store.Mutation) error {
+	_, err := store.Mutate(ctx, s, region, m, func(tx store.WriteTx) (*famiv1.Partner, error) {
 		p := &famiv1.Partner{Name: "regions/" + region + "/partners/" + id, DisplayName: "Partner " + id}
 		return p, tx.Put(p)
 	})
@@ -233,9 +239,13 @@ func TestUnavailable(t *testing.T) {
 		t.Fatalf("Update with the cluster down: got %v (code %v), want Unavailable", err, errs.CodeOf(err))
 	}
 	c.Restart(0)
-	// The client reconnects with a backoff: retry as a caller would.
+	// The client reconnects with a backoff: retry as a caller would, with
+	// a request id. An attempt can commit and still time out (a member
+	// just restarted answers slowly on a busy machine); without the id its
+	// retry wrote the partner a second time, at revision 2.
+	after := store.Mutation{Principal: "users/alice", RequestID: "create-after", Fingerprint: []byte("after")}
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
-		err := tryCreate(t.Context(), s, "after")
+		err := createAs(t.Context(), s, "lombardia", "after", after)
 		if err == nil {
 			break
 		}
