@@ -94,6 +94,20 @@ func TestEntryEditRejectResubmitDelete(t *testing.T) {
 	}
 }
 
+// changeEntryMeanwhile saves entry, edited at path, as someone else
+// would between a page's load and its submit: 120 minutes and a note
+// ("Cambiato nel frattempo") the stale page must then show.
+func changeEntryMeanwhile(t *testing.T, c *browserless, network, path string, entry *famiv1.SupportEntry) {
+	t.Helper()
+	form := entryForm(c.csrf(path), network)
+	form.Set("etag", entry.GetEtag())
+	form.Set("duration_minutes", "120")
+	form.Set("notes", "Cambiato nel frattempo")
+	if res, _ := c.do("POST", path, form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: status %d", res.StatusCode)
+	}
+}
+
 // TestEntryStaleDeleteShowsCurrent: a delete sent from a page read before
 // someone changed the entry is refused; the answer shows the entry as
 // stored now (never the delete form's empty values, which a save would
@@ -104,13 +118,7 @@ func TestEntryStaleDeleteShowsCurrent(t *testing.T) {
 	entry := f.entries("lombardia")[0]
 	id := lastID(entry.GetName())
 	edit := "/ore/" + id
-	form := entryForm(c.csrf(edit), network)
-	form.Set("etag", entry.GetEtag())
-	form.Set("duration_minutes", "120")
-	form.Set("notes", "Cambiato nel frattempo")
-	if res, _ := c.do("POST", edit, form); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("edit: status %d", res.StatusCode)
-	}
+	changeEntryMeanwhile(t, c, network, edit, entry)
 	current := f.entries("lombardia")[0].GetEtag()
 
 	res, page := c.do("POST", edit+"/elimina", url.Values{"csrf": {c.csrf(edit)}, "etag": {entry.GetEtag()}})
@@ -744,13 +752,7 @@ func TestEntryStaleDeleteListsChanges(t *testing.T) {
 	_, page := c.do("GET", edit, nil)
 	del := formValues(t, page, edit+"/elimina")
 
-	form := entryForm(c.csrf(edit), network)
-	form.Set("etag", entry.GetEtag())
-	form.Set("duration_minutes", "120")
-	form.Set("notes", "Cambiato nel frattempo")
-	if res, _ := c.do("POST", edit, form); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("edit: status %d", res.StatusCode)
-	}
+	changeEntryMeanwhile(t, c, network, edit, entry)
 	// What the delete form sends is shown, as text: a forged value too.
 	del.Set("mode", evil)
 	res, page := c.do("POST", edit+"/elimina", del)
