@@ -101,11 +101,9 @@ func claimCode(tx store.WriteTx, p *famiv1.Project, old string) error {
 	return tx.IndexPut(indexProjectCode, key, p.GetName())
 }
 
-// releaseCode frees code, when the project called name holds it.
+// releaseCode frees code, when the project called name holds it. The
+// caller has folded the region's codes (foldCodes).
 func releaseCode(tx store.WriteTx, name, code string) error {
-	if err := foldCodes(tx); err != nil {
-		return err
-	}
 	key := codeKey(code)
 	if owner, _ := tx.IndexGet(indexProjectCode, key); owner != name {
 		return nil // a namesake's from before the codes were folded
@@ -250,6 +248,9 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 			return nil, err
 		}
 		if err := childless(tx, cur.GetName(), resource.MonitoringReports, errs.ProjectInUse); err != nil {
+			return nil, err
+		}
+		if err := foldCodes(tx); err != nil {
 			return nil, err
 		}
 		if err := releaseCode(tx, cur.GetName(), cur.GetCode()); err != nil {
