@@ -5,7 +5,7 @@
 // keys, famictl's backups, exports and mirror files and famid's ready file
 // are written through it. (The region and system files are bbolt's, which
 // must open them by name before they are whole: internal/store/bolt
-// installs them.)
+// installs them itself, and makes their names durable with SyncDir.)
 package atomicfile
 
 import (
@@ -30,9 +30,10 @@ func Create(dir string) (*File, error) {
 	return &File{File: f}, nil
 }
 
-// Commit syncs and closes the file and renames it to path, which must be
-// in the directory given to Create. On failure the file is removed and
-// path is left as it was.
+// Commit syncs and closes the file, renames it to path, which must be in
+// the directory given to Create, and syncs that directory, so that the
+// new name outlives a crash too. On failure the file is removed and path
+// is left as it was.
 func (f *File) Commit(path string) error {
 	f.done = true
 	err := f.Sync()
@@ -44,8 +45,19 @@ func (f *File) Commit(path string) error {
 	}
 	if err != nil {
 		os.Remove(f.Name())
+		return err
 	}
-	return err
+	return SyncDir(filepath.Dir(path))
+}
+
+// SyncDir makes the names in dir durable, a rename into it included.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // Discard closes and removes the file unless Commit was called; deferred

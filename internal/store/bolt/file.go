@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/raccordo/raccordo/internal/atomicfile"
 )
 
 // The files of a region no famid serves (a backup, or the file a restore
@@ -160,7 +162,7 @@ func RestoreFile(from, target string, revision int64) error {
 		os.Remove(tmp)
 		return err
 	}
-	return nil
+	return atomicfile.SyncDir(filepath.Dir(target)) // the restored file's name outlives a crash
 }
 
 // copyFile copies from to a new file to, synced.
@@ -183,14 +185,4 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
-}
-
-// syncDir makes the names in dir durable, a rename into it included.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
