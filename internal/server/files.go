@@ -19,6 +19,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/csvfile"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/principal"
@@ -135,36 +136,16 @@ func exportSupportCSV(pipe *pipeline, sup *support.Service) http.Handler {
 		if gb := req.GetGroupBy(); gb != famiv1.SupportGroupBy_SUPPORT_GROUP_BY_UNSPECIFIED {
 			name = "support-summary-" + region + "-by-" + strings.ToLower(strings.TrimPrefix(gb.String(), "SUPPORT_GROUP_BY_")) + ".csv"
 		}
-		out := &csvDownload{w: w, filename: name}
+		out := &csvfile.Download{W: w, Filename: name}
 		pipe.serveFile(w, r, file{
 			procedure: famiv1connect.SupportServiceExportSupportEntriesProcedure,
 			req:       req,
 			write: func(ctx context.Context) (bool, error) {
 				err := sup.WriteCSV(ctx, out, req)
-				return out.started, err
+				return out.Started(), err
 			},
 		})
 	})
-}
-
-// csvDownload sends the CSV headers with the first byte of the body.
-type csvDownload struct {
-	w        http.ResponseWriter
-	filename string
-	started  bool
-}
-
-func (d *csvDownload) Write(b []byte) (int, error) {
-	if !d.started {
-		d.started = true
-		h := d.w.Header()
-		h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
-		h.Set("Content-Disposition", `attachment; filename="`+d.filename+`"`)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Cache-Control", "no-store")
-		d.w.WriteHeader(http.StatusOK)
-	}
-	return d.w.Write(b)
 }
 
 // meetingCalendar serves the iCalendar feeds, the REST face of

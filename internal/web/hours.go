@@ -17,6 +17,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/csvfile"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/support"
@@ -349,36 +350,17 @@ func (a *App) hoursCSV(w http.ResponseWriter, r *http.Request, s *session) {
 	if s.who.Role == principal.Consultant {
 		req.Consultant = s.who.Subject
 	}
-	d := &download{w: w, filename: "ore-" + s.region + ".csv", contentType: "text/csv; charset=utf-8; header=present"}
+	d := &csvfile.Download{W: w, Filename: "ore-" + s.region + ".csv"}
 	err := support.WriteCSV(s.ctx, d, req, func(ctx context.Context, req *famiv1.ExportSupportEntriesRequest) (*famiv1.ExportSupportEntriesResponse, error) {
 		return a.support.ExportSupportEntries(ctx, req)
 	}, nil)
 	switch {
 	case err == nil:
-	case !d.started:
+	case !d.Started():
 		a.fail(w, r, s, err)
 	default:
 		panic(http.ErrAbortHandler) // never a truncated file that looks whole
 	}
-}
-
-// download is the body of a file to download: its headers go out with its
-// first byte, so a download refused before it starts is an error page.
-type download struct {
-	w                     http.ResponseWriter
-	filename, contentType string
-	started               bool
-}
-
-func (d *download) Write(p []byte) (int, error) {
-	if !d.started {
-		d.started = true
-		h := d.w.Header()
-		h.Set("Content-Type", d.contentType)
-		h.Set("Content-Disposition", `attachment; filename="`+d.filename+`"`)
-		h.Set("Cache-Control", "no-store")
-	}
-	return d.w.Write(p)
 }
 
 // newRequestID names one rendering of a form: submitting it twice (a
