@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 
@@ -40,12 +41,17 @@ var prefixes atomic.Int64
 
 func openOn(t *testing.T, c *etcdtest.Cluster, now func() time.Time) *etcd.Store {
 	t.Helper()
-	s, err := etcd.Open(t.Context(), etcd.Options{
-		Client:  c.Client(t),
-		Prefix:  fmt.Sprintf("/conformance-%d/", prefixes.Add(1)),
-		Regions: regions,
-		Now:     now,
-	})
+	return open(t, etcd.Options{Prefix: conformancePrefix(), Regions: regions, Now: now}, c.Client(t))
+}
+
+func conformancePrefix() string { return fmt.Sprintf("/conformance-%d/", prefixes.Add(1)) }
+
+// open opens a store on opts through cli, closed when the test ends. Close
+// is idempotent: a test may close it earlier, as a process that stops.
+func open(t *testing.T, opts etcd.Options, cli *clientv3.Client) *etcd.Store {
+	t.Helper()
+	opts.Client = cli
+	s, err := etcd.Open(t.Context(), opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -63,12 +69,8 @@ func TestConformance(t *testing.T) {
 	})
 	t.Run("RecordChecksum", func(t *testing.T) {
 		storetest.RecordChecksum(t, func(t *testing.T) (store.Store, storetest.Damage) {
-			prefix := fmt.Sprintf("/conformance-%d/", prefixes.Add(1))
-			s, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: prefix, Regions: regions, Now: steppingClock()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
+			prefix := conformancePrefix()
+			s := open(t, etcd.Options{Prefix: prefix, Regions: regions, Now: steppingClock()}, c.Client(t))
 			return s, func(t *testing.T, region, marker string) {
 				etcdtest.Damage(t, c.Client(t), prefix+"regions/"+region+"/", marker)
 			}
@@ -76,13 +78,7 @@ func TestConformance(t *testing.T) {
 	})
 	t.Run("RequestRetention", func(t *testing.T) {
 		storetest.Retention(t, func(t *testing.T, now func() time.Time) store.Store {
-			s, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: fmt.Sprintf("/conformance-%d/", prefixes.Add(1)),
-				Regions: regions, Now: now, RequestRetention: time.Hour})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
+			return open(t, etcd.Options{Prefix: conformancePrefix(), Regions: regions, Now: now, RequestRetention: time.Hour}, c.Client(t))
 		})
 	})
 }
@@ -94,18 +90,7 @@ func TestConformance(t *testing.T) {
 func TestTwoProcesses(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	opts := etcd.Options{Prefix: "/shared/", Regions: regions, MaxTxnOps: 16}
-	a, b := opts, opts
-	a.Client, b.Client = c.Client(t), c.Client(t)
-	sa, err := etcd.Open(t.Context(), a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sa.Close()
-	sb, err := etcd.Open(t.Context(), b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sa, sb := open(t, opts, c.Client(t)), open(t, opts, c.Client(t))
 
 	changed := sb.Changed("lombardia")
 	create(t, sa, "first")
@@ -155,12 +140,8 @@ func TestTwoProcesses(t *testing.T) {
 // writes nothing; smaller ones queued with it still commit.
 func TestTooLarge(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	s, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Regions: regions, MaxTxnOps: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	_, err = s.Update(t.Context(), "lombardia", store.Mutation{Principal: "users/alice"}, func(tx store.WriteTx) (proto.Message, error) {
+	s := open(t, etcd.Options{Regions: regions, MaxTxnOps: 8}, c.Client(t))
+	_, err := s.Update(t.Context(), "lombardia", store.Mutation{Principal: "users/alice"}, func(tx store.WriteTx) (proto.Message, error) {
 		for i := range 5 {
 			if err := tx.Put(partner(fmt.Sprintf("big-%d", i))); err != nil {
 				return nil, err
@@ -228,13 +209,9 @@ func createAs(ctx context.Context, s store.Store, region, id string, m store.Mut
 // writes nothing once the cluster is back.
 func TestUnavailable(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	s, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Regions: regions, RequestTimeout: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := open(t, etcd.Options{Regions: regions, RequestTimeout: 300 * time.Millisecond}, c.Client(t))
 	c.Kill(0)
-	err = tryCreate(t.Context(), s, "lost")
+	err := tryCreate(t.Context(), s, "lost")
 	if errs.CodeOf(err) != errs.Unavailable {
 		t.Fatalf("Update with the cluster down: got %v (code %v), want Unavailable", err, errs.CodeOf(err))
 	}
@@ -263,11 +240,7 @@ func TestBareRecordsStillRead(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	cli := c.Client(t)
 	prefix := "/bare/"
-	s, err := etcd.Open(t.Context(), etcd.Options{Client: cli, Prefix: prefix, Regions: regions})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := open(t, etcd.Options{Prefix: prefix, Regions: regions}, cli)
 	old := &famiv1.Partner{Name: "regions/lombardia/partners/old", DisplayName: "Written by an older famid"}
 	raw, err := proto.Marshal(old)
 	if err != nil {
@@ -305,11 +278,7 @@ func TestBareRecordsStillRead(t *testing.T) {
 func TestExportChecksRecords(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	prefix := "/export/"
-	s, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: prefix, Regions: regions})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := open(t, etcd.Options{Prefix: prefix, Regions: regions}, c.Client(t))
 	p := &famiv1.Partner{Name: "regions/lombardia/partners/pa", DisplayName: "MARKER-export"}
 	if _, err := store.Mutate(t.Context(), s, "lombardia", store.Mutation{Principal: "alice"}, func(tx store.WriteTx) (*famiv1.Partner, error) {
 		return p, tx.Put(p)
@@ -331,7 +300,7 @@ func TestExportChecksRecords(t *testing.T) {
 		t.Errorf("the export carries frames, want payloads alone: %v", framed)
 	}
 	etcdtest.Damage(t, c.Client(t), prefix+"regions/lombardia/", "MARKER-export")
-	_, err = s.ExportRegion(t.Context(), "lombardia", func(store.Record) error { return nil })
+	_, err := s.ExportRegion(t.Context(), "lombardia", func(store.Record) error { return nil })
 	// The change log comes first in the key range: the export stops at the
 	// partner's change.
 	if e := errs.As(err); e == nil || e.Code != errs.DataLoss || e.Reason != errs.RecordCorrupt || e.Metadata["record"] != "change 1 of region lombardia" {

@@ -29,11 +29,7 @@ import (
 // it again, as imported, when the import ends.
 func TestInterruptedImport(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	src, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/source/", Regions: regions})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	src := open(t, etcd.Options{Prefix: "/source/", Regions: regions}, c.Client(t))
 	for i := range 60 {
 		create(t, src, fmt.Sprintf("p%02d", i))
 	}
@@ -53,19 +49,12 @@ func TestInterruptedImport(t *testing.T) {
 	}
 	// Eight operations a transaction: the cancel comes after a dozen
 	// transactions have committed.
-	opts := etcd.Options{Client: c.Client(t), Prefix: "/target/", Regions: regions, MaxTxnOps: 8}
+	opts, target := etcd.Options{Prefix: "/target/", Regions: regions, MaxTxnOps: 8}, c.Client(t)
 	// A famid already running on the cluster, as the import starts.
-	running, err := etcd.Open(t.Context(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer running.Close()
-	importer, err := etcd.Open(t.Context(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	running := open(t, opts, target)
+	importer := open(t, opts, target)
 	ctx, cancel := context.WithCancel(t.Context())
-	err = importer.ImportRegion(ctx, "lombardia", records(ctx, cancel, len(want)/2))
+	err := importer.ImportRegion(ctx, "lombardia", records(ctx, cancel, len(want)/2))
 	importer.Close()
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled import: %v, want context.Canceled", err)
@@ -78,10 +67,7 @@ func TestInterruptedImport(t *testing.T) {
 	if err := eventually(func() error { return importing(running) }); err != nil {
 		t.Errorf("the store open during the cut import: %v", err)
 	}
-	st, err := etcd.Open(t.Context(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := open(t, opts, target)
 	err = st.View(t.Context(), "lombardia", func(tx store.ReadTx) error { return nil })
 	e := errs.As(err)
 	if e == nil || e.Code != errs.Unavailable || e.Reason != "REGION_IMPORTING" ||
@@ -100,10 +86,7 @@ func TestInterruptedImport(t *testing.T) {
 	st.Close()
 
 	// Again, to its end: it starts over.
-	importer, err = etcd.Open(t.Context(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	importer = open(t, opts, target)
 	never := func() {}
 	if err := importer.ImportRegion(t.Context(), "lombardia", records(t.Context(), never, -1)); err != nil {
 		t.Fatalf("the import run again: %v", err)
@@ -113,11 +96,7 @@ func TestInterruptedImport(t *testing.T) {
 		t.Errorf("a third import: %v, want REGION_NOT_EMPTY", err)
 	}
 	importer.Close()
-	st, err = etcd.Open(t.Context(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st = open(t, opts, target)
 	if d := damaged(st); len(d) != 0 {
 		t.Errorf("Damaged() = %v after the import finished, want none", d)
 	}

@@ -243,17 +243,6 @@ func waitFor(t *testing.T, changed <-chan struct{}, what string) {
 	}
 }
 
-func open(t *testing.T, opts etcd.Options, cli *clientv3.Client) *etcd.Store {
-	t.Helper()
-	opts.Client = cli
-	s, err := etcd.Open(t.Context(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 // cutImport imports recs into lombardia through s and cuts the import
 // short after its last record, leaving the region marked.
 func cutImport(t *testing.T, s *etcd.Store, recs []store.Record) {
