@@ -51,19 +51,28 @@ type stores interface {
 	store.Store
 }
 
+// oldAccount is the consultant mrossi of Lombardia as an older famid
+// stored it: the account record, called displayName, and its password's
+// hash, the values the tests write under the keys of their time.
+func oldAccount(t *testing.T, displayName string) (acc, hash []byte) {
+	t.Helper()
+	h, err := auth.HashPassword(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err = proto.Marshal(&famiv1.Account{Name: "regions/lombardia/accounts/mrossi", DisplayName: displayName, Role: famiv1.Role_ROLE_CONSULTANT})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc, []byte(h)
+}
+
 func testGlobalUsernamesMove(t *testing.T, st stores) {
 	keys, err := auth.LoadOrCreateKeys(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc, err := proto.Marshal(&famiv1.Account{Name: "regions/lombardia/accounts/mrossi", DisplayName: "Mario Rossi", Role: famiv1.Role_ROLE_CONSULTANT})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc, hash := oldAccount(t, "Mario Rossi")
 	err = st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
 		if err := tx.Put("accounts", "mrossi", acc); err != nil {
 			return err
@@ -73,7 +82,7 @@ func testGlobalUsernamesMove(t *testing.T, st stores) {
 		if err := tx.Put("subject_generation", "account:gone", binary.BigEndian.AppendUint64(nil, 1)); err != nil {
 			return err
 		}
-		return tx.Put("passwords", "mrossi", []byte(hash))
+		return tx.Put("passwords", "mrossi", hash)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -122,20 +131,13 @@ func testGlobalUsernamesMove(t *testing.T, st stores) {
 // damaged one is refused, where before it was served).
 func TestSystemFileBeforeChecksums(t *testing.T) {
 	dir := t.TempDir()
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc, err := proto.Marshal(&famiv1.Account{Name: "regions/lombardia/accounts/mrossi", DisplayName: "MARKER-old", Role: famiv1.Role_ROLE_CONSULTANT})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc, hash := oldAccount(t, "MARKER-old")
 	db, err := bbolt.Open(bolt.SystemFile(dir), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for bucket, v := range map[string][]byte{"accounts": acc, "passwords": []byte(hash)} {
+		for bucket, v := range map[string][]byte{"accounts": acc, "passwords": hash} {
 			b, err := tx.CreateBucket([]byte(bucket))
 			if err != nil {
 				return err
