@@ -13,6 +13,7 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
+	"github.com/raccordo/raccordo/internal/store/storetest"
 )
 
 // oldSystem is a system file as famid wrote it before system values were
@@ -88,22 +89,7 @@ func TestSystemFileWrittenBeforeFraming(t *testing.T) {
 	s := bolttest.Open(t, dir, bolt.Options{})
 	err := s.SystemView(t.Context(), func(tx store.SystemTx) error {
 		for bucket, kvs := range oldSystem {
-			for k, want := range kvs {
-				if got, err := tx.Get(bucket, k); err != nil || !bytes.Equal(got, want) {
-					t.Errorf("Get %s/%s: got %x, %v, want %x", bucket, k, got, err, want)
-				}
-			}
-			n := 0
-			tx.Scan(bucket, "", "", func(k string, got []byte, err error) bool {
-				n++
-				if err != nil || !bytes.Equal(got, kvs[k]) {
-					t.Errorf("Scan %s/%s: got %x, %v, want %x", bucket, k, got, err, kvs[k])
-				}
-				return true
-			})
-			if n != len(kvs) {
-				t.Errorf("Scan %s: %d values, want %d", bucket, n, len(kvs))
-			}
+			storetest.WantSystemValues(t, "written before framing", tx, bucket, kvs)
 		}
 		return nil
 	})

@@ -162,35 +162,39 @@ func systemRawValues(t *testing.T, s store.System) {
 		"empty":    {},
 		"hash":     []byte("$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"),
 	}
-	check := func(when string, tx store.SystemTx) {
-		t.Helper()
-		for k, want := range values {
-			if got := sysGet(t, tx, "raw", k); !bytes.Equal(got, want) || got == nil {
-				t.Errorf("%s: Get of %s: got %x, want %x", when, k, got, want)
-			}
-		}
-		n := 0
-		tx.Scan("raw", "", "", func(k string, got []byte, err error) bool {
-			n++
-			if err != nil || !bytes.Equal(got, values[k]) {
-				t.Errorf("%s: Scan value of %s: got %x, %v, want %x", when, k, got, err, values[k])
-			}
-			return true
-		})
-		if n != len(values) {
-			t.Errorf("%s: Scan gave %d values, want %d", when, n, len(values))
-		}
-	}
 	sysUpdate(t, s, func(tx store.SystemTx) error {
 		for k, v := range values {
 			if err := tx.Put("raw", k, v); err != nil {
 				return err
 			}
 		}
-		check("in the writing transaction", tx)
+		WantSystemValues(t, "in the writing transaction", tx, "raw", values)
 		return nil
 	})
-	sysView(t, s, func(tx store.SystemTx) { check("after the commit", tx) })
+	sysView(t, s, func(tx store.SystemTx) { WantSystemValues(t, "after the commit", tx, "raw", values) })
+}
+
+// WantSystemValues checks that bucket holds exactly want, read through tx
+// by Get and by Scan: each value byte for byte (an empty one read as empty,
+// not as absent), and no other. when names the moment in a failure.
+func WantSystemValues(t *testing.T, when string, tx store.SystemTx, bucket string, want map[string][]byte) {
+	t.Helper()
+	for k, w := range want {
+		if got := sysGet(t, tx, bucket, k); !bytes.Equal(got, w) || got == nil {
+			t.Errorf("%s: Get of %s/%s: got %x, want %x", when, bucket, k, got, w)
+		}
+	}
+	n := 0
+	tx.Scan(bucket, "", "", func(k string, got []byte, err error) bool {
+		n++
+		if err != nil || !bytes.Equal(got, want[k]) {
+			t.Errorf("%s: Scan value of %s/%s: got %x, %v, want %x", when, bucket, k, got, err, want[k])
+		}
+		return true
+	})
+	if n != len(want) {
+		t.Errorf("%s: Scan of %s gave %d values, want %d", when, bucket, n, len(want))
+	}
 }
 
 // sysGet returns tx.Get's value and fails the test on its error.
