@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -25,6 +24,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/csvfile/csvtest"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
@@ -49,20 +49,7 @@ func parseCSVExport(res *restResponse) (*famiv1.ExportSupportEntriesResponse, er
 	if mt, params, _ := mime.ParseMediaType(res.ContentType); mt != "text/csv" || params["charset"] != "utf-8" {
 		return nil, fmt.Errorf("export: Content-Type %q, want text/csv; charset=utf-8", res.ContentType)
 	}
-	body, ok := bytes.CutPrefix(res.Body, []byte("\xef\xbb\xbf"))
-	if !ok {
-		return nil, fmt.Errorf("export: no UTF-8 byte-order mark")
-	}
-	inQuotes := false
-	for i, c := range body {
-		switch {
-		case c == '"':
-			inQuotes = !inQuotes
-		case c == '\n' && !inQuotes && (i == 0 || body[i-1] != '\r'):
-			return nil, fmt.Errorf("export: the record ending at byte %d ends with a bare LF, not CRLF", i)
-		}
-	}
-	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	rows, err := csvtest.Read(res.Body, ',')
 	if err != nil || len(rows) == 0 {
 		return nil, fmt.Errorf("export: %v (%d rows)", err, len(rows))
 	}

@@ -2,13 +2,13 @@ package support_test
 
 import (
 	"bytes"
-	"encoding/csv"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/csvfile/csvtest"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/errs/errstest"
 )
@@ -23,28 +23,9 @@ func readCSV(t *testing.T, b []byte) [][]string {
 // readCSVWith is readCSV for a separator.
 func readCSVWith(t *testing.T, b []byte, comma rune) [][]string {
 	t.Helper()
-	const bom = "\xef\xbb\xbf"
-	if !bytes.HasPrefix(b, []byte(bom)) {
-		t.Fatalf("export does not start with a UTF-8 byte-order mark: %q", b[:min(len(b), 20)])
-	}
-	if !bytes.HasSuffix(b, []byte("\r\n")) {
-		t.Errorf("export does not end with CRLF")
-	}
-	// Every LF outside quoted fields ends a record with CR LF.
-	inQuotes := false
-	for i, c := range b {
-		switch {
-		case c == '"':
-			inQuotes = !inQuotes
-		case c == '\n' && !inQuotes && (i == 0 || b[i-1] != '\r'):
-			t.Errorf("bare LF at byte %d ends a record", i)
-		}
-	}
-	r := csv.NewReader(bytes.NewReader(b[len(bom):]))
-	r.Comma = comma
-	rows, err := r.ReadAll()
+	rows, err := csvtest.Read(b, comma)
 	if err != nil {
-		t.Fatalf("parse the export: %v", err)
+		t.Fatalf("read the export: %v", err)
 	}
 	return rows
 }
