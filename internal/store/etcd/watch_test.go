@@ -83,23 +83,31 @@ func (w *watchLog) snapshot() watches {
 	return watches{opened: slices.Sorted(slices.Values(w.log.opened)), compacted: slices.Sorted(slices.Values(w.log.compacted))}
 }
 
+// twoProcesses opens two stores on the prefix /w/ of c, as two famid
+// processes: running, whose watches are logged, and other, through
+// otherCli. It returns once running has learned a commit of other: its
+// watches are up.
+func twoProcesses(t *testing.T, c *etcdtest.Cluster, otherCli *clientv3.Client) (running, other *etcd.Store, logged *watchLog) {
+	t.Helper()
+	cli := c.Client(t)
+	logged = logWatches(cli)
+	opts := etcd.Options{Prefix: "/w/", Regions: regions, MaxTxnOps: 8}
+	running, other = open(t, opts, cli), open(t, opts, otherCli)
+	changed := running.Changed("veneto")
+	if err := createIn(t.Context(), other, "veneto", "p1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, changed, "a commit by another process did not signal Changed")
+	return running, other, logged
+}
+
 // TestOneWatchForTheImports: a store watches each region's commits and,
 // with one watch over the prefix of the import markers, every region's
 // import: len(regions)+1 watches on the cluster, where it used to open two
 // per region. The store still learns both, from another process.
 func TestOneWatchForTheImports(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	cli := c.Client(t)
-	logged := logWatches(cli)
-	opts := etcd.Options{Prefix: "/w/", Regions: regions, MaxTxnOps: 8}
-	running := open(t, opts, cli)
-	other := open(t, opts, c.Client(t))
-
-	changed := running.Changed("veneto")
-	if err := createIn(t.Context(), other, "veneto", "p1"); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, changed, "a commit by another process did not signal Changed")
+	running, other, logged := twoProcesses(t, c, c.Client(t))
 	cutImport(t, other, []store.Record{partnerRecord("a"), partnerRecord("b")})
 	if err := eventually(func() error { return importing(running) }); err != nil {
 		t.Fatalf("an import started by another process: %v", err)
@@ -119,18 +127,8 @@ func TestOneWatchForTheImports(t *testing.T) {
 // import's end and later commits as they come.
 func TestWatchesAfterCompaction(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	cli := c.Client(t)
-	logged := logWatches(cli)
-	opts := etcd.Options{Prefix: "/w/", Regions: regions, MaxTxnOps: 8}
-	running := open(t, opts, cli)
 	direct := c.DirectClient(t)
-	other := open(t, opts, direct)
-	// The store's watches are up: it learns a commit of another process.
-	changed := running.Changed("veneto")
-	if err := createIn(t.Context(), other, "veneto", "p1"); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, changed, "a commit by another process did not signal Changed")
+	running, other, logged := twoProcesses(t, c, direct)
 	recs := []store.Record{partnerRecord("a"), partnerRecord("b"), partnerRecord("c"), partnerRecord("d")}
 
 	c.Cut(0)
@@ -169,7 +167,7 @@ func TestWatchesAfterCompaction(t *testing.T) {
 	if err := eventually(func() error { return other.View(t.Context(), "lombardia", func(store.ReadTx) error { return nil }) }); err != nil {
 		t.Fatalf("the importing store after its import: %v", err)
 	}
-	changed = running.Changed("lombardia")
+	changed := running.Changed("lombardia")
 	create(t, other, "p2")
 	waitFor(t, changed, "a commit by another process, after the compaction, did not signal Changed")
 }
