@@ -205,10 +205,16 @@ func (s *Service) SubmitMonitoringReport(ctx context.Context, req *famiv1.Submit
 
 // ApproveMonitoringReport implements fami.v1.MonitoringService.
 func (s *Service) ApproveMonitoringReport(ctx context.Context, req *famiv1.ApproveMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	return s.review(ctx, req, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED, "")
+}
+
+// review decides on a submitted report: approved (which clears the reason
+// of an earlier return) or returned to its authors with reason.
+func (s *Service) review(ctx context.Context, req resource.ChangeRequest, to famiv1.MonitoringReportState, reason string) (*famiv1.MonitoringReport, error) {
 	return s.transition(ctx, req, false,
 		[]famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED},
 		func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error {
-			r.State, r.ReturnReason = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED, ""
+			r.State, r.ReturnReason = to, reason
 			r.ReviewedBy, r.ReviewTime = who.Subject, timestamppb.New(tx.Now())
 			return nil
 		})
@@ -227,13 +233,7 @@ func (s *Service) ReturnMonitoringReport(ctx context.Context, req *famiv1.Return
 	if err := checkReason(req.GetReason()); err != nil {
 		return nil, err
 	}
-	return s.transition(ctx, req, false,
-		[]famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED},
-		func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error {
-			r.State, r.ReturnReason = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED, req.GetReason()
-			r.ReviewedBy, r.ReviewTime = who.Subject, timestamppb.New(tx.Now())
-			return nil
-		})
+	return s.review(ctx, req, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED, req.GetReason())
 }
 
 // CorrectMonitoringReport implements fami.v1.MonitoringService: the
