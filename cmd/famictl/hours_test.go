@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/csvfile/csvtest"
 	"github.com/raccordo/raccordo/internal/principal"
 )
 
@@ -43,12 +43,9 @@ func TestHoursExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.HasPrefix(b, []byte("\uFEFF")) || !bytes.Contains(b, []byte("\r\n")) {
-			t.Fatalf("%s lacks the UTF-8 byte-order mark or CRLF line ends", path)
-		}
-		rows, err := csv.NewReader(bytes.NewReader(b[3:])).ReadAll()
+		rows, err := csvtest.Read(b, ',')
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", path, err)
 		}
 		return rows
 	}
