@@ -34,10 +34,11 @@ func BenchmarkHotPages(b *testing.B) {
 	f, r := seedRegion(b)
 	page := func(cookie, path string) func(b *testing.B) {
 		return func(b *testing.B) {
-			get(b, f.url(path), "Cookie", "raccordo_sessione="+cookie) // warm, and checked
+			n := get(b, f.url(path), "Cookie", "raccordo_sessione="+cookie) // warm, and checked
 			for b.Loop() {
 				get(b, f.url(path), "Cookie", "raccordo_sessione="+cookie)
 			}
+			b.ReportMetric(float64(n), "page-bytes")
 		}
 	}
 	call := func(token, path string) func(b *testing.B) {
@@ -59,19 +60,21 @@ func BenchmarkHotPages(b *testing.B) {
 	b.Run("api=changes", call(r.officer, "/v1/regions/lombardia/changes?pageSize=1000"))
 }
 
-// get fetches u with one header and fails b unless it is a 200.
-func get(b *testing.B, u, hdr, value string) {
+// get fetches u with one header and fails b unless it is a 200; it
+// returns the body's size.
+func get(b *testing.B, u, hdr, value string) int64 {
 	req, _ := http.NewRequest("GET", u, nil)
 	req.Header.Set(hdr, value)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		b.Fatal(err)
 	}
-	io.Copy(io.Discard, res.Body)
+	n, _ := io.Copy(io.Discard, res.Body)
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		b.Fatalf("GET %s: status %d", u, res.StatusCode)
 	}
+	return n
 }
 
 // seeded names what seedRegion made: the sessions' tokens and one of each
