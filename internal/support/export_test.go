@@ -131,9 +131,9 @@ func (s *Service) ScanSummary(ctx context.Context, region string, req *famiv1.Su
 }
 
 // MonthSpans exposes monthSpans to the tests as "YYYY-MM first-last".
-func MonthSpans(start, end string) []string {
+func MonthSpans(start, end, today string) []string {
 	var out []string
-	for _, s := range monthSpans(start, end) {
+	for _, s := range monthSpans(start, end, today) {
 		out = append(out, fmt.Sprintf("%s %d-%d", s.month, s.first, s.last))
 	}
 	return out

@@ -109,7 +109,7 @@ func (s *Service) summarize(ctx context.Context, q *summaryQuery) (*famiv1.Summa
 	res := &famiv1.SummarizeSupportEntriesResponse{}
 	err := s.store.View(ctx, q.region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		c, err := q.cellsIn(tx)
+		c, err := q.cellsIn(tx, s.cal.Today())
 		if err != nil {
 			return err
 		}
@@ -154,15 +154,18 @@ type cells struct {
 	tx    store.ReadTx
 	q     *summaryQuery
 	scope string
+	// spans are the months of the range that can hold entries, split
+	// once for the summary's every scan.
+	spans []monthSpan
 	// allowed are the networks a network member's partner is a member
 	// of; nil for the other callers, who see every network.
 	allowed map[string]bool
 }
 
-// cellsIn returns the cells of q in tx, refusing a network member a
-// network its partner is not a member of.
-func (q *summaryQuery) cellsIn(tx store.ReadTx) (*cells, error) {
-	c := &cells{tx: tx, q: q, scope: scopeRegion}
+// cellsIn returns the cells of q in tx on the day today, refusing a
+// network member a network its partner is not a member of.
+func (q *summaryQuery) cellsIn(tx store.ReadTx, today string) (*cells, error) {
+	c := &cells{tx: tx, q: q, scope: scopeRegion, spans: monthSpans(q.start, q.end, today)}
 	if q.consultant != "" {
 		c.scope = scopeConsultant + escape(q.consultant)
 	}
@@ -181,7 +184,7 @@ func (q *summaryQuery) cellsIn(tx store.ReadTx) (*cells, error) {
 // scan calls fn with the figures, on the range's days, of each cell of dim
 // in the query's scope, states and networks, month by month.
 func (c *cells) scan(dim string, fn func(month, value, network string, f *figures)) error {
-	for _, span := range monthSpans(c.q.start, c.q.end) {
+	for _, span := range c.spans {
 		kind := kindTotal
 		if !span.whole() {
 			kind = kindDays
@@ -358,10 +361,14 @@ type monthSpan struct {
 // whole reports whether the span covers its month entirely.
 func (s monthSpan) whole() bool { return s.first <= 1 && s.last >= 31 }
 
-// monthSpans splits a date range into months.
-func monthSpans(start, end string) []monthSpan {
+// monthSpans splits a date range into months, leaving out the months no
+// entry can be dated in: before firstDate or after today (an entry's date
+// is refused outside them, as a list reads them). The national dashboard
+// asks for 2000 to 2049, 600 months, where at most the 150-odd since 2014
+// can hold cells, and each month is a seek per state and dimension.
+func monthSpans(start, end, today string) []monthSpan {
 	var out []monthSpan
-	for month := start[:7]; month <= end[:7]; month = nextMonth(month) {
+	for month := max(start[:7], firstDate[:7]); month <= min(end[:7], today[:7]); month = nextMonth(month) {
 		span := monthSpan{month: month, first: 1, last: 31}
 		if month == start[:7] {
 			span.first, _ = strconv.Atoi(start[8:10])

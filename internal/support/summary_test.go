@@ -246,9 +246,24 @@ func TestMonthSpans(t *testing.T) {
 		{"2021-12-01", "2022-01-31", []string{"2021-12 1-31", "2022-01 1-31"}},
 		{"2022-04-01", "2022-04-30", []string{"2022-04 1-31"}},
 		{"2022-05-03", "2022-05-03", []string{"2022-05 3-3"}},
+		// Months before 2014 or after today hold no entries: left out,
+		// the months around them kept as the range cuts them.
+		{"2000-01-01", "2049-12-31", spansUntil("2014-01", "2022-06")},
+		{"2013-12-20", "2014-01-10", []string{"2014-01 1-10"}},
+		{"2022-06-03", "2022-07-05", []string{"2022-06 3-31"}},
+		{"2022-07-01", "2022-07-31", nil},
 	} {
-		if got := support.MonthSpans(tc.start, tc.end); !slices.Equal(got, tc.want) {
+		if got := support.MonthSpans(tc.start, tc.end, "2022-06-15"); !slices.Equal(got, tc.want) {
 			t.Errorf("monthSpans(%s, %s) = %q, want %q", tc.start, tc.end, got, tc.want)
 		}
 	}
+}
+
+// spansUntil is the whole months from first to last as MonthSpans shows them.
+func spansUntil(first, last string) []string {
+	var out []string
+	for m, _ := time.Parse("2006-01", first); m.Format("2006-01") <= last; m = m.AddDate(0, 1, 0) {
+		out = append(out, m.Format("2006-01")+" 1-31")
+	}
+	return out
 }

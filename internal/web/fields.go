@@ -1,6 +1,10 @@
 package web
 
-import "strings"
+import (
+	"html"
+	"html/template"
+	"strings"
+)
 
 // field is what the input, select and textarea partials show: the label,
 // the value the user typed (kept when a submit fails) and the error tied to
@@ -13,6 +17,26 @@ type field struct {
 }
 
 type option struct{ Value, Label string }
+
+// options renders the <option> elements of choices, marking the one whose
+// value is selected. The lists are long and repeated: each member row of
+// a network lists the region's partners (700 in Lombardia, on 23 rows),
+// and html/template spent about 3 µs an option on its reflective calls
+// (the escapers, eq), most of the network page's time. So the options are
+// written in Go, every value escaped with html.EscapeString, as the hours
+// table's rows are (tableRows).
+func options(choices []option, selected string) template.HTML {
+	var b strings.Builder
+	b.Grow(len(choices) * 96)
+	for _, o := range choices {
+		b.WriteString(`<option value="` + html.EscapeString(o.Value) + `"`)
+		if o.Value == selected {
+			b.WriteString(" selected")
+		}
+		b.WriteString(">" + html.EscapeString(o.Label) + "</option>")
+	}
+	return template.HTML(b.String())
+}
 
 // DescribedBy lists the ids of the hint and the error.
 func (f field) DescribedBy() string {

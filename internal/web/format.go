@@ -31,6 +31,7 @@ var funcs = template.FuncMap{
 	"quarter":  formatQuarter,
 	"percent":  formatPercent,
 	"number":   formatNumber,
+	"options":  options,
 }
 
 // italianDate is the layout of a date as the pages show it and people

@@ -16,7 +16,7 @@ import (
 
 // bulk calls create for 0..n-1, 16 at a time, so that the store commits
 // them in batches; it stops the test at the first failure.
-func bulk(t *testing.T, n int, create func(i int) error) {
+func bulk(t testing.TB, n int, create func(i int) error) {
 	t.Helper()
 	var next atomic.Int64
 	var wg sync.WaitGroup

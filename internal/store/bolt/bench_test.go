@@ -186,3 +186,46 @@ func BenchmarkFill(b *testing.B) {
 		db.Close()
 	}
 }
+
+// BenchmarkIndexScans is a read that seeks one index month by month, as a
+// support summary (a scan per month and dimension) and a meeting or entry
+// list (a scan per month) do: 450 prefix scans in one transaction, over
+// 150 months of which 36 hold keys.
+func BenchmarkIndexScans(b *testing.B) {
+	s := benchStore(b)
+	const index, months, dims = "cells", 150, 3
+	_, err := s.Update(b.Context(), "lombardia", store.Mutation{Principal: "bench"}, func(tx store.WriteTx) (proto.Message, error) {
+		for m := months - 36; m < months; m++ {
+			for d := range dims {
+				for i := range 20 {
+					if err := tx.IndexPut(index, fmt.Sprintf("t%03d\x00%d\x00%02d", m, d, i), "v"); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+		return &famiv1.Partner{}, nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var prefixes []string
+	for m := range months {
+		for d := range dims {
+			prefixes = append(prefixes, fmt.Sprintf("t%03d\x00%d\x00", m, d))
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		err := s.View(b.Context(), "lombardia", func(tx store.ReadTx) error {
+			for _, p := range prefixes {
+				tx.IndexScan(index, p, func(string, string) bool { n++; return true })
+			}
+			return nil
+		})
+		if err != nil || n != 36*dims*20 {
+			b.Fatalf("read %d keys (%v), want %d", n, err, 36*dims*20)
+		}
+	}
+}

@@ -394,6 +394,12 @@ type tx struct {
 	// mutation, not put since: a Create's Put after its name's check
 	// (resource.Absent) then does not look the key up again.
 	absent []byte
+	// indexes are the index buckets this read transaction has opened. In
+	// a read transaction bbolt opens a nested bucket anew on every call
+	// (a search of its parent and two allocations), and a summary or a
+	// list seeks the same index once per month, hundreds of times; a
+	// write transaction's buckets bbolt keeps itself.
+	indexes map[string]*bbolt.Bucket
 }
 
 func newTx(btx *bbolt.Tx, region string, now time.Time, principal string) *tx {
@@ -525,8 +531,24 @@ func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool
 	return nil
 }
 
+// index is the bucket of index, nil when it holds nothing yet.
+func (t *tx) index(index string) *bbolt.Bucket {
+	if t.btx.Writable() {
+		return t.btx.Bucket(bucketIndexes).Bucket([]byte(index))
+	}
+	b, ok := t.indexes[index]
+	if !ok {
+		b = t.btx.Bucket(bucketIndexes).Bucket([]byte(index))
+		if t.indexes == nil {
+			t.indexes = map[string]*bbolt.Bucket{}
+		}
+		t.indexes[index] = b
+	}
+	return b
+}
+
 func (t *tx) IndexGet(index, key string) (string, bool) {
-	b := t.btx.Bucket(bucketIndexes).Bucket([]byte(index))
+	b := t.index(index)
 	if b == nil {
 		return "", false
 	}
@@ -535,7 +557,7 @@ func (t *tx) IndexGet(index, key string) (string, bool) {
 }
 
 func (t *tx) IndexScan(index, prefix string, fn func(key, value string) bool) {
-	b := t.btx.Bucket(bucketIndexes).Bucket([]byte(index))
+	b := t.index(index)
 	if b == nil {
 		return
 	}
@@ -645,7 +667,7 @@ func (t *tx) IndexPut(index, key, value string) error {
 }
 
 func (t *tx) IndexDelete(index, key string) error {
-	b := t.btx.Bucket(bucketIndexes).Bucket([]byte(index))
+	b := t.index(index)
 	if b == nil {
 		return nil
 	}
