@@ -92,8 +92,11 @@ var _ connect.Codec = connectCodec{}
 // JSON bodies) with a bounded Unmarshal, check.UnmarshalJSON as REST's
 // decoder: connect-go's own decoded every element of an oversized
 // repeated field before the pipeline refused it (4 MB of two million
-// empty network members: 550 ms of CPU, now 15 ms). Like connect-go's, it discards unknown fields,
-// so Connect clients of a newer schema keep working.
+// empty network members: 550 ms of CPU, now 15 ms). Unlike connect-go's,
+// and like REST's, it refuses unknown fields and enum names, naming them:
+// connect-go dropped them, so a misspelt field was lost data, and an
+// unknown enum name was read as unset ("NETWORK_STATE_CLOSED" answered
+// OK and left the network active).
 type connectJSONCodec struct{ name string }
 
 // connectJSONCodecs are the codecs for both names connect-go gives JSON.
@@ -138,5 +141,5 @@ func (connectJSONCodec) Unmarshal(data []byte, v any) error {
 	if len(data) == 0 {
 		return errors.New("zero-length payload is not a valid JSON object")
 	}
-	return check.UnmarshalJSON(data, m, protojson.UnmarshalOptions{DiscardUnknown: true})
+	return check.UnmarshalJSON(data, m, protojson.UnmarshalOptions{})
 }
