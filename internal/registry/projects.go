@@ -102,7 +102,9 @@ func checkCodeLetters(v *errs.Violations, code, old string) {
 	}
 	for _, r := range key {
 		if !('A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune(" -_./", r)) {
-			v.Add("project.code", "%q is not allowed in a project code: use %s", r, codeLetters)
+			// The code point too: a look-alike prints as the letter it
+			// imitates.
+			v.Add("project.code", "%q (U+%04X) is not allowed in a project code: use %s", r, r, codeLetters)
 			return
 		}
 	}
