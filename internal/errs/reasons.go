@@ -30,6 +30,7 @@ const (
 	// Rights on the data, checked by the capability.
 	NotNetworkLead             Reason = "NOT_NETWORK_LEAD"
 	LeadChangeNotAllowed       Reason = "LEAD_CHANGE_NOT_ALLOWED"
+	ProjectsChangeNotAllowed   Reason = "PROJECTS_CHANGE_NOT_ALLOWED"
 	NotNetworkMember           Reason = "NOT_NETWORK_MEMBER"
 	NetworkMeeting             Reason = "NETWORK_MEETING"
 	NotAParty                  Reason = "NOT_A_PARTY"
@@ -142,6 +143,7 @@ var catalogue = []Entry{
 
 	{NotNetworkLead, PermissionDenied, 403, "network staff editing a network whose lead partner is not theirs"},
 	{LeadChangeNotAllowed, PermissionDenied, 403, "network staff changing their network's lead partner (the region does)"},
+	{ProjectsChangeNotAllowed, PermissionDenied, 403, "network staff changing which projects their network implements: the region does, as that decides who reports for a project"},
 	{NotNetworkMember, PermissionDenied, 403, "network staff reaching meetings, attendance or summaries of a network their partner is not a member of"},
 	{NetworkMeeting, PermissionDenied, 403, "the ministry writing a meeting of a network (it manages only meetings of no network)"},
 	{NotAParty, PermissionDenied, 403, "network staff signing, reading or changing a protocol their partner is not a party to"},

@@ -97,7 +97,11 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 
 // leadOnly enforces the network members' right of DESIGN.md section 6:
 // staff of the lead partner may edit their network, but the lead itself
-// changes only by the region's hand.
+// and which projects it implements change only by the region's hand (the
+// actions it runs of each are the lead's to say). The projects decide who
+// drafts and submits a project's monitoring reports (the lead partner of
+// an implementing network): a lead that could add any project of the
+// region to its network could report for it.
 func leadOnly(p principal.Principal, cur, next *famiv1.Network) error {
 	if p.Role != principal.NetworkMember {
 		return nil
@@ -108,7 +112,20 @@ func leadOnly(p principal.Principal, cur, next *famiv1.Network) error {
 	if next.GetLeadPartner() != cur.GetLeadPartner() {
 		return errs.LeadChangeNotAllowed.New("the lead partner of %s is changed by the region", cur.GetName())
 	}
+	if !slices.Equal(projectNames(next), projectNames(cur)) {
+		return errs.ProjectsChangeNotAllowed.New("the projects %s implements are changed by the region", cur.GetName())
+	}
 	return nil
+}
+
+// projectNames are the projects a network implements, sorted.
+func projectNames(n *famiv1.Network) []string {
+	var names []string
+	for _, p := range n.GetProjects() {
+		names = append(names, p.GetProject())
+	}
+	slices.Sort(names)
+	return names
 }
 
 // networkRefs lists the resources a network references.

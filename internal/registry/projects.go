@@ -32,10 +32,15 @@ func (r *Registry) Projects() *Projects { return &Projects{r: r} }
 var projectMutable = []string{"code", "cup", "title", "description", "fund", "specific_objective", "actions", "budget_cents", "start_date", "end_date", "beneficiary",
 	"programme", "municipalities", "indicators", "timetable", "financial_plan"}
 
-// validate checks a project against its own rules and the region's partners.
-func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region string) error {
+// validate checks a project against its own rules and the region's
+// partners; old is the code the project has, "" for a new one.
+func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region, old string) error {
 	var v errs.Violations
+	n := v.Len()
 	check.Text(&v, "project.code", p.GetCode(), true, 40, false)
+	if v.Len() == n {
+		checkCodeLetters(&v, p.GetCode(), old)
+	}
 	check.CUP(&v, "project.cup", p.GetCup())
 	check.Text(&v, "project.title", p.GetTitle(), true, 300, false)
 	check.Text(&v, "project.description", p.GetDescription(), false, 8000, true)
@@ -75,6 +80,34 @@ func codeKey(code string) string {
 		return r
 	}, norm.NFKC.String(code))
 	return strings.ToUpper(strings.Join(strings.Fields(folded), " "))
+}
+
+// codeLetters describes the characters a project code may fold to, for
+// its error and docs/limits.md.
+const codeLetters = "Latin letters A-Z, digits 0-9, spaces and - _ . /"
+
+// checkCodeLetters refuses a code whose folded form (codeKey) has any
+// character but codeLetters: FAMI's programme codes are ASCII, and a
+// letter of another script that looks like a Latin one (Cyrillic "А",
+// Greek "Ο") would make a second "PROG-1" that nobody can tell from the
+// first. Unicode's confusables data (UTS #39) would fold such letters
+// instead, but it has no well-kept Go library and its mappings change
+// with Unicode releases, which would move keys of the code index. A code
+// that folds to the one the project has is kept as stored, so a code
+// stored before this rule stays readable and editable.
+func checkCodeLetters(v *errs.Violations, code, old string) {
+	key := codeKey(code)
+	if old != "" && codeKey(old) == key {
+		return
+	}
+	for _, r := range key {
+		if !('A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune(" -_./", r)) {
+			// The code point too: a look-alike prints as the letter it
+			// imitates.
+			v.Add("project.code", "%q (U+%04X) is not allowed in a project code: use %s", r, r, codeLetters)
+			return
+		}
+	}
 }
 
 // claimCode keeps the project-code index in step and the code unique. A
@@ -148,7 +181,7 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 		p := &famiv1.Project{}
 		aip.ApplyMask(p, req.GetProject(), nil, projectMutable)
 		p.Name = aip.Name(region, resource.Projects, id)
-		if err := s.validate(tx, p, region); err != nil {
+		if err := s.validate(tx, p, region, ""); err != nil {
 			return nil, err
 		}
 		if err := resource.Absent(tx, p); err != nil {
@@ -225,7 +258,7 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 			return nil, errs.ProjectExtended.New(
 				"%s has a funded extension: change its budget with :extend so the history is kept", cur.GetName())
 		}
-		if err := s.validate(tx, next, tx.Region()); err != nil {
+		if err := s.validate(tx, next, tx.Region(), cur.GetCode()); err != nil {
 			return nil, err
 		}
 		if err := claimCode(tx, next, cur.GetCode()); err != nil {

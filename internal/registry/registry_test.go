@@ -389,3 +389,32 @@ func TestProjectCodesIndexedAsTyped(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStoredCodesStayEditable: a project whose code was stored before
+// codes were limited to Latin letters keeps it: the project is read and
+// updated, its code written in another case, while a new code of those
+// letters is refused.
+func TestStoredCodesStayEditable(t *testing.T) {
+	s := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
+	projects := registry.New(s, nil).Projects()
+	ctx := admin(t.Context())
+	legacy := &famiv1.Project{Name: lombardia + "/projects/legacy", Code: "\u041f\u0420\u041e\u0413-1", Title: "Progetto",
+		Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2023-01-01", EndDate: "2025-12-31"}
+	if _, err := s.Update(ctx, "lombardia", store.Mutation{Principal: "test:admin"}, func(tx store.WriteTx) (proto.Message, error) {
+		return legacy, tx.Put(legacy)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := projects.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: &famiv1.Project{Name: legacy.GetName(), Title: "Nuovo titolo"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
+	if err != nil || got.GetCode() != legacy.GetCode() {
+		t.Errorf("update the legacy project's title: %q, %v", got.GetCode(), err)
+	}
+	if _, err := projects.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: &famiv1.Project{Name: legacy.GetName(), Code: "\u043f\u0440\u043e\u0433-1"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"code"}}}); err != nil {
+		t.Errorf("the legacy project writes its code in lower case: %v", err)
+	}
+	_, err = projects.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "new", Project: &famiv1.Project{
+		Code: "\u041f\u0420\u041e\u0413-2", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2023-01-01", EndDate: "2025-12-31"}})
+	errstest.WantField(t, err, errs.Invalid, "INVALID_ARGUMENT", "project.code")
+}

@@ -56,6 +56,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		// A small message gains a few bytes from gzip for a lot of CPU.
 		connect.WithCompressMinBytes(compressMinBytes),
 	}
+	opts = append(opts, connectJSONCodecs()...)
 	var names []string
 	rpcs := make(map[string]http.Handler, len(svcs))
 	for _, svc := range svcs {

@@ -248,6 +248,46 @@ func TestProjectCodesAreUniqueFolded(t *testing.T) {
 	})
 }
 
+// TestProjectCodesAreLatin: a project code folds to Latin letters, digits
+// and a few separators. A letter of another script that looks like a
+// Latin one made a second "PROG-1" nobody could tell from the first; such
+// a code is refused naming project.code, on create and on update.
+func TestProjectCodesAreLatin(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		s := newSurface(t, ts, kind)
+		ctx := t.Context()
+		create := func(id, code string) error {
+			_, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: id, Project: &famiv1.Project{
+				Code: code, Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2023-01-01", EndDate: "2025-12-31"}})
+			return err
+		}
+		for i, code := range []string{"PROG-1", "lab 2024/a_b.3", "ＬＡＢ-９"} {
+			if err := create(fmt.Sprintf("ok%d", i), code); err != nil {
+				t.Errorf("create with code %q: %v", code, err)
+			}
+		}
+		invalid := wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"project.code"}}
+		lookalikes := []string{
+			"\u0420ROG-1",      // Cyrillic Er
+			"PR\u041eG-1",      // Cyrillic O
+			"PR\u039fG-1",      // Greek Omicron
+			"PROG-\u0661",      // Arabic-Indic one
+			"PROG\u2044" + "1", // fraction slash
+			"PROG-1\u00e8",
+		}
+		for i, code := range lookalikes {
+			checkErr(t, fmt.Sprintf("create with code %q", code), create(fmt.Sprintf("x%d", i), code), invalid)
+			_, err := s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: &famiv1.Project{Name: projectName("ok1"), Code: code},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"code"}}})
+			checkErr(t, fmt.Sprintf("update to code %q", code), err, invalid)
+		}
+		got, err := s.GetProject(ctx, &famiv1.GetProjectRequest{Name: projectName("ok1")})
+		if err != nil || got.GetCode() != "lab 2024/a_b.3" {
+			t.Errorf("after the refused updates: %q, %v", got.GetCode(), err)
+		}
+	})
+}
+
 // TestRecordsOutliveNoParent: a project with monitoring reports, or a
 // network with capacity assessments, is not deleted: they are its record.
 // Both used to be deleted, leaving their reports and assessments served

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"strconv"
+	"sync"
 	"time"
 
 	"connectrpc.com/connect"
@@ -65,22 +66,23 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 		defer release()
 	}
 	// A stream lives as long as its credential: it ends with
-	// UNAUTHENTICATED when the token expires, and when it is found revoked
-	// (checked before every message sent, and an idle watch sends a
-	// bookmark every few seconds). The token was verified at admission;
-	// what can change since is only its revocation, so the check before a
-	// message is the revocation lookup alone, not its header parsed and
-	// verified again (with 500 watchers that was an eighth of the server's
-	// CPU).
+	// UNAUTHENTICATED when the token expires on the server's clock, and
+	// when it is found revoked. Both are checked before every message
+	// sent, and an idle watch sends a bookmark every few seconds. The
+	// token was verified at admission; what can change since is only its
+	// revocation and the clock, so the check before a message is those
+	// two, not its header parsed and verified again (with 500 watchers
+	// that was an eighth of the server's CPU).
 	ctx, revoke := context.WithCancelCause(ctx)
 	defer revoke(nil)
-	if !p.noAuth && !who.ExpiresAt.IsZero() {
-		// A timer needs real time: it waits as long as the server's clock
-		// says is left.
-		expiry := time.AfterFunc(who.ExpiresAt.Sub(p.now()), func() {
-			revoke(errs.InvalidToken.New("the bearer token expired during the stream; reconnect with a fresh one"))
-		})
-		defer expiry.Stop()
+	expires := !p.noAuth && !who.ExpiresAt.IsZero()
+	errExpired := errs.InvalidToken.New("the bearer token expired during the stream; reconnect with a fresh one")
+	if expires {
+		// An idle stream sends nothing until its next bookmark: a timer
+		// wakes it when the token should expire, and the server's clock
+		// decides whether it has.
+		stop := p.onExpiry(who.ExpiresAt, func() { revoke(errExpired) })
+		defer stop()
 	}
 	defer func() {
 		if cause := context.Cause(ctx); errs.CodeOf(cause) == errs.Unauthenticated && ctx.Err() != nil {
@@ -90,6 +92,10 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 	recheck := func() error {
 		if p.noAuth {
 			return nil
+		}
+		if expires && !p.now().Before(who.ExpiresAt) {
+			revoke(errExpired)
+			return errExpired
 		}
 		if err := p.verifier.Recheck(who); err != nil {
 			revoke(err)
@@ -112,6 +118,41 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 		return nil
 	}
 	return next(ctx, admission{authorize: authorize, recheck: recheck})
+}
+
+// onExpiry calls expired once the server's clock has reached at. Its timer
+// waits real time for what the clock says is left, and waits again if the
+// clock, asked when the timer fires, is not there yet; a clock moved ahead
+// (a test's fakeclock.Shifted) is noticed at the stream's next message.
+// The returned function stops the wait.
+func (p *pipeline) onExpiry(at time.Time, expired func()) (stop func()) {
+	var (
+		mu      sync.Mutex
+		timer   *time.Timer
+		stopped bool
+		wait    func()
+	)
+	wait = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		if left := at.Sub(p.now()); left > 0 {
+			timer = time.AfterFunc(left, wait)
+			return
+		}
+		expired()
+	}
+	mu.Lock()
+	timer = time.AfterFunc(at.Sub(p.now()), wait)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		timer.Stop()
+	}
 }
 
 // admission is what a stream adapter asks of the pipeline: authorise the

@@ -229,3 +229,45 @@ func TestOpenDataWithoutARegion(t *testing.T) {
 		t.Errorf("projects with a region refused at start: status %d, body %q; want 503 naming Lombardia and Veneto", res.StatusCode, body)
 	}
 }
+
+// TestOpenDataNamesARegionDamagedUnderItsLists: open data reads each
+// project's reports while it walks the national lists. A damaged report
+// (a record the national lists never read) used to fail the build with a
+// generic error naming no region: "temporaneamente non disponibili" with
+// no good files yet, and stale files without Raccordo-Unreachable after.
+// Now, as for a region the lists leave out (ADR 19), the last good files
+// are served naming the region, and with none the answer names it. (A
+// network's hours are read from the summary's aggregate cells, which a
+// damaged entry record does not reach.)
+func TestOpenDataNamesARegionDamagedUnderItsLists(t *testing.T) {
+	ts := startServer(t, server.Config{OpenData: opendata.Options{Burst: 1000, Rate: 1000}})
+	ctx := t.Context()
+	const kind = "grpc"
+	admin := newSurfaceFor(t, ts, kind, regionAdminSpec("lombardia"))
+	mustOK(admin.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "mon", Project: &famiv1.Project{
+		Code: "MON-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2025-01-01", EndDate: "2027-12-31",
+		Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Scuola"}}}}))(t, "project")
+	mustOK(admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: projectName("mon"), MonitoringReportId: "2025-q1",
+		MonitoringReport: &famiv1.MonitoringReport{Notes: "MARKER-report",
+			Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 5000, PaidCents: 4000}}}}))(t, "report")
+	const path = "/opendata/progetti.csv"
+	good := mustGet(t, ts, path)
+
+	bolttest.Damage(t, ts.DataDir, "lombardia", "MARKER-report")
+	// A write elsewhere changes the platform's state: open data rebuilds.
+	mustOK(newSurfaceFor(t, ts, kind, regionAdminSpec("veneto")).CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/veneto", ProjectId: "p2",
+		Project: &famiv1.Project{Code: "PROG-2", Title: "Progetto nuovo", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2024-01-01", EndDate: "2025-12-31"}}))(t, "project")
+	res, body := get(t, ts, path)
+	if res.StatusCode != http.StatusOK || string(body) != string(good) {
+		t.Errorf("with a damaged report: status %d, body\n%s\nwant 200 and the last good file", res.StatusCode, body)
+	}
+	if s, u := res.Header.Get("Raccordo-Stale"), res.Header.Get("Raccordo-Unreachable"); s != "true" || u != "regions/lombardia" {
+		t.Errorf("stale headers: Raccordo-Stale %q, Raccordo-Unreachable %q; want true and regions/lombardia", s, u)
+	}
+
+	ts = ts.restart()
+	res, body = get(t, ts, path)
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "archivio danneggiato o in ripristino per Lombardia.") {
+		t.Errorf("after a restart: status %d, body %q; want 503 naming Lombardia", res.StatusCode, body)
+	}
+}

@@ -82,6 +82,36 @@ func TestWatchObeysItsCredential(t *testing.T) {
 	}
 }
 
+// TestWatchEndsOnTheServersClock: a watch ends when its token expires by
+// the server's clock (Config.Now), not after the real time its token had
+// left at admission: once the clock is moved past the expiry, the watch
+// ends at its next bookmark. Its end was a real-time timer, so a watch
+// with an hour-long token ran on for an hour of real time.
+func TestWatchEndsOnTheServersClock(t *testing.T) {
+	ts := startServer(t, server.Config{BookmarkInterval: 100 * time.Millisecond})
+	toks := map[string]string{}
+	for _, kind := range watchSurfaces {
+		toks[kind] = ts.mintToken(auth.TokenSpec{Subject: "test:system:siage-" + kind, Role: principal.RegionalSystem, Region: "lombardia", TTL: time.Hour})
+	}
+	dones := map[string]chan error{}
+	for _, kind := range watchSurfaces {
+		opened, done := make(chan struct{}), make(chan error, 1)
+		go func() { done <- watchToEnd(t.Context(), t, ts, kind, toks[kind], opened) }()
+		select {
+		case <-opened:
+		case err := <-done:
+			t.Fatalf("%s: the watch ended before its first response: %v", kind, err)
+		}
+		dones[kind] = done
+	}
+	ts.Clock.Advance(time.Hour + time.Second)
+	for _, kind := range watchSurfaces {
+		t.Run(kind, func(t *testing.T) {
+			wantStreamEnd(t, "after the clock passed the expiry", dones[kind], codes.Unauthenticated, 5*time.Second)
+		})
+	}
+}
+
 // TestWatchLimits checks that streams beyond the per-caller limit are
 // refused with RESOURCE_EXHAUSTED and a Retry-After on every surface, and
 // that a closed stream frees its slot.

@@ -105,7 +105,25 @@ func (a *App) networkEdit(w http.ResponseWriter, r *http.Request, s *session) {
 func (a *App) networkUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 	in := networkFromForm(r.PostForm)
 	in.Name = pathName(r, s, resource.Networks, "network")
+	// The form picks the projects, not the actions the network runs of
+	// each: a project kept keeps its actions, which every save used to
+	// wipe. The form's etag keeps them from a newer network than the page.
+	if cur, err := a.getNetwork(r, s); err == nil {
+		keepActions(in, cur)
+	}
 	_, err := a.networks.UpdateNetwork(s.ctx, &famiv1.UpdateNetworkRequest{Network: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: networkFields},
 		RequestId: r.PostFormValue("request_id")})
 	a.networkPages().updated(w, r, s, err, "/reti/"+r.PathValue("network")+"?ok=network_saved")
+}
+
+// keepActions gives each project of n that cur implements too the actions
+// cur runs of it.
+func keepActions(n, cur *famiv1.Network) {
+	actions := map[string][]string{}
+	for _, p := range cur.GetProjects() {
+		actions[p.GetProject()] = p.GetActions()
+	}
+	for _, p := range n.GetProjects() {
+		p.Actions = actions[p.GetProject()]
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
 
@@ -72,5 +74,42 @@ func TestProjectsAndNetworks(t *testing.T) {
 	}
 	if _, page = a.do("GET", "/reti?q=padova", nil); strings.Contains(page, "Rete Bergamo") {
 		t.Errorf("the network search does not filter")
+	}
+}
+
+// TestNetworkEditKeepsProjectActions: the network form picks projects, not
+// the actions the network runs of each; saving it kept the projects and
+// wiped their actions, at every save of the page.
+func TestNetworkEditKeepsProjectActions(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	if _, err := famiv1.NewProjectServiceClient(f.conn).CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia",
+		ProjectId: "lab-impact", Project: &famiv1.Project{Code: "PROG-2463", Title: "Lab Impact", Fund: famiv1.Fund_FUND_FAMI_2021_2027,
+			StartDate: "2023-01-01", EndDate: "2025-12-31", Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Scuola"}, {Code: "02", Title: "Lavoro"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	networks := famiv1.NewNetworkServiceClient(f.conn)
+	project := &famiv1.NetworkProject{Project: "regions/lombardia/projects/lab-impact", Actions: []string{"01", "02"}}
+	if _, err := networks.CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia", NetworkId: "rete-bergamo",
+		Network: &famiv1.Network{DisplayName: "Rete Bergamo", LeadPartner: udp, Projects: []*famiv1.NetworkProject{project},
+			Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: cpia, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	_, page := a.do("GET", "/reti/rete-bergamo", nil)
+	res, _ := a.do("POST", "/reti/rete-bergamo", url.Values{"csrf": {a.csrf("/reti/rete-bergamo")}, "etag": {formEtag(t, page)},
+		"display_name": {"Rete Bergamo Sud"}, "member.0.partner": {udp}, "member.0.role": {"MEMBER_ROLE_LEAD"},
+		"member.1.partner": {cpia}, "member.1.role": {"MEMBER_ROLE_PARTNER"}, "projects": {project.GetProject()}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save the network: status %d", res.StatusCode)
+	}
+	n, err := networks.GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: "regions/lombardia/networks/rete-bergamo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.GetDisplayName() != "Rete Bergamo Sud" || len(n.GetProjects()) != 1 || !proto.Equal(n.GetProjects()[0], project) {
+		t.Errorf("after saving the form: %q, projects %v; want the new name and %v", n.GetDisplayName(), n.GetProjects(), project)
 	}
 }

@@ -40,7 +40,11 @@ type NetworkServiceClient interface {
 	GetNetwork(ctx context.Context, in *GetNetworkRequest, opts ...grpc.CallOption) (*Network, error)
 	// ListNetworks lists a region's networks ordered by id.
 	ListNetworks(ctx context.Context, in *ListNetworksRequest, opts ...grpc.CallOption) (*ListNetworksResponse, error)
-	// UpdateNetwork changes the fields named in update_mask.
+	// UpdateNetwork changes the fields named in update_mask. Staff of the
+	// lead partner edit their network, but only the region changes its lead
+	// partner (LEAD_CHANGE_NOT_ALLOWED) and which projects it implements
+	// (PROJECTS_CHANGE_NOT_ALLOWED), since that decides who reports for a
+	// project; the actions it runs of them are the staff's to change.
 	UpdateNetwork(ctx context.Context, in *UpdateNetworkRequest, opts ...grpc.CallOption) (*Network, error)
 	// DeleteNetwork removes a network. Returns FAILED_PRECONDITION while
 	// something (a protocol, a meeting, a support entry) still references it,
@@ -119,7 +123,11 @@ type NetworkServiceServer interface {
 	GetNetwork(context.Context, *GetNetworkRequest) (*Network, error)
 	// ListNetworks lists a region's networks ordered by id.
 	ListNetworks(context.Context, *ListNetworksRequest) (*ListNetworksResponse, error)
-	// UpdateNetwork changes the fields named in update_mask.
+	// UpdateNetwork changes the fields named in update_mask. Staff of the
+	// lead partner edit their network, but only the region changes its lead
+	// partner (LEAD_CHANGE_NOT_ALLOWED) and which projects it implements
+	// (PROJECTS_CHANGE_NOT_ALLOWED), since that decides who reports for a
+	// project; the actions it runs of them are the staff's to change.
 	UpdateNetwork(context.Context, *UpdateNetworkRequest) (*Network, error)
 	// DeleteNetwork removes a network. Returns FAILED_PRECONDITION while
 	// something (a protocol, a meeting, a support entry) still references it,

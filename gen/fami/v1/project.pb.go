@@ -715,7 +715,12 @@ type Project struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Output only. Format: regions/{region}/projects/{project}.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Required. The programme's code, e.g. "PROG-2463"; unique in the region.
+	// Required. The programme's code, e.g. "PROG-2463"; unique in the region
+	// however it is typed (case, spaces around it, full-width letters and
+	// dashes are folded). At most 40 characters; folded, a new code has only
+	// Latin letters A-Z, digits 0-9, spaces and - _ . / (a look-alike letter
+	// of another script, such as Cyrillic "А", is refused). A code stored
+	// before this rule is kept while it is not changed.
 	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
 	// Codice Unico di Progetto: 15 upper-case letters and digits.
 	Cup string `protobuf:"bytes,3,opt,name=cup,proto3" json:"cup,omitempty"`

@@ -60,7 +60,11 @@ type NetworkServiceClient interface {
 	GetNetwork(context.Context, *v1.GetNetworkRequest) (*v1.Network, error)
 	// ListNetworks lists a region's networks ordered by id.
 	ListNetworks(context.Context, *v1.ListNetworksRequest) (*v1.ListNetworksResponse, error)
-	// UpdateNetwork changes the fields named in update_mask.
+	// UpdateNetwork changes the fields named in update_mask. Staff of the
+	// lead partner edit their network, but only the region changes its lead
+	// partner (LEAD_CHANGE_NOT_ALLOWED) and which projects it implements
+	// (PROJECTS_CHANGE_NOT_ALLOWED), since that decides who reports for a
+	// project; the actions it runs of them are the staff's to change.
 	UpdateNetwork(context.Context, *v1.UpdateNetworkRequest) (*v1.Network, error)
 	// DeleteNetwork removes a network. Returns FAILED_PRECONDITION while
 	// something (a protocol, a meeting, a support entry) still references it,
@@ -175,7 +179,11 @@ type NetworkServiceHandler interface {
 	GetNetwork(context.Context, *v1.GetNetworkRequest) (*v1.Network, error)
 	// ListNetworks lists a region's networks ordered by id.
 	ListNetworks(context.Context, *v1.ListNetworksRequest) (*v1.ListNetworksResponse, error)
-	// UpdateNetwork changes the fields named in update_mask.
+	// UpdateNetwork changes the fields named in update_mask. Staff of the
+	// lead partner edit their network, but only the region changes its lead
+	// partner (LEAD_CHANGE_NOT_ALLOWED) and which projects it implements
+	// (PROJECTS_CHANGE_NOT_ALLOWED), since that decides who reports for a
+	// project; the actions it runs of them are the staff's to change.
 	UpdateNetwork(context.Context, *v1.UpdateNetworkRequest) (*v1.Network, error)
 	// DeleteNetwork removes a network. Returns FAILED_PRECONDITION while
 	// something (a protocol, a meeting, a support entry) still references it,
