@@ -53,6 +53,14 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	listenerVar(fs, &c.AdminAddr, "admin-addr", "", "operators' listen address for pprof and /metrics")
 	fs.StringVar(&o.readyFile, "ready-file", "", "once every listener is bound, write their addresses (JSON) to this file, atomically, and remove it on a clean stop; with port 0 in the addresses, how a supervisor or test learns the ports")
 	fs.StringVar(&c.MunicipalitiesFile, "municipalities", "", "ISTAT municipality list (CSV) to check ISTAT codes against")
+	fs.Func("opendata-url", "scheme and host of the open-data catalogue's links, e.g. https://dati.example.it, when famid sits behind a proxy (default: each request's own host)", func(v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("%q is not a scheme and host: write https://host[:port]", v)
+		}
+		c.OpenData.PublicURL = v
+		return nil
+	})
 	fs.Var(origins{&c.CORSOrigins}, "cors-origin", "browser `origin` allowed to call the API cross-site (repeat, or comma-separated); none when empty")
 	c.MaxMessageBytes = server.DefaultMaxMessageBytes
 	fs.Var(&byteSize{n: &c.MaxMessageBytes, min: 4 << 10, max: 1 << 30}, "max-message-bytes", "largest request message or REST body: 4MB, 4MiB, 512KiB or bytes")
