@@ -46,7 +46,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.String("config", "", "optional config file: one \"flag-name value\" per line, # comments")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version, commit and Go version, then exit")
 	fs.BoolVar(&o.checkHealth, "check-health", false, "ask the server on --http-addr for /readyz and exit 0 if it is ready (a container HEALTHCHECK)")
-	fs.StringVar(&c.DataDir, "data-dir", "data", "directory of the bbolt files")
+	fs.StringVar(&c.DataDir, "data-dir", "data", "directory of the bbolt files and, on either store, of the signing keys (keys/)")
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", server.DefaultGRPCAddr, "gRPC listen address")
 	fs.StringVar(&c.HTTPAddr, "http-addr", server.DefaultHTTPAddr, "HTTP listen address: REST, Connect, gRPC-Web, OpenAPI, health")
 	listenerVar(fs, &c.MetricsAddr, "metrics-addr", server.DefaultMetricsAddr, "operators' listen address for /metrics (Prometheus, no token: keep it off the public network)")
