@@ -54,8 +54,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.readyFile, "ready-file", "", "once every listener is bound, write their addresses (JSON) to this file, atomically, and remove it on a clean stop; with port 0 in the addresses, how a supervisor or test learns the ports")
 	fs.StringVar(&c.MunicipalitiesFile, "municipalities", "", "ISTAT municipality list (CSV) to check ISTAT codes against")
 	fs.Func("opendata-url", "scheme and host of the open-data catalogue's links, e.g. https://dati.example.it, when famid sits behind a proxy (default: each request's own host)", func(v string) error {
-		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		if !isOrigin(strings.TrimSuffix(v, "/")) {
 			return fmt.Errorf("%q is not a scheme and host: write https://host[:port]", v)
 		}
 		c.OpenData.PublicURL = v
@@ -206,15 +205,21 @@ func (o origins) Set(s string) error {
 		if v == "" {
 			continue
 		}
-		// An origin is scheme://host[:port], nothing after: a browser
-		// never sends a path, so an origin with one would match nothing.
-		u, err := url.Parse(v)
-		if v != "*" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil) {
+		if v != "*" && !isOrigin(v) {
 			return fmt.Errorf("%q is not an origin: write https://host[:port]", v)
 		}
 		*o.list = append(*o.list, v)
 	}
 	return nil
+}
+
+// isOrigin reports whether v is an http(s) origin, scheme://host[:port]
+// with nothing after: a browser never sends a path, so a CORS origin with
+// one would match nothing, and the open-data links append their own.
+func isOrigin(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil
 }
 
 func (o origins) String() string {
