@@ -2,9 +2,14 @@ package sdk_test
 
 import (
 	"bufio"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	gotoken "go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -70,7 +75,8 @@ func main() {
 // imports sdk/ (through a replace directive to this repository, as an
 // integrator would with a released version): it must compile without
 // internal/ packages, mirror a region from the real server and verify the
-// seeded protocol's hash.
+// seeded protocol's hash. The module also holds docs/sdk.md's examples
+// (docExamples), so it does not build when one of them has gone stale.
 func TestExternalModule(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -83,7 +89,11 @@ func TestExternalModule(t *testing.T) {
 	dir := t.TempDir()
 	gomod := "module example.com/regionalsystem\n\ngo " + goVersion(t, filepath.Join(repo, "go.mod")) + "\n\n" +
 		"require github.com/raccordo/raccordo v0.0.0\n\nreplace github.com/raccordo/raccordo => " + repo + "\n"
-	for name, content := range map[string]string{"go.mod": gomod, "main.go": regionalSystem} {
+	doc, err := os.ReadFile(filepath.Join(repo, "docs", "sdk.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{"go.mod": gomod, "main.go": regionalSystem, "docexamples.go": docExamples(t, string(doc))} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -132,4 +142,51 @@ func goVersion(t *testing.T, gomod string) string {
 	}
 	t.Fatalf("%s has no go directive", gomod)
 	return ""
+}
+
+// docExamples turns every go block of docs/sdk.md into a function of the
+// external module, with the names the examples take as given (ctx, token,
+// url, addr, creds) as its parameters; each variable an example declares
+// is then used, so that only a real mismatch with the SDK fails the build.
+func docExamples(t *testing.T, doc string) string {
+	t.Helper()
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(doc, -1)
+	if len(blocks) < 2 {
+		t.Fatalf("docs/sdk.md has %d go examples, want at least 2: the pattern no longer matches", len(blocks))
+	}
+	var b strings.Builder
+	b.WriteString(`package main
+
+import (
+	"context"
+	"net/http"
+
+	"connectrpc.com/connect"
+	"google.golang.org/grpc"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/sdk"
+	"github.com/raccordo/raccordo/sdk/protocolhash"
+)
+
+var _, _, _, _, _, _ = http.NewRequest, connect.WithGRPC, grpc.NewClient, famiv1.File_fami_v1_protocol_proto, sdk.NewClient, protocolhash.Verify
+`)
+	for i, m := range blocks {
+		f, err := parser.ParseFile(gotoken.NewFileSet(), "", "package p\nfunc f() {\n"+m[1]+"}\n", 0)
+		if err != nil {
+			t.Fatalf("docs/sdk.md, go example %d: %v", i+1, err)
+		}
+		fmt.Fprintf(&b, "\n// docs/sdk.md, go example %d.\nfunc docExample%d(ctx context.Context, token, url, addr string, creds grpc.DialOption) {\n%s", i+1, i+1, m[1])
+		for _, st := range f.Decls[0].(*ast.FuncDecl).Body.List {
+			if as, ok := st.(*ast.AssignStmt); ok && as.Tok == gotoken.DEFINE {
+				for _, l := range as.Lhs {
+					if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+						fmt.Fprintf(&b, "\t_ = %s\n", id.Name)
+					}
+				}
+			}
+		}
+		b.WriteString("}\n")
+	}
+	return b.String()
 }

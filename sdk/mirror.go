@@ -74,7 +74,8 @@ func RegistryListers(c *Client) []Lister {
 // registry, protocols, meetings, support entries, closed periods, contacts
 // and surveys. Resources nested in another (monitoring reports, capacity
 // assessments) have no region-wide list yet: a mirror gets them from the
-// change feed only, so it should start from revision 0 to hold them all.
+// change feed only, so it holds those written after it listed, not the
+// older ones.
 func DefaultListers(c *Client) []Lister {
 	return append(RegistryListers(c),
 		listerOf(c.Protocols.ListProtocols, &famiv1.ListProtocolsRequest{}, (*famiv1.ListProtocolsResponse).GetProtocols),

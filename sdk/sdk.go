@@ -41,6 +41,8 @@ type Client struct {
 	Contacts   famiv1connect.ContactServiceClient
 	Evaluation famiv1connect.EvaluationServiceClient
 	Surveys    famiv1connect.SurveyServiceClient
+	Dashboard  famiv1connect.DashboardServiceClient
+	Overlaps   famiv1connect.OverlapServiceClient
 }
 
 // NewClient returns clients for the server at baseURL (its HTTP address,
@@ -69,6 +71,8 @@ func NewClient(httpClient *http.Client, baseURL, token string, opts ...connect.C
 		Contacts:   famiv1connect.NewContactServiceClient(httpClient, baseURL, opts...),
 		Evaluation: famiv1connect.NewEvaluationServiceClient(httpClient, baseURL, opts...),
 		Surveys:    famiv1connect.NewSurveyServiceClient(httpClient, baseURL, opts...),
+		Dashboard:  famiv1connect.NewDashboardServiceClient(httpClient, baseURL, opts...),
+		Overlaps:   famiv1connect.NewOverlapServiceClient(httpClient, baseURL, opts...),
 	}
 }
 

@@ -110,7 +110,7 @@ func newRestoreCmd(a *app) *cobra.Command {
 	f.StringVar(&o.dataDir, "data-dir", "data", "the server's data dir")
 	f.StringVar(&o.from, "from", "", "backup file made by famictl backup")
 	cmd.MarkFlagRequired("from")
-	f.Int64Var(&o.bump, "bump-revision", 1_000_000, "how far above the highest revision known (the backup's, or the replaced file's when readable) the region continues: more than the writes made since the backup; 0 keeps the backup's revisions, for a move of a region that no server has written since (onto a data dir without that region)")
+	f.Int64Var(&o.bump, "bump-revision", 1_000_000, "how far above the highest revision known (the backup's, or the replaced file's when readable) the region continues: more than the writes made since the backup; 0 keeps the backup's revisions, for a move of a region that no server has written since (onto a data dir without that region); an import into etcd always keeps them")
 	f.StringSliceVar(&o.etcd.Endpoints, "etcd-endpoints", nil, "comma-separated etcd client URLs: import into etcd instead of a data dir")
 	f.StringVar(&o.prefix, "etcd-prefix", etcd.DefaultPrefix, "prefix of famid's etcd keys")
 	f.StringVar(&o.etcd.CertFile, "etcd-cert", "", "etcd client certificate, PEM")

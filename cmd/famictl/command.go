@@ -115,7 +115,7 @@ func (a *app) listed(c *cobra.Command, size int32, list func(ctx context.Context
 	}))
 	f := c.Flags()
 	f.Int32Var(&p.size, "page-size", size, fmt.Sprintf("items per page (the server caps it at %d)", aip.MaxPageSize))
-	f.StringVar(&p.token, "page-token", "", "continue the listing after an earlier page: its next_page_token")
+	f.StringVar(&p.token, "page-token", "", "continue the listing after an earlier page: its nextPageToken (next_page_token: in a table)")
 	f.BoolVar(&all, "all-pages", false, "read every page and print all items as one result")
 	c.MarkFlagsMutuallyExclusive("page-token", "all-pages")
 	return c

@@ -60,7 +60,7 @@ func newHoursCmd(a *app) *cobra.Command {
 		Use:   "export",
 		Short: "Support hours as CSV: one row per entry, or a summary with --group-by",
 		Example: `  famictl hours export --region lombardia --from 2026-01-01 --to 2026-03-31 --out q1.csv
-  famictl hours export --region lombardia --group-by activity --dialect italian`,
+  famictl hours export --region lombardia --from 2026-01-01 --to 2026-12-31 --group-by activity --dialect italian`,
 	}, func(cmd *cobra.Command, region string) error {
 		groupBy, states, err := h.parse()
 		if err != nil {
@@ -93,7 +93,7 @@ func newHoursCmd(a *app) *cobra.Command {
 	summary := inRegion(&cobra.Command{
 		Use:     "summary",
 		Short:   "Hours and entries by activity, network, consultant, month or quarter",
-		Example: "  famictl hours summary --region lombardia --group-by network -o table",
+		Example: "  famictl hours summary --region lombardia --from 2026-01-01 --to 2026-03-31 --group-by network -o table",
 	}, a.printed(func(ctx context.Context, s *sdk.Client, region string) (proto.Message, error) {
 		groupBy, states, err := sh.parse()
 		if err != nil {

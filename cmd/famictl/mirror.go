@@ -25,7 +25,7 @@ func newMirrorCmd(a *app) *cobra.Command {
 		Long: `Keep a directory in sync with a region, until interrupted.
 
 famictl lists every collection of the region (partners, projects, networks,
-protocols, meetings, support entries, closed periods) into
+protocols, meetings, support entries, closed periods, contacts, surveys) into
 DIR/<collection>/<id>.json, writes the revision it reached to DIR/.revision,
 then follows the region's change feed, rewriting and deleting files as
 resources change and advancing .revision. Stopped and started again, it

@@ -120,6 +120,11 @@ func sign(ctx context.Context, client famiv1connect.ProtocolServiceClient, name 
 	if err != nil {
 		return nil, err
 	}
+	if p.GetContentHash() == "" {
+		// A draft has no frozen text yet: comparing hashes would call the
+		// server's empty hash a mismatch.
+		return nil, fmt.Errorf("%s is a draft, not open for signature: open it first (famictl protocol open %s)", name, name)
+	}
 	hash := protocolhash.Of(p)
 	if p.GetContentHash() != hash {
 		return nil, fmt.Errorf("the server's content hash %s is not the hash of the text it sent (%s): not signing", p.GetContentHash(), hash)

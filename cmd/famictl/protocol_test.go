@@ -47,6 +47,11 @@ func TestProtocolCommands(t *testing.T) {
 	if out, err := famictl(admin, "", "create", "--region", "lombardia", "--id", "udp-cpia", "--file", file); err != nil || !strings.Contains(out, "PROTOCOL_STATE_DRAFT") {
 		t.Fatalf("create: %v\n%s", err, out)
 	}
+	// A draft has no content hash yet: sign says to open it first, where
+	// it used to call the empty hash a mismatch.
+	if _, err := famictl(f.udp, "", "sign", name, "--yes"); err == nil || !strings.Contains(err.Error(), "draft, not open for signature") {
+		t.Fatalf("sign a draft: got %v, want a refusal saying it is a draft", err)
+	}
 	if out, err := famictl(admin, "", "open", name); err != nil || !strings.Contains(out, "OPEN_FOR_SIGNATURE") {
 		t.Fatalf("open: %v\n%s", err, out)
 	}

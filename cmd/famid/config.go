@@ -46,13 +46,20 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.String("config", "", "optional config file: one \"flag-name value\" per line, # comments")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version, commit and Go version, then exit")
 	fs.BoolVar(&o.checkHealth, "check-health", false, "ask the server on --http-addr for /readyz and exit 0 if it is ready (a container HEALTHCHECK)")
-	fs.StringVar(&c.DataDir, "data-dir", "data", "directory of the bbolt files")
+	fs.StringVar(&c.DataDir, "data-dir", "data", "directory of the bbolt files and, on either store, of the signing keys (keys/)")
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", server.DefaultGRPCAddr, "gRPC listen address")
 	fs.StringVar(&c.HTTPAddr, "http-addr", server.DefaultHTTPAddr, "HTTP listen address: REST, Connect, gRPC-Web, OpenAPI, health")
 	listenerVar(fs, &c.MetricsAddr, "metrics-addr", server.DefaultMetricsAddr, "operators' listen address for /metrics (Prometheus, no token: keep it off the public network)")
 	listenerVar(fs, &c.AdminAddr, "admin-addr", "", "operators' listen address for pprof and /metrics")
 	fs.StringVar(&o.readyFile, "ready-file", "", "once every listener is bound, write their addresses (JSON) to this file, atomically, and remove it on a clean stop; with port 0 in the addresses, how a supervisor or test learns the ports")
 	fs.StringVar(&c.MunicipalitiesFile, "municipalities", "", "ISTAT municipality list (CSV) to check ISTAT codes against")
+	fs.Func("opendata-url", "scheme and host of the open-data catalogue's links, e.g. https://dati.example.it, when famid sits behind a proxy (default: each request's own host)", func(v string) error {
+		if !isOrigin(strings.TrimSuffix(v, "/")) {
+			return fmt.Errorf("%q is not a scheme and host: write https://host[:port]", v)
+		}
+		c.OpenData.PublicURL = v
+		return nil
+	})
 	fs.Var(origins{&c.CORSOrigins}, "cors-origin", "browser `origin` allowed to call the API cross-site (repeat, or comma-separated); none when empty")
 	c.MaxMessageBytes = server.DefaultMaxMessageBytes
 	fs.Var(&byteSize{n: &c.MaxMessageBytes, min: 4 << 10, max: 1 << 30}, "max-message-bytes", "largest request message or REST body: 4MB, 4MiB, 512KiB or bytes")
@@ -198,15 +205,21 @@ func (o origins) Set(s string) error {
 		if v == "" {
 			continue
 		}
-		// An origin is scheme://host[:port], nothing after: a browser
-		// never sends a path, so an origin with one would match nothing.
-		u, err := url.Parse(v)
-		if v != "*" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil) {
+		if v != "*" && !isOrigin(v) {
 			return fmt.Errorf("%q is not an origin: write https://host[:port]", v)
 		}
 		*o.list = append(*o.list, v)
 	}
 	return nil
+}
+
+// isOrigin reports whether v is an http(s) origin, scheme://host[:port]
+// with nothing after: a browser never sends a path, so a CORS origin with
+// one would match nothing, and the open-data links append their own.
+func isOrigin(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil
 }
 
 func (o origins) String() string {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -134,6 +135,15 @@ func TestConfigFile(t *testing.T) {
 	if _, err := parseOptions([]string{"--cors-origin", "https://portale.example/app"}, io.Discard); err == nil || !strings.Contains(err.Error(), "cors-origin") {
 		t.Errorf("an origin with a path: got %v, want a refusal naming cors-origin", err)
 	}
+	for _, bad := range []string{"dati.example.it", "ftp://dati.example.it", "https://dati.example.it/opendata", "https://dati.example.it?x=1"} {
+		if _, err := parseOptions([]string{"--opendata-url", bad}, io.Discard); err == nil || !strings.Contains(err.Error(), "opendata-url") {
+			t.Errorf("--opendata-url %s: got %v, want a refusal naming opendata-url", bad, err)
+		}
+	}
+	t.Setenv("FAMID_OPENDATA_URL", "https://dati.example.it")
+	if o, err := parseOptions(nil, io.Discard); err != nil || o.server.OpenData.PublicURL != "https://dati.example.it" {
+		t.Errorf("FAMID_OPENDATA_URL: got %v, error %v; want the catalogue's links on https://dati.example.it", o, err)
+	}
 	if _, err := parseOptions([]string{"--config", filepath.Join(t.TempDir(), "missing.conf")}, io.Discard); err == nil {
 		t.Error("a missing config file was accepted")
 	}
@@ -171,5 +181,43 @@ func TestMetricsOnLoopbackByDefault(t *testing.T) {
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		t.Errorf("--metrics-addr default %q, want a loopback address", o.server.MetricsAddr)
+	}
+}
+
+// TestFlagsDocumented: docs/operations.md's configuration table names
+// every flag famid has, and nothing famid does not have, so that the table
+// an operator reads cannot drift from -h.
+func TestFlagsDocumented(t *testing.T) {
+	var help bytes.Buffer
+	if err := run(context.Background(), []string{"-h"}, io.Discard, &help); err != nil {
+		t.Fatal(err)
+	}
+	flags := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^  -([a-z][a-z0-9-]*)`).FindAllStringSubmatch(help.String(), -1) {
+		flags[m[1]] = true
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, row := range regexp.MustCompile("(?m)^\\| `--.*$").FindAllString(string(doc), -1) {
+		first, _, _ := strings.Cut(strings.TrimPrefix(row, "| "), " |")
+		for _, m := range regexp.MustCompile("`--([a-z][a-z0-9-]*)`").FindAllStringSubmatch(first, -1) {
+			documented[m[1]] = true
+		}
+	}
+	if len(flags) < 20 || len(documented) < 20 {
+		t.Fatalf("found %d flags in -h and %d in docs/operations.md: the patterns no longer match", len(flags), len(documented))
+	}
+	for f := range flags {
+		if !documented[f] {
+			t.Errorf("--%s is not in docs/operations.md's configuration table", f)
+		}
+	}
+	for f := range documented {
+		if !flags[f] {
+			t.Errorf("docs/operations.md documents --%s, which famid does not have", f)
+		}
 	}
 }
