@@ -158,6 +158,9 @@ func (a *App) render(w http.ResponseWriter, status int, name string, data framed
 type errorPage struct {
 	frame
 	Heading, Detail string
+	// Restart, when set, is the first page of the list whose page the
+	// address asked for could not be shown.
+	Restart string
 }
 
 func (a *App) notFound(w http.ResponseWriter, r *http.Request, s *session) {
@@ -176,6 +179,11 @@ func (a *App) renderError(w http.ResponseWriter, r *http.Request, s *session, co
 // fail answers a call's error that no form can show: the session is over,
 // the page is forbidden or gone, or something broke.
 func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	if bt, ok := asBadPageToken(err); ok {
+		p := &errorPage{frame: a.newFrame(r, s, "paging.bad_token"), Heading: msg("paging.bad_token"), Detail: msg("paging.bad_token_detail"), Restart: bt.first}
+		a.render(w, http.StatusBadRequest, "error", p)
+		return
+	}
 	switch status.Code(err) {
 	case codes.Unauthenticated:
 		clearCookie(w, r, sessionCookie)

@@ -116,6 +116,7 @@ func (a *App) stoppedBy(s *session, err error, names []string) (string, bool) {
 type periodsPage struct {
 	frame
 	Periods []*famiv1.ClosedPeriod
+	Pager   *pager
 	Form    *form
 	// Forcing offers to close anyway, after the service refused because
 	// Waiting entries of the period still await review.
@@ -137,13 +138,13 @@ func quarterOf(t time.Time) (time.Time, time.Time) {
 }
 
 func (a *App) renderPeriods(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, waiting int, forcing bool) {
-	periods, err := listAll(s, a.support.ListClosedPeriods, &famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region), ShowReopened: true},
-		(*famiv1.ListClosedPeriodsResponse).GetClosedPeriods)
+	periods, pg, err := readPage(s, r, "", msg("periods.closed"), a.support.ListClosedPeriods, &famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region), ShowReopened: true},
+		(*famiv1.ListClosedPeriodsResponse).GetClosedPeriods, every)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	p := &periodsPage{frame: a.newFrame(r, s, "periods.title"), Periods: periods, Form: fm, Forcing: forcing, Waiting: waiting, RequestID: newRequestID(),
+	p := &periodsPage{frame: a.newFrame(r, s, "periods.title"), Periods: periods, Pager: pg, Form: fm, Forcing: forcing, Waiting: waiting, RequestID: newRequestID(),
 		CanClose: s.can(a, famiv1.SupportService_ClosePeriod_FullMethodName, &famiv1.ClosePeriodRequest{Parent: regionName(s.region)})}
 	a.render(w, code, "periods", p)
 }
