@@ -214,8 +214,3 @@ func (a *App) projectNames(s *session) (map[string]string, error) {
 	return labels(s, a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region)},
 		(*famiv1.ListProjectsResponse).GetProjects, func(p *famiv1.Project) string { return p.GetCode() + " " + p.GetTitle() })
 }
-
-// allProjects lists every project of the region.
-func (a *App) allProjects(s *session) ([]*famiv1.Project, error) {
-	return listAll(s, a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region)}, (*famiv1.ListProjectsResponse).GetProjects)
-}

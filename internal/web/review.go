@@ -21,6 +21,7 @@ import (
 type approvalsPage struct {
 	frame
 	Entries   []entryRow
+	Pager     *pager
 	Form      *form
 	RequestID string
 }
@@ -38,17 +39,22 @@ func (a *App) renderApprovals(w http.ResponseWriter, r *http.Request, s *session
 		a.forbidden(w, r, s)
 		return
 	}
-	entries, l, ok := load(a, w, r, s, needNetworks, func() ([]*famiv1.SupportEntry, error) {
-		return a.listEntries(s, &famiv1.ListSupportEntriesRequest{Parent: regionName(s.region), States: submitted})
-	})
+	l, ok := a.pageLookups(w, r, s, needNetworks)
 	if !ok {
 		return
 	}
 	p := &approvalsPage{frame: a.newFrame(r, s, "approvals.title"), Form: fm, RequestID: newRequestID()}
-	for _, e := range entries {
-		row := newEntryRow(e, l.networks)
-		row.Editable = true
-		p.Entries = append(p.Entries, row)
+	var err error
+	p.Entries, p.Pager, err = readPage(s, r, "", msg("approvals.title"), a.support.ListSupportEntries,
+		&famiv1.ListSupportEntriesRequest{Parent: regionName(s.region), States: submitted}, (*famiv1.ListSupportEntriesResponse).GetSupportEntries,
+		func(e *famiv1.SupportEntry) (entryRow, bool) {
+			row := newEntryRow(e, l.networks)
+			row.Editable = true
+			return row, true
+		})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
 	}
 	a.render(w, code, "approvals", p)
 }
