@@ -1,0 +1,276 @@
+package web_test
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+var (
+	partnerLink = regexp.MustCompile(`href="/partner/([^"/]+)"`)
+	pagerText   = regexp.MustCompile(`<nav class="pager"[^>]*>\s*<p>([^<]*)</p>`)
+	relLink     = regexp.MustCompile(`href="([^"]*)" rel="(next|prev)"`)
+	firstLink   = regexp.MustCompile(`<a href="([^"]*)">Prima pagina</a>`)
+)
+
+// listed is what a page of the partners list shows: its partners' ids,
+// the pager's sentence, and its links.
+type listed struct {
+	ids              []string
+	says             string
+	next, prev, frst string
+}
+
+func readListed(t *testing.T, b *browserless, path string) listed {
+	t.Helper()
+	res, page := b.do("GET", path, nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status %d", path, res.StatusCode)
+	}
+	var l listed
+	for _, m := range partnerLink.FindAllStringSubmatch(page, -1) {
+		if m[1] != "nuovo" {
+			l.ids = append(l.ids, m[1])
+		}
+	}
+	if m := pagerText.FindStringSubmatch(page); m != nil {
+		l.says = html.UnescapeString(m[1])
+	}
+	for _, m := range relLink.FindAllStringSubmatch(page, -1) {
+		if m[2] == "next" {
+			l.next = html.UnescapeString(m[1])
+		} else {
+			l.prev = html.UnescapeString(m[1])
+		}
+	}
+	if m := firstLink.FindStringSubmatch(page); m != nil {
+		l.frst = html.UnescapeString(m[1])
+	}
+	return l
+}
+
+// TestListPagesWalkForwardAndBack: a list longer than a page shows 50 rows
+// a page, says which and whether more follow, and its links walk forward
+// to the end and back to the start over the same rows, each partner once;
+// the search box's query stays in every link, and its pages hold only
+// matches (at least 50, fewer than 100) until the last.
+func TestListPagesWalkForwardAndBack(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	const n = 130
+	partners := famiv1.NewPartnerServiceClient(f.conn)
+	var schools []string
+	bulk(t, n, func(i int) error {
+		name := fmt.Sprintf("Comune %03d", i)
+		if i%3 == 0 {
+			name = fmt.Sprintf("Scuola %03d", i)
+		}
+		_, err := partners.CreatePartner(f.admin("lombardia"), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: fmt.Sprintf("p%03d", i),
+			Partner: &famiv1.Partner{DisplayName: name, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}})
+		return err
+	})
+	for i := 0; i < n; i += 3 {
+		schools = append(schools, fmt.Sprintf("p%03d", i))
+	}
+	admin := f.client(t)
+	admin.signIn("admin@lombardia")
+
+	// Forward: 50, 50, 30, and back.
+	var pages []listed
+	path := "/partner"
+	for path != "" {
+		l := readListed(t, admin, path)
+		pages = append(pages, l)
+		path = l.next
+		if len(pages) > 5 {
+			t.Fatal("more than 5 pages for 130 partners")
+		}
+	}
+	want := []struct {
+		rows int
+		says string
+	}{
+		{50, "Risultati da 1 a 50; ce ne sono altri nelle pagine successive."},
+		{50, "Risultati da 51 a 100; ce ne sono altri nelle pagine successive."},
+		{30, "Risultati da 101 a 130, su 130 in tutto."},
+	}
+	if len(pages) != len(want) {
+		t.Fatalf("%d pages, want %d", len(pages), len(want))
+	}
+	var seen []string
+	for i, p := range pages {
+		if len(p.ids) != want[i].rows || p.says != want[i].says {
+			t.Errorf("page %d: %d rows saying %q, want %d saying %q", i+1, len(p.ids), p.says, want[i].rows, want[i].says)
+		}
+		if (i == 0) != (p.prev == "" && p.frst == "") {
+			t.Errorf("page %d: previous %q, first %q", i+1, p.prev, p.frst)
+		}
+		seen = append(seen, p.ids...)
+	}
+	slices.Sort(seen)
+	if len(slices.Compact(seen)) != n {
+		t.Errorf("the pages showed %d partners once, want each of %d", len(slices.Compact(seen)), n)
+	}
+	back := readListed(t, admin, pages[2].prev)
+	if !slices.Equal(back.ids, pages[1].ids) || back.says != pages[1].says {
+		t.Errorf("back from page 3: %q saying %q, want page 2's rows", back.ids, back.says)
+	}
+	back = readListed(t, admin, back.prev)
+	if !slices.Equal(back.ids, pages[0].ids) || back.says != pages[0].says || back.prev != "" {
+		t.Errorf("back from page 2: %q saying %q (previous %q), want page 1's rows", back.ids, back.says, back.prev)
+	}
+	if first := readListed(t, admin, pages[2].frst); !slices.Equal(first.ids, pages[0].ids) {
+		t.Errorf("Prima pagina from page 3 shows %q, want page 1's rows", first.ids)
+	}
+
+	// A search keeps its query across pages, and each page holds matches.
+	var found []string
+	path = "/partner?q=scuola"
+	for i := 0; path != ""; i++ {
+		l := readListed(t, admin, path)
+		if i > 3 {
+			t.Fatal("more than 3 pages of 44 schools")
+		}
+		if l.next != "" {
+			if u, _ := url.Parse(l.next); u.Query().Get("q") != "scuola" {
+				t.Errorf("the next page's link %q drops the query", l.next)
+			}
+			if len(l.ids) < 50 || len(l.ids) >= 100 {
+				t.Errorf("a page of the search before the last holds %d rows, want 50-99", len(l.ids))
+			}
+		}
+		found = append(found, l.ids...)
+		path = l.next
+	}
+	slices.Sort(found)
+	if !slices.Equal(found, schools) {
+		t.Errorf("the search's pages show %q, want the %d schools", found, len(schools))
+	}
+}
+
+// TestHostilePageTokens: every paged list refuses a page token it did not
+// issue for that list and those filters, an overlong one and markup, with
+// a 400 that says so and links to the list's first page, filters kept;
+// never a 500. A forged trail or position is ignored.
+func TestHostilePageTokens(t *testing.T) {
+	f := startFamid(t)
+	manyProtocols(t, f, 51)
+	admin := f.client(t)
+	admin.signIn("admin@lombardia")
+
+	// A real token, of the protocols of one network, is another request's
+	// on every other list, and on the protocols of another network.
+	_, page := admin.do("GET", "/protocolli?rete=rete-bergamo", nil)
+	m := relLink.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the protocols page offers no next page")
+	}
+	next, err := url.Parse(html.UnescapeString(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := next.Query().Get("pagina")
+	if real == "" {
+		t.Fatalf("the next page's link %q carries no token", m[1])
+	}
+
+	lists := []struct{ path, param string }{
+		{"/partner", "pagina"}, {"/progetti", "pagina"}, {"/reti", "pagina"}, {"/protocolli", "pagina"}, {"/protocolli?rete=altra", "pagina"},
+		{"/periodi", "pagina"}, {"/account", "pagina"}, {"/account", "tok_pagina"}, {"/incontri", "pagina"}, {"/incontri?passati=tutti", "pas_pagina"},
+		{"/incontri", "az_pagina"}, {"/approvazioni", "pagina"}, {"/monitoraggio", "pagina"}, {"/storia?nome=regions/lombardia/protocols/r000", "pagina"},
+	}
+	tokens := map[string]string{
+		"another request's": real,
+		"garbage":           "xyz!!",
+		"forged base64":     "cUFBQUFBQUFBQWJvZ3Vz",
+		"overlong":          strings.Repeat("A", 4096),
+		"markup":            `"><script>alert(1)</script>`,
+	}
+	for _, l := range lists {
+		for what, token := range tokens {
+			t.Run(l.path+"/"+l.param+"/"+what, func(t *testing.T) {
+				u, _ := url.Parse(l.path)
+				q := u.Query()
+				q.Set(l.param, token)
+				q.Set(strings.TrimSuffix(l.param, "pagina")+"da", "50")
+				u.RawQuery = q.Encode()
+				res, page := admin.do("GET", u.String(), nil)
+				if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Pagina dell&#39;elenco non valida") {
+					t.Fatalf("GET %s: status %d, want 400 saying the page is not valid", u, res.StatusCode)
+				}
+				if strings.Contains(page, "<script>alert") {
+					t.Error("the error page shows the token's markup")
+				}
+				m := regexp.MustCompile(`<a href="([^"]*)">Torna alla prima pagina`).FindStringSubmatch(page)
+				if m == nil {
+					t.Fatal("the error page offers no way back to the list")
+				}
+				back, err := url.Parse(html.UnescapeString(m[1]))
+				if err != nil || back.Path != u.Path || back.Query().Encode() != must(url.Parse(l.path)).Query().Encode() {
+					t.Errorf("the way back is %q, want the list's first page %q", m[1], l.path)
+				}
+			})
+		}
+	}
+	if real == "" || t.Failed() {
+		return
+	}
+	// The genuine token on its own list is a page, not an error.
+	if res, _ := admin.do("GET", next.String(), nil); res.StatusCode != http.StatusOK {
+		t.Errorf("GET %s: status %d", next, res.StatusCode)
+	}
+	for _, q := range []string{"indietro=" + url.QueryEscape(`"><script>alert(1)</script>`), "indietro=5~" + strings.Repeat("A", 600),
+		"indietro=" + strings.Repeat("0~.", 50), "da=-5", "da=99999999999", "da=" + url.QueryEscape("<b>")} {
+		path := next.String() + "&" + q
+		res, page := admin.do("GET", path, nil)
+		if res.StatusCode != http.StatusOK || strings.Contains(page, "<script>alert") || strings.Contains(page, "<b>") {
+			t.Errorf("GET %s: status %d (want 200, nothing of the address shown as markup)", path, res.StatusCode)
+		}
+		if !strings.Contains(page, "Risultati da ") {
+			t.Errorf("GET %s: the page does not say which rows it shows", path)
+		}
+	}
+}
+
+// TestBrowserListPaging walks the protocols list in Chromium: 51 protocols
+// are two pages, each checked with axe-core; "Pagina successiva" and
+// "Pagina precedente" move between them, and a hostile page token in the
+// address is an error page (axe-checked) whose link starts the list over.
+func TestBrowserListPaging(t *testing.T) {
+	f := startFamid(t)
+	manyProtocols(t, f, 51)
+	b := newBrowser(t, f)
+	b.signIn("admin@lombardia")
+	b.open("/protocolli", "protocolli-1")
+	b.wantText("nav.pager p", "Risultati da 1 a 50; ce ne sono altri")
+	b.wantText("tbody", "Protocollo 0")
+	b.run("next page", chromedp.Click(chromedp.CSS(`nav.pager a[rel="next"]`)), chromedp.WaitVisible(chromedp.CSS(`nav.pager a[rel="prev"]`)))
+	b.check("protocolli-2")
+	b.wantText("nav.pager p", "Risultati da 51 a 51, su 51 in tutto.")
+	if got := b.text("tbody"); strings.Contains(got, "Protocollo 0\n") || !strings.Contains(got, "Protocollo 50") {
+		t.Errorf("the second page shows %q, want protocol 50 alone", got)
+	}
+	b.run("previous page", chromedp.Click(chromedp.CSS(`nav.pager a[rel="prev"]`)), chromedp.WaitVisible(chromedp.CSS(`nav.pager a[rel="next"]`)))
+	b.wantText("nav.pager p", "Risultati da 1 a 50")
+
+	b.open("/protocolli?rete=rete-bergamo&pagina=non-un-token", "pagina-non-valida")
+	b.wantText("h1", "Pagina dell'elenco non valida")
+	b.run("start over", chromedp.Click(chromedp.CSS(`main a[href^="/protocolli"]`)), chromedp.WaitVisible(chromedp.CSS(`nav.pager`)))
+	b.wantText("nav.pager p", "Risultati da 1 a 50")
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
