@@ -57,7 +57,7 @@ func BenchmarkProtocolsPage(b *testing.B) {
 		}
 		return int(n)
 	}
-	b.ReportMetric(float64(get())/1024, "page-KiB")
+	size := get()
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	heap := func() int64 { metrics.Read(sample); return int64(sample[0].Value.Uint64()) }
 	var peak atomic.Int64
@@ -86,4 +86,5 @@ func BenchmarkProtocolsPage(b *testing.B) {
 	close(done)
 	<-sampled
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(size)/1024, "page-KiB")
 }

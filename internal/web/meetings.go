@@ -20,15 +20,16 @@ import (
 // meetingsPage lists the meetings of the user's networks (every network of
 // the region for the roles that read them all), the overdue action items
 // and the calendar subscription. The meetings from today on and the
-// overdue items are paged (readPage); the past shows the latest page, or,
-// in the archive ("passati=tutti"), every past meeting a page at a time
-// from the oldest.
+// overdue items are paged (readPage); the past shows the latest page of
+// the last months, or, in the archive ("passati=tutti"), every past meeting
+// a page at a time from the oldest.
 type meetingsPage struct {
 	frame
 	Upcoming, Past           []*famiv1.Meeting
 	UpcomingPager, PastPager *pager
 	// Archive is set when Past pages through every past meeting; else
-	// Past is the latest page of them, and MorePast says there are more.
+	// Past is the latest page of those of the last recentMonths, and
+	// MorePast says it left some of those out.
 	Archive, MorePast bool
 	ArchiveURL        string
 	Overdue           []*famiv1.MeetingActionItem
@@ -98,6 +99,9 @@ func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
 	if p.Archive {
 		p.Past, p.PastPager, err = readPage(s, r, "pas_", msg("meetings.past"), a.meetings.ListMeetings, past, (*famiv1.ListMeetingsResponse).GetMeetings, keep)
 	} else {
+		// The latest are read from the last months only, so that the read
+		// is bounded in time as well as in memory.
+		past.StartFrom = timestamppb.New(today.AsTime().AddDate(0, -recentMonths, 0))
 		p.Past, p.MorePast, err = a.latestMeetings(s, past, keep)
 		q := r.URL.Query()
 		q.Set("passati", "tutti")
@@ -113,6 +117,11 @@ func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
 		})
 	return err
 }
+
+// recentMonths is how far back the meetings page's latest past meetings
+// reach; older ones are in the archive. The page says "tre mesi"
+// (meetings.latest).
+const recentMonths = 3
 
 // latestMeetings reads the meetings req lists in start order, a page at a
 // time (aip.Each), and keeps the rows of the last listPageSize that keep

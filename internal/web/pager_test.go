@@ -9,8 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -273,4 +275,69 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestMeetingsPageLatestPastFirst: the meetings page pages the meetings
+// from today on in start order, shows the latest 50 past meetings of the
+// last three months newest first, and links to the archive of every past
+// meeting, paged from the oldest.
+func TestMeetingsPageLatestPastFirst(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	noon := time.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	const past, upcoming = 60, 55
+	bulk(t, past+upcoming, func(i int) error {
+		title, start := fmt.Sprintf("Passato %02d", i+1), noon.AddDate(0, 0, -(i+1)) // i+1 days ago
+		if i >= past {
+			title, start = fmt.Sprintf("Futuro %02d", i-past+1), noon.AddDate(0, 0, i-past+1)
+		}
+		_, err := meetings.CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", Meeting: &famiv1.Meeting{
+			Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: title,
+			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
+		return err
+	})
+	admin := f.client(t)
+	admin.signIn("admin@lombardia")
+	titles := regexp.MustCompile(`>((?:Passato|Futuro) \d\d)</a>`)
+	shown := func(page string) (up, down []string) {
+		before, after, _ := strings.Cut(page, "Incontri passati</h2>")
+		for _, m := range titles.FindAllStringSubmatch(before, -1) {
+			up = append(up, m[1])
+		}
+		for _, m := range titles.FindAllStringSubmatch(after, -1) {
+			down = append(down, m[1])
+		}
+		return up, down
+	}
+	res, page := admin.do("GET", "/incontri", nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /incontri: status %d", res.StatusCode)
+	}
+	up, down := shown(page)
+	if len(up) != 50 || up[0] != "Futuro 01" || up[49] != "Futuro 50" {
+		t.Errorf("upcoming: %q, want Futuro 01..50", up)
+	}
+	if len(down) != 50 || down[0] != "Passato 01" || down[49] != "Passato 50" {
+		t.Errorf("past: %q, want Passato 01..50, the latest first", down)
+	}
+	if !strings.Contains(page, "gli altri sono nell&#39;elenco completo") {
+		t.Error("the past does not say that it leaves meetings out")
+	}
+	var next string
+	for _, m := range relLink.FindAllStringSubmatch(page, -1) {
+		next = html.UnescapeString(m[1])
+	}
+	if _, page = admin.do("GET", next, nil); !strings.Contains(page, ">Futuro 55</a>") || strings.Contains(page, ">Futuro 50</a>") {
+		t.Errorf("the next page of the upcoming meetings (%s) does not hold Futuro 51..55 alone", next)
+	}
+
+	down = nil
+	for _, m := range regexp.MustCompile(`>(Passato \d\d)</a>`).FindAllStringSubmatch(walkPages(t, admin, "/incontri?passati=tutti", "pas_"), -1) {
+		down = append(down, m[1])
+	}
+	if len(down) != past || down[0] != "Passato 60" || down[past-1] != "Passato 01" {
+		t.Errorf("the archive's pages show %d past meetings from %q, want all %d from the oldest", len(down), down[:1], past)
+	}
 }

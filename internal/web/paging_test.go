@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -187,9 +188,13 @@ func walkPages(t *testing.T, b *browserless, path, prefix string) string {
 			t.Fatalf("GET %s: %d rows on one page, want a bounded page", path, rows)
 		}
 		all.WriteString(page)
+		// The list's next link is the one that moves its token; the other
+		// lists' links keep it as it is.
+		at := must(url.Parse(path)).Query().Get(prefix + "pagina")
 		path = ""
 		for _, m := range nextLink.FindAllStringSubmatch(page, -1) {
-			if link := html.UnescapeString(m[1]); strings.Contains(link, "?"+prefix+"pagina=") || strings.Contains(link, "&"+prefix+"pagina=") {
+			link := html.UnescapeString(m[1])
+			if to := must(url.Parse(link)).Query().Get(prefix + "pagina"); to != "" && to != at {
 				path = link
 			}
 		}
