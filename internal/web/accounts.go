@@ -46,7 +46,7 @@ func (a *App) renderAccounts(w http.ResponseWriter, r *http.Request, s *session,
 	p := &accountsPage{frame: a.newFrame(r, s, "accounts.title"), Form: fm, TokenForm: tf, Issued: issued, RequestID: newRequestID(),
 		CanTokens: s.can(a, famiv1.AuthService_ListServiceTokens_FullMethodName, &famiv1.ListServiceTokensRequest{Parent: parent})}
 	var err error
-	p.Accounts, p.AccountPager, err = readPage(s, r, "", msg("accounts.title"), a.auth.ListAccounts, &famiv1.ListAccountsRequest{Parent: parent},
+	p.Accounts, p.AccountPager, err = readPage(s, r, "", msg("accounts.list"), a.auth.ListAccounts, &famiv1.ListAccountsRequest{Parent: parent},
 		(*famiv1.ListAccountsResponse).GetAccounts, every)
 	if err != nil {
 		a.fail(w, r, s, err)

@@ -518,6 +518,7 @@ var italian = map[string]string{
 	"enum.SPECIFIC_OBJECTIVE_SOLIDARITY":                   "Solidarietà",
 	"enum.SPECIFIC_OBJECTIVE_TECHNICAL_ASSISTANCE":         "Assistenza tecnica",
 	"nav.accounts":                                         "Account",
+	"accounts.list":                                        "account delle persone",
 	"accounts.title":                                       "Account e token di servizio",
 	"accounts.role":                                        "Ruolo",
 	"accounts.partner":                                     "Ente (per il personale di rete)",

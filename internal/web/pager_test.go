@@ -245,7 +245,8 @@ func TestHostilePageTokens(t *testing.T) {
 
 // TestBrowserListPaging walks the protocols list in Chromium: 51 protocols
 // are two pages, each checked with axe-core; "Pagina successiva" and
-// "Pagina precedente" move between them, and a hostile page token in the
+// "Pagina precedente" move between them. The accounts page pages its
+// service tokens beside its accounts, and a hostile page token in the
 // address is an error page (axe-checked) whose link starts the list over.
 func TestBrowserListPaging(t *testing.T) {
 	f := startFamid(t)
@@ -263,6 +264,20 @@ func TestBrowserListPaging(t *testing.T) {
 	}
 	b.run("previous page", chromedp.Click(chromedp.CSS(`nav.pager a[rel="prev"]`)), chromedp.WaitVisible(chromedp.CSS(`nav.pager a[rel="next"]`)))
 	b.wantText("nav.pager p", "Risultati da 1 a 50")
+
+	// Two paged lists on one page: the accounts and the service tokens,
+	// each with its own navigation.
+	auth := famiv1.NewAuthServiceClient(f.conn)
+	for i := range 51 {
+		if _, err := auth.CreateServiceToken(f.admin("lombardia"), &famiv1.CreateServiceTokenRequest{Parent: "regions/lombardia", SystemId: fmt.Sprintf("sys%02d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.open("/account", "account-1")
+	b.wantText(`nav.pager[aria-label*="Token di servizio"] p`, "Risultati da 1 a 50")
+	b.run("next page of tokens", chromedp.Click(chromedp.CSS(`a[rel="next"][href*="tok_pagina="]`)), chromedp.WaitVisible(chromedp.CSS(`nav.pager[aria-label*="Token di servizio"] a[rel="prev"]`)))
+	b.check("account-2")
+	b.wantText(`nav.pager[aria-label*="Token di servizio"] p`, "Risultati da 51 a 51, su 51 in tutto.")
 
 	b.open("/protocolli?rete=rete-bergamo&pagina=non-un-token", "pagina-non-valida")
 	b.wantText("h1", "Pagina dell'elenco non valida")

@@ -123,6 +123,28 @@ func TestPagesReadPastOnePage(t *testing.T) {
 			t.Errorf("the periods page offers to reopen %d periods, want %d", got, n)
 		}
 	})
+	t.Run("periods page back from the last", func(t *testing.T) {
+		// 1001 periods are 21 pages: the last page's trail reaches back
+		// to the first (maxBack is 20), one page at a time.
+		page := get(admin, lastPage(t, admin, "/periodi"))
+		for i := 20; i > 0; i-- {
+			if want := fmt.Sprintf("Risultati da %d a ", (i)*50+1); !strings.Contains(page, want) {
+				t.Fatalf("%d pages back from the last: the page does not say %q", 20-i, want)
+			}
+			m := regexp.MustCompile(`href="([^"]*)" rel="prev"`).FindStringSubmatch(page)
+			if m == nil {
+				t.Fatalf("page %d offers no previous page", i+1)
+			}
+			link := html.UnescapeString(m[1])
+			if back := must(url.Parse(link)).Query().Get("indietro"); strings.Count(back, "~") > 20 {
+				t.Fatalf("the previous page's link carries a trail of %d pages, want at most 20", strings.Count(back, "~"))
+			}
+			page = get(admin, link)
+		}
+		if !strings.Contains(page, "Risultati da 1 a 50;") {
+			t.Error("20 pages back from the last is not the first page")
+		}
+	})
 	t.Run("entry locked by the last period", func(t *testing.T) {
 		if page := get(consultant, "/ore/"+lastID(entry.GetName())); !strings.Contains(page, "Il trimestre è chiuso") {
 			t.Errorf("the entry dated %s, in the closed period p%04d, is not shown locked", entry.GetDate(), n-1)
@@ -201,6 +223,22 @@ func walkPages(t *testing.T, b *browserless, path, prefix string) string {
 		if path == "" {
 			return all.String()
 		}
+	}
+	t.Fatalf("more than 100 pages after %s", path)
+	return ""
+}
+
+// lastPage is the address of the last page of the list at path, reached
+// through its "Pagina successiva" links.
+func lastPage(t *testing.T, b *browserless, path string) string {
+	t.Helper()
+	for range 100 {
+		_, page := b.do("GET", path, nil)
+		m := nextLink.FindStringSubmatch(page)
+		if m == nil {
+			return path
+		}
+		path = html.UnescapeString(m[1])
 	}
 	t.Fatalf("more than 100 pages after %s", path)
 	return ""
