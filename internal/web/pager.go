@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -197,19 +196,7 @@ func (e *badPageToken) Unwrap() error { return e.err }
 // request's page_token.
 func namesPageToken(err error) bool {
 	st, ok := status.FromError(err)
-	if !ok || st.Code() != codes.InvalidArgument {
-		return false
-	}
-	for _, d := range st.Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				if v.GetField() == "page_token" {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	return ok && st.Code() == codes.InvalidArgument && namesField(st, "page_token")
 }
 
 // readPage reads one page of the list req asks for, with the user's

@@ -425,7 +425,7 @@ func (f *form) absorb(err error, prefix string) bool {
 	switch st.Code() {
 	case codes.InvalidArgument, codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists, codes.ResourceExhausted:
 	case codes.NotFound:
-		if !namesField(st) {
+		if !namesField(st, "") {
 			return false
 		}
 	default:
@@ -455,10 +455,12 @@ func (f *form) absorb(err error, prefix string) bool {
 	return true
 }
 
-// namesField reports whether st carries a field violation.
-func namesField(st *status.Status) bool {
+// namesField reports whether st carries a violation of field, or of any
+// field when field is "".
+func namesField(st *status.Status, field string) bool {
 	for _, d := range st.Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok && len(br.GetFieldViolations()) > 0 {
+		br, ok := d.(*errdetails.BadRequest)
+		if ok && slices.ContainsFunc(br.GetFieldViolations(), func(v *errdetails.BadRequest_FieldViolation) bool { return field == "" || v.GetField() == field }) {
 			return true
 		}
 	}
