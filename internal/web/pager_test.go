@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -354,5 +355,67 @@ func TestMeetingsPageLatestPastFirst(t *testing.T) {
 	}
 	if len(down) != past || down[0] != "Passato 60" || down[past-1] != "Passato 01" {
 		t.Errorf("the archive's pages show %d past meetings from %q, want all %d from the oldest", len(down), down[:1], past)
+	}
+}
+
+// TestMeetingsPageOfAMemberInSeveralNetworks: network staff whose partner
+// is in two networks page through the meetings and overdue action items of
+// both, never of a third network of the region.
+func TestMeetingsPageOfAMemberInSeveralNetworks(t *testing.T) {
+	f := startFamid(t)
+	anna, bergamo, udp, cpia := f.annaInBergamo(t)
+	dalmine := f.network("lombardia", "rete-dalmine", "Rete Dalmine", cpia, udp)
+	milano := f.network("lombardia", "rete-milano", "Rete Milano", f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano"))
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	noon := time.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	nets := []string{bergamo, dalmine, milano}
+	const each = 40
+	bulk(t, 3*each, func(i int) error {
+		start := noon.AddDate(0, 0, 1+i/3)
+		_, err := meetings.CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", MeetingId: fmt.Sprintf("m%02d", i), Meeting: &famiv1.Meeting{
+			Networks: []string{nets[i%3]}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: fmt.Sprintf("Tavolo %s %02d", lastID(nets[i%3]), i),
+			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
+		return err
+	})
+	// One past meeting per network, with an overdue action item.
+	for i, n := range nets {
+		start := noon.AddDate(0, 0, -10)
+		m, err := meetings.CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", MeetingId: fmt.Sprintf("old%d", i), Meeting: &famiv1.Meeting{
+			Networks: []string{n}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Passato " + lastID(n),
+			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = meetings.RecordMinutes(f.admin("lombardia"), &famiv1.RecordMinutesRequest{Name: m.GetName(), Minutes: "Verbale",
+			ActionItems: []*famiv1.ActionItem{{Description: "Azione di " + lastID(n), Owner: udp, DueDate: start.AddDate(0, 0, 1).Format(time.DateOnly)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := walkPages(t, anna, "/incontri", "")
+	got := map[string]int{}
+	for _, m := range regexp.MustCompile(`>Tavolo (rete-\w+) \d+</a>`).FindAllStringSubmatch(page, -1) {
+		got[m[1]]++
+	}
+	if got["rete-bergamo"] != each || got["rete-dalmine"] != each || got["rete-milano"] != 0 {
+		t.Errorf("Anna's pages list the upcoming meetings %v, want %d of Bergamo's and Dalmine's each and none of Milano's", got, each)
+	}
+	_, first := anna.do("GET", "/incontri", nil)
+	for _, want := range []string{"Azione di rete-bergamo", "Azione di rete-dalmine", "Passato rete-bergamo", "Passato rete-dalmine"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("Anna's meetings page lacks %q", want)
+		}
+	}
+	if strings.Contains(first, "rete-milano") {
+		t.Error("Anna's meetings page shows Milano's network")
+	}
+	// The region's API pages of 50 hold about 33 of Anna's meetings each:
+	// the first page reads on until it holds at least 50.
+	m := regexp.MustCompile(`Risultati da 1 a (\d+); ce ne sono altri`).FindStringSubmatch(first)
+	if m == nil {
+		t.Fatal("Anna's first page of meetings does not say that more follow")
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 50 || n >= 100 {
+		t.Errorf("Anna's first page of meetings says %q, want 50 to 99 rows and more to follow", m)
 	}
 }
