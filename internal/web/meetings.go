@@ -31,12 +31,13 @@ type meetingsPage struct {
 	// Past is the latest page of those of the last recentMonths, and
 	// MorePast says it left some of those out.
 	Archive, MorePast bool
-	ArchiveURL        string
-	Overdue           []*famiv1.MeetingActionItem
-	OverduePager      *pager
-	Networks          map[string]string
-	CanSchedule       bool
-	FeedURL           string
+	// SwitchURL is the address of the other view of the past.
+	SwitchURL    string
+	Overdue      []*famiv1.MeetingActionItem
+	OverduePager *pager
+	Networks     map[string]string
+	CanSchedule  bool
+	FeedURL      string
 }
 
 // myNetworks returns the networks the pages show the user: a network
@@ -96,16 +97,25 @@ func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
 		return err
 	}
 	past := &famiv1.ListMeetingsRequest{Parent: region, Network: network, StartBefore: today}
+	// SwitchURL shows the other view of the past, the other lists kept
+	// where they stand.
+	q := r.URL.Query()
+	q.Del("ok")
 	if p.Archive {
 		p.Past, p.PastPager, err = readPage(s, r, "pas_", msg("meetings.past"), a.meetings.ListMeetings, past, (*famiv1.ListMeetingsResponse).GetMeetings, keep)
+		for _, k := range []string{"passati", "pas_" + paramToken, "pas_" + paramBack, "pas_" + paramFrom} {
+			q.Del(k)
+		}
 	} else {
 		// The latest are read from the last months only, so that the read
 		// is bounded in time as well as in memory.
 		past.StartFrom = timestamppb.New(today.AsTime().AddDate(0, -recentMonths, 0))
 		p.Past, p.MorePast, err = a.latestMeetings(s, past, keep)
-		q := r.URL.Query()
 		q.Set("passati", "tutti")
-		p.ArchiveURL = r.URL.Path + "?" + q.Encode()
+	}
+	p.SwitchURL = r.URL.Path
+	if len(q) > 0 {
+		p.SwitchURL += "?" + q.Encode()
 	}
 	if err != nil {
 		return err

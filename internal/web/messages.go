@@ -358,6 +358,7 @@ var italian = map[string]string{
 	"meetings.latest":                                      "Gli incontri degli ultimi tre mesi, dal più recente.",
 	"meetings.latest_more":                                 "Gli incontri più recenti degli ultimi tre mesi, dal più recente: gli altri sono nell'elenco completo.",
 	"meetings.archive":                                     "Tutti gli incontri passati, dal più vecchio",
+	"meetings.recent":                                      "Solo gli incontri recenti",
 	"meetings.archive_help":                                "Tutti gli incontri passati, dal più vecchio, una pagina alla volta.",
 	"meetings.none":                                        "Nessun incontro.",
 	"meetings.when":                                        "Quando",

@@ -349,6 +349,10 @@ func TestMeetingsPageLatestPastFirst(t *testing.T) {
 		t.Errorf("the next page of the upcoming meetings (%s) does not hold Futuro 51..55 alone", next)
 	}
 
+	_, page = admin.do("GET", "/incontri?passati=tutti&ok=x", nil)
+	if m := regexp.MustCompile(`<a href="([^"]*)">Solo gli incontri recenti</a>`).FindStringSubmatch(page); m == nil || html.UnescapeString(m[1]) != "/incontri" {
+		t.Errorf("the archive's way back to the recent meetings is %q, want /incontri", m)
+	}
 	down = nil
 	for _, m := range regexp.MustCompile(`>(Passato \d\d)</a>`).FindAllStringSubmatch(walkPages(t, admin, "/incontri?passati=tutti", "pas_"), -1) {
 		down = append(down, m[1])
