@@ -12,16 +12,19 @@ import (
 // forms to create them. A new service token is shown once (Issued).
 type accountsPage struct {
 	frame
-	Accounts    []*famiv1.Account
-	Tokens      []*famiv1.ServiceToken
-	Partners    map[string]string
-	PartnerOpts []option
-	Roles       []option
-	Form        *form
-	TokenForm   *form
-	Issued      string
-	CanTokens   bool
-	RequestID   string
+	Accounts []*famiv1.Account
+	Tokens   []*famiv1.ServiceToken
+	// The accounts and the tokens are paged each on its own (the tokens'
+	// parameters start with "tok_").
+	AccountPager, TokenPager *pager
+	Partners                 map[string]string
+	PartnerOpts              []option
+	Roles                    []option
+	Form                     *form
+	TokenForm                *form
+	Issued                   string
+	CanTokens                bool
+	RequestID                string
 }
 
 // accountRoles are the roles an account may have (the ministry and
@@ -43,13 +46,15 @@ func (a *App) renderAccounts(w http.ResponseWriter, r *http.Request, s *session,
 	p := &accountsPage{frame: a.newFrame(r, s, "accounts.title"), Form: fm, TokenForm: tf, Issued: issued, RequestID: newRequestID(),
 		CanTokens: s.can(a, famiv1.AuthService_ListServiceTokens_FullMethodName, &famiv1.ListServiceTokensRequest{Parent: parent})}
 	var err error
-	p.Accounts, err = listAll(s, a.auth.ListAccounts, &famiv1.ListAccountsRequest{Parent: parent}, (*famiv1.ListAccountsResponse).GetAccounts)
+	p.Accounts, p.AccountPager, err = readPage(s, r, "", msg("accounts.list"), a.auth.ListAccounts, &famiv1.ListAccountsRequest{Parent: parent},
+		(*famiv1.ListAccountsResponse).GetAccounts, every)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
 	if p.CanTokens {
-		p.Tokens, err = listAll(s, a.auth.ListServiceTokens, &famiv1.ListServiceTokensRequest{Parent: parent}, (*famiv1.ListServiceTokensResponse).GetServiceTokens)
+		p.Tokens, p.TokenPager, err = readPage(s, r, "tok_", msg("tokens.title"), a.auth.ListServiceTokens, &famiv1.ListServiceTokensRequest{Parent: parent},
+			(*famiv1.ListServiceTokensResponse).GetServiceTokens, every)
 		if err != nil {
 			a.fail(w, r, s, err)
 			return

@@ -5,14 +5,15 @@ import (
 	"strings"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/aip"
 )
 
-// historyPage is a resource's history from the region's change log.
+// historyPage is a resource's history from the region's change log, a
+// page at a time.
 type historyPage struct {
 	frame
 	Name    string
 	Changes []*famiv1.Change
+	Pager   *pager
 }
 
 // history reads the region's change log through ListChanges and keeps the
@@ -25,16 +26,12 @@ func (a *App) history(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	p := &historyPage{frame: a.newFrame(r, s, "history.title"), Name: name}
-	// The log is walked a page at a time: only the resource's changes are
-	// kept, never the region's whole log.
-	err := aip.Each(s.ctx, unary(a.sync.ListChanges), &famiv1.ListChangesRequest{Parent: regionName(s.region)}, func(res *famiv1.ListChangesResponse) error {
-		for _, c := range res.GetChanges() {
-			if c.GetResourceName() == name {
-				p.Changes = append(p.Changes, c)
-			}
-		}
-		return nil
-	})
+	// The log is walked until a page of the resource's changes is kept
+	// (readPage): never the region's whole log, nor all of a resource's
+	// changes.
+	var err error
+	p.Changes, p.Pager, err = readPage(s, r, "", msg("history.title"), a.sync.ListChanges, &famiv1.ListChangesRequest{Parent: regionName(s.region)},
+		(*famiv1.ListChangesResponse).GetChanges, func(c *famiv1.Change) (*famiv1.Change, bool) { return c, c.GetResourceName() == name })
 	if err != nil {
 		a.fail(w, r, s, err)
 		return

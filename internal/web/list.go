@@ -1,54 +1,63 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
+
+	"google.golang.org/grpc"
+
+	"github.com/raccordo/raccordo/internal/aip"
 )
 
-// listPage is a searchable list page (partners, projects, networks): the
-// items that match the search box's query and whether the user may create
-// one (the "searchbox" template shows the box and the link).
+// listPage is a searchable list page (partners, projects, networks): a
+// page of the items that match the search box's query, its navigation,
+// and whether the user may create one (the "searchbox" template shows the
+// box and the link).
 type listPage[T any] struct {
 	frame
 	Query     string
 	Items     []T
+	Pager     *pager
 	CanCreate bool
 }
 
-// newListPage fills a list page titled title with the items that match
-// the search box on fields (see search).
-func newListPage[T any](a *App, r *http.Request, s *session, title string, items []T, fields func(T) []string, canCreate bool) listPage[T] {
-	p := listPage[T]{frame: a.newFrame(r, s, title), CanCreate: canCreate}
-	p.Query, p.Items = search(r, items, fields)
-	return p
+// readListPage reads the page of list page name (titled "name.title") the
+// address asks for: the items req lists that match the search box on
+// fields, a page at a time (readPage; the query rides in the paging
+// links).
+func readListPage[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T any](a *App, r *http.Request, s *session, name string,
+	list func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, items func(Resp) []T, fields func(T) []string, canCreate bool) (listPage[T], error) {
+	p := listPage[T]{frame: a.newFrame(r, s, name+".title"), CanCreate: canCreate}
+	var match func(T) bool
+	p.Query, match = search(r, fields)
+	var err error
+	p.Items, p.Pager, err = readPage(s, r, "", p.Title, list, req, items, func(it T) (T, bool) { return it, match(it) })
+	return p, err
 }
 
-// showList renders list page name (titled "name.title") with the items all
-// reads that match the search box on fields.
-func showList[T any](a *App, w http.ResponseWriter, r *http.Request, s *session, name string, all func(*session) ([]T, error), fields func(T) []string, canCreate bool) {
-	items, err := all(s)
+// showList renders list page name with the page readListPage reads.
+func showList[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T any](a *App, w http.ResponseWriter, r *http.Request, s *session, name string,
+	list func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, items func(Resp) []T, fields func(T) []string, canCreate bool) {
+	p, err := readListPage(a, r, s, name, list, req, items, fields, canCreate)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	p := newListPage(a, r, s, name+".title", items, fields, canCreate)
 	a.render(w, http.StatusOK, name, &p)
 }
 
-// search is a list page's search box: the request's query q and the items
-// of which any of the fields contains it, ignoring case (all of them when
-// q is empty).
-func search[T any](r *http.Request, items []T, fields func(T) []string) (q string, found []T) {
+// search is a list page's search box: the request's query q and whether
+// an item matches it, that is any of its fields contains q, ignoring case
+// (every item when q is empty).
+func search[T any](r *http.Request, fields func(T) []string) (q string, match func(T) bool) {
 	q = strings.TrimSpace(r.URL.Query().Get("q"))
 	if q == "" {
-		return q, items
+		return q, func(T) bool { return true }
 	}
 	lq := strings.ToLower(q)
-	for _, it := range items {
-		if slices.ContainsFunc(fields(it), func(f string) bool { return strings.Contains(strings.ToLower(f), lq) }) {
-			found = append(found, it)
-		}
+	return q, func(it T) bool {
+		return slices.ContainsFunc(fields(it), func(f string) bool { return strings.Contains(strings.ToLower(f), lq) })
 	}
-	return q, found
 }

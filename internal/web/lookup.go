@@ -66,20 +66,10 @@ func (a *App) networkNamesOf(s *session, partner string) (map[string]string, err
 		(*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
 }
 
-// networksOf lists the region's networks, or partner's only when set.
-func (a *App) networksOf(s *session, partner string) ([]*famiv1.Network, error) {
-	return listAll(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner}, (*famiv1.ListNetworksResponse).GetNetworks)
-}
-
 // partnerNames maps the region's partner names to their display names.
 func (a *App) partnerNames(s *session) (map[string]string, error) {
 	return labels(s, a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region)},
 		(*famiv1.ListPartnersResponse).GetPartners, displayNameOf)
-}
-
-// allPartners lists the region's partners.
-func (a *App) allPartners(s *session) ([]*famiv1.Partner, error) {
-	return listAll(s, a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region)}, (*famiv1.ListPartnersResponse).GetPartners)
 }
 
 // closedSet is the region's closed periods as their first and last days
@@ -223,9 +213,4 @@ func load[T any](a *App, w http.ResponseWriter, r *http.Request, s *session, n n
 func (a *App) projectNames(s *session) (map[string]string, error) {
 	return labels(s, a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region)},
 		(*famiv1.ListProjectsResponse).GetProjects, func(p *famiv1.Project) string { return p.GetCode() + " " + p.GetTitle() })
-}
-
-// allProjects lists every project of the region.
-func (a *App) allProjects(s *session) ([]*famiv1.Project, error) {
-	return listAll(s, a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region)}, (*famiv1.ListProjectsResponse).GetProjects)
 }

@@ -19,14 +19,25 @@ import (
 
 // meetingsPage lists the meetings of the user's networks (every network of
 // the region for the roles that read them all), the overdue action items
-// and the calendar subscription.
+// and the calendar subscription. The meetings from today on and the
+// overdue items are paged (readPage); the past shows the latest page of
+// the last months, or, in the archive ("passati=tutti"), every past meeting
+// a page at a time from the oldest.
 type meetingsPage struct {
 	frame
-	Upcoming, Past []*famiv1.Meeting
-	Overdue        []*famiv1.MeetingActionItem
-	Networks       map[string]string
-	CanSchedule    bool
-	FeedURL        string
+	Upcoming, Past           []*famiv1.Meeting
+	UpcomingPager, PastPager *pager
+	// Archive is set when Past pages through every past meeting; else
+	// Past is the latest page of those of the last recentMonths, and
+	// MorePast says it left some of those out.
+	Archive, MorePast bool
+	// SwitchURL is the address of the other view of the past.
+	SwitchURL    string
+	Overdue      []*famiv1.MeetingActionItem
+	OverduePager *pager
+	Networks     map[string]string
+	CanSchedule  bool
+	FeedURL      string
 }
 
 // myNetworks returns the networks the pages show the user: a network
@@ -46,61 +57,118 @@ func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session,
 		return
 	}
 	p := &meetingsPage{frame: a.newFrame(r, s, "meetings.title"), Networks: nets, FeedURL: feed,
-		CanSchedule: len(nets) > 0 && s.can(a, famiv1.MeetingService_CreateMeeting_FullMethodName, &famiv1.CreateMeetingRequest{Parent: regionName(s.region)})}
-	filters := []string{""}
-	if s.who.Partner != "" {
-		filters = filters[:0]
-		for n := range nets {
-			filters = append(filters, n)
-		}
-		slices.Sort(filters)
+		CanSchedule: len(nets) > 0 && s.can(a, famiv1.MeetingService_CreateMeeting_FullMethodName, &famiv1.CreateMeetingRequest{Parent: regionName(s.region)}),
+		Archive:     r.URL.Query().Get("passati") == "tutti"}
+	if err := a.readMeetings(r, s, p); err != nil {
+		a.fail(w, r, s, err)
+		return
 	}
-	now := a.now()
-	seen := map[string]bool{}
-	for _, n := range filters {
-		err := aip.Each(s.ctx, unary(a.meetings.ListMeetings), &famiv1.ListMeetingsRequest{Parent: regionName(s.region), Network: n},
-			func(res *famiv1.ListMeetingsResponse) error {
-				for _, m := range res.GetMeetings() {
-					if seen[m.GetName()] {
-						continue
-					}
-					seen[m.GetName()] = true
-					if m.GetEndTime().AsTime().After(now) {
-						p.Upcoming = append(p.Upcoming, meetingRow(m))
-					} else {
-						p.Past = append(p.Past, meetingRow(m))
-					}
-				}
-				return nil
-			})
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
-		}
-		err = aip.Each(s.ctx, unary(a.meetings.ListActionItems), &famiv1.ListActionItemsRequest{Parent: regionName(s.region), Network: n, OverdueOnly: true},
-			func(res *famiv1.ListActionItemsResponse) error {
-				for _, it := range res.GetActionItems() {
-					if key := it.GetMeeting() + "#" + it.GetActionItem().GetId(); !seen[key] {
-						seen[key] = true
-						p.Overdue = append(p.Overdue, it)
-					}
-				}
-				return nil
-			})
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
-		}
-	}
-	byStart := func(x, y *famiv1.Meeting) int { return x.GetStartTime().AsTime().Compare(y.GetStartTime().AsTime()) }
-	slices.SortFunc(p.Upcoming, byStart)
-	slices.SortFunc(p.Past, func(x, y *famiv1.Meeting) int { return byStart(y, x) })
 	a.render(w, http.StatusOK, "meetings", p)
 }
 
+// readMeetings reads the rows of the meetings page p. Network staff see
+// their partner's networks' meetings: the one network's listing, or the
+// region's kept to theirs when they are in several. The day splits the
+// upcoming from the past, so that a page's token stays valid all day.
+func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
+	network, mine := "", func([]string) bool { return true }
+	if s.who.Partner != "" {
+		switch len(p.Networks) {
+		case 0:
+			return nil
+		case 1:
+			for n := range p.Networks {
+				network = n
+			}
+		default:
+			mine = func(ns []string) bool {
+				return slices.ContainsFunc(ns, func(n string) bool { return p.Networks[n] != "" })
+			}
+		}
+	}
+	keep := func(m *famiv1.Meeting) (*famiv1.Meeting, bool) { return meetingRow(m), mine(m.GetNetworks()) }
+	y, m, d := a.today().Date()
+	today := timestamppb.New(time.Date(y, m, d, 0, 0, 0, 0, territory.Rome))
+	region := regionName(s.region)
+	var err error
+	p.Upcoming, p.UpcomingPager, err = readPage(s, r, "", msg("meetings.upcoming"), a.meetings.ListMeetings,
+		&famiv1.ListMeetingsRequest{Parent: region, Network: network, StartFrom: today}, (*famiv1.ListMeetingsResponse).GetMeetings, keep)
+	if err != nil {
+		return err
+	}
+	past := &famiv1.ListMeetingsRequest{Parent: region, Network: network, StartBefore: today}
+	// SwitchURL shows the other view of the past, the other lists kept
+	// where they stand.
+	q := r.URL.Query()
+	q.Del("ok")
+	if p.Archive {
+		p.Past, p.PastPager, err = readPage(s, r, "pas_", msg("meetings.past"), a.meetings.ListMeetings, past, (*famiv1.ListMeetingsResponse).GetMeetings, keep)
+		for _, k := range []string{"passati", "pas_" + paramToken, "pas_" + paramBack, "pas_" + paramFrom} {
+			q.Del(k)
+		}
+	} else {
+		// The latest are read from the last months only, so that the read
+		// is bounded in time as well as in memory.
+		past.StartFrom = timestamppb.New(today.AsTime().AddDate(0, -recentMonths, 0))
+		p.Past, p.MorePast, err = a.latestMeetings(s, past, keep)
+		q.Set("passati", "tutti")
+	}
+	p.SwitchURL = r.URL.Path
+	if len(q) > 0 {
+		p.SwitchURL += "?" + q.Encode()
+	}
+	if err != nil {
+		return err
+	}
+	p.Overdue, p.OverduePager, err = readPage(s, r, "az_", msg("meetings.overdue_title"), a.meetings.ListActionItems,
+		&famiv1.ListActionItemsRequest{Parent: region, Network: network, OverdueOnly: true}, (*famiv1.ListActionItemsResponse).GetActionItems,
+		func(it *famiv1.MeetingActionItem) (*famiv1.MeetingActionItem, bool) {
+			return it, mine(it.GetNetworks())
+		})
+	return err
+}
+
+// recentMonths is how far back the meetings page's latest past meetings
+// reach; older ones are in the archive. The page says "tre mesi"
+// (meetings.latest).
+const recentMonths = 3
+
+// latestMeetings reads the meetings req lists in start order, a page at a
+// time (aip.Each), and keeps the rows of the last listPageSize that keep
+// takes, the latest first; more is set when it left earlier ones out. The
+// listing has no reverse order, so the read is bounded in memory, not in
+// time: it passes every meeting req lists.
+func (a *App) latestMeetings(s *session, req *famiv1.ListMeetingsRequest, keep func(*famiv1.Meeting) (*famiv1.Meeting, bool)) (latest []*famiv1.Meeting, more bool, err error) {
+	ring := make([]*famiv1.Meeting, 0, listPageSize)
+	n := 0
+	err = aip.Each(s.ctx, unary(a.meetings.ListMeetings), req, func(res *famiv1.ListMeetingsResponse) error {
+		for _, m := range res.GetMeetings() {
+			row, ok := keep(m)
+			switch {
+			case !ok:
+				continue
+			case len(ring) < listPageSize:
+				ring = append(ring, row)
+			default:
+				ring[n%listPageSize] = row
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	// The latest is the one written last, at (n-1) mod the ring's size.
+	for i := range ring {
+		latest = append(latest, ring[(n-1-i+len(ring))%len(ring)])
+	}
+	return latest, n > len(ring), nil
+}
+
 // meetingRow is what a row of the meetings page shows of m: its agenda,
-// attendance and minutes are left out, as the page keeps every meeting
-// of the user's networks.
+// attendance and minutes are left out, as the page keeps a page of
+// meetings (and the past's ring of the latest).
 func meetingRow(m *famiv1.Meeting) *famiv1.Meeting {
 	return &famiv1.Meeting{Name: m.GetName(), Title: m.GetTitle(), Kind: m.GetKind(), Networks: m.GetNetworks(), State: m.GetState(), StartTime: m.GetStartTime()}
 }

@@ -40,12 +40,14 @@ type monitoringPage struct {
 	Form    *form
 	Summary *monitoringSummary
 	// Project and Reports are set on a project's page.
-	Project   *famiv1.Project
-	Reports   []*famiv1.MonitoringReport
-	Projects  []*famiv1.Project
-	NewForm   *form
-	CanCreate bool
-	RequestID string
+	Project  *famiv1.Project
+	Reports  []*famiv1.MonitoringReport
+	Projects []*famiv1.Project
+	// ProjectPager pages Projects, on the region's page.
+	ProjectPager *pager
+	NewForm      *form
+	CanCreate    bool
+	RequestID    string
 }
 
 // quarterParam is the quarter a monitoring page shows: the one asked for,
@@ -70,12 +72,13 @@ func (a *App) regionMonitoring(w http.ResponseWriter, r *http.Request, s *sessio
 	if p.Form.Failed() {
 		code = http.StatusUnprocessableEntity
 	}
-	projects, err := a.allProjects(s)
+	var err error
+	p.Projects, p.ProjectPager, err = readPage(s, r, "", msg("projects.title"), a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region)},
+		(*famiv1.ListProjectsResponse).GetProjects, every)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	p.Projects = projects
 	a.render(w, code, "monitoring", p)
 }
 

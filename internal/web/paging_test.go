@@ -2,7 +2,10 @@ package web_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,7 +40,9 @@ func bulk(t testing.TB, n int, create func(i int) error) {
 
 // TestPagesReadPastOnePage: the pages that show or use every item of a
 // listing read every page of it, where they read one page of 1000 (200
-// for an entry's meetings) and dropped the rest unsaid. The region holds
+// for an entry's meetings) and dropped the rest unsaid. The list pages
+// now show a page at a time: every item is on one of the pages their
+// "Pagina successiva" links lead through (walkPages). The region holds
 // one item more than a page of each: closed periods (the periods page,
 // and the lock of an entry dated in the last one), meetings (the meetings
 // page, and the choices of the entry form), overdue action items,
@@ -114,8 +119,30 @@ func TestPagesReadPastOnePage(t *testing.T) {
 	}
 
 	t.Run("periods page", func(t *testing.T) {
-		if got := strings.Count(get(admin, "/periodi"), `/riapri"`); got != n {
+		if got := strings.Count(walkPages(t, admin, "/periodi", ""), `/riapri"`); got != n {
 			t.Errorf("the periods page offers to reopen %d periods, want %d", got, n)
+		}
+	})
+	t.Run("periods page back from the last", func(t *testing.T) {
+		// 1001 periods are 21 pages: the last page's trail reaches back
+		// to the first (maxBack is 20), one page at a time.
+		page := get(admin, lastPage(t, admin, "/periodi"))
+		for i := 20; i > 0; i-- {
+			if want := fmt.Sprintf("Risultati da %d a ", (i)*50+1); !strings.Contains(page, want) {
+				t.Fatalf("%d pages back from the last: the page does not say %q", 20-i, want)
+			}
+			m := regexp.MustCompile(`href="([^"]*)" rel="prev"`).FindStringSubmatch(page)
+			if m == nil {
+				t.Fatalf("page %d offers no previous page", i+1)
+			}
+			link := html.UnescapeString(m[1])
+			if back := must(url.Parse(link)).Query().Get("indietro"); strings.Count(back, "~") > 20 {
+				t.Fatalf("the previous page's link carries a trail of %d pages, want at most 20", strings.Count(back, "~"))
+			}
+			page = get(admin, link)
+		}
+		if !strings.Contains(page, "Risultati da 1 a 50;") {
+			t.Error("20 pages back from the last is not the first page")
 		}
 	})
 	t.Run("entry locked by the last period", func(t *testing.T) {
@@ -124,14 +151,14 @@ func TestPagesReadPastOnePage(t *testing.T) {
 		}
 	})
 	t.Run("meetings page", func(t *testing.T) {
-		page := get(admin, "/incontri")
+		page := walkPages(t, admin, "/incontri?passati=tutti", "pas_")
 		for i := range n {
 			if !strings.Contains(page, fmt.Sprintf(`href="/incontri/m%04d"`, i)) {
 				t.Errorf("the meetings page does not list meeting m%04d", i)
 				break
 			}
 		}
-		if got := strings.Count(page, `class="overdue"`); got != withItems*perMeeting {
+		if got := strings.Count(walkPages(t, admin, "/incontri", "az_"), `class="overdue"`); got != withItems*perMeeting {
 			t.Errorf("the meetings page lists %d overdue action items, want %d", got, withItems*perMeeting)
 		}
 	})
@@ -144,7 +171,7 @@ func TestPagesReadPastOnePage(t *testing.T) {
 		}
 	})
 	t.Run("protocols page", func(t *testing.T) {
-		page := get(admin, "/protocolli")
+		page := walkPages(t, admin, "/protocolli", "")
 		for i := range n {
 			if !strings.Contains(page, fmt.Sprintf(`href="/protocolli/r%04d"`, i)) {
 				t.Fatalf("the protocols page does not list protocol r%04d", i)
@@ -152,11 +179,67 @@ func TestPagesReadPastOnePage(t *testing.T) {
 		}
 	})
 	t.Run("service tokens", func(t *testing.T) {
-		page := get(admin, "/account")
+		page := walkPages(t, admin, "/account", "tok_")
 		for i := range n {
 			if !strings.Contains(page, fmt.Sprintf("system:sys%04d<", i)) {
 				t.Fatalf("the accounts page does not list the token of sys%04d", i)
 			}
 		}
 	})
+}
+
+// nextLink finds a page's "Pagina successiva" link of the list whose
+// paging parameters start with prefix.
+var nextLink = regexp.MustCompile(`href="([^"]*)" rel="next"`)
+
+// walkPages reads the list page at path and every page after it, following
+// the "Pagina successiva" links of the list of prefix, and returns the
+// pages read, one after the other. It fails the test on a page that is not
+// 200, on a page of more than 300 rows (a page holds at most three lists
+// of fewer than 2*50 rows each: a list page is bounded), and past 100
+// pages.
+func walkPages(t *testing.T, b *browserless, path, prefix string) string {
+	t.Helper()
+	var all strings.Builder
+	for range 100 {
+		res, page := b.do("GET", path, nil)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: status %d", path, res.StatusCode)
+		}
+		if rows := strings.Count(page, "<tr>") + strings.Count(page, "<li class=\"overdue\">"); rows > 300 {
+			t.Fatalf("GET %s: %d rows on one page, want a bounded page", path, rows)
+		}
+		all.WriteString(page)
+		// The list's next link is the one that moves its token; the other
+		// lists' links keep it as it is.
+		at := must(url.Parse(path)).Query().Get(prefix + "pagina")
+		path = ""
+		for _, m := range nextLink.FindAllStringSubmatch(page, -1) {
+			link := html.UnescapeString(m[1])
+			if to := must(url.Parse(link)).Query().Get(prefix + "pagina"); to != "" && to != at {
+				path = link
+			}
+		}
+		if path == "" {
+			return all.String()
+		}
+	}
+	t.Fatalf("more than 100 pages after %s", path)
+	return ""
+}
+
+// lastPage is the address of the last page of the list at path, reached
+// through its "Pagina successiva" links.
+func lastPage(t *testing.T, b *browserless, path string) string {
+	t.Helper()
+	for range 100 {
+		_, page := b.do("GET", path, nil)
+		m := nextLink.FindStringSubmatch(page)
+		if m == nil {
+			return path
+		}
+		path = html.UnescapeString(m[1])
+	}
+	t.Fatalf("more than 100 pages after %s", path)
+	return ""
 }

@@ -16,7 +16,8 @@ import (
 
 // projectList lists the region's projects, filtered by code, title or CUP.
 func (a *App) projectList(w http.ResponseWriter, r *http.Request, s *session) {
-	showList(a, w, r, s, "projects", a.allProjects, func(pr *famiv1.Project) []string { return []string{pr.GetTitle(), pr.GetCode(), pr.GetCup()} },
+	showList(a, w, r, s, "projects", a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region)}, (*famiv1.ListProjectsResponse).GetProjects,
+		func(pr *famiv1.Project) []string { return []string{pr.GetTitle(), pr.GetCode(), pr.GetCup()} },
 		s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)}))
 }
 

@@ -9,11 +9,12 @@ import (
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
-// protocolsPage lists protocols: for network staff, those where their
-// partner is a party.
+// protocolsPage lists protocols, a page at a time: for network staff,
+// those where their partner is a party.
 type protocolsPage struct {
 	frame
 	Protocols []*famiv1.Protocol
+	Pager     *pager
 	CanCreate bool
 }
 
@@ -23,19 +24,16 @@ func (a *App) protocolList(w http.ResponseWriter, r *http.Request, s *session) {
 		req.Network = aip.Name(s.region, resource.Networks, n)
 	}
 	// The page keeps of each protocol what its row shows, never the text.
-	var rows []*famiv1.Protocol
-	err := aip.Each(s.ctx, unary(a.protocols.ListProtocols), req, func(res *famiv1.ListProtocolsResponse) error {
-		for _, p := range res.GetProtocols() {
-			rows = append(rows, &famiv1.Protocol{Name: p.GetName(), Title: p.GetTitle(), Version: p.GetVersion(), State: p.GetState(),
-				ValidFrom: p.GetValidFrom(), ValidUntil: p.GetValidUntil()})
-		}
-		return nil
-	})
+	rows, pg, err := readPage(s, r, "", msg("protocols.title"), a.protocols.ListProtocols, req, (*famiv1.ListProtocolsResponse).GetProtocols,
+		func(p *famiv1.Protocol) (*famiv1.Protocol, bool) {
+			return &famiv1.Protocol{Name: p.GetName(), Title: p.GetTitle(), Version: p.GetVersion(), State: p.GetState(),
+				ValidFrom: p.GetValidFrom(), ValidUntil: p.GetValidUntil()}, true
+		})
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	a.render(w, http.StatusOK, "protocols", &protocolsPage{frame: a.newFrame(r, s, "protocols.title"), Protocols: rows,
+	a.render(w, http.StatusOK, "protocols", &protocolsPage{frame: a.newFrame(r, s, "protocols.title"), Protocols: rows, Pager: pg,
 		CanCreate: s.can(a, famiv1.ProtocolService_CreateProtocol_FullMethodName, &famiv1.CreateProtocolRequest{Parent: regionName(s.region)})})
 }
 

@@ -14,7 +14,8 @@ import (
 
 // partnerList lists the region's partners, filtered by name.
 func (a *App) partnerList(w http.ResponseWriter, r *http.Request, s *session) {
-	showList(a, w, r, s, "partners", a.allPartners, func(pt *famiv1.Partner) []string { return []string{pt.GetDisplayName()} },
+	showList(a, w, r, s, "partners", a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region)}, (*famiv1.ListPartnersResponse).GetPartners,
+		func(pt *famiv1.Partner) []string { return []string{pt.GetDisplayName()} },
 		s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)}))
 }
 
@@ -94,7 +95,7 @@ type networksPage struct {
 }
 
 func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
-	networks, l, ok := load(a, w, r, s, needPartners, func() ([]*famiv1.Network, error) { return a.networksOf(s, s.who.Partner) })
+	l, ok := a.pageLookups(w, r, s, needPartners)
 	if !ok {
 		return
 	}
@@ -102,6 +103,12 @@ func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
 		return []string{n.GetDisplayName(), n.GetSocialDistrict(), n.GetAts(), l.partners[n.GetLeadPartner()]}
 	}
 	canCreate := s.can(a, famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{Parent: regionName(s.region)})
-	a.render(w, http.StatusOK, "networks", &networksPage{listPage: newListPage(a, r, s, "networks.title", networks, fields, canCreate), Partners: l.partners,
+	list, err := readListPage(a, r, s, "networks", a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner},
+		(*famiv1.ListNetworksResponse).GetNetworks, fields, canCreate)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	a.render(w, http.StatusOK, "networks", &networksPage{listPage: list, Partners: l.partners,
 		CanEdit: s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: aip.Name(s.region, resource.Networks, "-")}})})
 }

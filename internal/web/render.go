@@ -158,6 +158,9 @@ func (a *App) render(w http.ResponseWriter, status int, name string, data framed
 type errorPage struct {
 	frame
 	Heading, Detail string
+	// Restart, when set, is the first page of the list whose page the
+	// address asked for could not be shown.
+	Restart string
 }
 
 func (a *App) notFound(w http.ResponseWriter, r *http.Request, s *session) {
@@ -176,6 +179,11 @@ func (a *App) renderError(w http.ResponseWriter, r *http.Request, s *session, co
 // fail answers a call's error that no form can show: the session is over,
 // the page is forbidden or gone, or something broke.
 func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	if bt, ok := asBadPageToken(err); ok {
+		p := &errorPage{frame: a.newFrame(r, s, "paging.bad_token"), Heading: msg("paging.bad_token"), Detail: msg("paging.bad_token_detail"), Restart: bt.first}
+		a.render(w, http.StatusBadRequest, "error", p)
+		return
+	}
 	switch status.Code(err) {
 	case codes.Unauthenticated:
 		clearCookie(w, r, sessionCookie)
@@ -417,7 +425,7 @@ func (f *form) absorb(err error, prefix string) bool {
 	switch st.Code() {
 	case codes.InvalidArgument, codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists, codes.ResourceExhausted:
 	case codes.NotFound:
-		if !namesField(st) {
+		if !namesField(st, "") {
 			return false
 		}
 	default:
@@ -447,10 +455,12 @@ func (f *form) absorb(err error, prefix string) bool {
 	return true
 }
 
-// namesField reports whether st carries a field violation.
-func namesField(st *status.Status) bool {
+// namesField reports whether st carries a violation of field, or of any
+// field when field is "".
+func namesField(st *status.Status, field string) bool {
 	for _, d := range st.Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok && len(br.GetFieldViolations()) > 0 {
+		br, ok := d.(*errdetails.BadRequest)
+		if ok && slices.ContainsFunc(br.GetFieldViolations(), func(v *errdetails.BadRequest_FieldViolation) bool { return field == "" || v.GetField() == field }) {
 			return true
 		}
 	}

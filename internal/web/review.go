@@ -21,6 +21,7 @@ import (
 type approvalsPage struct {
 	frame
 	Entries   []entryRow
+	Pager     *pager
 	Form      *form
 	RequestID string
 }
@@ -38,17 +39,22 @@ func (a *App) renderApprovals(w http.ResponseWriter, r *http.Request, s *session
 		a.forbidden(w, r, s)
 		return
 	}
-	entries, l, ok := load(a, w, r, s, needNetworks, func() ([]*famiv1.SupportEntry, error) {
-		return a.listEntries(s, &famiv1.ListSupportEntriesRequest{Parent: regionName(s.region), States: submitted})
-	})
+	l, ok := a.pageLookups(w, r, s, needNetworks)
 	if !ok {
 		return
 	}
 	p := &approvalsPage{frame: a.newFrame(r, s, "approvals.title"), Form: fm, RequestID: newRequestID()}
-	for _, e := range entries {
-		row := newEntryRow(e, l.networks)
-		row.Editable = true
-		p.Entries = append(p.Entries, row)
+	var err error
+	p.Entries, p.Pager, err = readPage(s, r, "", msg("approvals.title"), a.support.ListSupportEntries,
+		&famiv1.ListSupportEntriesRequest{Parent: regionName(s.region), States: submitted}, (*famiv1.ListSupportEntriesResponse).GetSupportEntries,
+		func(e *famiv1.SupportEntry) (entryRow, bool) {
+			row := newEntryRow(e, l.networks)
+			row.Editable = true
+			return row, true
+		})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
 	}
 	a.render(w, code, "approvals", p)
 }
@@ -116,6 +122,7 @@ func (a *App) stoppedBy(s *session, err error, names []string) (string, bool) {
 type periodsPage struct {
 	frame
 	Periods []*famiv1.ClosedPeriod
+	Pager   *pager
 	Form    *form
 	// Forcing offers to close anyway, after the service refused because
 	// Waiting entries of the period still await review.
@@ -137,13 +144,13 @@ func quarterOf(t time.Time) (time.Time, time.Time) {
 }
 
 func (a *App) renderPeriods(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, waiting int, forcing bool) {
-	periods, err := listAll(s, a.support.ListClosedPeriods, &famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region), ShowReopened: true},
-		(*famiv1.ListClosedPeriodsResponse).GetClosedPeriods)
+	periods, pg, err := readPage(s, r, "", msg("periods.closed"), a.support.ListClosedPeriods, &famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region), ShowReopened: true},
+		(*famiv1.ListClosedPeriodsResponse).GetClosedPeriods, every)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	p := &periodsPage{frame: a.newFrame(r, s, "periods.title"), Periods: periods, Form: fm, Forcing: forcing, Waiting: waiting, RequestID: newRequestID(),
+	p := &periodsPage{frame: a.newFrame(r, s, "periods.title"), Periods: periods, Pager: pg, Form: fm, Forcing: forcing, Waiting: waiting, RequestID: newRequestID(),
 		CanClose: s.can(a, famiv1.SupportService_ClosePeriod_FullMethodName, &famiv1.ClosePeriodRequest{Parent: regionName(s.region)})}
 	a.render(w, code, "periods", p)
 }
