@@ -11,8 +11,6 @@ import (
 	"mime"
 	"net/http"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +28,11 @@ func TestBufCurlReflect(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs buf")
 	}
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	// go test puts its own GOROOT/bin first on the PATH.
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to run buf: %v", err)
+	}
 	// buf is pinned in the generators' module (tools/go.mod).
 	args := []string{"tool", "-modfile=../../tools/go.mod"}
 	ts := startServer(t, server.Config{})
