@@ -22,8 +22,10 @@ func TestStartPage(t *testing.T) {
 	if err != nil || after != "p07" {
 		t.Fatalf("got %q, %v; want p07", after, err)
 	}
-	if !page.Take(&famiv1.Partner{}) || !page.Take(&famiv1.Partner{}) || page.Take(&famiv1.Partner{}) {
-		t.Errorf("a page of 2 took %d items then refused none", page.Len())
+	for i, want := range []bool{true, true, false} {
+		if got := page.Take(&famiv1.Partner{}); got != want {
+			t.Errorf("a page of 2, item %d: Take = %v, want %v (%d taken)", i+1, got, want, page.Len())
+		}
 	}
 	if _, after, err := aip.StartPage(partners(0, "")); err != nil || after != "" {
 		t.Errorf("first page: got %q, %v", after, err)

@@ -385,7 +385,7 @@ func TestAmendment(t *testing.T) {
 
 	// The amendment moves the start to the future: the old version stays
 	// in force until the new one starts.
-	v2, err = e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{
+	_, err = e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{
 		Protocol:   &famiv1.Protocol{Name: v2name, Body: old.GetBody() + "\nArt. 2 - Mediazione", ValidFrom: "2026-04-01"},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"body", "valid_from"}},
 	})

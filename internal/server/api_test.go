@@ -11,8 +11,6 @@ import (
 	"mime"
 	"net/http"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +28,11 @@ func TestBufCurlReflect(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs buf")
 	}
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	// go test puts its own GOROOT/bin first on the PATH.
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to run buf: %v", err)
+	}
 	// buf is pinned in the generators' module (tools/go.mod).
 	args := []string{"tool", "-modfile=../../tools/go.mod"}
 	ts := startServer(t, server.Config{})
@@ -151,8 +153,10 @@ func TestGRPCWebText(t *testing.T) {
 
 // TestHTTPAnswersAreNotStored checks, on the real server, that the HTTP
 // listener's answers carrying region data (REST, its problem documents,
-// Connect and gRPC-Web) tell caches not to keep them and browsers not to
-// sniff them, while the public documents keep their own caching rules.
+// Connect, gRPC-Web, the web application's pages) and the probes tell
+// caches not to keep them and browsers not to sniff them, while the public
+// documents keep their own caching rules. None of these handlers sets the
+// two headers itself: the listener does, once, before its routes.
 func TestHTTPAnswersAreNotStored(t *testing.T) {
 	ts := startServer(t, server.Config{})
 	grpcWebFrame := func(m proto.Message) *bytes.Reader {
@@ -173,8 +177,12 @@ func TestHTTPAnswersAreNotStored(t *testing.T) {
 	}{
 		{"rest", http.MethodGet, "/v1/" + lombardia + "/partners", "", ts.token, nil, http.StatusOK, "no-store"},
 		{"rest problem", http.MethodGet, "/v1/" + lombardia + "/partners", "", "", nil, http.StatusUnauthorized, "no-store"},
+		{"rest problem before the route", http.MethodGet, "/v1/" + lombardia + "/partners?filter=%ff", "", ts.token, nil, http.StatusBadRequest, "no-store"},
 		{"connect", http.MethodPost, listPartners, "application/json", ts.token, strings.NewReader(`{"parent":"` + lombardia + `"}`), http.StatusOK, "no-store"},
 		{"grpcweb", http.MethodPost, listPartners, "application/grpc-web+proto", ts.token, grpcWebFrame(&famiv1.ListPartnersRequest{Parent: lombardia}), http.StatusOK, "no-store"},
+		{"web page", http.MethodGet, "/accedi", "", "", nil, http.StatusOK, "no-store"},
+		{"web not found", http.MethodGet, "/nessuna-pagina", "", "", nil, http.StatusNotFound, "no-store"},
+		{"healthz", http.MethodGet, "/healthz", "", "", nil, http.StatusOK, "no-store"},
 		// Their own rules.
 		{"open data", http.MethodGet, "/opendata/catalog.jsonld", "", "", nil, http.StatusOK, "public, max-age=60"},
 		{"openapi", http.MethodGet, "/openapi.json", "", "", nil, http.StatusOK, "no-cache"},

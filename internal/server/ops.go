@@ -84,9 +84,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // usual probe timeouts (Kubernetes' default is 1 s).
 const readyTimeout = 800 * time.Millisecond
 
+// writeStatus answers a probe; like every answer of the HTTP listener it is
+// no-store (privateByDefault).
 func writeStatus(w http.ResponseWriter, code int, status, detail string) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(struct {
 		Status string `json:"status"`

@@ -103,9 +103,11 @@ func problemFromStatus(st *status.Status) problem {
 	return p
 }
 
+// writeProblem answers with the problem document p. Cache-Control:
+// no-store and X-Content-Type-Options: nosniff are already set: every
+// answer of the HTTP listener has them (privateByDefault).
 func writeProblem(w http.ResponseWriter, p problem, retryAfter int) {
 	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 	}

@@ -170,6 +170,7 @@ func (sc *protocolScenario) run() {
 	_, err = sign(udp, v1, hash)
 	sc.fails("second signature by the UdP", err, wantErr{codes.FailedPrecondition, "ALREADY_SIGNED", nil}, "already signed")
 	p = sc.ok("sign by the CPIA")(sign(cpia, v1, hash))
+	sc.wantState("sign by the CPIA", p, famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE)
 	p = sc.ok("sign by the CPI")(sign(cpi, v1, hash))
 	sc.wantState("sign by the CPI", p, famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE)
 	_, err = sign(caritas, v1, hash)
@@ -197,7 +198,7 @@ func (sc *protocolScenario) run() {
 	if a.GetVersion() != 2 || a.GetSupersedes() != v1 || a.GetBody() != p.GetBody() || len(a.GetParties()) != 3 {
 		t.Errorf("amend: got %s", summary(a))
 	}
-	a = sc.ok("edit the amendment")(cpia.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{
+	sc.ok("edit the amendment")(cpia.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{
 		Protocol:   &famiv1.Protocol{Name: v2, Body: p.GetBody() + "\nArt. 3 - Mediazione culturale"},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"body"}},
 	}))

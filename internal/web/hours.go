@@ -28,19 +28,19 @@ import (
 // log a new entry.
 type hoursPage struct {
 	frame
-	View               string
-	Start, End         string
-	Prev, Next         string
-	Entries            []entryRow
-	TotalMinutes       int64
-	Form               *form
-	Networks           []option
-	Activities, Modes  []option
-	Topics, Operators  []option
-	Meetings           []option
-	RequestID          string
-	CanLog, CanExport  bool
-	CSVURL, SummaryURL string
+	View              string
+	Start, End        string
+	Prev, Next        string
+	Entries           []entryRow
+	TotalMinutes      int64
+	Form              *form
+	Networks          []option
+	Activities, Modes []option
+	Topics, Operators []option
+	Meetings          []option
+	RequestID         string
+	CanLog, CanExport bool
+	CSVURL            string
 }
 
 // Rows is the hours table's body (see tableRows).

@@ -61,9 +61,7 @@ func networkFromForm(v url.Values) *famiv1.Network {
 	for _, p := range v["projects"] {
 		n.Projects = append(n.Projects, &famiv1.NetworkProject{Project: p})
 	}
-	for _, m := range strings.FieldsFunc(v.Get("municipalities"), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
-		n.Municipalities = append(n.Municipalities, m)
-	}
+	n.Municipalities = strings.FieldsFunc(v.Get("municipalities"), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })
 	return n
 }
 

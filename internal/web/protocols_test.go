@@ -21,14 +21,14 @@ func TestProtocolDraftEditOpenAmend(t *testing.T) {
 	form := url.Values{"csrf": {b.csrf("/protocolli/nuovo")}, "network": {network}, "title": {"Protocollo UdP-CPIA"},
 		"body": {"Art. 1 - Le parti collaborano."}, "valid_from": {"01/01/2025"}, "themes": {"italiano L2, orientamento"},
 		"party.0.partner": {udp}, "party.0.role": {"PARTY_ROLE_PROPONENT"}, "party.1.partner": {""}}
-	res, page := b.do("POST", "/protocolli", form)
+	res, _ := b.do("POST", "/protocolli", form)
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("a one-party draft: status %d, want 303 (two parties are needed only to open it)", res.StatusCode)
 	}
 	path := strings.Split(res.Header.Get("Location"), "?")[0]
 	id := path[strings.LastIndexByte(path, '/')+1:]
 
-	_, page = b.do("POST", path+"/apri", url.Values{"csrf": {b.csrf(path)}})
+	_, page := b.do("POST", path+"/apri", url.Values{"csrf": {b.csrf(path)}})
 	if !strings.Contains(page, `role="alert"`) {
 		t.Errorf("opening a one-party draft shows no error")
 	}

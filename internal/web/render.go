@@ -149,7 +149,6 @@ func (a *App) render(w http.ResponseWriter, status int, name string, data framed
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }

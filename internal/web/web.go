@@ -106,10 +106,11 @@ func New(conn grpc.ClientConnInterface, opts Options) (*App, error) {
 }
 
 // ServeHTTP sets the security headers every answer carries and routes.
+// Cache-Control: no-store and X-Content-Type-Options: nosniff come from the
+// HTTP listener that serves the application, before its routes.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
-	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -139,7 +140,7 @@ func Open(dir string, opts Options) (*Store, error) {
 // opts.Timeout is ErrLocked.
 func open(path string, opts *bbolt.Options) (*bbolt.DB, error) {
 	db, err := bbolt.Open(path, 0o600, opts)
-	if errors.Is(err, bbolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (lock not acquired within %s)", path, ErrLocked, opts.Timeout)
 	}
 	if err != nil {
@@ -249,7 +250,7 @@ func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) e
 // transaction rolled back).
 func closedErr(err error) error {
 	switch {
-	case errors.Is(err, bbolt.ErrDatabaseNotOpen) || errors.Is(err, ErrClosed):
+	case errors.Is(err, berrors.ErrDatabaseNotOpen) || errors.Is(err, ErrClosed):
 		return errs.Unavailable.New("the store is closed: the server is shutting down")
 	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
 		e := errs.StorageFull.New("the server's disk is full: nothing was written; retry later")
