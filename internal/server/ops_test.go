@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -299,7 +300,25 @@ func TestTracePropagatesOnEverySurface(t *testing.T) {
 		t.Fatalf("grpcweb: %v", err)
 	}
 
-	spans := exp.GetSpans()
+	// A transport's span (otelgrpc's, otelconnect's) ends after the answer
+	// is written, so it may be exported after the client has returned: the
+	// check is repeated until it holds or a few seconds have passed.
+	var problems []string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		problems = traceProblems(exp.GetSpans(), traceID, parents)
+		if len(problems) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+}
+
+// traceProblems says, for each surface, what is wrong with the spans
+// recorded under its caller's span of trace traceID.
+func traceProblems(spans tracetest.SpanStubs, traceID string, parents map[string]string) []string {
+	var problems []string
 	byID := map[trace.SpanID]tracetest.SpanStub{}
 	for _, s := range spans {
 		byID[s.SpanContext.SpanID()] = s
@@ -323,14 +342,15 @@ func TestTracePropagatesOnEverySurface(t *testing.T) {
 				if s.Name == "pipeline" {
 					for _, a := range s.Attributes {
 						if a.Key == "raccordo.surface" && a.Value.AsString() != surface {
-							t.Errorf("%s: the pipeline span says surface %q", surface, a.Value.AsString())
+							problems = append(problems, fmt.Sprintf("%s: the pipeline span says surface %q", surface, a.Value.AsString()))
 						}
 					}
 				}
 			}
 		}
 		if !slices.Contains(names, "pipeline") || !slices.Contains(names, "store.view") {
-			t.Errorf("%s: spans under the caller's %v, want pipeline and store.view", surface, names)
+			problems = append(problems, fmt.Sprintf("%s: spans under the caller's %v, want pipeline and store.view", surface, names))
 		}
 	}
+	return problems
 }
