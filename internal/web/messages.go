@@ -245,6 +245,7 @@ var italian = map[string]string{
 	"reason.ENTRY_NOT_SUBMITTED":     "Queste ore sono già state approvate o respinte: non si possono più modificare.",
 	"reason.ETAG_MISMATCH":           "Nel frattempo qualcun altro ha modificato questi dati.",
 	"reason.LOGIN_FAILED":            "Nome utente o password non corretti.",
+	"reason.OVERLOADED":              "Il servizio è al limite delle richieste che può servire insieme: riprova tra qualche secondo.",
 	"reason.TOO_MANY_LOGIN_FAILURES": "Troppi tentativi non riusciti: riprova tra qualche minuto.",
 	"reason.CONTENT_HASH_MISMATCH":   "Il testo del protocollo è cambiato da quando l'hai letto: rileggilo prima di firmare.",
 	"reason.ALREADY_SIGNED":          "Il tuo ente ha già firmato questo protocollo.",

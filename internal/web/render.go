@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -184,12 +186,39 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 		a.forbidden(w, r, s)
 	case codes.NotFound:
 		a.notFound(w, r, s)
-	case codes.InvalidArgument, codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists, codes.ResourceExhausted:
+	case codes.ResourceExhausted:
+		// A limit that passes (the server's concurrency, a login
+		// limiter) says when to try again, as the API's 429 does.
+		code := http.StatusBadRequest
+		if d, ok := retryAfter(err); ok {
+			code = http.StatusTooManyRequests
+			w.Header().Set("Retry-After", strconv.Itoa(int(max(1, d.Round(time.Second)/time.Second))))
+		}
+		a.renderError(w, r, s, code, "error.refused", reasonKey(err))
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists:
 		a.renderError(w, r, s, http.StatusBadRequest, "error.refused", reasonKey(err))
 	default:
 		a.log.Error("web call failed", "path", r.URL.Path, "err", err)
 		a.renderError(w, r, s, http.StatusInternalServerError, "error.internal", "error.internal_detail")
 	}
+}
+
+// Refused answers a request the server refused before the application
+// read it (the HTTP port's admission at its concurrency limit): err is the
+// refusal as the services would have answered it, shown as any call's.
+func (a *App) Refused(w http.ResponseWriter, r *http.Request, err error) {
+	a.fail(w, r, nil, err)
+}
+
+// retryAfter is the delay an error's google.rpc.RetryInfo asks for.
+func retryAfter(err error) (time.Duration, bool) {
+	st, _ := status.FromError(err)
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			return ri.GetRetryDelay().AsDuration(), true
+		}
+	}
+	return 0, false
 }
 
 // form is a submitted form as a page shows it again: what the user typed,
