@@ -505,7 +505,8 @@ func reasonKey(err error) string {
 // fieldMessage is the Italian text for an invalid field: the field's own
 // hint when the catalogue has one, a generic one otherwise.
 func fieldMessage(field string, c codes.Code) string {
-	if c == codes.InvalidArgument && hasMsg("invalid."+field) {
+	// A stale change names its invalid fields too (store.Modify).
+	if (c == codes.InvalidArgument || c == codes.Aborted) && hasMsg("invalid."+field) {
 		return msg("invalid." + field)
 	}
 	if c == codes.FailedPrecondition && hasMsg("refused."+field) {
