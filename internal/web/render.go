@@ -465,7 +465,7 @@ func (f *form) absorb(err error, prefix string) bool {
 			if i := strings.IndexAny(field, ".["); i >= 0 {
 				field = field[:i]
 			}
-			f.Errors[f.Prefix+field] = fieldMessage(field, st.Code())
+			f.Errors[f.Prefix+field] = fieldMessage(field, v.GetReason(), st.Code())
 		}
 	}
 	if len(f.Errors) == 0 || st.Code() != codes.InvalidArgument {
@@ -502,9 +502,15 @@ func reasonKey(err error) string {
 	return "error.refused_detail"
 }
 
-// fieldMessage is the Italian text for an invalid field: the field's own
-// hint when the catalogue has one, a generic one otherwise.
-func fieldMessage(field string, c codes.Code) string {
+// fieldMessage is the Italian text for an invalid field: what is wrong
+// with any text (too long, a control character) when the violation's
+// reason says so, else the field's own hint when the catalogue has one,
+// a generic one otherwise. The field's hint alone said "Indica la
+// denominazione." of a name typed with a control character in it.
+func fieldMessage(field, reason string, c codes.Code) string {
+	if reason != "" && hasMsg("violation."+reason) {
+		return msg("violation." + reason)
+	}
 	// A stale change names its invalid fields too (store.Modify).
 	if (c == codes.InvalidArgument || c == codes.Aborted) && hasMsg("invalid."+field) {
 		return msg("invalid." + field)
