@@ -46,6 +46,10 @@ const defaultRefusedBodyLimit = 256 << 10
 // its headers (see settle).
 const refusedBodyWait = time.Second
 
+// refusedBodyMargin is how long before refusedBodyWait's deadline a body
+// must have come whole for its connection to be kept (see settle).
+const refusedBodyMargin = 50 * time.Millisecond
+
 // errOverloaded refuses a call beyond the limit.
 var errOverloaded = errs.Overloaded.With(errs.Error{RetryAfter: shedRetryAfter,
 	Message: "the server is at capacity; retry in a moment"})
@@ -457,20 +461,28 @@ func (s *shedder) settle(w http.ResponseWriter, r *http.Request) {
 	if strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
 		return
 	}
-	if rc.SetReadDeadline(time.Now().Add(refusedBodyWait)) != nil {
+	deadline := time.Now().Add(refusedBodyWait)
+	if rc.SetReadDeadline(deadline) != nil {
 		return // not a connection of net/http's: nothing to bound
 	}
 	if _, err := io.Copy(io.Discard, r.Body); err != nil {
 		// The rest of the body is still on the wire: the connection
-		// cannot carry another request. The read error has cancelled the
-		// connection's context, so it must not (and will not) be reused.
+		// carries no other request (the read error has cancelled its
+		// context). The deadline, now past, stays: it also ends at once
+		// net/http's own reading of the rest when it closes the body.
 		w.Header().Set("Connection", "close")
 		return
 	}
-	// The body is whole: no deadline of this request's own while the
-	// answer is written (net/http sets the next request's), and the
-	// connection is kept.
+	// No deadline of this request's own is left behind: net/http starts
+	// its background read of the connection as the body ends, and that
+	// read failing at the deadline would cancel the connection's context,
+	// and so every later request on it (net/http sets the next request's
+	// deadlines itself). A body whole so near the deadline that the
+	// background read may have met it closes the connection all the same.
 	rc.SetReadDeadline(time.Time{})
+	if time.Until(deadline) < refusedBodyMargin {
+		w.Header().Set("Connection", "close")
+	}
 }
 
 // connectProtocol names the protocol of a connect-go request as
