@@ -12,6 +12,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/web"
 )
 
@@ -484,6 +485,34 @@ func TestFormsThatDoNotReadAreNamed(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != c.status || !strings.Contains(string(page), c.want) {
 			t.Errorf("%s: status %d; want %d saying %q", c.name, res.StatusCode, c.status, c.want)
+		}
+	}
+}
+
+// TestForgedSignInRefused posts the sign-in forms as a page of another
+// site does from a sandboxed frame, or a data: page, on a browser without
+// Fetch metadata: with an opaque "null" Origin. Neither form carries a
+// CSRF token (there is no session yet), so the origin is their only
+// guard: the victim would be signed in as the attacker, and what they
+// then type would land in the attacker's account. The check let "null"
+// through.
+func TestForgedSignInRefused(t *testing.T) {
+	f, _, _ := inLombardia(t)
+	for _, c := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/accedi/token", url.Values{"token": {f.token(principal.Consultant, "lombardia")}}},
+		{"/accedi", url.Values{"username": {"mrossi@lombardia"}, "password": {password}}},
+	} {
+		b := f.client(t)
+		res, page := b.do("POST", c.path, c.form, "Origin", "null")
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(page, "Accesso negato") || len(res.Cookies()) != 0 {
+			t.Errorf("%s from an opaque origin: status %d, %d cookies set; want 403 and no session", c.path, res.StatusCode, len(res.Cookies()))
+		}
+		// From this site's own origin, the same form signs in.
+		if res, _ := b.do("POST", c.path, c.form, "Origin", f.URL(), "Sec-Fetch-Site", "same-origin"); res.StatusCode != http.StatusSeeOther {
+			t.Errorf("%s from the site itself: status %d, want 303", c.path, res.StatusCode)
 		}
 	}
 }
