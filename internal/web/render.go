@@ -192,7 +192,7 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 		code := http.StatusBadRequest
 		if d, ok := retryAfter(err); ok {
 			code = http.StatusTooManyRequests
-			w.Header().Set("Retry-After", strconv.Itoa(int(max(1, d.Round(time.Second)/time.Second))))
+			setRetryAfter(w, d)
 		}
 		a.renderError(w, r, s, code, "error.refused", reasonKey(err))
 	case codes.InvalidArgument, codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists:
@@ -219,6 +219,12 @@ func retryAfter(err error) (time.Duration, bool) {
 		}
 	}
 	return 0, false
+}
+
+// setRetryAfter says in w's Retry-After header to come back after d, in
+// whole seconds (at least one).
+func setRetryAfter(w http.ResponseWriter, d time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(max(time.Second, d.Round(time.Second))/time.Second)))
 }
 
 // form is a submitted form as a page shows it again: what the user typed,

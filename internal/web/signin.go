@@ -58,7 +58,14 @@ func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, nil, err)
 			return
 		}
-		a.render(w, http.StatusUnprocessableEntity, "signin", &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: fm, Next: next})
+		code := http.StatusUnprocessableEntity
+		if d, ok := retryAfter(err); ok {
+			// Too many failures: the form says so, and when to try again
+			// (429 with Retry-After, as the API answers).
+			code = http.StatusTooManyRequests
+			setRetryAfter(w, d)
+		}
+		a.render(w, code, "signin", &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: fm, Next: next})
 		return
 	}
 	setCookie(w, r, sessionCookie, res.GetToken(), res.GetExpireTime().AsTime())
