@@ -116,3 +116,18 @@ func TestBrowserStaleEditWithABadValue(t *testing.T) {
 	}
 	b.run("corrected", chromedp.Submit(code), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
 }
+
+// TestCreatePagesOnlyForWriters opens the registry's create pages as a
+// consultant, whom the rights table does not let create partners,
+// projects or networks: each is 403, as its submit would be. The partner
+// and project pages were an empty 200, and the network page a form whose
+// submit was refused.
+func TestCreatePagesOnlyForWriters(t *testing.T) {
+	_, c, _ := inLombardia(t)
+	c.signIn("mrossi@lombardia")
+	for _, path := range []string{"/partner/nuovo", "/progetti/nuovo", "/reti/nuova"} {
+		if res, page := c.do("GET", path, nil); res.StatusCode != http.StatusForbidden || !strings.Contains(page, "Accesso negato") {
+			t.Errorf("%s as a consultant: status %d, want 403", path, res.StatusCode)
+		}
+	}
+}

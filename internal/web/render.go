@@ -130,6 +130,20 @@ func formTitle(kind string, editing bool) string {
 	return kind + ".new"
 }
 
+// mayCreate opens a registry's create page (its Create takes only the
+// region as parent) to a user the rights table lets create there, and
+// answers 403 to any other: a consultant was shown an empty "Nuovo
+// partner" page, and a network form whose submit was refused.
+func mayCreate[R proto.Message](a *App, procedure string, in func(parent string) R, fn pageFunc) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, s *session) {
+		if !s.can(a, procedure, in(regionName(s.region))) {
+			a.forbidden(w, r, s)
+			return
+		}
+		fn(w, r, s)
+	}
+}
+
 // can asks the rights table whether the session's user may make req: the
 // pages show a control only when its call would be admitted.
 func (s *session) can(a *App, procedure string, req proto.Message) bool {
