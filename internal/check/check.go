@@ -33,16 +33,16 @@ func Text(v *errs.Violations, field, s string, required bool, max int, multiline
 		return
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		v.Add(field, "is %d characters long; at most %d are allowed", n, max)
+		v.AddReason(field, errs.TextTooLong, "is %d characters long; at most %d are allowed", n, max)
 		return
 	}
 	for _, r := range s {
 		if r == utf8.RuneError || (unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t'))) {
-			v.Add(field, "contains a control or invalid character")
+			v.AddReason(field, errs.TextInvalidCharacter, "contains a control or invalid character")
 			return
 		}
 		if !multiline && invisible(r) {
-			v.Add(field, "contains an invisible or direction-changing character (U+%04X)", r)
+			v.AddReason(field, errs.TextInvisibleCharacter, "contains an invisible or direction-changing character (U+%04X)", r)
 			return
 		}
 	}

@@ -154,3 +154,30 @@ func TestBadValuesEchoClipped(t *testing.T) {
 		t.Errorf("message %q, want %q", got, want)
 	}
 }
+
+// TestTextFaultsSayTheirReason: a text's faults carry the reason a client
+// tells them apart by (Violation.Reason); "is required" is the field's own
+// rule, and carries none. A violation only counted, past MaxViolations,
+// carries nothing.
+func TestTextFaultsSayTheirReason(t *testing.T) {
+	for value, want := range map[string]string{
+		"":                     "",
+		strings.Repeat("a", 9): errs.TextTooLong,
+		"a\x00b":               errs.TextInvalidCharacter,
+		"a\xffb":               errs.TextInvalidCharacter,
+		"a\u202eb":             errs.TextInvisibleCharacter,
+	} {
+		var v errs.Violations
+		check.Text(&v, "display_name", value, true, 8, false)
+		if l := v.List(); len(l) != 1 || l[0].Reason != want {
+			t.Errorf("%q: violations %v, want one with reason %q", value, l, want)
+		}
+	}
+	var v errs.Violations
+	for range errs.MaxViolations + 1 {
+		check.Text(&v, "display_name", "a\x00b", true, 8, false)
+	}
+	if l := v.List(); len(l) != errs.MaxViolations || l[len(l)-1].Reason != errs.TextInvalidCharacter || v.Len() != errs.MaxViolations+1 {
+		t.Errorf("%d listed of %d; want %d, each with its reason", len(l), v.Len(), errs.MaxViolations)
+	}
+}

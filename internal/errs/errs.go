@@ -77,7 +77,20 @@ func (c Code) String() string {
 type Violation struct {
 	Field       string
 	Description string
+	// Reason is the kind of fault, a stable token (see the Text*
+	// constants), when the field's rules are not the only ones that
+	// judged it: a client (the web's forms) can then say what is wrong in
+	// its own words instead of repeating the field's rule. It becomes the
+	// FieldViolation's reason in google.rpc.BadRequest.
+	Reason string
 }
+
+// The reasons of the faults of any text field (check.Text).
+const (
+	TextTooLong            = "TEXT_TOO_LONG"
+	TextInvalidCharacter   = "TEXT_INVALID_CHARACTER"
+	TextInvisibleCharacter = "TEXT_INVISIBLE_CHARACTER"
+)
 
 // Error is the platform's error. Reason is the stable token clients can
 // switch on, from the catalogue (reasons.go); Message is a sentence for
@@ -198,6 +211,16 @@ func (v *Violations) Add(field, format string, args ...any) {
 		return
 	}
 	v.list = append(v.list, Violation{Field: field, Description: fmt.Sprintf(format, args...)})
+}
+
+// AddReason is Add for a fault of a kind a client may tell apart (see
+// Violation.Reason).
+func (v *Violations) AddReason(field, reason, format string, args ...any) {
+	n := len(v.list)
+	v.Add(field, format, args...)
+	if len(v.list) > n { // listed, not only counted
+		v.list[n].Reason = reason
+	}
 }
 
 // AddFrom records the violations of err, an *Error (other errors are

@@ -11,6 +11,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
@@ -131,4 +132,32 @@ func TestReasonStatusesKeepTheGatewayMapping(t *testing.T) {
 			t.Errorf("%s: %s is %d on REST, want the gateway's %d", row.Reason, upperSnake(code), row.HTTPStatus, gateway)
 		}
 	}
+}
+
+// TestStaleChangeNamesInvalidFields updates a partner with a stale etag
+// and a fiscal code that is not one, on every surface: the refusal is the
+// stale etag's (ABORTED, ETAG_MISMATCH, 409), and it names the fiscal code
+// too, so that the caller fixes both at once. It named nothing, and the
+// bad field came out only on the next try.
+func TestStaleChangeNamesInvalidFields(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		admin := newSurface(t, ts, kind)
+		p, err := admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "coop", Partner: &famiv1.Partner{
+			DisplayName: "Cooperativa Sole", Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		update := func(etag, fiscalCode string) error {
+			_, err := admin.UpdatePartner(ctx, &famiv1.UpdatePartnerRequest{
+				Partner:    &famiv1.Partner{Name: p.GetName(), Etag: etag, FiscalCode: fiscalCode},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"fiscal_code"}}})
+			return err
+		}
+		if err := update(p.GetEtag(), ""); err != nil {
+			t.Fatal(err)
+		}
+		checkErr(t, "a stale update with a bad fiscal code", update(p.GetEtag(), "ABC"), wantErr{codes.Aborted, "ETAG_MISMATCH", []string{"partner.fiscal_code"}})
+		checkErr(t, "a stale update otherwise valid", update(p.GetEtag(), ""), wantErr{codes.Aborted, "ETAG_MISMATCH", nil})
+	})
 }

@@ -132,7 +132,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	if err != nil {
 		return nil, fmt.Errorf("web application: %w", err)
 	}
-	mux.Handle("/", http.MaxBytesHandler(app, int64(s.cfg.MaxMessageBytes)))
+	mux.Handle("/", pipe.shed.admitWeb(http.MaxBytesHandler(app, int64(s.cfg.MaxMessageBytes)), app.Refused))
 	// REST calls (the gateway's and the downloads) get a server span
 	// here; Connect, gRPC and gRPC-Web calls get theirs from otelconnect.
 	outer := func(h http.Handler) http.Handler {

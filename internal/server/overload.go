@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -39,6 +40,15 @@ const defaultAdmissionHold = time.Second
 // the new connection a closed one costs its client
 // (BenchmarkRefusedBody).
 const defaultRefusedBodyLimit = 256 << 10
+
+// refusedBodyWait is how long a refusal on HTTP/1.x waits for a body
+// within defaultRefusedBodyLimit that the client has not sent whole with
+// its headers (see settle).
+const refusedBodyWait = time.Second
+
+// refusedBodyMargin is how long before refusedBodyWait's deadline a body
+// must have come whole for its connection to be kept (see settle).
+const refusedBodyMargin = 50 * time.Millisecond
 
 // errOverloaded refuses a call beyond the limit.
 var errOverloaded = errs.Overloaded.With(errs.Error{RetryAfter: shedRetryAfter,
@@ -385,6 +395,26 @@ func (s *shedder) admitREST(next http.Handler, procedure func(*http.Request) str
 	})
 }
 
+// admitWeb admits the web application's requests with a body (its
+// forms) before their form is read, as admitREST admits a REST call:
+// without it a form was read whole, from a client as slow as it liked,
+// before its first call reached the pipeline. The admitted request's
+// first call to the services (the page's WhoAmI) takes its slot; a page
+// without a body takes its slots in the pipeline, call by call. refuse
+// writes the application's own answer to a refused request.
+func (s *shedder) admitWeb(next http.Handler, refuse func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		s.admitHTTP(w, r, next, func() {
+			s.metrics.observe(&call{procedure: "", protocol: "web"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
+			refuse(w, r, s.refusal)
+		})
+	})
+}
+
 func (s *shedder) admitHTTP(w http.ResponseWriter, r *http.Request, next http.Handler, refuse func()) {
 	t, err := s.arrive(r.Context(), r.Body != http.NoBody)
 	if err != nil {
@@ -405,21 +435,54 @@ func (s *shedder) admitHTTP(w http.ResponseWriter, r *http.Request, next http.Ha
 // for a client that sends its body slowly, or holds it. So a body
 // announced over the limit, or of unknown length, is not read at all: the
 // answer closes the connection, which reads nothing more. A body within
-// the limit is left to net/http: a well-behaved client sends it with its
-// headers, and reading it costs less than the new connection the client
-// would dial for its next call (a quarter of the CPU for a small body,
-// half at 200 KiB: docs/benchmarks.md, "Refusals with a body on
-// HTTP/1.1"). HTTP/2 resets a refused stream, body and all.
+// the limit is read here, for refusedBodyWait at most: a well-behaved
+// client sends it with its headers, and reading it costs less than the
+// new connection the client would dial for its next call (a quarter of
+// the CPU for a small body, half at 200 KiB: docs/benchmarks.md,
+// "Refusals with a body on HTTP/1.1"); a client that holds it gets its
+// refusal when the wait is over, on a connection then closed, rather than
+// at the server's read timeout. A client that waits for "100 Continue" is
+// not asked for its body (net/http closes the connection). HTTP/2 resets
+// a refused stream, body and all.
 func (s *shedder) settle(w http.ResponseWriter, r *http.Request) {
-	if r.ProtoMajor != 1 || r.Body == http.NoBody || r.ContentLength >= 0 && r.ContentLength <= s.bodyLimit {
+	if r.ProtoMajor != 1 || r.Body == http.NoBody {
 		return
 	}
-	w.Header().Set("Connection", "close")
-	// A read deadline already past ends net/http's reading of the body
-	// at what came with the headers. The connection is not reused, so
-	// the read error this causes (which cancels its context) harms no
-	// later request.
-	http.NewResponseController(w).SetReadDeadline(time.Now()) // an error: net/http reads, the answer still goes out
+	rc := http.NewResponseController(w)
+	if r.ContentLength < 0 || r.ContentLength > s.bodyLimit {
+		w.Header().Set("Connection", "close")
+		// A read deadline already past ends net/http's reading of the body
+		// at what came with the headers. The connection is not reused, so
+		// the read error this causes (which cancels its context) harms no
+		// later request.
+		rc.SetReadDeadline(time.Now()) // an error: net/http reads, the answer still goes out
+		return
+	}
+	if strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		return
+	}
+	deadline := time.Now().Add(refusedBodyWait)
+	if rc.SetReadDeadline(deadline) != nil {
+		return // not a connection of net/http's: nothing to bound
+	}
+	if _, err := io.Copy(io.Discard, r.Body); err != nil {
+		// The rest of the body is still on the wire: the connection
+		// carries no other request (the read error has cancelled its
+		// context). The deadline, now past, stays: it also ends at once
+		// net/http's own reading of the rest when it closes the body.
+		w.Header().Set("Connection", "close")
+		return
+	}
+	// No deadline of this request's own is left behind: net/http starts
+	// its background read of the connection as the body ends, and that
+	// read failing at the deadline would cancel the connection's context,
+	// and so every later request on it (net/http sets the next request's
+	// deadlines itself). A body whole so near the deadline that the
+	// background read may have met it closes the connection all the same.
+	rc.SetReadDeadline(time.Time{})
+	if time.Until(deadline) < refusedBodyMargin {
+		w.Header().Set("Connection", "close")
+	}
 }
 
 // connectProtocol names the protocol of a connect-go request as

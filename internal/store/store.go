@@ -224,7 +224,8 @@ func Find(tx ReadTx, name string, into Resource) (bool, error) {
 
 // Modify is Mutate for a change to one existing resource: it reads the
 // resource called name, refuses a stale etag (when etag is set) with
-// errs.Conflict, and hands the current state to fn. Returns errs.NotFound
+// errs.Conflict (naming also the fields fn finds invalid, see
+// staleChange), and hands the current state to fn. Returns errs.NotFound
 // when the resource does not exist.
 func Modify[T Resource, R proto.Message](ctx context.Context, s Store, region string, m Mutation, name, etag string, fn func(tx WriteTx, cur T) (R, error)) (R, error) {
 	return Mutate(ctx, s, region, m, func(tx WriteTx) (R, error) {
@@ -235,10 +236,27 @@ func Modify[T Resource, R proto.Message](ctx context.Context, s Store, region st
 			return zero, err
 		}
 		if err := CheckEtag(cur, etag); err != nil {
-			return zero, err
+			return zero, staleChange(err, tx, cur, fn)
 		}
 		return fn(tx, cur)
 	})
+}
+
+// staleChange is the refusal of a change sent with a stale etag (stale,
+// from CheckEtag), listing also the invalid fields of the change, judged
+// against the current state by fn: a caller (a form typed over a page
+// loaded before another's save) learns at once both that it must look
+// again and what else to fix, rather than the second only on its next
+// try. fn's writes are dropped with the refusal (Update writes nothing
+// when its fn fails, and fn has no effects outside tx).
+func staleChange[T Resource, R proto.Message](stale error, tx WriteTx, cur T, fn func(tx WriteTx, cur T) (R, error)) error {
+	_, err := fn(tx, cur)
+	invalid, refusal := errs.As(err), errs.As(stale)
+	if invalid == nil || invalid.Code != errs.Invalid || refusal == nil {
+		return stale
+	}
+	refusal.Violations, refusal.MoreViolations = invalid.Violations, invalid.MoreViolations
+	return refusal
 }
 
 // MutationOf describes a write by the caller in ctx with the client's

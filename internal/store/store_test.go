@@ -20,6 +20,9 @@ func TestModify(t *testing.T) {
 	const name = "regions/lombardia/partners/p"
 	rename := func(etag, to string) (*famiv1.Partner, error) {
 		return store.Modify(ctx, s, "lombardia", store.Mutation{Principal: "t"}, name, etag, func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {
+			if to == "" {
+				return nil, errs.InvalidField("partner.display_name", "is required")
+			}
 			cur.DisplayName = to
 			return cur, tx.Put(cur)
 		})
@@ -40,6 +43,16 @@ func TestModify(t *testing.T) {
 	}
 	if _, err := rename("1", "third"); errs.CodeOf(err) != errs.Conflict {
 		t.Fatalf("modify with a stale etag: err = %v, want ABORTED", err)
+	}
+	// A stale change also names the fields it would have refused on the
+	// current state, and writes nothing (fn ran, and put "third").
+	_, err = rename("1", "")
+	if e := errs.As(err); e == nil || e.Code != errs.Conflict || len(e.Violations) != 1 || e.Violations[0].Field != "partner.display_name" {
+		t.Fatalf("a stale change with an invalid field: err = %v, want ABORTED naming partner.display_name", err)
+	}
+	var stored famiv1.Partner
+	if err := s.View(ctx, "lombardia", func(tx store.ReadTx) error { return tx.Get(name, &stored) }); err != nil || stored.GetDisplayName() != "second" {
+		t.Fatalf("after the stale changes: %v, %v; want the partner as renamed at etag 2", &stored, err)
 	}
 	if got, err := rename("", "fourth"); err != nil || got.GetDisplayName() != "fourth" {
 		t.Fatalf("modify without an etag = %v, %v", got, err)

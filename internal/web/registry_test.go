@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -111,5 +113,59 @@ func TestNetworkEditKeepsProjectActions(t *testing.T) {
 	}
 	if n.GetDisplayName() != "Rete Bergamo Sud" || len(n.GetProjects()) != 1 || !proto.Equal(n.GetProjects()[0], project) {
 		t.Errorf("after saving the form: %q, projects %v; want the new name and %v", n.GetDisplayName(), n.GetProjects(), project)
+	}
+}
+
+// TestBrowserStaleEditWithABadValue submits, in Chromium, a partner's form
+// loaded before another admin's save, with a fiscal code that is not one.
+// The page, which passes axe-core, says both at once: that someone saved
+// meanwhile (what changed, the typed values kept) and what is wrong with
+// the fiscal code. The service checked the etag first and said only the
+// first; the bad value surfaced on the next submit, after the user had
+// been told the form was ready to save again.
+func TestBrowserStaleEditWithABadValue(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	name := f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
+	partners := famiv1.NewPartnerServiceClient(f.conn)
+
+	b := newBrowser(t, f)
+	b.signIn("admin@lombardia")
+	b.open("/partner/udp-bergamo", "partner-modifica")
+	if _, err := partners.UpdatePartner(f.admin("lombardia"), &famiv1.UpdatePartnerRequest{
+		Partner:    &famiv1.Partner{Name: name, Description: "Capofila dell'ambito"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"description"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	code := chromedp.CSS("#f-fiscal_code")
+	b.run("a stale edit with a bad fiscal code", chromedp.SetValue(code, "ABC123"), chromedp.Submit(code), chromedp.WaitVisible(chromedp.CSS("#form-error")))
+	b.check("partner-conflitto-e-campo")
+	b.wantText("#form-error", "Nel frattempo")
+	b.wantText("#form-error", "Controlla i campi evidenziati")
+	b.wantText("#form-error tbody", "Descrizione\tCapofila dell'ambito")
+	b.wantText("#f-fiscal_code-err", "Codice fiscale non valido")
+	typed, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.getElementById("f-fiscal_code").value`))
+	if err != nil || typed != "ABC123" {
+		t.Errorf("the fiscal code field holds %q (%v), want the typed ABC123", typed, err)
+	}
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.getElementById("f-fiscal_code").value = ""`)); err != nil {
+		t.Fatal(err)
+	}
+	b.run("corrected", chromedp.Submit(code), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+}
+
+// TestCreatePagesOnlyForWriters opens the registry's create pages as a
+// consultant, whom the rights table does not let create partners,
+// projects or networks: each is 403, as its submit would be. The partner
+// and project pages were an empty 200, and the network page a form whose
+// submit was refused.
+func TestCreatePagesOnlyForWriters(t *testing.T) {
+	_, c, _ := inLombardia(t)
+	c.signIn("mrossi@lombardia")
+	for _, path := range []string{"/partner/nuovo", "/progetti/nuovo", "/reti/nuova"} {
+		if res, page := c.do("GET", path, nil); res.StatusCode != http.StatusForbidden || !strings.Contains(page, "Accesso negato") {
+			t.Errorf("%s as a consultant: status %d, want 403", path, res.StatusCode)
+		}
 	}
 }

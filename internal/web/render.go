@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -128,6 +130,20 @@ func formTitle(kind string, editing bool) string {
 	return kind + ".new"
 }
 
+// mayCreate opens a registry's create page (its Create takes only the
+// region as parent) to a user the rights table lets create there, and
+// answers 403 to any other: a consultant was shown an empty "Nuovo
+// partner" page, and a network form whose submit was refused.
+func mayCreate[R proto.Message](a *App, procedure string, in func(parent string) R, fn pageFunc) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, s *session) {
+		if !s.can(a, procedure, in(regionName(s.region))) {
+			a.forbidden(w, r, s)
+			return
+		}
+		fn(w, r, s)
+	}
+}
+
 // can asks the rights table whether the session's user may make req: the
 // pages show a control only when its call would be admitted.
 func (s *session) can(a *App, procedure string, req proto.Message) bool {
@@ -191,12 +207,45 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 		a.forbidden(w, r, s)
 	case codes.NotFound:
 		a.notFound(w, r, s)
-	case codes.InvalidArgument, codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists, codes.ResourceExhausted:
+	case codes.ResourceExhausted:
+		// A limit that passes (the server's concurrency, a login
+		// limiter) says when to try again, as the API's 429 does.
+		code := http.StatusBadRequest
+		if d, ok := retryAfter(err); ok {
+			code = http.StatusTooManyRequests
+			setRetryAfter(w, d)
+		}
+		a.renderError(w, r, s, code, "error.refused", reasonKey(err))
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists:
 		a.renderError(w, r, s, http.StatusBadRequest, "error.refused", reasonKey(err))
 	default:
 		a.log.Error("web call failed", "path", r.URL.Path, "err", err)
 		a.renderError(w, r, s, http.StatusInternalServerError, "error.internal", "error.internal_detail")
 	}
+}
+
+// Refused answers a request the server refused before the application
+// read it (the HTTP port's admission at its concurrency limit): err is the
+// refusal as the services would have answered it, shown as any call's.
+func (a *App) Refused(w http.ResponseWriter, r *http.Request, err error) {
+	a.fail(w, r, nil, err)
+}
+
+// retryAfter is the delay an error's google.rpc.RetryInfo asks for.
+func retryAfter(err error) (time.Duration, bool) {
+	st, _ := status.FromError(err)
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			return ri.GetRetryDelay().AsDuration(), true
+		}
+	}
+	return 0, false
+}
+
+// setRetryAfter says in w's Retry-After header to come back after d, in
+// whole seconds (at least one).
+func setRetryAfter(w http.ResponseWriter, d time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(max(time.Second, d.Round(time.Second))/time.Second)))
 }
 
 // form is a submitted form as a page shows it again: what the user typed,
@@ -443,7 +492,7 @@ func (f *form) absorb(err error, prefix string) bool {
 			if i := strings.IndexAny(field, ".["); i >= 0 {
 				field = field[:i]
 			}
-			f.Errors[f.Prefix+field] = fieldMessage(field, st.Code())
+			f.Errors[f.Prefix+field] = fieldMessage(field, v.GetReason(), st.Code())
 		}
 	}
 	if len(f.Errors) == 0 || st.Code() != codes.InvalidArgument {
@@ -482,10 +531,17 @@ func reasonKey(err error) string {
 	return "error.refused_detail"
 }
 
-// fieldMessage is the Italian text for an invalid field: the field's own
-// hint when the catalogue has one, a generic one otherwise.
-func fieldMessage(field string, c codes.Code) string {
-	if c == codes.InvalidArgument && hasMsg("invalid."+field) {
+// fieldMessage is the Italian text for an invalid field: what is wrong
+// with any text (too long, a control character) when the violation's
+// reason says so, else the field's own hint when the catalogue has one,
+// a generic one otherwise. The field's hint alone said "Indica la
+// denominazione." of a name typed with a control character in it.
+func fieldMessage(field, reason string, c codes.Code) string {
+	if reason != "" && hasMsg("violation."+reason) {
+		return msg("violation." + reason)
+	}
+	// A stale change names its invalid fields too (store.Modify).
+	if (c == codes.InvalidArgument || c == codes.Aborted) && hasMsg("invalid."+field) {
 		return msg("invalid." + field)
 	}
 	if c == codes.FailedPrecondition && hasMsg("refused."+field) {

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/web"
 )
 
@@ -418,4 +420,99 @@ func TestHostilePathValuesNameNothingElse(t *testing.T) {
 // extension is the form of a project's extension to the end of 2030.
 func extension(csrf string) url.Values {
 	return url.Values{"csrf": {csrf}, "ext_end_date": {"31/12/2030"}, "ext_act_reference": {"DGR 1/2021"}, "ext_granted_on": {"01/12/2021"}}
+}
+
+// TestHostileTextSaysWhatIsWrong types, into a partner's name, what no
+// name may hold: bytes that are not UTF-8, control characters, a
+// direction override, and more than the longest name. Each is refused
+// next to the field, in words that say what is wrong with the text; the
+// field's own hint ("Indica la denominazione.") said before that the
+// name was missing.
+func TestHostileTextSaysWhatIsWrong(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	b := f.client(t)
+	b.signIn("admin@lombardia")
+	csrf := b.csrf("/partner/nuovo")
+	for name, c := range map[string]struct{ value, want string }{
+		"not UTF-8":   {"Coop\xffSociale", "caratteri di controllo o non validi"},
+		"a control":   {"Coop\x01Sociale", "caratteri di controllo o non validi"},
+		"a NUL":       {"Coop\x00Sociale", "caratteri di controllo o non validi"},
+		"an override": {"Coop\u202eelaicoS", "cambia la direzione della scrittura"},
+		"too long":    {strings.Repeat("Coop ", 1000), "troppo lungo"},
+	} {
+		res, page := b.do("POST", "/partner", url.Values{"csrf": {csrf}, "partner_id": {"coop"}, "display_name": {c.value}, "kind": {"PARTNER_KIND_OTHER"}})
+		if res.StatusCode != http.StatusUnprocessableEntity || !regexp.MustCompile(`id="f-display_name-err">[^<]*`+c.want).MatchString(page) {
+			t.Errorf("a name with %s: status %d; want 422 saying %q at the name", name, res.StatusCode, c.want)
+		}
+	}
+	if _, err := famiv1.NewPartnerServiceClient(f.conn).GetPartner(f.admin("lombardia"), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/coop"}); err == nil {
+		t.Error("a refused name was saved")
+	}
+}
+
+// TestFormsThatDoNotReadAreNamed posts bodies that are no form of the
+// application's: too large for the HTTP port, multipart, plain text, and
+// a form whose escapes do not decode. Each is answered with what is wrong
+// with it; before, each read as an empty form whose missing CSRF token
+// answered 403 "Accesso negato" (and the multipart body was parsed
+// first).
+func TestFormsThatDoNotReadAreNamed(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	b := f.client(t)
+	b.signIn("admin@lombardia")
+	csrf := url.Values{"csrf": {b.csrf("/partner/nuovo")}}.Encode()
+	for _, c := range []struct {
+		name, path, contentType, body string
+		status                        int
+		want                          string
+	}{
+		{"too large", "/partner", "application/x-www-form-urlencoded", csrf + "&display_name=" + strings.Repeat("a", 5<<20), http.StatusRequestEntityTooLarge, "Modulo troppo grande"},
+		{"multipart", "/partner", "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n" + csrf[5:] + "\r\n--x--\r\n", http.StatusUnsupportedMediaType, "Modulo non leggibile"},
+		{"plain text", "/partner", "text/plain", csrf, http.StatusUnsupportedMediaType, "Modulo non leggibile"},
+		{"bad escape", "/partner", "application/x-www-form-urlencoded", csrf + "&display_name=%zz", http.StatusBadRequest, "Modulo non leggibile"},
+		{"sign-in too large", "/accedi", "application/x-www-form-urlencoded", "username=" + strings.Repeat("a", 5<<20), http.StatusRequestEntityTooLarge, "Modulo troppo grande"},
+		{"sign-out multipart", "/esci", "multipart/form-data; boundary=x", "--x--\r\n", http.StatusUnsupportedMediaType, "Modulo non leggibile"},
+	} {
+		req, _ := http.NewRequest("POST", f.url(c.path), strings.NewReader(c.body))
+		req.Header.Set("Content-Type", c.contentType)
+		res, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != c.status || !strings.Contains(string(page), c.want) {
+			t.Errorf("%s: status %d; want %d saying %q", c.name, res.StatusCode, c.status, c.want)
+		}
+	}
+}
+
+// TestForgedSignInRefused posts the sign-in forms as a page of another
+// site does from a sandboxed frame, or a data: page, on a browser without
+// Fetch metadata: with an opaque "null" Origin. Neither form carries a
+// CSRF token (there is no session yet), so the origin is their only
+// guard: the victim would be signed in as the attacker, and what they
+// then type would land in the attacker's account. The check let "null"
+// through.
+func TestForgedSignInRefused(t *testing.T) {
+	f, _, _ := inLombardia(t)
+	for _, c := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/accedi/token", url.Values{"token": {f.token(principal.Consultant, "lombardia")}}},
+		{"/accedi", url.Values{"username": {"mrossi@lombardia"}, "password": {password}}},
+	} {
+		b := f.client(t)
+		res, page := b.do("POST", c.path, c.form, "Origin", "null")
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(page, "Accesso negato") || len(res.Cookies()) != 0 {
+			t.Errorf("%s from an opaque origin: status %d, %d cookies set; want 403 and no session", c.path, res.StatusCode, len(res.Cookies()))
+		}
+		// From this site's own origin, the same form signs in.
+		if res, _ := b.do("POST", c.path, c.form, "Origin", f.URL(), "Sec-Fetch-Site", "same-origin"); res.StatusCode != http.StatusSeeOther {
+			t.Errorf("%s from the site itself: status %d, want 303", c.path, res.StatusCode)
+		}
+	}
 }

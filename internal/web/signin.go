@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"net/url"
 	"strings"
@@ -38,7 +39,9 @@ func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 		a.forbidden(w, r, nil)
 		return
 	}
-	r.ParseForm()
+	if !a.readForm(w, r, nil) {
+		return
+	}
 	// The form shown again keeps the username, never the password.
 	fm := newForm(url.Values{"username": {r.PostFormValue("username")}})
 	next := localPath(r.PostFormValue("dopo"), r.Host)
@@ -55,7 +58,14 @@ func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, nil, err)
 			return
 		}
-		a.render(w, http.StatusUnprocessableEntity, "signin", &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: fm, Next: next})
+		code := http.StatusUnprocessableEntity
+		if d, ok := retryAfter(err); ok {
+			// Too many failures: the form says so, and when to try again
+			// (429 with Retry-After, as the API answers).
+			code = http.StatusTooManyRequests
+			setRetryAfter(w, d)
+		}
+		a.render(w, code, "signin", &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: fm, Next: next})
 		return
 	}
 	setCookie(w, r, sessionCookie, res.GetToken(), res.GetExpireTime().AsTime())
@@ -72,6 +82,9 @@ func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 func (a *App) signInWithToken(w http.ResponseWriter, r *http.Request) {
 	if !sameOrigin(r) {
 		a.forbidden(w, r, nil)
+		return
+	}
+	if !a.readForm(w, r, nil) {
 		return
 	}
 	token := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.PostFormValue("token")), "Bearer "))
@@ -95,7 +108,15 @@ func (a *App) signInWithToken(w http.ResponseWriter, r *http.Request) {
 // until it expires (tokens are not stored server-side), but nothing in the
 // browser holds it any more.
 func (a *App) signOut(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(sessionCookie); err != nil || !sameOrigin(r) || r.PostFormValue(csrfField) != csrfToken(c.Value) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || !sameOrigin(r) {
+		a.forbidden(w, r, nil)
+		return
+	}
+	if !a.readForm(w, r, nil) {
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(r.PostFormValue(csrfField)), []byte(csrfToken(c.Value))) != 1 {
 		a.forbidden(w, r, nil)
 		return
 	}

@@ -25,3 +25,21 @@ func TestSignInWithAWrongPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInLockoutSaysWhenToRetry fails a sign-in until the login limiter
+// refuses the username: the form says so, and the answer is 429 with a
+// Retry-After, as the API's is (it was 422, with no time to wait).
+func TestSignInLockoutSaysWhenToRetry(t *testing.T) {
+	_, b, _ := inLombardia(t)
+	for range 20 {
+		res, page := b.do("POST", "/accedi", url.Values{"username": {"mrossi@lombardia"}, "password": {"sbagliata"}})
+		if res.StatusCode == http.StatusUnprocessableEntity && !strings.Contains(page, "Troppi tentativi") {
+			continue // a wrong password, not refused yet
+		}
+		if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" || !strings.Contains(page, "Troppi tentativi") {
+			t.Fatalf("status %d, Retry-After %q; want 429 with a Retry-After and the form saying too many attempts", res.StatusCode, res.Header.Get("Retry-After"))
+		}
+		return
+	}
+	t.Fatal("20 failed sign-ins, none refused by the limiter")
+}
