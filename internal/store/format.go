@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 
 	"github.com/raccordo/raccordo/internal/errs"
@@ -52,4 +53,17 @@ func CheckFormat(where string, found []byte) error {
 			where, found, DataFormat),
 		Metadata: map[string]string{"store": where, "format": string(found), "known_format": strconv.Itoa(DataFormat)},
 	})
+}
+
+// RegionNotServed is err, the refusal of region's data by CheckFormat, as
+// the region answers it while it is not served (ADR 12's pattern for
+// damaged files): naming the region.
+func RegionNotServed(region string, err error) error {
+	e := errs.As(err)
+	if e == nil || e.Reason != errs.DataFormatUnknown {
+		return err
+	}
+	md := maps.Clone(e.Metadata)
+	md["region"] = region
+	return errs.DataFormatUnknown.With(errs.Error{Message: fmt.Sprintf("region %s is not served: %s", region, e.Message), Metadata: md})
 }

@@ -45,10 +45,8 @@ func openRegion(dataDir, region string, timeout time.Duration) (*bbolt.DB, error
 			db.Close()
 		}
 	}
-	if e := errs.As(err); e != nil && e.Reason == errs.DataFormatUnknown {
-		e.Message = fmt.Sprintf("region %s is not served: %s", region, e.Message)
-		e.Metadata["region"] = region
-		return nil, e
+	if errs.As(err) != nil {
+		return nil, store.RegionNotServed(region, err) // a format it does not know
 	}
 	if errors.As(err, &d) {
 		return nil, damagedErr(fmt.Sprintf("region %s is not served: its file %s %s; stop famid and restore it from a backup: famictl restore --data-dir %s --region %s --from <backup.db>",

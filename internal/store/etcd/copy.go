@@ -120,6 +120,9 @@ func (s *Store) ImportRegion(ctx context.Context, region string, records func(pu
 	if !ok {
 		return errs.NotFoundf("region %q not found", region)
 	}
+	if r.format != nil {
+		return r.format // records in this famid's format would mix with another's
+	}
 	marker, guard := s.importMarker(region), r.base+keyRevision
 	markedAt, err := s.beginImport(ctx, r, region)
 	if err != nil {

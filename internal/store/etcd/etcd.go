@@ -24,6 +24,10 @@
 // are (ADR 12 says why they are not framed),
 // guarded by "{prefix}system-guard". "{prefix}imports/{region}" marks a
 // region whose import has not finished (see ImportRegion).
+// "{prefix}formats/system" and "{prefix}formats/regions/{region}" record
+// the data format of the system records and of each region (store.
+// CheckFormat; see checkFormats); they lie outside the regions' ranges, so
+// that a region marked at open is still empty for an import.
 //
 // Writes are optimistic transactions: a mutation reads at one etcd
 // revision, buffers its writes, and commits them with the change-log entry
@@ -155,6 +159,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.cancel()
 		return nil, fmt.Errorf("etcd store: reach the cluster: %w", err)
 	}
+	formats, err := s.checkFormats(ctx)
+	if err != nil {
+		s.cancel()
+		return nil, err
+	}
 	// The regions whose import is unfinished start unserved.
 	marks, err := s.kv.Get(ctx, s.importMarker(""), clientv3.WithPrefix())
 	if err != nil {
@@ -163,6 +172,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	for _, r := range opts.Regions {
 		reg := newRegion(s, r)
+		reg.format = formats[r]
 		s.regions[r] = reg
 		s.wg.Add(2)
 		go func() { defer s.wg.Done(); reg.loop() }()
@@ -174,17 +184,65 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Damaged returns the regions not served because their import into etcd
-// has not finished, each with its error (UNAVAILABLE / REGION_IMPORTING,
-// naming the command to run).
+// Damaged returns the regions not served because their data is in a
+// format this famid does not know (DATA_FORMAT_UNKNOWN) or their import
+// into etcd has not finished (UNAVAILABLE / REGION_IMPORTING, naming the
+// command to run), each with its error.
 func (s *Store) Damaged() map[string]error {
-	importing := map[string]error{}
-	for name, r := range s.regions {
-		if err := r.importing.Load(); err != nil {
-			importing[name] = *err
+	unserved := map[string]error{}
+	for name := range s.regions {
+		if _, err := s.region(name); err != nil {
+			unserved[name] = err
 		}
 	}
-	return importing
+	return unserved
+}
+
+// checkFormats checks the format markers of the system records and of
+// every region served (store.CheckFormat), and records this famid's format
+// where there is none yet (a new prefix or region, or one written before
+// the marker existed), each with a transaction that sets the marker only
+// if it is still absent: famid processes starting together agree, and a
+// marker another one wrote is checked, never replaced. System records of
+// a format it does not know stop the open; a region's is returned, for
+// the region to answer while it is not served.
+func (s *Store) checkFormats(ctx context.Context) (map[string]error, error) {
+	sys := s.opts.Prefix + "formats/system"
+	if err := s.markFormat(ctx, sys, fmt.Sprintf("the system records in etcd (keys %ssystem/, format marker %s)", s.opts.Prefix, sys)); err != nil {
+		return nil, err
+	}
+	refused := map[string]error{}
+	for _, r := range s.opts.Regions {
+		key := s.opts.Prefix + "formats/regions/" + r
+		switch err := s.markFormat(ctx, key, fmt.Sprintf("etcd prefix %sregions/%s/ (format marker %s)", s.opts.Prefix, r, key)); {
+		case errs.As(err) != nil: // a format it does not know
+			refused[r] = store.RegionNotServed(r, err)
+		case err != nil:
+			return nil, err
+		}
+	}
+	return refused, nil
+}
+
+// markFormat sets the format marker key if it is absent, or checks the
+// one found; where names the data it describes.
+func (s *Store) markFormat(ctx context.Context, key, where string) error {
+	resp, err := s.kv.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+		Then(clientv3.OpPut(key, string(store.FormatMarker()))).
+		Else(clientv3.OpGet(key)).
+		Commit()
+	if err != nil {
+		return fmt.Errorf("etcd store: check the data format: %w", err)
+	}
+	if resp.Succeeded {
+		return nil
+	}
+	var found []byte
+	if kvs := resp.Responses[0].GetResponseRange().GetKvs(); len(kvs) > 0 {
+		found = kvs[0].Value
+	}
+	return store.CheckFormat(where, found)
 }
 
 // Close stops the writers (a batch in progress finishes) and the watches.
@@ -212,6 +270,9 @@ func (s *Store) region(name string) (*region, error) {
 	r, ok := s.regions[name]
 	if !ok {
 		return nil, errs.NotFoundf("region %q not found", name)
+	}
+	if r.format != nil {
+		return nil, r.format
 	}
 	if err := r.importing.Load(); err != nil {
 		return nil, *err

@@ -36,6 +36,10 @@ type region struct {
 	notify chan struct{}
 	seen   int64
 
+	// format is the error the region answers when its data is in a
+	// format this famid does not know (see Store.checkFormats): it is
+	// then never served, nor imported into.
+	format error
 	// importing holds the error the region answers while its import is
 	// unfinished (see Store.watchImports); nil when it is served.
 	importing atomic.Pointer[error]
