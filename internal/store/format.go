@@ -48,7 +48,7 @@ func CheckFormat(where string, found []byte) error {
 		return nil
 	}
 	return errs.DataFormatUnknown.With(errs.Error{
-		Message: fmt.Sprintf("%s holds data in format %q, which this version of famid and famictl does not know (it reads formats 1 to %d): it was written by a newer famid. "+
+		Message: fmt.Sprintf("%s holds data in format %q, which this version of famid and famictl does not know (the newest it reads is format %d): a newer famid wrote it. "+
 			"It is left as it is: upgrade famid to the version that wrote it (or a later one), or put back the copies taken before that upgrade (docs/operations.md, Upgrades)",
 			where, found, DataFormat),
 		Metadata: map[string]string{"store": where, "format": string(found), "known_format": strconv.Itoa(DataFormat)},

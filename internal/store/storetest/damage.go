@@ -94,7 +94,7 @@ func WantFormatUnknown(t testing.TB, what string, err error, where, found string
 	if e == nil || e.Code != errs.Unavailable || e.Reason != errs.DataFormatUnknown {
 		t.Fatalf("%s: got %v, want UNAVAILABLE DATA_FORMAT_UNKNOWN", what, err)
 	}
-	for _, want := range []string{where, `"` + found + `"`, fmt.Sprintf("formats 1 to %d", store.DataFormat), "upgrade famid", "copies taken before"} {
+	for _, want := range []string{where, `"` + found + `"`, fmt.Sprintf("the newest it reads is format %d", store.DataFormat), "upgrade famid", "copies taken before"} {
 		if !strings.Contains(e.Message, want) {
 			t.Errorf("%s: message %q does not say %q", what, e.Message, want)
 		}
