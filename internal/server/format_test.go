@@ -8,12 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 	"github.com/raccordo/raccordo/internal/syncbuf"
 )
 
@@ -70,5 +72,48 @@ func TestRegionOfNewerFormat(t *testing.T) {
 				t.Errorf("famid changed the region file of a newer format (%v)", err)
 			}
 		})
+	}
+}
+
+// TestEtcdRegionOfNewerFormat: on etcd, a region whose format marker names
+// a format this famid does not know (a newer famid on the same cluster
+// raised it) is not served, on every surface: UNAVAILABLE /
+// DATA_FORMAT_UNKNOWN naming its etcd prefix, the start logs it, the
+// other regions are served, and neither the region's keys nor its marker
+// are touched.
+func TestEtcdRegionOfNewerFormat(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	cli := c.Client(t)
+	const marker = "/newer/formats/regions/lombardia"
+	if _, err := cli.Put(t.Context(), marker, "2"); err != nil {
+		t.Fatal(err)
+	}
+	var log syncbuf.Buffer
+	cfg := etcdConfig(c, "/newer/")
+	cfg.Logger = textLog(&log, slog.LevelWarn)
+	ts := startServer(t, cfg)
+	if s := log.String(); !strings.Contains(s, "region not served") || !strings.Contains(s, "etcd prefix /newer/regions/lombardia/") {
+		t.Errorf("the start-up log does not name the region's prefix:\n%s", s)
+	}
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			s := newSurfaceFor(t, ts, kind, regionAdminSpec("lombardia"))
+			_, err := s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: lombardia})
+			checkErr(t, "list the region of a newer format", err, wantErr{code: codes.Unavailable, reason: "DATA_FORMAT_UNKNOWN"})
+			_, err = s.CreatePartner(t.Context(), &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp-" + kind, Partner: &famiv1.Partner{
+				DisplayName: "Ufficio di Piano", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}})
+			checkErr(t, "write to the region of a newer format", err, wantErr{code: codes.Unavailable, reason: "DATA_FORMAT_UNKNOWN"})
+			if _, err := newSurfaceFor(t, ts, kind, regionAdminSpec("veneto")).ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: "regions/veneto"}); err != nil {
+				t.Errorf("list veneto: %v", err)
+			}
+		})
+	}
+	ts.Stop()
+	keys, err := cli.Get(t.Context(), "/newer/regions/lombardia/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil || keys.Count != 0 {
+		t.Errorf("the region of a newer format was written: %d keys (%v)", keys.Count, err)
+	}
+	if got, err := cli.Get(t.Context(), marker); err != nil || len(got.Kvs) != 1 || string(got.Kvs[0].Value) != "2" || got.Kvs[0].Version != 1 {
+		t.Errorf("the marker of a newer format was touched: %v (%v)", got.Kvs, err)
 	}
 }

@@ -25,9 +25,9 @@
 // guarded by "{prefix}system-guard". "{prefix}imports/{region}" marks a
 // region whose import has not finished (see ImportRegion).
 // "{prefix}formats/system" and "{prefix}formats/regions/{region}" record
-// the data format of the system records and of each region (store.
-// CheckFormat; see checkFormats); they lie outside the regions' ranges, so
-// that a region marked at open is still empty for an import.
+// the data format of the system records and of each region (ADR 22; see
+// checkFormats); they lie outside the regions' ranges, so that a region
+// marked at open is still empty for an import.
 //
 // Writes are optimistic transactions: a mutation reads at one etcd
 // revision, buffers its writes, and commits them with the change-log entry
