@@ -108,6 +108,8 @@ type Store struct {
 	opts    Options
 	kv      clientv3.KV
 	regions map[string]*region
+	// system is the system records' format marker.
+	system *marker
 	// ctx ends when the store closes; it stops the watches and writers.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -159,8 +161,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.cancel()
 		return nil, fmt.Errorf("etcd store: reach the cluster: %w", err)
 	}
-	formats, err := s.checkFormats(ctx)
-	if err != nil {
+	s.system = s.newMarker("system", fmt.Sprintf("the system records in etcd (keys %ssystem/", opts.Prefix), "")
+	if err := s.system.open(ctx, s.kv); err != nil {
 		s.cancel()
 		return nil, err
 	}
@@ -172,15 +174,19 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	for _, r := range opts.Regions {
 		reg := newRegion(s, r)
-		reg.format = formats[r]
+		if err := reg.format.open(ctx, s.kv); errs.As(err) == nil && err != nil {
+			s.cancel()
+			return nil, err
+		}
 		s.regions[r] = reg
 		s.wg.Add(2)
 		go func() { defer s.wg.Done(); reg.loop() }()
 		go func() { defer s.wg.Done(); reg.watch(resp.Header.Revision) }()
 	}
 	s.markImports(marks)
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.watchImports(marks.Header.Revision) }()
+	go func() { defer s.wg.Done(); s.watchFormats(resp.Header.Revision) }()
 	return s, nil
 }
 
@@ -196,53 +202,6 @@ func (s *Store) Damaged() map[string]error {
 		}
 	}
 	return unserved
-}
-
-// checkFormats checks the format markers of the system records and of
-// every region served (store.CheckFormat), and records this famid's format
-// where there is none yet (a new prefix or region, or one written before
-// the marker existed), each with a transaction that sets the marker only
-// if it is still absent: famid processes starting together agree, and a
-// marker another one wrote is checked, never replaced. System records of
-// a format it does not know stop the open; a region's is returned, for
-// the region to answer while it is not served.
-func (s *Store) checkFormats(ctx context.Context) (map[string]error, error) {
-	sys := s.opts.Prefix + "formats/system"
-	if err := s.markFormat(ctx, sys, fmt.Sprintf("the system records in etcd (keys %ssystem/, format marker %s)", s.opts.Prefix, sys)); err != nil {
-		return nil, err
-	}
-	refused := map[string]error{}
-	for _, r := range s.opts.Regions {
-		key := s.opts.Prefix + "formats/regions/" + r
-		switch err := s.markFormat(ctx, key, fmt.Sprintf("etcd prefix %sregions/%s/ (format marker %s)", s.opts.Prefix, r, key)); {
-		case errs.As(err) != nil: // a format it does not know
-			refused[r] = store.RegionNotServed(r, err)
-		case err != nil:
-			return nil, err
-		}
-	}
-	return refused, nil
-}
-
-// markFormat sets the format marker key if it is absent, or checks the
-// one found; where names the data it describes.
-func (s *Store) markFormat(ctx context.Context, key, where string) error {
-	resp, err := s.kv.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, string(store.FormatMarker()))).
-		Else(clientv3.OpGet(key)).
-		Commit()
-	if err != nil {
-		return fmt.Errorf("etcd store: check the data format: %w", err)
-	}
-	if resp.Succeeded {
-		return nil
-	}
-	var found []byte
-	if kvs := resp.Responses[0].GetResponseRange().GetKvs(); len(kvs) > 0 {
-		found = kvs[0].Value
-	}
-	return store.CheckFormat(where, found)
 }
 
 // Close stops the writers (a batch in progress finishes) and the watches.
@@ -271,8 +230,8 @@ func (s *Store) region(name string) (*region, error) {
 	if !ok {
 		return nil, errs.NotFoundf("region %q not found", name)
 	}
-	if r.format != nil {
-		return nil, r.format
+	if err := r.format.err(); err != nil {
+		return nil, err
 	}
 	if err := r.importing.Load(); err != nil {
 		return nil, *err

@@ -148,3 +148,59 @@ func TestFormatMarkedAtFirstOpen(t *testing.T) {
 		wantFormat(t, cli, prefix+"formats/"+key, string(store.FormatMarker()))
 	}
 }
+
+// TestFormatRaisedWhileRunning: a newer famid on the same cluster raises
+// a region's format, then the system records', while this store runs.
+// The very next write is refused with DATA_FORMAT_UNKNOWN and writes
+// nothing, whether the store's watch has reported the change yet (the
+// region is no longer served) or not (the commit compares the marker);
+// reads are refused once the watch reports it. The other region is
+// served. When the marker names this famid's format again, the region is
+// served again.
+func TestFormatRaisedWhileRunning(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	cli := c.Client(t)
+	for i := range 10 {
+		prefix := fmt.Sprintf("/raised-%d/", i)
+		s := open(t, etcd.Options{Prefix: prefix, Regions: regions}, cli)
+		create(t, s, "p1")
+		before, _ := keysUnder(t, cli, prefix+"regions/lombardia/")
+		if _, err := cli.Put(t.Context(), prefix+"formats/regions/lombardia", "2"); err != nil {
+			t.Fatal(err)
+		}
+		where := "etcd prefix " + prefix + "regions/lombardia/"
+		storetest.WantFormatUnknown(t, "a write after the format was raised", tryCreate(t.Context(), s, "p2"), where, "2")
+		if after, _ := keysUnder(t, cli, prefix+"regions/lombardia/"); !sameKeys(after, before) {
+			t.Fatalf("a write landed in the region after its format was raised")
+		}
+		if err := eventually(func() error {
+			err := s.View(t.Context(), "lombardia", func(store.ReadTx) error { return nil })
+			if e := errs.As(err); e != nil && e.Reason == errs.DataFormatUnknown {
+				return nil
+			}
+			return fmt.Errorf("got %v, want DATA_FORMAT_UNKNOWN", err)
+		}); err != nil {
+			t.Fatalf("a read after the format was raised: %v", err)
+		}
+		if err := createIn(t.Context(), s, "veneto", "v1"); err != nil {
+			t.Errorf("the other region: %v", err)
+		}
+
+		if _, err := cli.Put(t.Context(), prefix+"formats/system", "2"); err != nil {
+			t.Fatal(err)
+		}
+		err := s.SystemUpdate(t.Context(), func(tx store.SystemTx) error { return tx.Put("accounts", "a", []byte("x")) })
+		storetest.WantFormatUnknown(t, "a system write after the format was raised", err, "the system records in etcd", "2")
+		if keys, err := cli.Get(t.Context(), prefix+"system/", clientv3.WithPrefix(), clientv3.WithCountOnly()); err != nil || keys.Count != 0 {
+			t.Fatalf("a system write landed after the format was raised: %d keys (%v)", keys.Count, err)
+		}
+
+		if _, err := cli.Put(t.Context(), prefix+"formats/regions/lombardia", string(store.FormatMarker())); err != nil {
+			t.Fatal(err)
+		}
+		if err := eventually(func() error { return tryCreate(t.Context(), s, "p3") }); err != nil {
+			t.Errorf("the region once its marker names this format again: %v", err)
+		}
+		s.Close()
+	}
+}
