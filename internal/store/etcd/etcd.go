@@ -26,7 +26,7 @@
 // region whose import has not finished (see ImportRegion).
 // "{prefix}formats/system" and "{prefix}formats/regions/{region}" record
 // the data format of the system records and of each region (ADR 22; see
-// checkFormats); they lie outside the regions' ranges, so that a region
+// marker); they lie outside the regions' ranges, so that a region
 // marked at open is still empty for an import.
 //
 // Writes are optimistic transactions: a mutation reads at one etcd
@@ -173,12 +173,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("etcd store: read the import markers: %w", err)
 	}
 	for _, r := range opts.Regions {
+		// A region of a format this famid does not know starts unserved.
 		reg := newRegion(s, r)
 		if err := reg.format.open(ctx, s.kv); errs.As(err) == nil && err != nil {
 			s.cancel()
 			return nil, err
 		}
 		s.regions[r] = reg
+	}
+	for _, reg := range s.regions {
 		s.wg.Add(2)
 		go func() { defer s.wg.Done(); reg.loop() }()
 		go func() { defer s.wg.Done(); reg.watch(resp.Header.Revision) }()

@@ -180,10 +180,11 @@ func (r *region) commit(batch []*mutation) []*mutation {
 		cancel()
 		if err != nil {
 			for _, m := range batch {
-				if errs.As(err) == nil { // an etcd round trip's, not the format's
-					err = unavailable(m.ctx, err)
+				if errs.As(err) != nil {
+					m.answer(nil, err) // the region's format, raised since
+				} else {
+					m.answer(nil, unavailable(m.ctx, err))
 				}
-				m.answer(nil, err)
 			}
 			return nil
 		}
