@@ -82,7 +82,7 @@ func TestSystemFileOfNewerFormat(t *testing.T) {
 // famid's format; files written before the marker existed (a system file
 // framed by the famid before it, a region file) are read as they were and
 // get the marker at their first open, and the system file's values are
-// not framed again.
+// not framed again and it still says so to the famid before the marker.
 func TestFilesGetTheirFormat(t *testing.T) {
 	dir := t.TempDir()
 	seed(t, dir, 3)
@@ -127,6 +127,11 @@ func TestFilesGetTheirFormat(t *testing.T) {
 	after := readRaw(t, bolt.SystemFile(dir))
 	if !bytes.Equal(after["accounts"]["a"], framed["accounts"]["a"]) {
 		t.Errorf("the system value was changed by the marking: %x, was %x", after["accounts"]["a"], framed["accounts"]["a"])
+	}
+	// The famid before the marker reads only this key: anything else and
+	// it would frame every value again.
+	if got := after["\x00meta"]["format"]; string(got) != "framed-crc32c" {
+		t.Errorf("system.db's format for the famid before the marker: %q, want framed-crc32c", got)
 	}
 }
 
