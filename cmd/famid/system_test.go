@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 // TestDamagedSystemFileStopsTheStart damages the system.db of a data dir a
@@ -42,19 +43,7 @@ func TestDamagedSystemFileStopsTheStart(t *testing.T) {
 			if err := os.WriteFile(path, damaged, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			// A famid that starts serves until this deadline kills it.
-			ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0], "--data-dir", dir, "--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", loopback0, "--log-level", "error")
-			cmd.Env = append(os.Environ(), childEnv+"=1")
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			err := cmd.Run()
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
-				t.Fatalf("famid on a %s system.db: %v, want exit status 1; stderr:\n%s", name, err, stderr.String())
-			}
-			msg := stderr.String()
+			msg := startFails(t, dir, "a "+name+" system.db")
 			for _, want := range []string{"system file " + path, "cp <backup>/system.db " + path} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("stderr %q does not say %q", msg, want)
@@ -64,6 +53,53 @@ func TestDamagedSystemFileStopsTheStart(t *testing.T) {
 				t.Errorf("famid changed the damaged system.db (%d bytes, was %d)", len(after), len(damaged))
 			}
 		})
+	}
+}
+
+// startFails starts famid on data dir dir (what), which must exit at once
+// with status 1; it returns what famid wrote on standard error.
+func startFails(t *testing.T, dir, what string) string {
+	t.Helper()
+	// A famid that starts serves until this deadline kills it.
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "--data-dir", dir, "--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", loopback0, "--log-level", "error")
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("famid on %s: %v, want exit status 1; stderr:\n%s", what, err, stderr.String())
+	}
+	return stderr.String()
+}
+
+// TestSystemFileOfNewerFormatStopsTheStart: famid started on a data dir a
+// newer famid left, whose system.db is in a data format this one does not
+// know (a downgrade), exits at once naming the file, the format found and
+// what to do, and leaves the file byte for byte as it was: never framed a
+// second time as if it were old.
+func TestSystemFileOfNewerFormatStopsTheStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real server processes")
+	}
+	dir := t.TempDir()
+	startChild(t, dir).stop(t)
+	path := bolt.SystemFile(dir)
+	bolttest.SetFormat(t, path, []byte("2"))
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := startFails(t, dir, "a system.db of a newer format")
+	for _, want := range []string{path, `format "2"`, "upgrade famid", "copies taken before"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("stderr %q does not say %q", msg, want)
+		}
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+		t.Errorf("famid changed the system.db of a newer format")
 	}
 }
 

@@ -16,11 +16,12 @@ import (
 // (DATA_LOSS: a damaged record, RECORD_CORRUPT, or a region file refused
 // at start, REGION_FILE_DAMAGED), until that region is restored, or its
 // import into etcd unfinished (REGION_IMPORTING), until the import is run
-// to its end. Every other error fails the whole read as it did: the
-// caller's own (INVALID_ARGUMENT, PERMISSION_DENIED, its deadline or
-// cancel) and any other UNAVAILABLE, which on this server is never one
-// region's (the store is closed, or the etcd cluster holding every region
-// does not answer).
+// to its end, or its data in a format this famid does not know
+// (DATA_FORMAT_UNKNOWN), until famid is upgraded. Every other error fails
+// the whole read as it did: the caller's own (INVALID_ARGUMENT,
+// PERMISSION_DENIED, its deadline or cancel) and any other UNAVAILABLE,
+// which on this server is never one region's (the store is closed, or the
+// etcd cluster holding every region does not answer).
 
 // Skip reports whether err, met reading region (an id) as part of a
 // national read in ctx, leaves that region out of the read instead of
@@ -59,10 +60,11 @@ func EachRegion(ctx context.Context, regions []string, read func(region string) 
 // regionOnly reports whether err is one region's trouble: its data lost
 // (DATA_LOSS) or its import into etcd unfinished (REGION_IMPORTING, an
 // UNAVAILABLE that, unlike the others, names one region and lasts until
-// that region's import is run to its end).
+// that region's import is run to its end) or its data in a newer format
+// (DATA_FORMAT_UNKNOWN, an UNAVAILABLE of one region too).
 func regionOnly(err error) bool {
 	e := errs.As(err)
-	return e != nil && (e.Code == errs.DataLoss || e.Reason == errs.RegionImporting)
+	return e != nil && (e.Code == errs.DataLoss || e.Reason == errs.RegionImporting || e.Reason == errs.DataFormatUnknown)
 }
 
 type trackerKey struct{}

@@ -94,6 +94,7 @@ const (
 	RecordCorrupt     Reason = "RECORD_CORRUPT"
 	RegionFileDamaged Reason = "REGION_FILE_DAMAGED"
 	RegionImporting   Reason = "REGION_IMPORTING"
+	DataFormatUnknown Reason = "DATA_FORMAT_UNKNOWN"
 
 	// Limits and the server's state.
 	BodyTooLarge          Reason = "BODY_TOO_LARGE"
@@ -199,6 +200,7 @@ var catalogue = []Entry{
 	{RecordCorrupt, DataLoss, 500, "a stored record failed its checksum: restore its region (file or etcd keys), or system.db, from a backup"},
 	{RegionFileDamaged, DataLoss, 500, "a region's file is damaged, empty or truncated: it is not served until restored"},
 	{RegionImporting, Unavailable, 503, "a region on etcd whose import (`famictl restore`) has not finished: it is not served until the import is run again to its end"},
+	{DataFormatUnknown, Unavailable, 503, "a region (or backup) written by a newer famid in a data format this one does not know: it is not served, nor changed, until famid is upgraded or the copies from before the upgrade are put back"},
 
 	{BodyTooLarge, Invalid, 413, "a REST request body larger than the server accepts"},
 	{TooManyLoginFailures, ResourceExhausted, 429, "too many failed logins from an address or for an account (with Retry-After)"},

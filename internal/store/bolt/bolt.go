@@ -121,8 +121,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	for _, r := range opts.Regions {
 		db, err := openRegion(dir, r, opts.LockTimeout)
-		if errs.CodeOf(err) == errs.DataLoss {
-			// The other regions are served; this one answers its damage.
+		if e := errs.As(err); e != nil && (e.Code == errs.DataLoss || e.Reason == errs.DataFormatUnknown) {
+			// The other regions are served; this one answers its damage,
+			// or its format too new to read.
 			s.damaged[r] = err
 			continue
 		}
@@ -149,7 +150,8 @@ func open(path string, opts *bbolt.Options) (*bbolt.DB, error) {
 	return db, nil
 }
 
-// openDB opens (creating when needed) the file at path with the buckets.
+// openDB opens (creating when needed) the file at path with the buckets
+// and, with them, the format marker.
 func openDB(path string, timeout time.Duration, buckets [][]byte) (*bbolt.DB, error) {
 	db, err := open(path, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType})
 	if err != nil {
@@ -164,7 +166,7 @@ func openDB(path string, timeout time.Duration, buckets [][]byte) (*bbolt.DB, er
 				return err
 			}
 		}
-		return nil
+		return putFormat(tx)
 	})
 	if err != nil {
 		db.Close()

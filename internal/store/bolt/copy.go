@@ -13,7 +13,10 @@ import (
 
 // ReadRegionFile calls fn for every record of the region file at path (a
 // backup, or the file of a region no famid serves), in table and key
-// order, and returns the region revision it holds.
+// order, and returns the region revision it holds. A file in a format
+// this famid does not know is refused (store.CheckFormat): its records
+// would be misread. The format marker is the file's, not a record of the
+// region: the store the records go to records its own.
 func ReadRegionFile(path string, fn func(store.Record) error) (int64, error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
@@ -22,6 +25,9 @@ func ReadRegionFile(path string, fn func(store.Record) error) (int64, error) {
 	defer db.Close()
 	var revision int64
 	err = db.View(func(btx *bbolt.Tx) error {
+		if err := checkFormat(path, btx); err != nil {
+			return err
+		}
 		meta := btx.Bucket(bucketMeta)
 		if meta == nil {
 			return errors.New("no region data in the file")
@@ -53,7 +59,8 @@ func ReadRegionFile(path string, fn func(store.Record) error) (int64, error) {
 }
 
 // WriteRegionFile creates a region file at path holding the records that
-// records passes to put. The file is synced before it returns.
+// records passes to put, in this famid's format (marked as such). The file
+// is synced before it returns.
 func WriteRegionFile(path string, records func(put func(store.Record) error) error) error {
 	db, err := openDB(path, time.Second, regionBuckets)
 	if err != nil {

@@ -38,9 +38,15 @@ func openRegion(dataDir, region string, timeout time.Duration) (*bbolt.DB, error
 		// (it stopped in between): a new region.
 		return openDB(path, timeout, regionBuckets)
 	case err == nil:
-		if err = db.View(func(tx *bbolt.Tx) error { return ofRegion(tx, region) }); err != nil {
+		if err = db.View(func(tx *bbolt.Tx) error { return ofRegion(tx, region) }); err == nil {
+			err = markFormat(db) // a file from before the format marker
+		}
+		if err != nil {
 			db.Close()
 		}
+	}
+	if errs.As(err) != nil {
+		return nil, store.RegionNotServed(region, err) // a format it does not know
 	}
 	if errors.As(err, &d) {
 		return nil, damagedErr(fmt.Sprintf("region %s is not served: its file %s %s; stop famid and restore it from a backup: famictl restore --data-dir %s --region %s --from <backup.db>",
@@ -151,10 +157,12 @@ func (d damage) Error() string { return string(d) }
 const errNotSetUp = damage("holds no region data (no bucket)")
 
 // openChecked opens the existing bbolt file at path with opts and checks
-// that it is whole (not empty, not truncated, readable) and, when buckets
-// are given, holds them (a file with no bucket at all is errNotSetUp).
-// What is wrong with the file is returned as a damage; a lock another
-// process holds as ErrLocked.
+// that it is whole (not empty, not truncated, readable), in a format this
+// famid knows (store.CheckFormat) and, when buckets are given, holds them
+// (a file with no bucket at all is errNotSetUp). What is wrong with the
+// file is returned as a damage; a format it does not know as
+// DATA_FORMAT_UNKNOWN; a lock another process holds as ErrLocked. Nothing
+// is written to the file.
 func openChecked(path string, opts *bbolt.Options, buckets [][]byte) (db *bbolt.DB, err error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -184,6 +192,11 @@ func openChecked(path string, opts *bbolt.Options, buckets [][]byte) (db *bbolt.
 	err = db.View(func(tx *bbolt.Tx) error {
 		if need := tx.Size(); need > fi.Size() {
 			return damage(fmt.Sprintf("is truncated: %d bytes where its pages need %d", fi.Size(), need))
+		}
+		// A format this famid does not know is refused before anything
+		// else is read, or taken for damage, or for an old format.
+		if err := checkFormat(path, tx); err != nil {
+			return err
 		}
 		if len(buckets) == 0 {
 			return nil

@@ -20,64 +20,119 @@ func SystemFile(dataDir string) string { return filepath.Join(dataDir, "system.d
 // protobuf records, password hashes, big-endian counters. Some of these
 // may begin with frameMark, so the system file cannot tell an old bare
 // value from a frame by its first byte as region files do: instead it is
-// framed whole on open (frameSystem), and bucketSystemMeta records that
-// it was. From then on a value that is not a valid frame is damage.
+// framed whole on open (frameSystem), and bucketFileMeta records that it
+// was. From then on a value that is not a valid frame is damage.
 var (
-	// bucketSystemMeta holds the system file's format; its name cannot
-	// be mistaken for one of the callers' buckets.
-	bucketSystemMeta = []byte("\x00meta")
-	keyFormat        = []byte("format")
-	formatFramed     = []byte("framed-crc32c")
+	// bucketFileMeta holds a file's format: keyFormatVersion in every
+	// file, region or system (store.CheckFormat), keyFormat in the system
+	// file. Its name cannot be mistaken for one of the system's callers'
+	// buckets, nor for one of a region's (regionBuckets): it is the
+	// file's, never exported with a region's records.
+	bucketFileMeta   = []byte("\x00meta")
+	keyFormatVersion = []byte(store.FormatKey)
+	// keyFormat is how the famid before the format marker recorded that
+	// the system file was framed; it is kept, and kept "framed-crc32c",
+	// since that famid frames every value again when it finds anything
+	// else.
+	keyFormat    = []byte("format")
+	formatFramed = []byte("framed-crc32c")
 )
 
 // frameSystem frames every value of a system file written before system
-// values were framed, and records that it did, in one transaction: a start
+// values were framed, and records its format, in one transaction: a start
 // interrupted half-way leaves the file as it was, and the next one frames
-// it. A file already framed is only read.
+// it. A file with its format marker (which openChecked has checked) or
+// framed by the famid before the marker is not framed again; the latter
+// gets the marker. A file already marked is only read.
 func frameSystem(db *bbolt.DB) error {
-	framed := false
+	framed, marked := false, false
 	if err := db.View(func(tx *bbolt.Tx) error {
-		if m := tx.Bucket(bucketSystemMeta); m != nil {
-			framed = bytes.Equal(m.Get(keyFormat), formatFramed)
+		if m := tx.Bucket(bucketFileMeta); m != nil {
+			marked = m.Get(keyFormatVersion) != nil
+			framed = marked || bytes.Equal(m.Get(keyFormat), formatFramed)
 		}
 		return nil
-	}); err != nil || framed {
+	}); err != nil || marked {
 		return err
 	}
 	return db.Update(func(tx *bbolt.Tx) error {
-		err := tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
-			if bytes.Equal(name, bucketSystemMeta) {
-				return nil
-			}
-			// Collected first: bbolt leaves a bucket changed during its
-			// ForEach undefined.
-			var keys, values [][]byte
-			err := b.ForEach(func(k, v []byte) error {
-				if v == nil {
-					return fmt.Errorf("bucket %q holds a nested bucket %q: not a system file", name, k)
-				}
-				keys, values = append(keys, bytes.Clone(k)), append(values, store.Frame(v))
-				return nil
-			})
-			if err != nil {
+		if !framed {
+			if err := frameValues(tx); err != nil {
 				return err
 			}
-			for i, k := range keys {
-				if err := b.Put(k, values[i]); err != nil {
-					return err
-				}
+		}
+		m, err := tx.CreateBucketIfNotExists(bucketFileMeta)
+		if err != nil {
+			return err
+		}
+		if err := m.Put(keyFormat, formatFramed); err != nil {
+			return err
+		}
+		return m.Put(keyFormatVersion, store.FormatMarker())
+	})
+}
+
+// frameValues frames every value of the system file's buckets.
+func frameValues(tx *bbolt.Tx) error {
+	return tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
+		if bytes.Equal(name, bucketFileMeta) {
+			return nil
+		}
+		// Collected first: bbolt leaves a bucket changed during its
+		// ForEach undefined.
+		var keys, values [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			if v == nil {
+				return fmt.Errorf("bucket %q holds a nested bucket %q: not a system file", name, k)
 			}
+			keys, values = append(keys, bytes.Clone(k)), append(values, store.Frame(v))
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		m, err := tx.CreateBucketIfNotExists(bucketSystemMeta)
-		if err != nil {
-			return err
+		for i, k := range keys {
+			if err := b.Put(k, values[i]); err != nil {
+				return err
+			}
 		}
-		return m.Put(keyFormat, formatFramed)
+		return nil
 	})
+}
+
+// checkFormat checks the format marker of the file at path, which tx
+// reads (store.CheckFormat).
+func checkFormat(path string, tx *bbolt.Tx) error {
+	m := tx.Bucket(bucketFileMeta)
+	if m == nil {
+		return nil
+	}
+	return store.CheckFormat(path, m.Get(keyFormatVersion))
+}
+
+// markFormat gives the file of db the format marker when it has none (a
+// region file written before the marker existed), in one transaction.
+// A file already marked is only read.
+func markFormat(db *bbolt.DB) error {
+	marked := false
+	if err := db.View(func(tx *bbolt.Tx) error {
+		m := tx.Bucket(bucketFileMeta)
+		marked = m != nil && m.Get(keyFormatVersion) != nil
+		return nil
+	}); err != nil || marked {
+		return err
+	}
+	return db.Update(putFormat)
+}
+
+// putFormat records in tx that its file is in this famid's format, unless
+// it already says which format it is in (checked on open).
+func putFormat(tx *bbolt.Tx) error {
+	m, err := tx.CreateBucketIfNotExists(bucketFileMeta)
+	if err != nil || m.Get(keyFormatVersion) != nil {
+		return err
+	}
+	return m.Put(keyFormatVersion, store.FormatMarker())
 }
 
 // SystemView implements store.System.

@@ -120,20 +120,26 @@ func (s *Store) ImportRegion(ctx context.Context, region string, records func(pu
 	if !ok {
 		return errs.NotFoundf("region %q not found", region)
 	}
+	if err := r.format.err(); err != nil {
+		return err // records in this famid's format would mix with another's
+	}
 	marker, guard := s.importMarker(region), r.base+keyRevision
 	markedAt, err := s.beginImport(ctx, r, region)
 	if err != nil {
 		return err
 	}
-	ours := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(guard), "=", 0), clientv3.Compare(clientv3.ModRevision(marker), "=", markedAt)}
+	ours := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(guard), "=", 0), clientv3.Compare(clientv3.ModRevision(marker), "=", markedAt), r.format.unchanged()}
 	var ops, meta []clientv3.Op
 	size := 0
 	commit := func(ops []clientv3.Op) error {
-		resp, err := s.kv.Txn(ctx).If(ours...).Then(ops...).Commit()
+		resp, err := s.kv.Txn(ctx).If(ours...).Then(ops...).Else(r.format.read()).Commit()
 		if err != nil {
 			return unavailable(ctx, err)
 		}
 		if !resp.Succeeded {
+			if err := r.format.reread(resp); err != nil {
+				return err
+			}
 			return errs.RegionWritten.New("region %s was written, or another import of it started, during the import", region)
 		}
 		return nil

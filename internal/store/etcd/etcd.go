@@ -24,6 +24,10 @@
 // are (ADR 12 says why they are not framed),
 // guarded by "{prefix}system-guard". "{prefix}imports/{region}" marks a
 // region whose import has not finished (see ImportRegion).
+// "{prefix}formats/system" and "{prefix}formats/regions/{region}" record
+// the data format of the system records and of each region (ADR 22; see
+// marker); they lie outside the regions' ranges, so that a region
+// marked at open is still empty for an import.
 //
 // Writes are optimistic transactions: a mutation reads at one etcd
 // revision, buffers its writes, and commits them with the change-log entry
@@ -104,6 +108,8 @@ type Store struct {
 	opts    Options
 	kv      clientv3.KV
 	regions map[string]*region
+	// system is the system records' format marker.
+	system *marker
 	// ctx ends when the store closes; it stops the watches and writers.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -155,6 +161,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.cancel()
 		return nil, fmt.Errorf("etcd store: reach the cluster: %w", err)
 	}
+	s.system = s.newMarker("system", fmt.Sprintf("the system records in etcd (keys %ssystem/", opts.Prefix), "")
+	if err := s.system.open(ctx, s.kv); err != nil {
+		s.cancel()
+		return nil, err
+	}
 	// The regions whose import is unfinished start unserved.
 	marks, err := s.kv.Get(ctx, s.importMarker(""), clientv3.WithPrefix())
 	if err != nil {
@@ -162,29 +173,38 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("etcd store: read the import markers: %w", err)
 	}
 	for _, r := range opts.Regions {
+		// A region of a format this famid does not know starts unserved.
 		reg := newRegion(s, r)
+		if err := reg.format.open(ctx, s.kv); errs.As(err) == nil && err != nil {
+			s.cancel()
+			return nil, err
+		}
 		s.regions[r] = reg
+	}
+	for _, reg := range s.regions {
 		s.wg.Add(2)
 		go func() { defer s.wg.Done(); reg.loop() }()
 		go func() { defer s.wg.Done(); reg.watch(resp.Header.Revision) }()
 	}
 	s.markImports(marks)
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.watchImports(marks.Header.Revision) }()
+	go func() { defer s.wg.Done(); s.watchFormats(resp.Header.Revision) }()
 	return s, nil
 }
 
-// Damaged returns the regions not served because their import into etcd
-// has not finished, each with its error (UNAVAILABLE / REGION_IMPORTING,
-// naming the command to run).
+// Damaged returns the regions not served because their data is in a
+// format this famid does not know (DATA_FORMAT_UNKNOWN) or their import
+// into etcd has not finished (UNAVAILABLE / REGION_IMPORTING, naming the
+// command to run), each with its error.
 func (s *Store) Damaged() map[string]error {
-	importing := map[string]error{}
-	for name, r := range s.regions {
-		if err := r.importing.Load(); err != nil {
-			importing[name] = *err
+	unserved := map[string]error{}
+	for name := range s.regions {
+		if _, err := s.region(name); err != nil {
+			unserved[name] = err
 		}
 	}
-	return importing
+	return unserved
 }
 
 // Close stops the writers (a batch in progress finishes) and the watches.
@@ -212,6 +232,9 @@ func (s *Store) region(name string) (*region, error) {
 	r, ok := s.regions[name]
 	if !ok {
 		return nil, errs.NotFoundf("region %q not found", name)
+	}
+	if err := r.format.err(); err != nil {
+		return nil, err
 	}
 	if err := r.importing.Load(); err != nil {
 		return nil, *err

@@ -36,6 +36,9 @@ type region struct {
 	notify chan struct{}
 	seen   int64
 
+	// format is the region's format marker: while it names a format this
+	// famid does not know the region is not served, nor imported into.
+	format *marker
 	// importing holds the error the region answers while its import is
 	// unfinished (see Store.watchImports); nil when it is served.
 	importing atomic.Pointer[error]
@@ -67,10 +70,12 @@ type result struct {
 }
 
 func newRegion(s *Store, name string) *region {
-	return &region{
+	r := &region{
 		s: s, name: name, base: s.opts.Prefix + "regions/" + name + "/",
 		reqs: make(chan *mutation), stop: make(chan struct{}), notify: make(chan struct{}),
 	}
+	r.format = s.newMarker("regions/"+name, "etcd prefix "+r.base, name)
+	return r
 }
 
 func (r *region) newTx(o *overlay, now time.Time, principal string) *tx {
@@ -175,7 +180,11 @@ func (r *region) commit(batch []*mutation) []*mutation {
 		cancel()
 		if err != nil {
 			for _, m := range batch {
-				m.answer(nil, unavailable(m.ctx, err))
+				if errs.As(err) != nil {
+					m.answer(nil, err) // the region's format, raised since
+				} else {
+					m.answer(nil, unavailable(m.ctx, err))
+				}
 			}
 			return nil
 		}
@@ -257,15 +266,20 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 		v, _ := o.get(guard)
 		o.put(guard, revBytes(revOf(v)))
 	}
+	// The marker is compared too: no commit of this famid's format lands
+	// in a region whose format a newer famid has raised since.
 	resp, err := r.s.kv.Txn(ctx).
-		If(clientv3.Compare(clientv3.ModRevision(guard), "=", guardRev)).
+		If(clientv3.Compare(clientv3.ModRevision(guard), "=", guardRev), r.format.unchanged()).
 		Then(o.ops()...).
+		Else(r.format.read()).
 		Commit()
 	if err != nil {
 		return false, nil, nil, err
 	}
 	if resp.Succeeded {
 		r.signal(resp.Header.Revision)
+	} else if err := r.format.reread(resp); err != nil {
+		return false, nil, nil, err
 	}
 	return resp.Succeeded, applied, deferred, nil
 }

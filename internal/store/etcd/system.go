@@ -14,6 +14,9 @@ func (s *Store) SystemView(ctx context.Context, fn func(store.SystemTx) error) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := s.system.err(); err != nil {
+		return err // a newer famid raised the format since the open
+	}
 	snap := &snapshot{ctx: ctx, kv: s.kv}
 	err := fn(&systemTx{o: newOverlay(snap), base: s.opts.Prefix + "system/"})
 	if snap.err != nil {
@@ -26,8 +29,14 @@ func (s *Store) SystemView(ctx context.Context, fn func(store.SystemTx) error) e
 // system guard key: fn runs again when another process changed the system
 // records in between (system writes are rare: accounts, tokens,
 // revocations), so fn must have no effects outside tx before it returns.
+// The transaction also compares the system records' format marker, so
+// that none is written in this famid's format once a newer famid has
+// raised it.
 func (s *Store) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.system.err(); err != nil {
 		return err
 	}
 	guard := s.opts.Prefix + "system-guard"
@@ -50,14 +59,18 @@ func (s *Store) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error)
 		}
 		o.put(guard, nil)
 		resp, err := s.kv.Txn(ctx).
-			If(clientv3.Compare(clientv3.ModRevision(guard), "=", guardRev)).
+			If(clientv3.Compare(clientv3.ModRevision(guard), "=", guardRev), s.system.unchanged()).
 			Then(o.ops()...).
+			Else(s.system.read()).
 			Commit()
 		if err != nil {
 			return unavailable(ctx, err)
 		}
 		if resp.Succeeded {
 			return nil
+		}
+		if err := s.system.reread(resp); err != nil {
+			return err
 		}
 	}
 }

@@ -104,7 +104,9 @@ func twoProcesses(t *testing.T, c *etcdtest.Cluster, otherCli *clientv3.Client) 
 // TestOneWatchForTheImports: a store watches each region's commits and,
 // with one watch over the prefix of the import markers, every region's
 // import: len(regions)+1 watches on the cluster, where it used to open two
-// per region. The store still learns both, from another process.
+// per region, plus one over the prefix of the format markers (ADR 22),
+// for every region's and the system records' format. The store still
+// learns commits and imports from another process.
 func TestOneWatchForTheImports(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	running, other, logged := twoProcesses(t, c, c.Client(t))
@@ -113,7 +115,7 @@ func TestOneWatchForTheImports(t *testing.T) {
 		t.Fatalf("an import started by another process: %v", err)
 	}
 
-	want := []string{"/w/imports/*", "/w/regions/lombardia/meta/revision", "/w/regions/veneto/meta/revision"}
+	want := []string{"/w/formats/*", "/w/imports/*", "/w/regions/lombardia/meta/revision", "/w/regions/veneto/meta/revision"}
 	if got := logged.snapshot().opened; !slices.Equal(got, want) {
 		t.Errorf("watches opened: %q, want %q", got, want)
 	}

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -80,4 +82,24 @@ func RecordChecksum(t *testing.T, open func(t *testing.T) (store.Store, Damage))
 	})
 	wantCorrupt("Delete of the damaged record", name, err)
 	wantRevision(t, s, lombardia, 2, "revision after the refused writes")
+}
+
+// WantFormatUnknown checks that err, the answer to what, refuses data in
+// the format found (one this famid does not know) with UNAVAILABLE
+// DATA_FORMAT_UNKNOWN, naming where it lies, the format found, the formats
+// known and what to do.
+func WantFormatUnknown(t testing.TB, what string, err error, where, found string) {
+	t.Helper()
+	e := errs.As(err)
+	if e == nil || e.Code != errs.Unavailable || e.Reason != errs.DataFormatUnknown {
+		t.Fatalf("%s: got %v, want UNAVAILABLE DATA_FORMAT_UNKNOWN", what, err)
+	}
+	for _, want := range []string{where, `"` + found + `"`, fmt.Sprintf("the newest it reads is format %d", store.DataFormat), "upgrade famid", "copies taken before"} {
+		if !strings.Contains(e.Message, want) {
+			t.Errorf("%s: message %q does not say %q", what, e.Message, want)
+		}
+	}
+	if e.Metadata["format"] != found {
+		t.Errorf("%s: metadata %v, want format %q", what, e.Metadata, found)
+	}
 }

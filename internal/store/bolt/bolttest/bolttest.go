@@ -12,6 +12,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
 
@@ -134,4 +135,53 @@ func WantRecordCorrupt(t testing.TB, what string, err error) {
 	if e := errs.As(err); e == nil || e.Code != errs.DataLoss || e.Reason != errs.RecordCorrupt {
 		t.Errorf("%s: got %v, want DATA_LOSS RECORD_CORRUPT", what, err)
 	}
+}
+
+// bucketFileMeta is where every bbolt file of a data dir keeps its format
+// marker (bolt's bucketFileMeta), under store.FormatKey.
+var bucketFileMeta = []byte("\x00meta")
+
+// SetFormat sets the format marker of the bbolt file at path (a region
+// file or a system file; no store holds it open) to format, as a famid of
+// another version would have left it, or removes it when format is nil,
+// as a famid from before the marker did.
+func SetFormat(t testing.TB, path string, format []byte) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bbolt.Tx) error {
+		m, err := tx.CreateBucketIfNotExists(bucketFileMeta)
+		if err != nil {
+			return err
+		}
+		if format == nil {
+			return m.Delete([]byte(store.FormatKey))
+		}
+		return m.Put([]byte(store.FormatKey), format)
+	})
+	if err != nil {
+		t.Fatalf("set the format of %s: %v", path, err)
+	}
+}
+
+// Format returns the format marker of the bbolt file at path (no store
+// holds it open), nil when it has none.
+func Format(t testing.TB, path string) []byte {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o400, &bbolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var format []byte
+	db.View(func(tx *bbolt.Tx) error {
+		if m := tx.Bucket(bucketFileMeta); m != nil {
+			format = bytes.Clone(m.Get([]byte(store.FormatKey)))
+		}
+		return nil
+	})
+	return format
 }
