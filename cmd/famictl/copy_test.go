@@ -35,7 +35,7 @@ func TestCopyRegionBboltEtcdBbolt(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	endpoints := strings.Join(c.Endpoints(), ",")
 	var out, errOut bytes.Buffer
-	restoreEtcd := []string{"restore", "--etcd-endpoints", endpoints, "--etcd-prefix", "/copy/", "--region", "lombardia", "--from", srcFile}
+	restoreEtcd := []string{"restore", "--etcd-endpoints", endpoints, "--etcd-prefix", "/copy/", "--region", "lombardia", "--from", srcFile, "--bump-revision", "0"}
 	if err := run(restoreEtcd, &out, &errOut); err != nil {
 		t.Fatalf("restore into etcd: %v (%s)", err, errOut.String())
 	}
