@@ -141,8 +141,9 @@ type RestoreOptions struct {
 // region's revision and compaction to it, as bolt.BumpRevision does to a
 // restored file: a regional system that had seen revisions the backup
 // does not hold is told its position is compacted and lists again. The
-// highest revision issued survives the region's keys: the last
-// transaction records it in {prefix}issued/{region}, outside the range.
+// highest revision issued survives the region's keys, as a lower bound:
+// the last transaction records it in {prefix}issued/{region}, outside the
+// range, as does famid's first commit into a region without keys.
 func (s *Store) RestoreRegion(ctx context.Context, region string, records func(put func(store.Record) error) error, o RestoreOptions) error {
 	r, ok := s.regions[region] // served or not: an unfinished import is to be run again
 	if !ok {
@@ -299,6 +300,6 @@ func (s *Store) beginImport(ctx context.Context, r *region, region string, o Res
 func (s *Store) importMarker(region string) string { return s.opts.Prefix + "imports/" + region }
 
 // issuedKey holds the highest revision region is known to have issued
-// when its keys were last replaced or restored. It lies outside the
+// when its keys were last replaced, restored or first written. It lies outside the
 // region's range, so that deleting the region's keys keeps it.
 func (s *Store) issuedKey(region string) string { return s.opts.Prefix + "issued/" + region }

@@ -25,7 +25,8 @@
 // guarded by "{prefix}system-guard". "{prefix}imports/{region}" marks a
 // region whose import has not finished, and "{prefix}issued/{region}" the
 // highest revision a region had issued when it was last restored or
-// replaced, kept when its keys are deleted (see RestoreRegion).
+// replaced or first written, kept when its keys are deleted (see
+// RestoreRegion).
 //
 // Writes are optimistic transactions: a mutation reads at one etcd
 // revision, buffers its writes, and commits them with the change-log entry

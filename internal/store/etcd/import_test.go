@@ -238,4 +238,24 @@ func TestRestoreContinuesAboveIssued(t *testing.T) {
 	if got, want := restore(false, 1), (seen{108, false}); got != want {
 		t.Errorf("the emptied region issued %+v, want %+v", got, want)
 	}
+
+	// A region famid wrote and nothing restored: its first commit left
+	// the mark, so its keys deleted by hand are not taken for a region
+	// that never held data.
+	for i := range 3 {
+		if err := createIn(t.Context(), s, "veneto", fmt.Sprintf("v%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Client(t).Delete(t.Context(), "/r/regions/veneto/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	var got seen
+	err := s.RestoreRegion(t.Context(), "veneto", records(nil), etcd.RestoreOptions{Continue: func(issued int64, exact bool) (int64, error) {
+		got = seen{issued, exact}
+		return 0, errors.New("refused")
+	}})
+	if want := (seen{1, false}); err == nil || got != want {
+		t.Errorf("restore of veneto, emptied by hand: %v, issued %+v, want refused as Continue says, with %+v", err, got, want)
+	}
 }
