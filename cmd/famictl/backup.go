@@ -192,12 +192,12 @@ func (o restoreOptions) continueAt(revision, issued int64, exact bool, target st
 		return 0, errors.New("--bump-revision must not be negative")
 	case o.bump > 0:
 		return issued + o.bump, nil
+	case !exact:
+		return 0, fmt.Errorf("--bump-revision 0 keeps revisions only for a move: %s held data whose highest revision is unknown (its keys were deleted; it issued at least %d)", target, issued)
 	case issued != revision:
 		// Revisions above the backup's were issued there: reusing them
 		// would hide later writes from the regional systems.
 		return 0, fmt.Errorf("--bump-revision 0 keeps revisions only for a move: %s has issued revision %d, past the backup's %d", target, issued, revision)
-	case !exact:
-		return 0, fmt.Errorf("--bump-revision 0 keeps revisions only for a move: %s held data whose highest revision is unknown (its keys were deleted since it was last restored; at least %d)", target, issued)
 	}
 	return 0, nil
 }

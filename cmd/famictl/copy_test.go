@@ -217,4 +217,18 @@ func TestRestoreOnEtcdRelists(t *testing.T) {
 	if want := []string{"after", "kept-0", "kept-1", "kept-2"}; !slices.Equal(got, want) {
 		t.Errorf("the mirror holds %q after the restore, want the server's %q", got, want)
 	}
+
+	// Keys deleted by hand (etcdctl del --prefix): the region's highest
+	// revision is no longer known, so a move is refused, and a restore
+	// continues above the mark its last restore left.
+	if _, err := c.Client(t).Delete(t.Context(), "/r/regions/lombardia/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(append(restore, "--bump-revision", "0"), &out, &errOut); err == nil || !strings.Contains(err.Error(), "highest revision is unknown") {
+		t.Fatalf("a move into a region emptied by hand: %v, want it refused", err)
+	}
+	out.Reset()
+	if err := run(restore, &out, &errOut); err != nil || !strings.Contains(out.String(), "continue from 2000005") {
+		t.Fatalf("restore into a region emptied by hand: %v, %q, want the revisions to continue from 2000005", err, out.String())
+	}
 }
