@@ -149,11 +149,11 @@ func restore(ctx context.Context, o restoreOptions, stdout io.Writer) error {
 	}
 	var next int64 // 0: the backup's revisions are kept
 	if len(o.etcd.Endpoints) > 0 {
-		err := importEtcd(ctx, o, func(issued int64, exact bool) (int64, error) {
+		continueAt := func(issued int64, exact bool) (n int64, err error) {
 			next, err = o.continueAt(revision, issued, exact, "etcd region "+region)
 			return next, err
-		})
-		if err != nil {
+		}
+		if err := importEtcd(ctx, o, continueAt); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "imported region %s at revision %d into etcd %s (prefix %s)\n", region, revision, strings.Join(o.etcd.Endpoints, ","), o.prefix)

@@ -116,8 +116,8 @@ type RestoreOptions struct {
 	Replace bool
 	// Continue, when set, chooses the revision the region continues from
 	// (0 keeps the backup's), given the highest revision the region is
-	// known to have issued and whether that is exact (false when the
-	// region was emptied by other means after a restore). It runs before
+	// known to have issued and whether that is exact (false when its keys
+	// were deleted by other means: only a lower bound is left). It runs before
 	// anything is written, so its error leaves the region as it was.
 	Continue func(issued int64, exact bool) (int64, error)
 }
@@ -227,9 +227,10 @@ func (s *Store) RestoreRegion(ctx context.Context, region string, records func(p
 
 // beginImport marks region r for an import and returns the revision of
 // its marker, the highest revision the region is known to have issued and
-// the revision it is to continue from (0: the backup's): an empty region if famid has not written it since it was
-// counted, one to replace (o.Replace), whose revision it reads before it
-// wipes it, or one an import left marked, wiping what that import wrote.
+// the revision it is to continue from (0: the backup's): an empty region
+// if famid has not written it since it was counted, one to replace
+// (o.Replace), whose revision it reads before it wipes it, or one an
+// import left marked, wiping what that import wrote.
 func (s *Store) beginImport(ctx context.Context, r *region, region string, o RestoreOptions) (markedAt, issued, next int64, err error) {
 	marker, guard, issuedKey := s.importMarker(region), r.base+keyRevision, s.issuedKey(region)
 	resp, err := s.kv.Txn(ctx).Then(
@@ -251,9 +252,9 @@ func (s *Store) beginImport(ctx context.Context, r *region, region string, o Res
 	count := resp.Responses[3].GetResponseRange().Count
 	var leftAt, guardAt int64 // the marker's and the guard's ModRevision, 0 without one
 	// The highest revision issued: the region's own while it holds it,
-	// else the high-water mark the last restore or replace left, which is
-	// exact only if nothing was written since (unknown once the keys are
-	// gone): with neither, the region never held data here.
+	// else the high-water mark (of the last restore, replace or first
+	// commit), a lower bound only, as later commits do not move it; with
+	// neither, the region never held data here.
 	var hw int64
 	if recorded != nil {
 		hw = revOf(recorded.Value)
@@ -300,6 +301,6 @@ func (s *Store) beginImport(ctx context.Context, r *region, region string, o Res
 func (s *Store) importMarker(region string) string { return s.opts.Prefix + "imports/" + region }
 
 // issuedKey holds the highest revision region is known to have issued
-// when its keys were last replaced, restored or first written. It lies outside the
-// region's range, so that deleting the region's keys keeps it.
+// when its keys were last replaced, restored or first written. It lies
+// outside the region's range, so that deleting the region's keys keeps it.
 func (s *Store) issuedKey(region string) string { return s.opts.Prefix + "issued/" + region }
