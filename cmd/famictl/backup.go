@@ -98,9 +98,9 @@ func newRestoreCmd(a *app) *cobra.Command {
 	var o restoreOptions
 	cmd := inRegion(&cobra.Command{
 		Use:   "restore",
-		Short: "Install a backup as a region's file (famid stopped), or import it into an empty etcd region",
+		Short: "Install a backup as a region's file (famid stopped), or import it into an etcd region",
 		Example: "  famictl restore --data-dir data --region lombardia --from lombardia.db\n" +
-			"  famictl restore --etcd-endpoints http://127.0.0.1:2379 --region lombardia --from lombardia.db",
+			"  famictl restore --etcd-endpoints http://127.0.0.1:2379 --region lombardia --from lombardia.db --replace",
 	}, func(cmd *cobra.Command, region string) error {
 		o.region = region
 		o.etcd.Password = os.Getenv("FAMICTL_ETCD_PASSWORD")
@@ -110,7 +110,8 @@ func newRestoreCmd(a *app) *cobra.Command {
 	f.StringVar(&o.dataDir, "data-dir", "data", "the server's data dir")
 	f.StringVar(&o.from, "from", "", "backup file made by famictl backup")
 	cmd.MarkFlagRequired("from")
-	f.Int64Var(&o.bump, "bump-revision", 1_000_000, "how far above the highest revision known (the backup's, or the replaced file's when readable) the region continues: more than the writes made since the backup; 0 keeps the backup's revisions, for a move of a region that no server has written since (onto a data dir without that region); an import into etcd always keeps them")
+	f.Int64Var(&o.bump, "bump-revision", 1_000_000, "how far above the highest revision known (the backup's, or the replaced file's or etcd region's when readable) the region continues: more than the writes made since the backup; 0 keeps the backup's revisions, for a move of a region that no server has written since (onto a data dir or etcd cluster without that region)")
+	f.BoolVar(&o.replace, "replace", false, "etcd: replace a region that holds keys (keep clients off it); its revision is read before they are deleted, so the region continues above it")
 	f.StringSliceVar(&o.etcd.Endpoints, "etcd-endpoints", nil, "comma-separated etcd client URLs: import into etcd instead of a data dir")
 	f.StringVar(&o.prefix, "etcd-prefix", etcd.DefaultPrefix, "prefix of famid's etcd keys")
 	f.StringVar(&o.etcd.CertFile, "etcd-cert", "", "etcd client certificate, PEM")
@@ -126,28 +127,37 @@ type restoreOptions struct {
 	// bump is how far above the highest revision known a restored region
 	// continues, so no revision is issued twice.
 	bump int64
+	// replace lets an etcd import replace a region that holds keys.
+	replace bool
 	// etcd, with endpoints, imports into a cluster instead of a data dir.
 	etcd   etcd.ClientConfig
 	prefix string
 }
 
 // restore installs a backup as a region's file in a data dir, or imports
-// it into an empty region of an etcd cluster (--etcd-endpoints). famid must
-// be stopped: the region file's lock says whether it is; on etcd the
-// import refuses a region that is not empty or is written meanwhile, and
-// an import cut short is finished by running it again (it starts over);
-// meanwhile no famid serves the region.
+// it into a region of an etcd cluster (--etcd-endpoints). famid must be
+// stopped: the region file's lock says whether it is; on etcd the import
+// refuses a region that is not empty (unless --replace) or is written
+// meanwhile, and an import cut short is finished by running it again (it
+// starts over); meanwhile no famid serves the region. On both, the region
+// continues from continueAt's revision.
 func restore(ctx context.Context, o restoreOptions, stdout io.Writer) error {
 	region, from := o.region, o.from
 	revision, err := bolt.CheckFile(from, region)
 	if err != nil {
 		return fmt.Errorf("%s is not a usable backup: %w", from, err)
 	}
+	var next int64 // 0: the backup's revisions are kept
 	if len(o.etcd.Endpoints) > 0 {
-		if err := importEtcd(ctx, o.etcd, o.prefix, region, from); err != nil {
+		continueAt := func(issued int64, exact bool) (n int64, err error) {
+			next, err = o.continueAt(revision, issued, exact, "etcd region "+region)
+			return next, err
+		}
+		if err := importEtcd(ctx, o, continueAt); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "imported region %s at revision %d into etcd %s (prefix %s)\n", region, revision, strings.Join(o.etcd.Endpoints, ","), o.prefix)
+		continued(stdout, next)
 		return nil
 	}
 	target := bolt.RegionFile(o.dataDir, region)
@@ -159,45 +169,64 @@ func restore(ctx context.Context, o restoreOptions, stdout io.Writer) error {
 		return fmt.Errorf("%s is in use (stop famid first): %w", target, err)
 	}
 	defer lock.Close()
-	issued := max(revision, lock.Revision()) // the highest revision known to have been issued
-	if o.bump < 0 {
-		return errors.New("--bump-revision must not be negative")
-	}
-	if o.bump == 0 && issued != revision {
-		// Revisions above the backup's were issued from this file: reusing
-		// them would hide later writes from the regional systems.
-		return fmt.Errorf("--bump-revision 0 keeps revisions only for a move: %s has issued revision %d, past the backup's %d", target, issued, revision)
-	}
-	var next int64 // 0: the backup's revisions are kept
-	if o.bump > 0 {
-		next = issued + o.bump
+	// A damaged target's revision is unknown (0) and the backup's counts.
+	if next, err = o.continueAt(revision, lock.Revision(), true, target); err != nil {
+		return err
 	}
 	if err := bolt.RestoreFile(from, target, next); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "restored region %s at revision %d into %s\n", region, revision, target)
-	if o.bump > 0 {
-		fmt.Fprintf(stdout, "its revisions continue from %d, and older positions are compacted: regional systems list again\n", next)
-	}
+	continued(stdout, next)
 	return nil
 }
 
-// importEtcd copies the region file from into region of the cluster.
-func importEtcd(ctx context.Context, ec etcd.ClientConfig, prefix, region, from string) error {
-	cli, err := etcd.NewClient(ec)
+// continueAt is the revision a region restored from a backup at revision
+// continues from, given the highest revision the replaced region issued
+// (exact false when only a lower bound is known), or 0 to keep the
+// backup's revisions (--bump-revision 0), which only a move may do.
+func (o restoreOptions) continueAt(revision, issued int64, exact bool, target string) (int64, error) {
+	issued = max(revision, issued) // the highest revision known to have been issued
+	switch {
+	case o.bump < 0:
+		return 0, errors.New("--bump-revision must not be negative")
+	case o.bump > 0:
+		return issued + o.bump, nil
+	case !exact:
+		return 0, fmt.Errorf("--bump-revision 0 keeps revisions only for a move: %s held data whose highest revision is unknown (its keys were deleted; it issued at least %d)", target, issued)
+	case issued != revision:
+		// Revisions above the backup's were issued there: reusing them
+		// would hide later writes from the regional systems.
+		return 0, fmt.Errorf("--bump-revision 0 keeps revisions only for a move: %s has issued revision %d, past the backup's %d", target, issued, revision)
+	}
+	return 0, nil
+}
+
+// continued says where a restored region's revisions continue, if not
+// from the backup's.
+func continued(stdout io.Writer, next int64) {
+	if next > 0 {
+		fmt.Fprintf(stdout, "its revisions continue from %d, and older positions are compacted: regional systems list again\n", next)
+	}
+}
+
+// importEtcd copies the region file o.from into o.region of the cluster;
+// next chooses the revision the region continues from.
+func importEtcd(ctx context.Context, o restoreOptions, next func(issued int64, exact bool) (int64, error)) error {
+	cli, err := etcd.NewClient(o.etcd)
 	if err != nil {
 		return err
 	}
 	defer cli.Close()
-	st, err := etcd.Open(ctx, etcd.Options{Client: cli, Prefix: prefix, Regions: []string{region}})
+	st, err := etcd.Open(ctx, etcd.Options{Client: cli, Prefix: o.prefix, Regions: []string{o.region}})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	return st.ImportRegion(ctx, region, func(put func(store.Record) error) error {
-		_, err := bolt.ReadRegionFile(from, put)
+	return st.RestoreRegion(ctx, o.region, func(put func(store.Record) error) error {
+		_, err := bolt.ReadRegionFile(o.from, put)
 		return err
-	})
+	}, etcd.RestoreOptions{Replace: o.replace, Continue: next})
 }
 
 func progressWriter(w io.Writer, quiet bool) io.Writer {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/raccordo/raccordo/internal/errs"
@@ -102,7 +103,27 @@ func (r *region) keyOf(rec store.Record) (string, error) {
 }
 
 // ImportRegion fills region, which must be empty, with the records that
-// records passes to put (e.g. bolt.ReadRegionFile of a backup).
+// records passes to put (e.g. bolt.ReadRegionFile of a backup), keeping
+// their revisions: RestoreRegion with no options.
+func (s *Store) ImportRegion(ctx context.Context, region string, records func(put func(store.Record) error) error) error {
+	return s.RestoreRegion(ctx, region, records, RestoreOptions{})
+}
+
+// RestoreOptions say what a RestoreRegion does with the region's past.
+type RestoreOptions struct {
+	// Replace lets the import replace a region that holds keys: its first
+	// transaction reads the region's revision and deletes its keys.
+	Replace bool
+	// Continue, when set, chooses the revision the region continues from
+	// (0 keeps the backup's), given the highest revision the region is
+	// known to have issued and whether that is exact (false when its keys
+	// were deleted by other means: only a lower bound is left). It runs before
+	// anything is written, so its error leaves the region as it was.
+	Continue func(issued int64, exact bool) (int64, error)
+}
+
+// RestoreRegion fills region with the records that records passes to put
+// (e.g. bolt.ReadRegionFile of a backup).
 //
 // A region is too large for one etcd transaction, so the import is marked
 // instead of atomic: its first transaction writes the region's import
@@ -115,7 +136,15 @@ func (r *region) keyOf(rec store.Record) (string, error) {
 // the marker, deletes what the interrupted one wrote and starts over.
 // Every transaction is refused if the region's revision has appeared
 // (famid wrote it) or another import has marked the region since.
-func (s *Store) ImportRegion(ctx context.Context, region string, records func(put func(store.Record) error) error) error {
+//
+// When Continue chooses a revision, the last transaction sets the
+// region's revision and compaction to it, as bolt.BumpRevision does to a
+// restored file: a regional system that had seen revisions the backup
+// does not hold is told its position is compacted and lists again. The
+// highest revision issued survives the region's keys, as a lower bound:
+// the last transaction records it in {prefix}issued/{region}, outside the
+// range, as does famid's first commit into a region without keys.
+func (s *Store) RestoreRegion(ctx context.Context, region string, records func(put func(store.Record) error) error, o RestoreOptions) error {
 	r, ok := s.regions[region] // served or not: an unfinished import is to be run again
 	if !ok {
 		return errs.NotFoundf("region %q not found", region)
@@ -124,12 +153,13 @@ func (s *Store) ImportRegion(ctx context.Context, region string, records func(pu
 		return err // records in this famid's format would mix with another's
 	}
 	marker, guard := s.importMarker(region), r.base+keyRevision
-	markedAt, err := s.beginImport(ctx, r, region)
+	markedAt, issued, next, err := s.beginImport(ctx, r, region, o)
 	if err != nil {
 		return err
 	}
 	ours := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(guard), "=", 0), clientv3.Compare(clientv3.ModRevision(marker), "=", markedAt), r.format.unchanged()}
-	var ops, meta []clientv3.Op
+	var ops []clientv3.Op
+	meta := map[string][]byte{}
 	size := 0
 	commit := func(ops []clientv3.Op) error {
 		resp, err := s.kv.Txn(ctx).If(ours...).Then(ops...).Else(r.format.read()).Commit()
@@ -161,9 +191,8 @@ func (s *Store) ImportRegion(ctx context.Context, region string, records func(pu
 		if store.Framed(rec.Table) {
 			v = store.Frame(v)
 		}
-		op := clientv3.OpPut(k, string(v))
 		if rec.Table == store.TableMeta {
-			meta = append(meta, op)
+			meta[k] = v
 			return nil
 		}
 		if len(ops)+1 > s.opts.MaxTxnOps || size+len(k)+len(v) > s.opts.MaxTxnBytes {
@@ -171,15 +200,25 @@ func (s *Store) ImportRegion(ctx context.Context, region string, records func(pu
 				return err
 			}
 		}
-		ops = append(ops, op)
+		ops = append(ops, clientv3.OpPut(k, string(v)))
 		size += len(k) + len(v)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	// The revision and the marker's removal go together, last.
-	last := append(meta, clientv3.OpDelete(marker))
+	if next > 0 {
+		if backup := revOf(meta[guard]); next < backup {
+			return fmt.Errorf("store: revision %d is below the backup's %d", next, backup)
+		}
+		meta[guard], meta[r.base+keyCompacted] = revBytes(next), revBytes(next)
+	}
+	// The revision, its high-water mark and the marker's removal go
+	// together, last.
+	last := []clientv3.Op{clientv3.OpPut(s.issuedKey(region), string(revBytes(max(issued, revOf(meta[guard]))))), clientv3.OpDelete(marker)}
+	for k, v := range meta {
+		last = append(last, clientv3.OpPut(k, string(v)))
+	}
 	if len(ops)+len(last) > s.opts.MaxTxnOps {
 		if err := flush(); err != nil {
 			return err
@@ -193,44 +232,81 @@ func (s *Store) ImportRegion(ctx context.Context, region string, records func(pu
 }
 
 // beginImport marks region r for an import and returns the revision of
-// its marker: an empty region if famid has not written it since it was
-// counted, or one an import left marked, wiping what that import wrote.
-func (s *Store) beginImport(ctx context.Context, r *region, region string) (markedAt int64, err error) {
-	marker, guard := s.importMarker(region), r.base+keyRevision
-	resp, err := s.kv.Get(ctx, marker)
+// its marker, the highest revision the region is known to have issued and
+// the revision it is to continue from (0: the backup's): an empty region
+// if famid has not written it since it was counted, one to replace
+// (o.Replace), whose revision it reads before it wipes it, or one an
+// import left marked, wiping what that import wrote.
+func (s *Store) beginImport(ctx context.Context, r *region, region string, o RestoreOptions) (markedAt, issued, next int64, err error) {
+	marker, guard, issuedKey := s.importMarker(region), r.base+keyRevision, s.issuedKey(region)
+	resp, err := s.kv.Txn(ctx).Then(
+		clientv3.OpGet(marker),
+		clientv3.OpGet(issuedKey),
+		clientv3.OpGet(guard),
+		clientv3.OpGet(r.base, clientv3.WithRange(prefixEnd(r.base)), clientv3.WithCountOnly()),
+	).Commit()
 	if err != nil {
-		return 0, unavailable(ctx, err)
+		return 0, 0, 0, unavailable(ctx, err)
 	}
-	var leftAt int64 // the marker's ModRevision, 0 without one
-	if len(resp.Kvs) > 0 {
-		leftAt = resp.Kvs[0].ModRevision
-	} else {
-		resp, err := s.kv.Get(ctx, r.base, clientv3.WithRange(prefixEnd(r.base)), clientv3.WithCountOnly())
-		if err != nil {
-			return 0, unavailable(ctx, err)
+	kv := func(i int) *mvccpb.KeyValue {
+		if kvs := resp.Responses[i].GetResponseRange().Kvs; len(kvs) > 0 {
+			return kvs[0]
 		}
-		if resp.Count > 0 {
-			return 0, errs.RegionNotEmpty.New("region %s already holds %d keys in etcd: import into an empty region", region, resp.Count)
+		return nil
+	}
+	mark, recorded, rev := kv(0), kv(1), kv(2)
+	count := resp.Responses[3].GetResponseRange().Count
+	var leftAt, guardAt int64 // the marker's and the guard's ModRevision, 0 without one
+	// The highest revision issued: the region's own while it holds it,
+	// else the high-water mark (of the last restore, replace or first
+	// commit), a lower bound only, as later commits do not move it; with
+	// neither, the region never held data here.
+	var hw int64
+	if recorded != nil {
+		hw = revOf(recorded.Value)
+	}
+	issued, exact := hw, recorded == nil
+	switch {
+	case mark != nil:
+		leftAt = mark.ModRevision
+	case count > 0 && !o.Replace:
+		return 0, 0, 0, errs.RegionNotEmpty.New("region %s already holds %d keys in etcd: import into an empty region, or replace it (famictl restore --replace)", region, count)
+	case rev != nil:
+		guardAt = rev.ModRevision
+		issued, exact = max(issued, revOf(rev.Value)), true
+	case count > 0:
+		exact = false // keys without a revision: written by other means
+	}
+	if o.Continue != nil {
+		if next, err = o.Continue(issued, exact); err != nil {
+			return 0, 0, 0, err
 		}
 	}
-	mark := []clientv3.Op{clientv3.OpPut(marker, "famictl restore "+time.Now().UTC().Format(time.RFC3339))}
-	unchanged := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(marker), "=", leftAt)}
-	if leftAt == 0 {
-		unchanged = append(unchanged, clientv3.Compare(clientv3.ModRevision(guard), "=", 0))
-	} else {
-		mark = append(mark, clientv3.OpDelete(r.base, clientv3.WithRange(prefixEnd(r.base))))
+	ops := []clientv3.Op{clientv3.OpPut(marker, "famictl restore "+time.Now().UTC().Format(time.RFC3339))}
+	unchanged := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(marker), "=", leftAt), clientv3.Compare(clientv3.ModRevision(guard), "=", guardAt)}
+	if leftAt != 0 || count > 0 {
+		ops = append(ops, clientv3.OpDelete(r.base, clientv3.WithRange(prefixEnd(r.base))))
 	}
-	begin, err := s.kv.Txn(ctx).If(unchanged...).Then(mark...).Commit()
+	if issued > hw {
+		// What the wipe removes is remembered first, for an import cut short.
+		ops = append(ops, clientv3.OpPut(issuedKey, string(revBytes(issued))))
+	}
+	begin, err := s.kv.Txn(ctx).If(unchanged...).Then(ops...).Commit()
 	if err != nil {
-		return 0, unavailable(ctx, err)
+		return 0, 0, 0, unavailable(ctx, err)
 	}
 	if !begin.Succeeded {
-		return 0, errs.RegionWritten.New("region %s was written, or another import of it started, as the import began", region)
+		return 0, 0, 0, errs.RegionWritten.New("region %s was written, or another import of it started, as the import began", region)
 	}
-	return begin.Header.Revision, nil
+	return begin.Header.Revision, issued, next, nil
 }
 
 // importMarker is the key that marks region as being imported. It lies
 // outside the region's range, so that wiping the range keeps it and an
 // export never carries it.
 func (s *Store) importMarker(region string) string { return s.opts.Prefix + "imports/" + region }
+
+// issuedKey holds the highest revision region is known to have issued
+// when its keys were last replaced, restored or first written. It lies
+// outside the region's range, so that deleting the region's keys keeps it.
+func (s *Store) issuedKey(region string) string { return s.opts.Prefix + "issued/" + region }

@@ -23,10 +23,12 @@
 // The system records live under "{prefix}system/{bucket}\0{key}", as they
 // are (ADR 12 says why they are not framed),
 // guarded by "{prefix}system-guard". "{prefix}imports/{region}" marks a
-// region whose import has not finished (see ImportRegion).
-// "{prefix}formats/system" and "{prefix}formats/regions/{region}" record
-// the data format of the system records and of each region (ADR 22; see
-// marker); they lie outside the regions' ranges, so that a region
+// region whose import has not finished (see RestoreRegion), and
+// "{prefix}issued/{region}" the highest revision a region had issued when
+// it was last restored or replaced or first written, kept when its keys
+// are deleted. "{prefix}formats/system" and "{prefix}formats/regions/{region}"
+// record the data format of the system records and of each region (ADR 22;
+// see marker). All three lie outside the regions' ranges, so that a region
 // marked at open is still empty for an import.
 //
 // Writes are optimistic transactions: a mutation reads at one etcd

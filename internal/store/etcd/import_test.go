@@ -11,6 +11,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/etcd"
@@ -158,4 +159,103 @@ func damaged(s store.Store) map[string]error {
 		return d.Damaged()
 	}
 	return nil
+}
+
+// TestRestoreContinuesAboveIssued: a restore that replaces a region read
+// its revision before deleting its keys, continues from the revision it
+// is given and compacts every older position, so a reader of the change
+// log from before the restore is told to list again and the next write
+// gets a revision above every one issued. Once its keys are deleted by
+// other means, the region's high-water mark still says how far it got at
+// its last restore, as a lower bound.
+func TestRestoreContinuesAboveIssued(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	s := open(t, etcd.Options{Prefix: "/r/", Regions: regions, MaxTxnOps: 8}, c.Client(t))
+	for i := range 5 {
+		create(t, s, fmt.Sprintf("p%02d", i))
+	}
+	backup, at := exportAll(t, s)
+	for i := 5; i < 8; i++ {
+		create(t, s, fmt.Sprintf("p%02d", i))
+	}
+	if err := s.ImportRegion(t.Context(), "lombardia", records(backup)); errs.As(err) == nil || errs.As(err).Reason != "REGION_NOT_EMPTY" {
+		t.Fatalf("an import over a region with keys: %v, want REGION_NOT_EMPTY", err)
+	}
+
+	type seen struct {
+		issued int64
+		exact  bool
+	}
+	restore := func(replace bool, bump int64) seen {
+		t.Helper()
+		var got seen
+		err := s.RestoreRegion(t.Context(), "lombardia", records(backup), etcd.RestoreOptions{Replace: replace, Continue: func(issued int64, exact bool) (int64, error) {
+			got = seen{issued, exact}
+			return max(issued, at) + bump, nil
+		}})
+		if err != nil {
+			t.Fatalf("restore: %v", err)
+		}
+		return got
+	}
+	if got, want := restore(true, 100), (seen{8, true}); got != want {
+		t.Errorf("the replaced region issued %+v, want %+v", got, want)
+	}
+	var rev, compacted int64
+	if err := eventually(func() error {
+		return s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+			rev, compacted = tx.Revision(), tx.Compacted()
+			if ok, err := tx.Exists("regions/lombardia/partners/p06"); ok || err != nil {
+				t.Errorf("a partner written after the backup: exists %v, %v", ok, err)
+			}
+			if err := tx.Changes(at-1, func(*famiv1.Change) bool { return true }); errs.As(err) == nil || errs.As(err).Reason != "REVISION_COMPACTED" {
+				t.Errorf("changes after %d, before the restore: %v, want REVISION_COMPACTED", at-1, err)
+			}
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if rev != 108 || compacted != 108 {
+		t.Errorf("restored revision %d, compacted %d, want both 108 (8 issued + 100)", rev, compacted)
+	}
+	create(t, s, "p09")
+	if err := s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+		if tx.Revision() != 109 {
+			t.Errorf("the first write after the restore got revision %d, want 109", tx.Revision())
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// An operator deletes the region's keys by hand and imports again:
+	// the high-water mark of the last restore survives, a lower bound
+	// only, since famid wrote 109 after it.
+	if _, err := c.Client(t).Delete(t.Context(), "/r/regions/lombardia/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := restore(false, 1), (seen{108, false}); got != want {
+		t.Errorf("the emptied region issued %+v, want %+v", got, want)
+	}
+
+	// A region famid wrote and nothing restored: its first commit left
+	// the mark, so its keys deleted by hand are not taken for a region
+	// that never held data.
+	for i := range 3 {
+		if err := createIn(t.Context(), s, "veneto", fmt.Sprintf("v%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Client(t).Delete(t.Context(), "/r/regions/veneto/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	var got seen
+	err := s.RestoreRegion(t.Context(), "veneto", records(nil), etcd.RestoreOptions{Continue: func(issued int64, exact bool) (int64, error) {
+		got = seen{issued, exact}
+		return 0, errors.New("refused")
+	}})
+	if want := (seen{1, false}); err == nil || got != want {
+		t.Errorf("restore of veneto, emptied by hand: %v, issued %+v, want refused as Continue says, with %+v", err, got, want)
+	}
 }

@@ -228,6 +228,12 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 	guardRev := snap.modRevision(guard)
 	o := newOverlay(snap)
 	limits := r.s.opts
+	// +1 for the guard, +1 for the high-water mark on a region's first
+	// commit.
+	extra := 1
+	if guardRev == 0 {
+		extra = 2
+	}
 	for i, m := range batch {
 		mark := o.mark()
 		res, ferr := r.run(o, m)
@@ -239,8 +245,7 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 			m.answer(nil, ferr)
 			continue
 		}
-		// +1 for the guard.
-		if ops, size := len(o.writes)+1, o.bytes; ops > limits.MaxTxnOps || size > limits.MaxTxnBytes {
+		if ops, size := len(o.writes)+extra, o.bytes; ops > limits.MaxTxnOps || size > limits.MaxTxnBytes {
 			o.rollback(mark)
 			if len(applied) == 0 {
 				m.answer(nil, errTooLarge(ops, size, limits))
@@ -255,7 +260,7 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 	if len(o.writes) == 0 {
 		return true, applied, deferred, nil // replays and read-only runs
 	}
-	r.prune(o, limits.MaxTxnOps-1-len(o.writes))
+	r.prune(o, limits.MaxTxnOps-extra-len(o.writes))
 	if snap.err != nil {
 		return false, nil, nil, snap.err
 	}
@@ -265,6 +270,18 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 	if _, written := o.writes[guard]; !written {
 		v, _ := o.get(guard)
 		o.put(guard, revBytes(revOf(v)))
+	}
+	if guardRev == 0 {
+		// The region's first commit (or its first since its keys were
+		// deleted): its high-water mark records that it held data, so a
+		// restore after its keys are deleted knows its revisions are not
+		// the only ones issued (see RestoreRegion).
+		hw, _ := o.get(r.s.issuedKey(r.name))
+		v, _ := o.get(guard)
+		o.put(r.s.issuedKey(r.name), revBytes(max(revOf(hw), revOf(v))))
+		if snap.err != nil {
+			return false, nil, nil, snap.err
+		}
 	}
 	// The marker is compared too: no commit of this famid's format lands
 	// in a region whose format a newer famid has raised since.
