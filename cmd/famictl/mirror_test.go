@@ -186,6 +186,19 @@ func TestMirrorWaitsForRetryAfter(t *testing.T) {
 	first := t.TempDir()
 	stopFirst := startMirror(t, cf, first)
 	waitUntil(t, "the first mirror's position", func() bool { return mirrorRevision(first) == "0" })
+	// The position is saved after the list, before the watch opens: a
+	// change the first mirror receives proves it holds the one stream, so
+	// the second is the one refused.
+	admin := f.flags(f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"}))
+	createPartner := func(id string) {
+		t.Helper()
+		if _, err := admin.sdk().Partners.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: id,
+			Partner: &famiv1.Partner{DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	createPartner("earlier")
+	waitUntil(t, "the first mirror watching", func() bool { return mirrorRevision(first) == "1" })
 
 	second := t.TempDir()
 	var logs syncbuf.Buffer
@@ -194,12 +207,8 @@ func TestMirrorWaitsForRetryAfter(t *testing.T) {
 	go func() { ended <- runMirror(ctx, cf, "lombardia", second, slog.New(slog.NewTextHandler(&logs, nil))) }()
 	waitUntil(t, "the second mirror refused", func() bool { return strings.Contains(logs.String(), "resource_exhausted") })
 	stopFirst()
-	admin := f.flags(f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"}))
-	if _, err := admin.sdk().Partners.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: "later",
-		Partner: &famiv1.Partner{DisplayName: "Later", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}}); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the second mirror watching", func() bool { return mirrorRevision(second) == "1" })
+	createPartner("later")
+	waitUntil(t, "the second mirror watching", func() bool { return mirrorRevision(second) == "2" })
 	cancel()
 	if err := <-ended; err != nil {
 		t.Fatalf("second mirror: %v", err)
