@@ -125,6 +125,7 @@ var italian = map[string]string{
 	"field.activity":               "Attività",
 	"field.date":                   "Data",
 	"field.duration":               "Durata (minuti)",
+	"column.duration":              "Durata",
 	"field.meeting":                "Incontro collegato",
 	"invalid.meeting":              "Scegli un incontro di questa rete.",
 	"field.mode":                   "Modalità",
