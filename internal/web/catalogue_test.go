@@ -15,7 +15,7 @@ import (
 // TestCatalogueCoversTemplates walks every template for {{t "key"}} and
 // checks the catalogue has the key, so no page shows a bare key.
 func TestCatalogueCoversTemplates(t *testing.T) {
-	keyRE := regexp.MustCompile(`\{\{-?\s*(?:t|fld|sel)\s[^}]*?"([a-z_]+\.[a-z_.]+)"`)
+	keyRE := regexp.MustCompile(`\{\{-?\s*(?:t|tn|fld|sel)\s[^}]*?"([a-z_]+\.[a-z_.]+)"`)
 	anyKey := regexp.MustCompile(`"((?:nav|meetings|projects|accounts|tokens|hours|field|hint|approvals|periods|summary|partners|networks|protocols|history|common|error|signin|home|app|msg|monitoring|overlaps|dashboard)\.[a-z_]+)"`)
 	err := eachFile(templateFS, "templates", func(p string, b []byte) {
 		for _, re := range []*regexp.Regexp{keyRE, anyKey} {

@@ -15,6 +15,7 @@ import (
 
 var funcs = template.FuncMap{
 	"t":        msgf,
+	"tn":       msgn,
 	"label":    label,
 	"date":     formatDate,
 	"datetime": formatTimestamp,

@@ -33,6 +33,16 @@ func msgf(key string, args ...any) string {
 	return fmt.Sprintf(msg(key), args...)
 }
 
+// msgn formats the text of key for a count n: key+".one" when n is 1 and
+// the catalogue has it, since Italian agrees the noun and the verb with the
+// count ("1 registrazione è", "2 registrazioni sono").
+func msgn(key string, n int, args ...any) string {
+	if n == 1 && hasMsg(key+".one") {
+		key += ".one"
+	}
+	return msgf(key, args...)
+}
+
 // label is the text of an enum value.
 func label(v fmt.Stringer) string { return msg("enum." + v.String()) }
 
@@ -159,6 +169,7 @@ var italian = map[string]string{
 	"periods.none":                 "Nessun periodo chiuso.",
 	"periods.reopen":               "Riapri",
 	"periods.waiting":              "Attenzione: %d registrazioni di questo periodo sono ancora in attesa di approvazione.",
+	"periods.waiting.one":          "Attenzione: %d registrazione di questo periodo è ancora in attesa di approvazione.",
 	"periods.confirm":              "Chiudi comunque",
 	"periods.force_explain":        "Il periodo non si chiude finché ci sono ore in attesa di approvazione: approvale o respingile prima, oppure chiudi comunque indicando il motivo. Chiudendo comunque, quelle ore restano in attesa così come sono e non si possono più modificare.",
 	"hint.force_reason":            "Obbligatorio per chiudere comunque: resta registrato con il periodo.",
@@ -170,6 +181,7 @@ var italian = map[string]string{
 	"summary.by_activity":          "Ore per attività",
 	"summary.by_month":             "Ore per mese",
 	"summary.total":                "Totale: %s in %d registrazioni",
+	"summary.total.one":            "Totale: %s in %d registrazione",
 	"summary.none":                 "Nessun dato.",
 	"summary.apply":                "Aggiorna",
 	"partners.title":               "Partner",

@@ -75,7 +75,7 @@ func (a *App) summary(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		p.Charts = append(p.Charts, barChart(g.title, res.GetGroups()))
 		t := res.GetTotals()
-		p.Total = msgf("summary.total", formatMinutes(t.GetTotalMinutes()), t.GetEntries())
+		p.Total = msgn("summary.total", int(t.GetEntries()), formatMinutes(t.GetTotalMinutes()), t.GetEntries())
 	}
 	a.render(w, http.StatusOK, "summary", p)
 }

@@ -25,3 +25,13 @@ func TestDurationColumnsSayHowTheyCount(t *testing.T) {
 		}
 	}
 }
+
+// TestCountsAgreeInItalian: one entry is "1 registrazione", not "1
+// registrazioni", in the summary's total.
+func TestCountsAgreeInItalian(t *testing.T) {
+	_, c, _ := withLoggedHours(t)
+	_, page := c.do("GET", "/riepilogo?start_date=01/11/2026&end_date=30/11/2026", nil)
+	if want := "Totale: 1 h 30 min in 1 registrazione<"; !strings.Contains(page, want) {
+		t.Errorf("the summary of one entry lacks %q", want)
+	}
+}
