@@ -91,7 +91,7 @@ func barChart(title string, groups []*famiv1.SupportSummaryGroup) chart {
 		if g.GetActivity() != 0 {
 			name = label(g.GetActivity())
 		} else if t, err := time.Parse("2006-01", g.GetKey()); err == nil {
-			name = t.Format("01/2006")
+			name = msgf("summary.month", msg("month."+t.Format("01")), t.Year())
 		}
 		w := 0
 		if max > 0 {

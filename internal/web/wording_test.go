@@ -35,3 +35,13 @@ func TestCountsAgreeInItalian(t *testing.T) {
 		t.Errorf("the summary of one entry lacks %q", want)
 	}
 }
+
+// TestSummaryNamesMonths: the summary's months read as people say them,
+// "novembre 2026", not "11/2026".
+func TestSummaryNamesMonths(t *testing.T) {
+	_, c, _ := withLoggedHours(t)
+	_, page := c.do("GET", "/riepilogo?start_date=01/11/2026&end_date=30/11/2026", nil)
+	if !strings.Contains(page, ">novembre 2026<") || strings.Contains(page, "11/2026<") {
+		t.Errorf("the summary by month does not name November 2026 novembre 2026")
+	}
+}
