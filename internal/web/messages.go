@@ -393,6 +393,7 @@ var italian = map[string]string{
 	"meetings.start":                                       "Ora di inizio",
 	"meetings.end":                                         "Ora di fine",
 	"meetings.place":                                       "Luogo",
+	"meetings.span_day":                                    "%s dalle %s alle %s",
 	"meetings.link":                                        "Collegamento per partecipare",
 	"meetings.facilitator":                                 "Facilitatore",
 	"meetings.attendance":                                  "Presenze per ente",

@@ -3,6 +3,11 @@ package web_test
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
 
 // TestDurationColumnsSayHowTheyCount: the hours tables show a duration as
@@ -43,5 +48,24 @@ func TestSummaryNamesMonths(t *testing.T) {
 	_, page := c.do("GET", "/riepilogo?start_date=01/11/2026&end_date=30/11/2026", nil)
 	if !strings.Contains(page, ">novembre 2026<") || strings.Contains(page, "11/2026<") {
 		t.Errorf("the summary by month does not name November 2026 novembre 2026")
+	}
+}
+
+// TestMeetingDayWrittenOnce: a meeting within one day reads "dd/mm/yyyy
+// dalle 10:00 alle 12:00", not the same date twice.
+func TestMeetingDayWrittenOnce(t *testing.T) {
+	f := startFamid(t)
+	anna, network, _, _ := f.annaInBergamo(t)
+	d := time.Now().In(rome()).AddDate(0, 0, 10)
+	start := time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, rome())
+	m, err := famiv1.NewMeetingServiceClient(f.conn).CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia",
+		Meeting: &famiv1.Meeting{Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo di coordinamento",
+			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(2 * time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_IN_PERSON, Place: "Bergamo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page := anna.do("GET", "/incontri/"+lastID(m.GetName()), nil)
+	if want := start.Format("02/01/2006") + " dalle 10:00 alle 12:00"; !strings.Contains(page, want) {
+		t.Errorf("the meeting's page does not say %q", want)
 	}
 }
