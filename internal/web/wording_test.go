@@ -69,3 +69,19 @@ func TestMeetingDayWrittenOnce(t *testing.T) {
 		t.Errorf("the meeting's page does not say %q", want)
 	}
 }
+
+// TestMeetingsEmptyStatesSayWhich: with no meetings, each list says what it
+// lacks, rather than the same "Nessun incontro." three times.
+func TestMeetingsEmptyStatesSayWhich(t *testing.T) {
+	f := startFamid(t)
+	anna, _, _, _ := f.annaInBergamo(t)
+	_, page := anna.do("GET", "/incontri", nil)
+	for _, want := range []string{"<p>Nessun incontro in programma.</p>", "<p>Nessun incontro negli ultimi tre mesi.</p>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the meetings page lacks %q", want)
+		}
+	}
+	if _, page = anna.do("GET", "/incontri?passati=tutti", nil); !strings.Contains(page, "<p>Nessun incontro passato.</p>") {
+		t.Errorf("the archive of past meetings does not say it has none")
+	}
+}
