@@ -238,6 +238,7 @@ var italian = map[string]string{
 	"history.who":                  "Chi",
 	"history.what":                 "Che cosa",
 	"history.link":                 "Storia delle modifiche",
+	"history.back":                 "Torna alla scheda",
 	"enum.CHANGE_OPERATION_CREATE": "creazione",
 	"enum.CHANGE_OPERATION_UPDATE": "modifica",
 	"enum.CHANGE_OPERATION_DELETE": "eliminazione",

@@ -85,3 +85,15 @@ func TestMeetingsEmptyStatesSayWhich(t *testing.T) {
 		t.Errorf("the archive of past meetings does not say it has none")
 	}
 }
+
+// TestHistoryLinksBack: a resource's history is no dead end; it links back
+// to the resource's page.
+func TestHistoryLinksBack(t *testing.T) {
+	f, _, _ := withLoggedHours(t)
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	_, page := a.do("GET", "/storia?nome=regions/lombardia/networks/rete-bergamo", nil)
+	if want := `<a href="/reti/rete-bergamo">← Torna alla scheda</a>`; !strings.Contains(page, want) {
+		t.Errorf("the network's history lacks the link back %q", want)
+	}
+}
