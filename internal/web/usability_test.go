@@ -41,3 +41,27 @@ func TestBrowserNoSidewaysScrollAt360(t *testing.T) {
 		b.signOut()
 	}
 }
+
+// TestBrowserFocusOnRefusedForm: a refused form opens with the focus on its
+// error, so that the keyboard and the screen reader start at what to fix.
+func TestBrowserFocusOnRefusedForm(t *testing.T) {
+	f := startFamid(t)
+	setupLombardia(f)
+	b := newBrowser(t, f)
+	b.signIn("mrossi@lombardia")
+	b.open("/ore", "ore")
+	b.run("log 7 minutes",
+		chromedp.SetValue(chromedp.CSS("#f-network"), "regions/lombardia/networks/rete-bergamo"),
+		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
+		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "7"),
+		chromedp.Submit(chromedp.CSS("#f-duration_minutes")),
+		chromedp.WaitVisible(chromedp.CSS("#f-duration_minutes-err")))
+	focused, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement.id`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if focused != "form-error" {
+		t.Errorf("after a refused entry the focus is on %q, want the form's error", focused)
+	}
+	b.check("ore-rifiutate")
+}
