@@ -68,6 +68,10 @@ func TestMeetingDayWrittenOnce(t *testing.T) {
 	if want := start.Format("02/01/2006") + " dalle 10:00 alle 12:00"; !strings.Contains(page, want) {
 		t.Errorf("the meeting's page does not say %q", want)
 	}
+	// No facilitator named: no empty row for one.
+	if strings.Contains(page, "<dt>Facilitatore</dt>") {
+		t.Errorf("the meeting's page shows an empty facilitator")
+	}
 }
 
 // TestMeetingsEmptyStatesSayWhich: with no meetings, each list says what it
