@@ -182,6 +182,7 @@ var italian = map[string]string{
 	"summary.by_month":             "Ore per mese",
 	"summary.total":                "Totale: %s in %d registrazioni",
 	"summary.total.one":            "Totale: %s in %d registrazione",
+	"summary.empty":                "Nessuna ora di supporto registrata dal %s al %s.",
 	"summary.none":                 "Nessun dato.",
 	"summary.month":                "%s %d",
 	"month.01":                     "gennaio",

@@ -54,6 +54,7 @@ func (a *App) summary(w http.ResponseWriter, r *http.Request, s *session) {
 	if s.who.Role == principal.Consultant {
 		base.Consultant = s.who.Subject
 	}
+	var entries int64
 	for _, g := range []struct {
 		by    famiv1.SupportGroupBy
 		title string
@@ -76,6 +77,13 @@ func (a *App) summary(w http.ResponseWriter, r *http.Request, s *session) {
 		p.Charts = append(p.Charts, barChart(g.title, res.GetGroups()))
 		t := res.GetTotals()
 		p.Total = msgn("summary.total", int(t.GetEntries()), formatMinutes(t.GetTotalMinutes()), t.GetEntries())
+		entries = t.GetEntries()
+	}
+	// A period without hours says so once, rather than a zero total over
+	// three empty charts.
+	if entries == 0 {
+		p.Charts = nil
+		p.Total = msgf("summary.empty", formatDate(base.StartDate), formatDate(base.EndDate))
 	}
 	a.render(w, http.StatusOK, "summary", p)
 }

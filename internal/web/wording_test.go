@@ -101,3 +101,16 @@ func TestHistoryLinksBack(t *testing.T) {
 		t.Errorf("the network's history lacks the link back %q", want)
 	}
 }
+
+// TestSummaryEmptyPeriodSaysSo: a period without hours reads as one
+// sentence, not "Totale: 0 min in 0 registrazioni" over three empty charts.
+func TestSummaryEmptyPeriodSaysSo(t *testing.T) {
+	_, c, _ := withLoggedHours(t)
+	_, page := c.do("GET", "/riepilogo?start_date=01/01/2025&end_date=31/03/2025", nil)
+	if want := "Nessuna ora di supporto registrata dal 01/01/2025 al 31/03/2025."; !strings.Contains(page, want) {
+		t.Errorf("the summary of an empty period lacks %q", want)
+	}
+	if strings.Contains(page, "0 registrazioni") || strings.Contains(page, `id="summary.by_network"`) {
+		t.Errorf("the summary of an empty period still shows a zero total or empty charts")
+	}
+}
