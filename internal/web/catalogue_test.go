@@ -4,18 +4,21 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/money"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // TestCatalogueCoversTemplates walks every template for {{t "key"}} and
 // checks the catalogue has the key, so no page shows a bare key.
 func TestCatalogueCoversTemplates(t *testing.T) {
-	keyRE := regexp.MustCompile(`\{\{-?\s*(?:t|fld|sel)\s[^}]*?"([a-z_]+\.[a-z_.]+)"`)
+	keyRE := regexp.MustCompile(`\{\{-?\s*(?:t|tn|fld|sel)\s[^}]*?"([a-z_]+\.[a-z_.]+)"`)
 	anyKey := regexp.MustCompile(`"((?:nav|meetings|projects|accounts|tokens|hours|field|hint|approvals|periods|summary|partners|networks|protocols|history|common|error|signin|home|app|msg|monitoring|overlaps|dashboard)\.[a-z_]+)"`)
 	err := eachFile(templateFS, "templates", func(p string, b []byte) {
 		for _, re := range []*regexp.Regexp{keyRE, anyKey} {
@@ -55,6 +58,9 @@ func TestCatalogueLabelsEveryEnumShown(t *testing.T) {
 }
 
 func TestFormats(t *testing.T) {
+	at := func(day, h, m int) *timestamppb.Timestamp {
+		return timestamppb.New(time.Date(2026, 11, day, h, m, 0, 0, territory.Rome))
+	}
 	for _, c := range []struct{ got, want string }{
 		{money.Italian(123456), "1.234,56\u00a0€"},
 		{money.Italian(5), "0,05\u00a0€"},
@@ -66,6 +72,8 @@ func TestFormats(t *testing.T) {
 		{formatMinutes(90), "1 h 30 min"},
 		{formatMinutes(45), "45 min"},
 		{formatMinutes(120), "2 h"},
+		{formatSpan(at(27, 13, 24), at(27, 15, 24)), "27/11/2026 dalle 13:24 alle 15:24"},
+		{formatSpan(at(27, 9, 0), at(28, 13, 0)), "27/11/2026 09:00 – 28/11/2026 13:00"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)

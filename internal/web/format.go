@@ -15,9 +15,11 @@ import (
 
 var funcs = template.FuncMap{
 	"t":        msgf,
+	"tn":       msgn,
 	"label":    label,
 	"date":     formatDate,
 	"datetime": formatTimestamp,
+	"span":     formatSpan,
 	"duration": formatMinutes,
 	"minutes":  func(m int32) string { return formatMinutes(int64(m)) },
 	"euro":     money.Italian,
@@ -65,6 +67,19 @@ func formatTimestamp(ts *timestamppb.Timestamp) string {
 		return ""
 	}
 	return ts.AsTime().In(territory.Rome).Format(italianDate + " 15:04")
+}
+
+// formatSpan shows a meeting's time from start to end; one day is written
+// once ("27/11/2026 dalle 13:24 alle 15:24"), as people say it.
+func formatSpan(start, end *timestamppb.Timestamp) string {
+	if start == nil || end == nil {
+		return formatTimestamp(start) + " – " + formatTimestamp(end)
+	}
+	s, e := start.AsTime().In(territory.Rome), end.AsTime().In(territory.Rome)
+	if s.Format(time.DateOnly) != e.Format(time.DateOnly) {
+		return formatTimestamp(start) + " – " + formatTimestamp(end)
+	}
+	return msgf("meetings.span_day", s.Format(italianDate), s.Format("15:04"), e.Format("15:04"))
 }
 
 // formatMinutes shows a duration as Italian officers write it: "1 h 30 min".

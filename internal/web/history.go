@@ -2,16 +2,21 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/resource"
 )
 
 // historyPage is a resource's history from the region's change log, a
 // page at a time.
 type historyPage struct {
 	frame
-	Name    string
+	Name string
+	// Back is the page of the resource, "" for a kind the web shows on no
+	// page of its own: the way back from its history.
+	Back    string
 	Changes []*famiv1.Change
 	Pager   *pager
 }
@@ -25,7 +30,7 @@ func (a *App) history(w http.ResponseWriter, r *http.Request, s *session) {
 		a.notFound(w, r, s)
 		return
 	}
-	p := &historyPage{frame: a.newFrame(r, s, "history.title"), Name: name}
+	p := &historyPage{frame: a.newFrame(r, s, "history.title"), Name: name, Back: pageOf(name)}
 	// The log is walked until a page of the resource's changes is kept
 	// (readPage): never the region's whole log, nor all of a resource's
 	// changes.
@@ -37,4 +42,24 @@ func (a *App) history(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	a.render(w, http.StatusOK, "history", p)
+}
+
+// resourcePages are the web's page of each kind of resource, by collection.
+var resourcePages = map[string]string{
+	resource.Networks: "/reti/", resource.Partners: "/partner/", resource.Projects: "/progetti/",
+	resource.Protocols: "/protocolli/", resource.Meetings: "/incontri/", resource.SupportEntries: "/ore/",
+}
+
+// pageOf is the page that shows the resource name
+// (regions/{region}/{collection}/{id}, or a project's monitoring report),
+// or "" when the web has none.
+func pageOf(name string) string {
+	parts := strings.Split(name, "/")
+	switch {
+	case len(parts) == 4 && resourcePages[parts[2]] != "":
+		return resourcePages[parts[2]] + url.PathEscape(parts[3])
+	case len(parts) == 6 && parts[2] == resource.Projects && parts[4] == resource.MonitoringReports:
+		return "/progetti/" + url.PathEscape(parts[3]) + "/monitoraggio/" + url.PathEscape(parts[5])
+	}
+	return ""
 }

@@ -33,6 +33,16 @@ func msgf(key string, args ...any) string {
 	return fmt.Sprintf(msg(key), args...)
 }
 
+// msgn formats the text of key for a count n: key+".one" when n is 1 and
+// the catalogue has it, since Italian agrees the noun and the verb with the
+// count ("1 registrazione è", "2 registrazioni sono").
+func msgn(key string, n int, args ...any) string {
+	if n == 1 && hasMsg(key+".one") {
+		key += ".one"
+	}
+	return msgf(key, args...)
+}
+
 // label is the text of an enum value.
 func label(v fmt.Stringer) string { return msg("enum." + v.String()) }
 
@@ -125,6 +135,7 @@ var italian = map[string]string{
 	"field.activity":               "Attività",
 	"field.date":                   "Data",
 	"field.duration":               "Durata (minuti)",
+	"column.duration":              "Durata",
 	"field.meeting":                "Incontro collegato",
 	"invalid.meeting":              "Scegli un incontro di questa rete.",
 	"field.mode":                   "Modalità",
@@ -158,6 +169,7 @@ var italian = map[string]string{
 	"periods.none":                 "Nessun periodo chiuso.",
 	"periods.reopen":               "Riapri",
 	"periods.waiting":              "Attenzione: %d registrazioni di questo periodo sono ancora in attesa di approvazione.",
+	"periods.waiting.one":          "Attenzione: %d registrazione di questo periodo è ancora in attesa di approvazione.",
 	"periods.confirm":              "Chiudi comunque",
 	"periods.force_explain":        "Il periodo non si chiude finché ci sono ore in attesa di approvazione: approvale o respingile prima, oppure chiudi comunque indicando il motivo. Chiudendo comunque, quelle ore restano in attesa così come sono e non si possono più modificare.",
 	"hint.force_reason":            "Obbligatorio per chiudere comunque: resta registrato con il periodo.",
@@ -169,7 +181,22 @@ var italian = map[string]string{
 	"summary.by_activity":          "Ore per attività",
 	"summary.by_month":             "Ore per mese",
 	"summary.total":                "Totale: %s in %d registrazioni",
+	"summary.total.one":            "Totale: %s in %d registrazione",
+	"summary.empty":                "Nessuna ora di supporto registrata dal %s al %s.",
 	"summary.none":                 "Nessun dato.",
+	"summary.month":                "%s %d",
+	"month.01":                     "gennaio",
+	"month.02":                     "febbraio",
+	"month.03":                     "marzo",
+	"month.04":                     "aprile",
+	"month.05":                     "maggio",
+	"month.06":                     "giugno",
+	"month.07":                     "luglio",
+	"month.08":                     "agosto",
+	"month.09":                     "settembre",
+	"month.10":                     "ottobre",
+	"month.11":                     "novembre",
+	"month.12":                     "dicembre",
 	"summary.apply":                "Aggiorna",
 	"partners.title":               "Partner",
 	"partners.new":                 "Nuovo partner",
@@ -212,6 +239,7 @@ var italian = map[string]string{
 	"history.who":                  "Chi",
 	"history.what":                 "Che cosa",
 	"history.link":                 "Storia delle modifiche",
+	"history.back":                 "Torna alla scheda",
 	"enum.CHANGE_OPERATION_CREATE": "creazione",
 	"enum.CHANGE_OPERATION_UPDATE": "modifica",
 	"enum.CHANGE_OPERATION_DELETE": "eliminazione",
@@ -368,13 +396,16 @@ var italian = map[string]string{
 	"meetings.archive":                                     "Tutti gli incontri passati, dal più vecchio",
 	"meetings.recent":                                      "Solo gli incontri recenti",
 	"meetings.archive_help":                                "Tutti gli incontri passati, dal più vecchio, una pagina alla volta.",
-	"meetings.none":                                        "Nessun incontro.",
+	"meetings.none_upcoming":                               "Nessun incontro in programma.",
+	"meetings.none_recent":                                 "Nessun incontro negli ultimi tre mesi.",
+	"meetings.none_past":                                   "Nessun incontro passato.",
 	"meetings.when":                                        "Quando",
 	"meetings.what":                                        "Titolo",
 	"meetings.kind":                                        "Tipo di incontro",
 	"meetings.start":                                       "Ora di inizio",
 	"meetings.end":                                         "Ora di fine",
 	"meetings.place":                                       "Luogo",
+	"meetings.span_day":                                    "%s dalle %s alle %s",
 	"meetings.link":                                        "Collegamento per partecipare",
 	"meetings.facilitator":                                 "Facilitatore",
 	"meetings.attendance":                                  "Presenze per ente",
@@ -679,9 +710,9 @@ var italian = map[string]string{
 	"reason.REPORT_STATE":                        "Il rapporto non è nello stato che questa operazione richiede.",
 	"reason.NOT_PROJECT_NETWORK":                 "Il tuo ente non è capofila di una rete che attua questo progetto.",
 	"enum.MONITORING_REPORT_STATE_DRAFT":         "Bozza",
-	"enum.MONITORING_REPORT_STATE_SUBMITTED":     "Inviata",
-	"enum.MONITORING_REPORT_STATE_APPROVED":      "Approvata",
-	"enum.MONITORING_REPORT_STATE_RETURNED":      "Restituita",
+	"enum.MONITORING_REPORT_STATE_SUBMITTED":     "Inviato",
+	"enum.MONITORING_REPORT_STATE_APPROVED":      "Approvato",
+	"enum.MONITORING_REPORT_STATE_RETURNED":      "Restituito",
 	"enum.ACTIVITY_STATE_NOT_STARTED":            "Non iniziata",
 	"enum.ACTIVITY_STATE_ON_SCHEDULE":            "In linea con i tempi",
 	"enum.ACTIVITY_STATE_LATE":                   "In ritardo",

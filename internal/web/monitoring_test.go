@@ -151,7 +151,7 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 	if res, _ := staff.do("POST", labReport+"/invia", submit); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("staff submit: status %d, want 303", res.StatusCode)
 	}
-	staff.wantPage(labReport+"?ok=report_invia", http.StatusOK, "Rapporto inviato.", "Inviata")
+	staff.wantPage(labReport+"?ok=report_invia", http.StatusOK, "Rapporto inviato.", "Inviato")
 	if st := f.reportState("2021-q2"); st != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED {
 		t.Fatalf("after submit: %s", st)
 	}
@@ -160,7 +160,7 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 		t.Errorf("edit a submitted report: status %d; want 422 saying it awaits review", res.StatusCode)
 	}
 
-	page = admin.wantPage(labReport, http.StatusOK, "Inviata", "Approva", "Restituisci", "Inviato da</dt><dd>account:staff")
+	page = admin.wantPage(labReport, http.StatusOK, "Inviato", "Approva", "Restituisci", "Inviato da</dt><dd>account:staff")
 	if strings.Contains(page, "/invia") {
 		t.Errorf("a submitted report offers to submit it again")
 	}
@@ -173,14 +173,14 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 	if res, _ := admin.do("POST", labReport+"/restituisci", back); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("return: status %d, want 303", res.StatusCode)
 	}
-	staff.wantPage(labReport, http.StatusOK, "Restituita", "Manca la spesa dell&#39;azione 01", "Invia il rapporto")
+	staff.wantPage(labReport, http.StatusOK, "Restituito", "Manca la spesa dell&#39;azione 01", "Invia il rapporto")
 	if res, _ := staff.do("POST", labReport+"/invia", submit); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("submit again: status %d, want 303", res.StatusCode)
 	}
 	if res, _ := admin.do("POST", labReport+"/approva", back); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("approve: status %d, want 303", res.StatusCode)
 	}
-	page = staff.wantPage(labReport, http.StatusOK, "Approvata")
+	page = staff.wantPage(labReport, http.StatusOK, "Approvato")
 	if strings.Contains(page, "/invia") {
 		t.Errorf("an approved report offers to submit it")
 	}
@@ -196,7 +196,7 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 		t.Fatalf("correct: status %d, want 303", res.StatusCode)
 	}
 	admin.wantPage(labReport, http.StatusOK, "Bozza", "Spesa dell&#39;azione 02 corretta", `href="/progetti/lab-impact/monitoraggio/2021-q2@1"`)
-	page = admin.wantPage(labReport+"@1", http.StatusOK, "Approvata", "in sola lettura")
+	page = admin.wantPage(labReport+"@1", http.StatusOK, "Approvato", "in sola lettura")
 	if strings.Contains(page, `method="post" action="/progetti/lab-impact/monitoraggio/`) {
 		t.Errorf("an earlier approved revision offers lifecycle actions")
 	}
@@ -318,7 +318,7 @@ func TestBrowserMonitoring(t *testing.T) {
 	b.open(labReport, "rapporto-bozza")
 	b.wantText("#report-state", "Bozza")
 	b.run("submit", chromedp.Click(chromedp.CSS(`#submit-title ~ form button`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
-	b.wantText("#report-state", "Inviata")
+	b.wantText("#report-state", "Inviato")
 	b.signOut()
 
 	b.signIn("admin@lombardia")
@@ -327,7 +327,7 @@ func TestBrowserMonitoring(t *testing.T) {
 	b.check("rapporto-restituzione-senza-motivo")
 	b.run("return with a reason", chromedp.SendKeys(chromedp.CSS("#f-reason"), "Manca la spesa dell'azione 01"),
 		chromedp.Click(chromedp.CSS(`form[action$="/restituisci"] button`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
-	b.wantText("#report-state", "Restituita")
+	b.wantText("#report-state", "Restituito")
 	b.open("/monitoraggio?trimestre=2021-q2", "monitoraggio-regione")
 	b.open("/progetti/lab-impact", "progetto-sovrapposizioni")
 	b.wantText("#overlap-count", "1")

@@ -18,7 +18,7 @@ func TestClosePeriodWithEntriesAwaitingReview(t *testing.T) {
 	a.signIn("admin@lombardia")
 	form := url.Values{"csrf": {a.csrf("/periodi")}, "start_date": {"01/10/2026"}, "end_date": {"31/12/2026"}}
 	res, page := a.do("POST", "/periodi", form)
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "1 registrazioni di questo periodo sono ancora in attesa") ||
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "1 registrazione di questo periodo è ancora in attesa") ||
 		!strings.Contains(page, "oppure chiudi comunque indicando il motivo") || !strings.Contains(page, `name="conferma"`) {
 		t.Fatalf("close with an entry awaiting review: status %d; want 422 explaining and offering to close anyway\n%s", res.StatusCode, page)
 	}

@@ -54,6 +54,7 @@ func (a *App) summary(w http.ResponseWriter, r *http.Request, s *session) {
 	if s.who.Role == principal.Consultant {
 		base.Consultant = s.who.Subject
 	}
+	var entries int64
 	for _, g := range []struct {
 		by    famiv1.SupportGroupBy
 		title string
@@ -75,7 +76,14 @@ func (a *App) summary(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		p.Charts = append(p.Charts, barChart(g.title, res.GetGroups()))
 		t := res.GetTotals()
-		p.Total = msgf("summary.total", formatMinutes(t.GetTotalMinutes()), t.GetEntries())
+		p.Total = msgn("summary.total", int(t.GetEntries()), formatMinutes(t.GetTotalMinutes()), t.GetEntries())
+		entries = t.GetEntries()
+	}
+	// A period without hours says so once, rather than a zero total over
+	// three empty charts.
+	if entries == 0 {
+		p.Charts = nil
+		p.Total = msgf("summary.empty", formatDate(base.StartDate), formatDate(base.EndDate))
 	}
 	a.render(w, http.StatusOK, "summary", p)
 }
@@ -91,7 +99,7 @@ func barChart(title string, groups []*famiv1.SupportSummaryGroup) chart {
 		if g.GetActivity() != 0 {
 			name = label(g.GetActivity())
 		} else if t, err := time.Parse("2006-01", g.GetKey()); err == nil {
-			name = t.Format("01/2006")
+			name = msgf("summary.month", msg("month."+t.Format("01")), t.Year())
 		}
 		w := 0
 		if max > 0 {

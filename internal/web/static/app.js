@@ -1,6 +1,13 @@
 // Raccordo: small enhancements. Every form works without this script.
 "use strict";
 document.addEventListener("DOMContentLoaded", function () {
+  // A refused form comes back with its error: the focus goes there, so that
+  // the page opens on what to fix (scrolled into view, read out) instead of
+  // at its top, far from a form further down.
+  var refused = document.getElementById("form-error");
+  if (refused) {
+    refused.focus();
+  }
   // "Seleziona tutte" in the approval queue.
   document.querySelectorAll("[data-select-all]").forEach(function (box) {
     box.addEventListener("change", function () {
