@@ -81,9 +81,9 @@ func choiceKey(s string) string { return strings.ToLower(strings.Join(strings.Fi
 // partner's resource name: the text of one of partnerChoices (in any case,
 // or a shared display name without its id), or already a partner's
 // resource name. It returns the Italian error of the first row that names
-// no partner or several (and marks that row in errs), "" when every row
+// no partner or several (and marks that row in marks), "" when every row
 // names one.
-func resolveMembers(v url.Values, partners map[string]string, errs map[string]string) string {
+func resolveMembers(v url.Values, partners, marks map[string]string) string {
 	named := map[string][]string{}
 	for name, label := range partners {
 		named[choiceKey(label)] = append(named[choiceKey(label)], name)
@@ -105,7 +105,7 @@ func resolveMembers(v url.Values, partners map[string]string, errs map[string]st
 		default:
 			e = msgf("networks.member_ambiguous", i+1, typed)
 		}
-		errs[key] = e
+		marks[key] = e
 		return e
 	}
 	return ""
