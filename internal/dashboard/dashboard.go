@@ -30,8 +30,10 @@ type Sources struct {
 	Protocols interface {
 		ListProtocols(context.Context, *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error)
 	}
+	// Meetings counts a region's (id) meetings in a state from their index
+	// (the meetings service's CountMeetings), not by listing every past one.
 	Meetings interface {
-		ListMeetings(context.Context, *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error)
+		CountMeetings(ctx context.Context, region string, state famiv1.MeetingState) (int32, error)
 	}
 	Support interface {
 		SummarizeSupportEntries(context.Context, *famiv1.SummarizeSupportEntriesRequest) (*famiv1.SummarizeSupportEntriesResponse, error)
@@ -103,7 +105,7 @@ func (s *Service) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeReg
 	// A national dashboard leaves out a region whose data cannot be read
 	// now (AIP-217); one region's fails as it is.
 	unreachable, err := aip.EachRegion(ctx, regions, func(region string) error {
-		row, err := s.summarize(ctx, "regions/"+region, period)
+		row, err := s.summarize(ctx, region, period)
 		if err != nil {
 			return err
 		}
@@ -160,7 +162,8 @@ func countAll[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, 
 
 // summarize reads one region's figures. Its partners are counted by kind a
 // page at a time: a region's partners are never all held.
-func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1.RegionSummary, error) {
+func (s *Service) summarize(ctx context.Context, region, period string) (*famiv1.RegionSummary, error) {
+	parent := "regions/" + region
 	row := &famiv1.RegionSummary{Region: parent, MonitoringPeriod: period}
 	kinds := map[famiv1.PartnerKind]int32{}
 	err := aip.Each(ctx, s.src.Partners.ListPartners, &famiv1.ListPartnersRequest{Parent: parent}, func(res *famiv1.ListPartnersResponse) error {
@@ -183,9 +186,7 @@ func (s *Service) summarize(ctx context.Context, parent, period string) (*famiv1
 		(*famiv1.ListProtocolsResponse).GetProtocols); err != nil {
 		return nil, err
 	}
-	if row.MeetingsHeld, err = countAll(ctx, s.src.Meetings.ListMeetings,
-		&famiv1.ListMeetingsRequest{Parent: parent, State: famiv1.MeetingState_MEETING_STATE_HELD},
-		(*famiv1.ListMeetingsResponse).GetMeetings); err != nil {
+	if row.MeetingsHeld, err = s.src.Meetings.CountMeetings(ctx, region, famiv1.MeetingState_MEETING_STATE_HELD); err != nil {
 		return nil, err
 	}
 	sum, err := s.src.Support.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: parent,

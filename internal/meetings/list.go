@@ -226,3 +226,26 @@ func splitItemKey(k string) (due, meetingID, itemID string, ok bool) {
 	parts, ok := store.SplitKey(k, 3)
 	return parts[0], parts[1], parts[2], ok
 }
+
+// CountMeetings counts the meetings of region (an id) in state, any state
+// when unspecified, from the meetings' index, which every write keeps in
+// step with them: it decodes no meeting, where counting through
+// ListMeetings read every one of them (the dashboard's meetings held, all
+// the past ones). It is no RPC: its callers must hold the rights of a
+// ListMeetings of region (the dashboard's readers do).
+//
+// Errors: as store.Store's View (errs.NotFound for an unknown region).
+func (s *Service) CountMeetings(ctx context.Context, region string, state famiv1.MeetingState) (int32, error) {
+	f := meetingFilter{state: int(state)}
+	var n int32
+	err := s.store.View(ctx, region, func(tx store.ReadTx) error {
+		byStart.scan(tx, "", "", "", func(_, v string) bool {
+			if f.match(decodeMeetingAttrs(v)) {
+				n++
+			}
+			return true
+		})
+		return nil
+	})
+	return n, err
+}

@@ -821,3 +821,62 @@ func TestProtocolReferencedByMeeting(t *testing.T) {
 		t.Fatalf("delete the protocol once no meeting names it: %v", err)
 	}
 }
+
+// TestCountMeetingsFollowsWrites: the count of a region's meetings by
+// state, read from the meetings' index, stays what listing them gives
+// after creates, a move, attendance (held), a cancellation and a delete;
+// another region's meetings are not counted.
+func TestCountMeetingsFollowsWrites(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	states := []famiv1.MeetingState{famiv1.MeetingState_MEETING_STATE_UNSPECIFIED, famiv1.MeetingState_MEETING_STATE_SCHEDULED,
+		famiv1.MeetingState_MEETING_STATE_HELD, famiv1.MeetingState_MEETING_STATE_CANCELLED}
+	want := func(step string, counts ...int32) {
+		t.Helper()
+		for i, st := range states {
+			got, err := e.svc.CountMeetings(e.admin(), lombardia, st)
+			if err != nil {
+				t.Fatalf("%s: count %s: %v", step, st, err)
+			}
+			listed, err := e.svc.ListMeetings(e.admin(), &famiv1.ListMeetingsRequest{Parent: parent, State: st, PageSize: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != counts[i] || int(got) != len(listed.GetMeetings()) {
+				t.Errorf("%s: %d meetings %s, want %d (listed: %d)", step, got, st, counts[i], len(listed.GetMeetings()))
+			}
+		}
+	}
+	want("none yet", 0, 0, 0, 0)
+	held := e.create(c, "tavolo-marzo", e.meeting())
+	cancelled := e.create(c, "tavolo-annullato", e.meeting())
+	deleted := e.create(c, "da-cancellare", e.meeting())
+	padova := e.meeting()
+	padova.Networks, padova.InvitedPartners = []string{"regions/veneto/networks/rete-padova"}, nil
+	if _, err := e.svc.CreateMeeting(e.adminOf("veneto"), &famiv1.CreateMeetingRequest{Parent: "regions/veneto", MeetingId: "tavolo-padova", Meeting: padova}); err != nil {
+		t.Fatal(err)
+	}
+	want("three created", 3, 3, 0, 0)
+	if _, err := e.svc.UpdateMeeting(c, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: held.GetName(),
+		StartTime: ts(t, "2026-03-09 10:00"), EndTime: ts(t, "2026-03-09 12:00")}, UpdateMask: mask("start_time", "end_time")}); err != nil {
+		t.Fatal(err)
+	}
+	want("one moved", 3, 3, 0, 0)
+	e.Clock.Set(at(t, "2026-03-10 10:00"))
+	if _, err := e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: held.GetName(),
+		Attendance: []*famiv1.PartnerAttendance{{Partner: partnerName("udp-bergamo"), Attendees: 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	want("one held", 3, 2, 1, 0)
+	if _, err := e.svc.CancelMeeting(c, &famiv1.CancelMeetingRequest{Name: cancelled.GetName(), Reason: "Sala non disponibile"}); err != nil {
+		t.Fatal(err)
+	}
+	want("one cancelled", 3, 1, 1, 1)
+	if err := deleteMeeting(e, c, deleted.GetName()); err != nil {
+		t.Fatal(err)
+	}
+	want("one deleted", 2, 0, 1, 1)
+	if _, err := e.svc.CountMeetings(e.admin(), "atlantide", famiv1.MeetingState_MEETING_STATE_HELD); errs.CodeOf(err) != errs.NotFound {
+		t.Errorf("count in an unknown region: %v, want NotFound", err)
+	}
+}

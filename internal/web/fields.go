@@ -19,10 +19,10 @@ type field struct {
 type option struct{ Value, Label string }
 
 // options renders the <option> elements of choices, marking the one whose
-// value is selected. The lists are long and repeated: each member row of
-// a network lists the region's partners (700 in Lombardia, on 23 rows),
-// and html/template spent about 3 µs an option on its reflective calls
-// (the escapers, eq), most of the network page's time. So the options are
+// value is selected. The lists are long (a region's partners, 700 in
+// Lombardia; the network form's member rows once each repeated them, on 23
+// rows), and html/template spent about 3 µs an option on its reflective
+// calls (the escapers, eq), most of the network page's time. So the options are
 // written in Go, every value escaped with html.EscapeString, as the hours
 // table's rows are (tableRows).
 func options(choices []option, selected string) template.HTML {
@@ -34,6 +34,19 @@ func options(choices []option, selected string) template.HTML {
 			b.WriteString(" selected")
 		}
 		b.WriteString(">" + html.EscapeString(o.Label) + "</option>")
+	}
+	return template.HTML(b.String())
+}
+
+// choices renders the <option> elements of a <datalist> offering the
+// labels of choices: the text an input sharing the list takes, resolved
+// on the server (as the network form's member rows are, resolveMembers).
+// Written in Go for the reason options is.
+func choices(choices []option) template.HTML {
+	var b strings.Builder
+	b.Grow(len(choices) * 48)
+	for _, o := range choices {
+		b.WriteString(`<option value="` + html.EscapeString(o.Label) + `">`)
 	}
 	return template.HTML(b.String())
 }

@@ -34,6 +34,7 @@ var funcs = template.FuncMap{
 	"percent":  formatPercent,
 	"number":   formatNumber,
 	"options":  options,
+	"choices":  choices,
 }
 
 // italianDate is the layout of a date as the pages show it and people

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -16,8 +17,11 @@ import (
 // members, the projects it implements and its territory.
 type networkPage struct {
 	frame
-	Form      *form
-	Network   *famiv1.Network
+	Form    *form
+	Network *famiv1.Network
+	// Partners are the region's partners as the member rows' shared list
+	// offers them (partnerChoices): each partner once on the page, not once
+	// a row, which made a page of 1 MB for a region of 700 partners.
 	Partners  []option
 	Projects  []option
 	Roles     []option
@@ -38,8 +42,92 @@ func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, 
 	}
 	fm.linked = l
 	a.render(w, code, "network", &networkPage{frame: a.newFrame(r, s, formTitle("networks", n != nil)), Form: fm, Network: n, RequestID: newRequestID(),
-		Partners: sortedOptions(l.partners), Projects: sortedOptions(l.projects), Rows: formRows(fm, "member.%d.partner", 2),
+		Partners: partnerChoices(l.partners), Projects: sortedOptions(l.projects), Rows: formRows(fm, "member.%d.partner", 2),
 		Roles: enumOptions(famiv1.MemberRole_name, func(n int32) string { return famiv1.MemberRole(n).String() })})
+}
+
+// Typed is what a member row's input shows for the form's value v: the
+// choice of the shared list naming the partner v names, else v as typed.
+func (p *networkPage) Typed(v string) string {
+	if i := slices.IndexFunc(p.Partners, func(o option) bool { return o.Value == v }); i >= 0 {
+		return p.Partners[i].Label
+	}
+	return v
+}
+
+// partnerChoices are the network form's choices of partners, sorted, each
+// a partner's resource name (Value) and the text that picks it (Label):
+// its display name, or "display name (id)" where several partners share
+// that name, so that every choice names one partner.
+func partnerChoices(partners map[string]string) []option {
+	shared := map[string]int{}
+	for _, label := range partners {
+		shared[choiceKey(label)]++
+	}
+	out := sortedOptions(partners)
+	for i, o := range out {
+		if shared[choiceKey(o.Label)] > 1 {
+			out[i].Label = o.Label + " (" + resource.ID(o.Value) + ")"
+		}
+	}
+	return out
+}
+
+// choiceKey is how typed text is matched to a choice: case and runs of
+// spaces do not matter.
+func choiceKey(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+
+// resolveMembers replaces, in v, each member row's partner as typed by the
+// partner's resource name: the text of one of partnerChoices (in any case,
+// or a shared display name without its id), or already a partner's
+// resource name. It returns the Italian error of the first row that names
+// no partner or several (and marks that row in marks), "" when every row
+// names one.
+func resolveMembers(v url.Values, partners, marks map[string]string) string {
+	named := map[string][]string{}
+	for name, label := range partners {
+		named[choiceKey(label)] = append(named[choiceKey(label)], name)
+		named[choiceKey(label+" ("+resource.ID(name)+")")] = []string{name}
+	}
+	for i := 0; v.Has(fmt.Sprintf("member.%d.partner", i)); i++ {
+		key := fmt.Sprintf("member.%d.partner", i)
+		typed := strings.TrimSpace(v.Get(key))
+		if _, ok := partners[typed]; ok || typed == "" {
+			continue
+		}
+		var e string
+		switch names := named[choiceKey(typed)]; len(names) {
+		case 1:
+			v.Set(key, names[0])
+			continue
+		case 0:
+			e = msgf("networks.member_unknown", i+1, typed)
+		default:
+			e = msgf("networks.member_ambiguous", i+1, typed)
+		}
+		marks[key] = e
+		return e
+	}
+	return ""
+}
+
+// membersResolved resolves the member rows of the posted network form
+// (resolveMembers). A row naming no partner, or several, shows the form
+// again by again, the error at the members, and reports false: nothing is
+// sent to the service.
+func (a *App) membersResolved(w http.ResponseWriter, r *http.Request, s *session, again func(code int, fm *form)) bool {
+	l, ok := a.pageLookups(w, r, s, needPartners)
+	if !ok {
+		return false
+	}
+	fm := newForm(r.PostForm)
+	if e := resolveMembers(r.PostForm, l.partners, fm.Errors); e != "" {
+		fm.Errors["members"] = e
+		fm.Message = msg("error.check_fields")
+		again(http.StatusUnprocessableEntity, fm)
+		return false
+	}
+	return true
 }
 
 // networkFromForm reads the network form. The lead partner is the member
@@ -87,6 +175,9 @@ func (a *App) networkPages() resourceForm[*famiv1.Network] {
 }
 
 func (a *App) networkCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	if !a.membersResolved(w, r, s, func(code int, fm *form) { a.renderNetwork(w, r, s, code, fm, nil) }) {
+		return
+	}
 	n, err := a.networks.CreateNetwork(s.ctx, &famiv1.CreateNetworkRequest{Parent: regionName(s.region), Network: networkFromForm(r.PostForm),
 		NetworkId: r.PostFormValue("network_id"), RequestId: r.PostFormValue("request_id")})
 	a.networkPages().created(w, r, s, err, "/reti/"+resource.ID(n.GetName())+"?ok=network_saved")
@@ -101,6 +192,9 @@ func (a *App) networkEdit(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) networkUpdate(w http.ResponseWriter, r *http.Request, s *session) {
+	if !a.membersResolved(w, r, s, func(code int, fm *form) { a.networkPages().edit(w, r, s, code, fm) }) {
+		return
+	}
 	in := networkFromForm(r.PostForm)
 	in.Name = pathName(r, s, resource.Networks, "network")
 	// The form picks the projects, not the actions the network runs of

@@ -169,3 +169,49 @@ func TestCreatePagesOnlyForWriters(t *testing.T) {
 		}
 	}
 }
+
+// TestNetworkMembersSharingAName: two partners of the region share a
+// display name. The network form's shared list offers each with its id in
+// brackets; the bare name is refused as naming several partners (the row
+// named, nothing saved), the name with the id picks that partner; a
+// partner of another region, sent by its resource name, names none here.
+func TestNetworkMembersSharingAName(t *testing.T) {
+	f := startFamid(t)
+	udp, _ := f.bergamoPartners()
+	f.partner("lombardia", "comune-1", "Comune")
+	comune2 := f.partner("lombardia", "comune-2", "Comune")
+	padova := f.partner("veneto", "udp-padova", "Ufficio di Piano di Padova")
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+
+	_, page := a.do("GET", "/reti/nuova", nil)
+	for _, want := range []string{`<option value="Comune (comune-1)">`, `<option value="Comune (comune-2)">`, `<option value="CPIA Bergamo">`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the partners' list lacks %s", want)
+		}
+	}
+	network := url.Values{"csrf": {a.csrf("/reti/nuova")}, "network_id": {"rete-comuni"}, "display_name": {"Rete dei Comuni"},
+		"member.0.partner": {"Ufficio di Piano di Bergamo"}, "member.0.role": {"MEMBER_ROLE_LEAD"}, "member.1.partner": {" comune "}, "member.1.role": {"MEMBER_ROLE_PARTNER"}}
+	for typed, want := range map[string]string{
+		" comune ": "Membro 2: più partner si chiamano «comune»",
+		padova:     "Membro 2: nessun partner della regione si chiama «" + padova + "»",
+	} {
+		network.Set("member.1.partner", typed)
+		res, page := a.do("POST", "/reti", network)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, want) || !strings.Contains(page, `id="m1-partner" name="member.1.partner" value="`+typed+`"`) {
+			t.Errorf("member %q: status %d; want 422 with %q and the row as typed", typed, res.StatusCode, want)
+		}
+	}
+	if _, err := famiv1.NewNetworkServiceClient(f.conn).GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: "regions/lombardia/networks/rete-comuni"}); err == nil {
+		t.Errorf("a refused form saved the network")
+	}
+	network.Set("member.1.partner", "COMUNE (comune-2)")
+	if res, _ := a.do("POST", "/reti", network); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create the network: status %d", res.StatusCode)
+	}
+	n, err := famiv1.NewNetworkServiceClient(f.conn).GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: "regions/lombardia/networks/rete-comuni"})
+	if err != nil || len(n.GetMembers()) != 2 || n.GetLeadPartner() != udp || n.GetMembers()[1].GetPartner() != comune2 {
+		t.Errorf("the network saved is %v, %v; want the UdP leading and comune-2", n, err)
+	}
+}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -199,6 +200,16 @@ func (b *browser) count(sel string) int {
 	return n
 }
 
+// value is the value of the form control sel, as the page holds it now.
+func (b *browser) value(sel string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector(`+quote(sel)+`).value`))
+	if err != nil {
+		b.t.Fatalf("read the value of %s: %v", sel, err)
+	}
+	return v
+}
+
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }
 
 func rome() *time.Location {
@@ -236,6 +247,63 @@ func TestBrowserStaleNetworkEdit(t *testing.T) {
 	n, err := networks.GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: name})
 	if err != nil || n.GetDisplayName() != "Rete Bergamo" || n.GetDescription() != "Servizi della bassa bergamasca" {
 		t.Errorf("after the resubmit: %v, %v; want the admin's name and description", n, err)
+	}
+}
+
+// TestBrowserNetworkMembersByName: the network form's member rows take a
+// partner's name from one list the rows share. An admin removes a member
+// (clears its row) and adds one by its name in a spare row; a name that
+// matches no partner of the region is refused with the row named, the
+// page (axe-checked) keeping what was typed, and nothing saved.
+func TestBrowserNetworkMembersByName(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	comune := f.partner("lombardia", "comune-bergamo", "Comune di Bergamo")
+	name := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	networks := famiv1.NewNetworkServiceClient(f.conn)
+	members := func() []string {
+		n, err := networks.GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range n.GetMembers() {
+			out = append(out, m.GetPartner()+" "+m.GetRole().String())
+		}
+		return out
+	}
+
+	b := newBrowser(t, f)
+	b.signIn("admin@lombardia")
+	b.open("/reti/rete-bergamo", "rete-modifica")
+	if got := b.count("#partner-list option"); got != 3 {
+		t.Errorf("the shared list offers %d partners, want 3", got)
+	}
+	if got := b.count("select[name$='.partner']"); got != 0 {
+		t.Errorf("%d member rows still repeat the partners in a select", got)
+	}
+	b.run("a name matching no partner", chromedp.SetValue(chromedp.CSS("#m2-partner"), "Comune di Brescia"),
+		chromedp.SetValue(chromedp.CSS("#m2-role"), "MEMBER_ROLE_PARTNER"),
+		chromedp.Submit(chromedp.CSS("#f-display_name")), chromedp.WaitVisible(chromedp.CSS("#f-members-err")))
+	b.check("rete-membro-sconosciuto")
+	b.wantText("#f-members-err", "Membro 3: nessun partner della regione si chiama «Comune di Brescia»")
+	if got := b.value("#m2-partner"); got != "Comune di Brescia" {
+		t.Errorf("the refused row shows %q, want the name as typed", got)
+	}
+	if got, want := members(), []string{udp + " MEMBER_ROLE_LEAD", cpia + " MEMBER_ROLE_PARTNER"}; !slices.Equal(got, want) {
+		t.Errorf("after the refused save the members are %q, want %q", got, want)
+	}
+
+	b.run("remove the CPIA, add the Comune by name", chromedp.Clear(chromedp.CSS("#m1-partner")),
+		chromedp.Clear(chromedp.CSS("#m2-partner")), chromedp.SendKeys(chromedp.CSS("#m2-partner"), "comune di bergamo"),
+		chromedp.Submit(chromedp.CSS("#f-display_name")), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	if got, want := members(), []string{udp + " MEMBER_ROLE_LEAD", comune + " MEMBER_ROLE_PARTNER"}; !slices.Equal(got, want) {
+		t.Errorf("after the save the members are %q, want %q", got, want)
+	}
+	b.open("/reti/rete-bergamo", "rete-modifica")
+	if got := b.value("#m1-partner"); got != "Comune di Bergamo" {
+		t.Errorf("the saved member's row shows %q, want its name", got)
 	}
 }
 

@@ -1,0 +1,115 @@
+package meetings_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/fakeclock"
+	"github.com/raccordo/raccordo/internal/meetings"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+)
+
+// benchHeld is the number of meetings held in the benchmark's region:
+// three years of a region the size of Lombardia, every past meeting held.
+const benchHeld = 1500
+
+// BenchmarkCountHeld counts a region's meetings held (real bbolt file, the
+// real service) the two ways the dashboard did and does: list=every held
+// meeting listed a page at a time, as the dashboard read them, and
+// index=CountMeetings, from the meetings' index. Their ratio is the
+// dashboard's saving on its meetings held.
+//
+//	go test -run '^$' -bench BenchmarkCountHeld -benchmem -count 6 ./internal/meetings/
+func BenchmarkCountHeld(b *testing.B) {
+	svc, ctx := seedHeld(b)
+	held := famiv1.MeetingState_MEETING_STATE_HELD
+	b.Run("count=list", func(b *testing.B) {
+		for b.Loop() {
+			n := 0
+			err := aip.Each(ctx, svc.ListMeetings, &famiv1.ListMeetingsRequest{Parent: parent, State: held}, func(res *famiv1.ListMeetingsResponse) error {
+				n += len(res.GetMeetings())
+				return nil
+			})
+			if err != nil || n != benchHeld {
+				b.Fatalf("listed %d meetings held, %v; want %d", n, err, benchHeld)
+			}
+		}
+	})
+	b.Run("count=index", func(b *testing.B) {
+		for b.Loop() {
+			if n, err := svc.CountMeetings(ctx, lombardia, held); err != nil || n != benchHeld {
+				b.Fatalf("counted %d meetings held, %v; want %d", n, err, benchHeld)
+			}
+		}
+	})
+}
+
+// seedHeld writes benchHeld meetings of one network, each with its
+// attendance recorded (held), and returns the service and an admin's
+// context. The writes run side by side so that the store commits them in
+// groups.
+func seedHeld(b *testing.B) (*meetings.Service, context.Context) {
+	b.Helper()
+	st, err := bolt.Open(b.TempDir(), bolt.Options{Regions: []string{lombardia}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	clock := &fakeclock.Clock{}
+	start := time.Date(2023, 1, 2, 10, 0, 0, 0, rome)
+	clock.Set(start.Add(-time.Hour))
+	ctx := principal.With(b.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: lombardia, DisplayName: "Admin"})
+	reg := registry.New(st, nil)
+	udp := partnerName("udp-bergamo")
+	if _, err := reg.Partners().CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: parent, PartnerId: "udp-bergamo",
+		Partner: &famiv1.Partner{DisplayName: "UdP Bergamo", Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := reg.Networks().CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: parent, NetworkId: "rete-bergamo", Network: &famiv1.Network{
+		DisplayName: "Rete Bergamo", LeadPartner: udp, Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
+		b.Fatal(err)
+	}
+	svc := meetings.New(st, meetings.Options{Now: clock.Now})
+	each := func(write func(i int) error) {
+		var wg sync.WaitGroup
+		errc := make(chan error, benchHeld)
+		for w := range 16 {
+			wg.Go(func() {
+				for i := w; i < benchHeld; i += 16 {
+					if err := write(i); err != nil {
+						errc <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errc)
+		if err := <-errc; err != nil {
+			b.Fatal(err)
+		}
+	}
+	at := func(i int) time.Time { return start.Add(time.Duration(i) * 17 * time.Hour) }
+	each(func(i int) error {
+		_, err := svc.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: fmt.Sprintf("m%04d", i), Meeting: &famiv1.Meeting{
+			Networks: []string{networkName("rete-bergamo")}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo",
+			StartTime: timestamppb.New(at(i)), EndTime: timestamppb.New(at(i).Add(2 * time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_IN_PERSON, Place: "Bergamo"}})
+		return err
+	})
+	clock.Set(at(benchHeld))
+	each(func(i int) error {
+		_, err := svc.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: meetingName(fmt.Sprintf("m%04d", i)),
+			Attendance: []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 2}}})
+		return err
+	})
+	return svc, ctx
+}
