@@ -36,7 +36,7 @@ func (s *Store) ExportRegion(ctx context.Context, region string, fn func(store.R
 	if err != nil {
 		return 0, err
 	}
-	snap := &snapshot{ctx: ctx, kv: s.kv}
+	snap := r.snapshot(ctx)
 	v, _ := snap.get(r.base + keyRevision)
 	revision := revOf(v)
 	var ferr error
@@ -56,7 +56,7 @@ func (s *Store) ExportRegion(ctx context.Context, region string, fn func(store.R
 		return ferr == nil
 	})
 	if snap.err != nil {
-		return 0, unavailable(ctx, snap.err)
+		return 0, snap.failure()
 	}
 	return revision, ferr
 }

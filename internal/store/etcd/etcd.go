@@ -253,11 +253,11 @@ func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) e
 	if err != nil {
 		return err
 	}
-	snap := &snapshot{ctx: ctx, kv: s.kv}
+	snap := r.snapshot(ctx)
 	t := r.newTx(newOverlay(snap), time.Time{}, "")
 	err = fn(t)
 	if snap.err != nil {
-		return unavailable(ctx, snap.err)
+		return snap.failure()
 	}
 	return err
 }
