@@ -1,6 +1,7 @@
 package etcd
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -192,7 +193,10 @@ func (s *Store) RestoreRegion(ctx context.Context, region string, records func(p
 			v = store.Frame(v)
 		}
 		if rec.Table == store.TableMeta {
-			meta[k] = v
+			// Kept past put: a record's bytes may be valid only during
+			// the call (bolt.ReadRegionFile's are in the backup file's
+			// mapping, gone once it returns).
+			meta[k] = bytes.Clone(v)
 			return nil
 		}
 		if len(ops)+1 > s.opts.MaxTxnOps || size+len(k)+len(v) > s.opts.MaxTxnBytes {
