@@ -114,13 +114,18 @@ func TestInterruptedImport(t *testing.T) {
 	}
 }
 
-// importing is nil when s answers REGION_IMPORTING for lombardia.
+// importing is nil when s answers REGION_IMPORTING for lombardia, to a
+// read (which reads the import marker) and in Damaged (which its watch
+// keeps).
 func importing(s *etcd.Store) error {
 	err := s.View(context.Background(), "lombardia", func(store.ReadTx) error { return nil })
-	if e := errs.As(err); e != nil && e.Reason == "REGION_IMPORTING" {
-		return nil
+	if e := errs.As(err); e == nil || e.Reason != "REGION_IMPORTING" {
+		return fmt.Errorf("a read: got %v, want REGION_IMPORTING", err)
 	}
-	return fmt.Errorf("got %v, want REGION_IMPORTING", err)
+	if e := errs.As(damaged(s)["lombardia"]); e == nil || e.Reason != "REGION_IMPORTING" {
+		return fmt.Errorf("Damaged: got %v, want REGION_IMPORTING", damaged(s))
+	}
+	return nil
 }
 
 // eventually retries check until it returns nil, for up to ten seconds:

@@ -50,6 +50,14 @@ func (s *snapshot) opts(o ...clientv3.OpOption) []clientv3.OpOption {
 	return o
 }
 
+// settle makes the snapshot's first read if none was made (a View that
+// read nothing), so that its fence is checked all the same.
+func (s *snapshot) settle() {
+	if s.rev == 0 && s.err == nil && s.fence != "" {
+		s.read(s.fence, clientv3.WithCountOnly())
+	}
+}
+
 // failure is the error of a snapshot whose read failed: the fence's
 // refusal as it is, else the cluster's failure as the caller sees it.
 func (s *snapshot) failure() error {

@@ -41,8 +41,10 @@ type region struct {
 	// format is the region's format marker: while it names a format this
 	// famid does not know the region is not served, nor imported into.
 	format *marker
-	// importing holds the error the region answers while its import is
-	// unfinished (see Store.watchImports); nil when it is served.
+	// importing holds the region's refusal while its import is
+	// unfinished, as the watch last reported it (see Store.watchImports);
+	// nil when it is served. Damaged reports it; reads and commits check
+	// the marker themselves (snapshot), as the watch lags.
 	importing atomic.Pointer[error]
 }
 
@@ -134,11 +136,11 @@ func (r *region) importingError() error {
 
 // snapshot reads the region at one etcd revision, refused with
 // REGION_IMPORTING if its import marker is set at that revision. The
-// watched flag (importing) answers at once, without a round trip, but
-// only once the watch has delivered the marker: a --replace import wipes
-// the region in the transaction that sets it, and until then the region
-// would read as empty (revision 0), telling a watcher its position is
-// beyond the head.
+// watched flag (importing) lags both ways: a --replace import wipes the
+// region in the transaction that sets the marker, and until the watch
+// delivered it the region read as empty (revision 0, telling a watcher
+// its position was beyond the head); after the import, the region was
+// refused until the watch delivered the marker's removal.
 func (r *region) snapshot(ctx context.Context) *snapshot {
 	return &snapshot{ctx: ctx, kv: r.s.kv, fence: r.marker, refusal: r.importingError}
 }
