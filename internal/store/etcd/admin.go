@@ -22,18 +22,18 @@ func (s *Store) Compact(ctx context.Context, region string, revision int64) (int
 	}
 	guard := r.base + keyRevision
 	for {
-		snap := &snapshot{ctx: ctx, kv: s.kv}
+		snap := r.snapshot(ctx)
 		guardRev := snap.modRevision(guard)
 		t := r.newTx(newOverlay(snap), s.opts.Now(), "")
 		cur, compacted := t.Revision(), t.Compacted()
 		if snap.err != nil {
-			return 0, unavailable(ctx, snap.err)
+			return 0, snap.failure()
 		}
 		if drop, err := store.CheckCompact(revision, cur, compacted); !drop {
 			return 0, err
 		}
 		resp, err := s.kv.Txn(ctx).
-			If(clientv3.Compare(clientv3.ModRevision(guard), "=", guardRev)).
+			If(clientv3.Compare(clientv3.ModRevision(guard), "=", guardRev), r.unmarked()).
 			Then(
 				clientv3.OpDelete(r.base+rangeChg, clientv3.WithRange(r.base+rangeChg+string(revBytes(revision+1)))),
 				clientv3.OpPut(r.base+keyCompacted, string(revBytes(revision))),

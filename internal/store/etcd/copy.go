@@ -1,6 +1,7 @@
 package etcd
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -36,7 +37,7 @@ func (s *Store) ExportRegion(ctx context.Context, region string, fn func(store.R
 	if err != nil {
 		return 0, err
 	}
-	snap := &snapshot{ctx: ctx, kv: s.kv}
+	snap := r.snapshot(ctx)
 	v, _ := snap.get(r.base + keyRevision)
 	revision := revOf(v)
 	var ferr error
@@ -56,7 +57,7 @@ func (s *Store) ExportRegion(ctx context.Context, region string, fn func(store.R
 		return ferr == nil
 	})
 	if snap.err != nil {
-		return 0, unavailable(ctx, snap.err)
+		return 0, snap.failure()
 	}
 	return revision, ferr
 }
@@ -192,7 +193,10 @@ func (s *Store) RestoreRegion(ctx context.Context, region string, records func(p
 			v = store.Frame(v)
 		}
 		if rec.Table == store.TableMeta {
-			meta[k] = v
+			// Kept past put: a record's bytes may be valid only during
+			// the call (bolt.ReadRegionFile's are in the backup file's
+			// mapping, gone once it returns).
+			meta[k] = bytes.Clone(v)
 			return nil
 		}
 		if len(ops)+1 > s.opts.MaxTxnOps || size+len(k)+len(v) > s.opts.MaxTxnBytes {

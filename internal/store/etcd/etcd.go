@@ -201,9 +201,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // command to run), each with its error.
 func (s *Store) Damaged() map[string]error {
 	unserved := map[string]error{}
-	for name := range s.regions {
-		if _, err := s.region(name); err != nil {
+	for name, r := range s.regions {
+		if err := r.format.err(); err != nil {
 			unserved[name] = err
+		} else if err := r.importing.Load(); err != nil {
+			unserved[name] = *err
 		}
 	}
 	return unserved
@@ -238,9 +240,8 @@ func (s *Store) region(name string) (*region, error) {
 	if err := r.format.err(); err != nil {
 		return nil, err
 	}
-	if err := r.importing.Load(); err != nil {
-		return nil, *err
-	}
+	// An import is not checked here but by every read of the region, at
+	// its revision (region.snapshot): the watched flag would lag both ways.
 	return r, nil
 }
 
@@ -253,11 +254,12 @@ func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) e
 	if err != nil {
 		return err
 	}
-	snap := &snapshot{ctx: ctx, kv: s.kv}
+	snap := r.snapshot(ctx)
 	t := r.newTx(newOverlay(snap), time.Time{}, "")
 	err = fn(t)
+	snap.settle()
 	if snap.err != nil {
-		return unavailable(ctx, snap.err)
+		return snap.failure()
 	}
 	return err
 }

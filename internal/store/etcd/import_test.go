@@ -114,13 +114,18 @@ func TestInterruptedImport(t *testing.T) {
 	}
 }
 
-// importing is nil when s answers REGION_IMPORTING for lombardia.
+// importing is nil when s answers REGION_IMPORTING for lombardia, to a
+// read (which reads the import marker) and in Damaged (which its watch
+// keeps).
 func importing(s *etcd.Store) error {
 	err := s.View(context.Background(), "lombardia", func(store.ReadTx) error { return nil })
-	if e := errs.As(err); e != nil && e.Reason == "REGION_IMPORTING" {
-		return nil
+	if e := errs.As(err); e == nil || e.Reason != "REGION_IMPORTING" {
+		return fmt.Errorf("a read: got %v, want REGION_IMPORTING", err)
 	}
-	return fmt.Errorf("got %v, want REGION_IMPORTING", err)
+	if e := errs.As(damaged(s)["lombardia"]); e == nil || e.Reason != "REGION_IMPORTING" {
+		return fmt.Errorf("Damaged: got %v, want REGION_IMPORTING", damaged(s))
+	}
+	return nil
 }
 
 // eventually retries check until it returns nil, for up to ten seconds:
@@ -257,5 +262,109 @@ func TestRestoreContinuesAboveIssued(t *testing.T) {
 	}})
 	if want := (seen{1, false}); err == nil || got != want {
 		t.Errorf("restore of veneto, emptied by hand: %v, issued %+v, want refused as Continue says, with %+v", err, got, want)
+	}
+}
+
+// deafWatcher is an etcd watcher that never reports anything: a store on
+// it stands for a famid whose watch has not delivered an event yet.
+type deafWatcher struct{ clientv3.Watcher }
+
+func (deafWatcher) Watch(ctx context.Context, _ string, _ ...clientv3.OpOption) clientv3.WatchChan {
+	ch := make(chan clientv3.WatchResponse)
+	go func() { <-ctx.Done(); close(ch) }()
+	return ch
+}
+
+// TestReplaceUnseenByWatch: a --replace restore wipes the region in the
+// transaction that sets its import marker. A famid whose watch has not
+// reported the marker (here: never will) answers REGION_IMPORTING to
+// reads, writes, exports and compactions until the import ends, never the
+// wiped region as empty (revision 0, which told a mirror its position was
+// beyond the head), and serves the restored region once it has ended.
+func TestReplaceUnseenByWatch(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	opts := etcd.Options{Prefix: "/deaf/", Regions: regions, MaxTxnOps: 8}
+	deafClient := c.Client(t)
+	deafClient.Watcher = deafWatcher{deafClient.Watcher}
+	deaf := open(t, opts, deafClient)
+	for i := range 10 {
+		create(t, deaf, fmt.Sprintf("p%02d", i))
+	}
+	backup, at := exportAll(t, deaf)
+	create(t, deaf, "p10")
+
+	refused := func(what string, err error) {
+		t.Helper()
+		if e := errs.As(err); e == nil || e.Reason != "REGION_IMPORTING" {
+			t.Errorf("%s during the import: %v, want REGION_IMPORTING", what, err)
+		}
+	}
+	during := func(put func(store.Record) error) error {
+		// The import has marked and wiped the region: the deaf store
+		// must not serve it, in any way. What a refused View's fn read
+		// is void, as after any failed read (see store.ReadTx).
+		refused("a read", deaf.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+			return tx.Changes(tx.Revision(), func(*famiv1.Change) bool { return true })
+		}))
+		refused("a write", tryCreate(t.Context(), deaf, "late"))
+		_, err := deaf.ExportRegion(t.Context(), "lombardia", func(store.Record) error { return nil })
+		refused("an export", err)
+		_, err = deaf.Compact(t.Context(), "lombardia", 1)
+		refused("a compaction", err)
+		return records(backup)(put)
+	}
+	importer := open(t, opts, c.Client(t))
+	if err := importer.RestoreRegion(t.Context(), "lombardia", during, etcd.RestoreOptions{Replace: true}); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	// The marker's removal is unseen too, yet the restored region is
+	// served, as it is in etcd.
+	if err := deaf.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+		if tx.Revision() != at {
+			t.Errorf("after the restore: revision %d, want the backup's %d", tx.Revision(), at)
+		}
+		for _, id := range []string{"p09", "p10", "late"} {
+			ok, err := tx.Exists("regions/lombardia/partners/" + id)
+			if err != nil || ok != (id == "p09") {
+				t.Errorf("after the restore: %s exists %v (%v), want %v", id, ok, err, id == "p09")
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("a read after the restore: %v", err)
+	}
+}
+
+// TestRestoreKeepsNoRecordBytes: a record's bytes are the source's only
+// during put (bolt.ReadRegionFile's lie in the backup's mapping, unmapped
+// once it returns), so a source that overwrites them after each put still
+// restores the region exactly. The meta records were kept, unmapped, until
+// the last transaction, which faulted or wrote garbage revisions.
+func TestRestoreKeepsNoRecordBytes(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	src := open(t, etcd.Options{Prefix: "/src/", Regions: regions}, c.Client(t))
+	for i := range 3 {
+		create(t, src, fmt.Sprintf("p%02d", i))
+	}
+	want, wantRev := exportAll(t, src)
+	dst := open(t, etcd.Options{Prefix: "/dst/", Regions: regions}, c.Client(t))
+	err := dst.ImportRegion(t.Context(), "lombardia", func(put func(store.Record) error) error {
+		for _, rec := range want {
+			rec.Value = slices.Clone(rec.Value)
+			if err := put(rec); err != nil {
+				return err
+			}
+			for i := range rec.Value {
+				rec.Value[i] = 0xff // the source reuses its buffer
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	got, gotRev := exportAll(t, dst)
+	if gotRev != wantRev || !slices.EqualFunc(got, want, sameRecord) {
+		t.Errorf("restored revision %d and %d records, want %d and %d records equal to the source's", gotRev, len(got), wantRev, len(want))
 	}
 }

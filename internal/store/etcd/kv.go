@@ -8,6 +8,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -20,11 +21,20 @@ const pageSize = 256
 //
 // ReadTx has methods without an error result (Revision, IndexGet, ...): a
 // failed read there is kept in err and returned by the View or Update.
+//
+// A region's snapshot is fenced by the region's import marker (see
+// region.snapshot): its first read, which fixes the revision, also reads
+// the fence at that revision, in the same round trip, and a fence that
+// exists refuses the snapshot with refusal(). Whatever a store's watch has
+// delivered, no read sees a region between an import's first transaction
+// and its last.
 type snapshot struct {
-	ctx context.Context
-	kv  clientv3.KV
-	rev int64
-	err error
+	ctx     context.Context
+	kv      clientv3.KV
+	rev     int64
+	err     error
+	fence   string
+	refusal func() error
 }
 
 func (s *snapshot) fail(err error) {
@@ -40,19 +50,57 @@ func (s *snapshot) opts(o ...clientv3.OpOption) []clientv3.OpOption {
 	return o
 }
 
-func (s *snapshot) get(key string) ([]byte, bool) {
-	if s.err != nil {
-		return nil, false
+// settle makes the snapshot's first read if none was made (a View that
+// read nothing), so that its fence is checked all the same.
+func (s *snapshot) settle() {
+	if s.rev == 0 && s.err == nil && s.fence != "" {
+		s.read(s.fence, clientv3.WithCountOnly())
 	}
-	resp, err := s.kv.Get(s.ctx, key, s.opts()...)
+}
+
+// failure is the error of a snapshot whose read failed: the fence's
+// refusal as it is, else the cluster's failure as the caller sees it.
+func (s *snapshot) failure() error {
+	if errs.As(s.err) != nil {
+		return s.err
+	}
+	return unavailable(s.ctx, s.err)
+}
+
+// read sends one range read at the snapshot's revision; the first one
+// fixes the revision and, with a fence, reads it too (one Txn of two
+// ranges: still one round trip). nil when it failed or was refused.
+func (s *snapshot) read(key string, o ...clientv3.OpOption) *clientv3.GetResponse {
+	if s.err != nil {
+		return nil
+	}
+	if s.rev > 0 || s.fence == "" {
+		resp, err := s.kv.Get(s.ctx, key, s.opts(o...)...)
+		if err != nil {
+			s.fail(err)
+			return nil
+		}
+		if s.rev == 0 {
+			s.rev = resp.Header.Revision
+		}
+		return resp
+	}
+	resp, err := s.kv.Txn(s.ctx).Then(clientv3.OpGet(key, o...), clientv3.OpGet(s.fence, clientv3.WithCountOnly())).Commit()
 	if err != nil {
 		s.fail(err)
-		return nil, false
+		return nil
 	}
-	if s.rev == 0 {
-		s.rev = resp.Header.Revision
+	s.rev = resp.Header.Revision
+	if resp.Responses[1].GetResponseRange().Count > 0 {
+		s.err = s.refusal()
+		return nil
 	}
-	if len(resp.Kvs) == 0 {
+	return (*clientv3.GetResponse)(resp.Responses[0].GetResponseRange())
+}
+
+func (s *snapshot) get(key string) ([]byte, bool) {
+	resp := s.read(key)
+	if resp == nil || len(resp.Kvs) == 0 {
 		return nil, false
 	}
 	return resp.Kvs[0].Value, true
@@ -61,18 +109,8 @@ func (s *snapshot) get(key string) ([]byte, bool) {
 // modRevision returns the etcd revision of key's last write at the
 // snapshot (0: absent).
 func (s *snapshot) modRevision(key string) int64 {
-	if s.err != nil {
-		return 0
-	}
-	resp, err := s.kv.Get(s.ctx, key, s.opts()...)
-	if err != nil {
-		s.fail(err)
-		return 0
-	}
-	if s.rev == 0 {
-		s.rev = resp.Header.Revision
-	}
-	if len(resp.Kvs) == 0 {
+	resp := s.read(key)
+	if resp == nil || len(resp.Kvs) == 0 {
 		return 0
 	}
 	return resp.Kvs[0].ModRevision
@@ -81,14 +119,10 @@ func (s *snapshot) modRevision(key string) int64 {
 // scan calls fn for the keys in [from, end) in order until fn returns
 // false, a page at a time.
 func (s *snapshot) scan(from, end string, fn func(k string, v []byte) bool) {
-	for s.err == nil {
-		resp, err := s.kv.Get(s.ctx, from, s.opts(clientv3.WithRange(end), clientv3.WithLimit(pageSize))...)
-		if err != nil {
-			s.fail(err)
+	for {
+		resp := s.read(from, clientv3.WithRange(end), clientv3.WithLimit(pageSize))
+		if resp == nil {
 			return
-		}
-		if s.rev == 0 {
-			s.rev = resp.Header.Revision
 		}
 		for _, kv := range resp.Kvs {
 			if !fn(string(kv.Key), kv.Value) {

@@ -26,8 +26,10 @@ type region struct {
 	s    *Store
 	name string
 	base string
-	reqs chan *mutation
-	stop chan struct{}
+	// marker is the region's import marker (Store.importMarker).
+	marker string
+	reqs   chan *mutation
+	stop   chan struct{}
 
 	mu sync.Mutex
 	// notify is closed and replaced at every commit seen; seen is the
@@ -39,8 +41,10 @@ type region struct {
 	// format is the region's format marker: while it names a format this
 	// famid does not know the region is not served, nor imported into.
 	format *marker
-	// importing holds the error the region answers while its import is
-	// unfinished (see Store.watchImports); nil when it is served.
+	// importing holds the region's refusal while its import is
+	// unfinished, as the watch last reported it (see Store.watchImports);
+	// nil when it is served. Damaged reports it; reads and commits check
+	// the marker themselves (snapshot), as the watch lags.
 	importing atomic.Pointer[error]
 }
 
@@ -71,7 +75,7 @@ type result struct {
 
 func newRegion(s *Store, name string) *region {
 	r := &region{
-		s: s, name: name, base: s.opts.Prefix + "regions/" + name + "/",
+		s: s, name: name, base: s.opts.Prefix + "regions/" + name + "/", marker: s.importMarker(name),
 		reqs: make(chan *mutation), stop: make(chan struct{}), notify: make(chan struct{}),
 	}
 	r.format = s.newMarker("regions/"+name, "etcd prefix "+r.base, name)
@@ -116,12 +120,35 @@ func (r *region) setImporting(on bool) {
 		r.importing.Store(nil)
 		return
 	}
-	var err error = errs.RegionImporting.With(errs.Error{
+	err := r.importingError()
+	r.importing.Store(&err)
+}
+
+// importingError is the answer of the region while its import marker is
+// set.
+func (r *region) importingError() error {
+	return errs.RegionImporting.With(errs.Error{
 		Message: fmt.Sprintf("region %s is not served: its import into etcd has not finished (key %s is set); if no import is running, run it again, which starts over: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db>",
-			r.name, r.s.importMarker(r.name), r.s.opts.Prefix, r.name),
+			r.name, r.marker, r.s.opts.Prefix, r.name),
 		Metadata: map[string]string{"region": r.name},
 	})
-	r.importing.Store(&err)
+}
+
+// snapshot reads the region at one etcd revision, refused with
+// REGION_IMPORTING if its import marker is set at that revision. The
+// watched flag (importing) lags both ways: a --replace import wipes the
+// region in the transaction that sets the marker, and until the watch
+// delivered it the region read as empty (revision 0, telling a watcher
+// its position was beyond the head); after the import, the region was
+// refused until the watch delivered the marker's removal.
+func (r *region) snapshot(ctx context.Context) *snapshot {
+	return &snapshot{ctx: ctx, kv: r.s.kv, fence: r.marker, refusal: r.importingError}
+}
+
+// unmarked is the comparison of every commit into the region: no import
+// has marked it, whether or not the watch has reported it.
+func (r *region) unmarked() clientv3.Cmp {
+	return clientv3.Compare(clientv3.ModRevision(r.marker), "=", 0)
 }
 
 // do queues m and waits for its result.
@@ -223,7 +250,7 @@ func (r *region) dropDone(batch []*mutation) []*mutation {
 // written); applied are the ones in the transaction, deferred the ones
 // left for the next. ok is false when the guard moved.
 func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, deferred []*mutation, err error) {
-	snap := &snapshot{ctx: ctx, kv: r.s.kv}
+	snap := r.snapshot(ctx)
 	guard := r.base + keyRevision
 	guardRev := snap.modRevision(guard)
 	o := newOverlay(snap)
@@ -283,10 +310,12 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 			return false, nil, nil, snap.err
 		}
 	}
-	// The marker is compared too: no commit of this famid's format lands
-	// in a region whose format a newer famid has raised since.
+	// The format marker is compared too: no commit of this famid's format
+	// lands in a region whose format a newer famid has raised since; and
+	// the import marker, absent: none lands in a region an import has
+	// marked since the read (the next try reads the marker and refuses).
 	resp, err := r.s.kv.Txn(ctx).
-		If(clientv3.Compare(clientv3.ModRevision(guard), "=", guardRev), r.format.unchanged()).
+		If(clientv3.Compare(clientv3.ModRevision(guard), "=", guardRev), r.format.unchanged(), r.unmarked()).
 		Then(o.ops()...).
 		Else(r.format.read()).
 		Commit()
