@@ -215,3 +215,25 @@ func newPeriodCmd(a *app) *cobra.Command {
 	list.Flags().MarkDeprecated("all", "use --show-reopened")
 	return group("period", "Closed periods of support hours", closeCmd, reopen, list)
 }
+
+// newLogoutCmd revokes the token famictl calls with: the API's Logout.
+func newLogoutCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "logout",
+		Short: "Revoke the token famictl calls with; other tokens stay valid",
+		Long: `Revoke the bearer token famictl calls with (--token-file, FAMICTL_TOKEN or
+--token): the server refuses it at once on every surface, and its open
+watches end. Only that token: the account's other sessions, and a
+regional system's other service tokens, stay valid. famictl keeps no
+token of its own, so delete the file or unset the variable afterwards.`,
+		Example: `  famictl logout`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := a.client().sdk().Auth.Logout(cmd.Context(), &famiv1.LogoutRequest{}); err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stderr, "famictl: the token is revoked")
+			return nil
+		},
+	}
+}

@@ -116,7 +116,7 @@ stays in the shell's history.`,
 		newBackupCmd(a), newRestoreCmd(a), newMirrorCmd(a),
 		newProtocolCmd(a), newMeetingCmd(a), newCalendarCmd(a),
 		newHoursCmd(a), newPeriodCmd(a),
-		newAccountCmd(a), newServiceTokenCmd(a),
+		newAccountCmd(a), newServiceTokenCmd(a), newLogoutCmd(a),
 		newChangesCmd(a), newWatchCmd(a),
 	)
 	return root

@@ -598,30 +598,66 @@ func (s *Service) RevokeServiceToken(ctx context.Context, req *famiv1.RevokeServ
 		return nil, err
 	}
 	now := s.now()
-	st := &famiv1.ServiceToken{}
-	var forgotten []string
-	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
-		b, err := tx.Get(bucketServiceTokens, region+"/"+jti)
-		if err != nil {
+	var st *famiv1.ServiceToken
+	err = s.revokeToken(ctx, now, func(tx store.SystemTx) (string, time.Time, error) {
+		var err error
+		if st, err = markRevoked(tx, region, jti, now); err != nil {
+			return "", time.Time{}, err
+		}
+		if st == nil {
+			return "", time.Time{}, errs.NotFoundf("%s not found", req.GetName())
+		}
+		return jti, st.GetExpireTime().AsTime(), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return withState(st, now), nil
+}
+
+// Logout implements fami.v1.AuthService: it revokes the token the caller
+// presented, until that token expires, and nothing else. A service token
+// may log itself out too (a regional system retiring its credential, or
+// one that leaked, needs no region admin for that): its record then shows
+// it revoked, as RevokeServiceToken would.
+func (s *Service) Logout(ctx context.Context, _ *famiv1.LogoutRequest) (*emptypb.Empty, error) {
+	p := principal.From(ctx)
+	if p.TokenID == "" {
+		// The verifier refuses a token without a jti; this guards the
+		// policy's SignedIn rule being met some other way.
+		return nil, errs.TokenRequired.New("logging out needs the bearer token to revoke")
+	}
+	now := s.now()
+	err := s.revokeToken(ctx, now, func(tx store.SystemTx) (string, time.Time, error) {
+		if p.MachineToken() && p.Region != "" {
+			if _, err := markRevoked(tx, p.Region, p.TokenID, now); err != nil {
+				return "", time.Time{}, err
+			}
+		}
+		return p.TokenID, p.ExpiresAt, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, nil
+}
+
+// revokeToken runs revoke, which names the token to revoke and its expiry,
+// and records the revocation in the same system transaction; the verifier
+// refuses the token from the moment it returns. Revoking a token again is
+// harmless.
+func (s *Service) revokeToken(ctx context.Context, now time.Time, revoke func(tx store.SystemTx) (jti string, exp time.Time, err error)) error {
+	var (
+		jti       string
+		exp       time.Time
+		forgotten []string
+	)
+	err := s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+		var err error
+		if jti, exp, err = revoke(tx); err != nil {
 			return err
 		}
-		if b == nil {
-			return errs.NotFoundf("%s not found", req.GetName())
-		}
-		if err := proto.Unmarshal(b, st); err != nil {
-			return err
-		}
-		if st.RevokeTime == nil {
-			st.RevokeTime = timestamppb.New(now)
-		}
-		nb, err := proto.MarshalOptions{Deterministic: true}.Marshal(st)
-		if err != nil {
-			return err
-		}
-		if err := tx.Put(bucketServiceTokens, region+"/"+jti, nb); err != nil {
-			return err
-		}
-		if err := tx.Put(bucketRevokedJTI, jti, unixBytes(st.GetExpireTime().AsTime())); err != nil {
+		if err := tx.Put(bucketRevokedJTI, jti, unixBytes(exp)); err != nil {
 			return err
 		}
 		// Each revocation forgets a few expired ones: the list stays
@@ -630,11 +666,35 @@ func (s *Service) RevokeServiceToken(ctx context.Context, req *famiv1.RevokeServ
 		return err
 	})
 	if err != nil {
+		return err
+	}
+	s.revoked.addJTI(jti, exp)
+	s.revoked.forget(forgotten) // this one too, if it had expired
+	return nil
+}
+
+// markRevoked sets, in tx, the revoke time of the record of service token
+// jti of region, unless it has one already, and returns the record; nil
+// when there is none (a token minted with famictl has no record).
+func markRevoked(tx store.SystemTx, region, jti string, now time.Time) (*famiv1.ServiceToken, error) {
+	key := region + "/" + jti
+	b, err := tx.Get(bucketServiceTokens, key)
+	if err != nil || b == nil {
 		return nil, err
 	}
-	s.revoked.addJTI(jti, st.GetExpireTime().AsTime())
-	s.revoked.forget(forgotten) // this one too, if it had expired
-	return withState(st, now), nil
+	st := &famiv1.ServiceToken{}
+	if err := proto.Unmarshal(b, st); err != nil {
+		return nil, err
+	}
+	if st.RevokeTime != nil {
+		return st, nil
+	}
+	st.RevokeTime = timestamppb.New(now)
+	nb, err := proto.MarshalOptions{Deterministic: true}.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	return st, tx.Put(bucketServiceTokens, key, nb)
 }
 
 // parentOf returns "regions/{region}" of a resource name.

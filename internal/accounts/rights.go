@@ -11,7 +11,8 @@ import (
 // keeps the accounts of every region, a region admin those of their own;
 // CreateAccount (accounts.go) checks which roles an account may be given
 // (never the ministry's through the API). Service tokens of a region's IT
-// systems are the region admin's alone.
+// systems are the region admin's alone. Every signed-in caller may log
+// out, which revokes only the token it presents.
 var (
 	accountAdmins = []principal.Role{principal.Ministry, principal.RegionAdmin}
 	tokenAdmins   = []principal.Role{principal.RegionAdmin}
@@ -22,6 +23,7 @@ func Rights() auth.Policy {
 	return auth.Policy{
 		famiv1.AuthService_Login_FullMethodName:              auth.Public,
 		famiv1.AuthService_WhoAmI_FullMethodName:             auth.Public,
+		famiv1.AuthService_Logout_FullMethodName:             auth.SignedIn,
 		famiv1.AuthService_CreateAccount_FullMethodName:      auth.InRegion("parent", accountAdmins...),
 		famiv1.AuthService_GetAccount_FullMethodName:         auth.InRegion("name", accountAdmins...),
 		famiv1.AuthService_ListAccounts_FullMethodName:       auth.InRegion("parent", accountAdmins...),

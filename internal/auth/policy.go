@@ -33,6 +33,15 @@ func (pol Policy) Authorize(procedure string, p principal.Principal, req proto.M
 // Public lets anyone call, with or without a token.
 func Public(principal.Principal, proto.Message) error { return nil }
 
+// SignedIn lets any authenticated principal call, whatever its role and
+// region: for requests about the caller's own credential (Logout).
+func SignedIn(p principal.Principal, _ proto.Message) error {
+	if !p.Authenticated() {
+		return errNeedToken()
+	}
+	return nil
+}
+
 // InRegion lets the given roles call on resources of their own region; the
 // ministry, when listed, on every region. field is the request field (a
 // dotted path) holding the resource name or parent.

@@ -114,3 +114,21 @@ func TestReadableDecidesByEveryRead(t *testing.T) {
 		t.Errorf("Resource(%s) = %t, Resource(fami.v1.Change) = %t; want true, false", settings, r.Resource(settings), r.Resource("fami.v1.Change"))
 	}
 }
+
+// TestSignedIn: any authenticated principal passes, whatever its role or
+// region; an anonymous caller needs a token.
+func TestSignedIn(t *testing.T) {
+	req := &famiv1.LogoutRequest{}
+	for _, p := range []principal.Principal{
+		{Subject: "m", Role: principal.Ministry},
+		{Subject: "a", Role: principal.RegionAdmin, Region: "lombardia"},
+		{Subject: "system:x", Role: principal.RegionalSystem, Region: "veneto"},
+	} {
+		if err := auth.SignedIn(p, req); err != nil {
+			t.Errorf("%s refused: %v", p.Subject, err)
+		}
+	}
+	if err := auth.SignedIn(principal.Anonymous, req); errs.CodeOf(err) != errs.Unauthenticated {
+		t.Errorf("anonymous: got %v, want UNAUTHENTICATED", err)
+	}
+}

@@ -93,6 +93,7 @@ var httpRules = map[string]route{
 
 	famiv1connect.AuthServiceLoginProcedure:              httpPost("/v1/auth:login", "*"),
 	famiv1connect.AuthServiceWhoAmIProcedure:             httpGet("/v1/auth:whoami"),
+	famiv1connect.AuthServiceLogoutProcedure:             httpPost("/v1/auth:logout", "*"),
 	famiv1connect.AuthServiceCreateAccountProcedure:      httpPost("/v1/{parent}/accounts", "*"),
 	famiv1connect.AuthServiceGetAccountProcedure:         httpGet("/v1/{name}"),
 	famiv1connect.AuthServiceListAccountsProcedure:       httpGet("/v1/{parent}/accounts"),

@@ -85,6 +85,7 @@ const (
 	rightReference     right = "regions, municipalities"
 	rightLogin         right = "log in"
 	rightWhoAmI        right = "who am I"
+	rightLogout        right = "log out"
 	rightRead          right = "read a region's partners, projects, networks"
 	rightWriteRegistry right = "write partners and projects"
 	rightWriteNetworks right = "write networks: create, delete"
@@ -115,11 +116,14 @@ const (
 // split in two, since network members may only update ("update the
 // networks its partner leads"). Logging in is public ("every call but the
 // reference data and login needs a bearer token"); WhoAmI answers
-// "anonymous" to a caller without a token (auth.proto).
+// "anonymous" to a caller without a token (auth.proto). | log out | all
+// regions | yes | yes | yes | yes | no |: every signed-in caller, on its
+// own token.
 var readmeRights = map[right]map[string]scope{
 	rightReference:     readmeRow(everywhere, everywhere, everywhere, everywhere, everywhere, everywhere),
 	rightLogin:         readmeRow(everywhere, everywhere, everywhere, everywhere, everywhere, everywhere),
 	rightWhoAmI:        readmeRow(everywhere, everywhere, everywhere, everywhere, everywhere, everywhere),
+	rightLogout:        readmeRow(everywhere, everywhere, everywhere, everywhere, everywhere, never),
 	rightRead:          readmeRow(everywhere, own, own, own, own, never),
 	rightWriteRegistry: readmeRow(never, own, never, never, own, never),
 	rightWriteNetworks: readmeRow(never, own, never, never, own, never),
@@ -320,6 +324,9 @@ type matrixEnv struct {
 	ts       *testServer
 	as       map[string]surface
 	subjects map[string]string
+	// specs are the token specs of the roles' tokens, for the cells
+	// that need a token of their own (Logout revokes it).
+	specs map[string]auth.TokenSpec
 	// feeds call the sync and admin services as each role.
 	feeds map[string]feedSurface
 	// By region: loggers call as a consultant of the region (in
@@ -407,6 +414,7 @@ func newMatrixEnv(t *testing.T, kind string) *matrixEnv {
 		roleNetworkMember:  {Subject: "test:network_member", Role: principal.NetworkMember, Region: ownRegion, Partner: e.fx[ownRegion].lead},
 		roleRegionalSystem: {Subject: "system:test", Role: principal.RegionalSystem, Region: ownRegion},
 	}
+	e.specs = specs
 	e.as[roleAnonymous], e.subjects[roleAnonymous] = newSurfaceAs(t, ts, kind, ""), "anonymous"
 	e.feeds[roleAnonymous] = newFeedSurface(t, ts, kind, "")
 	for role, spec := range specs {
@@ -711,6 +719,23 @@ func matrixCases() map[string]matrixCase {
 			check: func(c *matrixCall, res proto.Message) {
 				if got, want := res.(*famiv1.WhoAmIResponse).GetSubject(), c.env.subjects[c.role]; got != want {
 					c.t.Errorf("WhoAmI: got subject %q, want %q", got, want)
+				}
+			}},
+		// The cells share their role's token: Logout revokes a fresh
+		// one of the same role, and checks that it is refused after.
+		"/fami.v1.AuthService/Logout": {right: rightLogout,
+			setup: func(c *matrixCall) {
+				if spec, signedIn := c.env.specs[c.role]; signedIn {
+					c.s = newSurfaceAs(c.t, c.env.ts, c.env.kind, c.env.ts.mintToken(spec))
+				}
+			},
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.s.Logout(c.ctx, &famiv1.LogoutRequest{}))
+			},
+			check: func(c *matrixCall, _ proto.Message) {
+				_, err := c.s.WhoAmI(c.ctx, &famiv1.WhoAmIRequest{})
+				if e, ok := asCallError(err); !ok || e.Code != codes.Unauthenticated {
+					c.t.Errorf("WhoAmI after Logout: got %v, want UNAUTHENTICATED", err)
 				}
 			}},
 		"/fami.v1.AuthService/CreateAccount": {right: rightAccounts, scoped: true,

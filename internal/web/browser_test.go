@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -158,4 +160,26 @@ func (b *browser) wantText(sel, want string) {
 	if got := b.text(sel); !strings.Contains(got, want) {
 		b.t.Errorf("%s shows %q, want it to contain %q", sel, got, want)
 	}
+}
+
+// sessionCookie reads the browser's session cookie, which is HttpOnly, so
+// no script on the page can.
+func (b *browser) sessionCookie() string {
+	b.t.Helper()
+	res, err := chromedp.Run(b.ctx, func(ctx context.Context, t *chromedp.Target) (network.GetCookiesResult, error) {
+		return cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{URLs: []string{b.f.url("/")}})
+	})
+	if err != nil {
+		b.t.Fatalf("read the session cookie: %v", err)
+	}
+	var value string
+	for _, c := range res.Cookies {
+		if c.Name == "raccordo_sessione" {
+			value = c.Value
+		}
+	}
+	if value == "" {
+		b.t.Fatal("the browser holds no session cookie")
+	}
+	return value
 }

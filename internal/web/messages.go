@@ -76,8 +76,9 @@ var italian = map[string]string{
 	"signin.token_invalid": "Token non valido, scaduto o revocato.",
 	"signin.failed":        "Nome utente o password non corretti.",
 
-	"msg.session_expired": "La sessione è scaduta o non è più valida: accedi di nuovo per continuare.",
-	"msg.signed_out":      "Sei uscito da Raccordo.",
+	"msg.session_expired":      "La sessione è scaduta o non è più valida: accedi di nuovo per continuare.",
+	"msg.signed_out":           "Sei uscito da Raccordo.",
+	"msg.signed_out_here_only": "Sei uscito da Raccordo in questo browser, ma non è stato possibile chiudere la sessione sul server: chi ne avesse una copia potrà usarla fino alla sua scadenza.",
 
 	"home.title":   "Benvenuto",
 	"home.intro":   "Scegli una sezione dal menu.",

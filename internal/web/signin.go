@@ -25,7 +25,7 @@ type signInPage struct {
 func (a *App) signInForm(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p := &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: newForm(nil), Next: localPath(q.Get("dopo"), r.Host)}
-	if k := q.Get("avviso"); k == "msg.session_expired" || k == "msg.signed_out" {
+	if k := q.Get("avviso"); k == "msg.session_expired" || k == "msg.signed_out" || k == "msg.signed_out_here_only" {
 		p.Warning = msg(k)
 	}
 	a.render(w, http.StatusOK, "signin", p)
@@ -104,9 +104,12 @@ func (a *App) signInWithToken(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// signOut forgets the session in this browser. The token itself stays valid
-// until it expires (tokens are not stored server-side), but nothing in the
-// browser holds it any more.
+// signOut ends the session: it revokes the token on the server (Logout),
+// so a copied cookie or token stops working at once, then forgets it in
+// this browser. If the server cannot revoke it, the cookie is cleared all
+// the same and the sign-in page says that the token stays valid until it
+// expires; a token the server already refuses (expired, revoked) needs
+// no revoking.
 func (a *App) signOut(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || !sameOrigin(r) {
@@ -120,9 +123,14 @@ func (a *App) signOut(w http.ResponseWriter, r *http.Request) {
 		a.forbidden(w, r, nil)
 		return
 	}
+	notice := "msg.signed_out"
+	if _, err := a.auth.Logout(callContext(r, c.Value), &famiv1.LogoutRequest{}); err != nil && status.Code(err) != codes.Unauthenticated {
+		a.log.Error("sign out: the token was not revoked", "err", err)
+		notice = "msg.signed_out_here_only"
+	}
 	clearCookie(w, r, sessionCookie)
 	clearCookie(w, r, regionCookie)
-	http.Redirect(w, r, "/accedi?avviso=msg.signed_out", http.StatusSeeOther)
+	http.Redirect(w, r, "/accedi?avviso="+notice, http.StatusSeeOther)
 }
 
 type homePage struct {

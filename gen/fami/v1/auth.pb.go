@@ -282,6 +282,42 @@ func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
 	return file_fami_v1_auth_proto_rawDescGZIP(), []int{2}
 }
 
+type LogoutRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogoutRequest) Reset() {
+	*x = LogoutRequest{}
+	mi := &file_fami_v1_auth_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogoutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogoutRequest) ProtoMessage() {}
+
+func (x *LogoutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fami_v1_auth_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogoutRequest.ProtoReflect.Descriptor instead.
+func (*LogoutRequest) Descriptor() ([]byte, []int) {
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{3}
+}
+
 type WhoAmIResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The token's subject, e.g. "account:mrossi" (unique within the region);
@@ -301,7 +337,7 @@ type WhoAmIResponse struct {
 
 func (x *WhoAmIResponse) Reset() {
 	*x = WhoAmIResponse{}
-	mi := &file_fami_v1_auth_proto_msgTypes[3]
+	mi := &file_fami_v1_auth_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -313,7 +349,7 @@ func (x *WhoAmIResponse) String() string {
 func (*WhoAmIResponse) ProtoMessage() {}
 
 func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_auth_proto_msgTypes[3]
+	mi := &file_fami_v1_auth_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -326,7 +362,7 @@ func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhoAmIResponse.ProtoReflect.Descriptor instead.
 func (*WhoAmIResponse) Descriptor() ([]byte, []int) {
-	return file_fami_v1_auth_proto_rawDescGZIP(), []int{3}
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *WhoAmIResponse) GetSubject() string {
@@ -398,7 +434,7 @@ type Account struct {
 
 func (x *Account) Reset() {
 	*x = Account{}
-	mi := &file_fami_v1_auth_proto_msgTypes[4]
+	mi := &file_fami_v1_auth_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -410,7 +446,7 @@ func (x *Account) String() string {
 func (*Account) ProtoMessage() {}
 
 func (x *Account) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_auth_proto_msgTypes[4]
+	mi := &file_fami_v1_auth_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -423,7 +459,7 @@ func (x *Account) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Account.ProtoReflect.Descriptor instead.
 func (*Account) Descriptor() ([]byte, []int) {
-	return file_fami_v1_auth_proto_rawDescGZIP(), []int{4}
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Account) GetName() string {
@@ -499,7 +535,7 @@ type CreateAccountRequest struct {
 
 func (x *CreateAccountRequest) Reset() {
 	*x = CreateAccountRequest{}
-	mi := &file_fami_v1_auth_proto_msgTypes[5]
+	mi := &file_fami_v1_auth_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -511,7 +547,7 @@ func (x *CreateAccountRequest) String() string {
 func (*CreateAccountRequest) ProtoMessage() {}
 
 func (x *CreateAccountRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_auth_proto_msgTypes[5]
+	mi := &file_fami_v1_auth_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -524,7 +560,7 @@ func (x *CreateAccountRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccountRequest.ProtoReflect.Descriptor instead.
 func (*CreateAccountRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_auth_proto_rawDescGZIP(), []int{5}
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CreateAccountRequest) GetParent() string {
@@ -565,7 +601,7 @@ type GetAccountRequest struct {
 
 func (x *GetAccountRequest) Reset() {
 	*x = GetAccountRequest{}
-	mi := &file_fami_v1_auth_proto_msgTypes[6]
+	mi := &file_fami_v1_auth_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -577,7 +613,7 @@ func (x *GetAccountRequest) String() string {
 func (*GetAccountRequest) ProtoMessage() {}
 
 func (x *GetAccountRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_auth_proto_msgTypes[6]
+	mi := &file_fami_v1_auth_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -590,7 +626,7 @@ func (x *GetAccountRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccountRequest.ProtoReflect.Descriptor instead.
 func (*GetAccountRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_auth_proto_rawDescGZIP(), []int{6}
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetAccountRequest) GetName() string {
@@ -612,7 +648,7 @@ type ListAccountsRequest struct {
 
 func (x *ListAccountsRequest) Reset() {
 	*x = ListAccountsRequest{}
-	mi := &file_fami_v1_auth_proto_msgTypes[7]
+	mi := &file_fami_v1_auth_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -624,7 +660,7 @@ func (x *ListAccountsRequest) String() string {
 func (*ListAccountsRequest) ProtoMessage() {}
 
 func (x *ListAccountsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_auth_proto_msgTypes[7]
+	mi := &file_fami_v1_auth_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -637,7 +673,7 @@ func (x *ListAccountsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccountsRequest.ProtoReflect.Descriptor instead.
 func (*ListAccountsRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_auth_proto_rawDescGZIP(), []int{7}
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListAccountsRequest) GetParent() string {
@@ -671,7 +707,7 @@ type ListAccountsResponse struct {
 
 func (x *ListAccountsResponse) Reset() {
 	*x = ListAccountsResponse{}
-	mi := &file_fami_v1_auth_proto_msgTypes[8]
+	mi := &file_fami_v1_auth_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +719,7 @@ func (x *ListAccountsResponse) String() string {
 func (*ListAccountsResponse) ProtoMessage() {}
 
 func (x *ListAccountsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_auth_proto_msgTypes[8]
+	mi := &file_fami_v1_auth_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +732,7 @@ func (x *ListAccountsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccountsResponse.ProtoReflect.Descriptor instead.
 func (*ListAccountsResponse) Descriptor() ([]byte, []int) {
-	return file_fami_v1_auth_proto_rawDescGZIP(), []int{8}
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListAccountsResponse) GetAccounts() []*Account {
@@ -723,7 +759,7 @@ type DeleteAccountRequest struct {
 
 func (x *DeleteAccountRequest) Reset() {
 	*x = DeleteAccountRequest{}
-	mi := &file_fami_v1_auth_proto_msgTypes[9]
+	mi := &file_fami_v1_auth_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -735,7 +771,7 @@ func (x *DeleteAccountRequest) String() string {
 func (*DeleteAccountRequest) ProtoMessage() {}
 
 func (x *DeleteAccountRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_auth_proto_msgTypes[9]
+	mi := &file_fami_v1_auth_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -748,7 +784,7 @@ func (x *DeleteAccountRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccountRequest.ProtoReflect.Descriptor instead.
 func (*DeleteAccountRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_auth_proto_rawDescGZIP(), []int{9}
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteAccountRequest) GetName() string {
@@ -770,7 +806,7 @@ type SetAccountPasswordRequest struct {
 
 func (x *SetAccountPasswordRequest) Reset() {
 	*x = SetAccountPasswordRequest{}
-	mi := &file_fami_v1_auth_proto_msgTypes[10]
+	mi := &file_fami_v1_auth_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -782,7 +818,7 @@ func (x *SetAccountPasswordRequest) String() string {
 func (*SetAccountPasswordRequest) ProtoMessage() {}
 
 func (x *SetAccountPasswordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_auth_proto_msgTypes[10]
+	mi := &file_fami_v1_auth_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -795,7 +831,7 @@ func (x *SetAccountPasswordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccountPasswordRequest.ProtoReflect.Descriptor instead.
 func (*SetAccountPasswordRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_auth_proto_rawDescGZIP(), []int{10}
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SetAccountPasswordRequest) GetName() string {
@@ -838,7 +874,7 @@ type ServiceToken struct {
 
 func (x *ServiceToken) Reset() {
 	*x = ServiceToken{}
-	mi := &file_fami_v1_auth_proto_msgTypes[11]
+	mi := &file_fami_v1_auth_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -850,7 +886,7 @@ func (x *ServiceToken) String() string {
 func (*ServiceToken) ProtoMessage() {}
 
 func (x *ServiceToken) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_auth_proto_msgTypes[11]
+	mi := &file_fami_v1_auth_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -863,7 +899,7 @@ func (x *ServiceToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceToken.ProtoReflect.Descriptor instead.
 func (*ServiceToken) Descriptor() ([]byte, []int) {
-	return file_fami_v1_auth_proto_rawDescGZIP(), []int{11}
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ServiceToken) GetName() string {
@@ -938,7 +974,7 @@ type CreateServiceTokenRequest struct {
 
 func (x *CreateServiceTokenRequest) Reset() {
 	*x = CreateServiceTokenRequest{}
-	mi := &file_fami_v1_auth_proto_msgTypes[12]
+	mi := &file_fami_v1_auth_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -950,7 +986,7 @@ func (x *CreateServiceTokenRequest) String() string {
 func (*CreateServiceTokenRequest) ProtoMessage() {}
 
 func (x *CreateServiceTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_auth_proto_msgTypes[12]
+	mi := &file_fami_v1_auth_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -963,7 +999,7 @@ func (x *CreateServiceTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateServiceTokenRequest.ProtoReflect.Descriptor instead.
 func (*CreateServiceTokenRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_auth_proto_rawDescGZIP(), []int{12}
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreateServiceTokenRequest) GetParent() string {
@@ -1005,7 +1041,7 @@ type CreateServiceTokenResponse struct {
 
 func (x *CreateServiceTokenResponse) Reset() {
 	*x = CreateServiceTokenResponse{}
-	mi := &file_fami_v1_auth_proto_msgTypes[13]
+	mi := &file_fami_v1_auth_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1017,7 +1053,7 @@ func (x *CreateServiceTokenResponse) String() string {
 func (*CreateServiceTokenResponse) ProtoMessage() {}
 
 func (x *CreateServiceTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_auth_proto_msgTypes[13]
+	mi := &file_fami_v1_auth_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1030,7 +1066,7 @@ func (x *CreateServiceTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateServiceTokenResponse.ProtoReflect.Descriptor instead.
 func (*CreateServiceTokenResponse) Descriptor() ([]byte, []int) {
-	return file_fami_v1_auth_proto_rawDescGZIP(), []int{13}
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CreateServiceTokenResponse) GetServiceToken() *ServiceToken {
@@ -1059,7 +1095,7 @@ type ListServiceTokensRequest struct {
 
 func (x *ListServiceTokensRequest) Reset() {
 	*x = ListServiceTokensRequest{}
-	mi := &file_fami_v1_auth_proto_msgTypes[14]
+	mi := &file_fami_v1_auth_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1071,7 +1107,7 @@ func (x *ListServiceTokensRequest) String() string {
 func (*ListServiceTokensRequest) ProtoMessage() {}
 
 func (x *ListServiceTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_auth_proto_msgTypes[14]
+	mi := &file_fami_v1_auth_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1084,7 +1120,7 @@ func (x *ListServiceTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListServiceTokensRequest.ProtoReflect.Descriptor instead.
 func (*ListServiceTokensRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_auth_proto_rawDescGZIP(), []int{14}
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListServiceTokensRequest) GetParent() string {
@@ -1118,7 +1154,7 @@ type ListServiceTokensResponse struct {
 
 func (x *ListServiceTokensResponse) Reset() {
 	*x = ListServiceTokensResponse{}
-	mi := &file_fami_v1_auth_proto_msgTypes[15]
+	mi := &file_fami_v1_auth_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1130,7 +1166,7 @@ func (x *ListServiceTokensResponse) String() string {
 func (*ListServiceTokensResponse) ProtoMessage() {}
 
 func (x *ListServiceTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_auth_proto_msgTypes[15]
+	mi := &file_fami_v1_auth_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1143,7 +1179,7 @@ func (x *ListServiceTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListServiceTokensResponse.ProtoReflect.Descriptor instead.
 func (*ListServiceTokensResponse) Descriptor() ([]byte, []int) {
-	return file_fami_v1_auth_proto_rawDescGZIP(), []int{15}
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListServiceTokensResponse) GetServiceTokens() []*ServiceToken {
@@ -1170,7 +1206,7 @@ type RevokeServiceTokenRequest struct {
 
 func (x *RevokeServiceTokenRequest) Reset() {
 	*x = RevokeServiceTokenRequest{}
-	mi := &file_fami_v1_auth_proto_msgTypes[16]
+	mi := &file_fami_v1_auth_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1182,7 +1218,7 @@ func (x *RevokeServiceTokenRequest) String() string {
 func (*RevokeServiceTokenRequest) ProtoMessage() {}
 
 func (x *RevokeServiceTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_auth_proto_msgTypes[16]
+	mi := &file_fami_v1_auth_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1195,7 +1231,7 @@ func (x *RevokeServiceTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeServiceTokenRequest.ProtoReflect.Descriptor instead.
 func (*RevokeServiceTokenRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_auth_proto_rawDescGZIP(), []int{16}
+	return file_fami_v1_auth_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RevokeServiceTokenRequest) GetName() string {
@@ -1217,7 +1253,8 @@ const file_fami_v1_auth_proto_rawDesc = "" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12;\n" +
 	"\vexpire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expireTime\"\x0f\n" +
-	"\rWhoAmIRequest\"\xdf\x01\n" +
+	"\rWhoAmIRequest\"\x0f\n" +
+	"\rLogoutRequest\"\xdf\x01\n" +
 	"\x0eWhoAmIResponse\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12!\n" +
 	"\x04role\x18\x02 \x01(\x0e2\r.fami.v1.RoleR\x04role\x12\x16\n" +
@@ -1300,10 +1337,11 @@ const file_fami_v1_auth_proto_rawDesc = "" +
 	"\x1fSERVICE_TOKEN_STATE_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aSERVICE_TOKEN_STATE_ACTIVE\x10\x01\x12\x1f\n" +
 	"\x1bSERVICE_TOKEN_STATE_REVOKED\x10\x02\x12\x1f\n" +
-	"\x1bSERVICE_TOKEN_STATE_EXPIRED\x10\x032\xf1\x05\n" +
+	"\x1bSERVICE_TOKEN_STATE_EXPIRED\x10\x032\xab\x06\n" +
 	"\vAuthService\x126\n" +
 	"\x05Login\x12\x15.fami.v1.LoginRequest\x1a\x16.fami.v1.LoginResponse\x129\n" +
-	"\x06WhoAmI\x12\x16.fami.v1.WhoAmIRequest\x1a\x17.fami.v1.WhoAmIResponse\x12@\n" +
+	"\x06WhoAmI\x12\x16.fami.v1.WhoAmIRequest\x1a\x17.fami.v1.WhoAmIResponse\x128\n" +
+	"\x06Logout\x12\x16.fami.v1.LogoutRequest\x1a\x16.google.protobuf.Empty\x12@\n" +
 	"\rCreateAccount\x12\x1d.fami.v1.CreateAccountRequest\x1a\x10.fami.v1.Account\x12:\n" +
 	"\n" +
 	"GetAccount\x12\x1a.fami.v1.GetAccountRequest\x1a\x10.fami.v1.Account\x12K\n" +
@@ -1328,67 +1366,70 @@ func file_fami_v1_auth_proto_rawDescGZIP() []byte {
 }
 
 var file_fami_v1_auth_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_fami_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_fami_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_fami_v1_auth_proto_goTypes = []any{
 	(Role)(0),                          // 0: fami.v1.Role
 	(ServiceTokenState)(0),             // 1: fami.v1.ServiceTokenState
 	(*LoginRequest)(nil),               // 2: fami.v1.LoginRequest
 	(*LoginResponse)(nil),              // 3: fami.v1.LoginResponse
 	(*WhoAmIRequest)(nil),              // 4: fami.v1.WhoAmIRequest
-	(*WhoAmIResponse)(nil),             // 5: fami.v1.WhoAmIResponse
-	(*Account)(nil),                    // 6: fami.v1.Account
-	(*CreateAccountRequest)(nil),       // 7: fami.v1.CreateAccountRequest
-	(*GetAccountRequest)(nil),          // 8: fami.v1.GetAccountRequest
-	(*ListAccountsRequest)(nil),        // 9: fami.v1.ListAccountsRequest
-	(*ListAccountsResponse)(nil),       // 10: fami.v1.ListAccountsResponse
-	(*DeleteAccountRequest)(nil),       // 11: fami.v1.DeleteAccountRequest
-	(*SetAccountPasswordRequest)(nil),  // 12: fami.v1.SetAccountPasswordRequest
-	(*ServiceToken)(nil),               // 13: fami.v1.ServiceToken
-	(*CreateServiceTokenRequest)(nil),  // 14: fami.v1.CreateServiceTokenRequest
-	(*CreateServiceTokenResponse)(nil), // 15: fami.v1.CreateServiceTokenResponse
-	(*ListServiceTokensRequest)(nil),   // 16: fami.v1.ListServiceTokensRequest
-	(*ListServiceTokensResponse)(nil),  // 17: fami.v1.ListServiceTokensResponse
-	(*RevokeServiceTokenRequest)(nil),  // 18: fami.v1.RevokeServiceTokenRequest
-	(*timestamppb.Timestamp)(nil),      // 19: google.protobuf.Timestamp
-	(*emptypb.Empty)(nil),              // 20: google.protobuf.Empty
+	(*LogoutRequest)(nil),              // 5: fami.v1.LogoutRequest
+	(*WhoAmIResponse)(nil),             // 6: fami.v1.WhoAmIResponse
+	(*Account)(nil),                    // 7: fami.v1.Account
+	(*CreateAccountRequest)(nil),       // 8: fami.v1.CreateAccountRequest
+	(*GetAccountRequest)(nil),          // 9: fami.v1.GetAccountRequest
+	(*ListAccountsRequest)(nil),        // 10: fami.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),       // 11: fami.v1.ListAccountsResponse
+	(*DeleteAccountRequest)(nil),       // 12: fami.v1.DeleteAccountRequest
+	(*SetAccountPasswordRequest)(nil),  // 13: fami.v1.SetAccountPasswordRequest
+	(*ServiceToken)(nil),               // 14: fami.v1.ServiceToken
+	(*CreateServiceTokenRequest)(nil),  // 15: fami.v1.CreateServiceTokenRequest
+	(*CreateServiceTokenResponse)(nil), // 16: fami.v1.CreateServiceTokenResponse
+	(*ListServiceTokensRequest)(nil),   // 17: fami.v1.ListServiceTokensRequest
+	(*ListServiceTokensResponse)(nil),  // 18: fami.v1.ListServiceTokensResponse
+	(*RevokeServiceTokenRequest)(nil),  // 19: fami.v1.RevokeServiceTokenRequest
+	(*timestamppb.Timestamp)(nil),      // 20: google.protobuf.Timestamp
+	(*emptypb.Empty)(nil),              // 21: google.protobuf.Empty
 }
 var file_fami_v1_auth_proto_depIdxs = []int32{
-	19, // 0: fami.v1.LoginResponse.expire_time:type_name -> google.protobuf.Timestamp
+	20, // 0: fami.v1.LoginResponse.expire_time:type_name -> google.protobuf.Timestamp
 	0,  // 1: fami.v1.WhoAmIResponse.role:type_name -> fami.v1.Role
-	19, // 2: fami.v1.WhoAmIResponse.expire_time:type_name -> google.protobuf.Timestamp
+	20, // 2: fami.v1.WhoAmIResponse.expire_time:type_name -> google.protobuf.Timestamp
 	0,  // 3: fami.v1.Account.role:type_name -> fami.v1.Role
-	19, // 4: fami.v1.Account.create_time:type_name -> google.protobuf.Timestamp
-	19, // 5: fami.v1.Account.update_time:type_name -> google.protobuf.Timestamp
-	6,  // 6: fami.v1.CreateAccountRequest.account:type_name -> fami.v1.Account
-	6,  // 7: fami.v1.ListAccountsResponse.accounts:type_name -> fami.v1.Account
-	19, // 8: fami.v1.ServiceToken.create_time:type_name -> google.protobuf.Timestamp
-	19, // 9: fami.v1.ServiceToken.expire_time:type_name -> google.protobuf.Timestamp
-	19, // 10: fami.v1.ServiceToken.revoke_time:type_name -> google.protobuf.Timestamp
+	20, // 4: fami.v1.Account.create_time:type_name -> google.protobuf.Timestamp
+	20, // 5: fami.v1.Account.update_time:type_name -> google.protobuf.Timestamp
+	7,  // 6: fami.v1.CreateAccountRequest.account:type_name -> fami.v1.Account
+	7,  // 7: fami.v1.ListAccountsResponse.accounts:type_name -> fami.v1.Account
+	20, // 8: fami.v1.ServiceToken.create_time:type_name -> google.protobuf.Timestamp
+	20, // 9: fami.v1.ServiceToken.expire_time:type_name -> google.protobuf.Timestamp
+	20, // 10: fami.v1.ServiceToken.revoke_time:type_name -> google.protobuf.Timestamp
 	1,  // 11: fami.v1.ServiceToken.state:type_name -> fami.v1.ServiceTokenState
-	13, // 12: fami.v1.CreateServiceTokenResponse.service_token:type_name -> fami.v1.ServiceToken
-	13, // 13: fami.v1.ListServiceTokensResponse.service_tokens:type_name -> fami.v1.ServiceToken
+	14, // 12: fami.v1.CreateServiceTokenResponse.service_token:type_name -> fami.v1.ServiceToken
+	14, // 13: fami.v1.ListServiceTokensResponse.service_tokens:type_name -> fami.v1.ServiceToken
 	2,  // 14: fami.v1.AuthService.Login:input_type -> fami.v1.LoginRequest
 	4,  // 15: fami.v1.AuthService.WhoAmI:input_type -> fami.v1.WhoAmIRequest
-	7,  // 16: fami.v1.AuthService.CreateAccount:input_type -> fami.v1.CreateAccountRequest
-	8,  // 17: fami.v1.AuthService.GetAccount:input_type -> fami.v1.GetAccountRequest
-	9,  // 18: fami.v1.AuthService.ListAccounts:input_type -> fami.v1.ListAccountsRequest
-	11, // 19: fami.v1.AuthService.DeleteAccount:input_type -> fami.v1.DeleteAccountRequest
-	12, // 20: fami.v1.AuthService.SetAccountPassword:input_type -> fami.v1.SetAccountPasswordRequest
-	14, // 21: fami.v1.AuthService.CreateServiceToken:input_type -> fami.v1.CreateServiceTokenRequest
-	16, // 22: fami.v1.AuthService.ListServiceTokens:input_type -> fami.v1.ListServiceTokensRequest
-	18, // 23: fami.v1.AuthService.RevokeServiceToken:input_type -> fami.v1.RevokeServiceTokenRequest
-	3,  // 24: fami.v1.AuthService.Login:output_type -> fami.v1.LoginResponse
-	5,  // 25: fami.v1.AuthService.WhoAmI:output_type -> fami.v1.WhoAmIResponse
-	6,  // 26: fami.v1.AuthService.CreateAccount:output_type -> fami.v1.Account
-	6,  // 27: fami.v1.AuthService.GetAccount:output_type -> fami.v1.Account
-	10, // 28: fami.v1.AuthService.ListAccounts:output_type -> fami.v1.ListAccountsResponse
-	20, // 29: fami.v1.AuthService.DeleteAccount:output_type -> google.protobuf.Empty
-	20, // 30: fami.v1.AuthService.SetAccountPassword:output_type -> google.protobuf.Empty
-	15, // 31: fami.v1.AuthService.CreateServiceToken:output_type -> fami.v1.CreateServiceTokenResponse
-	17, // 32: fami.v1.AuthService.ListServiceTokens:output_type -> fami.v1.ListServiceTokensResponse
-	13, // 33: fami.v1.AuthService.RevokeServiceToken:output_type -> fami.v1.ServiceToken
-	24, // [24:34] is the sub-list for method output_type
-	14, // [14:24] is the sub-list for method input_type
+	5,  // 16: fami.v1.AuthService.Logout:input_type -> fami.v1.LogoutRequest
+	8,  // 17: fami.v1.AuthService.CreateAccount:input_type -> fami.v1.CreateAccountRequest
+	9,  // 18: fami.v1.AuthService.GetAccount:input_type -> fami.v1.GetAccountRequest
+	10, // 19: fami.v1.AuthService.ListAccounts:input_type -> fami.v1.ListAccountsRequest
+	12, // 20: fami.v1.AuthService.DeleteAccount:input_type -> fami.v1.DeleteAccountRequest
+	13, // 21: fami.v1.AuthService.SetAccountPassword:input_type -> fami.v1.SetAccountPasswordRequest
+	15, // 22: fami.v1.AuthService.CreateServiceToken:input_type -> fami.v1.CreateServiceTokenRequest
+	17, // 23: fami.v1.AuthService.ListServiceTokens:input_type -> fami.v1.ListServiceTokensRequest
+	19, // 24: fami.v1.AuthService.RevokeServiceToken:input_type -> fami.v1.RevokeServiceTokenRequest
+	3,  // 25: fami.v1.AuthService.Login:output_type -> fami.v1.LoginResponse
+	6,  // 26: fami.v1.AuthService.WhoAmI:output_type -> fami.v1.WhoAmIResponse
+	21, // 27: fami.v1.AuthService.Logout:output_type -> google.protobuf.Empty
+	7,  // 28: fami.v1.AuthService.CreateAccount:output_type -> fami.v1.Account
+	7,  // 29: fami.v1.AuthService.GetAccount:output_type -> fami.v1.Account
+	11, // 30: fami.v1.AuthService.ListAccounts:output_type -> fami.v1.ListAccountsResponse
+	21, // 31: fami.v1.AuthService.DeleteAccount:output_type -> google.protobuf.Empty
+	21, // 32: fami.v1.AuthService.SetAccountPassword:output_type -> google.protobuf.Empty
+	16, // 33: fami.v1.AuthService.CreateServiceToken:output_type -> fami.v1.CreateServiceTokenResponse
+	18, // 34: fami.v1.AuthService.ListServiceTokens:output_type -> fami.v1.ListServiceTokensResponse
+	14, // 35: fami.v1.AuthService.RevokeServiceToken:output_type -> fami.v1.ServiceToken
+	25, // [25:36] is the sub-list for method output_type
+	14, // [14:25] is the sub-list for method input_type
 	14, // [14:14] is the sub-list for extension type_name
 	14, // [14:14] is the sub-list for extension extendee
 	0,  // [0:14] is the sub-list for field type_name
@@ -1405,7 +1446,7 @@ func file_fami_v1_auth_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fami_v1_auth_proto_rawDesc), len(file_fami_v1_auth_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

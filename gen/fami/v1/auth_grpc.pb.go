@@ -22,6 +22,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	AuthService_Login_FullMethodName              = "/fami.v1.AuthService/Login"
 	AuthService_WhoAmI_FullMethodName             = "/fami.v1.AuthService/WhoAmI"
+	AuthService_Logout_FullMethodName             = "/fami.v1.AuthService/Logout"
 	AuthService_CreateAccount_FullMethodName      = "/fami.v1.AuthService/CreateAccount"
 	AuthService_GetAccount_FullMethodName         = "/fami.v1.AuthService/GetAccount"
 	AuthService_ListAccounts_FullMethodName       = "/fami.v1.AuthService/ListAccounts"
@@ -47,6 +48,12 @@ type AuthServiceClient interface {
 	Login(ctx context.Context, in *LoginRequest, opts ...grpc.CallOption) (*LoginResponse, error)
 	// WhoAmI returns the caller's principal as the server sees it.
 	WhoAmI(ctx context.Context, in *WhoAmIRequest, opts ...grpc.CallOption) (*WhoAmIResponse, error)
+	// Logout ends the caller's session: the token presented with the call is
+	// revoked until it expires and refused at once on every surface (open
+	// Watch streams end). Other tokens of the same account or system stay
+	// valid. Any signed-in caller may log out; calling it again with the
+	// same token answers UNAUTHENTICATED, as any revoked token does.
+	Logout(ctx context.Context, in *LogoutRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	// CreateAccount creates a person's account in a region.
 	CreateAccount(ctx context.Context, in *CreateAccountRequest, opts ...grpc.CallOption) (*Account, error)
 	// GetAccount returns an account. Returns NOT_FOUND if it does not exist.
@@ -90,6 +97,16 @@ func (c *authServiceClient) WhoAmI(ctx context.Context, in *WhoAmIRequest, opts 
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(WhoAmIResponse)
 	err := c.cc.Invoke(ctx, AuthService_WhoAmI_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) Logout(ctx context.Context, in *LogoutRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, AuthService_Logout_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +208,12 @@ type AuthServiceServer interface {
 	Login(context.Context, *LoginRequest) (*LoginResponse, error)
 	// WhoAmI returns the caller's principal as the server sees it.
 	WhoAmI(context.Context, *WhoAmIRequest) (*WhoAmIResponse, error)
+	// Logout ends the caller's session: the token presented with the call is
+	// revoked until it expires and refused at once on every surface (open
+	// Watch streams end). Other tokens of the same account or system stay
+	// valid. Any signed-in caller may log out; calling it again with the
+	// same token answers UNAUTHENTICATED, as any revoked token does.
+	Logout(context.Context, *LogoutRequest) (*emptypb.Empty, error)
 	// CreateAccount creates a person's account in a region.
 	CreateAccount(context.Context, *CreateAccountRequest) (*Account, error)
 	// GetAccount returns an account. Returns NOT_FOUND if it does not exist.
@@ -225,6 +248,9 @@ func (UnimplementedAuthServiceServer) Login(context.Context, *LoginRequest) (*Lo
 }
 func (UnimplementedAuthServiceServer) WhoAmI(context.Context, *WhoAmIRequest) (*WhoAmIResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method WhoAmI not implemented")
+}
+func (UnimplementedAuthServiceServer) Logout(context.Context, *LogoutRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method Logout not implemented")
 }
 func (UnimplementedAuthServiceServer) CreateAccount(context.Context, *CreateAccountRequest) (*Account, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateAccount not implemented")
@@ -303,6 +329,24 @@ func _AuthService_WhoAmI_Handler(srv interface{}, ctx context.Context, dec func(
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AuthServiceServer).WhoAmI(ctx, req.(*WhoAmIRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_Logout_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LogoutRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).Logout(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_Logout_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).Logout(ctx, req.(*LogoutRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -465,6 +509,10 @@ var AuthService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "WhoAmI",
 			Handler:    _AuthService_WhoAmI_Handler,
+		},
+		{
+			MethodName: "Logout",
+			Handler:    _AuthService_Logout_Handler,
 		},
 		{
 			MethodName: "CreateAccount",

@@ -38,6 +38,8 @@ const (
 	AuthServiceLoginProcedure = "/fami.v1.AuthService/Login"
 	// AuthServiceWhoAmIProcedure is the fully-qualified name of the AuthService's WhoAmI RPC.
 	AuthServiceWhoAmIProcedure = "/fami.v1.AuthService/WhoAmI"
+	// AuthServiceLogoutProcedure is the fully-qualified name of the AuthService's Logout RPC.
+	AuthServiceLogoutProcedure = "/fami.v1.AuthService/Logout"
 	// AuthServiceCreateAccountProcedure is the fully-qualified name of the AuthService's CreateAccount
 	// RPC.
 	AuthServiceCreateAccountProcedure = "/fami.v1.AuthService/CreateAccount"
@@ -72,6 +74,12 @@ type AuthServiceClient interface {
 	Login(context.Context, *v1.LoginRequest) (*v1.LoginResponse, error)
 	// WhoAmI returns the caller's principal as the server sees it.
 	WhoAmI(context.Context, *v1.WhoAmIRequest) (*v1.WhoAmIResponse, error)
+	// Logout ends the caller's session: the token presented with the call is
+	// revoked until it expires and refused at once on every surface (open
+	// Watch streams end). Other tokens of the same account or system stay
+	// valid. Any signed-in caller may log out; calling it again with the
+	// same token answers UNAUTHENTICATED, as any revoked token does.
+	Logout(context.Context, *v1.LogoutRequest) (*emptypb.Empty, error)
 	// CreateAccount creates a person's account in a region.
 	CreateAccount(context.Context, *v1.CreateAccountRequest) (*v1.Account, error)
 	// GetAccount returns an account. Returns NOT_FOUND if it does not exist.
@@ -114,6 +122,12 @@ func NewAuthServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			httpClient,
 			baseURL+AuthServiceWhoAmIProcedure,
 			connect.WithSchema(authServiceMethods.ByName("WhoAmI")),
+			connect.WithClientOptions(opts...),
+		),
+		logout: connect.NewClient[v1.LogoutRequest, emptypb.Empty](
+			httpClient,
+			baseURL+AuthServiceLogoutProcedure,
+			connect.WithSchema(authServiceMethods.ByName("Logout")),
 			connect.WithClientOptions(opts...),
 		),
 		createAccount: connect.NewClient[v1.CreateAccountRequest, v1.Account](
@@ -171,6 +185,7 @@ func NewAuthServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 type authServiceClient struct {
 	login              *connect.Client[v1.LoginRequest, v1.LoginResponse]
 	whoAmI             *connect.Client[v1.WhoAmIRequest, v1.WhoAmIResponse]
+	logout             *connect.Client[v1.LogoutRequest, emptypb.Empty]
 	createAccount      *connect.Client[v1.CreateAccountRequest, v1.Account]
 	getAccount         *connect.Client[v1.GetAccountRequest, v1.Account]
 	listAccounts       *connect.Client[v1.ListAccountsRequest, v1.ListAccountsResponse]
@@ -193,6 +208,15 @@ func (c *authServiceClient) Login(ctx context.Context, req *v1.LoginRequest) (*v
 // WhoAmI calls fami.v1.AuthService.WhoAmI.
 func (c *authServiceClient) WhoAmI(ctx context.Context, req *v1.WhoAmIRequest) (*v1.WhoAmIResponse, error) {
 	response, err := c.whoAmI.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// Logout calls fami.v1.AuthService.Logout.
+func (c *authServiceClient) Logout(ctx context.Context, req *v1.LogoutRequest) (*emptypb.Empty, error) {
+	response, err := c.logout.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -280,6 +304,12 @@ type AuthServiceHandler interface {
 	Login(context.Context, *v1.LoginRequest) (*v1.LoginResponse, error)
 	// WhoAmI returns the caller's principal as the server sees it.
 	WhoAmI(context.Context, *v1.WhoAmIRequest) (*v1.WhoAmIResponse, error)
+	// Logout ends the caller's session: the token presented with the call is
+	// revoked until it expires and refused at once on every surface (open
+	// Watch streams end). Other tokens of the same account or system stay
+	// valid. Any signed-in caller may log out; calling it again with the
+	// same token answers UNAUTHENTICATED, as any revoked token does.
+	Logout(context.Context, *v1.LogoutRequest) (*emptypb.Empty, error)
 	// CreateAccount creates a person's account in a region.
 	CreateAccount(context.Context, *v1.CreateAccountRequest) (*v1.Account, error)
 	// GetAccount returns an account. Returns NOT_FOUND if it does not exist.
@@ -318,6 +348,12 @@ func NewAuthServiceHandler(svc AuthServiceHandler, opts ...connect.HandlerOption
 		AuthServiceWhoAmIProcedure,
 		svc.WhoAmI,
 		connect.WithSchema(authServiceMethods.ByName("WhoAmI")),
+		connect.WithHandlerOptions(opts...),
+	)
+	authServiceLogoutHandler := connect.NewUnaryHandlerSimple(
+		AuthServiceLogoutProcedure,
+		svc.Logout,
+		connect.WithSchema(authServiceMethods.ByName("Logout")),
 		connect.WithHandlerOptions(opts...),
 	)
 	authServiceCreateAccountHandler := connect.NewUnaryHandlerSimple(
@@ -374,6 +410,8 @@ func NewAuthServiceHandler(svc AuthServiceHandler, opts ...connect.HandlerOption
 			authServiceLoginHandler.ServeHTTP(w, r)
 		case AuthServiceWhoAmIProcedure:
 			authServiceWhoAmIHandler.ServeHTTP(w, r)
+		case AuthServiceLogoutProcedure:
+			authServiceLogoutHandler.ServeHTTP(w, r)
 		case AuthServiceCreateAccountProcedure:
 			authServiceCreateAccountHandler.ServeHTTP(w, r)
 		case AuthServiceGetAccountProcedure:
@@ -405,6 +443,10 @@ func (UnimplementedAuthServiceHandler) Login(context.Context, *v1.LoginRequest) 
 
 func (UnimplementedAuthServiceHandler) WhoAmI(context.Context, *v1.WhoAmIRequest) (*v1.WhoAmIResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fami.v1.AuthService.WhoAmI is not implemented"))
+}
+
+func (UnimplementedAuthServiceHandler) Logout(context.Context, *v1.LogoutRequest) (*emptypb.Empty, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fami.v1.AuthService.Logout is not implemented"))
 }
 
 func (UnimplementedAuthServiceHandler) CreateAccount(context.Context, *v1.CreateAccountRequest) (*v1.Account, error) {
