@@ -242,7 +242,7 @@ func (r Reason) Code() Code {
 
 // New returns an error with reason r, its code and a formatted message.
 func (r Reason) New(format string, args ...any) *Error {
-	return r.With(Error{Message: fmt.Sprintf(format, args...)})
+	return r.With(Error{Message: Sprintf(format, args...)})
 }
 
 // With returns e with reason r and r's code: the constructor of errors that
