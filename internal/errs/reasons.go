@@ -87,6 +87,9 @@ const (
 	TicketUsed   Reason = "TICKET_USED"
 	SurveyClosed Reason = "SURVEY_CLOSED"
 
+	// Credentials one owner may hold at once (docs/limits.md).
+	TooManyTokens Reason = "TOO_MANY_TOKENS"
+
 	// The change log and the stored data.
 	RevisionCompacted Reason = "REVISION_COMPACTED"
 	RegionNotEmpty    Reason = "REGION_NOT_EMPTY"
@@ -192,6 +195,8 @@ var catalogue = []Entry{
 
 	{TicketUsed, FailedPrecondition, 409, "answer a survey with a ticket already counted (a replay)"},
 	{SurveyClosed, FailedPrecondition, 409, "open or answer a survey after its closing time"},
+
+	{TooManyTokens, FailedPrecondition, 409, "create a calendar feed token or a service token beyond its owner's cap of live tokens: revoke one first"},
 
 	{RevisionCompacted, FailedPrecondition, 410, "watch or list changes from a revision the change log no longer holds: list again"},
 	{RegionNotEmpty, FailedPrecondition, 400, "import a region into etcd where the region already holds keys"},
