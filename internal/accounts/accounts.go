@@ -41,6 +41,11 @@ const (
 	MaxServiceTokenTTL     = 366 * 24 * time.Hour
 )
 
+// MaxLiveServiceTokens is how many service tokens (ACTIVE: neither
+// revoked nor expired) one system may hold in a region: a rotation needs
+// two, a system run from several hosts one each (docs/limits.md).
+const MaxLiveServiceTokens = 20
+
 // Options configure the service.
 type Options struct {
 	// LoginTTL is the lifetime of a login token.
@@ -570,12 +575,45 @@ func (s *Service) putServiceToken(ctx context.Context, region, jti string, st *f
 		return err
 	}
 	return s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+		if err := roomForServiceToken(tx, region, st.GetSubject(), now); err != nil {
+			return err
+		}
 		if err := tx.Put(bucketServiceTokens, region+"/"+jti, b); err != nil {
 			return err
 		}
 		_, _, err := pruneTokenRecords(tx, now, s.tokenRetention)
 		return err
 	})
+}
+
+// roomForServiceToken refuses a new service token for subject in region
+// when it already holds MaxLiveServiceTokens live ones, naming what to
+// revoke.
+func roomForServiceToken(tx store.SystemTx, region, subject string, now time.Time) error {
+	live := 0
+	var failed error
+	tx.Scan(bucketServiceTokens, region+"/", "", func(_ string, b []byte, err error) bool {
+		st := &famiv1.ServiceToken{}
+		if err == nil {
+			err = proto.Unmarshal(b, st)
+		}
+		if err != nil {
+			failed = err
+			return false
+		}
+		if st.GetSubject() == subject && withState(st, now).GetState() == famiv1.ServiceTokenState_SERVICE_TOKEN_STATE_ACTIVE {
+			live++
+		}
+		return true
+	})
+	if failed != nil {
+		return failed
+	}
+	if live >= MaxLiveServiceTokens {
+		return errs.TooManyTokens.New("%s already holds %d live service tokens in region %s, the most one system may: "+
+			"revoke one no longer used (ListServiceTokens, RevokeServiceToken) and create the new one again", subject, live, region)
+	}
+	return nil
 }
 
 // ListServiceTokens implements fami.v1.AuthService.

@@ -1,6 +1,7 @@
 package aip_test
 
 import (
+	"errors"
 	"slices"
 	"testing"
 
@@ -60,11 +61,31 @@ func TestWithoutOutputOnly(t *testing.T) {
 		{[]string{"title", "state", "signatures"}, []string{"title", "signatures"}, false},
 		{[]string{"title", "contentHash"}, []string{"title"}, false}, // JSON name
 		{[]string{"state"}, nil, true},
+		{[]string{"etag", "state"}, nil, true}, // the standard ones too
 		{[]string{"unknown_field", "state"}, []string{"unknown_field"}, false},
 	} {
 		got, noop := aip.WithoutOutputOnly(&fieldmaskpb.FieldMask{Paths: tc.paths}, &famiv1.Protocol{}, outputOnly)
 		if !slices.Equal(got.GetPaths(), tc.want) || noop != tc.noop {
 			t.Errorf("%v: got %v noop=%v, want %v noop=%v", tc.paths, got.GetPaths(), noop, tc.want, tc.noop)
+		}
+	}
+}
+
+// TestApplyMaskNamingOnlyOutputOnly: a mask naming fields, none of them
+// one to change (a PATCH body holding only the etag), is *aip.Unchanged
+// with dst as it was, refused as INVALID naming update_mask where it is
+// not answered as a no-op.
+func TestApplyMaskNamingOnlyOutputOnly(t *testing.T) {
+	cur := &famiv1.Partner{Name: "regions/lombardia/partners/p", DisplayName: "Old", Etag: "7"}
+	for _, paths := range [][]string{{"etag"}, {"name", "etag", "create_time"}, {"updateTime"}} {
+		dst := proto.CloneOf(cur)
+		err := aip.ApplyMask(dst, &famiv1.Partner{DisplayName: "New"}, &fieldmaskpb.FieldMask{Paths: paths}, []string{"display_name"})
+		var u *aip.Unchanged
+		if !errors.As(err, &u) || u.Resource != dst || !proto.Equal(dst, cur) {
+			t.Errorf("%v: err %v, dst %v; want *aip.Unchanged holding dst unchanged", paths, err, dst)
+		}
+		if e := errs.As(err); e == nil || e.Code != errs.Invalid || e.Violations[0].Field != "update_mask" {
+			t.Errorf("%v: err %v, want INVALID naming update_mask", paths, err)
 		}
 	}
 }

@@ -7,6 +7,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -145,9 +146,47 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Sprintf formats a message as fmt.Sprintf does, except that a float64
+// argument holding a whole number is written as an integer by %v and %g
+// (2147483647, not 2.147483647e+09; 1000000000000, not 1e+12): a client
+// reads back the number it sent, as it would write it. Every message this
+// package builds goes through it.
+func Sprintf(format string, args ...any) string {
+	var plain []any // a copy, made only when a float is found
+	for i, a := range args {
+		if x, ok := a.(float64); ok {
+			if plain == nil {
+				plain = append([]any(nil), args...)
+			}
+			plain[i] = number(x)
+		}
+	}
+	if plain == nil {
+		return fmt.Sprintf(format, args...)
+	}
+	return fmt.Sprintf(format, plain...)
+}
+
+// number is a float64 in a message (see Sprintf).
+type number float64
+
+// maxPlain bounds the whole numbers written out in full: from 1e21 on,
+// strconv's shortest form is the exponent one anyway.
+const maxPlain = 1e21
+
+func (n number) Format(f fmt.State, verb rune) {
+	x := float64(n)
+	_, precise := f.Precision()
+	if (verb == 'v' || verb == 'g') && !precise && x == math.Trunc(x) && math.Abs(x) < maxPlain {
+		fmt.Fprintf(f, fmt.FormatString(f, 's'), strconv.FormatFloat(x, 'f', -1, 64)) // keeps a width
+		return
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), x)
+}
+
 // InvalidField returns an Invalid error for a single field.
 func InvalidField(field, format string, args ...any) *Error {
-	d := fmt.Sprintf(format, args...)
+	d := Sprintf(format, args...)
 	return Invalid.With(Error{
 		Message:    "invalid " + field + ": " + d,
 		Violations: []Violation{{Field: field, Description: d}},
@@ -210,7 +249,7 @@ func (v *Violations) Add(field, format string, args ...any) {
 		v.more++
 		return
 	}
-	v.list = append(v.list, Violation{Field: field, Description: fmt.Sprintf(format, args...)})
+	v.list = append(v.list, Violation{Field: field, Description: Sprintf(format, args...)})
 }
 
 // AddReason is Add for a fault of a kind a client may tell apart (see

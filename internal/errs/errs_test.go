@@ -1,6 +1,7 @@
 package errs_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -122,5 +123,43 @@ func TestFail(t *testing.T) {
 	only.Fail(loss)
 	if only.Len() != 1 || only.Err() != loss {
 		t.Errorf("a failure alone: got Len %d, Err %v", only.Len(), only.Err())
+	}
+}
+
+// TestNumbersInMessages: a whole number sent as a double comes back in a
+// message as the integer it is, whatever builds the message; other
+// numbers and explicit formats are fmt's.
+func TestNumbersInMessages(t *testing.T) {
+	for _, tc := range []struct {
+		format string
+		arg    any
+		want   string
+	}{
+		{"%v", 2147483647.0, "2147483647"},
+		{"%g", 1e12, "1000000000000"},
+		{"%v", -3.0, "-3"},
+		{"%v", 4.5, "4.5"},
+		{"%v", 1e-7, "1e-07"},
+		{"%v", 1e21, "1e+21"},
+		{"%v", math.NaN(), "NaN"},
+		{"%v", math.Inf(1), "+Inf"},
+		{"%.2f", 2.0, "2.00"},
+		{"%6v", 7.0, "     7"}, // a width is kept
+		{"%d", 42, "42"},
+	} {
+		if got := errs.Sprintf(tc.format, tc.arg); got != tc.want {
+			t.Errorf("Sprintf(%q, %v) = %q, want %q", tc.format, tc.arg, got, tc.want)
+		}
+	}
+	var v errs.Violations
+	v.Add("t1", "%v is not a score on the 1 to %d scale", 2147483647.0, 5)
+	if e := errs.As(v.Err()); e == nil || e.Violations[0].Description != "2147483647 is not a score on the 1 to 5 scale" {
+		t.Errorf("a violation's description: %v", v.Err())
+	}
+	if e := errs.InvalidField("x", "%v", 3.0); e.Message != "invalid x: 3" {
+		t.Errorf("InvalidField's message: %q", e.Message)
+	}
+	if e := errs.Invalid.New("%v", 3.0); e.Message != "3" {
+		t.Errorf("Reason.New's message: %q", e.Message)
 	}
 }

@@ -87,6 +87,9 @@ const (
 	TicketUsed   Reason = "TICKET_USED"
 	SurveyClosed Reason = "SURVEY_CLOSED"
 
+	// Credentials one owner may hold at once (docs/limits.md).
+	TooManyTokens Reason = "TOO_MANY_TOKENS"
+
 	// The change log and the stored data.
 	RevisionCompacted Reason = "REVISION_COMPACTED"
 	RegionNotEmpty    Reason = "REGION_NOT_EMPTY"
@@ -194,6 +197,8 @@ var catalogue = []Entry{
 	{TicketUsed, FailedPrecondition, 409, "answer a survey with a ticket already counted (a replay)"},
 	{SurveyClosed, FailedPrecondition, 409, "open or answer a survey after its closing time"},
 
+	{TooManyTokens, FailedPrecondition, 409, "create a calendar feed token or a service token beyond its owner's cap of live tokens: revoke one first"},
+
 	{RevisionCompacted, FailedPrecondition, 410, "watch or list changes from a revision the change log no longer holds: list again"},
 	{RegionNotEmpty, FailedPrecondition, 400, "import a region into etcd where the region already holds keys"},
 	{RegionWritten, Conflict, 409, "a region written in etcd while it was being imported"},
@@ -244,7 +249,7 @@ func (r Reason) Code() Code {
 
 // New returns an error with reason r, its code and a formatted message.
 func (r Reason) New(format string, args ...any) *Error {
-	return r.With(Error{Message: fmt.Sprintf(format, args...)})
+	return r.With(Error{Message: Sprintf(format, args...)})
 }
 
 // With returns e with reason r and r's code: the constructor of errors that

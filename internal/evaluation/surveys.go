@@ -7,8 +7,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"math"
+	"slices"
 	"strings"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
@@ -25,6 +28,13 @@ const (
 	// are signed with: an index, not a field, so that it never reaches a
 	// reader or the change log.
 	indexSurveyKeys = "survey_keys"
+	// indexSurveyLinks maps a survey's id to its link_key, kept out of the
+	// record for the same reason: the network staff being evaluated read
+	// the region's surveys and the change feed carries records, and a link
+	// would let them answer their own survey. Get and List add it for the
+	// survey's assessors only (mayShareLink). Surveys created before the
+	// index hold the key in the record until their next write (linkOf).
+	indexSurveyLinks = "survey_links"
 	// indexTicketsUsed holds "{survey id}\x00{nonce}" for every ticket
 	// counted, written in the transaction that counts it.
 	indexTicketsUsed = "survey_tickets_used"
@@ -125,7 +135,6 @@ func (s *Surveys) CreateSurvey(ctx context.Context, req *famiv1.CreateSurveyRequ
 		if err := resource.Absent(tx, sv); err != nil {
 			return nil, err
 		}
-		sv.LinkKey = linkKey
 		for _, q := range sv.GetQuestions() {
 			r := &famiv1.QuestionResult{Question: q.GetId()}
 			if q.GetKind() == famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE {
@@ -136,18 +145,75 @@ func (s *Surveys) CreateSurvey(ctx context.Context, req *famiv1.CreateSurveyRequ
 		if err := tx.IndexPut(indexSurveyKeys, id, secret); err != nil {
 			return nil, err
 		}
-		return sv, tx.Put(sv)
+		if err := tx.IndexPut(indexSurveyLinks, id, linkKey); err != nil {
+			return nil, err
+		}
+		if err := tx.Put(sv); err != nil {
+			return nil, err
+		}
+		out := proto.CloneOf(sv)
+		out.LinkKey = linkKey // the creator is one of the survey's assessors
+		return out, nil
 	})
+}
+
+// mayShareLink reports whether the caller may see the link_key of a survey
+// of region: the survey's assessors (DESIGN.md: evaluations are the
+// region's, run by its administrators and consultants), not the network
+// staff being evaluated, the ministry or a regional system.
+func mayShareLink(ctx context.Context, region string) bool {
+	p := principal.From(ctx)
+	return p.Region == region && slices.Contains(assessors, p.Role)
+}
+
+// linkOf is the link_key of the stored survey sv.
+func linkOf(tx store.ReadTx, sv *famiv1.Survey) string {
+	if key, ok := tx.IndexGet(indexSurveyLinks, resource.ID(sv.GetName())); ok {
+		return key
+	}
+	return sv.GetLinkKey()
+}
+
+// shown fills or clears sv's link_key for the caller (see mayShareLink).
+func shown(ctx context.Context, tx store.ReadTx, sv *famiv1.Survey) {
+	if mayShareLink(ctx, tx.Region()) {
+		sv.LinkKey = linkOf(tx, sv)
+	} else {
+		sv.LinkKey = ""
+	}
 }
 
 // GetSurvey implements fami.v1.SurveyService.
 func (s *Surveys) GetSurvey(ctx context.Context, req *famiv1.GetSurveyRequest) (*famiv1.Survey, error) {
-	return resource.Get[*famiv1.Survey](ctx, s.store, resource.Surveys, req.GetName())
+	region, err := aip.RegionOfName("name", req.GetName(), resource.Surveys)
+	if err != nil {
+		return nil, err
+	}
+	sv := &famiv1.Survey{}
+	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
+		if err := tx.Get(req.GetName(), sv); err != nil {
+			return err
+		}
+		shown(ctx, tx, sv)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sv, nil
 }
 
 // ListSurveys implements fami.v1.SurveyService.
 func (s *Surveys) ListSurveys(ctx context.Context, req *famiv1.ListSurveysRequest) (*famiv1.ListSurveysResponse, error) {
-	return resource.ListAnswer[*famiv1.ListSurveysResponse, *famiv1.Survey](ctx, s.store, resource.Surveys, req, nil, nil)
+	region, err := aip.Parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	// The filter keeps every survey and shows each to the caller, in the
+	// page's snapshot, where the link index is.
+	return resource.ListWithin[*famiv1.ListSurveysResponse](ctx, s.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.Survey) (bool, error), error) {
+		return resource.Surveys, func(sv *famiv1.Survey) (bool, error) { shown(ctx, tx, sv); return true, nil }, nil
+	})
 }
 
 // closed is the refusal after a survey's closing time.
@@ -173,7 +239,7 @@ func (s *Surveys) OpenSurvey(ctx context.Context, req *famiv1.OpenSurveyRequest)
 		switch found, err := store.Find(tx, req.GetName(), sv); {
 		case err != nil:
 			return err // a damaged record (DATA_LOSS): not a wrong link
-		case !found || !hmac.Equal([]byte(sv.GetLinkKey()), []byte(req.GetLinkKey())):
+		case !found || !hmac.Equal([]byte(linkOf(tx, sv)), []byte(req.GetLinkKey())):
 			return notFound(req.GetName())
 		}
 		if !s.now().Before(sv.GetCloseTime().AsTime()) {
@@ -231,6 +297,9 @@ func (s *Surveys) AnswerSurvey(ctx context.Context, req *famiv1.AnswerSurveyRequ
 		if err := tx.IndexPut(indexTicketsUsed, used, ""); err != nil {
 			return nil, err
 		}
+		if err := linkOutOfRecord(tx, sv); err != nil {
+			return nil, err
+		}
 		return &famiv1.AnswerSurveyResponse{}, tx.Put(sv)
 	})
 	if errs.CodeOf(err) == errs.NotFound {
@@ -240,6 +309,20 @@ func (s *Surveys) AnswerSurvey(ctx context.Context, req *famiv1.AnswerSurveyRequ
 		return nil, err
 	}
 	return &famiv1.AnswerSurveyResponse{}, nil
+}
+
+// linkOutOfRecord moves the link_key of a survey created before the link
+// index from its record to the index, so that the write about to be made
+// does not carry it into the change log again.
+func linkOutOfRecord(tx store.WriteTx, sv *famiv1.Survey) error {
+	if sv.GetLinkKey() == "" {
+		return nil
+	}
+	if err := tx.IndexPut(indexSurveyLinks, resource.ID(sv.GetName()), sv.GetLinkKey()); err != nil {
+		return err
+	}
+	sv.LinkKey = ""
+	return nil
 }
 
 // count adds answers to a survey's results, after checking them all.

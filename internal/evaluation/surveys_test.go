@@ -1,6 +1,7 @@
 package evaluation_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -50,5 +51,52 @@ func TestDamagedRecords(t *testing.T) {
 	_, err = svc.OpenSurvey(ctx, &famiv1.OpenSurveyRequest{Name: "regions/lombardia/surveys/nessuno", LinkKey: sv.GetLinkKey()})
 	if errs.CodeOf(err) != errs.NotFound {
 		t.Errorf("open a survey that does not exist: got %v, want NOT_FOUND", err)
+	}
+}
+
+// TestLinkOfAnOlderSurvey: a survey stored before the link index, with
+// its link_key in the record, still opens with that key, is shown without
+// it to the network staff, and its next answer moves the key out of the
+// record, so that the change log's new entry does not carry it.
+func TestLinkOfAnOlderSurvey(t *testing.T) {
+	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
+	svc := evaluation.NewSurveys(st, evaluation.SurveyOptions{})
+	const key = "MARKER-older-link"
+	older := &famiv1.Survey{Name: "regions/lombardia/surveys/older", Title: "Gradimento", LinkKey: key,
+		CloseTime: timestamppb.New(time.Now().Add(time.Hour)),
+		Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_RECOMMEND}},
+		Results:   []*famiv1.QuestionResult{{Question: "utilita"}}}
+	if _, err := st.Update(t.Context(), "lombardia", store.Mutation{Principal: "test"}, func(tx store.WriteTx) (proto.Message, error) {
+		return older, tx.Put(older)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	staff := principal.With(t.Context(), principal.Principal{Subject: "acct:lombardia:staff", Role: principal.NetworkMember, Region: "lombardia"})
+	consultant := principal.With(t.Context(), principal.Principal{Subject: "acct:lombardia:mrossi", Role: principal.Consultant, Region: "lombardia"})
+	if got, err := svc.GetSurvey(staff, &famiv1.GetSurveyRequest{Name: older.GetName()}); err != nil || got.GetLinkKey() != "" {
+		t.Errorf("network staff's GetSurvey: link_key %q, %v; want none", got.GetLinkKey(), err)
+	}
+	form, err := svc.OpenSurvey(t.Context(), &famiv1.OpenSurveyRequest{Name: older.GetName(), LinkKey: key})
+	if err != nil {
+		t.Fatalf("open with the key in the record: %v", err)
+	}
+	if _, err := svc.AnswerSurvey(t.Context(), &famiv1.AnswerSurveyRequest{Name: older.GetName(), Ticket: form.GetTicket(),
+		Answers: []*famiv1.SurveyAnswer{{Question: "utilita", Recommend: true}}}); err != nil {
+		t.Fatalf("answer: %v", err)
+	}
+	if got, err := svc.GetSurvey(consultant, &famiv1.GetSurveyRequest{Name: older.GetName()}); err != nil || got.GetLinkKey() != key {
+		t.Errorf("consultant's GetSurvey after an answer: link_key %q, %v; want %q", got.GetLinkKey(), err, key)
+	}
+	var last *famiv1.Change
+	if err := st.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+		return tx.Changes(1, func(ch *famiv1.Change) bool { last = ch; return true })
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if last == nil || strings.Contains(string(last.GetResource().GetValue()), key) {
+		t.Errorf("the answer's change %v carries the link_key", last)
+	}
+	if _, err := svc.OpenSurvey(t.Context(), &famiv1.OpenSurveyRequest{Name: older.GetName(), LinkKey: key}); err != nil {
+		t.Errorf("open after the key moved to the index: %v", err)
 	}
 }

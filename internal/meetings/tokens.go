@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -48,6 +49,10 @@ const (
 	defaultTokenTTL = 365 * 24 * time.Hour
 	maxTokenTTL     = 2 * 365 * 24 * time.Hour
 	minTokenTTL     = time.Hour
+	// MaxLiveTokens is how many feed tokens (neither revoked nor expired)
+	// one owner may hold in a region: one per calendar application and
+	// device, with room to spare (docs/limits.md).
+	MaxLiveTokens = 20
 )
 
 var roleProtos = map[principal.Role]famiv1.Role{
@@ -116,6 +121,9 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 		}
 	}
 	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CreateCalendarTokenResponse, error) {
+		if err := s.roomForToken(tx, who.Subject); err != nil {
+			return nil, err
+		}
 		ct := &famiv1.CalendarToken{
 			Name:             aip.Name(region, resource.CalendarTokens, id),
 			Owner:            who.Subject,
@@ -137,6 +145,30 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 		}
 		return &famiv1.CreateCalendarTokenResponse{CalendarToken: ct, Token: token}, nil
 	})
+}
+
+// roomForToken refuses a new feed token to an owner who already holds
+// MaxLiveTokens live ones in the region, naming what to revoke.
+func (s *Service) roomForToken(tx store.ReadTx, owner string) error {
+	now, live := s.cal.Now(), 0
+	err := tx.List(resource.CalendarTokens, "", func(_ string, raw []byte) (bool, error) {
+		ct := &famiv1.CalendarToken{}
+		if err := proto.Unmarshal(raw, ct); err != nil {
+			return false, err
+		}
+		if ct.GetOwner() == owner && ct.GetRevokeTime() == nil && ct.GetExpireTime().AsTime().After(now) {
+			live++
+		}
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	if live >= MaxLiveTokens {
+		return errs.TooManyTokens.New("%s already holds %d live calendar feed tokens in this region, the most one owner may: "+
+			"revoke one no longer used (ListCalendarTokens, RevokeCalendarToken) and create the new one again", owner, live)
+	}
+	return nil
 }
 
 // ListCalendarTokens implements fami.v1.MeetingService.

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 	"unicode"
@@ -248,6 +249,10 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 	return resource.Update(ctx, s.r.store, req, "project", in, resource.Projects, func(tx store.WriteTx, cur *famiv1.Project) (*famiv1.Project, error) {
 		next := proto.CloneOf(cur)
 		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), projectMutable); err != nil {
+			var u *aip.Unchanged
+			if errors.As(err, &u) {
+				u.Resource = withOverlapCount(tx, next) // the project as GetProject shows it
+			}
 			return nil, err
 		}
 		if len(cur.GetExtensions()) > 0 && next.GetEndDate() != cur.GetEndDate() {

@@ -12,6 +12,7 @@ package resource
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -260,7 +261,7 @@ func Mutate[R proto.Message](ctx context.Context, s store.Store, region string, 
 		var zero R
 		return zero, err
 	}
-	return store.Mutate(ctx, s, region, m, fn)
+	return noWrite(store.Mutate(ctx, s, region, m, fn))
 }
 
 // Modify is Mutate through store.Modify: fn changes the current state of
@@ -271,7 +272,20 @@ func Modify[T store.Resource, R proto.Message](ctx context.Context, s store.Stor
 		var zero R
 		return zero, err
 	}
-	return store.Modify(ctx, s, region, m, name, etag, fn)
+	return noWrite(store.Modify(ctx, s, region, m, name, etag, fn))
+}
+
+// noWrite answers an update that had nothing to change (aip.Unchanged,
+// whose error rolled its transaction back: no revision, no change-log
+// entry, no new etag) with the resource as it is.
+func noWrite[R proto.Message](res R, err error) (R, error) {
+	var u *aip.Unchanged
+	if errors.As(err, &u) {
+		if r, ok := u.Resource.(R); ok {
+			return r, nil
+		}
+	}
+	return res, err
 }
 
 // ChangeRequest is a request that changes one existing resource it names:

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -78,5 +79,29 @@ func TestCapacityEverySurface(t *testing.T) {
 		_, err = staff.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: networkName("rete-c"), CapacityAssessmentId: "mediazione",
 			CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Mediazione", T0: 5, T0Date: "2021-02-10"}})
 		checkErr(t, "network staff score their own network", err, wantErr{codes.PermissionDenied, "ROLE_NOT_ALLOWED", nil})
+	})
+}
+
+// TestScoreOffTheScaleNamedAsSent: a score sent as the double 2147483647
+// is refused with a message that writes it as the integer it is, not as
+// 2.147483647e+09.
+func TestScoreOffTheScaleNamedAsSent(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		s := newSurface(t, ts, kind)
+		if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp",
+			Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
+			t.Fatalf("create partner: %v", err)
+		}
+		if _, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-a", Network: &famiv1.Network{
+			DisplayName: "Rete A", LeadPartner: partnerName("udp"), Members: []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
+			t.Fatalf("create network: %v", err)
+		}
+		_, err := s.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: networkName("rete-a"), CapacityAssessmentId: "mediazione",
+			CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Mediazione", T0: 2147483647, T0Date: "2021-02-10"}})
+		checkErr(t, "a T0 of 2147483647", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"capacity_assessment.t0"}})
+		if ce, ok := asCallError(err); !ok || !strings.Contains(ce.Message, "2147483647 is not a score") {
+			t.Errorf("message %q: want the score written as 2147483647", ce.Message)
+		}
 	})
 }

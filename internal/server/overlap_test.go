@@ -62,6 +62,14 @@ func TestOverlapsEverySurface(t *testing.T) {
 		if fami.GetOverlapCount() != 0 || fse.GetOverlapCount() != 1 {
 			t.Errorf("created: overlap counts %d and %d, want 0 (alone then) and 1", fami.GetOverlapCount(), fse.GetOverlapCount())
 		}
+		// An update with nothing to change (its mask names only the etag)
+		// answers the project as GetProject shows it, overlap count
+		// included.
+		unchanged := mustOK(admin.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: &famiv1.Project{Name: fami.GetName(), Etag: fami.GetEtag()},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"etag"}}}))(t, "update fami naming only its etag")
+		if got := mustOK(admin.GetProject(ctx, &famiv1.GetProjectRequest{Name: fami.GetName()}))(t, "get fami"); !proto.Equal(unchanged, got) || got.GetOverlapCount() != 1 {
+			t.Errorf("update naming only the etag answered %v; want the project as read, %v, overlap count 1", unchanged, got)
+		}
 
 		describe := func(res *famiv1.ListOverlapsResponse) []string {
 			var out []string

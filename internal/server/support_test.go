@@ -489,3 +489,25 @@ func TestSupportCSVExport(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchNamesSayWhatIsWrong: a name in a batch review that is refused
+// says what is wrong with it (its form, its region or its id), instead of
+// calling every one "not a name of region lombardia's supportEntries".
+func TestBatchNamesSayWhatIsWrong(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		s := newSurface(t, ts, kind)
+		for _, c := range []struct{ name, want string }{
+			{supportEntryName("OTHER-ID"), `"OTHER-ID" is not a valid id: use 1-63 lowercase letters`},
+			{"regions/veneto/supportEntries/e1", `is in region "veneto", not "lombardia"`},
+			{"OTHER-ID", `"OTHER-ID" is not a resource name of supportEntries: want regions/lombardia/supportEntries/{id}`},
+		} {
+			_, err := s.BatchApproveSupportEntries(ctx, &famiv1.BatchApproveSupportEntriesRequest{Parent: lombardia, Names: []string{c.name}})
+			checkErr(t, "approve "+c.name, err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"names[0]"}})
+			wantMessageNames(t, err, c.want)
+			_, err = s.BatchRejectSupportEntries(ctx, &famiv1.BatchRejectSupportEntriesRequest{Parent: lombardia, Names: []string{c.name}, Reason: "ore non documentate"})
+			checkErr(t, "reject "+c.name, err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"names[0]"}})
+			wantMessageNames(t, err, c.want)
+		}
+	})
+}

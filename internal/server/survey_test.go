@@ -173,3 +173,88 @@ func TestAnswerSurveyHidesWhichSurveysExist(t *testing.T) {
 		}
 	})
 }
+
+// TestSurveyLinkOnlyForAssessors: a survey's link_key, with which anyone
+// may answer it, is shown to its assessors (the region's consultants and
+// administrators) and to nobody else: not to the network staff being
+// evaluated, nor the ministry, in Get and List, nor in the change feed's
+// payloads, before and after answers are counted.
+func TestSurveyLinkOnlyForAssessors(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		as := func(role principal.Role) surface {
+			return newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:" + string(role), Role: role, Region: "lombardia"})
+		}
+		consultant, admin, ministry := as(principal.Consultant), as(principal.RegionAdmin), newSurfaceFor(t, ts, kind, ministrySpec)
+		staff := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:staff", Role: principal.NetworkMember, Region: "lombardia",
+			Partner: "regions/lombardia/partners/udp-bergamo"})
+		sv, err := consultant.CreateSurvey(ctx, &famiv1.CreateSurveyRequest{Parent: lombardia, SurveyId: "gradimento", Survey: &famiv1.Survey{
+			Title:     "Gradimento",
+			Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Quanto è stato utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE}},
+			CloseTime: timestamppb.New(time.Now().Add(time.Hour)),
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := sv.GetLinkKey()
+		if key == "" {
+			t.Fatal("the creator got no link_key")
+		}
+		form, err := newSurfaceAs(t, ts, kind, "").OpenSurvey(ctx, &famiv1.OpenSurveyRequest{Name: sv.GetName(), LinkKey: key})
+		if err != nil {
+			t.Fatalf("open with the creator's link: %v", err)
+		}
+		if _, err := newSurfaceAs(t, ts, kind, "").AnswerSurvey(ctx, &famiv1.AnswerSurveyRequest{Name: sv.GetName(), Ticket: form.GetTicket(),
+			Answers: []*famiv1.SurveyAnswer{{Question: "utilita", Score: 4}}}); err != nil {
+			t.Fatalf("answer: %v", err)
+		}
+
+		for _, r := range []struct {
+			who  string
+			c    surface
+			want string
+		}{{"consultant", consultant, key}, {"region admin", admin, key}, {"network staff", staff, ""}, {"ministry", ministry, ""}} {
+			got, err := r.c.GetSurvey(ctx, &famiv1.GetSurveyRequest{Name: sv.GetName()})
+			if err != nil {
+				t.Fatalf("%s's GetSurvey: %v", r.who, err)
+			}
+			if got.GetLinkKey() != r.want || got.GetResponses() != 1 {
+				t.Errorf("%s's GetSurvey: link_key %q, %d responses; want %q, 1", r.who, got.GetLinkKey(), got.GetResponses(), r.want)
+			}
+			list, err := r.c.ListSurveys(ctx, &famiv1.ListSurveysRequest{Parent: lombardia})
+			if err != nil {
+				t.Fatalf("%s's ListSurveys: %v", r.who, err)
+			}
+			if len(list.GetSurveys()) != 1 || list.GetSurveys()[0].GetLinkKey() != r.want {
+				t.Errorf("%s's ListSurveys: %v; want the survey with link_key %q", r.who, list.GetSurveys(), r.want)
+			}
+		}
+
+		// The feed's readers (the region's administrators among them)
+		// get the records, which never hold the link.
+		for _, spec := range []auth.TokenSpec{ministrySpec, {Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"}} {
+			feed := newFeedSurface(t, ts, kind, ts.mintToken(spec))
+			list, err := feed.ListChanges(ctx, &famiv1.ListChangesRequest{Parent: lombardia, PageSize: 1000})
+			if err != nil {
+				t.Fatalf("%s's ListChanges: %v", spec.Role, err)
+			}
+			watch, err := feed.WatchFirst(ctx, &famiv1.WatchRequest{Parent: lombardia})
+			if err != nil {
+				t.Fatalf("%s's Watch: %v", spec.Role, err)
+			}
+			changes := 0
+			for _, ch := range append(list.GetChanges(), watch.GetChanges()...) {
+				if ch.GetResourceName() != sv.GetName() {
+					continue
+				}
+				changes++
+				if strings.Contains(string(ch.GetResource().GetValue()), key) {
+					t.Errorf("%s's change %d of the survey carries its link_key", spec.Role, ch.GetRevision())
+				}
+			}
+			if changes != 4 { // created and answered, in the list and the watch
+				t.Errorf("%s read %d changes of the survey, want 4", spec.Role, changes)
+			}
+		}
+	})
+}

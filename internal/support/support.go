@@ -97,14 +97,23 @@ func New(s store.Store, opts Options) *Service {
 }
 
 // ref checks that name is a resource name of collection in region and
-// returns its id; a violation is recorded otherwise.
+// returns its id; a violation saying what is wrong (the name's form, its
+// region or its id) is recorded otherwise.
 func ref(v *errs.Violations, field, name, collection, region string) (string, bool) {
 	r, id, err := aip.ParseName(field, name, collection)
-	if err != nil || r != region || aip.CheckID(field, id) != nil {
-		v.Add(field, "%q is not a name of region %q's %s: want regions/%s/%s/{id}", errs.Clip(name, errs.MaxEcho), region, collection, region, collection)
-		return "", false
+	switch {
+	case err != nil:
+		v.Add(field, "%q is not a resource name of %s: want regions/%s/%s/{id}", errs.Clip(name, errs.MaxEcho), collection, region, collection)
+	case r != region:
+		v.Add(field, "%q is in region %q, not %q: want regions/%s/%s/{id}", errs.Clip(name, errs.MaxEcho), errs.Clip(r, errs.MaxEcho), region, region, collection)
+	default:
+		if err := aip.CheckID(field, id); err != nil {
+			v.AddFrom(err)
+			break
+		}
+		return id, true
 	}
-	return id, true
+	return "", false
 }
 
 // dateRange checks an optional date range; required makes both ends

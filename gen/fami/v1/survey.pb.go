@@ -242,7 +242,10 @@ type Survey struct {
 	// Required. In the future when created; answers after it are refused.
 	CloseTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
 	// Output only. The secret of the survey's link: participants open the
-	// survey with its name and this key.
+	// survey with its name and this key. Shown only to the survey's
+	// assessors (the region's administrators and consultants); empty for
+	// every other reader and never in the change feed, so that the network
+	// staff being evaluated cannot answer their own survey.
 	LinkKey string `protobuf:"bytes,7,opt,name=link_key,json=linkKey,proto3" json:"link_key,omitempty"`
 	// Output only. Participants who answered.
 	Responses int64 `protobuf:"varint,8,opt,name=responses,proto3" json:"responses,omitempty"`
