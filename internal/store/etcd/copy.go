@@ -158,31 +158,9 @@ func (s *Store) RestoreRegion(ctx context.Context, region string, records func(p
 	if err != nil {
 		return err
 	}
-	ours := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(guard), "=", 0), clientv3.Compare(clientv3.ModRevision(marker), "=", markedAt), r.format.unchanged()}
-	var ops []clientv3.Op
+	txns := &importTxns{ctx: ctx, s: s, r: r, ours: []clientv3.Cmp{
+		clientv3.Compare(clientv3.ModRevision(guard), "=", 0), clientv3.Compare(clientv3.ModRevision(marker), "=", markedAt), r.format.unchanged()}}
 	meta := map[string][]byte{}
-	size := 0
-	commit := func(ops []clientv3.Op) error {
-		resp, err := s.kv.Txn(ctx).If(ours...).Then(ops...).Else(r.format.read()).Commit()
-		if err != nil {
-			return unavailable(ctx, err)
-		}
-		if !resp.Succeeded {
-			if err := r.format.reread(resp); err != nil {
-				return err
-			}
-			return errs.RegionWritten.New("region %s was written, or another import of it started, during the import", region)
-		}
-		return nil
-	}
-	flush := func() error {
-		if len(ops) == 0 {
-			return nil
-		}
-		err := commit(ops)
-		ops, size = ops[:0], 0
-		return err
-	}
 	err = records(func(rec store.Record) error {
 		k, err := r.keyOf(rec)
 		if err != nil {
@@ -199,14 +177,7 @@ func (s *Store) RestoreRegion(ctx context.Context, region string, records func(p
 			meta[k] = bytes.Clone(v)
 			return nil
 		}
-		if len(ops)+1 > s.opts.MaxTxnOps || size+len(k)+len(v) > s.opts.MaxTxnBytes {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		ops = append(ops, clientv3.OpPut(k, string(v)))
-		size += len(k) + len(v)
-		return nil
+		return txns.put(k, v)
 	})
 	if err != nil {
 		return err
@@ -223,15 +194,69 @@ func (s *Store) RestoreRegion(ctx context.Context, region string, records func(p
 	for k, v := range meta {
 		last = append(last, clientv3.OpPut(k, string(v)))
 	}
-	if len(ops)+len(last) > s.opts.MaxTxnOps {
-		if err := flush(); err != nil {
-			return err
-		}
-	}
-	if err := commit(append(ops, last...)); err != nil {
+	if err := txns.finish(last); err != nil {
 		return err
 	}
 	r.signal(0)
+	return nil
+}
+
+// importTxns writes an import's records in transactions of at most
+// MaxTxnOps operations and MaxTxnBytes bytes, each refused unless the
+// import still holds the region (ours: no revision written, its marker
+// unchanged, the region's format unchanged).
+type importTxns struct {
+	ctx  context.Context
+	s    *Store
+	r    *region
+	ours []clientv3.Cmp
+	ops  []clientv3.Op
+	size int
+}
+
+// put buffers one record, committing the buffer first when it is full.
+func (t *importTxns) put(k string, v []byte) error {
+	if len(t.ops)+1 > t.s.opts.MaxTxnOps || t.size+len(k)+len(v) > t.s.opts.MaxTxnBytes {
+		if err := t.flush(); err != nil {
+			return err
+		}
+	}
+	t.ops = append(t.ops, clientv3.OpPut(k, string(v)))
+	t.size += len(k) + len(v)
+	return nil
+}
+
+// finish commits last with what is buffered, in one transaction when
+// they fit in one.
+func (t *importTxns) finish(last []clientv3.Op) error {
+	if len(t.ops)+len(last) > t.s.opts.MaxTxnOps {
+		if err := t.flush(); err != nil {
+			return err
+		}
+	}
+	return t.commit(append(t.ops, last...))
+}
+
+func (t *importTxns) flush() error {
+	if len(t.ops) == 0 {
+		return nil
+	}
+	err := t.commit(t.ops)
+	t.ops, t.size = t.ops[:0], 0
+	return err
+}
+
+func (t *importTxns) commit(ops []clientv3.Op) error {
+	resp, err := t.s.kv.Txn(t.ctx).If(t.ours...).Then(ops...).Else(t.r.format.read()).Commit()
+	if err != nil {
+		return unavailable(t.ctx, err)
+	}
+	if !resp.Succeeded {
+		if err := t.r.format.reread(resp); err != nil {
+			return err
+		}
+		return errs.RegionWritten.New("region %s was written, or another import of it started, during the import", t.r.name)
+	}
 	return nil
 }
 
