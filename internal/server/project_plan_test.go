@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"testing"
@@ -215,37 +216,44 @@ func TestProjectCodesAreUniqueFolded(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
 		ctx := t.Context()
-		create := func(id, code string) error {
-			_, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: id, Project: &famiv1.Project{
-				Code: code, Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2023-01-01", EndDate: "2025-12-31"}})
-			return err
-		}
-		if err := create("p1", "PROG-1"); err != nil {
+		if err := createCoded(ctx, s, "p1", "PROG-1"); err != nil {
 			t.Fatal(err)
 		}
-		if err := create("p2", "PROG-2"); err != nil {
+		if err := createCoded(ctx, s, "p2", "PROG-2"); err != nil {
 			t.Fatal(err)
 		}
 		taken := wantErr{codes.AlreadyExists, "PROJECT_CODE_TAKEN", []string{"project.code"}}
 		for i, code := range []string{"prog-1", "PROG-1 ", " PROG-1", "ＰＲＯＧ-1", "PROG\u20111", "PROG\u20131", "PROG-1\u00a0", "Prog-1"} {
-			checkErr(t, fmt.Sprintf("create with code %q", code), create(fmt.Sprintf("v%d", i), code), taken)
-			_, err := s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: &famiv1.Project{Name: projectName("p2"), Code: code},
-				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"code"}}})
-			checkErr(t, fmt.Sprintf("p2 takes code %q", code), err, taken)
+			checkErr(t, fmt.Sprintf("create with code %q", code), createCoded(ctx, s, fmt.Sprintf("v%d", i), code), taken)
+			checkErr(t, fmt.Sprintf("p2 takes code %q", code), setCode(ctx, s, "p2", code), taken)
 		}
 		// The project's own code, typed otherwise, is still its own; once
 		// deleted, the code is free in any form.
-		if _, err := s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: &famiv1.Project{Name: projectName("p1"), Code: "prog-1"},
-			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"code"}}}); err != nil {
+		if err := setCode(ctx, s, "p1", "prog-1"); err != nil {
 			t.Errorf("p1 writes its code in lower case: %v", err)
 		}
 		if _, err := s.DeleteProject(ctx, &famiv1.DeleteProjectRequest{Name: projectName("p1")}); err != nil {
 			t.Fatal(err)
 		}
-		if err := create("p3", "ＰＲＯＧ-1"); err != nil {
+		if err := createCoded(ctx, s, "p3", "ＰＲＯＧ-1"); err != nil {
 			t.Errorf("the deleted project's code: %v", err)
 		}
 	})
+}
+
+// createCoded creates the project id in Lombardia with the code given,
+// the same project but for its id and code.
+func createCoded(ctx context.Context, s surface, id, code string) error {
+	_, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: id, Project: &famiv1.Project{
+		Code: code, Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2023-01-01", EndDate: "2025-12-31"}})
+	return err
+}
+
+// setCode updates the code of Lombardia's project id, and nothing else.
+func setCode(ctx context.Context, s surface, id, code string) error {
+	_, err := s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: &famiv1.Project{Name: projectName(id), Code: code},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"code"}}})
+	return err
 }
 
 // TestProjectCodesAreLatin: a project code folds to Latin letters, digits
@@ -256,13 +264,8 @@ func TestProjectCodesAreLatin(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
 		ctx := t.Context()
-		create := func(id, code string) error {
-			_, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: id, Project: &famiv1.Project{
-				Code: code, Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2023-01-01", EndDate: "2025-12-31"}})
-			return err
-		}
 		for i, code := range []string{"PROG-1", "lab 2024/a_b.3", "ＬＡＢ-９"} {
-			if err := create(fmt.Sprintf("ok%d", i), code); err != nil {
+			if err := createCoded(ctx, s, fmt.Sprintf("ok%d", i), code); err != nil {
 				t.Errorf("create with code %q: %v", code, err)
 			}
 		}
@@ -276,10 +279,8 @@ func TestProjectCodesAreLatin(t *testing.T) {
 			"PROG-1\u00e8",
 		}
 		for i, code := range lookalikes {
-			checkErr(t, fmt.Sprintf("create with code %q", code), create(fmt.Sprintf("x%d", i), code), invalid)
-			_, err := s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: &famiv1.Project{Name: projectName("ok1"), Code: code},
-				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"code"}}})
-			checkErr(t, fmt.Sprintf("update to code %q", code), err, invalid)
+			checkErr(t, fmt.Sprintf("create with code %q", code), createCoded(ctx, s, fmt.Sprintf("x%d", i), code), invalid)
+			checkErr(t, fmt.Sprintf("update to code %q", code), setCode(ctx, s, "ok1", code), invalid)
 		}
 		got, err := s.GetProject(ctx, &famiv1.GetProjectRequest{Name: projectName("ok1")})
 		if err != nil || got.GetCode() != "lab 2024/a_b.3" {

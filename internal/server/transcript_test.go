@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/syncbuf"
 )
 
 // The harness of the scenarios that run on every surface: each surface
@@ -151,6 +153,19 @@ func onEachSurface(t *testing.T, cfg server.Config, test func(t *testing.T, ts *
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			test(t, startServer(t, cfg), kind)
+		})
+	}
+}
+
+// onEachSurfaceLogged is onEachSurface for tests that read the server's
+// log: each surface's server writes its warnings and errors to a buffer
+// of its own, handed to test.
+func onEachSurfaceLogged(t *testing.T, test func(t *testing.T, ts *testServer, kind string, log *syncbuf.Buffer)) {
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			var log syncbuf.Buffer
+			test(t, startServer(t, server.Config{Logger: textLog(&log, slog.LevelWarn)}), kind, &log)
 		})
 	}
 }

@@ -18,9 +18,22 @@ import (
 	"github.com/raccordo/raccordo/internal/syncbuf"
 )
 
-// unreachableRegions are the regions TestNationalViewWithoutARegion fills:
-// each has one partner and one project.
+// unreachableRegions are the regions fillRegions fills.
 var unreachableRegions = []string{"lombardia", "toscana", "veneto"}
+
+// fillRegions gives each of unreachableRegions, through kind, one partner
+// udp (displayed as MARKER-partner-<region>, for bolttest.Damage) and one
+// project p1 ("Progetto <region>").
+func fillRegions(t *testing.T, ts *testServer, kind string) {
+	t.Helper()
+	for _, r := range unreachableRegions {
+		admin := newSurfaceFor(t, ts, kind, regionAdminSpec(r))
+		mustOK(admin.CreatePartner(t.Context(), &famiv1.CreatePartnerRequest{Parent: "regions/" + r, PartnerId: "udp", Partner: &famiv1.Partner{
+			DisplayName: "MARKER-partner-" + r, Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}))(t, "partner")
+		mustOK(admin.CreateProject(t.Context(), &famiv1.CreateProjectRequest{Parent: "regions/" + r, ProjectId: "p1", Project: &famiv1.Project{
+			Code: "PROG-1", Title: "Progetto " + r, Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2024-01-01", EndDate: "2025-12-31"}}))(t, "project")
+	}
+}
 
 // TestNationalViewWithoutARegion: a region whose data cannot be read (one
 // damaged record, then a region file refused at start) no longer fails the
@@ -30,114 +43,103 @@ var unreachableRegions = []string{"lombardia", "toscana", "veneto"}
 // DATA_LOSS; a caller's own error still fails the call; and each degraded
 // call is logged once, naming the region and the damaged record.
 func TestNationalViewWithoutARegion(t *testing.T) {
-	for _, kind := range surfaceKinds {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			var log syncbuf.Buffer
-			ts := startServer(t, server.Config{Logger: textLog(&log, slog.LevelWarn)})
-			ctx := t.Context()
-			for _, r := range unreachableRegions {
-				admin := newSurfaceFor(t, ts, kind, regionAdminSpec(r))
-				mustOK(admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: "regions/" + r, PartnerId: "udp", Partner: &famiv1.Partner{
-					DisplayName: "MARKER-partner-" + r, Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}))(t, "partner")
-				mustOK(admin.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + r, ProjectId: "p1", Project: &famiv1.Project{
-					Code: "PROG-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2024-01-01", EndDate: "2025-12-31"}}))(t, "project")
-			}
-			ministry := newSurfaceFor(t, ts, kind, ministrySpec)
+	onEachSurfaceLogged(t, func(t *testing.T, ts *testServer, kind string, log *syncbuf.Buffer) {
+		ctx := t.Context()
+		fillRegions(t, ts, kind)
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
 
-			bolttest.Damage(t, ts.DataDir, "lombardia", "MARKER-partner-lombardia")
-			from := len(log.String())
-			partners := mustOK(ministry.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/-"}))(t, "national partners with a damaged one")
-			if got, want := partnerNames(partners.GetPartners()), []string{"regions/toscana/partners/udp", "regions/veneto/partners/udp"}; !slices.Equal(got, want) {
-				t.Errorf("national partners: got %v, want %v", got, want)
-			}
-			wantUnreachable(t, "national partners", partners.GetUnreachable(), "regions/lombardia")
-			wantDegradedLog(t, log.String()[from:], "PartnerService/ListPartners", "regions/lombardia", "regions/lombardia/partners/udp")
+		bolttest.Damage(t, ts.DataDir, "lombardia", "MARKER-partner-lombardia")
+		from := len(log.String())
+		partners := mustOK(ministry.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/-"}))(t, "national partners with a damaged one")
+		if got, want := partnerNames(partners.GetPartners()), []string{"regions/toscana/partners/udp", "regions/veneto/partners/udp"}; !slices.Equal(got, want) {
+			t.Errorf("national partners: got %v, want %v", got, want)
+		}
+		wantUnreachable(t, "national partners", partners.GetUnreachable(), "regions/lombardia")
+		wantDegradedLog(t, log.String()[from:], "PartnerService/ListPartners", "regions/lombardia", "regions/lombardia/partners/udp")
 
-			// The damage reaches only what reads the record: the projects
-			// of every region are there.
-			projects := mustOK(ministry.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: "regions/-"}))(t, "national projects")
-			if len(projects.GetProjects()) != 3 || len(projects.GetUnreachable()) != 0 {
-				t.Errorf("national projects: got %d, unreachable %v; want 3 and none", len(projects.GetProjects()), projects.GetUnreachable())
-			}
+		// The damage reaches only what reads the record: the projects
+		// of every region are there.
+		projects := mustOK(ministry.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: "regions/-"}))(t, "national projects")
+		if len(projects.GetProjects()) != 3 || len(projects.GetUnreachable()) != 0 {
+			t.Errorf("national projects: got %d, unreachable %v; want 3 and none", len(projects.GetProjects()), projects.GetUnreachable())
+		}
 
-			from = len(log.String())
-			dash := mustOK(ministry.SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-"}))(t, "national dashboard with a damaged partner")
-			wantUnreachable(t, "national dashboard", dash.GetUnreachable(), "regions/lombardia")
-			var rows []string
-			for _, row := range dash.GetRegions() {
-				rows = append(rows, row.GetRegion())
-			}
-			if want := []string{"regions/toscana", "regions/veneto"}; !slices.Equal(rows, want) || dash.GetTotals().GetPartners() != 2 {
-				t.Errorf("national dashboard: rows %v and %d partners, want rows %v and the 2 partners read", rows, dash.GetTotals().GetPartners(), want)
-			}
-			wantDegradedLog(t, log.String()[from:], "DashboardService/SummarizeRegions", "regions/lombardia", "regions/lombardia/partners/udp")
+		from = len(log.String())
+		dash := mustOK(ministry.SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-"}))(t, "national dashboard with a damaged partner")
+		wantUnreachable(t, "national dashboard", dash.GetUnreachable(), "regions/lombardia")
+		var rows []string
+		for _, row := range dash.GetRegions() {
+			rows = append(rows, row.GetRegion())
+		}
+		if want := []string{"regions/toscana", "regions/veneto"}; !slices.Equal(rows, want) || dash.GetTotals().GetPartners() != 2 {
+			t.Errorf("national dashboard: rows %v and %d partners, want rows %v and the 2 partners read", rows, dash.GetTotals().GetPartners(), want)
+		}
+		wantDegradedLog(t, log.String()[from:], "DashboardService/SummarizeRegions", "regions/lombardia", "regions/lombardia/partners/udp")
 
-			// The region alone fails, and the caller's own errors still
-			// fail the national call.
-			_, err := ministry.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/lombardia"})
-			wantCode(t, "the damaged region alone", err, codes.DataLoss)
-			_, err = ministry.SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/lombardia"})
-			wantCode(t, "the damaged region's dashboard alone", err, codes.DataLoss)
-			_, err = ministry.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/-", PageToken: "x"})
-			wantCode(t, "a national list with a bad page token", err, codes.InvalidArgument)
-			_, err = newSurface(t, ts, kind).ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/-"})
-			wantCode(t, "a national list by a region", err, codes.PermissionDenied)
+		// The region alone fails, and the caller's own errors still
+		// fail the national call.
+		_, err := ministry.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/lombardia"})
+		wantCode(t, "the damaged region alone", err, codes.DataLoss)
+		_, err = ministry.SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/lombardia"})
+		wantCode(t, "the damaged region's dashboard alone", err, codes.DataLoss)
+		_, err = ministry.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/-", PageToken: "x"})
+		wantCode(t, "a national list with a bad page token", err, codes.InvalidArgument)
+		_, err = newSurface(t, ts, kind).ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/-"})
+		wantCode(t, "a national list by a region", err, codes.PermissionDenied)
 
-			// veneto's file is emptied while famid is stopped: the next
-			// start refuses to serve it (REGION_FILE_DAMAGED).
-			ts.Stop()
-			if err := os.Truncate(filepath.Join(ts.DataDir, "regions", "veneto.db"), 0); err != nil {
-				t.Fatal(err)
-			}
-			ts = ts.restart()
-			ministry = newSurfaceFor(t, ts, kind, ministrySpec)
-			_, err = ministry.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: "regions/veneto"})
-			wantCode(t, "the refused region alone", err, codes.DataLoss)
+		// veneto's file is emptied while famid is stopped: the next
+		// start refuses to serve it (REGION_FILE_DAMAGED).
+		ts.Stop()
+		if err := os.Truncate(filepath.Join(ts.DataDir, "regions", "veneto.db"), 0); err != nil {
+			t.Fatal(err)
+		}
+		ts = ts.restart()
+		ministry = newSurfaceFor(t, ts, kind, ministrySpec)
+		_, err = ministry.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: "regions/veneto"})
+		wantCode(t, "the refused region alone", err, codes.DataLoss)
 
-			from = len(log.String())
-			projects = mustOK(ministry.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: "regions/-", PageSize: 1}))(t, "national projects, first page")
-			var names []string
-			unreachable := projects.GetUnreachable()
-			for page := 0; ; page++ {
-				for _, p := range projects.GetProjects() {
-					names = append(names, p.GetName())
-				}
-				if projects.GetNextPageToken() == "" || page > 10 {
-					break
-				}
-				projects = mustOK(ministry.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: "regions/-", PageSize: 1, PageToken: projects.GetNextPageToken()}))(t, "national projects, next page")
-				unreachable = append(unreachable, projects.GetUnreachable()...)
+		from = len(log.String())
+		projects = mustOK(ministry.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: "regions/-", PageSize: 1}))(t, "national projects, first page")
+		var names []string
+		unreachable := projects.GetUnreachable()
+		for page := 0; ; page++ {
+			for _, p := range projects.GetProjects() {
+				names = append(names, p.GetName())
 			}
-			if want := []string{"regions/lombardia/projects/p1", "regions/toscana/projects/p1"}; !slices.Equal(names, want) {
-				t.Errorf("national projects without veneto: got %v, want %v", names, want)
+			if projects.GetNextPageToken() == "" || page > 10 {
+				break
 			}
-			wantUnreachable(t, "national projects over its pages", unreachable, "regions/veneto")
-			wantDegradedLog(t, log.String()[from:], "ProjectService/ListProjects", "regions/veneto", "veneto.db")
+			projects = mustOK(ministry.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: "regions/-", PageSize: 1, PageToken: projects.GetNextPageToken()}))(t, "national projects, next page")
+			unreachable = append(unreachable, projects.GetUnreachable()...)
+		}
+		if want := []string{"regions/lombardia/projects/p1", "regions/toscana/projects/p1"}; !slices.Equal(names, want) {
+			t.Errorf("national projects without veneto: got %v, want %v", names, want)
+		}
+		wantUnreachable(t, "national projects over its pages", unreachable, "regions/veneto")
+		wantDegradedLog(t, log.String()[from:], "ProjectService/ListProjects", "regions/veneto", "veneto.db")
 
-			const period = "2025-q1"
-			national := mustOK(ministry.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/-", Period: period}))(t, "national monitoring without veneto")
-			wantUnreachable(t, "national monitoring", national.GetUnreachable(), "regions/veneto")
-			var projectsRead int64
-			for _, r := range []string{"lombardia", "toscana"} {
-				projectsRead += mustOK(ministry.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/" + r, Period: period}))(t, "regional monitoring").GetProjects()
-			}
-			if national.GetProjects() != projectsRead || projectsRead == 0 {
-				t.Errorf("national monitoring: %d projects, want %d, those of the regions read", national.GetProjects(), projectsRead)
-			}
+		const period = "2025-q1"
+		national := mustOK(ministry.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/-", Period: period}))(t, "national monitoring without veneto")
+		wantUnreachable(t, "national monitoring", national.GetUnreachable(), "regions/veneto")
+		var projectsRead int64
+		for _, r := range []string{"lombardia", "toscana"} {
+			projectsRead += mustOK(ministry.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/" + r, Period: period}))(t, "regional monitoring").GetProjects()
+		}
+		if national.GetProjects() != projectsRead || projectsRead == 0 {
+			t.Errorf("national monitoring: %d projects, want %d, those of the regions read", national.GetProjects(), projectsRead)
+		}
 
-			support := mustOK(ministry.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: "regions/-", StartDate: "2025-01-01", EndDate: "2025-12-31"}))(t, "national support without veneto")
-			wantUnreachable(t, "national support summary", support.GetUnreachable(), "regions/veneto")
+		support := mustOK(ministry.SummarizeSupportEntries(ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: "regions/-", StartDate: "2025-01-01", EndDate: "2025-12-31"}))(t, "national support without veneto")
+		wantUnreachable(t, "national support summary", support.GetUnreachable(), "regions/veneto")
 
-			// lombardia's damaged partner and veneto's refused file: both
-			// named, in region id order.
-			dash = mustOK(ministry.SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-"}))(t, "national dashboard without two regions")
-			wantUnreachable(t, "national dashboard", dash.GetUnreachable(), "regions/lombardia", "regions/veneto")
-			if len(dash.GetRegions()) != 1 || dash.GetRegions()[0].GetRegion() != "regions/toscana" || dash.GetTotals().GetPartners() != 1 {
-				t.Errorf("national dashboard: got %v, want toscana's row alone", dash.GetRegions())
-			}
-		})
-	}
+		// lombardia's damaged partner and veneto's refused file: both
+		// named, in region id order.
+		dash = mustOK(ministry.SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-"}))(t, "national dashboard without two regions")
+		wantUnreachable(t, "national dashboard", dash.GetUnreachable(), "regions/lombardia", "regions/veneto")
+		if len(dash.GetRegions()) != 1 || dash.GetRegions()[0].GetRegion() != "regions/toscana" || dash.GetTotals().GetPartners() != 1 {
+			t.Errorf("national dashboard: got %v, want toscana's row alone", dash.GetRegions())
+		}
+	})
 }
 
 func partnerNames(ps []*famiv1.Partner) []string {
@@ -183,13 +185,7 @@ func TestOpenDataWithoutARegion(t *testing.T) {
 		Logger: textLog(&log, slog.LevelWarn)})
 	ctx := t.Context()
 	const kind = "grpc"
-	for _, r := range unreachableRegions {
-		admin := newSurfaceFor(t, ts, kind, regionAdminSpec(r))
-		mustOK(admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: "regions/" + r, PartnerId: "udp", Partner: &famiv1.Partner{
-			DisplayName: "MARKER-partner-" + r, Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}))(t, "partner")
-		mustOK(admin.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + r, ProjectId: "p1", Project: &famiv1.Project{
-			Code: "PROG-1", Title: "Progetto " + r, Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2024-01-01", EndDate: "2025-12-31"}}))(t, "project")
-	}
+	fillRegions(t, ts, kind)
 	const path = "/opendata/progetti.csv"
 	good := mustGet(t, ts, path)
 	if !strings.Contains(string(good), "Progetto lombardia") || !strings.Contains(string(good), "Progetto veneto") {

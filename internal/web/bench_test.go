@@ -2,8 +2,6 @@ package web_test
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"testing"
 	"time"
@@ -42,29 +40,15 @@ func BenchmarkHoursPage(b *testing.B) {
 	page := f.url("/ore?" + url.Values{"vista": {"mese"}, "data": {first.Format(time.DateOnly)}}.Encode())
 	rest := f.url("/v1/regions/lombardia/supportEntries?" + url.Values{"consultant": {"account:mrossi"}, "pageSize": {"1000"},
 		"startDate": {first.Format(time.DateOnly)}, "endDate": {last.Format(time.DateOnly)}}.Encode())
-	get := func(u string, hdr, value string) int {
-		req, _ := http.NewRequest("GET", u, nil)
-		req.Header.Set(hdr, value)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n, _ := io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			b.Fatalf("GET %s: status %d", u, res.StatusCode)
-		}
-		return int(n)
-	}
-	if n := get(page, "Cookie", "raccordo_sessione="+login.GetToken()); n < 100_000 {
+	if n := get(b, page, "Cookie", "raccordo_sessione="+login.GetToken()); n < 100_000 {
 		b.Fatalf("the hours page is %d bytes: it does not list 1,000 entries", n)
 	}
 	var inPage, inREST time.Duration
 	for b.Loop() {
 		t0 := time.Now()
-		get(page, "Cookie", "raccordo_sessione="+login.GetToken())
+		get(b, page, "Cookie", "raccordo_sessione="+login.GetToken())
 		t1 := time.Now()
-		get(rest, "Authorization", "Bearer "+login.GetToken())
+		get(b, rest, "Authorization", "Bearer "+login.GetToken())
 		inPage, inREST = inPage+t1.Sub(t0), inREST+time.Since(t1)
 	}
 	b.ReportMetric(float64(inREST)/float64(inPage)*100, "html-throughput-%")

@@ -4,20 +4,13 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
 
 // TestBrowserNoSidewaysScrollAt360 opens the pages with tables on a 360 px
 // phone: none may be wider than the screen, which would make the whole page
 // scroll sideways (a table scrolls inside its own box).
 func TestBrowserNoSidewaysScrollAt360(t *testing.T) {
-	f := startFamid(t)
-	network := setupLombardia(f)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	c := f.client(t)
-	c.signIn("mrossi@lombardia")
-	c.logHours(network)
+	f, _, _ := withLoggedHours(t)
 	b := newBrowser(t, f)
 	for _, who := range []struct {
 		user  string

@@ -45,6 +45,19 @@ func wantFormat(t *testing.T, cli *clientv3.Client, key, want string) {
 	}
 }
 
+// writtenUnder starts a member and writes the project p1 of Lombardia
+// under prefix through a store it closes again; it returns the member's
+// client and the store's options.
+func writtenUnder(t *testing.T, prefix string) (*clientv3.Client, etcd.Options) {
+	t.Helper()
+	cli := etcdtest.Start(t, etcdtest.Options{NoFsync: true}).Client(t)
+	opts := etcd.Options{Prefix: prefix, Regions: regions}
+	s := open(t, opts, cli)
+	create(t, s, "p1")
+	s.Close()
+	return cli, opts
+}
+
 // TestNewerFormat: on a real etcd member, a region whose format marker
 // names a format this famid does not know (a newer famid's) is not served,
 // imported into nor exported: it answers DATA_FORMAT_UNKNOWN naming its
@@ -53,13 +66,8 @@ func wantFormat(t *testing.T, cli *clientv3.Client, key, want string) {
 // a key: the keys, their revisions and the cluster's revision are as
 // they were.
 func TestNewerFormat(t *testing.T) {
-	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	cli := c.Client(t)
 	const prefix = "/format/"
-	opts := etcd.Options{Prefix: prefix, Regions: regions}
-	s := open(t, opts, cli)
-	create(t, s, "p1")
-	s.Close()
+	cli, opts := writtenUnder(t, prefix)
 	for _, key := range []string{"system", "regions/lombardia", "regions/veneto"} {
 		wantFormat(t, cli, prefix+"formats/"+key, string(store.FormatMarker()))
 	}
@@ -68,7 +76,7 @@ func TestNewerFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, rev := keysUnder(t, cli, prefix)
-	s = open(t, opts, cli)
+	s := open(t, opts, cli)
 	where := "etcd prefix " + prefix + "regions/lombardia/"
 	err := s.View(t.Context(), "lombardia", func(store.ReadTx) error { return nil })
 	storetest.WantFormatUnknown(t, "a read of the region", err, where, "2")
@@ -112,13 +120,8 @@ func TestNewerFormat(t *testing.T) {
 // open records this famid's format for the system records and every
 // region served; stores opening at once agree on it.
 func TestFormatMarkedAtFirstOpen(t *testing.T) {
-	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	cli := c.Client(t)
 	const prefix = "/old/"
-	opts := etcd.Options{Prefix: prefix, Regions: regions}
-	s := open(t, opts, cli)
-	create(t, s, "p1")
-	s.Close()
+	cli, _ := writtenUnder(t, prefix)
 	if _, err := cli.Delete(t.Context(), prefix+"formats/", clientv3.WithPrefix()); err != nil {
 		t.Fatal(err)
 	}

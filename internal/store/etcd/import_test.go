@@ -30,11 +30,7 @@ import (
 // it again, as imported, when the import ends.
 func TestInterruptedImport(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	src := open(t, etcd.Options{Prefix: "/source/", Regions: regions}, c.Client(t))
-	for i := range 60 {
-		create(t, src, fmt.Sprintf("p%02d", i))
-	}
-	want, wantRev := exportAll(t, src)
+	want, wantRev := exported(t, c, "/source/", 60)
 	records := func(ctx context.Context, cancel context.CancelFunc, upTo int) func(put func(store.Record) error) error {
 		return func(put func(store.Record) error) error {
 			for i, rec := range want {
@@ -151,6 +147,18 @@ func exportAll(t *testing.T, s *etcd.Store) ([]store.Record, int64) {
 		t.Fatal(err)
 	}
 	return recs, rev
+}
+
+// exported writes n projects p00, p01... of Lombardia under prefix on c,
+// and returns the region as exported, with its revision: the source of
+// an import.
+func exported(t *testing.T, c *etcdtest.Cluster, prefix string, n int) ([]store.Record, int64) {
+	t.Helper()
+	src := open(t, etcd.Options{Prefix: prefix, Regions: regions}, c.Client(t))
+	for i := range n {
+		create(t, src, fmt.Sprintf("p%02d", i))
+	}
+	return exportAll(t, src)
 }
 
 func sameRecord(a, b store.Record) bool {
@@ -342,11 +350,7 @@ func TestReplaceUnseenByWatch(t *testing.T) {
 // the last transaction, which faulted or wrote garbage revisions.
 func TestRestoreKeepsNoRecordBytes(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	src := open(t, etcd.Options{Prefix: "/src/", Regions: regions}, c.Client(t))
-	for i := range 3 {
-		create(t, src, fmt.Sprintf("p%02d", i))
-	}
-	want, wantRev := exportAll(t, src)
+	want, wantRev := exported(t, c, "/src/", 3)
 	dst := open(t, etcd.Options{Prefix: "/dst/", Regions: regions}, c.Client(t))
 	err := dst.ImportRegion(t.Context(), "lombardia", func(put func(store.Record) error) error {
 		for _, rec := range want {
