@@ -233,6 +233,11 @@ func TestHostileTextAndDates(t *testing.T) {
 			_, err := s.CreatePartner(t.Context(), &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "spoof-" + kind,
 				Partner: &famiv1.Partner{DisplayName: "Comune\u202Eexe.txt", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}})
 			checkErr(t, "bidi override in a name", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"partner.display_name"}})
+			// The violation's own reason reaches every surface: REST's
+			// problem document as gRPC's BadRequest.
+			if e, ok := asCallError(err); ok && !slices.Equal(e.FieldReasons, []string{errs.TextInvisibleCharacter}) {
+				t.Errorf("bidi override in a name: got violation reasons %q, want [%s]", e.FieldReasons, errs.TextInvisibleCharacter)
+			}
 			_, err = s.CreateProject(t.Context(), &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "old-" + kind, Project: &famiv1.Project{
 				Code: "PROG-1", Title: "Progetto", StartDate: "0000-01-01", EndDate: "2021-12-31"}})
 			e, ok := asCallError(err)

@@ -55,9 +55,13 @@ func problemType(reason string) string {
 	return "urn:raccordo:problem:" + strings.ToLower(strings.ReplaceAll(reason, "_", "-"))
 }
 
+// violation is a field violation: its reason, when it has one of its own
+// (TEXT_INVISIBLE_CHARACTER), is BadRequest.FieldViolation.reason, for a
+// client to say in its own words what is wrong.
 type violation struct {
 	Field       string `json:"field"`
 	Description string `json:"description"`
+	Reason      string `json:"reason,omitempty"`
 }
 
 // problemFromStatus builds the problem document of a gRPC status.
@@ -76,7 +80,7 @@ func problemFromStatus(st *status.Status) problem {
 			p.Type = problemType(d.GetReason())
 		case *errdetails.BadRequest:
 			for _, v := range d.GetFieldViolations() {
-				p.Violations = append(p.Violations, violation{Field: v.GetField(), Description: v.GetDescription()})
+				p.Violations = append(p.Violations, violation{Field: v.GetField(), Description: v.GetDescription(), Reason: v.GetReason()})
 			}
 		}
 	}

@@ -67,6 +67,9 @@ type callError struct {
 	// Fields are the google.rpc.BadRequest field violations' fields (REST:
 	// the problem's violations).
 	Fields []string
+	// FieldReasons are the field violations' reasons, in the order of
+	// Fields ("" for a violation without a reason of its own).
+	FieldReasons []string
 	// RetryAfter is the google.rpc.RetryInfo delay (REST: the Retry-After
 	// header), 0 when the error has none.
 	RetryAfter time.Duration
@@ -104,6 +107,7 @@ func (e *callError) fromDetails(details []any) {
 		case *errdetails.BadRequest:
 			for _, v := range d.GetFieldViolations() {
 				e.Fields = append(e.Fields, v.GetField())
+				e.FieldReasons = append(e.FieldReasons, v.GetReason())
 			}
 		case *errdetails.RetryInfo:
 			e.RetryAfter = d.GetRetryDelay().AsDuration()
@@ -269,6 +273,7 @@ type problemDoc struct {
 	Violations []struct {
 		Field       string `json:"field"`
 		Description string `json:"description"`
+		Reason      string `json:"reason"`
 	} `json:"violations"`
 }
 
@@ -293,6 +298,7 @@ func problemError(method, path string, r *restResponse) error {
 	e := &callError{Code: code, HTTPStatus: r.Status, Message: p.Detail, Reason: p.Reason}
 	for _, v := range p.Violations {
 		e.Fields = append(e.Fields, v.Field)
+		e.FieldReasons = append(e.FieldReasons, v.Reason)
 	}
 	if ra := r.Header.Get("Retry-After"); ra != "" {
 		secs, err := strconv.Atoi(ra)
