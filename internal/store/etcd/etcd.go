@@ -26,7 +26,8 @@
 // region whose import has not finished (see RestoreRegion), and
 // "{prefix}issued/{region}" the highest revision a region had issued when
 // it was last restored or replaced or first written, kept when its keys
-// are deleted. "{prefix}formats/system" and "{prefix}formats/regions/{region}"
+// are deleted, so that the region then takes no write until restored
+// (region.unissued). "{prefix}formats/system" and "{prefix}formats/regions/{region}"
 // record the data format of the system records and of each region (ADR 22;
 // see marker). All three lie outside the regions' ranges, so that a region
 // marked at open is still empty for an import.

@@ -253,6 +253,11 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 	snap := r.snapshot(ctx)
 	guard := r.base + keyRevision
 	guardRev := snap.modRevision(guard)
+	if guardRev == 0 {
+		if err := r.unissued(snap); err != nil {
+			return false, nil, nil, err
+		}
+	}
 	o := newOverlay(snap)
 	limits := r.s.opts
 	// +1 for the guard, +1 for the high-water mark on a region's first
@@ -299,16 +304,13 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 		o.put(guard, revBytes(revOf(v)))
 	}
 	if guardRev == 0 {
-		// The region's first commit (or its first since its keys were
-		// deleted): its high-water mark records that it held data, so a
-		// restore after its keys are deleted knows its revisions are not
-		// the only ones issued (see RestoreRegion).
-		hw, _ := o.get(r.s.issuedKey(r.name))
+		// The region's first commit (unissued checked it has issued
+		// nothing before): its high-water mark records that it held
+		// data, so that once its keys are deleted by other means it takes
+		// no write, and a restore knows its revisions are not the only
+		// ones issued (see RestoreRegion).
 		v, _ := o.get(guard)
-		o.put(r.s.issuedKey(r.name), revBytes(max(revOf(hw), revOf(v))))
-		if snap.err != nil {
-			return false, nil, nil, snap.err
-		}
+		o.put(r.s.issuedKey(r.name), revBytes(revOf(v)))
 	}
 	// The format marker is compared too: no commit of this famid's format
 	// lands in a region whose format a newer famid has raised since; and
@@ -328,6 +330,28 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 		return false, nil, nil, err
 	}
 	return resp.Succeeded, applied, deferred, nil
+}
+
+// unissued refuses a commit into a region without a revision key whose
+// high-water mark says it has issued revisions: its keys were deleted by
+// other means (etcdctl del --prefix). Writing it again would start from
+// revision 1 and issue revisions twice, and a regional system that had
+// seen later ones would never see the new writes; a restore --replace
+// continues above the mark.
+func (r *region) unissued(snap *snapshot) error {
+	hw, _ := snap.get(r.s.issuedKey(r.name))
+	if snap.err != nil {
+		return snap.err
+	}
+	issued := revOf(hw)
+	if issued == 0 {
+		return nil
+	}
+	return errs.RegionKeysDeleted.With(errs.Error{
+		Message: fmt.Sprintf("region %s holds no revision in etcd (key %s) but had issued revisions up to at least %d (key %s): its keys were deleted by other means, and writing it again would issue those revisions twice; nothing was written. Restore it from a backup: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db> --replace",
+			r.name, r.base+keyRevision, issued, r.s.issuedKey(r.name), r.s.opts.Prefix, r.name),
+		Metadata: map[string]string{"region": r.name},
+	})
 }
 
 // errTooLarge is the error of a mutation that cannot fit in one etcd
