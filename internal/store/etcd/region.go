@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -41,11 +40,10 @@ type region struct {
 	// format is the region's format marker: while it names a format this
 	// famid does not know the region is not served, nor imported into.
 	format *marker
-	// importing holds the region's refusal while its import is
-	// unfinished, as the watch last reported it (see Store.watchImports);
-	// nil when it is served. Damaged reports it; reads and commits check
-	// the marker themselves (snapshot), as the watch lags.
-	importing atomic.Pointer[error]
+	// importing is the region's refusal if its import was unfinished when
+	// the store opened, for Damaged; reads and commits check the marker
+	// themselves, at their revision (snapshot).
+	importing error
 }
 
 // mutation is one queued Update.
@@ -114,16 +112,6 @@ func (r *region) watch(from int64) {
 		func(*clientv3.GetResponse) { r.signal(0) })
 }
 
-// setImporting marks the region as being imported, or not.
-func (r *region) setImporting(on bool) {
-	if !on {
-		r.importing.Store(nil)
-		return
-	}
-	err := r.importingError()
-	r.importing.Store(&err)
-}
-
 // importingError is the answer of the region while its import marker is
 // set.
 func (r *region) importingError() error {
@@ -135,12 +123,12 @@ func (r *region) importingError() error {
 }
 
 // snapshot reads the region at one etcd revision, refused with
-// REGION_IMPORTING if its import marker is set at that revision. The
-// watched flag (importing) lags both ways: a --replace import wipes the
-// region in the transaction that sets the marker, and until the watch
-// delivered it the region read as empty (revision 0, telling a watcher
-// its position was beyond the head); after the import, the region was
-// refused until the watch delivered the marker's removal.
+// REGION_IMPORTING if its import marker is set at that revision. A watch
+// of the marker would lag both ways: a --replace import wipes the region
+// in the transaction that sets the marker, and until a watch delivered it
+// the region read as empty (revision 0, telling a watcher its position
+// was beyond the head); after the import, the region was refused until
+// the watch delivered the marker's removal.
 func (r *region) snapshot(ctx context.Context) *snapshot {
 	return &snapshot{ctx: ctx, kv: r.s.kv, fence: r.marker, refusal: r.importingError}
 }
