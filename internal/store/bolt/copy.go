@@ -17,6 +17,12 @@ import (
 // this famid does not know is refused (store.CheckFormat): its records
 // would be misread. The format marker is the file's, not a record of the
 // region: the store the records go to records its own.
+//
+// A record's Key and Value (and the bytes they alias) are valid only
+// during fn: they point into the file's read-only memory mapping, which
+// is unmapped when ReadRegionFile returns, so reading them later faults
+// (a fatal error, which no recover catches). fn copies what it keeps
+// (bytes.Clone), as etcd's RestoreRegion does with the meta records.
 func ReadRegionFile(path string, fn func(store.Record) error) (int64, error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {

@@ -131,8 +131,8 @@ type RestoreOptions struct {
 // marker ({prefix}imports/{region}), its last writes the region's revision
 // and removes the marker, and those between write at most MaxTxnOps
 // operations each. While the marker is set no store serves the region (it
-// answers REGION_IMPORTING, see Damaged; a store already open learns it
-// from its watch), so an import cut short (a cancelled context, a lost
+// answers REGION_IMPORTING: every read and commit reads the marker at its
+// revision, see Damaged for a store opened then), so an import cut short (a cancelled context, a lost
 // cluster) is never taken for a region. Running the import again finds
 // the marker, deletes what the interrupted one wrote and starts over.
 // Every transaction is refused if the region's revision has appeared

@@ -26,7 +26,8 @@
 // region whose import has not finished (see RestoreRegion), and
 // "{prefix}issued/{region}" the highest revision a region had issued when
 // it was last restored or replaced or first written, kept when its keys
-// are deleted. "{prefix}formats/system" and "{prefix}formats/regions/{region}"
+// are deleted, so that the region then takes no write until restored
+// (region.unissued). "{prefix}formats/system" and "{prefix}formats/regions/{region}"
 // record the data format of the system records and of each region (ADR 22;
 // see marker). All three lie outside the regions' ranges, so that a region
 // marked at open is still empty for an import.
@@ -54,9 +55,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
@@ -130,8 +133,9 @@ var (
 var ErrClosed = errors.New("store is closed")
 
 // Open starts serving opts.Regions from the cluster behind opts.Client:
-// one writer and one watch per region, and one watch of the import
-// markers of every region.
+// one writer and one watch per region, and one watch of the format
+// markers. The import markers are not watched: every read and commit
+// checks its region's at its own revision (region.snapshot).
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Client == nil {
 		return nil, errors.New("etcd store: no client")
@@ -168,7 +172,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.cancel()
 		return nil, err
 	}
-	// The regions whose import is unfinished start unserved.
+	// The regions whose import is unfinished, for Damaged.
 	marks, err := s.kv.Get(ctx, s.importMarker(""), clientv3.WithPrefix())
 	if err != nil {
 		s.cancel()
@@ -181,6 +185,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			s.cancel()
 			return nil, err
 		}
+		if slices.ContainsFunc(marks.Kvs, func(kv *mvccpb.KeyValue) bool { return string(kv.Key) == reg.marker }) {
+			reg.importing = reg.importingError()
+		}
 		s.regions[r] = reg
 	}
 	for _, reg := range s.regions {
@@ -188,24 +195,24 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		go func() { defer s.wg.Done(); reg.loop() }()
 		go func() { defer s.wg.Done(); reg.watch(resp.Header.Revision) }()
 	}
-	s.markImports(marks)
-	s.wg.Add(2)
-	go func() { defer s.wg.Done(); s.watchImports(marks.Header.Revision) }()
+	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.watchFormats(resp.Header.Revision) }()
 	return s, nil
 }
 
 // Damaged returns the regions not served because their data is in a
 // format this famid does not know (DATA_FORMAT_UNKNOWN) or their import
-// into etcd has not finished (UNAVAILABLE / REGION_IMPORTING, naming the
-// command to run), each with its error.
+// into etcd had not finished when the store opened (UNAVAILABLE /
+// REGION_IMPORTING, naming the command to run), each with its error. The
+// server asks it once, at start, to log them; an import started or ended
+// since is answered by the reads and commits themselves.
 func (s *Store) Damaged() map[string]error {
 	unserved := map[string]error{}
 	for name, r := range s.regions {
 		if err := r.format.err(); err != nil {
 			unserved[name] = err
-		} else if err := r.importing.Load(); err != nil {
-			unserved[name] = *err
+		} else if r.importing != nil {
+			unserved[name] = r.importing
 		}
 	}
 	return unserved

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -41,11 +40,10 @@ type region struct {
 	// format is the region's format marker: while it names a format this
 	// famid does not know the region is not served, nor imported into.
 	format *marker
-	// importing holds the region's refusal while its import is
-	// unfinished, as the watch last reported it (see Store.watchImports);
-	// nil when it is served. Damaged reports it; reads and commits check
-	// the marker themselves (snapshot), as the watch lags.
-	importing atomic.Pointer[error]
+	// importing is the region's refusal if its import was unfinished when
+	// the store opened, for Damaged; reads and commits check the marker
+	// themselves, at their revision (snapshot).
+	importing error
 }
 
 // mutation is one queued Update.
@@ -114,16 +112,6 @@ func (r *region) watch(from int64) {
 		func(*clientv3.GetResponse) { r.signal(0) })
 }
 
-// setImporting marks the region as being imported, or not.
-func (r *region) setImporting(on bool) {
-	if !on {
-		r.importing.Store(nil)
-		return
-	}
-	err := r.importingError()
-	r.importing.Store(&err)
-}
-
 // importingError is the answer of the region while its import marker is
 // set.
 func (r *region) importingError() error {
@@ -135,12 +123,12 @@ func (r *region) importingError() error {
 }
 
 // snapshot reads the region at one etcd revision, refused with
-// REGION_IMPORTING if its import marker is set at that revision. The
-// watched flag (importing) lags both ways: a --replace import wipes the
-// region in the transaction that sets the marker, and until the watch
-// delivered it the region read as empty (revision 0, telling a watcher
-// its position was beyond the head); after the import, the region was
-// refused until the watch delivered the marker's removal.
+// REGION_IMPORTING if its import marker is set at that revision. A watch
+// of the marker would lag both ways: a --replace import wipes the region
+// in the transaction that sets the marker, and until a watch delivered it
+// the region read as empty (revision 0, telling a watcher its position
+// was beyond the head); after the import, the region was refused until
+// the watch delivered the marker's removal.
 func (r *region) snapshot(ctx context.Context) *snapshot {
 	return &snapshot{ctx: ctx, kv: r.s.kv, fence: r.marker, refusal: r.importingError}
 }
@@ -253,6 +241,11 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 	snap := r.snapshot(ctx)
 	guard := r.base + keyRevision
 	guardRev := snap.modRevision(guard)
+	if guardRev == 0 {
+		if err := r.unissued(snap); err != nil {
+			return false, nil, nil, err
+		}
+	}
 	o := newOverlay(snap)
 	limits := r.s.opts
 	// +1 for the guard, +1 for the high-water mark on a region's first
@@ -299,16 +292,13 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 		o.put(guard, revBytes(revOf(v)))
 	}
 	if guardRev == 0 {
-		// The region's first commit (or its first since its keys were
-		// deleted): its high-water mark records that it held data, so a
-		// restore after its keys are deleted knows its revisions are not
-		// the only ones issued (see RestoreRegion).
-		hw, _ := o.get(r.s.issuedKey(r.name))
+		// The region's first commit (unissued checked it has issued
+		// nothing before): its high-water mark records that it held
+		// data, so that once its keys are deleted by other means it takes
+		// no write, and a restore knows its revisions are not the only
+		// ones issued (see RestoreRegion).
 		v, _ := o.get(guard)
-		o.put(r.s.issuedKey(r.name), revBytes(max(revOf(hw), revOf(v))))
-		if snap.err != nil {
-			return false, nil, nil, snap.err
-		}
+		o.put(r.s.issuedKey(r.name), revBytes(revOf(v)))
 	}
 	// The format marker is compared too: no commit of this famid's format
 	// lands in a region whose format a newer famid has raised since; and
@@ -328,6 +318,28 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 		return false, nil, nil, err
 	}
 	return resp.Succeeded, applied, deferred, nil
+}
+
+// unissued refuses a commit into a region without a revision key whose
+// high-water mark says it has issued revisions: its keys were deleted by
+// other means (etcdctl del --prefix). Writing it again would start from
+// revision 1 and issue revisions twice, and a regional system that had
+// seen later ones would never see the new writes; a restore --replace
+// continues above the mark.
+func (r *region) unissued(snap *snapshot) error {
+	hw, _ := snap.get(r.s.issuedKey(r.name))
+	if snap.err != nil {
+		return snap.err
+	}
+	issued := revOf(hw)
+	if issued == 0 {
+		return nil
+	}
+	return errs.RegionKeysDeleted.With(errs.Error{
+		Message: fmt.Sprintf("region %s holds no revision in etcd (key %s) but had issued revisions up to at least %d (key %s): its keys were deleted by other means, and writing it again would issue those revisions twice; nothing was written. Restore it from a backup: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db> --replace",
+			r.name, r.base+keyRevision, issued, r.s.issuedKey(r.name), r.s.opts.Prefix, r.name),
+		Metadata: map[string]string{"region": r.name},
+	})
 }
 
 // errTooLarge is the error of a mutation that cannot fit in one etcd
