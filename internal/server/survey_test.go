@@ -147,14 +147,7 @@ func TestAnswerSurveyHidesWhichSurveysExist(t *testing.T) {
 		ctx := t.Context()
 		consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"})
 		anonymous := newSurfaceAs(t, ts, kind, "")
-		sv, err := consultant.CreateSurvey(ctx, &famiv1.CreateSurveyRequest{Parent: lombardia, SurveyId: "gradimento", Survey: &famiv1.Survey{
-			Title:     "Gradimento",
-			Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Quanto è stato utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE}},
-			CloseTime: timestamppb.New(time.Now().Add(time.Hour)),
-		}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		sv := createGradimento(t, consultant)
 		answer := func(name string) *callError {
 			_, err := anonymous.AnswerSurvey(ctx, &famiv1.AnswerSurveyRequest{Name: name, Ticket: "nonce.mac"})
 			ce, ok := asCallError(err)
@@ -174,6 +167,21 @@ func TestAnswerSurveyHidesWhichSurveysExist(t *testing.T) {
 	})
 }
 
+// createGradimento creates, as s, a survey of one score question in
+// Lombardia that closes in an hour.
+func createGradimento(t *testing.T, s surface) *famiv1.Survey {
+	t.Helper()
+	sv, err := s.CreateSurvey(t.Context(), &famiv1.CreateSurveyRequest{Parent: lombardia, SurveyId: "gradimento", Survey: &famiv1.Survey{
+		Title:     "Gradimento",
+		Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Quanto è stato utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE}},
+		CloseTime: timestamppb.New(time.Now().Add(time.Hour)),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sv
+}
+
 // TestSurveyLinkOnlyForAssessors: a survey's link_key, with which anyone
 // may answer it, is shown to its assessors (the region's consultants and
 // administrators) and to nobody else: not to the network staff being
@@ -188,14 +196,7 @@ func TestSurveyLinkOnlyForAssessors(t *testing.T) {
 		consultant, admin, ministry := as(principal.Consultant), as(principal.RegionAdmin), newSurfaceFor(t, ts, kind, ministrySpec)
 		staff := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:staff", Role: principal.NetworkMember, Region: "lombardia",
 			Partner: "regions/lombardia/partners/udp-bergamo"})
-		sv, err := consultant.CreateSurvey(ctx, &famiv1.CreateSurveyRequest{Parent: lombardia, SurveyId: "gradimento", Survey: &famiv1.Survey{
-			Title:     "Gradimento",
-			Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Quanto è stato utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE}},
-			CloseTime: timestamppb.New(time.Now().Add(time.Hour)),
-		}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		sv := createGradimento(t, consultant)
 		key := sv.GetLinkKey()
 		if key == "" {
 			t.Fatal("the creator got no link_key")
