@@ -305,7 +305,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "public, max-age=60")
 	hd.Set("Access-Control-Allow-Origin", "*")
 	hd.Set("Vary", "Accept-Encoding")
-	hd.Set("X-Content-Type-Options", "nosniff")
 	if stale != nil {
 		// The last good snapshot: its files (and validators) are those
 		// of an earlier state of the platform.

@@ -184,6 +184,8 @@ func TestHTTPAnswersAreNotStored(t *testing.T) {
 		{"web not found", http.MethodGet, "/nessuna-pagina", "", "", nil, http.StatusNotFound, "no-store"},
 		{"healthz", http.MethodGet, "/healthz", "", "", nil, http.StatusOK, "no-store"},
 		// Their own rules.
+		{"csv export", http.MethodGet, "/v1/" + lombardia + "/supportEntries:export", "", ts.token, nil, http.StatusOK, "no-store"},
+		{"calendar feed", http.MethodGet, "/v1/" + lombardia + "/meetings.ics", "", ts.token, nil, http.StatusOK, "private, no-cache"},
 		{"open data", http.MethodGet, "/opendata/catalog.jsonld", "", "", nil, http.StatusOK, "public, max-age=60"},
 		{"openapi", http.MethodGet, "/openapi.json", "", "", nil, http.StatusOK, "no-cache"},
 		{"jwks", http.MethodGet, "/.well-known/jwks.json", "", "", nil, http.StatusOK, "max-age=300"},

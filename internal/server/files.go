@@ -217,7 +217,6 @@ func writeCalendar(w http.ResponseWriter, r *http.Request, res *famiv1.ExportMee
 	}
 	h.Set("Content-Type", res.GetContentType())
 	h.Set("Content-Disposition", `inline; filename="`+res.GetFilename()+`"`)
-	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	io.WriteString(w, res.GetCalendar())
 }
