@@ -170,11 +170,14 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 // JWKS's max-age, the web's static files).
 func privateByDefault(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Content-Type-Options", "nosniff")
+		setPrivate(w.Header())
 		next.ServeHTTP(w, r)
 	})
+}
+
+func setPrivate(h http.Header) {
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
 }
 
 // gatewayHeader maps the gRPC response headers the gateway forwards to REST:
@@ -276,7 +279,9 @@ func limitBody(next http.Handler, n int64) http.Handler {
 }
 
 // recoverHTTP turns a panic in a plain HTTP handler into a 500 problem
-// (connect-go and grpc-go handlers recover in the pipeline).
+// (connect-go and grpc-go handlers recover in the pipeline). It is the
+// outermost layer, so that a panic anywhere is caught; the headers the
+// handler had set before it panicked are dropped (resetForError).
 func recoverHTTP(s *Server, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
@@ -285,9 +290,23 @@ func recoverHTTP(s *Server, next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("panic in HTTP handler", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				resetForError(w.Header())
 				writeProblem(w, problem{Type: "about:blank", Status: 500, Title: "Internal Server Error", Code: "INTERNAL", Detail: "internal error"}, 0)
 			}
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// resetForError drops the headers a handler set for an answer it never
+// wrote (open data's public max-age, a download's Content-Disposition, an
+// ETag) before an error is written in its place, keeping the CORS headers
+// the browser needs to read that error and the listener's defaults.
+func resetForError(h http.Header) {
+	for k := range h {
+		if k != "Vary" && !strings.HasPrefix(k, "Access-Control-") {
+			delete(h, k)
+		}
+	}
+	setPrivate(h)
 }
