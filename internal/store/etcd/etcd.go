@@ -171,15 +171,18 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	for _, r := range opts.Regions {
-		// A region of a format this famid does not know starts unserved.
+		// A region of a format this famid does not know starts unserved,
+		// and nothing more of it is read or written.
 		reg := newRegion(s, r)
 		if err := reg.format.open(ctx, s.kv); errs.As(err) == nil && err != nil {
 			s.cancel()
 			return nil, err
 		}
-		if err := reg.open(ctx); err != nil {
-			s.cancel()
-			return nil, err
+		if reg.format.err() == nil {
+			if err := reg.open(ctx); err != nil {
+				s.cancel()
+				return nil, err
+			}
 		}
 		s.regions[r] = reg
 	}
