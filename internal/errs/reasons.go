@@ -205,7 +205,7 @@ var catalogue = []Entry{
 	{RegionWritten, Conflict, 409, "a region written in etcd while it was being imported"},
 	{RecordCorrupt, DataLoss, 500, "a stored record failed its checksum: restore its region (file or etcd keys), or system.db, from a backup"},
 	{RegionFileDamaged, DataLoss, 500, "a region's file is damaged, empty or truncated: it is not served until restored"},
-	{RegionKeysDeleted, DataLoss, 500, "a write to a region on etcd whose keys were deleted by other means after it had issued revisions: it takes no write until restored with `famictl restore --replace`"},
+	{RegionKeysDeleted, DataLoss, 500, "a region on etcd whose keys were deleted by other means after it had issued revisions: it is neither read nor written until restored with `famictl restore --replace`"},
 	{RegionImporting, Unavailable, 503, "a region on etcd whose import (`famictl restore`) has not finished: it is not served until the import is run again to its end"},
 	{DataFormatUnknown, Unavailable, 503, "a region (or backup) written by a newer famid in a data format this one does not know: it is not served, nor changed, until famid is upgraded or the copies from before the upgrade are put back"},
 

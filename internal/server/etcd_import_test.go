@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -68,6 +69,62 @@ func TestEtcdHalfImportedRegion(t *testing.T) {
 			}
 			if s := log.String(); !strings.Contains(s, `level=WARN msg="region unreachable"`) || !strings.Contains(s, "unreachable=[regions/lombardia]") {
 				t.Errorf("the national list's log does not warn of the region being imported:\n%s", s)
+			}
+		})
+	}
+}
+
+// TestEtcdEmptiedRegion: a region whose keys were deleted by hand (etcdctl
+// del --prefix) while famid ran had its writes refused, but its reads
+// answered as an empty region: no partners, revision 0. Now every call on
+// it answers DATA_LOSS / REGION_KEYS_DELETED (500) on every surface, naming
+// the region and the restore to run; Veneto is served; the national view
+// names Lombardia unreachable; and a famid started then logs it as not
+// served.
+func TestEtcdEmptiedRegion(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	ts := startServer(t, etcdConfig(c, "/emptied/"))
+	ctx := t.Context()
+	p, err := newSurface(t, ts, "grpc").CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp-milano", Partner: &famiv1.Partner{
+		DisplayName: "Ufficio di Piano di Milano", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Client(t).Delete(ctx, "/emptied/regions/lombardia/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	var log syncbuf.Buffer
+	cfg := etcdConfig(c, "/emptied/")
+	cfg.Logger = textLog(&log, slog.LevelWarn)
+	startServer(t, cfg)
+	if s := log.String(); !strings.Contains(s, "region not served") || !strings.Contains(s, "region lombardia") || !strings.Contains(s, "famictl restore") {
+		t.Errorf("the start-up log does not name the emptied region and the command:\n%s", s)
+	}
+
+	want := wantErr{codes.DataLoss, "REGION_KEYS_DELETED", nil}
+	named := func(step string, err error) {
+		t.Helper()
+		checkErr(t, step, err, want)
+		if e, ok := asCallError(err); ok && (!strings.Contains(e.Message, "region lombardia") || !strings.Contains(e.Message, "famictl restore")) {
+			t.Errorf("%s: message %q names neither the region nor the restore", step, e.Message)
+		}
+	}
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			s := newSurfaceFor(t, ts, kind, ministrySpec)
+			_, err := s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia})
+			named("list the emptied region", err)
+			_, err = s.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: p.GetName()})
+			named("get a partner of the emptied region", err)
+			if _, err := s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/veneto"}); err != nil {
+				t.Errorf("list veneto: %v", err)
+			}
+			all, err := s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: "regions/-"})
+			if err != nil {
+				t.Fatalf("national list: %v", err)
+			}
+			if got := all.GetUnreachable(); !slices.Equal(got, []string{lombardia}) {
+				t.Errorf("national list: unreachable %q, want [%s]", got, lombardia)
 			}
 		})
 	}

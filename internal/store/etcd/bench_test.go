@@ -3,6 +3,7 @@ package etcd_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -65,22 +66,22 @@ func (k countingKV) Get(ctx context.Context, key string, opts ...clientv3.OpOpti
 	return k.KV.Get(ctx, key, opts...)
 }
 
-// Txn counts a transaction without comparisons as a read: a snapshot's
-// first read, which reads the region's import marker with it.
+// Txn counts a transaction that only reads as a read: a snapshot's first
+// read, which checks the region's fences with it.
 func (k countingKV) Txn(ctx context.Context) clientv3.Txn { return &countingTxn{Txn: k.KV.Txn(ctx)} }
 
 type countingTxn struct {
 	clientv3.Txn
-	compares bool
+	writes bool
 }
 
 func (t *countingTxn) If(cs ...clientv3.Cmp) clientv3.Txn {
-	t.compares = true
 	t.Txn = t.Txn.If(cs...)
 	return t
 }
 
 func (t *countingTxn) Then(ops ...clientv3.Op) clientv3.Txn {
+	t.writes = slices.ContainsFunc(ops, func(op clientv3.Op) bool { return !op.IsGet() })
 	t.Txn = t.Txn.Then(ops...)
 	return t
 }
@@ -91,7 +92,7 @@ func (t *countingTxn) Else(ops ...clientv3.Op) clientv3.Txn {
 }
 
 func (t *countingTxn) Commit() (*clientv3.TxnResponse, error) {
-	if !t.compares {
+	if !t.writes {
 		reads.Add(1)
 	}
 	return t.Txn.Commit()

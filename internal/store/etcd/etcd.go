@@ -25,9 +25,9 @@
 // guarded by "{prefix}system-guard". "{prefix}imports/{region}" marks a
 // region whose import has not finished (see RestoreRegion), and
 // "{prefix}issued/{region}" the highest revision a region had issued when
-// it was last restored or replaced or first written, kept when its keys
-// are deleted, so that the region then takes no write until restored
-// (region.unissued). "{prefix}formats/system" and "{prefix}formats/regions/{region}"
+// it was last restored or replaced, first written, or opened by a famid,
+// kept when its keys are deleted, so that the region is then neither read
+// nor written until restored (region.firstRead). "{prefix}formats/system" and "{prefix}formats/regions/{region}"
 // record the data format of the system records and of each region (ADR 22;
 // see marker). All three lie outside the regions' ranges, so that a region
 // marked at open is still empty for an import.
@@ -55,11 +55,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
-	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
@@ -172,21 +170,19 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.cancel()
 		return nil, err
 	}
-	// The regions whose import is unfinished, for Damaged.
-	marks, err := s.kv.Get(ctx, s.importMarker(""), clientv3.WithPrefix())
-	if err != nil {
-		s.cancel()
-		return nil, fmt.Errorf("etcd store: read the import markers: %w", err)
-	}
 	for _, r := range opts.Regions {
-		// A region of a format this famid does not know starts unserved.
+		// A region of a format this famid does not know starts unserved,
+		// and nothing more of it is read or written.
 		reg := newRegion(s, r)
 		if err := reg.format.open(ctx, s.kv); errs.As(err) == nil && err != nil {
 			s.cancel()
 			return nil, err
 		}
-		if slices.ContainsFunc(marks.Kvs, func(kv *mvccpb.KeyValue) bool { return string(kv.Key) == reg.marker }) {
-			reg.importing = reg.importingError()
+		if reg.format.err() == nil {
+			if err := reg.open(ctx); err != nil {
+				s.cancel()
+				return nil, err
+			}
 		}
 		s.regions[r] = reg
 	}
@@ -201,18 +197,20 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 }
 
 // Damaged returns the regions not served because their data is in a
-// format this famid does not know (DATA_FORMAT_UNKNOWN) or their import
+// format this famid does not know (DATA_FORMAT_UNKNOWN), their import
 // into etcd had not finished when the store opened (UNAVAILABLE /
-// REGION_IMPORTING, naming the command to run), each with its error. The
-// server asks it once, at start, to log them; an import started or ended
-// since is answered by the reads and commits themselves.
+// REGION_IMPORTING) or their keys had been deleted by other means
+// (DATA_LOSS / REGION_KEYS_DELETED), each with its error, which names the
+// command to run. The server asks it once, at start, to log them; an
+// import started or ended since, or keys deleted since, is answered by
+// the reads and commits themselves.
 func (s *Store) Damaged() map[string]error {
 	unserved := map[string]error{}
 	for name, r := range s.regions {
 		if err := r.format.err(); err != nil {
 			unserved[name] = err
-		} else if r.importing != nil {
-			unserved[name] = r.importing
+		} else if r.unserved != nil {
+			unserved[name] = r.unserved
 		}
 	}
 	return unserved

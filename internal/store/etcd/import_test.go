@@ -424,3 +424,154 @@ func TestEmptiedRegionRefusesWrites(t *testing.T) {
 	create(t, s, "after")
 	wantRevision(t, s, at+101, "the first write after the restore")
 }
+
+// keysDeleted is nil when err is DATA_LOSS / REGION_KEYS_DELETED naming
+// lombardia and the restore to run.
+func keysDeleted(err error) error {
+	e := errs.As(err)
+	if e == nil || e.Code != errs.DataLoss || e.Reason != "REGION_KEYS_DELETED" || e.Metadata["region"] != "lombardia" ||
+		!strings.Contains(e.Message, "region lombardia") || !strings.Contains(e.Message, "famictl restore --etcd-endpoints") || !strings.Contains(e.Message, "--replace") {
+		return fmt.Errorf("got %v, want DATA_LOSS REGION_KEYS_DELETED naming the region and famictl restore --replace", err)
+	}
+	return nil
+}
+
+// TestEmptiedRegionRefusesReads: a region whose keys are deleted by hand
+// was served to readers as an empty region (revision 0, no partners: a
+// mirror was told its position was beyond the head, a national list
+// counted nothing), while its writes were refused. Its high-water mark
+// says it has issued revisions, so reads, a read of nothing, exports and
+// compactions are refused too, with the writes' DATA_LOSS /
+// REGION_KEYS_DELETED, and a store opened then names it in Damaged. A
+// region never written has no mark and still reads as empty.
+func TestEmptiedRegionRefusesReads(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	cli := c.Client(t)
+	s := open(t, etcd.Options{Prefix: "/e/", Regions: regions}, cli)
+	create(t, s, "p0")
+	create(t, s, "p1")
+	if _, err := cli.Delete(t.Context(), "/e/regions/lombardia/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+
+	var listed int
+	err := s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+		return tx.List("partners", "", func(string, []byte) (bool, error) { listed++; return true, nil })
+	})
+	if err := keysDeleted(err); err != nil || listed != 0 {
+		t.Errorf("a list of the emptied region (%d listed): %v", listed, err)
+	}
+	if err := keysDeleted(s.View(t.Context(), "lombardia", func(store.ReadTx) error { return nil })); err != nil {
+		t.Errorf("a read of nothing: %v", err)
+	}
+	if _, err := s.ExportRegion(t.Context(), "lombardia", func(store.Record) error { return nil }); keysDeleted(err) != nil {
+		t.Errorf("an export: %v", keysDeleted(err))
+	}
+	if _, err := s.Compact(t.Context(), "lombardia", 1); keysDeleted(err) != nil {
+		t.Errorf("a compaction: %v", keysDeleted(err))
+	}
+	later := open(t, etcd.Options{Prefix: "/e/", Regions: regions}, cli)
+	if d := damaged(later); keysDeleted(d["lombardia"]) != nil || len(d) != 1 {
+		t.Errorf("a store opened on the emptied region: Damaged %v, want lombardia's REGION_KEYS_DELETED alone", d)
+	}
+
+	// Veneto, never written, reads as an empty region.
+	if err := s.View(t.Context(), "veneto", func(tx store.ReadTx) error {
+		if rev := tx.Revision(); rev != 0 {
+			t.Errorf("veneto, never written: revision %d, want 0", rev)
+		}
+		return nil
+	}); err != nil {
+		t.Errorf("a read of veneto, never written: %v", err)
+	}
+}
+
+// TestOlderRegionEmptied: a region written only by a famid from before
+// the high-water key has none. Restored with --replace, its revision key
+// says how far it got, and watchers ahead relist. But once its keys were
+// deleted by hand, nothing said it had held data: it read as a new
+// region, a restore was told it had issued nothing, exactly (so a bump
+// counted from the backup's revision and a watcher ahead of the backup
+// was not told to relist, and --bump-revision 0 was allowed). A famid of
+// this version now sets the key to the region's revision when it opens
+// the region, so the emptied region is refused and its restore continues
+// above the revision it had reached: a watcher there relists.
+func TestOlderRegionEmptied(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	cli := c.Client(t)
+	opts := etcd.Options{Prefix: "/o/", Regions: regions}
+	older := open(t, opts, cli)
+	for i := range 3 {
+		create(t, older, fmt.Sprintf("p%d", i))
+		if err := createIn(t.Context(), older, "veneto", fmt.Sprintf("v%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	backup, at := exportAll(t, older)
+	var venetoBackup []store.Record
+	if _, err := older.ExportRegion(t.Context(), "veneto", func(r store.Record) error {
+		venetoBackup = append(venetoBackup, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	create(t, older, "p3")
+	create(t, older, "p4")
+	older.Close()
+	// What a famid from before the key leaves: no high-water key.
+	if _, err := cli.Delete(t.Context(), "/o/issued/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+
+	s := open(t, opts, cli) // the upgraded famid
+	type seen struct {
+		issued int64
+		exact  bool
+	}
+	var got seen
+	restore := func(region string, backup []store.Record, replace bool) error {
+		return s.RestoreRegion(t.Context(), region, records(backup), etcd.RestoreOptions{Replace: replace, Continue: func(issued int64, exact bool) (int64, error) {
+			got = seen{issued, exact}
+			return max(issued, at) + 1, nil // the smallest bump
+		}})
+	}
+	// relisted is nil when a watcher at revision last, the highest the
+	// region issued, is told to list again.
+	relisted := func(region string, last int64) error {
+		return s.View(t.Context(), region, func(tx store.ReadTx) error {
+			err := tx.Changes(last, func(*famiv1.Change) bool { return true })
+			if e := errs.As(err); e == nil || e.Reason != "REVISION_COMPACTED" {
+				return fmt.Errorf("%s: changes after %d, the last revision issued before the restore: %v (revision %d, compacted %d), want REVISION_COMPACTED", region, last, err, tx.Revision(), tx.Compacted())
+			}
+			return nil
+		})
+	}
+
+	// Veneto, replaced with its keys in place: its revision key is read.
+	if err := restore("veneto", venetoBackup, true); err != nil {
+		t.Fatalf("restore --replace of veneto: %v", err)
+	}
+	if want := (seen{3, true}); got != want {
+		t.Errorf("veneto replaced: issued %+v, want %+v", got, want)
+	}
+	if err := relisted("veneto", 3); err != nil {
+		t.Error(err)
+	}
+
+	// Lombardia, emptied by hand after the upgraded famid opened it.
+	if _, err := cli.Delete(t.Context(), "/o/regions/lombardia/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	if err := keysDeleted(s.View(t.Context(), "lombardia", func(store.ReadTx) error { return nil })); err != nil {
+		t.Errorf("a read of lombardia, emptied by hand: %v", err)
+	}
+	if err := restore("lombardia", backup, false); err != nil {
+		t.Fatalf("restore of lombardia: %v", err)
+	}
+	if want := (seen{5, false}); got != want {
+		t.Errorf("lombardia emptied by hand: issued %+v, want %+v", got, want)
+	}
+	if err := relisted("lombardia", 5); err != nil {
+		t.Error(err)
+	}
+}

@@ -22,19 +22,20 @@ const pageSize = 256
 // ReadTx has methods without an error result (Revision, IndexGet, ...): a
 // failed read there is kept in err and returned by the View or Update.
 //
-// A region's snapshot is fenced by the region's import marker (see
-// region.snapshot): its first read, which fixes the revision, also reads
-// the fence at that revision, in the same round trip, and a fence that
-// exists refuses the snapshot with refusal(). Whatever a store's watch has
-// delivered, no read sees a region between an import's first transaction
-// and its last.
+// A region's snapshot is fenced (see region.snapshot): its first read,
+// which fixes the revision, also reads the region's fences at that
+// revision, in the same round trip (region.firstRead), and a region that
+// is being imported or whose keys were deleted refuses the snapshot.
+// Whatever a store's watch has delivered, no read sees a region between an
+// import's first transaction and its last, nor an emptied region as a new
+// one.
 type snapshot struct {
-	ctx     context.Context
-	kv      clientv3.KV
-	rev     int64
-	err     error
-	fence   string
-	refusal func() error
+	ctx context.Context
+	kv  clientv3.KV
+	rev int64
+	err error
+	// region fences the snapshot; nil for the system records.
+	region *region
 }
 
 func (s *snapshot) fail(err error) {
@@ -51,14 +52,14 @@ func (s *snapshot) opts(o ...clientv3.OpOption) []clientv3.OpOption {
 }
 
 // settle makes the snapshot's first read if none was made (a View that
-// read nothing), so that its fence is checked all the same.
+// read nothing), so that its fences are checked all the same.
 func (s *snapshot) settle() {
-	if s.rev == 0 && s.err == nil && s.fence != "" {
-		s.read(s.fence, clientv3.WithCountOnly())
+	if s.rev == 0 && s.err == nil && s.region != nil {
+		s.read(s.region.marker, clientv3.WithCountOnly())
 	}
 }
 
-// failure is the error of a snapshot whose read failed: the fence's
+// failure is the error of a snapshot whose read failed: a fence's
 // refusal as it is, else the cluster's failure as the caller sees it.
 func (s *snapshot) failure() error {
 	if errs.As(s.err) != nil {
@@ -68,34 +69,33 @@ func (s *snapshot) failure() error {
 }
 
 // read sends one range read at the snapshot's revision; the first one
-// fixes the revision and, with a fence, reads it too (one Txn of two
-// ranges: still one round trip). nil when it failed or was refused.
+// fixes the revision and, in a region, checks its fences in the same
+// round trip. nil when it failed or was refused.
 func (s *snapshot) read(key string, o ...clientv3.OpOption) *clientv3.GetResponse {
 	if s.err != nil {
 		return nil
 	}
-	if s.rev > 0 || s.fence == "" {
-		resp, err := s.kv.Get(s.ctx, key, s.opts(o...)...)
-		if err != nil {
-			s.fail(err)
-			return nil
-		}
-		if s.rev == 0 {
-			s.rev = resp.Header.Revision
-		}
-		return resp
+	var (
+		resp *clientv3.GetResponse
+		err  error
+	)
+	if s.rev > 0 || s.region == nil {
+		resp, err = s.kv.Get(s.ctx, key, s.opts(o...)...)
+	} else {
+		resp, err = s.region.firstRead(s.ctx, key, o...)
 	}
-	resp, err := s.kv.Txn(s.ctx).Then(clientv3.OpGet(key, o...), clientv3.OpGet(s.fence, clientv3.WithCountOnly())).Commit()
+	if resp != nil && s.rev == 0 {
+		s.rev = resp.Header.Revision
+	}
 	if err != nil {
-		s.fail(err)
+		if errs.As(err) != nil {
+			s.err = err // a fence's refusal, as it is
+		} else {
+			s.fail(err)
+		}
 		return nil
 	}
-	s.rev = resp.Header.Revision
-	if resp.Responses[1].GetResponseRange().Count > 0 {
-		s.err = s.refusal()
-		return nil
-	}
-	return (*clientv3.GetResponse)(resp.Responses[0].GetResponseRange())
+	return resp
 }
 
 func (s *snapshot) get(key string) ([]byte, bool) {

@@ -40,10 +40,11 @@ type region struct {
 	// format is the region's format marker: while it names a format this
 	// famid does not know the region is not served, nor imported into.
 	format *marker
-	// importing is the region's refusal if its import was unfinished when
-	// the store opened, for Damaged; reads and commits check the marker
-	// themselves, at their revision (snapshot).
-	importing error
+	// unserved is the region's refusal found when the store opened (its
+	// import unfinished, or its keys deleted), for Damaged; reads and
+	// commits check the same fences themselves, at their revision
+	// (snapshot).
+	unserved error
 }
 
 // mutation is one queued Update.
@@ -112,6 +113,42 @@ func (r *region) watch(from int64) {
 		func(*clientv3.GetResponse) { r.signal(0) })
 }
 
+// open checks the region's fences as the store opens, for Damaged, and
+// raises its high-water mark to its revision. The mark is written at a
+// region's first commit, restores and here, so for a region written only
+// by a famid from before the mark (which has none) it is set when a famid
+// of this version first opens it: once its keys are deleted by other
+// means, the region is then refused (firstRead) and a restore continues
+// above that revision, instead of the region passing for one never
+// written. The raise compares the mark as read, so that it never lowers a
+// mark written meanwhile (by a restore); a mark changed meanwhile stands.
+func (r *region) open(ctx context.Context) error {
+	issued := r.s.issuedKey(r.name)
+	resp, err := r.s.kv.Txn(ctx).Then(clientv3.OpGet(r.base+keyRevision), clientv3.OpGet(issued), clientv3.OpGet(r.marker, clientv3.WithCountOnly())).Commit()
+	if err != nil {
+		return fmt.Errorf("etcd store: read region %s's revision: %w", r.name, err)
+	}
+	var rev, hw, hwAt int64
+	if kvs := resp.Responses[0].GetResponseRange().Kvs; len(kvs) > 0 {
+		rev = revOf(kvs[0].Value)
+	}
+	if kvs := resp.Responses[1].GetResponseRange().Kvs; len(kvs) > 0 {
+		hw, hwAt = revOf(kvs[0].Value), kvs[0].ModRevision
+	}
+	switch {
+	case resp.Responses[2].GetResponseRange().Count > 0:
+		r.unserved = r.importingError()
+	case rev == 0 && hw > 0:
+		r.unserved = r.keysDeleted(hw)
+	case rev > hw:
+		_, err := r.s.kv.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(issued), "=", hwAt)).Then(clientv3.OpPut(issued, string(revBytes(rev)))).Commit()
+		if err != nil {
+			return fmt.Errorf("etcd store: raise region %s's high-water mark: %w", r.name, err)
+		}
+	}
+	return nil
+}
+
 // importingError is the answer of the region while its import marker is
 // set.
 func (r *region) importingError() error {
@@ -123,14 +160,52 @@ func (r *region) importingError() error {
 }
 
 // snapshot reads the region at one etcd revision, refused with
-// REGION_IMPORTING if its import marker is set at that revision. A watch
-// of the marker would lag both ways: a --replace import wipes the region
-// in the transaction that sets the marker, and until a watch delivered it
-// the region read as empty (revision 0, telling a watcher its position
-// was beyond the head); after the import, the region was refused until
-// the watch delivered the marker's removal.
+// REGION_IMPORTING if its import marker is set at that revision, or with
+// REGION_KEYS_DELETED if its keys were deleted by other means
+// (firstRead). A watch of the marker would lag both ways: a --replace
+// import wipes the region in the transaction that sets the marker, and
+// until a watch delivered it the region read as empty (revision 0,
+// telling a watcher its position was beyond the head); after the import,
+// the region was refused until the watch delivered the marker's removal.
 func (r *region) snapshot(ctx context.Context) *snapshot {
-	return &snapshot{ctx: ctx, kv: r.s.kv, fence: r.marker, refusal: r.importingError}
+	return &snapshot{ctx: ctx, kv: r.s.kv, region: r}
+}
+
+// firstRead is a snapshot's first read, of key, which fixes its revision:
+// one transaction, one round trip, that also counts the import marker
+// and, only when the region has no revision key, reads its high-water
+// mark, all at that revision. The error is the refusal of a region being
+// imported (REGION_IMPORTING) or of one emptied by other means
+// (REGION_KEYS_DELETED); the response carries the revision either way.
+//
+// A region without a revision key is one of two: never written (no mark,
+// or a mark of 0: read as empty, as it is), or one that had issued
+// revisions and whose keys were deleted by other means (etcdctl del
+// --prefix), since famid never deletes a region's revision key and an
+// import's first transaction, which wipes a region, sets the import
+// marker. Serving the second as empty would tell a regional system its
+// position is beyond the head, or that the region holds nothing.
+func (r *region) firstRead(ctx context.Context, key string, o ...clientv3.OpOption) (*clientv3.GetResponse, error) {
+	get, marked := clientv3.OpGet(key, o...), clientv3.OpGet(r.marker, clientv3.WithCountOnly())
+	resp, err := r.s.kv.Txn(ctx).
+		If(clientv3.Compare(clientv3.ModRevision(r.base+keyRevision), ">", 0)).
+		Then(get, marked).
+		Else(get, marked, clientv3.OpGet(r.s.issuedKey(r.name))).
+		Commit()
+	if err != nil {
+		return nil, err
+	}
+	got := (*clientv3.GetResponse)(resp.Responses[0].GetResponseRange())
+	got.Header = resp.Header
+	if resp.Responses[1].GetResponseRange().Count > 0 {
+		return got, r.importingError()
+	}
+	if !resp.Succeeded {
+		if kvs := resp.Responses[2].GetResponseRange().Kvs; len(kvs) > 0 && revOf(kvs[0].Value) > 0 {
+			return got, r.keysDeleted(revOf(kvs[0].Value))
+		}
+	}
+	return got, nil
 }
 
 // unmarked is the comparison of every commit into the region: no import
@@ -241,10 +316,8 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 	snap := r.snapshot(ctx)
 	guard := r.base + keyRevision
 	guardRev := snap.modRevision(guard)
-	if guardRev == 0 {
-		if err := r.unissued(snap); err != nil {
-			return false, nil, nil, err
-		}
+	if snap.err != nil {
+		return false, nil, nil, snap.err // refused by a fence, or the cluster's
 	}
 	o := newOverlay(snap)
 	limits := r.s.opts
@@ -292,8 +365,8 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 		o.put(guard, revBytes(revOf(v)))
 	}
 	if guardRev == 0 {
-		// The region's first commit (unissued checked it has issued
-		// nothing before): its high-water mark records that it held
+		// The region's first commit (the snapshot's fence checked it has
+		// issued nothing before): its high-water mark records that it held
 		// data, so that once its keys are deleted by other means it takes
 		// no write, and a restore knows its revisions are not the only
 		// ones issued (see RestoreRegion).
@@ -320,23 +393,16 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 	return resp.Succeeded, applied, deferred, nil
 }
 
-// unissued refuses a commit into a region without a revision key whose
-// high-water mark says it has issued revisions: its keys were deleted by
-// other means (etcdctl del --prefix). Writing it again would start from
-// revision 1 and issue revisions twice, and a regional system that had
-// seen later ones would never see the new writes; a restore --replace
+// keysDeleted is the answer of a region without a revision key whose
+// high-water mark says it had issued revisions up to at least issued:
+// its keys were deleted by other means (etcdctl del --prefix). Serving it
+// would show an empty region, and writing it again would start from
+// revision 1 and issue revisions twice, so that a regional system that
+// had seen later ones would never see the new writes; a restore --replace
 // continues above the mark.
-func (r *region) unissued(snap *snapshot) error {
-	hw, _ := snap.get(r.s.issuedKey(r.name))
-	if snap.err != nil {
-		return snap.err
-	}
-	issued := revOf(hw)
-	if issued == 0 {
-		return nil
-	}
+func (r *region) keysDeleted(issued int64) error {
 	return errs.RegionKeysDeleted.With(errs.Error{
-		Message: fmt.Sprintf("region %s holds no revision in etcd (key %s) but had issued revisions up to at least %d (key %s): its keys were deleted by other means, and writing it again would issue those revisions twice; nothing was written. Restore it from a backup: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db> --replace",
+		Message: fmt.Sprintf("region %s is not served: it holds no revision in etcd (key %s) but had issued revisions up to at least %d (key %s): its keys were deleted by other means; nothing is read or written until it is restored from a backup: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db> --replace",
 			r.name, r.base+keyRevision, issued, r.s.issuedKey(r.name), r.s.opts.Prefix, r.name),
 		Metadata: map[string]string{"region": r.name},
 	})
