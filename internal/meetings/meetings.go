@@ -44,9 +44,9 @@ var mutable = []string{
 }
 
 // outputOnly are the fields of a Meeting the server owns besides the
-// standard ones (name, etag, times) that aip.ApplyMask already ignores. A
-// mask naming them, as grpc-gateway derives from a PATCH body copied from a
-// GET, ignores them too (AIP-161).
+// standard ones (name, etag, times). aip.ApplyMask ignores them in an
+// update mask, as grpc-gateway derives it from a PATCH body copied from a
+// GET (AIP-161); a mask naming only them changes nothing and writes nothing.
 var outputOnly = []string{"attendance", "minutes", "action_items", "state", "cancellation", "sequence", "attendance_time", "minutes_time"}
 
 // Options configure the service.
@@ -121,7 +121,6 @@ func (s *Service) GetMeeting(ctx context.Context, req *famiv1.GetMeetingRequest)
 // UpdateMeeting implements fami.v1.MeetingService.
 func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRequest) (*famiv1.Meeting, error) {
 	in := req.GetMeeting()
-	mask, noop := aip.WithoutOutputOnly(req.GetUpdateMask(), &famiv1.Meeting{}, outputOnly)
 	who := principal.From(ctx)
 	return resource.Update(ctx, s.store, req, "meeting", in, resource.Meetings, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "edit"); err != nil {
@@ -130,11 +129,8 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 		if isCancelled(cur) {
 			return nil, errCancelled(cur, "edited")
 		}
-		if noop {
-			return cur, nil
-		}
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, mask, mutable); err != nil {
+		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), mutable, outputOnly...); err != nil {
 			return nil, err
 		}
 		if err := validate(tx, next, tx.Region()); err != nil {

@@ -9,6 +9,7 @@ package protocols
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -37,9 +38,9 @@ const indexSuccessors = "protocol_successors"
 var mutable = []string{"network", "additional_networks", "title", "parties", "objectives", "body", "themes", "valid_from", "valid_until"}
 
 // outputOnly are the fields of a Protocol the server owns besides the
-// standard ones (name, etag, times) that aip.ApplyMask already ignores. A
-// mask naming them, as grpc-gateway derives from a PATCH body copied from
-// a GET, ignores them too (AIP-161).
+// standard ones (name, etag, times). aip.ApplyMask ignores them in an
+// update mask, as grpc-gateway derives it from a PATCH body copied from a
+// GET (AIP-161); a mask naming only them changes nothing and writes nothing.
 var outputOnly = []string{"state", "content_hash", "signatures", "version", "supersedes", "superseded_by", "termination"}
 
 // Options configure the service.
@@ -170,7 +171,6 @@ func validOn(p *famiv1.Protocol, day string) bool {
 // UpdateProtocol implements fami.v1.ProtocolService.
 func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error) {
 	in := req.GetProtocol()
-	mask, noop := aip.WithoutOutputOnly(req.GetUpdateMask(), &famiv1.Protocol{}, outputOnly)
 	who := principal.From(ctx)
 	return resource.Update(ctx, s.store, req, "protocol", in, resource.Protocols, func(tx store.WriteTx, cur *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, cur, "edit"); err != nil {
@@ -180,11 +180,14 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 		if err := s.draftOnly(tx, cur, today, "its text was frozen when it was opened for signature; amend it (:amend) to change it"); err != nil {
 			return nil, err
 		}
-		if noop {
-			return s.present(tx, cur, today)
-		}
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, mask, mutable); err != nil {
+		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), mutable, outputOnly...); err != nil {
+			var u *aip.Unchanged
+			if errors.As(err, &u) { // nothing to change: the protocol as GetProtocol shows it
+				if _, err := s.present(tx, next, today); err != nil {
+					return nil, err
+				}
+			}
 			return nil, err
 		}
 		if who.Role == principal.NetworkMember && !isParty(next, who.Partner) {
