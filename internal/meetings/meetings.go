@@ -17,7 +17,6 @@ package meetings
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
@@ -141,9 +140,9 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 		}
 		if next.GetState() == famiv1.MeetingState_MEETING_STATE_HELD && next.GetStartTime().AsTime().After(s.cal.Now()) {
 			return nil, errs.MeetingHeld.With(errs.Error{
-				Message: fmt.Sprintf("%s was held (attendance or minutes are recorded): its start_time cannot move into the future", cur.GetName()),
+				Message: errs.Sprintf("%s was held (attendance or minutes are recorded): its start_time cannot move into the future", cur.GetName()),
 				Violations: []errs.Violation{{Field: "meeting.start_time",
-					Description: fmt.Sprintf("%s is in the future, but the meeting already took place", s.local(next.GetStartTime()))}},
+					Description: errs.Sprintf("%s is in the future, but the meeting already took place", s.local(next.GetStartTime()))}},
 			})
 		}
 		next.Sequence++
@@ -254,7 +253,7 @@ func isCancelled(mt *famiv1.Meeting) bool {
 // when given, are the request fields that cannot be recorded.
 func errCancelled(mt *famiv1.Meeting, verb string, fields ...string) error {
 	e := errs.MeetingCancelled.With(errs.Error{
-		Message:  fmt.Sprintf("%s was cancelled (%q): it can no longer be %s", mt.GetName(), errs.Clip(mt.GetCancellation().GetReason(), errs.MaxEcho), verb),
+		Message:  errs.Sprintf("%s was cancelled (%q): it can no longer be %s", mt.GetName(), errs.Clip(mt.GetCancellation().GetReason(), errs.MaxEcho), verb),
 		Metadata: map[string]string{"meeting": mt.GetName()},
 	})
 	for _, f := range fields {

@@ -10,7 +10,6 @@ package protocols
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -287,7 +286,7 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 		}
 		if !isParty(p, who.Partner) {
 			return nil, errs.NotAParty.With(errs.Error{
-				Message:  fmt.Sprintf("%s is not a party to %s: only its parties' staff can sign it", who.Partner, p.GetName()),
+				Message:  errs.Sprintf("%s is not a party to %s: only its parties' staff can sign it", who.Partner, p.GetName()),
 				Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
 			})
 		}
@@ -303,7 +302,7 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 		}
 		if sig := signatureOf(p, who.Partner); sig != nil {
 			return nil, errs.AlreadySigned.With(errs.Error{
-				Message: fmt.Sprintf("%s already signed %s on %s (signer %s); a party signs once",
+				Message: errs.Sprintf("%s already signed %s on %s (signer %s); a party signs once",
 					who.Partner, p.GetName(), sig.GetSignTime().AsTime().In(s.cal.Location()).Format(time.RFC3339), sig.GetSigner()),
 				Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
 			})
@@ -323,7 +322,7 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 		}
 		if req.GetContentHash() != p.GetContentHash() {
 			return nil, errs.ContentHashMismatch.With(errs.Error{
-				Message: fmt.Sprintf("content_hash %s is not the hash of the text of %s (%s): the text you read is not the one open for signature (another version, or an old copy); read the protocol again before signing",
+				Message: errs.Sprintf("content_hash %s is not the hash of the text of %s (%s): the text you read is not the one open for signature (another version, or an old copy); read the protocol again before signing",
 					req.GetContentHash(), p.GetName(), p.GetContentHash()),
 				Metadata: map[string]string{"protocol": p.GetName(), "content_hash": p.GetContentHash()},
 			})
@@ -448,7 +447,7 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 			switch st {
 			case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT, famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED:
 				return nil, errs.AmendmentPending.With(errs.Error{
-					Message:  fmt.Sprintf("%s already has an amendment under way, %s (%s): complete, delete or terminate it first", old.GetName(), n, aip.EnumName(st)),
+					Message:  errs.Sprintf("%s already has an amendment under way, %s (%s): complete, delete or terminate it first", old.GetName(), n, aip.EnumName(st)),
 					Metadata: map[string]string{"amendment": n},
 				})
 			}
@@ -505,7 +504,7 @@ func partyOnly(who principal.Principal, p *famiv1.Protocol, verb string) error {
 		return nil
 	}
 	return errs.NotAParty.With(errs.Error{
-		Message:  fmt.Sprintf("%s is not a party to %s: network members may %s only protocols their partner is a party to", who.Partner, p.GetName(), verb),
+		Message:  errs.Sprintf("%s is not a party to %s: network members may %s only protocols their partner is a party to", who.Partner, p.GetName(), verb),
 		Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
 	})
 }

@@ -116,7 +116,7 @@ func (r *region) watch(from int64) {
 // set.
 func (r *region) importingError() error {
 	return errs.RegionImporting.With(errs.Error{
-		Message: fmt.Sprintf("region %s is not served: its import into etcd has not finished (key %s is set); if no import is running, run it again, which starts over: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db>",
+		Message: errs.Sprintf("region %s is not served: its import into etcd has not finished (key %s is set); if no import is running, run it again, which starts over: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db>",
 			r.name, r.marker, r.s.opts.Prefix, r.name),
 		Metadata: map[string]string{"region": r.name},
 	})
@@ -336,7 +336,7 @@ func (r *region) unissued(snap *snapshot) error {
 		return nil
 	}
 	return errs.RegionKeysDeleted.With(errs.Error{
-		Message: fmt.Sprintf("region %s holds no revision in etcd (key %s) but had issued revisions up to at least %d (key %s): its keys were deleted by other means, and writing it again would issue those revisions twice; nothing was written. Restore it from a backup: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db> --replace",
+		Message: errs.Sprintf("region %s holds no revision in etcd (key %s) but had issued revisions up to at least %d (key %s): its keys were deleted by other means, and writing it again would issue those revisions twice; nothing was written. Restore it from a backup: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db> --replace",
 			r.name, r.base+keyRevision, issued, r.s.issuedKey(r.name), r.s.opts.Prefix, r.name),
 		Metadata: map[string]string{"region": r.name},
 	})
