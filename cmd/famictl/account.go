@@ -219,8 +219,9 @@ func newPeriodCmd(a *app) *cobra.Command {
 // newLogoutCmd revokes the token famictl calls with: the API's Logout.
 func newLogoutCmd(a *app) *cobra.Command {
 	return &cobra.Command{
-		Use:   "logout",
-		Short: "Revoke the token famictl calls with; other tokens stay valid",
+		Use:         "logout",
+		Short:       "Revoke the token famictl calls with; other tokens stay valid",
+		Annotations: writes("nothing"),
 		Long: `Revoke the bearer token famictl calls with (--token-file, FAMICTL_TOKEN or
 --token): the server refuses it at once on every surface, and its open
 watches end. Only that token: the account's other sessions, and a

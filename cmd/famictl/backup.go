@@ -25,8 +25,9 @@ func newBackupCmd(a *app) *cobra.Command {
 	var out string
 	var quiet bool
 	cmd := inRegion(&cobra.Command{
-		Use:   "backup",
-		Short: "Download a hot, consistent copy of a region's file (checked with SHA-256)",
+		Use:         "backup",
+		Short:       "Download a hot, consistent copy of a region's file (checked with SHA-256)",
+		Annotations: writes("a backup file and a line naming it"),
 		Long: `Download a consistent copy of a region's bbolt file from a running server
 (AdminService.BackupRegion), with a progress bar on standard error; the
 SHA-256 the server sends is checked before the file gets its name.`,
@@ -97,8 +98,9 @@ func backup(ctx context.Context, cf clientFlags, region, out string, quiet bool,
 func newRestoreCmd(a *app) *cobra.Command {
 	var o restoreOptions
 	cmd := inRegion(&cobra.Command{
-		Use:   "restore",
-		Short: "Install a backup as a region's file (famid stopped), or import it into an etcd region",
+		Use:         "restore",
+		Short:       "Install a backup as a region's file (famid stopped), or import it into an etcd region",
+		Annotations: writes("a region's file and lines saying what it restored"),
 		Example: "  famictl restore --data-dir data --region lombardia --from lombardia.db\n" +
 			"  famictl restore --etcd-endpoints http://127.0.0.1:2379 --region lombardia --from lombardia.db --replace",
 	}, func(cmd *cobra.Command, region string) error {

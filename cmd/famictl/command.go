@@ -48,6 +48,15 @@ func onResource(r resource, c *cobra.Command, run func(cmd *cobra.Command, name 
 	return c
 }
 
+// ownOutput is the annotation of a command whose output is not an answer
+// of the server printed in the --output format (json or table) but what
+// the annotation names (CSV, a token): an explicit --output is refused
+// there rather than ignored.
+const ownOutput = "famictl/own-output"
+
+// writes returns the annotations of a command that writes what.
+func writes(what string) map[string]string { return map[string]string{ownOutput: what} }
+
 // printed is the run of a command that sends one request and prints the
 // answer in the --output format: request sends it, made from the
 // command's region or resource name. The server's clients are made when

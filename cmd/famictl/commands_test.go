@@ -528,6 +528,12 @@ func TestAccountAndTokenCommands(t *testing.T) {
 	if _, err := system.Partners.ListPartners(context.Background(), &famiv1.ListPartnersRequest{Parent: "regions/lombardia"}); err != nil {
 		t.Fatalf("the service token does not work: %v", err)
 	}
+	// -o table writes the new token's fields one a line, not as JSON.
+	table := f.must(f.admin, "service-token", "create", "--region", "lombardia", "--system-id", "sirl-table", "--name", "SIRL tabella", "-o", "table")
+	if !regexpLine(table, "service_token.name", "regions/lombardia/serviceTokens/") || !regexpLine(table, "service_token.display_name", "SIRL tabella") ||
+		!regexpLine(table, "service_token.state", "ACTIVE") || !regexpLine(table, "token", "ey") || strings.ContainsAny(table, "{}") {
+		t.Fatalf("service-token create -o table:\n%s", table)
+	}
 	list := f.must(f.admin, "service-token", "list", "--region", "lombardia", "-o", "table")
 	if !regexpLine(list, created.GetServiceToken().GetName(), "SIRL", "ACTIVE") || strings.Contains(list, created.GetToken()) {
 		t.Fatalf("service-token list:\n%s", list)

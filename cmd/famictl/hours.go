@@ -57,8 +57,9 @@ func newHoursCmd(a *app) *cobra.Command {
 		quiet   bool
 	)
 	export := inRegion(&cobra.Command{
-		Use:   "export",
-		Short: "Support hours as CSV: one row per entry, or a summary with --group-by",
+		Use:         "export",
+		Short:       "Support hours as CSV: one row per entry, or a summary with --group-by",
+		Annotations: writes("CSV"),
 		Example: `  famictl hours export --region lombardia --from 2026-01-01 --to 2026-03-31 --out q1.csv
   famictl hours export --region lombardia --from 2026-01-01 --to 2026-12-31 --group-by activity --dialect italian`,
 	}, func(cmd *cobra.Command, region string) error {

@@ -86,12 +86,15 @@ stays in the shell's history.`,
 	pf.StringVar(&a.token, "token", "", "bearer token (default: env FAMICTL_TOKEN); visible in the process list and the shell's history: prefer --token-file or the variable")
 	pf.StringVar(&a.tokenFile, "token-file", "", "file holding the bearer token, not readable by all users (chmod 600)")
 	root.MarkFlagsMutuallyExclusive("token", "token-file")
-	pf.StringVarP(&a.output, "output", "o", "json", "output format: json or table")
+	pf.StringVarP(&a.output, "output", "o", "json", "output format of the server's answers: json or table")
 	root.RegisterFlagCompletionFunc("output", fixedCompletion("json", "table"))
 	pf.DurationVar(&a.timeout, "timeout", 0, "give up after this long, e.g. 30s (default: no limit); watch and mirror then stop without an error")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if a.output != "json" && a.output != "table" {
 			return fmt.Errorf("--output %q is not json or table", a.output)
+		}
+		if what, ok := cmd.Annotations[ownOutput]; ok && cmd.Flags().Changed("output") {
+			return fmt.Errorf("%s writes %s, not an answer of the server: --output does not apply to it", cmd.CommandPath(), what)
 		}
 		if a.timeout < 0 {
 			return fmt.Errorf("--timeout %v is negative", a.timeout)

@@ -187,8 +187,9 @@ func meetingSummaryCmd(a *app) *cobra.Command {
 func meetingCalendarCmd(a *app) *cobra.Command {
 	var network, facilitator, from, out string
 	export := inRegion(&cobra.Command{
-		Use:   "calendar --region R [--network N | --facilitator S] [--out FILE]",
-		Short: "Write the meetings as an iCalendar file (.ics)",
+		Use:         "calendar --region R [--network N | --facilitator S] [--out FILE]",
+		Short:       "Write the meetings as an iCalendar file (.ics)",
+		Annotations: writes("iCalendar (.ics)"),
 		Long: `Write a region's meetings (or a network's, or a facilitator's) as an
 iCalendar file, from a year ago on (--from for older ones). To subscribe a
 calendar application instead, create a feed token: famictl calendar token create.`,

@@ -20,8 +20,9 @@ import (
 func newMirrorCmd(a *app) *cobra.Command {
 	var out string
 	cmd := inRegion(&cobra.Command{
-		Use:   "mirror",
-		Short: "Keep a directory in sync with a region: one JSON file per resource",
+		Use:         "mirror",
+		Short:       "Keep a directory in sync with a region: one JSON file per resource",
+		Annotations: writes("one JSON file per resource"),
 		Long: `Keep a directory in sync with a region, until interrupted.
 
 famictl lists every collection of the region (partners, projects, networks,

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -84,19 +87,17 @@ var columns = map[protoreflect.FullName][]string{
 
 // writeTable writes a list response as one row per item (plus the rows of
 // fields of the item's type, such as totals, and the response's own
-// scalars below), and any other message as one line per set field.
+// fields below), and any other message as one line per set field: the
+// only place -o table renders, for every command that prints an answer.
+// Nested messages are written field by field (see eachField), never as
+// JSON in a cell.
 func writeTable(w io.Writer, m proto.Message) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	r := m.ProtoReflect()
 	fields := r.Descriptor().Fields()
 	list := listField(r.Descriptor())
 	if list == nil {
-		for i := range fields.Len() {
-			f := fields.Get(i)
-			if r.Has(f) {
-				fmt.Fprintf(tw, "%s\t%s\n", f.Name(), cell(f, r.Get(f), 0))
-			}
-		}
+		eachField(r, "", func(path, value string) { fmt.Fprintf(tw, "%s\t%s\n", path, value) })
 		return tw.Flush()
 	}
 	cols := columnsOf(list.Message())
@@ -117,6 +118,8 @@ func writeTable(w io.Writer, m proto.Message) error {
 		case f == list || !r.Has(f):
 		case f.Message() == list.Message() && !f.IsList():
 			row(r.Get(f).Message())
+		case isNested(f):
+			eachValue(f, r.Get(f), string(f.Name()), func(path, value string) { footer = append(footer, path+": "+value) })
 		default:
 			footer = append(footer, fmt.Sprintf("%s: %s", f.Name(), cell(f, r.Get(f), 0)))
 		}
@@ -128,6 +131,60 @@ func writeTable(w io.Writer, m proto.Message) error {
 		fmt.Fprintln(w, line)
 	}
 	return nil
+}
+
+// eachField calls emit with the path and the one-line text of every set
+// field of m, in field order, under prefix: a nested message's fields by
+// a dotted path (service_token.name), a repeated message's by index
+// (attendance[0].partner), a map's by key, and a google.protobuf.Any's
+// by the fields of the message it holds (with its type as "@type").
+func eachField(m protoreflect.Message, prefix string, emit func(path, value string)) {
+	if packed, ok := m.Interface().(*anypb.Any); ok {
+		inner, err := packed.UnmarshalNew()
+		if err != nil { // a type this famictl does not know: its name only
+			emit(prefix+"@type", packed.GetTypeUrl())
+			return
+		}
+		emit(prefix+"@type", string(inner.ProtoReflect().Descriptor().FullName()))
+		m = inner.ProtoReflect()
+	}
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() {
+		if f := fields.Get(i); m.Has(f) {
+			eachValue(f, m.Get(f), prefix+string(f.Name()), emit)
+		}
+	}
+}
+
+// eachValue calls emit for the value v of field f at path (see eachField).
+func eachValue(f protoreflect.FieldDescriptor, v protoreflect.Value, path string, emit func(path, value string)) {
+	switch {
+	case f.IsMap():
+		var keys []protoreflect.MapKey
+		v.Map().Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
+			keys = append(keys, k)
+			return true
+		})
+		slices.SortFunc(keys, func(a, b protoreflect.MapKey) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			eachValue(f.MapValue(), v.Map().Get(k), path+"["+k.String()+"]", emit)
+		}
+	case f.IsList() && isNested(f):
+		l := v.List()
+		for j := range l.Len() {
+			eachField(l.Get(j).Message(), path+"["+strconv.Itoa(j)+"].", emit)
+		}
+	case isNested(f):
+		eachField(v.Message(), path+".", emit)
+	default:
+		emit(path, cell(f, v, 0))
+	}
+}
+
+// isNested reports whether f holds a message written field by field:
+// every message but a timestamp, which is one value.
+func isNested(f protoreflect.FieldDescriptor) bool {
+	return f.Message() != nil && !isTimestamp(f)
 }
 
 func rowCells(m protoreflect.Message, cols []string) []string {

@@ -91,9 +91,10 @@ signature binds exactly what was shown.`,
 	amend.Flags().StringVar(&newID, "id", "", "id of the new version")
 
 	hash := onResource(resource{"protocol", "protocol.json"}, &cobra.Command{
-		Use:   "hash FILE|NAME",
-		Short: "Print a protocol's content hash, computed here",
-		Long:  "Compute the content hash of a protocol from a JSON file, or of a protocol fetched from the server.",
+		Use:         "hash FILE|NAME",
+		Short:       "Print a protocol's content hash, computed here",
+		Annotations: writes("the content hash alone"),
+		Long:        "Compute the content hash of a protocol from a JSON file, or of a protocol fetched from the server.",
 	}, func(cmd *cobra.Command, arg string) error {
 		p := &famiv1.Protocol{}
 		var err error

@@ -23,8 +23,9 @@ func newTokenCmd(a *app) *cobra.Command {
 		offline                                       bool
 	)
 	create := &cobra.Command{
-		Use:   "create",
-		Short: "Sign a token with the server's key (works on the data dir, while famid runs)",
+		Use:         "create",
+		Short:       "Sign a token with the server's key (works on the data dir, while famid runs)",
+		Annotations: writes("the token alone"),
 		Long: `Sign a token with the server's current signing key, read from the data dir.
 
 The region must exist. A network member's partner must exist too: famictl
@@ -131,9 +132,10 @@ const (
 func newKeyCmd(a *app) *cobra.Command {
 	var dataDir string
 	rotate := &cobra.Command{
-		Use:   "rotate",
-		Short: "Add a new signing key; tokens signed by older keys keep verifying",
-		Args:  cobra.NoArgs,
+		Use:         "rotate",
+		Short:       "Add a new signing key; tokens signed by older keys keep verifying",
+		Annotations: writes("a line naming the new key"),
+		Args:        cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			kid, err := auth.RotateKey(dataDir, time.Now())
 			if err != nil {

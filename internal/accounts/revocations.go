@@ -3,7 +3,6 @@ package accounts
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
 	"sync"
 	"time"
 
@@ -145,7 +144,7 @@ func storedGeneration(tx store.SystemTx, key string) (int64, error) {
 func generationOf(key string, v []byte) (int64, error) {
 	if len(v) != 8 {
 		return 0, errs.RecordCorrupt.With(errs.Error{
-			Message:  fmt.Sprintf("the credential generation %s/%s in system.db is %d bytes, not 8: restore system.db from a backup", bucketGeneration, key, len(v)),
+			Message:  errs.Sprintf("the credential generation %s/%s in system.db is %d bytes, not 8: restore system.db from a backup", bucketGeneration, key, len(v)),
 			Metadata: map[string]string{"record": bucketGeneration + "/" + key},
 		})
 	}

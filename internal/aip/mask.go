@@ -17,9 +17,9 @@ import (
 var standardOutputOnly = []string{"name", "etag", "create_time", "update_time"}
 
 // Unchanged is ApplyMask's answer to a mask that names fields, all of them
-// output-only (a PATCH body holding only the etag): there is nothing to
-// change, and the Update is a no-op that writes nothing (AIP-161 ignores
-// output-only fields; WithoutOutputOnly's noop is the same answer).
+// output-only (a PATCH body holding only the etag, or a meeting's state):
+// there is nothing to change, and the Update is a no-op that writes nothing
+// (AIP-161 ignores output-only fields).
 // Resource is dst, still the current state. resource.Mutate and
 // resource.Modify, which every Update goes through, answer it with
 // Resource and no write, since the error rolls the transaction back; an
@@ -35,11 +35,15 @@ func (u *Unchanged) Unwrap() error { return u.Err }
 
 // ApplyMask copies the fields named by mask from src to dst (AIP-134).
 // mutable lists the top-level fields a client may change; an empty mask or
-// "*" means all of them. Paths may use proto names (display_name) or JSON
-// names (displayName). A path that is neither mutable nor a standard
-// output-only field is refused, naming update_mask; a mask naming only
-// standard output-only fields returns *Unchanged.
-func ApplyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, mutable []string) error {
+// "*" means all of them. outputOnly lists the resource's own fields that the
+// server owns (a state, signatures) besides the standard ones (name, etag,
+// times): a mask may name them, as grpc-gateway's mask derived from a PATCH
+// body copied from a GET does, and they are ignored (AIP-161). Paths may use
+// proto names (display_name) or JSON names (displayName). A path that is
+// neither mutable nor output-only is refused, naming update_mask; a mask
+// naming fields, only output-only ones, returns *Unchanged: it is not the
+// empty mask, which means every mutable field.
+func ApplyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, mutable []string, outputOnly ...string) error {
 	paths := mask.GetPaths()
 	if len(paths) == 0 || (len(paths) == 1 && paths[0] == "*") {
 		paths = mutable
@@ -56,7 +60,7 @@ func ApplyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, mutable []st
 			return errs.InvalidField("update_mask", "%q is not a field of %s", errs.Clip(p, errs.MaxEcho), d.Descriptor().Name())
 		}
 		name := string(f.Name())
-		if slices.Contains(standardOutputOnly, name) {
+		if slices.Contains(standardOutputOnly, name) || slices.Contains(outputOnly, name) {
 			continue
 		}
 		if !slices.Contains(mutable, name) {
@@ -74,28 +78,4 @@ func ApplyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, mutable []st
 			errs.Clip(strings.Join(paths, ", "), errs.MaxEcho))}
 	}
 	return nil
-}
-
-// WithoutOutputOnly drops from mask the fields of resource m that a client
-// cannot set: the standard ones and outputOnly (a state, signatures),
-// for an Update whose mask grpc-gateway derived from a PATCH body copied
-// from a GET (AIP-161). noop is true when the mask named fields and only
-// output-only ones: nothing to change.
-func WithoutOutputOnly(mask *fieldmaskpb.FieldMask, m proto.Message, outputOnly []string) (_ *fieldmaskpb.FieldMask, noop bool) {
-	if len(mask.GetPaths()) == 0 {
-		return mask, false
-	}
-	fields := m.ProtoReflect().Descriptor().Fields()
-	out := &fieldmaskpb.FieldMask{}
-	for _, path := range mask.GetPaths() {
-		f := fields.ByName(protoreflect.Name(path))
-		if f == nil {
-			f = fields.ByJSONName(path)
-		}
-		if f != nil && (slices.Contains(outputOnly, string(f.Name())) || slices.Contains(standardOutputOnly, string(f.Name()))) {
-			continue
-		}
-		out.Paths = append(out.Paths, path)
-	}
-	return out, len(out.Paths) == 0
 }

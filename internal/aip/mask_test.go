@@ -51,22 +51,54 @@ func TestApplyMask(t *testing.T) {
 	}
 }
 
-func TestWithoutOutputOnly(t *testing.T) {
+// TestApplyMaskIgnoresOwnOutputOnly: a resource's own output-only fields
+// (outputOnly) are ignored like the standard ones, whatever else the mask
+// names; a mask naming only them is *aip.Unchanged, never the empty mask
+// (which means every mutable field).
+func TestApplyMaskIgnoresOwnOutputOnly(t *testing.T) {
+	mutable := []string{"title", "signatures"}
 	outputOnly := []string{"state", "content_hash"}
+	cur := &famiv1.Protocol{Name: "regions/lombardia/protocols/p", Title: "Old", Etag: "7", State: famiv1.ProtocolState_PROTOCOL_STATE_DRAFT}
+	in := &famiv1.Protocol{Title: "New", Signatures: []*famiv1.Signature{{Party: "x"}}, State: famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE, ContentHash: "f00d"}
 	for _, tc := range []struct {
-		paths, want []string
+		paths, want []string // want: the fields applied
 		noop        bool
+		refused     bool
 	}{
-		{nil, nil, false},
-		{[]string{"title", "state", "signatures"}, []string{"title", "signatures"}, false},
-		{[]string{"title", "contentHash"}, []string{"title"}, false}, // JSON name
-		{[]string{"state"}, nil, true},
-		{[]string{"etag", "state"}, nil, true}, // the standard ones too
-		{[]string{"unknown_field", "state"}, []string{"unknown_field"}, false},
+		{nil, []string{"title", "signatures"}, false, false},
+		{[]string{"title", "state", "signatures"}, []string{"title", "signatures"}, false, false},
+		{[]string{"title", "contentHash"}, []string{"title"}, false, false}, // JSON name
+		{[]string{"state"}, nil, true, false},
+		{[]string{"etag", "state"}, nil, true, false}, // the standard ones too
+		{[]string{"unknown_field", "state"}, nil, false, true},
 	} {
-		got, noop := aip.WithoutOutputOnly(&fieldmaskpb.FieldMask{Paths: tc.paths}, &famiv1.Protocol{}, outputOnly)
-		if !slices.Equal(got.GetPaths(), tc.want) || noop != tc.noop {
-			t.Errorf("%v: got %v noop=%v, want %v noop=%v", tc.paths, got.GetPaths(), noop, tc.want, tc.noop)
+		dst := proto.CloneOf(cur)
+		err := aip.ApplyMask(dst, in, &fieldmaskpb.FieldMask{Paths: tc.paths}, mutable, outputOnly...)
+		var u *aip.Unchanged
+		switch {
+		case tc.refused:
+			if e := errs.As(err); e == nil || errors.As(err, &u) || e.Violations[0].Field != "update_mask" {
+				t.Errorf("%v: err %v, want INVALID naming update_mask", tc.paths, err)
+			}
+			continue
+		case tc.noop:
+			if !errors.As(err, &u) || !proto.Equal(dst, cur) {
+				t.Errorf("%v: err %v, dst %v; want *aip.Unchanged holding dst unchanged", tc.paths, err, dst)
+			}
+			continue
+		case err != nil:
+			t.Errorf("%v: %v", tc.paths, err)
+			continue
+		}
+		want := proto.CloneOf(cur)
+		if slices.Contains(tc.want, "title") {
+			want.Title = in.Title
+		}
+		if slices.Contains(tc.want, "signatures") {
+			want.Signatures = in.Signatures
+		}
+		if !proto.Equal(dst, want) {
+			t.Errorf("%v: got %v, want %v (applied %v)", tc.paths, dst, want, tc.want)
 		}
 	}
 }

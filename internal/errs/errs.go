@@ -150,7 +150,8 @@ func (e *Error) Error() string {
 // argument holding a whole number is written as an integer by %v and %g
 // (2147483647, not 2.147483647e+09; 1000000000000, not 1e+12): a client
 // reads back the number it sent, as it would write it. Every message this
-// package builds goes through it.
+// package builds goes through it, and so does every message the other
+// packages format for an answer (TestMessagesFormatThroughSprintf).
 func Sprintf(format string, args ...any) string {
 	var plain []any // a copy, made only when a float is found
 	for i, a := range args {

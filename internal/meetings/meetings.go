@@ -17,7 +17,6 @@ package meetings
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
@@ -44,9 +43,9 @@ var mutable = []string{
 }
 
 // outputOnly are the fields of a Meeting the server owns besides the
-// standard ones (name, etag, times) that aip.ApplyMask already ignores. A
-// mask naming them, as grpc-gateway derives from a PATCH body copied from a
-// GET, ignores them too (AIP-161).
+// standard ones (name, etag, times). aip.ApplyMask ignores them in an
+// update mask, as grpc-gateway derives it from a PATCH body copied from a
+// GET (AIP-161); a mask naming only them changes nothing and writes nothing.
 var outputOnly = []string{"attendance", "minutes", "action_items", "state", "cancellation", "sequence", "attendance_time", "minutes_time"}
 
 // Options configure the service.
@@ -121,7 +120,6 @@ func (s *Service) GetMeeting(ctx context.Context, req *famiv1.GetMeetingRequest)
 // UpdateMeeting implements fami.v1.MeetingService.
 func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRequest) (*famiv1.Meeting, error) {
 	in := req.GetMeeting()
-	mask, noop := aip.WithoutOutputOnly(req.GetUpdateMask(), &famiv1.Meeting{}, outputOnly)
 	who := principal.From(ctx)
 	return resource.Update(ctx, s.store, req, "meeting", in, resource.Meetings, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "edit"); err != nil {
@@ -130,11 +128,8 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 		if isCancelled(cur) {
 			return nil, errCancelled(cur, "edited")
 		}
-		if noop {
-			return cur, nil
-		}
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, mask, mutable); err != nil {
+		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), mutable, outputOnly...); err != nil {
 			return nil, err
 		}
 		if err := validate(tx, next, tx.Region()); err != nil {
@@ -145,9 +140,9 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 		}
 		if next.GetState() == famiv1.MeetingState_MEETING_STATE_HELD && next.GetStartTime().AsTime().After(s.cal.Now()) {
 			return nil, errs.MeetingHeld.With(errs.Error{
-				Message: fmt.Sprintf("%s was held (attendance or minutes are recorded): its start_time cannot move into the future", cur.GetName()),
+				Message: errs.Sprintf("%s was held (attendance or minutes are recorded): its start_time cannot move into the future", cur.GetName()),
 				Violations: []errs.Violation{{Field: "meeting.start_time",
-					Description: fmt.Sprintf("%s is in the future, but the meeting already took place", s.local(next.GetStartTime()))}},
+					Description: errs.Sprintf("%s is in the future, but the meeting already took place", s.local(next.GetStartTime()))}},
 			})
 		}
 		next.Sequence++
@@ -258,7 +253,7 @@ func isCancelled(mt *famiv1.Meeting) bool {
 // when given, are the request fields that cannot be recorded.
 func errCancelled(mt *famiv1.Meeting, verb string, fields ...string) error {
 	e := errs.MeetingCancelled.With(errs.Error{
-		Message:  fmt.Sprintf("%s was cancelled (%q): it can no longer be %s", mt.GetName(), errs.Clip(mt.GetCancellation().GetReason(), errs.MaxEcho), verb),
+		Message:  errs.Sprintf("%s was cancelled (%q): it can no longer be %s", mt.GetName(), errs.Clip(mt.GetCancellation().GetReason(), errs.MaxEcho), verb),
 		Metadata: map[string]string{"meeting": mt.GetName()},
 	})
 	for _, f := range fields {

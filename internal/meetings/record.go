@@ -2,7 +2,6 @@ package meetings
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -77,9 +76,9 @@ func (s *Service) recordable(mt *famiv1.Meeting, now time.Time, field string) er
 	}
 	if start := mt.GetStartTime(); start.AsTime().After(now) {
 		return errs.MeetingNotStarted.With(errs.Error{
-			Message: fmt.Sprintf("%s starts at %s: its %s can be recorded once it has started", mt.GetName(), s.local(start), field),
+			Message: errs.Sprintf("%s starts at %s: its %s can be recorded once it has started", mt.GetName(), s.local(start), field),
 			Violations: []errs.Violation{{Field: field,
-				Description: fmt.Sprintf("cannot be recorded before the meeting starts (%s)", s.local(start))}},
+				Description: errs.Sprintf("cannot be recorded before the meeting starts (%s)", s.local(start))}},
 			Metadata: map[string]string{"meeting": mt.GetName(), "start_time": timeKey(start)},
 		})
 	}
@@ -162,7 +161,7 @@ func (s *Service) UpdateActionItem(ctx context.Context, req *famiv1.UpdateAction
 		}
 		if item == nil {
 			return nil, errs.ActionItemNotFound.With(errs.Error{
-				Message:    fmt.Sprintf("%s has no action item %q", cur.GetName(), errs.Clip(req.GetActionItemId(), errs.MaxEcho)),
+				Message:    errs.Sprintf("%s has no action item %q", cur.GetName(), errs.Clip(req.GetActionItemId(), errs.MaxEcho)),
 				Violations: []errs.Violation{{Field: "action_item_id", Description: "is not an action item of " + cur.GetName()}},
 			})
 		}

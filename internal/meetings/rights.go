@@ -1,7 +1,6 @@
 package meetings
 
 import (
-	"fmt"
 	"slices"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -24,14 +23,14 @@ func mayWrite(tx store.ReadTx, who principal.Principal, mt *famiv1.Meeting, verb
 	case principal.Ministry:
 		if len(mt.GetNetworks()) > 0 {
 			return errs.NetworkMeeting.With(errs.Error{
-				Message:  fmt.Sprintf("the ministry may %s only meetings of no network (focus groups, bilateral meetings); %s belongs to %s", verb, orNew(mt.GetName()), mt.GetNetworks()[0]),
+				Message:  errs.Sprintf("the ministry may %s only meetings of no network (focus groups, bilateral meetings); %s belongs to %s", verb, orNew(mt.GetName()), mt.GetNetworks()[0]),
 				Metadata: map[string]string{"meeting": mt.GetName(), "network": mt.GetNetworks()[0]},
 			})
 		}
 	case principal.NetworkMember:
 		if len(mt.GetNetworks()) == 0 {
 			return errs.NotNetworkMember.With(errs.Error{
-				Message:  fmt.Sprintf("network members may %s only meetings of networks their partner is a member of, and %s belongs to none", verb, orNew(mt.GetName())),
+				Message:  errs.Sprintf("network members may %s only meetings of networks their partner is a member of, and %s belongs to none", verb, orNew(mt.GetName())),
 				Metadata: map[string]string{"meeting": mt.GetName(), "partner": who.Partner},
 			})
 		}
@@ -42,7 +41,7 @@ func mayWrite(tx store.ReadTx, who principal.Principal, mt *famiv1.Meeting, verb
 			}
 			if !member {
 				return errs.NotNetworkMember.With(errs.Error{
-					Message: fmt.Sprintf("%s is not a member of %s: network members may %s only meetings of networks their partner is a member of",
+					Message: errs.Sprintf("%s is not a member of %s: network members may %s only meetings of networks their partner is a member of",
 						orNone(who.Partner), n, verb),
 					Metadata: map[string]string{"meeting": mt.GetName(), "network": n, "partner": who.Partner},
 				})

@@ -126,7 +126,7 @@ func (s *Service) SummarizeAttendance(ctx context.Context, req *famiv1.Summarize
 			}
 			if !sees {
 				return errs.NotNetworkMember.With(errs.Error{
-					Message:  fmt.Sprintf("%s is not a member of %s: network members read the attendance of their own networks", orNone(who.Partner), req.GetNetwork()),
+					Message:  errs.Sprintf("%s is not a member of %s: network members read the attendance of their own networks", orNone(who.Partner), req.GetNetwork()),
 					Metadata: map[string]string{"network": req.GetNetwork(), "partner": who.Partner},
 				})
 			}

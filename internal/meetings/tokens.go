@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -199,7 +198,7 @@ func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCal
 		}
 		if ct.GetOwner() != who.Subject && !slices.Contains(tokenOverseers, who.Role) {
 			return nil, errs.NotOwnToken.With(errs.Error{
-				Message:  fmt.Sprintf("%s belongs to another user: only its owner or the region admin can revoke it", ct.GetName()),
+				Message:  errs.Sprintf("%s belongs to another user: only its owner or the region admin can revoke it", ct.GetName()),
 				Metadata: map[string]string{"calendar_token": ct.GetName()},
 			})
 		}

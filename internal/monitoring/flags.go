@@ -1,10 +1,10 @@
 package monitoring
 
 import (
-	"fmt"
 	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/money"
 )
 
@@ -23,7 +23,7 @@ const overdueDays = 30
 func findFlags(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter, paidToDate int64, threshold int32) []*famiv1.MonitoringFlag {
 	var flags []*famiv1.MonitoringFlag
 	add := func(kind famiv1.MonitoringFlagKind, subject, format string, args ...any) {
-		flags = append(flags, &famiv1.MonitoringFlag{Kind: kind, Subject: subject, Detail: fmt.Sprintf(format, args...)})
+		flags = append(flags, &famiv1.MonitoringFlag{Kind: kind, Subject: subject, Detail: errs.Sprintf(format, args...)})
 	}
 	end := q.end()
 	tolerance := 1 - float64(threshold)/100

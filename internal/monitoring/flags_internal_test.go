@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
 
@@ -102,6 +104,20 @@ func TestFindFlags(t *testing.T) {
 	}
 	if want := "paid EUR 71.99 of an expected EUR 90.00 by 2021-03-31"; detail != want {
 		t.Errorf("spending detail: %q, want %q", detail, want)
+	}
+	// The indicator's detail writes a whole value as the client sent it,
+	// not in exponent form (errs.Sprintf).
+	big := proto.CloneOf(p)
+	big.Indicators = []*famiv1.Indicator{{Code: "i", Target: 40000000, TargetDate: "2021-12-31"}}
+	report := &famiv1.MonitoringReport{IndicatorValues: []*famiv1.IndicatorValue{{Indicator: "i", Value: 1000000}}}
+	detail = ""
+	for _, f := range findFlags(big, report, q1, 9000, defaultThreshold) {
+		if f.GetKind() == famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_INDICATOR_BEHIND {
+			detail = f.GetDetail()
+		}
+	}
+	if want := "achieved 1000000 of an expected 9.863e+06 by 2021-03-31"; detail != want {
+		t.Errorf("indicator detail: %q, want %q", detail, want)
 	}
 	if !overdue(q1, time.Date(2021, 5, 1, 0, 0, 0, 0, time.UTC)) || overdue(q1, time.Date(2021, 4, 30, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("overdue: a quarter ending 2021-03-31 is overdue from 2021-05-01, not before")

@@ -9,7 +9,7 @@ package protocols
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"slices"
 	"time"
 
@@ -37,9 +37,9 @@ const indexSuccessors = "protocol_successors"
 var mutable = []string{"network", "additional_networks", "title", "parties", "objectives", "body", "themes", "valid_from", "valid_until"}
 
 // outputOnly are the fields of a Protocol the server owns besides the
-// standard ones (name, etag, times) that aip.ApplyMask already ignores. A
-// mask naming them, as grpc-gateway derives from a PATCH body copied from
-// a GET, ignores them too (AIP-161).
+// standard ones (name, etag, times). aip.ApplyMask ignores them in an
+// update mask, as grpc-gateway derives it from a PATCH body copied from a
+// GET (AIP-161); a mask naming only them changes nothing and writes nothing.
 var outputOnly = []string{"state", "content_hash", "signatures", "version", "supersedes", "superseded_by", "termination"}
 
 // Options configure the service.
@@ -170,7 +170,6 @@ func validOn(p *famiv1.Protocol, day string) bool {
 // UpdateProtocol implements fami.v1.ProtocolService.
 func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocolRequest) (*famiv1.Protocol, error) {
 	in := req.GetProtocol()
-	mask, noop := aip.WithoutOutputOnly(req.GetUpdateMask(), &famiv1.Protocol{}, outputOnly)
 	who := principal.From(ctx)
 	return resource.Update(ctx, s.store, req, "protocol", in, resource.Protocols, func(tx store.WriteTx, cur *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, cur, "edit"); err != nil {
@@ -180,11 +179,14 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 		if err := s.draftOnly(tx, cur, today, "its text was frozen when it was opened for signature; amend it (:amend) to change it"); err != nil {
 			return nil, err
 		}
-		if noop {
-			return s.present(tx, cur, today)
-		}
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, mask, mutable); err != nil {
+		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), mutable, outputOnly...); err != nil {
+			var u *aip.Unchanged
+			if errors.As(err, &u) { // nothing to change: the protocol as GetProtocol shows it
+				if _, err := s.present(tx, next, today); err != nil {
+					return nil, err
+				}
+			}
 			return nil, err
 		}
 		if who.Role == principal.NetworkMember && !isParty(next, who.Partner) {
@@ -284,7 +286,7 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 		}
 		if !isParty(p, who.Partner) {
 			return nil, errs.NotAParty.With(errs.Error{
-				Message:  fmt.Sprintf("%s is not a party to %s: only its parties' staff can sign it", who.Partner, p.GetName()),
+				Message:  errs.Sprintf("%s is not a party to %s: only its parties' staff can sign it", who.Partner, p.GetName()),
 				Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
 			})
 		}
@@ -300,7 +302,7 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 		}
 		if sig := signatureOf(p, who.Partner); sig != nil {
 			return nil, errs.AlreadySigned.With(errs.Error{
-				Message: fmt.Sprintf("%s already signed %s on %s (signer %s); a party signs once",
+				Message: errs.Sprintf("%s already signed %s on %s (signer %s); a party signs once",
 					who.Partner, p.GetName(), sig.GetSignTime().AsTime().In(s.cal.Location()).Format(time.RFC3339), sig.GetSigner()),
 				Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
 			})
@@ -320,7 +322,7 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 		}
 		if req.GetContentHash() != p.GetContentHash() {
 			return nil, errs.ContentHashMismatch.With(errs.Error{
-				Message: fmt.Sprintf("content_hash %s is not the hash of the text of %s (%s): the text you read is not the one open for signature (another version, or an old copy); read the protocol again before signing",
+				Message: errs.Sprintf("content_hash %s is not the hash of the text of %s (%s): the text you read is not the one open for signature (another version, or an old copy); read the protocol again before signing",
 					req.GetContentHash(), p.GetName(), p.GetContentHash()),
 				Metadata: map[string]string{"protocol": p.GetName(), "content_hash": p.GetContentHash()},
 			})
@@ -445,7 +447,7 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 			switch st {
 			case famiv1.ProtocolState_PROTOCOL_STATE_DRAFT, famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE, famiv1.ProtocolState_PROTOCOL_STATE_SIGNED:
 				return nil, errs.AmendmentPending.With(errs.Error{
-					Message:  fmt.Sprintf("%s already has an amendment under way, %s (%s): complete, delete or terminate it first", old.GetName(), n, aip.EnumName(st)),
+					Message:  errs.Sprintf("%s already has an amendment under way, %s (%s): complete, delete or terminate it first", old.GetName(), n, aip.EnumName(st)),
 					Metadata: map[string]string{"amendment": n},
 				})
 			}
@@ -502,7 +504,7 @@ func partyOnly(who principal.Principal, p *famiv1.Protocol, verb string) error {
 		return nil
 	}
 	return errs.NotAParty.With(errs.Error{
-		Message:  fmt.Sprintf("%s is not a party to %s: network members may %s only protocols their partner is a party to", who.Partner, p.GetName(), verb),
+		Message:  errs.Sprintf("%s is not a party to %s: network members may %s only protocols their partner is a party to", who.Partner, p.GetName(), verb),
 		Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
 	})
 }

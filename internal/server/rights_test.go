@@ -96,6 +96,10 @@ const (
 	rightBackup        right = "back up a region"
 	rightCompact       right = "compact the change log"
 
+	// Which projects a network implements (who reports for them): the
+	// region's, not its lead's staff's.
+	rightNetworkProjects right = "write networks: their projects"
+
 	// The protocol rows of the "Who may do what" table.
 	rightReadProtocols  right = "read a region's protocols"
 	rightDraftProtocols right = "draft, edit, delete (drafts), open, amend, terminate protocols"
@@ -113,8 +117,9 @@ const (
 // table of its "Support hours" section, transcribed by hand (each new row
 // quoted above it): it is what the server must do, written independently
 // of the capabilities' Rights, which is what the server does. The "write networks" row is
-// split in two, since network members may only update ("update the
-// networks its partner leads"). Logging in is public ("every call but the
+// split in three, since network members may only update ("update the
+// networks its partner leads"), and not which projects they implement
+// ("not their lead partner or projects"). Logging in is public ("every call but the
 // reference data and login needs a bearer token"); WhoAmI answers
 // "anonymous" to a caller without a token (auth.proto). | log out | all
 // regions | yes | yes | yes | yes | no |: every signed-in caller, on its
@@ -133,6 +138,9 @@ var readmeRights = map[right]map[string]scope{
 	rightFeed:          readmeRow(everywhere, own, never, never, own, never),
 	rightBackup:        readmeRow(everywhere, own, never, never, never, never),
 	rightCompact:       readmeRow(everywhere, never, never, never, never, never),
+
+	// | write networks | no | own | no | update the networks its partner leads, not their lead partner or projects | own | no |
+	rightNetworkProjects: readmeRow(never, own, never, never, own, never),
 
 	// | read a region's protocols | all regions | own | own | own | own | no |
 	rightReadProtocols: readmeRow(everywhere, own, own, own, own, never),
@@ -696,6 +704,23 @@ func matrixCases() map[string]matrixCase {
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.s.UpdateNetwork(c.ctx, &famiv1.UpdateNetworkRequest{
 					Network: &famiv1.Network{Name: c.target, DisplayName: "Renamed " + c.id}, UpdateMask: updateName}))
+			},
+			// The same network, given a project: the region's to say
+			// (PROJECTS_CHANGE_NOT_ALLOWED for the lead's staff, whose
+			// reason is the subtest "changing_the_projects").
+			variants: map[string]matrixCase{
+				"projects": {right: rightNetworkProjects, scoped: true,
+					setup: func(c *matrixCall) { c.target = c.newNetwork(c.id, c.fx.lead, c.fx.member) },
+					call: func(c *matrixCall) (proto.Message, error) {
+						return ret(c.s.UpdateNetwork(c.ctx, &famiv1.UpdateNetworkRequest{
+							Network:    &famiv1.Network{Name: c.target, Projects: []*famiv1.NetworkProject{{Project: c.fx.project}}},
+							UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"projects"}}}))
+					},
+					check: func(c *matrixCall, res proto.Message) {
+						if got := res.(*famiv1.Network).GetProjects(); len(got) != 1 || got[0].GetProject() != c.fx.project {
+							c.t.Errorf("UpdateNetwork of its projects: got %v, want %s", got, c.fx.project)
+						}
+					}},
 			}},
 		"/fami.v1.NetworkService/DeleteNetwork": {right: rightWriteNetworks, scoped: true,
 			setup: func(c *matrixCall) { c.target = c.newNetwork(c.id, c.fx.lead, c.fx.member) },
@@ -1149,11 +1174,15 @@ func TestRightsMatrix(t *testing.T) {
 				}
 				t.Run("UpdateNetwork/network_member/"+ownRegion+"/network_led_by_another_partner", func(t *testing.T) {
 					ran.Add(1)
-					env.updateNetworkAsMember(t, "another-lead", false, "NOT_NETWORK_LEAD")
+					env.updateNetworkAsMember(t, "another-lead", false, renameNetwork, "NOT_NETWORK_LEAD")
 				})
 				t.Run("UpdateNetwork/network_member/"+ownRegion+"/changing_the_lead", func(t *testing.T) {
 					ran.Add(1)
-					env.updateNetworkAsMember(t, "lead-change", true, "LEAD_CHANGE_NOT_ALLOWED")
+					env.updateNetworkAsMember(t, "lead-change", true, handTheLead, "LEAD_CHANGE_NOT_ALLOWED")
+				})
+				t.Run("UpdateNetwork/network_member/"+ownRegion+"/changing_the_projects", func(t *testing.T) {
+					ran.Add(1)
+					env.updateNetworkAsMember(t, "projects-change", true, addAProject, "PROJECTS_CHANGE_NOT_ALLOWED")
 				})
 				for _, st := range env.beyondMatrix() {
 					t.Run(st.name, func(t *testing.T) {
@@ -1242,9 +1271,10 @@ func checkRefused(t *testing.T, role string, res proto.Message, err error) {
 
 // updateNetworkAsMember covers the network member's update rights beyond
 // the matrix's network (one its partner leads): on a network led by
-// another partner, or changing the lead of its own, the update is refused
-// with reason and the network is unchanged.
-func (e *matrixEnv) updateNetworkAsMember(t *testing.T, id string, ownNetwork bool, wantReason string) {
+// another partner, or changing the lead or the projects of its own (edit,
+// on the new network n whose lead is lead and other member other), the
+// update is refused with reason and the network is unchanged.
+func (e *matrixEnv) updateNetworkAsMember(t *testing.T, id string, ownNetwork bool, edit networkEdit, wantReason string) {
 	ctx := t.Context()
 	fx, admin := e.fx[ownRegion], e.admins[ownRegion]
 	lead, other := fx.member, fx.lead
@@ -1252,19 +1282,8 @@ func (e *matrixEnv) updateNetworkAsMember(t *testing.T, id string, ownNetwork bo
 		lead, other = fx.lead, fx.member
 	}
 	n := mustOK(e.newNetwork(ctx, admin, "regions/"+ownRegion, e.kind+"-"+id, lead, other))(t, "create network")
-	req := &famiv1.UpdateNetworkRequest{
-		Network:    &famiv1.Network{Name: n.GetName(), DisplayName: "Renamed by a member"},
-		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}},
-	}
-	if ownNetwork {
-		// Hand the lead to the other member: a valid network, but not
-		// the member's to change.
-		req.Network = &famiv1.Network{Name: n.GetName(), LeadPartner: other, Members: []*famiv1.Member{
-			{Partner: other, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
-			{Partner: lead, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
-		}}
-		req.UpdateMask = &fieldmaskpb.FieldMask{Paths: []string{"lead_partner", "members"}}
-	}
+	changed, paths := edit(n.GetName(), lead, other, fx)
+	req := &famiv1.UpdateNetworkRequest{Network: changed, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}}
 	before := e.snapshot(t, ctx, ownRegion)
 	res, err := e.as[roleNetworkMember].UpdateNetwork(ctx, req)
 	checkRefused(t, roleNetworkMember, res, err)
@@ -1279,6 +1298,29 @@ func (e *matrixEnv) updateNetworkAsMember(t *testing.T, id string, ownNetwork bo
 		t.Errorf("after the refused update: got %s, want %s", brief(got), brief(n))
 	}
 }
+
+// networkEdit is a change of the network called name, whose lead is lead
+// and other member other: the fields to send and the mask naming them.
+type networkEdit func(name, lead, other string, fx *matrixFixtures) (*famiv1.Network, []string)
+
+// The network members' edits of updateNetworkAsMember.
+var (
+	renameNetwork networkEdit = func(name, _, _ string, _ *matrixFixtures) (*famiv1.Network, []string) {
+		return &famiv1.Network{Name: name, DisplayName: "Renamed by a member"}, []string{"display_name"}
+	}
+	// Hand the lead to the other member: a valid network, but not the
+	// member's to change.
+	handTheLead networkEdit = func(name, lead, other string, _ *matrixFixtures) (*famiv1.Network, []string) {
+		return &famiv1.Network{Name: name, LeadPartner: other, Members: []*famiv1.Member{
+			{Partner: other, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
+			{Partner: lead, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
+		}}, []string{"lead_partner", "members"}
+	}
+	// Add a project of the region: it would then report for it.
+	addAProject networkEdit = func(name, _, _ string, fx *matrixFixtures) (*famiv1.Network, []string) {
+		return &famiv1.Network{Name: name, Projects: []*famiv1.NetworkProject{{Project: fx.project}}}, []string{"projects"}
+	}
+)
 
 // matrixSubtest is a call beyond the matrix's cells: the README's rights
 // on data the matrix's calls do not touch (another consultant's entries,

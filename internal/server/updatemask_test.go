@@ -1,12 +1,17 @@
 package server_test
 
 import (
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -51,4 +56,164 @@ func TestUpdateNamingOnlyOutputOnlyWritesNothing(t *testing.T) {
 			t.Errorf("partner after the updates: %v, %v; want it unchanged, %v", now, err, cur)
 		}
 	})
+}
+
+// maskedUpdate is what TestEveryUpdateMaskOfOutputOnlyWritesNothing needs
+// to know of the resource type an Update method changes.
+type maskedUpdate struct {
+	// edit is a mutable string field the test changes in the request.
+	edit string
+	// own are some of the type's own output-only fields (its outputOnly in
+	// the capability), besides the standard ones; none when it has none.
+	own []string
+	// refused are the type's output-only fields its capability refuses in
+	// a mask rather than ignoring them (a support entry's state): the
+	// request without a mask leaves them out, since REST derives its mask
+	// from the body's fields.
+	refused []string
+	// consultant: the seed's consultant (who wrote the record) updates it,
+	// not the region's admin.
+	consultant bool
+}
+
+// maskedUpdates are the types of every Update method that takes an
+// update_mask; the test fails on an Update missing here.
+var maskedUpdates = map[string]maskedUpdate{
+	"fami.v1.Partner":      {edit: "display_name"},
+	"fami.v1.Contact":      {edit: "display_name"},
+	"fami.v1.Network":      {edit: "display_name"},
+	"fami.v1.Project":      {edit: "title", refused: []string{"extensions", "overlap_count"}},
+	"fami.v1.Protocol":     {edit: "title", own: []string{"state", "content_hash", "signatures", "version"}},
+	"fami.v1.Meeting":      {edit: "title", own: []string{"state", "sequence", "attendance", "minutes"}},
+	"fami.v1.SupportEntry": {edit: "notes", refused: []string{"consultant", "consultant_display_name", "state", "review"}, consultant: true},
+	"fami.v1.MonitoringReport": {edit: "notes", refused: []string{"period", "state", "return_reason", "revision", "correction_reason", "flags",
+		"submitted_by", "submit_time", "reviewed_by", "review_time"}},
+	"fami.v1.CapacityAssessment": {edit: "display_name", refused: []string{"delta", "assessed_by"}, consultant: true},
+}
+
+// TestEveryUpdateMaskOfOutputOnlyWritesNothing: on every Update that takes
+// an update_mask, found by walking the API, a mask naming fields, only
+// output-only ones (the standard ones, and the resource's own), answers
+// the resource as it is and writes nothing: no new etag, revision or
+// change-log entry, though the request carries a changed field. An empty
+// mask still means every mutable field: the same request without a mask
+// changes it, one revision and one change later. It would fail if a mask
+// of output-only fields were taken for the empty one, and if the empty one
+// lost its meaning.
+func TestEveryUpdateMaskOfOutputOnlyWritesNothing(t *testing.T) {
+	updates := updateMethods(t)
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		names := seedEveryType(t, ts)
+		reads := standardReads(t)
+		admin := newSurface(t, ts, kind)
+		consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:seed:consultant", Role: principal.Consultant, Region: ownRegion})
+		changesSince := func(rev int64) (int64, int) {
+			t.Helper()
+			res, err := admin.ListChanges(ctx, &famiv1.ListChangesRequest{Parent: lombardia, SinceRevision: rev, PageSize: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.GetRevision(), len(res.GetChanges())
+		}
+		for typ, procedure := range updates {
+			mu := maskedUpdates[typ]
+			s := admin
+			if mu.consultant {
+				s = consultant
+			}
+			get := func() protoreflect.Message {
+				t.Helper()
+				in, out := requestOf(t, reads[typ].get)
+				setString(in, "name", names[typ])
+				if err := s.c.Invoke(ctx, reads[typ].get, in.Interface(), out.Interface()); err != nil {
+					t.Fatalf("%s: get %s: %v", typ, names[typ], err)
+				}
+				return out
+			}
+			update := func(res protoreflect.Message, paths []string) (protoreflect.Message, error) {
+				in, out := requestOf(t, procedure)
+				fields := in.Descriptor().Fields()
+				for i := range fields.Len() {
+					if f := fields.Get(i); f.Message() != nil && f.Message().FullName() == res.Descriptor().FullName() {
+						in.Set(f, protoreflect.ValueOfMessage(res))
+					}
+				}
+				if paths != nil {
+					in.Set(fields.ByName("update_mask"), protoreflect.ValueOfMessage((&fieldmaskpb.FieldMask{Paths: paths}).ProtoReflect()))
+				}
+				return out, s.c.Invoke(ctx, procedure, in.Interface(), out.Interface())
+			}
+			cur := get()
+			edited := func() protoreflect.Message {
+				in := proto.CloneOf(cur.Interface()).ProtoReflect()
+				setString(in, mu.edit, "Cambiato da "+kind)
+				return in
+			}
+			before, _ := changesSince(0)
+			masks := [][]string{{"etag"}, {"name", "etag", "create_time", "update_time"}, {"updateTime"}}
+			if len(mu.own) > 0 {
+				masks = append(masks, mu.own, append([]string{"etag"}, mu.own...))
+			}
+			for _, paths := range masks {
+				got, err := update(edited(), paths)
+				if err != nil {
+					t.Errorf("%s with mask %v: %v", procedure, paths, err)
+					continue
+				}
+				if !proto.Equal(got.Interface(), cur.Interface()) {
+					t.Errorf("%s with mask %v answered %v, want it as it is, %v", procedure, paths, got.Interface(), cur.Interface())
+				}
+			}
+			if rev, n := changesSince(before); rev != before || n != 0 {
+				t.Errorf("%s: after masks of output-only fields, revision %d and %d changes since %d; want none", procedure, rev, n, before)
+			}
+			if now := get(); !proto.Equal(now.Interface(), cur.Interface()) {
+				t.Errorf("%s: %s after masks of output-only fields is %v, want it unchanged, %v", procedure, typ, now.Interface(), cur.Interface())
+			}
+			in := edited()
+			for _, f := range mu.refused {
+				in.Clear(in.Descriptor().Fields().ByName(protoreflect.Name(f)))
+			}
+			got, err := update(in, nil)
+			if err != nil {
+				t.Fatalf("%s without a mask: %v", procedure, err)
+			}
+			if v := got.Get(got.Descriptor().Fields().ByName(protoreflect.Name(mu.edit))).String(); v != "Cambiato da "+kind {
+				t.Errorf("%s without a mask left %s %q, want it changed: an empty mask means every mutable field", procedure, mu.edit, v)
+			}
+			if rev, n := changesSince(before); rev != before+1 || n != 1 {
+				t.Errorf("%s without a mask: revision %d and %d changes since %d; want one", procedure, rev, n, before)
+			}
+		}
+	})
+}
+
+// updateMethods returns the procedure of every Update method that takes an
+// update_mask, by the resource type it answers; each must be in
+// maskedUpdates.
+func updateMethods(t *testing.T) map[string]string {
+	t.Helper()
+	updates := map[string]string{}
+	protoregistry.GlobalFiles.RangeFilesByPackage("fami.v1", func(f protoreflect.FileDescriptor) bool {
+		for i := range f.Services().Len() {
+			svc := f.Services().Get(i)
+			for j := range svc.Methods().Len() {
+				m := svc.Methods().Get(j)
+				if !strings.HasPrefix(string(m.Name()), "Update") || m.Input().Fields().ByName("update_mask") == nil {
+					continue
+				}
+				typ := string(m.Output().FullName())
+				if _, ok := maskedUpdates[typ]; !ok {
+					t.Errorf("%s takes an update_mask but %s is not in maskedUpdates", m.FullName(), typ)
+				}
+				updates[typ] = "/" + string(svc.FullName()) + "/" + string(m.Name())
+			}
+		}
+		return true
+	})
+	if len(updates) != len(maskedUpdates) {
+		t.Errorf("found %d Update methods with a mask, want %d (maskedUpdates)", len(updates), len(maskedUpdates))
+	}
+	return updates
 }

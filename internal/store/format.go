@@ -1,7 +1,6 @@
 package store
 
 import (
-	"fmt"
 	"maps"
 	"strconv"
 
@@ -48,7 +47,7 @@ func CheckFormat(where string, found []byte) error {
 		return nil
 	}
 	return errs.DataFormatUnknown.With(errs.Error{
-		Message: fmt.Sprintf("%s holds data in format %q, which this version of famid and famictl does not know (the newest it reads is format %d): a newer famid wrote it. "+
+		Message: errs.Sprintf("%s holds data in format %q, which this version of famid and famictl does not know (the newest it reads is format %d): a newer famid wrote it. "+
 			"It is left as it is: upgrade famid to the version that wrote it (or a later one), or put back the copies taken before that upgrade (docs/operations.md, Upgrades)",
 			where, found, DataFormat),
 		Metadata: map[string]string{"store": where, "format": string(found), "known_format": strconv.Itoa(DataFormat)},
@@ -65,5 +64,5 @@ func RegionNotServed(region string, err error) error {
 	}
 	md := maps.Clone(e.Metadata)
 	md["region"] = region
-	return errs.DataFormatUnknown.With(errs.Error{Message: fmt.Sprintf("region %s is not served: %s", region, e.Message), Metadata: md})
+	return errs.DataFormatUnknown.With(errs.Error{Message: errs.Sprintf("region %s is not served: %s", region, e.Message), Metadata: md})
 }

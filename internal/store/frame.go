@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/binary"
-	"fmt"
 	"hash/crc32"
 
 	"github.com/raccordo/raccordo/internal/errs"
@@ -71,7 +70,7 @@ func OpenFrame(v []byte) (payload []byte, ok bool) {
 // what, whose frame failed its check.
 func ErrCorrupt(what string) error {
 	return errs.RecordCorrupt.With(errs.Error{
-		Message:  fmt.Sprintf("the stored record of %s is damaged (checksum mismatch): restore it from a backup", what),
+		Message:  errs.Sprintf("the stored record of %s is damaged (checksum mismatch): restore it from a backup", what),
 		Metadata: map[string]string{"record": what},
 	})
 }

@@ -149,7 +149,7 @@ func Fingerprint(req proto.Message) []byte {
 func CheckEtag(cur Resource, want string) error {
 	if want != "" && want != cur.GetEtag() {
 		return errs.EtagMismatch.With(errs.Error{
-			Message:  fmt.Sprintf("%s was changed since it was read (etag %q, current %q); read it again", cur.GetName(), want, cur.GetEtag()),
+			Message:  errs.Sprintf("%s was changed since it was read (etag %q, current %q); read it again", cur.GetName(), want, cur.GetEtag()),
 			Metadata: map[string]string{"resource": cur.GetName(), "etag": cur.GetEtag()},
 		})
 	}
@@ -192,7 +192,7 @@ type SystemTx interface {
 // retained change log.
 func ErrCompacted(after, compacted int64) error {
 	return errs.RevisionCompacted.With(errs.Error{
-		Message:  fmt.Sprintf("revision %d is older than the retained change log (compacted to %d): list again and watch from the listed revision", after, compacted),
+		Message:  errs.Sprintf("revision %d is older than the retained change log (compacted to %d): list again and watch from the listed revision", after, compacted),
 		Metadata: map[string]string{"compacted_revision": fmt.Sprint(compacted)},
 	})
 }

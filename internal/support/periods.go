@@ -2,7 +2,6 @@ package support
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -89,7 +88,7 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 		}
 		if n := pendingIn(tx, cp.GetStartDate(), cp.GetEndDate()); n > 0 && !req.GetForce() {
 			return nil, errs.EntriesPendingReview.With(errs.Error{
-				Message: fmt.Sprintf("%d entries dated %s to %s still await review: approve or reject them first, or close with force and a reason (they are then frozen as SUBMITTED)",
+				Message: errs.Sprintf("%d entries dated %s to %s still await review: approve or reject them first, or close with force and a reason (they are then frozen as SUBMITTED)",
 					n, cp.GetStartDate(), cp.GetEndDate()),
 				Metadata: map[string]string{"pending_entries": strconv.Itoa(n)},
 			})

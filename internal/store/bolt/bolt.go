@@ -592,7 +592,7 @@ func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
 		}
 		v, ok := store.Unframe(v)
 		if !ok {
-			return store.ErrCorrupt(fmt.Sprintf("change %d of region %s", binary.BigEndian.Uint64(k), t.region))
+			return store.ErrCorrupt(errs.Sprintf("change %d of region %s", binary.BigEndian.Uint64(k), t.region))
 		}
 		ch := new(famiv1.Change)
 		if err := proto.Unmarshal(v, ch); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -45,7 +46,7 @@ func ReadRegionFile(path string, fn func(store.Record) error) (int64, error) {
 					if store.Framed(string(b)) {
 						var ok bool
 						if v, ok = store.Unframe(v); !ok {
-							return store.ErrCorrupt(fmt.Sprintf("%s record %q", b, k))
+							return store.ErrCorrupt(errs.Sprintf("%s record %q", b, k))
 						}
 					}
 					return fn(store.Record{Table: string(b), Key: k, Value: v})

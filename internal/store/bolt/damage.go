@@ -49,7 +49,7 @@ func openRegion(dataDir, region string, timeout time.Duration) (*bbolt.DB, error
 		return nil, store.RegionNotServed(region, err) // a format it does not know
 	}
 	if errors.As(err, &d) {
-		return nil, damagedErr(fmt.Sprintf("region %s is not served: its file %s %s; stop famid and restore it from a backup: famictl restore --data-dir %s --region %s --from <backup.db>",
+		return nil, damagedErr(errs.Sprintf("region %s is not served: its file %s %s; stop famid and restore it from a backup: famictl restore --data-dir %s --region %s --from <backup.db>",
 			region, path, d, dataDir, region), region, path)
 	}
 	if err != nil {
@@ -82,7 +82,7 @@ func ofRegion(tx *bbolt.Tx, region string) error {
 	for _, name := range names {
 		rest, ok := bytes.CutPrefix(name, own)
 		if len(name) > 0 && (!ok || len(rest) > 0 && rest[0] != '/') {
-			return damage(fmt.Sprintf("holds another region's data (%s), not %s's: a backup restored or copied under the wrong region", name, region))
+			return damage(errs.Sprintf("holds another region's data (%s), not %s's: a backup restored or copied under the wrong region", name, region))
 		}
 	}
 	return nil
@@ -179,19 +179,19 @@ func openChecked(path string, opts *bbolt.Options, buckets [][]byte) (db *bbolt.
 			if db != nil {
 				db.Close()
 			}
-			db, err = nil, damage(fmt.Sprintf("cannot be read (%v)", r))
+			db, err = nil, damage(errs.Sprintf("cannot be read (%v)", r))
 		}
 	}()
 	db, err = open(path, opts)
 	if err != nil {
 		if !errors.Is(err, ErrLocked) {
-			return nil, damage(fmt.Sprintf("is not a readable database (%v)", err))
+			return nil, damage(errs.Sprintf("is not a readable database (%v)", err))
 		}
 		return nil, err
 	}
 	err = db.View(func(tx *bbolt.Tx) error {
 		if need := tx.Size(); need > fi.Size() {
-			return damage(fmt.Sprintf("is truncated: %d bytes where its pages need %d", fi.Size(), need))
+			return damage(errs.Sprintf("is truncated: %d bytes where its pages need %d", fi.Size(), need))
 		}
 		// A format this famid does not know is refused before anything
 		// else is read, or taken for damage, or for an old format.
@@ -206,7 +206,7 @@ func openChecked(path string, opts *bbolt.Options, buckets [][]byte) (db *bbolt.
 		}
 		for _, b := range buckets {
 			if tx.Bucket(b) == nil {
-				return damage(fmt.Sprintf("holds no region data (bucket %q missing)", b))
+				return damage(errs.Sprintf("holds no region data (bucket %q missing)", b))
 			}
 		}
 		return nil

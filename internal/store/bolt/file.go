@@ -13,6 +13,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/raccordo/raccordo/internal/atomicfile"
+	"github.com/raccordo/raccordo/internal/errs"
 )
 
 // The files of a region no famid serves (a backup, or the file a restore
@@ -37,7 +38,7 @@ func CheckFile(path, region string) (revision int64, err error) {
 	db, err := openChecked(path, &bbolt.Options{ReadOnly: true, Timeout: time.Second}, regionBuckets)
 	var d damage
 	if errors.As(err, &d) {
-		return 0, damagedErr(fmt.Sprintf("file %s %s", path, d), "", path)
+		return 0, damagedErr(errs.Sprintf("file %s %s", path, d), "", path)
 	}
 	if err != nil {
 		return 0, err
@@ -46,15 +47,15 @@ func CheckFile(path, region string) (revision int64, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			revision, err = 0, damagedErr(fmt.Sprintf("file %s cannot be read (%v)", path, r), "", path)
+			revision, err = 0, damagedErr(errs.Sprintf("file %s cannot be read (%v)", path, r), "", path)
 		}
 	}()
 	err = db.View(func(tx *bbolt.Tx) error {
 		for err := range tx.Check() {
-			return damagedErr(fmt.Sprintf("file %s fails bbolt's consistency check (%v)", path, err), "", path)
+			return damagedErr(errs.Sprintf("file %s fails bbolt's consistency check (%v)", path, err), "", path)
 		}
 		if d := ofRegion(tx, region); d != nil {
-			return damagedErr(fmt.Sprintf("file %s %s", path, d), "", path)
+			return damagedErr(errs.Sprintf("file %s %s", path, d), "", path)
 		}
 		revision = fileRevision(tx)
 		return nil

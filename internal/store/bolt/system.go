@@ -8,6 +8,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -158,7 +159,7 @@ type systemTx struct{ tx *bbolt.Tx }
 func systemValue(bucket string, k, v []byte) ([]byte, error) {
 	p, ok := store.OpenFrame(v)
 	if !ok {
-		return nil, store.ErrCorrupt(fmt.Sprintf("%s/%s in system.db", bucket, k))
+		return nil, store.ErrCorrupt(errs.Sprintf("%s/%s in system.db", bucket, k))
 	}
 	return append([]byte{}, p...), nil
 }

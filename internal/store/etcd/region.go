@@ -153,7 +153,7 @@ func (r *region) open(ctx context.Context) error {
 // set.
 func (r *region) importingError() error {
 	return errs.RegionImporting.With(errs.Error{
-		Message: fmt.Sprintf("region %s is not served: its import into etcd has not finished (key %s is set); if no import is running, run it again, which starts over: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db>",
+		Message: errs.Sprintf("region %s is not served: its import into etcd has not finished (key %s is set); if no import is running, run it again, which starts over: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db>",
 			r.name, r.marker, r.s.opts.Prefix, r.name),
 		Metadata: map[string]string{"region": r.name},
 	})
@@ -402,7 +402,7 @@ func (r *region) try(ctx context.Context, batch []*mutation) (ok bool, applied, 
 // continues above the mark.
 func (r *region) keysDeleted(issued int64) error {
 	return errs.RegionKeysDeleted.With(errs.Error{
-		Message: fmt.Sprintf("region %s is not served: it holds no revision in etcd (key %s) but had issued revisions up to at least %d (key %s): its keys were deleted by other means; nothing is read or written until it is restored from a backup: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db> --replace",
+		Message: errs.Sprintf("region %s is not served: it holds no revision in etcd (key %s) but had issued revisions up to at least %d (key %s): its keys were deleted by other means; nothing is read or written until it is restored from a backup: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db> --replace",
 			r.name, r.base+keyRevision, issued, r.s.issuedKey(r.name), r.s.opts.Prefix, r.name),
 		Metadata: map[string]string{"region": r.name},
 	})

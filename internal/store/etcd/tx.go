@@ -162,7 +162,7 @@ func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
 	t.o.scan(start+string(revBytes(after+1)), prefixEnd(start), func(k string, v []byte) bool {
 		v, ok := store.Unframe(v)
 		if !ok {
-			derr = store.ErrCorrupt(fmt.Sprintf("change %d of region %s", revOf([]byte(k[len(start):])), t.region))
+			derr = store.ErrCorrupt(errs.Sprintf("change %d of region %s", revOf([]byte(k[len(start):])), t.region))
 			return false
 		}
 		ch := new(famiv1.Change)
