@@ -127,7 +127,7 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 		ct := &famiv1.CalendarToken{
 			Name:             aip.Name(region, resource.CalendarTokens, id),
 			Owner:            who.Subject,
-			OwnerDisplayName: who.DisplayName,
+			OwnerDisplayName: who.Name(),
 			OwnerRole:        roleProtos[who.Role],
 			OwnerPartner:     who.Partner,
 			DisplayName:      req.GetDisplayName(),

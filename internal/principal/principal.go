@@ -55,6 +55,22 @@ func (p Principal) MachineToken() bool {
 	return p.Authenticated() && !strings.HasPrefix(p.Subject, AccountPrefix)
 }
 
+// MaxNameRunes bounds the display name Name returns.
+const MaxNameRunes = 200
+
+// Name is p's display name as a record keeps it beside p's subject, for
+// people to read instead of the subject (a support entry's consultant, a
+// protocol's signer, a report's submitter, a change's author): trimmed
+// and cut to MaxNameRunes, since a token's name claim is not a field
+// that was validated.
+func (p Principal) Name() string {
+	n := strings.TrimSpace(p.DisplayName)
+	if r := []rune(n); len(r) > MaxNameRunes {
+		n = strings.TrimSpace(string(r[:MaxNameRunes]))
+	}
+	return n
+}
+
 // Authenticated reports whether p comes from a verified credential.
 func (p Principal) Authenticated() bool { return p.Role != "" }
 
