@@ -243,11 +243,8 @@ func testChangeLog(t *testing.T, open func(t *testing.T) store.Store) {
 			if ch.GetResourceType() != w.typ {
 				t.Errorf("change %d resource_type: got %q, want %q", i, ch.GetResourceType(), w.typ)
 			}
-			if ch.GetPrincipal() != w.principal {
-				t.Errorf("change %d principal: got %q, want %q", i, ch.GetPrincipal(), w.principal)
-			}
-			if ch.GetPrincipalDisplayName() != w.author {
-				t.Errorf("change %d principal_display_name: got %q, want %q", i, ch.GetPrincipalDisplayName(), w.author)
+			if got, want := [2]string{ch.GetPrincipal(), ch.GetPrincipalDisplayName()}, [2]string{w.principal, w.author}; got != want {
+				t.Errorf("change %d principal and principal_display_name: got %q, want %q", i, got, want)
 			}
 			wantTime(t, "change time", ch.GetTime(), w.time)
 			if got := string(ch.GetResource().MessageName()); got != w.typ {
