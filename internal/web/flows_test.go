@@ -267,6 +267,11 @@ func TestMinistryReadsAnyRegionAndHistory(t *testing.T) {
 	if !strings.Contains(page, "creazione") || !strings.Contains(page, "<td>utenza tecnica</td>") || strings.Contains(page, "test:region_admin:veneto") {
 		t.Errorf("the partner's history does not show its creation and who made it, in words")
 	}
+	// The header names the ministry's token, minted without a name, in
+	// words too.
+	if strings.Contains(page, "test:ministry") || !strings.Contains(page, "utenza tecnica</span>") {
+		t.Errorf("the header names the signed-in token by its subject")
+	}
 }
 
 // TestRejectSelectionAllOrNothing checks that rejecting a selection is one
