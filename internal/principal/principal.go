@@ -48,6 +48,10 @@ type Principal struct {
 // famictl), each token a credential of its own.
 const AccountPrefix = "account:"
 
+// SystemPrefix starts the subject of a regional system's service token
+// ("system:protocollo-regionale").
+const SystemPrefix = "system:"
+
 // MachineToken reports whether p's credential is a token of its own rather
 // than a session of an account: what p creates to last (a calendar feed
 // token) must then die with that token.

@@ -37,12 +37,8 @@ var funcs = template.FuncMap{
 	"options":  options,
 	"choices":  choices,
 	"person":   person,
-	"system":   func(subject string) string { return strings.TrimPrefix(subject, systemPrefix) },
+	"system":   func(subject string) string { return strings.TrimPrefix(subject, principal.SystemPrefix) },
 }
-
-// systemPrefix starts the subject of a regional system's service token
-// ("system:protocollo-regionale").
-const systemPrefix = "system:"
 
 // person is who did something, for people to read: the display name the
 // record kept beside the subject (submitted_by_display_name, a change's
@@ -62,8 +58,8 @@ func person(subject, name string) string {
 		return msg("common.person_platform")
 	case strings.HasPrefix(subject, principal.AccountPrefix):
 		return strings.TrimPrefix(subject, principal.AccountPrefix)
-	case strings.HasPrefix(subject, systemPrefix):
-		return msgf("common.person_system", strings.TrimPrefix(subject, systemPrefix))
+	case strings.HasPrefix(subject, principal.SystemPrefix):
+		return msgf("common.person_system", strings.TrimPrefix(subject, principal.SystemPrefix))
 	case subject == principal.Anonymous.Subject:
 		return msg("common.person_anonymous")
 	}
