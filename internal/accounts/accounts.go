@@ -548,7 +548,7 @@ func (s *Service) CreateServiceToken(ctx context.Context, req *famiv1.CreateServ
 	}
 	now := s.now()
 	token, claims, err := s.keys.Sign(auth.TokenSpec{
-		Subject: "system:" + req.GetSystemId(), Role: principal.RegionalSystem, Region: region,
+		Subject: principal.SystemPrefix + req.GetSystemId(), Role: principal.RegionalSystem, Region: region,
 		Name: req.GetDisplayName(), TTL: ttl,
 	}, now)
 	if err != nil {

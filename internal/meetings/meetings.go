@@ -96,7 +96,7 @@ func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRe
 		if mt.GetFacilitator() == "" {
 			mt.Facilitator = who.Subject
 			if mt.GetFacilitatorDisplayName() == "" {
-				mt.FacilitatorDisplayName = who.DisplayName
+				mt.FacilitatorDisplayName = who.Name()
 			}
 		}
 		if err := validate(tx, mt, region); err != nil {

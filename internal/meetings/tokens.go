@@ -107,7 +107,7 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	id := aip.NewID()
 	// No request_id: a replay would have to store the token to return it.
-	m := store.Mutation{Principal: who.Subject, Fingerprint: store.Fingerprint(req)}
+	m := store.Mutation{Principal: who.Subject, DisplayName: who.Name(), Fingerprint: store.Fingerprint(req)}
 	expire := s.cal.Now().Add(ttl)
 	// A feed token dies with the credential that created it: an account's
 	// by its generation; a machine token's by its id (revocation) and its
@@ -126,7 +126,7 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 		ct := &famiv1.CalendarToken{
 			Name:             aip.Name(region, resource.CalendarTokens, id),
 			Owner:            who.Subject,
-			OwnerDisplayName: who.DisplayName,
+			OwnerDisplayName: who.Name(),
 			OwnerRole:        roleProtos[who.Role],
 			OwnerPartner:     who.Partner,
 			DisplayName:      req.GetDisplayName(),
@@ -190,7 +190,7 @@ func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCal
 		return nil, err
 	}
 	who := principal.From(ctx)
-	m := store.Mutation{Principal: who.Subject, Fingerprint: store.Fingerprint(req)}
+	m := store.Mutation{Principal: who.Subject, DisplayName: who.Name(), Fingerprint: store.Fingerprint(req)}
 	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CalendarToken, error) {
 		ct := &famiv1.CalendarToken{}
 		if err := tx.Get(req.GetName(), ct); err != nil {

@@ -198,7 +198,7 @@ func (s *Service) SubmitMonitoringReport(ctx context.Context, req *famiv1.Submit
 		[]famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED},
 		func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error {
 			r.State = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED
-			r.SubmittedBy, r.SubmitTime = who.Subject, timestamppb.New(tx.Now())
+			r.SubmittedBy, r.SubmittedByDisplayName, r.SubmitTime = who.Subject, who.Name(), timestamppb.New(tx.Now())
 			return nil
 		})
 }
@@ -215,7 +215,7 @@ func (s *Service) review(ctx context.Context, req resource.ChangeRequest, to fam
 		[]famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED},
 		func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error {
 			r.State, r.ReturnReason = to, reason
-			r.ReviewedBy, r.ReviewTime = who.Subject, timestamppb.New(tx.Now())
+			r.ReviewedBy, r.ReviewedByDisplayName, r.ReviewTime = who.Subject, who.Name(), timestamppb.New(tx.Now())
 			return nil
 		})
 }
@@ -252,7 +252,8 @@ func (s *Service) CorrectMonitoringReport(ctx context.Context, req *famiv1.Corre
 				return err
 			}
 			r.State, r.Revision, r.CorrectionReason = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, r.GetRevision()+1, req.GetReason()
-			r.SubmittedBy, r.SubmitTime, r.ReviewedBy, r.ReviewTime = "", nil, "", nil
+			r.SubmittedBy, r.SubmittedByDisplayName, r.SubmitTime = "", "", nil
+			r.ReviewedBy, r.ReviewedByDisplayName, r.ReviewTime = "", "", nil
 			return nil
 		})
 }

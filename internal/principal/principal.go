@@ -48,11 +48,31 @@ type Principal struct {
 // famictl), each token a credential of its own.
 const AccountPrefix = "account:"
 
+// SystemPrefix starts the subject of a regional system's service token
+// ("system:protocollo-regionale").
+const SystemPrefix = "system:"
+
 // MachineToken reports whether p's credential is a token of its own rather
 // than a session of an account: what p creates to last (a calendar feed
 // token) must then die with that token.
 func (p Principal) MachineToken() bool {
 	return p.Authenticated() && !strings.HasPrefix(p.Subject, AccountPrefix)
+}
+
+// MaxNameRunes bounds the display name Name returns.
+const MaxNameRunes = 200
+
+// Name is p's display name as a record keeps it beside p's subject, for
+// people to read instead of the subject (a support entry's consultant, a
+// protocol's signer, a report's submitter, a change's author): trimmed
+// and cut to MaxNameRunes, since a token's name claim is not a field
+// that was validated.
+func (p Principal) Name() string {
+	n := strings.TrimSpace(p.DisplayName)
+	if r := []rune(n); len(r) > MaxNameRunes {
+		n = strings.TrimSpace(string(r[:MaxNameRunes]))
+	}
+	return n
 }
 
 // Authenticated reports whether p comes from a verified credential.

@@ -2,6 +2,7 @@ package principal
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -35,5 +36,21 @@ func TestContextValues(t *testing.T) {
 	<-derived.Done() // a context derived from WithCall's ends with its parent
 	if n := testing.AllocsPerRun(100, func() { From(derived); ClientAddr(derived) }); n != 0 {
 		t.Errorf("reading the values allocates %v times", n)
+	}
+}
+
+func TestName(t *testing.T) {
+	long := strings.Repeat("é", MaxNameRunes+5)
+	for _, c := range []struct{ in, want string }{
+		{"Maria Rossi", "Maria Rossi"},
+		{"  Maria Rossi \t", "Maria Rossi"},
+		{"", ""},
+		{"   ", ""},
+		{long, long[:2*MaxNameRunes]},
+		{strings.Repeat("a", MaxNameRunes-1) + " b", strings.Repeat("a", MaxNameRunes-1)},
+	} {
+		if got := (Principal{DisplayName: c.in}).Name(); got != c.want {
+			t.Errorf("Name(%q) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }

@@ -330,7 +330,7 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 		p.Signatures = append(p.Signatures, &famiv1.Signature{
 			Party:             who.Partner,
 			Signer:            who.Subject,
-			SignerDisplayName: who.DisplayName,
+			SignerDisplayName: who.Name(),
 			SignerRole:        string(who.Role),
 			SignTime:          timestamppb.New(now),
 			ContentHash:       p.GetContentHash(),

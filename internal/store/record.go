@@ -103,17 +103,18 @@ func Encode(r Resource, old []byte, rev int64, now time.Time) ([]byte, error) {
 
 // PutChange is the change recording r (already stamped) at rev; encoded
 // is r's stored encoding (Marshal's), which the change carries as is, so
-// a write encodes the resource once.
-func PutChange(rev int64, now time.Time, op famiv1.ChangeOperation, principal string, r Resource, encoded []byte) *famiv1.Change {
+// a write encodes the resource once. m names its author.
+func PutChange(rev int64, now time.Time, op famiv1.ChangeOperation, m Mutation, r Resource, encoded []byte) *famiv1.Change {
 	typ := TypeOf(r)
 	return &famiv1.Change{
-		Revision:     rev,
-		Time:         timestamppb.New(now),
-		Operation:    op,
-		ResourceName: r.GetName(),
-		ResourceType: typ,
-		Resource:     &anypb.Any{TypeUrl: anyURLPrefix + typ, Value: encoded},
-		Principal:    principal,
+		Revision:             rev,
+		Time:                 timestamppb.New(now),
+		Operation:            op,
+		ResourceName:         r.GetName(),
+		ResourceType:         typ,
+		Resource:             &anypb.Any{TypeUrl: anyURLPrefix + typ, Value: encoded},
+		Principal:            m.Principal,
+		PrincipalDisplayName: m.DisplayName,
 	}
 }
 
@@ -121,16 +122,17 @@ func PutChange(rev int64, now time.Time, op famiv1.ChangeOperation, principal st
 const anyURLPrefix = "type.googleapis.com/"
 
 // DeleteChange is the change recording the deletion of name at rev; last
-// is its stored bytes and typ its full type name.
-func DeleteChange(rev int64, now time.Time, principal, name, typ string, last []byte) *famiv1.Change {
+// is its stored bytes and typ its full type name; m names its author.
+func DeleteChange(rev int64, now time.Time, m Mutation, name, typ string, last []byte) *famiv1.Change {
 	return &famiv1.Change{
-		Revision:     rev,
-		Time:         timestamppb.New(now),
-		Operation:    famiv1.ChangeOperation_CHANGE_OPERATION_DELETE,
-		ResourceName: name,
-		ResourceType: typ,
-		Resource:     &anypb.Any{TypeUrl: anyURLPrefix + typ, Value: bytes.Clone(last)},
-		Principal:    principal,
+		Revision:             rev,
+		Time:                 timestamppb.New(now),
+		Operation:            famiv1.ChangeOperation_CHANGE_OPERATION_DELETE,
+		ResourceName:         name,
+		ResourceType:         typ,
+		Resource:             &anypb.Any{TypeUrl: anyURLPrefix + typ, Value: bytes.Clone(last)},
+		Principal:            m.Principal,
+		PrincipalDisplayName: m.DisplayName,
 	}
 }
 

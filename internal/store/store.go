@@ -60,6 +60,9 @@ type Store interface {
 type Mutation struct {
 	// Principal is the subject recorded in the change log.
 	Principal string
+	// DisplayName is the principal's name recorded beside it, for people
+	// to read (principal.Principal.Name); "" when it has none.
+	DisplayName string
 	// RequestID is the optional idempotency key chosen by the client.
 	RequestID string
 	// Fingerprint identifies the request's content; see Fingerprint. It
@@ -268,7 +271,8 @@ func MutationOf(ctx context.Context, requestID string, req proto.Message) (Mutat
 	if err := v.Err(); err != nil {
 		return Mutation{}, err
 	}
-	m := Mutation{Principal: principal.From(ctx).Subject, RequestID: requestID}
+	who := principal.From(ctx)
+	m := Mutation{Principal: who.Subject, DisplayName: who.Name(), RequestID: requestID}
 	if requestID != "" {
 		// Without a key there is no retry to recognise: the request is
 		// not encoded and hashed for nothing on every write (issue 19).

@@ -271,7 +271,7 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 		}
 		e.Name = aip.Name(region, resource.SupportEntries, id)
 		e.Consultant = p.Subject
-		e.ConsultantDisplayName = displayName(p)
+		e.ConsultantDisplayName = p.Name()
 		e.State = stateSubmitted
 		if err := s.checkEntry(tx, e, nil, region, today); err != nil {
 			return nil, err
@@ -427,7 +427,7 @@ func (s *Service) review(tx store.WriteTx, p principal.Principal, cur *famiv1.Su
 	next.State = state
 	next.Review = &famiv1.SupportReview{
 		Reviewer:            p.Subject,
-		ReviewerDisplayName: displayName(p),
+		ReviewerDisplayName: p.Name(),
 		Time:                timestamppb.New(tx.Now()),
 		Reason:              reason,
 	}

@@ -147,15 +147,6 @@ var (
 	unescaper = strings.NewReplacer("%00", "\x00", "%25", "%")
 )
 
-// displayName bounds a display name taken from a token.
-func displayName(p principal.Principal) string {
-	n := strings.TrimSpace(p.DisplayName)
-	if r := []rune(n); len(r) > 200 {
-		n = string(r[:200])
-	}
-	return n
-}
-
 // notOwn is the refusal of another consultant's entry.
 func notOwn(name string) error {
 	return errs.NotOwnEntry.With(errs.Error{

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/raccordo/raccordo/internal/money"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -35,6 +36,34 @@ var funcs = template.FuncMap{
 	"number":   formatNumber,
 	"options":  options,
 	"choices":  choices,
+	"person":   person,
+	"system":   func(subject string) string { return strings.TrimPrefix(subject, principal.SystemPrefix) },
+}
+
+// person is who did something, for people to read: the display name the
+// record kept beside the subject (submitted_by_display_name, a change's
+// principal_display_name, ...). A record written without one (before the
+// API kept names, or by a token minted without a name) gets a label made
+// from the subject, never the subject as it is: an account's username
+// ("mrossi@lombardia", what its owner signs in with; the account may have
+// been deleted since, so its current name is not looked up), "sistema …"
+// for a regional system, "anonimo" for a survey answer, "utenza tecnica"
+// for any other machine credential, "piattaforma" for none.
+func person(subject, name string) string {
+	if name != "" {
+		return name
+	}
+	switch {
+	case subject == "":
+		return msg("common.person_platform")
+	case strings.HasPrefix(subject, principal.AccountPrefix):
+		return strings.TrimPrefix(subject, principal.AccountPrefix)
+	case strings.HasPrefix(subject, principal.SystemPrefix):
+		return msgf("common.person_system", strings.TrimPrefix(subject, principal.SystemPrefix))
+	case subject == principal.Anonymous.Subject:
+		return msg("common.person_anonymous")
+	}
+	return msg("common.person_tool")
 }
 
 // italianDate is the layout of a date as the pages show it and people

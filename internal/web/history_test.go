@@ -18,3 +18,21 @@ func TestPageOf(t *testing.T) {
 		}
 	}
 }
+
+// TestPerson: who did something reads as their name, or for a record kept
+// without one, as a label made from the subject, never the subject itself.
+func TestPerson(t *testing.T) {
+	for _, c := range []struct{ subject, name, want string }{
+		{"account:mrossi@lombardia", "Mario Rossi", "Mario Rossi"},
+		{"account:mrossi@lombardia", "", "mrossi@lombardia"},
+		{"system:protocollo", "", "sistema protocollo"},
+		{"anonymous", "", "anonimo"},
+		{"cli:region_admin:lombardia", "", "utenza tecnica"},
+		{"system:opendata", "Open data", "Open data"},
+		{"", "", "piattaforma"},
+	} {
+		if got := person(c.subject, c.name); got != c.want {
+			t.Errorf("person(%q, %q) = %q, want %q", c.subject, c.name, got, c.want)
+		}
+	}
+}

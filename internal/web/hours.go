@@ -97,7 +97,7 @@ func tableRows(rows []entryRow) template.HTML {
 func newEntryRow(e *famiv1.SupportEntry, networks map[string]string) entryRow {
 	return entryRow{
 		ID: resource.ID(e.GetName()), Name: e.GetName(), Date: formatDate(e.GetDate()), Network: networks[e.GetNetwork()],
-		Activity: label(e.GetActivity()), Duration: formatMinutes(int64(e.GetDurationMinutes())), Consultant: e.GetConsultantDisplayName(),
+		Activity: label(e.GetActivity()), Duration: formatMinutes(int64(e.GetDurationMinutes())), Consultant: person(e.GetConsultant(), e.GetConsultantDisplayName()),
 		State: strings.TrimPrefix(e.GetState().String(), "SUPPORT_ENTRY_STATE_"), StateLabel: label(e.GetState()), Reason: e.GetReview().GetReason(),
 	}
 }

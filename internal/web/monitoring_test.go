@@ -160,9 +160,13 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 		t.Errorf("edit a submitted report: status %d; want 422 saying it awaits review", res.StatusCode)
 	}
 
-	page = admin.wantPage(labReport, http.StatusOK, "Inviato", "Approva", "Restituisci", "Inviato da</dt><dd>account:staff")
+	// Who submitted is named as people know them, not by their account's id.
+	page = admin.wantPage(labReport, http.StatusOK, "Inviato", "Approva", "Restituisci", "Inviato da</dt><dd>Sara Staff")
 	if strings.Contains(page, "/invia") {
 		t.Errorf("a submitted report offers to submit it again")
+	}
+	if strings.Contains(page, "account:staff") {
+		t.Errorf("the report shows the submitter's account id")
 	}
 	back := url.Values{"csrf": {admin.csrf(labReport)}}
 	res, page = admin.do("POST", labReport+"/restituisci", back)
@@ -180,9 +184,18 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 	if res, _ := admin.do("POST", labReport+"/approva", back); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("approve: status %d, want 303", res.StatusCode)
 	}
-	page = staff.wantPage(labReport, http.StatusOK, "Approvato")
+	page = staff.wantPage(labReport, http.StatusOK, "Approvato", "Inviato da</dt><dd>Sara Staff", "Esaminato da</dt><dd>Anna Admin")
 	if strings.Contains(page, "/invia") {
 		t.Errorf("an approved report offers to submit it")
+	}
+	if strings.Contains(page, "account:") {
+		t.Errorf("the approved report shows an account id")
+	}
+	// So does the report's history: each change by its author's name.
+	page = admin.wantPage("/storia?nome=regions/lombardia/projects/lab-impact/monitoringReports/2021-q2", http.StatusOK,
+		"<td>Sara Staff</td>", "<td>Anna Admin</td>")
+	if strings.Contains(page, "account:") {
+		t.Errorf("the report's history shows an account id")
 	}
 	// Approving twice is refused by the service, in Italian.
 	res, page = admin.do("POST", labReport+"/approva", back)

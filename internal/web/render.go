@@ -86,10 +86,7 @@ func (a *App) newFrame(r *http.Request, s *session, title string) frame {
 	if s == nil {
 		return f
 	}
-	f.CSRF, f.User, f.Role, f.Region = s.csrf, s.who.DisplayName, s.who.Role, s.region
-	if f.User == "" {
-		f.User = s.who.Subject
-	}
+	f.CSRF, f.User, f.Role, f.Region = s.csrf, person(s.who.Subject, s.who.Name()), s.who.Role, s.region
 	if s.who.Role == principal.Ministry {
 		f.Regions = regionList()
 	}

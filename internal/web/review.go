@@ -112,7 +112,7 @@ func (a *App) stoppedBy(s *session, err error, names []string) (string, bool) {
 			if err != nil {
 				return msgf("approvals.stopped_id", resource.ID(names[i])), true
 			}
-			return msgf("approvals.stopped", formatDate(e.GetDate()), e.GetConsultantDisplayName(), label(e.GetActivity())), true
+			return msgf("approvals.stopped", formatDate(e.GetDate()), person(e.GetConsultant(), e.GetConsultantDisplayName()), label(e.GetActivity())), true
 		}
 	}
 	return "", false

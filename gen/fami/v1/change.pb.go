@@ -92,9 +92,14 @@ type Change struct {
 	// Full protobuf type name, e.g. fami.v1.Partner.
 	ResourceType string `protobuf:"bytes,6,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
 	// The resource after the change; for a delete, its last state.
-	Resource      *anypb.Any `protobuf:"bytes,7,opt,name=resource,proto3" json:"resource,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Resource *anypb.Any `protobuf:"bytes,7,opt,name=resource,proto3" json:"resource,omitempty"`
+	// Output only. The display name of the principal that made the change,
+	// from its token: principal for people to read. Empty for a change
+	// recorded before the field existed, or made without a name (a token
+	// minted without one, an anonymous survey answer).
+	PrincipalDisplayName string `protobuf:"bytes,8,opt,name=principal_display_name,json=principalDisplayName,proto3" json:"principal_display_name,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Change) Reset() {
@@ -176,11 +181,18 @@ func (x *Change) GetResource() *anypb.Any {
 	return nil
 }
 
+func (x *Change) GetPrincipalDisplayName() string {
+	if x != nil {
+		return x.PrincipalDisplayName
+	}
+	return ""
+}
+
 var File_fami_v1_change_proto protoreflect.FileDescriptor
 
 const file_fami_v1_change_proto_rawDesc = "" +
 	"\n" +
-	"\x14fami/v1/change.proto\x12\afami.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\x02\n" +
+	"\x14fami/v1/change.proto\x12\afami.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdc\x02\n" +
 	"\x06Change\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1c\n" +
@@ -188,7 +200,8 @@ const file_fami_v1_change_proto_rawDesc = "" +
 	"\toperation\x18\x04 \x01(\x0e2\x18.fami.v1.ChangeOperationR\toperation\x12#\n" +
 	"\rresource_name\x18\x05 \x01(\tR\fresourceName\x12#\n" +
 	"\rresource_type\x18\x06 \x01(\tR\fresourceType\x120\n" +
-	"\bresource\x18\a \x01(\v2\x14.google.protobuf.AnyR\bresource*\x8a\x01\n" +
+	"\bresource\x18\a \x01(\v2\x14.google.protobuf.AnyR\bresource\x124\n" +
+	"\x16principal_display_name\x18\b \x01(\tR\x14principalDisplayName*\x8a\x01\n" +
 	"\x0fChangeOperation\x12 \n" +
 	"\x1cCHANGE_OPERATION_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17CHANGE_OPERATION_CREATE\x10\x01\x12\x1b\n" +

@@ -1051,11 +1051,11 @@ type MonitoringReport struct {
 	// Output only. The deviations the platform finds, computed when the
 	// report is written against the project's plan then in force.
 	Flags []*MonitoringFlag `protobuf:"bytes,15,rep,name=flags,proto3" json:"flags,omitempty"`
-	// Output only.
+	// Output only. Subject of the principal who submitted the report.
 	SubmittedBy string `protobuf:"bytes,16,opt,name=submitted_by,json=submittedBy,proto3" json:"submitted_by,omitempty"`
 	// Output only.
 	SubmitTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=submit_time,json=submitTime,proto3" json:"submit_time,omitempty"`
-	// Output only.
+	// Output only. Subject of the principal who approved or returned it.
 	ReviewedBy string `protobuf:"bytes,18,opt,name=reviewed_by,json=reviewedBy,proto3" json:"reviewed_by,omitempty"`
 	// Output only.
 	ReviewTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=review_time,json=reviewTime,proto3" json:"review_time,omitempty"`
@@ -1064,9 +1064,16 @@ type MonitoringReport struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Output only. The submitter's display name, from their token when they
+	// submitted: submitted_by for people to read. Empty for a report
+	// submitted before the field existed or with a token without a name.
+	SubmittedByDisplayName string `protobuf:"bytes,23,opt,name=submitted_by_display_name,json=submittedByDisplayName,proto3" json:"submitted_by_display_name,omitempty"`
+	// Output only. The reviewer's display name, from their token when they
+	// approved or returned the report, as submitted_by_display_name.
+	ReviewedByDisplayName string `protobuf:"bytes,24,opt,name=reviewed_by_display_name,json=reviewedByDisplayName,proto3" json:"reviewed_by_display_name,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *MonitoringReport) Reset() {
@@ -1251,6 +1258,20 @@ func (x *MonitoringReport) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *MonitoringReport) GetSubmittedByDisplayName() string {
+	if x != nil {
+		return x.SubmittedByDisplayName
+	}
+	return ""
+}
+
+func (x *MonitoringReport) GetReviewedByDisplayName() string {
+	if x != nil {
+		return x.ReviewedByDisplayName
+	}
+	return ""
 }
 
 type CreateMonitoringReportRequest struct {
@@ -2299,7 +2320,7 @@ const file_fami_v1_monitoring_proto_rawDesc = "" +
 	"\x0eMonitoringFlag\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.fami.v1.MonitoringFlagKindR\x04kind\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12\x16\n" +
-	"\x06detail\x18\x03 \x01(\tR\x06detail\"\xb9\b\n" +
+	"\x06detail\x18\x03 \x01(\tR\x06detail\"\xad\t\n" +
 	"\x10MonitoringReport\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06period\x18\x02 \x01(\tR\x06period\x124\n" +
@@ -2332,7 +2353,9 @@ const file_fami_v1_monitoring_proto_rawDesc = "" +
 	"\vcreate_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xd0\x01\n" +
+	"updateTime\x129\n" +
+	"\x19submitted_by_display_name\x18\x17 \x01(\tR\x16submittedByDisplayName\x127\n" +
+	"\x18reviewed_by_display_name\x18\x18 \x01(\tR\x15reviewedByDisplayName\"\xd0\x01\n" +
 	"\x1dCreateMonitoringReportRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12F\n" +
 	"\x11monitoring_report\x18\x02 \x01(\v2\x19.fami.v1.MonitoringReportR\x10monitoringReport\x120\n" +

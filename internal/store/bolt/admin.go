@@ -27,7 +27,7 @@ func (s *Store) Compact(ctx context.Context, region string, revision int64) (int
 	err = w.do(func(b *batchTx) error {
 		removed = 0
 		btx := b.btx
-		t := newWriteTx(b, region, s.now(), "")
+		t := newWriteTx(b, region, s.now(), store.Mutation{})
 		if drop, err := store.CheckCompact(revision, t.Revision(), t.Compacted()); !drop {
 			return err
 		}
@@ -56,7 +56,7 @@ func (s *Store) Backup(ctx context.Context, region string, w io.Writer, start fu
 		return err
 	}
 	return db.View(func(btx *bbolt.Tx) error {
-		if err := start(newTx(btx, region, s.now(), "").Revision(), btx.Size()); err != nil {
+		if err := start(newTx(btx, region, s.now(), store.Mutation{}).Revision(), btx.Size()); err != nil {
 			return err
 		}
 		_, err := btx.WriteTo(w)
@@ -93,7 +93,7 @@ func BumpRevision(path string, revision int64) error {
 		if meta == nil {
 			return errors.New("no region data in the file")
 		}
-		if cur := newTx(btx, "", time.Time{}, "").Revision(); revision < cur {
+		if cur := newTx(btx, "", time.Time{}, store.Mutation{}).Revision(); revision < cur {
 			return fmt.Errorf("revision %d is below the file's %d", revision, cur)
 		}
 		if err := meta.Put(keyRevision, revKey(revision)); err != nil {

@@ -236,7 +236,7 @@ func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) e
 	end := s.obs.Begin(ctx, region, "view")
 	defer func() { end(err) }()
 	return closedErr(db.View(func(btx *bbolt.Tx) error {
-		t := newTx(btx, region, time.Time{}, "")
+		t := newTx(btx, region, time.Time{}, store.Mutation{})
 		t.ctx = ctx
 		err := fn(t)
 		if t.ended != nil {
@@ -277,7 +277,7 @@ func (s *Store) Update(ctx context.Context, region string, m store.Mutation, fn 
 	err = w.do(func(b *batchTx) error {
 		res = nil
 		btx := b.btx
-		t := newWriteTx(b, region, s.now().UTC(), m.Principal)
+		t := newWriteTx(b, region, s.now().UTC(), m)
 		t.ctx = ctx
 		reqKey := []byte(store.RequestKey(m))
 		if len(reqKey) > 0 {
@@ -380,10 +380,12 @@ type tx struct {
 	btx *bbolt.Tx
 	// batch is the writer's transaction a write runs in, which keeps the
 	// region's revision; nil in a read transaction.
-	batch     *batchTx
-	region    string
-	now       time.Time
-	principal string
+	batch  *batchTx
+	region string
+	now    time.Time
+	// author is the mutation a write transaction records its changes as
+	// made by; zero in a read transaction.
+	author store.Mutation
 
 	// ctx is the request's context: scans stop when it ends, so a request
 	// whose client left or whose deadline passed stops working.
@@ -405,13 +407,13 @@ type tx struct {
 	indexes map[string]*bbolt.Bucket
 }
 
-func newTx(btx *bbolt.Tx, region string, now time.Time, principal string) *tx {
-	return &tx{btx: btx, region: region, now: now, principal: principal, ctx: context.Background()}
+func newTx(btx *bbolt.Tx, region string, now time.Time, author store.Mutation) *tx {
+	return &tx{btx: btx, region: region, now: now, author: author, ctx: context.Background()}
 }
 
 // newWriteTx is a mutation's transaction within the writer's batch b.
-func newWriteTx(b *batchTx, region string, now time.Time, principal string) *tx {
-	t := newTx(b.btx, region, now, principal)
+func newWriteTx(b *batchTx, region string, now time.Time, author store.Mutation) *tx {
+	t := newTx(b.btx, region, now, author)
 	t.batch = b
 	return t
 }
@@ -628,7 +630,7 @@ func (t *tx) Put(r store.Resource) error {
 	if err := t.btx.Bucket(bucketResources).Put(k, store.Frame(v)); err != nil {
 		return err
 	}
-	return t.appendChange(store.PutChange(rev, t.now, op, t.principal, r, v))
+	return t.appendChange(store.PutChange(rev, t.now, op, t.author, r, v))
 }
 
 func (t *tx) Delete(name string) error {
@@ -649,7 +651,7 @@ func (t *tx) Delete(name string) error {
 	if err != nil {
 		return err
 	}
-	return t.writeChange(store.DeleteChange(t.Revision()+1, t.now, t.principal, name, string(typ), last))
+	return t.writeChange(store.DeleteChange(t.Revision()+1, t.now, t.author, name, string(typ), last))
 }
 
 // typeOf finds the full type name of a stored resource.

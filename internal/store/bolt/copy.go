@@ -39,7 +39,7 @@ func ReadRegionFile(path string, fn func(store.Record) error) (int64, error) {
 		if meta == nil {
 			return errors.New("no region data in the file")
 		}
-		revision = newTx(btx, "", time.Time{}, "").Revision()
+		revision = newTx(btx, "", time.Time{}, store.Mutation{}).Revision()
 		for _, b := range regionBuckets {
 			err := btx.Bucket(b).ForEach(func(k, v []byte) error {
 				if v != nil {

@@ -24,7 +24,7 @@ func (s *Store) Compact(ctx context.Context, region string, revision int64) (int
 	for {
 		snap := r.snapshot(ctx)
 		guardRev := snap.modRevision(guard)
-		t := r.newTx(newOverlay(snap), s.opts.Now(), "")
+		t := r.newTx(newOverlay(snap), s.opts.Now(), store.Mutation{})
 		cur, compacted := t.Revision(), t.Compacted()
 		if snap.err != nil {
 			return 0, snap.failure()

@@ -260,7 +260,7 @@ func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) e
 		return err
 	}
 	snap := r.snapshot(ctx)
-	t := r.newTx(newOverlay(snap), time.Time{}, "")
+	t := r.newTx(newOverlay(snap), time.Time{}, store.Mutation{})
 	err = fn(t)
 	snap.settle()
 	if snap.err != nil {

@@ -81,8 +81,8 @@ func newRegion(s *Store, name string) *region {
 	return r
 }
 
-func (r *region) newTx(o *overlay, now time.Time, principal string) *tx {
-	return &tx{o: o, region: r.name, base: r.base, now: now, principal: principal}
+func (r *region) newTx(o *overlay, now time.Time, author store.Mutation) *tx {
+	return &tx{o: o, region: r.name, base: r.base, now: now, author: author}
 }
 
 func (r *region) changed() <-chan struct{} {
@@ -422,7 +422,7 @@ func (r *region) run(o *overlay, m *mutation) (res proto.Message, err error) {
 			err = fmt.Errorf("store: panic in mutation: %v\n%s", p, debug.Stack())
 		}
 	}()
-	t := r.newTx(o, r.s.opts.Now().UTC(), m.m.Principal)
+	t := r.newTx(o, r.s.opts.Now().UTC(), m.m)
 	reqKey := store.RequestKey(m.m)
 	if reqKey != "" {
 		if rec, ok := o.get(r.base + rangeReq + reqKey); ok {

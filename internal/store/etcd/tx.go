@@ -39,11 +39,13 @@ func prefixEnd(p string) string {
 
 // tx is a store.WriteTx (and ReadTx) over a region's key range.
 type tx struct {
-	o         *overlay
-	region    string
-	base      string
-	now       time.Time
-	principal string
+	o      *overlay
+	region string
+	base   string
+	now    time.Time
+	// author is the mutation a write transaction records its changes as
+	// made by; zero in a read transaction.
+	author store.Mutation
 	// absent is the key of a resource Exists found missing in this
 	// mutation, not put since: a Create's Put after its name's check
 	// (resource.Absent) then does not read the key again, a round trip
@@ -203,7 +205,7 @@ func (t *tx) Put(r store.Resource) error {
 	if err != nil {
 		return err
 	}
-	ch := store.PutChange(rev, t.now, op, t.principal, r, v)
+	ch := store.PutChange(rev, t.now, op, t.author, r, v)
 	t.o.putFramed(k, v)
 	if op == famiv1.ChangeOperation_CHANGE_OPERATION_CREATE {
 		t.o.put(t.base+rangeTyp+r.GetName(), []byte(ch.ResourceType))
@@ -226,7 +228,7 @@ func (t *tx) Delete(name string) error {
 	last := bytes.Clone(old)
 	t.o.del(k)
 	t.o.del(t.base + rangeTyp + name)
-	return t.writeChange(store.DeleteChange(t.Revision()+1, t.now, t.principal, name, string(typ), last))
+	return t.writeChange(store.DeleteChange(t.Revision()+1, t.now, t.author, name, string(typ), last))
 }
 
 func (t *tx) writeChange(ch *famiv1.Change) error {

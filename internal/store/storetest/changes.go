@@ -196,7 +196,10 @@ func getPartnerTx(t testing.TB, tx store.ReadTx, name string) *famiv1.Partner {
 
 func testChangeLog(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
-	carol := store.Mutation{Principal: "users/carol"}
+	// bob and carol have names, which the log records beside their
+	// subjects; alice has none.
+	bob := store.Mutation{Principal: "users/bob", DisplayName: "Bob Verdi"}
+	carol := store.Mutation{Principal: "users/carol", DisplayName: "Carol Bianchi"}
 
 	p1, t1 := put(t, s, alice, newPartner(lombardia, "p1"))
 	upd := proto.Clone(p1).(*famiv1.Partner)
@@ -210,14 +213,15 @@ func testChangeLog(t *testing.T, open func(t *testing.T) store.Store) {
 		name      string
 		typ       string
 		principal string
+		author    string
 		time      time.Time
 		resource  proto.Message
 	}
 	wants := []want{
-		{famiv1.ChangeOperation_CHANGE_OPERATION_CREATE, p1.GetName(), "fami.v1.Partner", "users/alice", t1, p1},
-		{famiv1.ChangeOperation_CHANGE_OPERATION_UPDATE, p1.GetName(), "fami.v1.Partner", "users/bob", t2, p1u},
-		{famiv1.ChangeOperation_CHANGE_OPERATION_CREATE, n1.GetName(), "fami.v1.Network", "users/alice", t3, n1},
-		{famiv1.ChangeOperation_CHANGE_OPERATION_DELETE, p1.GetName(), "fami.v1.Partner", "users/carol", t4, p1u},
+		{famiv1.ChangeOperation_CHANGE_OPERATION_CREATE, p1.GetName(), "fami.v1.Partner", "users/alice", "", t1, p1},
+		{famiv1.ChangeOperation_CHANGE_OPERATION_UPDATE, p1.GetName(), "fami.v1.Partner", "users/bob", "Bob Verdi", t2, p1u},
+		{famiv1.ChangeOperation_CHANGE_OPERATION_CREATE, n1.GetName(), "fami.v1.Network", "users/alice", "", t3, n1},
+		{famiv1.ChangeOperation_CHANGE_OPERATION_DELETE, p1.GetName(), "fami.v1.Partner", "users/carol", "Carol Bianchi", t4, p1u},
 	}
 
 	t.Run("Entries", func(t *testing.T) {
@@ -239,8 +243,8 @@ func testChangeLog(t *testing.T, open func(t *testing.T) store.Store) {
 			if ch.GetResourceType() != w.typ {
 				t.Errorf("change %d resource_type: got %q, want %q", i, ch.GetResourceType(), w.typ)
 			}
-			if ch.GetPrincipal() != w.principal {
-				t.Errorf("change %d principal: got %q, want %q", i, ch.GetPrincipal(), w.principal)
+			if got, want := [2]string{ch.GetPrincipal(), ch.GetPrincipalDisplayName()}, [2]string{w.principal, w.author}; got != want {
+				t.Errorf("change %d principal and principal_display_name: got %q, want %q", i, got, want)
 			}
 			wantTime(t, "change time", ch.GetTime(), w.time)
 			if got := string(ch.GetResource().MessageName()); got != w.typ {
