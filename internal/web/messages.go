@@ -251,7 +251,7 @@ var italian = map[string]string{
 	"paging.first":                 "Prima pagina",
 	"paging.restart":               "Torna alla prima pagina dell'elenco",
 	"paging.bad_token":             "Pagina dell'elenco non valida",
-	"paging.bad_token_detail":      "Il collegamento a questa pagina dell'elenco non è valido: è stato modificato, vale per altri filtri o è scaduto. Riparti dalla prima pagina.",
+	"paging.bad_token_detail":      "L'elenco è cambiato da quando è stato creato questo collegamento (per esempio è cominciato un nuovo giorno), oppure il collegamento è stato modificato o vale per altri filtri. Riparti dalla prima pagina: i filtri scelti restano.",
 	"error.not_found":              "Pagina non trovata",
 	"error.not_found_detail":       "La pagina richiesta non esiste o non è visibile con il tuo account.",
 	"error.forbidden":              "Accesso negato",
