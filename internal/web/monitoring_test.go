@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -386,5 +388,71 @@ func TestReportFormNumbers(t *testing.T) {
 			t.Fatalf("indicator value %q: status %d, want 303", typed, res.StatusCode)
 		}
 		staff.wantPage(edit, http.StatusOK, `name="ind.0.value" value="`+shown+`"`)
+	}
+}
+
+// TestQuartersAreChosenAsShown: the pages show a quarter as "2° trimestre
+// 2021" and people choose it that way, from a select valued with the
+// quarter's id, never typing "2021-q2" (the hint used to ask for it). A
+// new report offers the quarters of the project's span that have no
+// report; a value an old form or an edited address sends is refused with
+// an Italian error beside the field, and shown as it came.
+func TestQuartersAreChosenAsShown(t *testing.T) {
+	f, staff, admin := monitoringClients(t)
+	selectOf := func(page, name string) string {
+		t.Helper()
+		m := regexp.MustCompile(`(?s)<select id="f-` + name + `" name="` + name + `"[^>]*>(.*?)</select>`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no select %q on the page", name)
+		}
+		return m[1]
+	}
+
+	page := staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK)
+	if filter := selectOf(page, "trimestre"); !strings.Contains(filter, `<option value="2021-q2" selected>2° trimestre 2021</option>`) ||
+		!strings.Contains(filter, `<option value="2014-q1">1° trimestre 2014</option>`) {
+		t.Errorf("the filter's select does not offer the quarters as shown, 2021-q2 chosen: %s", filter)
+	}
+	newer := selectOf(page, "new_period")
+	for _, want := range []string{`<option value="2018-q3">3° trimestre 2018</option>`, `<option value="2021-q4">4° trimestre 2021</option>`} {
+		if !strings.Contains(newer, want) {
+			t.Errorf("the new report's select lacks %s", want)
+		}
+	}
+	for _, not := range []string{`"2021-q2"`, `"2018-q2"`, `"2022-q1"`} {
+		if strings.Contains(newer, not) {
+			t.Errorf("the new report's select offers %s: reported already, or outside the project's span 2018-09-01 to 2021-12-31", not)
+		}
+	}
+	if strings.Contains(page, "2021-q1.") || strings.Contains(page, `type="text" id="f-trimestre"`) {
+		t.Error("the page still asks to type a quarter's id")
+	}
+
+	// What an old form sends, or a quarter outside the span, is named.
+	create := url.Values{"csrf": {staff.csrf("/progetti/lab-impact/monitoraggio")}}
+	for _, period := range []string{"2° trimestre 2021", "2024-q1"} {
+		create.Set("new_period", period)
+		res, page := staff.do("POST", "/progetti/lab-impact/monitoraggio", create)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `<span class="error-text" id="f-new_period-err">Scegli dall&#39;elenco un trimestre compreso nella durata del progetto.</span>`) {
+			t.Errorf("create with %q: status %d, want 422 with the Italian error beside the quarter", period, res.StatusCode)
+		}
+		if !strings.Contains(selectOf(page, "new_period"), `<option value="`+html.EscapeString(period)+`" selected>`) {
+			t.Errorf("create with %q: the select does not show what was sent", period)
+		}
+	}
+
+	page = admin.wantPage("/monitoraggio?trimestre="+url.QueryEscape("2021-Q2"), http.StatusUnprocessableEntity,
+		`<span class="error-text" id="f-trimestre-err">Scegli un trimestre dall&#39;elenco.</span>`)
+	if !strings.Contains(selectOf(page, "trimestre"), `<option value="2021-Q2" selected>2021-Q2</option>`) {
+		t.Error("the region's filter does not show the quarter asked")
+	}
+
+	m := f.client(t)
+	if res, _ := m.do("POST", "/accedi/token", url.Values{"token": {f.token(principal.Ministry, "")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("ministry sign-in: status %d", res.StatusCode)
+	}
+	page = m.wantPage("/cruscotto?trimestre=2021-q2", http.StatusOK)
+	if !strings.Contains(selectOf(page, "trimestre"), `<option value="2021-q2" selected>2° trimestre 2021</option>`) {
+		t.Error("the dashboard's filter does not offer the quarters as shown")
 	}
 }
