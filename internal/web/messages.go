@@ -579,6 +579,7 @@ var italian = map[string]string{
 	"tokens.expires":                                       "Scade il",
 	"tokens.revoke":                                        "Revoca",
 	"tokens.revoked":                                       "Revocato il %s",
+	"tokens.confirm_revoke":                                "Revocare il token? Il sistema che lo usa non potrà più accedere a Raccordo, e un token revocato non si riattiva: ne servirà uno nuovo.",
 	"enum.SERVICE_TOKEN_STATE_ACTIVE":                      "Attivo",
 	"enum.SERVICE_TOKEN_STATE_REVOKED":                     "Revocato",
 	"enum.SERVICE_TOKEN_STATE_EXPIRED":                     "Scaduto",
