@@ -296,6 +296,20 @@ func (a *App) reportAction(w http.ResponseWriter, r *http.Request, s *session) {
 		"/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_"+done)
 }
 
+// flagAbout is what a monitoring flag is about, as the pages show it: the
+// code of the activity or the indicator, the quarter of an overdue report
+// ("1° trimestre 2021", not "2021-q1"), and nothing for spending behind,
+// whose subject is the word "budget" that the kind's label already says.
+func flagAbout(f *famiv1.MonitoringFlag) string {
+	switch f.GetKind() {
+	case famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_SPENDING_BEHIND:
+		return ""
+	case famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_REPORT_OVERDUE:
+		return formatQuarter(f.GetSubject())
+	}
+	return f.GetSubject()
+}
+
 // fundStart is the first day of the FAMI 2014-2020 programme, the oldest
 // quarter a monitoring filter offers.
 var fundStart = time.Date(2014, time.January, 1, 0, 0, 0, 0, territory.Rome)

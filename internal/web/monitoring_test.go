@@ -456,3 +456,20 @@ func TestQuartersAreChosenAsShown(t *testing.T) {
 		t.Error("the dashboard's filter does not offer the quarters as shown")
 	}
 }
+
+// TestMonitoringFlagsSayWhatTheyAreAbout: a flag shows what it is about as
+// people read it: the activity's code after "Attività in ritardo", and
+// nothing after "Spesa indietro rispetto al budget", which showed the
+// API's subject, "(budget)", on the report and on the project's list.
+func TestMonitoringFlagsSayWhatTheyAreAbout(t *testing.T) {
+	_, staff, _ := monitoringClients(t)
+	for path, want := range map[string]string{
+		labReport:                           "<li><strong>Spesa indietro rispetto al budget</strong></li>",
+		"/progetti/lab-impact/monitoraggio": "<li>Spesa indietro rispetto al budget</li>",
+	} {
+		page := staff.wantPage(path, http.StatusOK, want, "Attività in ritardo", "(02.1)")
+		if strings.Contains(page, "(budget)") {
+			t.Errorf("GET %s shows the flag's subject (budget)", path)
+		}
+	}
+}
