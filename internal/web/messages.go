@@ -167,6 +167,7 @@ var italian = map[string]string{
 	"periods.waiting":              "Attenzione: %d registrazioni di questo periodo sono ancora in attesa di approvazione.",
 	"periods.waiting.one":          "Attenzione: %d registrazione di questo periodo è ancora in attesa di approvazione.",
 	"periods.confirm":              "Chiudi comunque",
+	"periods.to_approvals":         "Vai alle ore da approvare",
 	"periods.force_explain":        "Il periodo non si chiude finché ci sono ore in attesa di approvazione: approvale o respingile prima, oppure chiudi comunque indicando il motivo. Chiudendo comunque, quelle ore restano in attesa così come sono e non si possono più modificare.",
 	"hint.force_reason":            "Obbligatorio per chiudere comunque: resta registrato con il periodo.",
 	"periods.submit":               "Chiudi il periodo",
