@@ -146,6 +146,7 @@ var italian = map[string]string{
 	"field.description":            "Descrizione",
 	"field.search":                 "Cerca",
 	"field.choose":                 "Scegli…",
+	"field.none":                   "Nessuno",
 	"hint.date":                    "Formato gg/mm/aaaa.",
 	"hint.duration":                "In minuti, a multipli di 15: per esempio 90 per un'ora e mezza.",
 	"hint.partner_id":              "Lettere minuscole, cifre e trattini; non si può cambiare.",
