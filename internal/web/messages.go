@@ -107,6 +107,7 @@ var italian = map[string]string{
 	"hours.edit_title":             "Modifica ore di supporto",
 	"hours.save":                   "Salva",
 	"hours.resubmit_link":          "Ripresenta",
+	"hours.rejected_locked":        "Ore respinte: non si modificano più, ma puoi ripresentarle come nuova registrazione, partendo da questi dati.",
 	"hours.back":                   "Torna alle mie ore",
 	"hours.summary":                "Il mio riepilogo",
 	"hours.entries":                "Registrazioni",
