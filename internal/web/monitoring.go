@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/territory"
@@ -24,6 +27,9 @@ import (
 type monitoringSummary struct {
 	*famiv1.MonitoringSummary
 	Chart chart
+	// Overdue are the projects whose report is late, by name, labelled
+	// with their code and title rather than their id.
+	Overdue []option
 }
 
 func newMonitoringSummary(ms *famiv1.MonitoringSummary) *monitoringSummary {
@@ -107,6 +113,18 @@ func (a *App) summarize(w http.ResponseWriter, r *http.Request, s *session, p *m
 		return false
 	}
 	p.Summary = newMonitoringSummary(ms)
+	for _, name := range ms.GetOverdueProjects() {
+		pr, err := a.projects.GetProject(s.ctx, &famiv1.GetProjectRequest{Name: name})
+		switch {
+		case err == nil:
+			p.Summary.Overdue = append(p.Summary.Overdue, option{Value: name, Label: pr.GetCode() + " " + pr.GetTitle()})
+		case status.Code(err) == codes.NotFound: // deleted since: its id is all there is
+			p.Summary.Overdue = append(p.Summary.Overdue, option{Value: name, Label: resource.ID(name)})
+		default:
+			a.fail(w, r, s, err)
+			return false
+		}
+	}
 	return true
 }
 

@@ -473,3 +473,14 @@ func TestMonitoringFlagsSayWhatTheyAreAbout(t *testing.T) {
 		}
 	}
 }
+
+// TestOverdueProjectsNamedByTitle: the summary names the projects whose
+// report is late by code and title, as the projects' pages do; it showed
+// their ids ("lab-impact").
+func TestOverdueProjectsNamedByTitle(t *testing.T) {
+	_, staff, admin := monitoringClients(t)
+	lab := `<a href="/progetti/lab-impact/monitoraggio">PROG-2463 Lab&#39;Impact</a>`
+	staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK, "Progetti con il rapporto in ritardo: "+lab+"</p>")
+	admin.wantPage("/monitoraggio?trimestre=2021-q2", http.StatusOK,
+		`Progetti con il rapporto in ritardo: <a href="/progetti/fse-milano/monitoraggio">FSE-77 Sportelli FSE&#43;</a>, `+lab+"</p>")
+}
