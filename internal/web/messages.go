@@ -227,6 +227,7 @@ var italian = map[string]string{
 	"protocols.sign":               "Firma per il mio ente",
 	"protocols.sign_what":          "Firmando dichiari di approvare il testo qui sopra, con impronta:",
 	"protocols.open":               "Apri alla firma",
+	"protocols.confirm_open":       "Aprire il protocollo alla firma? Il testo non si potrà più modificare: per cambiarlo servirà un emendamento.",
 	"protocols.history":            "Versioni",
 	"protocols.supersedes":         "Sostituisce la versione %s",
 	"protocols.superseded_by":      "Sostituito da %s",
