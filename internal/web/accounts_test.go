@@ -5,8 +5,11 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -139,5 +142,47 @@ func TestServiceTokenStates(t *testing.T) {
 		if got := strings.Contains(row, `/revoca"`); got != c.form {
 			t.Errorf("the row of %s offers to revoke: %v, want %v", c.tok.GetSubject(), got, c.form)
 		}
+	}
+}
+
+// TestBrowserRevokingATokenAsksFirst: "Revoca" cuts a regional system off
+// for good, so the browser asks first, saying so; a user who answers no
+// leaves the token active. It used to revoke at the first click, a button
+// away from the accounts' "Elimina", which always asked.
+func TestBrowserRevokingATokenAsksFirst(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	tokens := famiv1.NewAuthServiceClient(f.conn)
+	if _, err := tokens.CreateServiceToken(f.admin("lombardia"), &famiv1.CreateServiceTokenRequest{Parent: "regions/lombardia", SystemId: "siage"}); err != nil {
+		t.Fatalf("CreateServiceToken: %v", err)
+	}
+	state := func() famiv1.ServiceTokenState {
+		t.Helper()
+		listed, err := tokens.ListServiceTokens(f.admin("lombardia"), &famiv1.ListServiceTokensRequest{Parent: "regions/lombardia"})
+		if err != nil || len(listed.GetServiceTokens()) != 1 {
+			t.Fatalf("ListServiceTokens: %v, %d tokens", err, len(listed.GetServiceTokens()))
+		}
+		return listed.GetServiceTokens()[0].GetState()
+	}
+	b := newBrowser(t, f)
+	var accept atomic.Bool
+	asked := b.answerDialogs(&accept)
+	b.signIn("admin@lombardia")
+	b.open("/account", "account-token")
+	revoke := chromedp.Click(chromedp.CSS(`form[action^="/token/"] button`))
+
+	b.run("revoke, answering no", revoke)
+	if got := asked(); len(got) != 1 || !strings.Contains(got[0], "non potrà più accedere") {
+		t.Fatalf("the browser asked %q before revoking, want one question saying the system loses access", got)
+	}
+	if st := state(); st != famiv1.ServiceTokenState_SERVICE_TOKEN_STATE_ACTIVE {
+		t.Errorf("after answering no the token is %s, want active", st)
+	}
+
+	accept.Store(true)
+	b.run("revoke, answering yes", revoke, chromedp.WaitVisible(chromedp.CSS(`main .alert.success`)))
+	b.wantText("main .alert.success", "Token revocato.")
+	if st := state(); st != famiv1.ServiceTokenState_SERVICE_TOKEN_STATE_REVOKED {
+		t.Errorf("after answering yes the token is %s, want revoked", st)
 	}
 }

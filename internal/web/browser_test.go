@@ -5,12 +5,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -182,4 +186,37 @@ func (b *browser) sessionCookie() string {
 		b.t.Fatal("the browser holds no session cookie")
 	}
 	return value
+}
+
+// answerDialogs answers every JavaScript dialog the page opens (a
+// confirm() before a destructive action) with what accept says at the
+// time, and returns the messages the dialogs showed so far.
+func (b *browser) answerDialogs(accept *atomic.Bool) func() []string {
+	b.t.Helper()
+	var mu sync.Mutex
+	var shown []string
+	ctx, cancel := context.WithCancel(b.ctx)
+	b.t.Cleanup(cancel)
+	opening := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for e, err := range opening {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			shown = append(shown, e.Message)
+			mu.Unlock()
+			// Answered from another goroutine than the one that receives
+			// the events, as chromedp asks.
+			go chromedp.Do(b.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+				_, err := cdp.Call(ctx, t, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept.Load()})
+				return err
+			}))
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(shown)
+	}
 }

@@ -1,7 +1,13 @@
 package web
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -116,4 +122,94 @@ func TestCatalogueTranslatesOnlyKnownReasons(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no reason.* message found")
 	}
+}
+
+// TestCatalogueHasNoUnusedKeys checks that every key of the catalogue is
+// used: written whole in the package's code or in a template, or the
+// singular (".one") of a used key, or built from a prefix the pages add to a
+// value they only know at run time. A text that nothing shows any more
+// fails here, so the catalogue cannot rot.
+func TestCatalogueHasNoUnusedKeys(t *testing.T) {
+	// The keys built at run time: an enum's or a role's name, an error's
+	// reason, code, violation or field, a month's number (their own tests
+	// check them against the enums and errs' catalogue), and the notice
+	// after a redirect ("?ok=entry_created", checked below).
+	built := []string{"enum.", "role.", "reason.", "code.", "violation.", "invalid.", "refused.", "month."}
+	code := codeLiterals(t)
+	err := eachFile(templateFS, "templates", func(_ string, b []byte) { code = append(code, string(b)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(code, "\x00")
+	used := func(key string) bool {
+		return strings.Contains(all, `"`+key+`"`) || strings.Contains(all, "\x00"+key+"\x00")
+	}
+	for key := range catalogue {
+		switch {
+		case used(key):
+		case slices.ContainsFunc(built, func(p string) bool { return strings.HasPrefix(key, p) }):
+		case strings.HasPrefix(key, "ok."):
+			// a notice is named in a redirect's address or passed to one
+			if name := strings.TrimPrefix(key, "ok."); !strings.Contains(all, "ok="+name) && !used(name) && !okBuilt(code, name, used) {
+				t.Errorf("%q: no address ends in ?ok=%s", key, name)
+			}
+		case strings.HasSuffix(key, ".one"):
+			if !used(strings.TrimSuffix(key, ".one")) {
+				t.Errorf("%q is the singular of a key nothing uses", key)
+			}
+		case strings.HasSuffix(key, ".new") || strings.HasSuffix(key, ".edit"):
+			// formTitle("projects", editing) builds a form page's title
+			if kind, _, _ := strings.Cut(key, "."); !used(kind) {
+				t.Errorf("%q: no page passes %q to formTitle", key, kind)
+			}
+		default:
+			t.Errorf("%q is in the catalogue but no page or code uses it", key)
+		}
+	}
+}
+
+// okBuilt reports whether the notice name is built as an address ending in
+// "?ok=" and a prefix of name, followed by a used literal (as in
+// "?ok=report_"+done with done "invia").
+func okBuilt(code []string, name string, used func(string) bool) bool {
+	for _, c := range code {
+		if _, prefix, ok := strings.Cut(strings.TrimSuffix(c, "\x00"), "?ok="); ok && prefix != "" &&
+			strings.HasPrefix(name, prefix) && used(strings.TrimPrefix(name, prefix)) {
+			return true
+		}
+	}
+	return false
+}
+
+// codeLiterals returns the string literals of the package's code (tests
+// and the catalogue itself left out), each wrapped in NULs so a whole literal can be found.
+func codeLiterals(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if v, ok := n.(*ast.ValueSpec); ok && len(v.Names) == 1 && v.Names[0].Name == "italian" {
+				return false // the catalogue's own keys are not uses
+			}
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil {
+					out = append(out, "\x00"+s+"\x00")
+				}
+			}
+			return true
+		})
+	}
+	return out
 }

@@ -20,6 +20,8 @@ type dashboardPage struct {
 	// Names are the regions' display names by resource name.
 	Names map[string]string
 	Form  *form
+	// Quarters are the filter's choices.
+	Quarters []option
 	// Unreachable says which regions the national figures leave out,
 	// their data being unreadable (AIP-217); empty when none.
 	Unreachable string
@@ -31,7 +33,8 @@ func (a *App) dashboardPage(w http.ResponseWriter, r *http.Request, s *session) 
 		name = regionName("-")
 	}
 	period := a.quarterParam(r)
-	p := &dashboardPage{frame: a.newFrame(r, s, "dashboard.title"), Names: map[string]string{}, Form: newForm(url.Values{"trimestre": {period}})}
+	p := &dashboardPage{frame: a.newFrame(r, s, "dashboard.title"), Names: map[string]string{}, Form: newForm(url.Values{"trimestre": {period}}),
+		Quarters: a.quarterChoices(period)}
 	for _, rg := range territory.Regions() {
 		p.Names[regionName(rg.ID)] = rg.DisplayName
 	}

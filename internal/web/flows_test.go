@@ -819,3 +819,40 @@ func TestStaleEntryEditListsTopicsAndOperators(t *testing.T) {
 		}
 	}
 }
+
+// TestRejectedEntryLeadsToItsResubmission: a consultant's rejected entry
+// says it can be logged again and links to that, on the hours page and on
+// the entry's own page; the entry's page was a dead end ("non si possono
+// più modificare", and nothing else), and the row's message contradicted
+// its own "Ripresenta". Once the quarter is closed neither offers it: the
+// new entry would be refused.
+func TestRejectedEntryLeadsToItsResubmission(t *testing.T) {
+	f, c, _ := withLoggedHours(t)
+	e := f.entries("lombardia")[0]
+	support := famiv1.NewSupportServiceClient(f.conn)
+	if _, err := support.RejectSupportEntry(f.admin("lombardia"), &famiv1.RejectSupportEntryRequest{Name: e.GetName(), Reason: "Manca il verbale"}); err != nil {
+		t.Fatal(err)
+	}
+	id := lastID(e.GetName())
+	resubmit := `<a href="/ore?ripresenta=` + id + `#log-title">Ripresenta</a>`
+	says := html.EscapeString("Ore respinte: non si modificano più, ma puoi ripresentarle")
+	for _, path := range []string{"/ore?data=2026-11-20", "/ore/" + id} {
+		_, page := c.do("GET", path, nil)
+		if !strings.Contains(page, says) || !strings.Contains(page, resubmit) {
+			t.Errorf("GET %s does not say the rejected entry can be logged again, with a link to do it", path)
+		}
+		if strings.Contains(page, "non si possono più modificare") {
+			t.Errorf("GET %s still says only that the rejected entry cannot change", path)
+		}
+	}
+
+	if _, err := support.ClosePeriod(f.admin("lombardia"), &famiv1.ClosePeriodRequest{Parent: "regions/lombardia",
+		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2026-10-01", EndDate: "2026-12-31"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/ore?data=2026-11-20", "/ore/" + id} {
+		if _, page := c.do("GET", path, nil); strings.Contains(page, "ripresenta=") || !strings.Contains(page, "Il trimestre è chiuso") {
+			t.Errorf("GET %s after the quarter closed: want the closed quarter said and no resubmission offered", path)
+		}
+	}
+}

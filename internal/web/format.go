@@ -32,6 +32,7 @@ var funcs = template.FuncMap{
 	"list":     func(v ...any) []any { return v },
 	"inc":      func(i int) int { return i + 1 },
 	"quarter":  formatQuarter,
+	"about":    flagAbout,
 	"percent":  formatPercent,
 	"number":   formatNumber,
 	"options":  options,

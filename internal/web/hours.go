@@ -56,9 +56,9 @@ type entryRow struct {
 	// Italian label; Reason is a rejection's reason.
 	State, StateLabel, Reason string
 	// Editable is set while the entry may still change; Locked says why
-	// it may not.
-	Editable bool
-	Locked   string
+	// it may not, and Resubmit offers to log a rejected one again.
+	Editable, Resubmit bool
+	Locked             string
 }
 
 // tableRows renders the hours table's rows. A month of entries is up to a
@@ -85,7 +85,7 @@ func tableRows(rows []entryRow) template.HTML {
 			b.WriteString(`<a href="/ore/` + id + `">` + edit + `<span class="visually-hidden"> ` + date + "</span></a>")
 		default:
 			b.WriteString("<span>" + html.EscapeString(r.Locked) + "</span>")
-			if r.State == "REJECTED" {
+			if r.Resubmit {
 				b.WriteString(` <a href="/ore?ripresenta=` + id + `#log-title">` + resubmit + "</a>")
 			}
 		}
@@ -161,7 +161,7 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 	for _, e := range entries {
 		row := newEntryRow(e, l.networks)
 		row.Locked = entryLocked(e, l.closed)
-		row.Editable = row.Locked == ""
+		row.Editable, row.Resubmit = row.Locked == "", resubmittable(e, l.closed)
 		p.TotalMinutes += int64(e.GetDurationMinutes())
 		p.Entries = append(p.Entries, row)
 	}
@@ -175,10 +175,19 @@ func entryLocked(e *famiv1.SupportEntry, closed closedSet) string {
 	switch {
 	case closed.contains(e.GetDate()):
 		return msg("reason.PERIOD_CLOSED")
+	case resubmittable(e, closed):
+		return msg("hours.rejected_locked")
 	case e.GetState() != famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED:
 		return msg("reason.ENTRY_NOT_SUBMITTED")
 	}
 	return ""
+}
+
+// resubmittable reports whether e, rejected, may be logged again as a new
+// entry starting from its values ("Ripresenta"): not once its period is
+// closed, where the new entry would be refused too.
+func resubmittable(e *famiv1.SupportEntry, closed closedSet) bool {
+	return e.GetState() == famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_REJECTED && !closed.contains(e.GetDate())
 }
 
 // fillOptions lists the choices of the entry form: the networks, the
@@ -277,6 +286,8 @@ type editPage struct {
 	Entry    *famiv1.SupportEntry
 	Editable bool
 	Locked   string
+	// Resubmit offers the consultant to log their rejected entry again.
+	Resubmit bool
 }
 
 // entryPages are the support entry's edit page (an entry is created from
@@ -320,6 +331,7 @@ func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, cod
 	p := &editPage{hoursPage: hoursPage{frame: a.newFrame(r, s, "hours.edit_title"), Form: fm, RequestID: newRequestID()}, Entry: e}
 	p.Locked = entryLocked(e, l.closed)
 	p.Editable = p.Locked == "" && s.can(a, famiv1.SupportService_UpdateSupportEntry_FullMethodName, &famiv1.UpdateSupportEntryRequest{SupportEntry: e})
+	p.Resubmit = resubmittable(e, l.closed) && e.GetConsultant() == s.who.Subject
 	fillOptions(&p.hoursPage, l)
 	a.render(w, code, "entry", p)
 }

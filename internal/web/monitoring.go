@@ -4,10 +4,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/resource"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // The quarterly monitoring (MonitoringService): a region's summary of a
@@ -21,6 +27,9 @@ import (
 type monitoringSummary struct {
 	*famiv1.MonitoringSummary
 	Chart chart
+	// Overdue are the projects whose report is late, by name, labelled
+	// with their code and title rather than their id.
+	Overdue []option
 }
 
 func newMonitoringSummary(ms *famiv1.MonitoringSummary) *monitoringSummary {
@@ -48,6 +57,9 @@ type monitoringPage struct {
 	NewForm      *form
 	CanCreate    bool
 	RequestID    string
+	// Quarters are the filter's choices; NewQuarters, on a project's
+	// page, the quarters of its span that have no report yet.
+	Quarters, NewQuarters []option
 }
 
 // quarterParam is the quarter a monitoring page shows: the one asked for,
@@ -57,14 +69,20 @@ func (a *App) quarterParam(r *http.Request) string {
 		return q
 	}
 	start, _ := quarterOf(a.today())
-	prev := start.AddDate(0, -3, 0)
-	return fmt.Sprintf("%d-q%d", prev.Year(), (int(prev.Month())+2)/3)
+	return quarterID(start.AddDate(0, -3, 0))
+}
+
+// quarterChoices are the quarters a monitoring page's filter offers: from
+// the first of the FAMI 2014-2020 programme to today's, and the one
+// shown (selected) when it is outside them.
+func (a *App) quarterChoices(selected string) []option {
+	return quarterOptions(fundStart, a.today(), selected, nil)
 }
 
 // regionMonitoring is the region's summary of a quarter and its projects.
 func (a *App) regionMonitoring(w http.ResponseWriter, r *http.Request, s *session) {
 	period := a.quarterParam(r)
-	p := &monitoringPage{frame: a.newFrame(r, s, "monitoring.title"), Form: newForm(url.Values{"trimestre": {period}})}
+	p := &monitoringPage{frame: a.newFrame(r, s, "monitoring.title"), Form: newForm(url.Values{"trimestre": {period}}), Quarters: a.quarterChoices(period)}
 	if !a.summarize(w, r, s, p, regionName(s.region), period) {
 		return
 	}
@@ -95,6 +113,18 @@ func (a *App) summarize(w http.ResponseWriter, r *http.Request, s *session, p *m
 		return false
 	}
 	p.Summary = newMonitoringSummary(ms)
+	for _, name := range ms.GetOverdueProjects() {
+		pr, err := a.projects.GetProject(s.ctx, &famiv1.GetProjectRequest{Name: name})
+		switch {
+		case err == nil:
+			p.Summary.Overdue = append(p.Summary.Overdue, option{Value: name, Label: pr.GetCode() + " " + pr.GetTitle()})
+		case status.Code(err) == codes.NotFound: // deleted since: its id is all there is
+			p.Summary.Overdue = append(p.Summary.Overdue, option{Value: name, Label: resource.ID(name)})
+		default:
+			a.fail(w, r, s, err)
+			return false
+		}
+	}
 	return true
 }
 
@@ -111,7 +141,7 @@ func (a *App) renderProjectMonitoring(w http.ResponseWriter, r *http.Request, s 
 	}
 	period := a.quarterParam(r)
 	p := &monitoringPage{frame: a.newFrame(r, s, "monitoring.project_title"), Form: newForm(url.Values{"trimestre": {period}}),
-		Project: pr, NewForm: nf, RequestID: newRequestID(),
+		Project: pr, NewForm: nf, RequestID: newRequestID(), Quarters: a.quarterChoices(period),
 		CanCreate: s.can(a, famiv1.MonitoringService_CreateMonitoringReport_FullMethodName, &famiv1.CreateMonitoringReportRequest{Parent: pr.GetName()})}
 	p.Title = msgf("monitoring.project_title", pr.GetTitle())
 	p.Reports, err = listAll(s, a.monitoring.ListMonitoringReports, &famiv1.ListMonitoringReportsRequest{Parent: pr.GetName()},
@@ -120,6 +150,7 @@ func (a *App) renderProjectMonitoring(w http.ResponseWriter, r *http.Request, s 
 		a.fail(w, r, s, err)
 		return
 	}
+	p.NewQuarters = unreportedQuarters(pr, p.Reports, nf.Get("new_period"))
 	if !a.summarize(w, r, s, p, pr.GetName(), period) {
 		return
 	}
@@ -127,6 +158,21 @@ func (a *App) renderProjectMonitoring(w http.ResponseWriter, r *http.Request, s 
 		code = http.StatusUnprocessableEntity
 	}
 	a.render(w, code, "monitoring", p)
+}
+
+// unreportedQuarters are the quarters of project pr's span that none of
+// its reports is for, the choices of a new report, with selected (what
+// a refused form sent) kept.
+func unreportedQuarters(pr *famiv1.Project, reports []*famiv1.MonitoringReport, selected string) []option {
+	start, err1 := time.ParseInLocation(time.DateOnly, pr.GetStartDate(), territory.Rome)
+	end, err2 := time.ParseInLocation(time.DateOnly, pr.GetEndDate(), territory.Rome)
+	if err1 != nil || err2 != nil { // the services keep a project's dates valid
+		return withSelected(nil, selected)
+	}
+	reported := func(id string) bool {
+		return slices.ContainsFunc(reports, func(r *famiv1.MonitoringReport) bool { return r.GetPeriod() == id })
+	}
+	return quarterOptions(start, end, selected, reported)
 }
 
 // createReport starts a quarter's report as a draft.
@@ -268,6 +314,27 @@ func (a *App) reportAction(w http.ResponseWriter, r *http.Request, s *session) {
 		"/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_"+done)
 }
 
+// flagAbout is what a monitoring flag is about, as the pages show it: the
+// code of the activity or the indicator, the quarter of an overdue report
+// ("1° trimestre 2021", not "2021-q1"), and nothing for spending behind,
+// whose subject is the word "budget" that the kind's label already says.
+func flagAbout(f *famiv1.MonitoringFlag) string {
+	switch f.GetKind() {
+	case famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_SPENDING_BEHIND:
+		return ""
+	case famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_REPORT_OVERDUE:
+		return formatQuarter(f.GetSubject())
+	}
+	return f.GetSubject()
+}
+
+// fundStart is the first day of the FAMI 2014-2020 programme, the oldest
+// quarter a monitoring filter offers.
+var fundStart = time.Date(2014, time.January, 1, 0, 0, 0, 0, territory.Rome)
+
+// quarterID is the id of t's quarter, as the API names it: "2021-q1".
+func quarterID(t time.Time) string { return fmt.Sprintf("%d-q%d", t.Year(), (int(t.Month())+2)/3) }
+
 // formatQuarter shows "2021-q1" as "1° trimestre 2021"; anything else as
 // it is.
 func formatQuarter(q string) string {
@@ -276,6 +343,33 @@ func formatQuarter(q string) string {
 		return q
 	}
 	return msgf("monitoring.quarter", n, y)
+}
+
+// quarterOptions lists the quarters from first's to last's, newest first,
+// valued with their ids and labelled as the pages show them ("1°
+// trimestre 2021"), so people choose a quarter the way they read it
+// instead of typing its id; skip, when set, leaves quarters out. The
+// selected value leads the list when the list lacks it (a quarter outside
+// it, or what an old form or an edited address sent, shown as it came):
+// the select then shows what was asked, beside the error it may have got.
+func quarterOptions(first, last time.Time, selected string, skip func(id string) bool) []option {
+	var out []option
+	from, _ := quarterOf(first)
+	for q, _ := quarterOf(last); !q.Before(from); q = q.AddDate(0, -3, 0) {
+		if id := quarterID(q); skip == nil || !skip(id) {
+			out = append(out, option{Value: id, Label: formatQuarter(id)})
+		}
+	}
+	return withSelected(out, selected)
+}
+
+// withSelected puts the quarter selected first in choices when they lack
+// it (see quarterOptions).
+func withSelected(choices []option, selected string) []option {
+	if selected != "" && !slices.ContainsFunc(choices, func(o option) bool { return o.Value == selected }) {
+		choices = append([]option{{Value: selected, Label: formatQuarter(selected)}}, choices...)
+	}
+	return choices
 }
 
 // formatPercent shows a percentage the Italian way, with one decimal.

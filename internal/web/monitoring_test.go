@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -400,4 +402,98 @@ func TestReportFormNumbers(t *testing.T) {
 		}
 		staff.wantPage(edit, http.StatusOK, `name="ind.0.value" value="`+shown+`"`)
 	}
+}
+
+// TestQuartersAreChosenAsShown: the pages show a quarter as "2° trimestre
+// 2021" and people choose it that way, from a select valued with the
+// quarter's id, never typing "2021-q2" (the hint used to ask for it). A
+// new report offers the quarters of the project's span that have no
+// report; a value an old form or an edited address sends is refused with
+// an Italian error beside the field, and shown as it came.
+func TestQuartersAreChosenAsShown(t *testing.T) {
+	f, staff, admin := monitoringClients(t)
+	selectOf := func(page, name string) string {
+		t.Helper()
+		m := regexp.MustCompile(`(?s)<select id="f-` + name + `" name="` + name + `"[^>]*>(.*?)</select>`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no select %q on the page", name)
+		}
+		return m[1]
+	}
+
+	page := staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK)
+	if filter := selectOf(page, "trimestre"); !strings.Contains(filter, `<option value="2021-q2" selected>2° trimestre 2021</option>`) ||
+		!strings.Contains(filter, `<option value="2014-q1">1° trimestre 2014</option>`) {
+		t.Errorf("the filter's select does not offer the quarters as shown, 2021-q2 chosen: %s", filter)
+	}
+	newer := selectOf(page, "new_period")
+	for _, want := range []string{`<option value="2018-q3">3° trimestre 2018</option>`, `<option value="2021-q4">4° trimestre 2021</option>`} {
+		if !strings.Contains(newer, want) {
+			t.Errorf("the new report's select lacks %s", want)
+		}
+	}
+	for _, not := range []string{`"2021-q2"`, `"2018-q2"`, `"2022-q1"`} {
+		if strings.Contains(newer, not) {
+			t.Errorf("the new report's select offers %s: reported already, or outside the project's span 2018-09-01 to 2021-12-31", not)
+		}
+	}
+	if strings.Contains(page, "2021-q1.") || strings.Contains(page, `type="text" id="f-trimestre"`) {
+		t.Error("the page still asks to type a quarter's id")
+	}
+
+	// What an old form sends, or a quarter outside the span, is named.
+	create := url.Values{"csrf": {staff.csrf("/progetti/lab-impact/monitoraggio")}}
+	for _, period := range []string{"2° trimestre 2021", "2024-q1"} {
+		create.Set("new_period", period)
+		res, page := staff.do("POST", "/progetti/lab-impact/monitoraggio", create)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `<span class="error-text" id="f-new_period-err">Scegli dall&#39;elenco un trimestre compreso nella durata del progetto.</span>`) {
+			t.Errorf("create with %q: status %d, want 422 with the Italian error beside the quarter", period, res.StatusCode)
+		}
+		if !strings.Contains(selectOf(page, "new_period"), `<option value="`+html.EscapeString(period)+`" selected>`) {
+			t.Errorf("create with %q: the select does not show what was sent", period)
+		}
+	}
+
+	page = admin.wantPage("/monitoraggio?trimestre="+url.QueryEscape("2021-Q2"), http.StatusUnprocessableEntity,
+		`<span class="error-text" id="f-trimestre-err">Scegli un trimestre dall&#39;elenco.</span>`)
+	if !strings.Contains(selectOf(page, "trimestre"), `<option value="2021-Q2" selected>2021-Q2</option>`) {
+		t.Error("the region's filter does not show the quarter asked")
+	}
+
+	m := f.client(t)
+	if res, _ := m.do("POST", "/accedi/token", url.Values{"token": {f.token(principal.Ministry, "")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("ministry sign-in: status %d", res.StatusCode)
+	}
+	page = m.wantPage("/cruscotto?trimestre=2021-q2", http.StatusOK)
+	if !strings.Contains(selectOf(page, "trimestre"), `<option value="2021-q2" selected>2° trimestre 2021</option>`) {
+		t.Error("the dashboard's filter does not offer the quarters as shown")
+	}
+}
+
+// TestMonitoringFlagsSayWhatTheyAreAbout: a flag shows what it is about as
+// people read it: the activity's code after "Attività in ritardo", and
+// nothing after "Spesa indietro rispetto al budget", which showed the
+// API's subject, "(budget)", on the report and on the project's list.
+func TestMonitoringFlagsSayWhatTheyAreAbout(t *testing.T) {
+	_, staff, _ := monitoringClients(t)
+	for path, want := range map[string]string{
+		labReport:                           "<li><strong>Spesa indietro rispetto al budget</strong></li>",
+		"/progetti/lab-impact/monitoraggio": "<li>Spesa indietro rispetto al budget</li>",
+	} {
+		page := staff.wantPage(path, http.StatusOK, want, "Attività in ritardo", "(02.1)")
+		if strings.Contains(page, "(budget)") {
+			t.Errorf("GET %s shows the flag's subject (budget)", path)
+		}
+	}
+}
+
+// TestOverdueProjectsNamedByTitle: the summary names the projects whose
+// report is late by code and title, as the projects' pages do; it showed
+// their ids ("lab-impact").
+func TestOverdueProjectsNamedByTitle(t *testing.T) {
+	_, staff, admin := monitoringClients(t)
+	lab := `<a href="/progetti/lab-impact/monitoraggio">PROG-2463 Lab&#39;Impact</a>`
+	staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK, "Progetti con il rapporto in ritardo: "+lab+"</p>")
+	admin.wantPage("/monitoraggio?trimestre=2021-q2", http.StatusOK,
+		`Progetti con il rapporto in ritardo: <a href="/progetti/fse-milano/monitoraggio">FSE-77 Sportelli FSE&#43;</a>, `+lab+"</p>")
 }

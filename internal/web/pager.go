@@ -154,8 +154,36 @@ func (pr pageRequest) link(token string, back []crumb, from int) string {
 	return pr.path + "?" + q.Encode()
 }
 
-// first is the address of the list's first page, keeping its filters.
+// first is the address of the list's first page, keeping its filters
+// and where the page's other lists stand.
 func (pr pageRequest) first() string { return pr.link("", nil, 0) }
+
+// restart is the address of the page with every one of its lists on its
+// first page, its filters kept: the way out of a refused token. A page's
+// tokens are issued together (the meetings' upcoming and past lists are
+// both bound to the day), so when one is refused the others most likely
+// are too, and keeping them led from one error page to another.
+func (pr pageRequest) restart() string {
+	rest := pageRequest{path: pr.path, rest: url.Values{}}
+	for k, v := range pr.rest {
+		if !isPaging(k) {
+			rest.rest[k] = v
+		}
+	}
+	return rest.first()
+}
+
+// isPaging reports whether the query parameter key is the paging of a
+// list: paramToken, paramBack or paramFrom after the list's prefix, which
+// is "" or ends in "_" ("pas_pagina").
+func isPaging(key string) bool {
+	for _, p := range []string{paramToken, paramBack, paramFrom} {
+		if prefix, ok := strings.CutSuffix(key, p); ok && (prefix == "" || strings.HasSuffix(prefix, "_")) {
+			return true
+		}
+	}
+	return false
+}
 
 // pagerFor is the navigation of a page that shows n rows of pr's list,
 // the listing going on at next ("" at its end).
@@ -182,11 +210,12 @@ func (pr pageRequest) pagerFor(label string, n int, next string) *pager {
 }
 
 // badPageToken is a list page asked with a page token the API refused:
-// one edited by hand, issued for other filters, or out of date. The page
-// says so and links to the list's first page (see fail).
+// one edited by hand, issued for other filters, or out of date (a meetings
+// page's, the next day). The page says so and links to the first page of
+// the page's lists (restart; see fail).
 type badPageToken struct {
-	first string
-	err   error
+	restart string
+	err     error
 }
 
 func (e *badPageToken) Error() string { return e.err.Error() }
@@ -216,7 +245,7 @@ func readPage[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, 
 	list func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, items func(Resp) []T, row func(T) (Row, bool)) ([]Row, *pager, error) {
 	pr := pageRequestOf(r, prefix)
 	if len(pr.token) > maxTokenLen {
-		return nil, nil, &badPageToken{first: pr.first(), err: status.Error(codes.InvalidArgument, "page_token is too long")}
+		return nil, nil, &badPageToken{restart: pr.restart(), err: status.Error(codes.InvalidArgument, "page_token is too long")}
 	}
 	var rows []Row
 	next := ""
@@ -241,7 +270,7 @@ func readPage[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, 
 	})
 	if err != nil {
 		if namesPageToken(err) {
-			return nil, nil, &badPageToken{first: pr.first(), err: err}
+			return nil, nil, &badPageToken{restart: pr.restart(), err: err}
 		}
 		return nil, nil, err
 	}

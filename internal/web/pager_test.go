@@ -423,3 +423,66 @@ func TestMeetingsPageOfAMemberInSeveralNetworks(t *testing.T) {
 		t.Errorf("Anna's first page of meetings says %q, want 50 to 99 rows and more to follow", m)
 	}
 }
+
+// TestMeetingsPageOpenedTheNextDay: the meetings page's tokens are bound to
+// the day that splits the upcoming from the past, so a page 2 bookmarked
+// (or left open) and opened the next day is refused. The user sees a page
+// that says the list has changed since, and one link that starts every
+// list of the page over: a page holding two stale tokens used to need two
+// error pages, as the first's link kept the other list's token.
+func TestMeetingsPageOpenedTheNextDay(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	noon := time.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	bulk(t, 110, func(i int) error {
+		start := noon.AddDate(0, 0, i-54) // 54 past days, today and 55 days to come
+		_, err := meetings.CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", Meeting: &famiv1.Meeting{
+			Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: fmt.Sprintf("Incontro %03d", i),
+			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
+		return err
+	})
+	admin := f.client(t)
+	admin.signIn("admin@lombardia")
+	nextOf := func(path, prefix string) string {
+		t.Helper()
+		_, page := admin.do("GET", path, nil)
+		for _, m := range nextLink.FindAllStringSubmatch(page, -1) {
+			if link := html.UnescapeString(m[1]); must(url.Parse(link)).Query().Get(prefix+"pagina") != "" {
+				return link
+			}
+		}
+		t.Fatalf("%s offers no next page of its %q list", path, prefix)
+		return ""
+	}
+	bookmark := nextOf(nextOf("/incontri?passati=tutti", ""), "pas_")
+	if res, _ := admin.do("GET", bookmark, nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s the same day: status %d, want 200", bookmark, res.StatusCode)
+	}
+
+	// The next day, a minute past midnight in Rome, signed in anew.
+	now := f.Clock.Now().In(rome())
+	midnight := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 1, 0, 0, rome())
+	f.Clock.Advance(midnight.Sub(now))
+	admin = f.client(t)
+	admin.signIn("admin@lombardia")
+	res, page := admin.do("GET", bookmark, nil)
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("GET %s the next day: status %d, want 400", bookmark, res.StatusCode)
+	}
+	if !strings.Contains(page, "L&#39;elenco è cambiato") {
+		t.Error("the page does not say the list has changed since the link was made")
+	}
+	m := regexp.MustCompile(`<a href="([^"]*)">Torna alla prima pagina`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the page offers no way back to the list")
+	}
+	first := html.UnescapeString(m[1])
+	if first != "/incontri?passati=tutti" {
+		t.Errorf("the way back is %q, want the first page of every list, the archive view kept: /incontri?passati=tutti", first)
+	}
+	if res, _ := admin.do("GET", first, nil); res.StatusCode != http.StatusOK {
+		t.Errorf("GET %s: status %d, want 200", first, res.StatusCode)
+	}
+}

@@ -25,6 +25,11 @@ func TestClosePeriodWithEntriesAwaitingReview(t *testing.T) {
 	if n := closedPeriods(f); n != 0 {
 		t.Fatalf("a refused close closed %d periods", n)
 	}
+	// The warning leads to where the entries are approved or rejected,
+	// rather than leaving the admin to find the approvals in the menu.
+	if !strings.Contains(page, `<a href="/approvazioni">Vai alle ore da approvare</a>`) {
+		t.Error("the warning does not link to the approvals queue")
+	}
 
 	// Closing anyway without a reason: the reason's field says it is needed.
 	form.Set("conferma", "1")

@@ -4,7 +4,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -71,5 +74,49 @@ func TestProtocolDraftEditOpenAmend(t *testing.T) {
 	_, page = b.do("GET", next, nil)
 	if !strings.Contains(page, "Versione 2") || !strings.Contains(page, `href="/protocolli/`+id+`"`) {
 		t.Errorf("the amendment does not show its version and the one it replaces")
+	}
+}
+
+// TestBrowserOpeningAProtocolAsksFirst: "Apri alla firma" freezes the text
+// for good, so the browser asks first, saying so; answered no, the
+// protocol stays a draft. It used to open at the first click.
+func TestBrowserOpeningAProtocolAsksFirst(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
+	protocols := famiv1.NewProtocolServiceClient(f.conn)
+	p, err := protocols.CreateProtocol(f.admin("lombardia"), &famiv1.CreateProtocolRequest{Parent: "regions/lombardia", Protocol: &famiv1.Protocol{
+		Network: network, Title: "Protocollo UdP-CPIA", Body: "Art. 1 - Le parti collaborano.", ValidFrom: "2025-01-01",
+		Parties: []*famiv1.Party{{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT}, {Partner: cpia, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}}}})
+	if err != nil {
+		t.Fatalf("CreateProtocol: %v", err)
+	}
+	state := func() famiv1.ProtocolState {
+		t.Helper()
+		got, err := protocols.GetProtocol(f.admin("lombardia"), &famiv1.GetProtocolRequest{Name: p.GetName()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.GetState()
+	}
+	b := newBrowser(t, f)
+	var accept atomic.Bool
+	asked := b.answerDialogs(&accept)
+	b.signIn("anna@lombardia")
+	b.open("/protocolli/"+lastID(p.GetName()), "protocollo-bozza")
+	open := chromedp.Click(chromedp.CSS(`form[action$="/apri"] button`))
+
+	b.run("open, answering no", open)
+	if got := asked(); len(got) != 1 || !strings.Contains(got[0], "non si potrà più modificare") {
+		t.Fatalf("the browser asked %q before opening, want one question saying the text freezes", got)
+	}
+	if st := state(); st != famiv1.ProtocolState_PROTOCOL_STATE_DRAFT {
+		t.Errorf("after answering no the protocol is %s, want a draft", st)
+	}
+	accept.Store(true)
+	b.run("open, answering yes", open, chromedp.WaitVisible(chromedp.CSS("#protocol-hash")))
+	if st := state(); st != famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE {
+		t.Errorf("after answering yes the protocol is %s, want open for signature", st)
 	}
 }

@@ -192,7 +192,7 @@ func (a *App) renderError(w http.ResponseWriter, r *http.Request, s *session, co
 // the page is forbidden or gone, or something broke.
 func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
 	if bt, ok := asBadPageToken(err); ok {
-		p := &errorPage{frame: a.newFrame(r, s, "paging.bad_token"), Heading: msg("paging.bad_token"), Detail: msg("paging.bad_token_detail"), Restart: bt.first}
+		p := &errorPage{frame: a.newFrame(r, s, "paging.bad_token"), Heading: msg("paging.bad_token"), Detail: msg("paging.bad_token_detail"), Restart: bt.restart}
 		a.render(w, http.StatusBadRequest, "error", p)
 		return
 	}

@@ -130,6 +130,9 @@ type periodsPage struct {
 	Waiting   int
 	RequestID string
 	CanClose  bool
+	// CanReview links the warning to the approvals queue, where the
+	// entries awaiting review are approved or rejected.
+	CanReview bool
 }
 
 func (a *App) periods(w http.ResponseWriter, r *http.Request, s *session) {
@@ -152,6 +155,7 @@ func (a *App) renderPeriods(w http.ResponseWriter, r *http.Request, s *session, 
 	}
 	p := &periodsPage{frame: a.newFrame(r, s, "periods.title"), Periods: periods, Pager: pg, Form: fm, Forcing: forcing, Waiting: waiting, RequestID: newRequestID(),
 		CanClose: s.can(a, famiv1.SupportService_ClosePeriod_FullMethodName, &famiv1.ClosePeriodRequest{Parent: regionName(s.region)})}
+	p.CanReview = waiting > 0 && s.can(a, famiv1.SupportService_BatchApproveSupportEntries_FullMethodName, &famiv1.BatchApproveSupportEntriesRequest{Parent: regionName(s.region)})
 	a.render(w, code, "periods", p)
 }
 

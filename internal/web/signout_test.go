@@ -2,8 +2,12 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 // TestBrowserSignOutEndsTheSession: "Esci" revokes the session's token on
@@ -29,5 +33,43 @@ func TestBrowserSignOutEndsTheSession(t *testing.T) {
 	res := open()
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/accedi") {
 		t.Errorf("the copied cookie after sign-out: status %d to %q, want 303 to the sign-in page", res.StatusCode, res.Header.Get("Location"))
+	}
+}
+
+// TestSignOutWhenTheServerCannotRevoke: when Logout fails (here the
+// service token's record, which Logout marks revoked, fails its checksum),
+// "Esci" still forgets the session in this browser and says plainly that
+// the server did not close it: a copy of the cookie keeps working until
+// the token expires. The page must not claim a sign-out it did not get.
+func TestSignOutWhenTheServerCannotRevoke(t *testing.T) {
+	f := startFamid(t)
+	created, err := famiv1.NewAuthServiceClient(f.conn).CreateServiceToken(f.admin("lombardia"),
+		&famiv1.CreateServiceTokenRequest{Parent: "regions/lombardia", SystemId: "siage", DisplayName: "MARKER-token"})
+	if err != nil {
+		t.Fatalf("CreateServiceToken: %v", err)
+	}
+	b := f.client(t)
+	if res, _ := b.do("POST", "/accedi/token", url.Values{"token": {created.GetToken()}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("token sign-in: status %d, want 303", res.StatusCode)
+	}
+	csrf := b.csrf("/")
+	bolttest.DamageSystem(t, f.DataDir, "MARKER-token")
+
+	res, _ := b.do("POST", "/esci", url.Values{"csrf": {csrf}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/accedi?avviso=msg.signed_out_here_only" {
+		t.Fatalf("sign-out: status %d to %q, want 303 to the sign-in page with the signed-out-here-only notice", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res, _ := b.do("GET", "/", nil); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/accedi") {
+		t.Errorf("this browser after sign-out: status %d to %q, want 303 to the sign-in page (cookie cleared)", res.StatusCode, res.Header.Get("Location"))
+	}
+	_, page := b.do("GET", res.Header.Get("Location"), nil)
+	for _, want := range []string{"Sei uscito da Raccordo in questo browser", "fino alla sua scadenza"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the sign-in page after a failed revocation lacks %q", want)
+		}
+	}
+	copied := f.client(t)
+	if res, _ := copied.do("GET", "/", nil, "Cookie", "raccordo_sessione="+created.GetToken()); res.StatusCode != http.StatusOK {
+		t.Errorf("a copy of the session after the failed revocation: status %d, want 200 (the notice says it stays valid)", res.StatusCode)
 	}
 }

@@ -114,3 +114,21 @@ func TestSummaryEmptyPeriodSaysSo(t *testing.T) {
 		t.Errorf("the summary of an empty period still shows a zero total or empty charts")
 	}
 }
+
+// TestOptionalSelectsOfferNone: a select that may stay empty starts with
+// "Nessuno", one that must be chosen with "Scegli…": the linked meeting of
+// an entry, optional, read "Scegli…" like the network above it, as if a
+// meeting had to be chosen.
+func TestOptionalSelectsOfferNone(t *testing.T) {
+	_, c, _ := withLoggedHours(t)
+	_, page := c.do("GET", "/ore", nil)
+	for name, first := range map[string]string{"meeting": "Nessuno", "network": "Scegli…"} {
+		if want := `name="` + name + `"`; !strings.Contains(page, want) {
+			t.Fatalf("the hours page has no %s select", name)
+		}
+		_, rest, _ := strings.Cut(page, `<select id="f-`+name+`" name="`+name+`"`)
+		if _, opt, _ := strings.Cut(rest, ">\n"); !strings.HasPrefix(opt, `<option value="">`+first+`</option>`) {
+			t.Errorf("the %s select does not start with %q: %.80s", name, first, opt)
+		}
+	}
+}
