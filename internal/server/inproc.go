@@ -136,10 +136,10 @@ func copyMessage(dst any, src proto.Message) error {
 
 // moveMessage gives dst the fields of src, sharing their values rather
 // than copying them. It hands a handler's answer to the gateway, which
-// only marshals it, as grpc-go marshals the answer it is given: the copy
-// was a tenth of a large REST page's cost (a page of 1,000 changes). The
-// web application, which may change what it is given (it sorts lists),
-// still gets a copy.
+// only marshals it, as grpc-go marshals the answer it is given, rather
+// than copying every resource of a page (docs/benchmarks.md, "REST
+// ListChanges"). The web application, which may change what it is given
+// (it sorts lists), still gets a copy.
 func moveMessage(dst any, src proto.Message) error {
 	out, ok := dst.(proto.Message)
 	if !ok || out.ProtoReflect().Descriptor() != src.ProtoReflect().Descriptor() {
