@@ -21,26 +21,26 @@ import (
 // of the largest size.
 const benchPartners = 20000
 
-// peakLive wraps the partners' List and samples, as each page is
-// answered, the heap still live: the page in hand and what the dashboard
-// holds of the pages it read before.
+// peakLive wraps the partners' count and samples, as it is answered, the
+// heap still live: what the dashboard holds of the partners it counted.
 type peakLive struct {
 	dashboard.Sources
 	heaptest.Peak
 }
 
-func (p *peakLive) ListPartners(ctx context.Context, req *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
-	res, err := p.Sources.Partners.ListPartners(ctx, req)
+func (p *peakLive) CountPartners(ctx context.Context, region string) (map[famiv1.PartnerKind]int32, error) {
+	kinds, err := p.Sources.Partners.CountPartners(ctx, region)
 	p.Sample()
-	return res, err
+	return kinds, err
 }
 
 // BenchmarkSummarizeRegion summarizes one region of benchPartners partners
 // (real bbolt file, the real services) and reports, beside -benchmem's
-// figures, peak-live-B: the most heap live as a page of partners is
-// answered, one page when the pages read before are let go, the whole
-// region when they are held. Each page costs a collection, so sec/op is
-// not the summary's speed.
+// figures, peak-live-B: the most heap live as the partners' count is
+// answered (until the partners were counted in one read, as each page of
+// them was: one page when the pages read before were let go, the whole
+// region when they were held). The sample costs a collection, so sec/op
+// is not the summary's speed: BenchmarkRegionCounts measures it.
 //
 //	go test -run '^$' -bench BenchmarkSummarizeRegion -benchmem -count 6 ./internal/dashboard/
 func BenchmarkSummarizeRegion(b *testing.B) {

@@ -21,17 +21,19 @@ import (
 // Sources are the services the dashboard reads; the generated service
 // types satisfy them.
 type Sources struct {
+	// The counts of a region's (an id) partners by kind, networks, and
+	// protocols and meetings in a state are what their lists would list
+	// (partners without the archived), each counted in one read without
+	// building a page (the services' Count methods).
 	Partners interface {
-		ListPartners(context.Context, *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error)
+		CountPartners(ctx context.Context, region string) (map[famiv1.PartnerKind]int32, error)
 	}
 	Networks interface {
-		ListNetworks(context.Context, *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error)
+		CountNetworks(ctx context.Context, region string) (int32, error)
 	}
 	Protocols interface {
-		ListProtocols(context.Context, *famiv1.ListProtocolsRequest) (*famiv1.ListProtocolsResponse, error)
+		CountProtocols(ctx context.Context, region string, state famiv1.ProtocolState) (int32, error)
 	}
-	// Meetings counts a region's (id) meetings in a state from their index
-	// (the meetings service's CountMeetings), not by listing every past one.
 	Meetings interface {
 		CountMeetings(ctx context.Context, region string, state famiv1.MeetingState) (int32, error)
 	}
@@ -148,42 +150,22 @@ func byKind(kinds map[famiv1.PartnerKind]int32) []*famiv1.PartnerKindCount {
 	return out
 }
 
-// countAll counts the items req lists over all its pages, one page at a
-// time (aip.Each); items picks a page's items out of its answer.
-func countAll[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T any](ctx context.Context,
-	list func(context.Context, Req) (Resp, error), req Req, items func(Resp) []T) (int32, error) {
-	var total int32
-	err := aip.Each(ctx, list, req, func(res Resp) error {
-		total += int32(len(items(res)))
-		return nil
-	})
-	return total, err
-}
-
-// summarize reads one region's figures. Its partners are counted by kind a
-// page at a time: a region's partners are never all held.
+// summarize reads one region's figures.
 func (s *Service) summarize(ctx context.Context, region, period string) (*famiv1.RegionSummary, error) {
 	parent := "regions/" + region
 	row := &famiv1.RegionSummary{Region: parent, MonitoringPeriod: period}
-	kinds := map[famiv1.PartnerKind]int32{}
-	err := aip.Each(ctx, s.src.Partners.ListPartners, &famiv1.ListPartnersRequest{Parent: parent}, func(res *famiv1.ListPartnersResponse) error {
-		for _, p := range res.GetPartners() {
-			kinds[p.GetKind()]++
-		}
-		row.Partners += int32(len(res.GetPartners()))
-		return nil
-	})
+	kinds, err := s.src.Partners.CountPartners(ctx, region)
 	if err != nil {
 		return nil, err
 	}
+	for _, n := range kinds {
+		row.Partners += n
+	}
 	row.PartnersByKind = byKind(kinds)
-	if row.Networks, err = countAll(ctx, s.src.Networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: parent},
-		(*famiv1.ListNetworksResponse).GetNetworks); err != nil {
+	if row.Networks, err = s.src.Networks.CountNetworks(ctx, region); err != nil {
 		return nil, err
 	}
-	if row.ProtocolsInForce, err = countAll(ctx, s.src.Protocols.ListProtocols,
-		&famiv1.ListProtocolsRequest{Parent: parent, State: famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE},
-		(*famiv1.ListProtocolsResponse).GetProtocols); err != nil {
+	if row.ProtocolsInForce, err = s.src.Protocols.CountProtocols(ctx, region, famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE); err != nil {
 		return nil, err
 	}
 	if row.MeetingsHeld, err = s.src.Meetings.CountMeetings(ctx, region, famiv1.MeetingState_MEETING_STATE_HELD); err != nil {

@@ -120,9 +120,26 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 	if err != nil {
 		return nil, err
 	}
-	return resource.ListWithin[*famiv1.ListProtocolsResponse](ctx, s.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.Protocol) (bool, error), error) {
+	return resource.ListWithin[*famiv1.ListProtocolsResponse](ctx, s.store, region, req, s.matching(f))
+}
+
+// CountProtocols counts the protocols of region (an id) in state, any
+// state when unspecified, as ListProtocols would list them (the state is
+// the derived one), in one read and without building a page: the
+// dashboard's protocols in force. It is no RPC: its callers must hold the
+// rights of a ListProtocols of region (the dashboard's readers do).
+//
+// Errors: as store.Store's View (errs.NotFound for an unknown region).
+func (s *Service) CountProtocols(ctx context.Context, region string, state famiv1.ProtocolState) (int32, error) {
+	return resource.CountWithin(ctx, s.store, region, s.matching(protocolFilter{state: state}))
+}
+
+// matching is the collection and test of the protocols f keeps, read in
+// tx: each protocol is presented as of today first, since the state a
+// filter asks for is the derived one.
+func (s *Service) matching(f protocolFilter) func(tx store.ReadTx) (string, func(*famiv1.Protocol) (bool, error), error) {
+	return func(tx store.ReadTx) (string, func(*famiv1.Protocol) (bool, error), error) {
 		today := s.cal.Today()
-		// The state a filter asks for is the derived one.
 		return resource.Protocols, func(p *famiv1.Protocol) (bool, error) {
 			p, err := s.present(tx, p, today)
 			if err != nil {
@@ -130,7 +147,7 @@ func (s *Service) ListProtocols(ctx context.Context, req *famiv1.ListProtocolsRe
 			}
 			return f.match(p), nil
 		}, nil
-	})
+	}
 }
 
 // protocolFilter is a ListProtocols request's filters.

@@ -337,6 +337,9 @@ func TestDerivedStates(t *testing.T) {
 		if err != nil || len(res.GetProtocols()) != 1 {
 			t.Errorf("list %s on %s: got %v, %v; want the protocol", c.want, c.day, res, err)
 		}
+		if n, err := e.svc.CountProtocols(e.admin(), "lombardia", c.want); err != nil || n != 1 {
+			t.Errorf("count %s on %s: got %d, %v; want 1, as listed", c.want, c.day, n, err)
+		}
 	}
 	// Reading wrote nothing: the stored state is the one of the last write.
 	if got := e.stored(name).GetState(); got != famiv1.ProtocolState_PROTOCOL_STATE_SIGNED {
@@ -808,6 +811,21 @@ func TestList(t *testing.T) {
 	}
 	if want := []string{protocolName("b"), protocolName("c")}; !slices.Equal(got, want) {
 		t.Errorf("paged: got %q, want %q", got, want)
+	}
+
+	// A count in each state (and in any) is the listing's.
+	for st := range famiv1.ProtocolState_name {
+		state := famiv1.ProtocolState(st)
+		res, err := e.svc.ListProtocols(e.admin(), &famiv1.ListProtocolsRequest{Parent: parent, State: state})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := e.svc.CountProtocols(e.admin(), "lombardia", state); err != nil || int(n) != len(res.GetProtocols()) {
+			t.Errorf("count in state %s: got %d, %v; want %d, as listed", state, n, err, len(res.GetProtocols()))
+		}
+	}
+	if _, err := e.svc.CountProtocols(e.admin(), "atlantide", 0); errs.CodeOf(err) != errs.NotFound {
+		t.Errorf("count in an unknown region: got %v, want NOT_FOUND", err)
 	}
 
 	_, err := e.svc.ListProtocols(e.admin(), &famiv1.ListProtocolsRequest{Parent: parent, ValidOn: "2026-13-01", Partner: "udp"})

@@ -2,6 +2,8 @@ package registry_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"slices"
 	"testing"
 
@@ -349,6 +351,65 @@ func TestListPagesAndFilters(t *testing.T) {
 	errstest.WantField(t, err, errs.Invalid, "INVALID_ARGUMENT", "page_size")
 	_, err = partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, PageToken: "not a token"})
 	errstest.WantField(t, err, errs.Invalid, "INVALID_ARGUMENT", "page_token")
+}
+
+// TestCountsAsListed: a region's partners are counted by kind as a
+// listing without the archived finds them, and its networks as a listing
+// does, also once some are deleted.
+func TestCountsAsListed(t *testing.T) {
+	reg := newRegistry(t)
+	ctx := admin(t.Context())
+	partners, networks := reg.Partners(), reg.Networks()
+	for i, kind := range []famiv1.PartnerKind{famiv1.PartnerKind_PARTNER_KIND_OTHER, famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE,
+		famiv1.PartnerKind_PARTNER_KIND_OTHER, famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR, famiv1.PartnerKind_PARTNER_KIND_OTHER} {
+		p := &famiv1.Partner{DisplayName: "Partner", Kind: kind, Archived: i == 2 || i == 3, Municipalities: []string{"015146"},
+			Description: "A partner whose kind is not the first field"}
+		if _, err := partners.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: fmt.Sprintf("p%d", i), Partner: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	members := []*famiv1.Member{{Partner: "regions/lombardia/partners/p0", Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}
+	for _, id := range []string{"rete-a", "rete-b", "rete-c"} {
+		if _, err := networks.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: id, Network: &famiv1.Network{
+			DisplayName: id, LeadPartner: members[0].Partner, Members: members}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(when string) {
+		t.Helper()
+		listed := map[famiv1.PartnerKind]int32{}
+		res, err := partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, PageSize: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range res.GetPartners() {
+			listed[p.GetKind()]++
+		}
+		if got, err := partners.CountPartners(ctx, "lombardia"); err != nil || !maps.Equal(got, listed) {
+			t.Errorf("%s: partners counted %v, %v; want %v, as listed", when, got, err, listed)
+		}
+		nets, err := networks.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: lombardia, PageSize: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := networks.CountNetworks(ctx, "lombardia"); err != nil || int(got) != len(nets.GetNetworks()) {
+			t.Errorf("%s: networks counted %d, %v; want %d, as listed", when, got, err, len(nets.GetNetworks()))
+		}
+	}
+	check("created")
+	if _, err := networks.DeleteNetwork(ctx, &famiv1.DeleteNetworkRequest{Name: "regions/lombardia/networks/rete-b"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := partners.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: "regions/lombardia/partners/p4"}); err != nil {
+		t.Fatal(err)
+	}
+	check("after deletes")
+	if got, err := partners.CountPartners(ctx, "veneto"); err != nil || len(got) != 0 {
+		t.Errorf("veneto's partners counted %v, %v; want none", got, err)
+	}
+	if _, err := networks.CountNetworks(ctx, "atlantide"); errs.CodeOf(err) != errs.NotFound {
+		t.Errorf("networks of an unknown region: got %v, want NOT_FOUND", err)
+	}
 }
 
 // TestProjectCodesIndexedAsTyped: a region whose codes were indexed as

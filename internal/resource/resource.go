@@ -422,6 +422,31 @@ func ListWithin[Resp proto.Message, T store.Resource](ctx context.Context, s sto
 	return aip.ListResponse[Resp](items, next, rev)
 }
 
+// CountWithin counts the resources a ListWithin with the same open keeps,
+// over the whole collection in one read: no page, token or answer is
+// built, and no item is held past its test.
+func CountWithin[T store.Resource](ctx context.Context, s store.Store, region string, open func(tx store.ReadTx) (collection string, keep func(T) (bool, error), err error)) (int32, error) {
+	var n int32
+	err := s.View(ctx, region, func(tx store.ReadTx) error {
+		collection, keep, err := open(tx)
+		if err != nil {
+			return err
+		}
+		return tx.List(collection, "", func(_ string, raw []byte) (bool, error) {
+			item := newOf[T]()
+			if err := proto.Unmarshal(raw, item); err != nil {
+				return false, err
+			}
+			ok, err := keep(item)
+			if ok {
+				n++
+			}
+			return err == nil, err
+		})
+	})
+	return n, err
+}
+
 // listIn fills page from collection within tx, resuming after the id
 // after, and returns the items and the next page token.
 func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *aip.Page, newT func() T, keep func(T) (bool, error)) ([]T, string, error) {

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // inprocConn is the gateway's connection to the services (ADR 13): an
@@ -23,7 +24,8 @@ import (
 // the caller's outgoing metadata as incoming metadata, the in-process peer,
 // a context without the caller's values (only its deadline and
 // cancellation; gatewayClient finds the caller's context), and a
-// server transport stream for grpc.SetHeader and grpc.SetTrailer. Streams,
+// server transport stream for grpc.SetHeader and grpc.SetTrailer; the
+// gateway's answers alone are moved, not copied (moveMessage). Streams,
 // and every call when tracing is on (the channel's stats handlers), go
 // through the channel.
 type inprocConn struct {
@@ -100,7 +102,10 @@ func (c *inprocConn) Invoke(ctx context.Context, method string, req, resp any, o
 	if !ok || out == nil || !out.ProtoReflect().IsValid() {
 		return status.Errorf(codes.Internal, "handler returned neither error nor response message")
 	}
-	return copyMessage(resp, out)
+	if ctx.Value(webCallKey{}) != nil {
+		return copyMessage(resp, out)
+	}
+	return moveMessage(resp, out)
 }
 
 // directOptions reports whether the direct path handles every call
@@ -126,6 +131,27 @@ func copyMessage(dst any, src proto.Message) error {
 	}
 	proto.Reset(out)
 	proto.Merge(out, src)
+	return nil
+}
+
+// moveMessage gives dst the fields of src, sharing their values rather
+// than copying them. It hands a handler's answer to the gateway, which
+// only marshals it, as grpc-go marshals the answer it is given, rather
+// than copying every resource of a page (docs/benchmarks.md, "REST
+// ListChanges"). The web application, which may change what it is given
+// (it sorts lists), still gets a copy.
+func moveMessage(dst any, src proto.Message) error {
+	out, ok := dst.(proto.Message)
+	if !ok || out.ProtoReflect().Descriptor() != src.ProtoReflect().Descriptor() {
+		return status.Errorf(codes.Internal, "cannot move %T into %T", src, dst)
+	}
+	proto.Reset(out)
+	to, from := out.ProtoReflect(), src.ProtoReflect()
+	from.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		to.Set(fd, v)
+		return true
+	})
+	to.SetUnknown(from.GetUnknown())
 	return nil
 }
 

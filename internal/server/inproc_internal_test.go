@@ -114,3 +114,42 @@ func TestInprocServerContextEndsWithTheCaller(t *testing.T) {
 		t.Error("the derived context lost its caller")
 	}
 }
+
+// kept answers GetPartner with the one partner it keeps.
+type kept struct {
+	famiv1.UnimplementedPartnerServiceServer
+	p *famiv1.Partner
+}
+
+func (k kept) GetPartner(context.Context, *famiv1.GetPartnerRequest) (*famiv1.Partner, error) {
+	return k.p, nil
+}
+
+// The gateway is given the service's answer's fields, not a copy of them;
+// the web application, which may change what it is given, gets a copy.
+func TestInprocAnswerMovedToTheGatewayCopiedToTheWeb(t *testing.T) {
+	conn := newInprocConn(new(inprocgrpc.Channel), func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		return h(ctx, req)
+	}, true)
+	svc := kept{p: &famiv1.Partner{Name: "regions/lombardia/partners/p1", Municipalities: []string{"015146", "015077"}}}
+	famiv1.RegisterPartnerServiceServer(conn, svc)
+	want := proto.Clone(svc.p)
+	req := &famiv1.GetPartnerRequest{Name: svc.p.Name}
+
+	gw, err := famiv1.NewPartnerServiceClient(conn).GetPartner(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(gw, want) || gw == svc.p || &gw.Municipalities[0] != &svc.p.Municipalities[0] {
+		t.Errorf("the gateway got %v, want the answer's own fields in a message of its own", gw)
+	}
+
+	web, err := famiv1.NewPartnerServiceClient(webConn{conn}).GetPartner(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web.Municipalities[0] = "changed by the web"
+	if !proto.Equal(web, &famiv1.Partner{Name: want.(*famiv1.Partner).Name, Municipalities: []string{"changed by the web", "015077"}}) || !proto.Equal(svc.p, want) {
+		t.Errorf("the web's change reached the service's answer: %v", svc.p)
+	}
+}

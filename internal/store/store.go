@@ -89,6 +89,11 @@ type ReadTx interface {
 	// region followed by the collection ("projects/p1/monitoringReports");
 	// a listing never includes the children of the resources it lists.
 	List(collection, after string, fn func(id string, raw []byte) (bool, error)) error
+	// Count is the number of resources List lists in collection, its own
+	// writes included, read from the store's keys alone: no record is
+	// read or checked, so a count costs a fraction of a listing (a damaged
+	// record is counted, where a listing refuses it).
+	Count(collection string) (int, error)
 	// IndexGet returns the value stored under key in index.
 	IndexGet(index, key string) (string, bool)
 	// IndexScan calls fn for each key of index that starts with prefix, in

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -505,6 +504,29 @@ func (t *tx) Exists(name string) (bool, error) {
 }
 
 func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool, error)) error {
+	return t.each(collection, after, func(k, id, v []byte) (bool, error) {
+		raw, ok := store.Unframe(v)
+		if !ok {
+			return false, store.ErrCorrupt("regions/" + t.region + "/" + string(k))
+		}
+		return fn(string(id), raw)
+	})
+}
+
+func (t *tx) Count(collection string) (int, error) {
+	n := 0
+	err := t.each(collection, "", func(_, _, _ []byte) (bool, error) {
+		n++
+		return true, nil
+	})
+	return n, err
+}
+
+// each calls fn with the key, id and stored value of each resource of
+// collection with an id greater than after, in id order, until fn returns
+// false or an error; it skips the resources' children, which a listing
+// never includes. The slices are valid only during fn.
+func (t *tx) each(collection, after string, fn func(k, id, v []byte) (bool, error)) error {
 	prefix := []byte(collection + "/")
 	c := t.btx.Bucket(bucketResources).Cursor()
 	k, v := c.Seek(append(append([]byte(nil), prefix...), after...))
@@ -512,22 +534,18 @@ func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool
 		if !t.live() {
 			return t.ended
 		}
-		id := string(k[len(prefix):])
-		if parent, _, nested := strings.Cut(id, "/"); nested {
+		id := k[len(prefix):]
+		if parent, _, nested := bytes.Cut(id, []byte("/")); nested {
 			// A child of resource parent: seek past parent's subtree
 			// ('0' is the byte after '/').
 			k, v = c.Seek(append(append(append([]byte(nil), prefix...), parent...), '0'))
 			continue
 		}
-		if id <= after {
+		if string(id) <= after {
 			k, v = c.Next()
 			continue
 		}
-		raw, ok := store.Unframe(v)
-		if !ok {
-			return store.ErrCorrupt("regions/" + t.region + "/" + string(k))
-		}
-		more, err := fn(id, raw)
+		more, err := fn(k, id, v)
 		if err != nil || !more {
 			return err
 		}

@@ -117,10 +117,12 @@ func (s *snapshot) modRevision(key string) int64 {
 }
 
 // scan calls fn for the keys in [from, end) in order until fn returns
-// false, a page at a time.
-func (s *snapshot) scan(from, end string, fn func(k string, v []byte) bool) {
+// false, a page at a time; o adds options to each range read
+// (clientv3.WithKeysOnly: fn is passed no values).
+func (s *snapshot) scan(from, end string, fn func(k string, v []byte) bool, o ...clientv3.OpOption) {
+	o = append([]clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(pageSize)}, o...)
 	for {
-		resp := s.read(from, clientv3.WithRange(end), clientv3.WithLimit(pageSize))
+		resp := s.read(from, o...)
 		if resp == nil {
 			return
 		}
@@ -210,8 +212,9 @@ func (o *overlay) rollback(m int) {
 	o.journal = o.journal[:m]
 }
 
-// scan merges the snapshot's keys in [from, end) with the buffered writes.
-func (o *overlay) scan(from, end string, fn func(k string, v []byte) bool) {
+// scan merges the snapshot's keys in [from, end) with the buffered
+// writes; opts are the snapshot's range options (see snapshot.scan).
+func (o *overlay) scan(from, end string, fn func(k string, v []byte) bool, opts ...clientv3.OpOption) {
 	var pending []string
 	for k := range o.writes {
 		if k >= from && k < end {
@@ -246,7 +249,7 @@ func (o *overlay) scan(from, end string, fn func(k string, v []byte) bool) {
 			return false
 		}
 		return true
-	})
+	}, opts...)
 	if !stopped && o.snap.err == nil {
 		emit("")
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -139,6 +140,21 @@ func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool
 		return ferr
 	}
 	return t.o.snap.err
+}
+
+// Count reads the collection's keys without their values: a count-only
+// range (clientv3.WithCountOnly) would also count the resources' children,
+// which share their parent's prefix and which a listing skips.
+func (t *tx) Count(collection string) (int, error) {
+	prefix := t.base + rangeRes + collection + "/"
+	n := 0
+	t.o.scan(prefix, prefixEnd(prefix), func(k string, _ []byte) bool {
+		if !strings.Contains(k[len(prefix):], "/") {
+			n++
+		}
+		return true
+	}, clientv3.WithKeysOnly())
+	return n, t.o.snap.err
 }
 
 func (t *tx) idxKey(index, key string) string { return t.base + rangeIdx + index + "\x00" + key }

@@ -377,6 +377,68 @@ func testList(t *testing.T, open func(t *testing.T) store.Store) {
 			})
 		})
 	})
+
+	t.Run("Count", func(t *testing.T) {
+		for _, tt := range tests {
+			if tt.after != "" {
+				continue
+			}
+			view(t, s, lombardia, func(tx store.ReadTx) error {
+				if got, err := tx.Count(tt.collection); err != nil || got != len(tt.want) {
+					t.Errorf("Count(%q): got %d, %v; want %d (the listing's)", tt.collection, got, err, len(tt.want))
+				}
+				return nil
+			})
+		}
+		// Last: it writes.
+		testCountWrites(t, s)
+	})
+}
+
+// testCountWrites checks that a count in an Update counts the update's
+// own puts and deletes as its listing does, and that a count in another
+// region counts that region's resources only. s holds testList's
+// resources.
+func testCountWrites(t *testing.T, s store.Store) {
+	count := func(tx store.ReadTx, what string) {
+		var listed int
+		if err := tx.List("partners", "", func(string, []byte) (bool, error) {
+			listed++
+			return true, nil
+		}); err != nil {
+			t.Fatalf("List(partners) %s: %v", what, err)
+		}
+		if got, err := tx.Count("partners"); err != nil || got != listed {
+			t.Errorf("Count(partners) %s: got %d, %v; want %d (the listing's)", what, got, err, listed)
+		}
+	}
+	_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
+		count(tx, "before the update's writes")
+		if err := tx.Put(newPartner(lombardia, "e")); err != nil {
+			return nil, err
+		}
+		if err := tx.Put(newPartner(lombardia, "e/notes/z")); err != nil {
+			return nil, err
+		}
+		if err := tx.Delete(partnerName(lombardia, "a")); err != nil {
+			return nil, err
+		}
+		count(tx, "after a put, a child's put and a delete")
+		return &emptypb.Empty{}, nil
+	})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	view(t, s, lombardia, func(tx store.ReadTx) error {
+		count(tx, "after the update")
+		return nil
+	})
+	view(t, s, veneto, func(tx store.ReadTx) error {
+		if got, err := tx.Count("partners"); err != nil || got != 1 {
+			t.Errorf("Count(partners) in veneto: got %d, %v; want 1", got, err)
+		}
+		return nil
+	})
 }
 
 func testDelete(t *testing.T, open func(t *testing.T) store.Store) {
