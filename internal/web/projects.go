@@ -32,8 +32,10 @@ type projectPage struct {
 	RequestID         string
 	CanEdit           bool
 	// Overlaps are the projects on the same territory at the same time,
-	// for the users who may read them (ShowOverlaps).
+	// for the users who may read them (ShowOverlaps), a page at a time
+	// (OverlapPager).
 	Overlaps     []*famiv1.Overlap
+	OverlapPager *pager
 	ShowOverlaps bool
 }
 
@@ -70,7 +72,8 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 		overlaps := &famiv1.ListOverlapsRequest{Parent: regionName(s.region), Project: pr.GetName()}
 		if p.ShowOverlaps = s.can(a, famiv1.OverlapService_ListOverlaps_FullMethodName, overlaps); p.ShowOverlaps {
 			var err error
-			if p.Overlaps, err = listAll(s, a.overlaps.ListOverlaps, overlaps, (*famiv1.ListOverlapsResponse).GetOverlaps); err != nil {
+			p.Overlaps, p.OverlapPager, err = readPage(s, r, "", msg("overlaps.title"), a.overlaps.ListOverlaps, overlaps, (*famiv1.ListOverlapsResponse).GetOverlaps, every)
+			if err != nil {
 				a.fail(w, r, s, err)
 				return
 			}
