@@ -14,10 +14,11 @@ import (
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
-// projectList lists the region's projects, filtered by code, title or CUP.
+// projectList lists the region's projects, filtered by code, title or CUP
+// (the service's query filter).
 func (a *App) projectList(w http.ResponseWriter, r *http.Request, s *session) {
-	showList(a, w, r, s, "projects", a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region)}, (*famiv1.ListProjectsResponse).GetProjects,
-		func(pr *famiv1.Project) []string { return []string{pr.GetTitle(), pr.GetCode(), pr.GetCup()} },
+	showList(a, w, r, s, "projects", a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region), Query: searchQuery(r)},
+		(*famiv1.ListProjectsResponse).GetProjects, nil,
 		s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)}))
 }
 

@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"html"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -222,5 +223,52 @@ func TestProjectOverlapsArePaged(t *testing.T) {
 	}
 	if n := reads.of("ListOverlaps"); n != 1 {
 		t.Errorf("the project's next page listed overlaps %d times, want once", n)
+	}
+}
+
+// TestSearchAsksTheService searches 60 of 120 partners: the service
+// filters (its query filter), so each page of the results is one call, 50
+// rows and then 10, where the page filtering on its own read every page
+// of the region's partners.
+func TestSearchAsksTheService(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	base, reads := countedApp(t, f)
+	for i := range 120 {
+		f.partner("lombardia", fmt.Sprintf("p%03d", i), fmt.Sprintf("%s %03d", []string{"Comune di Bergamo", "Comune di Brescia"}[i%2], i))
+	}
+	token := f.signedIn("admin@lombardia")
+
+	rows := func(page string) int { return strings.Count(page, `<tr><td><a href="/partner/`) }
+	reads.reset()
+	page := fetch(t, base+"/partner?q=bergamo", token)
+	if n := rows(page); n != 50 || strings.Contains(page, "Brescia") {
+		t.Errorf("the first page of partners matching bergamo shows %d rows (Brescia among them: %v), want 50 of Bergamo", n, strings.Contains(page, "Brescia"))
+	}
+	if n := reads.of("ListPartners"); n != 1 {
+		t.Errorf("the first page of partners matching bergamo listed partners %d times, want once", n)
+	}
+	next := nextOf(page)
+	if !strings.Contains(next, "q=bergamo") {
+		t.Fatalf("the next page's link %q does not keep the query", next)
+	}
+	reads.reset()
+	page = fetch(t, base+next, token)
+	if n := rows(page); n != 10 || strings.Contains(page, "Brescia") {
+		t.Errorf("the second page of partners matching bergamo shows %d rows (Brescia among them: %v), want 10 of Bergamo", n, strings.Contains(page, "Brescia"))
+	}
+	if n := reads.of("ListPartners"); n != 1 {
+		t.Errorf("the second page of partners matching bergamo listed partners %d times, want once", n)
+	}
+	// A query the service refuses is the page's 400, saying why.
+	req, _ := http.NewRequest("GET", base+"/partner?q="+strings.Repeat("a", 101), nil)
+	req.Header.Set("Cookie", "raccordo_sessione="+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a search of 101 characters: status %d, want 400", res.StatusCode)
 	}
 }

@@ -12,10 +12,11 @@ import (
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
-// partnerList lists the region's partners, filtered by name.
+// partnerList lists the region's partners, filtered by name (the
+// service's query filter).
 func (a *App) partnerList(w http.ResponseWriter, r *http.Request, s *session) {
-	showList(a, w, r, s, "partners", a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region)}, (*famiv1.ListPartnersResponse).GetPartners,
-		func(pt *famiv1.Partner) []string { return []string{pt.GetDisplayName()} },
+	showList(a, w, r, s, "partners", a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region), Query: searchQuery(r)},
+		(*famiv1.ListPartnersResponse).GetPartners, nil,
 		s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)}))
 }
 

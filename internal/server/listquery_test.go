@@ -1,0 +1,73 @@
+package server_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// TestListQueryFilters asks ListPartners and ListProjects for the items
+// whose names contain a text, on every surface: the service filters,
+// ignoring case, across pages (a page of 2 over 5 matches of 8 items),
+// on a project's title, code or CUP; a hostile query is refused naming
+// "query", and a page token of one query is refused on another.
+func TestListQueryFilters(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		s := newSurface(t, ts, kind)
+		ctx := t.Context()
+		for i, name := range []string{"Comune di Bergamo", "CPIA Brescia", "Ufficio di Piano di BERGAMO", "ATS Bergamo", "Comune di Milano",
+			"Caritas bergamasca", "Scuola di Lecco", "Rete Bergamo Est"} {
+			mustOK(s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: fmt.Sprintf("p%d", i),
+				Partner: &famiv1.Partner{DisplayName: name, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}}))(t, name)
+		}
+		var got []string
+		token := ""
+		for range 5 {
+			res := mustOK(s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, Query: "bErGaM", PageSize: 2, PageToken: token}))(t, "partners named bErGaM")
+			for _, p := range res.GetPartners() {
+				got = append(got, p.GetDisplayName())
+			}
+			if token = res.GetNextPageToken(); token == "" {
+				break
+			}
+		}
+		if want := []string{"Comune di Bergamo", "Ufficio di Piano di BERGAMO", "ATS Bergamo", "Caritas bergamasca", "Rete Bergamo Est"}; !slices.Equal(got, want) {
+			t.Errorf("partners named bErGaM: got %q, want %q", got, want)
+		}
+
+		for _, p := range []*famiv1.Project{{Code: "PROG-2463", Title: "Lab'Impact"}, {Code: "FSE-77", Title: "Sportelli", Cup: "E81B21000010006"},
+			{Code: "PROG-9", Title: "Impatto sociale"}} {
+			p.StartDate, p.EndDate, p.Fund = "2021-01-01", "2022-12-31", famiv1.Fund_FUND_FAMI_2021_2027
+			mustOK(s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: strings.ToLower(p.GetCode()), Project: p}))(t, p.GetCode())
+		}
+		for _, c := range []struct {
+			query string
+			want  []string
+		}{{"impa", []string{"Lab'Impact", "Impatto sociale"}}, {"prog-", []string{"Lab'Impact", "Impatto sociale"}}, {"e81b", []string{"Sportelli"}}, {"nessuno", nil}} {
+			res := mustOK(s.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: lombardia, Query: c.query}))(t, "projects matching "+c.query)
+			var titles []string
+			for _, p := range res.GetProjects() {
+				titles = append(titles, p.GetTitle())
+			}
+			slices.Sort(titles)
+			slices.Sort(c.want)
+			if !slices.Equal(titles, c.want) {
+				t.Errorf("projects matching %q: got %q, want %q", c.query, titles, c.want)
+			}
+		}
+
+		_, err := s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, Query: "Berg\u202Eamo"})
+		checkErr(t, "a query with a direction override", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"query"}})
+		_, err = s.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: lombardia, Query: strings.Repeat("a", 101)})
+		checkErr(t, "a query of 101 characters", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"query"}})
+		first := mustOK(s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, Query: "bergamo", PageSize: 1}))(t, "partners named bergamo")
+		_, err = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, Query: "comune", PageSize: 1, PageToken: first.GetNextPageToken()})
+		checkErr(t, "a page token of another query", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"page_token"}})
+	})
+}
