@@ -12,11 +12,12 @@ import (
 	"github.com/raccordo/raccordo/internal/server"
 )
 
-// TestListQueryFilters asks ListPartners and ListProjects for the items
-// whose names contain a text, on every surface: the service filters,
-// ignoring case, across pages (a page of 2 over 5 matches of 8 items),
-// on a project's title, code or CUP; a hostile query is refused naming
-// "query", and a page token of one query is refused on another.
+// TestListQueryFilters asks ListPartners, ListNetworks and ListProjects for
+// the items whose names contain a text, on every surface: the service
+// filters, ignoring case, across pages (a page of 2 over 5 matches of 8
+// partners), on a network's names or its lead partner's, on a project's
+// title, code or CUP; a hostile query is refused naming "query", and a
+// page token of one query is refused on another.
 func TestListQueryFilters(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
@@ -39,6 +40,26 @@ func TestListQueryFilters(t *testing.T) {
 		}
 		if want := []string{"Comune di Bergamo", "Ufficio di Piano di BERGAMO", "ATS Bergamo", "Caritas bergamasca", "Rete Bergamo Est"}; !slices.Equal(got, want) {
 			t.Errorf("partners named bErGaM: got %q, want %q", got, want)
+		}
+
+		for _, n := range []*famiv1.Network{{DisplayName: "Rete Est", LeadPartner: partnerName("p2"), Ats: "ATS Bergamo"},
+			{DisplayName: "Rete Ovest", LeadPartner: partnerName("p4"), SocialDistrict: "Ambito di Rho"}, {DisplayName: "Rete Nord", LeadPartner: partnerName("p6")}} {
+			n.Members = []*famiv1.Member{{Partner: n.GetLeadPartner(), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}
+			mustOK(s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: strings.ToLower(strings.ReplaceAll(n.GetDisplayName(), " ", "-")), Network: n}))(t, n.GetDisplayName())
+		}
+		for _, c := range []struct {
+			query string
+			want  []string
+		}{{"ufficio", []string{"Rete Est"}}, {"RHO", []string{"Rete Ovest"}}, {"lecco", []string{"Rete Nord"}}, {"rete ", []string{"Rete Est", "Rete Nord", "Rete Ovest"}}} {
+			res := mustOK(s.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: lombardia, Query: c.query}))(t, "networks matching "+c.query)
+			var names []string
+			for _, n := range res.GetNetworks() {
+				names = append(names, n.GetDisplayName())
+			}
+			slices.Sort(names)
+			if !slices.Equal(names, c.want) {
+				t.Errorf("networks matching %q: got %q, want %q", c.query, names, c.want)
+			}
 		}
 
 		for _, p := range []*famiv1.Project{{Code: "PROG-2463", Title: "Lab'Impact"}, {Code: "FSE-77", Title: "Sportelli", Cup: "E81B21000010006"},
@@ -66,6 +87,8 @@ func TestListQueryFilters(t *testing.T) {
 		checkErr(t, "a query with a direction override", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"query"}})
 		_, err = s.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: lombardia, Query: strings.Repeat("a", 101)})
 		checkErr(t, "a query of 101 characters", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"query"}})
+		_, err = s.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: lombardia, Query: "rete\x00"})
+		checkErr(t, "a query with a NUL", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"query"}})
 		first := mustOK(s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, Query: "bergamo", PageSize: 1}))(t, "partners named bergamo")
 		_, err = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, Query: "comune", PageSize: 1, PageToken: first.GetNextPageToken()})
 		checkErr(t, "a page token of another query", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"page_token"}})

@@ -18,7 +18,7 @@ import (
 // (the service's query filter).
 func (a *App) projectList(w http.ResponseWriter, r *http.Request, s *session) {
 	showList(a, w, r, s, "projects", a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region), Query: searchQuery(r)},
-		(*famiv1.ListProjectsResponse).GetProjects, nil,
+		(*famiv1.ListProjectsResponse).GetProjects,
 		s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)}))
 }
 

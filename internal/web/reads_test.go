@@ -226,10 +226,10 @@ func TestProjectOverlapsArePaged(t *testing.T) {
 	}
 }
 
-// TestSearchAsksTheService searches 60 of 120 partners: the service
-// filters (its query filter), so each page of the results is one call, 50
-// rows and then 10, where the page filtering on its own read every page
-// of the region's partners.
+// TestSearchAsksTheService searches 60 of 120 partners, then 60 of 120
+// networks: the service filters (its query filter), so each page of the
+// results is one call, 50 rows and then 10, where the page filtering on
+// its own read every page of the region's partners or networks.
 func TestSearchAsksTheService(t *testing.T) {
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
@@ -260,6 +260,28 @@ func TestSearchAsksTheService(t *testing.T) {
 	if n := reads.of("ListPartners"); n != 1 {
 		t.Errorf("the second page of partners matching bergamo listed partners %d times, want once", n)
 	}
+	// The networks' search matches a lead partner's name too, on the
+	// service's side: 60 of 120 networks are led by a Bergamo partner.
+	for i := range 120 {
+		f.network("lombardia", fmt.Sprintf("rete%03d", i), fmt.Sprintf("Rete %03d", i), fmt.Sprintf("regions/lombardia/partners/p%03d", i))
+	}
+	networks := func(page string) int { return strings.Count(page, `<section class="card" aria-labelledby="n-`) }
+	reads.reset()
+	page = fetch(t, base+"/reti?q=bergamo", token)
+	if n := networks(page); n != 50 {
+		t.Errorf("the first page of networks matching bergamo shows %d, want 50", n)
+	}
+	if n := reads.of("ListNetworks"); n != 1 {
+		t.Errorf("the first page of networks matching bergamo listed networks %d times, want once", n)
+	}
+	reads.reset()
+	if n := networks(fetch(t, base+nextOf(page), token)); n != 10 {
+		t.Errorf("the second page of networks matching bergamo shows %d, want 10", n)
+	}
+	if n := reads.of("ListNetworks"); n != 1 {
+		t.Errorf("the second page of networks matching bergamo listed networks %d times, want once", n)
+	}
+
 	// A query the service refuses is the page's 400, saying why.
 	req, _ := http.NewRequest("GET", base+"/partner?q="+strings.Repeat("a", 101), nil)
 	req.Header.Set("Cookie", "raccordo_sessione="+token)
