@@ -267,3 +267,23 @@ func (s *Networks) DeleteNetwork(ctx context.Context, req *famiv1.DeleteNetworkR
 		return &emptypb.Empty{}, tx.Delete(cur.GetName())
 	})
 }
+
+// MemberNetworks returns the ids of the networks partner is a member of.
+// A region has tens of networks, so they are all read.
+func MemberNetworks(tx store.ReadTx, partner string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if partner == "" {
+		return out, nil
+	}
+	err := tx.List(resource.Networks, "", func(id string, raw []byte) (bool, error) {
+		n := &famiv1.Network{}
+		if err := proto.Unmarshal(raw, n); err != nil {
+			return false, err
+		}
+		if slices.ContainsFunc(n.GetMembers(), func(m *famiv1.Member) bool { return m.GetPartner() == partner }) {
+			out[id] = true
+		}
+		return true, nil
+	})
+	return out, err
+}

@@ -5,8 +5,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
@@ -92,5 +94,59 @@ func TestListQueryFilters(t *testing.T) {
 		first := mustOK(s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, Query: "bergamo", PageSize: 1}))(t, "partners named bergamo")
 		_, err = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, Query: "comune", PageSize: 1, PageToken: first.GetNextPageToken()})
 		checkErr(t, "a page token of another query", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"page_token"}})
+	})
+}
+
+// TestListMeetingsOfAPartner asks ListMeetings and ListActionItems for the
+// meetings and items of the networks a partner is a member of, on every
+// surface: the service filters (the partner is in two networks of three),
+// a partner of another region or a name of another collection is refused
+// naming "partner", and the filter with regions/- lists the partner's
+// region.
+func TestListMeetingsOfAPartner(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		s := newSurface(t, ts, kind)
+		ctx := t.Context()
+		for _, id := range []string{"udp", "cpia", "altro"} {
+			mustOK(s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: id,
+				Partner: &famiv1.Partner{DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}}))(t, id)
+		}
+		for _, n := range []struct{ id, lead, other string }{{"est", "udp", "cpia"}, {"ovest", "cpia", "udp"}, {"nord", "altro", ""}} {
+			members := []*famiv1.Member{{Partner: partnerName(n.lead), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}
+			if n.other != "" {
+				members = append(members, &famiv1.Member{Partner: partnerName(n.other), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER})
+			}
+			mustOK(s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: n.id,
+				Network: &famiv1.Network{DisplayName: n.id, LeadPartner: partnerName(n.lead), Members: members}}))(t, n.id)
+			start := ts.Clock.Now().AddDate(0, 0, -10).Truncate(time.Hour)
+			m := mustOK(s.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: lombardia, MeetingId: "m-" + n.id, Meeting: &famiv1.Meeting{
+				Networks: []string{lombardia + "/networks/" + n.id}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo " + n.id,
+				StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE,
+				Link: "https://meet.example.org/t"}}))(t, "meeting of "+n.id)
+			mustOK(s.RecordMinutes(ctx, &famiv1.RecordMinutesRequest{Name: m.GetName(), Minutes: "Verbale", ActionItems: []*famiv1.ActionItem{
+				{Description: "Azione " + n.id, Owner: partnerName(n.lead), DueDate: start.AddDate(0, 0, 1).Format(time.DateOnly)}}}))(t, "minutes of "+n.id)
+		}
+		var titles, items []string
+		for _, m := range mustOK(s.ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: lombardia, Partner: partnerName("cpia")}))(t, "cpia's meetings").GetMeetings() {
+			titles = append(titles, m.GetTitle())
+		}
+		for _, it := range mustOK(s.ListActionItems(ctx, &famiv1.ListActionItemsRequest{Parent: lombardia, Partner: partnerName("cpia"), OverdueOnly: true}))(t, "cpia's items").GetActionItems() {
+			items = append(items, it.GetActionItem().GetDescription())
+		}
+		slices.Sort(titles)
+		slices.Sort(items)
+		if want := []string{"Tavolo est", "Tavolo ovest"}; !slices.Equal(titles, want) {
+			t.Errorf("cpia's meetings: got %q, want %q", titles, want)
+		}
+		if want := []string{"Azione est", "Azione ovest"}; !slices.Equal(items, want) {
+			t.Errorf("cpia's overdue items: got %q, want %q", items, want)
+		}
+		if n := len(mustOK(newSurfaceFor(t, ts, kind, ministrySpec).ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: "regions/-", Partner: partnerName("altro")}))(t, "altro's meetings nationally").GetMeetings()); n != 1 {
+			t.Errorf("altro's meetings with regions/-: got %d, want 1", n)
+		}
+		_, err := s.ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: lombardia, Partner: "regions/veneto/partners/udp"})
+		checkErr(t, "meetings of another region's partner", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"partner"}})
+		_, err = s.ListActionItems(ctx, &famiv1.ListActionItemsRequest{Parent: lombardia, Partner: lombardia + "/networks/est"})
+		checkErr(t, "items of a network named as a partner", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"partner"}})
 	})
 }

@@ -294,3 +294,39 @@ func TestSearchAsksTheService(t *testing.T) {
 		t.Errorf("a search of 101 characters: status %d, want 400", res.StatusCode)
 	}
 }
+
+// TestMeetingsOfSeveralNetworksAskTheService: network staff whose partner
+// is in two networks of three get their upcoming meetings a page of 50 in
+// one call (the List's partner filter), where the page filtering on its
+// own read on through the third network's meetings.
+func TestMeetingsOfSeveralNetworksAskTheService(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	nets := []string{f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia), f.network("lombardia", "rete-dalmine", "Rete Dalmine", cpia, udp),
+		f.network("lombardia", "rete-milano", "Rete Milano", f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano"))}
+	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
+	base, reads := countedApp(t, f)
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	bulk(t, 120, func(i int) error {
+		start := noon.AddDate(0, 0, 1+i/3)
+		_, err := meetings.CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", MeetingId: fmt.Sprintf("m%03d", i), Meeting: &famiv1.Meeting{
+			Networks: []string{nets[i%3]}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: fmt.Sprintf("Tavolo %s %03d", lastID(nets[i%3]), i),
+			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
+		return err
+	})
+	token := f.signedIn("anna@lombardia")
+
+	reads.reset()
+	page := fetch(t, base+"/incontri", token)
+	if n, milano := strings.Count(page, ">Tavolo rete-"), strings.Count(page, ">Tavolo rete-milano"); n != 50 || milano != 0 {
+		t.Errorf("Anna's first page of meetings shows %d (%d of Milano's), want 50 of Bergamo's and Dalmine's", n, milano)
+	}
+	// One call for the upcoming meetings, one for the latest past ones.
+	if n := reads.of("ListMeetings"); n != 2 {
+		t.Errorf("Anna's meetings page listed meetings %d times, want twice", n)
+	}
+	if n := reads.of("ListActionItems"); n != 1 {
+		t.Errorf("Anna's meetings page listed action items %d times, want once", n)
+	}
+}
