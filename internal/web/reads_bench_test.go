@@ -2,17 +2,24 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/web"
 )
@@ -118,6 +125,7 @@ func fetch(t testing.TB, u, token string) string {
 //	go test -run '^$' -bench PageReads -benchtime 50x -count 6 ./internal/web/
 func BenchmarkPageReads(b *testing.B) {
 	f, r := seedRegion(b)
+	month := seedLongLists(b, f)
 	base, reads := countedApp(b, f)
 	page := func(token, path string) func(b *testing.B) {
 		return func(b *testing.B) {
@@ -137,4 +145,49 @@ func BenchmarkPageReads(b *testing.B) {
 	b.Run("page=reports", page(r.officer, "/progetti/"+r.project+"/monitoraggio"))
 	b.Run("page=project", page(r.officer, "/progetti/"+r.project))
 	b.Run("page=partners-search", page(r.officer, "/partner?q=Partner+69"))
+	b.Run("page=networks-search", page(r.officer, "/reti?q=Rete+1"))
+	b.Run("page=hours-month-240", page(r.consultant, "/ore?vista=mese&data="+month))
+	b.Run("page=reports-60", page(r.officer, "/progetti/lungo/monitoraggio"))
+	b.Run("page=project-overlaps-200", page(r.officer, "/progetti/lungo"))
+}
+
+// seedLongLists adds to seedRegion's region the lists longer than a page
+// that it has none of: 240 entries of its first consultant in last month
+// (whose first day it returns), and a project "lungo" with 60 quarterly
+// reports and 200 other projects on its municipality at the same time.
+func seedLongLists(b *testing.B, f *famid) (month string) {
+	b.Helper()
+	const region = "regions/lombardia"
+	today := time.Now().In(rome())
+	first := time.Date(today.Year(), today.Month()-1, 1, 0, 0, 0, 0, rome())
+	cons0 := metadata.AppendToOutgoingContext(b.Context(), "authorization",
+		"Bearer "+f.Token(b, auth.TokenSpec{Subject: "account:cons0", Role: principal.Consultant, Region: "lombardia"}))
+	support := famiv1.NewSupportServiceClient(f.conn)
+	bulk(b, 240, func(i int) error {
+		_, err := support.CreateSupportEntry(cons0, &famiv1.CreateSupportEntryRequest{Parent: region, SupportEntry: &famiv1.SupportEntry{
+			Network: fmt.Sprintf("%s/networks/rete%02d", region, i%33), Activity: famiv1.SupportActivity(1 + i%7), Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE,
+			Date: first.AddDate(0, 0, i%28).Format(time.DateOnly), DurationMinutes: 15, Notes: fmt.Sprintf("breve %d", i),
+		}})
+		return err
+	})
+	ctx := f.admin("lombardia")
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	muni := lombardMunicipalities(b)[0]
+	bulk(b, 201, func(i int) error {
+		id := fmt.Sprintf("sovr%02d", i)
+		if i == 200 {
+			id = "lungo"
+		}
+		_, err := projects.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: region, ProjectId: id, Project: &famiv1.Project{
+			Code: "PROG-" + strings.ToUpper(id), Title: "Progetto " + id, Fund: famiv1.Fund_FUND_FAMI_2014_2020,
+			StartDate: "2010-01-01", EndDate: "2025-12-31", Municipalities: []string{muni}}})
+		return err
+	})
+	reports := famiv1.NewMonitoringServiceClient(f.conn)
+	bulk(b, 60, func(i int) error {
+		_, err := reports.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: region + "/projects/lungo",
+			MonitoringReportId: fmt.Sprintf("%d-q%d", 2010+i/4, 1+i%4), MonitoringReport: &famiv1.MonitoringReport{Notes: "Trimestre regolare"}})
+		return err
+	})
+	return first.Format(time.DateOnly)
 }
