@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -328,5 +329,36 @@ func TestMeetingsOfSeveralNetworksAskTheService(t *testing.T) {
 	}
 	if n := reads.of("ListActionItems"); n != 1 {
 		t.Errorf("Anna's meetings page listed action items %d times, want once", n)
+	}
+}
+
+// TestHistoryReadsItsTypesChanges: a partner's history, in a region whose
+// log then holds 150 changes of projects, asks the log for partners'
+// changes (ListChanges' type filter) and finds its two in one call, where
+// it walked the region's whole log 50 changes at a time.
+func TestHistoryReadsItsTypesChanges(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	base, reads := countedApp(t, f)
+	udp := f.partner("lombardia", "udp", "Ufficio di Piano")
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	bulk(t, 150, func(i int) error {
+		_, err := projects.CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: fmt.Sprintf("p%03d", i),
+			Project: &famiv1.Project{Code: fmt.Sprintf("PROG-%d", i), Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2022-01-01", EndDate: "2024-12-31"}})
+		return err
+	})
+	if _, err := famiv1.NewPartnerServiceClient(f.conn).UpdatePartner(f.admin("lombardia"), &famiv1.UpdatePartnerRequest{
+		Partner: &famiv1.Partner{Name: udp, DisplayName: "Ufficio di Piano di Bergamo"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}}}); err != nil {
+		t.Fatal(err)
+	}
+	token := f.signedIn("admin@lombardia")
+
+	reads.reset()
+	page := fetch(t, base+"/storia?nome="+udp, token)
+	if n := strings.Count(page, "<tr><td>"); n != 2 {
+		t.Errorf("the partner's history shows %d changes, want 2", n)
+	}
+	if n := reads.of("ListChanges"); n != 1 {
+		t.Errorf("the partner's history listed changes %d times, want once", n)
 	}
 }
