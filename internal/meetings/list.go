@@ -10,6 +10,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -22,13 +23,25 @@ type meetingFilter struct {
 	network     string // network id
 	kind, state int
 	facilitator string
+	// partner, when set, keeps the meetings of the networks it is a
+	// member of (their ids in networks, read in the page's snapshot).
+	partner  string
+	networks map[string]bool
 }
 
 func (f *meetingFilter) match(a meetingAttrs) bool {
 	return (f.state == 0 || a.state == f.state) &&
 		(f.kind == 0 || a.kind == f.kind) &&
 		(f.network == "" || slices.Contains(a.networks, f.network)) &&
-		(f.facilitator == "" || a.facilitator == f.facilitator)
+		(f.facilitator == "" || a.facilitator == f.facilitator) &&
+		ofMembers(f.partner, f.networks, a.networks)
+}
+
+// ofMembers reports whether a meeting or an item of networks passes a
+// filter by partner, whose networks are members (every one passes when
+// partner is empty).
+func ofMembers(partner string, members map[string]bool, networks []string) bool {
+	return partner == "" || slices.ContainsFunc(networks, func(n string) bool { return members[n] })
 }
 
 // timeBound turns an optional timestamp filter into a key bound; ok is
@@ -53,7 +66,8 @@ func timeBound(v *errs.Violations, field string, ts *timestamppb.Timestamp) stri
 
 // ListMeetings implements fami.v1.MeetingService.
 func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-	region, res, done, err := aip.OpenList(ctx, req, s.ListMeetings, aip.Narrow{Field: "network", Name: req.GetNetwork(), Collection: resource.Networks})
+	region, res, done, err := aip.OpenList(ctx, req, s.ListMeetings, aip.Narrow{Field: "network", Name: req.GetNetwork(), Collection: resource.Networks},
+		aip.Narrow{Field: "partner", Name: req.GetPartner(), Collection: resource.Partners})
 	if done {
 		return res, err
 	}
@@ -63,12 +77,14 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 		kind:        int(req.GetKind()),
 		state:       int(req.GetState()),
 		facilitator: req.GetFacilitator(),
+		partner:     req.GetPartner(),
 		from:        timeBound(&v, "start_from", req.GetStartFrom()),
 		to:          timeBound(&v, "start_before", req.GetStartBefore()),
 	}
 	check.Enum(&v, "kind", req.GetKind(), false)
 	check.Enum(&v, "state", req.GetState(), false)
 	check.Text(&v, "facilitator", req.GetFacilitator(), false, maxSubject, false)
+	resource.RefID(&v, "partner", req.GetPartner(), region, resource.Partners)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -80,6 +96,9 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
 		var ferr error
+		if f.networks, ferr = registry.MemberNetworks(tx, f.partner); ferr != nil {
+			return ferr
+		}
 		byStart.scan(tx, f.from, f.to, after, func(k, val string) bool {
 			if !f.match(decodeMeetingAttrs(val)) {
 				return true
@@ -113,12 +132,16 @@ func keyID(k string) string {
 type itemFilter struct {
 	status         int    // 0 is any
 	owner, network string // partner and network ids
+	// partner and networks filter as meetingFilter's do.
+	partner  string
+	networks map[string]bool
 }
 
 func (f *itemFilter) match(a itemAttrs) bool {
 	return (f.status == 0 || a.status == f.status) &&
 		(f.owner == "" || a.owner == f.owner) &&
-		(f.network == "" || slices.Contains(a.networks, f.network))
+		(f.network == "" || slices.Contains(a.networks, f.network)) &&
+		ofMembers(f.partner, f.networks, a.networks)
 }
 
 // ListActionItems implements fami.v1.MeetingService.
@@ -132,7 +155,9 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 		owner:   resource.RefID(&v, "owner", req.GetOwner(), region, resource.Partners),
 		network: resource.RefID(&v, "network", req.GetNetwork(), region, resource.Networks),
 		status:  int(req.GetStatus()),
+		partner: req.GetPartner(),
 	}
+	resource.RefID(&v, "partner", req.GetPartner(), region, resource.Partners)
 	check.Enum(&v, "status", req.GetStatus(), false)
 	if req.GetOverdueOnly() && req.GetStatus() != 0 && req.GetStatus() != famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN {
 		v.Add("status", "%s contradicts overdue_only: overdue items are OPEN", req.GetStatus())
@@ -152,6 +177,10 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 	res := &famiv1.ListActionItemsResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
+		var err error
+		if f.networks, err = registry.MemberNetworks(tx, f.partner); err != nil {
+			return err
+		}
 		p := itemPage{tx: tx, region: region, today: today, page: page, res: res, meetings: map[string]*famiv1.Meeting{}}
 		ix.scan(tx, "", to, after, func(k, val string) bool {
 			due, meetingID, itemID, ok := splitItemKey(k)

@@ -173,24 +173,59 @@ func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksReq
 	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListNetworks); ok {
 		return res, err
 	}
-	return resource.ListAnswer[*famiv1.ListNetworksResponse](ctx, s.r.store, resource.Networks, req,
-		func(v *errs.Violations) {
-			check.Enum(v, "state", req.GetState(), false)
-			resource.CheckName(v, "partner", req.GetPartner(), resource.Partners)
-			resource.CheckName(v, "project", req.GetProject(), resource.Projects)
-		},
-		func(n *famiv1.Network) bool {
-			if req.GetState() != 0 && n.GetState() != req.GetState() {
-				return false
+	region, err := aip.Parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	check.Enum(&v, "state", req.GetState(), false)
+	resource.CheckName(&v, "partner", req.GetPartner(), resource.Partners)
+	resource.CheckName(&v, "project", req.GetProject(), resource.Projects)
+	check.Text(&v, "query", req.GetQuery(), false, aip.MaxQuery, false)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	matches := aip.Matcher(req.GetQuery())
+	return resource.ListWithin[*famiv1.ListNetworksResponse](ctx, s.r.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.Network) (bool, error), error) {
+		return resource.Networks, func(n *famiv1.Network) (bool, error) {
+			if !networkFilters(req, n) {
+				return false, nil
 			}
-			if p := req.GetPartner(); p != "" && !slices.ContainsFunc(n.GetMembers(), func(m *famiv1.Member) bool { return m.GetPartner() == p }) {
-				return false
-			}
-			if p := req.GetProject(); p != "" && !slices.ContainsFunc(n.GetProjects(), func(np *famiv1.NetworkProject) bool { return np.GetProject() == p }) {
-				return false
-			}
-			return true
-		})
+			return matchesNetwork(tx, matches, n)
+		}, nil
+	})
+}
+
+// networkFilters reports whether n passes req's filters other than its
+// query.
+func networkFilters(req *famiv1.ListNetworksRequest, n *famiv1.Network) bool {
+	if req.GetState() != 0 && n.GetState() != req.GetState() {
+		return false
+	}
+	if p := req.GetPartner(); p != "" && !slices.ContainsFunc(n.GetMembers(), func(m *famiv1.Member) bool { return m.GetPartner() == p }) {
+		return false
+	}
+	if p := req.GetProject(); p != "" && !slices.ContainsFunc(n.GetProjects(), func(np *famiv1.NetworkProject) bool { return np.GetProject() == p }) {
+		return false
+	}
+	return true
+}
+
+// matchesNetwork reports whether n matches a query (matches, aip.Matcher)
+// on its names or its lead partner's, read in tx only when its own names
+// do not match; a lead partner since deleted matches nothing.
+func matchesNetwork(tx store.ReadTx, matches func(...string) bool, n *famiv1.Network) (bool, error) {
+	if matches(n.GetDisplayName(), n.GetAts(), n.GetSocialDistrict()) {
+		return true, nil
+	}
+	lead := &famiv1.Partner{}
+	switch err := tx.Get(n.GetLeadPartner(), lead); {
+	case errs.CodeOf(err) == errs.NotFound:
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return matches(lead.GetDisplayName()), nil
 }
 
 // UpdateNetwork implements fami.v1.NetworkService.
@@ -231,4 +266,24 @@ func (s *Networks) DeleteNetwork(ctx context.Context, req *famiv1.DeleteNetworkR
 		}
 		return &emptypb.Empty{}, tx.Delete(cur.GetName())
 	})
+}
+
+// MemberNetworks returns the ids of the networks partner is a member of.
+// A region has tens of networks, so they are all read.
+func MemberNetworks(tx store.ReadTx, partner string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if partner == "" {
+		return out, nil
+	}
+	err := tx.List(resource.Networks, "", func(id string, raw []byte) (bool, error) {
+		n := &famiv1.Network{}
+		if err := proto.Unmarshal(raw, n); err != nil {
+			return false, err
+		}
+		if slices.ContainsFunc(n.GetMembers(), func(m *famiv1.Member) bool { return m.GetPartner() == partner }) {
+			out[id] = true
+		}
+		return true, nil
+	})
+	return out, err
 }

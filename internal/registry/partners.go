@@ -101,11 +101,15 @@ func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersReq
 	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListPartners); ok {
 		return res, err
 	}
+	matches := aip.Matcher(req.GetQuery())
 	return resource.ListAnswer[*famiv1.ListPartnersResponse](ctx, s.r.store, resource.Partners, req,
-		func(v *errs.Violations) { check.Enum(v, "kind", req.GetKind(), false) },
+		func(v *errs.Violations) {
+			check.Enum(v, "kind", req.GetKind(), false)
+			check.Text(v, "query", req.GetQuery(), false, aip.MaxQuery, false)
+		},
 		func(p *famiv1.Partner) bool {
 			return (req.GetShowArchived() || !p.GetArchived()) &&
-				(req.GetKind() == 0 || p.GetKind() == req.GetKind())
+				(req.GetKind() == 0 || p.GetKind() == req.GetKind()) && matches(p.GetDisplayName())
 		})
 }
 

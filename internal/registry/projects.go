@@ -222,9 +222,15 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListProjects); ok {
 		return res, err
 	}
+	matches := aip.Matcher(req.GetQuery())
 	res, err := resource.ListAnswer[*famiv1.ListProjectsResponse](ctx, s.r.store, resource.Projects, req,
-		func(v *errs.Violations) { check.Enum(v, "fund", req.GetFund(), false) },
-		func(p *famiv1.Project) bool { return req.GetFund() == 0 || p.GetFund() == req.GetFund() })
+		func(v *errs.Violations) {
+			check.Enum(v, "fund", req.GetFund(), false)
+			check.Text(v, "query", req.GetQuery(), false, aip.MaxQuery, false)
+		},
+		func(p *famiv1.Project) bool {
+			return (req.GetFund() == 0 || p.GetFund() == req.GetFund()) && matches(p.GetTitle(), p.GetCode(), p.GetCup())
+		})
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,11 @@ func policy() (auth.Policy, error) {
 	)
 }
 
+// Rights is the rights table famid enforces (policy), for a web
+// application built outside famid over its gRPC port (web.Options.Policy),
+// as tests that count the application's calls build one.
+func Rights() (auth.Policy, error) { return policy() }
+
 // infrastructureRights open the server's own RPCs without a token: health
 // checks to probes, and reflection (the API's schema, public in the OpenAPI
 // document too) to tools such as grpcurl.

@@ -19,7 +19,7 @@ import (
 //   - summaries and summary exports: consultants their own figures, the
 //     ministry and network members without per-consultant figures, network
 //     members their partner's networks only (newSummaryQuery and
-//     memberNetworks in summary.go).
+//     registry.MemberNetworks).
 var (
 	supportLoggers   = []principal.Role{principal.Consultant}
 	supportReviewers = []principal.Role{principal.RegionAdmin}

@@ -8,13 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -171,7 +170,7 @@ func (q *summaryQuery) cellsIn(tx store.ReadTx, today string) (*cells, error) {
 	}
 	if q.members {
 		var err error
-		if c.allowed, err = memberNetworks(tx, q.partner); err != nil {
+		if c.allowed, err = registry.MemberNetworks(tx, q.partner); err != nil {
 			return nil, err
 		}
 		if q.network != "" && !c.allowed[q.network] {
@@ -329,26 +328,6 @@ func line(g *group) *famiv1.SupportSummaryGroup {
 		}
 	}
 	return out
-}
-
-// memberNetworks returns the ids of the networks partner is a member of.
-// A region has tens of networks, so they are all read.
-func memberNetworks(tx store.ReadTx, partner string) (map[string]bool, error) {
-	out := map[string]bool{}
-	if partner == "" {
-		return out, nil
-	}
-	err := tx.List(resource.Networks, "", func(id string, raw []byte) (bool, error) {
-		n := &famiv1.Network{}
-		if err := proto.Unmarshal(raw, n); err != nil {
-			return false, err
-		}
-		if slices.ContainsFunc(n.GetMembers(), func(m *famiv1.Member) bool { return m.GetPartner() == partner }) {
-			out[id] = true
-		}
-		return true, nil
-	})
-	return out, err
 }
 
 // monthSpan is the part of a month a date range covers: days first to

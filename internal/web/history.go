@@ -7,6 +7,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/resource"
+	"google.golang.org/protobuf/proto"
 )
 
 // historyPage is a resource's history from the region's change log, a
@@ -31,11 +32,15 @@ func (a *App) history(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	p := &historyPage{frame: a.newFrame(r, s, "history.title"), Name: name, Back: pageOf(name)}
-	// The log is walked until a page of the resource's changes is kept
-	// (readPage): never the region's whole log, nor all of a resource's
-	// changes.
+	// The log of the resource's type (ListChanges' filter) is walked until
+	// a page of the resource's changes is kept (readPage): never the
+	// region's whole log, nor all of a resource's changes.
+	req := &famiv1.ListChangesRequest{Parent: regionName(s.region)}
+	if typ := typeOf(name); typ != "" {
+		req.ResourceTypes = []string{typ}
+	}
 	var err error
-	p.Changes, p.Pager, err = readPage(s, r, "", msg("history.title"), a.sync.ListChanges, &famiv1.ListChangesRequest{Parent: regionName(s.region)},
+	p.Changes, p.Pager, err = readPage(s, r, "", msg("history.title"), a.sync.ListChanges, req,
 		(*famiv1.ListChangesResponse).GetChanges, func(c *famiv1.Change) (*famiv1.Change, bool) { return c, c.GetResourceName() == name })
 	if err != nil {
 		a.fail(w, r, s, err)
@@ -48,6 +53,29 @@ func (a *App) history(w http.ResponseWriter, r *http.Request, s *session) {
 var resourcePages = map[string]string{
 	resource.Networks: "/reti/", resource.Partners: "/partner/", resource.Projects: "/progetti/",
 	resource.Protocols: "/protocolli/", resource.Meetings: "/incontri/", resource.SupportEntries: "/ore/",
+}
+
+// resourceTypes are the resources a history is asked for, by collection:
+// a change names its resource's type by the message's full name.
+var resourceTypes = map[string]proto.Message{
+	resource.Networks: &famiv1.Network{}, resource.Partners: &famiv1.Partner{}, resource.Projects: &famiv1.Project{},
+	resource.Protocols: &famiv1.Protocol{}, resource.Meetings: &famiv1.Meeting{}, resource.SupportEntries: &famiv1.SupportEntry{},
+	resource.MonitoringReports: &famiv1.MonitoringReport{},
+}
+
+// typeOf is the type of the resource name (regions/{region}/{collection}/
+// {id}, or nested), as its changes name it; "" for a collection not in
+// resourceTypes, whose history is then read from every type's changes.
+func typeOf(name string) string {
+	parts := strings.Split(name, "/")
+	if len(parts) < 4 || len(parts)%2 != 0 {
+		return ""
+	}
+	m, ok := resourceTypes[parts[len(parts)-2]]
+	if !ok {
+		return ""
+	}
+	return string(m.ProtoReflect().Descriptor().FullName())
 }
 
 // pageOf is the page that shows the resource name

@@ -36,3 +36,21 @@ func TestPerson(t *testing.T) {
 		}
 	}
 }
+
+// TestTypeOf: a history reads the changes of its resource's type, named
+// as a change names it, and every type's for a collection it does not
+// know.
+func TestTypeOf(t *testing.T) {
+	for name, want := range map[string]string{
+		"regions/lombardia/partners/udp":                                  "fami.v1.Partner",
+		"regions/lombardia/supportEntries/e1":                             "fami.v1.SupportEntry",
+		"regions/lombardia/projects/lab-impact/monitoringReports/2021-q2": "fami.v1.MonitoringReport",
+		"regions/lombardia/closedPeriods/p1":                              "",
+		"regions/lombardia/partners":                                      "",
+		"regions/lombardia/projects/lab-impact/contacts/c1":               "",
+	} {
+		if got := typeOf(name); got != want {
+			t.Errorf("typeOf(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

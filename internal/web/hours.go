@@ -28,10 +28,12 @@ import (
 // log a new entry.
 type hoursPage struct {
 	frame
-	View              string
-	Start, End        string
-	Prev, Next        string
-	Entries           []entryRow
+	View       string
+	Start, End string
+	Prev, Next string
+	Entries    []entryRow
+	Pager      *pager
+	// TotalMinutes is the period's, every page's entries.
 	TotalMinutes      int64
 	Form              *form
 	Networks          []option
@@ -152,21 +154,55 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 	p.CanExport = s.can(a, famiv1.SupportService_ExportSupportEntries_FullMethodName, &famiv1.ExportSupportEntriesRequest{Parent: parent})
 	p.CSVURL = "/ore.csv?" + url.Values{"dal": {p.Start}, "al": {p.End}}.Encode()
 
-	entries, l, ok := load(a, w, r, s, needNetworks|needMeetings|needClosed, func() ([]*famiv1.SupportEntry, error) {
-		return a.listEntries(s, &famiv1.ListSupportEntriesRequest{Parent: parent, Consultant: s.who.Subject, StartDate: p.Start, EndDate: p.End})
-	})
+	l, ok := a.entryLookups(w, r, s, fm)
 	if !ok {
 		return
 	}
-	for _, e := range entries {
-		row := newEntryRow(e, l.networks)
-		row.Locked = entryLocked(e, l.closed)
-		row.Editable, row.Resubmit = row.Locked == "", resubmittable(e, l.closed)
-		p.TotalMinutes += int64(e.GetDurationMinutes())
-		p.Entries = append(p.Entries, row)
+	var err error
+	p.Entries, p.Pager, err = readPage(s, r, "", msg("hours.entries"), a.support.ListSupportEntries,
+		&famiv1.ListSupportEntriesRequest{Parent: parent, Consultant: s.who.Subject, StartDate: p.Start, EndDate: p.End},
+		(*famiv1.ListSupportEntriesResponse).GetSupportEntries, func(e *famiv1.SupportEntry) (entryRow, bool) {
+			row := newEntryRow(e, l.networks)
+			row.Locked = entryLocked(e, l.closed)
+			row.Editable, row.Resubmit = row.Locked == "", resubmittable(e, l.closed)
+			p.TotalMinutes += int64(e.GetDurationMinutes())
+			return row, true
+		})
+	if err == nil && p.Pager.Paged() {
+		// The caption is the period's total, and the page holds part of it.
+		p.TotalMinutes, err = a.loggedMinutes(s, p.Start, p.End)
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
 	}
 	fillOptions(p, l)
 	a.render(w, code, "hours", p)
+}
+
+// loggedMinutes is the minutes the user logged from start to end, in
+// every state, as the service sums them.
+func (a *App) loggedMinutes(s *session, start, end string) (int64, error) {
+	res, err := a.support.SummarizeSupportEntries(s.ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: regionName(s.region), StartDate: start, EndDate: end,
+		Consultant: s.who.Subject, States: []famiv1.SupportEntryState{famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED,
+			famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_APPROVED, famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_REJECTED}})
+	return res.GetTotals().GetTotalMinutes(), err
+}
+
+// entryLookups loads what the entry form and the hours table show beside
+// an entry's names: the region's networks, its closed periods, and the
+// meetings an entry of the form's network may name (recentMeetings).
+func (a *App) entryLookups(w http.ResponseWriter, r *http.Request, s *session, fm *form) (*lookups, bool) {
+	l, ok := a.pageLookups(w, r, s, needNetworks|needClosed)
+	if !ok {
+		return nil, false
+	}
+	var err error
+	if l.meetings, err = a.recentMeetings(s, fm.Get("network")); err != nil {
+		a.fail(w, r, s, err)
+		return nil, false
+	}
+	return l, true
 }
 
 // entryLocked says why the entry e cannot be changed any more ("" when it
@@ -323,7 +359,7 @@ func (a *App) editEntryForm(w http.ResponseWriter, r *http.Request, s *session) 
 // renderEdit renders the page of the entry e with its form fm (see
 // resourceForm.render).
 func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, e *famiv1.SupportEntry) {
-	l, ok := a.pageLookups(w, r, s, needNetworks|needMeetings|needClosed)
+	l, ok := a.entryLookups(w, r, s, fm)
 	if !ok {
 		return
 	}
@@ -381,13 +417,15 @@ func newRequestID() string {
 	return rand.Text()
 }
 
-// recentMeetings lists the meetings an entry may name: every meeting of
-// the region from the last four months and the next one, newest first,
-// read a page at a time (aip.Each) and kept as the form's choices.
-func (a *App) recentMeetings(s *session) ([]option, error) {
+// recentMeetings lists the meetings an entry of network may name (the
+// service refuses a meeting of another network): its meetings, or, with
+// no network chosen yet, the region's, from the last four months and the
+// next one, newest first, read a page at a time (aip.Each) and kept as the
+// form's choices.
+func (a *App) recentMeetings(s *session, network string) ([]option, error) {
 	now := a.now()
 	var out []option
-	err := aip.Each(s.ctx, unary(a.meetings.ListMeetings), &famiv1.ListMeetingsRequest{Parent: regionName(s.region),
+	err := aip.Each(s.ctx, unary(a.meetings.ListMeetings), &famiv1.ListMeetingsRequest{Parent: regionName(s.region), Network: network,
 		StartFrom: timestamppb.New(now.AddDate(0, -4, 0)), StartBefore: timestamppb.New(now.AddDate(0, 1, 0))},
 		func(res *famiv1.ListMeetingsResponse) error {
 			for _, m := range res.GetMeetings() {

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -24,23 +23,22 @@ type listPage[T any] struct {
 }
 
 // readListPage reads the page of list page name (titled "name.title") the
-// address asks for: the items req lists that match the search box on
-// fields, a page at a time (readPage; the query rides in the paging
-// links).
+// address asks for: a page of the items req lists (readPage). req carries
+// the search box's query (searchQuery) to the service, whose query filter
+// matches it, so that a page reads only matching items; the query rides
+// in the paging links.
 func readListPage[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T any](a *App, r *http.Request, s *session, name string,
-	list func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, items func(Resp) []T, fields func(T) []string, canCreate bool) (listPage[T], error) {
-	p := listPage[T]{frame: a.newFrame(r, s, name+".title"), CanCreate: canCreate}
-	var match func(T) bool
-	p.Query, match = search(r, fields)
+	list func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, items func(Resp) []T, canCreate bool) (listPage[T], error) {
+	p := listPage[T]{frame: a.newFrame(r, s, name+".title"), CanCreate: canCreate, Query: searchQuery(r)}
 	var err error
-	p.Items, p.Pager, err = readPage(s, r, "", p.Title, list, req, items, func(it T) (T, bool) { return it, match(it) })
+	p.Items, p.Pager, err = readPage(s, r, "", p.Title, list, req, items, every)
 	return p, err
 }
 
 // showList renders list page name with the page readListPage reads.
 func showList[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T any](a *App, w http.ResponseWriter, r *http.Request, s *session, name string,
-	list func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, items func(Resp) []T, fields func(T) []string, canCreate bool) {
-	p, err := readListPage(a, r, s, name, list, req, items, fields, canCreate)
+	list func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, items func(Resp) []T, canCreate bool) {
+	p, err := readListPage(a, r, s, name, list, req, items, canCreate)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
@@ -48,16 +46,7 @@ func showList[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, 
 	a.render(w, http.StatusOK, name, &p)
 }
 
-// search is a list page's search box: the request's query q and whether
-// an item matches it, that is any of its fields contains q, ignoring case
-// (every item when q is empty).
-func search[T any](r *http.Request, fields func(T) []string) (q string, match func(T) bool) {
-	q = strings.TrimSpace(r.URL.Query().Get("q"))
-	if q == "" {
-		return q, func(T) bool { return true }
-	}
-	lq := strings.ToLower(q)
-	return q, func(it T) bool {
-		return slices.ContainsFunc(fields(it), func(f string) bool { return strings.Contains(strings.ToLower(f), lq) })
-	}
-}
+// searchQuery is a list page's search box: the request's query, which
+// the service matches against the items' names, ignoring case (the List's
+// query filter, aip.Matcher).
+func searchQuery(r *http.Request) string { return strings.TrimSpace(r.URL.Query().Get("q")) }

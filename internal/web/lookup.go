@@ -17,19 +17,6 @@ func unary[Req, Resp any](call func(context.Context, Req, ...grpc.CallOption) (R
 	return func(ctx context.Context, r Req) (Resp, error) { return call(ctx, r) }
 }
 
-// listAll reads every item req lists (aip.ListAll) with the user's rights,
-// for a page that shows them all: list is a generated client's List
-// method; items picks a page's items out of its answer.
-func listAll[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T any](s *session,
-	list func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, items func(Resp) []T) ([]T, error) {
-	return aip.ListAll(s.ctx, unary(list), req, items)
-}
-
-// listEntries reads every page of a listing.
-func (a *App) listEntries(s *session, req *famiv1.ListSupportEntriesRequest) ([]*famiv1.SupportEntry, error) {
-	return listAll(s, a.support.ListSupportEntries, req, (*famiv1.ListSupportEntriesResponse).GetSupportEntries)
-}
-
 // named is a resource shown by its display name.
 type named interface {
 	GetName() string
@@ -106,8 +93,9 @@ func (a *App) closedPeriods(s *session) (closedSet, error) {
 
 // lookups are what a page shows beside the names its resources hold: the
 // display names of the region's partners, networks and projects, of the
-// networks the user works in, the region's recent meetings and its closed
-// periods. A page loads the ones it needs (need) in one call.
+// networks the user works in, and the region's closed periods. A page loads
+// the ones it needs (need) in one call; the entry form adds the meetings
+// an entry may name (entryLookups).
 type lookups struct {
 	partners   map[string]string
 	networks   map[string]string
@@ -143,7 +131,6 @@ const (
 	needNetworks
 	needMyNetworks
 	needProjects
-	needMeetings
 	needClosed
 )
 
@@ -169,13 +156,8 @@ func (a *App) lookup(s *session, n need) (*lookups, error) {
 		}
 		*names.into = m
 	}
-	var err error
-	if n&needMeetings != 0 {
-		if l.meetings, err = a.recentMeetings(s); err != nil {
-			return nil, err
-		}
-	}
 	if n&needClosed != 0 {
+		var err error
 		if l.closed, err = a.closedPeriods(s); err != nil {
 			return nil, err
 		}

@@ -67,42 +67,30 @@ func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session,
 }
 
 // readMeetings reads the rows of the meetings page p. Network staff see
-// their partner's networks' meetings: the one network's listing, or the
-// region's kept to theirs when they are in several. The day splits the
-// upcoming from the past, so that a page's token stays valid all day.
+// their partner's networks' meetings, asked of the service (the Lists'
+// partner filter). The day splits the upcoming from the past, so that a
+// page's token stays valid all day.
 func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
-	network, mine := "", func([]string) bool { return true }
-	if s.who.Partner != "" {
-		switch len(p.Networks) {
-		case 0:
-			return nil
-		case 1:
-			for n := range p.Networks {
-				network = n
-			}
-		default:
-			mine = func(ns []string) bool {
-				return slices.ContainsFunc(ns, func(n string) bool { return p.Networks[n] != "" })
-			}
-		}
+	if s.who.Partner != "" && len(p.Networks) == 0 {
+		return nil
 	}
-	keep := func(m *famiv1.Meeting) (*famiv1.Meeting, bool) { return meetingRow(m), mine(m.GetNetworks()) }
+	row := func(m *famiv1.Meeting) (*famiv1.Meeting, bool) { return meetingRow(m), true }
 	y, m, d := a.today().Date()
 	today := timestamppb.New(time.Date(y, m, d, 0, 0, 0, 0, territory.Rome))
-	region := regionName(s.region)
+	region, partner := regionName(s.region), s.who.Partner
 	var err error
 	p.Upcoming, p.UpcomingPager, err = readPage(s, r, "", msg("meetings.upcoming"), a.meetings.ListMeetings,
-		&famiv1.ListMeetingsRequest{Parent: region, Network: network, StartFrom: today}, (*famiv1.ListMeetingsResponse).GetMeetings, keep)
+		&famiv1.ListMeetingsRequest{Parent: region, Partner: partner, StartFrom: today}, (*famiv1.ListMeetingsResponse).GetMeetings, row)
 	if err != nil {
 		return err
 	}
-	past := &famiv1.ListMeetingsRequest{Parent: region, Network: network, StartBefore: today}
+	past := &famiv1.ListMeetingsRequest{Parent: region, Partner: partner, StartBefore: today}
 	// SwitchURL shows the other view of the past, the other lists kept
 	// where they stand.
 	q := r.URL.Query()
 	q.Del("ok")
 	if p.Archive {
-		p.Past, p.PastPager, err = readPage(s, r, "pas_", msg("meetings.past"), a.meetings.ListMeetings, past, (*famiv1.ListMeetingsResponse).GetMeetings, keep)
+		p.Past, p.PastPager, err = readPage(s, r, "pas_", msg("meetings.past"), a.meetings.ListMeetings, past, (*famiv1.ListMeetingsResponse).GetMeetings, row)
 		for _, k := range []string{"passati", "pas_" + paramToken, "pas_" + paramBack, "pas_" + paramFrom} {
 			q.Del(k)
 		}
@@ -110,7 +98,7 @@ func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
 		// The latest are read from the last months only, so that the read
 		// is bounded in time as well as in memory.
 		past.StartFrom = timestamppb.New(today.AsTime().AddDate(0, -recentMonths, 0))
-		p.Past, p.MorePast, err = a.latestMeetings(s, past, keep)
+		p.Past, p.MorePast, err = a.latestMeetings(s, past)
 		q.Set("passati", "tutti")
 	}
 	p.SwitchURL = r.URL.Path
@@ -121,10 +109,7 @@ func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
 		return err
 	}
 	p.Overdue, p.OverduePager, err = readPage(s, r, "az_", msg("meetings.overdue_title"), a.meetings.ListActionItems,
-		&famiv1.ListActionItemsRequest{Parent: region, Network: network, OverdueOnly: true}, (*famiv1.ListActionItemsResponse).GetActionItems,
-		func(it *famiv1.MeetingActionItem) (*famiv1.MeetingActionItem, bool) {
-			return it, mine(it.GetNetworks())
-		})
+		&famiv1.ListActionItemsRequest{Parent: region, Partner: partner, OverdueOnly: true}, (*famiv1.ListActionItemsResponse).GetActionItems, every)
 	return err
 }
 
@@ -134,19 +119,17 @@ func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
 const recentMonths = 3
 
 // latestMeetings reads the meetings req lists in start order, a page at a
-// time (aip.Each), and keeps the rows of the last listPageSize that keep
-// takes, the latest first; more is set when it left earlier ones out. The
-// listing has no reverse order, so the read is bounded in memory, not in
-// time: it passes every meeting req lists.
-func (a *App) latestMeetings(s *session, req *famiv1.ListMeetingsRequest, keep func(*famiv1.Meeting) (*famiv1.Meeting, bool)) (latest []*famiv1.Meeting, more bool, err error) {
+// time (aip.Each), and keeps the rows (meetingRow) of the last
+// listPageSize, the latest first; more is set when it left earlier ones
+// out. The listing has no reverse order, so the read is bounded in memory,
+// not in time: it passes every meeting req lists.
+func (a *App) latestMeetings(s *session, req *famiv1.ListMeetingsRequest) (latest []*famiv1.Meeting, more bool, err error) {
 	ring := make([]*famiv1.Meeting, 0, listPageSize)
 	n := 0
 	err = aip.Each(s.ctx, unary(a.meetings.ListMeetings), req, func(res *famiv1.ListMeetingsResponse) error {
 		for _, m := range res.GetMeetings() {
-			row, ok := keep(m)
+			row := meetingRow(m)
 			switch {
-			case !ok:
-				continue
 			case len(ring) < listPageSize:
 				ring = append(ring, row)
 			default:

@@ -48,10 +48,12 @@ type monitoringPage struct {
 	frame
 	Form    *form
 	Summary *monitoringSummary
-	// Project and Reports are set on a project's page.
-	Project  *famiv1.Project
-	Reports  []*famiv1.MonitoringReport
-	Projects []*famiv1.Project
+	// Project and Reports are set on a project's page, ReportPager
+	// pages Reports.
+	Project     *famiv1.Project
+	Reports     []*famiv1.MonitoringReport
+	ReportPager *pager
+	Projects    []*famiv1.Project
 	// ProjectPager pages Projects, on the region's page.
 	ProjectPager *pager
 	NewForm      *form
@@ -144,8 +146,8 @@ func (a *App) renderProjectMonitoring(w http.ResponseWriter, r *http.Request, s 
 		Project: pr, NewForm: nf, RequestID: newRequestID(), Quarters: a.quarterChoices(period),
 		CanCreate: s.can(a, famiv1.MonitoringService_CreateMonitoringReport_FullMethodName, &famiv1.CreateMonitoringReportRequest{Parent: pr.GetName()})}
 	p.Title = msgf("monitoring.project_title", pr.GetTitle())
-	p.Reports, err = listAll(s, a.monitoring.ListMonitoringReports, &famiv1.ListMonitoringReportsRequest{Parent: pr.GetName()},
-		(*famiv1.ListMonitoringReportsResponse).GetMonitoringReports)
+	p.Reports, p.ReportPager, err = readPage(s, r, "", msg("monitoring.reports"), a.monitoring.ListMonitoringReports,
+		&famiv1.ListMonitoringReportsRequest{Parent: pr.GetName()}, (*famiv1.ListMonitoringReportsResponse).GetMonitoringReports, every)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return

@@ -14,10 +14,11 @@ import (
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
-// projectList lists the region's projects, filtered by code, title or CUP.
+// projectList lists the region's projects, filtered by code, title or CUP
+// (the service's query filter).
 func (a *App) projectList(w http.ResponseWriter, r *http.Request, s *session) {
-	showList(a, w, r, s, "projects", a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region)}, (*famiv1.ListProjectsResponse).GetProjects,
-		func(pr *famiv1.Project) []string { return []string{pr.GetTitle(), pr.GetCode(), pr.GetCup()} },
+	showList(a, w, r, s, "projects", a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region), Query: searchQuery(r)},
+		(*famiv1.ListProjectsResponse).GetProjects,
 		s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)}))
 }
 
@@ -32,8 +33,10 @@ type projectPage struct {
 	RequestID         string
 	CanEdit           bool
 	// Overlaps are the projects on the same territory at the same time,
-	// for the users who may read them (ShowOverlaps).
+	// for the users who may read them (ShowOverlaps), a page at a time
+	// (OverlapPager).
 	Overlaps     []*famiv1.Overlap
+	OverlapPager *pager
 	ShowOverlaps bool
 }
 
@@ -70,7 +73,8 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 		overlaps := &famiv1.ListOverlapsRequest{Parent: regionName(s.region), Project: pr.GetName()}
 		if p.ShowOverlaps = s.can(a, famiv1.OverlapService_ListOverlaps_FullMethodName, overlaps); p.ShowOverlaps {
 			var err error
-			if p.Overlaps, err = listAll(s, a.overlaps.ListOverlaps, overlaps, (*famiv1.ListOverlapsResponse).GetOverlaps); err != nil {
+			p.Overlaps, p.OverlapPager, err = readPage(s, r, "", msg("overlaps.title"), a.overlaps.ListOverlaps, overlaps, (*famiv1.ListOverlapsResponse).GetOverlaps, every)
+			if err != nil {
 				a.fail(w, r, s, err)
 				return
 			}

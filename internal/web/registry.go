@@ -12,10 +12,11 @@ import (
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
-// partnerList lists the region's partners, filtered by name.
+// partnerList lists the region's partners, filtered by name (the
+// service's query filter).
 func (a *App) partnerList(w http.ResponseWriter, r *http.Request, s *session) {
-	showList(a, w, r, s, "partners", a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region)}, (*famiv1.ListPartnersResponse).GetPartners,
-		func(pt *famiv1.Partner) []string { return []string{pt.GetDisplayName()} },
+	showList(a, w, r, s, "partners", a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region), Query: searchQuery(r)},
+		(*famiv1.ListPartnersResponse).GetPartners,
 		s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)}))
 }
 
@@ -99,12 +100,10 @@ func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
 	if !ok {
 		return
 	}
-	fields := func(n *famiv1.Network) []string {
-		return []string{n.GetDisplayName(), n.GetSocialDistrict(), n.GetAts(), l.partners[n.GetLeadPartner()]}
-	}
 	canCreate := s.can(a, famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{Parent: regionName(s.region)})
-	list, err := readListPage(a, r, s, "networks", a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner},
-		(*famiv1.ListNetworksResponse).GetNetworks, fields, canCreate)
+	list, err := readListPage(a, r, s, "networks", a.networks.ListNetworks,
+		&famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner, Query: searchQuery(r)},
+		(*famiv1.ListNetworksResponse).GetNetworks, canCreate)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return

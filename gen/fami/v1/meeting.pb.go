@@ -1169,7 +1169,11 @@ type ListMeetingsRequest struct {
 	// Only meetings starting before this time.
 	StartBefore *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=start_before,json=startBefore,proto3" json:"start_before,omitempty"`
 	// Only meetings run by this facilitator (principal subject).
-	Facilitator   string `protobuf:"bytes,9,opt,name=facilitator,proto3" json:"facilitator,omitempty"`
+	Facilitator string `protobuf:"bytes,9,opt,name=facilitator,proto3" json:"facilitator,omitempty"`
+	// Only meetings of a network this partner is a member of, when set (the
+	// meetings a network's staff see). Format:
+	// regions/{region}/partners/{partner}.
+	Partner       string `protobuf:"bytes,10,opt,name=partner,proto3" json:"partner,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1263,6 +1267,13 @@ func (x *ListMeetingsRequest) GetStartBefore() *timestamppb.Timestamp {
 func (x *ListMeetingsRequest) GetFacilitator() string {
 	if x != nil {
 		return x.Facilitator
+	}
+	return ""
+}
+
+func (x *ListMeetingsRequest) GetPartner() string {
+	if x != nil {
+		return x.Partner
 	}
 	return ""
 }
@@ -1794,7 +1805,10 @@ type ListActionItemsRequest struct {
 	// Only items in this status, when set.
 	Status ActionItemStatus `protobuf:"varint,6,opt,name=status,proto3,enum=fami.v1.ActionItemStatus" json:"status,omitempty"`
 	// Only OPEN items due before today (Italian time).
-	OverdueOnly   bool `protobuf:"varint,7,opt,name=overdue_only,json=overdueOnly,proto3" json:"overdue_only,omitempty"`
+	OverdueOnly bool `protobuf:"varint,7,opt,name=overdue_only,json=overdueOnly,proto3" json:"overdue_only,omitempty"`
+	// Only items of meetings of a network this partner is a member of, when
+	// set. Format: regions/{region}/partners/{partner}.
+	Partner       string `protobuf:"bytes,8,opt,name=partner,proto3" json:"partner,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1876,6 +1890,13 @@ func (x *ListActionItemsRequest) GetOverdueOnly() bool {
 		return x.OverdueOnly
 	}
 	return false
+}
+
+func (x *ListActionItemsRequest) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
 }
 
 // MeetingActionItem is an action item with the meeting it was decided in.
@@ -2942,7 +2963,7 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tR\trequestId\"'\n" +
 	"\x11GetMeetingRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xf6\x02\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x90\x03\n" +
 	"\x13ListMeetingsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -2954,7 +2975,9 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"\n" +
 	"start_from\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartFrom\x12=\n" +
 	"\fstart_before\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vstartBefore\x12 \n" +
-	"\vfacilitator\x18\t \x01(\tR\vfacilitator\"\xaa\x01\n" +
+	"\vfacilitator\x18\t \x01(\tR\vfacilitator\x12\x18\n" +
+	"\apartner\x18\n" +
+	" \x01(\tR\apartner\"\xaa\x01\n" +
 	"\x14ListMeetingsResponse\x12,\n" +
 	"\bmeetings\x18\x01 \x03(\v2\x10.fami.v1.MeetingR\bmeetings\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
@@ -2999,7 +3022,7 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"\x04note\x18\x04 \x01(\tR\x04note\x12\x12\n" +
 	"\x04etag\x18\x05 \x01(\tR\x04etag\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x06 \x01(\tR\trequestId\"\xf2\x01\n" +
+	"request_id\x18\x06 \x01(\tR\trequestId\"\x8c\x02\n" +
 	"\x16ListActionItemsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -3008,7 +3031,8 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"\x05owner\x18\x04 \x01(\tR\x05owner\x12\x18\n" +
 	"\anetwork\x18\x05 \x01(\tR\anetwork\x121\n" +
 	"\x06status\x18\x06 \x01(\x0e2\x19.fami.v1.ActionItemStatusR\x06status\x12!\n" +
-	"\foverdue_only\x18\a \x01(\bR\voverdueOnly\"\x88\x02\n" +
+	"\foverdue_only\x18\a \x01(\bR\voverdueOnly\x12\x18\n" +
+	"\apartner\x18\b \x01(\tR\apartner\"\x88\x02\n" +
 	"\x11MeetingActionItem\x12\x18\n" +
 	"\ameeting\x18\x01 \x01(\tR\ameeting\x12#\n" +
 	"\rmeeting_title\x18\x02 \x01(\tR\fmeetingTitle\x12H\n" +

@@ -530,7 +530,11 @@ type ListNetworksRequest struct {
 	// Only networks implementing this project, when set.
 	Project string `protobuf:"bytes,5,opt,name=project,proto3" json:"project,omitempty"`
 	// Only networks in this state, when set.
-	State         NetworkState `protobuf:"varint,6,opt,name=state,proto3,enum=fami.v1.NetworkState" json:"state,omitempty"`
+	State NetworkState `protobuf:"varint,6,opt,name=state,proto3,enum=fami.v1.NetworkState" json:"state,omitempty"`
+	// Only networks whose display name, ATS, social district or lead
+	// partner's display name contains this text, ignoring case, when set: at
+	// most 100 characters, no control or invisible ones.
+	Query         string `protobuf:"bytes,7,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -605,6 +609,13 @@ func (x *ListNetworksRequest) GetState() NetworkState {
 		return x.State
 	}
 	return NetworkState_NETWORK_STATE_UNSPECIFIED
+}
+
+func (x *ListNetworksRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
 }
 
 type ListNetworksResponse struct {
@@ -844,7 +855,7 @@ const file_fami_v1_network_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tR\trequestId\"'\n" +
 	"\x11GetNetworkRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xca\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xe0\x01\n" +
 	"\x13ListNetworksRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -852,7 +863,8 @@ const file_fami_v1_network_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x18\n" +
 	"\apartner\x18\x04 \x01(\tR\apartner\x12\x18\n" +
 	"\aproject\x18\x05 \x01(\tR\aproject\x12+\n" +
-	"\x05state\x18\x06 \x01(\x0e2\x15.fami.v1.NetworkStateR\x05state\"\xaa\x01\n" +
+	"\x05state\x18\x06 \x01(\x0e2\x15.fami.v1.NetworkStateR\x05state\x12\x14\n" +
+	"\x05query\x18\a \x01(\tR\x05query\"\xaa\x01\n" +
 	"\x14ListNetworksResponse\x12,\n" +
 	"\bnetworks\x18\x01 \x03(\v2\x10.fami.v1.NetworkR\bnetworks\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +

@@ -390,7 +390,10 @@ type ListPartnersRequest struct {
 	// Only partners of this kind, when set.
 	Kind PartnerKind `protobuf:"varint,4,opt,name=kind,proto3,enum=fami.v1.PartnerKind" json:"kind,omitempty"`
 	// Include archived partners.
-	ShowArchived  bool `protobuf:"varint,5,opt,name=show_archived,json=showArchived,proto3" json:"show_archived,omitempty"`
+	ShowArchived bool `protobuf:"varint,5,opt,name=show_archived,json=showArchived,proto3" json:"show_archived,omitempty"`
+	// Only partners whose display name contains this text, ignoring case,
+	// when set: at most 100 characters, no control or invisible ones.
+	Query         string `protobuf:"bytes,6,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -458,6 +461,13 @@ func (x *ListPartnersRequest) GetShowArchived() bool {
 		return x.ShowArchived
 	}
 	return false
+}
+
+func (x *ListPartnersRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
 }
 
 type ListPartnersResponse struct {
@@ -693,14 +703,15 @@ const file_fami_v1_partner_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tR\trequestId\"'\n" +
 	"\x11GetPartnerRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xb8\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xce\x01\n" +
 	"\x13ListPartnersRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12(\n" +
 	"\x04kind\x18\x04 \x01(\x0e2\x14.fami.v1.PartnerKindR\x04kind\x12#\n" +
-	"\rshow_archived\x18\x05 \x01(\bR\fshowArchived\"\xaa\x01\n" +
+	"\rshow_archived\x18\x05 \x01(\bR\fshowArchived\x12\x14\n" +
+	"\x05query\x18\x06 \x01(\tR\x05query\"\xaa\x01\n" +
 	"\x14ListPartnersResponse\x12,\n" +
 	"\bpartners\x18\x01 \x03(\v2\x10.fami.v1.PartnerR\bpartners\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +

@@ -1077,7 +1077,10 @@ type ListProjectsRequest struct {
 	PageSize  int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only projects of this fund, when set.
-	Fund          Fund `protobuf:"varint,4,opt,name=fund,proto3,enum=fami.v1.Fund" json:"fund,omitempty"`
+	Fund Fund `protobuf:"varint,4,opt,name=fund,proto3,enum=fami.v1.Fund" json:"fund,omitempty"`
+	// Only projects whose title, code or CUP contains this text, ignoring
+	// case, when set: at most 100 characters, no control or invisible ones.
+	Query         string `protobuf:"bytes,5,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1138,6 +1141,13 @@ func (x *ListProjectsRequest) GetFund() Fund {
 		return x.Fund
 	}
 	return Fund_FUND_UNSPECIFIED
+}
+
+func (x *ListProjectsRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
 }
 
 type ListProjectsResponse struct {
@@ -1492,13 +1502,14 @@ const file_fami_v1_project_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tR\trequestId\"'\n" +
 	"\x11GetProjectRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\x8c\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xa2\x01\n" +
 	"\x13ListProjectsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12!\n" +
-	"\x04fund\x18\x04 \x01(\x0e2\r.fami.v1.FundR\x04fund\"\xaa\x01\n" +
+	"\x04fund\x18\x04 \x01(\x0e2\r.fami.v1.FundR\x04fund\x12\x14\n" +
+	"\x05query\x18\x05 \x01(\tR\x05query\"\xaa\x01\n" +
 	"\x14ListProjectsResponse\x12,\n" +
 	"\bprojects\x18\x01 \x03(\v2\x10.fami.v1.ProjectR\bprojects\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +

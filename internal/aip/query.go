@@ -1,0 +1,23 @@
+package aip
+
+import (
+	"slices"
+	"strings"
+)
+
+// MaxQuery is the longest text a List's query filter takes (the query
+// field of ListPartnersRequest and ListProjectsRequest), in characters.
+const MaxQuery = 100
+
+// Matcher is the one meaning of a text query, a List's query filter and
+// the web's search boxes alike: an item matches when any of its fields
+// contains query, ignoring case; every item matches an empty query.
+func Matcher(query string) func(fields ...string) bool {
+	if query == "" {
+		return func(...string) bool { return true }
+	}
+	lq := strings.ToLower(query)
+	return func(fields ...string) bool {
+		return slices.ContainsFunc(fields, func(f string) bool { return strings.Contains(strings.ToLower(f), lq) })
+	}
+}

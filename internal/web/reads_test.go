@@ -1,0 +1,364 @@
+package web_test
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+)
+
+// The pages below once read a whole collection for one page. Each test
+// seeds more than a page (listPageSize, 50 rows) and counts the calls the
+// page makes of the services (countedApp): a page that reads the whole
+// collection again makes more than one, or shows every row.
+
+// nextOf is the address of the page's "Pagina successiva" (nextLink),
+// or "".
+func nextOf(page string) string {
+	m := nextLink.FindStringSubmatch(page)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(m[1])
+}
+
+// signedIn is the session token of username, as the sign-in form sets it.
+func (f *famid) signedIn(username string) string {
+	f.t.Helper()
+	res, err := famiv1.NewAuthServiceClient(f.conn).Login(f.t.Context(), &famiv1.LoginRequest{Username: username, Password: password})
+	if err != nil {
+		f.t.Fatalf("login %s: %v", username, err)
+	}
+	return res.GetToken()
+}
+
+// TestHoursMonthIsPaged logs 60 entries in a month and shows its hours:
+// one page of 50 rows read in one call, the month's total over all 60
+// (the service's sum, not the page's), and the last 10 on the next page.
+func TestHoursMonthIsPaged(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	base, reads := countedApp(t, f)
+	consultant := metadata.AppendToOutgoingContext(t.Context(), "authorization",
+		"Bearer "+f.Token(t, auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia"}))
+	today := f.Clock.Now().In(rome())
+	month := time.Date(today.Year(), today.Month()-1, 1, 0, 0, 0, 0, rome())
+	support := famiv1.NewSupportServiceClient(f.conn)
+	for i := range 60 {
+		if _, err := support.CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia", SupportEntry: &famiv1.SupportEntry{
+			Network: network, Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP, Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE,
+			Date: month.AddDate(0, 0, i/3).Format(time.DateOnly), DurationMinutes: 15,
+		}}); err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+	}
+	token := f.signedIn("mrossi@lombardia")
+
+	reads.reset()
+	page := fetch(t, base+"/ore?vista=mese&data="+month.Format(time.DateOnly), token)
+	if n := strings.Count(page, `<span class="badge `); n != 50 {
+		t.Errorf("the month's first page shows %d entries, want 50", n)
+	}
+	if n := reads.of("ListSupportEntries"); n != 1 {
+		t.Errorf("the month's first page listed entries %d times, want once", n)
+	}
+	// 60 entries of 15 minutes: the caption says the month's 15 hours.
+	if want := "Totale del periodo: 15 h"; !strings.Contains(page, want) {
+		t.Errorf("the month's first page has no %q", want)
+	}
+	next := nextOf(page)
+	if next == "" {
+		t.Fatal("the month's first page has no link to the next")
+	}
+	reads.reset()
+	page = fetch(t, base+next, token)
+	if n := strings.Count(page, `<span class="badge `); n != 10 {
+		t.Errorf("the month's second page shows %d entries, want 10", n)
+	}
+	if n := reads.of("ListSupportEntries"); n != 1 {
+		t.Errorf("the month's second page listed entries %d times, want once", n)
+	}
+	if nextOf(page) != "" {
+		t.Error("the month's last page links to a next one")
+	}
+}
+
+// TestEntryFormOffersItsNetworksMeetings: an entry's edit page offers the
+// meetings of the entry's network only (the service refuses another
+// network's), asking the service for them rather than reading the
+// region's.
+func TestEntryFormOffersItsNetworksMeetings(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	udp2 := f.partner("lombardia", "udp-brescia", "Ufficio di Piano di Brescia")
+	other := f.network("lombardia", "rete-brescia", "Rete Brescia", udp2)
+	base, reads := countedApp(t, f)
+	at := f.Clock.Now().AddDate(0, 0, -7).Truncate(time.Hour)
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	for _, m := range []struct{ id, network, title string }{{"m-bergamo", network, "Tavolo di Bergamo"}, {"m-brescia", other, "Tavolo di Brescia"}} {
+		if _, err := meetings.CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", MeetingId: m.id,
+			Meeting: &famiv1.Meeting{Networks: []string{m.network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: m.title,
+				StartTime: timestamppb.New(at), EndTime: timestamppb.New(at.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE,
+				Link: "https://meet.example.org/t"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	consultant := metadata.AppendToOutgoingContext(t.Context(), "authorization",
+		"Bearer "+f.Token(t, auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia"}))
+	e, err := famiv1.NewSupportServiceClient(f.conn).CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
+		SupportEntry: &famiv1.SupportEntry{Network: network, Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP, Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE,
+			Date: at.Format(time.DateOnly), DurationMinutes: 60}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := f.signedIn("mrossi@lombardia")
+
+	reads.reset()
+	page := fetch(t, base+"/ore/"+e.GetName()[len("regions/lombardia/supportEntries/"):], token)
+	if !strings.Contains(page, "Tavolo di Bergamo") || strings.Contains(page, "Tavolo di Brescia") {
+		t.Errorf("the entry of Rete Bergamo offers meetings: Bergamo's %v, Brescia's %v; want only Bergamo's",
+			strings.Contains(page, "Tavolo di Bergamo"), strings.Contains(page, "Tavolo di Brescia"))
+	}
+	if n := reads.of("ListMeetings"); n != 1 {
+		t.Errorf("the entry page listed meetings %d times, want once", n)
+	}
+	// The hours page's new entry has no network yet: every network's
+	// meetings are offered.
+	page = fetch(t, base+"/ore", token)
+	if !strings.Contains(page, "Tavolo di Bergamo") || !strings.Contains(page, "Tavolo di Brescia") {
+		t.Error("the new entry's form does not offer every network's meetings")
+	}
+}
+
+// TestProjectReportsArePaged gives a project 55 quarterly reports: its
+// monitoring page shows 50, read in one call, and the other 5 next.
+func TestProjectReportsArePaged(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	base, reads := countedApp(t, f)
+	ctx := f.admin("lombardia")
+	pr, err := famiv1.NewProjectServiceClient(f.conn).CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: "lungo",
+		Project: &famiv1.Project{Code: "PROG-1", Title: "Progetto lungo", Fund: famiv1.Fund_FUND_FAMI_2014_2020, StartDate: "2010-01-01", EndDate: "2025-12-31",
+			Municipalities: []string{"015146"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports := famiv1.NewMonitoringServiceClient(f.conn)
+	for i := range 55 {
+		if _, err := reports.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: pr.GetName(),
+			MonitoringReportId: fmt.Sprintf("%d-q%d", 2010+i/4, 1+i%4), MonitoringReport: &famiv1.MonitoringReport{Notes: "Trimestre"}}); err != nil {
+			t.Fatalf("report %d: %v", i, err)
+		}
+	}
+	token := f.signedIn("admin@lombardia")
+
+	rows := func(page string) int { return strings.Count(page, `<tr><td><a href="/progetti/lungo/monitoraggio/`) }
+	reads.reset()
+	page := fetch(t, base+"/progetti/lungo/monitoraggio?trimestre=2012-q1", token)
+	if n := rows(page); n != 50 {
+		t.Errorf("the project's first page of reports shows %d, want 50", n)
+	}
+	if n := reads.of("ListMonitoringReports"); n != 1 {
+		t.Errorf("the project's first page listed reports %d times, want once", n)
+	}
+	next := nextOf(page)
+	if !strings.Contains(next, "trimestre=2012-q1") {
+		t.Fatalf("the next page's link %q does not keep the quarter", next)
+	}
+	reads.reset()
+	page = fetch(t, base+next, token)
+	if n := rows(page); n != 5 {
+		t.Errorf("the project's second page of reports shows %d, want 5", n)
+	}
+	if n := reads.of("ListMonitoringReports"); n != 1 {
+		t.Errorf("the project's second page listed reports %d times, want once", n)
+	}
+}
+
+// TestProjectOverlapsArePaged puts 52 projects on one municipality at the
+// same time: the first one's page counts 51 overlaps and shows 50 of them,
+// read in one call, and the last one next.
+func TestProjectOverlapsArePaged(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	base, reads := countedApp(t, f)
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	for i := range 52 {
+		if _, err := projects.CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: fmt.Sprintf("p%02d", i),
+			Project: &famiv1.Project{Code: fmt.Sprintf("PROG-%d", i), Title: fmt.Sprintf("Progetto %d", i), Fund: famiv1.Fund_FUND_FAMI_2021_2027,
+				StartDate: "2022-01-01", EndDate: "2024-12-31", Municipalities: []string{"015146"}}}); err != nil {
+			t.Fatalf("project %d: %v", i, err)
+		}
+	}
+	token := f.signedIn("admin@lombardia")
+
+	rows := func(page string) int { return strings.Count(page, `<tr><td><a href="/progetti/p`) }
+	reads.reset()
+	page := fetch(t, base+"/progetti/p00", token)
+	if !strings.Contains(page, "nello stesso periodo: 51.") {
+		t.Error("the project's page does not count its 51 overlaps")
+	}
+	if n := rows(page); n != 50 {
+		t.Errorf("the project's page shows %d overlaps, want 50", n)
+	}
+	if n := reads.of("ListOverlaps"); n != 1 {
+		t.Errorf("the project's page listed overlaps %d times, want once", n)
+	}
+	next := nextOf(page)
+	if next == "" {
+		t.Fatal("the project's page has no link to its next overlaps")
+	}
+	reads.reset()
+	if n := rows(fetch(t, base+next, token)); n != 1 {
+		t.Errorf("the project's next page shows %d overlaps, want 1", n)
+	}
+	if n := reads.of("ListOverlaps"); n != 1 {
+		t.Errorf("the project's next page listed overlaps %d times, want once", n)
+	}
+}
+
+// TestSearchAsksTheService searches 60 of 120 partners, then 60 of 120
+// networks: the service filters (its query filter), so each page of the
+// results is one call, 50 rows and then 10, where the page filtering on
+// its own read every page of the region's partners or networks.
+func TestSearchAsksTheService(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	base, reads := countedApp(t, f)
+	for i := range 120 {
+		f.partner("lombardia", fmt.Sprintf("p%03d", i), fmt.Sprintf("%s %03d", []string{"Comune di Bergamo", "Comune di Brescia"}[i%2], i))
+	}
+	token := f.signedIn("admin@lombardia")
+
+	rows := func(page string) int { return strings.Count(page, `<tr><td><a href="/partner/`) }
+	reads.reset()
+	page := fetch(t, base+"/partner?q=bergamo", token)
+	if n := rows(page); n != 50 || strings.Contains(page, "Brescia") {
+		t.Errorf("the first page of partners matching bergamo shows %d rows (Brescia among them: %v), want 50 of Bergamo", n, strings.Contains(page, "Brescia"))
+	}
+	if n := reads.of("ListPartners"); n != 1 {
+		t.Errorf("the first page of partners matching bergamo listed partners %d times, want once", n)
+	}
+	next := nextOf(page)
+	if !strings.Contains(next, "q=bergamo") {
+		t.Fatalf("the next page's link %q does not keep the query", next)
+	}
+	reads.reset()
+	page = fetch(t, base+next, token)
+	if n := rows(page); n != 10 || strings.Contains(page, "Brescia") {
+		t.Errorf("the second page of partners matching bergamo shows %d rows (Brescia among them: %v), want 10 of Bergamo", n, strings.Contains(page, "Brescia"))
+	}
+	if n := reads.of("ListPartners"); n != 1 {
+		t.Errorf("the second page of partners matching bergamo listed partners %d times, want once", n)
+	}
+	// The networks' search matches a lead partner's name too, on the
+	// service's side: 60 of 120 networks are led by a Bergamo partner.
+	for i := range 120 {
+		f.network("lombardia", fmt.Sprintf("rete%03d", i), fmt.Sprintf("Rete %03d", i), fmt.Sprintf("regions/lombardia/partners/p%03d", i))
+	}
+	networks := func(page string) int { return strings.Count(page, `<section class="card" aria-labelledby="n-`) }
+	reads.reset()
+	page = fetch(t, base+"/reti?q=bergamo", token)
+	if n := networks(page); n != 50 {
+		t.Errorf("the first page of networks matching bergamo shows %d, want 50", n)
+	}
+	if n := reads.of("ListNetworks"); n != 1 {
+		t.Errorf("the first page of networks matching bergamo listed networks %d times, want once", n)
+	}
+	reads.reset()
+	if n := networks(fetch(t, base+nextOf(page), token)); n != 10 {
+		t.Errorf("the second page of networks matching bergamo shows %d, want 10", n)
+	}
+	if n := reads.of("ListNetworks"); n != 1 {
+		t.Errorf("the second page of networks matching bergamo listed networks %d times, want once", n)
+	}
+
+	// A query the service refuses is the page's 400, saying why.
+	req, _ := http.NewRequest("GET", base+"/partner?q="+strings.Repeat("a", 101), nil)
+	req.Header.Set("Cookie", "raccordo_sessione="+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a search of 101 characters: status %d, want 400", res.StatusCode)
+	}
+}
+
+// TestMeetingsOfSeveralNetworksAskTheService: network staff whose partner
+// is in two networks of three get their upcoming meetings a page of 50 in
+// one call (the List's partner filter), where the page filtering on its
+// own read on through the third network's meetings.
+func TestMeetingsOfSeveralNetworksAskTheService(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	nets := []string{f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia), f.network("lombardia", "rete-dalmine", "Rete Dalmine", cpia, udp),
+		f.network("lombardia", "rete-milano", "Rete Milano", f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano"))}
+	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
+	base, reads := countedApp(t, f)
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	bulk(t, 120, func(i int) error {
+		start := noon.AddDate(0, 0, 1+i/3)
+		_, err := meetings.CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", MeetingId: fmt.Sprintf("m%03d", i), Meeting: &famiv1.Meeting{
+			Networks: []string{nets[i%3]}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: fmt.Sprintf("Tavolo %s %03d", lastID(nets[i%3]), i),
+			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
+		return err
+	})
+	token := f.signedIn("anna@lombardia")
+
+	reads.reset()
+	page := fetch(t, base+"/incontri", token)
+	if n, milano := strings.Count(page, ">Tavolo rete-"), strings.Count(page, ">Tavolo rete-milano"); n != 50 || milano != 0 {
+		t.Errorf("Anna's first page of meetings shows %d (%d of Milano's), want 50 of Bergamo's and Dalmine's", n, milano)
+	}
+	// One call for the upcoming meetings, one for the latest past ones.
+	if n := reads.of("ListMeetings"); n != 2 {
+		t.Errorf("Anna's meetings page listed meetings %d times, want twice", n)
+	}
+	if n := reads.of("ListActionItems"); n != 1 {
+		t.Errorf("Anna's meetings page listed action items %d times, want once", n)
+	}
+}
+
+// TestHistoryReadsItsTypesChanges: a partner's history, in a region whose
+// log then holds 150 changes of projects, asks the log for partners'
+// changes (ListChanges' type filter) and finds its two in one call, where
+// it walked the region's whole log 50 changes at a time.
+func TestHistoryReadsItsTypesChanges(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	base, reads := countedApp(t, f)
+	udp := f.partner("lombardia", "udp", "Ufficio di Piano")
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	bulk(t, 150, func(i int) error {
+		_, err := projects.CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: fmt.Sprintf("p%03d", i),
+			Project: &famiv1.Project{Code: fmt.Sprintf("PROG-%d", i), Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2022-01-01", EndDate: "2024-12-31"}})
+		return err
+	})
+	if _, err := famiv1.NewPartnerServiceClient(f.conn).UpdatePartner(f.admin("lombardia"), &famiv1.UpdatePartnerRequest{
+		Partner: &famiv1.Partner{Name: udp, DisplayName: "Ufficio di Piano di Bergamo"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}}}); err != nil {
+		t.Fatal(err)
+	}
+	token := f.signedIn("admin@lombardia")
+
+	reads.reset()
+	page := fetch(t, base+"/storia?nome="+udp, token)
+	if n := strings.Count(page, "<tr><td>"); n != 2 {
+		t.Errorf("the partner's history shows %d changes, want 2", n)
+	}
+	if n := reads.of("ListChanges"); n != 1 {
+		t.Errorf("the partner's history listed changes %d times, want once", n)
+	}
+}
