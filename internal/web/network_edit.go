@@ -42,7 +42,7 @@ func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, 
 	}
 	fm.linked = l
 	a.render(w, code, "network", &networkPage{frame: a.newFrame(r, s, formTitle("networks", n != nil)), Form: fm, Network: n, RequestID: newRequestID(),
-		Partners: partnerChoices(l.partners), Projects: sortedOptions(l.projects), Rows: formRows(fm, "member.%d.partner", 2),
+		Partners: partnerChoices(l.partners), Projects: sortedOptions(l.projects), Rows: formRows(fm, "member", 2),
 		Roles: enumOptions(famiv1.MemberRole_name, func(n int32) string { return famiv1.MemberRole(n).String() })})
 }
 
@@ -89,7 +89,7 @@ func resolveMembers(v url.Values, partners, marks map[string]string) string {
 		named[choiceKey(label)] = append(named[choiceKey(label)], name)
 		named[choiceKey(label+" ("+resource.ID(name)+")")] = []string{name}
 	}
-	for i := 0; v.Has(fmt.Sprintf("member.%d.partner", i)); i++ {
+	for i := range rowCount(v, "member") {
 		key := fmt.Sprintf("member.%d.partner", i)
 		typed := strings.TrimSpace(v.Get(key))
 		if _, ok := partners[typed]; ok || typed == "" {
@@ -131,16 +131,18 @@ func (a *App) membersResolved(w http.ResponseWriter, r *http.Request, s *session
 }
 
 // networkFromForm reads the network form. The lead partner is the member
-// row whose role is LEAD, as the service requires.
+// row whose role is LEAD, as the service requires. A row left empty is no
+// member; one with a role and no partner is sent, for the service to
+// refuse, rather than dropped.
 func networkFromForm(v url.Values) *famiv1.Network {
 	n := &famiv1.Network{DisplayName: v.Get("display_name"), Ats: v.Get("ats"), SocialDistrict: v.Get("social_district"),
 		Description: v.Get("description"), Etag: v.Get("etag")}
-	for i := 0; v.Has(fmt.Sprintf("member.%d.partner", i)); i++ {
-		p := v.Get(fmt.Sprintf("member.%d.partner", i))
-		if p == "" {
+	for i := range rowCount(v, "member") {
+		p, r := v.Get(fmt.Sprintf("member.%d.partner", i)), v.Get(fmt.Sprintf("member.%d.role", i))
+		if p == "" && r == "" {
 			continue
 		}
-		role := famiv1.MemberRole(famiv1.MemberRole_value[v.Get(fmt.Sprintf("member.%d.role", i))])
+		role := famiv1.MemberRole(famiv1.MemberRole_value[r])
 		if role == famiv1.MemberRole_MEMBER_ROLE_LEAD {
 			n.LeadPartner = p
 		}

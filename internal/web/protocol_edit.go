@@ -44,12 +44,13 @@ func (a *App) renderProtocolEdit(w http.ResponseWriter, r *http.Request, s *sess
 	}
 	fm.linked = l
 	a.render(w, code, "protocol_edit", &protocolEditPage{frame: a.newFrame(r, s, formTitle("protocols", p != nil)), Form: fm, Protocol: p,
-		RequestID: newRequestID(), Networks: sortedOptions(l.myNetworks), Partners: sortedOptions(l.partners), Rows: formRows(fm, "party.%d.partner", 2),
+		RequestID: newRequestID(), Networks: sortedOptions(l.myNetworks), Partners: sortedOptions(l.partners), Rows: formRows(fm, "party", 2),
 		Roles: enumOptions(famiv1.PartyRole_name, func(n int32) string { return famiv1.PartyRole(n).String() })})
 }
 
-// protocolFromForm reads the draft form; party rows without a partner are
-// left out.
+// protocolFromForm reads the draft form; party rows left empty are left
+// out, and one with no partner but other values is sent, for the service
+// to refuse, rather than dropped.
 func protocolFromForm(v url.Values) *famiv1.Protocol {
 	p := &famiv1.Protocol{
 		Network: v.Get("network"), Title: v.Get("title"), Objectives: v.Get("objectives"), Body: v.Get("body"),
@@ -60,12 +61,9 @@ func protocolFromForm(v url.Values) *famiv1.Protocol {
 			p.Themes = append(p.Themes, t)
 		}
 	}
-	for i := 0; ; i++ {
+	for i := range rowCount(v, "party") {
 		k := "party." + strconv.Itoa(i) + "."
-		if !v.Has(k + "partner") {
-			break
-		}
-		if v.Get(k+"partner") == "" {
+		if v.Get(k+"partner")+v.Get(k+"role")+v.Get(k+"role_label")+v.Get(k+"commitments") == "" {
 			continue
 		}
 		p.Parties = append(p.Parties, &famiv1.Party{Partner: v.Get(k + "partner"), Role: famiv1.PartyRole(famiv1.PartyRole_value[v.Get(k+"role")]),

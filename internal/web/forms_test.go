@@ -1,0 +1,161 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// TestRepeatedFieldRefused posts forms in which a field the page sends
+// once comes twice, as a hostile or broken form sends it. Each is refused
+// with 400 naming the field, and nothing is written; before, the first
+// value was read and the second dropped without a word. A group of
+// checkboxes (an entry's topics) still sends its values together.
+func TestRepeatedFieldRefused(t *testing.T) {
+	f, b, network := inLombardia(t)
+	b.signIn("mrossi@lombardia")
+	csrf := b.csrf("/ore")
+
+	form := entryForm(csrf, network)
+	form.Add("duration_minutes", "900")
+	res, page := b.do("POST", "/ore", form)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Campo ripetuto") || !strings.Contains(page, "«duration_minutes»") {
+		t.Errorf("entry with its duration twice: status %d; want 400 naming duration_minutes:\n%s", res.StatusCode, page)
+	}
+	form = entryForm(csrf, network)
+	form.Add("csrf", csrf)
+	if res, page := b.do("POST", "/ore", form); res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "«csrf»") {
+		t.Errorf("entry with its CSRF token twice: status %d; want 400 naming csrf", res.StatusCode)
+	}
+	if n := len(f.entries("lombardia")); n != 0 {
+		t.Errorf("a form with a repeated field wrote %d entries", n)
+	}
+
+	form = entryForm(csrf, network)
+	form["topics"] = []string{"SUPPORT_TOPIC_PROTOCOL_DEFINITION", "SUPPORT_TOPIC_CO_DESIGN"}
+	if res, _ := b.do("POST", "/ore", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("entry with two topics: status %d, want 303", res.StatusCode)
+	}
+	if got := f.entries("lombardia"); len(got) != 1 || len(got[0].GetTopics()) != 2 {
+		t.Errorf("entry with two topics: stored %v, want one entry with both", got)
+	}
+
+	// The sign-in form, read before any session.
+	res, page = f.client(t).do("POST", "/accedi", url.Values{"username": {"mrossi@lombardia", "admin@lombardia"}, "password": {password}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "«username»") {
+		t.Errorf("sign-in with two usernames: status %d; want 400 naming username", res.StatusCode)
+	}
+}
+
+// TestNetworkRowsAfterABlankOneKept edits a network of four members
+// through its form. Cleared, its second row left a gap: the form shown
+// again after a refusal (here, an empty name) had no fourth row any more,
+// and saving it then dropped that member unseen. A form whose rows skip
+// numbers (a hostile one, or a page whose script removed a row) lost
+// every row after the gap on save; rows numbered in the billions are
+// read as rows, without a loop up to their number; a row that is no
+// number is refused, naming it.
+func TestNetworkRowsAfterABlankOneKept(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	comune := f.partner("lombardia", "comune-bergamo", "Comune di Bergamo")
+	ats := f.partner("lombardia", "ats-bergamo", "ATS Bergamo")
+	f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia, comune, ats)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	networks := famiv1.NewNetworkServiceClient(f.conn)
+	members := func() []string {
+		t.Helper()
+		n, err := networks.GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: "regions/lombardia/networks/rete-bergamo"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range n.GetMembers() {
+			out = append(out, m.GetPartner())
+		}
+		return out
+	}
+	form := func(rows ...string) url.Values {
+		_, page := a.do("GET", "/reti/rete-bergamo", nil)
+		v := url.Values{"csrf": {a.csrf("/reti/rete-bergamo")}, "etag": {formEtag(t, page)}, "display_name": {"Rete Bergamo"}}
+		for i := 0; i+3 <= len(rows); i += 3 {
+			v.Set("member."+rows[i]+".partner", rows[i+1])
+			v.Set("member."+rows[i]+".role", rows[i+2])
+		}
+		return v
+	}
+
+	v := form("0", udp, "MEMBER_ROLE_LEAD", "1", "", "", "2", comune, "MEMBER_ROLE_PARTNER", "3", ats, "MEMBER_ROLE_PARTNER", "4", "", "")
+	v.Set("display_name", "")
+	res, page := a.do("POST", "/reti/rete-bergamo", v)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `name="member.2.partner" value="Comune di Bergamo"`) ||
+		!strings.Contains(page, `name="member.3.partner" value="ATS Bergamo"`) {
+		t.Errorf("refused form with a cleared second row: status %d; want 422 showing the rows after it again:\n%s", res.StatusCode, page)
+	}
+	if got := members(); !slices.Equal(got, []string{udp, cpia, comune, ats}) {
+		t.Fatalf("a refused form changed the members to %v", got)
+	}
+
+	if res, _ := a.do("POST", "/reti/rete-bergamo", form("0", udp, "MEMBER_ROLE_LEAD", "2", comune, "MEMBER_ROLE_PARTNER")); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save rows 0 and 2: status %d", res.StatusCode)
+	}
+	if got := members(); !slices.Equal(got, []string{udp, comune}) {
+		t.Errorf("rows 0 and 2 saved the members %v; want both", got)
+	}
+
+	if res, _ := a.do("POST", "/reti/rete-bergamo", form("0", udp, "MEMBER_ROLE_LEAD", "4000000000000000000", cpia, "MEMBER_ROLE_PARTNER", "9", comune, "MEMBER_ROLE_PARTNER")); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save rows 0, 9 and 4e18: status %d", res.StatusCode)
+	}
+	if got := members(); !slices.Equal(got, []string{udp, comune, cpia}) {
+		t.Errorf("rows 0, 9 and 4e18 saved the members %v; want all three in the rows' order", got)
+	}
+
+	for _, row := range []string{"x", "01", "-1", "99999999999999999999"} {
+		res, page := a.do("POST", "/reti/rete-bergamo", form("0", udp, "MEMBER_ROLE_LEAD", row, cpia, "MEMBER_ROLE_PARTNER"))
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "«member."+row+".") {
+			t.Errorf("row %q: status %d; want 400 naming the field", row, res.StatusCode)
+		}
+	}
+	if got := members(); !slices.Equal(got, []string{udp, comune, cpia}) {
+		t.Errorf("refused rows changed the members to %v", got)
+	}
+}
+
+// TestRowWithoutItsKeyRefused fills a protocol party's commitments and a
+// project action's title, leaving the row's partner or code empty. Each
+// row was dropped on save without a word; now the service refuses it, the
+// form is shown again with the row as typed, and nothing is saved.
+func TestRowWithoutItsKeyRefused(t *testing.T) {
+	f := startFamid(t)
+	anna, network, udp, _ := f.annaInBergamo(t)
+	v := url.Values{"csrf": {anna.csrf("/protocolli/nuovo")}, "network": {network}, "title": {"Protocollo scuole"}, "body": {"Testo"},
+		"valid_from": {"01/01/2027"}, "valid_until": {"31/12/2027"},
+		"party.0.partner": {udp}, "party.0.role": {"PARTY_ROLE_PROPONENT"}, "party.1.commitments": {"Mette a disposizione le aule"}}
+	res, page := anna.do("POST", "/protocolli", v)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `value="Mette a disposizione le aule"`) {
+		t.Errorf("party with commitments and no partner: status %d; want 422 with the row as typed:\n%s", res.StatusCode, page)
+	}
+	ps, err := famiv1.NewProtocolServiceClient(f.conn).ListProtocols(f.admin("lombardia"), &famiv1.ListProtocolsRequest{Parent: "regions/lombardia"})
+	if err != nil || len(ps.GetProtocols()) != 0 {
+		t.Errorf("after the refused form: protocols %v, %v; want none", ps.GetProtocols(), err)
+	}
+
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	res, page = a.do("POST", "/progetti", url.Values{"csrf": {a.csrf("/progetti/nuovo")}, "project_id": {"lab-impact"}, "code": {"PROG-2463"},
+		"title": {"Lab Impact"}, "fund": {"FUND_FAMI_2021_2027"}, "start_date": {"01/01/2027"}, "end_date": {"31/12/2027"},
+		"action.0.code": {"01"}, "action.0.title": {"Scuola"}, "action.1.title": {"Lavoro"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `value="Lavoro"`) {
+		t.Errorf("action with a title and no code: status %d; want 422 with the row as typed:\n%s", res.StatusCode, page)
+	}
+	if _, err := famiv1.NewProjectServiceClient(f.conn).GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/lab-impact"}); err == nil {
+		t.Errorf("a refused form saved the project")
+	}
+}

@@ -1,0 +1,115 @@
+package web
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// rowGroups are the forms' groups of rows a user fills and adds to: a
+// network's members, a protocol's parties, a project's actions, a report's
+// deviations and people reached. Each row is a set of fields named
+// "group.i.field" (see formRows). The report's activities, indicators and
+// expenditures are numbered too, but after the project's plan, one row per
+// planned item, and read as such.
+var rowGroups = []string{"member", "party", "action", "dev", "ppl"}
+
+// rowKey splits a form field's name "group.i.field" of one of rowGroups
+// into its group and row; ok is false for any other field. bad is true for
+// a field of a group whose row is not a row number as a page writes it (a
+// non-negative decimal without leading zeros, within int).
+func rowKey(name string) (group string, row int, ok, bad bool) {
+	group, rest, found := strings.Cut(name, ".")
+	if !found || !slices.Contains(rowGroups, group) {
+		return "", 0, false, false
+	}
+	digits, _, _ := strings.Cut(rest, ".")
+	row, err := strconv.Atoi(digits)
+	if err != nil || row < 0 || strconv.Itoa(row) != digits {
+		return group, 0, false, true
+	}
+	return group, row, true, false
+}
+
+// renumberRows numbers each group's rows in v 0, 1, 2... in the order of
+// the numbers the form gave them, so that every reader of a group, which
+// reads rows from 0 until one is missing, reads every row sent: a form
+// that skips a number (a hostile one, or a page whose script removed a
+// row) lost the rows after the gap. Its work is bounded by the fields the
+// form holds, never by the numbers they carry: "member.1000000.partner"
+// alone becomes "member.0.partner". It reports the first field of a group
+// whose row is no row number, which the form reader refuses.
+func renumberRows(v url.Values) (bad string, ok bool) {
+	rows := map[string][]int{}
+	for name := range v {
+		group, row, isRow, isBad := rowKey(name)
+		if isBad && (bad == "" || name < bad) {
+			bad = name
+		}
+		if isRow {
+			rows[group] = append(rows[group], row)
+		}
+	}
+	if bad != "" {
+		return bad, false
+	}
+	for group, numbers := range rows {
+		slices.Sort(numbers)
+		numbers = slices.Compact(numbers)
+		if numbers[len(numbers)-1] == len(numbers)-1 {
+			continue // 0..n-1 already
+		}
+		renumbered := url.Values{}
+		for name, values := range v {
+			g, row, isRow, _ := rowKey(name)
+			if !isRow || g != group {
+				continue
+			}
+			i, _ := slices.BinarySearch(numbers, row)
+			_, field, _ := strings.Cut(strings.TrimPrefix(name, group+"."), ".")
+			renumbered[group+"."+strconv.Itoa(i)+"."+field] = values
+			delete(v, name)
+		}
+		for name, values := range renumbered {
+			v[name] = values
+		}
+	}
+	return "", true
+}
+
+// rowCount is the number of rows of a group that v holds (renumbered by
+// renumberRows, so 0 to n-1), whichever of its fields each row sends: a
+// reader that stopped at the first row without its key field (a party
+// without a partner) dropped that row and the ones after it.
+func rowCount(v url.Values, group string) int {
+	n := 0
+	for name := range v {
+		if g, row, isRow, _ := rowKey(name); isRow && g == group && row >= n {
+			n = row + 1
+		}
+	}
+	return n
+}
+
+// formRows numbers the rows of a group of the form (one of rowGroups, as
+// renumbered by renumberRows): every row up to the last one with a value
+// in any of its fields, and spare empty ones after it. A row left empty
+// between filled ones is shown again as it was sent, empty: before, the
+// rows were counted up to the first whose key field was empty, and the
+// rows after it were missing from the form shown again after a refusal,
+// to be lost at its next save.
+func formRows(fm *form, group string, spare int) []int {
+	n := 0
+	for name, values := range fm.Values {
+		g, row, isRow, _ := rowKey(name)
+		if isRow && g == group && row >= n && slices.ContainsFunc(values, func(s string) bool { return s != "" }) {
+			n = row + 1
+		}
+	}
+	rows := make([]int, n+spare)
+	for i := range rows {
+		rows[i] = i
+	}
+	return rows
+}
