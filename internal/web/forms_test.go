@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -157,5 +158,46 @@ func TestRowWithoutItsKeyRefused(t *testing.T) {
 	}
 	if _, err := famiv1.NewProjectServiceClient(f.conn).GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/lab-impact"}); err == nil {
 		t.Errorf("a refused form saved the project")
+	}
+}
+
+// TestMeetingActionItemRowsKept records a held meeting's minutes with new
+// action items. A row with an owner and a date but no description was
+// dropped without a word, and the minutes saved; now it is refused, and
+// the form shown again keeps the row, the owner chosen too (it was
+// shown again unchosen). The form's rows past its three, from a form
+// that skips numbers, were never read.
+func TestMeetingActionItemRowsKept(t *testing.T) {
+	f := startFamid(t)
+	b, network, _, cpia := f.annaInBergamo(t)
+	day := time.Now().In(rome()).AddDate(0, 0, -10)
+	res, _ := b.do("POST", "/incontri", url.Values{"csrf": {b.csrf("/incontri/nuovo")}, "networks": {network},
+		"kind": {"MEETING_KIND_COORDINATION_TABLE"}, "title": {"Tavolo di novembre"}, "day": {day.Format("02/01/2006")},
+		"start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_IN_PERSON"}, "place": {"Bergamo"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("schedule: status %d", res.StatusCode)
+	}
+	path := strings.Split(res.Header.Get("Location"), "?")[0]
+	due := day.AddDate(0, 0, 20).Format("02/01/2006")
+	res, page := b.do("POST", path+"/verbale", url.Values{"csrf": {b.csrf(path)}, "minutes": {"Verbale"},
+		"ai.0.description": {""}, "ai.0.owner": {cpia}, "ai.0.due_date": {due}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `<option value="`+cpia+`" selected>`) || !strings.Contains(page, `value="`+due+`"`) {
+		t.Errorf("action item without a description: status %d; want 422 keeping its owner and date:\n%s", res.StatusCode, page)
+	}
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	ms, err := meetings.ListMeetings(f.admin("lombardia"), &famiv1.ListMeetingsRequest{Parent: "regions/lombardia"})
+	if err != nil || len(ms.GetMeetings()) != 1 || ms.GetMeetings()[0].GetMinutes() != "" {
+		t.Fatalf("after the refused minutes: %v, %v; want the one meeting without minutes", ms.GetMeetings(), err)
+	}
+
+	res, _ = b.do("POST", path+"/verbale", url.Values{"csrf": {b.csrf(path)}, "minutes": {"Verbale"},
+		"ai.0.description": {"Prima"}, "ai.0.owner": {cpia}, "ai.0.due_date": {due},
+		"ai.7.description": {"Seconda"}, "ai.7.owner": {cpia}, "ai.7.due_date": {due}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("minutes with rows 0 and 7: status %d", res.StatusCode)
+	}
+	m, err := meetings.GetMeeting(f.admin("lombardia"), &famiv1.GetMeetingRequest{Name: ms.GetMeetings()[0].GetName()})
+	if err != nil || len(m.GetActionItems()) != 2 {
+		t.Errorf("minutes with rows 0 and 7 saved the items %v (%v); want both", m.GetActionItems(), err)
 	}
 }

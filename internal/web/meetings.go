@@ -288,8 +288,8 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 		return
 	}
 	p := &meetingPage{frame: a.newFrame(r, s, "meetings.title"), Meeting: m, Partners: l.partners, Attendance: map[string]int32{},
-		RequestID: newRequestID(), NewItems: []int{0, 1, 2},
-		Roles: enumOptions(famiv1.AttendeeRole_name, func(n int32) string { return famiv1.AttendeeRole(n).String() }),
+		RequestID: newRequestID(),
+		Roles:     enumOptions(famiv1.AttendeeRole_name, func(n int32) string { return famiv1.AttendeeRole(n).String() }),
 		CanRecord: m.GetState() != famiv1.MeetingState_MEETING_STATE_CANCELLED && !m.GetStartTime().AsTime().After(a.now()) &&
 			s.can(a, famiv1.MeetingService_RecordMinutes_FullMethodName, &famiv1.RecordMinutesRequest{Name: m.GetName()})}
 	p.Title = m.GetTitle()
@@ -336,6 +336,7 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 		}
 	}
 	p.Form = fm
+	p.NewItems = formRows(fm, "ai", 3)
 	a.render(w, code, "meeting", p)
 }
 
@@ -378,7 +379,9 @@ func (a *App) recordAttendance(w http.ResponseWriter, r *http.Request, s *sessio
 }
 
 // recordMinutes records the minutes and adds the action items typed in the
-// empty rows; the recorded items are sent back unchanged.
+// empty rows ("ai.i.*", one of rowGroups); the recorded items are sent
+// back unchanged. A row with an owner or a date and no description is
+// sent, for the service to refuse, rather than dropped.
 func (a *App) recordMinutes(w http.ResponseWriter, r *http.Request, s *session) {
 	m, err := a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: pathName(r, s, resource.Meetings, "meeting")})
 	if err != nil {
@@ -386,10 +389,11 @@ func (a *App) recordMinutes(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	items := m.GetActionItems()
-	for i := range 3 {
+	for i := range rowCount(r.PostForm, "ai") {
 		p := "ai." + strconv.Itoa(i) + "."
-		if d := r.PostFormValue(p + "description"); d != "" {
-			items = append(items, &famiv1.ActionItem{Description: d, Owner: r.PostFormValue(p + "owner"), DueDate: parseDate(r.PostFormValue(p + "due_date"))})
+		d, owner, due := r.PostFormValue(p+"description"), r.PostFormValue(p+"owner"), r.PostFormValue(p+"due_date")
+		if d+owner+due != "" {
+			items = append(items, &famiv1.ActionItem{Description: d, Owner: owner, DueDate: parseDate(due)})
 		}
 	}
 	_, err = a.meetings.RecordMinutes(s.ctx, &famiv1.RecordMinutesRequest{Name: m.GetName(), Minutes: r.PostFormValue("minutes"), ActionItems: items,
