@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
 
@@ -199,5 +201,70 @@ func TestMeetingActionItemRowsKept(t *testing.T) {
 	m, err := meetings.GetMeeting(f.admin("lombardia"), &famiv1.GetMeetingRequest{Name: ms.GetMeetings()[0].GetName()})
 	if err != nil || len(m.GetActionItems()) != 2 {
 		t.Errorf("minutes with rows 0 and 7 saved the items %v (%v); want both", m.GetActionItems(), err)
+	}
+}
+
+// TestNetworkMemberDeletedMeanwhile saves a network's form loaded before
+// another admin took a member out of the network and deleted that
+// partner. The row, which still names it, was refused as a name typed
+// wrong ("nessun partner della regione si chiama «CPIA Bergamo»"), and
+// the form could not be saved until the user guessed to clear the row.
+// Now the error says the partner was deleted, naming it, and the form
+// comes back with that row emptied: saving it again drops the member.
+func TestNetworkMemberDeletedMeanwhile(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	comune := f.partner("lombardia", "comune-bergamo", "Comune di Bergamo")
+	name := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia, comune)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	_, page := a.do("GET", "/reti/rete-bergamo", nil)
+	if !strings.Contains(page, `<input type="hidden" name="member.1.was" value="`+cpia+`">`) {
+		t.Fatalf("the member rows do not carry the partner they show:\n%s", page)
+	}
+	form := url.Values{"csrf": {a.csrf("/reti/rete-bergamo")}, "etag": {formEtag(t, page)}, "display_name": {"Rete Bergamo Sud"},
+		"member.0.partner": {"Ufficio di Piano di Bergamo"}, "member.0.role": {"MEMBER_ROLE_LEAD"}, "member.0.was": {udp},
+		"member.1.partner": {"CPIA Bergamo"}, "member.1.role": {"MEMBER_ROLE_PARTNER"}, "member.1.was": {cpia},
+		"member.2.partner": {"Comune di Bergamo"}, "member.2.role": {"MEMBER_ROLE_PARTNER"}, "member.2.was": {comune},
+		"member.3.partner": {""}, "member.3.role": {""}}
+
+	networks := famiv1.NewNetworkServiceClient(f.conn)
+	if _, err := networks.UpdateNetwork(f.admin("lombardia"), &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: name, LeadPartner: udp,
+		Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: comune, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"members"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := famiv1.NewPartnerServiceClient(f.conn).DeletePartner(f.admin("lombardia"), &famiv1.DeletePartnerRequest{Name: cpia}); err != nil {
+		t.Fatal(err)
+	}
+
+	res, page := a.do("POST", "/reti/rete-bergamo", form)
+	want := "Membro 2: il partner «CPIA Bergamo» non esiste più"
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, want) || !strings.Contains(page, `name="member.1.partner" value=""`) ||
+		!strings.Contains(page, `name="member.2.partner" value="Comune di Bergamo"`) {
+		t.Fatalf("save naming the deleted partner: status %d; want 422 saying %q, its row emptied and the others kept:\n%s", res.StatusCode, want, page)
+	}
+	if strings.Contains(page, `name="member.1.was"`) {
+		t.Errorf("the emptied row still carries the deleted partner")
+	}
+
+	// The form as shown again, saved: the member is dropped. The etag is
+	// the one the page was loaded with: the save is stale, and its
+	// comparison, then a save of the compared form, is the stale edit's.
+	form.Set("member.1.partner", "")
+	form.Set("member.1.role", "")
+	form.Del("member.1.was")
+	res, page = a.do("POST", "/reti/rete-bergamo", form)
+	if res.StatusCode == http.StatusUnprocessableEntity {
+		form.Set("etag", formEtag(t, page))
+		res, _ = a.do("POST", "/reti/rete-bergamo", form)
+	}
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save without the deleted member: status %d", res.StatusCode)
+	}
+	n, err := networks.GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: name})
+	if err != nil || n.GetDisplayName() != "Rete Bergamo Sud" || len(n.GetMembers()) != 2 || n.GetMembers()[1].GetPartner() != comune {
+		t.Errorf("saved network %v (%v); want the new name, the UdP and the Comune", n, err)
 	}
 }

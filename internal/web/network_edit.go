@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
@@ -55,6 +56,17 @@ func (p *networkPage) Typed(v string) string {
 	return v
 }
 
+// Was is the partner a member row showed when its page was first loaded
+// (a resource name), carried by the row's hidden "was" field through the
+// form's refusals: what resolveMembers knows a deleted partner by.
+func (p *networkPage) Was(row int) string {
+	k := fmt.Sprintf("member.%d.", row)
+	if p.Form.Values.Has(k + "was") {
+		return p.Form.Get(k + "was")
+	}
+	return p.Form.Get(k + "partner")
+}
+
 // partnerChoices are the network form's choices of partners, sorted, each
 // a partner's resource name (Value) and the text that picks it (Label):
 // its display name, or "display name (id)" where several partners share
@@ -83,12 +95,20 @@ func choiceKey(s string) string { return strings.ToLower(strings.Join(strings.Fi
 // resource name. It returns the Italian error of the first row that names
 // no partner or several (and marks that row in marks), "" when every row
 // names one.
-func resolveMembers(v url.Values, partners, marks map[string]string) string {
+//
+// A row whose partner was deleted after the page was loaded (its "was",
+// the partner the page showed, is a partner of region no more) names none
+// either: such a row is emptied in v, for the form shown again, and its
+// error says so, naming the partner as the page showed it, so that one
+// more save drops the member. It used to be refused as a name typed
+// wrong, which the user could not mend but by guessing to clear the row.
+func resolveMembers(v url.Values, region string, partners, marks map[string]string) string {
 	named := map[string][]string{}
 	for name, label := range partners {
 		named[choiceKey(label)] = append(named[choiceKey(label)], name)
 		named[choiceKey(label+" ("+resource.ID(name)+")")] = []string{name}
 	}
+	first := ""
 	for i := range rowCount(v, "member") {
 		key := fmt.Sprintf("member.%d.partner", i)
 		typed := strings.TrimSpace(v.Get(key))
@@ -96,19 +116,38 @@ func resolveMembers(v url.Values, partners, marks map[string]string) string {
 			continue
 		}
 		var e string
-		switch names := named[choiceKey(typed)]; len(names) {
-		case 1:
+		switch names := named[choiceKey(typed)]; {
+		case len(names) == 1:
 			v.Set(key, names[0])
 			continue
-		case 0:
-			e = msgf("networks.member_unknown", i+1, typed)
-		default:
+		case len(names) > 1:
 			e = msgf("networks.member_ambiguous", i+1, typed)
+		case deletedPartner(v.Get(fmt.Sprintf("member.%d.was", i)), region, partners):
+			if typed == v.Get(fmt.Sprintf("member.%d.was", i)) {
+				typed = resource.ID(typed)
+			}
+			for _, field := range []string{"partner", "role", "was"} {
+				v.Set(fmt.Sprintf("member.%d.%s", i, field), "")
+			}
+			if first == "" {
+				first = msgf("networks.member_deleted", i+1, typed)
+			}
+			continue
+		default:
+			e = msgf("networks.member_unknown", i+1, typed)
 		}
 		marks[key] = e
 		return e
 	}
-	return ""
+	return first
+}
+
+// deletedPartner reports whether name is a partner of region that
+// partners, the region's partners now, no longer holds.
+func deletedPartner(name, region string, partners map[string]string) bool {
+	r, _, err := aip.ParseName("", name, resource.Partners)
+	_, exists := partners[name]
+	return err == nil && r == region && !exists
 }
 
 // membersResolved resolves the member rows of the posted network form
@@ -121,7 +160,7 @@ func (a *App) membersResolved(w http.ResponseWriter, r *http.Request, s *session
 		return false
 	}
 	fm := newForm(r.PostForm)
-	if e := resolveMembers(r.PostForm, l.partners, fm.Errors); e != "" {
+	if e := resolveMembers(r.PostForm, s.region, l.partners, fm.Errors); e != "" {
 		fm.Errors["members"] = e
 		fm.Message = msg("error.check_fields")
 		again(http.StatusUnprocessableEntity, fm)
