@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // TestRepeatedFieldRefused posts forms in which a field the page sends
@@ -266,5 +268,90 @@ func TestNetworkMemberDeletedMeanwhile(t *testing.T) {
 	n, err := networks.GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: name})
 	if err != nil || n.GetDisplayName() != "Rete Bergamo Sud" || len(n.GetMembers()) != 2 || n.GetMembers()[1].GetPartner() != comune {
 		t.Errorf("saved network %v (%v); want the new name, the UdP and the Comune", n, err)
+	}
+}
+
+// ministryIn signs the ministry in with a token (its accounts are not
+// regional) and picks region.
+func (f *famid) ministryIn(t *testing.T, region string) *browserless {
+	t.Helper()
+	m := f.client(t)
+	if res, _ := m.do("POST", "/accedi/token", url.Values{"token": {f.token(principal.Ministry, "")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("ministry sign-in: status %d", res.StatusCode)
+	}
+	if res, _ := m.do("POST", "/regione", url.Values{"csrf": {m.csrf("/")}, "regione": {region}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("switch region: status %d", res.StatusCode)
+	}
+	return m
+}
+
+// TestNetworkFormOnlyForItsEditors opens a network's page as each role.
+// The region's admin and the lead partner's staff get the form; a
+// consultant and the ministry (whom the rights table refuses), and the
+// staff of a member that is not the lead (whom the registry refuses), get
+// the network read-only, with no form: each was given the form, and its
+// save answered 403, as it still does when posted.
+func TestNetworkFormOnlyForItsEditors(t *testing.T) {
+	f := startFamid(t)
+	anna, network, udp, cpia := f.annaInBergamo(t)
+	n, err := famiv1.NewNetworkServiceClient(f.conn).GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: network})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	f.account("lombardia", "mrossi", "Mario Rossi", famiv1.Role_ROLE_CONSULTANT, "")
+	f.account("lombardia", "carlo", "Carlo Verdi", famiv1.Role_ROLE_NETWORK_MEMBER, cpia)
+	signedIn := func(user string) *browserless {
+		b := f.client(t)
+		b.signIn(user)
+		return b
+	}
+	const form = `<form method="post" action="/reti/rete-bergamo"`
+	for _, c := range []struct {
+		who      string
+		b        *browserless
+		mayWrite bool
+	}{
+		{"region admin", signedIn("admin@lombardia"), true},
+		{"lead partner's staff", anna, true},
+		{"consultant", signedIn("mrossi@lombardia"), false},
+		{"a member's staff", signedIn("carlo@lombardia"), false},
+		{"ministry", f.ministryIn(t, "lombardia"), false},
+	} {
+		res, page := c.b.do("GET", "/reti/rete-bergamo", nil)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("%s: status %d", c.who, res.StatusCode)
+			continue
+		}
+		if got := strings.Contains(page, form); got != c.mayWrite {
+			t.Errorf("%s: the page has the form: %v, want %v", c.who, got, c.mayWrite)
+		}
+		if !c.mayWrite && (!strings.Contains(page, "CPIA Bergamo") || !strings.Contains(page, "Ufficio di Piano di Bergamo")) {
+			t.Errorf("%s: the read-only page does not list the members:\n%s", c.who, page)
+		}
+		if c.mayWrite {
+			continue
+		}
+		// The save the form used to offer is refused.
+		res, _ = c.b.do("POST", "/reti/rete-bergamo", url.Values{"csrf": {c.b.csrf("/reti/rete-bergamo")}, "etag": {n.GetEtag()}, "display_name": {"Rete"},
+			"member.0.partner": {udp}, "member.0.role": {"MEMBER_ROLE_LEAD"}, "member.1.partner": {cpia}, "member.1.role": {"MEMBER_ROLE_PARTNER"}})
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: the save answers %d, want 403", c.who, res.StatusCode)
+		}
+	}
+}
+
+// TestBrowserNetworkReadOnly opens, in Chromium, a network's page as a
+// consultant, who may read it and not save it: the page, which passes
+// axe-core, lists the members and has no form.
+func TestBrowserNetworkReadOnly(t *testing.T) {
+	f, _, _ := inLombardia(t)
+	b := newBrowser(t, f)
+	b.signIn("mrossi@lombardia")
+	b.open("/reti/rete-bergamo", "rete-sola-lettura")
+	b.wantText("h1", "Rete Bergamo")
+	b.wantText("dl.facts", "Ufficio di Piano di Bergamo")
+	if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("main form[method=post]").length`)); err != nil || n != 0 {
+		t.Errorf("the read-only page has %d forms (%v), want none", n, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
@@ -28,6 +29,9 @@ type networkPage struct {
 	Roles     []option
 	Rows      []int
 	RequestID string
+	// CanEdit is whether the user may save the network (mayEditNetwork):
+	// anyone else sees it read-only, with no form to be refused.
+	CanEdit bool
 }
 
 var networkFields = []string{"display_name", "lead_partner", "members", "municipalities", "ats", "social_district", "projects", "description"}
@@ -42,9 +46,24 @@ func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, 
 		return
 	}
 	fm.linked = l
-	a.render(w, code, "network", &networkPage{frame: a.newFrame(r, s, formTitle("networks", n != nil)), Form: fm, Network: n, RequestID: newRequestID(),
+	p := &networkPage{frame: a.newFrame(r, s, formTitle("networks", n != nil)), Form: fm, Network: n, RequestID: newRequestID(),
+		CanEdit:  n == nil || a.mayEditNetwork(s, n),
 		Partners: partnerChoices(l.partners), Projects: sortedOptions(l.projects), Rows: formRows(fm, "member", 2),
-		Roles: enumOptions(famiv1.MemberRole_name, func(n int32) string { return famiv1.MemberRole(n).String() })})
+		Roles: enumOptions(famiv1.MemberRole_name, func(n int32) string { return famiv1.MemberRole(n).String() })}
+	if !p.CanEdit {
+		p.Title = n.GetDisplayName()
+	}
+	a.render(w, code, "network", p)
+}
+
+// mayEditNetwork asks whether the session's user may update n: the rights
+// table, then the one rule of the registry that depends on the stored
+// network (only staff of its lead partner, among network members). The
+// form was shown to every reader, and its save refused with 403. The
+// create page has its own guard (mayCreate).
+func (a *App) mayEditNetwork(s *session, n *famiv1.Network) bool {
+	return s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: n}) &&
+		registry.MayEditNetwork(s.who, n) == nil
 }
 
 // Typed is what a member row's input shows for the form's value v: the
@@ -65,6 +84,15 @@ func (p *networkPage) Was(row int) string {
 		return p.Form.Get(k + "was")
 	}
 	return p.Form.Get(k + "partner")
+}
+
+// ProjectLabel is how the read-only page names a project of the network:
+// its label among the region's projects, else its resource name.
+func (p *networkPage) ProjectLabel(name string) string {
+	if i := slices.IndexFunc(p.Projects, func(o option) bool { return o.Value == name }); i >= 0 {
+		return p.Projects[i].Label
+	}
+	return name
 }
 
 // partnerChoices are the network form's choices of partners, sorted, each
