@@ -355,3 +355,56 @@ func TestBrowserNetworkReadOnly(t *testing.T) {
 		t.Errorf("the read-only page has %d forms (%v), want none", n, err)
 	}
 }
+
+// TestProtocolFormsOnlyForItsEditors: a draft protocol of the UdP alone.
+// Its party's staff get the edit link, the edit form and the button that
+// opens it for signature. The staff of another member of the network (not
+// a party, whom the protocols refuse) and the ministry (whom the rights
+// table refuses) get neither: the protocol's page read-only, the edit
+// address leading back to it. The ministry gets no new protocol page. Each
+// was shown a form or a button whose submit answered 403, as it still
+// does.
+func TestProtocolFormsOnlyForItsEditors(t *testing.T) {
+	f := startFamid(t)
+	anna, network, udp, cpia := f.annaInBergamo(t)
+	res, _ := anna.do("POST", "/protocolli", url.Values{"csrf": {anna.csrf("/protocolli/nuovo")}, "network": {network}, "title": {"Protocollo UdP"},
+		"body": {"Art. 1"}, "valid_from": {"01/01/2027"}, "party.0.partner": {udp}, "party.0.role": {"PARTY_ROLE_PROPONENT"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("draft: status %d", res.StatusCode)
+	}
+	path := strings.Split(res.Header.Get("Location"), "?")[0]
+	f.account("lombardia", "marco", "Marco Verdi", famiv1.Role_ROLE_NETWORK_MEMBER, cpia)
+	marco := f.client(t)
+	marco.signIn("marco@lombardia")
+	ministry := f.ministryIn(t, "lombardia")
+
+	editLink, openButton := `href="`+path+`/modifica"`, `action="`+path+`/apri"`
+	_, page := anna.do("GET", path, nil)
+	if !strings.Contains(page, editLink) || !strings.Contains(page, openButton) {
+		t.Errorf("the party's staff lack the edit link or the open button")
+	}
+	if res, page := anna.do("GET", path+"/modifica", nil); res.StatusCode != http.StatusOK || !strings.Contains(page, `action="`+path+`/modifica"`) {
+		t.Errorf("the party's staff: edit page status %d, want the form", res.StatusCode)
+	}
+	for _, c := range []struct {
+		who string
+		b   *browserless
+	}{{"another member's staff", marco}, {"ministry", ministry}} {
+		_, page := c.b.do("GET", path, nil)
+		if strings.Contains(page, editLink) || strings.Contains(page, openButton) {
+			t.Errorf("%s: the page offers the edit link or the open button", c.who)
+		}
+		if res, _ := c.b.do("GET", path+"/modifica", nil); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != path {
+			t.Errorf("%s: edit page status %d to %q; want 303 to the protocol's page", c.who, res.StatusCode, res.Header.Get("Location"))
+		}
+		if res, _ := c.b.do("POST", path+"/apri", url.Values{"csrf": {c.b.csrf(path)}}); res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: opening answers %d, want 403", c.who, res.StatusCode)
+		}
+	}
+	if res, _ := ministry.do("GET", "/protocolli/nuovo", nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("ministry: new protocol page status %d, want 403", res.StatusCode)
+	}
+	if res, _ := ministry.do("POST", "/protocolli", url.Values{"csrf": {ministry.csrf("/")}, "network": {network}, "title": {"X"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("ministry: a new protocol's save answers %d, want 403", res.StatusCode)
+	}
+}

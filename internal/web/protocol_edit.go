@@ -106,7 +106,20 @@ func (a *App) getProtocol(r *http.Request, s *session) (*famiv1.Protocol, error)
 	return a.protocols.GetProtocol(s.ctx, &famiv1.GetProtocolRequest{Name: pathName(r, s, resource.Protocols, "protocol")})
 }
 
+// protocolEdit shows the draft's form to whom may save it
+// (mayEditProtocol), and anyone else the protocol's page, read-only: the
+// form was shown to every reader, and its save answered 403 (or 422 once
+// the protocol was no longer a draft).
 func (a *App) protocolEdit(w http.ResponseWriter, r *http.Request, s *session) {
+	pr, err := a.getProtocol(r, s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	if !a.mayEditProtocol(s, pr) {
+		http.Redirect(w, r, "/protocolli/"+resource.ID(pr.GetName()), http.StatusSeeOther)
+		return
+	}
 	a.protocolPages().edit(w, r, s, http.StatusOK, nil)
 }
 
