@@ -408,3 +408,47 @@ func TestProtocolFormsOnlyForItsEditors(t *testing.T) {
 		t.Errorf("ministry: a new protocol's save answers %d, want 403", res.StatusCode)
 	}
 }
+
+// TestMeetingFormOnlyForWhoMayConvene opens the form that schedules a
+// meeting. The staff of a partner in a network get it with their network.
+// The ministry gets it without the region's networks, since it convenes
+// only meetings of no network: it was offered them all, and choosing one
+// answered 403. The staff of a partner in no network, who may schedule
+// only meetings of their partner's networks, get 403 instead of a form
+// whose every save answered 403.
+func TestMeetingFormOnlyForWhoMayConvene(t *testing.T) {
+	f := startFamid(t)
+	anna, network, _, _ := f.annaInBergamo(t)
+	alone := f.partner("lombardia", "comune-sondrio", "Comune di Sondrio")
+	f.account("lombardia", "sara", "Sara Neri", famiv1.Role_ROLE_NETWORK_MEMBER, alone)
+	sara := f.client(t)
+	sara.signIn("sara@lombardia")
+	ministry := f.ministryIn(t, "lombardia")
+	networkOption := `<option value="` + network + `"`
+
+	if res, page := anna.do("GET", "/incontri/nuovo", nil); res.StatusCode != http.StatusOK || !strings.Contains(page, networkOption) {
+		t.Errorf("a network's staff: status %d; want the form offering their network", res.StatusCode)
+	}
+	res, page := ministry.do("GET", "/incontri/nuovo", nil)
+	if res.StatusCode != http.StatusOK || strings.Contains(page, networkOption) || !strings.Contains(page, `action="/incontri"`) {
+		t.Errorf("ministry: status %d; want the form offering no network", res.StatusCode)
+	}
+	day := time.Now().In(rome()).AddDate(0, 0, 10).Format("02/01/2006")
+	meeting := func(b *browserless, networks string) url.Values {
+		return url.Values{"csrf": {b.csrf("/")}, "networks": {networks}, "kind": {"MEETING_KIND_FOCUS_GROUP"}, "title": {"Focus group"},
+			"day": {day}, "start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_ONLINE"}, "link": {"https://example.org/x"}}
+	}
+	if res, _ := ministry.do("POST", "/incontri", meeting(ministry, network)); res.StatusCode != http.StatusForbidden {
+		t.Errorf("ministry: a network's meeting answers %d, want 403", res.StatusCode)
+	}
+
+	if res, _ := sara.do("GET", "/incontri/nuovo", nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("staff of a partner in no network: status %d, want 403", res.StatusCode)
+	}
+	if _, page := sara.do("GET", "/incontri", nil); strings.Contains(page, `href="/incontri/nuovo"`) {
+		t.Errorf("staff of a partner in no network: the meetings page offers to schedule one")
+	}
+	if res, _ := sara.do("POST", "/incontri", meeting(sara, "")); res.StatusCode != http.StatusForbidden {
+		t.Errorf("staff of a partner in no network: a meeting of no network answers %d, want 403", res.StatusCode)
+	}
+}

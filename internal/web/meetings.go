@@ -13,6 +13,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -57,7 +58,7 @@ func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session,
 		return
 	}
 	p := &meetingsPage{frame: a.newFrame(r, s, "meetings.title"), Networks: nets, FeedURL: feed,
-		CanSchedule: len(nets) > 0 && s.can(a, famiv1.MeetingService_CreateMeeting_FullMethodName, &famiv1.CreateMeetingRequest{Parent: regionName(s.region)}),
+		CanSchedule: a.mayConvene(s, nets),
 		Archive:     r.URL.Query().Get("passati") == "tutti"}
 	if err := a.readMeetings(r, s, p); err != nil {
 		a.fail(w, r, s, err)
@@ -199,12 +200,44 @@ type meetingForm struct {
 	RequestID       string
 }
 
+// meetingNew is the form to schedule a meeting, for whom may schedule one
+// (mayConvene); anyone else gets 403, as its save would: a network
+// member whose partner is in no network, who may write only meetings of
+// their partner's networks.
 func (a *App) meetingNew(w http.ResponseWriter, r *http.Request, s *session) {
+	nets, err := a.convenedNetworks(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	if !a.mayConvene(s, nets) {
+		a.forbidden(w, r, s)
+		return
+	}
 	a.renderMeetingForm(w, r, s, http.StatusOK, newForm(url.Values{"mode": {"MEETING_MODE_IN_PERSON"}, "kind": {"MEETING_KIND_COORDINATION_TABLE"}}))
 }
 
+// convenedNetworks are the networks the user may schedule meetings of:
+// myNetworks, none for the ministry (meetings.Convenes), whose form
+// offered every network of the region and whose save of one answered 403.
+func (a *App) convenedNetworks(s *session) (map[string]string, error) {
+	if ofNetworks, _ := meetings.Convenes(s.who); !ofNetworks {
+		return nil, nil
+	}
+	return a.myNetworks(s)
+}
+
+// mayConvene reports whether the user may schedule a meeting, of one of
+// nets (convenedNetworks) or of none: the rights table and the meetings'
+// rule on who asks (meetings.Convenes).
+func (a *App) mayConvene(s *session, nets map[string]string) bool {
+	_, ofNone := meetings.Convenes(s.who)
+	return (len(nets) > 0 || ofNone) &&
+		s.can(a, famiv1.MeetingService_CreateMeeting_FullMethodName, &famiv1.CreateMeetingRequest{Parent: regionName(s.region)})
+}
+
 func (a *App) renderMeetingForm(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	nets, err := a.myNetworks(s)
+	nets, err := a.convenedNetworks(s)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
