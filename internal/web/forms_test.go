@@ -452,3 +452,43 @@ func TestMeetingFormOnlyForWhoMayConvene(t *testing.T) {
 		t.Errorf("staff of a partner in no network: a meeting of no network answers %d, want 403", res.StatusCode)
 	}
 }
+
+// TestMeetingFormsOnlyForWhoMayWrite opens a network's meeting, held ten
+// days ago, as the staff of a partner in the network, who get the forms
+// that record attendance and minutes, and as the ministry and the staff of
+// a partner outside the network, who get the meeting read-only: both were
+// given the forms, and their saves answered 403, as they still do.
+func TestMeetingFormsOnlyForWhoMayWrite(t *testing.T) {
+	f := startFamid(t)
+	anna, network, udp, _ := f.annaInBergamo(t)
+	alone := f.partner("lombardia", "comune-sondrio", "Comune di Sondrio")
+	f.account("lombardia", "sara", "Sara Neri", famiv1.Role_ROLE_NETWORK_MEMBER, alone)
+	sara := f.client(t)
+	sara.signIn("sara@lombardia")
+	ministry := f.ministryIn(t, "lombardia")
+
+	day := time.Now().In(rome()).AddDate(0, 0, -10).Format("02/01/2006")
+	res, _ := anna.do("POST", "/incontri", url.Values{"csrf": {anna.csrf("/incontri/nuovo")}, "networks": {network},
+		"kind": {"MEETING_KIND_COORDINATION_TABLE"}, "title": {"Tavolo"}, "day": {day},
+		"start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_IN_PERSON"}, "place": {"Bergamo"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("schedule: status %d", res.StatusCode)
+	}
+	path := strings.Split(res.Header.Get("Location"), "?")[0]
+	attendance, minutes := `action="`+path+`/presenze"`, `action="`+path+`/verbale"`
+	if _, page := anna.do("GET", path, nil); !strings.Contains(page, attendance) || !strings.Contains(page, minutes) {
+		t.Errorf("a network's staff: the meeting page lacks the attendance or minutes form")
+	}
+	for _, c := range []struct {
+		who string
+		b   *browserless
+	}{{"ministry", ministry}, {"staff outside the network", sara}} {
+		res, page := c.b.do("GET", path, nil)
+		if res.StatusCode != http.StatusOK || strings.Contains(page, attendance) || strings.Contains(page, minutes) || !strings.Contains(page, "Tavolo") {
+			t.Errorf("%s: status %d; want the meeting without its forms", c.who, res.StatusCode)
+		}
+		if res, _ := c.b.do("POST", path+"/presenze", url.Values{"csrf": {c.b.csrf("/")}, "att." + udp: {"3"}}); res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: recording attendance answers %d, want 403", c.who, res.StatusCode)
+		}
+	}
+}

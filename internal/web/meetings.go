@@ -236,6 +236,44 @@ func (a *App) mayConvene(s *session, nets map[string]string) bool {
 		s.can(a, famiv1.MeetingService_CreateMeeting_FullMethodName, &famiv1.CreateMeetingRequest{Parent: regionName(s.region)})
 }
 
+// meetingForms reports which of a meeting page's forms the user may use:
+// those that record (attendance, minutes, action items), once it has
+// started, and the one that cancels it, while it is scheduled.
+func (a *App) meetingForms(s *session, m *famiv1.Meeting, l *lookups) (record, cancel bool) {
+	mine := l.networks
+	if s.who.Partner != "" {
+		mine = l.myNetworks
+	}
+	if !mayWriteMeeting(s, m, mine) {
+		return false, false
+	}
+	record = m.GetState() != famiv1.MeetingState_MEETING_STATE_CANCELLED && !m.GetStartTime().AsTime().After(a.now()) &&
+		s.can(a, famiv1.MeetingService_RecordMinutes_FullMethodName, &famiv1.RecordMinutesRequest{Name: m.GetName()})
+	cancel = m.GetState() == famiv1.MeetingState_MEETING_STATE_SCHEDULED &&
+		s.can(a, famiv1.MeetingService_CancelMeeting_FullMethodName, &famiv1.CancelMeetingRequest{Name: m.GetName()})
+	return record, cancel
+}
+
+// mayWriteMeeting reports whether the user may write m (its attendance,
+// minutes, action items, cancellation) beyond the rights table: the
+// meetings' rule on who asks (meetings.Convenes), and, for a meeting of
+// networks, each of them among the user's networks (mine: myNetworks).
+// The forms were shown to the ministry on a network's meeting, and to the
+// staff of a partner outside the meeting's networks, and their saves
+// answered 403.
+func mayWriteMeeting(s *session, m *famiv1.Meeting, mine map[string]string) bool {
+	ofNetworks, ofNone := meetings.Convenes(s.who)
+	if len(m.GetNetworks()) == 0 {
+		return ofNone
+	}
+	for _, n := range m.GetNetworks() {
+		if _, ok := mine[n]; !ok {
+			return false
+		}
+	}
+	return ofNetworks
+}
+
 func (a *App) renderMeetingForm(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
 	nets, err := a.convenedNetworks(s)
 	if err != nil {
@@ -314,7 +352,11 @@ func (a *App) meetingView(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	m, l, ok := load(a, w, r, s, needPartners|needNetworks, func() (*famiv1.Meeting, error) {
+	need := needPartners | needNetworks
+	if s.who.Partner != "" {
+		need |= needMyNetworks // else the same as the region's networks
+	}
+	m, l, ok := load(a, w, r, s, need, func() (*famiv1.Meeting, error) {
 		return a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: pathName(r, s, resource.Meetings, "meeting")})
 	})
 	if !ok {
@@ -322,12 +364,9 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	}
 	p := &meetingPage{frame: a.newFrame(r, s, "meetings.title"), Meeting: m, Partners: l.partners, Attendance: map[string]int32{},
 		RequestID: newRequestID(),
-		Roles:     enumOptions(famiv1.AttendeeRole_name, func(n int32) string { return famiv1.AttendeeRole(n).String() }),
-		CanRecord: m.GetState() != famiv1.MeetingState_MEETING_STATE_CANCELLED && !m.GetStartTime().AsTime().After(a.now()) &&
-			s.can(a, famiv1.MeetingService_RecordMinutes_FullMethodName, &famiv1.RecordMinutesRequest{Name: m.GetName()})}
+		Roles:     enumOptions(famiv1.AttendeeRole_name, func(n int32) string { return famiv1.AttendeeRole(n).String() })}
 	p.Title = m.GetTitle()
-	p.CanCancel = m.GetState() == famiv1.MeetingState_MEETING_STATE_SCHEDULED &&
-		s.can(a, famiv1.MeetingService_CancelMeeting_FullMethodName, &famiv1.CancelMeetingRequest{Name: m.GetName()})
+	p.CanRecord, p.CanCancel = a.meetingForms(s, m, l)
 	for _, n := range m.GetNetworks() {
 		p.NetworkList = append(p.NetworkList, l.networks[n])
 		net, err := a.networks.GetNetwork(s.ctx, &famiv1.GetNetworkRequest{Name: n})
