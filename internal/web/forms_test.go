@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,7 +64,8 @@ func TestRepeatedFieldRefused(t *testing.T) {
 // numbers (a hostile one, or a page whose script removed a row) lost
 // every row after the gap on save; rows numbered in the billions are
 // read as rows, without a loop up to their number; a row that is no
-// number is refused, naming it.
+// number is refused, naming it, as is a form of more rows than any
+// service takes, which was shown again row by row.
 func TestNetworkRowsAfterABlankOneKept(t *testing.T) {
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
@@ -126,6 +128,13 @@ func TestNetworkRowsAfterABlankOneKept(t *testing.T) {
 		if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "«member."+row+".") {
 			t.Errorf("row %q: status %d; want 400 naming the field", row, res.StatusCode)
 		}
+	}
+	many := form("0", udp, "MEMBER_ROLE_LEAD")
+	for i := 1; i <= 1000; i++ {
+		many.Set("member."+strconv.Itoa(i)+".role", "")
+	}
+	if res, page := a.do("POST", "/reti/rete-bergamo", many); res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "più di 1000 righe nel gruppo «member»") {
+		t.Errorf("1,001 rows: status %d; want 400 saying the form has too many rows, not the form shown again row by row", res.StatusCode)
 	}
 	if got := members(); !slices.Equal(got, []string{udp, comune, cpia}) {
 		t.Errorf("refused rows changed the members to %v", got)

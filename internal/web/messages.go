@@ -288,6 +288,7 @@ var italian = map[string]string{
 	"error.form_unreadable_detail": "Il modulo inviato non è nel formato delle pagine di Raccordo: ricarica la pagina e invialo di nuovo.",
 	"error.form_repeated":          "Campo ripetuto",
 	"error.form_row_detail":        "Il campo «%s» del modulo inviato non è una riga che le pagine di Raccordo scrivono: nulla è stato salvato. Ricarica la pagina e invialo di nuovo.",
+	"error.form_rows_detail":       "Il modulo inviato ha più di %d righe nel gruppo «%s»: nulla è stato salvato.",
 	"error.form_repeated_detail":   "Il modulo inviato ha più valori per il campo «%s», che ne ha uno solo: nulla è stato salvato. Ricarica la pagina e invialo di nuovo.",
 
 	"reason.PERIOD_CLOSED":           "Il trimestre è chiuso: queste ore non si possono più registrare, modificare o eliminare.",

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/raccordo/raccordo/internal/errs"
 )
 
 // rowGroups are the forms' groups of rows a user fills and adds to: a
@@ -32,16 +34,25 @@ func rowKey(name string) (group string, row int, ok, bad bool) {
 	return group, row, true, false
 }
 
+// maxFormRows is the most rows of one group a form may send: above every
+// limit the services set on a group (500 members, 500 report lines, 200
+// parties or action items), with room for the spare rows, so that a
+// refused form of a hostile number of rows (a 4 MB form holds 200,000)
+// is not shown again row by row, a page of some 100 MB.
+const maxFormRows = 1000
+
 // renumberRows numbers each group's rows in v 0, 1, 2... in the order of
 // the numbers the form gave them, so that every reader of a group, which
-// reads rows from 0 until one is missing, reads every row sent: a form
-// that skips a number (a hostile one, or a page whose script removed a
-// row) lost the rows after the gap. Its work is bounded by the fields the
-// form holds, never by the numbers they carry: "member.1000000.partner"
-// alone becomes "member.0.partner". It reports the first field of a group
-// whose row is no row number, which the form reader refuses.
-func renumberRows(v url.Values) (bad string, ok bool) {
+// reads rows 0 to rowCount, reads every row sent: a form that skips a
+// number (a hostile one, or a page whose script removed a row) lost the
+// rows after the gap. Its work is bounded by the fields the form holds,
+// never by the numbers they carry: "member.1000000.partner" alone becomes
+// "member.0.partner". It returns why the form reader refuses v, in
+// Italian, naming the field or group, or "": a field of a group whose row
+// is no row number, or a group of more than maxFormRows rows.
+func renumberRows(v url.Values) (refusal string) {
 	rows := map[string][]int{}
+	bad := ""
 	for name := range v {
 		group, row, isRow, isBad := rowKey(name)
 		if isBad && (bad == "" || name < bad) {
@@ -52,11 +63,18 @@ func renumberRows(v url.Values) (bad string, ok bool) {
 		}
 	}
 	if bad != "" {
-		return bad, false
+		return msgf("error.form_row_detail", errs.Clip(bad, errs.MaxEcho))
 	}
-	for group, numbers := range rows {
+	for _, group := range rowGroups {
+		numbers := rows[group]
+		if len(numbers) == 0 {
+			continue
+		}
 		slices.Sort(numbers)
 		numbers = slices.Compact(numbers)
+		if len(numbers) > maxFormRows {
+			return msgf("error.form_rows_detail", maxFormRows, group)
+		}
 		if numbers[len(numbers)-1] == len(numbers)-1 {
 			continue // 0..n-1 already
 		}
@@ -75,7 +93,7 @@ func renumberRows(v url.Values) (bad string, ok bool) {
 			v[name] = values
 		}
 	}
-	return "", true
+	return ""
 }
 
 // rowCount is the number of rows of a group that v holds (renumbered by

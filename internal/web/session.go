@@ -156,14 +156,15 @@ func (a *App) readForm(w http.ResponseWriter, r *http.Request, s *session) bool 
 
 // wellFormed refuses, with 400 naming the field, a read form that no page
 // sends: one with a field sent twice that a page sends once
-// (repeatedField), or a row field whose row is not a number
-// (renumberRows, which numbers the rows of every other form from 0).
+// (repeatedField), or one whose rows renumberRows refuses (a row that is
+// not a number, too many rows); renumberRows numbers every other form's
+// rows from 0.
 func (a *App) wellFormed(w http.ResponseWriter, r *http.Request, s *session) bool {
 	p := &errorPage{frame: a.newFrame(r, s, "error.form_unreadable")}
 	if name, repeated := repeatedField(r.PostForm); repeated {
 		p.Heading, p.Detail = msg("error.form_repeated"), msgf("error.form_repeated_detail", errs.Clip(name, errs.MaxEcho))
-	} else if name, ok := renumberRows(r.PostForm); !ok {
-		p.Heading, p.Detail = msg("error.form_unreadable"), msgf("error.form_row_detail", errs.Clip(name, errs.MaxEcho))
+	} else if refusal := renumberRows(r.PostForm); refusal != "" {
+		p.Heading, p.Detail = msg("error.form_unreadable"), refusal
 	} else {
 		return true
 	}
