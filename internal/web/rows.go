@@ -20,15 +20,16 @@ var rowGroups = []string{"member", "party", "action", "dev", "ppl", "ai"}
 // rowKey splits a form field's name "group.i.field" of one of rowGroups
 // into its group and row; ok is false for any other field. bad is true for
 // a field of a group whose row is not a row number as a page writes it (a
-// non-negative decimal without leading zeros, within int).
+// non-negative decimal without leading zeros, within int), or that names
+// a row and no field ("member.0").
 func rowKey(name string) (group string, row int, ok, bad bool) {
 	group, rest, found := strings.Cut(name, ".")
 	if !found || !slices.Contains(rowGroups, group) {
 		return "", 0, false, false
 	}
-	digits, _, _ := strings.Cut(rest, ".")
+	digits, _, hasField := strings.Cut(rest, ".")
 	row, err := strconv.Atoi(digits)
-	if err != nil || row < 0 || strconv.Itoa(row) != digits {
+	if !hasField || err != nil || row < 0 || strconv.Itoa(row) != digits {
 		return group, 0, false, true
 	}
 	return group, row, true, false
