@@ -141,39 +141,6 @@ func TestNetworkRowsAfterABlankOneKept(t *testing.T) {
 	}
 }
 
-// TestRowWithoutItsKeyRefused fills a protocol party's commitments and a
-// project action's title, leaving the row's partner or code empty. Each
-// row was dropped on save without a word; now the service refuses it, the
-// form is shown again with the row as typed, and nothing is saved.
-func TestRowWithoutItsKeyRefused(t *testing.T) {
-	f := startFamid(t)
-	anna, network, udp, _ := f.annaInBergamo(t)
-	v := url.Values{"csrf": {anna.csrf("/protocolli/nuovo")}, "network": {network}, "title": {"Protocollo scuole"}, "body": {"Testo"},
-		"valid_from": {"01/01/2027"}, "valid_until": {"31/12/2027"},
-		"party.0.partner": {udp}, "party.0.role": {"PARTY_ROLE_PROPONENT"}, "party.1.commitments": {"Mette a disposizione le aule"}}
-	res, page := anna.do("POST", "/protocolli", v)
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `value="Mette a disposizione le aule"`) {
-		t.Errorf("party with commitments and no partner: status %d; want 422 with the row as typed:\n%s", res.StatusCode, page)
-	}
-	ps, err := famiv1.NewProtocolServiceClient(f.conn).ListProtocols(f.admin("lombardia"), &famiv1.ListProtocolsRequest{Parent: "regions/lombardia"})
-	if err != nil || len(ps.GetProtocols()) != 0 {
-		t.Errorf("after the refused form: protocols %v, %v; want none", ps.GetProtocols(), err)
-	}
-
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	a := f.client(t)
-	a.signIn("admin@lombardia")
-	res, page = a.do("POST", "/progetti", url.Values{"csrf": {a.csrf("/progetti/nuovo")}, "project_id": {"lab-impact"}, "code": {"PROG-2463"},
-		"title": {"Lab Impact"}, "fund": {"FUND_FAMI_2021_2027"}, "start_date": {"01/01/2027"}, "end_date": {"31/12/2027"},
-		"action.0.code": {"01"}, "action.0.title": {"Scuola"}, "action.1.title": {"Lavoro"}})
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `value="Lavoro"`) {
-		t.Errorf("action with a title and no code: status %d; want 422 with the row as typed:\n%s", res.StatusCode, page)
-	}
-	if _, err := famiv1.NewProjectServiceClient(f.conn).GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/lab-impact"}); err == nil {
-		t.Errorf("a refused form saved the project")
-	}
-}
-
 // TestMeetingActionItemRowsKept records a held meeting's minutes with new
 // action items. A row with an owner and a date but no description was
 // dropped without a word, and the minutes saved; now it is refused, and

@@ -198,18 +198,17 @@ func (a *App) membersResolved(w http.ResponseWriter, r *http.Request, s *session
 }
 
 // networkFromForm reads the network form. The lead partner is the member
-// row whose role is LEAD, as the service requires. A row left empty is no
-// member; one with a role and no partner is sent, for the service to
-// refuse, rather than dropped.
+// row whose role is LEAD, as the service requires. A row whose partner is
+// cleared is no member: that is how the form removes one.
 func networkFromForm(v url.Values) *famiv1.Network {
 	n := &famiv1.Network{DisplayName: v.Get("display_name"), Ats: v.Get("ats"), SocialDistrict: v.Get("social_district"),
 		Description: v.Get("description"), Etag: v.Get("etag")}
 	for i := range rowCount(v, "member") {
-		p, r := v.Get(fmt.Sprintf("member.%d.partner", i)), v.Get(fmt.Sprintf("member.%d.role", i))
-		if p == "" && r == "" {
+		p := v.Get(fmt.Sprintf("member.%d.partner", i))
+		if p == "" {
 			continue
 		}
-		role := famiv1.MemberRole(famiv1.MemberRole_value[r])
+		role := famiv1.MemberRole(famiv1.MemberRole_value[v.Get(fmt.Sprintf("member.%d.role", i))])
 		if role == famiv1.MemberRole_MEMBER_ROLE_LEAD {
 			n.LeadPartner = p
 		}

@@ -121,8 +121,8 @@ func projectFromForm(v url.Values) *famiv1.Project {
 		Beneficiary: v.Get("beneficiary"), Etag: v.Get("etag"),
 	}
 	for i := range rowCount(v, "action") {
-		if c, t := v.Get(fmt.Sprintf("action.%d.code", i)), v.Get(fmt.Sprintf("action.%d.title", i)); c+t != "" {
-			p.Actions = append(p.Actions, &famiv1.ProjectAction{Code: c, Title: t})
+		if c := v.Get(fmt.Sprintf("action.%d.code", i)); c != "" {
+			p.Actions = append(p.Actions, &famiv1.ProjectAction{Code: c, Title: v.Get(fmt.Sprintf("action.%d.title", i))})
 		}
 	}
 	return p

@@ -48,9 +48,8 @@ func (a *App) renderProtocolEdit(w http.ResponseWriter, r *http.Request, s *sess
 		Roles: enumOptions(famiv1.PartyRole_name, func(n int32) string { return famiv1.PartyRole(n).String() })})
 }
 
-// protocolFromForm reads the draft form; party rows left empty are left
-// out, and one with no partner but other values is sent, for the service
-// to refuse, rather than dropped.
+// protocolFromForm reads the draft form; party rows without a partner are
+// left out (that is how the form removes a party).
 func protocolFromForm(v url.Values) *famiv1.Protocol {
 	p := &famiv1.Protocol{
 		Network: v.Get("network"), Title: v.Get("title"), Objectives: v.Get("objectives"), Body: v.Get("body"),
@@ -63,7 +62,7 @@ func protocolFromForm(v url.Values) *famiv1.Protocol {
 	}
 	for i := range rowCount(v, "party") {
 		k := "party." + strconv.Itoa(i) + "."
-		if v.Get(k+"partner")+v.Get(k+"role")+v.Get(k+"role_label")+v.Get(k+"commitments") == "" {
+		if v.Get(k+"partner") == "" {
 			continue
 		}
 		p.Parties = append(p.Parties, &famiv1.Party{Partner: v.Get(k + "partner"), Role: famiv1.PartyRole(famiv1.PartyRole_value[v.Get(k+"role")]),

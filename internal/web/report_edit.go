@@ -169,12 +169,13 @@ func reportFromForm(v url.Values, pr *famiv1.Project) *famiv1.MonitoringReport {
 		}
 	}
 	for i := range rowCount(v, "ppl") {
-		n, band, sex := strings.TrimSpace(v.Get(fmt.Sprintf("ppl.%d.count", i))), v.Get(fmt.Sprintf("ppl.%d.age_band", i)), v.Get(fmt.Sprintf("ppl.%d.sex", i))
-		if n+band+sex == "" {
+		n := strings.TrimSpace(v.Get(fmt.Sprintf("ppl.%d.count", i)))
+		if n == "" {
 			continue
 		}
 		rep.PeopleReached = append(rep.PeopleReached, &famiv1.PeopleCount{Count: int32(atoi(n)),
-			AgeBand: famiv1.AgeBand(famiv1.AgeBand_value[band]), Sex: famiv1.Sex(famiv1.Sex_value[sex])})
+			AgeBand: famiv1.AgeBand(famiv1.AgeBand_value[v.Get(fmt.Sprintf("ppl.%d.age_band", i))]),
+			Sex:     famiv1.Sex(famiv1.Sex_value[v.Get(fmt.Sprintf("ppl.%d.sex", i))])})
 	}
 	return rep
 }
