@@ -11,10 +11,10 @@ import (
 
 // rowGroups are the forms' groups of rows a user fills and adds to: a
 // network's members, a protocol's parties, a project's actions, a report's
-// deviations and people reached, a meeting's new action items. Each row is a set of fields named
-// "group.i.field" (see formRows). The report's activities, indicators and
-// expenditures are numbered too, but after the project's plan, one row per
-// planned item, and read as such.
+// deviations and people reached, a meeting's new action items. Each row
+// is a set of fields named "group.i.field" (see formRows). The report's
+// activities, indicators and expenditures are numbered too, but after the
+// project's plan, one row per planned item, and read as such.
 var rowGroups = []string{"member", "party", "action", "dev", "ppl", "ai"}
 
 // rowKey splits a form field's name "group.i.field" of one of rowGroups

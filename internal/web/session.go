@@ -134,8 +134,8 @@ func (a *App) page(fn pageFunc) http.Handler {
 // another kind of body, 400 for one that does not decode), and it reports
 // false. Before, such a form read as empty, and its missing CSRF token
 // answered "Accesso negato"; a multipart body was parsed, to a temporary
-// file, before that. A field sent twice that a page sends once
-// (repeatedField) is 400 too, naming it.
+// file, before that. A form no page sends (wellFormed: a field sent twice,
+// rows that are no rows) is 400 too, naming the field.
 func (a *App) readForm(w http.ResponseWriter, r *http.Request, s *session) bool {
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
 		a.renderError(w, r, s, http.StatusUnsupportedMediaType, "error.form_unreadable", "error.form_unreadable_detail")
@@ -160,15 +160,15 @@ func (a *App) readForm(w http.ResponseWriter, r *http.Request, s *session) bool 
 // not a number, too many rows); renumberRows numbers every other form's
 // rows from 0.
 func (a *App) wellFormed(w http.ResponseWriter, r *http.Request, s *session) bool {
-	p := &errorPage{frame: a.newFrame(r, s, "error.form_unreadable")}
+	heading, detail := "error.form_repeated", ""
 	if name, repeated := repeatedField(r.PostForm); repeated {
-		p.Heading, p.Detail = msg("error.form_repeated"), msgf("error.form_repeated_detail", errs.Clip(name, errs.MaxEcho))
-	} else if refusal := renumberRows(r.PostForm); refusal != "" {
-		p.Heading, p.Detail = msg("error.form_unreadable"), refusal
+		detail = msgf("error.form_repeated_detail", errs.Clip(name, errs.MaxEcho))
+	} else if detail = renumberRows(r.PostForm); detail != "" {
+		heading = "error.form_unreadable"
 	} else {
 		return true
 	}
-	a.render(w, http.StatusBadRequest, "error", p)
+	a.render(w, http.StatusBadRequest, "error", &errorPage{frame: a.newFrame(r, s, heading), Heading: msg(heading), Detail: detail})
 	return false
 }
 
