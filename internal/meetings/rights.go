@@ -19,36 +19,45 @@ import (
 // of no network it convenes. Other roles pass: the policy table already
 // bound them to a region.
 func mayWrite(tx store.ReadTx, who principal.Principal, mt *famiv1.Meeting, verb string) error {
-	switch who.Role {
-	case principal.Ministry:
-		if len(mt.GetNetworks()) > 0 {
-			return errs.NetworkMeeting.With(errs.Error{
-				Message:  errs.Sprintf("the ministry may %s only meetings of no network (focus groups, bilateral meetings); %s belongs to %s", verb, orNew(mt.GetName()), mt.GetNetworks()[0]),
-				Metadata: map[string]string{"meeting": mt.GetName(), "network": mt.GetNetworks()[0]},
-			})
+	ofNetworks, ofNone := Convenes(who)
+	switch {
+	case len(mt.GetNetworks()) > 0 && !ofNetworks:
+		return errs.NetworkMeeting.With(errs.Error{
+			Message:  errs.Sprintf("the ministry may %s only meetings of no network (focus groups, bilateral meetings); %s belongs to %s", verb, orNew(mt.GetName()), mt.GetNetworks()[0]),
+			Metadata: map[string]string{"meeting": mt.GetName(), "network": mt.GetNetworks()[0]},
+		})
+	case len(mt.GetNetworks()) == 0 && !ofNone:
+		return errs.NotNetworkMember.With(errs.Error{
+			Message:  errs.Sprintf("network members may %s only meetings of networks their partner is a member of, and %s belongs to none", verb, orNew(mt.GetName())),
+			Metadata: map[string]string{"meeting": mt.GetName(), "partner": who.Partner},
+		})
+	}
+	if who.Role != principal.NetworkMember {
+		return nil
+	}
+	for _, n := range mt.GetNetworks() {
+		member, err := isMember(tx, n, who.Partner)
+		if err != nil {
+			return err
 		}
-	case principal.NetworkMember:
-		if len(mt.GetNetworks()) == 0 {
+		if !member {
 			return errs.NotNetworkMember.With(errs.Error{
-				Message:  errs.Sprintf("network members may %s only meetings of networks their partner is a member of, and %s belongs to none", verb, orNew(mt.GetName())),
-				Metadata: map[string]string{"meeting": mt.GetName(), "partner": who.Partner},
+				Message: errs.Sprintf("%s is not a member of %s: network members may %s only meetings of networks their partner is a member of",
+					orNone(who.Partner), n, verb),
+				Metadata: map[string]string{"meeting": mt.GetName(), "network": n, "partner": who.Partner},
 			})
-		}
-		for _, n := range mt.GetNetworks() {
-			member, err := isMember(tx, n, who.Partner)
-			if err != nil {
-				return err
-			}
-			if !member {
-				return errs.NotNetworkMember.With(errs.Error{
-					Message: errs.Sprintf("%s is not a member of %s: network members may %s only meetings of networks their partner is a member of",
-						orNone(who.Partner), n, verb),
-					Metadata: map[string]string{"meeting": mt.GetName(), "network": n, "partner": who.Partner},
-				})
-			}
 		}
 	}
 	return nil
+}
+
+// Convenes is the part of mayWrite that depends on who asks alone: whether
+// they may write meetings of networks (all but the ministry; network
+// members only of their partner's networks) and meetings of no network
+// (all but network members). The web asks it, beside the rights table, to
+// offer only the meetings a user may schedule.
+func Convenes(who principal.Principal) (ofNetworks, ofNoNetwork bool) {
+	return who.Role != principal.Ministry, who.Role != principal.NetworkMember
 }
 
 func orNew(name string) string {

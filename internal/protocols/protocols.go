@@ -513,6 +513,15 @@ func (s *Service) draftOnly(tx store.ReadTx, p *famiv1.Protocol, today, why stri
 	return errs.ProtocolNotDraft.New("%s is %s: %s", p.GetName(), aip.EnumName(st), why)
 }
 
+// MayChange reports whether who may change p, as stored, beyond what the
+// rights table says (partyOnly): the rights table lets network members
+// edit, open, amend and terminate protocols, and they may only those
+// their partner is a party to. The web asks it, beside the rights table,
+// to show those forms and buttons only to whom may use them.
+func MayChange(who principal.Principal, p *famiv1.Protocol) bool {
+	return partyOnly(who, p, "change") == nil
+}
+
 // partyOnly enforces the network members' right of DESIGN.md section 6:
 // their staff draft and edit only the protocols their partner is a party
 // to. Other roles pass (the policy table already bound them to a region).

@@ -106,14 +106,26 @@ func leadOnly(p principal.Principal, cur, next *famiv1.Network) error {
 	if p.Role != principal.NetworkMember {
 		return nil
 	}
-	if cur.GetLeadPartner() != p.Partner {
-		return errs.NotNetworkLead.New("only staff of the lead partner may edit %s", cur.GetName())
+	if err := MayEditNetwork(p, cur); err != nil {
+		return err
 	}
 	if next.GetLeadPartner() != cur.GetLeadPartner() {
 		return errs.LeadChangeNotAllowed.New("the lead partner of %s is changed by the region", cur.GetName())
 	}
 	if !slices.Equal(projectNames(next), projectNames(cur)) {
 		return errs.ProjectsChangeNotAllowed.New("the projects %s implements are changed by the region", cur.GetName())
+	}
+	return nil
+}
+
+// MayEditNetwork is the part of leadOnly that depends on who asks and on
+// the network as stored, not on the change: the rights table lets network
+// members update networks, and only staff of its lead partner may update
+// one. The web asks it, beside the rights table, to show a network's form
+// only to whom may save it.
+func MayEditNetwork(p principal.Principal, n *famiv1.Network) error {
+	if p.Role == principal.NetworkMember && n.GetLeadPartner() != p.Partner {
+		return errs.NotNetworkLead.New("only staff of the lead partner may edit %s", n.GetName())
 	}
 	return nil
 }

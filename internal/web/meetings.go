@@ -13,6 +13,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -57,7 +58,7 @@ func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session,
 		return
 	}
 	p := &meetingsPage{frame: a.newFrame(r, s, "meetings.title"), Networks: nets, FeedURL: feed,
-		CanSchedule: len(nets) > 0 && s.can(a, famiv1.MeetingService_CreateMeeting_FullMethodName, &famiv1.CreateMeetingRequest{Parent: regionName(s.region)}),
+		CanSchedule: a.mayConvene(s, nets),
 		Archive:     r.URL.Query().Get("passati") == "tutti"}
 	if err := a.readMeetings(r, s, p); err != nil {
 		a.fail(w, r, s, err)
@@ -182,12 +183,82 @@ type meetingForm struct {
 	RequestID       string
 }
 
+// meetingNew is the form to schedule a meeting, for whom may schedule one
+// (mayConvene); anyone else gets 403, as its save would: a network
+// member whose partner is in no network, who may write only meetings of
+// their partner's networks.
 func (a *App) meetingNew(w http.ResponseWriter, r *http.Request, s *session) {
+	nets, err := a.convenedNetworks(s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	if !a.mayConvene(s, nets) {
+		a.forbidden(w, r, s)
+		return
+	}
 	a.renderMeetingForm(w, r, s, http.StatusOK, newForm(url.Values{"mode": {"MEETING_MODE_IN_PERSON"}, "kind": {"MEETING_KIND_COORDINATION_TABLE"}}))
 }
 
+// convenedNetworks are the networks the user may schedule meetings of:
+// myNetworks, none for the ministry (meetings.Convenes), whose form
+// offered every network of the region and whose save of one answered 403.
+func (a *App) convenedNetworks(s *session) (map[string]string, error) {
+	if ofNetworks, _ := meetings.Convenes(s.who); !ofNetworks {
+		return nil, nil
+	}
+	return a.myNetworks(s)
+}
+
+// mayConvene reports whether the user may schedule a meeting, of one of
+// nets (convenedNetworks) or of none: the rights table and the meetings'
+// rule on who asks (meetings.Convenes).
+func (a *App) mayConvene(s *session, nets map[string]string) bool {
+	_, ofNone := meetings.Convenes(s.who)
+	return (len(nets) > 0 || ofNone) &&
+		s.can(a, famiv1.MeetingService_CreateMeeting_FullMethodName, &famiv1.CreateMeetingRequest{Parent: regionName(s.region)})
+}
+
+// meetingForms reports which of a meeting page's forms the user may use:
+// those that record (attendance, minutes, action items), once it has
+// started, and the one that cancels it, while it is scheduled.
+func (a *App) meetingForms(s *session, m *famiv1.Meeting, l *lookups) (record, cancel bool) {
+	mine := l.networks
+	if s.who.Partner != "" {
+		mine = l.myNetworks
+	}
+	if !mayWriteMeeting(s, m, mine) {
+		return false, false
+	}
+	record = m.GetState() != famiv1.MeetingState_MEETING_STATE_CANCELLED && !m.GetStartTime().AsTime().After(a.now()) &&
+		s.can(a, famiv1.MeetingService_RecordMinutes_FullMethodName, &famiv1.RecordMinutesRequest{Name: m.GetName()})
+	cancel = m.GetState() == famiv1.MeetingState_MEETING_STATE_SCHEDULED &&
+		s.can(a, famiv1.MeetingService_CancelMeeting_FullMethodName, &famiv1.CancelMeetingRequest{Name: m.GetName()})
+	return record, cancel
+}
+
+// mayWriteMeeting reports whether the user may write m (its attendance,
+// minutes, action items, cancellation) beyond the rights table: the
+// meetings' rule on who asks (meetings.Convenes), and, for a meeting of
+// networks, each of them among the user's networks (mine: myNetworks).
+// The forms were shown to the ministry on a network's meeting, and to the
+// staff of a partner outside the meeting's networks, and their saves
+// answered 403.
+func mayWriteMeeting(s *session, m *famiv1.Meeting, mine map[string]string) bool {
+	ofNetworks, ofNone := meetings.Convenes(s.who)
+	if len(m.GetNetworks()) == 0 {
+		return ofNone
+	}
+	for _, n := range m.GetNetworks() {
+		if _, ok := mine[n]; !ok {
+			return false
+		}
+	}
+	return ofNetworks
+}
+
 func (a *App) renderMeetingForm(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	nets, err := a.myNetworks(s)
+	nets, err := a.convenedNetworks(s)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
@@ -264,20 +335,21 @@ func (a *App) meetingView(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	m, l, ok := load(a, w, r, s, needPartners|needNetworks, func() (*famiv1.Meeting, error) {
+	need := needPartners | needNetworks
+	if s.who.Partner != "" {
+		need |= needMyNetworks // else the same as the region's networks
+	}
+	m, l, ok := load(a, w, r, s, need, func() (*famiv1.Meeting, error) {
 		return a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: pathName(r, s, resource.Meetings, "meeting")})
 	})
 	if !ok {
 		return
 	}
 	p := &meetingPage{frame: a.newFrame(r, s, "meetings.title"), Meeting: m, Partners: l.partners, Attendance: map[string]int32{},
-		RequestID: newRequestID(), NewItems: []int{0, 1, 2},
-		Roles: enumOptions(famiv1.AttendeeRole_name, func(n int32) string { return famiv1.AttendeeRole(n).String() }),
-		CanRecord: m.GetState() != famiv1.MeetingState_MEETING_STATE_CANCELLED && !m.GetStartTime().AsTime().After(a.now()) &&
-			s.can(a, famiv1.MeetingService_RecordMinutes_FullMethodName, &famiv1.RecordMinutesRequest{Name: m.GetName()})}
+		RequestID: newRequestID(),
+		Roles:     enumOptions(famiv1.AttendeeRole_name, func(n int32) string { return famiv1.AttendeeRole(n).String() })}
 	p.Title = m.GetTitle()
-	p.CanCancel = m.GetState() == famiv1.MeetingState_MEETING_STATE_SCHEDULED &&
-		s.can(a, famiv1.MeetingService_CancelMeeting_FullMethodName, &famiv1.CancelMeetingRequest{Name: m.GetName()})
+	p.CanRecord, p.CanCancel = a.meetingForms(s, m, l)
 	for _, n := range m.GetNetworks() {
 		p.NetworkList = append(p.NetworkList, l.networks[n])
 		net, err := a.networks.GetNetwork(s.ctx, &famiv1.GetNetworkRequest{Name: n})
@@ -319,6 +391,7 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 		}
 	}
 	p.Form = fm
+	p.NewItems = formRows(fm, "ai", 3)
 	a.render(w, code, "meeting", p)
 }
 
@@ -361,7 +434,9 @@ func (a *App) recordAttendance(w http.ResponseWriter, r *http.Request, s *sessio
 }
 
 // recordMinutes records the minutes and adds the action items typed in the
-// empty rows; the recorded items are sent back unchanged.
+// empty rows ("ai.i.*", one of rowGroups); the recorded items are sent
+// back unchanged. A row with an owner or a date and no description is
+// sent, for the service to refuse, rather than dropped.
 func (a *App) recordMinutes(w http.ResponseWriter, r *http.Request, s *session) {
 	m, err := a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: pathName(r, s, resource.Meetings, "meeting")})
 	if err != nil {
@@ -369,10 +444,11 @@ func (a *App) recordMinutes(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	items := m.GetActionItems()
-	for i := range 3 {
+	for i := range rowCount(r.PostForm, "ai") {
 		p := "ai." + strconv.Itoa(i) + "."
-		if d := r.PostFormValue(p + "description"); d != "" {
-			items = append(items, &famiv1.ActionItem{Description: d, Owner: r.PostFormValue(p + "owner"), DueDate: parseDate(r.PostFormValue(p + "due_date"))})
+		d, owner, due := r.PostFormValue(p+"description"), r.PostFormValue(p+"owner"), r.PostFormValue(p+"due_date")
+		if d+owner+due != "" {
+			items = append(items, &famiv1.ActionItem{Description: d, Owner: owner, DueDate: parseDate(due)})
 		}
 	}
 	_, err = a.meetings.RecordMinutes(s.ctx, &famiv1.RecordMinutesRequest{Name: m.GetName(), Minutes: r.PostFormValue("minutes"), ActionItems: items,

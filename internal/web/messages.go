@@ -207,6 +207,7 @@ var italian = map[string]string{
 	"networks.member":              "Membro",
 	"networks.members":             "Membri",
 	"networks.member_unknown":      "Membro %d: nessun partner della regione si chiama «%s»; scrivi il nome come lo propone l'elenco.",
+	"networks.member_deleted":      "Membro %d: il partner «%s» non esiste più, è stato eliminato dopo l'apertura della pagina. La sua riga è stata svuotata: salva di nuovo per toglierlo dalla rete.",
 	"networks.member_ambiguous":    "Membro %d: più partner si chiamano «%s»; scegli dall'elenco quello col codice tra parentesi.",
 	"networks.roles":               "Ruoli dei membri",
 	"protocols.title":              "Protocolli di collaborazione",
@@ -283,6 +284,10 @@ var italian = map[string]string{
 	"error.form_too_large_detail":  "Il modulo inviato supera la dimensione che il servizio accetta: accorcia i testi e invialo di nuovo.",
 	"error.form_unreadable":        "Modulo non leggibile",
 	"error.form_unreadable_detail": "Il modulo inviato non è nel formato delle pagine di Raccordo: ricarica la pagina e invialo di nuovo.",
+	"error.form_repeated":          "Campo ripetuto",
+	"error.form_row_detail":        "Il campo «%s» del modulo inviato non è una riga che le pagine di Raccordo scrivono: nulla è stato salvato. Ricarica la pagina e invialo di nuovo.",
+	"error.form_rows_detail":       "Il modulo inviato ha più di %d righe nel gruppo «%s»: nulla è stato salvato.",
+	"error.form_repeated_detail":   "Il modulo inviato ha più valori per il campo «%s», che ne ha uno solo: nulla è stato salvato. Ricarica la pagina e invialo di nuovo.",
 
 	"reason.PERIOD_CLOSED":           "Il trimestre è chiuso: queste ore non si possono più registrare, modificare o eliminare.",
 	"reason.ENTRY_NOT_SUBMITTED":     "Queste ore sono già state approvate o respinte: non si possono più modificare.",

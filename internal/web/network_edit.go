@@ -10,6 +10,8 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
@@ -27,6 +29,9 @@ type networkPage struct {
 	Roles     []option
 	Rows      []int
 	RequestID string
+	// CanEdit is whether the user may save the network (mayEditNetwork):
+	// anyone else sees it read-only, with no form to be refused.
+	CanEdit bool
 }
 
 var networkFields = []string{"display_name", "lead_partner", "members", "municipalities", "ats", "social_district", "projects", "description"}
@@ -41,9 +46,24 @@ func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, 
 		return
 	}
 	fm.linked = l
-	a.render(w, code, "network", &networkPage{frame: a.newFrame(r, s, formTitle("networks", n != nil)), Form: fm, Network: n, RequestID: newRequestID(),
-		Partners: partnerChoices(l.partners), Projects: sortedOptions(l.projects), Rows: formRows(fm, "member.%d.partner", 2),
-		Roles: enumOptions(famiv1.MemberRole_name, func(n int32) string { return famiv1.MemberRole(n).String() })})
+	p := &networkPage{frame: a.newFrame(r, s, formTitle("networks", n != nil)), Form: fm, Network: n, RequestID: newRequestID(),
+		CanEdit:  n == nil || a.mayEditNetwork(s, n),
+		Partners: partnerChoices(l.partners), Projects: sortedOptions(l.projects), Rows: formRows(fm, "member", 2),
+		Roles: enumOptions(famiv1.MemberRole_name, func(n int32) string { return famiv1.MemberRole(n).String() })}
+	if !p.CanEdit {
+		p.Title = n.GetDisplayName()
+	}
+	a.render(w, code, "network", p)
+}
+
+// mayEditNetwork asks whether the session's user may update n: the rights
+// table, then the one rule of the registry that depends on the stored
+// network (only staff of its lead partner, among network members). The
+// form was shown to every reader, and its save refused with 403. The
+// create page has its own guard (mayCreate).
+func (a *App) mayEditNetwork(s *session, n *famiv1.Network) bool {
+	return s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: n}) &&
+		registry.MayEditNetwork(s.who, n) == nil
 }
 
 // Typed is what a member row's input shows for the form's value v: the
@@ -53,6 +73,26 @@ func (p *networkPage) Typed(v string) string {
 		return p.Partners[i].Label
 	}
 	return v
+}
+
+// Was is the partner a member row showed when its page was first loaded
+// (a resource name), carried by the row's hidden "was" field through the
+// form's refusals: what resolveMembers knows a deleted partner by.
+func (p *networkPage) Was(row int) string {
+	k := fmt.Sprintf("member.%d.", row)
+	if p.Form.Values.Has(k + "was") {
+		return p.Form.Get(k + "was")
+	}
+	return p.Form.Get(k + "partner")
+}
+
+// ProjectLabel is how the read-only page names a project of the network:
+// its label among the region's projects, else its resource name.
+func (p *networkPage) ProjectLabel(name string) string {
+	if i := slices.IndexFunc(p.Projects, func(o option) bool { return o.Value == name }); i >= 0 {
+		return p.Projects[i].Label
+	}
+	return name
 }
 
 // partnerChoices are the network form's choices of partners, sorted, each
@@ -83,32 +123,59 @@ func choiceKey(s string) string { return strings.ToLower(strings.Join(strings.Fi
 // resource name. It returns the Italian error of the first row that names
 // no partner or several (and marks that row in marks), "" when every row
 // names one.
-func resolveMembers(v url.Values, partners, marks map[string]string) string {
+//
+// A row whose partner was deleted after the page was loaded (its "was",
+// the partner the page showed, is a partner of region no more) names none
+// either: such a row is emptied in v, for the form shown again, and its
+// error says so, naming the partner as the page showed it, so that one
+// more save drops the member. It used to be refused as a name typed
+// wrong, which the user could not mend but by guessing to clear the row.
+func resolveMembers(v url.Values, region string, partners, marks map[string]string) string {
 	named := map[string][]string{}
 	for name, label := range partners {
 		named[choiceKey(label)] = append(named[choiceKey(label)], name)
 		named[choiceKey(label+" ("+resource.ID(name)+")")] = []string{name}
 	}
-	for i := 0; v.Has(fmt.Sprintf("member.%d.partner", i)); i++ {
+	first := ""
+	for i := range rowCount(v, "member") {
 		key := fmt.Sprintf("member.%d.partner", i)
 		typed := strings.TrimSpace(v.Get(key))
 		if _, ok := partners[typed]; ok || typed == "" {
 			continue
 		}
 		var e string
-		switch names := named[choiceKey(typed)]; len(names) {
-		case 1:
+		switch names := named[choiceKey(typed)]; {
+		case len(names) == 1:
 			v.Set(key, names[0])
 			continue
-		case 0:
-			e = msgf("networks.member_unknown", i+1, typed)
-		default:
+		case len(names) > 1:
 			e = msgf("networks.member_ambiguous", i+1, typed)
+		case deletedPartner(v.Get(fmt.Sprintf("member.%d.was", i)), region, partners):
+			if typed == v.Get(fmt.Sprintf("member.%d.was", i)) {
+				typed = resource.ID(typed)
+			}
+			for _, field := range []string{"partner", "role", "was"} {
+				v.Set(fmt.Sprintf("member.%d.%s", i, field), "")
+			}
+			if first == "" {
+				first = msgf("networks.member_deleted", i+1, typed)
+			}
+			continue
+		default:
+			e = msgf("networks.member_unknown", i+1, typed)
 		}
 		marks[key] = e
 		return e
 	}
-	return ""
+	return first
+}
+
+// deletedPartner reports whether name is a partner of region that
+// partners, the region's partners now, no longer holds.
+func deletedPartner(name, region string, partners map[string]string) bool {
+	r, _, err := aip.ParseName("", name, resource.Partners)
+	_, exists := partners[name]
+	return err == nil && r == region && !exists
 }
 
 // membersResolved resolves the member rows of the posted network form
@@ -121,7 +188,7 @@ func (a *App) membersResolved(w http.ResponseWriter, r *http.Request, s *session
 		return false
 	}
 	fm := newForm(r.PostForm)
-	if e := resolveMembers(r.PostForm, l.partners, fm.Errors); e != "" {
+	if e := resolveMembers(r.PostForm, s.region, l.partners, fm.Errors); e != "" {
 		fm.Errors["members"] = e
 		fm.Message = msg("error.check_fields")
 		again(http.StatusUnprocessableEntity, fm)
@@ -131,11 +198,12 @@ func (a *App) membersResolved(w http.ResponseWriter, r *http.Request, s *session
 }
 
 // networkFromForm reads the network form. The lead partner is the member
-// row whose role is LEAD, as the service requires.
+// row whose role is LEAD, as the service requires. A row whose partner is
+// cleared is no member: that is how the form removes one.
 func networkFromForm(v url.Values) *famiv1.Network {
 	n := &famiv1.Network{DisplayName: v.Get("display_name"), Ats: v.Get("ats"), SocialDistrict: v.Get("social_district"),
 		Description: v.Get("description"), Etag: v.Get("etag")}
-	for i := 0; v.Has(fmt.Sprintf("member.%d.partner", i)); i++ {
+	for i := range rowCount(v, "member") {
 		p := v.Get(fmt.Sprintf("member.%d.partner", i))
 		if p == "" {
 			continue

@@ -68,7 +68,7 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 	if pr != nil && !p.CanEdit {
 		p.Title = pr.GetTitle()
 	}
-	p.Rows = formRows(fm, "action.%d.code", 2)
+	p.Rows = formRows(fm, "action", 2)
 	if pr != nil {
 		overlaps := &famiv1.ListOverlapsRequest{Parent: regionName(s.region), Project: pr.GetName()}
 		if p.ShowOverlaps = s.can(a, famiv1.OverlapService_ListOverlaps_FullMethodName, overlaps); p.ShowOverlaps {
@@ -81,20 +81,6 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 		}
 	}
 	a.render(w, code, "project", p)
-}
-
-// formRows numbers the rows of a repeated group: the filled ones and
-// spare empty ones.
-func formRows(fm *form, key string, spare int) []int {
-	n := 0
-	for fm.Get(fmt.Sprintf(key, n)) != "" {
-		n++
-	}
-	rows := make([]int, n+spare)
-	for i := range rows {
-		rows[i] = i
-	}
-	return rows
 }
 
 // parseEuro reads an Italian amount ("1.234,56", "1234,5", "1234") as
@@ -138,7 +124,7 @@ func projectFromForm(v url.Values) *famiv1.Project {
 		BudgetCents:       parseEuro(v.Get("budget_cents")), StartDate: parseDate(v.Get("start_date")), EndDate: parseDate(v.Get("end_date")),
 		Beneficiary: v.Get("beneficiary"), Etag: v.Get("etag"),
 	}
-	for i := 0; v.Has(fmt.Sprintf("action.%d.code", i)); i++ {
+	for i := range rowCount(v, "action") {
 		if c := v.Get(fmt.Sprintf("action.%d.code", i)); c != "" {
 			p.Actions = append(p.Actions, &famiv1.ProjectAction{Code: c, Title: v.Get(fmt.Sprintf("action.%d.title", i))})
 		}

@@ -44,12 +44,12 @@ func (a *App) renderProtocolEdit(w http.ResponseWriter, r *http.Request, s *sess
 	}
 	fm.linked = l
 	a.render(w, code, "protocol_edit", &protocolEditPage{frame: a.newFrame(r, s, formTitle("protocols", p != nil)), Form: fm, Protocol: p,
-		RequestID: newRequestID(), Networks: sortedOptions(l.myNetworks), Partners: sortedOptions(l.partners), Rows: formRows(fm, "party.%d.partner", 2),
+		RequestID: newRequestID(), Networks: sortedOptions(l.myNetworks), Partners: sortedOptions(l.partners), Rows: formRows(fm, "party", 2),
 		Roles: enumOptions(famiv1.PartyRole_name, func(n int32) string { return famiv1.PartyRole(n).String() })})
 }
 
 // protocolFromForm reads the draft form; party rows without a partner are
-// left out.
+// left out (that is how the form removes a party).
 func protocolFromForm(v url.Values) *famiv1.Protocol {
 	p := &famiv1.Protocol{
 		Network: v.Get("network"), Title: v.Get("title"), Objectives: v.Get("objectives"), Body: v.Get("body"),
@@ -60,11 +60,8 @@ func protocolFromForm(v url.Values) *famiv1.Protocol {
 			p.Themes = append(p.Themes, t)
 		}
 	}
-	for i := 0; ; i++ {
+	for i := range rowCount(v, "party") {
 		k := "party." + strconv.Itoa(i) + "."
-		if !v.Has(k + "partner") {
-			break
-		}
 		if v.Get(k+"partner") == "" {
 			continue
 		}
@@ -108,7 +105,20 @@ func (a *App) getProtocol(r *http.Request, s *session) (*famiv1.Protocol, error)
 	return a.protocols.GetProtocol(s.ctx, &famiv1.GetProtocolRequest{Name: pathName(r, s, resource.Protocols, "protocol")})
 }
 
+// protocolEdit shows the draft's form to whom may save it
+// (mayEditProtocol), and anyone else the protocol's page, read-only: the
+// form was shown to every reader, and its save answered 403 (or 422 once
+// the protocol was no longer a draft).
 func (a *App) protocolEdit(w http.ResponseWriter, r *http.Request, s *session) {
+	pr, err := a.getProtocol(r, s)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	if !a.mayEditProtocol(s, pr) {
+		http.Redirect(w, r, "/protocolli/"+resource.ID(pr.GetName()), http.StatusSeeOther)
+		return
+	}
 	a.protocolPages().edit(w, r, s, http.StatusOK, nil)
 }
 

@@ -6,6 +6,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
@@ -81,13 +82,26 @@ func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session,
 		s.can(a, famiv1.ProtocolService_SignProtocol_FullMethodName, &famiv1.SignProtocolRequest{Name: pr.GetName()})
 	state := pr.GetState()
 	draft := state == famiv1.ProtocolState_PROTOCOL_STATE_DRAFT
-	p.CanOpen = draft && s.can(a, famiv1.ProtocolService_OpenProtocolForSignature_FullMethodName, &famiv1.OpenProtocolForSignatureRequest{Name: pr.GetName()})
-	p.CanEdit = draft && s.can(a, famiv1.ProtocolService_UpdateProtocol_FullMethodName, &famiv1.UpdateProtocolRequest{Protocol: pr})
+	// A network member's staff change only the protocols their partner
+	// is a party to (protocols.MayChange): the buttons were shown to all,
+	// and answered 403.
+	mine := protocols.MayChange(s.who, pr)
+	p.CanOpen = draft && mine && s.can(a, famiv1.ProtocolService_OpenProtocolForSignature_FullMethodName, &famiv1.OpenProtocolForSignatureRequest{Name: pr.GetName()})
+	p.CanEdit = a.mayEditProtocol(s, pr)
 	inForce := state == famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE || state == famiv1.ProtocolState_PROTOCOL_STATE_SIGNED
-	p.CanAmend = inForce && pr.GetSupersededBy() == "" && s.can(a, famiv1.ProtocolService_AmendProtocol_FullMethodName, &famiv1.AmendProtocolRequest{Name: pr.GetName()})
-	p.CanTerminate = (inForce || state == famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE) &&
+	p.CanAmend = inForce && mine && pr.GetSupersededBy() == "" &&
+		s.can(a, famiv1.ProtocolService_AmendProtocol_FullMethodName, &famiv1.AmendProtocolRequest{Name: pr.GetName()})
+	p.CanTerminate = (inForce || state == famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE) && mine &&
 		s.can(a, famiv1.ProtocolService_TerminateProtocol_FullMethodName, &famiv1.TerminateProtocolRequest{Name: pr.GetName()})
 	a.render(w, code, "protocol", p)
+}
+
+// mayEditProtocol reports whether the session's user may save pr's draft
+// form: a draft, the rights table, and the protocol's own rule on who
+// asks (protocols.MayChange).
+func (a *App) mayEditProtocol(s *session, pr *famiv1.Protocol) bool {
+	return pr.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_DRAFT && protocols.MayChange(s.who, pr) &&
+		s.can(a, famiv1.ProtocolService_UpdateProtocol_FullMethodName, &famiv1.UpdateProtocolRequest{Protocol: pr})
 }
 
 // protocolSign signs with the content hash the page showed: if the text

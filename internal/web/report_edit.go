@@ -70,7 +70,7 @@ func (a *App) renderReportEdit(w http.ResponseWriter, r *http.Request, s *sessio
 		States:     enumOptions(famiv1.ActivityState_name, func(n int32) string { return famiv1.ActivityState(n).String() }),
 		AgeBands:   enumOptions(famiv1.AgeBand_name, func(n int32) string { return famiv1.AgeBand(n).String() }),
 		Sexes:      enumOptions(famiv1.Sex_name, func(n int32) string { return famiv1.Sex(n).String() }),
-		Deviations: formRows(fm, "dev.%d.activity", 1), People: formRows(fm, "ppl.%d.count", 1),
+		Deviations: formRows(fm, "dev", 1), People: formRows(fm, "ppl", 1),
 	}
 	for _, act := range pr.GetTimetable() {
 		p.Timeline = append(p.Timeline, option{Value: act.GetCode(), Label: act.GetCode() + " " + act.GetTitle()})
@@ -160,7 +160,7 @@ func reportFromForm(v url.Values, pr *famiv1.Project) *famiv1.MonitoringReport {
 			rep.Expenditures = append(rep.Expenditures, &famiv1.ActionExpenditure{Action: act.GetCode(), CommittedCents: parseEuro(c), PaidCents: parseEuro(p)})
 		}
 	}
-	for i := 0; v.Has(fmt.Sprintf("dev.%d.activity", i)); i++ {
+	for i := range rowCount(v, "dev") {
 		d := &famiv1.Deviation{Activity: v.Get(fmt.Sprintf("dev.%d.activity", i)), Description: v.Get(fmt.Sprintf("dev.%d.description", i)),
 			Cause: v.Get(fmt.Sprintf("dev.%d.cause", i)), CorrectiveAction: v.Get(fmt.Sprintf("dev.%d.corrective_action", i)),
 			NewDate: parseDate(v.Get(fmt.Sprintf("dev.%d.new_date", i)))}
@@ -168,7 +168,7 @@ func reportFromForm(v url.Values, pr *famiv1.Project) *famiv1.MonitoringReport {
 			rep.Deviations = append(rep.Deviations, d)
 		}
 	}
-	for i := 0; v.Has(fmt.Sprintf("ppl.%d.count", i)); i++ {
+	for i := range rowCount(v, "ppl") {
 		n := strings.TrimSpace(v.Get(fmt.Sprintf("ppl.%d.count", i)))
 		if n == "" {
 			continue

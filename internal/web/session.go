@@ -19,6 +19,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -133,7 +134,8 @@ func (a *App) page(fn pageFunc) http.Handler {
 // another kind of body, 400 for one that does not decode), and it reports
 // false. Before, such a form read as empty, and its missing CSRF token
 // answered "Accesso negato"; a multipart body was parsed, to a temporary
-// file, before that.
+// file, before that. A form no page sends (wellFormed: a field sent twice,
+// rows that are no rows) is 400 too, naming the field.
 func (a *App) readForm(w http.ResponseWriter, r *http.Request, s *session) bool {
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
 		a.renderError(w, r, s, http.StatusUnsupportedMediaType, "error.form_unreadable", "error.form_unreadable_detail")
@@ -143,13 +145,50 @@ func (a *App) readForm(w http.ResponseWriter, r *http.Request, s *session) bool 
 	var tooLarge *http.MaxBytesError
 	switch {
 	case err == nil:
-		return true
+		return a.wellFormed(w, r, s)
 	case errors.As(err, &tooLarge):
 		a.renderError(w, r, s, http.StatusRequestEntityTooLarge, "error.form_too_large", "error.form_too_large_detail")
 	default:
 		a.renderError(w, r, s, http.StatusBadRequest, "error.form_unreadable", "error.form_unreadable_detail")
 	}
 	return false
+}
+
+// wellFormed refuses, with 400 naming the field, a read form that no page
+// sends: one with a field sent twice that a page sends once
+// (repeatedField), or one whose rows renumberRows refuses (a row that is
+// not a number, too many rows); renumberRows numbers every other form's
+// rows from 0.
+func (a *App) wellFormed(w http.ResponseWriter, r *http.Request, s *session) bool {
+	heading, detail := "error.form_repeated", ""
+	if name, repeated := repeatedField(r.PostForm); repeated {
+		detail = msgf("error.form_repeated_detail", errs.Clip(name, errs.MaxEcho))
+	} else if detail = renumberRows(r.PostForm); detail != "" {
+		heading = "error.form_unreadable"
+	} else {
+		return true
+	}
+	a.render(w, http.StatusBadRequest, "error", &errorPage{frame: a.newFrame(r, s, heading), Heading: msg(heading), Detail: detail})
+	return false
+}
+
+// listFields are the fields a form may send more than once: its groups of
+// checkboxes (a network's projects, an entry's topics, the approvals'
+// entries). TestRepeatedFieldsAreListed reads them off the templates.
+var listFields = map[string]bool{"projects": true, "topics": true, "voce": true}
+
+// repeatedField is the first field, by name, that v holds more than once
+// and is not one of listFields. A page's form sends each other field once;
+// read first-wins, a second value, from a hostile or broken form, was
+// dropped without a word.
+func repeatedField(v url.Values) (string, bool) {
+	first, found := "", false
+	for name, values := range v {
+		if len(values) > 1 && !listFields[name] && (!found || name < first) {
+			first, found = name, true
+		}
+	}
+	return first, found
 }
 
 // sameOrigin refuses what the browser says is a cross-site request:

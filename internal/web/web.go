@@ -176,7 +176,8 @@ func (a *App) routes() {
 	m.Handle("POST /reti/{network}", a.page(a.networkUpdate))
 
 	m.Handle("GET /protocolli", a.page(a.protocolList))
-	m.Handle("GET /protocolli/nuovo", a.page(a.protocolNew))
+	m.Handle("GET /protocolli/nuovo", a.page(mayCreate(a, famiv1.ProtocolService_CreateProtocol_FullMethodName,
+		func(p string) *famiv1.CreateProtocolRequest { return &famiv1.CreateProtocolRequest{Parent: p} }, a.protocolNew)))
 	m.Handle("POST /protocolli", a.page(a.protocolCreate))
 	m.Handle("GET /protocolli/{protocol}", a.page(a.protocolView))
 	m.Handle("GET /protocolli/{protocol}/modifica", a.page(a.protocolEdit))

@@ -1,0 +1,39 @@
+package web
+
+import (
+	"io/fs"
+	"maps"
+	"regexp"
+	"slices"
+	"testing"
+)
+
+// TestRepeatedFieldsAreListed reads the templates' checkboxes, the only
+// fields a page sends more than once, and checks that listFields holds
+// their names and nothing else: a checkbox group left out would be
+// refused as a repeated field (readForm) once two of its boxes are
+// ticked.
+func TestRepeatedFieldsAreListed(t *testing.T) {
+	checkbox := regexp.MustCompile(`<input type="checkbox" name="([^"]+)"`)
+	multiple := regexp.MustCompile(`<select[^>]* multiple`)
+	found := map[string]bool{}
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := fs.ReadFile(templateFS, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range checkbox.FindAllSubmatch(b, -1) {
+			found[string(m[1])] = true
+		}
+		if multiple.Match(b) {
+			t.Errorf("%s has a <select multiple>: add its name to listFields and to this test", f)
+		}
+	}
+	if got, want := slices.Sorted(maps.Keys(listFields)), slices.Sorted(maps.Keys(found)); !slices.Equal(got, want) {
+		t.Errorf("listFields = %v; the templates' checkboxes are %v", got, want)
+	}
+}

@@ -1,0 +1,134 @@
+package web
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/raccordo/raccordo/internal/errs"
+)
+
+// rowGroups are the forms' groups of rows a user fills and adds to: a
+// network's members, a protocol's parties, a project's actions, a report's
+// deviations and people reached, a meeting's new action items. Each row
+// is a set of fields named "group.i.field" (see formRows). The report's
+// activities, indicators and expenditures are numbered too, but after the
+// project's plan, one row per planned item, and read as such.
+var rowGroups = []string{"member", "party", "action", "dev", "ppl", "ai"}
+
+// rowKey splits a form field's name "group.i.field" of one of rowGroups
+// into its group and row; ok is false for any other field. bad is true for
+// a field of a group whose row is not a row number as a page writes it (a
+// non-negative decimal without leading zeros, within int), or that names
+// a row and no field ("member.0").
+func rowKey(name string) (group string, row int, ok, bad bool) {
+	group, rest, found := strings.Cut(name, ".")
+	if !found || !slices.Contains(rowGroups, group) {
+		return "", 0, false, false
+	}
+	digits, _, hasField := strings.Cut(rest, ".")
+	row, err := strconv.Atoi(digits)
+	if !hasField || err != nil || row < 0 || strconv.Itoa(row) != digits {
+		return group, 0, false, true
+	}
+	return group, row, true, false
+}
+
+// maxFormRows is the most rows of one group a form may send: above every
+// limit the services set on a group (500 members, 500 report lines, 200
+// parties or action items), with room for the spare rows, so that a
+// refused form of a hostile number of rows (a 4 MB form holds 200,000)
+// is not shown again row by row, a page of some 100 MB.
+const maxFormRows = 1000
+
+// renumberRows numbers each group's rows in v 0, 1, 2... in the order of
+// the numbers the form gave them, so that every reader of a group, which
+// reads rows 0 to rowCount, reads every row sent: a form that skips a
+// number (a hostile one, or a page whose script removed a row) lost the
+// rows after the gap. Its work is bounded by the fields the form holds,
+// never by the numbers they carry: "member.1000000.partner" alone becomes
+// "member.0.partner". It returns why the form reader refuses v, in
+// Italian, naming the field or group, or "": a field of a group whose row
+// is no row number, or a group of more than maxFormRows rows.
+func renumberRows(v url.Values) (refusal string) {
+	rows := map[string][]int{}
+	bad := ""
+	for name := range v {
+		group, row, isRow, isBad := rowKey(name)
+		if isBad && (bad == "" || name < bad) {
+			bad = name
+		}
+		if isRow {
+			rows[group] = append(rows[group], row)
+		}
+	}
+	if bad != "" {
+		return msgf("error.form_row_detail", errs.Clip(bad, errs.MaxEcho))
+	}
+	for _, group := range rowGroups {
+		numbers := rows[group]
+		if len(numbers) == 0 {
+			continue
+		}
+		slices.Sort(numbers)
+		numbers = slices.Compact(numbers)
+		if len(numbers) > maxFormRows {
+			return msgf("error.form_rows_detail", maxFormRows, group)
+		}
+		if numbers[len(numbers)-1] == len(numbers)-1 {
+			continue // 0..n-1 already
+		}
+		renumbered := url.Values{}
+		for name, values := range v {
+			g, row, isRow, _ := rowKey(name)
+			if !isRow || g != group {
+				continue
+			}
+			i, _ := slices.BinarySearch(numbers, row)
+			_, field, _ := strings.Cut(strings.TrimPrefix(name, group+"."), ".")
+			renumbered[group+"."+strconv.Itoa(i)+"."+field] = values
+			delete(v, name)
+		}
+		for name, values := range renumbered {
+			v[name] = values
+		}
+	}
+	return ""
+}
+
+// rowCount is the number of rows of a group that v holds (renumbered by
+// renumberRows, so 0 to n-1), whichever of its fields each row sends: a
+// reader that stopped at the first row without its key field (a party
+// without a partner) dropped that row and the ones after it.
+func rowCount(v url.Values, group string) int {
+	n := 0
+	for name := range v {
+		if g, row, isRow, _ := rowKey(name); isRow && g == group && row >= n {
+			n = row + 1
+		}
+	}
+	return n
+}
+
+// formRows numbers the rows of a group of the form (one of rowGroups, as
+// renumbered by renumberRows): every row up to the last one with a value
+// in any of its fields, and spare empty ones after it. A row left empty
+// between filled ones is shown again as it was sent, empty: before, the
+// rows were counted up to the first whose key field was empty, and the
+// rows after it were missing from the form shown again after a refusal,
+// to be lost at its next save.
+func formRows(fm *form, group string, spare int) []int {
+	n := 0
+	for name, values := range fm.Values {
+		g, row, isRow, _ := rowKey(name)
+		if isRow && g == group && row >= n && slices.ContainsFunc(values, func(s string) bool { return s != "" }) {
+			n = row + 1
+		}
+	}
+	rows := make([]int, n+spare)
+	for i := range rows {
+		rows[i] = i
+	}
+	return rows
+}
