@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -105,10 +107,28 @@ func serverStreaming(procedure string) bool {
 	return m.IsStreamingServer()
 }
 
-// queryRequest reads a download's query parameters into req as the gateway
-// reads an RPC's (startDate=2022-01-01, groupBy=SUPPORT_GROUP_BY_MONTH);
-// the fields in inPath come from the path and the query cannot set them.
-func queryRequest(w http.ResponseWriter, req proto.Message, q map[string][]string, inPath ...string) bool {
+// queryRequest reads the query parameters q of a download's request r into
+// req as the gateway reads an RPC's (startDate=2022-01-01,
+// groupBy=SUPPORT_GROUP_BY_MONTH); the fields in inPath come from the path
+// and the query cannot set them. A parameter that names no other field of
+// req is refused (unknownQuery), as on the gateway's routes.
+func (p *pipeline) queryRequest(w http.ResponseWriter, r *http.Request, req proto.Message, q url.Values, inPath ...string) bool {
+	md := req.ProtoReflect().Descriptor()
+	var takes []string
+	for i := range md.Fields().Len() {
+		if f := md.Fields().Get(i); !slices.Contains(inPath, string(f.Name())) {
+			takes = append(takes, f.JSONName())
+		}
+	}
+	err := unknownQuery(q, func(key string) bool {
+		f, ok := queryField(md, key)
+		top, _, _ := strings.Cut(f, ".")
+		return ok && !slices.Contains(inPath, top)
+	}, takes)
+	if err != nil {
+		writeProblem(w, problemFromStatus(toStatus(r.Context(), p.log, r.URL.Path, err)), 0)
+		return false
+	}
 	var fields [][]string
 	for _, f := range inPath {
 		fields = append(fields, []string{f})
@@ -127,7 +147,7 @@ func queryRequest(w http.ResponseWriter, req proto.Message, q map[string][]strin
 func exportSupportCSV(pipe *pipeline, sup *support.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := &famiv1.ExportSupportEntriesRequest{}
-		if !queryRequest(w, req, r.URL.Query(), "parent") {
+		if !pipe.queryRequest(w, r, req, r.URL.Query(), "parent") {
 			return
 		}
 		region := r.PathValue("region")
@@ -168,7 +188,7 @@ func meetingCalendar(pipe *pipeline, mtg *meetings.Service) http.Handler {
 		q.Del("token")
 		req := &famiv1.ExportMeetingCalendarRequest{}
 		// The path says whose feed it is: the query cannot override it.
-		if !queryRequest(w, req, q, "parent", "network", "facilitator") {
+		if !pipe.queryRequest(w, r, req, q, "parent", "network", "facilitator") {
 			return
 		}
 		req.Parent = "regions/" + region
@@ -228,7 +248,11 @@ func writeCalendar(w http.ResponseWriter, r *http.Request, res *famiv1.ExportMee
 // which also checks the file's SHA-256.
 func (s *Server) backupFile(pipe *pipeline) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
-		req := &famiv1.BackupRegionRequest{Name: params["name"]}
+		req := &famiv1.BackupRegionRequest{}
+		if !pipe.queryRequest(w, r, req, r.URL.Query(), "name") {
+			return
+		}
+		req.Name = params["name"]
 		region := strings.TrimPrefix(req.GetName(), "regions/")
 		pipe.serveFile(w, r, file{
 			procedure: famiv1connect.AdminServiceBackupRegionProcedure,
