@@ -76,8 +76,10 @@ func TestConnectJSONRefusesUnknownNames(t *testing.T) {
 // connect-go's own refusal of the message. (A unary call's decode error
 // never reaches the pipeline: docs/errors.md.)
 func TestStreamDecodeErrorsNameTheField(t *testing.T) {
-	ts := startServer(t, server.Config{})
+	const maxBytes = 4 << 10
+	ts := startServer(t, server.Config{MaxMessageBytes: maxBytes})
 	misspelt := []byte(`{"parent":"` + lombardia + `","sinceRevison":"0"}`)
+	tooLarge := []byte(`{"parent":"` + lombardia + `","resourceTypes":["` + strings.Repeat("x", maxBytes) + `"]}`)
 	for _, tc := range []struct {
 		name, contentType string
 		body              []byte
@@ -86,6 +88,7 @@ func TestStreamDecodeErrorsNameTheField(t *testing.T) {
 		{"connect json", "application/connect+json", misspelt, "sinceRevison"},
 		{"connect proto", "application/connect+proto", []byte{0xff, 0xff, 0xff}, "body"},
 		{"grpc-web json", "application/grpc-web+json", misspelt, "sinceRevison"},
+		{"connect json over the size limit", "application/connect+json", tooLarge, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := binary.BigEndian.AppendUint32([]byte{0}, uint32(len(tc.body)))
@@ -104,6 +107,12 @@ func TestStreamDecodeErrorsNameTheField(t *testing.T) {
 						fields = append(fields, v.GetField())
 					}
 				}
+			}
+			if tc.field == "" {
+				if st.Code() != codes.ResourceExhausted {
+					t.Errorf("got %s %q, want RESOURCE_EXHAUSTED", st.Code(), st.Message())
+				}
+				return
 			}
 			if st.Code() != codes.InvalidArgument || !slices.Equal(fields, []string{tc.field}) {
 				t.Errorf("got %s %q naming %q, want INVALID_ARGUMENT naming %s", st.Code(), st.Message(), fields, tc.field)
