@@ -32,7 +32,9 @@ import (
 // 404 or 405: a route missing from the table costs time, never an answer.
 //
 // The same table names the RPC a request calls before the gateway has
-// routed it (procedure), for the admission at arrival's metrics.
+// routed it (procedure), for the admission at arrival's metrics, and the
+// query parameters it has: any other is refused before the gateway sees
+// the request (restquery.go).
 type restRouter struct {
 	log          *slog.Logger
 	all          *runtime.ServeMux
@@ -79,10 +81,10 @@ func requestCollection(path string) string {
 
 // newRESTRouter builds the router of the gateway mux all, on which every
 // service of svcs (svcs[i] is the gRPC service names[i]) is registered
-// with opts, calling the services through conn; it logs to log. Which services have routes
-// in which collection comes from the generated OpenAPI document, which
-// protoc-gen-openapiv2 writes from the same HTTP mapping as the gateway's
-// code, one path segment per resource name segment
+// with opts, calling the services through conn; it logs to log. Which
+// services have routes in which collection comes from the generated OpenAPI
+// document, which protoc-gen-openapiv2 writes from the same HTTP mapping as
+// the gateway's code, one path segment per resource name segment
 // (expand_slashed_path_patterns). The mapping uses no deep wildcard
 // ("**"), so a route's path has as many segments as the requests it
 // matches (TestHTTPMappingHasNoDeepWildcard keeps it so).
