@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -107,27 +108,39 @@ func serverStreaming(procedure string) bool {
 	return m.IsStreamingServer()
 }
 
-// queryRequest reads the query parameters q of a download's request r into
-// req as the gateway reads an RPC's (startDate=2022-01-01,
-// groupBy=SUPPORT_GROUP_BY_MONTH); the fields in inPath come from the path
-// and the query cannot set them. A parameter that names no other field of
-// req is refused (unknownQuery), as on the gateway's routes.
-func (p *pipeline) queryRequest(w http.ResponseWriter, r *http.Request, req proto.Message, q url.Values, inPath ...string) bool {
+// queryRequest reads the query of a download's request r into req as the
+// gateway reads an RPC's (startDate=2022-01-01,
+// groupBy=SUPPORT_GROUP_BY_MONTH) and returns it: the fields in inPath come
+// from the path and the query cannot set them; own are the download's
+// parameters outside req (a calendar feed's token). Any other parameter is
+// refused (unknownQuery), as on the gateway's routes.
+func (p *pipeline) queryRequest(w http.ResponseWriter, r *http.Request, req proto.Message, inPath []string, own ...string) (url.Values, bool) {
+	refuse := func(err error) (url.Values, bool) {
+		writeProblem(w, problemFromStatus(toStatus(r.Context(), p.log, r.URL.Path, err)), 0)
+		return nil, false
+	}
+	all, err := readQuery(r.URL.RawQuery)
+	if err != nil {
+		return refuse(err)
+	}
 	md := req.ProtoReflect().Descriptor()
-	var takes []string
+	takes := slices.Clone(own)
 	for i := range md.Fields().Len() {
 		if f := md.Fields().Get(i); !slices.Contains(inPath, string(f.Name())) {
 			takes = append(takes, f.JSONName())
 		}
 	}
-	err := unknownQuery(q, func(key string) bool {
+	err = unknownQuery(all, func(key string) bool {
 		f, ok := queryField(md, key)
 		top, _, _ := strings.Cut(f, ".")
-		return ok && !slices.Contains(inPath, top)
+		return slices.Contains(own, key) || (ok && !slices.Contains(inPath, top))
 	}, takes)
 	if err != nil {
-		writeProblem(w, problemFromStatus(toStatus(r.Context(), p.log, r.URL.Path, err)), 0)
-		return false
+		return refuse(err)
+	}
+	q := maps.Clone(all)
+	for _, k := range own {
+		delete(q, k)
 	}
 	var fields [][]string
 	for _, f := range inPath {
@@ -135,9 +148,9 @@ func (p *pipeline) queryRequest(w http.ResponseWriter, r *http.Request, req prot
 	}
 	if err := runtime.PopulateQueryParameters(req, q, utilities.NewDoubleArray(fields)); err != nil {
 		writeProblem(w, problemFromStatus(status.New(codes.InvalidArgument, err.Error())), 0)
-		return false
+		return nil, false
 	}
-	return true
+	return all, true
 }
 
 // exportSupportCSV serves GET /v1/regions/{region}/supportEntries:export,
@@ -147,7 +160,7 @@ func (p *pipeline) queryRequest(w http.ResponseWriter, r *http.Request, req prot
 func exportSupportCSV(pipe *pipeline, sup *support.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := &famiv1.ExportSupportEntriesRequest{}
-		if !pipe.queryRequest(w, r, req, r.URL.Query(), "parent") {
+		if _, ok := pipe.queryRequest(w, r, req, []string{"parent"}); !ok {
 			return
 		}
 		region := r.PathValue("region")
@@ -183,14 +196,13 @@ func meetingCalendar(pipe *pipeline, mtg *meetings.Service) http.Handler {
 	const procedure = famiv1connect.MeetingServiceExportMeetingCalendarProcedure
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		region := r.PathValue("region")
-		q := r.URL.Query()
-		token, withToken := q.Get("token"), q.Has("token")
-		q.Del("token")
 		req := &famiv1.ExportMeetingCalendarRequest{}
 		// The path says whose feed it is: the query cannot override it.
-		if !pipe.queryRequest(w, r, req, q, "parent", "network", "facilitator") {
+		q, ok := pipe.queryRequest(w, r, req, []string{"parent", "network", "facilitator"}, "token")
+		if !ok {
 			return
 		}
+		token, withToken := q.Get("token"), q.Has("token")
 		req.Parent = "regions/" + region
 		if n := r.PathValue("network"); n != "" {
 			req.Network = req.Parent + "/networks/" + n
@@ -249,7 +261,7 @@ func writeCalendar(w http.ResponseWriter, r *http.Request, res *famiv1.ExportMee
 func (s *Server) backupFile(pipe *pipeline) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
 		req := &famiv1.BackupRegionRequest{}
-		if !pipe.queryRequest(w, r, req, r.URL.Query(), "name") {
+		if _, ok := pipe.queryRequest(w, r, req, []string{"name"}); !ok {
 			return
 		}
 		req.Name = params["name"]

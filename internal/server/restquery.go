@@ -20,6 +20,18 @@ import (
 // gateway), the downloads the fields of their request that their path
 // does not set (queryRequest).
 
+// readQuery parses a REST request's raw query whole, or refuses it naming
+// "query": r.URL.Query() drops what it cannot read without a word (a pair
+// with a semicolon, a bad escape), and every pair past net/url's limit of
+// 10,000, so a parameter could go unseen.
+func readQuery(raw string) (url.Values, error) {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, errs.InvalidField("query", "%v", err)
+	}
+	return q, nil
+}
+
 // queryField is the field a query parameter names in a request of type md,
 // as a dotted path of proto names ("page_size"), read as the gateway's
 // query parser reads it: each dotted segment a field's proto or JSON name,

@@ -99,3 +99,28 @@ func TestRESTKnownQueryParameters(t *testing.T) {
 		t.Errorf("after the two updates: %v, %v; want description \"due\"", p, err)
 	}
 }
+
+// TestRESTQueryReadWhole: a query net/url cannot read whole (a semicolon
+// between pairs, a bad escape) is refused naming "query". r.URL.Query()
+// drops such a pair without a word, so a download (a calendar feed)
+// answered as if the parameter had not been sent.
+func TestRESTQueryReadWhole(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	rs := newRESTSurface(t, ts, ts.token)
+	for _, path := range []string{"/v1/" + lombardia + "/partners", "/v1/" + lombardia + "/meetings.ics"} {
+		for _, raw := range []string{"pageSize=5;filtr=x", "startFrom=2026-01-01T00:00:00Z;x=1", "filtr=%zz", "startFrom=%zz"} {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, ts.httpURL()+path+"?"+raw, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+ts.token)
+			hr, body := fetch(t, rs.hc, req)
+			res := &restResponse{Status: hr.StatusCode, ContentType: hr.Header.Get("Content-Type"), Header: hr.Header, Body: body}
+			e, ok := asCallError(problemError(http.MethodGet, path, res))
+			if !ok || e.HTTPStatus != http.StatusBadRequest || !slices.Equal(e.Fields, []string{"query"}) {
+				t.Errorf("GET %s?%s: got HTTP %d %.200q, want 400 naming query", path, raw, hr.StatusCode, body)
+			}
+		}
+	}
+}

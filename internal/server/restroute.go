@@ -48,7 +48,11 @@ type restRouter struct {
 func (rr *restRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.RawQuery != "" {
 		if rt := rr.route(r); rt != nil {
-			if err := rt.unknownQuery(r.URL.Query()); err != nil {
+			q, err := readQuery(r.URL.RawQuery)
+			if err == nil {
+				err = rt.unknownQuery(q)
+			}
+			if err != nil {
 				writeProblem(w, problemFromStatus(toStatus(r.Context(), rr.log, rt.procedure, err)), 0)
 				return
 			}
