@@ -102,9 +102,10 @@ func TestRESTKnownQueryParameters(t *testing.T) {
 }
 
 // TestRESTQueryReadWhole: a query net/url cannot read whole (a semicolon
-// between pairs, a bad escape) is refused naming "query". r.URL.Query()
-// drops such a pair (and every pair past 10,000) without a word, so a download (a calendar feed)
-// answered as if the parameter had not been sent.
+// between pairs, a bad escape, more than 10,000 pairs) is refused naming
+// "query". r.URL.Query() drops what it cannot read without a word, so a
+// download (a calendar feed) answered as if the parameter had not been
+// sent.
 func TestRESTQueryReadWhole(t *testing.T) {
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
