@@ -102,6 +102,7 @@ const (
 
 	// Limits and the server's state.
 	BodyTooLarge          Reason = "BODY_TOO_LARGE"
+	UnknownQueryParameter Reason = "UNKNOWN_QUERY_PARAMETER"
 	TooManyLoginFailures  Reason = "TOO_MANY_LOGIN_FAILURES"
 	TooManyStreams        Reason = "TOO_MANY_STREAMS"
 	TooManySurveyRequests Reason = "TOO_MANY_SURVEY_REQUESTS"
@@ -152,8 +153,8 @@ var catalogue = []Entry{
 	{NotNetworkMember, PermissionDenied, 403, "network staff reaching meetings, attendance or summaries of a network their partner is not a member of"},
 	{NetworkMeeting, PermissionDenied, 403, "the ministry writing a meeting of a network (it manages only meetings of no network)"},
 	{NotAParty, PermissionDenied, 403, "network staff signing, reading or changing a protocol their partner is not a party to"},
-	{NotOwnEntry, PermissionDenied, 403, "a consultant reaching another consultant's support entries"},
-	{NotOwnToken, PermissionDenied, 403, "revoking another user's calendar token (only its owner or the region admin may)"},
+	{NotOwnEntry, PermissionDenied, 403, "a consultant reaching another consultant's support entries, or an entry that does not exist (the same answer, so that a consultant learns nothing of other consultants' entries)"},
+	{NotOwnToken, PermissionDenied, 403, "revoking another user's calendar token, or one that does not exist (only its owner or the region admin may; the same answer either way)"},
 	{SummariesOnly, PermissionDenied, 403, "a role that gets support summaries only asking for entries or a per-consultant export"},
 	{ConsultantDetailNotAllowed, PermissionDenied, 403, "the ministry or network staff asking for per-consultant support figures"},
 	{NotProjectNetwork, PermissionDenied, 403, "network staff reporting on a project no network their partner leads implements"},
@@ -210,6 +211,7 @@ var catalogue = []Entry{
 	{DataFormatUnknown, Unavailable, 503, "a region (or backup) written by a newer famid in a data format this one does not know: it is not served, nor changed, until famid is upgraded or the copies from before the upgrade are put back"},
 
 	{BodyTooLarge, Invalid, 413, "a REST request body larger than the server accepts"},
+	{UnknownQueryParameter, Invalid, 400, "a REST query parameter the call does not have (a misspelt one, or a field its path or body sets): each violation names one, and the message lists the call's parameters"},
 	{TooManyLoginFailures, ResourceExhausted, 429, "too many failed logins from an address or for an account (with Retry-After)"},
 	{TooManyStreams, ResourceExhausted, 429, "more open streams than the server, or the caller, may have (with Retry-After)"},
 	{TooManySurveyRequests, ResourceExhausted, 429, "too many survey requests from one address (with Retry-After)"},

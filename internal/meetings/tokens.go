@@ -178,6 +178,17 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 		func(ct *famiv1.CalendarToken) bool { return all || ct.GetOwner() == who.Subject })
 }
 
+// notOwnToken refuses to revoke the calendar token called name to a
+// caller who lists only their own: another user's token and one that does
+// not exist get this same answer, so that its id tells them nothing
+// (AIP-211: "permission denied, or it might not exist").
+func notOwnToken(name string) error {
+	return errs.NotOwnToken.With(errs.Error{
+		Message:  errs.Sprintf("%s is not one of your calendar tokens, or does not exist: only its owner or the region admin can revoke it", name),
+		Metadata: map[string]string{"calendar_token": name},
+	})
+}
+
 // RevokeCalendarToken implements fami.v1.MeetingService. Revoking a
 // revoked token changes nothing and returns it.
 func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCalendarTokenRequest) (*famiv1.CalendarToken, error) {
@@ -193,14 +204,15 @@ func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCal
 	m := store.Mutation{Principal: who.Subject, DisplayName: who.Name(), Fingerprint: store.Fingerprint(req)}
 	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CalendarToken, error) {
 		ct := &famiv1.CalendarToken{}
+		overseer := slices.Contains(tokenOverseers, who.Role)
 		if err := tx.Get(req.GetName(), ct); err != nil {
+			if !overseer && errs.CodeOf(err) == errs.NotFound {
+				return nil, notOwnToken(req.GetName())
+			}
 			return nil, err
 		}
-		if ct.GetOwner() != who.Subject && !slices.Contains(tokenOverseers, who.Role) {
-			return nil, errs.NotOwnToken.With(errs.Error{
-				Message:  errs.Sprintf("%s belongs to another user: only its owner or the region admin can revoke it", ct.GetName()),
-				Metadata: map[string]string{"calendar_token": ct.GetName()},
-			})
+		if ct.GetOwner() != who.Subject && !overseer {
+			return nil, notOwnToken(ct.GetName())
 		}
 		if ct.GetRevokeTime() != nil {
 			return ct, nil

@@ -224,6 +224,10 @@ type Route struct {
 	// a number after the method for its further bindings
 	// ("MonitoringService_SummarizeMonitoring2").
 	Operation string
+	// Query names the query parameters the route reads, as the document
+	// writes them (JSON names, dotted into messages: "pageSize"); a route
+	// whose body is the whole request has none.
+	Query []string
 }
 
 // Routes lists the gateway's routes from the generated document alone
@@ -249,6 +253,10 @@ var Routes = sync.OnceValues(func() ([]Route, error) {
 			var op struct {
 				Tags        []string `json:"tags"`
 				OperationID string   `json:"operationId"`
+				Parameters  []struct {
+					Name string `json:"name"`
+					In   string `json:"in"`
+				} `json:"parameters"`
 			}
 			if err := json.Unmarshal(raw, &op); err != nil {
 				return nil, fmt.Errorf("generated document: %s %s: %w", method, path, err)
@@ -256,7 +264,13 @@ var Routes = sync.OnceValues(func() ([]Route, error) {
 			if len(op.Tags) != 1 {
 				return nil, fmt.Errorf("generated document: %s %s has tags %q, want its service", method, path, op.Tags)
 			}
-			routes = append(routes, Route{Method: strings.ToUpper(method), Path: path, Service: op.Tags[0], Operation: op.OperationID})
+			rt := Route{Method: strings.ToUpper(method), Path: path, Service: op.Tags[0], Operation: op.OperationID}
+			for _, p := range op.Parameters {
+				if p.In == "query" {
+					rt.Query = append(rt.Query, p.Name)
+				}
+			}
+			routes = append(routes, rt)
 		}
 	}
 	return routes, nil

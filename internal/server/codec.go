@@ -96,10 +96,11 @@ var _ connect.Codec = connectCodec{}
 // and like REST's, it refuses unknown fields and enum names, naming them:
 // connect-go dropped them, so a misspelt field was lost data, and an
 // unknown enum name was read as unset ("NETWORK_STATE_CLOSED" answered
-// OK and left the network active). Its errors reach the client as text
-// only: connect-go wraps a codec's error in a *connect.Error of its own,
-// without details, before any interceptor sees it (docs/errors.md), so a
-// BadRequest here would be lost.
+// OK and left the network active). A unary call's errors reach the client
+// as text only: connect-go wraps a codec's error in a *connect.Error of its
+// own, without details, before any interceptor sees it (docs/errors.md), so
+// a BadRequest here would be lost; a stream's reach the pipeline, which
+// names the field (messageRefused).
 type connectJSONCodec struct{ name string }
 
 // connectJSONCodecs are the codecs for both names connect-go gives JSON.

@@ -52,6 +52,11 @@ func toStatus(ctx context.Context, log *slog.Logger, procedure string, err error
 		return status.New(codes.Canceled, "the request was canceled")
 	}
 	e := errs.As(err)
+	if ce := (*connect.Error)(nil); e == nil && errors.As(err, &ce) {
+		if st, ok := messageRefused(ce); ok {
+			return st
+		}
+	}
 	if e == nil || e.Code == errs.Internal {
 		log.ErrorContext(ctx, "internal error", "procedure", procedure, "err", err)
 		return status.New(codes.Internal, "internal error")
@@ -87,6 +92,29 @@ func toStatus(ctx context.Context, log *slog.Logger, procedure string, err error
 		return st
 	}
 	return withDetails
+}
+
+// messageRefused is the status of connect-go's own refusal of a stream's
+// message, which reaches the pipeline's stream interceptor from Receive:
+// one it cannot decode (INVALID_ARGUMENT, named as REST names the
+// gateway's decoding errors, decodeErrorField) or one over the size limit
+// (RESOURCE_EXHAUSTED). A unary call's is answered by connect-go itself
+// (docs/errors.md). ok is false for any other error, which stays internal.
+func messageRefused(ce *connect.Error) (*status.Status, bool) {
+	switch ce.Code() {
+	case connect.CodeResourceExhausted:
+		return status.New(codes.ResourceExhausted, ce.Message()), true
+	case connect.CodeInvalidArgument:
+		st := status.New(codes.InvalidArgument, ce.Message())
+		field := decodeErrorField(ce.Message())
+		withDetails, err := st.WithDetails(&errdetails.ErrorInfo{Reason: string(errs.Invalid.Reason()), Domain: errorDomain},
+			&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: ce.Message()}}})
+		if err != nil {
+			return st, true
+		}
+		return withDetails, true
+	}
+	return nil, false
 }
 
 // toConnect turns a status into a Connect error with the same code, message

@@ -6,7 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -105,19 +108,49 @@ func serverStreaming(procedure string) bool {
 	return m.IsStreamingServer()
 }
 
-// queryRequest reads a download's query parameters into req as the gateway
-// reads an RPC's (startDate=2022-01-01, groupBy=SUPPORT_GROUP_BY_MONTH);
-// the fields in inPath come from the path and the query cannot set them.
-func queryRequest(w http.ResponseWriter, req proto.Message, q map[string][]string, inPath ...string) bool {
+// queryRequest reads the query of a download's request r into req as the
+// gateway reads an RPC's (startDate=2022-01-01,
+// groupBy=SUPPORT_GROUP_BY_MONTH) and returns it: the fields in inPath come
+// from the path and the query cannot set them; own are the download's
+// parameters outside req (a calendar feed's token). Any other parameter is
+// refused (unknownQuery), as on the gateway's routes.
+func (p *pipeline) queryRequest(w http.ResponseWriter, r *http.Request, req proto.Message, inPath []string, own ...string) (url.Values, bool) {
+	refuse := func(err error) (url.Values, bool) {
+		writeProblem(w, problemFromStatus(toStatus(r.Context(), p.log, r.URL.Path, err)), 0)
+		return nil, false
+	}
+	all, err := readQuery(r.URL.RawQuery)
+	if err != nil {
+		return refuse(err)
+	}
+	md := req.ProtoReflect().Descriptor()
+	takes := slices.Clone(own)
+	for i := range md.Fields().Len() {
+		if f := md.Fields().Get(i); !slices.Contains(inPath, string(f.Name())) {
+			takes = append(takes, f.JSONName())
+		}
+	}
+	err = unknownQuery(all, func(key string) bool {
+		f, ok := queryField(md, key)
+		top, _, _ := strings.Cut(f, ".")
+		return slices.Contains(own, key) || (ok && !slices.Contains(inPath, top))
+	}, takes)
+	if err != nil {
+		return refuse(err)
+	}
+	q := maps.Clone(all)
+	for _, k := range own {
+		delete(q, k)
+	}
 	var fields [][]string
 	for _, f := range inPath {
 		fields = append(fields, []string{f})
 	}
 	if err := runtime.PopulateQueryParameters(req, q, utilities.NewDoubleArray(fields)); err != nil {
 		writeProblem(w, problemFromStatus(status.New(codes.InvalidArgument, err.Error())), 0)
-		return false
+		return nil, false
 	}
-	return true
+	return all, true
 }
 
 // exportSupportCSV serves GET /v1/regions/{region}/supportEntries:export,
@@ -127,7 +160,7 @@ func queryRequest(w http.ResponseWriter, req proto.Message, q map[string][]strin
 func exportSupportCSV(pipe *pipeline, sup *support.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := &famiv1.ExportSupportEntriesRequest{}
-		if !queryRequest(w, req, r.URL.Query(), "parent") {
+		if _, ok := pipe.queryRequest(w, r, req, []string{"parent"}); !ok {
 			return
 		}
 		region := r.PathValue("region")
@@ -163,14 +196,13 @@ func meetingCalendar(pipe *pipeline, mtg *meetings.Service) http.Handler {
 	const procedure = famiv1connect.MeetingServiceExportMeetingCalendarProcedure
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		region := r.PathValue("region")
-		q := r.URL.Query()
-		token, withToken := q.Get("token"), q.Has("token")
-		q.Del("token")
 		req := &famiv1.ExportMeetingCalendarRequest{}
 		// The path says whose feed it is: the query cannot override it.
-		if !queryRequest(w, req, q, "parent", "network", "facilitator") {
+		q, ok := pipe.queryRequest(w, r, req, []string{"parent", "network", "facilitator"}, "token")
+		if !ok {
 			return
 		}
+		token, withToken := q.Get("token"), q.Has("token")
 		req.Parent = "regions/" + region
 		if n := r.PathValue("network"); n != "" {
 			req.Network = req.Parent + "/networks/" + n
@@ -228,7 +260,11 @@ func writeCalendar(w http.ResponseWriter, r *http.Request, res *famiv1.ExportMee
 // which also checks the file's SHA-256.
 func (s *Server) backupFile(pipe *pipeline) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
-		req := &famiv1.BackupRegionRequest{Name: params["name"]}
+		req := &famiv1.BackupRegionRequest{}
+		if _, ok := pipe.queryRequest(w, r, req, []string{"name"}); !ok {
+			return
+		}
+		req.Name = params["name"]
 		region := strings.TrimPrefix(req.GetName(), "regions/")
 		pipe.serveFile(w, r, file{
 			procedure: famiv1connect.AdminServiceBackupRegionProcedure,

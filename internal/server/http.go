@@ -94,7 +94,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 			return nil, fmt.Errorf("register gateway: %w", err)
 		}
 	}
-	router, err := newRESTRouter(ctx, gw, gwOpts, svcs, names, s.gateway)
+	router, err := newRESTRouter(ctx, s.log, gw, gwOpts, svcs, names, s.gateway)
 	if err != nil {
 		return nil, fmt.Errorf("REST router: %w", err)
 	}

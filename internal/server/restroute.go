@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -30,8 +32,11 @@ import (
 // 404 or 405: a route missing from the table costs time, never an answer.
 //
 // The same table names the RPC a request calls before the gateway has
-// routed it (procedure), for the admission at arrival's metrics.
+// routed it (procedure), for the admission at arrival's metrics, and the
+// query parameters it has: any other is refused before the gateway sees
+// the request (restquery.go).
 type restRouter struct {
+	log          *slog.Logger
 	all          *runtime.ServeMux
 	byCollection map[string]*runtime.ServeMux
 	// routes are the gateway's routes by the collection of the requests
@@ -41,6 +46,18 @@ type restRouter struct {
 }
 
 func (rr *restRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.RawQuery != "" {
+		if rt := rr.route(r); rt != nil {
+			q, err := readQuery(r.URL.RawQuery)
+			if err == nil {
+				err = rt.unknownQuery(q)
+			}
+			if err != nil {
+				writeProblem(w, problemFromStatus(toStatus(r.Context(), rr.log, rt.procedure, err)), 0)
+				return
+			}
+		}
+	}
 	if mux := rr.byCollection[requestCollection(r.URL.Path)]; mux != nil {
 		mux.ServeHTTP(w, r)
 		return
@@ -68,14 +85,14 @@ func requestCollection(path string) string {
 
 // newRESTRouter builds the router of the gateway mux all, on which every
 // service of svcs (svcs[i] is the gRPC service names[i]) is registered
-// with opts, calling the services through conn. Which services have routes
-// in which collection comes from the generated OpenAPI document, which
-// protoc-gen-openapiv2 writes from the same HTTP mapping as the gateway's
-// code, one path segment per resource name segment
+// with opts, calling the services through conn; it logs to log. Which
+// services have routes in which collection comes from the generated OpenAPI
+// document, which protoc-gen-openapiv2 writes from the same HTTP mapping as
+// the gateway's code, one path segment per resource name segment
 // (expand_slashed_path_patterns). The mapping uses no deep wildcard
 // ("**"), so a route's path has as many segments as the requests it
 // matches (TestHTTPMappingHasNoDeepWildcard keeps it so).
-func newRESTRouter(ctx context.Context, all *runtime.ServeMux, opts []runtime.ServeMuxOption, svcs []service, names []string, conn grpc.ClientConnInterface) (*restRouter, error) {
+func newRESTRouter(ctx context.Context, log *slog.Logger, all *runtime.ServeMux, opts []runtime.ServeMuxOption, svcs []service, names []string, conn grpc.ClientConnInterface) (*restRouter, error) {
 	routes, err := openapi.Routes()
 	if err != nil {
 		return nil, err
@@ -88,7 +105,7 @@ func newRESTRouter(ctx context.Context, all *runtime.ServeMux, opts []runtime.Se
 	if err != nil {
 		return nil, err
 	}
-	rr := &restRouter{all: all, byCollection: map[string]*runtime.ServeMux{}, routes: table}
+	rr := &restRouter{log: log, all: all, byCollection: map[string]*runtime.ServeMux{}, routes: table}
 	// The simple names of the services with routes in each collection;
 	// under "" those whose route's collection is a variable (in every
 	// collection).
@@ -175,6 +192,11 @@ type restRoute struct {
 	segs      []string
 	verb      string
 	procedure string
+	// input is the request message's type; query the fields (queryField)
+	// of the query parameters the document lists, named in takes.
+	input protoreflect.MessageDescriptor
+	query map[string]bool
+	takes []string
 }
 
 // parseRoute parses rt, a route of the gRPC service service
@@ -202,7 +224,24 @@ func parseRoute(rt openapi.Route, service string) (restRoute, error) {
 		m = m[:len(m)-1]
 	}
 	r.procedure = "/" + service + "/" + m
+	r.input = sd.Methods().ByName(protoreflect.Name(m)).Input()
+	r.query, r.takes = make(map[string]bool, len(rt.Query)), rt.Query
+	for _, name := range rt.Query {
+		f, ok := queryField(r.input, name)
+		if !ok {
+			return r, fmt.Errorf("route %s %s: query parameter %s is no field of %s", rt.Method, rt.Path, name, r.input.FullName())
+		}
+		r.query[f] = true
+	}
 	return r, nil
+}
+
+// unknownQuery refuses the query parameters of q that are not the route's.
+func (rt *restRoute) unknownQuery(q url.Values) error {
+	return unknownQuery(q, func(key string) bool {
+		f, ok := queryField(rt.input, key)
+		return ok && rt.query[f]
+	}, rt.takes)
 }
 
 // splitPath splits a path, or a route's path template, into its segments
@@ -232,21 +271,30 @@ func (rt *restRoute) matches(method string, segs []string, verb string) bool {
 // from the first route of the table that matches it, or "" when none
 // does.
 func (rr *restRouter) procedure(r *http.Request) string {
+	if rt := rr.route(r); rt != nil {
+		return rt.procedure
+	}
+	return ""
+}
+
+// route is the first route of the table that matches r, nil when none
+// does.
+func (rr *restRouter) route(r *http.Request) *restRoute {
 	segs, verb := splitPath(r.URL.Path)
 	c := requestCollection(r.URL.Path)
-	if p := matchRoute(rr.routes[c], r.Method, segs, verb); p != "" || c == "" {
-		return p
+	if rt := matchRoute(rr.routes[c], r.Method, segs, verb); rt != nil || c == "" {
+		return rt
 	}
 	return matchRoute(rr.routes[""], r.Method, segs, verb)
 }
 
-// matchRoute returns the procedure of the first of routes that matches a
-// request, "" when none does.
-func matchRoute(routes []restRoute, method string, segs []string, verb string) string {
-	for _, rt := range routes {
-		if rt.matches(method, segs, verb) {
-			return rt.procedure
+// matchRoute returns the first of routes that matches a request, nil when
+// none does.
+func matchRoute(routes []restRoute, method string, segs []string, verb string) *restRoute {
+	for i := range routes {
+		if routes[i].matches(method, segs, verb) {
+			return &routes[i]
 		}
 	}
-	return ""
+	return nil
 }

@@ -288,11 +288,12 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 
 // GetSupportEntry implements fami.v1.SupportService.
 func (s *Service) GetSupportEntry(ctx context.Context, req *famiv1.GetSupportEntryRequest) (*famiv1.SupportEntry, error) {
+	p := principal.From(ctx)
 	e, err := resource.Get[*famiv1.SupportEntry](ctx, s.store, resource.SupportEntries, req.GetName())
 	if err != nil {
-		return nil, err
+		return nil, ownOrMissing(p, req.GetName(), err)
 	}
-	if p := principal.From(ctx); p.Role == principal.Consultant && e.GetConsultant() != p.Subject {
+	if p.Role == principal.Consultant && e.GetConsultant() != p.Subject {
 		return nil, notOwn(e.GetName())
 	}
 	return e, nil
@@ -401,7 +402,7 @@ func changeOwn[R proto.Message](ctx context.Context, s *Service, req resource.Re
 	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (R, error) {
 		cur := &famiv1.SupportEntry{}
 		if err := tx.Get(name, cur); err != nil {
-			return zero, err
+			return zero, ownOrMissing(p, name, err)
 		}
 		if err := editable(tx, p, cur, etag); err != nil {
 			return zero, err

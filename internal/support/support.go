@@ -147,12 +147,26 @@ var (
 	unescaper = strings.NewReplacer("%00", "\x00", "%25", "%")
 )
 
-// notOwn is the refusal of another consultant's entry.
+// notOwn is the refusal of an entry a consultant may not reach. A
+// consultant lists only their own entries, so whether another id exists
+// is not theirs to know: another consultant's entry and one that does not
+// exist get this same answer (ownOrMissing), as AIP-211 asks ("permission
+// denied, or it might not exist"), like another region's resource
+// (OUTSIDE_REGION).
 func notOwn(name string) error {
 	return errs.NotOwnEntry.With(errs.Error{
-		Message:  "consultants may only see and change their own support entries; " + name + " is another consultant's",
+		Message:  "consultants may only see and change their own support entries; " + name + " is not one of yours, or does not exist",
 		Metadata: map[string]string{"resource": name},
 	})
+}
+
+// ownOrMissing is err, the failed read of the entry called name, as p
+// sees it: a missing entry is notOwn for a consultant.
+func ownOrMissing(p principal.Principal, name string, err error) error {
+	if p.Role == principal.Consultant && errs.CodeOf(err) == errs.NotFound {
+		return notOwn(name)
+	}
+	return err
 }
 
 // summariesOnly is the refusal of entry-level data to the roles that get

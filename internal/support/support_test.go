@@ -175,8 +175,13 @@ func TestCreateAndGet(t *testing.T) {
 	}
 	_, err := e.svc.GetSupportEntry(e.as(otherP), &famiv1.GetSupportEntryRequest{Name: entryName("e1")})
 	errstest.Want(t, "get another consultant's entry", err, errs.PermissionDenied, "NOT_OWN_ENTRY")
-	_, err = e.svc.GetSupportEntry(e.as(consultantP), &famiv1.GetSupportEntryRequest{Name: entryName("missing")})
+	// A missing entry is NOT_FOUND to who may read every entry; to a
+	// consultant it is the refusal of another's (AIP-211), so that the
+	// answer does not tell whether another consultant's entry has the id.
+	_, err = e.svc.GetSupportEntry(e.as(adminP), &famiv1.GetSupportEntryRequest{Name: entryName("missing")})
 	errstest.Want(t, "get a missing entry", err, errs.NotFound, "NOT_FOUND")
+	_, err = e.svc.GetSupportEntry(e.as(consultantP), &famiv1.GetSupportEntryRequest{Name: entryName("missing")})
+	errstest.Want(t, "get a missing entry as a consultant", err, errs.PermissionDenied, "NOT_OWN_ENTRY")
 	_, err = e.create(consultantP, "e1", entry(1, "2022-03-03", 30))
 	errstest.Want(t, "create with a taken id", err, errs.AlreadyExists, "ALREADY_EXISTS")
 }
@@ -345,8 +350,10 @@ func TestUpdateAndDelete(t *testing.T) {
 	_, err = deleteEntry(e, consultantP, "e1", cur.GetEtag())
 	errstest.Want(t, "delete with a stale etag", err, errs.Conflict, "ETAG_MISMATCH")
 	ok(deleteEntry(e, consultantP, "e1", got.GetEtag()))(t, "delete")
-	_, err = e.svc.GetSupportEntry(e.as(consultantP), &famiv1.GetSupportEntryRequest{Name: cur.GetName()})
+	_, err = e.svc.GetSupportEntry(e.as(adminP), &famiv1.GetSupportEntryRequest{Name: cur.GetName()})
 	errstest.Want(t, "get the deleted entry", err, errs.NotFound, "NOT_FOUND")
+	_, err = e.svc.GetSupportEntry(e.as(consultantP), &famiv1.GetSupportEntryRequest{Name: cur.GetName()})
+	errstest.Want(t, "get the deleted entry as its consultant", err, errs.PermissionDenied, "NOT_OWN_ENTRY")
 	ok(e.reg.Networks().DeleteNetwork(e.as(adminP), &famiv1.DeleteNetworkRequest{Name: networkName(2)}))(t, "delete network 2")
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/territory"
 
@@ -201,6 +202,10 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 		clearCookie(w, r, sessionCookie)
 		a.toSignIn(w, r, "msg.session_expired")
 	case codes.PermissionDenied:
+		if existenceHidden(err) {
+			a.notFound(w, r, s)
+			return
+		}
 		a.forbidden(w, r, s)
 	case codes.NotFound:
 		a.notFound(w, r, s)
@@ -219,6 +224,21 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 		a.log.Error("web call failed", "path", r.URL.Path, "err", err)
 		a.renderError(w, r, s, http.StatusInternalServerError, "error.internal", "error.internal_detail")
 	}
+}
+
+// existenceHidden reports a refusal that the services give alike for
+// what the caller may not reach and for what does not exist (another
+// consultant's support entry, another user's calendar token; see
+// docs/errors.md): to the person it is a page that is not there.
+func existenceHidden(err error) bool {
+	st, _ := status.FromError(err)
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			r := errs.Reason(info.GetReason())
+			return r == errs.NotOwnEntry || r == errs.NotOwnToken
+		}
+	}
+	return false
 }
 
 // Refused answers a request the server refused before the application

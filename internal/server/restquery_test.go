@@ -1,0 +1,128 @@
+package server_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// TestRESTUnknownQueryParameters: a query parameter the call does not have
+// (a typo, a field its path or body sets) is refused with a 400 naming it,
+// on every kind of REST route: one that reads its query, one whose body is
+// the whole request, and the downloads. The gateway used to ignore it, so
+// a misspelt filter or update mask gave a wrong answer and no error.
+func TestRESTUnknownQueryParameters(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	rs := newRESTSurface(t, ts, ts.token)
+	api := newSurface(t, ts, "rest")
+	seedPartner(t, ctx, api)
+	before := snapshot(t, ctx, api)
+	partners := "/v1/" + lombardia + "/partners"
+	for _, tt := range []struct {
+		name, method, path string
+		query              url.Values
+		body               string
+		field              string
+	}{
+		{"misspelt filter", http.MethodGet, partners, url.Values{"pageSize": {"5"}, "shwArchived": {"true"}}, "", "shwArchived"},
+		{"field of no request", http.MethodGet, partners, url.Values{"filtr": {"x"}}, "", "filtr"},
+		{"field the path sets", http.MethodGet, partners, url.Values{"parent": {"regions/veneto"}}, "", "parent"},
+		{"field inside a scalar", http.MethodGet, partners, url.Values{"pageSize.value": {"5"}}, "", "pageSize.value"},
+		{"misspelt update mask", http.MethodPatch, partners + "/udp-milano", url.Values{"update_maks": {"displayName"}}, `{"displayName":"Altro"}`, "update_maks"},
+		{"field the body sets", http.MethodPatch, partners + "/udp-milano", url.Values{"updateMask": {"displayName"}, "partner.displayName": {"Altro"}}, `{"displayName":"Altro"}`, "partner.displayName"},
+		{"query of a whole-body call", http.MethodPost, "/v1/auth:login", url.Values{"usernme": {"x"}}, `{"username":"nobody@lombardia","password":"wrong password"}`, "usernme"},
+		{"download", http.MethodGet, "/v1/" + lombardia + "/supportEntries:export", url.Values{"startDat": {"2026-01-01"}}, "", "startDat"},
+		{"calendar feed", http.MethodGet, "/v1/" + lombardia + "/meetings.ics", url.Values{"strtFrom": {"2026-01-01T00:00:00Z"}}, "", "strtFrom"},
+		{"backup", http.MethodGet, "/v1/" + lombardia + ":backup", url.Values{"compact": {"true"}}, "", "compact"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var body []byte
+			if tt.body != "" {
+				body = []byte(tt.body)
+			}
+			res, err := rs.send(ctx, tt.method, tt.path, tt.query, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, ok := asCallError(problemError(tt.method, tt.path, res))
+			if !ok || e.HTTPStatus != http.StatusBadRequest || e.Code != codes.InvalidArgument ||
+				e.Reason != "UNKNOWN_QUERY_PARAMETER" || !slices.Equal(e.Fields, []string{tt.field}) {
+				t.Errorf("%s %s?%s: got HTTP %d %.200q, want 400 UNKNOWN_QUERY_PARAMETER naming %s", tt.method, tt.path, tt.query.Encode(), res.Status, res.Body, tt.field)
+			}
+		})
+	}
+	wantNothingWritten(t, ctx, api, before)
+}
+
+// TestRESTKnownQueryParameters: the parameters clients send keep working,
+// in the proto names and the JSON names the gateway accepts alike.
+func TestRESTKnownQueryParameters(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	rs := newRESTSurface(t, ts, ts.token)
+	api := newSurface(t, ts, "rest")
+	seedPartner(t, ctx, api)
+	partners := "/v1/" + lombardia + "/partners"
+	for _, tt := range []struct {
+		method, path string
+		query        url.Values
+		body         string
+	}{
+		{http.MethodGet, partners, url.Values{"pageSize": {"5"}, "showArchived": {"true"}}, ""},
+		{http.MethodGet, partners, url.Values{"page_size": {"5"}, "show_archived": {"true"}, "kind": {"PARTNER_KIND_PLAN_OFFICE"}}, ""},
+		{http.MethodPatch, partners + "/udp-milano", url.Values{"update_mask": {"description"}}, `{"description":"uno"}`},
+		{http.MethodPatch, partners + "/udp-milano", url.Values{"updateMask": {"description"}}, `{"description":"due"}`},
+		{http.MethodGet, "/v1/" + lombardia + "/supportEntries:export", url.Values{"startDate": {"2026-01-01"}, "end_date": {"2026-01-31"}}, ""},
+		{http.MethodGet, "/v1/" + lombardia + "/meetings.ics", url.Values{"startFrom": {"2026-01-01T00:00:00Z"}}, ""},
+	} {
+		var body []byte
+		if tt.body != "" {
+			body = []byte(tt.body)
+		}
+		res, err := rs.send(ctx, tt.method, tt.path, tt.query, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != http.StatusOK {
+			t.Errorf("%s %s?%s: got HTTP %d %.200q, want 200", tt.method, tt.path, tt.query.Encode(), res.Status, res.Body)
+		}
+	}
+	p, err := api.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: partnerName("udp-milano")})
+	if err != nil || p.GetDescription() != "due" {
+		t.Errorf("after the two updates: %v, %v; want description \"due\"", p, err)
+	}
+}
+
+// TestRESTQueryReadWhole: a query net/url cannot read whole (a semicolon
+// between pairs, a bad escape, more than 10,000 pairs) is refused naming
+// "query". r.URL.Query() drops what it cannot read without a word, so a
+// download (a calendar feed) answered as if the parameter had not been
+// sent.
+func TestRESTQueryReadWhole(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	rs := newRESTSurface(t, ts, ts.token)
+	for _, path := range []string{"/v1/" + lombardia + "/partners", "/v1/" + lombardia + "/meetings.ics"} {
+		for _, raw := range []string{"pageSize=5;filtr=x", "startFrom=2026-01-01T00:00:00Z;x=1", "filtr=%zz", "startFrom=%zz", strings.Repeat("x=1&", 10001)} {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, ts.httpURL()+path+"?"+raw, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+ts.token)
+			hr, body := fetch(t, rs.hc, req)
+			res := &restResponse{Status: hr.StatusCode, ContentType: hr.Header.Get("Content-Type"), Header: hr.Header, Body: body}
+			e, ok := asCallError(problemError(http.MethodGet, path, res))
+			if !ok || e.HTTPStatus != http.StatusBadRequest || !slices.Equal(e.Fields, []string{"query"}) {
+				t.Errorf("GET %s?%s: got HTTP %d %.200q, want 400 naming query", path, raw, hr.StatusCode, body)
+			}
+		}
+	}
+}
