@@ -209,10 +209,11 @@ func description(mt *famiv1.Meeting, networkName func(string) string) string {
 		nets = append(nets, networkName(n))
 	}
 	fmt.Fprintf(&b, "%s - %s\n", kindLabel(mt.GetKind()), strings.Join(nets, ", "))
+	// A facilitator without a display name (a subject from before names,
+	// or a service token's) is left out: its subject, such as
+	// "test:staff:cpia-bergamo", tells a calendar user nothing.
 	if f := mt.GetFacilitatorDisplayName(); f != "" {
 		fmt.Fprintf(&b, "Facilitator: %s\n", f)
-	} else {
-		fmt.Fprintf(&b, "Facilitator: %s\n", mt.GetFacilitator())
 	}
 	if l := mt.GetLink(); l != "" {
 		fmt.Fprintf(&b, "Join: %s\n", l)

@@ -20,6 +20,7 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/errs/errstest"
 	"github.com/raccordo/raccordo/internal/meetings"
+	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // feedEvent is what a test reads back of a VEVENT, whichever parser read
@@ -425,4 +426,30 @@ for ev in cal.walk("VEVENT"):
 		events[uid] = pythonEvent{start: st, duration: time.Duration(seconds) * time.Second}
 	}
 	return events
+}
+
+// TestCalendarFacilitatorLine: a meeting's description names its
+// facilitator by display name, and leaves the line out where the
+// facilitator has none rather than write the subject.
+func TestCalendarFacilitatorLine(t *testing.T) {
+	e := newEnv(t)
+	e.Clock.Set(at(t, "2026-03-02 10:00"))
+	named := e.create(e.consultant(), "con-nome", e.meeting()) // Mario Rossi
+	// A service token's caller: a subject and no display name.
+	unnamed := e.create(e.As(principal.Principal{Subject: "svc:importer", Role: principal.RegionAdmin, Region: lombardia}), "senza-nome", e.meeting())
+	if unnamed.GetFacilitatorDisplayName() != "" {
+		t.Fatalf("the member's meeting has facilitator name %q, want none", unnamed.GetFacilitatorDisplayName())
+	}
+	res, err := e.svc.ExportMeetingCalendar(e.admin(), &famiv1.ExportMeetingCalendarRequest{Parent: parent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Unfolded (RFC 5545 3.1); the description's newlines are escaped as \n.
+	feed := strings.ReplaceAll(res.GetCalendar(), "\r\n ", "")
+	if !strings.Contains(feed, `\nFacilitator: Mario Rossi\n`) {
+		t.Errorf("the feed does not name %s's facilitator:\n%s", named.GetName(), feed)
+	}
+	if strings.Count(feed, "Facilitator:") != 1 || strings.Contains(feed, unnamed.GetFacilitator()) {
+		t.Errorf("the feed writes a facilitator line for %s, or its subject %q:\n%s", unnamed.GetName(), unnamed.GetFacilitator(), feed)
+	}
 }
