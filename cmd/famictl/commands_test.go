@@ -728,3 +728,25 @@ func TestShellCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestChangesTableNamesThePrincipal: changes list -o table shows who made
+// a change by display name beside the subject, and an empty cell for a
+// subject without one.
+func TestChangesTableNamesThePrincipal(t *testing.T) {
+	f := startFamid(t)
+	anna := f.token(auth.TokenSpec{Subject: "account:anna", Role: principal.RegionAdmin, Region: "lombardia", Name: "Anna Admin"})
+	if _, err := sdk.NewClient(nil, f.url, anna).Partners.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia",
+		PartnerId: "cedro", Partner: &famiv1.Partner{DisplayName: "Cedro", Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}}); err != nil {
+		t.Fatal(err)
+	}
+	table := f.must(f.admin, "changes", "list", "--region", "lombardia", "-o", "table")
+	if !regexpLine(table, "REVISION", "PRINCIPAL", "PRINCIPAL_DISPLAY_NAME") {
+		t.Errorf("changes list -o table has no PRINCIPAL_DISPLAY_NAME column:\n%s", table)
+	}
+	if !regexpLine(table, "CREATE", "regions/lombardia/partners/cedro", "account:anna", "Anna Admin") {
+		t.Errorf("changes list -o table does not name the partner's author:\n%s", table)
+	}
+	if !regexpLine(table, "1", "CREATE", udpName, "test:admin") {
+		t.Errorf("changes list -o table lost the change of a subject without a name:\n%s", table)
+	}
+}

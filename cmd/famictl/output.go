@@ -76,7 +76,7 @@ var columns = map[protoreflect.FullName][]string{
 	"fami.v1.Protocol":            {"name", "state", "title", "valid_from", "valid_until", "version"},
 	"fami.v1.Meeting":             {"name", "kind", "state", "start_time", "end_time", "title"},
 	"fami.v1.MeetingActionItem":   {"meeting", "action_item.id", "action_item.owner", "action_item.due_date", "action_item.status", "overdue", "action_item.description"},
-	"fami.v1.Change":              {"revision", "time", "operation", "resource_name", "principal"},
+	"fami.v1.Change":              {"revision", "time", "operation", "resource_name", "principal", "principal_display_name"},
 	"fami.v1.SupportSummaryGroup": {"key", "display_name", "total_minutes", "entries", "distinct_networks", "operators_reached"},
 	"fami.v1.Account":             {"name", "display_name", "role", "partner", "email"},
 	"fami.v1.ServiceToken":        {"name", "subject", "display_name", "state", "expire_time", "revoke_time"},
