@@ -32,6 +32,33 @@ func nextOf(page string) string {
 	return html.UnescapeString(m[1])
 }
 
+// adminApp is famid with a region admin of Lombardia (Anna Admin), the
+// web application over a counted connection to it (countedApp), and her
+// session token.
+func adminApp(t *testing.T) (f *famid, base string, reads *apiReads, token string) {
+	t.Helper()
+	f = startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	base, reads = countedApp(t, f)
+	return f, base, reads, f.signedIn("admin@lombardia")
+}
+
+// onePage fetches u and checks that the page shows want rows (as rows
+// counts them), read in one call of method; what names the page in the
+// errors. It returns the page.
+func (c *apiReads) onePage(t *testing.T, u, token, method string, rows func(page string) int, want int, what string) string {
+	t.Helper()
+	c.reset()
+	page := fetch(t, u, token)
+	if n := rows(page); n != want {
+		t.Errorf("%s shows %d rows, want %d", what, n, want)
+	}
+	if n := c.of(method); n != 1 {
+		t.Errorf("%s called %s %d times, want once", what, method, n)
+	}
+	return page
+}
+
 // signedIn is the session token of username, as the sign-in form sets it.
 func (f *famid) signedIn(username string) string {
 	f.t.Helper()
@@ -64,14 +91,8 @@ func TestHoursMonthIsPaged(t *testing.T) {
 	}
 	token := f.signedIn("mrossi@lombardia")
 
-	reads.reset()
-	page := fetch(t, base+"/ore?vista=mese&data="+month.Format(time.DateOnly), token)
-	if n := strings.Count(page, `<span class="badge `); n != 50 {
-		t.Errorf("the month's first page shows %d entries, want 50", n)
-	}
-	if n := reads.of("ListSupportEntries"); n != 1 {
-		t.Errorf("the month's first page listed entries %d times, want once", n)
-	}
+	entries := func(page string) int { return strings.Count(page, `<span class="badge `) }
+	page := reads.onePage(t, base+"/ore?vista=mese&data="+month.Format(time.DateOnly), token, "ListSupportEntries", entries, 50, "the month's first page")
 	// 60 entries of 15 minutes: the caption says the month's 15 hours.
 	if want := "Totale del periodo: 15 h"; !strings.Contains(page, want) {
 		t.Errorf("the month's first page has no %q", want)
@@ -80,15 +101,7 @@ func TestHoursMonthIsPaged(t *testing.T) {
 	if next == "" {
 		t.Fatal("the month's first page has no link to the next")
 	}
-	reads.reset()
-	page = fetch(t, base+next, token)
-	if n := strings.Count(page, `<span class="badge `); n != 10 {
-		t.Errorf("the month's second page shows %d entries, want 10", n)
-	}
-	if n := reads.of("ListSupportEntries"); n != 1 {
-		t.Errorf("the month's second page listed entries %d times, want once", n)
-	}
-	if nextOf(page) != "" {
+	if nextOf(reads.onePage(t, base+next, token, "ListSupportEntries", entries, 10, "the month's second page")) != "" {
 		t.Error("the month's last page links to a next one")
 	}
 }
@@ -143,9 +156,7 @@ func TestEntryFormOffersItsNetworksMeetings(t *testing.T) {
 // TestProjectReportsArePaged gives a project 55 quarterly reports: its
 // monitoring page shows 50, read in one call, and the other 5 next.
 func TestProjectReportsArePaged(t *testing.T) {
-	f := startFamid(t)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	base, reads := countedApp(t, f)
+	f, base, reads, token := adminApp(t)
 	ctx := f.admin("lombardia")
 	pr, err := famiv1.NewProjectServiceClient(f.conn).CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: "lungo",
 		Project: &famiv1.Project{Code: "PROG-1", Title: "Progetto lungo", Fund: famiv1.Fund_FUND_FAMI_2014_2020, StartDate: "2010-01-01", EndDate: "2025-12-31",
@@ -160,38 +171,21 @@ func TestProjectReportsArePaged(t *testing.T) {
 			t.Fatalf("report %d: %v", i, err)
 		}
 	}
-	token := f.signedIn("admin@lombardia")
 
 	rows := func(page string) int { return strings.Count(page, `<tr><td><a href="/progetti/lungo/monitoraggio/`) }
-	reads.reset()
-	page := fetch(t, base+"/progetti/lungo/monitoraggio?trimestre=2012-q1", token)
-	if n := rows(page); n != 50 {
-		t.Errorf("the project's first page of reports shows %d, want 50", n)
-	}
-	if n := reads.of("ListMonitoringReports"); n != 1 {
-		t.Errorf("the project's first page listed reports %d times, want once", n)
-	}
+	page := reads.onePage(t, base+"/progetti/lungo/monitoraggio?trimestre=2012-q1", token, "ListMonitoringReports", rows, 50, "the project's first page of reports")
 	next := nextOf(page)
 	if !strings.Contains(next, "trimestre=2012-q1") {
 		t.Fatalf("the next page's link %q does not keep the quarter", next)
 	}
-	reads.reset()
-	page = fetch(t, base+next, token)
-	if n := rows(page); n != 5 {
-		t.Errorf("the project's second page of reports shows %d, want 5", n)
-	}
-	if n := reads.of("ListMonitoringReports"); n != 1 {
-		t.Errorf("the project's second page listed reports %d times, want once", n)
-	}
+	reads.onePage(t, base+next, token, "ListMonitoringReports", rows, 5, "the project's second page of reports")
 }
 
 // TestProjectOverlapsArePaged puts 52 projects on one municipality at the
 // same time: the first one's page counts 51 overlaps and shows 50 of them,
 // read in one call, and the last one next.
 func TestProjectOverlapsArePaged(t *testing.T) {
-	f := startFamid(t)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	base, reads := countedApp(t, f)
+	f, base, reads, token := adminApp(t)
 	projects := famiv1.NewProjectServiceClient(f.conn)
 	for i := range 52 {
 		if _, err := projects.CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: fmt.Sprintf("p%02d", i),
@@ -200,31 +194,17 @@ func TestProjectOverlapsArePaged(t *testing.T) {
 			t.Fatalf("project %d: %v", i, err)
 		}
 	}
-	token := f.signedIn("admin@lombardia")
 
 	rows := func(page string) int { return strings.Count(page, `<tr><td><a href="/progetti/p`) }
-	reads.reset()
-	page := fetch(t, base+"/progetti/p00", token)
+	page := reads.onePage(t, base+"/progetti/p00", token, "ListOverlaps", rows, 50, "the project's page of overlaps")
 	if !strings.Contains(page, "nello stesso periodo: 51.") {
 		t.Error("the project's page does not count its 51 overlaps")
-	}
-	if n := rows(page); n != 50 {
-		t.Errorf("the project's page shows %d overlaps, want 50", n)
-	}
-	if n := reads.of("ListOverlaps"); n != 1 {
-		t.Errorf("the project's page listed overlaps %d times, want once", n)
 	}
 	next := nextOf(page)
 	if next == "" {
 		t.Fatal("the project's page has no link to its next overlaps")
 	}
-	reads.reset()
-	if n := rows(fetch(t, base+next, token)); n != 1 {
-		t.Errorf("the project's next page shows %d overlaps, want 1", n)
-	}
-	if n := reads.of("ListOverlaps"); n != 1 {
-		t.Errorf("the project's next page listed overlaps %d times, want once", n)
-	}
+	reads.onePage(t, base+next, token, "ListOverlaps", rows, 1, "the project's next page of overlaps")
 }
 
 // TestSearchAsksTheService searches 60 of 120 partners, then 60 of 120
@@ -232,34 +212,22 @@ func TestProjectOverlapsArePaged(t *testing.T) {
 // results is one call, 50 rows and then 10, where the page filtering on
 // its own read every page of the region's partners or networks.
 func TestSearchAsksTheService(t *testing.T) {
-	f := startFamid(t)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	base, reads := countedApp(t, f)
+	f, base, reads, token := adminApp(t)
 	for i := range 120 {
 		f.partner("lombardia", fmt.Sprintf("p%03d", i), fmt.Sprintf("%s %03d", []string{"Comune di Bergamo", "Comune di Brescia"}[i%2], i))
 	}
-	token := f.signedIn("admin@lombardia")
 
 	rows := func(page string) int { return strings.Count(page, `<tr><td><a href="/partner/`) }
-	reads.reset()
-	page := fetch(t, base+"/partner?q=bergamo", token)
-	if n := rows(page); n != 50 || strings.Contains(page, "Brescia") {
-		t.Errorf("the first page of partners matching bergamo shows %d rows (Brescia among them: %v), want 50 of Bergamo", n, strings.Contains(page, "Brescia"))
-	}
-	if n := reads.of("ListPartners"); n != 1 {
-		t.Errorf("the first page of partners matching bergamo listed partners %d times, want once", n)
+	page := reads.onePage(t, base+"/partner?q=bergamo", token, "ListPartners", rows, 50, "the first page of partners matching bergamo")
+	if strings.Contains(page, "Brescia") {
+		t.Error("the first page of partners matching bergamo shows Brescia's")
 	}
 	next := nextOf(page)
 	if !strings.Contains(next, "q=bergamo") {
 		t.Fatalf("the next page's link %q does not keep the query", next)
 	}
-	reads.reset()
-	page = fetch(t, base+next, token)
-	if n := rows(page); n != 10 || strings.Contains(page, "Brescia") {
-		t.Errorf("the second page of partners matching bergamo shows %d rows (Brescia among them: %v), want 10 of Bergamo", n, strings.Contains(page, "Brescia"))
-	}
-	if n := reads.of("ListPartners"); n != 1 {
-		t.Errorf("the second page of partners matching bergamo listed partners %d times, want once", n)
+	if page = reads.onePage(t, base+next, token, "ListPartners", rows, 10, "the second page of partners matching bergamo"); strings.Contains(page, "Brescia") {
+		t.Error("the second page of partners matching bergamo shows Brescia's")
 	}
 	// The networks' search matches a lead partner's name too, on the
 	// service's side: 60 of 120 networks are led by a Bergamo partner.
@@ -267,21 +235,8 @@ func TestSearchAsksTheService(t *testing.T) {
 		f.network("lombardia", fmt.Sprintf("rete%03d", i), fmt.Sprintf("Rete %03d", i), fmt.Sprintf("regions/lombardia/partners/p%03d", i))
 	}
 	networks := func(page string) int { return strings.Count(page, `<section class="card" aria-labelledby="n-`) }
-	reads.reset()
-	page = fetch(t, base+"/reti?q=bergamo", token)
-	if n := networks(page); n != 50 {
-		t.Errorf("the first page of networks matching bergamo shows %d, want 50", n)
-	}
-	if n := reads.of("ListNetworks"); n != 1 {
-		t.Errorf("the first page of networks matching bergamo listed networks %d times, want once", n)
-	}
-	reads.reset()
-	if n := networks(fetch(t, base+nextOf(page), token)); n != 10 {
-		t.Errorf("the second page of networks matching bergamo shows %d, want 10", n)
-	}
-	if n := reads.of("ListNetworks"); n != 1 {
-		t.Errorf("the second page of networks matching bergamo listed networks %d times, want once", n)
-	}
+	page = reads.onePage(t, base+"/reti?q=bergamo", token, "ListNetworks", networks, 50, "the first page of networks matching bergamo")
+	reads.onePage(t, base+nextOf(page), token, "ListNetworks", networks, 10, "the second page of networks matching bergamo")
 
 	// A query the service refuses is the page's 400, saying why.
 	req, _ := http.NewRequest("GET", base+"/partner?q="+strings.Repeat("a", 101), nil)
@@ -337,9 +292,7 @@ func TestMeetingsOfSeveralNetworksAskTheService(t *testing.T) {
 // changes (ListChanges' type filter) and finds its two in one call, where
 // it walked the region's whole log 50 changes at a time.
 func TestHistoryReadsItsTypesChanges(t *testing.T) {
-	f := startFamid(t)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	base, reads := countedApp(t, f)
+	f, base, reads, token := adminApp(t)
 	udp := f.partner("lombardia", "udp", "Ufficio di Piano")
 	projects := famiv1.NewProjectServiceClient(f.conn)
 	bulk(t, 150, func(i int) error {
@@ -351,14 +304,7 @@ func TestHistoryReadsItsTypesChanges(t *testing.T) {
 		Partner: &famiv1.Partner{Name: udp, DisplayName: "Ufficio di Piano di Bergamo"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}}}); err != nil {
 		t.Fatal(err)
 	}
-	token := f.signedIn("admin@lombardia")
 
-	reads.reset()
-	page := fetch(t, base+"/storia?nome="+udp, token)
-	if n := strings.Count(page, "<tr><td>"); n != 2 {
-		t.Errorf("the partner's history shows %d changes, want 2", n)
-	}
-	if n := reads.of("ListChanges"); n != 1 {
-		t.Errorf("the partner's history listed changes %d times, want once", n)
-	}
+	changes := func(page string) int { return strings.Count(page, "<tr><td>") }
+	reads.onePage(t, base+"/storia?nome="+udp, token, "ListChanges", changes, 2, "the partner's history")
 }
