@@ -325,11 +325,8 @@ func TestCORS(t *testing.T) {
 // compacted revision), and that a watch cut short by the shutdown ends
 // with a problem document as its last line.
 func TestRESTWatchErrors(t *testing.T) {
-	ts := startServer(t, server.Config{BookmarkInterval: 50 * time.Millisecond})
+	ts, rs, api := restWithPartner(t, server.Config{BookmarkInterval: 50 * time.Millisecond})
 	ctx := t.Context()
-	rs := newRESTSurface(t, ts, ts.token)
-	api := newSurface(t, ts, "rest")
-	seedPartner(t, ctx, api)
 	if _, err := api.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "cpia-5", Partner: &famiv1.Partner{
 		DisplayName: "CPIA 5", Kind: famiv1.PartnerKind_PARTNER_KIND_ADULT_EDUCATION_CENTRE}}); err != nil {
 		t.Fatal(err)

@@ -46,6 +46,17 @@ func (a registrySnapshot) equal(b registrySnapshot) bool {
 }
 
 // seedPartner creates one partner so the region is not empty.
+// restWithPartner starts a server of cfg with the partner udp-milano
+// (seedPartner): the REST surface as raw exchanges (rs) and as a client
+// (api).
+func restWithPartner(t *testing.T, cfg server.Config) (ts *testServer, rs *restSurface, api surface) {
+	t.Helper()
+	ts = startServer(t, cfg)
+	api = newSurface(t, ts, "rest")
+	seedPartner(t, t.Context(), api)
+	return ts, newRESTSurface(t, ts, ts.token), api
+}
+
 func seedPartner(t *testing.T, ctx context.Context, s surface) {
 	t.Helper()
 	_, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp-milano", Partner: &famiv1.Partner{
@@ -60,11 +71,8 @@ func seedPartner(t *testing.T, ctx context.Context, s surface) {
 // nothing is written.
 func TestRESTDecodingErrors(t *testing.T) {
 	const maxBytes = 64 << 10
-	ts := startServer(t, server.Config{MaxMessageBytes: maxBytes})
+	_, rs, api := restWithPartner(t, server.Config{MaxMessageBytes: maxBytes})
 	ctx := t.Context()
-	rs := newRESTSurface(t, ts, ts.token)
-	api := newSurface(t, ts, "rest")
-	seedPartner(t, ctx, api)
 	before := snapshot(t, ctx, api)
 
 	tests := []struct {
@@ -173,11 +181,8 @@ func TestRPCUnknownEnumNumber(t *testing.T) {
 // (PATCH ...?updateMask=displayName), and it must mean the same as the
 // proto names the RPC surfaces use.
 func TestRESTUpdateMaskJSONNames(t *testing.T) {
-	ts := startServer(t, server.Config{})
+	_, rs, _ := restWithPartner(t, server.Config{})
 	ctx := t.Context()
-	rs := newRESTSurface(t, ts, ts.token)
-	api := newSurface(t, ts, "rest")
-	seedPartner(t, ctx, api)
 
 	for i, mask := range []string{"display_name", "displayName"} {
 		t.Run(mask, func(t *testing.T) {

@@ -19,36 +19,29 @@ import (
 // the whole request, and the downloads. The gateway used to ignore it, so
 // a misspelt filter or update mask gave a wrong answer and no error.
 func TestRESTUnknownQueryParameters(t *testing.T) {
-	ts := startServer(t, server.Config{})
+	_, rs, api := restWithPartner(t, server.Config{})
 	ctx := t.Context()
-	rs := newRESTSurface(t, ts, ts.token)
-	api := newSurface(t, ts, "rest")
-	seedPartner(t, ctx, api)
 	before := snapshot(t, ctx, api)
 	partners := "/v1/" + lombardia + "/partners"
 	for _, tt := range []struct {
 		name, method, path string
 		query              url.Values
-		body               string
+		body               []byte
 		field              string
 	}{
-		{"misspelt filter", http.MethodGet, partners, url.Values{"pageSize": {"5"}, "shwArchived": {"true"}}, "", "shwArchived"},
-		{"field of no request", http.MethodGet, partners, url.Values{"filtr": {"x"}}, "", "filtr"},
-		{"field the path sets", http.MethodGet, partners, url.Values{"parent": {"regions/veneto"}}, "", "parent"},
-		{"field inside a scalar", http.MethodGet, partners, url.Values{"pageSize.value": {"5"}}, "", "pageSize.value"},
-		{"misspelt update mask", http.MethodPatch, partners + "/udp-milano", url.Values{"update_maks": {"displayName"}}, `{"displayName":"Altro"}`, "update_maks"},
-		{"field the body sets", http.MethodPatch, partners + "/udp-milano", url.Values{"updateMask": {"displayName"}, "partner.displayName": {"Altro"}}, `{"displayName":"Altro"}`, "partner.displayName"},
-		{"query of a whole-body call", http.MethodPost, "/v1/auth:login", url.Values{"usernme": {"x"}}, `{"username":"nobody@lombardia","password":"wrong password"}`, "usernme"},
-		{"download", http.MethodGet, "/v1/" + lombardia + "/supportEntries:export", url.Values{"startDat": {"2026-01-01"}}, "", "startDat"},
-		{"calendar feed", http.MethodGet, "/v1/" + lombardia + "/meetings.ics", url.Values{"strtFrom": {"2026-01-01T00:00:00Z"}}, "", "strtFrom"},
-		{"backup", http.MethodGet, "/v1/" + lombardia + ":backup", url.Values{"compact": {"true"}}, "", "compact"},
+		{"misspelt filter", http.MethodGet, partners, url.Values{"pageSize": {"5"}, "shwArchived": {"true"}}, nil, "shwArchived"},
+		{"field of no request", http.MethodGet, partners, url.Values{"filtr": {"x"}}, nil, "filtr"},
+		{"field the path sets", http.MethodGet, partners, url.Values{"parent": {"regions/veneto"}}, nil, "parent"},
+		{"field inside a scalar", http.MethodGet, partners, url.Values{"pageSize.value": {"5"}}, nil, "pageSize.value"},
+		{"misspelt update mask", http.MethodPatch, partners + "/udp-milano", url.Values{"update_maks": {"displayName"}}, []byte(`{"displayName":"Altro"}`), "update_maks"},
+		{"field the body sets", http.MethodPatch, partners + "/udp-milano", url.Values{"updateMask": {"displayName"}, "partner.displayName": {"Altro"}}, []byte(`{"displayName":"Altro"}`), "partner.displayName"},
+		{"query of a whole-body call", http.MethodPost, "/v1/auth:login", url.Values{"usernme": {"x"}}, []byte(`{"username":"nobody@lombardia","password":"wrong password"}`), "usernme"},
+		{"download", http.MethodGet, "/v1/" + lombardia + "/supportEntries:export", url.Values{"startDat": {"2026-01-01"}}, nil, "startDat"},
+		{"calendar feed", http.MethodGet, "/v1/" + lombardia + "/meetings.ics", url.Values{"strtFrom": {"2026-01-01T00:00:00Z"}}, nil, "strtFrom"},
+		{"backup", http.MethodGet, "/v1/" + lombardia + ":backup", url.Values{"compact": {"true"}}, nil, "compact"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var body []byte
-			if tt.body != "" {
-				body = []byte(tt.body)
-			}
-			res, err := rs.send(ctx, tt.method, tt.path, tt.query, body)
+			res, err := rs.send(ctx, tt.method, tt.path, tt.query, tt.body)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,29 +58,22 @@ func TestRESTUnknownQueryParameters(t *testing.T) {
 // TestRESTKnownQueryParameters: the parameters clients send keep working,
 // in the proto names and the JSON names the gateway accepts alike.
 func TestRESTKnownQueryParameters(t *testing.T) {
-	ts := startServer(t, server.Config{})
+	_, rs, api := restWithPartner(t, server.Config{})
 	ctx := t.Context()
-	rs := newRESTSurface(t, ts, ts.token)
-	api := newSurface(t, ts, "rest")
-	seedPartner(t, ctx, api)
 	partners := "/v1/" + lombardia + "/partners"
 	for _, tt := range []struct {
 		method, path string
 		query        url.Values
-		body         string
+		body         []byte
 	}{
-		{http.MethodGet, partners, url.Values{"pageSize": {"5"}, "showArchived": {"true"}}, ""},
-		{http.MethodGet, partners, url.Values{"page_size": {"5"}, "show_archived": {"true"}, "kind": {"PARTNER_KIND_PLAN_OFFICE"}}, ""},
-		{http.MethodPatch, partners + "/udp-milano", url.Values{"update_mask": {"description"}}, `{"description":"uno"}`},
-		{http.MethodPatch, partners + "/udp-milano", url.Values{"updateMask": {"description"}}, `{"description":"due"}`},
-		{http.MethodGet, "/v1/" + lombardia + "/supportEntries:export", url.Values{"startDate": {"2026-01-01"}, "end_date": {"2026-01-31"}}, ""},
-		{http.MethodGet, "/v1/" + lombardia + "/meetings.ics", url.Values{"startFrom": {"2026-01-01T00:00:00Z"}}, ""},
+		{http.MethodGet, partners, url.Values{"pageSize": {"5"}, "showArchived": {"true"}}, nil},
+		{http.MethodGet, partners, url.Values{"page_size": {"5"}, "show_archived": {"true"}, "kind": {"PARTNER_KIND_PLAN_OFFICE"}}, nil},
+		{http.MethodPatch, partners + "/udp-milano", url.Values{"update_mask": {"description"}}, []byte(`{"description":"uno"}`)},
+		{http.MethodPatch, partners + "/udp-milano", url.Values{"updateMask": {"description"}}, []byte(`{"description":"due"}`)},
+		{http.MethodGet, "/v1/" + lombardia + "/supportEntries:export", url.Values{"startDate": {"2026-01-01"}, "end_date": {"2026-01-31"}}, nil},
+		{http.MethodGet, "/v1/" + lombardia + "/meetings.ics", url.Values{"startFrom": {"2026-01-01T00:00:00Z"}}, nil},
 	} {
-		var body []byte
-		if tt.body != "" {
-			body = []byte(tt.body)
-		}
-		res, err := rs.send(ctx, tt.method, tt.path, tt.query, body)
+		res, err := rs.send(ctx, tt.method, tt.path, tt.query, tt.body)
 		if err != nil {
 			t.Fatal(err)
 		}
