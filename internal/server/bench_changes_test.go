@@ -38,14 +38,7 @@ func BenchmarkRESTChanges(b *testing.B) {
 	b.ReportAllocs()
 	cpu := cpuTime()
 	for b.Loop() {
-		r := httptest.NewRequest(http.MethodGet, "/v1/regions/lombardia/changes?pageSize=1000", nil)
-		r.Header.Set("Authorization", "Bearer "+ts.token)
-		clear(w.header)
-		w.status = http.StatusOK
-		h.ServeHTTP(w, r)
-		if w.status != http.StatusOK {
-			b.Fatalf("status %d", w.status)
-		}
+		w.serve(b, h, httptest.NewRequest(http.MethodGet, "/v1/regions/lombardia/changes?pageSize=1000", nil), ts.token)
 	}
 	b.ReportMetric(float64((cpuTime()-cpu)/time.Nanosecond)/float64(b.N), "cpu-ns/op")
 }
