@@ -32,11 +32,7 @@ func TestOperatorsCountedOnceEverySurface(t *testing.T) {
 				t.Fatalf("create partner: %v", err)
 			}
 		}
-		if _, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-milano", Network: &famiv1.Network{
-			DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"),
-			Members: []*famiv1.Member{{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
-			t.Fatalf("create network: %v", err)
-		}
+		seedNetwork(t, ctx, s)
 		var names []string
 		for i := range 24 {
 			c, err := contacts.CreateContact(ctx, &famiv1.CreateContactRequest{Parent: lombardia, ContactId: fmt.Sprintf("op-%02d", i), Contact: &famiv1.Contact{

@@ -27,13 +27,7 @@ func TestConflictStatusOverREST(t *testing.T) {
 	ctx := t.Context()
 	rs := newSurface(t, ts, "rest")
 	seedPartner(t, ctx, rs)
-	_, err := rs.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-milano", Network: &famiv1.Network{
-		DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"),
-		Members: []*famiv1.Member{{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}},
-	}})
-	if err != nil {
-		t.Fatalf("create network: %v", err)
-	}
+	seedNetwork(t, ctx, rs)
 
 	tests := []struct {
 		name       string

@@ -30,12 +30,7 @@ func TestUnreachableAnswersAsMissing(t *testing.T) {
 			ctx := t.Context()
 			admin := newSurface(t, ts, "grpc")
 			seedPartner(t, ctx, admin)
-			network, err := admin.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-milano", Network: &famiv1.Network{
-				DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"),
-				Members: []*famiv1.Member{{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
-			if err != nil {
-				t.Fatalf("create network: %v", err)
-			}
+			network := seedNetwork(t, ctx, admin)
 			consultant := func(id string) surface {
 				return newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:consultant:" + id, Role: principal.Consultant, Region: "lombardia", Name: id})
 			}

@@ -66,6 +66,19 @@ func seedPartner(t *testing.T, ctx context.Context, s surface) {
 	}
 }
 
+// seedNetwork creates rete-milano, led by udp-milano (seedPartner) alone,
+// and returns it.
+func seedNetwork(t *testing.T, ctx context.Context, s surface) *famiv1.Network {
+	t.Helper()
+	n, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-milano", Network: &famiv1.Network{
+		DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"),
+		Members: []*famiv1.Member{{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
+	if err != nil {
+		t.Fatalf("create network: %v", err)
+	}
+	return n
+}
+
 // TestRESTDecodingErrors covers bodies only REST can send: each is refused
 // with a 400 problem document naming the part of the request at fault, and
 // nothing is written.
