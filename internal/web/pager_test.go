@@ -286,6 +286,14 @@ func TestBrowserListPaging(t *testing.T) {
 	b.wantText("nav.pager p", "Risultati da 1 a 50")
 }
 
+// onlineMeeting creates, as Lombardia's admin, an online coordination
+// table of network, an hour from start (id empty: the service's choice).
+func (f *famid) onlineMeeting(id, network, title string, start time.Time) (*famiv1.Meeting, error) {
+	return famiv1.NewMeetingServiceClient(f.conn).CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", MeetingId: id, Meeting: &famiv1.Meeting{
+		Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: title,
+		StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
+}
+
 func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
@@ -301,7 +309,6 @@ func TestMeetingsPageLatestPastFirst(t *testing.T) {
 	f := startFamid(t)
 	network := setupLombardia(f)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	meetings := famiv1.NewMeetingServiceClient(f.conn)
 	noon := time.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
 	const past, upcoming = 60, 55
 	bulk(t, past+upcoming, func(i int) error {
@@ -309,9 +316,7 @@ func TestMeetingsPageLatestPastFirst(t *testing.T) {
 		if i >= past {
 			title, start = fmt.Sprintf("Futuro %02d", i-past+1), noon.AddDate(0, 0, i-past+1)
 		}
-		_, err := meetings.CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", Meeting: &famiv1.Meeting{
-			Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: title,
-			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
+		_, err := f.onlineMeeting("", network, title, start)
 		return err
 	})
 	admin := f.client(t)
@@ -376,17 +381,13 @@ func TestMeetingsPageOfAMemberInSeveralNetworks(t *testing.T) {
 	const each = 40
 	bulk(t, 3*each, func(i int) error {
 		start := noon.AddDate(0, 0, 1+i/3)
-		_, err := meetings.CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", MeetingId: fmt.Sprintf("m%02d", i), Meeting: &famiv1.Meeting{
-			Networks: []string{nets[i%3]}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: fmt.Sprintf("Tavolo %s %02d", lastID(nets[i%3]), i),
-			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
+		_, err := f.onlineMeeting(fmt.Sprintf("m%02d", i), nets[i%3], fmt.Sprintf("Tavolo %s %02d", lastID(nets[i%3]), i), start)
 		return err
 	})
 	// One past meeting per network, with an overdue action item.
 	for i, n := range nets {
 		start := noon.AddDate(0, 0, -10)
-		m, err := meetings.CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", MeetingId: fmt.Sprintf("old%d", i), Meeting: &famiv1.Meeting{
-			Networks: []string{n}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Passato " + lastID(n),
-			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
+		m, err := f.onlineMeeting(fmt.Sprintf("old%d", i), n, "Passato "+lastID(n), start)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -434,13 +435,10 @@ func TestMeetingsPageOpenedTheNextDay(t *testing.T) {
 	f := startFamid(t)
 	network := setupLombardia(f)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	meetings := famiv1.NewMeetingServiceClient(f.conn)
 	noon := time.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
 	bulk(t, 110, func(i int) error {
 		start := noon.AddDate(0, 0, i-54) // 54 past days, today and 55 days to come
-		_, err := meetings.CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", Meeting: &famiv1.Meeting{
-			Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: fmt.Sprintf("Incontro %03d", i),
-			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
+		_, err := f.onlineMeeting("", network, fmt.Sprintf("Incontro %03d", i), start)
 		return err
 	})
 	admin := f.client(t)

@@ -262,13 +262,10 @@ func TestMeetingsOfSeveralNetworksAskTheService(t *testing.T) {
 		f.network("lombardia", "rete-milano", "Rete Milano", f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano"))}
 	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
 	base, reads := countedApp(t, f)
-	meetings := famiv1.NewMeetingServiceClient(f.conn)
 	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
 	bulk(t, 120, func(i int) error {
 		start := noon.AddDate(0, 0, 1+i/3)
-		_, err := meetings.CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", MeetingId: fmt.Sprintf("m%03d", i), Meeting: &famiv1.Meeting{
-			Networks: []string{nets[i%3]}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: fmt.Sprintf("Tavolo %s %03d", lastID(nets[i%3]), i),
-			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
+		_, err := f.onlineMeeting(fmt.Sprintf("m%03d", i), nets[i%3], fmt.Sprintf("Tavolo %s %03d", lastID(nets[i%3]), i), start)
 		return err
 	})
 	token := f.signedIn("anna@lombardia")
