@@ -247,6 +247,16 @@ func TestNetworkMemberDeletedMeanwhile(t *testing.T) {
 	}
 }
 
+// staffInNoNetwork signs in Sara Neri, staff of the Comune di Sondrio, a
+// partner of Lombardia in no network.
+func (f *famid) staffInNoNetwork(t *testing.T) *browserless {
+	t.Helper()
+	f.account("lombardia", "sara", "Sara Neri", famiv1.Role_ROLE_NETWORK_MEMBER, f.partner("lombardia", "comune-sondrio", "Comune di Sondrio"))
+	sara := f.client(t)
+	sara.signIn("sara@lombardia")
+	return sara
+}
+
 // ministryIn signs the ministry in with a token (its accounts are not
 // regional) and picks region.
 func (f *famid) ministryIn(t *testing.T, region string) *browserless {
@@ -395,10 +405,7 @@ func TestProtocolFormsOnlyForItsEditors(t *testing.T) {
 func TestMeetingFormOnlyForWhoMayConvene(t *testing.T) {
 	f := startFamid(t)
 	anna, network, _, _ := f.annaInBergamo(t)
-	alone := f.partner("lombardia", "comune-sondrio", "Comune di Sondrio")
-	f.account("lombardia", "sara", "Sara Neri", famiv1.Role_ROLE_NETWORK_MEMBER, alone)
-	sara := f.client(t)
-	sara.signIn("sara@lombardia")
+	sara := f.staffInNoNetwork(t)
 	ministry := f.ministryIn(t, "lombardia")
 	networkOption := `<option value="` + network + `"`
 
@@ -437,10 +444,7 @@ func TestMeetingFormOnlyForWhoMayConvene(t *testing.T) {
 func TestMeetingFormsOnlyForWhoMayWrite(t *testing.T) {
 	f := startFamid(t)
 	anna, network, udp, _ := f.annaInBergamo(t)
-	alone := f.partner("lombardia", "comune-sondrio", "Comune di Sondrio")
-	f.account("lombardia", "sara", "Sara Neri", famiv1.Role_ROLE_NETWORK_MEMBER, alone)
-	sara := f.client(t)
-	sara.signIn("sara@lombardia")
+	sara := f.staffInNoNetwork(t)
 	ministry := f.ministryIn(t, "lombardia")
 
 	day := time.Now().In(rome()).AddDate(0, 0, -10).Format("02/01/2006")
