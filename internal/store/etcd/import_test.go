@@ -546,17 +546,23 @@ func TestOlderRegionEmptied(t *testing.T) {
 			return nil
 		})
 	}
+	// restored restores region from backup, and checks what the restore
+	// was told the region had issued and that a watcher there relists.
+	restored := func(what, region string, backup []store.Record, replace bool, want seen) {
+		t.Helper()
+		if err := restore(region, backup, replace); err != nil {
+			t.Fatalf("%s: restore: %v", what, err)
+		}
+		if got != want {
+			t.Errorf("%s: issued %+v, want %+v", what, got, want)
+		}
+		if err := relisted(region, want.issued); err != nil {
+			t.Error(err)
+		}
+	}
 
 	// Veneto, replaced with its keys in place: its revision key is read.
-	if err := restore("veneto", venetoBackup, true); err != nil {
-		t.Fatalf("restore --replace of veneto: %v", err)
-	}
-	if want := (seen{3, true}); got != want {
-		t.Errorf("veneto replaced: issued %+v, want %+v", got, want)
-	}
-	if err := relisted("veneto", 3); err != nil {
-		t.Error(err)
-	}
+	restored("veneto replaced", "veneto", venetoBackup, true, seen{3, true})
 
 	// Lombardia, emptied by hand after the upgraded famid opened it.
 	if _, err := cli.Delete(t.Context(), "/o/regions/lombardia/", clientv3.WithPrefix()); err != nil {
@@ -565,13 +571,5 @@ func TestOlderRegionEmptied(t *testing.T) {
 	if err := keysDeleted(s.View(t.Context(), "lombardia", func(store.ReadTx) error { return nil })); err != nil {
 		t.Errorf("a read of lombardia, emptied by hand: %v", err)
 	}
-	if err := restore("lombardia", backup, false); err != nil {
-		t.Fatalf("restore of lombardia: %v", err)
-	}
-	if want := (seen{5, false}); got != want {
-		t.Errorf("lombardia emptied by hand: issued %+v, want %+v", got, want)
-	}
-	if err := relisted("lombardia", 5); err != nil {
-		t.Error(err)
-	}
+	restored("lombardia emptied by hand", "lombardia", backup, false, seen{5, false})
 }
