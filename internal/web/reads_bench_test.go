@@ -100,6 +100,16 @@ func countedApp(t testing.TB, f *famid) (base string, reads *apiReads) {
 // returns the page.
 func fetch(t testing.TB, u, token string) string {
 	t.Helper()
+	status, page := getPage(t, u, token)
+	if status != http.StatusOK {
+		t.Fatalf("GET %s: status %d", u, status)
+	}
+	return page
+}
+
+// getPage gets u with the session token: the answer's status and body.
+func getPage(t testing.TB, u, token string) (status int, body string) {
+	t.Helper()
 	req, _ := http.NewRequest("GET", u, nil)
 	req.Header.Set("Cookie", "raccordo_sessione="+token)
 	res, err := http.DefaultClient.Do(req)
@@ -107,11 +117,8 @@ func fetch(t testing.TB, u, token string) string {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: status %d", u, res.StatusCode)
-	}
-	return string(body)
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
 }
 
 // BenchmarkPageReads asks for the pages that once read whole collections,

@@ -239,15 +239,8 @@ func TestSearchAsksTheService(t *testing.T) {
 	reads.onePage(t, base+nextOf(page), token, "ListNetworks", networks, 10, "the second page of networks matching bergamo")
 
 	// A query the service refuses is the page's 400, saying why.
-	req, _ := http.NewRequest("GET", base+"/partner?q="+strings.Repeat("a", 101), nil)
-	req.Header.Set("Cookie", "raccordo_sessione="+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusBadRequest {
-		t.Errorf("a search of 101 characters: status %d, want 400", res.StatusCode)
+	if status, _ := getPage(t, base+"/partner?q="+strings.Repeat("a", 101), token); status != http.StatusBadRequest {
+		t.Errorf("a search of 101 characters: status %d, want 400", status)
 	}
 }
 
