@@ -220,10 +220,62 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 		a.renderError(w, r, s, code, "error.refused", reasonKey(err))
 	case codes.InvalidArgument, codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists:
 		a.renderError(w, r, s, http.StatusBadRequest, "error.refused", reasonKey(err))
+	case codes.DataLoss, codes.Unavailable:
+		a.log.Error("web call failed", "path", r.URL.Path, "err", err)
+		a.unserved(w, r, s, err)
 	default:
 		a.log.Error("web call failed", "path", r.URL.Path, "err", err)
 		a.renderError(w, r, s, http.StatusInternalServerError, "error.internal", "error.internal_detail")
 	}
+}
+
+// unservedPages are the pages of a region's data the store cannot serve
+// (docs/errors.md, the stored data), by reason: what happened, in words,
+// that nothing was written and whom to tell; the heading and the
+// explanation. The region's officers met the generic internal error.
+var unservedPages = map[errs.Reason][2]string{
+	errs.RecordCorrupt:     {"error.damaged", "error.unserved_record"},
+	errs.RegionFileDamaged: {"error.damaged", "error.unserved_file"},
+	errs.RegionKeysDeleted: {"error.damaged", "error.unserved_deleted"},
+	errs.RegionImporting:   {"error.unserved", "error.unserved_importing"},
+	errs.DataFormatUnknown: {"error.unserved", "error.unserved_format"},
+}
+
+// importRetry is the Retry-After of a region being imported, whose
+// refusal says no delay of its own: an import takes minutes.
+const importRetry = time.Minute
+
+// unserved answers a DATA_LOSS or UNAVAILABLE call: a region's data that
+// cannot be served get their page (unservedPages) with the status the API
+// answers for the reason, and a 503 says when to come back; anything else
+// (a server shutting down, a disk full) is the internal error page.
+func (a *App) unserved(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	reason := errs.Reason(errorInfo(err).GetReason())
+	page, ok := unservedPages[reason]
+	entry, _ := errs.Lookup(reason)
+	if !ok {
+		a.renderError(w, r, s, http.StatusInternalServerError, "error.internal", "error.internal_detail")
+		return
+	}
+	if entry.HTTPStatus == http.StatusServiceUnavailable {
+		d, ok := retryAfter(err)
+		if !ok {
+			d = importRetry
+		}
+		setRetryAfter(w, d)
+	}
+	a.renderError(w, r, s, entry.HTTPStatus, page[0], page[1])
+}
+
+// errorInfo is the google.rpc.ErrorInfo of err, nil when it has none.
+func errorInfo(err error) *errdetails.ErrorInfo {
+	st, _ := status.FromError(err)
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info
+		}
+	}
+	return nil
 }
 
 // existenceHidden reports a refusal that the services give alike for
@@ -231,14 +283,8 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 // consultant's support entry, another user's calendar token; see
 // docs/errors.md): to the person it is a page that is not there.
 func existenceHidden(err error) bool {
-	st, _ := status.FromError(err)
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			r := errs.Reason(info.GetReason())
-			return r == errs.NotOwnEntry || r == errs.NotOwnToken
-		}
-	}
-	return false
+	r := errs.Reason(errorInfo(err).GetReason())
+	return r == errs.NotOwnEntry || r == errs.NotOwnToken
 }
 
 // Refused answers a request the server refused before the application
