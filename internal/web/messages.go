@@ -239,6 +239,7 @@ var italian = map[string]string{
 	"history.who":                  "Chi",
 	"history.what":                 "Che cosa",
 	"history.link":                 "Storia delle modifiche",
+	"history.forbidden":            "Il tuo ruolo non consente di consultare la storia delle modifiche di questo tipo di dati: la pagina non è disponibile con il tuo account.",
 	"history.back":                 "Torna alla scheda",
 	"enum.CHANGE_OPERATION_CREATE": "creazione",
 	"enum.CHANGE_OPERATION_UPDATE": "modifica",

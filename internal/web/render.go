@@ -61,17 +61,22 @@ type frame struct {
 	// Regions lists the regions a ministry user may switch between.
 	Regions []*famiv1.Region
 	Nav     []navItem
-	// History is set when the user may read the change log.
-	History bool
-	Path    string
-	Notice  string
-	CSS, JS string
+	// mayHistory reports whether the user may read the history of a
+	// resource (HistoryOf); nil before signing in.
+	mayHistory func(name string) bool
+	Path       string
+	Notice     string
+	CSS, JS    string
 }
 
 type navItem struct {
 	Href, Label string
 	Current     bool
 }
+
+// HistoryOf reports whether the page links to the history of the resource
+// name: only for a user the history page would answer.
+func (f *frame) HistoryOf(name string) bool { return f.mayHistory != nil && f.mayHistory(name) }
 
 // Frame lets every page's data expose the frame to the layout.
 func (f *frame) Frame() *frame { return f }
@@ -92,7 +97,7 @@ func (a *App) newFrame(r *http.Request, s *session, title string) frame {
 		f.Regions = regionList()
 	}
 	parent := regionName(s.region)
-	f.History = s.can(a, famiv1connect.SyncServiceListChangesProcedure, &famiv1.ListChangesRequest{Parent: parent})
+	f.mayHistory = func(name string) bool { return a.mayReadHistory(s, name) }
 	items := []struct {
 		href, label, procedure string
 		req                    proto.Message
