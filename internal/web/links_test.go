@@ -2,10 +2,17 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
 )
 
 const historyRefused = "Il tuo ruolo non consente di consultare la storia delle modifiche"
@@ -60,6 +67,49 @@ func TestNetworksLinkedForEveryReader(t *testing.T) {
 		}
 		if page := b.wantPage("/reti/rete-bergamo", http.StatusOK, "Rete Bergamo"); strings.Contains(page, `action="/reti/rete-bergamo"`) {
 			t.Errorf("the %s is offered the network's form", who)
+		}
+	}
+}
+
+// TestHistoryPageAsTheFeedDecides: for each role and each kind of
+// resource whose history the web shows, the history page answers (200)
+// exactly when the change feed gives that role the resource's type, and
+// is otherwise the explained 403, never the feed's refusal: the page and
+// its links decide as the server's feed does (auth.Readable with the
+// server's owned types).
+func TestHistoryPageAsTheFeedDecides(t *testing.T) {
+	f := startFamid(t)
+	udp := f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
+	types := map[string]string{
+		"networks/x": "fami.v1.Network", "partners/x": "fami.v1.Partner", "projects/x": "fami.v1.Project", "protocols/x": "fami.v1.Protocol",
+		"meetings/x": "fami.v1.Meeting", "supportEntries/x": "fami.v1.SupportEntry", "projects/x/monitoringReports/2021-q2": "fami.v1.MonitoringReport",
+	}
+	for _, spec := range []auth.TokenSpec{
+		{Role: principal.Ministry}, {Role: principal.RegionAdmin, Region: "lombardia"}, {Role: principal.RegionalSystem, Region: "lombardia"},
+		{Role: principal.Consultant, Region: "lombardia"}, {Role: principal.NetworkMember, Region: "lombardia", Partner: udp},
+	} {
+		spec.Subject = "test:" + string(spec.Role)
+		token := f.Token(t, spec)
+		b := f.client(t)
+		if res, _ := b.do("POST", "/accedi/token", url.Values{"token": {token}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s sign-in: status %d", spec.Role, res.StatusCode)
+		}
+		if spec.Role == principal.Ministry {
+			b.do("POST", "/regione", url.Values{"csrf": {b.csrf("/")}, "regione": {"lombardia"}})
+		}
+		ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+token)
+		for path, typ := range types {
+			_, err := famiv1.NewSyncServiceClient(f.conn).ListChanges(ctx, &famiv1.ListChangesRequest{Parent: "regions/lombardia", ResourceTypes: []string{typ}})
+			if err != nil && status.Code(err) != codes.PermissionDenied {
+				t.Fatalf("%s: ListChanges of %s: %v", spec.Role, typ, err)
+			}
+			res, page := b.do("GET", "/storia?nome=regions/lombardia/"+path, nil)
+			switch {
+			case err == nil && res.StatusCode != http.StatusOK:
+				t.Errorf("%s, history of %s: status %d, want 200 as the feed gives it", spec.Role, typ, res.StatusCode)
+			case err != nil && (res.StatusCode != http.StatusForbidden || !strings.Contains(page, historyRefused)):
+				t.Errorf("%s, history of %s: status %d, want the explained 403 as the feed refuses it", spec.Role, typ, res.StatusCode)
+			}
 		}
 	}
 }
