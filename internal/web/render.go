@@ -225,12 +225,9 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 		a.renderError(w, r, s, code, "error.refused", reasonKey(err))
 	case codes.InvalidArgument, codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists:
 		a.renderError(w, r, s, http.StatusBadRequest, "error.refused", reasonKey(err))
-	case codes.DataLoss, codes.Unavailable:
-		a.log.Error("web call failed", "path", r.URL.Path, "err", err)
-		a.unserved(w, r, s, err)
 	default:
 		a.log.Error("web call failed", "path", r.URL.Path, "err", err)
-		a.renderError(w, r, s, http.StatusInternalServerError, "error.internal", "error.internal_detail")
+		a.broken(w, r, s, err)
 	}
 }
 
@@ -250,18 +247,18 @@ var unservedPages = map[errs.Reason][2]string{
 // refusal says no delay of its own: an import takes minutes.
 const importRetry = time.Minute
 
-// unserved answers a DATA_LOSS or UNAVAILABLE call: a region's data that
-// cannot be served get their page (unservedPages) with the status the API
-// answers for the reason, and a 503 says when to come back; anything else
-// (a server shutting down, a disk full) is the internal error page.
-func (a *App) unserved(w http.ResponseWriter, r *http.Request, s *session, err error) {
+// broken answers a call that failed through no fault of the user's: a
+// region's data that cannot be served get their page (unservedPages) with
+// the status the API answers for the reason, and a 503 says when to come
+// back; anything else is the internal error page.
+func (a *App) broken(w http.ResponseWriter, r *http.Request, s *session, err error) {
 	reason := errs.Reason(errorInfo(err).GetReason())
 	page, ok := unservedPages[reason]
-	entry, _ := errs.Lookup(reason)
 	if !ok {
 		a.renderError(w, r, s, http.StatusInternalServerError, "error.internal", "error.internal_detail")
 		return
 	}
+	entry, _ := errs.Lookup(reason)
 	if entry.HTTPStatus == http.StatusServiceUnavailable {
 		d, ok := retryAfter(err)
 		if !ok {
