@@ -39,8 +39,12 @@ func wantUnserved(t *testing.T, f *famid, log *syncbuf.Buffer, status int, headi
 	if res.StatusCode != status {
 		t.Errorf("status %d, want %d", res.StatusCode, status)
 	}
-	if got := res.Header.Get("Retry-After"); (status == http.StatusServiceUnavailable) != (got != "") {
-		t.Errorf("status %d with Retry-After %q", res.StatusCode, got)
+	want := ""
+	if status == http.StatusServiceUnavailable {
+		want = "60" // the refusal names no delay: a minute
+	}
+	if got := res.Header.Get("Retry-After"); got != want {
+		t.Errorf("status %d with Retry-After %q, want %q", res.StatusCode, got, want)
 	}
 	if !strings.Contains(page, "<h1>"+heading+"</h1>") {
 		t.Errorf("the page is not headed %q:\n%s", heading, page)
