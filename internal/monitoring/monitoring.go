@@ -15,6 +15,7 @@
 package monitoring
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -114,37 +115,48 @@ func getProject(tx store.ReadTx, name string) (*famiv1.Project, error) {
 	return p, nil
 }
 
-// mayReport enforces the network members' right: their staff write the
-// reports of a project only when their partner leads a network that
-// implements it. Other roles pass: the policy table already bound them to
-// the region and the right roles.
+// mayReport enforces the network members' right (MayReport) with the
+// networks who's partner leads, read in tx.
 func mayReport(tx store.ReadTx, who principal.Principal, project string) error {
-	if who.Role != principal.NetworkMember {
-		return nil
-	}
+	var led []*famiv1.Network
 	if who.Partner != "" {
-		found := false
 		err := tx.List(resource.Networks, "", func(_ string, raw []byte) (bool, error) {
 			n := &famiv1.Network{}
 			if err := proto.Unmarshal(raw, n); err != nil {
 				return false, err
 			}
 			if n.GetLeadPartner() == who.Partner {
-				for _, np := range n.GetProjects() {
-					found = found || np.GetProject() == project
-				}
+				led = append(led, n)
 			}
-			return !found, nil
+			return true, nil
 		})
 		if err != nil {
 			return err
 		}
-		if found {
-			return nil
-		}
+	}
+	if MayReport(who, project, led) {
+		return nil
 	}
 	return errs.NotProjectNetwork.With(errs.Error{
 		Message:  "network members report only for projects implemented by a network their partner leads; " + project + " is not",
 		Metadata: map[string]string{"project": project, "partner": who.Partner},
+	})
+}
+
+// MayReport is the network members' right to a project's monitoring
+// reports beyond the rights table: their staff create, edit and submit
+// them only when their partner leads a network that implements the
+// project. Other roles pass: the rights table already bound them to the
+// region and the right roles. networks must hold every network who's
+// partner leads (others are ignored). The web asks it, beside the rights
+// table, to offer those forms and buttons only to whom may use them.
+func MayReport(who principal.Principal, project string, networks []*famiv1.Network) bool {
+	if who.Role != principal.NetworkMember {
+		return true
+	}
+	return who.Partner != "" && slices.ContainsFunc(networks, func(n *famiv1.Network) bool {
+		return n.GetLeadPartner() == who.Partner && slices.ContainsFunc(n.GetProjects(), func(np *famiv1.NetworkProject) bool {
+			return np.GetProject() == project
+		})
 	})
 }

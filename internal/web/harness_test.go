@@ -35,7 +35,14 @@ const password = "una password lunga abbastanza"
 
 func startFamid(t testing.TB) *famid {
 	t.Helper()
-	srv := servertest.Start(t, server.Config{})
+	return startFamidWith(t, server.Config{})
+}
+
+// startFamidWith is startFamid with cfg (servertest.Start's defaults for
+// what it leaves unset).
+func startFamidWith(t testing.TB, cfg server.Config) *famid {
+	t.Helper()
+	srv := servertest.Start(t, cfg)
 	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)

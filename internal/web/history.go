@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/resource"
 	"google.golang.org/protobuf/proto"
 )
@@ -31,14 +32,15 @@ func (a *App) history(w http.ResponseWriter, r *http.Request, s *session) {
 		a.notFound(w, r, s)
 		return
 	}
+	if !a.mayReadHistory(s, name) {
+		a.renderError(w, r, s, http.StatusForbidden, "error.forbidden", "history.forbidden")
+		return
+	}
 	p := &historyPage{frame: a.newFrame(r, s, "history.title"), Name: name, Back: pageOf(name)}
 	// The log of the resource's type (ListChanges' filter) is walked until
 	// a page of the resource's changes is kept (readPage): never the
 	// region's whole log, nor all of a resource's changes.
-	req := &famiv1.ListChangesRequest{Parent: regionName(s.region)}
-	if typ := typeOf(name); typ != "" {
-		req.ResourceTypes = []string{typ}
-	}
+	req := historyRequest(s, name)
 	var err error
 	p.Changes, p.Pager, err = readPage(s, r, "", msg("history.title"), a.sync.ListChanges, req,
 		(*famiv1.ListChangesResponse).GetChanges, func(c *famiv1.Change) (*famiv1.Change, bool) { return c, c.GetResourceName() == name })
@@ -47,6 +49,30 @@ func (a *App) history(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	a.render(w, http.StatusOK, "history", p)
+}
+
+// historyRequest is the ListChanges request of name's history: the
+// region's changes of the resource's type.
+func historyRequest(s *session, name string) *famiv1.ListChangesRequest {
+	req := &famiv1.ListChangesRequest{Parent: regionName(s.region)}
+	if typ := typeOf(name); typ != "" {
+		req.ResourceTypes = []string{typ}
+	}
+	return req
+}
+
+// mayReadHistory reports whether the user may read name's history: the
+// rights table admits their ListChanges and the change feed lets them
+// read the resource's type (auth.Readable, as the server's feed asks it),
+// which it refuses to a role that may not read that type's resources
+// (the ministry, support entries). The links to a history and its page
+// ask this one place.
+func (a *App) mayReadHistory(s *session, name string) bool {
+	req := historyRequest(s, name)
+	if !s.can(a, famiv1connect.SyncServiceListChangesProcedure, req) {
+		return false
+	}
+	return len(a.readable.Hidden(s.who, s.region, req.GetResourceTypes())) == 0
 }
 
 // resourcePages are the web's page of each kind of resource, by collection.

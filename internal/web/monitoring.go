@@ -12,8 +12,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/monitoring"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/territory"
+	"github.com/raccordo/raccordo/sdk/paging"
 )
 
 // The quarterly monitoring (MonitoringService): a region's summary of a
@@ -145,6 +147,12 @@ func (a *App) renderProjectMonitoring(w http.ResponseWriter, r *http.Request, s 
 	p := &monitoringPage{frame: a.newFrame(r, s, "monitoring.project_title"), Form: newForm(url.Values{"trimestre": {period}}),
 		Project: pr, NewForm: nf, RequestID: newRequestID(), Quarters: a.quarterChoices(period),
 		CanCreate: s.can(a, famiv1.MonitoringService_CreateMonitoringReport_FullMethodName, &famiv1.CreateMonitoringReportRequest{Parent: pr.GetName()})}
+	if p.CanCreate {
+		if p.CanCreate, err = a.mayReport(s, pr.GetName()); err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+	}
 	p.Title = msgf("monitoring.project_title", pr.GetTitle())
 	p.Reports, p.ReportPager, err = readPage(s, r, "", msg("monitoring.reports"), a.monitoring.ListMonitoringReports,
 		&famiv1.ListMonitoringReportsRequest{Parent: pr.GetName()}, (*famiv1.ListMonitoringReportsResponse).GetMonitoringReports, every)
@@ -280,6 +288,14 @@ func (a *App) renderReport(w http.ResponseWriter, r *http.Request, s *session, c
 		CanEdit: s.can(a, famiv1.MonitoringService_UpdateMonitoringReport_FullMethodName,
 			&famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: rep.GetName()}}),
 	}
+	if p.CanSubmit || p.CanEdit {
+		may, err := a.mayReport(s, pr.GetName())
+		if err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+		p.CanSubmit, p.CanEdit = p.CanSubmit && may, p.CanEdit && may
+	}
 	p.Title = msgf("monitoring.report_title", formatQuarter(rep.GetPeriod()), pr.GetTitle())
 	for _, act := range pr.GetTimetable() {
 		p.ActivityTitles[act.GetCode()] = act.GetTitle()
@@ -291,6 +307,27 @@ func (a *App) renderReport(w http.ResponseWriter, r *http.Request, s *session, c
 		p.ActionTitles[act.GetCode()] = act.GetTitle()
 	}
 	a.render(w, code, "report", p)
+}
+
+// mayReport asks the monitoring service's rule (monitoring.MayReport)
+// whether the user may create, edit and submit project's reports, with
+// the networks their partner belongs to (ListNetworks' partner filter):
+// network staff whose partner leads no network implementing the project
+// were offered forms and buttons the service refused.
+func (a *App) mayReport(s *session, project string) (bool, error) {
+	var networks []*famiv1.Network
+	if s.who.Partner != "" {
+		req := &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner}
+		err := paging.Walk(s.ctx, func(token string) (string, error) {
+			res, err := a.networks.ListNetworks(s.ctx, paging.Page(req, req.GetParent(), listPageSize, token))
+			networks = append(networks, res.GetNetworks()...)
+			return res.GetNextPageToken(), err
+		})
+		if err != nil {
+			return false, err
+		}
+	}
+	return monitoring.MayReport(s.who, project, networks), nil
 }
 
 // reportAction is a lifecycle step of a report: submit, approve or return.

@@ -497,3 +497,37 @@ func TestOverdueProjectsNamedByTitle(t *testing.T) {
 	admin.wantPage("/monitoraggio?trimestre=2021-q2", http.StatusOK,
 		`Progetti con il rapporto in ritardo: <a href="/progetti/fse-milano/monitoraggio">FSE-77 Sportelli FSE&#43;</a>, `+lab+"</p>")
 }
+
+// TestReportControlsOnlyForItsLead: network staff whose partner leads no
+// network implementing the project (a CPIA leading a network of its own)
+// read the project's reports but are offered neither a new report, nor
+// the edit, nor the submit, all of which the service refuses them; the
+// edit page is a 403. The lead partner's staff and the region's admin
+// keep them. They were offered to every network member.
+func TestReportControlsOnlyForItsLead(t *testing.T) {
+	f, staff, admin := monitoringClients(t)
+	cpia := f.partner("lombardia", "cpia-milano", "CPIA Milano")
+	f.network("lombardia", "rete-cpia", "Rete CPIA", cpia)
+	f.account("lombardia", "ospite", "Olga Ospite", famiv1.Role_ROLE_NETWORK_MEMBER, cpia)
+	other := f.client(t)
+	other.signIn("ospite@lombardia")
+
+	project := "/progetti/lab-impact/monitoraggio?trimestre=2021-q2"
+	edit, submit, create := labReport+"/modifica", "Invia il rapporto", "Nuovo rapporto trimestrale"
+	for _, b := range []*browserless{staff, admin} {
+		b.wantPage(project, http.StatusOK, create)
+		b.wantPage(labReport, http.StatusOK, submit, `href="`+edit+`"`)
+		b.wantPage(edit, http.StatusOK, `name="ind.0.value"`)
+	}
+	if page := other.wantPage(project, http.StatusOK, "2° trimestre 2021"); strings.Contains(page, create) {
+		t.Errorf("another network's staff are offered a new report")
+	}
+	if page := other.wantPage(labReport, http.StatusOK, "Bozza"); strings.Contains(page, submit) || strings.Contains(page, edit) {
+		t.Errorf("another network's staff are offered the report's edit or submit")
+	}
+	other.wantPage(edit, http.StatusForbidden, "Accesso negato")
+	// What the pages no longer offer, the service refuses.
+	if res, _ := other.do("POST", labReport+"/invia", url.Values{"csrf": {other.csrf(labReport)}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("another network's staff submit: status %d, want 403", res.StatusCode)
+	}
+}

@@ -92,7 +92,10 @@ func (a *App) partnerUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 type networksPage struct {
 	listPage[*famiv1.Network]
 	Partners map[string]string
-	CanEdit  bool
+	// CanRead links each network to its page: for every role that may
+	// read it, since the page is read-only for who may not edit it (it was
+	// linked for editors only).
+	CanRead bool
 }
 
 func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
@@ -109,5 +112,5 @@ func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	a.render(w, http.StatusOK, "networks", &networksPage{listPage: list, Partners: l.partners,
-		CanEdit: s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: aip.Name(s.region, resource.Networks, "-")}})})
+		CanRead: s.can(a, famiv1.NetworkService_GetNetwork_FullMethodName, &famiv1.GetNetworkRequest{Name: aip.Name(s.region, resource.Networks, "-")})})
 }

@@ -61,17 +61,22 @@ type frame struct {
 	// Regions lists the regions a ministry user may switch between.
 	Regions []*famiv1.Region
 	Nav     []navItem
-	// History is set when the user may read the change log.
-	History bool
-	Path    string
-	Notice  string
-	CSS, JS string
+	// mayHistory reports whether the user may read the history of a
+	// resource (HistoryOf); nil before signing in.
+	mayHistory func(name string) bool
+	Path       string
+	Notice     string
+	CSS, JS    string
 }
 
 type navItem struct {
 	Href, Label string
 	Current     bool
 }
+
+// HistoryOf reports whether the page links to the history of the resource
+// name: only for a user the history page would answer.
+func (f *frame) HistoryOf(name string) bool { return f.mayHistory != nil && f.mayHistory(name) }
 
 // Frame lets every page's data expose the frame to the layout.
 func (f *frame) Frame() *frame { return f }
@@ -92,7 +97,7 @@ func (a *App) newFrame(r *http.Request, s *session, title string) frame {
 		f.Regions = regionList()
 	}
 	parent := regionName(s.region)
-	f.History = s.can(a, famiv1connect.SyncServiceListChangesProcedure, &famiv1.ListChangesRequest{Parent: parent})
+	f.mayHistory = func(name string) bool { return a.mayReadHistory(s, name) }
 	items := []struct {
 		href, label, procedure string
 		req                    proto.Message
@@ -222,8 +227,57 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 		a.renderError(w, r, s, http.StatusBadRequest, "error.refused", reasonKey(err))
 	default:
 		a.log.Error("web call failed", "path", r.URL.Path, "err", err)
-		a.renderError(w, r, s, http.StatusInternalServerError, "error.internal", "error.internal_detail")
+		a.broken(w, r, s, err)
 	}
+}
+
+// unservedPages are the pages of a region's data the store cannot serve
+// (docs/errors.md, the stored data), by reason: what happened, in words,
+// that nothing was written and whom to tell; the heading and the
+// explanation. The region's officers met the generic internal error.
+var unservedPages = map[errs.Reason][2]string{
+	errs.RecordCorrupt:     {"error.damaged", "error.unserved_record"},
+	errs.RegionFileDamaged: {"error.damaged", "error.unserved_file"},
+	errs.RegionKeysDeleted: {"error.damaged", "error.unserved_deleted"},
+	errs.RegionImporting:   {"error.unserved", "error.unserved_importing"},
+	errs.DataFormatUnknown: {"error.unserved", "error.unserved_format"},
+}
+
+// importRetry is the Retry-After of a region being imported, whose
+// refusal says no delay of its own: an import takes minutes.
+const importRetry = time.Minute
+
+// broken answers a call that failed through no fault of the user's: a
+// region's data that cannot be served get their page (unservedPages) with
+// the status the API answers for the reason, and a 503 says when to come
+// back; anything else is the internal error page.
+func (a *App) broken(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	reason := errs.Reason(errorInfo(err).GetReason())
+	page, ok := unservedPages[reason]
+	if !ok {
+		a.renderError(w, r, s, http.StatusInternalServerError, "error.internal", "error.internal_detail")
+		return
+	}
+	entry, _ := errs.Lookup(reason)
+	if entry.HTTPStatus == http.StatusServiceUnavailable {
+		d, ok := retryAfter(err)
+		if !ok {
+			d = importRetry
+		}
+		setRetryAfter(w, d)
+	}
+	a.renderError(w, r, s, entry.HTTPStatus, page[0], page[1])
+}
+
+// errorInfo is the google.rpc.ErrorInfo of err, nil when it has none.
+func errorInfo(err error) *errdetails.ErrorInfo {
+	st, _ := status.FromError(err)
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info
+		}
+	}
+	return nil
 }
 
 // existenceHidden reports a refusal that the services give alike for
@@ -231,14 +285,8 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 // consultant's support entry, another user's calendar token; see
 // docs/errors.md): to the person it is a page that is not there.
 func existenceHidden(err error) bool {
-	st, _ := status.FromError(err)
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			r := errs.Reason(info.GetReason())
-			return r == errs.NotOwnEntry || r == errs.NotOwnToken
-		}
-	}
-	return false
+	r := errs.Reason(errorInfo(err).GetReason())
+	return r == errs.NotOwnEntry || r == errs.NotOwnToken
 }
 
 // Refused answers a request the server refused before the application

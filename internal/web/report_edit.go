@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/resource"
 )
 
 // The form of a draft (or returned) report: one row per timetable
@@ -60,6 +61,15 @@ func (a *App) reportPages() resourceForm[plannedReport] {
 }
 
 func (a *App) reportEdit(w http.ResponseWriter, r *http.Request, s *session) {
+	may, err := a.mayReport(s, pathName(r, s, resource.Projects, "project"))
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	if !may {
+		a.forbidden(w, r, s)
+		return
+	}
 	a.reportPages().edit(w, r, s, http.StatusOK, nil)
 }
 

@@ -40,6 +40,10 @@ type Options struct {
 	// control is shown (deny by default); the calls themselves are
 	// decided by the pipeline either way.
 	Policy auth.Policy
+	// Owned are the resource types whose reads give most callers only
+	// their own records, as the server's change feed is told: with Policy,
+	// they say whose history of a type a page may link to (history.go).
+	Owned auth.Owned
 }
 
 // App is the web application, an http.Handler.
@@ -47,9 +51,11 @@ type App struct {
 	log    *slog.Logger
 	now    func() time.Time
 	policy auth.Policy
-	mux    *http.ServeMux
-	pages  pages
-	static *staticFiles
+	// readable is what the change feed lets a caller read (Options.Owned).
+	readable auth.Readable
+	mux      *http.ServeMux
+	pages    pages
+	static   *staticFiles
 
 	auth      famiv1.AuthServiceClient
 	partners  famiv1.PartnerServiceClient
@@ -101,6 +107,7 @@ func New(conn grpc.ClientConnInterface, opts Options) (*App, error) {
 		overlaps:   famiv1.NewOverlapServiceClient(conn),
 		dashboard:  famiv1.NewDashboardServiceClient(conn),
 	}
+	a.readable = opts.Policy.Readable("fami.v1", opts.Owned)
 	a.routes()
 	return a, nil
 }

@@ -1,0 +1,156 @@
+package web_test
+
+import (
+	"errors"
+	"html"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
+	"github.com/raccordo/raccordo/internal/store/etcd"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+	"github.com/raccordo/raccordo/internal/syncbuf"
+)
+
+// wantUnserved checks the page Lombardia's admin gets for the partners'
+// list of a region the store cannot serve: status (with Retry-After when
+// 503), a heading and an explanation in words, that nothing was written
+// and whom to tell, and neither the reason's code nor the server's
+// message; and the log's error, as for any failed call. They used to get
+// the generic internal error page.
+func wantUnserved(t *testing.T, f *famid, log *syncbuf.Buffer, status int, heading, explains string) {
+	t.Helper()
+	b := f.client(t)
+	if res, _ := b.do("POST", "/accedi/token", url.Values{"token": {f.token(principal.RegionAdmin, "lombardia")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: status %d", res.StatusCode)
+	}
+	from := len(log.String())
+	res, page := b.do("GET", "/partner", nil)
+	if res.StatusCode != status {
+		t.Errorf("status %d, want %d", res.StatusCode, status)
+	}
+	want := ""
+	if status == http.StatusServiceUnavailable {
+		want = "60" // the refusal names no delay: a minute
+	}
+	if got := res.Header.Get("Retry-After"); got != want {
+		t.Errorf("status %d with Retry-After %q, want %q", res.StatusCode, got, want)
+	}
+	if !strings.Contains(page, "<h1>"+heading+"</h1>") {
+		t.Errorf("the page is not headed %q:\n%s", heading, page)
+	}
+	for _, want := range []string{explains, "Nessuna modifica è stata salvata.", "amministratori della piattaforma"} {
+		if !strings.Contains(page, html.EscapeString(want)) {
+			t.Errorf("the page does not say %q:\n%s", want, page)
+		}
+	}
+	for _, not := range []string{"REGION_", "RECORD_", "DATA_", "famictl", "Si è verificato un errore imprevisto"} {
+		if strings.Contains(page, not) {
+			t.Errorf("the page shows %q:\n%s", not, page)
+		}
+	}
+	if l := log.String()[from:]; !strings.Contains(l, `msg="web call failed"`) || !strings.Contains(l, "path=/partner") {
+		t.Errorf("the failed call is not logged:\n%s", l)
+	}
+}
+
+// loggedFamid starts famid with cfg, its warnings and errors in log.
+func loggedFamid(t *testing.T, cfg server.Config, log *syncbuf.Buffer) *famid {
+	cfg.Logger = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return startFamidWith(t, cfg)
+}
+
+const damaged = "Errore interno: dati danneggiati"
+
+// TestPageOfADamagedRecord: a partner whose record fails its checksum
+// (RECORD_CORRUPT).
+func TestPageOfADamagedRecord(t *testing.T) {
+	var log syncbuf.Buffer
+	f := loggedFamid(t, server.Config{}, &log)
+	f.partner("lombardia", "udp-bergamo", "MARKER-partner")
+	bolttest.Damage(t, f.DataDir, "lombardia", "MARKER-partner")
+	wantUnserved(t, f, &log, http.StatusInternalServerError, damaged, "Un dato che questa pagina mostra è danneggiato")
+}
+
+// TestPageOfADamagedRegionFile: Lombardia's file emptied while famid was
+// stopped (REGION_FILE_DAMAGED) and, after that, left by a newer famid
+// (DATA_FORMAT_UNKNOWN, 503).
+func TestPageOfADamagedRegionFile(t *testing.T) {
+	var log syncbuf.Buffer
+	f := loggedFamid(t, server.Config{}, &log)
+	f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
+	file := bolt.RegionFile(f.DataDir, "lombardia")
+	if err := f.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(file, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Server = f.Restart(t)
+	wantUnserved(t, f, &log, http.StatusInternalServerError, damaged, "L'archivio dei dati di questa regione è danneggiato")
+
+	if err := f.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, before, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bolttest.SetFormat(t, file, []byte("2"))
+	f.Server = f.Restart(t)
+	wantUnserved(t, f, &log, http.StatusServiceUnavailable, "Dati della regione non disponibili", "scritti da una versione più recente della piattaforma")
+}
+
+// TestPageOfARegionBeingImported: an import into etcd cut short
+// (REGION_IMPORTING, 503 with Retry-After).
+func TestPageOfARegionBeingImported(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	importer, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/half/", Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := errors.New("cluster lost")
+	err = importer.ImportRegion(t.Context(), "lombardia", func(put func(store.Record) error) error {
+		if err := put(store.Record{Table: store.TableResources, Key: []byte("partners/a"), Value: []byte{}}); err != nil {
+			return err
+		}
+		return cut
+	})
+	importer.Close()
+	if !errors.Is(err, cut) {
+		t.Fatalf("import: %v, want it cut", err)
+	}
+	var log syncbuf.Buffer
+	f := loggedFamid(t, etcdConfig(c, "/half/"), &log)
+	wantUnserved(t, f, &log, http.StatusServiceUnavailable, "Dati della regione non disponibili", "in corso di ripristino da una copia di sicurezza")
+}
+
+// TestPageOfAnEmptiedRegion: a region's keys deleted from etcd by hand
+// (REGION_KEYS_DELETED).
+func TestPageOfAnEmptiedRegion(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	var log syncbuf.Buffer
+	f := loggedFamid(t, etcdConfig(c, "/emptied/"), &log)
+	f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
+	if _, err := c.Client(t).Delete(t.Context(), "/emptied/regions/lombardia/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	wantUnserved(t, f, &log, http.StatusInternalServerError, damaged, "sono stati cancellati dall'archivio")
+}
+
+func etcdConfig(c *etcdtest.Cluster, prefix string) server.Config {
+	return server.Config{Store: server.StoreEtcd, Etcd: server.EtcdConfig{ClientConfig: etcd.ClientConfig{Endpoints: c.Endpoints()}, Prefix: prefix}}
+}
