@@ -1,0 +1,128 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// datalist is the <datalist> of id in page, "" if none.
+func datalist(page, id string) string {
+	start := strings.Index(page, `<datalist id="`+id+`">`)
+	if start < 0 {
+		return ""
+	}
+	end := strings.Index(page[start:], "</datalist>")
+	return page[start : start+end]
+}
+
+// TestProjectBeneficiaryIsATypedSearch: a project's beneficiary is typed,
+// with a datalist of a bounded page of the partners matching it, never the
+// region's 130; a typed name is resolved on submit, in any case and
+// spacing, and refused at the field when it names no partner, several, or
+// is contained in too many names to tell.
+func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	for i := range 130 {
+		f.partner("lombardia", fmt.Sprintf("p%03d", i), fmt.Sprintf("Partner %03d", i))
+	}
+	sole := f.partner("lombardia", "sole", "Cooperativa Sole")
+	f.partner("lombardia", "comune-a", "Comune di Bergamo")
+	comuneB := f.partner("lombardia", "comune-b", "Comune di Bergamo")
+	base, reads := countedApp(t, f)
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	beneficiary := func() string {
+		t.Helper()
+		p, err := projects.GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/lab-impact"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.GetBeneficiary()
+	}
+
+	project := url.Values{"csrf": {a.csrf("/progetti/nuovo")}, "project_id": {"lab-impact"}, "code": {"PROG-2463"}, "title": {"Lab Impact"},
+		"fund": {"FUND_FAMI_2014_2020"}, "start_date": {"01/09/2018"}, "end_date": {"31/12/2021"}, "beneficiary": {"  cooperativa   SOLE "}}
+	if res, page := a.do("POST", "/progetti", project); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create with a beneficiary typed in another case: status %d\n%s", res.StatusCode, page)
+	}
+	if got := beneficiary(); got != sole {
+		t.Errorf("the beneficiary typed is %q, want %q", got, sole)
+	}
+
+	whole, err := famiv1.NewPartnerServiceClient(f.conn).ListPartners(f.admin("lombardia"), &famiv1.ListPartnersRequest{Parent: "regions/lombardia", PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads.reset()
+	page := fetch(t, base+"/progetti/lab-impact", f.signedIn("admin@lombardia"))
+	if !strings.Contains(page, `name="beneficiary" value="Cooperativa Sole"`) {
+		t.Error("the project's page does not show its beneficiary by name in the input")
+	}
+	list := datalist(page, "beneficiary-list")
+	if n := strings.Count(list, "<option "); n == 0 || n > 50 {
+		t.Errorf("the beneficiary's datalist offers %d partners, want 1 to 50 of the region's 133", n)
+	}
+	if _, bytes := reads.total(); bytes >= int64(proto.Size(whole))/2 {
+		t.Errorf("the project's page read %d B of the services; the region's partners alone are %d B", bytes, proto.Size(whole))
+	}
+	if n := reads.of("ListPartners"); n > 1 {
+		t.Errorf("the project's page listed partners %d times, want at most once", n)
+	}
+
+	edit := func(typed string) (*http.Response, string) {
+		_, page := a.do("GET", "/progetti/lab-impact", nil)
+		etag := page[strings.Index(page, `name="etag" value="`)+len(`name="etag" value="`):]
+		etag = etag[:strings.IndexByte(etag, '"')]
+		v := url.Values{}
+		for k, vs := range project {
+			v[k] = vs
+		}
+		v.Del("project_id")
+		v.Set("csrf", a.csrf("/progetti/lab-impact"))
+		v.Set("etag", etag)
+		v.Set("beneficiary", typed)
+		return a.do("POST", "/progetti/lab-impact", v)
+	}
+	for _, c := range []struct{ typed, err string }{
+		{"Comune di Bergamo", "Beneficiario: più partner si chiamano «Comune di Bergamo»"},
+		{"Nessuno", "Beneficiario: nessun partner della regione si chiama «Nessuno»"},
+		{"partner", "Beneficiario: più di 100 partner contengono «partner»"},
+		{"Comune di Bergamo (p001)", "Beneficiario: nessun partner della regione si chiama «Comune di Bergamo (p001)»"},
+	} {
+		res, page := edit(c.typed)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-beneficiary-err">`+c.err) ||
+			!strings.Contains(page, `value="`+c.typed+`"`) || !strings.Contains(page, `aria-invalid="true"`) {
+			t.Errorf("beneficiary %q: status %d; want 422 with %q at the field, the text kept", c.typed, res.StatusCode, c.err)
+		}
+		if got := beneficiary(); got != sole {
+			t.Errorf("beneficiary %q refused, yet the project's is now %q", c.typed, got)
+		}
+	}
+	// Refused as ambiguous, the page offers the partners of that name, each
+	// with its id: the choice that names one.
+	_, page = edit("Comune di Bergamo")
+	if list := datalist(page, "beneficiary-list"); !strings.Contains(list, `value="Comune di Bergamo (comune-a)"`) || !strings.Contains(list, `value="Comune di Bergamo (comune-b)"`) {
+		t.Errorf("the ambiguous name's page does not offer both partners by id: %s", list)
+	}
+	if res, _ := edit("comune di bergamo (comune-b)"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a shared name with its id: status %d", res.StatusCode)
+	}
+	if got := beneficiary(); got != comuneB {
+		t.Errorf("the beneficiary chosen by id is %q, want %q", got, comuneB)
+	}
+	if res, _ := edit(""); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("clearing the beneficiary: status %d", res.StatusCode)
+	}
+	if got := beneficiary(); got != "" {
+		t.Errorf("the cleared beneficiary is %q", got)
+	}
+}
