@@ -22,25 +22,24 @@ func datalist(page, id string) string {
 	return page[start : start+end]
 }
 
-// TestProjectBeneficiaryIsATypedSearch: a project's beneficiary is typed,
-// with a datalist of a bounded page of the partners matching it, never the
-// region's 130; a typed name is resolved on submit, in any case and
-// spacing, and refused at the field when it names no partner, several, or
-// is contained in too many names to tell.
-func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
-	f := startFamid(t)
+// beneficiaryRegion creates 130 partners "Partner NNN", "Cooperativa
+// Sole" and two "Comune di Bergamo" (comune-a, comune-b) in Lombardia,
+// and a project lab-impact whose beneficiary, typed in another case and
+// spacing, is Cooperativa Sole. It returns the project form as posted, a
+// client signed in as the region's admin and the project's beneficiary.
+func beneficiaryRegion(t *testing.T, f *famid) (project url.Values, a *browserless, beneficiary func() string) {
+	t.Helper()
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	for i := range 130 {
 		f.partner("lombardia", fmt.Sprintf("p%03d", i), fmt.Sprintf("Partner %03d", i))
 	}
 	sole := f.partner("lombardia", "sole", "Cooperativa Sole")
 	f.partner("lombardia", "comune-a", "Comune di Bergamo")
-	comuneB := f.partner("lombardia", "comune-b", "Comune di Bergamo")
-	base, reads := countedApp(t, f)
-	a := f.client(t)
+	f.partner("lombardia", "comune-b", "Comune di Bergamo")
+	a = f.client(t)
 	a.signIn("admin@lombardia")
 	projects := famiv1.NewProjectServiceClient(f.conn)
-	beneficiary := func() string {
+	beneficiary = func() string {
 		t.Helper()
 		p, err := projects.GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/lab-impact"})
 		if err != nil {
@@ -48,8 +47,7 @@ func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
 		}
 		return p.GetBeneficiary()
 	}
-
-	project := url.Values{"csrf": {a.csrf("/progetti/nuovo")}, "project_id": {"lab-impact"}, "code": {"PROG-2463"}, "title": {"Lab Impact"},
+	project = url.Values{"csrf": {a.csrf("/progetti/nuovo")}, "project_id": {"lab-impact"}, "code": {"PROG-2463"}, "title": {"Lab Impact"},
 		"fund": {"FUND_FAMI_2014_2020"}, "start_date": {"01/09/2018"}, "end_date": {"31/12/2021"}, "beneficiary": {"  cooperativa   SOLE "}}
 	if res, page := a.do("POST", "/progetti", project); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create with a beneficiary typed in another case: status %d\n%s", res.StatusCode, page)
@@ -57,7 +55,16 @@ func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
 	if got := beneficiary(); got != sole {
 		t.Errorf("the beneficiary typed is %q, want %q", got, sole)
 	}
+	return project, a, beneficiary
+}
 
+// TestProjectPageReadsNoPartnerList: a project's page shows its
+// beneficiary by name in a typed search whose datalist is a bounded page
+// of partners, never the region's 133, read by itself.
+func TestProjectPageReadsNoPartnerList(t *testing.T) {
+	f := startFamid(t)
+	beneficiaryRegion(t, f)
+	base, reads := countedApp(t, f)
 	whole, err := famiv1.NewPartnerServiceClient(f.conn).ListPartners(f.admin("lombardia"), &famiv1.ListPartnersRequest{Parent: "regions/lombardia", PageSize: 1000})
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +85,16 @@ func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
 		t.Errorf("the project's page listed partners %d times, want at most once", n)
 	}
 
+}
+
+// TestProjectBeneficiaryIsATypedSearch: a project's typed beneficiary is
+// resolved on submit, in any case and spacing, or by a shared name's
+// choice with its id, and refused at the field when it names no partner,
+// several, or is contained in too many names to tell.
+func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
+	f := startFamid(t)
+	project, a, beneficiary := beneficiaryRegion(t, f)
+	sole, comuneB := "regions/lombardia/partners/sole", "regions/lombardia/partners/comune-b"
 	edit := func(typed string) (*http.Response, string) {
 		_, page := a.do("GET", "/progetti/lab-impact", nil)
 		etag := page[strings.Index(page, `name="etag" value="`)+len(`name="etag" value="`):]
@@ -109,7 +126,7 @@ func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
 	}
 	// Refused as ambiguous, the page offers the partners of that name, each
 	// with its id: the choice that names one.
-	_, page = edit("Comune di Bergamo")
+	_, page := edit("Comune di Bergamo")
 	if list := datalist(page, "beneficiary-list"); !strings.Contains(list, `value="Comune di Bergamo (comune-a)"`) || !strings.Contains(list, `value="Comune di Bergamo (comune-b)"`) {
 		t.Errorf("the ambiguous name's page does not offer both partners by id: %s", list)
 	}
