@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -141,5 +142,38 @@ func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
 	}
 	if got := beneficiary(); got != "" {
 		t.Errorf("the cleared beneficiary is %q", got)
+	}
+}
+
+// TestBrowserBeneficiaryTyped types a project's beneficiary in Chromium,
+// axe checking each page: a name two partners share is refused at the
+// field, which keeps the text and offers the two by id; the choice with
+// the id is saved, and the page shows the partner by name.
+func TestBrowserBeneficiaryTyped(t *testing.T) {
+	f := startFamid(t)
+	beneficiaryRegion(t, f)
+	b := newBrowser(t, f)
+	b.signIn("admin@lombardia")
+	b.open("/progetti/lab-impact", "progetto-beneficiario")
+	if got := b.value("#f-beneficiary"); got != "Cooperativa Sole" {
+		t.Errorf("the beneficiary's input shows %q, want its display name", got)
+	}
+	if got := b.count("#beneficiary-list option"); got == 0 || got > 50 {
+		t.Errorf("the beneficiary's list offers %d partners, want 1 to 50", got)
+	}
+	b.run("a shared name", chromedp.Clear(chromedp.CSS("#f-beneficiary")), chromedp.SendKeys(chromedp.CSS("#f-beneficiary"), "Comune di Bergamo"),
+		chromedp.Submit(chromedp.CSS("#f-beneficiary")), chromedp.WaitVisible(chromedp.CSS("#f-beneficiary-err")))
+	b.check("progetto-beneficiario-ambiguo")
+	b.wantText("#f-beneficiary-err", "Beneficiario: più partner si chiamano «Comune di Bergamo»")
+	if got := b.value("#f-beneficiary"); got != "Comune di Bergamo" {
+		t.Errorf("the refused beneficiary shows %q, want the name as typed", got)
+	}
+	if got := b.count(`#beneficiary-list option[value^="Comune di Bergamo ("]`); got != 2 {
+		t.Errorf("the refused name's list offers %d partners by id, want 2", got)
+	}
+	b.run("the choice with its id", chromedp.Clear(chromedp.CSS("#f-beneficiary")), chromedp.SendKeys(chromedp.CSS("#f-beneficiary"), "Comune di Bergamo (comune-b)"),
+		chromedp.Submit(chromedp.CSS("#f-beneficiary")), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	if got := b.value("#f-beneficiary"); got != "Comune di Bergamo" {
+		t.Errorf("the saved beneficiary shows %q, want its display name", got)
 	}
 }
