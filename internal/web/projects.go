@@ -121,14 +121,15 @@ func (a *App) beneficiaryLookups(s *session, fm *form, pr *famiv1.Project) (show
 // or several, shows the form again by again, the error at the field, and
 // reports false: nothing is sent to the service.
 func (a *App) beneficiaryResolved(w http.ResponseWriter, r *http.Request, s *session, again func(code int, fm *form)) bool {
-	name, problem, err := a.resolvePartner(s, msg("projects.beneficiary"), r.PostFormValue("beneficiary"))
+	typed := strings.TrimSpace(r.PostFormValue("beneficiary"))
+	name, f, err := a.resolvePartner(s, typed)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return false
 	}
-	if problem != "" {
+	if f != resolved {
 		fm := newForm(r.PostForm)
-		fm.Errors["beneficiary"] = problem
+		fm.Errors["beneficiary"] = partnerFault(f, msg("projects.beneficiary"), typed)
 		fm.Message = msg("error.check_fields")
 		again(http.StatusUnprocessableEntity, fm)
 		return false

@@ -94,37 +94,55 @@ func (a *App) partnerLabel(s *session, name string) (string, error) {
 	return "", err
 }
 
+// fault is why a typed partner resolves to none: it names no partner of
+// the region, several, or more than resolveBound names contain it.
+type fault uint8
+
+const (
+	resolved fault = iota
+	unknownPartner
+	sharedName
+	tooManyMatches
+)
+
+// partnerFault is the Italian error of a partner input whose text names
+// none (resolvePartner), prefixed by the field's label.
+func partnerFault(f fault, field, typed string) string {
+	switch f {
+	case sharedName:
+		return msgf("search.partner_ambiguous", field, typed)
+	case tooManyMatches:
+		return msgf("search.partner_many", field, resolveBound, typed)
+	}
+	return msgf("search.partner_unknown", field, typed)
+}
+
 // resolvePartner is the resource name of the partner typed names: a
-// partner's resource name (the service checks it exists), the display name
-// of one partner of the region in any case and spacing (choiceKey), or a
-// shared name's choice "display name (id)". It reads the one partner the
-// id names, or at most resolveBound partners whose names contain typed.
-// When typed names none, or several, it returns the Italian error of
-// field, "" meaning resolved; an empty typed resolves to "".
-func (a *App) resolvePartner(s *session, field, typed string) (name, problem string, err error) {
+// partner's resource name, the display name of one partner of the region
+// in any case and spacing (choiceKey), or a shared name's choice "display
+// name (id)". It reads the one partner a name or an id names, or at most
+// resolveBound partners whose names contain typed. When typed names none,
+// or several, it says why (fault); an empty typed resolves to "".
+func (a *App) resolvePartner(s *session, typed string) (string, fault, error) {
 	typed = strings.TrimSpace(typed)
 	if typed == "" {
-		return "", "", nil
+		return "", resolved, nil
 	}
 	if r, _, err := aip.ParseName("", typed, resource.Partners); err == nil && r == regionName(s.region) {
-		return typed, "", nil
+		return a.partnerNamed(s, typed, "")
 	}
-	display, id := splitChoice(typed)
-	if id != "" {
-		p, err := a.partners.GetPartner(s.ctx, &famiv1.GetPartnerRequest{Name: regionName(s.region) + "/partners/" + id})
-		if err == nil && choiceKey(p.GetDisplayName()) == choiceKey(display) {
-			return p.GetName(), "", nil
-		}
-		if c := status.Code(err); c != codes.OK && c != codes.NotFound && c != codes.InvalidArgument {
-			return "", "", err
+	if display, id := splitChoice(typed); id != "" {
+		name, f, err := a.partnerNamed(s, regionName(s.region)+"/partners/"+id, display)
+		if err != nil || f == resolved {
+			return name, f, err
 		}
 	}
 	res, err := a.partners.ListPartners(s.ctx, &famiv1.ListPartnersRequest{Parent: regionName(s.region), Query: cutQuery(typed), PageSize: resolveBound})
 	if status.Code(err) == codes.InvalidArgument {
-		return "", msgf("search.partner_unknown", field, typed), nil
+		return "", unknownPartner, nil
 	}
 	if err != nil {
-		return "", "", err
+		return "", resolved, err
 	}
 	var found []string
 	for _, p := range res.GetPartners() {
@@ -134,11 +152,26 @@ func (a *App) resolvePartner(s *session, field, typed string) (name, problem str
 	}
 	switch {
 	case len(found) == 1:
-		return found[0], "", nil
+		return found[0], resolved, nil
 	case len(found) > 1:
-		return "", msgf("search.partner_ambiguous", field, typed), nil
+		return "", sharedName, nil
 	case res.GetNextPageToken() != "":
-		return "", msgf("search.partner_many", field, resolveBound, typed), nil
+		return "", tooManyMatches, nil
 	}
-	return "", msgf("search.partner_unknown", field, typed), nil
+	return "", unknownPartner, nil
+}
+
+// partnerNamed reads the partner name, which resolves to itself if it
+// exists and, when display is set, is so named (choiceKey).
+func (a *App) partnerNamed(s *session, name, display string) (string, fault, error) {
+	p, err := a.partners.GetPartner(s.ctx, &famiv1.GetPartnerRequest{Name: name})
+	switch c := status.Code(err); {
+	case c == codes.NotFound || c == codes.InvalidArgument:
+		return "", unknownPartner, nil
+	case err != nil:
+		return "", resolved, err
+	case display != "" && choiceKey(p.GetDisplayName()) != choiceKey(display):
+		return "", unknownPartner, nil
+	}
+	return p.GetName(), resolved, nil
 }
