@@ -209,6 +209,7 @@ var italian = map[string]string{
 	"networks.member_unknown":      "Membro %d: nessun partner della regione si chiama «%s»; scrivi il nome come lo propone l'elenco.",
 	"networks.member_deleted":      "Membro %d: il partner «%s» non esiste più, è stato eliminato dopo l'apertura della pagina. La sua riga è stata svuotata: salva di nuovo per toglierlo dalla rete.",
 	"networks.member_ambiguous":    "Membro %d: più partner si chiamano «%s»; scegli dall'elenco quello col codice tra parentesi.",
+	"networks.member_many":         "Membro %d: più di %d partner contengono «%s»; scrivi il nome intero come lo propone l'elenco.",
 	"networks.roles":               "Ruoli dei membri",
 	"search.partner_unknown":       "%s: nessun partner della regione si chiama «%s»; scrivi il nome come lo propone l'elenco.",
 	"search.partner_ambiguous":     "%s: più partner si chiamano «%s»; scegli dall'elenco quello col codice tra parentesi.",

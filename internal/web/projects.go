@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -100,14 +101,10 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 // as typed) and the stored project's, which a stale change compares
 // (linked). Each is one partner read by itself, never the region's.
 func (a *App) beneficiaryLookups(s *session, fm *form, pr *famiv1.Project) (shown string, l *lookups, err error) {
-	l = &lookups{partners: map[string]string{}}
-	for _, name := range []string{fm.Get("beneficiary"), pr.GetBeneficiary()} {
-		if _, done := l.partners[name]; done || !strings.HasPrefix(name, "regions/") {
-			continue
-		}
-		if l.partners[name], err = a.partnerLabel(s, name); err != nil {
-			return "", nil, err
-		}
+	names := slices.DeleteFunc([]string{fm.Get("beneficiary"), pr.GetBeneficiary()}, func(name string) bool { return !strings.HasPrefix(name, "regions/") })
+	l = &lookups{}
+	if l.partners, err = a.partnerLabels(s, names); err != nil {
+		return "", nil, err
 	}
 	shown = fm.Get("beneficiary")
 	if label, ok := l.partners[shown]; ok {

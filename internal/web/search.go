@@ -78,22 +78,6 @@ func (a *App) partnerSuggestions(s *session, typed string) ([]option, error) {
 	return partnerChoices(names), nil
 }
 
-// partnerLabel is the display name of the partner name, read by itself;
-// the id of a partner deleted meanwhile, "" for "".
-func (a *App) partnerLabel(s *session, name string) (string, error) {
-	if name == "" {
-		return "", nil
-	}
-	p, err := a.partners.GetPartner(s.ctx, &famiv1.GetPartnerRequest{Name: name})
-	switch status.Code(err) {
-	case codes.OK:
-		return p.GetDisplayName(), nil
-	case codes.NotFound, codes.InvalidArgument:
-		return resource.ID(name), nil
-	}
-	return "", err
-}
-
 // fault is why a typed partner resolves to none: it names no partner of
 // the region, several, or more than resolveBound names contain it.
 type fault uint8
@@ -117,6 +101,31 @@ func partnerFault(f fault, field, typed string) string {
 	return msgf("search.partner_unknown", field, typed)
 }
 
+// partnerLabels maps the names of the region's partners among names to
+// their display names, each read by itself. A partner deleted since, and
+// any other text (another region's name, say, which the service would
+// refuse to read), is left out, to be shown as it is.
+func (a *App) partnerLabels(s *session, names []string) (map[string]string, error) {
+	out := make(map[string]string, len(names))
+	for _, name := range names {
+		if _, done := out[name]; done {
+			continue
+		}
+		if r, _, err := aip.ParseName("", name, resource.Partners); err != nil || r != s.region {
+			continue
+		}
+		p, err := a.partners.GetPartner(s.ctx, &famiv1.GetPartnerRequest{Name: name})
+		switch {
+		case status.Code(err) == codes.NotFound: // deleted since
+		case err != nil:
+			return nil, err
+		default:
+			out[name] = p.GetDisplayName()
+		}
+	}
+	return out, nil
+}
+
 // resolvePartner is the resource name of the partner typed names: a
 // partner's resource name, the display name of one partner of the region
 // in any case and spacing (choiceKey), or a shared name's choice "display
@@ -128,8 +137,13 @@ func (a *App) resolvePartner(s *session, typed string) (string, fault, error) {
 	if typed == "" {
 		return "", resolved, nil
 	}
-	if r, _, err := aip.ParseName("", typed, resource.Partners); err == nil && r == regionName(s.region) {
-		return a.partnerNamed(s, typed, "")
+	if strings.HasPrefix(typed, "regions/") {
+		// A resource name, which only a partner of the region's resolves:
+		// the service would refuse a query naming another region (403).
+		if r, _, err := aip.ParseName("", typed, resource.Partners); err == nil && r == s.region {
+			return a.partnerNamed(s, typed, "")
+		}
+		return "", unknownPartner, nil
 	}
 	if display, id := splitChoice(typed); id != "" {
 		name, f, err := a.partnerNamed(s, regionName(s.region)+"/partners/"+id, display)

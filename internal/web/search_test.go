@@ -115,6 +115,8 @@ func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
 		{"Nessuno", "Beneficiario: nessun partner della regione si chiama «Nessuno»"},
 		{"partner", "Beneficiario: più di 100 partner contengono «partner»"},
 		{"Comune di Bergamo (p001)", "Beneficiario: nessun partner della regione si chiama «Comune di Bergamo (p001)»"},
+		{"regions/veneto/partners/sole", "Beneficiario: nessun partner della regione si chiama «regions/veneto/partners/sole»"},
+		{"regions/lombardia/partners/nessuno", "Beneficiario: nessun partner della regione si chiama «regions/lombardia/partners/nessuno»"},
 	} {
 		res, page := edit(c.typed)
 		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-beneficiary-err">`+c.err) ||
@@ -136,6 +138,11 @@ func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
 	}
 	if got := beneficiary(); got != comuneB {
 		t.Errorf("the beneficiary chosen by id is %q, want %q", got, comuneB)
+	}
+	// A partner's resource name, as a form posted without the page sends
+	// it, is that partner.
+	if res, _ := edit(sole); res.StatusCode != http.StatusSeeOther || beneficiary() != sole {
+		t.Errorf("the beneficiary by its resource name: status %d, beneficiary %q; want 303 and %q", res.StatusCode, beneficiary(), sole)
 	}
 	if res, _ := edit(""); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("clearing the beneficiary: status %d", res.StatusCode)
@@ -175,5 +182,51 @@ func TestBrowserBeneficiaryTyped(t *testing.T) {
 		chromedp.Submit(chromedp.CSS("#f-beneficiary")), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
 	if got := b.value("#f-beneficiary"); got != "Comune di Bergamo" {
 		t.Errorf("the saved beneficiary shows %q, want its display name", got)
+	}
+}
+
+// TestNetworkFormReadsNoPartnerList: a network's form names its members
+// by display name, each read by itself, with a shared list of a bounded
+// page of partners, never the region's 135; its save resolves the rows
+// by name.
+func TestNetworkFormReadsNoPartnerList(t *testing.T) {
+	f := startFamid(t)
+	beneficiaryRegion(t, f)
+	udp, cpia := f.bergamoPartners()
+	f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	base, reads := countedApp(t, f)
+	whole, err := famiv1.NewPartnerServiceClient(f.conn).ListPartners(f.admin("lombardia"), &famiv1.ListPartnersRequest{Parent: "regions/lombardia", PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := f.signedIn("admin@lombardia")
+
+	reads.reset()
+	page := fetch(t, base+"/reti/rete-bergamo", token)
+	if !strings.Contains(page, `value="Ufficio di Piano di Bergamo" list="partner-list"`) || !strings.Contains(page, `value="CPIA Bergamo" list="partner-list"`) {
+		t.Error("the network's form does not name its members by display name")
+	}
+	if n := strings.Count(datalist(page, "partner-list"), "<option "); n == 0 || n > 50 {
+		t.Errorf("the members' list offers %d partners, want 1 to 50 of the region's 135", n)
+	}
+	if _, bytes := reads.total(); bytes >= int64(proto.Size(whole))/2 {
+		t.Errorf("the network's form read %d B of the services; the region's partners alone are %d B", bytes, proto.Size(whole))
+	}
+
+	// A save naming a third member by name, lower case: the rows are
+	// resolved (the first two by the partner they showed) and saved.
+	c := f.client(t)
+	c.signIn("admin@lombardia")
+	_, page = c.do("GET", "/reti/rete-bergamo", nil)
+	form := url.Values{"csrf": {c.csrf("/reti/rete-bergamo")}, "etag": {formEtag(t, page)}, "display_name": {"Rete Bergamo"},
+		"member.0.partner": {"Ufficio di Piano di Bergamo"}, "member.0.role": {"MEMBER_ROLE_LEAD"}, "member.0.was": {udp},
+		"member.1.partner": {"CPIA Bergamo"}, "member.1.role": {"MEMBER_ROLE_PARTNER"}, "member.1.was": {cpia},
+		"member.2.partner": {"cooperativa sole"}, "member.2.role": {"MEMBER_ROLE_PARTNER"}}
+	if res, page := c.do("POST", "/reti/rete-bergamo", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save the network with a member by name: status %d\n%s", res.StatusCode, page)
+	}
+	n, err := famiv1.NewNetworkServiceClient(f.conn).GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: "regions/lombardia/networks/rete-bergamo"})
+	if err != nil || len(n.GetMembers()) != 3 || n.GetMembers()[2].GetPartner() != "regions/lombardia/partners/sole" {
+		t.Errorf("the network saved has members %v (%v), want the Cooperativa Sole third", n.GetMembers(), err)
 	}
 }
