@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -70,10 +68,8 @@ func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, 
 }
 
 // memberLabels maps the partners the network form names (its rows, what
-// they showed, the stored network's members) to their display names:
-// each read by itself while they are at most searchPage, else the
-// region's partners read once (partnerNames), which a network of more
-// members than that reads in fewer calls.
+// they showed, the stored network's members) to their display names
+// (boundedLabels).
 func (a *App) memberLabels(s *session, fm *form, n *famiv1.Network) (map[string]string, error) {
 	var names []string
 	for i := range rowCount(fm.Values, "member") {
@@ -82,6 +78,14 @@ func (a *App) memberLabels(s *session, fm *form, n *famiv1.Network) (map[string]
 	for _, m := range n.GetMembers() {
 		names = append(names, m.GetPartner())
 	}
+	return a.boundedLabels(s, names)
+}
+
+// boundedLabels maps the region's partners among names to their display
+// names: each read by itself while they are at most searchPage, else the
+// region's partners read once (partnerNames), which a network of more
+// members than that reads in fewer calls.
+func (a *App) boundedLabels(s *session, names []string) (map[string]string, error) {
 	names = slices.DeleteFunc(names, func(name string) bool { return !strings.HasPrefix(name, "regions/") })
 	slices.Sort(names)
 	if names = slices.Compact(names); len(names) > searchPage {
@@ -164,14 +168,23 @@ func choiceKey(s string) string { return strings.ToLower(strings.Join(strings.Fi
 // more save drops the member. It used to be refused as a name typed
 // wrong, which the user could not mend but by guessing to clear the row.
 func (a *App) resolveMembers(s *session, v url.Values, marks map[string]string) (string, error) {
+	rows := rowCount(v, "member")
+	shown := make([]string, rows)
+	for i := range rows {
+		shown[i] = v.Get(fmt.Sprintf("member.%d.was", i))
+	}
+	labels, err := a.boundedLabels(s, slices.Clone(shown))
+	if err != nil {
+		return "", err
+	}
 	first := ""
-	for i := range rowCount(v, "member") {
-		key, wasKey := fmt.Sprintf("member.%d.partner", i), fmt.Sprintf("member.%d.was", i)
+	for i := range rows {
+		key := fmt.Sprintf("member.%d.partner", i)
 		typed := strings.TrimSpace(v.Get(key))
 		if typed == "" {
 			continue
 		}
-		name, f, deleted, err := a.memberNamed(s, typed, v.Get(wasKey))
+		name, f, deleted, err := a.memberNamed(s, typed, shown[i], labels)
 		if err != nil {
 			return "", err
 		}
@@ -183,7 +196,7 @@ func (a *App) resolveMembers(s *session, v url.Values, marks map[string]string) 
 		case f == sharedName:
 			e = msgf("networks.member_ambiguous", i+1, typed)
 		case deleted:
-			if typed == v.Get(wasKey) {
+			if typed == shown[i] {
 				typed = resource.ID(typed)
 			}
 			for _, field := range []string{"partner", "role", "was"} {
@@ -205,19 +218,18 @@ func (a *App) resolveMembers(s *session, v url.Values, marks map[string]string) 
 }
 
 // memberNamed resolves a member row's text, typed, the row having shown
-// the partner was: was itself while typed is still its name (or its
-// choice with the id, or its resource name), read by itself; else what
-// resolvePartner makes of typed. deleted reports whether was is a partner
-// of the region that exists no more.
-func (a *App) memberNamed(s *session, typed, was string) (name string, f fault, deleted bool, err error) {
+// the partner was, whose display name labels holds while it exists
+// (boundedLabels): was itself while typed is still its name (or its choice
+// with the id, or its resource name); else what resolvePartner makes of
+// typed. deleted reports whether was is a partner of the region that
+// exists no more.
+func (a *App) memberNamed(s *session, typed, was string, labels map[string]string) (name string, f fault, deleted bool, err error) {
 	if r, id, perr := aip.ParseName("", was, resource.Partners); perr == nil && r == s.region {
-		p, err := a.partners.GetPartner(s.ctx, &famiv1.GetPartnerRequest{Name: was})
+		label, exists := labels[was]
 		switch {
-		case status.Code(err) == codes.NotFound:
+		case !exists:
 			deleted = true
-		case err != nil:
-			return "", resolved, false, err
-		case typed == was || choiceKey(typed) == choiceKey(p.GetDisplayName()) || choiceKey(typed) == choiceKey(p.GetDisplayName()+" ("+id+")"):
+		case typed == was || choiceKey(typed) == choiceKey(label) || choiceKey(typed) == choiceKey(label+" ("+id+")"):
 			return was, resolved, false, nil
 		}
 	}
