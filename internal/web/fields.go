@@ -12,8 +12,10 @@ import (
 type field struct {
 	Name, Type, Label, Hint, Value, Error string
 	Autocomplete                          string
-	Required                              bool
-	Options                               []option
+	// List is the id of the datalist whose choices the input offers.
+	List     string
+	Required bool
+	Options  []option
 }
 
 type option struct{ Value, Label string }
@@ -73,6 +75,13 @@ func fld(fm *form, name, typ, labelKey string, extra ...string) field {
 	if len(extra) > 1 {
 		f.Autocomplete = extra[1]
 	}
+	return f
+}
+
+// searched is f typed with the choices of the datalist list: the browser's
+// own completion would hide them.
+func searched(f field, list string) field {
+	f.List, f.Autocomplete = list, "off"
 	return f
 }
 

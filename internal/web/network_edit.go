@@ -21,10 +21,13 @@ type networkPage struct {
 	frame
 	Form    *form
 	Network *famiv1.Network
-	// Partners are the region's partners as the member rows' shared list
-	// offers them (partnerChoices): each partner once on the page, not once
-	// a row, which made a page of 1 MB for a region of 700 partners.
-	Partners  []option
+	// Partners are the member rows' shared list (partnerSuggestions): a
+	// bounded page of the region's partners, once on the page, not once a
+	// row (1 MB for 700 partners), nor the region's (55 KiB).
+	Partners []option
+	// Labels are the display names of the partners the rows name
+	// (memberLabels).
+	Labels    map[string]string
 	Projects  []option
 	Roles     []option
 	Rows      []int
@@ -41,19 +44,54 @@ func (a *App) networkNew(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, n *famiv1.Network) {
-	l, ok := a.pageLookups(w, r, s, needPartners|needProjects)
+	l, ok := a.pageLookups(w, r, s, needProjects)
 	if !ok {
 		return
 	}
-	fm.linked = l
 	p := &networkPage{frame: a.newFrame(r, s, formTitle("networks", n != nil)), Form: fm, Network: n, RequestID: newRequestID(),
 		CanEdit:  n == nil || a.mayEditNetwork(s, n),
-		Partners: partnerChoices(l.partners), Projects: sortedOptions(l.projects), Rows: formRows(fm, "member", 2),
+		Projects: sortedOptions(l.projects), Rows: formRows(fm, "member", 2),
 		Roles: enumOptions(famiv1.MemberRole_name, func(n int32) string { return famiv1.MemberRole(n).String() })}
+	var err error
+	if l.partners, err = a.memberLabels(s, fm, n); err == nil && p.CanEdit {
+		p.Partners, err = a.partnerSuggestions(s, "")
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	fm.linked, p.Labels = l, l.partners
 	if !p.CanEdit {
 		p.Title = n.GetDisplayName()
 	}
 	a.render(w, code, "network", p)
+}
+
+// memberLabels maps the partners the network form names (its rows, what
+// they showed, the stored network's members) to their display names
+// (boundedLabels).
+func (a *App) memberLabels(s *session, fm *form, n *famiv1.Network) (map[string]string, error) {
+	var names []string
+	for i := range rowCount(fm.Values, "member") {
+		names = append(names, fm.Get(fmt.Sprintf("member.%d.partner", i)), fm.Get(fmt.Sprintf("member.%d.was", i)))
+	}
+	for _, m := range n.GetMembers() {
+		names = append(names, m.GetPartner())
+	}
+	return a.boundedLabels(s, names)
+}
+
+// boundedLabels maps the region's partners among names to their display
+// names: each read by itself while they are at most searchPage, else the
+// region's partners read once (partnerNames), which a network of more
+// members than that reads in fewer calls.
+func (a *App) boundedLabels(s *session, names []string) (map[string]string, error) {
+	names = slices.DeleteFunc(names, func(name string) bool { return !strings.HasPrefix(name, "regions/") })
+	slices.Sort(names)
+	if names = slices.Compact(names); len(names) > searchPage {
+		return a.partnerNames(s)
+	}
+	return a.partnerLabels(s, names)
 }
 
 // mayEditNetwork asks whether the session's user may update n: the rights
@@ -67,10 +105,11 @@ func (a *App) mayEditNetwork(s *session, n *famiv1.Network) bool {
 }
 
 // Typed is what a member row's input shows for the form's value v: the
-// choice of the shared list naming the partner v names, else v as typed.
+// display name of the partner v names, else v as typed. A name two
+// partners share is resolved by the row's "was" (resolveMembers).
 func (p *networkPage) Typed(v string) string {
-	if i := slices.IndexFunc(p.Partners, func(o option) bool { return o.Value == v }); i >= 0 {
-		return p.Partners[i].Label
+	if label, ok := p.Labels[v]; ok {
+		return label
 	}
 	return v
 }
@@ -118,40 +157,46 @@ func partnerChoices(partners map[string]string) []option {
 func choiceKey(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
 
 // resolveMembers replaces, in v, each member row's partner as typed by the
-// partner's resource name: the text of one of partnerChoices (in any case,
-// or a shared display name without its id), or already a partner's
-// resource name. It returns the Italian error of the first row that names
-// no partner or several (and marks that row in marks), "" when every row
-// names one.
+// partner's resource name (memberNamed). It returns the Italian error of
+// the first row that names no partner or several (and marks that row in
+// marks), "" when every row names one.
 //
 // A row whose partner was deleted after the page was loaded (its "was",
-// the partner the page showed, is a partner of region no more) names none
-// either: such a row is emptied in v, for the form shown again, and its
-// error says so, naming the partner as the page showed it, so that one
+// the partner the page showed, is a partner of the region no more) names
+// none either: such a row is emptied in v, for the form shown again, and
+// its error says so, naming the partner as the page showed it, so that one
 // more save drops the member. It used to be refused as a name typed
 // wrong, which the user could not mend but by guessing to clear the row.
-func resolveMembers(v url.Values, region string, partners, marks map[string]string) string {
-	named := map[string][]string{}
-	for name, label := range partners {
-		named[choiceKey(label)] = append(named[choiceKey(label)], name)
-		named[choiceKey(label+" ("+resource.ID(name)+")")] = []string{name}
+func (a *App) resolveMembers(s *session, v url.Values, marks map[string]string) (string, error) {
+	rows := rowCount(v, "member")
+	shown := make([]string, rows)
+	for i := range rows {
+		shown[i] = v.Get(fmt.Sprintf("member.%d.was", i))
+	}
+	labels, err := a.boundedLabels(s, slices.Clone(shown))
+	if err != nil {
+		return "", err
 	}
 	first := ""
-	for i := range rowCount(v, "member") {
+	for i := range rows {
 		key := fmt.Sprintf("member.%d.partner", i)
 		typed := strings.TrimSpace(v.Get(key))
-		if _, ok := partners[typed]; ok || typed == "" {
+		if typed == "" {
 			continue
 		}
+		name, f, deleted, err := a.memberNamed(s, typed, shown[i], labels)
+		if err != nil {
+			return "", err
+		}
 		var e string
-		switch names := named[choiceKey(typed)]; {
-		case len(names) == 1:
-			v.Set(key, names[0])
+		switch {
+		case f == resolved:
+			v.Set(key, name)
 			continue
-		case len(names) > 1:
+		case f == sharedName:
 			e = msgf("networks.member_ambiguous", i+1, typed)
-		case deletedPartner(v.Get(fmt.Sprintf("member.%d.was", i)), region, partners):
-			if typed == v.Get(fmt.Sprintf("member.%d.was", i)) {
+		case deleted:
+			if typed == shown[i] {
 				typed = resource.ID(typed)
 			}
 			for _, field := range []string{"partner", "role", "was"} {
@@ -161,21 +206,35 @@ func resolveMembers(v url.Values, region string, partners, marks map[string]stri
 				first = msgf("networks.member_deleted", i+1, typed)
 			}
 			continue
+		case f == tooManyMatches:
+			e = msgf("networks.member_many", i+1, resolveBound, typed)
 		default:
 			e = msgf("networks.member_unknown", i+1, typed)
 		}
 		marks[key] = e
-		return e
+		return e, nil
 	}
-	return first
+	return first, nil
 }
 
-// deletedPartner reports whether name is a partner of region that
-// partners, the region's partners now, no longer holds.
-func deletedPartner(name, region string, partners map[string]string) bool {
-	r, _, err := aip.ParseName("", name, resource.Partners)
-	_, exists := partners[name]
-	return err == nil && r == region && !exists
+// memberNamed resolves a member row's text, typed, the row having shown
+// the partner was, whose display name labels holds while it exists
+// (boundedLabels): was itself while typed is still its name (or its choice
+// with the id, or its resource name); else what resolvePartner makes of
+// typed. deleted reports whether was is a partner of the region that
+// exists no more.
+func (a *App) memberNamed(s *session, typed, was string, labels map[string]string) (name string, f fault, deleted bool, err error) {
+	if r, id, perr := aip.ParseName("", was, resource.Partners); perr == nil && r == s.region {
+		label, exists := labels[was]
+		switch {
+		case !exists:
+			deleted = true
+		case typed == was || choiceKey(typed) == choiceKey(label) || choiceKey(typed) == choiceKey(label+" ("+id+")"):
+			return was, resolved, false, nil
+		}
+	}
+	name, f, err = a.resolvePartner(s, typed)
+	return name, f, deleted, err
 }
 
 // membersResolved resolves the member rows of the posted network form
@@ -183,12 +242,13 @@ func deletedPartner(name, region string, partners map[string]string) bool {
 // again by again, the error at the members, and reports false: nothing is
 // sent to the service.
 func (a *App) membersResolved(w http.ResponseWriter, r *http.Request, s *session, again func(code int, fm *form)) bool {
-	l, ok := a.pageLookups(w, r, s, needPartners)
-	if !ok {
+	fm := newForm(r.PostForm)
+	e, err := a.resolveMembers(s, r.PostForm, fm.Errors)
+	if err != nil {
+		a.fail(w, r, s, err)
 		return false
 	}
-	fm := newForm(r.PostForm)
-	if e := resolveMembers(r.PostForm, s.region, l.partners, fm.Errors); e != "" {
+	if e != "" {
 		fm.Errors["members"] = e
 		fm.Message = msg("error.check_fields")
 		again(http.StatusUnprocessableEntity, fm)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,10 +29,14 @@ type projectPage struct {
 	Form, ExtForm     *form
 	Project           *famiv1.Project
 	Funds, Objectives []option
-	Partners          []option
-	Rows              []int
-	RequestID         string
-	CanEdit           bool
+	// Beneficiary is the typed search of the beneficiary, showing the
+	// partner's display name; Partners are its datalist's choices, a
+	// bounded page of the partners matching it (partnerSuggestions).
+	Beneficiary field
+	Partners    []option
+	Rows        []int
+	RequestID   string
+	CanEdit     bool
 	// Overlaps are the projects on the same territory at the same time,
 	// for the users who may read them (ShowOverlaps), a page at a time
 	// (OverlapPager).
@@ -54,16 +59,24 @@ func extForm(v url.Values) *form {
 }
 
 func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, code int, fm, ext *form, pr *famiv1.Project) {
-	l, ok := a.pageLookups(w, r, s, needPartners)
-	if !ok {
+	beneficiary, l, err := a.beneficiaryLookups(s, fm, pr)
+	if err != nil {
+		a.fail(w, r, s, err)
 		return
 	}
 	fm.linked = l
 	p := &projectPage{frame: a.newFrame(r, s, formTitle("projects", pr != nil)), Form: fm, ExtForm: ext, Project: pr, RequestID: newRequestID(),
-		Partners:   sortedOptions(l.partners),
-		Funds:      enumOptions(famiv1.Fund_name, func(n int32) string { return famiv1.Fund(n).String() }),
-		Objectives: enumOptions(famiv1.SpecificObjective_name, func(n int32) string { return famiv1.SpecificObjective(n).String() }),
-		CanEdit:    s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)}),
+		Beneficiary: searched(optional(fld(fm, "beneficiary", "text", "projects.beneficiary", "hint.beneficiary")), "beneficiary-list"),
+		Funds:       enumOptions(famiv1.Fund_name, func(n int32) string { return famiv1.Fund(n).String() }),
+		Objectives:  enumOptions(famiv1.SpecificObjective_name, func(n int32) string { return famiv1.SpecificObjective(n).String() }),
+		CanEdit:     s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)}),
+	}
+	p.Beneficiary.Value = beneficiary
+	if p.CanEdit {
+		if p.Partners, err = a.partnerSuggestions(s, fm.Get("beneficiary")); err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
 	}
 	if pr != nil && !p.CanEdit {
 		p.Title = pr.GetTitle()
@@ -81,6 +94,45 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 		}
 	}
 	a.render(w, code, "project", p)
+}
+
+// beneficiaryLookups reads the display names of the partners the project
+// form names: the form's beneficiary (what its input shows, else the text
+// as typed) and the stored project's, which a stale change compares
+// (linked). Each is one partner read by itself, never the region's.
+func (a *App) beneficiaryLookups(s *session, fm *form, pr *famiv1.Project) (shown string, l *lookups, err error) {
+	names := slices.DeleteFunc([]string{fm.Get("beneficiary"), pr.GetBeneficiary()}, func(name string) bool { return !strings.HasPrefix(name, "regions/") })
+	l = &lookups{}
+	if l.partners, err = a.partnerLabels(s, names); err != nil {
+		return "", nil, err
+	}
+	shown = fm.Get("beneficiary")
+	if label, ok := l.partners[shown]; ok {
+		shown = label
+	}
+	return shown, l, nil
+}
+
+// beneficiaryResolved replaces the posted beneficiary, as typed, by the
+// partner's resource name (resolvePartner). A name that names no partner,
+// or several, shows the form again by again, the error at the field, and
+// reports false: nothing is sent to the service.
+func (a *App) beneficiaryResolved(w http.ResponseWriter, r *http.Request, s *session, again func(code int, fm *form)) bool {
+	typed := strings.TrimSpace(r.PostFormValue("beneficiary"))
+	name, f, err := a.resolvePartner(s, typed)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return false
+	}
+	if f != resolved {
+		fm := newForm(r.PostForm)
+		fm.Errors["beneficiary"] = partnerFault(f, msg("projects.beneficiary"), typed)
+		fm.Message = msg("error.check_fields")
+		again(http.StatusUnprocessableEntity, fm)
+		return false
+	}
+	r.PostForm.Set("beneficiary", name)
+	return true
 }
 
 // parseEuro reads an Italian amount ("1.234,56", "1234,5", "1234") as
@@ -157,6 +209,9 @@ func (a *App) projectPages(ext *form) resourceForm[*famiv1.Project] {
 }
 
 func (a *App) projectCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	if !a.beneficiaryResolved(w, r, s, func(code int, fm *form) { a.renderProject(w, r, s, code, fm, extForm(nil), nil) }) {
+		return
+	}
 	pr, err := a.projects.CreateProject(s.ctx, &famiv1.CreateProjectRequest{Parent: regionName(s.region), Project: projectFromForm(r.PostForm),
 		ProjectId: r.PostFormValue("project_id"), RequestId: r.PostFormValue("request_id")})
 	a.projectPages(extForm(nil)).created(w, r, s, err, "/progetti/"+resource.ID(pr.GetName())+"?ok=project_saved")
@@ -171,6 +226,9 @@ func (a *App) projectEdit(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) projectUpdate(w http.ResponseWriter, r *http.Request, s *session) {
+	if !a.beneficiaryResolved(w, r, s, func(code int, fm *form) { a.projectPages(extForm(nil)).edit(w, r, s, code, fm) }) {
+		return
+	}
 	in := projectFromForm(r.PostForm)
 	in.Name = pathName(r, s, resource.Projects, "project")
 	_, err := a.projects.UpdateProject(s.ctx, &famiv1.UpdateProjectRequest{Project: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: projectFields},

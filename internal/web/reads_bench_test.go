@@ -151,6 +151,7 @@ func BenchmarkPageReads(b *testing.B) {
 	b.Run("page=entry", page(r.consultant, "/ore/"+r.entry))
 	b.Run("page=reports", page(r.officer, "/progetti/"+r.project+"/monitoraggio"))
 	b.Run("page=project", page(r.officer, "/progetti/"+r.project))
+	b.Run("page=network", page(r.officer, "/reti/"+r.network))
 	b.Run("page=partners-search", page(r.officer, "/partner?q=Partner+69"))
 	b.Run("page=networks-search", page(r.officer, "/reti?q=Rete+1"))
 	b.Run("page=hours-month-240", page(r.consultant, "/ore?vista=mese&data="+month))

@@ -1,0 +1,232 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// datalist is the <datalist> of id in page, "" if none.
+func datalist(page, id string) string {
+	start := strings.Index(page, `<datalist id="`+id+`">`)
+	if start < 0 {
+		return ""
+	}
+	end := strings.Index(page[start:], "</datalist>")
+	return page[start : start+end]
+}
+
+// beneficiaryRegion creates 130 partners "Partner NNN", "Cooperativa
+// Sole" and two "Comune di Bergamo" (comune-a, comune-b) in Lombardia,
+// and a project lab-impact whose beneficiary, typed in another case and
+// spacing, is Cooperativa Sole. It returns the project form as posted, a
+// client signed in as the region's admin and the project's beneficiary.
+func beneficiaryRegion(t *testing.T, f *famid) (project url.Values, a *browserless, beneficiary func() string) {
+	t.Helper()
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	for i := range 130 {
+		f.partner("lombardia", fmt.Sprintf("p%03d", i), fmt.Sprintf("Partner %03d", i))
+	}
+	sole := f.partner("lombardia", "sole", "Cooperativa Sole")
+	f.partner("lombardia", "comune-a", "Comune di Bergamo")
+	f.partner("lombardia", "comune-b", "Comune di Bergamo")
+	a = f.client(t)
+	a.signIn("admin@lombardia")
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	beneficiary = func() string {
+		t.Helper()
+		p, err := projects.GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/lab-impact"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.GetBeneficiary()
+	}
+	project = url.Values{"csrf": {a.csrf("/progetti/nuovo")}, "project_id": {"lab-impact"}, "code": {"PROG-2463"}, "title": {"Lab Impact"},
+		"fund": {"FUND_FAMI_2014_2020"}, "start_date": {"01/09/2018"}, "end_date": {"31/12/2021"}, "beneficiary": {"  cooperativa   SOLE "}}
+	if res, page := a.do("POST", "/progetti", project); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create with a beneficiary typed in another case: status %d\n%s", res.StatusCode, page)
+	}
+	if got := beneficiary(); got != sole {
+		t.Errorf("the beneficiary typed is %q, want %q", got, sole)
+	}
+	return project, a, beneficiary
+}
+
+// TestProjectPageReadsNoPartnerList: a project's page shows its
+// beneficiary by name in a typed search whose datalist is a bounded page
+// of partners, never the region's 133, read by itself.
+func TestProjectPageReadsNoPartnerList(t *testing.T) {
+	f := startFamid(t)
+	beneficiaryRegion(t, f)
+	base, reads := countedApp(t, f)
+	whole, err := famiv1.NewPartnerServiceClient(f.conn).ListPartners(f.admin("lombardia"), &famiv1.ListPartnersRequest{Parent: "regions/lombardia", PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads.reset()
+	page := fetch(t, base+"/progetti/lab-impact", f.signedIn("admin@lombardia"))
+	if !strings.Contains(page, `name="beneficiary" value="Cooperativa Sole"`) {
+		t.Error("the project's page does not show its beneficiary by name in the input")
+	}
+	list := datalist(page, "beneficiary-list")
+	if n := strings.Count(list, "<option "); n == 0 || n > 50 {
+		t.Errorf("the beneficiary's datalist offers %d partners, want 1 to 50 of the region's 133", n)
+	}
+	if _, bytes := reads.total(); bytes >= int64(proto.Size(whole))/2 {
+		t.Errorf("the project's page read %d B of the services; the region's partners alone are %d B", bytes, proto.Size(whole))
+	}
+	if n := reads.of("ListPartners"); n > 1 {
+		t.Errorf("the project's page listed partners %d times, want at most once", n)
+	}
+
+}
+
+// TestProjectBeneficiaryIsATypedSearch: a project's typed beneficiary is
+// resolved on submit, in any case and spacing, or by a shared name's
+// choice with its id, and refused at the field when it names no partner,
+// several, or is contained in too many names to tell.
+func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
+	f := startFamid(t)
+	project, a, beneficiary := beneficiaryRegion(t, f)
+	sole, comuneB := "regions/lombardia/partners/sole", "regions/lombardia/partners/comune-b"
+	edit := func(typed string) (*http.Response, string) {
+		_, page := a.do("GET", "/progetti/lab-impact", nil)
+		etag := page[strings.Index(page, `name="etag" value="`)+len(`name="etag" value="`):]
+		etag = etag[:strings.IndexByte(etag, '"')]
+		v := url.Values{}
+		for k, vs := range project {
+			v[k] = vs
+		}
+		v.Del("project_id")
+		v.Set("csrf", a.csrf("/progetti/lab-impact"))
+		v.Set("etag", etag)
+		v.Set("beneficiary", typed)
+		return a.do("POST", "/progetti/lab-impact", v)
+	}
+	for _, c := range []struct{ typed, err string }{
+		{"Comune di Bergamo", "Beneficiario: più partner si chiamano «Comune di Bergamo»"},
+		{"Nessuno", "Beneficiario: nessun partner della regione si chiama «Nessuno»"},
+		{"partner", "Beneficiario: più di 100 partner contengono «partner»"},
+		{"Comune di Bergamo (p001)", "Beneficiario: nessun partner della regione si chiama «Comune di Bergamo (p001)»"},
+		{"regions/veneto/partners/sole", "Beneficiario: nessun partner della regione si chiama «regions/veneto/partners/sole»"},
+		{"regions/lombardia/partners/nessuno", "Beneficiario: nessun partner della regione si chiama «regions/lombardia/partners/nessuno»"},
+	} {
+		res, page := edit(c.typed)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-beneficiary-err">`+c.err) ||
+			!strings.Contains(page, `value="`+c.typed+`"`) || !strings.Contains(page, `aria-invalid="true"`) {
+			t.Errorf("beneficiary %q: status %d; want 422 with %q at the field, the text kept", c.typed, res.StatusCode, c.err)
+		}
+		if got := beneficiary(); got != sole {
+			t.Errorf("beneficiary %q refused, yet the project's is now %q", c.typed, got)
+		}
+	}
+	// Refused as ambiguous, the page offers the partners of that name, each
+	// with its id: the choice that names one.
+	_, page := edit("Comune di Bergamo")
+	if list := datalist(page, "beneficiary-list"); !strings.Contains(list, `value="Comune di Bergamo (comune-a)"`) || !strings.Contains(list, `value="Comune di Bergamo (comune-b)"`) {
+		t.Errorf("the ambiguous name's page does not offer both partners by id: %s", list)
+	}
+	if res, _ := edit("comune di bergamo (comune-b)"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a shared name with its id: status %d", res.StatusCode)
+	}
+	if got := beneficiary(); got != comuneB {
+		t.Errorf("the beneficiary chosen by id is %q, want %q", got, comuneB)
+	}
+	// A partner's resource name, as a form posted without the page sends
+	// it, is that partner.
+	if res, _ := edit(sole); res.StatusCode != http.StatusSeeOther || beneficiary() != sole {
+		t.Errorf("the beneficiary by its resource name: status %d, beneficiary %q; want 303 and %q", res.StatusCode, beneficiary(), sole)
+	}
+	if res, _ := edit(""); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("clearing the beneficiary: status %d", res.StatusCode)
+	}
+	if got := beneficiary(); got != "" {
+		t.Errorf("the cleared beneficiary is %q", got)
+	}
+}
+
+// TestBrowserBeneficiaryTyped types a project's beneficiary in Chromium,
+// axe checking each page: a name two partners share is refused at the
+// field, which keeps the text and offers the two by id; the choice with
+// the id is saved, and the page shows the partner by name.
+func TestBrowserBeneficiaryTyped(t *testing.T) {
+	f := startFamid(t)
+	beneficiaryRegion(t, f)
+	b := newBrowser(t, f)
+	b.signIn("admin@lombardia")
+	b.open("/progetti/lab-impact", "progetto-beneficiario")
+	if got := b.value("#f-beneficiary"); got != "Cooperativa Sole" {
+		t.Errorf("the beneficiary's input shows %q, want its display name", got)
+	}
+	if got := b.count("#beneficiary-list option"); got == 0 || got > 50 {
+		t.Errorf("the beneficiary's list offers %d partners, want 1 to 50", got)
+	}
+	b.run("a shared name", chromedp.Clear(chromedp.CSS("#f-beneficiary")), chromedp.SendKeys(chromedp.CSS("#f-beneficiary"), "Comune di Bergamo"),
+		chromedp.Submit(chromedp.CSS("#f-beneficiary")), chromedp.WaitVisible(chromedp.CSS("#f-beneficiary-err")))
+	b.check("progetto-beneficiario-ambiguo")
+	b.wantText("#f-beneficiary-err", "Beneficiario: più partner si chiamano «Comune di Bergamo»")
+	if got := b.value("#f-beneficiary"); got != "Comune di Bergamo" {
+		t.Errorf("the refused beneficiary shows %q, want the name as typed", got)
+	}
+	if got := b.count(`#beneficiary-list option[value^="Comune di Bergamo ("]`); got != 2 {
+		t.Errorf("the refused name's list offers %d partners by id, want 2", got)
+	}
+	b.run("the choice with its id", chromedp.Clear(chromedp.CSS("#f-beneficiary")), chromedp.SendKeys(chromedp.CSS("#f-beneficiary"), "Comune di Bergamo (comune-b)"),
+		chromedp.Submit(chromedp.CSS("#f-beneficiary")), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	if got := b.value("#f-beneficiary"); got != "Comune di Bergamo" {
+		t.Errorf("the saved beneficiary shows %q, want its display name", got)
+	}
+}
+
+// TestNetworkFormReadsNoPartnerList: a network's form names its members
+// by display name, each read by itself, with a shared list of a bounded
+// page of partners, never the region's 135; its save resolves the rows
+// by name.
+func TestNetworkFormReadsNoPartnerList(t *testing.T) {
+	f := startFamid(t)
+	beneficiaryRegion(t, f)
+	udp, cpia := f.bergamoPartners()
+	f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	base, reads := countedApp(t, f)
+	whole, err := famiv1.NewPartnerServiceClient(f.conn).ListPartners(f.admin("lombardia"), &famiv1.ListPartnersRequest{Parent: "regions/lombardia", PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := f.signedIn("admin@lombardia")
+
+	reads.reset()
+	page := fetch(t, base+"/reti/rete-bergamo", token)
+	if !strings.Contains(page, `value="Ufficio di Piano di Bergamo" list="partner-list"`) || !strings.Contains(page, `value="CPIA Bergamo" list="partner-list"`) {
+		t.Error("the network's form does not name its members by display name")
+	}
+	if n := strings.Count(datalist(page, "partner-list"), "<option "); n == 0 || n > 50 {
+		t.Errorf("the members' list offers %d partners, want 1 to 50 of the region's 135", n)
+	}
+	if _, bytes := reads.total(); bytes >= int64(proto.Size(whole))/2 {
+		t.Errorf("the network's form read %d B of the services; the region's partners alone are %d B", bytes, proto.Size(whole))
+	}
+
+	// A save naming a third member by name, lower case: the rows are
+	// resolved (the first two by the partner they showed) and saved.
+	c := f.client(t)
+	c.signIn("admin@lombardia")
+	_, page = c.do("GET", "/reti/rete-bergamo", nil)
+	form := url.Values{"csrf": {c.csrf("/reti/rete-bergamo")}, "etag": {formEtag(t, page)}, "display_name": {"Rete Bergamo"},
+		"member.0.partner": {"Ufficio di Piano di Bergamo"}, "member.0.role": {"MEMBER_ROLE_LEAD"}, "member.0.was": {udp},
+		"member.1.partner": {"CPIA Bergamo"}, "member.1.role": {"MEMBER_ROLE_PARTNER"}, "member.1.was": {cpia},
+		"member.2.partner": {"cooperativa sole"}, "member.2.role": {"MEMBER_ROLE_PARTNER"}}
+	if res, page := c.do("POST", "/reti/rete-bergamo", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save the network with a member by name: status %d\n%s", res.StatusCode, page)
+	}
+	n, err := famiv1.NewNetworkServiceClient(f.conn).GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: "regions/lombardia/networks/rete-bergamo"})
+	if err != nil || len(n.GetMembers()) != 3 || n.GetMembers()[2].GetPartner() != "regions/lombardia/partners/sole" {
+		t.Errorf("the network saved has members %v (%v), want the Cooperativa Sole third", n.GetMembers(), err)
+	}
+}
