@@ -1,9 +1,13 @@
 package server_test
 
 import (
+	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -58,37 +62,38 @@ func TestUpdateNamingOnlyOutputOnlyWritesNothing(t *testing.T) {
 	})
 }
 
-// maskedUpdate is what TestEveryUpdateMaskOfOutputOnlyWritesNothing needs
-// to know of the resource type an Update method changes.
+// maskedUpdate is what TestEveryUpdateMaskOfOutputOnlyWritesNothing and
+// TestEveryUpdateOfABodyFromAGet need to know of the resource type an
+// Update method changes.
 type maskedUpdate struct {
-	// edit is a mutable string field the test changes in the request.
+	// edit is a mutable string field the tests change in the request.
 	edit string
-	// own are some of the type's own output-only fields (its outputOnly in
-	// the capability), besides the standard ones; none when it has none.
+	// own are the type's own output-only fields (its outputOnly in the
+	// capability), besides the standard ones; none when it has none.
 	own []string
-	// refused are the type's output-only fields its capability refuses in
-	// a mask rather than ignoring them (a support entry's state): the
-	// request without a mask leaves them out, since REST derives its mask
-	// from the body's fields.
-	refused []string
+	// moves are the output-only fields every write changes (a meeting's
+	// sequence), besides the etag and update_time.
+	moves []string
 	// consultant: the seed's consultant (who wrote the record) updates it,
 	// not the region's admin.
 	consultant bool
 }
 
 // maskedUpdates are the types of every Update method that takes an
-// update_mask; the test fails on an Update missing here.
+// update_mask; the tests fail on an Update missing here.
 var maskedUpdates = map[string]maskedUpdate{
-	"fami.v1.Partner":      {edit: "display_name"},
-	"fami.v1.Contact":      {edit: "display_name"},
-	"fami.v1.Network":      {edit: "display_name"},
-	"fami.v1.Project":      {edit: "title", refused: []string{"extensions", "overlap_count"}},
-	"fami.v1.Protocol":     {edit: "title", own: []string{"state", "content_hash", "signatures", "version"}},
-	"fami.v1.Meeting":      {edit: "title", own: []string{"state", "sequence", "attendance", "minutes"}},
-	"fami.v1.SupportEntry": {edit: "notes", refused: []string{"consultant", "consultant_display_name", "state", "review"}, consultant: true},
-	"fami.v1.MonitoringReport": {edit: "notes", refused: []string{"period", "state", "return_reason", "revision", "correction_reason", "flags",
-		"submitted_by", "submit_time", "reviewed_by", "review_time"}},
-	"fami.v1.CapacityAssessment": {edit: "display_name", refused: []string{"delta", "assessed_by"}, consultant: true},
+	"fami.v1.Partner": {edit: "display_name"},
+	"fami.v1.Contact": {edit: "display_name"},
+	"fami.v1.Network": {edit: "display_name"},
+	"fami.v1.Project": {edit: "title", own: []string{"extensions", "overlap_count"}},
+	"fami.v1.Protocol": {edit: "title", own: []string{"state", "content_hash", "signatures", "version", "supersedes", "superseded_by",
+		"termination"}},
+	"fami.v1.Meeting": {edit: "title", own: []string{"attendance", "minutes", "action_items", "state", "cancellation", "sequence",
+		"attendance_time", "minutes_time"}, moves: []string{"sequence"}},
+	"fami.v1.SupportEntry": {edit: "notes", own: []string{"consultant", "consultant_display_name", "state", "review"}, consultant: true},
+	"fami.v1.MonitoringReport": {edit: "notes", own: []string{"period", "state", "return_reason", "revision", "correction_reason", "flags",
+		"submitted_by", "submit_time", "reviewed_by", "review_time", "submitted_by_display_name", "reviewed_by_display_name"}},
+	"fami.v1.CapacityAssessment": {edit: "display_name", own: []string{"delta", "assessed_by"}, consultant: true},
 }
 
 // TestEveryUpdateMaskOfOutputOnlyWritesNothing: on every Update that takes
@@ -124,25 +129,10 @@ func TestEveryUpdateMaskOfOutputOnlyWritesNothing(t *testing.T) {
 			}
 			get := func() protoreflect.Message {
 				t.Helper()
-				in, out := requestOf(t, reads[typ].get)
-				setString(in, "name", names[typ])
-				if err := s.c.Invoke(ctx, reads[typ].get, in.Interface(), out.Interface()); err != nil {
-					t.Fatalf("%s: get %s: %v", typ, names[typ], err)
-				}
-				return out
+				return getByName(t, s, reads[typ].get, names[typ])
 			}
 			update := func(res protoreflect.Message, paths []string) (protoreflect.Message, error) {
-				in, out := requestOf(t, procedure)
-				fields := in.Descriptor().Fields()
-				for i := range fields.Len() {
-					if f := fields.Get(i); f.Message() != nil && f.Message().FullName() == res.Descriptor().FullName() {
-						in.Set(f, protoreflect.ValueOfMessage(res))
-					}
-				}
-				if paths != nil {
-					in.Set(fields.ByName("update_mask"), protoreflect.ValueOfMessage((&fieldmaskpb.FieldMask{Paths: paths}).ProtoReflect()))
-				}
-				return out, s.c.Invoke(ctx, procedure, in.Interface(), out.Interface())
+				return updateWithMask(t, s, procedure, res, paths)
 			}
 			cur := get()
 			edited := func() protoreflect.Message {
@@ -171,11 +161,7 @@ func TestEveryUpdateMaskOfOutputOnlyWritesNothing(t *testing.T) {
 			if now := get(); !proto.Equal(now.Interface(), cur.Interface()) {
 				t.Errorf("%s: %s after masks of output-only fields is %v, want it unchanged, %v", procedure, typ, now.Interface(), cur.Interface())
 			}
-			in := edited()
-			for _, f := range mu.refused {
-				in.Clear(in.Descriptor().Fields().ByName(protoreflect.Name(f)))
-			}
-			got, err := update(in, nil)
+			got, err := update(edited(), nil)
 			if err != nil {
 				t.Fatalf("%s without a mask: %v", procedure, err)
 			}
@@ -187,6 +173,112 @@ func TestEveryUpdateMaskOfOutputOnlyWritesNothing(t *testing.T) {
 			}
 		}
 	})
+}
+
+// getByName reads the resource name through the Get method get on s.
+func getByName(t *testing.T, s surface, get, name string) protoreflect.Message {
+	t.Helper()
+	in, out := requestOf(t, get)
+	setString(in, "name", name)
+	if err := s.c.Invoke(t.Context(), get, in.Interface(), out.Interface()); err != nil {
+		t.Fatalf("get %s: %v", name, err)
+	}
+	return out
+}
+
+// updateWithMask sends res to the Update method procedure on s with a mask
+// of paths, or none when paths is nil (a REST PATCH without updateMask).
+func updateWithMask(t *testing.T, s surface, procedure string, res protoreflect.Message, paths []string) (protoreflect.Message, error) {
+	t.Helper()
+	in, out := requestOf(t, procedure)
+	fields := in.Descriptor().Fields()
+	for i := range fields.Len() {
+		if f := fields.Get(i); f.Message() != nil && f.Message().FullName() == res.Descriptor().FullName() {
+			in.Set(f, protoreflect.ValueOfMessage(res))
+		}
+	}
+	if paths != nil {
+		in.Set(fields.ByName("update_mask"), protoreflect.ValueOfMessage((&fieldmaskpb.FieldMask{Paths: paths}).ProtoReflect()))
+	}
+	return out, s.c.Invoke(t.Context(), procedure, in.Interface(), out.Interface())
+}
+
+// TestEveryUpdateOfABodyFromAGet: on every Update that takes an
+// update_mask, found by walking the API, a client that reads a resource,
+// changes one mutable field and sends the whole body back without a mask
+// updates it (AIP-203: output-only fields in a request are ignored, not
+// refused). REST sends a PATCH without updateMask, from whose body
+// grpc-gateway derives the mask; gRPC, Connect and gRPC-Web send the mask
+// the gateway would derive, every field the body sets. The body's
+// output-only strings are also forged, and none of the resource's
+// output-only fields moves but those every write moves (etag,
+// update_time, a meeting's sequence). It fails while an Update refuses
+// its own output-only fields in a mask, and if one wrote them.
+func TestEveryUpdateOfABodyFromAGet(t *testing.T) {
+	updates := updateMethods(t)
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		names := seedEveryType(t, ts)
+		reads := standardReads(t)
+		admin := newSurface(t, ts, kind)
+		consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:seed:consultant", Role: principal.Consultant, Region: ownRegion})
+		for typ, procedure := range updates {
+			mu := maskedUpdates[typ]
+			s := admin
+			if mu.consultant {
+				s = consultant
+			}
+			cur := getByName(t, s, reads[typ].get, names[typ])
+			body := proto.CloneOf(cur.Interface()).ProtoReflect()
+			want := "Cambiato da " + kind
+			setString(body, mu.edit, want)
+			fields := body.Descriptor().Fields()
+			kept := append([]string{"name", "create_time"}, mu.own...)
+			for _, name := range kept {
+				if f := fields.ByName(protoreflect.Name(name)); f.Kind() == protoreflect.StringKind && !f.IsList() && name != "name" {
+					body.Set(f, protoreflect.ValueOfString("forged"))
+				}
+			}
+			var paths []string // REST: the gateway derives the mask from the body
+			if kind != "rest" {
+				paths = bodyMask(t, body.Interface())
+			}
+			got, err := updateWithMask(t, s, procedure, body, paths)
+			if err != nil {
+				t.Errorf("%s with the body of a GET and mask %v: %v", procedure, paths, err)
+				continue
+			}
+			if v := got.Get(fields.ByName(protoreflect.Name(mu.edit))).String(); v != want {
+				t.Errorf("%s with the body of a GET left %s %q, want %q", procedure, mu.edit, v, want)
+			}
+			for _, name := range kept {
+				f := fields.ByName(protoreflect.Name(name))
+				if slices.Contains(mu.moves, name) {
+					continue
+				}
+				if !got.Get(f).Equal(cur.Get(f)) {
+					t.Errorf("%s with the body of a GET moved output-only %s: %v, was %v", procedure, name, got.Get(f), cur.Get(f))
+				}
+			}
+			if now := getByName(t, s, reads[typ].get, names[typ]); !proto.Equal(now.Interface(), got.Interface()) {
+				t.Errorf("%s: %s after the update is %v, want what the update answered, %v", procedure, typ, now.Interface(), got.Interface())
+			}
+		}
+	})
+}
+
+// bodyMask is the mask grpc-gateway derives from a PATCH body without
+// updateMask: the paths of every field m's JSON sets.
+func bodyMask(t *testing.T, m proto.Message) []string {
+	t.Helper()
+	b, err := protojson.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mask, err := runtime.FieldMaskFromRequestBody(bytes.NewReader(b), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mask.GetPaths()
 }
 
 // updateMethods returns the procedure of every Update method that takes an
