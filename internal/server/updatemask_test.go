@@ -266,6 +266,42 @@ func TestEveryUpdateOfABodyFromAGet(t *testing.T) {
 	})
 }
 
+// TestUpdateOfABodyFromAGetWithNestedFields: a body read with a set
+// message field (a project's programme) sent back whole, without a mask,
+// updates: grpc-gateway derives a path per field inside it
+// ("programme.measure"), and each is applied, changed or not.
+func TestUpdateOfABodyFromAGetWithNestedFields(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		s := newSurface(t, ts, kind)
+		_, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "lab", Project: &famiv1.Project{
+			Code: "PROG-1", Title: "Lab", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2024-01-01", EndDate: "2025-12-31",
+			Programme: &famiv1.ProgrammeCodes{SpecificObjective: "OS2", Measure: "2c", Action: "e"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur, err := s.GetProject(ctx, &famiv1.GetProjectRequest{Name: projectName("lab")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := proto.CloneOf(cur)
+		body.Title = "Laboratorio"
+		body.Programme.Measure = "3a"
+		var mask *fieldmaskpb.FieldMask // REST: the gateway derives it from the body
+		if kind != "rest" {
+			mask = &fieldmaskpb.FieldMask{Paths: bodyMask(t, body)}
+		}
+		got, err := s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: body, UpdateMask: mask})
+		if err != nil {
+			t.Fatalf("update with the body of a GET and mask %v: %v", mask.GetPaths(), err)
+		}
+		want := &famiv1.ProgrammeCodes{SpecificObjective: "OS2", Measure: "3a", Action: "e"}
+		if got.GetTitle() != "Laboratorio" || !proto.Equal(got.GetProgramme(), want) {
+			t.Errorf("update with the body of a GET: title %q, programme %v; want Laboratorio and %v", got.GetTitle(), got.GetProgramme(), want)
+		}
+	})
+}
+
 // bodyMask is the mask grpc-gateway derives from a PATCH body without
 // updateMask: the paths of every field m's JSON sets.
 func bodyMask(t *testing.T, m proto.Message) []string {
