@@ -13,13 +13,13 @@ import (
 
 // standardOutputOnly are the standard fields every resource has that a client
 // cannot set; a mask naming them (as grpc-gateway's mask derived from a
-// PATCH body does when the body carries the etag) ignores them (AIP-161).
+// PATCH body does when the body carries the etag) ignores them (AIP-203).
 var standardOutputOnly = []string{"name", "etag", "create_time", "update_time"}
 
 // Unchanged is ApplyMask's answer to a mask that names fields, all of them
 // output-only (a PATCH body holding only the etag, or a meeting's state):
 // there is nothing to change, and the Update is a no-op that writes nothing
-// (AIP-161 ignores output-only fields).
+// (AIP-203 ignores output-only fields).
 // Resource is dst, still the current state. resource.Mutate and
 // resource.Modify, which every Update goes through, answer it with
 // Resource and no write, since the error rolls the transaction back; an
