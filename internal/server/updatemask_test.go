@@ -2,6 +2,9 @@ package server_test
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -64,13 +67,11 @@ func TestUpdateNamingOnlyOutputOnlyWritesNothing(t *testing.T) {
 
 // maskedUpdate is what TestEveryUpdateMaskOfOutputOnlyWritesNothing and
 // TestEveryUpdateOfABodyFromAGet need to know of the resource type an
-// Update method changes.
+// Update method changes, besides its output-only fields, which they read
+// from the API's .proto files (ownOutputOnly).
 type maskedUpdate struct {
 	// edit is a mutable string field the tests change in the request.
 	edit string
-	// own are the type's own output-only fields (its outputOnly in the
-	// capability), besides the standard ones; none when it has none.
-	own []string
 	// moves are the output-only fields every write changes (a meeting's
 	// sequence), besides the etag and update_time.
 	moves []string
@@ -82,18 +83,59 @@ type maskedUpdate struct {
 // maskedUpdates are the types of every Update method that takes an
 // update_mask; the tests fail on an Update missing here.
 var maskedUpdates = map[string]maskedUpdate{
-	"fami.v1.Partner": {edit: "display_name"},
-	"fami.v1.Contact": {edit: "display_name"},
-	"fami.v1.Network": {edit: "display_name"},
-	"fami.v1.Project": {edit: "title", own: []string{"extensions", "overlap_count"}},
-	"fami.v1.Protocol": {edit: "title", own: []string{"state", "content_hash", "signatures", "version", "supersedes", "superseded_by",
-		"termination"}},
-	"fami.v1.Meeting": {edit: "title", own: []string{"attendance", "minutes", "action_items", "state", "cancellation", "sequence",
-		"attendance_time", "minutes_time"}, moves: []string{"sequence"}},
-	"fami.v1.SupportEntry": {edit: "notes", own: []string{"consultant", "consultant_display_name", "state", "review"}, consultant: true},
-	"fami.v1.MonitoringReport": {edit: "notes", own: []string{"period", "state", "return_reason", "revision", "correction_reason", "flags",
-		"submitted_by", "submit_time", "reviewed_by", "review_time", "submitted_by_display_name", "reviewed_by_display_name"}},
-	"fami.v1.CapacityAssessment": {edit: "display_name", own: []string{"delta", "assessed_by"}, consultant: true},
+	"fami.v1.Partner":            {edit: "display_name"},
+	"fami.v1.Contact":            {edit: "display_name"},
+	"fami.v1.Network":            {edit: "display_name"},
+	"fami.v1.Project":            {edit: "title"},
+	"fami.v1.Protocol":           {edit: "title"},
+	"fami.v1.Meeting":            {edit: "title", moves: []string{"sequence"}},
+	"fami.v1.SupportEntry":       {edit: "notes", consultant: true},
+	"fami.v1.MonitoringReport":   {edit: "notes"},
+	"fami.v1.CapacityAssessment": {edit: "display_name", consultant: true},
+}
+
+// ownOutputOnly reads from the API's .proto files, by message, the
+// top-level fields whose comment starts "Output only", besides the
+// standard ones (name, etag, create_time, update_time): the fields the API
+// reference tells a client the server owns. Each must be a capability's
+// own output-only field, which an Update ignores.
+func ownOutputOnly(t *testing.T) map[string][]string {
+	t.Helper()
+	files, err := filepath.Glob("../../proto/fami/v1/*.proto")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("the API's .proto files: %v, %v", files, err)
+	}
+	field := regexp.MustCompile(`^  (?:repeated |optional )?[\w.]+ (\w+) = \d+;`)
+	standard := []string{"name", "etag", "create_time", "update_time"}
+	own := map[string][]string{}
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		message, outputOnly := "", false
+		for line := range strings.Lines(string(b)) {
+			line = strings.TrimRight(line, "\n")
+			switch {
+			case strings.HasPrefix(line, "message "):
+				message = "fami.v1." + strings.Fields(line)[1]
+			case line == "}":
+				message = ""
+			case strings.HasPrefix(line, "  // "):
+				outputOnly = outputOnly || strings.HasPrefix(line, "  // Output only")
+				continue
+			default:
+				if m := field.FindStringSubmatch(line); m != nil && message != "" && outputOnly && !slices.Contains(standard, m[1]) {
+					own[message] = append(own[message], m[1])
+				}
+			}
+			outputOnly = false
+		}
+	}
+	if len(own) == 0 {
+		t.Fatal(`no field of the API's .proto files is marked "Output only": has the comments' style changed?`)
+	}
+	return own
 }
 
 // TestEveryUpdateMaskOfOutputOnlyWritesNothing: on every Update that takes
@@ -107,6 +149,7 @@ var maskedUpdates = map[string]maskedUpdate{
 // lost its meaning.
 func TestEveryUpdateMaskOfOutputOnlyWritesNothing(t *testing.T) {
 	updates := updateMethods(t)
+	outputOnly := ownOutputOnly(t)
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		names := seedEveryType(t, ts)
@@ -122,7 +165,7 @@ func TestEveryUpdateMaskOfOutputOnlyWritesNothing(t *testing.T) {
 			return res.GetRevision(), len(res.GetChanges())
 		}
 		for typ, procedure := range updates {
-			mu := maskedUpdates[typ]
+			mu, own := maskedUpdates[typ], outputOnly[typ]
 			s := admin
 			if mu.consultant {
 				s = consultant
@@ -142,8 +185,8 @@ func TestEveryUpdateMaskOfOutputOnlyWritesNothing(t *testing.T) {
 			}
 			before, _ := changesSince(0)
 			masks := [][]string{{"etag"}, {"name", "etag", "create_time", "update_time"}, {"updateTime"}}
-			if len(mu.own) > 0 {
-				masks = append(masks, mu.own, append([]string{"etag"}, mu.own...))
+			if len(own) > 0 {
+				masks = append(masks, own, append([]string{"etag"}, own...))
 			}
 			for _, paths := range masks {
 				got, err := update(edited(), paths)
@@ -216,6 +259,7 @@ func updateWithMask(t *testing.T, s surface, procedure string, res protoreflect.
 // its own output-only fields in a mask, and if one wrote them.
 func TestEveryUpdateOfABodyFromAGet(t *testing.T) {
 	updates := updateMethods(t)
+	outputOnly := ownOutputOnly(t)
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		names := seedEveryType(t, ts)
 		reads := standardReads(t)
@@ -232,7 +276,7 @@ func TestEveryUpdateOfABodyFromAGet(t *testing.T) {
 			want := "Cambiato da " + kind
 			setString(body, mu.edit, want)
 			fields := body.Descriptor().Fields()
-			kept := append([]string{"name", "create_time"}, mu.own...)
+			kept := append([]string{"name", "create_time"}, outputOnly[typ]...)
 			for _, name := range kept {
 				if f := fields.ByName(protoreflect.Name(name)); f.Kind() == protoreflect.StringKind && !f.IsList() && name != "name" {
 					body.Set(f, protoreflect.ValueOfString("forged"))
