@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -308,6 +310,52 @@ func TestEveryUpdateOfABodyFromAGet(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRESTPatchOfTheBytesAGetAnswered is TestEveryUpdateOfABodyFromAGet
+// as a REST client without protobuf does it: the JSON a GET answered, one
+// mutable field changed in it and nothing else, sent back as it is with
+// PATCH and no updateMask, is 200 with the change.
+func TestRESTPatchOfTheBytesAGetAnswered(t *testing.T) {
+	updates := updateMethods(t)
+	ts := startServer(t, server.Config{})
+	names := seedEveryType(t, ts)
+	admin := newSurface(t, ts, "rest").c.rest
+	consultant := newSurfaceFor(t, ts, "rest", auth.TokenSpec{Subject: "test:seed:consultant", Role: principal.Consultant, Region: ownRegion}).c.rest
+	for typ := range updates {
+		mu := maskedUpdates[typ]
+		s := admin
+		if mu.consultant {
+			s = consultant
+		}
+		path := "/v1/" + names[typ]
+		read, err := s.send(t.Context(), http.MethodGet, path, nil, nil)
+		if err != nil || read.Status != http.StatusOK {
+			t.Fatalf("GET %s: %v, %+v", path, err, read)
+		}
+		var body map[string]any
+		if err := json.Unmarshal(read.Body, &body); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		md, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(typ))
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := md.(protoreflect.MessageDescriptor).Fields().ByName(protoreflect.Name(mu.edit)).JSONName()
+		body[key] = "Cambiato con PATCH"
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.send(t.Context(), http.MethodPatch, path, nil, b)
+		if err != nil {
+			t.Fatalf("PATCH %s: %v", path, err)
+		}
+		var got map[string]any
+		if res.Status != http.StatusOK || json.Unmarshal(res.Body, &got) != nil || got[key] != "Cambiato con PATCH" {
+			t.Errorf("PATCH %s without updateMask, the body a GET answered with %s changed: %d %s", path, key, res.Status, res.Body)
+		}
+	}
 }
 
 // TestUpdateOfABodyFromAGetWithNestedFields: a body read with a set
