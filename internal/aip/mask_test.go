@@ -121,3 +121,64 @@ func TestApplyMaskNamingOnlyOutputOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyMaskNestedPaths: a path inside a mutable message field
+// ("programme.measure", as grpc-gateway derives from a body's nested
+// object) copies that field alone; one inside an output-only field is
+// ignored like the field; one inside a repeated field, a scalar or an
+// unknown field is refused naming update_mask.
+func TestApplyMaskNestedPaths(t *testing.T) {
+	mutable := []string{"title", "programme", "actions"}
+	outputOnly := []string{"extensions"}
+	cur := &famiv1.Project{Title: "Old", Programme: &famiv1.ProgrammeCodes{SpecificObjective: "OS2", Measure: "1a", Action: "e"}, Etag: "7"}
+	in := &famiv1.Project{Title: "New", Programme: &famiv1.ProgrammeCodes{Measure: "2c"},
+		Extensions: []*famiv1.Extension{{Reason: "forged"}}}
+	for _, tc := range []struct {
+		paths   []string
+		want    *famiv1.ProgrammeCodes
+		refused bool
+	}{
+		{[]string{"programme.measure"}, &famiv1.ProgrammeCodes{SpecificObjective: "OS2", Measure: "2c", Action: "e"}, false},
+		{[]string{"programme.action", "etag"}, &famiv1.ProgrammeCodes{SpecificObjective: "OS2", Measure: "1a"}, false}, // unset in the body: cleared
+		{[]string{"programme.specificObjective", "programme.measure"}, &famiv1.ProgrammeCodes{Measure: "2c", Action: "e"}, false},
+		{[]string{"programme.nope"}, nil, true},
+		{[]string{"title.x"}, nil, true},
+		{[]string{"actions.code"}, nil, true},
+		{[]string{"extensions.reason", "programme.measure"}, &famiv1.ProgrammeCodes{SpecificObjective: "OS2", Measure: "2c", Action: "e"}, false},
+	} {
+		dst := proto.CloneOf(cur)
+		err := aip.ApplyMask(dst, in, &fieldmaskpb.FieldMask{Paths: tc.paths}, mutable, outputOnly...)
+		if tc.refused {
+			if e := errs.As(err); e == nil || e.Code != errs.Invalid || e.Violations[0].Field != "update_mask" {
+				t.Errorf("%v: err %v, want INVALID naming update_mask", tc.paths, err)
+			}
+			continue
+		}
+		want := proto.CloneOf(cur)
+		want.Programme = tc.want
+		if err != nil || !proto.Equal(dst, want) {
+			t.Errorf("%v: got %v, %v; want %v", tc.paths, dst, err, want)
+		}
+	}
+
+	// A field inside an unset message: set, the message is made to hold
+	// it; cleared, no empty message is left behind.
+	bare := &famiv1.Project{Title: "Old"}
+	dst := proto.CloneOf(bare)
+	if err := aip.ApplyMask(dst, &famiv1.Project{}, &fieldmaskpb.FieldMask{Paths: []string{"programme.measure"}}, mutable); err != nil || dst.Programme != nil {
+		t.Errorf("clearing inside an unset message: got %v, %v; want no programme", dst, err)
+	}
+	if err := aip.ApplyMask(dst, in, &fieldmaskpb.FieldMask{Paths: []string{"programme.measure"}}, mutable); err != nil || dst.GetProgramme().GetMeasure() != "2c" {
+		t.Errorf("setting inside an unset message: got %v, %v; want measure 2c", dst, err)
+	}
+
+	// Inside an output-only field only: nothing to change.
+	entry := &famiv1.SupportEntry{Notes: "Old"}
+	dstEntry := proto.CloneOf(entry)
+	err := aip.ApplyMask(dstEntry, &famiv1.SupportEntry{Review: &famiv1.SupportReview{Reviewer: "forged"}},
+		&fieldmaskpb.FieldMask{Paths: []string{"review.reviewer", "review.time"}}, []string{"notes"}, "review")
+	var u *aip.Unchanged
+	if !errors.As(err, &u) || !proto.Equal(dstEntry, entry) {
+		t.Errorf("paths inside an output-only field: err %v, dst %v; want *aip.Unchanged holding dst unchanged", err, dstEntry)
+	}
+}

@@ -42,6 +42,11 @@ func New(s store.Store) *Service { return &Service{store: s} }
 // assessmentMutable lists the fields a caller sets.
 var assessmentMutable = []string{"display_name", "scale_max", "t0", "t0_date", "t1", "t1_date", "notes"}
 
+// assessmentOutputOnly are the fields of a CapacityAssessment the server
+// owns besides the standard ones: aip.ApplyMask ignores them in an update
+// mask, as in a PATCH body copied from a GET (AIP-203).
+var assessmentOutputOnly = []string{"delta", "assessed_by"}
+
 // parseNetwork reads "regions/{region}/networks/{network}".
 func parseNetwork(field, name string) (region string, err error) {
 	region, _, err = aip.ParseName(field, name, resource.Networks)
@@ -175,7 +180,7 @@ func (s *Service) UpdateCapacityAssessment(ctx context.Context, req *famiv1.Upda
 	}
 	return resource.Modify(ctx, s.store, region, req, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.CapacityAssessment) (*famiv1.CapacityAssessment, error) {
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), assessmentMutable); err != nil {
+		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), assessmentMutable, assessmentOutputOnly...); err != nil {
 			return nil, err
 		}
 		return put(tx, next, principal.From(ctx))

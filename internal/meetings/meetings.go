@@ -45,7 +45,7 @@ var mutable = []string{
 // outputOnly are the fields of a Meeting the server owns besides the
 // standard ones (name, etag, times). aip.ApplyMask ignores them in an
 // update mask, as grpc-gateway derives it from a PATCH body copied from a
-// GET (AIP-161); a mask naming only them changes nothing and writes nothing.
+// GET (AIP-203); a mask naming only them changes nothing and writes nothing.
 var outputOnly = []string{"attendance", "minutes", "action_items", "state", "cancellation", "sequence", "attendance_time", "minutes_time"}
 
 // Options configure the service.

@@ -17,6 +17,12 @@ const (
 // reportMutable lists the fields a report's author may change.
 var reportMutable = []string{"activities", "deviations", "indicator_values", "expenditures", "reimbursement_claims", "people_reached", "operators_trained", "notes"}
 
+// reportOutputOnly are the fields of a MonitoringReport the server owns
+// besides the standard ones: aip.ApplyMask ignores them in an update mask,
+// as in a PATCH body copied from a GET (AIP-203).
+var reportOutputOnly = []string{"period", "state", "return_reason", "revision", "correction_reason", "flags",
+	"submitted_by", "submit_time", "reviewed_by", "review_time", "submitted_by_display_name", "reviewed_by_display_name"}
+
 // validate checks a report against the plan of its project p, for quarter
 // q: every activity, indicator and action it names is the plan's, each at
 // most once, dates are dates, amounts and counts are in range. Each list

@@ -39,7 +39,7 @@ var mutable = []string{"network", "additional_networks", "title", "parties", "ob
 // outputOnly are the fields of a Protocol the server owns besides the
 // standard ones (name, etag, times). aip.ApplyMask ignores them in an
 // update mask, as grpc-gateway derives it from a PATCH body copied from a
-// GET (AIP-161); a mask naming only them changes nothing and writes nothing.
+// GET (AIP-203); a mask naming only them changes nothing and writes nothing.
 var outputOnly = []string{"state", "content_hash", "signatures", "version", "supersedes", "superseded_by", "termination"}
 
 // Options configure the service.

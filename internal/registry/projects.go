@@ -33,6 +33,12 @@ func (r *Registry) Projects() *Projects { return &Projects{r: r} }
 var projectMutable = []string{"code", "cup", "title", "description", "fund", "specific_objective", "actions", "budget_cents", "start_date", "end_date", "beneficiary",
 	"programme", "municipalities", "indicators", "timetable", "financial_plan"}
 
+// projectOutputOnly are the fields of a Project the server owns besides the
+// standard ones (overlap_count is computed when read): aip.ApplyMask
+// ignores them in an update mask, as in a PATCH body copied from a GET
+// (AIP-203).
+var projectOutputOnly = []string{"extensions", "overlap_count"}
+
 // validate checks a project against its own rules and the region's
 // partners; old is the code the project has, "" for a new one.
 func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region, old string) error {
@@ -254,7 +260,7 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 	in := req.GetProject()
 	return resource.Update(ctx, s.r.store, req, "project", in, resource.Projects, func(tx store.WriteTx, cur *famiv1.Project) (*famiv1.Project, error) {
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), projectMutable); err != nil {
+		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), projectMutable, projectOutputOnly...); err != nil {
 			var u *aip.Unchanged
 			if errors.As(err, &u) {
 				u.Resource = withOverlapCount(tx, next) // the project as GetProject shows it

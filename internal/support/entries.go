@@ -21,8 +21,13 @@ import (
 )
 
 // entryMutable lists the fields a consultant sets and may update; the rest
-// (consultant, state, review) are the server's.
+// (entryOutputOnly) are the server's.
 var entryMutable = []string{"network", "activity", "date", "duration_minutes", "mode", "topics", "operators_reached", "meeting", "notes", "contacts"}
+
+// entryOutputOnly are the fields of a SupportEntry the server owns besides
+// the standard ones: aip.ApplyMask ignores them in an update mask, as in a
+// PATCH body copied from a GET (AIP-203).
+var entryOutputOnly = []string{"consultant", "consultant_display_name", "state", "review"}
 
 const (
 	stateSubmitted = famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED
@@ -346,7 +351,7 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 	return changeOwn(ctx, s, req, "support_entry.name", in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
 		region := tx.Region()
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), entryMutable); err != nil {
+		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), entryMutable, entryOutputOnly...); err != nil {
 			return nil, err
 		}
 		// The old figures leave first, so the day's cap counts the new

@@ -333,9 +333,15 @@ func TestUpdateAndDelete(t *testing.T) {
 	}
 	_, err = e.svc.UpdateSupportEntry(e.as(consultantP), &famiv1.UpdateSupportEntryRequest{SupportEntry: in, UpdateMask: fieldMask("notes")})
 	errstest.Want(t, "update with a stale etag", err, errs.Conflict, "ETAG_MISMATCH")
-	_, err = e.svc.UpdateSupportEntry(e.as(consultantP), &famiv1.UpdateSupportEntryRequest{
+	// The state is output-only: AIP-203 has an update ignore it rather than
+	// refuse it (this assertion refused it until the PATCH of a body copied
+	// from a GET was made to work), so a mask naming only the state changes
+	// nothing and answers the entry as it is.
+	same, err := e.svc.UpdateSupportEntry(e.as(consultantP), &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: &famiv1.SupportEntry{Name: cur.GetName(), State: famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_APPROVED}, UpdateMask: fieldMask("state")})
-	errstest.Want(t, "update the state", err, errs.Invalid, "INVALID_ARGUMENT", "update_mask")
+	if err != nil || !proto.Equal(same, got) {
+		t.Errorf("update naming only the state: got %v, %v; want the entry as it is, %v", same, err, got)
+	}
 	_, err = e.svc.UpdateSupportEntry(e.as(consultantP), &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: &famiv1.SupportEntry{Name: cur.GetName(), DurationMinutes: 20}, UpdateMask: fieldMask("duration_minutes")})
 	errstest.Want(t, "update to a bad duration", err, errs.Invalid, "INVALID_ARGUMENT", "support_entry.duration_minutes")

@@ -1517,7 +1517,8 @@ type UpdateMonitoringReportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required.
 	MonitoringReport *MonitoringReport `protobuf:"bytes,1,opt,name=monitoring_report,json=monitoringReport,proto3" json:"monitoring_report,omitempty"`
-	// Fields to update; empty means every editable field.
+	// Fields to update; empty means every editable field. Output-only fields
+	// are ignored.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	RequestId     string                 `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -699,7 +699,8 @@ type UpdateNetworkRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required.
 	Network *Network `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"`
-	// Fields to update; empty means every mutable field.
+	// Fields to update; empty means every mutable field. Output-only fields
+	// are ignored.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	RequestId     string                 `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -553,7 +553,8 @@ type UpdatePartnerRequest struct {
 	// Required. The partner's name identifies it; set etag to guard against
 	// concurrent updates.
 	Partner *Partner `protobuf:"bytes,1,opt,name=partner,proto3" json:"partner,omitempty"`
-	// Fields to update; empty means every mutable field.
+	// Fields to update; empty means every mutable field. Output-only fields
+	// are ignored.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	RequestId     string                 `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -1164,7 +1164,7 @@ type UpdateSupportEntryRequest struct {
 	SupportEntry *SupportEntry `protobuf:"bytes,1,opt,name=support_entry,json=supportEntry,proto3" json:"support_entry,omitempty"`
 	// Fields to update; empty means every mutable field (network, activity,
 	// date, duration_minutes, mode, topics, operators_reached, meeting,
-	// notes).
+	// notes, contacts). Output-only fields are ignored.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	RequestId     string                 `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
