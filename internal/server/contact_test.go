@@ -26,12 +26,7 @@ func TestOperatorsCountedOnceEverySurface(t *testing.T) {
 		consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"})
 		admin := newSurfaceAs(t, ts, kind, ts.token)
 
-		for _, id := range []string{"udp-milano", "cpia-milano"} {
-			if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: id,
-				Partner: &famiv1.Partner{DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
-				t.Fatalf("create partner: %v", err)
-			}
-		}
+		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE, "udp-milano", "cpia-milano")
 		seedNetwork(t, ctx, s)
 		var names []string
 		for i := range 24 {

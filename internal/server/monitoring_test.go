@@ -109,12 +109,7 @@ func TestMonitoringScenarioEverySurface(t *testing.T) {
 
 		// The registry: Lab'Impact with its funded extension, the
 		// network that implements it and one that does not.
-		for _, id := range []string{"udp-milano", "cpia-milano", "udp-bergamo", "ets-bergamo"} {
-			if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: id,
-				Partner: &famiv1.Partner{DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR}}); err != nil {
-				t.Fatalf("create partner %s: %v", id, err)
-			}
-		}
+		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR, "udp-milano", "cpia-milano", "udp-bergamo", "ets-bergamo")
 		p, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "lab-impact", Project: labImpact()})
 		if err != nil {
 			t.Fatalf("create lab-impact: %v", err)

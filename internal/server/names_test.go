@@ -23,12 +23,7 @@ func TestDisplayNamesBesideSubjects(t *testing.T) {
 	onEachSurface(t, server.Config{MunicipalitiesFile: municipalitiesFile}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		admin := newSurface(t, ts, kind) // adminSubject, a token without a name
-		for _, id := range []string{"udp-milano", "cpia-milano"} {
-			if _, err := admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: id,
-				Partner: &famiv1.Partner{DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR}}); err != nil {
-				t.Fatalf("create partner %s: %v", id, err)
-			}
-		}
+		seedPartners(t, ctx, admin, famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR, "udp-milano", "cpia-milano")
 		p, err := admin.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "lab-impact", Project: labImpact()})
 		if err != nil {
 			t.Fatalf("create lab-impact: %v", err)

@@ -84,12 +84,7 @@ func TestProtocolRights(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		reg := newSurface(t, ts, kind)
-		for _, id := range []string{"udp-milano", "cpia-milano", "caritas"} {
-			if _, err := reg.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: id,
-				Partner: &famiv1.Partner{DisplayName: id, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		seedPartners(t, ctx, reg, famiv1.PartnerKind_PARTNER_KIND_OTHER, "udp-milano", "cpia-milano", "caritas")
 		if _, err := reg.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-milano", Network: &famiv1.Network{
 			DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"),
 			Members: []*famiv1.Member{

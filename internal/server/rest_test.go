@@ -66,6 +66,18 @@ func seedPartner(t *testing.T, ctx context.Context, s surface) {
 	}
 }
 
+// seedPartners creates lombardia's partners ids, each named by its id and
+// of kind kind.
+func seedPartners(t *testing.T, ctx context.Context, s surface, kind famiv1.PartnerKind, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: id,
+			Partner: &famiv1.Partner{DisplayName: id, Kind: kind}}); err != nil {
+			t.Fatalf("create partner %s: %v", id, err)
+		}
+	}
+}
+
 // seedNetwork creates rete-milano, led by udp-milano (seedPartner) alone,
 // and returns it.
 func seedNetwork(t *testing.T, ctx context.Context, s surface) *famiv1.Network {
