@@ -232,7 +232,8 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 }
 
 // unservedPages are the pages of a region's data the store cannot serve
-// (docs/errors.md, the stored data), by reason: what happened, in words,
+// (docs/errors.md, the stored data) and of a server that cannot serve for
+// now (its disk full, a restart), by reason: what happened, in words,
 // that nothing was written and whom to tell; the heading and the
 // explanation. The region's officers met the generic internal error.
 var unservedPages = map[errs.Reason][2]string{
@@ -241,11 +242,14 @@ var unservedPages = map[errs.Reason][2]string{
 	errs.RegionKeysDeleted: {"error.damaged", "error.unserved_deleted"},
 	errs.RegionImporting:   {"error.unserved", "error.unserved_importing"},
 	errs.DataFormatUnknown: {"error.unserved", "error.unserved_format"},
+	errs.StorageFull:       {"error.unavailable", "error.unserved_full"},
+	errs.ShuttingDown:      {"error.unavailable", "error.unserved_restarting"},
 }
 
-// importRetry is the Retry-After of a region being imported, whose
-// refusal says no delay of its own: an import takes minutes.
-const importRetry = time.Minute
+// unservedRetry is the Retry-After of a 503 whose refusal says no delay
+// of its own (a region being imported, a server restarting): an import
+// takes minutes, a restart less.
+const unservedRetry = time.Minute
 
 // broken answers a call that failed through no fault of the user's: a
 // region's data that cannot be served get their page (unservedPages) with
@@ -262,7 +266,7 @@ func (a *App) broken(w http.ResponseWriter, r *http.Request, s *session, err err
 	if entry.HTTPStatus == http.StatusServiceUnavailable {
 		d, ok := retryAfter(err)
 		if !ok {
-			d = importRetry
+			d = unservedRetry
 		}
 		setRetryAfter(w, d)
 	}

@@ -5,13 +5,21 @@ import (
 	"html"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store"
@@ -20,6 +28,7 @@ import (
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 	"github.com/raccordo/raccordo/internal/syncbuf"
+	"github.com/raccordo/raccordo/internal/web"
 )
 
 // wantUnserved checks the page Lombardia's admin gets for the partners'
@@ -153,4 +162,61 @@ func TestPageOfAnEmptiedRegion(t *testing.T) {
 
 func etcdConfig(c *etcdtest.Cluster, prefix string) server.Config {
 	return server.Config{Store: server.StoreEtcd, Etcd: server.EtcdConfig{ClientConfig: etcd.ClientConfig{Endpoints: c.Endpoints()}, Prefix: prefix}}
+}
+
+// TestPageOfAServerThatCannotServeForNow: a full disk (STORAGE_FULL,
+// Retry-After 30 s as the bolt store says) and a server shutting down
+// (SHUTTING_DOWN, no delay of its own: a minute) get a page in words and
+// the API's 503 with its Retry-After, not the generic internal error.
+// Neither can be caused honestly through a real server here (a full disk
+// needs a small filesystem mounted by root; the services answer
+// SHUTTING_DOWN only to a stream cut by a graceful stop, which no page
+// calls), so the refusal is given to the application as the API answers
+// it: its status with ErrorInfo and, for the disk, RetryInfo.
+func TestPageOfAServerThatCannotServeForNow(t *testing.T) {
+	app, err := web.New(nil, web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		reason     errs.Reason
+		retry      time.Duration
+		wantRetry  string
+		explains   string
+		serverSaid string
+	}{
+		{errs.StorageFull, 30 * time.Second, "30", "Il disco del server su cui la piattaforma salva i dati è pieno", "the server's disk is full: nothing was written; retry later"},
+		{errs.ShuttingDown, 0, "60", "La piattaforma si sta riavviando", "the server is shutting down; reconnect and resume from the last revision"},
+	} {
+		details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: string(c.reason), Domain: "raccordo.fami"}}
+		if c.retry > 0 {
+			details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(c.retry)})
+		}
+		st, err := status.New(codes.Unavailable, c.serverSaid).WithDetails(details...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		app.Refused(rec, httptest.NewRequest("GET", "/partner", nil), st.Err())
+		page := rec.Body.String()
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Errorf("%s: status %d, want 503", c.reason, rec.Code)
+		}
+		if got := rec.Header().Get("Retry-After"); got != c.wantRetry {
+			t.Errorf("%s: Retry-After %q, want %q", c.reason, got, c.wantRetry)
+		}
+		if !strings.Contains(page, "<h1>Piattaforma momentaneamente non disponibile</h1>") {
+			t.Errorf("%s: the page is not headed as unavailable:\n%s", c.reason, page)
+		}
+		for _, want := range []string{c.explains, "Nessuna modifica è stata salvata.", "Riprova tra qualche", "amministratori della piattaforma"} {
+			if !strings.Contains(page, html.EscapeString(want)) {
+				t.Errorf("%s: the page does not say %q:\n%s", c.reason, want, page)
+			}
+		}
+		for _, not := range []string{string(c.reason), c.serverSaid, "Si è verificato un errore imprevisto"} {
+			if strings.Contains(page, html.EscapeString(not)) {
+				t.Errorf("%s: the page shows %q:\n%s", c.reason, not, page)
+			}
+		}
+	}
 }
