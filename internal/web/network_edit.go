@@ -208,6 +208,8 @@ func (a *App) resolveMembers(s *session, v url.Values, marks map[string]string) 
 			continue
 		case f == tooManyMatches:
 			e = msgf("networks.member_many", i+1, resolveBound, typed)
+		case f == uncertainName:
+			e = msgf("networks.member_uncertain", i+1, resolveLimit, typed)
 		default:
 			e = msgf("networks.member_unknown", i+1, typed)
 		}

@@ -79,7 +79,8 @@ func (a *App) partnerSuggestions(s *session, typed string) ([]option, error) {
 }
 
 // fault is why a typed partner resolves to none: it names no partner of
-// the region, several, or more than resolveBound names contain it.
+// the region, several, or more than resolveBound names contain it (none
+// is so called) or more than resolveLimit (one is, but a second may be).
 type fault uint8
 
 const (
@@ -87,6 +88,7 @@ const (
 	unknownPartner
 	sharedName
 	tooManyMatches
+	uncertainName // one partner so called, among too many containing it to be sure
 )
 
 // partnerFault is the Italian error of a partner input whose text names
@@ -97,6 +99,8 @@ func partnerFault(f fault, field, typed string) string {
 		return msgf("search.partner_ambiguous", field, typed)
 	case tooManyMatches:
 		return msgf("search.partner_many", field, resolveBound, typed)
+	case uncertainName:
+		return msgf("search.partner_uncertain", field, resolveLimit, typed)
 	}
 	return msgf("search.partner_unknown", field, typed)
 }
@@ -129,9 +133,11 @@ func (a *App) partnerLabels(s *session, names []string) (map[string]string, erro
 // resolvePartner is the resource name of the partner typed names: a
 // partner's resource name, the display name of one partner of the region
 // in any case and spacing (choiceKey), or a shared name's choice "display
-// name (id)". It reads the one partner a name or an id names, or at most
-// resolveBound partners whose names contain typed. When typed names none,
-// or several, it says why (fault); an empty typed resolves to "".
+// name (id)". It reads the one partner a name or an id names, or the
+// partners whose names contain typed, up to resolveLimit, so that a name
+// is taken only once no second partner of that name can be left unread.
+// When typed names none, or several, or more than resolveLimit partners
+// contain it, it says why (fault); an empty typed resolves to "".
 func (a *App) resolvePartner(s *session, typed string) (string, fault, error) {
 	typed = strings.TrimSpace(typed)
 	if typed == "" {
@@ -151,28 +157,63 @@ func (a *App) resolvePartner(s *session, typed string) (string, fault, error) {
 			return name, f, err
 		}
 	}
-	res, err := a.partners.ListPartners(s.ctx, &famiv1.ListPartnersRequest{Parent: regionName(s.region), Query: cutQuery(typed), PageSize: resolveBound})
+	m, err := a.partnersCalled(s, typed)
 	if status.Code(err) == codes.InvalidArgument {
 		return "", unknownPartner, nil
 	}
 	if err != nil {
 		return "", resolved, err
 	}
-	var found []string
-	for _, p := range res.GetPartners() {
-		if choiceKey(p.GetDisplayName()) == choiceKey(typed) {
-			found = append(found, p.GetName())
-		}
-	}
 	switch {
-	case len(found) == 1:
-		return found[0], resolved, nil
-	case len(found) > 1:
+	case len(m.found) > 1:
 		return "", sharedName, nil
-	case res.GetNextPageToken() != "":
+	case len(m.found) == 1 && m.exhausted:
+		return m.found[0], resolved, nil
+	case len(m.found) == 1:
+		return "", uncertainName, nil
+	case m.read > resolveBound || !m.exhausted:
 		return "", tooManyMatches, nil
 	}
 	return "", unknownPartner, nil
+}
+
+// resolveLimit is how many partners containing a typed name its
+// resolution reads, at most, to be sure no second partner has the name.
+const resolveLimit = 10 * resolveBound
+
+// matches are the partners called a typed name (choiceKey) among those
+// whose names contain it: found, of read; exhausted when none was left.
+type matches struct {
+	found     []string
+	read      int
+	exhausted bool
+}
+
+// partnersCalled pages through the partners whose names contain typed,
+// resolveBound at a time, until they are exhausted, two are called typed
+// (which is enough to refuse it as shared) or resolveLimit were read. The
+// service's query is a substring filter: the partners called typed may
+// come on any page, after any number of longer names.
+func (a *App) partnersCalled(s *session, typed string) (matches, error) {
+	var m matches
+	req := &famiv1.ListPartnersRequest{Parent: regionName(s.region), Query: cutQuery(typed), PageSize: resolveBound}
+	for len(m.found) < 2 && m.read < resolveLimit {
+		res, err := a.partners.ListPartners(s.ctx, req)
+		if err != nil {
+			return m, err
+		}
+		for _, p := range res.GetPartners() {
+			if choiceKey(p.GetDisplayName()) == choiceKey(typed) {
+				m.found = append(m.found, p.GetName())
+			}
+		}
+		m.read += len(res.GetPartners())
+		if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
+			m.exhausted = true
+			break
+		}
+	}
+	return m, nil
 }
 
 // partnerNamed reads the partner name, which resolves to itself if it

@@ -59,6 +59,81 @@ func beneficiaryRegion(t *testing.T, f *famid) (project url.Values, a *browserle
 	return project, a, beneficiary
 }
 
+// beneficiaryEdit posts lab-impact's form as beneficiaryRegion created
+// it, as a, with the beneficiary typed.
+func beneficiaryEdit(a *browserless, project url.Values) func(typed string) (*http.Response, string) {
+	return func(typed string) (*http.Response, string) {
+		_, page := a.do("GET", "/progetti/lab-impact", nil)
+		etag := page[strings.Index(page, `name="etag" value="`)+len(`name="etag" value="`):]
+		etag = etag[:strings.IndexByte(etag, '"')]
+		v := url.Values{}
+		for k, vs := range project {
+			v[k] = vs
+		}
+		v.Del("project_id")
+		v.Set("csrf", a.csrf("/progetti/lab-impact"))
+		v.Set("etag", etag)
+		v.Set("beneficiary", typed)
+		return a.do("POST", "/progetti/lab-impact", v)
+	}
+}
+
+// TestBeneficiaryNamedAmongManyIsCertain: a name that more than a page of
+// partners' names contain (here 150 "Caritas NNN") resolves only when no
+// second partner of that name is left unread. The second "Caritas",
+// listed after the 150, used to go unnoticed: the first was taken.
+func TestBeneficiaryNamedAmongManyIsCertain(t *testing.T) {
+	f := startFamid(t)
+	project, a, beneficiary := beneficiaryRegion(t, f)
+	first := f.partner("lombardia", "caritas", "Caritas")
+	for i := range 150 {
+		f.partner("lombardia", fmt.Sprintf("caritas-%03d", i), fmt.Sprintf("Caritas %03d", i))
+	}
+	edit := beneficiaryEdit(a, project)
+	if res, page := edit("caritas"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the one Caritas among 151 names containing it: status %d\n%s", res.StatusCode, page)
+	}
+	if got := beneficiary(); got != first {
+		t.Fatalf("the beneficiary typed is %q, want %q", got, first)
+	}
+	f.partner("lombardia", "caritas-zz", "Caritas")
+	res, page := edit("Caritas")
+	if want := `id="f-beneficiary-err">Beneficiario: più partner si chiamano «Caritas»`; res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, want) {
+		t.Errorf("a second Caritas after 150 longer names: status %d, want 422 with %q at the field", res.StatusCode, want)
+	}
+	if got := beneficiary(); got != first {
+		t.Errorf("refused, yet the project's beneficiary is now %q", got)
+	}
+}
+
+// TestBeneficiaryNamedAmongTooManyIsRefused: past the thousand partners
+// whose names contain it that the resolution reads, a name that one of
+// them bears is refused at the field, saying how to name that one (with
+// its id), rather than taken unchecked.
+func TestBeneficiaryNamedAmongTooManyIsRefused(t *testing.T) {
+	f := startFamid(t)
+	project, a, beneficiary := beneficiaryRegion(t, f)
+	bottega := f.partner("lombardia", "bottega", "Bottega")
+	for i := range 1000 {
+		f.partner("lombardia", fmt.Sprintf("bottega-%04d", i), fmt.Sprintf("Bottega %04d", i))
+	}
+	edit := beneficiaryEdit(a, project)
+	res, page := edit("Bottega")
+	want := `id="f-beneficiary-err">Beneficiario: più di 1000 partner contengono «Bottega», troppi per verificare che un solo partner si chiami così; scrivi il nome seguito dal codice del partner tra parentesi`
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, want) {
+		t.Errorf("Bottega among 1001 names containing it: status %d, want 422 with %q at the field", res.StatusCode, want)
+	}
+	if got := beneficiary(); got != "regions/lombardia/partners/sole" {
+		t.Errorf("refused, yet the project's beneficiary is now %q", got)
+	}
+	if res, _ := edit("Bottega (bottega)"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the name with its id: status %d", res.StatusCode)
+	}
+	if got := beneficiary(); got != bottega {
+		t.Errorf("the beneficiary named with its id is %q, want %q", got, bottega)
+	}
+}
+
 // TestProjectPageReadsNoPartnerList: a project's page shows its
 // beneficiary by name in a typed search whose datalist is a bounded page
 // of partners, never the region's 133, read by itself.
@@ -96,20 +171,7 @@ func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
 	f := startFamid(t)
 	project, a, beneficiary := beneficiaryRegion(t, f)
 	sole, comuneB := "regions/lombardia/partners/sole", "regions/lombardia/partners/comune-b"
-	edit := func(typed string) (*http.Response, string) {
-		_, page := a.do("GET", "/progetti/lab-impact", nil)
-		etag := page[strings.Index(page, `name="etag" value="`)+len(`name="etag" value="`):]
-		etag = etag[:strings.IndexByte(etag, '"')]
-		v := url.Values{}
-		for k, vs := range project {
-			v[k] = vs
-		}
-		v.Del("project_id")
-		v.Set("csrf", a.csrf("/progetti/lab-impact"))
-		v.Set("etag", etag)
-		v.Set("beneficiary", typed)
-		return a.do("POST", "/progetti/lab-impact", v)
-	}
+	edit := beneficiaryEdit(a, project)
 	for _, c := range []struct{ typed, err string }{
 		{"Comune di Bergamo", "Beneficiario: più partner si chiamano «Comune di Bergamo»"},
 		{"Nessuno", "Beneficiario: nessun partner della regione si chiama «Nessuno»"},
