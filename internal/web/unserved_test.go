@@ -2,13 +2,17 @@ package web_test
 
 import (
 	"errors"
+	"fmt"
 	"html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +23,7 @@ import (
 	"google.golang.org/protobuf/protoadapt"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
@@ -164,15 +169,117 @@ func etcdConfig(c *etcdtest.Cluster, prefix string) server.Config {
 	return server.Config{Store: server.StoreEtcd, Etcd: server.EtcdConfig{ClientConfig: etcd.ClientConfig{Endpoints: c.Endpoints()}, Prefix: prefix}}
 }
 
+// wantUnavailable checks the page of a server that cannot serve for now:
+// a 503 with Retry-After wantRetry, a heading and an explanation in words,
+// that nothing was saved, to try again and whom to tell, and neither the
+// reason's code nor the server's message.
+func wantUnavailable(t *testing.T, res *http.Response, page, wantRetry, explains string, hidden ...string) {
+	t.Helper()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("status %d, want 503", res.StatusCode)
+	}
+	if got := res.Header.Get("Retry-After"); got != wantRetry {
+		t.Errorf("Retry-After %q, want %q", got, wantRetry)
+	}
+	if !strings.Contains(page, "<h1>Piattaforma momentaneamente non disponibile</h1>") {
+		t.Errorf("the page is not headed as unavailable:\n%s", page)
+	}
+	for _, want := range []string{explains, "Nessuna modifica è stata salvata.", "Riprova tra qualche", "amministratori della piattaforma"} {
+		if !strings.Contains(page, html.EscapeString(want)) {
+			t.Errorf("the page does not say %q:\n%s", want, page)
+		}
+	}
+	for _, not := range append(hidden, "Si è verificato un errore imprevisto") {
+		if strings.Contains(page, html.EscapeString(not)) {
+			t.Errorf("the page shows %q:\n%s", not, page)
+		}
+	}
+}
+
+const diskFull = "Il disco del server su cui la piattaforma salva i dati è pieno"
+
+// TestPageOfAFullDisk: famid's data on a small filesystem that a filler
+// file fills; a new partner's form then fails to be written (STORAGE_FULL,
+// 503 with the bolt store's Retry-After of 30 s) and gets the page in
+// words; nothing is saved, and once space is freed the same form saves.
+// It needs a tmpfs mounted, which only root may: elsewhere it is skipped,
+// and TestPageOfAServerThatCannotServeForNow covers the page.
+func TestPageOfAFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small filesystem to fill (%v: %s)", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	var log syncbuf.Buffer
+	f := loggedFamid(t, server.Config{DataDir: dir}, &log)
+	filler := filepath.Join(dir, "filler")
+	fill(t, filler)
+	b := f.client(t)
+	if res, _ := b.do("POST", "/accedi/token", url.Values{"token": {f.token(principal.RegionAdmin, "lombardia")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: status %d", res.StatusCode)
+	}
+	create := func(id string) (*http.Response, string) {
+		return b.do("POST", "/partner", url.Values{"csrf": {b.csrf("/partner/nuovo")}, "partner_id": {id}, "display_name": {"Cooperativa " + id}, "kind": {"PARTNER_KIND_OTHER"}})
+	}
+	// bbolt writes in the room its file already has until it must grow.
+	var res *http.Response
+	var page, id string
+	for i := 0; ; i++ {
+		if i == 100 {
+			t.Fatal("100 partners saved on a full disk")
+		}
+		id = fmt.Sprintf("coop-%d", i)
+		if res, page = create(id); res.StatusCode != http.StatusSeeOther {
+			break
+		}
+	}
+	wantUnavailable(t, res, page, "30", diskFull, "STORAGE_FULL", "nothing was written")
+	_, err := famiv1.NewPartnerServiceClient(f.conn).GetPartner(f.admin("lombardia"), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/" + id})
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("the partner refused on a full disk: %v, want NOT_FOUND", err)
+	}
+	if l := log.String(); !strings.Contains(l, `msg="web call failed"`) || !strings.Contains(l, "disk is full") {
+		t.Errorf("the failed call is not logged:\n%s", l)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if res, page := create(id); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("the same form once space was freed: status %d\n%s", res.StatusCode, page)
+	}
+}
+
+// fill writes to name until the filesystem has no room left.
+func fill(t *testing.T, name string) {
+	t.Helper()
+	w, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	block := make([]byte, 4096)
+	for {
+		if _, err := w.Write(block); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+}
+
 // TestPageOfAServerThatCannotServeForNow: a full disk (STORAGE_FULL,
 // Retry-After 30 s as the bolt store says) and a server shutting down
 // (SHUTTING_DOWN, no delay of its own: a minute) get a page in words and
 // the API's 503 with its Retry-After, not the generic internal error.
-// Neither can be caused honestly through a real server here (a full disk
-// needs a small filesystem mounted by root; the services answer
-// SHUTTING_DOWN only to a stream cut by a graceful stop, which no page
-// calls), so the refusal is given to the application as the API answers
-// it: its status with ErrorInfo and, for the disk, RetryInfo.
+// A full disk needs root to be caused (TestPageOfAFullDisk); the services
+// answer SHUTTING_DOWN only to a stream cut by a graceful stop, which no
+// page calls: so the refusal is given to the application as the API
+// answers it, its status with ErrorInfo and, for the disk, RetryInfo.
 func TestPageOfAServerThatCannotServeForNow(t *testing.T) {
 	app, err := web.New(nil, web.Options{})
 	if err != nil {
@@ -185,7 +292,7 @@ func TestPageOfAServerThatCannotServeForNow(t *testing.T) {
 		explains   string
 		serverSaid string
 	}{
-		{errs.StorageFull, 30 * time.Second, "30", "Il disco del server su cui la piattaforma salva i dati è pieno", "the server's disk is full: nothing was written; retry later"},
+		{errs.StorageFull, 30 * time.Second, "30", diskFull, "the server's disk is full: nothing was written; retry later"},
 		{errs.ShuttingDown, 0, "60", "La piattaforma si sta riavviando", "the server is shutting down; reconnect and resume from the last revision"},
 	} {
 		details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: string(c.reason), Domain: "raccordo.fami"}}
@@ -198,25 +305,8 @@ func TestPageOfAServerThatCannotServeForNow(t *testing.T) {
 		}
 		rec := httptest.NewRecorder()
 		app.Refused(rec, httptest.NewRequest("GET", "/partner", nil), st.Err())
-		page := rec.Body.String()
-		if rec.Code != http.StatusServiceUnavailable {
-			t.Errorf("%s: status %d, want 503", c.reason, rec.Code)
-		}
-		if got := rec.Header().Get("Retry-After"); got != c.wantRetry {
-			t.Errorf("%s: Retry-After %q, want %q", c.reason, got, c.wantRetry)
-		}
-		if !strings.Contains(page, "<h1>Piattaforma momentaneamente non disponibile</h1>") {
-			t.Errorf("%s: the page is not headed as unavailable:\n%s", c.reason, page)
-		}
-		for _, want := range []string{c.explains, "Nessuna modifica è stata salvata.", "Riprova tra qualche", "amministratori della piattaforma"} {
-			if !strings.Contains(page, html.EscapeString(want)) {
-				t.Errorf("%s: the page does not say %q:\n%s", c.reason, want, page)
-			}
-		}
-		for _, not := range []string{string(c.reason), c.serverSaid, "Si è verificato un errore imprevisto"} {
-			if strings.Contains(page, html.EscapeString(not)) {
-				t.Errorf("%s: the page shows %q:\n%s", c.reason, not, page)
-			}
-		}
+		t.Run(string(c.reason), func(t *testing.T) {
+			wantUnavailable(t, rec.Result(), rec.Body.String(), c.wantRetry, c.explains, string(c.reason), c.serverSaid)
+		})
 	}
 }
