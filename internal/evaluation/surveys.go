@@ -185,22 +185,10 @@ func shown(ctx context.Context, tx store.ReadTx, sv *famiv1.Survey) {
 
 // GetSurvey implements fami.v1.SurveyService.
 func (s *Surveys) GetSurvey(ctx context.Context, req *famiv1.GetSurveyRequest) (*famiv1.Survey, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), resource.Surveys)
-	if err != nil {
-		return nil, err
-	}
-	sv := &famiv1.Survey{}
-	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
-		if err := tx.Get(req.GetName(), sv); err != nil {
-			return err
-		}
+	return resource.GetShown(ctx, s.store, resource.Surveys, req.GetName(), func(tx store.ReadTx, sv *famiv1.Survey) error {
 		shown(ctx, tx, sv)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return sv, nil
 }
 
 // ListSurveys implements fami.v1.SurveyService.

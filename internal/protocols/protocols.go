@@ -92,22 +92,10 @@ func (s *Service) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocol
 
 // GetProtocol implements fami.v1.ProtocolService.
 func (s *Service) GetProtocol(ctx context.Context, req *famiv1.GetProtocolRequest) (*famiv1.Protocol, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), resource.Protocols)
-	if err != nil {
-		return nil, err
-	}
-	p := &famiv1.Protocol{}
-	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
-		if err := tx.Get(req.GetName(), p); err != nil {
-			return err
-		}
+	return resource.GetShown(ctx, s.store, resource.Protocols, req.GetName(), func(tx store.ReadTx, p *famiv1.Protocol) error {
 		_, err := s.present(tx, p, s.cal.Today())
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
 }
 
 // ListProtocols implements fami.v1.ProtocolService.

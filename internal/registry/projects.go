@@ -209,15 +209,7 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 
 // GetProject implements fami.v1.ProjectService.
 func (s *Projects) GetProject(ctx context.Context, req *famiv1.GetProjectRequest) (*famiv1.Project, error) {
-	region, err := aip.RegionOfName("name", req.GetName(), resource.Projects)
-	if err != nil {
-		return nil, err
-	}
-	p := &famiv1.Project{}
-	return p, s.r.store.View(ctx, region, func(tx store.ReadTx) error {
-		if err := tx.Get(req.GetName(), p); err != nil {
-			return err
-		}
+	return resource.GetShown(ctx, s.r.store, resource.Projects, req.GetName(), func(tx store.ReadTx, p *famiv1.Project) error {
 		withOverlapCount(tx, p)
 		return nil
 	})

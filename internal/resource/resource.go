@@ -132,13 +132,27 @@ func kindOf(collection string) string { return collection[:len(collection)-1] }
 // "name") as a resource of collection, checks its region, and reads it.
 // Returns errs.NotFound when it does not exist.
 func Get[T store.Resource](ctx context.Context, s store.Store, collection, name string) (T, error) {
+	return GetShown[T](ctx, s, collection, name, nil)
+}
+
+// GetShown is Get for a resource shown as the snapshot it was read in
+// makes it (a protocol's derived state, a survey's link key for who may
+// share it): show, when not nil, runs on the resource read, in the same
+// snapshot, and its error is the Get's.
+func GetShown[T store.Resource](ctx context.Context, s store.Store, collection, name string, show func(tx store.ReadTx, r T) error) (T, error) {
 	var t T
 	region, err := aip.RegionOfName("name", name, collection)
 	if err != nil {
 		return t, err
 	}
 	out := newOf[T]()
-	if err := s.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(name, out) }); err != nil {
+	err = s.View(ctx, region, func(tx store.ReadTx) error {
+		if err := tx.Get(name, out); err != nil || show == nil {
+			return err
+		}
+		return show(tx, out)
+	})
+	if err != nil {
 		return t, err
 	}
 	return out, nil
