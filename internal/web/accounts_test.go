@@ -68,7 +68,7 @@ func TestAccountsAndServiceTokens(t *testing.T) {
 	if rev == nil {
 		t.Fatalf("no revoke form")
 	}
-	if res, _ = a.do("POST", rev[1], url.Values{"csrf": {a.csrf("/account")}}); res.StatusCode != http.StatusSeeOther {
+	if res, _ = a.do("POST", rev[1], url.Values{"csrf": {a.csrf("/account")}, "conferma": {"1"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revoke: status %d", res.StatusCode)
 	}
 	if got := whoami(); got != http.StatusUnauthorized {

@@ -84,11 +84,11 @@ func TestEntryEditRejectResubmitDelete(t *testing.T) {
 			fresh = e
 		}
 	}
-	res, page = c.do("POST", "/ore/"+id+"/elimina", url.Values{"csrf": {c.csrf("/ore")}})
+	res, page = c.do("POST", "/ore/"+id+"/elimina", url.Values{"csrf": {c.csrf("/ore")}, "conferma": {"1"}})
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "già state approvate o respinte") {
 		t.Errorf("delete a rejected entry: status %d; want 422 saying why", res.StatusCode)
 	}
-	res, _ = c.do("POST", "/ore/"+lastID(fresh.GetName())+"/elimina", url.Values{"csrf": {c.csrf("/ore")}, "etag": {fresh.GetEtag()}})
+	res, _ = c.do("POST", "/ore/"+lastID(fresh.GetName())+"/elimina", url.Values{"csrf": {c.csrf("/ore")}, "etag": {fresh.GetEtag()}, "conferma": {"1"}})
 	if res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 1 {
 		t.Errorf("delete a submitted entry: status %d, %d entries left; want 303 and 1", res.StatusCode, len(f.entries("lombardia")))
 	}
@@ -121,7 +121,7 @@ func TestEntryStaleDeleteShowsCurrent(t *testing.T) {
 	changeEntryMeanwhile(t, c, network, edit, entry)
 	current := f.entries("lombardia")[0].GetEtag()
 
-	res, page := c.do("POST", edit+"/elimina", url.Values{"csrf": {c.csrf(edit)}, "etag": {entry.GetEtag()}})
+	res, page := c.do("POST", edit+"/elimina", url.Values{"csrf": {c.csrf(edit)}, "etag": {entry.GetEtag()}, "conferma": {"1"}})
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("stale delete: status %d, want 422", res.StatusCode)
 	}
@@ -140,7 +140,7 @@ func TestEntryStaleDeleteShowsCurrent(t *testing.T) {
 	if del == nil || del[1] != current {
 		t.Fatalf("the delete button carries %v, want the stored etag %q", del, current)
 	}
-	if res, _ := c.do("POST", edit+"/elimina", url.Values{"csrf": {c.csrf(edit)}, "etag": {del[1]}}); res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 0 {
+	if res, _ := c.do("POST", edit+"/elimina", url.Values{"csrf": {c.csrf(edit)}, "etag": {del[1]}, "conferma": {"1"}}); res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 0 {
 		t.Errorf("delete confirmed again: status %d, want 303 and no entry left", res.StatusCode)
 	}
 }
@@ -321,7 +321,7 @@ func TestRejectSelectionAllOrNothing(t *testing.T) {
 	// The consultant deletes a selected entry meanwhile: the page names
 	// it, and again nothing changes.
 	gone := entries[3]
-	if res, _ := c.do("POST", "/ore/"+lastID(gone.GetName())+"/elimina", url.Values{"csrf": {c.csrf("/ore")}, "etag": {gone.GetEtag()}}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := c.do("POST", "/ore/"+lastID(gone.GetName())+"/elimina", url.Values{"csrf": {c.csrf("/ore")}, "etag": {gone.GetEtag()}, "conferma": {"1"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the consultant deletes an entry: status %d", res.StatusCode)
 	}
 	form.Del("voce")
@@ -581,7 +581,9 @@ func (tc staleButton) press(t *testing.T, b *browserless) {
 	if err := tc.change(); err != nil {
 		t.Fatal(err)
 	}
-	form := url.Values{"csrf": {b.csrf(tc.page)}, "etag": {loaded}, "reason": {tc.typed}}
+	// Pressed as the script sends a confirmed press (opening a protocol
+	// asks first); the other buttons ignore the field.
+	form := url.Values{"csrf": {b.csrf(tc.page)}, "etag": {loaded}, "reason": {tc.typed}, "conferma": {"1"}}
 	res, page := b.do("POST", tc.page+tc.button, form)
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("stale %s: status %d, want 422", tc.button, res.StatusCode)
@@ -762,6 +764,7 @@ func TestEntryStaleDeleteListsChanges(t *testing.T) {
 	changeEntryMeanwhile(t, c, network, edit, entry)
 	// What the delete form sends is shown, as text: a forged value too.
 	del.Set("mode", evil)
+	del.Set("conferma", "1")
 	res, page := c.do("POST", edit+"/elimina", del)
 	if res.StatusCode != http.StatusUnprocessableEntity || len(f.entries("lombardia")) != 1 {
 		t.Fatalf("stale delete: status %d, want 422 and the entry kept", res.StatusCode)
@@ -787,6 +790,7 @@ func TestEntryStaleDeleteListsChanges(t *testing.T) {
 	if again.Get("duration_minutes") != "120" || again.Get("etag") != f.entries("lombardia")[0].GetEtag() {
 		t.Fatalf("the delete form sends %v, want the stored entry and etag", again)
 	}
+	again.Set("conferma", "1")
 	if res, _ := c.do("POST", edit+"/elimina", again); res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 0 {
 		t.Errorf("delete confirmed again: status %d, want 303 and no entry left", res.StatusCode)
 	}

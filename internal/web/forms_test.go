@@ -383,7 +383,7 @@ func TestProtocolFormsOnlyForItsEditors(t *testing.T) {
 		if res, _ := c.b.do("GET", path+"/modifica", nil); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != path {
 			t.Errorf("%s: edit page status %d to %q; want 303 to the protocol's page", c.who, res.StatusCode, res.Header.Get("Location"))
 		}
-		if res, _ := c.b.do("POST", path+"/apri", url.Values{"csrf": {c.b.csrf(path)}}); res.StatusCode != http.StatusForbidden {
+		if res, _ := c.b.do("POST", path+"/apri", url.Values{"csrf": {c.b.csrf(path)}, "conferma": {"1"}}); res.StatusCode != http.StatusForbidden {
 			t.Errorf("%s: opening answers %d, want 403", c.who, res.StatusCode)
 		}
 	}

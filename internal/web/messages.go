@@ -257,6 +257,9 @@ var italian = map[string]string{
 	"common.person_anonymous":      "anonimo",
 	"common.person_tool":           "utenza tecnica",
 	"common.reload":                "Ricarica la versione attuale",
+	"confirm.title":                "Conferma l'operazione",
+	"confirm.yes":                  "Conferma",
+	"confirm.no":                   "Annulla",
 
 	"paging.nav":                   "Pagine di %s",
 	"paging.more":                  "Risultati da %d a %d; ce ne sono altri nelle pagine successive.",

@@ -31,7 +31,7 @@ func TestProtocolDraftEditOpenAmend(t *testing.T) {
 	path := strings.Split(res.Header.Get("Location"), "?")[0]
 	id := path[strings.LastIndexByte(path, '/')+1:]
 
-	_, page := b.do("POST", path+"/apri", url.Values{"csrf": {b.csrf(path)}})
+	_, page := b.do("POST", path+"/apri", url.Values{"csrf": {b.csrf(path)}, "conferma": {"1"}})
 	if !strings.Contains(page, `role="alert"`) {
 		t.Errorf("opening a one-party draft shows no error")
 	}
@@ -49,7 +49,7 @@ func TestProtocolDraftEditOpenAmend(t *testing.T) {
 	if res, _ = b.do("POST", path+"/modifica", form); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("edit: status %d", res.StatusCode)
 	}
-	if res, _ = b.do("POST", path+"/apri", url.Values{"csrf": {b.csrf(path)}}); res.StatusCode != http.StatusSeeOther {
+	if res, _ = b.do("POST", path+"/apri", url.Values{"csrf": {b.csrf(path)}, "conferma": {"1"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("open: status %d", res.StatusCode)
 	}
 	for _, who := range []string{"anna", "marco"} {

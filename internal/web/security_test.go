@@ -395,6 +395,7 @@ func TestHostilePathValuesNameNothingElse(t *testing.T) {
 			var form url.Values
 			if c.method == "POST" {
 				form = extension(b.csrf("/ore"))
+				form.Set("conferma", "1") // the deletions ask first
 			}
 			res, page := b.do(c.method, c.path, form)
 			if res.StatusCode != c.status {

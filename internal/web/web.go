@@ -144,7 +144,7 @@ func (a *App) routes() {
 	m.Handle("POST /ore", a.page(a.createEntry))
 	m.Handle("GET /ore/{entry}", a.page(a.editEntryForm))
 	m.Handle("POST /ore/{entry}", a.page(a.updateEntry))
-	m.Handle("POST /ore/{entry}/elimina", a.page(a.deleteEntry))
+	m.Handle("POST /ore/{entry}/elimina", a.page(a.confirmed("hours.confirm", backTo("/ore/", "entry"), a.deleteEntry)))
 	m.Handle("GET /ore.csv", a.page(a.hoursCSV))
 
 	m.Handle("GET /approvazioni", a.page(a.approvals))
@@ -192,7 +192,7 @@ func (a *App) routes() {
 	m.Handle("POST /protocolli/{protocol}/emenda", a.page(a.protocolAmend))
 	m.Handle("POST /protocolli/{protocol}/risolvi", a.page(a.protocolTerminate))
 	m.Handle("POST /protocolli/{protocol}/firma", a.page(a.protocolSign))
-	m.Handle("POST /protocolli/{protocol}/apri", a.page(a.protocolOpen))
+	m.Handle("POST /protocolli/{protocol}/apri", a.page(a.confirmed("protocols.confirm_open", backTo("/protocolli/", "protocol"), a.protocolOpen)))
 
 	m.Handle("GET /incontri", a.page(a.meetingList))
 	m.Handle("POST /incontri/calendario", a.page(a.calendarToken))
@@ -206,10 +206,10 @@ func (a *App) routes() {
 
 	m.Handle("GET /account", a.page(a.accountList))
 	m.Handle("POST /account", a.page(a.accountCreate))
-	m.Handle("POST /account/{account}/elimina", a.page(a.accountDelete))
+	m.Handle("POST /account/{account}/elimina", a.page(a.confirmed("accounts.confirm_delete", backTo("/account", ""), a.accountDelete)))
 	m.Handle("POST /account/{account}/password", a.page(a.accountPassword))
 	m.Handle("POST /token", a.page(a.tokenCreate))
-	m.Handle("POST /token/{token}/revoca", a.page(a.tokenRevoke))
+	m.Handle("POST /token/{token}/revoca", a.page(a.confirmed("tokens.confirm_revoke", backTo("/account", ""), a.tokenRevoke)))
 
 	m.Handle("GET /storia", a.page(a.history))
 	m.Handle("/", a.unknownPath(a.page(a.notFound)))

@@ -16,11 +16,20 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   });
-  // Ask before destructive actions.
+  // Ask before destructive actions. Answered yes, the form goes confirmed
+  // ("conferma"); without the script the server asks on a page of its own.
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) {
       if (!window.confirm(f.dataset.confirm)) {
         e.preventDefault();
+        return;
+      }
+      if (!f.elements.namedItem("conferma")) {
+        var yes = document.createElement("input");
+        yes.type = "hidden";
+        yes.name = "conferma";
+        yes.value = "1";
+        f.appendChild(yes);
       }
     });
   });

@@ -1,0 +1,69 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+)
+
+// confirmField marks a confirmed action's POST as confirmed. The page's form
+// does not carry it: app.js adds it once the user answers yes to the
+// browser's dialog (the quick path), and the confirmation page's form
+// carries it (the path without JavaScript).
+const confirmField = "conferma"
+
+// confirmPage asks whether to go on with an action that cannot be undone,
+// before it is done, for a browser that ran no script: the same question as
+// the script's dialog, and a form that posts again what the page's form sent,
+// confirmed.
+type confirmPage struct {
+	frame
+	Question string
+	Action   string
+	Fields   []hiddenField
+	// Back is the page the action was asked from, where "Annulla" leads.
+	Back string
+}
+
+type hiddenField struct{ Name, Value string }
+
+// confirmed makes fn an action that is done only once confirmed: a POST
+// without confirmField answers the confirmation page, asking question (a
+// catalogue key, the one the page's form names in data-confirm) and doing
+// nothing. Before, a browser without JavaScript did the action at the first
+// click: the dialog was the script's only.
+func (a *App) confirmed(question string, back func(r *http.Request) string, fn pageFunc) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, s *session) {
+		if r.PostFormValue(confirmField) == "1" {
+			fn(w, r, s)
+			return
+		}
+		p := &confirmPage{frame: a.newFrame(r, s, "confirm.title"), Question: msg(question), Action: r.URL.Path, Back: back(r)}
+		// The form's own fields go again as they came (its etag, request
+		// id, what the page showed), the CSRF token from the frame.
+		names := make([]string, 0, len(r.PostForm))
+		for name := range r.PostForm {
+			if name != csrfField && name != confirmField {
+				names = append(names, name)
+			}
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			for _, v := range r.PostForm[name] {
+				p.Fields = append(p.Fields, hiddenField{Name: name, Value: v})
+			}
+		}
+		a.render(w, http.StatusOK, "confirm", p)
+	}
+}
+
+// backTo is the page a confirmed action is asked from: prefix, followed by
+// the path's value named param when there is one ("/ore/" and the entry's
+// id).
+func backTo(prefix, param string) func(r *http.Request) string {
+	return func(r *http.Request) string {
+		if param == "" {
+			return prefix
+		}
+		return prefix + r.PathValue(param)
+	}
+}
