@@ -71,20 +71,25 @@ type entryRow struct {
 // hostile-input test renders a network named <script> through it.
 func tableRows(rows []entryRow) template.HTML {
 	edit, resubmit, why := html.EscapeString(msg("hours.edit")), html.EscapeString(msg("hours.resubmit_link")), html.EscapeString(msg("hours.rejected_why"))
+	// Each cell opens with its column's heading (data-label), which a
+	// narrow screen shows beside it when the rows become cards (app.css).
+	td := func(key string) string { return `<td data-label="` + html.EscapeString(msg(key)) + `"` }
+	date, network, activity := td("field.date")+">", td("field.network")+">", td("field.activity")+">"
+	duration, state, actions := td("column.duration")+` class="num">`, td("hours.state_col")+">", td("common.actions")+">"
 	var b strings.Builder
-	b.Grow(len(rows) * 400)
+	b.Grow(len(rows) * 550)
 	for _, r := range rows {
-		id, date := html.EscapeString(r.ID), html.EscapeString(r.Date)
-		b.WriteString("<tr>\n<td>" + date + "</td><td>" + html.EscapeString(r.Network) + "</td><td>" + html.EscapeString(r.Activity) +
-			`</td><td class="num">` + html.EscapeString(r.Duration) + "</td>\n<td>" +
+		id, day := html.EscapeString(r.ID), html.EscapeString(r.Date)
+		b.WriteString("<tr>\n" + date + day + "</td>" + network + html.EscapeString(r.Network) + "</td>" + activity + html.EscapeString(r.Activity) +
+			"</td>" + duration + html.EscapeString(r.Duration) + "</td>\n" + state +
 			`<span class="badge ` + html.EscapeString(r.State) + `">` + html.EscapeString(r.StateLabel) + "</span>")
 		if r.Reason != "" {
 			b.WriteString("<br>" + why + " " + html.EscapeString(r.Reason))
 		}
-		b.WriteString("</td>\n<td>")
+		b.WriteString("</td>\n" + actions)
 		switch {
 		case r.Editable:
-			b.WriteString(`<a href="/ore/` + id + `">` + edit + `<span class="visually-hidden"> ` + date + "</span></a>")
+			b.WriteString(`<a href="/ore/` + id + `">` + edit + `<span class="visually-hidden"> ` + day + "</span></a>")
 		default:
 			b.WriteString("<span>" + html.EscapeString(r.Locked) + "</span>")
 			if r.Resubmit {
