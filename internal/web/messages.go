@@ -718,6 +718,7 @@ var italian = map[string]string{
 	"ok.report_correggi":                         "Correzione aperta: il rapporto è di nuovo in bozza.",
 	"monitoring.edit":                            "Modifica il rapporto",
 	"monitoring.edit_title":                      "Rapporto del %s: %s (modifica)",
+	"monitoring.plan_changed":                    "Il piano del progetto (attività, indicatori o azioni) è cambiato mentre compilavi il rapporto, che non è stato salvato. Il modulo qui sotto segue il piano attuale: ciò che avevi inserito è sulle righe delle stesse attività, indicatori e azioni, le righe nuove sono vuote e quelle di voci tolte dal piano non ci sono più. Controlla e salva di nuovo.",
 	"monitoring.back_to_report":                  "Torna al rapporto",
 	"ok.report_saved":                            "Rapporto salvato.",
 	"invalid.activities":                         "Controlla le attività: stato, date (gg/mm/aaaa) e la data di fine per un'attività completata.",

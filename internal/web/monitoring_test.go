@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/principal"
@@ -99,6 +100,18 @@ func (f *famid) reportState(period string) famiv1.MonitoringReportState {
 	return r.GetState()
 }
 
+// plan reads the version of the project's plan a report's edit page
+// sends with its form (the hidden field "plan").
+func (b *browserless) plan(edit string) string {
+	b.t.Helper()
+	_, page := b.do("GET", edit, nil)
+	m := regexp.MustCompile(`name="plan" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		b.t.Fatalf("%s sends no plan", edit)
+	}
+	return m[1]
+}
+
 // wantPage gets path and checks its status and that it shows each text.
 func (b *browserless) wantPage(path string, status int, texts ...string) string {
 	b.t.Helper()
@@ -134,7 +147,7 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 	edit := labReport + "/modifica"
 	staff.wantPage(edit, http.StatusOK, `name="ind.0.value" value="28"`, `name="exp.1.committed" value="300.000,00"`,
 		`<option value="ACTIVITY_STATE_LATE" selected>In ritardo</option>`, `name="dev.0.description" value="Incontri rinviati `+evilEscaped)
-	form := url.Values{"csrf": {staff.csrf(edit)}, "act.0.state": {"ACTIVITY_STATE_COMPLETED"}, "act.0.start": {"15/01/2019"}, "act.0.end": {"30/06/2021"},
+	form := url.Values{"csrf": {staff.csrf(edit)}, "plan": {staff.plan(edit)}, "act.0.state": {"ACTIVITY_STATE_COMPLETED"}, "act.0.start": {"15/01/2019"}, "act.0.end": {"30/06/2021"},
 		"act.1.state": {"ACTIVITY_STATE_LATE"}, "act.1.start": {"02/05/2019"}, "ind.0.value": {"29"}, "exp.1.committed": {"300.000"}, "exp.1.paid": {"250.000,50"},
 		"dev.0.activity": {"02.1"}, "dev.0.description": {"Incontri rinviati"}, "dev.0.cause": {"Pandemia"}, "dev.0.new_date": {"30/09/2021"},
 		"ppl.0.age_band": {"AGE_BAND_18_29"}, "ppl.0.sex": {"SEX_FEMALE"}, "ppl.0.count": {"molti"}, "notes": {"Note del trimestre"}}
@@ -376,7 +389,7 @@ func TestReportFormNumbers(t *testing.T) {
 	staff.signIn("staff@lombardia")
 	edit := labReport + "/modifica"
 	post := func(value string) (*http.Response, string) {
-		form := url.Values{"csrf": {staff.csrf(edit)}, "act.0.state": {"ACTIVITY_STATE_COMPLETED"}, "act.0.start": {"15/01/2019"},
+		form := url.Values{"csrf": {staff.csrf(edit)}, "plan": {staff.plan(edit)}, "act.0.state": {"ACTIVITY_STATE_COMPLETED"}, "act.0.start": {"15/01/2019"},
 			"act.0.end": {"30/06/2021"}, "ind.0.value": {value}, "notes": {"Note"}}
 		return staff.do("POST", edit, form)
 	}
@@ -390,7 +403,7 @@ func TestReportFormNumbers(t *testing.T) {
 	staff.wantPage(labReport, http.StatusOK, `<td class="num">28</td>`)
 	// An amount likewise: an English "3.50" was read as 350 €.
 	for _, typed := range []string{"3.50", "1.2.3", "1234,", "0x10"} {
-		form := url.Values{"csrf": {staff.csrf(edit)}, "exp.1.committed": {typed}, "exp.1.paid": {"1"}}
+		form := url.Values{"csrf": {staff.csrf(edit)}, "plan": {staff.plan(edit)}, "exp.1.committed": {typed}, "exp.1.paid": {"1"}}
 		if res, page := staff.do("POST", edit, form); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-expenditures-err"`) ||
 			!strings.Contains(page, `name="exp.1.committed" value="`+typed+`"`) {
 			t.Errorf("amount %q: status %d; want 422 naming the expenditures and keeping the input", typed, res.StatusCode)
@@ -529,5 +542,93 @@ func TestReportControlsOnlyForItsLead(t *testing.T) {
 	// What the pages no longer offer, the service refuses.
 	if res, _ := other.do("POST", labReport+"/invia", url.Values{"csrf": {other.csrf(labReport)}}); res.StatusCode != http.StatusForbidden {
 		t.Errorf("another network's staff submit: status %d, want 403", res.StatusCode)
+	}
+}
+
+// TestReportPlanChangedDuringEdit: a report's form numbers its activity,
+// indicator and expenditure rows after the project's plan, and the save
+// reads them by position. When the region changes the plan while the form
+// is open, the save is refused in words, nothing is written, and the form
+// comes back on the new plan with each typed value on the row of the item
+// it was typed for; saved again, it lands there. Before, the values went
+// to whatever the plan held at their position.
+func TestReportPlanChangedDuringEdit(t *testing.T) {
+	f, staff, _ := monitoringClients(t)
+	edit := labReport + "/modifica"
+	_, page := staff.do("GET", edit, nil)
+	typed := formValues(t, page, edit)
+	typed.Set("ind.0.value", "31")                       // OUT-01
+	typed.Set("act.1.state", "ACTIVITY_STATE_COMPLETED") // 02.1
+	typed.Set("act.1.end", "15/06/2021")                 // 02.1
+	typed.Set("exp.1.committed", "400.000")              // action 02
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	lab, err := projects.GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/lab-impact"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab.Indicators = append([]*famiv1.Indicator{{Code: "OUT-00", Name: "Sportelli aperti", Unit: "sportelli", Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT,
+		Target: 5, TargetDate: "2021-12-31"}}, lab.GetIndicators()...)
+	lab.Timetable = append([]*famiv1.PlannedActivity{{Code: "01.0", Action: "01", Title: "Analisi dei bisogni", PlannedStart: "2018-09-01",
+		PlannedEnd: "2018-12-31"}}, lab.GetTimetable()...)
+	lab.Actions = append([]*famiv1.ProjectAction{{Code: "00", Title: "Governance"}}, lab.GetActions()...)
+	if _, err := projects.UpdateProject(f.admin("lombardia"), &famiv1.UpdateProjectRequest{Project: lab,
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"indicators", "timetable", "actions"}}}); err != nil {
+		t.Fatalf("change the plan: %v", err)
+	}
+	report := func() *famiv1.MonitoringReport {
+		rep, err := famiv1.NewMonitoringServiceClient(f.conn).GetMonitoringReport(f.admin("lombardia"), &famiv1.GetMonitoringReportRequest{
+			Name: "regions/lombardia/projects/lab-impact/monitoringReports/2021-q2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	before := report()
+
+	res, page := staff.do("POST", edit, typed)
+	if res.StatusCode != http.StatusConflict || !strings.Contains(page, "Il piano del progetto (attività, indicatori o azioni) è cambiato") {
+		t.Fatalf("save on a changed plan: status %d; want 409 saying the plan changed", res.StatusCode)
+	}
+	if got := report(); got.GetEtag() != before.GetEtag() {
+		t.Fatalf("a save on a changed plan wrote the report: %v", got)
+	}
+	for _, want := range []string{
+		`name="ind.0.code" value="OUT-00"`, `name="ind.0.value" value=""`, `name="ind.1.code" value="OUT-01"`, `name="ind.1.value" value="31"`,
+		`name="act.0.code" value="01.0"`, `name="act.2.code" value="02.1"`, `name="act.2.end" value="15/06/2021"`,
+		`name="act.1.start" value="15/01/2019"`, // 01.1, as stored and not touched
+		`name="exp.0.committed" value=""`, `name="exp.2.committed" value="400.000"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the form on the new plan lacks %s", want)
+		}
+	}
+	again := formValues(t, page, edit)
+	if again.Get("act.2.state") != "ACTIVITY_STATE_COMPLETED" || again.Get("act.0.state") != "" {
+		t.Errorf("the activities' states on the new plan are %q (01.0) and %q (02.1), want none and completed", again.Get("act.0.state"), again.Get("act.2.state"))
+	}
+	if res, page := staff.do("POST", edit, again); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("saved again on the new plan: status %d, want 303\n%s", res.StatusCode, page)
+	}
+	got := report()
+	values := map[string]float64{}
+	for _, iv := range got.GetIndicatorValues() {
+		values[iv.GetIndicator()] = iv.GetValue()
+	}
+	states := map[string]famiv1.ActivityState{}
+	for _, a := range got.GetActivities() {
+		states[a.GetActivity()] = a.GetState()
+	}
+	committed := map[string]int64{}
+	for _, e := range got.GetExpenditures() {
+		committed[e.GetAction()] = e.GetCommittedCents()
+	}
+	if len(values) != 1 || values["OUT-01"] != 31 {
+		t.Errorf("the indicators saved are %v, want OUT-01 = 31 alone", values)
+	}
+	if len(states) != 2 || states["02.1"] != famiv1.ActivityState_ACTIVITY_STATE_COMPLETED || states["01.1"] != famiv1.ActivityState_ACTIVITY_STATE_COMPLETED {
+		t.Errorf("the activities saved are %v, want 01.1 and 02.1 completed, 01.0 none", states)
+	}
+	if len(committed) != 1 || committed["02"] != 40000000 {
+		t.Errorf("the expenditures saved are %v, want action 02's 400.000 € alone", committed)
 	}
 }

@@ -1,13 +1,17 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -32,6 +36,9 @@ type reportEditPage struct {
 	States, AgeBands, Sexes, Timeline []option
 	Deviations, People                []int
 	RequestID                         string
+	// Plan is the version of the project's plan the form's rows follow
+	// (planVersion), sent back with the form.
+	Plan string
 }
 
 // plannedReport is a report with the project whose plan gives the
@@ -80,7 +87,7 @@ func (a *App) renderReportEdit(w http.ResponseWriter, r *http.Request, s *sessio
 		States:     enumOptions(famiv1.ActivityState_name, func(n int32) string { return famiv1.ActivityState(n).String() }),
 		AgeBands:   enumOptions(famiv1.AgeBand_name, func(n int32) string { return famiv1.AgeBand(n).String() }),
 		Sexes:      enumOptions(famiv1.Sex_name, func(n int32) string { return famiv1.Sex(n).String() }),
-		Deviations: formRows(fm, "dev", 1), People: formRows(fm, "ppl", 1),
+		Deviations: formRows(fm, "dev", 1), People: formRows(fm, "ppl", 1), Plan: planVersion(pr),
 	}
 	for _, act := range pr.GetTimetable() {
 		p.Timeline = append(p.Timeline, option{Value: act.GetCode(), Label: act.GetCode() + " " + act.GetTitle()})
@@ -249,9 +256,84 @@ func (a *App) reportUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 		a.fail(w, r, s, err)
 		return
 	}
+	if r.PostFormValue("plan") != planVersion(pr) {
+		// Read by position, the rows would go to other activities,
+		// indicators and actions than the ones they were typed for.
+		fm := newForm(onPlan(r.PostForm, pr))
+		fm.Message = msg("monitoring.plan_changed")
+		a.reportPages().edit(w, r, s, http.StatusConflict, fm)
+		return
+	}
 	in := reportFromForm(r.PostForm, pr)
 	in.Name = reportName(r, s)
 	_, err = a.monitoring.UpdateMonitoringReport(s.ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: in,
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: reportFields}, RequestId: r.PostFormValue("request_id")})
 	a.reportPages().updated(w, r, s, err, "/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_saved")
+}
+
+// planVersion names the version of pr's plan a report's form follows: its
+// activities, indicators and actions, whose rows the form numbers in the
+// plan's order and reportFromForm reads by position. A change of any of
+// them (an item added, removed, moved, or retitled) changes it; the rest
+// of the project does not. The digest is of the deterministic encoding,
+// which a new protobuf version may change: a form open across such an
+// upgrade comes back once on the same plan, its values kept (onPlan).
+func planVersion(pr *famiv1.Project) string {
+	plan := &famiv1.Project{Timetable: pr.GetTimetable(), Indicators: pr.GetIndicators(), Actions: pr.GetActions()}
+	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(plan) // a plain message: marshalling cannot fail
+	sum := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(sum[:18])
+}
+
+// planGroup is a group of a report form's rows that follows the plan:
+// its name, the fields of a row beside its item's code ("act.0.code"),
+// and the codes of the plan's items, in the form's order.
+type planGroup struct {
+	group  string
+	fields []string
+	codes  func(*famiv1.Project) []string
+}
+
+var planRows = []planGroup{
+	{"act", []string{"state", "start", "end"}, func(pr *famiv1.Project) []string { return codesOf(pr.GetTimetable()) }},
+	{"ind", []string{"value"}, func(pr *famiv1.Project) []string { return codesOf(pr.GetIndicators()) }},
+	{"exp", []string{"committed", "paid"}, func(pr *famiv1.Project) []string { return codesOf(pr.GetActions()) }},
+}
+
+// onPlan moves the rows of v, a report's form typed on an older version of
+// pr's plan, to the rows of pr's plan of the same code: what was typed for
+// an activity, indicator or action stays with it, an item new to the plan
+// gets an empty row, and one the plan no longer has is left out.
+func onPlan(v url.Values, pr *famiv1.Project) url.Values {
+	out := url.Values{}
+	for name, values := range v {
+		group, _, _ := strings.Cut(name, ".")
+		if !slices.ContainsFunc(planRows, func(g planGroup) bool { return g.group == group }) {
+			out[name] = values
+		}
+	}
+	for _, rows := range planRows {
+		typed := map[string]int{}
+		for i := 0; v.Has(fmt.Sprintf("%s.%d.code", rows.group, i)) && i < maxFormRows; i++ {
+			typed[v.Get(fmt.Sprintf("%s.%d.code", rows.group, i))] = i
+		}
+		for i, code := range rows.codes(pr) {
+			j, ok := typed[code]
+			if !ok {
+				continue
+			}
+			for _, f := range rows.fields {
+				out.Set(fmt.Sprintf("%s.%d.%s", rows.group, i, f), v.Get(fmt.Sprintf("%s.%d.%s", rows.group, j, f)))
+			}
+		}
+	}
+	return out
+}
+
+func codesOf[M interface{ GetCode() string }](items []M) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.GetCode()
+	}
+	return out
 }
