@@ -2,7 +2,7 @@ package web
 
 import (
 	"net/http"
-	"slices"
+	"net/url"
 )
 
 // confirmField marks a confirmed action's POST as confirmed. The page's form
@@ -19,12 +19,10 @@ type confirmPage struct {
 	frame
 	Question string
 	Action   string
-	Fields   []hiddenField
+	Fields   []hidden
 	// Back is the page the action was asked from, where "Annulla" leads.
 	Back string
 }
-
-type hiddenField struct{ Name, Value string }
 
 // confirmed makes fn an action that is done only once confirmed: a POST
 // without confirmField answers the confirmation page, asking question (a
@@ -37,21 +35,11 @@ func (a *App) confirmed(question string, back func(r *http.Request) string, fn p
 			fn(w, r, s)
 			return
 		}
-		p := &confirmPage{frame: a.newFrame(r, s, "confirm.title"), Question: msg(question), Action: r.URL.Path, Back: back(r)}
 		// The form's own fields go again as they came (its etag, request
-		// id, what the page showed), the CSRF token from the frame.
-		names := make([]string, 0, len(r.PostForm))
-		for name := range r.PostForm {
-			if name != csrfField && name != confirmField {
-				names = append(names, name)
-			}
-		}
-		slices.Sort(names)
-		for _, name := range names {
-			for _, v := range r.PostForm[name] {
-				p.Fields = append(p.Fields, hiddenField{Name: name, Value: v})
-			}
-		}
+		// id, what the page showed) to the same address, as escaped, the CSRF
+		// token from the frame.
+		p := &confirmPage{frame: a.newFrame(r, s, "confirm.title"), Question: msg(question), Action: r.URL.EscapedPath(), Back: back(r),
+			Fields: hiddenFields(r.PostForm, csrfField, confirmField)}
 		a.render(w, http.StatusOK, "confirm", p)
 	}
 }
@@ -64,6 +52,6 @@ func backTo(prefix, param string) func(r *http.Request) string {
 		if param == "" {
 			return prefix
 		}
-		return prefix + r.PathValue(param)
+		return prefix + url.PathEscape(r.PathValue(param))
 	}
 }

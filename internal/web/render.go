@@ -478,14 +478,18 @@ type hidden struct{ Name, Value string }
 // Seen is the resource's fields as the page shows them, but the etag
 // (which a form carries on its own), in order: the hidden fields of its
 // delete form.
-func (f *form) Seen() []hidden {
+func (f *form) Seen() []hidden { return hiddenFields(f.seen, "etag") }
+
+// hiddenFields are v's fields but the ones named in skip, in order of
+// name, as hidden fields.
+func hiddenFields(v url.Values, skip ...string) []hidden {
 	var out []hidden
-	for _, name := range slices.Sorted(maps.Keys(f.seen)) {
-		if name == "etag" {
+	for _, name := range slices.Sorted(maps.Keys(v)) {
+		if slices.Contains(skip, name) {
 			continue
 		}
-		for _, v := range f.seen[name] {
-			out = append(out, hidden{name, v})
+		for _, x := range v[name] {
+			out = append(out, hidden{name, x})
 		}
 	}
 	return out
