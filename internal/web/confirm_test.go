@@ -79,6 +79,8 @@ func TestConfirmationsWithoutScript(t *testing.T) {
 			if sent.Has("conferma") {
 				t.Fatalf("the page's form is confirmed before anyone answered: %v", sent)
 			}
+			// What the form sent comes back as text, a forged value too.
+			sent.Set("forged", evil)
 			res, asked := c.as.do("POST", action, sent)
 			if res.StatusCode != http.StatusOK || c.done() {
 				t.Fatalf("posted without the script: status %d, done %v; want 200 and nothing done", res.StatusCode, c.done())
@@ -88,6 +90,9 @@ func TestConfirmationsWithoutScript(t *testing.T) {
 			}
 			if !strings.Contains(asked, `href="`+c.page+`">Annulla</a>`) {
 				t.Errorf("the confirmation page does not lead back to %s", c.page)
+			}
+			if strings.Contains(asked, evil) || !strings.Contains(asked, `name="forged" value="`+evilEscaped+`"`) {
+				t.Errorf("the confirmation page does not send the forged field back escaped")
 			}
 			again := formValues(t, asked, action)
 			for name := range sent {
