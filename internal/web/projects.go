@@ -119,19 +119,19 @@ func (a *App) beneficiaryLookups(s *session, fm *form, pr *famiv1.Project) (show
 // reports false: nothing is sent to the service.
 func (a *App) beneficiaryResolved(w http.ResponseWriter, r *http.Request, s *session, again func(code int, fm *form)) bool {
 	typed := strings.TrimSpace(r.PostFormValue("beneficiary"))
-	name, f, err := a.resolvePartner(s, typed)
+	res, err := a.resolvePartner(s, typed)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return false
 	}
-	if f != resolved {
+	if res.fault != resolved {
 		fm := newForm(r.PostForm)
-		fm.Errors["beneficiary"] = partnerFault(f, msg("projects.beneficiary"), typed)
+		fm.Errors["beneficiary"] = partnerFault(res, msg("projects.beneficiary"), typed)
 		fm.Message = msg("error.check_fields")
 		again(http.StatusUnprocessableEntity, fm)
 		return false
 	}
-	r.PostForm.Set("beneficiary", name)
+	r.PostForm.Set("beneficiary", res.name)
 	return true
 }
 
