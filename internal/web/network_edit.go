@@ -125,6 +125,18 @@ func (p *networkPage) Was(row int) string {
 	return p.Form.Get(k + "partner")
 }
 
+// Shown is the name a member row showed when its page was first loaded
+// (the display name of Was), carried by the row's hidden "shown" field
+// through the form's refusals: a row whose text is still that name was
+// left alone, and keeps its partner if it was renamed meanwhile
+// (memberNamed).
+func (p *networkPage) Shown(row int) string {
+	if k := fmt.Sprintf("member.%d.shown", row); p.Form.Values.Has(k) {
+		return p.Form.Get(k)
+	}
+	return p.Typed(p.Was(row))
+}
+
 // ProjectLabel is how the read-only page names a project of the network:
 // its label among the region's projects, else its resource name.
 func (p *networkPage) ProjectLabel(name string) string {
@@ -185,7 +197,7 @@ func (a *App) resolveMembers(s *session, v url.Values, marks map[string]string) 
 		if typed == "" {
 			continue
 		}
-		res, deleted, err := a.memberNamed(s, typed, was[i], labels)
+		res, deleted, err := a.memberNamed(s, typed, was[i], v.Get(fmt.Sprintf("member.%d.shown", i)), labels)
 		if err != nil {
 			return "", err
 		}
@@ -200,7 +212,7 @@ func (a *App) resolveMembers(s *session, v url.Values, marks map[string]string) 
 			if typed == was[i] {
 				typed = resource.ID(typed)
 			}
-			for _, field := range []string{"partner", "role", "was"} {
+			for _, field := range []string{"partner", "role", "was", "shown"} {
 				v.Set(fmt.Sprintf("member.%d.%s", i, field), "")
 			}
 			if first == "" {
@@ -218,17 +230,22 @@ func (a *App) resolveMembers(s *session, v url.Values, marks map[string]string) 
 
 // memberNamed resolves a member row's text, typed, the row having shown
 // the partner was, whose display name labels holds while it exists
-// (boundedLabels): was itself while typed is still its name (or its choice
-// with the id, or its resource name); else what resolvePartner makes of
-// typed. deleted reports whether was is a partner of the region that
-// exists no more.
-func (a *App) memberNamed(s *session, typed, was string, labels map[string]string) (res resolution, deleted bool, err error) {
+// (boundedLabels), as shown: was itself while typed is still its name (or
+// its choice with the id, or its resource name), or still what the page
+// showed, the partner having been renamed since; else what resolvePartner
+// makes of typed. deleted reports whether was is a partner of the region
+// that exists no more.
+func (a *App) memberNamed(s *session, typed, was, shown string, labels map[string]string) (res resolution, deleted bool, err error) {
 	if r, id, perr := aip.ParseName("", was, resource.Partners); perr == nil && r == s.region {
 		label, exists := labels[was]
 		switch {
 		case !exists:
 			deleted = true
 		case typed == was || choiceKey(typed) == choiceKey(label) || choiceKey(typed) == choiceKey(label+" ("+id+")"):
+			return resolution{name: was}, false, nil
+		case shown != "" && choiceKey(typed) == choiceKey(shown):
+			// The row as the page showed it: its partner, renamed since,
+			// and not the partner that may bear the old name now.
 			return resolution{name: was}, false, nil
 		}
 	}
