@@ -243,9 +243,7 @@ func (a *App) memberNamed(s *session, typed, was, shown string, labels map[strin
 			deleted = true
 		case typed == was || choiceKey(typed) == choiceKey(label) || choiceKey(typed) == choiceKey(label+" ("+id+")"):
 			return resolution{name: was}, false, nil
-		case shown != "" && choiceKey(typed) == choiceKey(shown):
-			// The row as the page showed it: its partner, renamed since,
-			// and not the partner that may bear the old name now.
+		case stillShown(typed, was, shown):
 			return resolution{name: was}, false, nil
 		}
 	}

@@ -193,6 +193,15 @@ func (a *App) resolvePartner(s *session, typed string) (resolution, error) {
 	return r, nil
 }
 
+// stillShown reports whether typed, a partner input's text, is still what
+// the input showed when its page was loaded: shown, the display name then
+// of was, the partner it named (a resource name, "" for none), in any case
+// and spacing. Such a text means was, even if that partner was renamed
+// since and another now bears the old name: the user left it alone.
+func stillShown(typed, was, shown string) bool {
+	return was != "" && shown != "" && choiceKey(typed) == choiceKey(shown)
+}
+
 // partnerNamed reads the partner name, which resolves to itself if it
 // exists and, when display is set, is so named (choiceKey).
 func (a *App) partnerNamed(s *session, name, display string) (resolution, error) {

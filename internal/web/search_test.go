@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -187,6 +188,50 @@ func postCounted(t *testing.T, u, token, page string, form url.Values) (int, str
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(b)
+}
+
+// TestBeneficiaryRenamedMeanwhile saves a project's form loaded before its
+// beneficiary was renamed and another partner took the old name: the
+// input, left as loaded, keeps the beneficiary (it was refused as an
+// unknown name, or taken as the other partner), which the page then shows
+// by its new name. A name typed anew is what it names.
+func TestBeneficiaryRenamedMeanwhile(t *testing.T) {
+	f := startFamid(t)
+	project, a, beneficiary := beneficiaryRegion(t, f)
+	sole := beneficiary()
+	_, page := a.do("GET", "/progetti/lab-impact", nil)
+	if !strings.Contains(page, `<input type="hidden" name="beneficiary_was" value="`+sole+`"><input type="hidden" name="beneficiary_shown" value="Cooperativa Sole">`) {
+		t.Fatalf("the beneficiary's input does not carry the partner and the name it shows:\n%s", page)
+	}
+	if _, err := famiv1.NewPartnerServiceClient(f.conn).UpdatePartner(f.admin("lombardia"), &famiv1.UpdatePartnerRequest{
+		Partner: &famiv1.Partner{Name: sole, DisplayName: "Cooperativa Sole Sociale"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}}}); err != nil {
+		t.Fatal(err)
+	}
+	other := f.partner("lombardia", "sole-nuova", "Cooperativa Sole")
+	form := url.Values{"csrf": {a.csrf("/progetti/lab-impact")}, "etag": {formEtag(t, page)}, "beneficiary_was": {sole}, "beneficiary_shown": {"Cooperativa Sole"}}
+	for _, k := range []string{"code", "title", "fund", "start_date", "end_date"} {
+		form[k] = project[k]
+	}
+	form.Set("title", "Lab Impact 2")
+	form.Set("beneficiary", "Cooperativa Sole")
+	if res, page := a.do("POST", "/progetti/lab-impact", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save with the beneficiary as loaded: status %d\n%s", res.StatusCode, page)
+	}
+	if got := beneficiary(); got != sole {
+		t.Fatalf("the beneficiary left as loaded is now %q, want %q", got, sole)
+	}
+	if _, page = a.do("GET", "/progetti/lab-impact", nil); !strings.Contains(page, `name="beneficiary" value="Cooperativa Sole Sociale"`) {
+		t.Errorf("the project's page does not show its beneficiary by its new name")
+	}
+
+	form.Set("etag", formEtag(t, page))
+	form.Set("beneficiary_shown", "Cooperativa Sole Sociale")
+	if res, page := a.do("POST", "/progetti/lab-impact", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save with the other partner's name typed: status %d\n%s", res.StatusCode, page)
+	}
+	if got := beneficiary(); got != other {
+		t.Errorf("the beneficiary typed anew is %q, want %q", got, other)
+	}
 }
 
 // TestProjectPageReadsNoPartnerList: a project's page shows its
