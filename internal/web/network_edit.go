@@ -229,12 +229,12 @@ func (a *App) resolveMembers(s *session, v url.Values, marks map[string]string) 
 }
 
 // memberNamed resolves a member row's text, typed, the row having shown
-// the partner was, whose display name labels holds while it exists
-// (boundedLabels), as shown: was itself while typed is still its name (or
-// its choice with the id, or its resource name), or still what the page
-// showed, the partner having been renamed since; else what resolvePartner
-// makes of typed. deleted reports whether was is a partner of the region
-// that exists no more.
+// the partner was by the name shown, and labels holding was's display name
+// while it exists (boundedLabels): was itself while typed is its name (or
+// its choice with the id, or its resource name), or still the name the
+// page showed (stillShown: the partner was renamed since); else what
+// resolvePartner makes of typed. deleted reports whether was is a partner
+// of the region that exists no more.
 func (a *App) memberNamed(s *session, typed, was, shown string, labels map[string]string) (res resolution, deleted bool, err error) {
 	if r, id, perr := aip.ParseName("", was, resource.Partners); perr == nil && r == s.region {
 		label, exists := labels[was]
