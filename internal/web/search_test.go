@@ -265,8 +265,8 @@ func TestProjectPageReadsNoPartnerList(t *testing.T) {
 
 // TestProjectBeneficiaryIsATypedSearch: a project's typed beneficiary is
 // resolved on submit, in any case and spacing, or by a shared name's
-// choice with its id, and refused at the field when it names no partner,
-// several, or is contained in too many names to tell.
+// choice with its id, and refused at the field when it names no partner
+// (a part of 130 names, "partner", is none of them) or several.
 func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
 	f := startFamid(t)
 	project, a, beneficiary := beneficiaryRegion(t, f)
