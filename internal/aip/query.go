@@ -21,3 +21,8 @@ func Matcher(query string) func(fields ...string) bool {
 		return slices.ContainsFunc(fields, func(f string) bool { return strings.Contains(strings.ToLower(f), lq) })
 	}
 }
+
+// NameKey is the one meaning of two names being the same name, a List's
+// display_name filter and the web's typed names alike: the same text once
+// case is ignored and white space is read as single spaces between words.
+func NameKey(name string) string { return strings.ToLower(strings.Join(strings.Fields(name), " ")) }

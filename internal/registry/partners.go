@@ -23,13 +23,17 @@ type Partners struct {
 // Partners returns the PartnerService.
 func (r *Registry) Partners() *Partners { return &Partners{r: r} }
 
+// maxDisplayName is the longest display name of a partner, in characters:
+// the bound of the name ListPartners' display_name filter compares too.
+const maxDisplayName = 200
+
 // partnerMutable lists the fields UpdatePartner may change.
 var partnerMutable = []string{"display_name", "kind", "fiscal_code", "istat_code", "municipalities", "certified_email", "description", "archived"}
 
 // validate checks a partner's own fields.
 func (s *Partners) validate(p *famiv1.Partner, region string) error {
 	var v errs.Violations
-	check.Text(&v, "partner.display_name", p.GetDisplayName(), true, 200, false)
+	check.Text(&v, "partner.display_name", p.GetDisplayName(), true, maxDisplayName, false)
 	check.Enum(&v, "partner.kind", p.GetKind(), true)
 	check.FiscalCode(&v, "partner.fiscal_code", p.GetFiscalCode())
 	switch {
@@ -101,15 +105,17 @@ func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersReq
 	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListPartners); ok {
 		return res, err
 	}
-	matches := aip.Matcher(req.GetQuery())
+	matches, named := aip.Matcher(req.GetQuery()), aip.NameKey(req.GetDisplayName())
 	return resource.ListAnswer[*famiv1.ListPartnersResponse](ctx, s.r.store, resource.Partners, req,
 		func(v *errs.Violations) {
 			check.Enum(v, "kind", req.GetKind(), false)
 			check.Text(v, "query", req.GetQuery(), false, aip.MaxQuery, false)
+			check.Text(v, "display_name", req.GetDisplayName(), false, maxDisplayName, false)
 		},
 		func(p *famiv1.Partner) bool {
 			return (req.GetShowArchived() || !p.GetArchived()) &&
-				(req.GetKind() == 0 || p.GetKind() == req.GetKind()) && matches(p.GetDisplayName())
+				(req.GetKind() == 0 || p.GetKind() == req.GetKind()) && matches(p.GetDisplayName()) &&
+				(named == "" || aip.NameKey(p.GetDisplayName()) == named)
 		})
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -351,6 +352,68 @@ func TestListPagesAndFilters(t *testing.T) {
 	errstest.WantField(t, err, errs.Invalid, "INVALID_ARGUMENT", "page_size")
 	_, err = partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, PageToken: "not a token"})
 	errstest.WantField(t, err, errs.Invalid, "INVALID_ARGUMENT", "page_token")
+}
+
+// TestListPartnersByDisplayName: the display_name filter keeps the
+// partners so called in any case and spacing, not those whose names only
+// contain it; archived ones only with show_archived; with query, both must
+// match. A page of one holding the first of two says so with a token that
+// reads the second. A hostile or overlong name is refused naming the field.
+func TestListPartnersByDisplayName(t *testing.T) {
+	reg := newRegistry(t)
+	ctx := admin(t.Context())
+	partners := reg.Partners()
+	for _, p := range []struct {
+		id, name string
+		archived bool
+	}{
+		{"a", "Comune di Bergamo", false}, {"b", "COMUNE  DI bergamo", false}, {"c", "Comune di Bergamo Alta", false},
+		{"d", "Comune di Bergamo", true}, {"e", "Caritas", false}, {"f", strings.Repeat("x", 200), false},
+	} {
+		if _, err := partners.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: p.id,
+			Partner: &famiv1.Partner{DisplayName: p.name, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER, Archived: p.archived}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(res *famiv1.ListPartnersResponse) (out []string) {
+		for _, p := range res.GetPartners() {
+			out = append(out, p.GetName()[len(lombardia+"/partners/"):])
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name string
+		req  *famiv1.ListPartnersRequest
+		want []string
+	}{
+		{"in another case and spacing", &famiv1.ListPartnersRequest{DisplayName: "  comune di   BERGAMO "}, []string{"a", "b"}},
+		{"with the archived", &famiv1.ListPartnersRequest{DisplayName: "comune di bergamo", ShowArchived: true}, []string{"a", "b", "d"}},
+		{"and a query", &famiv1.ListPartnersRequest{DisplayName: "comune di bergamo", Query: "alta"}, nil},
+		{"a name of 200 characters", &famiv1.ListPartnersRequest{DisplayName: strings.Repeat("X", 200)}, []string{"f"}},
+		{"a part of a name", &famiv1.ListPartnersRequest{DisplayName: "Carita"}, nil},
+	} {
+		tt.req.Parent = lombardia
+		res, err := partners.ListPartners(ctx, tt.req)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := ids(res); !slices.Equal(got, tt.want) || res.GetNextPageToken() != "" {
+			t.Errorf("%s: listed %v (next page %q), want %v and no next page", tt.name, got, res.GetNextPageToken(), tt.want)
+		}
+	}
+	req := &famiv1.ListPartnersRequest{Parent: lombardia, DisplayName: "Comune di Bergamo", PageSize: 1}
+	first, err := partners.ListPartners(ctx, req)
+	if err != nil || !slices.Equal(ids(first), []string{"a"}) || first.GetNextPageToken() == "" {
+		t.Fatalf("a page of one of two so called: %v with next page %q (%v), want a and a token", ids(first), first.GetNextPageToken(), err)
+	}
+	req.PageToken = first.GetNextPageToken()
+	if second, err := partners.ListPartners(ctx, req); err != nil || !slices.Equal(ids(second), []string{"b"}) || second.GetNextPageToken() != "" {
+		t.Errorf("the next page: %v with next page %q (%v), want b alone", ids(second), second.GetNextPageToken(), err)
+	}
+	for _, bad := range []string{"Berg\u202Eamo", "rete\x00", strings.Repeat("x", 201)} {
+		_, err := partners.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, DisplayName: bad})
+		errstest.WantField(t, err, errs.Invalid, "INVALID_ARGUMENT", "display_name")
+	}
 }
 
 // TestCountsAsListed: a region's partners are counted by kind as a

@@ -18,8 +18,10 @@ import (
 // the items whose names contain a text, on every surface: the service
 // filters, ignoring case, across pages (a page of 2 over 5 matches of 8
 // partners), on a network's names or its lead partner's, on a project's
-// title, code or CUP; a hostile query is refused naming "query", and a
-// page token of one query is refused on another.
+// title, code or CUP; ListPartners' display_name keeps the partners so
+// called in any case and spacing, not those whose names contain it. A
+// hostile query or display name is refused naming its field, and a page
+// token of one query is refused on another.
 func TestListQueryFilters(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
@@ -42,6 +44,19 @@ func TestListQueryFilters(t *testing.T) {
 		}
 		if want := []string{"Comune di Bergamo", "Ufficio di Piano di BERGAMO", "ATS Bergamo", "Caritas bergamasca", "Rete Bergamo Est"}; !slices.Equal(got, want) {
 			t.Errorf("partners named bErGaM: got %q, want %q", got, want)
+		}
+		for _, c := range []struct {
+			name string
+			want []string
+		}{{" comune  DI bergamo", []string{"Comune di Bergamo"}}, {"Bergamo", nil}, {"ufficio di piano di bergamo", []string{"Ufficio di Piano di BERGAMO"}}} {
+			res := mustOK(s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, DisplayName: c.name, PageSize: 2}))(t, "partners called "+c.name)
+			var names []string
+			for _, p := range res.GetPartners() {
+				names = append(names, p.GetDisplayName())
+			}
+			if !slices.Equal(names, c.want) || res.GetNextPageToken() != "" {
+				t.Errorf("partners called %q: got %q (next page %q), want %q alone", c.name, names, res.GetNextPageToken(), c.want)
+			}
 		}
 
 		for _, n := range []*famiv1.Network{{DisplayName: "Rete Est", LeadPartner: partnerName("p2"), Ats: "ATS Bergamo"},
@@ -87,6 +102,10 @@ func TestListQueryFilters(t *testing.T) {
 
 		_, err := s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, Query: "Berg\u202Eamo"})
 		checkErr(t, "a query with a direction override", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"query"}})
+		_, err = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, DisplayName: "Comune di Berg\u200Bamo"})
+		checkErr(t, "a display name with a zero-width space", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"display_name"}})
+		_, err = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, DisplayName: strings.Repeat("a", 201)})
+		checkErr(t, "a display name of 201 characters", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"display_name"}})
 		_, err = s.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: lombardia, Query: strings.Repeat("a", 101)})
 		checkErr(t, "a query of 101 characters", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"query"}})
 		_, err = s.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: lombardia, Query: "rete\x00"})

@@ -247,6 +247,63 @@ func TestNetworkMemberDeletedMeanwhile(t *testing.T) {
 	}
 }
 
+// TestNetworkMemberRenamedMeanwhile saves a network's form loaded before
+// a member partner was renamed, and another partner took its old name.
+// The row, still showing the old name, was refused as an unknown name, or
+// taken as the other partner. It carries the partner it showed (its "was")
+// and the name it showed, so it keeps its partner, which the form shown
+// again names as it is now called; a row typed anew is resolved by name.
+func TestNetworkMemberRenamedMeanwhile(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	name := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	_, page := a.do("GET", "/reti/rete-bergamo", nil)
+	if !strings.Contains(page, `<input type="hidden" name="member.1.was" value="`+cpia+`"><input type="hidden" name="member.1.shown" value="CPIA Bergamo">`) {
+		t.Fatalf("the member rows do not carry the partner and the name they show:\n%s", page)
+	}
+	form := url.Values{"csrf": {a.csrf("/reti/rete-bergamo")}, "etag": {formEtag(t, page)}, "display_name": {"Rete Bergamo Sud"},
+		"member.0.partner": {"Ufficio di Piano di Bergamo"}, "member.0.role": {"MEMBER_ROLE_LEAD"}, "member.0.was": {udp}, "member.0.shown": {"Ufficio di Piano di Bergamo"},
+		"member.1.partner": {"CPIA Bergamo"}, "member.1.role": {"MEMBER_ROLE_PARTNER"}, "member.1.was": {cpia}, "member.1.shown": {"CPIA Bergamo"},
+		"member.2.partner": {"Nessuno"}, "member.2.role": {"MEMBER_ROLE_PARTNER"}}
+	partners := famiv1.NewPartnerServiceClient(f.conn)
+	if _, err := partners.UpdatePartner(f.admin("lombardia"), &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: cpia, DisplayName: "CPIA 1 Bergamo"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	res, page := a.do("POST", "/reti/rete-bergamo", form)
+	if want := "Membro 3: nessun partner della regione si chiama «Nessuno»"; res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, want) ||
+		!strings.Contains(page, `name="member.1.partner" value="CPIA 1 Bergamo"`) || !strings.Contains(page, `name="member.1.shown" value="CPIA Bergamo"`) {
+		t.Fatalf("save with a third row typed wrong: status %d; want 422 at the third row alone, the renamed member kept by its name now:\n%s", res.StatusCode, page)
+	}
+
+	other := f.partner("lombardia", "cpia-nuovo", "CPIA Bergamo")
+	form.Del("member.2.partner")
+	form.Del("member.2.role")
+	if res, page := a.do("POST", "/reti/rete-bergamo", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save with the renamed member's row as loaded: status %d\n%s", res.StatusCode, page)
+	}
+	n, err := famiv1.NewNetworkServiceClient(f.conn).GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: name})
+	if err != nil || n.GetDisplayName() != "Rete Bergamo Sud" || len(n.GetMembers()) != 2 || n.GetMembers()[1].GetPartner() != cpia {
+		t.Fatalf("saved network %v (%v); want the new name, the UdP and the renamed CPIA", n, err)
+	}
+
+	// A row typed anew is what it names, even where the page showed the
+	// renamed partner: the other partner now called "CPIA Bergamo".
+	_, page = a.do("GET", "/reti/rete-bergamo", nil)
+	form.Set("etag", formEtag(t, page))
+	form.Set("member.1.shown", "CPIA 1 Bergamo")
+	if res, page := a.do("POST", "/reti/rete-bergamo", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save with the row typed as the other partner's name: status %d\n%s", res.StatusCode, page)
+	}
+	if n, err = famiv1.NewNetworkServiceClient(f.conn).GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: name}); err != nil || n.GetMembers()[1].GetPartner() != other {
+		t.Errorf("saved members %v (%v); want the partner now called CPIA Bergamo second", n.GetMembers(), err)
+	}
+}
+
 // staffInNoNetwork signs in Sara Neri, staff of the Comune di Sondrio, a
 // partner of Lombardia in no network.
 func (f *famid) staffInNoNetwork(t *testing.T) *browserless {

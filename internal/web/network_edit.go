@@ -125,6 +125,18 @@ func (p *networkPage) Was(row int) string {
 	return p.Form.Get(k + "partner")
 }
 
+// Shown is the name a member row showed when its page was first loaded
+// (the display name of Was), carried by the row's hidden "shown" field
+// through the form's refusals: a row whose text is still that name was
+// left alone, and keeps its partner if it was renamed meanwhile
+// (memberNamed).
+func (p *networkPage) Shown(row int) string {
+	if k := fmt.Sprintf("member.%d.shown", row); p.Form.Values.Has(k) {
+		return p.Form.Get(k)
+	}
+	return p.Typed(p.Was(row))
+}
+
 // ProjectLabel is how the read-only page names a project of the network:
 // its label among the region's projects, else its resource name.
 func (p *networkPage) ProjectLabel(name string) string {
@@ -153,8 +165,9 @@ func partnerChoices(partners map[string]string) []option {
 }
 
 // choiceKey is how typed text is matched to a choice: case and runs of
-// spaces do not matter.
-func choiceKey(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+// spaces do not matter, as for the service's display_name filter
+// (aip.NameKey, the one rule).
+func choiceKey(s string) string { return aip.NameKey(s) }
 
 // resolveMembers replaces, in v, each member row's partner as typed by the
 // partner's resource name (memberNamed). It returns the Italian error of
@@ -169,11 +182,11 @@ func choiceKey(s string) string { return strings.ToLower(strings.Join(strings.Fi
 // wrong, which the user could not mend but by guessing to clear the row.
 func (a *App) resolveMembers(s *session, v url.Values, marks map[string]string) (string, error) {
 	rows := rowCount(v, "member")
-	shown := make([]string, rows)
+	was := make([]string, rows)
 	for i := range rows {
-		shown[i] = v.Get(fmt.Sprintf("member.%d.was", i))
+		was[i] = v.Get(fmt.Sprintf("member.%d.was", i))
 	}
-	labels, err := a.boundedLabels(s, slices.Clone(shown))
+	labels, err := a.boundedLabels(s, slices.Clone(was))
 	if err != nil {
 		return "", err
 	}
@@ -184,32 +197,28 @@ func (a *App) resolveMembers(s *session, v url.Values, marks map[string]string) 
 		if typed == "" {
 			continue
 		}
-		name, f, deleted, err := a.memberNamed(s, typed, shown[i], labels)
+		res, deleted, err := a.memberNamed(s, typed, was[i], v.Get(fmt.Sprintf("member.%d.shown", i)), labels)
 		if err != nil {
 			return "", err
 		}
 		var e string
 		switch {
-		case f == resolved:
-			v.Set(key, name)
+		case res.fault == resolved:
+			v.Set(key, res.name)
 			continue
-		case f == sharedName:
-			e = msgf("networks.member_ambiguous", i+1, typed)
+		case res.fault == sharedName:
+			e = msgf("networks.member_ambiguous", i+1, typed, res.namesakesText())
 		case deleted:
-			if typed == shown[i] {
+			if typed == was[i] {
 				typed = resource.ID(typed)
 			}
-			for _, field := range []string{"partner", "role", "was"} {
+			for _, field := range []string{"partner", "role", "was", "shown"} {
 				v.Set(fmt.Sprintf("member.%d.%s", i, field), "")
 			}
 			if first == "" {
 				first = msgf("networks.member_deleted", i+1, typed)
 			}
 			continue
-		case f == tooManyMatches:
-			e = msgf("networks.member_many", i+1, resolveBound, typed)
-		case f == uncertainName:
-			e = msgf("networks.member_uncertain", i+1, resolveLimit, typed)
 		default:
 			e = msgf("networks.member_unknown", i+1, typed)
 		}
@@ -220,23 +229,26 @@ func (a *App) resolveMembers(s *session, v url.Values, marks map[string]string) 
 }
 
 // memberNamed resolves a member row's text, typed, the row having shown
-// the partner was, whose display name labels holds while it exists
-// (boundedLabels): was itself while typed is still its name (or its choice
-// with the id, or its resource name); else what resolvePartner makes of
-// typed. deleted reports whether was is a partner of the region that
-// exists no more.
-func (a *App) memberNamed(s *session, typed, was string, labels map[string]string) (name string, f fault, deleted bool, err error) {
+// the partner was by the name shown, and labels holding was's display name
+// while it exists (boundedLabels): was itself while typed is its name (or
+// its choice with the id, or its resource name), or still the name the
+// page showed (stillShown: the partner was renamed since); else what
+// resolvePartner makes of typed. deleted reports whether was is a partner
+// of the region that exists no more.
+func (a *App) memberNamed(s *session, typed, was, shown string, labels map[string]string) (res resolution, deleted bool, err error) {
 	if r, id, perr := aip.ParseName("", was, resource.Partners); perr == nil && r == s.region {
 		label, exists := labels[was]
 		switch {
 		case !exists:
 			deleted = true
 		case typed == was || choiceKey(typed) == choiceKey(label) || choiceKey(typed) == choiceKey(label+" ("+id+")"):
-			return was, resolved, false, nil
+			return resolution{name: was}, false, nil
+		case stillShown(typed, was, shown):
+			return resolution{name: was}, false, nil
 		}
 	}
-	name, f, err = a.resolvePartner(s, typed)
-	return name, f, deleted, err
+	res, err = a.resolvePartner(s, typed)
+	return res, deleted, err
 }
 
 // membersResolved resolves the member rows of the posted network form

@@ -43,6 +43,11 @@ type projectPage struct {
 	Overlaps     []*famiv1.Overlap
 	OverlapPager *pager
 	ShowOverlaps bool
+
+	// BeneficiaryWas is the partner the beneficiary's input showed when the
+	// page was first loaded, and BeneficiaryShown the name it showed, carried
+	// by hidden fields through the form's refusals (stillShown).
+	BeneficiaryWas, BeneficiaryShown string
 }
 
 var projectFields = []string{"code", "cup", "title", "description", "fund", "specific_objective", "actions", "budget_cents", "start_date", "end_date", "beneficiary"}
@@ -72,6 +77,10 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 		CanEdit:     s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)}),
 	}
 	p.Beneficiary.Value = beneficiary
+	p.BeneficiaryWas, p.BeneficiaryShown = fm.Get("beneficiary_was"), fm.Get("beneficiary_shown")
+	if !fm.Values.Has("beneficiary_was") && strings.HasPrefix(fm.Get("beneficiary"), "regions/") {
+		p.BeneficiaryWas, p.BeneficiaryShown = fm.Get("beneficiary"), beneficiary
+	}
 	if p.CanEdit {
 		if p.Partners, err = a.partnerSuggestions(s, fm.Get("beneficiary")); err != nil {
 			a.fail(w, r, s, err)
@@ -114,24 +123,29 @@ func (a *App) beneficiaryLookups(s *session, fm *form, pr *famiv1.Project) (show
 }
 
 // beneficiaryResolved replaces the posted beneficiary, as typed, by the
-// partner's resource name (resolvePartner). A name that names no partner,
-// or several, shows the form again by again, the error at the field, and
-// reports false: nothing is sent to the service.
+// partner's resource name (resolvePartner): the partner the page showed
+// while the text is still the name it showed (stillShown). A name that
+// names no partner, or several, shows the form again by again, the error
+// at the field, and reports false: nothing is sent to the service.
 func (a *App) beneficiaryResolved(w http.ResponseWriter, r *http.Request, s *session, again func(code int, fm *form)) bool {
 	typed := strings.TrimSpace(r.PostFormValue("beneficiary"))
-	name, f, err := a.resolvePartner(s, typed)
+	named := typed
+	if was := r.PostFormValue("beneficiary_was"); stillShown(typed, was, r.PostFormValue("beneficiary_shown")) {
+		named = was
+	}
+	res, err := a.resolvePartner(s, named)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return false
 	}
-	if f != resolved {
+	if res.fault != resolved {
 		fm := newForm(r.PostForm)
-		fm.Errors["beneficiary"] = partnerFault(f, msg("projects.beneficiary"), typed)
+		fm.Errors["beneficiary"] = partnerFault(res, msg("projects.beneficiary"), typed)
 		fm.Message = msg("error.check_fields")
 		again(http.StatusUnprocessableEntity, fm)
 		return false
 	}
-	r.PostForm.Set("beneficiary", name)
+	r.PostForm.Set("beneficiary", res.name)
 	return true
 }
 

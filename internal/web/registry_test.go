@@ -172,9 +172,10 @@ func TestCreatePagesOnlyForWriters(t *testing.T) {
 
 // TestNetworkMembersSharingAName: two partners of the region share a
 // display name. The network form's shared list offers each with its id in
-// brackets; the bare name is refused as naming several partners (the row
-// named, nothing saved), the name with the id picks that partner; a
-// partner of another region, sent by its resource name, names none here.
+// brackets; the bare name is refused as naming several partners, which the
+// error lists with their ids (the row named, nothing saved), the name
+// with the id picks that partner; a partner of another region, sent by
+// its resource name, names none here.
 func TestNetworkMembersSharingAName(t *testing.T) {
 	f := startFamid(t)
 	udp, _ := f.bergamoPartners()
@@ -194,7 +195,7 @@ func TestNetworkMembersSharingAName(t *testing.T) {
 	network := url.Values{"csrf": {a.csrf("/reti/nuova")}, "network_id": {"rete-comuni"}, "display_name": {"Rete dei Comuni"},
 		"member.0.partner": {"Ufficio di Piano di Bergamo"}, "member.0.role": {"MEMBER_ROLE_LEAD"}, "member.1.partner": {" comune "}, "member.1.role": {"MEMBER_ROLE_PARTNER"}}
 	for typed, want := range map[string]string{
-		" comune ": "Membro 2: più partner si chiamano «comune»",
+		" comune ": "Membro 2: più partner si chiamano «comune»: «Comune (comune-1)», «Comune (comune-2)»; scrivi quello che intendi come è scritto qui",
 		padova:     "Membro 2: nessun partner della regione si chiama «" + padova + "»",
 	} {
 		network.Set("member.1.partner", typed)

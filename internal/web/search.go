@@ -22,10 +22,6 @@ import (
 // searchPage is how many partners a datalist offers.
 const searchPage = 50
 
-// resolveBound is how many partners containing a typed name its
-// resolution reads, at most, looking for the one it names.
-const resolveBound = 100
-
 // cutQuery is typed as the service's query filter takes it: its runs of
 // spaces one space, as choiceKey compares names, cut to aip.MaxQuery
 // characters.
@@ -79,28 +75,46 @@ func (a *App) partnerSuggestions(s *session, typed string) ([]option, error) {
 }
 
 // fault is why a typed partner resolves to none: it names no partner of
-// the region, several, or more than resolveBound names contain it (none
-// is so called) or more than resolveLimit (one is, but a second may be).
+// the region, or several.
 type fault uint8
 
 const (
 	resolved fault = iota
 	unknownPartner
 	sharedName
-	tooManyMatches
-	uncertainName // one partner so called, among too many containing it to be sure
 )
+
+// resolution is what a typed partner resolves to: a partner's resource
+// name, else why none (fault), with, for a shared name, the partners so
+// called (namesakes).
+type resolution struct {
+	name  string
+	fault fault
+	// namesakes are the choices that name each partner of a shared name,
+	// "display name (id)", at most maxNamesakes; more says others exist.
+	namesakes []string
+	more      bool
+}
+
+// maxNamesakes is how many of the partners sharing a typed name its
+// refusal lists.
+const maxNamesakes = 5
+
+// namesakesText lists r's namesakes for a refusal, «each» and, when there
+// are more than it shows, "e altri".
+func (r resolution) namesakesText() string {
+	text := "«" + strings.Join(r.namesakes, "», «") + "»"
+	if r.more {
+		return msgf("search.namesakes_more", text)
+	}
+	return text
+}
 
 // partnerFault is the Italian error of a partner input whose text names
 // none (resolvePartner), prefixed by the field's label.
-func partnerFault(f fault, field, typed string) string {
-	switch f {
-	case sharedName:
-		return msgf("search.partner_ambiguous", field, typed)
-	case tooManyMatches:
-		return msgf("search.partner_many", field, resolveBound, typed)
-	case uncertainName:
-		return msgf("search.partner_uncertain", field, resolveLimit, typed)
+func partnerFault(r resolution, field, typed string) string {
+	if r.fault == sharedName {
+		return msgf("search.partner_ambiguous", field, typed, r.namesakesText())
 	}
 	return msgf("search.partner_unknown", field, typed)
 }
@@ -130,18 +144,18 @@ func (a *App) partnerLabels(s *session, names []string) (map[string]string, erro
 	return out, nil
 }
 
-// resolvePartner is the resource name of the partner typed names: a
-// partner's resource name, the display name of one partner of the region
-// in any case and spacing (choiceKey), or a shared name's choice "display
-// name (id)". It reads the one partner a name or an id names, or the
-// partners whose names contain typed, up to resolveLimit, so that a name
-// is taken only once no second partner of that name can be left unread.
-// When typed names none, or several, or more than resolveLimit partners
-// contain it, it says why (fault); an empty typed resolves to "".
-func (a *App) resolvePartner(s *session, typed string) (string, fault, error) {
+// resolvePartner resolves typed to the partner it names: a partner's
+// resource name, the display name of one partner of the region
+// in any case and spacing (ListPartners' display_name, aip.NameKey), or a
+// shared name's choice "display name (id)". It reads the one partner a
+// name or an id names, or, in one call, the partners so called: the
+// service's filter is exact, so no partner of that name is left unread.
+// When typed names none, or several, it says why (fault), listing the
+// first partners so called; an empty typed resolves to "".
+func (a *App) resolvePartner(s *session, typed string) (resolution, error) {
 	typed = strings.TrimSpace(typed)
 	if typed == "" {
-		return "", resolved, nil
+		return resolution{}, nil
 	}
 	if strings.HasPrefix(typed, "regions/") {
 		// A resource name, which only a partner of the region's resolves:
@@ -149,84 +163,56 @@ func (a *App) resolvePartner(s *session, typed string) (string, fault, error) {
 		if r, _, err := aip.ParseName("", typed, resource.Partners); err == nil && r == s.region {
 			return a.partnerNamed(s, typed, "")
 		}
-		return "", unknownPartner, nil
+		return resolution{fault: unknownPartner}, nil
 	}
 	if display, id := splitChoice(typed); id != "" {
-		name, f, err := a.partnerNamed(s, regionName(s.region)+"/partners/"+id, display)
-		if err != nil || f == resolved {
-			return name, f, err
+		r, err := a.partnerNamed(s, regionName(s.region)+"/partners/"+id, display)
+		if err != nil || r.fault == resolved {
+			return r, err
 		}
 	}
-	m, err := a.partnersCalled(s, typed)
-	if status.Code(err) == codes.InvalidArgument {
-		return "", unknownPartner, nil
-	}
-	if err != nil {
-		return "", resolved, err
-	}
+	res, err := a.partners.ListPartners(s.ctx, &famiv1.ListPartnersRequest{Parent: regionName(s.region),
+		DisplayName: strings.Join(strings.Fields(typed), " "), PageSize: maxNamesakes})
 	switch {
-	case len(m.found) > 1:
-		return "", sharedName, nil
-	case len(m.found) == 1 && m.exhausted:
-		return m.found[0], resolved, nil
-	case len(m.found) == 1:
-		return "", uncertainName, nil
-	case m.read > resolveBound || !m.exhausted:
-		return "", tooManyMatches, nil
+	case status.Code(err) == codes.InvalidArgument: // too long, or a character no name has
+		return resolution{fault: unknownPartner}, nil
+	case err != nil:
+		return resolution{}, err
 	}
-	return "", unknownPartner, nil
+	found, more := res.GetPartners(), res.GetNextPageToken() != ""
+	switch {
+	case len(found) == 1 && !more:
+		return resolution{name: found[0].GetName()}, nil
+	case len(found) == 0:
+		return resolution{fault: unknownPartner}, nil
+	}
+	r := resolution{fault: sharedName, more: more}
+	for _, p := range found {
+		r.namesakes = append(r.namesakes, p.GetDisplayName()+" ("+resource.ID(p.GetName())+")")
+	}
+	return r, nil
 }
 
-// resolveLimit is how many partners containing a typed name its
-// resolution reads, at most, to be sure no second partner has the name.
-const resolveLimit = 10 * resolveBound
-
-// matches are the partners called a typed name (choiceKey) among those
-// whose names contain it: found, of read; exhausted when none was left.
-type matches struct {
-	found     []string
-	read      int
-	exhausted bool
-}
-
-// partnersCalled pages through the partners whose names contain typed,
-// resolveBound at a time, until they are exhausted, two are called typed
-// (which is enough to refuse it as shared) or resolveLimit were read. The
-// service's query is a substring filter: the partners called typed may
-// come on any page, after any number of longer names.
-func (a *App) partnersCalled(s *session, typed string) (matches, error) {
-	var m matches
-	req := &famiv1.ListPartnersRequest{Parent: regionName(s.region), Query: cutQuery(typed), PageSize: resolveBound}
-	for len(m.found) < 2 && m.read < resolveLimit {
-		res, err := a.partners.ListPartners(s.ctx, req)
-		if err != nil {
-			return m, err
-		}
-		for _, p := range res.GetPartners() {
-			if choiceKey(p.GetDisplayName()) == choiceKey(typed) {
-				m.found = append(m.found, p.GetName())
-			}
-		}
-		m.read += len(res.GetPartners())
-		if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
-			m.exhausted = true
-			break
-		}
-	}
-	return m, nil
+// stillShown reports whether typed, a partner input's text, is still what
+// the input showed when its page was loaded: shown, the display name then
+// of was, the partner it named (a resource name, "" for none), in any case
+// and spacing. Such a text means was, even if that partner was renamed
+// since and another now bears the old name: the user left it alone.
+func stillShown(typed, was, shown string) bool {
+	return was != "" && shown != "" && choiceKey(typed) == choiceKey(shown)
 }
 
 // partnerNamed reads the partner name, which resolves to itself if it
 // exists and, when display is set, is so named (choiceKey).
-func (a *App) partnerNamed(s *session, name, display string) (string, fault, error) {
+func (a *App) partnerNamed(s *session, name, display string) (resolution, error) {
 	p, err := a.partners.GetPartner(s.ctx, &famiv1.GetPartnerRequest{Name: name})
 	switch c := status.Code(err); {
 	case c == codes.NotFound || c == codes.InvalidArgument:
-		return "", unknownPartner, nil
+		return resolution{fault: unknownPartner}, nil
 	case err != nil:
-		return "", resolved, err
+		return resolution{}, err
 	case display != "" && choiceKey(p.GetDisplayName()) != choiceKey(display):
-		return "", unknownPartner, nil
+		return resolution{fault: unknownPartner}, nil
 	}
-	return p.GetName(), resolved, nil
+	return resolution{name: p.GetName()}, nil
 }

@@ -2,13 +2,16 @@ package web_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -106,31 +109,128 @@ func TestBeneficiaryNamedAmongManyIsCertain(t *testing.T) {
 	}
 }
 
-// TestBeneficiaryNamedAmongTooManyIsRefused: past the thousand partners
-// whose names contain it that the resolution reads, a name that one of
-// them bears is refused at the field, saying how to name that one (with
-// its id), rather than taken unchecked.
-func TestBeneficiaryNamedAmongTooManyIsRefused(t *testing.T) {
+// TestBeneficiaryNamedAmongThousandIsOneCall: a name that a thousand
+// other partners' names contain (here "Bottega NNNN") resolves in one
+// ListPartners call, the service's exact display_name filter; it was
+// paged through ten calls, then refused as too many to verify. A second
+// "Bottega" makes the name shared, and the refusal lists both with their
+// ids; past five, the first five and "e altri". The choice with the id
+// still picks one.
+func TestBeneficiaryNamedAmongThousandIsOneCall(t *testing.T) {
 	f := startFamid(t)
-	project, a, beneficiary := beneficiaryRegion(t, f)
+	_, _, beneficiary := beneficiaryRegion(t, f)
 	bottega := f.partner("lombardia", "bottega", "Bottega")
 	for i := range 1000 {
 		f.partner("lombardia", fmt.Sprintf("bottega-%04d", i), fmt.Sprintf("Bottega %04d", i))
 	}
-	edit := beneficiaryEdit(a, project)
-	res, page := edit("Bottega")
-	want := `id="f-beneficiary-err">Beneficiario: più di 1000 partner contengono «Bottega», troppi per verificare che un solo partner si chiami così; scrivi il nome seguito dal codice del partner tra parentesi`
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, want) {
-		t.Errorf("Bottega among 1001 names containing it: status %d, want 422 with %q at the field", res.StatusCode, want)
+	base, reads := countedApp(t, f)
+	token := f.signedIn("admin@lombardia")
+	edit := func(typed string) (int, string) {
+		t.Helper()
+		page := fetch(t, base+"/progetti/lab-impact", token)
+		form := url.Values{"etag": {formEtag(t, page)}, "code": {"PROG-2463"}, "title": {"Lab Impact"}, "fund": {"FUND_FAMI_2014_2020"},
+			"start_date": {"01/09/2018"}, "end_date": {"31/12/2021"}, "beneficiary": {typed}}
+		reads.reset()
+		return postCounted(t, base+"/progetti/lab-impact", token, page, form)
 	}
-	if got := beneficiary(); got != "regions/lombardia/partners/sole" {
-		t.Errorf("refused, yet the project's beneficiary is now %q", got)
+	if code, page := edit("  bottega "); code != http.StatusSeeOther {
+		t.Fatalf("Bottega among 1001 names containing it: status %d\n%s", code, page)
 	}
-	if res, _ := edit("Bottega (bottega)"); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("the name with its id: status %d", res.StatusCode)
+	if n := reads.of("ListPartners"); n != 1 {
+		t.Errorf("the name was resolved in %d ListPartners calls, want 1", n)
 	}
 	if got := beneficiary(); got != bottega {
-		t.Errorf("the beneficiary named with its id is %q, want %q", got, bottega)
+		t.Errorf("the beneficiary typed is %q, want %q", got, bottega)
+	}
+
+	f.partner("lombardia", "bottega-zz", "BOTTEGA")
+	code, page := edit("Bottega")
+	want := `id="f-beneficiary-err">Beneficiario: più partner si chiamano «Bottega»: «Bottega (bottega)», «BOTTEGA (bottega-zz)»; scrivi quello che intendi`
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, want) {
+		t.Errorf("two partners called Bottega: status %d, want 422 with %q at the field", code, want)
+	}
+	for i := range 5 {
+		f.partner("lombardia", fmt.Sprintf("bottega-z%d", i), "Bottega")
+	}
+	_, page = edit("Bottega")
+	want = `Beneficiario: più partner si chiamano «Bottega»: «Bottega (bottega)», «Bottega (bottega-z0)», «Bottega (bottega-z1)», «Bottega (bottega-z2)», «Bottega (bottega-z3)» e altri;`
+	if !strings.Contains(page, want) {
+		t.Errorf("seven partners called Bottega: the refusal does not list the first five and say there are others (%q)", want)
+	}
+	if got := beneficiary(); got != bottega {
+		t.Errorf("refused, yet the project's beneficiary is now %q", got)
+	}
+	if code, _ := edit("Bottega (bottega-z4)"); code != http.StatusSeeOther {
+		t.Fatalf("the name with its id: status %d", code)
+	}
+	if got := beneficiary(); got != "regions/lombardia/partners/bottega-z4" {
+		t.Errorf("the beneficiary named with its id is %q, want bottega-z4", got)
+	}
+}
+
+// postCounted posts form to u, an application countedApp serves, as the
+// session token's user, with the anti-forgery token of page (the form's
+// page): the answer's status, redirects not followed, and body.
+func postCounted(t *testing.T, u, token, page string, form url.Values) (int, string) {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token on the page of %s", u)
+	}
+	form.Set("csrf", m[1])
+	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Cookie", "raccordo_sessione="+token)
+	res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// TestBeneficiaryRenamedMeanwhile saves a project's form loaded before its
+// beneficiary was renamed and another partner took the old name: the
+// input, left as loaded, keeps the beneficiary (it was refused as an
+// unknown name, or taken as the other partner), which the page then shows
+// by its new name. A name typed anew is what it names.
+func TestBeneficiaryRenamedMeanwhile(t *testing.T) {
+	f := startFamid(t)
+	project, a, beneficiary := beneficiaryRegion(t, f)
+	sole := beneficiary()
+	_, page := a.do("GET", "/progetti/lab-impact", nil)
+	if !strings.Contains(page, `<input type="hidden" name="beneficiary_was" value="`+sole+`"><input type="hidden" name="beneficiary_shown" value="Cooperativa Sole">`) {
+		t.Fatalf("the beneficiary's input does not carry the partner and the name it shows:\n%s", page)
+	}
+	if _, err := famiv1.NewPartnerServiceClient(f.conn).UpdatePartner(f.admin("lombardia"), &famiv1.UpdatePartnerRequest{
+		Partner: &famiv1.Partner{Name: sole, DisplayName: "Cooperativa Sole Sociale"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}}}); err != nil {
+		t.Fatal(err)
+	}
+	other := f.partner("lombardia", "sole-nuova", "Cooperativa Sole")
+	form := url.Values{"csrf": {a.csrf("/progetti/lab-impact")}, "etag": {formEtag(t, page)}, "beneficiary_was": {sole}, "beneficiary_shown": {"Cooperativa Sole"}}
+	for _, k := range []string{"code", "title", "fund", "start_date", "end_date"} {
+		form[k] = project[k]
+	}
+	form.Set("title", "Lab Impact 2")
+	form.Set("beneficiary", "Cooperativa Sole")
+	if res, page := a.do("POST", "/progetti/lab-impact", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save with the beneficiary as loaded: status %d\n%s", res.StatusCode, page)
+	}
+	if got := beneficiary(); got != sole {
+		t.Fatalf("the beneficiary left as loaded is now %q, want %q", got, sole)
+	}
+	if _, page = a.do("GET", "/progetti/lab-impact", nil); !strings.Contains(page, `name="beneficiary" value="Cooperativa Sole Sociale"`) {
+		t.Errorf("the project's page does not show its beneficiary by its new name")
+	}
+
+	form.Set("etag", formEtag(t, page))
+	form.Set("beneficiary_shown", "Cooperativa Sole Sociale")
+	if res, page := a.do("POST", "/progetti/lab-impact", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save with the other partner's name typed: status %d\n%s", res.StatusCode, page)
+	}
+	if got := beneficiary(); got != other {
+		t.Errorf("the beneficiary typed anew is %q, want %q", got, other)
 	}
 }
 
@@ -165,8 +265,8 @@ func TestProjectPageReadsNoPartnerList(t *testing.T) {
 
 // TestProjectBeneficiaryIsATypedSearch: a project's typed beneficiary is
 // resolved on submit, in any case and spacing, or by a shared name's
-// choice with its id, and refused at the field when it names no partner,
-// several, or is contained in too many names to tell.
+// choice with its id, and refused at the field when it names no partner
+// (a part of 130 names, "partner", is none of them) or several.
 func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
 	f := startFamid(t)
 	project, a, beneficiary := beneficiaryRegion(t, f)
@@ -175,7 +275,7 @@ func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
 	for _, c := range []struct{ typed, err string }{
 		{"Comune di Bergamo", "Beneficiario: più partner si chiamano «Comune di Bergamo»"},
 		{"Nessuno", "Beneficiario: nessun partner della regione si chiama «Nessuno»"},
-		{"partner", "Beneficiario: più di 100 partner contengono «partner»"},
+		{"partner", "Beneficiario: nessun partner della regione si chiama «partner»"},
 		{"Comune di Bergamo (p001)", "Beneficiario: nessun partner della regione si chiama «Comune di Bergamo (p001)»"},
 		{"regions/veneto/partners/sole", "Beneficiario: nessun partner della regione si chiama «regions/veneto/partners/sole»"},
 		{"regions/lombardia/partners/nessuno", "Beneficiario: nessun partner della regione si chiama «regions/lombardia/partners/nessuno»"},
@@ -290,5 +390,45 @@ func TestNetworkFormReadsNoPartnerList(t *testing.T) {
 	n, err := famiv1.NewNetworkServiceClient(f.conn).GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: "regions/lombardia/networks/rete-bergamo"})
 	if err != nil || len(n.GetMembers()) != 3 || n.GetMembers()[2].GetPartner() != "regions/lombardia/partners/sole" {
 		t.Errorf("the network saved has members %v (%v), want the Cooperativa Sole third", n.GetMembers(), err)
+	}
+}
+
+// TestNetworkMembersTypedOneCallEach saves a network's form with three
+// new member rows typed by name, one of them ("caritas") contained in 150
+// other names: each typed name costs one ListPartners call, the service's
+// exact display_name filter, and the rows the page showed none. The
+// "caritas" row cost two calls (100 names a page) and could cost ten.
+func TestNetworkMembersTypedOneCallEach(t *testing.T) {
+	f := startFamid(t)
+	beneficiaryRegion(t, f)
+	caritas := f.partner("lombardia", "caritas", "Caritas")
+	for i := range 150 {
+		f.partner("lombardia", fmt.Sprintf("caritas-%03d", i), fmt.Sprintf("Caritas %03d", i))
+	}
+	udp, cpia := f.bergamoPartners()
+	name := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	base, reads := countedApp(t, f)
+	token := f.signedIn("admin@lombardia")
+	page := fetch(t, base+"/reti/rete-bergamo", token)
+	form := url.Values{"etag": {formEtag(t, page)}, "display_name": {"Rete Bergamo"},
+		"member.0.partner": {"Ufficio di Piano di Bergamo"}, "member.0.role": {"MEMBER_ROLE_LEAD"}, "member.0.was": {udp},
+		"member.1.partner": {"CPIA Bergamo"}, "member.1.role": {"MEMBER_ROLE_PARTNER"}, "member.1.was": {cpia},
+		"member.2.partner": {"caritas"}, "member.2.role": {"MEMBER_ROLE_PARTNER"},
+		"member.3.partner": {"Cooperativa  Sole"}, "member.3.role": {"MEMBER_ROLE_PARTNER"},
+		"member.4.partner": {"partner 001"}, "member.4.role": {"MEMBER_ROLE_PARTNER"}}
+	reads.reset()
+	if code, page := postCounted(t, base+"/reti/rete-bergamo", token, page, form); code != http.StatusSeeOther {
+		t.Fatalf("save the network with three members typed: status %d\n%s", code, page)
+	}
+	if n := reads.of("ListPartners"); n != 3 {
+		t.Errorf("three typed members were resolved in %d ListPartners calls, want 3", n)
+	}
+	n, err := famiv1.NewNetworkServiceClient(f.conn).GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: name})
+	var got []string
+	for _, m := range n.GetMembers() {
+		got = append(got, m.GetPartner())
+	}
+	if want := []string{udp, cpia, caritas, "regions/lombardia/partners/sole", "regions/lombardia/partners/p001"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("the network saved has members %q (%v), want %q", got, err, want)
 	}
 }

@@ -393,7 +393,16 @@ type ListPartnersRequest struct {
 	ShowArchived bool `protobuf:"varint,5,opt,name=show_archived,json=showArchived,proto3" json:"show_archived,omitempty"`
 	// Only partners whose display name contains this text, ignoring case,
 	// when set: at most 100 characters, no control or invisible ones.
-	Query         string `protobuf:"bytes,6,opt,name=query,proto3" json:"query,omitempty"`
+	Query string `protobuf:"bytes,6,opt,name=query,proto3" json:"query,omitempty"`
+	// Only partners whose display name is this name, when set: the same text
+	// once case is ignored, leading and trailing white space dropped and each
+	// run of white space inside read as one space ("comune  di BERGAMO" is
+	// "Comune di Bergamo"), as the web application compares a typed name. At
+	// most 200 characters (a display name's bound), no control or invisible
+	// ones. With query, a partner must match both. It answers a typed name in
+	// one call: a page of page_size holding every partner so called, or,
+	// with a next_page_token, the first of them.
+	DisplayName   string `protobuf:"bytes,7,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -466,6 +475,13 @@ func (x *ListPartnersRequest) GetShowArchived() bool {
 func (x *ListPartnersRequest) GetQuery() string {
 	if x != nil {
 		return x.Query
+	}
+	return ""
+}
+
+func (x *ListPartnersRequest) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
 	}
 	return ""
 }
@@ -704,7 +720,7 @@ const file_fami_v1_partner_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tR\trequestId\"'\n" +
 	"\x11GetPartnerRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xce\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xf1\x01\n" +
 	"\x13ListPartnersRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -712,7 +728,8 @@ const file_fami_v1_partner_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12(\n" +
 	"\x04kind\x18\x04 \x01(\x0e2\x14.fami.v1.PartnerKindR\x04kind\x12#\n" +
 	"\rshow_archived\x18\x05 \x01(\bR\fshowArchived\x12\x14\n" +
-	"\x05query\x18\x06 \x01(\tR\x05query\"\xaa\x01\n" +
+	"\x05query\x18\x06 \x01(\tR\x05query\x12!\n" +
+	"\fdisplay_name\x18\a \x01(\tR\vdisplayName\"\xaa\x01\n" +
 	"\x14ListPartnersResponse\x12,\n" +
 	"\bpartners\x18\x01 \x03(\v2\x10.fami.v1.PartnerR\bpartners\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
