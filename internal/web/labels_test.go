@@ -1,0 +1,130 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// The pages below show partners by name beside what names them: a
+// network's members, the leads and members of a page of networks. They
+// read those partners by name, a hundred in one call (BatchGetPartners),
+// where the network form read each by itself and the networks list read
+// the region's partners whole.
+
+// seedEntities creates n partners of Lombardia, "e000" to "e{n-1}" named
+// "Ente 000"..., and returns their names.
+func seedEntities(t *testing.T, f *famid, n int) []string {
+	t.Helper()
+	names := make([]string, n)
+	bulk(t, n, func(i int) error {
+		_, err := famiv1.NewPartnerServiceClient(f.conn).CreatePartner(f.admin("lombardia"), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia",
+			PartnerId: fmt.Sprintf("e%03d", i), Partner: &famiv1.Partner{DisplayName: fmt.Sprintf("Ente %03d", i), Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}})
+		names[i] = fmt.Sprintf("regions/lombardia/partners/e%03d", i)
+		return err
+	})
+	return names
+}
+
+// TestNetworkFormReadsItsMembersInOneCall: the form of a network of 25
+// members, in a region of 80 partners, shows each member by name, read in
+// one call; it made one GetPartner per member.
+func TestNetworkFormReadsItsMembersInOneCall(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	partners := seedEntities(t, f, 80)
+	// The members are past the datalist's first 50 partners, so that a
+	// member's name on the page is its row's, not a suggestion's.
+	members := partners[50:75]
+	f.network("lombardia", "rete-grande", "Rete grande", members[0], members[1:]...)
+
+	reads.reset()
+	page := fetch(t, base+"/reti/rete-grande", token)
+	for i := range members {
+		if want := fmt.Sprintf(`name="member.%d.partner" value="Ente %03d"`, i, 50+i); !strings.Contains(page, want) {
+			t.Errorf("the network's form does not show member %d by name (%s)", i, want)
+		}
+	}
+	if n := reads.of("GetPartner"); n != 0 {
+		t.Errorf("the network's form read %d partners one by one, want none", n)
+	}
+	if n := reads.of("BatchGetPartners"); n != 1 {
+		t.Errorf("the network's form read its members' names in %d calls, want one", n)
+	}
+	if n := reads.of("ListPartners"); n > 1 {
+		t.Errorf("the network's form listed partners %d times, want at most once (its datalist)", n)
+	}
+}
+
+// TestNetworkListReadsItsPartnersByName: a page of networks names their
+// leads and members, read by name in one call, never the region's 120
+// partners.
+func TestNetworkListReadsItsPartnersByName(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	partners := seedEntities(t, f, 120)
+	for i := range 3 {
+		f.network("lombardia", fmt.Sprintf("rete-%d", i), fmt.Sprintf("Rete %d", i), partners[100+i], partners[110+i], partners[117])
+	}
+
+	reads.reset()
+	page := fetch(t, base+"/reti", token)
+	for _, want := range []string{"Ente 100", "Ente 101", "Ente 102", "Ente 110", "Ente 111", "Ente 112", "Ente 117"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the networks' page does not name %s", want)
+		}
+	}
+	if n := reads.of("ListPartners"); n != 0 {
+		t.Errorf("the networks' page listed the region's partners %d times, want none", n)
+	}
+	if n := reads.of("BatchGetPartners"); n != 1 {
+		t.Errorf("the networks' page read its partners' names in %d calls, want one", n)
+	}
+}
+
+// TestMemberLabelsOfMissingPartnersAreBounded: a network form posted
+// with rows that showed 40 partners that do not exist (a hostile form, or
+// partners deleted meanwhile) costs a bounded number of batch reads: each
+// missing partner fails its batch (all or none) and is dropped, a few
+// times, and then the region's partners are read whole.
+func TestMemberLabelsOfMissingPartnersAreBounded(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	partners := seedEntities(t, f, 3)
+	f.network("lombardia", "rete", "Rete", partners[0], partners[1])
+	page := fetch(t, base+"/reti/rete", token)
+	csrf := csrfRE.FindStringSubmatch(page)
+	if csrf == nil {
+		t.Fatal("no CSRF token on the network's form")
+	}
+	form := url.Values{"csrf": {csrf[1]}, "etag": {formEtag(t, page)}, "display_name": {"Rete"}}
+	for i := range 40 {
+		form.Set(fmt.Sprintf("member.%d.was", i), fmt.Sprintf("regions/lombardia/partners/nessuno-%02d", i))
+	}
+	reads.reset()
+	if status := postPage(t, base+"/reti/rete", token, form); status != http.StatusUnprocessableEntity {
+		t.Errorf("a form of 40 missing partners and no member: status %d, want 422", status)
+	}
+	if n := reads.of("BatchGetPartners"); n == 0 || n > 8 {
+		t.Errorf("a form of 40 missing partners made %d batch reads, want 1 to 8 (at most 4 for each of its two label reads)", n)
+	}
+	if n := reads.of("GetPartner"); n != 0 {
+		t.Errorf("a form of 40 missing partners read %d partners one by one, want none", n)
+	}
+}
+
+// postPage posts form to u with the session token and returns the
+// answer's status.
+func postPage(t *testing.T, u, token string, form url.Values) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Cookie", "raccordo_sessione="+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
