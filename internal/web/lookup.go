@@ -71,8 +71,9 @@ const maxMissing = 3
 
 // partnerLabels maps the names of the region's partners among names to
 // their display names, read resource.MaxBatchGet at a time
-// (BatchGetPartners): never more calls, nor partners read, than the
-// region's partners read whole, since each name is one of them. Any other
+// (BatchGetPartners): what a page reads grows with the partners it names,
+// never with the region's, and is never more than the region's partners
+// read whole, since each name is one of them. Any other
 // text (another region's name, say, which the service would refuse to
 // read) is left out, to be shown as it is; so is a partner deleted since,
 // which fails its batch (names[i]): the batch is asked again without it,
