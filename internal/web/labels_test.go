@@ -128,3 +128,34 @@ func postPage(t *testing.T, u, token string, form url.Values) int {
 	res.Body.Close()
 	return res.StatusCode
 }
+
+// TestProtocolPageReadsItsPartiesByName: a protocol's page names its
+// three parties, read by name in one call, never the region's 120
+// partners.
+func TestProtocolPageReadsItsPartiesByName(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	partners := seedEntities(t, f, 120)
+	parties := partners[100:103]
+	network := f.network("lombardia", "rete", "Rete", parties[0], parties[1:]...)
+	p, err := famiv1.NewProtocolServiceClient(f.conn).CreateProtocol(f.admin("lombardia"), &famiv1.CreateProtocolRequest{Parent: "regions/lombardia", Protocol: &famiv1.Protocol{
+		Network: network, Title: "Protocollo", Body: "Art. 1 - Le parti collaborano.", ValidFrom: "2025-01-01",
+		Parties: []*famiv1.Party{{Partner: parties[0], Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT},
+			{Partner: parties[1], Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}, {Partner: parties[2], Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	reads.reset()
+	page := fetch(t, base+"/protocolli/"+lastID(p.GetName()), token)
+	for _, want := range []string{"<strong>Ente 100</strong>", "<strong>Ente 101</strong>", "<strong>Ente 102</strong>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the protocol's page does not name its party: %s", want)
+		}
+	}
+	if n := reads.of("ListPartners"); n != 0 {
+		t.Errorf("the protocol's page listed the region's partners %d times, want none", n)
+	}
+	if n := reads.of("BatchGetPartners"); n != 1 {
+		t.Errorf("the protocol's page read its parties' names in %d calls, want one", n)
+	}
+}
