@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -157,5 +158,43 @@ func TestProtocolPageReadsItsPartiesByName(t *testing.T) {
 	}
 	if n := reads.of("BatchGetPartners"); n != 1 {
 		t.Errorf("the protocol's page read its parties' names in %d calls, want one", n)
+	}
+}
+
+// TestMeetingPageReadsItsPartnersByName: a held meeting's page names its
+// network's members (the attendance form), who attended and the owner of
+// its action item, read by name in one call, never the region's 120
+// partners.
+func TestMeetingPageReadsItsPartnersByName(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	partners := seedEntities(t, f, 120)
+	network := f.network("lombardia", "rete", "Rete", partners[100], partners[101], partners[102])
+	start := f.Clock.Now().Add(-48 * time.Hour).Truncate(time.Hour)
+	m, err := f.onlineMeeting("tavolo", network, "Tavolo", start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	if _, err := meetings.RecordAttendance(f.admin("lombardia"), &famiv1.RecordAttendanceRequest{Name: m.GetName(),
+		Attendance: []*famiv1.PartnerAttendance{{Partner: partners[101], Attendees: 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := meetings.RecordMinutes(f.admin("lombardia"), &famiv1.RecordMinutesRequest{Name: m.GetName(), Minutes: "Verbale",
+		ActionItems: []*famiv1.ActionItem{{Description: "Azione", Owner: partners[102], DueDate: start.AddDate(0, 0, 7).Format(time.DateOnly)}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	reads.reset()
+	page := fetch(t, base+"/incontri/tavolo", token)
+	for _, want := range []string{"<legend>Ente 100</legend>", "<li>Ente 101: 2", " · Ente 102 · "} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the meeting's page does not show %q", want)
+		}
+	}
+	if n := reads.of("ListPartners"); n != 0 {
+		t.Errorf("the meeting's page listed the region's partners %d times, want none", n)
+	}
+	if n := reads.of("BatchGetPartners"); n != 1 {
+		t.Errorf("the meeting's page read its partners' names in %d calls, want one", n)
 	}
 }
