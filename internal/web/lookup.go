@@ -71,13 +71,12 @@ const maxMissing = 3
 
 // partnerLabels maps the names of the region's partners among names to
 // their display names, read resource.MaxBatchGet at a time
-// (BatchGetPartners): what a page reads grows with the partners it names,
-// never with the region's, and is never more than the region's partners
-// read whole, since each name is one of them. Any other
-// text (another region's name, say, which the service would refuse to
-// read) is left out, to be shown as it is; so is a partner deleted since,
-// which fails its batch (names[i]): the batch is asked again without it,
-// up to maxMissing times, and then the region's partners are read whole.
+// (BatchGetPartners), so that what a page reads grows with the partners it
+// names, not with the region's. Any other text (another region's name,
+// say, which the service would refuse to read) is left out, to be shown
+// as it is; so is a partner that does not exist (deleted since), which
+// fails its batch (names[i]): the batch is asked again without it, up to
+// maxMissing times, and then the region's partners are read whole.
 func (a *App) partnerLabels(s *session, names []string) (map[string]string, error) {
 	ask := slices.DeleteFunc(slices.Clone(names), func(name string) bool {
 		r, _, err := aip.ParseName("", name, resource.Partners)
