@@ -194,6 +194,18 @@ func InvalidField(field, format string, args ...any) *Error {
 	})
 }
 
+// Naming is a copy of e that names field, the request field that named
+// what e refuses, when field is not empty: the caller of a batch learns
+// which of its names failed (google.rpc.BadRequest), whatever e's code.
+func (e *Error) Naming(field string) *Error {
+	named := *e
+	if field != "" {
+		named.Violations = []Violation{{Field: field, Description: e.Message}}
+		named.Message = "invalid " + field + ": " + e.Message
+	}
+	return &named
+}
+
 // NotFoundf returns a NotFound error for a resource name.
 func NotFoundf(format string, args ...any) *Error {
 	return NotFound.New(format, args...)

@@ -100,6 +100,15 @@ func (s *Partners) GetPartner(ctx context.Context, req *famiv1.GetPartnerRequest
 	return resource.Get[*famiv1.Partner](ctx, s.r.store, resource.Partners, req.GetName())
 }
 
+// BatchGetPartners implements fami.v1.PartnerService.
+func (s *Partners) BatchGetPartners(ctx context.Context, req *famiv1.BatchGetPartnersRequest) (*famiv1.BatchGetPartnersResponse, error) {
+	partners, err := resource.BatchGet[*famiv1.Partner](ctx, s.r.store, resource.Partners, req)
+	if err != nil {
+		return nil, err
+	}
+	return &famiv1.BatchGetPartnersResponse{Partners: partners}, nil
+}
+
 // ListPartners implements fami.v1.PartnerService.
 func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
 	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListPartners); ok {

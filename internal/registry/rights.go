@@ -40,11 +40,12 @@ func Rights() auth.Policy {
 		famiv1.RegionService_GetRegion_FullMethodName:          auth.Public,
 		famiv1.RegionService_ListMunicipalities_FullMethodName: auth.Public,
 
-		famiv1.PartnerService_GetPartner_FullMethodName:    auth.InRegion("name", readers...),
-		famiv1.PartnerService_ListPartners_FullMethodName:  auth.InRegion("parent", readers...),
-		famiv1.PartnerService_CreatePartner_FullMethodName: auth.InRegion("parent", registryWriters...),
-		famiv1.PartnerService_UpdatePartner_FullMethodName: auth.InRegion("partner.name", registryWriters...),
-		famiv1.PartnerService_DeletePartner_FullMethodName: auth.InRegion("name", registryWriters...),
+		famiv1.PartnerService_GetPartner_FullMethodName:       auth.InRegion("name", readers...),
+		famiv1.PartnerService_BatchGetPartners_FullMethodName: auth.InRegion("parent", readers...),
+		famiv1.PartnerService_ListPartners_FullMethodName:     auth.InRegion("parent", readers...),
+		famiv1.PartnerService_CreatePartner_FullMethodName:    auth.InRegion("parent", registryWriters...),
+		famiv1.PartnerService_UpdatePartner_FullMethodName:    auth.InRegion("partner.name", registryWriters...),
+		famiv1.PartnerService_DeletePartner_FullMethodName:    auth.InRegion("name", registryWriters...),
 
 		famiv1.ProjectService_GetProject_FullMethodName:    auth.InRegion("name", readers...),
 		famiv1.ProjectService_ListProjects_FullMethodName:  auth.InRegion("parent", readers...),

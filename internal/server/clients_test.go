@@ -72,11 +72,12 @@ var httpRules = map[string]route{
 	famiv1connect.RegionServiceGetRegionProcedure:          httpGet("/v1/{name}"),
 	famiv1connect.RegionServiceListMunicipalitiesProcedure: httpGet("/v1/{parent}/municipalities"),
 
-	famiv1connect.PartnerServiceCreatePartnerProcedure: httpPost("/v1/{parent}/partners", "partner"),
-	famiv1connect.PartnerServiceGetPartnerProcedure:    httpGet("/v1/{name}"),
-	famiv1connect.PartnerServiceListPartnersProcedure:  httpGet("/v1/{parent}/partners"),
-	famiv1connect.PartnerServiceUpdatePartnerProcedure: httpPatch("/v1/{partner.name}", "partner"),
-	famiv1connect.PartnerServiceDeletePartnerProcedure: httpDelete("/v1/{name}"),
+	famiv1connect.PartnerServiceCreatePartnerProcedure:    httpPost("/v1/{parent}/partners", "partner"),
+	famiv1connect.PartnerServiceGetPartnerProcedure:       httpGet("/v1/{name}"),
+	famiv1connect.PartnerServiceBatchGetPartnersProcedure: httpGet("/v1/{parent}/partners:batchGet"),
+	famiv1connect.PartnerServiceListPartnersProcedure:     httpGet("/v1/{parent}/partners"),
+	famiv1connect.PartnerServiceUpdatePartnerProcedure:    httpPatch("/v1/{partner.name}", "partner"),
+	famiv1connect.PartnerServiceDeletePartnerProcedure:    httpDelete("/v1/{name}"),
 
 	famiv1connect.ProjectServiceCreateProjectProcedure: httpPost("/v1/{parent}/projects", "project"),
 	famiv1connect.ProjectServiceGetProjectProcedure:    httpGet("/v1/{name}"),

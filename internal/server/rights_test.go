@@ -639,6 +639,15 @@ func matrixCases() map[string]matrixCase {
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.s.GetPartner(c.ctx, &famiv1.GetPartnerRequest{Name: c.fx.lead}))
 			}},
+		"/fami.v1.PartnerService/BatchGetPartners": {right: rightRead, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.s.BatchGetPartners(c.ctx, &famiv1.BatchGetPartnersRequest{Parent: c.parent, Names: []string{c.fx.lead}}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := res.(*famiv1.BatchGetPartnersResponse).GetPartners(); len(got) != 1 || got[0].GetName() != c.fx.lead {
+					c.t.Errorf("BatchGetPartners: got %v, want %s", got, c.fx.lead)
+				}
+			}},
 		"/fami.v1.PartnerService/ListPartners": {right: rightRead, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.s.ListPartners(c.ctx, &famiv1.ListPartnersRequest{Parent: c.parent}))

@@ -327,18 +327,7 @@ func notSubmitted(e *famiv1.SupportEntry, field string) error {
 		Message:  e.GetName() + " is " + state + ": only SUBMITTED entries can be changed, deleted or reviewed",
 		Metadata: map[string]string{"resource": e.GetName(), "state": state},
 	})
-	return naming(err, field)
-}
-
-// naming makes the refusal e name field, the request field that named what
-// it refuses, when field is not empty: a batch's caller learns which of
-// its names failed (google.rpc.BadRequest).
-func naming(e *errs.Error, field string) *errs.Error {
-	if field != "" {
-		e.Violations = []errs.Violation{{Field: field, Description: e.Message}}
-		e.Message = "invalid " + field + ": " + e.Message
-	}
-	return e
+	return err.Naming(field)
 }
 
 // UpdateSupportEntry implements fami.v1.SupportService.
@@ -492,8 +481,7 @@ func reviewAll[R proto.Message](ctx context.Context, s *Service, req batchReques
 			if err := tx.Get(n, cur); err != nil {
 				if e := errs.As(err); e != nil && e.Code == errs.NotFound {
 					// Deleted by its consultant since the caller listed it.
-					named := *e
-					return zero, naming(&named, field)
+					return zero, e.Naming(field)
 				}
 				return zero, err
 			}

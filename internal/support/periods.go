@@ -41,10 +41,10 @@ func closedOn(tx store.ReadTx, date, field string) error {
 	}
 	period := aip.Name(tx.Region(), resource.ClosedPeriods, id)
 	msg := date + " is in closed period " + period + " (" + start + " to " + end + "): entries dated in it cannot be created, changed or deleted until the region reopens it"
-	return naming(errs.PeriodClosed.With(errs.Error{
+	return errs.PeriodClosed.With(errs.Error{
 		Message:  msg,
 		Metadata: map[string]string{"closed_period": period, "date": date},
-	}), field)
+	}).Naming(field)
 }
 
 // ClosePeriod implements fami.v1.SupportService.

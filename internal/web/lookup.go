@@ -5,10 +5,14 @@ import (
 	"net/http"
 	"slices"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
@@ -57,6 +61,77 @@ func (a *App) networkNamesOf(s *session, partner string) (map[string]string, err
 func (a *App) partnerNames(s *session) (map[string]string, error) {
 	return labels(s, a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region)},
 		(*famiv1.ListPartnersResponse).GetPartners, displayNameOf)
+}
+
+// maxMissing is how many of the partners a label read asks for it finds
+// missing before it reads the region's partners whole instead
+// (partnerNames): BatchGetPartners answers all or none, so each costs one
+// more call, and a form's rows may name any number that never existed.
+const maxMissing = 3
+
+// partnerLabels maps the names of the region's partners among names to
+// their display names, read resource.MaxBatchGet at a time
+// (BatchGetPartners), so that what a page reads grows with the partners it
+// names, not with the region's. Any other text (another region's name,
+// say, which the service would refuse to read) is left out, to be shown
+// as it is; so is a partner that does not exist (deleted since), which
+// fails its batch (names[i]): the batch is asked again without it, up to
+// maxMissing times, and then the region's partners are read whole.
+func (a *App) partnerLabels(s *session, names []string) (map[string]string, error) {
+	ask := slices.DeleteFunc(slices.Clone(names), func(name string) bool {
+		r, _, err := aip.ParseName("", name, resource.Partners)
+		return err != nil || r != s.region
+	})
+	slices.Sort(ask)
+	ask = slices.Compact(ask)
+	out := make(map[string]string, len(ask))
+	for missing := 0; len(ask) > 0; {
+		batch := ask[:min(len(ask), resource.MaxBatchGet)]
+		res, err := a.partners.BatchGetPartners(s.ctx, &famiv1.BatchGetPartnersRequest{Parent: regionName(s.region), Names: batch})
+		if i, ok := missingName(err, len(batch)); ok {
+			if missing++; missing > maxMissing {
+				return a.partnerNames(s)
+			}
+			ask = slices.Delete(ask, i, i+1)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range res.GetPartners() {
+			out[p.GetName()] = p.GetDisplayName()
+		}
+		ask = ask[len(batch):]
+	}
+	return out, nil
+}
+
+// missingName is i when err is a batch Get's NOT_FOUND naming names[i],
+// one of the n names asked for.
+func missingName(err error, n int) (int, bool) {
+	if status.Code(err) != codes.NotFound {
+		return 0, false
+	}
+	i, ok := namedIndex(err, "names")
+	return i, ok && i < n
+}
+
+// namedIndex is i when err carries a field violation of field[i] (a
+// batch's refusal naming one of its names), the first if several.
+func namedIndex(err error, field string) (int, bool) {
+	st, _ := status.FromError(err)
+	for _, d := range st.Details() {
+		br, ok := d.(*errdetails.BadRequest)
+		if !ok {
+			continue
+		}
+		for _, v := range br.GetFieldViolations() {
+			if i, ok := errs.IndexIn(v.GetField(), field); ok {
+				return i, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // closedSet is the region's closed periods as their first and last days

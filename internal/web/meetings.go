@@ -335,7 +335,7 @@ func (a *App) meetingView(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	need := needPartners | needNetworks
+	need := needNetworks
 	if s.who.Partner != "" {
 		need |= needMyNetworks // else the same as the region's networks
 	}
@@ -345,11 +345,12 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	if !ok {
 		return
 	}
-	p := &meetingPage{frame: a.newFrame(r, s, "meetings.title"), Meeting: m, Partners: l.partners, Attendance: map[string]int32{},
+	p := &meetingPage{frame: a.newFrame(r, s, "meetings.title"), Meeting: m, Attendance: map[string]int32{},
 		RequestID: newRequestID(),
 		Roles:     enumOptions(famiv1.AttendeeRole_name, func(n int32) string { return famiv1.AttendeeRole(n).String() })}
 	p.Title = m.GetTitle()
 	p.CanRecord, p.CanCancel = a.meetingForms(s, m, l)
+	var members []string
 	for _, n := range m.GetNetworks() {
 		p.NetworkList = append(p.NetworkList, l.networks[n])
 		net, err := a.networks.GetNetwork(s.ctx, &famiv1.GetNetworkRequest{Name: n})
@@ -358,10 +359,18 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 			return
 		}
 		for _, mem := range net.GetMembers() {
-			if !slices.ContainsFunc(p.Members, func(o option) bool { return o.Value == mem.GetPartner() }) {
-				p.Members = append(p.Members, option{Value: mem.GetPartner(), Label: l.partners[mem.GetPartner()]})
+			if !slices.Contains(members, mem.GetPartner()) {
+				members = append(members, mem.GetPartner())
 			}
 		}
+	}
+	var err error
+	if p.Partners, err = a.partnerLabels(s, slices.Concat(members, meetingPartners(m))); err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	for _, name := range members {
+		p.Members = append(p.Members, option{Value: name, Label: p.Partners[name]})
 	}
 	for _, at := range m.GetAttendance() {
 		p.Attendance[at.GetPartner()] = at.GetAttendees()
@@ -393,6 +402,20 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	p.Form = fm
 	p.NewItems = formRows(fm, "ai", 3)
 	a.render(w, code, "meeting", p)
+}
+
+// meetingPartners names the partners a meeting's page shows besides its
+// networks' members: who attended and the action items' owners, read by
+// name (partnerLabels), never the region's whole.
+func meetingPartners(m *famiv1.Meeting) []string {
+	var names []string
+	for _, at := range m.GetAttendance() {
+		names = append(names, at.GetPartner())
+	}
+	for _, it := range m.GetActionItems() {
+		names = append(names, it.GetOwner())
+	}
+	return names
 }
 
 // recordAttendance records how many people each partner sent ("att.<partner>")

@@ -69,7 +69,7 @@ func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, 
 
 // memberLabels maps the partners the network form names (its rows, what
 // they showed, the stored network's members) to their display names
-// (boundedLabels).
+// (partnerLabels: one call for up to resource.MaxBatchGet of them).
 func (a *App) memberLabels(s *session, fm *form, n *famiv1.Network) (map[string]string, error) {
 	var names []string
 	for i := range rowCount(fm.Values, "member") {
@@ -77,19 +77,6 @@ func (a *App) memberLabels(s *session, fm *form, n *famiv1.Network) (map[string]
 	}
 	for _, m := range n.GetMembers() {
 		names = append(names, m.GetPartner())
-	}
-	return a.boundedLabels(s, names)
-}
-
-// boundedLabels maps the region's partners among names to their display
-// names: each read by itself while they are at most searchPage, else the
-// region's partners read once (partnerNames), which a network of more
-// members than that reads in fewer calls.
-func (a *App) boundedLabels(s *session, names []string) (map[string]string, error) {
-	names = slices.DeleteFunc(names, func(name string) bool { return !strings.HasPrefix(name, "regions/") })
-	slices.Sort(names)
-	if names = slices.Compact(names); len(names) > searchPage {
-		return a.partnerNames(s)
 	}
 	return a.partnerLabels(s, names)
 }
@@ -186,7 +173,7 @@ func (a *App) resolveMembers(s *session, v url.Values, marks map[string]string) 
 	for i := range rows {
 		was[i] = v.Get(fmt.Sprintf("member.%d.was", i))
 	}
-	labels, err := a.boundedLabels(s, slices.Clone(was))
+	labels, err := a.partnerLabels(s, was)
 	if err != nil {
 		return "", err
 	}
@@ -230,7 +217,7 @@ func (a *App) resolveMembers(s *session, v url.Values, marks map[string]string) 
 
 // memberNamed resolves a member row's text, typed, the row having shown
 // the partner was by the name shown, and labels holding was's display name
-// while it exists (boundedLabels): was itself while typed is its name (or
+// while it exists (partnerLabels): was itself while typed is its name (or
 // its choice with the id, or its resource name), or still the name the
 // page showed (stillShown: the partner was renamed since); else what
 // resolvePartner makes of typed. deleted reports whether was is a partner

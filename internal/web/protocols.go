@@ -63,8 +63,13 @@ func (a *App) protocolView(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	pr, l, ok := load(a, w, r, s, needPartners|needNetworks, func() (*famiv1.Protocol, error) { return a.getProtocol(r, s) })
+	pr, l, ok := load(a, w, r, s, needNetworks, func() (*famiv1.Protocol, error) { return a.getProtocol(r, s) })
 	if !ok {
+		return
+	}
+	var err error
+	if l.partners, err = a.partnerLabels(s, protocolPartners(pr)); err != nil {
+		a.fail(w, r, s, err)
 		return
 	}
 	p := &protocolPage{frame: a.newFrame(r, s, "protocols.title"), Protocol: pr, Partners: l.partners, Signed: map[string]bool{},
@@ -94,6 +99,20 @@ func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session,
 	p.CanTerminate = (inForce || state == famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE) && mine &&
 		s.can(a, famiv1.ProtocolService_TerminateProtocol_FullMethodName, &famiv1.TerminateProtocolRequest{Name: pr.GetName()})
 	a.render(w, code, "protocol", p)
+}
+
+// protocolPartners names the partners a protocol's page shows: its
+// parties and who signed, read by name (partnerLabels), never the
+// region's whole.
+func protocolPartners(pr *famiv1.Protocol) []string {
+	var names []string
+	for _, pt := range pr.GetParties() {
+		names = append(names, pt.GetPartner())
+	}
+	for _, sg := range pr.GetSignatures() {
+		names = append(names, sg.GetParty())
+	}
+	return names
 }
 
 // mayEditProtocol reports whether the session's user may save pr's draft

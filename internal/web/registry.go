@@ -99,18 +99,32 @@ type networksPage struct {
 }
 
 func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
-	l, ok := a.pageLookups(w, r, s, needPartners)
-	if !ok {
-		return
-	}
 	canCreate := s.can(a, famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{Parent: regionName(s.region)})
 	list, err := readListPage(a, r, s, "networks", a.networks.ListNetworks,
 		&famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner, Query: searchQuery(r)},
 		(*famiv1.ListNetworksResponse).GetNetworks, canCreate)
+	var partners map[string]string
+	if err == nil {
+		partners, err = a.partnerLabels(s, networkPartners(list.Items))
+	}
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	a.render(w, http.StatusOK, "networks", &networksPage{listPage: list, Partners: l.partners,
+	a.render(w, http.StatusOK, "networks", &networksPage{listPage: list, Partners: partners,
 		CanRead: s.can(a, famiv1.NetworkService_GetNetwork_FullMethodName, &famiv1.GetNetworkRequest{Name: aip.Name(s.region, resource.Networks, "-")})})
+}
+
+// networkPartners names the partners networks show: their leads and
+// members, which the list labels with the partners read by name
+// (partnerLabels), never the region's whole.
+func networkPartners(networks []*famiv1.Network) []string {
+	var names []string
+	for _, n := range networks {
+		names = append(names, n.GetLeadPartner())
+		for _, m := range n.GetMembers() {
+			names = append(names, m.GetPartner())
+		}
+	}
+	return names
 }

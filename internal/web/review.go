@@ -94,28 +94,18 @@ func (a *App) review(w http.ResponseWriter, r *http.Request, s *session) {
 // and activity as stored now, or its id when it cannot be read. It is
 // false when err names no entry (the reason is missing, say).
 func (a *App) stoppedBy(s *session, err error, names []string) (string, bool) {
-	st, _ := status.FromError(err)
-	if st.Code() == codes.InvalidArgument {
+	if status.Code(err) == codes.InvalidArgument {
 		return "", false // the selection itself, or the reason
 	}
-	for _, d := range st.Details() {
-		br, ok := d.(*errdetails.BadRequest)
-		if !ok {
-			continue
-		}
-		for _, v := range br.GetFieldViolations() {
-			i, ok := errs.IndexIn(v.GetField(), "names")
-			if !ok || i >= len(names) {
-				continue
-			}
-			e, err := a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: names[i]})
-			if err != nil {
-				return msgf("approvals.stopped_id", resource.ID(names[i])), true
-			}
-			return msgf("approvals.stopped", formatDate(e.GetDate()), person(e.GetConsultant(), e.GetConsultantDisplayName()), label(e.GetActivity())), true
-		}
+	i, ok := namedIndex(err, "names")
+	if !ok || i >= len(names) {
+		return "", false
 	}
-	return "", false
+	e, err := a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: names[i]})
+	if err != nil {
+		return msgf("approvals.stopped_id", resource.ID(names[i])), true
+	}
+	return msgf("approvals.stopped", formatDate(e.GetDate()), person(e.GetConsultant(), e.GetConsultantDisplayName()), label(e.GetActivity())), true
 }
 
 // periodsPage lists the closed periods and closes a new one.

@@ -119,31 +119,6 @@ func partnerFault(r resolution, field, typed string) string {
 	return msgf("search.partner_unknown", field, typed)
 }
 
-// partnerLabels maps the names of the region's partners among names to
-// their display names, each read by itself. A partner deleted since, and
-// any other text (another region's name, say, which the service would
-// refuse to read), is left out, to be shown as it is.
-func (a *App) partnerLabels(s *session, names []string) (map[string]string, error) {
-	out := make(map[string]string, len(names))
-	for _, name := range names {
-		if _, done := out[name]; done {
-			continue
-		}
-		if r, _, err := aip.ParseName("", name, resource.Partners); err != nil || r != s.region {
-			continue
-		}
-		p, err := a.partners.GetPartner(s.ctx, &famiv1.GetPartnerRequest{Name: name})
-		switch {
-		case status.Code(err) == codes.NotFound: // deleted since
-		case err != nil:
-			return nil, err
-		default:
-			out[name] = p.GetDisplayName()
-		}
-	}
-	return out, nil
-}
-
 // resolvePartner resolves typed to the partner it names: a partner's
 // resource name, the display name of one partner of the region
 // in any case and spacing (ListPartners' display_name, aip.NameKey), or a

@@ -378,6 +378,107 @@ func (x *GetPartnerRequest) GetName() string {
 	return ""
 }
 
+type BatchGetPartnersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Format: regions/{region}; every name must be in it.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Required. The partners to read: 1 to 100 names
+	// (regions/{region}/partners/{partner}); a name may be listed more than
+	// once, and is answered at each place.
+	Names         []string `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchGetPartnersRequest) Reset() {
+	*x = BatchGetPartnersRequest{}
+	mi := &file_fami_v1_partner_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetPartnersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetPartnersRequest) ProtoMessage() {}
+
+func (x *BatchGetPartnersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fami_v1_partner_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetPartnersRequest.ProtoReflect.Descriptor instead.
+func (*BatchGetPartnersRequest) Descriptor() ([]byte, []int) {
+	return file_fami_v1_partner_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *BatchGetPartnersRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *BatchGetPartnersRequest) GetNames() []string {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
+type BatchGetPartnersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The partners, in the order of the request's names.
+	Partners      []*Partner `protobuf:"bytes,1,rep,name=partners,proto3" json:"partners,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchGetPartnersResponse) Reset() {
+	*x = BatchGetPartnersResponse{}
+	mi := &file_fami_v1_partner_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetPartnersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetPartnersResponse) ProtoMessage() {}
+
+func (x *BatchGetPartnersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fami_v1_partner_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetPartnersResponse.ProtoReflect.Descriptor instead.
+func (*BatchGetPartnersResponse) Descriptor() ([]byte, []int) {
+	return file_fami_v1_partner_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *BatchGetPartnersResponse) GetPartners() []*Partner {
+	if x != nil {
+		return x.Partners
+	}
+	return nil
+}
+
 type ListPartnersRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. Format: regions/{region}, or regions/- (the ministry only)
@@ -409,7 +510,7 @@ type ListPartnersRequest struct {
 
 func (x *ListPartnersRequest) Reset() {
 	*x = ListPartnersRequest{}
-	mi := &file_fami_v1_partner_proto_msgTypes[3]
+	mi := &file_fami_v1_partner_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -421,7 +522,7 @@ func (x *ListPartnersRequest) String() string {
 func (*ListPartnersRequest) ProtoMessage() {}
 
 func (x *ListPartnersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_partner_proto_msgTypes[3]
+	mi := &file_fami_v1_partner_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -434,7 +535,7 @@ func (x *ListPartnersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPartnersRequest.ProtoReflect.Descriptor instead.
 func (*ListPartnersRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_partner_proto_rawDescGZIP(), []int{3}
+	return file_fami_v1_partner_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListPartnersRequest) GetParent() string {
@@ -508,7 +609,7 @@ type ListPartnersResponse struct {
 
 func (x *ListPartnersResponse) Reset() {
 	*x = ListPartnersResponse{}
-	mi := &file_fami_v1_partner_proto_msgTypes[4]
+	mi := &file_fami_v1_partner_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -520,7 +621,7 @@ func (x *ListPartnersResponse) String() string {
 func (*ListPartnersResponse) ProtoMessage() {}
 
 func (x *ListPartnersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_partner_proto_msgTypes[4]
+	mi := &file_fami_v1_partner_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -533,7 +634,7 @@ func (x *ListPartnersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPartnersResponse.ProtoReflect.Descriptor instead.
 func (*ListPartnersResponse) Descriptor() ([]byte, []int) {
-	return file_fami_v1_partner_proto_rawDescGZIP(), []int{4}
+	return file_fami_v1_partner_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListPartnersResponse) GetPartners() []*Partner {
@@ -579,7 +680,7 @@ type UpdatePartnerRequest struct {
 
 func (x *UpdatePartnerRequest) Reset() {
 	*x = UpdatePartnerRequest{}
-	mi := &file_fami_v1_partner_proto_msgTypes[5]
+	mi := &file_fami_v1_partner_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -591,7 +692,7 @@ func (x *UpdatePartnerRequest) String() string {
 func (*UpdatePartnerRequest) ProtoMessage() {}
 
 func (x *UpdatePartnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_partner_proto_msgTypes[5]
+	mi := &file_fami_v1_partner_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -604,7 +705,7 @@ func (x *UpdatePartnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdatePartnerRequest.ProtoReflect.Descriptor instead.
 func (*UpdatePartnerRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_partner_proto_rawDescGZIP(), []int{5}
+	return file_fami_v1_partner_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *UpdatePartnerRequest) GetPartner() *Partner {
@@ -641,7 +742,7 @@ type DeletePartnerRequest struct {
 
 func (x *DeletePartnerRequest) Reset() {
 	*x = DeletePartnerRequest{}
-	mi := &file_fami_v1_partner_proto_msgTypes[6]
+	mi := &file_fami_v1_partner_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -653,7 +754,7 @@ func (x *DeletePartnerRequest) String() string {
 func (*DeletePartnerRequest) ProtoMessage() {}
 
 func (x *DeletePartnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_partner_proto_msgTypes[6]
+	mi := &file_fami_v1_partner_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -666,7 +767,7 @@ func (x *DeletePartnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePartnerRequest.ProtoReflect.Descriptor instead.
 func (*DeletePartnerRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_partner_proto_rawDescGZIP(), []int{6}
+	return file_fami_v1_partner_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DeletePartnerRequest) GetName() string {
@@ -720,7 +821,12 @@ const file_fami_v1_partner_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tR\trequestId\"'\n" +
 	"\x11GetPartnerRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xf1\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"G\n" +
+	"\x17BatchGetPartnersRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x14\n" +
+	"\x05names\x18\x02 \x03(\tR\x05names\"H\n" +
+	"\x18BatchGetPartnersResponse\x12,\n" +
+	"\bpartners\x18\x01 \x03(\v2\x10.fami.v1.PartnerR\bpartners\"\xf1\x01\n" +
 	"\x13ListPartnersRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -760,11 +866,12 @@ const file_fami_v1_partner_proto_rawDesc = "" +
 	"\x16PARTNER_KIND_POLICE_HQ\x10\n" +
 	"\x12\x1b\n" +
 	"\x17PARTNER_KIND_UNIVERSITY\x10\v\x12\x16\n" +
-	"\x12PARTNER_KIND_OTHER\x10\f2\xe5\x02\n" +
+	"\x12PARTNER_KIND_OTHER\x10\f2\xbe\x03\n" +
 	"\x0ePartnerService\x12@\n" +
 	"\rCreatePartner\x12\x1d.fami.v1.CreatePartnerRequest\x1a\x10.fami.v1.Partner\x12:\n" +
 	"\n" +
-	"GetPartner\x12\x1a.fami.v1.GetPartnerRequest\x1a\x10.fami.v1.Partner\x12K\n" +
+	"GetPartner\x12\x1a.fami.v1.GetPartnerRequest\x1a\x10.fami.v1.Partner\x12W\n" +
+	"\x10BatchGetPartners\x12 .fami.v1.BatchGetPartnersRequest\x1a!.fami.v1.BatchGetPartnersResponse\x12K\n" +
 	"\fListPartners\x12\x1c.fami.v1.ListPartnersRequest\x1a\x1d.fami.v1.ListPartnersResponse\x12@\n" +
 	"\rUpdatePartner\x12\x1d.fami.v1.UpdatePartnerRequest\x1a\x10.fami.v1.Partner\x12F\n" +
 	"\rDeletePartner\x12\x1d.fami.v1.DeletePartnerRequest\x1a\x16.google.protobuf.EmptyB\x89\x01\n" +
@@ -783,44 +890,49 @@ func file_fami_v1_partner_proto_rawDescGZIP() []byte {
 }
 
 var file_fami_v1_partner_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_fami_v1_partner_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_fami_v1_partner_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_fami_v1_partner_proto_goTypes = []any{
-	(PartnerKind)(0),              // 0: fami.v1.PartnerKind
-	(*Partner)(nil),               // 1: fami.v1.Partner
-	(*CreatePartnerRequest)(nil),  // 2: fami.v1.CreatePartnerRequest
-	(*GetPartnerRequest)(nil),     // 3: fami.v1.GetPartnerRequest
-	(*ListPartnersRequest)(nil),   // 4: fami.v1.ListPartnersRequest
-	(*ListPartnersResponse)(nil),  // 5: fami.v1.ListPartnersResponse
-	(*UpdatePartnerRequest)(nil),  // 6: fami.v1.UpdatePartnerRequest
-	(*DeletePartnerRequest)(nil),  // 7: fami.v1.DeletePartnerRequest
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 9: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),         // 10: google.protobuf.Empty
+	(PartnerKind)(0),                 // 0: fami.v1.PartnerKind
+	(*Partner)(nil),                  // 1: fami.v1.Partner
+	(*CreatePartnerRequest)(nil),     // 2: fami.v1.CreatePartnerRequest
+	(*GetPartnerRequest)(nil),        // 3: fami.v1.GetPartnerRequest
+	(*BatchGetPartnersRequest)(nil),  // 4: fami.v1.BatchGetPartnersRequest
+	(*BatchGetPartnersResponse)(nil), // 5: fami.v1.BatchGetPartnersResponse
+	(*ListPartnersRequest)(nil),      // 6: fami.v1.ListPartnersRequest
+	(*ListPartnersResponse)(nil),     // 7: fami.v1.ListPartnersResponse
+	(*UpdatePartnerRequest)(nil),     // 8: fami.v1.UpdatePartnerRequest
+	(*DeletePartnerRequest)(nil),     // 9: fami.v1.DeletePartnerRequest
+	(*timestamppb.Timestamp)(nil),    // 10: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),    // 11: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),            // 12: google.protobuf.Empty
 }
 var file_fami_v1_partner_proto_depIdxs = []int32{
 	0,  // 0: fami.v1.Partner.kind:type_name -> fami.v1.PartnerKind
-	8,  // 1: fami.v1.Partner.create_time:type_name -> google.protobuf.Timestamp
-	8,  // 2: fami.v1.Partner.update_time:type_name -> google.protobuf.Timestamp
+	10, // 1: fami.v1.Partner.create_time:type_name -> google.protobuf.Timestamp
+	10, // 2: fami.v1.Partner.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 3: fami.v1.CreatePartnerRequest.partner:type_name -> fami.v1.Partner
-	0,  // 4: fami.v1.ListPartnersRequest.kind:type_name -> fami.v1.PartnerKind
-	1,  // 5: fami.v1.ListPartnersResponse.partners:type_name -> fami.v1.Partner
-	1,  // 6: fami.v1.UpdatePartnerRequest.partner:type_name -> fami.v1.Partner
-	9,  // 7: fami.v1.UpdatePartnerRequest.update_mask:type_name -> google.protobuf.FieldMask
-	2,  // 8: fami.v1.PartnerService.CreatePartner:input_type -> fami.v1.CreatePartnerRequest
-	3,  // 9: fami.v1.PartnerService.GetPartner:input_type -> fami.v1.GetPartnerRequest
-	4,  // 10: fami.v1.PartnerService.ListPartners:input_type -> fami.v1.ListPartnersRequest
-	6,  // 11: fami.v1.PartnerService.UpdatePartner:input_type -> fami.v1.UpdatePartnerRequest
-	7,  // 12: fami.v1.PartnerService.DeletePartner:input_type -> fami.v1.DeletePartnerRequest
-	1,  // 13: fami.v1.PartnerService.CreatePartner:output_type -> fami.v1.Partner
-	1,  // 14: fami.v1.PartnerService.GetPartner:output_type -> fami.v1.Partner
-	5,  // 15: fami.v1.PartnerService.ListPartners:output_type -> fami.v1.ListPartnersResponse
-	1,  // 16: fami.v1.PartnerService.UpdatePartner:output_type -> fami.v1.Partner
-	10, // 17: fami.v1.PartnerService.DeletePartner:output_type -> google.protobuf.Empty
-	13, // [13:18] is the sub-list for method output_type
-	8,  // [8:13] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	1,  // 4: fami.v1.BatchGetPartnersResponse.partners:type_name -> fami.v1.Partner
+	0,  // 5: fami.v1.ListPartnersRequest.kind:type_name -> fami.v1.PartnerKind
+	1,  // 6: fami.v1.ListPartnersResponse.partners:type_name -> fami.v1.Partner
+	1,  // 7: fami.v1.UpdatePartnerRequest.partner:type_name -> fami.v1.Partner
+	11, // 8: fami.v1.UpdatePartnerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	2,  // 9: fami.v1.PartnerService.CreatePartner:input_type -> fami.v1.CreatePartnerRequest
+	3,  // 10: fami.v1.PartnerService.GetPartner:input_type -> fami.v1.GetPartnerRequest
+	4,  // 11: fami.v1.PartnerService.BatchGetPartners:input_type -> fami.v1.BatchGetPartnersRequest
+	6,  // 12: fami.v1.PartnerService.ListPartners:input_type -> fami.v1.ListPartnersRequest
+	8,  // 13: fami.v1.PartnerService.UpdatePartner:input_type -> fami.v1.UpdatePartnerRequest
+	9,  // 14: fami.v1.PartnerService.DeletePartner:input_type -> fami.v1.DeletePartnerRequest
+	1,  // 15: fami.v1.PartnerService.CreatePartner:output_type -> fami.v1.Partner
+	1,  // 16: fami.v1.PartnerService.GetPartner:output_type -> fami.v1.Partner
+	5,  // 17: fami.v1.PartnerService.BatchGetPartners:output_type -> fami.v1.BatchGetPartnersResponse
+	7,  // 18: fami.v1.PartnerService.ListPartners:output_type -> fami.v1.ListPartnersResponse
+	1,  // 19: fami.v1.PartnerService.UpdatePartner:output_type -> fami.v1.Partner
+	12, // 20: fami.v1.PartnerService.DeletePartner:output_type -> google.protobuf.Empty
+	15, // [15:21] is the sub-list for method output_type
+	9,  // [9:15] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_fami_v1_partner_proto_init() }
@@ -834,7 +946,7 @@ func file_fami_v1_partner_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fami_v1_partner_proto_rawDesc), len(file_fami_v1_partner_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

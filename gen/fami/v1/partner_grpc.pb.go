@@ -20,11 +20,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PartnerService_CreatePartner_FullMethodName = "/fami.v1.PartnerService/CreatePartner"
-	PartnerService_GetPartner_FullMethodName    = "/fami.v1.PartnerService/GetPartner"
-	PartnerService_ListPartners_FullMethodName  = "/fami.v1.PartnerService/ListPartners"
-	PartnerService_UpdatePartner_FullMethodName = "/fami.v1.PartnerService/UpdatePartner"
-	PartnerService_DeletePartner_FullMethodName = "/fami.v1.PartnerService/DeletePartner"
+	PartnerService_CreatePartner_FullMethodName    = "/fami.v1.PartnerService/CreatePartner"
+	PartnerService_GetPartner_FullMethodName       = "/fami.v1.PartnerService/GetPartner"
+	PartnerService_BatchGetPartners_FullMethodName = "/fami.v1.PartnerService/BatchGetPartners"
+	PartnerService_ListPartners_FullMethodName     = "/fami.v1.PartnerService/ListPartners"
+	PartnerService_UpdatePartner_FullMethodName    = "/fami.v1.PartnerService/UpdatePartner"
+	PartnerService_DeletePartner_FullMethodName    = "/fami.v1.PartnerService/DeletePartner"
 )
 
 // PartnerServiceClient is the client API for PartnerService service.
@@ -37,6 +38,10 @@ type PartnerServiceClient interface {
 	CreatePartner(ctx context.Context, in *CreatePartnerRequest, opts ...grpc.CallOption) (*Partner, error)
 	// GetPartner returns a partner. Returns NOT_FOUND if it does not exist.
 	GetPartner(ctx context.Context, in *GetPartnerRequest, opts ...grpc.CallOption) (*Partner, error)
+	// BatchGetPartners returns the partners named, in the order asked
+	// (AIP-231), read in one snapshot: all or none, so a missing one fails
+	// the call with NOT_FOUND naming its field (names[i]).
+	BatchGetPartners(ctx context.Context, in *BatchGetPartnersRequest, opts ...grpc.CallOption) (*BatchGetPartnersResponse, error)
 	// ListPartners lists a region's partners ordered by id.
 	ListPartners(ctx context.Context, in *ListPartnersRequest, opts ...grpc.CallOption) (*ListPartnersResponse, error)
 	// UpdatePartner changes the fields named in update_mask.
@@ -70,6 +75,16 @@ func (c *partnerServiceClient) GetPartner(ctx context.Context, in *GetPartnerReq
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Partner)
 	err := c.cc.Invoke(ctx, PartnerService_GetPartner_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *partnerServiceClient) BatchGetPartners(ctx context.Context, in *BatchGetPartnersRequest, opts ...grpc.CallOption) (*BatchGetPartnersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchGetPartnersResponse)
+	err := c.cc.Invoke(ctx, PartnerService_BatchGetPartners_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +131,10 @@ type PartnerServiceServer interface {
 	CreatePartner(context.Context, *CreatePartnerRequest) (*Partner, error)
 	// GetPartner returns a partner. Returns NOT_FOUND if it does not exist.
 	GetPartner(context.Context, *GetPartnerRequest) (*Partner, error)
+	// BatchGetPartners returns the partners named, in the order asked
+	// (AIP-231), read in one snapshot: all or none, so a missing one fails
+	// the call with NOT_FOUND naming its field (names[i]).
+	BatchGetPartners(context.Context, *BatchGetPartnersRequest) (*BatchGetPartnersResponse, error)
 	// ListPartners lists a region's partners ordered by id.
 	ListPartners(context.Context, *ListPartnersRequest) (*ListPartnersResponse, error)
 	// UpdatePartner changes the fields named in update_mask.
@@ -140,6 +159,9 @@ func (UnimplementedPartnerServiceServer) CreatePartner(context.Context, *CreateP
 }
 func (UnimplementedPartnerServiceServer) GetPartner(context.Context, *GetPartnerRequest) (*Partner, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPartner not implemented")
+}
+func (UnimplementedPartnerServiceServer) BatchGetPartners(context.Context, *BatchGetPartnersRequest) (*BatchGetPartnersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchGetPartners not implemented")
 }
 func (UnimplementedPartnerServiceServer) ListPartners(context.Context, *ListPartnersRequest) (*ListPartnersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPartners not implemented")
@@ -203,6 +225,24 @@ func _PartnerService_GetPartner_Handler(srv interface{}, ctx context.Context, de
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(PartnerServiceServer).GetPartner(ctx, req.(*GetPartnerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PartnerService_BatchGetPartners_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchGetPartnersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PartnerServiceServer).BatchGetPartners(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PartnerService_BatchGetPartners_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PartnerServiceServer).BatchGetPartners(ctx, req.(*BatchGetPartnersRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -275,6 +315,10 @@ var PartnerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetPartner",
 			Handler:    _PartnerService_GetPartner_Handler,
+		},
+		{
+			MethodName: "BatchGetPartners",
+			Handler:    _PartnerService_BatchGetPartners_Handler,
 		},
 		{
 			MethodName: "ListPartners",

@@ -40,6 +40,9 @@ const (
 	// PartnerServiceGetPartnerProcedure is the fully-qualified name of the PartnerService's GetPartner
 	// RPC.
 	PartnerServiceGetPartnerProcedure = "/fami.v1.PartnerService/GetPartner"
+	// PartnerServiceBatchGetPartnersProcedure is the fully-qualified name of the PartnerService's
+	// BatchGetPartners RPC.
+	PartnerServiceBatchGetPartnersProcedure = "/fami.v1.PartnerService/BatchGetPartners"
 	// PartnerServiceListPartnersProcedure is the fully-qualified name of the PartnerService's
 	// ListPartners RPC.
 	PartnerServiceListPartnersProcedure = "/fami.v1.PartnerService/ListPartners"
@@ -57,6 +60,10 @@ type PartnerServiceClient interface {
 	CreatePartner(context.Context, *v1.CreatePartnerRequest) (*v1.Partner, error)
 	// GetPartner returns a partner. Returns NOT_FOUND if it does not exist.
 	GetPartner(context.Context, *v1.GetPartnerRequest) (*v1.Partner, error)
+	// BatchGetPartners returns the partners named, in the order asked
+	// (AIP-231), read in one snapshot: all or none, so a missing one fails
+	// the call with NOT_FOUND naming its field (names[i]).
+	BatchGetPartners(context.Context, *v1.BatchGetPartnersRequest) (*v1.BatchGetPartnersResponse, error)
 	// ListPartners lists a region's partners ordered by id.
 	ListPartners(context.Context, *v1.ListPartnersRequest) (*v1.ListPartnersResponse, error)
 	// UpdatePartner changes the fields named in update_mask.
@@ -91,6 +98,12 @@ func NewPartnerServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(partnerServiceMethods.ByName("GetPartner")),
 			connect.WithClientOptions(opts...),
 		),
+		batchGetPartners: connect.NewClient[v1.BatchGetPartnersRequest, v1.BatchGetPartnersResponse](
+			httpClient,
+			baseURL+PartnerServiceBatchGetPartnersProcedure,
+			connect.WithSchema(partnerServiceMethods.ByName("BatchGetPartners")),
+			connect.WithClientOptions(opts...),
+		),
 		listPartners: connect.NewClient[v1.ListPartnersRequest, v1.ListPartnersResponse](
 			httpClient,
 			baseURL+PartnerServiceListPartnersProcedure,
@@ -114,11 +127,12 @@ func NewPartnerServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 
 // partnerServiceClient implements PartnerServiceClient.
 type partnerServiceClient struct {
-	createPartner *connect.Client[v1.CreatePartnerRequest, v1.Partner]
-	getPartner    *connect.Client[v1.GetPartnerRequest, v1.Partner]
-	listPartners  *connect.Client[v1.ListPartnersRequest, v1.ListPartnersResponse]
-	updatePartner *connect.Client[v1.UpdatePartnerRequest, v1.Partner]
-	deletePartner *connect.Client[v1.DeletePartnerRequest, emptypb.Empty]
+	createPartner    *connect.Client[v1.CreatePartnerRequest, v1.Partner]
+	getPartner       *connect.Client[v1.GetPartnerRequest, v1.Partner]
+	batchGetPartners *connect.Client[v1.BatchGetPartnersRequest, v1.BatchGetPartnersResponse]
+	listPartners     *connect.Client[v1.ListPartnersRequest, v1.ListPartnersResponse]
+	updatePartner    *connect.Client[v1.UpdatePartnerRequest, v1.Partner]
+	deletePartner    *connect.Client[v1.DeletePartnerRequest, emptypb.Empty]
 }
 
 // CreatePartner calls fami.v1.PartnerService.CreatePartner.
@@ -133,6 +147,15 @@ func (c *partnerServiceClient) CreatePartner(ctx context.Context, req *v1.Create
 // GetPartner calls fami.v1.PartnerService.GetPartner.
 func (c *partnerServiceClient) GetPartner(ctx context.Context, req *v1.GetPartnerRequest) (*v1.Partner, error) {
 	response, err := c.getPartner.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// BatchGetPartners calls fami.v1.PartnerService.BatchGetPartners.
+func (c *partnerServiceClient) BatchGetPartners(ctx context.Context, req *v1.BatchGetPartnersRequest) (*v1.BatchGetPartnersResponse, error) {
+	response, err := c.batchGetPartners.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -172,6 +195,10 @@ type PartnerServiceHandler interface {
 	CreatePartner(context.Context, *v1.CreatePartnerRequest) (*v1.Partner, error)
 	// GetPartner returns a partner. Returns NOT_FOUND if it does not exist.
 	GetPartner(context.Context, *v1.GetPartnerRequest) (*v1.Partner, error)
+	// BatchGetPartners returns the partners named, in the order asked
+	// (AIP-231), read in one snapshot: all or none, so a missing one fails
+	// the call with NOT_FOUND naming its field (names[i]).
+	BatchGetPartners(context.Context, *v1.BatchGetPartnersRequest) (*v1.BatchGetPartnersResponse, error)
 	// ListPartners lists a region's partners ordered by id.
 	ListPartners(context.Context, *v1.ListPartnersRequest) (*v1.ListPartnersResponse, error)
 	// UpdatePartner changes the fields named in update_mask.
@@ -202,6 +229,12 @@ func NewPartnerServiceHandler(svc PartnerServiceHandler, opts ...connect.Handler
 		connect.WithSchema(partnerServiceMethods.ByName("GetPartner")),
 		connect.WithHandlerOptions(opts...),
 	)
+	partnerServiceBatchGetPartnersHandler := connect.NewUnaryHandlerSimple(
+		PartnerServiceBatchGetPartnersProcedure,
+		svc.BatchGetPartners,
+		connect.WithSchema(partnerServiceMethods.ByName("BatchGetPartners")),
+		connect.WithHandlerOptions(opts...),
+	)
 	partnerServiceListPartnersHandler := connect.NewUnaryHandlerSimple(
 		PartnerServiceListPartnersProcedure,
 		svc.ListPartners,
@@ -226,6 +259,8 @@ func NewPartnerServiceHandler(svc PartnerServiceHandler, opts ...connect.Handler
 			partnerServiceCreatePartnerHandler.ServeHTTP(w, r)
 		case PartnerServiceGetPartnerProcedure:
 			partnerServiceGetPartnerHandler.ServeHTTP(w, r)
+		case PartnerServiceBatchGetPartnersProcedure:
+			partnerServiceBatchGetPartnersHandler.ServeHTTP(w, r)
 		case PartnerServiceListPartnersProcedure:
 			partnerServiceListPartnersHandler.ServeHTTP(w, r)
 		case PartnerServiceUpdatePartnerProcedure:
@@ -247,6 +282,10 @@ func (UnimplementedPartnerServiceHandler) CreatePartner(context.Context, *v1.Cre
 
 func (UnimplementedPartnerServiceHandler) GetPartner(context.Context, *v1.GetPartnerRequest) (*v1.Partner, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fami.v1.PartnerService.GetPartner is not implemented"))
+}
+
+func (UnimplementedPartnerServiceHandler) BatchGetPartners(context.Context, *v1.BatchGetPartnersRequest) (*v1.BatchGetPartnersResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fami.v1.PartnerService.BatchGetPartners is not implemented"))
 }
 
 func (UnimplementedPartnerServiceHandler) ListPartners(context.Context, *v1.ListPartnersRequest) (*v1.ListPartnersResponse, error) {

@@ -1,0 +1,200 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// The pages below show partners by name beside what names them: a
+// network's members, the leads and members of a page of networks. They
+// read those partners by name, a hundred in one call (BatchGetPartners),
+// where the network form read each by itself and the networks list read
+// the region's partners whole.
+
+// seedEntities creates n partners of Lombardia, "e000" to "e{n-1}" named
+// "Ente 000"..., and returns their names.
+func seedEntities(t *testing.T, f *famid, n int) []string {
+	t.Helper()
+	names := make([]string, n)
+	bulk(t, n, func(i int) error {
+		_, err := famiv1.NewPartnerServiceClient(f.conn).CreatePartner(f.admin("lombardia"), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia",
+			PartnerId: fmt.Sprintf("e%03d", i), Partner: &famiv1.Partner{DisplayName: fmt.Sprintf("Ente %03d", i), Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}})
+		names[i] = fmt.Sprintf("regions/lombardia/partners/e%03d", i)
+		return err
+	})
+	return names
+}
+
+// TestNetworkFormReadsItsMembersInOneCall: the form of a network of 25
+// members, in a region of 80 partners, shows each member by name, read in
+// one call; it made one GetPartner per member.
+func TestNetworkFormReadsItsMembersInOneCall(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	partners := seedEntities(t, f, 80)
+	// The members are past the datalist's first 50 partners, so that a
+	// member's name on the page is its row's, not a suggestion's.
+	members := partners[50:75]
+	f.network("lombardia", "rete-grande", "Rete grande", members[0], members[1:]...)
+
+	reads.reset()
+	page := fetch(t, base+"/reti/rete-grande", token)
+	for i := range members {
+		if want := fmt.Sprintf(`name="member.%d.partner" value="Ente %03d"`, i, 50+i); !strings.Contains(page, want) {
+			t.Errorf("the network's form does not show member %d by name (%s)", i, want)
+		}
+	}
+	if n := reads.of("GetPartner"); n != 0 {
+		t.Errorf("the network's form read %d partners one by one, want none", n)
+	}
+	if n := reads.of("BatchGetPartners"); n != 1 {
+		t.Errorf("the network's form read its members' names in %d calls, want one", n)
+	}
+	if n := reads.of("ListPartners"); n > 1 {
+		t.Errorf("the network's form listed partners %d times, want at most once (its datalist)", n)
+	}
+}
+
+// TestNetworkListReadsItsPartnersByName: a page of networks names their
+// leads and members, read by name in one call, never the region's 120
+// partners.
+func TestNetworkListReadsItsPartnersByName(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	partners := seedEntities(t, f, 120)
+	for i := range 3 {
+		f.network("lombardia", fmt.Sprintf("rete-%d", i), fmt.Sprintf("Rete %d", i), partners[100+i], partners[110+i], partners[117])
+	}
+
+	reads.reset()
+	page := fetch(t, base+"/reti", token)
+	for _, want := range []string{"Ente 100", "Ente 101", "Ente 102", "Ente 110", "Ente 111", "Ente 112", "Ente 117"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the networks' page does not name %s", want)
+		}
+	}
+	if n := reads.of("ListPartners"); n != 0 {
+		t.Errorf("the networks' page listed the region's partners %d times, want none", n)
+	}
+	if n := reads.of("BatchGetPartners"); n != 1 {
+		t.Errorf("the networks' page read its partners' names in %d calls, want one", n)
+	}
+}
+
+// TestMemberLabelsOfMissingPartnersAreBounded: a network form posted
+// with rows that showed 40 partners that do not exist (a hostile form, or
+// partners deleted meanwhile) costs a bounded number of batch reads: each
+// missing partner fails its batch (all or none) and is dropped, a few
+// times, and then the region's partners are read whole.
+func TestMemberLabelsOfMissingPartnersAreBounded(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	partners := seedEntities(t, f, 3)
+	f.network("lombardia", "rete", "Rete", partners[0], partners[1])
+	page := fetch(t, base+"/reti/rete", token)
+	csrf := csrfRE.FindStringSubmatch(page)
+	if csrf == nil {
+		t.Fatal("no CSRF token on the network's form")
+	}
+	form := url.Values{"csrf": {csrf[1]}, "etag": {formEtag(t, page)}, "display_name": {"Rete"}}
+	for i := range 40 {
+		form.Set(fmt.Sprintf("member.%d.was", i), fmt.Sprintf("regions/lombardia/partners/nessuno-%02d", i))
+	}
+	reads.reset()
+	if status := postPage(t, base+"/reti/rete", token, form); status != http.StatusUnprocessableEntity {
+		t.Errorf("a form of 40 missing partners and no member: status %d, want 422", status)
+	}
+	if n := reads.of("BatchGetPartners"); n == 0 || n > 8 {
+		t.Errorf("a form of 40 missing partners made %d batch reads, want 1 to 8 (at most 4 for each of its two label reads)", n)
+	}
+	if n := reads.of("GetPartner"); n != 0 {
+		t.Errorf("a form of 40 missing partners read %d partners one by one, want none", n)
+	}
+}
+
+// postPage posts form to u with the session token and returns the
+// answer's status.
+func postPage(t *testing.T, u, token string, form url.Values) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Cookie", "raccordo_sessione="+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// TestProtocolPageReadsItsPartiesByName: a protocol's page names its
+// three parties, read by name in one call, never the region's 120
+// partners.
+func TestProtocolPageReadsItsPartiesByName(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	partners := seedEntities(t, f, 120)
+	parties := partners[100:103]
+	network := f.network("lombardia", "rete", "Rete", parties[0], parties[1:]...)
+	p, err := famiv1.NewProtocolServiceClient(f.conn).CreateProtocol(f.admin("lombardia"), &famiv1.CreateProtocolRequest{Parent: "regions/lombardia", Protocol: &famiv1.Protocol{
+		Network: network, Title: "Protocollo", Body: "Art. 1 - Le parti collaborano.", ValidFrom: "2025-01-01",
+		Parties: []*famiv1.Party{{Partner: parties[0], Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT},
+			{Partner: parties[1], Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}, {Partner: parties[2], Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	reads.reset()
+	page := fetch(t, base+"/protocolli/"+lastID(p.GetName()), token)
+	for _, want := range []string{"<strong>Ente 100</strong>", "<strong>Ente 101</strong>", "<strong>Ente 102</strong>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the protocol's page does not name its party: %s", want)
+		}
+	}
+	if n := reads.of("ListPartners"); n != 0 {
+		t.Errorf("the protocol's page listed the region's partners %d times, want none", n)
+	}
+	if n := reads.of("BatchGetPartners"); n != 1 {
+		t.Errorf("the protocol's page read its parties' names in %d calls, want one", n)
+	}
+}
+
+// TestMeetingPageReadsItsPartnersByName: a held meeting's page names its
+// network's members (the attendance form), who attended and the owner of
+// its action item, read by name in one call, never the region's 120
+// partners.
+func TestMeetingPageReadsItsPartnersByName(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	partners := seedEntities(t, f, 120)
+	network := f.network("lombardia", "rete", "Rete", partners[100], partners[101], partners[102])
+	start := f.Clock.Now().Add(-48 * time.Hour).Truncate(time.Hour)
+	m, err := f.onlineMeeting("tavolo", network, "Tavolo", start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	if _, err := meetings.RecordAttendance(f.admin("lombardia"), &famiv1.RecordAttendanceRequest{Name: m.GetName(),
+		Attendance: []*famiv1.PartnerAttendance{{Partner: partners[101], Attendees: 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := meetings.RecordMinutes(f.admin("lombardia"), &famiv1.RecordMinutesRequest{Name: m.GetName(), Minutes: "Verbale",
+		ActionItems: []*famiv1.ActionItem{{Description: "Azione", Owner: partners[102], DueDate: start.AddDate(0, 0, 7).Format(time.DateOnly)}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	reads.reset()
+	page := fetch(t, base+"/incontri/tavolo", token)
+	for _, want := range []string{"<legend>Ente 100</legend>", "<li>Ente 101: 2", " · Ente 102 · "} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the meeting's page does not show %q", want)
+		}
+	}
+	if n := reads.of("ListPartners"); n != 0 {
+		t.Errorf("the meeting's page listed the region's partners %d times, want none", n)
+	}
+	if n := reads.of("BatchGetPartners"); n != 1 {
+		t.Errorf("the meeting's page read its partners' names in %d calls, want one", n)
+	}
+}
