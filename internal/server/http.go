@@ -70,6 +70,10 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	mux.Handle(grpcreflect.NewHandlerV1(reflector, opts...))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, opts...))
 
+	router, err := newRESTRouter(pipe, names)
+	if err != nil {
+		return nil, fmt.Errorf("REST router: %w", err)
+	}
 	gwOpts := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, restMarshaler{&runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: false},
@@ -77,7 +81,6 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 			// a misspelt field is an error naming it, not lost data.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}}),
-		runtime.WithErrorHandler(gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithOutgoingHeaderMatcher(gatewayHeader),
 		runtime.WithIncomingHeaderMatcher(noHeader),
@@ -88,14 +91,14 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		runtime.WithDisablePathLengthFallback(),
 		runtime.WithDisableHTTPMethodOverride(),
 	}
+	gwOpts = append(gwOpts, router.options()...)
 	gw := runtime.NewServeMux(gwOpts...)
 	for _, svc := range svcs {
 		if err := svc.gateway(ctx, gw, s.gateway); err != nil {
 			return nil, fmt.Errorf("register gateway: %w", err)
 		}
 	}
-	router, err := newRESTRouter(ctx, s.log, gw, gwOpts, svcs, names, s.gateway)
-	if err != nil {
+	if err := router.mount(ctx, gw, gwOpts, svcs, names, s.gateway); err != nil {
 		return nil, fmt.Errorf("REST router: %w", err)
 	}
 	rest := pipe.shed.admitREST(problemStatus(utf8Only(limitBody(router, int64(s.cfg.MaxMessageBytes)))), router.procedure)

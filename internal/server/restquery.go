@@ -16,9 +16,10 @@ import (
 // the body sets, and a route whose body is the whole request never reads
 // its query, so a misspelt filter or update mask used to answer as if it
 // had not been sent. The gateway's routes take the parameters the
-// generated OpenAPI document lists for them (restRouter, before the
-// gateway), the downloads the fields of their request that their path
-// does not set (queryRequest).
+// generated OpenAPI document lists for them (restRouter.checkQuery, on
+// the route the gateway matched), the downloads the fields of their
+// request that their path does not set (queryRequest). Either refusal is
+// recorded as a call of the route's RPC (pipeline.refuseREST).
 
 // readQuery parses a REST request's raw query whole, or refuses it naming
 // "query": r.URL.Query() drops what it cannot read without a word (a pair
