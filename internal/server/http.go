@@ -101,7 +101,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	if err := router.mount(ctx, gw, gwOpts, svcs, names, s.gateway); err != nil {
 		return nil, fmt.Errorf("REST router: %w", err)
 	}
-	rest := pipe.shed.admitREST(problemStatus(utf8Only(limitBody(router, int64(s.cfg.MaxMessageBytes)))), router.procedure)
+	rest := pipe.shed.admitREST(problemStatus(utf8Only(pipe, router.procedure, limitBody(router, int64(s.cfg.MaxMessageBytes)))), router.procedure)
 	mux.handleREST(rest)
 	// The backup's path ends in a custom verb after a wildcard, which
 	// net/http's patterns cannot express and the gateway's router parses;
@@ -234,9 +234,10 @@ func authBeforeInflate(p *pipeline, next http.Handler) http.Handler {
 }
 
 // utf8Only refuses a REST request whose path or query is not UTF-8 with a
-// 400 naming the part at fault. The gateway would copy the bytes into
-// proto string fields, which cannot hold them, and fail with a 500.
-func utf8Only(next http.Handler) http.Handler {
+// 400 naming the part at fault, recorded as a call of the RPC procedure
+// names (refuseREST). The gateway would copy the bytes into proto string
+// fields, which cannot hold them, and fail with a 500.
+func utf8Only(pipe *pipeline, procedure func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		field := ""
 		if !utf8.ValidString(r.URL.Path) {
@@ -257,11 +258,7 @@ func utf8Only(next http.Handler) http.Handler {
 			}
 		}
 		if field != "" {
-			detail := "is not valid UTF-8"
-			reason := string(errs.Invalid.Reason())
-			writeProblem(w, problem{Type: problemType(reason), Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
-				Code: "INVALID_ARGUMENT", Reason: reason, Detail: "invalid " + field + ": " + detail,
-				Violations: []violation{{Field: field, Description: detail}}}, 0)
+			pipe.refuseREST(w, r, procedure(r), errs.InvalidField(field, "is not valid UTF-8"), arrival(r.Context()))
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -119,8 +119,8 @@ func TestRESTQueryReadWhole(t *testing.T) {
 
 // TestRESTRefusalsBeforeThePipelineAreRecorded: a REST request refused
 // before its call reaches the pipeline (its query checked against the
-// route's, a query or body the gateway cannot decode, a body over the
-// limit, a download's query) gets the access line and the metrics every
+// route's, a query not UTF-8, a query or body the gateway cannot decode, a
+// body over the limit, a download's query) gets the access line and the metrics every
 // call gets, once, with the code the caller sees; they had neither. A
 // call the pipeline refuses is still recorded once, not again by the
 // gateway's error handler.
@@ -138,6 +138,7 @@ func TestRESTRefusalsBeforeThePipelineAreRecorded(t *testing.T) {
 	}{
 		{"unknown parameter", http.MethodGet, partners, "filtr=x", nil, "PartnerService/ListPartners", "INVALID_ARGUMENT", "UNKNOWN_QUERY_PARAMETER", 400},
 		{"unreadable query", http.MethodGet, partners, "pageSize=5;x=1", nil, "PartnerService/ListPartners", "INVALID_ARGUMENT", "INVALID_ARGUMENT", 400},
+		{"query not UTF-8", http.MethodGet, partners, "query=%ff", nil, "PartnerService/ListPartners", "INVALID_ARGUMENT", "INVALID_ARGUMENT", 400},
 		{"undecodable parameter", http.MethodGet, partners, "pageSize=many", nil, "PartnerService/ListPartners", "INVALID_ARGUMENT", "INVALID_ARGUMENT", 400},
 		{"undecodable body", http.MethodPost, partners, "partnerId=p1", []byte(`{"displayName":`), "PartnerService/CreatePartner", "INVALID_ARGUMENT", "INVALID_ARGUMENT", 400},
 		{"body over the limit", http.MethodPost, partners, "", []byte(`{"displayName":"` + strings.Repeat("x", 100<<10) + `"}`), "PartnerService/CreatePartner", "INVALID_ARGUMENT", "BODY_TOO_LARGE", 413},
