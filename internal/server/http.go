@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -233,32 +232,15 @@ func authBeforeInflate(p *pipeline, next http.Handler) http.Handler {
 	})
 }
 
-// utf8Only refuses a REST request whose path or query is not UTF-8 with a
-// 400 naming the part at fault, recorded as a call of the RPC procedure
-// names (refuseREST). The gateway would copy the bytes into proto string
-// fields, which cannot hold them, and fail with a 500.
+// utf8Only refuses a REST request whose path is not UTF-8 with a 400
+// naming "path", recorded as a call of the RPC procedure names
+// (refuseREST). The gateway would copy the bytes into proto string
+// fields, which cannot hold them, and fail with a 500. A query is
+// checked where it is read whole, once (readQuery).
 func utf8Only(pipe *pipeline, procedure func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		field := ""
 		if !utf8.ValidString(r.URL.Path) {
-			field = "path"
-		}
-		var query url.Values
-		if r.URL.RawQuery != "" { // most calls have none: no map to make
-			query = r.URL.Query()
-		}
-		for k, vs := range query {
-			if !utf8.ValidString(k) {
-				field = "query"
-			}
-			for _, v := range vs {
-				if !utf8.ValidString(v) {
-					field = k
-				}
-			}
-		}
-		if field != "" {
-			pipe.refuseREST(w, r, procedure(r), errs.InvalidField(field, "is not valid UTF-8"), arrival(r.Context()))
+			pipe.refuseREST(w, r, procedure(r), errs.InvalidField("path", "is not valid UTF-8"), arrival(r.Context()))
 			return
 		}
 		next.ServeHTTP(w, r)

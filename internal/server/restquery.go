@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -24,11 +25,25 @@ import (
 // readQuery parses a REST request's raw query whole, or refuses it naming
 // "query": r.URL.Query() drops what it cannot read without a word (a pair
 // with a semicolon, a bad escape), and every pair past net/url's limit of
-// 10,000, so a parameter could go unseen.
+// 10,000, so a parameter could go unseen. A value that is not UTF-8 is
+// refused naming its parameter, a key naming "query": the gateway would
+// copy the bytes into proto string fields, which cannot hold them, and
+// fail with a 500.
 func readQuery(raw string) (url.Values, error) {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
 		return nil, errs.InvalidField("query", "%v", err)
+	}
+	for k, vs := range q {
+		field := ""
+		if !utf8.ValidString(k) {
+			field = "query"
+		} else if slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) }) {
+			field = k
+		}
+		if field != "" {
+			return nil, errs.InvalidField(field, "is not valid UTF-8")
+		}
 	}
 	return q, nil
 }

@@ -313,9 +313,9 @@ func matchRoute(routes []restRoute, method string, segs []string, verb string) *
 }
 
 // checkQuery is the gateway muxes' middleware: it refuses a request whose
-// query has a parameter its route does not take (restquery.go) where a
-// mux has routed the request, so that its route is matched once, by the
-// gateway. Each handler of a mux serves one route, a pattern and a
+// query cannot be read whole, or has a parameter its route does not take
+// (restquery.go), where a mux has routed the request, so that its route
+// is matched once, by the gateway. Each handler of a mux serves one route, a pattern and a
 // method: the route of the table it serves is found at its first request,
 // from the pattern the mux matched, and kept.
 func (rr *restRouter) checkQuery(next runtime.HandlerFunc) runtime.HandlerFunc {
@@ -325,13 +325,17 @@ func (rr *restRouter) checkQuery(next runtime.HandlerFunc) runtime.HandlerFunc {
 	)
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
 		once.Do(func() { rt = rr.patternRoute(r) })
-		if rt != nil && r.URL.RawQuery != "" {
+		if r.URL.RawQuery != "" {
 			q, err := readQuery(r.URL.RawQuery)
-			if err == nil {
-				err = rt.unknownQuery(q)
+			procedure := ""
+			if rt != nil {
+				procedure = rt.procedure
+				if err == nil {
+					err = rt.unknownQuery(q)
+				}
 			}
 			if err != nil {
-				rr.pipe.refuseREST(w, r, rt.procedure, err, arrival(r.Context()))
+				rr.pipe.refuseREST(w, r, procedure, err, arrival(r.Context()))
 				return
 			}
 		}
