@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc/codes"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -119,14 +123,31 @@ func TestRESTQueryReadWhole(t *testing.T) {
 
 // TestRESTRefusalsBeforeThePipelineAreRecorded: a REST request refused
 // before its call reaches the pipeline (its query checked against the
-// route's, a query not UTF-8, a query or body the gateway cannot decode, a
-// body over the limit, a download's query) gets the access line and the metrics every
-// call gets, once, with the code the caller sees; they had neither. A
-// call the pipeline refuses is still recorded once, not again by the
-// gateway's error handler.
+// route's, a query not UTF-8, a query or body the gateway cannot decode,
+// a body over the limit, a download's query) gets the access line and the
+// metrics every call gets, once, with the code the caller sees; they had
+// neither. A call the pipeline refuses is still recorded once, not again
+// by the gateway's error handler.
 func TestRESTRefusalsBeforeThePipelineAreRecorded(t *testing.T) {
+	for _, tracing := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tracing=%v", tracing), func(t *testing.T) {
+			testRESTRefusalsRecorded(t, tracing)
+		})
+	}
+}
+
+// testRESTRefusalsRecorded is TestRESTRefusalsBeforeThePipelineAreRecorded
+// with tracing off (REST calls made on the gateway's goroutine) or on
+// (through the in-process channel).
+func testRESTRefusalsRecorded(t *testing.T, tracing bool) {
 	var buf syncbuf.Buffer
-	ts := startServer(t, server.Config{Logger: textLog(&buf, slog.LevelInfo), MetricsAddr: "127.0.0.1:0", MaxMessageBytes: 64 << 10})
+	cfg := server.Config{Logger: textLog(&buf, slog.LevelInfo), MetricsAddr: "127.0.0.1:0", MaxMessageBytes: 64 << 10}
+	if tracing {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewInMemoryExporter()))
+		t.Cleanup(func() { tp.Shutdown(context.Background()) })
+		cfg.TracerProvider = tp
+	}
+	ts := startServer(t, cfg)
 	rs := newRESTSurface(t, ts, ts.token)
 	partners := "/v1/" + lombardia + "/partners"
 	counts := map[[2]string]float64{}
