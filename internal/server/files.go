@@ -97,16 +97,27 @@ func (p *pipeline) serveFile(w http.ResponseWriter, r *http.Request, f file) {
 // BackupRegion") is a server-streaming RPC. It panics on a procedure no
 // service declares: a download must be the face of a real RPC.
 func serverStreaming(procedure string) bool {
-	service, method := splitProcedure(procedure)
-	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service))
-	if err != nil {
-		panic(fmt.Sprintf("download of %s: %v", procedure, err))
-	}
-	m := d.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(method))
-	if m == nil {
+	stream, ok := streamingRPC(procedure)
+	if !ok {
 		panic("download of an unknown method " + procedure)
 	}
-	return m.IsStreamingServer()
+	return stream
+}
+
+// streamingRPC reports whether procedure is a server-streaming RPC; ok is
+// false for a procedure no service declares.
+func streamingRPC(procedure string) (stream, ok bool) {
+	service, method := splitProcedure(procedure)
+	d, _ := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service))
+	sd, ok := d.(protoreflect.ServiceDescriptor)
+	if !ok {
+		return false, false
+	}
+	m := sd.Methods().ByName(protoreflect.Name(method))
+	if m == nil {
+		return false, false
+	}
+	return m.IsStreamingServer(), true
 }
 
 // queryRequest reads the query of a download's request r into req as the

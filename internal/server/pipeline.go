@@ -134,8 +134,12 @@ func (p *pipeline) refuseREST(w http.ResponseWriter, r *http.Request, procedure 
 	st := toStatus(r.Context(), p.log, procedure, err)
 	pr := problemFromStatus(st)
 	c := call{procedure: procedure, protocol: "rest", peer: hostOf(r.RemoteAddr)}
+	kind := "rpc"
+	if stream, _ := streamingRPC(procedure); stream {
+		kind = "stream" // a REST watch, logged as the pipeline logs streams
+	}
 	ctx, span := p.begin(r.Context(), c)
-	p.record(ctx, span, "rpc", &c, &principal.Principal{}, pr.Code, pr.Reason, start)
+	p.record(ctx, span, kind, &c, &principal.Principal{}, pr.Code, pr.Reason, start)
 	writeProblem(w, pr, retryInfo(st))
 }
 

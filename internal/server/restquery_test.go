@@ -165,6 +165,7 @@ func testRESTRefusalsRecorded(t *testing.T, tracing bool) {
 		{"body over the limit", http.MethodPost, partners, "", []byte(`{"displayName":"` + strings.Repeat("x", 100<<10) + `"}`), "PartnerService/CreatePartner", "INVALID_ARGUMENT", "BODY_TOO_LARGE", 413},
 		{"download's query", http.MethodGet, "/v1/" + lombardia + "/supportEntries:export", "startDat=2026-01-01", nil, "SupportService/ExportSupportEntries", "INVALID_ARGUMENT", "UNKNOWN_QUERY_PARAMETER", 400},
 		{"refused by the service", http.MethodGet, partners + "/nobody", "", nil, "PartnerService/GetPartner", "NOT_FOUND", "NOT_FOUND", 404},
+		{"watch's query", http.MethodGet, "/v1/" + lombardia + "/changes:watch", "sinceRevison=1", nil, "SyncService/Watch", "INVALID_ARGUMENT", "UNKNOWN_QUERY_PARAMETER", 400},
 	} {
 		seen := len(buf.String())
 		req, err := http.NewRequestWithContext(t.Context(), tt.method, ts.httpURL()+tt.path+"?"+tt.query, bytes.NewReader(tt.body))
@@ -178,7 +179,11 @@ func testRESTRefusalsRecorded(t *testing.T, tracing bool) {
 		if err := json.Unmarshal(body, &doc); err != nil || hr.StatusCode != tt.status || doc.Code != tt.code || doc.Reason != tt.reason {
 			t.Fatalf("%s: HTTP %d %.200q, want %d %s %s", tt.name, hr.StatusCode, body, tt.status, tt.code, tt.reason)
 		}
-		lines := logLines(buf.String()[seen:], "rpc")
+		kind := "rpc"
+		if strings.HasSuffix(tt.procedure, "/Watch") {
+			kind = "stream" // logged as the pipeline logs a stream
+		}
+		lines := logLines(buf.String()[seen:], kind)
 		want := " procedure=/fami.v1." + tt.procedure + " protocol=rest peer=127.0.0.1 "
 		if len(lines) != 1 || !strings.Contains(lines[0], want) || !strings.Contains(lines[0], " code="+tt.code+" duration=") {
 			t.Errorf("%s: access lines %q, want one with%s code=%s", tt.name, lines, want, tt.code)
