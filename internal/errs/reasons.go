@@ -17,6 +17,9 @@ type Reason string
 // The reasons, grouped as the catalogue is. A constant's name is its value
 // in CamelCase (TestReasonNames).
 const (
+	// The request's form, refused before any service reads it.
+	UnknownQueryParameter Reason = "UNKNOWN_QUERY_PARAMETER"
+
 	// Who may call.
 	TokenRequired          Reason = "TOKEN_REQUIRED"
 	InvalidToken           Reason = "INVALID_TOKEN"
@@ -102,7 +105,6 @@ const (
 
 	// Limits and the server's state.
 	BodyTooLarge          Reason = "BODY_TOO_LARGE"
-	UnknownQueryParameter Reason = "UNKNOWN_QUERY_PARAMETER"
 	TooManyLoginFailures  Reason = "TOO_MANY_LOGIN_FAILURES"
 	TooManyStreams        Reason = "TOO_MANY_STREAMS"
 	TooManySurveyRequests Reason = "TOO_MANY_SURVEY_REQUESTS"
@@ -137,6 +139,8 @@ var catalogue = []Entry{
 	{AlreadyExists.Reason(), AlreadyExists, 409, "create with an id that is taken (or was used by a deleted resource)"},
 	{Unavailable.Reason(), Unavailable, 503, "the store is closed or etcd did not answer: retry with the same request_id"},
 	{Internal.Reason(), Internal, 500, "a bug or an unexpected failure: logged; the caller gets only \"internal error\", without this reason"},
+
+	{UnknownQueryParameter, Invalid, 400, "a REST query parameter the call does not have (a misspelt one, or a field its path or body sets): each violation names one, and the message lists the call's parameters"},
 
 	{TokenRequired, Unauthenticated, 401, "a request without a bearer token (also a compressed Connect request, authenticated before inflating)"},
 	{InvalidToken, Unauthenticated, 401, "a malformed, forged, expired or revoked bearer token, also when it expires during a stream"},
@@ -211,7 +215,6 @@ var catalogue = []Entry{
 	{DataFormatUnknown, Unavailable, 503, "a region (or backup) written by a newer famid in a data format this one does not know: it is not served, nor changed, until famid is upgraded or the copies from before the upgrade are put back"},
 
 	{BodyTooLarge, Invalid, 413, "a REST request body larger than the server accepts"},
-	{UnknownQueryParameter, Invalid, 400, "a REST query parameter the call does not have (a misspelt one, or a field its path or body sets): each violation names one, and the message lists the call's parameters"},
 	{TooManyLoginFailures, ResourceExhausted, 429, "too many failed logins from an address or for an account (with Retry-After)"},
 	{TooManyStreams, ResourceExhausted, 429, "more open streams than the server, or the caller, may have (with Retry-After)"},
 	{TooManySurveyRequests, ResourceExhausted, 429, "too many survey requests from one address (with Retry-After)"},

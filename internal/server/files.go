@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
@@ -96,16 +97,27 @@ func (p *pipeline) serveFile(w http.ResponseWriter, r *http.Request, f file) {
 // BackupRegion") is a server-streaming RPC. It panics on a procedure no
 // service declares: a download must be the face of a real RPC.
 func serverStreaming(procedure string) bool {
-	service, method := splitProcedure(procedure)
-	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service))
-	if err != nil {
-		panic(fmt.Sprintf("download of %s: %v", procedure, err))
-	}
-	m := d.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(method))
-	if m == nil {
+	stream, ok := streamingRPC(procedure)
+	if !ok {
 		panic("download of an unknown method " + procedure)
 	}
-	return m.IsStreamingServer()
+	return stream
+}
+
+// streamingRPC reports whether procedure is a server-streaming RPC; ok is
+// false for a procedure no service declares.
+func streamingRPC(procedure string) (stream, ok bool) {
+	service, method := splitProcedure(procedure)
+	d, _ := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service))
+	sd, ok := d.(protoreflect.ServiceDescriptor)
+	if !ok {
+		return false, false
+	}
+	m := sd.Methods().ByName(protoreflect.Name(method))
+	if m == nil {
+		return false, false
+	}
+	return m.IsStreamingServer(), true
 }
 
 // queryRequest reads the query of a download's request r into req as the
@@ -113,10 +125,12 @@ func serverStreaming(procedure string) bool {
 // groupBy=SUPPORT_GROUP_BY_MONTH) and returns it: the fields in inPath come
 // from the path and the query cannot set them; own are the download's
 // parameters outside req (a calendar feed's token). Any other parameter is
-// refused (unknownQuery), as on the gateway's routes.
-func (p *pipeline) queryRequest(w http.ResponseWriter, r *http.Request, req proto.Message, inPath []string, own ...string) (url.Values, bool) {
+// refused (unknownQuery), as on the gateway's routes, and the refusal
+// recorded as a call of procedure (refuseREST).
+func (p *pipeline) queryRequest(w http.ResponseWriter, r *http.Request, procedure string, req proto.Message, inPath []string, own ...string) (url.Values, bool) {
+	start := arrival(r.Context())
 	refuse := func(err error) (url.Values, bool) {
-		writeProblem(w, problemFromStatus(toStatus(r.Context(), p.log, r.URL.Path, err)), 0)
+		p.refuseREST(w, r, procedure, err, start)
 		return nil, false
 	}
 	all, err := readQuery(r.URL.RawQuery)
@@ -147,8 +161,7 @@ func (p *pipeline) queryRequest(w http.ResponseWriter, r *http.Request, req prot
 		fields = append(fields, []string{f})
 	}
 	if err := runtime.PopulateQueryParameters(req, q, utilities.NewDoubleArray(fields)); err != nil {
-		writeProblem(w, problemFromStatus(status.New(codes.InvalidArgument, err.Error())), 0)
-		return nil, false
+		return refuse(status.Error(codes.InvalidArgument, err.Error()))
 	}
 	return all, true
 }
@@ -158,9 +171,10 @@ func (p *pipeline) queryRequest(w http.ResponseWriter, r *http.Request, req prot
 // CSV download (support.WriteCSV), every page of them within the one
 // request's deadline.
 func exportSupportCSV(pipe *pipeline, sup *support.Service) http.Handler {
+	const procedure = famiv1connect.SupportServiceExportSupportEntriesProcedure
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := &famiv1.ExportSupportEntriesRequest{}
-		if _, ok := pipe.queryRequest(w, r, req, []string{"parent"}); !ok {
+		if _, ok := pipe.queryRequest(w, r, procedure, req, []string{"parent"}); !ok {
 			return
 		}
 		region := r.PathValue("region")
@@ -171,7 +185,7 @@ func exportSupportCSV(pipe *pipeline, sup *support.Service) http.Handler {
 		}
 		out := &csvfile.Download{W: w, Filename: name}
 		pipe.serveFile(w, r, file{
-			procedure: famiv1connect.SupportServiceExportSupportEntriesProcedure,
+			procedure: procedure,
 			req:       req,
 			write: func(ctx context.Context) (bool, error) {
 				err := sup.WriteCSV(ctx, out, req)
@@ -195,10 +209,11 @@ func exportSupportCSV(pipe *pipeline, sup *support.Service) http.Handler {
 func meetingCalendar(pipe *pipeline, mtg *meetings.Service) http.Handler {
 	const procedure = famiv1connect.MeetingServiceExportMeetingCalendarProcedure
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
 		region := r.PathValue("region")
 		req := &famiv1.ExportMeetingCalendarRequest{}
 		// The path says whose feed it is: the query cannot override it.
-		q, ok := pipe.queryRequest(w, r, req, []string{"parent", "network", "facilitator"}, "token")
+		q, ok := pipe.queryRequest(w, r, procedure, req, []string{"parent", "network", "facilitator"}, "token")
 		if !ok {
 			return
 		}
@@ -218,8 +233,7 @@ func meetingCalendar(pipe *pipeline, mtg *meetings.Service) http.Handler {
 		}}
 		if withToken {
 			if r.Header.Get("Authorization") != "" {
-				err := errs.InvalidField("token", "send a feed token or an Authorization header, not both")
-				writeProblem(w, problemFromStatus(toStatus(r.Context(), pipe.log, procedure, err)), 0)
+				pipe.refuseREST(w, r, procedure, errs.InvalidField("token", "send a feed token or an Authorization header, not both"), start)
 				return
 			}
 			f.caller = func() (principal.Principal, error) {
@@ -260,14 +274,15 @@ func writeCalendar(w http.ResponseWriter, r *http.Request, res *famiv1.ExportMee
 // which also checks the file's SHA-256.
 func (s *Server) backupFile(pipe *pipeline) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		const procedure = famiv1connect.AdminServiceBackupRegionProcedure
 		req := &famiv1.BackupRegionRequest{}
-		if _, ok := pipe.queryRequest(w, r, req, []string{"name"}); !ok {
+		if _, ok := pipe.queryRequest(w, r, procedure, req, []string{"name"}); !ok {
 			return
 		}
 		req.Name = params["name"]
 		region := strings.TrimPrefix(req.GetName(), "regions/")
 		pipe.serveFile(w, r, file{
-			procedure: famiv1connect.AdminServiceBackupRegionProcedure,
+			procedure: procedure,
 			req:       req,
 			write: func(ctx context.Context) (bool, error) {
 				started := false

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -70,6 +69,10 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	mux.Handle(grpcreflect.NewHandlerV1(reflector, opts...))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, opts...))
 
+	router, err := newRESTRouter(pipe, names)
+	if err != nil {
+		return nil, fmt.Errorf("REST router: %w", err)
+	}
 	gwOpts := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, restMarshaler{&runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: false},
@@ -77,7 +80,6 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 			// a misspelt field is an error naming it, not lost data.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}}),
-		runtime.WithErrorHandler(gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithOutgoingHeaderMatcher(gatewayHeader),
 		runtime.WithIncomingHeaderMatcher(noHeader),
@@ -88,17 +90,17 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		runtime.WithDisablePathLengthFallback(),
 		runtime.WithDisableHTTPMethodOverride(),
 	}
+	gwOpts = append(gwOpts, router.options()...)
 	gw := runtime.NewServeMux(gwOpts...)
 	for _, svc := range svcs {
 		if err := svc.gateway(ctx, gw, s.gateway); err != nil {
 			return nil, fmt.Errorf("register gateway: %w", err)
 		}
 	}
-	router, err := newRESTRouter(ctx, s.log, gw, gwOpts, svcs, names, s.gateway)
-	if err != nil {
+	if err := router.mount(ctx, gw, gwOpts, svcs, names, s.gateway); err != nil {
 		return nil, fmt.Errorf("REST router: %w", err)
 	}
-	rest := pipe.shed.admitREST(problemStatus(utf8Only(limitBody(router, int64(s.cfg.MaxMessageBytes)))), router.procedure)
+	rest := pipe.shed.admitREST(problemStatus(utf8Only(pipe, router.procedure, limitBody(router, int64(s.cfg.MaxMessageBytes)))), router.procedure)
 	mux.handleREST(rest)
 	// The backup's path ends in a custom verb after a wildcard, which
 	// net/http's patterns cannot express and the gateway's router parses;
@@ -230,35 +232,15 @@ func authBeforeInflate(p *pipeline, next http.Handler) http.Handler {
 	})
 }
 
-// utf8Only refuses a REST request whose path or query is not UTF-8 with a
-// 400 naming the part at fault. The gateway would copy the bytes into
-// proto string fields, which cannot hold them, and fail with a 500.
-func utf8Only(next http.Handler) http.Handler {
+// utf8Only refuses a REST request whose path is not UTF-8 with a 400
+// naming "path", recorded as a call of the RPC procedure names
+// (refuseREST). The gateway would copy the bytes into proto string
+// fields, which cannot hold them, and fail with a 500. A query is
+// checked where it is read whole, once (readQuery).
+func utf8Only(pipe *pipeline, procedure func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		field := ""
 		if !utf8.ValidString(r.URL.Path) {
-			field = "path"
-		}
-		var query url.Values
-		if r.URL.RawQuery != "" { // most calls have none: no map to make
-			query = r.URL.Query()
-		}
-		for k, vs := range query {
-			if !utf8.ValidString(k) {
-				field = "query"
-			}
-			for _, v := range vs {
-				if !utf8.ValidString(v) {
-					field = k
-				}
-			}
-		}
-		if field != "" {
-			detail := "is not valid UTF-8"
-			reason := string(errs.Invalid.Reason())
-			writeProblem(w, problem{Type: problemType(reason), Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
-				Code: "INVALID_ARGUMENT", Reason: reason, Detail: "invalid " + field + ": " + detail,
-				Violations: []violation{{Field: field, Description: detail}}}, 0)
+			pipe.refuseREST(w, r, procedure(r), errs.InvalidField("path", "is not valid UTF-8"), arrival(r.Context()))
 			return
 		}
 		next.ServeHTTP(w, r)

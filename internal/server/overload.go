@@ -235,6 +235,11 @@ type ticket struct {
 	// timer gives the slot back after the hold; nil when nothing before
 	// the handler waits for the client.
 	timer *time.Timer
+	// arrived is when the call was admitted, and recorded whether the
+	// pipeline has begun its record: a REST call the gateway refuses
+	// before the pipeline is recorded from arrived (refuseREST).
+	arrived  time.Time
+	recorded atomic.Bool
 }
 
 // The states of a ticket.
@@ -266,7 +271,7 @@ func (s *shedder) arrive(ctx context.Context, wait bool) (*ticket, error) {
 	if !s.take() {
 		return nil, errOverloaded
 	}
-	t := &ticket{Context: ctx, s: s}
+	t := &ticket{Context: ctx, s: s, arrived: time.Now()}
 	if wait {
 		t.timer = time.AfterFunc(s.hold, t.expire)
 	}
@@ -309,6 +314,22 @@ func ticketOf(ctx context.Context) *ticket {
 		return t
 	}
 	return nil
+}
+
+// arrival is when the call of ctx was admitted on arrival, or now for a
+// call that was not.
+func arrival(ctx context.Context) time.Time {
+	if t := ticketOf(ctx); t != nil {
+		return t.arrived
+	}
+	return time.Now()
+}
+
+// recordedREST reports whether the pipeline has begun the record of the
+// call of a REST request's context ctx.
+func recordedREST(ctx context.Context) bool {
+	t := ticketOf(ctx)
+	return t != nil && t.recorded.Load()
 }
 
 // enter is where the pipeline counts a unary call: a call admitted on

@@ -80,10 +80,18 @@ type pipeline struct {
 	tracer trace.Tracer
 }
 
-// begin starts the pipeline's span of a call, a child of the transport's
-// span (otelgrpc, otelconnect or, for REST, the gateway's). Without a
-// tracer (tracing off) the span is a no-op that costs nothing.
+// begin starts the pipeline's record of a call, which finish ends, and
+// its span, a child of the transport's span (otelgrpc, otelconnect or,
+// for REST, the gateway's). Without a tracer (tracing off) the span is a
+// no-op that costs nothing. A REST call's request is marked as recorded,
+// so that the gateway does not record its refusal again
+// (restRouter.gatewayError).
 func (p *pipeline) begin(ctx context.Context, c call) (context.Context, trace.Span) {
+	if c.protocol == "rest" {
+		if t := ticketOf(ctx); t != nil {
+			t.recorded.Store(true)
+		}
+	}
 	if p.tracer == nil {
 		return ctx, tracenoop.Span{}
 	}
@@ -100,14 +108,39 @@ func (p *pipeline) begin(ctx context.Context, c call) (context.Context, trace.Sp
 // principal's role and region go on the span; its subject (a person's
 // username) only in the log.
 func (p *pipeline) finish(ctx context.Context, span trace.Span, kind string, c *call, who *principal.Principal, err error, start time.Time) {
-	d := time.Since(start)
 	code, reason := outcome(err)
+	p.record(ctx, span, kind, c, who, code, reason, start)
+}
+
+// record is finish for a call whose outcome is code ("OK" for none) and
+// reason.
+func (p *pipeline) record(ctx context.Context, span trace.Span, kind string, c *call, who *principal.Principal, code, reason string, start time.Time) {
+	d := time.Since(start)
 	p.logCall(ctx, kind, c, who.Subject, code, d)
 	p.metrics.observe(c, code, reason, d)
 	if span.IsRecording() {
-		endSpan(span, who, code, reason, err != nil)
+		endSpan(span, who, code, reason, code != "OK")
 	}
 	span.End()
+}
+
+// refuseREST answers a REST request refused before its call reached the
+// pipeline (checkQuery, the gateway's decoding, a download's query) with
+// err's problem document, and records the call procedure as the pipeline
+// records every call it runs: its access line, its metrics and its span,
+// with the code and reason the caller gets, timed from start. The caller
+// is not authenticated yet: the line names no principal.
+func (p *pipeline) refuseREST(w http.ResponseWriter, r *http.Request, procedure string, err error, start time.Time) {
+	st := toStatus(r.Context(), p.log, procedure, err)
+	pr := problemFromStatus(st)
+	c := call{procedure: procedure, protocol: "rest", peer: hostOf(r.RemoteAddr)}
+	kind := "rpc"
+	if stream, _ := streamingRPC(procedure); stream {
+		kind = "stream" // a REST watch, logged as the pipeline logs streams
+	}
+	ctx, span := p.begin(r.Context(), c)
+	p.record(ctx, span, kind, &c, &principal.Principal{}, pr.Code, pr.Reason, start)
+	writeProblem(w, pr, retryInfo(st))
 }
 
 // logCall writes a call's access line. It hands the record to the handler

@@ -122,13 +122,6 @@ func writeProblem(w http.ResponseWriter, p problem, retryAfter int) {
 	json.NewEncoder(w).Encode(p)
 }
 
-// gatewayError is the gateway's error handler: every REST error, whether
-// from a service or from the gateway itself, becomes a problem document.
-func gatewayError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, err error) {
-	st := status.Convert(err)
-	writeProblem(w, problemFromStatus(st), retryInfo(st))
-}
-
 // restMarshaler is the gateway's JSON marshaler, except for the error that
 // ends a server stream (a REST watch): grpc-gateway writes it as
 // {"error": google.rpc.Status}; here it is the problem document every other

@@ -244,6 +244,7 @@ func TestRESTInvalidUTF8(t *testing.T) {
 		{"path", "/v1/" + lombardia + "/partners/%ff%fe", "", "path"},
 		{"query", "/v1/" + lombardia + "/partners", "filter=%ff", "filter"},
 		{"page token", "/v1/" + lombardia + "/partners", "pageToken=%c3%28", "pageToken"},
+		{"download's query", "/v1/" + lombardia + "/supportEntries:export", "consultant=%ff", "consultant"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			u := ts.httpURL() + tt.path

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -16,18 +17,33 @@ import (
 // the body sets, and a route whose body is the whole request never reads
 // its query, so a misspelt filter or update mask used to answer as if it
 // had not been sent. The gateway's routes take the parameters the
-// generated OpenAPI document lists for them (restRouter, before the
-// gateway), the downloads the fields of their request that their path
-// does not set (queryRequest).
+// generated OpenAPI document lists for them (restRouter.checkQuery, on
+// the route the gateway matched), the downloads the fields of their
+// request that their path does not set (queryRequest). Either refusal is
+// recorded as a call of the route's RPC (pipeline.refuseREST).
 
 // readQuery parses a REST request's raw query whole, or refuses it naming
 // "query": r.URL.Query() drops what it cannot read without a word (a pair
 // with a semicolon, a bad escape), and every pair past net/url's limit of
-// 10,000, so a parameter could go unseen.
+// 10,000, so a parameter could go unseen. A value that is not UTF-8 is
+// refused naming its parameter, a key naming "query": the gateway would
+// copy the bytes into proto string fields, which cannot hold them, and
+// fail with a 500.
 func readQuery(raw string) (url.Values, error) {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
 		return nil, errs.InvalidField("query", "%v", err)
+	}
+	for k, vs := range q {
+		field := ""
+		if !utf8.ValidString(k) {
+			field = "query"
+		} else if slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) }) {
+			field = k
+		}
+		if field != "" {
+			return nil, errs.InvalidField(field, "is not valid UTF-8")
+		}
 	}
 	return q, nil
 }

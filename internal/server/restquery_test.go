@@ -1,16 +1,24 @@
 package server_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc/codes"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/syncbuf"
 )
 
 // TestRESTUnknownQueryParameters: a query parameter the call does not have
@@ -108,6 +116,86 @@ func TestRESTQueryReadWhole(t *testing.T) {
 			e, ok := asCallError(problemError(http.MethodGet, path, res))
 			if !ok || e.HTTPStatus != http.StatusBadRequest || !slices.Equal(e.Fields, []string{"query"}) {
 				t.Errorf("GET %s?%s: got HTTP %d %.200q, want 400 naming query", path, raw, hr.StatusCode, body)
+			}
+		}
+	}
+}
+
+// TestRESTRefusalsBeforeThePipelineAreRecorded: a REST request refused
+// before its call reaches the pipeline (its query checked against the
+// route's, a query not UTF-8, a query or body the gateway cannot decode,
+// a body over the limit, a download's query) gets the access line and the
+// metrics every call gets, once, with the code the caller sees; they had
+// neither. A call the pipeline refuses is still recorded once, not again
+// by the gateway's error handler.
+func TestRESTRefusalsBeforeThePipelineAreRecorded(t *testing.T) {
+	for _, tracing := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tracing=%v", tracing), func(t *testing.T) {
+			testRESTRefusalsRecorded(t, tracing)
+		})
+	}
+}
+
+// testRESTRefusalsRecorded is TestRESTRefusalsBeforeThePipelineAreRecorded
+// with tracing off (REST calls made on the gateway's goroutine) or on
+// (through the in-process channel).
+func testRESTRefusalsRecorded(t *testing.T, tracing bool) {
+	var buf syncbuf.Buffer
+	cfg := server.Config{Logger: textLog(&buf, slog.LevelInfo), MetricsAddr: "127.0.0.1:0", MaxMessageBytes: 64 << 10}
+	if tracing {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewInMemoryExporter()))
+		t.Cleanup(func() { tp.Shutdown(context.Background()) })
+		cfg.TracerProvider = tp
+	}
+	ts := startServer(t, cfg)
+	rs := newRESTSurface(t, ts, ts.token)
+	partners := "/v1/" + lombardia + "/partners"
+	counts := map[[2]string]float64{}
+	for _, tt := range []struct {
+		name, method, path, query string
+		body                      []byte
+		procedure, code, reason   string
+		status                    int
+	}{
+		{"unknown parameter", http.MethodGet, partners, "filtr=x", nil, "PartnerService/ListPartners", "INVALID_ARGUMENT", "UNKNOWN_QUERY_PARAMETER", 400},
+		{"unreadable query", http.MethodGet, partners, "pageSize=5;x=1", nil, "PartnerService/ListPartners", "INVALID_ARGUMENT", "INVALID_ARGUMENT", 400},
+		{"query not UTF-8", http.MethodGet, partners, "query=%ff", nil, "PartnerService/ListPartners", "INVALID_ARGUMENT", "INVALID_ARGUMENT", 400},
+		{"undecodable parameter", http.MethodGet, partners, "pageSize=many", nil, "PartnerService/ListPartners", "INVALID_ARGUMENT", "INVALID_ARGUMENT", 400},
+		{"undecodable body", http.MethodPost, partners, "partnerId=p1", []byte(`{"displayName":`), "PartnerService/CreatePartner", "INVALID_ARGUMENT", "INVALID_ARGUMENT", 400},
+		{"body over the limit", http.MethodPost, partners, "", []byte(`{"displayName":"` + strings.Repeat("x", 100<<10) + `"}`), "PartnerService/CreatePartner", "INVALID_ARGUMENT", "BODY_TOO_LARGE", 413},
+		{"download's query", http.MethodGet, "/v1/" + lombardia + "/supportEntries:export", "startDat=2026-01-01", nil, "SupportService/ExportSupportEntries", "INVALID_ARGUMENT", "UNKNOWN_QUERY_PARAMETER", 400},
+		{"refused by the service", http.MethodGet, partners + "/nobody", "", nil, "PartnerService/GetPartner", "NOT_FOUND", "NOT_FOUND", 404},
+		{"watch's query", http.MethodGet, "/v1/" + lombardia + "/changes:watch", "sinceRevison=1", nil, "SyncService/Watch", "INVALID_ARGUMENT", "UNKNOWN_QUERY_PARAMETER", 400},
+	} {
+		seen := len(buf.String())
+		req, err := http.NewRequestWithContext(t.Context(), tt.method, ts.httpURL()+tt.path+"?"+tt.query, bytes.NewReader(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+ts.token)
+		req.Header.Set("Content-Type", "application/json")
+		hr, body := fetch(t, rs.hc, req)
+		var doc struct{ Code, Reason string }
+		if err := json.Unmarshal(body, &doc); err != nil || hr.StatusCode != tt.status || doc.Code != tt.code || doc.Reason != tt.reason {
+			t.Fatalf("%s: HTTP %d %.200q, want %d %s %s", tt.name, hr.StatusCode, body, tt.status, tt.code, tt.reason)
+		}
+		kind := "rpc"
+		if strings.HasSuffix(tt.procedure, "/Watch") {
+			kind = "stream" // logged as the pipeline logs a stream
+		}
+		lines := logLines(buf.String()[seen:], kind)
+		want := " procedure=/fami.v1." + tt.procedure + " protocol=rest peer=127.0.0.1 "
+		if len(lines) != 1 || !strings.Contains(lines[0], want) || !strings.Contains(lines[0], " code="+tt.code+" duration=") {
+			t.Errorf("%s: access lines %q, want one with%s code=%s", tt.name, lines, want, tt.code)
+		}
+		counts[[2]string{tt.procedure, tt.code}]++
+	}
+	m := scrape(t, ts.metricsURL())
+	for k, n := range counts {
+		method := k[0][strings.IndexByte(k[0], '/')+1:]
+		for _, name := range []string{"raccordo_rpc_requests_total", "raccordo_rpc_duration_seconds_count"} {
+			if v, ok := sample(m, name, `method="`+method+`"`, `code="`+k[1]+`"`, `surface="rest"`); v != n {
+				t.Errorf("%s %s %s = %v (found %v), want %v", name, method, k[1], v, ok, n)
 			}
 		}
 	}

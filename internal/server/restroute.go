@@ -3,13 +3,15 @@ package server
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
@@ -33,10 +35,13 @@ import (
 //
 // The same table names the RPC a request calls before the gateway has
 // routed it (procedure), for the admission at arrival's metrics, and the
-// query parameters it has: any other is refused before the gateway sees
-// the request (restquery.go).
+// query parameters it has: any other is refused where a gateway mux has
+// routed the request (checkQuery, restquery.go), so that the route is
+// matched once. A request the gateway refuses before calling the service
+// (checkQuery, or a body or query it cannot decode) is recorded as the
+// pipeline records every call it runs (refuseREST).
 type restRouter struct {
-	log          *slog.Logger
+	pipe         *pipeline
 	all          *runtime.ServeMux
 	byCollection map[string]*runtime.ServeMux
 	// routes are the gateway's routes by the collection of the requests
@@ -46,18 +51,6 @@ type restRouter struct {
 }
 
 func (rr *restRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.RawQuery != "" {
-		if rt := rr.route(r); rt != nil {
-			q, err := readQuery(r.URL.RawQuery)
-			if err == nil {
-				err = rt.unknownQuery(q)
-			}
-			if err != nil {
-				writeProblem(w, problemFromStatus(toStatus(r.Context(), rr.log, rt.procedure, err)), 0)
-				return
-			}
-		}
-	}
 	if mux := rr.byCollection[requestCollection(r.URL.Path)]; mux != nil {
 		mux.ServeHTTP(w, r)
 		return
@@ -83,16 +76,17 @@ func requestCollection(path string) string {
 	return c
 }
 
-// newRESTRouter builds the router of the gateway mux all, on which every
-// service of svcs (svcs[i] is the gRPC service names[i]) is registered
-// with opts, calling the services through conn; it logs to log. Which
-// services have routes in which collection comes from the generated OpenAPI
-// document, which protoc-gen-openapiv2 writes from the same HTTP mapping as
-// the gateway's code, one path segment per resource name segment
+// newRESTRouter builds the router's table for the gRPC services names
+// (full names), recording its refusals through pipe. Which services have
+// routes in which collection comes from the generated OpenAPI document,
+// which protoc-gen-openapiv2 writes from the same HTTP mapping as the
+// gateway's code, one path segment per resource name segment
 // (expand_slashed_path_patterns). The mapping uses no deep wildcard
 // ("**"), so a route's path has as many segments as the requests it
-// matches (TestHTTPMappingHasNoDeepWildcard keeps it so).
-func newRESTRouter(ctx context.Context, log *slog.Logger, all *runtime.ServeMux, opts []runtime.ServeMuxOption, svcs []service, names []string, conn grpc.ClientConnInterface) (*restRouter, error) {
+// matches (TestHTTPMappingHasNoDeepWildcard keeps it so). The gateway
+// muxes take the router's options (options), then mount gives it its
+// muxes.
+func newRESTRouter(pipe *pipeline, names []string) (*restRouter, error) {
 	routes, err := openapi.Routes()
 	if err != nil {
 		return nil, err
@@ -105,7 +99,26 @@ func newRESTRouter(ctx context.Context, log *slog.Logger, all *runtime.ServeMux,
 	if err != nil {
 		return nil, err
 	}
-	rr := &restRouter{log: log, all: all, byCollection: map[string]*runtime.ServeMux{}, routes: table}
+	return &restRouter{pipe: pipe, byCollection: map[string]*runtime.ServeMux{}, routes: table}, nil
+}
+
+// options are the router's options of every gateway mux: the query check
+// on each route the mux routes, and the error handler that records the
+// gateway's own refusals.
+func (rr *restRouter) options() []runtime.ServeMuxOption {
+	return []runtime.ServeMuxOption{runtime.WithMiddlewares(rr.checkQuery), runtime.WithErrorHandler(rr.gatewayError)}
+}
+
+// mount gives the router the gateway mux all, on which every service of
+// svcs (svcs[i] is the gRPC service names[i]) is registered with opts,
+// and a mux of its own for each collection, calling the services through
+// conn.
+func (rr *restRouter) mount(ctx context.Context, all *runtime.ServeMux, opts []runtime.ServeMuxOption, svcs []service, names []string, conn grpc.ClientConnInterface) error {
+	routes, err := openapi.Routes()
+	if err != nil {
+		return err
+	}
+	rr.all = all
 	// The simple names of the services with routes in each collection;
 	// under "" those whose route's collection is a variable (in every
 	// collection).
@@ -134,13 +147,13 @@ func newRESTRouter(ctx context.Context, log *slog.Logger, all *runtime.ServeMux,
 			simple := names[i][strings.LastIndexByte(names[i], '.')+1:]
 			if in[simple] || members[""][simple] {
 				if err := svc.gateway(ctx, mux, conn); err != nil {
-					return nil, fmt.Errorf("register gateway for %s: %w", c, err)
+					return fmt.Errorf("register gateway for %s: %w", c, err)
 				}
 			}
 		}
 		rr.byCollection[c] = mux
 	}
-	return rr, nil
+	return nil
 }
 
 // restRoutes parses routes into the table procedure reads: by the
@@ -297,4 +310,102 @@ func matchRoute(routes []restRoute, method string, segs []string, verb string) *
 		}
 	}
 	return nil
+}
+
+// checkQuery is the gateway muxes' middleware: it refuses a request whose
+// query cannot be read whole, or has a parameter its route does not take
+// (restquery.go), where a mux has routed the request, so that its route
+// is matched once, by the gateway. Each handler of a mux serves one route, a pattern and a
+// method: the route of the table it serves is found at its first request,
+// from the pattern the mux matched, and kept.
+func (rr *restRouter) checkQuery(next runtime.HandlerFunc) runtime.HandlerFunc {
+	var (
+		once sync.Once
+		rt   *restRoute
+	)
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		once.Do(func() { rt = rr.patternRoute(r) })
+		if r.URL.RawQuery != "" {
+			q, err := readQuery(r.URL.RawQuery)
+			procedure := ""
+			if rt != nil {
+				procedure = rt.procedure
+				if err == nil {
+					err = rt.unknownQuery(q)
+				}
+			}
+			if err != nil {
+				rr.pipe.refuseREST(w, r, procedure, err, arrival(r.Context()))
+				return
+			}
+		}
+		next(w, r, params)
+	}
+}
+
+// gatewayError is the gateway's error handler: every REST error, whether
+// from a service or from the gateway itself, becomes a problem document.
+// An error of the gateway's own (a body or a query parameter it cannot
+// decode, before it calls the service) is recorded as the pipeline
+// records a call, since the pipeline never saw it (refuseREST); a call
+// the pipeline began is recorded already (recordedREST).
+func (rr *restRouter) gatewayError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	if recordedREST(r.Context()) {
+		st := status.Convert(err)
+		writeProblem(w, problemFromStatus(st), retryInfo(st))
+		return
+	}
+	procedure, ok := runtime.RPCMethod(ctx)
+	if !ok { // refused before the gateway named the call
+		procedure = rr.procedure(r)
+	}
+	rr.pipe.refuseREST(w, r, procedure, status.Convert(err).Err(), arrival(r.Context()))
+}
+
+// patternRoute is the route of the table that a gateway mux's pattern,
+// the one it matched r to, is: the route of r's method whose path has the
+// same literal segments in the same places and the same verb; nil for a
+// pattern the generated document does not list.
+func (rr *restRouter) patternRoute(r *http.Request) *restRoute {
+	pat, ok := runtime.HTTPPattern(r.Context())
+	if !ok {
+		return nil
+	}
+	segs, verb := splitPath(patternPath(pat.String()))
+	for i, seg := range segs {
+		if seg == "*" {
+			segs[i] = ""
+		}
+	}
+	for _, routes := range rr.routes {
+		for i := range routes {
+			if rt := &routes[i]; rt.method == r.Method && rt.verb == verb && slices.Equal(rt.segs, segs) {
+				return rt
+			}
+		}
+	}
+	return nil
+}
+
+// patternPath writes a gateway pattern's path template
+// ("/v1/{name=regions/*/partners/*}:archive") with its variables'
+// templates in their place ("/v1/regions/*/partners/*:archive"), a bare
+// variable ("{region}") as "*".
+func patternPath(pattern string) string {
+	var b strings.Builder
+	for {
+		open := strings.IndexByte(pattern, '{')
+		end := strings.IndexByte(pattern, '}')
+		if open < 0 || end < open {
+			b.WriteString(pattern)
+			return b.String()
+		}
+		b.WriteString(pattern[:open])
+		if _, tmpl, ok := strings.Cut(pattern[open+1:end], "="); ok {
+			b.WriteString(tmpl)
+		} else {
+			b.WriteByte('*')
+		}
+		pattern = pattern[end+1:]
+	}
 }

@@ -108,3 +108,14 @@ func TestHTTPMappingHasNoDeepWildcard(t *testing.T) {
 		}
 	}
 }
+
+func TestPatternPath(t *testing.T) {
+	checkStrings(t, "patternPath", patternPath, map[string]string{
+		"/v1/{name=regions/*/partners/*}":         "/v1/regions/*/partners/*",
+		"/v1/{parent=regions/*}/partners":         "/v1/regions/*/partners",
+		"/v1/{name=regions/*/protocols/*}:sign":   "/v1/regions/*/protocols/*:sign",
+		"/v1/{name=regions/*}:backup":             "/v1/regions/*:backup",
+		"/v1/regions/{region}/meetings/{meeting}": "/v1/regions/*/meetings/*",
+		"/v1/auth:login":                          "/v1/auth:login",
+	})
+}

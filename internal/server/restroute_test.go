@@ -3,6 +3,7 @@ package server_test
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,6 +18,8 @@ import (
 // sent to the wrong mux, or served by another route's pattern, shows as
 // another procedure in the access line. The calls are anonymous, so the
 // pipeline refuses the ones that need a principal after writing their line.
+// Sent again with a query parameter no call has, each is refused by the
+// query check of the route the gateway matched, and recorded as its RPC.
 func TestRESTRoutesReachTheirRPC(t *testing.T) {
 	routes, err := openapi.Routes()
 	if err != nil {
@@ -44,6 +47,19 @@ func TestRESTRoutesReachTheirRPC(t *testing.T) {
 		want := "procedure=/fami.v1." + rt.Service + "/" + method + " protocol=rest "
 		if !strings.Contains(buf.String()[seen:], want) {
 			t.Errorf("%s %s (%s): answered %d, and no access line has %q", rt.Method, path, rt.Operation, res.Status, want)
+		}
+		// The same with a parameter no call has: refused on the route
+		// the gateway matched (checkQuery), and recorded as its RPC.
+		seen = len(buf.String())
+		res, err = rs.send(t.Context(), rt.Method, path, url.Values{"zz": {"1"}}, body)
+		if err != nil {
+			t.Fatalf("%s %s?zz=1: %v", rt.Method, path, err)
+		}
+		if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), `"reason":"UNKNOWN_QUERY_PARAMETER"`) {
+			t.Errorf("%s %s?zz=1 (%s): answered %d %.200s, want 400 UNKNOWN_QUERY_PARAMETER", rt.Method, path, rt.Operation, res.Status, res.Body)
+		}
+		if !strings.Contains(buf.String()[seen:], want) {
+			t.Errorf("%s %s?zz=1 (%s): no access line has %q", rt.Method, path, rt.Operation, want)
 		}
 	}
 }
