@@ -425,6 +425,56 @@ func TestEmptiedRegionRefusesWrites(t *testing.T) {
 	wantRevision(t, s, at+101, "the first write after the restore")
 }
 
+// TestImportKeepingRevisionsRefusedWhereIssued: an import that keeps the
+// backup's revisions (ImportRegion: RestoreRegion without Continue) into
+// a region whose keys were deleted by hand, after it had issued
+// revisions, is refused before it writes anything: REGION_NOT_EMPTY,
+// naming the region, the revision it issued at least and the restore
+// that continues above it. Before, an empty backup was imported: the
+// region was left without a revision key beside its high-water mark, so
+// it stayed refused as emptied, and a backup from before the last writes
+// gave those writes' revisions out again.
+func TestImportKeepingRevisionsRefusedWhereIssued(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	cli := c.Client(t)
+	const prefix = "/i/"
+	s := open(t, etcd.Options{Prefix: prefix, Regions: regions}, cli)
+	for i := range 3 {
+		create(t, s, fmt.Sprintf("p%d", i))
+	}
+	backup, at := exportAll(t, s)
+	create(t, s, "p3")
+	if _, err := cli.Delete(t.Context(), prefix+"regions/lombardia/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+
+	for name, recs := range map[string][]store.Record{"an empty backup": nil, "a backup at revision 3": backup} {
+		before, rev := keysUnder(t, cli, prefix)
+		err := s.ImportRegion(t.Context(), "lombardia", records(recs))
+		e := errs.As(err)
+		if e == nil || e.Code != errs.FailedPrecondition || e.Reason != errs.RegionNotEmpty || e.Metadata["region"] != "lombardia" ||
+			!strings.Contains(e.Message, "region lombardia") || !strings.Contains(e.Message, "at least 1") || !strings.Contains(e.Message, "famictl restore --etcd-endpoints") {
+			t.Errorf("import of %s into a region emptied by hand: %v, want FAILED_PRECONDITION REGION_NOT_EMPTY naming the region, its high-water mark and famictl restore", name, err)
+		}
+		if after, afterRev := keysUnder(t, cli, prefix); afterRev != rev || !sameKeys(after, before) {
+			t.Errorf("the refused import of %s changed the cluster (revision %d, was %d)", name, afterRev, rev)
+		}
+	}
+	if err := keysDeleted(tryCreate(t.Context(), s, "again")); err != nil {
+		t.Errorf("a write after the refused imports: %v", err)
+	}
+
+	// A restore that continues above the mark, as famictl restore does.
+	err := s.RestoreRegion(t.Context(), "lombardia", records(nil), etcd.RestoreOptions{Continue: func(issued int64, exact bool) (int64, error) {
+		return max(issued, at) + 100, nil
+	}})
+	if err != nil {
+		t.Fatalf("restore of an empty backup above the mark: %v", err)
+	}
+	create(t, s, "after")
+	wantRevision(t, s, at+101, "the first write after the restore")
+}
+
 // keysDeleted is nil when err is DATA_LOSS / REGION_KEYS_DELETED naming
 // lombardia and the restore to run.
 func keysDeleted(err error) error {
