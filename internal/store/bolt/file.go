@@ -184,11 +184,7 @@ func (l *FileLock) keepRevisions(path string) error {
 	if err != nil {
 		return err
 	}
-	var backup int64
-	db.View(func(tx *bbolt.Tx) error {
-		backup = fileRevision(tx)
-		return nil
-	})
+	backup := readRevision(db)
 	if err := db.Close(); err != nil {
 		return err
 	}
