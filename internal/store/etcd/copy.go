@@ -124,7 +124,8 @@ type RestoreOptions struct {
 	// anything is written, so its error leaves the region as it was.
 	// Without it the backup's revisions are kept, which is refused, before
 	// anything is written, when the region had issued revisions whose
-	// highest is unknown.
+	// highest is unknown; when it is known (a Replace read it) and above
+	// the backup's, the region continues from it.
 	Continue func(issued int64, exact bool) (int64, error)
 }
 
@@ -186,6 +187,15 @@ func (s *Store) RestoreRegion(ctx context.Context, region string, records func(p
 	})
 	if err != nil {
 		return err
+	}
+	if o.Continue == nil && issued > revOf(meta[guard]) {
+		// The backup's revisions were to be kept, but the region issued
+		// more, exactly as many as issued here (an inexact mark was
+		// refused as the import began): continuing from the highest is
+		// the only way that gives none out again, the region already
+		// wiped. An empty backup, without a revision, would have left it
+		// refused as emptied.
+		next = issued
 	}
 	if next > 0 {
 		if backup := revOf(meta[guard]); next < backup {
