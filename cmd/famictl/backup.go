@@ -175,7 +175,7 @@ func restore(ctx context.Context, o restoreOptions, stdout io.Writer) error {
 	if next, err = o.continueAt(revision, lock.Revision(), true, target); err != nil {
 		return err
 	}
-	if err := bolt.RestoreFile(from, target, next); err != nil {
+	if err := lock.Restore(from, next); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "restored region %s at revision %d into %s\n", region, revision, target)

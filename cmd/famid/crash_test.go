@@ -144,13 +144,14 @@ type child struct {
 	done     chan struct{}
 }
 
-// startChild starts famid on dir, on ephemeral loopback ports it tells in
-// its --ready-file, and waits until it serves.
-func startChild(t *testing.T, dir string) *child {
+// startChild starts famid on dir with flags besides, on ephemeral
+// loopback ports it tells in its --ready-file, and waits until it serves.
+func startChild(t *testing.T, dir string, flags ...string) *child {
 	t.Helper()
 	ready := readyPath(t)
-	cmd := exec.Command(os.Args[0], "--data-dir", dir, "--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", loopback0,
-		"--ready-file", ready, "--log-level", "error", "--lock-timeout", "5s")
+	args := []string{"--data-dir", dir, "--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", loopback0,
+		"--ready-file", ready, "--log-level", "error", "--lock-timeout", "5s"}
+	cmd := exec.Command(os.Args[0], append(args, flags...)...)
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {

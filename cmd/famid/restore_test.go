@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,25 +19,36 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/etcd"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 	"github.com/raccordo/raccordo/sdk"
 	"github.com/raccordo/raccordo/sdk/sdktest"
 )
 
 // TestCrashSafetyAcrossRestore is the crash test with a restore in the
-// middle: a region is backed up, written further (creates, updates,
-// deletes) while mirrors follow it, killed, restored from the backup as
-// famictl restore does (revisions bumped, older positions compacted), and
-// written again. The mirrors had seen revisions the backup does not hold;
-// they must notice, list again, and end with exactly the server's state.
-// Before, the restored region reissued the same revisions to other
-// writes, and a mirror that had reached them never saw those writes.
+// middle, on each store famid runs on: a region is backed up, written
+// further (creates, updates, deletes) while mirrors follow it, killed,
+// restored from the backup as famictl restore does (revisions bumped,
+// older positions compacted), and written again. The mirrors had seen
+// revisions the backup does not hold; they must notice, list again, and
+// end with exactly the server's state. Before, the restored region
+// reissued the same revisions to other writes, and a mirror that had
+// reached them never saw those writes.
 func TestCrashSafetyAcrossRestore(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the crash test runs real server processes")
 	}
+	t.Run("bbolt", func(t *testing.T) { crashAcrossRestore(t, boltRegions{}) })
+	t.Run("etcd", func(t *testing.T) {
+		crashAcrossRestore(t, etcdRegions{etcdtest.Start(t, etcdtest.Options{NoFsync: true})})
+	})
+}
+
+func crashAcrossRestore(t *testing.T, regions regionStore) {
 	dir := t.TempDir()
-	var famid follower
+	famid := follower{flags: regions.flags()}
 	child := famid.start(t, dir)
 	token := mintAdminToken(t, dir)
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
@@ -61,13 +73,9 @@ func TestCrashSafetyAcrossRestore(t *testing.T) {
 	}
 	write("before-backup", 40)
 
-	// An offline backup: the region's file as it is at this revision.
+	// An offline backup: the region as it is at this revision.
 	child.stop(t)
-	target := filepath.Join(dir, "regions", "lombardia.db")
-	backup, err := os.ReadFile(target)
-	if err != nil {
-		t.Fatal(err)
-	}
+	restore := regions.backup(t, dir)
 	child = famid.start(t, dir)
 
 	// Mirrors follow the region from now on.
@@ -96,12 +104,7 @@ func TestCrashSafetyAcrossRestore(t *testing.T) {
 
 	// Crash, then restore the backup as famictl restore does.
 	child.kill(t)
-	if err := os.WriteFile(target, backup, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := bolt.BumpRevision(target, revBefore+1_000_000); err != nil {
-		t.Fatal(err)
-	}
+	restore(t, revBefore+1_000_000)
 	child = famid.start(t, dir)
 	defer child.stop(t)
 
@@ -116,18 +119,107 @@ func TestCrashSafetyAcrossRestore(t *testing.T) {
 	}
 }
 
+// regionStore is where the crash test's famid keeps its regions.
+type regionStore interface {
+	// flags are famid's flags for the store, besides its data dir.
+	flags() []string
+	// backup takes an offline backup of lombardia from famid's data dir
+	// (no famid running) and returns its restore as famictl restore does
+	// it (no famid running either): the region replaced by the backup, its
+	// revisions continuing from next, every older position compacted.
+	backup(t *testing.T, dir string) (restore func(t *testing.T, next int64))
+}
+
+// boltRegions keeps the regions in bbolt files in the data dir.
+type boltRegions struct{}
+
+func (boltRegions) flags() []string { return nil }
+
+// backup copies the region's file; its restore writes it back and bumps
+// its revision.
+func (boltRegions) backup(t *testing.T, dir string) func(*testing.T, int64) {
+	t.Helper()
+	target := filepath.Join(dir, "regions", "lombardia.db")
+	backup, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(t *testing.T, next int64) {
+		t.Helper()
+		if err := os.WriteFile(target, backup, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := bolt.BumpRevision(target, next); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// etcdRegions keeps the regions on a real etcd member.
+type etcdRegions struct{ cluster *etcdtest.Cluster }
+
+const crashPrefix = "/crash/"
+
+func (e etcdRegions) flags() []string {
+	return []string{"--store", "etcd", "--etcd-endpoints", strings.Join(e.cluster.Endpoints(), ","), "--etcd-prefix", crashPrefix}
+}
+
+// backup exports the region into a region file at one etcd revision, as
+// famid's BackupRegion does; its restore replaces the region with the
+// file's records, as famictl restore --etcd-endpoints --replace does.
+func (e etcdRegions) backup(t *testing.T, _ string) func(*testing.T, int64) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "lombardia.db")
+	s := e.open(t)
+	err := bolt.WriteRegionFile(file, func(put func(store.Record) error) error {
+		_, err := s.ExportRegion(t.Context(), "lombardia", put)
+		return err
+	})
+	s.Close()
+	if err != nil {
+		t.Fatalf("export lombardia from etcd: %v", err)
+	}
+	return func(t *testing.T, next int64) {
+		t.Helper()
+		s := e.open(t)
+		defer s.Close()
+		err := s.RestoreRegion(t.Context(), "lombardia", func(put func(store.Record) error) error {
+			_, err := bolt.ReadRegionFile(file, put)
+			return err
+		}, etcd.RestoreOptions{Replace: true, Continue: func(issued int64, exact bool) (int64, error) {
+			if !exact || next <= issued {
+				return 0, fmt.Errorf("the test continues from %d, the region issued %d (exact: %v)", next, issued, exact)
+			}
+			return next, nil
+		}})
+		if err != nil {
+			t.Fatalf("restore lombardia into etcd: %v", err)
+		}
+	}
+}
+
+func (e etcdRegions) open(t *testing.T) *etcd.Store {
+	t.Helper()
+	s, err := etcd.Open(t.Context(), etcd.Options{Client: e.cluster.Client(t), Prefix: crashPrefix, Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // follower is the famid of the moment: clients made once reach whichever
 // famid it last started, each on new ephemeral ports, as they would follow
 // a service name to a restarted instance. A restart cannot keep its ports
 // without a race: another process may bind them while famid is down.
 type follower struct {
+	flags   []string // famid's, besides its data dir
 	current atomic.Pointer[child]
 }
 
 // start starts famid on dir and makes it the one the clients reach.
 func (f *follower) start(t *testing.T, dir string) *child {
 	t.Helper()
-	c := startChild(t, dir)
+	c := startChild(t, dir, f.flags...)
 	f.current.Store(c)
 	return c
 }

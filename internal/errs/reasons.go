@@ -206,7 +206,7 @@ var catalogue = []Entry{
 	{TooManyTokens, FailedPrecondition, 409, "create a calendar feed token or a service token beyond its owner's cap of live tokens: revoke one first"},
 
 	{RevisionCompacted, FailedPrecondition, 410, "watch or list changes from a revision the change log no longer holds: list again"},
-	{RegionNotEmpty, FailedPrecondition, 400, "import a region into etcd where the region already holds keys"},
+	{RegionNotEmpty, FailedPrecondition, 400, "import a region into etcd where the region already holds keys, or had issued revisions (its keys deleted) and the import would keep the backup's"},
 	{RegionWritten, Conflict, 409, "a region written in etcd while it was being imported"},
 	{RecordCorrupt, DataLoss, 500, "a stored record failed its checksum: restore its region (file or etcd keys), or system.db, from a backup"},
 	{RegionFileDamaged, DataLoss, 500, "a region's file is damaged, empty or truncated: it is not served until restored"},

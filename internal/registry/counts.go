@@ -76,8 +76,8 @@ func partnerKind(raw []byte) (kind famiv1.PartnerKind, archived bool, err error)
 }
 
 // CountNetworks counts the networks of region (an id), every one a
-// ListNetworks without filters lists, from the store's keys alone
-// (store.ReadTx.Count): no network is read. It is no RPC: its callers must
+// ListNetworks without filters lists (store.ReadTx.Count): each record's
+// checksum is checked, none decoded. It is no RPC: its callers must
 // hold the rights of a ListNetworks of region (the dashboard's readers
 // do).
 //

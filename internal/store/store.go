@@ -90,9 +90,9 @@ type ReadTx interface {
 	// a listing never includes the children of the resources it lists.
 	List(collection, after string, fn func(id string, raw []byte) (bool, error)) error
 	// Count is the number of resources List lists in collection, its own
-	// writes included, read from the store's keys alone: no record is
-	// read or checked, so a count costs a fraction of a listing (a damaged
-	// record is counted, where a listing refuses it).
+	// writes included. Each record's checksum is checked, as List checks
+	// it (a damaged record is DATA_LOSS, never counted), but none is
+	// decoded or handed out, so a count costs a fraction of a listing.
 	Count(collection string) (int, error)
 	// IndexGet returns the value stored under key in index.
 	IndexGet(index, key string) (string, bool)

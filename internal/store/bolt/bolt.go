@@ -505,21 +505,36 @@ func (t *tx) Exists(name string) (bool, error) {
 
 func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool, error)) error {
 	return t.each(collection, after, func(k, id, v []byte) (bool, error) {
-		raw, ok := store.Unframe(v)
-		if !ok {
-			return false, store.ErrCorrupt("regions/" + t.region + "/" + string(k))
+		raw, err := t.unframe(k, v)
+		if err != nil {
+			return false, err
 		}
 		return fn(string(id), raw)
 	})
 }
 
+// Count checks each record's frame as List does, without List's copy of
+// each id.
 func (t *tx) Count(collection string) (int, error) {
 	n := 0
-	err := t.each(collection, "", func(_, _, _ []byte) (bool, error) {
+	err := t.each(collection, "", func(k, _, v []byte) (bool, error) {
+		if _, err := t.unframe(k, v); err != nil {
+			return false, err
+		}
 		n++
 		return true, nil
 	})
 	return n, err
+}
+
+// unframe is the payload of the resource record v stored under key k, or
+// its DATA_LOSS if its frame fails its check.
+func (t *tx) unframe(k, v []byte) ([]byte, error) {
+	raw, ok := store.Unframe(v)
+	if !ok {
+		return nil, store.ErrCorrupt("regions/" + t.region + "/" + string(k))
+	}
+	return raw, nil
 }
 
 // each calls fn with the key, id and stored value of each resource of

@@ -77,6 +77,7 @@ func fileRevision(tx *bbolt.Tx) int64 {
 // serves the region while the file is replaced.
 type FileLock struct {
 	db       *bbolt.DB
+	path     string
 	revision int64
 }
 
@@ -86,16 +87,16 @@ type FileLock struct {
 // take: the FileLock then holds nothing and its revision is 0.
 func LockFile(path string) (*FileLock, error) {
 	if _, err := os.Stat(path); err != nil {
-		return &FileLock{}, nil
+		return &FileLock{path: path}, nil
 	}
 	db, err := openReadable(path)
 	if errors.Is(err, ErrLocked) {
 		return nil, err
 	}
 	if err != nil {
-		return &FileLock{}, nil
+		return &FileLock{path: path}, nil
 	}
-	l := &FileLock{db: db}
+	l := &FileLock{db: db, path: path}
 	l.revision = readRevision(db)
 	return l, nil
 }
@@ -140,12 +141,18 @@ func (l *FileLock) Close() error {
 	return l.db.Close()
 }
 
-// RestoreFile installs the region file from (a backup CheckFile accepted)
-// as the region file target, whose lock the caller holds (LockFile). The
-// copy is synced and renamed over target, so target is either the old
-// file or the whole new one. With revision > 0 the region continues from
-// revision, older positions compacted (see BumpRevision).
-func RestoreFile(from, target string, revision int64) error {
+// Restore installs the region file from (a backup CheckFile accepted) as
+// the locked region file. The copy is synced and renamed over it, so the
+// locked file is either the old one or the whole new one. With revision >
+// 0 the region continues from revision, older positions compacted (see
+// BumpRevision). With 0 it keeps the backup's revisions, which is refused,
+// the file left as it was, when the locked file had issued revisions past
+// the backup's: they would be given out again to other writes, unseen by
+// a regional system that had seen them (an empty backup, at revision 0,
+// would start the region again from revision 1). A damaged file's
+// revision is unknown, and the backup's counts.
+func (l *FileLock) Restore(from string, revision int64) error {
+	target := l.path
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 		return err
 	}
@@ -153,17 +160,38 @@ func RestoreFile(from, target string, revision int64) error {
 	if err := copyFile(from, tmp); err != nil {
 		return err
 	}
+	var err error
 	if revision > 0 {
-		if err := BumpRevision(tmp, revision); err != nil {
-			os.Remove(tmp)
-			return fmt.Errorf("continue the revisions of %s: %w", tmp, err)
-		}
+		err = BumpRevision(tmp, revision)
+	} else {
+		err = l.keepRevisions(tmp)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("restore %s: %w", target, err)
 	}
 	if err := os.Rename(tmp, target); err != nil {
 		os.Remove(tmp)
 		return err
 	}
 	return atomicfile.SyncDir(filepath.Dir(target)) // the restored file's name outlives a crash
+}
+
+// keepRevisions checks that the backup at path may keep its revisions:
+// the locked file issued none past them.
+func (l *FileLock) keepRevisions(path string) error {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return err
+	}
+	backup := readRevision(db)
+	if err := db.Close(); err != nil {
+		return err
+	}
+	if l.revision > backup {
+		return fmt.Errorf("it has issued revision %d, past the backup's %d: keeping the backup's revisions would give them out again; continue above them (famictl restore --bump-revision)", l.revision, backup)
+	}
+	return nil
 }
 
 // copyFile copies from to a new file to, synced.

@@ -1,6 +1,7 @@
 package bolt_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -198,9 +199,7 @@ func TestRestoreFile(t *testing.T) {
 			if err := os.Truncate(target, fi.Size()/2); err != nil {
 				t.Fatal(err)
 			}
-			if err := bolt.RestoreFile(backup, target, tc.next); err != nil {
-				t.Fatalf("RestoreFile: %v", err)
-			}
+			restore(t, target, backup, tc.next)
 			if _, err := os.Stat(target + ".restore"); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("the temporary copy stays: %v", err)
 			}
@@ -225,7 +224,7 @@ func TestRestoreFile(t *testing.T) {
 		dir := t.TempDir()
 		seed(t, dir, 5)
 		target := filepath.Join(t.TempDir(), "regions", "lombardia.db")
-		err := bolt.RestoreFile(backupOf(t, dir), target, 2)
+		err := tryRestore(t, target, backupOf(t, dir), 2)
 		if err == nil || !strings.Contains(err.Error(), "below the file's 5") {
 			t.Errorf("got %v, want the revision refused", err)
 		}
@@ -236,4 +235,70 @@ func TestRestoreFile(t *testing.T) {
 			t.Errorf("a refused restore left its copy: %v", err)
 		}
 	})
+}
+
+// TestRestoreKeepingRevisionsRefusedWhereIssued: a restore that keeps the
+// backup's revisions over a region file that had issued revisions past
+// them is refused, the file left as it was, as etcd's import is: an empty
+// backup (a region never written, at revision 0) or an older one would
+// give the region's revisions out again to other writes, unseen by a
+// regional system that had seen them. Before, the file was installed.
+// A restore that continues above them installs it.
+func TestRestoreKeepingRevisionsRefusedWhereIssued(t *testing.T) {
+	dir, emptyDir := t.TempDir(), t.TempDir()
+	seed(t, emptyDir, 0)
+	seed(t, dir, 3)
+	backups := map[string]string{"an empty backup": backupOf(t, emptyDir), "a backup at revision 3": backupOf(t, dir)}
+	seed(t, dir, 2) // revisions 4 and 5, which the backups do not hold
+	target := bolt.RegionFile(dir, "lombardia")
+	before, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, backup := range backups {
+		err := tryRestore(t, target, backup, 0)
+		if err == nil || !strings.Contains(err.Error(), target) || !strings.Contains(err.Error(), "issued revision 5, past the backup's") || !strings.Contains(err.Error(), "--bump-revision") {
+			t.Errorf("%s, keeping its revisions: %v, want refused naming the file, its revision 5 and --bump-revision", name, err)
+		}
+		if after, err := os.ReadFile(target); err != nil || !bytes.Equal(after, before) {
+			t.Errorf("the refused restore of %s changed %s (%v)", name, target, err)
+		}
+		if _, err := os.Stat(target + ".restore"); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the refused restore of %s left its copy: %v", name, err)
+		}
+	}
+
+	restore(t, target, backups["an empty backup"], 1_000_005)
+	s, err := bolt.Open(dir, twoRegions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+		if tx.Revision() != 1_000_005 || tx.Compacted() != 1_000_005 {
+			t.Errorf("the restored region: revision %d, compacted %d, want both 1000005", tx.Revision(), tx.Compacted())
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tryRestore restores backup over the region file target as famictl
+// restore does: under the file's lock.
+func tryRestore(t *testing.T, target, backup string, next int64) error {
+	t.Helper()
+	lock, err := bolt.LockFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	return lock.Restore(backup, next)
+}
+
+func restore(t *testing.T, target, backup string, next int64) {
+	t.Helper()
+	if err := tryRestore(t, target, backup, next); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
 }

@@ -105,7 +105,9 @@ func (r *region) keyOf(rec store.Record) (string, error) {
 
 // ImportRegion fills region, which must be empty, with the records that
 // records passes to put (e.g. bolt.ReadRegionFile of a backup), keeping
-// their revisions: RestoreRegion with no options.
+// their revisions: RestoreRegion with no options. A region emptied after
+// it had issued revisions is refused (REGION_NOT_EMPTY): only a restore
+// that continues above them may fill it.
 func (s *Store) ImportRegion(ctx context.Context, region string, records func(put func(store.Record) error) error) error {
 	return s.RestoreRegion(ctx, region, records, RestoreOptions{})
 }
@@ -120,6 +122,10 @@ type RestoreOptions struct {
 	// known to have issued and whether that is exact (false when its keys
 	// were deleted by other means: only a lower bound is left). It runs before
 	// anything is written, so its error leaves the region as it was.
+	// Without it the backup's revisions are kept, which is refused, before
+	// anything is written, when the region had issued revisions whose
+	// highest is unknown; when it is known (a Replace read it) and above
+	// the backup's, the region continues from it.
 	Continue func(issued int64, exact bool) (int64, error)
 }
 
@@ -181,6 +187,15 @@ func (s *Store) RestoreRegion(ctx context.Context, region string, records func(p
 	})
 	if err != nil {
 		return err
+	}
+	if o.Continue == nil && issued > revOf(meta[guard]) {
+		// The backup's revisions were to be kept, but the region issued
+		// more, exactly as many as issued here (an inexact mark was
+		// refused as the import began): continuing from the highest is
+		// the only way that gives none out again, the region already
+		// wiped. An empty backup, without a revision, would have left it
+		// refused as emptied.
+		next = issued
 	}
 	if next > 0 {
 		if backup := revOf(meta[guard]); next < backup {
@@ -310,6 +325,8 @@ func (s *Store) beginImport(ctx context.Context, r *region, region string, o Res
 		if next, err = o.Continue(issued, exact); err != nil {
 			return 0, 0, 0, err
 		}
+	} else if !exact && issued > 0 {
+		return 0, 0, 0, s.revisionsIssued(region, issued)
 	}
 	ops := []clientv3.Op{clientv3.OpPut(marker, "famictl restore "+time.Now().UTC().Format(time.RFC3339))}
 	unchanged := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(marker), "=", leftAt), clientv3.Compare(clientv3.ModRevision(guard), "=", guardAt)}
@@ -328,6 +345,22 @@ func (s *Store) beginImport(ctx context.Context, r *region, region string, o Res
 		return 0, 0, 0, errs.RegionWritten.New("region %s was written, or another import of it started, as the import began", region)
 	}
 	return begin.Header.Revision, issued, next, nil
+}
+
+// revisionsIssued refuses an import that keeps the backup's revisions
+// (no Continue) into a region that had issued revisions up to at least
+// issued, its highest unknown (its keys deleted by other means, or by an
+// import cut short): the backup's revisions could be given out again to
+// other writes, unseen by a regional system that had seen them, and an
+// empty backup would leave the region without a revision beside its
+// high-water mark, refused as emptied (REGION_KEYS_DELETED). famictl
+// restore continues above the mark.
+func (s *Store) revisionsIssued(region string, issued int64) error {
+	return errs.RegionNotEmpty.With(errs.Error{
+		Message: errs.Sprintf("region %s had issued revisions up to at least %d (key %s), its highest unknown: an import keeping the backup's revisions could give them out again; restore it so that its revisions continue above them: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db>",
+			region, issued, s.issuedKey(region), s.opts.Prefix, region),
+		Metadata: map[string]string{"region": region},
+	})
 }
 
 // importMarker is the key that marks region as being imported. It lies

@@ -3,6 +3,7 @@ package etcd_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -64,7 +65,11 @@ func writtenUnder(t *testing.T, prefix string) (*clientv3.Client, etcd.Options) 
 // etcd prefix, the format found and what to do, and the other region is
 // served. System records of such a format stop the open. Neither changes
 // a key: the keys, their revisions and the cluster's revision are as
-// they were.
+// they were. That includes the region's high-water mark, outside its
+// range, which a store opening a region without one (as an older famid
+// left it) raises: not into a newer format's region. The test could not
+// see it before: the mark was there, and it skipped every key written
+// after the refusal began.
 func TestNewerFormat(t *testing.T) {
 	const prefix = "/format/"
 	cli, opts := writtenUnder(t, prefix)
@@ -75,7 +80,13 @@ func TestNewerFormat(t *testing.T) {
 	if _, err := cli.Put(t.Context(), prefix+"formats/regions/lombardia", "2"); err != nil {
 		t.Fatal(err)
 	}
-	before, rev := keysUnder(t, cli, prefix)
+	// Without its high-water mark, as a region written by an older famid:
+	// a store of this format that opened it would raise the mark, a key of
+	// its own, into the newer famid's region.
+	if _, err := cli.Delete(t.Context(), prefix+"issued/lombardia"); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := keysUnder(t, cli, prefix)
 	s := open(t, opts, cli)
 	where := "etcd prefix " + prefix + "regions/lombardia/"
 	err := s.View(t.Context(), "lombardia", func(store.ReadTx) error { return nil })
@@ -96,15 +107,17 @@ func TestNewerFormat(t *testing.T) {
 	}
 	s.Close()
 	after, _ := keysUnder(t, cli, prefix)
-	// veneto's write is the only change.
-	if n := len(after) - len(before); n <= 0 || !sameKeys(slices.DeleteFunc(after, func(kv *mvccpb.KeyValue) bool { return kv.ModRevision > rev }), before) {
+	// veneto's write is the only change: lombardia's keys, in its range or
+	// not (its high-water mark), are as they were.
+	venetos := func(kv *mvccpb.KeyValue) bool { return strings.Contains(string(kv.Key), "veneto") }
+	if n := len(after) - len(before); n <= 0 || !sameKeys(slices.DeleteFunc(after, venetos), slices.DeleteFunc(before, venetos)) {
 		t.Errorf("lombardia's keys changed while its format was refused")
 	}
 
 	if _, err := cli.Put(t.Context(), prefix+"formats/system", "2"); err != nil {
 		t.Fatal(err)
 	}
-	before, rev = keysUnder(t, cli, prefix)
+	before, rev := keysUnder(t, cli, prefix)
 	opts.Client = cli
 	if s, err = etcd.Open(t.Context(), opts); err == nil {
 		s.Close()

@@ -326,8 +326,11 @@ func TestReplaceUnseenByWatch(t *testing.T) {
 	// The marker's removal is unseen too, yet the restored region is
 	// served, as it is in etcd.
 	if err := deaf.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
-		if tx.Revision() != at {
-			t.Errorf("after the restore: revision %d, want the backup's %d", tx.Revision(), at)
+		// The backup's revisions were to be kept, but p10 had been given
+		// at+1: the region continues from it, giving none out again
+		// (TestReplaceKeepingRevisionsContinuesAtIssued).
+		if tx.Revision() != at+1 {
+			t.Errorf("after the restore: revision %d, want %d, the highest issued (the backup's %d and p10's)", tx.Revision(), at+1, at)
 		}
 		for _, id := range []string{"p09", "p10", "late"} {
 			ok, err := tx.Exists("regions/lombardia/partners/" + id)
@@ -423,6 +426,114 @@ func TestEmptiedRegionRefusesWrites(t *testing.T) {
 	}
 	create(t, s, "after")
 	wantRevision(t, s, at+101, "the first write after the restore")
+}
+
+// TestImportKeepingRevisionsRefusedWhereIssued: an import that keeps the
+// backup's revisions (ImportRegion: RestoreRegion without Continue) into
+// a region whose keys were deleted by hand, after it had issued
+// revisions, is refused before it writes anything: REGION_NOT_EMPTY,
+// naming the region, the revision it issued at least and the restore
+// that continues above it. Before, an empty backup was imported: the
+// region was left without a revision key beside its high-water mark, so
+// it stayed refused as emptied, and a backup from before the last writes
+// gave those writes' revisions out again.
+func TestImportKeepingRevisionsRefusedWhereIssued(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	cli := c.Client(t)
+	const prefix = "/i/"
+	s := open(t, etcd.Options{Prefix: prefix, Regions: regions}, cli)
+	for i := range 3 {
+		create(t, s, fmt.Sprintf("p%d", i))
+	}
+	backup, at := exportAll(t, s)
+	create(t, s, "p3")
+	if _, err := cli.Delete(t.Context(), prefix+"regions/lombardia/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+
+	for name, recs := range map[string][]store.Record{"an empty backup": nil, "a backup at revision 3": backup} {
+		before, rev := keysUnder(t, cli, prefix)
+		err := s.ImportRegion(t.Context(), "lombardia", records(recs))
+		e := errs.As(err)
+		if e == nil || e.Code != errs.FailedPrecondition || e.Reason != errs.RegionNotEmpty || e.Metadata["region"] != "lombardia" ||
+			!strings.Contains(e.Message, "region lombardia") || !strings.Contains(e.Message, "at least 1") || !strings.Contains(e.Message, "famictl restore --etcd-endpoints") {
+			t.Errorf("import of %s into a region emptied by hand: %v, want FAILED_PRECONDITION REGION_NOT_EMPTY naming the region, its high-water mark and famictl restore", name, err)
+		}
+		if after, afterRev := keysUnder(t, cli, prefix); afterRev != rev || !sameKeys(after, before) {
+			t.Errorf("the refused import of %s changed the cluster (revision %d, was %d)", name, afterRev, rev)
+		}
+	}
+	if err := keysDeleted(tryCreate(t.Context(), s, "again")); err != nil {
+		t.Errorf("a write after the refused imports: %v", err)
+	}
+
+	// A restore that continues above the mark, as famictl restore does.
+	err := s.RestoreRegion(t.Context(), "lombardia", records(nil), etcd.RestoreOptions{Continue: func(issued int64, exact bool) (int64, error) {
+		return max(issued, at) + 100, nil
+	}})
+	if err != nil {
+		t.Fatalf("restore of an empty backup above the mark: %v", err)
+	}
+	create(t, s, "after")
+	wantRevision(t, s, at+101, "the first write after the restore")
+}
+
+// TestReplaceKeepingRevisionsContinuesAtIssued: a restore --replace
+// without Continue (the backup's revisions kept) over a region that had
+// issued revisions past the backup's continues from the highest it
+// issued, known exactly as the replace read it, every older position
+// compacted. Its records are written before the backup's revision is
+// known, the region already wiped, so refusing then would lose it. Before,
+// an empty backup left the region without a revision beside its
+// high-water mark, refused as emptied, and an older backup gave its later
+// revisions out again.
+func TestReplaceKeepingRevisionsContinuesAtIssued(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	s := open(t, etcd.Options{Prefix: "/k/", Regions: regions}, c.Client(t))
+	for i := range 3 {
+		create(t, s, fmt.Sprintf("p%d", i))
+	}
+	backup, at := exportAll(t, s)
+	create(t, s, "p3")
+	create(t, s, "p4")
+
+	issued := at + 2
+	for _, tc := range []struct {
+		name string
+		recs []store.Record
+		want []string
+	}{
+		{"an empty backup", nil, nil},
+		{"a backup at revision 3", backup, []string{"p0", "p1", "p2"}},
+	} {
+		if err := s.RestoreRegion(t.Context(), "lombardia", records(tc.recs), etcd.RestoreOptions{Replace: true}); err != nil {
+			t.Fatalf("restore --replace of %s: %v", tc.name, err)
+		}
+		err := eventually(func() error {
+			return s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+				if tx.Revision() != issued || tx.Compacted() != issued {
+					return fmt.Errorf("revision %d, compacted %d, want both %d, the highest issued", tx.Revision(), tx.Compacted(), issued)
+				}
+				var got []string
+				if err := tx.List("partners", "", func(id string, _ []byte) (bool, error) { got = append(got, id); return true, nil }); err != nil {
+					return err
+				}
+				if !slices.Equal(got, tc.want) {
+					t.Errorf("after the restore of %s: partners %q, want %q", tc.name, got, tc.want)
+				}
+				if err := tx.Changes(at, func(*famiv1.Change) bool { return true }); errs.As(err) == nil || errs.As(err).Reason != "REVISION_COMPACTED" {
+					t.Errorf("after the restore of %s: changes after %d: %v, want REVISION_COMPACTED", tc.name, at, err)
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatalf("after the restore of %s: %v", tc.name, err)
+		}
+		create(t, s, "after-"+strings.ReplaceAll(tc.name, " ", "-"))
+		issued++
+		wantRevision(t, s, issued, "the first write after the restore of "+tc.name)
+	}
 }
 
 // keysDeleted is nil when err is DATA_LOSS / REGION_KEYS_DELETED naming

@@ -117,12 +117,10 @@ func (s *snapshot) modRevision(key string) int64 {
 }
 
 // scan calls fn for the keys in [from, end) in order until fn returns
-// false, a page at a time; o adds options to each range read
-// (clientv3.WithKeysOnly: fn is passed no values).
-func (s *snapshot) scan(from, end string, fn func(k string, v []byte) bool, o ...clientv3.OpOption) {
-	o = append([]clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(pageSize)}, o...)
+// false, a page at a time.
+func (s *snapshot) scan(from, end string, fn func(k string, v []byte) bool) {
 	for {
-		resp := s.read(from, o...)
+		resp := s.read(from, clientv3.WithRange(end), clientv3.WithLimit(pageSize))
 		if resp == nil {
 			return
 		}
@@ -212,9 +210,8 @@ func (o *overlay) rollback(m int) {
 	o.journal = o.journal[:m]
 }
 
-// scan merges the snapshot's keys in [from, end) with the buffered
-// writes; opts are the snapshot's range options (see snapshot.scan).
-func (o *overlay) scan(from, end string, fn func(k string, v []byte) bool, opts ...clientv3.OpOption) {
+// scan merges the snapshot's keys in [from, end) with the buffered writes.
+func (o *overlay) scan(from, end string, fn func(k string, v []byte) bool) {
 	var pending []string
 	for k := range o.writes {
 		if k >= from && k < end {
@@ -249,7 +246,7 @@ func (o *overlay) scan(from, end string, fn func(k string, v []byte) bool, opts 
 			return false
 		}
 		return true
-	}, opts...)
+	})
 	if !stopped && o.snap.err == nil {
 		emit("")
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -142,19 +141,17 @@ func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool
 	return t.o.snap.err
 }
 
-// Count reads the collection's keys without their values: a count-only
-// range (clientv3.WithCountOnly) would also count the resources' children,
-// which share their parent's prefix and which a listing skips.
+// Count counts what List lists, each record's frame checked as List
+// checks it: a count-only range (clientv3.WithCountOnly) would also count
+// the resources' children, which share their parent's prefix and which a
+// listing skips, and a keys-only one could not tell a damaged record.
 func (t *tx) Count(collection string) (int, error) {
-	prefix := t.base + rangeRes + collection + "/"
 	n := 0
-	t.o.scan(prefix, prefixEnd(prefix), func(k string, _ []byte) bool {
-		if !strings.Contains(k[len(prefix):], "/") {
-			n++
-		}
-		return true
-	}, clientv3.WithKeysOnly())
-	return n, t.o.snap.err
+	err := t.List(collection, "", func(string, []byte) (bool, error) {
+		n++
+		return true, nil
+	})
+	return n, err
 }
 
 func (t *tx) idxKey(index, key string) string { return t.base + rangeIdx + index + "\x00" + key }

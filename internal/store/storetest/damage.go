@@ -20,8 +20,8 @@ type Damage func(t *testing.T, region, marker string)
 
 // RecordChecksum checks that a record damaged in storage is answered
 // DATA_LOSS (reason RECORD_CORRUPT) naming the record on every read path
-// (Get, List, Changes, and the read of a Put or Delete, which never write
-// over it), never served as data, while the region's other records are
+// (Get, List, Count, Changes, and the read of a Put or Delete, which never
+// write over it), never served as data nor counted, while the region's other records are
 // served. open returns a new, empty store, as for Run, and how to damage
 // it.
 func RecordChecksum(t *testing.T, open func(t *testing.T) (store.Store, Damage)) {
@@ -54,6 +54,11 @@ func RecordChecksum(t *testing.T, open func(t *testing.T) (store.Store, Damage))
 			}
 			return true, nil
 		}))
+		n, err := tx.Count("partners")
+		wantCorrupt("Count", name, err)
+		if n > 1 {
+			t.Errorf("Count counted %d partners, the damaged one among them", n)
+		}
 		wantCorrupt("Changes", "change 1 of region lombardia", tx.Changes(0, func(ch *famiv1.Change) bool {
 			if ch.Revision == 1 {
 				t.Error("Changes served the damaged change")
