@@ -135,7 +135,7 @@ var catalogue = []Entry{
 	{Invalid.Reason(), Invalid, 400, "a field of the request is invalid: the violations name each field and what is wrong"},
 	{NotFound.Reason(), NotFound, 404, "the named resource does not exist, or the caller may not know that it does"},
 	{AlreadyExists.Reason(), AlreadyExists, 409, "create with an id that is taken (or was used by a deleted resource)"},
-	{Unavailable.Reason(), Unavailable, 503, "the store is closed or etcd did not answer: retry with the same request_id"},
+	{Unavailable.Reason(), Unavailable, 503, "etcd did not answer (no quorum, no leader, a timeout): retry with the same request_id"},
 	{Internal.Reason(), Internal, 500, "a bug or an unexpected failure: logged; the caller gets only \"internal error\", without this reason"},
 
 	{TokenRequired, Unauthenticated, 401, "a request without a bearer token (also a compressed Connect request, authenticated before inflating)"},
@@ -217,7 +217,7 @@ var catalogue = []Entry{
 	{TooManySurveyRequests, ResourceExhausted, 429, "too many survey requests from one address (with Retry-After)"},
 	{Overloaded, ResourceExhausted, 429, "the server is at its limit of concurrent calls (with Retry-After)"},
 	{StorageFull, Unavailable, 503, "the server's disk is full: nothing was written (with Retry-After)"},
-	{ShuttingDown, Unavailable, 503, "a stream ended because the server is shutting down: reconnect and resume from the last revision"},
+	{ShuttingDown, Unavailable, 503, "the server is shutting down: a stream it ended (reconnect and resume from the last revision), or a call that reached the store while or after it closed (retry with the same request_id)"},
 }
 
 // byReason indexes the catalogue.
