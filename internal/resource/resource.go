@@ -275,7 +275,7 @@ func Mutate[R proto.Message](ctx context.Context, s store.Store, region string, 
 		var zero R
 		return zero, err
 	}
-	return noWrite(store.Mutate(ctx, s, region, m, fn))
+	return noWrite(store.Mutate(ctx, s, region, m, func(tx store.WriteTx) (R, error) { return masked(tx, fn) }))
 }
 
 // Modify is Mutate through store.Modify: fn changes the current state of
@@ -286,12 +286,15 @@ func Modify[T store.Resource, R proto.Message](ctx context.Context, s store.Stor
 		var zero R
 		return zero, err
 	}
-	return noWrite(store.Modify(ctx, s, region, m, name, etag, fn))
+	return noWrite(store.Modify(ctx, s, region, m, name, etag, func(tx store.WriteTx, cur T) (R, error) {
+		return masked(tx, func(tx store.WriteTx) (R, error) { return fn(tx, cur) })
+	}))
 }
 
 // noWrite answers an update that had nothing to change (aip.Unchanged,
-// whose error rolled its transaction back: no revision, no change-log
-// entry, no new etag) with the resource as it is.
+// whose error rolled its transaction back once the capability accepted
+// the update: no revision, no change-log entry, no new etag) with the
+// resource as it is.
 func noWrite[R proto.Message](res R, err error) (R, error) {
 	var u *aip.Unchanged
 	if errors.As(err, &u) {

@@ -351,7 +351,7 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 	return changeOwn(ctx, s, req, "support_entry.name", in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
 		region := tx.Region()
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), entryMutable, entryOutputOnly...); err != nil {
+		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), entryMutable, entryOutputOnly...); err != nil {
 			return nil, err
 		}
 		// The old figures leave first, so the day's cap counts the new
