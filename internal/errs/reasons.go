@@ -153,7 +153,7 @@ var catalogue = []Entry{
 	{NotNetworkMember, PermissionDenied, 403, "network staff reaching meetings, attendance or summaries of a network their partner is not a member of"},
 	{NetworkMeeting, PermissionDenied, 403, "the ministry writing a meeting of a network (it manages only meetings of no network)"},
 	{NotAParty, PermissionDenied, 403, "network staff signing, reading or changing a protocol their partner is not a party to"},
-	{NotOwnEntry, PermissionDenied, 403, "a consultant reaching another consultant's support entries, or an entry that does not exist (the same answer, so that a consultant learns nothing of other consultants' entries)"},
+	{NotOwnEntry, PermissionDenied, 403, "a consultant reaching another consultant's support entries (creating one with the id of theirs included), or an entry that does not exist (the same answer, so that a consultant learns nothing of other consultants' entries)"},
 	{NotOwnToken, PermissionDenied, 403, "revoking another user's calendar token, or one that does not exist (only its owner or the region admin may; the same answer either way)"},
 	{SummariesOnly, PermissionDenied, 403, "a role that gets support summaries only asking for entries or a per-consultant export"},
 	{ConsultantDetailNotAllowed, PermissionDenied, 403, "the ministry or network staff asking for per-consultant support figures"},

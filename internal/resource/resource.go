@@ -253,12 +253,36 @@ func Absent(tx store.ReadTx, r store.Resource) error { return AbsentID(tx, r, ""
 // that a form can point at it. An empty idField names none.
 func AbsentID(tx store.ReadTx, r store.Resource, idField string) error {
 	taken, err := tx.Exists(r.GetName())
-	if err != nil {
+	if err != nil || !taken {
 		return err
 	}
-	if !taken {
-		return nil
+	return alreadyExists(r, idField)
+}
+
+// AbsentFor is Absent for a collection whose resources not every caller
+// may read (a consultant reads only their own support entries): a name
+// taken by a resource the caller may not read is refused as a read of it
+// would be, with mayRead's error (PERMISSION_DENIED), not ALREADY_EXISTS,
+// which would tell the caller that it exists (AIP-133, AIP-211). The
+// stored resource is read only when the name is taken.
+func AbsentFor[T store.Resource](tx store.ReadTx, r T, mayRead func(stored T) error) error {
+	taken, err := tx.Exists(r.GetName())
+	if err != nil || !taken {
+		return err
 	}
+	stored := newOf[T]()
+	if err := tx.Get(r.GetName(), stored); err != nil {
+		return err // a damaged record: refused, as Get refuses it
+	}
+	if err := mayRead(stored); err != nil {
+		return err
+	}
+	return alreadyExists(r, "")
+}
+
+// alreadyExists is the refusal of a new resource r whose name is taken,
+// naming the request field of its id, idField, when not empty.
+func alreadyExists(r store.Resource, idField string) error {
 	e := errs.Error{Message: r.GetName() + " already exists"}
 	if idField != "" {
 		e.Violations = []errs.Violation{{Field: idField, Description: "is already taken by " + r.GetName()}}
