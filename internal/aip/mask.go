@@ -20,11 +20,11 @@ var standardOutputOnly = []string{"name", "etag", "create_time", "update_time"}
 // output-only (a PATCH body holding only the etag, or a meeting's state):
 // there is nothing to change, and the Update is a no-op that writes nothing
 // (AIP-203 ignores output-only fields).
-// Resource is dst, still the current state. resource.Mutate and
-// resource.Modify, which every Update goes through, answer it with
-// Resource and no write, since the error rolls the transaction back; an
-// opening that does not would refuse the request with Err, naming
-// update_mask.
+// Resource is dst, still the current state. Every Update applies its
+// mask with resource.ApplyMask, which lets the update run on, its checks
+// included, and then answers Resource with no write (the error rolls the
+// transaction back): a caller the update would refuse is refused alike.
+// Outside it the no-op refuses the request with Err, naming update_mask.
 type Unchanged struct {
 	Resource proto.Message
 	Err      error

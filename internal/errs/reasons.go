@@ -137,7 +137,7 @@ var catalogue = []Entry{
 	{Invalid.Reason(), Invalid, 400, "a field of the request is invalid: the violations name each field and what is wrong"},
 	{NotFound.Reason(), NotFound, 404, "the named resource does not exist, or the caller may not know that it does"},
 	{AlreadyExists.Reason(), AlreadyExists, 409, "create with an id that is taken (or was used by a deleted resource)"},
-	{Unavailable.Reason(), Unavailable, 503, "the store is closed or etcd did not answer: retry with the same request_id"},
+	{Unavailable.Reason(), Unavailable, 503, "etcd did not answer (no quorum, no leader, a timeout): retry with the same request_id"},
 	{Internal.Reason(), Internal, 500, "a bug or an unexpected failure: logged; the caller gets only \"internal error\", without this reason"},
 
 	{UnknownQueryParameter, Invalid, 400, "a REST query parameter the call does not have (a misspelt one, or a field its path or body sets): each violation names one, and the message lists the call's parameters"},
@@ -157,7 +157,7 @@ var catalogue = []Entry{
 	{NotNetworkMember, PermissionDenied, 403, "network staff reaching meetings, attendance or summaries of a network their partner is not a member of"},
 	{NetworkMeeting, PermissionDenied, 403, "the ministry writing a meeting of a network (it manages only meetings of no network)"},
 	{NotAParty, PermissionDenied, 403, "network staff signing, reading or changing a protocol their partner is not a party to"},
-	{NotOwnEntry, PermissionDenied, 403, "a consultant reaching another consultant's support entries, or an entry that does not exist (the same answer, so that a consultant learns nothing of other consultants' entries)"},
+	{NotOwnEntry, PermissionDenied, 403, "a consultant reaching another consultant's support entries (creating one with the id of theirs included), or an entry that does not exist (the same answer, so that a consultant learns nothing of other consultants' entries)"},
 	{NotOwnToken, PermissionDenied, 403, "revoking another user's calendar token, or one that does not exist (only its owner or the region admin may; the same answer either way)"},
 	{SummariesOnly, PermissionDenied, 403, "a role that gets support summaries only asking for entries or a per-consultant export"},
 	{ConsultantDetailNotAllowed, PermissionDenied, 403, "the ministry or network staff asking for per-consultant support figures"},
@@ -220,7 +220,7 @@ var catalogue = []Entry{
 	{TooManySurveyRequests, ResourceExhausted, 429, "too many survey requests from one address (with Retry-After)"},
 	{Overloaded, ResourceExhausted, 429, "the server is at its limit of concurrent calls (with Retry-After)"},
 	{StorageFull, Unavailable, 503, "the server's disk is full: nothing was written (with Retry-After)"},
-	{ShuttingDown, Unavailable, 503, "a stream ended because the server is shutting down: reconnect and resume from the last revision"},
+	{ShuttingDown, Unavailable, 503, "the server is shutting down: a stream it ended (reconnect and resume from the last revision), or a call that reached the store while or after it closed (retry with the same request_id)"},
 }
 
 // byReason indexes the catalogue.

@@ -180,7 +180,7 @@ func (s *Service) UpdateCapacityAssessment(ctx context.Context, req *famiv1.Upda
 	}
 	return resource.Modify(ctx, s.store, region, req, in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.CapacityAssessment) (*famiv1.CapacityAssessment, error) {
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), assessmentMutable, assessmentOutputOnly...); err != nil {
+		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), assessmentMutable, assessmentOutputOnly...); err != nil {
 			return nil, err
 		}
 		return put(tx, next, principal.From(ctx))

@@ -129,7 +129,7 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 			return nil, errCancelled(cur, "edited")
 		}
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), mutable, outputOnly...); err != nil {
+		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), mutable, outputOnly...); err != nil {
 			return nil, err
 		}
 		if err := validate(tx, next, tx.Region()); err != nil {

@@ -131,7 +131,7 @@ func (s *Service) UpdateMonitoringReport(ctx context.Context, req *famiv1.Update
 			return nil, err
 		}
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), reportMutable, reportOutputOnly...); err != nil {
+		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), reportMutable, reportOutputOnly...); err != nil {
 			return nil, err
 		}
 		return s.write(tx, n, cur, next)

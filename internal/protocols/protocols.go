@@ -9,7 +9,6 @@ package protocols
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"time"
 
@@ -185,14 +184,14 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 			return nil, err
 		}
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), mutable, outputOnly...); err != nil {
-			var u *aip.Unchanged
-			if errors.As(err, &u) { // nothing to change: the protocol as GetProtocol shows it
-				if _, err := s.present(tx, next, today); err != nil {
-					return nil, err
-				}
-			}
+		unchanged, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), mutable, outputOnly...)
+		if err != nil {
 			return nil, err
+		}
+		if unchanged != nil { // the answer, as GetProtocol shows it
+			if _, err := s.present(tx, unchanged, today); err != nil {
+				return nil, err
+			}
 		}
 		if who.Role == principal.NetworkMember && !isParty(next, who.Partner) {
 			return nil, errs.NotAParty.New(

@@ -75,7 +75,7 @@ func (s *Contacts) UpdateContact(ctx context.Context, req *famiv1.UpdateContactR
 	in := req.GetContact()
 	return resource.Update(ctx, s.r.store, req, "contact", in, resource.Contacts, func(tx store.WriteTx, cur *famiv1.Contact) (*famiv1.Contact, error) {
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), contactMutable); err != nil {
+		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), contactMutable); err != nil {
 			return nil, err
 		}
 		if err := s.validate(tx, next, tx.Region()); err != nil {

@@ -245,7 +245,7 @@ func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkR
 	in := req.GetNetwork()
 	return resource.Update(ctx, s.r.store, req, "network", in, resource.Networks, func(tx store.WriteTx, cur *famiv1.Network) (*famiv1.Network, error) {
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), networkMutable); err != nil {
+		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), networkMutable); err != nil {
 			return nil, err
 		}
 		if err := leadOnly(principal.From(ctx), cur, next); err != nil {

@@ -133,7 +133,7 @@ func (s *Partners) UpdatePartner(ctx context.Context, req *famiv1.UpdatePartnerR
 	in := req.GetPartner()
 	return resource.Update(ctx, s.r.store, req, "partner", in, resource.Partners, func(tx store.WriteTx, cur *famiv1.Partner) (*famiv1.Partner, error) {
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), partnerMutable); err != nil {
+		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), partnerMutable); err != nil {
 			return nil, err
 		}
 		if err := s.validate(next, tx.Region()); err != nil {

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 	"unicode"
@@ -252,12 +251,12 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 	in := req.GetProject()
 	return resource.Update(ctx, s.r.store, req, "project", in, resource.Projects, func(tx store.WriteTx, cur *famiv1.Project) (*famiv1.Project, error) {
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), projectMutable, projectOutputOnly...); err != nil {
-			var u *aip.Unchanged
-			if errors.As(err, &u) {
-				u.Resource = withOverlapCount(tx, next) // the project as GetProject shows it
-			}
+		unchanged, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), projectMutable, projectOutputOnly...)
+		if err != nil {
 			return nil, err
+		}
+		if unchanged != nil {
+			withOverlapCount(tx, unchanged) // the answer, as GetProject shows it
 		}
 		if len(cur.GetExtensions()) > 0 && next.GetEndDate() != cur.GetEndDate() {
 			return nil, errs.ProjectExtended.New(

@@ -314,12 +314,36 @@ func Absent(tx store.ReadTx, r store.Resource) error { return AbsentID(tx, r, ""
 // that a form can point at it. An empty idField names none.
 func AbsentID(tx store.ReadTx, r store.Resource, idField string) error {
 	taken, err := tx.Exists(r.GetName())
-	if err != nil {
+	if err != nil || !taken {
 		return err
 	}
-	if !taken {
-		return nil
+	return alreadyExists(r, idField)
+}
+
+// AbsentFor is Absent for a collection whose resources not every caller
+// may read (a consultant reads only their own support entries): a name
+// taken by a resource the caller may not read is refused as a read of it
+// would be, with mayRead's error (PERMISSION_DENIED), not ALREADY_EXISTS,
+// which would tell the caller that it exists (AIP-133, AIP-211). The
+// stored resource is read only when the name is taken.
+func AbsentFor[T store.Resource](tx store.ReadTx, r T, mayRead func(stored T) error) error {
+	taken, err := tx.Exists(r.GetName())
+	if err != nil || !taken {
+		return err
 	}
+	stored := newOf[T]()
+	if err := tx.Get(r.GetName(), stored); err != nil {
+		return err // a damaged record: refused, as Get refuses it
+	}
+	if err := mayRead(stored); err != nil {
+		return err
+	}
+	return alreadyExists(r, "")
+}
+
+// alreadyExists is the refusal of a new resource r whose name is taken,
+// naming the request field of its id, idField, when not empty.
+func alreadyExists(r store.Resource, idField string) error {
 	e := errs.Error{Message: r.GetName() + " already exists"}
 	if idField != "" {
 		e.Violations = []errs.Violation{{Field: idField, Description: "is already taken by " + r.GetName()}}
@@ -336,7 +360,7 @@ func Mutate[R proto.Message](ctx context.Context, s store.Store, region string, 
 		var zero R
 		return zero, err
 	}
-	return noWrite(store.Mutate(ctx, s, region, m, fn))
+	return noWrite(store.Mutate(ctx, s, region, m, func(tx store.WriteTx) (R, error) { return masked(tx, fn) }))
 }
 
 // Modify is Mutate through store.Modify: fn changes the current state of
@@ -347,12 +371,15 @@ func Modify[T store.Resource, R proto.Message](ctx context.Context, s store.Stor
 		var zero R
 		return zero, err
 	}
-	return noWrite(store.Modify(ctx, s, region, m, name, etag, fn))
+	return noWrite(store.Modify(ctx, s, region, m, name, etag, func(tx store.WriteTx, cur T) (R, error) {
+		return masked(tx, func(tx store.WriteTx) (R, error) { return fn(tx, cur) })
+	}))
 }
 
 // noWrite answers an update that had nothing to change (aip.Unchanged,
-// whose error rolled its transaction back: no revision, no change-log
-// entry, no new etag) with the resource as it is.
+// whose error rolled its transaction back once the capability accepted
+// the update: no revision, no change-log entry, no new etag) with the
+// resource as it is.
 func noWrite[R proto.Message](res R, err error) (R, error) {
 	var u *aip.Unchanged
 	if errors.As(err, &u) {

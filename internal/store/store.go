@@ -52,7 +52,8 @@ type Store interface {
 	// Changed returns a channel that is closed at region's next commit, so
 	// watchers wait for changes without a writer ever waiting for them.
 	Changed(region string) <-chan struct{}
-	// Close releases the store's files.
+	// Close releases the store's files. Every call that arrives while or
+	// after it closes answers Closed.
 	Close() error
 }
 
@@ -194,6 +195,16 @@ type SystemTx interface {
 	// a caller after the keys alone may go on, any other stops and returns
 	// the error.
 	Scan(bucket, prefix, after string, fn func(key string, value []byte, err error) bool)
+}
+
+// Closed is the answer of a store to a read or a write that arrives while
+// or after it closes, which it does only when the server stops: SHUTTING_DOWN
+// (UNAVAILABLE, 503), which clients retry, on this server once restarted or
+// on another, rather than an internal error. A write cut by the close may
+// have been committed (etcd's answer can be lost on the way): the retry
+// with the same request_id is what makes it safe.
+func Closed() error {
+	return errs.ShuttingDown.New("the store is closed: the server is shutting down; retry with the same request_id")
 }
 
 // ErrCompacted returns the error for a sync position older than the

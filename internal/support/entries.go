@@ -284,7 +284,7 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 		if err := closedOn(tx, e.GetDate(), "support_entry.date"); err != nil {
 			return nil, err
 		}
-		if err := resource.Absent(tx, e); err != nil {
+		if err := resource.AbsentFor(tx, e, func(stored *famiv1.SupportEntry) error { return readable(p, stored) }); err != nil {
 			return nil, err
 		}
 		return e, s.insert(tx, e)
@@ -298,10 +298,19 @@ func (s *Service) GetSupportEntry(ctx context.Context, req *famiv1.GetSupportEnt
 	if err != nil {
 		return nil, ownOrMissing(p, req.GetName(), err)
 	}
-	if p.Role == principal.Consultant && e.GetConsultant() != p.Subject {
-		return nil, notOwn(e.GetName())
+	if err := readable(p, e); err != nil {
+		return nil, err
 	}
 	return e, nil
+}
+
+// readable refuses p an entry it may not read: a consultant reads only
+// their own.
+func readable(p principal.Principal, e *famiv1.SupportEntry) error {
+	if p.Role == principal.Consultant && e.GetConsultant() != p.Subject {
+		return notOwn(e.GetName())
+	}
+	return nil
 }
 
 // editable checks that the caller may change or delete cur: its own
@@ -340,7 +349,7 @@ func (s *Service) UpdateSupportEntry(ctx context.Context, req *famiv1.UpdateSupp
 	return changeOwn(ctx, s, req, "support_entry.name", in.GetName(), in.GetEtag(), func(tx store.WriteTx, cur *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
 		region := tx.Region()
 		next := proto.CloneOf(cur)
-		if err := aip.ApplyMask(next, in, req.GetUpdateMask(), entryMutable, entryOutputOnly...); err != nil {
+		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), entryMutable, entryOutputOnly...); err != nil {
 			return nil, err
 		}
 		// The old figures leave first, so the day's cap counts the new

@@ -277,9 +277,11 @@ func fill(t *testing.T, name string) {
 // (SHUTTING_DOWN, no delay of its own: a minute) get a page in words and
 // the API's 503 with its Retry-After, not the generic internal error.
 // A full disk needs root to be caused (TestPageOfAFullDisk); the services
-// answer SHUTTING_DOWN only to a stream cut by a graceful stop, which no
-// page calls: so the refusal is given to the application as the API
-// answers it, its status with ErrorInfo and, for the disk, RetryInfo.
+// answer SHUTTING_DOWN to a stream cut by a graceful stop and to a call
+// that reaches the store once it closed (the server's
+// TestCallInFlightWhenTheStoreCloses): so the refusal is given to the
+// application as the API answers it, its status with ErrorInfo and, for
+// the disk, RetryInfo.
 func TestPageOfAServerThatCannotServeForNow(t *testing.T) {
 	app, err := web.New(nil, web.Options{})
 	if err != nil {
@@ -294,6 +296,7 @@ func TestPageOfAServerThatCannotServeForNow(t *testing.T) {
 	}{
 		{errs.StorageFull, 30 * time.Second, "30", diskFull, "the server's disk is full: nothing was written; retry later"},
 		{errs.ShuttingDown, 0, "60", "La piattaforma si sta riavviando", "the server is shutting down; reconnect and resume from the last revision"},
+		{errs.ShuttingDown, 0, "60", "La piattaforma si sta riavviando", "the store is closed: the server is shutting down; retry with the same request_id"},
 	} {
 		details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: string(c.reason), Domain: "raccordo.fami"}}
 		if c.retry > 0 {

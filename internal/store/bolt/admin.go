@@ -41,7 +41,7 @@ func (s *Store) Compact(ctx context.Context, region string, revision int64) (int
 		}
 		return btx.Bucket(bucketMeta).Put(keyCompacted, revKey(revision))
 	})
-	return removed, err
+	return removed, closedErr(err)
 }
 
 // Backup writes a consistent copy of region's file to w while writers
@@ -55,13 +55,13 @@ func (s *Store) Backup(ctx context.Context, region string, w io.Writer, start fu
 	if err != nil {
 		return err
 	}
-	return db.View(func(btx *bbolt.Tx) error {
+	return closedErr(db.View(func(btx *bbolt.Tx) error {
 		if err := start(newTx(btx, region, s.now(), store.Mutation{}).Revision(), btx.Size()); err != nil {
 			return err
 		}
 		_, err := btx.WriteTo(w)
 		return err
-	})
+	}))
 }
 
 // Changed implements store.Store.

@@ -247,12 +247,12 @@ func (s *Store) View(ctx context.Context, region string, fn func(store.ReadTx) e
 
 // closedErr turns the storage failures a caller can retry into
 // errs.Unavailable: bbolt's "database not open" for a call that arrives
-// while the server shuts down, and a full disk (nothing was written: the
-// transaction rolled back).
+// while the server shuts down (store.Closed), and a full disk (nothing was
+// written: the transaction rolled back).
 func closedErr(err error) error {
 	switch {
 	case errors.Is(err, berrors.ErrDatabaseNotOpen) || errors.Is(err, ErrClosed):
-		return errs.Unavailable.New("the store is closed: the server is shutting down")
+		return store.Closed()
 	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
 		e := errs.StorageFull.New("the server's disk is full: nothing was written; retry later")
 		e.RetryAfter = 30

@@ -141,7 +141,7 @@ func (s *Store) SystemView(ctx context.Context, fn func(store.SystemTx) error) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.system.View(func(tx *bbolt.Tx) error { return fn(systemTx{tx}) })
+	return closedErr(s.system.View(func(tx *bbolt.Tx) error { return fn(systemTx{tx}) }))
 }
 
 // SystemUpdate implements store.System.

@@ -126,10 +126,6 @@ var (
 	_ store.System = (*Store)(nil)
 )
 
-// ErrClosed is returned for writes submitted while or after the store
-// closes.
-var ErrClosed = errors.New("store is closed")
-
 // Open starts serving opts.Regions from the cluster behind opts.Client:
 // one writer and one watch per region, and one watch of the format
 // markers. The import markers are not watched: every read and commit
@@ -241,6 +237,11 @@ func (s *Store) region(name string) (*region, error) {
 	r, ok := s.regions[name]
 	if !ok {
 		return nil, errs.NotFoundf("region %q not found", name)
+	}
+	select {
+	case <-r.stop:
+		return nil, store.Closed() // the client may still answer: the store does not
+	default:
 	}
 	if err := r.format.err(); err != nil {
 		return nil, err

@@ -220,7 +220,7 @@ func (r *region) do(ctx context.Context, m *mutation) (proto.Message, error) {
 	select {
 	case r.reqs <- m:
 	case <-r.stop:
-		return nil, ErrClosed
+		return nil, store.Closed()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -269,6 +269,9 @@ func (r *region) commit(batch []*mutation) []*mutation {
 		ok, applied, deferred, err := r.try(ctx, batch)
 		cancel()
 		if err != nil {
+			if r.s.ctx.Err() != nil {
+				err = store.Closed() // Close cancelled the commit (a retry with the request_id is safe)
+			}
 			for _, m := range batch {
 				if errs.As(err) != nil {
 					m.answer(nil, err) // the region's format, raised since

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("Compact", func(t *testing.T) { testCompact(t, open) })
 	t.Run("Changed", func(t *testing.T) { testChanged(t, open) })
+	t.Run("Closed", func(t *testing.T) { testClosed(t, open) })
 }
 
 // partnerName is the resource name of partner id in region.

@@ -1,0 +1,49 @@
+package server_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// TestCallInFlightWhenTheStoreCloses: a call whose request is still
+// coming when the server stops outlives the graceful shutdown's bound, so
+// it reaches the services after the store closed. It is answered
+// SHUTTING_DOWN, 503 on REST, an UNAVAILABLE clients retry (it was the
+// plain UNAVAILABLE reason, which the web showed as an internal error).
+// Nothing was written, and the same create on the restarted server
+// succeeds. The surfaces are those of the HTTP port: the stop closes a
+// gRPC call's connection (the transport's UNAVAILABLE) before its
+// message can reach the services.
+func TestCallInFlightWhenTheStoreCloses(t *testing.T) {
+	for _, kind := range []string{"connect", "grpcweb", "rest"} {
+		t.Run(kind, func(t *testing.T) {
+			cfg := server.Config{ShutdownTimeout: 100 * time.Millisecond, MetricsAddr: "127.0.0.1:0"}
+			server.SetAdmissionHold(&cfg, time.Hour) // the held call is counted until its body comes
+			ts := startServer(t, cfg)
+			finish, ended := startHeld(t, ts, kind, "cpia-9")
+			waitMetric(t, ts, "raccordo_calls_in_progress", 1, ended)
+			if err := ts.Stop(); err != nil {
+				t.Fatalf("Stop: %v", err)
+			}
+			err := finish()
+			ce, ok := asCallError(err)
+			if !ok || ce.Code != codes.Unavailable || ce.Reason != "SHUTTING_DOWN" || (kind == "rest" && ce.HTTPStatus != http.StatusServiceUnavailable) {
+				t.Fatalf("a create reaching a closed store: %v, want UNAVAILABLE SHUTTING_DOWN (503 on REST)", err)
+			}
+
+			api := newSurface(t, ts.restart(), "grpc")
+			_, err = api.GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/cpia-9"})
+			wantCode(t, "the partner refused by a closed store", err, codes.NotFound)
+			if _, err := api.CreatePartner(t.Context(), &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "cpia-9",
+				Partner: &famiv1.Partner{DisplayName: "Held", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}}); err != nil {
+				t.Errorf("the same create on the restarted server: %v", err)
+			}
+		})
+	}
+}
