@@ -586,6 +586,7 @@ var italian = map[string]string{
 	"accounts.title":                                       "Account e token di servizio",
 	"accounts.role":                                        "Ruolo",
 	"accounts.partner":                                     "Ente (per il personale di rete)",
+	"hint.account_partner":                                 "Per il personale di rete: scrivi parte del nome del suo ente e sceglilo dall'elenco; senza JavaScript l'elenco è quello dei nomi che contengono il testo salvato.",
 	"accounts.email":                                       "Email",
 	"accounts.new":                                         "Nuovo account",
 	"accounts.create":                                      "Crea l'account",

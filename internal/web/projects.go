@@ -114,25 +114,11 @@ func (a *App) beneficiaryLookups(s *session, fm *form, pr *famiv1.Project) (show
 }
 
 // beneficiaryResolved replaces the posted beneficiary, as typed, by the
-// partner's resource name (resolvePartner). A name that names no partner,
-// or several, shows the form again by again, the error at the field, and
-// reports false: nothing is sent to the service.
+// partner's resource name (partnerResolved), or shows the form again by
+// again and reports false.
 func (a *App) beneficiaryResolved(w http.ResponseWriter, r *http.Request, s *session, again func(code int, fm *form)) bool {
-	typed := strings.TrimSpace(r.PostFormValue("beneficiary"))
-	name, f, err := a.resolvePartner(s, typed)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return false
-	}
-	if f != resolved {
-		fm := newForm(r.PostForm)
-		fm.Errors["beneficiary"] = partnerFault(f, msg("projects.beneficiary"), typed)
-		fm.Message = msg("error.check_fields")
-		again(http.StatusUnprocessableEntity, fm)
-		return false
-	}
-	r.PostForm.Set("beneficiary", name)
-	return true
+	fm := newForm(r.PostForm)
+	return a.partnerResolved(w, r, s, fm, "beneficiary", "projects.beneficiary", func(code int) { again(code, fm) })
 }
 
 // parseEuro reads an Italian amount ("1.234,56", "1234,5", "1234") as

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -229,4 +230,26 @@ func (a *App) partnerNamed(s *session, name, display string) (string, fault, err
 		return "", unknownPartner, nil
 	}
 	return p.GetName(), resolved, nil
+}
+
+// partnerResolved replaces the posted field, a partner as typed, by the
+// partner's resource name (resolvePartner). A text that names no partner,
+// or several, is marked on fm at the field, labelled by labelKey, the
+// form shown again by again, and reports false: nothing is sent to the
+// service. An empty field stays empty.
+func (a *App) partnerResolved(w http.ResponseWriter, r *http.Request, s *session, fm *form, field, labelKey string, again func(code int)) bool {
+	typed := strings.TrimSpace(r.PostFormValue(field))
+	name, f, err := a.resolvePartner(s, typed)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return false
+	}
+	if f != resolved {
+		fm.Errors[field] = partnerFault(f, msg(labelKey), typed)
+		fm.Message = msg("error.check_fields")
+		again(http.StatusUnprocessableEntity)
+		return false
+	}
+	r.PostForm.Set(field, name)
+	return true
 }
