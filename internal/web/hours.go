@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -34,9 +36,11 @@ type hoursPage struct {
 	Entries    []entryRow
 	Pager      *pager
 	// TotalMinutes is the period's, every page's entries.
-	TotalMinutes      int64
-	Form              *form
-	Networks          []option
+	TotalMinutes int64
+	Form         *form
+	Networks     []option
+	// NetworkSearch narrows Networks, a page of the region's (entryLookups).
+	NetworkSearch     networkSearch
 	Activities, Modes []option
 	Topics, Operators []option
 	Meetings          []option
@@ -158,16 +162,27 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 	if !ok {
 		return
 	}
+	var networks []string
 	var err error
 	p.Entries, p.Pager, err = readPage(s, r, "", msg("hours.entries"), a.support.ListSupportEntries,
 		&famiv1.ListSupportEntriesRequest{Parent: parent, Consultant: s.who.Subject, StartDate: p.Start, EndDate: p.End},
 		(*famiv1.ListSupportEntriesResponse).GetSupportEntries, func(e *famiv1.SupportEntry) (entryRow, bool) {
-			row := newEntryRow(e, l.networks)
+			row := newEntryRow(e, nil)
 			row.Locked = entryLocked(e, l.closed)
 			row.Editable, row.Resubmit = row.Locked == "", resubmittable(e, l.closed)
 			p.TotalMinutes += int64(e.GetDurationMinutes())
+			networks = append(networks, e.GetNetwork())
 			return row, true
 		})
+	if err == nil {
+		// The rows name their networks: those of the form's choices, and
+		// each other one read by itself, at most a page of them.
+		var labels map[string]string
+		labels, err = a.networkLabels(s, l.networks, networks)
+		for i := range p.Entries {
+			p.Entries[i].Network = labels[networks[i]]
+		}
+	}
 	if err == nil && p.Pager.Paged() {
 		// The caption is the period's total, and the page holds part of it.
 		p.TotalMinutes, err = a.loggedMinutes(s, p.Start, p.End)
@@ -189,16 +204,32 @@ func (a *App) loggedMinutes(s *session, start, end string) (int64, error) {
 	return res.GetTotals().GetTotalMinutes(), err
 }
 
-// entryLookups loads what the entry form and the hours table show beside
-// an entry's names: the region's networks, its closed periods, and the
-// meetings an entry of the form's network may name (recentMeetings).
-func (a *App) entryLookups(w http.ResponseWriter, r *http.Request, s *session, fm *form) (*lookups, bool) {
-	l, ok := a.pageLookups(w, r, s, needNetworks|needClosed)
+// entryLookups loads what the entry form shows beside an entry's names:
+// the network choices (a page of the region's networks matching the
+// page's network search, networkChoices, with the form's network and the
+// stored ones among also), the region's closed periods, and the meetings
+// an entry of the form's network may name (recentMeetings).
+func (a *App) entryLookups(w http.ResponseWriter, r *http.Request, s *session, fm *form, also ...string) (*lookups, bool) {
+	l, ok := a.pageLookups(w, r, s, needClosed)
 	if !ok {
 		return nil, false
 	}
 	var err error
-	if l.meetings, err = a.recentMeetings(s, fm.Get("network")); err != nil {
+	l.search.Query = cutQuery(r.URL.Query().Get(networkQuery))
+	l.networks, l.search.More, err = a.networkChoices(s, l.search.Query)
+	if status.Code(err) == codes.InvalidArgument {
+		// A search the service refuses (a control character): the
+		// choices are the first page, the refusal the search field's.
+		l.search.Error = msg("hours.network_search_refused")
+		l.networks, l.search.More, err = a.networkChoices(s, "")
+	}
+	if err == nil {
+		l.networks, err = a.networkLabels(s, l.networks, append(also, fm.Get("network")))
+	}
+	if err == nil {
+		l.meetings, err = a.recentMeetings(s, fm.Get("network"))
+	}
+	if err != nil {
 		a.fail(w, r, s, err)
 		return nil, false
 	}
@@ -229,7 +260,7 @@ func resubmittable(e *famiv1.SupportEntry, closed closedSet) bool {
 // fillOptions lists the choices of the entry form: the networks, the
 // enums and the recent meetings an entry may name (lookups l).
 func fillOptions(p *hoursPage, l *lookups) {
-	p.Networks = sortedOptions(l.networks)
+	p.Networks, p.NetworkSearch = sortedOptions(l.networks), l.search
 	p.Activities = enumOptions(famiv1.SupportActivity_name, func(n int32) string { return famiv1.SupportActivity(n).String() })
 	p.Modes = enumOptions(famiv1.SupportMode_name, func(n int32) string { return famiv1.SupportMode(n).String() })
 	p.Topics = enumOptions(famiv1.SupportTopic_name, func(n int32) string { return famiv1.SupportTopic(n).String() })
@@ -359,7 +390,7 @@ func (a *App) editEntryForm(w http.ResponseWriter, r *http.Request, s *session) 
 // renderEdit renders the page of the entry e with its form fm (see
 // resourceForm.render).
 func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, e *famiv1.SupportEntry) {
-	l, ok := a.entryLookups(w, r, s, fm)
+	l, ok := a.entryLookups(w, r, s, fm, e.GetNetwork())
 	if !ok {
 		return
 	}

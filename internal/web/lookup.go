@@ -104,7 +104,10 @@ type lookups struct {
 	// meetings are the meetings a support entry may name, as its form's
 	// choices show them (recentMeetings).
 	meetings []option
-	closed   closedSet
+	// search is the entry form's network search, whose page of the
+	// region's networks networks then holds (entryLookups).
+	search networkSearch
+	closed closedSet
 }
 
 // displayName is the display name of the resource name, looked up in

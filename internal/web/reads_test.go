@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -297,4 +298,72 @@ func TestHistoryReadsItsTypesChanges(t *testing.T) {
 
 	changes := func(page string) int { return strings.Count(page, "<tr><td>") }
 	reads.onePage(t, base+"/storia?nome="+udp, token, "ListChanges", changes, 2, "the partner's history")
+}
+
+// TestEntryNetworksAreAPage: in a region of 121 networks, the hours page's
+// network select offers a page of them (50, read in one call) where it
+// offered, and read, every one; the hours table still names an entry's
+// network past that page (read by itself), a search beside the select
+// finds any network in one call, the entry page offers its own network,
+// and a hostile search is refused at its field, the page still served.
+func TestEntryNetworksAreAPage(t *testing.T) {
+	f := startFamid(t)
+	setupLombardia(f)
+	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
+	bulk(t, 120, func(i int) error {
+		_, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
+			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete Milano %03d", i), LeadPartner: udp,
+				Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
+		return err
+	})
+	base, reads := countedApp(t, f)
+	consultant := metadata.AppendToOutgoingContext(t.Context(), "authorization",
+		"Bearer "+f.Token(t, auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia"}))
+	e, err := famiv1.NewSupportServiceClient(f.conn).CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
+		SupportEntry: &famiv1.SupportEntry{Network: "regions/lombardia/networks/rete119", Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP,
+			Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE, Date: f.Clock.Now().In(rome()).Format(time.DateOnly), DurationMinutes: 60}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := f.signedIn("mrossi@lombardia")
+	choices := func(page string) int {
+		_, sel, _ := strings.Cut(page, `<select id="f-network"`)
+		sel, _, _ = strings.Cut(sel, "</select>")
+		return strings.Count(sel, "<option value=\"regions/")
+	}
+
+	page := reads.onePage(t, base+"/ore", token, "ListNetworks", choices, 50, "the hours page's network select")
+	if !strings.Contains(page, "<td>Rete Milano 119</td>") {
+		t.Error("the hours table does not name the entry's network, Rete Milano 119")
+	}
+	if n := reads.of("GetNetwork"); n > 1 {
+		t.Errorf("the hours page read %d networks by name, want at most the entry's one", n)
+	}
+	if !strings.Contains(page, `id="f-rete"`) {
+		t.Fatal("the hours page offers no search of the networks past its page")
+	}
+
+	page = reads.onePage(t, base+"/ore?rete=milano+107", token, "ListNetworks", choices, 1, "the network search")
+	if !strings.Contains(page, `<option value="regions/lombardia/networks/rete107">Rete Milano 107</option>`) {
+		t.Error("the network search does not offer Rete Milano 107")
+	}
+
+	id := e.GetName()[len("regions/lombardia/supportEntries/"):]
+	page = fetch(t, base+"/ore/"+id, token)
+	if !strings.Contains(page, `<option value="regions/lombardia/networks/rete119" selected>Rete Milano 119</option>`) {
+		t.Error("the entry page does not offer its own network, Rete Milano 119, chosen")
+	}
+
+	for _, hostile := range []string{"\x01", "<script>", strings.Repeat("rete ", 60)} {
+		page = fetch(t, base+"/ore?"+url.Values{"rete": {hostile}}.Encode(), token)
+		if strings.Contains(page, "<script>") {
+			t.Errorf("the search %q is shown unescaped", hostile)
+		}
+		if hostile == "\x01" && !strings.Contains(page, `id="f-rete-err"`) {
+			t.Errorf("the search %q is not refused at its field", hostile)
+		}
+		if choices(page) == 0 && hostile == "\x01" {
+			t.Errorf("a refused search %q leaves the select empty", hostile)
+		}
+	}
 }
