@@ -44,6 +44,8 @@ type hoursPage struct {
 	Activities, Modes []option
 	Topics, Operators []option
 	Meetings          []option
+	// MeetingPager pages Meetings, newest first (recentMeetings).
+	MeetingPager      *pager
 	RequestID         string
 	CanLog, CanExport bool
 	CSVURL            string
@@ -227,7 +229,7 @@ func (a *App) entryLookups(w http.ResponseWriter, r *http.Request, s *session, f
 		l.networks, err = a.networkLabels(s, l.networks, append(also, fm.Get("network")))
 	}
 	if err == nil {
-		l.meetings, err = a.recentMeetings(s, fm.Get("network"))
+		l.meetings, l.meetingPager, err = a.recentMeetings(s, r, fm.Get("network"), fm.Get("meeting"))
 	}
 	if err != nil {
 		a.fail(w, r, s, err)
@@ -265,7 +267,7 @@ func fillOptions(p *hoursPage, l *lookups) {
 	p.Modes = enumOptions(famiv1.SupportMode_name, func(n int32) string { return famiv1.SupportMode(n).String() })
 	p.Topics = enumOptions(famiv1.SupportTopic_name, func(n int32) string { return famiv1.SupportTopic(n).String() })
 	p.Operators = enumOptions(famiv1.SupportOperatorRole_name, func(n int32) string { return famiv1.SupportOperatorRole(n).String() })
-	p.Meetings = l.meetings
+	p.Meetings, p.MeetingPager = l.meetings, l.meetingPager
 }
 
 // entryFields are the fields of the entry form, by their proto names, so
@@ -451,22 +453,40 @@ func newRequestID() string {
 // recentMeetings lists the meetings an entry of network may name (the
 // service refuses a meeting of another network): its meetings, or, with
 // no network chosen yet, the region's, from the last four months and the
-// next one, newest first, read a page at a time (aip.Each) and kept as the
-// form's choices.
-func (a *App) recentMeetings(s *session, network string) ([]option, error) {
-	now := a.now()
-	var out []option
-	err := aip.Each(s.ctx, unary(a.meetings.ListMeetings), &famiv1.ListMeetingsRequest{Parent: regionName(s.region), Network: network,
-		StartFrom: timestamppb.New(now.AddDate(0, -4, 0)), StartBefore: timestamppb.New(now.AddDate(0, 1, 0))},
-		func(res *famiv1.ListMeetingsResponse) error {
-			for _, m := range res.GetMeetings() {
-				out = append(out, option{Value: m.GetName(), Label: formatTimestamp(m.GetStartTime())[:10] + " · " + m.GetTitle()})
-			}
-			return nil
+// next one (from and to midnight), newest first (ListMeetings' order_by), a page of them where
+// the address says (readPage, "inc_"; the pager leads to the older ones),
+// and chosen, the meeting the form names if it is not among them, so that
+// saving the form keeps it.
+func (a *App) recentMeetings(s *session, r *http.Request, network, chosen string) ([]option, *pager, error) {
+	// The window is of whole days, so that a page token holds for the day
+	// it was issued (it is bound to the request).
+	y, m, d := a.today().Date()
+	now := time.Date(y, m, d, 0, 0, 0, 0, territory.Rome)
+	var listed bool
+	out, pg, err := readPage(s, r, "inc_", msg("field.meeting"), a.meetings.ListMeetings, &famiv1.ListMeetingsRequest{Parent: regionName(s.region), Network: network,
+		StartFrom: timestamppb.New(now.AddDate(0, -4, 0)), StartBefore: timestamppb.New(now.AddDate(0, 1, 0)), OrderBy: "start_time desc"},
+		(*famiv1.ListMeetingsResponse).GetMeetings, func(m *famiv1.Meeting) (option, bool) {
+			listed = listed || m.GetName() == chosen
+			return meetingChoice(m), true
 		})
-	if err != nil {
-		return nil, err
+	if err != nil || listed || chosen == "" {
+		return out, pg, err
 	}
-	slices.Reverse(out)
-	return out, nil
+	if rg, _, perr := aip.ParseName("", chosen, resource.Meetings); perr != nil || rg != s.region {
+		return out, pg, nil
+	}
+	mt, err := a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: chosen})
+	switch {
+	case status.Code(err) == codes.NotFound: // deleted since
+	case err != nil:
+		return nil, nil, err
+	default:
+		out = append(out, meetingChoice(mt))
+	}
+	return out, pg, nil
+}
+
+// meetingChoice is how the entry form offers a meeting: its day and title.
+func meetingChoice(m *famiv1.Meeting) option {
+	return option{Value: m.GetName(), Label: formatTimestamp(m.GetStartTime())[:10] + " · " + m.GetTitle()}
 }

@@ -103,7 +103,8 @@ type lookups struct {
 	projects   map[string]string
 	// meetings are the meetings a support entry may name, as its form's
 	// choices show them (recentMeetings).
-	meetings []option
+	meetings     []option
+	meetingPager *pager
 	// search is the entry form's network search, whose page of the
 	// region's networks networks then holds (entryLookups).
 	search networkSearch

@@ -367,3 +367,43 @@ func TestEntryNetworksAreAPage(t *testing.T) {
 		}
 	}
 }
+
+// TestNewEntryOffersTheLatestMeetings: with 120 meetings in the window
+// the new entry's form offers (no network chosen yet), it offers the
+// latest 50, newest first, read in one page (ListMeetings' order_by),
+// where it read and offered all 120; an entry whose meeting is older than
+// those offers its own meeting still, so that saving keeps it.
+func TestNewEntryOffersTheLatestMeetings(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	base, reads := countedApp(t, f)
+	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	bulk(t, 120, func(i int) error {
+		_, err := f.onlineMeeting(fmt.Sprintf("m%03d", i), network, fmt.Sprintf("Tavolo %03d", i), noon.AddDate(0, 0, -100+i))
+		return err
+	})
+	consultant := metadata.AppendToOutgoingContext(t.Context(), "authorization",
+		"Bearer "+f.Token(t, auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia"}))
+	e, err := famiv1.NewSupportServiceClient(f.conn).CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
+		SupportEntry: &famiv1.SupportEntry{Network: network, Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP, Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE,
+			Date: noon.AddDate(0, 0, -95).Format(time.DateOnly), DurationMinutes: 60, Meeting: "regions/lombardia/meetings/m005"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := f.signedIn("mrossi@lombardia")
+	meetings := func(page string) int {
+		_, sel, _ := strings.Cut(page, `<select id="f-meeting"`)
+		sel, _, _ = strings.Cut(sel, "</select>")
+		return strings.Count(sel, `<option value="regions/`)
+	}
+
+	page := reads.onePage(t, base+"/ore", token, "ListMeetings", meetings, 50, "the new entry's meetings")
+	newest, oldest := strings.Index(page, "· Tavolo 119<"), strings.Index(page, "· Tavolo 070<")
+	if newest < 0 || oldest < 0 || newest > oldest || strings.Contains(page, "· Tavolo 069<") {
+		t.Error("the new entry's form does not offer the latest 50 meetings (Tavolo 119 to 070), newest first")
+	}
+	page = fetch(t, base+"/ore/"+e.GetName()[len("regions/lombardia/supportEntries/"):], token)
+	if !strings.Contains(page, `<option value="regions/lombardia/meetings/m005" selected>`) {
+		t.Error("the entry page does not offer the entry's own meeting, older than the latest 50, chosen")
+	}
+}
