@@ -40,7 +40,7 @@ type hoursPage struct {
 	Form         *form
 	Networks     []option
 	// NetworkSearch narrows Networks, a page of the region's (entryLookups).
-	NetworkSearch     networkSearch
+	NetworkSearch     choiceSearch
 	Activities, Modes []option
 	Topics, Operators []option
 	Meetings          []option
@@ -216,15 +216,12 @@ func (a *App) entryLookups(w http.ResponseWriter, r *http.Request, s *session, f
 	if !ok {
 		return nil, false
 	}
+	l.search = choiceSearch{Action: r.URL.Path, Param: networkQuery, Label: msg("hours.network_search"), MoreHint: msg("hours.networks_more"),
+		SearchedHint: "hours.networks_searched", Keep: keptParams(r, networkQuery)}
 	var err error
-	l.search.Query = cutQuery(r.URL.Query().Get(networkQuery))
-	l.networks, l.search.More, err = a.networkChoices(s, l.search.Query)
-	if status.Code(err) == codes.InvalidArgument {
-		// A search the service refuses (a control character): the
-		// choices are the first page, the refusal the search field's.
-		l.search.Error = msg("hours.network_search_refused")
-		l.networks, l.search.More, err = a.networkChoices(s, "")
-	}
+	l.networks, err = searchChoices(&l.search, r.URL.Query().Get(networkQuery), "hours.network_search_refused", func(q string) (map[string]string, bool, error) {
+		return a.networkChoices(s, q)
+	})
 	if err == nil {
 		l.networks, err = a.networkLabels(s, l.networks, append(also, fm.Get("network")))
 	}

@@ -92,10 +92,11 @@ func (a *App) closedPeriods(s *session) (closedSet, error) {
 }
 
 // lookups are what a page shows beside the names its resources hold: the
-// display names of the region's partners, networks and projects, of the
-// networks the user works in, and the region's closed periods. A page loads
-// the ones it needs (need) in one call; the entry form adds the meetings
-// an entry may name (entryLookups).
+// display names of the region's partners and networks, of the networks the
+// user works in, and the region's closed periods. A page loads the ones it
+// needs (need) in one call; the entry form adds a page of network choices
+// and the meetings an entry may name (entryLookups), the network form a
+// page of project choices (networkProjects).
 type lookups struct {
 	partners   map[string]string
 	networks   map[string]string
@@ -105,9 +106,9 @@ type lookups struct {
 	// choices show them (recentMeetings).
 	meetings     []option
 	meetingPager *pager
-	// search is the entry form's network search, whose page of the
-	// region's networks networks then holds (entryLookups).
-	search networkSearch
+	// search is the search of the form's choices (the entry form's
+	// networks, the network form's projects), whose page the lookups hold.
+	search choiceSearch
 	closed closedSet
 }
 
@@ -134,7 +135,6 @@ const (
 	needPartners need = 1 << iota
 	needNetworks
 	needMyNetworks
-	needProjects
 	needClosed
 )
 
@@ -149,7 +149,6 @@ func (a *App) lookup(s *session, n need) (*lookups, error) {
 		{needPartners, &l.partners, a.partnerNames},
 		{needNetworks, &l.networks, a.networkNames},
 		{needMyNetworks, &l.myNetworks, a.myNetworks},
-		{needProjects, &l.projects, a.projectNames},
 	} {
 		if n&names.need == 0 {
 			continue
@@ -193,10 +192,4 @@ func load[T any](a *App, w http.ResponseWriter, r *http.Request, s *session, n n
 	}
 	l, ok := a.pageLookups(w, r, s, n)
 	return v, l, ok
-}
-
-// projectNames maps the region's project names to their code and title.
-func (a *App) projectNames(s *session) (map[string]string, error) {
-	return labels(s, a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region)},
-		(*famiv1.ListProjectsResponse).GetProjects, func(p *famiv1.Project) string { return p.GetCode() + " " + p.GetTitle() })
 }

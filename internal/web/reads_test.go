@@ -407,3 +407,44 @@ func TestNewEntryOffersTheLatestMeetings(t *testing.T) {
 		t.Error("the entry page does not offer the entry's own meeting, older than the latest 50, chosen")
 	}
 }
+
+// TestNetworkFormProjectsAreAPage: in a region of 120 projects, the
+// network form's project checkboxes are a page of them (50, read in one
+// call) and the network's own, ticked, where they were every project of
+// the region; a search beside them finds any project in one call, and a
+// hostile search is refused at its field, the form still served.
+func TestNetworkFormProjectsAreAPage(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	bulk(t, 120, func(i int) error {
+		_, err := projects.CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: fmt.Sprintf("p%03d", i),
+			Project: &famiv1.Project{Code: fmt.Sprintf("PROG-%03d", i), Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2022-01-01", EndDate: "2024-12-31"}})
+		return err
+	})
+	udp := f.partner("lombardia", "udp", "Ufficio di Piano")
+	if _, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
+		NetworkId: "rete", Network: &famiv1.Network{DisplayName: "Rete", LeadPartner: udp, Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}},
+			Projects: []*famiv1.NetworkProject{{Project: "regions/lombardia/projects/p005"}, {Project: "regions/lombardia/projects/p110"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	boxes := func(page string) int { return strings.Count(page, `<input type="checkbox" name="projects"`) }
+
+	page := reads.onePage(t, base+"/reti/rete", token, "ListProjects", boxes, 51, "the network form's projects")
+	for _, id := range []string{"p005", "p110"} {
+		if !strings.Contains(page, `value="regions/lombardia/projects/`+id+`" checked>`) {
+			t.Errorf("the network form does not tick its project %s", id)
+		}
+	}
+	if !strings.Contains(page, `id="f-progetti"`) {
+		t.Fatal("the network form offers no search of the projects past its page")
+	}
+	page = reads.onePage(t, base+"/reti/rete?progetti=prog-117", token, "ListProjects", boxes, 3, "the project search")
+	if !strings.Contains(page, `value="regions/lombardia/projects/p117">`) {
+		t.Error("the project search does not offer PROG-117")
+	}
+	page = fetch(t, base+"/reti/rete?progetti=%01", token)
+	if !strings.Contains(page, `id="f-progetti-err"`) || boxes(page) != 51 {
+		t.Errorf("a hostile project search: refused at its field %v, %d checkboxes; want refused, with the first page's",
+			strings.Contains(page, `id="f-progetti-err"`), boxes(page))
+	}
+}
