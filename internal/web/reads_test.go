@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -447,4 +448,45 @@ func TestNetworkFormProjectsAreAPage(t *testing.T) {
 		t.Errorf("a hostile project search: refused at its field %v, %d checkboxes; want refused, with the first page's",
 			strings.Contains(page, `id="f-progetti-err"`), boxes(page))
 	}
+}
+
+// TestBrowserEntryNetworkSearch: in a region of 61 networks and 60
+// meetings, a consultant in Chromium finds a network past the select's
+// page with the search beside it, logs hours on it, and sees the table
+// name it; the search, its hint and the meetings' pager pass axe.
+func TestBrowserEntryNetworkSearch(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
+	bulk(t, 60, func(i int) error {
+		_, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
+			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete Milano %03d", i), LeadPartner: udp,
+				Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
+		return err
+	})
+	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	bulk(t, 60, func(i int) error {
+		_, err := f.onlineMeeting(fmt.Sprintf("m%03d", i), network, fmt.Sprintf("Tavolo %03d", i), noon.AddDate(0, 0, -60+i))
+		return err
+	})
+	b := newBrowser(t, f)
+	b.signIn("mrossi@lombardia")
+	b.open("/ore", "ore-molte-reti")
+	b.wantText("#f-rete-hint", "solo una parte")
+	b.run("search the network 057",
+		chromedp.SendKeys(chromedp.CSS("#f-rete"), "milano 057"),
+		chromedp.Submit(chromedp.CSS("#f-rete")),
+		chromedp.WaitReady(chromedp.CSS(`#f-network option[value="regions/lombardia/networks/rete057"]`)))
+	b.check("ore-rete-cercata")
+	b.run("log 30 minutes on it",
+		chromedp.SetValue(chromedp.CSS("#f-network"), "regions/lombardia/networks/rete057"),
+		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
+		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "30"),
+		chromedp.Submit(chromedp.CSS("#f-duration_minutes")),
+		chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.wantText("tbody", "Rete Milano 057")
+	b.run("the meetings' older page",
+		chromedp.Click(chromedp.CSS(`nav.pager a[href*="inc_pagina"]`)),
+		chromedp.WaitReady(chromedp.CSS(`#f-meeting option[value="regions/lombardia/meetings/m000"]`)))
+	b.check("ore-incontri-precedenti")
 }
