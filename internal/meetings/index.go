@@ -1,6 +1,7 @@
 package meetings
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -171,6 +172,49 @@ func (ix monthIndex) count(tx store.WriteTx, month string, delta int) error {
 		return tx.IndexDelete(ix.months, month)
 	}
 	return tx.IndexPut(ix.months, month, strconv.Itoa(n))
+}
+
+// scanDesc is scan in reverse key order: it calls fn for each key k with
+// from <= k, k < to (no bound when to is "") and k < before (when before
+// is not ""), the last first, until fn returns false. The store scans
+// forwards only: it reads the months in range from the last, each month's
+// keys in range held while they are given back to front, so it holds at
+// most one month's keys.
+func (ix monthIndex) scanDesc(tx store.ReadTx, from, to, before string, fn func(key, value string) bool) {
+	hi := to
+	if before != "" && (hi == "" || before < hi) {
+		hi = before
+	}
+	var months []string
+	tx.IndexScan(ix.months, "", func(m, _ string) bool {
+		if len(from) >= 7 && m < from[:7] {
+			return true
+		}
+		if hi != "" && m > hi[:min(7, len(hi))] {
+			return false
+		}
+		months = append(months, m)
+		return true
+	})
+	type entry struct{ k, v string }
+	var keys []entry
+	for _, m := range slices.Backward(months) {
+		keys = keys[:0]
+		tx.IndexScan(ix.keys, m, func(k, v string) bool {
+			if hi != "" && k >= hi {
+				return false
+			}
+			if k >= from {
+				keys = append(keys, entry{k, v})
+			}
+			return true
+		})
+		for _, e := range slices.Backward(keys) {
+			if !fn(e.k, e.v) {
+				return
+			}
+		}
+	}
 }
 
 // scan calls fn, in key order, for each key k with from <= k, k < to (no

@@ -80,6 +80,43 @@ func TestMonthIndex(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
 		}
 	}
+	// scanDesc: the same bounds, the last key first, resuming before a
+	// key across months.
+	scanDesc := func(from, to, before string, limit int) []string {
+		var out []string
+		st.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
+			ix.scanDesc(tx, from, to, before, func(k, _ string) bool {
+				out = append(out, k)
+				return len(out) < limit
+			})
+			return nil
+		})
+		return out
+	}
+	backwards := func(ks []string) []string {
+		out := slices.Clone(ks)
+		slices.Reverse(out)
+		return out
+	}
+	for _, tc := range []struct {
+		name             string
+		from, to, before string
+		limit            int
+		want             []string
+	}{
+		{"all", "", "", "", 100, backwards(keys)},
+		{"from", "2026-02-01\x00b", "", "", 100, backwards(keys[2:])},
+		{"to (exclusive)", "", "2026-04-01", "", 100, backwards(keys[:4])},
+		{"before, across a month", "", "", "2026-04-01\x00a", 100, backwards(keys[:4])},
+		{"before and from", "2026-01-01", "2026-03-01", "2026-02-01\x00b", 100, backwards(keys[:2])},
+		{"before past to", "", "2026-02-01", "2026-04-01\x00a", 100, keys[:1]},
+		{"stop", "", "", "", 2, backwards(keys[4:])},
+		{"empty range", "2026-03-01", "2026-03-31", "", 100, nil},
+	} {
+		if got := scanDesc(tc.from, tc.to, tc.before, tc.limit); !slices.Equal(got, tc.want) {
+			t.Errorf("scanDesc %s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
 	update(func(tx store.WriteTx) error {
 		for _, k := range slices.Concat(keys[1:3], []string{"2026-02-15\x00missing"}) {
 			if err := ix.del(tx, k); err != nil {

@@ -3,6 +3,7 @@ package meetings
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -64,6 +65,20 @@ func timeBound(v *errs.Violations, field string, ts *timestamppb.Timestamp) stri
 	return timeKey(ts)
 }
 
+// newestFirst reads ListMeetings' order_by (AIP-132): "start_time", the
+// default, or "start_time desc", spaces aside; anything else is a
+// violation of order_by.
+func newestFirst(v *errs.Violations, orderBy string) bool {
+	switch strings.Join(strings.Fields(orderBy), " ") {
+	case "", "start_time", "start_time asc":
+		return false
+	case "start_time desc":
+		return true
+	}
+	v.Add("order_by", "orders by start_time only: \"start_time\" (oldest first) or \"start_time desc\" (newest first)")
+	return false
+}
+
 // ListMeetings implements fami.v1.MeetingService.
 func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
 	region, res, done, err := aip.OpenList(ctx, req, s.ListMeetings, aip.Narrow{Field: "network", Name: req.GetNetwork(), Collection: resource.Networks},
@@ -85,6 +100,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	check.Enum(&v, "state", req.GetState(), false)
 	check.Text(&v, "facilitator", req.GetFacilitator(), false, maxSubject, false)
 	resource.RefID(&v, "partner", req.GetPartner(), region, resource.Partners)
+	newestFirst := newestFirst(&v, req.GetOrderBy())
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -99,7 +115,11 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 		if f.networks, ferr = registry.MemberNetworks(tx, f.partner); ferr != nil {
 			return ferr
 		}
-		byStart.scan(tx, f.from, f.to, after, func(k, val string) bool {
+		scan := byStart.scan
+		if newestFirst {
+			scan = byStart.scanDesc
+		}
+		scan(tx, f.from, f.to, after, func(k, val string) bool {
 			if !f.match(decodeMeetingAttrs(val)) {
 				return true
 			}

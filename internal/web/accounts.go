@@ -17,14 +17,20 @@ type accountsPage struct {
 	// The accounts and the tokens are paged each on its own (the tokens'
 	// parameters start with "tok_").
 	AccountPager, TokenPager *pager
-	Partners                 map[string]string
-	PartnerOpts              []option
-	Roles                    []option
-	Form                     *form
-	TokenForm                *form
-	Issued                   string
-	CanTokens                bool
-	RequestID                string
+	// Partners are the display names of the partners the page names: the
+	// listed accounts' and the form's (partnerLabels), never the region's.
+	Partners map[string]string
+	// Partner is the new account's partner, a typed search showing the
+	// partner's display name; PartnerOpts are its datalist's choices, a
+	// bounded page of the partners matching it (partnerSuggestions).
+	Partner     field
+	PartnerOpts []option
+	Roles       []option
+	Form        *form
+	TokenForm   *form
+	Issued      string
+	CanTokens   bool
+	RequestID   string
 }
 
 // accountRoles are the roles an account may have (the ministry and
@@ -60,11 +66,21 @@ func (a *App) renderAccounts(w http.ResponseWriter, r *http.Request, s *session,
 			return
 		}
 	}
-	if p.Partners, err = a.partnerNames(s); err != nil {
+	names := []string{fm.Get("partner")}
+	for _, acc := range p.Accounts {
+		names = append(names, acc.GetPartner())
+	}
+	if p.Partners, err = a.partnerLabels(s, names); err == nil {
+		p.PartnerOpts, err = a.partnerSuggestions(s, fm.Get("partner"))
+	}
+	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	p.PartnerOpts = sortedOptions(p.Partners)
+	p.Partner = searched(optional(fld(fm, "partner", "text", "accounts.partner", "hint.account_partner")), "partner-list")
+	if label, ok := p.Partners[p.Partner.Value]; ok {
+		p.Partner.Value = label
+	}
 	for _, role := range accountRoles {
 		p.Roles = append(p.Roles, option{Value: role.String(), Label: msg("enum." + role.String())})
 	}
@@ -74,11 +90,14 @@ func (a *App) renderAccounts(w http.ResponseWriter, r *http.Request, s *session,
 func (a *App) accountCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	fm := newForm(url.Values{"account_id": {r.PostFormValue("account_id")}, "display_name": {r.PostFormValue("display_name")},
 		"role": {r.PostFormValue("role")}, "partner": {r.PostFormValue("partner")}, "email": {r.PostFormValue("email")}})
+	again := func(code int) { a.renderAccounts(w, r, s, code, fm, tokenForm(nil), "") }
+	if !a.partnerResolved(w, r, s, fm, "partner", "accounts.partner", again) {
+		return
+	}
 	_, err := a.auth.CreateAccount(s.ctx, &famiv1.CreateAccountRequest{Parent: regionName(s.region), AccountId: r.PostFormValue("account_id"),
 		Password: r.PostFormValue("password"), Account: &famiv1.Account{DisplayName: r.PostFormValue("display_name"),
 			Role: famiv1.Role(famiv1.Role_value[r.PostFormValue("role")]), Partner: r.PostFormValue("partner"), Email: r.PostFormValue("email")}})
-	a.submitted(w, r, s, fm, err, "account.", func(code int) { a.renderAccounts(w, r, s, code, fm, tokenForm(nil), "") },
-		"/account?ok=account_created")
+	a.submitted(w, r, s, fm, err, "account.", again, "/account?ok=account_created")
 }
 
 // accountDelete deletes an account; its sessions end at once (the

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -184,5 +185,60 @@ func TestBrowserRevokingATokenAsksFirst(t *testing.T) {
 	b.wantText("main .alert.success", "Token revocato.")
 	if st := state(); st != famiv1.ServiceTokenState_SERVICE_TOKEN_STATE_REVOKED {
 		t.Errorf("after answering yes the token is %s, want revoked", st)
+	}
+}
+
+// TestAccountsPageReadsItsPartners: in a region of 120 partners, the
+// accounts page names each listed account's partner and offers the new
+// account's partner as a typed search whose datalist holds a bounded page
+// (50) of them, read in one call, where it read every partner into a
+// select. A partner typed by its name resolves on submit; a name of no
+// partner, hostile text included, is refused at the field, nothing saved.
+func TestAccountsPageReadsItsPartners(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	for i := range 120 {
+		f.partner("lombardia", fmt.Sprintf("p%03d", i), fmt.Sprintf("Comune %03d", i))
+	}
+	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, "regions/lombardia/partners/p117")
+
+	reads.reset()
+	page := fetch(t, base+"/account", token)
+	if n := strings.Count(datalist(page, "partner-list"), "<option "); n != 50 {
+		t.Errorf("the new account's partner offers %d choices, want a page of 50", n)
+	}
+	if strings.Contains(page, `<select id="f-partner"`) {
+		t.Error("the new account's partner is still a select of every partner")
+	}
+	if n := reads.of("ListPartners"); n != 1 {
+		t.Errorf("the accounts page listed partners %d times, want once", n)
+	}
+	if !strings.Contains(page, "<td>Comune 117</td>") {
+		t.Error("the accounts page does not name Anna's partner, Comune 117")
+	}
+
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	form := url.Values{"csrf": {a.csrf("/account")}, "account_id": {"bruno"}, "display_name": {"Bruno Verdi"}, "role": {"ROLE_NETWORK_MEMBER"},
+		"password": {password}}
+	for _, typed := range []string{"Comune 999", "<script>alert(1)</script>", "Comune\x00 001"} {
+		form.Set("partner", typed)
+		res, page := a.do("POST", "/account", form)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-partner-err">Ente (per il personale di rete): nessun partner`) {
+			t.Errorf("partner %q: status %d, want 422 with the error at the partner", typed, res.StatusCode)
+		}
+		if strings.Contains(page, "<script>alert") || strings.Contains(page, `value="`+password+`"`) {
+			t.Errorf("partner %q: the page shows the hostile text unescaped or the password", typed)
+		}
+	}
+	if _, err := famiv1.NewAuthServiceClient(f.conn).GetAccount(f.admin("lombardia"), &famiv1.GetAccountRequest{Name: "regions/lombardia/accounts/bruno"}); err == nil {
+		t.Error("an account refused at its partner was saved")
+	}
+	form.Set("partner", " comune  042 ")
+	if res, page := a.do("POST", "/account", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create with a partner typed by name: status %d\n%s", res.StatusCode, page)
+	}
+	acc, err := famiv1.NewAuthServiceClient(f.conn).GetAccount(f.admin("lombardia"), &famiv1.GetAccountRequest{Name: "regions/lombardia/accounts/bruno"})
+	if err != nil || acc.GetPartner() != "regions/lombardia/partners/p042" {
+		t.Errorf("Bruno's partner is %q (%v), want p042", acc.GetPartner(), err)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -34,12 +36,16 @@ type hoursPage struct {
 	Entries    []entryRow
 	Pager      *pager
 	// TotalMinutes is the period's, every page's entries.
-	TotalMinutes      int64
-	Form              *form
-	Networks          []option
+	TotalMinutes int64
+	Form         *form
+	Networks     []option
+	// NetworkSearch narrows Networks, a page of the region's (entryLookups).
+	NetworkSearch     choiceSearch
 	Activities, Modes []option
 	Topics, Operators []option
 	Meetings          []option
+	// MeetingPager pages Meetings, newest first (recentMeetings).
+	MeetingPager      *pager
 	RequestID         string
 	CanLog, CanExport bool
 	CSVURL            string
@@ -163,16 +169,27 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 	if !ok {
 		return
 	}
+	var networks []string
 	var err error
 	p.Entries, p.Pager, err = readPage(s, r, "", msg("hours.entries"), a.support.ListSupportEntries,
 		&famiv1.ListSupportEntriesRequest{Parent: parent, Consultant: s.who.Subject, StartDate: p.Start, EndDate: p.End},
 		(*famiv1.ListSupportEntriesResponse).GetSupportEntries, func(e *famiv1.SupportEntry) (entryRow, bool) {
-			row := newEntryRow(e, l.networks)
+			row := newEntryRow(e, nil)
 			row.Locked = entryLocked(e, l.closed)
 			row.Editable, row.Resubmit = row.Locked == "", resubmittable(e, l.closed)
 			p.TotalMinutes += int64(e.GetDurationMinutes())
+			networks = append(networks, e.GetNetwork())
 			return row, true
 		})
+	if err == nil {
+		// The rows name their networks: those of the form's choices, and
+		// each other one read by itself, at most a page of them.
+		var labels map[string]string
+		labels, err = a.networkLabels(s, l.networks, networks)
+		for i := range p.Entries {
+			p.Entries[i].Network = labels[networks[i]]
+		}
+	}
 	if err == nil && p.Pager.Paged() {
 		// The caption is the period's total, and the page holds part of it.
 		p.TotalMinutes, err = a.loggedMinutes(s, p.Start, p.End)
@@ -194,16 +211,29 @@ func (a *App) loggedMinutes(s *session, start, end string) (int64, error) {
 	return res.GetTotals().GetTotalMinutes(), err
 }
 
-// entryLookups loads what the entry form and the hours table show beside
-// an entry's names: the region's networks, its closed periods, and the
-// meetings an entry of the form's network may name (recentMeetings).
-func (a *App) entryLookups(w http.ResponseWriter, r *http.Request, s *session, fm *form) (*lookups, bool) {
-	l, ok := a.pageLookups(w, r, s, needNetworks|needClosed)
+// entryLookups loads what the entry form shows beside an entry's names:
+// the network choices (a page of the region's networks matching the
+// page's network search, networkChoices, with the form's network and the
+// stored ones among also), the region's closed periods, and the meetings
+// an entry of the form's network may name (recentMeetings).
+func (a *App) entryLookups(w http.ResponseWriter, r *http.Request, s *session, fm *form, also ...string) (*lookups, bool) {
+	l, ok := a.pageLookups(w, r, s, needClosed)
 	if !ok {
 		return nil, false
 	}
+	l.search = choiceSearch{Action: r.URL.Path, Param: networkQuery, Label: msg("hours.network_search"), MoreHint: msg("hours.networks_more"),
+		SearchedHint: "hours.networks_searched", Keep: keptParams(r, networkQuery)}
 	var err error
-	if l.meetings, err = a.recentMeetings(s, fm.Get("network")); err != nil {
+	l.networks, err = searchChoices(&l.search, r.URL.Query().Get(networkQuery), "hours.network_search_refused", func(q string) (map[string]string, bool, error) {
+		return a.networkChoices(s, q)
+	})
+	if err == nil {
+		l.networks, err = a.networkLabels(s, l.networks, append(also, fm.Get("network")))
+	}
+	if err == nil {
+		l.meetings, l.meetingPager, err = a.recentMeetings(s, r, fm.Get("network"), fm.Get("meeting"))
+	}
+	if err != nil {
 		a.fail(w, r, s, err)
 		return nil, false
 	}
@@ -234,12 +264,12 @@ func resubmittable(e *famiv1.SupportEntry, closed closedSet) bool {
 // fillOptions lists the choices of the entry form: the networks, the
 // enums and the recent meetings an entry may name (lookups l).
 func fillOptions(p *hoursPage, l *lookups) {
-	p.Networks = sortedOptions(l.networks)
+	p.Networks, p.NetworkSearch = sortedOptions(l.networks), l.search
 	p.Activities = enumOptions(famiv1.SupportActivity_name, func(n int32) string { return famiv1.SupportActivity(n).String() })
 	p.Modes = enumOptions(famiv1.SupportMode_name, func(n int32) string { return famiv1.SupportMode(n).String() })
 	p.Topics = enumOptions(famiv1.SupportTopic_name, func(n int32) string { return famiv1.SupportTopic(n).String() })
 	p.Operators = enumOptions(famiv1.SupportOperatorRole_name, func(n int32) string { return famiv1.SupportOperatorRole(n).String() })
-	p.Meetings = l.meetings
+	p.Meetings, p.MeetingPager = l.meetings, l.meetingPager
 }
 
 // entryFields are the fields of the entry form, by their proto names, so
@@ -364,7 +394,7 @@ func (a *App) editEntryForm(w http.ResponseWriter, r *http.Request, s *session) 
 // renderEdit renders the page of the entry e with its form fm (see
 // resourceForm.render).
 func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, e *famiv1.SupportEntry) {
-	l, ok := a.entryLookups(w, r, s, fm)
+	l, ok := a.entryLookups(w, r, s, fm, e.GetNetwork())
 	if !ok {
 		return
 	}
@@ -425,22 +455,40 @@ func newRequestID() string {
 // recentMeetings lists the meetings an entry of network may name (the
 // service refuses a meeting of another network): its meetings, or, with
 // no network chosen yet, the region's, from the last four months and the
-// next one, newest first, read a page at a time (aip.Each) and kept as the
-// form's choices.
-func (a *App) recentMeetings(s *session, network string) ([]option, error) {
-	now := a.now()
-	var out []option
-	err := aip.Each(s.ctx, unary(a.meetings.ListMeetings), &famiv1.ListMeetingsRequest{Parent: regionName(s.region), Network: network,
-		StartFrom: timestamppb.New(now.AddDate(0, -4, 0)), StartBefore: timestamppb.New(now.AddDate(0, 1, 0))},
-		func(res *famiv1.ListMeetingsResponse) error {
-			for _, m := range res.GetMeetings() {
-				out = append(out, option{Value: m.GetName(), Label: formatTimestamp(m.GetStartTime())[:10] + " · " + m.GetTitle()})
-			}
-			return nil
+// next one (from and to midnight), newest first (ListMeetings' order_by), a page of them where
+// the address says (readPage, "inc_"; the pager leads to the older ones),
+// and chosen, the meeting the form names if it is not among them, so that
+// saving the form keeps it.
+func (a *App) recentMeetings(s *session, r *http.Request, network, chosen string) ([]option, *pager, error) {
+	// The window is of whole days, so that a page token holds for the day
+	// it was issued (it is bound to the request).
+	y, m, d := a.today().Date()
+	now := time.Date(y, m, d, 0, 0, 0, 0, territory.Rome)
+	var listed bool
+	out, pg, err := readPage(s, r, "inc_", msg("field.meeting"), a.meetings.ListMeetings, &famiv1.ListMeetingsRequest{Parent: regionName(s.region), Network: network,
+		StartFrom: timestamppb.New(now.AddDate(0, -4, 0)), StartBefore: timestamppb.New(now.AddDate(0, 1, 0)), OrderBy: "start_time desc"},
+		(*famiv1.ListMeetingsResponse).GetMeetings, func(m *famiv1.Meeting) (option, bool) {
+			listed = listed || m.GetName() == chosen
+			return meetingChoice(m), true
 		})
-	if err != nil {
-		return nil, err
+	if err != nil || listed || chosen == "" {
+		return out, pg, err
 	}
-	slices.Reverse(out)
-	return out, nil
+	if rg, _, perr := aip.ParseName("", chosen, resource.Meetings); perr != nil || rg != s.region {
+		return out, pg, nil
+	}
+	mt, err := a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: chosen})
+	switch {
+	case status.Code(err) == codes.NotFound: // deleted since
+	case err != nil:
+		return nil, nil, err
+	default:
+		out = append(out, meetingChoice(mt))
+	}
+	return out, pg, nil
+}
+
+// meetingChoice is how the entry form offers a meeting: its day and title.
+func meetingChoice(m *famiv1.Meeting) option {
+	return option{Value: m.GetName(), Label: formatTimestamp(m.GetStartTime())[:10] + " · " + m.GetTitle()}
 }

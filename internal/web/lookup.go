@@ -167,10 +167,11 @@ func (a *App) closedPeriods(s *session) (closedSet, error) {
 }
 
 // lookups are what a page shows beside the names its resources hold: the
-// display names of the region's partners, networks and projects, of the
-// networks the user works in, and the region's closed periods. A page loads
-// the ones it needs (need) in one call; the entry form adds the meetings
-// an entry may name (entryLookups).
+// display names of the region's partners and networks, of the networks the
+// user works in, and the region's closed periods. A page loads the ones it
+// needs (need) in one call; the entry form adds a page of network choices
+// and the meetings an entry may name (entryLookups), the network form a
+// page of project choices (networkProjects).
 type lookups struct {
 	partners   map[string]string
 	networks   map[string]string
@@ -178,8 +179,12 @@ type lookups struct {
 	projects   map[string]string
 	// meetings are the meetings a support entry may name, as its form's
 	// choices show them (recentMeetings).
-	meetings []option
-	closed   closedSet
+	meetings     []option
+	meetingPager *pager
+	// search is the search of the form's choices (the entry form's
+	// networks, the network form's projects), whose page the lookups hold.
+	search choiceSearch
+	closed closedSet
 }
 
 // displayName is the display name of the resource name, looked up in
@@ -205,7 +210,6 @@ const (
 	needPartners need = 1 << iota
 	needNetworks
 	needMyNetworks
-	needProjects
 	needClosed
 )
 
@@ -220,7 +224,6 @@ func (a *App) lookup(s *session, n need) (*lookups, error) {
 		{needPartners, &l.partners, a.partnerNames},
 		{needNetworks, &l.networks, a.networkNames},
 		{needMyNetworks, &l.myNetworks, a.myNetworks},
-		{needProjects, &l.projects, a.projectNames},
 	} {
 		if n&names.need == 0 {
 			continue
@@ -264,10 +267,4 @@ func load[T any](a *App, w http.ResponseWriter, r *http.Request, s *session, n n
 	}
 	l, ok := a.pageLookups(w, r, s, n)
 	return v, l, ok
-}
-
-// projectNames maps the region's project names to their code and title.
-func (a *App) projectNames(s *session) (map[string]string, error) {
-	return labels(s, a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region)},
-		(*famiv1.ListProjectsResponse).GetProjects, func(p *famiv1.Project) string { return p.GetCode() + " " + p.GetTitle() })
 }

@@ -27,11 +27,14 @@ type networkPage struct {
 	Partners []option
 	// Labels are the display names of the partners the rows name
 	// (memberLabels).
-	Labels    map[string]string
-	Projects  []option
-	Roles     []option
-	Rows      []int
-	RequestID string
+	Labels map[string]string
+	// Projects are the project checkboxes: a page of the region's
+	// projects matching ProjectSearch, and the network's (networkProjects).
+	Projects      []option
+	ProjectSearch choiceSearch
+	Roles         []option
+	Rows          []int
+	RequestID     string
 	// CanEdit is whether the user may save the network (mayEditNetwork):
 	// anyone else sees it read-only, with no form to be refused.
 	CanEdit bool
@@ -44,13 +47,14 @@ func (a *App) networkNew(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, n *famiv1.Network) {
-	l, ok := a.pageLookups(w, r, s, needProjects)
+	canEdit := n == nil || a.mayEditNetwork(s, n)
+	l, ok := a.networkProjects(w, r, s, fm, n, canEdit)
 	if !ok {
 		return
 	}
 	p := &networkPage{frame: a.newFrame(r, s, formTitle("networks", n != nil)), Form: fm, Network: n, RequestID: newRequestID(),
-		CanEdit:  n == nil || a.mayEditNetwork(s, n),
-		Projects: sortedOptions(l.projects), Rows: formRows(fm, "member", 2),
+		CanEdit:  canEdit,
+		Projects: sortedOptions(l.projects), ProjectSearch: l.search, Rows: formRows(fm, "member", 2),
 		Roles: enumOptions(famiv1.MemberRole_name, func(n int32) string { return famiv1.MemberRole(n).String() })}
 	var err error
 	if l.partners, err = a.memberLabels(s, fm, n); err == nil && p.CanEdit {
@@ -66,6 +70,38 @@ func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, 
 	}
 	a.render(w, code, "network", p)
 }
+
+// networkProjects loads the labels of the projects the network page
+// shows: the form's and the stored network's, and, for a form (edit),
+// its choices, a page of the region's projects matching the page's
+// project search (projectQuery), never every project of the region.
+func (a *App) networkProjects(w http.ResponseWriter, r *http.Request, s *session, fm *form, n *famiv1.Network, edit bool) (*lookups, bool) {
+	l := &lookups{}
+	var err error
+	if edit {
+		l.search = choiceSearch{Action: r.URL.Path, Param: projectQuery, Label: msg("networks.project_search"), MoreHint: msg("networks.projects_more"),
+			SearchedHint: "networks.projects_searched", Keep: keptParams(r, projectQuery)}
+		l.projects, err = searchChoices(&l.search, r.URL.Query().Get(projectQuery), "networks.project_search_refused", func(q string) (map[string]string, bool, error) {
+			return a.projectChoices(s, q)
+		})
+	}
+	if err == nil {
+		names := slices.Clone(fm.Values["projects"])
+		for _, p := range n.GetProjects() {
+			names = append(names, p.GetProject())
+		}
+		l.projects, err = a.projectLabels(s, l.projects, names)
+	}
+	if err != nil {
+		a.fail(w, r, s, err)
+		return nil, false
+	}
+	return l, true
+}
+
+// projectQuery is the network page's query parameter of the project
+// search.
+const projectQuery = "progetti"
 
 // memberLabels maps the partners the network form names (its rows, what
 // they showed, the stored network's members) to their display names

@@ -46,7 +46,8 @@ func bulk(t testing.TB, n int, create func(i int) error) {
 // one item more than a page of each: closed periods (the periods page,
 // and the lock of an entry dated in the last one), meetings (the meetings
 // page, and the choices of the entry form), overdue action items,
-// protocols and service tokens.
+// protocols and service tokens. The entry form's meetings are a page at a
+// time too, newest first: every one is on a page its pager leads to.
 func TestPagesReadPastOnePage(t *testing.T) {
 	f, consultant, network := withLoggedHours(t)
 	ctx := f.admin("lombardia")
@@ -163,7 +164,8 @@ func TestPagesReadPastOnePage(t *testing.T) {
 		}
 	})
 	t.Run("entry form meetings", func(t *testing.T) {
-		page := get(consultant, "/ore")
+		// The form offers its meetings newest first, a page at a time.
+		page := walkPages(t, consultant, "/ore", "inc_")
 		for _, id := range []string{"m0000", fmt.Sprintf("m%04d", n-1)} {
 			if !strings.Contains(page, `value="regions/lombardia/meetings/`+id+`"`) {
 				t.Errorf("the entry form does not offer meeting %s", id)

@@ -123,30 +123,11 @@ func (a *App) beneficiaryLookups(s *session, fm *form, pr *famiv1.Project) (show
 }
 
 // beneficiaryResolved replaces the posted beneficiary, as typed, by the
-// partner's resource name (resolvePartner): the partner the page showed
-// while the text is still the name it showed (stillShown). A name that
-// names no partner, or several, shows the form again by again, the error
-// at the field, and reports false: nothing is sent to the service.
+// partner's resource name (partnerResolved), or shows the form again by
+// again and reports false.
 func (a *App) beneficiaryResolved(w http.ResponseWriter, r *http.Request, s *session, again func(code int, fm *form)) bool {
-	typed := strings.TrimSpace(r.PostFormValue("beneficiary"))
-	named := typed
-	if was := r.PostFormValue("beneficiary_was"); stillShown(typed, was, r.PostFormValue("beneficiary_shown")) {
-		named = was
-	}
-	res, err := a.resolvePartner(s, named)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return false
-	}
-	if res.fault != resolved {
-		fm := newForm(r.PostForm)
-		fm.Errors["beneficiary"] = partnerFault(res, msg("projects.beneficiary"), typed)
-		fm.Message = msg("error.check_fields")
-		again(http.StatusUnprocessableEntity, fm)
-		return false
-	}
-	r.PostForm.Set("beneficiary", res.name)
-	return true
+	fm := newForm(r.PostForm)
+	return a.partnerResolved(w, r, s, fm, "beneficiary", "projects.beneficiary", func(code int) { again(code, fm) })
 }
 
 // parseEuro reads an Italian amount ("1.234,56", "1234,5", "1234") as

@@ -157,6 +157,7 @@ func BenchmarkPageReads(b *testing.B) {
 	b.Run("page=hours-month-240", page(r.consultant, "/ore?vista=mese&data="+month))
 	b.Run("page=reports-60", page(r.officer, "/progetti/lungo/monitoraggio"))
 	b.Run("page=project-overlaps-200", page(r.officer, "/progetti/lungo"))
+	b.Run("page=accounts", page(r.officer, "/account"))
 }
 
 // seedLongLists adds to seedRegion's region the lists longer than a page

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -297,4 +299,194 @@ func TestHistoryReadsItsTypesChanges(t *testing.T) {
 
 	changes := func(page string) int { return strings.Count(page, "<tr><td>") }
 	reads.onePage(t, base+"/storia?nome="+udp, token, "ListChanges", changes, 2, "the partner's history")
+}
+
+// TestEntryNetworksAreAPage: in a region of 121 networks, the hours page's
+// network select offers a page of them (50, read in one call) where it
+// offered, and read, every one; the hours table still names an entry's
+// network past that page (read by itself), a search beside the select
+// finds any network in one call, the entry page offers its own network,
+// and a hostile search is refused at its field, the page still served.
+func TestEntryNetworksAreAPage(t *testing.T) {
+	f := startFamid(t)
+	setupLombardia(f)
+	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
+	bulk(t, 120, func(i int) error {
+		_, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
+			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete Milano %03d", i), LeadPartner: udp,
+				Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
+		return err
+	})
+	base, reads := countedApp(t, f)
+	consultant := metadata.AppendToOutgoingContext(t.Context(), "authorization",
+		"Bearer "+f.Token(t, auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia"}))
+	e, err := famiv1.NewSupportServiceClient(f.conn).CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
+		SupportEntry: &famiv1.SupportEntry{Network: "regions/lombardia/networks/rete119", Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP,
+			Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE, Date: f.Clock.Now().In(rome()).Format(time.DateOnly), DurationMinutes: 60}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := f.signedIn("mrossi@lombardia")
+	choices := func(page string) int {
+		_, sel, _ := strings.Cut(page, `<select id="f-network"`)
+		sel, _, _ = strings.Cut(sel, "</select>")
+		return strings.Count(sel, "<option value=\"regions/")
+	}
+
+	page := reads.onePage(t, base+"/ore", token, "ListNetworks", choices, 50, "the hours page's network select")
+	if !strings.Contains(page, "<td>Rete Milano 119</td>") {
+		t.Error("the hours table does not name the entry's network, Rete Milano 119")
+	}
+	if n := reads.of("GetNetwork"); n > 1 {
+		t.Errorf("the hours page read %d networks by name, want at most the entry's one", n)
+	}
+	if !strings.Contains(page, `id="f-rete"`) {
+		t.Fatal("the hours page offers no search of the networks past its page")
+	}
+
+	page = reads.onePage(t, base+"/ore?rete=milano+107", token, "ListNetworks", choices, 1, "the network search")
+	if !strings.Contains(page, `<option value="regions/lombardia/networks/rete107">Rete Milano 107</option>`) {
+		t.Error("the network search does not offer Rete Milano 107")
+	}
+
+	id := e.GetName()[len("regions/lombardia/supportEntries/"):]
+	page = fetch(t, base+"/ore/"+id, token)
+	if !strings.Contains(page, `<option value="regions/lombardia/networks/rete119" selected>Rete Milano 119</option>`) {
+		t.Error("the entry page does not offer its own network, Rete Milano 119, chosen")
+	}
+
+	for _, hostile := range []string{"\x01", "<script>", strings.Repeat("rete ", 60)} {
+		page = fetch(t, base+"/ore?"+url.Values{"rete": {hostile}}.Encode(), token)
+		if strings.Contains(page, "<script>") {
+			t.Errorf("the search %q is shown unescaped", hostile)
+		}
+		if hostile == "\x01" && !strings.Contains(page, `id="f-rete-err"`) {
+			t.Errorf("the search %q is not refused at its field", hostile)
+		}
+		if choices(page) == 0 && hostile == "\x01" {
+			t.Errorf("a refused search %q leaves the select empty", hostile)
+		}
+	}
+}
+
+// TestNewEntryOffersTheLatestMeetings: with 120 meetings in the window
+// the new entry's form offers (no network chosen yet), it offers the
+// latest 50, newest first, read in one page (ListMeetings' order_by),
+// where it read and offered all 120; an entry whose meeting is older than
+// those offers its own meeting still, so that saving keeps it.
+func TestNewEntryOffersTheLatestMeetings(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	base, reads := countedApp(t, f)
+	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	bulk(t, 120, func(i int) error {
+		_, err := f.onlineMeeting(fmt.Sprintf("m%03d", i), network, fmt.Sprintf("Tavolo %03d", i), noon.AddDate(0, 0, -100+i))
+		return err
+	})
+	consultant := metadata.AppendToOutgoingContext(t.Context(), "authorization",
+		"Bearer "+f.Token(t, auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia"}))
+	e, err := famiv1.NewSupportServiceClient(f.conn).CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
+		SupportEntry: &famiv1.SupportEntry{Network: network, Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP, Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE,
+			Date: noon.AddDate(0, 0, -95).Format(time.DateOnly), DurationMinutes: 60, Meeting: "regions/lombardia/meetings/m005"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := f.signedIn("mrossi@lombardia")
+	meetings := func(page string) int {
+		_, sel, _ := strings.Cut(page, `<select id="f-meeting"`)
+		sel, _, _ = strings.Cut(sel, "</select>")
+		return strings.Count(sel, `<option value="regions/`)
+	}
+
+	page := reads.onePage(t, base+"/ore", token, "ListMeetings", meetings, 50, "the new entry's meetings")
+	newest, oldest := strings.Index(page, "· Tavolo 119<"), strings.Index(page, "· Tavolo 070<")
+	if newest < 0 || oldest < 0 || newest > oldest || strings.Contains(page, "· Tavolo 069<") {
+		t.Error("the new entry's form does not offer the latest 50 meetings (Tavolo 119 to 070), newest first")
+	}
+	page = fetch(t, base+"/ore/"+e.GetName()[len("regions/lombardia/supportEntries/"):], token)
+	if !strings.Contains(page, `<option value="regions/lombardia/meetings/m005" selected>`) {
+		t.Error("the entry page does not offer the entry's own meeting, older than the latest 50, chosen")
+	}
+}
+
+// TestNetworkFormProjectsAreAPage: in a region of 120 projects, the
+// network form's project checkboxes are a page of them (50, read in one
+// call) and the network's own, ticked, where they were every project of
+// the region; a search beside them finds any project in one call, and a
+// hostile search is refused at its field, the form still served.
+func TestNetworkFormProjectsAreAPage(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	bulk(t, 120, func(i int) error {
+		_, err := projects.CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: fmt.Sprintf("p%03d", i),
+			Project: &famiv1.Project{Code: fmt.Sprintf("PROG-%03d", i), Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2022-01-01", EndDate: "2024-12-31"}})
+		return err
+	})
+	udp := f.partner("lombardia", "udp", "Ufficio di Piano")
+	if _, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
+		NetworkId: "rete", Network: &famiv1.Network{DisplayName: "Rete", LeadPartner: udp, Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}},
+			Projects: []*famiv1.NetworkProject{{Project: "regions/lombardia/projects/p005"}, {Project: "regions/lombardia/projects/p110"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	boxes := func(page string) int { return strings.Count(page, `<input type="checkbox" name="projects"`) }
+
+	page := reads.onePage(t, base+"/reti/rete", token, "ListProjects", boxes, 51, "the network form's projects")
+	for _, id := range []string{"p005", "p110"} {
+		if !strings.Contains(page, `value="regions/lombardia/projects/`+id+`" checked>`) {
+			t.Errorf("the network form does not tick its project %s", id)
+		}
+	}
+	if !strings.Contains(page, `id="f-progetti"`) {
+		t.Fatal("the network form offers no search of the projects past its page")
+	}
+	page = reads.onePage(t, base+"/reti/rete?progetti=prog-117", token, "ListProjects", boxes, 3, "the project search")
+	if !strings.Contains(page, `value="regions/lombardia/projects/p117">`) {
+		t.Error("the project search does not offer PROG-117")
+	}
+	page = fetch(t, base+"/reti/rete?progetti=%01", token)
+	if !strings.Contains(page, `id="f-progetti-err"`) || boxes(page) != 51 {
+		t.Errorf("a hostile project search: refused at its field %v, %d checkboxes; want refused, with the first page's",
+			strings.Contains(page, `id="f-progetti-err"`), boxes(page))
+	}
+}
+
+// TestBrowserEntryNetworkSearch: in a region of 61 networks and 60
+// meetings, a consultant in Chromium finds a network past the select's
+// page with the search beside it, logs hours on it, and sees the table
+// name it; the search, its hint and the meetings' pager pass axe.
+func TestBrowserEntryNetworkSearch(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
+	bulk(t, 60, func(i int) error {
+		_, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
+			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete Milano %03d", i), LeadPartner: udp,
+				Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
+		return err
+	})
+	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	bulk(t, 60, func(i int) error {
+		_, err := f.onlineMeeting(fmt.Sprintf("m%03d", i), network, fmt.Sprintf("Tavolo %03d", i), noon.AddDate(0, 0, -60+i))
+		return err
+	})
+	b := newBrowser(t, f)
+	b.signIn("mrossi@lombardia")
+	b.open("/ore", "ore-molte-reti")
+	b.wantText("#f-rete-hint", "solo una parte")
+	b.run("search the network 057",
+		chromedp.SendKeys(chromedp.CSS("#f-rete"), "milano 057"),
+		chromedp.Submit(chromedp.CSS("#f-rete")),
+		chromedp.WaitReady(chromedp.CSS(`#f-network option[value="regions/lombardia/networks/rete057"]`)))
+	b.check("ore-rete-cercata")
+	b.run("log 30 minutes on it",
+		chromedp.SetValue(chromedp.CSS("#f-network"), "regions/lombardia/networks/rete057"),
+		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
+		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "30"),
+		chromedp.Submit(chromedp.CSS("#f-duration_minutes")),
+		chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.wantText("tbody", "Rete Milano 057")
+	b.run("the meetings' older page",
+		chromedp.Click(chromedp.CSS(`nav.pager a[href*="inc_pagina"]`)),
+		chromedp.WaitReady(chromedp.CSS(`#f-meeting option[value="regions/lombardia/meetings/m000"]`)))
+	b.check("ore-incontri-precedenti")
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -190,4 +191,32 @@ func (a *App) partnerNamed(s *session, name, display string) (resolution, error)
 		return resolution{fault: unknownPartner}, nil
 	}
 	return resolution{name: p.GetName()}, nil
+}
+
+// partnerResolved replaces the posted field, a partner as typed, by the
+// partner's resource name (resolvePartner): the partner the page showed
+// (field_was) while the text is still the name it showed (field_shown,
+// stillShown). A text that names no partner, or several, is marked on fm
+// at the field, labelled by labelKey, the form shown again by again, and
+// reports false: nothing is sent to the service. An empty field stays
+// empty.
+func (a *App) partnerResolved(w http.ResponseWriter, r *http.Request, s *session, fm *form, field, labelKey string, again func(code int)) bool {
+	typed := strings.TrimSpace(r.PostFormValue(field))
+	named := typed
+	if was := r.PostFormValue(field + "_was"); stillShown(typed, was, r.PostFormValue(field+"_shown")) {
+		named = was
+	}
+	res, err := a.resolvePartner(s, named)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return false
+	}
+	if res.fault != resolved {
+		fm.Errors[field] = partnerFault(res, msg(labelKey), typed)
+		fm.Message = msg("error.check_fields")
+		again(http.StatusUnprocessableEntity)
+		return false
+	}
+	r.PostForm.Set(field, res.name)
+	return true
 }

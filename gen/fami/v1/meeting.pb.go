@@ -1173,7 +1173,12 @@ type ListMeetingsRequest struct {
 	// Only meetings of a network this partner is a member of, when set (the
 	// meetings a network's staff see). Format:
 	// regions/{region}/partners/{partner}.
-	Partner       string `protobuf:"bytes,10,opt,name=partner,proto3" json:"partner,omitempty"`
+	Partner string `protobuf:"bytes,10,opt,name=partner,proto3" json:"partner,omitempty"`
+	// The order of the meetings (AIP-132): "start_time", the default, oldest
+	// first, or "start_time desc", newest first (a form offering the latest
+	// meetings reads one page). Anything else is refused naming order_by. A
+	// page token resumes only in the order it was issued for.
+	OrderBy       string `protobuf:"bytes,11,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1274,6 +1279,13 @@ func (x *ListMeetingsRequest) GetFacilitator() string {
 func (x *ListMeetingsRequest) GetPartner() string {
 	if x != nil {
 		return x.Partner
+	}
+	return ""
+}
+
+func (x *ListMeetingsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
 	}
 	return ""
 }
@@ -2963,7 +2975,7 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tR\trequestId\"'\n" +
 	"\x11GetMeetingRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\x90\x03\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xab\x03\n" +
 	"\x13ListMeetingsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -2977,7 +2989,8 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"\fstart_before\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vstartBefore\x12 \n" +
 	"\vfacilitator\x18\t \x01(\tR\vfacilitator\x12\x18\n" +
 	"\apartner\x18\n" +
-	" \x01(\tR\apartner\"\xaa\x01\n" +
+	" \x01(\tR\apartner\x12\x19\n" +
+	"\border_by\x18\v \x01(\tR\aorderBy\"\xaa\x01\n" +
 	"\x14ListMeetingsResponse\x12,\n" +
 	"\bmeetings\x18\x01 \x03(\v2\x10.fami.v1.MeetingR\bmeetings\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +

@@ -1,0 +1,171 @@
+package web
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"slices"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/resource"
+)
+
+// A form's choice among a collection of the region that may hold hundreds
+// of items (the entry form's network, the network form's projects) shows a
+// page of them, not the collection: the first searchPage items whose names
+// contain the page's search (the service's query filter; all of them when
+// empty), and the items the form names. When more items match, a search
+// beside the choices narrows them (choiceSearch), as the list pages'
+// search does, without JavaScript. What a page names beyond its choices
+// (the hours table's networks, a network's projects) is read item by item
+// (namedLabels).
+
+// choiceSearch is the search of a form's choices: the page's query
+// parameter (Param) and where the search goes (Action, with Keep, the
+// page's other parameters, as hidden fields), its label and the hint it
+// gives, what it asked (Query, cut as the service takes it), whether more
+// items match than the choices hold, and why the service refused it (""
+// if it did not).
+type choiceSearch struct {
+	Action, Param, Label   string
+	MoreHint, SearchedHint string
+	Keep                   []option
+	Query, Error           string
+	More                   bool
+}
+
+// Shown says whether the page shows the search: when it has something to
+// narrow or to say, not beside the few items of a small region.
+func (c choiceSearch) Shown() bool { return c.More || c.Query != "" || c.Error != "" }
+
+// Hint is what the search says of the choices.
+func (c choiceSearch) Hint() string {
+	switch {
+	case c.More:
+		return c.MoreHint
+	case c.Error != "":
+		return "" // the choices are the first page, unsearched
+	}
+	return msgf(c.SearchedHint, c.Query)
+}
+
+// networkQuery is the entry pages' query parameter of the network search.
+const networkQuery = "rete"
+
+// keptParams are the page's query parameters a search of its choices
+// keeps (all but the search's own and a success message), sorted, each
+// as a hidden field's name (Label) and value.
+func keptParams(r *http.Request, param string) []option {
+	q := r.URL.Query()
+	var out []option
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if k == param || k == "ok" {
+			continue
+		}
+		for _, v := range q[k] {
+			out = append(out, option{Label: k, Value: v})
+		}
+	}
+	return out
+}
+
+// searchChoices fills c's Query from the page's query parameter and
+// returns the labels of the first page of choices the search finds (list,
+// given the query as the service takes it), c's More set. A search the
+// service refuses (a control character, say) is c's Error, refused with
+// refusedKey's text, and the choices are the first page.
+func searchChoices(c *choiceSearch, query string, refusedKey string, list func(query string) (map[string]string, bool, error)) (map[string]string, error) {
+	c.Query = cutQuery(query)
+	labels, more, err := list(c.Query)
+	if status.Code(err) == codes.InvalidArgument {
+		c.Error = msg(refusedKey)
+		labels, more, err = list("")
+	}
+	c.More = more
+	return labels, err
+}
+
+// choicesPage maps the names of the items of the first page req lists
+// (req sets its query and page size) to their labels, and says whether
+// more follow.
+func choicesPage[Req any, Resp interface{ GetNextPageToken() string }, T interface{ GetName() string }](s *session,
+	list func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, items func(Resp) []T, label func(T) string) (map[string]string, bool, error) {
+	res, err := list(s.ctx, req)
+	if err != nil {
+		return nil, false, err
+	}
+	out := map[string]string{}
+	for _, it := range items(res) {
+		out[it.GetName()] = label(it)
+	}
+	return out, res.GetNextPageToken() != "", nil
+}
+
+// namedLabels is known with the labels of the region's items of
+// collection among names that it lacks, each read by itself (get). An
+// item deleted since, and any other text (another region's name, which
+// the service would refuse to read), is left out, to be shown as it is.
+func namedLabels[T any](s *session, known map[string]string, names []string, collection string,
+	get func(ctx context.Context, name string) (T, error), label func(T) string) (map[string]string, error) {
+	out := maps.Clone(known)
+	if out == nil {
+		out = map[string]string{}
+	}
+	for _, name := range slices.Compact(slices.Sorted(slices.Values(names))) {
+		if _, done := out[name]; done {
+			continue
+		}
+		if r, _, err := aip.ParseName("", name, collection); err != nil || r != s.region {
+			continue
+		}
+		it, err := get(s.ctx, name)
+		switch {
+		case status.Code(err) == codes.NotFound: // deleted since
+		case err != nil:
+			return nil, err
+		default:
+			out[name] = label(it)
+		}
+	}
+	return out, nil
+}
+
+// networkChoices are the display names, by name, of the first searchPage
+// networks of the region whose names or whose lead partner's contain
+// query, and whether more match.
+func (a *App) networkChoices(s *session, query string) (map[string]string, bool, error) {
+	return choicesPage(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Query: query, PageSize: searchPage},
+		(*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
+}
+
+// networkLabels is known with the display names of the region's networks
+// among names it lacks (namedLabels).
+func (a *App) networkLabels(s *session, known map[string]string, names []string) (map[string]string, error) {
+	return namedLabels(s, known, names, resource.Networks, func(ctx context.Context, name string) (*famiv1.Network, error) {
+		return a.networks.GetNetwork(ctx, &famiv1.GetNetworkRequest{Name: name})
+	}, displayNameOf)
+}
+
+// projectLabel is how a choice names a project: its code and title.
+func projectLabel(p *famiv1.Project) string { return p.GetCode() + " " + p.GetTitle() }
+
+// projectChoices are the labels, by name, of the first searchPage projects
+// of the region whose code, title or CUP contain query, and whether more
+// match.
+func (a *App) projectChoices(s *session, query string) (map[string]string, bool, error) {
+	return choicesPage(s, a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region), Query: query, PageSize: searchPage},
+		(*famiv1.ListProjectsResponse).GetProjects, projectLabel)
+}
+
+// projectLabels is known with the labels of the region's projects among
+// names it lacks (namedLabels).
+func (a *App) projectLabels(s *session, known map[string]string, names []string) (map[string]string, error) {
+	return namedLabels(s, known, names, resource.Projects, func(ctx context.Context, name string) (*famiv1.Project, error) {
+		return a.projects.GetProject(ctx, &famiv1.GetProjectRequest{Name: name})
+	}, projectLabel)
+}
