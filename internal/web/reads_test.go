@@ -334,7 +334,7 @@ func TestEntryNetworksAreAPage(t *testing.T) {
 	}
 
 	page := reads.onePage(t, base+"/ore", token, "ListNetworks", choices, 50, "the hours page's network select")
-	if !strings.Contains(page, "<td>Rete Milano 119</td>") {
+	if !strings.Contains(page, `<td data-label="Rete territoriale">Rete Milano 119</td>`) {
 		t.Error("the hours table does not name the entry's network, Rete Milano 119")
 	}
 	if n := reads.of("GetNetwork"); n > 1 {
