@@ -16,16 +16,21 @@ type perEnv[V any] struct {
 // env's test: what it makes lives as long as the env's server.
 func (p *perEnv[V]) get(e *matrixEnv, build func(envT *testing.T) V) V {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if v, ok := p.m[e]; ok {
+	v, ok := p.m[e]
+	p.mu.Unlock()
+	if ok {
 		return v
 	}
+	// Built outside the lock, so that envs build theirs at once: an env's
+	// cells run one at a time, so one env's is never built twice.
 	envT := e.ts.t.(*testing.T)
-	v := build(envT)
+	v = build(envT)
+	p.mu.Lock()
 	if p.m == nil {
 		p.m = map[*matrixEnv]V{}
 	}
 	p.m[e] = v
+	p.mu.Unlock()
 	envT.Cleanup(func() {
 		p.mu.Lock()
 		delete(p.m, e)

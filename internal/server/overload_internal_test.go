@@ -40,12 +40,19 @@ func TestTapYieldsBeforeRefusing(t *testing.T) {
 // An HTTP call without a body to wait for keeps its slot until it ends,
 // however long it takes to reach its handler (nothing before the handler
 // waits for the client); one with a body gives it back after the hold.
+//
+// The test waits on the ticket's state, not on a duration: it used to
+// sleep three holds in the handler and then expect the slot free, which
+// failed on a loaded machine. Once the process had been held off a core
+// for longer than the sleep, the sleep's timer and the hold's fired in
+// the same pass, and the handler could run before the goroutine of
+// time.AfterFunc that gives the slot back.
 func TestHoldOnlyForABodyToCome(t *testing.T) {
 	const hold = 10 * time.Millisecond
 	s := newShedder(1, hold, defaultRefusedBodyLimit, newMetrics(), slog.New(slog.DiscardHandler))
-	admit := func(body io.Reader) (served bool) {
-		h := s.admitREST(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
-			time.Sleep(3 * hold)
+	admit := func(body io.Reader, reached func(*ticket)) (served bool) {
+		h := s.admitREST(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			reached(ticketOf(r.Context()))
 			served = s.take() // free only if the call gave its slot back
 			if served {
 				s.free()
@@ -54,14 +61,45 @@ func TestHoldOnlyForABodyToCome(t *testing.T) {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/v1/regions/lombardia/partners", body))
 		return served
 	}
-	if admit(nil) {
+	// Without a body, nothing is armed that could give the slot back
+	// before the handler: the ticket waits without a timer. The handler
+	// is reached late, after more than the hold, as on a loaded machine.
+	noBody := admit(nil, func(tk *ticket) {
+		if tk == nil || tk.timer != nil || tk.state.Load() != ticketWaiting {
+			t.Errorf("a call without a body reached its handler without a ticket, or with one that has a timer or no longer waits")
+		}
+		time.Sleep(3 * hold)
+	})
+	if noBody {
 		t.Error("a call without a body gave its slot back before reaching its handler")
 	}
-	if !admit(strings.NewReader("{}")) {
+	// With a body, the hold gives the slot back though the call has not
+	// ended: the handler waits for that, however late the timer runs.
+	withBody := admit(strings.NewReader("{}"), func(tk *ticket) {
+		if tk == nil || tk.timer == nil {
+			t.Fatalf("a call with a body reached its handler without a ticket, or with one without a timer")
+		}
+		waitFor(t, "the hold to give the slot back", func() bool { return len(s.slots) == 0 })
+		if st := tk.state.Load(); st != ticketExpired {
+			t.Errorf("the slot came back with the ticket in state %d, want expired (%d)", st, ticketExpired)
+		}
+	})
+	if !withBody {
 		t.Error("a call with a body kept its slot past the hold")
 	}
 	if !s.take() {
 		t.Error("a slot was not given back when its call ended")
+	}
+}
+
+// waitFor polls cond until it holds, failing t if it has not within ten
+// seconds: a bound for a broken condition, far past any scheduling delay.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10s for %s", what)
+		}
 	}
 }
 

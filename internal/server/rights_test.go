@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -447,6 +448,12 @@ func newMatrixEnv(t *testing.T, kind string) *matrixEnv {
 		fx.otherEntry = mustOK(e.newEntry(ctx, e.otherLoggers[region], parent, "fx-other-entry", fx.otherNetwork, fixtureDay, 90))(t, "fixture entry").GetName()
 		fx.otherOnNetwork = mustOK(e.newEntry(ctx, e.otherLoggers[region], parent, "fx-other-on-network", fx.network, fixtureDay, 30))(t, "fixture entry").GetName()
 	}
+	// The fixtures the cells build on first use are built now: which of
+	// a shard's cells comes first depends on how the RPCs are shared out,
+	// and a refused cell must not build them between its snapshots.
+	first := &matrixCall{t: t, ctx: ctx, env: e}
+	first.meetings()
+	first.mon()
 	return e
 }
 
@@ -595,15 +602,33 @@ type matrixSnapshot struct {
 func (e *matrixEnv) snapshot(t *testing.T, ctx context.Context, region string) matrixSnapshot {
 	t.Helper()
 	admin, parent := e.admins[region], "regions/"+region
-	var s matrixSnapshot
-	parts := mustOK(admin.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: parent, PageSize: 1}))(t, "snapshot partners")
-	s.revision = parts.GetRevision()
-	accs := mustOK(admin.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: parent, PageSize: 1000}))(t, "snapshot accounts")
-	for _, a := range accs.GetAccounts() {
+	// Three reads, made at once: one round trip of waiting instead of
+	// three, taken twice by most cells of the matrix (the matrix's time on
+	// a loaded machine is mostly its round trips, one after another).
+	var (
+		s                matrixSnapshot
+		wg               sync.WaitGroup
+		parts            *famiv1.ListPartnersResponse
+		accs             *famiv1.ListAccountsResponse
+		toks             *famiv1.ListServiceTokensResponse
+		partsErr, accErr error
+		tokErr           error
+	)
+	wg.Go(func() {
+		parts, partsErr = admin.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: parent, PageSize: 1})
+	})
+	wg.Go(func() {
+		accs, accErr = admin.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: parent, PageSize: 1000})
+	})
+	wg.Go(func() {
+		toks, tokErr = admin.ListServiceTokens(ctx, &famiv1.ListServiceTokensRequest{Parent: parent, PageSize: 1000})
+	})
+	wg.Wait()
+	s.revision = mustOK(parts, partsErr)(t, "snapshot partners").GetRevision()
+	for _, a := range mustOK(accs, accErr)(t, "snapshot accounts").GetAccounts() {
 		s.accounts = append(s.accounts, a.GetName()+"@"+a.GetEtag())
 	}
-	toks := mustOK(admin.ListServiceTokens(ctx, &famiv1.ListServiceTokensRequest{Parent: parent, PageSize: 1000}))(t, "snapshot service tokens")
-	for _, st := range toks.GetServiceTokens() {
+	for _, st := range mustOK(toks, tokErr)(t, "snapshot service tokens").GetServiceTokens() {
 		s.tokens = append(s.tokens, fmt.Sprintf("%s revoked=%v", st.GetName(), st.GetRevokeTime() != nil))
 	}
 	return s
@@ -1142,68 +1167,96 @@ func TestRightsMatrix(t *testing.T) {
 
 	var ran, allowed atomic.Int64
 	t.Run("surface", func(t *testing.T) {
+		// The surfaces run at once, and each in matrixShards shards:
+		// every shard a server of its own (so no cell can see another
+		// shard's writes), whose cells run one after another (so a
+		// refused cell's snapshots see only its own). A shard is a chain
+		// of round trips, so on a loaded machine the matrix takes as long
+		// as its longest chain; goroutines, rather than t.Parallel, so that
+		// -parallel (GOMAXPROCS by default: two chains at a time on two
+		// cores) does not put them back in line.
+		var surfaces sync.WaitGroup
 		for _, kind := range surfaceKinds {
-			t.Run(kind, func(t *testing.T) {
-				t.Parallel()
-				env := newMatrixEnv(t, kind)
-				for _, proc := range procs {
-					mc, ok := cases[proc]
-					if !ok {
-						continue
+			surfaces.Go(func() {
+				t.Run(kind, func(t *testing.T) {
+					var shards sync.WaitGroup
+					for i := range matrixShards {
+						env := newMatrixEnv(t, kind)
+						shards.Go(func() { env.runShard(t, i, procs, cases, &ran, &allowed) })
 					}
-					method := proc[strings.LastIndexByte(proc, '/')+1:]
-					runCase := func(method string, mc matrixCase) {
-						t.Run(method, func(t *testing.T) {
-							for _, role := range matrixRoles {
-								t.Run(role, func(t *testing.T) {
-									regions := []string{""}
-									if mc.scoped {
-										regions = []string{ownRegion, foreignRegion}
-									}
-									for _, region := range regions {
-										name := region
-										if name == "" {
-											name = "no_region"
-										}
-										t.Run(name, func(t *testing.T) {
-											ran.Add(1)
-											if env.run(t, kind, method, mc, role, region) {
-												allowed.Add(1)
-											}
-										})
-									}
-								})
+					shards.Wait()
+				})
+			})
+		}
+		surfaces.Wait()
+	})
+	t.Logf("the matrix ran %d cells (%d allowed, %d refused) over %d RPCs, %d roles and %d surfaces",
+		ran.Load(), allowed.Load(), ran.Load()-allowed.Load(), len(cases), len(matrixRoles), len(surfaceKinds))
+}
+
+// matrixShards is how many servers each surface's matrix is spread over.
+const matrixShards = 3
+
+// runShard runs, as subtests of t, the cells of every matrixShards-th RPC
+// of procs from the shard-th on, and with the first shard the subtests
+// beyond the matrix.
+func (env *matrixEnv) runShard(t *testing.T, shard int, procs []string, cases map[string]matrixCase, ran, allowed *atomic.Int64) {
+	for i, proc := range procs {
+		mc, ok := cases[proc]
+		if !ok || i%matrixShards != shard {
+			continue
+		}
+		method := proc[strings.LastIndexByte(proc, '/')+1:]
+		runCase := func(method string, mc matrixCase) {
+			t.Run(method, func(t *testing.T) {
+				for _, role := range matrixRoles {
+					t.Run(role, func(t *testing.T) {
+						regions := []string{""}
+						if mc.scoped {
+							regions = []string{ownRegion, foreignRegion}
+						}
+						for _, region := range regions {
+							name := region
+							if name == "" {
+								name = "no_region"
 							}
-						})
-					}
-					runCase(method, mc)
-					for _, v := range slices.Sorted(maps.Keys(mc.variants)) {
-						runCase(method+"_"+v, mc.variants[v])
-					}
-				}
-				t.Run("UpdateNetwork/network_member/"+ownRegion+"/network_led_by_another_partner", func(t *testing.T) {
-					ran.Add(1)
-					env.updateNetworkAsMember(t, "another-lead", false, renameNetwork, "NOT_NETWORK_LEAD")
-				})
-				t.Run("UpdateNetwork/network_member/"+ownRegion+"/changing_the_lead", func(t *testing.T) {
-					ran.Add(1)
-					env.updateNetworkAsMember(t, "lead-change", true, handTheLead, "LEAD_CHANGE_NOT_ALLOWED")
-				})
-				t.Run("UpdateNetwork/network_member/"+ownRegion+"/changing_the_projects", func(t *testing.T) {
-					ran.Add(1)
-					env.updateNetworkAsMember(t, "projects-change", true, addAProject, "PROJECTS_CHANGE_NOT_ALLOWED")
-				})
-				for _, st := range env.beyondMatrix() {
-					t.Run(st.name, func(t *testing.T) {
-						ran.Add(1)
-						st.run(t)
+							t.Run(name, func(t *testing.T) {
+								ran.Add(1)
+								if env.run(t, env.kind, method, mc, role, region) {
+									allowed.Add(1)
+								}
+							})
+						}
 					})
 				}
 			})
 		}
+		runCase(method, mc)
+		for _, v := range slices.Sorted(maps.Keys(mc.variants)) {
+			runCase(method+"_"+v, mc.variants[v])
+		}
+	}
+	if shard != 0 {
+		return
+	}
+	t.Run("UpdateNetwork/network_member/"+ownRegion+"/network_led_by_another_partner", func(t *testing.T) {
+		ran.Add(1)
+		env.updateNetworkAsMember(t, "another-lead", false, renameNetwork, "NOT_NETWORK_LEAD")
 	})
-	t.Logf("the matrix ran %d cells (%d allowed, %d refused) over %d RPCs, %d roles and %d surfaces",
-		ran.Load(), allowed.Load(), ran.Load()-allowed.Load(), len(cases), len(matrixRoles), len(surfaceKinds))
+	t.Run("UpdateNetwork/network_member/"+ownRegion+"/changing_the_lead", func(t *testing.T) {
+		ran.Add(1)
+		env.updateNetworkAsMember(t, "lead-change", true, handTheLead, "LEAD_CHANGE_NOT_ALLOWED")
+	})
+	t.Run("UpdateNetwork/network_member/"+ownRegion+"/changing_the_projects", func(t *testing.T) {
+		ran.Add(1)
+		env.updateNetworkAsMember(t, "projects-change", true, addAProject, "PROJECTS_CHANGE_NOT_ALLOWED")
+	})
+	for _, st := range env.beyondMatrix() {
+		t.Run(st.name, func(t *testing.T) {
+			ran.Add(1)
+			st.run(t)
+		})
+	}
 }
 
 // run makes one call of the matrix and checks its outcome; it reports
