@@ -70,19 +70,7 @@ func TestNetworkListReadsItsPartnersByName(t *testing.T) {
 		f.network("lombardia", fmt.Sprintf("rete-%d", i), fmt.Sprintf("Rete %d", i), partners[100+i], partners[110+i], partners[117])
 	}
 
-	reads.reset()
-	page := fetch(t, base+"/reti", token)
-	for _, want := range []string{"Ente 100", "Ente 101", "Ente 102", "Ente 110", "Ente 111", "Ente 112", "Ente 117"} {
-		if !strings.Contains(page, want) {
-			t.Errorf("the networks' page does not name %s", want)
-		}
-	}
-	if n := reads.of("ListPartners"); n != 0 {
-		t.Errorf("the networks' page listed the region's partners %d times, want none", n)
-	}
-	if n := reads.of("BatchGetPartners"); n != 1 {
-		t.Errorf("the networks' page read its partners' names in %d calls, want one", n)
-	}
+	reads.namesByBatch(t, base+"/reti", token, "the networks' page", "Ente 100", "Ente 101", "Ente 102", "Ente 110", "Ente 111", "Ente 112", "Ente 117")
 }
 
 // TestMemberLabelsOfMissingPartnersAreBounded: a network form posted
@@ -117,6 +105,26 @@ func TestMemberLabelsOfMissingPartnersAreBounded(t *testing.T) {
 
 // postPage posts form to u with the session token and returns the
 // answer's status.
+// namesByBatch fetches the page at u and checks that it shows every one
+// of wants, the partners' names it holds read in one BatchGetPartners
+// call, the region's partners never listed.
+func (c *apiReads) namesByBatch(t *testing.T, u, token, what string, wants ...string) {
+	t.Helper()
+	c.reset()
+	page := fetch(t, u, token)
+	for _, want := range wants {
+		if !strings.Contains(page, want) {
+			t.Errorf("%s does not show %q", what, want)
+		}
+	}
+	if n := c.of("ListPartners"); n != 0 {
+		t.Errorf("%s listed the region's partners %d times, want none", what, n)
+	}
+	if n := c.of("BatchGetPartners"); n != 1 {
+		t.Errorf("%s read its partners' names in %d calls, want one", what, n)
+	}
+}
+
 func postPage(t *testing.T, u, token string, form url.Values) int {
 	t.Helper()
 	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
@@ -146,19 +154,7 @@ func TestProtocolPageReadsItsPartiesByName(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	reads.reset()
-	page := fetch(t, base+"/protocolli/"+lastID(p.GetName()), token)
-	for _, want := range []string{"<strong>Ente 100</strong>", "<strong>Ente 101</strong>", "<strong>Ente 102</strong>"} {
-		if !strings.Contains(page, want) {
-			t.Errorf("the protocol's page does not name its party: %s", want)
-		}
-	}
-	if n := reads.of("ListPartners"); n != 0 {
-		t.Errorf("the protocol's page listed the region's partners %d times, want none", n)
-	}
-	if n := reads.of("BatchGetPartners"); n != 1 {
-		t.Errorf("the protocol's page read its parties' names in %d calls, want one", n)
-	}
+	reads.namesByBatch(t, base+"/protocolli/"+lastID(p.GetName()), token, "the protocol's page", "<strong>Ente 100</strong>", "<strong>Ente 101</strong>", "<strong>Ente 102</strong>")
 }
 
 // TestMeetingPageReadsItsPartnersByName: a held meeting's page names its
@@ -184,17 +180,5 @@ func TestMeetingPageReadsItsPartnersByName(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	reads.reset()
-	page := fetch(t, base+"/incontri/tavolo", token)
-	for _, want := range []string{"<legend>Ente 100</legend>", "<li>Ente 101: 2", " · Ente 102 · "} {
-		if !strings.Contains(page, want) {
-			t.Errorf("the meeting's page does not show %q", want)
-		}
-	}
-	if n := reads.of("ListPartners"); n != 0 {
-		t.Errorf("the meeting's page listed the region's partners %d times, want none", n)
-	}
-	if n := reads.of("BatchGetPartners"); n != 1 {
-		t.Errorf("the meeting's page read its partners' names in %d calls, want one", n)
-	}
+	reads.namesByBatch(t, base+"/incontri/tavolo", token, "the meeting's page", "<legend>Ente 100</legend>", "<li>Ente 101: 2", " · Ente 102 · ")
 }
