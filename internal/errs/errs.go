@@ -197,11 +197,16 @@ func InvalidField(field, format string, args ...any) *Error {
 // Naming is a copy of e that names field, the request field that named
 // what e refuses, when field is not empty: the caller of a batch learns
 // which of its names failed (google.rpc.BadRequest), whatever e's code.
+// Its message calls the field invalid only when e's code says so: a name
+// that is well formed but names nothing is "names[1]: ... not found".
 func (e *Error) Naming(field string) *Error {
 	named := *e
 	if field != "" {
 		named.Violations = []Violation{{Field: field, Description: e.Message}}
-		named.Message = "invalid " + field + ": " + e.Message
+		named.Message = field + ": " + e.Message
+		if e.Code == Invalid {
+			named.Message = "invalid " + named.Message
+		}
 	}
 	return &named
 }

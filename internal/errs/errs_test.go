@@ -126,6 +126,34 @@ func TestFail(t *testing.T) {
 	}
 }
 
+// TestNaming: an error given the request field that named what it refuses
+// keeps its code and reason, names the field in a violation, and calls the
+// field invalid only when its code is INVALID_ARGUMENT.
+func TestNaming(t *testing.T) {
+	for _, tc := range []struct {
+		err  *errs.Error
+		want string
+	}{
+		{errs.NotFound.New("regions/lombardia/partners/zz not found"), "names[1]: regions/lombardia/partners/zz not found"},
+		{errs.Invalid.New("is not a partner"), "invalid names[1]: is not a partner"},
+		{errs.NotOwnEntry.New("not yours"), "names[1]: not yours"},
+	} {
+		got := tc.err.Naming("names[1]")
+		if got.Message != tc.want {
+			t.Errorf("%s: message %q, want %q", tc.err.Reason, got.Message, tc.want)
+		}
+		if got.Code != tc.err.Code || got.Reason != tc.err.Reason {
+			t.Errorf("%s: named as %v %s", tc.err.Reason, got.Code, got.Reason)
+		}
+		if len(got.Violations) != 1 || got.Violations[0].Field != "names[1]" || got.Violations[0].Description != tc.err.Message {
+			t.Errorf("%s: violations %+v", tc.err.Reason, got.Violations)
+		}
+	}
+	if e := errs.NotFound.New("x"); e.Naming("").Message != "x" {
+		t.Error("an empty field changed the message")
+	}
+}
+
 // TestNumbersInMessages: a whole number sent as a double comes back in a
 // message as the integer it is, whatever builds the message; other
 // numbers and explicit formats are fmt's.
