@@ -464,6 +464,12 @@ func (a *App) recentMeetings(s *session, r *http.Request, network, chosen string
 	// it was issued (it is bound to the request).
 	y, m, d := a.today().Date()
 	now := time.Date(y, m, d, 0, 0, 0, 0, territory.Rome)
+	if rg, _, err := aip.ParseName("", network, resource.Networks); err != nil || rg != s.region {
+		// Text that names no network of the region (forged, or another
+		// region's) filters nothing: the service refuses the form at its
+		// network, and the page that says so must still be served.
+		network = ""
+	}
 	var listed bool
 	out, pg, err := readPage(s, r, "inc_", msg("field.meeting"), a.meetings.ListMeetings, &famiv1.ListMeetingsRequest{Parent: regionName(s.region), Network: network,
 		StartFrom: timestamppb.New(now.AddDate(0, -4, 0)), StartBefore: timestamppb.New(now.AddDate(0, 1, 0)), OrderBy: "start_time desc"},

@@ -269,6 +269,25 @@ func TestFieldErrorsInItalianKeepInput(t *testing.T) {
 	}
 }
 
+// TestEntryNetworkThatNamesNoNetwork: an hours form whose network is
+// text that names no network of the region (forged, or another region's)
+// is shown again with the service's refusal at the field, nothing saved;
+// it used to fail whole with a 400 page, the form's meetings having been
+// asked for that network.
+func TestEntryNetworkThatNamesNoNetwork(t *testing.T) {
+	f, b, _ := inLombardia(t)
+	b.signIn("mrossi@lombardia")
+	for _, network := range []string{"rete di Milano", "regions/veneto/networks/rete", "regions/lombardia/networks/nessuna"} {
+		res, page := b.do("POST", "/ore", entryForm(b.csrf("/ore"), network))
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-network-err"`) {
+			t.Errorf("network %q: status %d, want 422 with the error at the network", network, res.StatusCode)
+		}
+	}
+	if n := len(f.entries("lombardia")); n != 0 {
+		t.Errorf("a form naming no network wrote %d entries", n)
+	}
+}
+
 func TestNotFoundAndOtherRegion(t *testing.T) {
 	f := startFamid(t)
 	network := setupLombardia(f)
