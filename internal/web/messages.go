@@ -215,6 +215,7 @@ var italian = map[string]string{
 	"networks.member_ambiguous":    "Membro %d: più partner si chiamano «%s»: %s; scrivi quello che intendi come è scritto qui, col codice tra parentesi.",
 	"networks.roles":               "Ruoli dei membri",
 	"search.partner_unknown":       "%s: nessun partner della regione si chiama «%s»; scrivi il nome come lo propone l'elenco.",
+	"search.partner_deleted":       "%s: il partner «%s» non esiste più, è stato eliminato dopo l'apertura della pagina; scegline un altro dall'elenco.",
 	"search.partner_ambiguous":     "%s: più partner si chiamano «%s»: %s; scrivi quello che intendi come è scritto qui, col codice tra parentesi.",
 	"search.namesakes_more":        "%s e altri",
 	"protocols.title":              "Protocolli di collaborazione",

@@ -196,10 +196,10 @@ func (a *App) partnerNamed(s *session, name, display string) (resolution, error)
 // partnerResolved replaces the posted field, a partner as typed, by the
 // partner's resource name (resolvePartner): the partner the page showed
 // (field_was) while the text is still the name it showed (field_shown,
-// stillShown). A text that names no partner, or several, is marked on fm
-// at the field, labelled by labelKey, the form shown again by again, and
-// reports false: nothing is sent to the service. An empty field stays
-// empty.
+// stillShown; if that partner was deleted since, the refusal says so). A
+// text that names no partner, or several, is marked on fm at the field,
+// labelled by labelKey, the form shown again by again, and reports false:
+// nothing is sent to the service. An empty field stays empty.
 func (a *App) partnerResolved(w http.ResponseWriter, r *http.Request, s *session, fm *form, field, labelKey string, again func(code int)) bool {
 	typed := strings.TrimSpace(r.PostFormValue(field))
 	named := typed
@@ -213,6 +213,10 @@ func (a *App) partnerResolved(w http.ResponseWriter, r *http.Request, s *session
 	}
 	if res.fault != resolved {
 		fm.Errors[field] = partnerFault(res, msg(labelKey), typed)
+		if named != typed && res.fault == unknownPartner {
+			// The partner the page showed, left alone, was deleted since.
+			fm.Errors[field] = msgf("search.partner_deleted", msg(labelKey), typed)
+		}
 		fm.Message = msg("error.check_fields")
 		again(http.StatusUnprocessableEntity)
 		return false

@@ -234,6 +234,38 @@ func TestBeneficiaryRenamedMeanwhile(t *testing.T) {
 	}
 }
 
+// TestBeneficiaryDeletedMeanwhile: a project form whose beneficiary was
+// left as loaded, while another user gave the project another beneficiary
+// and deleted the one the page showed, is refused at the field saying the
+// partner was deleted since, not that no partner bears its name; nothing
+// is saved.
+func TestBeneficiaryDeletedMeanwhile(t *testing.T) {
+	f := startFamid(t)
+	project, a, beneficiary := beneficiaryRegion(t, f)
+	sole := beneficiary()
+	_, page := a.do("GET", "/progetti/lab-impact", nil)
+	other := f.partner("lombardia", "luna", "Cooperativa Luna")
+	if _, err := famiv1.NewProjectServiceClient(f.conn).UpdateProject(f.admin("lombardia"), &famiv1.UpdateProjectRequest{
+		Project: &famiv1.Project{Name: "regions/lombardia/projects/lab-impact", Beneficiary: other}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"beneficiary"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := famiv1.NewPartnerServiceClient(f.conn).DeletePartner(f.admin("lombardia"), &famiv1.DeletePartnerRequest{Name: sole}); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"csrf": {a.csrf("/progetti/lab-impact")}, "etag": {formEtag(t, page)}, "beneficiary": {"Cooperativa Sole"},
+		"beneficiary_was": {sole}, "beneficiary_shown": {"Cooperativa Sole"}}
+	for _, k := range []string{"code", "title", "fund", "start_date", "end_date"} {
+		form[k] = project[k]
+	}
+	res, page := a.do("POST", "/progetti/lab-impact", form)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "«Cooperativa Sole» non esiste più") {
+		t.Errorf("save with a beneficiary deleted since: status %d, want 422 saying it was deleted\n%s", res.StatusCode, page)
+	}
+	if got := beneficiary(); got != other {
+		t.Errorf("the beneficiary is now %q, want %q as the other user left it", got, other)
+	}
+}
+
 // TestProjectPageReadsNoPartnerList: a project's page shows its
 // beneficiary by name in a typed search whose datalist is a bounded page
 // of partners, never the region's 133, read by itself.
