@@ -168,8 +168,9 @@ func CheckEtag(cur Resource, want string) error {
 // System keeps the platform-wide records (accounts, service tokens,
 // revocations) as key/value pairs in named buckets, outside every region.
 //
-// Errors: a canceled context returns its error; storage failures are
-// returned wrapped.
+// Errors: a canceled context returns its error; a call after the owning
+// store's Close is Closed (SHUTTING_DOWN), as a region's is; storage
+// failures are returned wrapped.
 type System interface {
 	// SystemView runs fn in a read-only snapshot.
 	SystemView(ctx context.Context, fn func(SystemTx) error) error

@@ -29,7 +29,7 @@ func TestRequestRetention(t *testing.T) {
 }
 
 func TestSystemConformance(t *testing.T) {
-	storetest.RunSystem(t, func(t *testing.T) store.System {
+	storetest.RunSystem(t, func(t *testing.T) storetest.SystemStore {
 		s := mustOpen(t, t.TempDir(), fixedClock)
 		t.Cleanup(func() { mustClose(t, s) })
 		return s

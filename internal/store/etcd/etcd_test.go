@@ -65,7 +65,7 @@ func TestConformance(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) store.Store { return openOn(t, c, steppingClock()) })
 	})
 	t.Run("System", func(t *testing.T) {
-		storetest.RunSystem(t, func(t *testing.T) store.System { return openOn(t, c, steppingClock()) })
+		storetest.RunSystem(t, func(t *testing.T) storetest.SystemStore { return openOn(t, c, steppingClock()) })
 	})
 	t.Run("RecordChecksum", func(t *testing.T) {
 		storetest.RecordChecksum(t, func(t *testing.T) (store.Store, storetest.Damage) {
@@ -231,6 +231,36 @@ func TestUnavailable(t *testing.T) {
 		}
 	}
 	wantRevision(t, s, 1, "revision after the cluster came back")
+}
+
+// TestClosedAfterItsClient: famid closes the store, then its etcd client.
+// The system records (accounts, service tokens, revocations) were still
+// read and written between the two and then answered plain UNAVAILABLE;
+// now, as the regions, they answer SHUTTING_DOWN from Close on, whatever
+// the client does (the conformance suite checks the client still open).
+func TestClosedAfterItsClient(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	cli := c.Client(t)
+	s := open(t, etcd.Options{Regions: regions}, cli)
+	if err := s.SystemUpdate(t.Context(), func(tx store.SystemTx) error { return tx.Put("accounts", "alice", []byte("a")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for what, err := range map[string]error{
+		"SystemView":   s.SystemView(t.Context(), func(store.SystemTx) error { return nil }),
+		"SystemUpdate": s.SystemUpdate(t.Context(), func(tx store.SystemTx) error { return tx.Put("accounts", "bob", []byte("b")) }),
+		"View":         s.View(t.Context(), "lombardia", func(store.ReadTx) error { return nil }),
+		"Update":       tryCreate(t.Context(), s, "late"),
+	} {
+		if e := errs.As(err); e == nil || e.Reason != errs.ShuttingDown {
+			t.Errorf("%s after Close and the client's: %v, want SHUTTING_DOWN", what, err)
+		}
+	}
 }
 
 // TestBareRecordsStillRead: region records written before the etcd store

@@ -11,16 +11,13 @@ import (
 
 // SystemView implements store.System: reads at one etcd revision.
 func (s *Store) SystemView(ctx context.Context, fn func(store.SystemTx) error) error {
-	if err := ctx.Err(); err != nil {
+	if err := s.systemOpen(ctx); err != nil {
 		return err
-	}
-	if err := s.system.err(); err != nil {
-		return err // a newer famid raised the format since the open
 	}
 	snap := &snapshot{ctx: ctx, kv: s.kv}
 	err := fn(&systemTx{o: newOverlay(snap), base: s.opts.Prefix + "system/"})
 	if snap.err != nil {
-		return unavailable(ctx, snap.err)
+		return s.systemFailed(ctx, snap.err)
 	}
 	return err
 }
@@ -33,10 +30,7 @@ func (s *Store) SystemView(ctx context.Context, fn func(store.SystemTx) error) e
 // that none is written in this famid's format once a newer famid has
 // raised it.
 func (s *Store) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := s.system.err(); err != nil {
+	if err := s.systemOpen(ctx); err != nil {
 		return err
 	}
 	guard := s.opts.Prefix + "system-guard"
@@ -46,7 +40,7 @@ func (s *Store) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error)
 		o := newOverlay(snap)
 		err := fn(&systemTx{o: o, base: s.opts.Prefix + "system/"})
 		if snap.err != nil {
-			return unavailable(ctx, snap.err)
+			return s.systemFailed(ctx, snap.err)
 		}
 		if err != nil {
 			return err
@@ -64,7 +58,7 @@ func (s *Store) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error)
 			Else(s.system.read()).
 			Commit()
 		if err != nil {
-			return unavailable(ctx, err)
+			return s.systemFailed(ctx, err)
 		}
 		if resp.Succeeded {
 			return nil
@@ -73,6 +67,30 @@ func (s *Store) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error)
 			return err
 		}
 	}
+}
+
+// systemOpen is why a system call may not start: its context's end, the
+// store's Close (store.Closed, as the regions answer: the client may still
+// answer, but the store does not), or a format raised by a newer famid
+// since the open.
+func (s *Store) systemOpen(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.ctx.Err() != nil {
+		return store.Closed()
+	}
+	return s.system.err()
+}
+
+// systemFailed is the answer of a system call whose etcd round trip
+// failed: store.Closed once the store is closed (its client may have been
+// closed after it, which fails the call in flight), else unavailable's.
+func (s *Store) systemFailed(ctx context.Context, err error) error {
+	if ctx.Err() == nil && s.ctx.Err() != nil {
+		return store.Closed()
+	}
+	return unavailable(ctx, err)
 }
 
 // SystemChanged calls fn after every change to the system records made by

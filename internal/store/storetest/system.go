@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -16,16 +17,70 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 )
 
+// SystemStore is a store.System with the Close of the store that owns it:
+// the suite closes it to check what a closed store answers.
+type SystemStore interface {
+	store.System
+	Close() error
+}
+
 // RunSystem is the conformance suite of store.System: open must return a
-// new, empty system store and arrange for it to be closed.
-func RunSystem(t *testing.T, open func(t *testing.T) store.System) {
+// new, empty system store and arrange for it to be closed (Close may be
+// called again).
+func RunSystem(t *testing.T, open func(t *testing.T) SystemStore) {
 	subtests[store.System]{
 		{"GetPutDelete", systemGetPutDelete},
 		{"FailedUpdate", systemFailedUpdate},
 		{"Scan", systemScan},
 		{"ScanSeesOwnWrites", systemScanSeesOwnWrites},
 		{"RawValues", systemRawValues},
-	}.run(t, open)
+	}.run(t, func(t *testing.T) store.System { return open(t) })
+	t.Run("Closed", func(t *testing.T) { systemClosed(t, open(t)) })
+}
+
+// systemClosed is testClosed for the system records (accounts, service
+// tokens, revocations): an update in flight while the store closes is
+// either committed or answered SHUTTING_DOWN, and a read or an update
+// arriving after Close is answered SHUTTING_DOWN without running fn, as
+// the regions are, whatever the backend's connection still does.
+func systemClosed(t *testing.T, s SystemStore) {
+	const writers = 8
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errc := make(chan error, writers*4)
+	for w := range writers {
+		wg.Go(func() {
+			<-start
+			for i := range 4 {
+				errc <- s.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+					return tx.Put("accounts", fmt.Sprintf("w%d-%d", w, i), []byte("x"))
+				})
+			}
+		})
+	}
+	close(start)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			wantShuttingDown(t, "a system update in flight while the store closes", err)
+		}
+	}
+
+	ran := false
+	err := s.SystemView(t.Context(), func(store.SystemTx) error { ran = true; return nil })
+	wantShuttingDown(t, "SystemView after Close", err)
+	err = s.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+		ran = true
+		return tx.Put("accounts", "after", []byte("x"))
+	})
+	wantShuttingDown(t, "SystemUpdate after Close", err)
+	if ran {
+		t.Error("fn ran on a closed system store")
+	}
 }
 
 func systemGetPutDelete(t *testing.T, s store.System) {
