@@ -155,7 +155,7 @@ func restore(ctx context.Context, o restoreOptions, stdout io.Writer) error {
 			next, err = o.continueAt(revision, issued, exact, "etcd region "+region)
 			return next, err
 		}
-		if err := importEtcd(ctx, o, continueAt); err != nil {
+		if err := importEtcd(ctx, o, revision, continueAt); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "imported region %s at revision %d into etcd %s (prefix %s)\n", region, revision, strings.Join(o.etcd.Endpoints, ","), o.prefix)
@@ -212,9 +212,13 @@ func continued(stdout io.Writer, next int64) {
 	}
 }
 
-// importEtcd copies the region file o.from into o.region of the cluster;
-// next chooses the revision the region continues from.
-func importEtcd(ctx context.Context, o restoreOptions, next func(issued int64, exact bool) (int64, error)) error {
+// importEtcd copies the region file o.from, at revision, into o.region
+// of the cluster; next chooses the revision the region continues from.
+// The backup's revision, which CheckFile read, goes up front: the import
+// checks that the records it reads hold it (next has already chosen the
+// revisions from it, which a restore that keeps the backup's would need
+// before the region is wiped).
+func importEtcd(ctx context.Context, o restoreOptions, revision int64, next func(issued int64, exact bool) (int64, error)) error {
 	cli, err := etcd.NewClient(o.etcd)
 	if err != nil {
 		return err
@@ -228,7 +232,7 @@ func importEtcd(ctx context.Context, o restoreOptions, next func(issued int64, e
 	return st.RestoreRegion(ctx, o.region, func(put func(store.Record) error) error {
 		_, err := bolt.ReadRegionFile(o.from, put)
 		return err
-	}, etcd.RestoreOptions{Replace: o.replace, Continue: next})
+	}, etcd.RestoreOptions{Replace: o.replace, Continue: next, Revision: new(revision)})
 }
 
 func progressWriter(w io.Writer, quiet bool) io.Writer {

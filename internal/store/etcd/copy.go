@@ -125,8 +125,22 @@ type RestoreOptions struct {
 	// Without it the backup's revisions are kept, which is refused, before
 	// anything is written, when the region had issued revisions whose
 	// highest is unknown; when it is known (a Replace read it) and above
-	// the backup's, the region continues from it.
+	// the backup's, the region continues from it, unless Revision said
+	// the backup's up front: then it is refused before anything is
+	// written too.
 	Continue func(issued int64, exact bool) (int64, error)
+	// Revision, when set, is the backup's region revision, read before
+	// the import (bolt.CheckFile reads it; an empty backup's is 0). With
+	// it a restore that keeps the backup's revisions (no Continue) over
+	// a region that had issued revisions past it is refused before
+	// anything is written (REGION_NOT_EMPTY), the region left as it was,
+	// as bolt's FileLock.Restore refuses the same restore. Without it
+	// (nil, as before the option existed) a Replace learns the backup's
+	// revision only from its records, the region already wiped, and the
+	// region continues from the highest revision issued instead. Records
+	// at another revision fail the import before it ends (the region is
+	// left marked, for the import to be run again).
+	Revision *int64
 }
 
 // RestoreRegion fills region with the records that records passes to put
@@ -188,13 +202,17 @@ func (s *Store) RestoreRegion(ctx context.Context, region string, records func(p
 	if err != nil {
 		return err
 	}
+	if o.Revision != nil && revOf(meta[guard]) != *o.Revision {
+		return fmt.Errorf("store: the backup holds revision %d, not the %d given", revOf(meta[guard]), *o.Revision)
+	}
 	if o.Continue == nil && issued > revOf(meta[guard]) {
 		// The backup's revisions were to be kept, but the region issued
 		// more, exactly as many as issued here (an inexact mark was
 		// refused as the import began): continuing from the highest is
 		// the only way that gives none out again, the region already
-		// wiped. An empty backup, without a revision, would have left it
-		// refused as emptied.
+		// wiped (a Revision given up front refused it before the wipe).
+		// An empty backup, without a revision, would have left it refused
+		// as emptied.
 		next = issued
 	}
 	if next > 0 {
@@ -327,6 +345,8 @@ func (s *Store) beginImport(ctx context.Context, r *region, region string, o Res
 		}
 	} else if !exact && issued > 0 {
 		return 0, 0, 0, s.revisionsIssued(region, issued)
+	} else if o.Revision != nil && issued > *o.Revision {
+		return 0, 0, 0, revisionsPast(region, issued, *o.Revision)
 	}
 	ops := []clientv3.Op{clientv3.OpPut(marker, "famictl restore "+time.Now().UTC().Format(time.RFC3339))}
 	unchanged := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(marker), "=", leftAt), clientv3.Compare(clientv3.ModRevision(guard), "=", guardAt)}
@@ -359,6 +379,19 @@ func (s *Store) revisionsIssued(region string, issued int64) error {
 	return errs.RegionNotEmpty.With(errs.Error{
 		Message: errs.Sprintf("region %s had issued revisions up to at least %d (key %s), its highest unknown: an import keeping the backup's revisions could give them out again; restore it so that its revisions continue above them: famictl restore --etcd-endpoints <urls> --etcd-prefix %s --region %s --from <backup.db>",
 			region, issued, s.issuedKey(region), s.opts.Prefix, region),
+		Metadata: map[string]string{"region": region},
+	})
+}
+
+// revisionsPast refuses an import that keeps the backup's revisions, at
+// backup, into a region that had issued revisions up to issued, past
+// them, as bolt's FileLock.Restore refuses the same restore: they would
+// be given out again to other writes, unseen by a regional system that
+// had seen them.
+func revisionsPast(region string, issued, backup int64) error {
+	return errs.RegionNotEmpty.With(errs.Error{
+		Message: errs.Sprintf("region %s has issued revision %d, past the backup's %d: keeping the backup's revisions would give them out again; continue above them (famictl restore --bump-revision)",
+			region, issued, backup),
 		Metadata: map[string]string{"region": region},
 	})
 }

@@ -536,6 +536,95 @@ func TestReplaceKeepingRevisionsContinuesAtIssued(t *testing.T) {
 	}
 }
 
+// TestKeepingRevisionsRefusedUpFront: a restore --replace that keeps the
+// backup's revisions over a region that had issued more, given the
+// backup's revision up front (RestoreOptions.Revision, which famictl
+// passes), is refused before it writes anything, as bolt's FileLock.Restore
+// refuses the same restore (TestRestoreKeepingRevisionsRefusedWhereIssued):
+// FAILED_PRECONDITION REGION_NOT_EMPTY, naming the region and both
+// revisions, the cluster unchanged and the region still served. Without
+// it the region was wiped first and continued from the highest revision
+// issued (TestReplaceKeepingRevisionsContinuesAtIssued, kept for callers
+// that do not pass it). A backup at the region's own revision (a move)
+// keeps its revisions; records at another revision than the one given
+// fail the import.
+func TestKeepingRevisionsRefusedUpFront(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	cli := c.Client(t)
+	const prefix = "/u/"
+	s := open(t, etcd.Options{Prefix: prefix, Regions: regions}, cli)
+	for i := range 3 {
+		create(t, s, fmt.Sprintf("p%d", i))
+	}
+	backup, at := exportAll(t, s)
+	create(t, s, "p3")
+	create(t, s, "p4")
+	issued := at + 2
+
+	for _, tc := range []struct {
+		name string
+		recs []store.Record
+		rev  int64
+	}{
+		{"an empty backup", nil, 0},
+		{"a backup at revision 3", backup, at},
+	} {
+		before, rev := keysUnder(t, cli, prefix)
+		err := s.RestoreRegion(t.Context(), "lombardia", records(tc.recs), etcd.RestoreOptions{Replace: true, Revision: new(tc.rev)})
+		e := errs.As(err)
+		if e == nil || e.Code != errs.FailedPrecondition || e.Reason != errs.RegionNotEmpty || e.Metadata["region"] != "lombardia" ||
+			!strings.Contains(e.Message, fmt.Sprintf("region lombardia has issued revision %d, past the backup's %d", issued, tc.rev)) || !strings.Contains(e.Message, "--bump-revision") {
+			t.Errorf("restore --replace of %s keeping its revisions: %v, want FAILED_PRECONDITION REGION_NOT_EMPTY naming the region, both revisions and --bump-revision", tc.name, err)
+		}
+		if after, afterRev := keysUnder(t, cli, prefix); afterRev != rev || !sameKeys(after, before) {
+			t.Errorf("the refused restore of %s changed the cluster (revision %d, was %d)", tc.name, afterRev, rev)
+		}
+		wantRevision(t, s, issued, "the region after the refused restore of "+tc.name)
+	}
+
+	// Records at another revision than the one given fail the import,
+	// which is then run again as it should have been.
+	cont := func(issued int64, _ bool) (int64, error) { return issued + 100, nil }
+	err := s.RestoreRegion(t.Context(), "lombardia", records(backup), etcd.RestoreOptions{Replace: true, Continue: cont, Revision: new(at + 1)})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("the backup holds revision %d, not the %d given", at, at+1)) {
+		t.Errorf("restore of records at %d given as %d: %v, want refused naming both", at, at+1, err)
+	}
+	if err := importing(s); err != nil {
+		t.Errorf("after the failed import: %v", err)
+	}
+	if err := s.RestoreRegion(t.Context(), "lombardia", records(backup), etcd.RestoreOptions{Replace: true, Continue: cont, Revision: new(at)}); err != nil {
+		t.Fatalf("restore --replace above the revisions issued: %v", err)
+	}
+	issued += 100
+	if err := eventually(func() error {
+		return s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+			if tx.Revision() != issued {
+				return fmt.Errorf("after the restore: revision %d, want %d", tx.Revision(), issued)
+			}
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A backup of the region as it is keeps its revisions.
+	create(t, s, "p5")
+	moved, movedAt := exportAll(t, s)
+	if err := s.RestoreRegion(t.Context(), "lombardia", records(moved), etcd.RestoreOptions{Replace: true, Revision: new(movedAt)}); err != nil {
+		t.Fatalf("restore --replace of the region at its own revision %d: %v", movedAt, err)
+	}
+	if err := eventually(func() error {
+		return s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
+			if tx.Revision() != movedAt || tx.Compacted() != issued {
+				return fmt.Errorf("after the move: revision %d, compacted %d, want %d and %d (the backup's)", tx.Revision(), tx.Compacted(), movedAt, issued)
+			}
+			return nil
+		})
+	}); err != nil {
+		t.Error(err)
+	}
+}
+
 // keysDeleted is nil when err is DATA_LOSS / REGION_KEYS_DELETED naming
 // lombardia and the restore to run.
 func keysDeleted(err error) error {
