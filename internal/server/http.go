@@ -80,7 +80,6 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 			// a misspelt field is an error naming it, not lost data.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}}),
-		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithOutgoingHeaderMatcher(gatewayHeader),
 		runtime.WithIncomingHeaderMatcher(noHeader),
 		// A request is the call its method and path name in the OpenAPI
@@ -100,7 +99,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	if err := router.mount(ctx, gw, gwOpts, svcs, names, s.gateway); err != nil {
 		return nil, fmt.Errorf("REST router: %w", err)
 	}
-	rest := pipe.shed.admitREST(problemStatus(utf8Only(pipe, router.procedure, limitBody(router, int64(s.cfg.MaxMessageBytes)))), router.procedure)
+	rest := pipe.shed.admitREST(problemStatus(utf8Only(pipe, router.recordedAs, limitBody(router, int64(s.cfg.MaxMessageBytes)))), router.recordedAs)
 	mux.handleREST(rest)
 	// The backup's path ends in a custom verb after a wildcard, which
 	// net/http's patterns cannot express and the gateway's router parses;

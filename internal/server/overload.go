@@ -406,7 +406,8 @@ func (s *shedder) admitConnect(next http.Handler) http.Handler {
 
 // admitREST admits every REST call before the gateway reads its body; a
 // stream gives its slot back as it starts (see leave). procedure names
-// the RPC of a refused call for the metrics, "" when no route matches.
+// the RPC of a refused call for the metrics (unrouted's name when no
+// route matches).
 func (s *shedder) admitREST(next http.Handler, procedure func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.admitHTTP(w, r, next, func() {
@@ -430,7 +431,7 @@ func (s *shedder) admitWeb(next http.Handler, refuse func(http.ResponseWriter, *
 			return
 		}
 		s.admitHTTP(w, r, next, func() {
-			s.metrics.observe(&call{procedure: "", protocol: "web"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
+			s.metrics.observe(&call{procedure: unrouted(r.Method), protocol: "web"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
 			refuse(w, r, s.refusal)
 		})
 	})

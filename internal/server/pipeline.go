@@ -132,7 +132,12 @@ func (p *pipeline) record(ctx context.Context, span trace.Span, kind string, c *
 // is not authenticated yet: the line names no principal.
 func (p *pipeline) refuseREST(w http.ResponseWriter, r *http.Request, procedure string, err error, start time.Time) {
 	st := toStatus(r.Context(), p.log, procedure, err)
-	pr := problemFromStatus(st)
+	p.answerREST(w, r, procedure, problemFromStatus(st), retryInfo(st), start)
+}
+
+// answerREST is refuseREST for a refusal that is a problem document
+// already (a request no route matches, routingProblem).
+func (p *pipeline) answerREST(w http.ResponseWriter, r *http.Request, procedure string, pr problem, retryAfter int, start time.Time) {
 	c := call{procedure: procedure, protocol: "rest", peer: hostOf(r.RemoteAddr)}
 	kind := "rpc"
 	if stream, _ := streamingRPC(procedure); stream {
@@ -140,7 +145,25 @@ func (p *pipeline) refuseREST(w http.ResponseWriter, r *http.Request, procedure 
 	}
 	ctx, span := p.begin(r.Context(), c)
 	p.record(ctx, span, kind, &c, &principal.Principal{}, pr.Code, pr.Reason, start)
-	writeProblem(w, pr, retryInfo(st))
+	writeProblem(w, pr, retryAfter)
+}
+
+// unrouted is the procedure recorded for an HTTP request that names no
+// RPC (a REST path that no route matches, a web form refused before its
+// page ran): service "http" and the request's method, one of the methods
+// HTTP defines or "_OTHER". OpenTelemetry's HTTP conventions name a
+// request without a route by its method alone, for the same reason: the
+// access line, the metrics and the span say what was refused and how
+// often, and their label sets stay bounded, never holding a path (or a
+// method) a client made up.
+func unrouted(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+	default:
+		method = "_OTHER"
+	}
+	return "/http/" + method
 }
 
 // logCall writes a call's access line. It hands the record to the handler

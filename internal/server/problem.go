@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -251,8 +250,9 @@ func (p *problemWriter) Flush() { http.NewResponseController(p.ResponseWriter).F
 
 func (p *problemWriter) Unwrap() http.ResponseWriter { return p.ResponseWriter }
 
-// routingError answers requests that match no REST route.
-func routingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+// routingProblem is the answer to a request that no REST route matches,
+// given the status the gateway's router chose for it (restRouter.routingError).
+func routingProblem(r *http.Request, httpStatus int) problem {
 	p := problem{Type: "about:blank", Status: httpStatus, Title: http.StatusText(httpStatus)}
 	switch httpStatus {
 	case http.StatusMethodNotAllowed:
@@ -263,7 +263,7 @@ func routingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w
 		p.Status, p.Title = http.StatusNotFound, http.StatusText(http.StatusNotFound)
 		p.Code, p.Detail = "NOT_FOUND", "no API route for "+r.URL.Path
 	}
-	writeProblem(w, p, 0)
+	return p
 }
 
 // upperSnake renders a gRPC code as in the gRPC spec: INVALID_ARGUMENT.

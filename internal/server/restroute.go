@@ -103,10 +103,11 @@ func newRESTRouter(pipe *pipeline, names []string) (*restRouter, error) {
 }
 
 // options are the router's options of every gateway mux: the query check
-// on each route the mux routes, and the error handler that records the
-// gateway's own refusals.
+// on each route the mux routes, and the error handlers that record the
+// gateway's own refusals, a request that no route matches included.
 func (rr *restRouter) options() []runtime.ServeMuxOption {
-	return []runtime.ServeMuxOption{runtime.WithMiddlewares(rr.checkQuery), runtime.WithErrorHandler(rr.gatewayError)}
+	return []runtime.ServeMuxOption{runtime.WithMiddlewares(rr.checkQuery), runtime.WithErrorHandler(rr.gatewayError),
+		runtime.WithRoutingErrorHandler(rr.routingError)}
 }
 
 // mount gives the router the gateway mux all, on which every service of
@@ -290,6 +291,15 @@ func (rr *restRouter) procedure(r *http.Request) string {
 	return ""
 }
 
+// recordedAs is the procedure a refusal of r is recorded under: the RPC
+// it calls, or unrouted's name ("/http/GET") when no route matches it.
+func (rr *restRouter) recordedAs(r *http.Request) string {
+	if p := rr.procedure(r); p != "" {
+		return p
+	}
+	return unrouted(r.Method)
+}
+
 // route is the first route of the table that matches r, nil when none
 // does.
 func (rr *restRouter) route(r *http.Request) *restRoute {
@@ -327,7 +337,7 @@ func (rr *restRouter) checkQuery(next runtime.HandlerFunc) runtime.HandlerFunc {
 		once.Do(func() { rt = rr.patternRoute(r) })
 		if r.URL.RawQuery != "" {
 			q, err := readQuery(r.URL.RawQuery)
-			procedure := ""
+			procedure := unrouted(r.Method) // a pattern the document does not list
 			if rt != nil {
 				procedure = rt.procedure
 				if err == nil {
@@ -357,9 +367,27 @@ func (rr *restRouter) gatewayError(ctx context.Context, _ *runtime.ServeMux, _ r
 	}
 	procedure, ok := runtime.RPCMethod(ctx)
 	if !ok { // refused before the gateway named the call
-		procedure = rr.procedure(r)
+		procedure = rr.recordedAs(r)
 	}
 	rr.pipe.refuseREST(w, r, procedure, status.Convert(err).Err(), arrival(r.Context()))
+}
+
+// routingError answers a request that no route matches (404, or 405 for
+// a method its path does not take) and records it as the pipeline records
+// a call, under unrouted's name. A query that cannot be read whole is
+// refused first, 400 naming it, as on a route (checkQuery): it is a
+// malformed request whatever its path names, as a path that is not UTF-8
+// is (utf8Only), and an HTTP server refuses a malformed request target
+// with 400 before it looks for the resource (RFC 9110, section 15.5.1).
+func (rr *restRouter) routingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	procedure, start := unrouted(r.Method), arrival(r.Context())
+	if r.URL.RawQuery != "" {
+		if _, err := readQuery(r.URL.RawQuery); err != nil {
+			rr.pipe.refuseREST(w, r, procedure, err, start)
+			return
+		}
+	}
+	rr.pipe.answerREST(w, r, procedure, routingProblem(r, httpStatus), 0, start)
 }
 
 // patternRoute is the route of the table that a gateway mux's pattern,
