@@ -38,8 +38,9 @@ import (
 // query parameters it has: any other is refused where a gateway mux has
 // routed the request (checkQuery, restquery.go), so that the route is
 // matched once. A request the gateway refuses before calling the service
-// (checkQuery, or a body or query it cannot decode) is recorded as the
-// pipeline records every call it runs (refuseREST).
+// (checkQuery, or a body or query it cannot decode), and one that no
+// route matches (routingError), are recorded as the pipeline records every
+// call it runs (refuseREST).
 type restRouter struct {
 	pipe         *pipeline
 	all          *runtime.ServeMux
@@ -377,8 +378,10 @@ func (rr *restRouter) gatewayError(ctx context.Context, _ *runtime.ServeMux, _ r
 // a call, under unrouted's name. A query that cannot be read whole is
 // refused first, 400 naming it, as on a route (checkQuery): it is a
 // malformed request whatever its path names, as a path that is not UTF-8
-// is (utf8Only), and an HTTP server refuses a malformed request target
-// with 400 before it looks for the resource (RFC 9110, section 15.5.1).
+// is (utf8Only): 400 is HTTP's answer to malformed syntax (RFC 9110,
+// section 15.5.1), which is checked before the resource is looked for, as
+// net/http answers 400 to a request target it cannot parse before any
+// handler sees it.
 func (rr *restRouter) routingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
 	procedure, start := unrouted(r.Method), arrival(r.Context())
 	if r.URL.RawQuery != "" {
