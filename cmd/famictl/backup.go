@@ -214,10 +214,9 @@ func continued(stdout io.Writer, next int64) {
 
 // importEtcd copies the region file o.from, at revision, into o.region
 // of the cluster; next chooses the revision the region continues from.
-// The backup's revision, which CheckFile read, goes up front: the import
-// checks that the records it reads hold it (next has already chosen the
-// revisions from it, which a restore that keeps the backup's would need
-// before the region is wiped).
+// The backup's revision, which CheckFile read and next chooses from, goes
+// up front (RestoreOptions.Revision): the import checks that the records
+// it reads hold it.
 func importEtcd(ctx context.Context, o restoreOptions, revision int64, next func(issued int64, exact bool) (int64, error)) error {
 	cli, err := etcd.NewClient(o.etcd)
 	if err != nil {
