@@ -174,7 +174,9 @@ func TestProjectReportsArePaged(t *testing.T) {
 		}
 	}
 
-	rows := func(page string) int { return strings.Count(page, `<tr><td><a href="/progetti/lungo/monitoraggio/`) }
+	rows := func(page string) int {
+		return strings.Count(page, `<tr><td data-label="Trimestre"><a href="/progetti/lungo/monitoraggio/`)
+	}
 	page := reads.onePage(t, base+"/progetti/lungo/monitoraggio?trimestre=2012-q1", token, "ListMonitoringReports", rows, 50, "the project's first page of reports")
 	next := nextOf(page)
 	if !strings.Contains(next, "trimestre=2012-q1") {
@@ -197,7 +199,9 @@ func TestProjectOverlapsArePaged(t *testing.T) {
 		}
 	}
 
-	rows := func(page string) int { return strings.Count(page, `<tr><td><a href="/progetti/p`) }
+	rows := func(page string) int {
+		return strings.Count(page, `<tr><td data-label="Progetto"><a href="/progetti/p`)
+	}
 	page := reads.onePage(t, base+"/progetti/p00", token, "ListOverlaps", rows, 50, "the project's page of overlaps")
 	if !strings.Contains(page, "nello stesso periodo: 51.") {
 		t.Error("the project's page does not count its 51 overlaps")
@@ -219,7 +223,9 @@ func TestSearchAsksTheService(t *testing.T) {
 		f.partner("lombardia", fmt.Sprintf("p%03d", i), fmt.Sprintf("%s %03d", []string{"Comune di Bergamo", "Comune di Brescia"}[i%2], i))
 	}
 
-	rows := func(page string) int { return strings.Count(page, `<tr><td><a href="/partner/`) }
+	rows := func(page string) int {
+		return strings.Count(page, `<tr><td data-label="Denominazione"><a href="/partner/`)
+	}
 	page := reads.onePage(t, base+"/partner?q=bergamo", token, "ListPartners", rows, 50, "the first page of partners matching bergamo")
 	if strings.Contains(page, "Brescia") {
 		t.Error("the first page of partners matching bergamo shows Brescia's")
@@ -297,7 +303,7 @@ func TestHistoryReadsItsTypesChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	changes := func(page string) int { return strings.Count(page, "<tr><td>") }
+	changes := func(page string) int { return strings.Count(page, `<tr><td data-label="Quando">`) }
 	reads.onePage(t, base+"/storia?nome="+udp, token, "ListChanges", changes, 2, "the partner's history")
 }
 
