@@ -458,8 +458,9 @@ func TestNetworkFormProjectsAreAPage(t *testing.T) {
 
 // TestBrowserEntryNetworkSearch: in a region of 61 networks and 60
 // meetings, a consultant in Chromium finds a network past the select's
-// page with the search beside it, logs hours on it, and sees the table
-// name it; the search, its hint and the meetings' pager pass axe.
+// page with the search among the form's fields, which keeps what was
+// typed before it, logs hours on it, and sees the table name it; the
+// search, its hint and the meetings' pager pass axe.
 func TestBrowserEntryNetworkSearch(t *testing.T) {
 	f := startFamid(t)
 	network := setupLombardia(f)
@@ -479,16 +480,27 @@ func TestBrowserEntryNetworkSearch(t *testing.T) {
 	b.signIn("mrossi@lombardia")
 	b.open("/ore", "ore-molte-reti")
 	b.wantText("#f-rete-hint", "solo una parte")
-	b.run("search the network 057",
-		chromedp.SendKeys(chromedp.CSS("#f-rete"), "milano 057"),
-		chromedp.Submit(chromedp.CSS("#f-rete")),
-		chromedp.WaitReady(chromedp.CSS(`#f-network option[value="regions/lombardia/networks/rete057"]`)))
-	b.check("ore-rete-cercata")
-	b.run("log 30 minutes on it",
-		chromedp.SetValue(chromedp.CSS("#f-network"), "regions/lombardia/networks/rete057"),
+	same, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.querySelector("#f-rete").form === document.querySelector("#f-duration_minutes").form`))
+	if err != nil || !same {
+		t.Fatalf("the network search is not a field of the entry's form (%v): searching loses what was typed", err)
+	}
+	b.run("type the entry, then search the network 057",
 		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
 		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "30"),
-		chromedp.Submit(chromedp.CSS("#f-duration_minutes")),
+		chromedp.SendKeys(chromedp.CSS("#f-notes"), "Scritto prima della ricerca"),
+		chromedp.SendKeys(chromedp.CSS("#f-rete"), "milano 057"),
+		chromedp.Click(chromedp.CSS("#f-rete-cerca")),
+		chromedp.WaitReady(chromedp.CSS(`#f-network option[value="regions/lombardia/networks/rete057"]`)))
+	b.check("ore-rete-cercata")
+	// The search sent the whole form, which came back as typed.
+	for sel, want := range map[string]string{"#f-activity": "SUPPORT_ACTIVITY_WORKSHOP", "#f-duration_minutes": "30", "#f-notes": "Scritto prima della ricerca"} {
+		if got := b.value(sel); got != want {
+			t.Errorf("after the search %s holds %q, want %q as typed before it", sel, got, want)
+		}
+	}
+	b.run("log the 30 minutes on it",
+		chromedp.SetValue(chromedp.CSS("#f-network"), "regions/lombardia/networks/rete057"),
+		chromedp.Click(chromedp.CSS(`#log-title ~ form button.btn:not([name])`)),
 		chromedp.WaitVisible(chromedp.CSS(".alert.success")))
 	b.wantText("tbody", "Rete Milano 057")
 	b.run("the meetings' older page",
