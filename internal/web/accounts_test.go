@@ -132,7 +132,7 @@ func TestServiceTokenStates(t *testing.T) {
 	}{{expired, "Scaduto", false}, {active, "Attivo", true}, {revoked, "Revocato il", false}} {
 		// The row names the system by the id the admin gave it, without
 		// the subject's "system:".
-		row := regexp.MustCompile(`(?s)<tr><td>` + regexp.QuoteMeta(strings.TrimPrefix(c.tok.GetSubject(), "system:")) + `</td>.*?</tr>`).FindString(page)
+		row := regexp.MustCompile(`(?s)<tr><td data-label="Sistema">` + regexp.QuoteMeta(strings.TrimPrefix(c.tok.GetSubject(), "system:")) + `</td>.*?</tr>`).FindString(page)
 		if row == "" {
 			t.Errorf("no row for %s", c.tok.GetSubject())
 			continue
@@ -212,7 +212,7 @@ func TestAccountsPageReadsItsPartners(t *testing.T) {
 	if n := reads.of("ListPartners"); n != 1 {
 		t.Errorf("the accounts page listed partners %d times, want once", n)
 	}
-	if !strings.Contains(page, "<td>Comune 117</td>") {
+	if !strings.Contains(page, `<td data-label="Ente (per il personale di rete)">Comune 117</td>`) {
 		t.Error("the accounts page does not name Anna's partner, Comune 117")
 	}
 

@@ -18,23 +18,23 @@ import (
 // A form's choice among a collection of the region that may hold hundreds
 // of items (the entry form's network, the network form's projects) shows a
 // page of them, not the collection: the first searchPage items whose names
-// contain the page's search (the service's query filter; all of them when
+// contain the form's search (the service's query filter; all of them when
 // empty), and the items the form names. When more items match, a search
-// beside the choices narrows them (choiceSearch), as the list pages'
-// search does, without JavaScript. What a page names beyond its choices
+// among the form's fields narrows them (choiceSearch), without JavaScript:
+// its button submits the whole form (searchable), which comes back as
+// typed with its choices narrowed and nothing saved, so that a search never
+// loses what was typed before it. What a page names beyond its choices
 // (the hours table's networks, a network's projects) is read item by item
 // (namedLabels).
 
-// choiceSearch is the search of a form's choices: the page's query
-// parameter (Param) and where the search goes (Action, with Keep, the
-// page's other parameters, as hidden fields), its label and the hint it
-// gives, what it asked (Query, cut as the service takes it), whether more
-// items match than the choices hold, and why the service refused it (""
-// if it did not).
+// choiceSearch is the search of a form's choices: the form's field that
+// holds it (Param, also read from the address, so that a link may search),
+// its label and the hint it gives, what it asked (Query, cut as the
+// service takes it), whether more items match than the choices hold, and
+// why the service refused it ("" if it did not).
 type choiceSearch struct {
-	Action, Param, Label   string
+	Param, Label           string
 	MoreHint, SearchedHint string
-	Keep                   []option
 	Query, Error           string
 	More                   bool
 }
@@ -54,27 +54,33 @@ func (c choiceSearch) Hint() string {
 	return msgf(c.SearchedHint, c.Query)
 }
 
-// networkQuery is the entry pages' query parameter of the network search.
+// networkQuery is the entry form's field of the network search.
 const networkQuery = "rete"
 
-// keptParams are the page's query parameters a search of its choices
-// keeps (all but the search's own and a success message), sorted, each
-// as a hidden field's name (Label) and value.
-func keptParams(r *http.Request, param string) []option {
-	q := r.URL.Query()
-	var out []option
-	for _, k := range slices.Sorted(maps.Keys(q)) {
-		if k == param || k == "ok" {
-			continue
+// searchField names the search button of a form's choices (choiceSearch),
+// which sends the form with it.
+const searchField = "cerca"
+
+// formFunc renders a form's page with fm, answering code.
+type formFunc func(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form)
+
+// searchable makes save the submit of a form whose choices have a search
+// among its fields: sent by the search button (searchField), the form is
+// shown again (show) as typed, every field kept, its choices narrowed by
+// the search, and nothing is saved; sent any other way, it is saved. Before,
+// the search was a form of its own, and whatever had been typed in the
+// form was lost with the page it reloaded.
+func searchable(save pageFunc, show formFunc) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, s *session) {
+		if r.PostFormValue(searchField) == "" {
+			save(w, r, s)
+			return
 		}
-		for _, v := range q[k] {
-			out = append(out, option{Label: k, Value: v})
-		}
+		show(w, r, s, http.StatusOK, newForm(r.PostForm))
 	}
-	return out
 }
 
-// searchChoices fills c's Query from the page's query parameter and
+// searchChoices fills c's Query from the form's search field and
 // returns the labels of the first page of choices the search finds (list,
 // given the query as the service takes it), c's More set. A search the
 // service refuses (a control character, say) is c's Error, refused with

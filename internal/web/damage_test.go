@@ -70,7 +70,7 @@ func TestDashboardWithoutADamagedRegion(t *testing.T) {
 
 	bolttest.Damage(t, f.DataDir, "lombardia", "MARKER-partner")
 	page = m.wantPage("/cruscotto", http.StatusOK, `<div class="alert warning" role="status" id="unreachable">Dati non disponibili per: Lombardia (archivio danneggiato o in ripristino).`,
-		`<th scope="row">Veneto</th><td class="num">0</td><td class="num">1</td>`, `<th scope="row">Totale nazionale</th><td class="num">0</td><td class="num">1</td>`)
+		`<th scope="row">Veneto</th><td data-label="Reti territoriali" class="num">0</td><td data-label="Partner" class="num">1</td>`, `<th scope="row">Totale nazionale</th><td data-label="Reti territoriali" class="num">0</td><td data-label="Partner" class="num">1</td>`)
 	if strings.Contains(page, `<th scope="row">Lombardia</th>`) {
 		t.Errorf("the dashboard shows a row for the damaged region")
 	}

@@ -213,7 +213,7 @@ func (a *App) loggedMinutes(s *session, start, end string) (int64, error) {
 
 // entryLookups loads what the entry form shows beside an entry's names:
 // the network choices (a page of the region's networks matching the
-// page's network search, networkChoices, with the form's network and the
+// form's network search, networkChoices, with the form's network and the
 // stored ones among also), the region's closed periods, and the meetings
 // an entry of the form's network may name (recentMeetings).
 func (a *App) entryLookups(w http.ResponseWriter, r *http.Request, s *session, fm *form, also ...string) (*lookups, bool) {
@@ -221,10 +221,10 @@ func (a *App) entryLookups(w http.ResponseWriter, r *http.Request, s *session, f
 	if !ok {
 		return nil, false
 	}
-	l.search = choiceSearch{Action: r.URL.Path, Param: networkQuery, Label: msg("hours.network_search"), MoreHint: msg("hours.networks_more"),
-		SearchedHint: "hours.networks_searched", Keep: keptParams(r, networkQuery)}
+	l.search = choiceSearch{Param: networkQuery, Label: msg("hours.network_search"), MoreHint: msg("hours.networks_more"),
+		SearchedHint: "hours.networks_searched"}
 	var err error
-	l.networks, err = searchChoices(&l.search, r.URL.Query().Get(networkQuery), "hours.network_search_refused", func(q string) (map[string]string, bool, error) {
+	l.networks, err = searchChoices(&l.search, r.FormValue(networkQuery), "hours.network_search_refused", func(q string) (map[string]string, bool, error) {
 		return a.networkChoices(s, q)
 	})
 	if err == nil {

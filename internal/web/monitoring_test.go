@@ -136,9 +136,9 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 	f, staff, admin := monitoringClients(t)
 
 	staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK, "2° trimestre 2021", "Bozza", "Attività in ritardo (02.1)",
-		"Reti supportate", `<td class="num">28</td><td class="num">33</td>`, "Nuovo rapporto trimestrale")
+		"Reti supportate", `<td data-label="Raggiunto" class="num">28</td><td data-label="Obiettivo" class="num">33</td>`, "Nuovo rapporto trimestrale")
 	page := staff.wantPage(labReport, http.StatusOK, "Bozza", "In ritardo", "Completata", "Accompagnamento delle reti", "Incontri rinviati",
-		"Chiusure per la pandemia", "30/09/2021", "18-29 anni", "Femmine", "<td class=\"num\">12</td>", "Invia il rapporto")
+		"Chiusure per la pandemia", "30/09/2021", "18-29 anni", "Femmine", `<td data-label="Numero" class="num">12</td>`, "Invia il rapporto")
 	if strings.Contains(page, "/approva") || strings.Contains(page, "/restituisci") {
 		t.Errorf("network staff are offered the review")
 	}
@@ -159,8 +159,8 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 	if res, _ := staff.do("POST", edit, form); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("edit: status %d, want 303", res.StatusCode)
 	}
-	staff.wantPage(labReport+"?ok=report_saved", http.StatusOK, "Rapporto salvato.", `<td class="num">29</td>`, "250.000,50", "Pandemia",
-		`<td class="num">15</td>`, "Note del trimestre")
+	staff.wantPage(labReport+"?ok=report_saved", http.StatusOK, "Rapporto salvato.", `<td data-label="Raggiunto" class="num">29</td>`, "250.000,50", "Pandemia",
+		`<td data-label="Numero" class="num">15</td>`, "Note del trimestre")
 
 	submit := url.Values{"csrf": {staff.csrf(labReport)}}
 	if res, _ := staff.do("POST", labReport+"/invia", submit); res.StatusCode != http.StatusSeeOther {
@@ -208,7 +208,7 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 	}
 	// So does the report's history: each change by its author's name.
 	page = admin.wantPage("/storia?nome=regions/lombardia/projects/lab-impact/monitoringReports/2021-q2", http.StatusOK,
-		"<td>Sara Staff</td>", "<td>Anna Admin</td>")
+		`<td data-label="Chi">Sara Staff</td>`, `<td data-label="Chi">Anna Admin</td>`)
 	if strings.Contains(page, "account:") {
 		t.Errorf("the report's history shows an account id")
 	}
@@ -318,8 +318,8 @@ func TestProjectOverlapsAndNationalDashboard(t *testing.T) {
 	if res, _ := m.do("POST", "/accedi/token", url.Values{"token": {f.token(principal.Ministry, "")}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("ministry sign-in: status %d", res.StatusCode)
 	}
-	page = m.wantPage("/cruscotto?trimestre=2021-q2", http.StatusOK, "Cruscotto della governance", "OUT-01: 28/33", `<th scope="row">Lombardia</th><td class="num">1</td><td class="num">1</td>`,
-		`<th scope="row">Veneto</th><td class="num">0</td><td class="num">1</td>`, `<th scope="row">Totale nazionale</th><td class="num">1</td><td class="num">2</td>`)
+	page = m.wantPage("/cruscotto?trimestre=2021-q2", http.StatusOK, "Cruscotto della governance", "OUT-01: 28/33", `<th scope="row">Lombardia</th><td data-label="Reti territoriali" class="num">1</td><td data-label="Partner" class="num">1</td>`,
+		`<th scope="row">Veneto</th><td data-label="Reti territoriali" class="num">0</td><td data-label="Partner" class="num">1</td>`, `<th scope="row">Totale nazionale</th><td data-label="Reti territoriali" class="num">1</td><td data-label="Partner" class="num">2</td>`)
 	if strings.Contains(page, `<th scope="row">Lazio`) {
 		t.Errorf("the dashboard lists a region without data")
 	}
@@ -400,7 +400,7 @@ func TestReportFormNumbers(t *testing.T) {
 			t.Errorf("indicator value %q: status %d; want 422 naming the indicators and keeping the input", typed, res.StatusCode)
 		}
 	}
-	staff.wantPage(labReport, http.StatusOK, `<td class="num">28</td>`)
+	staff.wantPage(labReport, http.StatusOK, `<td data-label="Raggiunto" class="num">28</td>`)
 	// An amount likewise: an English "3.50" was read as 350 €.
 	for _, typed := range []string{"3.50", "1.2.3", "1234,", "0x10"} {
 		form := url.Values{"csrf": {staff.csrf(edit)}, "plan": {staff.plan(edit)}, "exp.1.committed": {typed}, "exp.1.paid": {"1"}}

@@ -43,7 +43,12 @@ type networkPage struct {
 var networkFields = []string{"display_name", "lead_partner", "members", "municipalities", "ats", "social_district", "projects", "description"}
 
 func (a *App) networkNew(w http.ResponseWriter, r *http.Request, s *session) {
-	a.renderNetwork(w, r, s, http.StatusOK, newForm(nil), nil)
+	a.renderNewNetwork(w, r, s, http.StatusOK, newForm(nil))
+}
+
+// renderNewNetwork renders the form of a new network with fm.
+func (a *App) renderNewNetwork(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
+	a.renderNetwork(w, r, s, code, fm, nil)
 }
 
 func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, n *famiv1.Network) {
@@ -73,15 +78,15 @@ func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, 
 
 // networkProjects loads the labels of the projects the network page
 // shows: the form's and the stored network's, and, for a form (edit),
-// its choices, a page of the region's projects matching the page's
+// its choices, a page of the region's projects matching the form's
 // project search (projectQuery), never every project of the region.
 func (a *App) networkProjects(w http.ResponseWriter, r *http.Request, s *session, fm *form, n *famiv1.Network, edit bool) (*lookups, bool) {
 	l := &lookups{}
 	var err error
 	if edit {
-		l.search = choiceSearch{Action: r.URL.Path, Param: projectQuery, Label: msg("networks.project_search"), MoreHint: msg("networks.projects_more"),
-			SearchedHint: "networks.projects_searched", Keep: keptParams(r, projectQuery)}
-		l.projects, err = searchChoices(&l.search, r.URL.Query().Get(projectQuery), "networks.project_search_refused", func(q string) (map[string]string, bool, error) {
+		l.search = choiceSearch{Param: projectQuery, Label: msg("networks.project_search"), MoreHint: msg("networks.projects_more"),
+			SearchedHint: "networks.projects_searched"}
+		l.projects, err = searchChoices(&l.search, r.FormValue(projectQuery), "networks.project_search_refused", func(q string) (map[string]string, bool, error) {
 			return a.projectChoices(s, q)
 		})
 	}
@@ -99,8 +104,7 @@ func (a *App) networkProjects(w http.ResponseWriter, r *http.Request, s *session
 	return l, true
 }
 
-// projectQuery is the network page's query parameter of the project
-// search.
+// projectQuery is the network form's field of the project search.
 const projectQuery = "progetti"
 
 // memberLabels maps the partners the network form names (its rows, what
@@ -340,7 +344,7 @@ func (a *App) networkPages() resourceForm[*famiv1.Network] {
 }
 
 func (a *App) networkCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	if !a.membersResolved(w, r, s, func(code int, fm *form) { a.renderNetwork(w, r, s, code, fm, nil) }) {
+	if !a.membersResolved(w, r, s, func(code int, fm *form) { a.renderNewNetwork(w, r, s, code, fm) }) {
 		return
 	}
 	n, err := a.networks.CreateNetwork(s.ctx, &famiv1.CreateNetworkRequest{Parent: regionName(s.region), Network: networkFromForm(r.PostForm),

@@ -183,7 +183,7 @@ func TestPagesReadPastOnePage(t *testing.T) {
 	t.Run("service tokens", func(t *testing.T) {
 		page := walkPages(t, admin, "/account", "tok_")
 		for i := range n {
-			if !strings.Contains(page, fmt.Sprintf("<td>sys%04d</td>", i)) {
+			if !strings.Contains(page, fmt.Sprintf(`<td data-label="Sistema">sys%04d</td>`, i)) {
 				t.Fatalf("the accounts page does not list the token of sys%04d", i)
 			}
 		}

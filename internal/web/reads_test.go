@@ -174,7 +174,9 @@ func TestProjectReportsArePaged(t *testing.T) {
 		}
 	}
 
-	rows := func(page string) int { return strings.Count(page, `<tr><td><a href="/progetti/lungo/monitoraggio/`) }
+	rows := func(page string) int {
+		return strings.Count(page, `<tr><td data-label="Trimestre"><a href="/progetti/lungo/monitoraggio/`)
+	}
 	page := reads.onePage(t, base+"/progetti/lungo/monitoraggio?trimestre=2012-q1", token, "ListMonitoringReports", rows, 50, "the project's first page of reports")
 	next := nextOf(page)
 	if !strings.Contains(next, "trimestre=2012-q1") {
@@ -197,7 +199,9 @@ func TestProjectOverlapsArePaged(t *testing.T) {
 		}
 	}
 
-	rows := func(page string) int { return strings.Count(page, `<tr><td><a href="/progetti/p`) }
+	rows := func(page string) int {
+		return strings.Count(page, `<tr><td data-label="Progetto"><a href="/progetti/p`)
+	}
 	page := reads.onePage(t, base+"/progetti/p00", token, "ListOverlaps", rows, 50, "the project's page of overlaps")
 	if !strings.Contains(page, "nello stesso periodo: 51.") {
 		t.Error("the project's page does not count its 51 overlaps")
@@ -219,7 +223,9 @@ func TestSearchAsksTheService(t *testing.T) {
 		f.partner("lombardia", fmt.Sprintf("p%03d", i), fmt.Sprintf("%s %03d", []string{"Comune di Bergamo", "Comune di Brescia"}[i%2], i))
 	}
 
-	rows := func(page string) int { return strings.Count(page, `<tr><td><a href="/partner/`) }
+	rows := func(page string) int {
+		return strings.Count(page, `<tr><td data-label="Denominazione"><a href="/partner/`)
+	}
 	page := reads.onePage(t, base+"/partner?q=bergamo", token, "ListPartners", rows, 50, "the first page of partners matching bergamo")
 	if strings.Contains(page, "Brescia") {
 		t.Error("the first page of partners matching bergamo shows Brescia's")
@@ -297,7 +303,7 @@ func TestHistoryReadsItsTypesChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	changes := func(page string) int { return strings.Count(page, "<tr><td>") }
+	changes := func(page string) int { return strings.Count(page, `<tr><td data-label="Quando">`) }
 	reads.onePage(t, base+"/storia?nome="+udp, token, "ListChanges", changes, 2, "the partner's history")
 }
 
@@ -452,8 +458,9 @@ func TestNetworkFormProjectsAreAPage(t *testing.T) {
 
 // TestBrowserEntryNetworkSearch: in a region of 61 networks and 60
 // meetings, a consultant in Chromium finds a network past the select's
-// page with the search beside it, logs hours on it, and sees the table
-// name it; the search, its hint and the meetings' pager pass axe.
+// page with the search among the form's fields, which keeps what was
+// typed before it, logs hours on it, and sees the table name it; the
+// search, its hint and the meetings' pager pass axe.
 func TestBrowserEntryNetworkSearch(t *testing.T) {
 	f := startFamid(t)
 	network := setupLombardia(f)
@@ -473,16 +480,27 @@ func TestBrowserEntryNetworkSearch(t *testing.T) {
 	b.signIn("mrossi@lombardia")
 	b.open("/ore", "ore-molte-reti")
 	b.wantText("#f-rete-hint", "solo una parte")
-	b.run("search the network 057",
-		chromedp.SendKeys(chromedp.CSS("#f-rete"), "milano 057"),
-		chromedp.Submit(chromedp.CSS("#f-rete")),
-		chromedp.WaitReady(chromedp.CSS(`#f-network option[value="regions/lombardia/networks/rete057"]`)))
-	b.check("ore-rete-cercata")
-	b.run("log 30 minutes on it",
-		chromedp.SetValue(chromedp.CSS("#f-network"), "regions/lombardia/networks/rete057"),
+	same, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.querySelector("#f-rete").form === document.querySelector("#f-duration_minutes").form`))
+	if err != nil || !same {
+		t.Fatalf("the network search is not a field of the entry's form (%v): searching loses what was typed", err)
+	}
+	b.run("type the entry, then search the network 057",
 		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
 		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "30"),
-		chromedp.Submit(chromedp.CSS("#f-duration_minutes")),
+		chromedp.SendKeys(chromedp.CSS("#f-notes"), "Scritto prima della ricerca"),
+		chromedp.SendKeys(chromedp.CSS("#f-rete"), "milano 057"),
+		chromedp.Click(chromedp.CSS("#f-rete-cerca")),
+		chromedp.WaitReady(chromedp.CSS(`#f-network option[value="regions/lombardia/networks/rete057"]`)))
+	b.check("ore-rete-cercata")
+	// The search sent the whole form, which came back as typed.
+	for sel, want := range map[string]string{"#f-activity": "SUPPORT_ACTIVITY_WORKSHOP", "#f-duration_minutes": "30", "#f-notes": "Scritto prima della ricerca"} {
+		if got := b.value(sel); got != want {
+			t.Errorf("after the search %s holds %q, want %q as typed before it", sel, got, want)
+		}
+	}
+	b.run("log the 30 minutes on it",
+		chromedp.SetValue(chromedp.CSS("#f-network"), "regions/lombardia/networks/rete057"),
+		chromedp.Click(chromedp.CSS(`#log-title ~ form button.btn:not([name])`)),
 		chromedp.WaitVisible(chromedp.CSS(".alert.success")))
 	b.wantText("tbody", "Rete Milano 057")
 	b.run("the meetings' older page",

@@ -141,9 +141,9 @@ func (a *App) routes() {
 	m.Handle("POST /regione", a.page(a.switchRegion))
 
 	m.Handle("GET /ore", a.page(a.hours))
-	m.Handle("POST /ore", a.page(a.createEntry))
+	m.Handle("POST /ore", a.page(searchable(a.createEntry, a.renderHours)))
 	m.Handle("GET /ore/{entry}", a.page(a.editEntryForm))
-	m.Handle("POST /ore/{entry}", a.page(a.updateEntry))
+	m.Handle("POST /ore/{entry}", a.page(searchable(a.updateEntry, a.entryPages().edit)))
 	m.Handle("POST /ore/{entry}/elimina", a.page(a.confirmed("hours.confirm", backTo("/ore/", "entry"), a.deleteEntry)))
 	m.Handle("GET /ore.csv", a.page(a.hoursCSV))
 
@@ -178,9 +178,9 @@ func (a *App) routes() {
 	m.Handle("GET /reti", a.page(a.networkList))
 	m.Handle("GET /reti/nuova", a.page(mayCreate(a, famiv1.NetworkService_CreateNetwork_FullMethodName,
 		func(p string) *famiv1.CreateNetworkRequest { return &famiv1.CreateNetworkRequest{Parent: p} }, a.networkNew)))
-	m.Handle("POST /reti", a.page(a.networkCreate))
+	m.Handle("POST /reti", a.page(searchable(a.networkCreate, a.renderNewNetwork)))
 	m.Handle("GET /reti/{network}", a.page(a.networkEdit))
-	m.Handle("POST /reti/{network}", a.page(a.networkUpdate))
+	m.Handle("POST /reti/{network}", a.page(searchable(a.networkUpdate, a.networkPages().edit)))
 
 	m.Handle("GET /protocolli", a.page(a.protocolList))
 	m.Handle("GET /protocolli/nuovo", a.page(mayCreate(a, famiv1.ProtocolService_CreateProtocol_FullMethodName,
