@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
@@ -250,25 +251,47 @@ func digitsOnly(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
+// reportUpdate saves a report's form. The form's rows are read by their
+// position in the plan it was built on (the "plan" it sends), so the save
+// reads the project, refuses a plan changed since (planChanged) and
+// passes the etag of the project as read with the update, which the
+// service checks in the same transaction as its write (PROJECT_CHANGED):
+// a plan changed between the read and the write is refused too, never
+// saved on items other than the ones typed for. A project changed
+// meanwhile with its plan as it was is read again and the save retried
+// once (the rows read the same); then it is the page of a stale save.
 func (a *App) reportUpdate(w http.ResponseWriter, r *http.Request, s *session) {
-	pr, err := a.getProject(r, s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
+	var err error
+	for try := 0; try < 2; try++ {
+		var pr *famiv1.Project
+		if pr, err = a.getProject(r, s); err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+		if r.PostFormValue("plan") != planVersion(pr) {
+			a.planChanged(w, r, s, pr)
+			return
+		}
+		in := reportFromForm(r.PostForm, pr)
+		in.Name = reportName(r, s)
+		_, err = a.monitoring.UpdateMonitoringReport(s.ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: in,
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: reportFields}, RequestId: r.PostFormValue("request_id"), ProjectEtag: pr.GetEtag()})
+		if errs.Reason(errorInfo(err).GetReason()) != errs.ProjectChanged {
+			break
+		}
 	}
-	if r.PostFormValue("plan") != planVersion(pr) {
-		// Read by position, the rows would go to other activities,
-		// indicators and actions than the ones they were typed for.
-		fm := newForm(onPlan(r.PostForm, pr))
-		fm.Message = msg("monitoring.plan_changed")
-		a.reportPages().edit(w, r, s, http.StatusConflict, fm)
-		return
-	}
-	in := reportFromForm(r.PostForm, pr)
-	in.Name = reportName(r, s)
-	_, err = a.monitoring.UpdateMonitoringReport(s.ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: in,
-		UpdateMask: &fieldmaskpb.FieldMask{Paths: reportFields}, RequestId: r.PostFormValue("request_id")})
 	a.reportPages().updated(w, r, s, err, "/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_saved")
+}
+
+// planChanged answers a report's form typed on a plan other than pr's,
+// the project's now: read by position, its rows would go to other
+// activities, indicators and actions than the ones they were typed for,
+// so nothing is saved and the form comes back on pr's plan (onPlan), with
+// 409.
+func (a *App) planChanged(w http.ResponseWriter, r *http.Request, s *session, pr *famiv1.Project) {
+	fm := newForm(onPlan(r.PostForm, pr))
+	fm.Message = msg("monitoring.plan_changed")
+	a.reportPages().edit(w, r, s, http.StatusConflict, fm)
 }
 
 // planVersion names the version of pr's plan a report's form follows: its
