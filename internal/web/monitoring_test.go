@@ -730,3 +730,76 @@ func TestReportSavedAcrossAnotherProjectChange(t *testing.T) {
 		t.Errorf("the indicators saved are %v, want OUT-01 = 31", got)
 	}
 }
+
+// TestBrowserReportFormAt390: on a 390 px phone the report form is a card
+// per row, as long titles and all. Nothing is wider than the screen (a title
+// without spaces widened the page by more than 1,000 px); each activity and
+// action of the plan is a group named by its code and title, whose short
+// fields that go together share a line (the two dates, the two amounts, and
+// age band and sex of a count of people; they were one under the other);
+// every field keeps its visible label; and axe finds nothing serious.
+func TestBrowserReportFormAt390(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	lab, err := projects.GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/lab-impact"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab.Timetable[0].Title = "Accompagnamento delle reti territoriali nella costruzione dei piani di intervento integrati per l'inclusione"
+	lab.Timetable[1].Title = strings.Repeat("X", 150)
+	lab.Actions[1].Title = strings.Repeat("Y", 150)
+	lab.Indicators[0].Name = strings.Repeat("Z", 150)
+	if _, err := projects.UpdateProject(f.admin("lombardia"), &famiv1.UpdateProjectRequest{Project: lab,
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"timetable", "actions", "indicators"}}}); err != nil {
+		t.Fatalf("retitle the plan: %v", err)
+	}
+	b := newBrowser(t, f)
+	b.signIn("staff@lombardia")
+	edit := labReport + "/modifica"
+	b.run("open "+edit+" at 390 px", chromedp.EmulateViewport(390, 844), chromedp.Navigate(b.f.url(edit)), chromedp.WaitReady(chromedp.CSS("main form")))
+	type layout struct {
+		Over       int      // px the page is wider than the screen
+		Apart      []string // pairs of fields not on one line, or past the screen
+		Unnamed    []string // a plan row's field whose group does not name its item
+		Unlabelled []string // a field without a visible label
+	}
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[layout](`(() => {
+		const doc = document.documentElement, form = document.querySelector("main form");
+		const box = id => document.getElementById(id).getBoundingClientRect();
+		const apart = [], unnamed = [], unlabelled = [];
+		for (const [a, b] of [["act.0.start", "act.0.end"], ["act.1.start", "act.1.end"], ["exp.0.committed", "exp.0.paid"],
+			["exp.1.committed", "exp.1.paid"], ["ppl.0.age_band", "ppl.0.sex"]]) {
+			if (box(a).top !== box(b).top || box(b).right > doc.clientWidth) apart.push(a + "|" + b);
+		}
+		for (const h of form.querySelectorAll('input[type=hidden][name^="act."][name$=".code"], input[type=hidden][name^="exp."][name$=".code"]')) {
+			const group = h.closest("fieldset"), legend = group && group.querySelector(":scope > legend");
+			const row = h.name.replace(/\.code$/, "");
+			for (const el of form.querySelectorAll('[name^="' + row + '."]:not([type=hidden])')) {
+				if (!legend || !legend.textContent.includes(h.value) || !group.contains(el)) unnamed.push(el.name);
+			}
+		}
+		for (const el of form.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+			const l = form.querySelector('label[for="' + el.id + '"]');
+			if (!l || !l.textContent.trim() || l.getBoundingClientRect().width === 0) unlabelled.push(el.name);
+		}
+		return {Over: doc.scrollWidth - doc.clientWidth, Apart: apart, Unnamed: unnamed, Unlabelled: unlabelled};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Over > 0 {
+		t.Errorf("the report form at 390 px is %d px wider than the screen", got.Over)
+	}
+	if len(got.Apart) > 0 {
+		t.Errorf("at 390 px these fields do not share a line within the screen: %q", got.Apart)
+	}
+	if len(got.Unnamed) > 0 {
+		t.Errorf("at 390 px these fields are not in a group named by their item: %q", got.Unnamed)
+	}
+	if len(got.Unlabelled) > 0 {
+		t.Errorf("at 390 px these fields have no visible label: %q", got.Unlabelled)
+	}
+	b.check("rapporto-390")
+	b.run("reset viewport", chromedp.EmulateReset())
+}
