@@ -614,7 +614,8 @@ func (f *famid) insertAtPlanFront() {
 	projects := famiv1.NewProjectServiceClient(f.conn)
 	lab, err := projects.GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/lab-impact"})
 	if err != nil {
-		f.t.Fatal(err)
+		f.t.Error(err)
+		return
 	}
 	lab.Indicators = append([]*famiv1.Indicator{{Code: "OUT-00", Name: "Sportelli aperti", Unit: "sportelli", Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT,
 		Target: 5, TargetDate: "2021-12-31"}}, lab.GetIndicators()...)
@@ -623,7 +624,17 @@ func (f *famid) insertAtPlanFront() {
 	lab.Actions = append([]*famiv1.ProjectAction{{Code: "00", Title: "Governance"}}, lab.GetActions()...)
 	if _, err := projects.UpdateProject(f.admin("lombardia"), &famiv1.UpdateProjectRequest{Project: lab,
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"indicators", "timetable", "actions"}}}); err != nil {
-		f.t.Fatalf("change the plan: %v", err)
+		f.t.Errorf("change the plan: %v", err)
+	}
+}
+
+// retitle changes Lab'Impact's title, and nothing of its plan.
+func (f *famid) retitle(title string) {
+	f.t.Helper()
+	if _, err := famiv1.NewProjectServiceClient(f.conn).UpdateProject(f.admin("lombardia"), &famiv1.UpdateProjectRequest{
+		Project:    &famiv1.Project{Name: "regions/lombardia/projects/lab-impact", Title: title},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}}); err != nil {
+		f.t.Errorf("retitle the project: %v", err)
 	}
 }
 
@@ -699,18 +710,11 @@ func TestReportPlanChangedBetweenCheckAndSave(t *testing.T) {
 func TestReportSavedAcrossAnotherProjectChange(t *testing.T) {
 	f, _, _ := monitoringClients(t)
 	var once sync.Once
-	retitle := func() {
-		if _, err := famiv1.NewProjectServiceClient(f.conn).UpdateProject(f.admin("lombardia"), &famiv1.UpdateProjectRequest{
-			Project:    &famiv1.Project{Name: "regions/lombardia/projects/lab-impact", Title: "Lab'Impact 2"},
-			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}}); err != nil {
-			t.Errorf("retitle the project: %v", err)
-		}
-	}
 	var updates atomic.Int32
 	base := appOver(t, f, func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		if path.Base(method) == "UpdateMonitoringReport" {
 			updates.Add(1)
-			once.Do(retitle)
+			once.Do(func() { f.retitle("Lab'Impact 2") })
 		}
 		return invoker(ctx, method, req, reply, cc, opts...)
 	})
@@ -728,6 +732,46 @@ func TestReportSavedAcrossAnotherProjectChange(t *testing.T) {
 	got := f.report("2021-q2").GetIndicatorValues()
 	if len(got) != 1 || got[0].GetIndicator() != "OUT-01" || got[0].GetValue() != 31 {
 		t.Errorf("the indicators saved are %v, want OUT-01 = 31", got)
+	}
+}
+
+// TestReportProjectChangedTwiceDuringSave changes the project's title
+// just before the save's update, then, when the save has read the project
+// again and retries, its plan: the form comes back with 409 on the plan as
+// it is now, each value on its item's row, and nothing is written. Shown as
+// a stale save, the form kept its rows by position under the new plan's
+// items, so that saving it again put them on other items.
+func TestReportProjectChangedTwiceDuringSave(t *testing.T) {
+	f, _, _ := monitoringClients(t)
+	var updates atomic.Int32
+	base := appOver(t, f, func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if path.Base(method) == "UpdateMonitoringReport" {
+			switch updates.Add(1) {
+			case 1:
+				f.retitle("Lab'Impact 2")
+			case 2:
+				f.insertAtPlanFront()
+			}
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	})
+	edit := labReport + "/modifica"
+	token := f.signedIn("staff@lombardia")
+	page := fetch(t, base+edit, token)
+	typed := formValues(t, page, edit)
+	typed.Set("ind.0.value", "31")                       // OUT-01
+	typed.Set("act.1.state", "ACTIVITY_STATE_COMPLETED") // 02.1
+	typed.Set("act.1.end", "15/06/2021")                 // 02.1
+	typed.Set("exp.1.committed", "400.000")              // action 02
+	before := f.report("2021-q2")
+
+	status, page := postCounted(t, base+edit, token, page, typed)
+	wantOnNewPlan(t, status, page)
+	if n := updates.Load(); n != 2 {
+		t.Errorf("the save made %d updates, want 2", n)
+	}
+	if got := f.report("2021-q2"); got.GetEtag() != before.GetEtag() {
+		t.Errorf("a save whose project changed twice wrote the report: %v", got)
 	}
 }
 
