@@ -51,6 +51,7 @@ const (
 	// A concurrent change.
 	EtagMismatch        Reason = "ETAG_MISMATCH"
 	ContentHashMismatch Reason = "CONTENT_HASH_MISMATCH"
+	ProjectChanged      Reason = "PROJECT_CHANGED"
 
 	// Protocols: the text is frozen, signed or ended.
 	ProtocolNotDraft   Reason = "PROTOCOL_NOT_DRAFT"
@@ -169,6 +170,7 @@ var catalogue = []Entry{
 
 	{EtagMismatch, Conflict, 409, "a stale etag: the resource changed since it was read; read it again"},
 	{ContentHashMismatch, Conflict, 409, "sign a protocol with a content_hash that is not the hash of its text open for signature"},
+	{ProjectChanged, Conflict, 409, "update a monitoring report with a `project_etag` that is no longer the project's: its plan may have changed since the report's values were written against it; read the project again"},
 
 	{ProtocolNotDraft, FailedPrecondition, 409, "edit or delete a protocol that is no longer a DRAFT"},
 	{ProtocolNotOpen, FailedPrecondition, 409, "sign, terminate or amend a protocol in the wrong state"},

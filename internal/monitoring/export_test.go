@@ -32,7 +32,11 @@ func (s *Service) Load(ctx context.Context, region string, reports []*famiv1.Mon
 			if tx.Get(n.String(), old) != nil {
 				old = nil
 			}
-			if _, err := s.write(tx, n, old, proto.CloneOf(r)); err != nil {
+			p, err := getProject(tx, n.project)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := s.write(tx, n, p, old, proto.CloneOf(r)); err != nil {
 				return nil, err
 			}
 		}

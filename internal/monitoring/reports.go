@@ -17,14 +17,10 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 )
 
-// write validates a report's content against its project's plan, finds its
-// flags and stores it with the aggregates; old is the stored state it
-// replaces (nil for a new report).
-func (s *Service) write(tx store.WriteTx, n reportName, old, next *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
-	p, err := getProject(tx, n.project)
-	if err != nil {
-		return nil, err
-	}
+// write validates a report's content against its project's plan (p, read
+// in tx), finds its flags and stores it with the aggregates; old is the
+// stored state it replaces (nil for a new report).
+func (s *Service) write(tx store.WriteTx, n reportName, p *famiv1.Project, old, next *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
 	q, _ := parsePeriod(n.period)
 	if err := validate(p, next, q); err != nil {
 		return nil, err
@@ -80,7 +76,7 @@ func (s *Service) CreateMonitoringReport(ctx context.Context, req *famiv1.Create
 			return nil, err
 		}
 		r.Name, r.Period, r.State, r.Revision = n.String(), n.period, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, 1
-		return s.write(tx, n, nil, r)
+		return s.write(tx, n, p, nil, r)
 	})
 }
 
@@ -130,11 +126,30 @@ func (s *Service) UpdateMonitoringReport(ctx context.Context, req *famiv1.Update
 		if err := editable(cur); err != nil {
 			return nil, err
 		}
+		p, err := projectAsRead(tx, n.project, req.GetProjectEtag())
+		if err != nil {
+			return nil, err
+		}
 		next := proto.CloneOf(cur)
 		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), reportMutable, reportOutputOnly...); err != nil {
 			return nil, err
 		}
-		return s.write(tx, n, cur, next)
+		return s.write(tx, n, p, cur, next)
+	})
+}
+
+// projectAsRead reads a report's project in tx and, when etag is set,
+// refuses it if it changed since the client read it: the report's values
+// were written against the plan the client saw, and reading them against
+// another one would put them on other items (UpdateMonitoringReportRequest.project_etag).
+func projectAsRead(tx store.ReadTx, project, etag string) (*famiv1.Project, error) {
+	p, err := getProject(tx, project)
+	if err != nil || etag == "" || etag == p.GetEtag() {
+		return p, err
+	}
+	return nil, errs.ProjectChanged.With(errs.Error{
+		Message:  errs.Sprintf("%s was changed since the report's values were written against it (project_etag %q, current %q): read the project again and check the report against its plan", project, errs.Clip(etag, errs.MaxEcho), p.GetEtag()),
+		Metadata: map[string]string{"resource": project, "etag": p.GetEtag()},
 	})
 }
 
@@ -184,11 +199,15 @@ func (s *Service) transition(ctx context.Context, req resource.ChangeRequest, me
 				Metadata: map[string]string{"resource": cur.GetName(), "state": cur.GetState().String()},
 			})
 		}
+		p, err := getProject(tx, n.project)
+		if err != nil {
+			return nil, err
+		}
 		next := proto.CloneOf(cur)
 		if err := change(tx, next, who); err != nil {
 			return nil, err
 		}
-		return s.write(tx, n, cur, next)
+		return s.write(tx, n, p, cur, next)
 	})
 }
 

@@ -431,3 +431,55 @@ func equalSummary(got, want *famiv1.MonitoringSummary) bool {
 	}
 	return proto.Equal(round(got), round(want))
 }
+
+// TestReportUpdateWithProjectEtag checks the project precondition of a
+// report update on each surface: with the etag of the project as read, the
+// update is written; with the etag of a project changed since, it is
+// refused with PROJECT_CHANGED (409 over REST) and nothing is written, in
+// the same transaction as the write, so no plan change can slip between a
+// client's check and its update.
+func TestReportUpdateWithProjectEtag(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		s := newSurface(t, ts, kind)
+		pr := labImpact()
+		pr.Municipalities = nil
+		p, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "lab-impact", Project: pr})
+		if err != nil {
+			t.Fatalf("create lab-impact: %v", err)
+		}
+		r, err := s.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q1", MonitoringReport: labImpactQuarter(1)})
+		if err != nil {
+			t.Fatalf("create 2021-q1: %v", err)
+		}
+		notes := func(text, projectEtag string) (*famiv1.MonitoringReport, error) {
+			return s.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{
+				MonitoringReport: &famiv1.MonitoringReport{Name: r.GetName(), Notes: text},
+				UpdateMask:       &fieldmaskpb.FieldMask{Paths: []string{"notes"}}, ProjectEtag: projectEtag})
+		}
+		r, err = notes("written against the plan as read", p.GetEtag())
+		if err != nil || r.GetNotes() != "written against the plan as read" {
+			t.Fatalf("update with the project's etag: %v, notes %q", err, r.GetNotes())
+		}
+
+		// The plan changes: an activity inserted at the front.
+		changed := proto.CloneOf(p)
+		changed.Timetable = append([]*famiv1.PlannedActivity{{Code: "00.1", Title: "Kick-off", Action: "01", PlannedStart: "2019-01-02", PlannedEnd: "2019-01-31"}}, changed.Timetable...)
+		if _, err := s.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: changed, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"timetable"}}}); err != nil {
+			t.Fatalf("change the plan: %v", err)
+		}
+		_, err = notes("written against the old plan", p.GetEtag())
+		checkErr(t, "update with the etag of a project changed since", err, wantErr{codes.Aborted, "PROJECT_CHANGED", nil})
+		if e, ok := asCallError(err); ok && restStatus(e) != 409 {
+			t.Errorf("update with a stale project etag: HTTP %d, want 409", restStatus(e))
+		}
+		got, err := s.GetMonitoringReport(ctx, &famiv1.GetMonitoringReportRequest{Name: r.GetName()})
+		if err != nil || !proto.Equal(got, r) {
+			t.Errorf("report after the refused update:\n got  %v (%v)\n want %v", got, err, r)
+		}
+		// Without the precondition the update is written as before.
+		if r, err = notes("no precondition", ""); err != nil || r.GetNotes() != "no precondition" {
+			t.Errorf("update without a project etag: %v, notes %q", err, r.GetNotes())
+		}
+	})
+}

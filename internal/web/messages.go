@@ -743,6 +743,7 @@ var italian = map[string]string{
 	"reason.REPORT_APPROVED":                     "Il rapporto è approvato e non si può più modificare.",
 	"reason.REPORT_SUBMITTED":                    "Il rapporto è in attesa di esame: non si può modificare.",
 	"reason.REPORT_STATE":                        "Il rapporto non è nello stato che questa operazione richiede.",
+	"reason.PROJECT_CHANGED":                     "Nel frattempo il progetto è stato modificato e il rapporto non è stato salvato: controlla il modulo qui sotto e salva di nuovo.",
 	"reason.NOT_PROJECT_NETWORK":                 "Il tuo ente non è capofila di una rete che attua questo progetto.",
 	"enum.MONITORING_REPORT_STATE_DRAFT":         "Bozza",
 	"enum.MONITORING_REPORT_STATE_SUBMITTED":     "Inviato",

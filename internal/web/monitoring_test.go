@@ -1,14 +1,19 @@
 package web_test
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -561,46 +566,14 @@ func TestReportPlanChangedDuringEdit(t *testing.T) {
 	typed.Set("act.1.state", "ACTIVITY_STATE_COMPLETED") // 02.1
 	typed.Set("act.1.end", "15/06/2021")                 // 02.1
 	typed.Set("exp.1.committed", "400.000")              // action 02
-	projects := famiv1.NewProjectServiceClient(f.conn)
-	lab, err := projects.GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/lab-impact"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lab.Indicators = append([]*famiv1.Indicator{{Code: "OUT-00", Name: "Sportelli aperti", Unit: "sportelli", Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT,
-		Target: 5, TargetDate: "2021-12-31"}}, lab.GetIndicators()...)
-	lab.Timetable = append([]*famiv1.PlannedActivity{{Code: "01.0", Action: "01", Title: "Analisi dei bisogni", PlannedStart: "2018-09-01",
-		PlannedEnd: "2018-12-31"}}, lab.GetTimetable()...)
-	lab.Actions = append([]*famiv1.ProjectAction{{Code: "00", Title: "Governance"}}, lab.GetActions()...)
-	if _, err := projects.UpdateProject(f.admin("lombardia"), &famiv1.UpdateProjectRequest{Project: lab,
-		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"indicators", "timetable", "actions"}}}); err != nil {
-		t.Fatalf("change the plan: %v", err)
-	}
-	report := func() *famiv1.MonitoringReport {
-		rep, err := famiv1.NewMonitoringServiceClient(f.conn).GetMonitoringReport(f.admin("lombardia"), &famiv1.GetMonitoringReportRequest{
-			Name: "regions/lombardia/projects/lab-impact/monitoringReports/2021-q2"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rep
-	}
+	f.insertAtPlanFront()
+	report := func() *famiv1.MonitoringReport { return f.report("2021-q2") }
 	before := report()
 
 	res, page := staff.do("POST", edit, typed)
-	if res.StatusCode != http.StatusConflict || !strings.Contains(page, "Il piano del progetto (attività, indicatori o azioni) è cambiato") {
-		t.Fatalf("save on a changed plan: status %d; want 409 saying the plan changed", res.StatusCode)
-	}
+	wantOnNewPlan(t, res.StatusCode, page)
 	if got := report(); got.GetEtag() != before.GetEtag() {
 		t.Fatalf("a save on a changed plan wrote the report: %v", got)
-	}
-	for _, want := range []string{
-		`name="ind.0.code" value="OUT-00"`, `name="ind.0.value" value=""`, `name="ind.1.code" value="OUT-01"`, `name="ind.1.value" value="31"`,
-		`name="act.0.code" value="01.0"`, `name="act.2.code" value="02.1"`, `name="act.2.end" value="15/06/2021"`,
-		`name="act.1.start" value="15/01/2019"`, // 01.1, as stored and not touched
-		`name="exp.0.committed" value=""`, `name="exp.2.committed" value="400.000"`,
-	} {
-		if !strings.Contains(page, want) {
-			t.Errorf("the form on the new plan lacks %s", want)
-		}
 	}
 	again := formValues(t, page, edit)
 	if again.Get("act.2.state") != "ACTIVITY_STATE_COMPLETED" || again.Get("act.0.state") != "" {
@@ -631,4 +604,246 @@ func TestReportPlanChangedDuringEdit(t *testing.T) {
 	if len(committed) != 1 || committed["02"] != 40000000 {
 		t.Errorf("the expenditures saved are %v, want action 02's 400.000 € alone", committed)
 	}
+}
+
+// insertAtPlanFront changes Lab'Impact's plan as an admin would while a
+// report's form is open: an indicator, an activity and an action inserted
+// before the others, so that every row of the form moves down by one.
+func (f *famid) insertAtPlanFront() {
+	f.t.Helper()
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	lab, err := projects.GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/lab-impact"})
+	if err != nil {
+		f.t.Error(err)
+		return
+	}
+	lab.Indicators = append([]*famiv1.Indicator{{Code: "OUT-00", Name: "Sportelli aperti", Unit: "sportelli", Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT,
+		Target: 5, TargetDate: "2021-12-31"}}, lab.GetIndicators()...)
+	lab.Timetable = append([]*famiv1.PlannedActivity{{Code: "01.0", Action: "01", Title: "Analisi dei bisogni", PlannedStart: "2018-09-01",
+		PlannedEnd: "2018-12-31"}}, lab.GetTimetable()...)
+	lab.Actions = append([]*famiv1.ProjectAction{{Code: "00", Title: "Governance"}}, lab.GetActions()...)
+	if _, err := projects.UpdateProject(f.admin("lombardia"), &famiv1.UpdateProjectRequest{Project: lab,
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"indicators", "timetable", "actions"}}}); err != nil {
+		f.t.Errorf("change the plan: %v", err)
+	}
+}
+
+// retitle changes Lab'Impact's title, and nothing of its plan.
+func (f *famid) retitle(title string) {
+	f.t.Helper()
+	if _, err := famiv1.NewProjectServiceClient(f.conn).UpdateProject(f.admin("lombardia"), &famiv1.UpdateProjectRequest{
+		Project:    &famiv1.Project{Name: "regions/lombardia/projects/lab-impact", Title: title},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}}); err != nil {
+		f.t.Errorf("retitle the project: %v", err)
+	}
+}
+
+// report reads Lab'Impact's report of period.
+func (f *famid) report(period string) *famiv1.MonitoringReport {
+	f.t.Helper()
+	rep, err := famiv1.NewMonitoringServiceClient(f.conn).GetMonitoringReport(f.admin("lombardia"), &famiv1.GetMonitoringReportRequest{
+		Name: "regions/lombardia/projects/lab-impact/monitoringReports/" + period})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return rep
+}
+
+// wantOnNewPlan checks the answer to a report's form typed on the plan
+// insertAtPlanFront changed (OUT-01 31, 02.1 completed on 15/06/2021,
+// action 02 committed 400.000): 409 saying so, and the form again on the
+// new plan, each value on its item's row.
+func wantOnNewPlan(t *testing.T, status int, page string) {
+	t.Helper()
+	if status != http.StatusConflict || !strings.Contains(page, "Il piano del progetto (attività, indicatori o azioni) è cambiato") {
+		t.Fatalf("save on a changed plan: status %d; want 409 saying the plan changed", status)
+	}
+	for _, want := range []string{
+		`name="ind.0.code" value="OUT-00"`, `name="ind.0.value" value=""`, `name="ind.1.code" value="OUT-01"`, `name="ind.1.value" value="31"`,
+		`name="act.0.code" value="01.0"`, `name="act.2.code" value="02.1"`, `name="act.2.end" value="15/06/2021"`,
+		`name="act.1.start" value="15/01/2019"`, // 01.1, as stored and not touched
+		`name="exp.0.committed" value=""`, `name="exp.2.committed" value="400.000"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the form on the new plan lacks %s", want)
+		}
+	}
+}
+
+// TestReportPlanChangedBetweenCheckAndSave changes the plan after the
+// save has read the project and checked the form's plan, just before its
+// update reaches the service (an interceptor on the application's
+// connection): the service refuses the update in its own transaction
+// (project_etag, PROJECT_CHANGED), nothing is written, and the page is the
+// same 409 as for a plan changed before the save, the form on the new
+// plan. Checked and written in two calls, the update was saved.
+func TestReportPlanChangedBetweenCheckAndSave(t *testing.T) {
+	f, _, _ := monitoringClients(t)
+	var once sync.Once
+	base := appOver(t, f, func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if path.Base(method) == "UpdateMonitoringReport" {
+			once.Do(f.insertAtPlanFront)
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	})
+	edit := labReport + "/modifica"
+	token := f.signedIn("staff@lombardia")
+	page := fetch(t, base+edit, token)
+	typed := formValues(t, page, edit)
+	typed.Set("ind.0.value", "31")                       // OUT-01
+	typed.Set("act.1.state", "ACTIVITY_STATE_COMPLETED") // 02.1
+	typed.Set("act.1.end", "15/06/2021")                 // 02.1
+	typed.Set("exp.1.committed", "400.000")              // action 02
+	before := f.report("2021-q2")
+
+	status, page := postCounted(t, base+edit, token, page, typed)
+	wantOnNewPlan(t, status, page)
+	if got := f.report("2021-q2"); got.GetEtag() != before.GetEtag() {
+		t.Errorf("a save whose plan changed before its update wrote the report: %v", got)
+	}
+}
+
+// TestReportSavedAcrossAnotherProjectChange changes the project, not its
+// plan, just before a report's update reaches the service: the update is
+// refused (PROJECT_CHANGED), and the save, reading the project again with
+// the same plan, is retried and written.
+func TestReportSavedAcrossAnotherProjectChange(t *testing.T) {
+	f, _, _ := monitoringClients(t)
+	var once sync.Once
+	var updates atomic.Int32
+	base := appOver(t, f, func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if path.Base(method) == "UpdateMonitoringReport" {
+			updates.Add(1)
+			once.Do(func() { f.retitle("Lab'Impact 2") })
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	})
+	edit := labReport + "/modifica"
+	token := f.signedIn("staff@lombardia")
+	page := fetch(t, base+edit, token)
+	typed := formValues(t, page, edit)
+	typed.Set("ind.0.value", "31")
+	if status, page := postCounted(t, base+edit, token, page, typed); status != http.StatusSeeOther {
+		t.Fatalf("save across a change of the project's title: status %d, want 303\n%s", status, page)
+	}
+	if n := updates.Load(); n != 2 {
+		t.Errorf("the save made %d updates, want 2 (refused, then retried)", n)
+	}
+	got := f.report("2021-q2").GetIndicatorValues()
+	if len(got) != 1 || got[0].GetIndicator() != "OUT-01" || got[0].GetValue() != 31 {
+		t.Errorf("the indicators saved are %v, want OUT-01 = 31", got)
+	}
+}
+
+// TestReportProjectChangedTwiceDuringSave changes the project's title
+// just before the save's update, then, when the save has read the project
+// again and retries, its plan: the form comes back with 409 on the plan as
+// it is now, each value on its item's row, and nothing is written. Shown as
+// a stale save, the form kept its rows by position under the new plan's
+// items, so that saving it again put them on other items.
+func TestReportProjectChangedTwiceDuringSave(t *testing.T) {
+	f, _, _ := monitoringClients(t)
+	var updates atomic.Int32
+	base := appOver(t, f, func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if path.Base(method) == "UpdateMonitoringReport" {
+			switch updates.Add(1) {
+			case 1:
+				f.retitle("Lab'Impact 2")
+			case 2:
+				f.insertAtPlanFront()
+			}
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	})
+	edit := labReport + "/modifica"
+	token := f.signedIn("staff@lombardia")
+	page := fetch(t, base+edit, token)
+	typed := formValues(t, page, edit)
+	typed.Set("ind.0.value", "31")                       // OUT-01
+	typed.Set("act.1.state", "ACTIVITY_STATE_COMPLETED") // 02.1
+	typed.Set("act.1.end", "15/06/2021")                 // 02.1
+	typed.Set("exp.1.committed", "400.000")              // action 02
+	before := f.report("2021-q2")
+
+	status, page := postCounted(t, base+edit, token, page, typed)
+	wantOnNewPlan(t, status, page)
+	if n := updates.Load(); n != 2 {
+		t.Errorf("the save made %d updates, want 2", n)
+	}
+	if got := f.report("2021-q2"); got.GetEtag() != before.GetEtag() {
+		t.Errorf("a save whose project changed twice wrote the report: %v", got)
+	}
+}
+
+// TestBrowserReportFormAt390: on a 390 px phone the report form is a card
+// per row, as long titles and all. Nothing is wider than the screen (a title
+// without spaces widened the page by more than 1,000 px); each activity and
+// action of the plan is a group named by its code and title, whose short
+// fields that go together share a line (the two dates, the two amounts, and
+// age band and sex of a count of people; they were one under the other);
+// every field keeps its visible label; and axe finds nothing serious.
+func TestBrowserReportFormAt390(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	lab, err := projects.GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/lab-impact"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab.Timetable[0].Title = "Accompagnamento delle reti territoriali nella costruzione dei piani di intervento integrati per l'inclusione"
+	lab.Timetable[1].Title = strings.Repeat("X", 150)
+	lab.Actions[1].Title = strings.Repeat("Y", 150)
+	lab.Indicators[0].Name = strings.Repeat("Z", 150)
+	if _, err := projects.UpdateProject(f.admin("lombardia"), &famiv1.UpdateProjectRequest{Project: lab,
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"timetable", "actions", "indicators"}}}); err != nil {
+		t.Fatalf("retitle the plan: %v", err)
+	}
+	b := newBrowser(t, f)
+	b.signIn("staff@lombardia")
+	edit := labReport + "/modifica"
+	b.run("open "+edit+" at 390 px", chromedp.EmulateViewport(390, 844), chromedp.Navigate(b.f.url(edit)), chromedp.WaitReady(chromedp.CSS("main form")))
+	type layout struct {
+		Over       int      // px the page is wider than the screen
+		Apart      []string // pairs of fields not on one line, or past the screen
+		Unnamed    []string // a plan row's field whose group does not name its item
+		Unlabelled []string // a field without a visible label
+	}
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[layout](`(() => {
+		const doc = document.documentElement, form = document.querySelector("main form");
+		const box = id => document.getElementById(id).getBoundingClientRect();
+		const apart = [], unnamed = [], unlabelled = [];
+		for (const [a, b] of [["act.0.start", "act.0.end"], ["act.1.start", "act.1.end"], ["exp.0.committed", "exp.0.paid"],
+			["exp.1.committed", "exp.1.paid"], ["ppl.0.age_band", "ppl.0.sex"]]) {
+			if (box(a).top !== box(b).top || box(b).right > doc.clientWidth) apart.push(a + "|" + b);
+		}
+		for (const h of form.querySelectorAll('input[type=hidden][name^="act."][name$=".code"], input[type=hidden][name^="exp."][name$=".code"]')) {
+			const group = h.closest("fieldset"), legend = group && group.querySelector(":scope > legend");
+			const row = h.name.replace(/\.code$/, "");
+			for (const el of form.querySelectorAll('[name^="' + row + '."]:not([type=hidden])')) {
+				if (!legend || !legend.textContent.includes(h.value) || !group.contains(el)) unnamed.push(el.name);
+			}
+		}
+		for (const el of form.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+			const l = form.querySelector('label[for="' + el.id + '"]');
+			if (!l || !l.textContent.trim() || l.getBoundingClientRect().width === 0) unlabelled.push(el.name);
+		}
+		return {Over: doc.scrollWidth - doc.clientWidth, Apart: apart, Unnamed: unnamed, Unlabelled: unlabelled};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Over > 0 {
+		t.Errorf("the report form at 390 px is %d px wider than the screen", got.Over)
+	}
+	if len(got.Apart) > 0 {
+		t.Errorf("at 390 px these fields do not share a line within the screen: %q", got.Apart)
+	}
+	if len(got.Unnamed) > 0 {
+		t.Errorf("at 390 px these fields are not in a group named by their item: %q", got.Unnamed)
+	}
+	if len(got.Unlabelled) > 0 {
+		t.Errorf("at 390 px these fields have no visible label: %q", got.Unlabelled)
+	}
+	b.check("rapporto-390")
+	b.run("reset viewport", chromedp.EmulateReset())
 }

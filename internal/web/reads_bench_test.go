@@ -74,7 +74,14 @@ func (c *apiReads) total() (calls int, bytes int64) {
 func countedApp(t testing.TB, f *famid) (base string, reads *apiReads) {
 	t.Helper()
 	reads = &apiReads{calls: map[string]int{}}
-	conn, err := grpc.NewClient(f.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithUnaryInterceptor(reads.count))
+	return appOver(t, f, reads.count), reads
+}
+
+// appOver serves the web application as countedApp does, its calls of the
+// services through the interceptor icpt.
+func appOver(t testing.TB, f *famid, icpt grpc.UnaryClientInterceptor) (base string) {
+	t.Helper()
+	conn, err := grpc.NewClient(f.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithUnaryInterceptor(icpt))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +100,7 @@ func countedApp(t testing.TB, f *famid) (base string, reads *apiReads) {
 	}
 	ts := httptest.NewServer(app)
 	t.Cleanup(ts.Close)
-	return ts.URL, reads
+	return ts.URL
 }
 
 // fetch gets u with the session token and fails t unless it is a 200; it

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
@@ -60,6 +61,7 @@ func (a *App) reportPages() resourceForm[plannedReport] {
 		read: func(v url.Values, cur plannedReport) plannedReport {
 			return plannedReport{reportFromForm(v, cur.project), cur.project}
 		},
+		align: func(fm *form, cur plannedReport) { onPlanShown(fm, cur.project) },
 		compared: map[string]string{"act.%d.state": "monitoring.activity_states", "act.%d.start": "monitoring.actual_starts",
 			"act.%d.end": "monitoring.actual_ends", "dev.%d.activity": "monitoring.deviation_activities", "dev.%d.description": "monitoring.deviations",
 			"dev.%d.cause": "monitoring.causes", "dev.%d.corrective_action": "monitoring.corrective_actions", "dev.%d.new_date": "monitoring.new_dates",
@@ -250,25 +252,59 @@ func digitsOnly(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
+// reportUpdate saves a report's form. The form's rows are read by their
+// position in the plan it was built on (the "plan" it sends), so the save
+// reads the project, refuses a plan changed since (409, the form again on
+// the plan as it is now: onPlanShown) and passes the etag of the project
+// as read with the update, which the service checks in the same
+// transaction as its write (PROJECT_CHANGED): a plan changed between the
+// read and the write is refused too, never saved on items other than the
+// ones typed for. A project changed meanwhile with its plan as it was is
+// read again and the save retried once (the rows read the same); changed
+// once more, the form comes back (409) on the project as it is then.
 func (a *App) reportUpdate(w http.ResponseWriter, r *http.Request, s *session) {
-	pr, err := a.getProject(r, s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	if r.PostFormValue("plan") != planVersion(pr) {
-		// Read by position, the rows would go to other activities,
-		// indicators and actions than the ones they were typed for.
-		fm := newForm(onPlan(r.PostForm, pr))
-		fm.Message = msg("monitoring.plan_changed")
+	again := func(key string) {
+		fm := newForm(r.PostForm)
+		fm.Message = msg(key)
 		a.reportPages().edit(w, r, s, http.StatusConflict, fm)
+	}
+	for try := 0; ; try++ {
+		pr, err := a.getProject(r, s)
+		if err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
+		if r.PostFormValue("plan") != planVersion(pr) {
+			again("monitoring.plan_changed")
+			return
+		}
+		in := reportFromForm(r.PostForm, pr)
+		in.Name = reportName(r, s)
+		_, err = a.monitoring.UpdateMonitoringReport(s.ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: in,
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: reportFields}, RequestId: r.PostFormValue("request_id"), ProjectEtag: pr.GetEtag()})
+		switch {
+		case errs.Reason(errorInfo(err).GetReason()) != errs.ProjectChanged:
+			a.reportPages().updated(w, r, s, err, "/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_saved")
+			return
+		case try > 0:
+			again("reason.PROJECT_CHANGED")
+			return
+		}
+	}
+}
+
+// onPlanShown puts fm, a report's form sent back, on pr's plan, the one
+// its page shows it with, when it was typed on another (its "plan"):
+// read by position, its rows would go to other activities, indicators and
+// actions than the ones they were typed for. Every page that shows a sent
+// form again goes through it, so that a plan changed between a save's
+// read and the page's cannot misplace a row.
+func onPlanShown(fm *form, pr *famiv1.Project) {
+	if fm.Get("plan") == planVersion(pr) {
 		return
 	}
-	in := reportFromForm(r.PostForm, pr)
-	in.Name = reportName(r, s)
-	_, err = a.monitoring.UpdateMonitoringReport(s.ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: in,
-		UpdateMask: &fieldmaskpb.FieldMask{Paths: reportFields}, RequestId: r.PostFormValue("request_id")})
-	a.reportPages().updated(w, r, s, err, "/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_saved")
+	fm.Values = onPlan(fm.Values, pr)
+	fm.Message = msg("monitoring.plan_changed")
 }
 
 // planVersion names the version of pr's plan a report's form follows: its

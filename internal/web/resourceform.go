@@ -29,6 +29,10 @@ type resourceForm[T any] struct {
 	// left out would be saved over unseen when the re-shown form is
 	// submitted.
 	compared map[string]string
+	// align, when set, puts a submitted form shown again on cur as it is
+	// now, before it is compared with it: a report's form, whose rows
+	// follow the project's plan, on the plan it will be shown with.
+	align func(fm *form, cur T)
 	// render renders the page with fm beside cur (the zero T on a create).
 	render func(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, cur T)
 }
@@ -55,6 +59,9 @@ func (rf resourceForm[T]) edit(w http.ResponseWriter, r *http.Request, s *sessio
 		}
 		fm.Values = stored
 	default:
+		if rf.align != nil {
+			rf.align(fm, cur)
+		}
 		fm.compare(stored, rf.fields(rf.read(fm.Values, cur)), rf.compared)
 	}
 	fm.seen = stored

@@ -1519,8 +1519,16 @@ type UpdateMonitoringReportRequest struct {
 	MonitoringReport *MonitoringReport `protobuf:"bytes,1,opt,name=monitoring_report,json=monitoringReport,proto3" json:"monitoring_report,omitempty"`
 	// Fields to update; empty means every editable field. Output-only fields
 	// are ignored.
-	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
-	RequestId     string                 `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	RequestId  string                 `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The etag of the project as read when the report's values were written
+	// against its plan (its activities, indicators and actions), AIP-154
+	// style: when set and the project has changed since, nothing is written
+	// and the update is refused with ABORTED, reason PROJECT_CHANGED (409
+	// over REST), checked in the same transaction as the write. A client that
+	// fills a report row by row from the plan sets it, so that a plan changed
+	// meanwhile cannot put its values on other items. Empty: no check.
+	ProjectEtag   string `protobuf:"bytes,4,opt,name=project_etag,json=projectEtag,proto3" json:"project_etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1572,6 +1580,13 @@ func (x *UpdateMonitoringReportRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
 func (x *UpdateMonitoringReportRequest) GetRequestId() string {
 	if x != nil {
 		return x.RequestId
+	}
+	return ""
+}
+
+func (x *UpdateMonitoringReportRequest) GetProjectEtag() string {
+	if x != nil {
+		return x.ProjectEtag
 	}
 	return ""
 }
@@ -2373,13 +2388,14 @@ const file_fami_v1_monitoring_proto_rawDesc = "" +
 	"\x1dListMonitoringReportsResponse\x12H\n" +
 	"\x12monitoring_reports\x18\x01 \x03(\v2\x19.fami.v1.MonitoringReportR\x11monitoringReports\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x03R\brevision\"\xc3\x01\n" +
+	"\brevision\x18\x03 \x01(\x03R\brevision\"\xe6\x01\n" +
 	"\x1dUpdateMonitoringReportRequest\x12F\n" +
 	"\x11monitoring_report\x18\x01 \x01(\v2\x19.fami.v1.MonitoringReportR\x10monitoringReport\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"f\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\x12!\n" +
+	"\fproject_etag\x18\x04 \x01(\tR\vprojectEtag\"f\n" +
 	"\x1dSubmitMonitoringReportRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04etag\x18\x02 \x01(\tR\x04etag\x12\x1d\n" +

@@ -57,7 +57,9 @@ type MonitoringServiceClient interface {
 	ListMonitoringReports(ctx context.Context, in *ListMonitoringReportsRequest, opts ...grpc.CallOption) (*ListMonitoringReportsResponse, error)
 	// UpdateMonitoringReport changes a DRAFT or RETURNED report. Returns
 	// FAILED_PRECONDITION with reason REPORT_APPROVED for an approved report
-	// and REPORT_SUBMITTED for one awaiting review.
+	// and REPORT_SUBMITTED for one awaiting review, and ABORTED with reason
+	// PROJECT_CHANGED when project_etag is given and is no longer the
+	// project's etag.
 	UpdateMonitoringReport(ctx context.Context, in *UpdateMonitoringReportRequest, opts ...grpc.CallOption) (*MonitoringReport, error)
 	// SubmitMonitoringReport sends a DRAFT or RETURNED report for review. The
 	// region, or staff of the lead partner of a network implementing the
@@ -226,7 +228,9 @@ type MonitoringServiceServer interface {
 	ListMonitoringReports(context.Context, *ListMonitoringReportsRequest) (*ListMonitoringReportsResponse, error)
 	// UpdateMonitoringReport changes a DRAFT or RETURNED report. Returns
 	// FAILED_PRECONDITION with reason REPORT_APPROVED for an approved report
-	// and REPORT_SUBMITTED for one awaiting review.
+	// and REPORT_SUBMITTED for one awaiting review, and ABORTED with reason
+	// PROJECT_CHANGED when project_etag is given and is no longer the
+	// project's etag.
 	UpdateMonitoringReport(context.Context, *UpdateMonitoringReportRequest) (*MonitoringReport, error)
 	// SubmitMonitoringReport sends a DRAFT or RETURNED report for review. The
 	// region, or staff of the lead partner of a network implementing the

@@ -80,7 +80,9 @@ type MonitoringServiceClient interface {
 	ListMonitoringReports(context.Context, *v1.ListMonitoringReportsRequest) (*v1.ListMonitoringReportsResponse, error)
 	// UpdateMonitoringReport changes a DRAFT or RETURNED report. Returns
 	// FAILED_PRECONDITION with reason REPORT_APPROVED for an approved report
-	// and REPORT_SUBMITTED for one awaiting review.
+	// and REPORT_SUBMITTED for one awaiting review, and ABORTED with reason
+	// PROJECT_CHANGED when project_etag is given and is no longer the
+	// project's etag.
 	UpdateMonitoringReport(context.Context, *v1.UpdateMonitoringReportRequest) (*v1.MonitoringReport, error)
 	// SubmitMonitoringReport sends a DRAFT or RETURNED report for review. The
 	// region, or staff of the lead partner of a network implementing the
@@ -312,7 +314,9 @@ type MonitoringServiceHandler interface {
 	ListMonitoringReports(context.Context, *v1.ListMonitoringReportsRequest) (*v1.ListMonitoringReportsResponse, error)
 	// UpdateMonitoringReport changes a DRAFT or RETURNED report. Returns
 	// FAILED_PRECONDITION with reason REPORT_APPROVED for an approved report
-	// and REPORT_SUBMITTED for one awaiting review.
+	// and REPORT_SUBMITTED for one awaiting review, and ABORTED with reason
+	// PROJECT_CHANGED when project_etag is given and is no longer the
+	// project's etag.
 	UpdateMonitoringReport(context.Context, *v1.UpdateMonitoringReportRequest) (*v1.MonitoringReport, error)
 	// SubmitMonitoringReport sends a DRAFT or RETURNED report for review. The
 	// region, or staff of the lead partner of a network implementing the
