@@ -156,12 +156,6 @@ func TestBrowserConfirmsWithoutScript(t *testing.T) {
 	var accept atomic.Bool
 	asked := b.answerDialogs(&accept)
 	b.signIn("admin@lombardia")
-	scripts := func(off bool) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: off})
-			return err
-		})
-	}
 	b.run("revoke without scripts", scripts(true), chromedp.Navigate(f.url("/account")), chromedp.WaitReady(chromedp.CSS("main")),
 		chromedp.Click(chromedp.CSS(`form[action^="/token/"] button`)), chromedp.WaitVisible(chromedp.CSS("#confirm-question")))
 	// axe is a script: the page is checked with scripts back on.
@@ -178,6 +172,84 @@ func TestBrowserConfirmsWithoutScript(t *testing.T) {
 	}
 	if got := asked(); len(got) != 0 {
 		t.Errorf("a browser without scripts showed dialogs %q", got)
+	}
+}
+
+// scripts turns the page's scripts off (a browser without JavaScript) or
+// back on.
+func scripts(off bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: off})
+		return err
+	})
+}
+
+// TestBrowserAsksBeforeCancelAndReturn: in the browser, cancelling a
+// meeting asks in the script's dialog with the meeting's own question
+// (answered no, the meeting stays scheduled; yes, it is cancelled with the
+// reason typed); returning a report without scripts leads to its
+// confirmation page (checked by axe), headed by its own question, which
+// returns it with the reason typed, on two lines, once confirmed.
+func TestBrowserAsksBeforeCancelAndReturn(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	ctx := f.admin("lombardia")
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	m, err := f.onlineMeeting("", "regions/lombardia/networks/rete-milano", "Tavolo di coordinamento", time.Now().AddDate(0, 0, 10))
+	if err != nil {
+		t.Fatalf("CreateMeeting: %v", err)
+	}
+	cancelled := func() bool {
+		got, err := meetings.GetMeeting(ctx, &famiv1.GetMeetingRequest{Name: m.GetName()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.GetState() == famiv1.MeetingState_MEETING_STATE_CANCELLED
+	}
+	if _, err := famiv1.NewMonitoringServiceClient(f.conn).SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{
+		Name: "regions/lombardia/projects/lab-impact/monitoringReports/2021-q2"}); err != nil {
+		t.Fatalf("SubmitMonitoringReport: %v", err)
+	}
+	b := newBrowser(t, f)
+	var accept atomic.Bool
+	asked := b.answerDialogs(&accept)
+	b.signIn("admin@lombardia")
+
+	b.open("/incontri/"+lastID(m.GetName()), "incontro-annulla")
+	cancel := chromedp.Click(chromedp.CSS(`form[action$="/annulla"] button`))
+	b.run("cancel, answering no", chromedp.SendKeys(chromedp.CSS(`form[action$="/annulla"] #f-reason`), "Sciopero dei trasporti"), cancel)
+	if got := asked(); len(got) != 1 || !strings.HasPrefix(got[0], "Annullare l'incontro?") {
+		t.Fatalf("the browser asked %q before cancelling, want the meeting's own question", got)
+	}
+	if cancelled() {
+		t.Fatal("answered no, the meeting was cancelled")
+	}
+	accept.Store(true)
+	b.run("cancel, answering yes", cancel, chromedp.WaitVisible(chromedp.CSS(`main .alert.success`)))
+	b.wantText("main .alert.success", "Incontro annullato.")
+	b.wantText("main", "Sciopero dei trasporti")
+	if !cancelled() {
+		t.Error("answered yes, the meeting is not cancelled")
+	}
+
+	b.run("return without scripts", scripts(true), chromedp.Navigate(f.url(labReport)), chromedp.WaitReady(chromedp.CSS("main")),
+		chromedp.SendKeys(chromedp.CSS(`form[action$="/restituisci"] textarea`), "Manca la spesa dell'azione 01.\nRivedere gli indicatori."),
+		chromedp.Click(chromedp.CSS(`form[action$="/restituisci"] button`)), chromedp.WaitVisible(chromedp.CSS("#confirm-question")))
+	b.run("scripts on for axe", scripts(false))
+	b.check("conferma-restituzione")
+	b.wantText("main h1", "Restituire il rapporto?")
+	if got := f.reportState("2021-q2"); got != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED {
+		t.Fatalf("before the confirmation was answered the report is %v, want submitted", got)
+	}
+	b.run("confirm", scripts(true), chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`main .alert.success`)))
+	b.wantText("main .alert.success", "Rapporto restituito.")
+	b.wantText("main", "Manca la spesa dell'azione 01.")
+	b.wantText("main", "Rivedere gli indicatori.")
+	if got := f.reportState("2021-q2"); got != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED {
+		t.Errorf("confirmed, the report is %v, want returned", got)
+	}
+	if got := asked(); len(got) != 2 {
+		t.Errorf("the browser showed dialogs %q, want only the meeting's two (no, then yes)", got)
 	}
 }
 
