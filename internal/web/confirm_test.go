@@ -67,12 +67,13 @@ func TestConfirmationsWithoutScript(t *testing.T) {
 
 // TestIrreversibleActionsAskFirst: cancelling a meeting, reopening a
 // closed period, returning a submitted report, reopening an approved one
-// for correction and terminating a protocol ask first, as the actions of
+// for correction, recording a project's extension, signing a protocol and
+// terminating it ask first, as the actions of
 // TestConfirmationsWithoutScript do, the reason typed carried through the
 // confirmation (a report's, on two lines). Before, each acted at the first
 // press, with or without the script.
 func TestIrreversibleActionsAskFirst(t *testing.T) {
-	f, _, admin := monitoringClients(t)
+	f, staff, admin := monitoringClients(t)
 	ctx := f.admin("lombardia")
 	meeting, err := f.onlineMeeting("", "regions/lombardia/networks/rete-milano", "Tavolo di coordinamento", time.Now().AddDate(0, 0, 10))
 	if err != nil {
@@ -125,6 +126,17 @@ func TestIrreversibleActionsAskFirst(t *testing.T) {
 		}},
 		{"correct", admin, "/progetti/lab-impact/monitoraggio/2021-q3", regexp.MustCompile(`/correggi$`), "Correggere il rapporto approvato?", reason("Spesa dell'azione 02 corretta"), func() bool {
 			return f.reportState("2021-q3") == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT
+		}},
+		{"extend", admin, "/progetti/lab-impact", regexp.MustCompile(`/proroga$`), "Registrare la proroga?",
+			url.Values{"ext_end_date": {"31/12/2022"}, "ext_act_reference": {"Decreto 1234/2021"}}, func() bool {
+				got, err := famiv1.NewProjectServiceClient(f.conn).GetProject(ctx, &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/lab-impact"})
+				return err == nil && got.GetEndDate() == "2022-12-31"
+			}},
+		// The lead partner's staff sign for it; the protocol is then
+		// terminated.
+		{"sign", staff, "/protocolli/" + lastID(p.GetName()), regexp.MustCompile(`/firma$`), "Firmare il protocollo?", nil, func() bool {
+			got, err := protocols.GetProtocol(ctx, &famiv1.GetProtocolRequest{Name: p.GetName()})
+			return err == nil && len(got.GetSignatures()) == 1
 		}},
 		{"terminate", admin, "/protocolli/" + lastID(p.GetName()), regexp.MustCompile(`/risolvi$`), "Risolvere il protocollo?", reason("Il partner è uscito dalla rete"), func() bool {
 			got, err := protocols.GetProtocol(ctx, &famiv1.GetProtocolRequest{Name: p.GetName()})

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -350,6 +351,10 @@ func TestBrowserMonitoring(t *testing.T) {
 	b.signOut()
 
 	b.signIn("admin@lombardia")
+	// Returning a report asks first; the admin answers yes.
+	var accept atomic.Bool
+	accept.Store(true)
+	b.answerDialogs(&accept)
 	b.open(labReport, "rapporto-inviato")
 	b.run("return without a reason", chromedp.Click(chromedp.CSS(`form[action$="/restituisci"] button`)), chromedp.WaitVisible(chromedp.CSS("#f-reason-err")))
 	b.check("rapporto-restituzione-senza-motivo")

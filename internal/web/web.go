@@ -166,7 +166,7 @@ func (a *App) routes() {
 	m.Handle("POST /progetti", a.page(a.projectCreate))
 	m.Handle("GET /progetti/{project}", a.page(a.projectEdit))
 	m.Handle("POST /progetti/{project}", a.page(a.projectUpdate))
-	m.Handle("POST /progetti/{project}/proroga", a.page(a.projectExtend))
+	m.Handle("POST /progetti/{project}/proroga", a.page(a.confirmed(confirmation{"projects.extend_heading", "projects.confirm_extend"}, backTo("/progetti/", "project"), a.projectExtend)))
 	m.Handle("GET /progetti/{project}/monitoraggio", a.page(a.projectMonitoring))
 	m.Handle("POST /progetti/{project}/monitoraggio", a.page(a.createReport))
 	m.Handle("GET /progetti/{project}/monitoraggio/{period}", a.page(a.reportView))
@@ -195,7 +195,7 @@ func (a *App) routes() {
 	m.Handle("POST /protocolli/{protocol}/modifica", a.page(a.protocolUpdate))
 	m.Handle("POST /protocolli/{protocol}/emenda", a.page(a.protocolAmend))
 	m.Handle("POST /protocolli/{protocol}/risolvi", a.page(a.confirmed(confirmation{"protocols.terminate_heading", "protocols.confirm_terminate"}, backTo("/protocolli/", "protocol"), a.protocolTerminate)))
-	m.Handle("POST /protocolli/{protocol}/firma", a.page(a.protocolSign))
+	m.Handle("POST /protocolli/{protocol}/firma", a.page(a.confirmed(confirmation{"protocols.sign_heading", "protocols.confirm_sign"}, backTo("/protocolli/", "protocol"), a.protocolSign)))
 	m.Handle("POST /protocolli/{protocol}/apri", a.page(a.confirmed(confirmation{"protocols.open_heading", "protocols.confirm_open"}, backTo("/protocolli/", "protocol"), a.protocolOpen)))
 
 	m.Handle("GET /incontri", a.page(a.meetingList))
