@@ -346,8 +346,9 @@ func (a *App) reportAction(done string) pageFunc {
 			_, err = a.monitoring.ReturnMonitoringReport(s.ctx, &famiv1.ReturnMonitoringReportRequest{Name: name, Reason: r.PostFormValue("reason"), Etag: etag, RequestId: rid})
 		case "correggi":
 			_, err = a.monitoring.CorrectMonitoringReport(s.ctx, &famiv1.CorrectMonitoringReportRequest{Name: name, Reason: r.PostFormValue("reason"), Etag: etag, RequestId: rid})
-		default:
-			panic("web: no report step " + done)
+		default: // no route names another step
+			a.notFound(w, r, s)
+			return
 		}
 		fm := actionForm(r.PostForm)
 		a.submitted(w, r, s, fm, err, "", func(code int) { a.renderReport(w, r, s, code, fm) }, reportAddress(r)+"?ok=report_"+done)
