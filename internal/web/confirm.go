@@ -11,6 +11,19 @@ import (
 // carries it (the path without JavaScript).
 const confirmField = "conferma"
 
+// confirmation is what a confirmed action asks, as catalogue keys.
+type confirmation struct {
+	// Heading is the action's own question in a few words ("Revocare il
+	// token?"): the confirmation page's heading and title. Before, every
+	// confirmation was headed "Conferma l'operazione", the same for a
+	// deletion as for a protocol opened to signature.
+	Heading string
+	// Question is the text the page's form names in data-confirm: the
+	// question and what cannot be undone after it, which the script's
+	// dialog asks and the confirmation page says under its heading.
+	Question string
+}
+
 // confirmPage asks whether to go on with an action that cannot be undone,
 // before it is done, for a browser that ran no script: the same question as
 // the script's dialog, and a form that posts again what the page's form sent,
@@ -25,11 +38,10 @@ type confirmPage struct {
 }
 
 // confirmed makes fn an action that is done only once confirmed: a POST
-// without confirmField answers the confirmation page, asking question (a
-// catalogue key, the one the page's form names in data-confirm) and doing
-// nothing. Before, a browser without JavaScript did the action at the first
-// click: the dialog was the script's only.
-func (a *App) confirmed(question string, back func(r *http.Request) string, fn pageFunc) pageFunc {
+// without confirmField answers the confirmation page, asking c and doing
+// nothing. Before, a browser without JavaScript did the action at the
+// first click: the dialog was the script's only.
+func (a *App) confirmed(c confirmation, back func(r *http.Request) string, fn pageFunc) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, s *session) {
 		if r.PostFormValue(confirmField) == "1" {
 			fn(w, r, s)
@@ -38,7 +50,7 @@ func (a *App) confirmed(question string, back func(r *http.Request) string, fn p
 		// The form's own fields go again as they came (its etag, request
 		// id, what the page showed) to the same address, as escaped, the CSRF
 		// token from the frame.
-		p := &confirmPage{frame: a.newFrame(r, s, "confirm.title"), Question: msg(question), Action: r.URL.EscapedPath(), Back: back(r),
+		p := &confirmPage{frame: a.newFrame(r, s, c.Heading), Question: msg(c.Question), Action: r.URL.EscapedPath(), Back: back(r),
 			Fields: hiddenFields(r.PostForm, csrfField, confirmField)}
 		a.render(w, http.StatusOK, "confirm", p)
 	}

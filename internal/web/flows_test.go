@@ -581,8 +581,8 @@ func (tc staleButton) press(t *testing.T, b *browserless) {
 	if err := tc.change(); err != nil {
 		t.Fatal(err)
 	}
-	// Pressed as the script sends a confirmed press (opening a protocol
-	// asks first); the other buttons ignore the field.
+	// Pressed as the script sends a confirmed press (the buttons that
+	// cannot be undone ask first); the other buttons ignore the field.
 	form := url.Values{"csrf": {b.csrf(tc.page)}, "etag": {loaded}, "reason": {tc.typed}, "conferma": {"1"}}
 	res, page := b.do("POST", tc.page+tc.button, form)
 	if res.StatusCode != http.StatusUnprocessableEntity {

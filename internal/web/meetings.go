@@ -12,10 +12,10 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/territory"
+	"github.com/raccordo/raccordo/sdk/paging"
 )
 
 // meetingsPage lists the meetings of the user's networks (every network of
@@ -96,8 +96,8 @@ func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
 			q.Del(k)
 		}
 	} else {
-		// The latest are read from the last months only, so that the read
-		// is bounded in time as well as in memory.
+		// The latest are those of the last months, as the page says;
+		// older ones are in the archive.
 		past.StartFrom = timestamppb.New(today.AsTime().AddDate(0, -recentMonths, 0))
 		p.Past, p.MorePast, err = a.latestMeetings(s, past)
 		q.Set("passati", "tutti")
@@ -119,40 +119,28 @@ func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
 // (meetings.latest).
 const recentMonths = 3
 
-// latestMeetings reads the meetings req lists in start order, a page at a
-// time (aip.Each), and keeps the rows (meetingRow) of the last
-// listPageSize, the latest first; more is set when it left earlier ones
-// out. The listing has no reverse order, so the read is bounded in memory,
-// not in time: it passes every meeting req lists.
+// latestMeetings reads the latest listPageSize meetings req lists, newest
+// first, in one call (ListMeetings' order_by), as rows (meetingRow); more
+// is set when the listing holds earlier ones, which the archive shows.
+// Before, with no reverse order to ask for, the page read every meeting
+// of the window in start order and kept the last 50 in a ring: bounded in
+// memory, not in the calls it made.
 func (a *App) latestMeetings(s *session, req *famiv1.ListMeetingsRequest) (latest []*famiv1.Meeting, more bool, err error) {
-	ring := make([]*famiv1.Meeting, 0, listPageSize)
-	n := 0
-	err = aip.Each(s.ctx, unary(a.meetings.ListMeetings), req, func(res *famiv1.ListMeetingsResponse) error {
-		for _, m := range res.GetMeetings() {
-			row := meetingRow(m)
-			switch {
-			case len(ring) < listPageSize:
-				ring = append(ring, row)
-			default:
-				ring[n%listPageSize] = row
-			}
-			n++
-		}
-		return nil
-	})
+	req = paging.Page(req, req.GetParent(), listPageSize, "")
+	req.OrderBy = "start_time desc"
+	res, err := a.meetings.ListMeetings(s.ctx, req)
 	if err != nil {
 		return nil, false, err
 	}
-	// The latest is the one written last, at (n-1) mod the ring's size.
-	for i := range ring {
-		latest = append(latest, ring[(n-1-i+len(ring))%len(ring)])
+	for _, m := range res.GetMeetings() {
+		latest = append(latest, meetingRow(m))
 	}
-	return latest, n > len(ring), nil
+	return latest, res.GetNextPageToken() != "", nil
 }
 
 // meetingRow is what a row of the meetings page shows of m: its agenda,
 // attendance and minutes are left out, as the page keeps a page of
-// meetings (and the past's ring of the latest).
+// meetings.
 func meetingRow(m *famiv1.Meeting) *famiv1.Meeting {
 	return &famiv1.Meeting{Name: m.GetName(), Title: m.GetTitle(), Kind: m.GetKind(), Networks: m.GetNetworks(), State: m.GetState(), StartTime: m.GetStartTime()}
 }

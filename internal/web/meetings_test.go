@@ -65,7 +65,7 @@ func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 	form.Set("day", time.Now().In(rome()).AddDate(0, 0, 10).Format("02/01/2006"))
 	res, _ = b.do("POST", "/incontri", form)
 	next := strings.Split(res.Header.Get("Location"), "?")[0]
-	res, page = b.do("POST", next+"/annulla", url.Values{"csrf": {b.csrf(next)}})
+	res, page = b.do("POST", next+"/annulla", url.Values{"csrf": {b.csrf(next)}, "conferma": {"1"}})
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-reason-err"`) {
 		t.Errorf("cancel without a reason: status %d; want 422 with the error at the reason", res.StatusCode)
 	}
@@ -74,7 +74,7 @@ func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 	if etag == nil {
 		t.Fatalf("no cancel form on a scheduled meeting")
 	}
-	if res, _ = b.do("POST", next+"/annulla", url.Values{"csrf": {b.csrf(next)}, "etag": {etag[1]}, "reason": {"Sciopero dei trasporti"}}); res.StatusCode != http.StatusSeeOther {
+	if res, _ = b.do("POST", next+"/annulla", url.Values{"csrf": {b.csrf(next)}, "etag": {etag[1]}, "reason": {"Sciopero dei trasporti"}, "conferma": {"1"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("cancel: status %d", res.StatusCode)
 	}
 	if _, page = b.do("GET", next, nil); !strings.Contains(page, "Sciopero dei trasporti") || strings.Contains(page, "/annulla") {

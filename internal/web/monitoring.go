@@ -330,27 +330,35 @@ func (a *App) mayReport(s *session, project string) (bool, error) {
 	return monitoring.MayReport(s.who, project, networks), nil
 }
 
-// reportAction is a lifecycle step of a report: submit, approve or return.
-func (a *App) reportAction(w http.ResponseWriter, r *http.Request, s *session) {
-	name, etag, rid := reportName(r, s), r.PostFormValue("etag"), r.PostFormValue("request_id")
-	var err error
-	done := r.PathValue("action")
-	switch done {
-	case "invia":
-		_, err = a.monitoring.SubmitMonitoringReport(s.ctx, &famiv1.SubmitMonitoringReportRequest{Name: name, Etag: etag, RequestId: rid})
-	case "approva":
-		_, err = a.monitoring.ApproveMonitoringReport(s.ctx, &famiv1.ApproveMonitoringReportRequest{Name: name, Etag: etag, RequestId: rid})
-	case "restituisci":
-		_, err = a.monitoring.ReturnMonitoringReport(s.ctx, &famiv1.ReturnMonitoringReportRequest{Name: name, Reason: r.PostFormValue("reason"), Etag: etag, RequestId: rid})
-	case "correggi":
-		_, err = a.monitoring.CorrectMonitoringReport(s.ctx, &famiv1.CorrectMonitoringReportRequest{Name: name, Reason: r.PostFormValue("reason"), Etag: etag, RequestId: rid})
-	default:
-		a.notFound(w, r, s)
-		return
+// reportAction is the lifecycle step done of a report ("invia", "approva",
+// "restituisci" or "correggi", as its address ends): submit, approve,
+// return, or reopen an approved report for correction.
+func (a *App) reportAction(done string) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, s *session) {
+		name, etag, rid := reportName(r, s), r.PostFormValue("etag"), r.PostFormValue("request_id")
+		var err error
+		switch done {
+		case "invia":
+			_, err = a.monitoring.SubmitMonitoringReport(s.ctx, &famiv1.SubmitMonitoringReportRequest{Name: name, Etag: etag, RequestId: rid})
+		case "approva":
+			_, err = a.monitoring.ApproveMonitoringReport(s.ctx, &famiv1.ApproveMonitoringReportRequest{Name: name, Etag: etag, RequestId: rid})
+		case "restituisci":
+			_, err = a.monitoring.ReturnMonitoringReport(s.ctx, &famiv1.ReturnMonitoringReportRequest{Name: name, Reason: r.PostFormValue("reason"), Etag: etag, RequestId: rid})
+		case "correggi":
+			_, err = a.monitoring.CorrectMonitoringReport(s.ctx, &famiv1.CorrectMonitoringReportRequest{Name: name, Reason: r.PostFormValue("reason"), Etag: etag, RequestId: rid})
+		default: // no route names another step
+			a.notFound(w, r, s)
+			return
+		}
+		fm := actionForm(r.PostForm)
+		a.submitted(w, r, s, fm, err, "", func(code int) { a.renderReport(w, r, s, code, fm) }, reportAddress(r)+"?ok=report_"+done)
 	}
-	fm := actionForm(r.PostForm)
-	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderReport(w, r, s, code, fm) },
-		"/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_"+done)
+}
+
+// reportAddress is the address of the report a request names, where its
+// steps are asked from and lead back.
+func reportAddress(r *http.Request) string {
+	return "/progetti/" + url.PathEscape(r.PathValue("project")) + "/monitoraggio/" + url.PathEscape(r.PathValue("period"))
 }
 
 // flagAbout is what a monitoring flag is about, as the pages show it: the

@@ -188,7 +188,7 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 	if strings.Contains(page, "account:staff") {
 		t.Errorf("the report shows the submitter's account id")
 	}
-	back := url.Values{"csrf": {admin.csrf(labReport)}}
+	back := url.Values{"csrf": {admin.csrf(labReport)}, "conferma": {"1"}}
 	res, page = admin.do("POST", labReport+"/restituisci", back)
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-reason-err"`) || !strings.Contains(page, "Indica il motivo.") {
 		t.Fatalf("return without a reason: status %d; want 422 with the error next to the reason", res.StatusCode)
@@ -224,7 +224,7 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 	}
 
 	// A correction keeps the approved revision readable.
-	fix := url.Values{"csrf": {admin.csrf(labReport)}, "reason": {"Spesa dell'azione 02 corretta"}}
+	fix := url.Values{"csrf": {admin.csrf(labReport)}, "reason": {"Spesa dell'azione 02 corretta"}, "conferma": {"1"}}
 	if res, _ := admin.do("POST", labReport+"/correggi", fix); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("correct: status %d, want 303", res.StatusCode)
 	}
@@ -355,6 +355,10 @@ func TestBrowserMonitoring(t *testing.T) {
 	b.signOut()
 
 	b.signIn("admin@lombardia")
+	// Returning a report asks first; the admin answers yes.
+	var accept atomic.Bool
+	accept.Store(true)
+	b.answerDialogs(&accept)
 	b.open(labReport, "rapporto-inviato")
 	b.run("return without a reason", chromedp.Click(chromedp.CSS(`form[action$="/restituisci"] button`)), chromedp.WaitVisible(chromedp.CSS("#f-reason-err")))
 	b.check("rapporto-restituzione-senza-motivo")

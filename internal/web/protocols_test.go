@@ -58,7 +58,7 @@ func TestProtocolDraftEditOpenAmend(t *testing.T) {
 		_, page = c.do("GET", path, nil)
 		hash := page[strings.Index(page, `name="content_hash" value="`)+len(`name="content_hash" value="`):]
 		hash = hash[:strings.IndexByte(hash, '"')]
-		if res, _ = c.do("POST", path+"/firma", url.Values{"csrf": {c.csrf(path)}, "content_hash": {hash}}); res.StatusCode != http.StatusSeeOther {
+		if res, _ = c.do("POST", path+"/firma", url.Values{"csrf": {c.csrf(path)}, "content_hash": {hash}, "conferma": {"1"}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("%s signs: status %d", who, res.StatusCode)
 		}
 	}

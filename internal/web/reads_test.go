@@ -5,12 +5,14 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -282,6 +284,49 @@ func TestMeetingsOfSeveralNetworksAskTheService(t *testing.T) {
 	}
 	if n := reads.of("ListActionItems"); n != 1 {
 		t.Errorf("Anna's meetings page listed action items %d times, want once", n)
+	}
+}
+
+// TestLatestPastMeetingsAreOnePage: with 120 meetings in the last two
+// months, "Incontri passati" shows the latest 50, newest first, read in
+// one call (ListMeetings' order_by "start_time desc"), and says the
+// archive holds the others. It read every meeting of its three months in
+// start order and kept the last 50 in a ring.
+func TestLatestPastMeetingsAreOnePage(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	base, reads := countedApp(t, f)
+	yesterday := f.Clock.Now().In(rome()).Truncate(24*time.Hour).Add(12*time.Hour).AddDate(0, 0, -1)
+	bulk(t, 120, func(i int) error {
+		_, err := f.onlineMeeting("", network, fmt.Sprintf("Passato %03d", i), yesterday.Add(-time.Duration(i)*12*time.Hour))
+		return err
+	})
+	token := f.signedIn("admin@lombardia")
+
+	reads.reset()
+	page := fetch(t, base+"/incontri", token)
+	_, past, _ := strings.Cut(page, "Incontri passati</h2>")
+	shown := regexp.MustCompile(`>(Passato \d{3})</a>`).FindAllStringSubmatch(past, -1)
+	if len(shown) != 50 || shown[0][1] != "Passato 000" || shown[49][1] != "Passato 049" {
+		t.Errorf("the past meetings shown are %d from %q, want the latest 50 (Passato 000 to 049), newest first", len(shown), shown[:min(1, len(shown))])
+	}
+	if !strings.Contains(past, "gli altri sono nell&#39;elenco completo") || !strings.Contains(past, `href="/incontri?passati=tutti"`) {
+		t.Error("the past meetings do not lead to the archive, which holds the other 70")
+	}
+	// One call for the upcoming meetings, one for the latest past ones.
+	if n := reads.of("ListMeetings"); n != 2 {
+		t.Errorf("the meetings page listed meetings %d times, want twice", n)
+	}
+	// A call per list is not enough: the old read was one call too,
+	// pages of 1,000 (aip.Each). The page's answers, every call of it,
+	// must hold less than half of all 120 meetings (50 of them are 42%).
+	all, err := famiv1.NewMeetingServiceClient(f.conn).ListMeetings(f.admin("lombardia"), &famiv1.ListMeetingsRequest{Parent: "regions/lombardia", PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, b := reads.total(); 2*b >= int64(proto.Size(all)) {
+		t.Errorf("the meetings page was answered %d bytes, the 120 meetings are %d: it read more than the 50 it shows", b, proto.Size(all))
 	}
 }
 

@@ -43,7 +43,7 @@ func TestProjectsAndNetworks(t *testing.T) {
 	etag := page[strings.Index(page, `name="etag" value="`)+len(`name="etag" value="`):]
 	etag = etag[:strings.IndexByte(etag, '"')]
 	res, _ = a.do("POST", "/progetti/lab-impact/proroga", url.Values{"csrf": {a.csrf("/progetti/lab-impact")}, "etag": {etag},
-		"ext_end_date": {"30/06/2023"}, "ext_act_reference": {"Decreto di proroga"}})
+		"ext_end_date": {"30/06/2023"}, "ext_act_reference": {"Decreto di proroga"}, "conferma": {"1"}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("extend: status %d", res.StatusCode)
 	}
@@ -54,7 +54,7 @@ func TestProjectsAndNetworks(t *testing.T) {
 	// The extension form posts to an address of its own, POST only: once
 	// stale, its reload link opens the project's page.
 	res, page = a.do("POST", "/progetti/lab-impact/proroga", url.Values{"csrf": {a.csrf("/progetti/lab-impact")}, "etag": {etag},
-		"ext_end_date": {"31/12/2023"}, "ext_act_reference": {"Secondo decreto di proroga"}})
+		"ext_end_date": {"31/12/2023"}, "ext_act_reference": {"Secondo decreto di proroga"}, "conferma": {"1"}})
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `<a href="/progetti/lab-impact">Ricarica la versione attuale</a>`) {
 		t.Errorf("stale extension: status %d; want 422 with a link reloading the project's page", res.StatusCode)
 	}

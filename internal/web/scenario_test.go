@@ -3,6 +3,7 @@ package web_test
 import (
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,6 +111,11 @@ func TestBrowserThreePartiesSignAProtocol(t *testing.T) {
 	}
 
 	b := newBrowser(t, f)
+	// A signature cannot be withdrawn: the browser asks first, each party
+	// answering yes.
+	var accept atomic.Bool
+	accept.Store(true)
+	asked := b.answerDialogs(&accept)
 	for i, user := range []string{"anna", "marco", "giulia"} {
 		b.signIn(user + "@lombardia")
 		b.open("/protocolli", "protocolli-"+user)
@@ -126,6 +132,9 @@ func TestBrowserThreePartiesSignAProtocol(t *testing.T) {
 		}
 		if n := b.count("#sign"); n != 0 {
 			t.Errorf("%s may sign twice", user)
+		}
+		if got := asked(); len(got) != i+1 || !strings.HasPrefix(got[i], "Firmare il protocollo") {
+			t.Errorf("before %s signed the browser asked %q, want once more whether to sign", user, got)
 		}
 		b.signOut()
 	}

@@ -414,7 +414,7 @@ func TestHostilePathValuesNameNothingElse(t *testing.T) {
 			var form url.Values
 			if c.method == "POST" {
 				form = extension(b.csrf("/ore"))
-				form.Set("conferma", "1") // the deletions ask first
+				form.Set("conferma", "1") // the deletions and the extension ask first
 			}
 			res, page := b.do(c.method, c.path, form)
 			if res.StatusCode != c.status {
@@ -431,7 +431,9 @@ func TestHostilePathValuesNameNothingElse(t *testing.T) {
 		t.Error("a hostile path value extended lab-impact")
 	}
 	// The same extension, on the project's own path, is taken.
-	if res, _ := lb.do("POST", "/progetti/lab-impact/proroga", extension(lb.csrf("/ore"))); res.StatusCode != http.StatusSeeOther {
+	confirmed := extension(lb.csrf("/ore"))
+	confirmed.Set("conferma", "1")
+	if res, _ := lb.do("POST", "/progetti/lab-impact/proroga", confirmed); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("extend lab-impact: status %d, want 303", res.StatusCode)
 	}
 	lb.wantPage("/progetti/lab-impact", http.StatusOK, "31/12/2030")
