@@ -294,3 +294,47 @@ func TestMeetingPageReadsItsNetworksInOneCall(t *testing.T) {
 		t.Errorf("the meeting's page read its networks in %d calls, want one", n)
 	}
 }
+
+// TestMemberLabelsPastTheAnswerBytes: the form of a network of 100
+// members, each as large as a partner gets (a plan office of 2,000
+// municipalities, a description of 4,000 four-byte characters), shows each member by name: their batch's answer would
+// pass the API's bytes (BATCH_TOO_LARGE), so it is asked again up to the
+// member that does not fit, then for the rest, where the page failed.
+func TestMemberLabelsPastTheAnswerBytes(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	// The test server knows no municipalities list: it checks the codes'
+	// form only.
+	codes := make([]string, 2000)
+	for i := range codes {
+		codes[i] = fmt.Sprintf("015%03d", i%1000)
+		if i >= 1000 {
+			codes[i] = fmt.Sprintf("016%03d", i%1000)
+		}
+	}
+	members := make([]string, 100)
+	bulk(t, len(members), func(i int) error {
+		p, err := famiv1.NewPartnerServiceClient(f.conn).CreatePartner(f.admin("lombardia"), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia",
+			PartnerId: fmt.Sprintf("udp%03d", i), Partner: &famiv1.Partner{DisplayName: fmt.Sprintf("Ufficio %03d", i), Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE,
+				Municipalities: codes, Description: strings.Repeat("🙂", 4000)}})
+		members[i] = p.GetName()
+		return err
+	})
+	if size := len(members) * (len(codes)*8 + 4*4000); size < 2<<20 {
+		t.Fatalf("100 partners of %d municipalities weigh about %d bytes, not past a page's 2 MB", len(codes), size)
+	}
+	f.network("lombardia", "rete-grande", "Rete grande", members[0], members[1:]...)
+
+	reads.reset()
+	page := fetch(t, base+"/reti/rete-grande", token)
+	for i := range members {
+		if want := fmt.Sprintf(`name="member.%d.partner" value="Ufficio %03d"`, i, i); !strings.Contains(page, want) {
+			t.Errorf("the network's form does not show member %d by name (%s)", i, want)
+		}
+	}
+	if n := reads.of("BatchGetPartners"); n != 3 {
+		t.Errorf("the network's form read its members' names in %d calls, want three (one refused as too large, then two)", n)
+	}
+	if n := reads.of("GetPartner"); n != 0 {
+		t.Errorf("the network's form read %d partners one by one, want none", n)
+	}
+}
