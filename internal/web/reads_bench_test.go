@@ -169,6 +169,7 @@ func BenchmarkPageReads(b *testing.B) {
 	b.Run("page=network", page(r.officer, "/reti/"+r.network))
 	b.Run("page=partners-search", page(r.officer, "/partner?q=Partner+69"))
 	b.Run("page=networks-search", page(r.officer, "/reti?q=Rete+1"))
+	b.Run("page=meeting", page(r.officer, "/incontri/m0000"))
 	b.Run("page=hours-month-240", page(r.consultant, "/ore?vista=mese&data="+month))
 	b.Run("page=reports-60", page(r.officer, "/progetti/lungo/monitoraggio"))
 	b.Run("page=project-overlaps-200", page(r.officer, "/progetti/lungo"))
