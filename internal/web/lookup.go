@@ -150,6 +150,7 @@ func (a *App) partnerLabels(s *session, names []string) (map[string]string, erro
 	return batchLabels(s, names, resource.Partners, a.batchPartners, a.partnerNames)
 }
 
+// batchPartners is BatchGetPartners as readNamed calls it.
 func (a *App) batchPartners(ctx context.Context, parent string, names []string) ([]*famiv1.Partner, error) {
 	res, err := a.partners.BatchGetPartners(ctx, &famiv1.BatchGetPartnersRequest{Parent: parent, Names: names})
 	return res.GetPartners(), err
@@ -171,6 +172,8 @@ func (a *App) networkLabels(s *session, known map[string]string, names []string)
 	return out, nil
 }
 
+// batchNetworks is BatchGetNetworks as readNamed calls it; a meeting's
+// page reads its networks' members with it.
 func (a *App) batchNetworks(ctx context.Context, parent string, names []string) ([]*famiv1.Network, error) {
 	res, err := a.networks.BatchGetNetworks(ctx, &famiv1.BatchGetNetworksRequest{Parent: parent, Names: names})
 	return res.GetNetworks(), err
