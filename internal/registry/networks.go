@@ -180,6 +180,15 @@ func (s *Networks) GetNetwork(ctx context.Context, req *famiv1.GetNetworkRequest
 	return resource.Get[*famiv1.Network](ctx, s.r.store, resource.Networks, req.GetName())
 }
 
+// BatchGetNetworks implements fami.v1.NetworkService.
+func (s *Networks) BatchGetNetworks(ctx context.Context, req *famiv1.BatchGetNetworksRequest) (*famiv1.BatchGetNetworksResponse, error) {
+	networks, err := resource.BatchGet[*famiv1.Network](ctx, s.r.store, resource.Networks, req)
+	if err != nil {
+		return nil, err
+	}
+	return &famiv1.BatchGetNetworksResponse{Networks: networks}, nil
+}
+
 // ListNetworks implements fami.v1.NetworkService.
 func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksRequest) (*famiv1.ListNetworksResponse, error) {
 	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListNetworks); ok {

@@ -54,11 +54,12 @@ func Rights() auth.Policy {
 		famiv1.ProjectService_DeleteProject_FullMethodName: auth.InRegion("name", registryWriters...),
 		famiv1.ProjectService_ExtendProject_FullMethodName: auth.InRegion("name", registryWriters...),
 
-		famiv1.NetworkService_GetNetwork_FullMethodName:    auth.InRegion("name", readers...),
-		famiv1.NetworkService_ListNetworks_FullMethodName:  auth.InRegion("parent", readers...),
-		famiv1.NetworkService_CreateNetwork_FullMethodName: auth.InRegion("parent", registryWriters...),
-		famiv1.NetworkService_UpdateNetwork_FullMethodName: auth.InRegion("network.name", networkEditors...),
-		famiv1.NetworkService_DeleteNetwork_FullMethodName: auth.InRegion("name", registryWriters...),
+		famiv1.NetworkService_GetNetwork_FullMethodName:       auth.InRegion("name", readers...),
+		famiv1.NetworkService_BatchGetNetworks_FullMethodName: auth.InRegion("parent", readers...),
+		famiv1.NetworkService_ListNetworks_FullMethodName:     auth.InRegion("parent", readers...),
+		famiv1.NetworkService_CreateNetwork_FullMethodName:    auth.InRegion("parent", registryWriters...),
+		famiv1.NetworkService_UpdateNetwork_FullMethodName:    auth.InRegion("network.name", networkEditors...),
+		famiv1.NetworkService_DeleteNetwork_FullMethodName:    auth.InRegion("name", registryWriters...),
 
 		famiv1.ContactService_CreateContact_FullMethodName: auth.InRegion("parent", contactWriters...),
 		famiv1.ContactService_GetContact_FullMethodName:    auth.InRegion("name", contactReaders...),

@@ -159,11 +159,12 @@ func GetShown[T store.Resource](ctx context.Context, s store.Store, collection, 
 	return out, nil
 }
 
-// MaxBatchGet bounds the names of one batch Get, whose answer is all or
-// none and cannot stop at a page's byte budget: a hundred of the largest
-// partners (about 33 KB each: 2,000 municipalities, 4,000 characters of
-// description) still fit the 4 MB message limit, and a hostile request
-// costs at most a hundred reads.
+// MaxBatchGet bounds the names of one batch Get: a hostile request costs
+// at most a hundred reads. Its answer is also bounded in bytes, as a
+// List's page is (aip.MaxPageBytes, see BatchGet): a hundred of the
+// largest partners (about 33 KB each: 2,000 municipalities, 4,000
+// characters of description) pass it, and so may a few networks of 500
+// members and a hundred projects.
 const MaxBatchGet = 100
 
 // BatchGetRequest is an AIP-231 batch Get request: the region (parent)
@@ -177,7 +178,11 @@ type BatchGetRequest interface {
 // names 1 to MaxBatchGet resources of collection in its parent region
 // (field "names[i]"), and reads them in one snapshot, in the order asked,
 // a name listed twice at both places. All or none: a missing resource
-// fails the call with errs.NotFound naming its field.
+// fails the call with errs.NotFound naming its field, and so does the
+// first that would take the answer past aip.MaxPageBytes
+// (errs.BatchTooLarge), which a page would have left to the next one: the
+// caller asks for the names before it, then for the rest. A first
+// resource larger than that is answered alone, as Get answers it.
 func BatchGet[T store.Resource](ctx context.Context, s store.Store, collection string, req BatchGetRequest) ([]T, error) {
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
@@ -202,6 +207,7 @@ func BatchGet[T store.Resource](ctx context.Context, s store.Store, collection s
 	}
 	out := make([]T, len(names))
 	err = s.View(ctx, region, func(tx store.ReadTx) error {
+		size := 0
 		for i, name := range names {
 			out[i] = newOf[T]()
 			if err := tx.Get(name, out[i]); err != nil {
@@ -209,6 +215,10 @@ func BatchGet[T store.Resource](ctx context.Context, s store.Store, collection s
 					return e.Naming(errs.Indexed("names", i))
 				}
 				return err
+			}
+			if size += proto.Size(out[i]); i > 0 && size > aip.MaxPageBytes {
+				return errs.BatchTooLarge.New("would take the answer past %d bytes: ask for the %d names before it, then for the rest",
+					aip.MaxPageBytes, i).Naming(errs.Indexed("names", i))
 			}
 		}
 		return nil

@@ -2,6 +2,7 @@ package resource_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -495,5 +496,47 @@ func TestUpdate(t *testing.T) {
 	stale := &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: "regions/lombardia/partners/p01", Etag: "stale"}}
 	if _, err := resource.Update(ctx, s, stale, "partner", stale.GetPartner(), resource.Partners, rename); errs.CodeOf(err) != errs.Conflict {
 		t.Errorf("stale etag: got %v, want ABORTED", err)
+	}
+}
+
+// TestBatchGetBoundedInBytes: a batch Get whose answer would pass a
+// page's bytes (aip.MaxPageBytes) is refused, all or none, naming the
+// first name that does not fit, so that the caller can ask for those
+// before it and then for the rest; a single resource past the budget is
+// answered alone, as Get answers it.
+func TestBatchGetBoundedInBytes(t *testing.T) {
+	s, ctx := seeded(t, 0)
+	big := func(id string, size int) string {
+		name := aip.Name("lombardia", resource.Partners, id)
+		_, err := store.Mutate(ctx, s, "lombardia", store.Mutation{Principal: "test:admin"}, func(tx store.WriteTx) (*emptypb.Empty, error) {
+			return &emptypb.Empty{}, tx.Put(&famiv1.Partner{Name: name, DisplayName: id, Description: strings.Repeat("x", size)})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	third := aip.MaxPageBytes / 3
+	a, b, c, huge := big("a", third), big("b", third), big("c", third), big("huge", aip.MaxPageBytes+1)
+	batch := func(names ...string) ([]*famiv1.Partner, error) {
+		return resource.BatchGet[*famiv1.Partner](ctx, s, resource.Partners, &famiv1.BatchGetPartnersRequest{Parent: "regions/lombardia", Names: names})
+	}
+
+	if got, err := batch(a, b); err != nil || len(got) != 2 {
+		t.Errorf("two thirds of a page: got %d partners, %v", len(got), err)
+	}
+	for _, names := range [][]string{{a, b, c}, {a, b, a}, {a, huge}} {
+		got, err := batch(names...)
+		e := errs.As(err)
+		if e == nil || e.Code != errs.FailedPrecondition || e.Reason != errs.BatchTooLarge || got != nil {
+			t.Errorf("%d names past a page's bytes: got %d partners, %v, want %s", len(names), len(got), err, errs.BatchTooLarge)
+			continue
+		}
+		if want := "names[" + strconv.Itoa(len(names)-1) + "]"; len(e.Violations) != 1 || e.Violations[0].Field != want {
+			t.Errorf("%d names past a page's bytes: violations %v, want %s", len(names), e.Violations, want)
+		}
+	}
+	if got, err := batch(huge); err != nil || len(got) != 1 {
+		t.Errorf("one partner larger than a page: got %d partners, %v, want it alone", len(got), err)
 	}
 }

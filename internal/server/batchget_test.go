@@ -1,64 +1,142 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
-// TestBatchGetPartners reads partners by name in one call, on every
-// surface (AIP-231): in the order asked, a name asked twice answered twice;
-// all or none, so a missing partner fails the call with NOT_FOUND naming
-// its field; no names, more than resource.MaxBatchGet, an empty name, a
-// partner of another region or a name of another collection are refused,
+// batched is a resource as a batch Get answers it.
+type batched interface {
+	GetName() string
+	GetDisplayName() string
+	GetEtag() string
+	GetCreateTime() *timestamppb.Timestamp
+}
+
+// batchGetter is one collection's batch Get (AIP-231) as TestBatchGet
+// drives it: create makes the resource id of Lombardia called display,
+// name names it, and get is the batch Get of names in Lombardia.
+type batchGetter struct {
+	create func(ctx context.Context, s surface, id, display string) error
+	name   func(id string) string
+	get    func(ctx context.Context, s surface, names []string) ([]batched, error)
+}
+
+// batchGetters are the batch Gets of the API, by method.
+func batchGetters() map[string]batchGetter {
+	return map[string]batchGetter{
+		"BatchGetPartners": {
+			create: func(ctx context.Context, s surface, id, display string) error {
+				_, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: id,
+					Partner: &famiv1.Partner{DisplayName: display, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}})
+				return err
+			},
+			name: partnerName,
+			get: func(ctx context.Context, s surface, names []string) ([]batched, error) {
+				res, err := s.BatchGetPartners(ctx, &famiv1.BatchGetPartnersRequest{Parent: lombardia, Names: names})
+				return asBatched(res.GetPartners()), err
+			},
+		},
+		"BatchGetNetworks": {
+			// Each network is led by a partner of its own id.
+			create: func(ctx context.Context, s surface, id, display string) error {
+				lead, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "capofila-" + id,
+					Partner: &famiv1.Partner{DisplayName: "Capofila " + display, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}})
+				if err != nil {
+					return err
+				}
+				_, err = s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: id, Network: &famiv1.Network{
+					DisplayName: display, LeadPartner: lead.GetName(), Members: []*famiv1.Member{{Partner: lead.GetName(), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
+				return err
+			},
+			name: networkName,
+			get: func(ctx context.Context, s surface, names []string) ([]batched, error) {
+				res, err := s.BatchGetNetworks(ctx, &famiv1.BatchGetNetworksRequest{Parent: lombardia, Names: names})
+				return asBatched(res.GetNetworks()), err
+			},
+		},
+	}
+}
+
+func asBatched[T batched](items []T) []batched {
+	out := make([]batched, len(items))
+	for i, it := range items {
+		out[i] = it
+	}
+	return out
+}
+
+// TestBatchGet reads partners, and networks, by name in one call, on
+// every surface (AIP-231): in the order asked, a name asked twice answered
+// twice; all or none, so a missing one fails the call with NOT_FOUND
+// naming its field; no names, more than resource.MaxBatchGet, an empty
+// name, a name of another region or of another collection are refused,
 // each naming its field.
-func TestBatchGetPartners(t *testing.T) {
-	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
-		s := newSurface(t, ts, kind)
-		ctx := t.Context()
-		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_OTHER, "p0", "p1", "p2")
-		res := mustOK(s.BatchGetPartners(ctx, &famiv1.BatchGetPartnersRequest{Parent: lombardia,
-			Names: []string{partnerName("p2"), partnerName("p0"), partnerName("p2")}}))(t, "three names, one twice")
-		var got []string
-		for _, p := range res.GetPartners() {
-			got = append(got, p.GetName()+" "+p.GetDisplayName())
-		}
-		want := []string{partnerName("p2") + " p2", partnerName("p0") + " p0", partnerName("p2") + " p2"}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("three names, one twice: got %q, want %q", got, want)
-		}
-		if p := res.GetPartners()[0]; p.GetEtag() == "" || p.GetCreateTime() == nil {
-			t.Errorf("a partner read in a batch lacks its etag or create time: %v", p)
-		}
+func TestBatchGet(t *testing.T) {
+	for method, b := range batchGetters() {
+		t.Run(method, func(t *testing.T) {
+			onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+				testBatchGet(t, newSurface(t, ts, kind), b)
+			})
+		})
+	}
+}
 
-		_, err := s.BatchGetPartners(ctx, &famiv1.BatchGetPartnersRequest{Parent: lombardia, Names: []string{partnerName("p0"), partnerName("nessuno"), partnerName("p1")}})
-		checkErr(t, "a missing partner among three", err, wantErr{code: codes.NotFound, reason: "NOT_FOUND", fields: []string{"names[1]"}})
+func testBatchGet(t *testing.T, s surface, b batchGetter) {
+	ctx := t.Context()
+	for i, name := range []string{"Bergamo", "Brescia", "Como"} {
+		if err := b.create(ctx, s, fmt.Sprintf("p%d", i), name); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	p := func(i int) string { return b.name(fmt.Sprintf("p%d", i)) }
+	res := mustOK(b.get(ctx, s, []string{p(2), p(0), p(2)}))(t, "three names, one twice")
+	var got []string
+	for _, it := range res {
+		got = append(got, it.GetName()+" "+it.GetDisplayName())
+	}
+	want := []string{p(2) + " Como", p(0) + " Bergamo", p(2) + " Como"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("three names, one twice: got %q, want %q", got, want)
+	}
+	if it := res[0]; it.GetEtag() == "" || it.GetCreateTime() == nil {
+		t.Errorf("a resource read in a batch lacks its etag or create time: %v", it)
+	}
 
-		most := make([]string, resource.MaxBatchGet)
-		for i := range most {
-			most[i] = partnerName(fmt.Sprintf("p%d", i%3))
-		}
-		if res := mustOK(s.BatchGetPartners(ctx, &famiv1.BatchGetPartnersRequest{Parent: lombardia, Names: most}))(t, "the most names"); len(res.GetPartners()) != len(most) {
-			t.Errorf("%d names answered with %d partners", len(most), len(res.GetPartners()))
-		}
-		for _, c := range []struct {
-			what   string
-			names  []string
-			fields []string
-		}{
-			{"no names", nil, []string{"names"}},
-			{"one name too many", append(most, partnerName("p0")), []string{"names"}},
-			{"an empty name", []string{partnerName("p0"), ""}, []string{"names[1]"}},
-			{"a partner of another region", []string{partnerName("p0"), "regions/veneto/partners/p0"}, []string{"names[1]"}},
-			{"a name of another collection", []string{lombardia + "/networks/p0", "regions/lombardia/partners/../p0"}, []string{"names[0]", "names[1]"}},
-		} {
-			_, err := s.BatchGetPartners(ctx, &famiv1.BatchGetPartnersRequest{Parent: lombardia, Names: c.names})
-			checkErr(t, c.what, err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: c.fields})
-		}
-	})
+	_, err := b.get(ctx, s, []string{p(0), b.name("nessuno"), p(1)})
+	checkErr(t, "a missing one among three", err, wantErr{code: codes.NotFound, reason: "NOT_FOUND", fields: []string{"names[1]"}})
+
+	most := make([]string, resource.MaxBatchGet)
+	for i := range most {
+		most[i] = p(i % 3)
+	}
+	if res := mustOK(b.get(ctx, s, most))(t, "the most names"); len(res) != len(most) {
+		t.Errorf("%d names answered with %d resources", len(most), len(res))
+	}
+	other := partnerName("p0")
+	if other == p(0) {
+		other = networkName("p0")
+	}
+	for _, c := range []struct {
+		what   string
+		names  []string
+		fields []string
+	}{
+		{"no names", nil, []string{"names"}},
+		{"one name too many", append(most, p(0)), []string{"names"}},
+		{"an empty name", []string{p(0), ""}, []string{"names[1]"}},
+		{"one of another region", []string{p(0), "regions/veneto" + p(0)[len(lombardia):]}, []string{"names[1]"}},
+		{"a name of another collection", []string{other, p(0)[:len(p(0))-len("p0")] + "../p0"}, []string{"names[0]", "names[1]"}},
+	} {
+		_, err := b.get(ctx, s, c.names)
+		checkErr(t, c.what, err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: c.fields})
+	}
 }

@@ -86,11 +86,12 @@ var httpRules = map[string]route{
 	famiv1connect.ProjectServiceDeleteProjectProcedure: httpDelete("/v1/{name}"),
 	famiv1connect.ProjectServiceExtendProjectProcedure: httpPost("/v1/{name}:extend", "*"),
 
-	famiv1connect.NetworkServiceCreateNetworkProcedure: httpPost("/v1/{parent}/networks", "network"),
-	famiv1connect.NetworkServiceGetNetworkProcedure:    httpGet("/v1/{name}"),
-	famiv1connect.NetworkServiceListNetworksProcedure:  httpGet("/v1/{parent}/networks"),
-	famiv1connect.NetworkServiceUpdateNetworkProcedure: httpPatch("/v1/{network.name}", "network"),
-	famiv1connect.NetworkServiceDeleteNetworkProcedure: httpDelete("/v1/{name}"),
+	famiv1connect.NetworkServiceCreateNetworkProcedure:    httpPost("/v1/{parent}/networks", "network"),
+	famiv1connect.NetworkServiceGetNetworkProcedure:       httpGet("/v1/{name}"),
+	famiv1connect.NetworkServiceBatchGetNetworksProcedure: httpGet("/v1/{parent}/networks:batchGet"),
+	famiv1connect.NetworkServiceListNetworksProcedure:     httpGet("/v1/{parent}/networks"),
+	famiv1connect.NetworkServiceUpdateNetworkProcedure:    httpPatch("/v1/{network.name}", "network"),
+	famiv1connect.NetworkServiceDeleteNetworkProcedure:    httpDelete("/v1/{name}"),
 
 	famiv1connect.AuthServiceLoginProcedure:              httpPost("/v1/auth:login", "*"),
 	famiv1connect.AuthServiceWhoAmIProcedure:             httpGet("/v1/auth:whoami"),

@@ -727,6 +727,15 @@ func matrixCases() map[string]matrixCase {
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.s.GetNetwork(c.ctx, &famiv1.GetNetworkRequest{Name: c.fx.network}))
 			}},
+		"/fami.v1.NetworkService/BatchGetNetworks": {right: rightRead, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.s.BatchGetNetworks(c.ctx, &famiv1.BatchGetNetworksRequest{Parent: c.parent, Names: []string{c.fx.network}}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := res.(*famiv1.BatchGetNetworksResponse).GetNetworks(); len(got) != 1 || got[0].GetName() != c.fx.network {
+					c.t.Errorf("BatchGetNetworks: got %v, want %s", got, c.fx.network)
+				}
+			}},
 		"/fami.v1.NetworkService/ListNetworks": {right: rightRead, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.s.ListNetworks(c.ctx, &famiv1.ListNetworksRequest{Parent: c.parent}))

@@ -149,14 +149,6 @@ func (a *App) networkChoices(s *session, query string) (map[string]string, bool,
 		(*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
 }
 
-// networkLabels is known with the display names of the region's networks
-// among names it lacks (namedLabels).
-func (a *App) networkLabels(s *session, known map[string]string, names []string) (map[string]string, error) {
-	return namedLabels(s, known, names, resource.Networks, func(ctx context.Context, name string) (*famiv1.Network, error) {
-		return a.networks.GetNetwork(ctx, &famiv1.GetNetworkRequest{Name: name})
-	}, displayNameOf)
-}
-
 // projectLabel is how a choice names a project: its code and title.
 func projectLabel(p *famiv1.Project) string { return p.GetCode() + " " + p.GetTitle() }
 

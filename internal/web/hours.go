@@ -183,11 +183,12 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 		})
 	if err == nil {
 		// The rows name their networks: those of the form's choices, and
-		// each other one read by itself, at most a page of them.
+		// the others read by name in one call (a page's entries name at
+		// most a page of networks); one deleted since is shown by its id.
 		var labels map[string]string
 		labels, err = a.networkLabels(s, l.networks, networks)
 		for i := range p.Entries {
-			p.Entries[i].Network = labels[networks[i]]
+			p.Entries[i].Network = labelOf(labels, networks[i])
 		}
 	}
 	if err == nil && p.Pager.Paged() {

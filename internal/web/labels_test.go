@@ -8,7 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // The pages below show partners by name beside what names them: a
@@ -162,4 +167,174 @@ func TestMeetingPageReadsItsPartnersByName(t *testing.T) {
 	}
 
 	reads.namesByBatch(t, base+"/incontri/tavolo", token, "the meeting's page", "<legend>Ente 100</legend>", "<li>Ente 101: 2", " · Ente 102 · ")
+}
+
+// The pages below show networks by name beside what names them: the hours
+// table its entries' networks past the select's page, a meeting's page its
+// networks with their members. They read those networks by name in one
+// call (BatchGetNetworks), where the hours table read each by itself (up
+// to a page of entries, 50) and the meeting page read one by itself for
+// each network besides the region's networks whole.
+
+// seedNetworks creates n networks of Lombardia led by lead, "rete000" to
+// "rete{n-1}" named "Rete 000"..., and returns their names.
+func seedNetworks(t *testing.T, f *famid, n int, lead string) []string {
+	t.Helper()
+	names := make([]string, n)
+	bulk(t, n, func(i int) error {
+		_, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
+			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete %03d", i), LeadPartner: lead,
+				Members: []*famiv1.Member{{Partner: lead, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
+		names[i] = fmt.Sprintf("regions/lombardia/networks/rete%03d", i)
+		return err
+	})
+	return names
+}
+
+// TestHoursTableReadsItsNetworksInOneCall: an hours table whose five
+// entries name five networks past the select's page of 50 (in a region of
+// 120) names each, read by name in one call, where it made one GetNetwork
+// each. A network deleted (with its entry) after the table's entries were
+// read is shown by its id, and costs one more batch read, not a failed
+// page.
+func TestHoursTableReadsItsNetworksInOneCall(t *testing.T) {
+	f := startFamid(t)
+	setupLombardia(f)
+	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
+	networks := seedNetworks(t, f, 120, udp)
+	base, reads := countedApp(t, f)
+	consultant := metadata.AppendToOutgoingContext(t.Context(), "authorization",
+		"Bearer "+f.Token(t, auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia"}))
+	support := famiv1.NewSupportServiceClient(f.conn)
+	var entries []string
+	for _, n := range networks[110:115] {
+		e, err := support.CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
+			SupportEntry: &famiv1.SupportEntry{Network: n, Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP,
+				Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE, Date: f.Clock.Now().In(rome()).Format(time.DateOnly), DurationMinutes: 60}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, e.GetName())
+	}
+	token := f.signedIn("mrossi@lombardia")
+	cell := func(label string) string { return `<td data-label="Rete territoriale">` + label + `</td>` }
+
+	reads.reset()
+	page := fetch(t, base+"/ore", token)
+	for i := 110; i < 115; i++ {
+		if want := cell(fmt.Sprintf("Rete %03d", i)); !strings.Contains(page, want) {
+			t.Errorf("the hours table does not name an entry's network: %s", want)
+		}
+	}
+	if n := reads.of("GetNetwork"); n != 0 {
+		t.Errorf("the hours table read %d networks one by one, want none", n)
+	}
+	if n := reads.of("BatchGetNetworks"); n != 1 {
+		t.Errorf("the hours table read its networks' names in %d calls, want one", n)
+	}
+
+	// Rete 112 and its entry go once the table's entries are read.
+	reads.after(func(method string) {
+		if method != "ListSupportEntries" {
+			return
+		}
+		reads.after(nil)
+		if _, err := support.DeleteSupportEntry(consultant, &famiv1.DeleteSupportEntryRequest{Name: entries[2]}); err != nil {
+			t.Error(err)
+		}
+		if _, err := famiv1.NewNetworkServiceClient(f.conn).DeleteNetwork(f.admin("lombardia"), &famiv1.DeleteNetworkRequest{Name: networks[112]}); err != nil {
+			t.Error(err)
+		}
+	})
+	reads.reset()
+	page = fetch(t, base+"/ore", token)
+	for _, want := range []string{cell("Rete 111"), cell("rete112"), cell("Rete 113")} {
+		if !strings.Contains(page, want) {
+			t.Errorf("with a network deleted meanwhile, the hours table does not show %s", want)
+		}
+	}
+	if n := reads.of("BatchGetNetworks"); n != 2 {
+		t.Errorf("with a network deleted meanwhile, the hours table read its networks' names in %d calls, want two", n)
+	}
+}
+
+// TestMeetingPageReadsItsNetworksInOneCall: a meeting of three networks,
+// in a region of 60, names them, in the meeting's order, and their
+// members, the networks read by name in one call and the region's never
+// listed, where the page listed the region's networks and read each of
+// the meeting's by itself.
+func TestMeetingPageReadsItsNetworksInOneCall(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	partners := seedEntities(t, f, 3)
+	seedNetworks(t, f, 57, partners[0])
+	ofMeeting := []string{f.network("lombardia", "rete-c", "Rete C", partners[0], partners[1]),
+		f.network("lombardia", "rete-a", "Rete A", partners[0], partners[2]), f.network("lombardia", "rete-b", "Rete B", partners[0])}
+	start := f.Clock.Now().Add(-48 * time.Hour).Truncate(time.Hour)
+	_, err := famiv1.NewMeetingServiceClient(f.conn).CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", MeetingId: "tavolo", Meeting: &famiv1.Meeting{
+		Networks: ofMeeting, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo",
+		StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	reads.reset()
+	page := fetch(t, base+"/incontri/tavolo", token)
+	for _, want := range []string{"<dd>Rete C Rete A Rete B </dd>", "<legend>Ente 000</legend>", "<legend>Ente 001</legend>", "<legend>Ente 002</legend>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the meeting's page does not show %q", want)
+		}
+	}
+	if n := reads.of("GetNetwork"); n != 0 {
+		t.Errorf("the meeting's page read %d networks one by one, want none", n)
+	}
+	if n := reads.of("ListNetworks"); n != 0 {
+		t.Errorf("the meeting's page listed the region's networks %d times, want none", n)
+	}
+	if n := reads.of("BatchGetNetworks"); n != 1 {
+		t.Errorf("the meeting's page read its networks in %d calls, want one", n)
+	}
+}
+
+// TestMemberLabelsPastTheAnswerBytes: the form of a network of 100
+// members, each as large as a partner gets (a plan office of 2,000
+// municipalities, a description of 4,000 four-byte characters), shows each member by name: their batch's answer would
+// pass the API's bytes (BATCH_TOO_LARGE), so it is asked again up to the
+// member that does not fit, then for the rest, where the page failed.
+func TestMemberLabelsPastTheAnswerBytes(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	// The test server knows no municipalities list: it checks the codes'
+	// form only.
+	codes := make([]string, 2000)
+	for i := range codes {
+		codes[i] = fmt.Sprintf("015%03d", i%1000)
+		if i >= 1000 {
+			codes[i] = fmt.Sprintf("016%03d", i%1000)
+		}
+	}
+	members := make([]string, 100)
+	bulk(t, len(members), func(i int) error {
+		p, err := famiv1.NewPartnerServiceClient(f.conn).CreatePartner(f.admin("lombardia"), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia",
+			PartnerId: fmt.Sprintf("udp%03d", i), Partner: &famiv1.Partner{DisplayName: fmt.Sprintf("Ufficio %03d", i), Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE,
+				Municipalities: codes, Description: strings.Repeat("🙂", 4000)}})
+		members[i] = p.GetName()
+		return err
+	})
+	if size := len(members) * (len(codes)*8 + 4*4000); size < 2<<20 {
+		t.Fatalf("100 partners of %d municipalities weigh about %d bytes, not past a page's 2 MB", len(codes), size)
+	}
+	f.network("lombardia", "rete-grande", "Rete grande", members[0], members[1:]...)
+
+	reads.reset()
+	page := fetch(t, base+"/reti/rete-grande", token)
+	for i := range members {
+		if want := fmt.Sprintf(`name="member.%d.partner" value="Ufficio %03d"`, i, i); !strings.Contains(page, want) {
+			t.Errorf("the network's form does not show member %d by name (%s)", i, want)
+		}
+	}
+	if n := reads.of("BatchGetPartners"); n != 3 {
+		t.Errorf("the network's form read its members' names in %d calls, want three (one refused as too large, then two)", n)
+	}
+	if n := reads.of("GetPartner"); n != 0 {
+		t.Errorf("the network's form read %d partners one by one, want none", n)
+	}
 }

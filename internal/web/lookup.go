@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"slices"
 
@@ -45,6 +46,15 @@ func labels[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T 
 	return out, nil
 }
 
+// labelOf is name's label in labels, else its id: a resource deleted
+// since the page read what names it is still shown, as its name says.
+func labelOf(labels map[string]string, name string) string {
+	if l := labels[name]; l != "" {
+		return l
+	}
+	return resource.ID(name)
+}
+
 // displayNameOf is a named resource's label in a lookup.
 func displayNameOf[T named](it T) string { return it.GetDisplayName() }
 
@@ -63,53 +73,116 @@ func (a *App) partnerNames(s *session) (map[string]string, error) {
 		(*famiv1.ListPartnersResponse).GetPartners, displayNameOf)
 }
 
-// maxMissing is how many of the partners a label read asks for it finds
-// missing before it reads the region's partners whole instead
-// (partnerNames): BatchGetPartners answers all or none, so each costs one
-// more call, and a form's rows may name any number that never existed.
+// maxMissing is how many of the names a label read asks for it finds
+// missing before it reads the region's collection whole instead
+// (partnerNames, networkNames): a batch Get answers all or none, so each
+// costs one more call, and a form's rows may name any number that never
+// existed.
 const maxMissing = 3
 
-// partnerLabels maps the names of the region's partners among names to
-// their display names, read resource.MaxBatchGet at a time
-// (BatchGetPartners), so that what a page reads grows with the partners it
-// names, not with the region's. Any other text (another region's name,
-// say, which the service would refuse to read) is left out, to be shown
-// as it is; so is a partner that does not exist (deleted since), which
-// fails its batch (names[i]): the batch is asked again without it, up to
-// maxMissing times, and then the region's partners are read whole.
-func (a *App) partnerLabels(s *session, names []string) (map[string]string, error) {
+// batchGet is one of the API's batch Gets (AIP-231) as readNamed calls it:
+// the resources called names in the region parent, all or none.
+type batchGet[T any] func(ctx context.Context, parent string, names []string) ([]T, error)
+
+// readNamed reads the region's resources of collection among names (each
+// once, in name order), resource.MaxBatchGet at a time (get), so that
+// what a page reads grows with the resources it names, not with the
+// region's. Any other text (another region's name, say, which the service
+// would refuse to read) is left out, to be shown as it is; so is a
+// resource that does not exist (deleted since), which fails its batch
+// (names[i]): the batch is asked again without it, up to misses times,
+// after which readNamed gives up and reports false. A batch whose answer
+// would pass the API's bytes (BATCH_TOO_LARGE, naming the first name that
+// does not fit) is asked again up to that name, and the rest after it.
+func readNamed[T any](s *session, names []string, collection string, misses int, get batchGet[T]) ([]T, bool, error) {
 	ask := slices.DeleteFunc(slices.Clone(names), func(name string) bool {
-		r, _, err := aip.ParseName("", name, resource.Partners)
+		r, _, err := aip.ParseName("", name, collection)
 		return err != nil || r != s.region
 	})
 	slices.Sort(ask)
 	ask = slices.Compact(ask)
-	out := make(map[string]string, len(ask))
-	for missing := 0; len(ask) > 0; {
-		batch := ask[:min(len(ask), resource.MaxBatchGet)]
-		res, err := a.partners.BatchGetPartners(s.ctx, &famiv1.BatchGetPartnersRequest{Parent: regionName(s.region), Names: batch})
-		if i, ok := missingName(err, len(batch)); ok {
-			if missing++; missing > maxMissing {
-				return a.partnerNames(s)
+	var out []T
+	for most, missing := resource.MaxBatchGet, 0; len(ask) > 0; {
+		batch := ask[:min(len(ask), most)]
+		got, err := get(s.ctx, regionName(s.region), batch)
+		if i, ok := refusedName(err, codes.NotFound, "", len(batch)); ok {
+			if missing++; missing > misses {
+				return out, false, nil
 			}
 			ask = slices.Delete(ask, i, i+1)
 			continue
 		}
+		if i, ok := refusedName(err, codes.FailedPrecondition, errs.BatchTooLarge, len(batch)); ok && i > 0 {
+			most = i
+			continue
+		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		for _, p := range res.GetPartners() {
-			out[p.GetName()] = p.GetDisplayName()
-		}
+		out = append(out, got...)
 		ask = ask[len(batch):]
+	}
+	return out, true, nil
+}
+
+// batchLabels maps the names of the region's resources of collection
+// among names to their display names, read by name (readNamed); past
+// maxMissing missing ones, the labels of the region's collection read
+// whole (all).
+func batchLabels[T named](s *session, names []string, collection string, get batchGet[T], all func(*session) (map[string]string, error)) (map[string]string, error) {
+	items, ok, err := readNamed(s, names, collection, maxMissing, get)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return all(s)
+	}
+	out := make(map[string]string, len(items))
+	for _, it := range items {
+		out[it.GetName()] = it.GetDisplayName()
 	}
 	return out, nil
 }
 
-// missingName is i when err is a batch Get's NOT_FOUND naming names[i],
-// one of the n names asked for.
-func missingName(err error, n int) (int, bool) {
-	if status.Code(err) != codes.NotFound {
+// partnerLabels maps the names of the region's partners among names to
+// their display names, read by name (batchLabels, BatchGetPartners).
+func (a *App) partnerLabels(s *session, names []string) (map[string]string, error) {
+	return batchLabels(s, names, resource.Partners, a.batchPartners, a.partnerNames)
+}
+
+// batchPartners is BatchGetPartners as readNamed calls it.
+func (a *App) batchPartners(ctx context.Context, parent string, names []string) ([]*famiv1.Partner, error) {
+	res, err := a.partners.BatchGetPartners(ctx, &famiv1.BatchGetPartnersRequest{Parent: parent, Names: names})
+	return res.GetPartners(), err
+}
+
+// networkLabels is known with the display names of the region's networks
+// among names that it lacks, read by name (batchLabels,
+// BatchGetNetworks).
+func (a *App) networkLabels(s *session, known map[string]string, names []string) (map[string]string, error) {
+	lacking := slices.DeleteFunc(slices.Clone(names), func(name string) bool {
+		_, ok := known[name]
+		return ok
+	})
+	out, err := batchLabels(s, lacking, resource.Networks, a.batchNetworks, a.networkNames)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(out, known)
+	return out, nil
+}
+
+// batchNetworks is BatchGetNetworks as readNamed calls it; a meeting's
+// page reads its networks' members with it.
+func (a *App) batchNetworks(ctx context.Context, parent string, names []string) ([]*famiv1.Network, error) {
+	res, err := a.networks.BatchGetNetworks(ctx, &famiv1.BatchGetNetworksRequest{Parent: parent, Names: names})
+	return res.GetNetworks(), err
+}
+
+// refusedName is i when err is a batch Get's refusal with code and
+// reason (any, when empty) naming names[i], one of the n names asked for.
+func refusedName(err error, code codes.Code, reason errs.Reason, n int) (int, bool) {
+	if status.Code(err) != code || (reason != "" && errorInfo(err).GetReason() != string(reason)) {
 		return 0, false
 	}
 	i, ok := namedIndex(err, "names")

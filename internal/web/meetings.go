@@ -323,15 +323,30 @@ func (a *App) meetingView(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	need := needNetworks
+	var want need
 	if s.who.Partner != "" {
-		need |= needMyNetworks // else the same as the region's networks
+		want = needMyNetworks
 	}
-	m, l, ok := load(a, w, r, s, need, func() (*famiv1.Meeting, error) {
+	m, l, ok := load(a, w, r, s, want, func() (*famiv1.Meeting, error) {
 		return a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: pathName(r, s, resource.Meetings, "meeting")})
 	})
 	if !ok {
 		return
+	}
+	// The meeting's networks, with their members, read by name in one
+	// call. Each one missing (deleted since) is dropped, whatever their
+	// number: they are the meeting's own, at most 50, never a form's.
+	nets, _, err := readNamed(s, m.GetNetworks(), resource.Networks, len(m.GetNetworks()), a.batchNetworks)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	// For a user of no partner, the networks that matter are the region's
+	// (meetingForms): those of the meeting are among them if they exist.
+	byName := make(map[string]*famiv1.Network, len(nets))
+	l.networks = make(map[string]string, len(nets))
+	for _, n := range nets {
+		byName[n.GetName()], l.networks[n.GetName()] = n, n.GetDisplayName()
 	}
 	p := &meetingPage{frame: a.newFrame(r, s, "meetings.title"), Meeting: m, Attendance: map[string]int32{},
 		RequestID: newRequestID(),
@@ -340,19 +355,13 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	p.CanRecord, p.CanCancel = a.meetingForms(s, m, l)
 	var members []string
 	for _, n := range m.GetNetworks() {
-		p.NetworkList = append(p.NetworkList, l.networks[n])
-		net, err := a.networks.GetNetwork(s.ctx, &famiv1.GetNetworkRequest{Name: n})
-		if err != nil {
-			a.fail(w, r, s, err)
-			return
-		}
-		for _, mem := range net.GetMembers() {
+		p.NetworkList = append(p.NetworkList, labelOf(l.networks, n))
+		for _, mem := range byName[n].GetMembers() {
 			if !slices.Contains(members, mem.GetPartner()) {
 				members = append(members, mem.GetPartner())
 			}
 		}
 	}
-	var err error
 	if p.Partners, err = a.partnerLabels(s, slices.Concat(members, meetingPartners(m))); err != nil {
 		a.fail(w, r, s, err)
 		return

@@ -30,17 +30,32 @@ type apiReads struct {
 	mu    sync.Mutex
 	calls map[string]int
 	bytes int64
+	// then, when set (after), runs after a call by its method's name,
+	// before the page goes on.
+	then func(method string)
 }
 
 func (c *apiReads) count(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	err := invoker(ctx, method, req, reply, cc, opts...)
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.calls[path.Base(method)]++
 	if m, ok := reply.(proto.Message); ok && err == nil {
 		c.bytes += int64(proto.Size(m))
 	}
+	then := c.then
+	c.mu.Unlock()
+	if then != nil {
+		then(path.Base(method))
+	}
 	return err
+}
+
+// after runs then after every call to come (none when nil), before the
+// page goes on: a test changes the data between a page's reads.
+func (c *apiReads) after(then func(method string)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.then = then
 }
 
 // reset forgets what was counted.
@@ -161,6 +176,7 @@ func BenchmarkPageReads(b *testing.B) {
 	b.Run("page=network", page(r.officer, "/reti/"+r.network))
 	b.Run("page=partners-search", page(r.officer, "/partner?q=Partner+69"))
 	b.Run("page=networks-search", page(r.officer, "/reti?q=Rete+1"))
+	b.Run("page=meeting", page(r.officer, "/incontri/m0000"))
 	b.Run("page=hours-month-240", page(r.consultant, "/ore?vista=mese&data="+month))
 	b.Run("page=reports-60", page(r.officer, "/progetti/lungo/monitoraggio"))
 	b.Run("page=project-overlaps-200", page(r.officer, "/progetti/lungo"))

@@ -355,7 +355,8 @@ func TestHistoryReadsItsTypesChanges(t *testing.T) {
 // TestEntryNetworksAreAPage: in a region of 121 networks, the hours page's
 // network select offers a page of them (50, read in one call) where it
 // offered, and read, every one; the hours table still names an entry's
-// network past that page (read by itself), a search beside the select
+// network past that page (read by name: TestHoursTableReadsItsNetworksInOneCall
+// counts those reads), a search beside the select
 // finds any network in one call, the entry page offers its own network,
 // and a hostile search is refused at its field, the page still served.
 func TestEntryNetworksAreAPage(t *testing.T) {

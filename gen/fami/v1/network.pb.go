@@ -517,6 +517,107 @@ func (x *GetNetworkRequest) GetName() string {
 	return ""
 }
 
+type BatchGetNetworksRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Format: regions/{region}; every name must be in it.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Required. The networks to read: 1 to 100 names
+	// (regions/{region}/networks/{network}); a name may be listed more than
+	// once, and is answered at each place.
+	Names         []string `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchGetNetworksRequest) Reset() {
+	*x = BatchGetNetworksRequest{}
+	mi := &file_fami_v1_network_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetNetworksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetNetworksRequest) ProtoMessage() {}
+
+func (x *BatchGetNetworksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fami_v1_network_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetNetworksRequest.ProtoReflect.Descriptor instead.
+func (*BatchGetNetworksRequest) Descriptor() ([]byte, []int) {
+	return file_fami_v1_network_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *BatchGetNetworksRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *BatchGetNetworksRequest) GetNames() []string {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
+type BatchGetNetworksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The networks, in the order of the request's names.
+	Networks      []*Network `protobuf:"bytes,1,rep,name=networks,proto3" json:"networks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchGetNetworksResponse) Reset() {
+	*x = BatchGetNetworksResponse{}
+	mi := &file_fami_v1_network_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetNetworksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetNetworksResponse) ProtoMessage() {}
+
+func (x *BatchGetNetworksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fami_v1_network_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetNetworksResponse.ProtoReflect.Descriptor instead.
+func (*BatchGetNetworksResponse) Descriptor() ([]byte, []int) {
+	return file_fami_v1_network_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *BatchGetNetworksResponse) GetNetworks() []*Network {
+	if x != nil {
+		return x.Networks
+	}
+	return nil
+}
+
 type ListNetworksRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. Format: regions/{region}, or regions/- (the ministry only)
@@ -541,7 +642,7 @@ type ListNetworksRequest struct {
 
 func (x *ListNetworksRequest) Reset() {
 	*x = ListNetworksRequest{}
-	mi := &file_fami_v1_network_proto_msgTypes[5]
+	mi := &file_fami_v1_network_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -553,7 +654,7 @@ func (x *ListNetworksRequest) String() string {
 func (*ListNetworksRequest) ProtoMessage() {}
 
 func (x *ListNetworksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_network_proto_msgTypes[5]
+	mi := &file_fami_v1_network_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -566,7 +667,7 @@ func (x *ListNetworksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNetworksRequest.ProtoReflect.Descriptor instead.
 func (*ListNetworksRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_network_proto_rawDescGZIP(), []int{5}
+	return file_fami_v1_network_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListNetworksRequest) GetParent() string {
@@ -639,7 +740,7 @@ type ListNetworksResponse struct {
 
 func (x *ListNetworksResponse) Reset() {
 	*x = ListNetworksResponse{}
-	mi := &file_fami_v1_network_proto_msgTypes[6]
+	mi := &file_fami_v1_network_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -651,7 +752,7 @@ func (x *ListNetworksResponse) String() string {
 func (*ListNetworksResponse) ProtoMessage() {}
 
 func (x *ListNetworksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_network_proto_msgTypes[6]
+	mi := &file_fami_v1_network_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -664,7 +765,7 @@ func (x *ListNetworksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNetworksResponse.ProtoReflect.Descriptor instead.
 func (*ListNetworksResponse) Descriptor() ([]byte, []int) {
-	return file_fami_v1_network_proto_rawDescGZIP(), []int{6}
+	return file_fami_v1_network_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListNetworksResponse) GetNetworks() []*Network {
@@ -709,7 +810,7 @@ type UpdateNetworkRequest struct {
 
 func (x *UpdateNetworkRequest) Reset() {
 	*x = UpdateNetworkRequest{}
-	mi := &file_fami_v1_network_proto_msgTypes[7]
+	mi := &file_fami_v1_network_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -721,7 +822,7 @@ func (x *UpdateNetworkRequest) String() string {
 func (*UpdateNetworkRequest) ProtoMessage() {}
 
 func (x *UpdateNetworkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_network_proto_msgTypes[7]
+	mi := &file_fami_v1_network_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -734,7 +835,7 @@ func (x *UpdateNetworkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateNetworkRequest.ProtoReflect.Descriptor instead.
 func (*UpdateNetworkRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_network_proto_rawDescGZIP(), []int{7}
+	return file_fami_v1_network_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateNetworkRequest) GetNetwork() *Network {
@@ -770,7 +871,7 @@ type DeleteNetworkRequest struct {
 
 func (x *DeleteNetworkRequest) Reset() {
 	*x = DeleteNetworkRequest{}
-	mi := &file_fami_v1_network_proto_msgTypes[8]
+	mi := &file_fami_v1_network_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -782,7 +883,7 @@ func (x *DeleteNetworkRequest) String() string {
 func (*DeleteNetworkRequest) ProtoMessage() {}
 
 func (x *DeleteNetworkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_network_proto_msgTypes[8]
+	mi := &file_fami_v1_network_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -795,7 +896,7 @@ func (x *DeleteNetworkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteNetworkRequest.ProtoReflect.Descriptor instead.
 func (*DeleteNetworkRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_network_proto_rawDescGZIP(), []int{8}
+	return file_fami_v1_network_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteNetworkRequest) GetName() string {
@@ -856,7 +957,12 @@ const file_fami_v1_network_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tR\trequestId\"'\n" +
 	"\x11GetNetworkRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xe0\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"G\n" +
+	"\x17BatchGetNetworksRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x14\n" +
+	"\x05names\x18\x02 \x03(\tR\x05names\"H\n" +
+	"\x18BatchGetNetworksResponse\x12,\n" +
+	"\bnetworks\x18\x01 \x03(\v2\x10.fami.v1.NetworkR\bnetworks\"\xe0\x01\n" +
 	"\x13ListNetworksRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -891,11 +997,12 @@ const file_fami_v1_network_proto_rawDesc = "" +
 	"\fNetworkState\x12\x1d\n" +
 	"\x19NETWORK_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14NETWORK_STATE_ACTIVE\x10\x01\x12\x1a\n" +
-	"\x16NETWORK_STATE_ARCHIVED\x10\x022\xe5\x02\n" +
+	"\x16NETWORK_STATE_ARCHIVED\x10\x022\xbe\x03\n" +
 	"\x0eNetworkService\x12@\n" +
 	"\rCreateNetwork\x12\x1d.fami.v1.CreateNetworkRequest\x1a\x10.fami.v1.Network\x12:\n" +
 	"\n" +
-	"GetNetwork\x12\x1a.fami.v1.GetNetworkRequest\x1a\x10.fami.v1.Network\x12K\n" +
+	"GetNetwork\x12\x1a.fami.v1.GetNetworkRequest\x1a\x10.fami.v1.Network\x12W\n" +
+	"\x10BatchGetNetworks\x12 .fami.v1.BatchGetNetworksRequest\x1a!.fami.v1.BatchGetNetworksResponse\x12K\n" +
 	"\fListNetworks\x12\x1c.fami.v1.ListNetworksRequest\x1a\x1d.fami.v1.ListNetworksResponse\x12@\n" +
 	"\rUpdateNetwork\x12\x1d.fami.v1.UpdateNetworkRequest\x1a\x10.fami.v1.Network\x12F\n" +
 	"\rDeleteNetwork\x12\x1d.fami.v1.DeleteNetworkRequest\x1a\x16.google.protobuf.EmptyB\x89\x01\n" +
@@ -914,50 +1021,55 @@ func file_fami_v1_network_proto_rawDescGZIP() []byte {
 }
 
 var file_fami_v1_network_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_fami_v1_network_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_fami_v1_network_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_fami_v1_network_proto_goTypes = []any{
-	(MemberRole)(0),               // 0: fami.v1.MemberRole
-	(NetworkState)(0),             // 1: fami.v1.NetworkState
-	(*Member)(nil),                // 2: fami.v1.Member
-	(*NetworkProject)(nil),        // 3: fami.v1.NetworkProject
-	(*Network)(nil),               // 4: fami.v1.Network
-	(*CreateNetworkRequest)(nil),  // 5: fami.v1.CreateNetworkRequest
-	(*GetNetworkRequest)(nil),     // 6: fami.v1.GetNetworkRequest
-	(*ListNetworksRequest)(nil),   // 7: fami.v1.ListNetworksRequest
-	(*ListNetworksResponse)(nil),  // 8: fami.v1.ListNetworksResponse
-	(*UpdateNetworkRequest)(nil),  // 9: fami.v1.UpdateNetworkRequest
-	(*DeleteNetworkRequest)(nil),  // 10: fami.v1.DeleteNetworkRequest
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 12: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),         // 13: google.protobuf.Empty
+	(MemberRole)(0),                  // 0: fami.v1.MemberRole
+	(NetworkState)(0),                // 1: fami.v1.NetworkState
+	(*Member)(nil),                   // 2: fami.v1.Member
+	(*NetworkProject)(nil),           // 3: fami.v1.NetworkProject
+	(*Network)(nil),                  // 4: fami.v1.Network
+	(*CreateNetworkRequest)(nil),     // 5: fami.v1.CreateNetworkRequest
+	(*GetNetworkRequest)(nil),        // 6: fami.v1.GetNetworkRequest
+	(*BatchGetNetworksRequest)(nil),  // 7: fami.v1.BatchGetNetworksRequest
+	(*BatchGetNetworksResponse)(nil), // 8: fami.v1.BatchGetNetworksResponse
+	(*ListNetworksRequest)(nil),      // 9: fami.v1.ListNetworksRequest
+	(*ListNetworksResponse)(nil),     // 10: fami.v1.ListNetworksResponse
+	(*UpdateNetworkRequest)(nil),     // 11: fami.v1.UpdateNetworkRequest
+	(*DeleteNetworkRequest)(nil),     // 12: fami.v1.DeleteNetworkRequest
+	(*timestamppb.Timestamp)(nil),    // 13: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),    // 14: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),            // 15: google.protobuf.Empty
 }
 var file_fami_v1_network_proto_depIdxs = []int32{
 	0,  // 0: fami.v1.Member.role:type_name -> fami.v1.MemberRole
 	2,  // 1: fami.v1.Network.members:type_name -> fami.v1.Member
 	3,  // 2: fami.v1.Network.projects:type_name -> fami.v1.NetworkProject
 	1,  // 3: fami.v1.Network.state:type_name -> fami.v1.NetworkState
-	11, // 4: fami.v1.Network.create_time:type_name -> google.protobuf.Timestamp
-	11, // 5: fami.v1.Network.update_time:type_name -> google.protobuf.Timestamp
+	13, // 4: fami.v1.Network.create_time:type_name -> google.protobuf.Timestamp
+	13, // 5: fami.v1.Network.update_time:type_name -> google.protobuf.Timestamp
 	4,  // 6: fami.v1.CreateNetworkRequest.network:type_name -> fami.v1.Network
-	1,  // 7: fami.v1.ListNetworksRequest.state:type_name -> fami.v1.NetworkState
-	4,  // 8: fami.v1.ListNetworksResponse.networks:type_name -> fami.v1.Network
-	4,  // 9: fami.v1.UpdateNetworkRequest.network:type_name -> fami.v1.Network
-	12, // 10: fami.v1.UpdateNetworkRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 11: fami.v1.NetworkService.CreateNetwork:input_type -> fami.v1.CreateNetworkRequest
-	6,  // 12: fami.v1.NetworkService.GetNetwork:input_type -> fami.v1.GetNetworkRequest
-	7,  // 13: fami.v1.NetworkService.ListNetworks:input_type -> fami.v1.ListNetworksRequest
-	9,  // 14: fami.v1.NetworkService.UpdateNetwork:input_type -> fami.v1.UpdateNetworkRequest
-	10, // 15: fami.v1.NetworkService.DeleteNetwork:input_type -> fami.v1.DeleteNetworkRequest
-	4,  // 16: fami.v1.NetworkService.CreateNetwork:output_type -> fami.v1.Network
-	4,  // 17: fami.v1.NetworkService.GetNetwork:output_type -> fami.v1.Network
-	8,  // 18: fami.v1.NetworkService.ListNetworks:output_type -> fami.v1.ListNetworksResponse
-	4,  // 19: fami.v1.NetworkService.UpdateNetwork:output_type -> fami.v1.Network
-	13, // 20: fami.v1.NetworkService.DeleteNetwork:output_type -> google.protobuf.Empty
-	16, // [16:21] is the sub-list for method output_type
-	11, // [11:16] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	4,  // 7: fami.v1.BatchGetNetworksResponse.networks:type_name -> fami.v1.Network
+	1,  // 8: fami.v1.ListNetworksRequest.state:type_name -> fami.v1.NetworkState
+	4,  // 9: fami.v1.ListNetworksResponse.networks:type_name -> fami.v1.Network
+	4,  // 10: fami.v1.UpdateNetworkRequest.network:type_name -> fami.v1.Network
+	14, // 11: fami.v1.UpdateNetworkRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 12: fami.v1.NetworkService.CreateNetwork:input_type -> fami.v1.CreateNetworkRequest
+	6,  // 13: fami.v1.NetworkService.GetNetwork:input_type -> fami.v1.GetNetworkRequest
+	7,  // 14: fami.v1.NetworkService.BatchGetNetworks:input_type -> fami.v1.BatchGetNetworksRequest
+	9,  // 15: fami.v1.NetworkService.ListNetworks:input_type -> fami.v1.ListNetworksRequest
+	11, // 16: fami.v1.NetworkService.UpdateNetwork:input_type -> fami.v1.UpdateNetworkRequest
+	12, // 17: fami.v1.NetworkService.DeleteNetwork:input_type -> fami.v1.DeleteNetworkRequest
+	4,  // 18: fami.v1.NetworkService.CreateNetwork:output_type -> fami.v1.Network
+	4,  // 19: fami.v1.NetworkService.GetNetwork:output_type -> fami.v1.Network
+	8,  // 20: fami.v1.NetworkService.BatchGetNetworks:output_type -> fami.v1.BatchGetNetworksResponse
+	10, // 21: fami.v1.NetworkService.ListNetworks:output_type -> fami.v1.ListNetworksResponse
+	4,  // 22: fami.v1.NetworkService.UpdateNetwork:output_type -> fami.v1.Network
+	15, // 23: fami.v1.NetworkService.DeleteNetwork:output_type -> google.protobuf.Empty
+	18, // [18:24] is the sub-list for method output_type
+	12, // [12:18] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_fami_v1_network_proto_init() }
@@ -971,7 +1083,7 @@ func file_fami_v1_network_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fami_v1_network_proto_rawDesc), len(file_fami_v1_network_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

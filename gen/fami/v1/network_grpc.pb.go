@@ -20,11 +20,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	NetworkService_CreateNetwork_FullMethodName = "/fami.v1.NetworkService/CreateNetwork"
-	NetworkService_GetNetwork_FullMethodName    = "/fami.v1.NetworkService/GetNetwork"
-	NetworkService_ListNetworks_FullMethodName  = "/fami.v1.NetworkService/ListNetworks"
-	NetworkService_UpdateNetwork_FullMethodName = "/fami.v1.NetworkService/UpdateNetwork"
-	NetworkService_DeleteNetwork_FullMethodName = "/fami.v1.NetworkService/DeleteNetwork"
+	NetworkService_CreateNetwork_FullMethodName    = "/fami.v1.NetworkService/CreateNetwork"
+	NetworkService_GetNetwork_FullMethodName       = "/fami.v1.NetworkService/GetNetwork"
+	NetworkService_BatchGetNetworks_FullMethodName = "/fami.v1.NetworkService/BatchGetNetworks"
+	NetworkService_ListNetworks_FullMethodName     = "/fami.v1.NetworkService/ListNetworks"
+	NetworkService_UpdateNetwork_FullMethodName    = "/fami.v1.NetworkService/UpdateNetwork"
+	NetworkService_DeleteNetwork_FullMethodName    = "/fami.v1.NetworkService/DeleteNetwork"
 )
 
 // NetworkServiceClient is the client API for NetworkService service.
@@ -38,6 +39,10 @@ type NetworkServiceClient interface {
 	CreateNetwork(ctx context.Context, in *CreateNetworkRequest, opts ...grpc.CallOption) (*Network, error)
 	// GetNetwork returns a network. Returns NOT_FOUND if it does not exist.
 	GetNetwork(ctx context.Context, in *GetNetworkRequest, opts ...grpc.CallOption) (*Network, error)
+	// BatchGetNetworks returns the networks named, in the order asked
+	// (AIP-231), read in one snapshot: all or none, so a missing one fails
+	// the call with NOT_FOUND naming its field (names[i]).
+	BatchGetNetworks(ctx context.Context, in *BatchGetNetworksRequest, opts ...grpc.CallOption) (*BatchGetNetworksResponse, error)
 	// ListNetworks lists a region's networks ordered by id.
 	ListNetworks(ctx context.Context, in *ListNetworksRequest, opts ...grpc.CallOption) (*ListNetworksResponse, error)
 	// UpdateNetwork changes the fields named in update_mask. Staff of the
@@ -74,6 +79,16 @@ func (c *networkServiceClient) GetNetwork(ctx context.Context, in *GetNetworkReq
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Network)
 	err := c.cc.Invoke(ctx, NetworkService_GetNetwork_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *networkServiceClient) BatchGetNetworks(ctx context.Context, in *BatchGetNetworksRequest, opts ...grpc.CallOption) (*BatchGetNetworksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchGetNetworksResponse)
+	err := c.cc.Invoke(ctx, NetworkService_BatchGetNetworks_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +136,10 @@ type NetworkServiceServer interface {
 	CreateNetwork(context.Context, *CreateNetworkRequest) (*Network, error)
 	// GetNetwork returns a network. Returns NOT_FOUND if it does not exist.
 	GetNetwork(context.Context, *GetNetworkRequest) (*Network, error)
+	// BatchGetNetworks returns the networks named, in the order asked
+	// (AIP-231), read in one snapshot: all or none, so a missing one fails
+	// the call with NOT_FOUND naming its field (names[i]).
+	BatchGetNetworks(context.Context, *BatchGetNetworksRequest) (*BatchGetNetworksResponse, error)
 	// ListNetworks lists a region's networks ordered by id.
 	ListNetworks(context.Context, *ListNetworksRequest) (*ListNetworksResponse, error)
 	// UpdateNetwork changes the fields named in update_mask. Staff of the
@@ -148,6 +167,9 @@ func (UnimplementedNetworkServiceServer) CreateNetwork(context.Context, *CreateN
 }
 func (UnimplementedNetworkServiceServer) GetNetwork(context.Context, *GetNetworkRequest) (*Network, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetNetwork not implemented")
+}
+func (UnimplementedNetworkServiceServer) BatchGetNetworks(context.Context, *BatchGetNetworksRequest) (*BatchGetNetworksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchGetNetworks not implemented")
 }
 func (UnimplementedNetworkServiceServer) ListNetworks(context.Context, *ListNetworksRequest) (*ListNetworksResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListNetworks not implemented")
@@ -211,6 +233,24 @@ func _NetworkService_GetNetwork_Handler(srv interface{}, ctx context.Context, de
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(NetworkServiceServer).GetNetwork(ctx, req.(*GetNetworkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NetworkService_BatchGetNetworks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchGetNetworksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetworkServiceServer).BatchGetNetworks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NetworkService_BatchGetNetworks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetworkServiceServer).BatchGetNetworks(ctx, req.(*BatchGetNetworksRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -283,6 +323,10 @@ var NetworkService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetNetwork",
 			Handler:    _NetworkService_GetNetwork_Handler,
+		},
+		{
+			MethodName: "BatchGetNetworks",
+			Handler:    _NetworkService_BatchGetNetworks_Handler,
 		},
 		{
 			MethodName: "ListNetworks",

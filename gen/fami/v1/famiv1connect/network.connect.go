@@ -40,6 +40,9 @@ const (
 	// NetworkServiceGetNetworkProcedure is the fully-qualified name of the NetworkService's GetNetwork
 	// RPC.
 	NetworkServiceGetNetworkProcedure = "/fami.v1.NetworkService/GetNetwork"
+	// NetworkServiceBatchGetNetworksProcedure is the fully-qualified name of the NetworkService's
+	// BatchGetNetworks RPC.
+	NetworkServiceBatchGetNetworksProcedure = "/fami.v1.NetworkService/BatchGetNetworks"
 	// NetworkServiceListNetworksProcedure is the fully-qualified name of the NetworkService's
 	// ListNetworks RPC.
 	NetworkServiceListNetworksProcedure = "/fami.v1.NetworkService/ListNetworks"
@@ -58,6 +61,10 @@ type NetworkServiceClient interface {
 	CreateNetwork(context.Context, *v1.CreateNetworkRequest) (*v1.Network, error)
 	// GetNetwork returns a network. Returns NOT_FOUND if it does not exist.
 	GetNetwork(context.Context, *v1.GetNetworkRequest) (*v1.Network, error)
+	// BatchGetNetworks returns the networks named, in the order asked
+	// (AIP-231), read in one snapshot: all or none, so a missing one fails
+	// the call with NOT_FOUND naming its field (names[i]).
+	BatchGetNetworks(context.Context, *v1.BatchGetNetworksRequest) (*v1.BatchGetNetworksResponse, error)
 	// ListNetworks lists a region's networks ordered by id.
 	ListNetworks(context.Context, *v1.ListNetworksRequest) (*v1.ListNetworksResponse, error)
 	// UpdateNetwork changes the fields named in update_mask. Staff of the
@@ -95,6 +102,12 @@ func NewNetworkServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(networkServiceMethods.ByName("GetNetwork")),
 			connect.WithClientOptions(opts...),
 		),
+		batchGetNetworks: connect.NewClient[v1.BatchGetNetworksRequest, v1.BatchGetNetworksResponse](
+			httpClient,
+			baseURL+NetworkServiceBatchGetNetworksProcedure,
+			connect.WithSchema(networkServiceMethods.ByName("BatchGetNetworks")),
+			connect.WithClientOptions(opts...),
+		),
 		listNetworks: connect.NewClient[v1.ListNetworksRequest, v1.ListNetworksResponse](
 			httpClient,
 			baseURL+NetworkServiceListNetworksProcedure,
@@ -118,11 +131,12 @@ func NewNetworkServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 
 // networkServiceClient implements NetworkServiceClient.
 type networkServiceClient struct {
-	createNetwork *connect.Client[v1.CreateNetworkRequest, v1.Network]
-	getNetwork    *connect.Client[v1.GetNetworkRequest, v1.Network]
-	listNetworks  *connect.Client[v1.ListNetworksRequest, v1.ListNetworksResponse]
-	updateNetwork *connect.Client[v1.UpdateNetworkRequest, v1.Network]
-	deleteNetwork *connect.Client[v1.DeleteNetworkRequest, emptypb.Empty]
+	createNetwork    *connect.Client[v1.CreateNetworkRequest, v1.Network]
+	getNetwork       *connect.Client[v1.GetNetworkRequest, v1.Network]
+	batchGetNetworks *connect.Client[v1.BatchGetNetworksRequest, v1.BatchGetNetworksResponse]
+	listNetworks     *connect.Client[v1.ListNetworksRequest, v1.ListNetworksResponse]
+	updateNetwork    *connect.Client[v1.UpdateNetworkRequest, v1.Network]
+	deleteNetwork    *connect.Client[v1.DeleteNetworkRequest, emptypb.Empty]
 }
 
 // CreateNetwork calls fami.v1.NetworkService.CreateNetwork.
@@ -137,6 +151,15 @@ func (c *networkServiceClient) CreateNetwork(ctx context.Context, req *v1.Create
 // GetNetwork calls fami.v1.NetworkService.GetNetwork.
 func (c *networkServiceClient) GetNetwork(ctx context.Context, req *v1.GetNetworkRequest) (*v1.Network, error) {
 	response, err := c.getNetwork.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// BatchGetNetworks calls fami.v1.NetworkService.BatchGetNetworks.
+func (c *networkServiceClient) BatchGetNetworks(ctx context.Context, req *v1.BatchGetNetworksRequest) (*v1.BatchGetNetworksResponse, error) {
+	response, err := c.batchGetNetworks.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -177,6 +200,10 @@ type NetworkServiceHandler interface {
 	CreateNetwork(context.Context, *v1.CreateNetworkRequest) (*v1.Network, error)
 	// GetNetwork returns a network. Returns NOT_FOUND if it does not exist.
 	GetNetwork(context.Context, *v1.GetNetworkRequest) (*v1.Network, error)
+	// BatchGetNetworks returns the networks named, in the order asked
+	// (AIP-231), read in one snapshot: all or none, so a missing one fails
+	// the call with NOT_FOUND naming its field (names[i]).
+	BatchGetNetworks(context.Context, *v1.BatchGetNetworksRequest) (*v1.BatchGetNetworksResponse, error)
 	// ListNetworks lists a region's networks ordered by id.
 	ListNetworks(context.Context, *v1.ListNetworksRequest) (*v1.ListNetworksResponse, error)
 	// UpdateNetwork changes the fields named in update_mask. Staff of the
@@ -210,6 +237,12 @@ func NewNetworkServiceHandler(svc NetworkServiceHandler, opts ...connect.Handler
 		connect.WithSchema(networkServiceMethods.ByName("GetNetwork")),
 		connect.WithHandlerOptions(opts...),
 	)
+	networkServiceBatchGetNetworksHandler := connect.NewUnaryHandlerSimple(
+		NetworkServiceBatchGetNetworksProcedure,
+		svc.BatchGetNetworks,
+		connect.WithSchema(networkServiceMethods.ByName("BatchGetNetworks")),
+		connect.WithHandlerOptions(opts...),
+	)
 	networkServiceListNetworksHandler := connect.NewUnaryHandlerSimple(
 		NetworkServiceListNetworksProcedure,
 		svc.ListNetworks,
@@ -234,6 +267,8 @@ func NewNetworkServiceHandler(svc NetworkServiceHandler, opts ...connect.Handler
 			networkServiceCreateNetworkHandler.ServeHTTP(w, r)
 		case NetworkServiceGetNetworkProcedure:
 			networkServiceGetNetworkHandler.ServeHTTP(w, r)
+		case NetworkServiceBatchGetNetworksProcedure:
+			networkServiceBatchGetNetworksHandler.ServeHTTP(w, r)
 		case NetworkServiceListNetworksProcedure:
 			networkServiceListNetworksHandler.ServeHTTP(w, r)
 		case NetworkServiceUpdateNetworkProcedure:
@@ -255,6 +290,10 @@ func (UnimplementedNetworkServiceHandler) CreateNetwork(context.Context, *v1.Cre
 
 func (UnimplementedNetworkServiceHandler) GetNetwork(context.Context, *v1.GetNetworkRequest) (*v1.Network, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fami.v1.NetworkService.GetNetwork is not implemented"))
+}
+
+func (UnimplementedNetworkServiceHandler) BatchGetNetworks(context.Context, *v1.BatchGetNetworksRequest) (*v1.BatchGetNetworksResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fami.v1.NetworkService.BatchGetNetworks is not implemented"))
 }
 
 func (UnimplementedNetworkServiceHandler) ListNetworks(context.Context, *v1.ListNetworksRequest) (*v1.ListNetworksResponse, error) {
