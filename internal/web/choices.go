@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
@@ -135,11 +136,18 @@ func namedLabels[T any](s *session, known map[string]string, names []string, col
 	return out, nil
 }
 
+// labelMask is the read mask (AIP-157) of a read for labels: a resource's
+// name and display name, not the rest (a network's members, a partner's
+// municipalities), which a label never shows.
+func labelMask() *fieldmaskpb.FieldMask {
+	return &fieldmaskpb.FieldMask{Paths: []string{"name", "display_name"}}
+}
+
 // networkChoices are the display names, by name, of the first searchPage
 // networks of the region whose names or whose lead partner's contain
 // query, and whether more match.
 func (a *App) networkChoices(s *session, query string) (map[string]string, bool, error) {
-	return choicesPage(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Query: query, PageSize: searchPage},
+	return choicesPage(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Query: query, PageSize: searchPage, ReadMask: labelMask()},
 		(*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
 }
 
@@ -147,7 +155,7 @@ func (a *App) networkChoices(s *session, query string) (map[string]string, bool,
 // among names it lacks (namedLabels).
 func (a *App) networkLabels(s *session, known map[string]string, names []string) (map[string]string, error) {
 	return namedLabels(s, known, names, resource.Networks, func(ctx context.Context, name string) (*famiv1.Network, error) {
-		return a.networks.GetNetwork(ctx, &famiv1.GetNetworkRequest{Name: name})
+		return a.networks.GetNetwork(ctx, &famiv1.GetNetworkRequest{Name: name, ReadMask: labelMask()})
 	}, displayNameOf)
 }
 

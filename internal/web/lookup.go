@@ -53,13 +53,13 @@ func (a *App) networkNames(s *session) (map[string]string, error) { return a.net
 
 // networkNamesOf is networkNames of partner's networks only, when set.
 func (a *App) networkNamesOf(s *session, partner string) (map[string]string, error) {
-	return labels(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner},
+	return labels(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner, ReadMask: labelMask()},
 		(*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
 }
 
 // partnerNames maps the region's partner names to their display names.
 func (a *App) partnerNames(s *session) (map[string]string, error) {
-	return labels(s, a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region)},
+	return labels(s, a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region), ReadMask: labelMask()},
 		(*famiv1.ListPartnersResponse).GetPartners, displayNameOf)
 }
 
@@ -87,7 +87,7 @@ func (a *App) partnerLabels(s *session, names []string) (map[string]string, erro
 	out := make(map[string]string, len(ask))
 	for missing := 0; len(ask) > 0; {
 		batch := ask[:min(len(ask), resource.MaxBatchGet)]
-		res, err := a.partners.BatchGetPartners(s.ctx, &famiv1.BatchGetPartnersRequest{Parent: regionName(s.region), Names: batch})
+		res, err := a.partners.BatchGetPartners(s.ctx, &famiv1.BatchGetPartnersRequest{Parent: regionName(s.region), Names: batch, ReadMask: labelMask()})
 		if i, ok := missingName(err, len(batch)); ok {
 			if missing++; missing > maxMissing {
 				return a.partnerNames(s)

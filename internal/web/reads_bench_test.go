@@ -25,11 +25,13 @@ import (
 )
 
 // apiReads counts the calls a web application makes of the services, by
-// method, and the bytes of their answers (their protobuf size).
+// method, the bytes of their answers (their protobuf size), and the
+// networks and partners answered with more than a label (wholeLabels).
 type apiReads struct {
 	mu    sync.Mutex
 	calls map[string]int
 	bytes int64
+	whole map[string]int
 }
 
 func (c *apiReads) count(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
@@ -39,6 +41,9 @@ func (c *apiReads) count(ctx context.Context, method string, req, reply any, cc 
 	c.calls[path.Base(method)]++
 	if m, ok := reply.(proto.Message); ok && err == nil {
 		c.bytes += int64(proto.Size(m))
+		if n := wholeLabels(m.ProtoReflect()); n > 0 {
+			c.whole[path.Base(method)] += n
+		}
 	}
 	return err
 }
@@ -47,7 +52,7 @@ func (c *apiReads) count(ctx context.Context, method string, req, reply any, cc 
 func (c *apiReads) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.calls, c.bytes = map[string]int{}, 0
+	c.calls, c.bytes, c.whole = map[string]int{}, 0, map[string]int{}
 }
 
 // of is how many calls of method were counted since the last reset.
@@ -73,8 +78,16 @@ func (c *apiReads) total() (calls int, bytes int64) {
 // the application's sign-in sets it.
 func countedApp(t testing.TB, f *famid) (base string, reads *apiReads) {
 	t.Helper()
-	reads = &apiReads{calls: map[string]int{}}
-	conn, err := grpc.NewClient(f.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithUnaryInterceptor(reads.count))
+	return countedAppWith(t, f)
+}
+
+// countedAppWith is countedApp whose connection also passes each call
+// through inner, after it is counted (withoutReadMask, say).
+func countedAppWith(t testing.TB, f *famid, inner ...grpc.UnaryClientInterceptor) (base string, reads *apiReads) {
+	t.Helper()
+	reads = &apiReads{calls: map[string]int{}, whole: map[string]int{}}
+	conn, err := grpc.NewClient(f.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithChainUnaryInterceptor(append([]grpc.UnaryClientInterceptor{reads.count}, inner...)...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,19 +147,7 @@ func BenchmarkPageReads(b *testing.B) {
 	f, r := seedRegion(b)
 	month := seedLongLists(b, f)
 	base, reads := countedApp(b, f)
-	page := func(token, path string) func(b *testing.B) {
-		return func(b *testing.B) {
-			size := len(fetch(b, base+path, token)) // warm, and checked
-			reads.reset()
-			for b.Loop() {
-				fetch(b, base+path, token)
-			}
-			calls, bytes := reads.total()
-			b.ReportMetric(float64(calls)/float64(b.N), "api-calls/op")
-			b.ReportMetric(float64(bytes)/float64(b.N), "api-B/op")
-			b.ReportMetric(float64(size), "page-B")
-		}
-	}
+	page := func(token, path string) func(b *testing.B) { return reads.pageBench(base+path, token) }
 	b.Run("page=hours-month", page(r.consultant, "/ore?vista=mese"))
 	b.Run("page=entry", page(r.consultant, "/ore/"+r.entry))
 	b.Run("page=reports", page(r.officer, "/progetti/"+r.project+"/monitoraggio"))
@@ -158,6 +159,23 @@ func BenchmarkPageReads(b *testing.B) {
 	b.Run("page=reports-60", page(r.officer, "/progetti/lungo/monitoraggio"))
 	b.Run("page=project-overlaps-200", page(r.officer, "/progetti/lungo"))
 	b.Run("page=accounts", page(r.officer, "/account"))
+}
+
+// pageBench fetches u with the session token b.N times, and reports
+// api-calls/op and api-B/op, the calls of the services the page makes and
+// the bytes of their answers (counted by c), and page-B, the page's size.
+func (c *apiReads) pageBench(u, token string) func(b *testing.B) {
+	return func(b *testing.B) {
+		size := len(fetch(b, u, token)) // warm, and checked
+		c.reset()
+		for b.Loop() {
+			fetch(b, u, token)
+		}
+		calls, bytes := c.total()
+		b.ReportMetric(float64(calls)/float64(b.N), "api-calls/op")
+		b.ReportMetric(float64(bytes)/float64(b.N), "api-B/op")
+		b.ReportMetric(float64(size), "page-B")
+	}
 }
 
 // seedLongLists adds to seedRegion's region the lists longer than a page
