@@ -147,8 +147,22 @@ func labelMask() *fieldmaskpb.FieldMask {
 // networks of the region whose names or whose lead partner's contain
 // query, and whether more match.
 func (a *App) networkChoices(s *session, query string) (map[string]string, bool, error) {
-	return choicesPage(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Query: query, PageSize: searchPage, ReadMask: labelMask()},
-		(*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
+	return a.networkChoicesOf(s, "", query)
+}
+
+// networkChoicesOf is networkChoices of partner's networks only, when set
+// (myNetworks' rule).
+func (a *App) networkChoicesOf(s *session, partner, query string) (map[string]string, bool, error) {
+	return choicesPage(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner, Query: query,
+		PageSize: searchPage, ReadMask: labelMask()}, (*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
+}
+
+// partnerChoicesPage are the display names, by name, of the first
+// searchPage partners of the region whose names contain query, and
+// whether more match.
+func (a *App) partnerChoicesPage(s *session, query string) (map[string]string, bool, error) {
+	return choicesPage(s, a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region), Query: query,
+		PageSize: searchPage, ReadMask: labelMask()}, (*famiv1.ListPartnersResponse).GetPartners, displayNameOf)
 }
 
 // networkLabels is known with the display names of the region's networks

@@ -207,8 +207,7 @@ func (l *lookups) displayName(name string) string {
 type need uint8
 
 const (
-	needPartners need = 1 << iota
-	needNetworks
+	needNetworks need = 1 << iota
 	needMyNetworks
 	needClosed
 )
@@ -221,7 +220,6 @@ func (a *App) lookup(s *session, n need) (*lookups, error) {
 		into *map[string]string
 		read func(*session) (map[string]string, error)
 	}{
-		{needPartners, &l.partners, a.partnerNames},
 		{needNetworks, &l.networks, a.networkNames},
 		{needMyNetworks, &l.myNetworks, a.myNetworks},
 	} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -140,4 +141,76 @@ func BenchmarkHoursReadMask(b *testing.B) {
 		b.ReportAllocs()
 		afterReads.pageBench(after+"/ore?vista=mese", r.consultant)(b)
 	})
+}
+
+// TestProtocolFormChoicesAreAPage: in a region of 120 partners and 60
+// networks, the protocol form offers a page (50) of each, read in one
+// call each, and a search beside each for the rest, where it offered all
+// of them; a draft's own network and parties, past the page, are offered
+// chosen, so that saving keeps them.
+func TestProtocolFormChoicesAreAPage(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	partners := seedEntities(t, f, 120)
+	bulk(t, 60, func(i int) error {
+		_, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
+			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete %03d", i), LeadPartner: partners[110],
+				Members: []*famiv1.Member{{Partner: partners[110], Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: partners[111], Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}})
+		return err
+	})
+	selectOf := func(page, id string) string {
+		_, sel, _ := strings.Cut(page, `<select id="`+id+`"`)
+		sel, _, _ = strings.Cut(sel, "</select>")
+		return sel
+	}
+	options := func(id string) func(page string) int {
+		return func(page string) int { return strings.Count(selectOf(page, id), `<option value="regions/`) }
+	}
+
+	page := reads.onePage(t, base+"/protocolli/nuovo", token, "ListPartners", options("p0-partner"), 50, "the new protocol's parties")
+	if n := reads.of("ListNetworks"); n != 1 {
+		t.Errorf("the new protocol's form listed networks %d times, want once", n)
+	}
+	if n := options("f-network")(page); n != 50 {
+		t.Errorf("the new protocol's network select offers %d networks, want 50", n)
+	}
+	for _, id := range []string{`id="f-rete"`, `id="f-parte"`} {
+		if !strings.Contains(page, id) {
+			t.Errorf("the new protocol's form has no search %s for the choices past its page", id)
+		}
+	}
+	page = reads.onePage(t, base+"/protocolli/nuovo?parte=ente+107", token, "ListPartners", options("p0-partner"), 1, "the party search")
+	if !strings.Contains(selectOf(page, "p0-partner"), `>Ente 107</option>`) {
+		t.Error("the party search does not offer Ente 107")
+	}
+	page = fetch(t, base+"/protocolli/nuovo?rete=rete+057", token)
+	if n := options("f-network")(page); n != 1 || !strings.Contains(page, ">Rete 057</option>") {
+		t.Errorf("the network search offers %d networks, want Rete 057 alone", n)
+	}
+
+	p, err := famiv1.NewProtocolServiceClient(f.conn).CreateProtocol(f.admin("lombardia"), &famiv1.CreateProtocolRequest{Parent: "regions/lombardia", Protocol: &famiv1.Protocol{
+		Network: "regions/lombardia/networks/rete059", Title: "Protocollo", Body: "Art. 1 - Le parti collaborano.", ValidFrom: "2025-01-01",
+		Parties: []*famiv1.Party{{Partner: partners[110], Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT}, {Partner: partners[111], Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page = fetch(t, base+"/protocolli/"+lastID(p.GetName())+"/modifica", token)
+	for id, want := range map[string]string{
+		"f-network":  `<option value="regions/lombardia/networks/rete059" selected>Rete 059</option>`,
+		"p0-partner": `<option value="` + partners[110] + `" selected>Ente 110</option>`,
+		"p1-partner": `<option value="` + partners[111] + `" selected>Ente 111</option>`,
+	} {
+		if !strings.Contains(selectOf(page, id), want) {
+			t.Errorf("the draft's form does not offer its own choice in %s, %s", id, want)
+		}
+	}
+
+	for _, hostile := range []string{"\x01", "<script>"} {
+		page = fetch(t, base+"/protocolli/nuovo?"+url.Values{"parte": {hostile}}.Encode(), token)
+		if strings.Contains(page, "<script>") {
+			t.Errorf("the party search %q is shown unescaped", hostile)
+		}
+		if hostile == "\x01" && (!strings.Contains(page, `id="f-parte-err"`) || options("p0-partner")(page) != 50) {
+			t.Errorf("the party search %q is not refused at its field with the first page offered", hostile)
+		}
+	}
 }
