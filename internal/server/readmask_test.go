@@ -17,8 +17,8 @@ import (
 
 // TestReadMask reads networks and partners with a read_mask (AIP-157) on
 // every surface: Get, BatchGet and List answer each resource with the
-// fields named and nothing else (a network's members left out), an unset
-// mask answers them whole, and a path that names no field is refused
+// fields named and nothing else (a network's members left out), the
+// national view (regions/-) as well, an unset mask answers them whole, and a path that names no field is refused
 // naming read_mask. On REST the mask is the readMask parameter, in JSON
 // names as the README shows.
 func TestReadMask(t *testing.T) {
@@ -52,6 +52,15 @@ func TestReadMask(t *testing.T) {
 		same("GetPartner", mustOK(s.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: wantPartner.GetName(), ReadMask: names}))(t, "GetPartner"), wantPartner)
 		batch := mustOK(s.BatchGetPartners(ctx, &famiv1.BatchGetPartnersRequest{Parent: lombardia, Names: []string{wantPartner.GetName()}, ReadMask: names}))(t, "BatchGetPartners")
 		same("BatchGetPartners", batch, &famiv1.BatchGetPartnersResponse{Partners: []*famiv1.Partner{wantPartner}})
+
+		// The national view (regions/-) reads region by region with the
+		// same mask.
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
+		national := mustOK(ministry.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: "regions/-", ReadMask: names}))(t, "ListNetworks of regions/-")
+		if len(national.GetNetworks()) != 1 {
+			t.Fatalf("ListNetworks of regions/- with a mask: %v", national)
+		}
+		same("ListNetworks of regions/-", national.GetNetworks()[0], wantNetwork)
 
 		bad := &fieldmaskpb.FieldMask{Paths: []string{"name", "nope"}}
 		refused := wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"read_mask"}}
