@@ -146,7 +146,9 @@ type GetRequest interface {
 // readMasked is a read whose request has a read_mask field (AIP-157):
 // GetAnswer, BatchGet and every List of the kit answer each resource with
 // the fields it names, so a collection takes read masks by adding the
-// field to its requests.
+// field to its requests, as long as its method adds nothing to what the
+// kit answers (projects fill their overlap count after the page, from its
+// names: they would need the mask applied after that).
 type readMasked interface {
 	GetReadMask() *fieldmaskpb.FieldMask
 }
