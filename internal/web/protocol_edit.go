@@ -67,9 +67,15 @@ func (a *App) renderProtocolEdit(w http.ResponseWriter, r *http.Request, s *sess
 func (a *App) protocolChoices(r *http.Request, s *session, fm *form, page *protocolEditPage) (*lookups, error) {
 	l := &lookups{}
 	q := r.URL.Query()
-	page.NetworkSearch = choiceSearch{Action: r.URL.Path, Param: networkQuery, Label: msg("hours.network_search"), MoreHint: msg("hours.networks_more"),
+	// The searches reload the form's page: a refused save is shown at the
+	// address it was posted to, the list's for a new protocol.
+	action := "/protocolli/nuovo"
+	if page.Protocol != nil {
+		action = "/protocolli/" + resource.ID(page.Protocol.GetName()) + "/modifica"
+	}
+	page.NetworkSearch = choiceSearch{Action: action, Param: networkQuery, Label: msg("hours.network_search"), MoreHint: msg("hours.networks_more"),
 		SearchedHint: "hours.networks_searched", Keep: keptParams(r, networkQuery)}
-	page.PartnerSearch = choiceSearch{Action: r.URL.Path, Param: partyQuery, Label: msg("protocols.party_search"), MoreHint: msg("protocols.parties_more"),
+	page.PartnerSearch = choiceSearch{Action: action, Param: partyQuery, Label: msg("protocols.party_search"), MoreHint: msg("protocols.parties_more"),
 		SearchedHint: "protocols.parties_searched", Keep: keptParams(r, partyQuery)}
 	var networks, parties []string
 	for _, v := range []url.Values{fm.Values, fm.seen} {

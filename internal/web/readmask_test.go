@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -202,6 +203,21 @@ func TestProtocolFormChoicesAreAPage(t *testing.T) {
 		if !strings.Contains(selectOf(page, id), want) {
 			t.Errorf("the draft's form does not offer its own choice in %s, %s", id, want)
 		}
+	}
+
+	// A refused save keeps its parties, past the page, and its searches
+	// still reload the form, not the list it was posted to.
+	form := url.Values{"network": {"regions/lombardia/networks/rete059"}, "title": {""}, "body": {"Art. 1"}, "valid_from": {"01/01/2025"},
+		"party.0.partner": {partners[112]}, "party.0.role": {"PARTY_ROLE_PROPONENT"}}
+	code, page := postCounted(t, base+"/protocolli", token, fetch(t, base+"/protocolli/nuovo", token), form)
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("a protocol without a title: status %d, want 422", code)
+	}
+	if !strings.Contains(selectOf(page, "p0-partner"), `<option value="`+partners[112]+`" selected>Ente 112</option>`) {
+		t.Error("the refused form does not offer its party Ente 112 chosen")
+	}
+	if !strings.Contains(page, `<form method="get" action="/protocolli/nuovo" role="search"`) {
+		t.Error("the refused form's searches do not reload the form, /protocolli/nuovo")
 	}
 
 	for _, hostile := range []string{"\x01", "<script>"} {
