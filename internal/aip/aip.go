@@ -102,15 +102,17 @@ const (
 // enough to keep tokens short.
 const keySize = 8
 
-// requestKey identifies a List request by everything but its page_token
-// and page_size (AIP-158: only those may change from one page to the
-// next): a hash of its message type and of its deterministic encoding with
+// requestKey identifies a List request by everything but its page_token,
+// page_size and read_mask (AIP-158: only those may change from one page
+// to the next): a hash of its message type and of its deterministic encoding with
 // those two fields cleared. The type is part of it, so that two methods
 // whose requests encode alike (a parent alone) have different keys.
 func requestKey(req proto.Message) string {
 	m := proto.Clone(req).ProtoReflect()
 	fields := m.Descriptor().Fields()
-	for _, name := range []protoreflect.Name{"page_token", "page_size"} {
+	// A read mask (AIP-157) chooses the fields of each item answered,
+	// never which items: a token holds whatever mask the next page asks.
+	for _, name := range []protoreflect.Name{"page_token", "page_size", "read_mask"} {
 		if f := fields.ByName(name); f != nil {
 			m.Clear(f)
 		}

@@ -59,7 +59,7 @@ func ApplyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, mutable []st
 			(slices.Contains(standardOutputOnly, string(f.Name())) || slices.Contains(outputOnly, string(f.Name()))) {
 			continue // whatever the path selects inside it
 		}
-		fields, err := resolvePath(d.Descriptor(), p)
+		fields, err := resolvePath("update_mask", d.Descriptor(), p)
 		if err != nil {
 			return err
 		}
@@ -76,23 +76,24 @@ func ApplyMask(dst, src proto.Message, mask *fieldmaskpb.FieldMask, mutable []st
 	return nil
 }
 
-// resolvePath returns the fields a mask path walks from a message of
-// type md, the top-level one first. Only the last may be repeated or a
-// map: a path cannot select inside one (google.protobuf.FieldMask).
-func resolvePath(md protoreflect.MessageDescriptor, path string) ([]protoreflect.FieldDescriptor, error) {
+// resolvePath returns the fields a path of the mask field (update_mask,
+// read_mask) walks from a message of type md, the top-level one first.
+// Only the last may be repeated or a map: a path cannot select inside one
+// (google.protobuf.FieldMask).
+func resolvePath(field string, md protoreflect.MessageDescriptor, path string) ([]protoreflect.FieldDescriptor, error) {
 	var fields []protoreflect.FieldDescriptor
 	for part := range strings.SplitSeq(path, ".") {
 		if n := len(fields); n > 0 {
 			last := fields[n-1]
 			if last.Message() == nil || last.IsList() || last.IsMap() {
-				return nil, errs.InvalidField("update_mask", "%q selects inside %s, which is not a single message",
+				return nil, errs.InvalidField(field, "%q selects inside %s, which is not a single message",
 					errs.Clip(path, errs.MaxEcho), last.Name())
 			}
 			md = last.Message()
 		}
 		f := fieldOf(md, part)
 		if f == nil {
-			return nil, errs.InvalidField("update_mask", "%q is not a field of %s", errs.Clip(path, errs.MaxEcho), md.Name())
+			return nil, errs.InvalidField(field, "%q is not a field of %s", errs.Clip(path, errs.MaxEcho), md.Name())
 		}
 		fields = append(fields, f)
 	}

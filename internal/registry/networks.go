@@ -177,7 +177,7 @@ func (s *Networks) CreateNetwork(ctx context.Context, req *famiv1.CreateNetworkR
 
 // GetNetwork implements fami.v1.NetworkService.
 func (s *Networks) GetNetwork(ctx context.Context, req *famiv1.GetNetworkRequest) (*famiv1.Network, error) {
-	return resource.Get[*famiv1.Network](ctx, s.r.store, resource.Networks, req.GetName())
+	return resource.GetAnswer[*famiv1.Network](ctx, s.r.store, resource.Networks, req)
 }
 
 // BatchGetNetworks implements fami.v1.NetworkService.

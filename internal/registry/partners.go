@@ -97,7 +97,7 @@ func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerR
 
 // GetPartner implements fami.v1.PartnerService.
 func (s *Partners) GetPartner(ctx context.Context, req *famiv1.GetPartnerRequest) (*famiv1.Partner, error) {
-	return resource.Get[*famiv1.Partner](ctx, s.r.store, resource.Partners, req.GetName())
+	return resource.GetAnswer[*famiv1.Partner](ctx, s.r.store, resource.Partners, req)
 }
 
 // BatchGetPartners implements fami.v1.PartnerService.

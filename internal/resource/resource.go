@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
@@ -136,6 +137,49 @@ func Get[T store.Resource](ctx context.Context, s store.Store, collection, name 
 	return GetShown[T](ctx, s, collection, name, nil)
 }
 
+// GetRequest is an AIP Get request (AIP-131). One with a read_mask field
+// (AIP-157) answers only the fields it names (GetAnswer).
+type GetRequest interface {
+	GetName() string
+}
+
+// readMasked is a read whose request has a read_mask field (AIP-157):
+// GetAnswer, BatchGet and every List of the kit answer each resource with
+// the fields it names, so a collection takes read masks by adding the
+// field to its requests, as long as its method adds nothing to what the
+// kit answers (projects fill their overlap count after the page, from its
+// names: they would need the mask applied after that).
+type readMasked interface {
+	GetReadMask() *fieldmaskpb.FieldMask
+}
+
+// readMaskOf is req's read mask for resources of type T, checked against
+// T (a path that names no field is refused naming read_mask); nil (every
+// field) when req has none or no read_mask field.
+func readMaskOf[T proto.Message](req any) (*aip.ReadMask, error) {
+	r, ok := req.(readMasked)
+	if !ok {
+		return nil, nil
+	}
+	var t T
+	return aip.ParseReadMask(t.ProtoReflect().Descriptor(), r.GetReadMask())
+}
+
+// GetAnswer is the standard Get method answering req: Get of req's name,
+// with the fields its read mask names (readMaskOf), checked first.
+func GetAnswer[T store.Resource](ctx context.Context, s store.Store, collection string, req GetRequest) (T, error) {
+	mask, err := readMaskOf[T](req)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	t, err := Get[T](ctx, s, collection, req.GetName())
+	if err == nil {
+		mask.Apply(t)
+	}
+	return t, err
+}
+
 // GetShown is Get for a resource shown as the snapshot it was read in
 // makes it (a protocol's derived state, a survey's link key for who may
 // share it): show, when not nil, runs on the resource read, in the same
@@ -177,12 +221,13 @@ type BatchGetRequest interface {
 // BatchGet is the standard batch Get method (AIP-231): it checks that req
 // names 1 to MaxBatchGet resources of collection in its parent region
 // (field "names[i]"), and reads them in one snapshot, in the order asked,
-// a name listed twice at both places. All or none: a missing resource
-// fails the call with errs.NotFound naming its field, and so does the
-// first that would take the answer past aip.MaxPageBytes
-// (errs.BatchTooLarge), which a page would have left to the next one: the
-// caller asks for the names before it, then for the rest. A first
-// resource larger than that is answered alone, as Get answers it.
+// a name listed twice at both places, each with the fields req's read mask
+// names (readMaskOf). All or none: a missing resource fails the call with
+// errs.NotFound naming its field, and so does the first that would take
+// the answer, as masked, past aip.MaxPageBytes (errs.BatchTooLarge), which
+// a page would have left to the next one: the caller asks for the names
+// before it, then for the rest. A first resource larger than that is
+// answered alone, as Get answers it.
 func BatchGet[T store.Resource](ctx context.Context, s store.Store, collection string, req BatchGetRequest) ([]T, error) {
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
@@ -205,6 +250,10 @@ func BatchGet[T store.Resource](ctx context.Context, s store.Store, collection s
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	mask, err := readMaskOf[T](req)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]T, len(names))
 	err = s.View(ctx, region, func(tx store.ReadTx) error {
 		size := 0
@@ -216,6 +265,7 @@ func BatchGet[T store.Resource](ctx context.Context, s store.Store, collection s
 				}
 				return err
 			}
+			mask.Apply(out[i])
 			if size += proto.Size(out[i]); i > 0 && size > aip.MaxPageBytes {
 				return errs.BatchTooLarge.New("would take the answer past %d bytes: ask for the %d names before it, then for the rest",
 					aip.MaxPageBytes, i).Naming(errs.Indexed("names", i))
@@ -472,10 +522,16 @@ func infallible[T any](keep func(T) bool) func(T) (bool, error) {
 
 // list pages through the collection that open chooses within the
 // snapshot the page is read from, in id order, keeping the resources
-// open's filter accepts (nil keeps all). It returns the page, the next
-// page token and the revision the page reflects.
+// open's filter accepts (nil keeps all), each with the fields req's read
+// mask names (readMaskOf): the filter sees the whole resource, the page's
+// byte budget what is answered. It returns the page, the next page token
+// and the revision the page reflects.
 func list[T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, newT func() T, open func(tx store.ReadTx) (string, func(T) (bool, error), error)) ([]T, string, int64, error) {
 	page, after, err := aip.StartPage(req)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	mask, err := readMaskOf[T](req)
 	if err != nil {
 		return nil, "", 0, err
 	}
@@ -490,7 +546,7 @@ func list[T store.Resource](ctx context.Context, s store.Store, region string, r
 		if err != nil {
 			return err
 		}
-		out, next, err = listIn(tx, collection, after, page, newT, keep)
+		out, next, err = listIn(tx, collection, after, page, newT, keep, mask)
 		return err
 	})
 	if err != nil {
@@ -560,8 +616,9 @@ func CountWithin[T store.Resource](ctx context.Context, s store.Store, region st
 }
 
 // listIn fills page from collection within tx, resuming after the id
-// after, and returns the items and the next page token.
-func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *aip.Page, newT func() T, keep func(T) (bool, error)) ([]T, string, error) {
+// after, each item kept as mask answers it, and returns the items and the
+// next page token.
+func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *aip.Page, newT func() T, keep func(T) (bool, error), mask *aip.ReadMask) ([]T, string, error) {
 	var out []T
 	err := tx.List(collection, after, func(id string, raw []byte) (bool, error) {
 		item := newT()
@@ -577,7 +634,9 @@ func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *a
 				return true, nil // skipped: read on
 			}
 		}
-		if !page.Add(item, ID(item.GetName())) {
+		position := ID(item.GetName()) // before the mask, which may drop the name
+		mask.Apply(item)
+		if !page.Add(item, position) {
 			return false, nil
 		}
 		out = append(out, item)

@@ -2,11 +2,14 @@ package resource_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
@@ -538,5 +541,92 @@ func TestBatchGetBoundedInBytes(t *testing.T) {
 	}
 	if got, err := batch(huge); err != nil || len(got) != 1 {
 		t.Errorf("one partner larger than a page: got %d partners, %v, want it alone", len(got), err)
+	}
+}
+
+// TestReadMaskOfEveryRead: a request with a read_mask (AIP-157) is
+// answered with the fields it names by GetAnswer, BatchGet and the kit's
+// List, whose filter still sees the whole resource and whose page stops
+// at its byte budget counting what it answers: 40 partners of 100 KB
+// each make pages of 20 whole, one page of names. A path that names no
+// field is refused naming read_mask.
+func TestReadMaskOfEveryRead(t *testing.T) {
+	s := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
+	ctx := principal.With(context.Background(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
+	const n = 40
+	_, err := store.Mutate(ctx, s, "lombardia", store.Mutation{Principal: "test:admin"}, func(tx store.WriteTx) (*emptypb.Empty, error) {
+		for i := range n {
+			id := fmt.Sprintf("p%02d", i)
+			p := &famiv1.Partner{Name: aip.Name("lombardia", resource.Partners, id), DisplayName: "Partner " + id, Description: strings.Repeat("x", 100<<10)}
+			if err := tx.Put(p); err != nil {
+				return nil, err
+			}
+		}
+		return &emptypb.Empty{}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := &fieldmaskpb.FieldMask{Paths: []string{"name", "displayName"}}
+	described := func(p *famiv1.Partner) bool { return p.GetDescription() != "" }
+	list := func(mask *fieldmaskpb.FieldMask, token string) (*famiv1.ListPartnersResponse, error) {
+		req := &famiv1.ListPartnersRequest{Parent: "regions/lombardia", PageSize: 1000, PageToken: token, ReadMask: mask}
+		return resource.ListAnswer[*famiv1.ListPartnersResponse](ctx, s, resource.Partners, req, nil, described)
+	}
+
+	whole, err := list(nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(whole.GetPartners()); got >= n || whole.GetNextPageToken() == "" {
+		t.Fatalf("whole partners: a page of %d, token %q; want it cut at the byte budget", got, whole.GetNextPageToken())
+	}
+	masked, err := list(names, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(masked.GetPartners()); got != n || masked.GetNextPageToken() != "" {
+		t.Fatalf("names only: a page of %d, token %q; want all %d in one", got, masked.GetNextPageToken(), n)
+	}
+	for i, p := range masked.GetPartners() {
+		want := &famiv1.Partner{Name: aip.Name("lombardia", resource.Partners, fmt.Sprintf("p%02d", i)), DisplayName: fmt.Sprintf("Partner p%02d", i)}
+		if !proto.Equal(p, want) {
+			t.Fatalf("item %d = %v, want %v", i, p, want)
+		}
+	}
+	// The token of a page read whole goes on with names only.
+	rest, err := list(names, whole.GetNextPageToken())
+	if err != nil || len(whole.GetPartners())+len(rest.GetPartners()) != n || rest.GetPartners()[0].GetDescription() != "" {
+		t.Fatalf("rest: %d partners, %v", len(rest.GetPartners()), err)
+	}
+
+	one, err := resource.GetAnswer[*famiv1.Partner](ctx, s, resource.Partners, &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/p07", ReadMask: names})
+	if err != nil || !proto.Equal(one, masked.GetPartners()[7]) {
+		t.Fatalf("GetAnswer = %v, %v", one, err)
+	}
+	if p, err := resource.GetAnswer[*famiv1.Partner](ctx, s, resource.Partners, &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/p07"}); err != nil || p.GetDescription() == "" {
+		t.Fatalf("GetAnswer without a mask = %v, %v; want it whole", p, err)
+	}
+	batch, err := resource.BatchGet[*famiv1.Partner](ctx, s, resource.Partners, &famiv1.BatchGetPartnersRequest{
+		Parent: "regions/lombardia", Names: []string{"regions/lombardia/partners/p03", "regions/lombardia/partners/p01"}, ReadMask: names})
+	if err != nil || len(batch) != 2 || !proto.Equal(batch[0], masked.GetPartners()[3]) || !proto.Equal(batch[1], masked.GetPartners()[1]) {
+		t.Fatalf("BatchGet = %v, %v", batch, err)
+	}
+
+	bad := &fieldmaskpb.FieldMask{Paths: []string{"name", "members"}}
+	for what, err := range map[string]error{
+		"List": func() error { _, err := list(bad, ""); return err }(),
+		"Get": func() error {
+			_, err := resource.GetAnswer[*famiv1.Partner](ctx, s, resource.Partners, &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/p07", ReadMask: bad})
+			return err
+		}(),
+		"BatchGet": func() error {
+			_, err := resource.BatchGet[*famiv1.Partner](ctx, s, resource.Partners, &famiv1.BatchGetPartnersRequest{Parent: "regions/lombardia", Names: []string{"regions/lombardia/partners/p03"}, ReadMask: bad})
+			return err
+		}(),
+	} {
+		if e := errs.As(err); e == nil || e.Code != errs.Invalid || e.Violations[0].Field != "read_mask" {
+			t.Errorf("%s with %v: %v, want INVALID naming read_mask", what, bad.GetPaths(), err)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
@@ -23,9 +24,9 @@ import (
 // among the form's fields narrows them (choiceSearch), without JavaScript:
 // its button submits the whole form (searchable), which comes back as
 // typed with its choices narrowed and nothing saved, so that a search never
-// loses what was typed before it. What a page names beyond its choices
-// (the hours table's networks, a network's projects) is read item by item
-// (namedLabels).
+// loses what was typed before it. What a page names beyond its choices is
+// read by name: the hours table's networks in one batch (networkLabels),
+// a network's projects item by item (namedLabels).
 
 // choiceSearch is the search of a form's choices: the form's field that
 // holds it (Param, also read from the address, so that a link may search),
@@ -141,12 +142,33 @@ func namedLabels[T any](s *session, known map[string]string, names []string, col
 	return out, nil
 }
 
+// labelMask is the read mask (AIP-157) of a read for labels: a resource's
+// name and display name, not the rest (a network's members, a partner's
+// municipalities), which a label never shows.
+func labelMask() *fieldmaskpb.FieldMask {
+	return &fieldmaskpb.FieldMask{Paths: []string{"name", "display_name"}}
+}
+
 // networkChoices are the display names, by name, of the first searchPage
 // networks of the region whose names or whose lead partner's contain
 // query, and whether more match.
 func (a *App) networkChoices(s *session, query string) (map[string]string, bool, error) {
-	return choicesPage(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Query: query, PageSize: searchPage},
-		(*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
+	return a.networkChoicesOf(s, "", query)
+}
+
+// networkChoicesOf is networkChoices of partner's networks only, when set
+// (myNetworks' rule).
+func (a *App) networkChoicesOf(s *session, partner, query string) (map[string]string, bool, error) {
+	return choicesPage(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner, Query: query,
+		PageSize: searchPage, ReadMask: labelMask()}, (*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
+}
+
+// partnerChoicesPage are the display names, by name, of the first
+// searchPage partners of the region whose names contain query, and
+// whether more match.
+func (a *App) partnerChoicesPage(s *session, query string) (map[string]string, bool, error) {
+	return choicesPage(s, a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region), Query: query,
+		PageSize: searchPage, ReadMask: labelMask()}, (*famiv1.ListPartnersResponse).GetPartners, displayNameOf)
 }
 
 // projectLabel is how a choice names a project: its code and title.

@@ -183,13 +183,8 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 		})
 	if err == nil {
 		// The rows name their networks: those of the form's choices, and
-		// the others read by name in one call (a page's entries name at
-		// most a page of networks); one deleted since is shown by its id.
-		var labels map[string]string
-		labels, err = a.networkLabels(s, l.networks, networks)
-		for i := range p.Entries {
-			p.Entries[i].Network = labelOf(labels, networks[i])
-		}
+		// the others read by name.
+		err = a.nameNetworks(s, p.Entries, networks, l.networks)
 	}
 	if err == nil && p.Pager.Paged() {
 		// The caption is the period's total, and the page holds part of it.

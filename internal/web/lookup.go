@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
@@ -63,13 +64,13 @@ func (a *App) networkNames(s *session) (map[string]string, error) { return a.net
 
 // networkNamesOf is networkNames of partner's networks only, when set.
 func (a *App) networkNamesOf(s *session, partner string) (map[string]string, error) {
-	return labels(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner},
+	return labels(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner, ReadMask: labelMask()},
 		(*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
 }
 
 // partnerNames maps the region's partner names to their display names.
 func (a *App) partnerNames(s *session) (map[string]string, error) {
-	return labels(s, a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region)},
+	return labels(s, a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region), ReadMask: labelMask()},
 		(*famiv1.ListPartnersResponse).GetPartners, displayNameOf)
 }
 
@@ -152,7 +153,7 @@ func (a *App) partnerLabels(s *session, names []string) (map[string]string, erro
 
 // batchPartners is BatchGetPartners as readNamed calls it.
 func (a *App) batchPartners(ctx context.Context, parent string, names []string) ([]*famiv1.Partner, error) {
-	res, err := a.partners.BatchGetPartners(ctx, &famiv1.BatchGetPartnersRequest{Parent: parent, Names: names})
+	res, err := a.partners.BatchGetPartners(ctx, &famiv1.BatchGetPartnersRequest{Parent: parent, Names: names, ReadMask: labelMask()})
 	return res.GetPartners(), err
 }
 
@@ -164,7 +165,7 @@ func (a *App) networkLabels(s *session, known map[string]string, names []string)
 		_, ok := known[name]
 		return ok
 	})
-	out, err := batchLabels(s, lacking, resource.Networks, a.batchNetworks, a.networkNames)
+	out, err := batchLabels(s, lacking, resource.Networks, a.batchNetworks(labelMask()), a.networkNames)
 	if err != nil {
 		return nil, err
 	}
@@ -172,11 +173,14 @@ func (a *App) networkLabels(s *session, known map[string]string, names []string)
 	return out, nil
 }
 
-// batchNetworks is BatchGetNetworks as readNamed calls it; a meeting's
-// page reads its networks' members with it.
-func (a *App) batchNetworks(ctx context.Context, parent string, names []string) ([]*famiv1.Network, error) {
-	res, err := a.networks.BatchGetNetworks(ctx, &famiv1.BatchGetNetworksRequest{Parent: parent, Names: names})
-	return res.GetNetworks(), err
+// batchNetworks is BatchGetNetworks as readNamed calls it, answering the
+// fields mask names (all when nil: a meeting's page reads its networks'
+// members with it).
+func (a *App) batchNetworks(mask *fieldmaskpb.FieldMask) batchGet[*famiv1.Network] {
+	return func(ctx context.Context, parent string, names []string) ([]*famiv1.Network, error) {
+		res, err := a.networks.BatchGetNetworks(ctx, &famiv1.BatchGetNetworksRequest{Parent: parent, Names: names, ReadMask: mask})
+		return res.GetNetworks(), err
+	}
 }
 
 // refusedName is i when err is a batch Get's refusal with code and
@@ -280,8 +284,7 @@ func (l *lookups) displayName(name string) string {
 type need uint8
 
 const (
-	needPartners need = 1 << iota
-	needNetworks
+	needNetworks need = 1 << iota
 	needMyNetworks
 	needClosed
 )
@@ -294,7 +297,6 @@ func (a *App) lookup(s *session, n need) (*lookups, error) {
 		into *map[string]string
 		read func(*session) (map[string]string, error)
 	}{
-		{needPartners, &l.partners, a.partnerNames},
 		{needNetworks, &l.networks, a.networkNames},
 		{needMyNetworks, &l.myNetworks, a.myNetworks},
 	} {

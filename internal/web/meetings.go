@@ -336,7 +336,7 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	// The meeting's networks, with their members, read by name in one
 	// call. Each one missing (deleted since) is dropped, whatever their
 	// number: they are the meeting's own, at most 50, never a form's.
-	nets, _, err := readNamed(s, m.GetNetworks(), resource.Networks, len(m.GetNetworks()), a.batchNetworks)
+	nets, _, err := readNamed(s, m.GetNetworks(), resource.Networks, len(m.GetNetworks()), a.batchNetworks(nil))
 	if err != nil {
 		a.fail(w, r, s, err)
 		return

@@ -43,12 +43,7 @@ type networkPage struct {
 var networkFields = []string{"display_name", "lead_partner", "members", "municipalities", "ats", "social_district", "projects", "description"}
 
 func (a *App) networkNew(w http.ResponseWriter, r *http.Request, s *session) {
-	a.renderNewNetwork(w, r, s, http.StatusOK, newForm(nil))
-}
-
-// renderNewNetwork renders the form of a new network with fm.
-func (a *App) renderNewNetwork(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	a.renderNetwork(w, r, s, code, fm, nil)
+	a.networkPages().fresh(w, r, s, http.StatusOK, newForm(nil))
 }
 
 func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, n *famiv1.Network) {
@@ -344,7 +339,7 @@ func (a *App) networkPages() resourceForm[*famiv1.Network] {
 }
 
 func (a *App) networkCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	if !a.membersResolved(w, r, s, func(code int, fm *form) { a.renderNewNetwork(w, r, s, code, fm) }) {
+	if !a.membersResolved(w, r, s, func(code int, fm *form) { a.networkPages().fresh(w, r, s, code, fm) }) {
 		return
 	}
 	n, err := a.networks.CreateNetwork(s.ctx, &famiv1.CreateNetworkRequest{Parent: regionName(s.region), Network: networkFromForm(r.PostForm),

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,17 +14,24 @@ import (
 )
 
 // protocolEditPage drafts a protocol or edits a draft: the parties are
-// rows of the form (the recorded ones and two empty ones).
+// rows of the form (the recorded ones and two empty ones). Its network and
+// party choices are a page each (protocolChoices), narrowed by their
+// searches.
 type protocolEditPage struct {
 	frame
-	Form      *form
-	Protocol  *famiv1.Protocol
-	Networks  []option
-	Partners  []option
-	Roles     []option
-	Rows      []int
-	RequestID string
+	Form                         *form
+	Protocol                     *famiv1.Protocol
+	Networks                     []option
+	Partners                     []option
+	NetworkSearch, PartnerSearch choiceSearch
+	Roles                        []option
+	Rows                         []int
+	RequestID                    string
 }
+
+// partyQuery is the protocol form's query parameter of the party search
+// (its network search's is networkQuery).
+const partyQuery = "parte"
 
 // protocolFields are the fields the draft form edits, by proto name.
 var protocolFields = []string{"network", "title", "parties", "objectives", "body", "themes", "valid_from", "valid_until"}
@@ -38,14 +46,55 @@ func (a *App) protocolNew(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderProtocolEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, p *famiv1.Protocol) {
-	l, ok := a.pageLookups(w, r, s, needMyNetworks|needPartners)
-	if !ok {
+	page := &protocolEditPage{frame: a.newFrame(r, s, formTitle("protocols", p != nil)), Form: fm, Protocol: p,
+		RequestID: newRequestID(), Rows: formRows(fm, "party", 2),
+		Roles: enumOptions(famiv1.PartyRole_name, func(n int32) string { return famiv1.PartyRole(n).String() })}
+	l, err := a.protocolChoices(r, s, fm, page)
+	if err != nil {
+		a.fail(w, r, s, err)
 		return
 	}
 	fm.linked = l
-	a.render(w, code, "protocol_edit", &protocolEditPage{frame: a.newFrame(r, s, formTitle("protocols", p != nil)), Form: fm, Protocol: p,
-		RequestID: newRequestID(), Networks: sortedOptions(l.myNetworks), Partners: sortedOptions(l.partners), Rows: formRows(fm, "party", 2),
-		Roles: enumOptions(famiv1.PartyRole_name, func(n int32) string { return famiv1.PartyRole(n).String() })})
+	page.Networks, page.Partners = sortedOptions(l.myNetworks), sortedOptions(l.partners)
+	a.render(w, code, "protocol_edit", page)
+}
+
+// protocolChoices loads the protocol form's choices as choices.go bounds
+// a select, never the region's networks or partners whole: a page of the
+// user's networks (myNetworks' rule) and one of the region's partners,
+// each matching its search (page's NetworkSearch, PartnerSearch), with
+// the network and the parties the form names, as typed and as stored.
+func (a *App) protocolChoices(r *http.Request, s *session, fm *form, page *protocolEditPage) (*lookups, error) {
+	l := &lookups{}
+	page.NetworkSearch = choiceSearch{Param: networkQuery, Label: msg("hours.network_search"), MoreHint: msg("hours.networks_more"),
+		SearchedHint: "hours.networks_searched"}
+	page.PartnerSearch = choiceSearch{Param: partyQuery, Label: msg("protocols.party_search"), MoreHint: msg("protocols.parties_more"),
+		SearchedHint: "protocols.parties_searched"}
+	var networks, parties []string
+	for _, v := range []url.Values{fm.Values, fm.seen} {
+		networks = append(networks, v.Get("network"))
+		for i := range rowCount(v, "party") {
+			parties = append(parties, v.Get("party."+strconv.Itoa(i)+".partner"))
+		}
+	}
+	var err error
+	l.myNetworks, err = searchChoices(&page.NetworkSearch, r.FormValue(networkQuery), "hours.network_search_refused", func(q string) (map[string]string, bool, error) {
+		return a.networkChoicesOf(s, s.who.Partner, q)
+	})
+	if err == nil {
+		l.myNetworks, err = a.networkLabels(s, l.myNetworks, networks)
+	}
+	if err == nil {
+		l.partners, err = searchChoices(&page.PartnerSearch, r.FormValue(partyQuery), "protocols.party_search_refused", func(q string) (map[string]string, bool, error) {
+			return a.partnerChoicesPage(s, q)
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	named, err := a.partnerLabels(s, parties)
+	maps.Copy(l.partners, named)
+	return l, err
 }
 
 // protocolFromForm reads the draft form; party rows without a partner are

@@ -25,11 +25,13 @@ import (
 )
 
 // apiReads counts the calls a web application makes of the services, by
-// method, and the bytes of their answers (their protobuf size).
+// method, the bytes of their answers (their protobuf size), and the
+// networks and partners answered with more than a label (wholeLabels).
 type apiReads struct {
 	mu    sync.Mutex
 	calls map[string]int
 	bytes int64
+	whole map[string]int
 	// then, when set (after), runs after a call by its method's name,
 	// before the page goes on.
 	then func(method string)
@@ -41,6 +43,9 @@ func (c *apiReads) count(ctx context.Context, method string, req, reply any, cc 
 	c.calls[path.Base(method)]++
 	if m, ok := reply.(proto.Message); ok && err == nil {
 		c.bytes += int64(proto.Size(m))
+		if n := wholeLabels(m.ProtoReflect()); n > 0 {
+			c.whole[path.Base(method)] += n
+		}
 	}
 	then := c.then
 	c.mu.Unlock()
@@ -62,7 +67,7 @@ func (c *apiReads) after(then func(method string)) {
 func (c *apiReads) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.calls, c.bytes = map[string]int{}, 0
+	c.calls, c.bytes, c.whole = map[string]int{}, 0, map[string]int{}
 }
 
 // of is how many calls of method were counted since the last reset.
@@ -86,17 +91,17 @@ func (c *apiReads) total() (calls int, bytes int64) {
 // clock, over a gRPC connection to f that counts its calls: it returns the
 // application's address. A session is a token in the session cookie, as
 // the application's sign-in sets it.
-func countedApp(t testing.TB, f *famid) (base string, reads *apiReads) {
+func countedApp(t testing.TB, f *famid, inner ...grpc.UnaryClientInterceptor) (base string, reads *apiReads) {
 	t.Helper()
-	reads = &apiReads{calls: map[string]int{}}
-	return appOver(t, f, reads.count), reads
+	reads = &apiReads{calls: map[string]int{}, whole: map[string]int{}}
+	return appOver(t, f, append([]grpc.UnaryClientInterceptor{reads.count}, inner...)...), reads
 }
 
 // appOver serves the web application as countedApp does, its calls of the
-// services through the interceptor icpt.
-func appOver(t testing.TB, f *famid, icpt grpc.UnaryClientInterceptor) (base string) {
+// services through the interceptors icpts, in order.
+func appOver(t testing.TB, f *famid, icpts ...grpc.UnaryClientInterceptor) (base string) {
 	t.Helper()
-	conn, err := grpc.NewClient(f.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithUnaryInterceptor(icpt))
+	conn, err := grpc.NewClient(f.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithChainUnaryInterceptor(icpts...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,19 +161,7 @@ func BenchmarkPageReads(b *testing.B) {
 	f, r := seedRegion(b)
 	month := seedLongLists(b, f)
 	base, reads := countedApp(b, f)
-	page := func(token, path string) func(b *testing.B) {
-		return func(b *testing.B) {
-			size := len(fetch(b, base+path, token)) // warm, and checked
-			reads.reset()
-			for b.Loop() {
-				fetch(b, base+path, token)
-			}
-			calls, bytes := reads.total()
-			b.ReportMetric(float64(calls)/float64(b.N), "api-calls/op")
-			b.ReportMetric(float64(bytes)/float64(b.N), "api-B/op")
-			b.ReportMetric(float64(size), "page-B")
-		}
-	}
+	page := func(token, path string) func(b *testing.B) { return reads.pageBench(base+path, token) }
 	b.Run("page=hours-month", page(r.consultant, "/ore?vista=mese"))
 	b.Run("page=entry", page(r.consultant, "/ore/"+r.entry))
 	b.Run("page=reports", page(r.officer, "/progetti/"+r.project+"/monitoraggio"))
@@ -181,6 +174,23 @@ func BenchmarkPageReads(b *testing.B) {
 	b.Run("page=reports-60", page(r.officer, "/progetti/lungo/monitoraggio"))
 	b.Run("page=project-overlaps-200", page(r.officer, "/progetti/lungo"))
 	b.Run("page=accounts", page(r.officer, "/account"))
+}
+
+// pageBench fetches u with the session token b.N times, and reports
+// api-calls/op and api-B/op, the calls of the services the page makes and
+// the bytes of their answers (counted by c), and page-B, the page's size.
+func (c *apiReads) pageBench(u, token string) func(b *testing.B) {
+	return func(b *testing.B) {
+		size := len(fetch(b, u, token)) // warm, and checked
+		c.reset()
+		for b.Loop() {
+			fetch(b, u, token)
+		}
+		calls, bytes := c.total()
+		b.ReportMetric(float64(calls)/float64(b.N), "api-calls/op")
+		b.ReportMetric(float64(bytes)/float64(b.N), "api-B/op")
+		b.ReportMetric(float64(size), "page-B")
+	}
 }
 
 // seedLongLists adds to seedRegion's region the lists longer than a page

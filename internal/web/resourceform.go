@@ -68,12 +68,17 @@ func (rf resourceForm[T]) edit(w http.ResponseWriter, r *http.Request, s *sessio
 	rf.render(w, r, s, code, fm, cur)
 }
 
+// fresh renders the form of a new resource with fm, answering code.
+func (rf resourceForm[T]) fresh(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
+	var none T
+	rf.render(w, r, s, code, fm, none)
+}
+
 // created answers a create's submit (see App.submitted): a refused form is
-// shown again as typed, success goes to next.
+// shown again as typed (fresh), success goes to next.
 func (rf resourceForm[T]) created(w http.ResponseWriter, r *http.Request, s *session, err error, next string) {
 	fm := newForm(r.PostForm)
-	var none T
-	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.render(w, r, s, code, fm, none) }, next)
+	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.fresh(w, r, s, code, fm) }, next)
 }
 
 // updated answers an update's submit (see App.submitted): a refused form

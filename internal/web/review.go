@@ -39,24 +39,37 @@ func (a *App) renderApprovals(w http.ResponseWriter, r *http.Request, s *session
 		a.forbidden(w, r, s)
 		return
 	}
-	l, ok := a.pageLookups(w, r, s, needNetworks)
-	if !ok {
-		return
-	}
 	p := &approvalsPage{frame: a.newFrame(r, s, "approvals.title"), Form: fm, RequestID: newRequestID()}
+	var networks []string
 	var err error
 	p.Entries, p.Pager, err = readPage(s, r, "", msg("approvals.title"), a.support.ListSupportEntries,
 		&famiv1.ListSupportEntriesRequest{Parent: regionName(s.region), States: submitted}, (*famiv1.ListSupportEntriesResponse).GetSupportEntries,
 		func(e *famiv1.SupportEntry) (entryRow, bool) {
-			row := newEntryRow(e, l.networks)
+			row := newEntryRow(e, nil)
 			row.Editable = true
+			networks = append(networks, e.GetNetwork())
 			return row, true
 		})
+	if err == nil {
+		err = a.nameNetworks(s, p.Entries, networks, nil)
+	}
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
 	a.render(w, code, "approvals", p)
+}
+
+// nameNetworks names the network of each row, networks[i] being the
+// network of rows[i]: from known, and the others read by name in one call
+// (networkLabels; a page's rows name at most a page of networks), never
+// the region's networks; one deleted since is shown by its id (labelOf).
+func (a *App) nameNetworks(s *session, rows []entryRow, networks []string, known map[string]string) error {
+	labels, err := a.networkLabels(s, known, networks)
+	for i := range rows {
+		rows[i].Network = labelOf(labels, networks[i])
+	}
+	return err
 }
 
 // review approves or rejects the selected entries in one batch, all or

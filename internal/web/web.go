@@ -182,17 +182,17 @@ func (a *App) routes() {
 	m.Handle("GET /reti", a.page(a.networkList))
 	m.Handle("GET /reti/nuova", a.page(mayCreate(a, famiv1.NetworkService_CreateNetwork_FullMethodName,
 		func(p string) *famiv1.CreateNetworkRequest { return &famiv1.CreateNetworkRequest{Parent: p} }, a.networkNew)))
-	m.Handle("POST /reti", a.page(searchable(a.networkCreate, a.renderNewNetwork)))
+	m.Handle("POST /reti", a.page(searchable(a.networkCreate, a.networkPages().fresh)))
 	m.Handle("GET /reti/{network}", a.page(a.networkEdit))
 	m.Handle("POST /reti/{network}", a.page(searchable(a.networkUpdate, a.networkPages().edit)))
 
 	m.Handle("GET /protocolli", a.page(a.protocolList))
 	m.Handle("GET /protocolli/nuovo", a.page(mayCreate(a, famiv1.ProtocolService_CreateProtocol_FullMethodName,
 		func(p string) *famiv1.CreateProtocolRequest { return &famiv1.CreateProtocolRequest{Parent: p} }, a.protocolNew)))
-	m.Handle("POST /protocolli", a.page(a.protocolCreate))
+	m.Handle("POST /protocolli", a.page(searchable(a.protocolCreate, a.protocolPages().fresh)))
 	m.Handle("GET /protocolli/{protocol}", a.page(a.protocolView))
 	m.Handle("GET /protocolli/{protocol}/modifica", a.page(a.protocolEdit))
-	m.Handle("POST /protocolli/{protocol}/modifica", a.page(a.protocolUpdate))
+	m.Handle("POST /protocolli/{protocol}/modifica", a.page(searchable(a.protocolUpdate, a.protocolPages().edit)))
 	m.Handle("POST /protocolli/{protocol}/emenda", a.page(a.protocolAmend))
 	m.Handle("POST /protocolli/{protocol}/risolvi", a.page(a.confirmed(confirmation{"protocols.terminate_heading", "protocols.confirm_terminate"}, backTo("/protocolli/", "protocol"), a.protocolTerminate)))
 	m.Handle("POST /protocolli/{protocol}/firma", a.page(a.confirmed(confirmation{"protocols.sign_heading", "protocols.confirm_sign"}, backTo("/protocolli/", "protocol"), a.protocolSign)))

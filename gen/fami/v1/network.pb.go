@@ -475,7 +475,11 @@ func (x *CreateNetworkRequest) GetRequestId() string {
 type GetNetworkRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. Format: regions/{region}/networks/{network}.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The fields to answer of the network (AIP-157), by proto or JSON name
+	// (REST: ?readMask=name,displayName); unset or "*" answers every field. A
+	// path that names no field is refused, naming read_mask.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -517,6 +521,13 @@ func (x *GetNetworkRequest) GetName() string {
 	return ""
 }
 
+func (x *GetNetworkRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
+}
+
 type BatchGetNetworksRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. Format: regions/{region}; every name must be in it.
@@ -524,7 +535,11 @@ type BatchGetNetworksRequest struct {
 	// Required. The networks to read: 1 to 100 names
 	// (regions/{region}/networks/{network}); a name may be listed more than
 	// once, and is answered at each place.
-	Names         []string `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
+	Names []string `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
+	// The fields to answer of each network (AIP-157), by proto or JSON name
+	// (REST: ?readMask=name,displayName); unset or "*" answers every field. A
+	// path that names no field is refused, naming read_mask.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -569,6 +584,13 @@ func (x *BatchGetNetworksRequest) GetParent() string {
 func (x *BatchGetNetworksRequest) GetNames() []string {
 	if x != nil {
 		return x.Names
+	}
+	return nil
+}
+
+func (x *BatchGetNetworksRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
 	}
 	return nil
 }
@@ -635,7 +657,12 @@ type ListNetworksRequest struct {
 	// Only networks whose display name, ATS, social district or lead
 	// partner's display name contains this text, ignoring case, when set: at
 	// most 100 characters, no control or invisible ones.
-	Query         string `protobuf:"bytes,7,opt,name=query,proto3" json:"query,omitempty"`
+	Query string `protobuf:"bytes,7,opt,name=query,proto3" json:"query,omitempty"`
+	// The fields to answer of each network (AIP-157), by proto or JSON name
+	// (REST: ?readMask=name,displayName); unset or "*" answers every field. A
+	// path that names no field is refused, naming read_mask.
+	// A page stops at its size budget counting only the fields answered.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,8,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -717,6 +744,13 @@ func (x *ListNetworksRequest) GetQuery() string {
 		return x.Query
 	}
 	return ""
+}
+
+func (x *ListNetworksRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 type ListNetworksResponse struct {
@@ -955,14 +989,16 @@ const file_fami_v1_network_proto_rawDesc = "" +
 	"\n" +
 	"network_id\x18\x03 \x01(\tR\tnetworkId\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"'\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"`\n" +
 	"\x11GetNetworkRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"G\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x127\n" +
+	"\tread_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"\x80\x01\n" +
 	"\x17BatchGetNetworksRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x14\n" +
-	"\x05names\x18\x02 \x03(\tR\x05names\"H\n" +
+	"\x05names\x18\x02 \x03(\tR\x05names\x127\n" +
+	"\tread_mask\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"H\n" +
 	"\x18BatchGetNetworksResponse\x12,\n" +
-	"\bnetworks\x18\x01 \x03(\v2\x10.fami.v1.NetworkR\bnetworks\"\xe0\x01\n" +
+	"\bnetworks\x18\x01 \x03(\v2\x10.fami.v1.NetworkR\bnetworks\"\x99\x02\n" +
 	"\x13ListNetworksRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -971,7 +1007,8 @@ const file_fami_v1_network_proto_rawDesc = "" +
 	"\apartner\x18\x04 \x01(\tR\apartner\x12\x18\n" +
 	"\aproject\x18\x05 \x01(\tR\aproject\x12+\n" +
 	"\x05state\x18\x06 \x01(\x0e2\x15.fami.v1.NetworkStateR\x05state\x12\x14\n" +
-	"\x05query\x18\a \x01(\tR\x05query\"\xaa\x01\n" +
+	"\x05query\x18\a \x01(\tR\x05query\x127\n" +
+	"\tread_mask\x18\b \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"\xaa\x01\n" +
 	"\x14ListNetworksResponse\x12,\n" +
 	"\bnetworks\x18\x01 \x03(\v2\x10.fami.v1.NetworkR\bnetworks\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
@@ -1048,28 +1085,31 @@ var file_fami_v1_network_proto_depIdxs = []int32{
 	13, // 4: fami.v1.Network.create_time:type_name -> google.protobuf.Timestamp
 	13, // 5: fami.v1.Network.update_time:type_name -> google.protobuf.Timestamp
 	4,  // 6: fami.v1.CreateNetworkRequest.network:type_name -> fami.v1.Network
-	4,  // 7: fami.v1.BatchGetNetworksResponse.networks:type_name -> fami.v1.Network
-	1,  // 8: fami.v1.ListNetworksRequest.state:type_name -> fami.v1.NetworkState
-	4,  // 9: fami.v1.ListNetworksResponse.networks:type_name -> fami.v1.Network
-	4,  // 10: fami.v1.UpdateNetworkRequest.network:type_name -> fami.v1.Network
-	14, // 11: fami.v1.UpdateNetworkRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 12: fami.v1.NetworkService.CreateNetwork:input_type -> fami.v1.CreateNetworkRequest
-	6,  // 13: fami.v1.NetworkService.GetNetwork:input_type -> fami.v1.GetNetworkRequest
-	7,  // 14: fami.v1.NetworkService.BatchGetNetworks:input_type -> fami.v1.BatchGetNetworksRequest
-	9,  // 15: fami.v1.NetworkService.ListNetworks:input_type -> fami.v1.ListNetworksRequest
-	11, // 16: fami.v1.NetworkService.UpdateNetwork:input_type -> fami.v1.UpdateNetworkRequest
-	12, // 17: fami.v1.NetworkService.DeleteNetwork:input_type -> fami.v1.DeleteNetworkRequest
-	4,  // 18: fami.v1.NetworkService.CreateNetwork:output_type -> fami.v1.Network
-	4,  // 19: fami.v1.NetworkService.GetNetwork:output_type -> fami.v1.Network
-	8,  // 20: fami.v1.NetworkService.BatchGetNetworks:output_type -> fami.v1.BatchGetNetworksResponse
-	10, // 21: fami.v1.NetworkService.ListNetworks:output_type -> fami.v1.ListNetworksResponse
-	4,  // 22: fami.v1.NetworkService.UpdateNetwork:output_type -> fami.v1.Network
-	15, // 23: fami.v1.NetworkService.DeleteNetwork:output_type -> google.protobuf.Empty
-	18, // [18:24] is the sub-list for method output_type
-	12, // [12:18] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	14, // 7: fami.v1.GetNetworkRequest.read_mask:type_name -> google.protobuf.FieldMask
+	14, // 8: fami.v1.BatchGetNetworksRequest.read_mask:type_name -> google.protobuf.FieldMask
+	4,  // 9: fami.v1.BatchGetNetworksResponse.networks:type_name -> fami.v1.Network
+	1,  // 10: fami.v1.ListNetworksRequest.state:type_name -> fami.v1.NetworkState
+	14, // 11: fami.v1.ListNetworksRequest.read_mask:type_name -> google.protobuf.FieldMask
+	4,  // 12: fami.v1.ListNetworksResponse.networks:type_name -> fami.v1.Network
+	4,  // 13: fami.v1.UpdateNetworkRequest.network:type_name -> fami.v1.Network
+	14, // 14: fami.v1.UpdateNetworkRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 15: fami.v1.NetworkService.CreateNetwork:input_type -> fami.v1.CreateNetworkRequest
+	6,  // 16: fami.v1.NetworkService.GetNetwork:input_type -> fami.v1.GetNetworkRequest
+	7,  // 17: fami.v1.NetworkService.BatchGetNetworks:input_type -> fami.v1.BatchGetNetworksRequest
+	9,  // 18: fami.v1.NetworkService.ListNetworks:input_type -> fami.v1.ListNetworksRequest
+	11, // 19: fami.v1.NetworkService.UpdateNetwork:input_type -> fami.v1.UpdateNetworkRequest
+	12, // 20: fami.v1.NetworkService.DeleteNetwork:input_type -> fami.v1.DeleteNetworkRequest
+	4,  // 21: fami.v1.NetworkService.CreateNetwork:output_type -> fami.v1.Network
+	4,  // 22: fami.v1.NetworkService.GetNetwork:output_type -> fami.v1.Network
+	8,  // 23: fami.v1.NetworkService.BatchGetNetworks:output_type -> fami.v1.BatchGetNetworksResponse
+	10, // 24: fami.v1.NetworkService.ListNetworks:output_type -> fami.v1.ListNetworksResponse
+	4,  // 25: fami.v1.NetworkService.UpdateNetwork:output_type -> fami.v1.Network
+	15, // 26: fami.v1.NetworkService.DeleteNetwork:output_type -> google.protobuf.Empty
+	21, // [21:27] is the sub-list for method output_type
+	15, // [15:21] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_fami_v1_network_proto_init() }

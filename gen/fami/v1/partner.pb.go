@@ -336,7 +336,11 @@ func (x *CreatePartnerRequest) GetRequestId() string {
 type GetPartnerRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. Format: regions/{region}/partners/{partner}.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The fields to answer of the partner (AIP-157), by proto or JSON name
+	// (REST: ?readMask=name,displayName); unset or "*" answers every field. A
+	// path that names no field is refused, naming read_mask.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -378,6 +382,13 @@ func (x *GetPartnerRequest) GetName() string {
 	return ""
 }
 
+func (x *GetPartnerRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
+}
+
 type BatchGetPartnersRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. Format: regions/{region}; every name must be in it.
@@ -385,7 +396,11 @@ type BatchGetPartnersRequest struct {
 	// Required. The partners to read: 1 to 100 names
 	// (regions/{region}/partners/{partner}); a name may be listed more than
 	// once, and is answered at each place.
-	Names         []string `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
+	Names []string `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
+	// The fields to answer of each partner (AIP-157), by proto or JSON name
+	// (REST: ?readMask=name,displayName); unset or "*" answers every field. A
+	// path that names no field is refused, naming read_mask.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -430,6 +445,13 @@ func (x *BatchGetPartnersRequest) GetParent() string {
 func (x *BatchGetPartnersRequest) GetNames() []string {
 	if x != nil {
 		return x.Names
+	}
+	return nil
+}
+
+func (x *BatchGetPartnersRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
 	}
 	return nil
 }
@@ -503,7 +525,12 @@ type ListPartnersRequest struct {
 	// ones. With query, a partner must match both. It answers a typed name in
 	// one call: a page of page_size holding every partner so called, or,
 	// with a next_page_token, the first of them.
-	DisplayName   string `protobuf:"bytes,7,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	DisplayName string `protobuf:"bytes,7,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// The fields to answer of each partner (AIP-157), by proto or JSON name
+	// (REST: ?readMask=name,displayName); unset or "*" answers every field. A
+	// path that names no field is refused, naming read_mask.
+	// A page stops at its size budget counting only the fields answered.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,8,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -585,6 +612,13 @@ func (x *ListPartnersRequest) GetDisplayName() string {
 		return x.DisplayName
 	}
 	return ""
+}
+
+func (x *ListPartnersRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 type ListPartnersResponse struct {
@@ -819,14 +853,16 @@ const file_fami_v1_partner_proto_rawDesc = "" +
 	"\n" +
 	"partner_id\x18\x03 \x01(\tR\tpartnerId\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"'\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"`\n" +
 	"\x11GetPartnerRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"G\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x127\n" +
+	"\tread_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"\x80\x01\n" +
 	"\x17BatchGetPartnersRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x14\n" +
-	"\x05names\x18\x02 \x03(\tR\x05names\"H\n" +
+	"\x05names\x18\x02 \x03(\tR\x05names\x127\n" +
+	"\tread_mask\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"H\n" +
 	"\x18BatchGetPartnersResponse\x12,\n" +
-	"\bpartners\x18\x01 \x03(\v2\x10.fami.v1.PartnerR\bpartners\"\xf1\x01\n" +
+	"\bpartners\x18\x01 \x03(\v2\x10.fami.v1.PartnerR\bpartners\"\xaa\x02\n" +
 	"\x13ListPartnersRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -835,7 +871,8 @@ const file_fami_v1_partner_proto_rawDesc = "" +
 	"\x04kind\x18\x04 \x01(\x0e2\x14.fami.v1.PartnerKindR\x04kind\x12#\n" +
 	"\rshow_archived\x18\x05 \x01(\bR\fshowArchived\x12\x14\n" +
 	"\x05query\x18\x06 \x01(\tR\x05query\x12!\n" +
-	"\fdisplay_name\x18\a \x01(\tR\vdisplayName\"\xaa\x01\n" +
+	"\fdisplay_name\x18\a \x01(\tR\vdisplayName\x127\n" +
+	"\tread_mask\x18\b \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"\xaa\x01\n" +
 	"\x14ListPartnersResponse\x12,\n" +
 	"\bpartners\x18\x01 \x03(\v2\x10.fami.v1.PartnerR\bpartners\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
@@ -911,28 +948,31 @@ var file_fami_v1_partner_proto_depIdxs = []int32{
 	10, // 1: fami.v1.Partner.create_time:type_name -> google.protobuf.Timestamp
 	10, // 2: fami.v1.Partner.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 3: fami.v1.CreatePartnerRequest.partner:type_name -> fami.v1.Partner
-	1,  // 4: fami.v1.BatchGetPartnersResponse.partners:type_name -> fami.v1.Partner
-	0,  // 5: fami.v1.ListPartnersRequest.kind:type_name -> fami.v1.PartnerKind
-	1,  // 6: fami.v1.ListPartnersResponse.partners:type_name -> fami.v1.Partner
-	1,  // 7: fami.v1.UpdatePartnerRequest.partner:type_name -> fami.v1.Partner
-	11, // 8: fami.v1.UpdatePartnerRequest.update_mask:type_name -> google.protobuf.FieldMask
-	2,  // 9: fami.v1.PartnerService.CreatePartner:input_type -> fami.v1.CreatePartnerRequest
-	3,  // 10: fami.v1.PartnerService.GetPartner:input_type -> fami.v1.GetPartnerRequest
-	4,  // 11: fami.v1.PartnerService.BatchGetPartners:input_type -> fami.v1.BatchGetPartnersRequest
-	6,  // 12: fami.v1.PartnerService.ListPartners:input_type -> fami.v1.ListPartnersRequest
-	8,  // 13: fami.v1.PartnerService.UpdatePartner:input_type -> fami.v1.UpdatePartnerRequest
-	9,  // 14: fami.v1.PartnerService.DeletePartner:input_type -> fami.v1.DeletePartnerRequest
-	1,  // 15: fami.v1.PartnerService.CreatePartner:output_type -> fami.v1.Partner
-	1,  // 16: fami.v1.PartnerService.GetPartner:output_type -> fami.v1.Partner
-	5,  // 17: fami.v1.PartnerService.BatchGetPartners:output_type -> fami.v1.BatchGetPartnersResponse
-	7,  // 18: fami.v1.PartnerService.ListPartners:output_type -> fami.v1.ListPartnersResponse
-	1,  // 19: fami.v1.PartnerService.UpdatePartner:output_type -> fami.v1.Partner
-	12, // 20: fami.v1.PartnerService.DeletePartner:output_type -> google.protobuf.Empty
-	15, // [15:21] is the sub-list for method output_type
-	9,  // [9:15] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	11, // 4: fami.v1.GetPartnerRequest.read_mask:type_name -> google.protobuf.FieldMask
+	11, // 5: fami.v1.BatchGetPartnersRequest.read_mask:type_name -> google.protobuf.FieldMask
+	1,  // 6: fami.v1.BatchGetPartnersResponse.partners:type_name -> fami.v1.Partner
+	0,  // 7: fami.v1.ListPartnersRequest.kind:type_name -> fami.v1.PartnerKind
+	11, // 8: fami.v1.ListPartnersRequest.read_mask:type_name -> google.protobuf.FieldMask
+	1,  // 9: fami.v1.ListPartnersResponse.partners:type_name -> fami.v1.Partner
+	1,  // 10: fami.v1.UpdatePartnerRequest.partner:type_name -> fami.v1.Partner
+	11, // 11: fami.v1.UpdatePartnerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	2,  // 12: fami.v1.PartnerService.CreatePartner:input_type -> fami.v1.CreatePartnerRequest
+	3,  // 13: fami.v1.PartnerService.GetPartner:input_type -> fami.v1.GetPartnerRequest
+	4,  // 14: fami.v1.PartnerService.BatchGetPartners:input_type -> fami.v1.BatchGetPartnersRequest
+	6,  // 15: fami.v1.PartnerService.ListPartners:input_type -> fami.v1.ListPartnersRequest
+	8,  // 16: fami.v1.PartnerService.UpdatePartner:input_type -> fami.v1.UpdatePartnerRequest
+	9,  // 17: fami.v1.PartnerService.DeletePartner:input_type -> fami.v1.DeletePartnerRequest
+	1,  // 18: fami.v1.PartnerService.CreatePartner:output_type -> fami.v1.Partner
+	1,  // 19: fami.v1.PartnerService.GetPartner:output_type -> fami.v1.Partner
+	5,  // 20: fami.v1.PartnerService.BatchGetPartners:output_type -> fami.v1.BatchGetPartnersResponse
+	7,  // 21: fami.v1.PartnerService.ListPartners:output_type -> fami.v1.ListPartnersResponse
+	1,  // 22: fami.v1.PartnerService.UpdatePartner:output_type -> fami.v1.Partner
+	12, // 23: fami.v1.PartnerService.DeletePartner:output_type -> google.protobuf.Empty
+	18, // [18:24] is the sub-list for method output_type
+	12, // [12:18] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_fami_v1_partner_proto_init() }
