@@ -10,6 +10,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/namekey"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -114,7 +115,7 @@ func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersReq
 	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListPartners); ok {
 		return res, err
 	}
-	matches, named := aip.Matcher(req.GetQuery()), aip.NameKey(req.GetDisplayName())
+	matches, named := namekey.Matcher(req.GetQuery()), namekey.Of(req.GetDisplayName())
 	return resource.ListAnswer[*famiv1.ListPartnersResponse](ctx, s.r.store, resource.Partners, req,
 		func(v *errs.Violations) {
 			check.Enum(v, "kind", req.GetKind(), false)
@@ -124,7 +125,7 @@ func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersReq
 		func(p *famiv1.Partner) bool {
 			return (req.GetShowArchived() || !p.GetArchived()) &&
 				(req.GetKind() == 0 || p.GetKind() == req.GetKind()) && matches(p.GetDisplayName()) &&
-				(named == "" || aip.NameKey(p.GetDisplayName()) == named)
+				(named == "" || namekey.Of(p.GetDisplayName()) == named)
 		})
 }
 

@@ -169,3 +169,60 @@ func TestListMeetingsOfAPartner(t *testing.T) {
 		checkErr(t, "items of a network named as a partner", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"partner"}})
 	})
 }
+
+// TestListFiltersCompareNamesAsTheyRead asks the query filters of
+// ListPartners, ListNetworks and ListProjects, and ListPartners'
+// display_name, for names typed as people type them, on every surface:
+// one space for a stored double space, no accents, a plain apostrophe and
+// hyphen for typographic ones. Both filters follow one rule (namekey.Of),
+// so a partner the exact filter finds is also suggested by the query.
+func TestListFiltersCompareNamesAsTheyRead(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		s := newSurface(t, ts, kind)
+		ctx := t.Context()
+		for i, name := range []string{"CPIA  2", "Società Cooperativa Sant’Orsola", "CPIA 20", "Comune di Bergamo"} {
+			mustOK(s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: fmt.Sprintf("p%d", i),
+				Partner: &famiv1.Partner{DisplayName: name, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}}))(t, name)
+		}
+		mustOK(s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "est", Network: &famiv1.Network{
+			DisplayName: "Rete  Bergamo–Est", LeadPartner: partnerName("p3"),
+			Members: []*famiv1.Member{{Partner: partnerName("p3"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}))(t, "network")
+		mustOK(s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "citta", Project: &famiv1.Project{
+			Code: "PROG-1", Title: "Città  Aperta", StartDate: "2021-01-01", EndDate: "2022-12-31", Fund: famiv1.Fund_FUND_FAMI_2021_2027}}))(t, "project")
+
+		partners := func(req *famiv1.ListPartnersRequest) []string {
+			req.Parent = lombardia
+			var names []string
+			for _, p := range mustOK(s.ListPartners(ctx, req))(t, "partners").GetPartners() {
+				names = append(names, p.GetDisplayName())
+			}
+			return names
+		}
+		for _, c := range []struct {
+			query string
+			want  []string
+		}{{"cpia 2", []string{"CPIA  2", "CPIA 20"}}, {"societa cooperativa", []string{"Società Cooperativa Sant’Orsola"}},
+			{"sant'orsola", []string{"Società Cooperativa Sant’Orsola"}}} {
+			if got := partners(&famiv1.ListPartnersRequest{Query: c.query}); !slices.Equal(got, c.want) {
+				t.Errorf("partners matching %q: got %q, want %q", c.query, got, c.want)
+			}
+		}
+		for _, c := range []struct {
+			name string
+			want []string
+		}{{"cpia 2", []string{"CPIA  2"}}, {"SOCIETA  cooperativa sant'orsola", []string{"Società Cooperativa Sant’Orsola"}}} {
+			if got := partners(&famiv1.ListPartnersRequest{DisplayName: c.name}); !slices.Equal(got, c.want) {
+				t.Errorf("partners called %q: got %q, want %q", c.name, got, c.want)
+			}
+			if got := partners(&famiv1.ListPartnersRequest{DisplayName: c.name, Query: c.name}); !slices.Equal(got, c.want) {
+				t.Errorf("partners called %q and matching it: got %q, want %q", c.name, got, c.want)
+			}
+		}
+		if n := len(mustOK(s.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: lombardia, Query: "rete bergamo-est"}))(t, "networks").GetNetworks()); n != 1 {
+			t.Errorf("networks matching %q: got %d, want 1", "rete bergamo-est", n)
+		}
+		if n := len(mustOK(s.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: lombardia, Query: "citta aperta"}))(t, "projects").GetProjects()); n != 1 {
+			t.Errorf("projects matching %q: got %d, want 1", "citta aperta", n)
+		}
+	})
+}
