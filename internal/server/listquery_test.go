@@ -8,10 +8,13 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
 )
 
 // TestListQueryFilters asks ListPartners, ListNetworks and ListProjects for
@@ -225,4 +228,48 @@ func TestListFiltersCompareNamesAsTheyRead(t *testing.T) {
 			t.Errorf("projects matching %q: got %d, want 1", "citta aperta", n)
 		}
 	})
+}
+
+// TestNamesStoredBeforeTheRulesAreFound reads, on every surface, a partner
+// whose name was stored before names were checked for invisible
+// characters (written here straight to the region's file): its zero-width
+// space and its double space do not hide it from either filter, typed as
+// it reads, while the same characters typed in a filter are still refused
+// naming the field, as in a new name.
+func TestNamesStoredBeforeTheRulesAreFound(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	if err := ts.Stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	st, err := bolt.Open(ts.DataDir, bolt.Options{Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatalf("open the data dir: %v", err)
+	}
+	const stored = "CPIA\u200B  2 Città"
+	_, err = st.Update(ctx, "lombardia", store.Mutation{Principal: adminSubject}, func(tx store.WriteTx) (proto.Message, error) {
+		p := &famiv1.Partner{Name: partnerName("cpia"), DisplayName: stored, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}
+		return p, tx.Put(p)
+	})
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatalf("store the partner: %v", err)
+	}
+	ts = ts.restart()
+	for _, kind := range surfaceKinds {
+		s := newSurface(t, ts, kind)
+		for _, req := range []*famiv1.ListPartnersRequest{{Query: "cpia 2"}, {Query: "2 citta"}, {DisplayName: "cpia 2 citta"}} {
+			req.Parent = lombardia
+			res := mustOK(s.ListPartners(ctx, req))(t, kind+" partners")
+			if len(res.GetPartners()) != 1 || res.GetPartners()[0].GetDisplayName() != stored {
+				t.Errorf("%s: partners for %v: got %v, want %q alone", kind, req, res.GetPartners(), stored)
+			}
+		}
+		_, err := s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, Query: "CPIA\u200B"})
+		checkErr(t, kind+": a query with a zero-width space", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"query"}})
+		_, err = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, DisplayName: stored})
+		checkErr(t, kind+": a display name with a zero-width space", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"display_name"}})
+	}
 }
