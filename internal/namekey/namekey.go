@@ -34,42 +34,64 @@ func Of(name string) string {
 	if isKey(name) {
 		return name
 	}
-	if !isASCII(name) {
-		name = norm.NFKD.String(name)
+	var w keyWriter
+	w.b.Grow(len(name))
+	for i := 0; i < len(name); {
+		r, n := utf8.DecodeRuneInString(name[i:])
+		// A letter's compatibility decomposition (NFKD) is read from the
+		// tables, not built: its marks are dropped, so their order, which
+		// NFKD would fix, does not matter.
+		d := []byte(nil)
+		if r >= utf8.RuneSelf {
+			d = norm.NFKD.PropertiesString(name[i : i+n]).Decomposition()
+		}
+		if d == nil {
+			w.add(r)
+		}
+		for len(d) > 0 {
+			dr, dn := utf8.DecodeRune(d)
+			w.add(dr)
+			d = d[dn:]
+		}
+		i += n
 	}
-	var b strings.Builder
-	b.Grow(len(name))
-	space := false // a space is owed before the next letter
-	for _, r := range name {
-		switch {
-		case unicode.IsSpace(r):
-			space = b.Len() > 0
-			continue
-		case r >= utf8.RuneSelf && unicode.In(r, unicode.Mn, unicode.Cf):
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		if r < utf8.RuneSelf {
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			b.WriteByte(byte(r))
-			continue
-		}
-		r = unicode.ToLower(r)
-		switch {
-		case spelled[r] != "":
-			b.WriteString(spelled[r])
-		case unicode.Is(unicode.Pd, r):
-			b.WriteByte('-')
-		default:
-			b.WriteRune(r)
-		}
+	return w.b.String()
+}
+
+// keyWriter writes a key rune by rune (Of).
+type keyWriter struct {
+	b     strings.Builder
+	space bool // a space is owed before the next letter
+}
+
+func (w *keyWriter) add(r rune) {
+	switch {
+	case unicode.IsSpace(r):
+		w.space = w.b.Len() > 0
+		return
+	case r >= utf8.RuneSelf && unicode.In(r, unicode.Mn, unicode.Cf):
+		return
 	}
-	return b.String()
+	if w.space {
+		w.b.WriteByte(' ')
+		w.space = false
+	}
+	if r < utf8.RuneSelf {
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		w.b.WriteByte(byte(r))
+		return
+	}
+	r = unicode.ToLower(r)
+	switch {
+	case spelled[r] != "":
+		w.b.WriteString(spelled[r])
+	case unicode.Is(unicode.Pd, r):
+		w.b.WriteByte('-')
+	default:
+		w.b.WriteRune(r)
+	}
 }
 
 // spelled maps the lower-case letters and marks that no decomposition
@@ -91,15 +113,6 @@ func isKey(s string) bool {
 		case c >= utf8.RuneSelf, c < ' ', 'A' <= c && c <= 'Z':
 			return false
 		case c == ' ' && (i == 0 || i == len(s)-1 || s[i+1] == ' '):
-			return false
-		}
-	}
-	return true
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
 			return false
 		}
 	}

@@ -22,6 +22,7 @@ func TestOf(t *testing.T) {
 		{"Bergamo–Est", "bergamo-est"},
 		{"Straße Œuvre Ærø", "strasse oeuvre aero"},
 		{"ﬁnestra", "finestra"},
+		{"Ǖ ²", "u 2"}, // a letter of two marks, a superscript
 	} {
 		if got := namekey.Of(c.name); got != c.want {
 			t.Errorf("Of(%q) = %q, want %q", c.name, got, c.want)
