@@ -221,6 +221,9 @@ func TestListFiltersCompareNamesAsTheyRead(t *testing.T) {
 				t.Errorf("partners called %q and matching it: got %q, want %q", c.name, got, c.want)
 			}
 		}
+		if got := partners(&famiv1.ListPartnersRequest{DisplayName: "\u0301\u0301"}); len(got) != 0 {
+			t.Errorf("partners called two combining accents: got %q, want none", got)
+		}
 		if n := len(mustOK(s.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: lombardia, Query: "rete bergamo-est"}))(t, "networks").GetNetworks()); n != 1 {
 			t.Errorf("networks matching %q: got %d, want 1", "rete bergamo-est", n)
 		}
