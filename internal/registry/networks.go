@@ -11,6 +11,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/namekey"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
@@ -206,7 +207,7 @@ func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksReq
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	matches := aip.Matcher(req.GetQuery())
+	matches := namekey.Matcher(req.GetQuery())
 	return resource.ListWithin[*famiv1.ListNetworksResponse](ctx, s.r.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.Network) (bool, error), error) {
 		return resource.Networks, func(n *famiv1.Network) (bool, error) {
 			if !networkFilters(req, n) {
@@ -232,7 +233,7 @@ func networkFilters(req *famiv1.ListNetworksRequest, n *famiv1.Network) bool {
 	return true
 }
 
-// matchesNetwork reports whether n matches a query (matches, aip.Matcher)
+// matchesNetwork reports whether n matches a query (matches, namekey.Matcher)
 // on its names or its lead partner's, read in tx only when its own names
 // do not match; a lead partner since deleted matches nothing.
 func matchesNetwork(tx store.ReadTx, matches func(...string) bool, n *famiv1.Network) (bool, error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/namekey"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -295,8 +296,9 @@ func side(p *famiv1.Project) *famiv1.OverlapProject {
 }
 
 // sameAction reports whether two projects run the same action: the same
-// complete programme codes, or actions of the same title (action codes are
-// each project's own, so they are not compared).
+// complete programme codes, or actions of the same title as names compare
+// (namekey.Of; action codes are each project's own, so they are not
+// compared).
 func sameAction(a, b *famiv1.Project) bool {
 	pa, pb := a.GetProgramme(), b.GetProgramme()
 	if pa.GetSpecificObjective() != "" && pa.GetMeasure() != "" && pa.GetAction() != "" && proto.Equal(pa, pb) {
@@ -304,9 +306,9 @@ func sameAction(a, b *famiv1.Project) bool {
 	}
 	titles := map[string]bool{}
 	for _, x := range a.GetActions() {
-		titles[strings.ToLower(strings.TrimSpace(x.GetTitle()))] = true
+		titles[namekey.Of(x.GetTitle())] = true
 	}
 	return slices.ContainsFunc(b.GetActions(), func(x *famiv1.ProjectAction) bool {
-		return titles[strings.ToLower(strings.TrimSpace(x.GetTitle()))]
+		return titles[namekey.Of(x.GetTitle())]
 	})
 }

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -10,6 +11,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/namekey"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -114,7 +116,9 @@ func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersReq
 	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListPartners); ok {
 		return res, err
 	}
-	matches, named := aip.Matcher(req.GetQuery()), aip.NameKey(req.GetDisplayName())
+	// A display_name that is set filters even when its key is empty (a
+	// name of combining marks alone): it then names no partner, never all.
+	matches, named, byName := namekey.Matcher(req.GetQuery()), namekey.Of(req.GetDisplayName()), strings.TrimSpace(req.GetDisplayName()) != ""
 	return resource.ListAnswer[*famiv1.ListPartnersResponse](ctx, s.r.store, resource.Partners, req,
 		func(v *errs.Violations) {
 			check.Enum(v, "kind", req.GetKind(), false)
@@ -124,7 +128,7 @@ func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersReq
 		func(p *famiv1.Partner) bool {
 			return (req.GetShowArchived() || !p.GetArchived()) &&
 				(req.GetKind() == 0 || p.GetKind() == req.GetKind()) && matches(p.GetDisplayName()) &&
-				(named == "" || aip.NameKey(p.GetDisplayName()) == named)
+				(!byName || namekey.Of(p.GetDisplayName()) == named)
 		})
 }
 

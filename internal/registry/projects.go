@@ -14,6 +14,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/namekey"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -219,7 +220,7 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListProjects); ok {
 		return res, err
 	}
-	matches := aip.Matcher(req.GetQuery())
+	matches := namekey.Matcher(req.GetQuery())
 	res, err := resource.ListAnswer[*famiv1.ListProjectsResponse](ctx, s.r.store, resource.Projects, req,
 		func(v *errs.Violations) {
 			check.Enum(v, "fund", req.GetFund(), false)

@@ -8,10 +8,13 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
 )
 
 // TestListQueryFilters asks ListPartners, ListNetworks and ListProjects for
@@ -168,4 +171,108 @@ func TestListMeetingsOfAPartner(t *testing.T) {
 		_, err = s.ListActionItems(ctx, &famiv1.ListActionItemsRequest{Parent: lombardia, Partner: lombardia + "/networks/est"})
 		checkErr(t, "items of a network named as a partner", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"partner"}})
 	})
+}
+
+// TestListFiltersCompareNamesAsTheyRead asks the query filters of
+// ListPartners, ListNetworks and ListProjects, and ListPartners'
+// display_name, for names typed as people type them, on every surface:
+// one space for a stored double space, no accents, a plain apostrophe and
+// hyphen for typographic ones. Both filters follow one rule (namekey.Of),
+// so a partner the exact filter finds is also suggested by the query.
+func TestListFiltersCompareNamesAsTheyRead(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		s := newSurface(t, ts, kind)
+		ctx := t.Context()
+		for i, name := range []string{"CPIA  2", "Società Cooperativa Sant’Orsola", "CPIA 20", "Comune di Bergamo"} {
+			mustOK(s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: fmt.Sprintf("p%d", i),
+				Partner: &famiv1.Partner{DisplayName: name, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}}))(t, name)
+		}
+		mustOK(s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "est", Network: &famiv1.Network{
+			DisplayName: "Rete  Bergamo–Est", LeadPartner: partnerName("p3"),
+			Members: []*famiv1.Member{{Partner: partnerName("p3"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}))(t, "network")
+		mustOK(s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "citta", Project: &famiv1.Project{
+			Code: "PROG-1", Title: "Città  Aperta", StartDate: "2021-01-01", EndDate: "2022-12-31", Fund: famiv1.Fund_FUND_FAMI_2021_2027}}))(t, "project")
+
+		partners := func(req *famiv1.ListPartnersRequest) []string {
+			req.Parent = lombardia
+			var names []string
+			for _, p := range mustOK(s.ListPartners(ctx, req))(t, "partners").GetPartners() {
+				names = append(names, p.GetDisplayName())
+			}
+			return names
+		}
+		for _, c := range []struct {
+			query string
+			want  []string
+		}{{"cpia 2", []string{"CPIA  2", "CPIA 20"}}, {"societa cooperativa", []string{"Società Cooperativa Sant’Orsola"}},
+			{"sant'orsola", []string{"Società Cooperativa Sant’Orsola"}}} {
+			if got := partners(&famiv1.ListPartnersRequest{Query: c.query}); !slices.Equal(got, c.want) {
+				t.Errorf("partners matching %q: got %q, want %q", c.query, got, c.want)
+			}
+		}
+		for _, c := range []struct {
+			name string
+			want []string
+		}{{"cpia 2", []string{"CPIA  2"}}, {"SOCIETA  cooperativa sant'orsola", []string{"Società Cooperativa Sant’Orsola"}}} {
+			if got := partners(&famiv1.ListPartnersRequest{DisplayName: c.name}); !slices.Equal(got, c.want) {
+				t.Errorf("partners called %q: got %q, want %q", c.name, got, c.want)
+			}
+			if got := partners(&famiv1.ListPartnersRequest{DisplayName: c.name, Query: c.name}); !slices.Equal(got, c.want) {
+				t.Errorf("partners called %q and matching it: got %q, want %q", c.name, got, c.want)
+			}
+		}
+		if got := partners(&famiv1.ListPartnersRequest{DisplayName: "\u0301\u0301"}); len(got) != 0 {
+			t.Errorf("partners called two combining accents: got %q, want none", got)
+		}
+		if n := len(mustOK(s.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: lombardia, Query: "rete bergamo-est"}))(t, "networks").GetNetworks()); n != 1 {
+			t.Errorf("networks matching %q: got %d, want 1", "rete bergamo-est", n)
+		}
+		if n := len(mustOK(s.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: lombardia, Query: "citta aperta"}))(t, "projects").GetProjects()); n != 1 {
+			t.Errorf("projects matching %q: got %d, want 1", "citta aperta", n)
+		}
+	})
+}
+
+// TestNamesStoredBeforeTheRulesAreFound reads, on every surface, a partner
+// whose name was stored before names were checked for invisible
+// characters (written here straight to the region's file): its zero-width
+// space and its double space do not hide it from either filter, typed as
+// it reads, while the same characters typed in a filter are still refused
+// naming the field, as in a new name.
+func TestNamesStoredBeforeTheRulesAreFound(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	if err := ts.Stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	st, err := bolt.Open(ts.DataDir, bolt.Options{Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatalf("open the data dir: %v", err)
+	}
+	const stored = "CPIA\u200B  2 Città"
+	_, err = st.Update(ctx, "lombardia", store.Mutation{Principal: adminSubject}, func(tx store.WriteTx) (proto.Message, error) {
+		p := &famiv1.Partner{Name: partnerName("cpia"), DisplayName: stored, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}
+		return p, tx.Put(p)
+	})
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatalf("store the partner: %v", err)
+	}
+	ts = ts.restart()
+	for _, kind := range surfaceKinds {
+		s := newSurface(t, ts, kind)
+		for _, req := range []*famiv1.ListPartnersRequest{{Query: "cpia 2"}, {Query: "2 citta"}, {DisplayName: "cpia 2 citta"}} {
+			req.Parent = lombardia
+			res := mustOK(s.ListPartners(ctx, req))(t, kind+" partners")
+			if len(res.GetPartners()) != 1 || res.GetPartners()[0].GetDisplayName() != stored {
+				t.Errorf("%s: partners for %v: got %v, want %q alone", kind, req, res.GetPartners(), stored)
+			}
+		}
+		_, err := s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, Query: "CPIA\u200B"})
+		checkErr(t, kind+": a query with a zero-width space", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"query"}})
+		_, err = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, DisplayName: stored})
+		checkErr(t, kind+": a display name with a zero-width space", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"display_name"}})
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/raccordo/raccordo/internal/namekey"
 )
 
 // Municipality is one ISTAT municipality (comune).
@@ -40,10 +42,10 @@ type Municipalities struct {
 	byRegion map[string][]entry // region ID -> its municipalities, in search order
 }
 
-// entry pairs a municipality with its folded name, computed once at load
+// entry pairs a municipality with its name's key (namekey.Of), computed once at load
 // time so that Search does no per-keystroke normalisation of the data.
 type entry struct {
-	key string // fold(Name)
+	key string // namekey.Of(Name)
 	idx int    // index in Municipalities.list
 }
 
@@ -137,7 +139,7 @@ func LoadMunicipalities(r io.Reader) (*Municipalities, error) {
 
 	m.sorted = make([]entry, len(m.list))
 	for i, mun := range m.list {
-		m.sorted[i] = entry{key: fold(mun.Name), idx: i}
+		m.sorted[i] = entry{key: namekey.Of(mun.Name), idx: i}
 	}
 	slices.SortFunc(m.sorted, m.compare)
 	// Filtering the sorted slice keeps each region's slice in search order
@@ -268,9 +270,10 @@ func (m *Municipalities) InRegion(code, regionID string) bool {
 
 // Search returns the municipalities of regionID whose name starts with
 // namePrefix, ordered by name then code. regionID "" or "-" searches all
-// regions; an unknown region yields nothing. The prefix is compared case-
-// and accent-insensitively, so users can type "cantu" for "Cantù"; an empty
-// prefix returns the whole region. The result is a fresh slice owned by the
+// regions; an unknown region yields nothing. The prefix is compared as
+// names are (namekey.Of: case, accents and runs of spaces ignored), so
+// users can type "cantu" for "Cantù"; a space it ends with still ends a
+// word. An empty prefix returns the whole region. The result is a fresh slice owned by the
 // caller.
 func (m *Municipalities) Search(regionID, namePrefix string) []Municipality {
 	if m == nil {
@@ -280,7 +283,10 @@ func (m *Municipalities) Search(regionID, namePrefix string) []Municipality {
 	if regionID != "" && regionID != "-" {
 		entries = m.byRegion[regionID]
 	}
-	prefix := fold(strings.TrimLeftFunc(namePrefix, unicode.IsSpace))
+	prefix := namekey.Of(namePrefix)
+	if prefix != "" && strings.TrimRightFunc(namePrefix, unicode.IsSpace) != namePrefix {
+		prefix += " " // "san " starts "San Marco", not "Sannazzaro"
+	}
 	start, _ := slices.BinarySearchFunc(entries, prefix, func(e entry, p string) int {
 		return strings.Compare(e.key, p)
 	})
@@ -296,39 +302,4 @@ func (m *Municipalities) Search(regionID, namePrefix string) []Municipality {
 		out = append(out, m.list[e.idx])
 	}
 	return out
-}
-
-// foldTable maps lower-case accented Latin letters found in Italian, German
-// and French place names to their ASCII base letters. The standard library
-// has no Unicode normalisation, and a small explicit table is easier to
-// audit than a decomposition table.
-var foldTable = map[rune]string{
-	'à': "a", 'á': "a", 'â': "a", 'ã': "a", 'ä': "a", 'å': "a", 'æ': "ae",
-	'ç': "c",
-	'è': "e", 'é': "e", 'ê': "e", 'ë': "e",
-	'ì': "i", 'í': "i", 'î': "i", 'ï': "i",
-	'ñ': "n",
-	'ò': "o", 'ó': "o", 'ô': "o", 'õ': "o", 'ö': "o", 'ø': "o", 'œ': "oe",
-	'ù': "u", 'ú': "u", 'û': "u", 'ü': "u",
-	'ý': "y", 'ÿ': "y",
-	'ß': "ss",
-	// Typographic apostrophes are folded too, because names such as
-	// "Sant'Orsola" are often pasted from word processors.
-	'’': "'", '‘': "'", 'ʼ': "'",
-}
-
-// fold returns s lower-cased with accents removed, the form in which names
-// and search prefixes are compared.
-func fold(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		r = unicode.ToLower(r)
-		if repl, ok := foldTable[r]; ok {
-			b.WriteString(repl)
-		} else {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

@@ -111,6 +111,9 @@ func TestRealFileSearch(t *testing.T) {
 		{name: "accent-insensitive mondovi", region: "piemonte", prefix: "mondovi", wantCodes: []string{"004130"}},
 		{name: "french accents", region: "valle-d-aosta", prefix: "chatillon", wantCodes: []string{"007020"}},
 		{name: "upper-case prefix", region: "-", prefix: "ALTAVILLA", wantCodes: []string{"006007", "024004", "064002", "065005", "082004"}},
+		{name: "typographic apostrophe", region: "lombardia", prefix: "Sant’Angelo  lod", wantCodes: []string{"098050"}},
+		{name: "a space ends a word", region: "lombardia", prefix: "  cassano  d ", wantNone: true},
+		{name: "a space ends a word, then the next", region: "lombardia", prefix: "cassano  d'", wantCodes: []string{"015059"}},
 		{name: "unknown region", region: "atlantide", prefix: "mil", wantNone: true},
 		{name: "no match", region: "-", prefix: "zzzz", wantNone: true},
 	}

@@ -48,5 +48,5 @@ func showList[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, 
 
 // searchQuery is a list page's search box: the request's query, which
 // the service matches against the items' names, ignoring case (the List's
-// query filter, aip.Matcher).
+// query filter, namekey.Matcher).
 func searchQuery(r *http.Request) string { return strings.TrimSpace(r.URL.Query().Get("q")) }

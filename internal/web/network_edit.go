@@ -11,6 +11,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/namekey"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
 )
@@ -186,10 +187,10 @@ func partnerChoices(partners map[string]string) []option {
 	return out
 }
 
-// choiceKey is how typed text is matched to a choice: case and runs of
+// choiceKey is how typed text is matched to a choice: case, accents and
 // spaces do not matter, as for the service's display_name filter
-// (aip.NameKey, the one rule).
-func choiceKey(s string) string { return aip.NameKey(s) }
+// (namekey.Of, the one rule).
+func choiceKey(s string) string { return namekey.Of(s) }
 
 // resolveMembers replaces, in v, each member row's partner as typed by the
 // partner's resource name (memberNamed). It returns the Italian error of

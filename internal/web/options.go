@@ -3,7 +3,8 @@ package web
 import (
 	"cmp"
 	"slices"
-	"strings"
+
+	"github.com/raccordo/raccordo/internal/namekey"
 )
 
 // enumOptions lists an enum's values but the zero one, labelled from the
@@ -23,12 +24,16 @@ func enumOptions(names map[int32]string, name func(int32) string) []option {
 	return out
 }
 
-// sortedOptions lists name -> label pairs sorted by label.
+// sortedOptions lists name -> label pairs sorted by label as names
+// compare (namekey.Of: "Città" beside "Citta", not after "Cz"), then by
+// name, so that the order never depends on the map's.
 func sortedOptions(m map[string]string) []option {
 	out := make([]option, 0, len(m))
 	for v, l := range m {
 		out = append(out, option{Value: v, Label: l})
 	}
-	slices.SortFunc(out, func(a, b option) int { return cmp.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) })
+	slices.SortFunc(out, func(a, b option) int {
+		return cmp.Or(cmp.Compare(namekey.Of(a.Label), namekey.Of(b.Label)), cmp.Compare(a.Value, b.Value))
+	})
 	return out
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"html"
 	"regexp"
+	"slices"
 	"testing"
 )
 
@@ -32,6 +33,23 @@ func TestOptionsReadBack(t *testing.T) {
 			if want := choices[i].Value == selected; (m[2] != "") != want {
 				t.Errorf("options(%q): option %d selected %v, want %v", selected, i, m[2] != "", want)
 			}
+		}
+	}
+}
+
+// TestSortedOptionsAsNamesCompare: a select's options are in the order of
+// their labels' keys (namekey.Of), so an accented name sits beside its
+// plain spelling, and labels of one key are ordered by value, never by the
+// map's order.
+func TestSortedOptionsAsNamesCompare(t *testing.T) {
+	m := map[string]string{"z": "Zeta", "a": "Città", "b": "Citta B", "c": "cpia", "d": "CPIA", "e": "Ærø"}
+	for range 20 {
+		var got []string
+		for _, o := range sortedOptions(m) {
+			got = append(got, o.Value)
+		}
+		if want := []string{"e", "a", "b", "c", "d", "z"}; !slices.Equal(got, want) {
+			t.Fatalf("options by label: got %q, want %q", got, want)
 		}
 	}
 }

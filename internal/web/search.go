@@ -122,7 +122,7 @@ func partnerFault(r resolution, field, typed string) string {
 
 // resolvePartner resolves typed to the partner it names: a partner's
 // resource name, the display name of one partner of the region
-// in any case and spacing (ListPartners' display_name, aip.NameKey), or a
+// in any case and spacing (ListPartners' display_name, namekey.Of), or a
 // shared name's choice "display name (id)". It reads the one partner a
 // name or an id names, or, in one call, the partners so called: the
 // service's filter is exact, so no partner of that name is left unread.

@@ -655,8 +655,9 @@ type ListNetworksRequest struct {
 	// Only networks in this state, when set.
 	State NetworkState `protobuf:"varint,6,opt,name=state,proto3,enum=fami.v1.NetworkState" json:"state,omitempty"`
 	// Only networks whose display name, ATS, social district or lead
-	// partner's display name contains this text, ignoring case, when set: at
-	// most 100 characters, no control or invisible ones.
+	// partner's display name contains this text, when set, as ListPartners'
+	// display_name compares names (case, accents and spacing do not matter):
+	// at most 100 characters, no control or invisible ones.
 	Query string `protobuf:"bytes,7,opt,name=query,proto3" json:"query,omitempty"`
 	// The fields to answer of each network (AIP-157), by proto or JSON name
 	// (REST: ?readMask=name,displayName); unset or "*" answers every field. A

@@ -514,13 +514,18 @@ type ListPartnersRequest struct {
 	Kind PartnerKind `protobuf:"varint,4,opt,name=kind,proto3,enum=fami.v1.PartnerKind" json:"kind,omitempty"`
 	// Include archived partners.
 	ShowArchived bool `protobuf:"varint,5,opt,name=show_archived,json=showArchived,proto3" json:"show_archived,omitempty"`
-	// Only partners whose display name contains this text, ignoring case,
-	// when set: at most 100 characters, no control or invisible ones.
+	// Only partners whose display name contains this text, when set, as
+	// display_name compares names (case, accents, typographic apostrophes
+	// and dashes, and runs of white space do not matter): at most 100
+	// characters, no control or invisible ones.
 	Query string `protobuf:"bytes,6,opt,name=query,proto3" json:"query,omitempty"`
 	// Only partners whose display name is this name, when set: the same text
-	// once case is ignored, leading and trailing white space dropped and each
-	// run of white space inside read as one space ("comune  di BERGAMO" is
-	// "Comune di Bergamo"), as the web application compares a typed name. At
+	// once case and accents are ignored, compatibility forms read as plain
+	// letters (NFKD), invisible characters dropped, typographic apostrophes
+	// and dashes read as ' and -, leading and trailing white space dropped
+	// and each run of white space inside read as one space ("comune  di
+	// BERGAMO" is "Comune di Bergamo", "citta" is "Città"), as the web
+	// application compares a typed name and query matches a text. At
 	// most 200 characters (a display name's bound), no control or invisible
 	// ones. With query, a partner must match both. It answers a typed name in
 	// one call: a page of page_size holding every partner so called, or,

@@ -1078,8 +1078,10 @@ type ListProjectsRequest struct {
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only projects of this fund, when set.
 	Fund Fund `protobuf:"varint,4,opt,name=fund,proto3,enum=fami.v1.Fund" json:"fund,omitempty"`
-	// Only projects whose title, code or CUP contains this text, ignoring
-	// case, when set: at most 100 characters, no control or invisible ones.
+	// Only projects whose title, code or CUP contains this text, when set,
+	// as ListPartners' display_name compares names (case, accents and
+	// spacing do not matter): at most 100 characters, no control or
+	// invisible ones.
 	Query         string `protobuf:"bytes,5,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
