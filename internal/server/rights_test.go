@@ -355,14 +355,6 @@ type matrixEnv struct {
 	// entryDays and periodDays count the days handed out to entries and
 	// closed periods (entryDay, periodDay).
 	entryDays, periodDays atomic.Int64
-	// known holds, by region, the after-snapshot of the shard's last
-	// refused cell there, while only refused cells without a setup have
-	// run since: their calls are the only ones the shard's server has
-	// served since then, so it is the next such cell's before-snapshot,
-	// as exact as a read of its own (a refused call that wrote another
-	// region than its own is then caught by that region's next cell).
-	// Any other cell forgets them all. Only the shard's goroutine uses it.
-	known map[string]matrixSnapshot
 }
 
 func (e *matrixEnv) newPartner(ctx context.Context, admin surface, parent, id string) (*famiv1.Partner, error) {
@@ -408,7 +400,7 @@ func newMatrixEnv(t *testing.T, kind string) *matrixEnv {
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	e := &matrixEnv{kind: kind, ts: ts, as: map[string]surface{}, subjects: map[string]string{}, feeds: map[string]feedSurface{}, admins: map[string]surface{}, fx: map[string]*matrixFixtures{},
-		loggers: map[string]surface{}, otherLoggers: map[string]surface{}, known: map[string]matrixSnapshot{}}
+		loggers: map[string]surface{}, otherLoggers: map[string]surface{}}
 	for _, region := range []string{ownRegion, foreignRegion} {
 		e.admins[region] = newSurfaceFor(t, ts, kind, regionAdminSpec(region))
 		e.otherLoggers[region] = newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: otherConsultant(region), Role: principal.Consultant, Region: region})
@@ -618,7 +610,7 @@ func (fx *matrixFixtures) entriesFor(role string) []string {
 // moves no revision either, and no snapshot sees it.
 type matrixSnapshot struct {
 	revision int64
-	// system is whether accounts and tokens were read.
+	// system is whether the system store was read (the fields below).
 	system   bool
 	accounts []string
 	tokens   []string
@@ -1328,25 +1320,12 @@ func (e *matrixEnv) run(t *testing.T, kind, method string, mc matrixCase, role, 
 	if region != "" {
 		c.admin, c.parent, c.fx = e.admins[region], "regions/"+region, e.fx[region]
 	}
-	// A refused cell without a setup takes as its before-snapshot the
-	// after-snapshot of the shard's last refused cell in its region, when
-	// nothing else has run on the shard's server since (see known).
-	chained := !c.allowed && region != "" && mc.setup == nil
-	prev, known := e.known[region]
-	if chained {
-		delete(e.known, region)
-	} else {
-		clear(e.known)
-	}
 	if mc.setup != nil {
 		mc.setup(c)
 	}
 	var before matrixSnapshot
-	reused := chained && known && prev.system == mc.system
 	if !c.allowed && region != "" {
-		if before = prev; !reused {
-			before = e.snapshot(t, ctx, region, mc.system)
-		}
+		before = e.snapshot(t, ctx, region, mc.system)
 	}
 	res, err := mc.call(c)
 	if c.allowed {
@@ -1361,16 +1340,8 @@ func (e *matrixEnv) run(t *testing.T, kind, method string, mc matrixCase, role, 
 	}
 	checkRefused(t, role, res, err)
 	if region != "" {
-		after := e.snapshot(t, ctx, region, mc.system)
-		if !after.equal(before) {
-			since := ""
-			if reused {
-				since = " (or a refused call in another region since the last refused call in this one)"
-			}
-			t.Errorf("the refused call changed region %s%s: got %+v, want %+v", region, since, after, before)
-		}
-		if chained {
-			e.known[region] = after
+		if after := e.snapshot(t, ctx, region, mc.system); !after.equal(before) {
+			t.Errorf("the refused call changed region %s: got %+v, want %+v", region, after, before)
 		}
 	}
 	return false
