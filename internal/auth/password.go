@@ -32,9 +32,10 @@ type PasswordCost struct{ memoryKiB, passes uint32 }
 
 // TestPasswordCost is argon2id at its least, 8 KiB and one pass: for tests
 // only, where it protects nothing. The tests that start servers
-// (internal/server/servertest) create accounts and log in by the hundred,
-// and at the real cost the hashes were a twentieth of the rights matrix's
-// CPU. Never for a server that keeps real passwords.
+// (internal/server/servertest) create accounts and log in by the hundred:
+// at the real cost the hashes took 6.5% of internal/server's test CPU and
+// 13% of internal/web's (docs/benchmarks.md, "Test cost"). Never for a
+// server that keeps real passwords.
 var TestPasswordCost = PasswordCost{memoryKiB: 8, passes: 1}
 
 // HashPassword returns an argon2id hash in the PHC string format:
