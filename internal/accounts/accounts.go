@@ -57,6 +57,10 @@ type Options struct {
 	// service-token states, the pruning of revocations and of token
 	// records. Defaults to time.Now.
 	Now func() time.Time
+	// PasswordCost is the cost of the password hashes it makes: the
+	// zero value (argon2id at OWASP's minimum) but in tests
+	// (auth.TestPasswordCost).
+	PasswordCost auth.PasswordCost
 }
 
 // Service implements fami.v1.AuthService.
@@ -75,6 +79,10 @@ type Service struct {
 	// tokenRetention is Options.ServiceTokenRetention.
 	tokenRetention time.Duration
 	now            func() time.Time
+	cost           auth.PasswordCost
+	// dummyHash is checked against when a username does not exist, so a
+	// login takes as long for an unknown user as for a wrong password.
+	dummyHash string
 }
 
 // New returns the service. It loads the revocation list, which the token
@@ -109,6 +117,10 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 	if err != nil {
 		return nil, err
 	}
+	dummy, err := opts.PasswordCost.Hash("raccordo-dummy-password")
+	if err != nil {
+		return nil, err
+	}
 	return &Service{
 		sys: sys, regions: regions, keys: keys, revoked: rev, known: known,
 		// Five failures in a row, then one attempt a minute per username;
@@ -118,6 +130,8 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 		loginTTL:       opts.LoginTTL,
 		tokenRetention: opts.ServiceTokenRetention,
 		now:            opts.Now,
+		cost:           opts.PasswordCost,
+		dummyHash:      dummy,
 	}, nil
 }
 
@@ -223,7 +237,7 @@ func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.
 		}
 	}
 	if acc == nil {
-		auth.CheckNoPassword(req.GetPassword())
+		auth.CheckPassword(s.dummyHash, req.GetPassword())
 	} else if ok, err = auth.CheckPassword(hash, req.GetPassword()); err != nil {
 		return nil, fmt.Errorf("check password of %s: %w", user, err)
 	}
@@ -342,7 +356,7 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	hash, err := auth.HashPassword(req.GetPassword())
+	hash, err := s.cost.Hash(req.GetPassword())
 	if err != nil {
 		return nil, err
 	}
@@ -505,7 +519,7 @@ func (s *Service) SetAccountPassword(ctx context.Context, req *famiv1.SetAccount
 	}
 	region, user, _ := accountName(req.GetName())
 	key := accountKey(region, user)
-	hash, err := auth.HashPassword(req.GetPassword())
+	hash, err := s.cost.Hash(req.GetPassword())
 	if err != nil {
 		return nil, err
 	}

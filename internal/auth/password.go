@@ -22,16 +22,40 @@ const (
 	argonSaltLen   = 16
 )
 
+// PasswordCost is the argon2id cost of the password hashes a server makes.
+// The zero value is the constants above, the only cost famid uses; the
+// one other is TestPasswordCost. The fields are unexported so that no
+// flag, environment variable or config file can lower it: a cost is one
+// of these two values, chosen in Go. Every hash carries its cost, so any
+// server checks a hash made at either.
+type PasswordCost struct{ memoryKiB, passes uint32 }
+
+// TestPasswordCost is argon2id at its least, 8 KiB and one pass: for tests
+// only, where it protects nothing. The tests that start servers
+// (internal/server/servertest) create accounts and log in by the hundred:
+// at the real cost the hashes took 6.5% of internal/server's test CPU and
+// 13% of internal/web's (docs/benchmarks.md, "Test cost"). Never for a
+// server that keeps real passwords.
+var TestPasswordCost = PasswordCost{memoryKiB: 8, passes: 1}
+
 // HashPassword returns an argon2id hash in the PHC string format:
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>.
-func HashPassword(password string) (string, error) {
+func HashPassword(password string) (string, error) { return PasswordCost{}.Hash(password) }
+
+// Hash returns an argon2id hash of password at cost c, in the PHC string
+// format ($argon2id$v=19$m=<KiB>,t=<passes>,p=1$<salt>$<hash>).
+func (c PasswordCost) Hash(password string) (string, error) {
+	mem, passes := uint32(argonMemoryKiB), uint32(argonTime)
+	if c != (PasswordCost{}) {
+		mem, passes = c.memoryKiB, c.passes
+	}
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
+	key := argon2.IDKey([]byte(password), salt, passes, mem, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemoryKiB, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, mem, passes, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
 // CheckPassword reports whether password matches a hash made by
@@ -61,13 +85,4 @@ func CheckPassword(hash, password string) (bool, error) {
 	}
 	got := argon2.IDKey([]byte(password), salt, time, mem, threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
-}
-
-// dummyHash is checked against when a username does not exist, so a login
-// takes as long for an unknown user as for a wrong password.
-var dummyHash, _ = HashPassword("raccordo-dummy-password")
-
-// CheckNoPassword spends the time of a password check and fails.
-func CheckNoPassword(password string) {
-	CheckPassword(dummyHash, password)
 }

@@ -36,6 +36,29 @@ func TestPasswordHash(t *testing.T) {
 	}
 }
 
+// TestPasswordCost: the test cost hashes at argon2id's least, which its
+// hash says, and any cost's hash is checked by the same CheckPassword; the
+// zero cost is HashPassword's.
+func TestPasswordCost(t *testing.T) {
+	for _, tc := range []struct {
+		cost   auth.PasswordCost
+		prefix string
+	}{{auth.TestPasswordCost, "$argon2id$v=19$m=8,t=1,p=1$"}, {auth.PasswordCost{}, "$argon2id$v=19$m=19456,t=2,p=1$"}} {
+		h, err := tc.cost.Hash("correct horse battery staple")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(h, tc.prefix) {
+			t.Errorf("hash = %q, want the prefix %q", h, tc.prefix)
+		}
+		for pw, want := range map[string]bool{"correct horse battery staple": true, "correct horse battery stapl": false} {
+			if got, err := auth.CheckPassword(h, pw); err != nil || got != want {
+				t.Errorf("CheckPassword(%q, %q) = %v, %v; want %v", h, pw, got, err, want)
+			}
+		}
+	}
+}
+
 func TestLoginLimiter(t *testing.T) {
 	l := auth.NewLoginLimiter(3, time.Minute)
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)

@@ -222,6 +222,10 @@ type matrixCase struct {
 	// another row (ExportSupportEntries: the entries, or a summary with
 	// group_by); each runs the whole matrix too, as "{Method}_{variant}".
 	variants map[string]matrixCase
+	// system is set by the matrix for the RPCs that may write the system
+	// store (writesSystemStore): their refused cells check the region's
+	// accounts and service tokens besides its revision.
+	system bool
 }
 
 // matrixCall is one cell of the matrix: a role calling an RPC in a region
@@ -591,18 +595,38 @@ func (fx *matrixFixtures) entriesFor(role string) []string {
 }
 
 // matrixSnapshot is what a refused call must leave unchanged in a region:
-// its revision (every registry write takes the next one), its accounts and
-// its service tokens.
+// its revision and, when the call could write the system store, its
+// accounts, its service tokens and the fixture account's password.
+//
+// The revision is enough for the rest: a region's data is written only by
+// store.Store.Update, and every Put and Delete in it takes the region's
+// next revision in the same transaction (store.WriteTx). The writes that
+// move none (IndexPut, IndexDelete) are the upkeep of indexes, made only
+// beside a Put or a Delete of the resource indexed, and a refused call's
+// Update, whose fn fails, writes nothing at all. The system store
+// (accounts, passwords, service tokens, revocations) has no revision; only
+// the accounts service writes it (TestOnlyTheAuthServiceWritesTheSystemStore),
+// so the AuthService's cells read it too. Compaction (store.Store.Compact)
+// moves no revision either, and no snapshot sees it.
 type matrixSnapshot struct {
 	revision int64
+	// system is whether the system store was read (the fields below).
+	system   bool
 	accounts []string
 	tokens   []string
+	// password is whether the fixture account still logs in with its
+	// password: a password is no field of the account, and setting one
+	// changes neither its etag nor the revision.
+	password bool
 }
 
-func (e *matrixEnv) snapshot(t *testing.T, ctx context.Context, region string) matrixSnapshot {
+// snapshot reads what a refused call in region must leave unchanged: the
+// region's revision and, with system, its accounts and service tokens and
+// whether the fixture account logs in.
+func (e *matrixEnv) snapshot(t *testing.T, ctx context.Context, region string, system bool) matrixSnapshot {
 	t.Helper()
 	admin, parent := e.admins[region], "regions/"+region
-	// Three reads, made at once: one round trip of waiting instead of
+	// The reads are made at once: one round trip of waiting instead of
 	// three, taken twice by most cells of the matrix (the matrix's time on
 	// a loaded machine is mostly its round trips, one after another).
 	var (
@@ -612,19 +636,31 @@ func (e *matrixEnv) snapshot(t *testing.T, ctx context.Context, region string) m
 		accs             *famiv1.ListAccountsResponse
 		toks             *famiv1.ListServiceTokensResponse
 		partsErr, accErr error
-		tokErr           error
+		tokErr, loginErr error
 	)
-	wg.Go(func() {
-		parts, partsErr = admin.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: parent, PageSize: 1})
-	})
-	wg.Go(func() {
-		accs, accErr = admin.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: parent, PageSize: 1000})
-	})
-	wg.Go(func() {
-		toks, tokErr = admin.ListServiceTokens(ctx, &famiv1.ListServiceTokensRequest{Parent: parent, PageSize: 1000})
-	})
+	if system {
+		wg.Go(func() {
+			account := e.fx[region].account
+			_, loginErr = admin.Login(ctx, &famiv1.LoginRequest{Username: account[strings.LastIndexByte(account, '/')+1:] + "@" + region, Password: matrixPassword})
+		})
+		wg.Go(func() {
+			accs, accErr = admin.ListAccounts(ctx, &famiv1.ListAccountsRequest{Parent: parent, PageSize: 1000})
+		})
+		wg.Go(func() {
+			toks, tokErr = admin.ListServiceTokens(ctx, &famiv1.ListServiceTokensRequest{Parent: parent, PageSize: 1000})
+		})
+	}
+	parts, partsErr = admin.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: parent, PageSize: 1})
 	wg.Wait()
 	s.revision = mustOK(parts, partsErr)(t, "snapshot partners").GetRevision()
+	if !system {
+		return s
+	}
+	s.system = true
+	if ce, ok := asCallError(loginErr); loginErr != nil && (!ok || ce.Code != codes.Unauthenticated) {
+		t.Fatalf("snapshot login: %v", loginErr)
+	}
+	s.password = loginErr == nil
 	for _, a := range mustOK(accs, accErr)(t, "snapshot accounts").GetAccounts() {
 		s.accounts = append(s.accounts, a.GetName()+"@"+a.GetEtag())
 	}
@@ -635,7 +671,7 @@ func (e *matrixEnv) snapshot(t *testing.T, ctx context.Context, region string) m
 }
 
 func (s matrixSnapshot) equal(o matrixSnapshot) bool {
-	return s.revision == o.revision && slices.Equal(s.accounts, o.accounts) && slices.Equal(s.tokens, o.tokens)
+	return s.revision == o.revision && s.system == o.system && slices.Equal(s.accounts, o.accounts) && slices.Equal(s.tokens, o.tokens) && s.password == o.password
 }
 
 // matrixCases maps every RPC to how the matrix calls it. A new RPC without
@@ -832,7 +868,13 @@ func matrixCases() map[string]matrixCase {
 			}},
 		"/fami.v1.AuthService/SetAccountPassword": {right: rightAccounts, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
-				return ret(c.s.SetAccountPassword(c.ctx, &famiv1.SetAccountPasswordRequest{Name: c.fx.account, Password: matrixPassword}))
+				// A refused call sets another password: the snapshot
+				// would see it logging in no more.
+				password := matrixPassword
+				if !c.allowed {
+					password = "another " + matrixPassword
+				}
+				return ret(c.s.SetAccountPassword(c.ctx, &famiv1.SetAccountPasswordRequest{Name: c.fx.account, Password: password}))
 			}},
 		"/fami.v1.AuthService/CreateServiceToken": {right: rightServiceTokens, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
@@ -1203,6 +1245,13 @@ func TestRightsMatrix(t *testing.T) {
 		ran.Load(), allowed.Load(), ran.Load()-allowed.Load(), len(cases), len(matrixRoles), len(surfaceKinds))
 }
 
+// writesSystemStore reports whether proc may write the system store: the
+// AuthService's methods, served by the accounts service, the only one that
+// holds it (TestOnlyTheAuthServiceWritesTheSystemStore).
+func writesSystemStore(proc string) bool {
+	return strings.HasPrefix(proc, "/"+famiv1.AuthService_ServiceDesc.ServiceName+"/")
+}
+
 // matrixShards is how many servers each surface's matrix is spread over.
 const matrixShards = 3
 
@@ -1217,6 +1266,7 @@ func (env *matrixEnv) runShard(t *testing.T, shard int, procs []string, cases ma
 		}
 		method := proc[strings.LastIndexByte(proc, '/')+1:]
 		runCase := func(method string, mc matrixCase) {
+			mc.system = writesSystemStore(proc)
 			t.Run(method, func(t *testing.T) {
 				for _, role := range matrixRoles {
 					t.Run(role, func(t *testing.T) {
@@ -1284,7 +1334,7 @@ func (e *matrixEnv) run(t *testing.T, kind, method string, mc matrixCase, role, 
 	}
 	var before matrixSnapshot
 	if !c.allowed && region != "" {
-		before = e.snapshot(t, ctx, region)
+		before = e.snapshot(t, ctx, region, mc.system)
 	}
 	res, err := mc.call(c)
 	if c.allowed {
@@ -1299,7 +1349,7 @@ func (e *matrixEnv) run(t *testing.T, kind, method string, mc matrixCase, role, 
 	}
 	checkRefused(t, role, res, err)
 	if region != "" {
-		if after := e.snapshot(t, ctx, region); !after.equal(before) {
+		if after := e.snapshot(t, ctx, region, mc.system); !after.equal(before) {
 			t.Errorf("the refused call changed region %s: got %+v, want %+v", region, after, before)
 		}
 	}
@@ -1355,13 +1405,13 @@ func (e *matrixEnv) updateNetworkAsMember(t *testing.T, id string, ownNetwork bo
 	n := mustOK(e.newNetwork(ctx, admin, "regions/"+ownRegion, e.kind+"-"+id, lead, other))(t, "create network")
 	changed, paths := edit(n.GetName(), lead, other, fx)
 	req := &famiv1.UpdateNetworkRequest{Network: changed, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}}
-	before := e.snapshot(t, ctx, ownRegion)
+	before := e.snapshot(t, ctx, ownRegion, false)
 	res, err := e.as[roleNetworkMember].UpdateNetwork(ctx, req)
 	checkRefused(t, roleNetworkMember, res, err)
 	if ce, ok := asCallError(err); ok && (ce.Code != codes.PermissionDenied || ce.Reason != wantReason) {
 		t.Errorf("got %s reason %q, want PERMISSION_DENIED reason %q", upperSnake(ce.Code), ce.Reason, wantReason)
 	}
-	if after := e.snapshot(t, ctx, ownRegion); !after.equal(before) {
+	if after := e.snapshot(t, ctx, ownRegion, false); !after.equal(before) {
 		t.Errorf("the refused update changed the region: got %+v, want %+v", after, before)
 	}
 	got := mustOK(admin.GetNetwork(ctx, &famiv1.GetNetworkRequest{Name: n.GetName()}))(t, "get network")
@@ -1403,11 +1453,13 @@ type matrixSubtest struct {
 
 // expectRefusal makes a call the README refuses beyond the matrix, in
 // ownRegion, and checks the refusal: want's code and reason, no data, no
-// fixture detail in its message, and nothing written.
+// fixture detail in its message, and nothing written. The calls are the
+// ProtocolService's and the SupportService's, which cannot write the
+// system store: the region's revision shows whatever they write.
 func (e *matrixEnv) expectRefusal(t *testing.T, want wantErr, call func() (proto.Message, error)) {
 	t.Helper()
 	ctx := t.Context()
-	before := e.snapshot(t, ctx, ownRegion)
+	before := e.snapshot(t, ctx, ownRegion, false)
 	res, err := call()
 	checkErr(t, "the call", err, want)
 	if res != nil && proto.Size(res) > 0 {
@@ -1416,7 +1468,7 @@ func (e *matrixEnv) expectRefusal(t *testing.T, want wantErr, call func() (proto
 	if ce, ok := asCallError(err); ok && strings.Contains(ce.Message, secretMarker) {
 		t.Errorf("the refusal's message carries data: %q", ce.Message)
 	}
-	if after := e.snapshot(t, ctx, ownRegion); !after.equal(before) {
+	if after := e.snapshot(t, ctx, ownRegion, false); !after.equal(before) {
 		t.Errorf("the refused call changed region %s: got %+v, want %+v", ownRegion, after, before)
 	}
 }

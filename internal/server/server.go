@@ -154,7 +154,12 @@ type Config struct {
 	// only so a benchmark can measure what auth costs; famid has no flag
 	// for it.
 	InsecureNoAuth bool
-	Logger         *slog.Logger
+	// PasswordCost is the cost of the password hashes the server makes:
+	// the zero value, argon2id at OWASP's minimum, but in tests, which pass
+	// auth.TestPasswordCost (servertest does). famid has no flag for it, and
+	// none could set it: a cost is a Go value (auth.PasswordCost).
+	PasswordCost auth.PasswordCost
+	Logger       *slog.Logger
 	// AccessLogLevel is the level of the line logged for each call
 	// (info when zero); calls that fail with INTERNAL are logged at warn
 	// at least. Below the Logger's level, calls are not logged and the
@@ -378,7 +383,8 @@ func (s *Server) openAccounts(ctx context.Context) (*accounts.Service, error) {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
 	acc, err := accounts.New(ctx, s.store, s.store, s.keys, accounts.Options{
-		LoginTTL: s.cfg.LoginTokenTTL, ServiceTokenRetention: s.cfg.ServiceTokenRetention, Now: s.cfg.Now})
+		LoginTTL: s.cfg.LoginTokenTTL, ServiceTokenRetention: s.cfg.ServiceTokenRetention, Now: s.cfg.Now,
+		PasswordCost: s.cfg.PasswordCost})
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ type Server struct {
 // the test ends, failing t if its Run returns an error then. An empty
 // DataDir becomes a fresh temporary directory, a nil Logger one that
 // writes warnings and errors into the test's output (Logger), a nil Now a
-// Clock.
+// Clock, a zero PasswordCost auth.TestPasswordCost.
 func Start(t testing.TB, cfg server.Config) *Server {
 	t.Helper()
 	if cfg.DataDir == "" {
@@ -64,7 +64,8 @@ func Start(t testing.TB, cfg server.Config) *Server {
 // Run opens a server with cfg and runs it until Stop, for a caller without
 // a test to fail (a TestMain): it must give the DataDir (and remove it
 // after Stop), since the server's default is ./data. A nil Logger becomes
-// one that discards, a nil Now a Clock; ctx bounds the opening only.
+// one that discards, a nil Now a Clock, a zero PasswordCost
+// auth.TestPasswordCost; ctx bounds the opening only.
 func Run(ctx context.Context, cfg server.Config) (*Server, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("servertest.Run: no DataDir")
@@ -72,6 +73,11 @@ func Run(ctx context.Context, cfg server.Config) (*Server, error) {
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PasswordCost == (auth.PasswordCost{}) {
+		// Tests create accounts and log in by the hundred: hashes that
+		// protect nothing need not cost argon2id's 19 MiB and two passes.
+		cfg.PasswordCost = auth.TestPasswordCost
 	}
 	var clock *fakeclock.Shifted
 	if cfg.Now == nil {
