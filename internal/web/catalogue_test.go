@@ -185,11 +185,29 @@ func okBuilt(code []string, name string, used func(string) bool) bool {
 // and the catalogue itself left out), each wrapped in NULs so a whole literal can be found.
 func codeLiterals(t *testing.T) []string {
 	t.Helper()
+	var out []string
+	inspectCode(t, func(_ *token.FileSet, n ast.Node) bool {
+		if v, ok := n.(*ast.ValueSpec); ok && len(v.Names) == 1 && v.Names[0].Name == "italian" {
+			return false // the catalogue's own keys are not uses
+		}
+		if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+			if s, err := strconv.Unquote(lit.Value); err == nil {
+				out = append(out, "\x00"+s+"\x00")
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// inspectCode walks the syntax of the package's code, tests left out,
+// file by file (ast.Inspect).
+func inspectCode(t *testing.T, visit func(fset *token.FileSet, n ast.Node) bool) {
+	t.Helper()
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
 	fset := token.NewFileSet()
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") {
@@ -199,17 +217,6 @@ func codeLiterals(t *testing.T) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			if v, ok := n.(*ast.ValueSpec); ok && len(v.Names) == 1 && v.Names[0].Name == "italian" {
-				return false // the catalogue's own keys are not uses
-			}
-			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-				if s, err := strconv.Unquote(lit.Value); err == nil {
-					out = append(out, "\x00"+s+"\x00")
-				}
-			}
-			return true
-		})
+		ast.Inspect(f, func(n ast.Node) bool { return visit(fset, n) })
 	}
-	return out
 }

@@ -2,13 +2,10 @@ package web
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -56,41 +53,27 @@ func TestEveryDialogAsksOnTheServerToo(t *testing.T) {
 // the package's code.
 func confirmationsInCode(t *testing.T) []confirmation {
 	t.Helper()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []confirmation
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			lit, ok := n.(*ast.CompositeLit)
-			if !ok {
-				return true
-			}
-			if id, ok := lit.Type.(*ast.Ident); !ok || id.Name != "confirmation" {
-				return true
-			}
-			var keys []string
-			for _, e := range lit.Elts {
-				if s, ok := e.(*ast.BasicLit); ok && s.Kind == token.STRING {
-					k, _ := strconv.Unquote(s.Value)
-					keys = append(keys, k)
-				}
-			}
-			if len(keys) != 2 {
-				t.Fatalf("%s: a confirmation whose keys are not two literals, {heading, question}", fset.Position(lit.Pos()))
-			}
-			out = append(out, confirmation{Heading: keys[0], Question: keys[1]})
+	inspectCode(t, func(fset *token.FileSet, n ast.Node) bool {
+		lit, ok := n.(*ast.CompositeLit)
+		if !ok {
 			return true
-		})
-	}
+		}
+		if id, ok := lit.Type.(*ast.Ident); !ok || id.Name != "confirmation" {
+			return true
+		}
+		var keys []string
+		for _, e := range lit.Elts {
+			if s, ok := e.(*ast.BasicLit); ok && s.Kind == token.STRING {
+				k, _ := strconv.Unquote(s.Value)
+				keys = append(keys, k)
+			}
+		}
+		if len(keys) != 2 {
+			t.Fatalf("%s: a confirmation whose keys are not two literals, {heading, question}", fset.Position(lit.Pos()))
+		}
+		out = append(out, confirmation{Heading: keys[0], Question: keys[1]})
+		return true
+	})
 	return out
 }
