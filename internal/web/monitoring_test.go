@@ -8,7 +8,6 @@ import (
 	"path"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -566,10 +565,7 @@ func TestReportPlanChangedDuringEdit(t *testing.T) {
 	edit := labReport + "/modifica"
 	_, page := staff.do("GET", edit, nil)
 	typed := formValues(t, page, edit)
-	typed.Set("ind.0.value", "31")                       // OUT-01
-	typed.Set("act.1.state", "ACTIVITY_STATE_COMPLETED") // 02.1
-	typed.Set("act.1.end", "15/06/2021")                 // 02.1
-	typed.Set("exp.1.committed", "400.000")              // action 02
+	typeOnOldPlan(typed)
 	f.insertAtPlanFront()
 	report := func() *famiv1.MonitoringReport { return f.report("2021-q2") }
 	before := report()
@@ -674,6 +670,28 @@ func wantOnNewPlan(t *testing.T, status int, page string) {
 	}
 }
 
+// beforeReportUpdate serves the application over f with hook run as each
+// of its UpdateMonitoringReport calls (the n-th, from 1) is about to reach
+// the service: after the save has read the project and checked the form.
+func beforeReportUpdate(t *testing.T, f *famid, hook func(n int32)) (base string) {
+	var updates atomic.Int32
+	return appOver(t, f, func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if path.Base(method) == "UpdateMonitoringReport" {
+			hook(updates.Add(1))
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	})
+}
+
+// typeOnOldPlan types into a report form values that wantOnNewPlan finds
+// on their items' rows once the plan has a new item in front.
+func typeOnOldPlan(typed url.Values) {
+	typed.Set("ind.0.value", "31")                       // OUT-01
+	typed.Set("act.1.state", "ACTIVITY_STATE_COMPLETED") // 02.1
+	typed.Set("act.1.end", "15/06/2021")                 // 02.1
+	typed.Set("exp.1.committed", "400.000")              // action 02
+}
+
 // TestReportPlanChangedBetweenCheckAndSave changes the plan after the
 // save has read the project and checked the form's plan, just before its
 // update reaches the service (an interceptor on the application's
@@ -683,21 +701,16 @@ func wantOnNewPlan(t *testing.T, status int, page string) {
 // plan. Checked and written in two calls, the update was saved.
 func TestReportPlanChangedBetweenCheckAndSave(t *testing.T) {
 	f, _, _ := monitoringClients(t)
-	var once sync.Once
-	base := appOver(t, f, func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		if path.Base(method) == "UpdateMonitoringReport" {
-			once.Do(f.insertAtPlanFront)
+	base := beforeReportUpdate(t, f, func(n int32) {
+		if n == 1 {
+			f.insertAtPlanFront()
 		}
-		return invoker(ctx, method, req, reply, cc, opts...)
 	})
 	edit := labReport + "/modifica"
 	token := f.signedIn("staff@lombardia")
 	page := fetch(t, base+edit, token)
 	typed := formValues(t, page, edit)
-	typed.Set("ind.0.value", "31")                       // OUT-01
-	typed.Set("act.1.state", "ACTIVITY_STATE_COMPLETED") // 02.1
-	typed.Set("act.1.end", "15/06/2021")                 // 02.1
-	typed.Set("exp.1.committed", "400.000")              // action 02
+	typeOnOldPlan(typed)
 	before := f.report("2021-q2")
 
 	status, page := postCounted(t, base+edit, token, page, typed)
@@ -713,14 +726,11 @@ func TestReportPlanChangedBetweenCheckAndSave(t *testing.T) {
 // the same plan, is retried and written.
 func TestReportSavedAcrossAnotherProjectChange(t *testing.T) {
 	f, _, _ := monitoringClients(t)
-	var once sync.Once
 	var updates atomic.Int32
-	base := appOver(t, f, func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		if path.Base(method) == "UpdateMonitoringReport" {
-			updates.Add(1)
-			once.Do(func() { f.retitle("Lab'Impact 2") })
+	base := beforeReportUpdate(t, f, func(n int32) {
+		if updates.Store(n); n == 1 {
+			f.retitle("Lab'Impact 2")
 		}
-		return invoker(ctx, method, req, reply, cc, opts...)
 	})
 	edit := labReport + "/modifica"
 	token := f.signedIn("staff@lombardia")
@@ -748,25 +758,19 @@ func TestReportSavedAcrossAnotherProjectChange(t *testing.T) {
 func TestReportProjectChangedTwiceDuringSave(t *testing.T) {
 	f, _, _ := monitoringClients(t)
 	var updates atomic.Int32
-	base := appOver(t, f, func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		if path.Base(method) == "UpdateMonitoringReport" {
-			switch updates.Add(1) {
-			case 1:
-				f.retitle("Lab'Impact 2")
-			case 2:
-				f.insertAtPlanFront()
-			}
+	base := beforeReportUpdate(t, f, func(n int32) {
+		switch updates.Store(n); n {
+		case 1:
+			f.retitle("Lab'Impact 2")
+		case 2:
+			f.insertAtPlanFront()
 		}
-		return invoker(ctx, method, req, reply, cc, opts...)
 	})
 	edit := labReport + "/modifica"
 	token := f.signedIn("staff@lombardia")
 	page := fetch(t, base+edit, token)
 	typed := formValues(t, page, edit)
-	typed.Set("ind.0.value", "31")                       // OUT-01
-	typed.Set("act.1.state", "ACTIVITY_STATE_COMPLETED") // 02.1
-	typed.Set("act.1.end", "15/06/2021")                 // 02.1
-	typed.Set("exp.1.committed", "400.000")              // action 02
+	typeOnOldPlan(typed)
 	before := f.report("2021-q2")
 
 	status, page := postCounted(t, base+edit, token, page, typed)
