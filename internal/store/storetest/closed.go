@@ -19,33 +19,13 @@ func testClosed(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	put(t, s, alice, newPartner(lombardia, "before"))
 
-	const writers = 8
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	errc := make(chan error, writers*4)
-	for w := range writers {
-		wg.Go(func() {
-			<-start
-			for i := range 4 {
-				_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
-					p := newPartner(lombardia, fmt.Sprintf("w%d-%d", w, i))
-					return p, tx.Put(p)
-				})
-				errc <- err
-			}
+	writesRaceClose(t, s.Close, "a write in flight while the store closes", func(w, i int) error {
+		_, err := s.Update(t.Context(), lombardia, alice, func(tx store.WriteTx) (proto.Message, error) {
+			p := newPartner(lombardia, fmt.Sprintf("w%d-%d", w, i))
+			return p, tx.Put(p)
 		})
-	}
-	close(start)
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	wg.Wait()
-	close(errc)
-	for err := range errc {
-		if err != nil {
-			wantShuttingDown(t, "a write in flight while the store closes", err)
-		}
-	}
+		return err
+	})
 
 	ran := false
 	err := s.View(t.Context(), lombardia, func(store.ReadTx) error { ran = true; return nil })
@@ -59,6 +39,36 @@ func testClosed(t *testing.T, open func(t *testing.T) store.Store) {
 	wantShuttingDown(t, "Compact after Close", err)
 	if ran {
 		t.Error("fn ran on a closed store")
+	}
+}
+
+// writesRaceClose runs eight writers of four writes each (write(w, i))
+// against closing the store (closeStore): each write in flight is either
+// committed or answered SHUTTING_DOWN (what names it in the errors).
+func writesRaceClose(t *testing.T, closeStore func() error, what string, write func(w, i int) error) {
+	t.Helper()
+	const writers = 8
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errc := make(chan error, writers*4)
+	for w := range writers {
+		wg.Go(func() {
+			<-start
+			for i := range 4 {
+				errc <- write(w, i)
+			}
+		})
+	}
+	close(start)
+	if err := closeStore(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			wantShuttingDown(t, what, err)
+		}
 	}
 }
 

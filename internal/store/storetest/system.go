@@ -44,31 +44,11 @@ func RunSystem(t *testing.T, open func(t *testing.T) SystemStore) {
 // arriving after Close is answered SHUTTING_DOWN without running fn, as
 // the regions are, whatever the backend's connection still does.
 func systemClosed(t *testing.T, s SystemStore) {
-	const writers = 8
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	errc := make(chan error, writers*4)
-	for w := range writers {
-		wg.Go(func() {
-			<-start
-			for i := range 4 {
-				errc <- s.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
-					return tx.Put("accounts", fmt.Sprintf("w%d-%d", w, i), []byte("x"))
-				})
-			}
+	writesRaceClose(t, s.Close, "a system update in flight while the store closes", func(w, i int) error {
+		return s.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+			return tx.Put("accounts", fmt.Sprintf("w%d-%d", w, i), []byte("x"))
 		})
-	}
-	close(start)
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	wg.Wait()
-	close(errc)
-	for err := range errc {
-		if err != nil {
-			wantShuttingDown(t, "a system update in flight while the store closes", err)
-		}
-	}
+	})
 
 	ran := false
 	err := s.SystemView(t.Context(), func(store.SystemTx) error { ran = true; return nil })
