@@ -386,12 +386,7 @@ func TestEmptiedRegionRefusesWrites(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	cli := c.Client(t)
 	s := open(t, etcd.Options{Prefix: "/e/", Regions: regions}, cli)
-	for i := range 3 {
-		create(t, s, fmt.Sprintf("p%d", i))
-	}
-	backup, at := exportAll(t, s)
-	create(t, s, "p3")
-	create(t, s, "p4")
+	backup, at := backedUpThen(t, s, 2)
 	if _, err := cli.Delete(t.Context(), "/e/regions/lombardia/", clientv3.WithPrefix()); err != nil {
 		t.Fatal(err)
 	}
@@ -442,11 +437,7 @@ func TestImportKeepingRevisionsRefusedWhereIssued(t *testing.T) {
 	cli := c.Client(t)
 	const prefix = "/i/"
 	s := open(t, etcd.Options{Prefix: prefix, Regions: regions}, cli)
-	for i := range 3 {
-		create(t, s, fmt.Sprintf("p%d", i))
-	}
-	backup, at := exportAll(t, s)
-	create(t, s, "p3")
+	backup, at := backedUpThen(t, s, 1)
 	if _, err := cli.Delete(t.Context(), prefix+"regions/lombardia/", clientv3.WithPrefix()); err != nil {
 		t.Fatal(err)
 	}
@@ -490,12 +481,7 @@ func TestImportKeepingRevisionsRefusedWhereIssued(t *testing.T) {
 func TestReplaceKeepingRevisionsContinuesAtIssued(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	s := open(t, etcd.Options{Prefix: "/k/", Regions: regions}, c.Client(t))
-	for i := range 3 {
-		create(t, s, fmt.Sprintf("p%d", i))
-	}
-	backup, at := exportAll(t, s)
-	create(t, s, "p3")
-	create(t, s, "p4")
+	backup, at := backedUpThen(t, s, 2)
 
 	issued := at + 2
 	for _, tc := range []struct {
@@ -553,12 +539,7 @@ func TestKeepingRevisionsRefusedUpFront(t *testing.T) {
 	cli := c.Client(t)
 	const prefix = "/u/"
 	s := open(t, etcd.Options{Prefix: prefix, Regions: regions}, cli)
-	for i := range 3 {
-		create(t, s, fmt.Sprintf("p%d", i))
-	}
-	backup, at := exportAll(t, s)
-	create(t, s, "p3")
-	create(t, s, "p4")
+	backup, at := backedUpThen(t, s, 2)
 	issued := at + 2
 
 	for _, tc := range []struct {
@@ -772,4 +753,19 @@ func TestOlderRegionEmptied(t *testing.T) {
 		t.Errorf("a read of lombardia, emptied by hand: %v", err)
 	}
 	restored("lombardia emptied by hand", "lombardia", backup, false, seen{5, false})
+}
+
+// backedUpThen creates partners p0 to p2 in s's lombardia, exports them
+// (the backup at revision at), then creates more partners from p3 on, which
+// the backup lacks.
+func backedUpThen(t *testing.T, s *etcd.Store, more int) (backup []store.Record, at int64) {
+	t.Helper()
+	for i := range 3 {
+		create(t, s, fmt.Sprintf("p%d", i))
+	}
+	backup, at = exportAll(t, s)
+	for i := range more {
+		create(t, s, fmt.Sprintf("p%d", 3+i))
+	}
+	return backup, at
 }
