@@ -290,3 +290,38 @@ func TestBrowserEnterSaves(t *testing.T) {
 		}
 	}
 }
+
+// TestChoiceSearchFormsSaveOnEnter: in every form with a search among its
+// fields (each of the four templates, the search shown by the address),
+// the first submit button, which HTML's implicit submission clicks on
+// Enter, is a copy of the form's save: it sends nothing else (no name, no
+// formaction), says what the visible save says, and is hidden from sight,
+// Tab and screen readers, where the visible save stands. Before, it was
+// the search.
+func TestChoiceSearchFormsSaveOnEnter(t *testing.T) {
+	f, c, bergamo := inLombardia(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	c.signIn("mrossi@lombardia")
+	c.logHours(bergamo)
+	admin := f.client(t)
+	admin.signIn("admin@lombardia")
+	entry := lastID(f.entries("lombardia")[0].GetName())
+	form := regexp.MustCompile(`(?s)<form method="post" action="[^"]*" novalidate>.*?</form>`)
+	button := regexp.MustCompile(`<button ([^>]*)>([^<]*)</button>`)
+	for _, p := range []struct {
+		b    *browserless
+		path string
+	}{{c, "/ore?rete=x"}, {c, "/ore/" + entry + "?rete=x"}, {admin, "/reti/nuova?progetti=x"}, {admin, "/protocolli/nuovo?rete=x"}} {
+		res, page := p.b.do("GET", p.path, nil)
+		fm := form.FindString(page)
+		if res.StatusCode != http.StatusOK || !strings.Contains(fm, `name="cerca"`) {
+			t.Fatalf("GET %s: status %d, want its form with its search shown", p.path, res.StatusCode)
+		}
+		buttons := button.FindAllStringSubmatch(fm, -1)
+		first, save := buttons[0], buttons[len(buttons)-1]
+		if first[1] != `type="submit" class="visually-hidden" tabindex="-1" aria-hidden="true"` || first[2] != save[2] || strings.Contains(save[1], "name=") {
+			t.Errorf("GET %s: the form's default button is <button %s>%s</button>, want a hidden copy of its save %q: Enter does not save",
+				p.path, first[1], first[2], save[2])
+		}
+	}
+}
