@@ -58,8 +58,11 @@ func (c choiceSearch) Hint() string {
 // networkQuery is the entry form's field of the network search.
 const networkQuery = "rete"
 
-// searchField names the search button of a form's choices (choiceSearch),
-// which sends the form with it.
+// searchField names the buttons that send a form to be shown again rather
+// than saved (searchable): the search of its choices (choiceSearch) and the
+// pages of the entry form's meetings (formpager in _pager.html). Neither is
+// the form's default button, which Enter clicks: that is a copy of its
+// save (savedefault in _choice_search.html).
 const searchField = "cerca"
 
 // formFunc renders a form's page with fm, answering code.

@@ -1,12 +1,18 @@
 package web_test
 
 import (
+	"fmt"
+	"html"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -139,4 +145,183 @@ func TestSearchKeepsWhatWasTyped(t *testing.T) {
 			t.Fatalf("a search created the network: %v", err)
 		}
 	})
+}
+
+// TestMeetingsPagerKeepsTheForm: the entry form's meetings are paged by
+// buttons of the form (formpager). Sent without JavaScript, "Pagina
+// successiva" shows the form again with every field as typed, the network
+// search included, and the older meetings among its choices, and saves
+// nothing. Sent after the form's network changed, which the page's token
+// was not issued for, it shows the first page of that network's meetings,
+// the form as typed, not an error page. Before, the pager was a link, and
+// following it lost the form and its search.
+func TestMeetingsPagerKeepsTheForm(t *testing.T) {
+	f, c, bergamo := inLombardia(t)
+	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	bulk(t, 60, func(i int) error {
+		_, err := f.onlineMeeting(fmt.Sprintf("m%03d", i), bergamo, fmt.Sprintf("Tavolo %03d", i), noon.AddDate(0, 0, -60+i))
+		return err
+	})
+	c.signIn("mrossi@lombardia")
+	_, page := c.do("GET", "/ore", nil)
+	m := regexp.MustCompile(`<form method="post" action="(/ore\?[^"]*)" novalidate>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the hours page has no entry form")
+	}
+	typed := formValues(t, page, m[1])
+	typed.Set("activity", "SUPPORT_ACTIVITY_WORKSHOP")
+	typed.Set("duration_minutes", "40")
+	typed.Set("notes", "Scritto prima di sfogliare "+evil)
+	typed.Set("rete", "bergamo")
+	next := nextOf(page)
+	if !strings.Contains(page, `formaction="`+html.EscapeString(next)+`"`) {
+		t.Fatalf("the meetings' next page is %q, not a button of the form: following it loses what was typed", next)
+	}
+	older := `value="regions/lombardia/meetings/m000"`
+	if strings.Contains(page, older) {
+		t.Fatal("the first page of meetings already offers the oldest: nothing to page")
+	}
+
+	// sendTo sends the form as typed through a pager button to its address
+	// and checks that it comes back as typed, nothing saved.
+	sendTo := func(t *testing.T, to string, typed url.Values) string {
+		t.Helper()
+		sent := maps.Clone(typed)
+		sent.Set("cerca", "1")
+		res, again := c.do("POST", to, sent)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s: status %d, want 200 (the form again, nothing saved)", to, res.StatusCode)
+		}
+		shown := formValues(t, again, m[1])
+		for k := range typed {
+			if k == "request_id" || k == "csrf" {
+				continue
+			}
+			if got, want := shown[k], typed[k]; strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("POST %s: field %s came back as %q, want %q as typed", to, k, got, want)
+			}
+		}
+		if n := len(f.entries("lombardia")); n != 0 {
+			t.Fatalf("paging the meetings saved %d entries", n)
+		}
+		return again
+	}
+	if again := sendTo(t, next, typed); !strings.Contains(again, older) {
+		t.Error("the meetings' next page does not offer the oldest meeting")
+	}
+	typed.Set("network", bergamo)
+	if again := sendTo(t, next, typed); strings.Contains(again, older) || !strings.Contains(again, `value="regions/lombardia/meetings/m059"`) {
+		t.Error("paged after the network changed, the form does not offer the first page of its network's meetings")
+	}
+}
+
+// TestBrowserEnterSaves: in Chromium, Enter in a text field of the entry
+// form saves the entry, though the form also holds the network search and
+// the meetings' pager, whose buttons come before its save: HTML's implicit
+// submission clicks the form's default button, its first submit button in
+// tree order, which is a copy of the save (savedefault). Enter in the
+// search field searches (app.js): the form comes back as typed, nothing
+// saved. Both pages pass axe. Before, the search button was the default
+// one, and Enter in any field searched instead of saving.
+func TestBrowserEnterSaves(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
+	bulk(t, 60, func(i int) error {
+		_, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
+			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete Milano %03d", i), LeadPartner: udp,
+				Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
+		return err
+	})
+	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	bulk(t, 60, func(i int) error {
+		_, err := f.onlineMeeting(fmt.Sprintf("m%03d", i), network, fmt.Sprintf("Tavolo %03d", i), noon.AddDate(0, 0, -60+i))
+		return err
+	})
+	b := newBrowser(t, f)
+	b.signIn("mrossi@lombardia")
+	b.open("/ore", "ore-invio")
+	if b.count("#f-rete-cerca") != 1 || b.count(`nav.pager`) == 0 {
+		t.Fatal("the entry form shows no network search or no meetings' pager: nothing comes before its save")
+	}
+	// pressEnter presses Enter in the field sel and waits for the page the
+	// form's submission loads.
+	pressEnter := func(step, sel string) {
+		t.Helper()
+		b.run(step, chromedp.Evaluate[chromedp.Void](`document.body.dataset.sent = "1"`), chromedp.SendKeys(chromedp.CSS(sel), kb.Enter))
+		for range 300 { // the page loaded is a new document, unmarked
+			loaded, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && !!document.querySelector("main") && !document.body.dataset.sent`))
+			if err == nil && loaded {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("%s: no page loaded in 30 s", step)
+	}
+	b.run("type the entry",
+		chromedp.SetValue(chromedp.CSS("#f-network"), network),
+		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
+		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "45"),
+		chromedp.SendKeys(chromedp.CSS("#f-notes"), "Salvato con Invio"))
+	pressEnter("press Enter in the date", "#f-date")
+	if b.count(".alert.success") != 1 || len(f.entries("lombardia")) != 1 {
+		t.Fatalf("Enter in the date saved %d entries and shows %d notices of success, want the entry saved: Enter did not save",
+			len(f.entries("lombardia")), b.count(".alert.success"))
+	}
+	if e := f.entries("lombardia")[0]; e.GetDurationMinutes() != 45 || e.GetNotes() != "Salvato con Invio" {
+		t.Errorf("Enter saved %d minutes, notes %q; want what was typed", e.GetDurationMinutes(), e.GetNotes())
+	}
+
+	b.run("type another entry, then a search",
+		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "60"),
+		chromedp.SendKeys(chromedp.CSS("#f-notes"), "Scritto prima della ricerca"),
+		chromedp.SendKeys(chromedp.CSS("#f-rete"), "milano 057"))
+	pressEnter("press Enter in the search", "#f-rete")
+	b.check("ore-invio-ricerca")
+	if b.count(`#f-network option[value="regions/lombardia/networks/rete057"]`) != 1 {
+		t.Error("Enter in the search did not search: the choices do not offer Rete Milano 057")
+	}
+	if n := len(f.entries("lombardia")); n != 1 {
+		t.Errorf("Enter in the search saved: %d entries, want 1", n)
+	}
+	for sel, want := range map[string]string{"#f-duration_minutes": "60", "#f-notes": "Scritto prima della ricerca", "#f-rete": "milano 057"} {
+		if got := b.value(sel); got != want {
+			t.Errorf("after Enter in the search %s holds %q, want %q as typed", sel, got, want)
+		}
+	}
+}
+
+// TestChoiceSearchFormsSaveOnEnter: in every form with a search among its
+// fields (each of the four templates, the search shown by the address),
+// the first submit button, which HTML's implicit submission clicks on
+// Enter, is a copy of the form's save: it sends nothing else (no name, no
+// formaction), says what the visible save says, and is hidden from sight,
+// Tab and screen readers, where the visible save stands. Before, it was
+// the search.
+func TestChoiceSearchFormsSaveOnEnter(t *testing.T) {
+	f, c, bergamo := inLombardia(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	c.signIn("mrossi@lombardia")
+	c.logHours(bergamo)
+	admin := f.client(t)
+	admin.signIn("admin@lombardia")
+	entry := lastID(f.entries("lombardia")[0].GetName())
+	form := regexp.MustCompile(`(?s)<form method="post" action="[^"]*" novalidate>.*?</form>`)
+	button := regexp.MustCompile(`<button ([^>]*)>([^<]*)</button>`)
+	for _, p := range []struct {
+		b    *browserless
+		path string
+	}{{c, "/ore?rete=x"}, {c, "/ore/" + entry + "?rete=x"}, {admin, "/reti/nuova?progetti=x"}, {admin, "/protocolli/nuovo?rete=x"}} {
+		res, page := p.b.do("GET", p.path, nil)
+		fm := form.FindString(page)
+		if res.StatusCode != http.StatusOK || !strings.Contains(fm, `name="cerca"`) {
+			t.Fatalf("GET %s: status %d, want its form with its search shown", p.path, res.StatusCode)
+		}
+		buttons := button.FindAllStringSubmatch(fm, -1)
+		first, save := buttons[0], buttons[len(buttons)-1]
+		if first[1] != `type="submit" class="visually-hidden" tabindex="-1" aria-hidden="true"` || first[2] != save[2] || strings.Contains(save[1], "name=") {
+			t.Errorf("GET %s: the form's default button is <button %s>%s</button>, want a hidden copy of its save %q: Enter does not save",
+				p.path, first[1], first[2], save[2])
+		}
+	}
 }

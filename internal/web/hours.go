@@ -452,7 +452,8 @@ func newRequestID() string {
 // service refuses a meeting of another network): its meetings, or, with
 // no network chosen yet, the region's, from the last four months and the
 // next one (from and to midnight), newest first (ListMeetings' order_by), a page of them where
-// the address says (readPage, "inc_"; the pager leads to the older ones),
+// the address says (readPage, "inc_"; the pager, buttons of the form
+// (formpager), leads to the older ones),
 // and chosen, the meeting the form names if it is not among them, so that
 // saving the form keeps it.
 func (a *App) recentMeetings(s *session, r *http.Request, network, chosen string) ([]option, *pager, error) {
@@ -467,12 +468,26 @@ func (a *App) recentMeetings(s *session, r *http.Request, network, chosen string
 		network = ""
 	}
 	var listed bool
-	out, pg, err := readPage(s, r, "inc_", msg("field.meeting"), a.meetings.ListMeetings, &famiv1.ListMeetingsRequest{Parent: regionName(s.region), Network: network,
-		StartFrom: timestamppb.New(now.AddDate(0, -4, 0)), StartBefore: timestamppb.New(now.AddDate(0, 1, 0)), OrderBy: "start_time desc"},
-		(*famiv1.ListMeetingsResponse).GetMeetings, func(m *famiv1.Meeting) (option, bool) {
-			listed = listed || m.GetName() == chosen
-			return meetingChoice(m), true
-		})
+	read := func(r *http.Request) ([]option, *pager, error) {
+		return readPage(s, r, "inc_", msg("field.meeting"), a.meetings.ListMeetings, &famiv1.ListMeetingsRequest{Parent: regionName(s.region), Network: network,
+			StartFrom: timestamppb.New(now.AddDate(0, -4, 0)), StartBefore: timestamppb.New(now.AddDate(0, 1, 0)), OrderBy: "start_time desc"},
+			(*famiv1.ListMeetingsResponse).GetMeetings, func(m *famiv1.Meeting) (option, bool) {
+				listed = listed || m.GetName() == chosen
+				return meetingChoice(m), true
+			})
+	}
+	out, pg, err := read(r)
+	if bt, ok := asBadPageToken(err); ok && r.Method == http.MethodPost {
+		// The form was paged (formpager) after its network had changed:
+		// the token is bound to the network it was issued for. The form
+		// comes back as typed with the first page of its network's
+		// meetings, not an error page that loses it.
+		first := r.Clone(s.ctx)
+		if first.URL, err = url.Parse(bt.restart); err != nil {
+			return nil, nil, err
+		}
+		out, pg, err = read(first)
+	}
 	if err != nil || listed || chosen == "" {
 		return out, pg, err
 	}

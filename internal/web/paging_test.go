@@ -190,9 +190,9 @@ func TestPagesReadPastOnePage(t *testing.T) {
 	})
 }
 
-// nextLink finds a page's "Pagina successiva" link of the list whose
-// paging parameters start with prefix.
-var nextLink = regexp.MustCompile(`href="([^"]*)" rel="next"`)
+// nextLink finds a page's "Pagina successiva": a link, or the button of a
+// form's choices (formpager) that sends the form to the same address.
+var nextLink = regexp.MustCompile(`(?:href|formaction)="([^"]*)"(?: rel="next"|>Pagina successiva<)`)
 
 // walkPages reads the list page at path and every page after it, following
 // the "Pagina successiva" links of the list of prefix, and returns the

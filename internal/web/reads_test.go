@@ -549,8 +549,12 @@ func TestBrowserEntryNetworkSearch(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#log-title ~ form button.btn:not([name])`)),
 		chromedp.WaitVisible(chromedp.CSS(".alert.success")))
 	b.wantText("tbody", "Rete Milano 057")
-	b.run("the meetings' older page",
-		chromedp.Click(chromedp.CSS(`nav.pager a[href*="inc_pagina"]`)),
+	b.run("type a note, then the meetings' older page",
+		chromedp.SendKeys(chromedp.CSS("#f-notes"), "Scritto prima di sfogliare"),
+		chromedp.Click(chromedp.CSS(`nav.pager button[formaction*="inc_pagina"]`)),
 		chromedp.WaitReady(chromedp.CSS(`#f-meeting option[value="regions/lombardia/meetings/m000"]`)))
 	b.check("ore-incontri-precedenti")
+	if got := b.value("#f-notes"); got != "Scritto prima di sfogliare" {
+		t.Errorf("after the meetings' older page the notes hold %q, want them as typed before it", got)
+	}
 }

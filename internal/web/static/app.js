@@ -16,6 +16,17 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   });
+  // Enter in a form's choice search searches: the form's default button is
+  // its save (savedefault), which HTML's implicit submission would click.
+  document.querySelectorAll("input[data-search-button]").forEach(function (input) {
+    input.addEventListener("keydown", function (e) {
+      var button = document.getElementById(input.dataset.searchButton);
+      if (e.key === "Enter" && !e.isComposing && button) {
+        e.preventDefault();
+        button.click();
+      }
+    });
+  });
   // Ask before destructive actions. Answered yes, the form goes confirmed
   // ("conferma"); without the script the server asks on a page of its own.
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
