@@ -1,0 +1,161 @@
+package accounts_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// issueToken creates a service token of system in lombardia for ttl and
+// returns its name, or the error.
+func issueToken(ctx context.Context, svc *accounts.Service, system string, ttl time.Duration) (string, error) {
+	res, err := svc.CreateServiceToken(ctx, &famiv1.CreateServiceTokenRequest{Parent: "regions/lombardia", SystemId: system, TtlSeconds: int64(ttl / time.Second)})
+	return res.GetServiceToken().GetName(), err
+}
+
+// wantLimit fails unless system may create exactly room more tokens now,
+// the next one refused with TOO_MANY_TOKENS. The tokens it creates stay.
+func wantLimit(t *testing.T, ctx context.Context, svc *accounts.Service, system string, room int) (created []string) {
+	t.Helper()
+	for i := range room {
+		name, err := issueToken(ctx, svc, system, time.Hour)
+		if err != nil {
+			t.Fatalf("token %d of the %d %s may still create: %v", i+1, room, system, err)
+		}
+		created = append(created, name)
+	}
+	if _, err := issueToken(ctx, svc, system, time.Hour); errs.As(err) == nil || errs.As(err).Reason != errs.TooManyTokens {
+		t.Fatalf("a token of %s past its %d live ones: %v, want TOO_MANY_TOKENS", system, accounts.MaxLiveServiceTokens, err)
+	}
+	return created
+}
+
+// TestLiveTokensCountedByTheIndex: the limit of live service tokens counts
+// a system's tokens neither revoked nor expired, in its region only: a
+// revocation or an expiry frees a place, another system's or another
+// region's tokens take none.
+func TestLiveTokensCountedByTheIndex(t *testing.T) {
+	f := newFixture(t)
+	ctx := as(t.Context(), "lombardia")
+	// Two short tokens that will expire, one revoked, and the other
+	// system's and the other region's, interleaved in key order.
+	var short []string
+	for range 2 {
+		name, err := issueToken(ctx, f.svc, "protocollo", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		short = append(short, name)
+	}
+	if _, err := f.svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: short[1]}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := issueToken(ctx, f.svc, "contabilita", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.CreateServiceToken(as(t.Context(), "veneto"), &famiv1.CreateServiceTokenRequest{Parent: "regions/veneto", SystemId: "protocollo"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One live short token (the other revoked): room for the rest, long.
+	for range accounts.MaxLiveServiceTokens - 1 {
+		if _, err := issueToken(ctx, f.svc, "protocollo", 30*24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantLimit(t, ctx, f.svc, "protocollo", 0)
+
+	created := wantLimit(t, ctx, f.svc, "contabilita", accounts.MaxLiveServiceTokens-3)
+	if _, err := f.svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: created[0]}); err != nil {
+		t.Fatal(err)
+	}
+	wantLimit(t, ctx, f.svc, "contabilita", 1)
+
+	// Two hours on, the short live token has expired.
+	f.now = f.now.Add(2 * time.Hour)
+	wantLimit(t, ctx, f.svc, "protocollo", 1)
+}
+
+// TestLiveTokensWrittenBeforeTheIndex: the records of a system store
+// written before the indexes of live tokens and expiries (here: the
+// indexes dropped) are counted against the limit and pruned as before,
+// once a start built the indexes.
+func TestLiveTokensWrittenBeforeTheIndex(t *testing.T) {
+	f := newFixture(t)
+	ctx := as(t.Context(), "lombardia")
+	var revoked, expiring string
+	for i := range accounts.MaxLiveServiceTokens + 1 {
+		ttl := 30 * 24 * time.Hour
+		if i == 0 {
+			ttl = time.Hour
+		}
+		name, err := issueToken(ctx, f.svc, "protocollo", ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch i {
+		case 0:
+			expiring = name
+		case 1:
+			revoked = name
+			if _, err := f.svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: name}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// 20 live tokens of protocollo, one of them for an hour only.
+	err := f.st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+		for _, bucket := range []string{"service_tokens_live", "service_tokens_expiry", "service_tokens_index"} {
+			var keys []string
+			tx.Scan(bucket, "", "", func(k string, _ []byte, _ error) bool {
+				keys = append(keys, k)
+				return true
+			})
+			if len(keys) == 0 && bucket != "service_tokens_index" {
+				t.Errorf("no key in %s to drop", bucket)
+			}
+			for _, k := range keys {
+				if err := tx.Delete(bucket, k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := restart(t, f)
+	wantLimit(t, ctx, svc, "protocollo", 0)
+	// A revocation of a token written before frees a place.
+	live, err := svc.ListServiceTokens(ctx, &famiv1.ListServiceTokensRequest{Parent: "regions/lombardia", PageSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var longLived string
+	for _, st := range live.GetServiceTokens() {
+		if n := st.GetName(); n != revoked && n != expiring && longLived == "" {
+			longLived = n
+		}
+	}
+	if _, err := svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: longLived}); err != nil {
+		t.Fatal(err)
+	}
+	wantLimit(t, ctx, svc, "protocollo", 1)
+
+	// The record of the hour-long token, written before, is pruned past
+	// the retention by a create.
+	f.now = f.now.Add(2*time.Hour + accounts.DefaultServiceTokenRetention)
+	if _, err := issueToken(ctx, svc, "altro", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: expiring}); errs.CodeOf(err) != errs.NotFound {
+		t.Errorf("the record of %s, expired past the retention, written before the index: %v, want NOT_FOUND", expiring, err)
+	}
+}
