@@ -7,9 +7,64 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
+	"github.com/raccordo/raccordo/internal/store/etcd"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 )
+
+// systemStore is a store of system records and regions, as famid opens.
+type systemStore interface {
+	store.System
+	store.Store
+}
+
+// tokenEnv is a service on one of the two backends, with its clock.
+type tokenEnv struct {
+	st   systemStore
+	keys *auth.KeySet
+	now  time.Time
+}
+
+// start starts a service on e's store, as famid does.
+func (e *tokenEnv) start(t *testing.T) *accounts.Service {
+	t.Helper()
+	svc, err := accounts.New(t.Context(), e.st, e.st, e.keys, accounts.Options{Now: func() time.Time { return e.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// onEachBackend runs test on a bbolt system store and on an etcd one: the
+// token indexes are system records, written alike through store.SystemTx.
+func onEachBackend(t *testing.T, test func(t *testing.T, e *tokenEnv)) {
+	regions := []string{"lombardia", "veneto"}
+	open := map[string]func(t *testing.T) systemStore{
+		"bbolt": func(t *testing.T) systemStore { return bolttest.Open(t, t.TempDir(), bolt.Options{Regions: regions}) },
+		"etcd": func(t *testing.T) systemStore {
+			c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+			s, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/tokens/", Regions: regions})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+	}
+	for _, backend := range []string{"bbolt", "etcd"} {
+		t.Run(backend, func(t *testing.T) {
+			keys, err := auth.LoadOrCreateKeys(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			test(t, &tokenEnv{st: open[backend](t), keys: keys, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)})
+		})
+	}
+}
 
 // issueToken creates a service token of system in lombardia for ttl and
 // returns its name, or the error.
@@ -40,46 +95,50 @@ func wantLimit(t *testing.T, ctx context.Context, svc *accounts.Service, system 
 // revocation or an expiry frees a place, another system's or another
 // region's tokens take none.
 func TestLiveTokensCountedByTheIndex(t *testing.T) {
-	f := newFixture(t)
+	onEachBackend(t, liveTokensCountedByTheIndex)
+}
+
+func liveTokensCountedByTheIndex(t *testing.T, f *tokenEnv) {
 	ctx := as(t.Context(), "lombardia")
+	svc := f.start(t)
 	// Two short tokens that will expire, one revoked, and the other
 	// system's and the other region's, interleaved in key order.
 	var short []string
 	for range 2 {
-		name, err := issueToken(ctx, f.svc, "protocollo", time.Hour)
+		name, err := issueToken(ctx, svc, "protocollo", time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
 		short = append(short, name)
 	}
-	if _, err := f.svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: short[1]}); err != nil {
+	if _, err := svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: short[1]}); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if _, err := issueToken(ctx, f.svc, "contabilita", time.Hour); err != nil {
+		if _, err := issueToken(ctx, svc, "contabilita", time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.CreateServiceToken(as(t.Context(), "veneto"), &famiv1.CreateServiceTokenRequest{Parent: "regions/veneto", SystemId: "protocollo"}); err != nil {
+		if _, err := svc.CreateServiceToken(as(t.Context(), "veneto"), &famiv1.CreateServiceTokenRequest{Parent: "regions/veneto", SystemId: "protocollo"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// One live short token (the other revoked): room for the rest, long.
 	for range accounts.MaxLiveServiceTokens - 1 {
-		if _, err := issueToken(ctx, f.svc, "protocollo", 30*24*time.Hour); err != nil {
+		if _, err := issueToken(ctx, svc, "protocollo", 30*24*time.Hour); err != nil {
 			t.Fatal(err)
 		}
 	}
-	wantLimit(t, ctx, f.svc, "protocollo", 0)
+	wantLimit(t, ctx, svc, "protocollo", 0)
 
-	created := wantLimit(t, ctx, f.svc, "contabilita", accounts.MaxLiveServiceTokens-3)
-	if _, err := f.svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: created[0]}); err != nil {
+	created := wantLimit(t, ctx, svc, "contabilita", accounts.MaxLiveServiceTokens-3)
+	if _, err := svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: created[0]}); err != nil {
 		t.Fatal(err)
 	}
-	wantLimit(t, ctx, f.svc, "contabilita", 1)
+	wantLimit(t, ctx, svc, "contabilita", 1)
 
 	// Two hours on, the short live token has expired.
 	f.now = f.now.Add(2 * time.Hour)
-	wantLimit(t, ctx, f.svc, "protocollo", 1)
+	wantLimit(t, ctx, svc, "protocollo", 1)
 }
 
 // TestLiveTokensWrittenBeforeTheIndex: the records of a system store
@@ -87,15 +146,19 @@ func TestLiveTokensCountedByTheIndex(t *testing.T) {
 // indexes dropped) are counted against the limit and pruned as before,
 // once a start built the indexes.
 func TestLiveTokensWrittenBeforeTheIndex(t *testing.T) {
-	f := newFixture(t)
+	onEachBackend(t, liveTokensWrittenBeforeTheIndex)
+}
+
+func liveTokensWrittenBeforeTheIndex(t *testing.T, f *tokenEnv) {
 	ctx := as(t.Context(), "lombardia")
+	first := f.start(t)
 	var revoked, expiring string
 	for i := range accounts.MaxLiveServiceTokens + 1 {
 		ttl := 30 * 24 * time.Hour
 		if i == 0 {
 			ttl = time.Hour
 		}
-		name, err := issueToken(ctx, f.svc, "protocollo", ttl)
+		name, err := issueToken(ctx, first, "protocollo", ttl)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +167,7 @@ func TestLiveTokensWrittenBeforeTheIndex(t *testing.T) {
 			expiring = name
 		case 1:
 			revoked = name
-			if _, err := f.svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: name}); err != nil {
+			if _, err := first.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: name}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -131,7 +194,7 @@ func TestLiveTokensWrittenBeforeTheIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := restart(t, f)
+	svc := f.start(t)
 	wantLimit(t, ctx, svc, "protocollo", 0)
 	// A revocation of a token written before frees a place.
 	live, err := svc.ListServiceTokens(ctx, &famiv1.ListServiceTokensRequest{Parent: "regions/lombardia", PageSize: 100})
