@@ -608,9 +608,13 @@ func (s *Service) putServiceToken(ctx context.Context, region, jti string, st *f
 
 // roomForServiceToken refuses a new service token for subject in region
 // when it already holds MaxLiveServiceTokens live ones, naming what to
-// revoke. It reads the live tokens' index (liveTokens), not the records.
+// revoke. It reads the live tokens' index (liveTokens), not every record.
 func roomForServiceToken(tx store.SystemTx, region, subject string, now time.Time) error {
-	if live := liveTokens(tx, region, subject, now, MaxLiveServiceTokens); live >= MaxLiveServiceTokens {
+	live, err := liveTokens(tx, region, subject, now, MaxLiveServiceTokens)
+	if err != nil {
+		return err
+	}
+	if live >= MaxLiveServiceTokens {
 		return errs.TooManyTokens.New("%s already holds %d live service tokens in region %s, the most one system may: "+
 			"revoke one no longer used (ListServiceTokens, RevokeServiceToken) and create the new one again", subject, live, region)
 	}

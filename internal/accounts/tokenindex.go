@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,9 +33,6 @@ import (
 const (
 	bucketLiveTokens  = "service_tokens_live"   // {region}/{subject}/{expiry}/{jti} -> (nothing)
 	bucketTokenExpiry = "service_tokens_expiry" // {expiry}/{region}/{jti} -> subject
-	// bucketTokenIndex marks the indexes built over the records written
-	// before them (indexTokenRecords).
-	bucketTokenIndex = "service_tokens_index" // "built" -> 1
 )
 
 // tokenPruneBatch bounds the records of long-expired tokens one
@@ -43,27 +41,46 @@ const (
 // operations.
 const tokenPruneBatch = pruneBatch / 4
 
+// tokenIndexBatch bounds the index keys one transaction of
+// indexTokenRecords writes.
+const tokenIndexBatch = 2 * pruneBatch
+
 func expiryKey(t time.Time) string { return fmt.Sprintf("%016x", max(t.Unix(), 0)) }
 
 func liveKey(region, subject, jti string, exp time.Time) string {
 	return region + "/" + subject + "/" + expiryKey(exp) + "/" + jti
 }
 
-// indexToken records, in tx, the index keys of the record st of token jti
-// of region. A record without an expiry (none is written so) gets none: it
-// is never pruned, and never live (withState), as before the indexes.
-func indexToken(tx store.SystemTx, region, jti string, st *famiv1.ServiceToken) error {
+// indexEntry is one index key of a record.
+type indexEntry struct {
+	bucket, key string
+	value       []byte
+}
+
+// indexEntries are the index keys of the record st of token jti of region.
+// A record without an expiry (none is written so) has none: it is never
+// pruned, and never live (withState), as before the indexes.
+func indexEntries(region, jti string, st *famiv1.ServiceToken) []indexEntry {
 	if st.GetExpireTime() == nil {
 		return nil
 	}
 	exp := st.GetExpireTime().AsTime()
-	if err := tx.Put(bucketTokenExpiry, expiryKey(exp)+"/"+region+"/"+jti, []byte(st.GetSubject())); err != nil {
-		return err
+	entries := []indexEntry{{bucketTokenExpiry, expiryKey(exp) + "/" + region + "/" + jti, []byte(st.GetSubject())}}
+	if st.GetRevokeTime() == nil {
+		entries = append(entries, indexEntry{bucketLiveTokens, liveKey(region, st.GetSubject(), jti, exp), []byte{1}})
 	}
-	if st.GetRevokeTime() != nil {
-		return nil
+	return entries
+}
+
+// indexToken records, in tx, the index keys of the record st of token jti
+// of region.
+func indexToken(tx store.SystemTx, region, jti string, st *famiv1.ServiceToken) error {
+	for _, e := range indexEntries(region, jti, st) {
+		if err := tx.Put(e.bucket, e.key, e.value); err != nil {
+			return err
+		}
 	}
-	return tx.Put(bucketLiveTokens, liveKey(region, st.GetSubject(), jti, exp), []byte{1})
+	return nil
 }
 
 // unindexRevoked drops, in tx, the live key of token jti of region, whose
@@ -74,20 +91,61 @@ func unindexRevoked(tx store.SystemTx, region, jti string, st *famiv1.ServiceTok
 
 // liveTokens counts, in tx, the tokens subject holds in region at now
 // (ACTIVE: neither revoked nor expired), up to limit: it reads the keys of
-// the tokens not yet expired, and no record.
-func liveTokens(tx store.SystemTx, region, subject string, now time.Time, limit int) int {
+// the tokens not yet expired, and no record unless it reaches limit. Then,
+// before a refusal, it reads the records of those keys and counts only
+// those still live: a key may outlive its token's revocation when a famid
+// of an earlier version revoked it (a shared etcd cluster in a rolling
+// upgrade), and must not refuse a system that holds fewer.
+func liveTokens(tx store.SystemTx, region, subject string, now time.Time, limit int) (int, error) {
 	prefix := region + "/" + subject + "/"
-	live := 0
 	// From the second of the earliest expiry still accepted: the keys of
 	// that second may be just past it, and are checked one by one.
-	tx.Scan(bucketLiveTokens, prefix, prefix+expiryKey(auth.AcceptedSince(now)), func(k string, _ []byte, _ error) bool {
-		if exp, ok := expiryOf(strings.TrimPrefix(k, prefix)); ok && auth.Expired(exp, now) {
-			return true
+	after := prefix + expiryKey(auth.AcceptedSince(now))
+	verified := 0
+	for {
+		var jtis []string
+		tx.Scan(bucketLiveTokens, prefix, after, func(k string, _ []byte, _ error) bool {
+			after = k
+			exp, ok := expiryOf(strings.TrimPrefix(k, prefix))
+			if ok && auth.Expired(exp, now) {
+				return true
+			}
+			_, jti, _ := strings.Cut(strings.TrimPrefix(k, prefix), "/")
+			jtis = append(jtis, jti)
+			return verified+len(jtis) < limit
+		})
+		if verified+len(jtis) < limit {
+			return verified + len(jtis), nil
 		}
-		live++
-		return live < limit
-	})
-	return live
+		// As many keys as the limit: count the records behind the keys
+		// not yet verified, and read on past any that is not live.
+		for _, jti := range jtis {
+			live, err := liveRecord(tx, region, jti, subject, now)
+			if err != nil {
+				return 0, err
+			}
+			if live {
+				verified++
+			}
+		}
+		if verified >= limit {
+			return verified, nil
+		}
+	}
+}
+
+// liveRecord reports whether the record of token jti of region is of
+// subject and ACTIVE at now.
+func liveRecord(tx store.SystemTx, region, jti, subject string, now time.Time) (bool, error) {
+	b, err := tx.Get(bucketServiceTokens, region+"/"+jti)
+	if err != nil || b == nil {
+		return false, err
+	}
+	st := &famiv1.ServiceToken{}
+	if err := proto.Unmarshal(b, st); err != nil {
+		return false, err
+	}
+	return st.GetSubject() == subject && withState(st, now).GetState() == famiv1.ServiceTokenState_SERVICE_TOKEN_STATE_ACTIVE, nil
 }
 
 // expiryOf reads the expiry at the front of an index key.
@@ -141,52 +199,54 @@ func pruneTokenRecords(tx store.SystemTx, now time.Time, retention time.Duration
 	return forgotten, more, nil
 }
 
-// indexTokenRecords builds the indexes of the records written by a famid
-// before them, once, at the start: a batch of records per transaction (an
-// etcd transaction holds a bounded number of operations), so a start cut
-// short builds again and rewrites the same keys, and the mark that they are
-// built goes last. A damaged record is left out, as pruning leaves it.
+// indexTokenRecords adds, at the start, the index keys missing from the
+// records: all of them in a system store written before the indexes, and
+// those of the tokens that a famid of an earlier version issued meanwhile
+// (a shared etcd cluster in a rolling upgrade). It reads every record, as
+// the start's pruning did before the indexes, and writes only what is
+// missing, tokenIndexBatch keys per transaction (an etcd transaction holds
+// a bounded number of operations). A damaged record is left out, as pruning
+// leaves it.
 func indexTokenRecords(ctx context.Context, sys store.System) error {
-	var built bool
+	var missing []indexEntry
 	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
-		v, err := tx.Get(bucketTokenIndex, "built")
-		built = v != nil
-		return err
+		indexed := map[string]bool{}
+		for _, bucket := range []string{bucketTokenExpiry, bucketLiveTokens} {
+			tx.Scan(bucket, "", "", func(k string, _ []byte, _ error) bool {
+				indexed[bucket+"\x00"+k] = true
+				return true
+			})
+		}
+		tx.Scan(bucketServiceTokens, "", "", func(k string, b []byte, err error) bool {
+			st := &famiv1.ServiceToken{}
+			region, jti, ok := strings.Cut(k, "/")
+			if err != nil || !ok || proto.Unmarshal(b, st) != nil {
+				return true
+			}
+			for _, e := range indexEntries(region, jti, st) {
+				if !indexed[e.bucket+"\x00"+e.key] {
+					missing = append(missing, e)
+				}
+			}
+			return true
+		})
+		return nil
 	})
-	if err != nil || built {
+	if err != nil {
 		return err
 	}
-	for after, more := "", true; more; {
-		var next string
+	for batch := range slices.Chunk(missing, tokenIndexBatch) {
 		err := sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
-			// fn may run again (etcd's optimistic transaction): after
-			// moves only once it committed.
-			var failed error
-			last, n := after, 0
-			more = false
-			tx.Scan(bucketServiceTokens, "", after, func(k string, b []byte, err error) bool {
-				if n == tokenPruneBatch {
-					more = true
-					return false
+			for _, e := range batch {
+				if err := tx.Put(e.bucket, e.key, e.value); err != nil {
+					return err
 				}
-				last, n = k, n+1
-				st := &famiv1.ServiceToken{}
-				region, jti, ok := strings.Cut(k, "/")
-				if err != nil || !ok || proto.Unmarshal(b, st) != nil {
-					return true
-				}
-				failed = indexToken(tx, region, jti, st)
-				return failed == nil
-			})
-			next = last
-			return failed
+			}
+			return nil
 		})
 		if err != nil {
 			return err
 		}
-		after = next
 	}
-	return sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
-		return tx.Put(bucketTokenIndex, "built", []byte{1})
-	})
+	return nil
 }

@@ -2,8 +2,12 @@ package accounts_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
@@ -174,13 +178,13 @@ func liveTokensWrittenBeforeTheIndex(t *testing.T, f *tokenEnv) {
 	}
 	// 20 live tokens of protocollo, one of them for an hour only.
 	err := f.st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
-		for _, bucket := range []string{"service_tokens_live", "service_tokens_expiry", "service_tokens_index"} {
+		for _, bucket := range []string{"service_tokens_live", "service_tokens_expiry"} {
 			var keys []string
 			tx.Scan(bucket, "", "", func(k string, _ []byte, _ error) bool {
 				keys = append(keys, k)
 				return true
 			})
-			if len(keys) == 0 && bucket != "service_tokens_index" {
+			if len(keys) == 0 {
 				t.Errorf("no key in %s to drop", bucket)
 			}
 			for _, k := range keys {
@@ -221,4 +225,45 @@ func liveTokensWrittenBeforeTheIndex(t *testing.T, f *tokenEnv) {
 	if _, err := svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: expiring}); errs.CodeOf(err) != errs.NotFound {
 		t.Errorf("the record of %s, expired past the retention, written before the index: %v, want NOT_FOUND", expiring, err)
 	}
+}
+
+// TestLiveTokensRevokedByAnEarlierVersion: a token revoked by a famid of
+// an earlier version (a shared etcd cluster in a rolling upgrade: its
+// record marked, its live key left) does not count against the limit, nor
+// does one whose record that famid pruned.
+func TestLiveTokensRevokedByAnEarlierVersion(t *testing.T) {
+	onEachBackend(t, liveTokensRevokedByAnEarlierVersion)
+}
+
+func liveTokensRevokedByAnEarlierVersion(t *testing.T, f *tokenEnv) {
+	ctx := as(t.Context(), "lombardia")
+	svc := f.start(t)
+	created := wantLimit(t, ctx, svc, "protocollo", accounts.MaxLiveServiceTokens)
+	err := f.st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+		key := "lombardia/" + created[3][len("regions/lombardia/serviceTokens/"):]
+		b, err := tx.Get("service_tokens", key)
+		if err != nil || b == nil {
+			return fmt.Errorf("the record %s: %v, %v", key, b, err)
+		}
+		st := &famiv1.ServiceToken{}
+		if err := proto.Unmarshal(b, st); err != nil {
+			return err
+		}
+		st.RevokeTime = timestamppb.New(f.now)
+		if b, err = proto.Marshal(st); err != nil {
+			return err
+		}
+		return tx.Put("service_tokens", key, b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLimit(t, ctx, svc, "protocollo", 1)
+	err = f.st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+		return tx.Delete("service_tokens", "lombardia/"+created[7][len("regions/lombardia/serviceTokens/"):])
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLimit(t, ctx, svc, "protocollo", 1)
 }
