@@ -107,6 +107,9 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 	if err := rev.prune(ctx, sys, opts.Now()); err != nil {
 		return nil, fmt.Errorf("prune expired revocations: %w", err)
 	}
+	if err := indexTokenRecords(ctx, sys); err != nil {
+		return nil, fmt.Errorf("index the records of service tokens: %w", err)
+	}
 	err = pruneAll(ctx, sys, func(tx store.SystemTx) ([]string, bool, error) {
 		return pruneTokenRecords(tx, opts.Now(), opts.ServiceTokenRetention)
 	}, func([]string) {})
@@ -595,6 +598,9 @@ func (s *Service) putServiceToken(ctx context.Context, region, jti string, st *f
 		if err := tx.Put(bucketServiceTokens, region+"/"+jti, b); err != nil {
 			return err
 		}
+		if err := indexToken(tx, region, jti, st); err != nil {
+			return err
+		}
 		_, _, err := pruneTokenRecords(tx, now, s.tokenRetention)
 		return err
 	})
@@ -602,26 +608,11 @@ func (s *Service) putServiceToken(ctx context.Context, region, jti string, st *f
 
 // roomForServiceToken refuses a new service token for subject in region
 // when it already holds MaxLiveServiceTokens live ones, naming what to
-// revoke.
+// revoke. It reads the live tokens' index (liveTokens), not every record.
 func roomForServiceToken(tx store.SystemTx, region, subject string, now time.Time) error {
-	live := 0
-	var failed error
-	tx.Scan(bucketServiceTokens, region+"/", "", func(_ string, b []byte, err error) bool {
-		st := &famiv1.ServiceToken{}
-		if err == nil {
-			err = proto.Unmarshal(b, st)
-		}
-		if err != nil {
-			failed = err
-			return false
-		}
-		if st.GetSubject() == subject && withState(st, now).GetState() == famiv1.ServiceTokenState_SERVICE_TOKEN_STATE_ACTIVE {
-			live++
-		}
-		return true
-	})
-	if failed != nil {
-		return failed
+	live, err := liveTokens(tx, region, subject, now, MaxLiveServiceTokens)
+	if err != nil {
+		return err
 	}
 	if live >= MaxLiveServiceTokens {
 		return errs.TooManyTokens.New("%s already holds %d live service tokens in region %s, the most one system may: "+
@@ -744,6 +735,9 @@ func markRevoked(tx store.SystemTx, region, jti string, now time.Time) (*famiv1.
 	st.RevokeTime = timestamppb.New(now)
 	nb, err := proto.MarshalOptions{Deterministic: true}.Marshal(st)
 	if err != nil {
+		return nil, err
+	}
+	if err := unindexRevoked(tx, region, jti, st); err != nil {
 		return nil, err
 	}
 	return st, tx.Put(bucketServiceTokens, key, nb)

@@ -3,11 +3,8 @@ package accounts
 import (
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/store"
 )
 
 // DefaultServiceTokenRetention is how long the record of a service token
@@ -17,20 +14,6 @@ import (
 // are (pruneExpired): the list of a region's tokens is bounded by those
 // issued in the last year and a quarter, not by every token ever issued.
 const DefaultServiceTokenRetention = 90 * 24 * time.Hour
-
-// pruneTokenRecords forgets, in tx, up to pruneBatch records of service
-// tokens that expired more than retention before now. A record without an
-// expiry stays, and so does a damaged one (its read is DATA_LOSS, which an
-// operator must see).
-func pruneTokenRecords(tx store.SystemTx, now time.Time, retention time.Duration) (forgotten []string, more bool, err error) {
-	return forgetStale(tx, bucketServiceTokens, func(v []byte) bool {
-		st := &famiv1.ServiceToken{}
-		if proto.Unmarshal(v, st) != nil || st.GetExpireTime() == nil {
-			return false
-		}
-		return now.Sub(st.GetExpireTime().AsTime()) > retention
-	})
-}
 
 // withState sets the state of st, derived at now (the verifier's clock
 // leeway included), and returns st. The state is never stored.

@@ -31,7 +31,12 @@ const leeway = 30 * time.Second
 // Expired reports whether a token that expires at exp is refused at now
 // whatever else holds (its signature, its revocation): exp is past, the
 // leeway included.
-func Expired(exp, now time.Time) bool { return exp.Add(leeway).Before(now) }
+func Expired(exp, now time.Time) bool { return exp.Before(AcceptedSince(now)) }
+
+// AcceptedSince is the earliest expiry a token may have and still be
+// accepted at now: an index of tokens ordered by expiry finds the ones
+// not Expired from it on.
+func AcceptedSince(now time.Time) time.Time { return now.Add(-leeway) }
 
 // Claims are a token's claims.
 type Claims struct {
