@@ -248,7 +248,9 @@ func (a *App) closedPeriods(s *session) (closedSet, error) {
 // user works in, and the region's closed periods. A page loads the ones it
 // needs (need) in one call; the entry form adds a page of network choices
 // and the meetings an entry may name (entryLookups), the network form a
-// page of project choices (networkProjects).
+// page of project choices (networkProjects), the protocol form a page of
+// the user's networks and the meeting page those of its own networks the
+// user's partner is a member of (myNetworks).
 type lookups struct {
 	partners   map[string]string
 	networks   map[string]string
@@ -285,7 +287,6 @@ type need uint8
 
 const (
 	needNetworks need = 1 << iota
-	needMyNetworks
 	needClosed
 )
 
@@ -298,7 +299,6 @@ func (a *App) lookup(s *session, n need) (*lookups, error) {
 		read func(*session) (map[string]string, error)
 	}{
 		{needNetworks, &l.networks, a.networkNames},
-		{needMyNetworks, &l.myNetworks, a.myNetworks},
 	} {
 		if n&names.need == 0 {
 			continue

@@ -323,30 +323,15 @@ func (a *App) meetingView(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	var want need
-	if s.who.Partner != "" {
-		want = needMyNetworks
-	}
-	m, l, ok := load(a, w, r, s, want, func() (*famiv1.Meeting, error) {
-		return a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: pathName(r, s, resource.Meetings, "meeting")})
-	})
-	if !ok {
-		return
-	}
-	// The meeting's networks, with their members, read by name in one
-	// call. Each one missing (deleted since) is dropped, whatever their
-	// number: they are the meeting's own, at most 50, never a form's.
-	nets, _, err := readNamed(s, m.GetNetworks(), resource.Networks, len(m.GetNetworks()), a.batchNetworks(nil))
+	m, err := a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: pathName(r, s, resource.Meetings, "meeting")})
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	// For a user of no partner, the networks that matter are the region's
-	// (meetingForms): those of the meeting are among them if they exist.
-	byName := make(map[string]*famiv1.Network, len(nets))
-	l.networks = make(map[string]string, len(nets))
-	for _, n := range nets {
-		byName[n.GetName()], l.networks[n.GetName()] = n, n.GetDisplayName()
+	byName, l, err := a.meetingNetworks(s, m)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
 	}
 	p := &meetingPage{frame: a.newFrame(r, s, "meetings.title"), Meeting: m, Attendance: map[string]int32{},
 		RequestID: newRequestID(),
@@ -399,6 +384,35 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	p.Form = fm
 	p.NewItems = formRows(fm, "ai", 3)
 	a.render(w, code, "meeting", p)
+}
+
+// meetingNetworks reads the meeting m's networks, with their members, by
+// name in one call, and the lookups its page names them with. Each one
+// missing (deleted since) is dropped, whatever their number: they are the
+// meeting's own, at most 50, never a form's.
+//
+// The networks that matter to the forms (meetingForms) are, for a user of
+// no partner, the region's: those of the meeting are among them if they
+// exist. For network staff they are their partner's networks (myNetworks'
+// rule): those of the meeting that have it among their members, which
+// were just read, never the partner's every network.
+func (a *App) meetingNetworks(s *session, m *famiv1.Meeting) (map[string]*famiv1.Network, *lookups, error) {
+	nets, _, err := readNamed(s, m.GetNetworks(), resource.Networks, len(m.GetNetworks()), a.batchNetworks(nil))
+	if err != nil {
+		return nil, nil, err
+	}
+	byName := make(map[string]*famiv1.Network, len(nets))
+	l := &lookups{networks: make(map[string]string, len(nets))}
+	if s.who.Partner != "" {
+		l.myNetworks = map[string]string{}
+	}
+	for _, n := range nets {
+		byName[n.GetName()], l.networks[n.GetName()] = n, n.GetDisplayName()
+		if l.myNetworks != nil && slices.ContainsFunc(n.GetMembers(), func(mem *famiv1.Member) bool { return mem.GetPartner() == s.who.Partner }) {
+			l.myNetworks[n.GetName()] = n.GetDisplayName()
+		}
+	}
+	return byName, l, nil
 }
 
 // meetingPartners names the partners a meeting's page shows besides its

@@ -1,0 +1,128 @@
+package web_test
+
+import (
+	"context"
+	"path"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// networksListed records what ListNetworks answers a web application:
+// how many networks, and how many of them with their members, the bulk
+// of a network that a page weighing its lead or projects never shows.
+type networksListed struct {
+	mu                    sync.Mutex
+	networks, withMembers int
+}
+
+func (c *networksListed) count(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	err := invoker(ctx, method, req, reply, cc, opts...)
+	if res, ok := reply.(*famiv1.ListNetworksResponse); ok && path.Base(method) == "ListNetworks" && err == nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, n := range res.GetNetworks() {
+			c.networks++
+			if len(n.GetMembers()) > 0 {
+				c.withMembers++
+			}
+		}
+	}
+	return err
+}
+
+func (c *networksListed) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.networks, c.withMembers = 0, 0
+}
+
+func (c *networksListed) counts() (networks, withMembers int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.networks, c.withMembers
+}
+
+// TestReportRightReadsOnlyTheProjectsNetworks: the lead partner's staff,
+// whose partner is a member of 121 networks of which one implements the
+// project, are offered the project's new report, the report's submit and
+// its edit page; each page asks the service for the networks of their
+// partner that implement the project (one), their lead and projects alone,
+// in one call. They read the partner's 121 networks whole, three pages of
+// 50, on each page.
+func TestReportRightReadsOnlyTheProjectsNetworks(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	seedNetworks(t, f, 120, "regions/lombardia/partners/udp-milano")
+	listed := &networksListed{}
+	base, reads := countedApp(t, f, listed.count)
+	staff := f.signedIn("staff@lombardia")
+
+	for _, p := range []struct{ path, want string }{
+		{"/progetti/lab-impact/monitoraggio?trimestre=2021-q2", "Nuovo rapporto trimestrale"},
+		{labReport, "Invia il rapporto"},
+		{labReport + "/modifica", `name="ind.0.value"`},
+	} {
+		reads.reset()
+		listed.reset()
+		if page := fetch(t, base+p.path, staff); !strings.Contains(page, p.want) {
+			t.Errorf("%s does not offer the lead's staff %q", p.path, p.want)
+		}
+		if n := reads.of("ListNetworks"); n != 1 {
+			t.Errorf("%s listed networks in %d calls, want one", p.path, n)
+		}
+		if networks, whole := listed.counts(); networks != 1 || whole != 0 {
+			t.Errorf("%s was answered %d networks, %d with their members; want the one implementing the project, without them", p.path, networks, whole)
+		}
+	}
+}
+
+// TestMeetingPageReadsNoPartnerNetworks: network staff see a meeting of
+// three networks, read by name in one call; whether they may record it is
+// weighed on those three, whose members the page has just read: the staff
+// of a partner in all three are offered the attendance and minutes forms,
+// the staff of a partner in one of them are not. The page listed the
+// partner's every network besides (60 of them for the first).
+func TestMeetingPageReadsNoPartnerNetworks(t *testing.T) {
+	f := startFamid(t)
+	partners := seedEntities(t, f, 3)
+	seedNetworks(t, f, 57, partners[0])
+	ofMeeting := []string{f.network("lombardia", "rete-c", "Rete C", partners[0], partners[1]),
+		f.network("lombardia", "rete-a", "Rete A", partners[0], partners[2]), f.network("lombardia", "rete-b", "Rete B", partners[0])}
+	start := f.Clock.Now().Add(-48 * time.Hour).Truncate(time.Hour)
+	_, err := famiv1.NewMeetingServiceClient(f.conn).CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", MeetingId: "tavolo", Meeting: &famiv1.Meeting{
+		Networks: ofMeeting, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo",
+		StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.account("lombardia", "lead", "Lia Lead", famiv1.Role_ROLE_NETWORK_MEMBER, partners[0])
+	f.account("lombardia", "ospite", "Olga Ospite", famiv1.Role_ROLE_NETWORK_MEMBER, partners[1])
+	base, reads := countedApp(t, f)
+
+	for _, c := range []struct {
+		user   string
+		record bool
+	}{{"lead@lombardia", true}, {"ospite@lombardia", false}} {
+		reads.reset()
+		page := fetch(t, base+"/incontri/tavolo", f.signedIn(c.user))
+		if got := strings.Contains(page, `action="/incontri/tavolo/presenze"`); got != c.record {
+			t.Errorf("%s offered the attendance form: %v, want %v", c.user, got, c.record)
+		}
+		if !strings.Contains(page, "<dd>Rete C Rete A Rete B </dd>") {
+			t.Errorf("the meeting's page does not name its networks to %s", c.user)
+		}
+		if n := reads.of("ListNetworks"); n != 0 {
+			t.Errorf("the meeting's page listed networks for %s in %d calls, want none", c.user, n)
+		}
+		if n := reads.of("BatchGetNetworks"); n != 1 {
+			t.Errorf("the meeting's page read its networks for %s in %d calls, want one", c.user, n)
+		}
+	}
+}
