@@ -282,33 +282,18 @@ func (l *lookups) displayName(name string) string {
 	return resource.ID(name)
 }
 
-// need says which lookups a page loads.
+// need says which lookups a page loads. Display names are read by
+// name (partnerLabels, networkLabels) or a page at a time (choices.go),
+// never as a lookup of the region's whole collection.
 type need uint8
 
 const (
-	needNetworks need = 1 << iota
-	needClosed
+	needClosed need = 1 << iota
 )
 
 // lookup loads the lookups n names.
 func (a *App) lookup(s *session, n need) (*lookups, error) {
 	l := &lookups{}
-	for _, names := range []struct {
-		need need
-		into *map[string]string
-		read func(*session) (map[string]string, error)
-	}{
-		{needNetworks, &l.networks, a.networkNames},
-	} {
-		if n&names.need == 0 {
-			continue
-		}
-		m, err := names.read(s)
-		if err != nil {
-			return nil, err
-		}
-		*names.into = m
-	}
 	if n&needClosed != 0 {
 		var err error
 		if l.closed, err = a.closedPeriods(s); err != nil {
@@ -328,18 +313,4 @@ func (a *App) pageLookups(w http.ResponseWriter, r *http.Request, s *session, n 
 		return nil, false
 	}
 	return l, true
-}
-
-// load reads what a page shows with get, then the lookups n beside it.
-// On the failure of either it renders the error page (fail) and reports
-// false: the handler then has nothing left to do.
-func load[T any](a *App, w http.ResponseWriter, r *http.Request, s *session, n need, get func() (T, error)) (T, *lookups, bool) {
-	v, err := get()
-	if err != nil {
-		a.fail(w, r, s, err)
-		var zero T
-		return zero, nil, false
-	}
-	l, ok := a.pageLookups(w, r, s, n)
-	return v, l, ok
 }

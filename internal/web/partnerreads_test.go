@@ -126,3 +126,30 @@ func TestMeetingPageReadsNoPartnerNetworks(t *testing.T) {
 		}
 	}
 }
+
+// TestProtocolPageReadsItsNetworkByName: a protocol's page names its
+// network, read by name in one call, never the region's 121 networks,
+// which it listed for that one name.
+func TestProtocolPageReadsItsNetworkByName(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	parties := seedEntities(t, f, 2)
+	seedNetworks(t, f, 120, parties[0])
+	network := f.network("lombardia", "rete-protocollo", "Rete del protocollo", parties[0], parties[1])
+	p, err := famiv1.NewProtocolServiceClient(f.conn).CreateProtocol(f.admin("lombardia"), &famiv1.CreateProtocolRequest{Parent: "regions/lombardia", Protocol: &famiv1.Protocol{
+		Network: network, Title: "Protocollo", Body: "Art. 1 - Le parti collaborano.", ValidFrom: "2025-01-01",
+		Parties: []*famiv1.Party{{Partner: parties[0], Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT}, {Partner: parties[1], Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	reads.reset()
+	if page := fetch(t, base+"/protocolli/"+lastID(p.GetName()), token); !strings.Contains(page, "<dd>Rete del protocollo</dd>") {
+		t.Errorf("the protocol's page does not name its network")
+	}
+	if n := reads.of("ListNetworks"); n != 0 {
+		t.Errorf("the protocol's page listed the region's networks in %d calls, want none", n)
+	}
+	if n := reads.of("BatchGetNetworks"); n != 1 {
+		t.Errorf("the protocol's page read its network in %d calls, want one", n)
+	}
+}
