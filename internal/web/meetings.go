@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -52,19 +53,48 @@ func (a *App) meetingList(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session, feed string) {
-	nets, err := a.myNetworks(s)
+	inOne, err := a.inANetwork(s)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	p := &meetingsPage{frame: a.newFrame(r, s, "meetings.title"), Networks: nets, FeedURL: feed,
-		CanSchedule: a.mayConvene(s, nets),
+	p := &meetingsPage{frame: a.newFrame(r, s, "meetings.title"), FeedURL: feed,
+		CanSchedule: a.mayConvene(s, inOne),
 		Archive:     r.URL.Query().Get("passati") == "tutti"}
-	if err := a.readMeetings(r, s, p); err != nil {
+	// Staff whose partner is in no network have no meeting to see.
+	if s.who.Partner == "" || inOne {
+		err = a.readMeetings(r, s, p)
+	}
+	if err == nil {
+		p.Networks, err = a.networkLabels(s, nil, rowNetworks(p.Upcoming, p.Past))
+	}
+	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
 	a.render(w, http.StatusOK, "meetings", p)
+}
+
+// inANetwork reports whether myNetworks holds any network, asking for one
+// network's name alone: the meetings page read every network of the
+// user's partner, or of the region, to know that and to name the
+// networks of the page's rows (rowNetworks), which it now reads by name.
+func (a *App) inANetwork(s *session) (bool, error) {
+	res, err := a.networks.ListNetworks(s.ctx, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner, PageSize: 1,
+		ReadMask: &fieldmaskpb.FieldMask{Paths: []string{"name"}}})
+	return len(res.GetNetworks()) > 0, err
+}
+
+// rowNetworks names the networks of the meetings of rows, each once.
+func rowNetworks(rows ...[]*famiv1.Meeting) []string {
+	var names []string
+	for _, ms := range rows {
+		for _, m := range ms {
+			names = append(names, m.GetNetworks()...)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // readMeetings reads the rows of the meetings page p. Network staff see
@@ -72,9 +102,6 @@ func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session,
 // partner filter). The day splits the upcoming from the past, so that a
 // page's token stays valid all day.
 func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
-	if s.who.Partner != "" && len(p.Networks) == 0 {
-		return nil
-	}
 	row := func(m *famiv1.Meeting) (*famiv1.Meeting, bool) { return meetingRow(m), true }
 	y, m, d := a.today().Date()
 	today := timestamppb.New(time.Date(y, m, d, 0, 0, 0, 0, territory.Rome))
@@ -181,7 +208,7 @@ func (a *App) meetingNew(w http.ResponseWriter, r *http.Request, s *session) {
 		a.fail(w, r, s, err)
 		return
 	}
-	if !a.mayConvene(s, nets) {
+	if !a.mayConvene(s, len(nets) > 0) {
 		a.forbidden(w, r, s)
 		return
 	}
@@ -199,11 +226,12 @@ func (a *App) convenedNetworks(s *session) (map[string]string, error) {
 }
 
 // mayConvene reports whether the user may schedule a meeting, of one of
-// nets (convenedNetworks) or of none: the rights table and the meetings'
-// rule on who asks (meetings.Convenes).
-func (a *App) mayConvene(s *session, nets map[string]string) bool {
+// their networks (inOne: they have one, convenedNetworks or inANetwork)
+// or of none: the rights table and the meetings' rule on who asks
+// (meetings.Convenes).
+func (a *App) mayConvene(s *session, inOne bool) bool {
 	_, ofNone := meetings.Convenes(s.who)
-	return (len(nets) > 0 || ofNone) &&
+	return (inOne || ofNone) &&
 		s.can(a, famiv1.MeetingService_CreateMeeting_FullMethodName, &famiv1.CreateMeetingRequest{Parent: regionName(s.region)})
 }
 

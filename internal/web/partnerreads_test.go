@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"strings"
 	"sync"
@@ -151,5 +152,46 @@ func TestProtocolPageReadsItsNetworkByName(t *testing.T) {
 	}
 	if n := reads.of("BatchGetNetworks"); n != 1 {
 		t.Errorf("the protocol's page read its network in %d calls, want one", n)
+	}
+}
+
+// TestMeetingsListReadsItsRowsNetworks: the meetings page, for the
+// region's admin (121 networks in the region) and for the staff of a
+// partner in 121 networks or in one, names the networks of the meetings
+// it shows, read by name in one call, and asks for one network's name to
+// know the user has a network (the schedule button). It read every
+// network of the region, or of the partner, on each visit.
+func TestMeetingsListReadsItsRowsNetworks(t *testing.T) {
+	f := startFamid(t)
+	partners := seedEntities(t, f, 2)
+	seedNetworks(t, f, 120, partners[0])
+	network := f.network("lombardia", "rete-tavolo", "Rete del tavolo", partners[0], partners[1])
+	for i, start := range []time.Time{f.Clock.Now().Add(48 * time.Hour), f.Clock.Now().Add(-48 * time.Hour)} {
+		if _, err := f.onlineMeeting(fmt.Sprintf("tavolo%d", i), network, "Tavolo", start.Truncate(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	f.account("lombardia", "lead", "Lia Lead", famiv1.Role_ROLE_NETWORK_MEMBER, partners[0])
+	f.account("lombardia", "ospite", "Olga Ospite", famiv1.Role_ROLE_NETWORK_MEMBER, partners[1])
+	listed := &networksListed{}
+	base, reads := countedApp(t, f, listed.count)
+
+	for _, user := range []string{"admin@lombardia", "lead@lombardia", "ospite@lombardia"} {
+		reads.reset()
+		listed.reset()
+		page := fetch(t, base+"/incontri", f.signedIn(user))
+		if n := strings.Count(page, `<td data-label="Rete territoriale">Rete del tavolo </td>`); n != 2 {
+			t.Errorf("the meetings page names the network of %d of its 2 meetings to %s", n, user)
+		}
+		if !strings.Contains(page, `href="/incontri/nuovo"`) {
+			t.Errorf("the meetings page does not offer %s to schedule a meeting", user)
+		}
+		if networks, _ := listed.counts(); networks > 1 {
+			t.Errorf("the meetings page was answered %d networks by ListNetworks for %s, want at most one", networks, user)
+		}
+		if n := reads.of("BatchGetNetworks"); n != 1 {
+			t.Errorf("the meetings page read its rows' networks for %s in %d calls, want one", user, n)
+		}
 	}
 }
