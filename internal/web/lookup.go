@@ -60,11 +60,8 @@ func labelOf(labels map[string]string, name string) string {
 func displayNameOf[T named](it T) string { return it.GetDisplayName() }
 
 // networkNames maps the region's network names to their display names.
-func (a *App) networkNames(s *session) (map[string]string, error) { return a.networkNamesOf(s, "") }
-
-// networkNamesOf is networkNames of partner's networks only, when set.
-func (a *App) networkNamesOf(s *session, partner string) (map[string]string, error) {
-	return labels(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner, ReadMask: labelMask()},
+func (a *App) networkNames(s *session) (map[string]string, error) {
+	return labels(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), ReadMask: labelMask()},
 		(*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
 }
 

@@ -42,12 +42,6 @@ type meetingsPage struct {
 	FeedURL      string
 }
 
-// myNetworks returns the networks the pages show the user: a network
-// member's partner's networks, or all of the region's.
-func (a *App) myNetworks(s *session) (map[string]string, error) {
-	return a.networkNamesOf(s, s.who.Partner)
-}
-
 func (a *App) meetingList(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderMeetings(w, r, s, "")
 }
@@ -75,10 +69,14 @@ func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session,
 	a.render(w, http.StatusOK, "meetings", p)
 }
 
-// inANetwork reports whether myNetworks holds any network, asking for one
-// network's name alone: the meetings page read every network of the
-// user's partner, or of the region, to know that and to name the
-// networks of the page's rows (rowNetworks), which it now reads by name.
+// inANetwork reports whether the user has a network by myNetworks' rule
+// (a network member's, their partner's networks; anyone else's, the
+// region's), asking for one network's name alone. The pages ask for a
+// page of those networks (networkChoicesOf), whether there is one (here),
+// or those among a meeting's (meetingNetworks), never all of them: the
+// meetings page and the meeting form read them all, to know this, to
+// name the page's rows (rowNetworks, now read by name) and as the form's
+// choices (convenedChoices).
 func (a *App) inANetwork(s *session) (bool, error) {
 	res, err := a.networks.ListNetworks(s.ctx, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner, PageSize: 1,
 		ReadMask: &fieldmaskpb.FieldMask{Paths: []string{"name"}}})
@@ -194,6 +192,7 @@ type meetingForm struct {
 	frame
 	Form            *form
 	Networks, Kinds []option
+	NetworkSearch   choiceSearch
 	Modes           []option
 	RequestID       string
 }
@@ -203,26 +202,41 @@ type meetingForm struct {
 // member whose partner is in no network, who may write only meetings of
 // their partner's networks.
 func (a *App) meetingNew(w http.ResponseWriter, r *http.Request, s *session) {
-	nets, err := a.convenedNetworks(s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
+	inOne := false
+	if ofNetworks, _ := meetings.Convenes(s.who); ofNetworks {
+		var err error
+		if inOne, err = a.inANetwork(s); err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
 	}
-	if !a.mayConvene(s, len(nets) > 0) {
+	if !a.mayConvene(s, inOne) {
 		a.forbidden(w, r, s)
 		return
 	}
 	a.renderMeetingForm(w, r, s, http.StatusOK, newForm(url.Values{"mode": {"MEETING_MODE_IN_PERSON"}, "kind": {"MEETING_KIND_COORDINATION_TABLE"}}))
 }
 
-// convenedNetworks are the networks the user may schedule meetings of:
-// myNetworks, none for the ministry (meetings.Convenes), whose form
-// offered every network of the region and whose save of one answered 403.
-func (a *App) convenedNetworks(s *session) (map[string]string, error) {
+// convenedChoices are the meeting form's network choices: a page of the
+// networks the user may schedule meetings of (myNetworks' rule: their
+// partner's, or the region's), matching the form's search (search), with
+// the form's own network; none for the ministry (meetings.Convenes),
+// whose form offered every network of the region and whose save of one
+// answered 403. The form offered every network of the partner, or of
+// the region, read whole.
+func (a *App) convenedChoices(r *http.Request, s *session, fm *form, search *choiceSearch) (map[string]string, error) {
 	if ofNetworks, _ := meetings.Convenes(s.who); !ofNetworks {
 		return nil, nil
 	}
-	return a.myNetworks(s)
+	*search = choiceSearch{Param: networkQuery, Label: msg("hours.network_search"), MoreHint: msg("hours.networks_more"),
+		SearchedHint: "hours.networks_searched"}
+	nets, err := searchChoices(search, r.FormValue(networkQuery), "hours.network_search_refused", func(q string) (map[string]string, bool, error) {
+		return a.networkChoicesOf(s, s.who.Partner, q)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.networkLabels(s, nets, []string{fm.Get("networks")})
 }
 
 // mayConvene reports whether the user may schedule a meeting, of one of
@@ -274,15 +288,17 @@ func mayWriteMeeting(s *session, m *famiv1.Meeting, mine map[string]string) bool
 }
 
 func (a *App) renderMeetingForm(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	nets, err := a.convenedNetworks(s)
+	var search choiceSearch
+	nets, err := a.convenedChoices(r, s, fm, &search)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
 	a.render(w, code, "meeting_new", &meetingForm{frame: a.newFrame(r, s, "meetings.new"), Form: fm, RequestID: newRequestID(),
-		Networks: sortedOptions(nets),
-		Kinds:    enumOptions(famiv1.MeetingKind_name, func(n int32) string { return famiv1.MeetingKind(n).String() }),
-		Modes:    enumOptions(famiv1.MeetingMode_name, func(n int32) string { return famiv1.MeetingMode(n).String() }),
+		Networks:      sortedOptions(nets),
+		NetworkSearch: search,
+		Kinds:         enumOptions(famiv1.MeetingKind_name, func(n int32) string { return famiv1.MeetingKind(n).String() }),
+		Modes:         enumOptions(famiv1.MeetingMode_name, func(n int32) string { return famiv1.MeetingMode(n).String() }),
 	})
 }
 

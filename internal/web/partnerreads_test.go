@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"sync"
@@ -193,5 +195,61 @@ func TestMeetingsListReadsItsRowsNetworks(t *testing.T) {
 		if n := reads.of("BatchGetNetworks"); n != 1 {
 			t.Errorf("the meetings page read its rows' networks for %s in %d calls, want one", user, n)
 		}
+	}
+}
+
+// TestMeetingFormNetworksAreAPage: the form that schedules a meeting
+// offers the region's admin, and the staff of a partner in 121 networks,
+// a page (50) of their networks read in one call, and a search beside it
+// for the rest, where it offered all 121. The search is a field of the
+// form: it narrows the choices, keeps what was typed, and saves nothing.
+func TestMeetingFormNetworksAreAPage(t *testing.T) {
+	f := startFamid(t)
+	partners := seedEntities(t, f, 1)
+	seedNetworks(t, f, 121, partners[0])
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	f.account("lombardia", "lead", "Lia Lead", famiv1.Role_ROLE_NETWORK_MEMBER, partners[0])
+	listed := &networksListed{}
+	base, reads := countedApp(t, f, listed.count)
+	options := func(page string) int {
+		_, sel, _ := strings.Cut(page, `<select id="f-networks"`)
+		sel, _, _ = strings.Cut(sel, "</select>")
+		return strings.Count(sel, `<option value="regions/`)
+	}
+
+	for _, user := range []string{"admin@lombardia", "lead@lombardia"} {
+		token := f.signedIn(user)
+		reads.reset()
+		listed.reset()
+		page := fetch(t, base+"/incontri/nuovo", token)
+		if n := options(page); n != 50 {
+			t.Errorf("the meeting form offers %s %d networks, want a page of 50", user, n)
+		}
+		if !strings.Contains(page, `id="f-rete"`) {
+			t.Errorf("the meeting form has no search for %s past its page", user)
+		}
+		if networks, _ := listed.counts(); networks > 51 {
+			t.Errorf("the meeting form was answered %d networks for %s, want a page and one", networks, user)
+		}
+
+		typed := url.Values{"title": {"Tavolo tipizzato"}, "kind": {"MEETING_KIND_COORDINATION_TABLE"}, "mode": {"MEETING_MODE_ONLINE"},
+			"rete": {"rete 117"}, "cerca": {"1"}}
+		code, page := postCounted(t, base+"/incontri", token, page, typed)
+		if code != http.StatusOK || options(page) != 1 || !strings.Contains(page, ">Rete 117</option>") {
+			t.Errorf("the network search for %s: status %d, %d networks offered; want 200 and Rete 117 alone", user, code, options(page))
+		}
+		if !strings.Contains(page, `value="Tavolo tipizzato"`) {
+			t.Errorf("the network search lost the title %s typed", user)
+		}
+		// A refused save keeps its network, past the page.
+		refused := url.Values{"networks": {"regions/lombardia/networks/rete117"}, "title": {""}, "kind": {"MEETING_KIND_COORDINATION_TABLE"}}
+		code, page = postCounted(t, base+"/incontri", token, page, refused)
+		if want := `<option value="regions/lombardia/networks/rete117" selected>Rete 117</option>`; code != http.StatusUnprocessableEntity || !strings.Contains(page, want) {
+			t.Errorf("a meeting without a title for %s: status %d, its network offered chosen: %v; want 422 and it chosen", user, code, strings.Contains(page, want))
+		}
+	}
+	res, err := famiv1.NewMeetingServiceClient(f.conn).ListMeetings(f.admin("lombardia"), &famiv1.ListMeetingsRequest{Parent: "regions/lombardia"})
+	if err != nil || len(res.GetMeetings()) != 0 {
+		t.Errorf("the searches saved meetings: %d, %v", len(res.GetMeetings()), err)
 	}
 }
