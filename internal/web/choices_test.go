@@ -311,7 +311,7 @@ func TestChoiceSearchFormsSaveOnEnter(t *testing.T) {
 	for _, p := range []struct {
 		b    *browserless
 		path string
-	}{{c, "/ore?rete=x"}, {c, "/ore/" + entry + "?rete=x"}, {admin, "/reti/nuova?progetti=x"}, {admin, "/protocolli/nuovo?rete=x"}} {
+	}{{c, "/ore?rete=x"}, {c, "/ore/" + entry + "?rete=x"}, {admin, "/reti/nuova?progetti=x"}, {admin, "/protocolli/nuovo?rete=x"}, {admin, "/incontri/nuovo?rete=x"}} {
 		res, page := p.b.do("GET", p.path, nil)
 		fm := form.FindString(page)
 		if res.StatusCode != http.StatusOK || !strings.Contains(fm, `name="cerca"`) {

@@ -60,11 +60,8 @@ func labelOf(labels map[string]string, name string) string {
 func displayNameOf[T named](it T) string { return it.GetDisplayName() }
 
 // networkNames maps the region's network names to their display names.
-func (a *App) networkNames(s *session) (map[string]string, error) { return a.networkNamesOf(s, "") }
-
-// networkNamesOf is networkNames of partner's networks only, when set.
-func (a *App) networkNamesOf(s *session, partner string) (map[string]string, error) {
-	return labels(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner, ReadMask: labelMask()},
+func (a *App) networkNames(s *session) (map[string]string, error) {
+	return labels(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), ReadMask: labelMask()},
 		(*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
 }
 
@@ -248,7 +245,9 @@ func (a *App) closedPeriods(s *session) (closedSet, error) {
 // user works in, and the region's closed periods. A page loads the ones it
 // needs (need) in one call; the entry form adds a page of network choices
 // and the meetings an entry may name (entryLookups), the network form a
-// page of project choices (networkProjects).
+// page of project choices (networkProjects), the protocol form a page of
+// the user's networks and the meeting page those of its own networks the
+// user's partner is a member of (myNetworks).
 type lookups struct {
 	partners   map[string]string
 	networks   map[string]string
@@ -280,35 +279,18 @@ func (l *lookups) displayName(name string) string {
 	return resource.ID(name)
 }
 
-// need says which lookups a page loads.
+// need says which lookups a page loads. Display names are read by
+// name (partnerLabels, networkLabels) or a page at a time (choices.go),
+// never as a lookup of the region's whole collection.
 type need uint8
 
 const (
-	needNetworks need = 1 << iota
-	needMyNetworks
-	needClosed
+	needClosed need = 1 << iota
 )
 
 // lookup loads the lookups n names.
 func (a *App) lookup(s *session, n need) (*lookups, error) {
 	l := &lookups{}
-	for _, names := range []struct {
-		need need
-		into *map[string]string
-		read func(*session) (map[string]string, error)
-	}{
-		{needNetworks, &l.networks, a.networkNames},
-		{needMyNetworks, &l.myNetworks, a.myNetworks},
-	} {
-		if n&names.need == 0 {
-			continue
-		}
-		m, err := names.read(s)
-		if err != nil {
-			return nil, err
-		}
-		*names.into = m
-	}
 	if n&needClosed != 0 {
 		var err error
 		if l.closed, err = a.closedPeriods(s); err != nil {
@@ -328,18 +310,4 @@ func (a *App) pageLookups(w http.ResponseWriter, r *http.Request, s *session, n 
 		return nil, false
 	}
 	return l, true
-}
-
-// load reads what a page shows with get, then the lookups n beside it.
-// On the failure of either it renders the error page (fail) and reports
-// false: the handler then has nothing left to do.
-func load[T any](a *App, w http.ResponseWriter, r *http.Request, s *session, n need, get func() (T, error)) (T, *lookups, bool) {
-	v, err := get()
-	if err != nil {
-		a.fail(w, r, s, err)
-		var zero T
-		return zero, nil, false
-	}
-	l, ok := a.pageLookups(w, r, s, n)
-	return v, l, ok
 }

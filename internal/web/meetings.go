@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -41,30 +42,57 @@ type meetingsPage struct {
 	FeedURL      string
 }
 
-// myNetworks returns the networks the pages show the user: a network
-// member's partner's networks, or all of the region's.
-func (a *App) myNetworks(s *session) (map[string]string, error) {
-	return a.networkNamesOf(s, s.who.Partner)
-}
-
 func (a *App) meetingList(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderMeetings(w, r, s, "")
 }
 
 func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session, feed string) {
-	nets, err := a.myNetworks(s)
+	inOne, err := a.inANetwork(s)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	p := &meetingsPage{frame: a.newFrame(r, s, "meetings.title"), Networks: nets, FeedURL: feed,
-		CanSchedule: a.mayConvene(s, nets),
+	p := &meetingsPage{frame: a.newFrame(r, s, "meetings.title"), FeedURL: feed,
+		CanSchedule: a.mayConvene(s, inOne),
 		Archive:     r.URL.Query().Get("passati") == "tutti"}
-	if err := a.readMeetings(r, s, p); err != nil {
+	// Staff whose partner is in no network have no meeting to see.
+	if s.who.Partner == "" || inOne {
+		err = a.readMeetings(r, s, p)
+	}
+	if err == nil {
+		p.Networks, err = a.networkLabels(s, nil, rowNetworks(p.Upcoming, p.Past))
+	}
+	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
 	a.render(w, http.StatusOK, "meetings", p)
+}
+
+// inANetwork reports whether the user has a network by myNetworks' rule
+// (a network member's, their partner's networks; anyone else's, the
+// region's), asking for one network's name alone. The pages ask for a
+// page of those networks (networkChoicesOf), whether there is one (here),
+// or those among a meeting's (meetingNetworks), never all of them: the
+// meetings page and the meeting form read them all, to know this, to
+// name the page's rows (rowNetworks, now read by name) and as the form's
+// choices (convenedChoices).
+func (a *App) inANetwork(s *session) (bool, error) {
+	res, err := a.networks.ListNetworks(s.ctx, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner, PageSize: 1,
+		ReadMask: &fieldmaskpb.FieldMask{Paths: []string{"name"}}})
+	return len(res.GetNetworks()) > 0, err
+}
+
+// rowNetworks names the networks of the meetings of rows, each once.
+func rowNetworks(rows ...[]*famiv1.Meeting) []string {
+	var names []string
+	for _, ms := range rows {
+		for _, m := range ms {
+			names = append(names, m.GetNetworks()...)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // readMeetings reads the rows of the meetings page p. Network staff see
@@ -72,9 +100,6 @@ func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session,
 // partner filter). The day splits the upcoming from the past, so that a
 // page's token stays valid all day.
 func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
-	if s.who.Partner != "" && len(p.Networks) == 0 {
-		return nil
-	}
 	row := func(m *famiv1.Meeting) (*famiv1.Meeting, bool) { return meetingRow(m), true }
 	y, m, d := a.today().Date()
 	today := timestamppb.New(time.Date(y, m, d, 0, 0, 0, 0, territory.Rome))
@@ -167,6 +192,7 @@ type meetingForm struct {
 	frame
 	Form            *form
 	Networks, Kinds []option
+	NetworkSearch   choiceSearch
 	Modes           []option
 	RequestID       string
 }
@@ -176,34 +202,50 @@ type meetingForm struct {
 // member whose partner is in no network, who may write only meetings of
 // their partner's networks.
 func (a *App) meetingNew(w http.ResponseWriter, r *http.Request, s *session) {
-	nets, err := a.convenedNetworks(s)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
+	inOne := false
+	if ofNetworks, _ := meetings.Convenes(s.who); ofNetworks {
+		var err error
+		if inOne, err = a.inANetwork(s); err != nil {
+			a.fail(w, r, s, err)
+			return
+		}
 	}
-	if !a.mayConvene(s, nets) {
+	if !a.mayConvene(s, inOne) {
 		a.forbidden(w, r, s)
 		return
 	}
 	a.renderMeetingForm(w, r, s, http.StatusOK, newForm(url.Values{"mode": {"MEETING_MODE_IN_PERSON"}, "kind": {"MEETING_KIND_COORDINATION_TABLE"}}))
 }
 
-// convenedNetworks are the networks the user may schedule meetings of:
-// myNetworks, none for the ministry (meetings.Convenes), whose form
-// offered every network of the region and whose save of one answered 403.
-func (a *App) convenedNetworks(s *session) (map[string]string, error) {
+// convenedChoices are the meeting form's network choices: a page of the
+// networks the user may schedule meetings of (myNetworks' rule: their
+// partner's, or the region's), matching the form's search (search), with
+// the form's own network; none for the ministry (meetings.Convenes),
+// whose form offered every network of the region and whose save of one
+// answered 403. The form offered every network of the partner, or of
+// the region, read whole.
+func (a *App) convenedChoices(r *http.Request, s *session, fm *form, search *choiceSearch) (map[string]string, error) {
 	if ofNetworks, _ := meetings.Convenes(s.who); !ofNetworks {
 		return nil, nil
 	}
-	return a.myNetworks(s)
+	*search = choiceSearch{Param: networkQuery, Label: msg("hours.network_search"), MoreHint: msg("hours.networks_more"),
+		SearchedHint: "hours.networks_searched"}
+	nets, err := searchChoices(search, r.FormValue(networkQuery), "hours.network_search_refused", func(q string) (map[string]string, bool, error) {
+		return a.networkChoicesOf(s, s.who.Partner, q)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.networkLabels(s, nets, []string{fm.Get("networks")})
 }
 
 // mayConvene reports whether the user may schedule a meeting, of one of
-// nets (convenedNetworks) or of none: the rights table and the meetings'
-// rule on who asks (meetings.Convenes).
-func (a *App) mayConvene(s *session, nets map[string]string) bool {
+// their networks (inOne: they have one, convenedNetworks or inANetwork)
+// or of none: the rights table and the meetings' rule on who asks
+// (meetings.Convenes).
+func (a *App) mayConvene(s *session, inOne bool) bool {
 	_, ofNone := meetings.Convenes(s.who)
-	return (len(nets) > 0 || ofNone) &&
+	return (inOne || ofNone) &&
 		s.can(a, famiv1.MeetingService_CreateMeeting_FullMethodName, &famiv1.CreateMeetingRequest{Parent: regionName(s.region)})
 }
 
@@ -246,15 +288,17 @@ func mayWriteMeeting(s *session, m *famiv1.Meeting, mine map[string]string) bool
 }
 
 func (a *App) renderMeetingForm(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	nets, err := a.convenedNetworks(s)
+	var search choiceSearch
+	nets, err := a.convenedChoices(r, s, fm, &search)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
 	a.render(w, code, "meeting_new", &meetingForm{frame: a.newFrame(r, s, "meetings.new"), Form: fm, RequestID: newRequestID(),
-		Networks: sortedOptions(nets),
-		Kinds:    enumOptions(famiv1.MeetingKind_name, func(n int32) string { return famiv1.MeetingKind(n).String() }),
-		Modes:    enumOptions(famiv1.MeetingMode_name, func(n int32) string { return famiv1.MeetingMode(n).String() }),
+		Networks:      sortedOptions(nets),
+		NetworkSearch: search,
+		Kinds:         enumOptions(famiv1.MeetingKind_name, func(n int32) string { return famiv1.MeetingKind(n).String() }),
+		Modes:         enumOptions(famiv1.MeetingMode_name, func(n int32) string { return famiv1.MeetingMode(n).String() }),
 	})
 }
 
@@ -323,30 +367,15 @@ func (a *App) meetingView(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	var want need
-	if s.who.Partner != "" {
-		want = needMyNetworks
-	}
-	m, l, ok := load(a, w, r, s, want, func() (*famiv1.Meeting, error) {
-		return a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: pathName(r, s, resource.Meetings, "meeting")})
-	})
-	if !ok {
-		return
-	}
-	// The meeting's networks, with their members, read by name in one
-	// call. Each one missing (deleted since) is dropped, whatever their
-	// number: they are the meeting's own, at most 50, never a form's.
-	nets, _, err := readNamed(s, m.GetNetworks(), resource.Networks, len(m.GetNetworks()), a.batchNetworks(nil))
+	m, err := a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: pathName(r, s, resource.Meetings, "meeting")})
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	// For a user of no partner, the networks that matter are the region's
-	// (meetingForms): those of the meeting are among them if they exist.
-	byName := make(map[string]*famiv1.Network, len(nets))
-	l.networks = make(map[string]string, len(nets))
-	for _, n := range nets {
-		byName[n.GetName()], l.networks[n.GetName()] = n, n.GetDisplayName()
+	byName, l, err := a.meetingNetworks(s, m)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
 	}
 	p := &meetingPage{frame: a.newFrame(r, s, "meetings.title"), Meeting: m, Attendance: map[string]int32{},
 		RequestID: newRequestID(),
@@ -399,6 +428,35 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	p.Form = fm
 	p.NewItems = formRows(fm, "ai", 3)
 	a.render(w, code, "meeting", p)
+}
+
+// meetingNetworks reads the meeting m's networks, with their members, by
+// name in one call, and the lookups its page names them with. Each one
+// missing (deleted since) is dropped, whatever their number: they are the
+// meeting's own, at most 50, never a form's.
+//
+// The networks that matter to the forms (meetingForms) are, for a user of
+// no partner, the region's: those of the meeting are among them if they
+// exist. For network staff they are their partner's networks (myNetworks'
+// rule): those of the meeting that have it among their members, which
+// were just read, never the partner's every network.
+func (a *App) meetingNetworks(s *session, m *famiv1.Meeting) (map[string]*famiv1.Network, *lookups, error) {
+	nets, _, err := readNamed(s, m.GetNetworks(), resource.Networks, len(m.GetNetworks()), a.batchNetworks(nil))
+	if err != nil {
+		return nil, nil, err
+	}
+	byName := make(map[string]*famiv1.Network, len(nets))
+	l := &lookups{networks: make(map[string]string, len(nets))}
+	if s.who.Partner != "" {
+		l.myNetworks = map[string]string{}
+	}
+	for _, n := range nets {
+		byName[n.GetName()], l.networks[n.GetName()] = n, n.GetDisplayName()
+		if l.myNetworks != nil && slices.ContainsFunc(n.GetMembers(), func(mem *famiv1.Member) bool { return mem.GetPartner() == s.who.Partner }) {
+			l.myNetworks[n.GetName()] = n.GetDisplayName()
+		}
+	}
+	return byName, l, nil
 }
 
 // meetingPartners names the partners a meeting's page shows besides its

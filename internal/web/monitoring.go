@@ -10,12 +10,14 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/monitoring"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/territory"
-	"github.com/raccordo/raccordo/sdk/paging"
 )
 
 // The quarterly monitoring (MonitoringService): a region's summary of a
@@ -313,21 +315,26 @@ func (a *App) renderReport(w http.ResponseWriter, r *http.Request, s *session, c
 // whether the user may create, edit and submit project's reports, with
 // the networks their partner belongs to (ListNetworks' partner filter):
 // network staff whose partner leads no network implementing the project
-// were offered forms and buttons the service refused.
+// were offered forms and buttons the service refused. The rule reads
+// networks for network staff alone, and of those only the ones that
+// implement project (the project filter) with the two fields it weighs
+// (reportMask): the partner's every network, whole, was read before.
 func (a *App) mayReport(s *session, project string) (bool, error) {
 	var networks []*famiv1.Network
-	if s.who.Partner != "" {
-		req := &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner}
-		err := paging.Walk(s.ctx, func(token string) (string, error) {
-			res, err := a.networks.ListNetworks(s.ctx, paging.Page(req, req.GetParent(), listPageSize, token))
-			networks = append(networks, res.GetNetworks()...)
-			return res.GetNextPageToken(), err
-		})
-		if err != nil {
+	if s.who.Role == principal.NetworkMember && s.who.Partner != "" {
+		var err error
+		req := &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner, Project: project, ReadMask: reportMask()}
+		if networks, err = aip.ListAll(s.ctx, unary(a.networks.ListNetworks), req, (*famiv1.ListNetworksResponse).GetNetworks); err != nil {
 			return false, err
 		}
 	}
 	return monitoring.MayReport(s.who, project, networks), nil
+}
+
+// reportMask is the read mask (AIP-157) of the networks mayReport weighs:
+// their lead partner and their projects.
+func reportMask() *fieldmaskpb.FieldMask {
+	return &fieldmaskpb.FieldMask{Paths: []string{"lead_partner", "projects"}}
 }
 
 // reportAction is the lifecycle step done of a report ("invia", "approva",

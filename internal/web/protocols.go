@@ -63,17 +63,25 @@ func (a *App) protocolView(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
-	pr, l, ok := load(a, w, r, s, needNetworks, func() (*famiv1.Protocol, error) { return a.getProtocol(r, s) })
-	if !ok {
-		return
-	}
-	var err error
-	if l.partners, err = a.partnerLabels(s, protocolPartners(pr)); err != nil {
+	pr, err := a.getProtocol(r, s)
+	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	p := &protocolPage{frame: a.newFrame(r, s, "protocols.title"), Protocol: pr, Partners: l.partners, Signed: map[string]bool{},
-		Form: fm, RequestID: newRequestID(), NetworkName: l.networks[pr.GetNetwork()], StateName: strings.TrimPrefix(pr.GetState().String(), "PROTOCOL_STATE_")}
+	// The page names the protocol's network and partners, each read by
+	// name: it read the region's every network for the one.
+	partners, err := a.partnerLabels(s, protocolPartners(pr))
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	networks, err := a.networkLabels(s, nil, []string{pr.GetNetwork()})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	p := &protocolPage{frame: a.newFrame(r, s, "protocols.title"), Protocol: pr, Partners: partners, Signed: map[string]bool{},
+		Form: fm, RequestID: newRequestID(), NetworkName: networks[pr.GetNetwork()], StateName: strings.TrimPrefix(pr.GetState().String(), "PROTOCOL_STATE_")}
 	p.Title = pr.GetTitle()
 	for _, sg := range pr.GetSignatures() {
 		p.Signed[sg.GetParty()] = true

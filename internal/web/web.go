@@ -201,7 +201,7 @@ func (a *App) routes() {
 	m.Handle("GET /incontri", a.page(a.meetingList))
 	m.Handle("POST /incontri/calendario", a.page(a.calendarToken))
 	m.Handle("GET /incontri/nuovo", a.page(a.meetingNew))
-	m.Handle("POST /incontri", a.page(a.meetingCreate))
+	m.Handle("POST /incontri", a.page(searchable(a.meetingCreate, a.renderMeetingForm)))
 	m.Handle("GET /incontri/{meeting}", a.page(a.meetingView))
 	m.Handle("POST /incontri/{meeting}/presenze", a.page(a.recordAttendance))
 	m.Handle("POST /incontri/{meeting}/verbale", a.page(a.recordMinutes))
