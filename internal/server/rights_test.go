@@ -680,19 +680,18 @@ func (e *matrixEnv) snapshot(t *testing.T, ctx context.Context, region string, s
 }
 
 // oldestChange returns the revision of the oldest change that parent's
-// change log retains, read as the ministry (whose feed is every region's);
-// the log is never compacted in the matrix, so it fails the test when the
-// log answers compacted or is empty.
-func (e *matrixEnv) oldestChange(t *testing.T, ctx context.Context, parent string) int64 {
-	t.Helper()
+// change log retains, read from its start as the ministry (whose feed is
+// every region's). The matrix never compacts a log, so a log that answers
+// REVISION_COMPACTED, or holds no change, is an error.
+func (e *matrixEnv) oldestChange(ctx context.Context, parent string) (int64, error) {
 	res, err := e.feeds[roleMinistry].ListChanges(ctx, &famiv1.ListChangesRequest{Parent: parent, PageSize: 1})
 	if err != nil {
-		t.Fatalf("the change log of %s from its start: %v", parent, err)
+		return 0, fmt.Errorf("the change log of %s from its start: %w", parent, err)
 	}
 	if len(res.GetChanges()) == 0 {
-		t.Fatalf("the change log of %s is empty: the fixtures wrote none", parent)
+		return 0, fmt.Errorf("the change log of %s is empty: the fixtures wrote none", parent)
 	}
-	return res.GetChanges()[0].GetRevision()
+	return res.GetChanges()[0].GetRevision(), nil
 }
 
 // checkSignedIn checks that the token of every signed-in role still signs
@@ -965,10 +964,13 @@ func matrixCases() map[string]matrixCase {
 				return ret(c.env.feeds[c.role].CompactChanges(c.ctx, &famiv1.CompactChangesRequest{Parent: c.parent, Revision: c.revision}))
 			},
 			refused: func(c *matrixCall) func() {
-				c.revision = c.env.oldestChange(c.t, c.ctx, c.parent)
+				var err error
+				if c.revision, err = c.env.oldestChange(c.ctx, c.parent); err != nil {
+					c.t.Fatalf("before the call: %v", err)
+				}
 				return func() {
-					if got := c.env.oldestChange(c.t, c.ctx, c.parent); got != c.revision {
-						c.t.Errorf("the refused compaction to revision %d left the oldest change at revision %d", c.revision, got)
+					if got, err := c.env.oldestChange(c.ctx, c.parent); err != nil || got != c.revision {
+						c.t.Errorf("the refused compaction to revision %d ran: the oldest change is %d (%v), want %d", c.revision, got, err, c.revision)
 					}
 				}
 			}},
