@@ -226,6 +226,11 @@ type matrixCase struct {
 	// store (writesSystemStore): their refused cells check the region's
 	// accounts and service tokens besides its revision.
 	system bool
+	// refused, if set, checks what a refused call could change and the
+	// region's snapshot does not see (or, without a region, what no
+	// snapshot is taken of): it is called before the call, and the check
+	// it returns after the refusal.
+	refused func(c *matrixCall) (check func())
 }
 
 // matrixCall is one cell of the matrix: a role calling an RPC in a region
@@ -254,6 +259,9 @@ type matrixCall struct {
 	// date is a day for the call, when setup picked one: an entry's date
 	// or a period to close.
 	date string
+	// revision is a revision of region for the call, when one was picked:
+	// the one a refused CompactChanges asks to compact to.
+	revision int64
 }
 
 // protocols calls ProtocolService as the cell's role; support calls
@@ -607,7 +615,8 @@ func (fx *matrixFixtures) entriesFor(role string) []string {
 // (accounts, passwords, service tokens, revocations) has no revision; only
 // the accounts service writes it (TestOnlyTheAuthServiceWritesTheSystemStore),
 // so the AuthService's cells read it too. Compaction (store.Store.Compact)
-// moves no revision either, and no snapshot sees it.
+// moves no revision either, and no snapshot sees it: the CompactChanges
+// cells check the change log themselves (matrixCase.refused).
 type matrixSnapshot struct {
 	revision int64
 	// system is whether the system store was read (the fields below).
@@ -668,6 +677,37 @@ func (e *matrixEnv) snapshot(t *testing.T, ctx context.Context, region string, s
 		s.tokens = append(s.tokens, fmt.Sprintf("%s revoked=%v", st.GetName(), st.GetRevokeTime() != nil))
 	}
 	return s
+}
+
+// oldestChange returns the revision of the oldest change that parent's
+// change log retains, read from its start as the ministry (whose feed is
+// every region's). The matrix never compacts a log, so a log that answers
+// REVISION_COMPACTED, or holds no change, is an error.
+func (e *matrixEnv) oldestChange(ctx context.Context, parent string) (int64, error) {
+	res, err := e.feeds[roleMinistry].ListChanges(ctx, &famiv1.ListChangesRequest{Parent: parent, PageSize: 1})
+	if err != nil {
+		return 0, fmt.Errorf("the change log of %s from its start: %w", parent, err)
+	}
+	if len(res.GetChanges()) == 0 {
+		return 0, fmt.Errorf("the change log of %s is empty: the fixtures wrote none", parent)
+	}
+	return res.GetChanges()[0].GetRevision(), nil
+}
+
+// checkSignedIn checks that the token of every signed-in role still signs
+// in as its subject.
+func (e *matrixEnv) checkSignedIn(t *testing.T, ctx context.Context, when string) {
+	t.Helper()
+	for _, role := range slices.Sorted(maps.Keys(e.specs)) {
+		res, err := e.as[role].WhoAmI(ctx, &famiv1.WhoAmIRequest{})
+		if err != nil {
+			t.Errorf("%s, WhoAmI as %s: %v", when, role, err)
+			continue
+		}
+		if got, want := res.GetSubject(), e.subjects[role]; got != want {
+			t.Errorf("%s, WhoAmI as %s: got subject %q, want %q", when, role, got, want)
+		}
+	}
 }
 
 func (s matrixSnapshot) equal(o matrixSnapshot) bool {
@@ -826,8 +866,27 @@ func matrixCases() map[string]matrixCase {
 				}
 			}},
 		// The cells share their role's token: Logout revokes a fresh
-		// one of the same role, and checks that it is refused after.
+		// one of the same role, and checks that it is refused after. A
+		// refused Logout names no region, so no snapshot is taken: it
+		// checks that every role's token still signs in and that no
+		// region's accounts or service tokens changed (a regional
+		// system's Logout revokes its service token's record).
 		"/fami.v1.AuthService/Logout": {right: rightLogout,
+			refused: func(c *matrixCall) func() {
+				regions := []string{ownRegion, foreignRegion}
+				before := make([]matrixSnapshot, len(regions))
+				for i, region := range regions {
+					before[i] = c.env.snapshot(c.t, c.ctx, region, true)
+				}
+				return func() {
+					c.env.checkSignedIn(c.t, c.ctx, "after a refused Logout")
+					for i, region := range regions {
+						if after := c.env.snapshot(c.t, c.ctx, region, true); !after.equal(before[i]) {
+							c.t.Errorf("the refused Logout changed region %s: got %+v, want %+v", region, after, before[i])
+						}
+					}
+				}
+			},
 			setup: func(c *matrixCall) {
 				if spec, signedIn := c.env.specs[c.role]; signedIn {
 					c.s = newSurfaceAs(c.t, c.env.ts, c.env.kind, c.env.ts.mintToken(spec))
@@ -896,11 +955,24 @@ func matrixCases() map[string]matrixCase {
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.env.feeds[c.role].Backup(c.ctx, &famiv1.BackupRegionRequest{Name: c.parent}))
 			}},
-		// Compacting to revision 0 drops nothing, so the fixtures' history
-		// stays for the other cells.
+		// An allowed call compacts to revision 0, which drops nothing, so
+		// the fixtures' history stays for the other cells. A refused one
+		// asks to drop the oldest change of the log, which would leave
+		// the log compacted: no revision moves, so the check reads the log.
 		"/fami.v1.AdminService/CompactChanges": {right: rightCompact, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
-				return ret(c.env.feeds[c.role].CompactChanges(c.ctx, &famiv1.CompactChangesRequest{Parent: c.parent}))
+				return ret(c.env.feeds[c.role].CompactChanges(c.ctx, &famiv1.CompactChangesRequest{Parent: c.parent, Revision: c.revision}))
+			},
+			refused: func(c *matrixCall) func() {
+				var err error
+				if c.revision, err = c.env.oldestChange(c.ctx, c.parent); err != nil {
+					c.t.Fatalf("before the call: %v", err)
+				}
+				return func() {
+					if got, err := c.env.oldestChange(c.ctx, c.parent); err != nil || got != c.revision {
+						c.t.Errorf("the refused compaction to revision %d ran: the oldest change is %d (%v), want %d", c.revision, got, err, c.revision)
+					}
+				}
 			}},
 		"/fami.v1.AuthService/RevokeServiceToken": {right: rightServiceTokens, scoped: true,
 			setup: func(c *matrixCall) {
@@ -1336,6 +1408,10 @@ func (e *matrixEnv) run(t *testing.T, kind, method string, mc matrixCase, role, 
 	if !c.allowed && region != "" {
 		before = e.snapshot(t, ctx, region, mc.system)
 	}
+	var refusedCheck func()
+	if !c.allowed && mc.refused != nil {
+		refusedCheck = mc.refused(c)
+	}
 	res, err := mc.call(c)
 	if c.allowed {
 		if err != nil {
@@ -1352,6 +1428,9 @@ func (e *matrixEnv) run(t *testing.T, kind, method string, mc matrixCase, role, 
 		if after := e.snapshot(t, ctx, region, mc.system); !after.equal(before) {
 			t.Errorf("the refused call changed region %s: got %+v, want %+v", region, after, before)
 		}
+	}
+	if refusedCheck != nil {
+		refusedCheck()
 	}
 	return false
 }
