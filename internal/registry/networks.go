@@ -209,7 +209,7 @@ func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksReq
 	check.Enum(&v, "state", req.GetState(), false)
 	resource.CheckName(&v, "partner", req.GetPartner(), resource.Partners)
 	resource.CheckName(&v, "project", req.GetProject(), resource.Projects)
-	check.Text(&v, "query", req.GetQuery(), false, aip.MaxQuery, false)
+	aip.CheckQuery(&v, req.GetQuery())
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

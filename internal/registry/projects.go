@@ -224,7 +224,7 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 	res, err := resource.ListAnswer[*famiv1.ListProjectsResponse](ctx, s.r.store, resource.Projects, req,
 		func(v *errs.Violations) {
 			check.Enum(v, "fund", req.GetFund(), false)
-			check.Text(v, "query", req.GetQuery(), false, aip.MaxQuery, false)
+			aip.CheckQuery(v, req.GetQuery())
 		},
 		func(p *famiv1.Project) bool {
 			return (req.GetFund() == 0 || p.GetFund() == req.GetFund()) && matches(p.GetTitle(), p.GetCode(), p.GetCup())

@@ -1081,7 +1081,9 @@ type ListProjectsRequest struct {
 	// Only projects whose title, code or CUP contains this text, when set,
 	// as ListPartners' display_name compares names (case, accents and
 	// spacing do not matter): at most 100 characters, no control or
-	// invisible ones.
+	// invisible ones. A text of accents or other combining marks alone,
+	// which no name contains, is refused (INVALID_ARGUMENT naming query);
+	// white space alone is no query.
 	Query         string `protobuf:"bytes,5,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
