@@ -738,7 +738,8 @@ type Project struct {
 	StartDate string `protobuf:"bytes,10,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
 	// Required. YYYY-MM-DD, not before start_date. Extensions move it.
 	EndDate string `protobuf:"bytes,11,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
-	// Output only. Granted extensions, oldest first (see ExtendProject).
+	// Output only. Granted extensions, oldest first (see ExtendProject): at
+	// most 50.
 	Extensions []*Extension `protobuf:"bytes,12,rep,name=extensions,proto3" json:"extensions,omitempty"`
 	// The lead beneficiary, a partner of the same region:
 	// regions/{region}/partners/{partner}.
