@@ -6,6 +6,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/namekey"
 )
 
 // Limits of a report.
@@ -39,7 +40,7 @@ func validate(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter) error {
 	lines(&c, f+"deviations", r.GetDeviations(), c.deviation)
 	lines(&c, f+"indicator_values", r.GetIndicatorValues(), c.indicatorValue(check.Set[string]{}))
 	lines(&c, f+"expenditures", r.GetExpenditures(), c.expenditure(check.Set[string]{}))
-	lines(&c, f+"reimbursement_claims", r.GetReimbursementClaims(), c.claim)
+	lines(&c, f+"reimbursement_claims", r.GetReimbursementClaims(), c.claim(check.Set[string]{}))
 	lines(&c, f+"people_reached", r.GetPeopleReached(), c.peopleCount(check.Set[[2]int32]{}))
 	lines(&c, f+"operators_trained", r.GetOperatorsTrained(), c.trainedOperators(check.Set[famiv1.SupportOperatorRole]{}))
 	check.Text(&c.v, f+"notes", r.GetNotes(), false, 8000, true)
@@ -141,12 +142,21 @@ func (c *reportCheck) expenditure(listed check.Set[string]) func(string, *famiv1
 	}
 }
 
-// claim checks a reimbursement claim, filed by the quarter's end.
-func (c *reportCheck) claim(g string, rc *famiv1.ReimbursementClaim) {
-	check.Text(&c.v, g+".reference", rc.GetReference(), true, 100, false)
-	check.Cents(&c.v, g+".amount_cents", rc.GetAmountCents(), true)
-	if t, ok := check.Date(&c.v, g+".filed_on", rc.GetFiledOn(), true); ok && t.After(c.end) {
-		c.v.Add(g+".filed_on", "%s is after the quarter's end", rc.GetFiledOn())
+// claim returns the check of one reimbursement claim: filed by the
+// quarter's end, and its reference listed once, compared as names are
+// (namekey), so that "DdR 5" and "DDR 5" are not one claim counted twice
+// in the sums.
+func (c *reportCheck) claim(listed check.Set[string]) func(string, *famiv1.ReimbursementClaim) {
+	return func(g string, rc *famiv1.ReimbursementClaim) {
+		before := c.v.Len()
+		check.Text(&c.v, g+".reference", rc.GetReference(), true, 100, false)
+		if c.v.Len() == before && listed.Again(namekey.Of(rc.GetReference())) {
+			c.v.Add(g+".reference", "%q is listed twice", rc.GetReference())
+		}
+		check.Cents(&c.v, g+".amount_cents", rc.GetAmountCents(), true)
+		if t, ok := check.Date(&c.v, g+".filed_on", rc.GetFiledOn(), true); ok && t.After(c.end) {
+			c.v.Add(g+".filed_on", "%s is after the quarter's end", rc.GetFiledOn())
+		}
 	}
 }
 

@@ -122,7 +122,9 @@ func isKey(s string) bool {
 // Matcher is the one meaning of a text query, a List's query filter and
 // the web's search boxes alike: an item matches when the key (Of) of any
 // of its fields contains the query's key; every item matches a query whose
-// key is empty.
+// key is empty. The services take a query only through aip.CheckQuery,
+// which refuses one that is more than white space but has an empty key
+// (accents alone), so an empty key there means no query.
 func Matcher(query string) func(fields ...string) bool {
 	q := Of(query)
 	if q == "" {

@@ -87,9 +87,15 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 		if !resource.RefRead(tx, &v, f+".project", np.GetProject(), resource.Projects, p) {
 			continue
 		}
+		// Each action at most once, so a network project lists no more
+		// actions than its project has.
+		actions := check.Set[string]{}
 		for j, a := range np.GetActions() {
-			if !slices.ContainsFunc(p.GetActions(), func(pa *famiv1.ProjectAction) bool { return pa.GetCode() == a }) {
-				v.Add(errs.Indexed(f+".actions", j), "%q is not an action of %s", errs.Clip(a, errs.MaxEcho), np.GetProject())
+			switch fa := errs.Indexed(f+".actions", j); {
+			case !slices.ContainsFunc(p.GetActions(), func(pa *famiv1.ProjectAction) bool { return pa.GetCode() == a }):
+				v.Add(fa, "%q is not an action of %s", errs.Clip(a, errs.MaxEcho), np.GetProject())
+			case actions.Again(a):
+				v.Add(fa, "%q is listed twice", a)
 			}
 		}
 	}
@@ -203,7 +209,7 @@ func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksReq
 	check.Enum(&v, "state", req.GetState(), false)
 	resource.CheckName(&v, "partner", req.GetPartner(), resource.Partners)
 	resource.CheckName(&v, "project", req.GetProject(), resource.Projects)
-	check.Text(&v, "query", req.GetQuery(), false, aip.MaxQuery, false)
+	aip.CheckQuery(&v, req.GetQuery())
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

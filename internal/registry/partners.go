@@ -122,7 +122,7 @@ func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersReq
 	return resource.ListAnswer[*famiv1.ListPartnersResponse](ctx, s.r.store, resource.Partners, req,
 		func(v *errs.Violations) {
 			check.Enum(v, "kind", req.GetKind(), false)
-			check.Text(v, "query", req.GetQuery(), false, aip.MaxQuery, false)
+			aip.CheckQuery(v, req.GetQuery())
 			check.Text(v, "display_name", req.GetDisplayName(), false, maxDisplayName, false)
 		},
 		func(p *famiv1.Partner) bool {

@@ -224,7 +224,7 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 	res, err := resource.ListAnswer[*famiv1.ListProjectsResponse](ctx, s.r.store, resource.Projects, req,
 		func(v *errs.Violations) {
 			check.Enum(v, "fund", req.GetFund(), false)
-			check.Text(v, "query", req.GetQuery(), false, aip.MaxQuery, false)
+			aip.CheckQuery(v, req.GetQuery())
 		},
 		func(p *famiv1.Project) bool {
 			return (req.GetFund() == 0 || p.GetFund() == req.GetFund()) && matches(p.GetTitle(), p.GetCode(), p.GetCup())
@@ -311,6 +311,13 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 	})
 }
 
+// maxExtensions is how many extensions a project's history keeps. Each
+// :extend appends one (its act, its reason and, when funded, two financial
+// plans), and the only other bound, a later end date each time, allows
+// tens of thousands: the project, read on every page that shows it, would
+// grow without end. FAMI projects are extended a few times.
+const maxExtensions = 50
+
 // ExtendProject implements fami.v1.ProjectService.
 func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectRequest) (*famiv1.Project, error) {
 	ext := req.GetExtension()
@@ -332,6 +339,9 @@ func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectR
 		}
 	}
 	return resource.ChangeChecked(ctx, s.r.store, resource.Projects, req, checkExt, func(tx store.WriteTx, p *famiv1.Project) (*famiv1.Project, error) {
+		if n := len(p.GetExtensions()); n >= maxExtensions {
+			return nil, errs.InvalidField("extension", "%s already has %d extensions; at most %d are allowed", p.GetName(), n, maxExtensions)
+		}
 		if okEnd && ext.GetEndDate() <= p.GetEndDate() {
 			return nil, errs.InvalidField("extension.end_date", "%s does not extend the current end date %s", newEnd.Format(time.DateOnly), p.GetEndDate())
 		}

@@ -178,7 +178,8 @@ func TestListMeetingsOfAPartner(t *testing.T) {
 // display_name, for names typed as people type them, on every surface:
 // one space for a stored double space, no accents, a plain apostrophe and
 // hyphen for typographic ones. Both filters follow one rule (namekey.Of),
-// so a partner the exact filter finds is also suggested by the query.
+// so a partner the exact filter finds is also suggested by the query. A
+// query of accents alone, which no name contains, is refused.
 func TestListFiltersCompareNamesAsTheyRead(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
@@ -223,6 +224,24 @@ func TestListFiltersCompareNamesAsTheyRead(t *testing.T) {
 		}
 		if got := partners(&famiv1.ListPartnersRequest{DisplayName: "\u0301\u0301"}); len(got) != 0 {
 			t.Errorf("partners called two combining accents: got %q, want none", got)
+		}
+		// A query of accents alone has an empty key: a fragment of no name,
+		// which would otherwise list everything, as no query does. Each
+		// List refuses it naming query; white space alone is no query.
+		for _, q := range []string{"\u0301\u0301", "´", " \u0308 ", "\u0301 \u0327"} {
+			refused := map[string]error{}
+			_, refused["partners"] = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, Query: q})
+			_, refused["networks"] = s.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: lombardia, Query: q})
+			_, refused["projects"] = s.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: lombardia, Query: q})
+			for list, err := range refused {
+				checkErr(t, fmt.Sprintf("%s matching %+q", list, q), err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"query"}})
+			}
+		}
+		if got := partners(&famiv1.ListPartnersRequest{Query: "  "}); len(got) != 4 {
+			t.Errorf("partners matching white space: got %q, want all four", got)
+		}
+		if got := partners(&famiv1.ListPartnersRequest{Query: "\u0301cpia\u0301 2"}); !slices.Equal(got, []string{"CPIA  2", "CPIA 20"}) {
+			t.Errorf("partners matching accented cpia 2: got %q, want the two CPIA", got)
 		}
 		if n := len(mustOK(s.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: lombardia, Query: "rete bergamo-est"}))(t, "networks").GetNetworks()); n != 1 {
 			t.Errorf("networks matching %q: got %d, want 1", "rete bergamo-est", n)

@@ -347,11 +347,15 @@ func TestMonitoringScenarioEverySurface(t *testing.T) {
 		bad.IndicatorValues[1].Value = math.NaN()
 		bad.Expenditures[2].PaidCents = -1
 		bad.PeopleReached[1].Count = -3
+		// The same claim again, as typed differently: counted twice in
+		// the sums.
+		bad.ReimbursementClaims = append(bad.ReimbursementClaims, &famiv1.ReimbursementClaim{Reference: "DDR  5", AmountCents: 150000000, FiledOn: "2021-03-15"})
 		_, err = admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2022-q2", MonitoringReport: bad})
 		checkErr(t, "create a bad report", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{
 			"monitoring_report.activities[0].activity",
 			"monitoring_report.indicator_values[1].value",
 			"monitoring_report.expenditures[2].paid_cents",
+			"monitoring_report.reimbursement_claims[1].reference",
 			"monitoring_report.people_reached[1].count",
 		}})
 		_, err = admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-Q5", MonitoringReport: &famiv1.MonitoringReport{}})

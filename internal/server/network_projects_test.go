@@ -65,3 +65,41 @@ func TestNetworkProjectsAreTheRegions(t *testing.T) {
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"projects"}}}))(t, "the region adds a project")
 	})
 }
+
+// TestNetworkProjectActionsEachOnce: a network project lists each of its
+// project's actions at most once, so it never lists more than the project
+// has. An action listed twice is refused naming its index, on create and
+// on update, and nothing is written.
+func TestNetworkProjectActionsEachOnce(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		admin := newSurface(t, ts, kind)
+		mustOK(admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp",
+			Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}))(t, "partner")
+		mustOK(admin.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "prog", Project: &famiv1.Project{
+			Code: "PROG-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2025-01-01", EndDate: "2027-12-31",
+			Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Scuola"}, {Code: "02", Title: "Lavoro"}}}}))(t, "project")
+		network := func(actions ...string) *famiv1.Network {
+			return &famiv1.Network{DisplayName: "Rete", LeadPartner: partnerName("udp"),
+				Members:  []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}},
+				Projects: []*famiv1.NetworkProject{{Project: projectName("prog"), Actions: actions}}}
+		}
+		// Listed twice, apart and side by side; a third time is a second
+		// violation.
+		_, err := admin.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete", Network: network("01", "02", "01", "01")})
+		checkErr(t, "create with an action listed twice", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT",
+			[]string{"network.projects[0].actions[2]", "network.projects[0].actions[3]"}})
+		if _, err := admin.GetNetwork(ctx, &famiv1.GetNetworkRequest{Name: lombardia + "/networks/rete"}); err == nil {
+			t.Errorf("the refused network was created")
+		}
+
+		n := mustOK(admin.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete", Network: network("01", "02")}))(t, "network")
+		_, err = admin.UpdateNetwork(ctx, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: n.GetName(), Projects: network("02", "02").GetProjects()},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"projects"}}})
+		checkErr(t, "update with an action listed twice", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT",
+			[]string{"network.projects[0].actions[1]"}})
+		if got := mustOK(admin.GetNetwork(ctx, &famiv1.GetNetworkRequest{Name: n.GetName()}))(t, "get network"); !proto.Equal(got, n) {
+			t.Errorf("after the refused update: got %s, want %s", brief(got), brief(n))
+		}
+	})
+}

@@ -333,3 +333,26 @@ func TestRecordsOutliveNoParent(t *testing.T) {
 		}
 	})
 }
+
+// TestProjectExtensionsAreBounded: each :extend appends to the project's
+// history, bounded before only by a later end date each time (tens of
+// thousands of them), so a project read on every page could grow without
+// end. The 51st extension is refused naming extension, and the project is
+// left as it was.
+func TestProjectExtensionsAreBounded(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		s := newSurface(t, ts, kind)
+		p := mustOK(s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "prog", Project: &famiv1.Project{
+			Code: "PROG-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2025-01-01", EndDate: "2025-12-31"}}))(t, "project")
+		end := func(i int) string { return fmt.Sprintf("2026-%02d-%02d", 1+i/28, 1+i%28) }
+		for i := range 50 {
+			p = mustOK(s.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: p.GetName(), Extension: &famiv1.Extension{EndDate: end(i), Reason: "proroga"}}))(t, "extension "+end(i))
+		}
+		_, err := s.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: p.GetName(), Extension: &famiv1.Extension{EndDate: end(50), Reason: "proroga"}})
+		checkErr(t, "the 51st extension", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"extension"}})
+		if got := mustOK(s.GetProject(ctx, &famiv1.GetProjectRequest{Name: p.GetName()}))(t, "get project"); !proto.Equal(got, p) {
+			t.Errorf("after the refused extension: got %d extensions ending %s, want 50 ending %s", len(got.GetExtensions()), got.GetEndDate(), p.GetEndDate())
+		}
+	})
+}

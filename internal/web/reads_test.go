@@ -407,15 +407,18 @@ func TestEntryNetworksAreAPage(t *testing.T) {
 		t.Error("the entry page does not offer its own network, Rete Milano 119, chosen")
 	}
 
-	for _, hostile := range []string{"\x01", "<script>", strings.Repeat("rete ", 60)} {
+	// A control character, and an accent alone (which no name contains),
+	// are refused at the field.
+	for _, hostile := range []string{"\x01", "\u0301", "<script>", strings.Repeat("rete ", 60)} {
 		page = fetch(t, base+"/ore?"+url.Values{"rete": {hostile}}.Encode(), token)
 		if strings.Contains(page, "<script>") {
 			t.Errorf("the search %q is shown unescaped", hostile)
 		}
-		if hostile == "\x01" && !strings.Contains(page, `id="f-rete-err"`) {
+		refused := hostile == "\x01" || hostile == "\u0301"
+		if refused && !strings.Contains(page, `id="f-rete-err"`) {
 			t.Errorf("the search %q is not refused at its field", hostile)
 		}
-		if choices(page) == 0 && hostile == "\x01" {
+		if choices(page) == 0 && refused {
 			t.Errorf("a refused search %q leaves the select empty", hostile)
 		}
 	}

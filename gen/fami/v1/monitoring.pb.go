@@ -774,7 +774,9 @@ func (x *ActionExpenditure) GetPaidCents() int64 {
 // filed in the quarter.
 type ReimbursementClaim struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required. E.g. "DdR 3".
+	// Required. E.g. "DdR 3". Once per report, compared as names are (case,
+	// accents and spacing do not matter): a claim listed twice would be
+	// counted twice in the sums.
 	Reference string `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
 	// Required. Euro cents, more than zero.
 	AmountCents int64 `protobuf:"varint,2,opt,name=amount_cents,json=amountCents,proto3" json:"amount_cents,omitempty"`

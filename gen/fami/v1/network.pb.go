@@ -657,7 +657,9 @@ type ListNetworksRequest struct {
 	// Only networks whose display name, ATS, social district or lead
 	// partner's display name contains this text, when set, as ListPartners'
 	// display_name compares names (case, accents and spacing do not matter):
-	// at most 100 characters, no control or invisible ones.
+	// at most 100 characters, no control or invisible ones. A text of
+	// accents or other combining marks alone, which no name contains, is
+	// refused (INVALID_ARGUMENT naming query); white space alone is no query.
 	Query string `protobuf:"bytes,7,opt,name=query,proto3" json:"query,omitempty"`
 	// The fields to answer of each network (AIP-157), by proto or JSON name
 	// (REST: ?readMask=name,displayName); unset or "*" answers every field. A

@@ -517,7 +517,9 @@ type ListPartnersRequest struct {
 	// Only partners whose display name contains this text, when set, as
 	// display_name compares names (case, accents, typographic apostrophes
 	// and dashes, and runs of white space do not matter): at most 100
-	// characters, no control or invisible ones.
+	// characters, no control or invisible ones. A text of accents or other
+	// combining marks alone, which no name contains, is refused
+	// (INVALID_ARGUMENT naming query); white space alone is no query.
 	Query string `protobuf:"bytes,6,opt,name=query,proto3" json:"query,omitempty"`
 	// Only partners whose display name is this name, when set: the same text
 	// once case and accents are ignored, compatibility forms read as plain

@@ -738,7 +738,8 @@ type Project struct {
 	StartDate string `protobuf:"bytes,10,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
 	// Required. YYYY-MM-DD, not before start_date. Extensions move it.
 	EndDate string `protobuf:"bytes,11,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
-	// Output only. Granted extensions, oldest first (see ExtendProject).
+	// Output only. Granted extensions, oldest first (see ExtendProject): at
+	// most 50.
 	Extensions []*Extension `protobuf:"bytes,12,rep,name=extensions,proto3" json:"extensions,omitempty"`
 	// The lead beneficiary, a partner of the same region:
 	// regions/{region}/partners/{partner}.
@@ -1081,7 +1082,9 @@ type ListProjectsRequest struct {
 	// Only projects whose title, code or CUP contains this text, when set,
 	// as ListPartners' display_name compares names (case, accents and
 	// spacing do not matter): at most 100 characters, no control or
-	// invisible ones.
+	// invisible ones. A text of accents or other combining marks alone,
+	// which no name contains, is refused (INVALID_ARGUMENT naming query);
+	// white space alone is no query.
 	Query         string `protobuf:"bytes,5,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -48,7 +48,9 @@ type ProjectServiceClient interface {
 	// record of the money spent).
 	DeleteProject(ctx context.Context, in *DeleteProjectRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	// ExtendProject grants an extension (proroga): it pushes the end date and
-	// appends the extension to the project's history.
+	// appends the extension to the project's history. A project keeps at most
+	// 50 extensions; the next is refused with INVALID_ARGUMENT naming
+	// extension.
 	ExtendProject(ctx context.Context, in *ExtendProjectRequest, opts ...grpc.CallOption) (*Project, error)
 }
 
@@ -140,7 +142,9 @@ type ProjectServiceServer interface {
 	// record of the money spent).
 	DeleteProject(context.Context, *DeleteProjectRequest) (*emptypb.Empty, error)
 	// ExtendProject grants an extension (proroga): it pushes the end date and
-	// appends the extension to the project's history.
+	// appends the extension to the project's history. A project keeps at most
+	// 50 extensions; the next is refused with INVALID_ARGUMENT naming
+	// extension.
 	ExtendProject(context.Context, *ExtendProjectRequest) (*Project, error)
 	mustEmbedUnimplementedProjectServiceServer()
 }

@@ -70,7 +70,9 @@ type ProjectServiceClient interface {
 	// record of the money spent).
 	DeleteProject(context.Context, *v1.DeleteProjectRequest) (*emptypb.Empty, error)
 	// ExtendProject grants an extension (proroga): it pushes the end date and
-	// appends the extension to the project's history.
+	// appends the extension to the project's history. A project keeps at most
+	// 50 extensions; the next is refused with INVALID_ARGUMENT naming
+	// extension.
 	ExtendProject(context.Context, *v1.ExtendProjectRequest) (*v1.Project, error)
 }
 
@@ -204,7 +206,9 @@ type ProjectServiceHandler interface {
 	// record of the money spent).
 	DeleteProject(context.Context, *v1.DeleteProjectRequest) (*emptypb.Empty, error)
 	// ExtendProject grants an extension (proroga): it pushes the end date and
-	// appends the extension to the project's history.
+	// appends the extension to the project's history. A project keeps at most
+	// 50 extensions; the next is refused with INVALID_ARGUMENT naming
+	// extension.
 	ExtendProject(context.Context, *v1.ExtendProjectRequest) (*v1.Project, error)
 }
 
