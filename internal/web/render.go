@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -30,6 +31,14 @@ import (
 // pages are the parsed templates, one set per page: the layout, the shared
 // partials (files named "_*.html") and the page's own file.
 type pages map[string]*template.Template
+
+// sharedPages parses the embedded templates once per process, for every App
+// to share: they and their funcs are the same for each, and a parsed
+// html/template set may be executed concurrently (it escapes itself once,
+// under its own lock); nothing adds to it after parsing. Parsed for each
+// App, they were 8% of the CPU of the tests, which start hundreds of
+// servers (docs/benchmarks.md).
+var sharedPages = sync.OnceValues(parsePages)
 
 func parsePages() (pages, error) {
 	files, err := fs.Glob(templateFS, "templates/*.html")

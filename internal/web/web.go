@@ -80,7 +80,7 @@ func New(conn grpc.ClientConnInterface, opts Options) (*App, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	pg, err := parsePages()
+	pg, err := sharedPages()
 	if err != nil {
 		return nil, err
 	}

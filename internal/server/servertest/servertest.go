@@ -10,6 +10,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -34,6 +37,18 @@ type Server struct {
 	done   chan error
 	stop   sync.Once
 	err    error // Run's, once stopped
+
+	keysMu sync.Mutex
+	keys   signingKeys // Sign's, as last read
+}
+
+// signingKeys are the data dir's keys and the names of the key files they
+// were read from. Tests sign thousands of tokens: reading and parsing the
+// key files each time cost more than the signing, so Sign reads them again
+// only when the files change (a key rotated while the server runs).
+type signingKeys struct {
+	files []string
+	set   *auth.KeySet
 }
 
 // Start opens and runs a server with cfg for the test t, and stops it when
@@ -128,7 +143,7 @@ func (s *Server) URL() string { return "http://" + s.HTTPAddr() }
 // Sign signs a token for spec with the data dir's key at the server's
 // time, valid for an hour when spec.TTL is zero.
 func (s *Server) Sign(spec auth.TokenSpec) (string, error) {
-	keys, err := auth.LoadKeys(s.DataDir)
+	keys, err := s.signingKeys()
 	if err != nil {
 		return "", err
 	}
@@ -137,6 +152,31 @@ func (s *Server) Sign(spec auth.TokenSpec) (string, error) {
 	}
 	tok, _, err := keys.Sign(spec, s.cfg.Now())
 	return tok, err
+}
+
+// signingKeys returns the data dir's keys, read again only when the names
+// of the key files differ from those last read: a key file is written
+// whole under a new name (auth.RotateKey) and never changed after.
+func (s *Server) signingKeys() (*auth.KeySet, error) {
+	var files []string
+	entries, err := os.ReadDir(filepath.Join(s.DataDir, auth.KeyDir))
+	if err != nil {
+		return auth.LoadKeys(s.DataDir) // which says what is wrong
+	}
+	for _, e := range entries {
+		files = append(files, e.Name())
+	}
+	s.keysMu.Lock()
+	defer s.keysMu.Unlock()
+	if s.keys.set != nil && slices.Equal(s.keys.files, files) {
+		return s.keys.set, nil
+	}
+	set, err := auth.LoadKeys(s.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.keys = signingKeys{files: files, set: set}
+	return set, nil
 }
 
 // Token is Sign for a test: t is the test (or subtest) that fails if the

@@ -1,6 +1,8 @@
 package servertest_test
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -130,4 +132,41 @@ func TestRunAndStop(t *testing.T) {
 			t.Errorf("Stop #%d: %v", i+1, err)
 		}
 	}
+}
+
+// TestSignAfterRotation: Sign keeps the keys it read, but a key rotated in
+// the data dir while the server runs signs the next token.
+func TestSignAfterRotation(t *testing.T) {
+	s := servertest.Start(t, server.Config{})
+	first := keyID(t, s.Token(t, admin))
+	if again := keyID(t, s.Token(t, admin)); again != first {
+		t.Fatalf("second token signed by key %q, want %q as the first", again, first)
+	}
+	kid, err := auth.RotateKey(s.DataDir, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kid == first {
+		t.Fatalf("rotation kept key %q", kid)
+	}
+	if got := keyID(t, s.Token(t, admin)); got != kid {
+		t.Errorf("token after the rotation signed by key %q, want the new %q", got, kid)
+	}
+}
+
+// keyID is the "kid" of the JWT tok's header.
+func keyID(t *testing.T, tok string) string {
+	t.Helper()
+	head, _, _ := strings.Cut(tok, ".")
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		t.Fatalf("token header: %v", err)
+	}
+	var h struct {
+		Kid string `json:"kid"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		t.Fatalf("token header: %v", err)
+	}
+	return h.Kid
 }
