@@ -224,20 +224,7 @@ func TestMeetingsPagerKeepsTheForm(t *testing.T) {
 // saved. Both pages pass axe. Before, the search button was the default
 // one, and Enter in any field searched instead of saving.
 func TestBrowserEnterSaves(t *testing.T) {
-	f := startFamid(t)
-	network := setupLombardia(f)
-	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
-	bulk(t, 60, func(i int) error {
-		_, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
-			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete Milano %03d", i), LeadPartner: udp,
-				Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
-		return err
-	})
-	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
-	bulk(t, 60, func(i int) error {
-		_, err := f.onlineMeeting(fmt.Sprintf("m%03d", i), network, fmt.Sprintf("Tavolo %03d", i), noon.AddDate(0, 0, -60+i))
-		return err
-	})
+	f, network := manyNetworksAndMeetings(t)
 	b := newBrowser(t, f)
 	b.signIn("mrossi@lombardia")
 	b.open("/ore", "ore-invio")

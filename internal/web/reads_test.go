@@ -505,14 +505,14 @@ func TestNetworkFormProjectsAreAPage(t *testing.T) {
 	}
 }
 
-// TestBrowserEntryNetworkSearch: in a region of 61 networks and 60
-// meetings, a consultant in Chromium finds a network past the select's
-// page with the search among the form's fields, which keeps what was
-// typed before it, logs hours on it, and sees the table name it; the
-// search, its hint and the meetings' pager pass axe.
-func TestBrowserEntryNetworkSearch(t *testing.T) {
-	f := startFamid(t)
-	network := setupLombardia(f)
+// manyNetworksAndMeetings is a famid whose Lombardia (setupLombardia) has
+// 60 more networks, "Rete Milano 000" to "059", more than the entry form's
+// select shows, and 60 online meetings of its first network, one a day up
+// to today, more than the form's meetings' page; network is that first one.
+func manyNetworksAndMeetings(t *testing.T) (f *famid, network string) {
+	t.Helper()
+	f = startFamid(t)
+	network = setupLombardia(f)
 	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
 	bulk(t, 60, func(i int) error {
 		_, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
@@ -525,6 +525,16 @@ func TestBrowserEntryNetworkSearch(t *testing.T) {
 		_, err := f.onlineMeeting(fmt.Sprintf("m%03d", i), network, fmt.Sprintf("Tavolo %03d", i), noon.AddDate(0, 0, -60+i))
 		return err
 	})
+	return f, network
+}
+
+// TestBrowserEntryNetworkSearch: in a region of 61 networks and 60
+// meetings, a consultant in Chromium finds a network past the select's
+// page with the search among the form's fields, which keeps what was
+// typed before it, logs hours on it, and sees the table name it; the
+// search, its hint and the meetings' pager pass axe.
+func TestBrowserEntryNetworkSearch(t *testing.T) {
+	f, _ := manyNetworksAndMeetings(t)
 	b := newBrowser(t, f)
 	b.signIn("mrossi@lombardia")
 	b.open("/ore", "ore-molte-reti")
