@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/namekey"
 )
 
 // MinDate and MaxDate bound every calendar date: a year 0000 or 9999 is a
@@ -45,6 +46,19 @@ func Text(v *errs.Violations, field, s string, required bool, max int, multiline
 			v.AddReason(field, errs.TextInvisibleCharacter, "contains an invisible or direction-changing character (U+%04X)", r)
 			return
 		}
+	}
+}
+
+// Name checks a name, or text compared as names are (namekey), as Text
+// checks one line, and refuses one that is more than white space yet has
+// nothing a name's key keeps: accents and other combining marks alone
+// ("\u0301", "´"). Its key is empty, so no search or filter could find it
+// as a name, and a filter by it would match every item as no filter does.
+func Name(v *errs.Violations, field, s string, required bool, max int) {
+	before := v.Len()
+	Text(v, field, s, required, max, false)
+	if v.Len() == before && strings.TrimSpace(s) != "" && namekey.Of(s) == "" {
+		v.Add(field, "has no letter, digit or sign: accents and other combining marks alone are ignored in names")
 	}
 }
 

@@ -181,3 +181,23 @@ func TestTextFaultsSayTheirReason(t *testing.T) {
 		t.Errorf("%d listed of %d; want %d, each with its reason", len(l), v.Len(), errs.MaxViolations)
 	}
 }
+
+// TestName: a name is checked as one line of text, and one of accents or
+// other combining marks alone, which has no key to be found by, is refused
+// naming its field; white space alone is no name (required or not).
+func TestName(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		required bool
+		want     int
+	}{
+		{"CPIA 2", true, 0}, {"Città", true, 0}, {"´", false, 1}, {"\u0301 \u0308", true, 1},
+		{"  ", false, 0}, {"  ", true, 1}, {"a\u200Bb", true, 1}, {strings.Repeat("a", 201), true, 1},
+	} {
+		var v errs.Violations
+		check.Name(&v, "partner.display_name", c.name, c.required, 200)
+		if v.Len() != c.want {
+			t.Errorf("Name(%+q, required %v): %d violations, want %d", c.name, c.required, v.Len(), c.want)
+		}
+	}
+}

@@ -30,7 +30,7 @@ var contactMutable = []string{"display_name", "role", "partner", "email", "phone
 // validate checks a contact's fields and that its partner exists.
 func (s *Contacts) validate(tx store.ReadTx, c *famiv1.Contact, region string) error {
 	var v errs.Violations
-	check.Text(&v, "contact.display_name", c.GetDisplayName(), true, 200, false)
+	check.Name(&v, "contact.display_name", c.GetDisplayName(), true, 200)
 	check.Enum(&v, "contact.role", c.GetRole(), true)
 	resource.Refs{Tx: tx, V: &v, Region: region}.Required("contact.partner", c.GetPartner(), resource.Partners, &famiv1.Partner{})
 	check.Email(&v, "contact.email", c.GetEmail())

@@ -35,7 +35,7 @@ const maxMembers = 500
 // names exists in its region, with the lead among the members as LEAD.
 func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) error {
 	var v errs.Violations
-	check.Text(&v, "network.display_name", n.GetDisplayName(), true, 200, false)
+	check.Name(&v, "network.display_name", n.GetDisplayName(), true, 200)
 	check.Text(&v, "network.ats", n.GetAts(), false, 200, false)
 	check.Text(&v, "network.social_district", n.GetSocialDistrict(), false, 200, false)
 	check.Text(&v, "network.description", n.GetDescription(), false, 8000, true)

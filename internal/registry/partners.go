@@ -35,7 +35,7 @@ var partnerMutable = []string{"display_name", "kind", "fiscal_code", "istat_code
 // validate checks a partner's own fields.
 func (s *Partners) validate(p *famiv1.Partner, region string) error {
 	var v errs.Violations
-	check.Text(&v, "partner.display_name", p.GetDisplayName(), true, maxDisplayName, false)
+	check.Name(&v, "partner.display_name", p.GetDisplayName(), true, maxDisplayName)
 	check.Enum(&v, "partner.kind", p.GetKind(), true)
 	check.FiscalCode(&v, "partner.fiscal_code", p.GetFiscalCode())
 	switch {
@@ -116,14 +116,15 @@ func (s *Partners) ListPartners(ctx context.Context, req *famiv1.ListPartnersReq
 	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListPartners); ok {
 		return res, err
 	}
-	// A display_name that is set filters even when its key is empty (a
-	// name of combining marks alone): it then names no partner, never all.
+	// A display_name of white space alone is no filter; one of combining
+	// marks alone, whose key is empty, is refused (check.Name), never taken
+	// for no filter.
 	matches, named, byName := namekey.Matcher(req.GetQuery()), namekey.Of(req.GetDisplayName()), strings.TrimSpace(req.GetDisplayName()) != ""
 	return resource.ListAnswer[*famiv1.ListPartnersResponse](ctx, s.r.store, resource.Partners, req,
 		func(v *errs.Violations) {
 			check.Enum(v, "kind", req.GetKind(), false)
 			aip.CheckQuery(v, req.GetQuery())
-			check.Text(v, "display_name", req.GetDisplayName(), false, maxDisplayName, false)
+			check.Name(v, "display_name", req.GetDisplayName(), false, maxDisplayName)
 		},
 		func(p *famiv1.Partner) bool {
 			return (req.GetShowArchived() || !p.GetArchived()) &&

@@ -179,7 +179,8 @@ func TestListMeetingsOfAPartner(t *testing.T) {
 // one space for a stored double space, no accents, a plain apostrophe and
 // hyphen for typographic ones. Both filters follow one rule (namekey.Of),
 // so a partner the exact filter finds is also suggested by the query. A
-// query of accents alone, which no name contains, is refused.
+// query, an exact name or a new name of accents alone, which no name
+// contains, is refused.
 func TestListFiltersCompareNamesAsTheyRead(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
@@ -222,8 +223,19 @@ func TestListFiltersCompareNamesAsTheyRead(t *testing.T) {
 				t.Errorf("partners called %q and matching it: got %q, want %q", c.name, got, c.want)
 			}
 		}
-		if got := partners(&famiv1.ListPartnersRequest{DisplayName: "\u0301\u0301"}); len(got) != 0 {
-			t.Errorf("partners called two combining accents: got %q, want none", got)
+		// A name of accents alone has an empty key: the exact filter refuses
+		// it as the query does, and no partner, network or contact may be
+		// called so, for no filter or search could find it by its name.
+		_, err := s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, DisplayName: "\u0301\u0301"})
+		checkErr(t, "partners called two combining accents", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"display_name"}})
+		_, err = s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "accenti",
+			Partner: &famiv1.Partner{DisplayName: "\u0301 \u0308", Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}})
+		checkErr(t, "a partner called two combining accents", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"partner.display_name"}})
+		_, err = s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "accenti", Network: &famiv1.Network{
+			DisplayName: "´", LeadPartner: partnerName("p3"), Members: []*famiv1.Member{{Partner: partnerName("p3"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
+		checkErr(t, "a network called an acute accent", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"network.display_name"}})
+		if got := partners(&famiv1.ListPartnersRequest{}); len(got) != 4 {
+			t.Errorf("after the refused creates the region has partners %q, want the four", got)
 		}
 		// A query of accents alone has an empty key: a fragment of no name,
 		// which would otherwise list everything, as no query does. Each
