@@ -258,14 +258,13 @@ func TestHoursTableReadsItsNetworksInOneCall(t *testing.T) {
 	}
 }
 
-// TestMeetingPageReadsItsNetworksInOneCall: a meeting of three networks,
-// in a region of 60, names them, in the meeting's order, and their
-// members, the networks read by name in one call and the region's never
-// listed, where the page listed the region's networks and read each of
-// the meeting's by itself.
-func TestMeetingPageReadsItsNetworksInOneCall(t *testing.T) {
-	f, base, reads, token := adminApp(t)
-	partners := seedEntities(t, f, 3)
+// tableOfThreeNetworks seeds f's Lombardia with three partners and 60
+// networks led by the first, and a past online coordination table,
+// "tavolo", of three of them, in this order: "Rete C" with the second
+// partner, "Rete A" with the third, "Rete B" alone. It returns the partners.
+func tableOfThreeNetworks(t *testing.T, f *famid) (partners []string) {
+	t.Helper()
+	partners = seedEntities(t, f, 3)
 	seedNetworks(t, f, 57, partners[0])
 	ofMeeting := []string{f.network("lombardia", "rete-c", "Rete C", partners[0], partners[1]),
 		f.network("lombardia", "rete-a", "Rete A", partners[0], partners[2]), f.network("lombardia", "rete-b", "Rete B", partners[0])}
@@ -276,6 +275,17 @@ func TestMeetingPageReadsItsNetworksInOneCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return partners
+}
+
+// TestMeetingPageReadsItsNetworksInOneCall: a meeting of three networks,
+// in a region of 60, names them, in the meeting's order, and their
+// members, the networks read by name in one call and the region's never
+// listed, where the page listed the region's networks and read each of
+// the meeting's by itself.
+func TestMeetingPageReadsItsNetworksInOneCall(t *testing.T) {
+	f, base, reads, token := adminApp(t)
+	tableOfThreeNetworks(t, f)
 
 	reads.reset()
 	page := fetch(t, base+"/incontri/tavolo", token)

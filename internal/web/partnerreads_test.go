@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -94,17 +93,7 @@ func TestReportRightReadsOnlyTheProjectsNetworks(t *testing.T) {
 // partner's every network besides (60 of them for the first).
 func TestMeetingPageReadsNoPartnerNetworks(t *testing.T) {
 	f := startFamid(t)
-	partners := seedEntities(t, f, 3)
-	seedNetworks(t, f, 57, partners[0])
-	ofMeeting := []string{f.network("lombardia", "rete-c", "Rete C", partners[0], partners[1]),
-		f.network("lombardia", "rete-a", "Rete A", partners[0], partners[2]), f.network("lombardia", "rete-b", "Rete B", partners[0])}
-	start := f.Clock.Now().Add(-48 * time.Hour).Truncate(time.Hour)
-	_, err := famiv1.NewMeetingServiceClient(f.conn).CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", MeetingId: "tavolo", Meeting: &famiv1.Meeting{
-		Networks: ofMeeting, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo",
-		StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	partners := tableOfThreeNetworks(t, f)
 	f.account("lombardia", "lead", "Lia Lead", famiv1.Role_ROLE_NETWORK_MEMBER, partners[0])
 	f.account("lombardia", "ospite", "Olga Ospite", famiv1.Role_ROLE_NETWORK_MEMBER, partners[1])
 	base, reads := countedApp(t, f)
