@@ -692,6 +692,26 @@ func typeOnOldPlan(typed url.Values) {
 	typed.Set("exp.1.committed", "400.000")              // action 02
 }
 
+// savedOnNewPlan saves the staff's report form through the application at
+// base with values typed on the plan as the form showed it (typeOnOldPlan),
+// and wants the 409 on the new plan (wantOnNewPlan) and the report as it
+// was; what names the save in the errors.
+func savedOnNewPlan(t *testing.T, f *famid, base, what string) {
+	t.Helper()
+	edit := labReport + "/modifica"
+	token := f.signedIn("staff@lombardia")
+	page := fetch(t, base+edit, token)
+	typed := formValues(t, page, edit)
+	typeOnOldPlan(typed)
+	before := f.report("2021-q2")
+
+	status, page := postCounted(t, base+edit, token, page, typed)
+	wantOnNewPlan(t, status, page)
+	if got := f.report("2021-q2"); got.GetEtag() != before.GetEtag() {
+		t.Errorf("%s wrote the report: %v", what, got)
+	}
+}
+
 // TestReportPlanChangedBetweenCheckAndSave changes the plan after the
 // save has read the project and checked the form's plan, just before its
 // update reaches the service (an interceptor on the application's
@@ -706,18 +726,7 @@ func TestReportPlanChangedBetweenCheckAndSave(t *testing.T) {
 			f.insertAtPlanFront()
 		}
 	})
-	edit := labReport + "/modifica"
-	token := f.signedIn("staff@lombardia")
-	page := fetch(t, base+edit, token)
-	typed := formValues(t, page, edit)
-	typeOnOldPlan(typed)
-	before := f.report("2021-q2")
-
-	status, page := postCounted(t, base+edit, token, page, typed)
-	wantOnNewPlan(t, status, page)
-	if got := f.report("2021-q2"); got.GetEtag() != before.GetEtag() {
-		t.Errorf("a save whose plan changed before its update wrote the report: %v", got)
-	}
+	savedOnNewPlan(t, f, base, "a save whose plan changed before its update")
 }
 
 // TestReportSavedAcrossAnotherProjectChange changes the project, not its
@@ -766,20 +775,9 @@ func TestReportProjectChangedTwiceDuringSave(t *testing.T) {
 			f.insertAtPlanFront()
 		}
 	})
-	edit := labReport + "/modifica"
-	token := f.signedIn("staff@lombardia")
-	page := fetch(t, base+edit, token)
-	typed := formValues(t, page, edit)
-	typeOnOldPlan(typed)
-	before := f.report("2021-q2")
-
-	status, page := postCounted(t, base+edit, token, page, typed)
-	wantOnNewPlan(t, status, page)
+	savedOnNewPlan(t, f, base, "a save whose project changed twice")
 	if n := updates.Load(); n != 2 {
 		t.Errorf("the save made %d updates, want 2", n)
-	}
-	if got := f.report("2021-q2"); got.GetEtag() != before.GetEtag() {
-		t.Errorf("a save whose project changed twice wrote the report: %v", got)
 	}
 }
 
