@@ -12,7 +12,6 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
@@ -130,7 +129,7 @@ func namedLabels[T any](s *session, known map[string]string, names []string, col
 		if _, done := out[name]; done {
 			continue
 		}
-		if r, _, err := aip.ParseName("", name, collection); err != nil || r != s.region {
+		if _, ok := s.owns(name, collection); !ok {
 			continue
 		}
 		it, err := get(s.ctx, name)

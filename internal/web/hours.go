@@ -451,17 +451,17 @@ func newRequestID() string {
 // recentMeetings lists the meetings an entry of network may name (the
 // service refuses a meeting of another network): its meetings, or, with
 // no network chosen yet, the region's, from the last four months and the
-// next one (from and to midnight), newest first (ListMeetings' order_by), a page of them where
-// the address says (readPage, "inc_"; the pager, buttons of the form
-// (formpager), leads to the older ones),
-// and chosen, the meeting the form names if it is not among them, so that
-// saving the form keeps it.
+// next one (from and to midnight), newest first (ListMeetings' order_by),
+// a page of them where the address says (readPage, "inc_"; the pager's
+// buttons, of the form (formpager), lead to the older ones), and chosen,
+// the meeting the form names if it is not among them, so that saving the
+// form keeps it.
 func (a *App) recentMeetings(s *session, r *http.Request, network, chosen string) ([]option, *pager, error) {
 	// The window is of whole days, so that a page token holds for the day
 	// it was issued (it is bound to the request).
 	y, m, d := a.today().Date()
 	now := time.Date(y, m, d, 0, 0, 0, 0, territory.Rome)
-	if rg, _, err := aip.ParseName("", network, resource.Networks); err != nil || rg != s.region {
+	if _, ok := s.owns(network, resource.Networks); !ok {
 		// Text that names no network of the region (forged, or another
 		// region's) filters nothing: the service refuses the form at its
 		// network, and the page that says so must still be served.
@@ -491,7 +491,7 @@ func (a *App) recentMeetings(s *session, r *http.Request, network, chosen string
 	if err != nil || listed || chosen == "" {
 		return out, pg, err
 	}
-	if rg, _, perr := aip.ParseName("", chosen, resource.Meetings); perr != nil || rg != s.region {
+	if _, ok := s.owns(chosen, resource.Meetings); !ok {
 		return out, pg, nil
 	}
 	mt, err := a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: chosen})

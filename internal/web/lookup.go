@@ -94,8 +94,8 @@ type batchGet[T any] func(ctx context.Context, parent string, names []string) ([
 // does not fit) is asked again up to that name, and the rest after it.
 func readNamed[T any](s *session, names []string, collection string, misses int, get batchGet[T]) ([]T, bool, error) {
 	ask := slices.DeleteFunc(slices.Clone(names), func(name string) bool {
-		r, _, err := aip.ParseName("", name, collection)
-		return err != nil || r != s.region
+		_, ok := s.owns(name, collection)
+		return !ok
 	})
 	slices.Sort(ask)
 	ask = slices.Compact(ask)

@@ -10,7 +10,6 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/namekey"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
@@ -259,7 +258,7 @@ func (a *App) resolveMembers(s *session, v url.Values, marks map[string]string) 
 // resolvePartner makes of typed. deleted reports whether was is a partner
 // of the region that exists no more.
 func (a *App) memberNamed(s *session, typed, was, shown string, labels map[string]string) (res resolution, deleted bool, err error) {
-	if r, id, perr := aip.ParseName("", was, resource.Partners); perr == nil && r == s.region {
+	if id, ok := s.owns(was, resource.Partners); ok {
 		label, exists := labels[was]
 		switch {
 		case !exists:

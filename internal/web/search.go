@@ -136,7 +136,7 @@ func (a *App) resolvePartner(s *session, typed string) (resolution, error) {
 	if strings.HasPrefix(typed, "regions/") {
 		// A resource name, which only a partner of the region's resolves:
 		// the service would refuse a query naming another region (403).
-		if r, _, err := aip.ParseName("", typed, resource.Partners); err == nil && r == s.region {
+		if _, ok := s.owns(typed, resource.Partners); ok {
 			return a.partnerNamed(s, typed, "")
 		}
 		return resolution{fault: unknownPartner}, nil

@@ -19,6 +19,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/territory"
@@ -43,6 +44,15 @@ type session struct {
 	region string
 	csrf   string
 	ctx    context.Context
+}
+
+// owns reports whether text is the name of a resource of collection in
+// the session's region, and its id: the only names a page asks the
+// services about, since any other text (forged, or another region's name)
+// would be refused, or read across regions, rather than shown as it is.
+func (s *session) owns(text, collection string) (id string, ok bool) {
+	r, id, err := aip.ParseName("", text, collection)
+	return id, err == nil && r == s.region
 }
 
 // csrfToken derives the anti-forgery token from the session token. Forms
