@@ -326,9 +326,9 @@ func matchRoute(routes []restRoute, method string, segs []string, verb string) *
 // checkQuery is the gateway muxes' middleware: it refuses a request whose
 // query cannot be read whole, or has a parameter its route does not take
 // (restquery.go), where a mux has routed the request, so that its route
-// is matched once, by the gateway. Each handler of a mux serves one route, a pattern and a
-// method: the route of the table it serves is found at its first request,
-// from the pattern the mux matched, and kept.
+// is matched once, by the gateway. Each handler of a mux serves one
+// route, a pattern and a method: the route of the table it serves is
+// found at its first request, from the pattern the mux matched, and kept.
 func (rr *restRouter) checkQuery(next runtime.HandlerFunc) runtime.HandlerFunc {
 	var (
 		once sync.Once
