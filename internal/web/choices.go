@@ -152,17 +152,28 @@ func labelMask() *fieldmaskpb.FieldMask {
 }
 
 // networkChoices are the display names, by name, of the first searchPage
-// networks of the region whose names or whose lead partner's contain
-// query, and whether more match.
-func (a *App) networkChoices(s *session, query string) (map[string]string, bool, error) {
-	return a.networkChoicesOf(s, "", query)
-}
-
-// networkChoicesOf is networkChoices of partner's networks only, when set
-// (myNetworks' rule).
-func (a *App) networkChoicesOf(s *session, partner, query string) (map[string]string, bool, error) {
+// networks of the region (of partner's only, when set: myNetworks' rule)
+// whose names or whose lead partner's contain query, and whether more
+// match.
+func (a *App) networkChoices(s *session, partner, query string) (map[string]string, bool, error) {
 	return choicesPage(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner, Query: query,
 		PageSize: searchPage, ReadMask: labelMask()}, (*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
+}
+
+// searchNetworks is a form's network choices: search set as the form's
+// network search (networkQuery), the labels of the page of networks it
+// finds (networkChoices, of partner's when set), and those of the
+// networks the form names (named: chosen, or stored), read by name.
+func (a *App) searchNetworks(r *http.Request, s *session, search *choiceSearch, partner string, named []string) (map[string]string, error) {
+	*search = choiceSearch{Param: networkQuery, Label: msg("hours.network_search"), MoreHint: msg("hours.networks_more"),
+		SearchedHint: "hours.networks_searched"}
+	page, err := searchChoices(search, r.FormValue(networkQuery), "hours.network_search_refused", func(q string) (map[string]string, bool, error) {
+		return a.networkChoices(s, partner, q)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.networkLabels(s, page, named)
 }
 
 // partnerChoicesPage are the display names, by name, of the first

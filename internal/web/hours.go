@@ -217,15 +217,8 @@ func (a *App) entryLookups(w http.ResponseWriter, r *http.Request, s *session, f
 	if !ok {
 		return nil, false
 	}
-	l.search = choiceSearch{Param: networkQuery, Label: msg("hours.network_search"), MoreHint: msg("hours.networks_more"),
-		SearchedHint: "hours.networks_searched"}
 	var err error
-	l.networks, err = searchChoices(&l.search, r.FormValue(networkQuery), "hours.network_search_refused", func(q string) (map[string]string, bool, error) {
-		return a.networkChoices(s, q)
-	})
-	if err == nil {
-		l.networks, err = a.networkLabels(s, l.networks, append(also, fm.Get("network")))
-	}
+	l.networks, err = a.searchNetworks(r, s, &l.search, "", append(also, fm.Get("network")))
 	if err == nil {
 		l.meetings, l.meetingPager, err = a.recentMeetings(s, r, fm.Get("network"), fm.Get("meeting"))
 	}

@@ -72,7 +72,7 @@ func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session,
 // inANetwork reports whether the user has a network by myNetworks' rule
 // (a network member's, their partner's networks; anyone else's, the
 // region's), asking for one network's name alone. The pages ask for a
-// page of those networks (networkChoicesOf), whether there is one (here),
+// page of those networks (networkChoices), whether there is one (here),
 // or those among a meeting's (meetingNetworks), never all of them: the
 // meetings page and the meeting form read them all, to know this, to
 // name the page's rows (rowNetworks, now read by name) and as the form's
@@ -228,15 +228,7 @@ func (a *App) convenedChoices(r *http.Request, s *session, fm *form, search *cho
 	if ofNetworks, _ := meetings.Convenes(s.who); !ofNetworks {
 		return nil, nil
 	}
-	*search = choiceSearch{Param: networkQuery, Label: msg("hours.network_search"), MoreHint: msg("hours.networks_more"),
-		SearchedHint: "hours.networks_searched"}
-	nets, err := searchChoices(search, r.FormValue(networkQuery), "hours.network_search_refused", func(q string) (map[string]string, bool, error) {
-		return a.networkChoicesOf(s, s.who.Partner, q)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return a.networkLabels(s, nets, []string{fm.Get("networks")})
+	return a.searchNetworks(r, s, search, s.who.Partner, []string{fm.Get("networks")})
 }
 
 // mayConvene reports whether the user may schedule a meeting, of one of

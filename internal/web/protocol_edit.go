@@ -66,8 +66,6 @@ func (a *App) renderProtocolEdit(w http.ResponseWriter, r *http.Request, s *sess
 // the network and the parties the form names, as typed and as stored.
 func (a *App) protocolChoices(r *http.Request, s *session, fm *form, page *protocolEditPage) (*lookups, error) {
 	l := &lookups{}
-	page.NetworkSearch = choiceSearch{Param: networkQuery, Label: msg("hours.network_search"), MoreHint: msg("hours.networks_more"),
-		SearchedHint: "hours.networks_searched"}
 	page.PartnerSearch = choiceSearch{Param: partyQuery, Label: msg("protocols.party_search"), MoreHint: msg("protocols.parties_more"),
 		SearchedHint: "protocols.parties_searched"}
 	var networks, parties []string
@@ -78,12 +76,7 @@ func (a *App) protocolChoices(r *http.Request, s *session, fm *form, page *proto
 		}
 	}
 	var err error
-	l.myNetworks, err = searchChoices(&page.NetworkSearch, r.FormValue(networkQuery), "hours.network_search_refused", func(q string) (map[string]string, bool, error) {
-		return a.networkChoicesOf(s, s.who.Partner, q)
-	})
-	if err == nil {
-		l.myNetworks, err = a.networkLabels(s, l.myNetworks, networks)
-	}
+	l.myNetworks, err = a.searchNetworks(r, s, &page.NetworkSearch, s.who.Partner, networks)
 	if err == nil {
 		l.partners, err = searchChoices(&page.PartnerSearch, r.FormValue(partyQuery), "protocols.party_search_refused", func(q string) (map[string]string, bool, error) {
 			return a.partnerChoicesPage(s, q)
