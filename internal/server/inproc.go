@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 
 	"github.com/fullstorydev/grpchan/inprocgrpc"
 	"google.golang.org/grpc"
@@ -61,6 +62,32 @@ func (c *inprocConn) RegisterService(desc *grpc.ServiceDesc, srv any) {
 	for _, m := range desc.Methods {
 		c.unary["/"+desc.ServiceName+"/"+m.MethodName] = inprocMethod{srv: srv, handler: m.Handler}
 	}
+}
+
+// NewStream opens a stream through the channel. A stream whose client
+// sends one request (server streaming) ignores SendMsg's io.EOF, as
+// grpc-go's streams do: the generated client returns SendMsg's error as
+// the call's, and inprocgrpc answers io.EOF when the server has already
+// ended the stream (a watch refused before it read its request), so the
+// gateway answered a refusal as "EOF", UNKNOWN and 500. The status the
+// server ended with comes from the next Header or RecvMsg.
+func (c *inprocConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	cs, err := c.Channel.NewStream(ctx, desc, method, opts...)
+	if err != nil || desc.ClientStreams {
+		return cs, err
+	}
+	return oneRequestStream{cs}, nil
+}
+
+// oneRequestStream is a client stream that sends one request; see
+// inprocConn.NewStream.
+type oneRequestStream struct{ grpc.ClientStream }
+
+func (s oneRequestStream) SendMsg(m any) error {
+	if err := s.ClientStream.SendMsg(m); err != io.EOF {
+		return err
+	}
+	return nil
 }
 
 // Invoke makes a unary call: on the caller's goroutine when the method

@@ -153,3 +153,39 @@ func TestInprocAnswerMovedToTheGatewayCopiedToTheWeb(t *testing.T) {
 		t.Errorf("the web's change reached the service's answer: %v", svc.p)
 	}
 }
+
+// A stream the server ends before taking its request answers the server's
+// status, never SendMsg's io.EOF: the generated client returns SendMsg's
+// error as the call's, so a REST watch refused by the stream limit was
+// answered 500 "EOF" whenever the refusal won the race with the request.
+// Here the race is lost on purpose: Header waits for the server's end,
+// then the request is sent, as often as makes a lost race certain.
+func TestInprocStreamEndedBeforeItsRequest(t *testing.T) {
+	// The stream limit refuses in the pipeline, before the handler reads
+	// the request.
+	refuse := func(any, grpc.ServerStream, *grpc.StreamServerInfo, grpc.StreamHandler) error {
+		return status.Error(codes.ResourceExhausted, "too many watches")
+	}
+	conn := newInprocConn(new(inprocgrpc.Channel).WithServerStreamInterceptor(refuse), nil, false)
+	famiv1.RegisterSyncServiceServer(conn, famiv1.UnimplementedSyncServiceServer{})
+	desc := &famiv1.SyncService_ServiceDesc.Streams[0]
+	for i := range 64 {
+		cs, err := conn.NewStream(t.Context(), desc, famiv1.SyncService_Watch_FullMethodName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cs.Header(); err != nil {
+			t.Fatalf("try %d: Header: %v", i, err)
+		}
+		if err := cs.SendMsg(&famiv1.WatchRequest{Parent: "regions/lombardia"}); err != nil {
+			t.Fatalf("try %d: SendMsg: %v, want nil and the status from RecvMsg", i, err)
+		}
+		if err := cs.CloseSend(); err != nil {
+			t.Fatalf("try %d: CloseSend: %v", i, err)
+		}
+		err = cs.RecvMsg(&famiv1.WatchResponse{})
+		if status.Code(err) != codes.ResourceExhausted {
+			t.Fatalf("try %d: RecvMsg: %v, want RESOURCE_EXHAUSTED", i, err)
+		}
+	}
+}
