@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"encoding/binary"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +18,14 @@ const (
 	// seconds, big-endian; 0 when the token recorded none), after which
 	// the entry is forgotten (pruneExpired).
 	bucketRevokedJTI = "revoked_jti"
+	// bucketRevokedExpiry indexes bucketRevokedJTI by expiry: a key
+	// "{expiry}/{jti}" (expiryKey, so that the keys' order is the times')
+	// per entry that records one, written in the same system transaction
+	// as the entry (putRevoked), so that pruning reads the expired entries
+	// at its front and never the live ones behind them. A system store
+	// written before the index gets its keys at the start
+	// (indexRevocations).
+	bucketRevokedExpiry = "revoked_jti_expiry"
 	// bucketGeneration maps a credential (credentialKey) to its
 	// generation (big-endian): tokens of an older generation are void.
 	// Deleting an account or replacing its password raises it; it outlives
@@ -181,44 +190,100 @@ func (r *revocations) addJTI(jti string, exp time.Time) {
 // bounded number of operations) and a start forgets them batch by batch.
 const pruneBatch = 32
 
+// putRevoked records, in tx, that token jti is revoked until exp, with
+// its key in the expiry index.
+func putRevoked(tx store.SystemTx, jti string, exp time.Time) error {
+	if err := tx.Put(bucketRevokedJTI, jti, unixBytes(exp)); err != nil {
+		return err
+	}
+	if e, ok := revokedIndexEntry(jti, exp); ok {
+		return tx.Put(e.bucket, e.key, e.value)
+	}
+	return nil
+}
+
+// revokedIndexEntry is the key of the expiry index of the revocation of
+// token jti until exp; none when exp is not a time the entry expires at
+// (expired), as it is then never pruned.
+func revokedIndexEntry(jti string, exp time.Time) (indexEntry, bool) {
+	if exp.Unix() <= 0 {
+		return indexEntry{}, false
+	}
+	return indexEntry{bucketRevokedExpiry, expiryKey(exp) + "/" + jti, []byte{1}}, true
+}
+
 // pruneExpired forgets, in tx, up to pruneBatch revoked token ids whose
 // token has expired at now: the verifier refuses an expired token anyway,
 // so the entry guards nothing any more, and without this the list grows
-// with every revocation for ever. An entry that records no expiry stays,
-// and so does a damaged one, which may guard a valid token: the next start
-// stops on it (fail closed, ADR 12). It returns the ids forgotten and
-// whether more may be left.
+// with every revocation for ever. It reads the expiry index from its
+// front, up to the first key not expired, so it costs the expired entries
+// alone, and forgets an entry only when the expiry stored in the entry
+// itself has passed: a key cannot forget a revocation early, whoever
+// wrote it. A key whose entry is gone (forgotten by a famid of an earlier
+// version, which prunes by reading every entry) or records another expiry
+// goes alone. An entry that records no expiry stays, and so does a damaged
+// one, which may guard a valid token: the next start stops on it (fail
+// closed, ADR 12). It returns the ids forgotten and whether more may be
+// left.
 func pruneExpired(tx store.SystemTx, now time.Time) (forgotten []string, more bool, err error) {
-	return forgetStale(tx, bucketRevokedJTI, func(v []byte) bool { return expired(unixOf(v), now) })
-}
-
-// forgetStale deletes, in tx, up to pruneBatch keys of bucket whose value
-// stale says may go; a damaged value stays. It returns the keys forgotten
-// and whether more may be left.
-func forgetStale(tx store.SystemTx, bucket string, stale func(v []byte) bool) (forgotten []string, more bool, err error) {
-	tx.Scan(bucket, "", "", func(k string, v []byte, err error) bool {
-		if err != nil || !stale(v) {
+	type stale struct {
+		key, jti string
+		entry    bool // the entry goes too
+	}
+	var found []stale
+	tx.Scan(bucketRevokedExpiry, "", "", func(k string, _ []byte, _ error) bool {
+		exp, ok := expiryOf(k)
+		if ok && !expired(exp, now) {
+			return false
+		}
+		_, jti, _ := strings.Cut(k, "/")
+		v, err := tx.Get(bucketRevokedJTI, jti)
+		if !ok || err != nil {
 			return true
 		}
-		if len(forgotten) == pruneBatch {
+		if len(found) == pruneBatch {
 			more = true
 			return false
 		}
-		forgotten = append(forgotten, k)
+		found = append(found, stale{k, jti, v != nil && expired(unixOf(v), now)})
 		return true
 	})
 	// Deleted after the scan: a store's cursor need not survive a delete.
-	for _, k := range forgotten {
-		if err := tx.Delete(bucket, k); err != nil {
+	for _, s := range found {
+		if err := tx.Delete(bucketRevokedExpiry, s.key); err != nil {
 			return nil, false, err
 		}
+		if !s.entry {
+			continue
+		}
+		if err := tx.Delete(bucketRevokedJTI, s.jti); err != nil {
+			return nil, false, err
+		}
+		forgotten = append(forgotten, s.jti)
 	}
 	return forgotten, more, nil
 }
 
-// pruneAll runs batch, which forgets some stale entries (forgetStale), in
-// system transactions until nothing is left, and hands each batch's keys
-// to done once its transaction has committed.
+// indexRevocations adds, at the start, the keys of the expiry index
+// missing from the revocation entries: all of them in a system store
+// written before the index, and those of the revocations that a famid of
+// an earlier version made meanwhile (a shared etcd cluster in a rolling
+// upgrade), which pruning cannot find before. A damaged entry is left out:
+// the load stops the start on it first (loadRevocations).
+func indexRevocations(ctx context.Context, sys store.System) error {
+	return indexMissing(ctx, sys, func(tx store.SystemTx, add func(indexEntry)) {
+		tx.Scan(bucketRevokedJTI, "", "", func(jti string, v []byte, err error) bool {
+			if e, ok := revokedIndexEntry(jti, unixOf(v)); ok && err == nil {
+				add(e)
+			}
+			return true
+		})
+	})
+}
+
+// pruneAll runs batch, which forgets some stale entries (pruneExpired,
+// pruneTokenRecords), in system transactions until nothing is left, and
+// hands each batch's keys to done once its transaction has committed.
 func pruneAll(ctx context.Context, sys store.System, batch func(store.SystemTx) ([]string, bool, error), done func([]string)) error {
 	for more := true; more; {
 		var forgotten []string
