@@ -23,17 +23,8 @@ import (
 func BenchmarkCreateServiceToken(b *testing.B) {
 	for _, existing := range []int{10, 1000} {
 		b.Run(fmt.Sprintf("existing=%d", existing), func(b *testing.B) {
-			dir := b.TempDir()
-			st := bolttest.Open(b, dir, bolt.Options{Regions: []string{"lombardia"}})
-			keys, err := auth.LoadOrCreateKeys(dir)
-			if err != nil {
-				b.Fatal(err)
-			}
 			now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-			svc, err := accounts.New(b.Context(), st, st, keys, accounts.Options{Now: func() time.Time { return now }})
-			if err != nil {
-				b.Fatal(err)
-			}
+			svc := benchService(b, &now, nil)
 			ctx := as(b.Context(), "lombardia")
 			for i := range existing {
 				system := fmt.Sprintf("sistema-%d", i/accounts.MaxLiveServiceTokens)
@@ -52,6 +43,26 @@ func BenchmarkCreateServiceToken(b *testing.B) {
 			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
+}
+
+// benchService starts the service, its clock at *now, on a fresh bbolt
+// store of lombardia, on which seed (unless nil) has written first.
+func benchService(b *testing.B, now *time.Time, seed func(*bolt.Store)) *accounts.Service {
+	b.Helper()
+	dir := b.TempDir()
+	st := bolttest.Open(b, dir, bolt.Options{Regions: []string{"lombardia"}})
+	keys, err := auth.LoadOrCreateKeys(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if seed != nil {
+		seed(st)
+	}
+	svc, err := accounts.New(b.Context(), st, st, keys, accounts.Options{Now: func() time.Time { return *now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return svc
 }
 
 // cpuTime is the process's user and system CPU time.
