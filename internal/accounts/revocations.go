@@ -72,20 +72,31 @@ func loadRevocations(ctx context.Context, sys store.System) (*revocations, error
 // ReloadRevocations merges the system store's revocation list into the
 // in-memory one, so that revocations made by other processes sharing the
 // store take effect here. Entries only ever grow (a generation only rises),
-// so a merge never undoes a revocation this process has just made.
+// so a merge never undoes a revocation this process has just made. The
+// entries new here get their expiry index keys if they lack them
+// (indexAdded).
 func (s *Service) ReloadRevocations(ctx context.Context) error {
 	fresh, err := loadRevocations(ctx, s.sys)
 	if err != nil {
 		return err
 	}
-	r := s.revoked
+	return indexAdded(ctx, s.sys, s.revoked.merge(fresh, s.now()))
+}
+
+// merge adds fresh, the list as stored, to r, and returns the expiry
+// index keys of the entries new to r.
+func (r *revocations) merge(fresh *revocations, now time.Time) (added []indexEntry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for jti, exp := range fresh.jtis {
+		if _, known := r.jtis[jti]; !known {
+			if e, ok := revokedIndexEntry(jti, exp); ok {
+				added = append(added, e)
+			}
+		}
 		r.jtis[jti] = exp
 	}
 	// What another process pruned is forgotten here too.
-	now := s.now()
 	for jti, exp := range r.jtis {
 		if _, kept := fresh.jtis[jti]; !kept && expired(exp, now) {
 			delete(r.jtis, jti)
@@ -94,7 +105,35 @@ func (s *Service) ReloadRevocations(ctx context.Context) error {
 	for subject, gen := range fresh.generations {
 		r.generations[subject] = max(r.generations[subject], gen)
 	}
-	return nil
+	return added
+}
+
+// indexAdded writes the expiry index keys of entries, revoked by another
+// process since the last reload, that the store lacks: a famid of an
+// earlier version (a shared etcd cluster in a rolling upgrade) writes
+// none, and pruning would not find its entries until the next start. It
+// reads one key per entry new here, and writes only those missing.
+func indexAdded(ctx context.Context, sys store.System, entries []indexEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	var missing []indexEntry
+	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
+		for _, e := range entries {
+			v, err := tx.Get(e.bucket, e.key)
+			if err != nil {
+				return err
+			}
+			if v == nil {
+				missing = append(missing, e)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return putEntries(ctx, sys, missing)
 }
 
 // Revoked implements auth.Revocations.

@@ -181,3 +181,38 @@ func revocationsWrittenBeforeTheIndex(t *testing.T, f *tokenEnv) {
 		t.Errorf("after a month and a revocation: entries %q and keys %q, want %q and %q", jtis, keys, wantJTIs, wantKeys)
 	}
 }
+
+// TestRevocationsOfAnEarlierVersionIndexedOnReload: an entry that a famid
+// of an earlier version adds to the list of a shared store while this one
+// runs (without its expiry key) gets its key when this famid reloads the
+// list, as it does on every system change (ReloadRevocations), and so is
+// pruned once expired without waiting for a restart.
+func TestRevocationsOfAnEarlierVersionIndexedOnReload(t *testing.T) {
+	onEachBackend(t, revocationsOfAnEarlierVersionIndexedOnReload)
+}
+
+func revocationsOfAnEarlierVersionIndexedOnReload(t *testing.T, f *tokenEnv) {
+	svc := f.start(t)
+	hour := f.now.Add(time.Hour)
+	err := f.st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+		return tx.Put("revoked_jti", "earlier", binary.BigEndian.AppendUint64(nil, uint64(hour.Unix())))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.ReloadRevocations(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if !svc.Revocations().Revoked("earlier", "account:mrossi", "lombardia", 0) {
+		t.Fatal("the entry of the earlier version is not revoked after the reload")
+	}
+	if _, keys := revokedIDs(t, f.st); !slices.Equal(keys, []string{fmt.Sprintf("%016x/earlier", hour.Unix())}) {
+		t.Errorf("expiry keys after the reload: %q, want the earlier version's entry's", keys)
+	}
+
+	f.now = f.now.Add(2 * time.Hour)
+	logout(t, svc, "late", f.now.Add(time.Hour))
+	if jtis, _ := revokedIDs(t, f.st); !slices.Equal(jtis, []string{"late"}) {
+		t.Errorf("entries after a revocation two hours on: %q, want the earlier version's forgotten", jtis)
+	}
+}

@@ -222,9 +222,8 @@ func indexTokenRecords(ctx context.Context, sys store.System) error {
 }
 
 // indexMissing writes the index keys that entries adds (every key its
-// records need) and their buckets do not hold, tokenIndexBatch keys per
-// transaction (an etcd transaction holds a bounded number of operations):
-// the start's repair of an index of system records (indexTokenRecords,
+// records need) and their buckets do not hold (putEntries): the start's
+// repair of an index of system records (indexTokenRecords,
 // indexRevocations). A record written or forgotten between the read and
 // the writes leaves a key missing or one too many, which the index's
 // readers tolerate, as they tolerate a famid of an earlier version's.
@@ -255,7 +254,13 @@ func indexMissing(ctx context.Context, sys store.System, entries func(tx store.S
 	if err != nil {
 		return err
 	}
-	for batch := range slices.Chunk(missing, tokenIndexBatch) {
+	return putEntries(ctx, sys, missing)
+}
+
+// putEntries writes index keys, tokenIndexBatch per transaction (an etcd
+// transaction holds a bounded number of operations).
+func putEntries(ctx context.Context, sys store.System, entries []indexEntry) error {
+	for batch := range slices.Chunk(entries, tokenIndexBatch) {
 		err := sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
 			for _, e := range batch {
 				if err := tx.Put(e.bucket, e.key, e.value); err != nil {
