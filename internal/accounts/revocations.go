@@ -22,9 +22,10 @@ const (
 	// "{expiry}/{jti}" (expiryKey, so that the keys' order is the times')
 	// per entry that records one, written in the same system transaction
 	// as the entry (putRevoked), so that pruning reads the expired entries
-	// at its front and never the live ones behind them. A system store
-	// written before the index gets its keys at the start
-	// (indexRevocations).
+	// at its front and never the live ones behind them. Entries written
+	// without it get their keys at the start (indexRevocations) and, those
+	// another famid wrote while this one runs, at the next reload
+	// (indexAdded).
 	bucketRevokedExpiry = "revoked_jti_expiry"
 	// bucketGeneration maps a credential (credentialKey) to its
 	// generation (big-endian): tokens of an older generation are void.
@@ -259,8 +260,8 @@ func revokedIndexEntry(jti string, exp time.Time) (indexEntry, bool) {
 // alone, and forgets an entry only when the expiry stored in the entry
 // itself has passed: a key cannot forget a revocation early, whoever
 // wrote it. A key whose entry is gone (forgotten by a famid of an earlier
-// version, which prunes by reading every entry) or records another expiry
-// goes alone. An entry that records no expiry stays, and so does a damaged
+// version, which prunes by reading every entry) or records an expiry still
+// ahead goes alone. An entry that records no expiry stays, and so does a damaged
 // one, which may guard a valid token: the next start stops on it (fail
 // closed, ADR 12). It returns the ids forgotten and whether more may be
 // left.
@@ -278,7 +279,7 @@ func pruneExpired(tx store.SystemTx, now time.Time) (forgotten []string, more bo
 		_, jti, _ := strings.Cut(k, "/")
 		v, err := tx.Get(bucketRevokedJTI, jti)
 		if !ok || err != nil {
-			return true
+			return true // a key not of this index, or a damaged entry: both stay
 		}
 		if len(found) == pruneBatch {
 			more = true
