@@ -104,6 +104,9 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 	if err != nil {
 		return nil, fmt.Errorf("load revocations: %w", err)
 	}
+	if err := indexRevocations(ctx, sys); err != nil {
+		return nil, fmt.Errorf("index the revocations by expiry: %w", err)
+	}
 	if err := rev.prune(ctx, sys, opts.Now()); err != nil {
 		return nil, fmt.Errorf("prune expired revocations: %w", err)
 	}
@@ -700,11 +703,12 @@ func (s *Service) revokeToken(ctx context.Context, now time.Time, revoke func(tx
 		if jti, exp, err = revoke(tx); err != nil {
 			return err
 		}
-		if err := tx.Put(bucketRevokedJTI, jti, unixBytes(exp)); err != nil {
+		if err := putRevoked(tx, jti, exp); err != nil {
 			return err
 		}
 		// Each revocation forgets a few expired ones: the list stays
-		// bounded by the tokens still valid.
+		// bounded by the tokens still valid; finding them reads the
+		// expired entries alone (pruneExpired).
 		forgotten, _, err = pruneExpired(tx, now)
 		return err
 	})

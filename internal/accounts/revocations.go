@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"encoding/binary"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +18,15 @@ const (
 	// seconds, big-endian; 0 when the token recorded none), after which
 	// the entry is forgotten (pruneExpired).
 	bucketRevokedJTI = "revoked_jti"
+	// bucketRevokedExpiry indexes bucketRevokedJTI by expiry: a key
+	// "{expiry}/{jti}" (expiryKey, so that the keys' order is the times')
+	// per entry that records one, written in the same system transaction
+	// as the entry (putRevoked), so that pruning reads the expired entries
+	// at its front and never the live ones behind them. Entries written
+	// without it get their keys at the start (indexRevocations) and, those
+	// another famid wrote while this one runs, at the next reload
+	// (indexAdded).
+	bucketRevokedExpiry = "revoked_jti_expiry"
 	// bucketGeneration maps a credential (credentialKey) to its
 	// generation (big-endian): tokens of an older generation are void.
 	// Deleting an account or replacing its password raises it; it outlives
@@ -63,20 +73,31 @@ func loadRevocations(ctx context.Context, sys store.System) (*revocations, error
 // ReloadRevocations merges the system store's revocation list into the
 // in-memory one, so that revocations made by other processes sharing the
 // store take effect here. Entries only ever grow (a generation only rises),
-// so a merge never undoes a revocation this process has just made.
+// so a merge never undoes a revocation this process has just made. The
+// entries new here get their expiry index keys if they lack them
+// (indexAdded).
 func (s *Service) ReloadRevocations(ctx context.Context) error {
 	fresh, err := loadRevocations(ctx, s.sys)
 	if err != nil {
 		return err
 	}
-	r := s.revoked
+	return indexAdded(ctx, s.sys, s.revoked.merge(fresh, s.now()))
+}
+
+// merge adds fresh, the list as stored, to r, and returns the expiry
+// index keys of the entries new to r.
+func (r *revocations) merge(fresh *revocations, now time.Time) (added []indexEntry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for jti, exp := range fresh.jtis {
+		if _, known := r.jtis[jti]; !known {
+			if e, ok := revokedIndexEntry(jti, exp); ok {
+				added = append(added, e)
+			}
+		}
 		r.jtis[jti] = exp
 	}
 	// What another process pruned is forgotten here too.
-	now := s.now()
 	for jti, exp := range r.jtis {
 		if _, kept := fresh.jtis[jti]; !kept && expired(exp, now) {
 			delete(r.jtis, jti)
@@ -85,7 +106,35 @@ func (s *Service) ReloadRevocations(ctx context.Context) error {
 	for subject, gen := range fresh.generations {
 		r.generations[subject] = max(r.generations[subject], gen)
 	}
-	return nil
+	return added
+}
+
+// indexAdded writes the expiry index keys of entries, revoked by another
+// process since the last reload, that the store lacks: a famid of an
+// earlier version (a shared etcd cluster in a rolling upgrade) writes
+// none, and pruning would not find its entries until the next start. It
+// reads one key per entry new here, and writes only those missing.
+func indexAdded(ctx context.Context, sys store.System, entries []indexEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	var missing []indexEntry
+	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
+		for _, e := range entries {
+			v, err := tx.Get(e.bucket, e.key)
+			if err != nil {
+				return err
+			}
+			if v == nil {
+				missing = append(missing, e)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return putEntries(ctx, sys, missing)
 }
 
 // Revoked implements auth.Revocations.
@@ -181,44 +230,100 @@ func (r *revocations) addJTI(jti string, exp time.Time) {
 // bounded number of operations) and a start forgets them batch by batch.
 const pruneBatch = 32
 
+// putRevoked records, in tx, that token jti is revoked until exp, with
+// its key in the expiry index.
+func putRevoked(tx store.SystemTx, jti string, exp time.Time) error {
+	if err := tx.Put(bucketRevokedJTI, jti, unixBytes(exp)); err != nil {
+		return err
+	}
+	if e, ok := revokedIndexEntry(jti, exp); ok {
+		return tx.Put(e.bucket, e.key, e.value)
+	}
+	return nil
+}
+
+// revokedIndexEntry is the key of the expiry index of the revocation of
+// token jti until exp; none when exp is not a time the entry expires at
+// (expired), as it is then never pruned.
+func revokedIndexEntry(jti string, exp time.Time) (indexEntry, bool) {
+	if exp.Unix() <= 0 {
+		return indexEntry{}, false
+	}
+	return indexEntry{bucketRevokedExpiry, expiryKey(exp) + "/" + jti, []byte{1}}, true
+}
+
 // pruneExpired forgets, in tx, up to pruneBatch revoked token ids whose
 // token has expired at now: the verifier refuses an expired token anyway,
 // so the entry guards nothing any more, and without this the list grows
-// with every revocation for ever. An entry that records no expiry stays,
-// and so does a damaged one, which may guard a valid token: the next start
-// stops on it (fail closed, ADR 12). It returns the ids forgotten and
-// whether more may be left.
+// with every revocation for ever. It reads the expiry index from its
+// front, up to the first key not expired, so it costs the expired entries
+// alone, and forgets an entry only when the expiry stored in the entry
+// itself has passed: a key cannot forget a revocation early, whoever
+// wrote it. A key whose entry is gone (forgotten by a famid of an earlier
+// version, which prunes by reading every entry) or records an expiry still
+// ahead goes alone. An entry that records no expiry stays, and so does a damaged
+// one, which may guard a valid token: the next start stops on it (fail
+// closed, ADR 12). It returns the ids forgotten and whether more may be
+// left.
 func pruneExpired(tx store.SystemTx, now time.Time) (forgotten []string, more bool, err error) {
-	return forgetStale(tx, bucketRevokedJTI, func(v []byte) bool { return expired(unixOf(v), now) })
-}
-
-// forgetStale deletes, in tx, up to pruneBatch keys of bucket whose value
-// stale says may go; a damaged value stays. It returns the keys forgotten
-// and whether more may be left.
-func forgetStale(tx store.SystemTx, bucket string, stale func(v []byte) bool) (forgotten []string, more bool, err error) {
-	tx.Scan(bucket, "", "", func(k string, v []byte, err error) bool {
-		if err != nil || !stale(v) {
-			return true
+	type stale struct {
+		key, jti string
+		entry    bool // the entry goes too
+	}
+	var found []stale
+	tx.Scan(bucketRevokedExpiry, "", "", func(k string, _ []byte, _ error) bool {
+		exp, ok := expiryOf(k)
+		if ok && !expired(exp, now) {
+			return false
 		}
-		if len(forgotten) == pruneBatch {
+		_, jti, _ := strings.Cut(k, "/")
+		v, err := tx.Get(bucketRevokedJTI, jti)
+		if !ok || err != nil {
+			return true // a key not of this index, or a damaged entry: both stay
+		}
+		if len(found) == pruneBatch {
 			more = true
 			return false
 		}
-		forgotten = append(forgotten, k)
+		found = append(found, stale{k, jti, v != nil && expired(unixOf(v), now)})
 		return true
 	})
 	// Deleted after the scan: a store's cursor need not survive a delete.
-	for _, k := range forgotten {
-		if err := tx.Delete(bucket, k); err != nil {
+	for _, s := range found {
+		if err := tx.Delete(bucketRevokedExpiry, s.key); err != nil {
 			return nil, false, err
 		}
+		if !s.entry {
+			continue
+		}
+		if err := tx.Delete(bucketRevokedJTI, s.jti); err != nil {
+			return nil, false, err
+		}
+		forgotten = append(forgotten, s.jti)
 	}
 	return forgotten, more, nil
 }
 
-// pruneAll runs batch, which forgets some stale entries (forgetStale), in
-// system transactions until nothing is left, and hands each batch's keys
-// to done once its transaction has committed.
+// indexRevocations adds, at the start, the keys of the expiry index
+// missing from the revocation entries: all of them in a system store
+// written before the index, and those of the revocations that a famid of
+// an earlier version made meanwhile (a shared etcd cluster in a rolling
+// upgrade), which pruning cannot find before. A damaged entry is left out:
+// the load stops the start on it first (loadRevocations).
+func indexRevocations(ctx context.Context, sys store.System) error {
+	return indexMissing(ctx, sys, func(tx store.SystemTx, add func(indexEntry)) {
+		tx.Scan(bucketRevokedJTI, "", "", func(jti string, v []byte, err error) bool {
+			if e, ok := revokedIndexEntry(jti, unixOf(v)); ok && err == nil {
+				add(e)
+			}
+			return true
+		})
+	})
+}
+
+// pruneAll runs batch, which forgets some stale entries (pruneExpired,
+// pruneTokenRecords), in system transactions until nothing is left, and
+// hands each batch's keys to done once its transaction has committed.
 func pruneAll(ctx context.Context, sys store.System, batch func(store.SystemTx) ([]string, bool, error), done func([]string)) error {
 	for more := true; more; {
 		var forgotten []string

@@ -203,20 +203,10 @@ func pruneTokenRecords(tx store.SystemTx, now time.Time, retention time.Duration
 // records: all of them in a system store written before the indexes, and
 // those of the tokens that a famid of an earlier version issued meanwhile
 // (a shared etcd cluster in a rolling upgrade). It reads every record, as
-// the start's pruning did before the indexes, and writes only what is
-// missing, tokenIndexBatch keys per transaction (an etcd transaction holds
-// a bounded number of operations). A damaged record is left out, as pruning
-// leaves it.
+// the start's pruning did before the indexes. A damaged record is left
+// out, as pruning leaves it.
 func indexTokenRecords(ctx context.Context, sys store.System) error {
-	var missing []indexEntry
-	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
-		indexed := map[string]bool{}
-		for _, bucket := range []string{bucketTokenExpiry, bucketLiveTokens} {
-			tx.Scan(bucket, "", "", func(k string, _ []byte, _ error) bool {
-				indexed[bucket+"\x00"+k] = true
-				return true
-			})
-		}
+	return indexMissing(ctx, sys, func(tx store.SystemTx, add func(indexEntry)) {
 		tx.Scan(bucketServiceTokens, "", "", func(k string, b []byte, err error) bool {
 			st := &famiv1.ServiceToken{}
 			region, jti, ok := strings.Cut(k, "/")
@@ -224,18 +214,53 @@ func indexTokenRecords(ctx context.Context, sys store.System) error {
 				return true
 			}
 			for _, e := range indexEntries(region, jti, st) {
-				if !indexed[e.bucket+"\x00"+e.key] {
-					missing = append(missing, e)
-				}
+				add(e)
 			}
 			return true
 		})
+	})
+}
+
+// indexMissing writes the index keys that entries adds (every key its
+// records need) and their buckets do not hold (putEntries): the start's
+// repair of an index of system records (indexTokenRecords,
+// indexRevocations). A record written or forgotten between the read and
+// the writes leaves a key missing or one too many, which the index's
+// readers tolerate, as they tolerate a famid of an earlier version's.
+func indexMissing(ctx context.Context, sys store.System, entries func(tx store.SystemTx, add func(indexEntry))) error {
+	var missing []indexEntry
+	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
+		var want []indexEntry
+		entries(tx, func(e indexEntry) { want = append(want, e) })
+		indexed := map[string]bool{}
+		scanned := map[string]bool{}
+		for _, e := range want {
+			if scanned[e.bucket] {
+				continue
+			}
+			scanned[e.bucket] = true
+			tx.Scan(e.bucket, "", "", func(k string, _ []byte, _ error) bool {
+				indexed[e.bucket+"\x00"+k] = true
+				return true
+			})
+		}
+		for _, e := range want {
+			if !indexed[e.bucket+"\x00"+e.key] {
+				missing = append(missing, e)
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for batch := range slices.Chunk(missing, tokenIndexBatch) {
+	return putEntries(ctx, sys, missing)
+}
+
+// putEntries writes index keys, tokenIndexBatch per transaction (an etcd
+// transaction holds a bounded number of operations).
+func putEntries(ctx context.Context, sys store.System, entries []indexEntry) error {
+	for batch := range slices.Chunk(entries, tokenIndexBatch) {
 		err := sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
 			for _, e := range batch {
 				if err := tx.Put(e.bucket, e.key, e.value); err != nil {

@@ -20,12 +20,11 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/territory"
@@ -116,25 +115,19 @@ func getProject(tx store.ReadTx, name string) (*famiv1.Project, error) {
 }
 
 // mayReport enforces the network members' right (MayReport) with the
-// networks who's partner leads, read in tx.
+// networks that implement project, read in tx through the registry's
+// index of references (registry.ImplementingNetworks): a report write
+// reads those alone, not every network of the region. Other roles read
+// nothing: the rule lets them pass.
 func mayReport(tx store.ReadTx, who principal.Principal, project string) error {
-	var led []*famiv1.Network
-	if who.Partner != "" {
-		err := tx.List(resource.Networks, "", func(_ string, raw []byte) (bool, error) {
-			n := &famiv1.Network{}
-			if err := proto.Unmarshal(raw, n); err != nil {
-				return false, err
-			}
-			if n.GetLeadPartner() == who.Partner {
-				led = append(led, n)
-			}
-			return true, nil
-		})
-		if err != nil {
+	var networks []*famiv1.Network
+	if who.Role == principal.NetworkMember && who.Partner != "" {
+		var err error
+		if networks, err = registry.ImplementingNetworks(tx, project); err != nil {
 			return err
 		}
 	}
-	if MayReport(who, project, led) {
+	if MayReport(who, project, networks) {
 		return nil
 	}
 	return errs.NotProjectNetwork.With(errs.Error{
@@ -147,9 +140,11 @@ func mayReport(tx store.ReadTx, who principal.Principal, project string) error {
 // reports beyond the rights table: their staff create, edit and submit
 // them only when their partner leads a network that implements the
 // project. Other roles pass: the rights table already bound them to the
-// region and the right roles. networks must hold every network who's
-// partner leads (others are ignored). The web asks it, beside the rights
-// table, to offer those forms and buttons only to whom may use them.
+// region and the right roles. networks must hold every network that
+// who's partner leads and that implements project (others are ignored):
+// the service passes those implementing project, the web those of the
+// partner that implement it. The web asks it, beside the rights table,
+// to offer those forms and buttons only to whom may use them.
 func MayReport(who principal.Principal, project string, networks []*famiv1.Network) bool {
 	if who.Role != principal.NetworkMember {
 		return true

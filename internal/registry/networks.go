@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -294,6 +295,37 @@ func (s *Networks) DeleteNetwork(ctx context.Context, req *famiv1.DeleteNetworkR
 		}
 		return &emptypb.Empty{}, tx.Delete(cur.GetName())
 	})
+}
+
+// ImplementingNetworks returns the networks of tx's region that implement
+// project. It finds them through the refs index ("{project}\x00{network}"),
+// which every network write keeps in its own transaction (networkRefs
+// lists a network's projects), so it reads those networks alone, however
+// many the region has. The index is no newer than the networks: every
+// famid version has kept it since the first, so neither data written
+// before this version nor an older famid writing to a shared etcd cluster
+// leaves a network out, and region copies carry it (bolt.ReadRegionFile,
+// the etcd store's ExportRegion).
+func ImplementingNetworks(tx store.ReadTx, project string) ([]*famiv1.Network, error) {
+	prefix := project + "\x00" + aip.Name(tx.Region(), resource.Networks, "")
+	var names []string
+	tx.IndexScan(indexRefs, prefix, func(key, _ string) bool {
+		// A network's children (its capacity assessments) are sources
+		// of their own; only the networks themselves implement.
+		if id := key[len(prefix):]; !strings.Contains(id, "/") {
+			names = append(names, key[len(project)+1:])
+		}
+		return true
+	})
+	networks := make([]*famiv1.Network, 0, len(names))
+	for _, name := range names {
+		n := &famiv1.Network{}
+		if err := tx.Get(name, n); err != nil {
+			return nil, err
+		}
+		networks = append(networks, n)
+	}
+	return networks, nil
 }
 
 // MemberNetworks returns the ids of the networks partner is a member of.
