@@ -45,6 +45,7 @@ import (
 	"github.com/raccordo/raccordo/internal/opendata"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/support"
 	"github.com/raccordo/raccordo/internal/territory"
@@ -358,7 +359,7 @@ func (s *Server) openStorage(ctx context.Context, tracer trace.Tracer) error {
 	if st, ok := s.store.(interface{ Ping(context.Context) error }); ok {
 		s.storePing = st.Ping
 	}
-	if _, isShared := s.store.(sharedStore); isShared {
+	if _, isShared := s.store.(store.SharedSystem); isShared {
 		// Download the keys other processes created before loading them.
 		if err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil {
 			return err
@@ -388,7 +389,7 @@ func (s *Server) openAccounts(ctx context.Context) (*accounts.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if shared, isShared := s.store.(sharedStore); isShared {
+	if shared, isShared := s.store.(store.SharedSystem); isShared {
 		if err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil {
 			return nil, err
 		}
