@@ -469,6 +469,8 @@ func (s *Server) newGRPCServer(svcs []service, pipe *pipeline) *grpc.Server {
 		grpc.ConnectionTimeout(grpcHandshakeTimeout),
 		// Unary calls are admitted, or refused, as they arrive.
 		grpc.InTapHandle(pipe.shed.tap),
+		// A call of a procedure the server does not serve is recorded.
+		grpc.UnknownServiceHandler(pipe.grpcUnknown),
 	}
 	if s.tracing {
 		grpcOpts = append(grpcOpts, grpc.StatsHandler(otelgrpc.NewServerHandler(s.otelgrpcOptions()...)))
@@ -480,7 +482,8 @@ func (s *Server) newGRPCServer(svcs []service, pipe *pipeline) *grpc.Server {
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(srv, s.health)
 	reflection.Register(srv)
-	pipe.shed.admitOnArrival(srv)
+	pipe.served = servedBy(srv)
+	pipe.shed.admitOnArrival(pipe.served)
 	return srv
 }
 
