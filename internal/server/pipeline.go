@@ -83,6 +83,9 @@ type pipeline struct {
 	metrics *metrics
 	// tracer is nil when tracing is off.
 	tracer trace.Tracer
+	// noRPCLines bounds the access lines of the calls that name no RPC
+	// (call.path set).
+	noRPCLines *lineBudget
 	// served holds the procedures the server serves, as registered on
 	// its gRPC server (servedBy): any other is recorded as otherProcedure.
 	served map[string]grpc.MethodInfo
@@ -121,10 +124,15 @@ func (p *pipeline) finish(ctx context.Context, span trace.Span, kind string, c *
 }
 
 // record is finish for a call whose outcome is code ("OK" for none) and
-// reason.
+// reason. The access lines of calls that name no RPC are bounded
+// (noRPCLines); their metrics and spans are not.
 func (p *pipeline) record(ctx context.Context, span trace.Span, kind string, c *call, who *principal.Principal, code, reason string, start time.Time) {
 	d := time.Since(start)
-	p.logCall(ctx, kind, c, who.Subject, code, d)
+	if c.path == "" {
+		p.logCall(ctx, kind, c, who.Subject, code, d, 0)
+	} else if ok, dropped := p.noRPCLines.take(time.Now()); ok {
+		p.logCall(ctx, kind, c, who.Subject, code, d, dropped)
+	}
 	p.metrics.observe(c, code, reason, d)
 	if span.IsRecording() {
 		endSpan(span, who, code, reason, code != "OK")
@@ -240,8 +248,10 @@ func (p *pipeline) connectUnknown(w http.ResponseWriter, r *http.Request) {
 // the record in a frame of its own: the line is the deepest point of a
 // call, and grpc-go and net/http start every call on a fresh goroutine
 // whose small stack would otherwise be grown (copied) there on every call
-// (issue 19). A line of a call that names no RPC carries the path asked.
-func (p *pipeline) logCall(ctx context.Context, kind string, c *call, subject, code string, d time.Duration) {
+// (issue 19). A line of a call that names no RPC carries the path asked,
+// and the count of such lines dropped (suppressed) since the last one
+// written, when there are any.
+func (p *pipeline) logCall(ctx context.Context, kind string, c *call, subject, code string, d time.Duration, suppressed int64) {
 	level := p.accessLevel
 	if code == "INTERNAL" {
 		level = max(level, slog.LevelWarn)
@@ -255,6 +265,9 @@ func (p *pipeline) logCall(ctx context.Context, kind string, c *call, subject, c
 		slog.String("principal", subject), slog.String("code", code), slog.Duration("duration", d))
 	if c.path != "" {
 		r.AddAttrs(slog.String("path", c.path))
+	}
+	if suppressed > 0 {
+		r.AddAttrs(slog.Int64("suppressed", suppressed))
 	}
 	_ = h.Handle(ctx, r) // as Logger does: a log that cannot be written fails no call
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/syncbuf"
 )
@@ -99,5 +101,54 @@ func connectCaller(t *testing.T, hc connect.HTTPClient, ts *testServer, opts ...
 		client := connect.NewClient[emptypb.Empty, emptypb.Empty](hc, ts.httpURL()+procedure, opts...)
 		_, err := client.CallUnary(t.Context(), connect.NewRequest(&emptypb.Empty{}))
 		return connectErr(err)
+	}
+}
+
+// TestCallsNamingNoRPCLogBounded: the access lines of calls that name no
+// RPC (REST paths no route matches, procedures the server does not serve),
+// which scanners make by the thousand, are bounded to a few a minute,
+// every surface together, while their metrics count every call, and the
+// other calls' lines are untouched. Every such call wrote a line.
+func TestCallsNamingNoRPCLogBounded(t *testing.T) {
+	var buf syncbuf.Buffer
+	cfg := server.Config{Logger: textLog(&buf, slog.LevelInfo), MetricsAddr: "127.0.0.1:0"}
+	const lines, calls = 4, 15
+	server.SetNoRPCLines(&cfg, lines)
+	ts := startServer(t, cfg)
+	conn := dialGRPC(t, ts, ts.token)
+	rs := newRESTSurface(t, ts, ts.token)
+	for i := range calls {
+		path := fmt.Sprintf("/v1/regions/lombardia/nowhere%d", i)
+		res, err := rs.send(t.Context(), http.MethodGet, path, nil, nil)
+		if err != nil || res.Status != http.StatusNotFound {
+			t.Fatalf("GET %s: %v, %v; want 404", path, res, err)
+		}
+		procedure := fmt.Sprintf("/fami.v1.Nope%d/Get", i)
+		if e, ok := asCallError(grpcErr(conn.Invoke(t.Context(), procedure, &emptypb.Empty{}, &emptypb.Empty{}))); !ok || e.Code != codes.Unimplemented {
+			t.Fatalf("%s: %v, want UNIMPLEMENTED", procedure, e)
+		}
+	}
+	if _, err := famiv1.NewPartnerServiceClient(conn).GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/nobody"}); err == nil {
+		t.Fatal("GetPartner of a missing partner succeeded")
+	}
+	var noRPC []string
+	partner := 0
+	for _, l := range logLines(buf.String(), "rpc") {
+		switch {
+		case strings.Contains(l, " procedure=/http/GET "), strings.Contains(l, " procedure=/_OTHER/_OTHER "):
+			noRPC = append(noRPC, l)
+		case strings.Contains(l, " procedure=/fami.v1.PartnerService/GetPartner "):
+			partner++
+		}
+	}
+	if len(noRPC) != lines || partner != 1 {
+		t.Errorf("%d access lines of calls naming no RPC, %d of GetPartner; want %d and 1: %q", len(noRPC), partner, lines, noRPC)
+	}
+	m := scrape(t, ts.metricsURL())
+	if v, _ := sample(m, "raccordo_rpc_requests_total", `service="http"`, `method="GET"`, `code="NOT_FOUND"`, `surface="rest"`); v != calls {
+		t.Errorf("raccordo_rpc_requests_total http GET NOT_FOUND = %v, want %d", v, calls)
+	}
+	if v, _ := sample(m, "raccordo_rpc_requests_total", `service="_OTHER"`, `method="_OTHER"`, `code="UNIMPLEMENTED"`, `surface="grpc"`); v != calls {
+		t.Errorf("raccordo_rpc_requests_total _OTHER/_OTHER UNIMPLEMENTED = %v, want %d", v, calls)
 	}
 }

@@ -100,6 +100,9 @@ type Config struct {
 	// concurrency limit leaves net/http to read on HTTP/1.x; only
 	// benchmarks change it (see shedder.settle).
 	refusedBodyLimit int64
+	// noRPCLines is how many access lines of calls that name no RPC are
+	// written a minute (defaultNoRPCLines); only tests change it.
+	noRPCLines int
 	// GRPCMaxConnections caps the gRPC listener's open connections; more
 	// wait in the kernel's backlog until one closes.
 	GRPCMaxConnections int
@@ -205,6 +208,7 @@ func (c *Config) setDefaults() {
 	orDefault(&c.MaxConcurrentCalls, DefaultMaxConcurrentCalls)
 	orDefault(&c.admissionHold, defaultAdmissionHold)
 	orDefault(&c.refusedBodyLimit, defaultRefusedBodyLimit)
+	orDefault(&c.noRPCLines, defaultNoRPCLines)
 	orDefault(&c.GRPCMaxConnections, DefaultGRPCMaxConnections)
 	orDefault(&c.GRPCIdleTimeout, DefaultGRPCIdleTimeout)
 	orDefault(&c.GRPCMaxConnectionAge, DefaultGRPCMaxConnectionAge)
@@ -447,6 +451,7 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 		metrics:        s.metrics,
 		tracer:         tracer,
 		streams:        newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
+		noRPCLines:     newLineBudget(cfg.noRPCLines, noRPCInterval),
 		shed:           newShedder(cfg.MaxConcurrentCalls, cfg.admissionHold, cfg.refusedBodyLimit, s.metrics, s.log),
 	}
 }
