@@ -1,23 +1,17 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 
 	"connectrpc.com/connect"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
-	"github.com/raccordo/raccordo/internal/syncbuf"
 )
 
 // TestUnknownProcedures: a call of a procedure the server does not serve
@@ -30,12 +24,8 @@ import (
 // The line carries the path asked, clipped. They were not recorded at
 // all.
 func TestUnknownProcedures(t *testing.T) {
-	var buf syncbuf.Buffer
-	spans := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
-	t.Cleanup(func() { tp.Shutdown(context.Background()) })
-	ts := startServer(t, server.Config{Logger: textLog(&buf, slog.LevelInfo), MetricsAddr: "127.0.0.1:0", TracerProvider: tp})
-	conn := dialGRPC(t, ts, ts.token)
+	ts := startRecording(t, server.Config{})
+	conn := dialGRPC(t, ts.testServer, ts.token)
 	hc := newHTTPClient(t)
 	surfaces := []struct {
 		name string
@@ -44,52 +34,32 @@ func TestUnknownProcedures(t *testing.T) {
 		{"grpc", func(procedure string) error {
 			return grpcErr(conn.Invoke(t.Context(), procedure, &emptypb.Empty{}, &emptypb.Empty{}))
 		}},
-		{"connect", connectCaller(t, hc, ts)},
-		{"grpc", connectCaller(t, hc, ts, connect.WithGRPC())}, // on the HTTP port
-		{"grpcweb", connectCaller(t, hc, ts, connect.WithGRPCWeb())},
+		{"connect", connectCaller(t, hc, ts.testServer)},
+		{"grpc", connectCaller(t, hc, ts.testServer, connect.WithGRPC())}, // on the HTTP port
+		{"grpcweb", connectCaller(t, hc, ts.testServer, connect.WithGRPCWeb())},
 	}
 	long := "/fami.v1.PartnerService/" + strings.Repeat("x", 1000)
 	counts := map[string]float64{}
 	for _, s := range surfaces {
 		for _, procedure := range []string{"/fami.v1.Nope/Get", "/fami.v1.PartnerService/Nope", "/Nope/Get", long} {
-			seen, spansSeen := len(buf.String()), len(spans.GetSpans())
+			since := ts.mark()
 			what := s.name + " " + procedure[:min(len(procedure), 40)]
 			if e, ok := asCallError(s.call(procedure)); !ok || e.Code != codes.Unimplemented {
 				t.Errorf("%s: %v, want UNIMPLEMENTED", what, e)
 				continue
 			}
-			want := " procedure=/_OTHER/_OTHER protocol=" + s.name + " peer=127.0.0.1 "
-			lines := logLines(buf.String()[seen:], "rpc")
-			if len(lines) != 1 || !strings.Contains(lines[0], want) || !strings.Contains(lines[0], " code=UNIMPLEMENTED ") {
-				t.Errorf("%s: access lines %q, want one with%s code=UNIMPLEMENTED", what, lines, want)
-			} else if path := procedure[:min(len(procedure), 200)]; !strings.HasSuffix(lines[0], " path="+path) && !strings.HasSuffix(lines[0], " path="+path+"...") {
-				t.Errorf("%s: access line %q, want the path asked, clipped to 200 bytes", what, lines[0])
-			}
-			var recorded []string
-			for _, sp := range spans.GetSpans()[spansSeen:] {
-				if sp.Name == "pipeline" {
-					recorded = append(recorded, fmt.Sprint(spanAttr(sp, "rpc.service"), "/", spanAttr(sp, "rpc.method"), " ", spanAttr(sp, "raccordo.code")))
-				}
-			}
-			if w := "_OTHER/_OTHER UNIMPLEMENTED"; !slices.Equal(recorded, []string{w}) {
-				t.Errorf("%s: pipeline spans %q, want one %q", what, recorded, w)
+			line := ts.recordedOnce(t, since, what, "/_OTHER/_OTHER", s.name, "UNIMPLEMENTED")
+			if path := procedure[:min(len(procedure), 200)]; line != "" && !strings.HasSuffix(line, " path="+path) && !strings.HasSuffix(line, " path="+path+"...") {
+				t.Errorf("%s: access line %q, want the path asked, clipped to 200 bytes", what, line)
 			}
 			counts[s.name]++
 		}
 	}
 	m := scrape(t, ts.metricsURL())
 	for surface, n := range counts {
-		for _, name := range []string{"raccordo_rpc_requests_total", "raccordo_rpc_duration_seconds_count"} {
-			if v, ok := sample(m, name, `service="_OTHER"`, `method="_OTHER"`, `code="UNIMPLEMENTED"`, `surface="`+surface+`"`); v != n {
-				t.Errorf("%s _OTHER/_OTHER on %s = %v (found %v), want %v", name, surface, v, ok, n)
-			}
-		}
+		wantCounted(t, m, n, "_OTHER", "_OTHER", "UNIMPLEMENTED", surface)
 	}
-	for k := range m {
-		if strings.Contains(k, "Nope") || strings.Contains(k, "xxx") {
-			t.Errorf("a series names what the client made up: %s", k)
-		}
-	}
+	noSeriesNames(t, m, "Nope", "xxx")
 }
 
 // connectCaller calls a procedure with an empty message through a
@@ -110,13 +80,12 @@ func connectCaller(t *testing.T, hc connect.HTTPClient, ts *testServer, opts ...
 // every surface together, while their metrics count every call, and the
 // other calls' lines are untouched. Every such call wrote a line.
 func TestCallsNamingNoRPCLogBounded(t *testing.T) {
-	var buf syncbuf.Buffer
-	cfg := server.Config{Logger: textLog(&buf, slog.LevelInfo), MetricsAddr: "127.0.0.1:0"}
+	var cfg server.Config
 	const lines, calls = 4, 15
 	server.SetNoRPCLines(&cfg, lines)
-	ts := startServer(t, cfg)
-	conn := dialGRPC(t, ts, ts.token)
-	rs := newRESTSurface(t, ts, ts.token)
+	ts := startRecording(t, cfg)
+	conn := dialGRPC(t, ts.testServer, ts.token)
+	rs := newRESTSurface(t, ts.testServer, ts.token)
 	for i := range calls {
 		path := fmt.Sprintf("/v1/regions/lombardia/nowhere%d", i)
 		res, err := rs.send(t.Context(), http.MethodGet, path, nil, nil)
@@ -133,7 +102,7 @@ func TestCallsNamingNoRPCLogBounded(t *testing.T) {
 	}
 	var noRPC []string
 	partner := 0
-	for _, l := range logLines(buf.String(), "rpc") {
+	for _, l := range logLines(ts.log.String(), "rpc") {
 		switch {
 		case strings.Contains(l, " procedure=/http/GET "), strings.Contains(l, " procedure=/_OTHER/_OTHER "):
 			noRPC = append(noRPC, l)
@@ -145,10 +114,6 @@ func TestCallsNamingNoRPCLogBounded(t *testing.T) {
 		t.Errorf("%d access lines of calls naming no RPC, %d of GetPartner; want %d and 1: %q", len(noRPC), partner, lines, noRPC)
 	}
 	m := scrape(t, ts.metricsURL())
-	if v, _ := sample(m, "raccordo_rpc_requests_total", `service="http"`, `method="GET"`, `code="NOT_FOUND"`, `surface="rest"`); v != calls {
-		t.Errorf("raccordo_rpc_requests_total http GET NOT_FOUND = %v, want %d", v, calls)
-	}
-	if v, _ := sample(m, "raccordo_rpc_requests_total", `service="_OTHER"`, `method="_OTHER"`, `code="UNIMPLEMENTED"`, `surface="grpc"`); v != calls {
-		t.Errorf("raccordo_rpc_requests_total _OTHER/_OTHER UNIMPLEMENTED = %v, want %d", v, calls)
-	}
+	wantCounted(t, m, calls, "http", "GET", "NOT_FOUND", "rest")
+	wantCounted(t, m, calls, "_OTHER", "_OTHER", "UNIMPLEMENTED", "grpc")
 }
