@@ -38,6 +38,11 @@ func SetAdmissionHold(c *Config, d time.Duration) { c.admissionHold = d }
 // to net/http, as before.
 func SetRefusedBodyLimit(c *Config, n int64) { c.refusedBodyLimit = n }
 
+// SetNoRPCLines sets how many access lines of calls that name no RPC are
+// written a minute (defaultNoRPCLines), so that a test sees the bound
+// with a few calls.
+func SetNoRPCLines(c *Config, n int) { c.noRPCLines = n }
+
 // HTTPHandler is the HTTP listener's handler, for benchmarks that call it
 // without a connection.
 func HTTPHandler(s *Server) http.Handler { return s.http.Handler }

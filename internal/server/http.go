@@ -57,17 +57,17 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	}
 	opts = append(opts, connectJSONCodecs()...)
 	var names []string
-	rpcs := make(map[string]http.Handler, len(svcs))
+	rpcs := newProcedureHandlers(pipe.served)
 	for _, svc := range svcs {
 		path, h := svc.connect(opts...)
-		rpcs[path] = unaryInOneWrite(pipe.shed, pipe.shed.admitConnect(authBeforeInflate(pipe, h)))
+		rpcs.add(path, unaryInOneWrite(pipe.shed, pipe.shed.admitConnect(authBeforeInflate(pipe, h))))
 		names = append(names, strings.Trim(path, "/"))
 	}
 	// Reflection, as on the gRPC port, so that grpcurl and
 	// `buf curl --reflect` work on either; public like the OpenAPI document.
 	reflector := grpcreflect.NewStaticReflector(names...)
-	mux.Handle(grpcreflect.NewHandlerV1(reflector, opts...))
-	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, opts...))
+	rpcs.add(grpcreflect.NewHandlerV1(reflector, opts...))
+	rpcs.add(grpcreflect.NewHandlerV1Alpha(reflector, opts...))
 
 	router, err := newRESTRouter(pipe, names)
 	if err != nil {
@@ -137,7 +137,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	// REST calls (the gateway's and the downloads) get a server span
 	// here; Connect, gRPC and gRPC-Web calls get theirs from otelconnect.
 	outer := func(h http.Handler) http.Handler {
-		return recoverHTTP(s, privateByDefault(withCORS(s.cfg.CORSOrigins, grpcWebText(s.cfg.MaxMessageBytes, byService(rpcs, h)))))
+		return recoverHTTP(s, privateByDefault(withCORS(s.cfg.CORSOrigins, grpcWebText(s.cfg.MaxMessageBytes, byProcedure(rpcs, pipe.connectUnknown, h)))))
 	}
 	if !s.tracing {
 		return outer(mux), nil

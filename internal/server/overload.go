@@ -182,17 +182,12 @@ func (a *cannedAnswer) replay(w http.ResponseWriter) {
 }
 
 // admitOnArrival sets the RPCs admitted by the transports: the unary
-// methods of the platform's services registered on srv.
-func (s *shedder) admitOnArrival(srv *grpc.Server) {
+// methods of the platform's services among those served (servedBy).
+func (s *shedder) admitOnArrival(served map[string]grpc.MethodInfo) {
 	s.unary = map[string]bool{}
-	for name, info := range srv.GetServiceInfo() {
-		if !strings.HasPrefix(name, "fami.") {
-			continue
-		}
-		for _, m := range info.Methods {
-			if !m.IsClientStream && !m.IsServerStream {
-				s.unary["/"+name+"/"+m.Name] = true
-			}
+	for procedure, m := range served {
+		if strings.HasPrefix(procedure, "/fami.") && !m.IsClientStream && !m.IsServerStream {
+			s.unary[procedure] = true
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
@@ -50,6 +51,10 @@ type call struct {
 	// caller, when set, identifies the caller instead of the
 	// Authorization header (a calendar feed token, see files.go).
 	caller func() (principal.Principal, error)
+	// path is the request's path, clipped (clipPath), of a call that
+	// names no RPC the server serves, whose procedure is then a bounded
+	// name (unrouted's, otherProcedure); "" for every other call.
+	path string
 }
 
 type unaryFunc func(ctx context.Context) (any, error)
@@ -78,6 +83,12 @@ type pipeline struct {
 	metrics *metrics
 	// tracer is nil when tracing is off.
 	tracer trace.Tracer
+	// noRPCLines bounds the access lines of the calls that name no RPC
+	// (call.path set).
+	noRPCLines *lineBudget
+	// served holds the procedures the server serves, as registered on
+	// its gRPC server (servedBy): any other is recorded as otherProcedure.
+	served map[string]grpc.MethodInfo
 }
 
 // begin starts the pipeline's record of a call, which finish ends, and
@@ -113,10 +124,15 @@ func (p *pipeline) finish(ctx context.Context, span trace.Span, kind string, c *
 }
 
 // record is finish for a call whose outcome is code ("OK" for none) and
-// reason.
+// reason. The access lines of calls that name no RPC are bounded
+// (noRPCLines); their metrics and spans are not.
 func (p *pipeline) record(ctx context.Context, span trace.Span, kind string, c *call, who *principal.Principal, code, reason string, start time.Time) {
 	d := time.Since(start)
-	p.logCall(ctx, kind, c, who.Subject, code, d)
+	if c.path == "" {
+		p.logCall(ctx, kind, c, who.Subject, code, d, 0)
+	} else if ok, dropped := p.noRPCLines.take(time.Now()); ok {
+		p.logCall(ctx, kind, c, who.Subject, code, d, dropped)
+	}
 	p.metrics.observe(c, code, reason, d)
 	if span.IsRecording() {
 		endSpan(span, who, code, reason, code != "OK")
@@ -139,6 +155,9 @@ func (p *pipeline) refuseREST(w http.ResponseWriter, r *http.Request, procedure 
 // already (a request no route matches, routingProblem).
 func (p *pipeline) answerREST(w http.ResponseWriter, r *http.Request, procedure string, pr problem, retryAfter int, start time.Time) {
 	c := call{procedure: procedure, protocol: "rest", peer: hostOf(r.RemoteAddr)}
+	if strings.HasPrefix(procedure, unroutedService) {
+		c.path = clipPath(r.URL.Path)
+	}
 	kind := "rpc"
 	if stream, _ := streamingRPC(procedure); stream {
 		kind = "stream" // a REST watch, logged as the pipeline logs streams
@@ -163,7 +182,64 @@ func unrouted(method string) string {
 	default:
 		method = "_OTHER"
 	}
-	return "/http/" + method
+	return unroutedService + method
+}
+
+// unroutedService starts every name unrouted gives.
+const unroutedService = "/http/"
+
+// otherProcedure is the procedure recorded for a gRPC, Connect or
+// gRPC-Web call of a procedure the server does not serve (an unknown
+// service, or an unknown method of a known one): OpenTelemetry's name of
+// a method the server does not recognise, "_OTHER", as service and
+// method, for the reason unrouted never names a path.
+const otherProcedure = "/_OTHER/_OTHER"
+
+// clipPath is the path an access line carries of a call that names no
+// RPC: what was asked, bounded as an echoed value is (errs.Clip).
+func clipPath(path string) string { return errs.Clip(path, 200) }
+
+// servedBy is the set of procedures registered on srv
+// ("/fami.v1.PartnerService/GetPartner"), with their descriptions.
+func servedBy(srv *grpc.Server) map[string]grpc.MethodInfo {
+	served := map[string]grpc.MethodInfo{}
+	for name, info := range srv.GetServiceInfo() {
+		for _, m := range info.Methods {
+			served["/"+name+"/"+m.Name] = m
+		}
+	}
+	return served
+}
+
+// unknown records a call of a procedure the server does not serve, named
+// by c.procedure, under otherProcedure with the path asked, as the
+// pipeline records every call it runs, with the code its caller gets,
+// UNIMPLEMENTED, and no principal: nothing was run, nor the caller
+// authenticated.
+func (p *pipeline) unknown(ctx context.Context, c call) {
+	start := time.Now()
+	c.path, c.procedure = clipPath(c.procedure), otherProcedure
+	ctx, span := p.begin(ctx, c)
+	p.record(ctx, span, "rpc", &c, &principal.Principal{}, "UNIMPLEMENTED", "", start)
+}
+
+// grpcUnknown is the gRPC server's handler of the procedures it does not
+// serve (grpc.UnknownServiceHandler): it answers UNIMPLEMENTED, as
+// grpc-go does without one, and records the call.
+func (p *pipeline) grpcUnknown(_ any, ss grpc.ServerStream) error {
+	ctx := ss.Context()
+	procedure, _ := grpc.MethodFromServerStream(ss)
+	p.unknown(ctx, grpcCall(ctx, procedure))
+	return status.Errorf(codes.Unimplemented, "unknown procedure %s", clipPath(procedure))
+}
+
+// connectUnknown answers a Connect, gRPC or gRPC-Web call, on the HTTP
+// listener, of a procedure the listener does not serve as connect-go
+// answers one, 404 (which its clients and grpc-go's read as
+// UNIMPLEMENTED), and records the call.
+func (p *pipeline) connectUnknown(w http.ResponseWriter, r *http.Request) {
+	p.unknown(r.Context(), call{procedure: r.URL.Path, protocol: connectProtocol(r), peer: hostOf(r.RemoteAddr)})
+	http.NotFound(w, r)
 }
 
 // logCall writes a call's access line. It hands the record to the handler
@@ -172,8 +248,10 @@ func unrouted(method string) string {
 // the record in a frame of its own: the line is the deepest point of a
 // call, and grpc-go and net/http start every call on a fresh goroutine
 // whose small stack would otherwise be grown (copied) there on every call
-// (issue 19).
-func (p *pipeline) logCall(ctx context.Context, kind string, c *call, subject, code string, d time.Duration) {
+// (issue 19). A line of a call that names no RPC carries the path asked,
+// and the count of such lines dropped (suppressed) since the last one
+// written, when there are any.
+func (p *pipeline) logCall(ctx context.Context, kind string, c *call, subject, code string, d time.Duration, suppressed int64) {
 	level := p.accessLevel
 	if code == "INTERNAL" {
 		level = max(level, slog.LevelWarn)
@@ -185,6 +263,12 @@ func (p *pipeline) logCall(ctx context.Context, kind string, c *call, subject, c
 	r := slog.NewRecord(time.Now(), level, kind, 0)
 	r.AddAttrs(slog.String("procedure", c.procedure), slog.String("protocol", c.protocol), slog.String("peer", c.peer),
 		slog.String("principal", subject), slog.String("code", code), slog.Duration("duration", d))
+	if c.path != "" {
+		r.AddAttrs(slog.String("path", c.path))
+	}
+	if suppressed > 0 {
+		r.AddAttrs(slog.Int64("suppressed", suppressed))
+	}
 	_ = h.Handle(ctx, r) // as Logger does: a log that cannot be written fails no call
 }
 

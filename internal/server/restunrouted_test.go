@@ -27,11 +27,7 @@ import (
 // cannot be read whole is refused as on a route, 400 naming it; it was a
 // 404, or a 405.
 func TestRESTRefusalsWithoutARoute(t *testing.T) {
-	var buf syncbuf.Buffer
-	spans := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
-	t.Cleanup(func() { tp.Shutdown(context.Background()) })
-	ts := startServer(t, server.Config{Logger: textLog(&buf, slog.LevelInfo), MetricsAddr: "127.0.0.1:0", TracerProvider: tp})
+	ts := startRecording(t, server.Config{})
 	hc := newHTTPClient(t)
 	const nowhere = "/v1/regions/lombardia/nowhere"
 	counts := map[[2]string]float64{}
@@ -50,7 +46,7 @@ func TestRESTRefusalsWithoutARoute(t *testing.T) {
 		{"query not UTF-8 where the method is not taken", http.MethodPut, "/v1/regions/lombardia/partners/p1?q=%ff", 400, "INVALID_ARGUMENT", "q", "PUT"},
 		{"path not UTF-8", http.MethodGet, "/v1/regions/%ff/nowhere", 400, "INVALID_ARGUMENT", "path", "GET"},
 	} {
-		seen, spansSeen := len(buf.String()), len(spans.GetSpans())
+		since := ts.mark()
 		req, err := http.NewRequestWithContext(t.Context(), tt.method, ts.httpURL()+tt.target, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -63,32 +59,87 @@ func TestRESTRefusalsWithoutARoute(t *testing.T) {
 			t.Errorf("%s: HTTP %d %.200q, want %d %s naming %q", tt.name, hr.StatusCode, body, tt.status, tt.code, tt.field)
 			continue
 		}
-		want := " procedure=/http/" + tt.want + " protocol=rest peer=127.0.0.1 "
-		if lines := logLines(buf.String()[seen:], "rpc"); len(lines) != 1 || !strings.Contains(lines[0], want) || !strings.Contains(lines[0], " code="+tt.code+" ") {
-			t.Errorf("%s: access lines %q, want one with%s code=%s", tt.name, lines, want, tt.code)
-		}
-		var recorded []string
-		for _, s := range spans.GetSpans()[spansSeen:] {
-			if s.Name == "pipeline" {
-				recorded = append(recorded, fmt.Sprint(spanAttr(s, "rpc.service"), "/", spanAttr(s, "rpc.method"), " ", spanAttr(s, "raccordo.code")))
-			}
-		}
-		if w := "http/" + tt.want + " " + tt.code; !slices.Equal(recorded, []string{w}) {
-			t.Errorf("%s: pipeline spans %q, want one %q", tt.name, recorded, w)
-		}
+		ts.recordedOnce(t, since, tt.name, "/http/"+tt.want, "rest", tt.code)
 		counts[[2]string{tt.want, tt.code}]++
 	}
 	m := scrape(t, ts.metricsURL())
 	for k, n := range counts {
-		for _, name := range []string{"raccordo_rpc_requests_total", "raccordo_rpc_duration_seconds_count"} {
-			if v, ok := sample(m, name, `service="http"`, `method="`+k[0]+`"`, `code="`+k[1]+`"`, `surface="rest"`); v != n {
-				t.Errorf("%s http %s %s = %v (found %v), want %v", name, k[0], k[1], v, ok, n)
-			}
+		wantCounted(t, m, n, "http", k[0], k[1], "rest")
+	}
+	noSeriesNames(t, m, "nowhere", "BREW", `service=""`)
+}
+
+// recordingServer is a test server, with its metrics listener, whose
+// access lines and spans a test reads call by call.
+type recordingServer struct {
+	*testServer
+	log   *syncbuf.Buffer
+	spans *tracetest.InMemoryExporter
+}
+
+// startRecording starts a recordingServer with cfg and its own logger,
+// metrics listener and tracer.
+func startRecording(t *testing.T, cfg server.Config) *recordingServer {
+	rs := &recordingServer{log: new(syncbuf.Buffer), spans: tracetest.NewInMemoryExporter()}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(rs.spans))
+	t.Cleanup(func() { tp.Shutdown(context.Background()) })
+	cfg.Logger, cfg.MetricsAddr, cfg.TracerProvider = textLog(rs.log, slog.LevelInfo), "127.0.0.1:0", tp
+	rs.testServer = startServer(t, cfg)
+	return rs
+}
+
+// recordMark is where a call's records begin: the log's length and the
+// spans' count before it.
+type recordMark struct{ log, spans int }
+
+func (rs *recordingServer) mark() recordMark {
+	return recordMark{len(rs.log.String()), len(rs.spans.GetSpans())}
+}
+
+// recordedOnce fails the test (the call named what) unless what was
+// recorded since the mark is one access line and one pipeline span of
+// procedure, on protocol from loopback, with code; it returns the line,
+// "" when there is not one.
+func (rs *recordingServer) recordedOnce(t *testing.T, since recordMark, what, procedure, protocol, code string) string {
+	t.Helper()
+	want := " procedure=" + procedure + " protocol=" + protocol + " peer=127.0.0.1 "
+	lines := logLines(rs.log.String()[since.log:], "rpc")
+	if len(lines) != 1 || !strings.Contains(lines[0], want) || !strings.Contains(lines[0], " code="+code+" ") {
+		t.Errorf("%s: access lines %q, want one with%s code=%s", what, lines, want, code)
+		lines = []string{""}
+	}
+	var recorded []string
+	for _, s := range rs.spans.GetSpans()[since.spans:] {
+		if s.Name == "pipeline" {
+			recorded = append(recorded, fmt.Sprint(spanAttr(s, "rpc.service"), "/", spanAttr(s, "rpc.method"), " ", spanAttr(s, "raccordo.code")))
 		}
 	}
+	if w := strings.TrimPrefix(procedure, "/") + " " + code; !slices.Equal(recorded, []string{w}) {
+		t.Errorf("%s: pipeline spans %q, want one %q", what, recorded, w)
+	}
+	return lines[0]
+}
+
+// wantCounted fails the test unless the metrics m count n calls, and n
+// latencies, of service and method with code on surface.
+func wantCounted(t *testing.T, m map[string]float64, n float64, service, method, code, surface string) {
+	t.Helper()
+	for _, name := range []string{"raccordo_rpc_requests_total", "raccordo_rpc_duration_seconds_count"} {
+		if v, ok := sample(m, name, `service="`+service+`"`, `method="`+method+`"`, `code="`+code+`"`, `surface="`+surface+`"`); v != n {
+			t.Errorf("%s %s/%s %s on %s = %v (found %v), want %v", name, service, method, code, surface, v, ok, n)
+		}
+	}
+}
+
+// noSeriesNames fails the test for a series of m that names any of what
+// (what the client made up).
+func noSeriesNames(t *testing.T, m map[string]float64, what ...string) {
+	t.Helper()
 	for k := range m {
-		if strings.Contains(k, "nowhere") || strings.Contains(k, "BREW") || strings.Contains(k, `service=""`) {
-			t.Errorf("a series names what the client made up, or no service: %s", k)
+		for _, w := range what {
+			if strings.Contains(k, w) {
+				t.Errorf("a series names %s: %s", w, k)
+			}
 		}
 	}
 }

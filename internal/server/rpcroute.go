@@ -6,28 +6,79 @@ import (
 	"strings"
 
 	"connectrpc.com/connect"
+	"google.golang.org/grpc"
 )
 
 // The HTTP listener's calls of the API (Connect, gRPC and gRPC-Web) take a
 // shorter way than its other requests: they are the hot path (issue 19,
 // docs/benchmarks.md "Connect, third pass").
 
-// byService sends a call of one of the API's services
-// ("/fami.v1.PartnerService/GetPartner") straight to that service's
-// handler, found by one map lookup on the path's first segment, and every
-// other request to next. http.ServeMux would find the same handler, after
-// matching the path against the listener's every pattern on each call. A
-// path that is not clean ("/fami.v1.PartnerService//GetPartner") is no
-// longer redirected to its clean form: connect-go answers it 404 as an
-// unknown procedure.
-func byService(services map[string]http.Handler, next http.Handler) http.Handler {
+// procedureHandlers finds the connect-go handler of each procedure the
+// HTTP listener serves ("/fami.v1.PartnerService/GetPartner") by one map
+// lookup.
+type procedureHandlers struct {
+	served   map[string]grpc.MethodInfo
+	handlers map[string]http.Handler
+}
+
+func newProcedureHandlers(served map[string]grpc.MethodInfo) procedureHandlers {
+	return procedureHandlers{served: served, handlers: map[string]http.Handler{}}
+}
+
+// add maps to h every served procedure of the service that path names
+// ("/fami.v1.PartnerService/"), as connect-go's generated handlers and
+// grpcreflect's give them.
+func (ph procedureHandlers) add(path string, h http.Handler) {
+	for procedure := range ph.served {
+		if strings.HasPrefix(procedure, path) {
+			ph.handlers[procedure] = h
+		}
+	}
+}
+
+// byProcedure sends a call of one of the procedures the listener serves
+// straight to its service's handler, found by one map lookup on the
+// path, a Connect, gRPC or gRPC-Web call of any other procedure (an
+// unknown service or method, rpcCall) to unknown, and every other request
+// to next. http.ServeMux would find the same handler, after matching the
+// path against the listener's every pattern on each call. A path that is
+// not clean ("/fami.v1.PartnerService//GetPartner") is no longer
+// redirected to its clean form: it is an unknown procedure, answered 404
+// as connect-go answers one.
+func byProcedure(rpcs procedureHandlers, unknown http.HandlerFunc, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h := services[servicePath(r.URL.Path)]; h != nil {
+		if h := rpcs.handlers[r.URL.Path]; h != nil {
 			h.ServeHTTP(w, r)
+			return
+		}
+		if rpcCall(r) {
+			unknown(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// rpcCall reports whether r is a Connect, gRPC or gRPC-Web call, by what
+// its client sends: a POST whose Content-Type is one of gRPC's and
+// gRPC-Web's, or Connect's (its streams', or a unary call's proto or JSON
+// body, to a path of a procedure's shape, "/service/method", outside
+// REST's). A Connect GET (a unary call without side effects) is told from
+// a page only by its query, and is left to the web application.
+func rpcCall(r *http.Request) bool {
+	if r.Method != http.MethodPost {
+		return false
+	}
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case strings.HasPrefix(ct, "application/grpc"), strings.HasPrefix(ct, "application/connect+"):
+		return true
+	case strings.HasPrefix(ct, "application/proto"), strings.HasPrefix(ct, "application/json"):
+		p := r.URL.Path
+		svc := servicePath(p)
+		return svc != "" && !strings.HasPrefix(p, restPrefix) && !strings.Contains(p[len(svc):], "/")
+	}
+	return false
 }
 
 // servicePath is the first segment of a path with its slashes,

@@ -85,3 +85,36 @@ func TestListenerMuxSkipsOnlyForREST(t *testing.T) {
 type namedHandler string
 
 func (namedHandler) ServeHTTP(http.ResponseWriter, *http.Request) {}
+
+// rpcCall tells the Connect, gRPC and gRPC-Web calls (which byProcedure
+// answers and records as unknown procedures when the listener serves no
+// such procedure) from the web application's pages and forms and from
+// REST calls.
+func TestRPCCall(t *testing.T) {
+	for _, tc := range []struct {
+		method, target, contentType string
+		want                        bool
+	}{
+		{http.MethodPost, "/fami.v1.Nope/Get", "application/proto", true},
+		{http.MethodPost, "/fami.v1.Nope/Get", "application/json; charset=utf-8", true},
+		{http.MethodPost, "/Nope/Get", "application/grpc", true},
+		{http.MethodPost, "/x/y/z", "application/grpc+proto", true},
+		{http.MethodPost, "/fami.v1.Nope/Get", "application/grpc-web+proto", true},
+		{http.MethodPost, "/fami.v1.Nope/Watch", "application/connect+proto", true},
+		{http.MethodPost, "/v1/regions/lombardia/partners", "application/json", false}, // REST
+		{http.MethodPost, "/v1/nowhere", "application/json", false},
+		{http.MethodPost, "/a/b/c", "application/json", false}, // not a procedure's shape
+		{http.MethodPost, "/accedi", "application/x-www-form-urlencoded", false},
+		{http.MethodPost, "/reti/nuova", "multipart/form-data; boundary=x", false},
+		{http.MethodGet, "/fami.v1.Nope/Get?encoding=json&message=%7B%7D", "", false},
+		{http.MethodGet, "/fami.v1.Nope/Get", "application/grpc", false},
+	} {
+		r := httptest.NewRequest(tc.method, tc.target, nil)
+		if tc.contentType != "" {
+			r.Header.Set("Content-Type", tc.contentType)
+		}
+		if got := rpcCall(r); got != tc.want {
+			t.Errorf("%s %s (%s): rpcCall %v, want %v", tc.method, tc.target, tc.contentType, got, tc.want)
+		}
+	}
+}

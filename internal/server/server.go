@@ -45,6 +45,7 @@ import (
 	"github.com/raccordo/raccordo/internal/opendata"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/support"
 	"github.com/raccordo/raccordo/internal/territory"
@@ -99,6 +100,9 @@ type Config struct {
 	// concurrency limit leaves net/http to read on HTTP/1.x; only
 	// benchmarks change it (see shedder.settle).
 	refusedBodyLimit int64
+	// noRPCLines is how many access lines of calls that name no RPC are
+	// written a minute (defaultNoRPCLines); only tests change it.
+	noRPCLines int
 	// GRPCMaxConnections caps the gRPC listener's open connections; more
 	// wait in the kernel's backlog until one closes.
 	GRPCMaxConnections int
@@ -204,6 +208,7 @@ func (c *Config) setDefaults() {
 	orDefault(&c.MaxConcurrentCalls, DefaultMaxConcurrentCalls)
 	orDefault(&c.admissionHold, defaultAdmissionHold)
 	orDefault(&c.refusedBodyLimit, defaultRefusedBodyLimit)
+	orDefault(&c.noRPCLines, defaultNoRPCLines)
 	orDefault(&c.GRPCMaxConnections, DefaultGRPCMaxConnections)
 	orDefault(&c.GRPCIdleTimeout, DefaultGRPCIdleTimeout)
 	orDefault(&c.GRPCMaxConnectionAge, DefaultGRPCMaxConnectionAge)
@@ -358,7 +363,7 @@ func (s *Server) openStorage(ctx context.Context, tracer trace.Tracer) error {
 	if st, ok := s.store.(interface{ Ping(context.Context) error }); ok {
 		s.storePing = st.Ping
 	}
-	if _, isShared := s.store.(sharedStore); isShared {
+	if _, isShared := s.store.(store.SharedSystem); isShared {
 		// Download the keys other processes created before loading them.
 		if err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil {
 			return err
@@ -388,7 +393,7 @@ func (s *Server) openAccounts(ctx context.Context) (*accounts.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if shared, isShared := s.store.(sharedStore); isShared {
+	if shared, isShared := s.store.(store.SharedSystem); isShared {
 		if err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil {
 			return nil, err
 		}
@@ -446,6 +451,7 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 		metrics:        s.metrics,
 		tracer:         tracer,
 		streams:        newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
+		noRPCLines:     newLineBudget(cfg.noRPCLines, noRPCInterval),
 		shed:           newShedder(cfg.MaxConcurrentCalls, cfg.admissionHold, cfg.refusedBodyLimit, s.metrics, s.log),
 	}
 }
@@ -468,6 +474,8 @@ func (s *Server) newGRPCServer(svcs []service, pipe *pipeline) *grpc.Server {
 		grpc.ConnectionTimeout(grpcHandshakeTimeout),
 		// Unary calls are admitted, or refused, as they arrive.
 		grpc.InTapHandle(pipe.shed.tap),
+		// A call of a procedure the server does not serve is recorded.
+		grpc.UnknownServiceHandler(pipe.grpcUnknown),
 	}
 	if s.tracing {
 		grpcOpts = append(grpcOpts, grpc.StatsHandler(otelgrpc.NewServerHandler(s.otelgrpcOptions()...)))
@@ -479,7 +487,8 @@ func (s *Server) newGRPCServer(svcs []service, pipe *pipeline) *grpc.Server {
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(srv, s.health)
 	reflection.Register(srv)
-	pipe.shed.admitOnArrival(srv)
+	pipe.served = servedBy(srv)
+	pipe.shed.admitOnArrival(pipe.served)
 	return srv
 }
 

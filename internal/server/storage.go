@@ -195,23 +195,19 @@ func shareKeys(ctx context.Context, sys store.System, dataDir string) error {
 	return nil
 }
 
-// sharedStore is a store several famid processes serve at once: it reports
-// the system changes any of them makes.
-type sharedStore interface {
-	SystemChanged(ctx context.Context, fn func())
-}
-
 // followShared keeps this process's copies of shared system records (the
 // revocation list, the signing keys) in step with the other processes'
 // changes: a token revoked through one famid is refused by all of them as
 // soon as the etcd watch reports the change.
-func (s *Server) followShared(shared sharedStore, acc *accounts.Service) {
+func (s *Server) followShared(shared store.SharedSystem, acc *accounts.Service) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	s.stopFollow = func() { cancel(); <-done }
 	go func() {
 		defer close(done)
-		shared.SystemChanged(ctx, func() {
+		// It ends with ctx (Close stops following before it closes the
+		// store), whose error is no news.
+		_ = shared.SystemChanged(ctx, func() {
 			if err := acc.ReloadRevocations(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("reload revocations", "err", err)
 			}

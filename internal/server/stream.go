@@ -164,6 +164,11 @@ type admission struct {
 
 // grpcStream adapts the pipeline to grpc-go server streams.
 func (p *pipeline) grpcStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if _, ok := p.served[info.FullMethod]; !ok {
+		// A procedure no service registered: the handler is grpcUnknown,
+		// which runs nothing and records the call itself.
+		return handler(srv, ss)
+	}
 	ctx := ss.Context()
 	c := grpcCall(ctx, info.FullMethod)
 	c.long = true

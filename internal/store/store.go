@@ -178,6 +178,19 @@ type System interface {
 	SystemUpdate(ctx context.Context, fn func(SystemTx) error) error
 }
 
+// SharedSystem is a System that several famid processes serve at once
+// (etcd): it reports the changes any of them makes, so that a process's
+// copies of system records (revocations, signing keys) follow the others'.
+// A store of one process (bbolt) has none to report and is not one.
+type SharedSystem interface {
+	// SystemChanged calls fn after every change to the system records made
+	// by any process, and after an interruption of the following (anything
+	// may have changed meanwhile), until ctx ends, returning ctx's error,
+	// or the store closes, returning Closed as every call after Close
+	// does: at once, without calling fn, when it is called after Close.
+	SystemChanged(ctx context.Context, fn func()) error
+}
+
 // SystemTx reads and writes system records.
 //
 // A stored value that fails its checksum is errs.DataLoss (reason

@@ -154,6 +154,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s := &Store{opts: opts, kv: opts.Client.KV, regions: make(map[string]*region, len(opts.Regions))}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	// Its Done channel is made here, by the goroutine that will close the
+	// store, rather than by whichever caller first waits on it (a
+	// SystemChanged run in a test's synctest bubble, whose channels no
+	// goroutine outside may close).
+	s.ctx.Done()
 	// One read fixes the revision the watches start after: every commit
 	// after it signals Changed.
 	resp, err := s.kv.Get(ctx, opts.Prefix+"system-guard")

@@ -93,12 +93,29 @@ func (s *Store) systemFailed(ctx context.Context, err error) error {
 	return unavailable(ctx, err)
 }
 
-// SystemChanged calls fn after every change to the system records made by
-// any process, until ctx ends, so that caches of them (revocations) follow
-// the cluster. fn also runs after the watch was interrupted.
-func (s *Store) SystemChanged(ctx context.Context, fn func()) {
-	s.follow(ctx, s.opts.Prefix+"system-guard", 0, func(*clientv3.Event) { fn() }, func(*clientv3.GetResponse) { fn() })
+// SystemChanged implements store.SharedSystem: it follows the system
+// guard key, which every system write moves. The watch ends at Close as
+// well as with ctx: the client is the caller's and outlives the store, so
+// the watch would go on after Close, and once the client closed too, call
+// fn every moment for a watch that could never open again.
+func (s *Store) SystemChanged(ctx context.Context, fn func()) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.ctx.Err() != nil {
+		return store.Closed()
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.ctx, cancel)()
+	s.follow(wctx, s.opts.Prefix+"system-guard", 0, func(*clientv3.Event) { fn() }, func(*clientv3.GetResponse) { fn() })
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return store.Closed()
 }
+
+var _ store.SharedSystem = (*Store)(nil)
 
 type systemTx struct {
 	o    *overlay

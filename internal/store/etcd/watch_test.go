@@ -189,11 +189,14 @@ func TestSystemChangedPausesAfterAFailedWatch(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 450*time.Millisecond)
 		defer cancel()
 		calls := 0
-		s.SystemChanged(ctx, func() {
+		err := s.SystemChanged(ctx, func() {
 			if calls++; calls == 100 {
 				cancel() // a busy loop: the bubble's clock would never move
 			}
 		})
+		if err != ctx.Err() {
+			t.Errorf("SystemChanged ended with %v, want its context's error %v", err, ctx.Err())
+		}
 		if calls != 5 {
 			t.Errorf("fn called %d times in 450 ms of failed watches, want 5: once per watch, 100 ms apart", calls)
 		}

@@ -42,8 +42,12 @@ func RunSystem(t *testing.T, open func(t *testing.T) SystemStore) {
 // tokens, revocations): an update in flight while the store closes is
 // either committed or answered SHUTTING_DOWN, and a read or an update
 // arriving after Close is answered SHUTTING_DOWN without running fn, as
-// the regions are, whatever the backend's connection still does.
+// the regions are, whatever the backend's connection still does. A shared
+// store's following of the system changes (store.SharedSystem) ends at
+// Close with SHUTTING_DOWN too, and one started after it answers so at
+// once; it went on after Close until its caller's context ended.
 func systemClosed(t *testing.T, s SystemStore) {
+	following := followUntilClosed(t, s)
 	writesRaceClose(t, s.Close, "a system update in flight while the store closes", func(w, i int) error {
 		return s.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
 			return tx.Put("accounts", fmt.Sprintf("w%d-%d", w, i), []byte("x"))
@@ -58,8 +62,55 @@ func systemClosed(t *testing.T, s SystemStore) {
 		return tx.Put("accounts", "after", []byte("x"))
 	})
 	wantShuttingDown(t, "SystemUpdate after Close", err)
+	following()
+	if shared, ok := s.(store.SharedSystem); ok {
+		err = shared.SystemChanged(t.Context(), func() { ran = true })
+		wantShuttingDown(t, "SystemChanged after Close", err)
+	}
 	if ran {
 		t.Error("fn ran on a closed system store")
+	}
+}
+
+// followUntilClosed starts following s's system changes when s is a
+// shared store, and writes until the following reports a write: it is
+// under way. The function it returns fails the test unless the following
+// ends, SHUTTING_DOWN, within ten seconds of the store's Close.
+func followUntilClosed(t *testing.T, s SystemStore) func() {
+	shared, ok := s.(store.SharedSystem)
+	if !ok {
+		return func() {}
+	}
+	changed := make(chan struct{}, 1)
+	ended := make(chan error, 1)
+	go func() {
+		ended <- shared.SystemChanged(t.Context(), func() {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		})
+	}()
+	deadline := time.After(10 * time.Second)
+	for following := false; !following; {
+		sysUpdate(t, s, func(tx store.SystemTx) error { return tx.Put("accounts", "following", []byte("x")) })
+		select {
+		case <-changed:
+			following = true
+		case err := <-ended:
+			t.Fatalf("SystemChanged ended before Close: %v", err)
+		case <-deadline:
+			t.Fatal("SystemChanged reported none of ten seconds' writes")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return func() {
+		select {
+		case err := <-ended:
+			wantShuttingDown(t, "SystemChanged while the store closes", err)
+		case <-time.After(10 * time.Second):
+			t.Error("SystemChanged still following ten seconds after Close")
+		}
 	}
 }
 

@@ -1,0 +1,119 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"connectrpc.com/connect"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// TestUnknownProcedures: a call of a procedure the server does not serve
+// (an unknown service, or an unknown method of a known one), on the gRPC
+// port and as Connect, gRPC and gRPC-Web on the HTTP port, is still
+// answered UNIMPLEMENTED (connect-go's 404, which its clients and grpc-go's
+// read so), and now gets the access line, the metrics and the span every
+// call gets, once, as OpenTelemetry names a method the server does not
+// recognise: service and method "_OTHER", never what the client made up.
+// The line carries the path asked, clipped. They were not recorded at
+// all.
+func TestUnknownProcedures(t *testing.T) {
+	ts := startRecording(t, server.Config{})
+	conn := dialGRPC(t, ts.testServer, ts.token)
+	hc := newHTTPClient(t)
+	surfaces := []struct {
+		name string
+		call func(procedure string) error
+	}{
+		{"grpc", func(procedure string) error {
+			return grpcErr(conn.Invoke(t.Context(), procedure, &emptypb.Empty{}, &emptypb.Empty{}))
+		}},
+		{"connect", connectCaller(t, hc, ts.testServer)},
+		{"grpc", connectCaller(t, hc, ts.testServer, connect.WithGRPC())}, // on the HTTP port
+		{"grpcweb", connectCaller(t, hc, ts.testServer, connect.WithGRPCWeb())},
+	}
+	long := "/fami.v1.PartnerService/" + strings.Repeat("x", 1000)
+	counts := map[string]float64{}
+	for _, s := range surfaces {
+		for _, procedure := range []string{"/fami.v1.Nope/Get", "/fami.v1.PartnerService/Nope", "/Nope/Get", long} {
+			since := ts.mark()
+			what := s.name + " " + procedure[:min(len(procedure), 40)]
+			if e, ok := asCallError(s.call(procedure)); !ok || e.Code != codes.Unimplemented {
+				t.Errorf("%s: %v, want UNIMPLEMENTED", what, e)
+				continue
+			}
+			line := ts.recordedOnce(t, since, what, "/_OTHER/_OTHER", s.name, "UNIMPLEMENTED")
+			if path := procedure[:min(len(procedure), 200)]; line != "" && !strings.HasSuffix(line, " path="+path) && !strings.HasSuffix(line, " path="+path+"...") {
+				t.Errorf("%s: access line %q, want the path asked, clipped to 200 bytes", what, line)
+			}
+			counts[s.name]++
+		}
+	}
+	m := scrape(t, ts.metricsURL())
+	for surface, n := range counts {
+		wantCounted(t, m, n, "_OTHER", "_OTHER", "UNIMPLEMENTED", surface)
+	}
+	noSeriesNames(t, m, "Nope", "xxx")
+}
+
+// connectCaller calls a procedure with an empty message through a
+// connect-go client on ts's HTTP port (Connect, or the protocol opts
+// choose) and reports its error as a *callError.
+func connectCaller(t *testing.T, hc connect.HTTPClient, ts *testServer, opts ...connect.ClientOption) func(string) error {
+	opts = append(opts, bearer(ts.token))
+	return func(procedure string) error {
+		client := connect.NewClient[emptypb.Empty, emptypb.Empty](hc, ts.httpURL()+procedure, opts...)
+		_, err := client.CallUnary(t.Context(), connect.NewRequest(&emptypb.Empty{}))
+		return connectErr(err)
+	}
+}
+
+// TestCallsNamingNoRPCLogBounded: the access lines of calls that name no
+// RPC (REST paths no route matches, procedures the server does not serve),
+// which scanners make by the thousand, are bounded to a few a minute,
+// every surface together, while their metrics count every call, and the
+// other calls' lines are untouched. Every such call wrote a line.
+func TestCallsNamingNoRPCLogBounded(t *testing.T) {
+	var cfg server.Config
+	const lines, calls = 4, 15
+	server.SetNoRPCLines(&cfg, lines)
+	ts := startRecording(t, cfg)
+	conn := dialGRPC(t, ts.testServer, ts.token)
+	rs := newRESTSurface(t, ts.testServer, ts.token)
+	for i := range calls {
+		path := fmt.Sprintf("/v1/regions/lombardia/nowhere%d", i)
+		res, err := rs.send(t.Context(), http.MethodGet, path, nil, nil)
+		if err != nil || res.Status != http.StatusNotFound {
+			t.Fatalf("GET %s: %v, %v; want 404", path, res, err)
+		}
+		procedure := fmt.Sprintf("/fami.v1.Nope%d/Get", i)
+		if e, ok := asCallError(grpcErr(conn.Invoke(t.Context(), procedure, &emptypb.Empty{}, &emptypb.Empty{}))); !ok || e.Code != codes.Unimplemented {
+			t.Fatalf("%s: %v, want UNIMPLEMENTED", procedure, e)
+		}
+	}
+	if _, err := famiv1.NewPartnerServiceClient(conn).GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/nobody"}); err == nil {
+		t.Fatal("GetPartner of a missing partner succeeded")
+	}
+	var noRPC []string
+	partner := 0
+	for _, l := range logLines(ts.log.String(), "rpc") {
+		switch {
+		case strings.Contains(l, " procedure=/http/GET "), strings.Contains(l, " procedure=/_OTHER/_OTHER "):
+			noRPC = append(noRPC, l)
+		case strings.Contains(l, " procedure=/fami.v1.PartnerService/GetPartner "):
+			partner++
+		}
+	}
+	if len(noRPC) != lines || partner != 1 {
+		t.Errorf("%d access lines of calls naming no RPC, %d of GetPartner; want %d and 1: %q", len(noRPC), partner, lines, noRPC)
+	}
+	m := scrape(t, ts.metricsURL())
+	wantCounted(t, m, calls, "http", "GET", "NOT_FOUND", "rest")
+	wantCounted(t, m, calls, "_OTHER", "_OTHER", "UNIMPLEMENTED", "grpc")
+}
