@@ -124,10 +124,16 @@ func InRegionOf[Req ListRequest](req Req, field, name, collection string) (Req, 
 		var zero Req
 		return zero, err
 	}
+	return withParent(req, "regions/"+region), nil
+}
+
+// withParent returns a copy of req, a request with a string parent field,
+// whose parent is parent; req's other fields are kept.
+func withParent[Req proto.Message](req Req, parent string) Req {
 	r := proto.CloneOf(req)
 	m := r.ProtoReflect()
-	m.Set(m.Descriptor().Fields().ByName("parent"), protoreflect.ValueOfString("regions/"+region))
-	return r, nil
+	m.Set(m.Descriptor().Fields().ByName("parent"), protoreflect.ValueOfString(parent))
+	return r
 }
 
 // ListAcross answers a List request whose parent is AllRegions: it calls
