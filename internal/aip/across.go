@@ -124,12 +124,13 @@ func InRegionOf[Req ListRequest](req Req, field, name, collection string) (Req, 
 		var zero Req
 		return zero, err
 	}
-	return withParent(req, "regions/"+region), nil
+	return WithParent(req, "regions/"+region), nil
 }
 
-// withParent returns a copy of req, a request with a string parent field,
-// whose parent is parent; req's other fields are kept.
-func withParent[Req proto.Message](req Req, parent string) Req {
+// WithParent returns a copy of req, a request with a string parent field,
+// whose parent is parent; req's other fields are kept. It panics when req
+// has no such field.
+func WithParent[Req proto.Message](req Req, parent string) Req {
 	r := proto.CloneOf(req)
 	m := r.ProtoReflect()
 	m.Set(m.Descriptor().Fields().ByName("parent"), protoreflect.ValueOfString(parent))

@@ -68,7 +68,7 @@ func EachRegion(ctx context.Context, regions []string, read func(region string) 
 func AskEachRegion[Req proto.Message, Resp any](ctx context.Context, regions []string, req Req, ask func(context.Context, Req) (Resp, error), add func(parent string, res Resp)) (unreachable []string, err error) {
 	return EachRegion(ctx, regions, func(region string) error {
 		parent := "regions/" + region
-		res, err := ask(ctx, withParent(req, parent))
+		res, err := ask(ctx, WithParent(req, parent))
 		if err != nil {
 			return err
 		}

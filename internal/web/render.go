@@ -142,13 +142,38 @@ func formTitle(kind string, editing bool) string {
 	return kind + ".new"
 }
 
-// mayCreate opens a registry's create page (its Create takes only the
-// region as parent) to a user the rights table lets create there, and
-// answers 403 to any other: a consultant was shown an empty "Nuovo
-// partner" page, and a network form whose submit was refused.
-func mayCreate[R proto.Message](a *App, procedure string, in func(parent string) R, fn pageFunc) pageFunc {
+// creating is the right to create one kind of resource in the session's
+// region, whose Create takes only the region as parent: the Create's
+// procedure and its request, empty. A list page offers "Nuovo" by it, and
+// its create page opens by it (forCreators), so both ask the rights table
+// the same question.
+type creating struct {
+	procedure string
+	request   proto.Message
+}
+
+var (
+	createPartner      = creating{famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{}}
+	createProject      = creating{famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{}}
+	createNetwork      = creating{famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{}}
+	createProtocol     = creating{famiv1.ProtocolService_CreateProtocol_FullMethodName, &famiv1.CreateProtocolRequest{}}
+	createMeeting      = creating{famiv1.MeetingService_CreateMeeting_FullMethodName, &famiv1.CreateMeetingRequest{}}
+	createSupportEntry = creating{famiv1.SupportService_CreateSupportEntry_FullMethodName, &famiv1.CreateSupportEntryRequest{}}
+)
+
+// mayCreate reports whether the rights table lets the session's user
+// create c's resource in their region.
+func (s *session) mayCreate(a *App, c creating) bool {
+	return s.can(a, c.procedure, aip.WithParent(c.request, regionName(s.region)))
+}
+
+// forCreators opens a create page, fn, to a user who may create c's
+// resource in their region, and answers 403 to any other: a consultant
+// was shown an empty "Nuovo partner" page, and a network form whose submit
+// was refused.
+func (a *App) forCreators(c creating, fn pageFunc) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, s *session) {
-		if !s.can(a, procedure, in(regionName(s.region))) {
+		if !s.mayCreate(a, c) {
 			a.forbidden(w, r, s)
 			return
 		}
