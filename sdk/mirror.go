@@ -292,15 +292,12 @@ func (m *Mirror) stopped(err error, rev int64) error {
 // isCompacted reports whether err says the revision is older than the
 // retained change log.
 func isCompacted(err error) bool {
-	var ce *connect.Error
-	if !errors.As(err, &ce) || ce.Code() != connect.CodeFailedPrecondition {
+	if connect.CodeOf(err) != connect.CodeFailedPrecondition {
 		return false
 	}
-	for _, d := range ce.Details() {
-		if v, err := d.Value(); err == nil {
-			if info, ok := v.(*errdetails.ErrorInfo); ok && info.GetReason() == "REVISION_COMPACTED" {
-				return true
-			}
+	for info := range details[*errdetails.ErrorInfo](err) {
+		if info.GetReason() == "REVISION_COMPACTED" {
+			return true
 		}
 	}
 	return false

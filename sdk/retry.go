@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"errors"
+	"iter"
 	"time"
 
 	"connectrpc.com/connect"
@@ -46,16 +47,29 @@ func Retryable(err error) bool {
 // again (the RetryInfo of a RESOURCE_EXHAUSTED or UNAVAILABLE, sent as
 // Retry-After on REST), or 0 when it did not say.
 func RetryDelay(err error) time.Duration {
-	var ce *connect.Error
-	if !errors.As(err, &ce) {
-		return 0
+	for ri := range details[*errdetails.RetryInfo](err) {
+		return ri.GetRetryDelay().AsDuration()
 	}
-	for _, d := range ce.Details() {
-		if v, err := d.Value(); err == nil {
-			if ri, ok := v.(*errdetails.RetryInfo); ok {
-				return ri.GetRetryDelay().AsDuration()
+	return 0
+}
+
+// details yields the details of type D (google.rpc.RetryInfo, ErrorInfo)
+// that err, a call's error, carries, in order; none when err is not a
+// connect error. A detail that cannot be decoded is passed over.
+func details[D any](err error) iter.Seq[D] {
+	return func(yield func(D) bool) {
+		var ce *connect.Error
+		if !errors.As(err, &ce) {
+			return
+		}
+		for _, d := range ce.Details() {
+			v, err := d.Value()
+			if err != nil {
+				continue
+			}
+			if t, ok := v.(D); ok && !yield(t) {
+				return
 			}
 		}
 	}
-	return 0
 }

@@ -124,10 +124,17 @@ func InRegionOf[Req ListRequest](req Req, field, name, collection string) (Req, 
 		var zero Req
 		return zero, err
 	}
+	return WithParent(req, "regions/"+region), nil
+}
+
+// WithParent returns a copy of req, a request with a string parent field,
+// whose parent is parent; req's other fields are kept. It panics when req
+// has no such field.
+func WithParent[Req proto.Message](req Req, parent string) Req {
 	r := proto.CloneOf(req)
 	m := r.ProtoReflect()
-	m.Set(m.Descriptor().Fields().ByName("parent"), protoreflect.ValueOfString("regions/"+region))
-	return r, nil
+	m.Set(m.Descriptor().Fields().ByName("parent"), protoreflect.ValueOfString(parent))
+	return r
 }
 
 // ListAcross answers a List request whose parent is AllRegions: it calls

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/raccordo/raccordo/internal/errs"
 )
 
@@ -55,6 +57,24 @@ func EachRegion(ctx context.Context, regions []string, read func(region string) 
 		}
 	}
 	return unreachable, nil
+}
+
+// AskEachRegion answers a national request that adds up the regions'
+// answers: it asks ask, the regional method itself, once for each of
+// regions (ids) in turn, with a copy of req whose parent is that region,
+// so that every rule of the regional method applies unchanged, and hands
+// each answer to add with the region's name ("regions/{region}"). Regions
+// are passed over and named in unreachable as EachRegion does.
+func AskEachRegion[Req proto.Message, Resp any](ctx context.Context, regions []string, req Req, ask func(context.Context, Req) (Resp, error), add func(parent string, res Resp)) (unreachable []string, err error) {
+	return EachRegion(ctx, regions, func(region string) error {
+		parent := "regions/" + region
+		res, err := ask(ctx, WithParent(req, parent))
+		if err != nil {
+			return err
+		}
+		add(parent, res)
+		return nil
+	})
 }
 
 // regionOnly reports whether err is one region's trouble: its data lost

@@ -3,8 +3,6 @@ package monitoring
 import (
 	"context"
 
-	"google.golang.org/protobuf/proto"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/indicators"
@@ -19,13 +17,7 @@ import (
 func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.SummarizeMonitoringRequest) (*famiv1.MonitoringSummary, error) {
 	out := &famiv1.MonitoringSummary{Parent: aip.AllRegions}
 	progress := indicators.Progress{}
-	unreachable, err := aip.EachRegion(ctx, aip.RegionIDs(), func(region string) error {
-		r := proto.CloneOf(req)
-		r.Parent = "regions/" + region
-		sum, err := s.SummarizeMonitoring(ctx, r)
-		if err != nil {
-			return err
-		}
+	unreachable, err := aip.AskEachRegion(ctx, aip.RegionIDs(), req, s.SummarizeMonitoring, func(_ string, sum *famiv1.MonitoringSummary) {
 		out.Period = sum.GetPeriod()
 		out.Projects += sum.GetProjects()
 		out.BudgetCents += sum.GetBudgetCents()
@@ -37,7 +29,6 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 		progress.Add(sum.GetIndicators())
 		out.Flags = flagCounts.add(out.Flags, sum.GetFlags(), 1)
 		out.ReportStates = stateCounts.add(out.ReportStates, sum.GetReportStates(), 1)
-		return nil
 	})
 	if err != nil {
 		return nil, err

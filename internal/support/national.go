@@ -5,8 +5,6 @@ import (
 	"maps"
 	"slices"
 
-	"google.golang.org/protobuf/proto"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/resource"
@@ -30,15 +28,9 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 	}
 	out := &famiv1.SummarizeSupportEntriesResponse{Totals: &famiv1.SupportSummaryGroup{}}
 	byRole := map[famiv1.SupportOperatorRole]int64{}
-	unreachable, err := aip.EachRegion(ctx, regions, func(region string) error {
-		r := proto.CloneOf(req)
-		r.Parent = "regions/" + region
-		res, err := s.SummarizeSupportEntries(ctx, r)
-		if err != nil {
-			return err
-		}
+	unreachable, err := aip.AskEachRegion(ctx, regions, req, s.SummarizeSupportEntries, func(parent string, res *famiv1.SummarizeSupportEntriesResponse) {
 		for _, g := range res.GetGroups() {
-			g.Region = r.Parent
+			g.Region = parent
 			out.Groups = append(out.Groups, g)
 		}
 		t, sum := res.GetTotals(), out.Totals
@@ -52,7 +44,6 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 		for _, o := range t.GetOperatorsByRole() {
 			byRole[o.GetRole()] += int64(o.GetCount())
 		}
-		return nil
 	})
 	if err != nil {
 		return nil, err

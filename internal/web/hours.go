@@ -161,7 +161,7 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 	p.Prev = "/ore?" + url.Values{"vista": {view}, "data": {prev.Format(time.DateOnly)}}.Encode()
 	p.Next = "/ore?" + url.Values{"vista": {view}, "data": {next.Format(time.DateOnly)}}.Encode()
 	parent := regionName(s.region)
-	p.CanLog = s.can(a, famiv1.SupportService_CreateSupportEntry_FullMethodName, &famiv1.CreateSupportEntryRequest{Parent: parent})
+	p.CanLog = s.mayCreate(a, createSupportEntry)
 	p.CanExport = s.can(a, famiv1.SupportService_ExportSupportEntries_FullMethodName, &famiv1.ExportSupportEntriesRequest{Parent: parent})
 	p.CSVURL = "/ore.csv?" + url.Values{"dal": {p.Start}, "al": {p.End}}.Encode()
 

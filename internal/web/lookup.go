@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -193,16 +192,9 @@ func refusedName(err error, code codes.Code, reason errs.Reason, n int) (int, bo
 // namedIndex is i when err carries a field violation of field[i] (a
 // batch's refusal naming one of its names), the first if several.
 func namedIndex(err error, field string) (int, bool) {
-	st, _ := status.FromError(err)
-	for _, d := range st.Details() {
-		br, ok := d.(*errdetails.BadRequest)
-		if !ok {
-			continue
-		}
-		for _, v := range br.GetFieldViolations() {
-			if i, ok := errs.IndexIn(v.GetField(), field); ok {
-				return i, true
-			}
+	for v := range violations(err) {
+		if i, ok := errs.IndexIn(v.GetField(), field); ok {
+			return i, true
 		}
 	}
 	return 0, false

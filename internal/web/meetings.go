@@ -238,7 +238,7 @@ func (a *App) convenedChoices(r *http.Request, s *session, fm *form, search *cho
 func (a *App) mayConvene(s *session, inOne bool) bool {
 	_, ofNone := meetings.Convenes(s.who)
 	return (inOne || ofNone) &&
-		s.can(a, famiv1.MeetingService_CreateMeeting_FullMethodName, &famiv1.CreateMeetingRequest{Parent: regionName(s.region)})
+		s.mayCreate(a, createMeeting)
 }
 
 // meetingForms reports which of a meeting page's forms the user may use:

@@ -120,7 +120,7 @@ func (a *App) memberLabels(s *session, fm *form, n *famiv1.Network) (map[string]
 // table, then the one rule of the registry that depends on the stored
 // network (only staff of its lead partner, among network members). The
 // form was shown to every reader, and its save refused with 403. The
-// create page has its own guard (mayCreate).
+// create page has its own guard (forCreators).
 func (a *App) mayEditNetwork(s *session, n *famiv1.Network) bool {
 	return s.can(a, famiv1.NetworkService_UpdateNetwork_FullMethodName, &famiv1.UpdateNetworkRequest{Network: n}) &&
 		registry.MayEditNetwork(s.who, n) == nil

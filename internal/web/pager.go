@@ -225,7 +225,7 @@ func (e *badPageToken) Unwrap() error { return e.err }
 // request's page_token.
 func namesPageToken(err error) bool {
 	st, ok := status.FromError(err)
-	return ok && st.Code() == codes.InvalidArgument && namesField(st, "page_token")
+	return ok && st.Code() == codes.InvalidArgument && namesField(err, "page_token")
 }
 
 // readPage reads one page of the list req asks for, with the user's

@@ -20,7 +20,7 @@ import (
 func (a *App) projectList(w http.ResponseWriter, r *http.Request, s *session) {
 	showList(a, w, r, s, "projects", a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region), Query: searchQuery(r)},
 		(*famiv1.ListProjectsResponse).GetProjects,
-		s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)}))
+		s.mayCreate(a, createProject))
 }
 
 // projectPage creates or edits a project and records its extensions.
@@ -74,7 +74,7 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 		Beneficiary: searched(optional(fld(fm, "beneficiary", "text", "projects.beneficiary", "hint.beneficiary")), "beneficiary-list"),
 		Funds:       enumOptions(famiv1.Fund_name, func(n int32) string { return famiv1.Fund(n).String() }),
 		Objectives:  enumOptions(famiv1.SpecificObjective_name, func(n int32) string { return famiv1.SpecificObjective(n).String() }),
-		CanEdit:     s.can(a, famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{Parent: regionName(s.region)}),
+		CanEdit:     s.mayCreate(a, createProject),
 	}
 	p.Beneficiary.Value = beneficiary
 	p.BeneficiaryWas, p.BeneficiaryShown = fm.Get("beneficiary_was"), fm.Get("beneficiary_shown")

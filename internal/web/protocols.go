@@ -35,7 +35,7 @@ func (a *App) protocolList(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	a.render(w, http.StatusOK, "protocols", &protocolsPage{frame: a.newFrame(r, s, "protocols.title"), Protocols: rows, Pager: pg,
-		CanCreate: s.can(a, famiv1.ProtocolService_CreateProtocol_FullMethodName, &famiv1.CreateProtocolRequest{Parent: regionName(s.region)})})
+		CanCreate: s.mayCreate(a, createProtocol)})
 }
 
 // protocolPage shows a protocol: its frozen text and content hash, its

@@ -17,7 +17,7 @@ import (
 func (a *App) partnerList(w http.ResponseWriter, r *http.Request, s *session) {
 	showList(a, w, r, s, "partners", a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region), Query: searchQuery(r)},
 		(*famiv1.ListPartnersResponse).GetPartners,
-		s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)}))
+		s.mayCreate(a, createPartner))
 }
 
 // partnerPage creates or edits a partner.
@@ -38,7 +38,7 @@ func (a *App) partnerNew(w http.ResponseWriter, r *http.Request, s *session) {
 func (a *App) renderPartner(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, pt *famiv1.Partner) {
 	p := &partnerPage{frame: a.newFrame(r, s, formTitle("partners", pt != nil)), Form: fm, Partner: pt, RequestID: newRequestID(),
 		Kinds:   enumOptions(famiv1.PartnerKind_name, func(n int32) string { return famiv1.PartnerKind(n).String() }),
-		CanEdit: s.can(a, famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{Parent: regionName(s.region)})}
+		CanEdit: s.mayCreate(a, createPartner)}
 	if pt != nil && !p.CanEdit {
 		p.Title = pt.GetDisplayName()
 	}
@@ -99,7 +99,7 @@ type networksPage struct {
 }
 
 func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
-	canCreate := s.can(a, famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{Parent: regionName(s.region)})
+	canCreate := s.mayCreate(a, createNetwork)
 	list, err := readListPage(a, r, s, "networks", a.networks.ListNetworks,
 		&famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: s.who.Partner, Query: searchQuery(r)},
 		(*famiv1.ListNetworksResponse).GetNetworks, canCreate)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"iter"
 	"maps"
 	"net/http"
 	"net/url"
@@ -142,13 +143,38 @@ func formTitle(kind string, editing bool) string {
 	return kind + ".new"
 }
 
-// mayCreate opens a registry's create page (its Create takes only the
-// region as parent) to a user the rights table lets create there, and
-// answers 403 to any other: a consultant was shown an empty "Nuovo
-// partner" page, and a network form whose submit was refused.
-func mayCreate[R proto.Message](a *App, procedure string, in func(parent string) R, fn pageFunc) pageFunc {
+// creating is the right to create one kind of resource in the session's
+// region, whose Create takes only the region as parent: the Create's
+// procedure and its request, empty. A list page offers "Nuovo" by it, and
+// its create page opens by it (forCreators), so both ask the rights table
+// the same question.
+type creating struct {
+	procedure string
+	request   proto.Message
+}
+
+var (
+	createPartner      = creating{famiv1.PartnerService_CreatePartner_FullMethodName, &famiv1.CreatePartnerRequest{}}
+	createProject      = creating{famiv1.ProjectService_CreateProject_FullMethodName, &famiv1.CreateProjectRequest{}}
+	createNetwork      = creating{famiv1.NetworkService_CreateNetwork_FullMethodName, &famiv1.CreateNetworkRequest{}}
+	createProtocol     = creating{famiv1.ProtocolService_CreateProtocol_FullMethodName, &famiv1.CreateProtocolRequest{}}
+	createMeeting      = creating{famiv1.MeetingService_CreateMeeting_FullMethodName, &famiv1.CreateMeetingRequest{}}
+	createSupportEntry = creating{famiv1.SupportService_CreateSupportEntry_FullMethodName, &famiv1.CreateSupportEntryRequest{}}
+)
+
+// mayCreate reports whether the rights table lets the session's user
+// create c's resource in their region.
+func (s *session) mayCreate(a *App, c creating) bool {
+	return s.can(a, c.procedure, aip.WithParent(c.request, regionName(s.region)))
+}
+
+// forCreators opens a create page, fn, to a user who may create c's
+// resource in their region, and answers 403 to any other: a consultant
+// was shown an empty "Nuovo partner" page, and a network form whose submit
+// was refused.
+func (a *App) forCreators(c creating, fn pageFunc) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, s *session) {
-		if !s.can(a, procedure, in(regionName(s.region))) {
+		if !s.mayCreate(a, c) {
 			a.forbidden(w, r, s)
 			return
 		}
@@ -282,15 +308,46 @@ func (a *App) broken(w http.ResponseWriter, r *http.Request, s *session, err err
 	a.renderError(w, r, s, entry.HTTPStatus, page[0], page[1])
 }
 
-// errorInfo is the google.rpc.ErrorInfo of err, nil when it has none.
-func errorInfo(err error) *errdetails.ErrorInfo {
-	st, _ := status.FromError(err)
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info
+// details yields the details of type D that err's gRPC status carries
+// (google.rpc.ErrorInfo, RetryInfo, BadRequest), in order.
+func details[D any](err error) iter.Seq[D] {
+	return func(yield func(D) bool) {
+		st, _ := status.FromError(err)
+		for _, d := range st.Details() {
+			if v, ok := d.(D); ok && !yield(v) {
+				return
+			}
 		}
 	}
-	return nil
+}
+
+// firstDetail is the first detail of type D of err, and whether it has one.
+func firstDetail[D any](err error) (D, bool) {
+	for d := range details[D](err) {
+		return d, true
+	}
+	var none D
+	return none, false
+}
+
+// violations yields the field violations of err's google.rpc.BadRequest
+// details, in order.
+func violations(err error) iter.Seq[*errdetails.BadRequest_FieldViolation] {
+	return func(yield func(*errdetails.BadRequest_FieldViolation) bool) {
+		for br := range details[*errdetails.BadRequest](err) {
+			for _, v := range br.GetFieldViolations() {
+				if !yield(v) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// errorInfo is the google.rpc.ErrorInfo of err, nil when it has none.
+func errorInfo(err error) *errdetails.ErrorInfo {
+	info, _ := firstDetail[*errdetails.ErrorInfo](err)
+	return info
 }
 
 // existenceHidden reports a refusal that the services give alike for
@@ -311,13 +368,8 @@ func (a *App) Refused(w http.ResponseWriter, r *http.Request, err error) {
 
 // retryAfter is the delay an error's google.rpc.RetryInfo asks for.
 func retryAfter(err error) (time.Duration, bool) {
-	st, _ := status.FromError(err)
-	for _, d := range st.Details() {
-		if ri, ok := d.(*errdetails.RetryInfo); ok {
-			return ri.GetRetryDelay().AsDuration(), true
-		}
-	}
-	return 0, false
+	ri, ok := firstDetail[*errdetails.RetryInfo](err)
+	return ri.GetRetryDelay().AsDuration(), ok
 }
 
 // setRetryAfter says in w's Retry-After header to come back after d, in
@@ -555,7 +607,7 @@ func (f *form) absorb(err error, prefix string) bool {
 	switch st.Code() {
 	case codes.InvalidArgument, codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists, codes.ResourceExhausted:
 	case codes.NotFound:
-		if !namesField(st, "") {
+		if !namesField(err, "") {
 			return false
 		}
 	default:
@@ -564,18 +616,12 @@ func (f *form) absorb(err error, prefix string) bool {
 	if st.Code() == codes.Aborted {
 		f.Stale = true
 	}
-	for _, d := range st.Details() {
-		br, ok := d.(*errdetails.BadRequest)
-		if !ok {
-			continue
+	for v := range violations(err) {
+		field := strings.TrimPrefix(v.GetField(), prefix)
+		if i := strings.IndexAny(field, ".["); i >= 0 {
+			field = field[:i]
 		}
-		for _, v := range br.GetFieldViolations() {
-			field := strings.TrimPrefix(v.GetField(), prefix)
-			if i := strings.IndexAny(field, ".["); i >= 0 {
-				field = field[:i]
-			}
-			f.Errors[f.Prefix+field] = fieldMessage(field, v.GetReason(), st.Code())
-		}
+		f.Errors[f.Prefix+field] = fieldMessage(field, v.GetReason(), st.Code())
 	}
 	if len(f.Errors) == 0 || st.Code() != codes.InvalidArgument {
 		f.Message = msg(reasonKey(err))
@@ -585,12 +631,11 @@ func (f *form) absorb(err error, prefix string) bool {
 	return true
 }
 
-// namesField reports whether st carries a violation of field, or of any
+// namesField reports whether err carries a violation of field, or of any
 // field when field is "".
-func namesField(st *status.Status, field string) bool {
-	for _, d := range st.Details() {
-		br, ok := d.(*errdetails.BadRequest)
-		if ok && slices.ContainsFunc(br.GetFieldViolations(), func(v *errdetails.BadRequest_FieldViolation) bool { return field == "" || v.GetField() == field }) {
+func namesField(err error, field string) bool {
+	for v := range violations(err) {
+		if field == "" || v.GetField() == field {
 			return true
 		}
 	}
@@ -601,13 +646,12 @@ func namesField(st *status.Status, field string) bool {
 // ("reason.PERIOD_CLOSED"), or of its code when the catalogue has no text
 // for the reason.
 func reasonKey(err error) string {
-	st, _ := status.FromError(err)
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok && hasMsg("reason."+info.GetReason()) {
+	for info := range details[*errdetails.ErrorInfo](err) {
+		if hasMsg("reason." + info.GetReason()) {
 			return "reason." + info.GetReason()
 		}
 	}
-	if k := "code." + st.Code().String(); hasMsg(k) {
+	if k := "code." + status.Code(err).String(); hasMsg(k) {
 		return k
 	}
 	return "error.refused_detail"

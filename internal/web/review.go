@@ -186,9 +186,8 @@ func (a *App) closePeriod(w http.ResponseWriter, r *http.Request, s *session) {
 // service refuse a close, and whether that was the refusal
 // (ENTRIES_PENDING_REVIEW).
 func pendingEntries(err error) (int, bool) {
-	st, _ := status.FromError(err)
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok && errs.Reason(info.GetReason()) == errs.EntriesPendingReview {
+	for info := range details[*errdetails.ErrorInfo](err) {
+		if errs.Reason(info.GetReason()) == errs.EntriesPendingReview {
 			n, _ := strconv.Atoi(info.GetMetadata()["pending_entries"])
 			return n, true
 		}

@@ -35,11 +35,7 @@ func (a *App) signInForm(w http.ResponseWriter, r *http.Request) {
 // existing Login call (its rate limits and uniform failure included) and
 // keeps the token in the session cookie until it expires.
 func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		a.forbidden(w, r, nil)
-		return
-	}
-	if !a.readForm(w, r, nil) {
+	if !a.readSignIn(w, r) {
 		return
 	}
 	// The form shown again keeps the username, never the password.
@@ -68,11 +64,7 @@ func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 		a.render(w, code, "signin", &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: fm, Next: next})
 		return
 	}
-	setCookie(w, r, sessionCookie, res.GetToken(), res.GetExpireTime().AsTime())
-	if next == "" {
-		next = "/"
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	signedIn(w, r, res.GetToken(), res.GetExpireTime().AsTime(), next)
 }
 
 // signInWithToken opens a session with a bearer token instead of a
@@ -80,11 +72,7 @@ func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 // theirs from famictl token create. The token is checked through WhoAmI,
 // as every page checks it.
 func (a *App) signInWithToken(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		a.forbidden(w, r, nil)
-		return
-	}
-	if !a.readForm(w, r, nil) {
+	if !a.readSignIn(w, r) {
 		return
 	}
 	token := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.PostFormValue("token")), "Bearer "))
@@ -97,7 +85,26 @@ func (a *App) signInWithToken(w http.ResponseWriter, r *http.Request) {
 		a.render(w, http.StatusUnprocessableEntity, "signin", &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: fm, Next: next, TokenOpen: true})
 		return
 	}
-	setCookie(w, r, sessionCookie, token, me.GetExpireTime().AsTime())
+	signedIn(w, r, token, me.GetExpireTime().AsTime(), next)
+}
+
+// readSignIn reads a sign-in form. There is no session yet, so no CSRF
+// token: the form must come from this origin, or a forged one signs the
+// victim in as the attacker (sameOrigin). It reports false when it has
+// answered (403, or the refusal of a form it could not read).
+func (a *App) readSignIn(w http.ResponseWriter, r *http.Request) bool {
+	if !sameOrigin(r) {
+		a.forbidden(w, r, nil)
+		return false
+	}
+	return a.readForm(w, r, nil)
+}
+
+// signedIn opens the session: it keeps token in the session cookie until
+// it expires and sends the browser on to next, the page it came for, or
+// home.
+func signedIn(w http.ResponseWriter, r *http.Request, token string, expires time.Time, next string) {
+	setCookie(w, r, sessionCookie, token, expires)
 	if next == "" {
 		next = "/"
 	}

@@ -155,14 +155,12 @@ func (a *App) routes() {
 	m.Handle("GET /riepilogo", a.page(a.summary))
 
 	m.Handle("GET /partner", a.page(a.partnerList))
-	m.Handle("GET /partner/nuovo", a.page(mayCreate(a, famiv1.PartnerService_CreatePartner_FullMethodName,
-		func(p string) *famiv1.CreatePartnerRequest { return &famiv1.CreatePartnerRequest{Parent: p} }, a.partnerNew)))
+	m.Handle("GET /partner/nuovo", a.page(a.forCreators(createPartner, a.partnerNew)))
 	m.Handle("POST /partner", a.page(a.partnerCreate))
 	m.Handle("GET /partner/{partner}", a.page(a.partnerEdit))
 	m.Handle("POST /partner/{partner}", a.page(a.partnerUpdate))
 	m.Handle("GET /progetti", a.page(a.projectList))
-	m.Handle("GET /progetti/nuovo", a.page(mayCreate(a, famiv1.ProjectService_CreateProject_FullMethodName,
-		func(p string) *famiv1.CreateProjectRequest { return &famiv1.CreateProjectRequest{Parent: p} }, a.projectNew)))
+	m.Handle("GET /progetti/nuovo", a.page(a.forCreators(createProject, a.projectNew)))
 	m.Handle("POST /progetti", a.page(a.projectCreate))
 	m.Handle("GET /progetti/{project}", a.page(a.projectEdit))
 	m.Handle("POST /progetti/{project}", a.page(a.projectUpdate))
@@ -180,15 +178,13 @@ func (a *App) routes() {
 	m.Handle("GET /monitoraggio", a.page(a.regionMonitoring))
 	m.Handle("GET /cruscotto", a.page(a.dashboardPage))
 	m.Handle("GET /reti", a.page(a.networkList))
-	m.Handle("GET /reti/nuova", a.page(mayCreate(a, famiv1.NetworkService_CreateNetwork_FullMethodName,
-		func(p string) *famiv1.CreateNetworkRequest { return &famiv1.CreateNetworkRequest{Parent: p} }, a.networkNew)))
+	m.Handle("GET /reti/nuova", a.page(a.forCreators(createNetwork, a.networkNew)))
 	m.Handle("POST /reti", a.page(searchable(a.networkCreate, a.networkPages().fresh)))
 	m.Handle("GET /reti/{network}", a.page(a.networkEdit))
 	m.Handle("POST /reti/{network}", a.page(searchable(a.networkUpdate, a.networkPages().edit)))
 
 	m.Handle("GET /protocolli", a.page(a.protocolList))
-	m.Handle("GET /protocolli/nuovo", a.page(mayCreate(a, famiv1.ProtocolService_CreateProtocol_FullMethodName,
-		func(p string) *famiv1.CreateProtocolRequest { return &famiv1.CreateProtocolRequest{Parent: p} }, a.protocolNew)))
+	m.Handle("GET /protocolli/nuovo", a.page(a.forCreators(createProtocol, a.protocolNew)))
 	m.Handle("POST /protocolli", a.page(searchable(a.protocolCreate, a.protocolPages().fresh)))
 	m.Handle("GET /protocolli/{protocol}", a.page(a.protocolView))
 	m.Handle("GET /protocolli/{protocol}/modifica", a.page(a.protocolEdit))
