@@ -78,13 +78,16 @@ func seedPartners(t *testing.T, ctx context.Context, s surface, kind famiv1.Part
 	}
 }
 
-// seedNetwork creates rete-milano, led by udp-milano (seedPartner) alone,
-// and returns it.
-func seedNetwork(t *testing.T, ctx context.Context, s surface) *famiv1.Network {
+// seedNetwork creates rete-milano, led by udp-milano (seedPartner), with
+// partners (lombardia's partner ids) as its other members, and returns it.
+func seedNetwork(t *testing.T, ctx context.Context, s surface, partners ...string) *famiv1.Network {
 	t.Helper()
+	members := []*famiv1.Member{{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}
+	for _, id := range partners {
+		members = append(members, &famiv1.Member{Partner: partnerName(id), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER})
+	}
 	n, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-milano", Network: &famiv1.Network{
-		DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"),
-		Members: []*famiv1.Member{{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
+		DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"), Members: members}})
 	if err != nil {
 		t.Fatalf("create network: %v", err)
 	}
