@@ -379,13 +379,8 @@ func TestSupportCSVExport(t *testing.T) {
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	admin := newSurface(t, ts, "rest")
-	if _, err := admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp", Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete", Network: &famiv1.Network{DisplayName: "Rete",
-		LeadPartner: partnerName("udp"), Members: []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
-		t.Fatal(err)
-	}
+	seedPartners(t, ctx, admin, famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE, "udp")
+	seedNetworkLedBy(t, ctx, admin, "rete", "udp")
 	consultant := newSurfaceAs(t, ts, "connect", ts.mintToken(supportConsultant))
 	const n = 1203 // more than one page of the export
 	// The export is in date order, and entry i is the only one on its day,
