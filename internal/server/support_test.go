@@ -148,12 +148,7 @@ func (sc *supportScenario) run() {
 		if err != nil {
 			t.Fatalf("create partner %s: %v", id, err)
 		}
-		_, err = sc.registry.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-" + id[4:], Network: &famiv1.Network{
-			DisplayName: "Rete " + id[4:], LeadPartner: partnerName(id),
-			Members: []*famiv1.Member{{Partner: partnerName(id), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
-		if err != nil {
-			t.Fatalf("create network: %v", err)
-		}
+		seedNetworkLedBy(t, ctx, sc.registry, "rete-"+id[4:], id)
 	}
 	nord, sud := networkName("rete-nord"), networkName("rete-sud")
 	entry := func(network, date string, minutes int32, activity famiv1.SupportActivity) *famiv1.SupportEntry {
