@@ -7,13 +7,13 @@ import (
 	"io"
 	"log"
 	"log/slog"
-	"sync"
 
 	"connectrpc.com/connect"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/sdk"
 	"github.com/raccordo/raccordo/sdk/protocolhash"
+	"github.com/raccordo/raccordo/sdk/sdktest"
 )
 
 func ExampleNewClient() {
@@ -45,44 +45,17 @@ func ExampleNewClient_grpc() {
 	// Output: Lombardia 03
 }
 
-// memory is a sdk.Handler that keeps the mirror in a map and calls listed
-// once the first lists are applied.
-type memory struct {
-	mu       sync.Mutex
-	items    map[string]sdk.Resource
-	revision int64
-	listed   func()
+// onSynced is a Handler that keeps the mirror in memory and calls synced
+// with each revision the mirror reaches, once its changes are held.
+type onSynced struct {
+	*sdktest.Memory
+	synced func(revision int64)
 }
 
-func (m *memory) Reset(context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.items = map[string]sdk.Resource{}
-	return nil
-}
-
-func (m *memory) Put(_ context.Context, r sdk.Resource) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.items[r.GetName()] = r
-	return nil
-}
-
-func (m *memory) Delete(_ context.Context, name string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.items, name)
-	return nil
-}
-
-func (m *memory) Synced(_ context.Context, revision int64) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.revision = revision
-	if m.listed != nil {
-		m.listed()
-	}
-	return nil
+func (h onSynced) Synced(ctx context.Context, revision int64) error {
+	err := h.Memory.Synced(ctx, revision)
+	h.synced(revision)
+	return err
 }
 
 func ExampleMirror() {
@@ -91,18 +64,19 @@ func ExampleMirror() {
 	// revision given to Synced so a restart resumes from it (Mirror.Since).
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	held := &memory{listed: stop}
+	held := &sdktest.Memory{}
 	m := &sdk.Mirror{
 		Client:  sdk.NewClient(nil, serverURL, token),
 		Region:  "lombardia",
-		Handler: held,
+		Handler: onSynced{held, func(int64) { stop() }},
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if err := m.Run(ctx); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(held.items), "resources at revision", held.revision)
-	p := held.items["regions/lombardia/protocols/udp-cpia"].(*famiv1.Protocol)
+	items, _, revision := held.State()
+	fmt.Println(len(items), "resources at revision", revision)
+	p := items["regions/lombardia/protocols/udp-cpia"].(*famiv1.Protocol)
 	fmt.Println(p.GetTitle(), protocolhash.Verify(p) == nil)
 	// Output:
 	// 4 resources at revision 5

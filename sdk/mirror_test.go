@@ -8,6 +8,7 @@ import (
 
 	"github.com/raccordo/raccordo/internal/syncbuf"
 	"github.com/raccordo/raccordo/sdk"
+	"github.com/raccordo/raccordo/sdk/sdktest"
 )
 
 // TestMirrorSaysOnceWhatItDoes: a mirror that lists the region says so
@@ -19,13 +20,11 @@ func TestMirrorSaysOnceWhatItDoes(t *testing.T) {
 	ctx, stop := context.WithCancel(t.Context())
 	defer stop()
 	var synced []int64
-	held := &memory{}
-	held.listed = func() { synced = append(synced, held.revision); stop() }
 	var logged syncbuf.Buffer
 	m := &sdk.Mirror{
 		Client:  sdk.NewClient(nil, serverURL, token),
 		Region:  "lombardia",
-		Handler: held,
+		Handler: onSynced{&sdktest.Memory{}, func(revision int64) { synced = append(synced, revision); stop() }},
 		Logger:  slog.New(slog.NewTextHandler(&logged, nil)),
 	}
 	if err := m.Run(ctx); err != nil {

@@ -16,10 +16,9 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
-	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
-	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 )
 
@@ -57,7 +56,7 @@ func TestCopyRegionBboltEtcdBbolt(t *testing.T) {
 		}
 	}
 
-	f := startServer(t, server.Config{Store: server.StoreEtcd, Etcd: server.EtcdConfig{ClientConfig: etcd.ClientConfig{Endpoints: c.Endpoints()}, Prefix: "/copy/"}})
+	f := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/copy/"))
 	token := f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
 	backupFile := filepath.Join(t.TempDir(), "lombardia-from-etcd.db")
 	if err := run([]string{"backup", "--server", f.url, "--token", token, "--region", "lombardia", "--out", backupFile, "--quiet"}, &out, &errOut); err != nil {
@@ -151,7 +150,7 @@ func writeHistory(t *testing.T, dir string) {
 func TestRestoreOnEtcdRelists(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	endpoints := strings.Join(c.Endpoints(), ",")
-	f := startServer(t, server.Config{Store: server.StoreEtcd, Etcd: server.EtcdConfig{ClientConfig: etcd.ClientConfig{Endpoints: c.Endpoints()}, Prefix: "/r/"}})
+	f := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/r/"))
 	admin := f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
 	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
 	partners := f.flags(admin).sdk().Partners

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
@@ -42,7 +43,7 @@ func clusterRound(t *testing.T) {
 	// this process, so what it wrote reaches the kernel either way; the
 	// test is about replication and retries, not power loss.
 	c := etcdtest.Start(t, etcdtest.Options{Members: 3, NoFsync: true})
-	cfg := etcdConfig(c, "/cluster/")
+	cfg := servertest.EtcdConfig(c.Endpoints(), "/cluster/")
 	cfg.BookmarkInterval = 50 * time.Millisecond
 	a := startServer(t, cfg)
 	b := startServer(t, cfg)

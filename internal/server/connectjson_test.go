@@ -32,10 +32,8 @@ import (
 func TestConnectJSONRefusesUnknownNames(t *testing.T) {
 	ts := startServer(t, server.Config{})
 	s := newSurface(t, ts, "grpc")
-	mustOK(s.CreatePartner(t.Context(), &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp",
-		Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}))(t, "partner")
-	n := mustOK(s.CreateNetwork(t.Context(), &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete", Network: &famiv1.Network{
-		DisplayName: "Rete", LeadPartner: partnerName("udp"), Members: []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}))(t, "network")
+	seedPartners(t, t.Context(), s, famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE, "udp")
+	n := seedNetworkLedBy(t, t.Context(), s, "rete", "udp")
 	for _, tc := range []struct {
 		name, procedure, body, unknown string
 	}{

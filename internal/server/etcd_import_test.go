@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -11,8 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/store"
-	"github.com/raccordo/raccordo/internal/store/etcd"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 	"github.com/raccordo/raccordo/internal/syncbuf"
 )
@@ -25,25 +23,9 @@ import (
 // revision 0.
 func TestEtcdHalfImportedRegion(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	importer, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/half/", Regions: []string{"lombardia"}, MaxTxnOps: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cut := errors.New("cluster lost")
-	err = importer.ImportRegion(t.Context(), "lombardia", func(put func(store.Record) error) error {
-		for _, id := range []string{"a", "b", "c", "d", "e"} {
-			if err := put(store.Record{Table: store.TableResources, Key: []byte("partners/" + id), Value: []byte{}}); err != nil {
-				return err
-			}
-		}
-		return cut
-	})
-	importer.Close()
-	if !errors.Is(err, cut) {
-		t.Fatalf("import: %v, want it cut", err)
-	}
+	servertest.CutImport(t, c.Client(t), "/half/", "lombardia")
 	var log syncbuf.Buffer
-	cfg := etcdConfig(c, "/half/")
+	cfg := servertest.EtcdConfig(c.Endpoints(), "/half/")
 	cfg.Logger = textLog(&log, slog.LevelWarn)
 	ts := startServer(t, cfg)
 	if s := log.String(); !strings.Contains(s, "region not served") || !strings.Contains(s, "region lombardia") || !strings.Contains(s, "famictl restore") {
@@ -83,7 +65,7 @@ func TestEtcdHalfImportedRegion(t *testing.T) {
 // served.
 func TestEtcdEmptiedRegion(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	ts := startServer(t, etcdConfig(c, "/emptied/"))
+	ts := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/emptied/"))
 	ctx := t.Context()
 	p, err := newSurface(t, ts, "grpc").CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp-milano", Partner: &famiv1.Partner{
 		DisplayName: "Ufficio di Piano di Milano", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}})
@@ -94,7 +76,7 @@ func TestEtcdEmptiedRegion(t *testing.T) {
 		t.Fatal(err)
 	}
 	var log syncbuf.Buffer
-	cfg := etcdConfig(c, "/emptied/")
+	cfg := servertest.EtcdConfig(c.Endpoints(), "/emptied/")
 	cfg.Logger = textLog(&log, slog.LevelWarn)
 	startServer(t, cfg)
 	if s := log.String(); !strings.Contains(s, "region not served") || !strings.Contains(s, "region lombardia") || !strings.Contains(s, "famictl restore") {

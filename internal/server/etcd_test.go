@@ -12,15 +12,10 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
-	"github.com/raccordo/raccordo/internal/store/etcd"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 	"github.com/raccordo/raccordo/internal/syncbuf"
 )
-
-// etcdConfig is a server configuration on c's cluster under prefix.
-func etcdConfig(c *etcdtest.Cluster, prefix string) server.Config {
-	return server.Config{Store: server.StoreEtcd, Etcd: server.EtcdConfig{ClientConfig: etcd.ClientConfig{Endpoints: c.Endpoints()}, Prefix: prefix}}
-}
 
 // TestEtcdTwoServers runs two famid on one etcd cluster, each with its own
 // data dir: they share the signing keys, the accounts and the data, and a
@@ -29,8 +24,8 @@ func etcdConfig(c *etcdtest.Cluster, prefix string) server.Config {
 // milliseconds).
 func TestEtcdTwoServers(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	a := startServer(t, etcdConfig(c, "/two/"))
-	b := startServer(t, etcdConfig(c, "/two/"))
+	a := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/two/"))
+	b := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/two/"))
 	ctx := t.Context()
 	onA, onB := newSurface(t, a, "grpc"), newSurfaceAs(t, b, "grpc", a.token)
 
@@ -91,7 +86,7 @@ func TestEtcdTwoServers(t *testing.T) {
 // probe's time; with it back, 200 again.
 func TestEtcdReadiness(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	ts := startServer(t, etcdConfig(c, "/ready/"))
+	ts := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/ready/"))
 	ready := func() int {
 		t.Helper()
 		res, err := http.Get(ts.httpURL() + "/readyz")
@@ -126,7 +121,7 @@ func TestEtcdReadiness(t *testing.T) {
 func TestScenarioEtcd(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	transcripts := map[string][]string{}
-	for name, cfg := range map[string]server.Config{"bbolt": {}, "etcd": etcdConfig(c, "/scenario/")} {
+	for name, cfg := range map[string]server.Config{"bbolt": {}, "etcd": servertest.EtcdConfig(c.Endpoints(), "/scenario/")} {
 		t.Run(name, func(t *testing.T) {
 			cfg.MunicipalitiesFile = municipalitiesFile
 			ts := startServer(t, cfg)
@@ -157,7 +152,7 @@ func TestEtcdDamagedRecord(t *testing.T) {
 			t.Parallel()
 			var log syncbuf.Buffer
 			prefix := "/damaged-" + kind + "/"
-			cfg := etcdConfig(c, prefix)
+			cfg := servertest.EtcdConfig(c.Endpoints(), prefix)
 			cfg.Logger = textLog(&log, slog.LevelWarn)
 			ts := startServer(t, cfg)
 			ctx := t.Context()

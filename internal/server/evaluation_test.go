@@ -23,19 +23,13 @@ func TestCapacityEverySurface(t *testing.T) {
 		s := newSurface(t, ts, kind)
 		consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"})
 		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
-		if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp",
-			Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
-			t.Fatalf("create partner: %v", err)
-		}
+		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE, "udp")
 		for _, c := range []struct {
 			network string
 			t0      float64
 			t1      *float64
 		}{{"rete-a", 2, proto.Float64(4)}, {"rete-b", 3, proto.Float64(3.5)}, {"rete-c", 1, nil}} {
-			if _, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: c.network, Network: &famiv1.Network{
-				DisplayName: c.network, LeadPartner: partnerName("udp"), Members: []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
-				t.Fatalf("create network: %v", err)
-			}
+			seedNetworkLedBy(t, ctx, s, c.network, "udp")
 			a, err := consultant.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: networkName(c.network), CapacityAssessmentId: "co-progettazione",
 				CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Competenza di co-progettazione", T0: c.t0, T0Date: "2021-02-10"}})
 			if err != nil {
@@ -89,14 +83,8 @@ func TestScoreOffTheScaleNamedAsSent(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)
-		if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp",
-			Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
-			t.Fatalf("create partner: %v", err)
-		}
-		if _, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-a", Network: &famiv1.Network{
-			DisplayName: "Rete A", LeadPartner: partnerName("udp"), Members: []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
-			t.Fatalf("create network: %v", err)
-		}
+		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE, "udp")
+		seedNetworkLedBy(t, ctx, s, "rete-a", "udp")
 		_, err := s.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: networkName("rete-a"), CapacityAssessmentId: "mediazione",
 			CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Mediazione", T0: 2147483647, T0Date: "2021-02-10"}})
 		checkErr(t, "a T0 of 2147483647", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"capacity_assessment.t0"}})

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
@@ -79,7 +80,7 @@ func TestEtcdRegionOfNewerFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	var log syncbuf.Buffer
-	cfg := etcdConfig(c, "/newer/")
+	cfg := servertest.EtcdConfig(c.Endpoints(), "/newer/")
 	cfg.Logger = textLog(&log, slog.LevelWarn)
 	ts := startServer(t, cfg)
 	if s := log.String(); !strings.Contains(s, "region not served") || !strings.Contains(s, "etcd prefix /newer/regions/lombardia/") {

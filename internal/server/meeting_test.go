@@ -197,14 +197,7 @@ func (sc *meetingScenario) run() {
 		}
 	}
 	for id, other := range map[string]string{"rete-milano": "cpia-milano", "rete-sud": "cpi-milano"} {
-		if _, err := reg.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: id, Network: &famiv1.Network{
-			DisplayName: "Rete " + id, LeadPartner: partnerName("udp-milano"),
-			Members: []*famiv1.Member{
-				{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
-				{Partner: partnerName(other), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
-			}}}); err != nil {
-			t.Fatalf("create network %s: %v", id, err)
-		}
+		seedNetworkLedBy(t, ctx, reg, id, "udp-milano", other)
 	}
 	// Veneto has a network and a meeting of its own.
 	venetoAdminToken := sc.ts.mintToken(regionAdminSpec("veneto"))

@@ -23,16 +23,14 @@ func TestListMeetingsNewestFirst(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
 		ctx := t.Context()
-		mustOK(s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp",
-			Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}}))(t, "partner")
-		mustOK(s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "est", Network: &famiv1.Network{DisplayName: "Est",
-			LeadPartner: partnerName("udp"), Members: []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}))(t, "network")
+		seedPartner(t, ctx, s)
+		est := seedNetwork(t, ctx, s).GetName()
 		now := ts.Clock.Now().Truncate(time.Hour)
 		days := []int{-70, -40, -39, -10, 3} // oldest first
 		for i, d := range days {
 			start := now.AddDate(0, 0, d)
 			mustOK(s.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: lombardia, MeetingId: fmt.Sprintf("m%d", i), Meeting: &famiv1.Meeting{
-				Networks: []string{lombardia + "/networks/est"}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: fmt.Sprintf("Tavolo %d", i),
+				Networks: []string{est}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: fmt.Sprintf("Tavolo %d", i),
 				StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE,
 				Link: "https://meet.example.org/t"}}))(t, fmt.Sprintf("meeting %d", i))
 		}

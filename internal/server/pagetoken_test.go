@@ -71,8 +71,7 @@ func TestPageTokenBoundToRequest(t *testing.T) {
 	}
 	must(consultant.CreateSupportEntry(ctx, &famiv1.CreateSupportEntryRequest{Parent: lombardia, SupportEntryId: "ore-due",
 		SupportEntry: matrixEntry(rete, "2020-01-16", 30)}))
-	must(admin.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-due", Network: &famiv1.Network{
-		DisplayName: "Rete due", LeadPartner: partnerName("udp"), Members: []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}))
+	seedNetworkLedBy(t, ctx, admin, "rete-due", "udp")
 	must(consultant.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: rete, CapacityAssessmentId: "governance",
 		CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Governance", T0: 1, T0Date: "2024-02-10"}}))
 	for _, id := range []string{"v1", "v2"} {

@@ -310,14 +310,8 @@ func TestRecordsOutliveNoParent(t *testing.T) {
 		_, err := s.DeleteProject(ctx, &famiv1.DeleteProjectRequest{Name: projectName("mon")})
 		checkErr(t, "delete a project with a report", err, wantErr{codes.FailedPrecondition, "PROJECT_IN_USE", nil})
 
-		if _, err := s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp",
-			Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete", Network: &famiv1.Network{
-			DisplayName: "Rete", LeadPartner: partnerName("udp"), Members: []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
-			t.Fatal(err)
-		}
+		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE, "udp")
+		seedNetworkLedBy(t, ctx, s, "rete", "udp")
 		if _, err := s.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: networkName("rete"), CapacityAssessmentId: "co-progettazione",
 			CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Co-progettazione", T0: 3, T0Date: "2025-01-10"}}); err != nil {
 			t.Fatal(err)

@@ -85,15 +85,7 @@ func TestProtocolRights(t *testing.T) {
 		ctx := t.Context()
 		reg := newSurface(t, ts, kind)
 		seedPartners(t, ctx, reg, famiv1.PartnerKind_PARTNER_KIND_OTHER, "udp-milano", "cpia-milano", "caritas")
-		if _, err := reg.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-milano", Network: &famiv1.Network{
-			DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"),
-			Members: []*famiv1.Member{
-				{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
-				{Partner: partnerName("cpia-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
-				{Partner: partnerName("caritas"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
-			}}}); err != nil {
-			t.Fatal(err)
-		}
+		seedNetwork(t, ctx, reg, "cpia-milano", "caritas")
 		admin := newSurfaceAs(t, ts, kind, ts.token)
 		draft := func() *famiv1.Protocol {
 			return &famiv1.Protocol{Network: networkName("rete-milano"), Title: "Protocollo", Body: "Art. 1", ValidFrom: "2024-01-01",

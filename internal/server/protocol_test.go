@@ -80,15 +80,7 @@ func (sc *protocolScenario) run() {
 			t.Fatalf("create partner %s: %v", p.id, err)
 		}
 	}
-	if _, err := reg.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-milano", Network: &famiv1.Network{
-		DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"),
-		Members: []*famiv1.Member{
-			{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
-			{Partner: partnerName("cpia-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
-			{Partner: partnerName("cpi-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
-		}}}); err != nil {
-		t.Fatalf("create network: %v", err)
-	}
+	seedNetwork(t, ctx, reg, "cpia-milano", "cpi-milano")
 
 	admin := newSurfaceAs(t, sc.ts, sc.kind, sc.ts.token)
 	consultant := sc.as(auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia", Name: "Consulente ANCI"})

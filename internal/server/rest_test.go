@@ -78,15 +78,26 @@ func seedPartners(t *testing.T, ctx context.Context, s surface, kind famiv1.Part
 	}
 }
 
-// seedNetwork creates rete-milano, led by udp-milano (seedPartner) alone,
-// and returns it.
-func seedNetwork(t *testing.T, ctx context.Context, s surface) *famiv1.Network {
+// seedNetwork creates rete-milano, led by udp-milano (seedPartner), with
+// partners as its other members, and returns it.
+func seedNetwork(t *testing.T, ctx context.Context, s surface, partners ...string) *famiv1.Network {
 	t.Helper()
-	n, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-milano", Network: &famiv1.Network{
-		DisplayName: "Rete Milano", LeadPartner: partnerName("udp-milano"),
-		Members: []*famiv1.Member{{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
+	return seedNetworkLedBy(t, ctx, s, "rete-milano", "udp-milano", partners...)
+}
+
+// seedNetworkLedBy creates lombardia's network id, named by its id, led by
+// lead, with partners as its other members (each a lombardia partner id),
+// and returns it.
+func seedNetworkLedBy(t *testing.T, ctx context.Context, s surface, id, lead string, partners ...string) *famiv1.Network {
+	t.Helper()
+	members := []*famiv1.Member{{Partner: partnerName(lead), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}
+	for _, p := range partners {
+		members = append(members, &famiv1.Member{Partner: partnerName(p), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER})
+	}
+	n, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: id, Network: &famiv1.Network{
+		DisplayName: id, LeadPartner: partnerName(lead), Members: members}})
 	if err != nil {
-		t.Fatalf("create network: %v", err)
+		t.Fatalf("create network %s: %v", id, err)
 	}
 	return n
 }

@@ -148,12 +148,7 @@ func (sc *supportScenario) run() {
 		if err != nil {
 			t.Fatalf("create partner %s: %v", id, err)
 		}
-		_, err = sc.registry.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-" + id[4:], Network: &famiv1.Network{
-			DisplayName: "Rete " + id[4:], LeadPartner: partnerName(id),
-			Members: []*famiv1.Member{{Partner: partnerName(id), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
-		if err != nil {
-			t.Fatalf("create network: %v", err)
-		}
+		seedNetworkLedBy(t, ctx, sc.registry, "rete-"+id[4:], id)
 	}
 	nord, sud := networkName("rete-nord"), networkName("rete-sud")
 	entry := func(network, date string, minutes int32, activity famiv1.SupportActivity) *famiv1.SupportEntry {
@@ -379,13 +374,8 @@ func TestSupportCSVExport(t *testing.T) {
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	admin := newSurface(t, ts, "rest")
-	if _, err := admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp", Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete", Network: &famiv1.Network{DisplayName: "Rete",
-		LeadPartner: partnerName("udp"), Members: []*famiv1.Member{{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
-		t.Fatal(err)
-	}
+	seedPartners(t, ctx, admin, famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE, "udp")
+	seedNetworkLedBy(t, ctx, admin, "rete", "udp")
 	consultant := newSurfaceAs(t, ts, "connect", ts.mintToken(supportConsultant))
 	const n = 1203 // more than one page of the export
 	// The export is in date order, and entry i is the only one on its day,

@@ -220,3 +220,28 @@ func (b *browser) answerDialogs(accept *atomic.Bool) func() []string {
 		return slices.Clone(shown)
 	}
 }
+
+// askedFirst checks an irreversible act that the page asks about in a
+// dialog first, answering no and then yes. Answered no, the browser must
+// have asked one question, beginning with question, and state() must
+// still be before; answered yes, act is done once the page shows done, and
+// state() must be after. Dialogs opened later are answered yes; the
+// function returned gives the messages of those shown so far.
+func askedFirst[S comparable](b *browser, what string, act chromedp.Action[chromedp.Void], question string, state func() S, before S, done string, after S) (asked func() []string) {
+	b.t.Helper()
+	var accept atomic.Bool
+	asked = b.answerDialogs(&accept)
+	b.run(what+", answering no", act)
+	if got := asked(); len(got) != 1 || !strings.HasPrefix(got[0], question) {
+		b.t.Fatalf("before %s the browser asked %q, want one question beginning %q", what, got, question)
+	}
+	if got := state(); got != before {
+		b.t.Fatalf("after answering no to %s the state is %v, want %v", what, got, before)
+	}
+	accept.Store(true)
+	b.run(what+", answering yes", act, chromedp.WaitVisible(chromedp.CSS(done)))
+	if got := state(); got != after {
+		b.t.Errorf("after answering yes to %s the state is %v, want %v", what, got, after)
+	}
+	return asked
+}

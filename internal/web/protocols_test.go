@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -101,22 +100,9 @@ func TestBrowserOpeningAProtocolAsksFirst(t *testing.T) {
 		return got.GetState()
 	}
 	b := newBrowser(t, f)
-	var accept atomic.Bool
-	asked := b.answerDialogs(&accept)
 	b.signIn("anna@lombardia")
 	b.open("/protocolli/"+lastID(p.GetName()), "protocollo-bozza")
-	open := chromedp.Click(chromedp.CSS(`form[action$="/apri"] button`))
-
-	b.run("open, answering no", open)
-	if got := asked(); len(got) != 1 || !strings.Contains(got[0], "non si potrà più modificare") {
-		t.Fatalf("the browser asked %q before opening, want one question saying the text freezes", got)
-	}
-	if st := state(); st != famiv1.ProtocolState_PROTOCOL_STATE_DRAFT {
-		t.Errorf("after answering no the protocol is %s, want a draft", st)
-	}
-	accept.Store(true)
-	b.run("open, answering yes", open, chromedp.WaitVisible(chromedp.CSS("#protocol-hash")))
-	if st := state(); st != famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE {
-		t.Errorf("after answering yes the protocol is %s, want open for signature", st)
-	}
+	askedFirst(b, "open", chromedp.Click(chromedp.CSS(`form[action$="/apri"] button`)),
+		"Aprire il protocollo alla firma? Il testo non si potrà più modificare", state,
+		famiv1.ProtocolState_PROTOCOL_STATE_DRAFT, "#protocol-hash", famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE)
 }

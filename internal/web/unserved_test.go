@@ -27,10 +27,9 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
-	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
-	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 	"github.com/raccordo/raccordo/internal/syncbuf"
 	"github.com/raccordo/raccordo/internal/web"
@@ -132,23 +131,9 @@ func TestPageOfADamagedRegionFile(t *testing.T) {
 // (REGION_IMPORTING, 503 with Retry-After).
 func TestPageOfARegionBeingImported(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	importer, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/half/", Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cut := errors.New("cluster lost")
-	err = importer.ImportRegion(t.Context(), "lombardia", func(put func(store.Record) error) error {
-		if err := put(store.Record{Table: store.TableResources, Key: []byte("partners/a"), Value: []byte{}}); err != nil {
-			return err
-		}
-		return cut
-	})
-	importer.Close()
-	if !errors.Is(err, cut) {
-		t.Fatalf("import: %v, want it cut", err)
-	}
+	servertest.CutImport(t, c.Client(t), "/half/", "lombardia")
 	var log syncbuf.Buffer
-	f := loggedFamid(t, etcdConfig(c, "/half/"), &log)
+	f := loggedFamid(t, servertest.EtcdConfig(c.Endpoints(), "/half/"), &log)
 	wantUnserved(t, f, &log, http.StatusServiceUnavailable, "Dati della regione non disponibili", "in corso di ripristino da una copia di sicurezza")
 }
 
@@ -157,16 +142,12 @@ func TestPageOfARegionBeingImported(t *testing.T) {
 func TestPageOfAnEmptiedRegion(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	var log syncbuf.Buffer
-	f := loggedFamid(t, etcdConfig(c, "/emptied/"), &log)
+	f := loggedFamid(t, servertest.EtcdConfig(c.Endpoints(), "/emptied/"), &log)
 	f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
 	if _, err := c.Client(t).Delete(t.Context(), "/emptied/regions/lombardia/", clientv3.WithPrefix()); err != nil {
 		t.Fatal(err)
 	}
 	wantUnserved(t, f, &log, http.StatusInternalServerError, damaged, "sono stati cancellati dall'archivio")
-}
-
-func etcdConfig(c *etcdtest.Cluster, prefix string) server.Config {
-	return server.Config{Store: server.StoreEtcd, Etcd: server.EtcdConfig{ClientConfig: etcd.ClientConfig{Endpoints: c.Endpoints()}, Prefix: prefix}}
 }
 
 // wantUnavailable checks the page of a server that cannot serve for now:
