@@ -330,6 +330,7 @@ var italian = map[string]string{
 	"reason.PERIOD_NOT_CLOSED":       "Il periodo non è chiuso.",
 	"reason.MEETING_IN_USE":          "L'incontro è collegato a delle ore registrate.",
 	"reason.LIMIT_REACHED":           "Si è già raggiunto il numero massimo consentito: nulla è stato salvato.",
+	"reason.TOO_MANY_TOKENS":         "Questo titolare ha già il numero massimo di token attivi: nulla è stato creato. Revoca un token che non si usa più, poi creane uno nuovo.",
 	"limit.extensions":               "Questo progetto ha già %s proroghe, il massimo che un progetto può avere: non se ne possono registrare altre e la sua data di fine non può più cambiare. Nulla è stato salvato. Se le attività proseguono oltre questa data, registrale come un nuovo progetto.",
 	"code.InvalidArgument":           "I dati inviati non sono validi.",
 	"code.FailedPrecondition":        "Lo stato attuale non consente questa operazione.",
