@@ -475,12 +475,11 @@ func newRequestID() string {
 // recentMeetings lists the meetings an entry of network (one of the
 // region's, or "") may name (the service refuses a meeting of another
 // network): its meetings, or, with no network chosen yet, the region's,
-// from the last four months and the
-// next one (from and to midnight), newest first (ListMeetings' order_by),
-// a page of them where the address says (readPage, "inc_"; the pager's
-// buttons, of the form (formpager), lead to the older ones), and chosen,
-// the meeting the form names if it is not among them, so that saving the
-// form keeps it.
+// from the last four months and the next one (from and to midnight),
+// newest first (ListMeetings' order_by), a page of them where the address
+// says (readPage, "inc_"; the pager's buttons, of the form (formpager),
+// lead to the older ones), and chosen, the meeting the form names if it
+// is not among them, so that saving the form keeps it.
 func (a *App) recentMeetings(s *session, r *http.Request, network, chosen string) ([]option, *pager, error) {
 	// The window is of whole days, so that a page token holds for the day
 	// it was issued (it is bound to the request).
