@@ -194,6 +194,20 @@ func InvalidField(field, format string, args ...any) *Error {
 	})
 }
 
+// AtLimit returns the refusal of a call that would add to resource one
+// more of its items (its field, "extensions") when it already holds limit
+// of them (LIMIT_REACHED). The request is well formed and no change to it
+// would pass, so it is a state the caller must know of (AIP-193's
+// FAILED_PRECONDITION), not an invalid field: the metadata says which
+// limit, for a client to word it, and the message, formatted from format
+// and args, says what to do instead.
+func AtLimit(resource, items string, limit int, format string, args ...any) *Error {
+	return LimitReached.With(Error{
+		Message:  Sprintf(format, args...),
+		Metadata: map[string]string{"resource": resource, "items": items, "limit": strconv.Itoa(limit)},
+	})
+}
+
 // Naming is a copy of e that names field, the request field that named
 // what e refuses, when field is not empty: the caller of a batch learns
 // which of its names failed (google.rpc.BadRequest), whatever e's code.

@@ -1,6 +1,7 @@
 package errs_test
 
 import (
+	"maps"
 	"math"
 	"strings"
 	"testing"
@@ -151,6 +152,20 @@ func TestNaming(t *testing.T) {
 	}
 	if e := errs.NotFound.New("x"); e.Naming("").Message != "x" {
 		t.Error("an empty field changed the message")
+	}
+}
+
+// TestAtLimit: a resource at one of its limits is a state the request
+// cannot change (FAILED_PRECONDITION, LIMIT_REACHED), naming no field of
+// the request, with the limit in the metadata for a client to word it.
+func TestAtLimit(t *testing.T) {
+	e := errs.AtLimit("regions/lombardia/projects/p", "extensions", 50, "%s holds %d", "p", 50)
+	if e.Code != errs.FailedPrecondition || e.Reason != "LIMIT_REACHED" || e.Message != "p holds 50" || len(e.Violations) != 0 {
+		t.Errorf("got %s %s %q %v, want FAILED_PRECONDITION LIMIT_REACHED, the message and no violation", e.Code, e.Reason, e.Message, e.Violations)
+	}
+	want := map[string]string{"resource": "regions/lombardia/projects/p", "items": "extensions", "limit": "50"}
+	if !maps.Equal(e.Metadata, want) {
+		t.Errorf("metadata %v, want %v", e.Metadata, want)
 	}
 }
 

@@ -94,6 +94,9 @@ const (
 	// Credentials one owner may hold at once (docs/limits.md).
 	TooManyTokens Reason = "TOO_MANY_TOKENS"
 
+	// What a resource may hold at most (docs/limits.md, AtLimit).
+	LimitReached Reason = "LIMIT_REACHED"
+
 	// The change log and the stored data.
 	RevisionCompacted Reason = "REVISION_COMPACTED"
 	RegionNotEmpty    Reason = "REGION_NOT_EMPTY"
@@ -207,6 +210,7 @@ var catalogue = []Entry{
 	{SurveyClosed, FailedPrecondition, 409, "open or answer a survey after its closing time"},
 
 	{TooManyTokens, FailedPrecondition, 409, "create a calendar feed token or a service token beyond its owner's cap of live tokens: revoke one first"},
+	{LimitReached, FailedPrecondition, 409, "add to a resource one more of something it already holds the most of (a project's 50 extensions): nothing is written; the metadata names the resource, what is full (`items`) and the `limit`, the message what to do instead"},
 
 	{RevisionCompacted, FailedPrecondition, 410, "watch or list changes from a revision the change log no longer holds: list again"},
 	{RegionNotEmpty, FailedPrecondition, 400, "import a region into etcd where the region already holds keys, or had issued revisions (its keys deleted) and the import would keep the backup's"},

@@ -315,7 +315,9 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 // :extend appends one (its act, its reason and, when funded, two financial
 // plans), and the only other bound, a later end date each time, allows
 // tens of thousands: the project, read on every page that shows it, would
-// grow without end. FAMI projects are extended a few times.
+// grow without end. FAMI projects are extended a few times. The 51st is
+// refused as the project's state (LIMIT_REACHED), not as an invalid field:
+// no extension the request could hold would pass.
 const maxExtensions = 50
 
 // ExtendProject implements fami.v1.ProjectService.
@@ -340,7 +342,8 @@ func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectR
 	}
 	return resource.ChangeChecked(ctx, s.r.store, resource.Projects, req, checkExt, func(tx store.WriteTx, p *famiv1.Project) (*famiv1.Project, error) {
 		if n := len(p.GetExtensions()); n >= maxExtensions {
-			return nil, errs.InvalidField("extension", "%s already has %d extensions; at most %d are allowed", p.GetName(), n, maxExtensions)
+			return nil, errs.AtLimit(p.GetName(), "extensions", maxExtensions,
+				"%s already has %d extensions, the most a project may: its end date can no longer move; record the work after it as a new project", p.GetName(), n)
 		}
 		if okEnd && ext.GetEndDate() <= p.GetEndDate() {
 			return nil, errs.InvalidField("extension.end_date", "%s does not extend the current end date %s", newEnd.Format(time.DateOnly), p.GetEndDate())

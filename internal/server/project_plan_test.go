@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"testing"
 
@@ -331,8 +332,9 @@ func TestRecordsOutliveNoParent(t *testing.T) {
 // TestProjectExtensionsAreBounded: each :extend appends to the project's
 // history, bounded before only by a later end date each time (tens of
 // thousands of them), so a project read on every page could grow without
-// end. The 51st extension is refused naming extension, and the project is
-// left as it was.
+// end. The 51st extension is refused as the project's state, which no
+// request could change (FAILED_PRECONDITION, LIMIT_REACHED, naming no field
+// of the request but the limit in its metadata), and nothing is written.
 func TestProjectExtensionsAreBounded(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
@@ -343,8 +345,13 @@ func TestProjectExtensionsAreBounded(t *testing.T) {
 		for i := range 50 {
 			p = mustOK(s.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: p.GetName(), Extension: &famiv1.Extension{EndDate: end(i), Reason: "proroga"}}))(t, "extension "+end(i))
 		}
+		before := snapshot(t, ctx, s)
 		_, err := s.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: p.GetName(), Extension: &famiv1.Extension{EndDate: end(50), Reason: "proroga"}})
-		checkErr(t, "the 51st extension", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"extension"}})
+		checkErr(t, "the 51st extension", err, wantErr{codes.FailedPrecondition, "LIMIT_REACHED", nil})
+		if e, ok := asCallError(err); ok && !maps.Equal(e.Metadata, map[string]string{"resource": p.GetName(), "items": "extensions", "limit": "50"}) {
+			t.Errorf("the 51st extension: metadata %v, want the project, its extensions and the limit 50", e.Metadata)
+		}
+		wantNothingWritten(t, ctx, s, before)
 		if got := mustOK(s.GetProject(ctx, &famiv1.GetProjectRequest{Name: p.GetName()}))(t, "get project"); !proto.Equal(got, p) {
 			t.Errorf("after the refused extension: got %d extensions ending %s, want 50 ending %s", len(got.GetExtensions()), got.GetEndDate(), p.GetEndDate())
 		}

@@ -64,6 +64,8 @@ type callError struct {
 	Reason string
 	// Domain is the google.rpc.ErrorInfo domain; empty on REST.
 	Domain string
+	// Metadata is the google.rpc.ErrorInfo metadata (REST: "metadata").
+	Metadata map[string]string
 	// Fields are the google.rpc.BadRequest field violations' fields (REST:
 	// the problem's violations).
 	Fields []string
@@ -103,7 +105,7 @@ func (e *callError) fromDetails(details []any) {
 	for _, d := range details {
 		switch d := d.(type) {
 		case *errdetails.ErrorInfo:
-			e.Reason, e.Domain = d.GetReason(), d.GetDomain()
+			e.Reason, e.Domain, e.Metadata = d.GetReason(), d.GetDomain(), d.GetMetadata()
 		case *errdetails.BadRequest:
 			for _, v := range d.GetFieldViolations() {
 				e.Fields = append(e.Fields, v.GetField())
@@ -264,12 +266,13 @@ func (s *restSurface) send(ctx context.Context, method, path string, query url.V
 // problemDoc is the RFC 9457 problem document the REST surface answers
 // errors with.
 type problemDoc struct {
-	Type       string `json:"type"`
-	Title      string `json:"title"`
-	Status     int    `json:"status"`
-	Detail     string `json:"detail"`
-	Code       string `json:"code"`
-	Reason     string `json:"reason"`
+	Type       string            `json:"type"`
+	Title      string            `json:"title"`
+	Status     int               `json:"status"`
+	Detail     string            `json:"detail"`
+	Code       string            `json:"code"`
+	Reason     string            `json:"reason"`
+	Metadata   map[string]string `json:"metadata"`
 	Violations []struct {
 		Field       string `json:"field"`
 		Description string `json:"description"`
@@ -295,7 +298,7 @@ func problemError(method, path string, r *restResponse) error {
 	if err := code.UnmarshalJSON([]byte(strconv.Quote(p.Code))); err != nil {
 		return fmt.Errorf("%s %s: problem code %q: %v", method, path, p.Code, err)
 	}
-	e := &callError{Code: code, HTTPStatus: r.Status, Message: p.Detail, Reason: p.Reason}
+	e := &callError{Code: code, HTTPStatus: r.Status, Message: p.Detail, Reason: p.Reason, Metadata: p.Metadata}
 	for _, v := range p.Violations {
 		e.Fields = append(e.Fields, v.Field)
 		e.FieldReasons = append(e.FieldReasons, v.Reason)

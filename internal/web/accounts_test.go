@@ -227,3 +227,29 @@ func TestAccountsPageReadsItsPartners(t *testing.T) {
 		t.Errorf("Bruno's partner is %q (%v), want p042", acc.GetPartner(), err)
 	}
 }
+
+// TestServiceTokenLimitOnTheForm: a system's 21st live service token is
+// refused as the state of its tokens (TOO_MANY_TOKENS). The token form
+// says so in Italian, and what to do (revoke one no longer used), keeping
+// what was typed; it said only that the state did not allow it.
+func TestServiceTokenLimitOnTheForm(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	auth := famiv1.NewAuthServiceClient(f.conn)
+	for i := range 20 {
+		if _, err := auth.CreateServiceToken(f.admin("lombardia"), &famiv1.CreateServiceTokenRequest{Parent: "regions/lombardia", SystemId: "siage"}); err != nil {
+			t.Fatalf("service token %d: %v", i+1, err)
+		}
+	}
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	res, page := a.do("POST", "/token", url.Values{"csrf": {a.csrf("/account")}, "tok_system_id": {"siage"}, "tok_display_name": {"SIAGE di prova"}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("the 21st token: status %d, want 422 with the form again", res.StatusCode)
+	}
+	for _, want := range []string{"ha già il numero massimo di token attivi", "Revoca un token che non si usa più", `value="siage"`, `value="SIAGE di prova"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the refused token's page lacks %q", want)
+		}
+	}
+}

@@ -132,9 +132,10 @@ func TestCatalogueTranslatesOnlyKnownReasons(t *testing.T) {
 func TestCatalogueHasNoUnusedKeys(t *testing.T) {
 	// The keys built at run time: an enum's or a role's name, an error's
 	// reason, code, violation or field, a month's number (their own tests
-	// check them against the enums and errs' catalogue), and the notice
-	// after a redirect ("?ok=entry_created", checked below).
-	built := []string{"enum.", "role.", "reason.", "code.", "violation.", "invalid.", "refused.", "month."}
+	// check them against the enums and errs' catalogue), what a resource at
+	// its limit holds (LIMIT_REACHED's items, shown by the pages' tests),
+	// and the notice after a redirect ("?ok=entry_created", checked below).
+	built := []string{"enum.", "role.", "reason.", "code.", "violation.", "invalid.", "refused.", "month.", "limit."}
 	code := codeLiterals(t)
 	err := eachFile(templateFS, "templates", func(_ string, b []byte) { code = append(code, string(b)) })
 	if err != nil {

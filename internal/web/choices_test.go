@@ -153,8 +153,11 @@ func TestSearchKeepsWhatWasTyped(t *testing.T) {
 // search included, and the older meetings among its choices, and saves
 // nothing. Sent after the form's network changed, which the page's token
 // was not issued for, it shows the first page of that network's meetings,
-// the form as typed, not an error page. Before, the pager was a link, and
-// following it lost the form and its search.
+// the form as typed, not an error page, and says why at the meetings'
+// select: they are the newly chosen network's (it said nothing, and the
+// page the user had reached was gone); sent again, with the network
+// unchanged, it says no more. Before, the pager was a link, and following
+// it lost the form and its search.
 func TestMeetingsPagerKeepsTheForm(t *testing.T) {
 	f, c, bergamo := inLombardia(t)
 	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
@@ -194,7 +197,7 @@ func TestMeetingsPagerKeepsTheForm(t *testing.T) {
 		}
 		shown := formValues(t, again, m[1])
 		for k := range typed {
-			if k == "request_id" || k == "csrf" {
+			if k == "request_id" || k == "csrf" || k == "meetings_network" { // the page's, not typed
 				continue
 			}
 			if got, want := shown[k], typed[k]; strings.Join(got, "|") != strings.Join(want, "|") {
@@ -206,12 +209,24 @@ func TestMeetingsPagerKeepsTheForm(t *testing.T) {
 		}
 		return again
 	}
-	if again := sendTo(t, next, typed); !strings.Contains(again, older) {
+	renewed := `<span class="hint" id="f-meeting-hint">Hai cambiato rete: l&#39;elenco mostra gli incontri della rete appena scelta`
+	again := sendTo(t, next, typed)
+	if !strings.Contains(again, older) {
 		t.Error("the meetings' next page does not offer the oldest meeting")
 	}
+	if strings.Contains(again, renewed) {
+		t.Error("paged with the network unchanged, the form says the network changed")
+	}
 	typed.Set("network", bergamo)
-	if again := sendTo(t, next, typed); strings.Contains(again, older) || !strings.Contains(again, `value="regions/lombardia/meetings/m059"`) {
+	again = sendTo(t, next, typed)
+	if strings.Contains(again, older) || !strings.Contains(again, `value="regions/lombardia/meetings/m059"`) {
 		t.Error("paged after the network changed, the form does not offer the first page of its network's meetings")
+	}
+	if !strings.Contains(again, renewed) || !strings.Contains(again, `<select id="f-meeting" name="meeting" aria-describedby="f-meeting-hint">`) {
+		t.Error("paged after the network changed, the form does not say, at the meetings' select, that they are the new network's")
+	}
+	if again = sendTo(t, nextOf(again), formValues(t, again, m[1])); strings.Contains(again, renewed) {
+		t.Error("paged again with the network unchanged since, the form still says the network changed")
 	}
 }
 

@@ -45,10 +45,33 @@ type hoursPage struct {
 	Topics, Operators []option
 	Meetings          []option
 	// MeetingPager pages Meetings, newest first (recentMeetings).
-	MeetingPager      *pager
+	MeetingPager *pager
+	// MeetingsOf is the network whose meetings Meetings are ("" for the
+	// region's), which the form sends back (meetingsNetwork);
+	// MeetingsRenewed is set when the form sent another: the user chose a
+	// network since, and the meetings are the first page of the new one's.
+	MeetingsOf        string
+	MeetingsRenewed   bool
 	RequestID         string
 	CanLog, CanExport bool
 	CSVURL            string
+}
+
+// meetingsNetwork is the entry form's hidden field holding the network
+// whose meetings the form offers (hoursPage.MeetingsOf), so that the form
+// shown again (a search, a page of meetings, a refused save) knows whether
+// the network changed since: the pager then starts again at the new
+// network's first page, and the form says why.
+const meetingsNetwork = "meetings_network"
+
+// MeetingField is the select of the meeting an entry names, hinted with
+// why its choices changed when the network did (MeetingsRenewed).
+func (p *hoursPage) MeetingField() field {
+	f := optional(sel(p.Form, "meeting", "field.meeting", p.Meetings))
+	if p.MeetingsRenewed {
+		f.Hint = msg("hours.meetings_renewed")
+	}
+	return f
 }
 
 // Rows is the hours table's body (see tableRows).
@@ -220,7 +243,14 @@ func (a *App) entryLookups(w http.ResponseWriter, r *http.Request, s *session, f
 	var err error
 	l.networks, err = a.searchNetworks(r, s, &l.search, "", append(also, fm.Get("network")))
 	if err == nil {
-		l.meetings, l.meetingPager, err = a.recentMeetings(s, r, fm.Get("network"), fm.Get("meeting"))
+		l.meetingsOf = fm.Get("network")
+		if _, ok := s.owns(l.meetingsOf, resource.Networks); !ok {
+			// Text that names no network of the region (forged, or another
+			// region's) filters nothing: the service refuses the form at its
+			// network, and the page that says so must still be served.
+			l.meetingsOf = ""
+		}
+		l.meetings, l.meetingPager, err = a.recentMeetings(s, r, l.meetingsOf, fm.Get("meeting"))
 	}
 	if err != nil {
 		a.fail(w, r, s, err)
@@ -258,7 +288,8 @@ func fillOptions(p *hoursPage, l *lookups) {
 	p.Modes = enumOptions(famiv1.SupportMode_name, func(n int32) string { return famiv1.SupportMode(n).String() })
 	p.Topics = enumOptions(famiv1.SupportTopic_name, func(n int32) string { return famiv1.SupportTopic(n).String() })
 	p.Operators = enumOptions(famiv1.SupportOperatorRole_name, func(n int32) string { return famiv1.SupportOperatorRole(n).String() })
-	p.Meetings, p.MeetingPager = l.meetings, l.meetingPager
+	p.Meetings, p.MeetingPager, p.MeetingsOf = l.meetings, l.meetingPager, l.meetingsOf
+	p.MeetingsRenewed = p.Form.Values.Has(meetingsNetwork) && p.Form.Get(meetingsNetwork) != l.meetingsOf && l.meetingsOf != ""
 }
 
 // entryFields are the fields of the entry form, by their proto names, so
@@ -441,25 +472,19 @@ func newRequestID() string {
 	return rand.Text()
 }
 
-// recentMeetings lists the meetings an entry of network may name (the
-// service refuses a meeting of another network): its meetings, or, with
-// no network chosen yet, the region's, from the last four months and the
-// next one (from and to midnight), newest first (ListMeetings' order_by),
-// a page of them where the address says (readPage, "inc_"; the pager's
-// buttons, of the form (formpager), lead to the older ones), and chosen,
-// the meeting the form names if it is not among them, so that saving the
-// form keeps it.
+// recentMeetings lists the meetings an entry of network (one of the
+// region's, or "") may name (the service refuses a meeting of another
+// network): its meetings, or, with no network chosen yet, the region's,
+// from the last four months and the next one (from and to midnight),
+// newest first (ListMeetings' order_by), a page of them where the address
+// says (readPage, "inc_"; the pager's buttons, of the form (formpager),
+// lead to the older ones), and chosen, the meeting the form names if it
+// is not among them, so that saving the form keeps it.
 func (a *App) recentMeetings(s *session, r *http.Request, network, chosen string) ([]option, *pager, error) {
 	// The window is of whole days, so that a page token holds for the day
 	// it was issued (it is bound to the request).
 	y, m, d := a.today().Date()
 	now := time.Date(y, m, d, 0, 0, 0, 0, territory.Rome)
-	if _, ok := s.owns(network, resource.Networks); !ok {
-		// Text that names no network of the region (forged, or another
-		// region's) filters nothing: the service refuses the form at its
-		// network, and the page that says so must still be served.
-		network = ""
-	}
 	var listed bool
 	read := func(r *http.Request) ([]option, *pager, error) {
 		return readPage(s, r, "inc_", msg("field.meeting"), a.meetings.ListMeetings, &famiv1.ListMeetingsRequest{Parent: regionName(s.region), Network: network,

@@ -249,6 +249,9 @@ type lookups struct {
 	// choices show them (recentMeetings).
 	meetings     []option
 	meetingPager *pager
+	// meetingsOf is the network whose meetings they are ("" for the
+	// region's).
+	meetingsOf string
 	// search is the search of the form's choices (the entry form's
 	// networks, the network form's projects), whose page the lookups hold.
 	search choiceSearch

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -214,5 +215,50 @@ func TestNetworkMembersSharingAName(t *testing.T) {
 	n, err := famiv1.NewNetworkServiceClient(f.conn).GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: "regions/lombardia/networks/rete-comuni"})
 	if err != nil || len(n.GetMembers()) != 2 || n.GetLeadPartner() != udp || n.GetMembers()[1].GetPartner() != comune2 {
 		t.Errorf("the network saved is %v, %v; want the UdP leading and comune-2", n, err)
+	}
+}
+
+// TestExtensionLimitOnTheForm: the service refuses a project's 51st
+// extension as the project's state (LIMIT_REACHED), naming no field of the
+// extend form. The form says so in Italian, with the most a project may
+// have and what to do instead (it said "check the fields", none marked),
+// keeps what was typed, and nothing is saved.
+func TestExtensionLimitOnTheForm(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	projects, ctx := famiv1.NewProjectServiceClient(f.conn), f.admin("lombardia")
+	p, err := projects.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: "prog", Project: &famiv1.Project{
+		Code: "PROG-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2025-01-01", EndDate: "2025-12-31"}})
+	if err != nil {
+		t.Fatalf("CreateProject: %v", err)
+	}
+	for i := range 50 {
+		end := fmt.Sprintf("2026-%02d-%02d", 1+i/28, 1+i%28)
+		if p, err = projects.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: p.GetName(), Extension: &famiv1.Extension{EndDate: end}}); err != nil {
+			t.Fatalf("extension to %s: %v", end, err)
+		}
+	}
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	_, page := a.do("GET", "/progetti/prog", nil)
+	ext := formValues(t, page, "/progetti/prog/proroga")
+	ext.Set("ext_end_date", "31/12/2030")
+	ext.Set("ext_act_reference", "Decreto 99/2026")
+	ext.Set("conferma", "1")
+	res, page := a.do("POST", "/progetti/prog/proroga", ext)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("the 51st extension: status %d, want 422 with the form again", res.StatusCode)
+	}
+	for _, want := range []string{"Questo progetto ha già 50 proroghe, il massimo che un progetto può avere", "registrale come un nuovo progetto",
+		`value="31/12/2030"`, `value="Decreto 99/2026"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the refused extension's page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "Controlla i campi") || strings.Contains(page, `class="error-text"`) {
+		t.Error("the refused extension's page asks to check fields: no field is wrong")
+	}
+	if got, err := projects.GetProject(ctx, &famiv1.GetProjectRequest{Name: p.GetName()}); err != nil || got.GetEtag() != p.GetEtag() {
+		t.Errorf("after the refused extension: %v, etag %s; want the project unchanged, etag %s", err, got.GetEtag(), p.GetEtag())
 	}
 }

@@ -624,7 +624,7 @@ func (f *form) absorb(err error, prefix string) bool {
 		f.Errors[f.Prefix+field] = fieldMessage(field, v.GetReason(), st.Code())
 	}
 	if len(f.Errors) == 0 || st.Code() != codes.InvalidArgument {
-		f.Message = msg(reasonKey(err))
+		f.Message = refusal(err)
 	} else {
 		f.Message = msg("error.check_fields")
 	}
@@ -640,6 +640,19 @@ func namesField(err error, field string) bool {
 		}
 	}
 	return false
+}
+
+// refusal is the Italian text of a refused call: its reason's (reasonKey),
+// or, for a resource at one of its limits (LIMIT_REACHED), the text of that
+// limit, "limit." and what is full ("limit.extensions"), given the limit:
+// the most the resource may hold, and what to do instead. The reason's own
+// text could say neither.
+func refusal(err error) string {
+	info := errorInfo(err)
+	if k := "limit." + info.GetMetadata()["items"]; errs.Reason(info.GetReason()) == errs.LimitReached && hasMsg(k) {
+		return msgf(k, info.GetMetadata()["limit"])
+	}
+	return msg(reasonKey(err))
 }
 
 // reasonKey is the catalogue key of an error's google.rpc.ErrorInfo reason

@@ -49,8 +49,9 @@ type ProjectServiceClient interface {
 	DeleteProject(ctx context.Context, in *DeleteProjectRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	// ExtendProject grants an extension (proroga): it pushes the end date and
 	// appends the extension to the project's history. A project keeps at most
-	// 50 extensions; the next is refused with INVALID_ARGUMENT naming
-	// extension.
+	// 50 extensions; the next is refused with FAILED_PRECONDITION, reason
+	// LIMIT_REACHED (metadata: resource, items "extensions", limit "50"),
+	// and nothing is written.
 	ExtendProject(ctx context.Context, in *ExtendProjectRequest, opts ...grpc.CallOption) (*Project, error)
 }
 
@@ -143,8 +144,9 @@ type ProjectServiceServer interface {
 	DeleteProject(context.Context, *DeleteProjectRequest) (*emptypb.Empty, error)
 	// ExtendProject grants an extension (proroga): it pushes the end date and
 	// appends the extension to the project's history. A project keeps at most
-	// 50 extensions; the next is refused with INVALID_ARGUMENT naming
-	// extension.
+	// 50 extensions; the next is refused with FAILED_PRECONDITION, reason
+	// LIMIT_REACHED (metadata: resource, items "extensions", limit "50"),
+	// and nothing is written.
 	ExtendProject(context.Context, *ExtendProjectRequest) (*Project, error)
 	mustEmbedUnimplementedProjectServiceServer()
 }

@@ -71,8 +71,9 @@ type ProjectServiceClient interface {
 	DeleteProject(context.Context, *v1.DeleteProjectRequest) (*emptypb.Empty, error)
 	// ExtendProject grants an extension (proroga): it pushes the end date and
 	// appends the extension to the project's history. A project keeps at most
-	// 50 extensions; the next is refused with INVALID_ARGUMENT naming
-	// extension.
+	// 50 extensions; the next is refused with FAILED_PRECONDITION, reason
+	// LIMIT_REACHED (metadata: resource, items "extensions", limit "50"),
+	// and nothing is written.
 	ExtendProject(context.Context, *v1.ExtendProjectRequest) (*v1.Project, error)
 }
 
@@ -207,8 +208,9 @@ type ProjectServiceHandler interface {
 	DeleteProject(context.Context, *v1.DeleteProjectRequest) (*emptypb.Empty, error)
 	// ExtendProject grants an extension (proroga): it pushes the end date and
 	// appends the extension to the project's history. A project keeps at most
-	// 50 extensions; the next is refused with INVALID_ARGUMENT naming
-	// extension.
+	// 50 extensions; the next is refused with FAILED_PRECONDITION, reason
+	// LIMIT_REACHED (metadata: resource, items "extensions", limit "50"),
+	// and nothing is written.
 	ExtendProject(context.Context, *v1.ExtendProjectRequest) (*v1.Project, error)
 }
 
