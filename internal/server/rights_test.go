@@ -773,6 +773,15 @@ func matrixCases() map[string]matrixCase {
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.s.GetProject(c.ctx, &famiv1.GetProjectRequest{Name: c.fx.project}))
 			}},
+		"/fami.v1.ProjectService/BatchGetProjects": {right: rightRead, scoped: true,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.s.BatchGetProjects(c.ctx, &famiv1.BatchGetProjectsRequest{Parent: c.parent, Names: []string{c.fx.project}}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				if got := res.(*famiv1.BatchGetProjectsResponse).GetProjects(); len(got) != 1 || got[0].GetName() != c.fx.project {
+					c.t.Errorf("BatchGetProjects: got %v, want %s", got, c.fx.project)
+				}
+			}},
 		"/fami.v1.ProjectService/ListProjects": {right: rightRead, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.s.ListProjects(c.ctx, &famiv1.ListProjectsRequest{Parent: c.parent}))
