@@ -122,29 +122,37 @@ func readNamed[T any](s *session, names []string, collection string, misses int,
 	return out, true, nil
 }
 
-// batchLabels maps the names of the region's resources of collection
-// among names to their display names, read by name (readNamed); past
+// batchLabels is known with the labels (label) of the region's resources
+// of collection among names that it lacks, read by name (readNamed); past
 // maxMissing missing ones, the labels of the region's collection read
 // whole (all).
-func batchLabels[T named](s *session, names []string, collection string, get batchGet[T], all func(*session) (map[string]string, error)) (map[string]string, error) {
-	items, ok, err := readNamed(s, names, collection, maxMissing, get)
+func batchLabels[T interface{ GetName() string }](s *session, known map[string]string, names []string, collection string,
+	get batchGet[T], label func(T) string, all func(*session) (map[string]string, error)) (map[string]string, error) {
+	lacking := slices.DeleteFunc(slices.Clone(names), func(name string) bool {
+		_, ok := known[name]
+		return ok
+	})
+	items, ok, err := readNamed(s, lacking, collection, maxMissing, get)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		return all(s)
+	var out map[string]string
+	if ok {
+		out = make(map[string]string, len(items)+len(known))
+		for _, it := range items {
+			out[it.GetName()] = label(it)
+		}
+	} else if out, err = all(s); err != nil {
+		return nil, err
 	}
-	out := make(map[string]string, len(items))
-	for _, it := range items {
-		out[it.GetName()] = it.GetDisplayName()
-	}
+	maps.Copy(out, known)
 	return out, nil
 }
 
 // partnerLabels maps the names of the region's partners among names to
 // their display names, read by name (batchLabels, BatchGetPartners).
 func (a *App) partnerLabels(s *session, names []string) (map[string]string, error) {
-	return batchLabels(s, names, resource.Partners, a.batchPartners, a.partnerNames)
+	return batchLabels(s, nil, names, resource.Partners, a.batchPartners, displayNameOf, a.partnerNames)
 }
 
 // batchPartners is BatchGetPartners as readNamed calls it.
@@ -157,16 +165,7 @@ func (a *App) batchPartners(ctx context.Context, parent string, names []string) 
 // among names that it lacks, read by name (batchLabels,
 // BatchGetNetworks).
 func (a *App) networkLabels(s *session, known map[string]string, names []string) (map[string]string, error) {
-	lacking := slices.DeleteFunc(slices.Clone(names), func(name string) bool {
-		_, ok := known[name]
-		return ok
-	})
-	out, err := batchLabels(s, lacking, resource.Networks, a.batchNetworks(labelMask()), a.networkNames)
-	if err != nil {
-		return nil, err
-	}
-	maps.Copy(out, known)
-	return out, nil
+	return batchLabels(s, known, names, resource.Networks, a.batchNetworks(labelMask()), displayNameOf, a.networkNames)
 }
 
 // batchNetworks is BatchGetNetworks as readNamed calls it, answering the
