@@ -206,9 +206,13 @@ func newPeriodCmd(a *app) *cobra.Command {
 	var reopened bool
 	list := a.listed(&cobra.Command{Use: "list", Short: "List a region's closed periods"}, aip.MaxPageSize,
 		func(ctx context.Context, s *sdk.Client, region string, p page) (proto.Message, error) {
-			return s.Support.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: "regions/" + region, PageSize: p.size, PageToken: p.token, ShowReopened: reopened})
+			return s.Support.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: "regions/" + region, PageSize: p.size, PageToken: p.token, ShowReopened: reopened,
+				StartDate: from, EndDate: to})
 		})
 	list.Flags().BoolVar(&reopened, "show-reopened", false, "include reopened periods")
+	// Only the periods that meet the days from --from to --to (either may
+	// be left out); close's flags of the same names, as one command runs.
+	daysFlags(list, &from, &to, false)
 	// --all was this flag's first name: kept so that scripts keep their
 	// meaning, hidden and deprecated beside the API's name.
 	list.Flags().BoolVar(&reopened, "all", false, "include reopened periods")

@@ -111,6 +111,23 @@ func TestPeriodListShowReopened(t *testing.T) {
 	}
 }
 
+// TestPeriodListFromTo: --from and --to list the periods that meet those
+// days alone.
+func TestPeriodListFromTo(t *testing.T) {
+	f := startFamid(t)
+	f.must(f.admin, "period", "close", "--region", "lombardia", "--id", "q1-2026", "--from", "2026-01-01", "--to", "2026-03-31", "--reason", "Q1")
+	f.must(f.admin, "period", "close", "--region", "lombardia", "--id", "q3-2026", "--from", "2026-07-01", "--to", "2026-09-30", "--reason", "Q3")
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{{[]string{"--from", "2026-03-31", "--to", "2026-06-30"}, "q1-2026"}, {[]string{"--from", "2026-04-01"}, "q3-2026"}} {
+		list := f.must(f.admin, append([]string{"period", "list", "--region", "lombardia", "-o", "table"}, c.flags...)...)
+		if strings.Count(list, "-2026") != 1 || !strings.Contains(list, c.want) {
+			t.Errorf("period list %q: want %s alone\n%s", c.flags, c.want, list)
+		}
+	}
+}
+
 // TestChangesListLimit: --limit, --page-size's old name on changes list,
 // still sets the size of the page.
 func TestChangesListLimit(t *testing.T) {

@@ -232,19 +232,36 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 	if err != nil {
 		return nil, err
 	}
-	// The overlap counts come from the territory index, in a snapshot at
-	// the page's revision or later.
 	region, _ := aip.Parent(req.GetParent()) // checked by ListAnswer
-	err = s.r.store.View(ctx, region, func(tx store.ReadTx) error {
-		for _, p := range res.GetProjects() {
+	if err := s.withOverlapCounts(ctx, region, res.GetProjects()); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// BatchGetProjects implements fami.v1.ProjectService.
+func (s *Projects) BatchGetProjects(ctx context.Context, req *famiv1.BatchGetProjectsRequest) (*famiv1.BatchGetProjectsResponse, error) {
+	projects, err := resource.BatchGet[*famiv1.Project](ctx, s.r.store, resource.Projects, req)
+	if err != nil {
+		return nil, err
+	}
+	region, _ := aip.Parent(req.GetParent()) // checked by BatchGet
+	if err := s.withOverlapCounts(ctx, region, projects); err != nil {
+		return nil, err
+	}
+	return &famiv1.BatchGetProjectsResponse{Projects: projects}, nil
+}
+
+// withOverlapCounts fills the overlap counts of projects, read from
+// region's territory index in a snapshot at their revision or later, as
+// GetProject shows them.
+func (s *Projects) withOverlapCounts(ctx context.Context, region string, projects []*famiv1.Project) error {
+	return s.r.store.View(ctx, region, func(tx store.ReadTx) error {
+		for _, p := range projects {
 			withOverlapCount(tx, p)
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 // UpdateProject implements fami.v1.ProjectService.

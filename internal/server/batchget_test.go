@@ -16,19 +16,23 @@ import (
 // batched is a resource as a batch Get answers it.
 type batched interface {
 	GetName() string
-	GetDisplayName() string
 	GetEtag() string
 	GetCreateTime() *timestamppb.Timestamp
 }
 
 // batchGetter is one collection's batch Get (AIP-231) as TestBatchGet
 // drives it: create makes the resource id of Lombardia called display,
-// name names it, and get is the batch Get of names in Lombardia.
+// name names it, label is what it is called (display), and get is the
+// batch Get of names in Lombardia.
 type batchGetter struct {
 	create func(ctx context.Context, s surface, id, display string) error
 	name   func(id string) string
+	label  func(batched) string
 	get    func(ctx context.Context, s surface, names []string) ([]batched, error)
 }
+
+// displayName is the label of a resource called by its display name.
+func displayName(b batched) string { return b.(interface{ GetDisplayName() string }).GetDisplayName() }
 
 // batchGetters are the batch Gets of the API, by method.
 func batchGetters() map[string]batchGetter {
@@ -39,7 +43,8 @@ func batchGetters() map[string]batchGetter {
 					Partner: &famiv1.Partner{DisplayName: display, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}})
 				return err
 			},
-			name: partnerName,
+			name:  partnerName,
+			label: displayName,
 			get: func(ctx context.Context, s surface, names []string) ([]batched, error) {
 				res, err := s.BatchGetPartners(ctx, &famiv1.BatchGetPartnersRequest{Parent: lombardia, Names: names})
 				return asBatched(res.GetPartners()), err
@@ -57,10 +62,24 @@ func batchGetters() map[string]batchGetter {
 					DisplayName: display, LeadPartner: lead.GetName(), Members: []*famiv1.Member{{Partner: lead.GetName(), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
 				return err
 			},
-			name: networkName,
+			name:  networkName,
+			label: displayName,
 			get: func(ctx context.Context, s surface, names []string) ([]batched, error) {
 				res, err := s.BatchGetNetworks(ctx, &famiv1.BatchGetNetworksRequest{Parent: lombardia, Names: names})
 				return asBatched(res.GetNetworks()), err
+			},
+		},
+		"BatchGetProjects": {
+			create: func(ctx context.Context, s surface, id, display string) error {
+				_, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: id, Project: &famiv1.Project{
+					Code: "PROG-" + id, Title: display, StartDate: "2021-01-01", EndDate: "2022-12-31", Fund: famiv1.Fund_FUND_FAMI_2021_2027}})
+				return err
+			},
+			name:  projectName,
+			label: func(b batched) string { return b.(*famiv1.Project).GetTitle() },
+			get: func(ctx context.Context, s surface, names []string) ([]batched, error) {
+				res, err := s.BatchGetProjects(ctx, &famiv1.BatchGetProjectsRequest{Parent: lombardia, Names: names})
+				return asBatched(res.GetProjects()), err
 			},
 		},
 	}
@@ -74,7 +93,7 @@ func asBatched[T batched](items []T) []batched {
 	return out
 }
 
-// TestBatchGet reads partners, and networks, by name in one call, on
+// TestBatchGet reads partners, networks and projects by name in one call, on
 // every surface (AIP-231): in the order asked, a name asked twice answered
 // twice; all or none, so a missing one fails the call with NOT_FOUND
 // naming its field; no names, more than resource.MaxBatchGet, an empty
@@ -101,7 +120,7 @@ func testBatchGet(t *testing.T, s surface, b batchGetter) {
 	res := mustOK(b.get(ctx, s, []string{p(2), p(0), p(2)}))(t, "three names, one twice")
 	var got []string
 	for _, it := range res {
-		got = append(got, it.GetName()+" "+it.GetDisplayName())
+		got = append(got, it.GetName()+" "+b.label(it))
 	}
 	want := []string{p(2) + " Como", p(0) + " Bergamo", p(2) + " Como"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {

@@ -103,6 +103,12 @@ func TestOverlapsEverySurface(t *testing.T) {
 				t.Errorf("%s: overlapCount %d, want %d", p.name, got, p.want)
 			}
 		}
+		// A batch Get answers the projects as GetProject shows them.
+		batch := mustOK(admin.BatchGetProjects(ctx, &famiv1.BatchGetProjectsRequest{Parent: "regions/lombardia",
+			Names: []string{fami.GetName(), fse.GetName(), brescia.GetName()}}))(t, "batch get").GetProjects()
+		if len(batch) != 3 || batch[0].GetOverlapCount() != 1 || batch[1].GetOverlapCount() != 1 || batch[2].GetOverlapCount() != 0 {
+			t.Errorf("batch get: got %v, want overlap counts 1, 1 and 0", batch)
+		}
 
 		for _, f := range []struct {
 			name string

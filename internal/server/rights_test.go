@@ -269,6 +269,20 @@ type matrixCall struct {
 func (c *matrixCall) protocols() surface { return c.env.as[c.role] }
 func (c *matrixCall) support() surface   { return c.env.as[c.role] }
 
+// batchGetCase is the matrix's case of a batch Get (AIP-231), a read:
+// get asks for the fixture want names, and an allowed call answers it
+// alone (items).
+func batchGetCase[R proto.Message, T interface{ GetName() string }](want func(c *matrixCall) string,
+	get func(c *matrixCall, names []string) (R, error), items func(R) []T) matrixCase {
+	return matrixCase{right: rightRead, scoped: true,
+		call: func(c *matrixCall) (proto.Message, error) { return ret(get(c, []string{want(c)})) },
+		check: func(c *matrixCall, res proto.Message) {
+			if got := items(res.(R)); len(got) != 1 || got[0].GetName() != want(c) {
+				c.t.Errorf("%s: got %v, want %s", res.ProtoReflect().Descriptor().Name(), got, want(c))
+			}
+		}}
+}
+
 // ret lets a typed result be returned as a proto.Message.
 func ret[T proto.Message](m T, err error) (proto.Message, error) { return m, err }
 
@@ -740,15 +754,10 @@ func matrixCases() map[string]matrixCase {
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.s.GetPartner(c.ctx, &famiv1.GetPartnerRequest{Name: c.fx.lead}))
 			}},
-		"/fami.v1.PartnerService/BatchGetPartners": {right: rightRead, scoped: true,
-			call: func(c *matrixCall) (proto.Message, error) {
-				return ret(c.s.BatchGetPartners(c.ctx, &famiv1.BatchGetPartnersRequest{Parent: c.parent, Names: []string{c.fx.lead}}))
-			},
-			check: func(c *matrixCall, res proto.Message) {
-				if got := res.(*famiv1.BatchGetPartnersResponse).GetPartners(); len(got) != 1 || got[0].GetName() != c.fx.lead {
-					c.t.Errorf("BatchGetPartners: got %v, want %s", got, c.fx.lead)
-				}
-			}},
+		"/fami.v1.PartnerService/BatchGetPartners": batchGetCase(func(c *matrixCall) string { return c.fx.lead },
+			func(c *matrixCall, names []string) (*famiv1.BatchGetPartnersResponse, error) {
+				return c.s.BatchGetPartners(c.ctx, &famiv1.BatchGetPartnersRequest{Parent: c.parent, Names: names})
+			}, (*famiv1.BatchGetPartnersResponse).GetPartners),
 		"/fami.v1.PartnerService/ListPartners": {right: rightRead, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.s.ListPartners(c.ctx, &famiv1.ListPartnersRequest{Parent: c.parent}))
@@ -773,6 +782,10 @@ func matrixCases() map[string]matrixCase {
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.s.GetProject(c.ctx, &famiv1.GetProjectRequest{Name: c.fx.project}))
 			}},
+		"/fami.v1.ProjectService/BatchGetProjects": batchGetCase(func(c *matrixCall) string { return c.fx.project },
+			func(c *matrixCall, names []string) (*famiv1.BatchGetProjectsResponse, error) {
+				return c.s.BatchGetProjects(c.ctx, &famiv1.BatchGetProjectsRequest{Parent: c.parent, Names: names})
+			}, (*famiv1.BatchGetProjectsResponse).GetProjects),
 		"/fami.v1.ProjectService/ListProjects": {right: rightRead, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.s.ListProjects(c.ctx, &famiv1.ListProjectsRequest{Parent: c.parent}))
@@ -803,15 +816,10 @@ func matrixCases() map[string]matrixCase {
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.s.GetNetwork(c.ctx, &famiv1.GetNetworkRequest{Name: c.fx.network}))
 			}},
-		"/fami.v1.NetworkService/BatchGetNetworks": {right: rightRead, scoped: true,
-			call: func(c *matrixCall) (proto.Message, error) {
-				return ret(c.s.BatchGetNetworks(c.ctx, &famiv1.BatchGetNetworksRequest{Parent: c.parent, Names: []string{c.fx.network}}))
-			},
-			check: func(c *matrixCall, res proto.Message) {
-				if got := res.(*famiv1.BatchGetNetworksResponse).GetNetworks(); len(got) != 1 || got[0].GetName() != c.fx.network {
-					c.t.Errorf("BatchGetNetworks: got %v, want %s", got, c.fx.network)
-				}
-			}},
+		"/fami.v1.NetworkService/BatchGetNetworks": batchGetCase(func(c *matrixCall) string { return c.fx.network },
+			func(c *matrixCall, names []string) (*famiv1.BatchGetNetworksResponse, error) {
+				return c.s.BatchGetNetworks(c.ctx, &famiv1.BatchGetNetworksRequest{Parent: c.parent, Names: names})
+			}, (*famiv1.BatchGetNetworksResponse).GetNetworks),
 		"/fami.v1.NetworkService/ListNetworks": {right: rightRead, scoped: true,
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.s.ListNetworks(c.ctx, &famiv1.ListNetworksRequest{Parent: c.parent}))

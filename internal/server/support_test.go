@@ -338,6 +338,15 @@ func (sc *supportScenario) run() {
 	// Reopening is explicit, recorded, and lets the entry go.
 	periods, err := c.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: lombardia})
 	sc.ok("list closed periods", err, periods)
+	// The periods a page of entries needs: those that meet its dates.
+	for _, span := range [][3]string{{"2021-03-31", "2021-04-30", q1.GetName()}, {"2021-04-01", "2021-04-30", ""}, {"", "2020-12-31", ""}} {
+		periods, err := c.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: lombardia, StartDate: span[0], EndDate: span[1]})
+		if step := "list closed periods from " + span[0] + " to " + span[1]; sc.ok(step, err, periods) && strings.Join(names(periods.GetClosedPeriods()), " ") != span[2] {
+			t.Errorf("%s: got %q, want %q", step, names(periods.GetClosedPeriods()), span[2])
+		}
+	}
+	_, err = c.ListClosedPeriods(ctx, &famiv1.ListClosedPeriodsRequest{Parent: lombardia, StartDate: "2021-04-30", EndDate: "2021-03-31"})
+	sc.fails("list closed periods of a backwards range", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"end_date"}})
 	_, err = admin.ReopenPeriod(ctx, &famiv1.ReopenPeriodRequest{Name: q1.GetName()})
 	sc.fails("reopen without a reason", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"reason"}})
 	reopened, err := admin.ReopenPeriod(ctx, &famiv1.ReopenPeriodRequest{Name: q1.GetName(), Reason: "Correzione richiesta dal consulente", Etag: q1.GetEtag()})

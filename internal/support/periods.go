@@ -124,10 +124,17 @@ func (s *Service) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequ
 	})
 }
 
-// ListClosedPeriods implements fami.v1.SupportService.
+// ListClosedPeriods implements fami.v1.SupportService. A range of dates
+// keeps the periods that meet it, so that a page of entries reads the
+// periods its dates need, not every one the region has closed.
 func (s *Service) ListClosedPeriods(ctx context.Context, req *famiv1.ListClosedPeriodsRequest) (*famiv1.ListClosedPeriodsResponse, error) {
-	return resource.ListAnswer[*famiv1.ListClosedPeriodsResponse](ctx, s.store, resource.ClosedPeriods, req, nil,
-		func(cp *famiv1.ClosedPeriod) bool { return cp.GetState() == periodClosed || req.GetShowReopened() })
+	start, end := req.GetStartDate(), req.GetEndDate()
+	return resource.ListAnswer[*famiv1.ListClosedPeriodsResponse](ctx, s.store, resource.ClosedPeriods, req,
+		func(v *errs.Violations) { dateRange(v, start, end, false) },
+		func(cp *famiv1.ClosedPeriod) bool {
+			return (cp.GetState() == periodClosed || req.GetShowReopened()) &&
+				(start == "" || cp.GetEndDate() >= start) && (end == "" || cp.GetStartDate() <= end)
+		})
 }
 
 // pendingIn counts the entries dated from start to end (inclusive) that

@@ -17,6 +17,7 @@ import (
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
@@ -541,6 +542,48 @@ func TestClosedPeriods(t *testing.T) {
 	if len(list.GetClosedPeriods()) != 1 || list.GetNextPageToken() == "" {
 		t.Errorf("list closed periods with the reopened, one a page: got %v", list)
 	}
+}
+
+// TestListClosedPeriodsMeetingDates checks the range of ListClosedPeriods:
+// the periods that cover a day of it, their first and last days included,
+// the reopened ones only when asked; a bad range is refused naming its
+// field.
+func TestListClosedPeriodsMeetingDates(t *testing.T) {
+	e := newEnv(t, 1)
+	for id, span := range map[string][2]string{"q1": {"2022-01-01", "2022-03-31"}, "q2": {"2022-04-01", "2022-06-30"},
+		"year": {"2022-01-01", "2022-12-31"}, "old": {"2021-01-01", "2021-12-31"}} {
+		ok(e.svc.ClosePeriod(e.as(adminP), &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriodId: id,
+			ClosedPeriod: &famiv1.ClosedPeriod{StartDate: span[0], EndDate: span[1]}}))(t, "close "+id)
+	}
+	ok(e.svc.ReopenPeriod(e.as(adminP), &famiv1.ReopenPeriodRequest{Name: parent + "/closedPeriods/q2", Reason: "a late entry"}))(t, "reopen q2")
+	for _, c := range []struct {
+		start, end string
+		reopened   bool
+		want       []string
+	}{
+		{"", "", false, []string{"old", "q1", "year"}},
+		{"2022-03-31", "2022-03-31", false, []string{"q1", "year"}},
+		{"2022-04-01", "2022-04-30", false, []string{"year"}},
+		{"2022-04-01", "2022-04-30", true, []string{"q2", "year"}},
+		{"2021-12-31", "2022-01-01", false, []string{"old", "q1", "year"}},
+		{"2023-01-01", "", false, nil},
+		{"", "2021-12-31", false, []string{"old"}},
+		{"", "2020-12-31", false, nil},
+	} {
+		res := ok(e.svc.ListClosedPeriods(e.as(consultantP), &famiv1.ListClosedPeriodsRequest{Parent: parent,
+			StartDate: c.start, EndDate: c.end, ShowReopened: c.reopened}))(t, "list")
+		var got []string
+		for _, p := range res.GetClosedPeriods() {
+			got = append(got, resource.ID(p.GetName()))
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("periods from %q to %q (reopened %v): got %q, want %q", c.start, c.end, c.reopened, got, c.want)
+		}
+	}
+	_, err := e.svc.ListClosedPeriods(e.as(consultantP), &famiv1.ListClosedPeriodsRequest{Parent: parent, StartDate: "2022-05-01", EndDate: "2022-04-01"})
+	errstest.Want(t, "a backwards range", err, errs.Invalid, "INVALID_ARGUMENT", "end_date")
+	_, err = e.svc.ListClosedPeriods(e.as(consultantP), &famiv1.ListClosedPeriodsRequest{Parent: parent, StartDate: "2022-02-30"})
+	errstest.Want(t, "a day that is not", err, errs.Invalid, "INVALID_ARGUMENT", "start_date")
 }
 
 func TestListOrderFiltersAndPages(t *testing.T) {

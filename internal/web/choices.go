@@ -2,9 +2,7 @@ package web
 
 import (
 	"context"
-	"maps"
 	"net/http"
-	"slices"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -24,8 +22,8 @@ import (
 // its button submits the whole form (searchable), which comes back as
 // typed with its choices narrowed and nothing saved, so that a search never
 // loses what was typed before it. What a page names beyond its choices is
-// read by name: the hours table's networks in one batch (networkLabels),
-// a network's projects item by item (namedLabels).
+// read by name, a batch at a time: the hours table's networks
+// (networkLabels), a network's projects (projectLabels).
 
 // choiceSearch is the search of a form's choices: the form's field that
 // holds it (Param, also read from the address, so that a link may search),
@@ -115,35 +113,6 @@ func choicesPage[Req any, Resp interface{ GetNextPageToken() string }, T interfa
 	return out, res.GetNextPageToken() != "", nil
 }
 
-// namedLabels is known with the labels of the region's items of
-// collection among names that it lacks, each read by itself (get). An
-// item deleted since, and any other text (another region's name, which
-// the service would refuse to read), is left out, to be shown as it is.
-func namedLabels[T any](s *session, known map[string]string, names []string, collection string,
-	get func(ctx context.Context, name string) (T, error), label func(T) string) (map[string]string, error) {
-	out := maps.Clone(known)
-	if out == nil {
-		out = map[string]string{}
-	}
-	for _, name := range slices.Compact(slices.Sorted(slices.Values(names))) {
-		if _, done := out[name]; done {
-			continue
-		}
-		if _, ok := s.owns(name, collection); !ok {
-			continue
-		}
-		it, err := get(s.ctx, name)
-		switch {
-		case status.Code(err) == codes.NotFound: // deleted since
-		case err != nil:
-			return nil, err
-		default:
-			out[name] = label(it)
-		}
-	}
-	return out, nil
-}
-
 // labelMask is the read mask (AIP-157) of a read for labels: a resource's
 // name and display name, not the rest (a network's members, a partner's
 // municipalities), which a label never shows.
@@ -196,9 +165,19 @@ func (a *App) projectChoices(s *session, query string) (map[string]string, bool,
 }
 
 // projectLabels is known with the labels of the region's projects among
-// names it lacks (namedLabels).
+// names that it lacks, read by name (batchLabels, BatchGetProjects).
 func (a *App) projectLabels(s *session, known map[string]string, names []string) (map[string]string, error) {
-	return namedLabels(s, known, names, resource.Projects, func(ctx context.Context, name string) (*famiv1.Project, error) {
-		return a.projects.GetProject(ctx, &famiv1.GetProjectRequest{Name: name})
-	}, projectLabel)
+	return batchLabels(s, known, names, resource.Projects, a.batchProjects, projectLabel, a.projectNames)
+}
+
+// batchProjects is BatchGetProjects as readNamed calls it.
+func (a *App) batchProjects(ctx context.Context, parent string, names []string) ([]*famiv1.Project, error) {
+	res, err := a.projects.BatchGetProjects(ctx, &famiv1.BatchGetProjectsRequest{Parent: parent, Names: names})
+	return res.GetProjects(), err
+}
+
+// projectNames maps the region's project names to their labels.
+func (a *App) projectNames(s *session) (map[string]string, error) {
+	return labels(s, a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region)},
+		(*famiv1.ListProjectsResponse).GetProjects, projectLabel)
 }

@@ -188,7 +188,7 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 	p.CanExport = s.can(a, famiv1.SupportService_ExportSupportEntries_FullMethodName, &famiv1.ExportSupportEntriesRequest{Parent: parent})
 	p.CSVURL = "/ore.csv?" + url.Values{"dal": {p.Start}, "al": {p.End}}.Encode()
 
-	l, ok := a.entryLookups(w, r, s, fm)
+	l, ok := a.entryLookups(w, r, s, fm, days{p.Start, p.End})
 	if !ok {
 		return
 	}
@@ -233,15 +233,16 @@ func (a *App) loggedMinutes(s *session, start, end string) (int64, error) {
 // entryLookups loads what the entry form shows beside an entry's names:
 // the network choices (a page of the region's networks matching the
 // form's network search, networkChoices, with the form's network and the
-// stored ones among also), the region's closed periods, and the meetings
-// an entry of the form's network may name (recentMeetings).
-func (a *App) entryLookups(w http.ResponseWriter, r *http.Request, s *session, fm *form, also ...string) (*lookups, bool) {
-	l, ok := a.pageLookups(w, r, s, needClosed)
-	if !ok {
-		return nil, false
-	}
+// stored ones among also), the closed periods that meet shown, the days
+// of the entries the page shows (closedPeriods), and the meetings an entry
+// of the form's network may name (recentMeetings).
+func (a *App) entryLookups(w http.ResponseWriter, r *http.Request, s *session, fm *form, shown days, also ...string) (*lookups, bool) {
+	l := &lookups{}
 	var err error
-	l.networks, err = a.searchNetworks(r, s, &l.search, "", append(also, fm.Get("network")))
+	l.closed, err = a.closedPeriods(s, shown)
+	if err == nil {
+		l.networks, err = a.searchNetworks(r, s, &l.search, "", append(also, fm.Get("network")))
+	}
 	if err == nil {
 		l.meetingsOf = fm.Get("network")
 		if _, ok := s.owns(l.meetingsOf, resource.Networks); !ok {
@@ -414,7 +415,7 @@ func (a *App) editEntryForm(w http.ResponseWriter, r *http.Request, s *session) 
 // renderEdit renders the page of the entry e with its form fm (see
 // resourceForm.render).
 func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, e *famiv1.SupportEntry) {
-	l, ok := a.entryLookups(w, r, s, fm, e.GetNetwork())
+	l, ok := a.entryLookups(w, r, s, fm, days{e.GetDate(), e.GetDate()}, e.GetNetwork())
 	if !ok {
 		return
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"maps"
-	"net/http"
 	"slices"
 
 	"google.golang.org/grpc"
@@ -122,29 +121,37 @@ func readNamed[T any](s *session, names []string, collection string, misses int,
 	return out, true, nil
 }
 
-// batchLabels maps the names of the region's resources of collection
-// among names to their display names, read by name (readNamed); past
+// batchLabels is known with the labels (label) of the region's resources
+// of collection among names that it lacks, read by name (readNamed); past
 // maxMissing missing ones, the labels of the region's collection read
 // whole (all).
-func batchLabels[T named](s *session, names []string, collection string, get batchGet[T], all func(*session) (map[string]string, error)) (map[string]string, error) {
-	items, ok, err := readNamed(s, names, collection, maxMissing, get)
+func batchLabels[T interface{ GetName() string }](s *session, known map[string]string, names []string, collection string,
+	get batchGet[T], label func(T) string, all func(*session) (map[string]string, error)) (map[string]string, error) {
+	lacking := slices.DeleteFunc(slices.Clone(names), func(name string) bool {
+		_, ok := known[name]
+		return ok
+	})
+	items, ok, err := readNamed(s, lacking, collection, maxMissing, get)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		return all(s)
+	var out map[string]string
+	if ok {
+		out = make(map[string]string, len(items)+len(known))
+		for _, it := range items {
+			out[it.GetName()] = label(it)
+		}
+	} else if out, err = all(s); err != nil {
+		return nil, err
 	}
-	out := make(map[string]string, len(items))
-	for _, it := range items {
-		out[it.GetName()] = it.GetDisplayName()
-	}
+	maps.Copy(out, known)
 	return out, nil
 }
 
 // partnerLabels maps the names of the region's partners among names to
 // their display names, read by name (batchLabels, BatchGetPartners).
 func (a *App) partnerLabels(s *session, names []string) (map[string]string, error) {
-	return batchLabels(s, names, resource.Partners, a.batchPartners, a.partnerNames)
+	return batchLabels(s, nil, names, resource.Partners, a.batchPartners, displayNameOf, a.partnerNames)
 }
 
 // batchPartners is BatchGetPartners as readNamed calls it.
@@ -157,16 +164,7 @@ func (a *App) batchPartners(ctx context.Context, parent string, names []string) 
 // among names that it lacks, read by name (batchLabels,
 // BatchGetNetworks).
 func (a *App) networkLabels(s *session, known map[string]string, names []string) (map[string]string, error) {
-	lacking := slices.DeleteFunc(slices.Clone(names), func(name string) bool {
-		_, ok := known[name]
-		return ok
-	})
-	out, err := batchLabels(s, lacking, resource.Networks, a.batchNetworks(labelMask()), a.networkNames)
-	if err != nil {
-		return nil, err
-	}
-	maps.Copy(out, known)
-	return out, nil
+	return batchLabels(s, known, names, resource.Networks, a.batchNetworks(labelMask()), displayNameOf, a.networkNames)
 }
 
 // batchNetworks is BatchGetNetworks as readNamed calls it, answering the
@@ -200,11 +198,12 @@ func namedIndex(err error, field string) (int, bool) {
 	return 0, false
 }
 
-// closedSet is the region's closed periods as their first and last days
-// ("YYYY-MM-DD"), never the periods themselves.
-type closedSet []closedDays
+// closedSet is the region's closed periods that a page needs, as their
+// days, never the periods themselves.
+type closedSet []days
 
-type closedDays struct{ first, last string }
+// days are the days from first to last ("YYYY-MM-DD"), both included.
+type days struct{ first, last string }
 
 func (c closedSet) contains(date string) bool {
 	for _, p := range c {
@@ -215,14 +214,17 @@ func (c closedSet) contains(date string) bool {
 	return false
 }
 
-// closedPeriods reads every closed period of the region a page at a time
-// (aip.Each), keeping their days.
-func (a *App) closedPeriods(s *session) (closedSet, error) {
+// closedPeriods reads the region's closed periods that meet shown, the
+// days of the entries a page shows, a page at a time (aip.Each), keeping
+// their days: what a page reads grows with the periods its days need, not
+// with every period the region has closed.
+func (a *App) closedPeriods(s *session, shown days) (closedSet, error) {
 	var out closedSet
-	err := aip.Each(s.ctx, unary(a.support.ListClosedPeriods), &famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region)},
+	err := aip.Each(s.ctx, unary(a.support.ListClosedPeriods),
+		&famiv1.ListClosedPeriodsRequest{Parent: regionName(s.region), StartDate: shown.first, EndDate: shown.last},
 		func(res *famiv1.ListClosedPeriodsResponse) error {
 			for _, p := range res.GetClosedPeriods() {
-				out = append(out, closedDays{p.GetStartDate(), p.GetEndDate()})
+				out = append(out, days{p.GetStartDate(), p.GetEndDate()})
 			}
 			return nil
 		})
@@ -234,12 +236,12 @@ func (a *App) closedPeriods(s *session) (closedSet, error) {
 
 // lookups are what a page shows beside the names its resources hold: the
 // display names of the region's partners and networks, of the networks the
-// user works in, and the region's closed periods. A page loads the ones it
-// needs (need) in one call; the entry form adds a page of network choices
-// and the meetings an entry may name (entryLookups), the network form a
-// page of project choices (networkProjects), the protocol form a page of
-// the user's networks and the meeting page those of its own networks the
-// user's partner is a member of (myNetworks).
+// user works in, and the closed periods that meet the days a page shows.
+// The entry form loads a page of network choices, the closed periods of
+// the entries it shows and the meetings an entry may name (entryLookups),
+// the network form a page of project choices (networkProjects), the
+// protocol form a page of the user's networks and the meeting page those
+// of its own networks the user's partner is a member of (myNetworks).
 type lookups struct {
 	partners   map[string]string
 	networks   map[string]string
@@ -272,37 +274,4 @@ func (l *lookups) displayName(name string) string {
 		}
 	}
 	return resource.ID(name)
-}
-
-// need says which lookups a page loads. Display names are read by
-// name (partnerLabels, networkLabels) or a page at a time (choices.go),
-// never as a lookup of the region's whole collection.
-type need uint8
-
-const (
-	needClosed need = 1 << iota
-)
-
-// lookup loads the lookups n names.
-func (a *App) lookup(s *session, n need) (*lookups, error) {
-	l := &lookups{}
-	if n&needClosed != 0 {
-		var err error
-		if l.closed, err = a.closedPeriods(s); err != nil {
-			return nil, err
-		}
-	}
-	return l, nil
-}
-
-// pageLookups loads the lookups n of a page. On failure it renders the
-// error page (fail) and reports false: the handler then has nothing left
-// to do.
-func (a *App) pageLookups(w http.ResponseWriter, r *http.Request, s *session, n need) (*lookups, bool) {
-	l, err := a.lookup(s, n)
-	if err != nil {
-		a.fail(w, r, s, err)
-		return nil, false
-	}
-	return l, true
 }

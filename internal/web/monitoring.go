@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -119,17 +117,14 @@ func (a *App) summarize(w http.ResponseWriter, r *http.Request, s *session, p *m
 		return false
 	}
 	p.Summary = newMonitoringSummary(ms)
+	// The overdue projects are read by name, a hundred a call.
+	labels, err := a.projectLabels(s, nil, ms.GetOverdueProjects())
+	if err != nil {
+		a.fail(w, r, s, err)
+		return false
+	}
 	for _, name := range ms.GetOverdueProjects() {
-		pr, err := a.projects.GetProject(s.ctx, &famiv1.GetProjectRequest{Name: name})
-		switch {
-		case err == nil:
-			p.Summary.Overdue = append(p.Summary.Overdue, option{Value: name, Label: pr.GetCode() + " " + pr.GetTitle()})
-		case status.Code(err) == codes.NotFound: // deleted since: its id is all there is
-			p.Summary.Overdue = append(p.Summary.Overdue, option{Value: name, Label: resource.ID(name)})
-		default:
-			a.fail(w, r, s, err)
-			return false
-		}
+		p.Summary.Overdue = append(p.Summary.Overdue, option{Value: name, Label: labelOf(labels, name)})
 	}
 	return true
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -517,6 +518,31 @@ func TestOverdueProjectsNamedByTitle(t *testing.T) {
 	staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK, "Progetti con il rapporto in ritardo: "+lab+"</p>")
 	admin.wantPage("/monitoraggio?trimestre=2021-q2", http.StatusOK,
 		`Progetti con il rapporto in ritardo: <a href="/progetti/fse-milano/monitoraggio">FSE-77 Sportelli FSE&#43;</a>, `+lab+"</p>")
+}
+
+// TestOverdueProjectsReadInBatches: a summary naming 152 overdue projects
+// labels them all, read by name a hundred at a time (two calls), where it
+// read each project by itself (152 GetProject).
+func TestOverdueProjectsReadInBatches(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	bulk(t, 150, func(i int) error {
+		_, err := projects.CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: fmt.Sprintf("ritardo-%03d", i),
+			Project: &famiv1.Project{Code: fmt.Sprintf("RIT-%03d", i), Title: "In ritardo", StartDate: "2021-01-01", EndDate: "2021-12-31", Fund: famiv1.Fund_FUND_FAMI_2021_2027}})
+		return err
+	})
+	base, reads := countedApp(t, f)
+	page := fetch(t, base+"/monitoraggio?trimestre=2021-q2", f.signedIn("admin@lombardia"))
+	for _, want := range []string{`<a href="/progetti/ritardo-000/monitoraggio">RIT-000 In ritardo</a>`, `<a href="/progetti/ritardo-149/monitoraggio">RIT-149 In ritardo</a>`,
+		`<a href="/progetti/lab-impact/monitoraggio">PROG-2463 Lab&#39;Impact</a>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the summary does not name an overdue project as %s", want)
+		}
+	}
+	if get, batch := reads.of("GetProject"), reads.of("BatchGetProjects"); get != 0 || batch != 2 {
+		t.Errorf("the summary read its 152 overdue projects in %d GetProject and %d BatchGetProjects calls, want two batches alone", get, batch)
+	}
 }
 
 // TestReportControlsOnlyForItsLead: network staff whose partner leads no

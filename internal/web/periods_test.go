@@ -5,8 +5,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/resource"
 )
 
 // TestClosePeriodWithEntriesAwaitingReview closes the quarter while hours
@@ -60,4 +62,43 @@ func closedPeriods(f *famid) int {
 		f.t.Fatal(err)
 	}
 	return len(res.GetClosedPeriods())
+}
+
+// TestEntryPagesReadTheirClosedPeriodsOnly: the hours page and an entry's
+// page ask the service for the closed periods that meet the days they
+// show (the month, the entry's date), in one call, never the region's
+// whole history of 60 more; the entry is still shown closed. They read all
+// 62 on every view.
+func TestEntryPagesReadTheirClosedPeriodsOnly(t *testing.T) {
+	f, _, _ := withLoggedHours(t) // an entry of 20 November 2026
+	support := famiv1.NewSupportServiceClient(f.conn)
+	closePeriod := func(id, start, end string) {
+		t.Helper()
+		if _, err := support.ClosePeriod(f.admin("lombardia"), &famiv1.ClosePeriodRequest{Parent: "regions/lombardia", ClosedPeriodId: id, Force: true,
+			ClosedPeriod: &famiv1.ClosedPeriod{StartDate: start, EndDate: end, Reason: "Rendicontato"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closePeriod("novembre", "2026-11-01", "2026-11-30")
+	closePeriod("ponte", "2026-10-25", "2026-11-02")
+	for day := range 60 {
+		d := time.Date(2020, 1, 1+day, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+		closePeriod("giorno-"+d, d, d)
+	}
+	base, reads := countedApp(t, f)
+	consultant := f.signedIn("mrossi@lombardia")
+	entry := resource.ID(f.entries("lombardia")[0].GetName())
+
+	for _, c := range []struct {
+		path    string
+		periods int
+	}{{"/ore?vista=mese&data=2026-11-20", 2}, {"/ore?vista=settimana&data=2026-11-20", 1}, {"/ore/" + entry, 1}} {
+		reads.reset()
+		if page := fetch(t, base+c.path, consultant); !strings.Contains(page, "Il trimestre è chiuso") {
+			t.Errorf("%s does not show the entry closed", c.path)
+		}
+		if n, items := reads.of("ListClosedPeriods"), reads.itemsOf("ListClosedPeriods"); n != 1 || items != c.periods {
+			t.Errorf("%s read %d closed periods in %d calls, want the %d that meet its days in one", c.path, items, n, c.periods)
+		}
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
@@ -25,12 +26,14 @@ import (
 )
 
 // apiReads counts the calls a web application makes of the services, by
-// method, the bytes of their answers (their protobuf size), and the
-// networks and partners answered with more than a label (wholeLabels).
+// method, the bytes of their answers (their protobuf size), the items they
+// answered (itemsIn), and the networks and partners answered with more than
+// a label (wholeLabels).
 type apiReads struct {
 	mu    sync.Mutex
 	calls map[string]int
 	bytes int64
+	items map[string]int
 	whole map[string]int
 	// then, when set (after), runs after a call by its method's name,
 	// before the page goes on.
@@ -43,6 +46,7 @@ func (c *apiReads) count(ctx context.Context, method string, req, reply any, cc 
 	c.calls[path.Base(method)]++
 	if m, ok := reply.(proto.Message); ok && err == nil {
 		c.bytes += int64(proto.Size(m))
+		c.items[path.Base(method)] += itemsIn(m.ProtoReflect())
 		if n := wholeLabels(m.ProtoReflect()); n > 0 {
 			c.whole[path.Base(method)] += n
 		}
@@ -67,7 +71,7 @@ func (c *apiReads) after(then func(method string)) {
 func (c *apiReads) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.calls, c.bytes, c.whole = map[string]int{}, 0, map[string]int{}
+	c.calls, c.bytes, c.items, c.whole = map[string]int{}, 0, map[string]int{}, map[string]int{}
 }
 
 // of is how many calls of method were counted since the last reset.
@@ -75,6 +79,26 @@ func (c *apiReads) of(method string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.calls[method]
+}
+
+// itemsOf is how many items the calls of method were answered since the
+// last reset (itemsIn).
+func (c *apiReads) itemsOf(method string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.items[method]
+}
+
+// itemsIn is how many items an answer holds: the resources of a List's or
+// a batch Get's repeated fields.
+func itemsIn(m protoreflect.Message) (n int) {
+	m.Range(func(f protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if f.IsList() && f.Message() != nil {
+			n += v.List().Len()
+		}
+		return true
+	})
+	return n
 }
 
 // total is every call and answer byte counted since the last reset.
@@ -93,7 +117,7 @@ func (c *apiReads) total() (calls int, bytes int64) {
 // the application's sign-in sets it.
 func countedApp(t testing.TB, f *famid, inner ...grpc.UnaryClientInterceptor) (base string, reads *apiReads) {
 	t.Helper()
-	reads = &apiReads{calls: map[string]int{}, whole: map[string]int{}}
+	reads = &apiReads{calls: map[string]int{}, items: map[string]int{}, whole: map[string]int{}}
 	return appOver(t, f, append([]grpc.UnaryClientInterceptor{reads.count}, inner...)...), reads
 }
 

@@ -467,7 +467,8 @@ func TestNewEntryOffersTheLatestMeetings(t *testing.T) {
 // TestNetworkFormProjectsAreAPage: in a region of 120 projects, the
 // network form's project checkboxes are a page of them (50, read in one
 // call) and the network's own, ticked, where they were every project of
-// the region; a search beside them finds any project in one call, and a
+// the region (its own past the page read by name, in one batch); a search
+// beside them finds any project in one call, and a
 // hostile search is refused at its field, the form still served.
 func TestNetworkFormProjectsAreAPage(t *testing.T) {
 	f, base, reads, token := adminApp(t)
@@ -490,6 +491,9 @@ func TestNetworkFormProjectsAreAPage(t *testing.T) {
 		if !strings.Contains(page, `value="regions/lombardia/projects/`+id+`" checked>`) {
 			t.Errorf("the network form does not tick its project %s", id)
 		}
+	}
+	if get, batch := reads.of("GetProject"), reads.of("BatchGetProjects"); get != 0 || batch != 1 {
+		t.Errorf("the network form read its project past the page in %d GetProject and %d BatchGetProjects calls, want one batch", get, batch)
 	}
 	if !strings.Contains(page, `id="f-progetti"`) {
 		t.Fatal("the network form offers no search of the projects past its page")

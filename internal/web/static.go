@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 )
 
 // staticFiles serves the embedded CSS and script. Pages link them with a
@@ -17,6 +18,18 @@ type staticFiles struct {
 	files   map[string][]byte
 	version map[string]string
 }
+
+// sharedStatic hashes the embedded assets once per process, for every App
+// to share, as sharedPages parses the templates: they are embedded, so
+// each App would hash the same bytes again, and nothing writes to a
+// staticFiles once it is built.
+var sharedStatic = sync.OnceValues(func() (*staticFiles, error) {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	return newStaticFiles(sub)
+})
 
 func newStaticFiles(fsys fs.FS) (*staticFiles, error) {
 	s := &staticFiles{files: map[string][]byte{}, version: map[string]string{}}

@@ -13,7 +13,6 @@ package web
 
 import (
 	"embed"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
@@ -84,11 +83,7 @@ func New(conn grpc.ClientConnInterface, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	sub, err := fs.Sub(staticFS, "static")
-	if err != nil {
-		return nil, err
-	}
-	st, err := newStaticFiles(sub)
+	st, err := sharedStatic()
 	if err != nil {
 		return nil, err
 	}

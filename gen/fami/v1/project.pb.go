@@ -1069,6 +1069,107 @@ func (x *GetProjectRequest) GetName() string {
 	return ""
 }
 
+type BatchGetProjectsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Format: regions/{region}; every name must be in it.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Required. The projects to read: 1 to 100 names
+	// (regions/{region}/projects/{project}); a name may be listed more than
+	// once, and is answered at each place.
+	Names         []string `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchGetProjectsRequest) Reset() {
+	*x = BatchGetProjectsRequest{}
+	mi := &file_fami_v1_project_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetProjectsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetProjectsRequest) ProtoMessage() {}
+
+func (x *BatchGetProjectsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fami_v1_project_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetProjectsRequest.ProtoReflect.Descriptor instead.
+func (*BatchGetProjectsRequest) Descriptor() ([]byte, []int) {
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *BatchGetProjectsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *BatchGetProjectsRequest) GetNames() []string {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
+type BatchGetProjectsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The projects, in the order of the request's names.
+	Projects      []*Project `protobuf:"bytes,1,rep,name=projects,proto3" json:"projects,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchGetProjectsResponse) Reset() {
+	*x = BatchGetProjectsResponse{}
+	mi := &file_fami_v1_project_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetProjectsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetProjectsResponse) ProtoMessage() {}
+
+func (x *BatchGetProjectsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fami_v1_project_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetProjectsResponse.ProtoReflect.Descriptor instead.
+func (*BatchGetProjectsResponse) Descriptor() ([]byte, []int) {
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *BatchGetProjectsResponse) GetProjects() []*Project {
+	if x != nil {
+		return x.Projects
+	}
+	return nil
+}
+
 type ListProjectsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. Format: regions/{region}, or regions/- (the ministry only)
@@ -1092,7 +1193,7 @@ type ListProjectsRequest struct {
 
 func (x *ListProjectsRequest) Reset() {
 	*x = ListProjectsRequest{}
-	mi := &file_fami_v1_project_proto_msgTypes[9]
+	mi := &file_fami_v1_project_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1104,7 +1205,7 @@ func (x *ListProjectsRequest) String() string {
 func (*ListProjectsRequest) ProtoMessage() {}
 
 func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_project_proto_msgTypes[9]
+	mi := &file_fami_v1_project_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1117,7 +1218,7 @@ func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsRequest.ProtoReflect.Descriptor instead.
 func (*ListProjectsRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_project_proto_rawDescGZIP(), []int{9}
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListProjectsRequest) GetParent() string {
@@ -1176,7 +1277,7 @@ type ListProjectsResponse struct {
 
 func (x *ListProjectsResponse) Reset() {
 	*x = ListProjectsResponse{}
-	mi := &file_fami_v1_project_proto_msgTypes[10]
+	mi := &file_fami_v1_project_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1188,7 +1289,7 @@ func (x *ListProjectsResponse) String() string {
 func (*ListProjectsResponse) ProtoMessage() {}
 
 func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_project_proto_msgTypes[10]
+	mi := &file_fami_v1_project_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1201,7 +1302,7 @@ func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsResponse.ProtoReflect.Descriptor instead.
 func (*ListProjectsResponse) Descriptor() ([]byte, []int) {
-	return file_fami_v1_project_proto_rawDescGZIP(), []int{10}
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListProjectsResponse) GetProjects() []*Project {
@@ -1246,7 +1347,7 @@ type UpdateProjectRequest struct {
 
 func (x *UpdateProjectRequest) Reset() {
 	*x = UpdateProjectRequest{}
-	mi := &file_fami_v1_project_proto_msgTypes[11]
+	mi := &file_fami_v1_project_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1258,7 +1359,7 @@ func (x *UpdateProjectRequest) String() string {
 func (*UpdateProjectRequest) ProtoMessage() {}
 
 func (x *UpdateProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_project_proto_msgTypes[11]
+	mi := &file_fami_v1_project_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1271,7 +1372,7 @@ func (x *UpdateProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProjectRequest.ProtoReflect.Descriptor instead.
 func (*UpdateProjectRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_project_proto_rawDescGZIP(), []int{11}
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UpdateProjectRequest) GetProject() *Project {
@@ -1307,7 +1408,7 @@ type DeleteProjectRequest struct {
 
 func (x *DeleteProjectRequest) Reset() {
 	*x = DeleteProjectRequest{}
-	mi := &file_fami_v1_project_proto_msgTypes[12]
+	mi := &file_fami_v1_project_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1319,7 +1420,7 @@ func (x *DeleteProjectRequest) String() string {
 func (*DeleteProjectRequest) ProtoMessage() {}
 
 func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_project_proto_msgTypes[12]
+	mi := &file_fami_v1_project_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1332,7 +1433,7 @@ func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProjectRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProjectRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_project_proto_rawDescGZIP(), []int{12}
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DeleteProjectRequest) GetName() string {
@@ -1370,7 +1471,7 @@ type ExtendProjectRequest struct {
 
 func (x *ExtendProjectRequest) Reset() {
 	*x = ExtendProjectRequest{}
-	mi := &file_fami_v1_project_proto_msgTypes[13]
+	mi := &file_fami_v1_project_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1382,7 +1483,7 @@ func (x *ExtendProjectRequest) String() string {
 func (*ExtendProjectRequest) ProtoMessage() {}
 
 func (x *ExtendProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_project_proto_msgTypes[13]
+	mi := &file_fami_v1_project_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1395,7 +1496,7 @@ func (x *ExtendProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendProjectRequest.ProtoReflect.Descriptor instead.
 func (*ExtendProjectRequest) Descriptor() ([]byte, []int) {
-	return file_fami_v1_project_proto_rawDescGZIP(), []int{13}
+	return file_fami_v1_project_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ExtendProjectRequest) GetName() string {
@@ -1508,7 +1609,12 @@ const file_fami_v1_project_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tR\trequestId\"'\n" +
 	"\x11GetProjectRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xa2\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"G\n" +
+	"\x17BatchGetProjectsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x14\n" +
+	"\x05names\x18\x02 \x03(\tR\x05names\"H\n" +
+	"\x18BatchGetProjectsResponse\x12,\n" +
+	"\bprojects\x18\x01 \x03(\v2\x10.fami.v1.ProjectR\bprojects\"\xa2\x01\n" +
 	"\x13ListProjectsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -1561,11 +1667,12 @@ const file_fami_v1_project_proto_rawDesc = "" +
 	"\rIndicatorKind\x12\x1e\n" +
 	"\x1aINDICATOR_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15INDICATOR_KIND_OUTPUT\x10\x01\x12\x19\n" +
-	"\x15INDICATOR_KIND_RESULT\x10\x022\xa7\x03\n" +
+	"\x15INDICATOR_KIND_RESULT\x10\x022\x80\x04\n" +
 	"\x0eProjectService\x12@\n" +
 	"\rCreateProject\x12\x1d.fami.v1.CreateProjectRequest\x1a\x10.fami.v1.Project\x12:\n" +
 	"\n" +
-	"GetProject\x12\x1a.fami.v1.GetProjectRequest\x1a\x10.fami.v1.Project\x12K\n" +
+	"GetProject\x12\x1a.fami.v1.GetProjectRequest\x1a\x10.fami.v1.Project\x12W\n" +
+	"\x10BatchGetProjects\x12 .fami.v1.BatchGetProjectsRequest\x1a!.fami.v1.BatchGetProjectsResponse\x12K\n" +
 	"\fListProjects\x12\x1c.fami.v1.ListProjectsRequest\x1a\x1d.fami.v1.ListProjectsResponse\x12@\n" +
 	"\rUpdateProject\x12\x1d.fami.v1.UpdateProjectRequest\x1a\x10.fami.v1.Project\x12F\n" +
 	"\rDeleteProject\x12\x1d.fami.v1.DeleteProjectRequest\x1a\x16.google.protobuf.Empty\x12@\n" +
@@ -1585,28 +1692,30 @@ func file_fami_v1_project_proto_rawDescGZIP() []byte {
 }
 
 var file_fami_v1_project_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_fami_v1_project_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_fami_v1_project_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_fami_v1_project_proto_goTypes = []any{
-	(Fund)(0),                     // 0: fami.v1.Fund
-	(SpecificObjective)(0),        // 1: fami.v1.SpecificObjective
-	(IndicatorKind)(0),            // 2: fami.v1.IndicatorKind
-	(*ProjectAction)(nil),         // 3: fami.v1.ProjectAction
-	(*ProgrammeCodes)(nil),        // 4: fami.v1.ProgrammeCodes
-	(*Indicator)(nil),             // 5: fami.v1.Indicator
-	(*PlannedActivity)(nil),       // 6: fami.v1.PlannedActivity
-	(*ActionBudget)(nil),          // 7: fami.v1.ActionBudget
-	(*Extension)(nil),             // 8: fami.v1.Extension
-	(*Project)(nil),               // 9: fami.v1.Project
-	(*CreateProjectRequest)(nil),  // 10: fami.v1.CreateProjectRequest
-	(*GetProjectRequest)(nil),     // 11: fami.v1.GetProjectRequest
-	(*ListProjectsRequest)(nil),   // 12: fami.v1.ListProjectsRequest
-	(*ListProjectsResponse)(nil),  // 13: fami.v1.ListProjectsResponse
-	(*UpdateProjectRequest)(nil),  // 14: fami.v1.UpdateProjectRequest
-	(*DeleteProjectRequest)(nil),  // 15: fami.v1.DeleteProjectRequest
-	(*ExtendProjectRequest)(nil),  // 16: fami.v1.ExtendProjectRequest
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 18: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),         // 19: google.protobuf.Empty
+	(Fund)(0),                        // 0: fami.v1.Fund
+	(SpecificObjective)(0),           // 1: fami.v1.SpecificObjective
+	(IndicatorKind)(0),               // 2: fami.v1.IndicatorKind
+	(*ProjectAction)(nil),            // 3: fami.v1.ProjectAction
+	(*ProgrammeCodes)(nil),           // 4: fami.v1.ProgrammeCodes
+	(*Indicator)(nil),                // 5: fami.v1.Indicator
+	(*PlannedActivity)(nil),          // 6: fami.v1.PlannedActivity
+	(*ActionBudget)(nil),             // 7: fami.v1.ActionBudget
+	(*Extension)(nil),                // 8: fami.v1.Extension
+	(*Project)(nil),                  // 9: fami.v1.Project
+	(*CreateProjectRequest)(nil),     // 10: fami.v1.CreateProjectRequest
+	(*GetProjectRequest)(nil),        // 11: fami.v1.GetProjectRequest
+	(*BatchGetProjectsRequest)(nil),  // 12: fami.v1.BatchGetProjectsRequest
+	(*BatchGetProjectsResponse)(nil), // 13: fami.v1.BatchGetProjectsResponse
+	(*ListProjectsRequest)(nil),      // 14: fami.v1.ListProjectsRequest
+	(*ListProjectsResponse)(nil),     // 15: fami.v1.ListProjectsResponse
+	(*UpdateProjectRequest)(nil),     // 16: fami.v1.UpdateProjectRequest
+	(*DeleteProjectRequest)(nil),     // 17: fami.v1.DeleteProjectRequest
+	(*ExtendProjectRequest)(nil),     // 18: fami.v1.ExtendProjectRequest
+	(*timestamppb.Timestamp)(nil),    // 19: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),    // 20: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),            // 21: google.protobuf.Empty
 }
 var file_fami_v1_project_proto_depIdxs = []int32{
 	2,  // 0: fami.v1.Indicator.kind:type_name -> fami.v1.IndicatorKind
@@ -1620,31 +1729,34 @@ var file_fami_v1_project_proto_depIdxs = []int32{
 	5,  // 8: fami.v1.Project.indicators:type_name -> fami.v1.Indicator
 	6,  // 9: fami.v1.Project.timetable:type_name -> fami.v1.PlannedActivity
 	7,  // 10: fami.v1.Project.financial_plan:type_name -> fami.v1.ActionBudget
-	17, // 11: fami.v1.Project.create_time:type_name -> google.protobuf.Timestamp
-	17, // 12: fami.v1.Project.update_time:type_name -> google.protobuf.Timestamp
+	19, // 11: fami.v1.Project.create_time:type_name -> google.protobuf.Timestamp
+	19, // 12: fami.v1.Project.update_time:type_name -> google.protobuf.Timestamp
 	9,  // 13: fami.v1.CreateProjectRequest.project:type_name -> fami.v1.Project
-	0,  // 14: fami.v1.ListProjectsRequest.fund:type_name -> fami.v1.Fund
-	9,  // 15: fami.v1.ListProjectsResponse.projects:type_name -> fami.v1.Project
-	9,  // 16: fami.v1.UpdateProjectRequest.project:type_name -> fami.v1.Project
-	18, // 17: fami.v1.UpdateProjectRequest.update_mask:type_name -> google.protobuf.FieldMask
-	8,  // 18: fami.v1.ExtendProjectRequest.extension:type_name -> fami.v1.Extension
-	10, // 19: fami.v1.ProjectService.CreateProject:input_type -> fami.v1.CreateProjectRequest
-	11, // 20: fami.v1.ProjectService.GetProject:input_type -> fami.v1.GetProjectRequest
-	12, // 21: fami.v1.ProjectService.ListProjects:input_type -> fami.v1.ListProjectsRequest
-	14, // 22: fami.v1.ProjectService.UpdateProject:input_type -> fami.v1.UpdateProjectRequest
-	15, // 23: fami.v1.ProjectService.DeleteProject:input_type -> fami.v1.DeleteProjectRequest
-	16, // 24: fami.v1.ProjectService.ExtendProject:input_type -> fami.v1.ExtendProjectRequest
-	9,  // 25: fami.v1.ProjectService.CreateProject:output_type -> fami.v1.Project
-	9,  // 26: fami.v1.ProjectService.GetProject:output_type -> fami.v1.Project
-	13, // 27: fami.v1.ProjectService.ListProjects:output_type -> fami.v1.ListProjectsResponse
-	9,  // 28: fami.v1.ProjectService.UpdateProject:output_type -> fami.v1.Project
-	19, // 29: fami.v1.ProjectService.DeleteProject:output_type -> google.protobuf.Empty
-	9,  // 30: fami.v1.ProjectService.ExtendProject:output_type -> fami.v1.Project
-	25, // [25:31] is the sub-list for method output_type
-	19, // [19:25] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	9,  // 14: fami.v1.BatchGetProjectsResponse.projects:type_name -> fami.v1.Project
+	0,  // 15: fami.v1.ListProjectsRequest.fund:type_name -> fami.v1.Fund
+	9,  // 16: fami.v1.ListProjectsResponse.projects:type_name -> fami.v1.Project
+	9,  // 17: fami.v1.UpdateProjectRequest.project:type_name -> fami.v1.Project
+	20, // 18: fami.v1.UpdateProjectRequest.update_mask:type_name -> google.protobuf.FieldMask
+	8,  // 19: fami.v1.ExtendProjectRequest.extension:type_name -> fami.v1.Extension
+	10, // 20: fami.v1.ProjectService.CreateProject:input_type -> fami.v1.CreateProjectRequest
+	11, // 21: fami.v1.ProjectService.GetProject:input_type -> fami.v1.GetProjectRequest
+	12, // 22: fami.v1.ProjectService.BatchGetProjects:input_type -> fami.v1.BatchGetProjectsRequest
+	14, // 23: fami.v1.ProjectService.ListProjects:input_type -> fami.v1.ListProjectsRequest
+	16, // 24: fami.v1.ProjectService.UpdateProject:input_type -> fami.v1.UpdateProjectRequest
+	17, // 25: fami.v1.ProjectService.DeleteProject:input_type -> fami.v1.DeleteProjectRequest
+	18, // 26: fami.v1.ProjectService.ExtendProject:input_type -> fami.v1.ExtendProjectRequest
+	9,  // 27: fami.v1.ProjectService.CreateProject:output_type -> fami.v1.Project
+	9,  // 28: fami.v1.ProjectService.GetProject:output_type -> fami.v1.Project
+	13, // 29: fami.v1.ProjectService.BatchGetProjects:output_type -> fami.v1.BatchGetProjectsResponse
+	15, // 30: fami.v1.ProjectService.ListProjects:output_type -> fami.v1.ListProjectsResponse
+	9,  // 31: fami.v1.ProjectService.UpdateProject:output_type -> fami.v1.Project
+	21, // 32: fami.v1.ProjectService.DeleteProject:output_type -> google.protobuf.Empty
+	9,  // 33: fami.v1.ProjectService.ExtendProject:output_type -> fami.v1.Project
+	27, // [27:34] is the sub-list for method output_type
+	20, // [20:27] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_fami_v1_project_proto_init() }
@@ -1658,7 +1770,7 @@ func file_fami_v1_project_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fami_v1_project_proto_rawDesc), len(file_fami_v1_project_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

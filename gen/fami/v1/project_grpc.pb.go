@@ -20,12 +20,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ProjectService_CreateProject_FullMethodName = "/fami.v1.ProjectService/CreateProject"
-	ProjectService_GetProject_FullMethodName    = "/fami.v1.ProjectService/GetProject"
-	ProjectService_ListProjects_FullMethodName  = "/fami.v1.ProjectService/ListProjects"
-	ProjectService_UpdateProject_FullMethodName = "/fami.v1.ProjectService/UpdateProject"
-	ProjectService_DeleteProject_FullMethodName = "/fami.v1.ProjectService/DeleteProject"
-	ProjectService_ExtendProject_FullMethodName = "/fami.v1.ProjectService/ExtendProject"
+	ProjectService_CreateProject_FullMethodName    = "/fami.v1.ProjectService/CreateProject"
+	ProjectService_GetProject_FullMethodName       = "/fami.v1.ProjectService/GetProject"
+	ProjectService_BatchGetProjects_FullMethodName = "/fami.v1.ProjectService/BatchGetProjects"
+	ProjectService_ListProjects_FullMethodName     = "/fami.v1.ProjectService/ListProjects"
+	ProjectService_UpdateProject_FullMethodName    = "/fami.v1.ProjectService/UpdateProject"
+	ProjectService_DeleteProject_FullMethodName    = "/fami.v1.ProjectService/DeleteProject"
+	ProjectService_ExtendProject_FullMethodName    = "/fami.v1.ProjectService/ExtendProject"
 )
 
 // ProjectServiceClient is the client API for ProjectService service.
@@ -38,6 +39,10 @@ type ProjectServiceClient interface {
 	CreateProject(ctx context.Context, in *CreateProjectRequest, opts ...grpc.CallOption) (*Project, error)
 	// GetProject returns a project. Returns NOT_FOUND if it does not exist.
 	GetProject(ctx context.Context, in *GetProjectRequest, opts ...grpc.CallOption) (*Project, error)
+	// BatchGetProjects returns the projects named, in the order asked
+	// (AIP-231), read in one snapshot: all or none, so a missing one fails
+	// the call with NOT_FOUND naming its field (names[i]).
+	BatchGetProjects(ctx context.Context, in *BatchGetProjectsRequest, opts ...grpc.CallOption) (*BatchGetProjectsResponse, error)
 	// ListProjects lists a region's projects ordered by id.
 	ListProjects(ctx context.Context, in *ListProjectsRequest, opts ...grpc.CallOption) (*ListProjectsResponse, error)
 	// UpdateProject changes the fields named in update_mask. The end date of a
@@ -77,6 +82,16 @@ func (c *projectServiceClient) GetProject(ctx context.Context, in *GetProjectReq
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Project)
 	err := c.cc.Invoke(ctx, ProjectService_GetProject_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *projectServiceClient) BatchGetProjects(ctx context.Context, in *BatchGetProjectsRequest, opts ...grpc.CallOption) (*BatchGetProjectsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchGetProjectsResponse)
+	err := c.cc.Invoke(ctx, ProjectService_BatchGetProjects_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +148,10 @@ type ProjectServiceServer interface {
 	CreateProject(context.Context, *CreateProjectRequest) (*Project, error)
 	// GetProject returns a project. Returns NOT_FOUND if it does not exist.
 	GetProject(context.Context, *GetProjectRequest) (*Project, error)
+	// BatchGetProjects returns the projects named, in the order asked
+	// (AIP-231), read in one snapshot: all or none, so a missing one fails
+	// the call with NOT_FOUND naming its field (names[i]).
+	BatchGetProjects(context.Context, *BatchGetProjectsRequest) (*BatchGetProjectsResponse, error)
 	// ListProjects lists a region's projects ordered by id.
 	ListProjects(context.Context, *ListProjectsRequest) (*ListProjectsResponse, error)
 	// UpdateProject changes the fields named in update_mask. The end date of a
@@ -163,6 +182,9 @@ func (UnimplementedProjectServiceServer) CreateProject(context.Context, *CreateP
 }
 func (UnimplementedProjectServiceServer) GetProject(context.Context, *GetProjectRequest) (*Project, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetProject not implemented")
+}
+func (UnimplementedProjectServiceServer) BatchGetProjects(context.Context, *BatchGetProjectsRequest) (*BatchGetProjectsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchGetProjects not implemented")
 }
 func (UnimplementedProjectServiceServer) ListProjects(context.Context, *ListProjectsRequest) (*ListProjectsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListProjects not implemented")
@@ -229,6 +251,24 @@ func _ProjectService_GetProject_Handler(srv interface{}, ctx context.Context, de
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ProjectServiceServer).GetProject(ctx, req.(*GetProjectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProjectService_BatchGetProjects_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchGetProjectsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProjectServiceServer).BatchGetProjects(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProjectService_BatchGetProjects_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProjectServiceServer).BatchGetProjects(ctx, req.(*BatchGetProjectsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -319,6 +359,10 @@ var ProjectService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetProject",
 			Handler:    _ProjectService_GetProject_Handler,
+		},
+		{
+			MethodName: "BatchGetProjects",
+			Handler:    _ProjectService_BatchGetProjects_Handler,
 		},
 		{
 			MethodName: "ListProjects",

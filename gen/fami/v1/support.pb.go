@@ -1898,7 +1898,14 @@ type ListClosedPeriodsRequest struct {
 	PageSize  int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Include reopened periods.
-	ShowReopened  bool `protobuf:"varint,4,opt,name=show_reopened,json=showReopened,proto3" json:"show_reopened,omitempty"`
+	ShowReopened bool `protobuf:"varint,4,opt,name=show_reopened,json=showReopened,proto3" json:"show_reopened,omitempty"`
+	// Only the periods that end on or after this day, YYYY-MM-DD, when set.
+	// With end_date, the periods that cover some day from start_date to
+	// end_date: those a page of entries dated in that range needs.
+	StartDate string `protobuf:"bytes,5,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	// Only the periods that start on or before this day, YYYY-MM-DD, when
+	// set; not before start_date.
+	EndDate       string `protobuf:"bytes,6,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1959,6 +1966,20 @@ func (x *ListClosedPeriodsRequest) GetShowReopened() bool {
 		return x.ShowReopened
 	}
 	return false
+}
+
+func (x *ListClosedPeriodsRequest) GetStartDate() string {
+	if x != nil {
+		return x.StartDate
+	}
+	return ""
+}
+
+func (x *ListClosedPeriodsRequest) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
 }
 
 type ListClosedPeriodsResponse struct {
@@ -2718,13 +2739,16 @@ const file_fami_v1_support_proto_rawDesc = "" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"\x93\x01\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"\xcd\x01\n" +
 	"\x18ListClosedPeriodsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12#\n" +
-	"\rshow_reopened\x18\x04 \x01(\bR\fshowReopened\"\x9d\x01\n" +
+	"\rshow_reopened\x18\x04 \x01(\bR\fshowReopened\x12\x1d\n" +
+	"\n" +
+	"start_date\x18\x05 \x01(\tR\tstartDate\x12\x19\n" +
+	"\bend_date\x18\x06 \x01(\tR\aendDate\"\x9d\x01\n" +
 	"\x19ListClosedPeriodsResponse\x12<\n" +
 	"\x0eclosed_periods\x18\x01 \x03(\v2\x15.fami.v1.ClosedPeriodR\rclosedPeriods\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +

@@ -81,7 +81,8 @@ type SupportServiceClient interface {
 	// ReopenPeriod reopens a closed period, with a reason. The period stays
 	// on record in state REOPENED.
 	ReopenPeriod(ctx context.Context, in *ReopenPeriodRequest, opts ...grpc.CallOption) (*ClosedPeriod, error)
-	// ListClosedPeriods lists a region's closed (and reopened) periods by id.
+	// ListClosedPeriods lists a region's closed (and reopened) periods by id,
+	// those that meet a range of dates when asked.
 	ListClosedPeriods(ctx context.Context, in *ListClosedPeriodsRequest, opts ...grpc.CallOption) (*ListClosedPeriodsResponse, error)
 	// SummarizeSupportEntries totals minutes, entries, distinct networks and
 	// operators reached over a date range, grouped by activity, network,
@@ -277,7 +278,8 @@ type SupportServiceServer interface {
 	// ReopenPeriod reopens a closed period, with a reason. The period stays
 	// on record in state REOPENED.
 	ReopenPeriod(context.Context, *ReopenPeriodRequest) (*ClosedPeriod, error)
-	// ListClosedPeriods lists a region's closed (and reopened) periods by id.
+	// ListClosedPeriods lists a region's closed (and reopened) periods by id,
+	// those that meet a range of dates when asked.
 	ListClosedPeriods(context.Context, *ListClosedPeriodsRequest) (*ListClosedPeriodsResponse, error)
 	// SummarizeSupportEntries totals minutes, entries, distinct networks and
 	// operators reached over a date range, grouped by activity, network,

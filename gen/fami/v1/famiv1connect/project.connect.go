@@ -40,6 +40,9 @@ const (
 	// ProjectServiceGetProjectProcedure is the fully-qualified name of the ProjectService's GetProject
 	// RPC.
 	ProjectServiceGetProjectProcedure = "/fami.v1.ProjectService/GetProject"
+	// ProjectServiceBatchGetProjectsProcedure is the fully-qualified name of the ProjectService's
+	// BatchGetProjects RPC.
+	ProjectServiceBatchGetProjectsProcedure = "/fami.v1.ProjectService/BatchGetProjects"
 	// ProjectServiceListProjectsProcedure is the fully-qualified name of the ProjectService's
 	// ListProjects RPC.
 	ProjectServiceListProjectsProcedure = "/fami.v1.ProjectService/ListProjects"
@@ -60,6 +63,10 @@ type ProjectServiceClient interface {
 	CreateProject(context.Context, *v1.CreateProjectRequest) (*v1.Project, error)
 	// GetProject returns a project. Returns NOT_FOUND if it does not exist.
 	GetProject(context.Context, *v1.GetProjectRequest) (*v1.Project, error)
+	// BatchGetProjects returns the projects named, in the order asked
+	// (AIP-231), read in one snapshot: all or none, so a missing one fails
+	// the call with NOT_FOUND naming its field (names[i]).
+	BatchGetProjects(context.Context, *v1.BatchGetProjectsRequest) (*v1.BatchGetProjectsResponse, error)
 	// ListProjects lists a region's projects ordered by id.
 	ListProjects(context.Context, *v1.ListProjectsRequest) (*v1.ListProjectsResponse, error)
 	// UpdateProject changes the fields named in update_mask. The end date of a
@@ -100,6 +107,12 @@ func NewProjectServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(projectServiceMethods.ByName("GetProject")),
 			connect.WithClientOptions(opts...),
 		),
+		batchGetProjects: connect.NewClient[v1.BatchGetProjectsRequest, v1.BatchGetProjectsResponse](
+			httpClient,
+			baseURL+ProjectServiceBatchGetProjectsProcedure,
+			connect.WithSchema(projectServiceMethods.ByName("BatchGetProjects")),
+			connect.WithClientOptions(opts...),
+		),
 		listProjects: connect.NewClient[v1.ListProjectsRequest, v1.ListProjectsResponse](
 			httpClient,
 			baseURL+ProjectServiceListProjectsProcedure,
@@ -129,12 +142,13 @@ func NewProjectServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 
 // projectServiceClient implements ProjectServiceClient.
 type projectServiceClient struct {
-	createProject *connect.Client[v1.CreateProjectRequest, v1.Project]
-	getProject    *connect.Client[v1.GetProjectRequest, v1.Project]
-	listProjects  *connect.Client[v1.ListProjectsRequest, v1.ListProjectsResponse]
-	updateProject *connect.Client[v1.UpdateProjectRequest, v1.Project]
-	deleteProject *connect.Client[v1.DeleteProjectRequest, emptypb.Empty]
-	extendProject *connect.Client[v1.ExtendProjectRequest, v1.Project]
+	createProject    *connect.Client[v1.CreateProjectRequest, v1.Project]
+	getProject       *connect.Client[v1.GetProjectRequest, v1.Project]
+	batchGetProjects *connect.Client[v1.BatchGetProjectsRequest, v1.BatchGetProjectsResponse]
+	listProjects     *connect.Client[v1.ListProjectsRequest, v1.ListProjectsResponse]
+	updateProject    *connect.Client[v1.UpdateProjectRequest, v1.Project]
+	deleteProject    *connect.Client[v1.DeleteProjectRequest, emptypb.Empty]
+	extendProject    *connect.Client[v1.ExtendProjectRequest, v1.Project]
 }
 
 // CreateProject calls fami.v1.ProjectService.CreateProject.
@@ -149,6 +163,15 @@ func (c *projectServiceClient) CreateProject(ctx context.Context, req *v1.Create
 // GetProject calls fami.v1.ProjectService.GetProject.
 func (c *projectServiceClient) GetProject(ctx context.Context, req *v1.GetProjectRequest) (*v1.Project, error) {
 	response, err := c.getProject.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// BatchGetProjects calls fami.v1.ProjectService.BatchGetProjects.
+func (c *projectServiceClient) BatchGetProjects(ctx context.Context, req *v1.BatchGetProjectsRequest) (*v1.BatchGetProjectsResponse, error) {
+	response, err := c.batchGetProjects.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -197,6 +220,10 @@ type ProjectServiceHandler interface {
 	CreateProject(context.Context, *v1.CreateProjectRequest) (*v1.Project, error)
 	// GetProject returns a project. Returns NOT_FOUND if it does not exist.
 	GetProject(context.Context, *v1.GetProjectRequest) (*v1.Project, error)
+	// BatchGetProjects returns the projects named, in the order asked
+	// (AIP-231), read in one snapshot: all or none, so a missing one fails
+	// the call with NOT_FOUND naming its field (names[i]).
+	BatchGetProjects(context.Context, *v1.BatchGetProjectsRequest) (*v1.BatchGetProjectsResponse, error)
 	// ListProjects lists a region's projects ordered by id.
 	ListProjects(context.Context, *v1.ListProjectsRequest) (*v1.ListProjectsResponse, error)
 	// UpdateProject changes the fields named in update_mask. The end date of a
@@ -233,6 +260,12 @@ func NewProjectServiceHandler(svc ProjectServiceHandler, opts ...connect.Handler
 		connect.WithSchema(projectServiceMethods.ByName("GetProject")),
 		connect.WithHandlerOptions(opts...),
 	)
+	projectServiceBatchGetProjectsHandler := connect.NewUnaryHandlerSimple(
+		ProjectServiceBatchGetProjectsProcedure,
+		svc.BatchGetProjects,
+		connect.WithSchema(projectServiceMethods.ByName("BatchGetProjects")),
+		connect.WithHandlerOptions(opts...),
+	)
 	projectServiceListProjectsHandler := connect.NewUnaryHandlerSimple(
 		ProjectServiceListProjectsProcedure,
 		svc.ListProjects,
@@ -263,6 +296,8 @@ func NewProjectServiceHandler(svc ProjectServiceHandler, opts ...connect.Handler
 			projectServiceCreateProjectHandler.ServeHTTP(w, r)
 		case ProjectServiceGetProjectProcedure:
 			projectServiceGetProjectHandler.ServeHTTP(w, r)
+		case ProjectServiceBatchGetProjectsProcedure:
+			projectServiceBatchGetProjectsHandler.ServeHTTP(w, r)
 		case ProjectServiceListProjectsProcedure:
 			projectServiceListProjectsHandler.ServeHTTP(w, r)
 		case ProjectServiceUpdateProjectProcedure:
@@ -286,6 +321,10 @@ func (UnimplementedProjectServiceHandler) CreateProject(context.Context, *v1.Cre
 
 func (UnimplementedProjectServiceHandler) GetProject(context.Context, *v1.GetProjectRequest) (*v1.Project, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fami.v1.ProjectService.GetProject is not implemented"))
+}
+
+func (UnimplementedProjectServiceHandler) BatchGetProjects(context.Context, *v1.BatchGetProjectsRequest) (*v1.BatchGetProjectsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fami.v1.ProjectService.BatchGetProjects is not implemented"))
 }
 
 func (UnimplementedProjectServiceHandler) ListProjects(context.Context, *v1.ListProjectsRequest) (*v1.ListProjectsResponse, error) {

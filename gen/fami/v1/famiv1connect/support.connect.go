@@ -112,7 +112,8 @@ type SupportServiceClient interface {
 	// ReopenPeriod reopens a closed period, with a reason. The period stays
 	// on record in state REOPENED.
 	ReopenPeriod(context.Context, *v1.ReopenPeriodRequest) (*v1.ClosedPeriod, error)
-	// ListClosedPeriods lists a region's closed (and reopened) periods by id.
+	// ListClosedPeriods lists a region's closed (and reopened) periods by id,
+	// those that meet a range of dates when asked.
 	ListClosedPeriods(context.Context, *v1.ListClosedPeriodsRequest) (*v1.ListClosedPeriodsResponse, error)
 	// SummarizeSupportEntries totals minutes, entries, distinct networks and
 	// operators reached over a date range, grouped by activity, network,
@@ -387,7 +388,8 @@ type SupportServiceHandler interface {
 	// ReopenPeriod reopens a closed period, with a reason. The period stays
 	// on record in state REOPENED.
 	ReopenPeriod(context.Context, *v1.ReopenPeriodRequest) (*v1.ClosedPeriod, error)
-	// ListClosedPeriods lists a region's closed (and reopened) periods by id.
+	// ListClosedPeriods lists a region's closed (and reopened) periods by id,
+	// those that meet a range of dates when asked.
 	ListClosedPeriods(context.Context, *v1.ListClosedPeriodsRequest) (*v1.ListClosedPeriodsResponse, error)
 	// SummarizeSupportEntries totals minutes, entries, distinct networks and
 	// operators reached over a date range, grouped by activity, network,
