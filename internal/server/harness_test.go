@@ -5,15 +5,11 @@ import (
 	"log/slog"
 	"testing"
 
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/emptypb"
-
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/server/servertest"
 	"github.com/raccordo/raccordo/internal/store"
-	"github.com/raccordo/raccordo/internal/store/bolt"
 )
 
 // municipalitiesFile is ISTAT's list, kept beside the repository (never
@@ -76,29 +72,11 @@ func (ts *testServer) restart() *testServer {
 	return &testServer{Server: ts.Restart(ts.t), t: ts.t, token: ts.token}
 }
 
-// storedDirectly stops the server, writes what write puts in lombardia
-// straight to the region's file, as a famid of an earlier version (or an
-// import) would have left it, with none of the services' checks, and
-// starts the server again on the data dir.
+// storedDirectly is servertest's StoredDirectly in lombardia, with the
+// token of ts kept.
 func (ts *testServer) storedDirectly(write func(tx store.WriteTx) error) *testServer {
 	ts.t.Helper()
-	if err := ts.Stop(); err != nil {
-		ts.t.Fatalf("stop: %v", err)
-	}
-	st, err := bolt.Open(ts.DataDir, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		ts.t.Fatalf("open the data dir: %v", err)
-	}
-	_, err = st.Update(ts.t.Context(), "lombardia", store.Mutation{Principal: adminSubject}, func(tx store.WriteTx) (proto.Message, error) {
-		return &emptypb.Empty{}, write(tx) // the store wants a result
-	})
-	if cerr := st.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		ts.t.Fatalf("store straight to the file: %v", err)
-	}
-	return ts.restart()
+	return &testServer{Server: ts.StoredDirectly(ts.t, "lombardia", write), t: ts.t, token: ts.token}
 }
 
 func (ts *testServer) grpcAddr() string { return ts.GRPCAddr() }
