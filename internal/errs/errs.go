@@ -91,6 +91,9 @@ const (
 	TextTooLong            = "TEXT_TOO_LONG"
 	TextInvalidCharacter   = "TEXT_INVALID_CHARACTER"
 	TextInvisibleCharacter = "TEXT_INVISIBLE_CHARACTER"
+	// NameWithoutLetters is a name of accents alone (check.Name), which a
+	// client may tell from a text that breaks no rule of texts.
+	NameWithoutLetters = "NAME_WITHOUT_LETTERS"
 )
 
 // Error is the platform's error. Reason is the stable token clients can
