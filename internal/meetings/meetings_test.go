@@ -20,6 +20,7 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry/registrytest"
+	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -878,5 +879,38 @@ func TestCountMeetingsFollowsWrites(t *testing.T) {
 	want("one deleted", 2, 0, 1, 1)
 	if _, err := e.svc.CountMeetings(e.admin(), "atlantide", famiv1.MeetingState_MEETING_STATE_HELD); errs.CodeOf(err) != errs.NotFound {
 		t.Errorf("count in an unknown region: %v, want NotFound", err)
+	}
+}
+
+// TestMeetingStoredUnderOlderRules: a meeting whose link carries a
+// password, which the rules now refuse (written here straight to the
+// store), takes a new title with its link as it is, where every edit was
+// refused; a new link with a password is refused naming it, and a proper
+// one is saved.
+func TestMeetingStoredUnderOlderRules(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	cur := e.create(c, "vecchio", e.meeting())
+	const old = "https://u:p@meet.example.org/vecchio"
+	_, err := e.Store.Update(t.Context(), lombardia, store.Mutation{Principal: "test"}, func(tx store.WriteTx) (proto.Message, error) {
+		m := proto.CloneOf(cur)
+		m.Link = old
+		return m, tx.Put(m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update := func(in *famiv1.Meeting, paths ...string) (*famiv1.Meeting, error) {
+		in.Name = cur.GetName()
+		return e.svc.UpdateMeeting(c, &famiv1.UpdateMeetingRequest{Meeting: in, UpdateMask: mask(paths...)})
+	}
+	got, err := update(&famiv1.Meeting{Title: "Tavolo di aprile"}, "title")
+	if err != nil || got.GetTitle() != "Tavolo di aprile" || got.GetLink() != old {
+		t.Errorf("retitled: %v, %v; want the new title and the link kept", got, err)
+	}
+	_, err = update(&famiv1.Meeting{Link: "https://x:y@meet.example.org/nuovo"}, "link")
+	errstest.Want(t, "a new link with a password", err, errs.Invalid, "INVALID_ARGUMENT", "meeting.link")
+	if _, err := update(&famiv1.Meeting{Link: "https://meet.example.org/nuovo"}, "link"); err != nil {
+		t.Errorf("a proper link: %v", err)
 	}
 }
