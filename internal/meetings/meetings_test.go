@@ -20,7 +20,6 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry/registrytest"
-	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -892,14 +891,9 @@ func TestMeetingStoredUnderOlderRules(t *testing.T) {
 	c := e.consultant()
 	cur := e.create(c, "vecchio", e.meeting())
 	const old = "https://u:p@meet.example.org/vecchio"
-	_, err := e.Store.Update(t.Context(), lombardia, store.Mutation{Principal: "test"}, func(tx store.WriteTx) (proto.Message, error) {
-		m := proto.CloneOf(cur)
-		m.Link = old
-		return m, tx.Put(m)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored := proto.CloneOf(cur)
+	stored.Link = old
+	bolttest.Put(t, e.Store, lombardia, stored)
 	update := func(in *famiv1.Meeting, paths ...string) (*famiv1.Meeting, error) {
 		in.Name = cur.GetName()
 		return e.svc.UpdateMeeting(c, &famiv1.UpdateMeetingRequest{Meeting: in, UpdateMask: mask(paths...)})

@@ -875,14 +875,9 @@ func TestDraftStoredUnderOlderRules(t *testing.T) {
 	e := newEnv(t)
 	cur := e.create("vecchio", draft())
 	const old = "Protocollo\u200B L2"
-	_, err := e.Store.Update(t.Context(), "lombardia", store.Mutation{Principal: "test"}, func(tx store.WriteTx) (proto.Message, error) {
-		p := proto.CloneOf(cur)
-		p.Title = old
-		return p, tx.Put(p)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored := proto.CloneOf(cur)
+	stored.Title = old
+	bolttest.Put(t, e.Store, "lombardia", stored)
 	update := func(in *famiv1.Protocol, paths ...string) (*famiv1.Protocol, error) {
 		in.Name = cur.GetName()
 		return e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{Protocol: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}})

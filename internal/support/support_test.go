@@ -769,14 +769,9 @@ func TestEntryStoredUnderOlderRules(t *testing.T) {
 	e := newEnv(t, 2)
 	e.mustCreate(consultantP, "morning", entry(1, "2022-05-10", 480))
 	cur := e.mustCreate(consultantP, "afternoon", entry(2, "2022-05-10", 120))
-	_, err := e.st.Update(t.Context(), region, store.Mutation{Principal: "test"}, func(tx store.WriteTx) (proto.Message, error) {
-		old := proto.CloneOf(cur)
-		old.Notes = "vecchie note\x01"
-		return old, tx.Put(old)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored := proto.CloneOf(cur)
+	stored.Notes = "vecchie note\x01"
+	bolttest.Put(t, e.st, region, stored)
 	update := func(in *famiv1.SupportEntry, paths ...string) (*famiv1.SupportEntry, error) {
 		in.Name = cur.GetName()
 		return e.svc.UpdateSupportEntry(e.as(consultantP), &famiv1.UpdateSupportEntryRequest{SupportEntry: in, UpdateMask: fieldMask(paths...)})
@@ -785,7 +780,7 @@ func TestEntryStoredUnderOlderRules(t *testing.T) {
 	if got.GetDurationMinutes() != 180 || got.GetNotes() != "vecchie note\x01" {
 		t.Errorf("lengthened: %v, want 180 minutes and the notes kept", got)
 	}
-	_, err = update(&famiv1.SupportEntry{DurationMinutes: 255}, "duration_minutes")
+	_, err := update(&famiv1.SupportEntry{DurationMinutes: 255}, "duration_minutes")
 	errstest.Want(t, "lengthen past 12 hours", err, errs.Invalid, "INVALID_ARGUMENT", "support_entry.duration_minutes")
 	_, err = update(&famiv1.SupportEntry{Notes: "altre note\x02"}, "notes")
 	errstest.Want(t, "notes with another control character", err, errs.Invalid, "INVALID_ARGUMENT", "support_entry.notes")
