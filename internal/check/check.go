@@ -58,7 +58,7 @@ func Name(v *errs.Violations, field, s string, required bool, max int) {
 	before := v.Len()
 	Text(v, field, s, required, max, false)
 	if v.Len() == before && strings.TrimSpace(s) != "" && namekey.Of(s) == "" {
-		v.Add(field, "has no letter, digit or sign: accents and other combining marks alone are ignored in names")
+		v.AddReason(field, errs.NameWithoutLetters, "has no letter, digit or sign: accents and other combining marks alone are ignored in names")
 	}
 }
 

@@ -184,7 +184,8 @@ func TestTextFaultsSayTheirReason(t *testing.T) {
 
 // TestName: a name is checked as one line of text, and one of accents or
 // other combining marks alone, which has no key to be found by, is refused
-// naming its field; white space alone is no name (required or not).
+// naming its field, with reason NAME_WITHOUT_LETTERS; white space alone is
+// no name (required or not).
 func TestName(t *testing.T) {
 	for _, c := range []struct {
 		name     string
@@ -199,5 +200,11 @@ func TestName(t *testing.T) {
 		if v.Len() != c.want {
 			t.Errorf("Name(%+q, required %v): %d violations, want %d", c.name, c.required, v.Len(), c.want)
 		}
+	}
+	// Accents alone have a reason of their own, which a form words.
+	var v errs.Violations
+	check.Name(&v, "partner.display_name", "´", true, 200)
+	if l := v.List(); len(l) != 1 || l[0].Reason != errs.NameWithoutLetters {
+		t.Errorf("Name(´): %+v, want one violation with reason %s", l, errs.NameWithoutLetters)
 	}
 }

@@ -91,6 +91,9 @@ const (
 	TextTooLong            = "TEXT_TOO_LONG"
 	TextInvalidCharacter   = "TEXT_INVALID_CHARACTER"
 	TextInvisibleCharacter = "TEXT_INVISIBLE_CHARACTER"
+	// NameWithoutLetters is a name of accents alone (check.Name), which a
+	// client may tell from a text that breaks no rule of texts.
+	NameWithoutLetters = "NAME_WITHOUT_LETTERS"
 )
 
 // Error is the platform's error. Reason is the stable token clients can
@@ -262,6 +265,30 @@ type Violations struct {
 	// failed is the first error met while checking that is no fault of
 	// the request (see Fail).
 	failed error
+	// known are the violations left out (see Except), by field and
+	// description.
+	known map[[2]string]bool
+}
+
+// Except makes v leave out the violations listed in known, each one a
+// field with its description: an update is not refused for what the
+// stored resource already had (resource.Validate). They are left out as
+// they are recorded, not filtered from the error afterwards, so that a
+// check made only when nothing was recorded before it (v.Len()) is still
+// made.
+func (v *Violations) Except(known []Violation) {
+	if v.known == nil {
+		v.known = make(map[[2]string]bool, len(known))
+	}
+	for _, x := range known {
+		v.known[[2]string{x.Field, x.Description}] = true
+	}
+}
+
+// excepted reports whether a violation of field with description d is
+// one Except left out.
+func (v *Violations) excepted(field, d string) bool {
+	return v.known[[2]string{field, d}]
 }
 
 // Fail records an error that kept a check from being made, such as a
@@ -277,11 +304,22 @@ func (v *Violations) Fail(err error) {
 // Add records a violation of field. Beyond MaxViolations it only counts,
 // without formatting the description.
 func (v *Violations) Add(field, format string, args ...any) {
-	if len(v.list) >= MaxViolations {
+	if len(v.list) >= MaxViolations && v.known == nil {
 		v.more++
 		return
 	}
-	v.list = append(v.list, Violation{Field: field, Description: Sprintf(format, args...)})
+	v.add(Violation{Field: field, Description: Sprintf(format, args...)})
+}
+
+// add records x, unless Except left it out.
+func (v *Violations) add(x Violation) {
+	switch {
+	case v.excepted(x.Field, x.Description):
+	case len(v.list) >= MaxViolations:
+		v.more++
+	default:
+		v.list = append(v.list, x)
+	}
 }
 
 // AddReason is Add for a fault of a kind a client may tell apart (see
@@ -302,11 +340,7 @@ func (v *Violations) AddFrom(err error) {
 		return
 	}
 	for _, x := range e.Violations {
-		if len(v.list) >= MaxViolations {
-			v.more++
-			continue
-		}
-		v.list = append(v.list, x)
+		v.add(x)
 	}
 	v.more += e.MoreViolations
 }

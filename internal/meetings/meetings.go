@@ -99,7 +99,8 @@ func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRe
 				mt.FacilitatorDisplayName = who.Name()
 			}
 		}
-		if err := validate(tx, mt, region); err != nil {
+		err := resource.Validate("meeting", nil, mt, func(v *errs.Violations, mt *famiv1.Meeting) { validate(tx, v, mt, region) })
+		if err != nil {
 			return nil, err
 		}
 		if err := mayWrite(tx, who, mt, "schedule"); err != nil {
@@ -132,7 +133,8 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), mutable, outputOnly...); err != nil {
 			return nil, err
 		}
-		if err := validate(tx, next, tx.Region()); err != nil {
+		err := resource.Validate("meeting", cur, next, func(v *errs.Violations, mt *famiv1.Meeting) { validate(tx, v, mt, tx.Region()) })
+		if err != nil {
 			return nil, err
 		}
 		if err := mayWrite(tx, who, next, "edit"); err != nil {

@@ -880,3 +880,31 @@ func TestCountMeetingsFollowsWrites(t *testing.T) {
 		t.Errorf("count in an unknown region: %v, want NotFound", err)
 	}
 }
+
+// TestMeetingStoredUnderOlderRules: a meeting whose link carries a
+// password, which the rules now refuse (written here straight to the
+// store), takes a new title with its link as it is, where every edit was
+// refused; a new link with a password is refused naming it, and a proper
+// one is saved.
+func TestMeetingStoredUnderOlderRules(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	cur := e.create(c, "vecchio", e.meeting())
+	const old = "https://u:p@meet.example.org/vecchio"
+	stored := proto.CloneOf(cur)
+	stored.Link = old
+	bolttest.Put(t, e.Store, lombardia, stored)
+	update := func(in *famiv1.Meeting, paths ...string) (*famiv1.Meeting, error) {
+		in.Name = cur.GetName()
+		return e.svc.UpdateMeeting(c, &famiv1.UpdateMeetingRequest{Meeting: in, UpdateMask: mask(paths...)})
+	}
+	got, err := update(&famiv1.Meeting{Title: "Tavolo di aprile"}, "title")
+	if err != nil || got.GetTitle() != "Tavolo di aprile" || got.GetLink() != old {
+		t.Errorf("retitled: %v, %v; want the new title and the link kept", got, err)
+	}
+	_, err = update(&famiv1.Meeting{Link: "https://x:y@meet.example.org/nuovo"}, "link")
+	errstest.Want(t, "a new link with a password", err, errs.Invalid, "INVALID_ARGUMENT", "meeting.link")
+	if _, err := update(&famiv1.Meeting{Link: "https://meet.example.org/nuovo"}, "link"); err != nil {
+		t.Errorf("a proper link: %v", err)
+	}
+}

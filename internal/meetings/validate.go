@@ -37,50 +37,49 @@ const (
 )
 
 // validate checks a meeting's own fields and that the networks, partners
-// and protocol it names exist in its region.
-func validate(tx store.ReadTx, mt *famiv1.Meeting, region string) error {
-	var v errs.Violations
+// and protocol it names exist in its region, recording their violations
+// in v.
+func validate(tx store.ReadTx, v *errs.Violations, mt *famiv1.Meeting, region string) {
 	switch n := len(mt.GetNetworks()); {
 	case n == 0 && !networkless(mt.GetKind()):
 		v.Add("meeting.networks", "is required: name one or more networks of region %q (only focus groups and bilateral meetings may have none)", region)
 	case n == 0:
-	case !check.AtMost(&v, "meeting.networks", n, maxNetworks, "networks"):
+	case !check.AtMost(v, "meeting.networks", n, maxNetworks, "networks"):
 	default:
-		resource.NewRefList[*famiv1.Network](tx, &v, region, resource.Networks).CheckAll("meeting.networks", mt.GetNetworks())
+		resource.NewRefList[*famiv1.Network](tx, v, region, resource.Networks).CheckAll("meeting.networks", mt.GetNetworks())
 	}
-	resource.Refs{Tx: tx, V: &v, Region: region}.Optional("meeting.protocol", mt.GetProtocol(), resource.Protocols, &famiv1.Protocol{})
-	check.Enum(&v, "meeting.kind", mt.GetKind(), true)
-	check.Text(&v, "meeting.title", mt.GetTitle(), true, maxTitle, false)
-	check.Text(&v, "meeting.description", mt.GetDescription(), false, maxText, true)
-	times(&v, mt.GetStartTime(), mt.GetEndTime())
-	check.Enum(&v, "meeting.mode", mt.GetMode(), true)
+	resource.Refs{Tx: tx, V: v, Region: region}.Optional("meeting.protocol", mt.GetProtocol(), resource.Protocols, &famiv1.Protocol{})
+	check.Enum(v, "meeting.kind", mt.GetKind(), true)
+	check.Text(v, "meeting.title", mt.GetTitle(), true, maxTitle, false)
+	check.Text(v, "meeting.description", mt.GetDescription(), false, maxText, true)
+	times(v, mt.GetStartTime(), mt.GetEndTime())
+	check.Enum(v, "meeting.mode", mt.GetMode(), true)
 	mode := mt.GetMode()
 	needPlace := mode == famiv1.MeetingMode_MEETING_MODE_IN_PERSON || mode == famiv1.MeetingMode_MEETING_MODE_HYBRID
 	needLink := mode == famiv1.MeetingMode_MEETING_MODE_ONLINE || mode == famiv1.MeetingMode_MEETING_MODE_HYBRID
 	if needPlace && strings.TrimSpace(mt.GetPlace()) == "" {
 		v.Add("meeting.place", "is required when mode is %s", aip.EnumName(mode))
 	} else {
-		check.Text(&v, "meeting.place", mt.GetPlace(), false, maxLabel, false)
+		check.Text(v, "meeting.place", mt.GetPlace(), false, maxLabel, false)
 	}
 	if needLink && mt.GetLink() == "" {
 		v.Add("meeting.link", "is required when mode is %s: the http(s) URL to join the meeting", aip.EnumName(mode))
 	} else {
-		link(&v, "meeting.link", mt.GetLink())
+		link(v, "meeting.link", mt.GetLink())
 	}
-	if check.AtMost(&v, "meeting.agenda", len(mt.GetAgenda()), maxAgenda, "items") {
+	if check.AtMost(v, "meeting.agenda", len(mt.GetAgenda()), maxAgenda, "items") {
 		for i, it := range mt.GetAgenda() {
 			f := errs.Indexed("meeting.agenda", i)
-			check.Text(&v, f+".title", it.GetTitle(), true, maxTitle, false)
-			check.Text(&v, f+".description", it.GetDescription(), false, maxText, true)
+			check.Text(v, f+".title", it.GetTitle(), true, maxTitle, false)
+			check.Text(v, f+".description", it.GetDescription(), false, maxText, true)
 			if d := it.GetDurationMinutes(); d < 0 || d > maxAgendaMins {
 				v.Add(f+".duration_minutes", "%d is out of range: 0 (not planned) to %d minutes", d, maxAgendaMins)
 			}
 		}
 	}
-	partners(tx, &v, "meeting.invited_partners", mt.GetInvitedPartners(), region)
-	check.Text(&v, "meeting.facilitator", mt.GetFacilitator(), true, maxSubject, false)
-	check.Text(&v, "meeting.facilitator_display_name", mt.GetFacilitatorDisplayName(), false, maxLabel, false)
-	return v.Err()
+	partners(tx, v, "meeting.invited_partners", mt.GetInvitedPartners(), region)
+	check.Text(v, "meeting.facilitator", mt.GetFacilitator(), true, maxSubject, false)
+	check.Text(v, "meeting.facilitator_display_name", mt.GetFacilitatorDisplayName(), false, maxLabel, false)
 }
 
 // times checks a meeting's start and end: both set, from 2014 to 2100, the

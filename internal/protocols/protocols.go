@@ -76,7 +76,8 @@ func (s *Service) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocol
 		if err := partyOnly(who, p, "draft"); err != nil {
 			return nil, err
 		}
-		if err := validate(tx, p, region); err != nil {
+		err := resource.Validate("protocol", nil, p, func(v *errs.Violations, p *famiv1.Protocol) { validate(tx, v, p, region) })
+		if err != nil {
 			return nil, err
 		}
 		if err := resource.Absent(tx, p); err != nil {
@@ -197,7 +198,8 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 			return nil, errs.NotAParty.New(
 				"%s would no longer be a party to %s: its staff cannot remove it; ask the region", who.Partner, cur.GetName())
 		}
-		if err := validate(tx, next, tx.Region()); err != nil {
+		err = resource.Validate("protocol", cur, next, func(v *errs.Violations, p *famiv1.Protocol) { validate(tx, v, p, tx.Region()) })
+		if err != nil {
 			return nil, err
 		}
 		if err := registry.SetRefs(tx, next.GetName(), refs(cur), refs(next)); err != nil {
@@ -245,7 +247,10 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 		if err := s.draftOnly(tx, p, today, "it was already opened for signature"); err != nil {
 			return nil, err
 		}
-		if err := validate(tx, p, tx.Region()); err != nil {
+		// The text it freezes keeps every rule of today, whenever it
+		// was written.
+		err := resource.Validate("protocol", nil, p, func(v *errs.Violations, p *famiv1.Protocol) { validate(tx, v, p, tx.Region()) })
+		if err != nil {
 			return nil, err
 		}
 		if err := ready(p, today); err != nil {

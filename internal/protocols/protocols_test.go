@@ -864,3 +864,34 @@ func TestPartiesMustBeMembers(t *testing.T) {
 		t.Errorf("the lead, still a member, signs: %v", err)
 	}
 }
+
+// TestDraftStoredUnderOlderRules: a draft whose title holds a zero-width
+// space, which the rules now refuse (written here straight to the store),
+// takes new objectives with its title as it is, where every edit was
+// refused; a new title with such a character is refused naming it; the
+// draft cannot be opened for signature until its title is fixed, since
+// the text it freezes keeps every rule of today.
+func TestDraftStoredUnderOlderRules(t *testing.T) {
+	e := newEnv(t)
+	cur := e.create("vecchio", draft())
+	const old = "Protocollo\u200B L2"
+	stored := proto.CloneOf(cur)
+	stored.Title = old
+	bolttest.Put(t, e.Store, "lombardia", stored)
+	update := func(in *famiv1.Protocol, paths ...string) (*famiv1.Protocol, error) {
+		in.Name = cur.GetName()
+		return e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{Protocol: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}})
+	}
+	got, err := update(&famiv1.Protocol{Objectives: "Corsi serali"}, "objectives")
+	if err != nil || got.GetObjectives() != "Corsi serali" || got.GetTitle() != old {
+		t.Errorf("new objectives: %v, %v; want them saved and the title kept", got, err)
+	}
+	_, err = update(&famiv1.Protocol{Title: "Protocollo\u200C L2"}, "title")
+	errstest.Want(t, "a new title with a zero-width character", err, errs.Invalid, "INVALID_ARGUMENT", "protocol.title")
+	_, err = e.svc.OpenProtocolForSignature(e.admin(), &famiv1.OpenProtocolForSignatureRequest{Name: cur.GetName()})
+	errstest.Want(t, "open the draft with its old title", err, errs.Invalid, "INVALID_ARGUMENT", "protocol.title")
+	if _, err := update(&famiv1.Protocol{Title: "Protocollo L2"}, "title"); err != nil {
+		t.Fatalf("a proper title: %v", err)
+	}
+	e.open(cur.GetName())
+}

@@ -22,46 +22,44 @@ const (
 )
 
 // validate checks a protocol's fields and that the networks and partners
-// it names exist in its region.
-func validate(tx store.ReadTx, p *famiv1.Protocol, region string) error {
-	var v errs.Violations
-	networks := resource.NewRefList[*famiv1.Network](tx, &v, region, resource.Networks)
+// it names exist in its region, recording their violations in v.
+func validate(tx store.ReadTx, v *errs.Violations, p *famiv1.Protocol, region string) {
+	networks := resource.NewRefList[*famiv1.Network](tx, v, region, resource.Networks)
 	networks.Check("protocol.network", p.GetNetwork())
-	if check.AtMost(&v, "protocol.additional_networks", len(p.GetAdditionalNetworks()), maxNetworks, "networks") {
+	if check.AtMost(v, "protocol.additional_networks", len(p.GetAdditionalNetworks()), maxNetworks, "networks") {
 		networks.Twice = "%s is already listed as a network of the protocol"
 		networks.CheckAll("protocol.additional_networks", p.GetAdditionalNetworks())
 	}
 
-	check.Text(&v, "protocol.title", p.GetTitle(), true, maxTitle, false)
-	if check.AtMost(&v, "protocol.parties", len(p.GetParties()), maxParties, "parties") {
-		parties := resource.NewRefList[*famiv1.Partner](tx, &v, region, resource.Partners)
+	check.Text(v, "protocol.title", p.GetTitle(), true, maxTitle, false)
+	if check.AtMost(v, "protocol.parties", len(p.GetParties()), maxParties, "parties") {
+		parties := resource.NewRefList[*famiv1.Partner](tx, v, region, resource.Partners)
 		for i, party := range p.GetParties() {
 			f := errs.Indexed("protocol.parties", i)
 			parties.Check(f+".partner", party.GetPartner())
-			check.Enum(&v, f+".role", party.GetRole(), true)
+			check.Enum(v, f+".role", party.GetRole(), true)
 			other := party.GetRole() == famiv1.PartyRole_PARTY_ROLE_OTHER
-			check.Text(&v, f+".role_label", party.GetRoleLabel(), other, maxLabel, false)
-			check.Text(&v, f+".commitments", party.GetCommitments(), false, maxText, true)
+			check.Text(v, f+".role_label", party.GetRoleLabel(), other, maxLabel, false)
+			check.Text(v, f+".commitments", party.GetCommitments(), false, maxText, true)
 		}
 	}
-	check.Text(&v, "protocol.objectives", p.GetObjectives(), false, maxText, true)
-	check.Text(&v, "protocol.body", p.GetBody(), false, maxBody, true)
-	if check.AtMost(&v, "protocol.themes", len(p.GetThemes()), maxThemes, "themes") {
+	check.Text(v, "protocol.objectives", p.GetObjectives(), false, maxText, true)
+	check.Text(v, "protocol.body", p.GetBody(), false, maxBody, true)
+	if check.AtMost(v, "protocol.themes", len(p.GetThemes()), maxThemes, "themes") {
 		seen := check.Set[string]{}
 		for i, th := range p.GetThemes() {
 			f := errs.Indexed("protocol.themes", i)
-			check.Text(&v, f, th, true, maxLabel, false)
+			check.Text(v, f, th, true, maxLabel, false)
 			if seen.Again(th) {
 				v.Add(f, "%q is listed twice", errs.Clip(th, errs.MaxEcho))
 			}
 		}
 	}
-	from, okFrom := check.Date(&v, "protocol.valid_from", p.GetValidFrom(), false)
-	until, okUntil := check.Date(&v, "protocol.valid_until", p.GetValidUntil(), false)
+	from, okFrom := check.Date(v, "protocol.valid_from", p.GetValidFrom(), false)
+	until, okUntil := check.Date(v, "protocol.valid_until", p.GetValidUntil(), false)
 	if okFrom && okUntil && until.Before(from) {
 		v.Add("protocol.valid_until", "%s is before valid_from %s", p.GetValidUntil(), p.GetValidFrom())
 	}
-	return v.Err()
 }
 
 // ready checks that a DRAFT has what signing needs: at least two parties,

@@ -27,15 +27,14 @@ func (r *Registry) Contacts() *Contacts { return &Contacts{r: r} }
 // contactMutable lists the fields UpdateContact may change.
 var contactMutable = []string{"display_name", "role", "partner", "email", "phone"}
 
-// validate checks a contact's fields and that its partner exists.
-func (s *Contacts) validate(tx store.ReadTx, c *famiv1.Contact, region string) error {
-	var v errs.Violations
-	check.Name(&v, "contact.display_name", c.GetDisplayName(), true, 200)
-	check.Enum(&v, "contact.role", c.GetRole(), true)
-	resource.Refs{Tx: tx, V: &v, Region: region}.Required("contact.partner", c.GetPartner(), resource.Partners, &famiv1.Partner{})
-	check.Email(&v, "contact.email", c.GetEmail())
-	check.Text(&v, "contact.phone", c.GetPhone(), false, 40, false)
-	return v.Err()
+// validate checks a contact's fields and that its partner exists,
+// recording their violations in v.
+func (s *Contacts) validate(tx store.ReadTx, v *errs.Violations, c *famiv1.Contact, region string) {
+	check.Name(v, "contact.display_name", c.GetDisplayName(), true, 200)
+	check.Enum(v, "contact.role", c.GetRole(), true)
+	resource.Refs{Tx: tx, V: v, Region: region}.Required("contact.partner", c.GetPartner(), resource.Partners, &famiv1.Partner{})
+	check.Email(v, "contact.email", c.GetEmail())
+	check.Text(v, "contact.phone", c.GetPhone(), false, 40, false)
 }
 
 // CreateContact implements fami.v1.ContactService. The id of a deleted
@@ -46,7 +45,8 @@ func (s *Contacts) CreateContact(ctx context.Context, req *famiv1.CreateContactR
 		c := &famiv1.Contact{}
 		aip.ApplyMask(c, req.GetContact(), nil, contactMutable)
 		c.Name = aip.Name(region, resource.Contacts, id)
-		if err := s.validate(tx, c, region); err != nil {
+		err := resource.Validate("contact", nil, c, func(v *errs.Violations, c *famiv1.Contact) { s.validate(tx, v, c, region) })
+		if err != nil {
 			return nil, err
 		}
 		if err := unused(tx, indexRetiredContacts, c); err != nil {
@@ -78,7 +78,8 @@ func (s *Contacts) UpdateContact(ctx context.Context, req *famiv1.UpdateContactR
 		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), contactMutable); err != nil {
 			return nil, err
 		}
-		if err := s.validate(tx, next, tx.Region()); err != nil {
+		err := resource.Validate("contact", cur, next, func(v *errs.Violations, c *famiv1.Contact) { s.validate(tx, v, c, tx.Region()) })
+		if err != nil {
 			return nil, err
 		}
 		if err := setRefs(tx, next.Name, []string{cur.GetPartner()}, []string{next.GetPartner()}); err != nil {

@@ -33,29 +33,29 @@ var networkMutable = []string{"display_name", "lead_partner", "members", "munici
 const maxMembers = 500
 
 // validate checks a network's fields and that every partner and project it
-// names exists in its region, with the lead among the members as LEAD.
-func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) error {
-	var v errs.Violations
-	check.Name(&v, "network.display_name", n.GetDisplayName(), true, 200)
-	check.Text(&v, "network.ats", n.GetAts(), false, 200, false)
-	check.Text(&v, "network.social_district", n.GetSocialDistrict(), false, 200, false)
-	check.Text(&v, "network.description", n.GetDescription(), false, 8000, true)
-	check.Enum(&v, "network.state", n.GetState(), false)
-	s.r.municipalities(&v, "network.municipalities", n.GetMunicipalities(), region)
+// names exists in its region, with the lead among the members as LEAD,
+// recording their violations in v.
+func (s *Networks) validate(tx store.ReadTx, v *errs.Violations, n *famiv1.Network, region string) {
+	check.Name(v, "network.display_name", n.GetDisplayName(), true, 200)
+	check.Text(v, "network.ats", n.GetAts(), false, 200, false)
+	check.Text(v, "network.social_district", n.GetSocialDistrict(), false, 200, false)
+	check.Text(v, "network.description", n.GetDescription(), false, 8000, true)
+	check.Enum(v, "network.state", n.GetState(), false)
+	s.r.municipalities(v, "network.municipalities", n.GetMunicipalities(), region)
 
 	switch {
 	case len(n.GetMembers()) == 0:
 		v.Add("network.members", "is required: at least the lead partner")
 	default:
-		check.AtMost(&v, "network.members", len(n.GetMembers()), maxMembers, "members")
+		check.AtMost(v, "network.members", len(n.GetMembers()), maxMembers, "members")
 	}
-	members := resource.NewRefList[*famiv1.Partner](tx, &v, region, resource.Partners)
+	members := resource.NewRefList[*famiv1.Partner](tx, v, region, resource.Partners)
 	var leads []string
 	for i, m := range n.GetMembers() {
 		f := errs.Indexed("network.members", i)
 		members.Check(f+".partner", m.GetPartner())
-		check.Enum(&v, f+".role", m.GetRole(), true)
-		check.Date(&v, f+".since", m.GetSince(), false)
+		check.Enum(v, f+".role", m.GetRole(), true)
+		check.Date(v, f+".since", m.GetSince(), false)
 		if m.GetRole() == famiv1.MemberRole_MEMBER_ROLE_LEAD {
 			leads = append(leads, m.GetPartner())
 		}
@@ -70,8 +70,8 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 		v.Add("network.members", "has %d members with role LEAD; a network has exactly one", len(leads))
 	}
 
-	if !check.AtMost(&v, "network.projects", len(n.GetProjects()), 100, "projects") {
-		return v.Err()
+	if !check.AtMost(v, "network.projects", len(n.GetProjects()), 100, "projects") {
+		return
 	}
 	projects := check.Set[string]{}
 	for i, np := range n.GetProjects() {
@@ -85,7 +85,7 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 			v.Add(f+".project", "%s is listed twice", np.GetProject())
 			continue
 		}
-		if !resource.RefRead(tx, &v, f+".project", np.GetProject(), resource.Projects, p) {
+		if !resource.RefRead(tx, v, f+".project", np.GetProject(), resource.Projects, p) {
 			continue
 		}
 		// Each action at most once, so a network project lists no more
@@ -100,7 +100,6 @@ func (s *Networks) validate(tx store.ReadTx, n *famiv1.Network, region string) e
 			}
 		}
 	}
-	return v.Err()
 }
 
 // leadOnly enforces the network members' right of DESIGN.md section 6:
@@ -170,7 +169,8 @@ func (s *Networks) CreateNetwork(ctx context.Context, req *famiv1.CreateNetworkR
 		if n.State == famiv1.NetworkState_NETWORK_STATE_UNSPECIFIED {
 			n.State = famiv1.NetworkState_NETWORK_STATE_ACTIVE
 		}
-		if err := s.validate(tx, n, region); err != nil {
+		err := resource.Validate("network", nil, n, func(v *errs.Violations, n *famiv1.Network) { s.validate(tx, v, n, region) })
+		if err != nil {
 			return nil, err
 		}
 		if err := resource.Absent(tx, n); err != nil {
@@ -271,7 +271,8 @@ func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkR
 		if next.State == famiv1.NetworkState_NETWORK_STATE_UNSPECIFIED {
 			next.State = famiv1.NetworkState_NETWORK_STATE_ACTIVE
 		}
-		if err := s.validate(tx, next, tx.Region()); err != nil {
+		err := resource.Validate("network", cur, next, func(v *errs.Violations, n *famiv1.Network) { s.validate(tx, v, n, tx.Region()) })
+		if err != nil {
 			return nil, err
 		}
 		if err := setRefs(tx, next.Name, networkRefs(cur), networkRefs(next)); err != nil {

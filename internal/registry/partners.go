@@ -32,32 +32,38 @@ const maxDisplayName = 200
 // partnerMutable lists the fields UpdatePartner may change.
 var partnerMutable = []string{"display_name", "kind", "fiscal_code", "istat_code", "municipalities", "certified_email", "description", "archived"}
 
-// validate checks a partner's own fields.
-func (s *Partners) validate(p *famiv1.Partner, region string) error {
-	var v errs.Violations
-	check.Name(&v, "partner.display_name", p.GetDisplayName(), true, maxDisplayName)
-	check.Enum(&v, "partner.kind", p.GetKind(), true)
-	check.FiscalCode(&v, "partner.fiscal_code", p.GetFiscalCode())
+// validate checks a partner's own fields, recording their violations in
+// v.
+func (s *Partners) validate(v *errs.Violations, p *famiv1.Partner, region string) {
+	check.Name(v, "partner.display_name", p.GetDisplayName(), true, maxDisplayName)
+	check.Enum(v, "partner.kind", p.GetKind(), true)
+	check.FiscalCode(v, "partner.fiscal_code", p.GetFiscalCode())
 	switch {
 	case p.GetKind() == famiv1.PartnerKind_PARTNER_KIND_MUNICIPALITY && p.GetIstatCode() == "":
 		v.Add("partner.istat_code", "is required for a MUNICIPALITY partner")
 	case p.GetKind() != famiv1.PartnerKind_PARTNER_KIND_MUNICIPALITY && p.GetIstatCode() != "":
 		v.Add("partner.istat_code", "is only for MUNICIPALITY partners (use municipalities for the area a body covers)")
 	case p.GetIstatCode() != "":
-		s.r.municipality(&v, "partner.istat_code", p.GetIstatCode(), region)
+		s.r.municipality(v, "partner.istat_code", p.GetIstatCode(), region)
 	}
-	s.r.municipalities(&v, "partner.municipalities", p.GetMunicipalities(), region)
-	check.Email(&v, "partner.certified_email", p.GetCertifiedEmail())
-	check.Text(&v, "partner.description", p.GetDescription(), false, 4000, true)
-	return v.Err()
+	s.r.municipalities(v, "partner.municipalities", p.GetMunicipalities(), region)
+	check.Email(v, "partner.certified_email", p.GetCertifiedEmail())
+	check.Text(v, "partner.description", p.GetDescription(), false, 4000, true)
 }
 
 // claimFiscalCode keeps the fiscal-code index in step with a partner and
-// enforces uniqueness within the region.
+// enforces uniqueness within the region when the partner's code is new or
+// changes (old is the code it has). A code kept as it is that another
+// partner holds too (both stored before the rule, or imported) is left
+// to that partner and not refused, as resource.Validate does not refuse a
+// value an update keeps.
 func claimFiscalCode(tx store.WriteTx, p *famiv1.Partner, old string) error {
 	code := p.GetFiscalCode()
 	if code != "" {
 		if owner, ok := tx.IndexGet(indexFiscalCode, code); ok && owner != p.GetName() {
+			if code == old {
+				return nil // the namesake keeps the index
+			}
 			return errs.FiscalCodeTaken.With(errs.Error{
 				Message:    "fiscal code " + code + " is already registered for " + owner,
 				Violations: []errs.Violation{{Field: "partner.fiscal_code", Description: "is already registered for " + owner}},
@@ -65,8 +71,8 @@ func claimFiscalCode(tx store.WriteTx, p *famiv1.Partner, old string) error {
 			})
 		}
 	}
-	if old != "" && old != code {
-		if err := tx.IndexDelete(indexFiscalCode, old); err != nil {
+	if old != code {
+		if err := releaseFiscalCode(tx, p.GetName(), old); err != nil {
 			return err
 		}
 	}
@@ -74,6 +80,18 @@ func claimFiscalCode(tx store.WriteTx, p *famiv1.Partner, old string) error {
 		return tx.IndexPut(indexFiscalCode, code, p.GetName())
 	}
 	return nil
+}
+
+// releaseFiscalCode frees code (when set) in the fiscal-code index, when
+// the partner called name holds it there: a namesake's stays.
+func releaseFiscalCode(tx store.WriteTx, name, code string) error {
+	if code == "" {
+		return nil
+	}
+	if owner, _ := tx.IndexGet(indexFiscalCode, code); owner != name {
+		return nil
+	}
+	return tx.IndexDelete(indexFiscalCode, code)
 }
 
 // CreatePartner implements fami.v1.PartnerService.
@@ -84,7 +102,7 @@ func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerR
 		p := &famiv1.Partner{}
 		aip.ApplyMask(p, req.GetPartner(), nil, partnerMutable)
 		p.Name = aip.Name(region, resource.Partners, id)
-		return p, s.validate(p, region)
+		return p, resource.Validate("partner", nil, p, func(v *errs.Violations, p *famiv1.Partner) { s.validate(v, p, region) })
 	}
 	return resource.CreatePrepared(ctx, s.r.store, req, "partner", req.GetPartner(), req.GetPartnerId(), prepare, func(tx store.WriteTx, p *famiv1.Partner) (*famiv1.Partner, error) {
 		if err := unused(tx, indexRetiredPartners, p); err != nil {
@@ -141,7 +159,8 @@ func (s *Partners) UpdatePartner(ctx context.Context, req *famiv1.UpdatePartnerR
 		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), partnerMutable); err != nil {
 			return nil, err
 		}
-		if err := s.validate(next, tx.Region()); err != nil {
+		err := resource.Validate("partner", cur, next, func(v *errs.Violations, p *famiv1.Partner) { s.validate(v, p, tx.Region()) })
+		if err != nil {
 			return nil, err
 		}
 		if err := claimFiscalCode(tx, next, cur.GetFiscalCode()); err != nil {
@@ -157,10 +176,8 @@ func (s *Partners) DeletePartner(ctx context.Context, req *famiv1.DeletePartnerR
 		if err := inUse(tx, cur.GetName(), errs.PartnerInUse); err != nil {
 			return nil, err
 		}
-		if cur.GetFiscalCode() != "" {
-			if err := tx.IndexDelete(indexFiscalCode, cur.GetFiscalCode()); err != nil {
-				return nil, err
-			}
+		if err := releaseFiscalCode(tx, cur.GetName(), cur.GetFiscalCode()); err != nil {
+			return nil, err
 		}
 		if err := tx.IndexPut(indexRetiredPartners, resource.ID(cur.GetName()), ""); err != nil {
 			return nil, err

@@ -40,38 +40,37 @@ var projectMutable = []string{"code", "cup", "title", "description", "fund", "sp
 var projectOutputOnly = []string{"extensions", "overlap_count"}
 
 // validate checks a project against its own rules and the region's
-// partners; old is the code the project has, "" for a new one.
-func (s *Projects) validate(tx store.ReadTx, p *famiv1.Project, region, old string) error {
-	var v errs.Violations
+// partners, recording their violations in v; old is the code the project
+// has, "" for a new one.
+func (s *Projects) validate(tx store.ReadTx, v *errs.Violations, p *famiv1.Project, region, old string) {
 	n := v.Len()
-	check.Text(&v, "project.code", p.GetCode(), true, 40, false)
+	check.Text(v, "project.code", p.GetCode(), true, 40, false)
 	if v.Len() == n {
-		checkCodeLetters(&v, p.GetCode(), old)
+		checkCodeLetters(v, p.GetCode(), old)
 	}
-	check.CUP(&v, "project.cup", p.GetCup())
-	check.Text(&v, "project.title", p.GetTitle(), true, 300, false)
-	check.Text(&v, "project.description", p.GetDescription(), false, 8000, true)
-	check.Enum(&v, "project.fund", p.GetFund(), true)
-	check.Enum(&v, "project.specific_objective", p.GetSpecificObjective(), false)
-	check.Cents(&v, "project.budget_cents", p.GetBudgetCents(), false)
-	check.AtMost(&v, "project.actions", len(p.GetActions()), 100, "actions")
+	check.CUP(v, "project.cup", p.GetCup())
+	check.Text(v, "project.title", p.GetTitle(), true, 300, false)
+	check.Text(v, "project.description", p.GetDescription(), false, 8000, true)
+	check.Enum(v, "project.fund", p.GetFund(), true)
+	check.Enum(v, "project.specific_objective", p.GetSpecificObjective(), false)
+	check.Cents(v, "project.budget_cents", p.GetBudgetCents(), false)
+	check.AtMost(v, "project.actions", len(p.GetActions()), 100, "actions")
 	codes := check.Set[string]{}
 	for i, a := range p.GetActions() {
 		f := errs.Indexed("project.actions", i)
-		check.Text(&v, f+".code", a.GetCode(), true, 10, false)
-		check.Text(&v, f+".title", a.GetTitle(), true, 300, false)
+		check.Text(v, f+".code", a.GetCode(), true, 10, false)
+		check.Text(v, f+".title", a.GetTitle(), true, 300, false)
 		if codes.Again(a.GetCode()) {
 			v.Add(f+".code", "%q is used by another action of the project", a.GetCode())
 		}
 	}
-	start, okStart := check.Date(&v, "project.start_date", p.GetStartDate(), true)
-	end, okEnd := check.Date(&v, "project.end_date", p.GetEndDate(), true)
+	start, okStart := check.Date(v, "project.start_date", p.GetStartDate(), true)
+	end, okEnd := check.Date(v, "project.end_date", p.GetEndDate(), true)
 	if okStart && okEnd && end.Before(start) {
 		v.Add("project.end_date", "%s is before start_date %s", p.GetEndDate(), p.GetStartDate())
 	}
-	resource.Refs{Tx: tx, V: &v, Region: region}.Optional("project.beneficiary", p.GetBeneficiary(), resource.Partners, &famiv1.Partner{})
-	s.validatePlan(&v, p, region)
-	return v.Err()
+	resource.Refs{Tx: tx, V: v, Region: region}.Optional("project.beneficiary", p.GetBeneficiary(), resource.Partners, &famiv1.Partner{})
+	s.validatePlan(v, p, region)
 }
 
 // codeKey is a project code as uniqueness compares it: compatibility
@@ -188,7 +187,8 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 		p := &famiv1.Project{}
 		aip.ApplyMask(p, req.GetProject(), nil, projectMutable)
 		p.Name = aip.Name(region, resource.Projects, id)
-		if err := s.validate(tx, p, region, ""); err != nil {
+		err := resource.Validate("project", nil, p, func(v *errs.Violations, p *famiv1.Project) { s.validate(tx, v, p, region, "") })
+		if err != nil {
 			return nil, err
 		}
 		if err := resource.Absent(tx, p); err != nil {
@@ -284,7 +284,8 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 			return nil, errs.ProjectExtended.New(
 				"%s has a funded extension: change its budget with :extend so the history is kept", cur.GetName())
 		}
-		if err := s.validate(tx, next, tx.Region(), cur.GetCode()); err != nil {
+		err = resource.Validate("project", cur, next, func(v *errs.Violations, p *famiv1.Project) { s.validate(tx, v, p, tx.Region(), cur.GetCode()) })
+		if err != nil {
 			return nil, err
 		}
 		if err := claimCode(tx, next, cur.GetCode()); err != nil {

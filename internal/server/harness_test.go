@@ -9,6 +9,7 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/server/servertest"
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 // municipalitiesFile is ISTAT's list, kept beside the repository (never
@@ -69,6 +70,13 @@ func (ts *testServer) restart() *testServer {
 	// A token minted before the restart still verifies: the signing keys
 	// live in the data dir.
 	return &testServer{Server: ts.Restart(ts.t), t: ts.t, token: ts.token}
+}
+
+// storedDirectly is servertest's StoredDirectly in lombardia, with the
+// token of ts kept.
+func (ts *testServer) storedDirectly(write func(tx store.WriteTx) error) *testServer {
+	ts.t.Helper()
+	return &testServer{Server: ts.StoredDirectly(ts.t, "lombardia", write), t: ts.t, token: ts.token}
 }
 
 func (ts *testServer) grpcAddr() string { return ts.GRPCAddr() }

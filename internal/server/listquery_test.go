@@ -8,13 +8,11 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store"
-	"github.com/raccordo/raccordo/internal/store/bolt"
 )
 
 // TestListQueryFilters asks ListPartners, ListNetworks and ListProjects for
@@ -271,27 +269,11 @@ func TestListFiltersCompareNamesAsTheyRead(t *testing.T) {
 // it reads, while the same characters typed in a filter are still refused
 // naming the field, as in a new name.
 func TestNamesStoredBeforeTheRulesAreFound(t *testing.T) {
-	ts := startServer(t, server.Config{})
 	ctx := t.Context()
-	if err := ts.Stop(); err != nil {
-		t.Fatalf("stop: %v", err)
-	}
-	st, err := bolt.Open(ts.DataDir, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatalf("open the data dir: %v", err)
-	}
 	const stored = "CPIA\u200B  2 Città"
-	_, err = st.Update(ctx, "lombardia", store.Mutation{Principal: adminSubject}, func(tx store.WriteTx) (proto.Message, error) {
-		p := &famiv1.Partner{Name: partnerName("cpia"), DisplayName: stored, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}
-		return p, tx.Put(p)
+	ts := startServer(t, server.Config{}).storedDirectly(func(tx store.WriteTx) error {
+		return tx.Put(&famiv1.Partner{Name: partnerName("cpia"), DisplayName: stored, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER})
 	})
-	if cerr := st.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatalf("store the partner: %v", err)
-	}
-	ts = ts.restart()
 	for _, kind := range surfaceKinds {
 		s := newSurface(t, ts, kind)
 		for _, req := range []*famiv1.ListPartnersRequest{{Query: "cpia 2"}, {Query: "2 citta"}, {DisplayName: "cpia 2 citta"}} {

@@ -251,17 +251,18 @@ func (s *Service) insert(tx store.WriteTx, e *famiv1.SupportEntry) error {
 	return tx.Put(e)
 }
 
-// checkEntry checks a new entry e, or e replacing the stored prev, as a
-// whole: its fields, its contacts and, when those are sound, its
-// consultant's day. e's own minutes must not be accounted yet.
+// checkEntry checks a new entry e, or e replacing the stored prev (which
+// keeps what prev had, resource.Validate): its fields, its contacts and,
+// when those are sound, its consultant's day. e's own minutes must not be
+// accounted yet.
 func (s *Service) checkEntry(tx store.ReadTx, e, prev *famiv1.SupportEntry, region, today string) error {
-	var v errs.Violations
-	s.validate(tx, &v, e, region, today)
-	checkContacts(tx, &v, e, prev, region)
-	if v.Len() == 0 {
-		checkDay(tx, &v, e)
-	}
-	return v.Err()
+	return resource.Validate("support_entry", prev, e, func(v *errs.Violations, e *famiv1.SupportEntry) {
+		s.validate(tx, v, e, region, today)
+		checkContacts(tx, v, e, prev, region)
+		if v.Len() == 0 {
+			checkDay(tx, v, e)
+		}
+	})
 }
 
 // CreateSupportEntry implements fami.v1.SupportService.

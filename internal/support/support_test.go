@@ -801,3 +801,31 @@ func TestLinkedMeeting(t *testing.T) {
 		t.Fatalf("delete the meeting once no entry names it: %v", err)
 	}
 }
+
+// TestEntryStoredUnderOlderRules: an entry whose notes hold a character
+// the rules now refuse (written here straight to the store) takes a new
+// duration with its notes as they are, where every edit was refused; new
+// notes with such a character are refused naming them; and the day's
+// twelve hours, checked only once the entry's fields are sound, are still
+// checked on it.
+func TestEntryStoredUnderOlderRules(t *testing.T) {
+	e := newEnv(t, 2)
+	e.mustCreate(consultantP, "morning", entry(1, "2022-05-10", 480))
+	cur := e.mustCreate(consultantP, "afternoon", entry(2, "2022-05-10", 120))
+	stored := proto.CloneOf(cur)
+	stored.Notes = "vecchie note\x01"
+	bolttest.Put(t, e.st, region, stored)
+	update := func(in *famiv1.SupportEntry, paths ...string) (*famiv1.SupportEntry, error) {
+		in.Name = cur.GetName()
+		return e.svc.UpdateSupportEntry(e.as(consultantP), &famiv1.UpdateSupportEntryRequest{SupportEntry: in, UpdateMask: fieldMask(paths...)})
+	}
+	got := ok(update(&famiv1.SupportEntry{DurationMinutes: 180}, "duration_minutes"))(t, "lengthen the entry")
+	if got.GetDurationMinutes() != 180 || got.GetNotes() != "vecchie note\x01" {
+		t.Errorf("lengthened: %v, want 180 minutes and the notes kept", got)
+	}
+	_, err := update(&famiv1.SupportEntry{DurationMinutes: 255}, "duration_minutes")
+	errstest.Want(t, "lengthen past 12 hours", err, errs.Invalid, "INVALID_ARGUMENT", "support_entry.duration_minutes")
+	_, err = update(&famiv1.SupportEntry{Notes: "altre note\x02"}, "notes")
+	errstest.Want(t, "notes with another control character", err, errs.Invalid, "INVALID_ARGUMENT", "support_entry.notes")
+	ok(update(&famiv1.SupportEntry{Notes: "note"}, "notes"))(t, "fix the notes")
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/server/servertest"
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 // famid is a real server on loopback ports with a real data dir
@@ -42,13 +43,25 @@ func startFamid(t testing.TB) *famid {
 // what it leaves unset).
 func startFamidWith(t testing.TB, cfg server.Config) *famid {
 	t.Helper()
-	srv := servertest.Start(t, cfg)
+	return connected(t, servertest.Start(t, cfg))
+}
+
+// connected is the famid of srv, with its gRPC client.
+func connected(t testing.TB, srv *servertest.Server) *famid {
+	t.Helper()
 	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
 	return &famid{Server: srv, t: t, conn: conn}
+}
+
+// storedDirectly is servertest's StoredDirectly in lombardia: f restarted
+// over what write stored straight to the region's file.
+func (f *famid) storedDirectly(write func(tx store.WriteTx) error) *famid {
+	f.t.Helper()
+	return connected(f.t, f.StoredDirectly(f.t, "lombardia", write))
 }
 
 func (f *famid) url(path string) string { return f.URL() + path }

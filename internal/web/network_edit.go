@@ -65,8 +65,11 @@ func (a *App) renderNetwork(w http.ResponseWriter, r *http.Request, s *session, 
 		return
 	}
 	fm.linked, p.Labels = l, l.partners
-	if !p.CanEdit {
+	switch {
+	case !p.CanEdit:
 		p.Title = n.GetDisplayName()
+	case n != nil:
+		olderName(fm, n.GetDisplayName())
 	}
 	a.render(w, code, "network", p)
 }

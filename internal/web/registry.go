@@ -1,6 +1,7 @@
 package web
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,6 +10,8 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
@@ -39,10 +42,31 @@ func (a *App) renderPartner(w http.ResponseWriter, r *http.Request, s *session, 
 	p := &partnerPage{frame: a.newFrame(r, s, formTitle("partners", pt != nil)), Form: fm, Partner: pt, RequestID: newRequestID(),
 		Kinds:   enumOptions(famiv1.PartnerKind_name, func(n int32) string { return famiv1.PartnerKind(n).String() }),
 		CanEdit: s.mayCreate(a, createPartner)}
-	if pt != nil && !p.CanEdit {
+	switch {
+	case pt != nil && !p.CanEdit:
 		p.Title = pt.GetDisplayName()
+	case pt != nil:
+		olderName(fm, pt.GetDisplayName())
 	}
 	a.render(w, code, "partner", p)
+}
+
+// olderName marks the display_name field of a partner's or a network's
+// form while it shows name, the stored one, and name breaks today's rule
+// for names (check.Name: accents alone, an invisible character), which it
+// was stored before. The service saves the form's other fields with it
+// as it is (resource.Validate) and refuses it only once it changes to
+// another such name, so the note says that the name itself must change,
+// not that the form cannot be saved.
+func olderName(fm *form, name string) {
+	if fm.Errors["display_name"] != "" || fm.Get("display_name") != name {
+		return
+	}
+	var v errs.Violations
+	check.Name(&v, "display_name", name, false, math.MaxInt) // its length is not at stake
+	if v.Len() > 0 {
+		fm.Errors["display_name"] = msg("violation.older_name")
+	}
 }
 
 var partnerFields = []string{"display_name", "kind", "fiscal_code", "description"}

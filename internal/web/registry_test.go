@@ -12,6 +12,8 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/resource"
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 func TestProjectsAndNetworks(t *testing.T) {
@@ -260,5 +262,75 @@ func TestExtensionLimitOnTheForm(t *testing.T) {
 	}
 	if got, err := projects.GetProject(ctx, &famiv1.GetProjectRequest{Name: p.GetName()}); err != nil || got.GetEtag() != p.GetEtag() {
 		t.Errorf("after the refused extension: %v, etag %s; want the project unchanged, etag %s", err, got.GetEtag(), p.GetEtag())
+	}
+}
+
+// TestFormsOfNamesStoredUnderOlderRules: a partner and a network whose
+// names, of accents alone, were stored before names were checked for them
+// (straight to the region's file) show their forms with the name marked,
+// saying that it must change and that the rest saves anyway; the forms,
+// posted with the name as it is, save their other fields; a new name of
+// accents alone is refused at the field, in words of its own; and a
+// proper name is saved. Before, every save of such a form was refused.
+func TestFormsOfNamesStoredUnderOlderRules(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f = f.storedDirectly(func(tx store.WriteTx) error {
+		p, n := &famiv1.Partner{}, &famiv1.Network{}
+		if err := tx.Get(udp, p); err != nil {
+			return err
+		}
+		if err := tx.Get(network, n); err != nil {
+			return err
+		}
+		p.DisplayName, n.DisplayName = "´", "\u0301\u0301"
+		if err := tx.Put(p); err != nil {
+			return err
+		}
+		return tx.Put(n)
+	})
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	const olderName, noLetters = "salvato con regole precedenti", "che le ricerche ignorano"
+	save := func(path string, form url.Values, want int) string {
+		t.Helper()
+		_, page := a.do("GET", path, nil)
+		if !strings.Contains(page, olderName) {
+			t.Errorf("%s: the form does not say the stored name must change", path)
+		}
+		form.Set("csrf", a.csrf(path))
+		form.Set("etag", formEtag(t, page))
+		res, answer := a.do("POST", path, form)
+		if res.StatusCode != want {
+			t.Errorf("%s with display name %+q: status %d, want %d", path, form.Get("display_name"), res.StatusCode, want)
+		}
+		return answer
+	}
+
+	partnerPage := "/partner/" + resource.ID(udp)
+	partnerForm := func(name string) url.Values {
+		return url.Values{"display_name": {name}, "kind": {"PARTNER_KIND_OTHER"}, "description": {"Descritto"}}
+	}
+	save(partnerPage, partnerForm("´"), http.StatusSeeOther)
+	p, err := famiv1.NewPartnerServiceClient(f.conn).GetPartner(f.admin("lombardia"), &famiv1.GetPartnerRequest{Name: udp})
+	if err != nil || p.GetDescription() != "Descritto" || p.GetDisplayName() != "´" {
+		t.Errorf("the partner after its form: %v, %v; want its description saved, its name kept", p, err)
+	}
+	if answer := save(partnerPage, partnerForm("\u0308"), http.StatusUnprocessableEntity); !strings.Contains(answer, noLetters) {
+		t.Errorf("a new name of accents alone: the answer does not say what is wrong with it")
+	}
+	save(partnerPage, partnerForm("Ufficio di Piano"), http.StatusSeeOther)
+	if _, page := a.do("GET", partnerPage, nil); strings.Contains(page, olderName) {
+		t.Errorf("renamed, the partner's form still says its name must change")
+	}
+
+	networkPage := "/reti/" + resource.ID(network)
+	save(networkPage, url.Values{"display_name": {"\u0301\u0301"}, "ats": {"ATS Bergamo"}, "member.0.partner": {udp}, "member.0.role": {"MEMBER_ROLE_LEAD"},
+		"member.1.partner": {cpia}, "member.1.role": {"MEMBER_ROLE_PARTNER"}}, http.StatusSeeOther)
+	n, err := famiv1.NewNetworkServiceClient(f.conn).GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: network})
+	if err != nil || n.GetAts() != "ATS Bergamo" || n.GetDisplayName() != "\u0301\u0301" {
+		t.Errorf("the network after its form: %v, %v; want its ATS saved, its name kept", n, err)
 	}
 }

@@ -17,9 +17,14 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
+
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/fakeclock"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
 )
 
 // Server is a running server and its data dir.
@@ -135,6 +140,31 @@ func (s *Server) Restart(t testing.TB) *Server {
 	next := Start(t, s.cfg)
 	next.Clock = s.Clock // s.cfg.Now is its Now
 	return next
+}
+
+// StoredDirectly stops s, writes what write puts in region straight to the
+// region's file, as a famid of an earlier version (or an import) would
+// have left it, with none of the services' checks, and starts the server
+// again on the data dir (Restart).
+func (s *Server) StoredDirectly(t testing.TB, region string, write func(tx store.WriteTx) error) *Server {
+	t.Helper()
+	if err := s.Stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	st, err := bolt.Open(s.DataDir, bolt.Options{Regions: []string{region}})
+	if err != nil {
+		t.Fatalf("open the data dir: %v", err)
+	}
+	_, err = st.Update(t.Context(), region, store.Mutation{Principal: "test:stored-directly"}, func(tx store.WriteTx) (proto.Message, error) {
+		return &emptypb.Empty{}, write(tx) // the store wants a result
+	})
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatalf("store straight to the file: %v", err)
+	}
+	return s.Restart(t)
 }
 
 // URL is the base URL of the server's HTTP port.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
@@ -26,6 +27,19 @@ func Open(t testing.TB, dir string, opts bolt.Options) *bolt.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// Put stores r in region of s as it is, with none of the services'
+// checks, as a famid of an earlier version (or an import) would have left
+// it: the tests of records stored under older rules plant them with it.
+func Put(t testing.TB, s *bolt.Store, region string, r store.Resource) {
+	t.Helper()
+	_, err := s.Update(t.Context(), region, store.Mutation{Principal: "test:stored-directly"}, func(tx store.WriteTx) (proto.Message, error) {
+		return r, tx.Put(r)
+	})
+	if err != nil {
+		t.Fatalf("store %s: %v", r.GetName(), err)
+	}
 }
 
 // Check runs bbolt's consistency check on the file at path, opened
