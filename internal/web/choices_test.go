@@ -1,16 +1,20 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"google.golang.org/grpc/codes"
@@ -221,13 +225,45 @@ func TestMeetingsPagerKeepsTheForm(t *testing.T) {
 // submission clicks the form's default button, its first submit button in
 // tree order, which is a copy of the save (savedefault). Enter in the
 // search field searches (app.js): the form comes back as typed, nothing
-// saved. Both pages pass axe. Before, the search button was the default
-// one, and Enter in any field searched instead of saving.
-func TestBrowserEnterSaves(t *testing.T) {
+// saved; Enter in another field then saves. Both pages pass axe. Before,
+// the search button was the default one, and Enter in any field searched
+// instead of saving.
+func TestBrowserEnterSaves(t *testing.T) { enterSavesAndSearches(t, true) }
+
+// TestBrowserEnterSearchesWithoutScript: the same, with JavaScript off in
+// Chromium. Enter in the search field clicks the save, as HTML has it, but
+// the save finds a search typed since the page was shown and runs it
+// (searchable): the form comes back as typed, its choices narrowed,
+// nothing saved. Before, it saved the entry.
+func TestBrowserEnterSearchesWithoutScript(t *testing.T) { enterSavesAndSearches(t, false) }
+
+// enterSavesAndSearches presses Enter in the entry form's fields, in a
+// region of 61 networks (the network search shown), JavaScript on or off:
+// in a date, it saves; in the search, it searches and saves nothing; in
+// the duration after the search, it saves.
+func enterSavesAndSearches(t *testing.T, script bool) {
 	f, network := manyNetworksAndMeetings(t)
 	b := newBrowser(t, f)
 	b.signIn("mrossi@lombardia")
-	b.open("/ore", "ore-invio")
+	// scripts turns the page's JavaScript on or off, from the next page on.
+	scripts := func(on bool) {
+		t.Helper()
+		b.run("turn JavaScript on or off", func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on})
+			return chromedp.Void{}, err
+		})
+	}
+	// check runs axe on the page shown, which needs JavaScript: turned on
+	// after the page loaded without it, it runs no script of the page.
+	check := func(shot string) {
+		t.Helper()
+		scripts(true)
+		b.check(shot)
+		scripts(script)
+	}
+	scripts(script)
+	b.run("open /ore", chromedp.Navigate(b.f.url("/ore")), chromedp.WaitReady(chromedp.CSS("main")))
+	check("ore-invio")
 	if b.count("#f-rete-cerca") != 1 || b.count(`nav.pager`) == 0 {
 		t.Fatal("the entry form shows no network search or no meetings' pager: nothing comes before its save")
 	}
@@ -259,22 +295,37 @@ func TestBrowserEnterSaves(t *testing.T) {
 		t.Errorf("Enter saved %d minutes, notes %q; want what was typed", e.GetDurationMinutes(), e.GetNotes())
 	}
 
+	// The entry typed is whole: saved, it would be stored, not refused
+	// and shown again as the search would be.
 	b.run("type another entry, then a search",
+		chromedp.SetValue(chromedp.CSS("#f-network"), network),
+		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
 		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "60"),
 		chromedp.SendKeys(chromedp.CSS("#f-notes"), "Scritto prima della ricerca"),
 		chromedp.SendKeys(chromedp.CSS("#f-rete"), "milano 057"))
 	pressEnter("press Enter in the search", "#f-rete")
-	b.check("ore-invio-ricerca")
+	check("ore-invio-ricerca")
 	if b.count(`#f-network option[value="regions/lombardia/networks/rete057"]`) != 1 {
 		t.Error("Enter in the search did not search: the choices do not offer Rete Milano 057")
 	}
 	if n := len(f.entries("lombardia")); n != 1 {
-		t.Errorf("Enter in the search saved: %d entries, want 1", n)
+		t.Fatalf("Enter in the search saved: %d entries, want 1", n)
 	}
 	for sel, want := range map[string]string{"#f-duration_minutes": "60", "#f-notes": "Scritto prima della ricerca", "#f-rete": "milano 057"} {
 		if got := b.value(sel); got != want {
 			t.Errorf("after Enter in the search %s holds %q, want %q as typed", sel, got, want)
 		}
+	}
+
+	b.run("choose the network found", chromedp.SetValue(chromedp.CSS("#f-network"), "regions/lombardia/networks/rete057"))
+	pressEnter("press Enter in the duration", "#f-duration_minutes")
+	if n := len(f.entries("lombardia")); n != 2 {
+		t.Fatalf("Enter in the duration after the search saved %d entries in all, want 2 (the page says %q)", n, b.text("main"))
+	}
+	saved := f.entries("lombardia")
+	if i := slices.IndexFunc(saved, func(e *famiv1.SupportEntry) bool { return e.GetNotes() == "Scritto prima della ricerca" }); i < 0 ||
+		saved[i].GetNetwork() != "regions/lombardia/networks/rete057" || saved[i].GetDurationMinutes() != 60 {
+		t.Errorf("Enter after the search saved %v, want the network found for 60 minutes, with the notes typed before the search", saved)
 	}
 }
 
