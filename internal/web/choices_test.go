@@ -219,6 +219,49 @@ func TestMeetingsPagerKeepsTheForm(t *testing.T) {
 	}
 }
 
+// TestSaveRunsASearchTypedSince: a save of a form whose search holds a
+// text other than the one its choices were found by (typed since the page
+// was shown and not run: Enter in the search field without JavaScript, or
+// the visible save clicked) runs the search, the form back as typed, and
+// saves nothing; the form shown again then saves. A form sent without the
+// search's hidden field, as a client of its own sends it, is saved as sent.
+func TestSaveRunsASearchTypedSince(t *testing.T) {
+	f, c, bergamo := inLombardia(t)
+	milano := f.network("lombardia", "rete-milano", "Rete Milano", f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano"))
+	c.signIn("mrossi@lombardia")
+	_, page := c.do("GET", "/ore?rete=bergamo", nil)
+	action := regexp.MustCompile(`<form method="post" action="(/ore\?[^"]*)" novalidate>`).FindStringSubmatch(page)
+	if action == nil {
+		t.Fatal("the hours page has no entry form")
+	}
+	typed := formValues(t, page, action[1])
+	if got := typed.Get("cercato.rete"); got != "bergamo" {
+		t.Fatalf("the form sends back the search its choices were found by as %q, want %q", got, "bergamo")
+	}
+	for k, v := range entryForm(typed.Get("csrf"), bergamo) {
+		typed[k] = v
+	}
+	typed.Set("rete", "milano")
+	to := html.UnescapeString(action[1])
+	res, again := c.do("POST", to, typed)
+	if res.StatusCode != http.StatusOK || len(f.entries("lombardia")) != 0 {
+		t.Fatalf("a save with a search typed since: status %d, %d entries; want 200, the search run and nothing saved", res.StatusCode, len(f.entries("lombardia")))
+	}
+	if !strings.Contains(again, `<option value="`+milano+`">Rete Milano</option>`) || !strings.Contains(again, `<option value="`+bergamo+`" selected>`) {
+		t.Error("the search typed since did not run, or lost the network chosen before it")
+	}
+	shown := formValues(t, again, action[1])
+	if res, _ := c.do("POST", to, shown); res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 1 {
+		t.Fatalf("the form shown again: status %d, %d entries; want 303 and the entry saved", res.StatusCode, len(f.entries("lombardia")))
+	}
+
+	own := entryForm(c.csrf("/ore"), milano)
+	own.Set("rete", "bergamo")
+	if res, _ := c.do("POST", "/ore", own); res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 2 {
+		t.Errorf("a form without the search's hidden field: status %d, %d entries; want 303 and the entry saved", res.StatusCode, len(f.entries("lombardia")))
+	}
+}
+
 // TestBrowserEnterSaves: in Chromium, Enter in a text field of the entry
 // form saves the entry, though the form also holds the network search and
 // the meetings' pager, whose buttons come before its save: HTML's implicit
