@@ -167,12 +167,7 @@ func TestMeetingsPagerKeepsTheForm(t *testing.T) {
 		return err
 	})
 	c.signIn("mrossi@lombardia")
-	_, page := c.do("GET", "/ore", nil)
-	m := regexp.MustCompile(`<form method="post" action="(/ore\?[^"]*)" novalidate>`).FindStringSubmatch(page)
-	if m == nil {
-		t.Fatal("the hours page has no entry form")
-	}
-	typed := formValues(t, page, m[1])
+	page, action, typed := entryFormOf(t, c, "/ore")
 	typed.Set("activity", "SUPPORT_ACTIVITY_WORKSHOP")
 	typed.Set("duration_minutes", "40")
 	typed.Set("notes", "Scritto prima di sfogliare "+evil)
@@ -196,7 +191,7 @@ func TestMeetingsPagerKeepsTheForm(t *testing.T) {
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("POST %s: status %d, want 200 (the form again, nothing saved)", to, res.StatusCode)
 		}
-		shown := formValues(t, again, m[1])
+		shown := formValues(t, again, action)
 		for k := range typed {
 			if k == "request_id" || k == "csrf" {
 				continue
@@ -219,6 +214,18 @@ func TestMeetingsPagerKeepsTheForm(t *testing.T) {
 	}
 }
 
+// entryFormOf opens the hours page at path as c: the page, its entry
+// form's address as the page writes it, and the values the form sends.
+func entryFormOf(t *testing.T, c *browserless, path string) (page, action string, values url.Values) {
+	t.Helper()
+	_, page = c.do("GET", path, nil)
+	m := regexp.MustCompile(`<form method="post" action="(/ore\?[^"]*)" novalidate>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the hours page %s has no entry form", path)
+	}
+	return page, m[1], formValues(t, page, m[1])
+}
+
 // TestSaveRunsASearchTypedSince: a save of a form whose search holds a
 // text other than the one its choices were found by (typed since the page
 // was shown and not run: Enter in the search field without JavaScript, or
@@ -229,12 +236,7 @@ func TestSaveRunsASearchTypedSince(t *testing.T) {
 	f, c, bergamo := inLombardia(t)
 	milano := f.network("lombardia", "rete-milano", "Rete Milano", f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano"))
 	c.signIn("mrossi@lombardia")
-	_, page := c.do("GET", "/ore?rete=bergamo", nil)
-	action := regexp.MustCompile(`<form method="post" action="(/ore\?[^"]*)" novalidate>`).FindStringSubmatch(page)
-	if action == nil {
-		t.Fatal("the hours page has no entry form")
-	}
-	typed := formValues(t, page, action[1])
+	_, action, typed := entryFormOf(t, c, "/ore?rete=bergamo")
 	if got := typed.Get("cercato.rete"); got != "bergamo" {
 		t.Fatalf("the form sends back the search its choices were found by as %q, want %q", got, "bergamo")
 	}
@@ -242,7 +244,7 @@ func TestSaveRunsASearchTypedSince(t *testing.T) {
 		typed[k] = v
 	}
 	typed.Set("rete", "milano")
-	to := html.UnescapeString(action[1])
+	to := html.UnescapeString(action)
 	res, again := c.do("POST", to, typed)
 	if res.StatusCode != http.StatusOK || len(f.entries("lombardia")) != 0 {
 		t.Fatalf("a save with a search typed since: status %d, %d entries; want 200, the search run and nothing saved", res.StatusCode, len(f.entries("lombardia")))
@@ -250,7 +252,7 @@ func TestSaveRunsASearchTypedSince(t *testing.T) {
 	if !strings.Contains(again, `<option value="`+milano+`">Rete Milano</option>`) || !strings.Contains(again, `<option value="`+bergamo+`" selected>`) {
 		t.Error("the search typed since did not run, or lost the network chosen before it")
 	}
-	shown := formValues(t, again, action[1])
+	shown := formValues(t, again, action)
 	if res, _ := c.do("POST", to, shown); res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 1 {
 		t.Fatalf("the form shown again: status %d, %d entries; want 303 and the entry saved", res.StatusCode, len(f.entries("lombardia")))
 	}
