@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -41,6 +43,10 @@ type choiceSearch struct {
 // narrow or to say, not beside the few items of a small region.
 func (c choiceSearch) Shown() bool { return c.More || c.Query != "" || c.Error != "" }
 
+// Searched is the name of the hidden field that sends back the text the
+// choices were found by (searchedPrefix).
+func (c choiceSearch) Searched() string { return searchedPrefix + c.Param }
+
 // Hint is what the search says of the choices.
 func (c choiceSearch) Hint() string {
 	switch {
@@ -62,23 +68,51 @@ const networkQuery = "rete"
 // save (savedefault in _choice_search.html).
 const searchField = "cerca"
 
+// searchedPrefix names the hidden field beside each search of a form
+// (choicesearch), prefixed to the search field's name, that holds the text
+// the page's choices were found by: a search typed since differs from it
+// (searchTyped).
+const searchedPrefix = "cercato."
+
 // formFunc renders a form's page with fm, answering code.
 type formFunc func(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form)
 
 // searchable makes save the submit of a form whose choices have a search
-// among its fields: sent by the search button (searchField), the form is
-// shown again (show) as typed, every field kept, its choices narrowed by
-// the search, and nothing is saved; sent any other way, it is saved. Before,
-// the search was a form of its own, and whatever had been typed in the
-// form was lost with the page it reloaded.
+// among its fields: sent by the search button (searchField), or holding a
+// search typed and not yet run (searchTyped), the form is shown again
+// (show) as typed, every field kept, its choices narrowed by the search,
+// and nothing is saved; sent any other way, it is saved. Before, the search
+// was a form of its own, and whatever had been typed in the form was lost
+// with the page it reloaded.
+//
+// A search typed and not run is why Enter in a search field searches
+// without JavaScript too: HTML's implicit submission clicks the form's one
+// default button, its save (savedefault), which the server cannot tell
+// from the visible save. So a save that finds a search typed since the
+// page was shown runs it first: the user sees the choices it finds, their
+// choice kept, and saves again. With JavaScript, Enter in a search field
+// clicks its button (app.js), as before.
 func searchable(save pageFunc, show formFunc) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, s *session) {
-		if r.PostFormValue(searchField) == "" {
+		if r.PostFormValue(searchField) == "" && !searchTyped(r.PostForm) {
 			save(w, r, s)
 			return
 		}
 		show(w, r, s, http.StatusOK, newForm(r.PostForm))
 	}
+}
+
+// searchTyped reports whether a form holds a search whose text is not the
+// one its page's choices were found by (searchedPrefix): typed since, as
+// the search will take it (cutQuery). A form without the hidden field (a
+// client of its own, a page whose search was not shown) has none.
+func searchTyped(v url.Values) bool {
+	for name := range v {
+		if field, ok := strings.CutPrefix(name, searchedPrefix); ok && cutQuery(v.Get(field)) != v.Get(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // searchChoices fills c's Query from the form's search field and

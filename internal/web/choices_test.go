@@ -1,16 +1,20 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"google.golang.org/grpc/codes"
@@ -166,12 +170,7 @@ func TestMeetingsPagerKeepsTheForm(t *testing.T) {
 		return err
 	})
 	c.signIn("mrossi@lombardia")
-	_, page := c.do("GET", "/ore", nil)
-	m := regexp.MustCompile(`<form method="post" action="(/ore\?[^"]*)" novalidate>`).FindStringSubmatch(page)
-	if m == nil {
-		t.Fatal("the hours page has no entry form")
-	}
-	typed := formValues(t, page, m[1])
+	page, action, typed := entryFormOf(t, c, "/ore")
 	typed.Set("activity", "SUPPORT_ACTIVITY_WORKSHOP")
 	typed.Set("duration_minutes", "40")
 	typed.Set("notes", "Scritto prima di sfogliare "+evil)
@@ -195,7 +194,7 @@ func TestMeetingsPagerKeepsTheForm(t *testing.T) {
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("POST %s: status %d, want 200 (the form again, nothing saved)", to, res.StatusCode)
 		}
-		shown := formValues(t, again, m[1])
+		shown := formValues(t, again, action)
 		for k := range typed {
 			if k == "request_id" || k == "csrf" || k == "meetings_network" { // the page's, not typed
 				continue
@@ -225,8 +224,58 @@ func TestMeetingsPagerKeepsTheForm(t *testing.T) {
 	if !strings.Contains(again, renewed) || !strings.Contains(again, `<select id="f-meeting" name="meeting" aria-describedby="f-meeting-hint">`) {
 		t.Error("paged after the network changed, the form does not say, at the meetings' select, that they are the new network's")
 	}
-	if again = sendTo(t, nextOf(again), formValues(t, again, m[1])); strings.Contains(again, renewed) {
+	if again = sendTo(t, nextOf(again), formValues(t, again, action)); strings.Contains(again, renewed) {
 		t.Error("paged again with the network unchanged since, the form still says the network changed")
+	}
+}
+
+// entryFormOf opens the hours page at path as c: the page, its entry
+// form's address as the page writes it, and the values the form sends.
+func entryFormOf(t *testing.T, c *browserless, path string) (page, action string, values url.Values) {
+	t.Helper()
+	_, page = c.do("GET", path, nil)
+	m := regexp.MustCompile(`<form method="post" action="(/ore\?[^"]*)" novalidate>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the hours page %s has no entry form", path)
+	}
+	return page, m[1], formValues(t, page, m[1])
+}
+
+// TestSaveRunsASearchTypedSince: a save of a form whose search holds a
+// text other than the one its choices were found by (typed since the page
+// was shown and not run: Enter in the search field without JavaScript, or
+// the visible save clicked) runs the search, the form back as typed, and
+// saves nothing; the form shown again then saves. A form sent without the
+// search's hidden field, as a client of its own sends it, is saved as sent.
+func TestSaveRunsASearchTypedSince(t *testing.T) {
+	f, c, bergamo := inLombardia(t)
+	milano := f.network("lombardia", "rete-milano", "Rete Milano", f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano"))
+	c.signIn("mrossi@lombardia")
+	_, action, typed := entryFormOf(t, c, "/ore?rete=bergamo")
+	if got := typed.Get("cercato.rete"); got != "bergamo" {
+		t.Fatalf("the form sends back the search its choices were found by as %q, want %q", got, "bergamo")
+	}
+	for k, v := range entryForm(typed.Get("csrf"), bergamo) {
+		typed[k] = v
+	}
+	typed.Set("rete", "milano")
+	to := html.UnescapeString(action)
+	res, again := c.do("POST", to, typed)
+	if res.StatusCode != http.StatusOK || len(f.entries("lombardia")) != 0 {
+		t.Fatalf("a save with a search typed since: status %d, %d entries; want 200, the search run and nothing saved", res.StatusCode, len(f.entries("lombardia")))
+	}
+	if !strings.Contains(again, `<option value="`+milano+`">Rete Milano</option>`) || !strings.Contains(again, `<option value="`+bergamo+`" selected>`) {
+		t.Error("the search typed since did not run, or lost the network chosen before it")
+	}
+	shown := formValues(t, again, action)
+	if res, _ := c.do("POST", to, shown); res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 1 {
+		t.Fatalf("the form shown again: status %d, %d entries; want 303 and the entry saved", res.StatusCode, len(f.entries("lombardia")))
+	}
+
+	own := entryForm(c.csrf("/ore"), milano)
+	own.Set("rete", "bergamo")
+	if res, _ := c.do("POST", "/ore", own); res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 2 {
+		t.Errorf("a form without the search's hidden field: status %d, %d entries; want 303 and the entry saved", res.StatusCode, len(f.entries("lombardia")))
 	}
 }
 
@@ -236,13 +285,45 @@ func TestMeetingsPagerKeepsTheForm(t *testing.T) {
 // submission clicks the form's default button, its first submit button in
 // tree order, which is a copy of the save (savedefault). Enter in the
 // search field searches (app.js): the form comes back as typed, nothing
-// saved. Both pages pass axe. Before, the search button was the default
-// one, and Enter in any field searched instead of saving.
-func TestBrowserEnterSaves(t *testing.T) {
+// saved; Enter in another field then saves. Both pages pass axe. Before,
+// the search button was the default one, and Enter in any field searched
+// instead of saving.
+func TestBrowserEnterSaves(t *testing.T) { enterSavesAndSearches(t, true) }
+
+// TestBrowserEnterSearchesWithoutScript: the same, with JavaScript off in
+// Chromium. Enter in the search field clicks the save, as HTML has it, but
+// the save finds a search typed since the page was shown and runs it
+// (searchable): the form comes back as typed, its choices narrowed,
+// nothing saved. Before, it saved the entry.
+func TestBrowserEnterSearchesWithoutScript(t *testing.T) { enterSavesAndSearches(t, false) }
+
+// enterSavesAndSearches presses Enter in the entry form's fields, in a
+// region of 61 networks (the network search shown), JavaScript on or off:
+// in a date, it saves; in the search, it searches and saves nothing; in
+// the duration after the search, it saves.
+func enterSavesAndSearches(t *testing.T, script bool) {
 	f, network := manyNetworksAndMeetings(t)
 	b := newBrowser(t, f)
 	b.signIn("mrossi@lombardia")
-	b.open("/ore", "ore-invio")
+	// scripts turns the page's JavaScript on or off, from the next page on.
+	scripts := func(on bool) {
+		t.Helper()
+		b.run("turn JavaScript on or off", func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on})
+			return chromedp.Void{}, err
+		})
+	}
+	// check runs axe on the page shown, which needs JavaScript: turned on
+	// after the page loaded without it, it runs no script of the page.
+	check := func(shot string) {
+		t.Helper()
+		scripts(true)
+		b.check(shot)
+		scripts(script)
+	}
+	scripts(script)
+	b.run("open /ore", chromedp.Navigate(b.f.url("/ore")), chromedp.WaitReady(chromedp.CSS("main")))
+	check("ore-invio")
 	if b.count("#f-rete-cerca") != 1 || b.count(`nav.pager`) == 0 {
 		t.Fatal("the entry form shows no network search or no meetings' pager: nothing comes before its save")
 	}
@@ -274,22 +355,37 @@ func TestBrowserEnterSaves(t *testing.T) {
 		t.Errorf("Enter saved %d minutes, notes %q; want what was typed", e.GetDurationMinutes(), e.GetNotes())
 	}
 
+	// The entry typed is whole: saved, it would be stored, not refused
+	// and shown again as the search would be.
 	b.run("type another entry, then a search",
+		chromedp.SetValue(chromedp.CSS("#f-network"), network),
+		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
 		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "60"),
 		chromedp.SendKeys(chromedp.CSS("#f-notes"), "Scritto prima della ricerca"),
 		chromedp.SendKeys(chromedp.CSS("#f-rete"), "milano 057"))
 	pressEnter("press Enter in the search", "#f-rete")
-	b.check("ore-invio-ricerca")
+	check("ore-invio-ricerca")
 	if b.count(`#f-network option[value="regions/lombardia/networks/rete057"]`) != 1 {
 		t.Error("Enter in the search did not search: the choices do not offer Rete Milano 057")
 	}
 	if n := len(f.entries("lombardia")); n != 1 {
-		t.Errorf("Enter in the search saved: %d entries, want 1", n)
+		t.Fatalf("Enter in the search saved: %d entries, want 1", n)
 	}
 	for sel, want := range map[string]string{"#f-duration_minutes": "60", "#f-notes": "Scritto prima della ricerca", "#f-rete": "milano 057"} {
 		if got := b.value(sel); got != want {
 			t.Errorf("after Enter in the search %s holds %q, want %q as typed", sel, got, want)
 		}
+	}
+
+	b.run("choose the network found", chromedp.SetValue(chromedp.CSS("#f-network"), "regions/lombardia/networks/rete057"))
+	pressEnter("press Enter in the duration", "#f-duration_minutes")
+	if n := len(f.entries("lombardia")); n != 2 {
+		t.Fatalf("Enter in the duration after the search saved %d entries in all, want 2 (the page says %q)", n, b.text("main"))
+	}
+	saved := f.entries("lombardia")
+	if i := slices.IndexFunc(saved, func(e *famiv1.SupportEntry) bool { return e.GetNotes() == "Scritto prima della ricerca" }); i < 0 ||
+		saved[i].GetNetwork() != "regions/lombardia/networks/rete057" || saved[i].GetDurationMinutes() != 60 {
+		t.Errorf("Enter after the search saved %v, want the network found for 60 minutes, with the notes typed before the search", saved)
 	}
 }
 

@@ -50,7 +50,7 @@ func TestEntryEditRejectResubmitDelete(t *testing.T) {
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Ricarica la versione attuale") || !strings.Contains(page, `value="45"`) {
 		t.Errorf("stale edit: status %d; want 422 keeping 45 and offering to reload", res.StatusCode)
 	}
-	if !strings.Contains(page, `<th scope="row">Durata (minuti)</th><td>120</td><td>45</td>`) {
+	if !strings.Contains(page, `<th scope="row">Durata (minuti)</th><td data-label="Valore attuale">120</td><td data-label="Il tuo valore">45</td>`) {
 		t.Errorf("stale edit does not show what changed")
 	}
 	if got := f.entries("lombardia")[0].GetDurationMinutes(); got != 120 {
@@ -214,7 +214,7 @@ func TestPartnerStaleEditShowsCurrent(t *testing.T) {
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "<strong>CPIA 1 Bergamo</strong>") || !strings.Contains(page, `value="CPIA Bergamo Est"`) {
 		t.Errorf("stale edit: status %d; want 422 showing the stored name beside the typed one", res.StatusCode)
 	}
-	if !strings.Contains(page, `<th scope="row">Denominazione</th><td>CPIA 1 Bergamo</td><td>CPIA Bergamo Est</td>`) {
+	if !strings.Contains(page, `<th scope="row">Denominazione</th><td data-label="Valore attuale">CPIA 1 Bergamo</td><td data-label="Il tuo valore">CPIA Bergamo Est</td>`) {
 		t.Errorf("stale edit does not show what changed")
 	}
 	// Bad input lands next to its field, in Italian.
@@ -439,8 +439,8 @@ func TestNetworkStaleEditRedone(t *testing.T) {
 		t.Fatalf("stale edit: want 422 offering to reload")
 	}
 	for _, want := range []string{
-		`<th scope="row">Denominazione</th><td>Rete Bergamo Est</td><td>Rete Bergamo</td>`,
-		`<th scope="row">ATS</th><td></td><td>ATS Bergamo</td>`,
+		`<th scope="row">Denominazione</th><td data-label="Valore attuale">Rete Bergamo Est</td><td data-label="Il tuo valore">Rete Bergamo</td>`,
+		`<th scope="row">ATS</th><td data-label="Valore attuale"></td><td data-label="Il tuo valore">ATS Bergamo</td>`,
 		`value="ATS Bergamo"`, "Rete dei servizi della bassa bergamasca</textarea>",
 		"salva di nuovo",
 	} {
@@ -488,7 +488,7 @@ func TestStaleEditNamesLinkedResources(t *testing.T) {
 	annas.Set("member.1.partner", comune)
 	brunos.Set("description", "Rete dei servizi della bassa bergamasca")
 	page := savedMeanwhile(t, staleEdit, anna, annas, bruno, brunos)
-	if want := `<th scope="row">Membri</th><td>Ufficio di Piano di Bergamo, Comune di Bergamo</td><td>Ufficio di Piano di Bergamo, CPIA Bergamo</td>`; !strings.Contains(page, want) {
+	if want := `<th scope="row">Membri</th><td data-label="Valore attuale">Ufficio di Piano di Bergamo, Comune di Bergamo</td><td data-label="Il tuo valore">Ufficio di Piano di Bergamo, CPIA Bergamo</td>`; !strings.Contains(page, want) {
 		t.Errorf("stale edit page lacks %q", want)
 	}
 	// Only the fields that differ: not those stored empty and left out of
@@ -647,7 +647,7 @@ func TestStaleEditNamesMeeting(t *testing.T) {
 	stale := maps.Clone(form)
 	stale.Set("meeting", "")
 	page := savedMeanwhile(t, edit, c, form, c, stale)
-	if want := `<th scope="row">Incontro collegato</th><td>` + start.Format("02/01/2006") + ` · Tavolo di coordinamento</td><td></td>`; !strings.Contains(page, want) {
+	if want := `<th scope="row">Incontro collegato</th><td data-label="Valore attuale">` + start.Format("02/01/2006") + ` · Tavolo di coordinamento</td><td data-label="Il tuo valore"></td>`; !strings.Contains(page, want) {
 		t.Errorf("stale edit page lacks %q", want)
 	}
 }
@@ -719,8 +719,8 @@ func TestReportStaleEditRedone(t *testing.T) {
 	staffs.Set("exp.1.committed", "300000")
 	page = savedMeanwhile(t, edit, admin, admins, staff, staffs)
 	for _, want := range []string{
-		`<th scope="row">Valori degli indicatori</th><td>30</td><td>1.234,5</td>`,
-		`<th scope="row">Note</th><td>Dati verificati dalla regione</td><td>` + evilEscaped + `</td>`,
+		`<th scope="row">Valori degli indicatori</th><td data-label="Valore attuale">30</td><td data-label="Il tuo valore">1.234,5</td>`,
+		`<th scope="row">Note</th><td data-label="Valore attuale">Dati verificati dalla regione</td><td data-label="Il tuo valore">` + evilEscaped + `</td>`,
 		`name="ind.0.value" value="1.234,5"`, "salva di nuovo il modulo",
 	} {
 		if !strings.Contains(page, want) {
@@ -771,9 +771,9 @@ func TestEntryStaleDeleteListsChanges(t *testing.T) {
 	}
 	for _, want := range []string{
 		`<th scope="col">Quando hai aperto la pagina</th>`,
-		`<th scope="row">Durata (minuti)</th><td>120</td><td>90</td>`,
-		`<th scope="row">Note</th><td>Cambiato nel frattempo</td><td></td>`,
-		`<th scope="row">Modalità</th><td>A distanza</td><td>` + evilEscaped + `</td>`,
+		`<th scope="row">Durata (minuti)</th><td data-label="Valore attuale">120</td><td data-label="Quando hai aperto la pagina">90</td>`,
+		`<th scope="row">Note</th><td data-label="Valore attuale">Cambiato nel frattempo</td><td data-label="Quando hai aperto la pagina"></td>`,
+		`<th scope="row">Modalità</th><td data-label="Valore attuale">A distanza</td><td data-label="Quando hai aperto la pagina">` + evilEscaped + `</td>`,
 		"Se vuoi ancora eliminarla", `value="120"`,
 	} {
 		if !strings.Contains(page, want) {
@@ -817,7 +817,7 @@ func TestStaleEntryEditListsTopicsAndOperators(t *testing.T) {
 	if got, want := changedFields(page), []string{"Docenti", "Temi"}; !slices.Equal(got, want) {
 		t.Errorf("the changes listed are %q, want %q", got, want)
 	}
-	for _, want := range []string{`<th scope="row">Docenti</th><td>5</td><td>3</td>`, "Governance", "Co-progettazione", "Valutazione"} {
+	for _, want := range []string{`<th scope="row">Docenti</th><td data-label="Valore attuale">5</td><td data-label="Il tuo valore">3</td>`, "Governance", "Co-progettazione", "Valutazione"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("stale edit page lacks %q", want)
 		}

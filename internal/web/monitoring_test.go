@@ -810,10 +810,13 @@ func TestReportProjectChangedTwiceDuringSave(t *testing.T) {
 // TestBrowserReportFormAt390: on a 390 px phone the report form is a card
 // per row, as long titles and all. Nothing is wider than the screen (a title
 // without spaces widened the page by more than 1,000 px); each activity and
-// action of the plan is a group named by its code and title, whose short
-// fields that go together share a line (the two dates, the two amounts, and
-// age band and sex of a count of people; they were one under the other);
-// every field keeps its visible label; and axe finds nothing serious.
+// action of the plan is a group named by its code and title, and each
+// deviation a group named by its number holding its five fields (they were
+// five fields in a box, in no group); short fields that go together share a
+// line (the two dates, the two amounts, a deviation's activity and new date,
+// and age band and sex of a count of people; they were one under the
+// other); every field keeps its visible label; and axe finds nothing
+// serious.
 func TestBrowserReportFormAt390(t *testing.T) {
 	f := startFamid(t)
 	setupMonitoring(f)
@@ -845,7 +848,7 @@ func TestBrowserReportFormAt390(t *testing.T) {
 		const box = id => document.getElementById(id).getBoundingClientRect();
 		const apart = [], unnamed = [], unlabelled = [];
 		for (const [a, b] of [["act.0.start", "act.0.end"], ["act.1.start", "act.1.end"], ["exp.0.committed", "exp.0.paid"],
-			["exp.1.committed", "exp.1.paid"], ["ppl.0.age_band", "ppl.0.sex"]]) {
+			["exp.1.committed", "exp.1.paid"], ["dev.0.activity", "dev.0.new_date"], ["dev.1.activity", "dev.1.new_date"], ["ppl.0.age_band", "ppl.0.sex"]]) {
 			if (box(a).top !== box(b).top || box(b).right > doc.clientWidth) apart.push(a + "|" + b);
 		}
 		for (const h of form.querySelectorAll('input[type=hidden][name^="act."][name$=".code"], input[type=hidden][name^="exp."][name$=".code"]')) {
@@ -854,6 +857,10 @@ func TestBrowserReportFormAt390(t *testing.T) {
 			for (const el of form.querySelectorAll('[name^="' + row + '."]:not([type=hidden])')) {
 				if (!legend || !legend.textContent.includes(h.value) || !group.contains(el)) unnamed.push(el.name);
 			}
+		}
+		for (const el of form.querySelectorAll('[name^="dev."]')) {
+			const row = +el.name.split(".")[1], group = el.closest("fieldset"), legend = group && group.querySelector(":scope > legend");
+			if (!legend || legend.textContent.trim() !== "Scostamento " + (row + 1) || group.querySelectorAll('[name^="dev.' + row + '."]').length !== 5) unnamed.push(el.name);
 		}
 		for (const el of form.querySelectorAll("input:not([type=hidden]), select, textarea")) {
 			const l = form.querySelector('label[for="' + el.id + '"]');

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -177,4 +178,54 @@ func everyList(t *testing.T) *famid {
 	c.signIn("mrossi@lombardia")
 	c.logHours(network)
 	return f
+}
+
+// TestBrowserStaleEditAt360: on a 360 px phone the comparison a stale edit
+// shows (what is stored now beside what the user typed) is cards, as every
+// list: nothing wider than the screen, long values and a word without
+// spaces included; each changed field a card under its name, its two values
+// one under the other, each after its heading; and axe finds nothing
+// serious. Before, it was a table of three columns, which these values (a
+// description of one long word) made 1,022 px wider than the screen.
+func TestBrowserStaleEditAt360(t *testing.T) {
+	f := startFamid(t)
+	cpia := f.partner("lombardia", "cpia", "CPIA Bergamo")
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	b := newBrowser(t, f)
+	b.signIn("admin@lombardia")
+	b.run("open the partner at 360 px", chromedp.EmulateViewport(360, 740), chromedp.Navigate(b.f.url("/partner/cpia")), chromedp.WaitVisible(chromedp.CSS("#f-display_name")))
+	if _, err := famiv1.NewPartnerServiceClient(f.conn).UpdatePartner(f.admin("lombardia"), &famiv1.UpdatePartnerRequest{
+		Partner: &famiv1.Partner{Name: cpia, DisplayName: "Centro provinciale per l'istruzione degli adulti di Bergamo, sede di Treviglio",
+			Description: strings.Repeat("Alfabetizzazione", 8)},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name", "description"}}}); err != nil {
+		t.Fatalf("change the partner meanwhile: %v", err)
+	}
+	b.run("save a stale edit",
+		chromedp.SetValue(chromedp.CSS("#f-display_name"), "CPIA Bergamo Est"),
+		chromedp.SetValue(chromedp.CSS("#f-description"), "Corsi di italiano per adulti stranieri"),
+		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#form-error caption")))
+	for _, problem := range b.cardProblems() {
+		t.Errorf("the stale edit at 360 px: %s", problem)
+	}
+	// Each card reads from the top down: the field's name, then its values,
+	// each below the one before and as wide as the card.
+	crowded, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#form-error tbody tr")].flatMap(row => {
+		const cells = [...row.children], out = [];
+		for (let i = 1; i < cells.length; i++) {
+			const above = cells[i - 1].getBoundingClientRect(), cell = cells[i].getBoundingClientRect();
+			if (cell.top < above.bottom || cell.width < row.clientWidth * 0.9) out.push(cells[0].textContent + ": " + (cells[i].dataset.label || "cell " + i));
+		}
+		return out;
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(crowded) > 0 {
+		t.Errorf("at 360 px these values do not stand on lines of their own in their card: %q", crowded)
+	}
+	if got := b.text("#form-error tbody"); !strings.Contains(got, "sede di Treviglio") || !strings.Contains(got, "CPIA Bergamo Est") {
+		t.Errorf("the comparison reads %q, want the stored name and the typed one", got)
+	}
+	b.check("modifica-superata-360")
+	b.run("reset viewport", chromedp.EmulateReset())
 }

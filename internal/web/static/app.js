@@ -18,6 +18,8 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   // Enter in a form's choice search searches: the form's default button is
   // its save (savedefault), which HTML's implicit submission would click.
+  // Without the script, that save runs a search typed since the page was
+  // shown (searchable), but not one pressed again unchanged.
   document.querySelectorAll("input[data-search-button]").forEach(function (input) {
     input.addEventListener("keydown", function (e) {
       var button = document.getElementById(input.dataset.searchButton);
