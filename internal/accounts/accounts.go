@@ -70,6 +70,7 @@ type Service struct {
 	regions store.Store
 	keys    *auth.KeySet
 	revoked *revocations
+	tokens  *tokenRecords
 	users   *auth.LoginLimiter
 	clients *auth.LoginLimiter
 	// known holds the paths (username, client address) of recent
@@ -110,7 +111,8 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 	if err := rev.prune(ctx, sys, opts.Now()); err != nil {
 		return nil, fmt.Errorf("prune expired revocations: %w", err)
 	}
-	if err := indexTokenRecords(ctx, sys); err != nil {
+	records, err := indexTokenRecords(ctx, sys)
+	if err != nil {
 		return nil, fmt.Errorf("index the records of service tokens: %w", err)
 	}
 	err = pruneAll(ctx, sys, func(tx store.SystemTx) ([]string, bool, error) {
@@ -129,6 +131,7 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 	}
 	return &Service{
 		sys: sys, regions: regions, keys: keys, revoked: rev, known: known,
+		tokens: &tokenRecords{keys: records},
 		// Five failures in a row, then one attempt a minute per username;
 		// twenty, then one every fifteen seconds per client address.
 		users:          auth.NewLoginLimiter(5, time.Minute),

@@ -109,11 +109,12 @@ func (r *revocations) merge(fresh *revocations, now time.Time) (added []indexEnt
 	return added
 }
 
-// indexAdded writes the expiry index keys of entries, revoked by another
-// process since the last reload, that the store lacks: a famid of an
-// earlier version (a shared etcd cluster in a rolling upgrade) writes
-// none, and pruning would not find its entries until the next start. It
-// reads one key per entry new here, and writes only those missing.
+// indexAdded writes the index keys, of the records another process wrote
+// since the last reload (revocations, IndexNewServiceTokens' token
+// records), that the store lacks: a famid of an earlier version (a shared
+// etcd cluster in a rolling upgrade) writes none, and the index's readers
+// would not find its records until the next start. It reads one key per
+// entry, and writes only those missing.
 func indexAdded(ctx context.Context, sys store.System, entries []indexEntry) error {
 	if len(entries) == 0 {
 		return nil

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -203,22 +204,79 @@ func pruneTokenRecords(tx store.SystemTx, now time.Time, retention time.Duration
 // records: all of them in a system store written before the indexes, and
 // those of the tokens that a famid of an earlier version issued meanwhile
 // (a shared etcd cluster in a rolling upgrade). It reads every record, as
-// the start's pruning did before the indexes. A damaged record is left
-// out, as pruning leaves it.
-func indexTokenRecords(ctx context.Context, sys store.System) error {
-	return indexMissing(ctx, sys, func(tx store.SystemTx, add func(indexEntry)) {
+// the start's pruning did before the indexes, and returns their keys, the
+// records IndexNewServiceTokens need not read again. A damaged record is
+// left out, as pruning leaves it.
+func indexTokenRecords(ctx context.Context, sys store.System) (map[string]struct{}, error) {
+	var records map[string]struct{}
+	err := indexMissing(ctx, sys, func(tx store.SystemTx, add func(indexEntry)) {
+		records = map[string]struct{}{}
 		tx.Scan(bucketServiceTokens, "", "", func(k string, b []byte, err error) bool {
-			st := &famiv1.ServiceToken{}
-			region, jti, ok := strings.Cut(k, "/")
-			if err != nil || !ok || proto.Unmarshal(b, st) != nil {
-				return true
-			}
-			for _, e := range indexEntries(region, jti, st) {
-				add(e)
+			if err == nil {
+				records[k] = struct{}{}
+				for _, e := range tokenRecordEntries(k, b) {
+					add(e)
+				}
 			}
 			return true
 		})
 	})
+	return records, err
+}
+
+// tokenRecordEntries are the index keys that the stored record b of key
+// {region}/{jti} needs; none for a record that does not decode.
+func tokenRecordEntries(key string, b []byte) []indexEntry {
+	st := &famiv1.ServiceToken{}
+	region, jti, ok := strings.Cut(key, "/")
+	if !ok || proto.Unmarshal(b, st) != nil {
+		return nil
+	}
+	return indexEntries(region, jti, st)
+}
+
+// tokenRecords are the keys of the records of service tokens this process
+// has seen indexed (IndexNewServiceTokens).
+type tokenRecords struct {
+	mu   sync.Mutex
+	keys map[string]struct{}
+}
+
+// IndexNewServiceTokens adds the index keys that the records of service
+// tokens written by another process since the last call (or the start)
+// lack: a famid of an earlier version (a shared etcd cluster in a rolling
+// upgrade) issues tokens without them, and until they have them the
+// limit does not count such a token nor pruning find its record. (Listing
+// and revoking read the records, and need no index.) famid calls it on
+// every system change, as ReloadRevocations. It reads every record once,
+// as the reload reads every revocation, decodes only those new here and
+// reads one key per index key of those, and writes only the keys missing.
+func (s *Service) IndexNewServiceTokens(ctx context.Context) error {
+	s.tokens.mu.Lock()
+	defer s.tokens.mu.Unlock()
+	seen := make(map[string]struct{}, len(s.tokens.keys))
+	var added []indexEntry
+	err := s.sys.SystemView(ctx, func(tx store.SystemTx) error {
+		tx.Scan(bucketServiceTokens, "", "", func(k string, b []byte, err error) bool {
+			if err != nil {
+				return true
+			}
+			seen[k] = struct{}{}
+			if _, known := s.tokens.keys[k]; !known {
+				added = append(added, tokenRecordEntries(k, b)...)
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := indexAdded(ctx, s.sys, added); err != nil {
+		return err
+	}
+	s.tokens.keys = seen
+	return nil
 }
 
 // indexMissing writes the index keys that entries adds (every key its

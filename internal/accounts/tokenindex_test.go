@@ -267,3 +267,85 @@ func liveTokensRevokedByAnEarlierVersion(t *testing.T, f *tokenEnv) {
 	}
 	wantLimit(t, ctx, svc, "protocollo", 1)
 }
+
+// plantEarlierToken stores the record of a live token jti of protocollo
+// in lombardia as a famid of an earlier version issues it: the record
+// alone, without the keys of the token indexes.
+func plantEarlierToken(t *testing.T, f *tokenEnv, jti string) string {
+	t.Helper()
+	name := "regions/lombardia/serviceTokens/" + jti
+	b, err := proto.Marshal(&famiv1.ServiceToken{
+		Name: name, Subject: "system:protocollo", CreateTime: timestamppb.New(f.now),
+		ExpireTime: timestamppb.New(f.now.Add(time.Hour)), IssuedBy: "account:admin",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.SystemUpdate(t.Context(), func(tx store.SystemTx) error { return tx.Put("service_tokens", "lombardia/"+jti, b) }); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// TestTokensOfAnEarlierVersionWhileRunning: the tokens that a famid of an
+// earlier version issues while this one runs (a shared etcd cluster in a
+// rolling upgrade) have no index keys. They are listed and revoked from
+// their records, and the revocation reaches every famid, index or not;
+// once this famid follows the system change (IndexNewServiceTokens, as
+// famid does on each), they count against the limit and are pruned, as
+// its own are, without waiting for a restart.
+func TestTokensOfAnEarlierVersionWhileRunning(t *testing.T) {
+	onEachBackend(t, tokensOfAnEarlierVersionWhileRunning)
+}
+
+func tokensOfAnEarlierVersionWhileRunning(t *testing.T, f *tokenEnv) {
+	ctx := as(t.Context(), "lombardia")
+	svc, other := f.start(t), f.start(t)
+	revoked, live := plantEarlierToken(t, f, "earlier-revoked"), plantEarlierToken(t, f, "earlier-live")
+
+	// In the window, before the change is followed: listed, and revoked
+	// on every famid.
+	list, err := svc.ListServiceTokens(ctx, &famiv1.ListServiceTokensRequest{Parent: "regions/lombardia"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := list.GetServiceTokens(); len(got) != 2 || got[0].GetState() != famiv1.ServiceTokenState_SERVICE_TOKEN_STATE_ACTIVE {
+		t.Fatalf("listed %v, want the two tokens of the earlier version, active", got)
+	}
+	st, err := svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: revoked})
+	if err != nil || st.GetState() != famiv1.ServiceTokenState_SERVICE_TOKEN_STATE_REVOKED {
+		t.Fatalf("revoke %s: %v, %v", revoked, st.GetState(), err)
+	}
+	if err := other.ReloadRevocations(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*accounts.Service{svc, other} {
+		if !s.Revocations().Revoked("earlier-revoked", "system:protocollo", "lombardia", 0) {
+			t.Errorf("%s is not revoked on every famid", revoked)
+		}
+	}
+
+	// Followed: the live one takes a place of protocollo's, and its
+	// revocation frees it.
+	if err := svc.IndexNewServiceTokens(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	created := wantLimit(t, ctx, svc, "protocollo", accounts.MaxLiveServiceTokens-1)
+	if _, err := svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: live}); err != nil {
+		t.Fatal(err)
+	}
+	wantLimit(t, ctx, svc, "protocollo", 1)
+
+	// Past the retention, creates prune their records, a few each.
+	f.now = f.now.Add(2*time.Hour + accounts.DefaultServiceTokenRetention)
+	for range 3 {
+		if _, err := issueToken(ctx, svc, "altro", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range append([]string{revoked, live}, created[0]) {
+		if _, err := svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: name}); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("the record of %s, expired past the retention: %v, want NOT_FOUND", name, err)
+		}
+	}
+}

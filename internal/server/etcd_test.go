@@ -9,10 +9,15 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/server/servertest"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 	"github.com/raccordo/raccordo/internal/syncbuf"
 )
@@ -190,4 +195,63 @@ func TestEtcdDamagedRecord(t *testing.T) {
 			wantDegradedLog(t, log.String()[from:], "PartnerService/ListPartners", "regions/lombardia", "regions/lombardia/partners/udp")
 		})
 	}
+}
+
+// TestEtcdTokenOfAnEarlierVersion: a service token that a famid of an
+// earlier version issues on the shared cluster (its record alone, without
+// the keys of the token indexes) is indexed by a running famid once it
+// follows the change, without a restart, and takes one of its system's
+// places.
+func TestEtcdTokenOfAnEarlierVersion(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	ts := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/earlier/"))
+	earlier, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/earlier/", Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { earlier.Close() })
+	b, err := proto.Marshal(&famiv1.ServiceToken{
+		Name: lombardia + "/serviceTokens/earlier", Subject: "system:siage", CreateTime: timestamppb.Now(),
+		ExpireTime: timestamppb.New(time.Now().Add(time.Hour)), IssuedBy: "account:admin",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = earlier.SystemUpdate(t.Context(), func(tx store.SystemTx) error { return tx.Put("service_tokens", "lombardia/earlier", b) })
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for deadline := time.Now().Add(5 * time.Second); !hasLiveKey(t, earlier, "lombardia/system:siage/", "/earlier"); {
+		if time.Now().After(deadline) {
+			t.Fatal("famid has not indexed the token of the earlier version five seconds after it was issued")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	admin := newSurface(t, ts, "grpc")
+	for i := range accounts.MaxLiveServiceTokens - 1 {
+		if _, err := admin.CreateServiceToken(t.Context(), &famiv1.CreateServiceTokenRequest{Parent: lombardia, SystemId: "siage"}); err != nil {
+			t.Fatalf("service token %d beside the earlier version's: %v", i+1, err)
+		}
+	}
+	_, err = admin.CreateServiceToken(t.Context(), &famiv1.CreateServiceTokenRequest{Parent: lombardia, SystemId: "siage"})
+	checkErr(t, "a service token past the cap, one of the earlier version's", err, wantErr{codes.FailedPrecondition, "TOO_MANY_TOKENS", nil})
+}
+
+// hasLiveKey reports whether the index of live service tokens holds a key
+// with prefix and suffix.
+func hasLiveKey(t *testing.T, sys store.System, prefix, suffix string) bool {
+	t.Helper()
+	found := false
+	err := sys.SystemView(t.Context(), func(tx store.SystemTx) error {
+		tx.Scan("service_tokens_live", prefix, "", func(k string, _ []byte, _ error) bool {
+			found = strings.HasSuffix(k, suffix)
+			return !found
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
 }

@@ -198,7 +198,9 @@ func shareKeys(ctx context.Context, sys store.System, dataDir string) error {
 // followShared keeps this process's copies of shared system records (the
 // revocation list, the signing keys) in step with the other processes'
 // changes: a token revoked through one famid is refused by all of them as
-// soon as the etcd watch reports the change.
+// soon as the etcd watch reports the change. It indexes too the service
+// tokens that a famid of an earlier version issued, which the limit then
+// counts.
 func (s *Server) followShared(shared store.SharedSystem, acc *accounts.Service) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -210,6 +212,9 @@ func (s *Server) followShared(shared store.SharedSystem, acc *accounts.Service) 
 		_ = shared.SystemChanged(ctx, func() {
 			if err := acc.ReloadRevocations(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("reload revocations", "err", err)
+			}
+			if err := acc.IndexNewServiceTokens(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("index new service tokens", "err", err)
 			}
 			if err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil && ctx.Err() == nil {
 				s.log.Warn("share signing keys", "err", err)
