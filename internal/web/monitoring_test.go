@@ -515,9 +515,9 @@ func TestMonitoringFlagsSayWhatTheyAreAbout(t *testing.T) {
 func TestOverdueProjectsNamedByTitle(t *testing.T) {
 	_, staff, admin := monitoringClients(t)
 	lab := `<a href="/progetti/lab-impact/monitoraggio">PROG-2463 Lab&#39;Impact</a>`
-	staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK, "Progetti con il rapporto in ritardo: "+lab+"</p>")
+	staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK, "Progetti con il rapporto in ritardo (1): "+lab+"</p>")
 	admin.wantPage("/monitoraggio?trimestre=2021-q2", http.StatusOK,
-		`Progetti con il rapporto in ritardo: <a href="/progetti/fse-milano/monitoraggio">FSE-77 Sportelli FSE&#43;</a>, `+lab+"</p>")
+		`Progetti con il rapporto in ritardo (2): <a href="/progetti/fse-milano/monitoraggio">FSE-77 Sportelli FSE&#43;</a>, `+lab+"</p>")
 }
 
 // TestOverdueProjectsPaged: a summary naming 152 overdue projects shows
