@@ -330,7 +330,10 @@ func (a *App) renderReport(w http.ResponseWriter, r *http.Request, s *session, c
 // were offered forms and buttons the service refused. The rule reads
 // networks for network staff alone, and of those only the ones that
 // implement project (the project filter) with the two fields it weighs
-// (reportMask): the partner's every network, whole, was read before.
+// (reportMask): the partner's every network, whole, was read before. The
+// registry serves the project filter from its refs index, so the check
+// reads the project's networks alone, as the service's own does
+// (registry.ImplementingNetworks), however many the region has.
 func (a *App) mayReport(s *session, project string) (bool, error) {
 	var networks []*famiv1.Network
 	if s.who.Role == principal.NetworkMember && s.who.Partner != "" {
