@@ -521,10 +521,10 @@ func infallible[T any](keep func(T) bool) func(T) (bool, error) {
 }
 
 // list pages through what open chooses (a collection, or the resources
-// an index names) within the snapshot the page is read from, in id order, keeping the resources
-// open's filter accepts (nil keeps all), each with the fields req's read
-// mask names (readMaskOf): the filter sees the whole resource, the page's
-// byte budget what is answered. It returns the page, the next page token
+// an index names) within the snapshot the page is read from, in id
+// order, keeping the resources open's filter accepts (nil keeps all), each
+// with the fields req's read mask names (readMaskOf): the filter sees the
+// whole resource, the page's byte budget what is answered. It returns the page, the next page token
 // and the revision the page reflects.
 func list[T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (walk[T], func(T) (bool, error), error)) ([]T, string, int64, error) {
 	page, after, err := aip.StartPage(req)
