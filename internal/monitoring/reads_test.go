@@ -1,12 +1,9 @@
 package monitoring_test
 
 import (
-	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -14,58 +11,8 @@ import (
 	"github.com/raccordo/raccordo/internal/monitoring"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry/registrytest"
-	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/storetest"
 )
-
-// readCounter is a store whose writes count what their transactions read:
-// a resource got or listed, an index key got or scanned.
-type readCounter struct {
-	store.Store
-	reads atomic.Int64
-}
-
-func (c *readCounter) Update(ctx context.Context, region string, m store.Mutation, fn func(store.WriteTx) (proto.Message, error)) (proto.Message, error) {
-	return c.Store.Update(ctx, region, m, func(tx store.WriteTx) (proto.Message, error) {
-		return fn(countedTx{tx, &c.reads})
-	})
-}
-
-// since returns the reads counted since the last call.
-func (c *readCounter) since() int64 { return c.reads.Swap(0) }
-
-type countedTx struct {
-	store.WriteTx
-	reads *atomic.Int64
-}
-
-func (t countedTx) Get(name string, into store.Resource) error {
-	t.reads.Add(1)
-	return t.WriteTx.Get(name, into)
-}
-
-func (t countedTx) Exists(name string) (bool, error) {
-	t.reads.Add(1)
-	return t.WriteTx.Exists(name)
-}
-
-func (t countedTx) List(collection, after string, fn func(string, []byte) (bool, error)) error {
-	return t.WriteTx.List(collection, after, func(id string, raw []byte) (bool, error) {
-		t.reads.Add(1)
-		return fn(id, raw)
-	})
-}
-
-func (t countedTx) IndexGet(index, key string) (string, bool) {
-	t.reads.Add(1)
-	return t.WriteTx.IndexGet(index, key)
-}
-
-func (t countedTx) IndexScan(index, prefix string, fn func(key, value string) bool) {
-	t.WriteTx.IndexScan(index, prefix, func(k, v string) bool {
-		t.reads.Add(1)
-		return fn(k, v)
-	})
-}
 
 // TestReportWritesReadOnlyTheProjectsNetworks: a network member's report
 // writes (create, update, submit) read as much in a region of 2 networks
@@ -126,22 +73,22 @@ func draftReport(p *famiv1.Project) *famiv1.MonitoringReport {
 // the lead's staff in a reportRegion.
 func reportWriteReads(t *testing.T, others int) (reads [3]int64) {
 	e, p := reportRegion(t, others)
-	st := &readCounter{Store: e.Store}
+	st := &storetest.ReadCounter{Store: e.Store}
 	svc, ctx := monitoring.New(st, monitoring.Options{}), e.Member("udp")
 	r := draftReport(p)
 	if _, err := svc.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: r.GetPeriod(), MonitoringReport: r}); err != nil {
 		t.Fatal(err)
 	}
-	reads[0] = st.since()
+	reads[0] = st.Since()
 	if _, err := svc.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: r.GetName(), Notes: "Corsi avviati"},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"notes"}}}); err != nil {
 		t.Fatal(err)
 	}
-	reads[1] = st.since()
+	reads[1] = st.Since()
 	if _, err := svc.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: r.GetName()}); err != nil {
 		t.Fatal(err)
 	}
-	reads[2] = st.since()
+	reads[2] = st.Since()
 	return reads
 }
 

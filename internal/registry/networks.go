@@ -215,13 +215,24 @@ func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksReq
 		return nil, err
 	}
 	matches := namekey.Matcher(req.GetQuery())
-	return resource.ListWithin[*famiv1.ListNetworksResponse](ctx, s.r.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.Network) (bool, error), error) {
-		return resource.Networks, func(n *famiv1.Network) (bool, error) {
+	keep := func(tx store.ReadTx) func(*famiv1.Network) (bool, error) {
+		return func(n *famiv1.Network) (bool, error) {
 			if !networkFilters(req, n) {
 				return false, nil
 			}
 			return matchesNetwork(tx, matches, n)
-		}, nil
+		}
+	}
+	if project := req.GetProject(); project != "" {
+		// The networks that implement a project are those the refs index
+		// names (implementing): a page reads them alone, as the
+		// monitoring's right to report does, not every network.
+		return resource.ListAmong[*famiv1.ListNetworksResponse](ctx, s.r.store, region, req, func(tx store.ReadTx) ([]string, func(*famiv1.Network) (bool, error), error) {
+			return implementing(tx, project), keep(tx), nil
+		})
+	}
+	return resource.ListWithin[*famiv1.ListNetworksResponse](ctx, s.r.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.Network) (bool, error), error) {
+		return resource.Networks, keep(tx), nil
 	})
 }
 
@@ -308,6 +319,22 @@ func (s *Networks) DeleteNetwork(ctx context.Context, req *famiv1.DeleteNetworkR
 // leaves a network out, and region copies carry it (bolt.ReadRegionFile,
 // the etcd store's ExportRegion).
 func ImplementingNetworks(tx store.ReadTx, project string) ([]*famiv1.Network, error) {
+	names := implementing(tx, project)
+	networks := make([]*famiv1.Network, 0, len(names))
+	for _, name := range names {
+		n := &famiv1.Network{}
+		if err := tx.Get(name, n); err != nil {
+			return nil, err
+		}
+		networks = append(networks, n)
+	}
+	return networks, nil
+}
+
+// implementing is the names of the networks of tx's region that implement
+// project, in id order, as the refs index holds them
+// (ImplementingNetworks).
+func implementing(tx store.ReadTx, project string) []string {
 	prefix := project + "\x00" + aip.Name(tx.Region(), resource.Networks, "")
 	var names []string
 	tx.IndexScan(indexRefs, prefix, func(key, _ string) bool {
@@ -318,15 +345,7 @@ func ImplementingNetworks(tx store.ReadTx, project string) ([]*famiv1.Network, e
 		}
 		return true
 	})
-	networks := make([]*famiv1.Network, 0, len(names))
-	for _, name := range names {
-		n := &famiv1.Network{}
-		if err := tx.Get(name, n); err != nil {
-			return nil, err
-		}
-		networks = append(networks, n)
-	}
-	return networks, nil
+	return names
 }
 
 // MemberNetworks returns the ids of the networks partner is a member of.

@@ -520,13 +520,13 @@ func infallible[T any](keep func(T) bool) func(T) (bool, error) {
 	return func(item T) (bool, error) { return keep(item), nil }
 }
 
-// list pages through the collection that open chooses within the
-// snapshot the page is read from, in id order, keeping the resources
-// open's filter accepts (nil keeps all), each with the fields req's read
-// mask names (readMaskOf): the filter sees the whole resource, the page's
-// byte budget what is answered. It returns the page, the next page token
+// list pages through what open chooses (a collection, or the resources
+// an index names) within the snapshot the page is read from, in id
+// order, keeping the resources open's filter accepts (nil keeps all), each
+// with the fields req's read mask names (readMaskOf): the filter sees the
+// whole resource, the page's byte budget what is answered. It returns the page, the next page token
 // and the revision the page reflects.
-func list[T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, newT func() T, open func(tx store.ReadTx) (string, func(T) (bool, error), error)) ([]T, string, int64, error) {
+func list[T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (walk[T], func(T) (bool, error), error)) ([]T, string, int64, error) {
 	page, after, err := aip.StartPage(req)
 	if err != nil {
 		return nil, "", 0, err
@@ -542,11 +542,11 @@ func list[T store.Resource](ctx context.Context, s store.Store, region string, r
 	)
 	err = s.View(ctx, region, func(tx store.ReadTx) error {
 		rev = tx.Revision()
-		collection, keep, err := open(tx)
+		items, keep, err := open(tx)
 		if err != nil {
 			return err
 		}
-		out, next, err = listIn(tx, collection, after, page, newT, keep, mask)
+		out, next, err = listIn(items, after, page, keep, mask)
 		return err
 	})
 	if err != nil {
@@ -582,12 +582,73 @@ func ListAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s sto
 // of the collection does. The answer is the standard response Resp, as
 // ListAnswer's.
 func ListWithin[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (collection string, keep func(T) (bool, error), err error)) (Resp, error) {
-	items, next, rev, err := list(ctx, s, region, req, newOf[T], open)
+	return listAnswer[Resp](ctx, s, region, req, func(tx store.ReadTx) (walk[T], func(T) (bool, error), error) {
+		collection, keep, err := open(tx)
+		return inCollection[T](tx, collection), keep, err
+	})
+}
+
+// ListAmong answers a List method (AIP-132) in region as ListWithin does,
+// over the resources open names rather than a whole collection: the names
+// an index holds for one of the list's filters (the networks that
+// implement a project, from the registry's references), all of one
+// collection, in id order. A page then reads those resources alone,
+// however large the collection. keep still sees each, so an index naming
+// more than the filter keeps costs reads, never a wrong answer; page
+// tokens are ids, as the whole collection's are.
+func ListAmong[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (names []string, keep func(T) (bool, error), err error)) (Resp, error) {
+	return listAnswer[Resp](ctx, s, region, req, func(tx store.ReadTx) (walk[T], func(T) (bool, error), error) {
+		names, keep, err := open(tx)
+		return named[T](tx, names), keep, err
+	})
+}
+
+// listAnswer is list's page as the standard response Resp.
+func listAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (walk[T], func(T) (bool, error), error)) (Resp, error) {
+	items, next, rev, err := list(ctx, s, region, req, open)
 	if err != nil {
 		var zero Resp
 		return zero, err
 	}
 	return aip.ListResponse[Resp](items, next, rev)
+}
+
+// walk calls fn with each resource a List pages through whose id is
+// greater than after, in id order, until fn returns false or fails.
+type walk[T store.Resource] func(after string, fn func(T) (bool, error)) error
+
+// inCollection walks collection within tx.
+func inCollection[T store.Resource](tx store.ReadTx, collection string) walk[T] {
+	return func(after string, fn func(T) (bool, error)) error {
+		return tx.List(collection, after, func(_ string, raw []byte) (bool, error) {
+			item := newOf[T]()
+			if err := proto.Unmarshal(raw, item); err != nil {
+				return false, err
+			}
+			return fn(item)
+		})
+	}
+}
+
+// named walks the resources names lists, in id order, within tx: a name
+// that cannot be read (an index naming a resource since gone, a damaged
+// record) fails the walk.
+func named[T store.Resource](tx store.ReadTx, names []string) walk[T] {
+	return func(after string, fn func(T) (bool, error)) error {
+		for _, name := range names {
+			if ID(name) <= after {
+				continue
+			}
+			item := newOf[T]()
+			if err := tx.Get(name, item); err != nil {
+				return err
+			}
+			if ok, err := fn(item); !ok || err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // CountWithin counts the resources a ListWithin with the same open keeps,
@@ -615,16 +676,12 @@ func CountWithin[T store.Resource](ctx context.Context, s store.Store, region st
 	return n, err
 }
 
-// listIn fills page from collection within tx, resuming after the id
-// after, each item kept as mask answers it, and returns the items and the
-// next page token.
-func listIn[T store.Resource](tx store.ReadTx, collection, after string, page *aip.Page, newT func() T, keep func(T) (bool, error), mask *aip.ReadMask) ([]T, string, error) {
+// listIn fills page from what items walks, resuming after the id after,
+// each item kept as mask answers it, and returns the items and the next
+// page token.
+func listIn[T store.Resource](items walk[T], after string, page *aip.Page, keep func(T) (bool, error), mask *aip.ReadMask) ([]T, string, error) {
 	var out []T
-	err := tx.List(collection, after, func(id string, raw []byte) (bool, error) {
-		item := newT()
-		if err := proto.Unmarshal(raw, item); err != nil {
-			return false, err
-		}
+	err := items(after, func(item T) (bool, error) {
 		if keep != nil {
 			ok, err := keep(item)
 			if err != nil {

@@ -29,9 +29,11 @@ import (
 type monitoringSummary struct {
 	*famiv1.MonitoringSummary
 	Chart chart
-	// Overdue are the projects whose report is late, by name, labelled
-	// with their code and title rather than their id.
-	Overdue []option
+	// Overdue is one page of the projects whose report is late (OverduePager
+	// pages them), by name, labelled with their code and title rather than
+	// their id.
+	Overdue      []option
+	OverduePager *pager
 }
 
 func newMonitoringSummary(ms *famiv1.MonitoringSummary) *monitoringSummary {
@@ -117,16 +119,31 @@ func (a *App) summarize(w http.ResponseWriter, r *http.Request, s *session, p *m
 		return false
 	}
 	p.Summary = newMonitoringSummary(ms)
-	// The overdue projects are read by name, a hundred a call.
-	labels, err := a.projectLabels(s, nil, ms.GetOverdueProjects())
-	if err != nil {
+	if err := a.overdueProjects(r, s, p.Summary); err != nil {
 		a.fail(w, r, s, err)
 		return false
 	}
-	for _, name := range ms.GetOverdueProjects() {
-		p.Summary.Overdue = append(p.Summary.Overdue, option{Value: name, Label: labelOf(labels, name)})
-	}
 	return true
+}
+
+// overdueProjects fills sum's page of its overdue projects, labelled. The
+// summary names them all, hundreds in a late quarter of a large region,
+// so the page shows them a page at a time (under the prefix "rit_", beside
+// the region's projects) and labels that page's alone, in one call.
+func (a *App) overdueProjects(r *http.Request, s *session, sum *monitoringSummary) error {
+	names, pg, err := slicePage(r, "rit_", msg("monitoring.overdue_title"), sum.GetOverdueProjects())
+	if err != nil {
+		return err
+	}
+	labels, err := a.projectLabels(s, nil, names)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		sum.Overdue = append(sum.Overdue, option{Value: name, Label: labelOf(labels, name)})
+	}
+	sum.OverduePager = pg
+	return nil
 }
 
 // projectMonitoring lists a project's reports and summarizes a quarter.
@@ -313,7 +330,10 @@ func (a *App) renderReport(w http.ResponseWriter, r *http.Request, s *session, c
 // were offered forms and buttons the service refused. The rule reads
 // networks for network staff alone, and of those only the ones that
 // implement project (the project filter) with the two fields it weighs
-// (reportMask): the partner's every network, whole, was read before.
+// (reportMask): the partner's every network, whole, was read before. The
+// registry serves the project filter from its refs index, so the check
+// reads the project's networks alone, as the service's own does
+// (registry.ImplementingNetworks), however many the region has.
 func (a *App) mayReport(s *session, project string) (bool, error) {
 	var networks []*famiv1.Network
 	if s.who.Role == principal.NetworkMember && s.who.Partner != "" {

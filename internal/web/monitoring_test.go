@@ -515,15 +515,18 @@ func TestMonitoringFlagsSayWhatTheyAreAbout(t *testing.T) {
 func TestOverdueProjectsNamedByTitle(t *testing.T) {
 	_, staff, admin := monitoringClients(t)
 	lab := `<a href="/progetti/lab-impact/monitoraggio">PROG-2463 Lab&#39;Impact</a>`
-	staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK, "Progetti con il rapporto in ritardo: "+lab+"</p>")
+	staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK, "Progetti con il rapporto in ritardo (1): "+lab+"</p>")
 	admin.wantPage("/monitoraggio?trimestre=2021-q2", http.StatusOK,
-		`Progetti con il rapporto in ritardo: <a href="/progetti/fse-milano/monitoraggio">FSE-77 Sportelli FSE&#43;</a>, `+lab+"</p>")
+		`Progetti con il rapporto in ritardo (2): <a href="/progetti/fse-milano/monitoraggio">FSE-77 Sportelli FSE&#43;</a>, `+lab+"</p>")
 }
 
-// TestOverdueProjectsReadInBatches: a summary naming 152 overdue projects
-// labels them all, read by name a hundred at a time (two calls), where it
-// read each project by itself (152 GetProject).
-func TestOverdueProjectsReadInBatches(t *testing.T) {
+// TestOverdueProjectsPaged: a summary naming 152 overdue projects shows
+// them a page of 50 at a time, each page labelled in one batch read
+// (BatchGetProjects of its 50 names), with the count of them all; the
+// pager's links reach the last page, and every project is named on one
+// page. The page named them all and labelled them all (two batches of a
+// hundred), however many they were.
+func TestOverdueProjectsPaged(t *testing.T) {
 	f := startFamid(t)
 	setupMonitoring(f)
 	projects := famiv1.NewProjectServiceClient(f.conn)
@@ -533,15 +536,48 @@ func TestOverdueProjectsReadInBatches(t *testing.T) {
 		return err
 	})
 	base, reads := countedApp(t, f)
-	page := fetch(t, base+"/monitoraggio?trimestre=2021-q2", f.signedIn("admin@lombardia"))
-	for _, want := range []string{`<a href="/progetti/ritardo-000/monitoraggio">RIT-000 In ritardo</a>`, `<a href="/progetti/ritardo-149/monitoraggio">RIT-149 In ritardo</a>`,
-		`<a href="/progetti/lab-impact/monitoraggio">PROG-2463 Lab&#39;Impact</a>`} {
-		if !strings.Contains(page, want) {
-			t.Errorf("the summary does not name an overdue project as %s", want)
+	token := f.signedIn("admin@lombardia")
+	list, overdue := regexp.MustCompile(`<p>Progetti con il rapporto in ritardo \(152\): (.*)</p>`), regexp.MustCompile(`<a href="/progetti/([^"/]+)/monitoraggio">`)
+	named := map[string]int{}
+	at, pages := "/monitoraggio?trimestre=2021-q2", 0
+	for ; at != "" && pages < 10; pages++ {
+		reads.reset()
+		page := fetch(t, base+at, token)
+		var shown [][]string
+		if m := list.FindStringSubmatch(page); m != nil {
+			shown = overdue.FindAllStringSubmatch(m[1], -1)
+		} else {
+			t.Errorf("page %d of the overdue projects does not count them all (152)", pages+1)
+		}
+		if len(shown) == 0 || len(shown) > 50 {
+			t.Errorf("page %d names %d overdue projects, want 1 to 50", pages+1, len(shown))
+		}
+		for _, m := range shown {
+			named[m[1]]++
+		}
+		if got, items := reads.of("BatchGetProjects"), reads.itemsOf("BatchGetProjects"); got != 1 || items != len(shown) || reads.of("GetProject") != 0 {
+			t.Errorf("page %d labels its %d overdue projects in %d batch calls of %d projects (and %d GetProject), want one call of its own alone",
+				pages+1, len(shown), got, items, reads.of("GetProject"))
+		}
+		if at = nextPageOf(page, "rit_", at); at == "" && !strings.Contains(page, "Risultati da 151 a 152, su 152 in tutto.") {
+			t.Errorf("the last page of the overdue projects does not say it ends the 152")
 		}
 	}
-	if get, batch := reads.of("GetProject"), reads.of("BatchGetProjects"); get != 0 || batch != 2 {
-		t.Errorf("the summary read its 152 overdue projects in %d GetProject and %d BatchGetProjects calls, want two batches alone", get, batch)
+	if pages != 4 || len(named) != 152 {
+		t.Errorf("the overdue projects were shown on %d pages naming %d of them, want 4 pages naming all 152", pages, len(named))
+	}
+	for _, want := range []string{"ritardo-000", "ritardo-149", "lab-impact"} {
+		if named[want] != 1 {
+			t.Errorf("overdue project %s is named on %d pages, want one", want, named[want])
+		}
+	}
+	// A page past the list (it has shrunk since the link was made) or a
+	// token edited by hand is refused, with the way back to the first page.
+	for _, bad := range []string{"152", "x", "-50"} {
+		status, page := getPage(t, base+"/monitoraggio?trimestre=2021-q2&rit_pagina="+bad, token)
+		if status != http.StatusBadRequest || !strings.Contains(page, `<a href="/monitoraggio?trimestre=2021-q2">Torna alla prima pagina`) {
+			t.Errorf("the overdue projects' page %q: status %d, want 400 with the way back to the first page", bad, status)
+		}
 	}
 }
 

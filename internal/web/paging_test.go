@@ -212,22 +212,27 @@ func walkPages(t *testing.T, b *browserless, path, prefix string) string {
 			t.Fatalf("GET %s: %d rows on one page, want a bounded page", path, rows)
 		}
 		all.WriteString(page)
-		// The list's next link is the one that moves its token; the other
-		// lists' links keep it as it is.
-		at := must(url.Parse(path)).Query().Get(prefix + "pagina")
-		path = ""
-		for _, m := range nextLink.FindAllStringSubmatch(page, -1) {
-			link := html.UnescapeString(m[1])
-			if to := must(url.Parse(link)).Query().Get(prefix + "pagina"); to != "" && to != at {
-				path = link
-			}
-		}
-		if path == "" {
+		if path = nextPageOf(page, prefix, path); path == "" {
 			return all.String()
 		}
 	}
 	t.Fatalf("more than 100 pages after %s", path)
 	return ""
+}
+
+// nextPageOf is the address of the next page of the list of prefix on page,
+// read at path, or "" when page shows its last: the list's next link is
+// the one that moves its token, the other lists' links keep it as it is.
+func nextPageOf(page, prefix, path string) string {
+	at := must(url.Parse(path)).Query().Get(prefix + "pagina")
+	next := ""
+	for _, m := range nextLink.FindAllStringSubmatch(page, -1) {
+		link := html.UnescapeString(m[1])
+		if to := must(url.Parse(link)).Query().Get(prefix + "pagina"); to != "" && to != at {
+			next = link
+		}
+	}
+	return next
 }
 
 // lastPage is the address of the last page of the list at path, reached

@@ -1,0 +1,90 @@
+package storetest
+
+import (
+	"context"
+	"sync/atomic"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// ReadCounter is a store whose region transactions, reads (View) and
+// writes (Update) alike, count what they read: a resource got, checked or
+// listed, an index key got or scanned. A test compares the counts of one
+// call in a small region and in a large one, to show what the call reads
+// does not grow with what it does not need.
+type ReadCounter struct {
+	store.Store
+	reads atomic.Int64
+}
+
+// View counts the reads of fn's transaction.
+func (c *ReadCounter) View(ctx context.Context, region string, fn func(store.ReadTx) error) error {
+	return c.Store.View(ctx, region, func(tx store.ReadTx) error {
+		return fn(countedRead{tx, &c.reads})
+	})
+}
+
+// Update counts the reads of fn's transaction.
+func (c *ReadCounter) Update(ctx context.Context, region string, m store.Mutation, fn func(store.WriteTx) (proto.Message, error)) (proto.Message, error) {
+	return c.Store.Update(ctx, region, m, func(tx store.WriteTx) (proto.Message, error) {
+		return fn(countedWrite{tx, countedRead{tx, &c.reads}})
+	})
+}
+
+// Since returns the reads counted since its last call.
+func (c *ReadCounter) Since() int64 { return c.reads.Swap(0) }
+
+// countedRead counts tx's reads into reads.
+type countedRead struct {
+	store.ReadTx
+	reads *atomic.Int64
+}
+
+func (t countedRead) Get(name string, into store.Resource) error {
+	t.reads.Add(1)
+	return t.ReadTx.Get(name, into)
+}
+
+func (t countedRead) Exists(name string) (bool, error) {
+	t.reads.Add(1)
+	return t.ReadTx.Exists(name)
+}
+
+func (t countedRead) List(collection, after string, fn func(string, []byte) (bool, error)) error {
+	return t.ReadTx.List(collection, after, func(id string, raw []byte) (bool, error) {
+		t.reads.Add(1)
+		return fn(id, raw)
+	})
+}
+
+func (t countedRead) IndexGet(index, key string) (string, bool) {
+	t.reads.Add(1)
+	return t.ReadTx.IndexGet(index, key)
+}
+
+func (t countedRead) IndexScan(index, prefix string, fn func(key, value string) bool) {
+	t.ReadTx.IndexScan(index, prefix, func(k, v string) bool {
+		t.reads.Add(1)
+		return fn(k, v)
+	})
+}
+
+// countedWrite is a write transaction whose reads countedRead counts.
+type countedWrite struct {
+	store.WriteTx
+	read countedRead
+}
+
+func (t countedWrite) Get(name string, into store.Resource) error { return t.read.Get(name, into) }
+func (t countedWrite) Exists(name string) (bool, error)           { return t.read.Exists(name) }
+func (t countedWrite) IndexGet(index, key string) (string, bool)  { return t.read.IndexGet(index, key) }
+
+func (t countedWrite) List(collection, after string, fn func(string, []byte) (bool, error)) error {
+	return t.read.List(collection, after, fn)
+}
+
+func (t countedWrite) IndexScan(index, prefix string, fn func(key, value string) bool) {
+	t.read.IndexScan(index, prefix, fn)
+}
