@@ -191,9 +191,13 @@ func answerOf[T store.Resource](req any, computed []Computed[T]) (answer[T], err
 		return answer[T]{}, err
 	}
 	a := answer[T]{mask: mask}
-	fields := newOf[T]().ProtoReflect().Descriptor().Fields()
+	md := newOf[T]().ProtoReflect().Descriptor()
 	for _, c := range computed {
-		if mask.Answers(fields.ByName(protoreflect.Name(c.Field))) {
+		f := md.Fields().ByName(protoreflect.Name(c.Field))
+		if f == nil {
+			panic("resource: computed field " + c.Field + " is not a field of " + string(md.FullName()))
+		}
+		if mask.Answers(f) {
 			a.fills = append(a.fills, c.Fill)
 		}
 	}
@@ -265,12 +269,13 @@ type BatchGetRequest interface {
 // names 1 to MaxBatchGet resources of collection in its parent region
 // (field "names[i]"), and reads them in one snapshot, in the order asked,
 // a name listed twice at both places, each as req's read mask answers it,
-// with the computed fields the mask answers (answerOf). All or none: a missing resource fails the call with
-// errs.NotFound naming its field, and so does the first that would take
-// the answer, as masked, past aip.MaxPageBytes (errs.BatchTooLarge), which
-// a page would have left to the next one: the caller asks for the names
-// before it, then for the rest. A first resource larger than that is
-// answered alone, as Get answers it.
+// with the computed fields the mask answers (answerOf). All or none: a
+// missing resource fails the call with errs.NotFound naming its field,
+// and so does the first that would take the answer, as masked, past
+// aip.MaxPageBytes (errs.BatchTooLarge), which a page would have left to
+// the next one: the caller asks for the names before it, then for the
+// rest. A first resource larger than that is answered alone, as Get
+// answers it.
 func BatchGet[T store.Resource](ctx context.Context, s store.Store, collection string, req BatchGetRequest, computed ...Computed[T]) ([]T, error) {
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
