@@ -56,6 +56,16 @@ func (t fieldTree) add(fields []protoreflect.FieldDescriptor) {
 	}
 }
 
+// Answers reports whether the mask answers f, a field of the resource,
+// whole or in part; a nil mask answers every field.
+func (r *ReadMask) Answers(f protoreflect.FieldDescriptor) bool {
+	if r == nil {
+		return true
+	}
+	_, kept := r.keep[f.Number()]
+	return kept
+}
+
 // Apply clears the fields of m the mask does not keep, and the fields m
 // carries that this server does not know (a record of a newer format);
 // a nil mask leaves m whole.

@@ -49,6 +49,32 @@ func TestReadMask(t *testing.T) {
 	}
 }
 
+// TestReadMaskAnswers: a field is answered when a path names it or a
+// field inside it, and every field is by no mask.
+func TestReadMaskAnswers(t *testing.T) {
+	md := (&famiv1.Network{}).ProtoReflect().Descriptor()
+	for _, tc := range []struct {
+		paths []string
+		field protoreflect.Name
+		want  bool
+	}{
+		{nil, "etag", true},
+		{[]string{"*"}, "etag", true},
+		{[]string{"name", "etag"}, "etag", true},
+		{[]string{"createTime.seconds"}, "create_time", true},
+		{[]string{"name"}, "etag", false},
+		{[]string{"create_time.seconds"}, "update_time", false},
+	} {
+		mask, err := aip.ParseReadMask(md, &fieldmaskpb.FieldMask{Paths: tc.paths})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := mask.Answers(md.Fields().ByName(tc.field)); got != tc.want {
+			t.Errorf("mask %q answers %s: %v, want %v", tc.paths, tc.field, got, tc.want)
+		}
+	}
+}
+
 func TestReadMaskRefusesPathsNamingNoField(t *testing.T) {
 	md := (&famiv1.Network{}).ProtoReflect().Descriptor()
 	for _, paths := range [][]string{

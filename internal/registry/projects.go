@@ -207,12 +207,17 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 	})
 }
 
+// overlapCount is a project's overlap count, computed in the snapshot a
+// project is read from, and only for a read mask that answers it: it
+// reads the territory index of each of the project's municipalities.
+var overlapCount = resource.Computed[*famiv1.Project]{
+	Field: "overlap_count",
+	Fill:  func(tx store.ReadTx, p *famiv1.Project) { withOverlapCount(tx, p) },
+}
+
 // GetProject implements fami.v1.ProjectService.
 func (s *Projects) GetProject(ctx context.Context, req *famiv1.GetProjectRequest) (*famiv1.Project, error) {
-	return resource.GetShown(ctx, s.r.store, resource.Projects, req.GetName(), func(tx store.ReadTx, p *famiv1.Project) error {
-		withOverlapCount(tx, p)
-		return nil
-	})
+	return resource.GetAnswer(ctx, s.r.store, resource.Projects, req, overlapCount)
 }
 
 // ListProjects implements fami.v1.ProjectService.
@@ -221,47 +226,23 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 		return res, err
 	}
 	matches := namekey.Matcher(req.GetQuery())
-	res, err := resource.ListAnswer[*famiv1.ListProjectsResponse](ctx, s.r.store, resource.Projects, req,
+	return resource.ListAnswer[*famiv1.ListProjectsResponse](ctx, s.r.store, resource.Projects, req,
 		func(v *errs.Violations) {
 			check.Enum(v, "fund", req.GetFund(), false)
 			aip.CheckQuery(v, req.GetQuery())
 		},
 		func(p *famiv1.Project) bool {
 			return (req.GetFund() == 0 || p.GetFund() == req.GetFund()) && matches(p.GetTitle(), p.GetCode(), p.GetCup())
-		})
-	if err != nil {
-		return nil, err
-	}
-	region, _ := aip.Parent(req.GetParent()) // checked by ListAnswer
-	if err := s.withOverlapCounts(ctx, region, res.GetProjects()); err != nil {
-		return nil, err
-	}
-	return res, nil
+		}, overlapCount)
 }
 
 // BatchGetProjects implements fami.v1.ProjectService.
 func (s *Projects) BatchGetProjects(ctx context.Context, req *famiv1.BatchGetProjectsRequest) (*famiv1.BatchGetProjectsResponse, error) {
-	projects, err := resource.BatchGet[*famiv1.Project](ctx, s.r.store, resource.Projects, req)
+	projects, err := resource.BatchGet(ctx, s.r.store, resource.Projects, req, overlapCount)
 	if err != nil {
 		return nil, err
 	}
-	region, _ := aip.Parent(req.GetParent()) // checked by BatchGet
-	if err := s.withOverlapCounts(ctx, region, projects); err != nil {
-		return nil, err
-	}
 	return &famiv1.BatchGetProjectsResponse{Projects: projects}, nil
-}
-
-// withOverlapCounts fills the overlap counts of projects, read from
-// region's territory index in a snapshot at their revision or later, as
-// GetProject shows them.
-func (s *Projects) withOverlapCounts(ctx context.Context, region string, projects []*famiv1.Project) error {
-	return s.r.store.View(ctx, region, func(tx store.ReadTx) error {
-		for _, p := range projects {
-			withOverlapCount(tx, p)
-		}
-		return nil
-	})
 }
 
 // UpdateProject implements fami.v1.ProjectService.

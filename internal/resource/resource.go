@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/raccordo/raccordo/internal/aip"
@@ -146,9 +147,8 @@ type GetRequest interface {
 // readMasked is a read whose request has a read_mask field (AIP-157):
 // GetAnswer, BatchGet and every List of the kit answer each resource with
 // the fields it names, so a collection takes read masks by adding the
-// field to its requests, as long as its method adds nothing to what the
-// kit answers (projects fill their overlap count after the page, from its
-// names: they would need the mask applied after that).
+// field to its requests; a field the method computes from the snapshot
+// rather than stores is filled by the kit too (Computed).
 type readMasked interface {
 	GetReadMask() *fieldmaskpb.FieldMask
 }
@@ -165,19 +165,66 @@ func readMaskOf[T proto.Message](req any) (*aip.ReadMask, error) {
 	return aip.ParseReadMask(t.ProtoReflect().Descriptor(), r.GetReadMask())
 }
 
-// GetAnswer is the standard Get method answering req: Get of req's name,
-// with the fields its read mask names (readMaskOf), checked first.
-func GetAnswer[T store.Resource](ctx context.Context, s store.Store, collection string, req GetRequest) (T, error) {
+// Computed is a field of T that a read method fills from the snapshot it
+// reads in rather than from the stored record (a project's overlap
+// count). GetAnswer, BatchGet and the Lists fill it on the whole resource,
+// before the read mask is applied (it may need fields the mask leaves
+// out), and only when the mask answers the field: a read that does not
+// ask for it does not pay for it.
+type Computed[T store.Resource] struct {
+	Field string // the field's proto name
+	Fill  func(tx store.ReadTx, t T)
+}
+
+// answer is how a read answers each resource of type T: the computed
+// fields its read mask answers filled, then the mask applied.
+type answer[T store.Resource] struct {
+	mask  *aip.ReadMask
+	fills []func(store.ReadTx, T)
+}
+
+// answerOf is req's answer (its read mask, readMaskOf) with the fields of
+// computed that the mask answers.
+func answerOf[T store.Resource](req any, computed []Computed[T]) (answer[T], error) {
 	mask, err := readMaskOf[T](req)
+	if err != nil {
+		return answer[T]{}, err
+	}
+	a := answer[T]{mask: mask}
+	md := newOf[T]().ProtoReflect().Descriptor()
+	for _, c := range computed {
+		f := md.Fields().ByName(protoreflect.Name(c.Field))
+		if f == nil {
+			panic("resource: computed field " + c.Field + " is not a field of " + string(md.FullName()))
+		}
+		if mask.Answers(f) {
+			a.fills = append(a.fills, c.Fill)
+		}
+	}
+	return a, nil
+}
+
+// apply answers t, read in tx.
+func (a answer[T]) apply(tx store.ReadTx, t T) {
+	for _, fill := range a.fills {
+		fill(tx, t)
+	}
+	a.mask.Apply(t)
+}
+
+// GetAnswer is the standard Get method answering req: Get of req's name,
+// with the computed fields its read mask answers and the fields it names
+// (answerOf), checked first.
+func GetAnswer[T store.Resource](ctx context.Context, s store.Store, collection string, req GetRequest, computed ...Computed[T]) (T, error) {
+	a, err := answerOf(req, computed)
 	if err != nil {
 		var zero T
 		return zero, err
 	}
-	t, err := Get[T](ctx, s, collection, req.GetName())
-	if err == nil {
-		mask.Apply(t)
-	}
-	return t, err
+	return GetShown(ctx, s, collection, req.GetName(), func(tx store.ReadTx, t T) error {
+		a.apply(tx, t)
+		return nil
+	})
 }
 
 // GetShown is Get for a resource shown as the snapshot it was read in
@@ -221,14 +268,15 @@ type BatchGetRequest interface {
 // BatchGet is the standard batch Get method (AIP-231): it checks that req
 // names 1 to MaxBatchGet resources of collection in its parent region
 // (field "names[i]"), and reads them in one snapshot, in the order asked,
-// a name listed twice at both places, each with the fields req's read mask
-// names (readMaskOf). All or none: a missing resource fails the call with
-// errs.NotFound naming its field, and so does the first that would take
-// the answer, as masked, past aip.MaxPageBytes (errs.BatchTooLarge), which
-// a page would have left to the next one: the caller asks for the names
-// before it, then for the rest. A first resource larger than that is
-// answered alone, as Get answers it.
-func BatchGet[T store.Resource](ctx context.Context, s store.Store, collection string, req BatchGetRequest) ([]T, error) {
+// a name listed twice at both places, each as req's read mask answers it,
+// with the computed fields the mask answers (answerOf). All or none: a
+// missing resource fails the call with errs.NotFound naming its field,
+// and so does the first that would take the answer, as masked, past
+// aip.MaxPageBytes (errs.BatchTooLarge), which a page would have left to
+// the next one: the caller asks for the names before it, then for the
+// rest. A first resource larger than that is answered alone, as Get
+// answers it.
+func BatchGet[T store.Resource](ctx context.Context, s store.Store, collection string, req BatchGetRequest, computed ...Computed[T]) ([]T, error) {
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
@@ -250,7 +298,7 @@ func BatchGet[T store.Resource](ctx context.Context, s store.Store, collection s
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	mask, err := readMaskOf[T](req)
+	a, err := answerOf(req, computed)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +313,7 @@ func BatchGet[T store.Resource](ctx context.Context, s store.Store, collection s
 				}
 				return err
 			}
-			mask.Apply(out[i])
+			a.apply(tx, out[i])
 			if size += proto.Size(out[i]); i > 0 && size > aip.MaxPageBytes {
 				return errs.BatchTooLarge.New("would take the answer past %d bytes: ask for the %d names before it, then for the rest",
 					aip.MaxPageBytes, i).Naming(errs.Indexed("names", i))
@@ -523,15 +571,16 @@ func infallible[T any](keep func(T) bool) func(T) (bool, error) {
 // list pages through what open chooses (a collection, or the resources
 // an index names) within the snapshot the page is read from, in id
 // order, keeping the resources open's filter accepts (nil keeps all), each
-// with the fields req's read mask names (readMaskOf): the filter sees the
-// whole resource, the page's byte budget what is answered. It returns the page, the next page token
-// and the revision the page reflects.
-func list[T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (walk[T], func(T) (bool, error), error)) ([]T, string, int64, error) {
+// as req's read mask answers it, with the computed fields the mask
+// answers (answerOf): the filter sees the whole resource, the page's byte
+// budget what is answered. It returns the page, the next page token and
+// the revision the page reflects.
+func list[T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (walk[T], func(T) (bool, error), error), computed []Computed[T]) ([]T, string, int64, error) {
 	page, after, err := aip.StartPage(req)
 	if err != nil {
 		return nil, "", 0, err
 	}
-	mask, err := readMaskOf[T](req)
+	a, err := answerOf(req, computed)
 	if err != nil {
 		return nil, "", 0, err
 	}
@@ -546,7 +595,7 @@ func list[T store.Resource](ctx context.Context, s store.Store, region string, r
 		if err != nil {
 			return err
 		}
-		out, next, err = listIn(items, after, page, keep, mask)
+		out, next, err = listIn(tx, items, after, page, keep, a)
 		return err
 	})
 	if err != nil {
@@ -560,8 +609,9 @@ func list[T store.Resource](ctx context.Context, s store.Store, region string, r
 // records their violations; nil when it has none), pages through the
 // collection keeping the items keep accepts (nil keeps all), and answers
 // with the standard response Resp: the page, its next page token and the
-// revision it reflects.
-func ListAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, collection string, req aip.ListRequest, check func(v *errs.Violations), keep func(T) bool) (Resp, error) {
+// revision it reflects. Each item has the computed fields req's read
+// mask answers.
+func ListAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, collection string, req aip.ListRequest, check func(v *errs.Violations), keep func(T) bool, computed ...Computed[T]) (Resp, error) {
 	var zero Resp
 	region, err := aip.Parent(req.GetParent())
 	if err != nil {
@@ -570,7 +620,7 @@ func ListAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s sto
 	if err := checked(check); err != nil {
 		return zero, err
 	}
-	return ListWithin[Resp](ctx, s, region, req, func(store.ReadTx) (string, func(T) (bool, error), error) { return collection, infallible(keep), nil })
+	return ListWithin[Resp](ctx, s, region, req, func(store.ReadTx) (string, func(T) (bool, error), error) { return collection, infallible(keep), nil }, computed...)
 }
 
 // ListWithin answers a List method (AIP-132) in region whose collection or
@@ -581,11 +631,11 @@ func ListAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s sto
 // filter (a record it reads is damaged) fails the page, as a damaged item
 // of the collection does. The answer is the standard response Resp, as
 // ListAnswer's.
-func ListWithin[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (collection string, keep func(T) (bool, error), err error)) (Resp, error) {
+func ListWithin[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (collection string, keep func(T) (bool, error), err error), computed ...Computed[T]) (Resp, error) {
 	return listAnswer[Resp](ctx, s, region, req, func(tx store.ReadTx) (walk[T], func(T) (bool, error), error) {
 		collection, keep, err := open(tx)
 		return inCollection[T](tx, collection), keep, err
-	})
+	}, computed)
 }
 
 // ListAmong answers a List method (AIP-132) in region as ListWithin does,
@@ -596,16 +646,16 @@ func ListWithin[Resp proto.Message, T store.Resource](ctx context.Context, s sto
 // however large the collection. keep still sees each, so an index naming
 // more than the filter keeps costs reads, never a wrong answer; page
 // tokens are ids, as the whole collection's are.
-func ListAmong[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (names []string, keep func(T) (bool, error), err error)) (Resp, error) {
+func ListAmong[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (names []string, keep func(T) (bool, error), err error), computed ...Computed[T]) (Resp, error) {
 	return listAnswer[Resp](ctx, s, region, req, func(tx store.ReadTx) (walk[T], func(T) (bool, error), error) {
 		names, keep, err := open(tx)
 		return named[T](tx, names), keep, err
-	})
+	}, computed)
 }
 
 // listAnswer is list's page as the standard response Resp.
-func listAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (walk[T], func(T) (bool, error), error)) (Resp, error) {
-	items, next, rev, err := list(ctx, s, region, req, open)
+func listAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (walk[T], func(T) (bool, error), error), computed []Computed[T]) (Resp, error) {
+	items, next, rev, err := list(ctx, s, region, req, open, computed)
 	if err != nil {
 		var zero Resp
 		return zero, err
@@ -676,10 +726,10 @@ func CountWithin[T store.Resource](ctx context.Context, s store.Store, region st
 	return n, err
 }
 
-// listIn fills page from what items walks, resuming after the id after,
-// each item kept as mask answers it, and returns the items and the next
-// page token.
-func listIn[T store.Resource](items walk[T], after string, page *aip.Page, keep func(T) (bool, error), mask *aip.ReadMask) ([]T, string, error) {
+// listIn fills page from what items walks within tx, resuming after the
+// id after, each item kept as a answers it, and returns the items and the
+// next page token.
+func listIn[T store.Resource](tx store.ReadTx, items walk[T], after string, page *aip.Page, keep func(T) (bool, error), a answer[T]) ([]T, string, error) {
 	var out []T
 	err := items(after, func(item T) (bool, error) {
 		if keep != nil {
@@ -692,7 +742,7 @@ func listIn[T store.Resource](items walk[T], after string, page *aip.Page, keep 
 			}
 		}
 		position := ID(item.GetName()) // before the mask, which may drop the name
-		mask.Apply(item)
+		a.apply(tx, item)
 		if !page.Add(item, position) {
 			return false, nil
 		}

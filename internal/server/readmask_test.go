@@ -15,11 +15,12 @@ import (
 	"github.com/raccordo/raccordo/internal/server"
 )
 
-// TestReadMask reads networks and partners with a read_mask (AIP-157) on
-// every surface: Get, BatchGet and List answer each resource with the
-// fields named and nothing else (a network's members left out), the
-// national view (regions/-) as well, an unset mask answers them whole, and a path that names no field is refused
-// naming read_mask. On REST the mask is the readMask parameter, in JSON
+// TestReadMask reads networks, partners and projects with a read_mask
+// (AIP-157) on every surface: Get, BatchGet and List answer each resource
+// with the fields named and nothing else (a network's members left out),
+// a project's overlap count, computed when read, when the mask names it,
+// the national view (regions/-) as well, an unset mask answers them whole,
+// and a path that names no field is refused naming read_mask. On REST the mask is the readMask parameter, in JSON
 // names as the README shows.
 func TestReadMask(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
@@ -55,6 +56,28 @@ func TestReadMask(t *testing.T) {
 		nbatch := mustOK(s.BatchGetNetworks(ctx, &famiv1.BatchGetNetworksRequest{Parent: lombardia, Names: []string{whole.GetName()}, ReadMask: names}))(t, "BatchGetNetworks")
 		same("BatchGetNetworks", nbatch, &famiv1.BatchGetNetworksResponse{Networks: []*famiv1.Network{wantNetwork}})
 
+		// Two projects in Milano for the same years: each overlaps the
+		// other.
+		var wantProjects, projectNames []*famiv1.Project
+		for _, id := range []string{"p1", "p2"} {
+			p := mustOK(s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: id, Project: &famiv1.Project{
+				Code: "PROG-" + id, Title: "Progetto " + id, Fund: famiv1.Fund_FUND_FAMI_2021_2027,
+				StartDate: "2024-01-01", EndDate: "2025-12-31", Municipalities: []string{"015146"}}}))(t, "CreateProject "+id)
+			wantProjects = append(wantProjects, &famiv1.Project{Name: p.GetName(), Title: p.GetTitle(), OverlapCount: 1})
+			projectNames = append(projectNames, &famiv1.Project{Name: p.GetName()})
+		}
+		titles := &fieldmaskpb.FieldMask{Paths: []string{"name", "title", "overlapCount"}}
+		nameOnly := &fieldmaskpb.FieldMask{Paths: []string{"name"}}
+		same("GetProject", mustOK(s.GetProject(ctx, &famiv1.GetProjectRequest{Name: wantProjects[0].GetName(), ReadMask: titles}))(t, "GetProject"), wantProjects[0])
+		same("GetProject, its name", mustOK(s.GetProject(ctx, &famiv1.GetProjectRequest{Name: wantProjects[0].GetName(), ReadMask: nameOnly}))(t, "GetProject"), projectNames[0])
+		pbatch := mustOK(s.BatchGetProjects(ctx, &famiv1.BatchGetProjectsRequest{Parent: lombardia,
+			Names: []string{wantProjects[1].GetName(), wantProjects[0].GetName()}, ReadMask: titles}))(t, "BatchGetProjects")
+		same("BatchGetProjects", pbatch, &famiv1.BatchGetProjectsResponse{Projects: []*famiv1.Project{wantProjects[1], wantProjects[0]}})
+		plist := mustOK(s.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: lombardia, ReadMask: titles}))(t, "ListProjects")
+		same("ListProjects", &famiv1.ListProjectsResponse{Projects: plist.GetProjects()}, &famiv1.ListProjectsResponse{Projects: wantProjects})
+		plist = mustOK(s.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: lombardia, ReadMask: nameOnly}))(t, "ListProjects")
+		same("ListProjects, names", &famiv1.ListProjectsResponse{Projects: plist.GetProjects()}, &famiv1.ListProjectsResponse{Projects: projectNames})
+
 		// The national view (regions/-) reads region by region with the
 		// same mask.
 		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
@@ -63,6 +86,8 @@ func TestReadMask(t *testing.T) {
 			t.Fatalf("ListNetworks of regions/- with a mask: %v", national)
 		}
 		same("ListNetworks of regions/-", national.GetNetworks()[0], wantNetwork)
+		nationalProjects := mustOK(ministry.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: "regions/-", ReadMask: titles}))(t, "ListProjects of regions/-")
+		same("ListProjects of regions/-", &famiv1.ListProjectsResponse{Projects: nationalProjects.GetProjects()}, &famiv1.ListProjectsResponse{Projects: wantProjects})
 
 		bad := &fieldmaskpb.FieldMask{Paths: []string{"name", "nope"}}
 		refused := wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"read_mask"}}
@@ -70,6 +95,8 @@ func TestReadMask(t *testing.T) {
 		checkErr(t, "ListNetworks, a path naming no field", err, refused)
 		_, err = s.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: wantPartner.GetName(), ReadMask: &fieldmaskpb.FieldMask{Paths: []string{"members"}}})
 		checkErr(t, "GetPartner, a network's field", err, refused)
+		_, err = s.BatchGetProjects(ctx, &famiv1.BatchGetProjectsRequest{Parent: lombardia, Names: []string{wantProjects[0].GetName()}, ReadMask: names})
+		checkErr(t, "BatchGetProjects, a partner's field", err, refused)
 
 		if kind != "rest" {
 			return

@@ -190,12 +190,19 @@ func (a *App) partnerChoicesPage(s *session, query string) (map[string]string, b
 // projectLabel is how a choice names a project: its code and title.
 func projectLabel(p *famiv1.Project) string { return p.GetCode() + " " + p.GetTitle() }
 
+// projectLabelMask is the read mask (AIP-157) of a read for project
+// labels (projectLabel): a project's name, code and title, not its plan,
+// nor its overlap count, which the service computes only when asked.
+func projectLabelMask() *fieldmaskpb.FieldMask {
+	return &fieldmaskpb.FieldMask{Paths: []string{"name", "code", "title"}}
+}
+
 // projectChoices are the labels, by name, of the first searchPage projects
 // of the region whose code, title or CUP contain query, and whether more
 // match.
 func (a *App) projectChoices(s *session, query string) (map[string]string, bool, error) {
-	return choicesPage(s, a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region), Query: query, PageSize: searchPage},
-		(*famiv1.ListProjectsResponse).GetProjects, projectLabel)
+	return choicesPage(s, a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region), Query: query, PageSize: searchPage,
+		ReadMask: projectLabelMask()}, (*famiv1.ListProjectsResponse).GetProjects, projectLabel)
 }
 
 // projectLabels is known with the labels of the region's projects among
@@ -206,12 +213,12 @@ func (a *App) projectLabels(s *session, known map[string]string, names []string)
 
 // batchProjects is BatchGetProjects as readNamed calls it.
 func (a *App) batchProjects(ctx context.Context, parent string, names []string) ([]*famiv1.Project, error) {
-	res, err := a.projects.BatchGetProjects(ctx, &famiv1.BatchGetProjectsRequest{Parent: parent, Names: names})
+	res, err := a.projects.BatchGetProjects(ctx, &famiv1.BatchGetProjectsRequest{Parent: parent, Names: names, ReadMask: projectLabelMask()})
 	return res.GetProjects(), err
 }
 
 // projectNames maps the region's project names to their labels.
 func (a *App) projectNames(s *session) (map[string]string, error) {
-	return labels(s, a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region)},
+	return labels(s, a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region), ReadMask: projectLabelMask()},
 		(*famiv1.ListProjectsResponse).GetProjects, projectLabel)
 }

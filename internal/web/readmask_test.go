@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,15 +21,24 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 )
 
-// wholeLabels counts the networks and partners in an answer m that carry
-// more than their name and display name: what a page that only labels
+// labelFields are the fields a label shows, by the message labelled: a
+// network's and a partner's name and display name, a project's name, code
+// and title.
+var labelFields = map[protoreflect.FullName][]protoreflect.Name{
+	"fami.v1.Network": {"name", "display_name"},
+	"fami.v1.Partner": {"name", "display_name"},
+	"fami.v1.Project": {"name", "code", "title"},
+}
+
+// wholeLabels counts the networks, partners and projects in an answer m
+// that carry more than their labelFields: what a page that only labels
 // them reads for nothing (a network's members, a partner's
-// municipalities), when it does not ask for those two alone (read_mask).
+// municipalities, a project's plan and overlap count), when it does not
+// ask for those alone (read_mask).
 func wholeLabels(m protoreflect.Message) (n int) {
-	switch m.Descriptor().FullName() {
-	case "fami.v1.Network", "fami.v1.Partner":
+	if shown, ok := labelFields[m.Descriptor().FullName()]; ok {
 		m.Range(func(f protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
-			if f.Name() != "name" && f.Name() != "display_name" {
+			if !slices.Contains(shown, f.Name()) {
 				n = 1
 			}
 			return n == 0

@@ -469,7 +469,9 @@ func TestNewEntryOffersTheLatestMeetings(t *testing.T) {
 // call) and the network's own, ticked, where they were every project of
 // the region (its own past the page read by name, in one batch); a search
 // beside them finds any project in one call, and a
-// hostile search is refused at its field, the form still served.
+// hostile search is refused at its field, the form still served. Each
+// read asks for the projects' labels alone (read_mask: name, code and
+// title), never their plan or overlap count.
 func TestNetworkFormProjectsAreAPage(t *testing.T) {
 	f, base, reads, token := adminApp(t)
 	projects := famiv1.NewProjectServiceClient(f.conn)
@@ -495,6 +497,13 @@ func TestNetworkFormProjectsAreAPage(t *testing.T) {
 	if get, batch := reads.of("GetProject"), reads.of("BatchGetProjects"); get != 0 || batch != 1 {
 		t.Errorf("the network form read its project past the page in %d GetProject and %d BatchGetProjects calls, want one batch", get, batch)
 	}
+	projectsWhole := func(what string) {
+		t.Helper()
+		if list, batch := reads.whole["ListProjects"], reads.whole["BatchGetProjects"]; list+batch > 0 {
+			t.Errorf("%s read projects whole: %d listed, %d by name; want their labels alone", what, list, batch)
+		}
+	}
+	projectsWhole("the network form")
 	if !strings.Contains(page, `id="f-progetti"`) {
 		t.Fatal("the network form offers no search of the projects past its page")
 	}
@@ -502,6 +511,7 @@ func TestNetworkFormProjectsAreAPage(t *testing.T) {
 	if !strings.Contains(page, `value="regions/lombardia/projects/p117">`) {
 		t.Error("the project search does not offer PROG-117")
 	}
+	projectsWhole("the project search")
 	page = fetch(t, base+"/reti/rete?progetti=%01", token)
 	if !strings.Contains(page, `id="f-progetti-err"`) || boxes(page) != 51 {
 		t.Errorf("a hostile project search: refused at its field %v, %d checkboxes; want refused, with the first page's",

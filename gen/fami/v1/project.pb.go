@@ -1027,7 +1027,12 @@ func (x *CreateProjectRequest) GetRequestId() string {
 type GetProjectRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. Format: regions/{region}/projects/{project}.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The fields to answer of the project (AIP-157), by proto or JSON name
+	// (REST: ?readMask=name,title); unset or "*" answers every field. A
+	// path that names no field is refused, naming read_mask.
+	// The overlap count is computed only when the mask answers it.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1069,6 +1074,13 @@ func (x *GetProjectRequest) GetName() string {
 	return ""
 }
 
+func (x *GetProjectRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
+}
+
 type BatchGetProjectsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. Format: regions/{region}; every name must be in it.
@@ -1076,7 +1088,12 @@ type BatchGetProjectsRequest struct {
 	// Required. The projects to read: 1 to 100 names
 	// (regions/{region}/projects/{project}); a name may be listed more than
 	// once, and is answered at each place.
-	Names         []string `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
+	Names []string `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
+	// The fields to answer of each project (AIP-157), by proto or JSON name
+	// (REST: ?readMask=name,title); unset or "*" answers every field. A
+	// path that names no field is refused, naming read_mask.
+	// The overlap count is computed only when the mask answers it.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1121,6 +1138,13 @@ func (x *BatchGetProjectsRequest) GetParent() string {
 func (x *BatchGetProjectsRequest) GetNames() []string {
 	if x != nil {
 		return x.Names
+	}
+	return nil
+}
+
+func (x *BatchGetProjectsRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
 	}
 	return nil
 }
@@ -1186,7 +1210,13 @@ type ListProjectsRequest struct {
 	// invisible ones. A text of accents or other combining marks alone,
 	// which no name contains, is refused (INVALID_ARGUMENT naming query);
 	// white space alone is no query.
-	Query         string `protobuf:"bytes,5,opt,name=query,proto3" json:"query,omitempty"`
+	Query string `protobuf:"bytes,5,opt,name=query,proto3" json:"query,omitempty"`
+	// The fields to answer of each project (AIP-157), by proto or JSON name
+	// (REST: ?readMask=name,title); unset or "*" answers every field. A
+	// path that names no field is refused, naming read_mask.
+	// A page stops at its size budget counting only the fields answered.
+	// The overlap count is computed only when the mask answers it.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,6,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1254,6 +1284,13 @@ func (x *ListProjectsRequest) GetQuery() string {
 		return x.Query
 	}
 	return ""
+}
+
+func (x *ListProjectsRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
 }
 
 type ListProjectsResponse struct {
@@ -1607,21 +1644,24 @@ const file_fami_v1_project_proto_rawDesc = "" +
 	"\n" +
 	"project_id\x18\x03 \x01(\tR\tprojectId\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"'\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"`\n" +
 	"\x11GetProjectRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"G\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x127\n" +
+	"\tread_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"\x80\x01\n" +
 	"\x17BatchGetProjectsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x14\n" +
-	"\x05names\x18\x02 \x03(\tR\x05names\"H\n" +
+	"\x05names\x18\x02 \x03(\tR\x05names\x127\n" +
+	"\tread_mask\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"H\n" +
 	"\x18BatchGetProjectsResponse\x12,\n" +
-	"\bprojects\x18\x01 \x03(\v2\x10.fami.v1.ProjectR\bprojects\"\xa2\x01\n" +
+	"\bprojects\x18\x01 \x03(\v2\x10.fami.v1.ProjectR\bprojects\"\xdb\x01\n" +
 	"\x13ListProjectsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12!\n" +
 	"\x04fund\x18\x04 \x01(\x0e2\r.fami.v1.FundR\x04fund\x12\x14\n" +
-	"\x05query\x18\x05 \x01(\tR\x05query\"\xaa\x01\n" +
+	"\x05query\x18\x05 \x01(\tR\x05query\x127\n" +
+	"\tread_mask\x18\x06 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"\xaa\x01\n" +
 	"\x14ListProjectsResponse\x12,\n" +
 	"\bprojects\x18\x01 \x03(\v2\x10.fami.v1.ProjectR\bprojects\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
@@ -1732,31 +1772,34 @@ var file_fami_v1_project_proto_depIdxs = []int32{
 	19, // 11: fami.v1.Project.create_time:type_name -> google.protobuf.Timestamp
 	19, // 12: fami.v1.Project.update_time:type_name -> google.protobuf.Timestamp
 	9,  // 13: fami.v1.CreateProjectRequest.project:type_name -> fami.v1.Project
-	9,  // 14: fami.v1.BatchGetProjectsResponse.projects:type_name -> fami.v1.Project
-	0,  // 15: fami.v1.ListProjectsRequest.fund:type_name -> fami.v1.Fund
-	9,  // 16: fami.v1.ListProjectsResponse.projects:type_name -> fami.v1.Project
-	9,  // 17: fami.v1.UpdateProjectRequest.project:type_name -> fami.v1.Project
-	20, // 18: fami.v1.UpdateProjectRequest.update_mask:type_name -> google.protobuf.FieldMask
-	8,  // 19: fami.v1.ExtendProjectRequest.extension:type_name -> fami.v1.Extension
-	10, // 20: fami.v1.ProjectService.CreateProject:input_type -> fami.v1.CreateProjectRequest
-	11, // 21: fami.v1.ProjectService.GetProject:input_type -> fami.v1.GetProjectRequest
-	12, // 22: fami.v1.ProjectService.BatchGetProjects:input_type -> fami.v1.BatchGetProjectsRequest
-	14, // 23: fami.v1.ProjectService.ListProjects:input_type -> fami.v1.ListProjectsRequest
-	16, // 24: fami.v1.ProjectService.UpdateProject:input_type -> fami.v1.UpdateProjectRequest
-	17, // 25: fami.v1.ProjectService.DeleteProject:input_type -> fami.v1.DeleteProjectRequest
-	18, // 26: fami.v1.ProjectService.ExtendProject:input_type -> fami.v1.ExtendProjectRequest
-	9,  // 27: fami.v1.ProjectService.CreateProject:output_type -> fami.v1.Project
-	9,  // 28: fami.v1.ProjectService.GetProject:output_type -> fami.v1.Project
-	13, // 29: fami.v1.ProjectService.BatchGetProjects:output_type -> fami.v1.BatchGetProjectsResponse
-	15, // 30: fami.v1.ProjectService.ListProjects:output_type -> fami.v1.ListProjectsResponse
-	9,  // 31: fami.v1.ProjectService.UpdateProject:output_type -> fami.v1.Project
-	21, // 32: fami.v1.ProjectService.DeleteProject:output_type -> google.protobuf.Empty
-	9,  // 33: fami.v1.ProjectService.ExtendProject:output_type -> fami.v1.Project
-	27, // [27:34] is the sub-list for method output_type
-	20, // [20:27] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	20, // 14: fami.v1.GetProjectRequest.read_mask:type_name -> google.protobuf.FieldMask
+	20, // 15: fami.v1.BatchGetProjectsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	9,  // 16: fami.v1.BatchGetProjectsResponse.projects:type_name -> fami.v1.Project
+	0,  // 17: fami.v1.ListProjectsRequest.fund:type_name -> fami.v1.Fund
+	20, // 18: fami.v1.ListProjectsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	9,  // 19: fami.v1.ListProjectsResponse.projects:type_name -> fami.v1.Project
+	9,  // 20: fami.v1.UpdateProjectRequest.project:type_name -> fami.v1.Project
+	20, // 21: fami.v1.UpdateProjectRequest.update_mask:type_name -> google.protobuf.FieldMask
+	8,  // 22: fami.v1.ExtendProjectRequest.extension:type_name -> fami.v1.Extension
+	10, // 23: fami.v1.ProjectService.CreateProject:input_type -> fami.v1.CreateProjectRequest
+	11, // 24: fami.v1.ProjectService.GetProject:input_type -> fami.v1.GetProjectRequest
+	12, // 25: fami.v1.ProjectService.BatchGetProjects:input_type -> fami.v1.BatchGetProjectsRequest
+	14, // 26: fami.v1.ProjectService.ListProjects:input_type -> fami.v1.ListProjectsRequest
+	16, // 27: fami.v1.ProjectService.UpdateProject:input_type -> fami.v1.UpdateProjectRequest
+	17, // 28: fami.v1.ProjectService.DeleteProject:input_type -> fami.v1.DeleteProjectRequest
+	18, // 29: fami.v1.ProjectService.ExtendProject:input_type -> fami.v1.ExtendProjectRequest
+	9,  // 30: fami.v1.ProjectService.CreateProject:output_type -> fami.v1.Project
+	9,  // 31: fami.v1.ProjectService.GetProject:output_type -> fami.v1.Project
+	13, // 32: fami.v1.ProjectService.BatchGetProjects:output_type -> fami.v1.BatchGetProjectsResponse
+	15, // 33: fami.v1.ProjectService.ListProjects:output_type -> fami.v1.ListProjectsResponse
+	9,  // 34: fami.v1.ProjectService.UpdateProject:output_type -> fami.v1.Project
+	21, // 35: fami.v1.ProjectService.DeleteProject:output_type -> google.protobuf.Empty
+	9,  // 36: fami.v1.ProjectService.ExtendProject:output_type -> fami.v1.Project
+	30, // [30:37] is the sub-list for method output_type
+	23, // [23:30] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_fami_v1_project_proto_init() }
