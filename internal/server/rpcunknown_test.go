@@ -37,6 +37,8 @@ func TestUnknownProcedures(t *testing.T) {
 		{"connect", connectCaller(t, hc, ts.testServer)},
 		{"grpc", connectCaller(t, hc, ts.testServer, connect.WithGRPC())}, // on the HTTP port
 		{"grpcweb", connectCaller(t, hc, ts.testServer, connect.WithGRPCWeb())},
+		// A Connect GET, which went to the web application's 404 unrecorded.
+		{"connect", connectCaller(t, hc, ts.testServer, connect.WithHTTPGet(), connect.WithIdempotency(connect.IdempotencyNoSideEffects))},
 	}
 	long := "/fami.v1.PartnerService/" + strings.Repeat("x", 1000)
 	counts := map[string]float64{}
