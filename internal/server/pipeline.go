@@ -250,7 +250,7 @@ func (p *pipeline) connectUnknown(w http.ResponseWriter, r *http.Request) {
 // whose small stack would otherwise be grown (copied) there on every call
 // (issue 19). A line of a call that names no RPC carries the path asked,
 // and the count of such lines dropped (suppressed) since the last one
-// written, when there are any.
+// written or reported (logSuppressed), when there are any.
 func (p *pipeline) logCall(ctx context.Context, kind string, c *call, subject, code string, d time.Duration, suppressed int64) {
 	level := p.accessLevel
 	if code == "INTERNAL" {
@@ -270,6 +270,12 @@ func (p *pipeline) logCall(ctx context.Context, kind string, c *call, subject, c
 		r.AddAttrs(slog.Int64("suppressed", suppressed))
 	}
 	_ = h.Handle(ctx, r) // as Logger does: a log that cannot be written fails no call
+}
+
+// logSuppressed writes the count of the access lines of calls naming no
+// RPC that noRPCLines dropped with no line written after them to say it.
+func (p *pipeline) logSuppressed(dropped int64) {
+	p.log.LogAttrs(context.Background(), p.accessLevel, "access lines suppressed", slog.Int64("suppressed", dropped))
 }
 
 // endSpan sets a finished call's outcome on its (recording) span.

@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -118,4 +119,23 @@ func TestCallsNamingNoRPCLogBounded(t *testing.T) {
 	m := scrape(t, ts.metricsURL())
 	wantCounted(t, m, calls, "http", "GET", "NOT_FOUND", "rest")
 	wantCounted(t, m, calls, "_OTHER", "_OTHER", "UNIMPLEMENTED", "grpc")
+
+	// No line followed the flood to say how many it dropped: shutting
+	// down says it. It was never logged.
+	if err := ts.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	var said int64
+	for _, l := range strings.Split(ts.log.String(), "\n") {
+		if _, n, ok := strings.Cut(l, " suppressed="); ok {
+			k, err := strconv.ParseInt(n, 10, 64)
+			if err != nil {
+				t.Fatalf("line %q: %v", l, err)
+			}
+			said += k
+		}
+	}
+	if want := int64(2*calls - lines); said != want {
+		t.Errorf("the log says %d lines suppressed, want %d: %s", said, want, ts.log.String())
+	}
 }
