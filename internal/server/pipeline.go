@@ -16,7 +16,6 @@ import (
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -148,7 +147,8 @@ func (p *pipeline) record(ctx context.Context, span trace.Span, kind string, c *
 // is not authenticated yet: the line names no principal.
 func (p *pipeline) refuseREST(w http.ResponseWriter, r *http.Request, procedure string, err error, start time.Time) {
 	st := toStatus(r.Context(), p.log, procedure, err)
-	p.answerREST(w, r, procedure, problemFromStatus(st), retryInfo(st), start)
+	pr, retryAfter := problemFromStatus(st)
+	p.answerREST(w, r, procedure, pr, retryAfter, start)
 }
 
 // answerREST is refuseREST for a refusal that is a problem document
@@ -299,12 +299,7 @@ func outcome(err error) (code, reason string) {
 		return e.Code.String(), string(e.Reason)
 	}
 	if st, ok := status.FromError(err); ok {
-		for _, d := range st.Details() {
-			if info, ok := d.(*errdetails.ErrorInfo); ok {
-				reason = info.GetReason()
-			}
-		}
-		return upperSnake(st.Code()), reason
+		return upperSnake(st.Code()), detailsOf(st).info.GetReason()
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
