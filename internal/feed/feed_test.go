@@ -253,6 +253,40 @@ func TestWatch(t *testing.T) {
 	}
 }
 
+// TestWatchEndsWhenTheStoreCloses: live watchers (sharing the region's
+// tail) end SHUTTING_DOWN when the store closes under them, woken by the
+// store's Changed. They waited for a commit that never came, until their
+// stream ended.
+func TestWatchEndsWhenTheStoreCloses(t *testing.T) {
+	s := openStore(t)
+	svc := feed.New(s, feed.Options{BookmarkInterval: time.Hour}) // only Changed wakes them
+	ended := make(chan error, 2)
+	recs := []*recorder{{ctx: t.Context()}, {ctx: t.Context()}}
+	for _, rec := range recs {
+		go func() { ended <- svc.Watch(&famiv1.WatchRequest{Parent: "regions/lombardia"}, rec) }()
+	}
+	write(t, s, "lombardia", "a")
+	deadline := time.Now().Add(10 * time.Second)
+	for _, rec := range recs {
+		for len(rec.revisions()) == 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range recs {
+		select {
+		case err := <-ended:
+			if e := errs.As(err); e == nil || e.Reason != errs.ShuttingDown {
+				t.Errorf("a live watch of a closed store ended with %v, want SHUTTING_DOWN", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a live watch still waits ten seconds after its store closed")
+		}
+	}
+}
+
 func TestWatchFilter(t *testing.T) {
 	s := openStore(t)
 	svc := feed.New(s, feed.Options{BookmarkInterval: 10 * time.Millisecond})

@@ -137,11 +137,41 @@ func toConnect(st *status.Status) *connect.Error {
 }
 
 // retryInfo returns the RetryInfo delay of a status in whole seconds.
-func retryInfo(st *status.Status) int {
-	for _, d := range st.Details() {
-		if ri, ok := d.(*errdetails.RetryInfo); ok {
-			return int(ri.GetRetryDelay().AsDuration().Seconds() + 0.999)
+func retryInfo(st *status.Status) int { return detailsOf(st).retryAfter }
+
+// statusDetails is what the server reads of a status's details, in one
+// walk (detailsOf): the code recorded (outcome), the REST problem and its
+// Retry-After come from the same details.
+type statusDetails struct {
+	// info is the ErrorInfo, nil when there is none. toStatus gives a
+	// status one (AIP-193 asks for one); should a status carry two, the
+	// first counts, as it does for the web pages and the SDK, which read
+	// the first: the reason recorded is then the one the caller acts on.
+	info *errdetails.ErrorInfo
+	// retryAfter is the delay of the first RetryInfo in whole seconds
+	// (rounded up), 0 without one.
+	retryAfter int
+	// violations are the field violations of every BadRequest, in order.
+	violations []*errdetails.BadRequest_FieldViolation
+}
+
+// detailsOf reads st's details (statusDetails).
+func detailsOf(st *status.Status) statusDetails {
+	var d statusDetails
+	retry := false
+	for _, detail := range st.Details() {
+		switch detail := detail.(type) {
+		case *errdetails.ErrorInfo:
+			if d.info == nil {
+				d.info = detail
+			}
+		case *errdetails.RetryInfo:
+			if !retry {
+				retry, d.retryAfter = true, int(detail.GetRetryDelay().AsDuration().Seconds()+0.999)
+			}
+		case *errdetails.BadRequest:
+			d.violations = append(d.violations, detail.GetFieldViolations()...)
 		}
 	}
-	return 0
+	return d
 }

@@ -89,7 +89,7 @@ func (p *pipeline) serveFile(w http.ResponseWriter, r *http.Request, f file) {
 			p.shed.settle(w, r) // a download reads no body: a refusal waits for none
 		}
 		st := toStatus(r.Context(), p.log, f.procedure, err)
-		writeProblem(w, problemFromStatus(st), retryInfo(st))
+		writeStatusProblem(w, st)
 	}
 }
 

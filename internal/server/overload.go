@@ -126,7 +126,8 @@ func newShedder(limit int, hold time.Duration, bodyLimit int64, m *metrics, log 
 		r := &http.Request{Method: http.MethodPost, Header: http.Header{"Content-Type": {ct}}}
 		s.connectAnswers[ct] = record(func(w http.ResponseWriter) { s.errw.Write(w, r, s.connectRefusal) })
 	}
-	s.restAnswer = record(func(w http.ResponseWriter) { writeProblem(w, problemFromStatus(st), shedRetryAfter) })
+	p, _ := problemFromStatus(st)
+	s.restAnswer = record(func(w http.ResponseWriter) { writeProblem(w, p, shedRetryAfter) })
 	// The gauge is read as it is scraped: a call pays nothing for it.
 	m.reg.MustRegister(s.stalled, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "raccordo_calls_in_progress",

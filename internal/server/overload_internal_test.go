@@ -129,5 +129,6 @@ func TestCannedRefusals(t *testing.T) {
 		r.Header.Set("Connect-Protocol-Version", "1")
 		check(ct, canned, func(w http.ResponseWriter) { s.errw.Write(w, r, s.connectRefusal) })
 	}
-	check("rest", s.restAnswer, func(w http.ResponseWriter) { writeProblem(w, problemFromStatus(st), shedRetryAfter) })
+	p, _ := problemFromStatus(st)
+	check("rest", s.restAnswer, func(w http.ResponseWriter) { writeProblem(w, p, shedRetryAfter) })
 }

@@ -16,7 +16,6 @@ import (
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -148,7 +147,8 @@ func (p *pipeline) record(ctx context.Context, span trace.Span, kind string, c *
 // is not authenticated yet: the line names no principal.
 func (p *pipeline) refuseREST(w http.ResponseWriter, r *http.Request, procedure string, err error, start time.Time) {
 	st := toStatus(r.Context(), p.log, procedure, err)
-	p.answerREST(w, r, procedure, problemFromStatus(st), retryInfo(st), start)
+	pr, retryAfter := problemFromStatus(st)
+	p.answerREST(w, r, procedure, pr, retryAfter, start)
 }
 
 // answerREST is refuseREST for a refusal that is a problem document
@@ -250,7 +250,7 @@ func (p *pipeline) connectUnknown(w http.ResponseWriter, r *http.Request) {
 // whose small stack would otherwise be grown (copied) there on every call
 // (issue 19). A line of a call that names no RPC carries the path asked,
 // and the count of such lines dropped (suppressed) since the last one
-// written, when there are any.
+// written or reported (logSuppressed), when there are any.
 func (p *pipeline) logCall(ctx context.Context, kind string, c *call, subject, code string, d time.Duration, suppressed int64) {
 	level := p.accessLevel
 	if code == "INTERNAL" {
@@ -270,6 +270,12 @@ func (p *pipeline) logCall(ctx context.Context, kind string, c *call, subject, c
 		r.AddAttrs(slog.Int64("suppressed", suppressed))
 	}
 	_ = h.Handle(ctx, r) // as Logger does: a log that cannot be written fails no call
+}
+
+// logSuppressed writes the count of the access lines of calls naming no
+// RPC that noRPCLines dropped with no line written after them to say it.
+func (p *pipeline) logSuppressed(dropped int64) {
+	p.log.LogAttrs(context.Background(), p.accessLevel, "access lines suppressed", slog.Int64("suppressed", dropped))
 }
 
 // endSpan sets a finished call's outcome on its (recording) span.
@@ -293,12 +299,7 @@ func outcome(err error) (code, reason string) {
 		return e.Code.String(), string(e.Reason)
 	}
 	if st, ok := status.FromError(err); ok {
-		for _, d := range st.Details() {
-			if info, ok := d.(*errdetails.ErrorInfo); ok {
-				reason = info.GetReason()
-			}
-		}
-		return upperSnake(st.Code()), reason
+		return upperSnake(st.Code()), detailsOf(st).info.GetReason()
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):

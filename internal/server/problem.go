@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -63,25 +62,22 @@ type violation struct {
 	Reason      string `json:"reason,omitempty"`
 }
 
-// problemFromStatus builds the problem document of a gRPC status.
-func problemFromStatus(st *status.Status) problem {
+// problemFromStatus builds the problem document of a gRPC status, and
+// the Retry-After it is answered with (its RetryInfo's, in seconds; 0 for
+// none).
+func problemFromStatus(st *status.Status) (p problem, retryAfter int) {
 	code := st.Code()
-	p := problem{
+	d := detailsOf(st)
+	p = problem{
 		Type:   "about:blank",
 		Detail: st.Message(),
 		Code:   code.String(),
 	}
-	for _, d := range st.Details() {
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			p.Reason = d.GetReason()
-			p.Metadata = d.GetMetadata()
-			p.Type = problemType(d.GetReason())
-		case *errdetails.BadRequest:
-			for _, v := range d.GetFieldViolations() {
-				p.Violations = append(p.Violations, violation{Field: v.GetField(), Description: v.GetDescription(), Reason: v.GetReason()})
-			}
-		}
+	if d.info != nil {
+		p.Reason, p.Metadata, p.Type = d.info.GetReason(), d.info.GetMetadata(), problemType(d.info.GetReason())
+	}
+	for _, v := range d.violations {
+		p.Violations = append(p.Violations, violation{Field: v.GetField(), Description: v.GetDescription(), Reason: v.GetReason()})
 	}
 	p.Status = httpStatus(code, p.Reason)
 	p.Title = http.StatusText(p.Status)
@@ -103,7 +99,13 @@ func problemFromStatus(st *status.Status) problem {
 		}
 		p.Violations = []violation{{Field: field, Description: p.Detail}}
 	}
-	return p
+	return p, d.retryAfter
+}
+
+// writeStatusProblem answers with the problem document of st.
+func writeStatusProblem(w http.ResponseWriter, st *status.Status) {
+	p, retryAfter := problemFromStatus(st)
+	writeProblem(w, p, retryAfter)
 }
 
 // writeProblem answers with the problem document p. Cache-Control:
@@ -146,7 +148,8 @@ func restJSONRoom(n int) int { return max(512, n*5/2) }
 
 func (m restMarshaler) Marshal(v any) ([]byte, error) {
 	if st, ok := streamError(v); ok {
-		return json.Marshal(problemFromStatus(status.FromProto(st)))
+		p, _ := problemFromStatus(status.FromProto(st)) // its Retry-After went out as a header (grpcStream)
+		return json.Marshal(p)
 	}
 	if msg, ok := v.(proto.Message); ok {
 		// What JSONPb.Marshal writes for a message, without copying it

@@ -363,7 +363,7 @@ func (rr *restRouter) checkQuery(next runtime.HandlerFunc) runtime.HandlerFunc {
 func (rr *restRouter) gatewayError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	if recordedREST(r.Context()) {
 		st := status.Convert(err)
-		writeProblem(w, problemFromStatus(st), retryInfo(st))
+		writeStatusProblem(w, st)
 		return
 	}
 	procedure, ok := runtime.RPCMethod(ctx)

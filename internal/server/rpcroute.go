@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 
@@ -62,11 +63,14 @@ func byProcedure(rpcs procedureHandlers, unknown http.HandlerFunc, next http.Han
 // rpcCall reports whether r is a Connect, gRPC or gRPC-Web call, by what
 // its client sends: a POST whose Content-Type is one of gRPC's and
 // gRPC-Web's, or Connect's (its streams', or a unary call's proto or JSON
-// body, to a path of a procedure's shape, "/service/method", outside
-// REST's). A Connect GET (a unary call without side effects) is told from
-// a page only by its query, and is left to the web application.
+// body, to a path of a procedure's shape); or a Connect GET (a unary call
+// without side effects, connectGet).
 func rpcCall(r *http.Request) bool {
-	if r.Method != http.MethodPost {
+	switch r.Method {
+	case http.MethodGet:
+		return procedureShaped(r.URL.Path) && connectGet(r.URL.RawQuery)
+	case http.MethodPost:
+	default:
 		return false
 	}
 	ct := r.Header.Get("Content-Type")
@@ -74,11 +78,29 @@ func rpcCall(r *http.Request) bool {
 	case strings.HasPrefix(ct, "application/grpc"), strings.HasPrefix(ct, "application/connect+"):
 		return true
 	case strings.HasPrefix(ct, "application/proto"), strings.HasPrefix(ct, "application/json"):
-		p := r.URL.Path
-		svc := servicePath(p)
-		return svc != "" && !strings.HasPrefix(p, restPrefix) && !strings.Contains(p[len(svc):], "/")
+		return procedureShaped(r.URL.Path)
 	}
 	return false
+}
+
+// procedureShaped reports whether path has a procedure's shape,
+// "/service/method", outside REST's.
+func procedureShaped(p string) bool {
+	svc := servicePath(p)
+	return svc != "" && !strings.HasPrefix(p, restPrefix) && !strings.Contains(p[len(svc):], "/")
+}
+
+// connectGet reports whether a GET's query is a Connect unary call's, as
+// the Connect protocol gives it: the protocol version, connect=v1 (which
+// connect-go's clients always send), or the two parameters every such call
+// must carry, encoding and message. A page of the web application takes
+// none of them, so it is still served as a page.
+func connectGet(rawQuery string) bool {
+	if rawQuery == "" {
+		return false
+	}
+	q, _ := url.ParseQuery(rawQuery) // a malformed pair is skipped, as connect-go's handler skips it
+	return q.Get("connect") == "v1" || q.Has("encoding") && q.Has("message")
 }
 
 // servicePath is the first segment of a path with its slashes,

@@ -88,8 +88,8 @@ func (namedHandler) ServeHTTP(http.ResponseWriter, *http.Request) {}
 
 // rpcCall tells the Connect, gRPC and gRPC-Web calls (which byProcedure
 // answers and records as unknown procedures when the listener serves no
-// such procedure) from the web application's pages and forms and from
-// REST calls.
+// such procedure), Connect GETs among them, from the web application's
+// pages and forms and from REST calls.
 func TestRPCCall(t *testing.T) {
 	for _, tc := range []struct {
 		method, target, contentType string
@@ -106,7 +106,16 @@ func TestRPCCall(t *testing.T) {
 		{http.MethodPost, "/a/b/c", "application/json", false}, // not a procedure's shape
 		{http.MethodPost, "/accedi", "application/x-www-form-urlencoded", false},
 		{http.MethodPost, "/reti/nuova", "multipart/form-data; boundary=x", false},
-		{http.MethodGet, "/fami.v1.Nope/Get?encoding=json&message=%7B%7D", "", false},
+		{http.MethodGet, "/fami.v1.Nope/Get?encoding=json&message=%7B%7D", "", true}, // Connect GET
+		{http.MethodGet, "/fami.v1.Nope/Get?connect=v1&base64=1&encoding=proto&message=", "", true},
+		{http.MethodGet, "/fami.v1.Nope/Get?connect=v1", "", true},
+		{http.MethodGet, "/fami.v1.Nope/Get?encoding=json", "", false},
+		{http.MethodGet, "/fami.v1.Nope/Get?message=%7B%7D", "", false},
+		{http.MethodGet, "/fami.v1.Nope/Get", "", false},
+		{http.MethodGet, "/reti/nuova?pagina=2", "", false}, // a page
+		{http.MethodGet, "/a/b/c?connect=v1", "", false},
+		{http.MethodGet, "/v1/regions?connect=v1&encoding=json&message=%7B%7D", "", false}, // REST
+		{http.MethodHead, "/fami.v1.Nope/Get?connect=v1", "", false},
 		{http.MethodGet, "/fami.v1.Nope/Get", "application/grpc", false},
 	} {
 		r := httptest.NewRequest(tc.method, tc.target, nil)

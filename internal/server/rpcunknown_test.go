@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,7 +25,9 @@ import (
 // The line carries the path asked, clipped. They were not recorded at
 // all.
 func TestUnknownProcedures(t *testing.T) {
-	ts := startRecording(t, server.Config{})
+	var cfg server.Config
+	server.SetNoRPCLines(&cfg, 100) // every call's line, above the 20 a minute it makes
+	ts := startRecording(t, cfg)
 	conn := dialGRPC(t, ts.testServer, ts.token)
 	hc := newHTTPClient(t)
 	surfaces := []struct {
@@ -37,6 +40,8 @@ func TestUnknownProcedures(t *testing.T) {
 		{"connect", connectCaller(t, hc, ts.testServer)},
 		{"grpc", connectCaller(t, hc, ts.testServer, connect.WithGRPC())}, // on the HTTP port
 		{"grpcweb", connectCaller(t, hc, ts.testServer, connect.WithGRPCWeb())},
+		// A Connect GET, which went to the web application's 404 unrecorded.
+		{"connect", connectCaller(t, hc, ts.testServer, connect.WithHTTPGet(), connect.WithIdempotency(connect.IdempotencyNoSideEffects))},
 	}
 	long := "/fami.v1.PartnerService/" + strings.Repeat("x", 1000)
 	counts := map[string]float64{}
@@ -116,4 +121,23 @@ func TestCallsNamingNoRPCLogBounded(t *testing.T) {
 	m := scrape(t, ts.metricsURL())
 	wantCounted(t, m, calls, "http", "GET", "NOT_FOUND", "rest")
 	wantCounted(t, m, calls, "_OTHER", "_OTHER", "UNIMPLEMENTED", "grpc")
+
+	// No line followed the flood to say how many it dropped: shutting
+	// down says it. It was never logged.
+	if err := ts.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	var said int64
+	for _, l := range strings.Split(ts.log.String(), "\n") {
+		if _, n, ok := strings.Cut(l, " suppressed="); ok {
+			k, err := strconv.ParseInt(n, 10, 64)
+			if err != nil {
+				t.Fatalf("line %q: %v", l, err)
+			}
+			said += k
+		}
+	}
+	if want := int64(2*calls - lines); said != want {
+		t.Errorf("the log says %d lines suppressed, want %d: %s", said, want, ts.log.String())
+	}
 }

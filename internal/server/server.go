@@ -274,6 +274,9 @@ type Server struct {
 	closeOne    sync.Once
 	// stopFollow stops following a shared store's system changes.
 	stopFollow func()
+	// noRPCLines is the pipeline's budget of access lines, whose drops
+	// not yet logged Close logs.
+	noRPCLines *lineBudget
 }
 
 // Open opens the data dir, loads the reference data and binds both
@@ -439,7 +442,7 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 	cfg := s.cfg
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown
-	return &pipeline{
+	p := &pipeline{
 		log:            s.log,
 		accessLevel:    cfg.AccessLogLevel,
 		requestTimeout: cfg.RequestTimeout,
@@ -451,9 +454,11 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 		metrics:        s.metrics,
 		tracer:         tracer,
 		streams:        newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
-		noRPCLines:     newLineBudget(cfg.noRPCLines, noRPCInterval),
 		shed:           newShedder(cfg.MaxConcurrentCalls, cfg.admissionHold, cfg.refusedBodyLimit, s.metrics, s.log),
 	}
+	p.noRPCLines = newLineBudget(cfg.noRPCLines, noRPCInterval, p.logSuppressed)
+	s.noRPCLines = p.noRPCLines
+	return p
 }
 
 // newGRPCServer builds the gRPC server of the services, with health and
@@ -672,6 +677,9 @@ func (s *Server) Close() error {
 		}
 		if s.stopFollow != nil {
 			s.stopFollow()
+		}
+		if s.noRPCLines != nil {
+			s.noRPCLines.close()
 		}
 		if s.closeStore != nil {
 			err = s.closeStore()

@@ -50,7 +50,9 @@ type Store interface {
 	// revision than already compacted drops nothing.
 	Compact(ctx context.Context, region string, revision int64) (int64, error)
 	// Changed returns a channel that is closed at region's next commit, so
-	// watchers wait for changes without a writer ever waiting for them.
+	// watchers wait for changes without a writer ever waiting for them;
+	// Close closes it too, and after Close it returns a closed channel,
+	// so that a watcher reads, gets Closed and ends.
 	Changed(region string) <-chan struct{}
 	// Close releases the store's files. Every call that arrives while or
 	// after it closes answers Closed.

@@ -191,6 +191,9 @@ func (s *Store) Close() error {
 				s.closeErr = err
 			}
 		}
+		for _, w := range s.writers {
+			w.end()
+		}
 	})
 	return s.closeErr
 }

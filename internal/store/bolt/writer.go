@@ -70,6 +70,18 @@ func (w *writer) broadcast() {
 	close(*w.notify.Swap(&next))
 }
 
+// end wakes the watchers for good, once the loop has stopped and the
+// file is closed: the channel they hold closes, and changed returns a
+// closed one from then on, so that a watcher of the closed store reads,
+// gets store.Closed and ends, instead of waiting for a commit that will
+// never come. The closed channel is a new one, as at a commit: the feed's
+// shared tail reads again only for a channel it has not read for.
+func (w *writer) end() {
+	ended := make(chan struct{})
+	close(ended)
+	close(*w.notify.Swap(&ended))
+}
+
 type writeReq struct {
 	fn  func(*batchTx) error
 	err chan error

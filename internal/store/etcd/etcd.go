@@ -223,6 +223,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		for _, r := range s.regions {
 			close(r.stop)
+			r.end()
 		}
 		s.cancel()
 		s.wg.Wait()
@@ -243,10 +244,8 @@ func (s *Store) region(name string) (*region, error) {
 	if !ok {
 		return nil, errs.NotFoundf("region %q not found", name)
 	}
-	select {
-	case <-r.stop:
+	if r.stopped() {
 		return nil, store.Closed() // the client may still answer: the store does not
-	default:
 	}
 	if err := r.format.err(); err != nil {
 		return nil, err

@@ -93,15 +93,42 @@ func (r *region) changed() <-chan struct{} {
 
 // signal wakes the watchers for a commit at etcd revision rev (0: a
 // commit of unknown revision, after a watch was interrupted).
+// Once the store closes (r.stop) it signals nothing: end has closed the
+// channel for good.
 func (r *region) signal(rev int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if rev != 0 && rev <= r.seen {
+	if r.stopped() || rev != 0 && rev <= r.seen {
 		return
 	}
 	r.seen = max(r.seen, rev)
 	close(r.notify)
 	r.notify = make(chan struct{})
+}
+
+// end wakes the watchers for good, once r.stop is closed (every read of
+// the region answers store.Closed): the channel they hold closes, and
+// changed returns a closed one from then on, so that a watcher of the
+// closed store reads, gets store.Closed and ends, instead of waiting for a
+// commit that will never come. The closed channel is a new one, as at a
+// commit: the feed's shared tail reads again only for a channel it has
+// not read for.
+func (r *region) end() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	close(r.notify)
+	r.notify = make(chan struct{})
+	close(r.notify)
+}
+
+// stopped reports whether the store has closed r.stop.
+func (r *region) stopped() bool {
+	select {
+	case <-r.stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // watch signals every commit of the region, by any process, after etcd

@@ -42,6 +42,32 @@ func testClosed(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 }
 
+// testChangedAtClose covers Changed and Close: the channel a watcher holds
+// closes when the store closes, and Changed afterwards returns a closed
+// one, so that a watcher waiting for commits wakes, reads, is answered
+// SHUTTING_DOWN and ends. Both waited for ever.
+func testChangedAtClose(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	put(t, s, alice, newPartner(lombardia, "before"))
+	held := s.Changed(lombardia)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for what, ch := range map[string]<-chan struct{}{
+		"the channel held while the store closed": held,
+		"Changed(lombardia) after Close":          s.Changed(lombardia),
+		"Changed(veneto) after Close":             s.Changed("veneto"),
+	} {
+		select {
+		case <-ch:
+		default:
+			t.Errorf("%s is open: its watcher would wait for ever", what)
+		}
+	}
+	err := s.View(t.Context(), lombardia, func(store.ReadTx) error { return nil })
+	wantShuttingDown(t, "View of a woken watcher", err)
+}
+
 // writesRaceClose runs eight writers of four writes each (write(w, i))
 // against closing the store (closeStore): each write in flight is either
 // committed or answered SHUTTING_DOWN (what names it in the errors).

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Compact", func(t *testing.T) { testCompact(t, open) })
 	t.Run("Changed", func(t *testing.T) { testChanged(t, open) })
 	t.Run("Closed", func(t *testing.T) { testClosed(t, open) })
+	t.Run("ChangedAtClose", func(t *testing.T) { testChangedAtClose(t, open) })
 }
 
 // partnerName is the resource name of partner id in region.
