@@ -621,7 +621,7 @@ func roomForServiceToken(tx store.SystemTx, region, subject string, now time.Tim
 		return err
 	}
 	if live >= MaxLiveServiceTokens {
-		return errs.TooManyTokens.New("%s already holds %d live service tokens in region %s, the most one system may: "+
+		return errs.TokensAtLimit(subject, resource.ServiceTokens, MaxLiveServiceTokens, "%s already holds %d live service tokens in region %s, the most one system may: "+
 			"revoke one no longer used (ListServiceTokens, RevokeServiceToken) and create the new one again", subject, live, region)
 	}
 	return nil

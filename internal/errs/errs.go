@@ -211,6 +211,15 @@ func AtLimit(resource, items string, limit int, format string, args ...any) *Err
 	})
 }
 
+// TokensAtLimit is AtLimit for an owner's live tokens (items, their
+// collection) under TOO_MANY_TOKENS, the reason they were refused with
+// before LIMIT_REACHED, which clients switch on (ADR 0024): the same code
+// and the same metadata, so a client words the limit as it does the
+// others.
+func TokensAtLimit(owner, items string, limit int, format string, args ...any) *Error {
+	return TooManyTokens.With(*AtLimit(owner, items, limit, format, args...))
+}
+
 // Naming is a copy of e that names field, the request field that named
 // what e refuses, when field is not empty: the caller of a batch learns
 // which of its names failed (google.rpc.BadRequest), whatever e's code.

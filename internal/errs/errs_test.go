@@ -206,3 +206,17 @@ func TestNumbersInMessages(t *testing.T) {
 		t.Errorf("Reason.New's message: %q", e.Message)
 	}
 }
+
+// TestTokensAtLimit: an owner's live tokens at their limit keep their
+// older reason and code (TOO_MANY_TOKENS, FAILED_PRECONDITION), which
+// clients switch on, with AtLimit's metadata.
+func TestTokensAtLimit(t *testing.T) {
+	e := errs.TokensAtLimit("acct:lombardia:anna", "calendarTokens", 20, "%s holds %d", "anna", 20)
+	if e.Code != errs.FailedPrecondition || e.Reason != errs.TooManyTokens || e.Message != "anna holds 20" || len(e.Violations) != 0 {
+		t.Errorf("got %s %s %q %v, want FAILED_PRECONDITION TOO_MANY_TOKENS, the message and no violation", e.Code, e.Reason, e.Message, e.Violations)
+	}
+	want := map[string]string{"resource": "acct:lombardia:anna", "items": "calendarTokens", "limit": "20"}
+	if !maps.Equal(e.Metadata, want) {
+		t.Errorf("metadata %v, want %v", e.Metadata, want)
+	}
+}

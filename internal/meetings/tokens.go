@@ -164,7 +164,7 @@ func (s *Service) roomForToken(tx store.ReadTx, owner string) error {
 		return err
 	}
 	if live >= MaxLiveTokens {
-		return errs.TooManyTokens.New("%s already holds %d live calendar feed tokens in this region, the most one owner may: "+
+		return errs.TokensAtLimit(owner, resource.CalendarTokens, MaxLiveTokens, "%s already holds %d live calendar feed tokens in this region, the most one owner may: "+
 			"revoke one no longer used (ListCalendarTokens, RevokeCalendarToken) and create the new one again", owner, live)
 	}
 	return nil

@@ -443,6 +443,9 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 		default:
 			return nil, errs.ProtocolEnded.New("%s is %s: it can no longer be amended", old.GetName(), aip.EnumName(st))
 		}
+		if err := chainRoom(old); err != nil {
+			return nil, err
+		}
 		// One amendment at a time, so a protocol's versions form a chain.
 		for _, n := range successors(tx, old.GetName()) {
 			a := &famiv1.Protocol{}
@@ -489,6 +492,17 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 		}
 		return p, tx.Put(p)
 	})
+}
+
+// chainRoom refuses an amendment of old once old's chain holds maxChain
+// amendments: old's version counts them, one more than its predecessor's
+// from 1 for the first version.
+func chainRoom(old *famiv1.Protocol) error {
+	if n := old.GetVersion() - 1; n >= maxChain {
+		return errs.AtLimit(old.GetName(), "amendments", maxChain,
+			"%s is version %d: its chain already has %d amendments, the most a protocol may; draft a new protocol with its text instead", old.GetName(), old.GetVersion(), n)
+	}
+	return nil
 }
 
 // draftOnly refuses a change to p unless p is a DRAFT, with

@@ -2,6 +2,8 @@ package protocols_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -571,6 +573,55 @@ func TestAmendmentChainSkipsAVersionNeverInForce(t *testing.T) {
 	}
 	if got := e.get(v2).GetSupersededBy(); got != v3 {
 		t.Errorf("v2 superseded_by %q, want %q", got, v3)
+	}
+}
+
+// TestAmendmentChainIsBounded: a chain of versions holds at most 64
+// amendments, the steps the walks along it take, so the walk from the
+// first version still finds the last one in force; the 65th amendment is
+// refused as the chain's state (LIMIT_REACHED, its limit in the
+// metadata) and nothing is written.
+func TestAmendmentChainIsBounded(t *testing.T) {
+	e := newEnv(t)
+	first := protocolName("v0")
+	e.create("v0", draft())
+	e.open(first)
+	last := first
+	for i := 1; i <= 64; i++ {
+		a, err := e.svc.AmendProtocol(e.admin(), &famiv1.AmendProtocolRequest{Name: last, ProtocolId: fmt.Sprintf("v%d", i)})
+		if err != nil {
+			t.Fatalf("amendment %d: %v", i, err)
+		}
+		last = a.GetName()
+		if i == 64 {
+			// The last version starts later, so only the walk (no
+			// signature's record) supersedes the earlier ones.
+			_, err := e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{
+				Protocol:   &famiv1.Protocol{Name: last, ValidFrom: "2026-04-01"},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"valid_from"}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.open(last)
+	}
+	before := e.revision()
+	_, err := e.svc.AmendProtocol(e.admin(), &famiv1.AmendProtocolRequest{Name: last, ProtocolId: "v65"})
+	errstest.Want(t, "the 65th amendment", err, errs.FailedPrecondition, "LIMIT_REACHED")
+	if e := errs.As(err); e != nil && !maps.Equal(e.Metadata, map[string]string{"resource": last, "items": "amendments", "limit": "64"}) {
+		t.Errorf("the 65th amendment: metadata %v, want the version amended, its amendments and the limit 64", e.Metadata)
+	}
+	if after := e.revision(); after != before {
+		t.Errorf("the refused amendment moved the revision from %d to %d", before, after)
+	}
+
+	e.signAll(last, e.get(last).GetContentHash())
+	setDay(t, e.Clock, "2026-04-01")
+	got := e.get(first)
+	wantState(t, "the first version once the 64th amendment started", got, famiv1.ProtocolState_PROTOCOL_STATE_SUPERSEDED)
+	if want := protocolName("v1"); got.GetSupersededBy() != want {
+		t.Errorf("the first version superseded by %q, want %q", got.GetSupersededBy(), want)
 	}
 }
 

@@ -13,7 +13,13 @@ import (
 // it again. The state stored with each write is the one derived at that
 // moment, so the change log shows what readers saw then.
 
-// maxChain bounds the walk along a chain of amendments.
+// maxChain is how many amendments a chain of versions may hold after its
+// first version: AmendProtocol refuses the next (LIMIT_REACHED), so the
+// walks along a chain (supersededBy, supersedeChain), which stop after
+// maxChain steps, always reach its end. A chain stored longer before the
+// refusal existed is still read (docs/limits.md): failing its reads would
+// leave its versions, and every page of the region's protocols that lists
+// them, unreadable.
 const maxChain = 64
 
 // dateOf is the calendar date of a stored timestamp.

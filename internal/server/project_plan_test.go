@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"maps"
 	"math"
 	"testing"
 
@@ -348,9 +347,7 @@ func TestProjectExtensionsAreBounded(t *testing.T) {
 		before := snapshot(t, ctx, s)
 		_, err := s.ExtendProject(ctx, &famiv1.ExtendProjectRequest{Name: p.GetName(), Extension: &famiv1.Extension{EndDate: end(50), Reason: "proroga"}})
 		checkErr(t, "the 51st extension", err, wantErr{codes.FailedPrecondition, "LIMIT_REACHED", nil})
-		if e, ok := asCallError(err); ok && !maps.Equal(e.Metadata, map[string]string{"resource": p.GetName(), "items": "extensions", "limit": "50"}) {
-			t.Errorf("the 51st extension: metadata %v, want the project, its extensions and the limit 50", e.Metadata)
-		}
+		wantLimit(t, "the 51st extension", err, p.GetName(), "extensions", 50)
 		wantNothingWritten(t, ctx, s, before)
 		if got := mustOK(s.GetProject(ctx, &famiv1.GetProjectRequest{Name: p.GetName()}))(t, "get project"); !proto.Equal(got, p) {
 			t.Errorf("after the refused extension: got %d extensions ending %s, want 50 ending %s", len(got.GetExtensions()), got.GetEndDate(), p.GetEndDate())

@@ -271,3 +271,35 @@ func thirdPartyContentHash(t *testing.T, p *famiv1.Protocol) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// TestProtocolAmendmentsAreBounded: a chain of versions holds at most 64
+// amendments, the steps the server's walks along it take to derive each
+// version's state. The 65th is refused as the chain's state
+// (FAILED_PRECONDITION, LIMIT_REACHED, naming no field of the request but
+// the limit in its metadata), and nothing is written.
+func TestProtocolAmendmentsAreBounded(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		s := newSurface(t, ts, kind)
+		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_OTHER, "udp-milano", "cpia-milano")
+		seedNetwork(t, ctx, s, "cpia-milano")
+		p := mustOK(s.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: lombardia, ProtocolId: "v0", Protocol: &famiv1.Protocol{
+			Network: networkName("rete-milano"), Title: "Protocollo", Body: "Art. 1", ValidFrom: "2024-01-01",
+			Parties: []*famiv1.Party{
+				{Partner: partnerName("udp-milano"), Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT},
+				{Partner: partnerName("cpia-milano"), Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY},
+			}}}))(t, "create v0")
+		for i := 1; i <= 64; i++ {
+			p = mustOK(s.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}))(t, "open "+p.GetName())
+			p = mustOK(s.AmendProtocol(ctx, &famiv1.AmendProtocolRequest{Name: p.GetName(), ProtocolId: fmt.Sprintf("v%d", i)}))(t, fmt.Sprintf("amendment %d", i))
+		}
+		p = mustOK(s.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}))(t, "open "+p.GetName())
+		before := snapshot(t, ctx, s)
+		_, err := s.AmendProtocol(ctx, &famiv1.AmendProtocolRequest{Name: p.GetName(), ProtocolId: "v65"})
+		checkErr(t, "the 65th amendment", err, wantErr{codes.FailedPrecondition, "LIMIT_REACHED", nil})
+		wantLimit(t, "the 65th amendment", err, p.GetName(), "amendments", 64)
+		wantNothingWritten(t, ctx, s, before)
+		_, err = s.GetProtocol(ctx, &famiv1.GetProtocolRequest{Name: protocolName("v65")})
+		checkErr(t, "get the refused amendment", err, wantErr{codes.NotFound, "NOT_FOUND", nil})
+	})
+}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,6 +72,16 @@ func restStatus(e *callError) int {
 		return e.HTTPStatus
 	}
 	return server.HTTPStatus(e.Code, e.Reason)
+}
+
+// wantLimit checks that err's metadata names the limit refusing step: the
+// resource at it, its items and the limit, as errs.AtLimit gives them.
+func wantLimit(t *testing.T, step string, err error, resource, items string, limit int) {
+	t.Helper()
+	want := map[string]string{"resource": resource, "items": items, "limit": strconv.Itoa(limit)}
+	if ce, ok := asCallError(err); ok && !maps.Equal(ce.Metadata, want) {
+		t.Errorf("%s: metadata %v, want %v", step, ce.Metadata, want)
+	}
 }
 
 // checkErr checks that err is the error want describes.

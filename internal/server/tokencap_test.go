@@ -40,6 +40,7 @@ func TestTokensCappedPerOwner(t *testing.T) {
 		_, err := anna.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia})
 		checkErr(t, "a calendar token past the cap", err, wantErr{codes.FailedPrecondition, "TOO_MANY_TOKENS", nil})
 		wantMessageNames(t, err, "RevokeCalendarToken")
+		wantLimit(t, "a calendar token past the cap", err, "acct:lombardia:anna", "calendarTokens", meetings.MaxLiveTokens)
 		if _, err := bruno.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia}); err != nil {
 			t.Errorf("another user's calendar token: %v", err)
 		}
@@ -64,6 +65,7 @@ func TestTokensCappedPerOwner(t *testing.T) {
 		_, err = admin.CreateServiceToken(ctx, &famiv1.CreateServiceTokenRequest{Parent: lombardia, SystemId: "siage"})
 		checkErr(t, "a service token past the cap", err, wantErr{codes.FailedPrecondition, "TOO_MANY_TOKENS", nil})
 		wantMessageNames(t, err, "RevokeServiceToken")
+		wantLimit(t, "a service token past the cap", err, firstService.GetSubject(), "serviceTokens", accounts.MaxLiveServiceTokens)
 		if _, err := admin.CreateServiceToken(ctx, &famiv1.CreateServiceTokenRequest{Parent: lombardia, SystemId: "protocollo"}); err != nil {
 			t.Errorf("another system's service token: %v", err)
 		}

@@ -230,8 +230,9 @@ func TestAccountsPageReadsItsPartners(t *testing.T) {
 
 // TestServiceTokenLimitOnTheForm: a system's 21st live service token is
 // refused as the state of its tokens (TOO_MANY_TOKENS). The token form
-// says so in Italian, and what to do (revoke one no longer used), keeping
-// what was typed; it said only that the state did not allow it.
+// says so in Italian, with the limit (the error's metadata), and what to
+// do (revoke one no longer used), keeping what was typed; it said only
+// that the state did not allow it.
 func TestServiceTokenLimitOnTheForm(t *testing.T) {
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
@@ -247,7 +248,7 @@ func TestServiceTokenLimitOnTheForm(t *testing.T) {
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("the 21st token: status %d, want 422 with the form again", res.StatusCode)
 	}
-	for _, want := range []string{"ha già il numero massimo di token attivi", "Revoca un token che non si usa più", `value="siage"`, `value="SIAGE di prova"`} {
+	for _, want := range []string{"Questo sistema ha già 20 token di servizio attivi", "Revoca un token che non si usa più", `value="siage"`, `value="SIAGE di prova"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the refused token's page lacks %q", want)
 		}

@@ -39,20 +39,24 @@ type meetingsPage struct {
 	OverduePager *pager
 	Networks     map[string]string
 	CanSchedule  bool
-	FeedURL      string
+	// FeedURL is the address of the calendar token just created, shown
+	// once; FeedForm is its button's form, holding a refusal to create
+	// one (an owner's 21st live token) shown beside the button.
+	FeedURL  string
+	FeedForm *form
 }
 
 func (a *App) meetingList(w http.ResponseWriter, r *http.Request, s *session) {
-	a.renderMeetings(w, r, s, "")
+	a.renderMeetings(w, r, s, http.StatusOK, "", newForm(nil))
 }
 
-func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session, feed string) {
+func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session, code int, feed string, ff *form) {
 	inOne, err := a.inANetwork(s)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	p := &meetingsPage{frame: a.newFrame(r, s, "meetings.title"), FeedURL: feed,
+	p := &meetingsPage{frame: a.newFrame(r, s, "meetings.title"), FeedURL: feed, FeedForm: ff,
 		CanSchedule: a.mayConvene(s, inOne),
 		Archive:     r.URL.Query().Get("passati") == "tutti"}
 	// Staff whose partner is in no network have no meeting to see.
@@ -66,7 +70,7 @@ func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session,
 		a.fail(w, r, s, err)
 		return
 	}
-	a.render(w, http.StatusOK, "meetings", p)
+	a.render(w, code, "meetings", p)
 }
 
 // inANetwork reports whether the user has a network by myNetworks' rule
@@ -172,9 +176,14 @@ func meetingRow(m *famiv1.Meeting) *famiv1.Meeting {
 
 // calendarToken creates a feed token for the user and shows the address a
 // calendar application subscribes to (shown once: the region keeps only
-// its hash).
+// its hash). A refusal the button's form can show (the owner's live
+// tokens at their limit) comes back on the meetings page, beside it.
 func (a *App) calendarToken(w http.ResponseWriter, r *http.Request, s *session) {
 	res, err := a.meetings.CreateCalendarToken(s.ctx, &famiv1.CreateCalendarTokenRequest{Parent: regionName(s.region), DisplayName: msg("meetings.feed_label")})
+	if ff := newForm(nil); formError(ff, err, "") {
+		a.renderMeetings(w, r, s, http.StatusUnprocessableEntity, "", ff)
+		return
+	}
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
@@ -184,7 +193,7 @@ func (a *App) calendarToken(w http.ResponseWriter, r *http.Request, s *session) 
 		scheme = "https"
 	}
 	feed := scheme + "://" + r.Host + "/v1/regions/" + s.region + "/meetings.ics?" + url.Values{"token": {res.GetToken()}}.Encode()
-	a.renderMeetings(w, r, s, feed)
+	a.renderMeetings(w, r, s, http.StatusOK, feed, newForm(nil))
 }
 
 // meetingForm schedules a meeting.

@@ -102,6 +102,32 @@ func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 	}
 }
 
+// TestCalendarTokenLimitOnThePage: a user's 21st live calendar address
+// is refused as the state of their tokens (TOO_MANY_TOKENS). It comes
+// back on the meetings page, the button's page, with the limit and what
+// to do said beside the button; it went to the error page (400).
+func TestCalendarTokenLimitOnThePage(t *testing.T) {
+	f := startFamid(t)
+	b, _, _, _ := f.annaInBergamo(t)
+	for i := range 20 {
+		if res, _ := b.do("POST", "/incontri/calendario", url.Values{"csrf": {b.csrf("/incontri")}}); res.StatusCode != http.StatusOK {
+			t.Fatalf("calendar address %d: status %d", i+1, res.StatusCode)
+		}
+	}
+	res, page := b.do("POST", "/incontri/calendario", url.Values{"csrf": {b.csrf("/incontri")}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("the 21st calendar address: status %d, want 422 with the meetings page again", res.StatusCode)
+	}
+	for _, want := range []string{"Hai già 20 indirizzi del calendario attivi", "famictl calendar token revoke", `action="/incontri/calendario"`, "Prossimi incontri"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the refused calendar address's page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `id="feed-url"`) {
+		t.Error("the refused calendar address's page shows an address")
+	}
+}
+
 // TestStaleMeetingFormReloadsMeetingPage: an attendance or minutes form
 // saved after someone else changed the meeting is refused as stale, and
 // its "Ricarica" link opens the meeting's page, which the form is on, not

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -73,6 +74,38 @@ func TestProtocolDraftEditOpenAmend(t *testing.T) {
 	_, page = b.do("GET", next, nil)
 	if !strings.Contains(page, "Versione 2") || !strings.Contains(page, `href="/protocolli/`+id+`"`) {
 		t.Errorf("the amendment does not show its version and the one it replaces")
+	}
+}
+
+// TestAmendmentLimitOnThePage: a protocol's 65th amendment is refused as
+// the state of its chain of versions (LIMIT_REACHED). The protocol's page
+// comes back saying the limit and what to do instead (a new protocol),
+// not only that the most allowed was reached.
+func TestAmendmentLimitOnThePage(t *testing.T) {
+	f := startFamid(t)
+	b, network, udp, cpia := f.annaInBergamo(t)
+	protocols := famiv1.NewProtocolServiceClient(f.conn)
+	ctx := f.admin("lombardia")
+	p, err := protocols.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: "regions/lombardia", ProtocolId: "v0", Protocol: &famiv1.Protocol{
+		Network: network, Title: "Protocollo UdP-CPIA", Body: "Art. 1", ValidFrom: "2025-01-01",
+		Parties: []*famiv1.Party{{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT}, {Partner: cpia, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}}}})
+	for i := 1; err == nil && i <= 65; i++ {
+		if p, err = protocols.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}); err == nil && i <= 64 {
+			p, err = protocols.AmendProtocol(ctx, &famiv1.AmendProtocolRequest{Name: p.GetName(), ProtocolId: fmt.Sprintf("v%d", i)})
+		}
+	}
+	if err != nil {
+		t.Fatalf("the chain of 64 amendments: %v", err)
+	}
+	path := "/protocolli/" + lastID(p.GetName())
+	res, page := b.do("POST", path+"/emenda", url.Values{"csrf": {b.csrf(path)}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("the 65th amendment: status %d, want 422 with the protocol's page again", res.StatusCode)
+	}
+	for _, want := range []string{"Questo protocollo ha già 64 emendamenti", "redigi un nuovo protocollo", "Versione 65"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the refused amendment's page lacks %q", want)
+		}
 	}
 }
 

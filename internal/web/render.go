@@ -643,14 +643,18 @@ func namesField(err error, field string) bool {
 }
 
 // refusal is the Italian text of a refused call: its reason's (reasonKey),
-// or, for a resource at one of its limits (LIMIT_REACHED), the text of that
-// limit, "limit." and what is full ("limit.extensions"), given the limit:
-// the most the resource may hold, and what to do instead. The reason's own
-// text could say neither.
+// or, for a resource at one of its limits (LIMIT_REACHED, or an owner's
+// live tokens, TOO_MANY_TOKENS), the text of that limit, "limit." and what
+// is full ("limit.extensions"), given the limit: the most the resource may
+// hold, and what to do instead. The reason's own text could say neither.
 func refusal(err error) string {
 	info := errorInfo(err)
-	if k := "limit." + info.GetMetadata()["items"]; errs.Reason(info.GetReason()) == errs.LimitReached && hasMsg(k) {
-		return msgf(k, info.GetMetadata()["limit"])
+	k := "limit." + info.GetMetadata()["items"]
+	switch errs.Reason(info.GetReason()) {
+	case errs.LimitReached, errs.TooManyTokens:
+		if hasMsg(k) {
+			return msgf(k, info.GetMetadata()["limit"])
+		}
 	}
 	return msg(reasonKey(err))
 }
