@@ -90,7 +90,8 @@ type formFunc func(w http.ResponseWriter, r *http.Request, s *session, code int,
 // default button, its save (savedefault), which the server cannot tell
 // from the visible save. So a save that finds a search typed since the
 // page was shown runs it first: the user sees the choices it finds, their
-// choice kept, and saves again. With JavaScript, Enter in a search field
+// choice kept, and a notice that nothing was saved and why, and saves
+// again. With JavaScript, Enter in a search field
 // clicks its button (app.js), as before.
 func searchable(save pageFunc, show formFunc) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, s *session) {
@@ -98,7 +99,13 @@ func searchable(save pageFunc, show formFunc) pageFunc {
 			save(w, r, s)
 			return
 		}
-		show(w, r, s, http.StatusOK, newForm(r.PostForm))
+		fm := newForm(r.PostForm)
+		if r.PostFormValue(searchField) == "" {
+			// The user pressed a save (or Enter, which clicks it): say why
+			// nothing was saved.
+			fm.Notice = msg("form.searched_not_saved")
+		}
+		show(w, r, s, http.StatusOK, fm)
 	}
 }
 

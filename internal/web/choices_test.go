@@ -267,7 +267,16 @@ func TestSaveRunsASearchTypedSince(t *testing.T) {
 	if !strings.Contains(again, `<option value="`+milano+`">Rete Milano</option>`) || !strings.Contains(again, `<option value="`+bergamo+`" selected>`) {
 		t.Error("the search typed since did not run, or lost the network chosen before it")
 	}
+	notice := `<div class="alert info" role="status" id="form-notice"><p>Nel campo di ricerca c&#39;era un testo non ancora cercato: la ricerca è stata eseguita e il modulo non è stato salvato.`
+	if !strings.Contains(again, notice) {
+		t.Error("the save that ran a search instead does not say that nothing was saved, nor why")
+	}
 	shown := formValues(t, again, action)
+	searched := maps.Clone(shown)
+	searched.Set("cerca", "1")
+	if res, page := c.do("POST", to, searched); res.StatusCode != http.StatusOK || strings.Contains(page, `id="form-notice"`) {
+		t.Errorf("the search button: status %d, notice shown %v; want 200 and no notice (the user asked for the search)", res.StatusCode, strings.Contains(page, `id="form-notice"`))
+	}
 	if res, _ := c.do("POST", to, shown); res.StatusCode != http.StatusSeeOther || len(f.entries("lombardia")) != 1 {
 		t.Fatalf("the form shown again: status %d, %d entries; want 303 and the entry saved", res.StatusCode, len(f.entries("lombardia")))
 	}

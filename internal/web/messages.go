@@ -114,6 +114,7 @@ var italian = map[string]string{
 	"hours.network_search":         "Cerca la rete",
 	"hours.networks_more":          "L'elenco delle reti ne mostra solo una parte: cerca per nome della rete o del capofila per trovare le altre: la ricerca non salva e tiene quanto già scritto nel modulo.",
 	"hours.networks_searched":      "L'elenco mostra le reti il cui nome o il cui capofila contiene «%s»; cerca senza testo per vederne altre.",
+	"form.searched_not_saved":      "Nel campo di ricerca c'era un testo non ancora cercato: la ricerca è stata eseguita e il modulo non è stato salvato. Controlla la scelta e salva di nuovo.",
 	"hours.network_search_refused": "Ricerca della rete non valida: scrivi almeno una lettera o una cifra, senza caratteri di controllo. L'elenco mostra le prime reti della regione.",
 	"hours.more":                   "Temi e operatori raggiunti (facoltativi)",
 	"hours.meetings_renewed":       "Hai cambiato rete: l'elenco mostra gli incontri della rete appena scelta, dai più recenti.",

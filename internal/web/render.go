@@ -387,6 +387,10 @@ type form struct {
 	// the resource since the form was loaded.
 	Message string
 	Stale   bool
+	// Notice says why a form came back with nothing saved when no field
+	// was wrong (searchable: a search typed and not run ran in place of
+	// the save).
+	Notice string
 	// Changes lists, after a stale submit, the fields whose stored value
 	// differs from what the user typed, and Rebased is set once the form
 	// carries the stored etag in place of the one it was loaded with (see
