@@ -225,7 +225,12 @@ func (a *App) forbidden(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) renderError(w http.ResponseWriter, r *http.Request, s *session, code int, heading, detail string) {
-	p := &errorPage{frame: a.newFrame(r, s, heading), Heading: msg(heading), Detail: msg(detail)}
+	a.renderErrorText(w, r, s, code, heading, msg(detail))
+}
+
+// renderErrorText is renderError with its detail already in words.
+func (a *App) renderErrorText(w http.ResponseWriter, r *http.Request, s *session, code int, heading, detail string) {
+	p := &errorPage{frame: a.newFrame(r, s, heading), Heading: msg(heading), Detail: detail}
 	a.render(w, code, "error", p)
 }
 
@@ -257,9 +262,11 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 			code = http.StatusTooManyRequests
 			setRetryAfter(w, d)
 		}
-		a.renderError(w, r, s, code, "error.refused", reasonKey(err))
+		a.renderErrorText(w, r, s, code, "error.refused", refusal(err))
 	case codes.InvalidArgument, codes.FailedPrecondition, codes.Aborted, codes.AlreadyExists:
-		a.renderError(w, r, s, http.StatusBadRequest, "error.refused", reasonKey(err))
+		// Worded as a form words it (refusal), so that a limit reached
+		// says the limit here too.
+		a.renderErrorText(w, r, s, http.StatusBadRequest, "error.refused", refusal(err))
 	default:
 		a.log.Error("web call failed", "path", r.URL.Path, "err", err)
 		a.broken(w, r, s, err)

@@ -49,7 +49,7 @@ func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 		case status.Code(err) == codes.Unauthenticated:
 			// A wrong username or password is said on the form, not
 			// taken for an expired session as other calls' refusals are.
-			fm.Message = msg(reasonKey(err))
+			fm.Message = refusal(err)
 		case !fm.absorb(err, ""):
 			a.fail(w, r, nil, err)
 			return

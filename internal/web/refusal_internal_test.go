@@ -1,0 +1,38 @@
+package web
+
+import (
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// TestErrorPageWordsALimitAsAFormDoes: a resource at one of its limits
+// (LIMIT_REACHED) that reaches the error page rather than a form is worded
+// as the form words it, with the limit (refusal); the error page said only
+// the reason's generic text, where the form said how many and what to do.
+func TestErrorPageWordsALimitAsAFormDoes(t *testing.T) {
+	a, err := New(nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := status.New(codes.FailedPrecondition, "the project already holds 50 extensions").WithDetails(&errdetails.ErrorInfo{
+		Reason: "LIMIT_REACHED", Domain: "raccordo", Metadata: map[string]string{"resource": "regions/lombardia/projects/p", "items": "extensions", "limit": "50"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	a.fail(rec, httptest.NewRequest(http.MethodGet, "/progetti/p", nil), nil, st.Err())
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("status %d, want 400", rec.Code)
+	}
+	if want := html.EscapeString(msgf("limit.extensions", "50")); !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("the error page does not say the limit: want %q in\n%s", want, rec.Body.String())
+	}
+}
