@@ -11,6 +11,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/protoadapt"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -118,20 +119,18 @@ func messageRefused(ce *connect.Error) (*status.Status, bool) {
 }
 
 // toConnect turns a status into a Connect error with the same code, message
-// and details.
+// and details (those detailsOf could read), and its RetryInfo as a
+// Retry-After header.
 func toConnect(st *status.Status) *connect.Error {
 	ce := connect.NewError(connect.Code(st.Code()), errors.New(st.Message()))
-	for _, d := range st.Proto().GetDetails() {
-		m, err := d.UnmarshalNew()
-		if err != nil {
-			continue
-		}
+	d := detailsOf(st)
+	for _, m := range d.read {
 		if detail, err := connect.NewErrorDetail(m); err == nil {
 			ce.AddDetail(detail)
 		}
 	}
-	if ri := retryInfo(st); ri > 0 {
-		ce.Meta().Set("Retry-After", strconv.Itoa(ri))
+	if d.retryAfter > 0 {
+		ce.Meta().Set("Retry-After", strconv.Itoa(d.retryAfter))
 	}
 	return ce
 }
@@ -141,7 +140,8 @@ func retryInfo(st *status.Status) int { return detailsOf(st).retryAfter }
 
 // statusDetails is what the server reads of a status's details, in one
 // walk (detailsOf): the code recorded (outcome), the REST problem and its
-// Retry-After come from the same details.
+// Retry-After, and a Connect error's details (toConnect) come from the
+// same details.
 type statusDetails struct {
 	// info is the ErrorInfo, nil when there is none. toStatus gives a
 	// status one (AIP-193 asks for one); should a status carry two, the
@@ -153,6 +153,9 @@ type statusDetails struct {
 	retryAfter int
 	// violations are the field violations of every BadRequest, in order.
 	violations []*errdetails.BadRequest_FieldViolation
+	// read are the details that could be read (their message type is
+	// known), every one, in order.
+	read []proto.Message
 }
 
 // detailsOf reads st's details (statusDetails).
@@ -160,6 +163,11 @@ func detailsOf(st *status.Status) statusDetails {
 	var d statusDetails
 	retry := false
 	for _, detail := range st.Details() {
+		m, ok := detail.(protoadapt.MessageV1) // else an error: a type not known
+		if !ok {
+			continue
+		}
+		d.read = append(d.read, protoadapt.MessageV2Of(m))
 		switch detail := detail.(type) {
 		case *errdetails.ErrorInfo:
 			if d.info == nil {
