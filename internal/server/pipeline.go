@@ -129,7 +129,7 @@ func (p *pipeline) record(ctx context.Context, span trace.Span, kind string, c *
 	d := time.Since(start)
 	if c.path == "" {
 		p.logCall(ctx, kind, c, who.Subject, code, d, 0)
-	} else if ok, dropped := p.noRPCLines.take(time.Now()); ok {
+	} else if ok, dropped := p.noRPCLines.take(); ok {
 		p.logCall(ctx, kind, c, who.Subject, code, d, dropped)
 	}
 	p.metrics.observe(c, code, reason, d)

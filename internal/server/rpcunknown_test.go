@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"google.golang.org/grpc/codes"
@@ -127,8 +128,18 @@ func TestCallsNamingNoRPCLogBounded(t *testing.T) {
 	if err := ts.Stop(); err != nil {
 		t.Fatal(err)
 	}
+	said := suppressedSaid(t, ts.log.String())
+	if want := int64(2*calls - lines); said != want {
+		t.Errorf("the log says %d lines suppressed, want %d: %s", said, want, ts.log.String())
+	}
+}
+
+// suppressedSaid is how many access lines log says were suppressed, in
+// all.
+func suppressedSaid(t *testing.T, log string) int64 {
+	t.Helper()
 	var said int64
-	for _, l := range strings.Split(ts.log.String(), "\n") {
+	for _, l := range strings.Split(log, "\n") {
 		if _, n, ok := strings.Cut(l, " suppressed="); ok {
 			k, err := strconv.ParseInt(n, 10, 64)
 			if err != nil {
@@ -137,7 +148,31 @@ func TestCallsNamingNoRPCLogBounded(t *testing.T) {
 			said += k
 		}
 	}
-	if want := int64(2*calls - lines); said != want {
-		t.Errorf("the log says %d lines suppressed, want %d: %s", said, want, ts.log.String())
+	return said
+}
+
+// TestNoRPCDropsSaidOnTheServersClock: the access lines a flood of calls
+// naming no RPC dropped, with no line after them to say it, are said once
+// the server's clock (Config.Now) says their minute has ended, while the
+// server runs: a test moves the clock rather than wait. They were said a
+// minute of real time after the flood, whatever the server's clock said.
+func TestNoRPCDropsSaidOnTheServersClock(t *testing.T) {
+	var cfg server.Config
+	server.SetNoRPCLines(&cfg, 1)
+	ts := startRecording(t, cfg)
+	conn := dialGRPC(t, ts.testServer, ts.token)
+	const calls = 4
+	for i := range calls {
+		procedure := fmt.Sprintf("/fami.v1.Nope%d/Get", i)
+		if e, ok := asCallError(grpcErr(conn.Invoke(t.Context(), procedure, &emptypb.Empty{}, &emptypb.Empty{}))); !ok || e.Code != codes.Unimplemented {
+			t.Fatalf("%s: %v, want UNIMPLEMENTED", procedure, e)
+		}
+	}
+	ts.Clock.Advance(time.Minute)
+	for deadline := time.Now().Add(10 * time.Second); suppressedSaid(t, ts.log.String()) == 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if said := suppressedSaid(t, ts.log.String()); said != calls-1 {
+		t.Errorf("once the server's clock passed the minute, the log says %d lines suppressed, want %d: %s", said, calls-1, ts.log.String())
 	}
 }

@@ -456,7 +456,7 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 		streams:        newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
 		shed:           newShedder(cfg.MaxConcurrentCalls, cfg.admissionHold, cfg.refusedBodyLimit, s.metrics, s.log),
 	}
-	p.noRPCLines = newLineBudget(cfg.noRPCLines, noRPCInterval, p.logSuppressed)
+	p.noRPCLines = newLineBudget(cfg.noRPCLines, noRPCInterval, cfg.Now, p.logSuppressed)
 	s.noRPCLines = p.noRPCLines
 	return p
 }
