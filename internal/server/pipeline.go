@@ -106,11 +106,26 @@ func (p *pipeline) begin(ctx context.Context, c call) (context.Context, trace.Sp
 		return ctx, tracenoop.Span{}
 	}
 	service, method := splitProcedure(c.procedure)
-	return p.tracer.Start(ctx, "pipeline", trace.WithAttributes(
+	attrs := []attribute.KeyValue{
 		attribute.String("rpc.service", service),
 		attribute.String("rpc.method", method),
 		attribute.String("raccordo.surface", c.protocol),
-	))
+	}
+	if c.procedure == otherProcedure {
+		attrs = append(attrs, methodOriginal(c.path))
+	}
+	return p.tracer.Start(ctx, "pipeline", trace.WithAttributes(attrs...))
+}
+
+// methodOriginal is the span attribute of a call recorded as
+// otherProcedure that names the procedure asked, as OpenTelemetry's RPC
+// conventions ask of a method recorded as "_OTHER": the path its access
+// line carries, clipped as there (clipPath), without the leading slash,
+// as the conventions write a method ("fami.v1.Nope/Get"). It holds what
+// a client made up, as no metric label may: a span is one call's, and the
+// clip bounds it.
+func methodOriginal(path string) attribute.KeyValue {
+	return attribute.String("rpc.method_original", strings.TrimPrefix(path, "/"))
 }
 
 // finish records a finished call, unary or stream, the same way on every

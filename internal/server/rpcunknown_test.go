@@ -23,8 +23,8 @@ import (
 // read so), and now gets the access line, the metrics and the span every
 // call gets, once, as OpenTelemetry names a method the server does not
 // recognise: service and method "_OTHER", never what the client made up.
-// The line carries the path asked, clipped. They were not recorded at
-// all.
+// The line carries the path asked, clipped, and the span the method asked
+// as rpc.method_original, clipped alike. They were not recorded at all.
 func TestUnknownProcedures(t *testing.T) {
 	var cfg server.Config
 	server.SetNoRPCLines(&cfg, 100) // every call's line, above the 20 a minute it makes
@@ -58,6 +58,7 @@ func TestUnknownProcedures(t *testing.T) {
 			if path := procedure[:min(len(procedure), 200)]; line != "" && !strings.HasSuffix(line, " path="+path) && !strings.HasSuffix(line, " path="+path+"...") {
 				t.Errorf("%s: access line %q, want the path asked, clipped to 200 bytes", what, line)
 			}
+			wantMethodOriginal(t, ts, since, what, procedure)
 			counts[s.name]++
 		}
 	}
@@ -66,6 +67,24 @@ func TestUnknownProcedures(t *testing.T) {
 		wantCounted(t, m, n, "_OTHER", "_OTHER", "UNIMPLEMENTED", surface)
 	}
 	noSeriesNames(t, m, "Nope", "xxx")
+}
+
+// wantMethodOriginal fails the test unless the pipeline spans recorded
+// since the mark carry the procedure asked as rpc.method_original,
+// OpenTelemetry's attribute of a method recorded as "_OTHER": without
+// the leading slash, clipped to 200 bytes as the access line's path. The
+// spans named only "_OTHER".
+func wantMethodOriginal(t *testing.T, ts *recordingServer, since recordMark, what, procedure string) {
+	t.Helper()
+	want := strings.TrimPrefix(procedure, "/")
+	if len(procedure) > 200 {
+		want = procedure[1:200] + "..."
+	}
+	for _, s := range ts.spans.GetSpans()[since.spans:] {
+		if got := spanAttr(s, "rpc.method_original"); s.Name == "pipeline" && got != want {
+			t.Errorf("%s: span rpc.method_original %q, want %q", what, got, want)
+		}
+	}
 }
 
 // connectCaller calls a procedure with an empty message through a
