@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -224,6 +225,14 @@ func servedBy(srv *grpc.Server) map[string]grpc.MethodInfo {
 		}
 	}
 	return served
+}
+
+// serves reports whether the server serves the procedure a gRPC call
+// names (served), as otelgrpc's filter of the calls it traces. served is
+// set before the server serves any call.
+func (p *pipeline) serves(info *stats.RPCTagInfo) bool {
+	_, ok := p.served[info.FullMethodName]
+	return ok
 }
 
 // unknown records a call of a procedure the server does not serve, named

@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"connectrpc.com/connect"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -72,17 +74,28 @@ func TestUnknownProcedures(t *testing.T) {
 // wantMethodOriginal fails the test unless the pipeline spans recorded
 // since the mark carry the procedure asked as rpc.method_original,
 // OpenTelemetry's attribute of a method recorded as "_OTHER": without
-// the leading slash, clipped to 200 bytes as the access line's path. The
-// spans named only "_OTHER".
+// the leading slash, clipped to 200 bytes as the access line's path; and
+// no span is named by the procedure, nor holds it in another attribute.
+// The spans named only "_OTHER", and on the gRPC port otelgrpc's span was
+// named by the procedure asked, unclipped.
 func wantMethodOriginal(t *testing.T, ts *recordingServer, since recordMark, what, procedure string) {
 	t.Helper()
 	want := strings.TrimPrefix(procedure, "/")
 	if len(procedure) > 200 {
 		want = procedure[1:200] + "..."
 	}
+	asked := want[:min(len(want), 40)]
 	for _, s := range ts.spans.GetSpans()[since.spans:] {
 		if got := spanAttr(s, "rpc.method_original"); s.Name == "pipeline" && got != want {
 			t.Errorf("%s: span rpc.method_original %q, want %q", what, got, want)
+		}
+		if strings.Contains(s.Name, asked) {
+			t.Errorf("%s: a span is named %.60q, the procedure asked", what, s.Name)
+		}
+		for _, a := range s.Attributes {
+			if a.Key != "rpc.method_original" && strings.Contains(a.Value.Emit(), asked) {
+				t.Errorf("%s: span %s has %s %.60q, the procedure asked", what, s.Name, a.Key, a.Value.Emit())
+			}
 		}
 	}
 }
@@ -193,5 +206,27 @@ func TestNoRPCDropsSaidOnTheServersClock(t *testing.T) {
 	}
 	if said := suppressedSaid(t, ts.log.String()); said != calls-1 {
 		t.Errorf("once the server's clock passed the minute, the log says %d lines suppressed, want %d: %s", said, calls-1, ts.log.String())
+	}
+}
+
+// TestUnknownProcedureJoinsTheCallersTrace: the span of a call of a
+// procedure the server does not serve, on the gRPC port, where otelgrpc
+// makes no span of its own for it, still joins the caller's trace, below
+// the caller's span.
+func TestUnknownProcedureJoinsTheCallersTrace(t *testing.T) {
+	ts := startRecording(t, server.Config{})
+	conn := dialGRPC(t, ts.testServer, ts.token)
+	const traceID, parent = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "traceparent", "00-"+traceID+"-"+parent+"-01")
+	since := ts.mark()
+	if e, ok := asCallError(grpcErr(conn.Invoke(ctx, "/fami.v1.Nope/Get", &emptypb.Empty{}, &emptypb.Empty{}))); !ok || e.Code != codes.Unimplemented {
+		t.Fatalf("/fami.v1.Nope/Get: %v, want UNIMPLEMENTED", e)
+	}
+	var joined []string
+	for _, s := range ts.spans.GetSpans()[since.spans:] {
+		joined = append(joined, fmt.Sprint(s.Name, " ", s.SpanContext.TraceID(), " ", s.Parent.SpanID()))
+	}
+	if want := []string{"pipeline " + traceID + " " + parent}; !slices.Equal(joined, want) {
+		t.Errorf("spans (name, trace, parent) %q, want %q", joined, want)
 	}
 }

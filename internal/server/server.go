@@ -483,7 +483,12 @@ func (s *Server) newGRPCServer(svcs []service, pipe *pipeline) *grpc.Server {
 		grpc.UnknownServiceHandler(pipe.grpcUnknown),
 	}
 	if s.tracing {
-		grpcOpts = append(grpcOpts, grpc.StatsHandler(otelgrpc.NewServerHandler(s.otelgrpcOptions()...)))
+		// A call of a procedure the server does not serve gets no span of
+		// otelgrpc's, which would be named by what the client sent, at any
+		// length: the pipeline's span records it (unknown), clipped. The
+		// caller's trace context is still read, and is its parent.
+		opts := append(s.otelgrpcOptions(), otelgrpc.WithFilter(pipe.serves))
+		grpcOpts = append(grpcOpts, grpc.StatsHandler(otelgrpc.NewServerHandler(opts...)))
 	}
 	srv := grpc.NewServer(grpcOpts...)
 	for _, svc := range svcs {
