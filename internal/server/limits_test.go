@@ -247,3 +247,21 @@ func TestHostileTextAndDates(t *testing.T) {
 		})
 	}
 }
+
+// TestGRPCHeadersBounded: a call's headers on the gRPC port are bounded as
+// on the HTTP port (2 MiB): a 3 MiB token is refused before the server
+// reads it, and no call is recorded, while a 1 MiB one still reaches the
+// verifier (TestTokenAttacks). The gRPC port took 16 MiB of headers, grpc-go's
+// bound, decoded for every call and checked by the verifier.
+func TestGRPCHeadersBounded(t *testing.T) {
+	ts := startRecording(t, server.Config{})
+	conn := dialGRPC(t, ts.testServer, strings.Repeat("a", 3<<20))
+	since := ts.mark()
+	_, err := famiv1.NewPartnerServiceClient(conn).GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/p1"})
+	if e, ok := asCallError(grpcErr(err)); !ok || e.Code == codes.Unauthenticated || e.Code == codes.OK {
+		t.Errorf("GetPartner with a 3 MiB token: %v, want it refused before the verifier", err)
+	}
+	if lines := logLines(ts.log.String()[since.log:], "rpc"); len(lines) != 0 {
+		t.Errorf("access lines %q, want none: the call was not to be read", lines)
+	}
+}

@@ -481,6 +481,7 @@ func (s *Server) newGRPCServer(svcs []service, pipe *pipeline) *grpc.Server {
 		grpc.InTapHandle(pipe.shed.tap),
 		// A call of a procedure the server does not serve is recorded.
 		grpc.UnknownServiceHandler(pipe.grpcUnknown),
+		grpc.MaxHeaderListSize(maxHeaderBytes),
 	}
 	if s.tracing {
 		// A call of a procedure the server does not serve gets no span of
@@ -523,6 +524,15 @@ func (s *Server) newGateway(svcs []service, pipe *pipeline) *inprocConn {
 	return conn
 }
 
+// maxHeaderBytes bounds a request's headers on the gRPC and HTTP
+// listeners alike: room for a hostile 1 MiB token to reach the verifier,
+// which refuses anything over auth.MaxTokenBytes with a proper
+// UNAUTHENTICATED (401). Over it the HTTP listener answers 431 and the
+// gRPC listener resets the stream; a client told the bound (HTTP/2's
+// SETTINGS_MAX_HEADER_LIST_SIZE), as grpc-go's is, does not send it.
+// grpc-go's own bound is 16 MiB, decoded for every call.
+const maxHeaderBytes = 2 << 20
+
 // newHTTPServer is the HTTP listener's server of handler.
 func (s *Server) newHTTPServer(handler http.Handler) *http.Server {
 	return &http.Server{
@@ -531,10 +541,8 @@ func (s *Server) newHTTPServer(handler http.Handler) *http.Server {
 		ReadTimeout:       60 * time.Second,
 		// No WriteTimeout: server streams (sync) stay open; unary calls
 		// are bounded by the pipeline's deadline instead.
-		IdleTimeout: 2 * time.Minute,
-		// Room for a hostile 1 MiB token to reach the verifier, which refuses
-		// anything over auth.MaxTokenBytes with a proper 401.
-		MaxHeaderBytes: 2 << 20,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: maxHeaderBytes,
 		Protocols:      httpProtocols(),
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
