@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -451,5 +452,46 @@ func TestCalendarFacilitatorLine(t *testing.T) {
 	}
 	if strings.Count(feed, "Facilitator:") != 1 || strings.Contains(feed, unnamed.GetFacilitator()) {
 		t.Errorf("the feed writes a facilitator line for %s, or its subject %q:\n%s", unnamed.GetName(), unnamed.GetFacilitator(), feed)
+	}
+}
+
+// TestCalendarFeedBounded: a feed that would hold more than 10,000
+// meetings (maxCalendarEvents) is refused as a request its caller fixes,
+// INVALID_ARGUMENT with the reason CALENDAR_TOO_LARGE naming start_from,
+// and a later start_from that leaves 10,000 is answered. It was
+// FAILED_PRECONDITION, the code of a state the caller cannot change by
+// asking otherwise (AIP-193).
+func TestCalendarFeedBounded(t *testing.T) {
+	const most = 10_000
+	e := newEnv(t)
+	ctx := e.admin()
+	first := at(t, "2026-03-02 10:00")
+	start := func(i int) time.Time { return first.Add(time.Duration(i) * time.Hour) }
+	// Side by side, so that the store commits the writes in groups.
+	const writers = 64
+	var wg sync.WaitGroup
+	errc := make(chan error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			for i := w; i <= most; i += writers {
+				m := e.meeting()
+				m.StartTime, m.EndTime = timestamppb.New(start(i)), timestamppb.New(start(i).Add(30*time.Minute))
+				if _, err := e.svc.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: fmt.Sprintf("m%05d", i), Meeting: m}); err != nil {
+					errc <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.ExportMeetingCalendar(ctx, &famiv1.ExportMeetingCalendarRequest{Parent: parent, StartFrom: timestamppb.New(first)})
+	errstest.Want(t, "a feed of 10,001 meetings", err, errs.Invalid, errs.CalendarTooLarge, "start_from")
+	res, err := e.svc.ExportMeetingCalendar(ctx, &famiv1.ExportMeetingCalendarRequest{Parent: parent, StartFrom: timestamppb.New(start(1))})
+	if err != nil || res.GetEvents() != most {
+		t.Errorf("a feed of the 10,000 meetings from the second on: %d events, %v", res.GetEvents(), err)
 	}
 }
