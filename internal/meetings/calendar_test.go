@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -467,27 +466,12 @@ func TestCalendarFeedBounded(t *testing.T) {
 	ctx := e.admin()
 	first := at(t, "2026-03-02 10:00")
 	start := func(i int) time.Time { return first.Add(time.Duration(i) * time.Hour) }
-	// Side by side, so that the store commits the writes in groups.
-	const writers = 64
-	var wg sync.WaitGroup
-	errc := make(chan error, writers)
-	for w := range writers {
-		wg.Go(func() {
-			for i := w; i <= most; i += writers {
-				m := e.meeting()
-				m.StartTime, m.EndTime = timestamppb.New(start(i)), timestamppb.New(start(i).Add(30*time.Minute))
-				if _, err := e.svc.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: fmt.Sprintf("m%05d", i), Meeting: m}); err != nil {
-					errc <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errc)
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
+	sideBySide(t, most+1, func(i int) error {
+		m := e.meeting()
+		m.StartTime, m.EndTime = timestamppb.New(start(i)), timestamppb.New(start(i).Add(30*time.Minute))
+		_, err := e.svc.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: fmt.Sprintf("m%05d", i), Meeting: m})
+		return err
+	})
 	_, err := e.svc.ExportMeetingCalendar(ctx, &famiv1.ExportMeetingCalendarRequest{Parent: parent, StartFrom: timestamppb.New(first)})
 	errstest.Want(t, "a feed of 10,001 meetings", err, errs.Invalid, errs.CalendarTooLarge, "start_from")
 	res, err := e.svc.ExportMeetingCalendar(ctx, &famiv1.ExportMeetingCalendarRequest{Parent: parent, StartFrom: timestamppb.New(start(1))})

@@ -24,17 +24,7 @@ func TestListNetworksByProjectReadsItsNetworks(t *testing.T) {
 	req := func(project string) *famiv1.ListNetworksRequest {
 		return &famiv1.ListNetworksRequest{Parent: registrytest.Parent, Project: project, Partner: registrytest.PartnerName("udp")}
 	}
-	few, fewListed := networkReads(t, 0, req)
-	many, manyListed := networkReads(t, 40, req)
-	want := []string{registrytest.NetworkName("rete-a"), registrytest.NetworkName("rete-c")}
-	for _, listed := range [][]string{fewListed, manyListed} {
-		if !slices.Equal(listed, want) {
-			t.Errorf("the networks of the project, by pages of one: %v, want %v", listed, want)
-		}
-	}
-	if few != many {
-		t.Errorf("ListNetworks by project read %d records with 3 networks in the region, %d with 43; want them equal", few, many)
-	}
+	wantBoundedReads(t, "project", req)
 }
 
 // TestListNetworksByPartnerReadsItsNetworks: ListNetworks filtered by a
@@ -48,17 +38,7 @@ func TestListNetworksByPartnerReadsItsNetworks(t *testing.T) {
 	req := func(string) *famiv1.ListNetworksRequest {
 		return &famiv1.ListNetworksRequest{Parent: registrytest.Parent, Partner: registrytest.PartnerName("cpia")}
 	}
-	few, fewListed := networkReads(t, 0, req)
-	many, manyListed := networkReads(t, 40, req)
-	want := []string{registrytest.NetworkName("rete-a"), registrytest.NetworkName("rete-c")}
-	for _, listed := range [][]string{fewListed, manyListed} {
-		if !slices.Equal(listed, want) {
-			t.Errorf("the networks of the partner, by pages of one: %v, want %v", listed, want)
-		}
-	}
-	if few != many {
-		t.Errorf("ListNetworks by partner read %d records with 3 networks in the region, %d with 43; want them equal", few, many)
-	}
+	wantBoundedReads(t, "partner", req)
 
 	e := registrytest.New(t)
 	seedNetworks(t, e, 40)
@@ -75,6 +55,25 @@ func TestListNetworksByPartnerReadsItsNetworks(t *testing.T) {
 	}
 	if reads := st.Since(); reads != 2 {
 		t.Errorf("MemberNetworks of a partner in 2 networks of 43 read %d records, want 2 (its index entries)", reads)
+	}
+}
+
+// wantBoundedReads checks that req, ListNetworks filtered by filter (given
+// the project's name), lists rete-a and rete-c of a region seeded by
+// seedNetworks, by pages of one, and reads as much with 3 networks in the
+// region as with 43.
+func wantBoundedReads(t *testing.T, filter string, req func(project string) *famiv1.ListNetworksRequest) {
+	t.Helper()
+	few, fewListed := networkReads(t, 0, req)
+	many, manyListed := networkReads(t, 40, req)
+	want := []string{registrytest.NetworkName("rete-a"), registrytest.NetworkName("rete-c")}
+	for _, listed := range [][]string{fewListed, manyListed} {
+		if !slices.Equal(listed, want) {
+			t.Errorf("the networks of the %s, by pages of one: %v, want %v", filter, listed, want)
+		}
+	}
+	if few != many {
+		t.Errorf("ListNetworks by %s read %d records with 3 networks in the region, %d with 43; want them equal", filter, few, many)
 	}
 }
 
