@@ -196,7 +196,7 @@ var catalogue = []Entry{
 	{MeetingHeld, FailedPrecondition, 409, "cancel a held meeting, or move its start into the future"},
 	{MeetingCancelled, FailedPrecondition, 409, "record or edit a cancelled meeting"},
 	{ActionItemNotFound, NotFound, 404, "update an action item the meeting does not have"},
-	{CalendarTooLarge, FailedPrecondition, 400, "a calendar feed that would hold too many meetings: ask for a later start"},
+	{CalendarTooLarge, Invalid, 400, "a calendar feed that would hold more than 10,000 meetings: the violation names `start_from`; ask for a later one"},
 	{EntryNotSubmitted, FailedPrecondition, 409, "edit, delete or review a support entry already reviewed"},
 	{PeriodClosed, FailedPrecondition, 409, "create, change, review or delete an entry dated in a closed period"},
 	{PeriodNotClosed, FailedPrecondition, 409, "reopen a period that was already reopened"},
@@ -222,7 +222,7 @@ var catalogue = []Entry{
 	{DataFormatUnknown, Unavailable, 503, "a region (or backup) written by a newer famid in a data format this one does not know: it is not served, nor changed, until famid is upgraded or the copies from before the upgrade are put back"},
 
 	{BodyTooLarge, Invalid, 413, "a REST request body larger than the server accepts"},
-	{BatchTooLarge, FailedPrecondition, 400, "a batch Get (`BatchGetPartners`, `BatchGetNetworks`, `BatchGetProjects`) whose answer would pass a page's 2 MB: the violation names the first name that does not fit; ask for the names before it, then for the rest"},
+	{BatchTooLarge, Invalid, 400, "a batch Get (`BatchGetPartners`, `BatchGetNetworks`, `BatchGetProjects`) whose answer would pass a page's 2 MB: the violation names the first name that does not fit; ask for the names before it, then for the rest"},
 	{TooManyLoginFailures, ResourceExhausted, 429, "too many failed logins from an address or for an account (with Retry-After)"},
 	{TooManyStreams, ResourceExhausted, 429, "more open streams than the server, or the caller, may have (with Retry-After)"},
 	{TooManySurveyRequests, ResourceExhausted, 429, "too many survey requests from one address (with Retry-After)"},

@@ -79,37 +79,42 @@ func seedHeld(b *testing.B) (*meetings.Service, context.Context) {
 		b.Fatal(err)
 	}
 	svc := meetings.New(st, meetings.Options{Now: clock.Now})
-	each := func(write func(i int) error) {
-		var wg sync.WaitGroup
-		errc := make(chan error, benchHeld)
-		for w := range 16 {
-			wg.Go(func() {
-				for i := w; i < benchHeld; i += 16 {
-					if err := write(i); err != nil {
-						errc <- err
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		close(errc)
-		if err := <-errc; err != nil {
-			b.Fatal(err)
-		}
-	}
 	at := func(i int) time.Time { return start.Add(time.Duration(i) * 17 * time.Hour) }
-	each(func(i int) error {
+	sideBySide(b, benchHeld, func(i int) error {
 		_, err := svc.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: fmt.Sprintf("m%04d", i), Meeting: &famiv1.Meeting{
 			Networks: []string{networkName("rete-bergamo")}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo",
 			StartTime: timestamppb.New(at(i)), EndTime: timestamppb.New(at(i).Add(2 * time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_IN_PERSON, Place: "Bergamo"}})
 		return err
 	})
 	clock.Set(at(benchHeld))
-	each(func(i int) error {
+	sideBySide(b, benchHeld, func(i int) error {
 		_, err := svc.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: meetingName(fmt.Sprintf("m%04d", i)),
 			Attendance: []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 2}}})
 		return err
 	})
 	return svc, ctx
+}
+
+// sideBySide calls write with 0 to n-1 from 64 goroutines, so that the
+// store commits the writes in groups, and stops tb at the first error.
+func sideBySide(tb testing.TB, n int, write func(i int) error) {
+	tb.Helper()
+	const writers = 64
+	var wg sync.WaitGroup
+	errc := make(chan error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			for i := w; i < n; i += writers {
+				if err := write(i); err != nil {
+					errc <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		tb.Fatal(err)
+	}
 }

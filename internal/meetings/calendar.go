@@ -114,7 +114,7 @@ func (s *Service) ExportMeetingCalendar(ctx context.Context, req *famiv1.ExportM
 			}
 			if events == maxCalendarEvents {
 				ferr = errs.CalendarTooLarge.New(
-					"the feed would hold more than %d meetings: ask for a later start_from (startFrom=...)", maxCalendarEvents)
+					"the feed would hold more than %d meetings: ask for a later start_from (startFrom=...)", maxCalendarEvents).Naming("start_from")
 				return false
 			}
 			mt := &famiv1.Meeting{}

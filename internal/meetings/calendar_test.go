@@ -453,3 +453,29 @@ func TestCalendarFacilitatorLine(t *testing.T) {
 		t.Errorf("the feed writes a facilitator line for %s, or its subject %q:\n%s", unnamed.GetName(), unnamed.GetFacilitator(), feed)
 	}
 }
+
+// TestCalendarFeedBounded: a feed that would hold more than 10,000
+// meetings (maxCalendarEvents) is refused as a request its caller fixes,
+// INVALID_ARGUMENT with the reason CALENDAR_TOO_LARGE naming start_from,
+// and a later start_from that leaves 10,000 is answered. It was
+// FAILED_PRECONDITION, the code of a state the caller cannot change by
+// asking otherwise (AIP-193).
+func TestCalendarFeedBounded(t *testing.T) {
+	const most = 10_000
+	e := newEnv(t)
+	ctx := e.admin()
+	first := at(t, "2026-03-02 10:00")
+	start := func(i int) time.Time { return first.Add(time.Duration(i) * time.Hour) }
+	sideBySide(t, most+1, func(i int) error {
+		m := e.meeting()
+		m.StartTime, m.EndTime = timestamppb.New(start(i)), timestamppb.New(start(i).Add(30*time.Minute))
+		_, err := e.svc.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: fmt.Sprintf("m%05d", i), Meeting: m})
+		return err
+	})
+	_, err := e.svc.ExportMeetingCalendar(ctx, &famiv1.ExportMeetingCalendarRequest{Parent: parent, StartFrom: timestamppb.New(first)})
+	errstest.Want(t, "a feed of 10,001 meetings", err, errs.Invalid, errs.CalendarTooLarge, "start_from")
+	res, err := e.svc.ExportMeetingCalendar(ctx, &famiv1.ExportMeetingCalendarRequest{Parent: parent, StartFrom: timestamppb.New(start(1))})
+	if err != nil || res.GetEvents() != most {
+		t.Errorf("a feed of the 10,000 meetings from the second on: %d events, %v", res.GetEvents(), err)
+	}
+}

@@ -111,10 +111,8 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	res = &famiv1.ListMeetingsResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
+		f.networks = registry.MemberNetworks(tx, f.partner)
 		var ferr error
-		if f.networks, ferr = registry.MemberNetworks(tx, f.partner); ferr != nil {
-			return ferr
-		}
 		scan := byStart.scan
 		if newestFirst {
 			scan = byStart.scanDesc
@@ -197,10 +195,7 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 	res := &famiv1.ListActionItemsResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		var err error
-		if f.networks, err = registry.MemberNetworks(tx, f.partner); err != nil {
-			return err
-		}
+		f.networks = registry.MemberNetworks(tx, f.partner)
 		p := itemPage{tx: tx, region: region, today: today, page: page, res: res, meetings: map[string]*famiv1.Meeting{}}
 		ix.scan(tx, "", to, after, func(k, val string) bool {
 			due, meetingID, itemID, ok := splitItemKey(k)

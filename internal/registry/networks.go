@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -223,12 +224,14 @@ func (s *Networks) ListNetworks(ctx context.Context, req *famiv1.ListNetworksReq
 			return matchesNetwork(tx, matches, n)
 		}
 	}
-	if project := req.GetProject(); project != "" {
-		// The networks that implement a project are those the refs index
-		// names (implementing): a page reads them alone, as the
-		// monitoring's right to report does, not every network.
+	// The networks that implement a project, or have a partner among
+	// their members, are those the refs index names (referencing): a
+	// page reads them alone, as the monitoring's right to report does,
+	// not every network. With both filters the project's are read, and
+	// keep leaves out those the partner is not a member of.
+	if target := cmp.Or(req.GetProject(), req.GetPartner()); target != "" {
 		return resource.ListAmong[*famiv1.ListNetworksResponse](ctx, s.r.store, region, req, func(tx store.ReadTx) ([]string, func(*famiv1.Network) (bool, error), error) {
-			return implementing(tx, project), keep(tx), nil
+			return referencing(tx, target), keep(tx), nil
 		})
 	}
 	return resource.ListWithin[*famiv1.ListNetworksResponse](ctx, s.r.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.Network) (bool, error), error) {
@@ -310,16 +313,10 @@ func (s *Networks) DeleteNetwork(ctx context.Context, req *famiv1.DeleteNetworkR
 }
 
 // ImplementingNetworks returns the networks of tx's region that implement
-// project. It finds them through the refs index ("{project}\x00{network}"),
-// which every network write keeps in its own transaction (networkRefs
-// lists a network's projects), so it reads those networks alone, however
-// many the region has. The index is no newer than the networks: every
-// famid version has kept it since the first, so neither data written
-// before this version nor an older famid writing to a shared etcd cluster
-// leaves a network out, and region copies carry it (bolt.ReadRegionFile,
-// the etcd store's ExportRegion).
+// project. It finds them through the refs index (referencing), so it reads
+// those networks alone, however many the region has.
 func ImplementingNetworks(tx store.ReadTx, project string) ([]*famiv1.Network, error) {
-	names := implementing(tx, project)
+	names := referencing(tx, project)
 	networks := make([]*famiv1.Network, 0, len(names))
 	for _, name := range names {
 		n := &famiv1.Network{}
@@ -331,39 +328,40 @@ func ImplementingNetworks(tx store.ReadTx, project string) ([]*famiv1.Network, e
 	return networks, nil
 }
 
-// implementing is the names of the networks of tx's region that implement
-// project, in id order, as the refs index holds them
-// (ImplementingNetworks).
-func implementing(tx store.ReadTx, project string) []string {
-	prefix := project + "\x00" + aip.Name(tx.Region(), resource.Networks, "")
+// MemberNetworks returns the ids of the networks of tx's region that
+// partner is a member of, from the refs index (referencing) alone: it
+// reads no network, however many the region has.
+func MemberNetworks(tx store.ReadTx, partner string) map[string]bool {
+	out := map[string]bool{}
+	if partner == "" {
+		return out
+	}
+	for _, name := range referencing(tx, partner) {
+		out[resource.ID(name)] = true
+	}
+	return out
+}
+
+// referencing is the names of the networks of tx's region that reference
+// target, a partner among their members or a project they implement
+// (networkRefs), in id order, as the refs index ("{target}\x00{network}")
+// holds them. Every network write keeps the index in its own transaction,
+// and the index is no newer than the networks: every famid version has
+// kept it, members and projects alike, since the first, so neither data
+// written before this version nor an older famid writing to a shared etcd
+// cluster leaves a network out, and region copies carry it
+// (bolt.ReadRegionFile, the etcd store's ExportRegion).
+func referencing(tx store.ReadTx, target string) []string {
+	prefix := target + "\x00" + aip.Name(tx.Region(), resource.Networks, "")
 	var names []string
 	tx.IndexScan(indexRefs, prefix, func(key, _ string) bool {
 		// A network's children (its capacity assessments) are sources
-		// of their own; only the networks themselves implement.
+		// of their own; only the networks themselves are members or
+		// implement.
 		if id := key[len(prefix):]; !strings.Contains(id, "/") {
-			names = append(names, key[len(project)+1:])
+			names = append(names, key[len(target)+1:])
 		}
 		return true
 	})
 	return names
-}
-
-// MemberNetworks returns the ids of the networks partner is a member of.
-// A region has tens of networks, so they are all read.
-func MemberNetworks(tx store.ReadTx, partner string) (map[string]bool, error) {
-	out := map[string]bool{}
-	if partner == "" {
-		return out, nil
-	}
-	err := tx.List(resource.Networks, "", func(id string, raw []byte) (bool, error) {
-		n := &famiv1.Network{}
-		if err := proto.Unmarshal(raw, n); err != nil {
-			return false, err
-		}
-		if slices.ContainsFunc(n.GetMembers(), func(m *famiv1.Member) bool { return m.GetPartner() == partner }) {
-			out[id] = true
-		}
-		return true, nil
-	})
-	return out, err
 }

@@ -503,9 +503,10 @@ func TestUpdate(t *testing.T) {
 }
 
 // TestBatchGetBoundedInBytes: a batch Get whose answer would pass a
-// page's bytes (aip.MaxPageBytes) is refused, all or none, naming the
-// first name that does not fit, so that the caller can ask for those
-// before it and then for the rest; a single resource past the budget is
+// page's bytes (aip.MaxPageBytes) is refused, all or none, as a request
+// its caller fixes (INVALID_ARGUMENT, BATCH_TOO_LARGE), naming the first
+// name that does not fit, so that the caller can ask for those before it
+// and then for the rest; a single resource past the budget is
 // answered alone, as Get answers it.
 func TestBatchGetBoundedInBytes(t *testing.T) {
 	s, ctx := seeded(t, 0)
@@ -531,7 +532,7 @@ func TestBatchGetBoundedInBytes(t *testing.T) {
 	for _, names := range [][]string{{a, b, c}, {a, b, a}, {a, huge}} {
 		got, err := batch(names...)
 		e := errs.As(err)
-		if e == nil || e.Code != errs.FailedPrecondition || e.Reason != errs.BatchTooLarge || got != nil {
+		if e == nil || e.Code != errs.Invalid || e.Reason != errs.BatchTooLarge || got != nil {
 			t.Errorf("%d names past a page's bytes: got %d partners, %v, want %s", len(names), len(got), err, errs.BatchTooLarge)
 			continue
 		}

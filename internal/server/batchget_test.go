@@ -3,12 +3,17 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/server"
 )
@@ -158,4 +163,36 @@ func testBatchGet(t *testing.T, s surface, b batchGetter) {
 		_, err := b.get(ctx, s, c.names)
 		checkErr(t, c.what, err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: c.fields})
 	}
+}
+
+// TestBatchGetPastTheAnswerBytes: a batch Get whose answer would pass a
+// page's bytes (aip.MaxPageBytes) is refused, on every surface, as a
+// request its caller fixes, INVALID_ARGUMENT (REST 400) with the reason
+// BATCH_TOO_LARGE, naming the first name that does not fit: the caller
+// asks for the names before it, then for the rest. It was
+// FAILED_PRECONDITION, the code of a state the caller cannot change by
+// asking otherwise (AIP-193).
+func TestBatchGetPastTheAnswerBytes(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		s := newSurface(t, ts, kind)
+		ctx := t.Context()
+		// As large as a partner gets: a plan office of 2,000
+		// municipalities, a description of 4,000 four-byte characters.
+		istat := make([]string, 2000)
+		for i := range istat {
+			istat[i] = fmt.Sprintf("%03d%03d", 15+i/1000, i%1000)
+		}
+		big := mustOK(s.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp", Partner: &famiv1.Partner{
+			DisplayName: "Ufficio di Piano", Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE, Municipalities: istat, Description: strings.Repeat("🙂", 4000)}}))(t, "a large partner")
+		names := slices.Repeat([]string{big.GetName()}, resource.MaxBatchGet)
+		first := aip.MaxPageBytes / proto.Size(big)
+		if first >= len(names) {
+			t.Fatalf("%d copies of a partner of %d bytes fit in a page's %d bytes", len(names), proto.Size(big), aip.MaxPageBytes)
+		}
+		_, err := s.BatchGetPartners(ctx, &famiv1.BatchGetPartnersRequest{Parent: lombardia, Names: names})
+		checkErr(t, "an answer past a page's bytes", err, wantErr{code: codes.InvalidArgument, reason: "BATCH_TOO_LARGE", fields: []string{errs.Indexed("names", first)}})
+		if res := mustOK(s.BatchGetPartners(ctx, &famiv1.BatchGetPartnersRequest{Parent: lombardia, Names: names[:first]}))(t, "the names before it"); len(res.GetPartners()) != first {
+			t.Errorf("the %d names before the refused one answered with %d partners", first, len(res.GetPartners()))
+		}
+	})
 }

@@ -117,9 +117,10 @@ func TestListQueryFilters(t *testing.T) {
 	})
 }
 
-// TestListMeetingsOfAPartner asks ListMeetings and ListActionItems for the
-// meetings and items of the networks a partner is a member of, on every
-// surface: the service filters (the partner is in two networks of three),
+// TestListMeetingsOfAPartner asks ListNetworks for the networks a partner
+// is a member of, and ListMeetings and ListActionItems for their meetings
+// and items, on every surface: the services filter, through the refs index
+// (the partner is in two networks of three),
 // a partner of another region or a name of another collection is refused
 // naming "partner", and the filter with regions/- lists the partner's
 // region.
@@ -145,6 +146,10 @@ func TestListMeetingsOfAPartner(t *testing.T) {
 				Link: "https://meet.example.org/t"}}))(t, "meeting of "+n.id)
 			mustOK(s.RecordMinutes(ctx, &famiv1.RecordMinutesRequest{Name: m.GetName(), Minutes: "Verbale", ActionItems: []*famiv1.ActionItem{
 				{Description: "Azione " + n.id, Owner: partnerName(n.lead), DueDate: start.AddDate(0, 0, 1).Format(time.DateOnly)}}}))(t, "minutes of "+n.id)
+		}
+		networks := names(mustOK(s.ListNetworks(ctx, &famiv1.ListNetworksRequest{Parent: lombardia, Partner: partnerName("cpia")}))(t, "cpia's networks").GetNetworks())
+		if want := []string{lombardia + "/networks/est", lombardia + "/networks/ovest"}; !slices.Equal(networks, want) {
+			t.Errorf("cpia's networks: got %q, want %q", networks, want)
 		}
 		var titles, items []string
 		for _, m := range mustOK(s.ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: lombardia, Partner: partnerName("cpia")}))(t, "cpia's meetings").GetMeetings() {

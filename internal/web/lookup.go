@@ -108,7 +108,7 @@ func readNamed[T any](s *session, names []string, collection string, misses int,
 			ask = slices.Delete(ask, i, i+1)
 			continue
 		}
-		if i, ok := refusedName(err, codes.FailedPrecondition, errs.BatchTooLarge, len(batch)); ok && i > 0 {
+		if i, ok := refusedName(err, codes.InvalidArgument, errs.BatchTooLarge, len(batch)); ok && i > 0 {
 			most = i
 			continue
 		}
