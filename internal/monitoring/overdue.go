@@ -21,11 +21,7 @@ func (s *Service) ListOverdueProjects(ctx context.Context, req *famiv1.ListOverd
 	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListOverdueProjects); ok {
 		return res, err
 	}
-	sc, err := parseScope(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	q, err := periodOf(req.GetPeriod())
+	sc, q, err := quarterOf(req)
 	if err != nil {
 		return nil, err
 	}

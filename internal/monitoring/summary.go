@@ -41,6 +41,21 @@ func parseScope(parent string) (scope, error) {
 	return scope{}, errs.InvalidField("parent", "%q is not a region, project or network name", errs.Clip(parent, errs.MaxEcho))
 }
 
+// quarterOf reads what a request about a scope's quarter asks (a summary,
+// the overdue projects): its parent, a region, project or network, and its
+// period.
+func quarterOf(req interface {
+	GetParent() string
+	GetPeriod() string
+}) (scope, quarter, error) {
+	sc, err := parseScope(req.GetParent())
+	if err != nil {
+		return scope{}, quarter{}, err
+	}
+	q, err := periodOf(req.GetPeriod())
+	return sc, q, err
+}
+
 // SummarizeMonitoring implements fami.v1.MonitoringService. It reads the
 // plans of the projects in scope (targets, budgets, spans) and the
 // aggregate cells of the quarters up to the one asked for, never a report.
@@ -48,11 +63,7 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 	if aip.IsAllRegions(req.GetParent()) {
 		return s.summarizeNationally(ctx, req)
 	}
-	sc, err := parseScope(req.GetParent())
-	if err != nil {
-		return nil, err
-	}
-	q, err := periodOf(req.GetPeriod())
+	sc, q, err := quarterOf(req)
 	if err != nil {
 		return nil, err
 	}

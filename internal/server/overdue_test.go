@@ -33,7 +33,7 @@ func TestOverdueProjectsEverySurface(t *testing.T) {
 		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR, "udp-milano", "cpia-milano")
 		mustOK(s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "rete-rit", Network: &famiv1.Network{
 			DisplayName: "Rete", LeadPartner: partnerName("udp-milano"),
-			Members: []*famiv1.Member{{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: partnerName("cpia-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}},
+			Members:  []*famiv1.Member{{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: partnerName("cpia-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}},
 			Projects: []*famiv1.NetworkProject{{Project: name("lombardia", "rit-c"), Actions: []string{"01"}}, {Project: name("lombardia", "rit-a"), Actions: []string{"01"}}},
 		}}))(t, "create rete-rit")
 
