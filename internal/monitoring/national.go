@@ -13,7 +13,8 @@ import (
 // region, added up. Indicators with the same code are added up, as within
 // a region, and the percentages are those of the sums. A region whose data
 // cannot be read now is left out and named unreachable (aip.Skip): the sums
-// are those of the regions read.
+// are those of the regions read. The overdue projects named are the first
+// maxOverdueShown in region order, as ListOverdueProjects lists them.
 func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.SummarizeMonitoringRequest) (*famiv1.MonitoringSummary, error) {
 	out := &famiv1.MonitoringSummary{Parent: aip.AllRegions}
 	progress := indicators.Progress{}
@@ -25,7 +26,7 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 		out.PaidCents += sum.GetPaidCents()
 		out.QuarterCommittedCents += sum.GetQuarterCommittedCents()
 		out.QuarterPaidCents += sum.GetQuarterPaidCents()
-		out.OverdueProjects = append(out.OverdueProjects, sum.GetOverdueProjects()...)
+		out.OverdueProjects = firstOverdue(append(out.OverdueProjects, sum.GetOverdueProjects()...))
 		progress.Add(sum.GetIndicators())
 		out.Flags = flagCounts.add(out.Flags, sum.GetFlags(), 1)
 		out.ReportStates = stateCounts.add(out.ReportStates, sum.GetReportStates(), 1)

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/raccordo/raccordo/internal/errs"
 )
 
 // quarter is a calendar quarter, the monitoring period.
@@ -22,6 +24,16 @@ func parsePeriod(s string) (quarter, bool) {
 	}
 	y, _ := strconv.Atoi(m[1])
 	return quarter{year: y, n: int(m[2][0] - '0')}, true
+}
+
+// periodOf reads a request's period, refusing one that is no quarter
+// naming the field.
+func periodOf(s string) (quarter, error) {
+	q, ok := parsePeriod(s)
+	if !ok {
+		return quarter{}, errs.InvalidField("period", "%q is not a quarter: want YYYY-qN, e.g. 2021-q1", errs.Clip(s, errs.MaxEcho))
+	}
+	return q, nil
 }
 
 func (q quarter) String() string { return fmt.Sprintf("%d-q%d", q.year, q.n) }

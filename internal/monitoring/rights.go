@@ -10,7 +10,7 @@ import (
 // lead partner of a network implementing the project write and submit the
 // quarterly reports; the region admin reviews them and sets the
 // thresholds; every reader of the region, and the ministry everywhere,
-// reads reports and summaries. The network half of the writers' right
+// reads reports and summaries, and the overdue projects a summary counts. The network half of the writers' right
 // depends on the data: mayReport (monitoring.go) checks, inside each
 // write's transaction, that the caller's partner leads a network that
 // implements the project.
@@ -32,6 +32,7 @@ func Rights() auth.Policy {
 		famiv1.MonitoringService_ReturnMonitoringReport_FullMethodName:   auth.InRegion("name", reportReviewers...),
 		famiv1.MonitoringService_CorrectMonitoringReport_FullMethodName:  auth.InRegion("name", reportReviewers...),
 		famiv1.MonitoringService_SummarizeMonitoring_FullMethodName:      auth.InRegion("parent", readers...),
+		famiv1.MonitoringService_ListOverdueProjects_FullMethodName:      auth.InRegion("parent", readers...),
 		famiv1.MonitoringService_GetMonitoringSettings_FullMethodName:    auth.InRegion("name", readers...),
 		famiv1.MonitoringService_UpdateMonitoringSettings_FullMethodName: auth.InRegion("monitoring_settings.name", reportReviewers...),
 	}

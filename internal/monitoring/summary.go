@@ -2,6 +2,7 @@ package monitoring
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -40,6 +41,21 @@ func parseScope(parent string) (scope, error) {
 	return scope{}, errs.InvalidField("parent", "%q is not a region, project or network name", errs.Clip(parent, errs.MaxEcho))
 }
 
+// quarterOf reads what a request about a scope's quarter asks (a summary,
+// the overdue projects): its parent, a region, project or network, and its
+// period.
+func quarterOf(req interface {
+	GetParent() string
+	GetPeriod() string
+}) (scope, quarter, error) {
+	sc, err := parseScope(req.GetParent())
+	if err != nil {
+		return scope{}, quarter{}, err
+	}
+	q, err := periodOf(req.GetPeriod())
+	return sc, q, err
+}
+
 // SummarizeMonitoring implements fami.v1.MonitoringService. It reads the
 // plans of the projects in scope (targets, budgets, spans) and the
 // aggregate cells of the quarters up to the one asked for, never a report.
@@ -47,13 +63,9 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 	if aip.IsAllRegions(req.GetParent()) {
 		return s.summarizeNationally(ctx, req)
 	}
-	sc, err := parseScope(req.GetParent())
+	sc, q, err := quarterOf(req)
 	if err != nil {
 		return nil, err
-	}
-	q, ok := parsePeriod(req.GetPeriod())
-	if !ok {
-		return nil, errs.InvalidField("period", "%q is not a quarter: want YYYY-qN, e.g. 2021-q1", errs.Clip(req.GetPeriod(), errs.MaxEcho))
 	}
 	out := &famiv1.MonitoringSummary{Parent: req.GetParent(), Period: q.String()}
 	err = s.store.View(ctx, sc.region, func(tx store.ReadTx) error {
@@ -68,7 +80,8 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 			return err
 		}
 		p.compare(out, f)
-		markMissing(tx, out, p.active, out.Period, overdue(q, s.today()))
+		missing, unsent := unsubmitted(tx, p.active, out.Period)
+		markMissing(out, missing, unsent, overdue(q, s.today()))
 		return nil
 	})
 	if err != nil {
@@ -163,27 +176,45 @@ func (p plans) compare(out *famiv1.MonitoringSummary, f *figures) {
 	out.Flags, out.ReportStates = f.quarter.GetFlags(), f.quarter.GetReportStates()
 }
 
-// markMissing counts the active projects without a report for period (a
-// report state of their own), and, when the quarter is late (ended more
-// than 30 days ago), lists and flags those that never submitted one.
-func markMissing(tx store.ReadTx, out *famiv1.MonitoringSummary, active []*famiv1.Project, period string, late bool) {
-	var missing int64
+// maxOverdueShown is how many overdue projects a summary names
+// (overdue_projects): a late quarter of a large region has hundreds, which
+// ListOverdueProjects pages through.
+const maxOverdueShown = 100
+
+// unsubmitted reads, in the index of submitted reports, period's report
+// of each of active: how many have none (missing), and the names, in name
+// order, of those whose report was never submitted (none, or a draft
+// never sent), which are overdue once the quarter is late.
+func unsubmitted(tx store.ReadTx, active []*famiv1.Project, period string) (missing int64, names []string) {
 	for _, p := range active {
 		v, ok := tx.IndexGet(indexSubmitted, submittedKey(period, p.GetName()))
 		if !ok {
 			missing++
 		}
-		if late && v != "1" {
-			out.OverdueProjects = append(out.OverdueProjects, p.GetName())
+		if v != "1" {
+			names = append(names, p.GetName())
 		}
 	}
+	slices.Sort(names)
+	return missing, names
+}
+
+// markMissing gives out the count of the projects without a report (a
+// report state of their own), and, when the quarter is late (ended more
+// than 30 days ago), flags those whose report was never submitted (unsent)
+// and names the first maxOverdueShown of them.
+func markMissing(out *famiv1.MonitoringSummary, missing int64, unsent []string, late bool) {
 	if missing > 0 {
 		out.ReportStates = append([]*famiv1.ReportStateCount{{Count: missing}}, out.ReportStates...)
 	}
-	if n := int64(len(out.OverdueProjects)); n > 0 {
-		out.Flags = append(out.Flags, &famiv1.FlagCount{Kind: famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_REPORT_OVERDUE, Count: n})
+	if late && len(unsent) > 0 {
+		out.Flags = append(out.Flags, &famiv1.FlagCount{Kind: famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_REPORT_OVERDUE, Count: int64(len(unsent))})
+		out.OverdueProjects = firstOverdue(unsent)
 	}
 }
+
+// firstOverdue is the first maxOverdueShown of names.
+func firstOverdue(names []string) []string { return names[:min(len(names), maxOverdueShown)] }
 
 // projectsOf reads the projects of a scope: one, those a network
 // implements, or all the region's (as plan digests).

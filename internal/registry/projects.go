@@ -207,17 +207,19 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 	})
 }
 
-// overlapCount is a project's overlap count, computed in the snapshot a
+// OverlapCount is a project's overlap count, computed in the snapshot a
 // project is read from, and only for a read mask that answers it: it
 // reads the territory index of each of the project's municipalities.
-var overlapCount = resource.Computed[*famiv1.Project]{
+// Every read answering projects passes it (monitoring's overdue projects
+// too), so a project reads the same whichever method answers it.
+var OverlapCount = resource.Computed[*famiv1.Project]{
 	Field: "overlap_count",
 	Fill:  func(tx store.ReadTx, p *famiv1.Project) { withOverlapCount(tx, p) },
 }
 
 // GetProject implements fami.v1.ProjectService.
 func (s *Projects) GetProject(ctx context.Context, req *famiv1.GetProjectRequest) (*famiv1.Project, error) {
-	return resource.GetAnswer(ctx, s.r.store, resource.Projects, req, overlapCount)
+	return resource.GetAnswer(ctx, s.r.store, resource.Projects, req, OverlapCount)
 }
 
 // ListProjects implements fami.v1.ProjectService.
@@ -233,12 +235,12 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 		},
 		func(p *famiv1.Project) bool {
 			return (req.GetFund() == 0 || p.GetFund() == req.GetFund()) && matches(p.GetTitle(), p.GetCode(), p.GetCup())
-		}, overlapCount)
+		}, OverlapCount)
 }
 
 // BatchGetProjects implements fami.v1.ProjectService.
 func (s *Projects) BatchGetProjects(ctx context.Context, req *famiv1.BatchGetProjectsRequest) (*famiv1.BatchGetProjectsResponse, error) {
-	projects, err := resource.BatchGet(ctx, s.r.store, resource.Projects, req, overlapCount)
+	projects, err := resource.BatchGet(ctx, s.r.store, resource.Projects, req, OverlapCount)
 	if err != nil {
 		return nil, err
 	}

@@ -171,6 +171,7 @@ var httpRules = map[string]route{
 	famiv1connect.MonitoringServiceReturnMonitoringReportProcedure:   httpPost("/v1/{name}:return", "*"),
 	famiv1connect.MonitoringServiceCorrectMonitoringReportProcedure:  httpPost("/v1/{name}:correct", "*"),
 	famiv1connect.MonitoringServiceSummarizeMonitoringProcedure:      httpGet("/v1/{parent}/monitoring:summarize"),
+	famiv1connect.MonitoringServiceListOverdueProjectsProcedure:      httpGet("/v1/{parent}/overdueProjects"),
 	famiv1connect.MonitoringServiceGetMonitoringSettingsProcedure:    httpGet("/v1/{name}"),
 	famiv1connect.MonitoringServiceUpdateMonitoringSettingsProcedure: httpPatch("/v1/{monitoring_settings.name}", "monitoring_settings"),
 

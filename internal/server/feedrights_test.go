@@ -326,8 +326,9 @@ type typeReads struct {
 }
 
 // standardReads finds every resource type's Get (a name in, the type out)
-// and List (a parent in, a repeated field of the type out) in the API's
-// services.
+// and List (a parent in, a repeated field of the type out, the method named
+// after that field: ListProjects, not ListOverdueProjects, which lists some
+// of them by a required filter) in the API's services.
 func standardReads(t *testing.T) map[string]typeReads {
 	t.Helper()
 	reads := map[string]typeReads{}
@@ -347,7 +348,7 @@ func standardReads(t *testing.T) map[string]typeReads {
 					reads[string(m.Output().FullName())] = r
 				case strings.HasPrefix(name, "List") && m.Input().Fields().ByName("parent") != nil:
 					for k := range m.Output().Fields().Len() {
-						if fd := m.Output().Fields().Get(k); fd.IsList() && fd.Message() != nil && fd.Message().Fields().ByName("name") != nil {
+						if fd := m.Output().Fields().Get(k); fd.IsList() && fd.Message() != nil && fd.Message().Fields().ByName("name") != nil && name == "List"+strings.ToUpper(fd.JSONName()[:1])+fd.JSONName()[1:] {
 							r := reads[string(fd.Message().FullName())]
 							r.list, r.items = procedure, fd
 							reads[string(fd.Message().FullName())] = r

@@ -252,6 +252,19 @@ func monitoringMatrixCases() map[string]matrixCase {
 					c.t.Errorf("got no report states, want the fixture's")
 				}
 			}},
+		"/fami.v1.MonitoringService/ListOverdueProjects": {right: rightReadReports, scoped: true, setup: build,
+			call: func(c *matrixCall) (proto.Message, error) {
+				return ret(c.monc().ListOverdueProjects(c.ctx, &famiv1.ListOverdueProjectsRequest{Parent: c.parent, Period: "2014-q3"}))
+			},
+			check: func(c *matrixCall, res proto.Message) {
+				var names []string
+				for _, p := range res.(*famiv1.ListOverdueProjectsResponse).GetProjects() {
+					names = append(names, p.GetName())
+				}
+				if fx := c.monfx(); !slices.Contains(names, fx.other) || slices.Contains(names, fx.project) {
+					c.t.Errorf("overdue in 2014-q3: got %q, want %s (no report) and not %s (approved)", names, fx.other, fx.project)
+				}
+			}},
 		"/fami.v1.MonitoringService/GetMonitoringSettings": {right: rightReadReports, scoped: true, setup: build,
 			call: func(c *matrixCall) (proto.Message, error) {
 				return ret(c.monc().GetMonitoringSettings(c.ctx, &famiv1.GetMonitoringSettingsRequest{Name: c.parent + "/settings/monitoring"}))

@@ -126,24 +126,33 @@ func (a *App) summarize(w http.ResponseWriter, r *http.Request, s *session, p *m
 	return true
 }
 
-// overdueProjects fills sum's page of its overdue projects, labelled. The
-// summary names them all, hundreds in a late quarter of a large region,
-// so the page shows them a page at a time (under the prefix "rit_", beside
-// the region's projects) and labels that page's alone, in one call.
+// overdueProjects fills sum's page of its overdue projects, labelled: a
+// late quarter of a large region has hundreds, which the page reads a
+// page at a time (under the prefix "rit_", beside the region's projects)
+// through ListOverdueProjects, each project as its label needs it.
 func (a *App) overdueProjects(r *http.Request, s *session, sum *monitoringSummary) error {
-	names, pg, err := slicePage(r, "rit_", msg("monitoring.overdue_title"), sum.GetOverdueProjects())
-	if err != nil {
-		return err
+	if sum.OverdueCount() == 0 {
+		return nil
 	}
-	labels, err := a.projectLabels(s, nil, names)
-	if err != nil {
-		return err
+	var err error
+	sum.Overdue, sum.OverduePager, err = readPage(s, r, "rit_", msg("monitoring.overdue_title"), a.monitoring.ListOverdueProjects,
+		&famiv1.ListOverdueProjectsRequest{Parent: sum.GetParent(), Period: sum.GetPeriod(), ReadMask: projectLabelMask()},
+		(*famiv1.ListOverdueProjectsResponse).GetProjects, func(p *famiv1.Project) (option, bool) {
+			return option{Value: p.GetName(), Label: projectLabel(p)}, true
+		})
+	return err
+}
+
+// OverdueCount is how many projects the summary counts as overdue (its
+// REPORT_OVERDUE flags): all of them, where overdue_projects names the
+// first hundred.
+func (m *monitoringSummary) OverdueCount() int64 {
+	for _, f := range m.GetFlags() {
+		if f.GetKind() == famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_REPORT_OVERDUE {
+			return f.GetCount()
+		}
 	}
-	for _, name := range names {
-		sum.Overdue = append(sum.Overdue, option{Value: name, Label: labelOf(labels, name)})
-	}
-	sum.OverduePager = pg
-	return nil
+	return 0
 }
 
 // projectMonitoring lists a project's reports and summarizes a quarter.

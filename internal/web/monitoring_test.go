@@ -520,12 +520,14 @@ func TestOverdueProjectsNamedByTitle(t *testing.T) {
 		`Progetti con il rapporto in ritardo (2): <a href="/progetti/fse-milano/monitoraggio">FSE-77 Sportelli FSE&#43;</a>, `+lab+"</p>")
 }
 
-// TestOverdueProjectsPaged: a summary naming 152 overdue projects shows
-// them a page of 50 at a time, each page labelled in one batch read
-// (BatchGetProjects of its 50 names), with the count of them all; the
-// pager's links reach the last page, and every project is named on one
-// page. The page named them all and labelled them all (two batches of a
-// hundred), however many they were.
+// TestOverdueProjectsPaged: a summary counting 152 overdue projects shows
+// them a page of 50 at a time, each page one ListOverdueProjects call of
+// its own projects, labelled as they come (no BatchGetProjects or
+// GetProject), with the count of them all; the pager's links reach the
+// last page, and every project is named on one page. The page named them
+// all and labelled them all (two batches of a hundred), however many they
+// were; then it sliced the summary's whole list and labelled each page in
+// one batch.
 func TestOverdueProjectsPaged(t *testing.T) {
 	f := startFamid(t)
 	setupMonitoring(f)
@@ -555,9 +557,9 @@ func TestOverdueProjectsPaged(t *testing.T) {
 		for _, m := range shown {
 			named[m[1]]++
 		}
-		if got, items := reads.of("BatchGetProjects"), reads.itemsOf("BatchGetProjects"); got != 1 || items != len(shown) || reads.of("GetProject") != 0 {
-			t.Errorf("page %d labels its %d overdue projects in %d batch calls of %d projects (and %d GetProject), want one call of its own alone",
-				pages+1, len(shown), got, items, reads.of("GetProject"))
+		if got, items := reads.of("ListOverdueProjects"), reads.itemsOf("ListOverdueProjects"); got != 1 || items != len(shown) || reads.of("BatchGetProjects") != 0 || reads.of("GetProject") != 0 {
+			t.Errorf("page %d reads its %d overdue projects in %d ListOverdueProjects calls of %d projects (and %d BatchGetProjects, %d GetProject), want one call of its own alone",
+				pages+1, len(shown), got, items, reads.of("BatchGetProjects"), reads.of("GetProject"))
 		}
 		if at = nextPageOf(page, "rit_", at); at == "" && !strings.Contains(page, "Risultati da 151 a 152, su 152 in tutto.") {
 			t.Errorf("the last page of the overdue projects does not say it ends the 152")
@@ -571,9 +573,10 @@ func TestOverdueProjectsPaged(t *testing.T) {
 			t.Errorf("overdue project %s is named on %d pages, want one", want, named[want])
 		}
 	}
-	// A page past the list (it has shrunk since the link was made) or a
-	// token edited by hand is refused, with the way back to the first page.
-	for _, bad := range []string{"152", "x", "-50"} {
+	// A token edited by hand (a position, as the pages carried before) or
+	// one of another quarter is refused, with the way back to the first page.
+	other := nextPageOf(fetch(t, base+"/monitoraggio?trimestre=2021-q3", token), "rit_", "/monitoraggio?trimestre=2021-q3")
+	for _, bad := range []string{"152", "x", "-50", must(url.Parse(other)).Query().Get("rit_pagina")} {
 		status, page := getPage(t, base+"/monitoraggio?trimestre=2021-q2&rit_pagina="+bad, token)
 		if status != http.StatusBadRequest || !strings.Contains(page, `<a href="/monitoraggio?trimestre=2021-q2">Torna alla prima pagina`) {
 			t.Errorf("the overdue projects' page %q: status %d, want 400 with the way back to the first page", bad, status)

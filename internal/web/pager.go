@@ -13,7 +13,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/raccordo/raccordo/internal/aip"
-	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/sdk/paging"
 )
 
@@ -276,30 +275,6 @@ func readPage[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, 
 		return nil, nil, err
 	}
 	return rows, pr.pagerFor(label, len(rows), next), nil
-}
-
-// slicePage is one page, of listPageSize, of a list the API answers
-// whole rather than in pages (the monitoring summary's overdue projects),
-// where the address r says the list stands (pageRequestOf with prefix):
-// the page's token is the position of its first item, so its links and
-// pager are those of readPage's lists. A token that is no position in the
-// list (edited by hand, or the list has shrunk since) is refused as the
-// API refuses one, with the way back to the first page (badPageToken).
-func slicePage[T any](r *http.Request, prefix, label string, all []T) ([]T, *pager, error) {
-	pr := pageRequestOf(r, prefix)
-	if pr.token != "" {
-		n, ok := parsePosition(pr.token)
-		if !ok || n >= len(all) {
-			return nil, nil, &badPageToken{restart: pr.restart(),
-				err: status.Errorf(codes.InvalidArgument, "page_token %q is not a position in a list of %d", errs.Clip(pr.token, errs.MaxEcho), len(all))}
-		}
-		pr.from = n
-	}
-	end, next := min(pr.from+listPageSize, len(all)), ""
-	if end < len(all) {
-		next = strconv.Itoa(end)
-	}
-	return all[pr.from:end], pr.pagerFor(label, end-pr.from, next), nil
 }
 
 // every is a row function that keeps every item as its own row.

@@ -1911,6 +1911,168 @@ func (x *SummarizeMonitoringRequest) GetPeriod() string {
 	return ""
 }
 
+type ListOverdueProjectsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. As SummarizeMonitoring's: regions/{region},
+	// regions/{region}/projects/{project} or regions/{region}/networks/{network}
+	// (the projects it implements); regions/- (the ministry only) lists every
+	// region's, region by region in region id order, each project named under
+	// its region; the page token carries the region to resume in.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Required. The quarter, YYYY-qN. A quarter's report is overdue once the
+	// quarter ended more than 30 days ago (Rome's day) and no report of it was
+	// ever submitted; before then the list is empty.
+	Period string `protobuf:"bytes,2,opt,name=period,proto3" json:"period,omitempty"`
+	// At most 1000 projects a page; 0 means 50.
+	PageSize  int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// The fields to answer of each project (AIP-157), by proto or JSON name
+	// (REST: ?readMask=name,title); unset or "*" answers every field. A
+	// path that names no field is refused, naming read_mask.
+	// The overlap count is computed only when the mask answers it.
+	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,5,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOverdueProjectsRequest) Reset() {
+	*x = ListOverdueProjectsRequest{}
+	mi := &file_fami_v1_monitoring_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOverdueProjectsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOverdueProjectsRequest) ProtoMessage() {}
+
+func (x *ListOverdueProjectsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fami_v1_monitoring_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOverdueProjectsRequest.ProtoReflect.Descriptor instead.
+func (*ListOverdueProjectsRequest) Descriptor() ([]byte, []int) {
+	return file_fami_v1_monitoring_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListOverdueProjectsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListOverdueProjectsRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *ListOverdueProjectsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListOverdueProjectsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListOverdueProjectsRequest) GetReadMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.ReadMask
+	}
+	return nil
+}
+
+type ListOverdueProjectsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Projects      []*Project             `protobuf:"bytes,1,rep,name=projects,proto3" json:"projects,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The region's revision this page reflects; 0 for regions/-.
+	Revision int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Output only. With parent regions/-: the regions whose projects could not
+	// be read now (AIP-217), as "regions/{region}", in region id order; the
+	// rest is answered, so a page may hold fewer items than asked for. Empty
+	// for a single region, which fails instead.
+	Unreachable   []string `protobuf:"bytes,4,rep,name=unreachable,proto3" json:"unreachable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOverdueProjectsResponse) Reset() {
+	*x = ListOverdueProjectsResponse{}
+	mi := &file_fami_v1_monitoring_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOverdueProjectsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOverdueProjectsResponse) ProtoMessage() {}
+
+func (x *ListOverdueProjectsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fami_v1_monitoring_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOverdueProjectsResponse.ProtoReflect.Descriptor instead.
+func (*ListOverdueProjectsResponse) Descriptor() ([]byte, []int) {
+	return file_fami_v1_monitoring_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListOverdueProjectsResponse) GetProjects() []*Project {
+	if x != nil {
+		return x.Projects
+	}
+	return nil
+}
+
+func (x *ListOverdueProjectsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListOverdueProjectsResponse) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *ListOverdueProjectsResponse) GetUnreachable() []string {
+	if x != nil {
+		return x.Unreachable
+	}
+	return nil
+}
+
 // IndicatorProgress is an indicator's target against what the quarter's
 // reports achieved. In a summary of several projects, indicators with the
 // same code are added up.
@@ -1929,7 +2091,7 @@ type IndicatorProgress struct {
 
 func (x *IndicatorProgress) Reset() {
 	*x = IndicatorProgress{}
-	mi := &file_fami_v1_monitoring_proto_msgTypes[22]
+	mi := &file_fami_v1_monitoring_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1941,7 +2103,7 @@ func (x *IndicatorProgress) String() string {
 func (*IndicatorProgress) ProtoMessage() {}
 
 func (x *IndicatorProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_monitoring_proto_msgTypes[22]
+	mi := &file_fami_v1_monitoring_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1954,7 +2116,7 @@ func (x *IndicatorProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndicatorProgress.ProtoReflect.Descriptor instead.
 func (*IndicatorProgress) Descriptor() ([]byte, []int) {
-	return file_fami_v1_monitoring_proto_rawDescGZIP(), []int{22}
+	return file_fami_v1_monitoring_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *IndicatorProgress) GetCode() string {
@@ -2010,7 +2172,7 @@ type FlagCount struct {
 
 func (x *FlagCount) Reset() {
 	*x = FlagCount{}
-	mi := &file_fami_v1_monitoring_proto_msgTypes[23]
+	mi := &file_fami_v1_monitoring_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2022,7 +2184,7 @@ func (x *FlagCount) String() string {
 func (*FlagCount) ProtoMessage() {}
 
 func (x *FlagCount) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_monitoring_proto_msgTypes[23]
+	mi := &file_fami_v1_monitoring_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2035,7 +2197,7 @@ func (x *FlagCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlagCount.ProtoReflect.Descriptor instead.
 func (*FlagCount) Descriptor() ([]byte, []int) {
-	return file_fami_v1_monitoring_proto_rawDescGZIP(), []int{23}
+	return file_fami_v1_monitoring_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *FlagCount) GetKind() MonitoringFlagKind {
@@ -2064,7 +2226,7 @@ type ReportStateCount struct {
 
 func (x *ReportStateCount) Reset() {
 	*x = ReportStateCount{}
-	mi := &file_fami_v1_monitoring_proto_msgTypes[24]
+	mi := &file_fami_v1_monitoring_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2076,7 +2238,7 @@ func (x *ReportStateCount) String() string {
 func (*ReportStateCount) ProtoMessage() {}
 
 func (x *ReportStateCount) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_monitoring_proto_msgTypes[24]
+	mi := &file_fami_v1_monitoring_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2089,7 +2251,7 @@ func (x *ReportStateCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportStateCount.ProtoReflect.Descriptor instead.
 func (*ReportStateCount) Descriptor() ([]byte, []int) {
-	return file_fami_v1_monitoring_proto_rawDescGZIP(), []int{24}
+	return file_fami_v1_monitoring_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReportStateCount) GetState() MonitoringReportState {
@@ -2128,8 +2290,10 @@ type MonitoringSummary struct {
 	ReportStates          []*ReportStateCount `protobuf:"bytes,13,rep,name=report_states,json=reportStates,proto3" json:"report_states,omitempty"`
 	// The region's revision the summary reflects; 0 for regions/-.
 	Revision int64 `protobuf:"varint,14,opt,name=revision,proto3" json:"revision,omitempty"`
-	// The projects whose report for the quarter is overdue (counted in flags
-	// as REPORT_OVERDUE).
+	// The first 100, in name order (with parent regions/-, in region id order
+	// then name order), of the projects whose report for the quarter is
+	// overdue; the flags count them all as REPORT_OVERDUE. ListOverdueProjects
+	// pages through every one of them.
 	OverdueProjects []string `protobuf:"bytes,15,rep,name=overdue_projects,json=overdueProjects,proto3" json:"overdue_projects,omitempty"`
 	// Output only. With parent regions/-: the regions whose reports could not be
 	// read now (AIP-217), as "regions/{region}", in region id order; the rest is
@@ -2145,7 +2309,7 @@ type MonitoringSummary struct {
 
 func (x *MonitoringSummary) Reset() {
 	*x = MonitoringSummary{}
-	mi := &file_fami_v1_monitoring_proto_msgTypes[25]
+	mi := &file_fami_v1_monitoring_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2157,7 +2321,7 @@ func (x *MonitoringSummary) String() string {
 func (*MonitoringSummary) ProtoMessage() {}
 
 func (x *MonitoringSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_fami_v1_monitoring_proto_msgTypes[25]
+	mi := &file_fami_v1_monitoring_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2170,7 +2334,7 @@ func (x *MonitoringSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonitoringSummary.ProtoReflect.Descriptor instead.
 func (*MonitoringSummary) Descriptor() ([]byte, []int) {
-	return file_fami_v1_monitoring_proto_rawDescGZIP(), []int{25}
+	return file_fami_v1_monitoring_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *MonitoringSummary) GetParent() string {
@@ -2289,7 +2453,7 @@ var File_fami_v1_monitoring_proto protoreflect.FileDescriptor
 
 const file_fami_v1_monitoring_proto_rawDesc = "" +
 	"\n" +
-	"\x18fami/v1/monitoring.proto\x12\afami.v1\x1a\x15fami/v1/support.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x01\n" +
+	"\x18fami/v1/monitoring.proto\x12\afami.v1\x1a\x15fami/v1/project.proto\x1a\x15fami/v1/support.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x01\n" +
 	"\x12MonitoringSettings\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x128\n" +
 	"\x18behind_threshold_percent\x18\x02 \x01(\x05R\x16behindThresholdPercent\x12\x12\n" +
@@ -2422,7 +2586,19 @@ const file_fami_v1_monitoring_proto_rawDesc = "" +
 	"request_id\x18\x04 \x01(\tR\trequestId\"L\n" +
 	"\x1aSummarizeMonitoringRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x16\n" +
-	"\x06period\x18\x02 \x01(\tR\x06period\"\x9d\x01\n" +
+	"\x06period\x18\x02 \x01(\tR\x06period\"\xc1\x01\n" +
+	"\x1aListOverdueProjectsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x16\n" +
+	"\x06period\x18\x02 \x01(\tR\x06period\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x127\n" +
+	"\tread_mask\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"\xb1\x01\n" +
+	"\x1bListOverdueProjectsResponse\x12,\n" +
+	"\bprojects\x18\x01 \x03(\v2\x10.fami.v1.ProjectR\bprojects\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
+	"\brevision\x18\x03 \x01(\x03R\brevision\x12 \n" +
+	"\vunreachable\x18\x04 \x03(\tR\vunreachable\"\x9d\x01\n" +
 	"\x11IndicatorProgress\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -2488,7 +2664,7 @@ const file_fami_v1_monitoring_proto_rawDesc = "" +
 	"\"MONITORING_FLAG_KIND_ACTIVITY_LATE\x10\x01\x12)\n" +
 	"%MONITORING_FLAG_KIND_INDICATOR_BEHIND\x10\x02\x12(\n" +
 	"$MONITORING_FLAG_KIND_SPENDING_BEHIND\x10\x03\x12'\n" +
-	"#MONITORING_FLAG_KIND_REPORT_OVERDUE\x10\x042\x9c\b\n" +
+	"#MONITORING_FLAG_KIND_REPORT_OVERDUE\x10\x042\xfe\b\n" +
 	"\x11MonitoringService\x12[\n" +
 	"\x16CreateMonitoringReport\x12&.fami.v1.CreateMonitoringReportRequest\x1a\x19.fami.v1.MonitoringReport\x12U\n" +
 	"\x13GetMonitoringReport\x12#.fami.v1.GetMonitoringReportRequest\x1a\x19.fami.v1.MonitoringReport\x12f\n" +
@@ -2498,7 +2674,8 @@ const file_fami_v1_monitoring_proto_rawDesc = "" +
 	"\x17ApproveMonitoringReport\x12'.fami.v1.ApproveMonitoringReportRequest\x1a\x19.fami.v1.MonitoringReport\x12[\n" +
 	"\x16ReturnMonitoringReport\x12&.fami.v1.ReturnMonitoringReportRequest\x1a\x19.fami.v1.MonitoringReport\x12]\n" +
 	"\x17CorrectMonitoringReport\x12'.fami.v1.CorrectMonitoringReportRequest\x1a\x19.fami.v1.MonitoringReport\x12V\n" +
-	"\x13SummarizeMonitoring\x12#.fami.v1.SummarizeMonitoringRequest\x1a\x1a.fami.v1.MonitoringSummary\x12[\n" +
+	"\x13SummarizeMonitoring\x12#.fami.v1.SummarizeMonitoringRequest\x1a\x1a.fami.v1.MonitoringSummary\x12`\n" +
+	"\x13ListOverdueProjects\x12#.fami.v1.ListOverdueProjectsRequest\x1a$.fami.v1.ListOverdueProjectsResponse\x12[\n" +
 	"\x15GetMonitoringSettings\x12%.fami.v1.GetMonitoringSettingsRequest\x1a\x1b.fami.v1.MonitoringSettings\x12a\n" +
 	"\x18UpdateMonitoringSettings\x12(.fami.v1.UpdateMonitoringSettingsRequest\x1a\x1b.fami.v1.MonitoringSettingsB\x8c\x01\n" +
 	"\vcom.fami.v1B\x0fMonitoringProtoP\x01Z/github.com/raccordo/raccordo/gen/fami/v1;famiv1\xa2\x02\x03FXX\xaa\x02\aFami.V1\xca\x02\aFami\\V1\xe2\x02\x13Fami\\V1\\GPBMetadata\xea\x02\bFami::V1b\x06proto3"
@@ -2516,7 +2693,7 @@ func file_fami_v1_monitoring_proto_rawDescGZIP() []byte {
 }
 
 var file_fami_v1_monitoring_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_fami_v1_monitoring_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_fami_v1_monitoring_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_fami_v1_monitoring_proto_goTypes = []any{
 	(MonitoringReportState)(0),              // 0: fami.v1.MonitoringReportState
 	(ActivityState)(0),                      // 1: fami.v1.ActivityState
@@ -2545,22 +2722,25 @@ var file_fami_v1_monitoring_proto_goTypes = []any{
 	(*ReturnMonitoringReportRequest)(nil),   // 24: fami.v1.ReturnMonitoringReportRequest
 	(*CorrectMonitoringReportRequest)(nil),  // 25: fami.v1.CorrectMonitoringReportRequest
 	(*SummarizeMonitoringRequest)(nil),      // 26: fami.v1.SummarizeMonitoringRequest
-	(*IndicatorProgress)(nil),               // 27: fami.v1.IndicatorProgress
-	(*FlagCount)(nil),                       // 28: fami.v1.FlagCount
-	(*ReportStateCount)(nil),                // 29: fami.v1.ReportStateCount
-	(*MonitoringSummary)(nil),               // 30: fami.v1.MonitoringSummary
-	(*timestamppb.Timestamp)(nil),           // 31: google.protobuf.Timestamp
-	(SupportOperatorRole)(0),                // 32: fami.v1.SupportOperatorRole
-	(*fieldmaskpb.FieldMask)(nil),           // 33: google.protobuf.FieldMask
+	(*ListOverdueProjectsRequest)(nil),      // 27: fami.v1.ListOverdueProjectsRequest
+	(*ListOverdueProjectsResponse)(nil),     // 28: fami.v1.ListOverdueProjectsResponse
+	(*IndicatorProgress)(nil),               // 29: fami.v1.IndicatorProgress
+	(*FlagCount)(nil),                       // 30: fami.v1.FlagCount
+	(*ReportStateCount)(nil),                // 31: fami.v1.ReportStateCount
+	(*MonitoringSummary)(nil),               // 32: fami.v1.MonitoringSummary
+	(*timestamppb.Timestamp)(nil),           // 33: google.protobuf.Timestamp
+	(SupportOperatorRole)(0),                // 34: fami.v1.SupportOperatorRole
+	(*fieldmaskpb.FieldMask)(nil),           // 35: google.protobuf.FieldMask
+	(*Project)(nil),                         // 36: fami.v1.Project
 }
 var file_fami_v1_monitoring_proto_depIdxs = []int32{
-	31, // 0: fami.v1.MonitoringSettings.create_time:type_name -> google.protobuf.Timestamp
-	31, // 1: fami.v1.MonitoringSettings.update_time:type_name -> google.protobuf.Timestamp
+	33, // 0: fami.v1.MonitoringSettings.create_time:type_name -> google.protobuf.Timestamp
+	33, // 1: fami.v1.MonitoringSettings.update_time:type_name -> google.protobuf.Timestamp
 	5,  // 2: fami.v1.UpdateMonitoringSettingsRequest.monitoring_settings:type_name -> fami.v1.MonitoringSettings
 	1,  // 3: fami.v1.ActivityStatus.state:type_name -> fami.v1.ActivityState
 	2,  // 4: fami.v1.PeopleCount.age_band:type_name -> fami.v1.AgeBand
 	3,  // 5: fami.v1.PeopleCount.sex:type_name -> fami.v1.Sex
-	32, // 6: fami.v1.TrainedOperators.role:type_name -> fami.v1.SupportOperatorRole
+	34, // 6: fami.v1.TrainedOperators.role:type_name -> fami.v1.SupportOperatorRole
 	4,  // 7: fami.v1.MonitoringFlag.kind:type_name -> fami.v1.MonitoringFlagKind
 	0,  // 8: fami.v1.MonitoringReport.state:type_name -> fami.v1.MonitoringReportState
 	8,  // 9: fami.v1.MonitoringReport.activities:type_name -> fami.v1.ActivityStatus
@@ -2571,46 +2751,50 @@ var file_fami_v1_monitoring_proto_depIdxs = []int32{
 	13, // 14: fami.v1.MonitoringReport.people_reached:type_name -> fami.v1.PeopleCount
 	14, // 15: fami.v1.MonitoringReport.operators_trained:type_name -> fami.v1.TrainedOperators
 	15, // 16: fami.v1.MonitoringReport.flags:type_name -> fami.v1.MonitoringFlag
-	31, // 17: fami.v1.MonitoringReport.submit_time:type_name -> google.protobuf.Timestamp
-	31, // 18: fami.v1.MonitoringReport.review_time:type_name -> google.protobuf.Timestamp
-	31, // 19: fami.v1.MonitoringReport.create_time:type_name -> google.protobuf.Timestamp
-	31, // 20: fami.v1.MonitoringReport.update_time:type_name -> google.protobuf.Timestamp
+	33, // 17: fami.v1.MonitoringReport.submit_time:type_name -> google.protobuf.Timestamp
+	33, // 18: fami.v1.MonitoringReport.review_time:type_name -> google.protobuf.Timestamp
+	33, // 19: fami.v1.MonitoringReport.create_time:type_name -> google.protobuf.Timestamp
+	33, // 20: fami.v1.MonitoringReport.update_time:type_name -> google.protobuf.Timestamp
 	16, // 21: fami.v1.CreateMonitoringReportRequest.monitoring_report:type_name -> fami.v1.MonitoringReport
 	16, // 22: fami.v1.ListMonitoringReportsResponse.monitoring_reports:type_name -> fami.v1.MonitoringReport
 	16, // 23: fami.v1.UpdateMonitoringReportRequest.monitoring_report:type_name -> fami.v1.MonitoringReport
-	33, // 24: fami.v1.UpdateMonitoringReportRequest.update_mask:type_name -> google.protobuf.FieldMask
-	4,  // 25: fami.v1.FlagCount.kind:type_name -> fami.v1.MonitoringFlagKind
-	0,  // 26: fami.v1.ReportStateCount.state:type_name -> fami.v1.MonitoringReportState
-	27, // 27: fami.v1.MonitoringSummary.indicators:type_name -> fami.v1.IndicatorProgress
-	28, // 28: fami.v1.MonitoringSummary.flags:type_name -> fami.v1.FlagCount
-	29, // 29: fami.v1.MonitoringSummary.report_states:type_name -> fami.v1.ReportStateCount
-	17, // 30: fami.v1.MonitoringService.CreateMonitoringReport:input_type -> fami.v1.CreateMonitoringReportRequest
-	18, // 31: fami.v1.MonitoringService.GetMonitoringReport:input_type -> fami.v1.GetMonitoringReportRequest
-	19, // 32: fami.v1.MonitoringService.ListMonitoringReports:input_type -> fami.v1.ListMonitoringReportsRequest
-	21, // 33: fami.v1.MonitoringService.UpdateMonitoringReport:input_type -> fami.v1.UpdateMonitoringReportRequest
-	22, // 34: fami.v1.MonitoringService.SubmitMonitoringReport:input_type -> fami.v1.SubmitMonitoringReportRequest
-	23, // 35: fami.v1.MonitoringService.ApproveMonitoringReport:input_type -> fami.v1.ApproveMonitoringReportRequest
-	24, // 36: fami.v1.MonitoringService.ReturnMonitoringReport:input_type -> fami.v1.ReturnMonitoringReportRequest
-	25, // 37: fami.v1.MonitoringService.CorrectMonitoringReport:input_type -> fami.v1.CorrectMonitoringReportRequest
-	26, // 38: fami.v1.MonitoringService.SummarizeMonitoring:input_type -> fami.v1.SummarizeMonitoringRequest
-	6,  // 39: fami.v1.MonitoringService.GetMonitoringSettings:input_type -> fami.v1.GetMonitoringSettingsRequest
-	7,  // 40: fami.v1.MonitoringService.UpdateMonitoringSettings:input_type -> fami.v1.UpdateMonitoringSettingsRequest
-	16, // 41: fami.v1.MonitoringService.CreateMonitoringReport:output_type -> fami.v1.MonitoringReport
-	16, // 42: fami.v1.MonitoringService.GetMonitoringReport:output_type -> fami.v1.MonitoringReport
-	20, // 43: fami.v1.MonitoringService.ListMonitoringReports:output_type -> fami.v1.ListMonitoringReportsResponse
-	16, // 44: fami.v1.MonitoringService.UpdateMonitoringReport:output_type -> fami.v1.MonitoringReport
-	16, // 45: fami.v1.MonitoringService.SubmitMonitoringReport:output_type -> fami.v1.MonitoringReport
-	16, // 46: fami.v1.MonitoringService.ApproveMonitoringReport:output_type -> fami.v1.MonitoringReport
-	16, // 47: fami.v1.MonitoringService.ReturnMonitoringReport:output_type -> fami.v1.MonitoringReport
-	16, // 48: fami.v1.MonitoringService.CorrectMonitoringReport:output_type -> fami.v1.MonitoringReport
-	30, // 49: fami.v1.MonitoringService.SummarizeMonitoring:output_type -> fami.v1.MonitoringSummary
-	5,  // 50: fami.v1.MonitoringService.GetMonitoringSettings:output_type -> fami.v1.MonitoringSettings
-	5,  // 51: fami.v1.MonitoringService.UpdateMonitoringSettings:output_type -> fami.v1.MonitoringSettings
-	41, // [41:52] is the sub-list for method output_type
-	30, // [30:41] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	35, // 24: fami.v1.UpdateMonitoringReportRequest.update_mask:type_name -> google.protobuf.FieldMask
+	35, // 25: fami.v1.ListOverdueProjectsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	36, // 26: fami.v1.ListOverdueProjectsResponse.projects:type_name -> fami.v1.Project
+	4,  // 27: fami.v1.FlagCount.kind:type_name -> fami.v1.MonitoringFlagKind
+	0,  // 28: fami.v1.ReportStateCount.state:type_name -> fami.v1.MonitoringReportState
+	29, // 29: fami.v1.MonitoringSummary.indicators:type_name -> fami.v1.IndicatorProgress
+	30, // 30: fami.v1.MonitoringSummary.flags:type_name -> fami.v1.FlagCount
+	31, // 31: fami.v1.MonitoringSummary.report_states:type_name -> fami.v1.ReportStateCount
+	17, // 32: fami.v1.MonitoringService.CreateMonitoringReport:input_type -> fami.v1.CreateMonitoringReportRequest
+	18, // 33: fami.v1.MonitoringService.GetMonitoringReport:input_type -> fami.v1.GetMonitoringReportRequest
+	19, // 34: fami.v1.MonitoringService.ListMonitoringReports:input_type -> fami.v1.ListMonitoringReportsRequest
+	21, // 35: fami.v1.MonitoringService.UpdateMonitoringReport:input_type -> fami.v1.UpdateMonitoringReportRequest
+	22, // 36: fami.v1.MonitoringService.SubmitMonitoringReport:input_type -> fami.v1.SubmitMonitoringReportRequest
+	23, // 37: fami.v1.MonitoringService.ApproveMonitoringReport:input_type -> fami.v1.ApproveMonitoringReportRequest
+	24, // 38: fami.v1.MonitoringService.ReturnMonitoringReport:input_type -> fami.v1.ReturnMonitoringReportRequest
+	25, // 39: fami.v1.MonitoringService.CorrectMonitoringReport:input_type -> fami.v1.CorrectMonitoringReportRequest
+	26, // 40: fami.v1.MonitoringService.SummarizeMonitoring:input_type -> fami.v1.SummarizeMonitoringRequest
+	27, // 41: fami.v1.MonitoringService.ListOverdueProjects:input_type -> fami.v1.ListOverdueProjectsRequest
+	6,  // 42: fami.v1.MonitoringService.GetMonitoringSettings:input_type -> fami.v1.GetMonitoringSettingsRequest
+	7,  // 43: fami.v1.MonitoringService.UpdateMonitoringSettings:input_type -> fami.v1.UpdateMonitoringSettingsRequest
+	16, // 44: fami.v1.MonitoringService.CreateMonitoringReport:output_type -> fami.v1.MonitoringReport
+	16, // 45: fami.v1.MonitoringService.GetMonitoringReport:output_type -> fami.v1.MonitoringReport
+	20, // 46: fami.v1.MonitoringService.ListMonitoringReports:output_type -> fami.v1.ListMonitoringReportsResponse
+	16, // 47: fami.v1.MonitoringService.UpdateMonitoringReport:output_type -> fami.v1.MonitoringReport
+	16, // 48: fami.v1.MonitoringService.SubmitMonitoringReport:output_type -> fami.v1.MonitoringReport
+	16, // 49: fami.v1.MonitoringService.ApproveMonitoringReport:output_type -> fami.v1.MonitoringReport
+	16, // 50: fami.v1.MonitoringService.ReturnMonitoringReport:output_type -> fami.v1.MonitoringReport
+	16, // 51: fami.v1.MonitoringService.CorrectMonitoringReport:output_type -> fami.v1.MonitoringReport
+	32, // 52: fami.v1.MonitoringService.SummarizeMonitoring:output_type -> fami.v1.MonitoringSummary
+	28, // 53: fami.v1.MonitoringService.ListOverdueProjects:output_type -> fami.v1.ListOverdueProjectsResponse
+	5,  // 54: fami.v1.MonitoringService.GetMonitoringSettings:output_type -> fami.v1.MonitoringSettings
+	5,  // 55: fami.v1.MonitoringService.UpdateMonitoringSettings:output_type -> fami.v1.MonitoringSettings
+	44, // [44:56] is the sub-list for method output_type
+	32, // [32:44] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_fami_v1_monitoring_proto_init() }
@@ -2618,6 +2802,7 @@ func file_fami_v1_monitoring_proto_init() {
 	if File_fami_v1_monitoring_proto != nil {
 		return
 	}
+	file_fami_v1_project_proto_init()
 	file_fami_v1_support_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2625,7 +2810,7 @@ func file_fami_v1_monitoring_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fami_v1_monitoring_proto_rawDesc), len(file_fami_v1_monitoring_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   26,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,7 @@ const (
 	MonitoringService_ReturnMonitoringReport_FullMethodName   = "/fami.v1.MonitoringService/ReturnMonitoringReport"
 	MonitoringService_CorrectMonitoringReport_FullMethodName  = "/fami.v1.MonitoringService/CorrectMonitoringReport"
 	MonitoringService_SummarizeMonitoring_FullMethodName      = "/fami.v1.MonitoringService/SummarizeMonitoring"
+	MonitoringService_ListOverdueProjects_FullMethodName      = "/fami.v1.MonitoringService/ListOverdueProjects"
 	MonitoringService_GetMonitoringSettings_FullMethodName    = "/fami.v1.MonitoringService/GetMonitoringSettings"
 	MonitoringService_UpdateMonitoringSettings_FullMethodName = "/fami.v1.MonitoringService/UpdateMonitoringSettings"
 )
@@ -77,6 +78,11 @@ type MonitoringServiceClient interface {
 	// network (its projects) or a region, from aggregates kept with the
 	// reports.
 	SummarizeMonitoring(ctx context.Context, in *SummarizeMonitoringRequest, opts ...grpc.CallOption) (*MonitoringSummary, error)
+	// ListOverdueProjects lists, a page at a time in name order, the
+	// projects of a summary's scope whose report for a quarter is overdue:
+	// those the summary counts as REPORT_OVERDUE. Whoever may read the
+	// summary may read the list.
+	ListOverdueProjects(ctx context.Context, in *ListOverdueProjectsRequest, opts ...grpc.CallOption) (*ListOverdueProjectsResponse, error)
 	// GetMonitoringSettings returns a region's monitoring settings (the
 	// defaults until the region changes them).
 	GetMonitoringSettings(ctx context.Context, in *GetMonitoringSettingsRequest, opts ...grpc.CallOption) (*MonitoringSettings, error)
@@ -183,6 +189,16 @@ func (c *monitoringServiceClient) SummarizeMonitoring(ctx context.Context, in *S
 	return out, nil
 }
 
+func (c *monitoringServiceClient) ListOverdueProjects(ctx context.Context, in *ListOverdueProjectsRequest, opts ...grpc.CallOption) (*ListOverdueProjectsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListOverdueProjectsResponse)
+	err := c.cc.Invoke(ctx, MonitoringService_ListOverdueProjects_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *monitoringServiceClient) GetMonitoringSettings(ctx context.Context, in *GetMonitoringSettingsRequest, opts ...grpc.CallOption) (*MonitoringSettings, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(MonitoringSettings)
@@ -248,6 +264,11 @@ type MonitoringServiceServer interface {
 	// network (its projects) or a region, from aggregates kept with the
 	// reports.
 	SummarizeMonitoring(context.Context, *SummarizeMonitoringRequest) (*MonitoringSummary, error)
+	// ListOverdueProjects lists, a page at a time in name order, the
+	// projects of a summary's scope whose report for a quarter is overdue:
+	// those the summary counts as REPORT_OVERDUE. Whoever may read the
+	// summary may read the list.
+	ListOverdueProjects(context.Context, *ListOverdueProjectsRequest) (*ListOverdueProjectsResponse, error)
 	// GetMonitoringSettings returns a region's monitoring settings (the
 	// defaults until the region changes them).
 	GetMonitoringSettings(context.Context, *GetMonitoringSettingsRequest) (*MonitoringSettings, error)
@@ -290,6 +311,9 @@ func (UnimplementedMonitoringServiceServer) CorrectMonitoringReport(context.Cont
 }
 func (UnimplementedMonitoringServiceServer) SummarizeMonitoring(context.Context, *SummarizeMonitoringRequest) (*MonitoringSummary, error) {
 	return nil, status.Error(codes.Unimplemented, "method SummarizeMonitoring not implemented")
+}
+func (UnimplementedMonitoringServiceServer) ListOverdueProjects(context.Context, *ListOverdueProjectsRequest) (*ListOverdueProjectsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListOverdueProjects not implemented")
 }
 func (UnimplementedMonitoringServiceServer) GetMonitoringSettings(context.Context, *GetMonitoringSettingsRequest) (*MonitoringSettings, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMonitoringSettings not implemented")
@@ -480,6 +504,24 @@ func _MonitoringService_SummarizeMonitoring_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MonitoringService_ListOverdueProjects_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListOverdueProjectsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MonitoringServiceServer).ListOverdueProjects(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MonitoringService_ListOverdueProjects_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MonitoringServiceServer).ListOverdueProjects(ctx, req.(*ListOverdueProjectsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MonitoringService_GetMonitoringSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetMonitoringSettingsRequest)
 	if err := dec(in); err != nil {
@@ -558,6 +600,10 @@ var MonitoringService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SummarizeMonitoring",
 			Handler:    _MonitoringService_SummarizeMonitoring_Handler,
+		},
+		{
+			MethodName: "ListOverdueProjects",
+			Handler:    _MonitoringService_ListOverdueProjects_Handler,
 		},
 		{
 			MethodName: "GetMonitoringSettings",

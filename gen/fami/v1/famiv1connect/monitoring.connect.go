@@ -60,6 +60,9 @@ const (
 	// MonitoringServiceSummarizeMonitoringProcedure is the fully-qualified name of the
 	// MonitoringService's SummarizeMonitoring RPC.
 	MonitoringServiceSummarizeMonitoringProcedure = "/fami.v1.MonitoringService/SummarizeMonitoring"
+	// MonitoringServiceListOverdueProjectsProcedure is the fully-qualified name of the
+	// MonitoringService's ListOverdueProjects RPC.
+	MonitoringServiceListOverdueProjectsProcedure = "/fami.v1.MonitoringService/ListOverdueProjects"
 	// MonitoringServiceGetMonitoringSettingsProcedure is the fully-qualified name of the
 	// MonitoringService's GetMonitoringSettings RPC.
 	MonitoringServiceGetMonitoringSettingsProcedure = "/fami.v1.MonitoringService/GetMonitoringSettings"
@@ -100,6 +103,11 @@ type MonitoringServiceClient interface {
 	// network (its projects) or a region, from aggregates kept with the
 	// reports.
 	SummarizeMonitoring(context.Context, *v1.SummarizeMonitoringRequest) (*v1.MonitoringSummary, error)
+	// ListOverdueProjects lists, a page at a time in name order, the
+	// projects of a summary's scope whose report for a quarter is overdue:
+	// those the summary counts as REPORT_OVERDUE. Whoever may read the
+	// summary may read the list.
+	ListOverdueProjects(context.Context, *v1.ListOverdueProjectsRequest) (*v1.ListOverdueProjectsResponse, error)
 	// GetMonitoringSettings returns a region's monitoring settings (the
 	// defaults until the region changes them).
 	GetMonitoringSettings(context.Context, *v1.GetMonitoringSettingsRequest) (*v1.MonitoringSettings, error)
@@ -173,6 +181,12 @@ func NewMonitoringServiceClient(httpClient connect.HTTPClient, baseURL string, o
 			connect.WithSchema(monitoringServiceMethods.ByName("SummarizeMonitoring")),
 			connect.WithClientOptions(opts...),
 		),
+		listOverdueProjects: connect.NewClient[v1.ListOverdueProjectsRequest, v1.ListOverdueProjectsResponse](
+			httpClient,
+			baseURL+MonitoringServiceListOverdueProjectsProcedure,
+			connect.WithSchema(monitoringServiceMethods.ByName("ListOverdueProjects")),
+			connect.WithClientOptions(opts...),
+		),
 		getMonitoringSettings: connect.NewClient[v1.GetMonitoringSettingsRequest, v1.MonitoringSettings](
 			httpClient,
 			baseURL+MonitoringServiceGetMonitoringSettingsProcedure,
@@ -199,6 +213,7 @@ type monitoringServiceClient struct {
 	returnMonitoringReport   *connect.Client[v1.ReturnMonitoringReportRequest, v1.MonitoringReport]
 	correctMonitoringReport  *connect.Client[v1.CorrectMonitoringReportRequest, v1.MonitoringReport]
 	summarizeMonitoring      *connect.Client[v1.SummarizeMonitoringRequest, v1.MonitoringSummary]
+	listOverdueProjects      *connect.Client[v1.ListOverdueProjectsRequest, v1.ListOverdueProjectsResponse]
 	getMonitoringSettings    *connect.Client[v1.GetMonitoringSettingsRequest, v1.MonitoringSettings]
 	updateMonitoringSettings *connect.Client[v1.UpdateMonitoringSettingsRequest, v1.MonitoringSettings]
 }
@@ -284,6 +299,15 @@ func (c *monitoringServiceClient) SummarizeMonitoring(ctx context.Context, req *
 	return nil, err
 }
 
+// ListOverdueProjects calls fami.v1.MonitoringService.ListOverdueProjects.
+func (c *monitoringServiceClient) ListOverdueProjects(ctx context.Context, req *v1.ListOverdueProjectsRequest) (*v1.ListOverdueProjectsResponse, error) {
+	response, err := c.listOverdueProjects.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // GetMonitoringSettings calls fami.v1.MonitoringService.GetMonitoringSettings.
 func (c *monitoringServiceClient) GetMonitoringSettings(ctx context.Context, req *v1.GetMonitoringSettingsRequest) (*v1.MonitoringSettings, error) {
 	response, err := c.getMonitoringSettings.CallUnary(ctx, connect.NewRequest(req))
@@ -334,6 +358,11 @@ type MonitoringServiceHandler interface {
 	// network (its projects) or a region, from aggregates kept with the
 	// reports.
 	SummarizeMonitoring(context.Context, *v1.SummarizeMonitoringRequest) (*v1.MonitoringSummary, error)
+	// ListOverdueProjects lists, a page at a time in name order, the
+	// projects of a summary's scope whose report for a quarter is overdue:
+	// those the summary counts as REPORT_OVERDUE. Whoever may read the
+	// summary may read the list.
+	ListOverdueProjects(context.Context, *v1.ListOverdueProjectsRequest) (*v1.ListOverdueProjectsResponse, error)
 	// GetMonitoringSettings returns a region's monitoring settings (the
 	// defaults until the region changes them).
 	GetMonitoringSettings(context.Context, *v1.GetMonitoringSettingsRequest) (*v1.MonitoringSettings, error)
@@ -403,6 +432,12 @@ func NewMonitoringServiceHandler(svc MonitoringServiceHandler, opts ...connect.H
 		connect.WithSchema(monitoringServiceMethods.ByName("SummarizeMonitoring")),
 		connect.WithHandlerOptions(opts...),
 	)
+	monitoringServiceListOverdueProjectsHandler := connect.NewUnaryHandlerSimple(
+		MonitoringServiceListOverdueProjectsProcedure,
+		svc.ListOverdueProjects,
+		connect.WithSchema(monitoringServiceMethods.ByName("ListOverdueProjects")),
+		connect.WithHandlerOptions(opts...),
+	)
 	monitoringServiceGetMonitoringSettingsHandler := connect.NewUnaryHandlerSimple(
 		MonitoringServiceGetMonitoringSettingsProcedure,
 		svc.GetMonitoringSettings,
@@ -435,6 +470,8 @@ func NewMonitoringServiceHandler(svc MonitoringServiceHandler, opts ...connect.H
 			monitoringServiceCorrectMonitoringReportHandler.ServeHTTP(w, r)
 		case MonitoringServiceSummarizeMonitoringProcedure:
 			monitoringServiceSummarizeMonitoringHandler.ServeHTTP(w, r)
+		case MonitoringServiceListOverdueProjectsProcedure:
+			monitoringServiceListOverdueProjectsHandler.ServeHTTP(w, r)
 		case MonitoringServiceGetMonitoringSettingsProcedure:
 			monitoringServiceGetMonitoringSettingsHandler.ServeHTTP(w, r)
 		case MonitoringServiceUpdateMonitoringSettingsProcedure:
@@ -482,6 +519,10 @@ func (UnimplementedMonitoringServiceHandler) CorrectMonitoringReport(context.Con
 
 func (UnimplementedMonitoringServiceHandler) SummarizeMonitoring(context.Context, *v1.SummarizeMonitoringRequest) (*v1.MonitoringSummary, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fami.v1.MonitoringService.SummarizeMonitoring is not implemented"))
+}
+
+func (UnimplementedMonitoringServiceHandler) ListOverdueProjects(context.Context, *v1.ListOverdueProjectsRequest) (*v1.ListOverdueProjectsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("fami.v1.MonitoringService.ListOverdueProjects is not implemented"))
 }
 
 func (UnimplementedMonitoringServiceHandler) GetMonitoringSettings(context.Context, *v1.GetMonitoringSettingsRequest) (*v1.MonitoringSettings, error) {
