@@ -118,6 +118,7 @@ var italian = map[string]string{
 	"hours.network_search_refused": "Ricerca della rete non valida: scrivi almeno una lettera o una cifra, senza caratteri di controllo. L'elenco mostra le prime reti della regione.",
 	"hours.more":                   "Temi e operatori raggiunti (facoltativi)",
 	"hours.meetings_renewed":       "Hai cambiato rete: l'elenco mostra gli incontri della rete appena scelta, dai più recenti.",
+	"hours.meetings_of_region":     "Hai tolto la rete: l'elenco mostra gli incontri di tutta la regione, dai più recenti.",
 	"hours.operators":              "Operatori raggiunti per ruolo",
 	"hours.topics":                 "Temi",
 	"hours.state_col":              "Stato",
