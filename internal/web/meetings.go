@@ -44,7 +44,14 @@ type meetingsPage struct {
 	// one (an owner's 21st live token) shown beside the button.
 	FeedURL  string
 	FeedForm *form
+	// Query is the page's query (keptQuery), which its forms' addresses
+	// carry, so that the page a form answers is the one it was sent from.
+	Query string
 }
+
+// meetingsPath is the meetings page's address, which the calendar's
+// form, posted to an address of its own, answers (asPage).
+const meetingsPath = "/incontri"
 
 func (a *App) meetingList(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderMeetings(w, r, s, http.StatusOK, "", newForm(nil))
@@ -58,7 +65,8 @@ func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session,
 	}
 	p := &meetingsPage{frame: a.newFrame(r, s, "meetings.title"), FeedURL: feed, FeedForm: ff,
 		CanSchedule: a.mayConvene(s, inOne),
-		Archive:     r.URL.Query().Get("passati") == "tutti"}
+		Archive:     r.URL.Query().Get("passati") == "tutti",
+		Query:       keptQuery(r)}
 	// Staff whose partner is in no network have no meeting to see.
 	if s.who.Partner == "" || inOne {
 		err = a.readMeetings(r, s, p)
@@ -176,12 +184,14 @@ func meetingRow(m *famiv1.Meeting) *famiv1.Meeting {
 
 // calendarToken creates a feed token for the user and shows the address a
 // calendar application subscribes to (shown once: the region keeps only
-// its hash). A refusal the button's form can show (the owner's live
-// tokens at their limit) comes back on the meetings page, beside it.
+// its hash) on the meetings page as it was sent from (asPage). A refusal
+// the button's form can show (the owner's live tokens at their limit)
+// comes back there too, beside it.
 func (a *App) calendarToken(w http.ResponseWriter, r *http.Request, s *session) {
+	page := asPage(r, meetingsPath)
 	res, err := a.meetings.CreateCalendarToken(s.ctx, &famiv1.CreateCalendarTokenRequest{Parent: regionName(s.region), DisplayName: msg("meetings.feed_label")})
 	if ff := newForm(nil); formError(ff, err, "") {
-		a.renderMeetings(w, r, s, http.StatusUnprocessableEntity, "", ff)
+		a.renderMeetings(w, page, s, http.StatusUnprocessableEntity, "", ff)
 		return
 	}
 	if err != nil {
@@ -193,7 +203,7 @@ func (a *App) calendarToken(w http.ResponseWriter, r *http.Request, s *session) 
 		scheme = "https"
 	}
 	feed := scheme + "://" + r.Host + "/v1/regions/" + s.region + "/meetings.ics?" + url.Values{"token": {res.GetToken()}}.Encode()
-	a.renderMeetings(w, r, s, http.StatusOK, feed, newForm(nil))
+	a.renderMeetings(w, page, s, http.StatusOK, feed, newForm(nil))
 }
 
 // meetingForm schedules a meeting.

@@ -105,7 +105,10 @@ func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 // TestCalendarTokenLimitOnThePage: a user's 21st live calendar address
 // is refused as the state of their tokens (TOO_MANY_TOKENS). It comes
 // back on the meetings page, the button's page, with the limit and what
-// to do said beside the button; it went to the error page (400).
+// to do said beside the button; it went to the error page (400). The
+// page comes back as it was sent from, its query kept (the archive of
+// past meetings): it came back to its first view, and its links led to
+// the button's address.
 func TestCalendarTokenLimitOnThePage(t *testing.T) {
 	f := startFamid(t)
 	b, _, _, _ := f.annaInBergamo(t)
@@ -114,11 +117,17 @@ func TestCalendarTokenLimitOnThePage(t *testing.T) {
 			t.Fatalf("calendar address %d: status %d", i+1, res.StatusCode)
 		}
 	}
-	res, page := b.do("POST", "/incontri/calendario", url.Values{"csrf": {b.csrf("/incontri")}})
+	_, page := b.do("GET", "/incontri?passati=tutti&ok=calendar_revoked", nil)
+	action := regexp.MustCompile(`<form method="post" action="(/incontri/calendario[^"]*)"`).FindStringSubmatch(page)
+	if action == nil || action[1] != "/incontri/calendario?passati=tutti" {
+		t.Fatalf("the archive's calendar button posts to %q, want /incontri/calendario?passati=tutti (its query, not its notice)", action)
+	}
+	res, page := b.do("POST", action[1], url.Values{"csrf": {b.csrf("/incontri")}})
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("the 21st calendar address: status %d, want 422 with the meetings page again", res.StatusCode)
 	}
-	for _, want := range []string{"Hai già 20 indirizzi del calendario attivi", "famictl calendar token revoke", `action="/incontri/calendario"`, "Prossimi incontri"} {
+	for _, want := range []string{"Hai già 20 indirizzi del calendario attivi", "famictl calendar token revoke",
+		`action="/incontri/calendario?passati=tutti"`, "Prossimi incontri", `<a href="/incontri">Solo gli incontri recenti</a>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the refused calendar address's page lacks %q", want)
 		}
