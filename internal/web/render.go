@@ -727,9 +727,9 @@ func (a *App) submitted(w http.ResponseWriter, r *http.Request, s *session, fm *
 // keptQuery is r's query as the tail of an address ("?passati=tutti"),
 // "" for none, without its notice ("ok"), which is said once: a page's
 // forms that post to an address of their own carry it, so that the page
-// they answer (asPage) stands where it stood, its views and the pages of
-// its lists. Before, a refusal shown again came back to the page's first
-// view.
+// they answer (asPage, withNotice) stands where it stood, its views and
+// the pages of its lists. Before, a refusal shown again came back to the
+// page's first view.
 func keptQuery(r *http.Request) string {
 	q := r.URL.Query()
 	q.Del("ok")
@@ -747,6 +747,15 @@ func asPage(r *http.Request, path string) *http.Request {
 	p := r.Clone(r.Context())
 	p.URL.Path, p.URL.RawPath = path, ""
 	return p
+}
+
+// withNotice is the address of the page at path with r's query and the
+// notice ok ("ok.<ok>"): where a form posted elsewhere leads after its
+// write (Post/Redirect/Get), the page as it was sent from.
+func withNotice(path string, r *http.Request, ok string) string {
+	q := r.URL.Query()
+	q.Set("ok", ok)
+	return path + "?" + q.Encode()
 }
 
 func regionName(id string) string { return "regions/" + id }
