@@ -160,8 +160,9 @@ func TestSearchKeepsWhatWasTyped(t *testing.T) {
 // the form as typed, not an error page, and says why at the meetings'
 // select: they are the newly chosen network's (it said nothing, and the
 // page the user had reached was gone); sent again, with the network
-// unchanged, it says no more. Before, the pager was a link, and following
-// it lost the form and its search.
+// unchanged, it says no more; sent (a search) with the network cleared,
+// it says that the meetings are the region's (it said nothing). Before, the pager was
+// a link, and following it lost the form and its search.
 func TestMeetingsPagerKeepsTheForm(t *testing.T) {
 	f, c, bergamo := inLombardia(t)
 	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
@@ -226,6 +227,13 @@ func TestMeetingsPagerKeepsTheForm(t *testing.T) {
 	}
 	if again = sendTo(t, nextOf(again), formValues(t, again, action)); strings.Contains(again, renewed) {
 		t.Error("paged again with the network unchanged since, the form still says the network changed")
+	}
+	cleared := formValues(t, again, action)
+	cleared.Set("network", "")
+	again = sendTo(t, html.UnescapeString(action), cleared)
+	region := `<span class="hint" id="f-meeting-hint">Hai tolto la rete: l&#39;elenco mostra gli incontri di tutta la regione`
+	if !strings.Contains(again, region) || strings.Contains(again, renewed) {
+		t.Error("paged after the network was cleared, the form does not say, at the meetings' select, that they are the region's")
 	}
 }
 

@@ -48,12 +48,19 @@ func (a *App) confirmed(c confirmation, back func(r *http.Request) string, fn pa
 			return
 		}
 		// The form's own fields go again as they came (its etag, request
-		// id, what the page showed) to the same address, as escaped, the CSRF
-		// token from the frame.
-		p := &confirmPage{frame: a.newFrame(r, s, c.Heading), Question: msg(c.Question), Action: r.URL.EscapedPath(), Back: back(r),
+		// id, what the page showed) to the same address, as escaped, its
+		// query too (the page's, keptQuery), the CSRF token from the
+		// frame.
+		p := &confirmPage{frame: a.newFrame(r, s, c.Heading), Question: msg(c.Question), Action: r.URL.RequestURI(), Back: back(r),
 			Fields: hiddenFields(r.PostForm, csrfField, confirmField)}
 		a.render(w, http.StatusOK, "confirm", p)
 	}
+}
+
+// backToQuery is the page at path a confirmed action is asked from, with
+// the page's query its form's address carries (keptQuery).
+func backToQuery(path string) func(r *http.Request) string {
+	return func(r *http.Request) string { return path + keptQuery(r) }
 }
 
 // backTo is the page a confirmed action is asked from: prefix, followed by

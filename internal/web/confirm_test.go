@@ -19,7 +19,7 @@ import (
 )
 
 // TestConfirmationsWithoutScript: every action a page asks about first
-// (data-confirm) asks without JavaScript too. The page's form posted as a
+// (data-confirm) asks without JavaScript too, its page's query kept. The page's form posted as a
 // browser without the script posts it does nothing and answers a page with
 // the same question, headed by the action's own (not one heading for
 // every action), a "Conferma" button and a way back; that page's form
@@ -45,6 +45,9 @@ func TestConfirmationsWithoutScript(t *testing.T) {
 	}
 	entry := "/ore/" + lastID(f.entries("lombardia")[0].GetName())
 	protocol := "/protocolli/" + lastID(p.GetName())
+	if res, _ := consultant.do("POST", "/incontri/calendario", url.Values{"csrf": {consultant.csrf("/incontri")}}); res.StatusCode != http.StatusOK {
+		t.Fatalf("calendar address: status %d", res.StatusCode)
+	}
 
 	for _, c := range []confirmCase{
 		{"entry", consultant, entry, regexp.MustCompile(`^/ore/[^/]+/elimina$`), "Eliminare la registrazione?", nil, func() bool { return len(f.entries("lombardia")) == 0 }},
@@ -59,6 +62,12 @@ func TestConfirmationsWithoutScript(t *testing.T) {
 		{"token", admin, "/account", regexp.MustCompile(`^/token/[^/]+/revoca$`), "Revocare il token?", nil, func() bool {
 			listed, err := auth.ListServiceTokens(f.admin("lombardia"), &famiv1.ListServiceTokensRequest{Parent: "regions/lombardia"})
 			return err == nil && listed.GetServiceTokens()[0].GetState() == famiv1.ServiceTokenState_SERVICE_TOKEN_STATE_REVOKED
+		}},
+		// Asked from the archive of past meetings, which the confirmation
+		// and its way back keep.
+		{"calendar", consultant, "/incontri?passati=tutti", regexp.MustCompile(`^/calendario/[^/]+/revoca\?passati=tutti$`), "Revocare l'indirizzo del calendario?", nil, func() bool {
+			listed, err := famiv1.NewMeetingServiceClient(f.conn).ListCalendarTokens(f.admin("lombardia"), &famiv1.ListCalendarTokensRequest{Parent: "regions/lombardia"})
+			return err == nil && listed.GetCalendarTokens()[0].GetRevokeTime() != nil
 		}},
 	} {
 		t.Run(c.name, c.asksFirst)

@@ -49,7 +49,8 @@ type hoursPage struct {
 	// MeetingsOf is the network whose meetings Meetings are ("" for the
 	// region's), which the form sends back (meetingsNetwork);
 	// MeetingsRenewed is set when the form sent another: the user chose a
-	// network since, and the meetings are the first page of the new one's.
+	// network since, or cleared it, and the meetings are the first page of
+	// the new one's, or of the region's.
 	MeetingsOf        string
 	MeetingsRenewed   bool
 	RequestID         string
@@ -65,11 +66,19 @@ type hoursPage struct {
 const meetingsNetwork = "meetings_network"
 
 // MeetingField is the select of the meeting an entry names, hinted with
-// why its choices changed when the network did (MeetingsRenewed).
+// why its choices changed when the network did (MeetingsRenewed): they are
+// the new network's, or, the network cleared, the region's. Before, a
+// cleared network said nothing, and the choices were another list.
 func (p *hoursPage) MeetingField() field {
 	f := optional(sel(p.Form, "meeting", "field.meeting", p.Meetings))
-	if p.MeetingsRenewed {
+	switch {
+	case !p.MeetingsRenewed:
+	case p.MeetingsOf != "":
 		f.Hint = msg("hours.meetings_renewed")
+	case p.Form.Get("network") == "":
+		// Not for a network the region does not have (forged), which
+		// the service refuses at its own field.
+		f.Hint = msg("hours.meetings_of_region")
 	}
 	return f
 }
@@ -290,7 +299,7 @@ func fillOptions(p *hoursPage, l *lookups) {
 	p.Topics = enumOptions(famiv1.SupportTopic_name, func(n int32) string { return famiv1.SupportTopic(n).String() })
 	p.Operators = enumOptions(famiv1.SupportOperatorRole_name, func(n int32) string { return famiv1.SupportOperatorRole(n).String() })
 	p.Meetings, p.MeetingPager, p.MeetingsOf = l.meetings, l.meetingPager, l.meetingsOf
-	p.MeetingsRenewed = p.Form.Values.Has(meetingsNetwork) && p.Form.Get(meetingsNetwork) != l.meetingsOf && l.meetingsOf != ""
+	p.MeetingsRenewed = p.Form.Values.Has(meetingsNetwork) && p.Form.Get(meetingsNetwork) != l.meetingsOf
 }
 
 // entryFields are the fields of the entry form, by their proto names, so

@@ -41,9 +41,34 @@ type meetingsPage struct {
 	CanSchedule  bool
 	// FeedURL is the address of the calendar token just created, shown
 	// once; FeedForm is its button's form, holding a refusal to create
-	// one (an owner's 21st live token) shown beside the button.
+	// one (an owner's 21st live token) shown beside the button, or to
+	// revoke one.
 	FeedURL  string
 	FeedForm *form
+	// Feeds are a page of the calendar addresses ListCalendarTokens
+	// gives the user: their own, or the region's for whom oversees them,
+	// which are also those they may revoke (RevokeCalendarToken's rule);
+	// FeedOwners is set when some are another user's, and the list then
+	// names each one's owner.
+	Feeds      []feedRow
+	FeedPager  *pager
+	FeedOwners bool
+	// Query is the page's query (keptQuery), which its forms' addresses
+	// carry, so that the page a form answers is the one it was sent from.
+	Query string
+}
+
+// meetingsPath is the meetings page's address, which the calendar's
+// forms, posted to addresses of their own, answer (asPage, withNotice).
+const meetingsPath = "/incontri"
+
+// feedRow is a calendar address as the meetings page lists it: State says
+// whether it still works, and until when, or since when not; Revocable
+// is set while it works, for a user the rights table lets revoke it.
+type feedRow struct {
+	*famiv1.CalendarToken
+	State     string
+	Revocable bool
 }
 
 func (a *App) meetingList(w http.ResponseWriter, r *http.Request, s *session) {
@@ -58,13 +83,17 @@ func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session,
 	}
 	p := &meetingsPage{frame: a.newFrame(r, s, "meetings.title"), FeedURL: feed, FeedForm: ff,
 		CanSchedule: a.mayConvene(s, inOne),
-		Archive:     r.URL.Query().Get("passati") == "tutti"}
+		Archive:     r.URL.Query().Get("passati") == "tutti",
+		Query:       keptQuery(r)}
 	// Staff whose partner is in no network have no meeting to see.
 	if s.who.Partner == "" || inOne {
 		err = a.readMeetings(r, s, p)
 	}
 	if err == nil {
 		p.Networks, err = a.networkLabels(s, nil, rowNetworks(p.Upcoming, p.Past))
+	}
+	if err == nil {
+		err = a.readFeeds(r, s, p)
 	}
 	if err != nil {
 		a.fail(w, r, s, err)
@@ -174,14 +203,43 @@ func meetingRow(m *famiv1.Meeting) *famiv1.Meeting {
 	return &famiv1.Meeting{Name: m.GetName(), Title: m.GetTitle(), Kind: m.GetKind(), Networks: m.GetNetworks(), State: m.GetState(), StartTime: m.GetStartTime()}
 }
 
+// readFeeds reads the page of the user's calendar addresses p lists, for
+// a user the rights table lets list them.
+func (a *App) readFeeds(r *http.Request, s *session, p *meetingsPage) error {
+	req := &famiv1.ListCalendarTokensRequest{Parent: regionName(s.region)}
+	if !s.can(a, famiv1.MeetingService_ListCalendarTokens_FullMethodName, req) {
+		return nil
+	}
+	now := a.now()
+	row := func(ct *famiv1.CalendarToken) (feedRow, bool) {
+		live := ct.GetRevokeTime() == nil && ct.GetExpireTime().AsTime().After(now)
+		f := feedRow{CalendarToken: ct, State: msgf("meetings.feed_live", formatTimestamp(ct.GetExpireTime())),
+			Revocable: live && s.can(a, famiv1.MeetingService_RevokeCalendarToken_FullMethodName, &famiv1.RevokeCalendarTokenRequest{Name: ct.GetName()})}
+		switch {
+		case ct.GetRevokeTime() != nil:
+			f.State = msgf("tokens.revoked", formatTimestamp(ct.GetRevokeTime()))
+		case !live:
+			f.State = msgf("meetings.feed_expired", formatTimestamp(ct.GetExpireTime()))
+		}
+		return f, true
+	}
+	var err error
+	p.Feeds, p.FeedPager, err = readPage(s, r, "cal_", msg("meetings.feeds"), a.meetings.ListCalendarTokens, req,
+		(*famiv1.ListCalendarTokensResponse).GetCalendarTokens, row)
+	p.FeedOwners = slices.ContainsFunc(p.Feeds, func(f feedRow) bool { return f.GetOwner() != s.who.Subject })
+	return err
+}
+
 // calendarToken creates a feed token for the user and shows the address a
 // calendar application subscribes to (shown once: the region keeps only
-// its hash). A refusal the button's form can show (the owner's live
-// tokens at their limit) comes back on the meetings page, beside it.
+// its hash) on the meetings page as it was sent from (asPage). A refusal
+// the button's form can show (the owner's live tokens at their limit)
+// comes back there too, beside it.
 func (a *App) calendarToken(w http.ResponseWriter, r *http.Request, s *session) {
+	page := asPage(r, meetingsPath)
 	res, err := a.meetings.CreateCalendarToken(s.ctx, &famiv1.CreateCalendarTokenRequest{Parent: regionName(s.region), DisplayName: msg("meetings.feed_label")})
 	if ff := newForm(nil); formError(ff, err, "") {
-		a.renderMeetings(w, r, s, http.StatusUnprocessableEntity, "", ff)
+		a.renderMeetings(w, page, s, http.StatusUnprocessableEntity, "", ff)
 		return
 	}
 	if err != nil {
@@ -193,7 +251,18 @@ func (a *App) calendarToken(w http.ResponseWriter, r *http.Request, s *session) 
 		scheme = "https"
 	}
 	feed := scheme + "://" + r.Host + "/v1/regions/" + s.region + "/meetings.ics?" + url.Values{"token": {res.GetToken()}}.Encode()
-	a.renderMeetings(w, r, s, http.StatusOK, feed, newForm(nil))
+	a.renderMeetings(w, page, s, http.StatusOK, feed, newForm(nil))
+}
+
+// calendarRevoke revokes a calendar address: its feeds answer it no more.
+// The meetings page offers it for the addresses the user may revoke
+// (readFeeds); the service refuses any other as not found
+// (NOT_OWN_TOKEN), whether or not it exists.
+func (a *App) calendarRevoke(w http.ResponseWriter, r *http.Request, s *session) {
+	_, err := a.meetings.RevokeCalendarToken(s.ctx, &famiv1.RevokeCalendarTokenRequest{Name: pathName(r, s, resource.CalendarTokens, "token")})
+	ff := newForm(nil)
+	a.submitted(w, r, s, ff, err, "", func(code int) { a.renderMeetings(w, asPage(r, meetingsPath), s, code, "", ff) },
+		withNotice(meetingsPath, r, "calendar_revoked"))
 }
 
 // meetingForm schedules a meeting.

@@ -724,6 +724,40 @@ func (a *App) submitted(w http.ResponseWriter, r *http.Request, s *session, fm *
 	}
 }
 
+// keptQuery is r's query as the tail of an address ("?passati=tutti"),
+// "" for none, without its notice ("ok"), which is said once: a page's
+// forms that post to an address of their own carry it, so that the page
+// they answer (asPage, withNotice) stands where it stood, its views and
+// the pages of its lists. Before, a refusal shown again came back to the
+// page's first view.
+func keptQuery(r *http.Request) string {
+	q := r.URL.Query()
+	q.Del("ok")
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+// asPage is r as the page at path reads it, r's query kept: the page a
+// form posted elsewhere answers again (a refusal, an address shown once),
+// whose links (pagers, views) lead to the page, never to the form's
+// address, which answers POST only.
+func asPage(r *http.Request, path string) *http.Request {
+	p := r.Clone(r.Context())
+	p.URL.Path, p.URL.RawPath = path, ""
+	return p
+}
+
+// withNotice is the address of the page at path with r's query and the
+// notice ok ("ok.<ok>"): where a form posted elsewhere leads after its
+// write (Post/Redirect/Get), the page as it was sent from.
+func withNotice(path string, r *http.Request, ok string) string {
+	q := r.URL.Query()
+	q.Set("ok", ok)
+	return path + "?" + q.Encode()
+}
+
 func regionName(id string) string { return "regions/" + id }
 
 // pathName is the name of the resource a page is about: the one of

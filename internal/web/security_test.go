@@ -405,6 +405,7 @@ func TestHostilePathValuesNameNothingElse(t *testing.T) {
 		{"POST", "/account/" + into("lombardia", "accounts", "admin") + "/elimina", http.StatusUnprocessableEntity},
 		{"POST", "/account/" + into("veneto", "accounts", "vadmin") + "/elimina", http.StatusUnprocessableEntity},
 		{"POST", "/token/" + into("lombardia", "serviceTokens", "y") + "/revoca", http.StatusUnprocessableEntity},
+		{"POST", "/calendario/" + into("lombardia", "calendarTokens", "y") + "/revoca", http.StatusUnprocessableEntity},
 		{"POST", "/periodi/" + into("lombardia", "closedPeriods", "y") + "/riapri", http.StatusUnprocessableEntity},
 		{"POST", "/incontri/" + into("lombardia", "meetings", "y") + "/annulla", http.StatusBadRequest},
 		{"POST", "/ore/" + into("lombardia", "supportEntries", "y") + "/elimina", http.StatusForbidden},

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,5 +228,53 @@ func TestBrowserStaleEditAt360(t *testing.T) {
 		t.Errorf("the comparison reads %q, want the stored name and the typed one", got)
 	}
 	b.check("modifica-superata-360")
+	b.run("reset viewport", chromedp.EmulateReset())
+}
+
+// TestBrowserStaleDeleteAt390: on a 390 px phone the comparison a stale
+// delete shows (what is stored now beside what the page showed when it
+// was opened) reads as cards whose headings stand each on one line, the
+// longest, "Quando hai aperto la pagina", included, above its value;
+// nothing wider than the screen, and axe finds nothing serious. Before,
+// the headings sat in a column of 8rem beside their values, and that one
+// took three lines there.
+func TestBrowserStaleDeleteAt390(t *testing.T) {
+	f, c, network := withLoggedHours(t)
+	entry := f.entries("lombardia")[0]
+	edit := "/ore/" + lastID(entry.GetName())
+	b := newBrowser(t, f)
+	b.signIn("mrossi@lombardia")
+	b.run("open the entry at 390 px", chromedp.EmulateViewport(390, 844), chromedp.Navigate(b.f.url(edit)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/elimina"] button`)))
+	changeEntryMeanwhile(t, c, network, edit, entry)
+	var yes atomic.Bool
+	yes.Store(true)
+	b.answerDialogs(&yes)
+	b.run("delete the entry changed meanwhile", chromedp.Click(chromedp.CSS(`form[action$="/elimina"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#form-error caption")))
+	for _, problem := range b.cardProblems() {
+		t.Errorf("the stale delete at 390 px: %s", problem)
+	}
+	// A heading wraps when its text, in its own font, is wider than the
+	// box the layout gives it.
+	wrapped, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`(() => {
+		const ctx = document.createElement("canvas").getContext("2d"), out = [];
+		for (const td of document.querySelectorAll("#form-error tbody td")) {
+			const before = getComputedStyle(td, "::before");
+			ctx.font = before.font;
+			if (ctx.measureText(td.dataset.label).width > parseFloat(before.width)) out.push(td.dataset.label);
+		}
+		return [...new Set(out)];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wrapped) > 0 {
+		t.Errorf("at 390 px these headings of the comparison wrap: %q", wrapped)
+	}
+	if got := b.text("#form-error thead"); !strings.Contains(got, "Quando hai aperto la pagina") {
+		t.Errorf("the comparison's columns read %q, want the page as opened among them", got)
+	}
+	b.check("eliminazione-superata-390")
 	b.run("reset viewport", chromedp.EmulateReset())
 }

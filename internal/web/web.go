@@ -191,6 +191,7 @@ func (a *App) routes() {
 
 	m.Handle("GET /incontri", a.page(a.meetingList))
 	m.Handle("POST /incontri/calendario", a.page(a.calendarToken))
+	m.Handle("POST /calendario/{token}/revoca", a.page(a.confirmed(confirmation{"meetings.feed_revoke_heading", "meetings.feed_confirm_revoke"}, backToQuery(meetingsPath), a.calendarRevoke)))
 	m.Handle("GET /incontri/nuovo", a.page(a.meetingNew))
 	m.Handle("POST /incontri", a.page(searchable(a.meetingCreate, a.renderMeetingForm)))
 	m.Handle("GET /incontri/{meeting}", a.page(a.meetingView))
