@@ -209,7 +209,7 @@ func (s *Server) followShared(shared store.SharedSystem, acc *accounts.Service) 
 		defer close(done)
 		// It ends with ctx (Close stops following before it closes the
 		// store), whose error is no news.
-		_ = shared.SystemChanged(ctx, func() {
+		_ = shared.SystemChanged(ctx, func(store.SystemChange) {
 			if err := acc.ReloadRevocations(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("reload revocations", "err", err)
 			}

@@ -175,10 +175,11 @@ func TestWatchesAfterCompaction(t *testing.T) {
 }
 
 // TestSystemChangedPausesAfterAFailedWatch: when every watch and read
-// fails at once, SystemChanged calls fn after each failed watch, as
-// anything may have changed meanwhile, and opens the next one a moment
-// later: five times in 450 ms (of a synctest bubble's clock). It
-// used to try again at once, calling fn in a busy loop until ctx ended.
+// fails at once, SystemChanged calls fn, with a Whole change, once as it
+// starts and after each failed watch, as anything may have changed
+// meanwhile, and opens the next one a moment later: six times in 450 ms
+// (of a synctest bubble's clock). It used to try again at once, calling
+// fn in a busy loop until ctx ended.
 func TestSystemChangedPausesAfterAFailedWatch(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	cli := c.Client(t)
@@ -189,7 +190,10 @@ func TestSystemChangedPausesAfterAFailedWatch(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 450*time.Millisecond)
 		defer cancel()
 		calls := 0
-		err := s.SystemChanged(ctx, func() {
+		err := s.SystemChanged(ctx, func(c store.SystemChange) {
+			if !c.Whole {
+				t.Errorf("change %d of failed watches: %+v, want Whole", calls+1, c)
+			}
 			if calls++; calls == 100 {
 				cancel() // a busy loop: the bubble's clock would never move
 			}
@@ -197,8 +201,8 @@ func TestSystemChangedPausesAfterAFailedWatch(t *testing.T) {
 		if err != ctx.Err() {
 			t.Errorf("SystemChanged ended with %v, want its context's error %v", err, ctx.Err())
 		}
-		if calls != 5 {
-			t.Errorf("fn called %d times in 450 ms of failed watches, want 5: once per watch, 100 ms apart", calls)
+		if calls != 6 {
+			t.Errorf("fn called %d times in 450 ms of failed watches, want 6: at the start, then once per watch, 100 ms apart", calls)
 		}
 	})
 }
