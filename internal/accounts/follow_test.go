@@ -1,0 +1,197 @@
+package accounts_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/etcd"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+	"github.com/raccordo/raccordo/internal/store/storetest"
+)
+
+// sharedPair is two famid on one etcd cluster, sharing the system records
+// of which tokens holds the service tokens planted before they started: a
+// revokes; b follows a's changes, its system reads counted.
+type sharedPair struct {
+	a, b    *accounts.Service
+	shared  *etcd.Store // b's store
+	counted *storetest.SystemReadCounter
+	tokens  []string // the names of the tokens planted, all of system:protocollo in lombardia
+}
+
+// startSharedPair plants n live service tokens in a new etcd cluster's
+// system records, then starts a and b on them, at now.
+func startSharedPair(t testing.TB, n int, now time.Time) *sharedPair {
+	t.Helper()
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	open := func() *etcd.Store {
+		s, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/follow/", Regions: []string{"lombardia"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	sa, sb := open(), open()
+	p := &sharedPair{shared: sb, counted: &storetest.SystemReadCounter{System: sb}, tokens: plantTokens(t, sa, n, now)}
+	keys, err := auth.LoadOrCreateKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := accounts.Options{Now: func() time.Time { return now }}
+	if p.a, err = accounts.New(t.Context(), sa, sa, keys, clock); err != nil {
+		t.Fatal(err)
+	}
+	if p.b, err = accounts.New(t.Context(), p.counted, sb, keys, clock); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// plantTokens stores the records of n live tokens of protocollo in
+// lombardia, a hundred a transaction, and returns their names. The start
+// of a service indexes them.
+func plantTokens(t testing.TB, sys store.System, n int, now time.Time) []string {
+	t.Helper()
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("regions/lombardia/serviceTokens/planted-%05d", i)
+	}
+	for batch := range slices.Chunk(names, 100) {
+		err := sys.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+			for _, name := range batch {
+				b, err := proto.Marshal(&famiv1.ServiceToken{
+					Name: name, Subject: "system:protocollo", CreateTime: timestamppb.New(now),
+					ExpireTime: timestamppb.New(now.Add(time.Hour)), IssuedBy: "account:admin",
+				})
+				if err != nil {
+					return err
+				}
+				if err := tx.Put("service_tokens", "lombardia/"+jtiOf(name), b); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return names
+}
+
+func jtiOf(name string) string { return name[strings.LastIndex(name, "/")+1:] }
+
+// applied is a change b followed, with what following it read.
+type applied struct {
+	change store.SystemChange
+	reads  int64
+	err    error
+}
+
+// follow has b follow the system changes, as famid does
+// (accounts.FollowSystem), until the test ends, and reports each change
+// it applied.
+func (p *sharedPair) follow(t *testing.T) <-chan applied {
+	ctx, cancel := context.WithCancel(t.Context())
+	out := make(chan applied, 64)
+	ended := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-ended })
+	go func() {
+		defer close(ended)
+		_ = p.shared.SystemChanged(ctx, func(c store.SystemChange) {
+			p.counted.Since()
+			err := p.b.FollowSystem(ctx, c)
+			out <- applied{c, p.counted.Since(), err}
+		})
+	}()
+	return out
+}
+
+// readsUntil adds up what b read following changes until it followed
+// one that done accepts, within ten seconds; it fails the test on a change
+// it could not apply.
+func readsUntil(t *testing.T, changes <-chan applied, done func(store.SystemChange) bool) (reads int64) {
+	t.Helper()
+	for {
+		select {
+		case a := <-changes:
+			if a.err != nil {
+				t.Fatalf("following %+v: %v", a.change, a.err)
+			}
+			reads += a.reads
+			if done(a.change) {
+				return reads
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the change awaited was not followed within ten seconds")
+		}
+	}
+}
+
+// names is a done of readsUntil: the change named token jti's revocation.
+func names(jti string) func(store.SystemChange) bool {
+	return func(c store.SystemChange) bool { return slices.Contains(c.KeysOf("revoked_jti"), jti) }
+}
+
+// TestFollowReadsTheChangedRecords: on etcd, a service token revoked
+// through famid A is refused by famid B once B follows the change, which
+// B reads record by record, the records the change names: a few, with a
+// thousand service tokens stored. It used to read every revocation and
+// every token record at each change (ReloadRevocations,
+// IndexNewServiceTokens), as it still does at the start, after a broken
+// watch (a Whole change, TestSystemChangedWholeAfterCompaction in
+// internal/store/etcd) and after a change it failed to apply: a change
+// missed would be a revocation missed.
+func TestFollowReadsTheChangedRecords(t *testing.T) {
+	const stored = 1000
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	p := startSharedPair(t, stored, now)
+	changes := p.follow(t)
+	if reads := readsUntil(t, changes, func(c store.SystemChange) bool { return c.Whole }); reads < stored {
+		t.Errorf("the first change, Whole, read %d records, want every one of the %d tokens at least", reads, stored)
+	}
+
+	ctx := as(t.Context(), "lombardia")
+	revoke := func(name string) {
+		t.Helper()
+		if _, err := p.a.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := p.tokens[stored/2]
+	revoke(first)
+	if reads := readsUntil(t, changes, names(jtiOf(first))); reads > 10 {
+		t.Errorf("following a revocation read %d records with %d tokens stored, want the few it changed", reads, stored)
+	}
+	if !p.b.Revocations().Revoked(jtiOf(first), "system:protocollo", "lombardia", 0) {
+		t.Errorf("%s revoked through A is not revoked on B", first)
+	}
+
+	// A change B fails to apply (here its context has ended) leaves B
+	// stale: it follows the next one by reading everything again.
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := p.b.FollowSystem(ended, store.SystemChange{Keys: []store.SystemKey{{Bucket: "revoked_jti", Key: "missed"}}}); err == nil {
+		t.Fatal("FollowSystem with its context ended: no error")
+	}
+	second := p.tokens[stored/2+1]
+	revoke(second)
+	if reads := readsUntil(t, changes, names(jtiOf(second))); reads < stored {
+		t.Errorf("the change after one that failed read %d records, want every one of the %d tokens at least", reads, stored)
+	}
+	if !p.b.Revocations().Revoked(jtiOf(second), "system:protocollo", "lombardia", 0) {
+		t.Errorf("%s revoked through A is not revoked on B", second)
+	}
+}
