@@ -281,3 +281,72 @@ func records(recs []store.Record) func(put func(store.Record) error) error {
 func partnerRecord(id string) store.Record {
 	return store.Record{Table: store.TableResources, Key: []byte("partners/" + id), Value: []byte{}}
 }
+
+// TestSystemChangedWholeAfterCompaction: a store cut from its etcd member
+// while another process writes a system record, and etcd's history is
+// compacted past what the store has seen, cannot learn which keys changed
+// meanwhile: its watch, resumed when the cut ends, is refused as
+// compacted, and SystemChanged reports a Whole change, whose follower
+// reads every record again (a revocation missed would let a revoked token
+// in). The changes after it are named again.
+func TestSystemChangedWholeAfterCompaction(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	direct := c.DirectClient(t)
+	running, other, _ := twoProcesses(t, c, direct)
+	changes := make(chan store.SystemChange, 64)
+	ctx, cancel := context.WithCancel(t.Context())
+	ended := make(chan error, 1)
+	go func() { ended <- running.SystemChanged(ctx, func(c store.SystemChange) { changes <- c }) }()
+	defer func() { cancel(); <-ended }()
+	revoke := func(jti string) {
+		t.Helper()
+		err := other.SystemUpdate(t.Context(), func(tx store.SystemTx) error { return tx.Put("revoked_jti", jti, []byte{0}) })
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	named := func(jti string) func(store.SystemChange) bool {
+		return func(c store.SystemChange) bool { return slices.Contains(c.KeysOf("revoked_jti"), jti) }
+	}
+	whole := func(c store.SystemChange) bool { return c.Whole }
+
+	nextChange(t, changes, whole, "the first change, Whole")
+	revoke("before")
+	nextChange(t, changes, named("before"), "a change before the cut, named")
+	c.Cut(0)
+	revoke("during")
+	revoke("during-too") // compacted below: the history keeps it alone
+	now, err := direct.Get(t.Context(), "/w/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := direct.Compact(t.Context(), now.Header.Revision); err != nil {
+		t.Fatal(err)
+	}
+	for len(changes) > 0 { // what the cut itself reported
+		<-changes
+	}
+	c.Mend(0)
+	if first := nextChange(t, changes, func(store.SystemChange) bool { return true }, "a change after the cut"); !first.Whole {
+		t.Errorf("the first change after the cut and the compaction: %+v, want Whole", first)
+	}
+	revoke("after")
+	nextChange(t, changes, named("after"), "a change after the compaction, named")
+}
+
+// nextChange fails the test, saying what, unless changes reports a change
+// that want accepts within ten seconds.
+func nextChange(t *testing.T, changes <-chan store.SystemChange, want func(store.SystemChange) bool, what string) store.SystemChange {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case c := <-changes:
+			if want(c) {
+				return c
+			}
+		case <-deadline:
+			t.Fatalf("%s: not reported within ten seconds", what)
+		}
+	}
+}
