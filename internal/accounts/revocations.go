@@ -76,7 +76,9 @@ func loadRevocations(ctx context.Context, sys store.System) (*revocations, error
 
 // ReloadRevocations merges the system store's revocation list into the
 // in-memory one, so that revocations made by other processes sharing the
-// store take effect here. Entries only ever grow (a generation only rises),
+// store take effect here: famid calls it at a Whole system change
+// (FollowSystem; a change that names its keys has rereadRevocations read
+// those alone). Entries only ever grow (a generation only rises),
 // so a merge never undoes a revocation this process has just made. The
 // entries new here get their expiry index keys if they lack them
 // (indexAdded).
