@@ -113,7 +113,10 @@ func (p *sharedPair) follow(t *testing.T) <-chan applied {
 		_ = p.shared.SystemChanged(ctx, func(c store.SystemChange) {
 			p.counted.Since()
 			err := p.b.FollowSystem(ctx, c)
-			out <- applied{c, p.counted.Since(), err}
+			select {
+			case out <- applied{c, p.counted.Since(), err}:
+			case <-ctx.Done():
+			}
 		})
 	}()
 	return out
@@ -214,7 +217,12 @@ func BenchmarkFollowSystem(b *testing.B) {
 			defer func() { cancel(); <-ended }()
 			go func() {
 				defer close(ended)
-				_ = p.shared.SystemChanged(ctx, func(c store.SystemChange) { changes <- c })
+				_ = p.shared.SystemChanged(ctx, func(c store.SystemChange) {
+					select {
+					case changes <- c:
+					case <-ctx.Done():
+					}
+				})
 			}()
 			<-changes // the start's, Whole
 			admin := as(b.Context(), "lombardia")

@@ -296,7 +296,14 @@ func TestSystemChangedWholeAfterCompaction(t *testing.T) {
 	changes := make(chan store.SystemChange, 64)
 	ctx, cancel := context.WithCancel(t.Context())
 	ended := make(chan error, 1)
-	go func() { ended <- running.SystemChanged(ctx, func(c store.SystemChange) { changes <- c }) }()
+	go func() {
+		ended <- running.SystemChanged(ctx, func(c store.SystemChange) {
+			select {
+			case changes <- c:
+			case <-ctx.Done():
+			}
+		})
+	}()
 	defer func() { cancel(); <-ended }()
 	revoke := func(jti string) {
 		t.Helper()

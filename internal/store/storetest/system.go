@@ -130,7 +130,12 @@ func systemChangesNamed(t *testing.T, s store.System) {
 	notices := make(chan store.SystemChange, 64)
 	ended := make(chan error, 1)
 	go func() {
-		ended <- shared.SystemChanged(ctx, func(c store.SystemChange) { notices <- c })
+		ended <- shared.SystemChanged(ctx, func(c store.SystemChange) {
+			select {
+			case notices <- c:
+			case <-ctx.Done():
+			}
+		})
 	}()
 	defer func() { cancel(); <-ended }()
 
