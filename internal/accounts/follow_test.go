@@ -93,59 +93,28 @@ func plantTokens(t testing.TB, sys store.System, n int, now time.Time) []string 
 
 func jtiOf(name string) string { return name[strings.LastIndex(name, "/")+1:] }
 
-// applied is a change b followed, with what following it read.
-type applied struct {
-	change store.SystemChange
-	reads  int64
-	err    error
-}
-
-// follow has b follow the system changes, as famid does
-// (accounts.FollowSystem), until the test ends, and reports each change
-// it applied.
-func (p *sharedPair) follow(t *testing.T) <-chan applied {
-	ctx, cancel := context.WithCancel(t.Context())
-	out := make(chan applied, 64)
-	ended := make(chan struct{})
-	t.Cleanup(func() { cancel(); <-ended })
-	go func() {
-		defer close(ended)
-		_ = p.shared.SystemChanged(ctx, func(c store.SystemChange) {
-			p.counted.Since()
-			err := p.b.FollowSystem(ctx, c)
-			select {
-			case out <- applied{c, p.counted.Since(), err}:
-			case <-ctx.Done():
-			}
-		})
-	}()
-	return out
-}
-
-// readsUntil adds up what b read following changes until it followed
-// one that done accepts, within ten seconds; it fails the test on a change
-// it could not apply.
-func readsUntil(t *testing.T, changes <-chan applied, done func(store.SystemChange) bool) (reads int64) {
+// readsUntil has b follow changes, as famid does (accounts.FollowSystem),
+// until it has followed one that done accepts, within ten seconds, and
+// adds up what it read; it fails the test on a change it cannot apply.
+func (p *sharedPair) readsUntil(t testing.TB, changes <-chan store.SystemChange, done func(store.SystemChange) bool) (reads int64) {
 	t.Helper()
 	for {
-		select {
-		case a := <-changes:
-			if a.err != nil {
-				t.Fatalf("following %+v: %v", a.change, a.err)
-			}
-			reads += a.reads
-			if done(a.change) {
-				return reads
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("the change awaited was not followed within ten seconds")
+		c := storetest.NextChange(t, changes, storetest.AnyChange, "the change awaited")
+		p.counted.Since()
+		if err := p.b.FollowSystem(t.Context(), c); err != nil {
+			t.Fatalf("following %+v: %v", c, err)
+		}
+		reads += p.counted.Since()
+		if done(c) {
+			return reads
 		}
 	}
 }
 
-// names is a done of readsUntil: the change named token jti's revocation.
-func names(jti string) func(store.SystemChange) bool {
-	return func(c store.SystemChange) bool { return slices.Contains(c.KeysOf("revoked_jti"), jti) }
+// revoked is a done of readsUntil: the change named token name's
+// revocation.
+func revoked(name string) func(store.SystemChange) bool {
+	return storetest.Naming("revoked_jti", jtiOf(name))
 }
 
 // TestFollowReadsTheChangedRecords: on etcd, a service token revoked
@@ -161,8 +130,8 @@ func TestFollowReadsTheChangedRecords(t *testing.T) {
 	const stored = 1000
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	p := startSharedPair(t, stored, now)
-	changes := p.follow(t)
-	if reads := readsUntil(t, changes, func(c store.SystemChange) bool { return c.Whole }); reads < stored {
+	changes := storetest.FollowChanges(t, p.shared)
+	if reads := p.readsUntil(t, changes, storetest.WholeChange); reads < stored {
 		t.Errorf("the first change, Whole, read %d records, want every one of the %d tokens at least", reads, stored)
 	}
 
@@ -175,7 +144,7 @@ func TestFollowReadsTheChangedRecords(t *testing.T) {
 	}
 	first := p.tokens[stored/2]
 	revoke(first)
-	if reads := readsUntil(t, changes, names(jtiOf(first))); reads > 10 {
+	if reads := p.readsUntil(t, changes, revoked(first)); reads > 10 {
 		t.Errorf("following a revocation read %d records with %d tokens stored, want the few it changed", reads, stored)
 	}
 	if !p.b.Revocations().Revoked(jtiOf(first), "system:protocollo", "lombardia", 0) {
@@ -191,7 +160,7 @@ func TestFollowReadsTheChangedRecords(t *testing.T) {
 	}
 	second := p.tokens[stored/2+1]
 	revoke(second)
-	if reads := readsUntil(t, changes, names(jtiOf(second))); reads < stored {
+	if reads := p.readsUntil(t, changes, revoked(second)); reads < stored {
 		t.Errorf("the change after one that failed read %d records, want every one of the %d tokens at least", reads, stored)
 	}
 	if !p.b.Revocations().Revoked(jtiOf(second), "system:protocollo", "lombardia", 0) {
@@ -211,20 +180,8 @@ func BenchmarkFollowSystem(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 			p := startSharedPair(b, 10000, now)
-			changes := make(chan store.SystemChange, 64)
-			ctx, cancel := context.WithCancel(b.Context())
-			ended := make(chan struct{})
-			defer func() { cancel(); <-ended }()
-			go func() {
-				defer close(ended)
-				_ = p.shared.SystemChanged(ctx, func(c store.SystemChange) {
-					select {
-					case changes <- c:
-					case <-ctx.Done():
-					}
-				})
-			}()
-			<-changes // the start's, Whole
+			changes := storetest.FollowChanges(b, p.shared)
+			storetest.NextChange(b, changes, storetest.WholeChange, "the start's change")
 			admin := as(b.Context(), "lombardia")
 			var reads int64
 			i := 0
@@ -235,16 +192,13 @@ func BenchmarkFollowSystem(b *testing.B) {
 				if _, err := p.a.RevokeServiceToken(admin, &famiv1.RevokeServiceTokenRequest{Name: name}); err != nil {
 					b.Fatal(err)
 				}
-				change := <-changes
-				for !names(jtiOf(name))(change) {
-					change = <-changes
-				}
+				change := storetest.NextChange(b, changes, revoked(name), "the revocation")
 				if mode == "whole" {
 					change = store.SystemChange{Whole: true}
 				}
 				p.counted.Since()
 				b.StartTimer()
-				if err := p.b.FollowSystem(ctx, change); err != nil {
+				if err := p.b.FollowSystem(b.Context(), change); err != nil {
 					b.Fatal(err)
 				}
 				reads += p.counted.Since()

@@ -16,6 +16,7 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+	"github.com/raccordo/raccordo/internal/store/storetest"
 )
 
 // watchLog stands in for a client's Watcher and records every watch opened
@@ -293,18 +294,7 @@ func TestSystemChangedWholeAfterCompaction(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	direct := c.DirectClient(t)
 	running, other, _ := twoProcesses(t, c, direct)
-	changes := make(chan store.SystemChange, 64)
-	ctx, cancel := context.WithCancel(t.Context())
-	ended := make(chan error, 1)
-	go func() {
-		ended <- running.SystemChanged(ctx, func(c store.SystemChange) {
-			select {
-			case changes <- c:
-			case <-ctx.Done():
-			}
-		})
-	}()
-	defer func() { cancel(); <-ended }()
+	changes := storetest.FollowChanges(t, running)
 	revoke := func(jti string) {
 		t.Helper()
 		err := other.SystemUpdate(t.Context(), func(tx store.SystemTx) error { return tx.Put("revoked_jti", jti, []byte{0}) })
@@ -312,14 +302,10 @@ func TestSystemChangedWholeAfterCompaction(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	named := func(jti string) func(store.SystemChange) bool {
-		return func(c store.SystemChange) bool { return slices.Contains(c.KeysOf("revoked_jti"), jti) }
-	}
-	whole := func(c store.SystemChange) bool { return c.Whole }
 
-	nextChange(t, changes, whole, "the first change, Whole")
+	storetest.NextChange(t, changes, storetest.WholeChange, "the first change, Whole")
 	revoke("before")
-	nextChange(t, changes, named("before"), "a change before the cut, named")
+	storetest.NextChange(t, changes, storetest.Naming("revoked_jti", "before"), "a change before the cut, named")
 	c.Cut(0)
 	revoke("during")
 	revoke("during-too") // compacted below: the history keeps it alone
@@ -334,26 +320,9 @@ func TestSystemChangedWholeAfterCompaction(t *testing.T) {
 		<-changes
 	}
 	c.Mend(0)
-	if first := nextChange(t, changes, func(store.SystemChange) bool { return true }, "a change after the cut"); !first.Whole {
+	if first := storetest.NextChange(t, changes, storetest.AnyChange, "a change after the cut"); !first.Whole {
 		t.Errorf("the first change after the cut and the compaction: %+v, want Whole", first)
 	}
 	revoke("after")
-	nextChange(t, changes, named("after"), "a change after the compaction, named")
-}
-
-// nextChange fails the test, saying what, unless changes reports a change
-// that want accepts within ten seconds.
-func nextChange(t *testing.T, changes <-chan store.SystemChange, want func(store.SystemChange) bool, what string) store.SystemChange {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case c := <-changes:
-			if want(c) {
-				return c
-			}
-		case <-deadline:
-			t.Fatalf("%s: not reported within ten seconds", what)
-		}
-	}
+	storetest.NextChange(t, changes, storetest.Naming("revoked_jti", "after"), "a change after the compaction, named")
 }

@@ -126,20 +126,8 @@ func systemChangesNamed(t *testing.T, s store.System) {
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	notices := make(chan store.SystemChange, 64)
-	ended := make(chan error, 1)
-	go func() {
-		ended <- shared.SystemChanged(ctx, func(c store.SystemChange) {
-			select {
-			case notices <- c:
-			case <-ctx.Done():
-			}
-		})
-	}()
-	defer func() { cancel(); <-ended }()
-
-	if first := nextChange(t, notices); !first.Whole || len(first.Keys) != 0 {
+	notices := FollowChanges(t, shared)
+	if first := NextChange(t, notices, AnyChange, "the first change"); !first.Whole || len(first.Keys) != 0 {
 		t.Fatalf("first change: %+v, want Whole and no keys", first)
 	}
 	sysUpdate(t, s, func(tx store.SystemTx) error {
@@ -150,16 +138,52 @@ func systemChangesNamed(t *testing.T, s store.System) {
 	wantChangedKeys(t, notices, store.SystemKey{Bucket: "accounts", Key: "alice"})
 }
 
-// nextChange is the next change notices reports, within ten seconds.
-func nextChange(t *testing.T, notices <-chan store.SystemChange) store.SystemChange {
+// FollowChanges follows shared's system changes until the test ends, and
+// hands them on, in the order reported, through the channel it returns.
+func FollowChanges(t testing.TB, shared store.SharedSystem) <-chan store.SystemChange {
+	ctx, cancel := context.WithCancel(t.Context())
+	changes := make(chan store.SystemChange, 64)
+	ended := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-ended })
+	go func() {
+		defer close(ended)
+		_ = shared.SystemChanged(ctx, func(c store.SystemChange) {
+			select {
+			case changes <- c:
+			case <-ctx.Done():
+			}
+		})
+	}()
+	return changes
+}
+
+// NextChange is the next change of changes (FollowChanges) that want
+// accepts, passing over the others; it fails the test, saying what,
+// unless one comes within ten seconds.
+func NextChange(t testing.TB, changes <-chan store.SystemChange, want func(store.SystemChange) bool, what string) store.SystemChange {
 	t.Helper()
-	select {
-	case c := <-notices:
-		return c
-	case <-time.After(10 * time.Second):
-		t.Fatal("no system change reported in ten seconds")
-		return store.SystemChange{}
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case c := <-changes:
+			if want(c) {
+				return c
+			}
+		case <-deadline:
+			t.Fatalf("%s: not reported within ten seconds", what)
+		}
 	}
+}
+
+// AnyChange is NextChange's want that accepts every change.
+func AnyChange(store.SystemChange) bool { return true }
+
+// WholeChange is NextChange's want of a Whole change.
+func WholeChange(c store.SystemChange) bool { return c.Whole }
+
+// Naming is NextChange's want of a change that names key of bucket.
+func Naming(bucket, key string) func(store.SystemChange) bool {
+	return func(c store.SystemChange) bool { return slices.Contains(c.KeysOf(bucket), key) }
 }
 
 // wantChangedKeys fails unless the next changes notices reports name
@@ -168,7 +192,7 @@ func wantChangedKeys(t *testing.T, notices <-chan store.SystemChange, want ...st
 	t.Helper()
 	var got []store.SystemKey
 	for len(got) < len(want) {
-		c := nextChange(t, notices)
+		c := NextChange(t, notices, AnyChange, "a change")
 		if c.Whole {
 			t.Fatalf("a Whole change, want the keys %v", want)
 		}
