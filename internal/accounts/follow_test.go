@@ -117,10 +117,10 @@ func revoked(name string) func(store.SystemChange) bool {
 	return storetest.Naming("revoked_jti", jtiOf(name))
 }
 
-// TestFollowReadsTheChangedRecords: on etcd, a service token revoked
-// through famid A is refused by famid B once B follows the change, which
-// B reads record by record, the records the change names: a few, with a
-// thousand service tokens stored. It used to read every revocation and
+// TestFollowReadsTheChangedRecords: on etcd, a service token revoked, or
+// a session logged out, through famid A is refused by famid B once B
+// follows the change, which B reads record by record, the records the
+// change names: a few, with a thousand service tokens stored. It used to read every revocation and
 // every token record at each change (ReloadRevocations,
 // IndexNewServiceTokens), as it still does at the start, after a broken
 // watch (a Whole change, TestSystemChangedWholeAfterCompaction in
@@ -149,6 +149,14 @@ func TestFollowReadsTheChangedRecords(t *testing.T) {
 	}
 	if !p.b.Revocations().Revoked(jtiOf(first), "system:protocollo", "lombardia", 0) {
 		t.Errorf("%s revoked through A is not revoked on B", first)
+	}
+
+	logout(t, p.a, "session", now.Add(time.Hour))
+	if reads := p.readsUntil(t, changes, storetest.Naming("revoked_jti", "session")); reads > 10 {
+		t.Errorf("following a logout read %d records with %d tokens stored, want the few it changed", reads, stored)
+	}
+	if !p.b.Revocations().Revoked("session", "account:mrossi", "lombardia", 0) {
+		t.Error("a session logged out through A is not revoked on B")
 	}
 
 	// A change B fails to apply (here its context has ended) leaves B
