@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -71,6 +72,9 @@ type Service struct {
 	keys    *auth.KeySet
 	revoked *revocations
 	tokens  *tokenRecords
+	// stale is set while the copies above may lack a change another
+	// process made: a change that FollowSystem failed to apply.
+	stale   atomic.Bool
 	users   *auth.LoginLimiter
 	clients *auth.LoginLimiter
 	// known holds the paths (username, client address) of recent

@@ -43,8 +43,12 @@ type revocations struct {
 	generations map[string]int64
 }
 
+func newRevocations() *revocations {
+	return &revocations{jtis: map[string]time.Time{}, generations: map[string]int64{}}
+}
+
 func loadRevocations(ctx context.Context, sys store.System) (*revocations, error) {
-	r := &revocations{jtis: map[string]time.Time{}, generations: map[string]int64{}}
+	r := newRevocations()
 	// A damaged entry fails the load (and so the start): a revocation
 	// silently dropped would let a revoked token back in.
 	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
@@ -72,7 +76,9 @@ func loadRevocations(ctx context.Context, sys store.System) (*revocations, error
 
 // ReloadRevocations merges the system store's revocation list into the
 // in-memory one, so that revocations made by other processes sharing the
-// store take effect here. Entries only ever grow (a generation only rises),
+// store take effect here: famid calls it at a Whole system change
+// (FollowSystem; a change that names its keys has rereadRevocations read
+// those alone). Entries only ever grow (a generation only rises),
 // so a merge never undoes a revocation this process has just made. The
 // entries new here get their expiry index keys if they lack them
 // (indexAdded).
@@ -89,6 +95,25 @@ func (s *Service) ReloadRevocations(ctx context.Context) error {
 func (r *revocations) merge(fresh *revocations, now time.Time) (added []indexEntry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	var gone []string
+	for jti := range r.jtis {
+		if _, kept := fresh.jtis[jti]; !kept {
+			gone = append(gone, jti)
+		}
+	}
+	return r.mergeLocked(fresh, gone, now)
+}
+
+// mergeSome adds fresh, some entries as stored, to r, forgets the entries
+// gone names, which the store no longer holds, and returns the expiry
+// index keys of the entries new to r.
+func (r *revocations) mergeSome(fresh *revocations, gone []string, now time.Time) (added []indexEntry) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mergeLocked(fresh, gone, now)
+}
+
+func (r *revocations) mergeLocked(fresh *revocations, gone []string, now time.Time) (added []indexEntry) {
 	for jti, exp := range fresh.jtis {
 		if _, known := r.jtis[jti]; !known {
 			if e, ok := revokedIndexEntry(jti, exp); ok {
@@ -97,9 +122,10 @@ func (r *revocations) merge(fresh *revocations, now time.Time) (added []indexEnt
 		}
 		r.jtis[jti] = exp
 	}
-	// What another process pruned is forgotten here too.
-	for jti, exp := range r.jtis {
-		if _, kept := fresh.jtis[jti]; !kept && expired(exp, now) {
+	// What another process pruned is forgotten here too, once expired
+	// here: an entry that a process deleted early still guards its token.
+	for _, jti := range gone {
+		if exp, ok := r.jtis[jti]; ok && expired(exp, now) {
 			delete(r.jtis, jti)
 		}
 	}

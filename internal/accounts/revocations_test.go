@@ -1,11 +1,9 @@
 package accounts_test
 
 import (
-	"context"
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,38 +11,8 @@ import (
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/storetest"
 )
-
-// countedSystem is a system store whose writes count what their
-// transactions read: a value got, a key scanned.
-type countedSystem struct {
-	store.System
-	reads atomic.Int64
-}
-
-func (c *countedSystem) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error) error {
-	return c.System.SystemUpdate(ctx, func(tx store.SystemTx) error { return fn(countedSystemTx{tx, &c.reads}) })
-}
-
-// since returns the reads counted since the last call.
-func (c *countedSystem) since() int64 { return c.reads.Swap(0) }
-
-type countedSystemTx struct {
-	store.SystemTx
-	reads *atomic.Int64
-}
-
-func (t countedSystemTx) Get(bucket, key string) ([]byte, error) {
-	t.reads.Add(1)
-	return t.SystemTx.Get(bucket, key)
-}
-
-func (t countedSystemTx) Scan(bucket, prefix, after string, fn func(string, []byte, error) bool) {
-	t.SystemTx.Scan(bucket, prefix, after, func(k string, v []byte, err error) bool {
-		t.reads.Add(1)
-		return fn(k, v, err)
-	})
-}
 
 // logout revokes, through svc, the session token jti of an account,
 // valid until exp.
@@ -84,21 +52,21 @@ func TestRevocationReadsOnlyTheExpired(t *testing.T) {
 }
 
 func revocationReadsOnlyTheExpired(t *testing.T, f *tokenEnv) {
-	sys := &countedSystem{System: f.st}
+	sys := &storetest.SystemReadCounter{System: f.st}
 	svc, err := accounts.New(t.Context(), sys, f.st, f.keys, accounts.Options{Now: func() time.Time { return f.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	logout(t, svc, "first", f.now.Add(time.Hour))
-	sys.since()
+	sys.Since()
 	logout(t, svc, "alone", f.now.Add(time.Hour))
-	alone := sys.since()
+	alone := sys.Since()
 	for i := range 300 {
 		logout(t, svc, fmt.Sprintf("live-%03d", i), f.now.Add(30*24*time.Hour))
 	}
-	sys.since()
+	sys.Since()
 	logout(t, svc, "among-live", f.now.Add(time.Hour))
-	if amongLive := sys.since(); amongLive != alone {
+	if amongLive := sys.Since(); amongLive != alone {
 		t.Errorf("a revocation read %d values and keys among 300 live revocations, %d among none; want them equal", amongLive, alone)
 	}
 
@@ -106,7 +74,7 @@ func revocationReadsOnlyTheExpired(t *testing.T, f *tokenEnv) {
 	// revocation forgets them, reading a key and an entry more for each.
 	f.now = f.now.Add(2 * time.Hour)
 	logout(t, svc, "after", f.now.Add(time.Hour))
-	if forgetting := sys.since(); forgetting != alone+3*2 {
+	if forgetting := sys.Since(); forgetting != alone+3*2 {
 		t.Errorf("a revocation that forgets 3 expired entries read %d values and keys, want %d", forgetting, alone+3*2)
 	}
 	jtis, keys := revokedIDs(t, f.st)

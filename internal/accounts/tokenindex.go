@@ -236,7 +236,7 @@ func tokenRecordEntries(key string, b []byte) []indexEntry {
 }
 
 // tokenRecords are the keys of the records of service tokens this process
-// has seen indexed (IndexNewServiceTokens).
+// has seen indexed (IndexNewServiceTokens, indexNamedTokens).
 type tokenRecords struct {
 	mu   sync.Mutex
 	keys map[string]struct{}
@@ -247,10 +247,12 @@ type tokenRecords struct {
 // lack: a famid of an earlier version (a shared etcd cluster in a rolling
 // upgrade) issues tokens without them, and until they have them the
 // limit does not count such a token nor pruning find its record. (Listing
-// and revoking read the records, and need no index.) famid calls it on
-// every system change, as ReloadRevocations. It reads every record once,
-// as the reload reads every revocation, decodes only those new here and
-// reads one key per index key of those, and writes only the keys missing.
+// and revoking read the records, and need no index.) famid calls it at a
+// Whole system change, as ReloadRevocations (FollowSystem; a change that
+// names its keys has indexNamedTokens read those alone). It reads every
+// record once, as the reload reads every revocation, decodes only those
+// new here and reads one key per index key of those, and writes only the
+// keys missing.
 func (s *Service) IndexNewServiceTokens(ctx context.Context) error {
 	s.tokens.mu.Lock()
 	defer s.tokens.mu.Unlock()

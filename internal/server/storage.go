@@ -200,7 +200,10 @@ func shareKeys(ctx context.Context, sys store.System, dataDir string) error {
 // changes: a token revoked through one famid is refused by all of them as
 // soon as the etcd watch reports the change. It indexes too the service
 // tokens that a famid of an earlier version issued, which the limit then
-// counts.
+// counts. Each change reads the records it names alone
+// (accounts.FollowSystem). The signing keys, a few records, are put in
+// step at every change, whatever it names: that is also when a key
+// rotated into this famid's data dir while it runs reaches the others.
 func (s *Server) followShared(shared store.SharedSystem, acc *accounts.Service) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -209,12 +212,9 @@ func (s *Server) followShared(shared store.SharedSystem, acc *accounts.Service) 
 		defer close(done)
 		// It ends with ctx (Close stops following before it closes the
 		// store), whose error is no news.
-		_ = shared.SystemChanged(ctx, func() {
-			if err := acc.ReloadRevocations(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("reload revocations", "err", err)
-			}
-			if err := acc.IndexNewServiceTokens(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("index new service tokens", "err", err)
+		_ = shared.SystemChanged(ctx, func(change store.SystemChange) {
+			if err := acc.FollowSystem(ctx, change); err != nil && ctx.Err() == nil {
+				s.log.Warn("follow the system records", "err", err)
 			}
 			if err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil && ctx.Err() == nil {
 				s.log.Warn("share signing keys", "err", err)

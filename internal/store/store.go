@@ -185,12 +185,44 @@ type System interface {
 // copies of system records (revocations, signing keys) follow the others'.
 // A store of one process (bbolt) has none to report and is not one.
 type SharedSystem interface {
-	// SystemChanged calls fn after every change to the system records made
-	// by any process, and after an interruption of the following (anything
-	// may have changed meanwhile), until ctx ends, returning ctx's error,
-	// or the store closes, returning Closed as every call after Close
-	// does: at once, without calling fn, when it is called after Close.
-	SystemChanged(ctx context.Context, fn func()) error
+	// SystemChanged calls fn with what changed in the system records:
+	// first with a Whole change (whatever changed before the following
+	// began), then after every change made by any process with the keys
+	// it wrote or deleted, and with a Whole change again after an
+	// interruption of the following (a compaction, a lost watch: anything
+	// may have changed meanwhile). It follows until ctx ends, returning
+	// ctx's error, or the store closes, returning Closed as every call
+	// after Close does: at once, without calling fn, when it is called
+	// after Close.
+	SystemChanged(ctx context.Context, fn func(SystemChange)) error
+}
+
+// SystemChange is what a SharedSystem reports changed: the keys that one
+// or more system transactions wrote or deleted, or, when Whole, anything,
+// so that a copy of system records must be read again whole. A copy kept
+// right by the keys alone is exact only while no notice is missed: its
+// keeper reads whole at a Whole change, and after a notice it failed to
+// apply.
+type SystemChange struct {
+	Whole bool
+	Keys  []SystemKey
+}
+
+// SystemKey names one system record.
+type SystemKey struct{ Bucket, Key string }
+
+// KeysOf are the keys of bucket that c names, once each, in c's order;
+// none when c is Whole, which names none.
+func (c SystemChange) KeysOf(bucket string) []string {
+	var keys []string
+	seen := map[string]bool{}
+	for _, k := range c.Keys {
+		if k.Bucket == bucket && !seen[k.Key] {
+			seen[k.Key] = true
+			keys = append(keys, k.Key)
+		}
+	}
+	return keys
 }
 
 // SystemTx reads and writes system records.

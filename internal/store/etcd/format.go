@@ -116,12 +116,14 @@ func (s *Store) watchFormats(from int64) {
 		byKey[r.format.key] = r.format
 	}
 	s.follow(s.ctx, markers, from,
-		func(ev *clientv3.Event) {
-			if m, ok := byKey[string(ev.Kv.Key)]; ok {
-				if ev.Type == clientv3.EventTypeDelete {
-					m.set(nil, 0)
-				} else {
-					m.set(ev.Kv.Value, ev.Kv.ModRevision)
+		func(evs []*clientv3.Event) {
+			for _, ev := range evs {
+				if m, ok := byKey[string(ev.Kv.Key)]; ok {
+					if ev.Type == clientv3.EventTypeDelete {
+						m.set(nil, 0)
+					} else {
+						m.set(ev.Kv.Value, ev.Kv.ModRevision)
+					}
 				}
 			}
 		},
@@ -141,5 +143,5 @@ func (s *Store) watchFormats(from int64) {
 				}
 			}
 		},
-		clientv3.WithPrefix())
+		nil, clientv3.WithPrefix())
 }

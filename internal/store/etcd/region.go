@@ -136,8 +136,8 @@ func (r *region) stopped() bool {
 // watchers read the change log to see what is new.
 func (r *region) watch(from int64) {
 	r.s.follow(r.s.ctx, r.base+keyRevision, from,
-		func(ev *clientv3.Event) { r.signal(ev.Kv.ModRevision) },
-		func(*clientv3.GetResponse) { r.signal(0) })
+		func(evs []*clientv3.Event) { r.signal(evs[len(evs)-1].Kv.ModRevision) },
+		func(*clientv3.GetResponse) { r.signal(0) }, nil)
 }
 
 // open checks the region's fences as the store opens, for Damaged, and

@@ -93,12 +93,15 @@ func (s *Store) systemFailed(ctx context.Context, err error) error {
 	return unavailable(ctx, err)
 }
 
-// SystemChanged implements store.SharedSystem: it follows the system
-// guard key, which every system write moves. The watch ends at Close as
-// well as with ctx: the client is the caller's and outlives the store, so
-// the watch would go on after Close, and once the client closed too, call
-// fn every moment for a watch that could never open again.
-func (s *Store) SystemChanged(ctx context.Context, fn func()) error {
+// SystemChanged implements store.SharedSystem: it watches the system
+// records' keys, and reports those of each watch response. It reads the
+// revision it watches from before the first, Whole, notice, so that
+// nothing written after what that notice's reader sees is missed; a
+// broken watch is a Whole notice again (follow). The watch ends at Close
+// as well as with ctx: the client is the caller's and outlives the store,
+// so the watch would go on after Close, and once the client closed too,
+// call fn every moment for a watch that could never open again.
+func (s *Store) SystemChanged(ctx context.Context, fn func(store.SystemChange)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -108,11 +111,36 @@ func (s *Store) SystemChanged(ctx context.Context, fn func()) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(s.ctx, cancel)()
-	s.follow(wctx, s.opts.Prefix+"system-guard", 0, func(*clientv3.Event) { fn() }, func(*clientv3.GetResponse) { fn() })
+	records := s.opts.Prefix + "system/"
+	whole := func(*clientv3.GetResponse) { fn(store.SystemChange{Whole: true}) }
+	// Failed, the read leaves the watch to start from now, as a watch
+	// opened again after a gap does.
+	var from int64
+	if resp, err := s.kv.Get(wctx, records, clientv3.WithPrefix(), clientv3.WithCountOnly()); err == nil {
+		from = resp.Header.Revision
+	}
+	whole(nil)
+	s.follow(wctx, records, from, func(evs []*clientv3.Event) { fn(systemChange(records, evs)) }, whole,
+		[]clientv3.OpOption{clientv3.WithCountOnly()}, clientv3.WithPrefix())
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	return store.Closed()
+}
+
+// systemChange is the change that evs, events of keys under records, make:
+// the records they name, or Whole when a key is not one systemTx writes
+// (bucket, NUL, key), which could not be named.
+func systemChange(records string, evs []*clientv3.Event) store.SystemChange {
+	keys := make([]store.SystemKey, 0, len(evs))
+	for _, ev := range evs {
+		bucket, key, ok := strings.Cut(strings.TrimPrefix(string(ev.Kv.Key), records), "\x00")
+		if !ok {
+			return store.SystemChange{Whole: true}
+		}
+		keys = append(keys, store.SystemKey{Bucket: bucket, Key: key})
+	}
+	return store.SystemChange{Keys: keys}
 }
 
 var _ store.SharedSystem = (*Store)(nil)

@@ -8,13 +8,16 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// follow calls event for every change of key (with opts, of every key of
-// its prefix), by any process, after etcd revision from (from now when
-// from is 0), until ctx ends. A broken watch (member lost, leader lost,
-// history compacted) is opened again from the present, a moment later,
-// after calling gap with a fresh read of key (nil if that failed too),
-// which stands for whatever happened meanwhile.
-func (s *Store) follow(ctx context.Context, key string, from int64, event func(*clientv3.Event), gap func(*clientv3.GetResponse), opts ...clientv3.OpOption) {
+// follow calls events with the changes of key (with opts, of every key
+// of its prefix) that one watch response carries, whole revisions (a
+// transaction's changes come together), by any process, after etcd
+// revision from (from now when from is 0), until ctx ends. A broken watch
+// (member lost, leader lost, history compacted) is opened again from the
+// present, a moment later, after calling gap with a fresh read of key
+// with opts and gapRead (nil if that failed too), which stands for
+// whatever happened meanwhile: gapRead bounds what that read returns
+// (clientv3.WithCountOnly, for a gap that needs its revision alone).
+func (s *Store) follow(ctx context.Context, key string, from int64, events func([]*clientv3.Event), gap func(*clientv3.GetResponse), gapRead []clientv3.OpOption, opts ...clientv3.OpOption) {
 	for ctx.Err() == nil {
 		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 		wopts := slices.Clip(opts)
@@ -25,16 +28,16 @@ func (s *Store) follow(ctx context.Context, key string, from int64, event func(*
 			if resp.Err() != nil {
 				break
 			}
-			for _, ev := range resp.Events {
-				event(ev)
-				from = max(from, ev.Kv.ModRevision)
+			if len(resp.Events) > 0 {
+				events(resp.Events)
+				from = max(from, resp.Events[len(resp.Events)-1].Kv.ModRevision)
 			}
 		}
 		cancel()
 		if ctx.Err() != nil {
 			return
 		}
-		resp, err := s.kv.Get(ctx, key, opts...)
+		resp, err := s.kv.Get(ctx, key, append(slices.Clip(opts), gapRead...)...)
 		if err != nil {
 			resp = nil
 		} else {

@@ -16,6 +16,7 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+	"github.com/raccordo/raccordo/internal/store/storetest"
 )
 
 // watchLog stands in for a client's Watcher and records every watch opened
@@ -175,10 +176,11 @@ func TestWatchesAfterCompaction(t *testing.T) {
 }
 
 // TestSystemChangedPausesAfterAFailedWatch: when every watch and read
-// fails at once, SystemChanged calls fn after each failed watch, as
-// anything may have changed meanwhile, and opens the next one a moment
-// later: five times in 450 ms (of a synctest bubble's clock). It
-// used to try again at once, calling fn in a busy loop until ctx ended.
+// fails at once, SystemChanged calls fn, with a Whole change, once as it
+// starts and after each failed watch, as anything may have changed
+// meanwhile, and opens the next one a moment later: six times in 450 ms
+// (of a synctest bubble's clock). It used to try again at once, calling
+// fn in a busy loop until ctx ended.
 func TestSystemChangedPausesAfterAFailedWatch(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	cli := c.Client(t)
@@ -189,7 +191,10 @@ func TestSystemChangedPausesAfterAFailedWatch(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 450*time.Millisecond)
 		defer cancel()
 		calls := 0
-		err := s.SystemChanged(ctx, func() {
+		err := s.SystemChanged(ctx, func(c store.SystemChange) {
+			if !c.Whole {
+				t.Errorf("change %d of failed watches: %+v, want Whole", calls+1, c)
+			}
 			if calls++; calls == 100 {
 				cancel() // a busy loop: the bubble's clock would never move
 			}
@@ -197,8 +202,8 @@ func TestSystemChangedPausesAfterAFailedWatch(t *testing.T) {
 		if err != ctx.Err() {
 			t.Errorf("SystemChanged ended with %v, want its context's error %v", err, ctx.Err())
 		}
-		if calls != 5 {
-			t.Errorf("fn called %d times in 450 ms of failed watches, want 5: once per watch, 100 ms apart", calls)
+		if calls != 6 {
+			t.Errorf("fn called %d times in 450 ms of failed watches, want 6: at the start, then once per watch, 100 ms apart", calls)
 		}
 	})
 }
@@ -276,4 +281,48 @@ func records(recs []store.Record) func(put func(store.Record) error) error {
 
 func partnerRecord(id string) store.Record {
 	return store.Record{Table: store.TableResources, Key: []byte("partners/" + id), Value: []byte{}}
+}
+
+// TestSystemChangedWholeAfterCompaction: a store cut from its etcd member
+// while another process writes a system record, and etcd's history is
+// compacted past what the store has seen, cannot learn which keys changed
+// meanwhile: its watch, resumed when the cut ends, is refused as
+// compacted, and SystemChanged reports a Whole change, whose follower
+// reads every record again (a revocation missed would let a revoked token
+// in). The changes after it are named again.
+func TestSystemChangedWholeAfterCompaction(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	direct := c.DirectClient(t)
+	running, other, _ := twoProcesses(t, c, direct)
+	changes := storetest.FollowChanges(t, running)
+	revoke := func(jti string) {
+		t.Helper()
+		err := other.SystemUpdate(t.Context(), func(tx store.SystemTx) error { return tx.Put("revoked_jti", jti, []byte{0}) })
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	storetest.NextChange(t, changes, storetest.WholeChange, "the first change, Whole")
+	revoke("before")
+	storetest.NextChange(t, changes, storetest.Naming("revoked_jti", "before"), "a change before the cut, named")
+	c.Cut(0)
+	revoke("during")
+	revoke("during-too") // compacted below: the history keeps it alone
+	now, err := direct.Get(t.Context(), "/w/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := direct.Compact(t.Context(), now.Header.Revision); err != nil {
+		t.Fatal(err)
+	}
+	for len(changes) > 0 { // what the cut itself reported
+		<-changes
+	}
+	c.Mend(0)
+	if first := storetest.NextChange(t, changes, storetest.AnyChange, "a change after the cut"); !first.Whole {
+		t.Errorf("the first change after the cut and the compaction: %+v, want Whole", first)
+	}
+	revoke("after")
+	storetest.NextChange(t, changes, storetest.Naming("revoked_jti", "after"), "a change after the compaction, named")
 }

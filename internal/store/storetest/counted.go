@@ -88,3 +88,43 @@ func (t countedWrite) List(collection, after string, fn func(string, []byte) (bo
 func (t countedWrite) IndexScan(index, prefix string, fn func(key, value string) bool) {
 	t.read.IndexScan(index, prefix, fn)
 }
+
+// SystemReadCounter is a system store whose transactions, reads
+// (SystemView) and writes (SystemUpdate) alike, count what they read: a
+// value got or scanned. A test compares the counts of one call with few
+// records stored and with many, as ReadCounter's do for a region.
+type SystemReadCounter struct {
+	store.System
+	reads atomic.Int64
+}
+
+// SystemView counts the reads of fn's transaction.
+func (c *SystemReadCounter) SystemView(ctx context.Context, fn func(store.SystemTx) error) error {
+	return c.System.SystemView(ctx, func(tx store.SystemTx) error { return fn(countedSystem{tx, &c.reads}) })
+}
+
+// SystemUpdate counts the reads of fn's transaction.
+func (c *SystemReadCounter) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error) error {
+	return c.System.SystemUpdate(ctx, func(tx store.SystemTx) error { return fn(countedSystem{tx, &c.reads}) })
+}
+
+// Since returns the reads counted since its last call.
+func (c *SystemReadCounter) Since() int64 { return c.reads.Swap(0) }
+
+// countedSystem counts tx's reads into reads.
+type countedSystem struct {
+	store.SystemTx
+	reads *atomic.Int64
+}
+
+func (t countedSystem) Get(bucket, key string) ([]byte, error) {
+	t.reads.Add(1)
+	return t.SystemTx.Get(bucket, key)
+}
+
+func (t countedSystem) Scan(bucket, prefix, after string, fn func(string, []byte, error) bool) {
+	t.SystemTx.Scan(bucket, prefix, after, func(k string, v []byte, err error) bool {
+		t.reads.Add(1)
+		return fn(k, v, err)
+	})
+}

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -34,6 +36,7 @@ func RunSystem(t *testing.T, open func(t *testing.T) SystemStore) {
 		{"Scan", systemScan},
 		{"ScanSeesOwnWrites", systemScanSeesOwnWrites},
 		{"RawValues", systemRawValues},
+		{"ChangesNamed", systemChangesNamed},
 	}.run(t, func(t *testing.T) store.System { return open(t) })
 	t.Run("Closed", func(t *testing.T) { systemClosed(t, open(t)) })
 }
@@ -64,7 +67,7 @@ func systemClosed(t *testing.T, s SystemStore) {
 	wantShuttingDown(t, "SystemUpdate after Close", err)
 	following()
 	if shared, ok := s.(store.SharedSystem); ok {
-		err = shared.SystemChanged(t.Context(), func() { ran = true })
+		err = shared.SystemChanged(t.Context(), func(store.SystemChange) { ran = true })
 		wantShuttingDown(t, "SystemChanged after Close", err)
 	}
 	if ran {
@@ -84,7 +87,7 @@ func followUntilClosed(t *testing.T, s SystemStore) func() {
 	changed := make(chan struct{}, 1)
 	ended := make(chan error, 1)
 	go func() {
-		ended <- shared.SystemChanged(t.Context(), func() {
+		ended <- shared.SystemChanged(t.Context(), func(store.SystemChange) {
 			select {
 			case changed <- struct{}{}:
 			default:
@@ -111,6 +114,97 @@ func followUntilClosed(t *testing.T, s SystemStore) func() {
 		case <-time.After(10 * time.Second):
 			t.Error("SystemChanged still following ten seconds after Close")
 		}
+	}
+}
+
+// systemChangesNamed: a shared store (store.SharedSystem) reports first
+// a Whole change, then each update's change as the keys it wrote and
+// deleted, bucket and key, and no others: a follower reads those alone.
+// A store of one process is not shared, and reports nothing.
+func systemChangesNamed(t *testing.T, s store.System) {
+	shared, ok := s.(store.SharedSystem)
+	if !ok {
+		return
+	}
+	notices := FollowChanges(t, shared)
+	if first := NextChange(t, notices, AnyChange, "the first change"); !first.Whole || len(first.Keys) != 0 {
+		t.Fatalf("first change: %+v, want Whole and no keys", first)
+	}
+	sysUpdate(t, s, func(tx store.SystemTx) error {
+		return errors.Join(tx.Put("accounts", "alice", []byte("a")), tx.Put("tokens", "lombardia/t1", []byte("t")))
+	})
+	wantChangedKeys(t, notices, store.SystemKey{Bucket: "accounts", Key: "alice"}, store.SystemKey{Bucket: "tokens", Key: "lombardia/t1"})
+	sysUpdate(t, s, func(tx store.SystemTx) error { return tx.Delete("accounts", "alice") })
+	wantChangedKeys(t, notices, store.SystemKey{Bucket: "accounts", Key: "alice"})
+}
+
+// FollowChanges follows shared's system changes until the test ends, and
+// hands them on, in the order reported, through the channel it returns.
+func FollowChanges(t testing.TB, shared store.SharedSystem) <-chan store.SystemChange {
+	ctx, cancel := context.WithCancel(t.Context())
+	changes := make(chan store.SystemChange, 64)
+	ended := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-ended })
+	go func() {
+		defer close(ended)
+		_ = shared.SystemChanged(ctx, func(c store.SystemChange) {
+			select {
+			case changes <- c:
+			case <-ctx.Done():
+			}
+		})
+	}()
+	return changes
+}
+
+// NextChange is the next change of changes (FollowChanges) that want
+// accepts, passing over the others; it fails the test, saying what,
+// unless one comes within ten seconds.
+func NextChange(t testing.TB, changes <-chan store.SystemChange, want func(store.SystemChange) bool, what string) store.SystemChange {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case c := <-changes:
+			if want(c) {
+				return c
+			}
+		case <-deadline:
+			t.Fatalf("%s: not reported within ten seconds", what)
+		}
+	}
+}
+
+// AnyChange is NextChange's want that accepts every change.
+func AnyChange(store.SystemChange) bool { return true }
+
+// WholeChange is NextChange's want of a Whole change.
+func WholeChange(c store.SystemChange) bool { return c.Whole }
+
+// Naming is NextChange's want of a change that names key of bucket.
+func Naming(bucket, key string) func(store.SystemChange) bool {
+	return func(c store.SystemChange) bool { return slices.Contains(c.KeysOf(bucket), key) }
+}
+
+// wantChangedKeys fails unless the next changes notices reports name
+// want, in any order and in one notice or several, and nothing else.
+func wantChangedKeys(t *testing.T, notices <-chan store.SystemChange, want ...store.SystemKey) {
+	t.Helper()
+	var got []store.SystemKey
+	for len(got) < len(want) {
+		c := NextChange(t, notices, AnyChange, "a change")
+		if c.Whole {
+			t.Fatalf("a Whole change, want the keys %v", want)
+		}
+		got = append(got, c.Keys...)
+	}
+	order := func(a, b store.SystemKey) int {
+		return cmp.Or(cmp.Compare(a.Bucket, b.Bucket), cmp.Compare(a.Key, b.Key))
+	}
+	slices.SortFunc(got, order)
+	slices.SortFunc(want, order)
+	if !slices.Equal(got, want) {
+		t.Errorf("changed keys: %v, want %v", got, want)
 	}
 }
 

@@ -1,0 +1,217 @@
+package accounts_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/etcd"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+	"github.com/raccordo/raccordo/internal/store/storetest"
+)
+
+// sharedPair is two famid on one etcd cluster, sharing the system records
+// of which tokens holds the service tokens planted before they started: a
+// revokes; b follows a's changes, its system reads counted.
+type sharedPair struct {
+	a, b    *accounts.Service
+	shared  *etcd.Store // b's store
+	counted *storetest.SystemReadCounter
+	tokens  []string // the names of the tokens planted, all of system:protocollo in lombardia
+}
+
+// startSharedPair plants n live service tokens in a new etcd cluster's
+// system records, then starts a and b on them, at now.
+func startSharedPair(t testing.TB, n int, now time.Time) *sharedPair {
+	t.Helper()
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	open := func() *etcd.Store {
+		s, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/follow/", Regions: []string{"lombardia"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	sa, sb := open(), open()
+	p := &sharedPair{shared: sb, counted: &storetest.SystemReadCounter{System: sb}, tokens: plantTokens(t, sa, n, now)}
+	keys, err := auth.LoadOrCreateKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := accounts.Options{Now: func() time.Time { return now }}
+	if p.a, err = accounts.New(t.Context(), sa, sa, keys, clock); err != nil {
+		t.Fatal(err)
+	}
+	if p.b, err = accounts.New(t.Context(), p.counted, sb, keys, clock); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// plantTokens stores the records of n live tokens of protocollo in
+// lombardia, a hundred a transaction, and returns their names. The start
+// of a service indexes them.
+func plantTokens(t testing.TB, sys store.System, n int, now time.Time) []string {
+	t.Helper()
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("regions/lombardia/serviceTokens/planted-%05d", i)
+	}
+	for batch := range slices.Chunk(names, 100) {
+		err := sys.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+			for _, name := range batch {
+				b, err := proto.Marshal(&famiv1.ServiceToken{
+					Name: name, Subject: "system:protocollo", CreateTime: timestamppb.New(now),
+					ExpireTime: timestamppb.New(now.Add(time.Hour)), IssuedBy: "account:admin",
+				})
+				if err != nil {
+					return err
+				}
+				if err := tx.Put("service_tokens", "lombardia/"+jtiOf(name), b); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return names
+}
+
+func jtiOf(name string) string { return name[strings.LastIndex(name, "/")+1:] }
+
+// readsUntil has b follow changes, as famid does (accounts.FollowSystem),
+// until it has followed one that done accepts, within ten seconds, and
+// adds up what it read; it fails the test on a change it cannot apply.
+func (p *sharedPair) readsUntil(t testing.TB, changes <-chan store.SystemChange, done func(store.SystemChange) bool) (reads int64) {
+	t.Helper()
+	for {
+		c := storetest.NextChange(t, changes, storetest.AnyChange, "the change awaited")
+		p.counted.Since()
+		if err := p.b.FollowSystem(t.Context(), c); err != nil {
+			t.Fatalf("following %+v: %v", c, err)
+		}
+		reads += p.counted.Since()
+		if done(c) {
+			return reads
+		}
+	}
+}
+
+// revoked is a done of readsUntil: the change named token name's
+// revocation.
+func revoked(name string) func(store.SystemChange) bool {
+	return storetest.Naming("revoked_jti", jtiOf(name))
+}
+
+// TestFollowReadsTheChangedRecords: on etcd, a service token revoked, or
+// a session logged out, through famid A is refused by famid B once B
+// follows the change, which B reads record by record, the records the
+// change names: a few, with a thousand service tokens stored. It used to read every revocation and
+// every token record at each change (ReloadRevocations,
+// IndexNewServiceTokens), as it still does at the start, after a broken
+// watch (a Whole change, TestSystemChangedWholeAfterCompaction in
+// internal/store/etcd) and after a change it failed to apply: a change
+// missed would be a revocation missed.
+func TestFollowReadsTheChangedRecords(t *testing.T) {
+	const stored = 1000
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	p := startSharedPair(t, stored, now)
+	changes := storetest.FollowChanges(t, p.shared)
+	if reads := p.readsUntil(t, changes, storetest.WholeChange); reads < stored {
+		t.Errorf("the first change, Whole, read %d records, want every one of the %d tokens at least", reads, stored)
+	}
+
+	ctx := as(t.Context(), "lombardia")
+	revoke := func(name string) {
+		t.Helper()
+		if _, err := p.a.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := p.tokens[stored/2]
+	revoke(first)
+	if reads := p.readsUntil(t, changes, revoked(first)); reads > 10 {
+		t.Errorf("following a revocation read %d records with %d tokens stored, want the few it changed", reads, stored)
+	}
+	if !p.b.Revocations().Revoked(jtiOf(first), "system:protocollo", "lombardia", 0) {
+		t.Errorf("%s revoked through A is not revoked on B", first)
+	}
+
+	logout(t, p.a, "session", now.Add(time.Hour))
+	if reads := p.readsUntil(t, changes, storetest.Naming("revoked_jti", "session")); reads > 10 {
+		t.Errorf("following a logout read %d records with %d tokens stored, want the few it changed", reads, stored)
+	}
+	if !p.b.Revocations().Revoked("session", "account:mrossi", "lombardia", 0) {
+		t.Error("a session logged out through A is not revoked on B")
+	}
+
+	// A change B fails to apply (here its context has ended) leaves B
+	// stale: it follows the next one by reading everything again.
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := p.b.FollowSystem(ended, store.SystemChange{Keys: []store.SystemKey{{Bucket: "revoked_jti", Key: "missed"}}}); err == nil {
+		t.Fatal("FollowSystem with its context ended: no error")
+	}
+	second := p.tokens[stored/2+1]
+	revoke(second)
+	if reads := p.readsUntil(t, changes, revoked(second)); reads < stored {
+		t.Errorf("the change after one that failed read %d records, want every one of the %d tokens at least", reads, stored)
+	}
+	if !p.b.Revocations().Revoked(jtiOf(second), "system:protocollo", "lombardia", 0) {
+		t.Errorf("%s revoked through A is not revoked on B", second)
+	}
+}
+
+// BenchmarkFollowSystem is what famid B costs following one revocation of
+// a service token made through famid A, on etcd, with 10,000 service
+// tokens stored: reads/op are the system records B reads for it. "named"
+// follows the change as famid does (its keys, FollowSystem); "whole" as
+// famid followed every change before, and still follows its start and a
+// broken watch (a Whole change: every revocation and token record). The
+// revocations, and A's and the watch's time, are outside the timer.
+func BenchmarkFollowSystem(b *testing.B) {
+	for _, mode := range []string{"named", "whole"} {
+		b.Run(mode, func(b *testing.B) {
+			now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+			p := startSharedPair(b, 10000, now)
+			changes := storetest.FollowChanges(b, p.shared)
+			storetest.NextChange(b, changes, storetest.WholeChange, "the start's change")
+			admin := as(b.Context(), "lombardia")
+			var reads int64
+			i := 0
+			for b.Loop() {
+				b.StopTimer()
+				name := p.tokens[i%len(p.tokens)]
+				i++
+				if _, err := p.a.RevokeServiceToken(admin, &famiv1.RevokeServiceTokenRequest{Name: name}); err != nil {
+					b.Fatal(err)
+				}
+				change := storetest.NextChange(b, changes, revoked(name), "the revocation")
+				if mode == "whole" {
+					change = store.SystemChange{Whole: true}
+				}
+				p.counted.Since()
+				b.StartTimer()
+				if err := p.b.FollowSystem(b.Context(), change); err != nil {
+					b.Fatal(err)
+				}
+				reads += p.counted.Since()
+			}
+			b.ReportMetric(float64(reads)/float64(b.N), "reads/op")
+		})
+	}
+}
