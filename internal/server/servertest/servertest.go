@@ -59,10 +59,12 @@ type signingKeys struct {
 
 // StartTime is the instant a test server's clock reads when the process
 // starts its first one: noon in Rome on 30 November 2026, the last day the
-// tests were written against the real clock. The tests date their entries,
-// periods, meetings and quarters in November 2026 and compare them with the
-// server's today; on the real clock they would break as the calendar moves
-// on (two did at midnight in Rome on 1 December).
+// tests passed on the real clock, and far from midnight in Rome and in UTC,
+// so that no run crosses a day. The tests date their entries, periods,
+// meetings and quarters in November 2026 and compare them with the server's
+// today; on the real clock they would break as the calendar moves on (two
+// did at midnight in Rome on 1 December). A test that needs another day
+// gives its server a Now of its own.
 var StartTime = time.Date(2026, time.November, 30, 11, 0, 0, 0, time.UTC) // 12:00 in Rome (UTC+1)
 
 // offset is how far the test servers' clocks run from the real one. It is
