@@ -352,7 +352,7 @@ func (f *famidForTest) openProtocol() string {
 	file := filepath.Join(f.t.TempDir(), "protocol.json")
 	writeMessage(f.t, file, &famiv1.Protocol{
 		Network: f.network, Title: "Protocollo UdP-CPIA", Body: "Le parti collaborano.",
-		ValidFrom: time.Now().AddDate(0, 0, -1).Format(time.DateOnly),
+		ValidFrom: servertest.Now().AddDate(0, 0, -1).Format(time.DateOnly),
 		Parties: []*famiv1.Party{
 			{Partner: udpName, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT},
 			{Partner: cpiaName, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY},

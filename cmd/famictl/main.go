@@ -24,6 +24,11 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// now is the clock famictl signs tokens on: the machine's, which famid
+// shares. The tests run famictl in the process of the servers they start,
+// and put it on the servers' clock.
+var now = time.Now
+
 func main() {
 	// Ctrl-C and SIGTERM cancel the command's context: the command stops
 	// and cleans up (an export or a backup leaves no partial file; watch

@@ -17,6 +17,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 )
 
 // TestProtocolCommands runs a protocol's life with famictl against a real
@@ -27,7 +28,7 @@ func TestProtocolCommands(t *testing.T) {
 	admin, udp, cpia := f.admin, udpName, cpiaName
 	draft := &famiv1.Protocol{
 		Network: f.network, Title: "Protocollo UdP-CPIA", Body: "Le parti collaborano ai corsi di italiano L2.",
-		ValidFrom: time.Now().AddDate(0, 0, -1).Format("2006-01-02"), ValidUntil: time.Now().AddDate(1, 0, 0).Format("2006-01-02"),
+		ValidFrom: servertest.Now().AddDate(0, 0, -1).Format("2006-01-02"), ValidUntil: servertest.Now().AddDate(1, 0, 0).Format("2006-01-02"),
 		Parties: []*famiv1.Party{
 			{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT, Commitments: "coordina"},
 			{Partner: cpia, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY, Commitments: "insegna"},

@@ -46,6 +46,11 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 )
 
+// now is the clock famiload signs its tokens on (-data-dir): the
+// machine's, which famid shares. The tests run famiload in the process of
+// the server they start, and put it on the server's clock.
+var now = time.Now
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -231,7 +236,7 @@ func (o options) tokens() (map[string]string, error) {
 		return nil, err
 	}
 	for _, r := range o.regions {
-		tok, _, err := keys.Sign(auth.TokenSpec{Subject: "famiload:" + r, Role: principal.RegionAdmin, Region: r, TTL: 12 * time.Hour}, time.Now())
+		tok, _, err := keys.Sign(auth.TokenSpec{Subject: "famiload:" + r, Role: principal.RegionAdmin, Region: r, TTL: 12 * time.Hour}, now())
 		if err != nil {
 			return nil, fmt.Errorf("sign a token for %s: %w", r, err)
 		}

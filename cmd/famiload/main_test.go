@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -15,6 +16,13 @@ import (
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/server/servertest"
 )
+
+// TestMain puts famiload's clock on the test servers' one: the real famiload
+// signs its tokens on the clock of the machine it shares with famid.
+func TestMain(m *testing.M) {
+	now = servertest.Now
+	os.Exit(m.Run())
+}
 
 // startFamid runs a famid on loopback ports over a fresh data dir; a
 // server that works on one call at a time, so that some calls may be

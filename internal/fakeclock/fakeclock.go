@@ -44,5 +44,6 @@ type Shifted struct {
 // Now.
 func (c *Shifted) Now() time.Time { return time.Now().Add(time.Duration(c.ahead.Load())) }
 
-// Advance moves the clock d ahead.
+// Advance moves the clock d ahead (back, when d is negative: a test
+// server's clock starts at a fixed instant this way).
 func (c *Shifted) Advance(d time.Duration) { c.ahead.Add(int64(d)) }

@@ -261,7 +261,7 @@ func TestTokenAttacks(t *testing.T) {
 		t.Fatalf("JWKS x: %v", err)
 	}
 
-	now := time.Now()
+	now := ts.Clock.Now()
 	// claims are those of a valid region_admin token of lombardia; each
 	// attack changes one thing.
 	claims := func(change func(jwt.MapClaims)) jwt.MapClaims {

@@ -211,8 +211,8 @@ func TestEtcdTokenOfAnEarlierVersion(t *testing.T) {
 	}
 	t.Cleanup(func() { earlier.Close() })
 	b, err := proto.Marshal(&famiv1.ServiceToken{
-		Name: lombardia + "/serviceTokens/earlier", Subject: "system:siage", CreateTime: timestamppb.Now(),
-		ExpireTime: timestamppb.New(time.Now().Add(time.Hour)), IssuedBy: "account:admin",
+		Name: lombardia + "/serviceTokens/earlier", Subject: "system:siage", CreateTime: timestamppb.New(servertest.Now()),
+		ExpireTime: timestamppb.New(servertest.Now().Add(time.Hour)), IssuedBy: "account:admin",
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -478,7 +478,7 @@ func seedEveryType(t *testing.T, ts *testServer) map[string]string {
 		CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Co-progettazione", T0: 2, T0Date: "2024-02-10"}}))
 	put(consultant.CreateSurvey(ctx, &famiv1.CreateSurveyRequest{Parent: lombardia, SurveyId: "gradimento", Survey: &famiv1.Survey{
 		Title: "Gradimento", Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE}},
-		CloseTime: timestamppb.New(time.Now().Add(time.Hour))}}))
+		CloseTime: timestamppb.New(ts.Clock.Now().Add(time.Hour))}}))
 	put(admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: projectName("lab"), MonitoringReportId: "2024-q1",
 		MonitoringReport: &famiv1.MonitoringReport{}}))
 	put(admin.UpdateMonitoringSettings(ctx, &famiv1.UpdateMonitoringSettingsRequest{MonitoringSettings: &famiv1.MonitoringSettings{

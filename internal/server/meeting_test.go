@@ -213,7 +213,7 @@ func (sc *meetingScenario) run() {
 	venetoAdmin := newSurfaceAs(t, sc.ts, sc.kind, venetoAdminToken)
 
 	// Times: yesterday's table took place; next week's is ahead.
-	now := time.Now().In(italy)
+	now := sc.ts.Clock.Now().In(italy)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, italy)
 	yesterday := today.AddDate(0, 0, -1)
 	nextWeek := today.AddDate(0, 0, 7)

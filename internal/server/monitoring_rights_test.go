@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 )
 
 // ---- MonitoringService (issue 18) ----
@@ -430,7 +431,7 @@ func (c *matrixCall) surveys(role string) surface {
 }
 
 func matrixSurvey() *famiv1.Survey {
-	return &famiv1.Survey{Title: "Survey " + secretMarker, CloseTime: timestamppb.New(time.Now().Add(time.Hour)),
+	return &famiv1.Survey{Title: "Survey " + secretMarker, CloseTime: timestamppb.New(servertest.Now().Add(time.Hour)),
 		Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE}}}
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/raccordo/raccordo/internal/csvfile/csvtest"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 )
 
 // exportSupportCSV downloads the CSV, checks its framing and returns its
@@ -195,7 +196,7 @@ func (sc *supportScenario) run() {
 	sc.fails("edit e3 with a stale etag", err, wantErr{codes.Aborted, "ETAG_MISMATCH", nil})
 
 	// Refused with the field named, and nothing written.
-	future := time.Now().In(rome(t)).AddDate(0, 0, 2).Format("2006-01-02")
+	future := servertest.Now().In(rome(t)).AddDate(0, 0, 2).Format("2006-01-02")
 	for _, r := range []struct {
 		step  string
 		entry *famiv1.SupportEntry

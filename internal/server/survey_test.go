@@ -14,6 +14,7 @@ import (
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 )
 
 // TestSurveyEverySurface runs a workshop's satisfaction survey on each
@@ -37,7 +38,7 @@ func TestSurveyEverySurface(t *testing.T) {
 				{Id: "chiarezza", Text: "Quanto è stato chiaro?", Kind: score},
 				{Id: "consiglio", Text: "Lo consiglieresti a un collega?", Kind: recommend},
 			},
-			CloseTime: timestamppb.New(time.Now().Add(time.Hour)),
+			CloseTime: timestamppb.New(ts.Clock.Now().Add(time.Hour)),
 		}})
 		if err != nil {
 			t.Fatalf("create survey: %v", err)
@@ -174,7 +175,7 @@ func createGradimento(t *testing.T, s surface) *famiv1.Survey {
 	sv, err := s.CreateSurvey(t.Context(), &famiv1.CreateSurveyRequest{Parent: lombardia, SurveyId: "gradimento", Survey: &famiv1.Survey{
 		Title:     "Gradimento",
 		Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Quanto è stato utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE}},
-		CloseTime: timestamppb.New(time.Now().Add(time.Hour)),
+		CloseTime: timestamppb.New(servertest.Now().Add(time.Hour)),
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ func BenchmarkHoursPage(b *testing.B) {
 	}
 	ctx := metadata.AppendToOutgoingContext(b.Context(), "authorization", "Bearer "+login.GetToken())
 	sup := famiv1.NewSupportServiceClient(f.conn)
-	month := time.Now().In(rome())
+	month := f.Clock.Now().In(rome())
 	first := time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, rome())
 	last := first.AddDate(0, 1, -1)
 	for i := range 1000 {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -84,7 +83,7 @@ func TestConfirmationsWithoutScript(t *testing.T) {
 func TestIrreversibleActionsAskFirst(t *testing.T) {
 	f, staff, admin := monitoringClients(t)
 	ctx := f.admin("lombardia")
-	meeting, err := f.onlineMeeting("", "regions/lombardia/networks/rete-milano", "Tavolo di coordinamento", time.Now().AddDate(0, 0, 10))
+	meeting, err := f.onlineMeeting("", "regions/lombardia/networks/rete-milano", "Tavolo di coordinamento", f.Clock.Now().AddDate(0, 0, 10))
 	if err != nil {
 		t.Fatalf("CreateMeeting: %v", err)
 	}
@@ -216,7 +215,7 @@ func TestBrowserAsksBeforeCancelAndReturn(t *testing.T) {
 	setupMonitoring(f)
 	ctx := f.admin("lombardia")
 	meetings := famiv1.NewMeetingServiceClient(f.conn)
-	m, err := f.onlineMeeting("", "regions/lombardia/networks/rete-milano", "Tavolo di coordinamento", time.Now().AddDate(0, 0, 10))
+	m, err := f.onlineMeeting("", "regions/lombardia/networks/rete-milano", "Tavolo di coordinamento", f.Clock.Now().AddDate(0, 0, 10))
 	if err != nil {
 		t.Fatalf("CreateMeeting: %v", err)
 	}

@@ -513,14 +513,14 @@ func TestStaleActionsAskToPressAgain(t *testing.T) {
 	ctx := f.admin("lombardia")
 
 	schedule := func(days int) string {
-		day := time.Now().In(rome()).AddDate(0, 0, days).Format("02/01/2006")
+		day := f.Clock.Now().In(rome()).AddDate(0, 0, days).Format("02/01/2006")
 		res, _ := b.do("POST", "/incontri", url.Values{"csrf": {b.csrf("/incontri/nuovo")}, "networks": {network}, "kind": {"MEETING_KIND_COORDINATION_TABLE"},
 			"title": {"Tavolo di coordinamento"}, "day": {day}, "start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_IN_PERSON"}, "place": {"Bergamo"}})
 		return strings.Split(res.Header.Get("Location"), "?")[0]
 	}
 	meeting, held := schedule(10), schedule(-10)
 	b.do("POST", held+"/verbale", url.Values{"csrf": {b.csrf(held)}, "minutes": {"Il tavolo ha condiviso il calendario."},
-		"ai.0.description": {"Inviare il calendario"}, "ai.0.owner": {cpia}, "ai.0.due_date": {time.Now().In(rome()).Format("02/01/2006")}})
+		"ai.0.description": {"Inviare il calendario"}, "ai.0.owner": {cpia}, "ai.0.due_date": {f.Clock.Now().In(rome()).Format("02/01/2006")}})
 	m, err := famiv1.NewMeetingServiceClient(f.conn).GetMeeting(ctx, &famiv1.GetMeetingRequest{Name: "regions/lombardia/meetings/" + lastID(held)})
 	if err != nil || len(m.GetActionItems()) != 1 {
 		t.Fatalf("the held meeting: %v, %v; want one action item", m, err)
@@ -634,7 +634,7 @@ func TestStaleReportSubmit(t *testing.T) {
 // does (its day and title), not by its id.
 func TestStaleEditNamesMeeting(t *testing.T) {
 	f, c, network := withLoggedHours(t)
-	start := time.Now().In(rome()).AddDate(0, 0, -2)
+	start := f.Clock.Now().In(rome()).AddDate(0, 0, -2)
 	m, err := famiv1.NewMeetingServiceClient(f.conn).CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia",
 		Meeting: &famiv1.Meeting{Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo di coordinamento",
 			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(2 * time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_IN_PERSON, Place: "Bergamo"}})

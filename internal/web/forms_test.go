@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -150,7 +149,7 @@ func TestNetworkRowsAfterABlankOneKept(t *testing.T) {
 func TestMeetingActionItemRowsKept(t *testing.T) {
 	f := startFamid(t)
 	b, network, _, cpia := f.annaInBergamo(t)
-	day := time.Now().In(rome()).AddDate(0, 0, -10)
+	day := f.Clock.Now().In(rome()).AddDate(0, 0, -10)
 	res, _ := b.do("POST", "/incontri", url.Values{"csrf": {b.csrf("/incontri/nuovo")}, "networks": {network},
 		"kind": {"MEETING_KIND_COORDINATION_TABLE"}, "title": {"Tavolo di novembre"}, "day": {day.Format("02/01/2006")},
 		"start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_IN_PERSON"}, "place": {"Bergamo"}})
@@ -473,7 +472,7 @@ func TestMeetingFormOnlyForWhoMayConvene(t *testing.T) {
 	if res.StatusCode != http.StatusOK || strings.Contains(page, networkOption) || !strings.Contains(page, `action="/incontri"`) {
 		t.Errorf("ministry: status %d; want the form offering no network", res.StatusCode)
 	}
-	day := time.Now().In(rome()).AddDate(0, 0, 10).Format("02/01/2006")
+	day := f.Clock.Now().In(rome()).AddDate(0, 0, 10).Format("02/01/2006")
 	meeting := func(b *browserless, networks string) url.Values {
 		return url.Values{"csrf": {b.csrf("/")}, "networks": {networks}, "kind": {"MEETING_KIND_FOCUS_GROUP"}, "title": {"Focus group"},
 			"day": {day}, "start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_ONLINE"}, "link": {"https://example.org/x"}}
@@ -504,7 +503,7 @@ func TestMeetingFormsOnlyForWhoMayWrite(t *testing.T) {
 	sara := f.staffInNoNetwork(t)
 	ministry := f.ministryIn(t, "lombardia")
 
-	day := time.Now().In(rome()).AddDate(0, 0, -10).Format("02/01/2006")
+	day := f.Clock.Now().In(rome()).AddDate(0, 0, -10).Format("02/01/2006")
 	res, _ := anna.do("POST", "/incontri", url.Values{"csrf": {anna.csrf("/incontri/nuovo")}, "networks": {network},
 		"kind": {"MEETING_KIND_COORDINATION_TABLE"}, "title": {"Tavolo"}, "day": {day},
 		"start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_IN_PERSON"}, "place": {"Bergamo"}})

@@ -100,7 +100,7 @@ func seedRegion(b *testing.B) (*famid, seeded) {
 	f := &famid{Server: srv, t: b, conn: conn}
 	ctx := f.admin("lombardia")
 	const region = "regions/lombardia"
-	today := time.Now().In(rome())
+	today := f.Clock.Now().In(rome())
 
 	munis := lombardMunicipalities(b)
 	partners := famiv1.NewPartnerServiceClient(conn)

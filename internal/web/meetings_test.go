@@ -20,7 +20,7 @@ func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 	b, _, udp, cpia := f.annaInBergamo(t)
 
 	// Held ten days ago, so its attendance and minutes can be recorded.
-	day := time.Now().In(rome()).AddDate(0, 0, -10)
+	day := f.Clock.Now().In(rome()).AddDate(0, 0, -10)
 	form := url.Values{"csrf": {b.csrf("/incontri/nuovo")}, "networks": {"regions/lombardia/networks/rete-bergamo"},
 		"kind": {"MEETING_KIND_COORDINATION_TABLE"}, "title": {"Tavolo di coordinamento di novembre"}, "day": {day.Format("02/01/2006")},
 		"start_time": {"10:00"}, "end_time": {"09:00"}, "mode": {"MEETING_MODE_IN_PERSON"}, "place": {"Bergamo, via Roma 1"}}
@@ -63,7 +63,7 @@ func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 
 	// A scheduled meeting can be cancelled, with a reason.
 	form.Set("csrf", b.csrf("/incontri/nuovo"))
-	form.Set("day", time.Now().In(rome()).AddDate(0, 0, 10).Format("02/01/2006"))
+	form.Set("day", f.Clock.Now().In(rome()).AddDate(0, 0, 10).Format("02/01/2006"))
 	res, _ = b.do("POST", "/incontri", form)
 	next := strings.Split(res.Header.Get("Location"), "?")[0]
 	res, page = b.do("POST", next+"/annulla", url.Values{"csrf": {b.csrf(next)}, "conferma": {"1"}})
@@ -148,7 +148,7 @@ func TestCalendarTokenLimitOnThePage(t *testing.T) {
 func TestStaleMeetingFormReloadsMeetingPage(t *testing.T) {
 	f := startFamid(t)
 	b, network, udp, cpia := f.annaInBergamo(t)
-	start := time.Now().AddDate(0, 0, -10)
+	start := f.Clock.Now().AddDate(0, 0, -10)
 	meetings := famiv1.NewMeetingServiceClient(f.conn)
 	m, err := meetings.CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia",
 		Meeting: &famiv1.Meeting{Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo di coordinamento",

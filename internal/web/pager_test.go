@@ -310,7 +310,7 @@ func TestMeetingsPageLatestPastFirst(t *testing.T) {
 	f := startFamid(t)
 	network := setupLombardia(f)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	noon := time.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
 	const past, upcoming = 60, 55
 	bulk(t, past+upcoming, func(i int) error {
 		title, start := fmt.Sprintf("Passato %02d", i+1), noon.AddDate(0, 0, -(i+1)) // i+1 days ago
@@ -377,7 +377,7 @@ func TestMeetingsPageOfAMemberInSeveralNetworks(t *testing.T) {
 	dalmine := f.network("lombardia", "rete-dalmine", "Rete Dalmine", cpia, udp)
 	milano := f.network("lombardia", "rete-milano", "Rete Milano", f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano"))
 	meetings := famiv1.NewMeetingServiceClient(f.conn)
-	noon := time.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
 	nets := []string{bergamo, dalmine, milano}
 	const each = 40
 	bulk(t, 3*each, func(i int) error {
@@ -436,7 +436,7 @@ func TestMeetingsPageOpenedTheNextDay(t *testing.T) {
 	f := startFamid(t)
 	network := setupLombardia(f)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	noon := time.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
 	bulk(t, 110, func(i int) error {
 		start := noon.AddDate(0, 0, i-54) // 54 past days, today and 55 days to come
 		_, err := f.onlineMeeting("", network, fmt.Sprintf("Incontro %03d", i), start)

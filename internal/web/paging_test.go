@@ -72,7 +72,7 @@ func TestPagesReadPastOnePage(t *testing.T) {
 	// in start order: the last starts after the first page (and after
 	// the first 200); the first six carry 200 overdue action items each.
 	meetings := famiv1.NewMeetingServiceClient(f.conn)
-	first := time.Now().AddDate(0, 0, -100).Truncate(time.Hour)
+	first := f.Clock.Now().AddDate(0, 0, -100).Truncate(time.Hour)
 	bulk(t, n, func(i int) error {
 		start := first.Add(time.Duration(i) * 2 * time.Hour)
 		_, err := meetings.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", MeetingId: fmt.Sprintf("m%04d", i),

@@ -224,7 +224,7 @@ func (c *apiReads) pageBench(u, token string) func(b *testing.B) {
 func seedLongLists(b *testing.B, f *famid) (month string) {
 	b.Helper()
 	const region = "regions/lombardia"
-	today := time.Now().In(rome())
+	today := f.Clock.Now().In(rome())
 	first := time.Date(today.Year(), today.Month()-1, 1, 0, 0, 0, 0, rome())
 	cons0 := metadata.AppendToOutgoingContext(b.Context(), "authorization",
 		"Bearer "+f.Token(b, auth.TokenSpec{Subject: "account:cons0", Role: principal.Consultant, Region: "lombardia"}))

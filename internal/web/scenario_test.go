@@ -24,7 +24,7 @@ func TestBrowserHoursApprovedAndQuarterClosed(t *testing.T) {
 	setupLombardia(f)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	b := newBrowser(t, f)
-	today := time.Now().In(rome()).Format("02/01/2006")
+	today := f.Clock.Now().In(rome()).Format("02/01/2006")
 
 	b.open("/ore", "accedi") // no session: the sign-in page
 	b.signIn("mrossi@lombardia")
@@ -143,7 +143,7 @@ func TestBrowserThreePartiesSignAProtocol(t *testing.T) {
 	b.wantText("#protocol-state", "In vigore")
 
 	// The meetings of anna's network, with the forms to record one held.
-	start := time.Now().Add(-72 * time.Hour)
+	start := f.Clock.Now().Add(-72 * time.Hour)
 	mt, err := famiv1.NewMeetingServiceClient(f.conn).CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", Meeting: &famiv1.Meeting{
 		Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo di coordinamento",
 		StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(2 * time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE,

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -99,6 +100,26 @@ func TestSessionCookieAndHeaders(t *testing.T) {
 	}
 	if session.Secure {
 		t.Errorf("session cookie is Secure over plain HTTP: the browser would never send it back")
+	}
+}
+
+// TestSessionCookieLastsAsItsToken: the session cookie lasts as long as
+// the login token, counted from when the browser gets it (Max-Age), so a
+// browser whose clock is a day off the server's keeps it. With Expires, the
+// server's time of the token's expiry, the browser dropped it at once:
+// the test servers' clocks stand in November 2026, behind the real one.
+func TestSessionCookieLastsAsItsToken(t *testing.T) {
+	f, b, _ := inLombardia(t)
+	f.Clock.Advance(-24 * time.Hour) // the browser's clock is a day ahead
+
+	res := b.signIn("mrossi@lombardia")
+	set := res.Header.Get("Set-Cookie")
+	ttl := int(accounts.DefaultLoginTTL / time.Second)
+	if !strings.Contains(set, fmt.Sprintf("Max-Age=%d", ttl)) || strings.Contains(set, "Expires=") {
+		t.Errorf("session cookie %q: want Max-Age=%d and no Expires", set, ttl)
+	}
+	if res, _ := b.do("GET", "/", nil); res.StatusCode != http.StatusOK {
+		t.Errorf("home page after signing in: status %d (%s), want 200: the browser dropped the cookie", res.StatusCode, res.Header.Get("Location"))
 	}
 }
 

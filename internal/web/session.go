@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -251,11 +252,23 @@ func localPath(raw, host string) string {
 	return p
 }
 
-func setCookie(w http.ResponseWriter, r *http.Request, name, value string, expires time.Time) {
+// setCookie sets a cookie for maxAge seconds, or for the browser's session
+// when maxAge is 0.
+func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: value, Path: "/", Expires: expires,
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overHTTPS(r),
 	})
+}
+
+// maxAge is the Max-Age of a cookie that should last until expires on the
+// server's clock (now), at least a second. The browser counts Max-Age from
+// when it got the cookie, on its own clock, while it compares Expires with
+// its clock: a browser whose clock differs from the server's (or a test
+// server's, which starts at a fixed instant) would keep an Expires cookie
+// too long, or drop it at once.
+func maxAge(expires, now time.Time) int {
+	return max(1, int(math.Ceil(expires.Sub(now).Seconds())))
 }
 
 func clearCookie(w http.ResponseWriter, r *http.Request, name string) {

@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -64,7 +64,7 @@ func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 		a.render(w, code, "signin", &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: fm, Next: next})
 		return
 	}
-	signedIn(w, r, res.GetToken(), res.GetExpireTime().AsTime(), next)
+	a.signedIn(w, r, res.GetToken(), res.GetExpireTime(), next)
 }
 
 // signInWithToken opens a session with a bearer token instead of a
@@ -85,7 +85,7 @@ func (a *App) signInWithToken(w http.ResponseWriter, r *http.Request) {
 		a.render(w, http.StatusUnprocessableEntity, "signin", &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: fm, Next: next, TokenOpen: true})
 		return
 	}
-	signedIn(w, r, token, me.GetExpireTime().AsTime(), next)
+	a.signedIn(w, r, token, me.GetExpireTime(), next)
 }
 
 // readSignIn reads a sign-in form. There is no session yet, so no CSRF
@@ -101,10 +101,14 @@ func (a *App) readSignIn(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // signedIn opens the session: it keeps token in the session cookie until
-// it expires and sends the browser on to next, the page it came for, or
-// home.
-func signedIn(w http.ResponseWriter, r *http.Request, token string, expires time.Time, next string) {
-	setCookie(w, r, sessionCookie, token, expires)
+// it expires (for the browser's session when it never does) and sends the
+// browser on to next, the page it came for, or home.
+func (a *App) signedIn(w http.ResponseWriter, r *http.Request, token string, expires *timestamppb.Timestamp, next string) {
+	age := 0
+	if expires != nil {
+		age = maxAge(expires.AsTime(), a.now())
+	}
+	setCookie(w, r, sessionCookie, token, age)
 	if next == "" {
 		next = "/"
 	}
@@ -171,6 +175,6 @@ func (a *App) switchRegion(w http.ResponseWriter, r *http.Request, s *session) {
 		a.notFound(w, r, s)
 		return
 	}
-	setCookie(w, r, regionCookie, id, time.Time{})
+	setCookie(w, r, regionCookie, id, 0)
 	http.Redirect(w, r, "/?ok=region_changed", http.StatusSeeOther)
 }

@@ -164,7 +164,7 @@ func everyList(t *testing.T) *famid {
 			Parties: []*famiv1.Party{{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT}}}}); err != nil {
 		t.Fatalf("protocol: %v", err)
 	}
-	if _, err := f.onlineMeeting("tavolo", network, "Tavolo di coordinamento della rete", time.Now().Add(48*time.Hour)); err != nil {
+	if _, err := f.onlineMeeting("tavolo", network, "Tavolo di coordinamento della rete", f.Clock.Now().Add(48*time.Hour)); err != nil {
 		t.Fatalf("meeting: %v", err)
 	}
 	if _, err := famiv1.NewSupportServiceClient(f.conn).ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: "regions/lombardia", ClosedPeriodId: "ottobre",

@@ -57,7 +57,7 @@ func TestSummaryNamesMonths(t *testing.T) {
 func TestMeetingDayWrittenOnce(t *testing.T) {
 	f := startFamid(t)
 	anna, network, _, _ := f.annaInBergamo(t)
-	d := time.Now().In(rome()).AddDate(0, 0, 10)
+	d := f.Clock.Now().In(rome()).AddDate(0, 0, 10)
 	start := time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, rome())
 	m, err := famiv1.NewMeetingServiceClient(f.conn).CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia",
 		Meeting: &famiv1.Meeting{Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo di coordinamento",

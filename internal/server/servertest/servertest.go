@@ -1,6 +1,7 @@
 // Package servertest is the one way a test starts a real server in its
 // own process: on loopback ports the system chooses, over a fresh data dir
-// or the one given (to reopen it), on a clock the test can move ahead, with
+// or the one given (to reopen it), on a clock that starts at StartTime and
+// that the test can move ahead, with
 // tokens signed by the data dir's key at the server's time, as `famictl
 // token create` signs them. The harnesses of the server's and the web's
 // tests, and the tests of famictl, famiload and the sdk, start theirs here.
@@ -32,9 +33,9 @@ type Server struct {
 	*server.Server
 	DataDir string
 	// Clock is the server's clock (Config.Now) when the caller gave none:
-	// the real time, until the test moves it ahead to pass an expiry or a
-	// closing time instead of waiting for it. It is nil when the caller
-	// gave a Now of its own.
+	// it runs at the real rate from StartTime, and the test moves it ahead
+	// to pass an expiry or a closing time instead of waiting for it. It is
+	// nil when the caller gave a Now of its own.
 	Clock *fakeclock.Shifted
 
 	cfg    server.Config // as opened: Restart opens it again
@@ -54,6 +55,36 @@ type Server struct {
 type signingKeys struct {
 	files []string
 	set   *auth.KeySet
+}
+
+// StartTime is the instant a test server's clock reads when the process
+// starts its first one: noon in Rome on 30 November 2026, the last day the
+// tests passed on the real clock, and far from midnight in Rome and in UTC,
+// so that no run crosses a day. The tests date their entries, periods,
+// meetings and quarters in November 2026 and compare them with the server's
+// today; on the real clock they would break as the calendar moves on (two
+// did at midnight in Rome on 1 December). A test that needs another day
+// gives its server a Now of its own.
+var StartTime = time.Date(2026, time.November, 30, 11, 0, 0, 0, time.UTC) // 12:00 in Rome (UTC+1)
+
+// offset is how far the test servers' clocks run from the real one. It is
+// taken once per process, so that every server of the process reads the
+// same time: famids of one cluster, a server and its restart, a TestMain's
+// server and a test's.
+var offset = sync.OnceValue(func() time.Duration { return time.Until(StartTime) })
+
+// Now is the process's test time: what a test server's clock reads until
+// its test moves it. A program that a test runs in its own process beside
+// the servers it started (famictl, famiload) signs its tokens on it, as the
+// real program signs on the machine's clock, which famid shares.
+func Now() time.Time { return time.Now().Add(offset()) }
+
+// newClock is a test server's clock: the real one moved to the process's
+// test time.
+func newClock() *fakeclock.Shifted {
+	c := &fakeclock.Shifted{}
+	c.Advance(offset())
+	return c
 }
 
 // Start opens and runs a server with cfg for the test t, and stops it when
@@ -101,7 +132,7 @@ func Run(ctx context.Context, cfg server.Config) (*Server, error) {
 	}
 	var clock *fakeclock.Shifted
 	if cfg.Now == nil {
-		clock = &fakeclock.Shifted{}
+		clock = newClock()
 		cfg.Now = clock.Now
 	}
 	srv, err := server.Open(ctx, cfg)

@@ -81,6 +81,31 @@ func TestTokensOnTheServersClock(t *testing.T) {
 	}
 }
 
+// processStart is about when the test process started: before any server.
+var processStart = time.Now()
+
+// TestClockStartsAtStartTime: a test server's clock reads StartTime when
+// the process started its first server, whatever the real date, and runs
+// on at the real rate; every server of the process reads the same time,
+// so two started apart agree, and servertest.Now with them.
+func TestClockStartsAtStartTime(t *testing.T) {
+	first := servertest.Start(t, server.Config{})
+	time.Sleep(10 * time.Millisecond) // the second server starts later
+	second := servertest.Start(t, server.Config{})
+
+	before := time.Now()
+	a, b, now := first.Clock.Now(), second.Clock.Now(), servertest.Now()
+	took := time.Since(before)
+	if ran := time.Since(processStart); a.Before(servertest.StartTime) || a.After(servertest.StartTime.Add(ran)) {
+		t.Errorf("the first server's clock reads %v, want %v or up to %v later (the time the tests have run)", a, servertest.StartTime, ran)
+	}
+	for name, got := range map[string]time.Time{"the second server": b, "servertest.Now": now} {
+		if d := got.Sub(a); d < 0 || d > took {
+			t.Errorf("%s reads %v after the first server's clock, want 0 to %v (the time the reads took)", name, d, took)
+		}
+	}
+}
+
 // TestRestart: the restarted server serves what the first one stored, on
 // its data dir and clock, accepts the first one's tokens, and the first
 // one no longer answers.
