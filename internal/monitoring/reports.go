@@ -232,26 +232,12 @@ func (s *Service) transition(ctx context.Context, req resource.ChangeRequest, st
 		if err := st.change(tx, next, who); err != nil {
 			return nil, err
 		}
-		if st.fix != "" {
-			if err := checkContent(p, n, next, st.fix); err != nil {
-				return nil, err
-			}
+		if st.fix == "" {
+			return s.keep(tx, n, p, cur, next)
 		}
-		return s.keep(tx, n, p, cur, next)
+		r, err := s.write(tx, n, p, cur, next)
+		return r, errs.Advise(err, st.fix)
 	})
-}
-
-// checkContent validates r, the report n, against its project's plan p,
-// as write does; a refusal's message ends with fix.
-func checkContent(p *famiv1.Project, n reportName, r *famiv1.MonitoringReport, fix string) error {
-	q, _ := parsePeriod(n.period)
-	err := validate(p, r, q)
-	if err == nil {
-		return nil
-	}
-	e := *errs.As(err)
-	e.Message += ": " + fix
-	return &e
 }
 
 // SubmitMonitoringReport implements fami.v1.MonitoringService.
