@@ -11,7 +11,10 @@ import (
 
 // Validate checks r, the resource a write would store (the request field
 // field, e.g. "partner"), with rules, which record its violations in v,
-// and returns them as one error (errs.Violations.Err).
+// and returns them as one error (errs.Violations.Err). field is "" when r
+// is the request itself, whose fields the violations name: a method that
+// records a list the resource holds ("action_items"), with stored a
+// request that would record the list as it is.
 //
 // For an update, stored is the resource as stored (nil for a Create). The
 // rules grew stricter over time (a name of accents alone, an element
@@ -20,11 +23,11 @@ import (
 // the stored resource already has, at a value the update leaves as it is,
 // is left out, also where an element of a list moved because one before
 // it was removed or inserted (movedTo); a value the update changes is
-// always checked, and so is
-// every rule between fields whose violation stored did not have (a lead
-// partner no longer among the members). So another field of such a
-// resource can be edited, and the old value is refused only once it
-// changes, naming its field, until it keeps the rules.
+// always checked, and so is every rule between fields whose violation
+// stored did not have (a lead partner no longer among the members). So
+// another field of such a resource can be edited, and the old value is
+// refused only once it changes, naming its field, until it keeps the
+// rules.
 //
 // The stored resource is checked only when r breaks a rule, so a valid
 // update checks once, as before; one that breaks a rule checks r again
@@ -60,13 +63,17 @@ func kept[T proto.Message](field string, stored, r T, rules func(v *errs.Violati
 		return nil
 	}
 	var out []errs.Violation
+	prefix := field + "."
+	if field == "" {
+		prefix = ""
+	}
 	for _, x := range v.List() {
-		path, ok := strings.CutPrefix(x.Field, field+".")
+		path, ok := strings.CutPrefix(x.Field, prefix)
 		if !ok {
 			continue
 		}
 		if at, ok := movedTo(stored.ProtoReflect(), r.ProtoReflect(), path); ok {
-			x.Field = field + "." + at
+			x.Field = prefix + at
 			out = append(out, x)
 		}
 	}

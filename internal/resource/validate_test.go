@@ -81,3 +81,34 @@ func TestValidateLeavesOutWhatTheStoredResourceHad(t *testing.T) {
 	})
 	errstest.Want(t, "the name changed to another the same rule refuses", err, errs.Invalid, "INVALID_ARGUMENT", "network.display_name")
 }
+
+// TestValidateARequestsOwnFields: with field "", the rules name the
+// fields of r itself, a request that records a list the resource holds;
+// an item recorded before and sent again is not refused for a fault it
+// had, wherever it now is in the list, and a new one is; with nothing
+// recorded, the list is checked whole.
+func TestValidateARequestsOwnFields(t *testing.T) {
+	items := func(descriptions ...string) *famiv1.RecordMinutesRequest {
+		r := &famiv1.RecordMinutesRequest{}
+		for _, d := range descriptions {
+			r.ActionItems = append(r.ActionItems, &famiv1.ActionItem{Description: d})
+		}
+		return r
+	}
+	rules := func(v *errs.Violations, r *famiv1.RecordMinutesRequest) {
+		for i, it := range r.GetActionItems() {
+			if it.GetDescription() == "´" {
+				v.Add(errs.Indexed("action_items", i)+".description", "is an accent alone")
+			}
+		}
+	}
+	recorded := items("Prima", "´")
+	if err := resource.Validate("", recorded, items("Nuova", "Prima", "´"), rules); err != nil {
+		t.Errorf("the item sent again, moved: %v, want accepted", err)
+	}
+	err := resource.Validate("", recorded, items("´", "Prima", "´"), rules)
+	// Of two equal items, the later is the new one.
+	errstest.Want(t, "a new item with the fault", err, errs.Invalid, "INVALID_ARGUMENT", "action_items[2].description")
+	err = resource.Validate("", nil, items("´"), rules)
+	errstest.Want(t, "a first recording", err, errs.Invalid, "INVALID_ARGUMENT", "action_items[0].description")
+}
