@@ -28,7 +28,7 @@ func TestReviewOfAReportThePlanNoLongerFits(t *testing.T) {
 		s := newSurface(t, ts, kind)
 		p := mustOK(s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "lab-impact", Project: labImpact()}))(t, "create the project")
 		report := p.GetName() + "/monitoringReports/2021-q1"
-		r := mustOK(s.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q1",
+		mustOK(s.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q1",
 			MonitoringReport: labImpactQuarter(1)}))(t, "create the report")
 		mustOK(s.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: report}))(t, "submit the report")
 		// The report's fourth activity, 04.1, taken off the plan.
@@ -53,7 +53,7 @@ func TestReviewOfAReportThePlanNoLongerFits(t *testing.T) {
 
 		_, err := s.ApproveMonitoringReport(ctx, &famiv1.ApproveMonitoringReportRequest{Name: report})
 		refused("approve the report", "return the report to its authors (:return) to fix it", err)
-		r = mustOK(s.ReturnMonitoringReport(ctx, &famiv1.ReturnMonitoringReportRequest{Name: report, Reason: "L'attività 04.1 non è più nel cronoprogramma"}))(t, "return the report")
+		r := mustOK(s.ReturnMonitoringReport(ctx, &famiv1.ReturnMonitoringReportRequest{Name: report, Reason: "L'attività 04.1 non è più nel cronoprogramma"}))(t, "return the report")
 		if r.GetState() != returned {
 			t.Errorf("the report returned: %s", r.GetState())
 		}
