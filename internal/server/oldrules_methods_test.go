@@ -78,7 +78,7 @@ func TestReviewOfAReportThePlanNoLongerFits(t *testing.T) {
 
 // invisibleTitle is a title the rules refuse today (check.Text: a
 // zero-width space), stored before the rule.
-const invisibleTitle = "Protocollo\u200bdi rete"
+const invisibleTitle = "Proto\u200bcollo"
 
 // TestCustomMethodsOnRecordsStoredUnderOlderRules: on every surface, the
 // custom methods that rewrite a stored record are not refused for a value
@@ -103,12 +103,7 @@ func TestCustomMethodsOnRecordsStoredUnderOlderRules(t *testing.T) {
 		s := newSurface(t, ts, kind)
 		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_OTHER, "udp-milano", "cpia-milano", "altro")
 		seedNetwork(t, ctx, s, "cpia-milano")
-		v1 := mustOK(s.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: lombardia, ProtocolId: "v1", Protocol: &famiv1.Protocol{
-			Network: networkName("rete-milano"), Title: "Protocollo di rete", Body: "Art. 1", ValidFrom: "2024-01-01",
-			Parties: []*famiv1.Party{
-				{Partner: partnerName("udp-milano"), Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT},
-				{Partner: partnerName("cpia-milano"), Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY},
-			}}}))(t, "create the protocol")
+		v1 := draftProtocol(t, ctx, s, "v1")
 		v1 = mustOK(s.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: v1.GetName()}))(t, "open the protocol")
 		old := proto.CloneOf(v1)
 		old.Title = invisibleTitle
@@ -121,12 +116,7 @@ func TestCustomMethodsOnRecordsStoredUnderOlderRules(t *testing.T) {
 				return err
 			}
 			return tx.Put(&famiv1.Network{Name: networkName("doppia"), DisplayName: "Rete doppia", LeadPartner: partnerName("udp-milano"),
-				State: famiv1.NetworkState_NETWORK_STATE_ACTIVE, Members: []*famiv1.Member{
-					{Partner: partnerName("udp-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
-					{Partner: partnerName("altro"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
-					{Partner: partnerName("cpia-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
-					{Partner: partnerName("cpia-milano"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
-				}})
+				State: famiv1.NetworkState_NETWORK_STATE_ACTIVE, Members: membersLedBy("udp-milano", "altro", "cpia-milano", "cpia-milano")})
 		})
 		s = newSurface(t, ts, kind)
 		invalid := func(fields ...string) wantErr {
@@ -150,7 +140,7 @@ func TestCustomMethodsOnRecordsStoredUnderOlderRules(t *testing.T) {
 		if e, ok := asCallError(err); ok && !strings.Contains(e.Message, "edit the draft to fix it") {
 			t.Errorf("open the amendment as it is: %q, want it to say to edit the draft", e.Message)
 		}
-		mustOK(s.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: v2.GetName(), Title: "Protocollo di rete"},
+		mustOK(s.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: v2.GetName(), Title: "Protocollo"},
 			UpdateMask: mask("title")}))(t, "fix the amendment's title")
 		mustOK(s.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: v2.GetName()}))(t, "open the fixed amendment")
 
