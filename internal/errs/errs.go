@@ -237,6 +237,21 @@ func (e *Error) Naming(field string) *Error {
 	return &named
 }
 
+// Advise is err with advice, what to do, at the end of its message when
+// err is an invalid request (Invalid, its field violations kept), for a
+// call that checks values the caller cannot change in that call (an
+// approval, the report it approves): the fields say what is wrong, the
+// advice where to fix it. Any other error is returned as it is.
+func Advise(err error, advice string) error {
+	e := As(err)
+	if e == nil || e.Code != Invalid {
+		return err
+	}
+	advised := *e
+	advised.Message += ": " + advice
+	return &advised
+}
+
 // NotFoundf returns a NotFound error for a resource name.
 func NotFoundf(format string, args ...any) *Error {
 	return NotFound.New(format, args...)

@@ -16,7 +16,12 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 )
 
-// RecordAttendance implements fami.v1.MeetingService.
+// RecordAttendance implements fami.v1.MeetingService. The attendance it
+// records replaces the meeting's whole, and is checked as an update is
+// (resource.Validate): a partner's line recorded before, sent again as it
+// is, is not refused for what changed since (a contact now staff of
+// another partner, a rule newer than the record), which its senders could
+// not fix there.
 func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttendanceRequest) (*famiv1.Meeting, error) {
 	who := principal.From(ctx)
 	return resource.Change(ctx, s.store, resource.Meetings, req, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
@@ -27,7 +32,14 @@ func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttend
 		if err := s.recordable(cur, now, "attendance"); err != nil {
 			return nil, err
 		}
-		if err := validateAttendance(tx, req.GetAttendance(), tx.Region()); err != nil {
+		var recorded *famiv1.RecordAttendanceRequest // nil: none yet
+		if len(cur.GetAttendance()) > 0 {
+			recorded = &famiv1.RecordAttendanceRequest{Attendance: cur.GetAttendance()}
+		}
+		err := resource.Validate("", recorded, req, func(v *errs.Violations, r *famiv1.RecordAttendanceRequest) {
+			validateAttendance(tx, v, r.GetAttendance(), tx.Region())
+		})
+		if err != nil {
 			return nil, err
 		}
 		next := proto.CloneOf(cur)
@@ -42,7 +54,11 @@ func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttend
 	})
 }
 
-// RecordMinutes implements fami.v1.MeetingService.
+// RecordMinutes implements fami.v1.MeetingService. Its action items
+// replace the meeting's, checked as RecordAttendance checks the
+// attendance: an item recorded before and sent again as it is is not
+// refused for what changed since (a due date the meeting's start has
+// moved past).
 func (s *Service) RecordMinutes(ctx context.Context, req *famiv1.RecordMinutesRequest) (*famiv1.Meeting, error) {
 	who := principal.From(ctx)
 	return resource.ChangeChecked(ctx, s.store, resource.Meetings, req, func(v *errs.Violations) {
@@ -55,7 +71,15 @@ func (s *Service) RecordMinutes(ctx context.Context, req *famiv1.RecordMinutesRe
 		if err := s.recordable(cur, now, "minutes"); err != nil {
 			return nil, err
 		}
-		if err := validateActionItems(tx, req.GetActionItems(), tx.Region(), s.cal.Day(cur.GetStartTime().AsTime())); err != nil {
+		var recorded *famiv1.RecordMinutesRequest // nil: none yet
+		if len(cur.GetActionItems()) > 0 {
+			recorded = &famiv1.RecordMinutesRequest{ActionItems: cur.GetActionItems()}
+		}
+		day := s.cal.Day(cur.GetStartTime().AsTime())
+		err := resource.Validate("", recorded, req, func(v *errs.Violations, r *famiv1.RecordMinutesRequest) {
+			validateActionItems(tx, v, r.GetActionItems(), tx.Region(), day)
+		})
+		if err != nil {
 			return nil, err
 		}
 		next := proto.CloneOf(cur)

@@ -145,23 +145,22 @@ func partners(tx store.ReadTx, v *errs.Violations, field string, names []string,
 	resource.NewRefList[*famiv1.Partner](tx, v, region, resource.Partners).CheckAll(field, names)
 }
 
-// validateAttendance checks the attendance of a meeting: existing partners
-// of its region, each once, counts in range, role counts adding up.
-func validateAttendance(tx store.ReadTx, list []*famiv1.PartnerAttendance, region string) error {
-	var v errs.Violations
+// validateAttendance checks the attendance of a meeting, recording the
+// violations in v: existing partners of its region, each once, counts in
+// range, role counts adding up.
+func validateAttendance(tx store.ReadTx, v *errs.Violations, list []*famiv1.PartnerAttendance, region string) {
 	if len(list) == 0 {
 		v.Add("attendance", "is required: list the partners present (attendees 0 records a partner's absence)")
-		return v.Err()
+		return
 	}
-	if !check.AtMost(&v, "attendance", len(list), maxPartners, "partners") {
-		return v.Err()
+	if !check.AtMost(v, "attendance", len(list), maxPartners, "partners") {
+		return
 	}
-	c := attendanceCheck{v: &v, refs: resource.Refs{Tx: tx, V: &v, Region: region},
-		partners: resource.NewRefList[*famiv1.Partner](tx, &v, region, resource.Partners), contacts: check.Set[string]{}}
+	c := attendanceCheck{v: v, refs: resource.Refs{Tx: tx, V: v, Region: region},
+		partners: resource.NewRefList[*famiv1.Partner](tx, v, region, resource.Partners), contacts: check.Set[string]{}}
 	for i, a := range list {
 		c.partner(errs.Indexed("attendance", i), a)
 	}
-	return v.Err()
 }
 
 // attendanceCheck checks the attendance of a meeting partner by partner,
@@ -237,14 +236,13 @@ func (c *attendanceCheck) contact(f, name, partner string) {
 }
 
 // validateActionItems checks the action items of minutes recorded for a
-// meeting that starts on day (YYYY-MM-DD).
-func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, day string) error {
-	var v errs.Violations
-	if !check.AtMost(&v, "action_items", len(items), maxActionItems, "items") {
-		return v.Err()
+// meeting that starts on day (YYYY-MM-DD), recording the violations in v.
+func validateActionItems(tx store.ReadTx, v *errs.Violations, items []*famiv1.ActionItem, region, day string) {
+	if !check.AtMost(v, "action_items", len(items), maxActionItems, "items") {
+		return
 	}
 	seen := check.Set[string]{}
-	refs := resource.Refs{Tx: tx, V: &v, Region: region}
+	refs := resource.Refs{Tx: tx, V: v, Region: region}
 	for i, it := range items {
 		f := errs.Indexed("action_items", i)
 		if id := it.GetId(); id != "" {
@@ -254,15 +252,14 @@ func validateActionItems(tx store.ReadTx, items []*famiv1.ActionItem, region, da
 				v.Add(f+".id", "%q is listed twice", id)
 			}
 		}
-		check.Text(&v, f+".description", it.GetDescription(), true, maxText, true)
+		check.Text(v, f+".description", it.GetDescription(), true, maxText, true)
 		refs.Required(f+".owner", it.GetOwner(), resource.Partners, &famiv1.Partner{})
-		if _, ok := check.Date(&v, f+".due_date", it.GetDueDate(), true); ok && it.GetDueDate() < day {
+		if _, ok := check.Date(v, f+".due_date", it.GetDueDate(), true); ok && it.GetDueDate() < day {
 			v.Add(f+".due_date", "%s is before the meeting (%s)", it.GetDueDate(), day)
 		}
-		check.Enum(&v, f+".status", it.GetStatus(), false)
-		check.Text(&v, f+".status_note", it.GetStatusNote(), false, maxReason, true)
+		check.Enum(v, f+".status", it.GetStatus(), false)
+		check.Text(v, f+".status_note", it.GetStatusNote(), false, maxReason, true)
 	}
-	return v.Err()
 }
 
 // networkless reports whether meetings of kind may belong to no network:

@@ -25,6 +25,13 @@ func (s *Service) write(tx store.WriteTx, n reportName, p *famiv1.Project, old, 
 	if err := validate(p, next, q); err != nil {
 		return nil, err
 	}
+	return s.keep(tx, n, p, old, next)
+}
+
+// keep is write without the validation: it finds next's flags and stores
+// it with the aggregates.
+func (s *Service) keep(tx store.WriteTx, n reportName, p *famiv1.Project, old, next *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
+	q, _ := parsePeriod(n.period)
 	paid, err := paidBefore(tx, n.project, n.period)
 	if err != nil {
 		return nil, err
@@ -170,25 +177,43 @@ func editable(r *famiv1.MonitoringReport) error {
 	return nil
 }
 
-// transition is a review step: it checks the report's state is one of
-// from, applies change, and stores the result with its aggregates.
-func (s *Service) transition(ctx context.Context, req resource.ChangeRequest, member bool,
-	from []famiv1.MonitoringReportState, change func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error,
-) (*famiv1.MonitoringReport, error) {
+// A step is a review step of a report (transition).
+type step struct {
+	// member says whether the project's network members take it (the
+	// policy admits them); the others are the region's.
+	member bool
+	// from are the states it leaves.
+	from []famiv1.MonitoringReportState
+	// change makes it on a copy of the stored report.
+	change func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error
+	// fix ends the refusal of a report whose content breaks the rules or
+	// its project's plan of today (an activity since taken off the plan,
+	// a rule newer than the report), saying how to go on, in the words of
+	// whom it refuses. "" for a step that gives the report back to its
+	// authors, who fix it there and whose saves check it whole: it does
+	// not check the content, so that such a report is never stuck in
+	// review, or approved with no way to correct it.
+	fix string
+}
+
+// transition makes a review step: it checks the report's state is one of
+// st.from, applies st.change, checks the content unless st.fix is "",
+// and stores the result with its aggregates.
+func (s *Service) transition(ctx context.Context, req resource.ChangeRequest, st step) (*famiv1.MonitoringReport, error) {
 	n, err := parseReportName("name", req.GetName(), false)
 	if err != nil {
 		return nil, err
 	}
 	who := principal.From(ctx)
 	return resource.Modify(ctx, s.store, n.region, req, n.String(), req.GetEtag(), func(tx store.WriteTx, cur *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
-		if member {
+		if st.member {
 			if err := mayReport(tx, who, n.project); err != nil {
 				return nil, err
 			}
 		}
 		ok := false
-		for _, st := range from {
-			ok = ok || cur.GetState() == st
+		for _, from := range st.from {
+			ok = ok || cur.GetState() == from
 		}
 		if !ok {
 			if cur.GetState() == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED {
@@ -204,39 +229,50 @@ func (s *Service) transition(ctx context.Context, req resource.ChangeRequest, me
 			return nil, err
 		}
 		next := proto.CloneOf(cur)
-		if err := change(tx, next, who); err != nil {
+		if err := st.change(tx, next, who); err != nil {
 			return nil, err
 		}
-		return s.write(tx, n, p, cur, next)
+		if st.fix == "" {
+			return s.keep(tx, n, p, cur, next)
+		}
+		r, err := s.write(tx, n, p, cur, next)
+		return r, errs.Advise(err, st.fix)
 	})
 }
 
 // SubmitMonitoringReport implements fami.v1.MonitoringService.
 func (s *Service) SubmitMonitoringReport(ctx context.Context, req *famiv1.SubmitMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
-	return s.transition(ctx, req, true,
-		[]famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED},
-		func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error {
+	return s.transition(ctx, req, step{
+		member: true,
+		from:   []famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED},
+		change: func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error {
 			r.State = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED
 			r.SubmittedBy, r.SubmittedByDisplayName, r.SubmitTime = who.Subject, who.Name(), timestamppb.New(tx.Now())
 			return nil
-		})
+		},
+		fix: "update the report against its project's plan, then submit it",
+	})
 }
 
 // ApproveMonitoringReport implements fami.v1.MonitoringService.
 func (s *Service) ApproveMonitoringReport(ctx context.Context, req *famiv1.ApproveMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
-	return s.review(ctx, req, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED, "")
+	return s.review(ctx, req, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED, "",
+		"return the report to its authors (:return) to fix it; an approved report is locked")
 }
 
 // review decides on a submitted report: approved (which clears the reason
-// of an earlier return) or returned to its authors with reason.
-func (s *Service) review(ctx context.Context, req resource.ChangeRequest, to famiv1.MonitoringReportState, reason string) (*famiv1.MonitoringReport, error) {
-	return s.transition(ctx, req, false,
-		[]famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED},
-		func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error {
+// of an earlier return) or returned to its authors with reason; fix is
+// the step's (step.fix).
+func (s *Service) review(ctx context.Context, req resource.ChangeRequest, to famiv1.MonitoringReportState, reason, fix string) (*famiv1.MonitoringReport, error) {
+	return s.transition(ctx, req, step{
+		from: []famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED},
+		change: func(tx store.WriteTx, r *famiv1.MonitoringReport, who principal.Principal) error {
 			r.State, r.ReturnReason = to, reason
 			r.ReviewedBy, r.ReviewedByDisplayName, r.ReviewTime = who.Subject, who.Name(), timestamppb.New(tx.Now())
 			return nil
-		})
+		},
+		fix: fix,
+	})
 }
 
 // checkReason checks the reason that returning a report to its authors,
@@ -252,7 +288,7 @@ func (s *Service) ReturnMonitoringReport(ctx context.Context, req *famiv1.Return
 	if err := checkReason(req.GetReason()); err != nil {
 		return nil, err
 	}
-	return s.review(ctx, req, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED, req.GetReason())
+	return s.review(ctx, req, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_RETURNED, req.GetReason(), "")
 }
 
 // CorrectMonitoringReport implements fami.v1.MonitoringService: the
@@ -262,9 +298,9 @@ func (s *Service) CorrectMonitoringReport(ctx context.Context, req *famiv1.Corre
 	if err := checkReason(req.GetReason()); err != nil {
 		return nil, err
 	}
-	return s.transition(ctx, req, false,
-		[]famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED},
-		func(tx store.WriteTx, r *famiv1.MonitoringReport, _ principal.Principal) error {
+	return s.transition(ctx, req, step{
+		from: []famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED},
+		change: func(tx store.WriteTx, r *famiv1.MonitoringReport, _ principal.Principal) error {
 			kept := proto.CloneOf(r)
 			kept.Name += "@" + strconv.Itoa(int(r.GetRevision()))
 			if err := tx.Put(kept); err != nil {
@@ -274,5 +310,6 @@ func (s *Service) CorrectMonitoringReport(ctx context.Context, req *famiv1.Corre
 			r.SubmittedBy, r.SubmittedByDisplayName, r.SubmitTime = "", "", nil
 			r.ReviewedBy, r.ReviewedByDisplayName, r.ReviewTime = "", "", nil
 			return nil
-		})
+		},
+	})
 }

@@ -248,10 +248,11 @@ func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.Open
 			return nil, err
 		}
 		// The text it freezes keeps every rule of today, whenever it
-		// was written.
+		// was written: an amendment's, copied from a version written
+		// under older rules, is fixed in the draft.
 		err := resource.Validate("protocol", nil, p, func(v *errs.Violations, p *famiv1.Protocol) { validate(tx, v, p, tx.Region()) })
 		if err != nil {
-			return nil, err
+			return nil, errs.Advise(err, "the text opened for signature keeps every rule of today: edit the draft to fix it, then open it")
 		}
 		if err := ready(p, today); err != nil {
 			return nil, err
@@ -464,6 +465,11 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 				})
 			}
 		}
+		// The text is copied as it is, unchecked: a version written under
+		// older rules is frozen and can change only here, so the
+		// amendment is not refused for it. The draft's edits are not
+		// refused for it either (UpdateProtocol), and opening the draft
+		// for signature refuses it, naming the field to fix.
 		p := &famiv1.Protocol{
 			Name:               aip.Name(region, resource.Protocols, id),
 			Network:            old.GetNetwork(),

@@ -101,6 +101,13 @@ const codeLetters = "Latin letters A-Z, digits 0-9, spaces and - _ . /"
 // with Unicode releases, which would move keys of the code index. A code
 // that folds to the one the project has is kept as stored, so a code
 // stored before this rule stays readable and editable.
+//
+// That is resource.Validate's rule (a value kept is not refused for what
+// it already broke) applied to the value this rule reads, the folded
+// code, which resource.Validate cannot see: it compares the code as typed,
+// and would refuse a stored code written in another case or spacing,
+// which to the code index (claimCode), to uniqueness and to people is the
+// same code. Hence old here, rather than a second path.
 func checkCodeLetters(v *errs.Violations, code, old string) {
 	key := codeKey(code)
 	if old != "" && codeKey(old) == key {

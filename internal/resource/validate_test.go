@@ -33,10 +33,11 @@ func networkRules(v *errs.Violations, n *famiv1.Network) {
 }
 
 // TestValidateLeavesOutWhatTheStoredResourceHad: an update is not refused
-// for a violation the stored resource already has at a value it keeps; a
-// value it changes, a new fault between fields and a check made only
-// when nothing was recorded before it are still refused, and a Create
-// (nothing stored) is checked whole.
+// for a violation the stored resource already has at a value it keeps,
+// also where an element of a list moved (a member inserted or removed
+// before it); a value it changes, a new fault between fields and a check
+// made only when nothing was recorded before it are still refused, and a
+// Create (nothing stored) is checked whole.
 func TestValidateLeavesOutWhatTheStoredResourceHad(t *testing.T) {
 	members := func(partners ...string) []*famiv1.Member {
 		var out []*famiv1.Member
@@ -56,7 +57,10 @@ func TestValidateLeavesOutWhatTheStoredResourceHad(t *testing.T) {
 		{"a create", nil, stored, []string{"network.display_name", "network.members[2].partner"}},
 		{"the name fixed", stored, &famiv1.Network{DisplayName: "Rete", LeadPartner: "a", Members: members("a", "b", "b")}, nil},
 		{"a new duplicate", stored, &famiv1.Network{DisplayName: "´", LeadPartner: "a", Members: members("a", "b", "b", "a")}, []string{"network.members[3].partner"}},
-		{"the duplicate moved", stored, &famiv1.Network{DisplayName: "´", LeadPartner: "a", Members: members("a", "b", "c", "b")}, []string{"network.members[3].partner"}},
+		{"a member inserted before the duplicate, which is kept: the cap then checked", stored, &famiv1.Network{DisplayName: "´", LeadPartner: "a", Members: members("a", "c", "b", "b")}, []string{"network.members"}},
+		{"a member removed before the duplicate", &famiv1.Network{DisplayName: "´", LeadPartner: "a", Members: members("a", "c", "b", "b")}, stored, nil},
+		{"the duplicate listed a third time", stored, &famiv1.Network{DisplayName: "´", LeadPartner: "a", Members: members("a", "b", "c", "b", "b")}, []string{"network.members[4].partner"}},
+		{"a member inserted between the two", stored, &famiv1.Network{DisplayName: "´", LeadPartner: "a", Members: members("a", "b", "c", "b")}, []string{"network.members"}},
 		{"a fault between fields", stored, &famiv1.Network{DisplayName: "´", LeadPartner: "b", Members: members("a", "b", "b")}, []string{"network.lead_partner"}},
 		{"a check made on no violation", stored, &famiv1.Network{DisplayName: "´", LeadPartner: "a", Members: members("a", "b", "b", "c")}, []string{"network.members"}},
 	} {
@@ -76,4 +80,35 @@ func TestValidateLeavesOutWhatTheStoredResourceHad(t *testing.T) {
 		}
 	})
 	errstest.Want(t, "the name changed to another the same rule refuses", err, errs.Invalid, "INVALID_ARGUMENT", "network.display_name")
+}
+
+// TestValidateARequestsOwnFields: with field "", the rules name the
+// fields of r itself, a request that records a list the resource holds;
+// an item recorded before and sent again is not refused for a fault it
+// had, wherever it now is in the list, and a new one is; with nothing
+// recorded, the list is checked whole.
+func TestValidateARequestsOwnFields(t *testing.T) {
+	items := func(descriptions ...string) *famiv1.RecordMinutesRequest {
+		r := &famiv1.RecordMinutesRequest{}
+		for _, d := range descriptions {
+			r.ActionItems = append(r.ActionItems, &famiv1.ActionItem{Description: d})
+		}
+		return r
+	}
+	rules := func(v *errs.Violations, r *famiv1.RecordMinutesRequest) {
+		for i, it := range r.GetActionItems() {
+			if it.GetDescription() == "´" {
+				v.Add(errs.Indexed("action_items", i)+".description", "is an accent alone")
+			}
+		}
+	}
+	recorded := items("Prima", "´")
+	if err := resource.Validate("", recorded, items("Nuova", "Prima", "´"), rules); err != nil {
+		t.Errorf("the item sent again, moved: %v, want accepted", err)
+	}
+	err := resource.Validate("", recorded, items("´", "Prima", "´"), rules)
+	// Of two equal items, the later is the new one.
+	errstest.Want(t, "a new item with the fault", err, errs.Invalid, "INVALID_ARGUMENT", "action_items[2].description")
+	err = resource.Validate("", nil, items("´"), rules)
+	errstest.Want(t, "a first recording", err, errs.Invalid, "INVALID_ARGUMENT", "action_items[0].description")
 }

@@ -45,11 +45,7 @@ func TestRecordsStoredUnderOlderRulesCanBeEdited(t *testing.T) {
 				return err
 			}
 			return tx.Put(&famiv1.Network{Name: networkName("doppia"), DisplayName: accentsAlone, LeadPartner: partnerName("udp"),
-				State: famiv1.NetworkState_NETWORK_STATE_ACTIVE, Members: []*famiv1.Member{
-					{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD},
-					{Partner: partnerName("cpia"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
-					{Partner: partnerName("cpia"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER},
-				}})
+				State: famiv1.NetworkState_NETWORK_STATE_ACTIVE, Members: membersLedBy("udp", "cpia", "cpia")})
 		})
 		s = newSurface(t, ts, kind)
 		invalid := func(fields ...string) wantErr {

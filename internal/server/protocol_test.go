@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -272,6 +273,19 @@ func thirdPartyContentHash(t *testing.T, p *famiv1.Protocol) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// draftProtocol creates, as s, lombardia's protocol id of rete-milano
+// (seedNetwork), proposed by udp-milano and signed by cpia-milano, valid
+// from 2024.
+func draftProtocol(t *testing.T, ctx context.Context, s surface, id string) *famiv1.Protocol {
+	t.Helper()
+	return mustOK(s.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: lombardia, ProtocolId: id, Protocol: &famiv1.Protocol{
+		Network: networkName("rete-milano"), Title: "Protocollo", Body: "Art. 1", ValidFrom: "2024-01-01",
+		Parties: []*famiv1.Party{
+			{Partner: partnerName("udp-milano"), Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT},
+			{Partner: partnerName("cpia-milano"), Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY},
+		}}}))(t, "create "+id)
+}
+
 // TestProtocolAmendmentsAreBounded: a chain of versions holds at most 64
 // amendments, the steps the server's walks along it take to derive each
 // version's state. The 65th is refused as the chain's state
@@ -283,12 +297,7 @@ func TestProtocolAmendmentsAreBounded(t *testing.T) {
 		s := newSurface(t, ts, kind)
 		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_OTHER, "udp-milano", "cpia-milano")
 		seedNetwork(t, ctx, s, "cpia-milano")
-		p := mustOK(s.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: lombardia, ProtocolId: "v0", Protocol: &famiv1.Protocol{
-			Network: networkName("rete-milano"), Title: "Protocollo", Body: "Art. 1", ValidFrom: "2024-01-01",
-			Parties: []*famiv1.Party{
-				{Partner: partnerName("udp-milano"), Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT},
-				{Partner: partnerName("cpia-milano"), Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY},
-			}}}))(t, "create v0")
+		p := draftProtocol(t, ctx, s, "v0")
 		for i := 1; i <= 64; i++ {
 			p = mustOK(s.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()}))(t, "open "+p.GetName())
 			p = mustOK(s.AmendProtocol(ctx, &famiv1.AmendProtocolRequest{Name: p.GetName(), ProtocolId: fmt.Sprintf("v%d", i)}))(t, fmt.Sprintf("amendment %d", i))

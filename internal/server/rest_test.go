@@ -85,17 +85,24 @@ func seedNetwork(t *testing.T, ctx context.Context, s surface, partners ...strin
 	return seedNetworkLedBy(t, ctx, s, "rete-milano", "udp-milano", partners...)
 }
 
+// membersLedBy are the members of a network led by lead, then partners,
+// each a lombardia partner id, in that order (one listed twice is a
+// member twice, as a network stored under older rules may have).
+func membersLedBy(lead string, partners ...string) []*famiv1.Member {
+	members := []*famiv1.Member{{Partner: partnerName(lead), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}
+	for _, p := range partners {
+		members = append(members, &famiv1.Member{Partner: partnerName(p), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER})
+	}
+	return members
+}
+
 // seedNetworkLedBy creates lombardia's network id, named by its id, led by
 // lead, with partners as its other members (each a lombardia partner id),
 // and returns it.
 func seedNetworkLedBy(t *testing.T, ctx context.Context, s surface, id, lead string, partners ...string) *famiv1.Network {
 	t.Helper()
-	members := []*famiv1.Member{{Partner: partnerName(lead), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}
-	for _, p := range partners {
-		members = append(members, &famiv1.Member{Partner: partnerName(p), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER})
-	}
 	n, err := s.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: id, Network: &famiv1.Network{
-		DisplayName: id, LeadPartner: partnerName(lead), Members: members}})
+		DisplayName: id, LeadPartner: partnerName(lead), Members: membersLedBy(lead, partners...)}})
 	if err != nil {
 		t.Fatalf("create network %s: %v", id, err)
 	}
