@@ -14,6 +14,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/raccordo/raccordo/internal/errs"
@@ -142,23 +143,36 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	if !s.tracing {
 		return outer(mux), nil
 	}
-	traced := otelhttp.NewHandler(mux, "gateway",
+	traced := otelhttp.NewHandler(clipMethodOriginal(mux), "gateway",
 		otelhttp.WithTracerProvider(s.cfg.TracerProvider),
 		otelhttp.WithPropagators(propagator),
 		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
 		otelhttp.WithFilter(func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/v1/") }),
 		// "gateway GET /v1/regions/{region}/meetings.ics": the route's
 		// pattern once the mux has matched it, never the raw path with its
-		// ids.
+		// ids, nor a method HTTP does not define (knownMethod).
 		otelhttp.WithSpanNameFormatter(func(op string, r *http.Request) string {
 			_, pattern, _ := strings.Cut(r.Pattern, " ")
 			if pattern == "" {
 				pattern = r.Pattern
 			}
-			return strings.TrimSpace(op + " " + r.Method + " " + pattern)
+			return strings.TrimSpace(op + " " + knownMethod(r.Method) + " " + pattern)
 		}),
 	)
 	return outer(traced), nil
+}
+
+// clipMethodOriginal clips the http.request.method_original that
+// otelhttp gives the span of a request whose method HTTP does not define
+// (httpMethodOriginal): otelhttp records the method whole, and a client
+// may send one as long as the header cap.
+func clipMethodOriginal(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if knownMethod(r.Method) == otherMethod {
+			trace.SpanFromContext(r.Context()).SetAttributes(httpMethodOriginal(r.Method))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // privateByDefault marks every answer of the HTTP listener as one no

@@ -51,10 +51,14 @@ type call struct {
 	// caller, when set, identifies the caller instead of the
 	// Authorization header (a calendar feed token, see files.go).
 	caller func() (principal.Principal, error)
-	// path is the request's path, clipped (clipPath), of a call that
+	// path is the request's path, clipped (clipAsked), of a call that
 	// names no RPC the server serves, whose procedure is then a bounded
 	// name (unrouted's, otherProcedure); "" for every other call.
 	path string
+	// method is the HTTP method asked of a call unrouted records as
+	// otherMethod (its span clips it, httpMethodOriginal); "" for every
+	// other call.
+	method string
 }
 
 type unaryFunc func(ctx context.Context) (any, error)
@@ -115,18 +119,29 @@ func (p *pipeline) begin(ctx context.Context, c call) (context.Context, trace.Sp
 	if c.procedure == otherProcedure {
 		attrs = append(attrs, methodOriginal(c.path))
 	}
+	if c.method != "" {
+		attrs = append(attrs, httpMethodOriginal(c.method))
+	}
 	return p.tracer.Start(ctx, "pipeline", trace.WithAttributes(attrs...))
 }
 
 // methodOriginal is the span attribute of a call recorded as
 // otherProcedure that names the procedure asked, as OpenTelemetry's RPC
 // conventions ask of a method recorded as "_OTHER": the path its access
-// line carries, clipped as there (clipPath), without the leading slash,
+// line carries, clipped as there (clipAsked), without the leading slash,
 // as the conventions write a method ("fami.v1.Nope/Get"). It holds what
 // a client made up, as no metric label may: a span is one call's, and the
 // clip bounds it.
 func methodOriginal(path string) attribute.KeyValue {
 	return attribute.String("rpc.method_original", strings.TrimPrefix(path, "/"))
+}
+
+// httpMethodOriginal is the span attribute of a request whose HTTP
+// method is recorded as otherMethod that names the method asked, clipped
+// (clipAsked), as OpenTelemetry's HTTP conventions ask: a method is a
+// token of any length, bounded only by the header cap.
+func httpMethodOriginal(method string) attribute.KeyValue {
+	return attribute.String("http.request.method_original", clipAsked(method))
 }
 
 // finish records a finished call, unary or stream, the same way on every
@@ -172,7 +187,10 @@ func (p *pipeline) refuseREST(w http.ResponseWriter, r *http.Request, procedure 
 func (p *pipeline) answerREST(w http.ResponseWriter, r *http.Request, procedure string, pr problem, retryAfter int, start time.Time) {
 	c := call{procedure: procedure, protocol: "rest", peer: hostOf(r.RemoteAddr)}
 	if strings.HasPrefix(procedure, unroutedService) {
-		c.path = clipPath(r.URL.Path)
+		c.path = clipAsked(r.URL.Path)
+	}
+	if procedure == unroutedService+otherMethod {
+		c.method = r.Method
 	}
 	kind := "rpc"
 	if stream, _ := streamingRPC(procedure); stream {
@@ -192,14 +210,23 @@ func (p *pipeline) answerREST(w http.ResponseWriter, r *http.Request, procedure 
 // often, and their label sets stay bounded, never holding a path (or a
 // method) a client made up.
 func unrouted(method string) string {
+	return unroutedService + knownMethod(method)
+}
+
+// knownMethod is method when HTTP defines it, otherMethod otherwise: the
+// method a record may name.
+func knownMethod(method string) string {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
 		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
-	default:
-		method = "_OTHER"
+		return method
 	}
-	return unroutedService + method
+	return otherMethod
 }
+
+// otherMethod is OpenTelemetry's name of an HTTP method that HTTP does
+// not define.
+const otherMethod = "_OTHER"
 
 // unroutedService starts every name unrouted gives.
 const unroutedService = "/http/"
@@ -211,9 +238,10 @@ const unroutedService = "/http/"
 // method, for the reason unrouted never names a path.
 const otherProcedure = "/_OTHER/_OTHER"
 
-// clipPath is the path an access line carries of a call that names no
-// RPC: what was asked, bounded as an echoed value is (errs.Clip).
-func clipPath(path string) string { return errs.Clip(path, 200) }
+// clipAsked is what a client asked that the records of a call naming
+// nothing the server serves carry (the access line's path, a span's
+// method_original): bounded as an echoed value is (errs.Clip).
+func clipAsked(path string) string { return errs.Clip(path, 200) }
 
 // servedBy is the set of procedures registered on srv
 // ("/fami.v1.PartnerService/GetPartner"), with their descriptions.
@@ -242,7 +270,7 @@ func (p *pipeline) serves(info *stats.RPCTagInfo) bool {
 // authenticated.
 func (p *pipeline) unknown(ctx context.Context, c call) {
 	start := time.Now()
-	c.path, c.procedure = clipPath(c.procedure), otherProcedure
+	c.path, c.procedure = clipAsked(c.procedure), otherProcedure
 	ctx, span := p.begin(ctx, c)
 	p.record(ctx, span, "rpc", &c, &principal.Principal{}, "UNIMPLEMENTED", "", start)
 }
@@ -254,7 +282,7 @@ func (p *pipeline) grpcUnknown(_ any, ss grpc.ServerStream) error {
 	ctx := ss.Context()
 	procedure, _ := grpc.MethodFromServerStream(ss)
 	p.unknown(ctx, grpcCall(ctx, procedure))
-	return status.Errorf(codes.Unimplemented, "unknown procedure %s", clipPath(procedure))
+	return status.Errorf(codes.Unimplemented, "unknown procedure %s", clipAsked(procedure))
 }
 
 // connectUnknown answers a Connect, gRPC or gRPC-Web call, on the HTTP

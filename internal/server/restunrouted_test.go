@@ -25,7 +25,10 @@ import (
 // were not recorded at all, and a refusal before the gateway (a path not
 // UTF-8) was recorded with an empty service and method. A query that
 // cannot be read whole is refused as on a route, 400 naming it; it was a
-// 404, or a 405.
+// 404, or a 405. A method HTTP does not define is on the spans as
+// http.request.method_original, clipped as the line's path: the
+// pipeline's span did not have it, and the gateway's was named by it and
+// held it whole.
 func TestRESTRefusalsWithoutARoute(t *testing.T) {
 	ts := startRecording(t, server.Config{})
 	hc := newHTTPClient(t)
@@ -40,6 +43,7 @@ func TestRESTRefusalsWithoutARoute(t *testing.T) {
 		{"unknown path outside the regions", http.MethodGet, "/v1/nowhere/at/all", 404, "NOT_FOUND", "", "GET"},
 		{"method the path does not take", http.MethodPut, "/v1/regions/lombardia/partners/p1", 405, "UNIMPLEMENTED", "", "PUT"},
 		{"method HTTP does not define", "BREW", nowhere, 404, "NOT_FOUND", "", "_OTHER"},
+		{"long method HTTP does not define", strings.Repeat("BREW", 100), nowhere, 404, "NOT_FOUND", "", "_OTHER"},
 		{"query value not UTF-8", http.MethodGet, nowhere + "?q=%ff", 400, "INVALID_ARGUMENT", "q", "GET"},
 		{"query key not UTF-8", http.MethodDelete, nowhere + "?%ff=1", 400, "INVALID_ARGUMENT", "query", "DELETE"},
 		{"query with a semicolon", http.MethodGet, nowhere + "?a=1;b=2", 400, "INVALID_ARGUMENT", "query", "GET"},
@@ -60,6 +64,9 @@ func TestRESTRefusalsWithoutARoute(t *testing.T) {
 			continue
 		}
 		ts.recordedOnce(t, since, tt.name, "/http/"+tt.want, "rest", tt.code)
+		if tt.want == "_OTHER" {
+			wantMethodOriginal(t, ts, since, tt.name, "http.request.method_original", clipped(tt.method))
+		}
 		counts[[2]string{tt.want, tt.code}]++
 	}
 	m := scrape(t, ts.metricsURL())

@@ -60,7 +60,7 @@ func TestUnknownProcedures(t *testing.T) {
 			if path := procedure[:min(len(procedure), 200)]; line != "" && !strings.HasSuffix(line, " path="+path) && !strings.HasSuffix(line, " path="+path+"...") {
 				t.Errorf("%s: access line %q, want the path asked, clipped to 200 bytes", what, line)
 			}
-			wantMethodOriginal(t, ts, since, what, procedure)
+			wantMethodOriginal(t, ts, since, what, "rpc.method_original", strings.TrimPrefix(clipped(procedure), "/"))
 			counts[s.name]++
 		}
 	}
@@ -72,32 +72,38 @@ func TestUnknownProcedures(t *testing.T) {
 }
 
 // wantMethodOriginal fails the test unless the pipeline spans recorded
-// since the mark carry the procedure asked as rpc.method_original,
-// OpenTelemetry's attribute of a method recorded as "_OTHER": without
-// the leading slash, clipped to 200 bytes as the access line's path; and
-// no span is named by the procedure, nor holds it in another attribute.
-// The spans named only "_OTHER", and on the gRPC port otelgrpc's span was
-// named by the procedure asked, unclipped.
-func wantMethodOriginal(t *testing.T, ts *recordingServer, since recordMark, what, procedure string) {
+// since the mark carry want, what a client asked clipped to 200 bytes as
+// the access line's path, as key: rpc.method_original or
+// http.request.method_original, OpenTelemetry's attributes of a method
+// recorded as "_OTHER"; and no span is named by what was asked, nor holds
+// it in another attribute, nor holds more of it in key. The spans named
+// only "_OTHER", and on the gRPC port otelgrpc's span was named by the
+// procedure asked, unclipped.
+func wantMethodOriginal(t *testing.T, ts *recordingServer, since recordMark, what, key, want string) {
 	t.Helper()
-	want := strings.TrimPrefix(procedure, "/")
-	if len(procedure) > 200 {
-		want = procedure[1:200] + "..."
-	}
 	asked := want[:min(len(want), 40)]
 	for _, s := range ts.spans.GetSpans()[since.spans:] {
-		if got := spanAttr(s, "rpc.method_original"); s.Name == "pipeline" && got != want {
-			t.Errorf("%s: span rpc.method_original %q, want %q", what, got, want)
+		if got := spanAttr(s, key); (s.Name == "pipeline" || got != "") && got != want {
+			t.Errorf("%s: span %s %s %.250q, want %q", what, s.Name, key, got, want)
 		}
 		if strings.Contains(s.Name, asked) {
-			t.Errorf("%s: a span is named %.60q, the procedure asked", what, s.Name)
+			t.Errorf("%s: a span is named %.60q, what was asked", what, s.Name)
 		}
 		for _, a := range s.Attributes {
-			if a.Key != "rpc.method_original" && strings.Contains(a.Value.String(), asked) {
-				t.Errorf("%s: span %s has %s %.60q, the procedure asked", what, s.Name, a.Key, a.Value.String())
+			if string(a.Key) != key && strings.Contains(a.Value.String(), asked) {
+				t.Errorf("%s: span %s has %s %.60q, what was asked", what, s.Name, a.Key, a.Value.String())
 			}
 		}
 	}
+}
+
+// clipped is asked as the access line and the spans hold it: its first
+// 200 bytes, marked "..." when there were more.
+func clipped(asked string) string {
+	if len(asked) > 200 {
+		return asked[:200] + "..."
+	}
+	return asked
 }
 
 // connectCaller calls a procedure with an empty message through a
