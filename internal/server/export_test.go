@@ -43,6 +43,11 @@ func SetRefusedBodyLimit(c *Config, n int64) { c.refusedBodyLimit = n }
 // with a few calls.
 func SetNoRPCLines(c *Config, n int) { c.noRPCLines = n }
 
+// SetReadHeaderTimeout sets how long every HTTP listener waits for a
+// request's headers (defaultReadHeaderTimeout), so that a test sees a
+// slow client dropped without waiting 10 s.
+func SetReadHeaderTimeout(c *Config, d time.Duration) { c.readHeaderTimeout = d }
+
 // HTTPHandler is the HTTP listener's handler, for benchmarks that call it
 // without a connection.
 func HTTPHandler(s *Server) http.Handler { return s.http.Handler }

@@ -103,6 +103,9 @@ type Config struct {
 	// noRPCLines is how many access lines of calls that name no RPC are
 	// written a minute (defaultNoRPCLines); only tests change it.
 	noRPCLines int
+	// readHeaderTimeout is how long every HTTP listener waits for a
+	// request's headers (defaultReadHeaderTimeout); only tests change it.
+	readHeaderTimeout time.Duration
 	// GRPCMaxConnections caps the gRPC listener's open connections; more
 	// wait in the kernel's backlog until one closes.
 	GRPCMaxConnections int
@@ -209,6 +212,7 @@ func (c *Config) setDefaults() {
 	orDefault(&c.admissionHold, defaultAdmissionHold)
 	orDefault(&c.refusedBodyLimit, defaultRefusedBodyLimit)
 	orDefault(&c.noRPCLines, defaultNoRPCLines)
+	orDefault(&c.readHeaderTimeout, defaultReadHeaderTimeout)
 	orDefault(&c.GRPCMaxConnections, DefaultGRPCMaxConnections)
 	orDefault(&c.GRPCIdleTimeout, DefaultGRPCIdleTimeout)
 	orDefault(&c.GRPCMaxConnectionAge, DefaultGRPCMaxConnectionAge)
@@ -524,8 +528,8 @@ func (s *Server) newGateway(svcs []service, pipe *pipeline) *inprocConn {
 	return conn
 }
 
-// maxHeaderBytes bounds a request's headers on the gRPC and HTTP
-// listeners alike: room for a hostile 1 MiB token to reach the verifier,
+// maxHeaderBytes bounds a request's headers on the gRPC and every HTTP
+// listener alike: room for a hostile 1 MiB token to reach the verifier,
 // which refuses anything over auth.MaxTokenBytes with a proper
 // UNAUTHENTICATED (401). Over it the HTTP listener answers 431 and the
 // gRPC listener resets the stream; a client told the bound (HTTP/2's
@@ -533,11 +537,18 @@ func (s *Server) newGateway(svcs []service, pipe *pipeline) *inprocConn {
 // grpc-go's own bound is 16 MiB, decoded for every call.
 const maxHeaderBytes = 2 << 20
 
-// newHTTPServer is the HTTP listener's server of handler.
+// defaultReadHeaderTimeout is how long every HTTP listener waits for a
+// request's headers: a client that opens a connection and sends them
+// slowly, or not at all, holds it no longer.
+const defaultReadHeaderTimeout = 10 * time.Second
+
+// newHTTPServer is the server of handler on each HTTP listener (the API's,
+// the admin's and the metrics'), so that every one bounds a request's
+// headers, in size and in time, and a connection's life alike.
 func (s *Server) newHTTPServer(handler http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.cfg.readHeaderTimeout,
 		ReadTimeout:       60 * time.Second,
 		// No WriteTimeout: server streams (sync) stay open; unary calls
 		// are bounded by the pipeline's deadline instead.
@@ -562,13 +573,13 @@ func (s *Server) listen() error {
 		if s.adminLis, err = net.Listen("tcp", s.cfg.AdminAddr); err != nil {
 			return fmt.Errorf("listen admin: %w", err)
 		}
-		s.adminHTTP = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: s.http.ErrorLog}
+		s.adminHTTP = s.newHTTPServer(s.adminHandler())
 	}
 	if s.cfg.MetricsAddr != "" {
 		if s.metricsLis, err = net.Listen("tcp", s.cfg.MetricsAddr); err != nil {
 			return fmt.Errorf("listen metrics: %w", err)
 		}
-		s.metricsHTTP = &http.Server{Handler: s.metricsListenerHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: s.http.ErrorLog}
+		s.metricsHTTP = s.newHTTPServer(s.metricsListenerHandler())
 	}
 	return nil
 }
