@@ -56,8 +56,8 @@ type call struct {
 	// name (unrouted's, otherProcedure); "" for every other call.
 	path string
 	// method is the HTTP method asked of a call unrouted records as
-	// otherMethod (its span clips it, httpMethodOriginal); "" for every
-	// other call.
+	// otherMethod, which its access line and span carry clipped
+	// (clipAsked); "" for every other call.
 	method string
 }
 
@@ -300,8 +300,8 @@ func (p *pipeline) connectUnknown(w http.ResponseWriter, r *http.Request) {
 // the record in a frame of its own: the line is the deepest point of a
 // call, and grpc-go and net/http start every call on a fresh goroutine
 // whose small stack would otherwise be grown (copied) there on every call
-// (issue 19). A line of a call that names no RPC carries the path asked,
-// and the count of such lines dropped (suppressed) since the last one
+// (issue 19). A line of a call that names no RPC carries the path asked
+// (and the method, when HTTP does not define it), and the count of such lines dropped (suppressed) since the last one
 // written or reported (logSuppressed), when there are any.
 func (p *pipeline) logCall(ctx context.Context, kind string, c *call, subject, code string, d time.Duration, suppressed int64) {
 	level := p.accessLevel
@@ -317,6 +317,9 @@ func (p *pipeline) logCall(ctx context.Context, kind string, c *call, subject, c
 		slog.String("principal", subject), slog.String("code", code), slog.Duration("duration", d))
 	if c.path != "" {
 		r.AddAttrs(slog.String("path", c.path))
+	}
+	if c.method != "" {
+		r.AddAttrs(slog.String("method", clipAsked(c.method)))
 	}
 	if suppressed > 0 {
 		r.AddAttrs(slog.Int64("suppressed", suppressed))

@@ -25,10 +25,10 @@ import (
 // were not recorded at all, and a refusal before the gateway (a path not
 // UTF-8) was recorded with an empty service and method. A query that
 // cannot be read whole is refused as on a route, 400 naming it; it was a
-// 404, or a 405. A method HTTP does not define is on the spans as
-// http.request.method_original, clipped as the line's path: the
-// pipeline's span did not have it, and the gateway's was named by it and
-// held it whole.
+// 404, or a 405. A method HTTP does not define is on the line, clipped
+// as its path, and on the spans as http.request.method_original, clipped
+// alike: the line and the pipeline's span did not have it, and the
+// gateway's span was named by it and held it whole.
 func TestRESTRefusalsWithoutARoute(t *testing.T) {
 	ts := startRecording(t, server.Config{})
 	hc := newHTTPClient(t)
@@ -63,8 +63,11 @@ func TestRESTRefusalsWithoutARoute(t *testing.T) {
 			t.Errorf("%s: HTTP %d %.200q, want %d %s naming %q", tt.name, hr.StatusCode, body, tt.status, tt.code, tt.field)
 			continue
 		}
-		ts.recordedOnce(t, since, tt.name, "/http/"+tt.want, "rest", tt.code)
+		line := ts.recordedOnce(t, since, tt.name, "/http/"+tt.want, "rest", tt.code)
 		if tt.want == "_OTHER" {
+			if want := " method=" + clipped(tt.method); line != "" && !strings.HasSuffix(line, want) {
+				t.Errorf("%s: access line %q, want it to end with%s", tt.name, line, want)
+			}
 			wantMethodOriginal(t, ts, since, tt.name, "http.request.method_original", clipped(tt.method))
 		}
 		counts[[2]string{tt.want, tt.code}]++
