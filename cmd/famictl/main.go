@@ -24,35 +24,20 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// now is the clock famictl signs tokens on: the machine's, which famid
-// shares. The tests run famictl in the process of the servers they start,
-// and put it on the servers' clock.
-var now = time.Now
-
 func main() {
 	// Ctrl-C and SIGTERM cancel the command's context: the command stops
 	// and cleans up (an export or a backup leaves no partial file; watch
 	// and mirror end normally). A second signal kills famictl at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() { <-ctx.Done(); stop() }()
-	if err := executeContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+	if err := newApp(os.Stdin, os.Stdout, os.Stderr).execute(ctx, os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "famictl:", err)
 		os.Exit(2)
 	}
 }
 
-// executeContext builds the command tree and runs args through it, with a
-// context, which every command that talks to the server stops at.
-func executeContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, stop: func() {}}
-	root := newRoot(a)
-	root.SetArgs(args)
-	defer func() { a.stop() }()
-	return root.ExecuteContext(ctx)
-}
-
-// app is what every command shares: the standard streams and the global
-// flags.
+// app is what every command shares: the standard streams, the clock and
+// the global flags.
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -61,6 +46,25 @@ type app struct {
 	output         string
 	timeout        time.Duration
 	stop           context.CancelFunc // releases the --timeout's timer
+	// now is the clock tokens are signed on: the machine's, which famid
+	// shares. The tests run famictl in the process of the servers they
+	// start, and put it on the servers' clock.
+	now func() time.Time
+}
+
+// newApp returns an app on the standard streams given and the machine's
+// clock.
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, stop: func() {}}
+}
+
+// execute builds the command tree over a and runs args through it, with a
+// context, which every command that talks to the server stops at.
+func (a *app) execute(ctx context.Context, args []string) error {
+	root := newRoot(a)
+	root.SetArgs(args)
+	defer func() { a.stop() }()
+	return root.ExecuteContext(ctx)
 }
 
 func (a *app) client() clientFlags { return clientFlags{server: &a.server, token: &a.token} }

@@ -13,13 +13,6 @@ import (
 	"github.com/raccordo/raccordo/internal/server/servertest"
 )
 
-// TestMain puts famictl's clock on the test servers' one: the real famictl
-// signs its tokens on the clock of the machine it shares with famid.
-func TestMain(m *testing.M) {
-	now = servertest.Now
-	os.Exit(m.Run())
-}
-
 // run executes famictl with args, reading answers from the process's
 // standard input.
 func run(args []string, stdout, stderr io.Writer) error {
@@ -29,6 +22,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 // execute runs famictl with args and a background context.
 func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return executeContext(context.Background(), args, stdin, stdout, stderr)
+}
+
+// executeContext runs famictl with args and ctx as main does, on the test
+// servers' clock: the real famictl signs its tokens on the clock of the
+// machine it shares with famid.
+func executeContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	a := newApp(stdin, stdout, stderr)
+	a.now = servertest.Now
+	return a.execute(ctx, args)
 }
 
 func TestTokenCreate(t *testing.T) {

@@ -51,7 +51,7 @@ unless --offline says not to ask.`,
 			}
 			token, _, err := keys.Sign(auth.TokenSpec{
 				Subject: subject, Role: principal.Role(role), Region: region, Partner: partner, Name: name, TTL: ttl,
-			}, now())
+			}, a.now())
 			if err != nil {
 				return err
 			}

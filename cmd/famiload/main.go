@@ -46,20 +46,31 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 )
 
-// now is the clock famiload signs its tokens on (-data-dir): the
-// machine's, which famid shares. The tests run famiload in the process of
-// the server they start, and put it on the server's clock.
-var now = time.Now
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := newApp(os.Stdout, os.Stderr).run(ctx, os.Args[1:]); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "famiload:", err)
 		}
 		os.Exit(2)
 	}
+}
+
+// app is what a run of famiload is given besides its flags: where it
+// writes, and its clock.
+type app struct {
+	stdout, stderr io.Writer
+	// now is the clock the tokens of -data-dir are signed on: the
+	// machine's, which famid shares. The tests run famiload in the process
+	// of the server they start, and put it on the server's clock.
+	now func() time.Time
+}
+
+// newApp returns an app writing to stdout and stderr, on the machine's
+// clock.
+func newApp(stdout, stderr io.Writer) *app {
+	return &app{stdout: stdout, stderr: stderr, now: time.Now}
 }
 
 // options are famiload's flags.
@@ -219,8 +230,8 @@ func list(s string) []string {
 }
 
 // tokens returns a bearer token for each region: signed with the data
-// dir's key, or the one given.
-func (o options) tokens() (map[string]string, error) {
+// dir's key at now, or the one given.
+func (o options) tokens(now time.Time) (map[string]string, error) {
 	tokens := map[string]string{}
 	if o.dataDir == "" {
 		if o.token == "" {
@@ -236,7 +247,7 @@ func (o options) tokens() (map[string]string, error) {
 		return nil, err
 	}
 	for _, r := range o.regions {
-		tok, _, err := keys.Sign(auth.TokenSpec{Subject: "famiload:" + r, Role: principal.RegionAdmin, Region: r, TTL: 12 * time.Hour}, now())
+		tok, _, err := keys.Sign(auth.TokenSpec{Subject: "famiload:" + r, Role: principal.RegionAdmin, Region: r, TTL: 12 * time.Hour}, now)
 		if err != nil {
 			return nil, fmt.Errorf("sign a token for %s: %w", r, err)
 		}
@@ -257,12 +268,14 @@ type report struct {
 	Summary        []loadgen.Summary        `json:"summary,omitempty"`
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o, err := parseOptions(args, stderr)
+// run parses args and puts the load they ask for on famid, reporting on
+// a's streams.
+func (a *app) run(ctx context.Context, args []string) error {
+	o, err := parseOptions(args, a.stderr)
 	if err != nil {
 		return err
 	}
-	if o.target.Tokens, err = o.tokens(); err != nil {
+	if o.target.Tokens, err = o.tokens(a.now()); err != nil {
 		return err
 	}
 	stopProfile, err := o.profile()
@@ -276,14 +289,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer func() {
 		if err := release(); err != nil {
-			fmt.Fprintln(stderr, "famiload:", err)
+			fmt.Fprintln(a.stderr, "famiload:", err)
 		}
 	}()
 	rep := report{ServerCPUQuota: o.serverCPUQuota}
 	rep.LoadAverage[0] = loadAverage()
-	text := func(format string, a ...any) {
+	text := func(format string, v ...any) {
 		if !o.json {
-			fmt.Fprintf(stdout, format+"\n", a...)
+			fmt.Fprintf(a.stdout, format+"\n", v...)
 		}
 	}
 	text("load average %s", rep.LoadAverage[0])
@@ -312,7 +325,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	text("load average %s", rep.LoadAverage[1])
 	if o.json {
-		enc := json.NewEncoder(stdout)
+		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -17,11 +16,13 @@ import (
 	"github.com/raccordo/raccordo/internal/server/servertest"
 )
 
-// TestMain puts famiload's clock on the test servers' one: the real famiload
-// signs its tokens on the clock of the machine it shares with famid.
-func TestMain(m *testing.M) {
-	now = servertest.Now
-	os.Exit(m.Run())
+// run runs famiload with args as main does, on the test servers' clock:
+// the real famiload signs its tokens on the clock of the machine it shares
+// with famid.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	a := newApp(stdout, stderr)
+	a.now = servertest.Now
+	return a.run(ctx, args)
 }
 
 // startFamid runs a famid on loopback ports over a fresh data dir; a

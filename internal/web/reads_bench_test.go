@@ -134,11 +134,7 @@ func appOver(t testing.TB, f *famid, icpts ...grpc.UnaryClientInterceptor) (base
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := web.Options{Policy: rights}
-	if f.Clock != nil {
-		opts.Now = f.Clock.Now
-	}
-	app, err := web.New(conn, opts)
+	app, err := web.New(conn, web.Options{Policy: rights, Now: f.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,15 +1,19 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
@@ -119,6 +123,52 @@ func TestSessionCookieLastsAsItsToken(t *testing.T) {
 		t.Errorf("session cookie %q: want Max-Age=%d and no Expires", set, ttl)
 	}
 	if res, _ := b.do("GET", "/", nil); res.StatusCode != http.StatusOK {
+		t.Errorf("home page after signing in: status %d (%s), want 200: the browser dropped the cookie", res.StatusCode, res.Header.Get("Location"))
+	}
+}
+
+// TestSessionCookieOfATokenThatNeverExpires: a token whose WhoAmI answer
+// names no expiry (the field is optional; every token the services sign
+// today expires, so the application's connection drops the field here)
+// opens a cookie of the browser's session, with neither Max-Age nor
+// Expires. A Max-Age=0, or an Expires in the past (the Unix epoch of the
+// absent time, as before Max-Age), had the browser drop the cookie at
+// once: the next page asked to sign in again.
+func TestSessionCookieOfATokenThatNeverExpires(t *testing.T) {
+	f := startFamid(t)
+	base := appOver(t, f, func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		err := invoker(ctx, method, req, reply, cc, opts...)
+		if me, ok := reply.(*famiv1.WhoAmIResponse); ok {
+			me.ExpireTime = nil
+		}
+		return err
+	})
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	res, err := browser.PostForm(base+"/accedi/token", url.Values{"token": {f.token(principal.Ministry, "")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var set string
+	for _, c := range res.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "raccordo_sessione=") {
+			set = c
+		}
+	}
+	if res.StatusCode != http.StatusSeeOther || set == "" {
+		t.Fatalf("sign-in with the token: status %d, Set-Cookie %q; want 303 and the session cookie", res.StatusCode, set)
+	}
+	if strings.Contains(set, "Max-Age") || strings.Contains(set, "Expires") {
+		t.Errorf("session cookie %q: want neither Max-Age nor Expires (a cookie of the browser's session)", set)
+	}
+	res, err = browser.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
 		t.Errorf("home page after signing in: status %d (%s), want 200: the browser dropped the cookie", res.StatusCode, res.Header.Get("Location"))
 	}
 }

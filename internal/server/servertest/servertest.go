@@ -198,6 +198,11 @@ func (s *Server) StoredDirectly(t testing.TB, region string, write func(tx store
 	return s.Restart(t)
 }
 
+// Now reads the server's clock (its Config.Now): Clock's, or the one the
+// caller gave, so that what a test builds beside the server (a web
+// application over its own connection) runs on the same time.
+func (s *Server) Now() time.Time { return s.cfg.Now() }
+
 // URL is the base URL of the server's HTTP port.
 func (s *Server) URL() string { return "http://" + s.HTTPAddr() }
 

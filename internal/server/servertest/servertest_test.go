@@ -81,6 +81,25 @@ func TestTokensOnTheServersClock(t *testing.T) {
 	}
 }
 
+// TestNowIsTheServersClock: Now reads the clock the server runs on, the
+// test's own when it gave one (and Clock is nil), Clock otherwise, moved
+// ahead with it.
+func TestNowIsTheServersClock(t *testing.T) {
+	own := time.Date(2031, time.March, 3, 9, 0, 0, 0, time.UTC)
+	s := servertest.Start(t, server.Config{Now: func() time.Time { return own }})
+	if got := s.Now(); !got.Equal(own) || s.Clock != nil {
+		t.Errorf("a server on its own clock: Now reads %v (Clock %v), want %v (and no Clock)", got, s.Clock, own)
+	}
+
+	s = servertest.Start(t, server.Config{})
+	s.Clock.Advance(48 * time.Hour)
+	before := s.Clock.Now()
+	got := s.Now()
+	if after := s.Clock.Now(); got.Before(before) || got.After(after) {
+		t.Errorf("a server on the test clock moved two days ahead: Now reads %v, want %v to %v", got, before, after)
+	}
+}
+
 // processStart is about when the test process started: before any server.
 var processStart = time.Now()
 
