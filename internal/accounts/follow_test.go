@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,11 +23,13 @@ import (
 
 // sharedPair is two famid on one etcd cluster, sharing the system records
 // of which tokens holds the service tokens planted before they started: a
-// revokes; b follows a's changes, its system reads counted.
+// revokes; b follows a's changes, its system reads counted, and its round
+// trips to the cluster (etcdtest.CountReads).
 type sharedPair struct {
 	a, b    *accounts.Service
 	shared  *etcd.Store // b's store
 	counted *storetest.SystemReadCounter
+	trips   atomic.Int64
 	tokens  []string // the names of the tokens planted, all of system:protocollo in lombardia
 }
 
@@ -35,16 +38,21 @@ type sharedPair struct {
 func startSharedPair(t testing.TB, n int, now time.Time) *sharedPair {
 	t.Helper()
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	open := func() *etcd.Store {
-		s, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/follow/", Regions: []string{"lombardia"}})
+	p := &sharedPair{}
+	open := func(trips *atomic.Int64) *etcd.Store {
+		cli := c.Client(t)
+		if trips != nil {
+			etcdtest.CountReads(cli, trips)
+		}
+		s, err := etcd.Open(t.Context(), etcd.Options{Client: cli, Prefix: "/follow/", Regions: []string{"lombardia"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
 		return s
 	}
-	sa, sb := open(), open()
-	p := &sharedPair{shared: sb, counted: &storetest.SystemReadCounter{System: sb}, tokens: plantTokens(t, sa, n, now)}
+	sa, sb := open(nil), open(&p.trips)
+	p.shared, p.counted, p.tokens = sb, &storetest.SystemReadCounter{System: sb}, plantTokens(t, sa, n, now)
 	keys, err := auth.LoadOrCreateKeys(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +128,8 @@ func revoked(name string) func(store.SystemChange) bool {
 // TestFollowReadsTheChangedRecords: on etcd, a service token revoked, or
 // a session logged out, through famid A is refused by famid B once B
 // follows the change, which B reads record by record, the records the
-// change names: a few, with a thousand service tokens stored. It used to read every revocation and
+// change names: a few, with a thousand service tokens stored, in one round
+// trip to the cluster (store.Prefetch). It used to read every revocation and
 // every token record at each change (ReloadRevocations,
 // IndexNewServiceTokens), as it still does at the start, after a broken
 // watch (a Whole change, TestSystemChangedWholeAfterCompaction in
@@ -144,16 +153,24 @@ func TestFollowReadsTheChangedRecords(t *testing.T) {
 	}
 	first := p.tokens[stored/2]
 	revoke(first)
+	p.trips.Store(0)
 	if reads := p.readsUntil(t, changes, revoked(first)); reads > 10 {
 		t.Errorf("following a revocation read %d records with %d tokens stored, want the few it changed", reads, stored)
+	}
+	if trips := p.trips.Load(); trips != 1 {
+		t.Errorf("following a revocation took %d round trips to etcd, want 1", trips)
 	}
 	if !p.b.Revocations().Revoked(jtiOf(first), "system:protocollo", "lombardia", 0) {
 		t.Errorf("%s revoked through A is not revoked on B", first)
 	}
 
 	logout(t, p.a, "session", now.Add(time.Hour))
+	p.trips.Store(0)
 	if reads := p.readsUntil(t, changes, storetest.Naming("revoked_jti", "session")); reads > 10 {
 		t.Errorf("following a logout read %d records with %d tokens stored, want the few it changed", reads, stored)
+	}
+	if trips := p.trips.Load(); trips != 1 {
+		t.Errorf("following a logout took %d round trips to etcd, want 1", trips)
 	}
 	if !p.b.Revocations().Revoked("session", "account:mrossi", "lombardia", 0) {
 		t.Error("a session logged out through A is not revoked on B")
