@@ -8,24 +8,39 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 )
 
+// MaxNamedChange is the most records a change may name (in the buckets
+// FollowSystem follows, each key once) for FollowSystem to read them by
+// name; a change naming more is followed as a Whole one. Such a change is
+// the catch-up after a long disconnect that etcd had not compacted meanwhile:
+// every event since, in one notice. By name, k records take k/128 round
+// trips (etcd's default of 128 operations a transaction) and are held in
+// memory at once; a whole reload of n records takes n/256 round trips (a
+// page of a scan each) and holds a page. Past 2,000 keys (16 round trips,
+// as many as a reload of 4,000 records) the named read stops being the
+// clear winner for the stores famid serves, thousands to tens of thousands
+// of records, and a notice's size no longer grows what a famid holds.
+const MaxNamedChange = 2000
+
 // FollowSystem brings this process's copies of system records (the
 // revocation list, the service token records seen indexed) up to date
 // with a change that a shared store reported (store.SharedSystem), made
 // by any process sharing it. A change that names its keys is read by
 // them, in one transaction (followNamed): what it costs grows with the
-// change, not with the records stored. A Whole change, and any change
-// after one that failed (its records may be missing here), reads every
-// record again (ReloadRevocations, IndexNewServiceTokens): a revocation
-// missed would let a revoked token in.
+// change, not with the records stored. A Whole change, one naming more
+// than MaxNamedChange keys, and any change after one that failed (its
+// records may be missing here), reads every record again
+// (ReloadRevocations, IndexNewServiceTokens): a revocation missed would
+// let a revoked token in.
 func (s *Service) FollowSystem(ctx context.Context, change store.SystemChange) error {
-	if change.Whole || s.stale.Load() {
+	keys := followedKeys(change)
+	if change.Whole || len(keys) > MaxNamedChange || s.stale.Load() {
 		// Stale until the reload succeeds: one cut short is a failed one.
 		s.stale.Store(true)
 		err := errors.Join(s.ReloadRevocations(ctx), s.IndexNewServiceTokens(ctx))
 		s.stale.Store(err != nil)
 		return err
 	}
-	if err := s.followNamed(ctx, change); err != nil {
+	if err := s.followNamed(ctx, change, keys); err != nil {
 		s.stale.Store(true)
 		return err
 	}
@@ -45,7 +60,8 @@ type named struct {
 	missing          []indexEntry
 }
 
-// followNamed reads the records change names, and the index keys that
+// followNamed reads the records change names, keys those of them in the
+// followed buckets, and the index keys that
 // those new here need, in one system transaction, and then merges them as
 // ReloadRevocations and IndexNewServiceTokens merge them all: a
 // revocation entry written is added, one deleted (pruned) is forgotten
@@ -55,7 +71,7 @@ type named struct {
 // a famid of this version writes beside its records are among them, so
 // that only a record of an earlier version's famid, written without its
 // index keys, costs more round trips.
-func (s *Service) followNamed(ctx context.Context, change store.SystemChange) error {
+func (s *Service) followNamed(ctx context.Context, change store.SystemChange, keys []store.SystemKey) error {
 	jtis, generations := change.KeysOf(bucketRevokedJTI), change.KeysOf(bucketGeneration)
 	tokens := change.KeysOf(bucketServiceTokens)
 	if len(jtis) == 0 && len(generations) == 0 && len(tokens) == 0 {
@@ -66,7 +82,7 @@ func (s *Service) followNamed(ctx context.Context, change store.SystemChange) er
 	var read named
 	err := s.sys.SystemView(ctx, func(tx store.SystemTx) error {
 		read = named{fresh: newRevocations()}
-		if err := store.Prefetch(tx, followedKeys(change)); err != nil {
+		if err := store.Prefetch(tx, keys); err != nil {
 			return err
 		}
 		if err := read.revocations(tx, jtis, generations); err != nil {
@@ -103,12 +119,15 @@ var followed = []string{
 	bucketRevokedExpiry, bucketLiveTokens, bucketTokenExpiry,
 }
 
-// followedKeys are the keys change names in the followed buckets: those
-// that followNamed may read, and not, say, an account's password hash.
+// followedKeys are the keys change names in the followed buckets, once
+// each: those that followNamed may read, and not, say, an account's
+// password hash.
 func followedKeys(change store.SystemChange) []store.SystemKey {
 	var keys []store.SystemKey
+	seen := map[store.SystemKey]bool{}
 	for _, k := range change.Keys {
-		if slices.Contains(followed, k.Bucket) {
+		if slices.Contains(followed, k.Bucket) && !seen[k] {
+			seen[k] = true
 			keys = append(keys, k)
 		}
 	}

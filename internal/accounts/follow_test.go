@@ -193,6 +193,47 @@ func TestFollowReadsTheChangedRecords(t *testing.T) {
 	}
 }
 
+// TestFollowReloadsAFarTooLargeChange: on etcd, a change naming more than
+// accounts.MaxNamedChange records, the catch-up after a long disconnect, is
+// followed as a Whole one, every record read again, not its keys one by
+// one; one naming MaxNamedChange is still read by them. The keys named
+// are revocation entries that no store holds, so that what each way
+// reads tells them apart: a read each by name, the 200 tokens stored
+// whole.
+func TestFollowReloadsAFarTooLargeChange(t *testing.T) {
+	const stored = 200
+	p := startSharedPair(t, stored, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	naming := func(n int) store.SystemChange {
+		var c store.SystemChange
+		for i := range n {
+			c.Keys = append(c.Keys, store.SystemKey{Bucket: "revoked_jti", Key: fmt.Sprintf("absent-%05d", i)})
+		}
+		return c
+	}
+	follow := func(c store.SystemChange) int64 {
+		t.Helper()
+		p.counted.Since()
+		if err := p.b.FollowSystem(t.Context(), c); err != nil {
+			t.Fatalf("following a change of %d keys: %v", len(c.Keys), err)
+		}
+		return p.counted.Since()
+	}
+	if reads := follow(naming(accounts.MaxNamedChange)); reads < accounts.MaxNamedChange {
+		t.Errorf("a change naming %d keys, the most read by name, read %d records, want each key", accounts.MaxNamedChange, reads)
+	}
+	// The same key named twice is one read: a catch-up names a key for
+	// each of its events.
+	twice := naming(accounts.MaxNamedChange)
+	twice.Keys = append(twice.Keys, twice.Keys[0])
+	if reads := follow(twice); reads < accounts.MaxNamedChange {
+		t.Errorf("a change naming %d keys, one of them twice, read %d records, want each key", accounts.MaxNamedChange, reads)
+	}
+	if reads := follow(naming(accounts.MaxNamedChange + 1)); reads >= accounts.MaxNamedChange || reads < stored {
+		t.Errorf("a change naming %d keys read %d records, want every one of the %d tokens stored, not the keys",
+			accounts.MaxNamedChange+1, reads, stored)
+	}
+}
+
 // BenchmarkFollowSystem is what famid B costs following one revocation of
 // a service token made through famid A, on etcd, with 10,000 service
 // tokens stored: reads/op are the system records B reads for it. "named"
