@@ -178,3 +178,53 @@ func (n *named) tokens(tx store.SystemTx, keys []string, known map[string]struct
 	}
 	return added
 }
+
+// OpenFollowing opens the accounts on a store that several famid share
+// (open: New on it) and has them follow its changes (FollowSystem) until
+// ctx ends, when done is closed. It opens them inside the first notice,
+// the Whole one, which the store reports once it has fixed where its
+// following starts (store.SharedSystem): New's reads, every record, come
+// after that point, so that a record written while the start reads, a
+// revocation above all, is reported again after it, and the first notice
+// needs no reload of its own. Opened before following, the accounts had
+// to read every record twice, at New and at that notice, not to miss what
+// was written in between. after is called after each notice, the first
+// included, with what following it answered (nil for the first).
+// OpenFollowing returns once the accounts are open, with open's error, or
+// SystemChanged's when the following ends before its first notice.
+func OpenFollowing(ctx context.Context, shared store.SharedSystem, open func() (*Service, error), after func(store.SystemChange, error)) (*Service, <-chan struct{}, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	opened := make(chan error, 1)
+	ended := make(chan struct{})
+	var acc *Service
+	go func() {
+		defer close(ended)
+		defer cancel()
+		err := shared.SystemChanged(ctx, func(change store.SystemChange) {
+			switch {
+			case ctx.Err() != nil:
+				return // ended: by the caller, or by open's failure
+			case acc != nil:
+				after(change, acc.FollowSystem(ctx, change))
+				return
+			}
+			opening, err := open()
+			if err != nil {
+				cancel() // no accounts to follow for
+				opened <- err
+				return
+			}
+			acc = opening
+			opened <- nil
+			after(change, nil)
+		})
+		select {
+		case opened <- err: // ended before the first notice
+		default:
+		}
+	}()
+	if err := <-opened; err != nil {
+		return nil, ended, err
+	}
+	return acc, ended, nil
+}

@@ -234,6 +234,62 @@ func TestFollowReloadsAFarTooLargeChange(t *testing.T) {
 	}
 }
 
+// TestOpenFollowingReadsOnce: on etcd, accounts opened by OpenFollowing
+// read every system record once at their start, as many as New alone
+// reads, where New and then the following's first notice, Whole, read
+// them twice; and what is written while they open, after New read, here
+// a revocation, is still followed: the notices start from before New.
+func TestOpenFollowingReadsOnce(t *testing.T) {
+	const stored = 1000
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	p := startSharedPair(t, stored, now)
+	keys, err := auth.LoadOrCreateKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func() (*accounts.Service, error) {
+		return accounts.New(t.Context(), p.counted, p.shared, keys, accounts.Options{Now: func() time.Time { return now }})
+	}
+	p.counted.Since()
+	if _, err := open(); err != nil {
+		t.Fatal(err)
+	}
+	alone := p.counted.Since()
+
+	during := p.tokens[7]
+	revokedDuring := func() (*accounts.Service, error) {
+		acc, err := open()
+		if err == nil {
+			_, err = p.a.RevokeServiceToken(as(t.Context(), "lombardia"), &famiv1.RevokeServiceTokenRequest{Name: during})
+		}
+		return acc, err
+	}
+	followed := make(chan error, 64)
+	ctx, cancel := context.WithCancel(t.Context())
+	acc, done, err := accounts.OpenFollowing(ctx, p.shared, revokedDuring, func(_ store.SystemChange, err error) { followed <- err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); <-done }()
+	if err := <-followed; err != nil {
+		t.Fatalf("the first notice: %v", err)
+	}
+	if reads := p.counted.Since(); reads >= alone+stored {
+		t.Errorf("the start, New inside the first notice, read %d records; New alone reads %d, and %d tokens are stored: read twice", reads, alone, stored)
+	}
+	deadline := time.After(10 * time.Second)
+	for !acc.Revocations().Revoked(jtiOf(during), "system:protocollo", "lombardia", 0) {
+		select {
+		case err := <-followed:
+			if err != nil {
+				t.Fatalf("following: %v", err)
+			}
+		case <-deadline:
+			t.Fatalf("%s, revoked while the accounts opened, is not revoked ten seconds later", during)
+		}
+	}
+}
+
 // BenchmarkFollowSystem is what famid B costs following one revocation of
 // a service token made through famid A, on etcd, with 10,000 service
 // tokens stored: reads/op are the system records B reads for it. "named"
