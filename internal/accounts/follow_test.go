@@ -295,8 +295,9 @@ func TestOpenFollowingReadsOnce(t *testing.T) {
 // tokens stored: reads/op are the system records B reads for it. "named"
 // follows the change as famid does (its keys, FollowSystem); "whole" as
 // famid followed every change before, and still follows its start and a
-// broken watch (a Whole change: every revocation and token record). The
-// revocations, and A's and the watch's time, are outside the timer.
+// broken watch (a Whole change: every revocation and token record);
+// trips/op are B's round trips to etcd for it. The revocations, and A's
+// and the watch's time, are outside the timer.
 func BenchmarkFollowSystem(b *testing.B) {
 	for _, mode := range []string{"named", "whole"} {
 		b.Run(mode, func(b *testing.B) {
@@ -305,7 +306,7 @@ func BenchmarkFollowSystem(b *testing.B) {
 			changes := storetest.FollowChanges(b, p.shared)
 			storetest.NextChange(b, changes, storetest.WholeChange, "the start's change")
 			admin := as(b.Context(), "lombardia")
-			var reads int64
+			var reads, trips int64
 			i := 0
 			for b.Loop() {
 				b.StopTimer()
@@ -319,13 +320,16 @@ func BenchmarkFollowSystem(b *testing.B) {
 					change = store.SystemChange{Whole: true}
 				}
 				p.counted.Since()
+				p.trips.Store(0)
 				b.StartTimer()
 				if err := p.b.FollowSystem(b.Context(), change); err != nil {
 					b.Fatal(err)
 				}
 				reads += p.counted.Since()
+				trips += p.trips.Load()
 			}
 			b.ReportMetric(float64(reads)/float64(b.N), "reads/op")
+			b.ReportMetric(float64(trips)/float64(b.N), "trips/op")
 		})
 	}
 }
