@@ -60,9 +60,9 @@ type named struct {
 	missing          []indexEntry
 }
 
-// followNamed reads the records change names, keys those of them in the
-// followed buckets, and the index keys that
-// those new here need, in one system transaction, and then merges them as
+// followNamed reads the records change names (keys: those of the followed
+// buckets) and the index keys that those new here need, in one system
+// transaction, and then merges them as
 // ReloadRevocations and IndexNewServiceTokens merge them all: a
 // revocation entry written is added, one deleted (pruned) is forgotten
 // once expired here too, a generation only rises, a token record new here
