@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,11 +23,13 @@ import (
 
 // sharedPair is two famid on one etcd cluster, sharing the system records
 // of which tokens holds the service tokens planted before they started: a
-// revokes; b follows a's changes, its system reads counted.
+// revokes; b follows a's changes, its system reads counted, and its round
+// trips to the cluster (etcdtest.CountReads).
 type sharedPair struct {
 	a, b    *accounts.Service
 	shared  *etcd.Store // b's store
 	counted *storetest.SystemReadCounter
+	trips   atomic.Int64
 	tokens  []string // the names of the tokens planted, all of system:protocollo in lombardia
 }
 
@@ -35,16 +38,21 @@ type sharedPair struct {
 func startSharedPair(t testing.TB, n int, now time.Time) *sharedPair {
 	t.Helper()
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	open := func() *etcd.Store {
-		s, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/follow/", Regions: []string{"lombardia"}})
+	p := &sharedPair{}
+	open := func(trips *atomic.Int64) *etcd.Store {
+		cli := c.Client(t)
+		if trips != nil {
+			etcdtest.CountReads(cli, trips)
+		}
+		s, err := etcd.Open(t.Context(), etcd.Options{Client: cli, Prefix: "/follow/", Regions: []string{"lombardia"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
 		return s
 	}
-	sa, sb := open(), open()
-	p := &sharedPair{shared: sb, counted: &storetest.SystemReadCounter{System: sb}, tokens: plantTokens(t, sa, n, now)}
+	sa, sb := open(nil), open(&p.trips)
+	p.shared, p.counted, p.tokens = sb, &storetest.SystemReadCounter{System: sb}, plantTokens(t, sa, n, now)
 	keys, err := auth.LoadOrCreateKeys(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +128,8 @@ func revoked(name string) func(store.SystemChange) bool {
 // TestFollowReadsTheChangedRecords: on etcd, a service token revoked, or
 // a session logged out, through famid A is refused by famid B once B
 // follows the change, which B reads record by record, the records the
-// change names: a few, with a thousand service tokens stored. It used to read every revocation and
+// change names: a few, with a thousand service tokens stored, in one round
+// trip to the cluster (store.Prefetch). It used to read every revocation and
 // every token record at each change (ReloadRevocations,
 // IndexNewServiceTokens), as it still does at the start, after a broken
 // watch (a Whole change, TestSystemChangedWholeAfterCompaction in
@@ -144,16 +153,24 @@ func TestFollowReadsTheChangedRecords(t *testing.T) {
 	}
 	first := p.tokens[stored/2]
 	revoke(first)
+	p.trips.Store(0)
 	if reads := p.readsUntil(t, changes, revoked(first)); reads > 10 {
 		t.Errorf("following a revocation read %d records with %d tokens stored, want the few it changed", reads, stored)
+	}
+	if trips := p.trips.Load(); trips != 1 {
+		t.Errorf("following a revocation took %d round trips to etcd, want 1", trips)
 	}
 	if !p.b.Revocations().Revoked(jtiOf(first), "system:protocollo", "lombardia", 0) {
 		t.Errorf("%s revoked through A is not revoked on B", first)
 	}
 
 	logout(t, p.a, "session", now.Add(time.Hour))
+	p.trips.Store(0)
 	if reads := p.readsUntil(t, changes, storetest.Naming("revoked_jti", "session")); reads > 10 {
 		t.Errorf("following a logout read %d records with %d tokens stored, want the few it changed", reads, stored)
+	}
+	if trips := p.trips.Load(); trips != 1 {
+		t.Errorf("following a logout took %d round trips to etcd, want 1", trips)
 	}
 	if !p.b.Revocations().Revoked("session", "account:mrossi", "lombardia", 0) {
 		t.Error("a session logged out through A is not revoked on B")
@@ -176,13 +193,111 @@ func TestFollowReadsTheChangedRecords(t *testing.T) {
 	}
 }
 
+// TestFollowReloadsAFarTooLargeChange: on etcd, a change naming more than
+// accounts.MaxNamedChange records, the catch-up after a long disconnect, is
+// followed as a Whole one, every record read again, not its keys one by
+// one; one naming MaxNamedChange is still read by them. The keys named
+// are revocation entries that no store holds, so that what each way
+// reads tells them apart: a read each by name, the 200 tokens stored
+// whole.
+func TestFollowReloadsAFarTooLargeChange(t *testing.T) {
+	const stored = 200
+	p := startSharedPair(t, stored, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	naming := func(n int) store.SystemChange {
+		var c store.SystemChange
+		for i := range n {
+			c.Keys = append(c.Keys, store.SystemKey{Bucket: "revoked_jti", Key: fmt.Sprintf("absent-%05d", i)})
+		}
+		return c
+	}
+	follow := func(c store.SystemChange) int64 {
+		t.Helper()
+		p.counted.Since()
+		if err := p.b.FollowSystem(t.Context(), c); err != nil {
+			t.Fatalf("following a change of %d keys: %v", len(c.Keys), err)
+		}
+		return p.counted.Since()
+	}
+	if reads := follow(naming(accounts.MaxNamedChange)); reads < accounts.MaxNamedChange {
+		t.Errorf("a change naming %d keys, the most read by name, read %d records, want each key", accounts.MaxNamedChange, reads)
+	}
+	// The same key named twice is one read: a catch-up names a key for
+	// each of its events.
+	twice := naming(accounts.MaxNamedChange)
+	twice.Keys = append(twice.Keys, twice.Keys[0])
+	if reads := follow(twice); reads < accounts.MaxNamedChange {
+		t.Errorf("a change naming %d keys, one of them twice, read %d records, want each key", accounts.MaxNamedChange, reads)
+	}
+	if reads := follow(naming(accounts.MaxNamedChange + 1)); reads >= accounts.MaxNamedChange || reads < stored {
+		t.Errorf("a change naming %d keys read %d records, want every one of the %d tokens stored, not the keys",
+			accounts.MaxNamedChange+1, reads, stored)
+	}
+}
+
+// TestOpenFollowingReadsOnce: on etcd, accounts opened by OpenFollowing
+// read every system record once at their start, as many as New alone
+// reads, where New and then the following's first notice, Whole, read
+// them twice; and what is written while they open, after New read, here
+// a revocation, is still followed: the notices start from before New.
+func TestOpenFollowingReadsOnce(t *testing.T) {
+	const stored = 1000
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	p := startSharedPair(t, stored, now)
+	keys, err := auth.LoadOrCreateKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func() (*accounts.Service, error) {
+		return accounts.New(t.Context(), p.counted, p.shared, keys, accounts.Options{Now: func() time.Time { return now }})
+	}
+	p.counted.Since()
+	if _, err := open(); err != nil {
+		t.Fatal(err)
+	}
+	alone := p.counted.Since()
+
+	during := p.tokens[7]
+	revokedDuring := func() (*accounts.Service, error) {
+		acc, err := open()
+		if err == nil {
+			_, err = p.a.RevokeServiceToken(as(t.Context(), "lombardia"), &famiv1.RevokeServiceTokenRequest{Name: during})
+		}
+		return acc, err
+	}
+	followed := make(chan error, 64)
+	ctx, cancel := context.WithCancel(t.Context())
+	acc, done, err := accounts.OpenFollowing(ctx, p.shared, revokedDuring, func(_ store.SystemChange, err error) { followed <- err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); <-done }()
+	if err := <-followed; err != nil {
+		t.Fatalf("the first notice: %v", err)
+	}
+	if reads := p.counted.Since(); reads >= alone+stored {
+		t.Errorf("the start, New inside the first notice, read %d records; New alone reads %d, and %d tokens are stored: read twice", reads, alone, stored)
+	}
+	deadline := time.After(10 * time.Second)
+	for !acc.Revocations().Revoked(jtiOf(during), "system:protocollo", "lombardia", 0) {
+		select {
+		case err := <-followed:
+			if err != nil {
+				t.Fatalf("following: %v", err)
+			}
+		case <-deadline:
+			t.Fatalf("%s, revoked while the accounts opened, is not revoked ten seconds later", during)
+		}
+	}
+}
+
 // BenchmarkFollowSystem is what famid B costs following one revocation of
 // a service token made through famid A, on etcd, with 10,000 service
 // tokens stored: reads/op are the system records B reads for it. "named"
 // follows the change as famid does (its keys, FollowSystem); "whole" as
 // famid followed every change before, and still follows its start and a
-// broken watch (a Whole change: every revocation and token record). The
-// revocations, and A's and the watch's time, are outside the timer.
+// broken watch (a Whole change: every revocation and token record);
+// trips/op are B's round trips to etcd for it. The revocations, and A's
+// and the watch's time, are outside the timer.
 func BenchmarkFollowSystem(b *testing.B) {
 	for _, mode := range []string{"named", "whole"} {
 		b.Run(mode, func(b *testing.B) {
@@ -191,7 +306,7 @@ func BenchmarkFollowSystem(b *testing.B) {
 			changes := storetest.FollowChanges(b, p.shared)
 			storetest.NextChange(b, changes, storetest.WholeChange, "the start's change")
 			admin := as(b.Context(), "lombardia")
-			var reads int64
+			var reads, trips int64
 			i := 0
 			for b.Loop() {
 				b.StopTimer()
@@ -205,13 +320,16 @@ func BenchmarkFollowSystem(b *testing.B) {
 					change = store.SystemChange{Whole: true}
 				}
 				p.counted.Since()
+				p.trips.Store(0)
 				b.StartTimer()
 				if err := p.b.FollowSystem(b.Context(), change); err != nil {
 					b.Fatal(err)
 				}
 				reads += p.counted.Since()
+				trips += p.trips.Load()
 			}
 			b.ReportMetric(float64(reads)/float64(b.N), "reads/op")
+			b.ReportMetric(float64(trips)/float64(b.N), "trips/op")
 		})
 	}
 }

@@ -77,7 +77,7 @@ func loadRevocations(ctx context.Context, sys store.System) (*revocations, error
 // ReloadRevocations merges the system store's revocation list into the
 // in-memory one, so that revocations made by other processes sharing the
 // store take effect here: famid calls it at a Whole system change
-// (FollowSystem; a change that names its keys has rereadRevocations read
+// (FollowSystem; a change that names its keys has followNamed read
 // those alone). Entries only ever grow (a generation only rises),
 // so a merge never undoes a revocation this process has just made. The
 // entries new here get their expiry index keys if they lack them
@@ -114,12 +114,8 @@ func (r *revocations) mergeSome(fresh *revocations, gone []string, now time.Time
 }
 
 func (r *revocations) mergeLocked(fresh *revocations, gone []string, now time.Time) (added []indexEntry) {
+	added = r.unknownLocked(fresh)
 	for jti, exp := range fresh.jtis {
-		if _, known := r.jtis[jti]; !known {
-			if e, ok := revokedIndexEntry(jti, exp); ok {
-				added = append(added, e)
-			}
-		}
 		r.jtis[jti] = exp
 	}
 	// What another process pruned is forgotten here too, once expired
@@ -146,22 +142,50 @@ func indexAdded(ctx context.Context, sys store.System, entries []indexEntry) err
 		return nil
 	}
 	var missing []indexEntry
-	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
-		for _, e := range entries {
-			v, err := tx.Get(e.bucket, e.key)
-			if err != nil {
-				return err
-			}
-			if v == nil {
-				missing = append(missing, e)
-			}
-		}
-		return nil
+	err := sys.SystemView(ctx, func(tx store.SystemTx) (err error) {
+		missing, err = unindexed(tx, entries)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	return putEntries(ctx, sys, missing)
+}
+
+// unindexed are the entries whose keys tx does not hold, one Get each.
+func unindexed(tx store.SystemTx, entries []indexEntry) ([]indexEntry, error) {
+	var missing []indexEntry
+	for _, e := range entries {
+		v, err := tx.Get(e.bucket, e.key)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			missing = append(missing, e)
+		}
+	}
+	return missing, nil
+}
+
+// unknown are the expiry index keys of fresh's entries that r does not
+// hold: those that merging fresh would add (mergeLocked's added), told
+// before the merge, inside the transaction that read fresh.
+func (r *revocations) unknown(fresh *revocations) []indexEntry {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.unknownLocked(fresh)
+}
+
+func (r *revocations) unknownLocked(fresh *revocations) []indexEntry {
+	var entries []indexEntry
+	for jti, exp := range fresh.jtis {
+		if _, known := r.jtis[jti]; !known {
+			if e, ok := revokedIndexEntry(jti, exp); ok {
+				entries = append(entries, e)
+			}
+		}
+	}
+	return entries
 }
 
 // Revoked implements auth.Revocations.

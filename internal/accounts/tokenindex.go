@@ -236,7 +236,7 @@ func tokenRecordEntries(key string, b []byte) []indexEntry {
 }
 
 // tokenRecords are the keys of the records of service tokens this process
-// has seen indexed (IndexNewServiceTokens, indexNamedTokens).
+// has seen indexed (IndexNewServiceTokens, followNamed).
 type tokenRecords struct {
 	mu   sync.Mutex
 	keys map[string]struct{}
@@ -249,7 +249,7 @@ type tokenRecords struct {
 // limit does not count such a token nor pruning find its record. (Listing
 // and revoking read the records, and need no index.) famid calls it at a
 // Whole system change, as ReloadRevocations (FollowSystem; a change that
-// names its keys has indexNamedTokens read those alone). It reads every
+// names its keys has followNamed read those alone). It reads every
 // record once, as the reload reads every revocation, decodes only those
 // new here and reads one key per index key of those, and writes only the
 // keys missing.

@@ -394,19 +394,15 @@ func (s *Server) openAccounts(ctx context.Context) (*accounts.Service, error) {
 	if s.keys, err = auth.LoadOrCreateKeys(s.cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	acc, err := accounts.New(ctx, s.store, s.store, s.keys, accounts.Options{
-		LoginTTL: s.cfg.LoginTokenTTL, ServiceTokenRetention: s.cfg.ServiceTokenRetention, Now: s.cfg.Now,
-		PasswordCost: s.cfg.PasswordCost})
-	if err != nil {
-		return nil, err
+	open := func() (*accounts.Service, error) {
+		return accounts.New(ctx, s.store, s.store, s.keys, accounts.Options{
+			LoginTTL: s.cfg.LoginTokenTTL, ServiceTokenRetention: s.cfg.ServiceTokenRetention, Now: s.cfg.Now,
+			PasswordCost: s.cfg.PasswordCost})
 	}
 	if shared, isShared := s.store.(store.SharedSystem); isShared {
-		if err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil {
-			return nil, err
-		}
-		s.followShared(shared, acc)
+		return s.followShared(ctx, shared, open)
 	}
-	return acc, nil
+	return open()
 }
 
 // newServices builds the capabilities over the store, and the open-data

@@ -195,30 +195,37 @@ func shareKeys(ctx context.Context, sys store.System, dataDir string) error {
 	return nil
 }
 
-// followShared keeps this process's copies of shared system records (the
-// revocation list, the signing keys) in step with the other processes'
-// changes: a token revoked through one famid is refused by all of them as
-// soon as the etcd watch reports the change. It indexes too the service
-// tokens that a famid of an earlier version issued, which the limit then
-// counts. Each change reads the records it names alone
+// followShared opens the accounts (open) and keeps this process's copies
+// of shared system records (the revocation list, the signing keys) in
+// step with the other processes' changes: a token revoked through one
+// famid is refused by all of them as soon as the etcd watch reports the
+// change. It indexes too the service tokens that a famid of an earlier
+// version issued, which the limit then counts. The accounts open inside
+// the following's first notice (accounts.OpenFollowing), which reads every
+// record once; each later change reads the records it names alone
 // (accounts.FollowSystem). The signing keys, a few records, are put in
 // step at every change, whatever it names: that is also when a key
-// rotated into this famid's data dir while it runs reaches the others.
-func (s *Server) followShared(shared store.SharedSystem, acc *accounts.Service) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+// rotated into this famid's data dir while it runs reaches the others;
+// those created at the start reach them before it ends.
+func (s *Server) followShared(ctx context.Context, shared store.SharedSystem, open func() (*accounts.Service, error)) (*accounts.Service, error) {
+	fctx, cancel := context.WithCancel(context.Background())
+	acc, done, err := accounts.OpenFollowing(fctx, shared, open, func(_ store.SystemChange, err error) {
+		if err != nil && fctx.Err() == nil {
+			s.log.Warn("follow the system records", "err", err)
+		}
+		if err := shareKeys(fctx, s.store, s.cfg.DataDir); err != nil && fctx.Err() == nil {
+			s.log.Warn("share signing keys", "err", err)
+		}
+	})
+	// It ends with fctx (Close stops following before it closes the
+	// store).
 	s.stopFollow = func() { cancel(); <-done }
-	go func() {
-		defer close(done)
-		// It ends with ctx (Close stops following before it closes the
-		// store), whose error is no news.
-		_ = shared.SystemChanged(ctx, func(change store.SystemChange) {
-			if err := acc.FollowSystem(ctx, change); err != nil && ctx.Err() == nil {
-				s.log.Warn("follow the system records", "err", err)
-			}
-			if err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil && ctx.Err() == nil {
-				s.log.Warn("share signing keys", "err", err)
-			}
-		})
-	}()
+	if err == nil {
+		err = shareKeys(ctx, s.store, s.cfg.DataDir)
+	}
+	if err != nil {
+		s.stopFollow()
+		return nil, err
+	}
+	return acc, nil
 }

@@ -225,6 +225,25 @@ func (c SystemChange) KeysOf(bucket string) []string {
 	return keys
 }
 
+// SystemPrefetcher is a SystemTx whose store reads several records in one
+// round trip (etcd: a transaction of reads), where one Get each would take
+// one round trip each.
+type SystemPrefetcher interface {
+	// Prefetch reads keys at once, for the transaction's Gets of them to
+	// answer from memory.
+	Prefetch(keys []SystemKey) error
+}
+
+// Prefetch has tx read keys in one round trip where its store can
+// (SystemPrefetcher), before the Gets that read them one by one; on a
+// local store (bbolt), where a Get is no round trip, it does nothing.
+func Prefetch(tx SystemTx, keys []SystemKey) error {
+	if p, ok := tx.(SystemPrefetcher); ok && len(keys) > 0 {
+		return p.Prefetch(keys)
+	}
+	return nil
+}
+
 // SystemTx reads and writes system records.
 //
 // A stored value that fails its checksum is errs.DataLoss (reason

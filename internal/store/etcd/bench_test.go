@@ -3,7 +3,6 @@ package etcd_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,7 +39,7 @@ func backends(parent *testing.B) map[string]func(b *testing.B) store.Store {
 		"etcd3": func(b *testing.B) store.Store {
 			once.Do(func() {
 				cluster = etcdtest.Start(parent, etcdtest.Options{Members: 3, MaxTxnOps: 1024, Direct: true}).Client(parent)
-				cluster.KV = countingKV{KV: cluster.KV}
+				etcdtest.CountReads(cluster, &reads)
 			})
 			s, err := etcd.Open(context.Background(), etcd.Options{Client: cluster, Prefix: fmt.Sprintf("/bench-%d/", n.Add(1)), Regions: regions, MaxTxnOps: 1024})
 			if err != nil {
@@ -54,49 +53,9 @@ func backends(parent *testing.B) map[string]func(b *testing.B) store.Store {
 
 var backendOrder = []string{"bbolt", "etcd3"}
 
-// reads counts the reads (Range requests) the benchmarks' etcd stores send
+// reads counts the reads (etcdtest.CountReads) the benchmarks' etcd stores send
 // to the cluster.
 var reads atomic.Int64
-
-// countingKV is the cluster's KV, counting its reads in reads.
-type countingKV struct{ clientv3.KV }
-
-func (k countingKV) Get(ctx context.Context, key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
-	reads.Add(1)
-	return k.KV.Get(ctx, key, opts...)
-}
-
-// Txn counts a transaction that only reads as a read: a snapshot's first
-// read, which checks the region's fences with it.
-func (k countingKV) Txn(ctx context.Context) clientv3.Txn { return &countingTxn{Txn: k.KV.Txn(ctx)} }
-
-type countingTxn struct {
-	clientv3.Txn
-	writes bool
-}
-
-func (t *countingTxn) If(cs ...clientv3.Cmp) clientv3.Txn {
-	t.Txn = t.Txn.If(cs...)
-	return t
-}
-
-func (t *countingTxn) Then(ops ...clientv3.Op) clientv3.Txn {
-	t.writes = slices.ContainsFunc(ops, func(op clientv3.Op) bool { return !op.IsGet() })
-	t.Txn = t.Txn.Then(ops...)
-	return t
-}
-
-func (t *countingTxn) Else(ops ...clientv3.Op) clientv3.Txn {
-	t.Txn = t.Txn.Else(ops...)
-	return t
-}
-
-func (t *countingTxn) Commit() (*clientv3.TxnResponse, error) {
-	if !t.writes {
-		reads.Add(1)
-	}
-	return t.Txn.Commit()
-}
 
 // BenchmarkCreate: durable creates of one region at concurrency 1 and 64.
 func BenchmarkCreate(b *testing.B) {

@@ -15,7 +15,7 @@ func (s *Store) SystemView(ctx context.Context, fn func(store.SystemTx) error) e
 		return err
 	}
 	snap := &snapshot{ctx: ctx, kv: s.kv}
-	err := fn(&systemTx{o: newOverlay(snap), base: s.opts.Prefix + "system/"})
+	err := fn(&systemTx{o: newOverlay(snap), base: s.opts.Prefix + "system/", maxOps: s.opts.MaxTxnOps})
 	if snap.err != nil {
 		return s.systemFailed(ctx, snap.err)
 	}
@@ -38,7 +38,7 @@ func (s *Store) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error)
 		snap := &snapshot{ctx: ctx, kv: s.kv}
 		guardRev := snap.modRevision(guard)
 		o := newOverlay(snap)
-		err := fn(&systemTx{o: o, base: s.opts.Prefix + "system/"})
+		err := fn(&systemTx{o: o, base: s.opts.Prefix + "system/", maxOps: s.opts.MaxTxnOps})
 		if snap.err != nil {
 			return s.systemFailed(ctx, snap.err)
 		}
@@ -148,6 +148,8 @@ var _ store.SharedSystem = (*Store)(nil)
 type systemTx struct {
 	o    *overlay
 	base string
+	// maxOps bounds the reads of one prefetch round trip (MaxTxnOps).
+	maxOps int
 }
 
 func (t *systemTx) key(bucket, key string) string { return t.base + bucket + "\x00" + key }
@@ -162,6 +164,21 @@ func (t *systemTx) Get(bucket, key string) ([]byte, error) {
 		return nil, nil
 	}
 	return append([]byte{}, v...), nil
+}
+
+// Prefetch implements store.SystemPrefetcher: keys are read in one round
+// trip (a transaction of reads, MaxTxnOps at most each), and Get answers
+// them from memory, at the snapshot's revision like any other read. A
+// key this transaction wrote is read from its write, as Get reads it.
+func (t *systemTx) Prefetch(keys []store.SystemKey) error {
+	ks := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if key := t.key(k.Bucket, k.Key); !t.o.written(key) {
+			ks = append(ks, key)
+		}
+	}
+	t.o.snap.prefetch(ks, t.maxOps)
+	return t.o.snap.err // the View answers it as it answers a failed Get
 }
 
 func (t *systemTx) Put(bucket, key string, value []byte) error {

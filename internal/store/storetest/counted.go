@@ -122,6 +122,12 @@ func (t countedSystem) Get(bucket, key string) ([]byte, error) {
 	return t.SystemTx.Get(bucket, key)
 }
 
+// Prefetch passes the prefetch on (store.Prefetch): what it fetches is
+// counted as the Gets that then read it are.
+func (t countedSystem) Prefetch(keys []store.SystemKey) error {
+	return store.Prefetch(t.SystemTx, keys)
+}
+
 func (t countedSystem) Scan(bucket, prefix, after string, fn func(string, []byte, error) bool) {
 	t.SystemTx.Scan(bucket, prefix, after, func(k string, v []byte, err error) bool {
 		t.reads.Add(1)
