@@ -1,0 +1,121 @@
+package web_test
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/metadata"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+)
+
+// entryAction finds the hours page's entry form and its address.
+var entryAction = regexp.MustCompile(`<form method="post" action="([^"]*)" novalidate>`)
+
+// formAddress is the address the form found by re on page posts to,
+// unescaped; it stops the test when there is none.
+func formAddress(t *testing.T, re *regexp.Regexp, page string) string {
+	t.Helper()
+	m := re.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no form found by %s on the page:\n%s", re, page)
+	}
+	return html.UnescapeString(m[1])
+}
+
+// TestHoursFormComesBackToItsPage: the entry form on the second page of a
+// month's entries comes back there, refused (422, the form as typed) or
+// saved (303 to the page with its notice): its address carries the page's
+// query (keptQuery). Before, it carried the view and the day alone
+// (keepView), and the page came back to the month's first entries. Values
+// written into the address come back encoded and escaped, and neither a
+// notice nor a rejected entry to log again ("ripresenta") rides along.
+func TestHoursFormComesBackToItsPage(t *testing.T) {
+	f, b, network := inLombardia(t)
+	consultant := metadata.AppendToOutgoingContext(t.Context(), "authorization",
+		"Bearer "+f.Token(t, auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia"}))
+	support := famiv1.NewSupportServiceClient(f.conn)
+	bulk(t, 60, func(i int) error {
+		_, err := support.CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
+			SupportEntry: &famiv1.SupportEntry{Network: network, Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP, Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE,
+				Date: fmt.Sprintf("2026-11-%02d", 1+i%20), DurationMinutes: 30}})
+		return err
+	})
+	b.signIn("mrossi@lombardia")
+
+	first := "/ore?vista=mese&data=2026-11-20"
+	_, page := b.do("GET", first, nil)
+	second := nextPageOf(page, "", first)
+	if second == "" {
+		t.Fatalf("60 entries of November: the hours page offers no second page")
+	}
+	token := must(url.Parse(second)).Query().Get("pagina")
+	res, page := b.do("GET", second+"&ok=entry_created", nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status %d", second, res.StatusCode)
+	}
+	action := formAddress(t, entryAction, page)
+	u := must(url.Parse(action))
+	if u.Path != "/ore" || u.Query().Get("pagina") != token || u.Query().Get("vista") != "mese" || u.Query().Has("ok") {
+		t.Fatalf("the second page's entry form posts to %q, want /ore with the page's query (page %q, vista=mese), not its notice", action, token)
+	}
+
+	t.Run("refused", func(t *testing.T) {
+		form := entryForm(b.csrf(second), network)
+		form.Set("duration_minutes", "novanta")
+		res, page := b.do("POST", action, form)
+		if res.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("a duration in words: status %d, want 422", res.StatusCode)
+		}
+		if !strings.Contains(page, "Risultati da 51 a ") || !strings.Contains(page, `value="novanta"`) {
+			t.Errorf("the refused form did not come back on the second page of entries, as typed")
+		}
+		if again := formAddress(t, entryAction, page); again != action {
+			t.Errorf("the refused form posts again to %q, want %q", again, action)
+		}
+	})
+	t.Run("refused with a notice written into its address", func(t *testing.T) {
+		form := entryForm(b.csrf(second), network)
+		form.Set("duration_minutes", "novanta")
+		res, page := b.do("POST", action+"&ok=entry_created", form)
+		if res.StatusCode != http.StatusUnprocessableEntity || strings.Contains(page, "Ore registrate") {
+			t.Errorf("a refused form posted with ?ok=entry_created: status %d, says the hours were logged: %t; want 422, not saying it",
+				res.StatusCode, strings.Contains(page, "Ore registrate"))
+		}
+	})
+	t.Run("saved", func(t *testing.T) {
+		res, _ := b.do("POST", action, entryForm(b.csrf(second), network))
+		loc := must(url.Parse(res.Header.Get("Location")))
+		if res.StatusCode != http.StatusSeeOther || loc.Path != "/ore" || loc.Query().Get("pagina") != token || loc.Query().Get("ok") != "entry_created" {
+			t.Fatalf("saved: status %d to %q, want 303 to the second page of entries with its notice", res.StatusCode, loc)
+		}
+		if _, page := b.do("GET", loc.String(), nil); !strings.Contains(page, "Ore registrate") || !strings.Contains(page, "Risultati da 51 a ") {
+			t.Errorf("after the save, %s is not the second page of entries saying the hours were logged", loc)
+		}
+	})
+	t.Run("hostile query", func(t *testing.T) {
+		// Logging an entry again starts from it once (ripresenta), never
+		// again after the save.
+		res, err := support.ListSupportEntries(consultant, &famiv1.ListSupportEntriesRequest{Parent: "regions/lombardia", PageSize: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again := lastID(res.GetSupportEntries()[0].GetName())
+		hostile := first + `&nota="><script>alert(1)</script>&ripresenta=` + again
+		_, page := b.do("GET", strings.ReplaceAll(hostile, " ", "%20"), nil)
+		if strings.Contains(page, "<script>alert") {
+			t.Fatalf("the hours page reflects a query value unescaped")
+		}
+		action := formAddress(t, entryAction, page)
+		if q := must(url.Parse(action)).Query(); q.Get("nota") != `"><script>alert(1)</script>` || q.Has("ripresenta") {
+			t.Errorf("the entry form posts to %q, want the query's value encoded and no entry to log again", action)
+		}
+	})
+}
