@@ -119,3 +119,53 @@ func TestHoursFormComesBackToItsPage(t *testing.T) {
 		}
 	})
 }
+
+// reviewAction finds the approvals queue's review form and its address.
+var reviewAction = regexp.MustCompile(`<form method="post" action="(/approvazioni[^"]*)" novalidate>`)
+
+// TestReviewComesBackToItsPage: the review form on the second page of
+// the approvals queue comes back there: refused (a rejection without its
+// reason, 422) with the entry ticked on it still shown ticked, and done
+// (303) with its notice. Before, it posted to the queue's first page,
+// where a refusal showed other entries and lost the ticked one.
+func TestReviewComesBackToItsPage(t *testing.T) {
+	f, _, network := inLombardia(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	consultant := metadata.AppendToOutgoingContext(t.Context(), "authorization",
+		"Bearer "+f.Token(t, auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia"}))
+	support := famiv1.NewSupportServiceClient(f.conn)
+	bulk(t, 60, func(i int) error {
+		_, err := support.CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
+			SupportEntry: &famiv1.SupportEntry{Network: network, Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP, Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE,
+				Date: fmt.Sprintf("2026-11-%02d", 1+i%20), DurationMinutes: 30}})
+		return err
+	})
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	_, page := a.do("GET", "/approvazioni", nil)
+	second := nextPageOf(page, "", "/approvazioni")
+	if second == "" {
+		t.Fatalf("60 entries awaiting review: the queue offers no second page")
+	}
+	token := must(url.Parse(second)).Query().Get("pagina")
+	_, page = a.do("GET", second, nil)
+	action := formAddress(t, reviewAction, page)
+	if got := must(url.Parse(action)).Query().Get("pagina"); got != token {
+		t.Fatalf("the second page's review form posts to %q, want the page's query (page %q)", action, token)
+	}
+	ticked := regexp.MustCompile(`name="voce" value="([^"]+)"`).FindStringSubmatch(page)[1]
+
+	res, page := a.do("POST", action, url.Values{"csrf": {a.csrf(second)}, "voce": {ticked}, "azione": {"respingi"}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("a rejection without its reason: status %d, want 422", res.StatusCode)
+	}
+	if !strings.Contains(page, "Risultati da 51 a ") || !strings.Contains(page, `value="`+ticked+`" id="v-`+ticked+`" checked>`) {
+		t.Errorf("the refused review did not come back on the second page, its entry ticked")
+	}
+
+	res, _ = a.do("POST", action, url.Values{"csrf": {a.csrf(second)}, "voce": {ticked}, "azione": {"approva"}})
+	loc := must(url.Parse(res.Header.Get("Location")))
+	if res.StatusCode != http.StatusSeeOther || loc.Path != "/approvazioni" || loc.Query().Get("pagina") != token || loc.Query().Get("ok") != "approved" {
+		t.Errorf("approved: status %d to %q, want 303 to the queue's second page with its notice", res.StatusCode, loc)
+	}
+}
