@@ -169,3 +169,55 @@ func TestReviewComesBackToItsPage(t *testing.T) {
 		t.Errorf("approved: status %d to %q, want 303 to the queue's second page with its notice", res.StatusCode, loc)
 	}
 }
+
+// TestAccountsFormsComeBackToTheirPage: the accounts page's forms post to
+// addresses of their own, and come back to the page as it was sent from,
+// on the second page of its service tokens: a refused token (no system,
+// 422) with links that lead to the page, never to the form's POST-only
+// address, and a revocation asked without JavaScript (the confirmation
+// page, its "Annulla" leading back there) and done (303 with its notice).
+// Before, they came back to the first page of both lists, and a refused
+// token's pagers led to /token.
+func TestAccountsFormsComeBackToTheirPage(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	auths := famiv1.NewAuthServiceClient(f.conn)
+	bulk(t, 60, func(i int) error {
+		_, err := auths.CreateServiceToken(f.admin("lombardia"), &famiv1.CreateServiceTokenRequest{Parent: "regions/lombardia", SystemId: fmt.Sprintf("sys%04d", i)})
+		return err
+	})
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	_, page := a.do("GET", "/account", nil)
+	second := nextPageOf(page, "tok_", "/account")
+	if second == "" {
+		t.Fatalf("60 service tokens: the accounts page offers no second page of them")
+	}
+	token := must(url.Parse(second)).Query().Get("tok_pagina")
+	_, page = a.do("GET", second, nil)
+	create := formAddress(t, regexp.MustCompile(`<form method="post" action="(/token[^"/]*)" novalidate>`), page)
+	revoke := formAddress(t, regexp.MustCompile(`<form method="post" action="(/token/[^/"]+/revoca[^"]*)"`), page)
+	for _, action := range []string{create, revoke} {
+		if got := must(url.Parse(action)).Query().Get("tok_pagina"); got != token {
+			t.Fatalf("a form of the tokens' second page posts to %q, want the page's query (page %q)", action, token)
+		}
+	}
+
+	res, page := a.do("POST", create, url.Values{"csrf": {a.csrf(second)}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Risultati da 51 a ") {
+		t.Errorf("a token without its system: status %d, want 422 on the tokens' second page", res.StatusCode)
+	}
+	if strings.Contains(page, `href="/token`) {
+		t.Errorf("the refused token's page links to its form's address /token, which answers POST only")
+	}
+
+	res, page = a.do("POST", revoke, url.Values{"csrf": {a.csrf(second)}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, `href="`+html.EscapeString(second)+`"`) {
+		t.Errorf("the revocation asked without JavaScript: status %d, want the confirmation page leading back to %s", res.StatusCode, second)
+	}
+	res, _ = a.do("POST", revoke, url.Values{"csrf": {a.csrf(second)}, "conferma": {"1"}})
+	loc := must(url.Parse(res.Header.Get("Location")))
+	if res.StatusCode != http.StatusSeeOther || loc.Path != "/account" || loc.Query().Get("tok_pagina") != token || loc.Query().Get("ok") != "token_revoked" {
+		t.Errorf("revoked: status %d to %q, want 303 to the tokens' second page with its notice", res.StatusCode, loc)
+	}
+}
