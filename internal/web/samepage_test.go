@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"net/http"
@@ -30,6 +31,39 @@ func formAddress(t *testing.T, re *regexp.Regexp, page string) string {
 	return html.UnescapeString(m[1])
 }
 
+// inNovember logs n entries of network from 1 to 20 November 2026 as
+// the consultant mrossi, through the API, and returns the support client
+// and the consultant's context.
+func inNovember(t *testing.T, f *famid, network string, n int) (famiv1.SupportServiceClient, context.Context) {
+	t.Helper()
+	consultant := metadata.AppendToOutgoingContext(t.Context(), "authorization",
+		"Bearer "+f.Token(t, auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia"}))
+	support := famiv1.NewSupportServiceClient(f.conn)
+	bulk(t, n, func(i int) error {
+		_, err := support.CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
+			SupportEntry: &famiv1.SupportEntry{Network: network, Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP, Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE,
+				Date: fmt.Sprintf("2026-11-%02d", 1+i%20), DurationMinutes: 30}})
+		return err
+	})
+	return support, consultant
+}
+
+// secondPage reads the page at path and the second page of its list of
+// prefix: its address, its page token and the page; it stops the test
+// when the list has one page.
+func secondPage(t *testing.T, b *browserless, path, prefix string) (second, token, page string) {
+	t.Helper()
+	_, page = b.do("GET", path, nil)
+	if second = nextPageOf(page, prefix, path); second == "" {
+		t.Fatalf("%s offers no second page of its list %q", path, prefix)
+	}
+	res, page := b.do("GET", second, nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status %d", second, res.StatusCode)
+	}
+	return second, must(url.Parse(second)).Query().Get(prefix + "pagina"), page
+}
+
 // TestHoursFormComesBackToItsPage: the entry form on the second page of a
 // month's entries comes back there, refused (422, the form as typed) or
 // saved (303 to the page with its notice): its address carries the page's
@@ -39,28 +73,12 @@ func formAddress(t *testing.T, re *regexp.Regexp, page string) string {
 // notice nor a rejected entry to log again ("ripresenta") rides along.
 func TestHoursFormComesBackToItsPage(t *testing.T) {
 	f, b, network := inLombardia(t)
-	consultant := metadata.AppendToOutgoingContext(t.Context(), "authorization",
-		"Bearer "+f.Token(t, auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia"}))
-	support := famiv1.NewSupportServiceClient(f.conn)
-	bulk(t, 60, func(i int) error {
-		_, err := support.CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
-			SupportEntry: &famiv1.SupportEntry{Network: network, Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP, Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE,
-				Date: fmt.Sprintf("2026-11-%02d", 1+i%20), DurationMinutes: 30}})
-		return err
-	})
+	support, consultant := inNovember(t, f, network, 60)
 	b.signIn("mrossi@lombardia")
 
 	first := "/ore?vista=mese&data=2026-11-20"
-	_, page := b.do("GET", first, nil)
-	second := nextPageOf(page, "", first)
-	if second == "" {
-		t.Fatalf("60 entries of November: the hours page offers no second page")
-	}
-	token := must(url.Parse(second)).Query().Get("pagina")
-	res, page := b.do("GET", second+"&ok=entry_created", nil)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: status %d", second, res.StatusCode)
-	}
+	second, token, _ := secondPage(t, b, first, "")
+	_, page := b.do("GET", second+"&ok=entry_created", nil)
 	action := formAddress(t, entryAction, page)
 	u := must(url.Parse(action))
 	if u.Path != "/ore" || u.Query().Get("pagina") != token || u.Query().Get("vista") != "mese" || u.Query().Has("ok") {
@@ -131,24 +149,10 @@ var reviewAction = regexp.MustCompile(`<form method="post" action="(/approvazion
 func TestReviewComesBackToItsPage(t *testing.T) {
 	f, _, network := inLombardia(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	consultant := metadata.AppendToOutgoingContext(t.Context(), "authorization",
-		"Bearer "+f.Token(t, auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia"}))
-	support := famiv1.NewSupportServiceClient(f.conn)
-	bulk(t, 60, func(i int) error {
-		_, err := support.CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
-			SupportEntry: &famiv1.SupportEntry{Network: network, Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP, Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE,
-				Date: fmt.Sprintf("2026-11-%02d", 1+i%20), DurationMinutes: 30}})
-		return err
-	})
+	inNovember(t, f, network, 60)
 	a := f.client(t)
 	a.signIn("admin@lombardia")
-	_, page := a.do("GET", "/approvazioni", nil)
-	second := nextPageOf(page, "", "/approvazioni")
-	if second == "" {
-		t.Fatalf("60 entries awaiting review: the queue offers no second page")
-	}
-	token := must(url.Parse(second)).Query().Get("pagina")
-	_, page = a.do("GET", second, nil)
+	second, token, page := secondPage(t, a, "/approvazioni", "")
 	action := formAddress(t, reviewAction, page)
 	if got := must(url.Parse(action)).Query().Get("pagina"); got != token {
 		t.Fatalf("the second page's review form posts to %q, want the page's query (page %q)", action, token)
@@ -188,13 +192,7 @@ func TestAccountsFormsComeBackToTheirPage(t *testing.T) {
 	})
 	a := f.client(t)
 	a.signIn("admin@lombardia")
-	_, page := a.do("GET", "/account", nil)
-	second := nextPageOf(page, "tok_", "/account")
-	if second == "" {
-		t.Fatalf("60 service tokens: the accounts page offers no second page of them")
-	}
-	token := must(url.Parse(second)).Query().Get("tok_pagina")
-	_, page = a.do("GET", second, nil)
+	second, token, page := secondPage(t, a, "/account", "tok_")
 	create := formAddress(t, regexp.MustCompile(`<form method="post" action="(/token[^"/]*)" novalidate>`), page)
 	revoke := formAddress(t, regexp.MustCompile(`<form method="post" action="(/token/[^/"]+/revoca[^"]*)"`), page)
 	for _, action := range []string{create, revoke} {
