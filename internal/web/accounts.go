@@ -31,7 +31,16 @@ type accountsPage struct {
 	Issued      string
 	CanTokens   bool
 	RequestID   string
+	// Query is the page's query (keptQuery), which its forms' addresses
+	// carry, so that the page a form answers, refused, done or a token
+	// shown once, is the one it was sent from, its two lists where they
+	// stood.
+	Query string
 }
+
+// accountsPath is the accounts page's address, which its forms, posted to
+// addresses of their own, answer (asPage, withNotice).
+const accountsPath = "/account"
 
 // accountRoles are the roles an account may have (the ministry and
 // regional systems use tokens).
@@ -49,7 +58,7 @@ func tokenForm(v url.Values) *form {
 
 func (a *App) renderAccounts(w http.ResponseWriter, r *http.Request, s *session, code int, fm, tf *form, issued string) {
 	parent := regionName(s.region)
-	p := &accountsPage{frame: a.newFrame(r, s, "accounts.title"), Form: fm, TokenForm: tf, Issued: issued, RequestID: newRequestID(),
+	p := &accountsPage{frame: a.newFrame(r, s, "accounts.title"), Form: fm, TokenForm: tf, Issued: issued, RequestID: newRequestID(), Query: keptQuery(r),
 		CanTokens: s.can(a, famiv1.AuthService_ListServiceTokens_FullMethodName, &famiv1.ListServiceTokensRequest{Parent: parent})}
 	var err error
 	p.Accounts, p.AccountPager, err = readPage(s, r, "", msg("accounts.list"), a.auth.ListAccounts, &famiv1.ListAccountsRequest{Parent: parent},
@@ -90,14 +99,14 @@ func (a *App) renderAccounts(w http.ResponseWriter, r *http.Request, s *session,
 func (a *App) accountCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	fm := newForm(url.Values{"account_id": {r.PostFormValue("account_id")}, "display_name": {r.PostFormValue("display_name")},
 		"role": {r.PostFormValue("role")}, "partner": {r.PostFormValue("partner")}, "email": {r.PostFormValue("email")}})
-	again := func(code int) { a.renderAccounts(w, r, s, code, fm, tokenForm(nil), "") }
+	again := func(code int) { a.renderAccounts(w, asPage(r, accountsPath), s, code, fm, tokenForm(nil), "") }
 	if !a.partnerResolved(w, r, s, fm, "partner", "accounts.partner", again) {
 		return
 	}
 	_, err := a.auth.CreateAccount(s.ctx, &famiv1.CreateAccountRequest{Parent: regionName(s.region), AccountId: r.PostFormValue("account_id"),
 		Password: r.PostFormValue("password"), Account: &famiv1.Account{DisplayName: r.PostFormValue("display_name"),
 			Role: famiv1.Role(famiv1.Role_value[r.PostFormValue("role")]), Partner: r.PostFormValue("partner"), Email: r.PostFormValue("email")}})
-	a.submitted(w, r, s, fm, err, "account.", again, "/account?ok=account_created")
+	a.submitted(w, r, s, fm, err, "account.", again, withNotice(accountsPath, r, "account_created"))
 }
 
 // accountDelete deletes an account; its sessions end at once (the
@@ -115,8 +124,8 @@ func (a *App) accountPassword(w http.ResponseWriter, r *http.Request, s *session
 
 func (a *App) afterAccounts(w http.ResponseWriter, r *http.Request, s *session, err error, ok string) {
 	fm := newForm(nil)
-	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderAccounts(w, r, s, code, fm, tokenForm(nil), "") },
-		"/account?ok="+ok)
+	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderAccounts(w, asPage(r, accountsPath), s, code, fm, tokenForm(nil), "") },
+		withNotice(accountsPath, r, ok))
 }
 
 // tokenCreate issues a service token for a regional system and shows it
@@ -126,14 +135,14 @@ func (a *App) tokenCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	res, err := a.auth.CreateServiceToken(s.ctx, &famiv1.CreateServiceTokenRequest{Parent: regionName(s.region),
 		SystemId: r.PostFormValue("tok_system_id"), DisplayName: r.PostFormValue("tok_display_name")})
 	if formError(tf, err, "") {
-		a.renderAccounts(w, r, s, http.StatusUnprocessableEntity, newForm(nil), tf, "")
+		a.renderAccounts(w, asPage(r, accountsPath), s, http.StatusUnprocessableEntity, newForm(nil), tf, "")
 		return
 	}
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	a.renderAccounts(w, r, s, http.StatusOK, newForm(nil), tokenForm(nil), res.GetToken())
+	a.renderAccounts(w, asPage(r, accountsPath), s, http.StatusOK, newForm(nil), tokenForm(nil), res.GetToken())
 }
 
 func (a *App) tokenRevoke(w http.ResponseWriter, r *http.Request, s *session) {

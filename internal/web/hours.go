@@ -56,7 +56,14 @@ type hoursPage struct {
 	RequestID         string
 	CanLog, CanExport bool
 	CSVURL            string
+	// Query is the page's query (kept) naming its view, which the entry form's
+	// address carries, so that the page it answers, refused or saved, is
+	// the one it was sent from: its view and the page of its entries.
+	Query string
 }
+
+// hoursPath is the hours page's address, which its entry form posts to.
+const hoursPath = "/ore"
 
 // meetingsNetwork is the entry form's hidden field holding the network
 // whose meetings the form offers (hoursPage.MeetingsOf), so that the form
@@ -64,6 +71,10 @@ type hoursPage struct {
 // the network changed since: the pager then starts again at the new
 // network's first page, and the form says why.
 const meetingsNetwork = "meetings_network"
+
+// meetingPages is the prefix of the paging of the entry form's meetings
+// (recentMeetings) in the hours page's address.
+const meetingPages = "inc_"
 
 // MeetingField is the select of the meeting an entry names, hinted with
 // why its choices changed when the network did (MeetingsRenewed): they are
@@ -190,6 +201,15 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 	if view == "settimana" {
 		prev = start.AddDate(0, 0, -7)
 	}
+	// The form's address names the view shown, which a page asked
+	// without one (today's month) would otherwise leave to the day it is
+	// sent on; the page of its meetings is the form's own (its pager's
+	// buttons send it), not the page's.
+	q := kept(r)
+	dropPaging(q, meetingPages)
+	q.Set("vista", view)
+	q.Set("data", p.Start)
+	p.Query = queryTail(q)
 	p.Prev = "/ore?" + url.Values{"vista": {view}, "data": {prev.Format(time.DateOnly)}}.Encode()
 	p.Next = "/ore?" + url.Values{"vista": {view}, "data": {next.Format(time.DateOnly)}}.Encode()
 	parent := regionName(s.region)
@@ -367,18 +387,8 @@ func (a *App) createEntry(w http.ResponseWriter, r *http.Request, s *session) {
 	_, err := a.support.CreateSupportEntry(s.ctx, &famiv1.CreateSupportEntryRequest{
 		Parent: regionName(s.region), SupportEntry: entryFromForm(r.PostForm), RequestId: r.PostFormValue("request_id"),
 	})
-	a.submitted(w, r, s, fm, err, "support_entry.", func(code int) { a.renderHours(w, r, s, code, fm) },
-		"/ore?ok=entry_created&"+keepView(r))
-}
-
-func keepView(r *http.Request) string {
-	q := url.Values{}
-	for _, k := range []string{"vista", "data"} {
-		if v := r.URL.Query().Get(k); v != "" {
-			q.Set(k, v)
-		}
-	}
-	return q.Encode()
+	a.submitted(w, r, s, fm, err, "support_entry.", func(code int) { a.renderHours(w, asPage(r, hoursPath), s, code, fm) },
+		withNotice(hoursPath, r, "entry_created"))
 }
 
 // editPage edits one submitted entry, or shows why it cannot be edited.
@@ -487,7 +497,7 @@ func newRequestID() string {
 // network): its meetings, or, with no network chosen yet, the region's,
 // from the last four months and the next one (from and to midnight),
 // newest first (ListMeetings' order_by), a page of them where the address
-// says (readPage, "inc_"; the pager's buttons, of the form (formpager),
+// says (readPage, meetingPages; the pager's buttons, of the form (formpager),
 // lead to the older ones), and chosen, the meeting the form names if it
 // is not among them, so that saving the form keeps it.
 func (a *App) recentMeetings(s *session, r *http.Request, network, chosen string) ([]option, *pager, error) {
@@ -497,7 +507,7 @@ func (a *App) recentMeetings(s *session, r *http.Request, network, chosen string
 	now := time.Date(y, m, d, 0, 0, 0, 0, territory.Rome)
 	var listed bool
 	read := func(r *http.Request) ([]option, *pager, error) {
-		return readPage(s, r, "inc_", msg("field.meeting"), a.meetings.ListMeetings, &famiv1.ListMeetingsRequest{Parent: regionName(s.region), Network: network,
+		return readPage(s, r, meetingPages, msg("field.meeting"), a.meetings.ListMeetings, &famiv1.ListMeetingsRequest{Parent: regionName(s.region), Network: network,
 			StartFrom: timestamppb.New(now.AddDate(0, -4, 0)), StartBefore: timestamppb.New(now.AddDate(0, 1, 0)), OrderBy: "start_time desc"},
 			(*famiv1.ListMeetingsResponse).GetMeetings, func(m *famiv1.Meeting) (option, bool) {
 				listed = listed || m.GetName() == chosen

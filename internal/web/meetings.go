@@ -146,13 +146,11 @@ func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
 	past := &famiv1.ListMeetingsRequest{Parent: region, Partner: partner, StartBefore: today}
 	// SwitchURL shows the other view of the past, the other lists kept
 	// where they stand.
-	q := r.URL.Query()
-	q.Del("ok")
+	q := kept(r)
 	if p.Archive {
 		p.Past, p.PastPager, err = readPage(s, r, "pas_", msg("meetings.past"), a.meetings.ListMeetings, past, (*famiv1.ListMeetingsResponse).GetMeetings, row)
-		for _, k := range []string{"passati", "pas_" + paramToken, "pas_" + paramBack, "pas_" + paramFrom} {
-			q.Del(k)
-		}
+		q.Del("passati")
+		dropPaging(q, "pas_")
 	} else {
 		// The latest are those of the last months, as the page says;
 		// older ones are in the archive.
@@ -160,10 +158,7 @@ func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
 		p.Past, p.MorePast, err = a.latestMeetings(s, past)
 		q.Set("passati", "tutti")
 	}
-	p.SwitchURL = r.URL.Path
-	if len(q) > 0 {
-		p.SwitchURL += "?" + q.Encode()
-	}
+	p.SwitchURL = r.URL.Path + queryTail(q)
 	if err != nil {
 		return err
 	}

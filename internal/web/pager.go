@@ -122,12 +122,17 @@ func pageRequestOf(r *http.Request, prefix string) pageRequest {
 	if n, ok := parsePosition(q.Get(prefix + paramFrom)); ok && pr.token != "" {
 		pr.from = n
 	}
-	for _, k := range []string{paramToken, paramBack, paramFrom} {
-		q.Del(prefix + k)
-	}
+	dropPaging(q, prefix)
 	q.Del("ok") // a notice is said once
 	pr.rest = q
 	return pr
+}
+
+// dropPaging deletes from q the paging of the list of prefix.
+func dropPaging(q url.Values, prefix string) {
+	for _, k := range []string{paramToken, paramBack, paramFrom} {
+		q.Del(prefix + k)
+	}
 }
 
 // link is the address of the page of token, with the trail back and the

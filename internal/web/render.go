@@ -724,36 +724,57 @@ func (a *App) submitted(w http.ResponseWriter, r *http.Request, s *session, fm *
 	}
 }
 
-// keptQuery is r's query as the tail of an address ("?passati=tutti"),
-// "" for none, without its notice ("ok"), which is said once: a page's
-// forms that post to an address of their own carry it, so that the page
-// they answer (asPage, withNotice) stands where it stood, its views and
-// the pages of its lists. Before, a refusal shown again came back to the
-// page's first view.
-func keptQuery(r *http.Request) string {
+// saidOnce are the query parameters a page acts on once, when it is
+// asked for, and that an address built from its query must not carry
+// again: the notice ("ok", said after a write) and the entry a rejected
+// one starts the hours form from ("ripresenta"). Kept, a form's address
+// would say a notice again after a refusal, or one the user wrote into
+// the address, and fill the hours form with the rejected entry again once
+// it is logged.
+var saidOnce = []string{"ok", "ripresenta"}
+
+// kept is r's query without the parameters said once (saidOnce): the page
+// as it stands, its views, filters and the pages of its lists.
+func kept(r *http.Request) url.Values {
 	q := r.URL.Query()
-	q.Del("ok")
+	for _, k := range saidOnce {
+		q.Del(k)
+	}
+	return q
+}
+
+// keptQuery is r's query as the tail of an address ("?passati=tutti"),
+// "" for none, without the parameters said once (kept). It is the one way
+// a page's forms come back to it: they carry it in their addresses, and
+// the page they answer (asPage, withNotice) stands where it stood, its
+// views and the pages of its lists. Before, a refusal shown again came
+// back to the page's first view. The query is encoded again, never copied
+// as sent, and the templates escape it as any value.
+func keptQuery(r *http.Request) string { return queryTail(kept(r)) }
+
+// queryTail is q as the tail of an address: "?" and q encoded, "" for none.
+func queryTail(q url.Values) string {
 	if len(q) == 0 {
 		return ""
 	}
 	return "?" + q.Encode()
 }
 
-// asPage is r as the page at path reads it, r's query kept: the page a
-// form posted elsewhere answers again (a refusal, an address shown once),
-// whose links (pagers, views) lead to the page, never to the form's
-// address, which answers POST only.
+// asPage is r as the page at path reads it, r's query kept (kept): the
+// page a form posted to it answers again (a refusal, an address shown
+// once), whose links (pagers, views) lead to the page, never to the
+// form's address, which answers POST only, and which says no notice.
 func asPage(r *http.Request, path string) *http.Request {
 	p := r.Clone(r.Context())
-	p.URL.Path, p.URL.RawPath = path, ""
+	p.URL.Path, p.URL.RawPath, p.URL.RawQuery = path, "", kept(r).Encode()
 	return p
 }
 
-// withNotice is the address of the page at path with r's query and the
-// notice ok ("ok.<ok>"): where a form posted elsewhere leads after its
+// withNotice is the address of the page at path with r's query (kept) and
+// the notice ok ("ok.<ok>"): where a form posted to it leads after its
 // write (Post/Redirect/Get), the page as it was sent from.
 func withNotice(path string, r *http.Request, ok string) string {
-	q := r.URL.Query()
+	q := kept(r)
 	q.Set("ok", ok)
 	return path + "?" + q.Encode()
 }

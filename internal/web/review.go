@@ -24,7 +24,16 @@ type approvalsPage struct {
 	Pager     *pager
 	Form      *form
 	RequestID string
+	// Query is the page's query (keptQuery), which the review form's
+	// address carries, so that a refused review comes back to the page of
+	// entries it was sent from, the entries ticked there still shown, and
+	// a done one to that page again.
+	Query string
 }
+
+// approvalsPath is the approvals queue's address, which its review form
+// posts to.
+const approvalsPath = "/approvazioni"
 
 var submitted = []famiv1.SupportEntryState{famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED}
 
@@ -39,7 +48,7 @@ func (a *App) renderApprovals(w http.ResponseWriter, r *http.Request, s *session
 		a.forbidden(w, r, s)
 		return
 	}
-	p := &approvalsPage{frame: a.newFrame(r, s, "approvals.title"), Form: fm, RequestID: newRequestID()}
+	p := &approvalsPage{frame: a.newFrame(r, s, "approvals.title"), Form: fm, RequestID: newRequestID(), Query: keptQuery(r)}
 	var networks []string
 	var err error
 	p.Entries, p.Pager, err = readPage(s, r, "", msg("approvals.title"), a.support.ListSupportEntries,
@@ -98,8 +107,8 @@ func (a *App) review(w http.ResponseWriter, r *http.Request, s *session) {
 		if stopped, ok := a.stoppedBy(s, err, names); ok {
 			fm.Errors["names"] = stopped
 		}
-		a.renderApprovals(w, r, s, code, fm)
-	}, "/approvazioni?ok="+done)
+		a.renderApprovals(w, asPage(r, approvalsPath), s, code, fm)
+	}, withNotice(approvalsPath, r, done))
 }
 
 // stoppedBy describes, for the page, the entry of names that a batch

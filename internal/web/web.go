@@ -202,10 +202,10 @@ func (a *App) routes() {
 
 	m.Handle("GET /account", a.page(a.accountList))
 	m.Handle("POST /account", a.page(a.accountCreate))
-	m.Handle("POST /account/{account}/elimina", a.page(a.confirmed(confirmation{"accounts.delete_heading", "accounts.confirm_delete"}, backTo("/account", ""), a.accountDelete)))
+	m.Handle("POST /account/{account}/elimina", a.page(a.confirmed(confirmation{"accounts.delete_heading", "accounts.confirm_delete"}, backToQuery(accountsPath), a.accountDelete)))
 	m.Handle("POST /account/{account}/password", a.page(a.accountPassword))
 	m.Handle("POST /token", a.page(a.tokenCreate))
-	m.Handle("POST /token/{token}/revoca", a.page(a.confirmed(confirmation{"tokens.revoke_heading", "tokens.confirm_revoke"}, backTo("/account", ""), a.tokenRevoke)))
+	m.Handle("POST /token/{token}/revoca", a.page(a.confirmed(confirmation{"tokens.revoke_heading", "tokens.confirm_revoke"}, backToQuery(accountsPath), a.tokenRevoke)))
 
 	m.Handle("GET /storia", a.page(a.history))
 	m.Handle("/", a.unknownPath(a.page(a.notFound)))
