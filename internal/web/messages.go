@@ -246,6 +246,7 @@ var italian = map[string]string{
 	"protocols.open":               "Apri alla firma",
 	"protocols.confirm_open":       "Aprire il protocollo alla firma? Il testo non si potrà più modificare: per cambiarlo servirà un emendamento.",
 	"protocols.open_heading":       "Aprire il protocollo alla firma?",
+	"protocols.open_advice":        "Il testo aperto alla firma deve rispettare le regole di oggi, e alcuni valori della bozza, salvati con regole precedenti, non le rispettano: correggi i campi evidenziati, salva la bozza, poi aprila alla firma.",
 	"protocols.history":            "Versioni",
 	"protocols.supersedes":         "Sostituisce la versione %s",
 	"protocols.superseded_by":      "Sostituito da %s",
