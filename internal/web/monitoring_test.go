@@ -18,6 +18,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 const (
@@ -924,4 +925,48 @@ func TestBrowserReportFormAt390(t *testing.T) {
 	}
 	b.check("rapporto-390")
 	b.run("reset viewport", chromedp.EmulateReset())
+}
+
+// TestReportStoredOffItsPlan: a draft report whose deviation names an
+// activity its project's plan no longer has (stored straight to the
+// region's file) is checked whole, so its form's save is refused at the
+// deviations; submitted as it is, the refusal brings back the report's
+// form, the deviations marked and, in Italian, what to do: fix them, save,
+// then submit it. Before, the report's page came back asking to check
+// fields it does not show.
+func TestReportStoredOffItsPlan(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	f = f.storedDirectly(func(tx store.WriteTx) error {
+		r := &famiv1.MonitoringReport{}
+		if err := tx.Get("regions/lombardia/projects/lab-impact/monitoringReports/2021-q2", r); err != nil {
+			return err
+		}
+		r.Deviations[0].Activity = "09.9"
+		return tx.Put(r)
+	})
+	staff := f.client(t)
+	staff.signIn("staff@lombardia")
+
+	edit := labReport + "/modifica"
+	form := url.Values{"csrf": {staff.csrf(edit)}, "plan": {staff.plan(edit)}, "act.0.state": {"ACTIVITY_STATE_COMPLETED"}, "act.0.start": {"15/01/2019"},
+		"act.0.end": {"30/06/2021"}, "act.1.state": {"ACTIVITY_STATE_LATE"}, "act.1.start": {"02/05/2019"}, "ind.0.value": {"28"},
+		"dev.0.activity": {"09.9"}, "dev.0.description": {"Incontri rinviati"}, "dev.0.cause": {"Pandemia"}, "dev.0.new_date": {"30/09/2021"},
+		"ppl.0.age_band": {"AGE_BAND_18_29"}, "ppl.0.sex": {"SEX_FEMALE"}, "ppl.0.count": {"12"}, "notes": {"Note del trimestre"}}
+	if res, page := staff.do("POST", edit, form); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-deviations-err"`) {
+		t.Errorf("the form's save with the deviation off the plan: status %d; want 422 naming the deviations", res.StatusCode)
+	}
+
+	res, page := staff.do("POST", labReport+"/invia", url.Values{"csrf": {staff.csrf(labReport)}, "conferma": {"1"}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("submitting a report off its plan: status %d, want 422", res.StatusCode)
+	}
+	for _, want := range []string{`action="` + edit + `"`, `id="f-deviations-err"`, "correggi i campi evidenziati, salva il rapporto"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the refused submission's page lacks %q", want)
+		}
+	}
+	if st := f.reportState("2021-q2"); st != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT {
+		t.Errorf("after the refused submission: %s, want a draft", st)
+	}
 }
