@@ -754,6 +754,7 @@ var italian = map[string]string{
 	"monitoring.operators":                       "Operatori formati",
 	"monitoring.submit":                          "Invia il rapporto",
 	"monitoring.submit_advice":                   "Il rapporto inviato deve rispettare le regole di oggi e il piano attuale del progetto, e alcuni valori salvati prima non li rispettano: correggi i campi evidenziati, salva il rapporto, poi invialo.",
+	"monitoring.approve_advice":                  "Il rapporto approvato deve rispettare le regole di oggi e il piano attuale del progetto, e alcuni valori salvati prima non li rispettano: restituiscilo agli autori perché lo correggano; un rapporto approvato non si può più modificare.",
 	"monitoring.review":                          "Esame del rapporto",
 	"monitoring.approve":                         "Approva",
 	"monitoring.return":                          "Restituisci",

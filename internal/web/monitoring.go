@@ -385,6 +385,9 @@ func (a *App) reportAction(done string) pageFunc {
 			return
 		}
 		fm := actionForm(r.PostForm)
+		if done == "approva" { // the admin does not edit the report: its authors do
+			fm.advice = "monitoring.approve_advice"
+		}
 		a.submitted(w, r, s, fm, err, "", func(code int) { a.renderReport(w, r, s, code, fm) }, reportAddress(r)+"?ok=report_"+done)
 	}
 }

@@ -970,3 +970,35 @@ func TestReportStoredOffItsPlan(t *testing.T) {
 		t.Errorf("after the refused submission: %s, want a draft", st)
 	}
 }
+
+// TestReportApprovalOffItsPlan: a submitted report whose deviation names an
+// activity its project's plan no longer has (stored straight to the
+// region's file) cannot be approved, and the admin, who cannot edit it,
+// reads on the report's page, in Italian, what to do: return it to its
+// authors. Before, the page asked to check fields it does not show.
+func TestReportApprovalOffItsPlan(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	f = f.storedDirectly(func(tx store.WriteTx) error {
+		r := &famiv1.MonitoringReport{}
+		if err := tx.Get("regions/lombardia/projects/lab-impact/monitoringReports/2021-q2", r); err != nil {
+			return err
+		}
+		r.Deviations[0].Activity = "09.9"
+		r.State = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED
+		return tx.Put(r)
+	})
+	admin := f.client(t)
+	admin.signIn("admin@lombardia")
+
+	res, page := admin.do("POST", labReport+"/approva", url.Values{"csrf": {admin.csrf(labReport)}, "conferma": {"1"}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("approving a report off its plan: status %d, want 422", res.StatusCode)
+	}
+	if !strings.Contains(page, "restituiscilo agli autori") || strings.Contains(page, "Controlla i campi evidenziati") {
+		t.Errorf("the refused approval's page does not say to return the report, or asks to check fields it does not show")
+	}
+	if st := f.reportState("2021-q2"); st != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED {
+		t.Errorf("after the refused approval: %s, want it submitted", st)
+	}
+}

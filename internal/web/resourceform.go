@@ -117,10 +117,10 @@ func (rf resourceForm[T]) deleted(w http.ResponseWriter, r *http.Request, s *ses
 // having answered nothing, for any other error.
 func (rf resourceForm[T]) advised(w http.ResponseWriter, r *http.Request, s *session, err error, advice string) bool {
 	fm := actionForm(nil)
+	fm.advice = advice
 	if status.Code(err) != codes.InvalidArgument || !formError(fm, err, rf.prefix) || len(fm.Errors) == 0 {
 		return false
 	}
-	fm.Message = msg(advice)
 	rf.edit(w, r, s, http.StatusUnprocessableEntity, fm)
 	return true
 }
