@@ -927,6 +927,22 @@ func TestBrowserReportFormAt390(t *testing.T) {
 	b.run("reset viewport", chromedp.EmulateReset())
 }
 
+// storedOffPlan is f restarted over setupMonitoring's report 2021-q2 in
+// state, its deviation naming an activity the project's plan does not have
+// (09.9), stored straight to the region's file: a report written before
+// its plan changed.
+func (f *famid) storedOffPlan(state famiv1.MonitoringReportState) *famid {
+	f.t.Helper()
+	return f.storedDirectly(func(tx store.WriteTx) error {
+		r := &famiv1.MonitoringReport{}
+		if err := tx.Get("regions/lombardia/projects/lab-impact/monitoringReports/2021-q2", r); err != nil {
+			return err
+		}
+		r.Deviations[0].Activity, r.State = "09.9", state
+		return tx.Put(r)
+	})
+}
+
 // TestReportStoredOffItsPlan: a draft report whose deviation names an
 // activity its project's plan no longer has (stored straight to the
 // region's file) is checked whole, so its form's save is refused at the
@@ -937,14 +953,7 @@ func TestBrowserReportFormAt390(t *testing.T) {
 func TestReportStoredOffItsPlan(t *testing.T) {
 	f := startFamid(t)
 	setupMonitoring(f)
-	f = f.storedDirectly(func(tx store.WriteTx) error {
-		r := &famiv1.MonitoringReport{}
-		if err := tx.Get("regions/lombardia/projects/lab-impact/monitoringReports/2021-q2", r); err != nil {
-			return err
-		}
-		r.Deviations[0].Activity = "09.9"
-		return tx.Put(r)
-	})
+	f = f.storedOffPlan(famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT)
 	staff := f.client(t)
 	staff.signIn("staff@lombardia")
 
@@ -979,15 +988,7 @@ func TestReportStoredOffItsPlan(t *testing.T) {
 func TestReportApprovalOffItsPlan(t *testing.T) {
 	f := startFamid(t)
 	setupMonitoring(f)
-	f = f.storedDirectly(func(tx store.WriteTx) error {
-		r := &famiv1.MonitoringReport{}
-		if err := tx.Get("regions/lombardia/projects/lab-impact/monitoringReports/2021-q2", r); err != nil {
-			return err
-		}
-		r.Deviations[0].Activity = "09.9"
-		r.State = famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED
-		return tx.Put(r)
-	})
+	f = f.storedOffPlan(famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED)
 	admin := f.client(t)
 	admin.signIn("admin@lombardia")
 
