@@ -342,3 +342,40 @@ func TestMeetingRecordsStoredUnderOlderRules(t *testing.T) {
 		t.Errorf("the meeting after its forms: %v, %v; want both partners' attendance, the minutes and the stored item", got, err)
 	}
 }
+
+// TestAttendanceFormKeepsNamedContacts: the attendance form counts each
+// partner's attendees and does not name them; saved again (another
+// partner's attendance added), it keeps the contacts recorded through the
+// API by name for a partner it sends. Before, the save erased them.
+func TestAttendanceFormKeepsNamedContacts(t *testing.T) {
+	f := startFamid(t)
+	b, network, udp, cpia := f.annaInBergamo(t)
+	m, err := f.onlineMeeting("tavolo", network, "Tavolo di coordinamento", f.Clock.Now().In(rome()).AddDate(0, 0, -10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := f.admin("lombardia")
+	mario, err := famiv1.NewContactServiceClient(f.conn).CreateContact(ctx, &famiv1.CreateContactRequest{Parent: "regions/lombardia", ContactId: "mario",
+		Contact: &famiv1.Contact{DisplayName: "Mario Rossi", Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_TEACHER, Partner: udp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	if _, err := meetings.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(), Attendance: []*famiv1.PartnerAttendance{
+		{Partner: udp, Attendees: 2, Contacts: []string{mario.GetName()}}}}); err != nil {
+		t.Fatal(err)
+	}
+	path := "/incontri/" + lastID(m.GetName())
+	if res, _ := b.do("POST", path+"/presenze", url.Values{"csrf": {b.csrf(path)}, "att." + udp: {"2"}, "att." + cpia: {"1"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the attendance form: status %d, want 303", res.StatusCode)
+	}
+	got, err := meetings.GetMeeting(ctx, &famiv1.GetMeetingRequest{Name: m.GetName()})
+	if err != nil || len(got.GetAttendance()) != 2 {
+		t.Fatalf("the meeting after its attendance form: %v, %v; want both partners", got, err)
+	}
+	for _, at := range got.GetAttendance() {
+		if at.GetPartner() == udp && (len(at.GetContacts()) != 1 || at.GetContacts()[0] != mario.GetName()) {
+			t.Errorf("the UdP's attendance after the form names %v, want %s", at.GetContacts(), mario.GetName())
+		}
+	}
+}
