@@ -927,12 +927,14 @@ func TestBrowserReportFormAt390(t *testing.T) {
 	b.run("reset viewport", chromedp.EmulateReset())
 }
 
-// storedOffPlan is f restarted over setupMonitoring's report 2021-q2 in
-// state, its deviation naming an activity the project's plan does not have
-// (09.9), stored straight to the region's file: a report written before
-// its plan changed.
-func (f *famid) storedOffPlan(state famiv1.MonitoringReportState) *famid {
-	f.t.Helper()
+// reportOffPlan starts famid with setupMonitoring, its report 2021-q2 in
+// state, the report's deviation naming an activity the project's plan
+// does not have (09.9), stored straight to the region's file: a report
+// written before its plan changed.
+func reportOffPlan(t *testing.T, state famiv1.MonitoringReportState) *famid {
+	t.Helper()
+	f := startFamid(t)
+	setupMonitoring(f)
 	return f.storedDirectly(func(tx store.WriteTx) error {
 		r := &famiv1.MonitoringReport{}
 		if err := tx.Get("regions/lombardia/projects/lab-impact/monitoringReports/2021-q2", r); err != nil {
@@ -951,9 +953,7 @@ func (f *famid) storedOffPlan(state famiv1.MonitoringReportState) *famid {
 // then submit it. Before, the report's page came back asking to check
 // fields it does not show.
 func TestReportStoredOffItsPlan(t *testing.T) {
-	f := startFamid(t)
-	setupMonitoring(f)
-	f = f.storedOffPlan(famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT)
+	f := reportOffPlan(t, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT)
 	staff := f.client(t)
 	staff.signIn("staff@lombardia")
 
@@ -986,9 +986,7 @@ func TestReportStoredOffItsPlan(t *testing.T) {
 // reads on the report's page, in Italian, what to do: return it to its
 // authors. Before, the page asked to check fields it does not show.
 func TestReportApprovalOffItsPlan(t *testing.T) {
-	f := startFamid(t)
-	setupMonitoring(f)
-	f = f.storedOffPlan(famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED)
+	f := reportOffPlan(t, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED)
 	admin := f.client(t)
 	admin.signIn("admin@lombardia")
 
