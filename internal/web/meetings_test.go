@@ -327,6 +327,9 @@ func TestMeetingRecordsStoredUnderOlderRules(t *testing.T) {
 	b := f.client(t)
 	b.signIn("anna@lombardia")
 	path := "/incontri/" + lastID(m.GetName())
+	if _, page := b.do("GET", path, nil); !strings.Contains(page, `name="att.`+udp+`.ATTENDEE_ROLE_TEACHER" value="5"`) {
+		t.Errorf("the attendance form does not show the counts by role as stored")
+	}
 
 	res, _ := b.do("POST", path+"/presenze", url.Values{"csrf": {b.csrf(path)}, "att." + udp: {"2"}, "att." + udp + ".ATTENDEE_ROLE_TEACHER": {"5"},
 		"att." + cpia: {"1"}})
