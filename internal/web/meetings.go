@@ -540,8 +540,15 @@ func meetingPartners(m *famiv1.Meeting) []string {
 
 // recordAttendance records how many people each partner sent ("att.<partner>")
 // and, optionally, how many of them in each role ("att.<partner>.<ROLE>");
-// a partner left empty is left out, 0 records an absence.
+// a partner left empty is left out, 0 records an absence. The form names
+// no attendee: a partner's contacts recorded by name (through the API)
+// are sent back as stored, which the save erased before.
 func (a *App) recordAttendance(w http.ResponseWriter, r *http.Request, s *session) {
+	m, err := a.meetings.GetMeeting(s.ctx, &famiv1.GetMeetingRequest{Name: pathName(r, s, resource.Meetings, "meeting")})
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
 	byPartner := map[string]*famiv1.PartnerAttendance{}
 	get := func(partner string) *famiv1.PartnerAttendance {
 		if byPartner[partner] == nil {
@@ -565,13 +572,18 @@ func (a *App) recordAttendance(w http.ResponseWriter, r *http.Request, s *sessio
 			pa.Roles = append(pa.Roles, &famiv1.AttendeeCount{Role: famiv1.AttendeeRole(famiv1.AttendeeRole_value[role]), Count: int32(n)})
 		}
 	}
+	for _, at := range m.GetAttendance() {
+		if pa := byPartner[at.GetPartner()]; pa != nil {
+			pa.Contacts = at.GetContacts()
+		}
+	}
 	var att []*famiv1.PartnerAttendance
 	for _, pa := range byPartner {
 		slices.SortFunc(pa.Roles, func(x, y *famiv1.AttendeeCount) int { return int(x.GetRole() - y.GetRole()) })
 		att = append(att, pa)
 	}
 	slices.SortFunc(att, func(x, y *famiv1.PartnerAttendance) int { return cmp.Compare(x.GetPartner(), y.GetPartner()) })
-	_, err := a.meetings.RecordAttendance(s.ctx, &famiv1.RecordAttendanceRequest{Name: pathName(r, s, resource.Meetings, "meeting"), Attendance: att,
+	_, err = a.meetings.RecordAttendance(s.ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(), Attendance: att,
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
 	a.afterMeetingAction(w, r, s, newForm(r.PostForm), err, "attendance_recorded")
 }

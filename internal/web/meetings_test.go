@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
@@ -293,5 +294,91 @@ func TestCalendarAddressesByRights(t *testing.T) {
 	res, _ := admin.do("POST", m[1], url.Values{"csrf": {admin.csrf("/incontri")}, "conferma": {"1"}})
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/incontri?ok=calendar_revoked" || live() {
 		t.Errorf("the admin's revocation: status %d to %q, live %v; want 303 to the page's notice and the address revoked", res.StatusCode, res.Header.Get("Location"), live())
+	}
+}
+
+// TestMeetingRecordsStoredUnderOlderRules: a meeting whose attendance (counts
+// by role adding up to more than the attendees) and action item (due
+// before the meeting, which has since moved later) were stored before
+// the rules refused them (straight to the region's file) records, through
+// its page's forms, another partner's attendance and new minutes: each
+// form sends the stored values back as they are, which the service
+// forgives, and both are saved.
+func TestMeetingRecordsStoredUnderOlderRules(t *testing.T) {
+	f := startFamid(t)
+	_, network, udp, cpia := f.annaInBergamo(t)
+	day := f.Clock.Now().In(rome()).AddDate(0, 0, -10)
+	m, err := f.onlineMeeting("tavolo", network, "Tavolo di coordinamento", day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f = f.storedDirectly(func(tx store.WriteTx) error {
+		stored := &famiv1.Meeting{}
+		if err := tx.Get(m.GetName(), stored); err != nil {
+			return err
+		}
+		stored.State = famiv1.MeetingState_MEETING_STATE_HELD
+		stored.Attendance = []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 2,
+			Roles: []*famiv1.AttendeeCount{{Role: famiv1.AttendeeRole_ATTENDEE_ROLE_TEACHER, Count: 5}}}}
+		stored.ActionItems = []*famiv1.ActionItem{{Id: "calendario", Description: "Inviare il calendario", Owner: cpia,
+			DueDate: day.AddDate(0, 0, -3).Format(time.DateOnly), Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN}}
+		return tx.Put(stored)
+	})
+	b := f.client(t)
+	b.signIn("anna@lombardia")
+	path := "/incontri/" + lastID(m.GetName())
+	if _, page := b.do("GET", path, nil); !strings.Contains(page, `name="att.`+udp+`.ATTENDEE_ROLE_TEACHER" value="5"`) {
+		t.Errorf("the attendance form does not show the counts by role as stored")
+	}
+
+	res, _ := b.do("POST", path+"/presenze", url.Values{"csrf": {b.csrf(path)}, "att." + udp: {"2"}, "att." + udp + ".ATTENDEE_ROLE_TEACHER": {"5"},
+		"att." + cpia: {"1"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Errorf("another partner's attendance beside one stored under older rules: status %d, want 303", res.StatusCode)
+	}
+	res, _ = b.do("POST", path+"/verbale", url.Values{"csrf": {b.csrf(path)}, "minutes": {"Il tavolo ha condiviso il calendario."}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Errorf("minutes beside an action item stored under older rules: status %d, want 303", res.StatusCode)
+	}
+	got, err := famiv1.NewMeetingServiceClient(f.conn).GetMeeting(f.admin("lombardia"), &famiv1.GetMeetingRequest{Name: m.GetName()})
+	if err != nil || len(got.GetAttendance()) != 2 || got.GetMinutes() != "Il tavolo ha condiviso il calendario." || len(got.GetActionItems()) != 1 {
+		t.Errorf("the meeting after its forms: %v, %v; want both partners' attendance, the minutes and the stored item", got, err)
+	}
+}
+
+// TestAttendanceFormKeepsNamedContacts: the attendance form counts each
+// partner's attendees and does not name them; saved again (another
+// partner's attendance added), it keeps the contacts recorded through the
+// API by name for a partner it sends. Before, the save erased them.
+func TestAttendanceFormKeepsNamedContacts(t *testing.T) {
+	f := startFamid(t)
+	b, network, udp, cpia := f.annaInBergamo(t)
+	m, err := f.onlineMeeting("tavolo", network, "Tavolo di coordinamento", f.Clock.Now().In(rome()).AddDate(0, 0, -10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := f.admin("lombardia")
+	mario, err := famiv1.NewContactServiceClient(f.conn).CreateContact(ctx, &famiv1.CreateContactRequest{Parent: "regions/lombardia", ContactId: "mario",
+		Contact: &famiv1.Contact{DisplayName: "Mario Rossi", Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_TEACHER, Partner: udp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	if _, err := meetings.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(), Attendance: []*famiv1.PartnerAttendance{
+		{Partner: udp, Attendees: 2, Contacts: []string{mario.GetName()}}}}); err != nil {
+		t.Fatal(err)
+	}
+	path := "/incontri/" + lastID(m.GetName())
+	if res, _ := b.do("POST", path+"/presenze", url.Values{"csrf": {b.csrf(path)}, "att." + udp: {"2"}, "att." + cpia: {"1"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the attendance form: status %d, want 303", res.StatusCode)
+	}
+	got, err := meetings.GetMeeting(ctx, &famiv1.GetMeetingRequest{Name: m.GetName()})
+	if err != nil || len(got.GetAttendance()) != 2 {
+		t.Fatalf("the meeting after its attendance form: %v, %v; want both partners", got, err)
+	}
+	for _, at := range got.GetAttendance() {
+		if at.GetPartner() == udp && (len(at.GetContacts()) != 1 || at.GetContacts()[0] != mario.GetName()) {
+			t.Errorf("the UdP's attendance after the form names %v, want %s", at.GetContacts(), mario.GetName())
+		}
 	}
 }

@@ -371,6 +371,9 @@ func (a *App) reportAction(done string) pageFunc {
 		switch done {
 		case "invia":
 			_, err = a.monitoring.SubmitMonitoringReport(s.ctx, &famiv1.SubmitMonitoringReportRequest{Name: name, Etag: etag, RequestId: rid})
+			if a.reportPages().advised(w, r, s, err, "monitoring.submit_advice") {
+				return
+			}
 		case "approva":
 			_, err = a.monitoring.ApproveMonitoringReport(s.ctx, &famiv1.ApproveMonitoringReportRequest{Name: name, Etag: etag, RequestId: rid})
 		case "restituisci":
@@ -382,6 +385,9 @@ func (a *App) reportAction(done string) pageFunc {
 			return
 		}
 		fm := actionForm(r.PostForm)
+		if done == "approva" { // the admin does not edit the report: its authors do
+			fm.advice = "monitoring.approve_advice"
+		}
 		a.submitted(w, r, s, fm, err, "", func(code int) { a.renderReport(w, r, s, code, fm) }, reportAddress(r)+"?ok=report_"+done)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 const (
@@ -924,4 +925,79 @@ func TestBrowserReportFormAt390(t *testing.T) {
 	}
 	b.check("rapporto-390")
 	b.run("reset viewport", chromedp.EmulateReset())
+}
+
+// reportOffPlan starts famid with setupMonitoring, its report 2021-q2 in
+// state, the report's deviation naming an activity the project's plan
+// does not have (09.9), stored straight to the region's file: a report
+// written before its plan changed.
+func reportOffPlan(t *testing.T, state famiv1.MonitoringReportState) *famid {
+	t.Helper()
+	f := startFamid(t)
+	setupMonitoring(f)
+	return f.storedDirectly(func(tx store.WriteTx) error {
+		r := &famiv1.MonitoringReport{}
+		if err := tx.Get("regions/lombardia/projects/lab-impact/monitoringReports/2021-q2", r); err != nil {
+			return err
+		}
+		r.Deviations[0].Activity, r.State = "09.9", state
+		return tx.Put(r)
+	})
+}
+
+// TestReportStoredOffItsPlan: a draft report whose deviation names an
+// activity its project's plan no longer has (stored straight to the
+// region's file) is checked whole, so its form's save is refused at the
+// deviations; submitted as it is, the refusal brings back the report's
+// form, the deviations marked and, in Italian, what to do: fix them, save,
+// then submit it. Before, the report's page came back asking to check
+// fields it does not show.
+func TestReportStoredOffItsPlan(t *testing.T) {
+	f := reportOffPlan(t, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT)
+	staff := f.client(t)
+	staff.signIn("staff@lombardia")
+
+	edit := labReport + "/modifica"
+	form := url.Values{"csrf": {staff.csrf(edit)}, "plan": {staff.plan(edit)}, "act.0.state": {"ACTIVITY_STATE_COMPLETED"}, "act.0.start": {"15/01/2019"},
+		"act.0.end": {"30/06/2021"}, "act.1.state": {"ACTIVITY_STATE_LATE"}, "act.1.start": {"02/05/2019"}, "ind.0.value": {"28"},
+		"dev.0.activity": {"09.9"}, "dev.0.description": {"Incontri rinviati"}, "dev.0.cause": {"Pandemia"}, "dev.0.new_date": {"30/09/2021"},
+		"ppl.0.age_band": {"AGE_BAND_18_29"}, "ppl.0.sex": {"SEX_FEMALE"}, "ppl.0.count": {"12"}, "notes": {"Note del trimestre"}}
+	if res, page := staff.do("POST", edit, form); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-deviations-err"`) {
+		t.Errorf("the form's save with the deviation off the plan: status %d; want 422 naming the deviations", res.StatusCode)
+	}
+
+	res, page := staff.do("POST", labReport+"/invia", url.Values{"csrf": {staff.csrf(labReport)}, "conferma": {"1"}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("submitting a report off its plan: status %d, want 422", res.StatusCode)
+	}
+	for _, want := range []string{`action="` + edit + `"`, `id="f-deviations-err"`, "correggi i campi evidenziati, salva il rapporto"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the refused submission's page lacks %q", want)
+		}
+	}
+	if st := f.reportState("2021-q2"); st != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT {
+		t.Errorf("after the refused submission: %s, want a draft", st)
+	}
+}
+
+// TestReportApprovalOffItsPlan: a submitted report whose deviation names an
+// activity its project's plan no longer has (stored straight to the
+// region's file) cannot be approved, and the admin, who cannot edit it,
+// reads on the report's page, in Italian, what to do: return it to its
+// authors. Before, the page asked to check fields it does not show.
+func TestReportApprovalOffItsPlan(t *testing.T) {
+	f := reportOffPlan(t, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED)
+	admin := f.client(t)
+	admin.signIn("admin@lombardia")
+
+	res, page := admin.do("POST", labReport+"/approva", url.Values{"csrf": {admin.csrf(labReport)}, "conferma": {"1"}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("approving a report off its plan: status %d, want 422", res.StatusCode)
+	}
+	if !strings.Contains(page, "restituiscilo agli autori") || strings.Contains(page, "Controlla i campi evidenziati") {
+		t.Errorf("the refused approval's page does not say to return the report, or asks to check fields it does not show")
+	}
+	if st := f.reportState("2021-q2"); st != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED {
+		t.Errorf("after the refused approval: %s, want it submitted", st)
+	}
 }

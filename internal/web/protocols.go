@@ -143,6 +143,9 @@ func (a *App) protocolSign(w http.ResponseWriter, r *http.Request, s *session) {
 func (a *App) protocolOpen(w http.ResponseWriter, r *http.Request, s *session) {
 	name := pathName(r, s, resource.Protocols, "protocol")
 	_, err := a.protocols.OpenProtocolForSignature(s.ctx, &famiv1.OpenProtocolForSignatureRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
+	if a.protocolPages().advised(w, r, s, err, "protocols.open_advice") {
+		return
+	}
 	a.afterProtocolAction(w, r, s, err, "protocol_opened")
 }
 

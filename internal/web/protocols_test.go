@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 func TestProtocolDraftEditOpenAmend(t *testing.T) {
@@ -138,4 +139,61 @@ func TestBrowserOpeningAProtocolAsksFirst(t *testing.T) {
 	askedFirst(b, "open", chromedp.Click(chromedp.CSS(`form[action$="/apri"] button`)),
 		"Aprire il protocollo alla firma? Il testo non si potrà più modificare", state,
 		famiv1.ProtocolState_PROTOCOL_STATE_DRAFT, "#protocol-hash", famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE)
+}
+
+// TestProtocolDraftStoredUnderOlderRules: a draft whose themes, one listed
+// twice, were stored before themes were checked for that (straight to the
+// region's file) saves its form with the themes as they are, a change of
+// its text with them; opened for signature, its text must keep every rule
+// of today, and the refusal brings back the draft's form with the themes
+// marked and, in Italian, what to do: fix them, save, then open it.
+// Before, the protocol's page came back asking to check fields it does
+// not show.
+func TestProtocolDraftStoredUnderOlderRules(t *testing.T) {
+	f := startFamid(t)
+	_, network, udp, cpia := f.annaInBergamo(t)
+	p, err := famiv1.NewProtocolServiceClient(f.conn).CreateProtocol(f.admin("lombardia"), &famiv1.CreateProtocolRequest{
+		Parent: "regions/lombardia", ProtocolId: "udp-cpia", Protocol: &famiv1.Protocol{
+			Network: network, Title: "Protocollo UdP-CPIA", Body: "Art. 1", ValidFrom: "2025-01-01", Themes: []string{"italiano L2"},
+			Parties: []*famiv1.Party{{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT}, {Partner: cpia, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f = f.storedDirectly(func(tx store.WriteTx) error {
+		stored := &famiv1.Protocol{}
+		if err := tx.Get(p.GetName(), stored); err != nil {
+			return err
+		}
+		stored.Themes = []string{"italiano L2", "italiano L2"}
+		return tx.Put(stored)
+	})
+	b := f.client(t)
+	b.signIn("anna@lombardia")
+	path := "/protocolli/" + lastID(p.GetName())
+
+	_, page := b.do("GET", path+"/modifica", nil)
+	form := url.Values{"csrf": {b.csrf(path + "/modifica")}, "etag": {formEtag(t, page)}, "network": {network}, "title": {"Protocollo UdP-CPIA"},
+		"body": {"Art. 1 - Le parti collaborano."}, "valid_from": {"01/01/2025"}, "themes": {"italiano L2, italiano L2"},
+		"party.0.partner": {udp}, "party.0.role": {"PARTY_ROLE_PROPONENT"}, "party.1.partner": {cpia}, "party.1.role": {"PARTY_ROLE_SIGNATORY"}}
+	if res, _ := b.do("POST", path+"/modifica", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the draft's form with its themes as stored: status %d, want 303", res.StatusCode)
+	}
+	got, err := famiv1.NewProtocolServiceClient(f.conn).GetProtocol(f.admin("lombardia"), &famiv1.GetProtocolRequest{Name: p.GetName()})
+	if err != nil || got.GetBody() != "Art. 1 - Le parti collaborano." {
+		t.Fatalf("the draft after its form: %v, %v; want its text saved", got, err)
+	}
+
+	res, page := b.do("POST", path+"/apri", url.Values{"csrf": {b.csrf(path)}, "etag": {got.GetEtag()}, "conferma": {"1"}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("opening a draft whose themes break a rule: status %d, want 422", res.StatusCode)
+	}
+	for _, want := range []string{`action="` + path + `/modifica"`, `id="f-themes-err"`, "correggi i campi evidenziati, salva la bozza"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the refused opening's page lacks %q", want)
+		}
+	}
+	if got, err := famiv1.NewProtocolServiceClient(f.conn).GetProtocol(f.admin("lombardia"), &famiv1.GetProtocolRequest{Name: p.GetName()}); err != nil ||
+		got.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_DRAFT {
+		t.Errorf("after the refused opening: %v, %v; want a draft", got.GetState(), err)
+	}
 }

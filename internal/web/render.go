@@ -421,6 +421,11 @@ type form struct {
 	// note's reload link opens: set when the form posts elsewhere (an
 	// address that answers POST only), empty when it posts to its page.
 	Page string
+	// advice is the catalogue key of the message of an invalid request
+	// naming fields, in place of "check the highlighted fields", for a
+	// step the service refuses for values it cannot change (errs.Advise):
+	// what to do, and where.
+	advice string
 }
 
 // submitKind is what a form's submit asks of a resource.
@@ -634,9 +639,12 @@ func (f *form) absorb(err error, prefix string) bool {
 		}
 		f.Errors[f.Prefix+field] = fieldMessage(field, v.GetReason(), st.Code())
 	}
-	if len(f.Errors) == 0 || st.Code() != codes.InvalidArgument {
+	switch {
+	case len(f.Errors) == 0 || st.Code() != codes.InvalidArgument:
 		f.Message = refusal(err)
-	} else {
+	case f.advice != "":
+		f.Message = msg(f.advice)
+	default:
 		f.Message = msg("error.check_fields")
 	}
 	return true

@@ -3,6 +3,9 @@ package web
 import (
 	"net/http"
 	"net/url"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // resourceForm is the create-and-edit page of one kind of resource
@@ -42,7 +45,8 @@ type resourceForm[T any] struct {
 // compared with it, so that a stale edit can be compared and redone: the
 // re-shown form keeps what was typed and carries the stored etag. A
 // refused delete (deleted) shows the resource as stored, and, when stale,
-// what changed since its page was loaded.
+// what changed since its page was loaded; a refused step (advised), the
+// resource as stored.
 func (rf resourceForm[T]) edit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form) {
 	cur, err := rf.get(r, s)
 	if err != nil {
@@ -57,6 +61,8 @@ func (rf resourceForm[T]) edit(w http.ResponseWriter, r *http.Request, s *sessio
 		if sent(fm.Values, rf.compared) {
 			fm.compare(stored, rf.fields(rf.read(fm.Values, cur)), rf.compared)
 		}
+		fm.Values = stored
+	case fm.kind == acting:
 		fm.Values = stored
 	default:
 		if rf.align != nil {
@@ -98,6 +104,25 @@ func (rf resourceForm[T]) deleted(w http.ResponseWriter, r *http.Request, s *ses
 	fm := newForm(r.PostForm)
 	fm.kind = deleting
 	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.edit(w, r, s, code, fm) }, next)
+}
+
+// advised answers a step of the resource's page (a protocol opened for
+// signature, a report submitted) that the service refused for values the
+// step checks and cannot change (an invalid request naming the stored
+// resource's fields, errs.Advise), written under older rules: the form
+// that changes them comes back, filled from what is stored, the refused
+// fields marked, and the advice (a catalogue key) as its message: fix
+// them, save, then take the step again. The step's page, which shows no
+// such field, asked to check fields it does not have. It reports false,
+// having answered nothing, for any other error.
+func (rf resourceForm[T]) advised(w http.ResponseWriter, r *http.Request, s *session, err error, advice string) bool {
+	fm := actionForm(nil)
+	fm.advice = advice
+	if status.Code(err) != codes.InvalidArgument || !formError(fm, err, rf.prefix) || len(fm.Errors) == 0 {
+		return false
+	}
+	rf.edit(w, r, s, http.StatusUnprocessableEntity, fm)
+	return true
 }
 
 // readForm is a resourceForm's read for a kind whose form reads alone.
