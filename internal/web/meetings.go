@@ -456,6 +456,16 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 			}
 		}
 	}
+	// The attendance form has a row for every partner with attendance
+	// recorded too, not only the networks' members: a guest recorded
+	// through the API, or a member who has left a network since. The
+	// attendance a save sends replaces the meeting's whole, so a partner
+	// without a row would lose its line at the next save.
+	for _, at := range m.GetAttendance() {
+		if !slices.Contains(members, at.GetPartner()) {
+			members = append(members, at.GetPartner())
+		}
+	}
 	if p.Partners, err = a.partnerLabels(s, slices.Concat(members, meetingPartners(m))); err != nil {
 		a.fail(w, r, s, err)
 		return

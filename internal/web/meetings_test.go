@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -350,6 +351,48 @@ func TestMeetingRecordsStoredUnderOlderRules(t *testing.T) {
 // partner's attendees and does not name them; saved again (another
 // partner's attendance added), it keeps the contacts recorded through the
 // API by name for a partner it sends. Before, the save erased them.
+// TestAttendanceFormKeepsGuests: the attendance a save sends replaces the
+// meeting's whole, so the form has a row for a partner whose attendance
+// was recorded though it is no member of the meeting's networks (a guest
+// recorded through the API, or a member who left since), filled with its
+// line. The form had rows for the networks' members alone, and a save
+// for one of them erased the guest's line.
+func TestAttendanceFormKeepsGuests(t *testing.T) {
+	f := startFamid(t)
+	b, network, udp, _ := f.annaInBergamo(t)
+	prefettura := f.partner("lombardia", "prefettura-bergamo", "Prefettura di Bergamo")
+	m, err := f.onlineMeeting("tavolo", network, "Tavolo di coordinamento", f.Clock.Now().In(rome()).AddDate(0, 0, -10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := f.admin("lombardia")
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	if _, err := meetings.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(), Attendance: []*famiv1.PartnerAttendance{
+		{Partner: prefettura, Attendees: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	path := "/incontri/" + lastID(m.GetName())
+	page := b.wantPage(path, http.StatusOK)
+	if !strings.Contains(page, `name="att.`+prefettura+`" value="1"`) {
+		t.Fatalf("the attendance form has no row for the guest's recorded attendance:\n%s", page)
+	}
+	// What the browser sends: every row's field, the guest's as shown.
+	if res, _ := b.do("POST", path+"/presenze", url.Values{"csrf": {b.csrf(path)}, "att." + udp: {"2"}, "att." + prefettura: {"1"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the attendance form: status %d, want 303", res.StatusCode)
+	}
+	got, err := meetings.GetMeeting(ctx, &famiv1.GetMeetingRequest{Name: m.GetName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPartner := map[string]int32{}
+	for _, at := range got.GetAttendance() {
+		byPartner[at.GetPartner()] = at.GetAttendees()
+	}
+	if want := map[string]int32{udp: 2, prefettura: 1}; !maps.Equal(byPartner, want) {
+		t.Errorf("the attendance after the form: %v, want %v", byPartner, want)
+	}
+}
+
 func TestAttendanceFormKeepsNamedContacts(t *testing.T) {
 	f := startFamid(t)
 	b, network, udp, cpia := f.annaInBergamo(t)
