@@ -114,7 +114,7 @@ func parsePosition(s string) (int, bool) {
 // reach less far back, or count from 1); a token that is not is refused
 // by the API the page asks with it.
 func pageRequestOf(r *http.Request, prefix string) pageRequest {
-	q := r.URL.Query()
+	q := kept(r) // the other links of a page carry what a form's address does
 	pr := pageRequest{path: r.URL.Path, prefix: prefix, token: q.Get(prefix + paramToken)}
 	if q.Has(prefix + paramBack) {
 		pr.back, _ = parseTrail(q.Get(prefix + paramBack))
@@ -123,7 +123,6 @@ func pageRequestOf(r *http.Request, prefix string) pageRequest {
 		pr.from = n
 	}
 	dropPaging(q, prefix)
-	q.Del("ok") // a notice is said once
 	pr.rest = q
 	return pr
 }

@@ -135,6 +135,15 @@ func TestHoursFormComesBackToItsPage(t *testing.T) {
 		if q := must(url.Parse(action)).Query(); q.Get("nota") != `"><script>alert(1)</script>` || q.Has("ripresenta") {
 			t.Errorf("the entry form posts to %q, want the query's value encoded and no entry to log again", action)
 		}
+		// Nor do the pager's links: the next page filled the form with
+		// the entry again.
+		next := relLink.FindStringSubmatch(page)
+		if next == nil {
+			t.Fatalf("the first of two pages of entries has no link to the next")
+		}
+		if q := must(url.Parse(html.UnescapeString(next[1]))).Query(); q.Get("nota") != `"><script>alert(1)</script>` || q.Has("ripresenta") {
+			t.Errorf("the pager links to %q, want the query's value kept and no entry to log again", next[1])
+		}
 	})
 }
 
