@@ -14,9 +14,10 @@ import (
 // summary of the same parent and quarter counts as REPORT_OVERDUE, a page
 // at a time. Each page finds them as the summary does (the plans of the
 // scope's projects and the index of submitted reports, never a report)
-// and reads whole only the projects it answers (resource.ListAmong), so a
-// page costs the same whatever the region holds. With parent regions/-
-// it lists region by region, as ListProjects does.
+// and reads whole only the projects it answers (resource.ListAmong): what
+// a page reads grows with the scope's projects only as a summary's does,
+// by a plan digest and an index key each. With parent regions/- it lists
+// region by region, as ListProjects does.
 func (s *Service) ListOverdueProjects(ctx context.Context, req *famiv1.ListOverdueProjectsRequest) (*famiv1.ListOverdueProjectsResponse, error) {
 	if res, ok, err := aip.ForAllRegions(ctx, req, s.ListOverdueProjects); ok {
 		return res, err
