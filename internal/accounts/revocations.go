@@ -137,7 +137,8 @@ func (r *revocations) mergeLocked(fresh *revocations, gone []string, now time.Ti
 // records), that the store lacks: a famid of an earlier version (a shared
 // etcd cluster in a rolling upgrade) writes none, and the index's readers
 // would not find its records until the next start. It reads one key per
-// entry, and writes only those missing.
+// entry, all in one round trip on etcd (unindexed), and writes only those
+// missing.
 func indexAdded(ctx context.Context, sys store.System, entries []indexEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -153,8 +154,17 @@ func indexAdded(ctx context.Context, sys store.System, entries []indexEntry) err
 	return putEntries(ctx, sys, missing)
 }
 
-// unindexed are the entries whose keys tx does not hold, one Get each.
+// unindexed are the entries whose keys tx does not hold, one Get each,
+// read beforehand in one round trip where the store can (store.Prefetch):
+// a Whole change's reload may find many records new here.
 func unindexed(tx store.SystemTx, entries []indexEntry) ([]indexEntry, error) {
+	keys := make([]store.SystemKey, len(entries))
+	for i, e := range entries {
+		keys[i] = store.SystemKey{Bucket: e.bucket, Key: e.key}
+	}
+	if err := store.Prefetch(tx, keys); err != nil {
+		return nil, err
+	}
 	var missing []indexEntry
 	for _, e := range entries {
 		v, err := tx.Get(e.bucket, e.key)
