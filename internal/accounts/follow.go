@@ -70,7 +70,7 @@ type named struct {
 // key the change names in one round trip (store.Prefetch); the index keys
 // a famid of this version writes beside its records are among them, so
 // that only a record of an earlier version's famid, written without its
-// index keys, costs more round trips.
+// index keys, costs one round trip more, for those (unindexed).
 func (s *Service) followNamed(ctx context.Context, change store.SystemChange, keys []store.SystemKey) error {
 	jtis, generations := change.KeysOf(bucketRevokedJTI), change.KeysOf(bucketGeneration)
 	tokens := change.KeysOf(bucketServiceTokens)

@@ -333,3 +333,32 @@ func BenchmarkFollowSystem(b *testing.B) {
 		})
 	}
 }
+
+// TestWholeChangeReadsNewIndexKeysAtOnce: on etcd, a Whole change that
+// finds many revocations new here (those made through famid A while B's
+// watch was broken) checks their expiry index keys in one round trip
+// (store.Prefetch in unindexed), not one a revocation: forty revocations
+// cost B a few round trips, the pages of the reload's scans and that one.
+func TestWholeChangeReadsNewIndexKeysAtOnce(t *testing.T) {
+	const stored, revoked = 100, 40
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	p := startSharedPair(t, stored, now)
+	ctx := as(t.Context(), "lombardia")
+	for _, name := range p.tokens[:revoked] {
+		if _, err := p.a.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.trips.Store(0)
+	if err := p.b.FollowSystem(t.Context(), store.SystemChange{Whole: true}); err != nil {
+		t.Fatal(err)
+	}
+	if trips := p.trips.Load(); trips >= revoked/2 {
+		t.Errorf("a Whole change finding %d revocations new here took %d round trips to etcd, want a few, not one a revocation", revoked, trips)
+	}
+	for _, name := range p.tokens[:revoked] {
+		if !p.b.Revocations().Revoked(jtiOf(name), "system:protocollo", "lombardia", 0) {
+			t.Fatalf("%s revoked through A is not revoked on B after a Whole change", name)
+		}
+	}
+}

@@ -101,20 +101,22 @@ func (r *revocations) merge(fresh *revocations, now time.Time) (added []indexEnt
 			gone = append(gone, jti)
 		}
 	}
-	return r.mergeLocked(fresh, gone, now)
+	added = r.unknownLocked(fresh)
+	r.mergeLocked(fresh, gone, now)
+	return added
 }
 
-// mergeSome adds fresh, some entries as stored, to r, forgets the entries
-// gone names, which the store no longer holds, and returns the expiry
-// index keys of the entries new to r.
-func (r *revocations) mergeSome(fresh *revocations, gone []string, now time.Time) (added []indexEntry) {
+// mergeSome adds fresh, some entries as stored, to r, and forgets the
+// entries gone names, which the store no longer holds. Its caller
+// (followNamed) told the entries new to r inside the transaction that
+// read fresh (unknown).
+func (r *revocations) mergeSome(fresh *revocations, gone []string, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.mergeLocked(fresh, gone, now)
+	r.mergeLocked(fresh, gone, now)
 }
 
-func (r *revocations) mergeLocked(fresh *revocations, gone []string, now time.Time) (added []indexEntry) {
-	added = r.unknownLocked(fresh)
+func (r *revocations) mergeLocked(fresh *revocations, gone []string, now time.Time) {
 	for jti, exp := range fresh.jtis {
 		r.jtis[jti] = exp
 	}
@@ -128,7 +130,6 @@ func (r *revocations) mergeLocked(fresh *revocations, gone []string, now time.Ti
 	for subject, gen := range fresh.generations {
 		r.generations[subject] = max(r.generations[subject], gen)
 	}
-	return added
 }
 
 // indexAdded writes the index keys, of the records another process wrote
@@ -136,7 +137,8 @@ func (r *revocations) mergeLocked(fresh *revocations, gone []string, now time.Ti
 // records), that the store lacks: a famid of an earlier version (a shared
 // etcd cluster in a rolling upgrade) writes none, and the index's readers
 // would not find its records until the next start. It reads one key per
-// entry, and writes only those missing.
+// entry, all in one round trip on etcd (unindexed), and writes only those
+// missing.
 func indexAdded(ctx context.Context, sys store.System, entries []indexEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -152,8 +154,17 @@ func indexAdded(ctx context.Context, sys store.System, entries []indexEntry) err
 	return putEntries(ctx, sys, missing)
 }
 
-// unindexed are the entries whose keys tx does not hold, one Get each.
+// unindexed are the entries whose keys tx does not hold, one Get each,
+// read beforehand in one round trip where the store can (store.Prefetch):
+// a Whole change's reload may find many records new here.
 func unindexed(tx store.SystemTx, entries []indexEntry) ([]indexEntry, error) {
+	keys := make([]store.SystemKey, len(entries))
+	for i, e := range entries {
+		keys[i] = store.SystemKey{Bucket: e.bucket, Key: e.key}
+	}
+	if err := store.Prefetch(tx, keys); err != nil {
+		return nil, err
+	}
 	var missing []indexEntry
 	for _, e := range entries {
 		v, err := tx.Get(e.bucket, e.key)
@@ -168,7 +179,7 @@ func unindexed(tx store.SystemTx, entries []indexEntry) ([]indexEntry, error) {
 }
 
 // unknown are the expiry index keys of fresh's entries that r does not
-// hold: those that merging fresh would add (mergeLocked's added), told
+// hold: those that merging fresh would add (merge's added), told
 // before the merge, inside the transaction that read fresh.
 func (r *revocations) unknown(fresh *revocations) []indexEntry {
 	r.mu.RLock()

@@ -117,11 +117,15 @@ func (s *snapshot) get(key string) ([]byte, bool) {
 // bounds a write's), so that get answers them from memory: a caller that
 // knows what it will read pays one round trip, not one a key. A system
 // snapshot's alone: a region's first read is its fenced one
-// (region.firstRead).
+// (region.firstRead). A key an earlier prefetch read is not read again.
 func (s *snapshot) prefetch(keys []string, maxOps int) {
 	if s.region != nil {
 		panic("etcd: prefetch in a region's snapshot")
 	}
+	keys = slices.DeleteFunc(keys, func(k string) bool {
+		_, ok := s.fetched[k]
+		return ok
+	})
 	for batch := range slices.Chunk(keys, maxOps) {
 		if s.err != nil {
 			return
