@@ -1,7 +1,9 @@
 package accounts_test
 
 import (
+	"fmt"
 	"maps"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +13,8 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
+	"github.com/raccordo/raccordo/internal/store/etcd"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 )
 
 // TestExpiredRevocationsArePruned: the entry of a revoked service token is
@@ -156,4 +160,75 @@ func TestServiceTokenRecordsExpireThenGo(t *testing.T) {
 	check("past the retention, before the next issue", listed(svc), map[string]famiv1.ServiceTokenState{long: active, brief: expired})
 	fresh := issue(svc, "nuovo", time.Hour)
 	check("after the next issue", listed(svc), map[string]famiv1.ServiceTokenState{long: active, fresh: active})
+}
+
+// etcdAccounts starts the accounts on a new etcd cluster, their clock at
+// *now, their store's round trips to the cluster counted into trips
+// (etcdtest.CountReads).
+func etcdAccounts(t testing.TB, now *time.Time, trips *atomic.Int64) (*accounts.Service, *etcd.Store) {
+	t.Helper()
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	cli := c.Client(t)
+	etcdtest.CountReads(cli, trips)
+	st, err := etcd.Open(t.Context(), etcd.Options{Client: cli, Prefix: "/prune/", Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keys, err := auth.LoadOrCreateKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := accounts.New(t.Context(), st, st, keys, accounts.Options{Now: func() time.Time { return *now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, st
+}
+
+// TestPruneReadsABatchAtOnce: on etcd, a revocation that forgets a batch
+// of expired revocations (32) reads their entries in one round trip
+// (store.Prefetch), not one each: with 40 expired, a logout takes a few
+// round trips, and forgets 32 of them.
+func TestPruneReadsABatchAtOnce(t *testing.T) {
+	const expiredEntries = 40
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var trips atomic.Int64
+	svc, st := etcdAccounts(t, &now, &trips)
+	for i := range expiredEntries {
+		logout(t, svc, fmt.Sprintf("old-%02d", i), now.Add(time.Hour))
+	}
+	now = now.Add(2 * time.Hour)
+	trips.Store(0)
+	logout(t, svc, "fresh", now.Add(time.Hour))
+	if got := trips.Load(); got > 4 {
+		t.Errorf("a logout forgetting a batch of expired revocations took %d round trips to etcd, want a few, not one an entry", got)
+	}
+	if jtis, _ := revokedIDs(t, st); len(jtis) != expiredEntries-32+1 {
+		t.Errorf("after the logout the list holds %d entries, want %d: the batch of 32 forgotten", len(jtis), expiredEntries-32+1)
+	}
+}
+
+// BenchmarkPruneOnEtcd is a logout on etcd that forgets a batch of 32
+// expired revocations, as each revocation does: trips/op are its round
+// trips to the cluster (etcdtest.CountReads). The 32 revocations, made
+// before each logout and expired by the clock, are outside the timer; the
+// logout's own token lives on, behind the expired ones.
+func BenchmarkPruneOnEtcd(b *testing.B) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var trips atomic.Int64
+	svc, _ := etcdAccounts(b, &now, &trips)
+	var total int64
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		for j := range 32 {
+			logout(b, svc, fmt.Sprintf("old-%04d-%02d", i, j), now.Add(time.Hour))
+		}
+		now = now.Add(2 * time.Hour)
+		trips.Store(0)
+		b.StartTimer()
+		logout(b, svc, fmt.Sprintf("kept-%04d", i), now.Add(10*365*24*time.Hour))
+		total += trips.Load()
+	}
+	b.ReportMetric(float64(total)/float64(b.N), "trips/op")
 }

@@ -325,31 +325,42 @@ func revokedIndexEntry(jti string, exp time.Time) (indexEntry, bool) {
 // version, which prunes by reading every entry) or records an expiry still
 // ahead goes alone. An entry that records no expiry stays, and so does a damaged
 // one, which may guard a valid token: the next start stops on it (fail
-// closed, ADR 12). It returns the ids forgotten and whether more may be
-// left.
+// closed, ADR 12); it does not count in the batch. The entries of a batch
+// are read in one round trip on etcd (expiredIndexKeys, then
+// store.Prefetch), not one each: a round more only when damaged entries
+// left the batch short. It returns the ids forgotten and whether more may
+// be left.
 func pruneExpired(tx store.SystemTx, now time.Time) (forgotten []string, more bool, err error) {
 	type stale struct {
 		key, jti string
 		entry    bool // the entry goes too
 	}
 	var found []stale
-	tx.Scan(bucketRevokedExpiry, "", "", func(k string, _ []byte, _ error) bool {
-		exp, ok := expiryOf(k)
-		if ok && !expired(exp, now) {
-			return false
+	for after, end := "", false; !end && !more; {
+		var keys []string
+		// One key more than the batch lacks: it tells whether more are left.
+		keys, end = expiredIndexKeys(tx, after, now, pruneBatch+1-len(found))
+		jtis := make([]store.SystemKey, len(keys))
+		for i, k := range keys {
+			_, jti, _ := strings.Cut(k, "/")
+			jtis[i] = store.SystemKey{Bucket: bucketRevokedJTI, Key: jti}
 		}
-		_, jti, _ := strings.Cut(k, "/")
-		v, err := tx.Get(bucketRevokedJTI, jti)
-		if !ok || err != nil {
-			return true // a key not of this index, or a damaged entry: both stay
+		if err := store.Prefetch(tx, jtis); err != nil {
+			return nil, false, err
 		}
-		if len(found) == pruneBatch {
-			more = true
-			return false
+		for i, k := range keys {
+			after = k
+			v, err := tx.Get(bucketRevokedJTI, jtis[i].Key)
+			if err != nil {
+				continue // a damaged entry stays, and so does its key
+			}
+			if len(found) == pruneBatch {
+				more = true
+				break
+			}
+			found = append(found, stale{k, jtis[i].Key, v != nil && expired(unixOf(v), now)})
 		}
-		found = append(found, stale{k, jti, v != nil && expired(unixOf(v), now)})
-		return true
-	})
+	}
 	// Deleted after the scan: a store's cursor need not survive a delete.
 	for _, s := range found {
 		if err := tx.Delete(bucketRevokedExpiry, s.key); err != nil {
@@ -364,6 +375,29 @@ func pruneExpired(tx store.SystemTx, now time.Time) (forgotten []string, more bo
 		forgotten = append(forgotten, s.jti)
 	}
 	return forgotten, more, nil
+}
+
+// expiredIndexKeys are up to n keys of the expiry index after after whose
+// expiry has passed at now, from its front; end reports that the index
+// holds no more of them. A key not of this index (no expiry at its front)
+// is passed over: it stays.
+func expiredIndexKeys(tx store.SystemTx, after string, now time.Time, n int) (keys []string, end bool) {
+	end = true
+	tx.Scan(bucketRevokedExpiry, "", after, func(k string, _ []byte, _ error) bool {
+		exp, ok := expiryOf(k)
+		switch {
+		case !ok:
+			return true
+		case !expired(exp, now):
+			return false
+		case len(keys) == n:
+			end = false
+			return false
+		}
+		keys = append(keys, k)
+		return true
+	})
+	return keys, end
 }
 
 // indexRevocations adds, at the start, the keys of the expiry index
