@@ -105,7 +105,12 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 	if err := migrateGlobalUsernames(ctx, sys); err != nil {
 		return nil, fmt.Errorf("scope usernames to their region: %w", err)
 	}
+	// A damaged record stops the start: a revocation silently dropped
+	// would let a revoked token back in (fail closed, ADR 12).
 	rev, err := loadRevocations(ctx, sys)
+	if err == nil {
+		err = rev.damage()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load revocations: %w", err)
 	}

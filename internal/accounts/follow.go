@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -31,20 +32,27 @@ const MaxNamedChange = 2000
 // records may be missing here), reads every record again
 // (ReloadRevocations, IndexNewServiceTokens): a revocation missed would
 // let a revoked token in.
+//
+// A damaged revocation record read (DATA_LOSS) does not fail the change:
+// what its key names is held revoked here until the record is read intact
+// (revocations.damaged), so that the change is applied whole and the
+// next ones are followed by name. Its error is answered once, by the
+// change that finds it; the ones that find it again answer nil.
 func (s *Service) FollowSystem(ctx context.Context, change store.SystemChange) error {
 	keys := followedKeys(change)
 	if change.Whole || len(keys) > MaxNamedChange || s.stale.Load() {
 		// Stale until the reload succeeds: one cut short is a failed one.
 		s.stale.Store(true)
-		err := errors.Join(s.ReloadRevocations(ctx), s.IndexNewServiceTokens(ctx))
+		damage, err := s.reloadRevocations(ctx)
+		err = errors.Join(err, s.IndexNewServiceTokens(ctx))
 		s.stale.Store(err != nil)
-		return err
+		return errors.Join(damage, err)
 	}
-	if err := s.followNamed(ctx, change, keys); err != nil {
+	damage, err := s.followNamed(ctx, change, keys)
+	if err != nil {
 		s.stale.Store(true)
-		return err
 	}
-	return nil
+	return errors.Join(damage, err)
 }
 
 // named is what followNamed reads of the records a change names.
@@ -70,17 +78,19 @@ type named struct {
 // key the change names in one round trip (store.Prefetch); the index keys
 // a famid of this version writes beside its records are among them, so
 // that only a record of an earlier version's famid, written without its
-// index keys, costs one round trip more, for those (unindexed).
-func (s *Service) followNamed(ctx context.Context, change store.SystemChange, keys []store.SystemKey) error {
+// index keys, costs one round trip more, for those (unindexed). It
+// returns the damage new here apart (mergeSome), with which the change is
+// still applied.
+func (s *Service) followNamed(ctx context.Context, change store.SystemChange, keys []store.SystemKey) (damage, err error) {
 	jtis, generations := change.KeysOf(bucketRevokedJTI), change.KeysOf(bucketGeneration)
 	tokens := change.KeysOf(bucketServiceTokens)
 	if len(jtis) == 0 && len(generations) == 0 && len(tokens) == 0 {
-		return nil
+		return nil, nil
 	}
 	s.tokens.mu.Lock()
 	defer s.tokens.mu.Unlock()
 	var read named
-	err := s.sys.SystemView(ctx, func(tx store.SystemTx) error {
+	err = s.sys.SystemView(ctx, func(tx store.SystemTx) error {
 		read = named{fresh: newRevocations()}
 		if err := store.Prefetch(tx, keys); err != nil {
 			return err
@@ -94,14 +104,14 @@ func (s *Service) followNamed(ctx context.Context, change store.SystemChange, ke
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The revocations first, whatever the index keys' writes answer; the
 	// token records are known here once indexed, as IndexNewServiceTokens
 	// knows them.
-	s.revoked.mergeSome(read.fresh, read.gone, s.now())
+	damage = s.revoked.mergeSome(read.fresh, read.gone, s.now())
 	if err := putEntries(ctx, s.sys, read.missing); err != nil {
-		return err
+		return damage, err
 	}
 	for _, k := range read.present {
 		s.tokens.keys[k] = struct{}{}
@@ -109,7 +119,7 @@ func (s *Service) followNamed(ctx context.Context, change store.SystemChange, ke
 	for _, k := range read.deleted {
 		delete(s.tokens.keys, k)
 	}
-	return nil
+	return damage, nil
 }
 
 // followed are the buckets whose records followNamed reads: the records
@@ -135,13 +145,17 @@ func followedKeys(change store.SystemChange) []store.SystemKey {
 }
 
 // revocations reads the revocation entries jtis and the generations of
-// the credentials keys.
+// the credentials keys. A damaged one (DATA_LOSS) is in fresh's damaged,
+// as loadRevocations leaves it; another failure (the store unreachable)
+// fails the read.
 func (n *named) revocations(tx store.SystemTx, jtis, keys []string) error {
 	for _, jti := range jtis {
 		v, err := tx.Get(bucketRevokedJTI, jti)
 		switch {
 		case err != nil:
-			return err
+			if err := n.damaged(bucketRevokedJTI, jti, err); err != nil {
+				return err
+			}
 		case v == nil:
 			n.gone = append(n.gone, jti)
 		default:
@@ -151,10 +165,24 @@ func (n *named) revocations(tx store.SystemTx, jtis, keys []string) error {
 	for _, key := range keys {
 		gen, err := storedGeneration(tx, key)
 		if err != nil {
-			return err
+			if err := n.damaged(bucketGeneration, key, err); err != nil {
+				return err
+			}
+			continue
 		}
 		n.fresh.generations[key] = gen
 	}
+	return nil
+}
+
+// damaged keeps err, the failed read of key of bucket, in fresh's
+// damaged when it is the record's damage (DATA_LOSS), and returns it
+// otherwise.
+func (n *named) damaged(bucket, key string, err error) error {
+	if errs.CodeOf(err) != errs.DataLoss {
+		return err
+	}
+	n.fresh.damaged[store.SystemKey{Bucket: bucket, Key: key}] = damagedRecord{err: err}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package accounts_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 	"github.com/raccordo/raccordo/internal/store/storetest"
@@ -360,5 +362,73 @@ func TestWholeChangeReadsNewIndexKeysAtOnce(t *testing.T) {
 		if !p.b.Revocations().Revoked(jtiOf(name), "system:protocollo", "lombardia", 0) {
 			t.Fatalf("%s revoked through A is not revoked on B after a Whole change", name)
 		}
+	}
+}
+
+// TestFollowHoldsADamagedGenerationRevoked: on etcd, a credential
+// generation damaged in the shared system records (here a value of one
+// byte, not the 8 of a generation: a bug's write, a key edited by hand)
+// is held at its highest by famid B, which follows it: every token of
+// that credential is refused, none revived by the lost value. B answers
+// the damage, naming the record, once: the changes after it are followed
+// by the keys they name, not by reading every record again (which failed
+// on the same record at every change), and a Whole one finds it again
+// without a word. Once the record is written whole again, its value
+// holds, if no lower than the one B held before the damage (a generation
+// only rises: a copy restored from an older backup revives no token).
+func TestFollowHoldsADamagedGenerationRevoked(t *testing.T) {
+	const stored = 200
+	p := startSharedPair(t, stored, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	changes := storetest.FollowChanges(t, p.shared)
+	p.readsUntil(t, changes, storetest.WholeChange)
+	const credential = "account:mrossi@lombardia"
+	putGeneration := func(v []byte) {
+		t.Helper()
+		err := p.shared.SystemUpdate(t.Context(), func(tx store.SystemTx) error { return tx.Put("subject_generation", credential, v) })
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	refused := func(generation int64) bool {
+		return p.b.Revocations().Revoked("session", "account:mrossi", "lombardia", generation)
+	}
+
+	putGeneration(binary.BigEndian.AppendUint64(nil, 5))
+	p.readsUntil(t, changes, storetest.Naming("subject_generation", credential))
+	putGeneration([]byte{7})
+	c := storetest.NextChange(t, changes, storetest.Naming("subject_generation", credential), "the damaged generation")
+	err := p.b.FollowSystem(t.Context(), c)
+	bolttest.WantRecordCorrupt(t, "following a damaged generation", err)
+	if err == nil || !strings.Contains(err.Error(), "subject_generation/"+credential) {
+		t.Errorf("following a damaged generation: %v, want the record subject_generation/%s named", err, credential)
+	}
+	if !refused(1 << 40) {
+		t.Error("a token of the credential whose generation is damaged is accepted")
+	}
+	if p.b.Revocations().Revoked("session", "account:lbianchi", "lombardia", 0) {
+		t.Error("a token of another credential is refused")
+	}
+
+	first := p.tokens[0]
+	if _, err := p.a.RevokeServiceToken(as(t.Context(), "lombardia"), &famiv1.RevokeServiceTokenRequest{Name: first}); err != nil {
+		t.Fatal(err)
+	}
+	if reads := p.readsUntil(t, changes, revoked(first)); reads > 10 {
+		t.Errorf("the change after the damage read %d records with %d tokens stored, want the few it changed", reads, stored)
+	}
+	if !p.b.Revocations().Revoked(jtiOf(first), "system:protocollo", "lombardia", 0) {
+		t.Errorf("%s revoked through A after the damage is not revoked on B", first)
+	}
+	if err := p.b.FollowSystem(t.Context(), store.SystemChange{Whole: true}); err != nil {
+		t.Errorf("a Whole change finding the damage again: %v, want nil: it was told once", err)
+	}
+	if !refused(1 << 40) {
+		t.Error("after a Whole change, a token of the credential whose generation is damaged is accepted")
+	}
+
+	putGeneration(binary.BigEndian.AppendUint64(nil, 3))
+	p.readsUntil(t, changes, storetest.Naming("subject_generation", credential))
+	if refused(5) || !refused(4) {
+		t.Errorf("with the generation written whole again, 3, after 5: generation 5 refused %v, 4 refused %v; want accepted, refused", refused(5), refused(4))
 	}
 }

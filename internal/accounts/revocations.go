@@ -1,8 +1,13 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
+	"errors"
+	"maps"
+	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -41,37 +46,70 @@ type revocations struct {
 	mu          sync.RWMutex
 	jtis        map[string]time.Time
 	generations map[string]int64
+	// damaged are the records of the list read damaged and not read
+	// intact since: what each one's key names is held revoked here
+	// (voidLocked), since what it held is lost. In a list as read
+	// (loadRevocations, followNamed), those this read found.
+	damaged map[store.SystemKey]damagedRecord
+}
+
+// damagedRecord is a record of the revocation list read damaged.
+type damagedRecord struct {
+	err error // DATA_LOSS, naming the record
+	// was is, of a generation, what the list held before the damage: the
+	// least it holds once the record is read intact again, which a copy
+	// restored from an older backup must not lower.
+	was int64
 }
 
 func newRevocations() *revocations {
-	return &revocations{jtis: map[string]time.Time{}, generations: map[string]int64{}}
+	return &revocations{jtis: map[string]time.Time{}, generations: map[string]int64{}, damaged: map[store.SystemKey]damagedRecord{}}
 }
 
+// loadRevocations reads the revocation list as stored. A damaged record
+// does not stop the read: it is in the list's damaged, for its reader to
+// decide (New stops the start on it, a reload holds revoked what it
+// names).
 func loadRevocations(ctx context.Context, sys store.System) (*revocations, error) {
 	r := newRevocations()
-	// A damaged entry fails the load (and so the start): a revocation
-	// silently dropped would let a revoked token back in.
 	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
-		var damaged error
 		tx.Scan(bucketRevokedJTI, "", "", func(k string, v []byte, err error) bool {
-			if damaged = err; err == nil {
+			if err != nil {
+				r.damaged[store.SystemKey{Bucket: bucketRevokedJTI, Key: k}] = damagedRecord{err: err}
+			} else {
 				r.jtis[k] = unixOf(v)
 			}
-			return err == nil
+			return true
 		})
-		if damaged != nil {
-			return damaged
-		}
 		tx.Scan(bucketGeneration, "", "", func(k string, v []byte, err error) bool {
 			if err == nil {
 				r.generations[k], err = generationOf(k, v)
 			}
-			damaged = err
-			return err == nil
+			if err != nil {
+				delete(r.generations, k)
+				r.damaged[store.SystemKey{Bucket: bucketGeneration, Key: k}] = damagedRecord{err: err}
+			}
+			return true
 		})
-		return damaged
+		return nil
 	})
 	return r, err
+}
+
+// damage is the error of every damaged record of r, a list as read.
+func (r *revocations) damage() error { return damageOf(r.damaged) }
+
+// damageOf joins the errors of records, in key order; nil when there is
+// none.
+func damageOf(records map[store.SystemKey]damagedRecord) error {
+	keys := slices.SortedFunc(maps.Keys(records), func(a, b store.SystemKey) int {
+		return cmp.Or(strings.Compare(a.Bucket, b.Bucket), strings.Compare(a.Key, b.Key))
+	})
+	all := make([]error, len(keys))
+	for i, k := range keys {
+		all[i] = records[k].err
+	}
+	return errors.Join(all...)
 }
 
 // ReloadRevocations merges the system store's revocation list into the
@@ -81,18 +119,29 @@ func loadRevocations(ctx context.Context, sys store.System) (*revocations, error
 // those alone). Entries only ever grow (a generation only rises),
 // so a merge never undoes a revocation this process has just made. The
 // entries new here get their expiry index keys if they lack them
-// (indexAdded).
+// (indexAdded). A damaged record found is held revoked (merge) and
+// answered, joined in the error, the first time only.
 func (s *Service) ReloadRevocations(ctx context.Context) error {
+	damage, err := s.reloadRevocations(ctx)
+	return errors.Join(damage, err)
+}
+
+// reloadRevocations is ReloadRevocations, its damage apart from its
+// failure: damage leaves this process's list whole, what the damaged
+// records name held revoked, where a failure leaves it behind.
+func (s *Service) reloadRevocations(ctx context.Context) (damage, err error) {
 	fresh, err := loadRevocations(ctx, s.sys)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return indexAdded(ctx, s.sys, s.revoked.merge(fresh, s.now()))
+	added, damage := s.revoked.merge(fresh, s.now())
+	return damage, indexAdded(ctx, s.sys, added)
 }
 
 // merge adds fresh, the list as stored, to r, and returns the expiry
-// index keys of the entries new to r.
-func (r *revocations) merge(fresh *revocations, now time.Time) (added []indexEntry) {
+// index keys of the entries new to r, and the damage new to r
+// (mergeLocked).
+func (r *revocations) merge(fresh *revocations, now time.Time) (added []indexEntry, damage error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var gone []string
@@ -102,23 +151,42 @@ func (r *revocations) merge(fresh *revocations, now time.Time) (added []indexEnt
 		}
 	}
 	added = r.unknownLocked(fresh)
-	r.mergeLocked(fresh, gone, now)
-	return added
+	return added, r.mergeLocked(fresh, gone, now)
 }
 
 // mergeSome adds fresh, some entries as stored, to r, and forgets the
-// entries gone names, which the store no longer holds. Its caller
-// (followNamed) told the entries new to r inside the transaction that
-// read fresh (unknown).
-func (r *revocations) mergeSome(fresh *revocations, gone []string, now time.Time) {
+// entries gone names, which the store no longer holds; it returns the
+// damage new to r (mergeLocked). Its caller (followNamed) told the
+// entries new to r inside the transaction that read fresh (unknown).
+func (r *revocations) mergeSome(fresh *revocations, gone []string, now time.Time) (damage error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.mergeLocked(fresh, gone, now)
+	return r.mergeLocked(fresh, gone, now)
 }
 
-func (r *revocations) mergeLocked(fresh *revocations, gone []string, now time.Time) {
+// mergeLocked merges fresh into r. A record fresh read damaged voids what
+// its key names (voidLocked); of those, it returns the errors of the ones
+// r did not know damaged, so that the damage is told once, not at every
+// read that finds it again. A record read intact is no longer damaged,
+// and its value replaces the void: restored, it says again what it
+// revokes, a generation no less than before the damage.
+func (r *revocations) mergeLocked(fresh *revocations, gone []string, now time.Time) (damage error) {
+	found := map[store.SystemKey]damagedRecord{}
+	for k, d := range fresh.damaged {
+		if known, ok := r.damaged[k]; ok {
+			d.was = known.was
+		} else {
+			found[k] = d
+			if k.Bucket == bucketGeneration {
+				d.was = r.generations[k.Key]
+			}
+		}
+		r.damaged[k] = d
+		r.voidLocked(k)
+	}
 	for jti, exp := range fresh.jtis {
 		r.jtis[jti] = exp
+		delete(r.damaged, store.SystemKey{Bucket: bucketRevokedJTI, Key: jti})
 	}
 	// What another process pruned is forgotten here too, once expired
 	// here: an entry that a process deleted early still guards its token.
@@ -128,7 +196,27 @@ func (r *revocations) mergeLocked(fresh *revocations, gone []string, now time.Ti
 		}
 	}
 	for subject, gen := range fresh.generations {
+		k := store.SystemKey{Bucket: bucketGeneration, Key: subject}
+		if d, void := r.damaged[k]; void {
+			delete(r.damaged, k)
+			r.generations[subject] = max(d.was, gen)
+			continue
+		}
 		r.generations[subject] = max(r.generations[subject], gen)
+	}
+	return damageOf(found)
+}
+
+// voidLocked holds revoked what the damaged record k names, fail closed:
+// the token of a revocation entry, with no expiry (expired: never
+// forgotten, unless the entry is read intact again); every token of the
+// credential of a generation.
+func (r *revocations) voidLocked(k store.SystemKey) {
+	switch k.Bucket {
+	case bucketRevokedJTI:
+		r.jtis[k.Key] = time.Time{}
+	case bucketGeneration:
+		r.generations[k.Key] = math.MaxInt64
 	}
 }
 
