@@ -114,7 +114,9 @@ func (s *Store) SystemChanged(ctx context.Context, fn func(store.SystemChange)) 
 	records := s.opts.Prefix + "system/"
 	whole := func(*clientv3.GetResponse) { fn(store.SystemChange{Whole: true}) }
 	// Failed, the read leaves the watch to start from now, as a watch
-	// opened again after a gap does.
+	// opened again after a gap does; once it is open, follow reports a
+	// Whole change again, for what was written between the first one's
+	// reads and that start, which no event would name.
 	var from int64
 	if resp, err := s.kv.Get(wctx, records, clientv3.WithPrefix(), clientv3.WithCountOnly()); err == nil {
 		from = resp.Header.Revision

@@ -326,3 +326,46 @@ func TestSystemChangedWholeAfterCompaction(t *testing.T) {
 	revoke("after")
 	storetest.NextChange(t, changes, storetest.Naming("revoked_jti", "after"), "a change after the compaction, named")
 }
+
+// TestSystemChangedCoversAFailedStartRead: when SystemChanged cannot read
+// the revision it starts from (its first read fails), a system record
+// written after the first, Whole, notice (after what its reader read)
+// and before the watch opens is still covered: once the watch is open, a
+// Whole notice comes again, its reads after where the watch starts. The
+// record used to be missed: the watch started from now, and no notice
+// named it.
+func TestSystemChangedCoversAFailedStartRead(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	cli := c.Client(t)
+	failing := failWhenCut(cli)
+	opts := etcd.Options{Prefix: "/start/", Regions: regions}
+	s, other := open(t, opts, cli), open(t, opts, c.Client(t))
+	failing.cut.Store(true)
+	changes := make(chan store.SystemChange, 64)
+	ctx, cancel := context.WithCancel(t.Context())
+	ended := make(chan struct{})
+	defer func() { cancel(); <-ended }()
+	go func() {
+		defer close(ended)
+		first := true
+		_ = s.SystemChanged(ctx, func(c store.SystemChange) {
+			if first {
+				first = false
+				err := other.SystemUpdate(ctx, func(tx store.SystemTx) error { return tx.Put("revoked_jti", "between", []byte{0}) })
+				if err != nil {
+					t.Error(err)
+				}
+				failing.cut.Store(false)
+			}
+			select {
+			case changes <- c:
+			case <-ctx.Done():
+			}
+		})
+	}()
+	if first := storetest.NextChange(t, changes, storetest.AnyChange, "the first change"); !first.Whole {
+		t.Fatalf("the first change: %+v, want Whole", first)
+	}
+	covered := func(c store.SystemChange) bool { return c.Whole || storetest.Naming("revoked_jti", "between")(c) }
+	storetest.NextChange(t, changes, covered, "a change covering the record written between the first change and the watch's start")
+}
