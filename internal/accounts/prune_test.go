@@ -1,8 +1,10 @@
 package accounts_test
 
 import (
+	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
@@ -231,4 +234,67 @@ func BenchmarkPruneOnEtcd(b *testing.B) {
 		total += trips.Load()
 	}
 	b.ReportMetric(float64(total)/float64(b.N), "trips/op")
+}
+
+// TestPruneKeepsDamagedRevocations: pruning passes over a revocation
+// entry that reads damaged (DATA_LOSS), which stays with its index key,
+// and counts it in no batch: with 33 damaged entries at the front of the
+// expired ones, more than a batch, a revocation still forgets a batch of
+// 32 intact ones behind them, and the next one the rest. The damage comes
+// after the start, as a failing disk's would (the start stops on it).
+func TestPruneKeepsDamagedRevocations(t *testing.T) {
+	const damaged, intact = 33, 40
+	f := newFixture(t)
+	sys := &damagingSystem{System: f.st, damaged: map[string]bool{}}
+	svc, err := accounts.New(t.Context(), sys, f.st, f.keys, accounts.Options{Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range damaged + intact {
+		jti := fmt.Sprintf("old-%02d", i)
+		logout(t, svc, jti, f.now.Add(time.Hour))
+		sys.damaged[jti] = i < damaged
+	}
+	f.now = f.now.Add(2 * time.Hour)
+	for i, want := range []int{damaged + intact - 32 + 1, damaged + 2} {
+		logout(t, svc, fmt.Sprintf("new-%d", i), f.now.Add(time.Hour))
+		jtis, keys := revokedIDs(t, f.st)
+		if len(jtis) != want || len(keys) != want {
+			t.Errorf("after revocation %d: %d entries and %d index keys stored, want %d of each", i+1, len(jtis), len(keys), want)
+		}
+	}
+	jtis, _ := revokedIDs(t, f.st)
+	for i := range damaged {
+		if jti := fmt.Sprintf("old-%02d", i); !slices.Contains(jtis, jti) {
+			t.Errorf("the damaged entry %s was forgotten", jti)
+		}
+	}
+}
+
+// damagingSystem is a system store whose revocation entries named in
+// damaged read as damaged (DATA_LOSS naming them), as a value that fails
+// its checksum does.
+type damagingSystem struct {
+	store.System
+	damaged map[string]bool
+}
+
+func (d *damagingSystem) SystemView(ctx context.Context, fn func(store.SystemTx) error) error {
+	return d.System.SystemView(ctx, func(tx store.SystemTx) error { return fn(damagingTx{tx, d.damaged}) })
+}
+
+func (d *damagingSystem) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error) error {
+	return d.System.SystemUpdate(ctx, func(tx store.SystemTx) error { return fn(damagingTx{tx, d.damaged}) })
+}
+
+type damagingTx struct {
+	store.SystemTx
+	damaged map[string]bool
+}
+
+func (t damagingTx) Get(bucket, key string) ([]byte, error) {
+	if bucket == "revoked_jti" && t.damaged[key] {
+		return nil, errs.RecordCorrupt.New("revoked_jti/%s in system.db failed its checksum", key)
+	}
+	return t.SystemTx.Get(bucket, key)
 }
