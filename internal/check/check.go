@@ -228,18 +228,21 @@ func Email(v *errs.Violations, field, s string) {
 }
 
 // Enum checks that an enum value is set (unless optional) and is one the
-// API defines, since gRPC clients can send any number.
-func Enum(v *errs.Violations, field string, e protoreflect.Enum, required bool) {
+// API defines, since gRPC clients can send any number. It reports whether
+// it is, as Text does: also when v left its fault out.
+func Enum(v *errs.Violations, field string, e protoreflect.Enum, required bool) bool {
 	n := e.Number()
 	if n == 0 {
 		if required {
 			v.Add(field, "is required")
 		}
-		return
+		return !required
 	}
 	if e.Descriptor().Values().ByNumber(n) == nil {
 		v.Add(field, "%d is not a value of %s", n, e.Descriptor().Name())
+		return false
 	}
+	return true
 }
 
 func allDigits(s string) bool {
