@@ -99,6 +99,8 @@ type fault struct {
 	value              protoreflect.Value
 }
 
+// equal reports whether g is the fault f is: at the same field of the
+// same list, in the same words, at the same value.
 func (f fault) equal(g fault) bool {
 	return f.shape == g.shape && f.description == g.description && f.value.Equal(g.value)
 }
