@@ -26,27 +26,32 @@ const (
 
 // Text checks a free-text field: at most max characters, and no control
 // characters other than newlines and tabs (multiline is false for names).
-func Text(v *errs.Violations, field, s string, required bool, max int, multiline bool) {
+// It reports whether s keeps these rules, also when its fault was not
+// recorded because v left it out (errs.Violations.Except: a stored value
+// kept as it is), so that a check made only on valid text is not made on
+// it either.
+func Text(v *errs.Violations, field, s string, required bool, max int, multiline bool) bool {
 	if strings.TrimSpace(s) == "" {
 		if required {
 			v.Add(field, "is required")
 		}
-		return
+		return !required
 	}
 	if n := utf8.RuneCountInString(s); n > max {
 		v.AddReason(field, errs.TextTooLong, "is %d characters long; at most %d are allowed", n, max)
-		return
+		return false
 	}
 	for _, r := range s {
 		if r == utf8.RuneError || (unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t'))) {
 			v.AddReason(field, errs.TextInvalidCharacter, "contains a control or invalid character")
-			return
+			return false
 		}
 		if !multiline && invisible(r) {
 			v.AddReason(field, errs.TextInvisibleCharacter, "contains an invisible or direction-changing character (U+%04X)", r)
-			return
+			return false
 		}
 	}
+	return true
 }
 
 // Name checks a name, or text compared as names are (namekey), as Text
@@ -55,9 +60,7 @@ func Text(v *errs.Violations, field, s string, required bool, max int, multiline
 // ("\u0301", "´"). Its key is empty, so no search or filter could find it
 // as a name, and a filter by it would match every item as no filter does.
 func Name(v *errs.Violations, field, s string, required bool, max int) {
-	before := v.Len()
-	Text(v, field, s, required, max, false)
-	if v.Len() == before && strings.TrimSpace(s) != "" && namekey.Of(s) == "" {
+	if Text(v, field, s, required, max, false) && strings.TrimSpace(s) != "" && namekey.Of(s) == "" {
 		v.AddReason(field, errs.NameWithoutLetters, "has no letter, digit or sign: accents and other combining marks alone are ignored in names")
 	}
 }
@@ -225,18 +228,21 @@ func Email(v *errs.Violations, field, s string) {
 }
 
 // Enum checks that an enum value is set (unless optional) and is one the
-// API defines, since gRPC clients can send any number.
-func Enum(v *errs.Violations, field string, e protoreflect.Enum, required bool) {
+// API defines, since gRPC clients can send any number. It reports whether
+// it is, as Text does: also when v left its fault out.
+func Enum(v *errs.Violations, field string, e protoreflect.Enum, required bool) bool {
 	n := e.Number()
 	if n == 0 {
 		if required {
 			v.Add(field, "is required")
 		}
-		return
+		return !required
 	}
 	if e.Descriptor().Values().ByNumber(n) == nil {
 		v.Add(field, "%d is not a value of %s", n, e.Descriptor().Name())
+		return false
 	}
+	return true
 }
 
 func allDigits(s string) bool {

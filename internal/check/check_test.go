@@ -208,3 +208,23 @@ func TestName(t *testing.T) {
 		t.Errorf("Name(´): %+v, want one violation with reason %s", l, errs.NameWithoutLetters)
 	}
 }
+
+// TestNameBreakingTwoRulesKeptAsItIs: a name too long and of accents
+// alone breaks one rule as Name records it, the first; left out as a
+// stored value kept as it is (errs.Violations.Except, resource.Validate),
+// it is not refused for the other, which Name checks only when the text
+// keeps the rules, whatever was left out.
+func TestNameBreakingTwoRulesKeptAsItIs(t *testing.T) {
+	name := strings.Repeat("´", 201)
+	var stored errs.Violations
+	check.Name(&stored, "partner.display_name", name, true, 200)
+	if l := stored.List(); len(l) != 1 || l[0].Reason != errs.TextTooLong {
+		t.Fatalf("Name(´ × 201): %+v, want one violation with reason %s", l, errs.TextTooLong)
+	}
+	var v errs.Violations
+	v.Except(stored.List())
+	check.Name(&v, "partner.display_name", name, true, 200)
+	if v.Len() != 0 {
+		t.Errorf("the name kept as it is: %+v, want nothing recorded", v.List())
+	}
+}

@@ -200,7 +200,7 @@ var catalogue = []Entry{
 	{EntryNotSubmitted, FailedPrecondition, 409, "edit, delete or review a support entry already reviewed"},
 	{PeriodClosed, FailedPrecondition, 409, "create, change, review or delete an entry dated in a closed period"},
 	{PeriodNotClosed, FailedPrecondition, 409, "reopen a period that was already reopened"},
-	{EntriesPendingReview, FailedPrecondition, 400, "close a period with entries awaiting review, without force and a reason"},
+	{EntriesPendingReview, FailedPrecondition, 409, "close a period with entries awaiting review, without force and a reason"},
 
 	{ReportApproved, FailedPrecondition, 409, "edit, submit or review an approved monitoring report: open a correction with `:correct`"},
 	{ReportSubmitted, FailedPrecondition, 409, "edit a monitoring report awaiting review"},

@@ -908,3 +908,31 @@ func TestMeetingStoredUnderOlderRules(t *testing.T) {
 		t.Errorf("a proper link: %v", err)
 	}
 }
+
+// TestAttendanceStoredWithARoleListedTwice: a partner's line recorded with
+// a role listed twice (written here straight to the store), whose counts
+// then add up to nothing the sum rule checks, is sent again as it is and
+// saved: the sum, checked only when every role is valid, is not checked
+// on roles that are not, also when the duplicate is left out as stored.
+// Once the roles are fixed, the sum is checked again.
+func TestAttendanceStoredWithARoleListedTwice(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	cur := e.create(c, "doppio", e.meeting())
+	e.Clock.Set(at(t, "2026-03-10 10:00"))
+	line := func(attendees int32) []*famiv1.PartnerAttendance {
+		manager := &famiv1.AttendeeCount{Role: famiv1.AttendeeRole_ATTENDEE_ROLE_UDP_MANAGER, Count: 2}
+		return []*famiv1.PartnerAttendance{{Partner: partnerName("udp-bergamo"), Attendees: attendees,
+			Roles: []*famiv1.AttendeeCount{manager, proto.CloneOf(manager)}}}
+	}
+	stored := proto.CloneOf(cur)
+	stored.Attendance = line(3)
+	bolttest.Put(t, e.Store, lombardia, stored)
+	if _, err := e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: cur.GetName(), Attendance: line(3)}); err != nil {
+		t.Errorf("the line sent again as it is: %v, want saved", err)
+	}
+	fixed := line(3)
+	fixed[0].Roles[1].Role = famiv1.AttendeeRole_ATTENDEE_ROLE_SOCIAL_WORKER
+	_, err := e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: cur.GetName(), Attendance: fixed})
+	errstest.Want(t, "the roles fixed, their counts adding up to 4", err, errs.Invalid, "INVALID_ARGUMENT", "attendance[0].roles")
+}

@@ -1,6 +1,7 @@
 package resource
 
 import (
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -21,13 +22,12 @@ import (
 // listed twice), and a resource stored before a rule existed, or
 // imported, may break it: the update is not refused for that. A violation
 // the stored resource already has, at a value the update leaves as it is,
-// is left out, also where an element of a list moved because one before
-// it was removed or inserted (movedTo); a value the update changes is
-// always checked, and so is every rule between fields whose violation
-// stored did not have (a lead partner no longer among the members). So
-// another field of such a resource can be edited, and the old value is
-// refused only once it changes, naming its field, until it keeps the
-// rules.
+// is left out (kept), wherever in its lists the value now is; a value the
+// update changes is always checked, and so is every rule between fields
+// whose violation stored did not have (a lead partner no longer among the
+// members). So another field of such a resource can be edited, and the
+// old value is refused only once it changes, naming its field, until it
+// keeps the rules.
 //
 // The stored resource is checked only when r breaks a rule, so a valid
 // update checks once, as before; one that breaks a rule checks r again
@@ -42,7 +42,7 @@ func Validate[T proto.Message](field string, stored, r T, rules func(v *errs.Vio
 	if errs.CodeOf(err) != errs.Invalid || !stored.ProtoReflect().IsValid() {
 		return err
 	}
-	known := kept(field, stored, r, rules)
+	known := kept(field, stored, r, v.List(), rules)
 	if len(known) == 0 {
 		return err
 	}
@@ -52,104 +52,88 @@ func Validate[T proto.Message](field string, stored, r T, rules func(v *errs.Vio
 	return v.Err()
 }
 
-// kept are the violations rules find in stored at values r keeps as they
-// are, each at the field path where r holds the value (movedTo): what
-// stored already had, which an update to r is not refused for. None when
+// kept are the violations of found, those rules recorded in r, that
+// stored already had: what an update to r is not refused for. None when
 // stored could not be judged (errs.Violations.Fail).
-func kept[T proto.Message](field string, stored, r T, rules func(v *errs.Violations, r T)) []errs.Violation {
+//
+// A violation is matched by what it is (a fault): the rule's words, the
+// field it names with the indexes of its lists left out, and the value r
+// holds there. Not by its place: a list is compared by its elements, so
+// removing a network's first member does not make the member listed twice
+// after it new, and a fault inside an element of a list (an action a
+// network project lists twice, a contact two attendance lines name) is
+// the same fault when an element before it is inserted or changed. Each
+// stored fault excuses one of r's, in r's order: of equal faults the later
+// is new, so a member listed a third time is refused, naming the third.
+func kept[T proto.Message](field string, stored, r T, found []errs.Violation, rules func(v *errs.Violations, r T)) []errs.Violation {
 	var v errs.Violations
 	rules(&v, stored)
 	if errs.CodeOf(v.Err()) != errs.Invalid {
 		return nil
 	}
-	var out []errs.Violation
-	prefix := field + "."
-	if field == "" {
-		prefix = ""
-	}
+	var had []fault
 	for _, x := range v.List() {
-		path, ok := strings.CutPrefix(x.Field, prefix)
+		if f, ok := faultOf(field, stored.ProtoReflect(), x); ok {
+			had = append(had, f)
+		}
+	}
+	var out []errs.Violation
+	for _, x := range found {
+		f, ok := faultOf(field, r.ProtoReflect(), x)
 		if !ok {
 			continue
 		}
-		if at, ok := movedTo(stored.ProtoReflect(), r.ProtoReflect(), path); ok {
-			x.Field = prefix + at
+		if i := slices.IndexFunc(had, f.equal); i >= 0 {
+			had = slices.Delete(had, i, i+1)
 			out = append(out, x)
 		}
 	}
 	return out
 }
 
-// movedTo is the field path in b of the value a holds at path, a
-// violation's field path below the resource (valueAt), when b holds the
-// same value: path itself, but that an element of a list is named where b
-// holds it. A list is compared by its elements, not their positions, so
-// removing a network's first member does not make every member after it
-// count as changed. Of b's elements equal to a's at the rest of the path,
-// the one taken has as many equal ones before it as a's had: a member
-// listed twice is still the second of the two, and a third one added is
-// new. It reports false when b has no such element, or another value at
-// path.
-func movedTo(a, b protoreflect.Message, path string) (string, bool) {
-	part, rest, deeper := strings.Cut(path, ".")
-	name, _, indexed := strings.Cut(part, "[")
-	f := a.Descriptor().Fields().ByName(protoreflect.Name(name))
-	switch {
-	case f == nil || f.IsMap() || (indexed && !f.IsList()):
-		return "", false
-	case deeper && (f.Message() == nil || (f.IsList() && !indexed)):
-		return "", false // a field inside a scalar or a list
-	case indexed:
-		return movedElement(a.Get(f).List(), b.Get(f).List(), part, name, rest)
-	case !deeper:
-		return path, a.Get(f).Equal(b.Get(f))
-	}
-	at, ok := movedTo(a.Get(f).Message(), b.Get(f).Message(), rest)
-	return part + "." + at, ok
+// fault is what a violation is, whatever its place in the lists: the
+// field it names without the indexes (shape), its description and the
+// value there.
+type fault struct {
+	shape, description string
+	value              protoreflect.Value
 }
 
-// movedElement is movedTo for the element of la that part, name[i],
-// names, rest the path below it ("" for the element itself): name[j] for
-// the element of lb that it is, with rest as movedTo finds it there.
-func movedElement(la, lb protoreflect.List, part, name, rest string) (string, bool) {
-	i, ok := errs.IndexIn(part, name)
-	if !ok || i >= la.Len() {
-		return "", false
-	}
-	// at is an element's value at the rest of the path.
-	at := func(l protoreflect.List, j int) (protoreflect.Value, bool) {
-		if rest == "" {
-			return l.Get(j), true
-		}
-		return valueAt(l.Get(j).Message(), rest)
-	}
-	want, ok := at(la, i)
-	if !ok {
-		return "", false
-	}
-	equal := func(l protoreflect.List, j int) bool {
-		v, ok := at(l, j)
-		return ok && v.Equal(want)
-	}
-	before := 0 // the elements of la before i equal to it
-	for j := range i {
-		if equal(la, j) {
-			before++
+// equal reports whether g is the fault f is: at the same field of the
+// same list, in the same words, at the same value.
+func (f fault) equal(g fault) bool {
+	return f.shape == g.shape && f.description == g.description && f.value.Equal(g.value)
+}
+
+// faultOf is the fault x is in m, whose fields the violations name below
+// field (the whole of a violation's path when field is ""). It reports
+// false for a violation of another field (the request's update_mask) or a
+// path naming no value of m (valueAt).
+func faultOf(field string, m protoreflect.Message, x errs.Violation) (fault, bool) {
+	path := x.Field
+	if field != "" {
+		var ok bool
+		if path, ok = strings.CutPrefix(path, field+"."); !ok {
+			return fault{}, false
 		}
 	}
-	for j := range lb.Len() {
-		switch {
-		case !equal(lb, j):
-		case before > 0:
-			before--
-		case rest == "":
-			return errs.Indexed(name, j), true
-		default:
-			below, ok := movedTo(la.Get(i).Message(), lb.Get(j).Message(), rest)
-			return errs.Indexed(name, j) + "." + below, ok
+	value, ok := valueAt(m, path)
+	return fault{shape: unindexed(path), description: x.Description, value: value}, ok
+}
+
+// unindexed is path without the indexes of its elements:
+// "members[2].partner" is "members[].partner".
+func unindexed(path string) string {
+	var b strings.Builder
+	for {
+		before, after, found := strings.Cut(path, "[")
+		b.WriteString(before)
+		if !found {
+			return b.String()
 		}
+		b.WriteString("[]")
+		_, path, _ = strings.Cut(after, "]")
 	}
-	return "", false
 }
 
 // valueAt is the value at path in m, a violation's field path below the

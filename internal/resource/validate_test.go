@@ -112,3 +112,74 @@ func TestValidateARequestsOwnFields(t *testing.T) {
 	err = resource.Validate("", nil, items("´"), rules)
 	errstest.Want(t, "a first recording", err, errs.Invalid, "INVALID_ARGUMENT", "action_items[0].description")
 }
+
+// TestValidateMatchesAFaultInsideAListByWhatItIs: a fault inside a list
+// the elements of another list hold (an action a network project lists
+// twice, a contact two attendance lines name) is matched with the
+// stored one by what it is (the rule's words and the value), not by the
+// element that holds it: an element inserted before it, or one before it
+// that changed, does not make a duplicate kept as stored new, and a new
+// one is still refused (of equal faults, the later is the new one).
+func TestValidateMatchesAFaultInsideAListByWhatItIs(t *testing.T) {
+	network := func(projects ...[]string) *famiv1.Network {
+		n := &famiv1.Network{}
+		for i, actions := range projects {
+			n.Projects = append(n.Projects, &famiv1.NetworkProject{Project: string(rune('p' + i)), Actions: actions})
+		}
+		return n
+	}
+	rules := func(v *errs.Violations, n *famiv1.Network) {
+		for i, p := range n.GetProjects() {
+			seen := map[string]bool{}
+			for j, a := range p.GetActions() {
+				if seen[a] {
+					v.Add(errs.Indexed(errs.Indexed("network.projects", i)+".actions", j), "%q is listed twice", a)
+				}
+				seen[a] = true
+			}
+		}
+	}
+	stored := network([]string{"x", "x"})
+	for _, c := range []struct {
+		what   string
+		next   *famiv1.Network
+		fields []string // nil: accepted
+	}{
+		{"a project inserted before the one listing an action twice", network([]string{"w", "x"}, []string{"x", "x"}), nil},
+		{"the same inserted listing it twice too", network([]string{"x", "x"}, []string{"x", "x"}), []string{"network.projects[1].actions[1]"}},
+	} {
+		err := resource.Validate("network", stored, c.next, rules)
+		if c.fields == nil {
+			if err != nil {
+				t.Errorf("%s: %v, want accepted", c.what, err)
+			}
+			continue
+		}
+		errstest.Want(t, c.what, err, errs.Invalid, "INVALID_ARGUMENT", c.fields...)
+	}
+
+	attendance := func(contacts ...[]string) *famiv1.RecordAttendanceRequest {
+		r := &famiv1.RecordAttendanceRequest{}
+		for _, cs := range contacts {
+			r.Attendance = append(r.Attendance, &famiv1.PartnerAttendance{Contacts: cs})
+		}
+		return r
+	}
+	named := func(v *errs.Violations, r *famiv1.RecordAttendanceRequest) {
+		seen := map[string]bool{}
+		for i, a := range r.GetAttendance() {
+			for j, c := range a.GetContacts() {
+				if seen[c] {
+					v.Add(errs.Indexed(errs.Indexed("attendance", i)+".contacts", j), "%s is named twice", c)
+				}
+				seen[c] = true
+			}
+		}
+	}
+	recorded := attendance([]string{"y", "x"}, []string{"x"})
+	if err := resource.Validate("", recorded, attendance([]string{"x"}, []string{"x"}), named); err != nil {
+		t.Errorf("the first line changed, the second sent again as it was: %v, want accepted", err)
+	}
+	err := resource.Validate("", recorded, attendance([]string{"y", "x"}, []string{"x"}, []string{"x"}), named)
+	errstest.Want(t, "a third line naming the contact again", err, errs.Invalid, "INVALID_ARGUMENT", "attendance[2].contacts[0]")
+}

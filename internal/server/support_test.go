@@ -257,6 +257,11 @@ func (sc *supportScenario) run() {
 	_, err = admin.ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: lombardia, ClosedPeriodId: "q1-2021",
 		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2021-01-01", EndDate: "2021-03-31", Reason: "Trimestre rendicontato"}})
 	sc.fails("close Q1 2021 with an entry awaiting review", err, wantErr{codes.FailedPrecondition, "ENTRIES_PENDING_REVIEW", nil})
+	// A state conflict, as a closed period is to an entry: REST answers
+	// 409, where the entries are to look at, not the request (ADR 0025).
+	if e, ok := asCallError(err); ok && restStatus(e) != http.StatusConflict {
+		t.Errorf("close Q1 2021 with an entry awaiting review: HTTP status %d, want %d", restStatus(e), http.StatusConflict)
+	}
 	q1, err := admin.ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: lombardia, ClosedPeriodId: "q1-2021", Force: true,
 		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2021-01-01", EndDate: "2021-03-31", Reason: "Trimestre rendicontato"}})
 	sc.must("close Q1 2021", err, q1)

@@ -64,9 +64,16 @@ type MonitoringServiceClient interface {
 	UpdateMonitoringReport(ctx context.Context, in *UpdateMonitoringReportRequest, opts ...grpc.CallOption) (*MonitoringReport, error)
 	// SubmitMonitoringReport sends a DRAFT or RETURNED report for review. The
 	// region, or staff of the lead partner of a network implementing the
-	// project, may submit.
+	// project, may submit. Returns INVALID_ARGUMENT when the report does not
+	// fit its project's plan: the violations name the report's fields as
+	// UpdateMonitoringReport's request does (monitoring_report.expenditures[0].action),
+	// the fields to fix with it, not fields of this request, and the message
+	// ends with what to do.
 	SubmitMonitoringReport(ctx context.Context, in *SubmitMonitoringReportRequest, opts ...grpc.CallOption) (*MonitoringReport, error)
 	// ApproveMonitoringReport approves a SUBMITTED report, which locks it.
+	// Returns INVALID_ARGUMENT, as SubmitMonitoringReport does, when the
+	// report no longer fits its project's plan; its authors fix it once it
+	// is returned to them (ReturnMonitoringReport).
 	ApproveMonitoringReport(ctx context.Context, in *ApproveMonitoringReportRequest, opts ...grpc.CallOption) (*MonitoringReport, error)
 	// ReturnMonitoringReport sends a SUBMITTED report back with reasons.
 	ReturnMonitoringReport(ctx context.Context, in *ReturnMonitoringReportRequest, opts ...grpc.CallOption) (*MonitoringReport, error)
@@ -250,9 +257,16 @@ type MonitoringServiceServer interface {
 	UpdateMonitoringReport(context.Context, *UpdateMonitoringReportRequest) (*MonitoringReport, error)
 	// SubmitMonitoringReport sends a DRAFT or RETURNED report for review. The
 	// region, or staff of the lead partner of a network implementing the
-	// project, may submit.
+	// project, may submit. Returns INVALID_ARGUMENT when the report does not
+	// fit its project's plan: the violations name the report's fields as
+	// UpdateMonitoringReport's request does (monitoring_report.expenditures[0].action),
+	// the fields to fix with it, not fields of this request, and the message
+	// ends with what to do.
 	SubmitMonitoringReport(context.Context, *SubmitMonitoringReportRequest) (*MonitoringReport, error)
 	// ApproveMonitoringReport approves a SUBMITTED report, which locks it.
+	// Returns INVALID_ARGUMENT, as SubmitMonitoringReport does, when the
+	// report no longer fits its project's plan; its authors fix it once it
+	// is returned to them (ReturnMonitoringReport).
 	ApproveMonitoringReport(context.Context, *ApproveMonitoringReportRequest) (*MonitoringReport, error)
 	// ReturnMonitoringReport sends a SUBMITTED report back with reasons.
 	ReturnMonitoringReport(context.Context, *ReturnMonitoringReportRequest) (*MonitoringReport, error)

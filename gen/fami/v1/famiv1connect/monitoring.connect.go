@@ -89,9 +89,16 @@ type MonitoringServiceClient interface {
 	UpdateMonitoringReport(context.Context, *v1.UpdateMonitoringReportRequest) (*v1.MonitoringReport, error)
 	// SubmitMonitoringReport sends a DRAFT or RETURNED report for review. The
 	// region, or staff of the lead partner of a network implementing the
-	// project, may submit.
+	// project, may submit. Returns INVALID_ARGUMENT when the report does not
+	// fit its project's plan: the violations name the report's fields as
+	// UpdateMonitoringReport's request does (monitoring_report.expenditures[0].action),
+	// the fields to fix with it, not fields of this request, and the message
+	// ends with what to do.
 	SubmitMonitoringReport(context.Context, *v1.SubmitMonitoringReportRequest) (*v1.MonitoringReport, error)
 	// ApproveMonitoringReport approves a SUBMITTED report, which locks it.
+	// Returns INVALID_ARGUMENT, as SubmitMonitoringReport does, when the
+	// report no longer fits its project's plan; its authors fix it once it
+	// is returned to them (ReturnMonitoringReport).
 	ApproveMonitoringReport(context.Context, *v1.ApproveMonitoringReportRequest) (*v1.MonitoringReport, error)
 	// ReturnMonitoringReport sends a SUBMITTED report back with reasons.
 	ReturnMonitoringReport(context.Context, *v1.ReturnMonitoringReportRequest) (*v1.MonitoringReport, error)
@@ -344,9 +351,16 @@ type MonitoringServiceHandler interface {
 	UpdateMonitoringReport(context.Context, *v1.UpdateMonitoringReportRequest) (*v1.MonitoringReport, error)
 	// SubmitMonitoringReport sends a DRAFT or RETURNED report for review. The
 	// region, or staff of the lead partner of a network implementing the
-	// project, may submit.
+	// project, may submit. Returns INVALID_ARGUMENT when the report does not
+	// fit its project's plan: the violations name the report's fields as
+	// UpdateMonitoringReport's request does (monitoring_report.expenditures[0].action),
+	// the fields to fix with it, not fields of this request, and the message
+	// ends with what to do.
 	SubmitMonitoringReport(context.Context, *v1.SubmitMonitoringReportRequest) (*v1.MonitoringReport, error)
 	// ApproveMonitoringReport approves a SUBMITTED report, which locks it.
+	// Returns INVALID_ARGUMENT, as SubmitMonitoringReport does, when the
+	// report no longer fits its project's plan; its authors fix it once it
+	// is returned to them (ReturnMonitoringReport).
 	ApproveMonitoringReport(context.Context, *v1.ApproveMonitoringReportRequest) (*v1.MonitoringReport, error)
 	// ReturnMonitoringReport sends a SUBMITTED report back with reasons.
 	ReturnMonitoringReport(context.Context, *v1.ReturnMonitoringReportRequest) (*v1.MonitoringReport, error)

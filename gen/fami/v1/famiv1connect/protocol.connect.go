@@ -79,7 +79,11 @@ type ProtocolServiceClient interface {
 	// instead, so its signatures stay on record.
 	DeleteProtocol(context.Context, *v1.DeleteProtocolRequest) (*emptypb.Empty, error)
 	// OpenProtocolForSignature freezes a DRAFT's text and sets its
-	// content_hash.
+	// content_hash. The text keeps every rule of today: when it does not
+	// (a draft written under older rules), returns INVALID_ARGUMENT whose
+	// violations name the draft's fields as UpdateProtocol's request does
+	// (protocol.title), the fields to fix with it, not fields of this
+	// request, and whose message ends with what to do.
 	OpenProtocolForSignature(context.Context, *v1.OpenProtocolForSignatureRequest) (*v1.Protocol, error)
 	// SignProtocol records the signature of the caller's partner, a party.
 	// Returns ABORTED (CONTENT_HASH_MISMATCH) when content_hash is not the
@@ -273,7 +277,11 @@ type ProtocolServiceHandler interface {
 	// instead, so its signatures stay on record.
 	DeleteProtocol(context.Context, *v1.DeleteProtocolRequest) (*emptypb.Empty, error)
 	// OpenProtocolForSignature freezes a DRAFT's text and sets its
-	// content_hash.
+	// content_hash. The text keeps every rule of today: when it does not
+	// (a draft written under older rules), returns INVALID_ARGUMENT whose
+	// violations name the draft's fields as UpdateProtocol's request does
+	// (protocol.title), the fields to fix with it, not fields of this
+	// request, and whose message ends with what to do.
 	OpenProtocolForSignature(context.Context, *v1.OpenProtocolForSignatureRequest) (*v1.Protocol, error)
 	// SignProtocol records the signature of the caller's partner, a party.
 	// Returns ABORTED (CONTENT_HASH_MISMATCH) when content_hash is not the
