@@ -326,8 +326,8 @@ func accountName(name string) (region, username string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	if _, ok := territory.LookupRegion(region); !ok {
-		return "", "", errs.NotFoundf("region %q not found", region)
+	if _, err := aip.Region(region); err != nil {
+		return "", "", err
 	}
 	return region, username, nil
 }
@@ -343,12 +343,9 @@ func checkPassword(v *errs.Violations, field, pw string) {
 
 // CreateAccount implements fami.v1.AuthService.
 func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRequest) (*famiv1.Account, error) {
-	region, err := aip.ParseRegion("parent", req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, err
-	}
-	if _, ok := territory.LookupRegion(region); !ok {
-		return nil, errs.NotFoundf("region %q not found", region)
 	}
 	in := req.GetAccount()
 	var v errs.Violations
@@ -447,9 +444,11 @@ func (s *Service) ListAccounts(ctx context.Context, req *famiv1.ListAccountsRequ
 // listRegion is the standard List of a region's system records (accounts,
 // service tokens): it pages through bucket's keys "{region}/..." of the
 // region req's parent names, in key order, and returns the page and the
-// next page token.
+// next page token. A region that does not exist, regions/- among them, is
+// NOT_FOUND, as for every List of a region: its empty page would say it
+// exists.
 func listRegion[T proto.Message](ctx context.Context, sys store.System, bucket string, req aip.ListRequest, newT func() T) ([]T, string, error) {
-	region, err := aip.ParseRegion("parent", req.GetParent())
+	region, err := aip.Parent(req.GetParent())
 	if err != nil {
 		return nil, "", err
 	}

@@ -481,3 +481,18 @@ func TestDeletedPartnerIDIsRetired(t *testing.T) {
 		checkErr(t, "the old staff's partner", err, wantErr{codes.NotFound, "NOT_FOUND", nil})
 	})
 }
+
+// TestMinistryListsAccountsOfRegionsOnly: the ministry, which keeps the
+// accounts of every region, is answered NOT_FOUND when it lists those of a
+// region that does not exist, or of regions/-, which ListAccounts does not
+// take, as by every List of a region; an empty list would say the region
+// exists and has no accounts.
+func TestMinistryListsAccountsOfRegionsOnly(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
+		for _, parent := range []string{"regions/atlantide", "regions/-", "regions/LOMBARDIA"} {
+			_, err := ministry.ListAccounts(t.Context(), &famiv1.ListAccountsRequest{Parent: parent})
+			checkErr(t, "the accounts of "+parent, err, wantErr{codes.NotFound, "NOT_FOUND", nil})
+		}
+	})
+}

@@ -144,15 +144,22 @@ func Mutate[T proto.Message](ctx context.Context, s Store, region string, m Muta
 	return out, nil
 }
 
-// Fingerprint hashes a request so that a reused request_id with different
-// content can be told from a genuine retry.
+// Fingerprint hashes a request, its type's full name with its content, so
+// that a reused request_id can be told from a genuine retry: with other
+// content, or for another method. Every method has its own request type,
+// and the content alone does not tell them apart: :submit's request and
+// :approve's hold the same fields, so an approval under the submission's
+// id was answered with the submission's result, writing nothing.
 func Fingerprint(req proto.Message) []byte {
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
 	if err != nil {
 		return nil
 	}
-	sum := sha256.Sum256(b)
-	return sum[:]
+	h := sha256.New()
+	h.Write([]byte(req.ProtoReflect().Descriptor().FullName()))
+	h.Write([]byte{0}) // a full name holds no NUL: the name ends here
+	h.Write(b)
+	return h.Sum(nil)
 }
 
 // CheckEtag returns errs.Conflict when want is set and differs from the
