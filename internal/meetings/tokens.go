@@ -189,22 +189,6 @@ func inState(ct *famiv1.CalendarToken, state famiv1.CalendarTokenState, now time
 	return true
 }
 
-// tokenOrder reads ListCalendarTokens' order_by (AIP-132): by name, the
-// default, "create_time" or "create_time desc", spaces aside; anything
-// else is a violation of order_by.
-func tokenOrder(v *errs.Violations, orderBy string) (byCreation, newestFirst bool) {
-	switch strings.Join(strings.Fields(orderBy), " ") {
-	case "":
-		return false, false
-	case "create_time", "create_time asc":
-		return true, false
-	case "create_time desc":
-		return true, true
-	}
-	v.Add("order_by", "orders by create_time only: \"create_time\" (oldest first) or \"create_time desc\" (newest first); empty orders by name")
-	return false, false
-}
-
 // ListCalendarTokens implements fami.v1.MeetingService.
 func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalendarTokensRequest) (*famiv1.ListCalendarTokensResponse, error) {
 	region, err := aip.Parent(req.GetParent())
@@ -213,7 +197,8 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 	}
 	var v errs.Violations
 	check.Enum(&v, "state", req.GetState(), false)
-	byCreation, newestFirst := tokenOrder(&v, req.GetOrderBy())
+	// The default order is by name.
+	byCreation, newestFirst := aip.OrderByTime(&v, req.GetOrderBy(), "create_time")
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
