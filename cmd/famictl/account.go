@@ -165,10 +165,27 @@ your credentials.`,
 	create.Flags().StringVar(&label, "label", "", `what the token is for, e.g. "Thunderbird at the office"`)
 	create.Flags().DurationVar(&ttl, "ttl", 0, "lifetime (default: the server's)")
 
-	list := a.listed(&cobra.Command{Use: "list", Short: "List a region's calendar tokens (never the tokens themselves)"}, aip.MaxPageSize,
+	var state string
+	var newestFirst bool
+	list := a.listed(&cobra.Command{
+		Use:     "list",
+		Short:   "List a region's calendar tokens (never the tokens themselves)",
+		Example: "  famictl calendar token list --region lombardia --state live --newest-first -o table",
+	}, aip.MaxPageSize,
 		func(ctx context.Context, s *sdk.Client, region string, p page) (proto.Message, error) {
-			return s.Meetings.ListCalendarTokens(ctx, &famiv1.ListCalendarTokensRequest{Parent: "regions/" + region, PageSize: p.size, PageToken: p.token})
+			st, err := enumFlag("state", state, "CALENDAR_TOKEN_STATE_", famiv1.CalendarTokenState_value)
+			if err != nil {
+				return nil, err
+			}
+			req := &famiv1.ListCalendarTokensRequest{Parent: "regions/" + region, PageSize: p.size, PageToken: p.token, State: famiv1.CalendarTokenState(st)}
+			if newestFirst {
+				req.OrderBy = "create_time desc"
+			}
+			return s.Meetings.ListCalendarTokens(ctx, req)
 		})
+	list.Flags().StringVar(&state, "state", "", "live (neither revoked nor expired) or ended")
+	list.Flags().BoolVar(&newestFirst, "newest-first", false, "the newest first (default: by name)")
+	list.RegisterFlagCompletionFunc("state", fixedCompletion("live", "ended"))
 
 	revoke := onResource(resource{"calendar token", "regions/lombardia/calendarTokens/..."}, &cobra.Command{Use: "revoke NAME", Short: "Revoke a calendar token: its feed URL stops working"},
 		a.printed(func(ctx context.Context, s *sdk.Client, name string) (proto.Message, error) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -559,6 +560,33 @@ func TestAccountAndTokenCommands(t *testing.T) {
 	revoked := f.must(f.udp, "calendar", "token", "revoke", cal.GetCalendarToken().GetName(), "-o", "table")
 	if !regexpLine(revoked, "revoke_time", "20") {
 		t.Fatalf("calendar token revoke:\n%s", revoked)
+	}
+	again := &famiv1.CreateCalendarTokenResponse{}
+	if err := protojson.Unmarshal([]byte(f.must(f.udp, "calendar", "token", "create", "--region", "lombardia", "--label", "Outlook")), again); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want []string // names, in order
+	}{
+		{[]string{"--state", "live"}, []string{again.GetCalendarToken().GetName()}},
+		{[]string{"--state", "ended"}, []string{cal.GetCalendarToken().GetName()}},
+		{[]string{"--newest-first"}, []string{again.GetCalendarToken().GetName(), cal.GetCalendarToken().GetName()}},
+	} {
+		res := &famiv1.ListCalendarTokensResponse{}
+		if err := protojson.Unmarshal([]byte(f.must(f.udp, append([]string{"calendar", "token", "list", "--region", "lombardia"}, c.args...)...)), res); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ct := range res.GetCalendarTokens() {
+			got = append(got, ct.GetName())
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("calendar token list %q: %q, want %q", c.args, got, c.want)
+		}
+	}
+	if _, _, err := f.run(f.udp, "", "calendar", "token", "list", "--region", "lombardia", "--state", "revoked"); err == nil || err.Error() != `--state "revoked" is not one of ended, live` {
+		t.Errorf("calendar token list --state revoked: %v", err)
 	}
 }
 

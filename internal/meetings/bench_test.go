@@ -118,3 +118,53 @@ func sideBySide(tb testing.TB, n int, write func(i int) error) {
 		tb.Fatal(err)
 	}
 }
+
+// benchTokens is the number of calendar tokens in the benchmark's region:
+// 100 users holding the 20 live ones each may (MaxLiveTokens).
+const benchTokens = 100 * meetings.MaxLiveTokens
+
+// BenchmarkListCalendarTokens reads the first page of a region's calendar
+// tokens (real bbolt file, the real service): order=name, the stored
+// order, which reads until the page is full, against order=newest, which
+// reads every token of the region for each page (no index keeps them by
+// time), for the region admin (every token) and for a user holding 20.
+//
+//	go test -run '^$' -bench BenchmarkListCalendarTokens -benchmem -count 6 ./internal/meetings/
+func BenchmarkListCalendarTokens(b *testing.B) {
+	st, err := bolt.Open(b.TempDir(), bolt.Options{Regions: []string{lombardia}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	clock := &fakeclock.Clock{}
+	clock.Set(time.Date(2026, 3, 2, 10, 0, 0, 0, rome))
+	svc := meetings.New(st, meetings.Options{Now: clock.Now})
+	user := func(i int) context.Context {
+		return principal.With(b.Context(), principal.Principal{Subject: fmt.Sprintf("acct:lombardia:u%03d", i), Role: principal.Consultant, Region: lombardia})
+	}
+	sideBySide(b, benchTokens, func(i int) error {
+		_, err := svc.CreateCalendarToken(user(i%100), &famiv1.CreateCalendarTokenRequest{Parent: parent})
+		return err
+	})
+	admin := principal.With(b.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: lombardia})
+	for _, c := range []struct {
+		name    string
+		ctx     context.Context
+		orderBy string
+		want    int
+	}{
+		{"admin/order=name", admin, "", 50},
+		{"admin/order=newest", admin, "create_time desc", 50},
+		{"user/order=name", user(7), "", meetings.MaxLiveTokens},
+		{"user/order=newest", user(7), "create_time desc", meetings.MaxLiveTokens},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				res, err := svc.ListCalendarTokens(c.ctx, &famiv1.ListCalendarTokensRequest{Parent: parent, PageSize: 50, OrderBy: c.orderBy})
+				if err != nil || len(res.GetCalendarTokens()) != c.want {
+					b.Fatalf("listed %d tokens, %v; want %d", len(res.GetCalendarTokens()), err, c.want)
+				}
+			}
+		})
+	}
+}

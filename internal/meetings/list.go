@@ -3,7 +3,6 @@ package meetings
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -65,20 +64,6 @@ func timeBound(v *errs.Violations, field string, ts *timestamppb.Timestamp) stri
 	return timeKey(ts)
 }
 
-// newestFirst reads ListMeetings' order_by (AIP-132): "start_time", the
-// default, or "start_time desc", spaces aside; anything else is a
-// violation of order_by.
-func newestFirst(v *errs.Violations, orderBy string) bool {
-	switch strings.Join(strings.Fields(orderBy), " ") {
-	case "", "start_time", "start_time asc":
-		return false
-	case "start_time desc":
-		return true
-	}
-	v.Add("order_by", "orders by start_time only: \"start_time\" (oldest first) or \"start_time desc\" (newest first)")
-	return false
-}
-
 // ListMeetings implements fami.v1.MeetingService.
 func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
 	region, res, done, err := aip.OpenList(ctx, req, s.ListMeetings, aip.Narrow{Field: "network", Name: req.GetNetwork(), Collection: resource.Networks},
@@ -100,7 +85,8 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	check.Enum(&v, "state", req.GetState(), false)
 	check.Text(&v, "facilitator", req.GetFacilitator(), false, maxSubject, false)
 	resource.RefID(&v, "partner", req.GetPartner(), region, resource.Partners)
-	newestFirst := newestFirst(&v, req.GetOrderBy())
+	// The default order is start_time's too, oldest first.
+	_, newestFirst := aip.OrderByTime(&v, req.GetOrderBy(), "start_time")
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -777,6 +777,90 @@ func TestCalendarTokens(t *testing.T) {
 	errstest.Want(t, "a three-year token", err, errs.Invalid, "INVALID_ARGUMENT", "ttl_seconds")
 }
 
+// TestCalendarTokensByCreation: order_by "create_time" lists the caller's
+// tokens oldest first and "create_time desc" newest first, page after page
+// (pages of two, with another owner's tokens and the region admin's among
+// them); state keeps the live ones (neither revoked nor expired at the
+// service's clock) or the ended ones. Another order, an unknown state and a
+// page token of another order are refused naming their field.
+func TestCalendarTokensByCreation(t *testing.T) {
+	e := newEnv(t)
+	c, other := e.consultant(), e.Member("cpia-bergamo")
+	var mine []string // oldest first
+	for i := range 6 {
+		e.Clock.Set(e.Clock.Now().Add(time.Minute))
+		ttl := int64(0)
+		if i == 2 {
+			ttl = 3600 // expired below
+		}
+		res, err := e.svc.CreateCalendarToken(c, &famiv1.CreateCalendarTokenRequest{Parent: parent, DisplayName: fmt.Sprint("token ", i), TtlSeconds: ttl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine = append(mine, res.GetCalendarToken().GetName())
+		e.Clock.Set(e.Clock.Now().Add(time.Second))
+		if _, err := e.svc.CreateCalendarToken(other, &famiv1.CreateCalendarTokenRequest{Parent: parent}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.svc.RevokeCalendarToken(c, &famiv1.RevokeCalendarTokenRequest{Name: mine[4]}); err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Set(e.Clock.Now().Add(2 * time.Hour))
+
+	list := func(ctx context.Context, req *famiv1.ListCalendarTokensRequest) []string {
+		t.Helper()
+		req.Parent, req.PageSize = parent, 2
+		var names []string
+		for range 10 {
+			res, err := e.svc.ListCalendarTokens(ctx, req)
+			if err != nil {
+				t.Fatalf("%v: %v", req, err)
+			}
+			for _, ct := range res.GetCalendarTokens() {
+				names = append(names, ct.GetName())
+			}
+			if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
+				return names
+			}
+		}
+		t.Fatalf("%v: more than 10 pages", req)
+		return nil
+	}
+	newest := slices.Clone(mine)
+	slices.Reverse(newest)
+	live, ended := famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE, famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED
+	for _, tc := range []struct {
+		req  *famiv1.ListCalendarTokensRequest
+		want []string
+	}{
+		{&famiv1.ListCalendarTokensRequest{OrderBy: "create_time"}, mine},
+		{&famiv1.ListCalendarTokensRequest{OrderBy: " create_time  asc "}, mine},
+		{&famiv1.ListCalendarTokensRequest{OrderBy: "create_time desc"}, newest},
+		{&famiv1.ListCalendarTokensRequest{OrderBy: "create_time desc", State: live}, []string{mine[5], mine[3], mine[1], mine[0]}},
+		{&famiv1.ListCalendarTokensRequest{OrderBy: "create_time desc", State: ended}, []string{mine[4], mine[2]}},
+		{&famiv1.ListCalendarTokensRequest{State: ended}, slices.Sorted(slices.Values([]string{mine[2], mine[4]}))},
+	} {
+		if got := list(c, tc.req); !slices.Equal(got, tc.want) {
+			t.Errorf("%v:\n got %q\nwant %q", tc.req, got, tc.want)
+		}
+	}
+	if got := list(e.admin(), &famiv1.ListCalendarTokensRequest{OrderBy: "create_time desc"}); len(got) != 12 || got[1] != mine[5] || got[11] != mine[0] {
+		t.Errorf("the region admin's, newest first: %q; want 12, two by two, %s second and %s last", got, mine[5], mine[0])
+	}
+
+	_, err := e.svc.ListCalendarTokens(c, &famiv1.ListCalendarTokensRequest{Parent: parent, OrderBy: "expire_time"})
+	errstest.Want(t, "order by expire_time", err, errs.Invalid, "INVALID_ARGUMENT", "order_by")
+	_, err = e.svc.ListCalendarTokens(c, &famiv1.ListCalendarTokensRequest{Parent: parent, State: 7})
+	errstest.Want(t, "an unknown state", err, errs.Invalid, "INVALID_ARGUMENT", "state")
+	first, err := e.svc.ListCalendarTokens(c, &famiv1.ListCalendarTokensRequest{Parent: parent, PageSize: 2, OrderBy: "create_time desc"})
+	if err != nil || first.GetNextPageToken() == "" {
+		t.Fatalf("first page: %v, %v", first, err)
+	}
+	_, err = e.svc.ListCalendarTokens(c, &famiv1.ListCalendarTokensRequest{Parent: parent, PageSize: 2, OrderBy: "create_time", PageToken: first.GetNextPageToken()})
+	errstest.Want(t, "a newest-first token, oldest first", err, errs.Invalid, "INVALID_ARGUMENT", "page_token")
+}
+
 func TestRequestIDReplaysTheFirstResult(t *testing.T) {
 	e := newEnv(t)
 	req := &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: "tavolo", Meeting: e.meeting(), RequestId: "req-1"}

@@ -155,7 +155,7 @@ func (s *Service) roomForToken(tx store.ReadTx, owner string) error {
 		if err := proto.Unmarshal(raw, ct); err != nil {
 			return false, err
 		}
-		if ct.GetOwner() == owner && ct.GetRevokeTime() == nil && ct.GetExpireTime().AsTime().After(now) {
+		if ct.GetOwner() == owner && TokenLive(ct, now) {
 			live++
 		}
 		return true, nil
@@ -170,12 +170,138 @@ func (s *Service) roomForToken(tx store.ReadTx, owner string) error {
 	return nil
 }
 
+// TokenLive reports whether ct still opens the feeds at now: neither
+// revoked nor expired. The feeds, the limit of live tokens, the state
+// filter of ListCalendarTokens and the web's list all decide by it.
+func TokenLive(ct *famiv1.CalendarToken, now time.Time) bool {
+	return ct.GetRevokeTime() == nil && ct.GetExpireTime().AsTime().After(now)
+}
+
+// inState reports whether ct is in state at now (any state when
+// unspecified).
+func inState(ct *famiv1.CalendarToken, state famiv1.CalendarTokenState, now time.Time) bool {
+	switch state {
+	case famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE:
+		return TokenLive(ct, now)
+	case famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED:
+		return !TokenLive(ct, now)
+	}
+	return true
+}
+
 // ListCalendarTokens implements fami.v1.MeetingService.
 func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalendarTokensRequest) (*famiv1.ListCalendarTokensResponse, error) {
-	who := principal.From(ctx)
+	region, err := aip.Parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Violations
+	check.Enum(&v, "state", req.GetState(), false)
+	// The default order is by name.
+	byCreation, newestFirst := aip.OrderByTime(&v, req.GetOrderBy(), "create_time")
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	who, now := principal.From(ctx), s.cal.Now()
 	all := slices.Contains(tokenOverseers, who.Role)
-	return resource.ListAnswer[*famiv1.ListCalendarTokensResponse](ctx, s.store, resource.CalendarTokens, req, nil,
-		func(ct *famiv1.CalendarToken) bool { return all || ct.GetOwner() == who.Subject })
+	keep := func(ct *famiv1.CalendarToken) bool {
+		return (all || ct.GetOwner() == who.Subject) && inState(ct, req.GetState(), now)
+	}
+	if !byCreation {
+		return resource.ListAnswer[*famiv1.ListCalendarTokensResponse](ctx, s.store, resource.CalendarTokens, req, nil, keep)
+	}
+	return s.tokensByCreation(ctx, region, req, newestFirst, keep)
+}
+
+// tokensByCreation answers ListCalendarTokens in creation order. Tokens
+// are stored by id, which is random, and no index keeps them by time (one
+// would have to be built for the tokens stored before it): each page reads
+// the region's tokens once, as the owner filter and roomForToken already
+// do, and holds only those that may join it, the first ones after the page
+// token's position. A position is the token's creation time and id
+// (creationKey), so tokens created in the same instant keep one order.
+func (s *Service) tokensByCreation(ctx context.Context, region string, req *famiv1.ListCalendarTokensRequest, newestFirst bool,
+	keep func(*famiv1.CalendarToken) bool) (*famiv1.ListCalendarTokensResponse, error) {
+	page, after, err := aip.StartPage(req)
+	if err != nil {
+		return nil, err
+	}
+	size, _ := aip.PageSize(req.GetPageSize()) // checked by StartPage
+	earlier := func(a, b string) bool { return a < b }
+	if newestFirst {
+		earlier = func(a, b string) bool { return a > b }
+	}
+	res := &famiv1.ListCalendarTokensResponse{}
+	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
+		res.Revision = tx.Revision()
+		// One more than the page: when it is there, the page is full and
+		// the listing goes on.
+		first := firstOf[*famiv1.CalendarToken]{n: size + 1, earlier: earlier}
+		err := tx.List(resource.CalendarTokens, "", func(_ string, raw []byte) (bool, error) {
+			ct := &famiv1.CalendarToken{}
+			if err := proto.Unmarshal(raw, ct); err != nil {
+				return false, err
+			}
+			if k := creationKey(ct); keep(ct) && (after == "" || earlier(after, k)) {
+				first.offer(k, ct)
+			}
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range first.items {
+			if !page.Add(e.item, e.key) {
+				break
+			}
+			res.CalendarTokens = append(res.CalendarTokens, e.item)
+		}
+		res.NextPageToken = page.Next()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// creationKey is ct's position in creation order: its creation time, in
+// the fixed width that sorts as time does, then its id.
+func creationKey(ct *famiv1.CalendarToken) string {
+	return store.Key(timeKey(ct.GetCreateTime()), resource.ID(ct.GetName()))
+}
+
+// firstOf keeps the n items that come first by earlier among those
+// offered, in that order: a page's worth, whatever the number offered.
+type firstOf[T any] struct {
+	n       int
+	earlier func(a, b string) bool
+	items   []keyed[T]
+}
+
+type keyed[T any] struct {
+	key  string
+	item T
+}
+
+// offer keeps item, at key, if it is among the first n so far.
+func (f *firstOf[T]) offer(key string, item T) {
+	i, _ := slices.BinarySearchFunc(f.items, key, func(e keyed[T], k string) int {
+		switch {
+		case f.earlier(e.key, k):
+			return -1
+		case f.earlier(k, e.key):
+			return 1
+		}
+		return 0
+	})
+	if i >= f.n {
+		return
+	}
+	f.items = slices.Insert(f.items, i, keyed[T]{key, item})
+	if len(f.items) > f.n {
+		f.items = slices.Delete(f.items, f.n, len(f.items))
+	}
 }
 
 // notOwnToken refuses to revoke the calendar token called name to a
@@ -274,7 +400,7 @@ func (s *Service) FeedPrincipal(ctx context.Context, region, token string) (prin
 		case !found:
 			return errBadFeedToken()
 		}
-		if ct.GetRevokeTime() != nil || !ct.GetExpireTime().AsTime().After(s.cal.Now()) {
+		if !TokenLive(ct, s.cal.Now()) {
 			return errBadFeedToken()
 		}
 		if s.revoked != nil && s.revoked.Revoked(bound, ct.GetOwner(), region, gen) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -45,14 +46,16 @@ type meetingsPage struct {
 	// revoke one.
 	FeedURL  string
 	FeedForm *form
-	// Feeds are a page of the calendar addresses ListCalendarTokens
-	// gives the user: their own, or the region's for whom oversees them,
-	// which are also those they may revoke (RevokeCalendarToken's rule);
-	// FeedOwners is set when some are another user's, and the list then
-	// names each one's owner.
-	Feeds      []feedRow
-	FeedPager  *pager
-	FeedOwners bool
+	// Feeds are a page of the live calendar addresses ListCalendarTokens
+	// gives the user, newest first: their own, or the region's for whom
+	// oversees them, which are also those they may revoke
+	// (RevokeCalendarToken's rule); EndedFeeds, listed apart and paged on
+	// their own, a page of the revoked and expired ones, newest first.
+	// FeedOwners is set when some are another user's, and the lists then
+	// name each one's owner.
+	Feeds, EndedFeeds         []feedRow
+	FeedPager, EndedFeedPager *pager
+	FeedOwners                bool
 	// Query is the page's query (keptQuery), which its forms' addresses
 	// carry, so that the page a form answers is the one it was sent from.
 	Query string
@@ -198,16 +201,19 @@ func meetingRow(m *famiv1.Meeting) *famiv1.Meeting {
 	return &famiv1.Meeting{Name: m.GetName(), Title: m.GetTitle(), Kind: m.GetKind(), Networks: m.GetNetworks(), State: m.GetState(), StartTime: m.GetStartTime()}
 }
 
-// readFeeds reads the page of the user's calendar addresses p lists, for
-// a user the rights table lets list them.
+// readFeeds reads the pages of the user's calendar addresses p lists, for
+// a user the rights table lets list them: the live ones, newest first, so
+// that the one just made comes first and the ones to revoke are not lost
+// among the ended ones, which come apart, newest first too.
 func (a *App) readFeeds(r *http.Request, s *session, p *meetingsPage) error {
-	req := &famiv1.ListCalendarTokensRequest{Parent: regionName(s.region)}
+	req := &famiv1.ListCalendarTokensRequest{Parent: regionName(s.region), OrderBy: "create_time desc",
+		State: famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE}
 	if !s.can(a, famiv1.MeetingService_ListCalendarTokens_FullMethodName, req) {
 		return nil
 	}
 	now := a.now()
 	row := func(ct *famiv1.CalendarToken) (feedRow, bool) {
-		live := ct.GetRevokeTime() == nil && ct.GetExpireTime().AsTime().After(now)
+		live := meetings.TokenLive(ct, now)
 		f := feedRow{CalendarToken: ct, State: msgf("meetings.feed_live", formatTimestamp(ct.GetExpireTime())),
 			Revocable: live && s.can(a, famiv1.MeetingService_RevokeCalendarToken_FullMethodName, &famiv1.RevokeCalendarTokenRequest{Name: ct.GetName()})}
 		switch {
@@ -221,7 +227,14 @@ func (a *App) readFeeds(r *http.Request, s *session, p *meetingsPage) error {
 	var err error
 	p.Feeds, p.FeedPager, err = readPage(s, r, "cal_", msg("meetings.feeds"), a.meetings.ListCalendarTokens, req,
 		(*famiv1.ListCalendarTokensResponse).GetCalendarTokens, row)
-	p.FeedOwners = slices.ContainsFunc(p.Feeds, func(f feedRow) bool { return f.GetOwner() != s.who.Subject })
+	if err == nil {
+		ended := proto.CloneOf(req)
+		ended.State = famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED
+		p.EndedFeeds, p.EndedFeedPager, err = readPage(s, r, "calfin_", msg("meetings.feeds_ended"), a.meetings.ListCalendarTokens, ended,
+			(*famiv1.ListCalendarTokensResponse).GetCalendarTokens, row)
+	}
+	notMine := func(f feedRow) bool { return f.GetOwner() != s.who.Subject }
+	p.FeedOwners = slices.ContainsFunc(p.Feeds, notMine) || slices.ContainsFunc(p.EndedFeeds, notMine)
 	return err
 }
 

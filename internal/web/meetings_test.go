@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -237,7 +238,12 @@ func TestBrowserRevokeCalendarAddress(t *testing.T) {
 		t.Errorf("the revoked address's feed answers %.300q, want the refusal of a revoked token", body)
 	}
 	b.wantText(notice, "Indirizzo del calendario revocato.")
+	// Revoked, it is listed apart from the live ones, which are none.
+	list = "#ended-feeds-title + .table-wrap"
 	b.wantText(list, "Revocato il")
+	if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('#feeds-title').length`)); err != nil || n != 0 {
+		t.Errorf("the live addresses are still listed (%d headings, %v), though the only one is revoked", n, err)
+	}
 	if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('form[action^="/calendario/"]').length`)); err != nil || n != 0 {
 		t.Errorf("the revoked address is offered for revocation again (%d forms, %v)", n, err)
 	}
@@ -247,6 +253,61 @@ func TestBrowserRevokeCalendarAddress(t *testing.T) {
 	}
 	b.check("calendario-revocato-390")
 	b.run("reset viewport", chromedp.EmulateReset())
+}
+
+// TestCalendarAddressesLiveNewestFirst: the meetings page lists the live
+// calendar addresses newest first, and the revoked and expired ones apart,
+// newest first too, with no revoke button. Before, one list held them
+// all in id order (random), so the address just made could be anywhere,
+// among the dead ones.
+func TestCalendarAddressesLiveNewestFirst(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	names := map[string]string{}
+	// A machine token's calendar tokens expire with it, in an hour: Scade
+	// expires, the others, made by the next one, are live.
+	for _, label := range []string{"Scade", "Primo", "Revocato", "Secondo", "Terzo"} {
+		res, err := meetings.CreateCalendarToken(f.admin("lombardia"), &famiv1.CreateCalendarTokenRequest{Parent: "regions/lombardia", DisplayName: label})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[label] = res.GetCalendarToken().GetName()
+		f.Clock.Advance(time.Minute)
+		if label == "Scade" {
+			f.Clock.Advance(50 * time.Minute)
+		}
+	}
+	if _, err := meetings.RevokeCalendarToken(f.admin("lombardia"), &famiv1.RevokeCalendarTokenRequest{Name: names["Revocato"]}); err != nil {
+		t.Fatal(err)
+	}
+	f.Clock.Advance(10 * time.Minute)
+	admin := f.client(t)
+	admin.signIn("admin@lombardia")
+	_, page := admin.do("GET", "/incontri", nil)
+	live, ended, ok := strings.Cut(page, `id="ended-feeds-title"`)
+	if !ok {
+		t.Fatal("the meetings page lists no revoked or expired address apart")
+	}
+	label := regexp.MustCompile(`<td data-label="Nome">([^<]+)</td>`)
+	labels := func(html string) (got []string) {
+		for _, m := range label.FindAllStringSubmatch(html, -1) {
+			got = append(got, m[1])
+		}
+		return got
+	}
+	if got, want := labels(live), []string{"Terzo", "Secondo", "Primo"}; !slices.Equal(got, want) {
+		t.Errorf("the live addresses: %q, want %q", got, want)
+	}
+	if got, want := labels(ended), []string{"Revocato", "Scade"}; !slices.Equal(got, want) {
+		t.Errorf("the ended addresses: %q, want %q", got, want)
+	}
+	if strings.Contains(ended, "/revoca") || !strings.Contains(ended, "Revocato il") || !strings.Contains(ended, "Scaduto il") {
+		t.Errorf("the ended addresses offer a revocation, or do not say revoked and expired since when: %.2000s", ended)
+	}
+	if n := strings.Count(live, `action="/calendario/`); n != 3 {
+		t.Errorf("the live addresses offer %d revocations, want 3", n)
+	}
 }
 
 // TestCalendarAddressesByRights: the meetings page lists the calendar
@@ -286,7 +347,7 @@ func TestCalendarAddressesByRights(t *testing.T) {
 		return listed.GetCalendarTokens()[0].GetRevokeTime() == nil
 	}
 	_, page = mario.do("GET", "/incontri", nil)
-	if strings.Contains(page, "Indirizzi del calendario creati") || revoke.MatchString(page) {
+	if strings.Contains(page, "Indirizzi del calendario") || revoke.MatchString(page) {
 		t.Error("another user's meetings page lists Anna's calendar address")
 	}
 	if res, _ := mario.do("POST", m[1], url.Values{"csrf": {mario.csrf("/incontri")}, "conferma": {"1"}}); res.StatusCode != http.StatusNotFound || !live() {

@@ -390,6 +390,58 @@ func (AttendancePeriod) EnumDescriptor() ([]byte, []int) {
 	return file_fami_v1_meeting_proto_rawDescGZIP(), []int{5}
 }
 
+// CalendarTokenState is whether a feed token still opens the feeds.
+type CalendarTokenState int32
+
+const (
+	CalendarTokenState_CALENDAR_TOKEN_STATE_UNSPECIFIED CalendarTokenState = 0
+	// Neither revoked nor expired.
+	CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE CalendarTokenState = 1
+	// Revoked, or past its expire_time.
+	CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED CalendarTokenState = 2
+)
+
+// Enum value maps for CalendarTokenState.
+var (
+	CalendarTokenState_name = map[int32]string{
+		0: "CALENDAR_TOKEN_STATE_UNSPECIFIED",
+		1: "CALENDAR_TOKEN_STATE_LIVE",
+		2: "CALENDAR_TOKEN_STATE_ENDED",
+	}
+	CalendarTokenState_value = map[string]int32{
+		"CALENDAR_TOKEN_STATE_UNSPECIFIED": 0,
+		"CALENDAR_TOKEN_STATE_LIVE":        1,
+		"CALENDAR_TOKEN_STATE_ENDED":       2,
+	}
+)
+
+func (x CalendarTokenState) Enum() *CalendarTokenState {
+	p := new(CalendarTokenState)
+	*p = x
+	return p
+}
+
+func (x CalendarTokenState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CalendarTokenState) Descriptor() protoreflect.EnumDescriptor {
+	return file_fami_v1_meeting_proto_enumTypes[6].Descriptor()
+}
+
+func (CalendarTokenState) Type() protoreflect.EnumType {
+	return &file_fami_v1_meeting_proto_enumTypes[6]
+}
+
+func (x CalendarTokenState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CalendarTokenState.Descriptor instead.
+func (CalendarTokenState) EnumDescriptor() ([]byte, []int) {
+	return file_fami_v1_meeting_proto_rawDescGZIP(), []int{6}
+}
+
 // AgendaItem is one point of a meeting's agenda.
 type AgendaItem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2736,9 +2788,20 @@ func (x *CreateCalendarTokenResponse) GetToken() string {
 type ListCalendarTokensRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. Format: regions/{region}.
-	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	Parent    string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	PageSize  int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// The order of the tokens (AIP-132): by name, the default (ids are
+	// random: no order a person reads), "create_time", oldest first, or
+	// "create_time desc", newest first. Anything else is refused naming
+	// order_by. A page token resumes only in the order it was issued for.
+	// Each page in create_time order reads the region's calendar tokens once
+	// and holds one page of them.
+	OrderBy string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// Only the tokens in this state, when set: LIVE, neither revoked nor
+	// expired at the server's clock (the feeds still answer them), or ENDED,
+	// revoked or expired.
+	State         CalendarTokenState `protobuf:"varint,5,opt,name=state,proto3,enum=fami.v1.CalendarTokenState" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2792,6 +2855,20 @@ func (x *ListCalendarTokensRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListCalendarTokensRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
+func (x *ListCalendarTokensRequest) GetState() CalendarTokenState {
+	if x != nil {
+		return x.State
+	}
+	return CalendarTokenState_CALENDAR_TOKEN_STATE_UNSPECIFIED
 }
 
 type ListCalendarTokensResponse struct {
@@ -3116,12 +3193,14 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"ttlSeconds\"r\n" +
 	"\x1bCreateCalendarTokenResponse\x12=\n" +
 	"\x0ecalendar_token\x18\x01 \x01(\v2\x16.fami.v1.CalendarTokenR\rcalendarToken\x12\x14\n" +
-	"\x05token\x18\x02 \x01(\tR\x05token\"o\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\"\xbd\x01\n" +
 	"\x19ListCalendarTokensRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\xa1\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x19\n" +
+	"\border_by\x18\x04 \x01(\tR\aorderBy\x121\n" +
+	"\x05state\x18\x05 \x01(\x0e2\x1b.fami.v1.CalendarTokenStateR\x05state\"\xa1\x01\n" +
 	"\x1aListCalendarTokensResponse\x12?\n" +
 	"\x0fcalendar_tokens\x18\x01 \x03(\v2\x16.fami.v1.CalendarTokenR\x0ecalendarTokens\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
@@ -3166,7 +3245,11 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"\x1dATTENDANCE_PERIOD_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17ATTENDANCE_PERIOD_MONTH\x10\x01\x12\x1d\n" +
 	"\x19ATTENDANCE_PERIOD_QUARTER\x10\x02\x12\x1a\n" +
-	"\x16ATTENDANCE_PERIOD_YEAR\x10\x032\xae\t\n" +
+	"\x16ATTENDANCE_PERIOD_YEAR\x10\x03*y\n" +
+	"\x12CalendarTokenState\x12$\n" +
+	" CALENDAR_TOKEN_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19CALENDAR_TOKEN_STATE_LIVE\x10\x01\x12\x1e\n" +
+	"\x1aCALENDAR_TOKEN_STATE_ENDED\x10\x022\xae\t\n" +
 	"\x0eMeetingService\x12@\n" +
 	"\rCreateMeeting\x12\x1d.fami.v1.CreateMeetingRequest\x1a\x10.fami.v1.Meeting\x12:\n" +
 	"\n" +
@@ -3198,7 +3281,7 @@ func file_fami_v1_meeting_proto_rawDescGZIP() []byte {
 	return file_fami_v1_meeting_proto_rawDescData
 }
 
-var file_fami_v1_meeting_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_fami_v1_meeting_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
 var file_fami_v1_meeting_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_fami_v1_meeting_proto_goTypes = []any{
 	(MeetingKind)(0),                      // 0: fami.v1.MeetingKind
@@ -3207,122 +3290,124 @@ var file_fami_v1_meeting_proto_goTypes = []any{
 	(AttendeeRole)(0),                     // 3: fami.v1.AttendeeRole
 	(ActionItemStatus)(0),                 // 4: fami.v1.ActionItemStatus
 	(AttendancePeriod)(0),                 // 5: fami.v1.AttendancePeriod
-	(*AgendaItem)(nil),                    // 6: fami.v1.AgendaItem
-	(*AttendeeCount)(nil),                 // 7: fami.v1.AttendeeCount
-	(*PartnerAttendance)(nil),             // 8: fami.v1.PartnerAttendance
-	(*ActionItem)(nil),                    // 9: fami.v1.ActionItem
-	(*Cancellation)(nil),                  // 10: fami.v1.Cancellation
-	(*Meeting)(nil),                       // 11: fami.v1.Meeting
-	(*CreateMeetingRequest)(nil),          // 12: fami.v1.CreateMeetingRequest
-	(*GetMeetingRequest)(nil),             // 13: fami.v1.GetMeetingRequest
-	(*ListMeetingsRequest)(nil),           // 14: fami.v1.ListMeetingsRequest
-	(*ListMeetingsResponse)(nil),          // 15: fami.v1.ListMeetingsResponse
-	(*UpdateMeetingRequest)(nil),          // 16: fami.v1.UpdateMeetingRequest
-	(*DeleteMeetingRequest)(nil),          // 17: fami.v1.DeleteMeetingRequest
-	(*CancelMeetingRequest)(nil),          // 18: fami.v1.CancelMeetingRequest
-	(*RecordAttendanceRequest)(nil),       // 19: fami.v1.RecordAttendanceRequest
-	(*RecordMinutesRequest)(nil),          // 20: fami.v1.RecordMinutesRequest
-	(*UpdateActionItemRequest)(nil),       // 21: fami.v1.UpdateActionItemRequest
-	(*ListActionItemsRequest)(nil),        // 22: fami.v1.ListActionItemsRequest
-	(*MeetingActionItem)(nil),             // 23: fami.v1.MeetingActionItem
-	(*ListActionItemsResponse)(nil),       // 24: fami.v1.ListActionItemsResponse
-	(*SummarizeAttendanceRequest)(nil),    // 25: fami.v1.SummarizeAttendanceRequest
-	(*AttendanceSummary)(nil),             // 26: fami.v1.AttendanceSummary
-	(*SummarizeAttendanceResponse)(nil),   // 27: fami.v1.SummarizeAttendanceResponse
-	(*ExportMeetingCalendarRequest)(nil),  // 28: fami.v1.ExportMeetingCalendarRequest
-	(*ExportMeetingCalendarResponse)(nil), // 29: fami.v1.ExportMeetingCalendarResponse
-	(*CalendarToken)(nil),                 // 30: fami.v1.CalendarToken
-	(*CreateCalendarTokenRequest)(nil),    // 31: fami.v1.CreateCalendarTokenRequest
-	(*CreateCalendarTokenResponse)(nil),   // 32: fami.v1.CreateCalendarTokenResponse
-	(*ListCalendarTokensRequest)(nil),     // 33: fami.v1.ListCalendarTokensRequest
-	(*ListCalendarTokensResponse)(nil),    // 34: fami.v1.ListCalendarTokensResponse
-	(*RevokeCalendarTokenRequest)(nil),    // 35: fami.v1.RevokeCalendarTokenRequest
-	(*timestamppb.Timestamp)(nil),         // 36: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),         // 37: google.protobuf.FieldMask
-	(Role)(0),                             // 38: fami.v1.Role
-	(*emptypb.Empty)(nil),                 // 39: google.protobuf.Empty
+	(CalendarTokenState)(0),               // 6: fami.v1.CalendarTokenState
+	(*AgendaItem)(nil),                    // 7: fami.v1.AgendaItem
+	(*AttendeeCount)(nil),                 // 8: fami.v1.AttendeeCount
+	(*PartnerAttendance)(nil),             // 9: fami.v1.PartnerAttendance
+	(*ActionItem)(nil),                    // 10: fami.v1.ActionItem
+	(*Cancellation)(nil),                  // 11: fami.v1.Cancellation
+	(*Meeting)(nil),                       // 12: fami.v1.Meeting
+	(*CreateMeetingRequest)(nil),          // 13: fami.v1.CreateMeetingRequest
+	(*GetMeetingRequest)(nil),             // 14: fami.v1.GetMeetingRequest
+	(*ListMeetingsRequest)(nil),           // 15: fami.v1.ListMeetingsRequest
+	(*ListMeetingsResponse)(nil),          // 16: fami.v1.ListMeetingsResponse
+	(*UpdateMeetingRequest)(nil),          // 17: fami.v1.UpdateMeetingRequest
+	(*DeleteMeetingRequest)(nil),          // 18: fami.v1.DeleteMeetingRequest
+	(*CancelMeetingRequest)(nil),          // 19: fami.v1.CancelMeetingRequest
+	(*RecordAttendanceRequest)(nil),       // 20: fami.v1.RecordAttendanceRequest
+	(*RecordMinutesRequest)(nil),          // 21: fami.v1.RecordMinutesRequest
+	(*UpdateActionItemRequest)(nil),       // 22: fami.v1.UpdateActionItemRequest
+	(*ListActionItemsRequest)(nil),        // 23: fami.v1.ListActionItemsRequest
+	(*MeetingActionItem)(nil),             // 24: fami.v1.MeetingActionItem
+	(*ListActionItemsResponse)(nil),       // 25: fami.v1.ListActionItemsResponse
+	(*SummarizeAttendanceRequest)(nil),    // 26: fami.v1.SummarizeAttendanceRequest
+	(*AttendanceSummary)(nil),             // 27: fami.v1.AttendanceSummary
+	(*SummarizeAttendanceResponse)(nil),   // 28: fami.v1.SummarizeAttendanceResponse
+	(*ExportMeetingCalendarRequest)(nil),  // 29: fami.v1.ExportMeetingCalendarRequest
+	(*ExportMeetingCalendarResponse)(nil), // 30: fami.v1.ExportMeetingCalendarResponse
+	(*CalendarToken)(nil),                 // 31: fami.v1.CalendarToken
+	(*CreateCalendarTokenRequest)(nil),    // 32: fami.v1.CreateCalendarTokenRequest
+	(*CreateCalendarTokenResponse)(nil),   // 33: fami.v1.CreateCalendarTokenResponse
+	(*ListCalendarTokensRequest)(nil),     // 34: fami.v1.ListCalendarTokensRequest
+	(*ListCalendarTokensResponse)(nil),    // 35: fami.v1.ListCalendarTokensResponse
+	(*RevokeCalendarTokenRequest)(nil),    // 36: fami.v1.RevokeCalendarTokenRequest
+	(*timestamppb.Timestamp)(nil),         // 37: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 38: google.protobuf.FieldMask
+	(Role)(0),                             // 39: fami.v1.Role
+	(*emptypb.Empty)(nil),                 // 40: google.protobuf.Empty
 }
 var file_fami_v1_meeting_proto_depIdxs = []int32{
 	3,  // 0: fami.v1.AttendeeCount.role:type_name -> fami.v1.AttendeeRole
-	7,  // 1: fami.v1.PartnerAttendance.roles:type_name -> fami.v1.AttendeeCount
+	8,  // 1: fami.v1.PartnerAttendance.roles:type_name -> fami.v1.AttendeeCount
 	4,  // 2: fami.v1.ActionItem.status:type_name -> fami.v1.ActionItemStatus
-	36, // 3: fami.v1.ActionItem.status_time:type_name -> google.protobuf.Timestamp
-	36, // 4: fami.v1.Cancellation.time:type_name -> google.protobuf.Timestamp
+	37, // 3: fami.v1.ActionItem.status_time:type_name -> google.protobuf.Timestamp
+	37, // 4: fami.v1.Cancellation.time:type_name -> google.protobuf.Timestamp
 	0,  // 5: fami.v1.Meeting.kind:type_name -> fami.v1.MeetingKind
-	36, // 6: fami.v1.Meeting.start_time:type_name -> google.protobuf.Timestamp
-	36, // 7: fami.v1.Meeting.end_time:type_name -> google.protobuf.Timestamp
+	37, // 6: fami.v1.Meeting.start_time:type_name -> google.protobuf.Timestamp
+	37, // 7: fami.v1.Meeting.end_time:type_name -> google.protobuf.Timestamp
 	1,  // 8: fami.v1.Meeting.mode:type_name -> fami.v1.MeetingMode
-	6,  // 9: fami.v1.Meeting.agenda:type_name -> fami.v1.AgendaItem
-	8,  // 10: fami.v1.Meeting.attendance:type_name -> fami.v1.PartnerAttendance
-	9,  // 11: fami.v1.Meeting.action_items:type_name -> fami.v1.ActionItem
+	7,  // 9: fami.v1.Meeting.agenda:type_name -> fami.v1.AgendaItem
+	9,  // 10: fami.v1.Meeting.attendance:type_name -> fami.v1.PartnerAttendance
+	10, // 11: fami.v1.Meeting.action_items:type_name -> fami.v1.ActionItem
 	2,  // 12: fami.v1.Meeting.state:type_name -> fami.v1.MeetingState
-	10, // 13: fami.v1.Meeting.cancellation:type_name -> fami.v1.Cancellation
-	36, // 14: fami.v1.Meeting.attendance_time:type_name -> google.protobuf.Timestamp
-	36, // 15: fami.v1.Meeting.minutes_time:type_name -> google.protobuf.Timestamp
-	36, // 16: fami.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
-	36, // 17: fami.v1.Meeting.update_time:type_name -> google.protobuf.Timestamp
-	11, // 18: fami.v1.CreateMeetingRequest.meeting:type_name -> fami.v1.Meeting
+	11, // 13: fami.v1.Meeting.cancellation:type_name -> fami.v1.Cancellation
+	37, // 14: fami.v1.Meeting.attendance_time:type_name -> google.protobuf.Timestamp
+	37, // 15: fami.v1.Meeting.minutes_time:type_name -> google.protobuf.Timestamp
+	37, // 16: fami.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	37, // 17: fami.v1.Meeting.update_time:type_name -> google.protobuf.Timestamp
+	12, // 18: fami.v1.CreateMeetingRequest.meeting:type_name -> fami.v1.Meeting
 	0,  // 19: fami.v1.ListMeetingsRequest.kind:type_name -> fami.v1.MeetingKind
 	2,  // 20: fami.v1.ListMeetingsRequest.state:type_name -> fami.v1.MeetingState
-	36, // 21: fami.v1.ListMeetingsRequest.start_from:type_name -> google.protobuf.Timestamp
-	36, // 22: fami.v1.ListMeetingsRequest.start_before:type_name -> google.protobuf.Timestamp
-	11, // 23: fami.v1.ListMeetingsResponse.meetings:type_name -> fami.v1.Meeting
-	11, // 24: fami.v1.UpdateMeetingRequest.meeting:type_name -> fami.v1.Meeting
-	37, // 25: fami.v1.UpdateMeetingRequest.update_mask:type_name -> google.protobuf.FieldMask
-	8,  // 26: fami.v1.RecordAttendanceRequest.attendance:type_name -> fami.v1.PartnerAttendance
-	9,  // 27: fami.v1.RecordMinutesRequest.action_items:type_name -> fami.v1.ActionItem
+	37, // 21: fami.v1.ListMeetingsRequest.start_from:type_name -> google.protobuf.Timestamp
+	37, // 22: fami.v1.ListMeetingsRequest.start_before:type_name -> google.protobuf.Timestamp
+	12, // 23: fami.v1.ListMeetingsResponse.meetings:type_name -> fami.v1.Meeting
+	12, // 24: fami.v1.UpdateMeetingRequest.meeting:type_name -> fami.v1.Meeting
+	38, // 25: fami.v1.UpdateMeetingRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,  // 26: fami.v1.RecordAttendanceRequest.attendance:type_name -> fami.v1.PartnerAttendance
+	10, // 27: fami.v1.RecordMinutesRequest.action_items:type_name -> fami.v1.ActionItem
 	4,  // 28: fami.v1.UpdateActionItemRequest.status:type_name -> fami.v1.ActionItemStatus
 	4,  // 29: fami.v1.ListActionItemsRequest.status:type_name -> fami.v1.ActionItemStatus
-	36, // 30: fami.v1.MeetingActionItem.meeting_start_time:type_name -> google.protobuf.Timestamp
-	9,  // 31: fami.v1.MeetingActionItem.action_item:type_name -> fami.v1.ActionItem
-	23, // 32: fami.v1.ListActionItemsResponse.action_items:type_name -> fami.v1.MeetingActionItem
+	37, // 30: fami.v1.MeetingActionItem.meeting_start_time:type_name -> google.protobuf.Timestamp
+	10, // 31: fami.v1.MeetingActionItem.action_item:type_name -> fami.v1.ActionItem
+	24, // 32: fami.v1.ListActionItemsResponse.action_items:type_name -> fami.v1.MeetingActionItem
 	5,  // 33: fami.v1.SummarizeAttendanceRequest.period:type_name -> fami.v1.AttendancePeriod
-	7,  // 34: fami.v1.AttendanceSummary.attendances_by_role:type_name -> fami.v1.AttendeeCount
-	26, // 35: fami.v1.SummarizeAttendanceResponse.groups:type_name -> fami.v1.AttendanceSummary
-	26, // 36: fami.v1.SummarizeAttendanceResponse.totals:type_name -> fami.v1.AttendanceSummary
-	36, // 37: fami.v1.ExportMeetingCalendarRequest.start_from:type_name -> google.protobuf.Timestamp
-	38, // 38: fami.v1.CalendarToken.owner_role:type_name -> fami.v1.Role
-	36, // 39: fami.v1.CalendarToken.expire_time:type_name -> google.protobuf.Timestamp
-	36, // 40: fami.v1.CalendarToken.revoke_time:type_name -> google.protobuf.Timestamp
-	36, // 41: fami.v1.CalendarToken.create_time:type_name -> google.protobuf.Timestamp
-	36, // 42: fami.v1.CalendarToken.update_time:type_name -> google.protobuf.Timestamp
-	30, // 43: fami.v1.CreateCalendarTokenResponse.calendar_token:type_name -> fami.v1.CalendarToken
-	30, // 44: fami.v1.ListCalendarTokensResponse.calendar_tokens:type_name -> fami.v1.CalendarToken
-	12, // 45: fami.v1.MeetingService.CreateMeeting:input_type -> fami.v1.CreateMeetingRequest
-	13, // 46: fami.v1.MeetingService.GetMeeting:input_type -> fami.v1.GetMeetingRequest
-	14, // 47: fami.v1.MeetingService.ListMeetings:input_type -> fami.v1.ListMeetingsRequest
-	16, // 48: fami.v1.MeetingService.UpdateMeeting:input_type -> fami.v1.UpdateMeetingRequest
-	17, // 49: fami.v1.MeetingService.DeleteMeeting:input_type -> fami.v1.DeleteMeetingRequest
-	18, // 50: fami.v1.MeetingService.CancelMeeting:input_type -> fami.v1.CancelMeetingRequest
-	19, // 51: fami.v1.MeetingService.RecordAttendance:input_type -> fami.v1.RecordAttendanceRequest
-	20, // 52: fami.v1.MeetingService.RecordMinutes:input_type -> fami.v1.RecordMinutesRequest
-	21, // 53: fami.v1.MeetingService.UpdateActionItem:input_type -> fami.v1.UpdateActionItemRequest
-	22, // 54: fami.v1.MeetingService.ListActionItems:input_type -> fami.v1.ListActionItemsRequest
-	25, // 55: fami.v1.MeetingService.SummarizeAttendance:input_type -> fami.v1.SummarizeAttendanceRequest
-	28, // 56: fami.v1.MeetingService.ExportMeetingCalendar:input_type -> fami.v1.ExportMeetingCalendarRequest
-	31, // 57: fami.v1.MeetingService.CreateCalendarToken:input_type -> fami.v1.CreateCalendarTokenRequest
-	33, // 58: fami.v1.MeetingService.ListCalendarTokens:input_type -> fami.v1.ListCalendarTokensRequest
-	35, // 59: fami.v1.MeetingService.RevokeCalendarToken:input_type -> fami.v1.RevokeCalendarTokenRequest
-	11, // 60: fami.v1.MeetingService.CreateMeeting:output_type -> fami.v1.Meeting
-	11, // 61: fami.v1.MeetingService.GetMeeting:output_type -> fami.v1.Meeting
-	15, // 62: fami.v1.MeetingService.ListMeetings:output_type -> fami.v1.ListMeetingsResponse
-	11, // 63: fami.v1.MeetingService.UpdateMeeting:output_type -> fami.v1.Meeting
-	39, // 64: fami.v1.MeetingService.DeleteMeeting:output_type -> google.protobuf.Empty
-	11, // 65: fami.v1.MeetingService.CancelMeeting:output_type -> fami.v1.Meeting
-	11, // 66: fami.v1.MeetingService.RecordAttendance:output_type -> fami.v1.Meeting
-	11, // 67: fami.v1.MeetingService.RecordMinutes:output_type -> fami.v1.Meeting
-	11, // 68: fami.v1.MeetingService.UpdateActionItem:output_type -> fami.v1.Meeting
-	24, // 69: fami.v1.MeetingService.ListActionItems:output_type -> fami.v1.ListActionItemsResponse
-	27, // 70: fami.v1.MeetingService.SummarizeAttendance:output_type -> fami.v1.SummarizeAttendanceResponse
-	29, // 71: fami.v1.MeetingService.ExportMeetingCalendar:output_type -> fami.v1.ExportMeetingCalendarResponse
-	32, // 72: fami.v1.MeetingService.CreateCalendarToken:output_type -> fami.v1.CreateCalendarTokenResponse
-	34, // 73: fami.v1.MeetingService.ListCalendarTokens:output_type -> fami.v1.ListCalendarTokensResponse
-	30, // 74: fami.v1.MeetingService.RevokeCalendarToken:output_type -> fami.v1.CalendarToken
-	60, // [60:75] is the sub-list for method output_type
-	45, // [45:60] is the sub-list for method input_type
-	45, // [45:45] is the sub-list for extension type_name
-	45, // [45:45] is the sub-list for extension extendee
-	0,  // [0:45] is the sub-list for field type_name
+	8,  // 34: fami.v1.AttendanceSummary.attendances_by_role:type_name -> fami.v1.AttendeeCount
+	27, // 35: fami.v1.SummarizeAttendanceResponse.groups:type_name -> fami.v1.AttendanceSummary
+	27, // 36: fami.v1.SummarizeAttendanceResponse.totals:type_name -> fami.v1.AttendanceSummary
+	37, // 37: fami.v1.ExportMeetingCalendarRequest.start_from:type_name -> google.protobuf.Timestamp
+	39, // 38: fami.v1.CalendarToken.owner_role:type_name -> fami.v1.Role
+	37, // 39: fami.v1.CalendarToken.expire_time:type_name -> google.protobuf.Timestamp
+	37, // 40: fami.v1.CalendarToken.revoke_time:type_name -> google.protobuf.Timestamp
+	37, // 41: fami.v1.CalendarToken.create_time:type_name -> google.protobuf.Timestamp
+	37, // 42: fami.v1.CalendarToken.update_time:type_name -> google.protobuf.Timestamp
+	31, // 43: fami.v1.CreateCalendarTokenResponse.calendar_token:type_name -> fami.v1.CalendarToken
+	6,  // 44: fami.v1.ListCalendarTokensRequest.state:type_name -> fami.v1.CalendarTokenState
+	31, // 45: fami.v1.ListCalendarTokensResponse.calendar_tokens:type_name -> fami.v1.CalendarToken
+	13, // 46: fami.v1.MeetingService.CreateMeeting:input_type -> fami.v1.CreateMeetingRequest
+	14, // 47: fami.v1.MeetingService.GetMeeting:input_type -> fami.v1.GetMeetingRequest
+	15, // 48: fami.v1.MeetingService.ListMeetings:input_type -> fami.v1.ListMeetingsRequest
+	17, // 49: fami.v1.MeetingService.UpdateMeeting:input_type -> fami.v1.UpdateMeetingRequest
+	18, // 50: fami.v1.MeetingService.DeleteMeeting:input_type -> fami.v1.DeleteMeetingRequest
+	19, // 51: fami.v1.MeetingService.CancelMeeting:input_type -> fami.v1.CancelMeetingRequest
+	20, // 52: fami.v1.MeetingService.RecordAttendance:input_type -> fami.v1.RecordAttendanceRequest
+	21, // 53: fami.v1.MeetingService.RecordMinutes:input_type -> fami.v1.RecordMinutesRequest
+	22, // 54: fami.v1.MeetingService.UpdateActionItem:input_type -> fami.v1.UpdateActionItemRequest
+	23, // 55: fami.v1.MeetingService.ListActionItems:input_type -> fami.v1.ListActionItemsRequest
+	26, // 56: fami.v1.MeetingService.SummarizeAttendance:input_type -> fami.v1.SummarizeAttendanceRequest
+	29, // 57: fami.v1.MeetingService.ExportMeetingCalendar:input_type -> fami.v1.ExportMeetingCalendarRequest
+	32, // 58: fami.v1.MeetingService.CreateCalendarToken:input_type -> fami.v1.CreateCalendarTokenRequest
+	34, // 59: fami.v1.MeetingService.ListCalendarTokens:input_type -> fami.v1.ListCalendarTokensRequest
+	36, // 60: fami.v1.MeetingService.RevokeCalendarToken:input_type -> fami.v1.RevokeCalendarTokenRequest
+	12, // 61: fami.v1.MeetingService.CreateMeeting:output_type -> fami.v1.Meeting
+	12, // 62: fami.v1.MeetingService.GetMeeting:output_type -> fami.v1.Meeting
+	16, // 63: fami.v1.MeetingService.ListMeetings:output_type -> fami.v1.ListMeetingsResponse
+	12, // 64: fami.v1.MeetingService.UpdateMeeting:output_type -> fami.v1.Meeting
+	40, // 65: fami.v1.MeetingService.DeleteMeeting:output_type -> google.protobuf.Empty
+	12, // 66: fami.v1.MeetingService.CancelMeeting:output_type -> fami.v1.Meeting
+	12, // 67: fami.v1.MeetingService.RecordAttendance:output_type -> fami.v1.Meeting
+	12, // 68: fami.v1.MeetingService.RecordMinutes:output_type -> fami.v1.Meeting
+	12, // 69: fami.v1.MeetingService.UpdateActionItem:output_type -> fami.v1.Meeting
+	25, // 70: fami.v1.MeetingService.ListActionItems:output_type -> fami.v1.ListActionItemsResponse
+	28, // 71: fami.v1.MeetingService.SummarizeAttendance:output_type -> fami.v1.SummarizeAttendanceResponse
+	30, // 72: fami.v1.MeetingService.ExportMeetingCalendar:output_type -> fami.v1.ExportMeetingCalendarResponse
+	33, // 73: fami.v1.MeetingService.CreateCalendarToken:output_type -> fami.v1.CreateCalendarTokenResponse
+	35, // 74: fami.v1.MeetingService.ListCalendarTokens:output_type -> fami.v1.ListCalendarTokensResponse
+	31, // 75: fami.v1.MeetingService.RevokeCalendarToken:output_type -> fami.v1.CalendarToken
+	61, // [61:76] is the sub-list for method output_type
+	46, // [46:61] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_fami_v1_meeting_proto_init() }
@@ -3336,7 +3421,7 @@ func file_fami_v1_meeting_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fami_v1_meeting_proto_rawDesc), len(file_fami_v1_meeting_proto_rawDesc)),
-			NumEnums:      6,
+			NumEnums:      7,
 			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -112,7 +112,8 @@ type MeetingServiceClient interface {
 	// returned once; the region keeps only its SHA-256.
 	CreateCalendarToken(ctx context.Context, in *CreateCalendarTokenRequest, opts ...grpc.CallOption) (*CreateCalendarTokenResponse, error)
 	// ListCalendarTokens lists the caller's feed tokens in a region (a region
-	// admin: everyone's), without the tokens.
+	// admin: everyone's), without the tokens: every one, or the live or the
+	// ended ones, by name or by creation time.
 	ListCalendarTokens(ctx context.Context, in *ListCalendarTokensRequest, opts ...grpc.CallOption) (*ListCalendarTokensResponse, error)
 	// RevokeCalendarToken revokes a feed token at once: its owner's, or any
 	// of the region's for a region admin.
@@ -352,7 +353,8 @@ type MeetingServiceServer interface {
 	// returned once; the region keeps only its SHA-256.
 	CreateCalendarToken(context.Context, *CreateCalendarTokenRequest) (*CreateCalendarTokenResponse, error)
 	// ListCalendarTokens lists the caller's feed tokens in a region (a region
-	// admin: everyone's), without the tokens.
+	// admin: everyone's), without the tokens: every one, or the live or the
+	// ended ones, by name or by creation time.
 	ListCalendarTokens(context.Context, *ListCalendarTokensRequest) (*ListCalendarTokensResponse, error)
 	// RevokeCalendarToken revokes a feed token at once: its owner's, or any
 	// of the region's for a region admin.

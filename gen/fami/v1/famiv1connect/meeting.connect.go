@@ -136,7 +136,8 @@ type MeetingServiceClient interface {
 	// returned once; the region keeps only its SHA-256.
 	CreateCalendarToken(context.Context, *v1.CreateCalendarTokenRequest) (*v1.CreateCalendarTokenResponse, error)
 	// ListCalendarTokens lists the caller's feed tokens in a region (a region
-	// admin: everyone's), without the tokens.
+	// admin: everyone's), without the tokens: every one, or the live or the
+	// ended ones, by name or by creation time.
 	ListCalendarTokens(context.Context, *v1.ListCalendarTokensRequest) (*v1.ListCalendarTokensResponse, error)
 	// RevokeCalendarToken revokes a feed token at once: its owner's, or any
 	// of the region's for a region admin.
@@ -456,7 +457,8 @@ type MeetingServiceHandler interface {
 	// returned once; the region keeps only its SHA-256.
 	CreateCalendarToken(context.Context, *v1.CreateCalendarTokenRequest) (*v1.CreateCalendarTokenResponse, error)
 	// ListCalendarTokens lists the caller's feed tokens in a region (a region
-	// admin: everyone's), without the tokens.
+	// admin: everyone's), without the tokens: every one, or the live or the
+	// ended ones, by name or by creation time.
 	ListCalendarTokens(context.Context, *v1.ListCalendarTokensRequest) (*v1.ListCalendarTokensResponse, error)
 	// RevokeCalendarToken revokes a feed token at once: its owner's, or any
 	// of the region's for a region admin.
