@@ -524,7 +524,7 @@ func TestBrowserAttendanceRefusalOnItsRow(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(attendees), "3"), chromedp.SendKeys(chromedp.CSS(teachers), "5"),
 		chromedp.Click(chromedp.CSS(`form[action$="/presenze"] button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(attendees+"-err")))
 	b.wantText(attendees+"-err", "I presenti per ruolo sommano a 5, ma i presenti dell'ente sono 3")
-	marks, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`(e => [e.getAttribute("aria-invalid"), e.getAttribute("aria-describedby")])(document.querySelector(` + quote(attendees) + `))`))
+	marks, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`(e => [e.getAttribute("aria-invalid"), e.getAttribute("aria-describedby")])(document.querySelector(`+quote(attendees)+`))`))
 	if err != nil {
 		t.Fatal(err)
 	}
