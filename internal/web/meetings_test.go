@@ -361,10 +361,7 @@ func TestAttendanceFormKeepsGuests(t *testing.T) {
 	f := startFamid(t)
 	b, network, udp, _ := f.annaInBergamo(t)
 	prefettura := f.partner("lombardia", "prefettura-bergamo", "Prefettura di Bergamo")
-	m, err := f.onlineMeeting("tavolo", network, "Tavolo di coordinamento", f.Clock.Now().In(rome()).AddDate(0, 0, -10))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := f.pastTable(network)
 	ctx := f.admin("lombardia")
 	meetings := famiv1.NewMeetingServiceClient(f.conn)
 	if _, err := meetings.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(), Attendance: []*famiv1.PartnerAttendance{
@@ -396,21 +393,10 @@ func TestAttendanceFormKeepsGuests(t *testing.T) {
 func TestAttendanceFormKeepsNamedContacts(t *testing.T) {
 	f := startFamid(t)
 	b, network, udp, cpia := f.annaInBergamo(t)
-	m, err := f.onlineMeeting("tavolo", network, "Tavolo di coordinamento", f.Clock.Now().In(rome()).AddDate(0, 0, -10))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := f.pastTable(network)
 	ctx := f.admin("lombardia")
-	mario, err := famiv1.NewContactServiceClient(f.conn).CreateContact(ctx, &famiv1.CreateContactRequest{Parent: "regions/lombardia", ContactId: "mario",
-		Contact: &famiv1.Contact{DisplayName: "Mario Rossi", Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_TEACHER, Partner: udp}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mario := f.marioAttended(m, udp)
 	meetings := famiv1.NewMeetingServiceClient(f.conn)
-	if _, err := meetings.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(), Attendance: []*famiv1.PartnerAttendance{
-		{Partner: udp, Attendees: 2, Contacts: []string{mario.GetName()}}}}); err != nil {
-		t.Fatal(err)
-	}
 	path := "/incontri/" + lastID(m.GetName())
 	if res, _ := b.do("POST", path+"/presenze", url.Values{"csrf": {b.csrf(path)}, "att." + udp: {"2"}, "att." + cpia: {"1"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the attendance form: status %d, want 303", res.StatusCode)
@@ -420,8 +406,8 @@ func TestAttendanceFormKeepsNamedContacts(t *testing.T) {
 		t.Fatalf("the meeting after its attendance form: %v, %v; want both partners", got, err)
 	}
 	for _, at := range got.GetAttendance() {
-		if at.GetPartner() == udp && (len(at.GetContacts()) != 1 || at.GetContacts()[0] != mario.GetName()) {
-			t.Errorf("the UdP's attendance after the form names %v, want %s", at.GetContacts(), mario.GetName())
+		if at.GetPartner() == udp && (len(at.GetContacts()) != 1 || at.GetContacts()[0] != mario) {
+			t.Errorf("the UdP's attendance after the form names %v, want %s", at.GetContacts(), mario)
 		}
 	}
 }
@@ -437,20 +423,8 @@ func TestAttendanceRefusalOnItsRow(t *testing.T) {
 	f := startFamid(t)
 	b, network, udp, cpia := f.annaInBergamo(t)
 	prefettura := f.partner("lombardia", "prefettura-bergamo", "Prefettura di Bergamo")
-	m, err := f.onlineMeeting("tavolo", network, "Tavolo di coordinamento", f.Clock.Now().In(rome()).AddDate(0, 0, -10))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := f.admin("lombardia")
-	mario, err := famiv1.NewContactServiceClient(f.conn).CreateContact(ctx, &famiv1.CreateContactRequest{Parent: "regions/lombardia", ContactId: "mario",
-		Contact: &famiv1.Contact{DisplayName: "Mario Rossi", Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_TEACHER, Partner: udp}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := famiv1.NewMeetingServiceClient(f.conn).RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(),
-		Attendance: []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 2, Contacts: []string{mario.GetName()}}}}); err != nil {
-		t.Fatal(err)
-	}
+	m := f.pastTable(network)
+	f.marioAttended(m, udp)
 	path := "/incontri/" + lastID(m.GetName())
 	fieldset := `<legend>Registra le presenze (0 = assente)</legend><span class="error-text">`
 	row := func(partner string, role ...string) string {
@@ -513,10 +487,7 @@ func TestAttendanceRefusalOnItsRow(t *testing.T) {
 func TestBrowserAttendanceRefusalOnItsRow(t *testing.T) {
 	f := startFamid(t)
 	_, network, udp, _ := f.annaInBergamo(t)
-	m, err := f.onlineMeeting("tavolo", network, "Tavolo di coordinamento", f.Clock.Now().In(rome()).AddDate(0, 0, -10))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := f.pastTable(network)
 	b := newBrowser(t, f)
 	b.signIn("anna@lombardia")
 	attendees, teachers := "#att-"+lastID(udp), "#att-"+lastID(udp)+"-ATTENDEE_ROLE_TEACHER"
@@ -534,4 +505,33 @@ func TestBrowserAttendanceRefusalOnItsRow(t *testing.T) {
 			invalid, described, b.value(attendees), b.value(teachers))
 	}
 	b.check("presenze-rifiutate")
+}
+
+// pastTable is a coordination table of network, held ten days ago: its
+// attendance may be recorded.
+func (f *famid) pastTable(network string) *famiv1.Meeting {
+	f.t.Helper()
+	m, err := f.onlineMeeting("tavolo", network, "Tavolo di coordinamento", f.Clock.Now().In(rome()).AddDate(0, 0, -10))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return m
+}
+
+// marioAttended records through the API that partner sent two people to
+// meeting m, one of them named: Mario Rossi, a contact of partner made
+// here, whose name it returns.
+func (f *famid) marioAttended(m *famiv1.Meeting, partner string) string {
+	f.t.Helper()
+	ctx := f.admin("lombardia")
+	mario, err := famiv1.NewContactServiceClient(f.conn).CreateContact(ctx, &famiv1.CreateContactRequest{Parent: "regions/lombardia", ContactId: "mario",
+		Contact: &famiv1.Contact{DisplayName: "Mario Rossi", Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_TEACHER, Partner: partner}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := famiv1.NewMeetingServiceClient(f.conn).RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(),
+		Attendance: []*famiv1.PartnerAttendance{{Partner: partner, Attendees: 2, Contacts: []string{mario.GetName()}}}}); err != nil {
+		f.t.Fatal(err)
+	}
+	return mario.GetName()
 }
