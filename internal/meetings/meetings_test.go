@@ -1020,3 +1020,47 @@ func TestAttendanceStoredWithARoleListedTwice(t *testing.T) {
 	_, err := e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: cur.GetName(), Attendance: fixed})
 	errstest.Want(t, "the roles fixed, their counts adding up to 4", err, errs.Invalid, "INVALID_ARGUMENT", "attendance[0].roles")
 }
+
+// TestAttendanceRefusalsNameTheirRow: every refusal of an attendance names
+// the element at fault, attendance[i] and its field, but those of the list
+// itself (none, too many partners): the web places each on its partner's
+// row by that path. A contact of another partner's staff is refused at
+// its own path too (TestOperatorsCountedOnceEverySurface, internal/server).
+func TestAttendanceRefusalsNameTheirRow(t *testing.T) {
+	e := newEnv(t)
+	c := e.admin()
+	name := e.create(c, "tavolo", e.meeting()).GetName()
+	e.Clock.Set(at(t, "2026-03-10 12:00"))
+	udp, cpia := partnerName("udp-bergamo"), partnerName("cpia-bergamo")
+	teacher, mediator := famiv1.AttendeeRole_ATTENDEE_ROLE_TEACHER, famiv1.AttendeeRole_ATTENDEE_ROLE_CULTURAL_MEDIATOR
+	many := make([]*famiv1.PartnerAttendance, 501)
+	for i := range many {
+		many[i] = &famiv1.PartnerAttendance{Partner: udp}
+	}
+	manyRoles := make([]*famiv1.AttendeeCount, 21)
+	for i := range manyRoles {
+		manyRoles[i] = &famiv1.AttendeeCount{Role: teacher, Count: 1}
+	}
+	for _, tc := range []struct {
+		name  string
+		att   []*famiv1.PartnerAttendance
+		field string
+	}{
+		{"none", nil, "attendance"},
+		{"too many partners", many, "attendance"},
+		{"a partner twice", []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 1}, {Partner: udp, Attendees: 2}}, "attendance[1].partner"},
+		{"a partner of no name", []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 1}, {Attendees: 2}}, "attendance[1].partner"},
+		{"attendees below 0", []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 1}, {Partner: cpia, Attendees: -1}}, "attendance[1].attendees"},
+		{"attendees above the most", []*famiv1.PartnerAttendance{{Partner: udp, Attendees: meetings.MaxAttendees + 1}}, "attendance[0].attendees"},
+		{"too many roles", []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 21, Roles: manyRoles}}, "attendance[0].roles"},
+		{"counts by role not adding up", []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 3, Roles: []*famiv1.AttendeeCount{{Role: teacher, Count: 2}}}}, "attendance[0].roles"},
+		{"a role twice", []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 2, Roles: []*famiv1.AttendeeCount{{Role: teacher, Count: 1}, {Role: teacher, Count: 1}}}}, "attendance[0].roles[1].role"},
+		{"a role unnamed", []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 1, Roles: []*famiv1.AttendeeCount{{Count: 1}}}}, "attendance[0].roles[0].role"},
+		{"a count by role out of range", []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 1, Roles: []*famiv1.AttendeeCount{{Role: mediator, Count: 0}}}}, "attendance[0].roles[0].count"},
+		{"more contacts than attendees", []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 1, Contacts: []string{"regions/lombardia/contacts/a", "regions/lombardia/contacts/b"}}}, "attendance[0].contacts"},
+		{"a contact that does not exist", []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 1, Contacts: []string{"regions/lombardia/contacts/nessuno"}}}, "attendance[0].contacts[0]"},
+	} {
+		_, err := e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: name, Attendance: tc.att})
+		errstest.Want(t, tc.name, err, errs.Invalid, "INVALID_ARGUMENT", tc.field)
+	}
+}

@@ -15,6 +15,10 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 )
 
+// MaxAttendees is the most people one partner may send to a meeting, and
+// the most of one role among them: the web's attendance form says it.
+const MaxAttendees = 1000
+
 // Limits of a meeting's fields.
 const (
 	maxNetworks     = 50
@@ -22,7 +26,6 @@ const (
 	maxAgenda       = 100
 	maxActionItems  = 200
 	maxRoles        = 20
-	maxAttendees    = 1000
 	maxTitle        = 300
 	maxLabel        = 300
 	maxSubject      = 256
@@ -177,8 +180,8 @@ type attendanceCheck struct {
 func (c *attendanceCheck) partner(f string, a *famiv1.PartnerAttendance) {
 	c.partners.Check(f+".partner", a.GetPartner())
 	n := a.GetAttendees()
-	if n < 0 || n > maxAttendees {
-		c.v.Add(f+".attendees", "%d is out of range: 0 (absent) to %d", n, maxAttendees)
+	if n < 0 || n > MaxAttendees {
+		c.v.Add(f+".attendees", "%d is out of range: 0 (absent) to %d", n, MaxAttendees)
 	}
 	if !check.AtMost(c.v, f+".roles", len(a.GetRoles()), maxRoles, "roles") {
 		return
@@ -209,8 +212,8 @@ func roleCounts(v *errs.Violations, f string, roles []*famiv1.AttendeeCount, n i
 			v.Add(rf+".role", "%s is listed twice", rc.GetRole())
 			valid = false
 		}
-		if c := rc.GetCount(); c < 1 || c > maxAttendees {
-			v.Add(rf+".count", "%d is out of range: 1 to %d", c, maxAttendees)
+		if c := rc.GetCount(); c < 1 || c > MaxAttendees {
+			v.Add(rf+".count", "%d is out of range: 1 to %d", c, MaxAttendees)
 			valid = false
 		} else {
 			sum += c

@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/territory"
@@ -514,8 +516,25 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 		}
 	}
 	p.Form = fm
+	attendanceRowless(fm, members)
 	p.NewItems = formRows(fm, "ai", 3)
 	a.render(w, code, "meeting", p)
+}
+
+// attendanceRowless moves the error of an attendance row (attendanceFault)
+// of a partner the form has no row for, among rows (the partners it
+// shows), to the fieldset: only a form not of this page sends one.
+func attendanceRowless(fm *form, rows []string) {
+	for _, k := range slices.Sorted(maps.Keys(fm.Errors)) {
+		rest, ok := strings.CutPrefix(k, "att.")
+		partner, _, _ := strings.Cut(rest, ".")
+		if ok && !slices.Contains(rows, partner) {
+			if fm.Errors["attendance"] == "" {
+				fm.Errors["attendance"] = fm.Errors[k]
+			}
+			delete(fm.Errors, k)
+		}
+	}
 }
 
 // meetingNetworks reads the meeting m's networks, with their members, by
@@ -608,7 +627,51 @@ func (a *App) recordAttendance(w http.ResponseWriter, r *http.Request, s *sessio
 	slices.SortFunc(att, func(x, y *famiv1.PartnerAttendance) int { return cmp.Compare(x.GetPartner(), y.GetPartner()) })
 	_, err = a.meetings.RecordAttendance(s.ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(), Attendance: att,
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
-	a.afterMeetingAction(w, r, s, newForm(r.PostForm), err, "attendance_recorded")
+	fm := newForm(r.PostForm)
+	fm.rows = attendanceFault(att)
+	a.afterMeetingAction(w, r, s, fm, err, "attendance_recorded")
+}
+
+// attendanceFault places a violation of the attendance sent (att, in the
+// order sent) in its partner's row, with the words of its cause: at the
+// partner's attendees ("att.<partner>") or at a count by role
+// ("att.<partner>.<ROLE>"). What names no row is the fieldset's
+// ("attendance"): the list's own violations (none sent) and a partner
+// that does not exist or is sent twice, which only a form not of this
+// page sends. Before, every violation was the fieldset's, in the words of
+// the empty list whatever its cause.
+func attendanceFault(att []*famiv1.PartnerAttendance) rowFault {
+	return func(field string) (string, string, bool) {
+		head, tail, _ := strings.Cut(field, ".")
+		i, ok := errs.IndexIn(head, "attendance")
+		if !ok || i >= len(att) {
+			return "", "", false
+		}
+		pa, row := att[i], "att."+att[i].GetPartner()
+		item, rest, _ := strings.Cut(tail, ".")
+		switch {
+		case item == "attendees":
+			return row, msgf("invalid.attendance_attendees", meetings.MaxAttendees), true
+		case item == "roles":
+			var sum int32
+			for _, rc := range pa.GetRoles() {
+				sum += rc.GetCount()
+			}
+			return row, msgf("invalid.attendance_roles", sum, pa.GetAttendees()), true
+		case item == "contacts":
+			return row, msgf("invalid.attendance_contacts", len(pa.GetContacts())), true
+		case strings.HasPrefix(item, "contacts["):
+			return row, msg("invalid.attendance_contact"), true
+		}
+		j, ok := errs.IndexIn(item, "roles")
+		switch {
+		case !ok || j >= len(pa.GetRoles()):
+			return "attendance", msg("invalid.attendance_partner"), true
+		case rest == "count" && pa.GetRoles()[j].GetRole() != 0:
+			return row + "." + pa.GetRoles()[j].GetRole().String(), msgf("invalid.attendance_role_count", meetings.MaxAttendees), true
+		}
+		return row, msg("invalid.attendance_role"), true
+	}
 }
 
 // recordMinutes records the minutes and adds the action items typed in the

@@ -422,10 +422,7 @@ func TestAttendanceFormKeepsGuests(t *testing.T) {
 	f := startFamid(t)
 	b, network, udp, _ := f.annaInBergamo(t)
 	prefettura := f.partner("lombardia", "prefettura-bergamo", "Prefettura di Bergamo")
-	m, err := f.onlineMeeting("tavolo", network, "Tavolo di coordinamento", f.Clock.Now().In(rome()).AddDate(0, 0, -10))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := f.pastTable(network)
 	ctx := f.admin("lombardia")
 	meetings := famiv1.NewMeetingServiceClient(f.conn)
 	if _, err := meetings.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(), Attendance: []*famiv1.PartnerAttendance{
@@ -457,21 +454,10 @@ func TestAttendanceFormKeepsGuests(t *testing.T) {
 func TestAttendanceFormKeepsNamedContacts(t *testing.T) {
 	f := startFamid(t)
 	b, network, udp, cpia := f.annaInBergamo(t)
-	m, err := f.onlineMeeting("tavolo", network, "Tavolo di coordinamento", f.Clock.Now().In(rome()).AddDate(0, 0, -10))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := f.pastTable(network)
 	ctx := f.admin("lombardia")
-	mario, err := famiv1.NewContactServiceClient(f.conn).CreateContact(ctx, &famiv1.CreateContactRequest{Parent: "regions/lombardia", ContactId: "mario",
-		Contact: &famiv1.Contact{DisplayName: "Mario Rossi", Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_TEACHER, Partner: udp}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mario := f.marioAttended(m, udp)
 	meetings := famiv1.NewMeetingServiceClient(f.conn)
-	if _, err := meetings.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(), Attendance: []*famiv1.PartnerAttendance{
-		{Partner: udp, Attendees: 2, Contacts: []string{mario.GetName()}}}}); err != nil {
-		t.Fatal(err)
-	}
 	path := "/incontri/" + lastID(m.GetName())
 	if res, _ := b.do("POST", path+"/presenze", url.Values{"csrf": {b.csrf(path)}, "att." + udp: {"2"}, "att." + cpia: {"1"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the attendance form: status %d, want 303", res.StatusCode)
@@ -481,8 +467,132 @@ func TestAttendanceFormKeepsNamedContacts(t *testing.T) {
 		t.Fatalf("the meeting after its attendance form: %v, %v; want both partners", got, err)
 	}
 	for _, at := range got.GetAttendance() {
-		if at.GetPartner() == udp && (len(at.GetContacts()) != 1 || at.GetContacts()[0] != mario.GetName()) {
-			t.Errorf("the UdP's attendance after the form names %v, want %s", at.GetContacts(), mario.GetName())
+		if at.GetPartner() == udp && (len(at.GetContacts()) != 1 || at.GetContacts()[0] != mario) {
+			t.Errorf("the UdP's attendance after the form names %v, want %s", at.GetContacts(), mario)
 		}
 	}
+}
+
+// TestAttendanceRefusalOnItsRow: each refusal of the attendance form is
+// shown on the row of the partner at fault, at the field at fault (the
+// attendees, or a count by role), in words of its own cause, and the form
+// keeps what was typed; the fieldset speaks only for the list itself (no
+// partner filled in) or for a partner the form has no row for (a form not
+// of this page). Before, every refusal was the fieldset's, in the words of
+// the empty list: "Indica almeno un ente con il numero di presenti."
+func TestAttendanceRefusalOnItsRow(t *testing.T) {
+	f := startFamid(t)
+	b, network, udp, cpia := f.annaInBergamo(t)
+	prefettura := f.partner("lombardia", "prefettura-bergamo", "Prefettura di Bergamo")
+	m := f.pastTable(network)
+	f.marioAttended(m, udp)
+	path := "/incontri/" + lastID(m.GetName())
+	fieldset := `<legend>Registra le presenze (0 = assente)</legend><span class="error-text">`
+	row := func(partner string, role ...string) string {
+		return `<span class="error-text" id="att-` + strings.Join(append([]string{lastID(partner)}, role...), "-") + `-err">`
+	}
+	causes := map[string]string{
+		"list":     "Indica almeno un ente con il numero di presenti.",
+		"range":    "Indica un numero di presenti da 0 (assente) a 1000.",
+		"sum":      "I presenti per ruolo sommano a 5, ma i presenti dell&#39;ente sono 3: correggi gli uni o gli altri.",
+		"role":     "Indica un numero da 1 a 1000, o lascia vuoto il ruolo.",
+		"contacts": "Le persone di questo ente registrate per nome tra i presenti sono 1: i presenti non possono essere meno.",
+		"partner":  "Un ente indicato non esiste in questa regione o è indicato due volte: ricarica la pagina e registra di nuovo le presenze.",
+	}
+	for _, c := range []struct {
+		name        string
+		sent        url.Values
+		cause, at   string
+		kept, notAt string
+	}{
+		{"no partner filled in", url.Values{"att." + udp: {""}, "att." + cpia: {""}}, "list", fieldset, "", row(udp)},
+		{"attendees out of range", url.Values{"att." + udp: {"5000"}}, "range", row(udp), `name="att.` + udp + `" value="5000"`, fieldset},
+		{"another partner's attendees out of range", url.Values{"att." + udp: {"2"}, "att." + cpia: {"-1"}}, "range", row(cpia), `name="att.` + cpia + `" value="-1"`, row(udp)},
+		{"counts by role not adding up", url.Values{"att." + udp: {"3"}, "att." + udp + ".ATTENDEE_ROLE_TEACHER": {"5"}}, "sum", row(udp),
+			`name="att.` + udp + `.ATTENDEE_ROLE_TEACHER" value="5"`, row(udp, "ATTENDEE_ROLE_TEACHER")},
+		{"a count by role out of range", url.Values{"att." + udp: {"3"}, "att." + udp + ".ATTENDEE_ROLE_TEACHER": {"-2"}}, "role", row(udp, "ATTENDEE_ROLE_TEACHER"),
+			`name="att.` + udp + `.ATTENDEE_ROLE_TEACHER" value="-2"`, row(udp)},
+		{"attendees below the contacts named", url.Values{"att." + udp: {"0"}, "att." + cpia: {"1"}}, "contacts", row(udp), `name="att.` + udp + `" value="0"`, fieldset},
+		{"a role the form does not offer", url.Values{"att." + udp: {"2"}, "att." + udp + ".ATTENDEE_ROLE_ASTRONAUT": {"2"}}, "bad_role", row(udp), `name="att.` + udp + `" value="2"`, fieldset},
+		{"a partner that does not exist", url.Values{"att." + udp: {"2"}, "att.regions/lombardia/partners/nessuno": {"1"}}, "partner", fieldset, `name="att.` + udp + `" value="2"`, row(udp)},
+		{"a partner the form has no row for", url.Values{"att." + udp: {"2"}, "att." + prefettura: {"5000"}}, "range", fieldset, `name="att.` + udp + `" value="2"`, row(udp)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.sent.Set("csrf", b.csrf(path))
+			res, page := b.do("POST", path+"/presenze", c.sent)
+			if res.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", res.StatusCode)
+			}
+			if !strings.Contains(page, c.at+causes[c.cause]) {
+				t.Errorf("the page does not say %q where it belongs (%s):\n%s", causes[c.cause], c.at, page)
+			}
+			if strings.Contains(page, c.notAt) {
+				t.Errorf("the page shows an error at %s too", c.notAt)
+			}
+			for k, other := range causes {
+				if k != c.cause && strings.Contains(page, other) {
+					t.Errorf("the page says %q too", other)
+				}
+			}
+			if !strings.Contains(page, c.kept) {
+				t.Errorf("the form does not keep what was typed: %s", c.kept)
+			}
+		})
+	}
+}
+
+// TestBrowserAttendanceRefusalOnItsRow: in Chromium, counts by role that do
+// not add up to the attendees come back on the partner's row, the
+// attendees field marked invalid and described by the words of the cause,
+// what was typed kept; axe finds nothing serious on the refused form.
+func TestBrowserAttendanceRefusalOnItsRow(t *testing.T) {
+	f := startFamid(t)
+	_, network, udp, _ := f.annaInBergamo(t)
+	m := f.pastTable(network)
+	b := newBrowser(t, f)
+	b.signIn("anna@lombardia")
+	attendees, teachers := "#att-"+lastID(udp), "#att-"+lastID(udp)+"-ATTENDEE_ROLE_TEACHER"
+	b.run("record counts by role that do not add up", chromedp.Navigate(f.url("/incontri/"+lastID(m.GetName()))), chromedp.WaitVisible(chromedp.CSS(attendees)),
+		chromedp.SendKeys(chromedp.CSS(attendees), "3"), chromedp.SendKeys(chromedp.CSS(teachers), "5"),
+		chromedp.Click(chromedp.CSS(`form[action$="/presenze"] button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(attendees+"-err")))
+	b.wantText(attendees+"-err", "I presenti per ruolo sommano a 5, ma i presenti dell'ente sono 3")
+	marks, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`(e => [e.getAttribute("aria-invalid"), e.getAttribute("aria-describedby")])(document.querySelector(`+quote(attendees)+`))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	invalid, described := marks[0], marks[1]
+	if invalid != "true" || described != "att-"+lastID(udp)+"-err" || b.value(attendees) != "3" || b.value(teachers) != "5" {
+		t.Errorf("the attendees field: aria-invalid %q, aria-describedby %q, values %q and %q; want it marked, described by its error, and what was typed",
+			invalid, described, b.value(attendees), b.value(teachers))
+	}
+	b.check("presenze-rifiutate")
+}
+
+// pastTable is a coordination table of network, held ten days ago: its
+// attendance may be recorded.
+func (f *famid) pastTable(network string) *famiv1.Meeting {
+	f.t.Helper()
+	m, err := f.onlineMeeting("tavolo", network, "Tavolo di coordinamento", f.Clock.Now().In(rome()).AddDate(0, 0, -10))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return m
+}
+
+// marioAttended records through the API that partner sent two people to
+// meeting m, one of them named: Mario Rossi, a contact of partner made
+// here, whose name it returns.
+func (f *famid) marioAttended(m *famiv1.Meeting, partner string) string {
+	f.t.Helper()
+	ctx := f.admin("lombardia")
+	mario, err := famiv1.NewContactServiceClient(f.conn).CreateContact(ctx, &famiv1.CreateContactRequest{Parent: "regions/lombardia", ContactId: "mario",
+		Contact: &famiv1.Contact{DisplayName: "Mario Rossi", Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_TEACHER, Partner: partner}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := famiv1.NewMeetingServiceClient(f.conn).RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: m.GetName(),
+		Attendance: []*famiv1.PartnerAttendance{{Partner: partner, Attendees: 2, Contacts: []string{mario.GetName()}}}}); err != nil {
+		f.t.Fatal(err)
+	}
+	return mario.GetName()
 }

@@ -426,7 +426,16 @@ type form struct {
 	// step the service refuses for values it cannot change (errs.Advise):
 	// what to do, and where.
 	advice string
+	// rows places the violations of a list the form shows row by row
+	// (rowFault): absorb cuts any other field at its first '.' or '['.
+	rows rowFault
 }
+
+// rowFault maps a violation of a list a form shows row by row (its field
+// as the request names it, "attendance[2].roles") to the form's field at
+// fault, in the row of its element, and the words of its cause. ok false
+// leaves the violation to absorb's rule, the field its list's.
+type rowFault func(field string) (name, text string, ok bool)
 
 // submitKind is what a form's submit asks of a resource.
 type submitKind uint8
@@ -634,6 +643,12 @@ func (f *form) absorb(err error, prefix string) bool {
 	}
 	for v := range violations(err) {
 		field := strings.TrimPrefix(v.GetField(), prefix)
+		if f.rows != nil {
+			if name, text, ok := f.rows(field); ok {
+				f.Errors[f.Prefix+name] = text
+				continue
+			}
+		}
 		if i := strings.IndexAny(field, ".["); i >= 0 {
 			field = field[:i]
 		}
