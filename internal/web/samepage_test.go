@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/metadata"
 
@@ -226,5 +227,64 @@ func TestAccountsFormsComeBackToTheirPage(t *testing.T) {
 	loc := must(url.Parse(res.Header.Get("Location")))
 	if res.StatusCode != http.StatusSeeOther || loc.Path != "/account" || loc.Query().Get("tok_pagina") != token || loc.Query().Get("ok") != "token_revoked" {
 		t.Errorf("revoked: status %d to %q, want 303 to the tokens' second page with its notice", res.StatusCode, loc)
+	}
+}
+
+// TestPeriodsFormsComeBackToTheirPage: the periods page's forms, to close
+// a period and to reopen one, carry the page's query (keptQuery), so that
+// on the second page of 60 periods they come back there: a close refused
+// (no dates) and a reopen refused (no reason) show the second page (422)
+// with links that lead to the page, never to the reopen's POST-only
+// address; a reopen asked without JavaScript offers the way back to it;
+// a close and a reopen done lead back to it (303) with their notices.
+// Before, both came back to the first page of the periods.
+func TestPeriodsFormsComeBackToTheirPage(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	support := famiv1.NewSupportServiceClient(f.conn)
+	bulk(t, 60, func(i int) error {
+		day := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i).Format(time.DateOnly)
+		_, err := support.ClosePeriod(f.admin("lombardia"), &famiv1.ClosePeriodRequest{Parent: "regions/lombardia", ClosedPeriodId: fmt.Sprintf("p%04d", i),
+			ClosedPeriod: &famiv1.ClosedPeriod{StartDate: day, EndDate: day}})
+		return err
+	})
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	second, token, page := secondPage(t, a, "/periodi", "")
+	closeAt := formAddress(t, regexp.MustCompile(`<form method="post" action="(/periodi[^"/]*)" novalidate>`), page)
+	reopen := formAddress(t, regexp.MustCompile(`<form method="post" action="(/periodi/[^/"]+/riapri[^"]*)"`), page)
+	for _, action := range []string{closeAt, reopen} {
+		if got := must(url.Parse(action)).Query().Get("pagina"); got != token {
+			t.Fatalf("a form of the periods' second page posts to %q, want the page's query (page %q)", action, token)
+		}
+	}
+
+	for _, refused := range []struct{ what, action string }{{"a close without its dates", closeAt}, {"a reopen without its reason", reopen}} {
+		res, page := a.do("POST", refused.action, url.Values{"csrf": {a.csrf(second)}, "conferma": {"1"}})
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Risultati da 51 a ") {
+			t.Errorf("%s: status %d, want 422 on the periods' second page", refused.what, res.StatusCode)
+		}
+		if regexp.MustCompile(`href="/periodi/[^"]*/riapri`).MatchString(page) {
+			t.Errorf("%s: the page links to the reopen's address, which answers POST only", refused.what)
+		}
+	}
+
+	res, page := a.do("POST", reopen, url.Values{"csrf": {a.csrf(second)}, "reason": {"Ore da correggere"}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, `href="`+html.EscapeString(second)+`"`) {
+		t.Errorf("the reopen asked without JavaScript: status %d, want the confirmation page leading back to %s", res.StatusCode, second)
+	}
+	for _, done := range []struct {
+		action, ok string
+		form       url.Values
+	}{
+		{reopen, "period_reopened", url.Values{"reason": {"Ore da correggere"}, "conferma": {"1"}}},
+		{closeAt, "period_closed", url.Values{"start_date": {"01/01/2021"}, "end_date": {"31/03/2021"}}},
+	} {
+		done.form.Set("csrf", a.csrf(second))
+		res, _ := a.do("POST", done.action, done.form)
+		loc := must(url.Parse(res.Header.Get("Location")))
+		if res.StatusCode != http.StatusSeeOther || loc.Path != "/periodi" || loc.Query().Get("pagina") != token || loc.Query().Get("ok") != done.ok {
+			t.Errorf("%s done: status %d to %q, want 303 to the periods' second page with its notice", done.ok, res.StatusCode, loc)
+		}
 	}
 }
