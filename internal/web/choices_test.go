@@ -351,11 +351,7 @@ func enterSavesAndSearches(t *testing.T, script bool) {
 		t.Helper()
 		b.submit(step, chromedp.SendKeys(chromedp.CSS(sel), kb.Enter))
 	}
-	b.run("type the entry",
-		chromedp.SetValue(chromedp.CSS("#f-network"), network),
-		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
-		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "45"),
-		chromedp.SendKeys(chromedp.CSS("#f-notes"), "Salvato con Invio"))
+	b.typeEntry("type the entry", network, "45", "Salvato con Invio", "")
 	pressEnter("press Enter in the date", "#f-date")
 	if b.count(".alert.success") != 1 || len(f.entries("lombardia")) != 1 {
 		t.Fatalf("Enter in the date saved %d entries and shows %d notices of success, want the entry saved: Enter did not save",
@@ -367,12 +363,7 @@ func enterSavesAndSearches(t *testing.T, script bool) {
 
 	// The entry typed is whole: saved, it would be stored, not refused
 	// and shown again as the search would be.
-	b.run("type another entry, then a search",
-		chromedp.SetValue(chromedp.CSS("#f-network"), network),
-		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
-		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "60"),
-		chromedp.SendKeys(chromedp.CSS("#f-notes"), "Scritto prima della ricerca"),
-		chromedp.SendKeys(chromedp.CSS("#f-rete"), "milano 057"))
+	b.typeEntry("type another entry, then a search", network, "60", "Scritto prima della ricerca", "milano 057")
 	pressEnter("press Enter in the search", "#f-rete")
 	check("ore-invio-ricerca")
 	if b.count(`#f-network option[value="regions/lombardia/networks/rete057"]`) != 1 {
@@ -414,6 +405,23 @@ func (b *browser) submit(step string, action chromedp.Action[chromedp.Void]) {
 	b.t.Fatalf("%s: no page loaded in 30 s", step)
 }
 
+// typeEntry types an entry of network into the entry form shown: a
+// workshop of minutes ("" leaves the duration empty) with notes, then
+// search into its network search ("" for none), not run.
+func (b *browser) typeEntry(step, network, minutes, notes, search string) {
+	b.t.Helper()
+	actions := []chromedp.Action[chromedp.Void]{chromedp.SetValue(chromedp.CSS("#f-network"), network),
+		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP")}
+	if minutes != "" {
+		actions = append(actions, chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), minutes))
+	}
+	actions = append(actions, chromedp.SendKeys(chromedp.CSS("#f-notes"), notes))
+	if search != "" {
+		actions = append(actions, chromedp.SendKeys(chromedp.CSS("#f-rete"), search))
+	}
+	b.run(step, actions...)
+}
+
 // TestBrowserSaveSavesWithASearchTyped: in Chromium, a click on the entry
 // form's visible save saves the entry though a network search was typed
 // and not run, the network chosen before it kept; refused (no duration),
@@ -428,12 +436,7 @@ func TestBrowserSaveSavesWithASearchTyped(t *testing.T) {
 	b.signIn("mrossi@lombardia")
 	b.run("open /ore", chromedp.Navigate(b.f.url("/ore")), chromedp.WaitReady(chromedp.CSS("main")))
 	save := chromedp.Click(chromedp.CSS(`form[method="post"][action^="/ore"] .actions > button.btn:not(.secondary)`))
-	b.run("type the entry, then a search",
-		chromedp.SetValue(chromedp.CSS("#f-network"), network),
-		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
-		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "45"),
-		chromedp.SendKeys(chromedp.CSS("#f-notes"), "Salvato con una ricerca scritta"),
-		chromedp.SendKeys(chromedp.CSS("#f-rete"), "milano 057"))
+	b.typeEntry("type the entry, then a search", network, "45", "Salvato con una ricerca scritta", "milano 057")
 	b.submit("click the save", save)
 	saved := f.entries("lombardia")
 	if len(saved) != 1 || b.count(".alert.success") != 1 {
@@ -443,11 +446,7 @@ func TestBrowserSaveSavesWithASearchTyped(t *testing.T) {
 		t.Errorf("the save clicked with a search typed saved %v, want the network chosen before the search and the notes typed", saved[0])
 	}
 
-	b.run("type an entry without its duration, then a search",
-		chromedp.SetValue(chromedp.CSS("#f-network"), network),
-		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
-		chromedp.SendKeys(chromedp.CSS("#f-notes"), "Senza durata"),
-		chromedp.SendKeys(chromedp.CSS("#f-rete"), "milano 057"))
+	b.typeEntry("type an entry without its duration, then a search", network, "", "Senza durata", "milano 057")
 	b.submit("click the save", save)
 	if n := len(f.entries("lombardia")); n != 1 || b.count(`#f-duration_minutes[aria-invalid="true"]`) != 1 {
 		t.Fatalf("an entry without its duration: %d entries in all, duration marked %d times; want it refused (1 entry), the duration marked", n, b.count(`#f-duration_minutes[aria-invalid="true"]`))

@@ -65,6 +65,22 @@ func secondPage(t *testing.T, b *browserless, path, prefix string) (second, toke
 	return second, must(url.Parse(second)).Query().Get(prefix + "pagina"), page
 }
 
+// pageForms are the addresses of the forms res find on page, the second
+// page of a list (what), one a pattern; it stops the test unless each
+// carries the page's query, its page token (param) token.
+func pageForms(t *testing.T, page, what, param, token string, res ...*regexp.Regexp) []string {
+	t.Helper()
+	var out []string
+	for _, re := range res {
+		action := formAddress(t, re, page)
+		if got := must(url.Parse(action)).Query().Get(param); got != token {
+			t.Fatalf("a form of the %s' second page posts to %q, want the page's query (page %q)", what, action, token)
+		}
+		out = append(out, action)
+	}
+	return out
+}
+
 // TestHoursFormComesBackToItsPage: the entry form on the second page of a
 // month's entries comes back there, refused (422, the form as typed) or
 // saved (303 to the page with its notice): its address carries the page's
@@ -203,13 +219,9 @@ func TestAccountsFormsComeBackToTheirPage(t *testing.T) {
 	a := f.client(t)
 	a.signIn("admin@lombardia")
 	second, token, page := secondPage(t, a, "/account", "tok_")
-	create := formAddress(t, regexp.MustCompile(`<form method="post" action="(/token[^"/]*)" novalidate>`), page)
-	revoke := formAddress(t, regexp.MustCompile(`<form method="post" action="(/token/[^/"]+/revoca[^"]*)"`), page)
-	for _, action := range []string{create, revoke} {
-		if got := must(url.Parse(action)).Query().Get("tok_pagina"); got != token {
-			t.Fatalf("a form of the tokens' second page posts to %q, want the page's query (page %q)", action, token)
-		}
-	}
+	forms := pageForms(t, page, "tokens", "tok_pagina", token,
+		regexp.MustCompile(`<form method="post" action="(/token[^"/]*)" novalidate>`), regexp.MustCompile(`<form method="post" action="(/token/[^/"]+/revoca[^"]*)"`))
+	create, revoke := forms[0], forms[1]
 
 	res, page := a.do("POST", create, url.Values{"csrf": {a.csrf(second)}})
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Risultati da 51 a ") {
@@ -251,13 +263,9 @@ func TestPeriodsFormsComeBackToTheirPage(t *testing.T) {
 	a := f.client(t)
 	a.signIn("admin@lombardia")
 	second, token, page := secondPage(t, a, "/periodi", "")
-	closeAt := formAddress(t, regexp.MustCompile(`<form method="post" action="(/periodi[^"/]*)" novalidate>`), page)
-	reopen := formAddress(t, regexp.MustCompile(`<form method="post" action="(/periodi/[^/"]+/riapri[^"]*)"`), page)
-	for _, action := range []string{closeAt, reopen} {
-		if got := must(url.Parse(action)).Query().Get("pagina"); got != token {
-			t.Fatalf("a form of the periods' second page posts to %q, want the page's query (page %q)", action, token)
-		}
-	}
+	forms := pageForms(t, page, "periods", "pagina", token,
+		regexp.MustCompile(`<form method="post" action="(/periodi[^"/]*)" novalidate>`), regexp.MustCompile(`<form method="post" action="(/periodi/[^/"]+/riapri[^"]*)"`))
+	closeAt, reopen := forms[0], forms[1]
 
 	for _, refused := range []struct{ what, action string }{{"a close without its dates", closeAt}, {"a reopen without its reason", reopen}} {
 		res, page := a.do("POST", refused.action, url.Values{"csrf": {a.csrf(second)}, "conferma": {"1"}})
