@@ -68,6 +68,12 @@ const networkQuery = "rete"
 // save (savedefault in _choice_search.html).
 const searchField = "cerca"
 
+// saveField names the visible save of a form whose choices have a search
+// among its fields (save in _choice_search.html): a click on it saves the
+// form, whatever its search holds. Its copy that Enter clicks
+// (savedefault) sends no name, so that the server tells them apart.
+const saveField = "salva"
+
 // searchedPrefix names the hidden field beside each search of a form
 // (choicesearch), prefixed to the search field's name, that holds the text
 // the page's choices were found by: a search typed since differs from it
@@ -78,31 +84,37 @@ const searchedPrefix = "cercato."
 type formFunc func(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form)
 
 // searchable makes save the submit of a form whose choices have a search
-// among its fields: sent by the search button (searchField), or holding a
-// search typed and not yet run (searchTyped), the form is shown again
-// (show) as typed, every field kept, its choices narrowed by the search,
-// and nothing is saved; sent any other way, it is saved. Before, the search
-// was a form of its own, and whatever had been typed in the form was lost
-// with the page it reloaded.
+// among its fields: sent by the search button (searchField), or by Enter
+// with a search typed and not yet run (searchTyped), the form is shown
+// again (show) as typed, every field kept, its choices narrowed by the
+// search, and nothing is saved; sent by its visible save (saveField), or
+// any other way, it is saved. Before, the search was a form of its own,
+// and whatever had been typed in the form was lost with the page it
+// reloaded.
 //
 // A search typed and not run is why Enter in a search field searches
-// without JavaScript too: HTML's implicit submission clicks the form's one
-// default button, its save (savedefault), which the server cannot tell
-// from the visible save. So a save that finds a search typed since the
-// page was shown runs it first: the user sees the choices it finds, their
-// choice kept, and a notice that nothing was saved and why, and saves
-// again. With JavaScript, Enter in a search field
-// clicks its button (app.js), as before.
+// without JavaScript too: HTML's implicit submission clicks the form's
+// default button, the copy of its save (savedefault), which names no
+// field. So a form sent by that copy with a search typed since the page
+// was shown runs the search first: the user sees the choices it finds,
+// their choice kept, and a notice that nothing was saved and why, and
+// saves again. With JavaScript, Enter in a search field clicks its button
+// (app.js), as before. The visible save names itself (saveField) and
+// saves: before, the server could not tell it from the copy, and a click
+// on it with a search typed ran the search and saved nothing. The search
+// typed is not lost: a refused save shows the form again with its
+// choices found by it (the search run), a saved one leaves the form.
 func searchable(save pageFunc, show formFunc) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, s *session) {
-		if r.PostFormValue(searchField) == "" && !searchTyped(r.PostForm) {
+		saving := r.PostFormValue(saveField) != "" || !searchTyped(r.PostForm)
+		if r.PostFormValue(searchField) == "" && saving {
 			save(w, r, s)
 			return
 		}
 		fm := newForm(r.PostForm)
 		if r.PostFormValue(searchField) == "" {
-			// The user pressed a save (or Enter, which clicks it): say why
-			// nothing was saved.
+			// The user pressed Enter, which clicks the save's copy: say
+			// why nothing was saved.
 			fm.Notice = msg("form.searched_not_saved")
 		}
 		show(w, r, s, http.StatusOK, fm)

@@ -251,10 +251,11 @@ func entryFormOf(t *testing.T, c *browserless, path string) (page, action string
 
 // TestSaveRunsASearchTypedSince: a save of a form whose search holds a
 // text other than the one its choices were found by (typed since the page
-// was shown and not run: Enter in the search field without JavaScript, or
-// the visible save clicked) runs the search, the form back as typed, and
-// saves nothing; the form shown again then saves. A form sent without the
-// search's hidden field, as a client of its own sends it, is saved as sent.
+// was shown and not run: Enter in the search field without JavaScript,
+// which clicks the save's copy, naming no field) runs the search, the form
+// back as typed, and saves nothing; the form shown again then saves. A
+// form sent without the search's hidden field, as a client of its own
+// sends it, is saved as sent.
 func TestSaveRunsASearchTypedSince(t *testing.T) {
 	f, c, bergamo := inLombardia(t)
 	milano := f.network("lombardia", "rete-milano", "Rete Milano", f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano"))
@@ -348,21 +349,9 @@ func enterSavesAndSearches(t *testing.T, script bool) {
 	// form's submission loads.
 	pressEnter := func(step, sel string) {
 		t.Helper()
-		b.run(step, chromedp.Evaluate[chromedp.Void](`document.body.dataset.sent = "1"`), chromedp.SendKeys(chromedp.CSS(sel), kb.Enter))
-		for range 300 { // the page loaded is a new document, unmarked
-			loaded, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && !!document.querySelector("main") && !document.body.dataset.sent`))
-			if err == nil && loaded {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Fatalf("%s: no page loaded in 30 s", step)
+		b.submit(step, chromedp.SendKeys(chromedp.CSS(sel), kb.Enter))
 	}
-	b.run("type the entry",
-		chromedp.SetValue(chromedp.CSS("#f-network"), network),
-		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
-		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "45"),
-		chromedp.SendKeys(chromedp.CSS("#f-notes"), "Salvato con Invio"))
+	b.typeEntry("type the entry", network, "45", "Salvato con Invio", "")
 	pressEnter("press Enter in the date", "#f-date")
 	if b.count(".alert.success") != 1 || len(f.entries("lombardia")) != 1 {
 		t.Fatalf("Enter in the date saved %d entries and shows %d notices of success, want the entry saved: Enter did not save",
@@ -374,12 +363,7 @@ func enterSavesAndSearches(t *testing.T, script bool) {
 
 	// The entry typed is whole: saved, it would be stored, not refused
 	// and shown again as the search would be.
-	b.run("type another entry, then a search",
-		chromedp.SetValue(chromedp.CSS("#f-network"), network),
-		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
-		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "60"),
-		chromedp.SendKeys(chromedp.CSS("#f-notes"), "Scritto prima della ricerca"),
-		chromedp.SendKeys(chromedp.CSS("#f-rete"), "milano 057"))
+	b.typeEntry("type another entry, then a search", network, "60", "Scritto prima della ricerca", "milano 057")
 	pressEnter("press Enter in the search", "#f-rete")
 	check("ore-invio-ricerca")
 	if b.count(`#f-network option[value="regions/lombardia/networks/rete057"]`) != 1 {
@@ -406,13 +390,82 @@ func enterSavesAndSearches(t *testing.T, script bool) {
 	}
 }
 
+// submit runs action, which submits the page's form, and waits for the
+// page the submission loads.
+func (b *browser) submit(step string, action chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	b.run(step, chromedp.Evaluate[chromedp.Void](`document.body.dataset.sent = "1"`), action)
+	for range 300 { // the page loaded is a new document, unmarked
+		loaded, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && !!document.querySelector("main") && !document.body.dataset.sent`))
+		if err == nil && loaded {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.t.Fatalf("%s: no page loaded in 30 s", step)
+}
+
+// typeEntry types an entry of network into the entry form shown: a
+// workshop of minutes ("" leaves the duration empty) with notes, then
+// search into its network search ("" for none), not run.
+func (b *browser) typeEntry(step, network, minutes, notes, search string) {
+	b.t.Helper()
+	actions := []chromedp.Action[chromedp.Void]{chromedp.SetValue(chromedp.CSS("#f-network"), network),
+		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP")}
+	if minutes != "" {
+		actions = append(actions, chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), minutes))
+	}
+	actions = append(actions, chromedp.SendKeys(chromedp.CSS("#f-notes"), notes))
+	if search != "" {
+		actions = append(actions, chromedp.SendKeys(chromedp.CSS("#f-rete"), search))
+	}
+	b.run(step, actions...)
+}
+
+// TestBrowserSaveSavesWithASearchTyped: in Chromium, a click on the entry
+// form's visible save saves the entry though a network search was typed
+// and not run, the network chosen before it kept; refused (no duration),
+// the form comes back with the search as typed, run, its choices found by
+// it. Enter still runs such a search (enterSavesAndSearches): it clicks
+// the save's copy, which names no field, where the visible save sends
+// "salva". Before, the server could not tell the two apart, and the click
+// ran the search and saved nothing.
+func TestBrowserSaveSavesWithASearchTyped(t *testing.T) {
+	f, network := manyNetworksAndMeetings(t)
+	b := newBrowser(t, f)
+	b.signIn("mrossi@lombardia")
+	b.run("open /ore", chromedp.Navigate(b.f.url("/ore")), chromedp.WaitReady(chromedp.CSS("main")))
+	save := chromedp.Click(chromedp.CSS(`form[method="post"][action^="/ore"] .actions > button.btn:not(.secondary)`))
+	b.typeEntry("type the entry, then a search", network, "45", "Salvato con una ricerca scritta", "milano 057")
+	b.submit("click the save", save)
+	saved := f.entries("lombardia")
+	if len(saved) != 1 || b.count(".alert.success") != 1 {
+		t.Fatalf("the save clicked with a search typed saved %d entries (the page says %q), want the entry saved", len(saved), b.text("main"))
+	}
+	if saved[0].GetNetwork() != network || saved[0].GetNotes() != "Salvato con una ricerca scritta" {
+		t.Errorf("the save clicked with a search typed saved %v, want the network chosen before the search and the notes typed", saved[0])
+	}
+
+	b.typeEntry("type an entry without its duration, then a search", network, "", "Senza durata", "milano 057")
+	b.submit("click the save", save)
+	if n := len(f.entries("lombardia")); n != 1 || b.count(`#f-duration_minutes[aria-invalid="true"]`) != 1 {
+		t.Fatalf("an entry without its duration: %d entries in all, duration marked %d times; want it refused (1 entry), the duration marked", n, b.count(`#f-duration_minutes[aria-invalid="true"]`))
+	}
+	if got := b.value("#f-rete"); got != "milano 057" || b.count(`#f-network option[value="regions/lombardia/networks/rete057"]`) != 1 {
+		t.Errorf("the refused form's search holds %q, want %q as typed, run (Rete Milano 057 offered)", got, "milano 057")
+	}
+}
+
 // TestChoiceSearchFormsSaveOnEnter: in every form with a search among its
 // fields (each of the four templates, the search shown by the address),
 // the first submit button, which HTML's implicit submission clicks on
-// Enter, is a copy of the form's save: it sends nothing else (no name, no
-// formaction), says what the visible save says, and is hidden from sight,
-// Tab and screen readers, where the visible save stands. Before, it was
-// the search.
+// Enter, is a copy of the form's save: it sends no name and no formaction,
+// says what the visible save says, and is hidden from sight, Tab and
+// screen readers, where the visible save stands. Before, it was the
+// search. The visible save, the form's last button, names itself
+// ("salva"), so that a click on it saves though a search was typed and
+// not run (TestBrowserSaveSavesWithASearchTyped); before, it named
+// nothing, as its copy does.
 func TestChoiceSearchFormsSaveOnEnter(t *testing.T) {
 	f, c, bergamo := inLombardia(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
@@ -434,9 +487,9 @@ func TestChoiceSearchFormsSaveOnEnter(t *testing.T) {
 		}
 		buttons := button.FindAllStringSubmatch(fm, -1)
 		first, save := buttons[0], buttons[len(buttons)-1]
-		if first[1] != `type="submit" class="visually-hidden" tabindex="-1" aria-hidden="true"` || first[2] != save[2] || strings.Contains(save[1], "name=") {
-			t.Errorf("GET %s: the form's default button is <button %s>%s</button>, want a hidden copy of its save %q: Enter does not save",
-				p.path, first[1], first[2], save[2])
+		if first[1] != `type="submit" class="visually-hidden" tabindex="-1" aria-hidden="true"` || first[2] != save[2] || save[1] != `class="btn" type="submit" name="salva" value="1"` {
+			t.Errorf("GET %s: the form's default button is <button %s>%s</button> and its last <button %s>%s</button>, want a hidden copy of its save %q (Enter saves) and the save naming itself",
+				p.path, first[1], first[2], save[1], save[2], save[2])
 		}
 	}
 }

@@ -573,7 +573,7 @@ func TestBrowserEntryNetworkSearch(t *testing.T) {
 	}
 	b.run("log the 30 minutes on it",
 		chromedp.SetValue(chromedp.CSS("#f-network"), "regions/lombardia/networks/rete057"),
-		chromedp.Click(chromedp.CSS(`#log-title ~ form button.btn:not([name])`)),
+		chromedp.Click(chromedp.CSS(`#log-title ~ form button[name="salva"]`)),
 		chromedp.WaitVisible(chromedp.CSS(".alert.success")))
 	b.wantText("tbody", "Rete Milano 057")
 	b.run("type a note, then the meetings' older page",

@@ -145,7 +145,15 @@ type periodsPage struct {
 	// CanReview links the warning to the approvals queue, where the
 	// entries awaiting review are approved or rejected.
 	CanReview bool
+	// Query is the page's query (keptQuery), which the addresses of its
+	// forms (close, reopen) carry, so that a refused or done one comes
+	// back to the page of periods it was sent from.
+	Query string
 }
+
+// periodsPath is the periods page's address, which its close form posts
+// to.
+const periodsPath = "/periodi"
 
 func (a *App) periods(w http.ResponseWriter, r *http.Request, s *session) {
 	start, end := quarterOf(a.today())
@@ -165,7 +173,7 @@ func (a *App) renderPeriods(w http.ResponseWriter, r *http.Request, s *session, 
 		a.fail(w, r, s, err)
 		return
 	}
-	p := &periodsPage{frame: a.newFrame(r, s, "periods.title"), Periods: periods, Pager: pg, Form: fm, Forcing: forcing, Waiting: waiting, RequestID: newRequestID(),
+	p := &periodsPage{frame: a.newFrame(r, s, "periods.title"), Periods: periods, Pager: pg, Form: fm, Forcing: forcing, Waiting: waiting, RequestID: newRequestID(), Query: keptQuery(r),
 		CanClose: s.can(a, famiv1.SupportService_ClosePeriod_FullMethodName, &famiv1.ClosePeriodRequest{Parent: regionName(s.region)})}
 	p.CanReview = waiting > 0 && s.can(a, famiv1.SupportService_BatchApproveSupportEntries_FullMethodName, &famiv1.BatchApproveSupportEntriesRequest{Parent: regionName(s.region)})
 	a.render(w, code, "periods", p)
@@ -187,8 +195,8 @@ func (a *App) closePeriod(w http.ResponseWriter, r *http.Request, s *session) {
 			// The warning the page shows says it all, with the count.
 			fm.Message = ""
 		}
-		a.renderPeriods(w, r, s, code, fm, waiting, pending || force)
-	}, "/periodi?ok=period_closed")
+		a.renderPeriods(w, asPage(r, periodsPath), s, code, fm, waiting, pending || force)
+	}, withNotice(periodsPath, r, "period_closed"))
 }
 
 // pendingEntries is the number of entries awaiting review that made the
@@ -210,6 +218,6 @@ func (a *App) reopenPeriod(w http.ResponseWriter, r *http.Request, s *session) {
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id"),
 	})
 	fm := actionForm(nil) // not the reason: the page's form to close a period would show it
-	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderPeriods(w, r, s, code, fm, 0, false) },
-		"/periodi?ok=period_reopened")
+	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderPeriods(w, asPage(r, periodsPath), s, code, fm, 0, false) },
+		withNotice(periodsPath, r, "period_reopened"))
 }

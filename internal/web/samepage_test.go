@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/metadata"
 
@@ -62,6 +63,22 @@ func secondPage(t *testing.T, b *browserless, path, prefix string) (second, toke
 		t.Fatalf("GET %s: status %d", second, res.StatusCode)
 	}
 	return second, must(url.Parse(second)).Query().Get(prefix + "pagina"), page
+}
+
+// pageForms are the addresses of the forms res find on page, the second
+// page of a list (what), one a pattern; it stops the test unless each
+// carries the page's query, its page token (param) token.
+func pageForms(t *testing.T, page, what, param, token string, res ...*regexp.Regexp) []string {
+	t.Helper()
+	var out []string
+	for _, re := range res {
+		action := formAddress(t, re, page)
+		if got := must(url.Parse(action)).Query().Get(param); got != token {
+			t.Fatalf("a form of the %s' second page posts to %q, want the page's query (page %q)", what, action, token)
+		}
+		out = append(out, action)
+	}
+	return out
 }
 
 // TestHoursFormComesBackToItsPage: the entry form on the second page of a
@@ -202,13 +219,9 @@ func TestAccountsFormsComeBackToTheirPage(t *testing.T) {
 	a := f.client(t)
 	a.signIn("admin@lombardia")
 	second, token, page := secondPage(t, a, "/account", "tok_")
-	create := formAddress(t, regexp.MustCompile(`<form method="post" action="(/token[^"/]*)" novalidate>`), page)
-	revoke := formAddress(t, regexp.MustCompile(`<form method="post" action="(/token/[^/"]+/revoca[^"]*)"`), page)
-	for _, action := range []string{create, revoke} {
-		if got := must(url.Parse(action)).Query().Get("tok_pagina"); got != token {
-			t.Fatalf("a form of the tokens' second page posts to %q, want the page's query (page %q)", action, token)
-		}
-	}
+	forms := pageForms(t, page, "tokens", "tok_pagina", token,
+		regexp.MustCompile(`<form method="post" action="(/token[^"/]*)" novalidate>`), regexp.MustCompile(`<form method="post" action="(/token/[^/"]+/revoca[^"]*)"`))
+	create, revoke := forms[0], forms[1]
 
 	res, page := a.do("POST", create, url.Values{"csrf": {a.csrf(second)}})
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Risultati da 51 a ") {
@@ -226,5 +239,60 @@ func TestAccountsFormsComeBackToTheirPage(t *testing.T) {
 	loc := must(url.Parse(res.Header.Get("Location")))
 	if res.StatusCode != http.StatusSeeOther || loc.Path != "/account" || loc.Query().Get("tok_pagina") != token || loc.Query().Get("ok") != "token_revoked" {
 		t.Errorf("revoked: status %d to %q, want 303 to the tokens' second page with its notice", res.StatusCode, loc)
+	}
+}
+
+// TestPeriodsFormsComeBackToTheirPage: the periods page's forms, to close
+// a period and to reopen one, carry the page's query (keptQuery), so that
+// on the second page of 60 periods they come back there: a close refused
+// (no dates) and a reopen refused (no reason) show the second page (422)
+// with links that lead to the page, never to the reopen's POST-only
+// address; a reopen asked without JavaScript offers the way back to it;
+// a close and a reopen done lead back to it (303) with their notices.
+// Before, both came back to the first page of the periods.
+func TestPeriodsFormsComeBackToTheirPage(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	support := famiv1.NewSupportServiceClient(f.conn)
+	bulk(t, 60, func(i int) error {
+		day := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i).Format(time.DateOnly)
+		_, err := support.ClosePeriod(f.admin("lombardia"), &famiv1.ClosePeriodRequest{Parent: "regions/lombardia", ClosedPeriodId: fmt.Sprintf("p%04d", i),
+			ClosedPeriod: &famiv1.ClosedPeriod{StartDate: day, EndDate: day}})
+		return err
+	})
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	second, token, page := secondPage(t, a, "/periodi", "")
+	forms := pageForms(t, page, "periods", "pagina", token,
+		regexp.MustCompile(`<form method="post" action="(/periodi[^"/]*)" novalidate>`), regexp.MustCompile(`<form method="post" action="(/periodi/[^/"]+/riapri[^"]*)"`))
+	closeAt, reopen := forms[0], forms[1]
+
+	for _, refused := range []struct{ what, action string }{{"a close without its dates", closeAt}, {"a reopen without its reason", reopen}} {
+		res, page := a.do("POST", refused.action, url.Values{"csrf": {a.csrf(second)}, "conferma": {"1"}})
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Risultati da 51 a ") {
+			t.Errorf("%s: status %d, want 422 on the periods' second page", refused.what, res.StatusCode)
+		}
+		if regexp.MustCompile(`href="/periodi/[^"]*/riapri`).MatchString(page) {
+			t.Errorf("%s: the page links to the reopen's address, which answers POST only", refused.what)
+		}
+	}
+
+	res, page := a.do("POST", reopen, url.Values{"csrf": {a.csrf(second)}, "reason": {"Ore da correggere"}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, `href="`+html.EscapeString(second)+`"`) {
+		t.Errorf("the reopen asked without JavaScript: status %d, want the confirmation page leading back to %s", res.StatusCode, second)
+	}
+	for _, done := range []struct {
+		action, ok string
+		form       url.Values
+	}{
+		{reopen, "period_reopened", url.Values{"reason": {"Ore da correggere"}, "conferma": {"1"}}},
+		{closeAt, "period_closed", url.Values{"start_date": {"01/01/2021"}, "end_date": {"31/03/2021"}}},
+	} {
+		done.form.Set("csrf", a.csrf(second))
+		res, _ := a.do("POST", done.action, done.form)
+		loc := must(url.Parse(res.Header.Get("Location")))
+		if res.StatusCode != http.StatusSeeOther || loc.Path != "/periodi" || loc.Query().Get("pagina") != token || loc.Query().Get("ok") != done.ok {
+			t.Errorf("%s done: status %d to %q, want 303 to the periods' second page with its notice", done.ok, res.StatusCode, loc)
+		}
 	}
 }

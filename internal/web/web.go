@@ -146,7 +146,7 @@ func (a *App) routes() {
 	m.Handle("POST /approvazioni", a.page(a.review))
 	m.Handle("GET /periodi", a.page(a.periods))
 	m.Handle("POST /periodi", a.page(a.closePeriod))
-	m.Handle("POST /periodi/{period}/riapri", a.page(a.confirmed(confirmation{"periods.reopen_heading", "periods.confirm_reopen"}, backTo("/periodi", ""), a.reopenPeriod)))
+	m.Handle("POST /periodi/{period}/riapri", a.page(a.confirmed(confirmation{"periods.reopen_heading", "periods.confirm_reopen"}, backToQuery(periodsPath), a.reopenPeriod)))
 	m.Handle("GET /riepilogo", a.page(a.summary))
 
 	m.Handle("GET /partner", a.page(a.partnerList))

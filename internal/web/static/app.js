@@ -17,9 +17,10 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
   // Enter in a form's choice search searches: the form's default button is
-  // its save (savedefault), which HTML's implicit submission would click.
-  // Without the script, that save runs a search typed since the page was
-  // shown (searchable), but not one pressed again unchanged.
+  // its save's copy (savedefault), which HTML's implicit submission would
+  // click. Without the script, that copy runs a search typed since the
+  // page was shown (searchable), but not one pressed again unchanged; the
+  // visible save saves.
   document.querySelectorAll("input[data-search-button]").forEach(function (input) {
     input.addEventListener("keydown", function (e) {
       var button = document.getElementById(input.dataset.searchButton);
