@@ -632,7 +632,16 @@ func (f *form) absorb(err error, prefix string) bool {
 	if st.Code() == codes.Aborted {
 		f.Stale = true
 	}
+	resent := false
 	for v := range violations(err) {
+		if v.GetReason() == errs.RequestIDReused {
+			// No field is wrong: the form was sent before with other
+			// values, its request_id restored with them by the back
+			// button. Marked, the hidden field left the page saying to
+			// check the fields marked, and none was.
+			resent = true
+			continue
+		}
 		field := strings.TrimPrefix(v.GetField(), prefix)
 		if i := strings.IndexAny(field, ".["); i >= 0 {
 			field = field[:i]
@@ -640,6 +649,8 @@ func (f *form) absorb(err error, prefix string) bool {
 		f.Errors[f.Prefix+field] = fieldMessage(field, v.GetReason(), st.Code())
 	}
 	switch {
+	case resent:
+		f.Message = msg("error.form_resent")
 	case len(f.Errors) == 0 || st.Code() != codes.InvalidArgument:
 		f.Message = refusal(err)
 	case f.advice != "":
