@@ -220,6 +220,20 @@ func (a *App) notFound(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderError(w, r, s, http.StatusNotFound, "error.not_found", "error.not_found_detail")
 }
 
+// notFoundAnswer answers a call that found nothing at the page's own
+// resource: for a form's submit, that nothing was saved, the resource the
+// form changes being gone (deleted meanwhile, from another tab, say, or
+// by someone else); for a page, that it does not exist. A submit was
+// answered "the page you asked for does not exist", which the user had
+// not asked for, and no word of what they had typed.
+func (a *App) notFoundAnswer(w http.ResponseWriter, r *http.Request, s *session) {
+	if r.Method == http.MethodPost {
+		a.renderError(w, r, s, http.StatusNotFound, "error.gone", "error.gone_detail")
+		return
+	}
+	a.notFound(w, r, s)
+}
+
 func (a *App) forbidden(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderError(w, r, s, http.StatusForbidden, "error.forbidden", "error.forbidden_detail")
 }
@@ -248,12 +262,12 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 		a.toSignIn(w, r, "msg.session_expired")
 	case codes.PermissionDenied:
 		if existenceHidden(err) {
-			a.notFound(w, r, s)
+			a.notFoundAnswer(w, r, s)
 			return
 		}
 		a.forbidden(w, r, s)
 	case codes.NotFound:
-		a.notFound(w, r, s)
+		a.notFoundAnswer(w, r, s)
 	case codes.ResourceExhausted:
 		// A limit that passes (the server's concurrency, a login
 		// limiter) says when to try again, as the API's 429 does.
