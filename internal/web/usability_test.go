@@ -41,20 +41,36 @@ func TestBrowserNoSidewaysScrollAt360(t *testing.T) {
 	}
 }
 
-// TestBrowserFocusOnRefusedForm: a refused form opens with the focus on its
-// error, so that the keyboard and the screen reader start at what to fix.
-func TestBrowserFocusOnRefusedForm(t *testing.T) {
+// consultantOnHours starts famid with setupLombardia and a browser on the
+// hours page, its consultant signed in.
+func consultantOnHours(t *testing.T) (*famid, *browser) {
+	t.Helper()
 	f := startFamid(t)
 	setupLombardia(f)
 	b := newBrowser(t, f)
 	b.signIn("mrossi@lombardia")
 	b.open("/ore", "ore")
-	b.run("log 7 minutes",
+	return f, b
+}
+
+// sendWorkshop sends the hours form, open in b, filled with a workshop of
+// minutes on Bergamo's network (setupLombardia), and waits for the
+// element done of the page that answers.
+func (b *browser) sendWorkshop(minutes, done string) {
+	b.t.Helper()
+	b.run("log "+minutes+" minutes",
 		chromedp.SetValue(chromedp.CSS("#f-network"), "regions/lombardia/networks/rete-bergamo"),
 		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
-		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "7"),
+		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), minutes),
 		chromedp.Submit(chromedp.CSS("#f-duration_minutes")),
-		chromedp.WaitVisible(chromedp.CSS("#f-duration_minutes-err")))
+		chromedp.WaitVisible(chromedp.CSS(done)))
+}
+
+// TestBrowserFocusOnRefusedForm: a refused form opens with the focus on its
+// error, so that the keyboard and the screen reader start at what to fix.
+func TestBrowserFocusOnRefusedForm(t *testing.T) {
+	_, b := consultantOnHours(t)
+	b.sendWorkshop("7", "#f-duration_minutes-err")
 	focused, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement.id`))
 	if err != nil {
 		t.Fatal(err)
@@ -286,18 +302,9 @@ func TestBrowserStaleDeleteAt390(t *testing.T) {
 // said "Controlla i campi evidenziati." with no field marked, the refused
 // field being the hidden request_id.
 func TestBrowserFormSentAgainAfterBack(t *testing.T) {
-	f := startFamid(t)
-	setupLombardia(f)
-	b := newBrowser(t, f)
-	b.signIn("mrossi@lombardia")
-	b.open("/ore", "ore")
+	f, b := consultantOnHours(t)
 	sent := b.value(`input[name="request_id"]`)
-	b.run("log 90 minutes",
-		chromedp.SetValue(chromedp.CSS("#f-network"), "regions/lombardia/networks/rete-bergamo"),
-		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
-		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "90"),
-		chromedp.Submit(chromedp.CSS("#f-duration_minutes")),
-		chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.sendWorkshop("90", ".alert.success")
 	// chromedp's own NavigateBack, and its queries of the page the back
 	// button shows, wait for events that never come: the page is driven
 	// by script until the next load.
