@@ -64,7 +64,16 @@ func showList[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, 
 		a.fail(w, r, s, err)
 		return
 	}
-	a.render(w, http.StatusOK, name, &p)
+	a.render(w, p.status(), name, &p)
+}
+
+// status is the page's HTTP status: 400 Bad Request for a search the
+// service refused (SearchError), whose page says why beside the box.
+func (p *listPage[T]) status() int {
+	if p.SearchError != "" {
+		return http.StatusBadRequest
+	}
+	return http.StatusOK
 }
 
 // searchQuery is a list page's search box: the request's query, which

@@ -468,9 +468,10 @@ func TestNetworkMembersTypedOneCallEach(t *testing.T) {
 // TestBrowserListSearchRefusedAtItsBox: a list's search the service
 // refuses (a name pasted with a zero-width space, a bidi mark, text past
 // the query's length) is the search box's error, the text kept in the box
-// and the list shown unfiltered; for each list with a search box. It was
-// the page "Operazione non eseguita: I dati inviati non sono validi", with
-// no list and no box to mend the search in.
+// and the list shown unfiltered, on the 400 that TestSearchAsksTheService
+// wants; for each list with a search box. It was the page "Operazione non
+// eseguita: I dati inviati non sono validi", with no list and no box to
+// mend the search in.
 func TestBrowserListSearchRefusedAtItsBox(t *testing.T) {
 	f := startFamid(t)
 	setupMonitoring(f)
