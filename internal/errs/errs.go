@@ -96,6 +96,13 @@ const (
 	NameWithoutLetters = "NAME_WITHOUT_LETTERS"
 )
 
+// RequestIDReused is the reason of a request_id already used for another
+// request (store.ReplayRequest): no field of the request is wrong, it was
+// sent before with other values (a browser's back button gives a form back
+// with its request_id), and a client (the web's forms) says so instead of
+// marking a field.
+const RequestIDReused = "REQUEST_ID_REUSED"
+
 // Error is the platform's error. Reason is the stable token clients can
 // switch on, from the catalogue (reasons.go); Message is a sentence for
 // people; Violations list the invalid fields of an Invalid error. Build one

@@ -169,15 +169,17 @@ func EncodeRequest(fp []byte, now time.Time, res proto.Message) ([]byte, error) 
 }
 
 // ReplayRequest returns the result recorded in rec for a retry with
-// fingerprint fp, or errs.Invalid (field request_id) when the retry is a
-// different request.
+// fingerprint fp, or errs.Invalid (field request_id, reason
+// errs.RequestIDReused) when the retry is a different request.
 func ReplayRequest(rec, fp []byte) (proto.Message, error) {
 	const n = sha256.Size
 	if len(rec) < n+8 {
 		return nil, errors.New("store: corrupt request record")
 	}
 	if sum := sha256.Sum256(fp); !bytes.Equal(rec[:n], sum[:]) {
-		return nil, errs.InvalidField("request_id", "was already used for a different request")
+		var v errs.Violations
+		v.AddReason("request_id", errs.RequestIDReused, "was already used for a different request")
+		return nil, v.Err()
 	}
 	a := new(anypb.Any)
 	if err := proto.Unmarshal(rec[n+8:], a); err != nil {

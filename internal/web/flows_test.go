@@ -238,6 +238,27 @@ func TestPartnerStaleEditShowsCurrent(t *testing.T) {
 	}
 }
 
+// TestMinistryChoosesOnlyARegion: the ministry's choice of region takes
+// one of Italy's regions only; another (a forged form, or a cookie naming
+// none) is not chosen, and the pages go on reading a region. Chosen, it
+// made every page of the region "page not found" until another was.
+func TestMinistryChoosesOnlyARegion(t *testing.T) {
+	f := startFamid(t)
+	setupLombardia(f)
+	m := f.ministryIn(t, "lombardia")
+	if res, _ := m.do("POST", "/regione", url.Values{"csrf": {m.csrf("/")}, "regione": {"atlantide"}}); res.StatusCode != http.StatusNotFound {
+		t.Errorf("switch to atlantide: status %d, want 404", res.StatusCode)
+	}
+	m.wantPage("/reti", http.StatusOK, "Rete Bergamo")
+
+	site, err := url.Parse(f.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.c.Jar.SetCookies(site, []*http.Cookie{{Name: "raccordo_regione", Value: "atlantide", Path: "/"}})
+	m.wantPage("/reti", http.StatusOK)
+}
+
 func TestMinistryReadsAnyRegionAndHistory(t *testing.T) {
 	f := startFamid(t)
 	f.partner("veneto", "udp-padova", "Ufficio di Piano di Padova")

@@ -836,4 +836,8 @@ var italian = map[string]string{
 	"dashboard.none":                             "Nessun dato.",
 	"national.unreachable":                       "Dati non disponibili per: %s. I totali nazionali comprendono solo le altre regioni.",
 	"national.unreachable_region":                "%s (archivio danneggiato o in ripristino)",
+	"error.form_resent":                          "Questo modulo era già stato inviato, con valori diversi da questi: quel primo invio è salvato, e questi valori no. Succede tornando indietro nel browser dopo aver salvato. Controlla la pagina aggiornata e, se vuoi salvare anche questi valori, invia di nuovo il modulo.",
+	"list.search_refused":                        "Ricerca non valida: scrivi almeno una lettera o una cifra, senza caratteri di controllo o invisibili, in non più di %d caratteri. L'elenco qui sotto non è filtrato.",
+	"error.gone":                                 "Modifica non salvata",
+	"error.gone_detail":                          "Quello che questo modulo modifica non esiste più, o non è visibile con il tuo account: può essere stato eliminato nel frattempo, da un'altra scheda o da un'altra persona. Nulla è stato salvato.",
 }

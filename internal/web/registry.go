@@ -135,7 +135,7 @@ func (a *App) networkList(w http.ResponseWriter, r *http.Request, s *session) {
 		a.fail(w, r, s, err)
 		return
 	}
-	a.render(w, http.StatusOK, "networks", &networksPage{listPage: list, Partners: partners,
+	a.render(w, list.status(), "networks", &networksPage{listPage: list, Partners: partners,
 		CanRead: s.can(a, famiv1.NetworkService_GetNetwork_FullMethodName, &famiv1.GetNetworkRequest{Name: aip.Name(s.region, resource.Networks, "-")})})
 }
 

@@ -220,6 +220,20 @@ func (a *App) notFound(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderError(w, r, s, http.StatusNotFound, "error.not_found", "error.not_found_detail")
 }
 
+// notFoundAnswer answers a call that found nothing at the page's own
+// resource: for a form's submit, that nothing was saved, the resource the
+// form changes being gone (deleted meanwhile, from another tab, say, or
+// by someone else); for a page, that it does not exist. A submit was
+// answered "the page you asked for does not exist", which the user had
+// not asked for, and no word of what they had typed.
+func (a *App) notFoundAnswer(w http.ResponseWriter, r *http.Request, s *session) {
+	if r.Method == http.MethodPost {
+		a.renderError(w, r, s, http.StatusNotFound, "error.gone", "error.gone_detail")
+		return
+	}
+	a.notFound(w, r, s)
+}
+
 func (a *App) forbidden(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderError(w, r, s, http.StatusForbidden, "error.forbidden", "error.forbidden_detail")
 }
@@ -248,12 +262,12 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 		a.toSignIn(w, r, "msg.session_expired")
 	case codes.PermissionDenied:
 		if existenceHidden(err) {
-			a.notFound(w, r, s)
+			a.notFoundAnswer(w, r, s)
 			return
 		}
 		a.forbidden(w, r, s)
 	case codes.NotFound:
-		a.notFound(w, r, s)
+		a.notFoundAnswer(w, r, s)
 	case codes.ResourceExhausted:
 		// A limit that passes (the server's concurrency, a login
 		// limiter) says when to try again, as the API's 429 does.
@@ -641,7 +655,16 @@ func (f *form) absorb(err error, prefix string) bool {
 	if st.Code() == codes.Aborted {
 		f.Stale = true
 	}
+	resent := false
 	for v := range violations(err) {
+		if v.GetReason() == errs.RequestIDReused {
+			// No field is wrong: the form was sent before with other
+			// values, its request_id restored with them by the back
+			// button. Marked, the hidden field left the page saying to
+			// check the fields marked, and none was.
+			resent = true
+			continue
+		}
 		field := strings.TrimPrefix(v.GetField(), prefix)
 		if f.rows != nil {
 			if name, text, ok := f.rows(field); ok {
@@ -655,6 +678,8 @@ func (f *form) absorb(err error, prefix string) bool {
 		f.Errors[f.Prefix+field] = fieldMessage(field, v.GetReason(), st.Code())
 	}
 	switch {
+	case resent:
+		f.Message = msg("error.form_resent")
 	case len(f.Errors) == 0 || st.Code() != codes.InvalidArgument:
 		f.Message = refusal(err)
 	case f.advice != "":

@@ -464,3 +464,30 @@ func TestNetworkMembersTypedOneCallEach(t *testing.T) {
 		t.Errorf("the network saved has members %q (%v), want %q", got, err, want)
 	}
 }
+
+// TestBrowserListSearchRefusedAtItsBox: a list's search the service
+// refuses (a name pasted with a zero-width space, a bidi mark, text past
+// the query's length) is the search box's error, the text kept in the box
+// and the list shown unfiltered, on the 400 that TestSearchAsksTheService
+// wants; for each list with a search box. It was the page "Operazione non
+// eseguita: I dati inviati non sono validi", with no list and no box to
+// mend the search in.
+func TestBrowserListSearchRefusedAtItsBox(t *testing.T) {
+	f := startFamid(t)
+	setupMonitoring(f)
+	b := newBrowser(t, f)
+	b.signIn("admin@lombardia")
+	for path, shown := range map[string]string{"/partner": "Ufficio di Piano di Milano", "/progetti": "Lab'Impact", "/reti": "Rete Milano"} {
+		for _, typed := range []string{"Milano\u200b", "\u202eMilano", strings.Repeat("Milano ", 20)} {
+			b.open(path+"?q="+url.QueryEscape(typed), "ricerca-rifiutata")
+			b.wantText("#q-err", "Ricerca non valida")
+			b.wantText("main", shown)
+			if got := b.value("#q"); got != strings.TrimSpace(typed) {
+				t.Errorf("%s: the search box holds %q, want %q as typed", path, got, strings.TrimSpace(typed))
+			}
+			if got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("#q").getAttribute("aria-invalid")`)); err != nil || got != "true" {
+				t.Errorf("%s: the search box's aria-invalid is %q (%v), want true", path, got, err)
+			}
+		}
+	}
+}

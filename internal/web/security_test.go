@@ -18,6 +18,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/web"
 )
 
@@ -379,6 +380,38 @@ func TestNotFoundAndOtherRegion(t *testing.T) {
 		if strings.Contains(page, "Bergamo") || strings.Contains(page, "lombardia/networks") {
 			t.Errorf("GET %s as a Veneto user shows Lombardia data", path)
 		}
+	}
+}
+
+// TestSubmitOfADeletedEntrySaysNothingWasSaved: an entry open in two
+// tabs, deleted in one, then saved and deleted again in the other: each
+// submit is a 404 that says nothing was saved, the entry being gone; not
+// the "page not found" of a page asked for, which the user had not asked
+// for. Nothing comes back to life.
+func TestSubmitOfADeletedEntrySaysNothingWasSaved(t *testing.T) {
+	f, c, network := withLoggedHours(t)
+	id := resource.ID(f.entries("lombardia")[0].GetName())
+	_, page := c.do("GET", "/ore/"+id, nil)
+	etag := etagRE.FindStringSubmatch(page)[1]
+	csrf := c.csrf("/ore")
+	if res, _ := c.do("POST", "/ore/"+id+"/elimina", url.Values{"csrf": {csrf}, "etag": {etag}, "conferma": {"1"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: status %d, want 303", res.StatusCode)
+	}
+	edit := entryForm(csrf, network)
+	edit.Set("etag", etag)
+	edit.Set("duration_minutes", "120")
+	for path, form := range map[string]url.Values{
+		"/ore/" + id:              edit,
+		"/ore/" + id + "/elimina": {"csrf": {csrf}, "etag": {etag}, "conferma": {"1"}},
+	} {
+		res, page := c.do("POST", path, form)
+		if res.StatusCode != http.StatusNotFound || !strings.Contains(page, "Modifica non salvata") ||
+			!strings.Contains(page, "può essere stato eliminato nel frattempo") {
+			t.Errorf("POST %s of the deleted entry: status %d, want 404 saying nothing was saved: %s", path, res.StatusCode, page)
+		}
+	}
+	if n := len(f.entries("lombardia")); n != 0 {
+		t.Errorf("%d entries stored, want none", n)
 	}
 }
 

@@ -121,8 +121,10 @@ func (a *App) page(fn pageFunc) http.Handler {
 		s.region = s.who.Region
 		if s.who.Role == principal.Ministry {
 			s.region = territory.Regions()[0].ID
-			if rc, err := r.Cookie(regionCookie); err == nil && validID(rc.Value) {
-				s.region = rc.Value
+			if rc, err := r.Cookie(regionCookie); err == nil {
+				if _, ok := territory.LookupRegion(rc.Value); ok {
+					s.region = rc.Value
+				}
 			}
 		}
 		if r.Method == http.MethodPost {

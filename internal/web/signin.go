@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 type signInPage struct {
@@ -168,10 +169,13 @@ func (a *App) home(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 // switchRegion chooses the region a ministry user reads. It changes only
-// what the pages ask for: the services decide what the user may read.
+// what the pages ask for: the services decide what the user may read. A
+// region that is none of Italy's is not found: chosen, every page of the
+// region answered "page not found", and the home page's choice named no
+// region, until another was chosen.
 func (a *App) switchRegion(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PostFormValue("regione")
-	if !validID(id) {
+	if _, ok := territory.LookupRegion(id); !ok {
 		a.notFound(w, r, s)
 		return
 	}

@@ -41,20 +41,36 @@ func TestBrowserNoSidewaysScrollAt360(t *testing.T) {
 	}
 }
 
-// TestBrowserFocusOnRefusedForm: a refused form opens with the focus on its
-// error, so that the keyboard and the screen reader start at what to fix.
-func TestBrowserFocusOnRefusedForm(t *testing.T) {
+// consultantOnHours starts famid with setupLombardia and a browser on the
+// hours page, its consultant signed in.
+func consultantOnHours(t *testing.T) (*famid, *browser) {
+	t.Helper()
 	f := startFamid(t)
 	setupLombardia(f)
 	b := newBrowser(t, f)
 	b.signIn("mrossi@lombardia")
 	b.open("/ore", "ore")
-	b.run("log 7 minutes",
+	return f, b
+}
+
+// sendWorkshop sends the hours form, open in b, filled with a workshop of
+// minutes on Bergamo's network (setupLombardia), and waits for the
+// element done of the page that answers.
+func (b *browser) sendWorkshop(minutes, done string) {
+	b.t.Helper()
+	b.run("log "+minutes+" minutes",
 		chromedp.SetValue(chromedp.CSS("#f-network"), "regions/lombardia/networks/rete-bergamo"),
 		chromedp.SetValue(chromedp.CSS("#f-activity"), "SUPPORT_ACTIVITY_WORKSHOP"),
-		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), "7"),
+		chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), minutes),
 		chromedp.Submit(chromedp.CSS("#f-duration_minutes")),
-		chromedp.WaitVisible(chromedp.CSS("#f-duration_minutes-err")))
+		chromedp.WaitVisible(chromedp.CSS(done)))
+}
+
+// TestBrowserFocusOnRefusedForm: a refused form opens with the focus on its
+// error, so that the keyboard and the screen reader start at what to fix.
+func TestBrowserFocusOnRefusedForm(t *testing.T) {
+	_, b := consultantOnHours(t)
+	b.sendWorkshop("7", "#f-duration_minutes-err")
 	focused, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement.id`))
 	if err != nil {
 		t.Fatal(err)
@@ -277,4 +293,37 @@ func TestBrowserStaleDeleteAt390(t *testing.T) {
 	}
 	b.check("eliminazione-superata-390")
 	b.run("reset viewport", chromedp.EmulateReset())
+}
+
+// TestBrowserFormSentAgainAfterBack: an entry logged, the back button
+// gives the hours form back as it was sent, its request_id with it
+// (Chromium restores it); changed and sent again, it is refused as the
+// form sent before, which it is, nothing saved, and the page says so. It
+// said "Controlla i campi evidenziati." with no field marked, the refused
+// field being the hidden request_id.
+func TestBrowserFormSentAgainAfterBack(t *testing.T) {
+	f, b := consultantOnHours(t)
+	sent := b.value(`input[name="request_id"]`)
+	b.sendWorkshop("90", ".alert.success")
+	// chromedp's own NavigateBack, and its queries of the page the back
+	// button shows, wait for events that never come: the page is driven
+	// by script until the next load.
+	b.run("back", chromedp.Evaluate[chromedp.Void](`history.back()`), chromedp.Sleep(time.Second))
+	if got := b.value(`input[name="request_id"]`); got != sent {
+		t.Fatalf("after the back button the form's request_id is %q, want %q as sent: the case this test is about is not there", got, sent)
+	}
+	b.run("change it to 120 and send it again",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#f-duration_minutes").value = "120"; document.querySelector("#f-duration_minutes").form.requestSubmit()`),
+		chromedp.WaitVisible(chromedp.CSS("#form-error")))
+	b.wantText("#form-error", "Questo modulo era già stato inviato, con valori diversi da questi")
+	if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("[aria-invalid=true]").length`)); err != nil || n != 0 {
+		t.Errorf("%d fields marked invalid (%v), want none: no field is wrong", n, err)
+	}
+	if got := b.value("#f-duration_minutes"); got != "120" {
+		t.Errorf("the form shows %q minutes, want the 120 sent", got)
+	}
+	b.check("ore-inviate-di-nuovo")
+	if entries := f.entries("lombardia"); len(entries) != 1 || entries[0].GetDurationMinutes() != 90 {
+		t.Errorf("stored %v, want the one entry of 90 minutes", entries)
+	}
 }
