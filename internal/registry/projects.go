@@ -342,7 +342,7 @@ func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectR
 		newEnd, okEnd = check.Date(v, "extension.end_date", ext.GetEndDate(), true)
 		check.Date(v, "extension.granted_on", ext.GetGrantedOn(), false)
 		check.Text(v, "extension.act_reference", ext.GetActReference(), false, 200, false)
-		check.Text(v, "extension.reason", ext.GetReason(), false, 2000, true)
+		check.Reason(v, "extension.reason", ext.GetReason(), false)
 		check.Cents(v, "extension.budget_cents", ext.GetBudgetCents(), false)
 		if ext.GetBudgetCents() == 0 && len(ext.GetFinancialPlan()) > 0 {
 			v.Add("extension.financial_plan", "is only for a funded extension (set budget_cents)")
