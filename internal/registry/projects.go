@@ -43,9 +43,7 @@ var projectOutputOnly = []string{"extensions", "overlap_count"}
 // partners, recording their violations in v; old is the code the project
 // has, "" for a new one.
 func (s *Projects) validate(tx store.ReadTx, v *errs.Violations, p *famiv1.Project, region, old string) {
-	n := v.Len()
-	check.Text(v, "project.code", p.GetCode(), true, 40, false)
-	if v.Len() == n {
+	if check.Text(v, "project.code", p.GetCode(), true, 40, false) {
 		checkCodeLetters(v, p.GetCode(), old)
 	}
 	check.CUP(v, "project.cup", p.GetCup())
