@@ -339,11 +339,13 @@ func storedGeneration(tx store.SystemTx, key string) (int64, error) {
 // generationOf decodes the stored generation of credential key. A value
 // of another length passed its checksum but is not a generation: taking
 // it for 0 would revive the credential's revoked tokens, so it is
-// DATA_LOSS, as a damaged value is.
+// DATA_LOSS, as a damaged value is. The message names no file: the
+// system records are system.db on bbolt and keys under the prefix on
+// etcd, and accounts does not know which store holds them.
 func generationOf(key string, v []byte) (int64, error) {
 	if len(v) != 8 {
 		return 0, errs.RecordCorrupt.With(errs.Error{
-			Message:  errs.Sprintf("the credential generation %s/%s in system.db is %d bytes, not 8: restore system.db from a backup", bucketGeneration, key, len(v)),
+			Message:  errs.Sprintf("the credential generation %s/%s, a system record, is %d bytes, not 8: restore the system records from a backup", bucketGeneration, key, len(v)),
 			Metadata: map[string]string{"record": bucketGeneration + "/" + key},
 		})
 	}

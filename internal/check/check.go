@@ -54,6 +54,19 @@ func Text(v *errs.Violations, field, s string, required bool, max int, multiline
 	return true
 }
 
+// MaxReason is the most characters of a reason a person gives for a
+// decision: a rejection, a return, a correction, a reopened or closed
+// period, a cancellation, a termination, an extension, and the short notes
+// beside them. One limit for all of them, so that a reason written for one
+// decision fits every other.
+const MaxReason = 2000
+
+// Reason checks a reason as Text checks multi-line text of at most
+// MaxReason characters, and reports whether it keeps these rules.
+func Reason(v *errs.Violations, field, s string, required bool) bool {
+	return Text(v, field, s, required, MaxReason, true)
+}
+
 // Name checks a name, or text compared as names are (namekey), as Text
 // checks one line, and refuses one that is more than white space yet has
 // nothing a name's key keeps: accents and other combining marks alone

@@ -174,7 +174,7 @@ func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRe
 func (s *Service) CancelMeeting(ctx context.Context, req *famiv1.CancelMeetingRequest) (*famiv1.Meeting, error) {
 	who := principal.From(ctx)
 	return resource.ChangeChecked(ctx, s.store, resource.Meetings, req, func(v *errs.Violations) {
-		check.Text(v, "reason", req.GetReason(), true, maxReason, true)
+		check.Reason(v, "reason", req.GetReason(), true)
 	}, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "cancel"); err != nil {
 			return nil, err

@@ -171,7 +171,7 @@ func (s *Service) UpdateActionItem(ctx context.Context, req *famiv1.UpdateAction
 	return resource.ChangeChecked(ctx, s.store, resource.Meetings, req, func(v *errs.Violations) {
 		check.Text(v, "action_item_id", req.GetActionItemId(), true, 63, false)
 		check.Enum(v, "status", req.GetStatus(), true)
-		check.Text(v, "note", req.GetNote(), false, maxReason, true)
+		check.Reason(v, "note", req.GetNote(), false)
 	}, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
 		if err := mayWrite(tx, who, cur, "update the action items of"); err != nil {
 			return nil, err

@@ -31,7 +31,6 @@ const (
 	maxSubject      = 256
 	maxText         = 20000
 	maxMinutes      = 200000
-	maxReason       = 2000
 	maxLink         = 2000
 	maxAgendaMins   = 24 * 60
 	maxMeetingSpan  = 7 * 24 * time.Hour
@@ -264,7 +263,7 @@ func validateActionItems(tx store.ReadTx, v *errs.Violations, items []*famiv1.Ac
 			v.Add(f+".due_date", "%s is before the meeting (%s)", it.GetDueDate(), day)
 		}
 		check.Enum(v, f+".status", it.GetStatus(), false)
-		check.Text(v, f+".status_note", it.GetStatusNote(), false, maxReason, true)
+		check.Reason(v, f+".status_note", it.GetStatusNote(), false)
 	}
 }
 

@@ -279,7 +279,7 @@ func (s *Service) review(ctx context.Context, req resource.ChangeRequest, to fam
 // or correcting an approved one, must give.
 func checkReason(reason string) error {
 	var v errs.Violations
-	check.Text(&v, "reason", reason, true, 4000, true)
+	check.Reason(&v, "reason", reason, true)
 	return v.Err()
 }
 

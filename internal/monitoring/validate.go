@@ -148,9 +148,7 @@ func (c *reportCheck) expenditure(listed check.Set[string]) func(string, *famiv1
 // in the sums.
 func (c *reportCheck) claim(listed check.Set[string]) func(string, *famiv1.ReimbursementClaim) {
 	return func(g string, rc *famiv1.ReimbursementClaim) {
-		before := c.v.Len()
-		check.Text(&c.v, g+".reference", rc.GetReference(), true, 100, false)
-		if c.v.Len() == before && listed.Again(namekey.Of(rc.GetReference())) {
+		if check.Text(&c.v, g+".reference", rc.GetReference(), true, 100, false) && listed.Again(namekey.Of(rc.GetReference())) {
 			c.v.Add(g+".reference", "%q is listed twice", rc.GetReference())
 		}
 		check.Cents(&c.v, g+".amount_cents", rc.GetAmountCents(), true)

@@ -391,7 +391,7 @@ func supersedeChain(tx store.WriteTx, p *famiv1.Protocol) error {
 func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminateProtocolRequest) (*famiv1.Protocol, error) {
 	who := principal.From(ctx)
 	return resource.ChangeChecked(ctx, s.store, resource.Protocols, req, func(v *errs.Violations) {
-		check.Text(v, "reason", req.GetReason(), true, maxReason, true)
+		check.Reason(v, "reason", req.GetReason(), true)
 	}, func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
 		if err := partyOnly(who, p, "terminate"); err != nil {
 			return nil, err

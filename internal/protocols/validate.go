@@ -17,7 +17,6 @@ const (
 	maxLabel      = 100
 	maxText       = 20000
 	maxBody       = 200000
-	maxReason     = 2000
 	minSignatures = 2
 )
 

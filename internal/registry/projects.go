@@ -43,9 +43,7 @@ var projectOutputOnly = []string{"extensions", "overlap_count"}
 // partners, recording their violations in v; old is the code the project
 // has, "" for a new one.
 func (s *Projects) validate(tx store.ReadTx, v *errs.Violations, p *famiv1.Project, region, old string) {
-	n := v.Len()
-	check.Text(v, "project.code", p.GetCode(), true, 40, false)
-	if v.Len() == n {
+	if check.Text(v, "project.code", p.GetCode(), true, 40, false) {
 		checkCodeLetters(v, p.GetCode(), old)
 	}
 	check.CUP(v, "project.cup", p.GetCup())
@@ -342,7 +340,7 @@ func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectR
 		newEnd, okEnd = check.Date(v, "extension.end_date", ext.GetEndDate(), true)
 		check.Date(v, "extension.granted_on", ext.GetGrantedOn(), false)
 		check.Text(v, "extension.act_reference", ext.GetActReference(), false, 200, false)
-		check.Text(v, "extension.reason", ext.GetReason(), false, 2000, true)
+		check.Reason(v, "extension.reason", ext.GetReason(), false)
 		check.Cents(v, "extension.budget_cents", ext.GetBudgetCents(), false)
 		if ext.GetBudgetCents() == 0 && len(ext.GetFinancialPlan()) > 0 {
 			v.Add("extension.financial_plan", "is only for a funded extension (set budget_cents)")

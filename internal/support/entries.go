@@ -478,7 +478,7 @@ func reviewAll[R proto.Message](ctx context.Context, s *Service, req batchReques
 			v.Add(f, "%s is listed twice", n)
 		}
 	}
-	check.Text(&v, "reason", req.GetReason(), needReason, 2000, true)
+	check.Reason(&v, "reason", req.GetReason(), needReason)
 	if err := v.Err(); err != nil {
 		return zero, err
 	}
@@ -523,7 +523,7 @@ func (s *Service) BatchRejectSupportEntries(ctx context.Context, req *famiv1.Bat
 func (s *Service) RejectSupportEntry(ctx context.Context, req *famiv1.RejectSupportEntryRequest) (*famiv1.SupportEntry, error) {
 	p := principal.From(ctx)
 	return resource.ChangeChecked(ctx, s.store, resource.SupportEntries, req, func(v *errs.Violations) {
-		check.Text(v, "reason", req.GetReason(), true, 2000, true)
+		check.Reason(v, "reason", req.GetReason(), true)
 	}, func(tx store.WriteTx, cur *famiv1.SupportEntry) (*famiv1.SupportEntry, error) {
 		return s.review(tx, p, cur, stateRejected, req.GetReason(), "")
 	})

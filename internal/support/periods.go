@@ -69,7 +69,7 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 	}
 	// A forced close freezes entries nobody reviewed: say why, for the
 	// record.
-	check.Text(&v, "closed_period.reason", in.GetReason(), req.GetForce(), 2000, true)
+	check.Reason(&v, "closed_period.reason", in.GetReason(), req.GetForce())
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 func (s *Service) ReopenPeriod(ctx context.Context, req *famiv1.ReopenPeriodRequest) (*famiv1.ClosedPeriod, error) {
 	p := principal.From(ctx)
 	return resource.ChangeChecked(ctx, s.store, resource.ClosedPeriods, req, func(v *errs.Violations) {
-		check.Text(v, "reason", req.GetReason(), true, 2000, true)
+		check.Reason(v, "reason", req.GetReason(), true)
 	}, func(tx store.WriteTx, cur *famiv1.ClosedPeriod) (*famiv1.ClosedPeriod, error) {
 		if cur.GetState() != periodClosed {
 			return nil, errs.PeriodNotClosed.With(errs.Error{

@@ -144,8 +144,9 @@ func TestNetworkRowsAfterABlankOneKept(t *testing.T) {
 // action items. A row with an owner and a date but no description was
 // dropped without a word, and the minutes saved; now it is refused, and
 // the form shown again keeps the row, the owner chosen too (it was
-// shown again unchosen). The form's rows past its three, from a form
-// that skips numbers, were never read.
+// shown again unchosen), its refusal in words on the new actions'
+// fieldset, which they describe (aria-describedby). The form's rows past
+// its three, from a form that skips numbers, were never read.
 func TestMeetingActionItemRowsKept(t *testing.T) {
 	f := startFamid(t)
 	b, network, _, cpia := f.annaInBergamo(t)
@@ -162,6 +163,9 @@ func TestMeetingActionItemRowsKept(t *testing.T) {
 		"ai.0.description": {""}, "ai.0.owner": {cpia}, "ai.0.due_date": {due}})
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `<option value="`+cpia+`" selected>`) || !strings.Contains(page, `value="`+due+`"`) {
 		t.Errorf("action item without a description: status %d; want 422 keeping its owner and date:\n%s", res.StatusCode, page)
+	}
+	if !strings.Contains(page, `<fieldset aria-describedby="f-action_items-err"><legend>`) || !strings.Contains(page, `<span class="error-text" id="f-action_items-err">`) {
+		t.Errorf("action item without a description: the new actions' fieldset is not described by its error:\n%s", page)
 	}
 	meetings := famiv1.NewMeetingServiceClient(f.conn)
 	ms, err := meetings.ListMeetings(f.admin("lombardia"), &famiv1.ListMeetingsRequest{Parent: "regions/lombardia"})

@@ -487,7 +487,7 @@ func TestAttendanceRefusalOnItsRow(t *testing.T) {
 	m := f.pastTable(network)
 	f.marioAttended(m, udp)
 	path := "/incontri/" + lastID(m.GetName())
-	fieldset := `<legend>Registra le presenze (0 = assente)</legend><span class="error-text">`
+	fieldset := `<legend>Registra le presenze (0 = assente)</legend><span class="error-text" id="f-attendance-err">`
 	row := func(partner string, role ...string) string {
 		return `<span class="error-text" id="att-` + strings.Join(append([]string{lastID(partner)}, role...), "-") + `-err">`
 	}
@@ -544,7 +544,9 @@ func TestAttendanceRefusalOnItsRow(t *testing.T) {
 // TestBrowserAttendanceRefusalOnItsRow: in Chromium, counts by role that do
 // not add up to the attendees come back on the partner's row, the
 // attendees field marked invalid and described by the words of the cause,
-// what was typed kept; axe finds nothing serious on the refused form.
+// what was typed kept; a form with no partner filled in is refused on the
+// fieldset, described by its words as the rows are; axe finds nothing
+// serious on either refused form.
 func TestBrowserAttendanceRefusalOnItsRow(t *testing.T) {
 	f := startFamid(t)
 	_, network, udp, _ := f.annaInBergamo(t)
@@ -566,6 +568,19 @@ func TestBrowserAttendanceRefusalOnItsRow(t *testing.T) {
 			invalid, described, b.value(attendees), b.value(teachers))
 	}
 	b.check("presenze-rifiutate")
+
+	list := `form[action$="/presenze"] > fieldset > .error-text`
+	b.run("record no partner", chromedp.Navigate(f.url("/incontri/"+lastID(m.GetName()))), chromedp.WaitVisible(chromedp.CSS(attendees)),
+		chromedp.Click(chromedp.CSS(`form[action$="/presenze"] button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(list)))
+	b.wantText(list, "Indica almeno un ente con il numero di presenti.")
+	link, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`(e => [e.parentElement.getAttribute("aria-describedby") ?? "", e.id])(document.querySelector(`+quote(list)+`))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if link[0] == "" || link[0] != link[1] {
+		t.Errorf("the attendance fieldset: aria-describedby %q, its error's id %q; want the fieldset described by its error", link[0], link[1])
+	}
+	b.check("presenze-vuote")
 }
 
 // pastTable is a coordination table of network, held ten days ago: its

@@ -117,6 +117,17 @@ func TestNetworkEditKeepsProjectActions(t *testing.T) {
 	if n.GetDisplayName() != "Rete Bergamo Sud" || len(n.GetProjects()) != 1 || !proto.Equal(n.GetProjects()[0], project) {
 		t.Errorf("after saving the form: %q, projects %v; want the new name and %v", n.GetDisplayName(), n.GetProjects(), project)
 	}
+
+	// A project that does not exist is refused on the projects' fieldset,
+	// which its words describe.
+	_, page = a.do("GET", "/reti/rete-bergamo", nil)
+	res, page = a.do("POST", "/reti/rete-bergamo", url.Values{"csrf": {a.csrf("/reti/rete-bergamo")}, "etag": {formEtag(t, page)},
+		"display_name": {"Rete Bergamo Sud"}, "member.0.partner": {udp}, "member.0.role": {"MEMBER_ROLE_LEAD"},
+		"member.1.partner": {cpia}, "member.1.role": {"MEMBER_ROLE_PARTNER"}, "projects": {"regions/lombardia/projects/nessuno"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `<fieldset aria-describedby="f-projects-err"><legend>`) ||
+		!strings.Contains(page, `<span class="error-text" id="f-projects-err">`) {
+		t.Errorf("a project that does not exist: status %d; want 422, the projects' fieldset described by its error:\n%s", res.StatusCode, page)
+	}
 }
 
 // TestBrowserStaleEditWithABadValue submits, in Chromium, a partner's form

@@ -1719,7 +1719,8 @@ type ReturnMonitoringReportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Required. What to change.
+	// Required. What to change: at most 2,000 characters, as every
+	// reason in the API.
 	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
 	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
@@ -1789,7 +1790,8 @@ type CorrectMonitoringReportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Required. Why the approved report is corrected.
+	// Required. Why the approved report is corrected: at most 2,000
+	// characters, as every reason in the API.
 	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
 	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
