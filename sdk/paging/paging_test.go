@@ -54,3 +54,24 @@ func TestWalk(t *testing.T) {
 		t.Errorf("a failing page: got %v after asking %q; want boom after \"\", t1", err, asked)
 	}
 }
+
+// TestWalkAcrossEmptyPages: a page may hold fewer items than asked, even
+// none, and still have a next page token (AIP-158: a server's filtered
+// List ends a page at its scan budget), so Walk reads on past empty pages
+// until a page has no token.
+func TestWalkAcrossEmptyPages(t *testing.T) {
+	listing := map[string]struct {
+		items []string
+		next  string
+	}{"": {nil, "t1"}, "t1": {nil, "t2"}, "t2": {[]string{"found"}, "t3"}, "t3": {nil, ""}}
+	var asked, got []string
+	err := paging.Walk(t.Context(), func(token string) (string, error) {
+		asked = append(asked, token)
+		p := listing[token]
+		got = append(got, p.items...)
+		return p.next, nil
+	})
+	if err != nil || !slices.Equal(got, []string{"found"}) || !slices.Equal(asked, []string{"", "t1", "t2", "t3"}) {
+		t.Errorf("got %v, %v after asking %q; want found after every page", got, err, asked)
+	}
+}
