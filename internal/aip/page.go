@@ -112,7 +112,7 @@ func (p *Page) Add(m proto.Message, position string) bool {
 // ScanPerItem and MinScan make a filtered List's scan budget: a page
 // reads at most ScanPerItem times its size in records, and never fewer
 // than MinScan, before it ends, full or not (Skip). Issue 17: a filter
-// that keeps little (one project's networks among thousands) must not
+// that keeps little (a display name among thousands of partners) must not
 // decode a whole region for one page. 20 is the change feed's own bound
 // (ListChanges reads at most 20 changes per change it may answer), so
 // every listing of the API is bounded alike; the floor keeps a small

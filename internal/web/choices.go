@@ -139,8 +139,9 @@ func searchChoices(c *choiceSearch, query string, refusedKey string, list func(q
 	return labels, err
 }
 
-// choicesPage maps the names of the items of the first page req lists
-// (req sets its query and page size) to their labels, and says whether
+// choicesPage maps the names of the first items req lists, a page's worth
+// (req sets its query and page size; firstItems reads on past a page the
+// service's scan budget ended short), to their labels, and says whether
 // more follow.
 func choicesPage[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T interface{ GetName() string }](s *session,
 	list func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, items func(Resp) []T, label func(T) string) (map[string]string, bool, error) {
