@@ -172,3 +172,31 @@ func TestListResponse(t *testing.T) {
 		t.Error("a Partner built as a List response")
 	}
 }
+
+// TestPageSkip: a page reads on past items its filter leaves out until its
+// scan budget (ScanPerItem times its size, at least MinScan) is read; it
+// then ends, empty here, with a next page token resuming after the last
+// item read.
+func TestPageSkip(t *testing.T) {
+	page, _, err := aip.StartPage(partners(2, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !page.Add(&famiv1.Partner{}, "p0000") {
+		t.Fatal("an empty page refused an item")
+	}
+	for i := 1; i < aip.MinScan-1; i++ {
+		if !page.Skip(fmt.Sprintf("p%04d", i)) {
+			t.Fatalf("the page stopped after reading %d items, before its budget of %d", i+1, aip.MinScan)
+		}
+	}
+	if page.Next() != "" {
+		t.Errorf("a page within its budget has a next page %q", page.Next())
+	}
+	if page.Skip("p0999") {
+		t.Fatalf("the page read on past its budget of %d", aip.MinScan)
+	}
+	if after, err := aip.DecodeToken(partners(5, page.Next())); err != nil || after != "p0999" || page.Len() != 1 {
+		t.Errorf("next page resumes after %q (%v) with %d items, want p0999 with 1", after, err, page.Len())
+	}
+}

@@ -728,7 +728,9 @@ func CountWithin[T store.Resource](ctx context.Context, s store.Store, region st
 
 // listIn fills page from what items walks within tx, resuming after the
 // id after, each item kept as a answers it, and returns the items and the
-// next page token.
+// next page token. It reads at most the page's scan budget of items that
+// keep leaves out (aip.Page.Skip): a page may then hold fewer items than
+// its size, even none, with a next page token.
 func listIn[T store.Resource](tx store.ReadTx, items walk[T], after string, page *aip.Page, keep func(T) (bool, error), a answer[T]) ([]T, string, error) {
 	var out []T
 	err := items(after, func(item T) (bool, error) {
@@ -738,7 +740,10 @@ func listIn[T store.Resource](tx store.ReadTx, items walk[T], after string, page
 				return false, err
 			}
 			if !ok {
-				return true, nil // skipped: read on
+				// Left out: read on, within the page's scan budget
+				// (aip.Page.Skip), so that a filter keeping little ends
+				// the page early rather than read the whole collection.
+				return page.Skip(ID(item.GetName())), nil
 			}
 		}
 		position := ID(item.GetName()) // before the mask, which may drop the name

@@ -631,3 +631,56 @@ func TestReadMaskOfEveryRead(t *testing.T) {
 		}
 	}
 }
+
+// TestFilteredListScanIsBoundedPerPage: a filter that keeps one partner
+// among 5,000 reads at most the page's scan budget of records per page
+// (20 times the page, at least aip.MinScan), answering pages short of
+// their size, even empty, with a next page token, and paging still finds
+// the one it keeps. The filter counts the records the List read.
+func TestFilteredListScanIsBoundedPerPage(t *testing.T) {
+	const n, needle = 5000, "p03777"
+	s := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
+	ctx := principal.With(context.Background(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
+	_, err := store.Mutate(ctx, s, "lombardia", store.Mutation{Principal: "test:admin"}, func(tx store.WriteTx) (*emptypb.Empty, error) {
+		for i := 1; i <= n; i++ {
+			id := fmt.Sprintf("p%05d", i)
+			if err := tx.Put(&famiv1.Partner{Name: aip.Name("lombardia", resource.Partners, id), DisplayName: "Partner " + id}); err != nil {
+				return nil, err
+			}
+		}
+		return &emptypb.Empty{}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int32{1, 50, 100} {
+		budget := max(aip.ScanPerItem*int(size), aip.MinScan)
+		var found []string
+		pages, token := 0, ""
+		for {
+			read := 0
+			keep := func(p *famiv1.Partner) bool { read++; return p.GetDisplayName() == "Partner "+needle }
+			req := &famiv1.ListPartnersRequest{Parent: "regions/lombardia", PageSize: size, PageToken: token}
+			res, err := resource.ListAnswer[*famiv1.ListPartnersResponse](ctx, s, resource.Partners, req, nil, keep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages++
+			if read > budget {
+				t.Errorf("page_size %d, page %d: read %d records, want at most %d", size, pages, read, budget)
+			}
+			for _, p := range res.GetPartners() {
+				found = append(found, resource.ID(p.GetName()))
+			}
+			if token = res.GetNextPageToken(); token == "" {
+				break
+			}
+			if pages > n {
+				t.Fatalf("page_size %d: still paging after %d pages", size, pages)
+			}
+		}
+		if want := (n + budget - 1) / budget; len(found) != 1 || found[0] != needle || pages < want || pages > want+1 {
+			t.Errorf("page_size %d: found %v in %d pages, want %s in %d", size, found, pages, needle, want)
+		}
+	}
+}

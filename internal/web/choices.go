@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/resource"
 )
 
@@ -150,20 +151,21 @@ func searchChoices(c *choiceSearch, query string, refusedKey string, list func(q
 	return labels, err
 }
 
-// choicesPage maps the names of the items of the first page req lists
-// (req sets its query and page size) to their labels, and says whether
+// choicesPage maps the names of the first items req lists, a page's worth
+// (req sets its query and page size; firstItems reads on past a page the
+// service's scan budget ended short), to their labels, and says whether
 // more follow.
-func choicesPage[Req any, Resp interface{ GetNextPageToken() string }, T interface{ GetName() string }](s *session,
+func choicesPage[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T interface{ GetName() string }](s *session,
 	list func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, items func(Resp) []T, label func(T) string) (map[string]string, bool, error) {
-	res, err := list(s.ctx, req)
+	found, more, err := firstItems(s.ctx, list, req, items)
 	if err != nil {
 		return nil, false, err
 	}
 	out := map[string]string{}
-	for _, it := range items(res) {
+	for _, it := range found {
 		out[it.GetName()] = label(it)
 	}
-	return out, res.GetNextPageToken() != "", nil
+	return out, more, nil
 }
 
 // labelMask is the read mask (AIP-157) of a read for labels: a resource's

@@ -178,7 +178,8 @@ func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
 const recentMonths = 3
 
 // latestMeetings reads the latest listPageSize meetings req lists, newest
-// first, in one call (ListMeetings' order_by), as rows (meetingRow); more
+// first (ListMeetings' order_by; in one call but where the service's scan
+// budget ends a page short, see firstItems), as rows (meetingRow); more
 // is set when the listing holds earlier ones, which the archive shows.
 // Before, with no reverse order to ask for, the page read every meeting
 // of the window in start order and kept the last 50 in a ring: bounded in
@@ -186,14 +187,14 @@ const recentMonths = 3
 func (a *App) latestMeetings(s *session, req *famiv1.ListMeetingsRequest) (latest []*famiv1.Meeting, more bool, err error) {
 	req = paging.Page(req, req.GetParent(), listPageSize, "")
 	req.OrderBy = "start_time desc"
-	res, err := a.meetings.ListMeetings(s.ctx, req)
+	found, more, err := firstItems(s.ctx, a.meetings.ListMeetings, req, (*famiv1.ListMeetingsResponse).GetMeetings)
 	if err != nil {
 		return nil, false, err
 	}
-	for _, m := range res.GetMeetings() {
+	for _, m := range found {
 		latest = append(latest, meetingRow(m))
 	}
-	return latest, res.GetNextPageToken() != "", nil
+	return latest, more, nil
 }
 
 // meetingRow is what a row of the meetings page shows of m: its agenda,

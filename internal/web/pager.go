@@ -281,6 +281,30 @@ func readPage[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, 
 	return rows, pr.pagerFor(label, len(rows), next), nil
 }
 
+// firstItems reads the first items req lists, as many as req's page size
+// (at least one), reading on (paging.Walk), each page asked for the items
+// still missing, while they fall short and the listing goes on: a
+// filtered List may end a page short of its size, even empty, with a next
+// page token (its scan budget, aip.Page.Skip), which is no end of the
+// listing. more is set when items follow those returned.
+func firstItems[Req aip.ListRequest, Resp interface{ GetNextPageToken() string }, T any](ctx context.Context,
+	list func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req, items func(Resp) []T) (out []T, more bool, err error) {
+	size := max(req.GetPageSize(), 1)
+	err = paging.Walk(ctx, func(token string) (string, error) {
+		res, err := list(ctx, paging.Page(req, req.GetParent(), size-int32(len(out)), token))
+		if err != nil {
+			return "", err
+		}
+		out = append(out, items(res)...)
+		more = res.GetNextPageToken() != ""
+		if len(out) >= int(size) {
+			return "", nil
+		}
+		return res.GetNextPageToken(), nil
+	})
+	return out, more, err
+}
+
 // every is a row function that keeps every item as its own row.
 func every[T any](it T) (T, bool) { return it, true }
 

@@ -147,15 +147,14 @@ func (a *App) resolvePartner(s *session, typed string) (resolution, error) {
 			return r, err
 		}
 	}
-	res, err := a.partners.ListPartners(s.ctx, &famiv1.ListPartnersRequest{Parent: regionName(s.region),
-		DisplayName: strings.Join(strings.Fields(typed), " "), PageSize: maxNamesakes})
+	found, more, err := firstItems(s.ctx, a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region),
+		DisplayName: strings.Join(strings.Fields(typed), " "), PageSize: maxNamesakes}, (*famiv1.ListPartnersResponse).GetPartners)
 	switch {
 	case status.Code(err) == codes.InvalidArgument: // too long, or a character no name has
 		return resolution{fault: unknownPartner}, nil
 	case err != nil:
 		return resolution{}, err
 	}
-	found, more := res.GetPartners(), res.GetNextPageToken() != ""
 	switch {
 	case len(found) == 1 && !more:
 		return resolution{name: found[0].GetName()}, nil

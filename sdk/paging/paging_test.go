@@ -26,17 +26,7 @@ func TestPage(t *testing.T) {
 // TestWalk reads a listing of three pages to its end, each page asked
 // with the previous page's token, and stops at the first failing page.
 func TestWalk(t *testing.T) {
-	listing := map[string]struct {
-		items []string
-		next  string
-	}{"": {[]string{"a", "b"}, "t1"}, "t1": {[]string{"c"}, "t2"}, "t2": {[]string{"d"}, ""}}
-	var asked, got []string
-	err := paging.Walk(t.Context(), func(token string) (string, error) {
-		asked = append(asked, token)
-		p := listing[token]
-		got = append(got, p.items...)
-		return p.next, nil
-	})
+	got, asked, err := walkListing(t, listing{"": {[]string{"a", "b"}, "t1"}, "t1": {[]string{"c"}, "t2"}, "t2": {[]string{"d"}, ""}})
 	if err != nil || !slices.Equal(got, []string{"a", "b", "c", "d"}) || !slices.Equal(asked, []string{"", "t1", "t2"}) {
 		t.Errorf("got %v, %v after asking %q", got, err, asked)
 	}
@@ -53,4 +43,34 @@ func TestWalk(t *testing.T) {
 	if !errors.Is(err, boom) || !slices.Equal(asked, []string{"", "t1"}) {
 		t.Errorf("a failing page: got %v after asking %q; want boom after \"\", t1", err, asked)
 	}
+}
+
+// TestWalkAcrossEmptyPages: a page may hold fewer items than asked, even
+// none, and still have a next page token (AIP-158: a server's filtered
+// List ends a page at its scan budget), so Walk reads on past empty pages
+// until a page has no token.
+func TestWalkAcrossEmptyPages(t *testing.T) {
+	got, asked, err := walkListing(t, listing{"": {nil, "t1"}, "t1": {nil, "t2"}, "t2": {[]string{"found"}, "t3"}, "t3": {nil, ""}})
+	if err != nil || !slices.Equal(got, []string{"found"}) || !slices.Equal(asked, []string{"", "t1", "t2", "t3"}) {
+		t.Errorf("got %v, %v after asking %q; want found after every page", got, err, asked)
+	}
+}
+
+// listing is a listing's pages by the token that asks for each: its items
+// and its next page token.
+type listing map[string]struct {
+	items []string
+	next  string
+}
+
+// walkListing walks l with paging.Walk: the items read, the tokens asked
+// in turn and Walk's error.
+func walkListing(t *testing.T, l listing) (got, asked []string, err error) {
+	err = paging.Walk(t.Context(), func(token string) (string, error) {
+		asked = append(asked, token)
+		p := l[token]
+		got = append(got, p.items...)
+		return p.next, nil
+	})
+	return got, asked, err
 }
