@@ -46,9 +46,8 @@ func readListPage[Req aip.ListRequest, Resp interface{ GetNextPageToken() string
 		p.SearchError = msgf("list.search_refused", aip.MaxQuery)
 		unfiltered := r.Clone(r.Context())
 		q := unfiltered.URL.Query()
-		for _, k := range []string{"q", paramToken, paramBack, paramFrom} {
-			q.Del(k)
-		}
+		q.Del("q")
+		dropPaging(q, "")
 		unfiltered.URL.RawQuery = q.Encode()
 		req.ProtoReflect().Clear(req.ProtoReflect().Descriptor().Fields().ByName("query"))
 		p.Items, p.Pager, err = readPage(s, unfiltered, "", p.Title, list, req, items, every)
