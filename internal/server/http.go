@@ -263,7 +263,13 @@ func utf8Only(pipe *pipeline, procedure func(*http.Request) string, next http.Ha
 // unevaluatedPreconditions are the HTTP preconditions a write could carry
 // that the REST surface does not evaluate: a write is guarded by its
 // request's etag field (the body's "etag", ?etag= on a DELETE), AIP-154.
-var unevaluatedPreconditions = []string{"If-Match", "If-Unmodified-Since"}
+// If-None-Match ("*": only if there is none) stops a write as If-Match
+// does; a read may carry it too, where ignoring it is harmless (a
+// conditional GET answered whole, 200), so reads are refused the others
+// alone (unevaluatedReadPreconditions).
+var unevaluatedPreconditions = []string{"If-Match", "If-Unmodified-Since", "If-None-Match"}
+
+var unevaluatedReadPreconditions = unevaluatedPreconditions[:2]
 
 // noPreconditions refuses a REST request carrying one of
 // unevaluatedPreconditions with a 400 naming the header, recorded as a
@@ -272,7 +278,11 @@ var unevaluatedPreconditions = []string{"If-Match", "If-Unmodified-Since"}
 // overwrite or delete what another client had changed since.
 func noPreconditions(pipe *pipeline, procedure func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for _, h := range unevaluatedPreconditions {
+		refused := unevaluatedPreconditions
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			refused = unevaluatedReadPreconditions
+		}
+		for _, h := range refused {
 			if _, sent := r.Header[h]; sent {
 				pipe.refuseREST(w, r, procedure(r), errs.InvalidField(h,
 					"is not evaluated: send the etag the resource was read with in the request's etag field (the body's \"etag\", ?etag= on a DELETE)"),

@@ -114,8 +114,9 @@ func requestIDDifferentRequest(t *testing.T, s store.Store) {
 	}
 	res, err := s.Update(t.Context(), lombardia, other, c.fn)
 	wantCode(t, "Update reusing a request_id", err, errs.Invalid)
-	if e := errs.As(err); e == nil || !slices.ContainsFunc(e.Violations, func(v errs.Violation) bool { return v.Field == "request_id" }) {
-		t.Errorf("Update reusing a request_id: got %v, want a violation of field request_id", err)
+	reused := func(v errs.Violation) bool { return v.Field == "request_id" && v.Reason == errs.RequestIDReused }
+	if e := errs.As(err); e == nil || !slices.ContainsFunc(e.Violations, reused) {
+		t.Errorf("Update reusing a request_id: got %v, want a violation of field request_id, reason %s", err, errs.RequestIDReused)
 	}
 	if res != nil {
 		t.Errorf("result of a rejected Update: got %v, want nil", res)
