@@ -23,11 +23,12 @@ import (
 )
 
 // meetingsPage lists the meetings of the user's networks (every network of
-// the region for the roles that read them all), the overdue action items
-// and a link to the calendar addresses' page (calendarPage). The meetings from today on and the
-// overdue items are paged (readPage); the past shows the latest page of
-// the last months, or, in the archive ("passati=tutti"), every past meeting
-// a page at a time from the oldest.
+// the region for the roles that read them all) and the overdue action
+// items, and links to the calendar addresses' page (calendarPage), which
+// it lists none of. The meetings from today on and the overdue items are
+// paged (readPage); the past shows the latest page of the last months,
+// or, in the archive ("passati=tutti"), every past meeting a page at a
+// time from the oldest.
 type meetingsPage struct {
 	frame
 	Upcoming, Past           []*famiv1.Meeting
@@ -243,6 +244,8 @@ func (a *App) readFeeds(r *http.Request, s *session, p *calendarPage) error {
 	return err
 }
 
+// calendarList is the calendar page as asked for, with no address just
+// created.
 func (a *App) calendarList(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderCalendar(w, r, s, http.StatusOK, "", newForm(nil))
 }
