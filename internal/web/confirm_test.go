@@ -44,7 +44,7 @@ func TestConfirmationsWithoutScript(t *testing.T) {
 	}
 	entry := "/ore/" + lastID(f.entries("lombardia")[0].GetName())
 	protocol := "/protocolli/" + lastID(p.GetName())
-	if res, _ := consultant.do("POST", "/incontri/calendario", url.Values{"csrf": {consultant.csrf("/incontri")}}); res.StatusCode != http.StatusOK {
+	if res, _ := consultant.do("POST", "/incontri/calendario", url.Values{"csrf": {consultant.csrf("/incontri/calendario")}}); res.StatusCode != http.StatusOK {
 		t.Fatalf("calendar address: status %d", res.StatusCode)
 	}
 
@@ -62,9 +62,10 @@ func TestConfirmationsWithoutScript(t *testing.T) {
 			listed, err := auth.ListServiceTokens(f.admin("lombardia"), &famiv1.ListServiceTokensRequest{Parent: "regions/lombardia"})
 			return err == nil && listed.GetServiceTokens()[0].GetState() == famiv1.ServiceTokenState_SERVICE_TOKEN_STATE_REVOKED
 		}},
-		// Asked from the archive of past meetings, which the confirmation
-		// and its way back keep.
-		{"calendar", consultant, "/incontri?passati=tutti", regexp.MustCompile(`^/calendario/[^/]+/revoca\?passati=tutti$`), "Revocare l'indirizzo del calendario?", nil, func() bool {
+		// Asked from the calendar page with a query (a list's position;
+		// it was the meetings page's archive until the addresses got a
+		// page of their own), which the confirmation and its way back keep.
+		{"calendar", consultant, "/incontri/calendario?cal_da=50", regexp.MustCompile(`^/calendario/[^/]+/revoca\?cal_da=50$`), "Revocare l'indirizzo del calendario?", nil, func() bool {
 			listed, err := famiv1.NewMeetingServiceClient(f.conn).ListCalendarTokens(f.admin("lombardia"), &famiv1.ListCalendarTokensRequest{Parent: "regions/lombardia"})
 			return err == nil && listed.GetCalendarTokens()[0].GetRevokeTime() != nil
 		}},

@@ -23,11 +23,12 @@ import (
 )
 
 // meetingsPage lists the meetings of the user's networks (every network of
-// the region for the roles that read them all), the overdue action items
-// and the calendar subscription. The meetings from today on and the
-// overdue items are paged (readPage); the past shows the latest page of
-// the last months, or, in the archive ("passati=tutti"), every past meeting
-// a page at a time from the oldest.
+// the region for the roles that read them all) and the overdue action
+// items, and links to the calendar addresses' page (calendarPage), which
+// it lists none of. The meetings from today on and the overdue items are
+// paged (readPage); the past shows the latest page of the last months,
+// or, in the archive ("passati=tutti"), every past meeting a page at a
+// time from the oldest.
 type meetingsPage struct {
 	frame
 	Upcoming, Past           []*famiv1.Meeting
@@ -42,6 +43,17 @@ type meetingsPage struct {
 	OverduePager *pager
 	Networks     map[string]string
 	CanSchedule  bool
+}
+
+// calendarPage is the user's calendar addresses: the button that
+// creates one, the address just created (FeedURL, shown once), and the
+// lists of those the user has. It is a page of its own, which the
+// meetings page links to: each list reads every calendar token of the
+// region to sort them (docs/benchmarks.md, "Calendar tokens newest
+// first"), which the meetings page, a hot one, read on every visit for a
+// section used rarely.
+type calendarPage struct {
+	frame
 	// FeedURL is the address of the calendar token just created, shown
 	// once; FeedForm is its button's form, holding a refusal to create
 	// one (an owner's 21st live token) shown beside the button, or to
@@ -63,11 +75,11 @@ type meetingsPage struct {
 	Query string
 }
 
-// meetingsPath is the meetings page's address, which the calendar's
-// forms, posted to addresses of their own, answer (asPage, withNotice).
-const meetingsPath = "/incontri"
+// calendarPath is the calendar addresses' page, which its forms, posted
+// to addresses of their own, answer (asPage, withNotice).
+const calendarPath = "/incontri/calendario"
 
-// feedRow is a calendar address as the meetings page lists it: State says
+// feedRow is a calendar address as the calendar page lists it: State says
 // whether it still works, and until when, or since when not; Revocable
 // is set while it works, for a user the rights table lets revoke it.
 type feedRow struct {
@@ -77,19 +89,14 @@ type feedRow struct {
 }
 
 func (a *App) meetingList(w http.ResponseWriter, r *http.Request, s *session) {
-	a.renderMeetings(w, r, s, http.StatusOK, "", newForm(nil))
-}
-
-func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session, code int, feed string, ff *form) {
 	inOne, err := a.inANetwork(s)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	p := &meetingsPage{frame: a.newFrame(r, s, "meetings.title"), FeedURL: feed, FeedForm: ff,
+	p := &meetingsPage{frame: a.newFrame(r, s, "meetings.title"),
 		CanSchedule: a.mayConvene(s, inOne),
-		Archive:     r.URL.Query().Get("passati") == "tutti",
-		Query:       keptQuery(r)}
+		Archive:     r.URL.Query().Get("passati") == "tutti"}
 	// Staff whose partner is in no network have no meeting to see.
 	if s.who.Partner == "" || inOne {
 		err = a.readMeetings(r, s, p)
@@ -97,14 +104,11 @@ func (a *App) renderMeetings(w http.ResponseWriter, r *http.Request, s *session,
 	if err == nil {
 		p.Networks, err = a.networkLabels(s, nil, rowNetworks(p.Upcoming, p.Past))
 	}
-	if err == nil {
-		err = a.readFeeds(r, s, p)
-	}
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
-	a.render(w, code, "meetings", p)
+	a.render(w, http.StatusOK, "meetings", p)
 }
 
 // inANetwork reports whether the user has a network by myNetworks' rule
@@ -208,7 +212,7 @@ func meetingRow(m *famiv1.Meeting) *famiv1.Meeting {
 // a user the rights table lets list them: the live ones, newest first, so
 // that the one just made comes first and the ones to revoke are not lost
 // among the ended ones, which come apart, newest first too.
-func (a *App) readFeeds(r *http.Request, s *session, p *meetingsPage) error {
+func (a *App) readFeeds(r *http.Request, s *session, p *calendarPage) error {
 	req := &famiv1.ListCalendarTokensRequest{Parent: regionName(s.region), OrderBy: "create_time desc",
 		State: famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE}
 	if !s.can(a, famiv1.MeetingService_ListCalendarTokens_FullMethodName, req) {
@@ -241,16 +245,33 @@ func (a *App) readFeeds(r *http.Request, s *session, p *meetingsPage) error {
 	return err
 }
 
+// calendarList is the calendar page as asked for, with no address just
+// created.
+func (a *App) calendarList(w http.ResponseWriter, r *http.Request, s *session) {
+	a.renderCalendar(w, r, s, http.StatusOK, "", newForm(nil))
+}
+
+// renderCalendar answers the calendar page with code, the address feed
+// just created (none when "") and the button's form ff.
+func (a *App) renderCalendar(w http.ResponseWriter, r *http.Request, s *session, code int, feed string, ff *form) {
+	p := &calendarPage{frame: a.newFrame(r, s, "meetings.feed_title"), FeedURL: feed, FeedForm: ff, Query: keptQuery(r)}
+	if err := a.readFeeds(r, s, p); err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	a.render(w, code, "calendar", p)
+}
+
 // calendarToken creates a feed token for the user and shows the address a
 // calendar application subscribes to (shown once: the region keeps only
-// its hash) on the meetings page as it was sent from (asPage). A refusal
+// its hash) on the calendar page as it was sent from (asPage). A refusal
 // the button's form can show (the owner's live tokens at their limit)
 // comes back there too, beside it.
 func (a *App) calendarToken(w http.ResponseWriter, r *http.Request, s *session) {
-	page := asPage(r, meetingsPath)
+	page := asPage(r, calendarPath)
 	res, err := a.meetings.CreateCalendarToken(s.ctx, &famiv1.CreateCalendarTokenRequest{Parent: regionName(s.region), DisplayName: msg("meetings.feed_label")})
 	if ff := newForm(nil); formError(ff, err, "") {
-		a.renderMeetings(w, page, s, http.StatusUnprocessableEntity, "", ff)
+		a.renderCalendar(w, page, s, http.StatusUnprocessableEntity, "", ff)
 		return
 	}
 	if err != nil {
@@ -262,18 +283,18 @@ func (a *App) calendarToken(w http.ResponseWriter, r *http.Request, s *session) 
 		scheme = "https"
 	}
 	feed := scheme + "://" + r.Host + "/v1/regions/" + s.region + "/meetings.ics?" + url.Values{"token": {res.GetToken()}}.Encode()
-	a.renderMeetings(w, page, s, http.StatusOK, feed, newForm(nil))
+	a.renderCalendar(w, page, s, http.StatusOK, feed, newForm(nil))
 }
 
 // calendarRevoke revokes a calendar address: its feeds answer it no more.
-// The meetings page offers it for the addresses the user may revoke
+// The calendar page offers it for the addresses the user may revoke
 // (readFeeds); the service refuses any other as not found
 // (NOT_OWN_TOKEN), whether or not it exists.
 func (a *App) calendarRevoke(w http.ResponseWriter, r *http.Request, s *session) {
 	_, err := a.meetings.RevokeCalendarToken(s.ctx, &famiv1.RevokeCalendarTokenRequest{Name: pathName(r, s, resource.CalendarTokens, "token")})
 	ff := newForm(nil)
-	a.submitted(w, r, s, ff, err, "", func(code int) { a.renderMeetings(w, asPage(r, meetingsPath), s, code, "", ff) },
-		withNotice(meetingsPath, r, "calendar_revoked"))
+	a.submitted(w, r, s, ff, err, "", func(code int) { a.renderCalendar(w, asPage(r, calendarPath), s, code, "", ff) },
+		withNotice(calendarPath, r, "calendar_revoked"))
 }
 
 // meetingForm schedules a meeting.

@@ -86,7 +86,7 @@ func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 	}
 
 	// The calendar link works without a session, with the feed token.
-	_, page = b.do("POST", "/incontri/calendario", url.Values{"csrf": {b.csrf("/incontri")}})
+	_, page = b.do("POST", "/incontri/calendario", url.Values{"csrf": {b.csrf("/incontri/calendario")}})
 	m := regexp.MustCompile(`id="feed-url">([^<]+)<`).FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("no feed address shown")
@@ -108,35 +108,38 @@ func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 
 // TestCalendarTokenLimitOnThePage: a user's 21st live calendar address
 // is refused as the state of their tokens (TOO_MANY_TOKENS). It comes
-// back on the meetings page, the button's page, with the limit and what
+// back on the calendar page, the button's page, with the limit and what
 // to do said beside the button (revoke one of those listed below it);
 // it went to the error page (400). The page comes back as it was sent
-// from, its query kept (the archive of past meetings): it came back to
-// its first view, and its links led to the button's address.
+// from, its query kept (here a list's position, which a page of more
+// than 50 addresses carries): it came back to its first view, and its
+// links led to the button's address. The button was on the meetings
+// page, whose archive's query this test kept, until the addresses got a
+// page of their own (calendarPath).
 func TestCalendarTokenLimitOnThePage(t *testing.T) {
 	f := startFamid(t)
 	b, _, _, _ := f.annaInBergamo(t)
 	for i := range 20 {
-		if res, _ := b.do("POST", "/incontri/calendario", url.Values{"csrf": {b.csrf("/incontri")}}); res.StatusCode != http.StatusOK {
+		if res, _ := b.do("POST", "/incontri/calendario", url.Values{"csrf": {b.csrf("/incontri/calendario")}}); res.StatusCode != http.StatusOK {
 			t.Fatalf("calendar address %d: status %d", i+1, res.StatusCode)
 		}
 	}
-	_, page := b.do("GET", "/incontri?passati=tutti&ok=calendar_revoked", nil)
+	_, page := b.do("GET", "/incontri/calendario?cal_da=50&ok=calendar_revoked", nil)
 	action := regexp.MustCompile(`<form method="post" action="(/incontri/calendario[^"]*)"`).FindStringSubmatch(page)
-	if action == nil || action[1] != "/incontri/calendario?passati=tutti" {
-		t.Fatalf("the archive's calendar button posts to %q, want /incontri/calendario?passati=tutti (its query, not its notice)", action)
+	if action == nil || action[1] != "/incontri/calendario?cal_da=50" {
+		t.Fatalf("the calendar button posts to %q, want /incontri/calendario?cal_da=50 (its query, not its notice)", action)
 	}
-	res, page := b.do("POST", action[1], url.Values{"csrf": {b.csrf("/incontri")}})
+	res, page := b.do("POST", action[1], url.Values{"csrf": {b.csrf("/incontri/calendario")}})
 	if res.StatusCode != http.StatusUnprocessableEntity {
-		t.Fatalf("the 21st calendar address: status %d, want 422 with the meetings page again", res.StatusCode)
+		t.Fatalf("the 21st calendar address: status %d, want 422 with the calendar page again", res.StatusCode)
 	}
 	for _, want := range []string{"Hai già 20 indirizzi del calendario attivi", "revocane uno che non usi più (qui sotto, «Revoca l&#39;indirizzo»)",
-		`action="/incontri/calendario?passati=tutti"`, "Prossimi incontri", `<a href="/incontri">Solo gli incontri recenti</a>`} {
+		`action="/incontri/calendario?cal_da=50"`, "<h1>Calendario degli incontri</h1>", `<a href="/incontri">← Incontri delle reti</a>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the refused calendar address's page lacks %q", want)
 		}
 	}
-	if n := strings.Count(page, `/revoca?passati=tutti" class="inline"`); n != 20 {
+	if n := strings.Count(page, `/revoca?cal_da=50" class="inline"`); n != 20 {
 		t.Errorf("the refused calendar address's page offers to revoke %d addresses, want the 20 live ones", n)
 	}
 	if strings.Contains(page, `id="feed-url"`) || strings.Contains(page, "famictl") {
@@ -199,18 +202,22 @@ func TestStaleMeetingFormReloadsMeetingPage(t *testing.T) {
 }
 
 // TestBrowserRevokeCalendarAddress: a calendar address created on the
-// meetings page is listed there, live, with a button that revokes it once
+// calendar page, which the meetings page links to, is listed there, live, with a button that revokes it once
 // the dialog is answered yes (answered no, its feed still answers);
 // revoked, the list says since when and offers it no more, and its feed
 // answers a revoked token's refusal (401, INVALID_CALENDAR_TOKEN). axe
 // finds nothing serious, and on a 390 px phone the list is cards. Before,
-// the page had no list, and its text sent the user to famictl.
+// the page had no list, and its text sent the user to famictl. The
+// addresses were on the meetings page until they got a page of their own
+// (calendarPath), which this test now reaches by the meetings page's link.
 func TestBrowserRevokeCalendarAddress(t *testing.T) {
 	f := startFamid(t)
 	f.annaInBergamo(t)
 	b := newBrowser(t, f)
 	b.signIn("anna@lombardia")
-	b.run("create a calendar address", chromedp.Navigate(f.url("/incontri")), chromedp.WaitVisible(chromedp.CSS(`form[action^="/incontri/calendario"] button`)),
+	b.run("open the calendar page", chromedp.Navigate(f.url("/incontri")), chromedp.WaitVisible(chromedp.CSS(`a[href="/incontri/calendario"]`)),
+		chromedp.Click(chromedp.CSS(`a[href="/incontri/calendario"]`)), chromedp.WaitVisible(chromedp.CSS(`form[action^="/incontri/calendario"] button`)))
+	b.run("create a calendar address",
 		chromedp.Click(chromedp.CSS(`form[action^="/incontri/calendario"] button`)), chromedp.WaitVisible(chromedp.CSS("#feed-url")))
 	feed := b.text("#feed-url")
 	var body string
@@ -255,7 +262,8 @@ func TestBrowserRevokeCalendarAddress(t *testing.T) {
 	b.run("reset viewport", chromedp.EmulateReset())
 }
 
-// TestCalendarAddressesLiveNewestFirst: the meetings page lists the live
+// TestCalendarAddressesLiveNewestFirst: the calendar page (on the meetings
+// page until it got its own, calendarPath) lists the live
 // calendar addresses newest first, and the revoked and expired ones apart,
 // newest first too, with no revoke button. Before, one list held them
 // all in id order (random), so the address just made could be anywhere,
@@ -284,10 +292,10 @@ func TestCalendarAddressesLiveNewestFirst(t *testing.T) {
 	f.Clock.Advance(10 * time.Minute)
 	admin := f.client(t)
 	admin.signIn("admin@lombardia")
-	_, page := admin.do("GET", "/incontri", nil)
+	_, page := admin.do("GET", "/incontri/calendario", nil)
 	live, ended, ok := strings.Cut(page, `id="ended-feeds-title"`)
 	if !ok {
-		t.Fatal("the meetings page lists no revoked or expired address apart")
+		t.Fatal("the calendar page lists no revoked or expired address apart")
 	}
 	label := regexp.MustCompile(`<td data-label="Nome">([^<]+)</td>`)
 	labels := func(html string) (got []string) {
@@ -310,7 +318,8 @@ func TestCalendarAddressesLiveNewestFirst(t *testing.T) {
 	}
 }
 
-// TestCalendarAddressesByRights: the meetings page lists the calendar
+// TestCalendarAddressesByRights: the calendar page (on the meetings page
+// until it got its own, calendarPath) lists the calendar
 // addresses the API lists to the user, with a revoke button for each
 // live one: a network member's own; every one of the region for its
 // admin, with its owner named, who may revoke them. Another user sees
@@ -320,7 +329,7 @@ func TestCalendarAddressesLiveNewestFirst(t *testing.T) {
 func TestCalendarAddressesByRights(t *testing.T) {
 	f := startFamid(t)
 	anna, _, _, _ := f.annaInBergamo(t)
-	if res, _ := anna.do("POST", "/incontri/calendario", url.Values{"csrf": {anna.csrf("/incontri")}}); res.StatusCode != http.StatusOK {
+	if res, _ := anna.do("POST", "/incontri/calendario", url.Values{"csrf": {anna.csrf("/incontri/calendario")}}); res.StatusCode != http.StatusOK {
 		t.Fatalf("calendar address: status %d", res.StatusCode)
 	}
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
@@ -330,11 +339,11 @@ func TestCalendarAddressesByRights(t *testing.T) {
 	mario.signIn("mrossi@lombardia")
 	revoke := regexp.MustCompile(`action="(/calendario/[^/"]+/revoca)"`)
 
-	_, page := anna.do("GET", "/incontri", nil)
+	_, page := anna.do("GET", "/incontri/calendario", nil)
 	if m := revoke.FindAllStringSubmatch(page, -1); len(m) != 1 || strings.Contains(page, ">Titolare</th>") {
 		t.Errorf("Anna's page offers to revoke %d addresses, with owners named %v; want her one, no owner column", len(m), strings.Contains(page, ">Titolare</th>"))
 	}
-	_, page = admin.do("GET", "/incontri", nil)
+	_, page = admin.do("GET", "/incontri/calendario", nil)
 	m := revoke.FindStringSubmatch(page)
 	if m == nil || !strings.Contains(page, ">Titolare</th>") || !strings.Contains(page, `<td data-label="Titolare">Anna Bianchi</td>`) {
 		t.Fatal("the region admin's page does not list Anna's address, with her name, to revoke")
@@ -346,15 +355,15 @@ func TestCalendarAddressesByRights(t *testing.T) {
 		}
 		return listed.GetCalendarTokens()[0].GetRevokeTime() == nil
 	}
-	_, page = mario.do("GET", "/incontri", nil)
+	_, page = mario.do("GET", "/incontri/calendario", nil)
 	if strings.Contains(page, "Indirizzi del calendario") || revoke.MatchString(page) {
-		t.Error("another user's meetings page lists Anna's calendar address")
+		t.Error("another user's calendar page lists Anna's calendar address")
 	}
-	if res, _ := mario.do("POST", m[1], url.Values{"csrf": {mario.csrf("/incontri")}, "conferma": {"1"}}); res.StatusCode != http.StatusNotFound || !live() {
+	if res, _ := mario.do("POST", m[1], url.Values{"csrf": {mario.csrf("/incontri/calendario")}, "conferma": {"1"}}); res.StatusCode != http.StatusNotFound || !live() {
 		t.Errorf("another user's revocation: status %d, live %v; want 404 and the address live", res.StatusCode, live())
 	}
-	res, _ := admin.do("POST", m[1], url.Values{"csrf": {admin.csrf("/incontri")}, "conferma": {"1"}})
-	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/incontri?ok=calendar_revoked" || live() {
+	res, _ := admin.do("POST", m[1], url.Values{"csrf": {admin.csrf("/incontri/calendario")}, "conferma": {"1"}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/incontri/calendario?ok=calendar_revoked" || live() {
 		t.Errorf("the admin's revocation: status %d to %q, live %v; want 303 to the page's notice and the address revoked", res.StatusCode, res.Header.Get("Location"), live())
 	}
 }
@@ -610,4 +619,36 @@ func (f *famid) marioAttended(m *famiv1.Meeting, partner string) string {
 		f.t.Fatal(err)
 	}
 	return mario.GetName()
+}
+
+// TestMeetingsPageListsNoCalendarAddress: the meetings page, a hot one,
+// makes no ListCalendarTokens call: it links to the calendar addresses'
+// page, which lists them, live and ended, in a call each. Before, every
+// visit of the meetings page made both calls, each reading every
+// calendar token of the region to sort them (docs/benchmarks.md,
+// "Calendar tokens newest first"), for a section used rarely.
+func TestMeetingsPageListsNoCalendarAddress(t *testing.T) {
+	const calendarPath = "/incontri/calendario"
+	f := startFamid(t)
+	anna, _, _, _ := f.annaInBergamo(t)
+	if res, _ := anna.do("POST", calendarPath, url.Values{"csrf": {anna.csrf(calendarPath)}}); res.StatusCode != http.StatusOK {
+		t.Fatalf("calendar address: status %d", res.StatusCode)
+	}
+	base, reads := countedApp(t, f)
+	token := f.signedIn("anna@lombardia")
+
+	reads.reset()
+	if page := fetch(t, base+"/incontri", token); !strings.Contains(page, `<a href="`+calendarPath+`">`) {
+		t.Error("the meetings page does not link to the calendar addresses' page")
+	}
+	if n := reads.of("ListCalendarTokens"); n != 0 {
+		t.Errorf("GET /incontri made %d ListCalendarTokens calls, want none", n)
+	}
+	reads.reset()
+	if page := fetch(t, base+calendarPath, token); !strings.Contains(page, `id="feeds-title"`) {
+		t.Error("the calendar page does not list Anna's live address")
+	}
+	if n := reads.of("ListCalendarTokens"); n != 2 {
+		t.Errorf("GET %s made %d ListCalendarTokens calls, want 2 (the live addresses and the ended ones)", calendarPath, n)
+	}
 }

@@ -189,7 +189,7 @@ func TestHostilePageTokens(t *testing.T) {
 	lists := []struct{ path, param string }{
 		{"/partner", "pagina"}, {"/progetti", "pagina"}, {"/reti", "pagina"}, {"/protocolli", "pagina"}, {"/protocolli?rete=altra", "pagina"},
 		{"/periodi", "pagina"}, {"/account", "pagina"}, {"/account", "tok_pagina"}, {"/incontri", "pagina"}, {"/incontri?passati=tutti", "pas_pagina"},
-		{"/incontri", "az_pagina"}, {"/incontri", "cal_pagina"}, {"/approvazioni", "pagina"}, {"/monitoraggio", "pagina"}, {"/storia?nome=regions/lombardia/protocols/r000", "pagina"},
+		{"/incontri", "az_pagina"}, {"/incontri/calendario", "cal_pagina"}, {"/approvazioni", "pagina"}, {"/monitoraggio", "pagina"}, {"/storia?nome=regions/lombardia/protocols/r000", "pagina"},
 		{"/ore", "inc_pagina"},
 	}
 	tokens := map[string]string{

@@ -190,8 +190,9 @@ func (a *App) routes() {
 	m.Handle("POST /protocolli/{protocol}/apri", a.page(a.confirmed(confirmation{"protocols.open_heading", "protocols.confirm_open"}, backTo("/protocolli/", "protocol"), a.protocolOpen)))
 
 	m.Handle("GET /incontri", a.page(a.meetingList))
-	m.Handle("POST /incontri/calendario", a.page(a.calendarToken))
-	m.Handle("POST /calendario/{token}/revoca", a.page(a.confirmed(confirmation{"meetings.feed_revoke_heading", "meetings.feed_confirm_revoke"}, backToQuery(meetingsPath), a.calendarRevoke)))
+	m.Handle("GET "+calendarPath, a.page(a.calendarList))
+	m.Handle("POST "+calendarPath, a.page(a.calendarToken))
+	m.Handle("POST /calendario/{token}/revoca", a.page(a.confirmed(confirmation{"meetings.feed_revoke_heading", "meetings.feed_confirm_revoke"}, backToQuery(calendarPath), a.calendarRevoke)))
 	m.Handle("GET /incontri/nuovo", a.page(a.meetingNew))
 	m.Handle("POST /incontri", a.page(searchable(a.meetingCreate, a.renderMeetingForm)))
 	m.Handle("GET /incontri/{meeting}", a.page(a.meetingView))
