@@ -840,4 +840,6 @@ var italian = map[string]string{
 	"list.search_refused":                        "Ricerca non valida: scrivi almeno una lettera o una cifra, senza caratteri di controllo o invisibili, in non più di %d caratteri. L'elenco qui sotto non è filtrato.",
 	"error.gone":                                 "Modifica non salvata",
 	"error.gone_detail":                          "Quello che questo modulo modifica non esiste più, o non è visibile con il tuo account: può essere stato eliminato nel frattempo, da un'altra scheda o da un'altra persona. Nulla è stato salvato.",
+	"protocols.party_unchosen":                   "Scegli l'ente di questa parte, o svuota la riga per toglierla.",
+	"projects.action_uncoded":                    "Scrivi il codice di questa azione, o svuota la riga per toglierla.",
 }
