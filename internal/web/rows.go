@@ -140,8 +140,9 @@ func formRows(fm *form, group string, spare int) []int {
 // filled by a user who forgot to choose its key, was dropped on save with
 // what was typed in it. A row whose every field is empty is still a
 // removal. mark is the catalogue key of the row's error, in Italian; the
-// form's message asks to check the fields. It reports whether it marked a row,
-// the form then to be shown again (422) and nothing sent to the service.
+// form's message asks to check the fields. It reports whether it marked
+// a row, the form then to be shown again (422) and nothing sent to the
+// service.
 func unkeyedRows(fm *form, group, key, mark string, typed ...string) bool {
 	marked := false
 	for i := range rowCount(fm.Values, group) {
