@@ -162,14 +162,22 @@ func (a *App) hours(w http.ResponseWriter, r *http.Request, s *session) {
 	fm := newForm(url.Values{"date": {a.today().Format(italianDate)}, "mode": {famiv1.SupportMode_SUPPORT_MODE_IN_PERSON.String()}})
 	if id := r.URL.Query().Get("ripresenta"); id != "" {
 		// A rejected entry is submitted again as a new one, starting from
-		// what was rejected.
+		// what was rejected. The id comes from a link: one that names no
+		// entry of the user's (mangled, or the entry deleted since; a
+		// consultant is told PermissionDenied for both, as for another's
+		// entry) leaves the page's empty form, saying so, where it
+		// answered an error page.
 		e, err := a.support.GetSupportEntry(s.ctx, &famiv1.GetSupportEntryRequest{Name: aip.Name(s.region, resource.SupportEntries, id)})
-		if err != nil {
+		switch code := status.Code(err); {
+		case err == nil:
+			fm = newForm(entryForm(e))
+			fm.Values.Del("etag")
+		case code == codes.InvalidArgument || code == codes.NotFound || code == codes.PermissionDenied:
+			fm.Notice = msg("hours.resubmit_missing")
+		default:
 			a.fail(w, r, s, err)
 			return
 		}
-		fm = newForm(entryForm(e))
-		fm.Values.Del("etag")
 	}
 	a.renderHours(w, r, s, http.StatusOK, fm)
 }

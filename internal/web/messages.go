@@ -841,4 +841,7 @@ var italian = map[string]string{
 	"error.gone":                                 "Modifica non salvata",
 	"error.gone_detail":                          "Quello che questo modulo modifica non esiste più, o non è visibile con il tuo account: può essere stato eliminato nel frattempo, da un'altra scheda o da un'altra persona. Nulla è stato salvato.",
 	"meetings.feed_manage":                       "Crea, vedi o revoca i tuoi indirizzi del calendario",
+	"protocols.party_unchosen":                   "Scegli l'ente di questa parte, o svuota la riga per toglierla.",
+	"projects.action_uncoded":                    "Scrivi il codice di questa azione, o svuota la riga per toglierla.",
+	"hours.resubmit_missing":                     "L'attività da ripresentare non è stata trovata: può essere stata eliminata, o il collegamento non è completo. Il modulo qui sotto è vuoto.",
 }

@@ -203,7 +203,18 @@ func (a *App) projectPages(ext *form) resourceForm[*famiv1.Project] {
 		}}
 }
 
+// actionsUncoded marks the action rows of the posted project form with a
+// title typed and no code (unkeyedRows): projectFromForm leaves a row
+// without a code out, which is how the form removes an action.
+func actionsUncoded(fm *form) bool {
+	return unkeyedRows(fm, "action", "code", "projects.action_uncoded", "title")
+}
+
 func (a *App) projectCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	if fm := newForm(r.PostForm); actionsUncoded(fm) {
+		a.renderProject(w, r, s, http.StatusUnprocessableEntity, fm, extForm(nil), nil)
+		return
+	}
 	if !a.beneficiaryResolved(w, r, s, func(code int, fm *form) { a.renderProject(w, r, s, code, fm, extForm(nil), nil) }) {
 		return
 	}
@@ -221,6 +232,10 @@ func (a *App) projectEdit(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) projectUpdate(w http.ResponseWriter, r *http.Request, s *session) {
+	if fm := newForm(r.PostForm); actionsUncoded(fm) {
+		a.projectPages(extForm(nil)).edit(w, r, s, http.StatusUnprocessableEntity, fm)
+		return
+	}
 	if !a.beneficiaryResolved(w, r, s, func(code int, fm *form) { a.projectPages(extForm(nil)).edit(w, r, s, code, fm) }) {
 		return
 	}

@@ -91,7 +91,8 @@ func (a *App) protocolChoices(r *http.Request, s *session, fm *form, page *proto
 }
 
 // protocolFromForm reads the draft form; party rows without a partner are
-// left out (that is how the form removes a party).
+// left out (that is how the form removes a party; one typed into is
+// refused before, partiesUnchosen).
 func protocolFromForm(v url.Values) *famiv1.Protocol {
 	p := &famiv1.Protocol{
 		Network: v.Get("network"), Title: v.Get("title"), Objectives: v.Get("objectives"), Body: v.Get("body"),
@@ -137,7 +138,20 @@ func (a *App) protocolPages() resourceForm[*famiv1.Protocol] {
 			"party.%d.commitments": "protocols.commitments"}}
 }
 
+// partiesUnchosen marks the party rows of the posted draft form with a
+// role label or commitments typed and no partner chosen (unkeyedRows):
+// the form comes back with them, rather than saved without them. A role
+// chosen alone is not counted: a recorded party, removed by clearing its
+// partner, keeps its role chosen, and a choice is not work lost.
+func partiesUnchosen(fm *form) bool {
+	return unkeyedRows(fm, "party", "partner", "protocols.party_unchosen", "role_label", "commitments")
+}
+
 func (a *App) protocolCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	if fm := newForm(r.PostForm); partiesUnchosen(fm) {
+		a.protocolPages().fresh(w, r, s, http.StatusUnprocessableEntity, fm)
+		return
+	}
 	p, err := a.protocols.CreateProtocol(s.ctx, &famiv1.CreateProtocolRequest{Parent: regionName(s.region), Protocol: protocolFromForm(r.PostForm),
 		RequestId: r.PostFormValue("request_id")})
 	a.protocolPages().created(w, r, s, err, "/protocolli/"+resource.ID(p.GetName())+"?ok=protocol_created")
@@ -165,6 +179,10 @@ func (a *App) protocolEdit(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) protocolUpdate(w http.ResponseWriter, r *http.Request, s *session) {
+	if fm := newForm(r.PostForm); partiesUnchosen(fm) {
+		a.protocolPages().edit(w, r, s, http.StatusUnprocessableEntity, fm)
+		return
+	}
 	in := protocolFromForm(r.PostForm)
 	in.Name = pathName(r, s, resource.Protocols, "protocol")
 	_, err := a.protocols.UpdateProtocol(s.ctx, &famiv1.UpdateProtocolRequest{Protocol: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: protocolFields},

@@ -132,3 +132,31 @@ func formRows(fm *form, group string, spare int) []int {
 	}
 	return rows
 }
+
+// unkeyedRows marks, in fm.Errors at its key field, each row of group
+// (renumbered by renumberRows) whose key field is empty while one of its
+// typed fields is not: its reader skips a row without its key, since
+// clearing the key is how the form removes a row, so such a row, half
+// filled by a user who forgot to choose its key, was dropped on save with
+// what was typed in it. A row whose every field is empty is still a
+// removal. mark is the catalogue key of the row's error, in Italian; the
+// form's message asks to check the fields. It reports whether it marked
+// a row, the form then to be shown again (422) and nothing sent to the
+// service.
+func unkeyedRows(fm *form, group, key, mark string, typed ...string) bool {
+	marked := false
+	for i := range rowCount(fm.Values, group) {
+		k := group + "." + strconv.Itoa(i) + "."
+		if strings.TrimSpace(fm.Get(k+key)) != "" {
+			continue
+		}
+		if slices.ContainsFunc(typed, func(field string) bool { return strings.TrimSpace(fm.Get(k+field)) != "" }) {
+			fm.Errors[k+key] = msg(mark)
+			marked = true
+		}
+	}
+	if marked {
+		fm.Message = msg("error.check_fields")
+	}
+	return marked
+}

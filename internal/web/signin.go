@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -172,8 +173,15 @@ func (a *App) home(w http.ResponseWriter, r *http.Request, s *session) {
 // what the pages ask for: the services decide what the user may read. A
 // region that is none of Italy's is not found: chosen, every page of the
 // region answered "page not found", and the home page's choice named no
-// region, until another was chosen.
+// region, until another was chosen. A regional user reads the account's
+// region whatever the cookie says (the session ignores it): their post, a
+// stale page's or a forged one, goes home with no cookie and no "region
+// changed", which it used to say though nothing had changed.
 func (a *App) switchRegion(w http.ResponseWriter, r *http.Request, s *session) {
+	if s.who.Role != principal.Ministry {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
 	id := r.PostFormValue("regione")
 	if _, ok := territory.LookupRegion(id); !ok {
 		a.notFound(w, r, s)

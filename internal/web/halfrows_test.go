@@ -1,0 +1,98 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+)
+
+// TestHalfFilledPartyRowRefused: a party row with its commitments typed
+// and no partner chosen was dropped on save, with what was typed (clearing
+// the partner is how a party is removed). The draft form comes back, 422,
+// with everything typed and the row's partner marked; an all-empty row is
+// still a removal, and a recorded party is removed by emptying its row.
+func TestHalfFilledPartyRowRefused(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
+	b := f.client(t)
+	b.signIn("anna@lombardia")
+
+	form := url.Values{"csrf": {b.csrf("/protocolli/nuovo")}, "network": {network}, "title": {"Protocollo UdP-CPIA"},
+		"body": {"Art. 1"}, "valid_from": {"01/01/2025"}, "party.0.partner": {udp}, "party.0.role": {"PARTY_ROLE_PROPONENT"},
+		"party.1.partner": {""}, "party.1.commitments": {"Corsi serali di italiano"}, "party.2.partner": {""}}
+	res, page := b.do("POST", "/protocolli", form)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="p1-partner-err">Scegli l&#39;ente di questa parte, o svuota la riga`) ||
+		!strings.Contains(page, `value="Corsi serali di italiano"`) || !strings.Contains(page, `id="p1-partner" name="party.1.partner" aria-invalid="true"`) {
+		t.Fatalf("a party with commitments and no partner: status %d; want 422, the row's partner marked, the commitments kept", res.StatusCode)
+	}
+	form.Set("party.1.commitments", "")
+	res, _ = b.do("POST", "/protocolli", form)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the row emptied: status %d, want 303", res.StatusCode)
+	}
+	path := strings.Split(res.Header.Get("Location"), "?")[0]
+	_, page = b.do("GET", path+"/modifica", nil)
+	edit := url.Values{"csrf": {b.csrf(path + "/modifica")}, "etag": {formEtag(t, page)}, "network": {network}, "title": {"Protocollo UdP-CPIA"},
+		"body": {"Art. 1"}, "valid_from": {"01/01/2025"}, "party.0.partner": {udp}, "party.0.role": {"PARTY_ROLE_PROPONENT"},
+		"party.1.partner": {""}, "party.1.role_label": {"Ente formatore"}}
+	res, page = b.do("POST", path+"/modifica", edit)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="p1-partner-err"`) || !strings.Contains(page, `value="Ente formatore"`) {
+		t.Errorf("an edit with a role label and no partner: status %d; want 422, the row marked, the label kept", res.StatusCode)
+	}
+}
+
+// TestBrowserHalfFilledPartyRow: the refused draft form, in Chromium, says
+// at the row what to do, and is axe clean.
+func TestBrowserHalfFilledPartyRow(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
+	b := newBrowser(t, f)
+	b.signIn("anna@lombardia")
+	b.open("/protocolli/nuovo", "protocollo-nuovo")
+	b.run("type", chromedp.SendKeys(chromedp.CSS("#f-title"), "Protocollo UdP-CPIA"),
+		chromedp.SendKeys(chromedp.CSS("#f-body"), "Art. 1"), chromedp.SendKeys(chromedp.CSS("#f-valid_from"), "01/01/2025"),
+		chromedp.SendKeys(chromedp.CSS("#p1-commit"), "Corsi serali di italiano"))
+	b.submit("save", chromedp.Click(chromedp.CSS(`main form button[name="salva"]`)))
+	b.wantText("#p1-partner-err", "Scegli l'ente di questa parte, o svuota la riga per toglierla.")
+	if got := b.value("#p1-commit"); got != "Corsi serali di italiano" {
+		t.Errorf("the commitments typed came back as %q", got)
+	}
+	b.check("protocollo-parte-senza-ente")
+}
+
+// TestHalfFilledActionRowRefused: a project's action row with a title and
+// no code was dropped on save (clearing the code removes an action); the
+// form comes back, 422, the row's code marked and the title kept.
+func TestHalfFilledActionRowRefused(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	project := url.Values{"csrf": {a.csrf("/progetti/nuovo")}, "project_id": {"lab-impact"}, "code": {"PROG-2463"}, "title": {"Lab Impact"},
+		"fund": {"FUND_FAMI_2014_2020"}, "budget_cents": {"92.500"}, "start_date": {"01/09/2018"}, "end_date": {"31/12/2021"},
+		"action.0.code": {"01"}, "action.0.title": {"Scuola"}, "action.1.code": {""}, "action.1.title": {"Lavoro"}}
+	res, page := a.do("POST", "/progetti", project)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="a1-code-err">Scrivi il codice di questa azione`) || !strings.Contains(page, `value="Lavoro"`) {
+		t.Fatalf("an action with a title and no code: status %d; want 422, the row's code marked, the title kept", res.StatusCode)
+	}
+	project.Set("action.1.code", "02")
+	if res, _ = a.do("POST", "/progetti", project); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the action coded: status %d, want 303", res.StatusCode)
+	}
+	_, page = a.do("GET", "/progetti/lab-impact", nil)
+	project = url.Values{"csrf": {a.csrf("/progetti/lab-impact")}, "etag": {formEtag(t, page)}, "code": {"PROG-2463"}, "title": {"Lab Impact"},
+		"fund": {"FUND_FAMI_2014_2020"}, "budget_cents": {"92.500"}, "start_date": {"01/09/2018"}, "end_date": {"31/12/2021"},
+		"action.0.code": {""}, "action.0.title": {"Scuola"}, "action.1.code": {"02"}, "action.1.title": {"Lavoro"}}
+	if res, page = a.do("POST", "/progetti/lab-impact", project); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="a0-code-err"`) {
+		t.Errorf("an edit clearing a code and keeping its title: status %d; want 422 with the row marked", res.StatusCode)
+	}
+}
