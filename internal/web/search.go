@@ -54,23 +54,21 @@ func splitChoice(typed string) (name, id string) {
 // (all of them when typed is empty or a partner's resource name), as
 // partnerChoices labels them. Text the service's filter refuses (a
 // control character, say) suggests nothing: the page still renders, and
-// the refusal is the submit's.
+// the refusal is the submit's. The partners are read as the choices'
+// search reads them (partnerChoicesPage, firstItems): the first page of a
+// query may end short, even empty, at the service's scan budget.
 func (a *App) partnerSuggestions(s *session, typed string) ([]option, error) {
 	q, _ := splitChoice(typed)
 	q = cutQuery(q)
 	if strings.HasPrefix(typed, "regions/") {
 		q = ""
 	}
-	res, err := a.partners.ListPartners(s.ctx, &famiv1.ListPartnersRequest{Parent: regionName(s.region), Query: q, PageSize: searchPage})
+	names, _, err := a.partnerChoicesPage(s, q)
 	if status.Code(err) == codes.InvalidArgument {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
-	}
-	names := map[string]string{}
-	for _, p := range res.GetPartners() {
-		names[p.GetName()] = p.GetDisplayName()
 	}
 	return partnerChoices(names), nil
 }

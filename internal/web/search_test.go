@@ -495,3 +495,24 @@ func TestBrowserListSearchRefusedAtItsBox(t *testing.T) {
 		}
 	}
 }
+
+// TestBeneficiarySuggestionsPastTheScanBudget: a refused beneficiary's
+// page offers the partners whose names contain what was typed, even when
+// they come after more partners than a filtered List reads for a page
+// (aip.MinScan): the first page then ends empty, with a next page token,
+// and the datalist, read from that page alone, offered none.
+func TestBeneficiarySuggestionsPastTheScanBudget(t *testing.T) {
+	f := startFamid(t)
+	project, a, _ := beneficiaryRegion(t, f)
+	for i := range aip.MinScan {
+		f.partner("lombardia", fmt.Sprintf("q%04d", i), fmt.Sprintf("Altro %04d", i))
+	}
+	f.partner("lombardia", "zeta", "Cooperativa Zeta")
+	res, page := beneficiaryEdit(a, project)("Zet")
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("a part of a name: status %d, want 422", res.StatusCode)
+	}
+	if list := datalist(page, "beneficiary-list"); !strings.Contains(list, `value="Cooperativa Zeta"`) {
+		t.Errorf("the page does not offer Cooperativa Zeta, listed after %d others: %s", 133+aip.MinScan, list)
+	}
+}
