@@ -113,9 +113,9 @@ func (p *Page) Add(m proto.Message, position string) bool {
 // reads at most ScanPerItem times its size in records, and never fewer
 // than MinScan, before it ends, full or not (Skip). Issue 17: a filter
 // that keeps little (a display name among thousands of partners) must not
-// decode a whole region for one page. 20 is the change feed's own bound
-// (ListChanges reads at most 20 changes per change it may answer), so
-// every listing of the API is bounded alike; the floor keeps a small
+// decode a whole region for one page. 20 was the change feed's bound
+// already, which reads it from here (ListChanges reads at most
+// ScanPerItem changes per change it may answer); the floor keeps a small
 // page_size from paging a sparse filter in steps of a few records: a
 // page reading a thousand partners takes 1.5-2.8 ms on the loaded test
 // machine, against 30-73 ms for the 20,000 of a large region

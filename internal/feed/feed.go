@@ -143,8 +143,8 @@ func (s *Service) read(ctx context.Context, region string, after int64, max int,
 			upTo = ch.GetRevision()
 			scanned++
 			// A filter that matches little must not scan the whole log
-			// in one transaction.
-			return scanned < 20*max
+			// in one transaction: the scan budget of every filtered List.
+			return scanned < aip.ScanPerItem*max
 		})
 	})
 	return out, upTo, current, err

@@ -252,10 +252,20 @@ func (l *overlapPage) ofAll() error {
 }
 
 // visit lists p's overlaps that the filter keeps onto the page; it reports
-// whether the page has room for more.
+// whether the page has room for more. A project without overlaps, and an
+// overlap the filter leaves out, count against the page's scan budget
+// (aip.Page.Skip), so that a page of a region whose projects overlap
+// little, or of a filter keeping little, ends short with a next page
+// token rather than read every project; a project with none is read at
+// the position before its first overlap (its id and ""), so that one
+// that comes to have some is listed on resuming.
 func (l *overlapPage) visit(p *famiv1.Project) (bool, error) {
 	id := resource.ID(p.GetName())
-	for _, o := range overlapsOf(l.tx, p) {
+	overlaps := overlapsOf(l.tx, p)
+	if len(overlaps) == 0 {
+		return l.page.Skip(id + "\x00"), nil
+	}
+	for _, o := range overlaps {
 		if id == l.afterProject && o.id <= l.afterOther {
 			continue
 		}
@@ -264,6 +274,9 @@ func (l *overlapPage) visit(p *famiv1.Project) (bool, error) {
 			return false, err
 		}
 		if !l.filter.keep(p, other, o) {
+			if !l.page.Skip(id + "\x00" + o.id) {
+				return false, nil
+			}
 			continue
 		}
 		ov := newOverlap(p, other, o)
