@@ -147,7 +147,10 @@ func followedKeys(change store.SystemChange) []store.SystemKey {
 // revocations reads the revocation entries jtis and the generations of
 // the credentials keys. A damaged one (DATA_LOSS) is in fresh's damaged,
 // as loadRevocations leaves it; another failure (the store unreachable)
-// fails the read.
+// fails the read. A generation deleted is left out, as loadRevocations
+// does not see it, rather than read as 0: no famid deletes one, and the
+// held value it would replace is the void of a damaged record
+// (mergeLocked).
 func (n *named) revocations(tx store.SystemTx, jtis, keys []string) error {
 	for _, jti := range jtis {
 		v, err := tx.Get(bucketRevokedJTI, jti)
@@ -163,7 +166,14 @@ func (n *named) revocations(tx store.SystemTx, jtis, keys []string) error {
 		}
 	}
 	for _, key := range keys {
-		gen, err := storedGeneration(tx, key)
+		v, err := tx.Get(bucketGeneration, key)
+		if err == nil && v == nil {
+			continue // deleted: nothing to merge, as a whole read finds nothing
+		}
+		var gen int64
+		if err == nil {
+			gen, err = generationOf(key, v)
+		}
 		if err != nil {
 			if err := n.damaged(bucketGeneration, key, err); err != nil {
 				return err

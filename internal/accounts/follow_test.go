@@ -437,3 +437,54 @@ func TestFollowHoldsADamagedGenerationRevoked(t *testing.T) {
 		t.Errorf("with the generation written whole again, 3, after 5: generation 5 refused %v, 4 refused %v; want accepted, refused", refused(5), refused(4))
 	}
 }
+
+// TestFollowHoldsADeletedDamagedGenerationRevoked: on etcd, a credential
+// generation damaged in the shared system records and then deleted,
+// rather than written whole again, stays held at its highest by famid B,
+// whether B follows the deletion by the key it names or reads every
+// record again (a Whole change): no famid deletes a generation (it
+// outlives its credential), so a deletion is the record lost, not a
+// generation of 0, and the value lost may have been above the one B held.
+// Read by name, the deletion lifted the block back to that value, where a
+// whole read kept it.
+func TestFollowHoldsADeletedDamagedGenerationRevoked(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		follow func(t *testing.T, p *sharedPair, changes <-chan store.SystemChange)
+	}{
+		{"by name", func(t *testing.T, p *sharedPair, changes <-chan store.SystemChange) {
+			p.readsUntil(t, changes, storetest.Naming("subject_generation", "account:mrossi@lombardia"))
+		}},
+		{"whole", func(t *testing.T, p *sharedPair, _ <-chan store.SystemChange) {
+			if err := p.b.FollowSystem(t.Context(), store.SystemChange{Whole: true}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := startSharedPair(t, 1, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+			changes := storetest.FollowChanges(t, p.shared)
+			p.readsUntil(t, changes, storetest.WholeChange)
+			const credential = "account:mrossi@lombardia"
+			update := func(f func(tx store.SystemTx) error) {
+				t.Helper()
+				if err := p.shared.SystemUpdate(t.Context(), f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			update(func(tx store.SystemTx) error {
+				return tx.Put("subject_generation", credential, binary.BigEndian.AppendUint64(nil, 5))
+			})
+			p.readsUntil(t, changes, storetest.Naming("subject_generation", credential))
+			update(func(tx store.SystemTx) error { return tx.Put("subject_generation", credential, []byte{7}) })
+			c := storetest.NextChange(t, changes, storetest.Naming("subject_generation", credential), "the damaged generation")
+			bolttest.WantRecordCorrupt(t, "following a damaged generation", p.b.FollowSystem(t.Context(), c))
+
+			update(func(tx store.SystemTx) error { return tx.Delete("subject_generation", credential) })
+			tt.follow(t, p, changes)
+			if !p.b.Revocations().Revoked("session", "account:mrossi", "lombardia", 1<<40) {
+				t.Error("with the damaged generation deleted, a token of its credential is accepted")
+			}
+		})
+	}
+}

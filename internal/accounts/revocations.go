@@ -169,7 +169,14 @@ func (r *revocations) mergeSome(fresh *revocations, gone []string, now time.Time
 // r did not know damaged, so that the damage is told once, not at every
 // read that finds it again. A record read intact is no longer damaged,
 // and its value replaces the void: restored, it says again what it
-// revokes, a generation no less than before the damage.
+// revokes, a generation no less than before the damage. A damaged record
+// deleted rather than restored stays void until one is written again or
+// the next start: no famid deletes a generation (it outlives its
+// credential) nor a revocation entry it cannot read (pruneExpired), so
+// the deletion is the record lost, not a generation of 0, and what it
+// held may have been above what was here before the damage (fail closed,
+// ADR 12). Both reads agree on it: neither merges a deleted generation
+// (loadRevocations, named.revocations).
 func (r *revocations) mergeLocked(fresh *revocations, gone []string, now time.Time) (damage error) {
 	found := map[store.SystemKey]damagedRecord{}
 	for k, d := range fresh.damaged {
