@@ -30,7 +30,7 @@ const MaxNamedChange = 2000
 // change, not with the records stored. A Whole change, one naming more
 // than MaxNamedChange keys, and any change after one that failed (its
 // records may be missing here), reads every record again
-// (ReloadRevocations, IndexNewServiceTokens): a revocation missed would
+// (reloadRevocations, IndexNewServiceTokens): a revocation missed would
 // let a revoked token in.
 //
 // A damaged revocation record read (DATA_LOSS) does not fail the change:
@@ -71,7 +71,7 @@ type named struct {
 // followNamed reads the records change names (keys: those of the followed
 // buckets) and the index keys that those new here need, in one system
 // transaction, and then merges them as
-// ReloadRevocations and IndexNewServiceTokens merge them all: a
+// reloadRevocations and IndexNewServiceTokens merge them all: a
 // revocation entry written is added, one deleted (pruned) is forgotten
 // once expired here too, a generation only rises, a token record new here
 // is indexed, one deleted forgotten. On etcd the transaction reads every

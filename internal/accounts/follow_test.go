@@ -132,7 +132,7 @@ func revoked(name string) func(store.SystemChange) bool {
 // follows the change, which B reads record by record, the records the
 // change names: a few, with a thousand service tokens stored, in one round
 // trip to the cluster (store.Prefetch). It used to read every revocation and
-// every token record at each change (ReloadRevocations,
+// every token record at each change (reloadRevocations,
 // IndexNewServiceTokens), as it still does at the start, after a broken
 // watch (a Whole change, TestSystemChangedWholeAfterCompaction in
 // internal/store/etcd) and after a change it failed to apply: a change

@@ -112,23 +112,16 @@ func damageOf(records map[store.SystemKey]damagedRecord) error {
 	return errors.Join(all...)
 }
 
-// ReloadRevocations merges the system store's revocation list into the
+// reloadRevocations merges the system store's revocation list into the
 // in-memory one, so that revocations made by other processes sharing the
-// store take effect here: famid calls it at a Whole system change
-// (FollowSystem; a change that names its keys has followNamed read
-// those alone). Entries only ever grow (a generation only rises),
-// so a merge never undoes a revocation this process has just made. The
-// entries new here get their expiry index keys if they lack them
-// (indexAdded). A damaged record found is held revoked (merge) and
-// answered, joined in the error, the first time only.
-func (s *Service) ReloadRevocations(ctx context.Context) error {
-	damage, err := s.reloadRevocations(ctx)
-	return errors.Join(damage, err)
-}
-
-// reloadRevocations is ReloadRevocations, its damage apart from its
-// failure: damage leaves this process's list whole, what the damaged
-// records name held revoked, where a failure leaves it behind.
+// store take effect here: FollowSystem calls it at a Whole system change
+// (a change that names its keys has followNamed read those alone).
+// Entries only ever grow (a generation only rises), so a merge never
+// undoes a revocation this process has just made. The entries new here
+// get their expiry index keys if they lack them (indexAdded). A damaged
+// record found is held revoked (merge) and answered in damage, the first
+// time only: damage leaves this process's list whole, what the damaged
+// records name held revoked, where a failure, err, leaves it behind.
 func (s *Service) reloadRevocations(ctx context.Context) (damage, err error) {
 	fresh, err := loadRevocations(ctx, s.sys)
 	if err != nil {

@@ -153,7 +153,7 @@ func revocationsWrittenBeforeTheIndex(t *testing.T, f *tokenEnv) {
 // TestRevocationsOfAnEarlierVersionIndexedOnReload: an entry that a famid
 // of an earlier version adds to the list of a shared store while this one
 // runs (without its expiry key) gets its key when this famid reloads the
-// list, as it does on every system change (ReloadRevocations), and so is
+// list, as it does at a Whole system change (FollowSystem), and so is
 // pruned once expired without waiting for a restart.
 func TestRevocationsOfAnEarlierVersionIndexedOnReload(t *testing.T) {
 	onEachBackend(t, revocationsOfAnEarlierVersionIndexedOnReload)
@@ -168,7 +168,7 @@ func revocationsOfAnEarlierVersionIndexedOnReload(t *testing.T, f *tokenEnv) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.ReloadRevocations(t.Context()); err != nil {
+	if err := svc.FollowSystem(t.Context(), store.SystemChange{Whole: true}); err != nil {
 		t.Fatal(err)
 	}
 	if !svc.Revocations().Revoked("earlier", "account:mrossi", "lombardia", 0) {

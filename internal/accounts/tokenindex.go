@@ -248,7 +248,7 @@ type tokenRecords struct {
 // upgrade) issues tokens without them, and until they have them the
 // limit does not count such a token nor pruning find its record. (Listing
 // and revoking read the records, and need no index.) famid calls it at a
-// Whole system change, as ReloadRevocations (FollowSystem; a change that
+// Whole system change, as reloadRevocations (FollowSystem; a change that
 // names its keys has followNamed read those alone). It reads every
 // record once, as the reload reads every revocation, decodes only those
 // new here and reads one key per index key of those, and writes only the
