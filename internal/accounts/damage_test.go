@@ -101,10 +101,11 @@ func TestDamagedRevocationStopsTheStart(t *testing.T) {
 		name, bucket string
 		value        []byte
 		damage       bool
+		message      string // what the error says of the record, besides its name
 	}{
-		{"revoked_jti", "revoked_jti", counter, true},
-		{"subject_generation", "subject_generation", counter, true},
-		{"a 1-byte generation", "subject_generation", []byte{7}, false},
+		{"revoked_jti", "revoked_jti", counter, true, ""},
+		{"subject_generation", "subject_generation", counter, true, ""},
+		{"a 1-byte generation", "subject_generation", []byte{7}, false, "has a value of length 1 where a generation takes 8 bytes"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -125,6 +126,9 @@ func TestDamagedRevocationStopsTheStart(t *testing.T) {
 			bolttest.WantRecordCorrupt(t, "start with "+tt.name, err)
 			if err == nil || !strings.Contains(err.Error(), tt.bucket+"/k") {
 				t.Errorf("start with %s: %v, want the record %s/k named", tt.name, err, tt.bucket)
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.message) {
+				t.Errorf("start with %s: %v, want it to say the record %s", tt.name, err, tt.message)
 			}
 		})
 	}

@@ -345,7 +345,7 @@ func storedGeneration(tx store.SystemTx, key string) (int64, error) {
 func generationOf(key string, v []byte) (int64, error) {
 	if len(v) != 8 {
 		return 0, errs.RecordCorrupt.With(errs.Error{
-			Message:  errs.Sprintf("the credential generation %s/%s, a system record, is %d bytes, not 8: restore the system records from a backup", bucketGeneration, key, len(v)),
+			Message:  errs.Sprintf("the credential generation %s/%s, a system record, has a value of length %d where a generation takes 8 bytes: restore the system records from a backup", bucketGeneration, key, len(v)),
 			Metadata: map[string]string{"record": bucketGeneration + "/" + key},
 		})
 	}
