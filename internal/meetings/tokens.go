@@ -177,7 +177,8 @@ func (s *Service) roomForToken(tx store.ReadTx, owner string) error {
 
 // TokenLive reports whether ct still opens the feeds at now: neither
 // revoked nor expired. The feeds, the limit of live tokens, the state
-// filter of ListCalendarTokens and the web's list all decide by it.
+// filter of ListCalendarTokens and every token's state field (which
+// the web's list shows) all decide by it.
 func TokenLive(ct *famiv1.CalendarToken, now time.Time) bool {
 	return ct.GetRevokeTime() == nil && ct.GetExpireTime().AsTime().After(now)
 }
