@@ -554,12 +554,15 @@ func TestAccountAndTokenCommands(t *testing.T) {
 	if cal.GetToken() == "" || cal.GetCalendarToken().GetOwner() != "test:udp" {
 		t.Fatalf("calendar token: %v", cal)
 	}
-	if list := f.must(f.admin, "calendar", "token", "list", "--region", "lombardia", "-o", "table"); !regexpLine(list, cal.GetCalendarToken().GetName(), "Thunderbird", "test:udp") {
+	if list := f.must(f.admin, "calendar", "token", "list", "--region", "lombardia", "-o", "table"); !regexpLine(list, cal.GetCalendarToken().GetName(), "Thunderbird", "test:udp", "LIVE") {
 		t.Fatalf("calendar token list:\n%s", list)
 	}
 	revoked := f.must(f.udp, "calendar", "token", "revoke", cal.GetCalendarToken().GetName(), "-o", "table")
 	if !regexpLine(revoked, "revoke_time", "20") {
 		t.Fatalf("calendar token revoke:\n%s", revoked)
+	}
+	if list := f.must(f.admin, "calendar", "token", "list", "--region", "lombardia", "-o", "table"); !regexpLine(list, cal.GetCalendarToken().GetName(), "Thunderbird", "test:udp", "ENDED") {
+		t.Fatalf("calendar token list after the revocation:\n%s", list)
 	}
 	again := &famiv1.CreateCalendarTokenResponse{}
 	if err := protojson.Unmarshal([]byte(f.must(f.udp, "calendar", "token", "create", "--region", "lombardia", "--label", "Outlook")), again); err != nil {

@@ -80,7 +80,7 @@ var columns = map[protoreflect.FullName][]string{
 	"fami.v1.SupportSummaryGroup": {"key", "display_name", "total_minutes", "entries", "distinct_networks", "operators_reached"},
 	"fami.v1.Account":             {"name", "display_name", "role", "partner", "email"},
 	"fami.v1.ServiceToken":        {"name", "subject", "display_name", "state", "expire_time", "revoke_time"},
-	"fami.v1.CalendarToken":       {"name", "display_name", "owner", "expire_time", "revoke_time"},
+	"fami.v1.CalendarToken":       {"name", "display_name", "owner", "state", "expire_time", "revoke_time"},
 	"fami.v1.ClosedPeriod":        {"name", "start_date", "end_date", "state", "reason"},
 	"fami.v1.SupportEntry":        {"name", "date", "consultant", "network", "activity", "duration_minutes", "state"},
 }

@@ -119,7 +119,7 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 			expire = who.ExpiresAt
 		}
 	}
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CreateCalendarTokenResponse, error) {
+	res, err := store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CreateCalendarTokenResponse, error) {
 		if err := s.roomForToken(tx, who.Subject); err != nil {
 			return nil, err
 		}
@@ -144,6 +144,11 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 		}
 		return &famiv1.CreateCalendarTokenResponse{CalendarToken: ct, Token: token}, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	s.withState(res.GetCalendarToken())
+	return res, nil
 }
 
 // roomForToken refuses a new feed token to an owner who already holds
@@ -172,21 +177,31 @@ func (s *Service) roomForToken(tx store.ReadTx, owner string) error {
 
 // TokenLive reports whether ct still opens the feeds at now: neither
 // revoked nor expired. The feeds, the limit of live tokens, the state
-// filter of ListCalendarTokens and the web's list all decide by it.
+// filter of ListCalendarTokens and every token's state field (which
+// the web's list shows) all decide by it.
 func TokenLive(ct *famiv1.CalendarToken, now time.Time) bool {
 	return ct.GetRevokeTime() == nil && ct.GetExpireTime().AsTime().After(now)
+}
+
+// tokenState is ct's state at now, by TokenLive.
+func tokenState(ct *famiv1.CalendarToken, now time.Time) famiv1.CalendarTokenState {
+	if TokenLive(ct, now) {
+		return famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE
+	}
+	return famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED
+}
+
+// withState sets ct's output-only state at the service's clock, on the
+// answer only: a token ends by its expiry without a write, so the state
+// is derived on every read and never stored.
+func (s *Service) withState(ct *famiv1.CalendarToken) {
+	ct.State = tokenState(ct, s.cal.Now())
 }
 
 // inState reports whether ct is in state at now (any state when
 // unspecified).
 func inState(ct *famiv1.CalendarToken, state famiv1.CalendarTokenState, now time.Time) bool {
-	switch state {
-	case famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE:
-		return TokenLive(ct, now)
-	case famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED:
-		return !TokenLive(ct, now)
-	}
-	return true
+	return state == famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_UNSPECIFIED || tokenState(ct, now) == state
 }
 
 // ListCalendarTokens implements fami.v1.MeetingService.
@@ -207,10 +222,15 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 	keep := func(ct *famiv1.CalendarToken) bool {
 		return (all || ct.GetOwner() == who.Subject) && inState(ct, req.GetState(), now)
 	}
+	// Each token is answered with its state at the instant the filter
+	// decided by.
+	state := resource.Computed[*famiv1.CalendarToken]{Field: "state", Fill: func(_ store.ReadTx, ct *famiv1.CalendarToken) {
+		ct.State = tokenState(ct, now)
+	}}
 	if !byCreation {
-		return resource.ListAnswer[*famiv1.ListCalendarTokensResponse](ctx, s.store, resource.CalendarTokens, req, nil, keep)
+		return resource.ListAnswer[*famiv1.ListCalendarTokensResponse](ctx, s.store, resource.CalendarTokens, req, nil, keep, state)
 	}
-	return s.tokensByCreation(ctx, region, req, newestFirst, keep)
+	return s.tokensByCreation(ctx, region, req, newestFirst, keep, state)
 }
 
 // tokensByCreation answers ListCalendarTokens in creation order. Tokens
@@ -221,7 +241,7 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 // token's position. A position is the token's creation time and id
 // (creationKey), so tokens created in the same instant keep one order.
 func (s *Service) tokensByCreation(ctx context.Context, region string, req *famiv1.ListCalendarTokensRequest, newestFirst bool,
-	keep func(*famiv1.CalendarToken) bool) (*famiv1.ListCalendarTokensResponse, error) {
+	keep func(*famiv1.CalendarToken) bool, state resource.Computed[*famiv1.CalendarToken]) (*famiv1.ListCalendarTokensResponse, error) {
 	page, after, err := aip.StartPage(req)
 	if err != nil {
 		return nil, err
@@ -251,6 +271,7 @@ func (s *Service) tokensByCreation(ctx context.Context, region string, req *fami
 			return err
 		}
 		for _, e := range first.items {
+			state.Fill(tx, e.item)
 			if !page.Add(e.item, e.key) {
 				break
 			}
@@ -328,7 +349,7 @@ func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCal
 	}
 	who := principal.From(ctx)
 	m := store.Mutation{Principal: who.Subject, DisplayName: who.Name(), Fingerprint: store.Fingerprint(req)}
-	return store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CalendarToken, error) {
+	ct, err := store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CalendarToken, error) {
 		ct := &famiv1.CalendarToken{}
 		overseer := slices.Contains(tokenOverseers, who.Role)
 		if err := tx.Get(req.GetName(), ct); err != nil {
@@ -356,6 +377,11 @@ func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCal
 		ct.RevokedBy = who.Subject
 		return ct, tx.Put(ct)
 	})
+	if err != nil {
+		return nil, err
+	}
+	s.withState(ct)
+	return ct, nil
 }
 
 // errBadFeedToken is the one answer to a feed token that is malformed,

@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
@@ -75,5 +77,61 @@ func TestListCalendarTokensByCreation(t *testing.T) {
 		first := mustOK(consultant.ListCalendarTokens(ctx, &famiv1.ListCalendarTokensRequest{Parent: lombardia, PageSize: 1, OrderBy: "create_time"}))(t, "the oldest token")
 		_, err = consultant.ListCalendarTokens(ctx, &famiv1.ListCalendarTokensRequest{Parent: lombardia, PageSize: 1, OrderBy: "create_time desc", PageToken: first.GetNextPageToken()})
 		checkErr(t, "a page token of the other order", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"page_token"}})
+	})
+}
+
+// TestCalendarTokenState reads a calendar token's output-only state on
+// every surface: LIVE in the create answer and the lists, ENDED in the
+// revoke answer and the lists after it, and ENDED for a token left alone
+// once the server's clock passes its expiry, with no write: in both
+// orders of ListCalendarTokens and under its state filter.
+func TestCalendarTokenState(t *testing.T) {
+	live, ended := famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE, famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		// The caller's own token outlives the hour the clock moves.
+		consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia", TTL: 3 * time.Hour})
+		create := func(label string, ttl int64) *famiv1.CalendarToken {
+			t.Helper()
+			ct := mustOK(consultant.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia, DisplayName: label, TtlSeconds: ttl}))(t, "the token "+label).GetCalendarToken()
+			if ct.GetState() != live {
+				t.Errorf("%s as created: state %v, want %v", label, ct.GetState(), live)
+			}
+			return ct
+		}
+		revoked := create("Revoked", 0)
+		create("Short", 3600)
+		create("Long", 0)
+		if got := mustOK(consultant.RevokeCalendarToken(ctx, &famiv1.RevokeCalendarTokenRequest{Name: revoked.GetName()}))(t, "revoke").GetState(); got != ended {
+			t.Errorf("the revoke answer: state %v, want %v", got, ended)
+		}
+		states := func(req *famiv1.ListCalendarTokensRequest) map[string]famiv1.CalendarTokenState {
+			t.Helper()
+			req.Parent = lombardia
+			got := map[string]famiv1.CalendarTokenState{}
+			for _, ct := range mustOK(consultant.ListCalendarTokens(ctx, req))(t, "the calendar tokens by "+req.GetOrderBy()).GetCalendarTokens() {
+				got[ct.GetDisplayName()] = ct.GetState()
+			}
+			return got
+		}
+		check := func(when string, want map[string]famiv1.CalendarTokenState) {
+			t.Helper()
+			for _, order := range []string{"", "create_time desc"} {
+				if got := states(&famiv1.ListCalendarTokensRequest{OrderBy: order}); !maps.Equal(got, want) {
+					t.Errorf("%s, order %q: got %v, want %v", when, order, got, want)
+				}
+				for _, state := range []famiv1.CalendarTokenState{live, ended} {
+					got := states(&famiv1.ListCalendarTokensRequest{OrderBy: order, State: state})
+					wantIn := maps.Clone(want)
+					maps.DeleteFunc(wantIn, func(_ string, s famiv1.CalendarTokenState) bool { return s != state })
+					if !maps.Equal(got, wantIn) {
+						t.Errorf("%s, order %q, state %v: got %v, want %v", when, order, state, got, wantIn)
+					}
+				}
+			}
+		}
+		check("before the expiry", map[string]famiv1.CalendarTokenState{"Revoked": ended, "Short": live, "Long": live})
+		ts.Clock.Advance(time.Hour + time.Second)
+		check("an hour later", map[string]famiv1.CalendarTokenState{"Revoked": ended, "Short": ended, "Long": live})
 	})
 }

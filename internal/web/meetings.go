@@ -218,9 +218,8 @@ func (a *App) readFeeds(r *http.Request, s *session, p *calendarPage) error {
 	if !s.can(a, famiv1.MeetingService_ListCalendarTokens_FullMethodName, req) {
 		return nil
 	}
-	now := a.now()
 	row := func(ct *famiv1.CalendarToken) (feedRow, bool) {
-		live := meetings.TokenLive(ct, now)
+		live := ct.GetState() == famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE
 		f := feedRow{CalendarToken: ct, State: msgf("meetings.feed_live", formatTimestamp(ct.GetExpireTime())),
 			Revocable: live && s.can(a, famiv1.MeetingService_RevokeCalendarToken_FullMethodName, &famiv1.RevokeCalendarTokenRequest{Name: ct.GetName()})}
 		switch {

@@ -2544,6 +2544,11 @@ type CalendarToken struct {
 	RevokeTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
 	// Output only. Who revoked it.
 	RevokedBy string `protobuf:"bytes,9,opt,name=revoked_by,json=revokedBy,proto3" json:"revoked_by,omitempty"`
+	// Output only. LIVE or ENDED at the server's clock when read, the rule
+	// the feeds and ListCalendarTokens' state filter follow: derived on
+	// every read, never stored, as a token ends by its expire_time without
+	// a write.
+	State CalendarTokenState `protobuf:"varint,10,opt,name=state,proto3,enum=fami.v1.CalendarTokenState" json:"state,omitempty"`
 	// Output only.
 	Etag string `protobuf:"bytes,20,opt,name=etag,proto3" json:"etag,omitempty"`
 	// Output only.
@@ -2645,6 +2650,13 @@ func (x *CalendarToken) GetRevokedBy() string {
 		return x.RevokedBy
 	}
 	return ""
+}
+
+func (x *CalendarToken) GetState() CalendarTokenState {
+	if x != nil {
+		return x.State
+	}
+	return CalendarTokenState_CALENDAR_TOKEN_STATE_UNSPECIFIED
 }
 
 func (x *CalendarToken) GetEtag() string {
@@ -3166,7 +3178,7 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12\x1a\n" +
 	"\bfilename\x18\x02 \x01(\tR\bfilename\x12\x1a\n" +
 	"\bcalendar\x18\x03 \x01(\tR\bcalendar\x12\x16\n" +
-	"\x06events\x18\x04 \x01(\x05R\x06events\"\x84\x04\n" +
+	"\x06events\x18\x04 \x01(\x05R\x06events\"\xb7\x04\n" +
 	"\rCalendarToken\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12,\n" +
@@ -3180,7 +3192,9 @@ const file_fami_v1_meeting_proto_rawDesc = "" +
 	"\vrevoke_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"revokeTime\x12\x1d\n" +
 	"\n" +
-	"revoked_by\x18\t \x01(\tR\trevokedBy\x12\x12\n" +
+	"revoked_by\x18\t \x01(\tR\trevokedBy\x121\n" +
+	"\x05state\x18\n" +
+	" \x01(\x0e2\x1b.fami.v1.CalendarTokenStateR\x05state\x12\x12\n" +
 	"\x04etag\x18\x14 \x01(\tR\x04etag\x12;\n" +
 	"\vcreate_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
@@ -3368,46 +3382,47 @@ var file_fami_v1_meeting_proto_depIdxs = []int32{
 	39, // 38: fami.v1.CalendarToken.owner_role:type_name -> fami.v1.Role
 	37, // 39: fami.v1.CalendarToken.expire_time:type_name -> google.protobuf.Timestamp
 	37, // 40: fami.v1.CalendarToken.revoke_time:type_name -> google.protobuf.Timestamp
-	37, // 41: fami.v1.CalendarToken.create_time:type_name -> google.protobuf.Timestamp
-	37, // 42: fami.v1.CalendarToken.update_time:type_name -> google.protobuf.Timestamp
-	31, // 43: fami.v1.CreateCalendarTokenResponse.calendar_token:type_name -> fami.v1.CalendarToken
-	6,  // 44: fami.v1.ListCalendarTokensRequest.state:type_name -> fami.v1.CalendarTokenState
-	31, // 45: fami.v1.ListCalendarTokensResponse.calendar_tokens:type_name -> fami.v1.CalendarToken
-	13, // 46: fami.v1.MeetingService.CreateMeeting:input_type -> fami.v1.CreateMeetingRequest
-	14, // 47: fami.v1.MeetingService.GetMeeting:input_type -> fami.v1.GetMeetingRequest
-	15, // 48: fami.v1.MeetingService.ListMeetings:input_type -> fami.v1.ListMeetingsRequest
-	17, // 49: fami.v1.MeetingService.UpdateMeeting:input_type -> fami.v1.UpdateMeetingRequest
-	18, // 50: fami.v1.MeetingService.DeleteMeeting:input_type -> fami.v1.DeleteMeetingRequest
-	19, // 51: fami.v1.MeetingService.CancelMeeting:input_type -> fami.v1.CancelMeetingRequest
-	20, // 52: fami.v1.MeetingService.RecordAttendance:input_type -> fami.v1.RecordAttendanceRequest
-	21, // 53: fami.v1.MeetingService.RecordMinutes:input_type -> fami.v1.RecordMinutesRequest
-	22, // 54: fami.v1.MeetingService.UpdateActionItem:input_type -> fami.v1.UpdateActionItemRequest
-	23, // 55: fami.v1.MeetingService.ListActionItems:input_type -> fami.v1.ListActionItemsRequest
-	26, // 56: fami.v1.MeetingService.SummarizeAttendance:input_type -> fami.v1.SummarizeAttendanceRequest
-	29, // 57: fami.v1.MeetingService.ExportMeetingCalendar:input_type -> fami.v1.ExportMeetingCalendarRequest
-	32, // 58: fami.v1.MeetingService.CreateCalendarToken:input_type -> fami.v1.CreateCalendarTokenRequest
-	34, // 59: fami.v1.MeetingService.ListCalendarTokens:input_type -> fami.v1.ListCalendarTokensRequest
-	36, // 60: fami.v1.MeetingService.RevokeCalendarToken:input_type -> fami.v1.RevokeCalendarTokenRequest
-	12, // 61: fami.v1.MeetingService.CreateMeeting:output_type -> fami.v1.Meeting
-	12, // 62: fami.v1.MeetingService.GetMeeting:output_type -> fami.v1.Meeting
-	16, // 63: fami.v1.MeetingService.ListMeetings:output_type -> fami.v1.ListMeetingsResponse
-	12, // 64: fami.v1.MeetingService.UpdateMeeting:output_type -> fami.v1.Meeting
-	40, // 65: fami.v1.MeetingService.DeleteMeeting:output_type -> google.protobuf.Empty
-	12, // 66: fami.v1.MeetingService.CancelMeeting:output_type -> fami.v1.Meeting
-	12, // 67: fami.v1.MeetingService.RecordAttendance:output_type -> fami.v1.Meeting
-	12, // 68: fami.v1.MeetingService.RecordMinutes:output_type -> fami.v1.Meeting
-	12, // 69: fami.v1.MeetingService.UpdateActionItem:output_type -> fami.v1.Meeting
-	25, // 70: fami.v1.MeetingService.ListActionItems:output_type -> fami.v1.ListActionItemsResponse
-	28, // 71: fami.v1.MeetingService.SummarizeAttendance:output_type -> fami.v1.SummarizeAttendanceResponse
-	30, // 72: fami.v1.MeetingService.ExportMeetingCalendar:output_type -> fami.v1.ExportMeetingCalendarResponse
-	33, // 73: fami.v1.MeetingService.CreateCalendarToken:output_type -> fami.v1.CreateCalendarTokenResponse
-	35, // 74: fami.v1.MeetingService.ListCalendarTokens:output_type -> fami.v1.ListCalendarTokensResponse
-	31, // 75: fami.v1.MeetingService.RevokeCalendarToken:output_type -> fami.v1.CalendarToken
-	61, // [61:76] is the sub-list for method output_type
-	46, // [46:61] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	6,  // 41: fami.v1.CalendarToken.state:type_name -> fami.v1.CalendarTokenState
+	37, // 42: fami.v1.CalendarToken.create_time:type_name -> google.protobuf.Timestamp
+	37, // 43: fami.v1.CalendarToken.update_time:type_name -> google.protobuf.Timestamp
+	31, // 44: fami.v1.CreateCalendarTokenResponse.calendar_token:type_name -> fami.v1.CalendarToken
+	6,  // 45: fami.v1.ListCalendarTokensRequest.state:type_name -> fami.v1.CalendarTokenState
+	31, // 46: fami.v1.ListCalendarTokensResponse.calendar_tokens:type_name -> fami.v1.CalendarToken
+	13, // 47: fami.v1.MeetingService.CreateMeeting:input_type -> fami.v1.CreateMeetingRequest
+	14, // 48: fami.v1.MeetingService.GetMeeting:input_type -> fami.v1.GetMeetingRequest
+	15, // 49: fami.v1.MeetingService.ListMeetings:input_type -> fami.v1.ListMeetingsRequest
+	17, // 50: fami.v1.MeetingService.UpdateMeeting:input_type -> fami.v1.UpdateMeetingRequest
+	18, // 51: fami.v1.MeetingService.DeleteMeeting:input_type -> fami.v1.DeleteMeetingRequest
+	19, // 52: fami.v1.MeetingService.CancelMeeting:input_type -> fami.v1.CancelMeetingRequest
+	20, // 53: fami.v1.MeetingService.RecordAttendance:input_type -> fami.v1.RecordAttendanceRequest
+	21, // 54: fami.v1.MeetingService.RecordMinutes:input_type -> fami.v1.RecordMinutesRequest
+	22, // 55: fami.v1.MeetingService.UpdateActionItem:input_type -> fami.v1.UpdateActionItemRequest
+	23, // 56: fami.v1.MeetingService.ListActionItems:input_type -> fami.v1.ListActionItemsRequest
+	26, // 57: fami.v1.MeetingService.SummarizeAttendance:input_type -> fami.v1.SummarizeAttendanceRequest
+	29, // 58: fami.v1.MeetingService.ExportMeetingCalendar:input_type -> fami.v1.ExportMeetingCalendarRequest
+	32, // 59: fami.v1.MeetingService.CreateCalendarToken:input_type -> fami.v1.CreateCalendarTokenRequest
+	34, // 60: fami.v1.MeetingService.ListCalendarTokens:input_type -> fami.v1.ListCalendarTokensRequest
+	36, // 61: fami.v1.MeetingService.RevokeCalendarToken:input_type -> fami.v1.RevokeCalendarTokenRequest
+	12, // 62: fami.v1.MeetingService.CreateMeeting:output_type -> fami.v1.Meeting
+	12, // 63: fami.v1.MeetingService.GetMeeting:output_type -> fami.v1.Meeting
+	16, // 64: fami.v1.MeetingService.ListMeetings:output_type -> fami.v1.ListMeetingsResponse
+	12, // 65: fami.v1.MeetingService.UpdateMeeting:output_type -> fami.v1.Meeting
+	40, // 66: fami.v1.MeetingService.DeleteMeeting:output_type -> google.protobuf.Empty
+	12, // 67: fami.v1.MeetingService.CancelMeeting:output_type -> fami.v1.Meeting
+	12, // 68: fami.v1.MeetingService.RecordAttendance:output_type -> fami.v1.Meeting
+	12, // 69: fami.v1.MeetingService.RecordMinutes:output_type -> fami.v1.Meeting
+	12, // 70: fami.v1.MeetingService.UpdateActionItem:output_type -> fami.v1.Meeting
+	25, // 71: fami.v1.MeetingService.ListActionItems:output_type -> fami.v1.ListActionItemsResponse
+	28, // 72: fami.v1.MeetingService.SummarizeAttendance:output_type -> fami.v1.SummarizeAttendanceResponse
+	30, // 73: fami.v1.MeetingService.ExportMeetingCalendar:output_type -> fami.v1.ExportMeetingCalendarResponse
+	33, // 74: fami.v1.MeetingService.CreateCalendarToken:output_type -> fami.v1.CreateCalendarTokenResponse
+	35, // 75: fami.v1.MeetingService.ListCalendarTokens:output_type -> fami.v1.ListCalendarTokensResponse
+	31, // 76: fami.v1.MeetingService.RevokeCalendarToken:output_type -> fami.v1.CalendarToken
+	62, // [62:77] is the sub-list for method output_type
+	47, // [47:62] is the sub-list for method input_type
+	47, // [47:47] is the sub-list for extension type_name
+	47, // [47:47] is the sub-list for extension extendee
+	0,  // [0:47] is the sub-list for field type_name
 }
 
 func init() { file_fami_v1_meeting_proto_init() }
