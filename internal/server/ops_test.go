@@ -73,6 +73,34 @@ func sample(m map[string]float64, name string, labels ...string) (float64, bool)
 	return 0, false
 }
 
+// commitMetrics are the histograms a region's writer records for each
+// commit, in the order it records them.
+var commitMetrics = []string{
+	"raccordo_store_commit_duration_seconds_count",
+	"raccordo_store_commit_batch_size_count",
+	"raccordo_store_commit_write_seconds_count",
+}
+
+// scrapeCommitted scrapes url until it holds every commit metric of
+// region, or a few seconds have passed. A region's writer answers its
+// writers before it records the commit (internal/store/bolt's writer),
+// and a scrape gathers the histograms concurrently, so a scrape right
+// after a write may hold none of them, or only the later ones.
+func scrapeCommitted(t testing.TB, url, region string) map[string]float64 {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		m := scrape(t, url)
+		all := true
+		for _, name := range commitMetrics {
+			_, ok := sample(m, name, `region="`+region+`"`)
+			all = all && ok
+		}
+		if all || time.Now().After(deadline) {
+			return m
+		}
+	}
+}
+
 // TestMetricsEverySurface calls the server on every surface and reads
 // /metrics on the metrics listener: a count per RPC and surface, the
 // store's commit histogram and gauges, login failures, the Go runtime.
@@ -95,7 +123,7 @@ func TestMetricsEverySurface(t *testing.T) {
 		}
 	}
 
-	m := scrape(t, ts.metricsURL())
+	m := scrapeCommitted(t, ts.metricsURL(), "lombardia")
 	for _, kind := range surfaceKinds {
 		v, ok := sample(m, "raccordo_rpc_requests_total", `service="fami.v1.PartnerService"`, `method="ListPartners"`, `code="OK"`, `surface="`+kind+`"`)
 		if !ok || v != 1 {
