@@ -660,24 +660,38 @@ func (s *Server) Run(ctx context.Context) error {
 		time.Sleep(s.cfg.DrainDelay)
 	}
 	s.beginShutdown()
+	s.stopListeners()
+	return errors.Join(err, s.Close())
+}
+
+// stopListeners closes every listener at once and then waits, for the
+// shutdown timeout at most, for the calls in progress on all of them.
+// Stopped one after the other, a listener would take new calls while an
+// earlier one waited for its own.
+func (s *Server) stopListeners() {
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
+	var wg sync.WaitGroup
 	for _, srv := range []*http.Server{s.http, s.adminHTTP, s.metricsHTTP} {
 		if srv == nil {
 			continue
 		}
-		if herr := srv.Shutdown(sctx); herr != nil {
-			s.log.Warn("HTTP shutdown", "err", herr)
+		wg.Go(func() {
+			if err := srv.Shutdown(sctx); err != nil {
+				s.log.Warn("HTTP shutdown", "err", err)
+			}
+		})
+	}
+	wg.Go(func() {
+		stopped := make(chan struct{})
+		go func() { s.grpc.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-sctx.Done():
+			s.grpc.Stop()
 		}
-	}
-	stopped := make(chan struct{})
-	go func() { s.grpc.GracefulStop(); close(stopped) }()
-	select {
-	case <-stopped:
-	case <-sctx.Done():
-		s.grpc.Stop()
-	}
-	return errors.Join(err, s.Close())
+	})
+	wg.Wait()
 }
 
 // Close releases everything Open acquired. It is safe to call twice.

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -46,4 +47,45 @@ func TestCallInFlightWhenTheStoreCloses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestShutdownClosesEveryListenerAtOnce: once the drain delay is over, a
+// stop closes the gRPC listener with the HTTP ones, then waits for the
+// calls in progress on all of them together, within the one shutdown
+// timeout. It closed them one after the other: while a REST call in
+// progress held the HTTP listener's shutdown, the gRPC port still took new
+// connections and calls, for up to the whole timeout, and the gRPC calls
+// in progress then had only what the HTTP wait had left of it. The REST
+// call is still answered, by the store it started on.
+func TestShutdownClosesEveryListenerAtOnce(t *testing.T) {
+	cfg := server.Config{ShutdownTimeout: 20 * time.Second, MetricsAddr: "127.0.0.1:0"}
+	server.SetAdmissionHold(&cfg, time.Hour) // the held call is counted until its body comes
+	ts := startServer(t, cfg)
+	finish, ended := startHeld(t, ts, "rest", "held-1")
+	waitMetric(t, ts, "raccordo_calls_in_progress", 1, ended)
+	stopped := make(chan error, 1)
+	go func() { stopped <- ts.Stop() }()
+
+	waitRefused(t, "HTTP", ts.HTTPAddr())
+	waitRefused(t, "gRPC", ts.GRPCAddr())
+	if err := finish(); err != nil {
+		t.Errorf("the REST call in progress when the stop began: %v, want it answered", err)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+}
+
+// waitRefused waits, for a few seconds at most, until nothing listens on
+// addr any more, and fails the test if something still does.
+func waitRefused(t *testing.T, what, addr string) {
+	t.Helper()
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return
+		}
+		conn.Close()
+	}
+	t.Fatalf("the %s listener still takes connections 3 s into the stop, while a call is in progress", what)
 }
