@@ -151,14 +151,14 @@ func TestConfigFile(t *testing.T) {
 
 func TestVersionAndHelp(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"--version"}, &out, io.Discard); err != nil {
+	if err := run(context.Background(), context.Background(), []string{"--version"}, &out, io.Discard); err != nil {
 		t.Fatalf("--version: %v", err)
 	}
 	if got := out.String(); !strings.HasPrefix(got, "famid ") || !strings.Contains(got, runtime.Version()) {
 		t.Errorf("--version printed %q, want famid's version and %s", got, runtime.Version())
 	}
 	var help bytes.Buffer
-	if err := run(context.Background(), []string{"-h"}, io.Discard, &help); err != nil {
+	if err := run(context.Background(), context.Background(), []string{"-h"}, io.Discard, &help); err != nil {
 		t.Errorf("-h: %v, want nil", err)
 	}
 	for _, want := range []string{"FAMID_MAX_MESSAGE_BYTES", "-max-message-bytes", "-admin-addr", "-metrics-addr", "-cors-origin", "-config"} {
@@ -189,7 +189,7 @@ func TestMetricsOnLoopbackByDefault(t *testing.T) {
 // an operator reads cannot drift from -h.
 func TestFlagsDocumented(t *testing.T) {
 	var help bytes.Buffer
-	if err := run(context.Background(), []string{"-h"}, io.Discard, &help); err != nil {
+	if err := run(context.Background(), context.Background(), []string{"-h"}, io.Discard, &help); err != nil {
 		t.Fatal(err)
 	}
 	flags := map[string]bool{}

@@ -37,13 +37,7 @@ const childEnv = "FAMID_TEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
-		ctx, stop := signalContext()
-		defer stop()
-		if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-			fmt.Fprintln(os.Stderr, "famid:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
+		os.Exit(runUntilSignalled(os.Args[1:]))
 	}
 	os.Exit(m.Run())
 }
@@ -140,6 +134,7 @@ type child struct {
 	cmd      *exec.Cmd
 	grpcAddr string
 	httpAddr string
+	ready    string // its --ready-file
 	exited   chan error
 	done     chan struct{}
 }
@@ -176,7 +171,7 @@ func startChild(t *testing.T, dir string, flags ...string) *child {
 	if bound.PID != cmd.Process.Pid {
 		t.Fatalf("--ready-file %s names pid %d, famid is %d", ready, bound.PID, cmd.Process.Pid)
 	}
-	c.grpcAddr, c.httpAddr = bound.GRPCAddr, bound.HTTPAddr
+	c.grpcAddr, c.httpAddr, c.ready = bound.GRPCAddr, bound.HTTPAddr, ready
 	waitHealthyOr(t, c.httpAddr, c.exited)
 	return c
 }

@@ -32,22 +32,52 @@ import (
 )
 
 func main() {
-	ctx, stop := signalContext()
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	os.Exit(runUntilSignalled(os.Args[1:]))
+}
+
+// runUntilSignalled runs famid until SIGINT or SIGTERM, and returns its
+// exit code.
+func runUntilSignalled(args []string) int {
+	stop, hurry, release := notifySignals()
+	defer release()
+	if err := run(stop, hurry, args, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "famid:", err)
-		os.Exit(1)
+		return 1
+	}
+	return 0
+}
+
+// notifySignals returns stop, done on the first SIGINT or SIGTERM, which
+// starts a graceful shutdown, and hurry, done on the second, which cuts it
+// short (server.Hurry): an operator's second Ctrl-C was ignored until the
+// drain delay and the calls in progress had ended. A third signal has its
+// default effect, and ends the process at once.
+func notifySignals() (stop, hurry context.Context, release func()) {
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	stop, stopped := context.WithCancel(context.Background())
+	hurry, hurried := context.WithCancel(context.Background())
+	released := make(chan struct{})
+	go func() {
+		for _, end := range []context.CancelFunc{stopped, hurried} {
+			select {
+			case <-signals:
+				end()
+			case <-released:
+				return
+			}
+		}
+		signal.Stop(signals)
+	}()
+	return stop, hurry, func() {
+		signal.Stop(signals)
+		close(released)
 	}
 }
 
-// signalContext is done on SIGINT or SIGTERM, which start a graceful
-// shutdown.
-func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-}
-
-// run parses the configuration, then serves until ctx ends.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// run parses the configuration, then serves until ctx ends; its shutdown
+// waits no more once hurry ends.
+func run(ctx, hurry context.Context, args []string, stdout, stderr io.Writer) error {
 	opts, err := parseOptions(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -62,7 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if opts.checkHealth {
 		return checkHealth(ctx, opts.server.HTTPAddr)
 	}
-	m := &Main{opts: opts, stderr: stderr}
+	m := &Main{opts: opts, stderr: stderr, hurry: hurry}
 	defer func() {
 		if err := m.Close(); err != nil {
 			fmt.Fprintln(stderr, "famid:", err)
@@ -103,6 +133,8 @@ func checkHealth(ctx context.Context, httpAddr string) error {
 type Main struct {
 	opts   *options
 	stderr io.Writer
+	// hurry ends when the shutdown must wait no more (a second signal).
+	hurry  context.Context
 	traces *sdktrace.TracerProvider
 	// logs buffers the log lines, so a call's access line costs no write
 	// system call of its own.
@@ -147,14 +179,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 		defer func() { err = errors.Join(err, removeReadyFile(path)) }()
 	}
+	stopHurry := context.AfterFunc(m.hurry, srv.Hurry)
+	defer stopHurry()
 	return srv.Run(ctx)
 }
 
 // Close flushes the spans still queued and the buffered log lines. The
 // spans get the servers' grace period (--shutdown-timeout) and are
-// dropped after it: a collector that accepts and never answers would
-// otherwise hold the shutdown for OTEL_EXPORTER_OTLP_TIMEOUT, retries
-// included, and a supervisor's SIGKILL would then lose the log lines too.
+// dropped after it, or at once in a hurried stop: a collector that
+// accepts and never answers would otherwise hold the shutdown for
+// OTEL_EXPORTER_OTLP_TIMEOUT, retries included, and a supervisor's
+// SIGKILL would then lose the log lines too.
 func (m *Main) Close() error {
 	var err error
 	if m.traces != nil {
@@ -162,7 +197,7 @@ func (m *Main) Close() error {
 		if grace <= 0 {
 			grace = server.DefaultShutdownTimeout // as the server reads it
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), grace)
+		ctx, cancel := context.WithTimeout(m.hurry, grace)
 		if err = m.traces.Shutdown(ctx); err != nil {
 			err = fmt.Errorf("spans not exported within the shutdown timeout (%v), dropped: %w", grace, err)
 		}

@@ -67,7 +67,7 @@ func serve(t *testing.T, ctx context.Context, args []string, stderr io.Writer) (
 	path := readyPath(t)
 	args = append([]string{"--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", loopback0, "--ready-file", path}, args...)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, io.Discard, stderr) }()
+	go func() { done <- run(ctx, context.Background(), args, io.Discard, stderr) }()
 	return waitReady(t, path, done), done
 }
 
@@ -89,12 +89,12 @@ func TestRunFromEnvironment(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var logs syncbuf.Buffer
-	go func() { done <- run(ctx, nil, io.Discard, &logs) }()
+	go func() { done <- run(ctx, context.Background(), nil, io.Discard, &logs) }()
 	bound := waitReady(t, ready, done)
 	httpAddr, metricsAddr := bound.HTTPAddr, bound.MetricsAddr
 
 	waitHealthy(t, httpAddr)
-	if err := run(ctx, []string{"--check-health", "--http-addr", httpAddr}, io.Discard, io.Discard); err != nil {
+	if err := run(ctx, context.Background(), []string{"--check-health", "--http-addr", httpAddr}, io.Discard, io.Discard); err != nil {
 		t.Errorf("--check-health on a ready server: %v", err)
 	}
 	// 64KiB is 65,536 bytes: a body just over it is refused, one just under
@@ -133,7 +133,7 @@ func TestRunFromEnvironment(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("run returned %v after shutdown, want nil", err)
 	}
-	if err := run(context.Background(), []string{"--check-health", "--http-addr", httpAddr}, io.Discard, io.Discard); err == nil {
+	if err := run(context.Background(), context.Background(), []string{"--check-health", "--http-addr", httpAddr}, io.Discard, io.Discard); err == nil {
 		t.Error("--check-health on a stopped server succeeded")
 	}
 	if !strings.Contains(logs.String(), "--municipalities") {
@@ -152,7 +152,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			err := run(context.Background(), args, io.Discard, &stderr)
+			err := run(context.Background(), context.Background(), args, io.Discard, &stderr)
 			if err == nil {
 				t.Fatal("run accepted bad arguments")
 			}
@@ -192,7 +192,7 @@ func TestSecondServerOnSameDataDirFailsFast(t *testing.T) {
 	waitHealthy(t, bound.HTTPAddr)
 
 	start := time.Now()
-	err := run(context.Background(), append([]string{"--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", loopback0}, args...), io.Discard, &bytes.Buffer{})
+	err := run(context.Background(), context.Background(), append([]string{"--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", loopback0}, args...), io.Discard, &bytes.Buffer{})
 	if err == nil {
 		t.Fatal("a second famid on the same data dir started")
 	}
@@ -286,7 +286,7 @@ func TestShutdownWithADeadCollector(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	var logs syncbuf.Buffer
-	go func() { done <- run(ctx, nil, io.Discard, &logs) }()
+	go func() { done <- run(ctx, context.Background(), nil, io.Discard, &logs) }()
 	httpAddr := waitReady(t, ready, done).HTTPAddr
 	waitHealthy(t, httpAddr)
 	// A REST call is traced: its span waits in the queue.

@@ -24,7 +24,7 @@ func TestReadyFile(t *testing.T) {
 	path := readyPath(t)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--data-dir", t.TempDir(), "--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", loopback0,
+		done <- run(ctx, context.Background(), []string{"--data-dir", t.TempDir(), "--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", loopback0,
 			"--admin-addr", loopback0, "--ready-file", path, "--log-level", "error"}, io.Discard, io.Discard)
 	}()
 	bound := waitReady(t, path, done)
@@ -77,7 +77,7 @@ func TestReadyFile(t *testing.T) {
 func TestReadyFileUnwritable(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(t.TempDir(), "missing", "ready.json")
-	err := run(context.Background(), []string{"--data-dir", dir, "--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", "",
+	err := run(context.Background(), context.Background(), []string{"--data-dir", dir, "--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", "",
 		"--ready-file", path, "--log-level", "error"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "--ready-file") {
 		t.Fatalf("run with an unwritable ready file: %v, want an error naming --ready-file", err)

@@ -46,7 +46,7 @@ func TestServiceTokenRetention(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		m := &Main{opts: o, stderr: io.Discard}
+		m := &Main{opts: o, stderr: io.Discard, hurry: context.Background()}
 		err := m.Run(ctx)
 		done <- errors.Join(err, m.Close())
 	}()

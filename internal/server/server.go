@@ -269,7 +269,10 @@ type Server struct {
 	// tracing is set when Config.TracerProvider was.
 	tracing bool
 	// draining is set when shutdown begins: /readyz then answers 503.
-	draining  atomic.Bool
+	draining atomic.Bool
+	// hurried ends when Hurry is called: a shutdown then waits no more.
+	hurried   context.Context
+	hurry     context.CancelFunc
 	adminHTTP *http.Server
 	adminLis  net.Listener
 	// metricsHTTP serves /metrics alone on metricsLis.
@@ -291,6 +294,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	tracing := cfg.TracerProvider != nil
 	cfg.setDefaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, tracing: tracing}
+	s.hurried, s.hurry = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -623,7 +627,8 @@ func (s *Server) otelgrpcOptions() []otelgrpc.Option {
 }
 
 // Run serves until ctx is done, then shuts down gracefully: in-flight calls
-// finish (within ShutdownTimeout) and the data files are closed.
+// finish (within ShutdownTimeout, or until Hurry) and the data files are
+// closed.
 func (s *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 4)
 	go func() { errc <- s.grpc.Serve(s.grpcLis) }()
@@ -657,19 +662,33 @@ func (s *Server) Run(ctx context.Context) error {
 	s.draining.Store(true)
 	s.health.Shutdown() // every service NOT_SERVING
 	if err == nil && s.cfg.DrainDelay > 0 {
-		time.Sleep(s.cfg.DrainDelay)
+		select {
+		case <-time.After(s.cfg.DrainDelay):
+		case <-s.hurried.Done():
+		}
 	}
 	s.beginShutdown()
 	s.stopListeners()
 	return errors.Join(err, s.Close())
 }
 
+// Hurry cuts a shutdown short, the one under way or the next: the rest of
+// the drain delay is skipped and the calls in progress are not waited
+// for, as when the shutdown timeout has passed. famid calls it on a
+// second SIGINT or SIGTERM, an operator who will not wait.
+func (s *Server) Hurry() {
+	if s.hurried.Err() == nil {
+		s.log.Warn("shutdown hurried: the drain delay and the calls in progress are not waited for")
+	}
+	s.hurry()
+}
+
 // stopListeners closes every listener at once and then waits, for the
-// shutdown timeout at most, for the calls in progress on all of them.
-// Stopped one after the other, a listener would take new calls while an
-// earlier one waited for its own.
+// shutdown timeout at most, or until Hurry, for the calls in progress on
+// all of them. Stopped one after the other, a listener would take new
+// calls while an earlier one waited for its own.
 func (s *Server) stopListeners() {
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(s.hurried, s.cfg.ShutdownTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, srv := range []*http.Server{s.http, s.adminHTTP, s.metricsHTTP} {

@@ -89,3 +89,26 @@ func waitRefused(t *testing.T, what, addr string) {
 	}
 	t.Fatalf("the %s listener still takes connections 3 s into the stop, while a call is in progress", what)
 }
+
+// TestHurryEndsTheWaitForCallsInProgress: Hurry (famid's second SIGTERM)
+// during a stop waiting for a call in progress ends the stop at once, as
+// the shutdown timeout would, rather than after the call.
+func TestHurryEndsTheWaitForCallsInProgress(t *testing.T) {
+	cfg := server.Config{ShutdownTimeout: time.Minute, MetricsAddr: "127.0.0.1:0"}
+	server.SetAdmissionHold(&cfg, time.Hour) // the held call is counted until its body comes
+	ts := startServer(t, cfg)
+	_, ended := startHeld(t, ts, "rest", "held-2")
+	waitMetric(t, ts, "raccordo_calls_in_progress", 1, ended)
+	stopped := make(chan error, 1)
+	go func() { stopped <- ts.Stop() }()
+	waitRefused(t, "HTTP", ts.HTTPAddr())
+	ts.Hurry()
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stop still waits for the call in progress 10 s after Hurry")
+	}
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"net/http"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSecondSignalHurriesTheStop: a famid process draining after SIGTERM
+// (a one-minute --drain-delay) stops at once on a second SIGTERM, cleanly:
+// exit code 0, its ready file removed, its data files whole. The second
+// signal was ignored, so an operator's second Ctrl-C waited out the drain
+// delay and the calls in progress.
+func TestSecondSignalHurriesTheStop(t *testing.T) {
+	dir := t.TempDir()
+	c := startChild(t, dir, "--drain-delay", "1m")
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitNotReady(t, c.httpAddr)
+	start := time.Now()
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-c.exited:
+		if err != nil {
+			t.Fatalf("famid stopped by a second SIGTERM: %v, want exit code 0", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("famid still draining 20 s after a second SIGTERM")
+	}
+	t.Logf("stopped %v after the second SIGTERM", time.Since(start).Round(time.Millisecond))
+	if _, err := os.Stat(c.ready); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ready file after a hurried stop: %v, want it removed, as on a clean stop", err)
+	}
+	checkFiles(t, dir, 0)
+}
+
+// waitNotReady waits until the server on httpAddr answers /readyz with
+// 503, as it does once its shutdown has begun.
+func waitNotReady(t *testing.T, httpAddr string) {
+	t.Helper()
+	client := &http.Client{Timeout: time.Second}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		res, err := client.Get("http://" + httpAddr + "/readyz")
+		if err != nil {
+			t.Fatalf("/readyz while draining: %v", err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusServiceUnavailable {
+			return
+		}
+	}
+	t.Fatal("/readyz still ready 10 s after SIGTERM")
+}
