@@ -142,19 +142,28 @@ func (m *metrics) streamStarted(c call) (done func()) {
 
 // storeCollector reads the regions' revisions and change-log lengths at
 // each scrape, so the gauges are never stale and cost nothing between
-// scrapes.
+// scrapes; and says which of regions the store serves, 1 for each that
+// has stats and 0 for one it refused at start (a damaged file, a data
+// format it does not know). Such a region had no gauge at all, while
+// /readyz stays ready since the others serve (ADR 19): the start's log
+// line was its only trace.
 type storeCollector struct {
-	stats func() ([]bolt.RegionStats, error)
+	regions []string
+	stats   func() ([]bolt.RegionStats, error)
 }
 
 var (
 	revisionDesc  = prometheus.NewDesc("raccordo_store_revision", "The region's current revision.", []string{"region"}, nil)
 	changeLogDesc = prometheus.NewDesc("raccordo_store_changelog_length", "Changes the region's change log retains (since its compaction).", []string{"region"}, nil)
+	servedDesc    = prometheus.NewDesc("raccordo_store_region_served",
+		"1 while the store serves the region, 0 when it refused the region's file at start (damaged, or of a data format it does not know): the log's \"region not served\" says why.",
+		[]string{"region"}, nil)
 )
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- revisionDesc
 	ch <- changeLogDesc
+	ch <- servedDesc
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -163,9 +172,18 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(revisionDesc, err)
 		return
 	}
+	served := make(map[string]bool, len(stats))
 	for _, s := range stats {
+		served[s.Region] = true
 		ch <- prometheus.MustNewConstMetric(revisionDesc, prometheus.GaugeValue, float64(s.Revision), s.Region)
 		ch <- prometheus.MustNewConstMetric(changeLogDesc, prometheus.GaugeValue, float64(s.Changes), s.Region)
+	}
+	for _, region := range c.regions {
+		v := 0.0
+		if served[region] {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(servedDesc, prometheus.GaugeValue, v, region)
 	}
 }
 

@@ -369,7 +369,7 @@ func (s *Server) openStorage(ctx context.Context, tracer trace.Tracer) error {
 		Stats() ([]bolt.RegionStats, error)
 	}); ok {
 		s.storeStats = st.Stats
-		s.metrics.reg.MustRegister(&storeCollector{stats: st.Stats})
+		s.metrics.reg.MustRegister(&storeCollector{regions: regionIDs, stats: st.Stats})
 	}
 	if st, ok := s.store.(interface{ Ping(context.Context) error }); ok {
 		s.storePing = st.Ping

@@ -1,0 +1,41 @@
+package server_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/territory"
+)
+
+// TestMetricsNameTheRegionsNotServed: a region whose file famid refused
+// at start (emptied while it was stopped) is raccordo_store_region_served
+// 0 on /metrics, and every other region 1, so that an alert can see it.
+// It vanished from the metrics instead, while /readyz stays ready (the
+// other regions serve): the start's log line was its only trace.
+func TestMetricsNameTheRegionsNotServed(t *testing.T) {
+	ts := startServer(t, server.Config{MetricsAddr: "127.0.0.1:0"})
+	for _, r := range territory.Regions() {
+		if got, ok := sample(scrape(t, ts.metricsURL()), "raccordo_store_region_served", `region="`+r.ID+`"`); !ok || got != 1 {
+			t.Errorf("region %s served: %v (present %v), want 1", r.ID, got, ok)
+		}
+	}
+	if err := ts.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(bolt.RegionFile(ts.DataDir, "veneto"), 0); err != nil {
+		t.Fatal(err)
+	}
+	ts = ts.restart()
+	m := scrape(t, ts.metricsURL())
+	for _, r := range territory.Regions() {
+		want := 1.0
+		if r.ID == "veneto" {
+			want = 0
+		}
+		if got, ok := sample(m, "raccordo_store_region_served", `region="`+r.ID+`"`); !ok || got != want {
+			t.Errorf("region %s served, its file damaged: %v (present %v), want %v", r.ID, got, ok, want)
+		}
+	}
+}
