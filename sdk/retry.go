@@ -1,8 +1,12 @@
 package sdk
 
 import (
+	"context"
 	"errors"
 	"iter"
+	"net/http"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"connectrpc.com/connect"
@@ -45,10 +49,32 @@ func Retryable(err error) bool {
 
 // RetryDelay is how long the server asked the caller to wait before trying
 // again (the RetryInfo of a RESOURCE_EXHAUSTED or UNAVAILABLE, sent as
-// Retry-After on REST), or 0 when it did not say.
+// Retry-After on REST), or else how long the Retry-After header of the
+// answer asks (a proxy or load balancer in front of the server refusing
+// with a 503 or 429 of its own), or 0 when neither says.
 func RetryDelay(err error) time.Duration {
 	for ri := range details[*errdetails.RetryInfo](err) {
 		return ri.GetRetryDelay().AsDuration()
+	}
+	var ce *connect.Error
+	if !errors.As(err, &ce) {
+		return 0
+	}
+	return retryAfter(ce.Meta().Get("Retry-After"), time.Now())
+}
+
+// retryAfter reads a Retry-After header's value (RFC 9110, 10.2.3) at now:
+// delay seconds or an HTTP date; 0 for none, one past or one it cannot
+// read.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		return time.Duration(max(s, 0)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
 	}
 	return 0
 }
@@ -72,4 +98,81 @@ func details[D any](err error) iter.Seq[D] {
 			}
 		}
 	}
+}
+
+// The Retry-After of an answer that is not the server's own (a proxy's or
+// a load balancer's 503 or 429, with no Connect or gRPC error in it) is
+// dropped by connect-go, which builds the call's error from the HTTP
+// status alone. NewClient keeps it: its transport, proxyRetryAfter, hands
+// the header to the call's interceptor, keepRetryAfter, through the
+// request's context, and the interceptor adds it to the error's metadata,
+// where RetryDelay reads it. Unary calls only: a stream's error comes
+// after its call has returned.
+
+// retryAfterSlot is where proxyRetryAfter leaves a refusal's Retry-After
+// for the call whose context carries it.
+type retryAfterSlot struct{ v atomic.Pointer[string] }
+
+type retryAfterKey struct{}
+
+// proxyRetryAfter is the transport NewClient's calls go through.
+type proxyRetryAfter struct{ next http.RoundTripper }
+
+func (t proxyRetryAfter) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := t.next.RoundTrip(req)
+	if err != nil || (res.StatusCode != http.StatusServiceUnavailable && res.StatusCode != http.StatusTooManyRequests) {
+		return res, err
+	}
+	if slot, ok := req.Context().Value(retryAfterKey{}).(*retryAfterSlot); ok {
+		if v := res.Header.Get("Retry-After"); v != "" {
+			slot.v.Store(&v)
+		}
+	}
+	return res, nil
+}
+
+// CloseIdleConnections closes next's idle connections, as
+// throttledTransport's does.
+func (t proxyRetryAfter) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// keepRetryAfter is the interceptor of NewClient's calls.
+type keepRetryAfter struct{}
+
+func (keepRetryAfter) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		slot := &retryAfterSlot{}
+		res, err := next(context.WithValue(ctx, retryAfterKey{}, slot), req)
+		var ce *connect.Error
+		if v := slot.v.Load(); v != nil && errors.As(err, &ce) && ce.Meta().Get("Retry-After") == "" {
+			ce.Meta().Set("Retry-After", *v)
+		}
+		return res, err
+	}
+}
+
+func (keepRetryAfter) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (keepRetryAfter) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return next
+}
+
+// withProxyRetryAfter is hc, or http.DefaultClient when nil, with its
+// transport wrapped in proxyRetryAfter.
+func withProxyRetryAfter(hc *http.Client) *http.Client {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	wrapped := *hc
+	wrapped.Transport = proxyRetryAfter{next: next}
+	return &wrapped
 }

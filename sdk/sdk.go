@@ -49,12 +49,11 @@ type Client struct {
 // e.g. http://127.0.0.1:8080) that send token on every call (none when
 // token is empty: regions and Auth.Login need none). opts may pick
 // the protocol (connect.WithGRPC(), connect.WithGRPCWeb(); Connect by
-// default).
+// default). A unary call's error keeps the Retry-After of a proxy's 503
+// or 429, for RetryDelay.
 func NewClient(httpClient *http.Client, baseURL, token string, opts ...connect.ClientOption) *Client {
-	if httpClient == nil {
-		httpClient = http.DefaultClient
-	}
-	opts = append(opts, connect.WithInterceptors(Bearer(token)))
+	httpClient = withProxyRetryAfter(httpClient)
+	opts = append(opts, connect.WithInterceptors(Bearer(token), keepRetryAfter{}))
 	return &Client{
 		Regions:   famiv1connect.NewRegionServiceClient(httpClient, baseURL, opts...),
 		Auth:      famiv1connect.NewAuthServiceClient(httpClient, baseURL, opts...),
