@@ -58,15 +58,7 @@ func TestCallInFlightWhenTheStoreCloses(t *testing.T) {
 // in progress then had only what the HTTP wait had left of it. The REST
 // call is still answered, by the store it started on.
 func TestShutdownClosesEveryListenerAtOnce(t *testing.T) {
-	cfg := server.Config{ShutdownTimeout: 20 * time.Second, MetricsAddr: "127.0.0.1:0"}
-	server.SetAdmissionHold(&cfg, time.Hour) // the held call is counted until its body comes
-	ts := startServer(t, cfg)
-	finish, ended := startHeld(t, ts, "rest", "held-1")
-	waitMetric(t, ts, "raccordo_calls_in_progress", 1, ended)
-	stopped := make(chan error, 1)
-	go func() { stopped <- ts.Stop() }()
-
-	waitRefused(t, "HTTP", ts.HTTPAddr())
+	ts, finish, stopped := stopWithACallInProgress(t, 20*time.Second)
 	waitRefused(t, "gRPC", ts.GRPCAddr())
 	if err := finish(); err != nil {
 		t.Errorf("the REST call in progress when the stop began: %v, want it answered", err)
@@ -74,6 +66,23 @@ func TestShutdownClosesEveryListenerAtOnce(t *testing.T) {
 	if err := <-stopped; err != nil {
 		t.Errorf("Stop: %v", err)
 	}
+}
+
+// stopWithACallInProgress starts a server with shutdownTimeout, holds a
+// REST create in progress (its body not sent), and stops the server: it
+// returns once the stop has closed the HTTP listener, with the function
+// that sends the held call's body and returns its answer, and the channel
+// the stop's result comes on.
+func stopWithACallInProgress(t *testing.T, shutdownTimeout time.Duration) (ts *testServer, finish func() error, stopped <-chan error) {
+	cfg := server.Config{ShutdownTimeout: shutdownTimeout, MetricsAddr: "127.0.0.1:0"}
+	server.SetAdmissionHold(&cfg, time.Hour) // the held call is counted until its body comes
+	ts = startServer(t, cfg)
+	finish, ended := startHeld(t, ts, "rest", "held-1")
+	waitMetric(t, ts, "raccordo_calls_in_progress", 1, ended)
+	stop := make(chan error, 1)
+	go func() { stop <- ts.Stop() }()
+	waitRefused(t, "HTTP", ts.HTTPAddr())
+	return ts, finish, stop
 }
 
 // waitRefused waits, for a few seconds at most, until nothing listens on
@@ -94,14 +103,7 @@ func waitRefused(t *testing.T, what, addr string) {
 // during a stop waiting for a call in progress ends the stop at once, as
 // the shutdown timeout would, rather than after the call.
 func TestHurryEndsTheWaitForCallsInProgress(t *testing.T) {
-	cfg := server.Config{ShutdownTimeout: time.Minute, MetricsAddr: "127.0.0.1:0"}
-	server.SetAdmissionHold(&cfg, time.Hour) // the held call is counted until its body comes
-	ts := startServer(t, cfg)
-	_, ended := startHeld(t, ts, "rest", "held-2")
-	waitMetric(t, ts, "raccordo_calls_in_progress", 1, ended)
-	stopped := make(chan error, 1)
-	go func() { stopped <- ts.Stop() }()
-	waitRefused(t, "HTTP", ts.HTTPAddr())
+	ts, _, stopped := stopWithACallInProgress(t, time.Minute)
 	ts.Hurry()
 	select {
 	case err := <-stopped:
