@@ -169,6 +169,24 @@ var usernamePattern = regexp.MustCompile(`^[a-z][a-z0-9.-]{1,62}[a-z0-9]$`)
 // accountKey is the system store key of an account.
 func accountKey(region, username string) string { return region + "/" + username }
 
+// loginName is a login name as the accounts are keyed and the login
+// limits count it: with the spaces around it trimmed, and in lower case.
+// Usernames and region ids are lowercase ASCII (usernamePattern,
+// territory), so "MRossi@Lombardia" (a phone's keyboard capitalises the
+// first letter) or a name pasted with a space after it can only mean
+// mrossi@lombardia, and must not be refused as a wrong username; folded
+// before the limits, its variants spend one username's budget. Only ASCII
+// letters fold: a character that lowercases to one (the Kelvin sign to k)
+// names no account.
+func loginName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, strings.TrimSpace(s))
+}
+
 // parseLoginName splits a login name, {username}@{region}; ok is false for
 // anything that cannot name an account.
 func parseLoginName(login string) (region, username string, ok bool) {
@@ -199,7 +217,7 @@ func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.
 		return nil, err
 	}
 	now := s.now()
-	user, client := req.GetUsername(), principal.ClientAddr(ctx)
+	user, client := loginName(req.GetUsername()), principal.ClientAddr(ctx)
 	// An attempt is spent from the client address's budget, then from the
 	// username's, before the password is checked, and given back if it was
 	// right. The address comes first, so attempts it refuses never spend

@@ -36,11 +36,12 @@ func RegionIDs() []string {
 // A national page token is its own version, so that a token of one region's
 // list is never mistaken for a national one or the other way round: the
 // key of the national request (requestKey), the region the next page
-// starts in and that region's own page token. Version 'n' tokens carried
-// no key; they are refused as out of date.
+// starts in and that region's own page token, and the check every token
+// ends with (tokenCheck). Version 'n' tokens carried no key, version 'o'
+// tokens no check; both are refused as out of date.
 const (
-	acrossTokenVersion    = 'o'
-	oldAcrossTokenVersion = 'n'
+	acrossTokenVersion     = 's'
+	oldAcrossTokenVersions = "no"
 )
 
 func encodeAcross(key, region, inner string) string {
@@ -48,7 +49,7 @@ func encodeAcross(key, region, inner string) string {
 }
 
 func decodeAcross(key, token string) (region, inner string, err error) {
-	rest, err := decodeKeyed(acrossTokenVersion, oldAcrossTokenVersion, key, token)
+	rest, err := decodeKeyed(acrossTokenVersion, oldAcrossTokenVersions, key, token)
 	if err != nil || rest == "" {
 		return "", "", err
 	}

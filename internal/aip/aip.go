@@ -89,13 +89,18 @@ func PageSize(n int32) (int, error) {
 }
 
 // The page token is opaque to clients: a version byte, the key of the
-// request it answers (requestKey) and the position it resumes after,
-// base64url-encoded. Version 'p' tokens carried no key; they are refused
-// as out of date.
+// request it answers (requestKey), the position it resumes after and a
+// check of the three (tokenCheck), base64url-encoded. Version 'p' tokens
+// carried no key, version 'q' tokens no check; both are refused as out of
+// date.
 const (
-	tokenVersion    = 'q'
-	oldTokenVersion = 'p'
+	tokenVersion     = 'r'
+	oldTokenVersions = "pq"
 )
+
+// checkSize is the length of a token's check: a token cut short or with a
+// character changed passes it by chance once in four billion.
+const checkSize = 4
 
 // keySize is the length of a request key in a token: enough that two
 // different requests of one caller do not share a key by chance, short
@@ -149,31 +154,59 @@ func EncodeToken(req proto.Message, position string) string {
 // the first page. A token issued for another request (another parent,
 // filter, order or method) is refused, naming page_token.
 func DecodeToken(req PagedRequest) (string, error) {
-	return decodeKeyed(tokenVersion, oldTokenVersion, requestKey(req), req.GetPageToken())
+	return decodeKeyed(tokenVersion, oldTokenVersions, requestKey(req), req.GetPageToken())
 }
 
 func encodeKeyed(version byte, key, position string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(string(version) + key + position))
+	b := make([]byte, 0, 1+len(key)+len(position)+checkSize)
+	b = append(append(append(b, version), key...), position...)
+	return base64.RawURLEncoding.EncodeToString(append(b, tokenCheck(b)...))
+}
+
+// tokenCheck is the check that ends a token of body: the first checkSize
+// bytes of body's SHA-256. A token cut short (copied in part, clipped by a
+// log or a form) decoded to a shorter position, and a List resumed from a
+// place no page ended at, repeating or skipping items, with no error. It
+// is no signature: a client that forges a whole token only pages through
+// what it may read anyway.
+func tokenCheck(body []byte) []byte {
+	sum := sha256.Sum256(body)
+	return sum[:checkSize]
 }
 
 // decodeKeyed returns the position of a token of version issued for the
-// request of key; "" for no token. A token of the version before (old) is
-// refused as out of date, one of another request as such.
-func decodeKeyed(version, old byte, key, token string) (string, error) {
+// request of key; "" for no token. A token of an old version (one of
+// olds) is refused as out of date, one of another request as such.
+func decodeKeyed(version byte, olds, key, token string) (string, error) {
 	if token == "" {
 		return "", nil
 	}
 	rest, ok := decodeVersioned(token, version)
+	if ok {
+		rest, ok = checked(rest, version)
+	}
 	switch {
 	case ok && len(rest) > keySize && rest[:keySize] == key:
 		return rest[keySize:], nil
 	case ok && len(rest) > keySize:
 		return "", errs.InvalidField("page_token", "was issued for another request: send it again with the same parent, filters and order as the request that returned it (only page_size may change), or list again without page_token")
 	}
-	if _, ok := decodeVersioned(token, old); ok {
-		return "", errs.InvalidField("page_token", "was issued by an earlier version of this server: list again without page_token")
+	for i := range len(olds) {
+		if _, ok := decodeVersioned(token, olds[i]); ok {
+			return "", errs.InvalidField("page_token", "was issued by an earlier version of this server: list again without page_token")
+		}
 	}
 	return "", errs.InvalidField("page_token", "is not a token returned by this server")
+}
+
+// checked returns rest, what follows a token's version byte, without its
+// check, and whether the check holds (tokenCheck).
+func checked(rest string, version byte) (string, bool) {
+	n := len(rest) - checkSize
+	if n < 0 || string(tokenCheck([]byte(string(version)+rest[:n]))) != rest[n:] {
+		return "", false
+	}
+	return rest[:n], true
 }
 
 // decodeVersioned returns what follows the version byte of a token of that

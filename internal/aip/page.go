@@ -76,7 +76,7 @@ func PageOf(size int) *Page { return &Page{size: size} }
 // page_token and page_size alone (AIP-158).
 func (p *Page) Resume(req PagedRequest) (string, error) {
 	p.key = requestKey(req)
-	return decodeKeyed(tokenVersion, oldTokenVersion, p.key, req.GetPageToken())
+	return decodeKeyed(tokenVersion, oldTokenVersions, p.key, req.GetPageToken())
 }
 
 // Take reports whether m joins the page, and counts it if so. It answers

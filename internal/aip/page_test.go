@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -42,6 +43,35 @@ func TestStartPage(t *testing.T) {
 		if e := errs.As(err); e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != tc.field {
 			t.Errorf("%d %q: got %v, want INVALID_ARGUMENT on %s", tc.size, tc.token, err, tc.field)
 		}
+	}
+}
+
+// TestPageTokenCutShortOrChanged: a token cut short, or with one
+// character changed, is refused naming page_token. Before tokens ended
+// with a check, most such tokens decoded to another position (a prefix of
+// the real one), and the List resumed where no page had ended. A token of
+// the format before the check is refused as out of date.
+func TestPageTokenCutShortOrChanged(t *testing.T) {
+	req := partners(0, "")
+	token := aip.EncodeToken(req, "regions/veneto/partners/p07")
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	var bad []string
+	for n := 1; n < len(token); n++ {
+		bad = append(bad, token[:n])
+	}
+	for i := range token {
+		next := alphabet[(strings.IndexByte(alphabet, token[i])+1)%len(alphabet)]
+		bad = append(bad, token[:i]+string(next)+token[i+1:])
+	}
+	for _, b := range bad {
+		_, err := aip.DecodeToken(partners(0, b))
+		if e := errs.As(err); e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != "page_token" {
+			t.Errorf("token %q, altered from %q: got %v, want INVALID_ARGUMENT on page_token", b, token, err)
+		}
+	}
+	_, err := aip.DecodeToken(partners(0, aip.TokenWithoutCheck(req, "regions/veneto/partners/p07")))
+	if err == nil || !strings.Contains(err.Error(), "earlier version") {
+		t.Errorf("a token without a check: got %v, want it refused as of an earlier version", err)
 	}
 }
 

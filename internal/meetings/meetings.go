@@ -99,7 +99,7 @@ func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRe
 				mt.FacilitatorDisplayName = who.Name()
 			}
 		}
-		err := resource.Validate("meeting", nil, mt, func(v *errs.Violations, mt *famiv1.Meeting) { validate(tx, v, mt, region) })
+		err := resource.Validate("meeting", nil, mt, func(v *errs.Violations, mt *famiv1.Meeting) { validate(tx, v, s.cal, mt, region) })
 		if err != nil {
 			return nil, err
 		}
@@ -133,7 +133,7 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), mutable, outputOnly...); err != nil {
 			return nil, err
 		}
-		err := resource.Validate("meeting", cur, next, func(v *errs.Violations, mt *famiv1.Meeting) { validate(tx, v, mt, tx.Region()) })
+		err := resource.Validate("meeting", cur, next, func(v *errs.Violations, mt *famiv1.Meeting) { validate(tx, v, s.cal, mt, tx.Region()) })
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/territory"
 )
 
 // MaxAttendees is the most people one partner may send to a meeting, and
@@ -40,8 +41,8 @@ const (
 
 // validate checks a meeting's own fields and that the networks, partners
 // and protocol it names exist in its region, recording their violations
-// in v.
-func validate(tx store.ReadTx, v *errs.Violations, mt *famiv1.Meeting, region string) {
+// in v; cal tells the days its times fall on.
+func validate(tx store.ReadTx, v *errs.Violations, cal territory.Calendar, mt *famiv1.Meeting, region string) {
 	switch n := len(mt.GetNetworks()); {
 	case n == 0 && !networkless(mt.GetKind()):
 		v.Add("meeting.networks", "is required: name one or more networks of region %q (only focus groups and bilateral meetings may have none)", region)
@@ -54,7 +55,7 @@ func validate(tx store.ReadTx, v *errs.Violations, mt *famiv1.Meeting, region st
 	check.Enum(v, "meeting.kind", mt.GetKind(), true)
 	check.Text(v, "meeting.title", mt.GetTitle(), true, maxTitle, false)
 	check.Text(v, "meeting.description", mt.GetDescription(), false, maxText, true)
-	times(v, mt.GetStartTime(), mt.GetEndTime())
+	times(v, cal, mt.GetStartTime(), mt.GetEndTime())
 	check.Enum(v, "meeting.mode", mt.GetMode(), true)
 	mode := mt.GetMode()
 	needPlace := mode == famiv1.MeetingMode_MEETING_MODE_IN_PERSON || mode == famiv1.MeetingMode_MEETING_MODE_HYBRID
@@ -84,9 +85,12 @@ func validate(tx store.ReadTx, v *errs.Violations, mt *famiv1.Meeting, region st
 	check.Text(v, "meeting.facilitator_display_name", mt.GetFacilitatorDisplayName(), false, maxLabel, false)
 }
 
-// times checks a meeting's start and end: both set, from 2014 to 2100, the
-// end after the start and at most maxMeetingSpan later.
-func times(v *errs.Violations, start, end *timestamppb.Timestamp) {
+// times checks a meeting's start and end: both set, on days from 2014 to
+// 2100 as cal counts them (Italy's, where the meetings take place: a
+// meeting at 00:30 on 1 January 2014 in Rome is 2013 in UTC, and one at
+// 00:30 on 1 January 2101 is 2100), the end after the start and at most
+// maxMeetingSpan later.
+func times(v *errs.Violations, cal territory.Calendar, start, end *timestamppb.Timestamp) {
 	ok := true
 	for _, t := range []struct {
 		field string
@@ -100,8 +104,8 @@ func times(v *errs.Violations, start, end *timestamppb.Timestamp) {
 			v.Add(t.field, "is not a valid timestamp")
 			ok = false
 		default:
-			if d := t.ts.AsTime().UTC().Format(time.DateOnly); d < firstMeetingDay || d > lastMeetingDay {
-				v.Add(t.field, "%s is out of range: meetings are from %s to %s", t.ts.AsTime().UTC().Format(time.RFC3339), firstMeetingDay, lastMeetingDay)
+			if d := cal.Day(t.ts.AsTime()); d < firstMeetingDay || d > lastMeetingDay {
+				v.Add(t.field, "%s is out of range: meetings are from %s to %s", t.ts.AsTime().In(cal.Location()).Format(time.RFC3339), firstMeetingDay, lastMeetingDay)
 				ok = false
 			}
 		}

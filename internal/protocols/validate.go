@@ -4,6 +4,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/namekey"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -45,11 +46,15 @@ func validate(tx store.ReadTx, v *errs.Violations, p *famiv1.Protocol, region st
 	check.Text(v, "protocol.objectives", p.GetObjectives(), false, maxText, true)
 	check.Text(v, "protocol.body", p.GetBody(), false, maxBody, true)
 	if check.AtMost(v, "protocol.themes", len(p.GetThemes()), maxThemes, "themes") {
+		// Themes are compared as names are (namekey), as a claim's
+		// references are: "Mediazione culturale" and "mediazione
+		// culturale ", or "Società" composed and decomposed, are one theme
+		// listed twice, not two.
 		seen := check.Set[string]{}
 		for i, th := range p.GetThemes() {
 			f := errs.Indexed("protocol.themes", i)
 			check.Text(v, f, th, true, maxLabel, false)
-			if seen.Again(th) {
+			if seen.Again(namekey.Of(th)) {
 				v.Add(f, "%q is listed twice", errs.Clip(th, errs.MaxEcho))
 			}
 		}

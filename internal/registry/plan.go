@@ -44,7 +44,7 @@ func (s *Projects) validatePlan(v *errs.Violations, p *famiv1.Project, region st
 		seen := check.Set[string]{}
 		for i, ind := range p.GetIndicators() {
 			f := errs.Indexed("project.indicators", i)
-			if check.Code(v, f+".code", ind.GetCode(), 20) && seen.Again(ind.GetCode()) {
+			if check.Code(v, f+".code", ind.GetCode(), 20) && seen.Again(codeKey(ind.GetCode())) {
 				v.Add(f+".code", "%q is used by another indicator of the project", ind.GetCode())
 			}
 			check.Text(v, f+".name", ind.GetName(), true, 300, false)
@@ -63,7 +63,7 @@ func (s *Projects) validatePlan(v *errs.Violations, p *famiv1.Project, region st
 		seen := check.Set[string]{}
 		for i, a := range p.GetTimetable() {
 			f := errs.Indexed("project.timetable", i)
-			if check.Code(v, f+".code", a.GetCode(), 20) && seen.Again(a.GetCode()) {
+			if check.Code(v, f+".code", a.GetCode(), 20) && seen.Again(codeKey(a.GetCode())) {
 				v.Add(f+".code", "%q is used by another activity of the timetable", a.GetCode())
 			}
 			action(f+".action", a.GetAction(), true)

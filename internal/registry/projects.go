@@ -58,7 +58,7 @@ func (s *Projects) validate(tx store.ReadTx, v *errs.Violations, p *famiv1.Proje
 		f := errs.Indexed("project.actions", i)
 		check.Text(v, f+".code", a.GetCode(), true, 10, false)
 		check.Text(v, f+".title", a.GetTitle(), true, 300, false)
-		if codes.Again(a.GetCode()) {
+		if codes.Again(codeKey(a.GetCode())) {
 			v.Add(f+".code", "%q is used by another action of the project", a.GetCode())
 		}
 	}
@@ -75,7 +75,9 @@ func (s *Projects) validate(tx store.ReadTx, v *errs.Violations, p *famiv1.Proje
 // forms folded (NFKC: full-width letters, no-break spaces), every dash a
 // hyphen-minus, runs of spaces one space and none at either end, in upper
 // case. "PROG-1", "prog-1 " and "ＰＲＯＧ‑1" are one code; each was taken
-// for a new one beside the others.
+// for a new one beside the others. The codes a project lists once (its
+// actions', indicators' and activities') are compared by it too: "01" and
+// "０１ " were two actions, "OUT-01" and "out-01" two indicators.
 func codeKey(code string) string {
 	folded := strings.Map(func(r rune) rune {
 		if unicode.Is(unicode.Pd, r) {

@@ -355,6 +355,51 @@ func TestLoginLimitUnderConcurrency(t *testing.T) {
 	}
 }
 
+// TestLoginNameInAnyCase: usernames and region ids are lowercase, so a
+// login name typed with capitals (a phone capitalises the first letter) or
+// pasted with spaces around it names the same account and logs in; it was
+// refused as a wrong username. Its variants count as one username in the
+// login limits: five failures of gverdi@lombardia block GVerdi@Lombardia
+// too, the right password included. A character that only lowercases to
+// a letter of the username (the Kelvin sign) names no account.
+func TestLoginNameInAnyCase(t *testing.T) {
+	const password = "correct horse battery staple"
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		admin := newSurface(t, ts, kind)
+		anon := newSurfaceAs(t, ts, kind, "")
+		for _, id := range []string{"mrossi", "gverdi", "kbianchi"} {
+			if _, err := admin.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: lombardia, AccountId: id, Password: password,
+				Account: &famiv1.Account{DisplayName: id, Role: famiv1.Role_ROLE_CONSULTANT}}); err != nil {
+				t.Fatalf("create account %s: %v", id, err)
+			}
+		}
+		for _, name := range []string{"Mrossi@lombardia", "MRossi@Lombardia", "MROSSI@LOMBARDIA", " mrossi@lombardia", "mrossi@lombardia  "} {
+			res, err := anon.Login(ctx, &famiv1.LoginRequest{Username: name, Password: password})
+			if err != nil {
+				t.Errorf("login as %q: %v", name, err)
+				continue
+			}
+			who, err := newSurfaceAs(t, ts, kind, res.GetToken()).WhoAmI(ctx, &famiv1.WhoAmIRequest{})
+			if err != nil || who.GetSubject() != "account:mrossi" || who.GetRegion() != lombardia {
+				t.Errorf("login as %q: the token is %s of %s (%v), want account:mrossi of %s", name, who.GetSubject(), who.GetRegion(), err, lombardia)
+			}
+		}
+		_, err := anon.Login(ctx, &famiv1.LoginRequest{Username: "\u212Abianchi@lombardia", Password: password})
+		checkErr(t, "login with the Kelvin sign for k", err, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
+
+		for i := range 5 {
+			_, err := anon.Login(ctx, &famiv1.LoginRequest{Username: "gverdi@lombardia", Password: "guess " + strconv.Itoa(i)})
+			checkErr(t, "a wrong password", err, wantErr{codes.Unauthenticated, "LOGIN_FAILED", nil})
+		}
+		for _, pw := range []string{"guess 5", password} {
+			_, err := anon.Login(ctx, &famiv1.LoginRequest{Username: "GVerdi@Lombardia", Password: pw})
+			checkErr(t, "GVerdi@Lombardia after five failures of gverdi@lombardia", err,
+				wantErr{codes.ResourceExhausted, "TOO_MANY_LOGIN_FAILURES", nil})
+		}
+	})
+}
+
 // TestUsernamesScopedToTheirRegion: usernames are per region, so a region
 // admin learns nothing of another region's: every call Veneto's admin can
 // make with a username Lombardia has answers exactly as with one nobody

@@ -574,3 +574,28 @@ func (c *matrixCall) newMeeting(minutes bool) {
 	m := mustOK(mm.newMatrixMeeting(c.ctx, c.region, c.id, c.fx.network, false, minutes, c.fx.lead))(c.t, "create meeting "+c.id)
 	c.target = m.GetName()
 }
+
+// TestMeetingDaysAreItalys: a meeting's times are in range (2014 to 2100)
+// by the day they fall on in Italy, as every day of the services is
+// counted: one at 00:30 on 1 January 2014 in Rome (23:30 UTC the day
+// before) is taken, one ending at midnight on 1 January 2101 in Rome
+// (23:00 UTC on 31 December 2100) is refused naming meeting.end_time.
+// Both were judged by their UTC day, the other way round.
+func TestMeetingDaysAreItalys(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		network := seedEveryType(t, ts)["fami.v1.Network"]
+		s := newSurface(t, ts, kind)
+		at := func(id string, start time.Time) error {
+			mt := matrixMeeting(network, id)
+			mt.StartTime, mt.EndTime = timestamppb.New(start), timestamppb.New(start.Add(time.Hour))
+			_, err := s.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: lombardia, MeetingId: id, Meeting: mt})
+			return err
+		}
+		if err := at("capodanno-2014", time.Date(2014, 1, 1, 0, 30, 0, 0, italy)); err != nil {
+			t.Errorf("a meeting at 00:30 on 1 January 2014 in Rome: %v", err)
+		}
+		checkErr(t, "a meeting ending at midnight on 1 January 2101 in Rome", at("capodanno-2101", time.Date(2100, 12, 31, 23, 0, 0, 0, italy)),
+			wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"meeting.end_time"}})
+	})
+}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -175,4 +176,36 @@ func TestPageTokenBoundToRequest(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPageTokenCutShortIsRefused: a page token cut short (copied in part,
+// clipped by a log) is refused naming page_token on every surface, for a
+// region's list and for regions/-. Before tokens ended with a check, a
+// token one to three characters short was taken, and the list resumed
+// after a prefix of the position it was issued at.
+func TestPageTokenCutShortIsRefused(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		admin := newSurface(t, ts, kind)
+		seedPartners(t, ctx, admin, famiv1.PartnerKind_PARTNER_KIND_OTHER, "udp-milano", "cpia-milano", "cpi-milano")
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
+		for _, c := range []struct {
+			who  surface
+			what string
+			call listCall
+		}{
+			{admin, "lombardia", listCall{famiv1connect.PartnerServiceListPartnersProcedure, &famiv1.ListPartnersRequest{Parent: lombardia}}},
+			{ministry, "regions/-", listCall{famiv1connect.PartnerServiceListPartnersProcedure, &famiv1.ListPartnersRequest{Parent: aip.AllRegions}}},
+		} {
+			token, err := c.call.page(t, c.who, 1, "")
+			if err != nil || token == "" {
+				t.Fatalf("the first page of %s: token %q, %v", c.what, token, err)
+			}
+			for cut := 1; cut <= 3; cut++ {
+				_, err := c.call.page(t, c.who, 1, token[:len(token)-cut])
+				checkErr(t, fmt.Sprintf("%s's token %d characters short", c.what, cut), err,
+					wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"page_token"}})
+			}
+		}
+	})
 }

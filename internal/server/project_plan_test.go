@@ -241,6 +241,36 @@ func TestProjectCodesAreUniqueFolded(t *testing.T) {
 	})
 }
 
+// TestProjectListsEachCodeOnceFolded: the codes a project lists once, its
+// actions', indicators' and activities', are compared as its own code is:
+// an action "０１ " (full-width, a space after it) is action 01 again, an
+// indicator "out-01" is OUT-01 again, an activity "a.1" is A.1 again, each
+// refused naming the second. Each was taken for a new code beside the
+// first, so that a plan could list what a person reads as one action
+// twice.
+func TestProjectListsEachCodeOnceFolded(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		s := newSurface(t, ts, kind)
+		ctx := t.Context()
+		p := labImpact()
+		p.Timetable[0].Code = "A.1"
+		p.Actions = append(p.Actions, &famiv1.ProjectAction{Code: "０１ ", Title: "Sistema scolastico, di nuovo"})
+		p.Indicators = append(p.Indicators, &famiv1.Indicator{Code: "out-01", Name: "Reti supportate, di nuovo", Unit: "reti",
+			Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT, Target: 1, TargetDate: "2021-12-31", Action: "02"})
+		p.Timetable = append(p.Timetable, &famiv1.PlannedActivity{Code: "a.1", Action: "01", Title: "Formazione docenti, di nuovo",
+			PlannedStart: "2019-01-01", PlannedEnd: "2019-06-30"})
+		_, err := s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "doppi", Project: p})
+		checkErr(t, "create a project listing codes twice in two forms", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{
+			"project.actions[4].code",
+			"project.indicators[4].code",
+			"project.timetable[4].code",
+		}})
+		if _, err := s.GetProject(ctx, &famiv1.GetProjectRequest{Name: projectName("doppi")}); err == nil {
+			t.Errorf("the refused project was stored")
+		}
+	})
+}
+
 // createCoded creates the project id in Lombardia with the code given,
 // the same project but for its id and code.
 func createCoded(ctx context.Context, s surface, id, code string) error {

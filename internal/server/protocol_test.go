@@ -115,6 +115,12 @@ func (sc *protocolScenario) run() {
 	bad.Parties[1].Partner = partnerName("nessuno")
 	_, err = consultant.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: lombardia, ProtocolId: "bad", Protocol: bad})
 	sc.fails("create with a party that does not exist", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"protocol.parties[1].partner"}}, "does not exist")
+	// A theme is compared as names are: in another case, its accent
+	// decomposed (NFD) and its words spaced apart, it is the same theme.
+	bad = proto.CloneOf(draft)
+	bad.Themes = []string{"Società civile", "italiano L2", "SOCIETA\u0300  civile"}
+	_, err = consultant.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: lombardia, ProtocolId: "bad", Protocol: bad})
+	sc.fails("create with a theme listed twice in two forms", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"protocol.themes[2]"}}, "listed twice")
 	_, err = caritas.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: lombardia, ProtocolId: "p", Protocol: draft})
 	sc.fails("create by the staff of a partner that is not a party", err, wantErr{codes.PermissionDenied, "NOT_A_PARTY", nil}, "not a party")
 

@@ -141,7 +141,9 @@ func (ServiceTokenState) EnumDescriptor() ([]byte, []int) {
 type LoginRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. The login name, {username}@{region} (e.g. mrossi@lombardia):
-	// usernames are unique within a region only.
+	// usernames are unique within a region only. Usernames and regions are
+	// lower case, so the name is taken in any case and with spaces around it
+	// trimmed (MRossi@Lombardia is mrossi@lombardia).
 	Username string `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
 	// Required.
 	Password      string `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
