@@ -242,7 +242,7 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 // (creationKey), so tokens created in the same instant keep one order.
 func (s *Service) tokensByCreation(ctx context.Context, region string, req *famiv1.ListCalendarTokensRequest, newestFirst bool,
 	keep func(*famiv1.CalendarToken) bool, state resource.Computed[*famiv1.CalendarToken]) (*famiv1.ListCalendarTokensResponse, error) {
-	page, after, err := aip.StartPage(req)
+	page, after, err := aip.StartPage(ctx, req)
 	if err != nil {
 		return nil, err
 	}

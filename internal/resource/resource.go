@@ -576,7 +576,7 @@ func infallible[T any](keep func(T) bool) func(T) (bool, error) {
 // budget what is answered. It returns the page, the next page token and
 // the revision the page reflects.
 func list[T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (walk[T], func(T) (bool, error), error), computed []Computed[T]) ([]T, string, int64, error) {
-	page, after, err := aip.StartPage(req)
+	page, after, err := aip.StartPage(ctx, req)
 	if err != nil {
 		return nil, "", 0, err
 	}
