@@ -20,12 +20,12 @@ import (
 // which reads every token of the region anyway (roomForToken), puts
 // them all in it and marks the region's index whole; until then the list
 // reads the tokens themselves, as it did before the index.
-var byCreation = monthIndex{keys: "calendar_token_by_creation", months: "calendar_token_by_creation_months"}
+var byCreation = monthIndex{keys: "meeting_calendar_token_by_creation", months: "meeting_calendar_token_by_creation_months"}
 
 // indexedTokens is the index whose one key, wholeKey, marks byCreation
 // as holding every calendar token of the region.
 const (
-	indexedTokens = "calendar_token_by_creation_whole"
+	indexedTokens = "meeting_calendar_token_by_creation_whole"
 	wholeKey      = "whole"
 )
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,35 +15,8 @@ import (
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/storetest"
 )
-
-// decodeCounter is a store whose read transactions count the records
-// they read (Get, and each record List gives), not the index keys.
-type decodeCounter struct {
-	store.Store
-	records atomic.Int64
-}
-
-func (c *decodeCounter) View(ctx context.Context, region string, fn func(store.ReadTx) error) error {
-	return c.Store.View(ctx, region, func(tx store.ReadTx) error { return fn(countedTx{tx, &c.records}) })
-}
-
-type countedTx struct {
-	store.ReadTx
-	records *atomic.Int64
-}
-
-func (t countedTx) Get(name string, into store.Resource) error {
-	t.records.Add(1)
-	return t.ReadTx.Get(name, into)
-}
-
-func (t countedTx) List(collection, after string, fn func(string, []byte) (bool, error)) error {
-	return t.ReadTx.List(collection, after, func(id string, raw []byte) (bool, error) {
-		t.records.Add(1)
-		return fn(id, raw)
-	})
-}
 
 // pageOf lists one page of calendar tokens through svc.
 func pageOf(t *testing.T, svc *meetings.Service, ctx context.Context, req *famiv1.ListCalendarTokensRequest) *famiv1.ListCalendarTokensResponse {
@@ -70,7 +42,7 @@ func TestCalendarTokensByCreationReadOnlyThePage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	counted := &decodeCounter{Store: e.Store}
+	counted := &storetest.ReadCounter{Store: e.Store}
 	svc := meetings.New(counted, meetings.Options{Now: e.Clock.Now})
 	live, ended := famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE, famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED
 	for _, tc := range []struct {
@@ -85,13 +57,13 @@ func TestCalendarTokensByCreationReadOnlyThePage(t *testing.T) {
 		{"an owner's live", owner(7), &famiv1.ListCalendarTokensRequest{OrderBy: "create_time desc", State: live}, 10},
 		{"an owner's ended", owner(7), &famiv1.ListCalendarTokensRequest{OrderBy: "create_time desc", State: ended}, 0},
 	} {
-		counted.records.Store(0)
+		counted.RecordsSince()
 		res := pageOf(t, svc, tc.ctx, tc.req)
 		if got := len(res.GetCalendarTokens()); got != tc.want {
 			t.Errorf("%s: %d tokens, want %d", tc.name, got, tc.want)
 		}
 		// One more than a full page, which finds it full.
-		if read := counted.records.Load(); read > int64(tc.want)+1 {
+		if read := counted.RecordsSince(); read > int64(tc.want)+1 {
 			t.Errorf("%s: read %d tokens for a page of %d", tc.name, read, tc.want)
 		}
 	}
