@@ -15,11 +15,11 @@ import (
 // attributes (tokenAttrs), which ListCalendarTokens in creation order
 // filters on, so that a page decodes only the tokens it answers.
 //
-// Tokens stored before the index existed are not in it. The first
-// CreateCalendarToken of a region that has none (indexedTokens unset),
-// which reads every token of the region anyway (roomForToken), puts
-// them all in it and marks the region's index whole; until then the list
-// reads the tokens themselves, as it did before the index.
+// Tokens stored before the index existed are not in it. Every
+// CreateCalendarToken, which reads every token of the region anyway
+// (roomForToken), puts in it those that are not there as stored
+// (syncTokens), and the first marks the region's index whole; until then
+// the list reads the tokens themselves, as it did before the index.
 var byCreation = monthIndex{keys: "meeting_calendar_token_by_creation", months: "meeting_calendar_token_by_creation_months"}
 
 // indexedTokens is the index whose one key, wholeKey, marks byCreation
@@ -85,31 +85,37 @@ func tokensIndexed(tx store.ReadTx) bool {
 	return ok
 }
 
-// indexAllTokens puts every calendar token of tx's region in byCreation,
-// once: the tokens stored before the index existed, and the index marked
-// whole. A damaged token fails it, as it fails roomForToken before it.
-// The entries are written after the listing, which a write beside it
-// could disturb: one build holds the region's keys and attributes once.
-func indexAllTokens(tx store.WriteTx) error {
-	if tokensIndexed(tx) {
-		return nil
-	}
-	var entries [][2]string
+// syncTokens puts every calendar token of tx's region in byCreation that
+// is not there as it is stored, and marks the index whole. The first run
+// in a region puts the tokens stored before the index existed; later ones
+// mend what a famid without the index wrote meanwhile (a downgrade, or
+// famids of two versions on one etcd during an upgrade): a token it
+// created, or revoked. A damaged token fails it, as it fails
+// roomForToken before it. The entries are written after the listing,
+// which a write beside it could disturb.
+func syncTokens(tx store.WriteTx) error {
+	var stale [][2]string
 	ct := &famiv1.CalendarToken{}
 	err := tx.List(resource.CalendarTokens, "", func(_ string, raw []byte) (bool, error) {
 		if err := proto.Unmarshal(raw, ct); err != nil {
 			return false, err
 		}
-		entries = append(entries, [2]string{creationKey(ct), attrsOf(ct).encode()})
+		k, v := creationKey(ct), attrsOf(ct).encode()
+		if got, ok := tx.IndexGet(byCreation.keys, k); !ok || got != v {
+			stale = append(stale, [2]string{k, v})
+		}
 		return true, nil
 	})
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
+	for _, e := range stale {
 		if err := byCreation.put(tx, e[0], e[1]); err != nil {
 			return err
 		}
+	}
+	if tokensIndexed(tx) {
+		return nil
 	}
 	return tx.IndexPut(indexedTokens, wholeKey, "1")
 }

@@ -73,7 +73,8 @@ func TestCalendarTokensByCreationReadOnlyThePage(t *testing.T) {
 // by creation time existed (written here without it) are listed in
 // creation order by reading them all, until the region's first
 // CreateCalendarToken puts them in the index: the pages answer the same
-// before and after, the new token first.
+// before and after, the new token first. What is written without the
+// index later is mended by the next CreateCalendarToken.
 func TestCalendarTokensStoredBeforeTheIndex(t *testing.T) {
 	e := newEnv(t)
 	c := e.consultant()
@@ -127,6 +128,36 @@ func TestCalendarTokensStoredBeforeTheIndex(t *testing.T) {
 	ended := pageOf(t, e.svc, c, &famiv1.ListCalendarTokensRequest{OrderBy: "create_time", State: famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED})
 	if got := names(ended.GetCalendarTokens()); !slices.Equal(got, stored[:1]) {
 		t.Errorf("the consultant's ended after a revoke: %q, want %q", got, stored[:1])
+	}
+
+	// A famid without the index (a downgrade, or an older famid on the
+	// same etcd) creates one token and revokes another, the index marked
+	// whole: the next CreateCalendarToken mends it.
+	late := aip.Name(lombardia, resource.CalendarTokens, "late")
+	_, err = store.Mutate(e.admin(), e.Store, lombardia, store.Mutation{Principal: "test:admin"}, func(tx store.WriteTx) (*emptypb.Empty, error) {
+		revoked := &famiv1.CalendarToken{}
+		if err := tx.Get(stored[2], revoked); err != nil {
+			return nil, err
+		}
+		revoked.RevokeTime = timestamppb.New(e.Clock.Now())
+		if err := tx.Put(revoked); err != nil {
+			return nil, err
+		}
+		return &emptypb.Empty{}, tx.Put(&famiv1.CalendarToken{Name: late, Owner: owners[0], ExpireTime: timestamppb.New(e.Clock.Now().Add(time.Hour))})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.svc.CreateCalendarToken(c, &famiv1.CreateCalendarTokenRequest{Parent: parent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := all(), append([]string{again.GetCalendarToken().GetName(), late, res.GetCalendarToken().GetName()}, newest...); !slices.Equal(got, want) {
+		t.Errorf("mended, newest first:\n got %q\nwant %q", got, want)
+	}
+	ended = pageOf(t, e.svc, c, &famiv1.ListCalendarTokensRequest{OrderBy: "create_time", State: famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED})
+	if got, want := names(ended.GetCalendarTokens()), []string{stored[0], stored[2]}; !slices.Equal(got, want) {
+		t.Errorf("the consultant's ended, mended: %q, want %q", got, want)
 	}
 }
 

@@ -123,7 +123,7 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 		if err := s.roomForToken(tx, who.Subject); err != nil {
 			return nil, err
 		}
-		if err := indexAllTokens(tx); err != nil {
+		if err := syncTokens(tx); err != nil {
 			return nil, err
 		}
 		ct := &famiv1.CalendarToken{
