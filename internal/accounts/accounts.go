@@ -470,7 +470,7 @@ func listRegion[T proto.Message](ctx context.Context, sys store.System, bucket s
 	if err != nil {
 		return nil, "", err
 	}
-	page, after, err := aip.StartPage(req)
+	page, after, err := aip.StartPage(ctx, req)
 	if err != nil {
 		return nil, "", err
 	}

@@ -142,13 +142,21 @@ func WithParent[Req proto.Message](req Req, parent string) Req {
 // list once per region, with a copy of req whose parent, page_size and
 // page_token are that region's, so every filter and rule of the regional
 // list applies unchanged; page picks the items and the next page token out
-// of a regional response. A region whose list fails with an error that
-// leaves it out (Skip) is passed over, the rest of its items with it, and
-// named in unreachable ("regions/{region}", in region id order), on the
-// page where it was met.
-func ListAcross[Req ListRequest, Resp any, T any](ctx context.Context, req Req, list func(Req) (Resp, error), page func(Resp) ([]T, string)) (items []T, next string, unreachable []string, err error) {
+// of a regional response. The regional lists share one scan budget, the
+// national page's (StartPage with the ctx list is given): a region's page
+// that meets the end of it ends there, with its token, and so does the
+// national page. A region whose list fails with an error that leaves it
+// out (Skip) is passed over, the rest of its items with it, and named in
+// unreachable ("regions/{region}", in region id order), on the page where
+// it was met.
+func ListAcross[Req ListRequest, Resp any, T any](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error), page func(Resp) ([]T, string)) (items []T, next string, unreachable []string, err error) {
+	size, err := PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, "", nil, err
+	}
+	national := withScanBudget(ctx, size)
 	items, next, err = Across(req, func(region string, size int32, token string) ([]T, string, error) {
-		res, err := list(paging.Page(req, "regions/"+region, size, token))
+		res, err := list(national, paging.Page(req, "regions/"+region, size, token))
 		if err != nil {
 			if Skip(ctx, region, err) {
 				unreachable = append(unreachable, "regions/"+region)
@@ -168,7 +176,7 @@ func ListAcross[Req ListRequest, Resp any, T any](ctx context.Context, req Req, 
 // (whose parent is AllRegions) with every region's items through list, the
 // regional List itself, and leaves the revision unset: a national page
 // spans the revisions of several regions.
-func ListAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, req Req, list func(Req) (Resp, error)) (Resp, error) {
+func ListAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error)) (Resp, error) {
 	var zero Resp
 	desc := zero.ProtoReflect().Descriptor()
 	items, token := listFields(desc)
@@ -213,7 +221,7 @@ func ForAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, req
 	if !IsAllRegions(req.GetParent()) {
 		return res, false, nil
 	}
-	res, err = ListAllRegions(ctx, req, func(r Req) (Resp, error) { return list(ctx, r) })
+	res, err = ListAllRegions(ctx, req, list)
 	return res, true, err
 }
 

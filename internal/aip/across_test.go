@@ -119,7 +119,7 @@ func TestListAllRegions(t *testing.T) {
 	// Every region has the partners p1..p3: a national page of 4 spans
 	// two regions, and the pages together list every region's partners
 	// once, in region order.
-	regional := func(r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+	regional := func(_ context.Context, r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
 		region, err := aip.Parent(r.GetParent())
 		if err != nil {
 			return nil, err
@@ -242,8 +242,8 @@ func TestOpenList(t *testing.T) {
 // met, and recorded for the call's log; any other error, or any error once
 // the caller's context is done, fails the page.
 func TestListAllRegionsWithoutARegion(t *testing.T) {
-	failing := func(err error) func(*famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
-		return func(r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+	failing := func(err error) func(context.Context, *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
+		return func(_ context.Context, r *famiv1.ListPartnersRequest) (*famiv1.ListPartnersResponse, error) {
 			if r.GetParent() == "regions/lombardia" {
 				return nil, err
 			}

@@ -36,6 +36,9 @@ type Page struct {
 	last  string // the position of the last item added
 	full  bool   // an item was refused: the listing goes on after last
 	key   string // the request the page answers (requestKey)
+	// national is the scan budget of the national page this one is a
+	// region's part of (ListAcross), nil for a regional request.
+	national *scanBudget
 }
 
 // NewPage returns an empty page of the requested size (see PageSize).
@@ -49,9 +52,10 @@ func NewPage(pageSize int32) (*Page, error) {
 
 // StartPage opens a List request's page: an empty page of the requested
 // size, bound to req (see Resume), and the position req's page token
-// resumes after ("" for the first page). Errors name page_size or
-// page_token.
-func StartPage(req ListRequest) (*Page, string, error) {
+// resumes after ("" for the first page). A region's page of a national
+// one (ctx from ListAcross) also spends what is left of the national
+// page's scan budget (Skip). Errors name page_size or page_token.
+func StartPage(ctx context.Context, req ListRequest) (*Page, string, error) {
 	page, err := NewPage(req.GetPageSize())
 	if err != nil {
 		return nil, "", err
@@ -60,6 +64,7 @@ func StartPage(req ListRequest) (*Page, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	page.national, _ = ctx.Value(scanBudgetKey{}).(*scanBudget)
 	return page, after, nil
 }
 
@@ -105,7 +110,7 @@ func (p *Page) Add(m proto.Message, position string) bool {
 		return false
 	}
 	p.last = position
-	p.read++
+	p.count()
 	return true
 }
 
@@ -126,15 +131,44 @@ const (
 	MinScan     = 1000
 )
 
+// scanLimit is the scan budget of a page of size items.
+func scanLimit(size int) int { return max(ScanPerItem*size, MinScan) }
+
+// scanBudget is what a national page (regions/-) may still read, across
+// the regions it spans: the budget of one page of its size, not one per
+// region, so that a filter keeping little reads at most that much for the
+// whole page rather than up to 21 times it.
+type scanBudget struct{ left int }
+
+// scanBudgetKey is the context key of a national page's scanBudget.
+type scanBudgetKey struct{}
+
+// withScanBudget is ctx carrying the scan budget of a national page of
+// size items, which every regional page started with it spends.
+func withScanBudget(ctx context.Context, size int) context.Context {
+	return context.WithValue(ctx, scanBudgetKey{}, &scanBudget{left: scanLimit(size)})
+}
+
+// count counts an item the listing read for the page, against the page's
+// own budget and its national page's.
+func (p *Page) count() {
+	p.read++
+	if p.national != nil {
+		p.national.left--
+	}
+}
+
 // Skip counts an item the listing read at position and the List's filter
 // left out, and reports whether the listing may read on. It answers false
 // once the page has read its scan budget (ScanPerItem, MinScan) without
-// filling: the page then ends, with fewer items than its size, even none,
-// and a next_page_token resuming after position, as AIP-158 allows. A
-// client reads on while the token is set, whatever the page holds.
+// filling, or, for a region's part of a national page, once the national
+// page has read its own across the regions: the page then ends, with
+// fewer items than its size, even none, and a next_page_token resuming
+// after position, as AIP-158 allows. A client reads on while the token
+// is set, whatever the page holds.
 func (p *Page) Skip(position string) bool {
-	p.read++
-	if p.read < max(ScanPerItem*p.size, MinScan) {
+	p.count()
+	if p.read < scanLimit(p.size) && (p.national == nil || p.national.left > 0) {
 		return true
 	}
 	p.last, p.full = position, true

@@ -19,7 +19,7 @@ func partners(size int32, token string) *famiv1.ListPartnersRequest {
 }
 
 func TestStartPage(t *testing.T) {
-	page, after, err := aip.StartPage(partners(2, aip.EncodeToken(partners(0, ""), "p07")))
+	page, after, err := aip.StartPage(context.Background(), partners(2, aip.EncodeToken(partners(0, ""), "p07")))
 	if err != nil || after != "p07" {
 		t.Fatalf("got %q, %v; want p07", after, err)
 	}
@@ -28,7 +28,7 @@ func TestStartPage(t *testing.T) {
 			t.Errorf("a page of 2, item %d: Take = %v, want %v (%d taken)", i+1, got, want, page.Len())
 		}
 	}
-	if _, after, err := aip.StartPage(partners(0, "")); err != nil || after != "" {
+	if _, after, err := aip.StartPage(context.Background(), partners(0, "")); err != nil || after != "" {
 		t.Errorf("first page: got %q, %v", after, err)
 	}
 	for _, tc := range []struct {
@@ -39,7 +39,7 @@ func TestStartPage(t *testing.T) {
 		{-1, "", "page_size"},
 		{10, "forged", "page_token"},
 	} {
-		_, _, err := aip.StartPage(partners(tc.size, tc.token))
+		_, _, err := aip.StartPage(context.Background(), partners(tc.size, tc.token))
 		if e := errs.As(err); e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != tc.field {
 			t.Errorf("%d %q: got %v, want INVALID_ARGUMENT on %s", tc.size, tc.token, err, tc.field)
 		}
@@ -79,7 +79,7 @@ func TestPageTokenCutShortOrChanged(t *testing.T) {
 // after the second's position; a listing that ends within the page has no
 // next page.
 func TestPageAdd(t *testing.T) {
-	page, _, err := aip.StartPage(partners(2, ""))
+	page, _, err := aip.StartPage(context.Background(), partners(2, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestListResponse(t *testing.T) {
 // then ends, empty here, with a next page token resuming after the last
 // item read.
 func TestPageSkip(t *testing.T) {
-	page, _, err := aip.StartPage(partners(2, ""))
+	page, _, err := aip.StartPage(context.Background(), partners(2, ""))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	page, after, err := aip.StartPage(req)
+	page, after, err := aip.StartPage(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	page, after, err := aip.StartPage(req)
+	page, after, err := aip.StartPage(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -123,6 +123,9 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 		if err := s.roomForToken(tx, who.Subject); err != nil {
 			return nil, err
 		}
+		if err := syncTokens(tx); err != nil {
+			return nil, err
+		}
 		ct := &famiv1.CalendarToken{
 			Name:             aip.Name(region, resource.CalendarTokens, id),
 			Owner:            who.Subject,
@@ -140,6 +143,9 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 			return nil, err
 		}
 		if err := tx.Put(ct); err != nil {
+			return nil, err
+		}
+		if err := indexToken(tx, ct); err != nil { // stored, its create_time set
 			return nil, err
 		}
 		return &famiv1.CreateCalendarTokenResponse{CalendarToken: ct, Token: token}, nil
@@ -222,6 +228,10 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 	keep := func(ct *famiv1.CalendarToken) bool {
 		return (all || ct.GetOwner() == who.Subject) && inState(ct, req.GetState(), now)
 	}
+	// keep by byCreation's attributes of a token, without reading it.
+	want := func(a tokenAttrs) bool {
+		return (all || a.owner == who.Subject) && a.inState(req.GetState(), now)
+	}
 	// Each token is answered with its state at the instant the filter
 	// decided by.
 	state := resource.Computed[*famiv1.CalendarToken]{Field: "state", Fill: func(_ store.ReadTx, ct *famiv1.CalendarToken) {
@@ -230,60 +240,123 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 	if !byCreation {
 		return resource.ListAnswer[*famiv1.ListCalendarTokensResponse](ctx, s.store, resource.CalendarTokens, req, nil, keep, state)
 	}
-	return s.tokensByCreation(ctx, region, req, newestFirst, keep, state)
+	return s.tokensByCreation(ctx, region, req, newestFirst, want, keep, state)
 }
 
-// tokensByCreation answers ListCalendarTokens in creation order. Tokens
-// are stored by id, which is random, and no index keeps them by time (one
-// would have to be built for the tokens stored before it): each page reads
-// the region's tokens once, as the owner filter and roomForToken already
-// do, and holds only those that may join it, the first ones after the page
-// token's position. A position is the token's creation time and id
-// (creationKey), so tokens created in the same instant keep one order.
+// tokensByCreation answers ListCalendarTokens in creation order, from
+// byCreation once it holds every token of the region (tokensByIndex), and
+// until then by reading them all (tokensByScan). A position is the
+// token's creation time and id (creationKey), so tokens created in the
+// same instant keep one order, and a page token is the same in both.
 func (s *Service) tokensByCreation(ctx context.Context, region string, req *famiv1.ListCalendarTokensRequest, newestFirst bool,
-	keep func(*famiv1.CalendarToken) bool, state resource.Computed[*famiv1.CalendarToken]) (*famiv1.ListCalendarTokensResponse, error) {
-	page, after, err := aip.StartPage(req)
+	want func(tokenAttrs) bool, keep func(*famiv1.CalendarToken) bool, state resource.Computed[*famiv1.CalendarToken]) (*famiv1.ListCalendarTokensResponse, error) {
+	page, after, err := aip.StartPage(ctx, req)
 	if err != nil {
 		return nil, err
-	}
-	size, _ := aip.PageSize(req.GetPageSize()) // checked by StartPage
-	earlier := func(a, b string) bool { return a < b }
-	if newestFirst {
-		earlier = func(a, b string) bool { return a > b }
 	}
 	res := &famiv1.ListCalendarTokensResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
-		// One more than the page: when it is there, the page is full and
-		// the listing goes on.
-		first := firstOf[*famiv1.CalendarToken]{n: size + 1, earlier: earlier}
-		err := tx.List(resource.CalendarTokens, "", func(_ string, raw []byte) (bool, error) {
-			ct := &famiv1.CalendarToken{}
-			if err := proto.Unmarshal(raw, ct); err != nil {
-				return false, err
-			}
-			if k := creationKey(ct); keep(ct) && (after == "" || earlier(after, k)) {
-				first.offer(k, ct)
-			}
-			return true, nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, e := range first.items {
-			state.Fill(tx, e.item)
-			if !page.Add(e.item, e.key) {
-				break
-			}
-			res.CalendarTokens = append(res.CalendarTokens, e.item)
+		var err error
+		if tokensIndexed(tx) {
+			res.CalendarTokens, err = tokensByIndex(tx, region, page, after, newestFirst, want, keep, state)
+		} else {
+			res.CalendarTokens, err = tokensByScan(tx, req, page, after, newestFirst, keep, state)
 		}
 		res.NextPageToken = page.Next()
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// tokensByIndex fills page from byCreation after the position after,
+// newest first when asked: the attributes there decide which tokens want
+// keeps, and only those are read, each checked again by keep (an entry
+// naming no token, or a token keep leaves out, is passed over). What is
+// passed over counts against the page's scan budget (aip.Page.Skip).
+func tokensByIndex(tx store.ReadTx, region string, page *aip.Page, after string, newestFirst bool,
+	want func(tokenAttrs) bool, keep func(*famiv1.CalendarToken) bool, state resource.Computed[*famiv1.CalendarToken]) ([]*famiv1.CalendarToken, error) {
+	var (
+		out []*famiv1.CalendarToken
+		err error
+	)
+	visit := func(k, v string) bool {
+		var ct *famiv1.CalendarToken
+		if want(decodeTokenAttrs(v)) {
+			if ct, err = tokenAt(tx, region, k); err != nil {
+				return false
+			}
+		}
+		if ct == nil || !keep(ct) {
+			return page.Skip(k)
+		}
+		state.Fill(tx, ct)
+		if !page.Add(ct, k) {
+			return false
+		}
+		out = append(out, ct)
+		return true
+	}
+	if newestFirst {
+		byCreation.scanDesc(tx, "", "", after, visit)
+	} else {
+		byCreation.scan(tx, "", "", after, visit)
+	}
+	return out, err
+}
+
+// tokenAt reads the token at key k of byCreation, nil when there is none
+// (tokens are never deleted: only an index older than its records would
+// name one); a damaged one fails the read.
+func tokenAt(tx store.ReadTx, region, k string) (*famiv1.CalendarToken, error) {
+	parts, _ := store.SplitKey(k, 2)
+	ct := &famiv1.CalendarToken{}
+	found, err := store.Find(tx, aip.Name(region, resource.CalendarTokens, parts[1]), ct)
+	if !found {
+		return nil, err
+	}
+	return ct, nil
+}
+
+// tokensByScan fills page in creation order from the region's tokens
+// themselves, for a region whose byCreation is not whole yet: it reads
+// them all once, as the owner filter and roomForToken do, and holds only
+// those that may join the page, the first ones after the position after.
+func tokensByScan(tx store.ReadTx, req *famiv1.ListCalendarTokensRequest, page *aip.Page, after string, newestFirst bool,
+	keep func(*famiv1.CalendarToken) bool, state resource.Computed[*famiv1.CalendarToken]) ([]*famiv1.CalendarToken, error) {
+	size, _ := aip.PageSize(req.GetPageSize()) // checked by StartPage
+	earlier := func(a, b string) bool { return a < b }
+	if newestFirst {
+		earlier = func(a, b string) bool { return a > b }
+	}
+	// One more than the page: when it is there, the page is full and the
+	// listing goes on.
+	first := firstOf[*famiv1.CalendarToken]{n: size + 1, earlier: earlier}
+	err := tx.List(resource.CalendarTokens, "", func(_ string, raw []byte) (bool, error) {
+		ct := &famiv1.CalendarToken{}
+		if err := proto.Unmarshal(raw, ct); err != nil {
+			return false, err
+		}
+		if k := creationKey(ct); keep(ct) && (after == "" || earlier(after, k)) {
+			first.offer(k, ct)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []*famiv1.CalendarToken
+	for _, e := range first.items {
+		state.Fill(tx, e.item)
+		if !page.Add(e.item, e.key) {
+			break
+		}
+		out = append(out, e.item)
+	}
+	return out, nil
 }
 
 // creationKey is ct's position in creation order: its creation time, in
@@ -375,7 +448,10 @@ func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCal
 		}
 		ct.RevokeTime = timestamppb.New(s.cal.Now())
 		ct.RevokedBy = who.Subject
-		return ct, tx.Put(ct)
+		if err := tx.Put(ct); err != nil {
+			return nil, err
+		}
+		return ct, indexToken(tx, ct)
 	})
 	if err != nil {
 		return nil, err

@@ -155,7 +155,7 @@ func (s *Overlaps) ListOverlaps(ctx context.Context, req *famiv1.ListOverlapsReq
 	if err != nil {
 		return nil, err
 	}
-	page, after, err := aip.StartPage(req)
+	page, after, err := aip.StartPage(ctx, req)
 	if err != nil {
 		return nil, err
 	}

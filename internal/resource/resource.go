@@ -576,7 +576,7 @@ func infallible[T any](keep func(T) bool) func(T) (bool, error) {
 // budget what is answered. It returns the page, the next page token and
 // the revision the page reflects.
 func list[T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, open func(tx store.ReadTx) (walk[T], func(T) (bool, error), error), computed []Computed[T]) ([]T, string, int64, error) {
-	page, after, err := aip.StartPage(req)
+	page, after, err := aip.StartPage(ctx, req)
 	if err != nil {
 		return nil, "", 0, err
 	}
@@ -702,8 +702,11 @@ func named[T store.Resource](tx store.ReadTx, names []string) walk[T] {
 }
 
 // CountWithin counts the resources a ListWithin with the same open keeps,
-// over the whole collection in one read: no page, token or answer is
-// built, and no item is held past its test.
+// over the whole collection in one read that streams it: no page, token
+// or answer is built, and one item is decoded at a time, each record into
+// the same message (keep must not hold it past its call), so the heap a
+// count keeps is one record's whatever the collection's size
+// (TestCountWithinHoldsOneRecord).
 func CountWithin[T store.Resource](ctx context.Context, s store.Store, region string, open func(tx store.ReadTx) (collection string, keep func(T) (bool, error), err error)) (int32, error) {
 	var n int32
 	err := s.View(ctx, region, func(tx store.ReadTx) error {
@@ -711,8 +714,9 @@ func CountWithin[T store.Resource](ctx context.Context, s store.Store, region st
 		if err != nil {
 			return err
 		}
+		item := newOf[T]()
 		return tx.List(collection, "", func(_ string, raw []byte) (bool, error) {
-			item := newOf[T]()
+			// Unmarshal resets item first: nothing of the last record stays.
 			if err := proto.Unmarshal(raw, item); err != nil {
 				return false, err
 			}

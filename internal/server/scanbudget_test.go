@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -68,5 +69,59 @@ func TestFilteredListPagesWithinItsScanBudget(t *testing.T) {
 	})
 	if err != nil || len(found) != 1 || found[0] != "p02500" {
 		t.Errorf("paging.Walk found %v, %v; want p02500", found, err)
+	}
+}
+
+// TestNationalPageWithinOneScanBudget: a national ListPartners
+// (regions/-) filtered by a display name that one partner has, the last
+// of Calabria's 700 after Abruzzo's and Basilicata's 700 each, reads one
+// page's scan budget (aip.MinScan records for a page of 50) across the
+// regions, not one per region: each region's 700 are within a budget of
+// their own, and the first page would otherwise read all 2,100 and
+// answer the partner at once. Each page ends where the budget did, with
+// a token that resumes there, in the same region or the next.
+func TestNationalPageWithinOneScanBudget(t *testing.T) {
+	const perRegion = 700
+	regions := []string{"abruzzo", "basilicata", "calabria"}
+	ts := startServer(t, server.Config{})
+	for _, region := range regions {
+		ts = &testServer{Server: ts.StoredDirectly(t, region, func(tx store.WriteTx) error {
+			for i := 1; i <= perRegion; i++ {
+				id := fmt.Sprintf("p%05d", i)
+				p := &famiv1.Partner{Name: aip.Name(region, resource.Partners, id), DisplayName: region + " " + id}
+				if err := tx.Put(p); err != nil {
+					return err
+				}
+			}
+			return nil
+		}), t: t, token: ts.token}
+	}
+	needle := fmt.Sprintf("calabria p%05d", perRegion)
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			s := newSurfaceFor(t, ts, kind, ministrySpec)
+			var sizes []int
+			var found []string
+			token := ""
+			for page := 0; ; page++ {
+				res, err := s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: aip.AllRegions, DisplayName: needle, PageToken: token})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sizes = append(sizes, len(res.GetPartners()))
+				for _, p := range res.GetPartners() {
+					found = append(found, p.GetDisplayName())
+				}
+				if token = res.GetNextPageToken(); token == "" || page > len(regions)*perRegion {
+					break
+				}
+			}
+			// 1,000 reads a page: Abruzzo's 700 and Basilicata's first
+			// 300; Basilicata's last 400 and Calabria's first 600; the
+			// last 100, the partner among them.
+			if want := []int{0, 0, 1}; !slices.Equal(sizes, want) || len(found) != 1 || found[0] != needle {
+				t.Errorf("pages of %v items, found %v; want pages of %v and %q", sizes, found, want, needle)
+			}
+		})
 	}
 }

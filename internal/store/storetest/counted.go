@@ -16,57 +16,64 @@ import (
 // does not grow with what it does not need.
 type ReadCounter struct {
 	store.Store
-	reads atomic.Int64
+	reads, records atomic.Int64
 }
 
 // View counts the reads of fn's transaction.
 func (c *ReadCounter) View(ctx context.Context, region string, fn func(store.ReadTx) error) error {
 	return c.Store.View(ctx, region, func(tx store.ReadTx) error {
-		return fn(countedRead{tx, &c.reads})
+		return fn(countedRead{tx, c})
 	})
 }
 
 // Update counts the reads of fn's transaction.
 func (c *ReadCounter) Update(ctx context.Context, region string, m store.Mutation, fn func(store.WriteTx) (proto.Message, error)) (proto.Message, error) {
 	return c.Store.Update(ctx, region, m, func(tx store.WriteTx) (proto.Message, error) {
-		return fn(countedWrite{tx, countedRead{tx, &c.reads}})
+		return fn(countedWrite{tx, countedRead{tx, c}})
 	})
 }
 
 // Since returns the reads counted since its last call.
 func (c *ReadCounter) Since() int64 { return c.reads.Swap(0) }
 
-// countedRead counts tx's reads into reads.
+// RecordsSince returns, of the reads, the resources got or listed (the
+// records a call decodes, as opposed to index keys and existence checks)
+// since its last call.
+func (c *ReadCounter) RecordsSince() int64 { return c.records.Swap(0) }
+
+// countedRead counts tx's reads into c.
 type countedRead struct {
 	store.ReadTx
-	reads *atomic.Int64
+	c *ReadCounter
 }
 
 func (t countedRead) Get(name string, into store.Resource) error {
-	t.reads.Add(1)
+	t.c.reads.Add(1)
+	t.c.records.Add(1)
 	return t.ReadTx.Get(name, into)
 }
 
 func (t countedRead) Exists(name string) (bool, error) {
-	t.reads.Add(1)
+	t.c.reads.Add(1)
 	return t.ReadTx.Exists(name)
 }
 
 func (t countedRead) List(collection, after string, fn func(string, []byte) (bool, error)) error {
 	return t.ReadTx.List(collection, after, func(id string, raw []byte) (bool, error) {
-		t.reads.Add(1)
+		t.c.reads.Add(1)
+		t.c.records.Add(1)
 		return fn(id, raw)
 	})
 }
 
 func (t countedRead) IndexGet(index, key string) (string, bool) {
-	t.reads.Add(1)
+	t.c.reads.Add(1)
 	return t.ReadTx.IndexGet(index, key)
 }
 
 func (t countedRead) IndexScan(index, prefix string, fn func(key, value string) bool) {
 	t.ReadTx.IndexScan(index, prefix, func(k, v string) bool {
-		t.reads.Add(1)
+		t.c.reads.Add(1)
 		return fn(k, v)
 	})
 }
