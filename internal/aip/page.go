@@ -20,7 +20,7 @@ const MaxPageBytes = 2 << 20
 // and by MaxPageBytes. Every List fills its page through it, and the page
 // keeps the position the next page resumes after:
 //
-//	page, after, err := aip.StartPage(req)
+//	page, after, err := aip.StartPage(ctx, req)
 //	... walk the listing after the position after:
 //	if !page.Add(item, position) {
 //		stop
