@@ -100,7 +100,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	if err := router.mount(ctx, gw, gwOpts, svcs, names, s.gateway); err != nil {
 		return nil, fmt.Errorf("REST router: %w", err)
 	}
-	rest := pipe.shed.admitREST(problemStatus(utf8Only(pipe, router.recordedAs, noPreconditions(pipe, router.recordedAs, limitBody(router, int64(s.cfg.MaxMessageBytes))))), router.recordedAs)
+	rest := pipe.shed.admitREST(problemStatus(utf8Only(pipe, router.recordedAs, noPreconditions(pipe, router.recordedAs, expiredAtZero(limitBody(router, int64(s.cfg.MaxMessageBytes)))))), router.recordedAs)
 	mux.handleREST(rest)
 	// The backup's path ends in a custom verb after a wildcard, which
 	// net/http's patterns cannot express and the gateway's router parses;
@@ -292,6 +292,30 @@ func noPreconditions(pipe *pipeline, procedure func(*http.Request) string, next 
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// expiredAtZero gives a REST request whose Grpc-Timeout is zero a context
+// already past its deadline, as connect-go gives a Connect, gRPC or
+// gRPC-Web call of a zero timeout, so that it answers DEADLINE_EXCEEDED
+// on every surface. grpc-gateway reads a zero timeout as none asked: the
+// call ran, within the server's timeout, as if the client had set none.
+func expiredAtZero(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !zeroTimeout(r.Header.Get("Grpc-Timeout")) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 0)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// zeroTimeout reports whether v is a gRPC timeout of zero: digits, all
+// zeros, and a unit (H, M, S, m, u or n).
+func zeroTimeout(v string) bool {
+	n := len(v)
+	return n >= 2 && strings.IndexByte("HMSmun", v[n-1]) >= 0 && strings.Trim(v[:n-1], "0") == ""
 }
 
 // limitBody is http.MaxBytesHandler for requests with a body: a request
