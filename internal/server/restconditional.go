@@ -35,7 +35,7 @@ import (
 // logs and metrics see one refusal), answered 412 Precondition Failed
 // rather than the field's 409, because HTTP says a failed precondition is
 // 412 and a client that sent the header reads that status. An etag sent in
-// the body or query stays 409 (README, API conventions). If-None-Match: *
+// the body or query stays 409 (ADR 0026). If-None-Match: *
 // on a create is what a create already requires, a name nobody holds:
 // its ALREADY_EXISTS is answered 412 likewise.
 //
