@@ -118,16 +118,17 @@ func readCondition(method, procedure string, h http.Header) (*condition, error) 
 }
 
 // oneTag is the one entity tag, or "*", that the If-Match field values
-// vs name: the request's etag field holds one.
+// vs name: the request's etag field holds one. A comma separates tags
+// (the API's etags, revision numbers, hold none).
 func oneTag(vs []string) (string, error) {
-	tags := splitTags(strings.Join(vs, ","))
+	tag := strings.TrimSpace(strings.Join(vs, ","))
 	switch {
-	case len(tags) != 1:
-		return "", errs.InvalidField("If-Match", "names %d entity tags; send the one the resource was read with", len(tags))
-	case tags[0] != "*" && !validTag(strings.TrimPrefix(tags[0], "W/")):
-		return "", errs.InvalidField("If-Match", "%q is not an entity tag: send the ETag the resource was read with, quotes included", tags[0])
+	case strings.Contains(tag, ","):
+		return "", errs.InvalidField("If-Match", "names several entity tags; send the one the resource was read with")
+	case tag != "*" && !validTag(strings.TrimPrefix(tag, "W/")):
+		return "", errs.InvalidField("If-Match", "%q is not an entity tag: send the ETag the resource was read with, quotes included", tag)
 	}
-	return tags[0], nil
+	return tag, nil
 }
 
 // strongTag is the etag field's value of an If-Match tag: a strong tag's
@@ -140,19 +141,6 @@ func strongTag(tag string) string {
 		return tag
 	}
 	return tag[1 : len(tag)-1]
-}
-
-// splitTags splits a list of entity tags at its commas: a tag's opaque
-// part holds none (etagc excludes no comma, but the API's etags, revision
-// numbers, have none, so a tag with one matches nothing either way).
-func splitTags(list string) []string {
-	var tags []string
-	for t := range strings.SplitSeq(list, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			tags = append(tags, t)
-		}
-	}
-	return tags
 }
 
 // validTag reports whether t is a quoted opaque tag (RFC 9110, section
@@ -305,8 +293,8 @@ func entityTag(m proto.Message) (string, bool) {
 // noneMatchNames reports whether the If-None-Match list names tag, by
 // weak comparison (a W/ prefix on either side is not compared), or is *.
 func noneMatchNames(list, tag string) bool {
-	for _, t := range splitTags(list) {
-		if t == "*" || strings.TrimPrefix(t, "W/") == tag {
+	for t := range strings.SplitSeq(list, ",") {
+		if t = strings.TrimSpace(t); t == "*" || strings.TrimPrefix(t, "W/") == tag {
 			return true
 		}
 	}

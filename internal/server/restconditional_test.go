@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"testing"
@@ -18,27 +17,11 @@ import (
 // headers given as name, value pairs, and answers the exchange.
 func conditional(t *testing.T, ts *testServer, method, path string, body []byte, headers ...string) *restResponse {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, ts.httpURL()+path, bytes.NewReader(body))
+	res, err := newRESTSurface(t, ts, ts.token).send(t.Context(), method, path, nil, body, headers...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+ts.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Add(headers[i], headers[i+1])
-	}
-	hr, err := newHTTPClient(t).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hr.Body.Close()
-	b, err := io.ReadAll(hr.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &restResponse{Status: hr.StatusCode, ContentType: hr.Header.Get("Content-Type"), Header: hr.Header, Body: b}
+	return res
 }
 
 // wantProblem checks that res is the problem document of status and
@@ -53,6 +36,18 @@ func wantProblem(t *testing.T, what string, res *restResponse, status int, reaso
 	return e
 }
 
+// guardedPartner starts a server holding lombardia's udp-milano
+// (seedPartner) and answers it, an administrator's gRPC surface, the
+// partner's name and its REST path.
+func guardedPartner(t *testing.T) (ts *testServer, admin surface, name, path string) {
+	t.Helper()
+	ts = startServer(t, server.Config{})
+	admin = newSurface(t, ts, "grpc")
+	seedPartner(t, t.Context(), admin)
+	name = lombardia + "/partners/udp-milano"
+	return ts, admin, name, "/v1/" + name
+}
+
 // TestRESTRefusesConditionalHeaders: what REST does not evaluate of
 // HTTP's preconditions is refused, naming the header, and writes nothing:
 // ignored, a precondition would let through the write its sender meant to
@@ -63,11 +58,8 @@ func wantProblem(t *testing.T, what string, res *restResponse, status int, reaso
 // request's own field, where the server would have to guess which one the
 // client meant.
 func TestRESTRefusesConditionalHeaders(t *testing.T) {
-	ts := startServer(t, server.Config{})
+	ts, admin, name, path := guardedPartner(t)
 	ctx := t.Context()
-	admin := newSurface(t, ts, "grpc")
-	seedPartner(t, ctx, admin)
-	name := lombardia + "/partners/udp-milano"
 	before, err := admin.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: name})
 	if err != nil {
 		t.Fatal(err)
@@ -80,17 +72,17 @@ func TestRESTRefusesConditionalHeaders(t *testing.T) {
 		headers      []string
 		fields       []string
 	}{
-		{http.MethodDelete, "/v1/" + name, nil, []string{"If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT"}, []string{"If-Unmodified-Since"}},
-		{http.MethodPatch, "/v1/" + name, rename, []string{"If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT", "If-Match", current}, []string{"If-Unmodified-Since"}},
-		{http.MethodPatch, "/v1/" + name, rename, []string{"If-None-Match", "*"}, []string{"If-None-Match"}},
-		{http.MethodDelete, "/v1/" + name, nil, []string{"If-None-Match", `"stale"`}, []string{"If-None-Match"}},
-		{http.MethodPatch, "/v1/" + name, rename, []string{"If-Match", `"stale", ` + current}, []string{"If-Match"}},
-		{http.MethodPatch, "/v1/" + name, rename, []string{"If-Match", `"stale"`, "If-Match", current}, []string{"If-Match"}},
-		{http.MethodDelete, "/v1/" + name, nil, []string{"If-Match", before.GetEtag()}, []string{"If-Match"}},
-		{http.MethodGet, "/v1/" + name, nil, []string{"If-Match", current}, []string{"If-Match"}},
+		{http.MethodDelete, path, nil, []string{"If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT"}, []string{"If-Unmodified-Since"}},
+		{http.MethodPatch, path, rename, []string{"If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT", "If-Match", current}, []string{"If-Unmodified-Since"}},
+		{http.MethodPatch, path, rename, []string{"If-None-Match", "*"}, []string{"If-None-Match"}},
+		{http.MethodDelete, path, nil, []string{"If-None-Match", `"stale"`}, []string{"If-None-Match"}},
+		{http.MethodPatch, path, rename, []string{"If-Match", `"stale", ` + current}, []string{"If-Match"}},
+		{http.MethodPatch, path, rename, []string{"If-Match", `"stale"`, "If-Match", current}, []string{"If-Match"}},
+		{http.MethodDelete, path, nil, []string{"If-Match", before.GetEtag()}, []string{"If-Match"}},
+		{http.MethodGet, path, nil, []string{"If-Match", current}, []string{"If-Match"}},
 		{http.MethodPost, "/v1/" + lombardia + "/partners?partnerId=altro", []byte(`{"displayName":"Altro","kind":"PARTNER_KIND_PLAN_OFFICE"}`), []string{"If-Match", "*"}, []string{"If-Match"}},
-		{http.MethodPatch, "/v1/" + name, []byte(`{"displayName":"Sovrascritto","etag":"` + before.GetEtag() + `"}`), []string{"If-Match", `"stale"`}, []string{"If-Match", "partner.etag"}},
-		{http.MethodDelete, "/v1/" + name + "?etag=" + before.GetEtag(), nil, []string{"If-Match", `"stale"`}, []string{"If-Match", "etag"}},
+		{http.MethodPatch, path, []byte(`{"displayName":"Sovrascritto","etag":"` + before.GetEtag() + `"}`), []string{"If-Match", `"stale"`}, []string{"If-Match", "partner.etag"}},
+		{http.MethodDelete, path + "?etag=" + before.GetEtag(), nil, []string{"If-Match", `"stale"`}, []string{"If-Match", "etag"}},
 	} {
 		what := tt.method + " " + tt.path + " with " + tt.headers[0] + ": " + tt.headers[1]
 		res := conditional(t, ts, tt.method, tt.path, tt.body, tt.headers...)
@@ -112,12 +104,8 @@ func TestRESTRefusesConditionalHeaders(t *testing.T) {
 // through; "*" asks only that the resource exist. The body's etag, sent
 // alone, is refused 409 as before.
 func TestRESTIfMatch(t *testing.T) {
-	ts := startServer(t, server.Config{})
+	ts, admin, name, path := guardedPartner(t)
 	ctx := t.Context()
-	admin := newSurface(t, ts, "grpc")
-	seedPartner(t, ctx, admin)
-	name := lombardia + "/partners/udp-milano"
-	path := "/v1/" + name
 	read := conditional(t, ts, http.MethodGet, path, nil)
 	tag := read.Header.Get("ETag")
 	if read.Status != http.StatusOK || tag == "" {
@@ -192,12 +180,8 @@ func TestRESTIfNoneMatchOnCreate(t *testing.T) {
 // Not Modified with the ETag and no body; a stale one, or a change since,
 // the resource whole. A List has no ETag.
 func TestRESTETag(t *testing.T) {
-	ts := startServer(t, server.Config{})
+	ts, admin, name, path := guardedPartner(t)
 	ctx := t.Context()
-	admin := newSurface(t, ts, "grpc")
-	seedPartner(t, ctx, admin)
-	name := lombardia + "/partners/udp-milano"
-	path := "/v1/" + name
 	res := conditional(t, ts, http.MethodGet, path, nil)
 	var body struct{ Etag string }
 	if err := json.Unmarshal(res.Body, &body); err != nil || res.Status != http.StatusOK || body.Etag == "" {
