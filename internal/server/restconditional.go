@@ -35,9 +35,9 @@ import (
 // logs and metrics see one refusal), answered 412 Precondition Failed
 // rather than the field's 409, because HTTP says a failed precondition is
 // 412 and a client that sent the header reads that status. An etag sent in
-// the body or query stays 409 (ADR 0026). If-None-Match: *
-// on a create is what a create already requires, a name nobody holds:
-// its ALREADY_EXISTS is answered 412 likewise.
+// the body or query stays 409 (ADR 0026). If-None-Match: * on a create is
+// what a create already requires, a name nobody holds: its ALREADY_EXISTS
+// is answered 412 likewise.
 //
 // If-Unmodified-Since is refused, 400 naming it: HTTP-dates count whole
 // seconds, and two changes within one second would both pass a date read
@@ -73,8 +73,10 @@ func conditionOf(ctx context.Context) *condition {
 // request without any goes on as it came, with no context of its own.
 func conditions(pipe *pipeline, procedure func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		im, inm := r.Header.Values("If-Match"), r.Header.Values("If-None-Match")
-		if len(im) == 0 && len(inm) == 0 && r.Header.Get("If-Unmodified-Since") == "" {
+		_, im := r.Header["If-Match"]
+		_, inm := r.Header["If-None-Match"]
+		_, ius := r.Header["If-Unmodified-Since"]
+		if !im && !inm && !ius {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -87,14 +89,14 @@ func conditions(pipe *pipeline, procedure func(*http.Request) string, next http.
 	})
 }
 
-// notEvaluated is the advice of a refused precondition header.
-const notEvaluated = "is not evaluated here: send the etag the resource was read with in If-Match, or in the request's etag field (the body's \"etag\", ?etag= on a DELETE)"
+// sendEtag is the advice of a refused precondition header.
+const sendEtag = "send the etag the resource was read with in If-Match, or in the request's etag field (the body's \"etag\", ?etag= on a DELETE)"
 
 // readCondition reads the precondition headers h of a request of method
 // calling procedure.
 func readCondition(method, procedure string, h http.Header) (*condition, error) {
 	if _, sent := h["If-Unmodified-Since"]; sent {
-		return nil, errs.InvalidField("If-Unmodified-Since", "%s (an HTTP-date counts whole seconds, and a change within the second would pass it)", notEvaluated)
+		return nil, errs.InvalidField("If-Unmodified-Since", "is not evaluated: an HTTP-date counts whole seconds, and a change within the second would pass it; %s", sendEtag)
 	}
 	c := &condition{}
 	read := method == http.MethodGet || method == http.MethodHead
@@ -111,7 +113,7 @@ func readCondition(method, procedure string, h http.Header) (*condition, error) 
 	if inm := h.Values("If-None-Match"); len(inm) > 0 {
 		c.noneMatch = strings.Join(inm, ",")
 		if !read && (strings.TrimSpace(c.noneMatch) != "*" || !isCreate(procedure)) {
-			return nil, errs.InvalidField("If-None-Match", "%s (it is evaluated on a read, and as \"*\" on a create: the name must be free)", notEvaluated)
+			return nil, errs.InvalidField("If-None-Match", "is evaluated on a read, and as \"*\" on a create (the name must be free), not on this write; %s", sendEtag)
 		}
 	}
 	return c, nil
@@ -163,7 +165,8 @@ func etagChars(s string) bool {
 // isCreate reports whether procedure is a standard Create method
 // (AIP-133), which answers ALREADY_EXISTS when its name is taken.
 func isCreate(procedure string) bool {
-	return strings.HasPrefix(procedure[strings.LastIndexByte(procedure, '/')+1:], "Create")
+	_, method := splitProcedure(procedure)
+	return strings.HasPrefix(method, "Create")
 }
 
 // conditionalConn is the gateway's connection to the services: it gives
@@ -194,34 +197,39 @@ func (c conditionalConn) Invoke(ctx context.Context, method string, req, resp an
 // refusing a method without one, and an etag field already set to
 // another tag: which of the two the client meant is not for the server to
 // guess.
-func setEtag(req protoreflect.Message, method string, cond *condition) error {
-	msg, f := requestEtag(req, method)
+func setEtag(req protoreflect.Message, procedure string, cond *condition) error {
+	_, method := splitProcedure(procedure)
+	resource, f := requestEtag(req.Descriptor(), method)
 	if f == nil {
-		return errs.InvalidField("If-Match", "is not evaluated by %s, which takes no etag", method[strings.LastIndexByte(method, '/')+1:])
+		return errs.InvalidField("If-Match", "is not evaluated by %s, which takes no etag", method)
 	}
 	if cond.anyMatch { // the write needs the resource, and answers NOT_FOUND without it
 		return nil
 	}
-	sent := msg.Get(f).String()
-	if sent != "" && sent != cond.ifMatch {
+	msg, path := req, "etag"
+	if resource != nil {
+		msg, path = req.Mutable(resource).Message(), resource.JSONName()+".etag"
+	}
+	if sent := msg.Get(f).String(); sent != "" && sent != cond.ifMatch {
 		var v errs.Violations
 		v.Add("If-Match", "names %q, and the request's etag field %q: send one", cond.ifMatch, sent)
-		v.Add(etagPath(req, msg), "is %q, and If-Match names %q: send one", sent, cond.ifMatch)
+		v.Add(path, "is %q, and If-Match names %q: send one", sent, cond.ifMatch)
 		return v.Err()
 	}
 	msg.Set(f, protoreflect.ValueOfString(cond.ifMatch))
 	return nil
 }
 
-// requestEtag finds a request's etag field and the message holding it:
-// the request's own etag (a Delete, a custom method), or in an Update
-// (AIP-134) the etag of the resource it sends.
-func requestEtag(req protoreflect.Message, method string) (protoreflect.Message, protoreflect.FieldDescriptor) {
-	fields := req.Descriptor().Fields()
+// requestEtag finds the etag field of a request of type req to method
+// (UpdatePartner): its own
+// (a Delete, a custom method; resource nil), or in an Update (AIP-134)
+// that of the resource it sends, in the field resource.
+func requestEtag(req protoreflect.MessageDescriptor, method string) (resource, etag protoreflect.FieldDescriptor) {
+	fields := req.Fields()
 	if f := fields.ByName("etag"); f != nil && f.Kind() == protoreflect.StringKind {
-		return req, f
+		return nil, f
 	}
-	if !strings.HasPrefix(method[strings.LastIndexByte(method, '/')+1:], "Update") {
+	if !strings.HasPrefix(method, "Update") {
 		return nil, nil
 	}
 	for i := range fields.Len() {
@@ -230,25 +238,10 @@ func requestEtag(req protoreflect.Message, method string) (protoreflect.Message,
 			continue
 		}
 		if e := f.Message().Fields().ByName("etag"); e != nil && e.Kind() == protoreflect.StringKind {
-			return req.Mutable(f).Message(), e
+			return f, e
 		}
 	}
 	return nil, nil
-}
-
-// etagPath is the field path of the etag field in msg, req itself or
-// the resource it updates, in JSON names as REST's client wrote them.
-func etagPath(req, msg protoreflect.Message) string {
-	if req == msg {
-		return "etag"
-	}
-	fields := req.Descriptor().Fields()
-	for i := range fields.Len() {
-		if f := fields.Get(i); f.Message() == msg.Descriptor() {
-			return f.JSONName() + ".etag"
-		}
-	}
-	return "etag"
 }
 
 // taggedRead is the gateway's forward response option: the answer to a
