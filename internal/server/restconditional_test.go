@@ -212,3 +212,25 @@ func TestRESTETag(t *testing.T) {
 		t.Errorf("GET of the partners' list: HTTP %d, ETag %q; want 200 without an ETag", list.Status, list.Header.Get("ETag"))
 	}
 }
+
+// TestRESTIfMatchOnACustomMethod: a custom method that takes an etag
+// (reopening a closed period) is guarded by If-Match as an Update or a
+// Delete is: a stale tag is 412 and leaves the period closed.
+func TestRESTIfMatchOnACustomMethod(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	admin := newSurface(t, ts, "grpc")
+	period, err := admin.ClosePeriod(t.Context(), &famiv1.ClosePeriodRequest{Parent: lombardia, ClosedPeriodId: "giugno",
+		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2014-06-01", EndDate: "2014-06-30", Reason: "chiuso"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/v1/" + period.GetName() + ":reopen"
+	reopen := []byte(`{"reason":"correzione"}`)
+	e := wantProblem(t, "POST "+path+" with a stale If-Match", conditional(t, ts, http.MethodPost, path, reopen, "If-Match", `"0"`), http.StatusPreconditionFailed, "ETAG_MISMATCH", nil)
+	if e.Metadata["etag"] != period.GetEtag() {
+		t.Errorf("the stale reopen's metadata %v, want the period's etag %s", e.Metadata, period.GetEtag())
+	}
+	if res := conditional(t, ts, http.MethodPost, path, reopen, "If-Match", `"`+period.GetEtag()+`"`); res.Status != http.StatusOK || !bytes.Contains(res.Body, []byte("correzione")) {
+		t.Errorf("POST %s with the period's ETag: HTTP %d %s, want 200 with the period reopened", path, res.Status, res.Body)
+	}
+}
