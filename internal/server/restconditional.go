@@ -249,9 +249,13 @@ func requestEtag(req protoreflect.MessageDescriptor, method string) (resource, e
 // is 304 Not Modified, without a body, when If-None-Match names it or is
 // "*" (weak comparison, RFC 9110, section 13.1.2). The gateway's write of
 // the body after a 304 fails with http.ErrBodyNotAllowed, which it
-// ignores.
+// ignores. A server stream (a REST watch) calls it with nil before its
+// first message: no answer of a stream is tagged.
 func taggedRead(reads func(procedure string) bool) func(context.Context, http.ResponseWriter, proto.Message) error {
 	return func(ctx context.Context, w http.ResponseWriter, m proto.Message) error {
+		if m == nil {
+			return nil
+		}
 		tag, ok := entityTag(m)
 		if !ok {
 			return nil
