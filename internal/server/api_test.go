@@ -283,6 +283,8 @@ func TestCORS(t *testing.T) {
 	}{
 		// Browsers send the header names lowercase and sorted.
 		{"rest", "/v1/regions/lombardia/partners/udp-milano", http.MethodPatch, "authorization,content-type"},
+		// A REST write guarded by If-Match (README, API conventions).
+		{"rest-if-match", "/v1/regions/lombardia/partners/udp-milano", http.MethodPatch, "authorization,content-type,if-match"},
 		{"connect", "/fami.v1.PartnerService/ListPartners", http.MethodPost, "authorization,connect-protocol-version,content-type"},
 		{"grpcweb", "/fami.v1.PartnerService/ListPartners", http.MethodPost, "authorization,content-type,x-grpc-web,x-user-agent"},
 	} {

@@ -21,7 +21,7 @@ func withCORS(origins []string, next http.Handler) http.Handler {
 		// Connect and gRPC-Web need GET and POST; REST also the others.
 		AllowedMethods: append(connectcors.AllowedMethods(), http.MethodPut, http.MethodPatch, http.MethodDelete),
 		AllowedHeaders: append(connectcors.AllowedHeaders(),
-			"Authorization", "If-None-Match", "Traceparent", "Tracestate", "X-Accept-Content-Transfer-Encoding"),
+			"Authorization", "If-Match", "If-None-Match", "Traceparent", "Tracestate", "X-Accept-Content-Transfer-Encoding"),
 		// What a script may read: the gRPC status of Connect and gRPC-Web
 		// calls, and the REST headers the API documents.
 		ExposedHeaders: append(connectcors.ExposedHeaders(),

@@ -67,10 +67,10 @@ func (c timeoutCase) call(t *testing.T, ts *testServer) string {
 // client asks: none, one longer than the server's, or one the library
 // reads as none (gRPC's 99999999H, more hours than a time.Duration holds).
 // The server's timeout here is a nanosecond, past before any service
-// runs. A client's timeout of zero is already past on Connect, gRPC and
-// gRPC-Web (connect-go), and answers DEADLINE_EXCEEDED; grpc-gateway
-// reads a Grpc-Timeout of 0 on REST as none asked, and the call has the
-// server's timeout, as one with no header: never unbounded.
+// runs. A client's timeout of zero is already past, and answers
+// DEADLINE_EXCEEDED on every surface: Connect, gRPC and gRPC-Web
+// (connect-go), and REST, where grpc-gateway alone would read a
+// Grpc-Timeout of 0 as none asked.
 func TestNoSurfaceOutlastsTheServerDeadline(t *testing.T) {
 	deadlineExceeded := connect.CodeDeadlineExceeded.String()
 	short := startServer(t, server.Config{RequestTimeout: time.Nanosecond})
@@ -100,12 +100,15 @@ func TestNoSurfaceOutlastsTheServerDeadline(t *testing.T) {
 		{"connect", "Connect-Timeout-Ms", "0"},
 		{"grpc", "Grpc-Timeout", "0n"},
 		{"grpcweb", "Grpc-Timeout", "0n"},
+		{"rest", "Grpc-Timeout", "0n"},
+		{"rest", "Grpc-Timeout", "00S"},
 	} {
 		if got := c.call(t, ts); got != deadlineExceeded {
 			t.Errorf("%s with %s: %s: %q, want %s", c.surface, c.header, c.value, got, deadlineExceeded)
 		}
 	}
-	if got := (timeoutCase{"rest", "Grpc-Timeout", "0n"}).call(t, ts); got != "" {
-		t.Errorf("REST with Grpc-Timeout: 0n: %s, want the call run within the server's timeout", got)
+	// A timeout that is not zero is the call's, as before.
+	if got := (timeoutCase{"rest", "Grpc-Timeout", "10S"}).call(t, ts); got != "" {
+		t.Errorf("REST with Grpc-Timeout: 10S: %s, want the call answered", got)
 	}
 }

@@ -89,18 +89,20 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 		// names, while the admission counted a POST.
 		runtime.WithDisablePathLengthFallback(),
 		runtime.WithDisableHTTPMethodOverride(),
+		runtime.WithForwardResponseOption(taggedRead(router.reads)),
 	}
 	gwOpts = append(gwOpts, router.options()...)
 	gw := runtime.NewServeMux(gwOpts...)
+	conn := conditionalConn{s.gateway, s.log}
 	for _, svc := range svcs {
-		if err := svc.gateway(ctx, gw, s.gateway); err != nil {
+		if err := svc.gateway(ctx, gw, conn); err != nil {
 			return nil, fmt.Errorf("register gateway: %w", err)
 		}
 	}
-	if err := router.mount(ctx, gw, gwOpts, svcs, names, s.gateway); err != nil {
+	if err := router.mount(ctx, gw, gwOpts, svcs, names, conn); err != nil {
 		return nil, fmt.Errorf("REST router: %w", err)
 	}
-	rest := pipe.shed.admitREST(problemStatus(utf8Only(pipe, router.recordedAs, noPreconditions(pipe, router.recordedAs, limitBody(router, int64(s.cfg.MaxMessageBytes))))), router.recordedAs)
+	rest := pipe.shed.admitREST(problemStatus(utf8Only(pipe, router.recordedAs, conditions(pipe, router.recordedAs, expiredAtZero(limitBody(router, int64(s.cfg.MaxMessageBytes)))))), router.recordedAs)
 	mux.handleREST(rest)
 	// The backup's path ends in a custom verb after a wildcard, which
 	// net/http's patterns cannot express and the gateway's router parses;
@@ -260,38 +262,28 @@ func utf8Only(pipe *pipeline, procedure func(*http.Request) string, next http.Ha
 	})
 }
 
-// unevaluatedPreconditions are the HTTP preconditions a write could carry
-// that the REST surface does not evaluate: a write is guarded by its
-// request's etag field (the body's "etag", ?etag= on a DELETE), AIP-154.
-// If-None-Match ("*": only if there is none) stops a write as If-Match
-// does; a read may carry it too, where ignoring it is harmless (a
-// conditional GET answered whole, 200), so reads are refused the others
-// alone (unevaluatedReadPreconditions).
-var unevaluatedPreconditions = []string{"If-Match", "If-Unmodified-Since", "If-None-Match"}
-
-var unevaluatedReadPreconditions = unevaluatedPreconditions[:2]
-
-// noPreconditions refuses a REST request carrying one of
-// unevaluatedPreconditions with a 400 naming the header, recorded as a
-// call of the RPC procedure names (refuseREST). The gateway ignored them,
-// so a stale If-Match, which HTTP says must stop the write, let it
-// overwrite or delete what another client had changed since.
-func noPreconditions(pipe *pipeline, procedure func(*http.Request) string, next http.Handler) http.Handler {
+// expiredAtZero gives a REST request whose Grpc-Timeout is zero a context
+// already past its deadline, as connect-go gives a Connect, gRPC or
+// gRPC-Web call of a zero timeout, so that it answers DEADLINE_EXCEEDED
+// on every surface. grpc-gateway reads a zero timeout as none asked: the
+// call ran, within the server's timeout, as if the client had set none.
+func expiredAtZero(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		refused := unevaluatedPreconditions
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			refused = unevaluatedReadPreconditions
+		if !zeroTimeout(r.Header.Get("Grpc-Timeout")) {
+			next.ServeHTTP(w, r)
+			return
 		}
-		for _, h := range refused {
-			if _, sent := r.Header[h]; sent {
-				pipe.refuseREST(w, r, procedure(r), errs.InvalidField(h,
-					"is not evaluated: send the etag the resource was read with in the request's etag field (the body's \"etag\", ?etag= on a DELETE)"),
-					arrival(r.Context()))
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
+		ctx, cancel := context.WithTimeout(r.Context(), 0)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// zeroTimeout reports whether v is a gRPC timeout of zero: digits, all
+// zeros, and a unit (H, M, S, m, u or n).
+func zeroTimeout(v string) bool {
+	n := len(v)
+	return n >= 2 && strings.IndexByte("HMSmun", v[n-1]) >= 0 && strings.Trim(v[:n-1], "0") == ""
 }
 
 // limitBody is http.MaxBytesHandler for requests with a body: a request

@@ -2,83 +2,235 @@ package server_test
 
 import (
 	"bytes"
-	"io"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"testing"
+
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
-// TestRESTRefusesConditionalHeaders: the API guards a write with the etag
-// field of its request (the body's "etag", ?etag= on a DELETE), not with
-// HTTP's preconditions. A client that sent If-Match,
-// If-Unmodified-Since or, on a write, If-None-Match, as HTTP lets it, had its precondition silently
-// ignored: a stale If-Match overwrote or deleted what another client had
-// changed since. Such a request is refused, naming the header, and writes
-// nothing.
+// conditional sends a REST request with the bearer token of ts and the
+// headers given as name, value pairs, and answers the exchange.
+func conditional(t *testing.T, ts *testServer, method, path string, body []byte, headers ...string) *restResponse {
+	t.Helper()
+	res, err := newRESTSurface(t, ts, ts.token).send(t.Context(), method, path, nil, body, headers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// wantProblem checks that res is the problem document of status and
+// reason whose violations name fields (nil: any), and returns it.
+func wantProblem(t *testing.T, what string, res *restResponse, status int, reason string, fields []string) *callError {
+	t.Helper()
+	e, ok := asCallError(problemError("", what, res))
+	if !ok || e.HTTPStatus != status || e.Reason != reason || (fields != nil && !slices.Equal(e.Fields, fields)) {
+		t.Errorf("%s: got HTTP %d %s, want %d %s naming %v", what, res.Status, res.Body, status, reason, fields)
+		return &callError{}
+	}
+	return e
+}
+
+// guardedPartner starts a server holding lombardia's udp-milano
+// (seedPartner) and answers it, an administrator's gRPC surface, the
+// partner's name and its REST path.
+func guardedPartner(t *testing.T) (ts *testServer, admin surface, name, path string) {
+	t.Helper()
+	ts = startServer(t, server.Config{})
+	admin = newSurface(t, ts, "grpc")
+	seedPartner(t, t.Context(), admin)
+	name = lombardia + "/partners/udp-milano"
+	return ts, admin, name, "/v1/" + name
+}
+
+// TestRESTRefusesConditionalHeaders: what REST does not evaluate of
+// HTTP's preconditions is refused, naming the header, and writes nothing:
+// ignored, a precondition would let through the write its sender meant to
+// stop (a lost update). If-Unmodified-Since (an HTTP-date, blind within
+// its second); If-None-Match on a write other than a create's "*"; an
+// If-Match that is no single entity tag, or on a read, or on a method
+// that takes no etag; and an If-Match that says another etag than the
+// request's own field, where the server would have to guess which one the
+// client meant.
 func TestRESTRefusesConditionalHeaders(t *testing.T) {
-	ts := startServer(t, server.Config{})
+	ts, admin, name, path := guardedPartner(t)
 	ctx := t.Context()
-	admin := newSurface(t, ts, "grpc")
-	seedPartner(t, ctx, admin)
-	name := lombardia + "/partners/udp-milano"
 	before, err := admin.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := newRESTSurface(t, ts, ts.token)
+	current := `"` + before.GetEtag() + `"`
+	rename := []byte(`{"displayName":"Sovrascritto"}`)
 	for _, tt := range []struct {
-		method, path, header, value string
-		body                        []byte
+		method, path string
+		body         []byte
+		headers      []string
+		fields       []string
 	}{
-		{http.MethodPatch, "/v1/" + name, "If-Match", `"stale"`, []byte(`{"displayName":"Sovrascritto"}`)},
-		{http.MethodDelete, "/v1/" + name, "If-Match", `"stale"`, nil},
-		{http.MethodDelete, "/v1/" + name, "If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT", nil},
-		{http.MethodPatch, "/v1/" + name, "If-None-Match", "*", []byte(`{"displayName":"Sovrascritto"}`)},
+		{http.MethodDelete, path, nil, []string{"If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT"}, []string{"If-Unmodified-Since"}},
+		{http.MethodPatch, path, rename, []string{"If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT", "If-Match", current}, []string{"If-Unmodified-Since"}},
+		{http.MethodPatch, path, rename, []string{"If-None-Match", "*"}, []string{"If-None-Match"}},
+		{http.MethodDelete, path, nil, []string{"If-None-Match", `"stale"`}, []string{"If-None-Match"}},
+		{http.MethodPatch, path, rename, []string{"If-Match", `"stale", ` + current}, []string{"If-Match"}},
+		{http.MethodPatch, path, rename, []string{"If-Match", `"stale"`, "If-Match", current}, []string{"If-Match"}},
+		{http.MethodDelete, path, nil, []string{"If-Match", before.GetEtag()}, []string{"If-Match"}},
+		{http.MethodGet, path, nil, []string{"If-Match", current}, []string{"If-Match"}},
+		{http.MethodPost, "/v1/" + lombardia + "/partners?partnerId=altro", []byte(`{"displayName":"Altro","kind":"PARTNER_KIND_PLAN_OFFICE"}`), []string{"If-Match", "*"}, []string{"If-Match"}},
+		{http.MethodPatch, path, []byte(`{"displayName":"Sovrascritto","etag":"` + before.GetEtag() + `"}`), []string{"If-Match", `"stale"`}, []string{"If-Match", "partner.etag"}},
+		{http.MethodDelete, path + "?etag=" + before.GetEtag(), nil, []string{"If-Match", `"stale"`}, []string{"If-Match", "etag"}},
 	} {
-		req, err := http.NewRequestWithContext(ctx, tt.method, ts.httpURL()+tt.path, bytes.NewReader(tt.body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+ts.token)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(tt.header, tt.value)
-		hr, err := rs.hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := io.ReadAll(hr.Body)
-		hr.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		res := &restResponse{Status: hr.StatusCode, ContentType: hr.Header.Get("Content-Type"), Header: hr.Header, Body: body}
-		e, ok := asCallError(problemError(tt.method, tt.path, res))
-		if !ok || e.HTTPStatus != http.StatusBadRequest || e.Reason != "INVALID_ARGUMENT" || !slices.Equal(e.Fields, []string{tt.header}) {
-			t.Errorf("%s %s with %s: got HTTP %d %s, want 400 naming %s", tt.method, tt.path, tt.header, res.Status, res.Body, tt.header)
-		}
+		what := tt.method + " " + tt.path + " with " + tt.headers[0] + ": " + tt.headers[1]
+		res := conditional(t, ts, tt.method, tt.path, tt.body, tt.headers...)
+		wantProblem(t, what, res, http.StatusBadRequest, "INVALID_ARGUMENT", tt.fields)
 	}
 	after, err := admin.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: name})
 	if err != nil || after.GetEtag() != before.GetEtag() || after.GetDisplayName() != before.GetDisplayName() {
 		t.Errorf("after the refused requests: got %v, %v; want the partner as it was, %v", after, err, before)
 	}
-	// A read's If-None-Match (a cache's conditional GET) is no write's
-	// precondition: answered whole, as without it.
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ts.httpURL()+"/v1/"+name, nil)
+	if _, err := admin.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: lombardia + "/partners/altro"}); err == nil {
+		t.Errorf("the create refused for its If-Match created its partner")
+	}
+}
+
+// TestRESTIfMatch: If-Match on a write is the request's etag field said
+// as an HTTP header. A stale or weak tag stops the write with 412
+// Precondition Failed, the reason ETAG_MISMATCH and the current etag in
+// the metadata, and writes nothing; the tag a GET answered lets it
+// through; "*" asks only that the resource exist. The body's etag, sent
+// alone, is refused 409 as before.
+func TestRESTIfMatch(t *testing.T) {
+	ts, admin, name, path := guardedPartner(t)
+	ctx := t.Context()
+	read := conditional(t, ts, http.MethodGet, path, nil)
+	tag := read.Header.Get("ETag")
+	if read.Status != http.StatusOK || tag == "" {
+		t.Fatalf("GET %s: HTTP %d, ETag %q; want 200 with an ETag", path, read.Status, tag)
+	}
+	rename := func(to string) []byte { return []byte(`{"displayName":"` + to + `"}`) }
+	if res := conditional(t, ts, http.MethodPatch, path, rename("Primo"), "If-Match", tag); res.Status != http.StatusOK {
+		t.Fatalf("PATCH with the ETag read: HTTP %d %s, want 200", res.Status, res.Body)
+	}
+	now, err := admin.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: name})
+	if err != nil || now.GetDisplayName() != "Primo" {
+		t.Fatalf("after the PATCH: %v, %v; want the partner renamed Primo", now, err)
+	}
+
+	// tag is stale now: every write it guards is stopped.
+	for _, tt := range []struct {
+		method, ifMatch string
+		body            []byte
+	}{
+		{http.MethodPatch, tag, rename("Perso")},
+		{http.MethodPatch, `W/"` + now.GetEtag() + `"`, rename("Perso")}, // strong comparison: a weak tag never matches
+		{http.MethodDelete, tag, nil},
+	} {
+		what := tt.method + " " + path + " with If-Match: " + tt.ifMatch
+		res := conditional(t, ts, tt.method, path, tt.body, "If-Match", tt.ifMatch)
+		e := wantProblem(t, what, res, http.StatusPreconditionFailed, "ETAG_MISMATCH", nil)
+		if e.Metadata["etag"] != now.GetEtag() || e.Metadata["resource"] != name {
+			t.Errorf("%s: metadata %v, want the etag %s of %s", what, e.Metadata, now.GetEtag(), name)
+		}
+	}
+	// The body's etag, without the header, keeps its 409.
+	stale := []byte(`{"displayName":"Perso","etag":"` + tag[1:len(tag)-1] + `"}`)
+	wantProblem(t, "PATCH with a stale etag in its body", conditional(t, ts, http.MethodPatch, path, stale), http.StatusConflict, "ETAG_MISMATCH", nil)
+	if after, err := admin.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: name}); err != nil || after.GetEtag() != now.GetEtag() || after.GetDisplayName() != "Primo" {
+		t.Errorf("after the stopped writes: %v, %v; want the partner as it was, %v", after, err, now)
+	}
+
+	if res := conditional(t, ts, http.MethodPatch, path, rename("Secondo"), "If-Match", "*"); res.Status != http.StatusOK {
+		t.Errorf("PATCH with If-Match: *: HTTP %d %s, want 200", res.Status, res.Body)
+	}
+	current := conditional(t, ts, http.MethodGet, path, nil).Header.Get("ETag")
+	if res := conditional(t, ts, http.MethodDelete, path, nil, "If-Match", current); res.Status != http.StatusOK {
+		t.Errorf("DELETE with the current ETag: HTTP %d %s, want 200", res.Status, res.Body)
+	}
+	if _, err := admin.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: name}); err == nil {
+		t.Errorf("the partner is still there after its DELETE")
+	}
+	wantProblem(t, "DELETE of a missing partner with If-Match: *", conditional(t, ts, http.MethodDelete, path, nil, "If-Match", "*"), http.StatusNotFound, "NOT_FOUND", nil)
+}
+
+// TestRESTIfNoneMatchOnCreate: If-None-Match: * on a create asks that
+// the name be free; a taken one is 412 Precondition Failed, with the
+// reason ALREADY_EXISTS, and the resource there is left as it was.
+func TestRESTIfNoneMatchOnCreate(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	path := "/v1/" + lombardia + "/partners?partnerId=udp-milano"
+	create := func(display string) *restResponse {
+		return conditional(t, ts, http.MethodPost, path, []byte(`{"displayName":"`+display+`","kind":"PARTNER_KIND_PLAN_OFFICE"}`), "If-None-Match", "*")
+	}
+	if res := create("Primo"); res.Status != http.StatusOK {
+		t.Fatalf("POST with If-None-Match: * of a free name: HTTP %d %s, want 200", res.Status, res.Body)
+	}
+	wantProblem(t, "POST with If-None-Match: * of a taken name", create("Secondo"), http.StatusPreconditionFailed, "ALREADY_EXISTS", nil)
+	got, err := newSurface(t, ts, "grpc").GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: lombardia + "/partners/udp-milano"})
+	if err != nil || got.GetDisplayName() != "Primo" {
+		t.Errorf("after the refused create: %v, %v; want the first partner, Primo", got, err)
+	}
+}
+
+// TestRESTETag: a REST read of a resource answers its etag as a strong
+// ETag, and If-None-Match naming it (weakly compared, or "*") answers 304
+// Not Modified with the ETag and no body; a stale one, or a change since,
+// the resource whole. A List has no ETag.
+func TestRESTETag(t *testing.T) {
+	ts, admin, name, path := guardedPartner(t)
+	ctx := t.Context()
+	res := conditional(t, ts, http.MethodGet, path, nil)
+	var body struct{ Etag string }
+	if err := json.Unmarshal(res.Body, &body); err != nil || res.Status != http.StatusOK || body.Etag == "" {
+		t.Fatalf("GET %s: HTTP %d %s, %v; want the partner", path, res.Status, res.Body, err)
+	}
+	tag := `"` + body.Etag + `"`
+	if got := res.Header.Get("ETag"); got != tag {
+		t.Errorf("GET %s: ETag %q, want the body's etag quoted, %s", path, got, tag)
+	}
+	for _, inm := range []string{tag, "W/" + tag, `"stale", ` + tag, "*"} {
+		res := conditional(t, ts, http.MethodGet, path, nil, "If-None-Match", inm)
+		if res.Status != http.StatusNotModified || len(res.Body) != 0 || res.Header.Get("ETag") != tag || res.ContentType != "" {
+			t.Errorf("GET with If-None-Match: %s: HTTP %d, ETag %q, Content-Type %q, %d bytes; want 304 with the ETag and nothing else", inm, res.Status, res.Header.Get("ETag"), res.ContentType, len(res.Body))
+		}
+	}
+	if res := conditional(t, ts, http.MethodGet, path, nil, "If-None-Match", `"stale"`); res.Status != http.StatusOK || !bytes.Contains(res.Body, []byte(body.Etag)) {
+		t.Errorf("GET with a stale If-None-Match: HTTP %d %s, want 200 with the partner", res.Status, res.Body)
+	}
+	if _, err := admin.UpdatePartner(ctx, &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: name, DisplayName: "Cambiato"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}}}); err != nil {
+		t.Fatal(err)
+	}
+	changed := conditional(t, ts, http.MethodGet, path, nil, "If-None-Match", tag)
+	if changed.Status != http.StatusOK || changed.Header.Get("ETag") == tag || !bytes.Contains(changed.Body, []byte("Cambiato")) {
+		t.Errorf("GET after a change with the old ETag: HTTP %d, ETag %q, %s; want 200 with the changed partner and a new ETag", changed.Status, changed.Header.Get("ETag"), changed.Body)
+	}
+	if list := conditional(t, ts, http.MethodGet, "/v1/"+lombardia+"/partners", nil); list.Status != http.StatusOK || list.Header.Get("ETag") != "" {
+		t.Errorf("GET of the partners' list: HTTP %d, ETag %q; want 200 without an ETag", list.Status, list.Header.Get("ETag"))
+	}
+}
+
+// TestRESTIfMatchOnACustomMethod: a custom method that takes an etag
+// (reopening a closed period) is guarded by If-Match as an Update or a
+// Delete is: a stale tag is 412 and leaves the period closed.
+func TestRESTIfMatchOnACustomMethod(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	admin := newSurface(t, ts, "grpc")
+	period, err := admin.ClosePeriod(t.Context(), &famiv1.ClosePeriodRequest{Parent: lombardia, ClosedPeriodId: "giugno",
+		ClosedPeriod: &famiv1.ClosedPeriod{StartDate: "2014-06-01", EndDate: "2014-06-30", Reason: "chiuso"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+ts.token)
-	req.Header.Set("If-None-Match", `"stale"`)
-	hr, err := rs.hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	path := "/v1/" + period.GetName() + ":reopen"
+	reopen := []byte(`{"reason":"correzione"}`)
+	e := wantProblem(t, "POST "+path+" with a stale If-Match", conditional(t, ts, http.MethodPost, path, reopen, "If-Match", `"0"`), http.StatusPreconditionFailed, "ETAG_MISMATCH", nil)
+	if e.Metadata["etag"] != period.GetEtag() {
+		t.Errorf("the stale reopen's metadata %v, want the period's etag %s", e.Metadata, period.GetEtag())
 	}
-	body, err := io.ReadAll(hr.Body)
-	hr.Body.Close()
-	if err != nil || hr.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(before.GetEtag())) {
-		t.Errorf("GET with If-None-Match: got HTTP %d %s, %v; want 200 with the partner", hr.StatusCode, body, err)
+	if res := conditional(t, ts, http.MethodPost, path, reopen, "If-Match", `"`+period.GetEtag()+`"`); res.Status != http.StatusOK || !bytes.Contains(res.Body, []byte("correzione")) {
+		t.Errorf("POST %s with the period's ETag: HTTP %d %s, want 200 with the period reopened", path, res.Status, res.Body)
 	}
 }

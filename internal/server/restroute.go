@@ -49,6 +49,8 @@ type restRouter struct {
 	// they match; under "" those that match requests of any collection
 	// or of none.
 	routes map[string][]restRoute
+	// gets are the procedures a GET route calls.
+	gets map[string]bool
 }
 
 func (rr *restRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -100,8 +102,20 @@ func newRESTRouter(pipe *pipeline, names []string) (*restRouter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &restRouter{pipe: pipe, byCollection: map[string]*runtime.ServeMux{}, routes: table}, nil
+	gets := map[string]bool{}
+	for _, routes := range table {
+		for _, rt := range routes {
+			if rt.method == http.MethodGet {
+				gets[rt.procedure] = true
+			}
+		}
+	}
+	return &restRouter{pipe: pipe, byCollection: map[string]*runtime.ServeMux{}, routes: table, gets: gets}, nil
 }
+
+// reads reports whether procedure is called by a GET route: a read, whose
+// answer taggedRead gives an ETag.
+func (rr *restRouter) reads(procedure string) bool { return rr.gets[procedure] }
 
 // options are the router's options of every gateway mux: the query check
 // on each route the mux routes, and the error handlers that record the
@@ -362,8 +376,8 @@ func (rr *restRouter) checkQuery(next runtime.HandlerFunc) runtime.HandlerFunc {
 // the pipeline began is recorded already (recordedREST).
 func (rr *restRouter) gatewayError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	if recordedREST(r.Context()) {
-		st := status.Convert(err)
-		writeStatusProblem(w, st)
+		p, retryAfter := problemFromStatus(status.Convert(err))
+		writeProblem(w, conditionFailed(r.Context(), p), retryAfter)
 		return
 	}
 	procedure, ok := runtime.RPCMethod(ctx)

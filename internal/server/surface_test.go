@@ -230,8 +230,9 @@ type restResponse struct {
 }
 
 // send is the one request builder of the REST surface: it adds the
-// credentials and the JSON content type. query may be nil.
-func (s *restSurface) send(ctx context.Context, method, path string, query url.Values, body []byte) (*restResponse, error) {
+// credentials, the JSON content type and headers, given as name, value
+// pairs. query may be nil.
+func (s *restSurface) send(ctx context.Context, method, path string, query url.Values, body []byte, headers ...string) (*restResponse, error) {
 	u := s.base + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -250,6 +251,9 @@ func (s *restSurface) send(ctx context.Context, method, path string, query url.V
 	req.Header.Set("Accept", "application/json")
 	if s.token != "" {
 		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Add(headers[i], headers[i+1])
 	}
 	res, err := s.hc.Do(req)
 	if err != nil {
