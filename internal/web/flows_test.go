@@ -147,6 +147,22 @@ func TestEntryStaleDeleteShowsCurrent(t *testing.T) {
 	}
 }
 
+// TestEntryDateTypedWithOneDigit: a day and month typed with one digit,
+// as Italians often write them (5/11/2026), log the day meant. They were
+// passed on as typed, and the service refused the date.
+func TestEntryDateTypedWithOneDigit(t *testing.T) {
+	f, c, network := inLombardia(t)
+	c.signIn("mrossi@lombardia")
+	form := entryForm(c.csrf("/ore"), network)
+	form.Set("date", "5/11/2026")
+	if res, page := c.do("POST", "/ore", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("log hours on 5/11/2026: status %d, want 303 (the date refused: %t)", res.StatusCode, strings.Contains(page, `id="f-date-err"`))
+	}
+	if got := f.entries("lombardia")[0].GetDate(); got != "2026-11-05" {
+		t.Errorf("logged on %s, want 2026-11-05", got)
+	}
+}
+
 func TestHoursCSV(t *testing.T) {
 	_, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")
