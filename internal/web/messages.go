@@ -76,6 +76,7 @@ var italian = map[string]string{
 	"signin.token_invalid": "Token non valido, scaduto o revocato.",
 
 	"msg.session_expired":      "La sessione è scaduta o non è più valida: accedi di nuovo per continuare.",
+	"msg.session_over_unsaved": "La sessione è scaduta o è stata chiusa, forse in un'altra scheda: quanto hai inviato non è stato salvato. Accedi di nuovo e invialo ancora.",
 	"msg.signed_out":           "Sei uscito da Raccordo.",
 	"msg.signed_out_here_only": "Sei uscito da Raccordo in questo browser, ma non è stato possibile chiudere la sessione sul server: chi ne avesse una copia potrà usarla fino alla sua scadenza.",
 

@@ -27,7 +27,7 @@ type signInPage struct {
 func (a *App) signInForm(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p := &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: newForm(nil), Next: localPath(q.Get("dopo"), r.Host)}
-	if k := q.Get("avviso"); k == "msg.session_expired" || k == "msg.signed_out" || k == "msg.signed_out_here_only" {
+	if k := q.Get("avviso"); k == "msg.session_expired" || k == "msg.session_over_unsaved" || k == "msg.signed_out" || k == "msg.signed_out_here_only" {
 		p.Warning = msg(k)
 	}
 	a.render(w, http.StatusOK, "signin", p)
