@@ -109,3 +109,19 @@ func TestFormSentAfterTheSessionEndedSaysNothingWasSaved(t *testing.T) {
 	sendAndWantNotice("signed out in another tab")
 	sendAndWantNotice("expired while filling the form")
 }
+
+// TestSignOutInTheSecondTab: "Esci" pressed in a tab left open after
+// signing out in another shows the sign-in page as signed out. The
+// browser's cookie went with the first sign-out, and the second answered
+// "Accesso negato".
+func TestSignOutInTheSecondTab(t *testing.T) {
+	_, c, _ := inLombardia(t)
+	c.signIn("mrossi@lombardia")
+	csrf := c.csrf("/")
+	for _, tab := range []string{"first", "second"} {
+		res, _ := c.do("POST", "/esci", url.Values{"csrf": {csrf}})
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/accedi?avviso=msg.signed_out" {
+			t.Errorf("sign-out in the %s tab: status %d to %q, want 303 to the sign-in page with the signed-out notice", tab, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+}
