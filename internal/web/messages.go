@@ -486,6 +486,7 @@ var italian = map[string]string{
 	"meetings.feed_revoke_heading":                         "Revocare l'indirizzo del calendario?",
 	"meetings.feed_confirm_revoke":                         "Revocare l'indirizzo del calendario? I calendari che lo usano non mostreranno più gli incontri, e un indirizzo revocato non si riattiva: ne servirà uno nuovo.",
 	"ok.calendar_revoked":                                  "Indirizzo del calendario revocato.",
+	"meetings.time_skipped":                                "Quest'ora non esiste in quel giorno: per l'ora legale gli orologi passano dalle 02:00 alle 03:00.",
 	"hint.time":                                            "Formato hh:mm, ora italiana.",
 	"hint.link":                                            "Indirizzo https per gli incontri a distanza o misti.",
 	"ok.meeting_created":                                   "Incontro programmato.",
