@@ -144,7 +144,8 @@ func rowNetworks(rows ...[]*famiv1.Meeting) []string {
 func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
 	row := func(m *famiv1.Meeting) (*famiv1.Meeting, bool) { return meetingRow(m), true }
 	y, m, d := a.today().Date()
-	today := timestamppb.New(time.Date(y, m, d, 0, 0, 0, 0, territory.Rome))
+	midnight := time.Date(y, m, d, 0, 0, 0, 0, territory.Rome)
+	today := timestamppb.New(midnight)
 	region, partner := regionName(s.region), s.who.Partner
 	var err error
 	p.Upcoming, p.UpcomingPager, err = readPage(s, r, "", msg("meetings.upcoming"), a.meetings.ListMeetings,
@@ -161,9 +162,11 @@ func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
 		q.Del("passati")
 		dropPaging(q, "pas_")
 	} else {
-		// The latest are those of the last months, as the page says;
-		// older ones are in the archive.
-		past.StartFrom = timestamppb.New(today.AsTime().AddDate(0, -recentMonths, 0))
+		// The latest are those of the last months, as the page says,
+		// from midnight in Rome; older ones are in the archive. Counted
+		// back from today in UTC, they began at 01:00 or 02:00 in Rome,
+		// and a meeting of that day's first hours fell in the archive.
+		past.StartFrom = timestamppb.New(midnight.AddDate(0, -recentMonths, 0))
 		p.Past, p.MorePast, err = a.latestMeetings(s, past)
 		q.Set("passati", "tutti")
 	}

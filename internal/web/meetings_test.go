@@ -693,3 +693,35 @@ func TestMeetingAtASkippedHourRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestLatestMeetingsFromMidnightInRome: the meetings page's latest past
+// meetings are those of the last three months from midnight in Rome: on
+// 30/11/2026, from 30/08/2026 at 00:00, so a meeting at 00:30 that day is
+// among them, and one of the evening before is not. They were counted
+// back from midnight in UTC, 01:00 in Rome in summer, and the 00:30
+// meeting was only in the archive.
+func TestLatestMeetingsFromMidnightInRome(t *testing.T) {
+	f := startFamid(t)
+	anna, network, _, _ := f.annaInBergamo(t)
+	for _, m := range []struct{ title, day, start string }{
+		{"Tavolo della sera prima", "29/08/2026", "23:30"},
+		{"Tavolo della prima ora", "30/08/2026", "00:30"},
+	} {
+		res, _ := anna.do("POST", "/incontri", url.Values{"csrf": {anna.csrf("/incontri/nuovo")}, "networks": {network},
+			"kind": {"MEETING_KIND_COORDINATION_TABLE"}, "title": {m.title}, "day": {m.day},
+			"start_time": {m.start}, "end_time": {"23:59"}, "mode": {"MEETING_MODE_ONLINE"}, "link": {"https://example.org/x"}})
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("schedule %q: status %d, want 303", m.title, res.StatusCode)
+		}
+	}
+	_, page := anna.do("GET", "/incontri", nil)
+	if !strings.Contains(page, "Tavolo della prima ora") {
+		t.Errorf("the latest meetings on 30/11/2026 lack the one at 00:30 on 30/08/2026")
+	}
+	if strings.Contains(page, "Tavolo della sera prima") {
+		t.Errorf("the latest meetings on 30/11/2026 show the one of 29/08/2026")
+	}
+	if _, page := anna.do("GET", "/incontri?passati=tutti", nil); !strings.Contains(page, "Tavolo della sera prima") {
+		t.Errorf("the archive lacks the meeting of 29/08/2026")
+	}
+}
