@@ -163,6 +163,26 @@ func TestEntryDateTypedWithOneDigit(t *testing.T) {
 	}
 }
 
+// TestEntryLoggedInAnotherMonthIsShown: an entry logged from November's
+// page on 31/10/2026 leads to October's, the page that shows it, with the
+// notice; one logged on a day the page shows comes back to it (as
+// TestHoursFormComesBackToItsPage checks). It came back to November's,
+// saying the hours were logged where they were not to be seen.
+func TestEntryLoggedInAnotherMonthIsShown(t *testing.T) {
+	_, c, network := inLombardia(t)
+	c.signIn("mrossi@lombardia")
+	form := entryForm(c.csrf("/ore"), network)
+	form.Set("date", "31/10/2026")
+	res, _ := c.do("POST", "/ore?vista=mese&data=2026-11-01", form)
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || loc != "/ore?data=2026-10-31&ok=entry_created&vista=mese" {
+		t.Fatalf("log hours on 31/10/2026 from November's page: status %d to %q, want 303 to October's", res.StatusCode, loc)
+	}
+	if _, page := c.do("GET", loc, nil); !strings.Contains(page, "Ore registrate") || !strings.Contains(page, "31/10/2026") {
+		t.Errorf("%s does not show the entry logged with its notice", loc)
+	}
+}
+
 func TestHoursCSV(t *testing.T) {
 	_, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")

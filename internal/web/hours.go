@@ -392,11 +392,25 @@ func entryForm(e *famiv1.SupportEntry) url.Values {
 
 func (a *App) createEntry(w http.ResponseWriter, r *http.Request, s *session) {
 	fm := newForm(r.PostForm)
-	_, err := a.support.CreateSupportEntry(s.ctx, &famiv1.CreateSupportEntryRequest{
+	res, err := a.support.CreateSupportEntry(s.ctx, &famiv1.CreateSupportEntryRequest{
 		Parent: regionName(s.region), SupportEntry: entryFromForm(r.PostForm), RequestId: r.PostFormValue("request_id"),
 	})
 	a.submitted(w, r, s, fm, err, "support_entry.", func(code int) { a.renderHours(w, asPage(r, hoursPath), s, code, fm) },
-		withNotice(hoursPath, r, "entry_created"))
+		a.loggedAt(r, res.GetDate()))
+}
+
+// loggedAt is where the hours form goes once it logged an entry on date:
+// the page it was sent from, where that page's period shows the day
+// (withNotice), or else the same view of the period holding it. Before,
+// an entry logged on a day of another period (the 31st of the last month,
+// typed on the 1st) came back to a page without it, as though it had not
+// been logged, and the user could log it again.
+func (a *App) loggedAt(r *http.Request, date string) string {
+	view, start, end := a.period(r.URL.Query())
+	if date == "" || date >= start.Format(time.DateOnly) && date <= end.Format(time.DateOnly) {
+		return withNotice(hoursPath, r, "entry_created")
+	}
+	return hoursPath + "?" + url.Values{"vista": {view}, "data": {date}, "ok": {"entry_created"}}.Encode()
 }
 
 // editPage edits one submitted entry, or shows why it cannot be edited.
