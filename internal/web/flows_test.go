@@ -183,6 +183,28 @@ func TestEntryLoggedInAnotherMonthIsShown(t *testing.T) {
 	}
 }
 
+// TestHoursPageOfADayOutOfRange: an hours page asked for a period that
+// reaches past the dates the services take (an address written by hand)
+// shows today's month, as one asked for no date does. The listing refused
+// its dates, and the page was an error, "I dati inviati non sono validi".
+func TestHoursPageOfADayOutOfRange(t *testing.T) {
+	_, c, network := inLombardia(t)
+	c.signIn("mrossi@lombardia")
+	c.logHours(network)
+	for q, want := range map[string]string{
+		"data=0001-01-01": "20/11/2026", "data=9999-12-31": "20/11/2026", // the month's entry
+		"data=1899-12-31&vista=settimana": "data=2026-12-07", "data=2199-12-31&vista=settimana": "data=2026-12-07", // the next week's link
+	} {
+		res, page := c.do("GET", "/ore?"+q, nil)
+		if res.StatusCode != http.StatusOK || !strings.Contains(page, want) {
+			t.Errorf("/ore?%s: status %d; want 200, the page of this period (%q)", q, res.StatusCode, want)
+		}
+	}
+	if res, page := c.do("GET", "/ore?data=2199-12-01", nil); res.StatusCode != http.StatusOK || strings.Contains(page, "20/11/2026") {
+		t.Errorf("/ore?data=2199-12-01: status %d; want 200, the page of December 2199", res.StatusCode)
+	}
+}
+
 func TestHoursCSV(t *testing.T) {
 	_, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")
