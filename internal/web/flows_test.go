@@ -147,6 +147,64 @@ func TestEntryStaleDeleteShowsCurrent(t *testing.T) {
 	}
 }
 
+// TestEntryDateTypedWithOneDigit: a day and month typed with one digit,
+// as Italians often write them (5/11/2026), log the day meant. They were
+// passed on as typed, and the service refused the date.
+func TestEntryDateTypedWithOneDigit(t *testing.T) {
+	f, c, network := inLombardia(t)
+	c.signIn("mrossi@lombardia")
+	form := entryForm(c.csrf("/ore"), network)
+	form.Set("date", "5/11/2026")
+	if res, page := c.do("POST", "/ore", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("log hours on 5/11/2026: status %d, want 303 (the date refused: %t)", res.StatusCode, strings.Contains(page, `id="f-date-err"`))
+	}
+	if got := f.entries("lombardia")[0].GetDate(); got != "2026-11-05" {
+		t.Errorf("logged on %s, want 2026-11-05", got)
+	}
+}
+
+// TestEntryLoggedInAnotherMonthIsShown: an entry logged from November's
+// page on 31/10/2026 leads to October's, the page that shows it, with the
+// notice; one logged on a day the page shows comes back to it (as
+// TestHoursFormComesBackToItsPage checks). It came back to November's,
+// saying the hours were logged where they were not to be seen.
+func TestEntryLoggedInAnotherMonthIsShown(t *testing.T) {
+	_, c, network := inLombardia(t)
+	c.signIn("mrossi@lombardia")
+	form := entryForm(c.csrf("/ore"), network)
+	form.Set("date", "31/10/2026")
+	res, _ := c.do("POST", "/ore?vista=mese&data=2026-11-01", form)
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || loc != "/ore?data=2026-10-31&ok=entry_created&vista=mese" {
+		t.Fatalf("log hours on 31/10/2026 from November's page: status %d to %q, want 303 to October's", res.StatusCode, loc)
+	}
+	if _, page := c.do("GET", loc, nil); !strings.Contains(page, "Ore registrate") || !strings.Contains(page, "31/10/2026") {
+		t.Errorf("%s does not show the entry logged with its notice", loc)
+	}
+}
+
+// TestHoursPageOfADayOutOfRange: an hours page asked for a period that
+// reaches past the dates the services take (an address written by hand)
+// shows today's month, as one asked for no date does. The listing refused
+// its dates, and the page was an error, "I dati inviati non sono validi".
+func TestHoursPageOfADayOutOfRange(t *testing.T) {
+	_, c, network := inLombardia(t)
+	c.signIn("mrossi@lombardia")
+	c.logHours(network)
+	for q, want := range map[string]string{
+		"data=0001-01-01": "20/11/2026", "data=9999-12-31": "20/11/2026", // the month's entry
+		"data=1899-12-31&vista=settimana": "data=2026-12-07", "data=2199-12-31&vista=settimana": "data=2026-12-07", // the next week's link
+	} {
+		res, page := c.do("GET", "/ore?"+q, nil)
+		if res.StatusCode != http.StatusOK || !strings.Contains(page, want) {
+			t.Errorf("/ore?%s: status %d; want 200, the page of this period (%q)", q, res.StatusCode, want)
+		}
+	}
+	if res, page := c.do("GET", "/ore?data=2199-12-01", nil); res.StatusCode != http.StatusOK || strings.Contains(page, "20/11/2026") {
+		t.Errorf("/ore?data=2199-12-01: status %d; want 200, the page of December 2199", res.StatusCode)
+	}
+}
+
 func TestHoursCSV(t *testing.T) {
 	_, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")

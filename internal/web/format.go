@@ -81,12 +81,18 @@ func formatDate(d string) string {
 	return t.Format(italianDate)
 }
 
-// parseDate reads a date typed as dd/mm/yyyy or given by a date input
-// (YYYY-MM-DD) and returns it as the API's "YYYY-MM-DD"; anything else is
-// passed on unchanged, for the service to refuse with a field violation.
+// typedDate is the layout parseDate reads: italianDate, whose day and
+// month may also be typed with one digit (1/3/2026), as Italians often
+// write them; the year keeps its four.
+const typedDate = "2/1/2006"
+
+// parseDate reads a date typed as dd/mm/yyyy (typedDate) or given by a date
+// input (YYYY-MM-DD) and returns it as the API's "YYYY-MM-DD"; anything
+// else is passed on unchanged, for the service to refuse with a field
+// violation.
 func parseDate(s string) string {
 	s = strings.TrimSpace(s)
-	if t, err := time.Parse(italianDate, s); err == nil {
+	if t, err := time.Parse(typedDate, s); err == nil {
 		return t.Format(time.DateOnly)
 	}
 	return s

@@ -19,6 +19,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/csvfile"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/resource"
@@ -185,19 +186,32 @@ func (a *App) hours(w http.ResponseWriter, r *http.Request, s *session) {
 func (a *App) today() time.Time { return a.now().In(territory.Rome) }
 
 // period reads the view (week or month) and the day it contains from the
-// query and returns its first and last day.
+// query and returns its first and last day: today's, for a day that is no
+// date, or whose period reaches past the dates the services take
+// (check.MinDate to check.MaxDate: an address written by hand,
+// data=0001-01-01), which the listing refused, and the page was an error.
 func (a *App) period(q url.Values) (view string, start, end time.Time) {
 	day, err := time.ParseInLocation(time.DateOnly, q.Get("data"), territory.Rome)
 	if err != nil {
 		day = a.today()
 	}
+	view, start, end = periodOf(q.Get("vista"), day)
+	if start.Format(time.DateOnly) < check.MinDate || end.Format(time.DateOnly) > check.MaxDate {
+		view, start, end = periodOf(view, a.today())
+	}
+	return view, start, end
+}
+
+// periodOf is the week ("settimana") or else the month holding day, and
+// its first and last day.
+func periodOf(view string, day time.Time) (string, time.Time, time.Time) {
 	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, territory.Rome)
-	if q.Get("vista") == "settimana" {
+	if view == "settimana" {
 		offset := (int(day.Weekday()) + 6) % 7 // Monday first
-		start = day.AddDate(0, 0, -offset)
+		start := day.AddDate(0, 0, -offset)
 		return "settimana", start, start.AddDate(0, 0, 6)
 	}
-	start = time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, territory.Rome)
+	start := time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, territory.Rome)
 	return "mese", start, start.AddDate(0, 1, -1)
 }
 
@@ -392,11 +406,25 @@ func entryForm(e *famiv1.SupportEntry) url.Values {
 
 func (a *App) createEntry(w http.ResponseWriter, r *http.Request, s *session) {
 	fm := newForm(r.PostForm)
-	_, err := a.support.CreateSupportEntry(s.ctx, &famiv1.CreateSupportEntryRequest{
+	res, err := a.support.CreateSupportEntry(s.ctx, &famiv1.CreateSupportEntryRequest{
 		Parent: regionName(s.region), SupportEntry: entryFromForm(r.PostForm), RequestId: r.PostFormValue("request_id"),
 	})
 	a.submitted(w, r, s, fm, err, "support_entry.", func(code int) { a.renderHours(w, asPage(r, hoursPath), s, code, fm) },
-		withNotice(hoursPath, r, "entry_created"))
+		a.loggedAt(r, res.GetDate()))
+}
+
+// loggedAt is where the hours form goes once it logged an entry on date:
+// the page it was sent from, where that page's period shows the day
+// (withNotice), or else the same view of the period holding it. Before,
+// an entry logged on a day of another period (the 31st of the last month,
+// typed on the 1st) came back to a page without it, as though it had not
+// been logged, and the user could log it again.
+func (a *App) loggedAt(r *http.Request, date string) string {
+	view, start, end := a.period(r.URL.Query())
+	if date == "" || date >= start.Format(time.DateOnly) && date <= end.Format(time.DateOnly) {
+		return withNotice(hoursPath, r, "entry_created")
+	}
+	return hoursPath + "?" + url.Values{"vista": {view}, "data": {date}, "ok": {"entry_created"}}.Encode()
 }
 
 // editPage edits one submitted entry, or shows why it cannot be edited.

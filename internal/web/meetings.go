@@ -144,7 +144,8 @@ func rowNetworks(rows ...[]*famiv1.Meeting) []string {
 func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
 	row := func(m *famiv1.Meeting) (*famiv1.Meeting, bool) { return meetingRow(m), true }
 	y, m, d := a.today().Date()
-	today := timestamppb.New(time.Date(y, m, d, 0, 0, 0, 0, territory.Rome))
+	midnight := time.Date(y, m, d, 0, 0, 0, 0, territory.Rome)
+	today := timestamppb.New(midnight)
 	region, partner := regionName(s.region), s.who.Partner
 	var err error
 	p.Upcoming, p.UpcomingPager, err = readPage(s, r, "", msg("meetings.upcoming"), a.meetings.ListMeetings,
@@ -161,9 +162,11 @@ func (a *App) readMeetings(r *http.Request, s *session, p *meetingsPage) error {
 		q.Del("passati")
 		dropPaging(q, "pas_")
 	} else {
-		// The latest are those of the last months, as the page says;
-		// older ones are in the archive.
-		past.StartFrom = timestamppb.New(today.AsTime().AddDate(0, -recentMonths, 0))
+		// The latest are those of the last months, as the page says,
+		// from midnight in Rome; older ones are in the archive. Counted
+		// back from today in UTC, they began at 01:00 or 02:00 in Rome,
+		// and a meeting of that day's first hours fell in the archive.
+		past.StartFrom = timestamppb.New(midnight.AddDate(0, -recentMonths, 0))
 		p.Past, p.MorePast, err = a.latestMeetings(s, past)
 		q.Set("passati", "tutti")
 	}
@@ -414,9 +417,39 @@ func localTime(day, clock string) *timestamppb.Timestamp {
 	return timestamppb.New(t)
 }
 
+// skippedTimes marks, in fm.Errors, each of the fields (hh:mm) that names
+// no time of day in Europe/Rome: an hour the clocks skip, 02:00 to 03:00
+// on the day summer time starts (29/03/2026). time.ParseInLocation moves
+// such a time an hour on, so localTime read 02:30 as 03:30, and the
+// meeting was saved at a time nobody typed. It reports whether it marked
+// one, the form then to be shown again (422) and nothing sent to the
+// service.
+func skippedTimes(fm *form, day string, fields ...string) bool {
+	marked := false
+	for _, name := range fields {
+		wall, err := time.Parse("2006-01-02 15:04", parseDate(day)+" "+fm.Get(name))
+		if err != nil {
+			continue // not a time: the service's to refuse
+		}
+		t := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), 0, 0, territory.Rome)
+		if t.Hour() != wall.Hour() || t.Minute() != wall.Minute() {
+			fm.Errors[name] = msg("meetings.time_skipped")
+			marked = true
+		}
+	}
+	if marked {
+		fm.Message = msg("error.check_fields")
+	}
+	return marked
+}
+
 func (a *App) meetingCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	v := r.PostForm
 	fm := newForm(v)
+	if skippedTimes(fm, v.Get("day"), "start_time", "end_time") {
+		a.renderMeetingForm(w, r, s, http.StatusUnprocessableEntity, fm)
+		return
+	}
 	m := &famiv1.Meeting{
 		Networks: nonEmpty(v.Get("networks")), Kind: famiv1.MeetingKind(famiv1.MeetingKind_value[v.Get("kind")]),
 		Title: v.Get("title"), Description: v.Get("description"),

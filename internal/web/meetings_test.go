@@ -652,3 +652,76 @@ func TestMeetingsPageListsNoCalendarAddress(t *testing.T) {
 		t.Errorf("GET %s made %d ListCalendarTokens calls, want 2 (the live addresses and the ended ones)", calendarPath, n)
 	}
 }
+
+// TestMeetingAtASkippedHourRefused: a meeting typed at a time the clocks
+// skip when summer time starts (02:30 on 29/03/2026, which Rome's clocks
+// never show) is refused on its field, saying why, with nothing saved. It
+// was saved an hour later than typed, at 03:30. The hour the clocks repeat
+// in October, and the first minute after the jump, are times of the day.
+func TestMeetingAtASkippedHourRefused(t *testing.T) {
+	f := startFamid(t)
+	anna, network, _, _ := f.annaInBergamo(t)
+	schedule := func(day, start, end string) (*http.Response, string) {
+		t.Helper()
+		return anna.do("POST", "/incontri", url.Values{"csrf": {anna.csrf("/incontri/nuovo")}, "networks": {network},
+			"kind": {"MEETING_KIND_COORDINATION_TABLE"}, "title": {"Tavolo notturno"}, "day": {day},
+			"start_time": {start}, "end_time": {end}, "mode": {"MEETING_MODE_ONLINE"}, "link": {"https://example.org/x"}})
+	}
+	res, page := schedule("29/03/2026", "02:30", "04:00")
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-start_time-err">Quest&#39;ora non esiste in quel giorno`) ||
+		strings.Contains(page, `id="f-end_time-err"`) || !strings.Contains(page, `value="02:30"`) {
+		t.Errorf("a meeting at 02:30 on 29/03/2026: status %d; want 422 refusing the start on its field, keeping it", res.StatusCode)
+	}
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	ms, err := meetings.ListMeetings(f.admin("lombardia"), &famiv1.ListMeetingsRequest{Parent: "regions/lombardia"})
+	if err != nil || len(ms.GetMeetings()) != 0 {
+		t.Fatalf("after the refusal: %d meetings, %v; want none", len(ms.GetMeetings()), err)
+	}
+	for _, c := range []struct{ day, start, end, utc string }{
+		{"29/03/2026", "03:00", "04:00", "2026-03-29T01:00:00Z"},
+		{"25/10/2026", "02:30", "04:00", "2026-10-25T01:30:00Z"},
+	} {
+		if res, _ := schedule(c.day, c.start, c.end); res.StatusCode != http.StatusSeeOther {
+			t.Errorf("a meeting at %s on %s: status %d, want 303", c.start, c.day, res.StatusCode)
+		}
+		ms, err := meetings.ListMeetings(f.admin("lombardia"), &famiv1.ListMeetingsRequest{Parent: "regions/lombardia", OrderBy: "start_time desc"})
+		if err != nil || len(ms.GetMeetings()) == 0 {
+			t.Fatalf("list: %v", err)
+		}
+		if got := ms.GetMeetings()[0].GetStartTime().AsTime().Format(time.RFC3339); got != c.utc {
+			t.Errorf("a meeting at %s on %s starts at %s, want %s", c.start, c.day, got, c.utc)
+		}
+	}
+}
+
+// TestLatestMeetingsFromMidnightInRome: the meetings page's latest past
+// meetings are those of the last three months from midnight in Rome: on
+// 30/11/2026, from 30/08/2026 at 00:00, so a meeting at 00:30 that day is
+// among them, and one of the evening before is not. They were counted
+// back from midnight in UTC, 01:00 in Rome in summer, and the 00:30
+// meeting was only in the archive.
+func TestLatestMeetingsFromMidnightInRome(t *testing.T) {
+	f := startFamid(t)
+	anna, network, _, _ := f.annaInBergamo(t)
+	for _, m := range []struct{ title, day, start string }{
+		{"Tavolo della sera prima", "29/08/2026", "23:30"},
+		{"Tavolo della prima ora", "30/08/2026", "00:30"},
+	} {
+		res, _ := anna.do("POST", "/incontri", url.Values{"csrf": {anna.csrf("/incontri/nuovo")}, "networks": {network},
+			"kind": {"MEETING_KIND_COORDINATION_TABLE"}, "title": {m.title}, "day": {m.day},
+			"start_time": {m.start}, "end_time": {"23:59"}, "mode": {"MEETING_MODE_ONLINE"}, "link": {"https://example.org/x"}})
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("schedule %q: status %d, want 303", m.title, res.StatusCode)
+		}
+	}
+	_, page := anna.do("GET", "/incontri", nil)
+	if !strings.Contains(page, "Tavolo della prima ora") {
+		t.Errorf("the latest meetings on 30/11/2026 lack the one at 00:30 on 30/08/2026")
+	}
+	if strings.Contains(page, "Tavolo della sera prima") {
+		t.Errorf("the latest meetings on 30/11/2026 show the one of 29/08/2026")
+	}
+	if _, page := anna.do("GET", "/incontri?passati=tutti", nil); !strings.Contains(page, "Tavolo della sera prima") {
+		t.Errorf("the archive lacks the meeting of 29/08/2026")
+	}
+}

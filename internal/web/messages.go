@@ -76,6 +76,7 @@ var italian = map[string]string{
 	"signin.token_invalid": "Token non valido, scaduto o revocato.",
 
 	"msg.session_expired":      "La sessione è scaduta o non è più valida: accedi di nuovo per continuare.",
+	"msg.session_over_unsaved": "La sessione è scaduta o è stata chiusa, forse in un'altra scheda: quanto hai inviato non è stato salvato. Accedi di nuovo e invialo ancora.",
 	"msg.signed_out":           "Sei uscito da Raccordo.",
 	"msg.signed_out_here_only": "Sei uscito da Raccordo in questo browser, ma non è stato possibile chiudere la sessione sul server: chi ne avesse una copia potrà usarla fino alla sua scadenza.",
 
@@ -485,6 +486,7 @@ var italian = map[string]string{
 	"meetings.feed_revoke_heading":                         "Revocare l'indirizzo del calendario?",
 	"meetings.feed_confirm_revoke":                         "Revocare l'indirizzo del calendario? I calendari che lo usano non mostreranno più gli incontri, e un indirizzo revocato non si riattiva: ne servirà uno nuovo.",
 	"ok.calendar_revoked":                                  "Indirizzo del calendario revocato.",
+	"meetings.time_skipped":                                "Quest'ora non esiste in quel giorno: per l'ora legale gli orologi passano dalle 02:00 alle 03:00.",
 	"hint.time":                                            "Formato hh:mm, ora italiana.",
 	"hint.link":                                            "Indirizzo https per gli incontri a distanza o misti.",
 	"ok.meeting_created":                                   "Incontro programmato.",

@@ -93,7 +93,7 @@ func (a *App) page(fn pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := r.Cookie(sessionCookie)
 		if err != nil || c.Value == "" {
-			a.toSignIn(w, r, "")
+			a.toSignIn(w, r, sessionOver(r, ""))
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && !sameOrigin(r) {
@@ -108,7 +108,7 @@ func (a *App) page(fn pageFunc) http.Handler {
 		if err != nil {
 			if status.Code(err) == codes.Unauthenticated {
 				clearCookie(w, r, sessionCookie)
-				a.toSignIn(w, r, "msg.session_expired")
+				a.toSignIn(w, r, sessionOver(r, "msg.session_expired"))
 				return
 			}
 			a.fail(w, r, nil, err)
@@ -139,6 +139,20 @@ func (a *App) page(fn pageFunc) http.Handler {
 		}
 		fn(w, r, s)
 	})
+}
+
+// sessionOver is the sign-in page's notice for a request that page admits
+// without a session: notice, or for a POST, which only a page's form sends,
+// that what it sent was not saved. Its session ended while the form was
+// open (the cookie expired with its token, or the user signed out in
+// another tab); before, the sign-in page said nothing, or only that the
+// session had expired, and then brought the user back to the form's page
+// empty, which could be taken for a save.
+func sessionOver(r *http.Request, notice string) string {
+	if r.Method == http.MethodPost {
+		return "msg.session_over_unsaved"
+	}
+	return notice
 }
 
 // readForm reads a POST's form, the only body the application takes: a

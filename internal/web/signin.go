@@ -27,7 +27,7 @@ type signInPage struct {
 func (a *App) signInForm(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p := &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: newForm(nil), Next: localPath(q.Get("dopo"), r.Host)}
-	if k := q.Get("avviso"); k == "msg.session_expired" || k == "msg.signed_out" || k == "msg.signed_out_here_only" {
+	if k := q.Get("avviso"); k == "msg.session_expired" || k == "msg.session_over_unsaved" || k == "msg.signed_out" || k == "msg.signed_out_here_only" {
 		p.Warning = msg(k)
 	}
 	a.render(w, http.StatusOK, "signin", p)
@@ -122,10 +122,17 @@ func (a *App) signedIn(w http.ResponseWriter, r *http.Request, token string, exp
 // this browser. If the server cannot revoke it, the cookie is cleared all
 // the same and the sign-in page says that the token stays valid until it
 // expires; a token the server already refuses (expired, revoked) needs
-// no revoking.
+// no revoking. A browser without a session (signed out in another tab:
+// the cookie is the browser's, not the tab's; or expired) has nothing to
+// end, and is shown the sign-in page as signed out, where "Esci" answered
+// "Accesso negato".
 func (a *App) signOut(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(sessionCookie)
-	if err != nil || !sameOrigin(r) {
+	if err != nil || c.Value == "" {
+		http.Redirect(w, r, "/accedi?avviso=msg.signed_out", http.StatusSeeOther)
+		return
+	}
+	if !sameOrigin(r) {
 		a.forbidden(w, r, nil)
 		return
 	}

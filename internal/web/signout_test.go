@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
@@ -71,5 +72,56 @@ func TestSignOutWhenTheServerCannotRevoke(t *testing.T) {
 	copied := f.client(t)
 	if res, _ := copied.do("GET", "/", nil, "Cookie", "raccordo_sessione="+created.GetToken()); res.StatusCode != http.StatusOK {
 		t.Errorf("a copy of the session after the failed revocation: status %d, want 200 (the notice says it stays valid)", res.StatusCode)
+	}
+}
+
+// TestFormSentAfterTheSessionEndedSaysNothingWasSaved: a form sent once
+// its session is over, signed out in another tab or expired while it was
+// being filled, saved nothing, and the sign-in page says so. Before, it
+// said nothing (no cookie) or only that the session had expired, and then
+// brought the user back to the form's page empty, as after a save.
+func TestFormSentAfterTheSessionEndedSaysNothingWasSaved(t *testing.T) {
+	f, c, network := inLombardia(t)
+	sendAndWantNotice := func(how string) {
+		t.Helper()
+		c.signIn("mrossi@lombardia")
+		form := entryForm(c.csrf("/ore"), network)
+		switch how {
+		case "signed out in another tab":
+			if res, _ := c.do("POST", "/esci", url.Values{"csrf": {form.Get("csrf")}}); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("sign out: status %d, want 303", res.StatusCode)
+			}
+		case "expired while filling the form":
+			f.Clock.Advance(2 * time.Hour)
+		}
+		res, _ := c.do("POST", "/ore", form, "Referer", f.url("/ore"))
+		loc := res.Header.Get("Location")
+		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/accedi?") {
+			t.Fatalf("%s, the form sent: status %d to %q, want 303 to the sign-in page", how, res.StatusCode, loc)
+		}
+		if _, page := c.do("GET", loc, nil); !strings.Contains(page, "quanto hai inviato non è stato salvato") {
+			t.Errorf("%s, the sign-in page (%s) does not say that the form was not saved", how, loc)
+		}
+		if n := len(f.entries("lombardia")); n != 0 {
+			t.Errorf("%s, %d entries saved", how, n)
+		}
+	}
+	sendAndWantNotice("signed out in another tab")
+	sendAndWantNotice("expired while filling the form")
+}
+
+// TestSignOutInTheSecondTab: "Esci" pressed in a tab left open after
+// signing out in another shows the sign-in page as signed out. The
+// browser's cookie went with the first sign-out, and the second answered
+// "Accesso negato".
+func TestSignOutInTheSecondTab(t *testing.T) {
+	_, c, _ := inLombardia(t)
+	c.signIn("mrossi@lombardia")
+	csrf := c.csrf("/")
+	for _, tab := range []string{"first", "second"} {
+		res, _ := c.do("POST", "/esci", url.Values{"csrf": {csrf}})
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/accedi?avviso=msg.signed_out" {
+			t.Errorf("sign-out in the %s tab: status %d to %q, want 303 to the sign-in page with the signed-out notice", tab, res.StatusCode, res.Header.Get("Location"))
+		}
 	}
 }
