@@ -84,6 +84,15 @@ func TestHalfFilledActionRowRefused(t *testing.T) {
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="a1-code-err">Scrivi il codice di questa azione`) || !strings.Contains(page, `value="Lavoro"`) {
 		t.Fatalf("an action with a title and no code: status %d; want 422, the row's code marked, the title kept", res.StatusCode)
 	}
+	// With an unknown beneficiary too, both faults come back in one answer:
+	// the row was shown first, and the beneficiary at the next save.
+	project.Set("beneficiary", "Nessuno di questi")
+	res, page = a.do("POST", "/progetti", project)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="a1-code-err">Scrivi il codice di questa azione`) ||
+		!strings.Contains(page, `id="f-beneficiary-err">Beneficiario: nessun partner della regione si chiama «Nessuno di questi»`) {
+		t.Fatalf("an uncoded action and an unknown beneficiary: status %d; want 422 marking both", res.StatusCode)
+	}
+	project.Del("beneficiary")
 	project.Set("action.1.code", "02")
 	if res, _ = a.do("POST", "/progetti", project); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the action coded: status %d, want 303", res.StatusCode)
