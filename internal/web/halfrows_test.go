@@ -48,6 +48,51 @@ func TestHalfFilledPartyRowRefused(t *testing.T) {
 	}
 }
 
+// TestPartyRowWithOnlyItsRoleChosen: a spare party row with a role
+// chosen and no partner was dropped silently on save; it is refused on its
+// row, the role kept. A recorded party is still removed by clearing its
+// partner alone, its role left as the page showed it.
+func TestPartyRowWithOnlyItsRoleChosen(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
+	b := f.client(t)
+	b.signIn("anna@lombardia")
+
+	_, page := b.do("GET", "/protocolli/nuovo", nil)
+	form := formValues(t, page, "/protocolli")
+	form.Set("network", network)
+	form.Set("title", "Protocollo UdP-CPIA")
+	form.Set("body", "Art. 1")
+	form.Set("valid_from", "01/01/2025")
+	form.Set("party.1.role", "PARTY_ROLE_SIGNATORY")
+	res, page := b.do("POST", "/protocolli", form)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="p1-partner-err">Scegli l&#39;ente di questa parte, o svuota la riga`) ||
+		!strings.Contains(page, `<option value="PARTY_ROLE_SIGNATORY" selected>`) {
+		t.Fatalf("a spare party row with only its role chosen: status %d; want 422, the row's partner marked, the role kept", res.StatusCode)
+	}
+	form.Set("party.1.partner", cpia)
+	res, _ = b.do("POST", "/protocolli", form)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the party's partner chosen: status %d, want 303", res.StatusCode)
+	}
+	path := strings.Split(res.Header.Get("Location"), "?")[0]
+	_, page = b.do("GET", path+"/modifica", nil)
+	edit := formValues(t, page, path+"/modifica")
+	if edit.Get("party.1.partner") != cpia || edit.Get("party.1.role") != "PARTY_ROLE_SIGNATORY" {
+		t.Fatalf("the edit form's second party: %q as %q, want the CPIA as a signatory", edit.Get("party.1.partner"), edit.Get("party.1.role"))
+	}
+	edit.Set("party.1.partner", "")
+	if res, _ = b.do("POST", path+"/modifica", edit); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a recorded party removed by clearing its partner, its role left: status %d, want 303", res.StatusCode)
+	}
+	_, page = b.do("GET", path+"/modifica", nil)
+	if after := formValues(t, page, path+"/modifica"); after.Get("party.1.partner") != "" || after.Get("party.0.partner") != udp {
+		t.Errorf("after the removal the parties are %q and %q, want the UdP alone", after.Get("party.0.partner"), after.Get("party.1.partner"))
+	}
+}
+
 // TestBrowserHalfFilledPartyRow: the refused draft form, in Chromium, says
 // at the row what to do, and is axe clean.
 func TestBrowserHalfFilledPartyRow(t *testing.T) {
