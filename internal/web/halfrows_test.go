@@ -54,11 +54,7 @@ func TestHalfFilledPartyRowRefused(t *testing.T) {
 // partner alone, its role left as the page showed it.
 func TestPartyRowWithOnlyItsRoleChosen(t *testing.T) {
 	f := startFamid(t)
-	udp, cpia := f.bergamoPartners()
-	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
-	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
-	b := f.client(t)
-	b.signIn("anna@lombardia")
+	b, network, udp, cpia := f.annaInBergamo(t)
 
 	_, page := b.do("GET", "/protocolli/nuovo", nil)
 	form := formValues(t, page, "/protocolli")
