@@ -48,17 +48,23 @@ var reservedIDs = []string{"calendario", "nuova", "nuovo"}
 // id (reservedIDs).
 func ReservedID(id string) bool { return slices.Contains(reservedIDs, id) }
 
-// NewOrCheckID validates a client-chosen id of a new resource, or picks
-// one when it is empty. A valid id the web's addresses use is refused
-// with the reason errs.IDReserved.
+// NewOrCheckID validates a client-chosen id of a new resource
+// (CheckNewID), or picks one when it is empty.
 func NewOrCheckID(field, id string) (string, error) {
 	if id == "" {
 		return NewID(), nil
 	}
+	return id, CheckNewID(field, id)
+}
+
+// CheckNewID validates the client-chosen id of a new resource: CheckID's
+// form, and not a word the web's addresses use (ReservedID), which is
+// refused with the reason errs.IDReserved.
+func CheckNewID(field, id string) error {
 	if ReservedID(id) {
 		var v errs.Violations
 		v.AddReason(field, errs.IDReserved, "%q is reserved: the web application's pages use it, choose another id", id)
-		return "", v.Err()
+		return v.Err()
 	}
-	return id, CheckID(field, id)
+	return CheckID(field, id)
 }
