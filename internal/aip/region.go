@@ -1,6 +1,8 @@
 package aip
 
 import (
+	"slices"
+
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -34,10 +36,35 @@ func RegionOfName(field, name, collection string) (string, error) {
 	return Region(r)
 }
 
-// NewOrCheckID validates a client-chosen id, or picks one when it is empty.
+// reservedIDs are the words the web application's addresses put where a
+// resource's id stands (/partner/nuovo, /reti/nuova, /incontri/calendario):
+// its routes take them first, so a resource with one of them as its id
+// would have no page. No new resource may take them, in any collection,
+// so that the rule is one to document and the web may add such a page to
+// any of its lists.
+var reservedIDs = []string{"calendario", "nuova", "nuovo"}
+
+// ReservedID reports whether id is a word no new resource may take as its
+// id (reservedIDs).
+func ReservedID(id string) bool { return slices.Contains(reservedIDs, id) }
+
+// NewOrCheckID validates a client-chosen id of a new resource
+// (CheckNewID), or picks one when it is empty.
 func NewOrCheckID(field, id string) (string, error) {
 	if id == "" {
 		return NewID(), nil
 	}
-	return id, CheckID(field, id)
+	return id, CheckNewID(field, id)
+}
+
+// CheckNewID validates the client-chosen id of a new resource: CheckID's
+// form, and not a word the web's addresses use (ReservedID), which is
+// refused with the reason errs.IDReserved.
+func CheckNewID(field, id string) error {
+	if ReservedID(id) {
+		var v errs.Violations
+		v.AddReason(field, errs.IDReserved, "%q is reserved: the web application's pages use it, choose another id", id)
+		return v.Err()
+	}
+	return CheckID(field, id)
 }

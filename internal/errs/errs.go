@@ -103,6 +103,11 @@ const (
 // marking a field.
 const RequestIDReused = "REQUEST_ID_REUSED"
 
+// IDReserved is the reason of a valid client-chosen id that no new resource
+// may take (aip.ReservedID): a word the web application's addresses put
+// where an id stands, "nuovo", "nuova" or "calendario".
+const IDReserved = "ID_RESERVED"
+
 // Error is the platform's error. Reason is the stable token clients can
 // switch on, from the catalogue (reasons.go); Message is a sentence for
 // people; Violations list the invalid fields of an Invalid error. Build one

@@ -122,7 +122,7 @@ func (s *Service) CreateCapacityAssessment(ctx context.Context, req *famiv1.Crea
 	if err != nil {
 		return nil, err
 	}
-	if err := aip.CheckID("capacity_assessment_id", req.GetCapacityAssessmentId()); err != nil {
+	if err := aip.CheckNewID("capacity_assessment_id", req.GetCapacityAssessmentId()); err != nil {
 		return nil, err
 	}
 	if req.GetCapacityAssessment() == nil {

@@ -181,6 +181,25 @@ func TestCreateRefusesInvalidMeetings(t *testing.T) {
 	}
 }
 
+// TestMeetingIDsOfTheWebsPagesAreReserved: a meeting may not take as its
+// id a word the web's addresses put where a meeting's id stands
+// (/incontri/nuovo, /incontri/calendario): it would have no page. The
+// refusal names meeting_id with its own reason, and nothing is stored.
+func TestMeetingIDsOfTheWebsPagesAreReserved(t *testing.T) {
+	e := newEnv(t)
+	for _, id := range []string{"calendario", "nuovo", "nuova"} {
+		_, err := e.svc.CreateMeeting(e.admin(), &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: id, Meeting: e.meeting()})
+		errstest.Want(t, "meeting_id "+id, err, errs.Invalid, "INVALID_ARGUMENT", "meeting_id")
+		if v := errs.As(err); v != nil && (len(v.Violations) != 1 || v.Violations[0].Reason != errs.IDReserved) {
+			t.Errorf("meeting_id %s: violations %v, want reason %s", id, v.Violations, errs.IDReserved)
+		}
+		if _, err := e.svc.GetMeeting(e.admin(), &famiv1.GetMeetingRequest{Name: meetingName(id)}); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("a refused meeting %s was stored: %v", id, err)
+		}
+	}
+	e.create(e.admin(), "calendario-l2", e.meeting()) // a word of its own
+}
+
 // TestCreateOverADamagedMeeting: a meeting whose id is taken by a stored
 // record that fails its checksum is refused as taken (ALREADY_EXISTS
 // naming meeting_id, as for any taken id), and the damaged record is left

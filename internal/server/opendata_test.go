@@ -385,7 +385,7 @@ func TestOpenData(t *testing.T) {
 		// A new project changes progetti, not the other datasets.
 		resNet, networksBefore := get(t, ts, "/opendata/reti.csv")
 		admin := newSurfaceAs(t, ts, "connect", ts.mintToken(regionAdminSpec("veneto")))
-		mustOK(admin.CreateProject(t.Context(), &famiv1.CreateProjectRequest{Parent: "regions/veneto", ProjectId: "nuovo", Project: &famiv1.Project{
+		mustOK(admin.CreateProject(t.Context(), &famiv1.CreateProjectRequest{Parent: "regions/veneto", ProjectId: "progetto-nuovo", Project: &famiv1.Project{
 			Code: "PROG-1", Title: "Nuovo", Fund: famiv1.Fund_FUND_FSE_PLUS, StartDate: "2025-01-01", EndDate: "2026-12-31"}}))(t, "project")
 		if res, _ := get(t, ts, "/opendata/progetti.csv", "If-None-Match", etag); res.StatusCode != http.StatusOK {
 			t.Errorf("after a new project, If-None-Match with the old ETag: status %d, want 200", res.StatusCode)

@@ -390,6 +390,52 @@ func enterSavesAndSearches(t *testing.T, script bool) {
 	}
 }
 
+// TestBrowserEnterInAFieldSavesWithASearchTyped: in Chromium, with
+// JavaScript, Enter in the duration of the entry form saves the entry
+// though a network search was typed and not run, as the visible save
+// does; before, it ran the search and saved nothing. The page passes axe.
+func TestBrowserEnterInAFieldSavesWithASearchTyped(t *testing.T) {
+	enterInAFieldWithASearchTyped(t, true)
+}
+
+// TestBrowserEnterInAFieldSearchesWithoutScript: the same without
+// JavaScript runs the search typed and saves nothing, saying so: the
+// server cannot tell where Enter was pressed (searchable).
+func TestBrowserEnterInAFieldSearchesWithoutScript(t *testing.T) {
+	enterInAFieldWithASearchTyped(t, false)
+}
+
+// enterInAFieldWithASearchTyped types an entry and a network search, not
+// run, then presses Enter in the duration, JavaScript on or off.
+func enterInAFieldWithASearchTyped(t *testing.T, script bool) {
+	f, network := manyNetworksAndMeetings(t)
+	b := newBrowser(t, f)
+	b.signIn("mrossi@lombardia")
+	if !script {
+		b.run("turn JavaScript off", func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return chromedp.Void{}, err
+		})
+	}
+	b.run("open /ore", chromedp.Navigate(b.f.url("/ore")), chromedp.WaitReady(chromedp.CSS("main")))
+	b.typeEntry("type an entry, then a search", network, "45", "Invio nella durata", "milano 057")
+	b.submit("press Enter in the duration", chromedp.SendKeys(chromedp.CSS("#f-duration_minutes"), kb.Enter))
+	saved := f.entries("lombardia")
+	switch {
+	case script && (len(saved) != 1 || saved[0].GetNetwork() != network || saved[0].GetDurationMinutes() != 45):
+		t.Errorf("with JavaScript, Enter in the duration saved %v (the page says %q), want the entry of the network chosen before the search", saved, b.text("main"))
+	case !script && (len(saved) != 0 || b.count("#form-notice") != 1 || b.count(`#f-network option[value="regions/lombardia/networks/rete057"]`) != 1):
+		t.Errorf("without JavaScript, Enter in the duration saved %d entries, notice shown %d times; want the search run, nothing saved, and why", len(saved), b.count("#form-notice"))
+	}
+	if !script {
+		b.run("turn JavaScript on for axe", func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false})
+			return chromedp.Void{}, err
+		})
+	}
+	b.check(map[bool]string{true: "ore-invio-nella-durata", false: "ore-invio-nella-durata-senza-script"}[script])
+}
+
 // submit runs action, which submits the page's form, and waits for the
 // page the submission loads.
 func (b *browser) submit(step string, action chromedp.Action[chromedp.Void]) {

@@ -283,6 +283,9 @@ func TestPartnerStaleEditShowsCurrent(t *testing.T) {
 		want []string
 	}{
 		{url.Values{"partner_id": {"Non Valido!"}, "display_name": {"Ente"}}, []string{`id="f-partner_id-err"`, `value="Non Valido!"`}},
+		// The word of the new partner's page, which would leave the partner without one.
+		{url.Values{"partner_id": {"nuovo"}, "display_name": {"Ente"}, "kind": {"PARTNER_KIND_OTHER"}},
+			[]string{`id="f-partner_id-err">Questa parola è riservata`, `value="nuovo"`}},
 		{url.Values{"partner_id": {"ente"}, "display_name": {""}, "fiscal_code": {"123"}},
 			[]string{`id="f-display_name-err">Indica la denominazione.`, `id="f-fiscal_code-err">Codice fiscale non valido`, `value="123"`}},
 	} {

@@ -48,6 +48,47 @@ func TestHalfFilledPartyRowRefused(t *testing.T) {
 	}
 }
 
+// TestPartyRowWithOnlyItsRoleChosen: a spare party row with a role
+// chosen and no partner was dropped silently on save; it is refused on its
+// row, the role kept. A recorded party is still removed by clearing its
+// partner alone, its role left as the page showed it.
+func TestPartyRowWithOnlyItsRoleChosen(t *testing.T) {
+	f := startFamid(t)
+	b, network, udp, cpia := f.annaInBergamo(t)
+
+	_, page := b.do("GET", "/protocolli/nuovo", nil)
+	form := formValues(t, page, "/protocolli")
+	form.Set("network", network)
+	form.Set("title", "Protocollo UdP-CPIA")
+	form.Set("body", "Art. 1")
+	form.Set("valid_from", "01/01/2025")
+	form.Set("party.1.role", "PARTY_ROLE_SIGNATORY")
+	res, page := b.do("POST", "/protocolli", form)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="p1-partner-err">Scegli l&#39;ente di questa parte, o svuota la riga`) ||
+		!strings.Contains(page, `<option value="PARTY_ROLE_SIGNATORY" selected>`) {
+		t.Fatalf("a spare party row with only its role chosen: status %d; want 422, the row's partner marked, the role kept", res.StatusCode)
+	}
+	form.Set("party.1.partner", cpia)
+	res, _ = b.do("POST", "/protocolli", form)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the party's partner chosen: status %d, want 303", res.StatusCode)
+	}
+	path := strings.Split(res.Header.Get("Location"), "?")[0]
+	_, page = b.do("GET", path+"/modifica", nil)
+	edit := formValues(t, page, path+"/modifica")
+	if edit.Get("party.1.partner") != cpia || edit.Get("party.1.role") != "PARTY_ROLE_SIGNATORY" {
+		t.Fatalf("the edit form's second party: %q as %q, want the CPIA as a signatory", edit.Get("party.1.partner"), edit.Get("party.1.role"))
+	}
+	edit.Set("party.1.partner", "")
+	if res, _ = b.do("POST", path+"/modifica", edit); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a recorded party removed by clearing its partner, its role left: status %d, want 303", res.StatusCode)
+	}
+	_, page = b.do("GET", path+"/modifica", nil)
+	if after := formValues(t, page, path+"/modifica"); after.Get("party.1.partner") != "" || after.Get("party.0.partner") != udp {
+		t.Errorf("after the removal the parties are %q and %q, want the UdP alone", after.Get("party.0.partner"), after.Get("party.1.partner"))
+	}
+}
+
 // TestBrowserHalfFilledPartyRow: the refused draft form, in Chromium, says
 // at the row what to do, and is axe clean.
 func TestBrowserHalfFilledPartyRow(t *testing.T) {
@@ -84,6 +125,15 @@ func TestHalfFilledActionRowRefused(t *testing.T) {
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="a1-code-err">Scrivi il codice di questa azione`) || !strings.Contains(page, `value="Lavoro"`) {
 		t.Fatalf("an action with a title and no code: status %d; want 422, the row's code marked, the title kept", res.StatusCode)
 	}
+	// With an unknown beneficiary too, both faults come back in one answer:
+	// the row was shown first, and the beneficiary at the next save.
+	project.Set("beneficiary", "Nessuno di questi")
+	res, page = a.do("POST", "/progetti", project)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="a1-code-err">Scrivi il codice di questa azione`) ||
+		!strings.Contains(page, `id="f-beneficiary-err">Beneficiario: nessun partner della regione si chiama «Nessuno di questi»`) {
+		t.Fatalf("an uncoded action and an unknown beneficiary: status %d; want 422 marking both", res.StatusCode)
+	}
+	project.Del("beneficiary")
 	project.Set("action.1.code", "02")
 	if res, _ = a.do("POST", "/progetti", project); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the action coded: status %d, want 303", res.StatusCode)

@@ -592,6 +592,35 @@ func TestBrowserAttendanceRefusalOnItsRow(t *testing.T) {
 	b.check("presenze-vuote")
 }
 
+// TestBrowserAttendanceRowBreakingTwoRules: a partner's row whose
+// attendees are below the contacts named and whose counts by role do not
+// add up to them shows both causes at the attendees field, one line each,
+// described by them (aria-describedby); before, the last replaced the
+// first, and the row, fixed for it, was refused again for the other.
+func TestBrowserAttendanceRowBreakingTwoRules(t *testing.T) {
+	f := startFamid(t)
+	_, network, udp, _ := f.annaInBergamo(t)
+	m := f.pastTable(network)
+	f.marioAttended(m, udp)
+	b := newBrowser(t, f)
+	b.signIn("anna@lombardia")
+	attendees, teachers := "#att-"+lastID(udp), "#att-"+lastID(udp)+"-ATTENDEE_ROLE_TEACHER"
+	b.run("record attendees below the contacts, and counts by role above them", chromedp.Navigate(f.url("/incontri/"+lastID(m.GetName()))),
+		chromedp.WaitVisible(chromedp.CSS(attendees)), chromedp.SetValue(chromedp.CSS(attendees), ""), chromedp.SendKeys(chromedp.CSS(attendees), "0"),
+		chromedp.SetValue(chromedp.CSS(teachers), ""), chromedp.SendKeys(chromedp.CSS(teachers), "5"),
+		chromedp.Click(chromedp.CSS(`form[action$="/presenze"] button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(attendees+"-err")))
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`(e => [e.getAttribute("aria-describedby"), document.getElementById(e.getAttribute("aria-describedby"))?.innerText ?? ""])(document.querySelector(`+quote(attendees)+`))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	contacts := "Le persone di questo ente registrate per nome tra i presenti sono 1: i presenti non possono essere meno."
+	sum := "I presenti per ruolo sommano a 5, ma i presenti dell'ente sono 0: correggi gli uni o gli altri."
+	if lines := strings.Split(got[1], "\n"); got[0] != "att-"+lastID(udp)+"-err" || len(lines) != 2 || !slices.Contains(lines, contacts) || !slices.Contains(lines, sum) {
+		t.Errorf("the attendees field is described by %q: %q; want its error, a line for each rule broken: %q and %q", got[0], got[1], contacts, sum)
+	}
+	b.check("presenze-due-regole")
+}
+
 // pastTable is a coordination table of network, held ten days ago: its
 // attendance may be recorded.
 func (f *famid) pastTable(network string) *famiv1.Meeting {

@@ -350,6 +350,7 @@ var italian = map[string]string{
 	"violation.TEXT_INVALID_CHARACTER":   "Il testo contiene caratteri di controllo o non validi: riscrivilo senza.",
 	"violation.TEXT_INVISIBLE_CHARACTER": "Il testo contiene un carattere invisibile o che cambia la direzione della scrittura: toglilo.",
 	"violation.NAME_WITHOUT_LETTERS":     "Il nome ha solo accenti o segni diacritici, che le ricerche ignorano: scrivi almeno una lettera o una cifra.",
+	"violation.ID_RESERVED":              "Questa parola è riservata alle pagine dell'applicazione (come «nuovo»): scegli un altro identificativo.",
 	"violation.older_name":               "Questo nome è stato salvato con regole precedenti e oggi non è più accettato (solo accenti, o un carattere invisibile): va cambiato. Le altre modifiche si salvano anche se lo lasci com'è.",
 	"invalid.generic":                    "Valore non valido.",
 	"invalid.network":                    "Scegli una rete territoriale.",

@@ -122,12 +122,26 @@ func (a *App) beneficiaryLookups(s *session, fm *form, pr *famiv1.Project) (show
 	return shown, l, nil
 }
 
-// beneficiaryResolved replaces the posted beneficiary, as typed, by the
-// partner's resource name (partnerResolved), or shows the form again by
-// again and reports false.
-func (a *App) beneficiaryResolved(w http.ResponseWriter, r *http.Request, s *session, again func(code int, fm *form)) bool {
+// projectChecked checks what the page itself checks of the posted project
+// form before the service may: the action rows (actionsUncoded) and the
+// beneficiary as typed, replaced by the partner's resource name
+// (partnerMarked). Every fault of both is marked at once, the form shown
+// again by again, and it reports false: a form with a half-filled row and
+// an unknown beneficiary showed the row, and the beneficiary only at the
+// next save.
+func (a *App) projectChecked(w http.ResponseWriter, r *http.Request, s *session, again func(code int, fm *form)) bool {
 	fm := newForm(r.PostForm)
-	return a.partnerResolved(w, r, s, fm, "beneficiary", "projects.beneficiary", func(code int) { again(code, fm) })
+	uncoded := actionsUncoded(fm)
+	resolved, err := a.partnerMarked(r, s, fm, "beneficiary", "projects.beneficiary")
+	switch {
+	case err != nil:
+		a.fail(w, r, s, err)
+		return false
+	case uncoded || !resolved:
+		again(http.StatusUnprocessableEntity, fm)
+		return false
+	}
+	return true
 }
 
 // parseEuro reads an Italian amount ("1.234,56", "1234,5", "1234") as
@@ -211,11 +225,7 @@ func actionsUncoded(fm *form) bool {
 }
 
 func (a *App) projectCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	if fm := newForm(r.PostForm); actionsUncoded(fm) {
-		a.renderProject(w, r, s, http.StatusUnprocessableEntity, fm, extForm(nil), nil)
-		return
-	}
-	if !a.beneficiaryResolved(w, r, s, func(code int, fm *form) { a.renderProject(w, r, s, code, fm, extForm(nil), nil) }) {
+	if !a.projectChecked(w, r, s, func(code int, fm *form) { a.renderProject(w, r, s, code, fm, extForm(nil), nil) }) {
 		return
 	}
 	pr, err := a.projects.CreateProject(s.ctx, &famiv1.CreateProjectRequest{Parent: regionName(s.region), Project: projectFromForm(r.PostForm),
@@ -232,11 +242,7 @@ func (a *App) projectEdit(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) projectUpdate(w http.ResponseWriter, r *http.Request, s *session) {
-	if fm := newForm(r.PostForm); actionsUncoded(fm) {
-		a.projectPages(extForm(nil)).edit(w, r, s, http.StatusUnprocessableEntity, fm)
-		return
-	}
-	if !a.beneficiaryResolved(w, r, s, func(code int, fm *form) { a.projectPages(extForm(nil)).edit(w, r, s, code, fm) }) {
+	if !a.projectChecked(w, r, s, func(code int, fm *form) { a.projectPages(extForm(nil)).edit(w, r, s, code, fm) }) {
 		return
 	}
 	in := projectFromForm(r.PostForm)

@@ -41,6 +41,7 @@ func (a *App) protocolNew(w http.ResponseWriter, r *http.Request, s *session) {
 	if s.who.Partner != "" {
 		v.Set("party.0.partner", s.who.Partner)
 		v.Set("party.0.role", famiv1.PartyRole_PARTY_ROLE_PROPONENT.String())
+		v.Set("party.0.role_shown", famiv1.PartyRole_PARTY_ROLE_PROPONENT.String())
 	}
 	a.renderProtocolEdit(w, r, s, http.StatusOK, newForm(v), nil)
 }
@@ -123,6 +124,7 @@ func protocolForm(p *famiv1.Protocol) url.Values {
 		k := "party." + strconv.Itoa(i) + "."
 		v.Set(k+"partner", pt.GetPartner())
 		v.Set(k+"role", pt.GetRole().String())
+		v.Set(k+"role_shown", pt.GetRole().String())
 		v.Set(k+"role_label", pt.GetRoleLabel())
 		v.Set(k+"commitments", pt.GetCommitments())
 	}
@@ -139,12 +141,14 @@ func (a *App) protocolPages() resourceForm[*famiv1.Protocol] {
 }
 
 // partiesUnchosen marks the party rows of the posted draft form with a
-// role label or commitments typed and no partner chosen (unkeyedRows):
-// the form comes back with them, rather than saved without them. A role
-// chosen alone is not counted: a recorded party, removed by clearing its
-// partner, keeps its role chosen, and a choice is not work lost.
+// role label or commitments typed, or a role chosen, and no partner
+// (unkeyedRows): the form comes back with them, rather than saved without
+// them. A role counts only when changed from the one the row showed
+// (role_shown, typedIn): a recorded party is still removed by clearing
+// its partner alone, its role left as it was; a spare row's role, shown
+// unchosen, chosen alone was dropped silently.
 func partiesUnchosen(fm *form) bool {
-	return unkeyedRows(fm, "party", "partner", "protocols.party_unchosen", "role_label", "commitments")
+	return unkeyedRows(fm, "party", "partner", "protocols.party_unchosen", "role", "role_label", "commitments")
 }
 
 func (a *App) protocolCreate(w http.ResponseWriter, r *http.Request, s *session) {

@@ -668,14 +668,14 @@ func (f *form) absorb(err error, prefix string) bool {
 		field := strings.TrimPrefix(v.GetField(), prefix)
 		if f.rows != nil {
 			if name, text, ok := f.rows(field); ok {
-				f.Errors[f.Prefix+name] = text
+				f.mark(f.Prefix+name, text)
 				continue
 			}
 		}
 		if i := strings.IndexAny(field, ".["); i >= 0 {
 			field = field[:i]
 		}
-		f.Errors[f.Prefix+field] = fieldMessage(field, v.GetReason(), st.Code())
+		f.mark(f.Prefix+field, fieldMessage(field, v.GetReason(), st.Code()))
 	}
 	switch {
 	case resent:
@@ -688,6 +688,21 @@ func (f *form) absorb(err error, prefix string) bool {
 		f.Message = msg("error.check_fields")
 	}
 	return true
+}
+
+// mark adds text to the error shown next to the form's field name: a
+// field breaking two rules (a partner's attendees below its contacts named
+// and its counts by role not adding up to them, two items of a list each
+// refused for its own cause) shows each, in the order the service named
+// them, and the same words once. Before, the last replaced the others,
+// and the field, fixed, was refused again for the rule not shown.
+func (f *form) mark(name, text string) {
+	switch cur := f.Errors[name]; {
+	case cur == "":
+		f.Errors[name] = text
+	case !slices.Contains(strings.Split(cur, "\n"), text):
+		f.Errors[name] = cur + "\n" + text
+	}
 }
 
 // namesField reports whether err carries a violation of field, or of any

@@ -133,6 +133,17 @@ func formRows(fm *form, group string, spare int) []int {
 	return rows
 }
 
+// typedIn reports whether a row's field holds what the user typed or
+// chose: a value, and, for a choice the page sends back as it showed it
+// (field+"_shown": a recorded party's role), another one. A choice left
+// as the page showed it is not work that a removal loses, and counting it
+// would make every removal reset it too.
+func typedIn(v url.Values, field string) bool {
+	value := strings.TrimSpace(v.Get(field))
+	shown, sent := v[field+"_shown"]
+	return value != "" && (!sent || len(shown) == 0 || strings.TrimSpace(shown[0]) != value)
+}
+
 // unkeyedRows marks, in fm.Errors at its key field, each row of group
 // (renumbered by renumberRows) whose key field is empty while one of its
 // typed fields is not: its reader skips a row without its key, since
@@ -150,7 +161,7 @@ func unkeyedRows(fm *form, group, key, mark string, typed ...string) bool {
 		if strings.TrimSpace(fm.Get(k+key)) != "" {
 			continue
 		}
-		if slices.ContainsFunc(typed, func(field string) bool { return strings.TrimSpace(fm.Get(k+field)) != "" }) {
+		if slices.ContainsFunc(typed, func(field string) bool { return typedIn(fm.Values, k+field) }) {
 			fm.Errors[k+key] = msg(mark)
 			marked = true
 		}

@@ -191,13 +191,27 @@ func (a *App) partnerNamed(s *session, name, display string) (resolution, error)
 }
 
 // partnerResolved replaces the posted field, a partner as typed, by the
+// partner's resource name (partnerMarked), or shows the form again by
+// again and reports false: nothing is sent to the service.
+func (a *App) partnerResolved(w http.ResponseWriter, r *http.Request, s *session, fm *form, field, labelKey string, again func(code int)) bool {
+	resolved, err := a.partnerMarked(r, s, fm, field, labelKey)
+	switch {
+	case err != nil:
+		a.fail(w, r, s, err)
+	case !resolved:
+		again(http.StatusUnprocessableEntity)
+	}
+	return err == nil && resolved
+}
+
+// partnerMarked replaces the posted field, a partner as typed, by the
 // partner's resource name (resolvePartner): the partner the page showed
 // (field_was) while the text is still the name it showed (field_shown,
 // stillShown; if that partner was deleted since, the refusal says so). A
 // text that names no partner, or several, is marked on fm at the field,
-// labelled by labelKey, the form shown again by again, and reports false:
-// nothing is sent to the service. An empty field stays empty.
-func (a *App) partnerResolved(w http.ResponseWriter, r *http.Request, s *session, fm *form, field, labelKey string, again func(code int)) bool {
+// labelled by labelKey, and reports false, for the caller to show it with
+// whatever else it found in the form. An empty field stays empty.
+func (a *App) partnerMarked(r *http.Request, s *session, fm *form, field, labelKey string) (bool, error) {
 	typed := strings.TrimSpace(r.PostFormValue(field))
 	named := typed
 	if was := r.PostFormValue(field + "_was"); stillShown(typed, was, r.PostFormValue(field+"_shown")) {
@@ -205,8 +219,7 @@ func (a *App) partnerResolved(w http.ResponseWriter, r *http.Request, s *session
 	}
 	res, err := a.resolvePartner(s, named)
 	if err != nil {
-		a.fail(w, r, s, err)
-		return false
+		return false, err
 	}
 	if res.fault != resolved {
 		fm.Errors[field] = partnerFault(res, msg(labelKey), typed)
@@ -215,9 +228,8 @@ func (a *App) partnerResolved(w http.ResponseWriter, r *http.Request, s *session
 			fm.Errors[field] = msgf("search.partner_deleted", msg(labelKey), typed)
 		}
 		fm.Message = msg("error.check_fields")
-		again(http.StatusUnprocessableEntity)
-		return false
+		return false, nil
 	}
 	r.PostForm.Set(field, res.name)
-	return true
+	return true, nil
 }

@@ -30,6 +30,31 @@ document.addEventListener("DOMContentLoaded", function () {
       }
     });
   });
+  // implicit are the fields in which HTML's Enter submits the form.
+  var implicit = /^(text|search|url|tel|email|password|date|month|week|time|datetime-local|number)$/;
+  // Enter in another field of such a form saves, as its visible save
+  // does, though a search was typed and not run: Enter clicks the save's
+  // copy, which names no field, and the server, which cannot tell where
+  // Enter was pressed, runs the search typed instead (searchable). So the
+  // form sends the visible save's name with it. Without the script it
+  // runs the search, and says that nothing was saved.
+  document.querySelectorAll("form").forEach(function (form) {
+    var save = form.querySelector("button[name='salva']");
+    if (!save || !form.querySelector("input[data-search-button]")) {
+      return;
+    }
+    form.addEventListener("keydown", function (e) {
+      var field = e.target;
+      if (e.key === "Enter" && !e.isComposing && field.form === form && field.tagName === "INPUT" &&
+          !field.dataset.searchButton && implicit.test(field.type) && !form.querySelector("input[type='hidden'][name='salva']")) {
+        var saving = document.createElement("input");
+        saving.type = "hidden";
+        saving.name = save.name;
+        saving.value = save.value;
+        form.appendChild(saving);
+      }
+    });
+  });
   // Ask before destructive actions. Answered yes, the form goes confirmed
   // ("conferma"); without the script the server asks on a page of its own.
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
