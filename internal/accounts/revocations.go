@@ -377,17 +377,20 @@ func generationOf(key string, v []byte) (int64, error) {
 
 // bump raises the credential generation of a subject in a region inside a
 // system transaction and returns the new one; call commit after the
-// transaction commits. Where the store holds none, it is
+// transaction commits. The new one is above what the store holds and
+// what this process holds (held): a record deleted while this process
+// held it revoked (a damaged one) is written again above it, so the
+// block never drops; where the store holds none, it is at least
 // firstGeneration.
 func (r *revocations) bump(tx store.SystemTx, subject, region string, now time.Time) (gen int64, commit func(), err error) {
 	stored, found, err := generationIn(tx, subject, region)
 	if err != nil {
 		return 0, nil, err
 	}
-	key, _ := credentialKey(subject, region)
-	gen = stored + 1
+	key, legacy := credentialKey(subject, region)
+	gen = max(stored, r.held(key, legacy)) + 1
 	if !found {
-		gen = firstGeneration(now)
+		gen = max(gen, firstGeneration(now))
 	}
 	commit, err = r.put(tx, key, gen)
 	return gen, commit, err
@@ -395,7 +398,8 @@ func (r *revocations) bump(tx store.SystemTx, subject, region string, now time.T
 
 // put writes generation gen of credential key inside a system
 // transaction; call commit after the transaction commits, which holds it
-// here.
+// here, in place of what was held, a damaged record's void included: the
+// record is written whole.
 func (r *revocations) put(tx store.SystemTx, key string, gen int64) (commit func(), err error) {
 	if err := tx.Put(bucketGeneration, key, binary.BigEndian.AppendUint64(nil, uint64(gen))); err != nil {
 		return nil, err
@@ -403,6 +407,7 @@ func (r *revocations) put(tx store.SystemTx, key string, gen int64) (commit func
 	return func() {
 		r.mu.Lock()
 		defer r.mu.Unlock()
+		delete(r.damaged, store.SystemKey{Bucket: bucketGeneration, Key: key})
 		r.generations[key] = gen
 	}, nil
 }
@@ -416,6 +421,23 @@ func (r *revocations) recorded(subject, region string) bool {
 	_, found := r.generations[key]
 	_, had := r.generations[legacy]
 	return found || had
+}
+
+// held is the highest generation this process holds for the credential
+// keys, a damaged record's counted as what it held before the damage
+// (damagedRecord.was), not as its void.
+func (r *revocations) held(keys ...string) int64 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var most int64
+	for _, k := range keys {
+		gen := r.generations[k]
+		if d, void := r.damaged[store.SystemKey{Bucket: bucketGeneration, Key: k}]; void {
+			gen = d.was
+		}
+		most = max(most, gen)
+	}
+	return most
 }
 
 func (r *revocations) addJTI(jti string, exp time.Time) {
