@@ -11,32 +11,7 @@ import (
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store"
-	"github.com/raccordo/raccordo/internal/store/bolt"
-	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
-	"github.com/raccordo/raccordo/internal/store/etcd"
-	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 )
-
-// backends open the system store (and region store) of each backend
-// famid runs on: a bbolt file, and a real etcd member.
-var backends = []struct {
-	name string
-	open func(t *testing.T) (store.System, store.Store)
-}{
-	{"bbolt", func(t *testing.T) (store.System, store.Store) {
-		s := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
-		return s, s
-	}},
-	{"etcd", func(t *testing.T) (store.System, store.Store) {
-		c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-		s, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/generation/", Regions: []string{"lombardia"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s, s
-	}},
-}
 
 // started is an accounts service over a store, its clock and the
 // verifier of its tokens.
@@ -46,14 +21,12 @@ type started struct {
 	verifier *auth.Verifier
 }
 
-func start(t *testing.T, sys store.System, regions store.Store, keys *auth.KeySet, now *time.Time) *started {
+// startVerifying starts a service on e's store (start), with the
+// verifier of its tokens.
+func (e *tokenEnv) startVerifying(t *testing.T) *started {
 	t.Helper()
-	clock := func() time.Time { return *now }
-	svc, err := accounts.New(t.Context(), sys, regions, keys, accounts.Options{Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &started{t, svc, auth.NewVerifier(keys, svc.Revocations(), clock)}
+	svc := e.start(t)
+	return &started{t, svc, auth.NewVerifier(e.keys, svc.Revocations(), func() time.Time { return e.now })}
 }
 
 func (s *started) login(pw string) string {
@@ -103,39 +76,31 @@ func deleteGeneration(t *testing.T, sys store.System, key string) {
 // generation there and took it for 0: every token of the account, those
 // revoked by its password changes included, was valid again.
 func TestADeletedGenerationRevivesNoToken(t *testing.T) {
-	for _, backend := range backends {
-		t.Run(backend.name, func(t *testing.T) {
-			sys, regions := backend.open(t)
-			keys, err := auth.LoadOrCreateKeys(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-			a := start(t, sys, regions, keys, &now)
-			_, err = a.svc.CreateAccount(as(t.Context(), "lombardia"), &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "mrossi", Account: account(famiv1.Role_ROLE_REGION_ADMIN, ""), Password: password})
-			if err != nil {
-				t.Fatal(err)
-			}
-			first := a.login(password)
-			a.setPassword("a second long password")
-			second := a.login("a second long password")
-			a.want("before the deletion", false, map[string]string{"the session of the first password": first})
-			a.want("before the deletion", true, map[string]string{"the session of the second password": second})
+	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
+		a := e.startVerifying(t)
+		_, err := a.svc.CreateAccount(as(t.Context(), "lombardia"), &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "mrossi", Account: account(famiv1.Role_ROLE_REGION_ADMIN, ""), Password: password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := a.login(password)
+		a.setPassword("a second long password")
+		second := a.login("a second long password")
+		a.want("before the deletion", false, map[string]string{"the session of the first password": first})
+		a.want("before the deletion", true, map[string]string{"the session of the second password": second})
 
-			deleteGeneration(t, sys, credential)
-			now = now.Add(time.Minute)
-			b := start(t, sys, regions, keys, &now)
-			before := map[string]string{"the revoked session of the first password": first, "the session of the second password": second}
-			b.want("restarted after the deletion", false, before)
+		deleteGeneration(t, e.st, credential)
+		e.now = e.now.Add(time.Minute)
+		b := e.startVerifying(t)
+		before := map[string]string{"the revoked session of the first password": first, "the session of the second password": second}
+		b.want("restarted after the deletion", false, before)
 
-			third := b.login("a second long password")
-			b.want("restarted after the deletion", true, map[string]string{"a session opened after it": third})
-			b.setPassword("a third long password")
-			before["the session opened after the deletion"] = third
-			b.want("after a new password", false, before)
-			b.want("after a new password", true, map[string]string{"its session": b.login("a third long password")})
-		})
-	}
+		third := b.login("a second long password")
+		b.want("restarted after the deletion", true, map[string]string{"a session opened after it": third})
+		b.setPassword("a third long password")
+		before["the session opened after the deletion"] = third
+		b.want("after a new password", false, before)
+		b.want("after a new password", true, map[string]string{"its session": b.login("a third long password")})
+	})
 }
 
 // TestStartGivesAnAccountItsGeneration, on bbolt and on etcd: an
@@ -147,48 +112,40 @@ func TestADeletedGenerationRevivesNoToken(t *testing.T) {
 // every session before: the one the new password had revoked (generation
 // 0) was valid again at that start, read as having no record.
 func TestStartGivesAnAccountItsGeneration(t *testing.T) {
-	for _, backend := range backends {
-		t.Run(backend.name, func(t *testing.T) {
-			sys, regions := backend.open(t)
-			keys, err := auth.LoadOrCreateKeys(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
+	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
+		// As an earlier famid wrote them, with no generation.
+		hash, err := auth.TestPasswordCost.Hash(password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc, err := proto.Marshal(&famiv1.Account{Name: "regions/lombardia/accounts/mrossi", DisplayName: "Maria Rossi", Role: famiv1.Role_ROLE_REGION_ADMIN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = e.st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+			if err := tx.Put("accounts", "lombardia/mrossi", acc); err != nil {
+				return err
 			}
-			now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-			// As an earlier famid wrote them, with no generation.
-			hash, err := auth.TestPasswordCost.Hash(password)
-			if err != nil {
-				t.Fatal(err)
-			}
-			acc, err := proto.Marshal(&famiv1.Account{Name: "regions/lombardia/accounts/mrossi", DisplayName: "Maria Rossi", Role: famiv1.Role_ROLE_REGION_ADMIN})
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = sys.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
-				if err := tx.Put("accounts", "lombardia/mrossi", acc); err != nil {
-					return err
-				}
-				return tx.Put("passwords", "lombardia/mrossi", []byte(hash))
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			old, _, err := keys.Sign(auth.TokenSpec{Subject: "account:mrossi", Role: principal.RegionAdmin, Region: "lombardia", TTL: time.Hour}, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-
-			upgraded := start(t, sys, regions, keys, &now)
-			upgraded.want("after the upgrade", true, map[string]string{"a session an earlier famid opened": old})
-			upgraded.setPassword("a second long password")
-			tokens := map[string]string{"the session revoked by the new password": old, "the session of the new password": upgraded.login("a second long password")}
-			upgraded.want("after a new password", false, map[string]string{"the session revoked by it": old})
-			deleteGeneration(t, sys, credential)
-
-			now = now.Add(time.Minute)
-			s := start(t, sys, regions, keys, &now)
-			s.want("started after the deletion", false, tokens)
-			s.want("started after the deletion", true, map[string]string{"a session opened after it": s.login("a second long password")})
+			return tx.Put("passwords", "lombardia/mrossi", []byte(hash))
 		})
-	}
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, _, err := e.keys.Sign(auth.TokenSpec{Subject: "account:mrossi", Role: principal.RegionAdmin, Region: "lombardia", TTL: time.Hour}, e.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		upgraded := e.startVerifying(t)
+		upgraded.want("after the upgrade", true, map[string]string{"a session an earlier famid opened": old})
+		upgraded.setPassword("a second long password")
+		tokens := map[string]string{"the session revoked by the new password": old, "the session of the new password": upgraded.login("a second long password")}
+		upgraded.want("after a new password", false, map[string]string{"the session revoked by it": old})
+		deleteGeneration(t, e.st, credential)
+
+		e.now = e.now.Add(time.Minute)
+		s := e.startVerifying(t)
+		s.want("started after the deletion", false, tokens)
+		s.want("started after the deletion", true, map[string]string{"a session opened after it": s.login("a second long password")})
+	})
 }
