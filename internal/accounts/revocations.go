@@ -164,7 +164,8 @@ func (r *revocations) mergeSome(fresh *revocations, gone []string, now time.Time
 // and its value replaces the void: restored, it says again what it
 // revokes, a generation no less than before the damage. A damaged record
 // deleted rather than restored stays void until one is written again or
-// the next start: no famid deletes a generation (it outlives its
+// the next start (which refuses the tokens of a generation lost, and
+// writes a new one, ADR 26): no famid deletes a generation (it outlives its
 // credential) nor a revocation entry it cannot read (pruneExpired), so
 // the deletion is the record lost, not a generation of 0, and what it
 // held may have been above what was here before the damage (fail closed,
