@@ -389,11 +389,11 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 		return nil, err
 	}
 	key := accountKey(region, req.GetAccountId())
-	// The account's credential gets its generation record with it, so
-	// that its tokens carry a generation of 1 or more and a record lost
-	// later refuses them (revocations.Revoked); a username deleted and
-	// created again has its record raised, as its deletion raised it.
-	err = s.revokingUpdate(ctx, region, req.GetAccountId(), func(tx store.SystemTx) error {
+	// The account's credential gets its generation record with it
+	// (revocations.open), so that a record missing later is a loss
+	// (revocations.Revoked, recordGenerations).
+	var commit func()
+	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
 		old, err := tx.Get(bucketAccounts, key)
 		if err != nil {
 			return err // damaged: the name is taken, never written over
@@ -405,11 +405,16 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 		if err := tx.Put(bucketAccounts, key, b); err != nil {
 			return err
 		}
-		return tx.Put(bucketPasswords, key, []byte(hash))
+		if err := tx.Put(bucketPasswords, key, []byte(hash)); err != nil {
+			return err
+		}
+		commit, err = s.revoked.open(tx, subjectOf(req.GetAccountId()), region, s.now())
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	commit()
 	return acc, nil
 }
 
@@ -511,7 +516,7 @@ func (s *Service) DeleteAccount(ctx context.Context, req *famiv1.DeleteAccountRe
 
 // revokingUpdate runs change on the system records and, in the same
 // transaction, moves on the revocation generation of the account user of
-// region (writing its first record if it has none), so that every token
+// region (writing a first one if it has none), so that every token
 // issued to it before stops working. The generation is applied in memory
 // once the transaction has committed.
 func (s *Service) revokingUpdate(ctx context.Context, region, user string, change func(tx store.SystemTx) error) error {

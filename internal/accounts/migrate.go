@@ -95,7 +95,8 @@ const (
 // famid made, never given a new password since, have none.
 //
 // The first start that finds no migratedGenerations mark is the upgrade:
-// it writes generation 0, which keeps those accounts' sessions valid
+// it writes generation 0 (revocations.open), which keeps those accounts'
+// sessions valid
 // (ADR 14's promise for the move of usernames holds here too), and then
 // the mark. Past the mark, an account with no record has lost it (a
 // damaged one deleted), or was made by an earlier famid sharing the etcd
@@ -145,8 +146,7 @@ func recordGenerations(ctx context.Context, sys store.System, rev *revocations, 
 				if upgraded {
 					_, commit, err = rev.bump(tx, subject, c.region, now)
 				} else {
-					key, _ := credentialKey(subject, c.region)
-					commit, err = rev.put(tx, key, 0)
+					commit, err = rev.open(tx, subject, c.region, now)
 				}
 				if err != nil {
 					return err

@@ -290,12 +290,11 @@ func (r *revocations) unknownLocked(fresh *revocations) []indexEntry {
 
 // Revoked implements auth.Revocations. A token that names a generation
 // (1 or more) of a credential with no record here is refused: a
-// credential has its record from its first token on (CreateAccount, or
-// the start for an account made before, recordGenerations), so its
-// absence is the record lost, a damaged one deleted, and the tokens it
-// had revoked must not come back with it (ADR 26). A token of
-// generation 0, issued where the credential had no record (by a famid of
-// an earlier version, or after such a loss), is accepted as before.
+// credential has its record from its creation on (CreateAccount, or the
+// start for an account made before, recordGenerations), so its absence is
+// the record lost, a damaged one deleted, and the tokens it had revoked
+// must not come back with it (ADR 26). A token of generation 0 is
+// accepted there, as before.
 func (r *revocations) Revoked(jti, subject, region string, generation int64) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -395,6 +394,25 @@ func (r *revocations) bump(tx store.SystemTx, subject, region string, now time.T
 	}
 	commit, err = r.put(tx, key, gen)
 	return gen, commit, err
+}
+
+// open gives the credential of a new account of subject in region its
+// generation record inside a system transaction: 0, a credential's first,
+// which keeps valid the tokens signed for the account with none
+// (famictl's), or, where the store or this process holds one already (a
+// deleted account of that username left it), a bump above it; call
+// commit after the transaction commits.
+func (r *revocations) open(tx store.SystemTx, subject, region string, now time.Time) (commit func(), err error) {
+	_, found, err := generationIn(tx, subject, region)
+	if err != nil {
+		return nil, err
+	}
+	key, legacy := credentialKey(subject, region)
+	if found || r.held(key, legacy) > 0 {
+		_, commit, err = r.bump(tx, subject, region, now)
+		return commit, err
+	}
+	return r.put(tx, key, 0)
 }
 
 // put writes generation gen of credential key inside a system
