@@ -114,6 +114,9 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 	if err != nil {
 		return nil, fmt.Errorf("load revocations: %w", err)
 	}
+	if err := recordGenerations(ctx, sys, rev, opts.Now()); err != nil {
+		return nil, fmt.Errorf("give every account its credential generation: %w", err)
+	}
 	if err := indexRevocations(ctx, sys); err != nil {
 		return nil, fmt.Errorf("index the revocations by expiry: %w", err)
 	}
@@ -326,7 +329,7 @@ func (s *Service) account(ctx context.Context, region, username string) (*famiv1
 		if err != nil {
 			return err
 		}
-		if gen, err = generationIn(tx, subjectOf(username), region); err != nil {
+		if gen, _, err = generationIn(tx, subjectOf(username), region); err != nil {
 			return err
 		}
 		acc, hash = &famiv1.Account{}, string(pw)
@@ -404,6 +407,10 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 		return nil, err
 	}
 	key := accountKey(region, req.GetAccountId())
+	// The account's credential gets its generation record with it
+	// (revocations.open), so that a record missing later is a loss
+	// (revocations.Revoked, recordGenerations).
+	var commit func()
 	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
 		old, err := tx.Get(bucketAccounts, key)
 		if err != nil {
@@ -416,11 +423,16 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 		if err := tx.Put(bucketAccounts, key, b); err != nil {
 			return err
 		}
-		return tx.Put(bucketPasswords, key, []byte(hash))
+		if err := tx.Put(bucketPasswords, key, []byte(hash)); err != nil {
+			return err
+		}
+		commit, err = s.revoked.open(tx, subjectOf(req.GetAccountId()), region, s.now())
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	commit()
 	return acc, nil
 }
 
@@ -522,8 +534,9 @@ func (s *Service) DeleteAccount(ctx context.Context, req *famiv1.DeleteAccountRe
 
 // revokingUpdate runs change on the system records and, in the same
 // transaction, moves on the revocation generation of the account user of
-// region, so that every token issued to it before stops working. The
-// generation is applied in memory once the transaction has committed.
+// region (writing a first one if it has none), so that every token
+// issued to it before stops working. The generation is applied in memory
+// once the transaction has committed.
 func (s *Service) revokingUpdate(ctx context.Context, region, user string, change func(tx store.SystemTx) error) error {
 	var commit func()
 	err := s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
@@ -531,7 +544,7 @@ func (s *Service) revokingUpdate(ctx context.Context, region, user string, chang
 			return err
 		}
 		var err error
-		_, commit, err = s.revoked.bump(tx, subjectOf(user), region)
+		_, commit, err = s.revoked.bump(tx, subjectOf(user), region, s.now())
 		return err
 	})
 	if err != nil {

@@ -33,6 +33,7 @@ type sharedPair struct {
 	counted *storetest.SystemReadCounter
 	trips   atomic.Int64
 	tokens  []string // the names of the tokens planted, all of system:protocollo in lombardia
+	keys    *auth.KeySet
 }
 
 // startSharedPair plants n live service tokens in a new etcd cluster's
@@ -59,6 +60,7 @@ func startSharedPair(t testing.TB, n int, now time.Time) *sharedPair {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.keys = keys
 	clock := accounts.Options{Now: func() time.Time { return now }}
 	if p.a, err = accounts.New(t.Context(), sa, sa, keys, clock); err != nil {
 		t.Fatal(err)
@@ -487,4 +489,64 @@ func TestFollowHoldsADeletedDamagedGenerationRevoked(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNewPasswordKeepsADeletedDamagedGenerationsBlock: on etcd, famid B
+// holds every token of a credential whose generation was damaged and then
+// deleted; a new password set through B writes a generation above the one
+// B held before the damage, so that the tokens issued before stay refused
+// on B at once, not only once B follows its own change: it wrote 1 and
+// held it in place of the block, since the store had no record (here,
+// above the clock: a generation written by a famid whose clock ran ahead,
+// or after many changes). The new password's session verifies on B.
+func TestNewPasswordKeepsADeletedDamagedGenerationsBlock(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	p := startSharedPair(t, 1, now)
+	changes := storetest.FollowChanges(t, p.shared)
+	p.readsUntil(t, changes, storetest.WholeChange)
+	const credential = "account:mrossi@lombardia"
+	ctx := as(t.Context(), "lombardia")
+	if _, err := p.a.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "mrossi", Account: account(famiv1.Role_ROLE_REGION_ADMIN, ""), Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	p.readsUntil(t, changes, storetest.Naming("subject_generation", credential))
+	update := func(f func(tx store.SystemTx) error) {
+		t.Helper()
+		if err := p.shared.SystemUpdate(t.Context(), f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := now.UnixNano() + 5
+	update(func(tx store.SystemTx) error {
+		return tx.Put("subject_generation", credential, binary.BigEndian.AppendUint64(nil, uint64(held)))
+	})
+	p.readsUntil(t, changes, storetest.Naming("subject_generation", credential))
+	update(func(tx store.SystemTx) error { return tx.Put("subject_generation", credential, []byte{7}) })
+	c := storetest.NextChange(t, changes, storetest.Naming("subject_generation", credential), "the damaged generation")
+	bolttest.WantRecordCorrupt(t, "following a damaged generation", p.b.FollowSystem(t.Context(), c))
+	update(func(tx store.SystemTx) error { return tx.Delete("subject_generation", credential) })
+	p.readsUntil(t, changes, storetest.Naming("subject_generation", credential))
+
+	if _, err := p.b.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: "regions/lombardia/accounts/mrossi", Password: "a brand new passphrase"}); err != nil {
+		t.Fatal(err)
+	}
+	verifier := auth.NewVerifier(p.keys, p.b.Revocations(), func() time.Time { return now })
+	check := func(when string) {
+		t.Helper()
+		for _, gen := range []int64{held - 1, held} {
+			if !p.b.Revocations().Revoked("session", "account:mrossi", "lombardia", gen) {
+				t.Errorf("%s: a token of generation %d, issued before the new password, is accepted", when, gen)
+			}
+		}
+		res, err := p.b.Login(t.Context(), &famiv1.LoginRequest{Username: "mrossi@lombardia", Password: "a brand new passphrase"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := verifier.Verify(res.GetToken()); err != nil {
+			t.Errorf("%s: the new password's session is refused: %v", when, err)
+		}
+	}
+	check("before B follows its change")
+	p.readsUntil(t, changes, storetest.Naming("subject_generation", credential))
+	check("after B follows its change")
 }

@@ -3,7 +3,9 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -76,4 +78,94 @@ func migrateGlobalUsernames(ctx context.Context, sys store.System) error {
 		}
 	}
 	return nil
+}
+
+// bucketMigrations records the start's one-time moves of the system
+// records: migratedGenerations, once every account has its generation
+// record (recordGenerations).
+const (
+	bucketMigrations    = "accounts_migrations"
+	migratedGenerations = "generations"
+)
+
+// recordGenerations gives every account whose credential has no
+// generation record one, at the start, in rev (the list as read) and the
+// store. Accounts are made with their record (CreateAccount), so that a
+// record missing later is a loss (revocations.Revoked); those an earlier
+// famid made, never given a new password since, have none.
+//
+// The first start that finds no migratedGenerations mark is the upgrade:
+// it writes generation 0 (revocations.open), which keeps those accounts'
+// sessions valid
+// (ADR 14's promise for the move of usernames holds here too), and then
+// the mark. Past the mark, an account with no record has lost it (a
+// damaged one deleted), or was made by an earlier famid sharing the etcd
+// cluster in a rolling upgrade: it gets a first record above every
+// generation (revocations.bump, firstGeneration), which ends every token
+// issued to it so far, those the lost record had revoked among them, where
+// reading its absence as 0 revived them (ADR 27). Accounts go pruneBatch
+// a transaction (an etcd transaction holds a bounded number of
+// operations); one given a record meanwhile by another famid keeps it.
+func recordGenerations(ctx context.Context, sys store.System, rev *revocations, now time.Time) error {
+	type credential struct{ region, username string }
+	var (
+		missing  []credential
+		upgraded bool
+	)
+	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
+		mark, err := tx.Get(bucketMigrations, migratedGenerations)
+		if err != nil {
+			return err
+		}
+		upgraded = mark != nil
+		// Only the keys count here, as in migrateGlobalUsernames: a
+		// damaged account answers DATA_LOSS when read.
+		tx.Scan(bucketAccounts, "", "", func(k string, _ []byte, _ error) bool {
+			region, username, scoped := strings.Cut(k, "/")
+			if scoped && !rev.recorded(subjectOf(username), region) {
+				missing = append(missing, credential{region, username})
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for batch := range slices.Chunk(missing, pruneBatch) {
+		var commits []func()
+		err := sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+			commits = commits[:0]
+			for _, c := range batch {
+				subject := subjectOf(c.username)
+				_, found, err := generationIn(tx, subject, c.region)
+				if err != nil || found {
+					return err
+				}
+				var commit func()
+				if upgraded {
+					_, commit, err = rev.bump(tx, subject, c.region, now)
+				} else {
+					commit, err = rev.open(tx, subject, c.region, now)
+				}
+				if err != nil {
+					return err
+				}
+				commits = append(commits, commit)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, commit := range commits {
+			commit()
+		}
+	}
+	if upgraded {
+		return nil
+	}
+	return sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+		return tx.Put(bucketMigrations, migratedGenerations, []byte{1})
+	})
 }

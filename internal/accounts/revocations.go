@@ -164,7 +164,8 @@ func (r *revocations) mergeSome(fresh *revocations, gone []string, now time.Time
 // and its value replaces the void: restored, it says again what it
 // revokes, a generation no less than before the damage. A damaged record
 // deleted rather than restored stays void until one is written again or
-// the next start: no famid deletes a generation (it outlives its
+// the next start (which refuses the tokens of a generation lost, and
+// writes a new one, ADR 27): no famid deletes a generation (it outlives its
 // credential) nor a revocation entry it cannot read (pruneExpired), so
 // the deletion is the record lost, not a generation of 0, and what it
 // held may have been above what was here before the damage (fail closed,
@@ -287,21 +288,35 @@ func (r *revocations) unknownLocked(fresh *revocations) []indexEntry {
 	return entries
 }
 
-// Revoked implements auth.Revocations.
+// Revoked implements auth.Revocations. A token that names a generation
+// (1 or more) of a credential with no record here is refused: a
+// credential has its record from its creation on (CreateAccount, or the
+// start for an account made before, recordGenerations), so its absence is
+// the record lost, a damaged one deleted, and the tokens it had revoked
+// must not come back with it (ADR 27). A token of generation 0 is
+// accepted there, as before.
 func (r *revocations) Revoked(jti, subject, region string, generation int64) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if _, ok := r.jtis[jti]; ok {
 		return true
 	}
-	if region == "" {
-		return generation < r.generations[subject]
+	// The legacy key, the subject alone, still counts (credentialKey).
+	gen, known := r.generations[subject]
+	if region != "" {
+		// credentialKey's key, built in a stack buffer: this runs on
+		// every call, and a map index with string(bytes) does not
+		// allocate.
+		var buf [128]byte
+		key := append(append(append(buf[:0], subject...), '@'), region...)
+		if g, ok := r.generations[string(key)]; ok {
+			gen, known = max(gen, g), true
+		}
 	}
-	// credentialKey's keys, the first built in a stack buffer: this runs
-	// on every call, and a map index with string(bytes) does not allocate.
-	var buf [128]byte
-	key := append(append(append(buf[:0], subject...), '@'), region...)
-	return generation < max(r.generations[string(key)], r.generations[subject])
+	if !known {
+		return generation > 0
+	}
+	return generation < gen
 }
 
 // credentialKey is where the generation of a subject in a region is kept.
@@ -317,24 +332,32 @@ func credentialKey(subject, region string) (key, legacy string) {
 }
 
 // generationIn reads the credential generation of a subject in a region in
-// a transaction.
-func generationIn(tx store.SystemTx, subject, region string) (int64, error) {
+// a transaction; found is false when it has no record.
+func generationIn(tx store.SystemTx, subject, region string) (gen int64, found bool, err error) {
 	key, legacy := credentialKey(subject, region)
-	gen, err := storedGeneration(tx, key)
+	gen, found, err = storedGeneration(tx, key)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	old, err := storedGeneration(tx, legacy)
-	return max(gen, old), err
+	old, had, err := storedGeneration(tx, legacy)
+	return max(gen, old), found || had, err
 }
 
-func storedGeneration(tx store.SystemTx, key string) (int64, error) {
+func storedGeneration(tx store.SystemTx, key string) (int64, bool, error) {
 	v, err := tx.Get(bucketGeneration, key)
 	if err != nil || v == nil {
-		return 0, err
+		return 0, false, err
 	}
-	return generationOf(key, v)
+	gen, err := generationOf(key, v)
+	return gen, true, err
 }
+
+// firstGeneration is the generation of a credential's first record: the
+// time now in nanoseconds, not 1. Each later one adds 1, far fewer than
+// the nanoseconds between two writes, so that a record lost (a damaged
+// one deleted) and written again starts above every generation the lost
+// one held, and revives none of the tokens it had revoked (ADR 27).
+func firstGeneration(now time.Time) int64 { return max(now.UnixNano(), 1) }
 
 // generationOf decodes the stored generation of credential key. A value
 // of another length passed its checksum but is not a generation: taking
@@ -354,21 +377,86 @@ func generationOf(key string, v []byte) (int64, error) {
 
 // bump raises the credential generation of a subject in a region inside a
 // system transaction and returns the new one; call commit after the
-// transaction commits.
-func (r *revocations) bump(tx store.SystemTx, subject, region string) (gen int64, commit func(), err error) {
-	if gen, err = generationIn(tx, subject, region); err != nil {
+// transaction commits. The new one is above what the store holds and
+// what this process holds (held): a record deleted while this process
+// held it revoked (a damaged one) is written again above it, so the
+// block never drops; where the store holds none, it is at least
+// firstGeneration.
+func (r *revocations) bump(tx store.SystemTx, subject, region string, now time.Time) (gen int64, commit func(), err error) {
+	stored, found, err := generationIn(tx, subject, region)
+	if err != nil {
 		return 0, nil, err
 	}
-	gen++
-	key, _ := credentialKey(subject, region)
+	key, legacy := credentialKey(subject, region)
+	gen = max(stored, r.held(key, legacy)) + 1
+	if !found {
+		gen = max(gen, firstGeneration(now))
+	}
+	commit, err = r.put(tx, key, gen)
+	return gen, commit, err
+}
+
+// open gives the credential of a new account of subject in region its
+// generation record inside a system transaction: 0, a credential's first,
+// which keeps valid the tokens signed for the account with none
+// (famictl's), or, where the store or this process holds one already (a
+// deleted account of that username left it), a bump above it; call
+// commit after the transaction commits.
+func (r *revocations) open(tx store.SystemTx, subject, region string, now time.Time) (commit func(), err error) {
+	_, found, err := generationIn(tx, subject, region)
+	if err != nil {
+		return nil, err
+	}
+	key, legacy := credentialKey(subject, region)
+	if found || r.held(key, legacy) > 0 {
+		_, commit, err = r.bump(tx, subject, region, now)
+		return commit, err
+	}
+	return r.put(tx, key, 0)
+}
+
+// put writes generation gen of credential key inside a system
+// transaction; call commit after the transaction commits, which holds it
+// here, in place of what was held, a damaged record's void included: the
+// record is written whole.
+func (r *revocations) put(tx store.SystemTx, key string, gen int64) (commit func(), err error) {
 	if err := tx.Put(bucketGeneration, key, binary.BigEndian.AppendUint64(nil, uint64(gen))); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	return gen, func() {
+	return func() {
 		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(r.damaged, store.SystemKey{Bucket: bucketGeneration, Key: key})
 		r.generations[key] = gen
-		r.mu.Unlock()
 	}, nil
+}
+
+// recorded reports whether the credential of a subject in a region has
+// a generation record in r, a list as read.
+func (r *revocations) recorded(subject, region string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	key, legacy := credentialKey(subject, region)
+	_, found := r.generations[key]
+	_, had := r.generations[legacy]
+	return found || had
+}
+
+// held is the highest generation this process holds for the credential
+// keys, a damaged record's counted as what it held before the damage
+// (damagedRecord.was), not as its void.
+func (r *revocations) held(keys ...string) int64 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var most int64
+	for _, k := range keys {
+		gen := r.generations[k]
+		if d, void := r.damaged[store.SystemKey{Bucket: bucketGeneration, Key: k}]; void {
+			gen = d.was
+		}
+		most = max(most, gen)
+	}
+	return most
 }
 
 func (r *revocations) addJTI(jti string, exp time.Time) {

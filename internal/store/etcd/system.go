@@ -116,7 +116,11 @@ func (s *Store) SystemChanged(ctx context.Context, fn func(store.SystemChange)) 
 	// Failed, the read leaves the watch to start from now, as a watch
 	// opened again after a gap does; once it is open, follow reports a
 	// Whole change again, for what was written between the first one's
-	// reads and that start, which no event would name.
+	// reads and that start, which no event would name. Such a start reads
+	// the system records twice (accounts.OpenFollowing opens at the first
+	// notice, follows the second): kept, since holding the first notice
+	// until the watch opens would hold the start on a cluster that stopped
+	// answering, where the first notice's reads fail it.
 	var from int64
 	if resp, err := s.kv.Get(wctx, records, clientv3.WithPrefix(), clientv3.WithCountOnly()); err == nil {
 		from = resp.Header.Revision

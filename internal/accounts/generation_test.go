@@ -1,0 +1,151 @@
+package accounts_test
+
+import (
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
+)
+
+// started is an accounts service over a store, its clock and the
+// verifier of its tokens.
+type started struct {
+	t        *testing.T
+	svc      *accounts.Service
+	verifier *auth.Verifier
+}
+
+// startVerifying starts a service on e's store (start), with the
+// verifier of its tokens.
+func (e *tokenEnv) startVerifying(t *testing.T) *started {
+	t.Helper()
+	svc := e.start(t)
+	return &started{t, svc, auth.NewVerifier(e.keys, svc.Revocations(), func() time.Time { return e.now })}
+}
+
+func (s *started) login(pw string) string {
+	s.t.Helper()
+	res, err := s.svc.Login(principal.WithClientAddr(s.t.Context(), "192.0.2.1"), &famiv1.LoginRequest{Username: "mrossi@lombardia", Password: pw})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return res.GetToken()
+}
+
+func (s *started) setPassword(pw string) {
+	s.t.Helper()
+	_, err := s.svc.SetAccountPassword(as(s.t.Context(), "lombardia"), &famiv1.SetAccountPasswordRequest{Name: "regions/lombardia/accounts/mrossi", Password: pw})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// want checks which of tokens verify.
+func (s *started) want(when string, accepted bool, tokens map[string]string) {
+	s.t.Helper()
+	for name, token := range tokens {
+		if _, err := s.verifier.Verify(token); (err == nil) != accepted {
+			s.t.Errorf("%s: %s verifies %v, want %v", when, name, err == nil, accepted)
+		}
+	}
+}
+
+const credential = "account:mrossi@lombardia"
+
+func deleteGeneration(t *testing.T, sys store.System, key string) {
+	t.Helper()
+	err := sys.SystemUpdate(t.Context(), func(tx store.SystemTx) error { return tx.Delete("subject_generation", key) })
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestADeletedGenerationRevivesNoToken: on bbolt and on etcd, a credential
+// generation record deleted (a damaged one, deleted rather than restored)
+// revives none of the tokens it had revoked at the next start, and
+// accepts none it had let through either: the account had its record
+// from its creation, so every token issued to it names a generation, and
+// a record missing for it is a loss. The account still logs in, and a
+// new password then ends every token before it. The start read no
+// generation there and took it for 0: every token of the account, those
+// revoked by its password changes included, was valid again.
+func TestADeletedGenerationRevivesNoToken(t *testing.T) {
+	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
+		a := e.startVerifying(t)
+		_, err := a.svc.CreateAccount(as(t.Context(), "lombardia"), &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "mrossi", Account: account(famiv1.Role_ROLE_REGION_ADMIN, ""), Password: password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := a.login(password)
+		a.setPassword("a second long password")
+		second := a.login("a second long password")
+		a.want("before the deletion", false, map[string]string{"the session of the first password": first})
+		a.want("before the deletion", true, map[string]string{"the session of the second password": second})
+
+		deleteGeneration(t, e.st, credential)
+		e.now = e.now.Add(time.Minute)
+		b := e.startVerifying(t)
+		before := map[string]string{"the revoked session of the first password": first, "the session of the second password": second}
+		b.want("restarted after the deletion", false, before)
+
+		third := b.login("a second long password")
+		b.want("restarted after the deletion", true, map[string]string{"a session opened after it": third})
+		b.setPassword("a third long password")
+		before["the session opened after the deletion"] = third
+		b.want("after a new password", false, before)
+		b.want("after a new password", true, map[string]string{"its session": b.login("a third long password")})
+	})
+}
+
+// TestStartGivesAnAccountItsGeneration, on bbolt and on etcd: an
+// account that a famid of an earlier version made has no generation
+// record (it got one only when its password changed). The upgrade's
+// start gives it generation 0, which keeps its sessions; a record lost
+// after that (a password changed, the damaged record deleted) makes the
+// next start give it a first generation above every other, which ends
+// every session before: the one the new password had revoked (generation
+// 0) was valid again at that start, read as having no record.
+func TestStartGivesAnAccountItsGeneration(t *testing.T) {
+	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
+		// As an earlier famid wrote them, with no generation.
+		hash, err := auth.TestPasswordCost.Hash(password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc, err := proto.Marshal(&famiv1.Account{Name: "regions/lombardia/accounts/mrossi", DisplayName: "Maria Rossi", Role: famiv1.Role_ROLE_REGION_ADMIN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = e.st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+			if err := tx.Put("accounts", "lombardia/mrossi", acc); err != nil {
+				return err
+			}
+			return tx.Put("passwords", "lombardia/mrossi", []byte(hash))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, _, err := e.keys.Sign(auth.TokenSpec{Subject: "account:mrossi", Role: principal.RegionAdmin, Region: "lombardia", TTL: time.Hour}, e.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		upgraded := e.startVerifying(t)
+		upgraded.want("after the upgrade", true, map[string]string{"a session an earlier famid opened": old})
+		upgraded.setPassword("a second long password")
+		tokens := map[string]string{"the session revoked by the new password": old, "the session of the new password": upgraded.login("a second long password")}
+		upgraded.want("after a new password", false, map[string]string{"the session revoked by it": old})
+		deleteGeneration(t, e.st, credential)
+
+		e.now = e.now.Add(time.Minute)
+		s := e.startVerifying(t)
+		s.want("started after the deletion", false, tokens)
+		s.want("started after the deletion", true, map[string]string{"a session opened after it": s.login("a second long password")})
+	})
+}
