@@ -149,3 +149,57 @@ func TestStartGivesAnAccountItsGeneration(t *testing.T) {
 		s.want("started after the deletion", true, map[string]string{"a session opened after it": s.login("a second long password")})
 	})
 }
+
+// TestALegacyGenerationIsNoRecord, on bbolt and on etcd: an account from
+// before usernames were per region (ADR 14) has its generation under the
+// subject alone, the legacy key, which counts still but is never written
+// again. Its own record lost (its password changed since, the damaged
+// record deleted) is a loss as for any account: the next start gives it a
+// first generation above every other, and the legacy record, far below,
+// revives none of the tokens the lost one had revoked. The legacy record
+// was taken for the account's own: the start gave it none, and the
+// session that the third password had revoked was valid again for good.
+// The upgrade's start keeps the sessions under the legacy generation.
+func TestALegacyGenerationIsNoRecord(t *testing.T) {
+	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
+		hash, err := auth.TestPasswordCost.Hash(password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc, err := proto.Marshal(&famiv1.Account{Name: "regions/lombardia/accounts/mrossi", DisplayName: "Maria Rossi", Role: famiv1.Role_ROLE_REGION_ADMIN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// As a famid of before ADR 14 left them: generation 1 under the
+		// subject alone.
+		err = e.st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+			if err := tx.Put("accounts", "lombardia/mrossi", acc); err != nil {
+				return err
+			}
+			if err := tx.Put("passwords", "lombardia/mrossi", []byte(hash)); err != nil {
+				return err
+			}
+			return tx.Put("subject_generation", "account:mrossi", []byte{0, 0, 0, 0, 0, 0, 0, 1})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, _, err := e.keys.Sign(auth.TokenSpec{Subject: "account:mrossi", Role: principal.RegionAdmin, Region: "lombardia", TTL: time.Hour, Generation: 1}, e.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		upgraded := e.startVerifying(t)
+		upgraded.want("after the upgrade", true, map[string]string{"a session of the legacy generation": old})
+		upgraded.setPassword("a second long password")
+		second := upgraded.login("a second long password")
+		upgraded.setPassword("a third long password")
+		upgraded.want("after two new passwords", false, map[string]string{"the session of the second password": second})
+		deleteGeneration(t, e.st, credential)
+
+		e.now = e.now.Add(time.Minute)
+		s := e.startVerifying(t)
+		s.want("started after the deletion", false, map[string]string{"the legacy session": old, "the session of the second password": second})
+		s.want("started after the deletion", true, map[string]string{"a session opened after it": s.login("a third long password")})
+	})
+}

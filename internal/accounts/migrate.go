@@ -95,10 +95,11 @@ const (
 // famid made, never given a new password since, have none.
 //
 // The first start that finds no migratedGenerations mark is the upgrade:
-// it writes generation 0 (revocations.open), which keeps those accounts'
-// sessions valid
-// (ADR 14's promise for the move of usernames holds here too), and then
-// the mark. Past the mark, an account with no record has lost it (a
+// it writes generation 0, or what the legacy key holds for an account
+// from before usernames were per region (credentialKey), which keeps
+// those accounts' sessions valid (ADR 14's promise for the move of
+// usernames holds here too), and then the mark; the legacy record is no
+// record of the account's own (generationIn). Past the mark, an account with no record has lost it (a
 // damaged one deleted), or was made by an earlier famid sharing the etcd
 // cluster in a rolling upgrade: it gets a first record above every
 // generation (revocations.bump, firstGeneration), which ends every token
@@ -138,7 +139,7 @@ func recordGenerations(ctx context.Context, sys store.System, rev *revocations, 
 			commits = commits[:0]
 			for _, c := range batch {
 				subject := subjectOf(c.username)
-				_, found, err := generationIn(tx, subject, c.region)
+				gen, found, err := generationIn(tx, subject, c.region)
 				if err != nil || found {
 					return err
 				}
@@ -146,7 +147,8 @@ func recordGenerations(ctx context.Context, sys store.System, rev *revocations, 
 				if upgraded {
 					_, commit, err = rev.bump(tx, subject, c.region, now)
 				} else {
-					commit, err = rev.open(tx, subject, c.region, now)
+					key, _ := credentialKey(subject, c.region)
+					commit, err = rev.put(tx, key, gen)
 				}
 				if err != nil {
 					return err

@@ -301,7 +301,9 @@ func (r *revocations) Revoked(jti, subject, region string, generation int64) boo
 	if _, ok := r.jtis[jti]; ok {
 		return true
 	}
-	// The legacy key, the subject alone, still counts (credentialKey).
+	// The legacy key, the subject alone, still counts (credentialKey),
+	// as a floor: it is not the credential's record, which is the key
+	// with the region.
 	gen, known := r.generations[subject]
 	if region != "" {
 		// credentialKey's key, built in a stack buffer: this runs on
@@ -309,14 +311,11 @@ func (r *revocations) Revoked(jti, subject, region string, generation int64) boo
 		// allocate.
 		var buf [128]byte
 		key := append(append(append(buf[:0], subject...), '@'), region...)
-		if g, ok := r.generations[string(key)]; ok {
-			gen, known = max(gen, g), true
-		}
+		var g int64
+		g, known = r.generations[string(key)]
+		gen = max(gen, g)
 	}
-	if !known {
-		return generation > 0
-	}
-	return generation < gen
+	return generation < gen || (!known && generation > 0)
 }
 
 // credentialKey is where the generation of a subject in a region is kept.
@@ -332,15 +331,18 @@ func credentialKey(subject, region string) (key, legacy string) {
 }
 
 // generationIn reads the credential generation of a subject in a region in
-// a transaction; found is false when it has no record.
+// a transaction, the legacy record's included; found is false when the
+// credential has no record of its own, whatever the legacy key holds: a
+// legacy record is never written again, so it is no sign that the
+// credential's own was not lost (ADR 27).
 func generationIn(tx store.SystemTx, subject, region string) (gen int64, found bool, err error) {
 	key, legacy := credentialKey(subject, region)
 	gen, found, err = storedGeneration(tx, key)
 	if err != nil {
 		return 0, false, err
 	}
-	old, had, err := storedGeneration(tx, legacy)
-	return max(gen, old), found || had, err
+	old, _, err := storedGeneration(tx, legacy)
+	return max(gen, old), found, err
 }
 
 func storedGeneration(tx store.SystemTx, key string) (int64, bool, error) {
@@ -380,8 +382,8 @@ func generationOf(key string, v []byte) (int64, error) {
 // transaction commits. The new one is above what the store holds and
 // what this process holds (held): a record deleted while this process
 // held it revoked (a damaged one) is written again above it, so the
-// block never drops; where the store holds none, it is at least
-// firstGeneration.
+// block never drops; where the credential has no record of its own
+// (generationIn), it is at least firstGeneration.
 func (r *revocations) bump(tx store.SystemTx, subject, region string, now time.Time) (gen int64, commit func(), err error) {
 	stored, found, err := generationIn(tx, subject, region)
 	if err != nil {
@@ -403,12 +405,12 @@ func (r *revocations) bump(tx store.SystemTx, subject, region string, now time.T
 // deleted account of that username left it), a bump above it; call
 // commit after the transaction commits.
 func (r *revocations) open(tx store.SystemTx, subject, region string, now time.Time) (commit func(), err error) {
-	_, found, err := generationIn(tx, subject, region)
+	stored, found, err := generationIn(tx, subject, region)
 	if err != nil {
 		return nil, err
 	}
 	key, legacy := credentialKey(subject, region)
-	if found || r.held(key, legacy) > 0 {
+	if found || stored > 0 || r.held(key, legacy) > 0 {
 		_, commit, err = r.bump(tx, subject, region, now)
 		return commit, err
 	}
@@ -432,14 +434,14 @@ func (r *revocations) put(tx store.SystemTx, key string, gen int64) (commit func
 }
 
 // recorded reports whether the credential of a subject in a region has
-// a generation record in r, a list as read.
+// a generation record of its own in r, a list as read: the legacy key's
+// does not count (generationIn).
 func (r *revocations) recorded(subject, region string) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	key, legacy := credentialKey(subject, region)
+	key, _ := credentialKey(subject, region)
 	_, found := r.generations[key]
-	_, had := r.generations[legacy]
-	return found || had
+	return found
 }
 
 // held is the highest generation this process holds for the credential
