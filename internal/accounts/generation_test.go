@@ -58,6 +58,33 @@ func (s *started) want(when string, accepted bool, tokens map[string]string) {
 
 const credential = "account:mrossi@lombardia"
 
+// putEarlierAccount writes mrossi@lombardia's account and password as a
+// famid of an earlier version did, with no generation record of its own,
+// and, in the same transaction, what also writes.
+func (e *tokenEnv) putEarlierAccount(t *testing.T, also func(store.SystemTx) error) {
+	t.Helper()
+	hash, err := auth.TestPasswordCost.Hash(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := proto.Marshal(&famiv1.Account{Name: "regions/lombardia/accounts/mrossi", DisplayName: "Maria Rossi", Role: famiv1.Role_ROLE_REGION_ADMIN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+		if err := tx.Put("accounts", "lombardia/mrossi", acc); err != nil {
+			return err
+		}
+		if err := tx.Put("passwords", "lombardia/mrossi", []byte(hash)); err != nil {
+			return err
+		}
+		return also(tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func deleteGeneration(t *testing.T, sys store.System, key string) {
 	t.Helper()
 	err := sys.SystemUpdate(t.Context(), func(tx store.SystemTx) error { return tx.Delete("subject_generation", key) })
@@ -114,23 +141,7 @@ func TestADeletedGenerationRevivesNoToken(t *testing.T) {
 func TestStartGivesAnAccountItsGeneration(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
 		// As an earlier famid wrote them, with no generation.
-		hash, err := auth.TestPasswordCost.Hash(password)
-		if err != nil {
-			t.Fatal(err)
-		}
-		acc, err := proto.Marshal(&famiv1.Account{Name: "regions/lombardia/accounts/mrossi", DisplayName: "Maria Rossi", Role: famiv1.Role_ROLE_REGION_ADMIN})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = e.st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
-			if err := tx.Put("accounts", "lombardia/mrossi", acc); err != nil {
-				return err
-			}
-			return tx.Put("passwords", "lombardia/mrossi", []byte(hash))
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		e.putEarlierAccount(t, func(store.SystemTx) error { return nil })
 		old, _, err := e.keys.Sign(auth.TokenSpec{Subject: "account:mrossi", Role: principal.RegionAdmin, Region: "lombardia", TTL: time.Hour}, e.now)
 		if err != nil {
 			t.Fatal(err)
@@ -162,28 +173,11 @@ func TestStartGivesAnAccountItsGeneration(t *testing.T) {
 // The upgrade's start keeps the sessions under the legacy generation.
 func TestALegacyGenerationIsNoRecord(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
-		hash, err := auth.TestPasswordCost.Hash(password)
-		if err != nil {
-			t.Fatal(err)
-		}
-		acc, err := proto.Marshal(&famiv1.Account{Name: "regions/lombardia/accounts/mrossi", DisplayName: "Maria Rossi", Role: famiv1.Role_ROLE_REGION_ADMIN})
-		if err != nil {
-			t.Fatal(err)
-		}
 		// As a famid of before ADR 14 left them: generation 1 under the
 		// subject alone.
-		err = e.st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
-			if err := tx.Put("accounts", "lombardia/mrossi", acc); err != nil {
-				return err
-			}
-			if err := tx.Put("passwords", "lombardia/mrossi", []byte(hash)); err != nil {
-				return err
-			}
+		e.putEarlierAccount(t, func(tx store.SystemTx) error {
 			return tx.Put("subject_generation", "account:mrossi", []byte{0, 0, 0, 0, 0, 0, 0, 1})
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
 		old, _, err := e.keys.Sign(auth.TokenSpec{Subject: "account:mrossi", Role: principal.RegionAdmin, Region: "lombardia", TTL: time.Hour, Generation: 1}, e.now)
 		if err != nil {
 			t.Fatal(err)
