@@ -63,18 +63,27 @@ func RetryDelay(err error) time.Duration {
 	return retryAfter(ce.Meta().Get("Retry-After"), time.Now())
 }
 
+// maxRetryAfter bounds the wait a Retry-After header asks: a proxy's value
+// of years (or one past time.Duration's range, which read as negative and
+// so as no wait at all) would otherwise stall a Mirror's next try for as
+// long, where a day already says "not soon".
+const maxRetryAfter = 24 * time.Hour
+
 // retryAfter reads a Retry-After header's value (RFC 9110, 10.2.3) at now:
-// delay seconds or an HTTP date; 0 for none, one past or one it cannot
-// read.
+// delay seconds (digits only, as the RFC writes them) or an HTTP date, at
+// most maxRetryAfter; 0 for none, one past or one it cannot read.
 func retryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil {
-		return time.Duration(max(s, 0)) * time.Second
+	if s, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if s >= uint64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
+		return time.Duration(s) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
+		return min(max(t.Sub(now), 0), maxRetryAfter)
 	}
 	return 0
 }
