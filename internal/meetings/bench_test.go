@@ -171,3 +171,35 @@ func BenchmarkListCalendarTokens(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCreateCalendarToken creates a calendar token in a region that
+// holds benchTokens (real bbolt file, the real service), each for an owner
+// holding none: a create reads every token of the region, for its owner's
+// limit and to mend the index by creation. The region grows by one token
+// a create, so a fixed count keeps it near benchTokens:
+//
+//	go test -run '^$' -bench BenchmarkCreateCalendarToken -benchmem -benchtime 200x -count 6 ./internal/meetings/
+func BenchmarkCreateCalendarToken(b *testing.B) {
+	st, err := bolt.Open(b.TempDir(), bolt.Options{Regions: []string{lombardia}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	clock := &fakeclock.Clock{}
+	clock.Set(time.Date(2026, 3, 2, 10, 0, 0, 0, rome))
+	svc := meetings.New(st, meetings.Options{Now: clock.Now})
+	user := func(i int) context.Context {
+		return principal.With(b.Context(), principal.Principal{Subject: fmt.Sprintf("acct:lombardia:u%05d", i), Role: principal.Consultant, Region: lombardia})
+	}
+	sideBySide(b, benchTokens, func(i int) error {
+		_, err := svc.CreateCalendarToken(user(i%100), &famiv1.CreateCalendarTokenRequest{Parent: parent})
+		return err
+	})
+	i := 100
+	for b.Loop() {
+		if _, err := svc.CreateCalendarToken(user(i), &famiv1.CreateCalendarTokenRequest{Parent: parent}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
