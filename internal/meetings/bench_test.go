@@ -123,15 +123,10 @@ func sideBySide(tb testing.TB, n int, write func(i int) error) {
 // 100 users holding the 20 live ones each may (MaxLiveTokens).
 const benchTokens = 100 * meetings.MaxLiveTokens
 
-// BenchmarkListCalendarTokens reads the first page of a region's calendar
-// tokens (real bbolt file, the real service): order=name, the stored
-// order, which reads until the page is full or its scan budget is spent,
-// against order=newest, which reads the index by creation time and the
-// tokens it answers, for the region admin (every token) and for a user
-// holding 20.
-//
-//	go test -run '^$' -bench BenchmarkListCalendarTokens -benchmem -count 6 ./internal/meetings/
-func BenchmarkListCalendarTokens(b *testing.B) {
+// tokenRegion is the calendar tokens' benchmarks' service, on a real
+// bbolt file whose region holds benchTokens, and user(i), the consultant
+// u{i}; users 0 to 99 hold the tokens.
+func tokenRegion(b *testing.B) (*meetings.Service, func(i int) context.Context) {
 	st, err := bolt.Open(b.TempDir(), bolt.Options{Regions: []string{lombardia}})
 	if err != nil {
 		b.Fatal(err)
@@ -141,12 +136,25 @@ func BenchmarkListCalendarTokens(b *testing.B) {
 	clock.Set(time.Date(2026, 3, 2, 10, 0, 0, 0, rome))
 	svc := meetings.New(st, meetings.Options{Now: clock.Now})
 	user := func(i int) context.Context {
-		return principal.With(b.Context(), principal.Principal{Subject: fmt.Sprintf("acct:lombardia:u%03d", i), Role: principal.Consultant, Region: lombardia})
+		return principal.With(b.Context(), principal.Principal{Subject: fmt.Sprintf("acct:lombardia:u%05d", i), Role: principal.Consultant, Region: lombardia})
 	}
 	sideBySide(b, benchTokens, func(i int) error {
 		_, err := svc.CreateCalendarToken(user(i%100), &famiv1.CreateCalendarTokenRequest{Parent: parent})
 		return err
 	})
+	return svc, user
+}
+
+// BenchmarkListCalendarTokens reads the first page of a region's calendar
+// tokens (real bbolt file, the real service): order=name, the stored
+// order, which reads until the page is full or its scan budget is spent,
+// against order=newest, which reads the index by creation time and the
+// tokens it answers, for the region admin (every token) and for a user
+// holding 20.
+//
+//	go test -run '^$' -bench BenchmarkListCalendarTokens -benchmem -count 6 ./internal/meetings/
+func BenchmarkListCalendarTokens(b *testing.B) {
+	svc, user := tokenRegion(b)
 	admin := principal.With(b.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: lombardia})
 	for _, c := range []struct {
 		name    string
@@ -169,5 +177,23 @@ func BenchmarkListCalendarTokens(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkCreateCalendarToken creates a calendar token in a region that
+// holds benchTokens (real bbolt file, the real service), each for an owner
+// holding none: a create reads every token of the region, for its owner's
+// limit and to mend the index by creation. The region grows by one token
+// a create, so a fixed count keeps it near benchTokens:
+//
+//	go test -run '^$' -bench BenchmarkCreateCalendarToken -benchmem -benchtime 200x -count 6 ./internal/meetings/
+func BenchmarkCreateCalendarToken(b *testing.B) {
+	svc, user := tokenRegion(b)
+	i := 100
+	for b.Loop() {
+		if _, err := svc.CreateCalendarToken(user(i), &famiv1.CreateCalendarTokenRequest{Parent: parent}); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }

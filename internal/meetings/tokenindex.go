@@ -16,10 +16,11 @@ import (
 // filters on, so that a page decodes only the tokens it answers.
 //
 // Tokens stored before the index existed are not in it. Every
-// CreateCalendarToken, which reads every token of the region anyway
-// (roomForToken), puts in it those that are not there as stored
-// (syncTokens), and the first marks the region's index whole; until then
-// the list reads the tokens themselves, as it did before the index.
+// CreateCalendarToken, which reads every token of the region anyway to
+// count its owner's live ones, puts in it, from that same reading
+// (readTokens), those that are not there as stored, and the first marks
+// the region's index whole; until then the list reads the tokens
+// themselves, as it did before the index.
 var byCreation = monthIndex{keys: "meeting_calendar_token_by_creation", months: "meeting_calendar_token_by_creation_months"}
 
 // indexedTokens is the index whose one key, wholeKey, marks byCreation
@@ -85,31 +86,45 @@ func tokensIndexed(tx store.ReadTx) bool {
 	return ok
 }
 
-// syncTokens puts every calendar token of tx's region in byCreation that
-// is not there as it is stored, and marks the index whole. The first run
-// in a region puts the tokens stored before the index existed; later ones
-// mend what a famid without the index wrote meanwhile (a downgrade, or
-// famids of two versions on one etcd during an upgrade): a token it
-// created, or revoked. A damaged token fails it, as it fails
-// roomForToken before it. The entries are written after the listing,
-// which a write beside it could disturb.
-func syncTokens(tx store.WriteTx) error {
-	var stale [][2]string
+// tokensSeen is what a create learns from one reading of its region's
+// calendar tokens: how many live ones its owner holds, for the limit
+// (roomForToken), and the byCreation entries that are missing or differ
+// from the tokens as stored, for mend.
+type tokensSeen struct {
+	live  int
+	stale [][2]string // key, value
+}
+
+// readTokens reads every calendar token of tx's region once, counting
+// owner's live ones at now and noting the byCreation entries to mend:
+// after the region's first create, those a famid without the index wrote
+// meanwhile (a downgrade, or famids of two versions on one etcd during an
+// upgrade): a token it created, or revoked. Only the records tell which;
+// a damaged one fails the create.
+func readTokens(tx store.ReadTx, owner string, now time.Time) (tokensSeen, error) {
+	var seen tokensSeen
 	ct := &famiv1.CalendarToken{}
 	err := tx.List(resource.CalendarTokens, "", func(_ string, raw []byte) (bool, error) {
 		if err := proto.Unmarshal(raw, ct); err != nil {
 			return false, err
 		}
+		if ct.GetOwner() == owner && TokenLive(ct, now) {
+			seen.live++
+		}
 		k, v := creationKey(ct), attrsOf(ct).encode()
 		if got, ok := tx.IndexGet(byCreation.keys, k); !ok || got != v {
-			stale = append(stale, [2]string{k, v})
+			seen.stale = append(seen.stale, [2]string{k, v})
 		}
 		return true, nil
 	})
-	if err != nil {
-		return err
-	}
-	for _, e := range stale {
+	return seen, err
+}
+
+// mend puts the entries readTokens found missing or stale in byCreation,
+// after the listing, which a write beside it could disturb, and marks the
+// index whole.
+func (seen tokensSeen) mend(tx store.WriteTx) error {
+	for _, e := range seen.stale {
 		if err := byCreation.put(tx, e[0], e[1]); err != nil {
 			return err
 		}

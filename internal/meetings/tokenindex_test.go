@@ -168,3 +168,25 @@ func names(cts []*famiv1.CalendarToken) []string {
 	}
 	return out
 }
+
+// TestCalendarTokenCreateReadsTheRegionOnce: a create reads each of the
+// region's calendar tokens once, for the owner's limit and the index by
+// creation alike, not once for each.
+func TestCalendarTokenCreateReadsTheRegionOnce(t *testing.T) {
+	e := newEnv(t)
+	const stored = 60
+	for i := range stored {
+		if _, err := e.svc.CreateCalendarToken(e.Member(fmt.Sprintf("cpia-%02d", i%10)), &famiv1.CreateCalendarTokenRequest{Parent: parent}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counted := &storetest.ReadCounter{Store: e.Store}
+	svc := meetings.New(counted, meetings.Options{Now: e.Clock.Now})
+	counted.RecordsSince()
+	if _, err := svc.CreateCalendarToken(e.Member("cpia-03"), &famiv1.CreateCalendarTokenRequest{Parent: parent}); err != nil {
+		t.Fatal(err)
+	}
+	if read := counted.RecordsSince(); read > stored {
+		t.Errorf("a create in a region of %d tokens read %d records, want at most %d", stored, read, stored)
+	}
+}

@@ -120,10 +120,16 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 		}
 	}
 	res, err := store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CreateCalendarTokenResponse, error) {
-		if err := s.roomForToken(tx, who.Subject); err != nil {
+		// One reading of the region's tokens serves the limit and the
+		// index by creation.
+		seen, err := readTokens(tx, who.Subject, s.cal.Now())
+		if err != nil {
 			return nil, err
 		}
-		if err := syncTokens(tx); err != nil {
+		if err := roomForToken(who.Subject, seen.live); err != nil {
+			return nil, err
+		}
+		if err := seen.mend(tx); err != nil {
 			return nil, err
 		}
 		ct := &famiv1.CalendarToken{
@@ -158,22 +164,8 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 }
 
 // roomForToken refuses a new feed token to an owner who already holds
-// MaxLiveTokens live ones in the region, naming what to revoke.
-func (s *Service) roomForToken(tx store.ReadTx, owner string) error {
-	now, live := s.cal.Now(), 0
-	err := tx.List(resource.CalendarTokens, "", func(_ string, raw []byte) (bool, error) {
-		ct := &famiv1.CalendarToken{}
-		if err := proto.Unmarshal(raw, ct); err != nil {
-			return false, err
-		}
-		if ct.GetOwner() == owner && TokenLive(ct, now) {
-			live++
-		}
-		return true, nil
-	})
-	if err != nil {
-		return err
-	}
+// live ones, MaxLiveTokens or more, in the region, naming what to revoke.
+func roomForToken(owner string, live int) error {
 	if live >= MaxLiveTokens {
 		return errs.TokensAtLimit(owner, resource.CalendarTokens, MaxLiveTokens, "%s already holds %d live calendar feed tokens in this region, the most one owner may: "+
 			"revoke one no longer used (ListCalendarTokens, RevokeCalendarToken) and create the new one again", owner, live)
@@ -323,7 +315,7 @@ func tokenAt(tx store.ReadTx, region, k string) (*famiv1.CalendarToken, error) {
 
 // tokensByScan fills page in creation order from the region's tokens
 // themselves, for a region whose byCreation is not whole yet: it reads
-// them all once, as the owner filter and roomForToken do, and holds only
+// them all once, as the owner filter and a create (readTokens) do, and holds only
 // those that may join the page, the first ones after the position after.
 func tokensByScan(tx store.ReadTx, req *famiv1.ListCalendarTokensRequest, page *aip.Page, after string, newestFirst bool,
 	keep func(*famiv1.CalendarToken) bool, state resource.Computed[*famiv1.CalendarToken]) ([]*famiv1.CalendarToken, error) {
