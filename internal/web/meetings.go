@@ -407,49 +407,45 @@ func (a *App) renderMeetingForm(w http.ResponseWriter, r *http.Request, s *sessi
 }
 
 // localTime reads a day (dd/mm/yyyy) and a time (hh:mm) in Europe/Rome; nil
-// when either does not parse, which the service reports as a missing time
-// on the field.
+// when either does not parse, or the time is one the clocks skip that day
+// (wallTime), which the service reports as a missing time on the field.
 func localTime(day, clock string) *timestamppb.Timestamp {
-	t, err := time.ParseInLocation("2006-01-02 15:04", parseDate(day)+" "+clock, territory.Rome)
-	if err != nil {
-		return nil
+	if t, ok, skipped := wallTime(day, clock); ok && !skipped {
+		return timestamppb.New(t)
 	}
-	return timestamppb.New(t)
+	return nil
 }
 
-// skippedTimes marks, in fm.Errors, each of the fields (hh:mm) that names
-// no time of day in Europe/Rome: an hour the clocks skip, 02:00 to 03:00
-// on the day summer time starts (29/03/2026). time.ParseInLocation moves
-// such a time an hour on, so localTime read 02:30 as 03:30, and the
-// meeting was saved at a time nobody typed. It reports whether it marked
-// one, the form then to be shown again (422) and nothing sent to the
-// service.
-func skippedTimes(fm *form, day string, fields ...string) bool {
-	marked := false
+// wallTime reads a day and a time (hh:mm) as the time the clocks show in
+// Europe/Rome: ok when both parse, skipped when the clocks never show it,
+// from 02:00 to 03:00 on the day summer time starts (29/03/2026), where
+// time.Date moves it an hour on: 02:30 was saved as 03:30, a time nobody
+// typed.
+func wallTime(day, clock string) (t time.Time, ok, skipped bool) {
+	wall, err := time.Parse("2006-01-02 15:04", parseDate(day)+" "+clock)
+	if err != nil {
+		return time.Time{}, false, false
+	}
+	t = time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), 0, 0, territory.Rome)
+	return t, true, t.Hour() != wall.Hour() || t.Minute() != wall.Minute()
+}
+
+// skippedTimes says at each of the fields (hh:mm) naming a time the clocks
+// skip on day why the service refused it: localTime sent none, and the
+// refusal, a missing time, would not say why. The page used to refuse
+// such a time before sending the form, and the form's other faults
+// showed only at the next save.
+func skippedTimes(fm *form, day string, fields ...string) {
 	for _, name := range fields {
-		wall, err := time.Parse("2006-01-02 15:04", parseDate(day)+" "+fm.Get(name))
-		if err != nil {
-			continue // not a time: the service's to refuse
-		}
-		t := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), 0, 0, territory.Rome)
-		if t.Hour() != wall.Hour() || t.Minute() != wall.Minute() {
+		if _, ok, skipped := wallTime(day, fm.Get(name)); ok && skipped {
 			fm.Errors[name] = msg("meetings.time_skipped")
-			marked = true
 		}
 	}
-	if marked {
-		fm.Message = msg("error.check_fields")
-	}
-	return marked
 }
 
 func (a *App) meetingCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	v := r.PostForm
 	fm := newForm(v)
-	if skippedTimes(fm, v.Get("day"), "start_time", "end_time") {
-		a.renderMeetingForm(w, r, s, http.StatusUnprocessableEntity, fm)
-		return
-	}
 	m := &famiv1.Meeting{
 		Networks: nonEmpty(v.Get("networks")), Kind: famiv1.MeetingKind(famiv1.MeetingKind_value[v.Get("kind")]),
 		Title: v.Get("title"), Description: v.Get("description"),
@@ -458,8 +454,10 @@ func (a *App) meetingCreate(w http.ResponseWriter, r *http.Request, s *session) 
 		Facilitator: s.who.Subject, FacilitatorDisplayName: s.who.DisplayName,
 	}
 	res, err := a.meetings.CreateMeeting(s.ctx, &famiv1.CreateMeetingRequest{Parent: regionName(s.region), Meeting: m, RequestId: v.Get("request_id")})
-	a.submitted(w, r, s, fm, err, "meeting.", func(code int) { a.renderMeetingForm(w, r, s, code, fm) },
-		"/incontri/"+resource.ID(res.GetName())+"?ok=meeting_created")
+	a.submitted(w, r, s, fm, err, "meeting.", func(code int) {
+		skippedTimes(fm, v.Get("day"), "start_time", "end_time")
+		a.renderMeetingForm(w, r, s, code, fm)
+	}, "/incontri/"+resource.ID(res.GetName())+"?ok=meeting_created")
 }
 
 func nonEmpty(s ...string) []string {

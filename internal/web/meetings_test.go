@@ -685,7 +685,8 @@ func TestMeetingsPageListsNoCalendarAddress(t *testing.T) {
 // TestMeetingAtASkippedHourRefused: a meeting typed at a time the clocks
 // skip when summer time starts (02:30 on 29/03/2026, which Rome's clocks
 // never show) is refused on its field, saying why, with nothing saved. It
-// was saved an hour later than typed, at 03:30. The hour the clocks repeat
+// was saved an hour later than typed, at 03:30. Another fault of the form
+// is marked with it. The hour the clocks repeat
 // in October, and the first minute after the jump, are times of the day.
 func TestMeetingAtASkippedHourRefused(t *testing.T) {
 	f := startFamid(t)
@@ -700,6 +701,15 @@ func TestMeetingAtASkippedHourRefused(t *testing.T) {
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-start_time-err">Quest&#39;ora non esiste in quel giorno`) ||
 		strings.Contains(page, `id="f-end_time-err"`) || !strings.Contains(page, `value="02:30"`) {
 		t.Errorf("a meeting at 02:30 on 29/03/2026: status %d; want 422 refusing the start on its field, keeping it", res.StatusCode)
+	}
+	// With another fault, both come back in one answer: the skipped hour
+	// was refused alone, and the title only at the next save.
+	res, page = anna.do("POST", "/incontri", url.Values{"csrf": {anna.csrf("/incontri/nuovo")}, "networks": {network},
+		"kind": {"MEETING_KIND_COORDINATION_TABLE"}, "title": {""}, "day": {"29/03/2026"},
+		"start_time": {"02:30"}, "end_time": {"04:00"}, "mode": {"MEETING_MODE_ONLINE"}, "link": {"https://example.org/x"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-start_time-err">Quest&#39;ora non esiste in quel giorno`) ||
+		!strings.Contains(page, `id="f-title-err"`) {
+		t.Errorf("a meeting at 02:30 on 29/03/2026 with no title: status %d; want 422 marking the start and the title", res.StatusCode)
 	}
 	meetings := famiv1.NewMeetingServiceClient(f.conn)
 	ms, err := meetings.ListMeetings(f.admin("lombardia"), &famiv1.ListMeetingsRequest{Parent: "regions/lombardia"})
