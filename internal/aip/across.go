@@ -150,12 +150,19 @@ func WithParent[Req proto.Message](req Req, parent string) Req {
 // unreachable ("regions/{region}", in region id order), on the page where
 // it was met.
 func ListAcross[Req ListRequest, Resp any, T any](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error), page func(Resp) ([]T, string)) (items []T, next string, unreachable []string, err error) {
+	return listAcross(ctx, req, list, page, Across[T])
+}
+
+// listAcross is ListAcross with the order of the national page: walk
+// calls a ListFunc for the regions it reads (Across, MergeAcross).
+func listAcross[Req ListRequest, Resp any, T any](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error), page func(Resp) ([]T, string),
+	walk func(ListRequest, ListFunc[T]) ([]T, string, error)) (items []T, next string, unreachable []string, err error) {
 	size, err := PageSize(req.GetPageSize())
 	if err != nil {
 		return nil, "", nil, err
 	}
 	national := withScanBudget(ctx, size)
-	items, next, err = Across(req, func(region string, size int32, token string) ([]T, string, error) {
+	items, next, err = walk(req, func(region string, size int32, token string) ([]T, string, error) {
 		res, err := list(national, paging.Page(req, "regions/"+region, size, token))
 		if err != nil {
 			if Skip(ctx, region, err) {
@@ -177,6 +184,12 @@ func ListAcross[Req ListRequest, Resp any, T any](ctx context.Context, req Req, 
 // regional List itself, and leaves the revision unset: a national page
 // spans the revisions of several regions.
 func ListAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error)) (Resp, error) {
+	return listAllRegions(ctx, req, list, nil)
+}
+
+// listAllRegions is ListAllRegions in region id order, or in the merged
+// order of m when m is not nil (MergeAcross).
+func listAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error), m *Merge) (Resp, error) {
 	var zero Resp
 	desc := zero.ProtoReflect().Descriptor()
 	items, token := listFields(desc)
@@ -184,7 +197,13 @@ func ListAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, re
 	if items == nil || token == nil || left == nil || !left.IsList() || left.Kind() != protoreflect.StringKind {
 		return zero, fmt.Errorf("aip: %s is not a standard List response across regions", desc.FullName())
 	}
-	values, next, unreachable, err := ListAcross(ctx, req, list, func(r Resp) ([]protoreflect.Value, string) {
+	walk := Across[protoreflect.Value]
+	if m != nil {
+		walk = func(req ListRequest, list ListFunc[protoreflect.Value]) ([]protoreflect.Value, string, error) {
+			return MergeAcross(req, m.Desc, func(v protoreflect.Value) string { return m.Position(v.Message().Interface()) }, list)
+		}
+	}
+	values, next, unreachable, err := listAcross(ctx, req, list, func(r Resp) ([]protoreflect.Value, string) {
 		m := r.ProtoReflect()
 		l := m.Get(items).List()
 		out := make([]protoreflect.Value, l.Len())
@@ -192,7 +211,7 @@ func ListAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, re
 			out[i] = l.Get(i)
 		}
 		return out, m.Get(token).String()
-	})
+	}, walk)
 	if err != nil {
 		return zero, err
 	}
@@ -218,10 +237,15 @@ func ListAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, re
 // by region (ListAllRegions), and reports ok; for any other parent ok is
 // false and the method answers the request itself.
 func ForAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error)) (res Resp, ok bool, err error) {
+	return forAllRegions(ctx, req, list, nil)
+}
+
+// forAllRegions is ForAllRegions in the order of m (listAllRegions).
+func forAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error), m *Merge) (res Resp, ok bool, err error) {
 	if !IsAllRegions(req.GetParent()) {
 		return res, false, nil
 	}
-	res, err = ListAllRegions(ctx, req, list)
+	res, err = listAllRegions(ctx, req, list, m)
 	return res, true, err
 }
 
@@ -238,12 +262,23 @@ type Narrow struct{ Field, Name, Collection string }
 // returns the region the method lists (Parent). done reports that the
 // method is answered, by res or by err, and returns them as they are.
 func OpenList[Req ListRequest, Resp proto.Message](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error), by ...Narrow) (region string, res Resp, done bool, err error) {
+	return openList(ctx, req, list, nil, by)
+}
+
+// OpenMergedList is OpenList for a List whose national pages merge the
+// regions' lists into the one order of m (MergeAcross) instead of walking
+// them in region id order.
+func OpenMergedList[Req ListRequest, Resp proto.Message](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error), m Merge, by ...Narrow) (region string, res Resp, done bool, err error) {
+	return openList(ctx, req, list, &m, by)
+}
+
+func openList[Req ListRequest, Resp proto.Message](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error), m *Merge, by []Narrow) (region string, res Resp, done bool, err error) {
 	for _, n := range by {
 		if req, err = InRegionOf(req, n.Field, n.Name, n.Collection); err != nil {
 			return "", res, true, err
 		}
 	}
-	if res, done, err = ForAllRegions(ctx, req, list); done {
+	if res, done, err = forAllRegions(ctx, req, list, m); done {
 		return "", res, true, err
 	}
 	region, err = Parent(req.GetParent())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -66,12 +67,17 @@ func timeBound(v *errs.Violations, field string, ts *timestamppb.Timestamp) stri
 
 // ListMeetings implements fami.v1.MeetingService.
 func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequest) (*famiv1.ListMeetingsResponse, error) {
-	region, res, done, err := aip.OpenList(ctx, req, s.ListMeetings, aip.Narrow{Field: "network", Name: req.GetNetwork(), Collection: resource.Networks},
+	var v errs.Violations
+	// The default order is start_time's too, oldest first. Across regions
+	// the pages merge the regions' meetings into that one order: the
+	// ministry's latest meetings are Italy's, not Abruzzo's first.
+	_, newestFirst := aip.OrderByTime(&v, req.GetOrderBy(), "start_time")
+	byTime := aip.Merge{Position: func(m proto.Message) string { return startKey(m.(*famiv1.Meeting)) }, Desc: newestFirst}
+	region, res, done, err := aip.OpenMergedList(ctx, req, s.ListMeetings, byTime, aip.Narrow{Field: "network", Name: req.GetNetwork(), Collection: resource.Networks},
 		aip.Narrow{Field: "partner", Name: req.GetPartner(), Collection: resource.Partners})
 	if done {
 		return res, err
 	}
-	var v errs.Violations
 	f := meetingFilter{
 		network:     resource.RefID(&v, "network", req.GetNetwork(), region, resource.Networks),
 		kind:        int(req.GetKind()),
@@ -85,8 +91,6 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	check.Enum(&v, "state", req.GetState(), false)
 	check.Text(&v, "facilitator", req.GetFacilitator(), false, maxSubject, false)
 	resource.RefID(&v, "partner", req.GetPartner(), region, resource.Partners)
-	// The default order is start_time's too, oldest first.
-	_, newestFirst := aip.OrderByTime(&v, req.GetOrderBy(), "start_time")
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

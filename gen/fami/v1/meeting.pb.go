@@ -1204,8 +1204,10 @@ func (x *GetMeetingRequest) GetName() string {
 type ListMeetingsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. Format: regions/{region}, or regions/- (the ministry only)
-	// for every region: region by region in region id order, each row named
-	// under its region; the page token carries the region to resume in.
+	// for every region: the regions' meetings merged into the one order of
+	// order_by (meetings starting at the same instant by meeting id, as in
+	// one region's list, then by region id), each row named under its
+	// region; the page token carries each region's position.
 	Parent    string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	PageSize  int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
