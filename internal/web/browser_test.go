@@ -60,6 +60,50 @@ func newBrowser(t *testing.T, f *famid) *browser {
 	if err != nil {
 		needed(t, "axe-core at "+axePath)
 	}
+	shared, err := chromium.get(exe)
+	if err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	// Each test has a browser context of its own, as an incognito window
+	// is: its cookies, storage and cache are in memory, shared with no
+	// other test, and disposed of when the test ends, failed or not.
+	ctx, cancel := chromedp.NewContext(shared, chromedp.WithNewBrowserContext())
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancel() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a browser context: %v", err)
+	}
+	return &browser{t: t, ctx: ctx, f: f, axe: string(axe), shots: os.Getenv("RACCORDO_SCREENSHOTS")}
+}
+
+// chromium is the one Chromium process of the test binary: started by the
+// first browser test, not by TestMain, so that the tests without a browser
+// need none, and stopped by TestMain. A process per test cost each test a
+// browser's start and its first tab; the package ran 30 of them.
+var chromium sharedBrowser
+
+type sharedBrowser struct {
+	mu   sync.Mutex
+	ctx  context.Context // the browser's first tab; nil when none runs
+	stop func()
+}
+
+// get returns a context holding the running browser, starting one (again,
+// after a crash) when there is none.
+func (s *sharedBrowser) get(exe string) (context.Context, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx != nil && s.ctx.Err() == nil {
+		return s.ctx, nil
+	}
+	s.close()
+	// The process's profile holds no test's cookies or storage (those live
+	// in each test's browser context), but it is a fresh folder per process
+	// so that no run reads another's.
+	dir, err := os.MkdirTemp("", "raccordo-chromium-")
+	if err != nil {
+		return nil, err
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Flag("headless", true),
@@ -70,16 +114,33 @@ func newBrowser(t *testing.T, f *famid) *browser {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	s.ctx, s.stop = ctx, func() { cancel(); cancelAlloc(); os.RemoveAll(dir) }
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
+		s.close()
+		return nil, err
 	}
-	return &browser{t: t, ctx: ctx, f: f, axe: string(axe), shots: os.Getenv("RACCORDO_SCREENSHOTS")}
+	return s.ctx, nil
+}
+
+// close stops the browser, if one runs, and removes its profile.
+func (s *sharedBrowser) close() {
+	if s.stop != nil {
+		s.stop()
+	}
+	s.ctx, s.stop = nil, nil
+}
+
+// TestMain stops the shared browser once every test has run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	chromium.mu.Lock()
+	chromium.close()
+	chromium.mu.Unlock()
+	os.Exit(code)
 }
 
 func (b *browser) run(step string, actions ...chromedp.Action[chromedp.Void]) {
@@ -179,14 +240,8 @@ func (b *browser) wantText(sel, want string) {
 // no script on the page can.
 func (b *browser) sessionCookie() string {
 	b.t.Helper()
-	res, err := chromedp.Run(b.ctx, func(ctx context.Context, t *chromedp.Target) (network.GetCookiesResult, error) {
-		return cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{URLs: []string{b.f.url("/")}})
-	})
-	if err != nil {
-		b.t.Fatalf("read the session cookie: %v", err)
-	}
 	var value string
-	for _, c := range res.Cookies {
+	for _, c := range b.cookies() {
 		if c.Name == "raccordo_sessione" {
 			value = c.Value
 		}
@@ -195,6 +250,19 @@ func (b *browser) sessionCookie() string {
 		b.t.Fatal("the browser holds no session cookie")
 	}
 	return value
+}
+
+// cookies reads every cookie the browser holds for famid, HttpOnly ones
+// too.
+func (b *browser) cookies() []*network.Cookie {
+	b.t.Helper()
+	res, err := chromedp.Run(b.ctx, func(ctx context.Context, t *chromedp.Target) (network.GetCookiesResult, error) {
+		return cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{URLs: []string{b.f.url("/")}})
+	})
+	if err != nil {
+		b.t.Fatalf("read the cookies: %v", err)
+	}
+	return res.Cookies
 }
 
 // answerDialogs answers every JavaScript dialog the page opens (a

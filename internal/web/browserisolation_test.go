@@ -1,0 +1,47 @@
+package web_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserContextsShareNothing: the browser tests share one Chromium,
+// each test in a browser context of its own, so what one test's browser
+// keeps (the session cookie, local storage) is not in another's: not in
+// one opened while the first is still open, nor in one opened after the
+// first test ended, as a failed test does too.
+func TestBrowserContextsShareNothing(t *testing.T) {
+	f, _, _ := inLombardia(t)
+	const keep = `localStorage.setItem("lasciato", "sì"); localStorage.length`
+	const kept = `localStorage.length`
+	signedIn := func(t *testing.T) *browser {
+		t.Helper()
+		b := newBrowser(t, f)
+		b.signIn("mrossi@lombardia")
+		b.sessionCookie()
+		if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](keep)); err != nil {
+			t.Fatalf("fill local storage: %v", err)
+		}
+		return b
+	}
+	fresh := func(t *testing.T, when string) {
+		t.Helper()
+		b := newBrowser(t, f)
+		b.run("open the sign-in page", chromedp.Navigate(f.url("/accedi")), chromedp.WaitVisible(chromedp.CSS("#f-username")))
+		if got := b.cookies(); len(got) != 0 {
+			t.Errorf("a new browser %s holds %d cookies, want none", when, len(got))
+		}
+		n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](kept))
+		if err != nil {
+			t.Fatalf("read local storage: %v", err)
+		}
+		if n != 0 {
+			t.Errorf("a new browser %s holds %d local storage items, want none", when, n)
+		}
+	}
+	t.Run("ended", func(t *testing.T) { signedIn(t) })
+	fresh(t, "after another test's ended")
+	signedIn(t)
+	fresh(t, "beside another signed in")
+}
