@@ -193,10 +193,16 @@ func decodeKeyed(version byte, olds, key, token string) (string, error) {
 	}
 	for i := range len(olds) {
 		if _, ok := decodeVersioned(token, olds[i]); ok {
-			return "", errs.InvalidField("page_token", "was issued by an earlier version of this server: list again without page_token")
+			return "", errOutOfDate()
 		}
 	}
 	return "", errs.InvalidField("page_token", "is not a token returned by this server")
+}
+
+// errOutOfDate refuses a page token an earlier version of the server
+// issued, which this one no longer reads.
+func errOutOfDate() error {
+	return errs.InvalidField("page_token", "was issued by an earlier version of this server: list again without page_token")
 }
 
 // checked returns rest, what follows a token's version byte, without its
