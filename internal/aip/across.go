@@ -9,7 +9,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/territory"
 	"github.com/raccordo/raccordo/sdk/paging"
 )
@@ -57,7 +56,7 @@ func decodeAcross(key, token string) (region, inner string, err error) {
 	if _, known := territory.LookupRegion(region); ok && known {
 		return region, inner, nil
 	}
-	return "", "", errs.InvalidField("page_token", "is not a token returned by this server")
+	return "", "", ErrForeignToken()
 }
 
 // ListFunc lists one page of a region: at most pageSize items after

@@ -196,7 +196,14 @@ func decodeKeyed(version byte, olds, key, token string) (string, error) {
 			return "", errOutOfDate()
 		}
 	}
-	return "", errs.InvalidField("page_token", "is not a token returned by this server")
+	return "", ErrForeignToken()
+}
+
+// ErrForeignToken refuses a page token this server did not issue, or one
+// altered or cut short: every List's one answer to it, whichever way its
+// tokens are made.
+func ErrForeignToken() error {
+	return errs.InvalidField("page_token", "is not a token returned by this server")
 }
 
 // errOutOfDate refuses a page token an earlier version of the server

@@ -8,7 +8,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/territory"
 	"github.com/raccordo/raccordo/sdk/paging"
 )
@@ -67,7 +66,7 @@ func decodeMerge(key, token string) (mergeState, error) {
 		}
 		return nil, err
 	}
-	bad := errs.InvalidField("page_token", "is not a token returned by this server")
+	bad := ErrForeignToken()
 	for rest != "" {
 		id, after, ok := strings.Cut(rest, ":")
 		size, pos, ok2 := strings.Cut(after, ":")

@@ -172,7 +172,7 @@ func (s *Service) ListChanges(ctx context.Context, req *famiv1.ListChangesReques
 		return nil, err
 	} else if pos != "" {
 		if after, err = strconv.ParseInt(pos, 10, 64); err != nil {
-			return nil, errs.InvalidField("page_token", "is not a token returned by this server")
+			return nil, aip.ErrForeignToken()
 		}
 	}
 	changes, upTo, current, err := s.read(ctx, r, after, size, types)

@@ -106,7 +106,7 @@ func offsetPage(n int, req aip.PagedRequest) (span, string, error) {
 	start := 0
 	if pos != "" {
 		if start, err = strconv.Atoi(pos); err != nil || start < 0 || start > n {
-			return span{}, "", errs.InvalidField("page_token", "is not a token returned by this server")
+			return span{}, "", aip.ErrForeignToken()
 		}
 	}
 	end := min(start+size, n)

@@ -83,7 +83,7 @@ func (s *Service) listEntries(ctx context.Context, region string, f entryFilter,
 		return nil, "", 0, err
 	}
 	if after != "" && (len(after) < 12 || after[10] != 0) {
-		return nil, "", 0, errs.InvalidField("page_token", "is not a token returned by this server")
+		return nil, "", 0, aip.ErrForeignToken()
 	}
 	from := max(f.start, firstDate)
 	if after != "" {
