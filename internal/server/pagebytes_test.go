@@ -65,38 +65,29 @@ func TestNationalPagesWithinMaxPageBytes(t *testing.T) {
 	}
 	s := newSurfaceFor(t, ts, "grpc", ministrySpec)
 	t.Run("ListPartners", func(t *testing.T) {
-		var got []string
-		pages := nationalPages(t, func(token string) ([]proto.Message, string, error) {
+		nationalPagesOf(t, partners, func(token string) ([]*famiv1.Partner, string, error) {
 			res, err := s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: aip.AllRegions, PageToken: token})
-			for _, p := range res.GetPartners() {
-				got = append(got, p.GetName())
-			}
-			return messages(res.GetPartners()), res.GetNextPageToken(), err
+			return res.GetPartners(), res.GetNextPageToken(), err
 		})
-		if !slices.Equal(got, partners) || !slices.Equal(pages, []int{3, 3}) {
-			t.Errorf("pages of %v partners: %q; want pages of [3 3]: %q", pages, got, partners)
-		}
 	})
 	t.Run("ListMeetings", func(t *testing.T) {
-		var got []string
-		pages := nationalPages(t, func(token string) ([]proto.Message, string, error) {
+		nationalPagesOf(t, meetings, func(token string) ([]*famiv1.Meeting, string, error) {
 			res, err := s.ListMeetings(t.Context(), &famiv1.ListMeetingsRequest{Parent: aip.AllRegions, PageToken: token})
-			for _, m := range res.GetMeetings() {
-				got = append(got, m.GetName())
-			}
-			return messages(res.GetMeetings()), res.GetNextPageToken(), err
+			return res.GetMeetings(), res.GetNextPageToken(), err
 		})
-		if !slices.Equal(got, meetings) || !slices.Equal(pages, []int{3, 3}) {
-			t.Errorf("pages of %v meetings: %q; want pages of [3 3]: %q", pages, got, meetings)
-		}
 	})
 }
 
-// nationalPages pages a national list through list, from its first page
-// to its last, and returns the number of items of each page: it fails t
-// when a page of more than one item is past aip.MaxPageBytes.
-func nationalPages(t *testing.T, list func(token string) ([]proto.Message, string, error)) []int {
+// nationalPagesOf pages a national list of the six items of
+// TestNationalPagesWithinMaxPageBytes through list, from its first page to
+// its last: it fails t unless the pages are of three items each, within
+// aip.MaxPageBytes, and list the items named want, in that order.
+func nationalPagesOf[T interface {
+	proto.Message
+	GetName() string
+}](t *testing.T, want []string, list func(token string) ([]T, string, error)) {
 	t.Helper()
+	var got []string
 	var sizes []int
 	token := ""
 	for page := 1; ; page++ {
@@ -106,6 +97,7 @@ func nationalPages(t *testing.T, list func(token string) ([]proto.Message, strin
 		}
 		bytes := 0
 		for _, m := range items {
+			got = append(got, m.GetName())
 			bytes += proto.Size(m)
 		}
 		if len(items) > 1 && bytes > aip.MaxPageBytes {
@@ -113,16 +105,10 @@ func nationalPages(t *testing.T, list func(token string) ([]proto.Message, strin
 		}
 		sizes = append(sizes, len(items))
 		if token = next; token == "" || page > 20 {
-			return sizes
+			break
 		}
 	}
-}
-
-// messages is items as messages.
-func messages[T proto.Message](items []T) []proto.Message {
-	out := make([]proto.Message, len(items))
-	for i, m := range items {
-		out[i] = m
+	if !slices.Equal(got, want) || !slices.Equal(sizes, []int{3, 3}) {
+		t.Errorf("pages of %v items: %q; want pages of [3 3]: %q", sizes, got, want)
 	}
-	return out
 }
