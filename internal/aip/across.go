@@ -49,7 +49,7 @@ func encodeAcross(key, region, inner string) string {
 
 func decodeAcross(key, token string) (region, inner string, err error) {
 	rest, err := decodeKeyed(acrossTokenVersion, oldAcrossTokenVersions, key, token)
-	if err != nil || rest == "" {
+	if err != nil || token == "" {
 		return "", "", err
 	}
 	region, inner, ok := strings.Cut(rest, "/")
@@ -149,18 +149,22 @@ func WithParent[Req proto.Message](req Req, parent string) Req {
 // unreachable ("regions/{region}", in region id order), on the page where
 // it was met.
 func ListAcross[Req ListRequest, Resp any, T any](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error), page func(Resp) ([]T, string)) (items []T, next string, unreachable []string, err error) {
-	return listAcross(ctx, req, list, page, Across[T])
+	return listAcross(ctx, req, list, page, Across[T], true)
 }
 
 // listAcross is ListAcross with the order of the national page: walk
-// calls a ListFunc for the regions it reads (Across, MergeAcross).
+// calls a ListFunc for the regions it reads (Across, MergeAcross). fill
+// says that walk answers every item of the regions' pages, as Across
+// does, which then also fill the national page and so keep it within
+// MaxPageBytes as a whole (Page.Take); a walk that answers fewer than it
+// reads (MergeAcross) bounds its answer itself.
 func listAcross[Req ListRequest, Resp any, T any](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error), page func(Resp) ([]T, string),
-	walk func(ListRequest, ListFunc[T]) ([]T, string, error)) (items []T, next string, unreachable []string, err error) {
+	walk func(ListRequest, ListFunc[T]) ([]T, string, error), fill bool) (items []T, next string, unreachable []string, err error) {
 	size, err := PageSize(req.GetPageSize())
 	if err != nil {
 		return nil, "", nil, err
 	}
-	national := withScanBudget(ctx, size)
+	national := withScanBudget(ctx, size, fill)
 	items, next, err = walk(req, func(region string, size int32, token string) ([]T, string, error) {
 		res, err := list(national, paging.Page(req, "regions/"+region, size, token))
 		if err != nil {
@@ -199,7 +203,8 @@ func listAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, re
 	walk := Across[protoreflect.Value]
 	if m != nil {
 		walk = func(req ListRequest, list ListFunc[protoreflect.Value]) ([]protoreflect.Value, string, error) {
-			return MergeAcross(req, m.Desc, func(v protoreflect.Value) string { return m.Position(v.Message().Interface()) }, list)
+			return MergeAcross(req, m.Desc, func(v protoreflect.Value) string { return m.Position(v.Message().Interface()) },
+				func(v protoreflect.Value) int { return proto.Size(v.Message().Interface()) }, list)
 		}
 	}
 	values, next, unreachable, err := listAcross(ctx, req, list, func(r Resp) ([]protoreflect.Value, string) {
@@ -210,7 +215,7 @@ func listAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, re
 			out[i] = l.Get(i)
 		}
 		return out, m.Get(token).String()
-	}, walk)
+	}, walk, m == nil)
 	if err != nil {
 		return zero, err
 	}

@@ -175,8 +175,11 @@ func tokenCheck(body []byte) []byte {
 }
 
 // decodeKeyed returns the position of a token of version issued for the
-// request of key; "" for no token. A token of an old version (one of
-// olds) is refused as out of date, one of another request as such.
+// request of key; "" for no token, and for a token of an empty position:
+// the one of a region's page of a national one that ended before its
+// first item, the national page being full (Page.Take). A token of an old
+// version (one of olds) is refused as out of date, one of another request
+// as such.
 func decodeKeyed(version byte, olds, key, token string) (string, error) {
 	if token == "" {
 		return "", nil
@@ -186,9 +189,9 @@ func decodeKeyed(version byte, olds, key, token string) (string, error) {
 		rest, ok = checked(rest, version)
 	}
 	switch {
-	case ok && len(rest) > keySize && rest[:keySize] == key:
+	case ok && len(rest) >= keySize && rest[:keySize] == key:
 		return rest[keySize:], nil
-	case ok && len(rest) > keySize:
+	case ok && len(rest) >= keySize:
 		return "", errs.InvalidField("page_token", "was issued for another request: send it again with the same parent, filters and order as the request that returned it (only page_size may change), or list again without page_token")
 	}
 	for i := range len(olds) {

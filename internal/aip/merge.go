@@ -95,13 +95,15 @@ type merged[T any] struct {
 // position of its items (position), descending when desc (see Merge): each
 // page reads, from every region not yet read to its end, at most a page
 // of the national page's size after that region's position, and answers
-// the first of them in the merged order. An item is answered only when no
-// region could still hold one before it: a region whose page ended short
-// of its end (full, or at its scan budget) bounds the national page at the
-// position its page reached. Its page token holds each region's position
+// the first of them in the merged order, as many as its size and
+// MaxPageBytes allow (bytes is an item's size as answered: each region's
+// page is within MaxPageBytes, the merged answer is bounded here). An
+// item is answered only when no region could still hold one before it: a
+// region whose page ended short of its end (full, or at its scan budget)
+// bounds the national page at the position its page reached. Its page token holds each region's position
 // and is bound to req as Across's is. An error of one region's list is
 // returned as it is.
-func MergeAcross[T any](req ListRequest, desc bool, position func(T) string, list ListFunc[T]) ([]T, string, error) {
+func MergeAcross[T any](req ListRequest, desc bool, position func(T) string, bytes func(T) int, list ListFunc[T]) ([]T, string, error) {
 	size, err := PageSize(req.GetPageSize())
 	if err != nil {
 		return nil, "", err
@@ -143,10 +145,13 @@ func MergeAcross[T any](req ListRequest, desc bool, position func(T) string, lis
 	}
 	slices.SortStableFunc(found, compareIn[T](desc))
 	var out []T
+	page := PageOf(size)
 	for _, f := range found {
-		if len(out) == size || bounded && before(desc, bound, f.position) {
+		n := bytes(f.item)
+		if bounded && before(desc, bound, f.position) || !page.fits(n) {
 			break
 		}
+		page.take(n)
 		out = append(out, f.item)
 		r := regions[f.region]
 		r.at = f.position

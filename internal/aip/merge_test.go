@@ -72,7 +72,7 @@ func TestMergeAcrossPagesInOneOrder(t *testing.T) {
 				if pages > 60 {
 					t.Fatalf("desc %v, size %d: does not end", desc, size)
 				}
-				page, next, err := aip.MergeAcross(national(size, token), desc, func(s string) string { return s }, byPosition(in, desc))
+				page, next, err := aip.MergeAcross(national(size, token), desc, func(s string) string { return s }, func(s string) int { return len(s) }, byPosition(in, desc))
 				if err != nil {
 					t.Fatalf("desc %v, size %d: %v", desc, size, err)
 				}
@@ -100,7 +100,7 @@ func TestMergeAcrossRefusesForeignTokens(t *testing.T) {
 		t.Fatalf("Across: %q, %v", across, err)
 	}
 	list := byPosition(map[string][]string{"abruzzo": {"1", "2"}, "veneto": {"3"}}, false)
-	_, merged, err := aip.MergeAcross(national(1, ""), false, func(s string) string { return s }, list)
+	_, merged, err := aip.MergeAcross(national(1, ""), false, func(s string) string { return s }, func(s string) int { return len(s) }, list)
 	if err != nil || merged == "" {
 		t.Fatalf("MergeAcross: %q, %v", merged, err)
 	}
@@ -112,7 +112,7 @@ func TestMergeAcrossRefusesForeignTokens(t *testing.T) {
 		"another request's": other,
 		"not a token":       national(1, "x"),
 	} {
-		_, _, err := aip.MergeAcross(req, false, func(s string) string { return s }, list)
+		_, _, err := aip.MergeAcross(req, false, func(s string) string { return s }, func(s string) int { return len(s) }, list)
 		if e := errs.As(err); e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != "page_token" {
 			t.Errorf("%s token: got %v, want INVALID_ARGUMENT on page_token", what, err)
 		}

@@ -88,17 +88,44 @@ func (p *Page) Resume(req PagedRequest) (string, error) {
 // false when the page already holds its size, or when m would take it past
 // MaxPageBytes (unless the page is empty): the caller then ends the page
 // with a next_page_token at the last item taken.
+//
+// A region's page of a national page walked region by region (Across)
+// also takes m into the national page, and answers false when m would
+// take that past its size or MaxPageBytes (unless it is empty): a region
+// whose list ends within its page must not let the next region add
+// another MaxPageBytes, and so on across the 21.
 func (p *Page) Take(m proto.Message) bool {
-	if p.n >= p.size {
-		return false
-	}
 	n := proto.Size(m)
-	if p.n > 0 && p.bytes+n > MaxPageBytes {
+	filled := p.filled()
+	if !p.fits(n) || filled != nil && !filled.fits(n) {
 		return false
 	}
+	p.take(n)
+	if filled != nil {
+		filled.take(n)
+	}
+	return true
+}
+
+// fits reports whether an item of n bytes may join p: p holds fewer than
+// its size, and is empty or stays within MaxPageBytes with it.
+func (p *Page) fits(n int) bool {
+	return p.n < p.size && (p.n == 0 || p.bytes+n <= MaxPageBytes)
+}
+
+// take counts an item of n bytes into p.
+func (p *Page) take(n int) {
 	p.n++
 	p.bytes += n
-	return true
+}
+
+// filled is the national page p's items also fill (scanBudget.page), nil
+// for a regional request or a merged national page.
+func (p *Page) filled() *Page {
+	if p.national == nil {
+		return nil
+	}
+	return p.national.page
 }
 
 // Add is Take for a List that pages by position: position is m's place in
@@ -138,15 +165,29 @@ func scanLimit(size int) int { return max(ScanPerItem*size, MinScan) }
 // the regions it spans: the budget of one page of its size, not one per
 // region, so that a filter keeping little reads at most that much for the
 // whole page rather than up to 21 times it.
-type scanBudget struct{ left int }
+//
+// page is the national page itself when its regions' pages fill it in
+// turn (Across): every item they take joins it (Take), so that the
+// national page as a whole keeps to its size and MaxPageBytes. It is nil
+// for a merged national page (MergeAcross), whose regions' pages hold
+// more than it answers: it bounds what it answers itself.
+type scanBudget struct {
+	left int
+	page *Page
+}
 
 // scanBudgetKey is the context key of a national page's scanBudget.
 type scanBudgetKey struct{}
 
 // withScanBudget is ctx carrying the scan budget of a national page of
-// size items, which every regional page started with it spends.
-func withScanBudget(ctx context.Context, size int) context.Context {
-	return context.WithValue(ctx, scanBudgetKey{}, &scanBudget{left: scanLimit(size)})
+// size items, which every regional page started with it spends; when
+// fill, the regional pages also fill the national page (scanBudget.page).
+func withScanBudget(ctx context.Context, size int, fill bool) context.Context {
+	b := &scanBudget{left: scanLimit(size)}
+	if fill {
+		b.page = PageOf(size)
+	}
+	return context.WithValue(ctx, scanBudgetKey{}, b)
 }
 
 // count counts an item the listing read for the page, against the page's
