@@ -131,14 +131,14 @@ func TestMergeAcrossRefusesAnEarlierVersionsToken(t *testing.T) {
 		t.Fatalf("Across: %q, %v", across, err)
 	}
 	list := byPosition(map[string][]string{"abruzzo": {"1", "2"}}, false)
-	_, _, err = aip.MergeAcross(national(1, across), false, func(s string) string { return s }, list)
+	_, _, err = aip.MergeAcross(national(1, across), false, func(s string) string { return s }, func(s string) int { return len(s) }, list)
 	e := errs.As(err)
 	if e == nil || e.Code != errs.Invalid || len(e.Violations) != 1 || e.Violations[0].Field != "page_token" ||
 		!strings.Contains(e.Violations[0].Description, "earlier version") {
 		t.Errorf("the earlier version's token of the same request: got %v, want INVALID_ARGUMENT on page_token, of an earlier version", err)
 	}
 	other := &famiv1.ListPartnersRequest{Parent: aip.AllRegions, PageSize: 1, PageToken: across, ShowArchived: true}
-	_, _, err = aip.MergeAcross(other, false, func(s string) string { return s }, list)
+	_, _, err = aip.MergeAcross(other, false, func(s string) string { return s }, func(s string) int { return len(s) }, list)
 	if e := errs.As(err); e == nil || len(e.Violations) != 1 || strings.Contains(e.Violations[0].Description, "earlier version") {
 		t.Errorf("Across's token of another request: got %v, want it refused as not this request's", err)
 	}
