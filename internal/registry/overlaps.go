@@ -193,7 +193,10 @@ type overlapPage struct {
 // ofProject lists the overlaps of the project id.
 func (l *overlapPage) ofProject(id string) error {
 	if l.afterProject != "" && l.afterProject != id {
-		return errs.InvalidField("page_token", "belongs to another request")
+		// The token is bound to the request, project filter included
+		// (Page.Resume): one in another project's overlaps was issued by
+		// no page of it.
+		return aip.ErrForeignToken()
 	}
 	p := &famiv1.Project{}
 	if err := l.tx.Get(aip.Name(l.region, resource.Projects, id), p); err != nil {
