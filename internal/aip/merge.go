@@ -100,9 +100,9 @@ type merged[T any] struct {
 // page is within MaxPageBytes, the merged answer is bounded here). An
 // item is answered only when no region could still hold one before it: a
 // region whose page ended short of its end (full, or at its scan budget)
-// bounds the national page at the position its page reached. Its page token holds each region's position
-// and is bound to req as Across's is. An error of one region's list is
-// returned as it is.
+// bounds the national page at the position its page reached. Its page
+// token holds each region's position and is bound to req as Across's is.
+// An error of one region's list is returned as it is.
 func MergeAcross[T any](req ListRequest, desc bool, position func(T) string, bytes func(T) int, list ListFunc[T]) ([]T, string, error) {
 	size, err := PageSize(req.GetPageSize())
 	if err != nil {
