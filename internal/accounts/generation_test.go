@@ -1,6 +1,7 @@
 package accounts_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -196,4 +197,59 @@ func TestALegacyGenerationIsNoRecord(t *testing.T) {
 		s.want("started after the deletion", false, map[string]string{"the legacy session": old, "the session of the second password": second})
 		s.want("started after the deletion", true, map[string]string{"a session opened after it": s.login("a third long password")})
 	})
+}
+
+// TestStartGivesEveryAccountItsGenerationPastOneRecordedMeanwhile: an
+// account given its record by another famid between the start's reading
+// of the accounts and its write keeps it, and the accounts after it in
+// the same batch still get theirs. The batch's transaction ended at the
+// first such account: the accounts after it were left with no record,
+// their sessions refused, until a later start ended them all.
+func TestStartGivesEveryAccountItsGenerationPastOneRecordedMeanwhile(t *testing.T) {
+	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
+		// Two earlier accounts, abianchi's first in key order.
+		e.putEarlierAccount(t, func(tx store.SystemTx) error {
+			return tx.Put("accounts", "lombardia/abianchi", []byte{})
+		})
+		e.st = &recordedMeanwhile{systemStore: e.st, credential: "account:abianchi@lombardia"}
+		e.start(t)
+		err := e.st.SystemView(t.Context(), func(tx store.SystemTx) error {
+			for _, key := range []string{"account:abianchi@lombardia", credential} {
+				if v, err := tx.Get("subject_generation", key); err != nil || v == nil {
+					t.Errorf("after the start, the generation record of %s: %v, %v; want one", key, v, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// recordedMeanwhile is a store on which another famid gives credential
+// its generation record (0) just before a system update first reads it.
+type recordedMeanwhile struct {
+	systemStore
+	credential string
+	done       bool
+}
+
+func (s *recordedMeanwhile) SystemUpdate(ctx context.Context, fn func(store.SystemTx) error) error {
+	return s.systemStore.SystemUpdate(ctx, func(tx store.SystemTx) error { return fn(recordingTx{tx, s}) })
+}
+
+type recordingTx struct {
+	store.SystemTx
+	s *recordedMeanwhile
+}
+
+func (tx recordingTx) Get(bucket, key string) ([]byte, error) {
+	if bucket == "subject_generation" && key == tx.s.credential && !tx.s.done {
+		tx.s.done = true
+		if err := tx.SystemTx.Put(bucket, key, make([]byte, 8)); err != nil {
+			return nil, err
+		}
+	}
+	return tx.SystemTx.Get(bucket, key)
 }

@@ -140,8 +140,11 @@ func recordGenerations(ctx context.Context, sys store.System, rev *revocations, 
 			for _, c := range batch {
 				subject := subjectOf(c.username)
 				gen, found, err := generationIn(tx, subject, c.region)
-				if err != nil || found {
+				if err != nil {
 					return err
+				}
+				if found {
+					continue // given one meanwhile by another famid: it keeps it
 				}
 				var commit func()
 				if upgraded {
