@@ -142,11 +142,7 @@ func (t proxyRetryAfter) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // CloseIdleConnections closes next's idle connections, as
 // throttledTransport's does.
-func (t proxyRetryAfter) CloseIdleConnections() {
-	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
-}
+func (t proxyRetryAfter) CloseIdleConnections() { closeIdleConnections(t.next) }
 
 // keepRetryAfter is the interceptor of NewClient's calls.
 type keepRetryAfter struct{}

@@ -265,8 +265,12 @@ type throttledTransport struct {
 // this method, so without it a client wrapped in a Throttle could never
 // close its connections (each an idle one the server keeps open, and must
 // wait for as it shuts down).
-func (tt throttledTransport) CloseIdleConnections() {
-	if c, ok := tt.next.(interface{ CloseIdleConnections() }); ok {
+func (tt throttledTransport) CloseIdleConnections() { closeIdleConnections(tt.next) }
+
+// closeIdleConnections closes rt's idle connections, when it has a way to:
+// the CloseIdleConnections of every transport the SDK wraps around another.
+func closeIdleConnections(rt http.RoundTripper) {
+	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
 }

@@ -221,9 +221,9 @@ func setEtag(req protoreflect.Message, procedure string, cond *condition) error 
 }
 
 // requestEtag finds the etag field of a request of type req to method
-// (UpdatePartner): its own
-// (a Delete, a custom method; resource nil), or in an Update (AIP-134)
-// that of the resource it sends, in the field resource.
+// (UpdatePartner): its own (a Delete, a custom method; resource nil), or
+// in an Update (AIP-134) that of the resource it sends, in the field
+// resource.
 func requestEtag(req protoreflect.MessageDescriptor, method string) (resource, etag protoreflect.FieldDescriptor) {
 	fields := req.Fields()
 	if f := fields.ByName("etag"); f != nil && f.Kind() == protoreflect.StringKind {
