@@ -101,11 +101,11 @@ type formFunc func(w http.ResponseWriter, r *http.Request, s *session, code int,
 // their choice kept, and a notice that nothing was saved and why, and
 // saves again. With JavaScript, Enter in a search field clicks its button
 // (app.js), as before, and Enter in another field sends the visible save's
-// name (saveField) with the copy, and saves. The visible save names itself (saveField) and
-// saves: before, the server could not tell it from the copy, and a click
-// on it with a search typed ran the search and saved nothing. The search
-// typed is not lost: a refused save shows the form again with its
-// choices found by it (the search run), a saved one leaves the form.
+// name (saveField) with the copy, and saves. Before the visible save named
+// itself, the server could not tell it from the copy, and a click on it
+// with a search typed ran the search and saved nothing. The search typed
+// is not lost: a refused save shows the form again with its choices found
+// by it (the search run), a saved one leaves the form.
 func searchable(save pageFunc, show formFunc) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, s *session) {
 		saving := r.PostFormValue(saveField) != "" || !searchTyped(r.PostForm)

@@ -18,11 +18,7 @@ import (
 // still a removal, and a recorded party is removed by emptying its row.
 func TestHalfFilledPartyRowRefused(t *testing.T) {
 	f := startFamid(t)
-	udp, cpia := f.bergamoPartners()
-	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
-	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
-	b := f.client(t)
-	b.signIn("anna@lombardia")
+	b, network, udp, _ := f.annaInBergamo(t)
 
 	form := url.Values{"csrf": {b.csrf("/protocolli/nuovo")}, "network": {network}, "title": {"Protocollo UdP-CPIA"},
 		"body": {"Art. 1"}, "valid_from": {"01/01/2025"}, "party.0.partner": {udp}, "party.0.role": {"PARTY_ROLE_PROPONENT"},
