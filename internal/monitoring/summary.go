@@ -75,7 +75,7 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 			return err
 		}
 		p := plansOf(projects, q)
-		f, err := figuresOf(tx, sc, p.active, out.Period)
+		f, err := figuresOf(tx, sc, projects, out.Period)
 		if err != nil {
 			return err
 		}
@@ -123,13 +123,17 @@ type figures struct {
 }
 
 // figuresOf sums the cells of the region (when the scope is the whole
-// region) or of the active projects, up to period.
-func figuresOf(tx store.ReadTx, sc scope, active []*famiv1.Project, period string) (*figures, error) {
+// region) or of the scope's projects, up to period. It sums every project
+// in scope, not only those whose span covers the quarter, as the region's
+// cells do: a project ended (or shortened) before the quarter still paid
+// what its reports say, and a network's or a project's summary must count
+// it as the region's does.
+func figuresOf(tx store.ReadTx, sc scope, projects []*famiv1.Project, period string) (*figures, error) {
 	f := &figures{quarter: &famiv1.MonitoringSummary{}}
 	if sc.project == "" && sc.network == "" {
 		return f, f.sum(tx, regionCell(""), period)
 	}
-	for _, p := range active {
+	for _, p := range projects {
 		if err := f.sum(tx, projectCell(p.GetName(), ""), period); err != nil {
 			return nil, err
 		}
