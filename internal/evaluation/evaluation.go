@@ -113,7 +113,39 @@ func put(tx store.WriteTx, a *famiv1.CapacityAssessment, who principal.Principal
 	if err := complete(a, who); err != nil {
 		return nil, err
 	}
+	if err := sameScale(tx, a); err != nil {
+		return nil, err
+	}
 	return a, tx.Put(a)
+}
+
+// sameScale refuses a, read in tx, when another network of its region
+// measures the same measure on another scale: SummarizeCapacity averages a
+// measure's scores over the region's networks, and a mean of 2 out of 5
+// and 8 out of 10 is no score on any scale. It reads the measure's
+// assessment of each network of the region (tens), as the summary does.
+func sameScale(tx store.ReadTx, a *famiv1.CapacityAssessment) error {
+	region, network, _ := parseAssessment("capacity_assessment.name", a.GetName())
+	measure := resource.ID(a.GetName())
+	var clash *famiv1.CapacityAssessment
+	err := tx.List(resource.Networks, "", func(id string, _ []byte) (bool, error) {
+		name := aip.Name(region, resource.Networks, id)
+		if name == network {
+			return true, nil
+		}
+		other := &famiv1.CapacityAssessment{}
+		found, err := store.Find(tx, name+"/"+resource.CapacityAssessments+"/"+measure, other)
+		if err != nil || (found && other.GetScaleMax() != a.GetScaleMax()) {
+			clash = other
+			return false, err
+		}
+		return true, nil
+	})
+	if err != nil || clash == nil {
+		return err
+	}
+	return errs.InvalidField("capacity_assessment.scale_max", "%d: %s measures %q on a 1 to %d scale; a measure has one scale in a region, so that its means are scores on it",
+		a.GetScaleMax(), errs.Clip(clash.GetName(), errs.MaxEcho), measure, clash.GetScaleMax())
 }
 
 // CreateCapacityAssessment implements fami.v1.EvaluationService.
