@@ -13,17 +13,23 @@ import (
 )
 
 // Progress adds up the progress of indicators by code: a code's target
-// and achieved are sums, its name and unit those met first. Summaries of
+// and achieved are sums, its name and unit those of the first that names
+// it. Summaries of
 // several projects, regions or the whole country are made of them.
 type Progress map[string]*famiv1.IndicatorProgress
 
-// Of is the progress of the indicator code, added with its name and unit
-// when first met.
+// Of is the progress of the indicator code, with the name and unit of the
+// first plan that names it. A code may be met first without a name: the
+// value of an indicator since removed from its plan, in the first region
+// of a national summary, while a later region's plan still names it.
 func (ix Progress) Of(code, name, unit string) *famiv1.IndicatorProgress {
 	t, ok := ix[code]
 	if !ok {
-		t = &famiv1.IndicatorProgress{Code: code, Name: name, Unit: unit}
+		t = &famiv1.IndicatorProgress{Code: code}
 		ix[code] = t
+	}
+	if t.Name == "" && name != "" {
+		t.Name, t.Unit = name, unit
 	}
 	return t
 }

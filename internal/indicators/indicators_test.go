@@ -36,3 +36,19 @@ func TestProgress(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressNamedByTheFirstPlanNamingIt: a code first met without a name
+// (an indicator since removed from one region's plans, whose value a
+// national summary adds first, abruzzo before lombardia) takes the name
+// and unit of the first plan that names it, as within a region; it kept
+// no name, so the national summary showed an indicator the regions name.
+func TestProgressNamedByTheFirstPlanNamingIt(t *testing.T) {
+	p := Progress{}
+	p.Add([]*famiv1.IndicatorProgress{{Code: "IND-01", Achieved: 4}})
+	p.Add([]*famiv1.IndicatorProgress{{Code: "IND-01", Name: "Persone formate", Unit: "persone", Target: 10, Achieved: 1}})
+	p.Add([]*famiv1.IndicatorProgress{{Code: "IND-01", Name: "renamed", Unit: "other", Target: 10}})
+	want := &famiv1.IndicatorProgress{Code: "IND-01", Name: "Persone formate", Unit: "persone", Target: 20, Achieved: 5, Percent: 25}
+	if got := p.Sorted(); len(got) != 1 || !proto.Equal(got[0], want) {
+		t.Errorf("Sorted: %v, want %v", got, want)
+	}
+}
