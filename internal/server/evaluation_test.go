@@ -69,6 +69,10 @@ func TestCapacityEverySurface(t *testing.T) {
 			CapacityAssessment: &famiv1.CapacityAssessment{Name: networkName("rete-c") + "/capacityAssessments/co-progettazione", T1: proto.Float64(6), T1Date: "2020-01-01"},
 			UpdateMask:         &fieldmaskpb.FieldMask{Paths: []string{"t1", "t1_date"}}})
 		checkErr(t, "a T1 off the scale, before T0", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"capacity_assessment.t1", "capacity_assessment.t1_date"}})
+		seedNetworkLedBy(t, ctx, s, "rete-d", "udp")
+		_, err = consultant.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: networkName("rete-d"), CapacityAssessmentId: "co-progettazione",
+			CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Competenza di co-progettazione", ScaleMax: 10, T0: 8, T0Date: "2021-02-10"}})
+		checkErr(t, "a measure on 1 to 10 where the region's is on 1 to 5", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"capacity_assessment.scale_max"}})
 		staff := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:staff", Role: principal.NetworkMember, Region: "lombardia", Partner: partnerName("udp")})
 		_, err = staff.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: networkName("rete-c"), CapacityAssessmentId: "mediazione",
 			CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Mediazione", T0: 5, T0Date: "2021-02-10"}})
