@@ -306,6 +306,14 @@ func TestMonitoringScenarioEverySurface(t *testing.T) {
 				t.Errorf("summary of %s, 2021-q4:\n got  %s\n want %s", parent, brief(got), brief(want))
 			}
 		}
+		// After the project's end, it is no longer planned, but what its
+		// reports say it spent stays spent, in every scope alike.
+		for _, parent := range []string{p.GetName(), networkName("rete-milano"), lombardia} {
+			got := summarize(t, ministry, parent, "2023-q4")
+			if got.GetProjects() != 0 || got.GetBudgetCents() != 0 || got.GetCommittedCents() != 650000000 || got.GetPaidCents() != 560000000 {
+				t.Errorf("summary of %s, 2023-q4 (after the project's end): got %s, want no project planned, EUR 6,500,000 committed and 5,600,000 paid to date", parent, brief(got))
+			}
+		}
 		for _, c := range []struct {
 			period string
 			flags  []string
