@@ -116,7 +116,14 @@ func (s *Service) listEntries(ctx context.Context, region string, f entryFilter,
 				case date > to:
 					done = true
 					return false
-				case date < from || (after != "" && pos <= after) || !f.match(v):
+				case date < from || (after != "" && pos <= after):
+					return true
+				case !f.match(v):
+					// Left out: read on, within the page's scan budget.
+					if !page.Skip(pos) {
+						done = true
+						return false
+					}
 					return true
 				}
 				e := &famiv1.SupportEntry{}
