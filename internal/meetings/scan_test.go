@@ -21,10 +21,9 @@ import (
 // page at the budget.
 const scanned = aip.MinScan + 200
 
-// listPages pages list to its end with req, calling it with each page
-// token in turn, and returns the items of each page (by get) and whether
-// the first page ended with a next page token.
-func listPages[Req interface{ *famiv1.ListMeetingsRequest | *famiv1.ListActionItemsRequest }, Resp interface{ GetNextPageToken() string }](t *testing.T,
+// listPages pages list to its end with req, setting each page token in
+// req in turn (setToken), and returns the items of each page (get).
+func listPages[Req any, Resp interface{ GetNextPageToken() string }](t *testing.T,
 	list func(context.Context, Req) (Resp, error), ctx context.Context, req Req, setToken func(string), get func(Resp) []string) [][]string {
 	t.Helper()
 	var pages [][]string
