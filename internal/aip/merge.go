@@ -1,6 +1,8 @@
 package aip
 
 import (
+	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,29 +30,40 @@ type Merge struct {
 // A merged national token is its own version: the key of the national
 // request (requestKey), then, for each region not yet read to its end, its
 // id and the position in its list the next page resumes after ("" for its
-// start), each length-prefixed as positions are any bytes.
+// start), each length-prefixed as positions are any bytes, or its id and
+// "!" for a region left out (unreachable) on an earlier page.
 const mergeTokenVersion = 'm'
 
-// mergeState is where a merged national list stands: the position of each
-// region still to read ("" for its start). A region read to its end is not
-// in it.
-type mergeState map[string]string
+// leftOutMark is a left-out region's length in a merged token.
+const leftOutMark = "!"
+
+// mergeState is where a merged national list stands: at holds the position
+// of each region still to read ("" for its start), out the regions left
+// out on an earlier page (ids, in id order), which each later page names
+// in unreachable without reading them: their items there would come
+// before what was answered since. A region read to its end is in neither.
+type mergeState struct {
+	at  map[string]string
+	out []string
+}
 
 func encodeMerge(key string, st mergeState) string {
 	var b strings.Builder
 	for _, id := range RegionIDs() {
-		if pos, ok := st[id]; ok {
+		if pos, ok := st.at[id]; ok {
 			b.WriteString(id + ":" + strconv.Itoa(len(pos)) + ":" + pos)
+		} else if slices.Contains(st.out, id) {
+			b.WriteString(id + ":" + leftOutMark + ":")
 		}
 	}
 	return encodeKeyed(mergeTokenVersion, key, b.String())
 }
 
 func decodeMerge(key, token string) (mergeState, error) {
-	st := mergeState{}
+	st := mergeState{at: map[string]string{}}
 	if token == "" {
 		for _, id := range RegionIDs() {
-			st[id] = ""
+			st.at[id] = ""
 		}
 		return st, nil
 	}
@@ -60,26 +73,39 @@ func decodeMerge(key, token string) (mergeState, error) {
 		// (ListMeetings did): Across's token for this very request is
 		// one of that earlier version, not a foreign one.
 		if _, _, aerr := decodeAcross(key, token); aerr == nil {
-			return nil, errOutOfDate()
+			return mergeState{}, errOutOfDate()
 		}
-		return nil, err
+		return mergeState{}, err
 	}
 	bad := ErrForeignToken()
 	for rest != "" {
 		id, after, ok := strings.Cut(rest, ":")
 		size, pos, ok2 := strings.Cut(after, ":")
-		n, err := strconv.Atoi(size)
 		_, known := territory.LookupRegion(id)
-		if _, seen := st[id]; !ok || !ok2 || err != nil || n < 0 || n > len(pos) || !known || seen {
-			return nil, bad
+		_, seen := st.at[id]
+		if !ok || !ok2 || !known || seen || slices.Contains(st.out, id) {
+			return mergeState{}, bad
 		}
-		st[id], rest = pos[:n], pos[n:]
+		if size == leftOutMark {
+			st.out, rest = append(st.out, id), pos
+			continue
+		}
+		n, err := strconv.Atoi(size)
+		if err != nil || n < 0 || n > len(pos) {
+			return mergeState{}, bad
+		}
+		st.at[id], rest = pos[:n], pos[n:]
 	}
-	if len(st) == 0 {
-		return nil, bad
+	if len(st.at) == 0 {
+		return mergeState{}, bad
 	}
 	return st, nil
 }
+
+// errLeftOut is what the ListFunc of a national List answers for a region
+// it leaves out (Skip), having named it in unreachable: Across passes over
+// the region, MergeAcross also keeps it out of the later pages.
+var errLeftOut = errors.New("aip: region left out of a national list")
 
 // MergeAcross pages a list over every region in one order, by the
 // position of its items (position), descending when desc (see Merge), as
@@ -99,18 +125,28 @@ func decodeMerge(key, token string) (mergeState, error) {
 // region's position and is bound to req as Across's is. An error of one
 // region's list is returned as it is.
 func MergeAcross[T any](req ListRequest, desc bool, position func(T) string, bytes func(T) int, list ListFunc[T]) ([]T, string, error) {
+	items, next, _, err := mergeAcross(req, desc, position, bytes, list)
+	return items, next, err
+}
+
+// mergeAcross is MergeAcross, which also keeps out of the listing's later
+// pages a region its list answers errLeftOut for (its items there would
+// come before what they answer), and returns in leftOut the regions left
+// out on an earlier page (ids), for the page to name them too. The token
+// ends with the last region read, whatever is left out.
+func mergeAcross[T any](req ListRequest, desc bool, position func(T) string, bytes func(T) int, list ListFunc[T]) (items []T, token string, leftOut []string, err error) {
 	size, err := PageSize(req.GetPageSize())
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	key := requestKey(req)
 	st, err := decodeMerge(key, req.GetPageToken())
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	m := merging[T]{req: req, desc: desc, position: position, list: list, first: firstRead(size)}
 	for _, id := range RegionIDs() {
-		if pos, ok := st[id]; ok {
+		if pos, ok := st.at[id]; ok {
 			m.regions = append(m.regions, &regionRead[T]{id: id, at: pos, reached: pos, more: true})
 		}
 	}
@@ -119,7 +155,7 @@ func MergeAcross[T any](req ListRequest, desc bool, position func(T) string, byt
 	for len(out) < size {
 		r, err := m.next(size - len(out))
 		if err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 		if r == nil {
 			break
@@ -132,22 +168,24 @@ func MergeAcross[T any](req ListRequest, desc bool, position func(T) string, byt
 		out = append(out, r.items[0])
 		r.at, r.items = position(r.items[0]), r.items[1:]
 	}
-	next := mergeState{}
+	next := mergeState{at: map[string]string{}, out: st.out}
 	for _, r := range m.regions {
 		switch {
+		case r.leftOut:
+			next.out = append(next.out, r.id)
 		case len(r.items) > 0:
-			next[r.id] = r.at
+			next.at[r.id] = r.at
 		case r.more:
 			// Every item it read is on the page: it resumes where its
 			// page reached, past what its filter left out, so that every
 			// page moves on.
-			next[r.id] = r.reached
+			next.at[r.id] = r.reached
 		}
 	}
-	if len(next) == 0 {
-		return out, "", nil
+	if len(next.at) == 0 {
+		return out, "", st.out, nil
 	}
-	return out, encodeMerge(key, next), nil
+	return out, encodeMerge(key, next), st.out, nil
 }
 
 // firstRead is how many items a merged page of size first reads of each
@@ -175,12 +213,13 @@ type merging[T any] struct {
 // regionRead is what a page of MergeAcross read of one region: items, the
 // ones read and not answered yet, in order; at, the position the next
 // page resumes after when some are left; more, whether its list holds
-// more than it read, and reached, where its last page ended then.
+// more than it read, and reached, where its last page ended then;
+// leftOut, that its list left it out (errLeftOut).
 type regionRead[T any] struct {
-	id          string
-	items       []T
-	at, reached string
-	more, read  bool
+	id                  string
+	items               []T
+	at, reached         string
+	more, read, leftOut bool
 }
 
 // next returns the region whose first item read is the next of the
@@ -220,6 +259,10 @@ func (m *merging[T]) read(r *regionRead[T], want int) error {
 	}
 	r.read = true
 	items, token, err := m.list(r.id, int32(n), regionalToken(m.req, r.id, r.reached))
+	if errors.Is(err, errLeftOut) {
+		r.leftOut, r.more = true, false
+		return nil
+	}
 	if err != nil {
 		return err
 	}
