@@ -120,11 +120,8 @@ func (s *Service) listEntries(ctx context.Context, region string, f entryFilter,
 					return true
 				case !f.match(v):
 					// Left out: read on, within the page's scan budget.
-					if !page.Skip(pos) {
-						done = true
-						return false
-					}
-					return true
+					done = !page.Skip(pos)
+					return !done
 				}
 				e := &famiv1.SupportEntry{}
 				if ferr = tx.Get(aip.Name(region, resource.SupportEntries, pos[11:]), e); ferr != nil {
